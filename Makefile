@@ -1,0 +1,37 @@
+# The two commands of the README: `make run` and `make test`. Both start from a bare clone.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP = wsgi
+
+.PHONY: run test install install-dev chromium db clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements.txt
+
+install-dev: $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+
+db: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo seed
+
+## Install, build the SQLite database with demo data, serve on http://127.0.0.1:5000
+run: db
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+## Install and run the whole suite (unit, functional, migrations, browser)
+test: install-dev chromium
+	$(BIN)/python -m pytest
+
+chromium:
+	@bash scripts/ensure-chromium
+
+clean:
+	rm -rf $(VENV) instance test-artifacts .pytest_cache

@@ -1,0 +1,110 @@
+"""Settings, read from the environment.
+
+`create_app()` picks the class named by FLASK_ENV-like `TRACKER_CONFIG` (development, testing,
+production); every value below can be overridden by an environment variable of the same name.
+"""
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _env_bool(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tracker.sqlite'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # The clinic's wall clock: every time is stored in UTC and shown in this zone.
+    CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "America/New_York")
+    CLINIC_NAME = os.environ.get("CLINIC_NAME", "SI Joint Injection Clinic")
+
+    # Sessions: staff sessions end after 15 idle minutes, every session after 12 hours.
+    STAFF_IDLE_TIMEOUT = timedelta(minutes=_env_int("STAFF_IDLE_MINUTES", 15))
+    SESSION_MAX_AGE = timedelta(hours=_env_int("SESSION_MAX_HOURS", 12))
+    PERMANENT_SESSION_LIFETIME = SESSION_MAX_AGE
+    SESSION_COOKIE_NAME = "tracker_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    WTF_CSRF_TIME_LIMIT = None  # the session itself expires; a form left open must still post
+
+    # Failed sign-ins: this many failures within the window lock the account name for the window.
+    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 15)
+
+    PASSWORD_MIN_LENGTH = 12
+    PASSWORD_HASH_METHOD = "scrypt"
+
+    # Outgoing mail (diary reminders). With no MAIL_SERVER, messages are written to the log.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "tracker@clinic.invalid")
+
+    PER_PAGE = 25
+    DEBUG = False
+    TESTING = False
+
+
+class DevelopmentConfig(Config):
+    DEBUG = _env_bool("FLASK_DEBUG", False)
+    # A development key is fine on a laptop; production refuses it (see ProductionConfig.check).
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-for-production")
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-that-is-long-enough-0123456789"
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "TEST_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}"
+    )
+    # A cheaper hash keeps the suite fast; the algorithm is the same as in production.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+
+    @classmethod
+    def check(cls, app_config):
+        """Refuse to start with settings that would be unsafe with real patients."""
+        key = app_config.get("SECRET_KEY") or ""
+        if len(key) < 32 or key.startswith("dev-only") or key.startswith("change-me"):
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production "
+                "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        if app_config.get("DEBUG"):
+            raise RuntimeError("Debug mode must be off in production (unset FLASK_DEBUG).")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env():
+    name = os.environ.get("TRACKER_CONFIG", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"TRACKER_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}.")
+    return CONFIGS[name]

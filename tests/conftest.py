@@ -1,0 +1,243 @@
+"""Shared fixtures: one app per run, a clean database for every test, and builders for test data.
+
+The database is SQLite in a temporary folder unless TEST_DATABASE_URL names another (CI runs the
+suite a second time with a PostgreSQL URL; the database is created if it does not exist).
+"""
+import contextvars
+import os
+import re
+import shutil
+from datetime import date
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from config import TestingConfig
+from tracker import create_app
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models import Case, CaseHistory, Patient, User
+from tracker.passwords import hash_password
+from tracker.vocab import Indication, Side
+from tracker.workflow import State
+
+PASSWORD = "Correct-horse-battery-9"
+
+
+def _database_url(tmp_root):
+    url = os.environ.get("TEST_DATABASE_URL")
+    return url or f"sqlite:///{tmp_root / 'test.sqlite'}"
+
+
+def ensure_postgres_database(url):
+    """Create the PostgreSQL database named in `url` if it is missing."""
+    url = make_url(url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                              {"n": url.database}).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = _database_url(tmp_path_factory.mktemp("db"))
+    if url.startswith("postgresql"):
+        ensure_postgres_database(url)
+    return url
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs outside the test's own app context, as in production: its own database
+    session and its own `g`, so nothing (such as the signed-in user) leaks between requests.
+    After a request, refresh objects the test holds (`db.session.expire_all()`)."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_url)
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        db.drop_all()
+        _drop_leftover_functions()
+        db.create_all()
+        if db.engine.dialect.name == "sqlite":
+            db.engine.dispose()
+            # Tests start from a copy of this freshly built file: faster than rebuilding.
+            path = make_url(database_url).database
+            shutil.copyfile(path, path + ".template")
+    return app
+
+
+def _drop_leftover_functions():
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP FUNCTION IF EXISTS audit_events_refuse_change() CASCADE"))
+
+
+def reset_database(app):
+    """Empty every table. Audit rows refuse DELETE, so SQLite gets a fresh copy of the file and
+    PostgreSQL a TRUNCATE (which row triggers do not see)."""
+    with app.app_context():
+        db.session.remove()
+        if db.engine.dialect.name == "sqlite":
+            db.engine.dispose()
+            path = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+            shutil.copyfile(path + ".template", path)
+        else:
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(autouse=True)
+def clean_db(request):
+    if "app" not in request.fixturenames:
+        yield  # pure unit tests never touch the database
+        return
+    app = request.getfixturevalue("app")
+    reset_database(app)
+    yield
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app, app_ctx):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_client(app, app_ctx):
+    """A fresh browser-like client (its own cookie jar) for tests that need two people."""
+    return app.test_client
+
+
+# ---------------------------------------------------------------- builders
+
+_counter = {"n": 0}
+
+
+def _next():
+    _counter["n"] += 1
+    return _counter["n"]
+
+
+def make_patient(**fields):
+    n = _next()
+    values = {"mrn": f"MRN{n:06d}", "family_name": f"Family{n}", "given_name": f"Given{n}",
+              "date_of_birth": date(1960, 1, 1 + n % 28)}
+    values.update(fields)
+    patient = Patient(**values)
+    db.session.add(patient)
+    db.session.commit()
+    return patient
+
+
+def make_user(role=Role.COORDINATOR, email=None, password=PASSWORD, patient=None, **fields):
+    role = Role(role)
+    n = _next()
+    if role == Role.PATIENT and patient is None:
+        patient = make_patient()
+    user = User(email=email or f"{role.value}{n}@test.clinic", name=fields.pop("name", f"{role.label} {n}"),
+                role=role, password_hash=hash_password(password), patient=patient, **fields)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_case(patient=None, state=State.REFERRED, side=Side.LEFT,
+              indication=Indication.DIAGNOSTIC, created_by=None, **fields):
+    """A case placed directly in `state` with a matching history row (test set-up only)."""
+    patient = patient or make_patient()
+    created_by = created_by or make_user(Role.COORDINATOR)
+    case = Case(patient=patient, state=State(state), side=side, indication=indication,
+                referring_clinician="Dr Referrer", referral_date=date(2026, 1, 5),
+                created_by_id=created_by.id, **fields)
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(CaseHistory(case=case, actor_id=created_by.id, actor_role=created_by.role,
+                               action="refer", to_state=State(state), reason="test set-up"))
+    db.session.commit()
+    return case
+
+
+@pytest.fixture
+def gen(app_ctx):
+    """Builders: gen.user(role), gen.patient(), gen.case(state=...)."""
+    class Gen:
+        user = staticmethod(make_user)
+        patient = staticmethod(make_patient)
+        case = staticmethod(make_case)
+    return Gen
+
+
+# ---------------------------------------------------------------- forms and sign-in
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html):
+    match = CSRF_RE.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def submit(client, url, data, form_page=None, follow_redirects=False):
+    """POST like a browser does: fetch the form page first and send its CSRF token."""
+    page = client.get(form_page or url)
+    payload = {"csrf_token": csrf_from(page.get_data(as_text=True)), **data}
+    return client.post(url, data=payload, follow_redirects=follow_redirects)
+
+
+def sign_in(client, user_or_email, password=PASSWORD):
+    email = getattr(user_or_email, "email", user_or_email)
+    return submit(client, "/sign-in", {"email": email, "password": password})
+
+
+@pytest.fixture
+def login_as(client):
+    def _login(user, password=PASSWORD, on=None):
+        response = sign_in(on or client, user, password)
+        assert response.status_code == 302, "sign-in failed"
+        return on or client
+    return _login
+
+
+# ---------------------------------------------------------------- query counting
+
+@pytest.fixture
+def count_queries(app, app_ctx):
+    """`with count_queries() as counter:` ... `counter.n` SQL statements were run."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _count():
+        class Counter:
+            n = 0
+            statements = []
+
+        def before(conn, cursor, statement, *args):
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE")):
+                Counter.n += 1
+                Counter.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield Counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return _count

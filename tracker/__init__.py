@@ -1,0 +1,80 @@
+"""The SI joint injection tracker: `create_app` builds the Flask application."""
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import INSTANCE_DIR, ProductionConfig, config_from_env
+from tracker.extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None, **overrides):
+    """Build the app from a config class (default: chosen by TRACKER_CONFIG) plus overrides."""
+    config = config or config_from_env()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(INSTANCE_DIR),
+    )
+    app.config.from_object(config)
+    app.config.update(overrides)
+    if issubclass(config, ProductionConfig):
+        config.check(app.config)
+    INSTANCE_DIR.mkdir(exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+
+    from tracker import cli, errors, security
+
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def register_extensions(app):
+    from tracker import models  # noqa: F401  (registers the tables before Migrate looks)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+
+def register_blueprints(app):
+    from tracker.admin.views import bp as admin_bp
+    from tracker.auth.views import bp as auth_bp
+    from tracker.cases.views import bp as cases_bp
+    from tracker.patient_portal.views import bp as patient_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(cases_bp, url_prefix="/cases")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(patient_bp, url_prefix="/my")
+
+
+def register_template_helpers(app):
+    from tracker import timeutil
+    from tracker.access import Role
+
+    app.jinja_env.filters["clinic_time"] = timeutil.format_clinic
+    app.jinja_env.globals["Role"] = Role
+
+    @app.context_processor
+    def clinic():
+        return {"clinic_name": app.config["CLINIC_NAME"]}
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, connection_record):
+    """SQLite ignores foreign keys unless asked on every connection."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

@@ -1,0 +1,86 @@
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, EmailField, HiddenField, IntegerField, PasswordField,
+                     SelectField, StringField, SubmitField)
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from tracker.access import Role
+from tracker.auth.forms import NewPasswordMixin
+from tracker.models import AuditAction
+
+ROLE_CHOICES = Role.choices()
+
+
+class UserFieldsMixin:
+    def validate_patient_mrn(self, field):
+        from wtforms.validators import ValidationError
+
+        if self.role.data == Role.PATIENT.value and not (field.data or "").strip():
+            raise ValidationError("A patient account needs the patient's medical record number.")
+
+
+class CreateUserForm(UserFieldsMixin, NewPasswordMixin, FlaskForm):
+    email = EmailField("Email", validators=[
+        DataRequired("Enter an email address."), Email("Enter a valid email address."),
+        Length(max=254),
+    ])
+    name = StringField("Full name", validators=[DataRequired("Enter the person's name."),
+                                                 Length(max=120)])
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    patient_mrn = StringField("Medical record number (patient accounts only)",
+                              validators=[Optional(), Length(max=32)])
+    new_password = PasswordField("Initial password", validators=[DataRequired("Enter a password.")])
+    submit = SubmitField("Create user")
+
+    def password_owner_email(self):
+        return self.email.data or ""
+
+
+class EditUserForm(UserFieldsMixin, FlaskForm):
+    version_id = HiddenField()
+    email = EmailField("Email", validators=[
+        DataRequired("Enter an email address."), Email("Enter a valid email address."),
+        Length(max=254),
+    ])
+    name = StringField("Full name", validators=[DataRequired("Enter the person's name."),
+                                                 Length(max=120)])
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    patient_mrn = StringField("Medical record number (patient accounts only)",
+                              validators=[Optional(), Length(max=32)])
+    active = BooleanField("Active (may sign in)")
+    submit = SubmitField("Save changes")
+
+
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    new_password = PasswordField("New password", validators=[DataRequired("Enter a new password.")])
+    submit = SubmitField("Set new password")
+
+    def __init__(self, *args, owner_email="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self._owner_email = owner_email
+
+    def password_owner_email(self):
+        return self._owner_email
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    user = StringField("User email contains", validators=[Optional(), Length(max=254)])
+    action = SelectField("Action", choices=[("", "Any")] + AuditAction.choices(),
+                         validators=[Optional()])
+    object_type = StringField("Object type", validators=[Optional(), Length(max=40)])
+    object_id = StringField("Object id", validators=[Optional(), Length(max=40)])
+    date_from = DateField("From (date)", validators=[Optional()])
+    date_to = DateField("To (date)", validators=[Optional()])
+    page = IntegerField(validators=[Optional()])
+
+
+class UserFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    role = SelectField("Role", choices=[("", "Any")] + ROLE_CHOICES, validators=[Optional()])
+    status = SelectField("Status", choices=[("", "Any"), ("active", "Active"),
+                                            ("inactive", "Inactive")], validators=[Optional()])
+    q = StringField("Name or email", validators=[Optional(), Length(max=120)])

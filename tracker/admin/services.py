@@ -1,0 +1,112 @@
+"""Managing accounts. Every change writes its audit row in the same transaction."""
+from datetime import datetime, time, timedelta
+
+from sqlalchemy.orm import joinedload
+
+from tracker import audit
+from tracker.access import Role
+from tracker.auth.services import normalise_email, set_password
+from tracker.extensions import db
+from tracker.models import AuditEvent, Patient, User
+from tracker.timeutil import clinic_zone
+from tracker.validation import FieldError, StaleEdit
+
+ADMIN_FIELDS_SHOWN = ("role", "active")
+
+
+def _patient_for(role, mrn, user_id=None):
+    if Role(role) != Role.PATIENT:
+        return None
+    patient = db.session.execute(
+        db.select(Patient).filter_by(mrn=(mrn or "").strip())
+    ).scalar_one_or_none()
+    if patient is None:
+        raise FieldError("patient_mrn", "No patient has this medical record number.")
+    if patient.account is not None and patient.account.id != user_id:
+        raise FieldError("patient_mrn", "This patient already has an account.")
+    return patient
+
+
+def _check_email_free(email, user_id=None):
+    existing = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
+    if existing is not None and existing.id != user_id:
+        raise FieldError("email", "Another account already uses this email address.")
+
+
+def create_user(email, name, role, password, patient_mrn=None, actor=None):
+    email = normalise_email(email)
+    _check_email_free(email)
+    patient = _patient_for(role, patient_mrn)
+    user = User(email=email, name=name.strip(), role=Role(role), patient=patient, password_hash="")
+    set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(audit.Action.CREATE, "user", user.id,
+                 summary=f"created {Role(role).value} account", user=actor)
+    db.session.commit()
+    return user
+
+
+def update_user(user, version_id, email, name, role, active, patient_mrn, actor):
+    if str(user.version_id) != str(version_id):
+        raise StaleEdit
+    email = normalise_email(email)
+    _check_email_free(email, user.id)
+    if user.id == actor.id and (Role(role) != Role.ADMIN or not active):
+        raise FieldError("role" if Role(role) != Role.ADMIN else "active",
+                         "You cannot remove your own admin access; ask another admin.")
+    patient = _patient_for(role, patient_mrn, user.id)
+    before = {"email": user.email, "name": user.name, "role": user.role, "active": user.active,
+              "patient": user.patient_id}
+    user.email, user.name, user.role, user.active = email, name.strip(), Role(role), active
+    user.patient = patient
+    after = {"email": user.email, "name": user.name, "role": user.role, "active": user.active,
+             "patient": patient.id if patient else None}
+    if before["active"] and not active or before["role"] != user.role:
+        user.rotate_session_token()  # a deactivated or re-roled account is signed out everywhere
+    audit.record(audit.Action.UPDATE, "user", user.id,
+                 summary=audit.changed_fields(before, after, ADMIN_FIELDS_SHOWN), user=actor)
+    db.session.commit()
+
+
+def reset_password(user, new_password, actor):
+    set_password(user, new_password)
+    audit.record(audit.Action.UPDATE, "user", user.id, summary="password reset by admin", user=actor)
+    db.session.commit()
+
+
+def users_query(role=None, status=None, q=None):
+    query = db.select(User).options(joinedload(User.patient)).order_by(User.name, User.id)
+    if role:
+        query = query.filter(User.role == Role(role))
+    if status == "active":
+        query = query.filter(User.active.is_(True))
+    elif status == "inactive":
+        query = query.filter(User.active.is_(False))
+    if q:
+        like = f"%{q.strip().lower()}%"
+        query = query.filter(db.or_(db.func.lower(User.name).like(like), User.email.like(like)))
+    return query
+
+
+def audit_query(user=None, action=None, object_type=None, object_id=None, date_from=None,
+                date_to=None):
+    """Newest first; dates are the clinic's calendar days."""
+    query = db.select(AuditEvent).order_by(AuditEvent.id.desc())
+    if user:
+        query = query.filter(AuditEvent.actor.like(f"%{user.strip().lower()}%"))
+    if action:
+        query = query.filter(AuditEvent.action == audit.Action(action))
+    if object_type:
+        query = query.filter(AuditEvent.object_type == object_type.strip())
+    if object_id:
+        query = query.filter(AuditEvent.object_id == object_id.strip())
+    if date_from:
+        query = query.filter(AuditEvent.at >= _clinic_midnight(date_from))
+    if date_to:
+        query = query.filter(AuditEvent.at < _clinic_midnight(date_to + timedelta(days=1)))
+    return query
+
+
+def _clinic_midnight(day):
+    return datetime.combine(day, time.min, tzinfo=clinic_zone())

@@ -1,0 +1,108 @@
+"""Admin: accounts and the audit trail."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from tracker.access import Role, allow
+from tracker.admin import services
+from tracker.admin.forms import (AuditFilterForm, CreateUserForm, EditUserForm, ResetPasswordForm,
+                                 UserFilterForm)
+from tracker.extensions import db
+from tracker.models import User
+from tracker.validation import FieldError, StaleEdit, show_on_form
+
+bp = Blueprint("admin", __name__)
+
+
+def _user_or_404(user_id):
+    return db.session.get(User, user_id) or abort(404)
+
+
+def _page():
+    return request.args.get("page", 1, type=int)
+
+
+@bp.route("/users")
+@allow(Role.ADMIN)
+def users():
+    filters = UserFilterForm(request.args)
+    filters.validate()
+    page = db.paginate(
+        services.users_query(filters.role.data, filters.status.data, filters.q.data),
+        page=_page(), per_page=current_app.config["PER_PAGE"], error_out=False,
+    )
+    return render_template("admin/users.html", page=page, filters=filters)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def create_user():
+    form = CreateUserForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(form.email.data, form.name.data, form.role.data,
+                                        form.new_password.data, form.patient_mrn.data,
+                                        actor=current_user)
+        except FieldError as error:
+            show_on_form(form, error)
+        else:
+            flash(f"Account created for {user.name}.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_new.html", form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def edit_user(user_id):
+    user = _user_or_404(user_id)
+    form = EditUserForm(obj=user)
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.patient_mrn.data = user.patient.mrn if user.patient else ""
+    if form.validate_on_submit():
+        try:
+            services.update_user(user, form.version_id.data, form.email.data, form.name.data,
+                                 form.role.data, form.active.data, form.patient_mrn.data,
+                                 actor=current_user)
+        except FieldError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        except StaleEdit:
+            db.session.rollback()
+            flash("Someone else changed this account while you were editing. Nothing was saved; "
+                  "the current values are shown below, your entries are kept in the form.", "error")
+            return render_template("admin/user_edit.html", form=form, user=user,
+                                   reset_form=ResetPasswordForm(), stale=True), 409
+        else:
+            flash("Account saved.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_edit.html", form=form, user=user,
+                           reset_form=ResetPasswordForm(), stale=False)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@allow(Role.ADMIN)
+def reset_password(user_id):
+    user = _user_or_404(user_id)
+    reset_form = ResetPasswordForm(owner_email=user.email)
+    if reset_form.validate_on_submit():
+        services.reset_password(user, reset_form.new_password.data, actor=current_user)
+        flash(f"New password set for {user.name}; their other sessions are signed out.", "success")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    form = EditUserForm(obj=user)
+    form.role.data = user.role.value
+    form.patient_mrn.data = user.patient.mrn if user.patient else ""
+    return render_template("admin/user_edit.html", form=form, user=user, reset_form=reset_form,
+                           stale=False), 422
+
+
+@bp.route("/audit")
+@allow(Role.ADMIN)
+def audit_log():
+    filters = AuditFilterForm(request.args)
+    valid = filters.validate()
+    query = services.audit_query(
+        filters.user.data, filters.action.data, filters.object_type.data, filters.object_id.data,
+        filters.date_from.data if valid else None, filters.date_to.data if valid else None,
+    )
+    page = db.paginate(query, page=_page(), per_page=50, error_out=False)
+    return render_template("admin/audit.html", page=page, filters=filters)

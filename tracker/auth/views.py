@@ -1,0 +1,68 @@
+"""Sign-in, sign-out, password change and the role-based home redirect."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from tracker.access import Role, allow, public
+from tracker.auth import services
+from tracker.auth.forms import ChangePasswordForm, SignInForm
+from tracker.security import is_safe_next
+
+bp = Blueprint("auth", __name__)
+
+HOME_ENDPOINTS = {
+    Role.ADMIN: "admin.users",
+    Role.COORDINATOR: "cases.worklist",
+    Role.PHYSICIAN: "cases.physician_home",
+    Role.PATIENT: "patient.home",
+}
+
+
+def home_url(user):
+    return url_for(HOME_ENDPOINTS[user.role])
+
+
+@bp.route("/")
+@public
+def index():
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    form = SignInForm()
+    next_path = request.values.get("next", "")
+    if form.validate_on_submit():
+        try:
+            user = services.sign_in(form.email.data, form.password.data)
+        except services.SignInRefused as refusal:
+            form.password.errors.append(str(refusal))
+        else:
+            return redirect(next_path if is_safe_next(next_path) else home_url(user))
+    return render_template("auth/sign_in.html", form=form,
+                           next_path=next_path if is_safe_next(next_path) else "")
+
+
+@bp.route("/sign-out", methods=["POST"])
+@allow(*Role)
+def sign_out():
+    services.sign_out(current_user._get_current_object())
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@allow(*Role)
+def change_password():
+    form = ChangePasswordForm(owner_email=current_user.email)
+    if form.validate_on_submit():
+        if services.change_password(current_user._get_current_object(),
+                                    form.current_password.data, form.new_password.data):
+            flash("Your password is changed. Other devices have been signed out.", "success")
+            return redirect(home_url(current_user))
+        form.current_password.errors.append("The current password is not right.")
+    return render_template("auth/change_password.html", form=form)

@@ -1,0 +1,105 @@
+"""Cases: the coordinator's worklist, the physician's home, referral intake, the case page and
+its state changes."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from tracker.access import Role, allow, require
+from tracker.cases import services
+from tracker.cases.forms import ReferralForm, TransitionForm, WorklistFilterForm
+from tracker.extensions import db
+from tracker.models import Case, CaseHistory
+from tracker.validation import FieldError, StaleEdit, show_on_form
+from tracker.workflow import State, TransitionRefused, available
+
+bp = Blueprint("cases", __name__)
+
+PHYSICIAN_FOCUS = (State.NOT_ELIGIBLE, State.SCHEDULED, State.IN_PROCEDURE, State.FOLLOW_UP)
+
+
+def get_case(case_id, action="case.view"):
+    """Load a case (404) and check the current user may `action` it (403, audited)."""
+    case = db.session.get(Case, case_id, options=[joinedload(Case.patient)]) or abort(404)
+    require(action, case, "case", case.id)
+    return case
+
+
+def _paginate(query):
+    return db.paginate(query, page=request.args.get("page", 1, type=int),
+                       per_page=current_app.config["PER_PAGE"], error_out=False)
+
+
+@bp.route("/")
+@allow(Role.COORDINATOR)
+def worklist():
+    filters = WorklistFilterForm(request.args)
+    filters.state.choices = [("", "All open cases")] + State.choices()
+    filters.validate()
+    states = [filters.state.data] if filters.state.data else services.open_states()
+    page = _paginate(services.cases_query(states, filters.q.data))
+    return render_template("cases/worklist.html", page=page, filters=filters,
+                           counts=services.state_counts())
+
+
+@bp.route("/physician")
+@allow(Role.PHYSICIAN)
+def physician_home():
+    page = _paginate(services.cases_query(PHYSICIAN_FOCUS))
+    return render_template("cases/physician_home.html", page=page,
+                           counts=services.state_counts(), focus=PHYSICIAN_FOCUS)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(Role.COORDINATOR, Role.PHYSICIAN)
+def new_referral():
+    form = ReferralForm()
+    if form.validate_on_submit():
+        try:
+            case = services.log_referral(form.patient_fields(), form.case_fields(), current_user)
+        except FieldError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            flash(f"Referral logged for {case.patient.display_name}.", "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("cases/new_referral.html", form=form)
+
+
+@bp.route("/<int:case_id>")
+@allow(Role.COORDINATOR, Role.PHYSICIAN, Role.ADMIN)
+def show(case_id):
+    case = get_case(case_id)
+    history = db.session.execute(
+        db.select(CaseHistory).options(selectinload(CaseHistory.actor))
+        .filter_by(case_id=case.id).order_by(CaseHistory.id)
+    ).scalars().all()
+    services.record_view(case, current_user)
+    return render_template("cases/show.html", case=case, history=history,
+                           transitions=available(case, current_user.role),
+                           form=TransitionForm(version_id=case.version_id))
+
+
+@bp.route("/<int:case_id>/transition", methods=["POST"])
+@allow(Role.COORDINATOR, Role.PHYSICIAN, Role.ADMIN)
+def apply_transition(case_id):
+    case = get_case(case_id, "case.steer")
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    offered = {t.action for t in available(case, current_user.role)}
+    try:
+        if form.action.data not in offered:
+            raise TransitionRefused("That change is not available for this case now.")
+        move = services.transition(case, form.action.data, current_user, form.reason.data,
+                                   version_id=form.version_id.data)
+    except (StaleEdit, StaleDataError):
+        db.session.rollback()
+        flash("This case was changed by someone else while you were looking at it. Nothing was "
+              "changed; review the current state below and try again.", "error")
+    except TransitionRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+    else:
+        flash(f"Case is now {move.target.label.lower()}.", "success")
+    return redirect(url_for("cases.show", case_id=case_id))

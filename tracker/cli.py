@@ -1,0 +1,57 @@
+"""Command-line tasks: `flask users create`, `flask demo seed`. Safe to re-run."""
+import click
+from flask import current_app
+from email_validator import EmailNotValidError, validate_email
+from flask.cli import AppGroup
+
+from tracker.access import Role
+from tracker.passwords import password_problems
+from tracker.validation import FieldError
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+demo_cli = AppGroup("demo", help="Demo data for trying the tracker.")
+
+
+@users_cli.command("create")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]),
+              help="admin, coordinator, physician or patient")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--mrn", default=None, help="The patient's medical record number (patient accounts).")
+@click.option("--password", default=None,
+              help="For scripts; if left out, the password is asked for and not echoed.")
+def create_user_command(role, email, name, mrn, password):
+    """Create an account."""
+    from tracker.admin.services import create_user
+
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise click.BadParameter(f"Not a valid email address: {error}", param_hint="--email")
+    if not name.strip():
+        raise click.BadParameter("Give the person's name.", param_hint="--name")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problems = password_problems(password, current_app.config["PASSWORD_MIN_LENGTH"], email)
+    if problems:
+        raise click.BadParameter(" ".join(problems), param_hint="--password")
+    try:
+        user = create_user(email, name, role, password, patient_mrn=mrn)
+    except FieldError as error:
+        hint = {"patient_mrn": "--mrn"}.get(error.field, f"--{error.field}")
+        raise click.BadParameter(error.message, param_hint=hint) from None
+    click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+
+
+@demo_cli.command("seed")
+def seed_command():
+    """Add demo users and about 20 demo cases (idempotent)."""
+    from tracker.demo import seed
+
+    created = seed()
+    click.echo(f"Demo data ready ({created['users']} users and {created['cases']} cases added).")
+
+
+def init_app(app):
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,161 @@
+"""Small clinical calculations shared by the eligibility engine, the forms and the diary.
+
+Everything here takes plain values and returns plain values: no database, no request.
+Therapies are any objects with ``kind``, ``start``, ``end`` and ``response`` attributes
+(a model row or a ``tracker.policy.TherapyFact``).
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
+
+THERAPY_KINDS = (
+    ("rest", "Rest"),
+    ("ice_heat", "Ice / heat"),
+    ("physical_therapy", "Physical therapy"),
+    ("home_exercise", "Home exercise programme"),
+    ("medication", "Medication (incl. opioids)"),
+    ("massage", "Massage"),
+    ("chiropractic", "Chiropractic / manipulation"),
+    ("cbt", "Cognitive-behavioural therapy"),
+    ("other", "Other"),
+)
+
+# Payers ask for a trial of an *active* therapy, one the patient does rather than receives;
+# massage, rest and ice/heat are passive and do not satisfy it.
+ACTIVE_THERAPY_KINDS = frozenset({"physical_therapy", "home_exercise", "chiropractic"})
+MEDICATION_KINDS = frozenset({"medication"})
+
+THERAPY_RESPONSES = (
+    ("none", "No relief"),
+    ("partial", "Partial relief"),
+    ("good", "Good relief"),
+)
+# A therapy that helped well is not a failure of conservative care: it argues against injecting.
+FAILED_RESPONSES = frozenset({"none", "partial"})
+
+PROVOCATION_TESTS = (
+    ("faber", "FABER (Patrick)"),
+    ("gaenslen", "Gaenslen"),
+    ("thigh_thrust", "Thigh thrust"),
+    ("compression", "Compression"),
+    ("distraction", "Distraction"),
+    ("yeoman", "Yeoman"),
+)
+PROVOCATION_RESULTS = (
+    ("positive", "Positive"),
+    ("negative", "Negative"),
+    ("not_done", "Not done"),
+)
+
+ODI_SECTIONS = 10
+ODI_MAX_PER_SECTION = 5
+# With fewer answered sections the index no longer describes the whole questionnaire.
+MIN_ODI_SECTIONS = 8
+# Upper bound (inclusive) of each Oswestry band, in index points.
+ODI_BANDS = (
+    (20, "minimal"),
+    (40, "moderate"),
+    (60, "severe"),
+    (80, "crippled"),
+    (100, "bed-bound"),
+)
+
+NRS_MIN, NRS_MAX = 0, 10
+
+
+def failed_therapies(therapies: Iterable) -> list:
+    """The therapies that did not help enough; a therapy with no response recorded is not one."""
+    return [therapy for therapy in therapies if therapy.response in FAILED_RESPONSES]
+
+
+def failed_conservative_care_days(therapies: Iterable, as_of: date, since: date | None = None) -> int:
+    """Calendar days covered by at least one failed therapy, up to and including ``as_of``.
+
+    Start and end dates are both days of therapy (a course from the 1st to the 28th is
+    28 days). An ongoing therapy (no end) counts up to ``as_of``; a planned end after
+    ``as_of`` is cut there. Overlapping courses count each day once. ``since`` limits the
+    count to a payer's look-back window.
+    """
+    periods = []
+    for therapy in failed_therapies(therapies):
+        if therapy.end is not None and therapy.end < therapy.start:
+            raise ValueError(f"{therapy.kind} ends ({therapy.end}) before it starts ({therapy.start})")
+        first = therapy.start if since is None else max(therapy.start, since)
+        last = as_of if therapy.end is None else min(therapy.end, as_of)
+        if first <= last:
+            periods.append((first, last))
+    return _days_in_union(periods)
+
+
+def failed_conservative_care_weeks(therapies: Iterable, as_of: date, since: date | None = None) -> float:
+    """The same count in weeks, for display; decisions compare days."""
+    return failed_conservative_care_days(therapies, as_of, since) / 7
+
+
+def _days_in_union(periods: list[tuple[date, date]]) -> int:
+    total = 0
+    counted_through = None
+    for first, last in sorted(periods):
+        if counted_through is not None:
+            first = max(first, counted_through + timedelta(days=1))
+        if first <= last:
+            total += (last - first).days + 1
+            counted_through = last
+    return total
+
+
+def has_active_therapy(therapies: Iterable) -> bool:
+    return any(therapy.kind in ACTIVE_THERAPY_KINDS for therapy in therapies)
+
+
+def has_medication_trial(therapies: Iterable) -> bool:
+    return any(therapy.kind in MEDICATION_KINDS for therapy in therapies)
+
+
+def oswestry_index(sections: Sequence[int | None]) -> float | None:
+    """Oswestry Disability Index in percent; None when too few sections were answered.
+
+    Unanswered sections (None) are left out of the denominator, as the ODI instructions say.
+    """
+    if len(sections) != ODI_SECTIONS:
+        raise ValueError(f"the Oswestry questionnaire has {ODI_SECTIONS} sections, got {len(sections)}")
+    answered = [score for score in sections if score is not None]
+    for score in answered:
+        if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= ODI_MAX_PER_SECTION:
+            raise ValueError(f"an Oswestry section scores 0 to {ODI_MAX_PER_SECTION}, got {score!r}")
+    if len(answered) < MIN_ODI_SECTIONS:
+        return None
+    return sum(answered) / (ODI_MAX_PER_SECTION * len(answered)) * 100
+
+
+def oswestry_band(index: float) -> str:
+    """Disability band of an index; a fractional index belongs to the band whose bound it does not pass."""
+    if not 0 <= index <= 100:
+        raise ValueError(f"an Oswestry index lies between 0 and 100, got {index!r}")
+    return next(band for upper, band in ODI_BANDS if index <= upper)
+
+
+def percent_relief(baseline: int | None, score: int | None) -> float | None:
+    """Pain relief against baseline in percent; negative when the pain got worse.
+
+    Undefined (None) when either score is missing or the baseline is 0: with no pain to
+    begin with there is nothing to relieve, and neither 0% nor 100% would be true.
+    """
+    for value in (baseline, score):
+        if value is not None and not NRS_MIN <= value <= NRS_MAX:
+            raise ValueError(f"a pain score is {NRS_MIN} to {NRS_MAX}, got {value!r}")
+    if baseline is None or score is None or baseline == 0:
+        return None
+    return (baseline - score) / baseline * 100
+
+
+def positive_provocation_count(results: Mapping[str, str]) -> int:
+    """How many of the six provocation tests reproduced the pain; missing tests count as not done."""
+    known_tests = {test for test, _ in PROVOCATION_TESTS}
+    known_results = {result for result, _ in PROVOCATION_RESULTS}
+    for test, result in results.items():
+        if test not in known_tests:
+            raise ValueError(f"unknown provocation test {test!r}")
+        if result not in known_results:
+            raise ValueError(f"a provocation test is positive, negative or not_done, got {result!r}")
+    return sum(1 for result in results.values() if result == "positive")

@@ -1,0 +1,7 @@
+"""One module per aggregate; importing this package registers every table with the metadata."""
+from tracker.models.audit import AuditAction, AuditEvent
+from tracker.models.case import Case, CaseHistory
+from tracker.models.patient import Patient
+from tracker.models.user import SignInThrottle, User
+
+__all__ = ["AuditAction", "AuditEvent", "Case", "CaseHistory", "Patient", "SignInThrottle", "User"]

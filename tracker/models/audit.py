@@ -1,0 +1,80 @@
+"""The append-only audit trail.
+
+Three layers keep it append-only: the app has no code path that updates or deletes a row, the
+ORM refuses to flush such a change, and database triggers refuse it underneath.
+"""
+from sqlalchemy import DDL, event
+from sqlalchemy.orm import Session
+
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models.types import UTCDateTime, choice_enum
+from tracker.timeutil import utcnow
+from tracker.vocab import Choice
+
+
+class AuditAction(Choice):
+    SIGN_IN = "sign_in", "Sign-in"
+    SIGN_IN_FAILED = "sign_in_failed", "Failed sign-in"
+    SIGN_OUT = "sign_out", "Sign-out"
+    VIEW = "view", "Viewed record"
+    CREATE = "create", "Created"
+    UPDATE = "update", "Updated"
+    TRANSITION = "transition", "State change"
+    EXPORT = "export", "Export"
+    ACCESS_DENIED = "access_denied", "Access denied"
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        db.Index("ix_audit_events_object", "object_type", "object_id"),
+        db.Index("ix_audit_events_user_at", "user_id", "at"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    # Who, as typed or as known at the time: survives a later rename and names failed sign-ins.
+    actor = db.Column(db.String(254), nullable=False, default="")
+    role = db.Column(choice_enum(Role, "role"))
+    action = db.Column(choice_enum(AuditAction, "audit_action"), nullable=False, index=True)
+    object_type = db.Column(db.String(40))
+    object_id = db.Column(db.String(40))
+    ip = db.Column(db.String(45))
+    summary = db.Column(db.Text, nullable=False, default="")
+
+    user = db.relationship("User")
+
+
+class AuditTrailIsAppendOnly(Exception):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session, flush_context, instances):
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise AuditTrailIsAppendOnly("Audit rows cannot be changed or deleted.")
+
+
+# The same refusal in the database, for anything that bypasses the ORM. Created with the table
+# (tests, create_all) and by the migration that creates the table.
+AUDIT_TRIGGERS = {
+    "sqlite": [
+        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END",
+        "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_events_refuse_change() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'audit rows are append-only'; END; $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE OR DELETE ON audit_events "
+        "FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change()",
+    ],
+}
+
+for _dialect, _statements in AUDIT_TRIGGERS.items():
+    for _sql in _statements:
+        event.listen(AuditEvent.__table__, "after_create", DDL(_sql).execute_if(dialect=_dialect))

@@ -1,0 +1,65 @@
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models.types import UTCDateTime, choice_enum
+from tracker.timeutil import utcnow
+from tracker.vocab import Indication, Side
+from tracker.workflow import State
+
+
+class Case(db.Model):
+    """One episode of care for one patient and one joint decision: one referral to one outcome."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        db.Index("ix_cases_state_changed", "state", "state_changed_at"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    patient_id = db.Column(db.Integer, db.ForeignKey("patients.id"), nullable=False, index=True)
+    # A repeat or confirmatory injection is a new case linked to the earlier one.
+    previous_case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), index=True)
+    state = db.Column(choice_enum(State, "case_state"), nullable=False, default=State.REFERRED)
+    state_changed_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    side = db.Column(choice_enum(Side, "side"), nullable=False, index=True)
+    indication = db.Column(choice_enum(Indication, "indication"), nullable=False)
+    referring_clinician = db.Column(db.String(120), nullable=False)
+    referral_date = db.Column(db.Date, nullable=False)
+    reason = db.Column(db.Text, nullable=False, default="")
+    physician_id = db.Column(db.Integer, db.ForeignKey("users.id"), index=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    # Optimistic locking: a save from a stale form is refused instead of overwriting.
+    version_id = db.Column(db.Integer, nullable=False, default=1)
+
+    patient = db.relationship("Patient", back_populates="cases")
+    physician = db.relationship("User", foreign_keys=[physician_id])
+    created_by = db.relationship("User", foreign_keys=[created_by_id])
+    previous_case = db.relationship("Case", remote_side=[id])
+    history = db.relationship(
+        "CaseHistory", back_populates="case", order_by="CaseHistory.id",
+        cascade="all, delete-orphan",
+    )
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    def __repr__(self):
+        return f"<Case {self.id} {self.state.value}>"
+
+
+class CaseHistory(db.Model):
+    """The case's timeline: one row per state change, written with the change itself."""
+
+    __tablename__ = "case_history"
+
+    id = db.Column(db.Integer, primary_key=True)
+    case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False, index=True)
+    at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    actor_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    actor_role = db.Column(choice_enum(Role, "role"), nullable=False)
+    action = db.Column(db.String(40), nullable=False)
+    from_state = db.Column(choice_enum(State, "from_state"))
+    to_state = db.Column(choice_enum(State, "to_state"), nullable=False)
+    reason = db.Column(db.Text, nullable=False, default="")
+
+    case = db.relationship("Case", back_populates="history")
+    actor = db.relationship("User")

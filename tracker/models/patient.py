@@ -1,0 +1,35 @@
+from tracker.extensions import db
+from tracker.models.types import UTCDateTime, choice_enum
+from tracker.timeutil import utcnow
+from tracker.vocab import ContactChannel, Sex
+
+
+class Patient(db.Model):
+    __tablename__ = "patients"
+    __table_args__ = (
+        db.Index("ix_patients_name_dob", "family_name", "given_name", "date_of_birth"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    mrn = db.Column(db.String(32), nullable=False, unique=True)
+    family_name = db.Column(db.String(80), nullable=False)
+    given_name = db.Column(db.String(80), nullable=False)
+    date_of_birth = db.Column(db.Date, nullable=False)
+    sex = db.Column(choice_enum(Sex, "sex"), nullable=False, default=Sex.UNKNOWN)
+    phone = db.Column(db.String(32))
+    email = db.Column(db.String(254))
+    preferred_contact = db.Column(
+        choice_enum(ContactChannel, "contact_channel"), nullable=False, default=ContactChannel.EMAIL
+    )
+    language = db.Column(db.String(40), nullable=False, default="English")
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    account = db.relationship("User", back_populates="patient", uselist=False)
+    cases = db.relationship("Case", back_populates="patient", order_by="Case.id")
+
+    @property
+    def display_name(self):
+        return f"{self.family_name}, {self.given_name}"
+
+    def __repr__(self):
+        return f"<Patient {self.mrn}>"

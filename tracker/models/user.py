@@ -1,0 +1,74 @@
+import secrets
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint
+
+from tracker.access import Role, STAFF
+from tracker.extensions import db
+from tracker.models.types import UTCDateTime, choice_enum
+from tracker.timeutil import utcnow
+
+
+def new_session_token():
+    return secrets.token_urlsafe(32)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        # A patient account belongs to exactly one patient record; staff accounts to none.
+        CheckConstraint(
+            "(role = 'patient' AND patient_id IS NOT NULL) OR (role <> 'patient' AND patient_id IS NULL)",
+            name="patient_link",
+        ),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(254), nullable=False, unique=True)
+    name = db.Column(db.String(120), nullable=False)
+    role = db.Column(choice_enum(Role, "role"), nullable=False, index=True)
+    password_hash = db.Column(db.String(255), nullable=False)
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    # Rotated at sign-out and password change, so a copied session cookie stops working.
+    session_token = db.Column(db.String(64), nullable=False, default=new_session_token)
+    patient_id = db.Column(db.Integer, db.ForeignKey("patients.id"), unique=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    password_changed_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    last_sign_in_at = db.Column(UTCDateTime)
+    version_id = db.Column(db.Integer, nullable=False, default=1)
+
+    patient = db.relationship("Patient", back_populates="account")
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    def get_id(self):
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self):
+        return self.active
+
+    @property
+    def is_staff(self):
+        return self.role in STAFF
+
+    def rotate_session_token(self):
+        self.session_token = new_session_token()
+
+    def __repr__(self):
+        return f"<User {self.id} {self.role.value}>"
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins per account name, in the database so every worker process sees them.
+
+    Keyed by the normalised email typed, whether or not such an account exists, so the
+    lock-out itself does not reveal which accounts exist.
+    """
+
+    __tablename__ = "sign_in_throttle"
+
+    email = db.Column(db.String(254), primary_key=True)
+    failures = db.Column(db.Integer, nullable=False, default=0)
+    window_started_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    locked_until = db.Column(UTCDateTime)

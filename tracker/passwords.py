@@ -1,0 +1,53 @@
+"""Password policy and hashing (Werkzeug's scrypt)."""
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
+
+COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common_passwords.txt"
+
+
+@lru_cache(maxsize=1)
+def _common():
+    words = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").split()
+    return frozenset(w.strip().lower() for w in words if w.strip())
+
+
+def _core(password):
+    """The password with digits and symbols around it removed: 'Password2024!' -> 'password'."""
+    return re.sub(r"^[^a-z]+|[^a-z]+$", "", password.lower())
+
+
+def password_problems(password, min_length=12, email=""):
+    """Why a password is refused, as sentences for the form (empty list = acceptable)."""
+    problems = []
+    if len(password) < min_length:
+        problems.append(f"Use at least {min_length} characters (this one has {len(password)}).")
+    lowered = password.lower()
+    local_part = email.split("@")[0].lower() if email else ""
+    if lowered in _common() or _core(password) in _common() or len(set(lowered)) <= 3:
+        problems.append("This password is too common or too easy to guess; choose another.")
+    elif local_part and len(local_part) >= 4 and local_part in lowered:
+        problems.append("Do not use your email address in your password.")
+    return problems
+
+
+def hash_password(password):
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def verify_password(password_hash, password):
+    return check_password_hash(password_hash, password)
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method):
+    return generate_password_hash("not-a-real-password-only-for-timing", method=method)
+
+
+def verify_against_nobody(password):
+    """Spend the same time as a real check when no account matches, so timing reveals nothing."""
+    check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+    return False

@@ -1,0 +1,40 @@
+"""Payer policy profiles as data, and the pure eligibility evaluation over them."""
+
+from tracker.policy.engine import Criterion, Status, Verdict, evaluate
+from tracker.policy.facts import (
+    DIAGNOSTIC_INDICATIONS,
+    BlockResult,
+    CaseFacts,
+    PriorInjection,
+    TherapyFact,
+)
+from tracker.policy.profiles import (
+    CRITERION_LABELS,
+    DEFAULT_PROFILE_CODE,
+    PROFILE_CHOICES,
+    PROFILES,
+    CriterionCode,
+    Profile,
+    Rule,
+    get_profile,
+)
+
+__all__ = [
+    "BlockResult",
+    "CRITERION_LABELS",
+    "CaseFacts",
+    "Criterion",
+    "CriterionCode",
+    "DEFAULT_PROFILE_CODE",
+    "DIAGNOSTIC_INDICATIONS",
+    "PROFILES",
+    "PROFILE_CHOICES",
+    "PriorInjection",
+    "Profile",
+    "Rule",
+    "Status",
+    "TherapyFact",
+    "Verdict",
+    "evaluate",
+    "get_profile",
+]

@@ -1,0 +1,565 @@
+"""Pure evaluation of a case's facts against one payer profile.
+
+``evaluate`` returns a ``Verdict`` listing every criterion that applies to the request with
+its status, the evidence used and the payer source. A criterion that does not apply (the
+therapeutic cap for a diagnostic block, spacing when there was no earlier therapeutic
+injection) is left out rather than reported as met.
+"""
+
+import calendar
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from tracker.clinical import (
+    ACTIVE_THERAPY_KINDS,
+    THERAPY_KINDS,
+    failed_conservative_care_days,
+    failed_therapies,
+    has_active_therapy,
+    has_medication_trial,
+)
+from tracker.policy.facts import (
+    DIAGNOSTIC_INDICATIONS,
+    BlockResult,
+    CaseFacts,
+    PriorInjection,
+)
+from tracker.policy.profiles import CRITERION_LABELS, CriterionCode, Profile
+from tracker.vocab import Indication
+
+
+class Status(StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    code: str
+    label: str
+    status: Status
+    evidence: str
+    source: str
+    # Short worklist text saying what is missing; empty when met.
+    shortfall: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "code": str(self.code),
+            "label": self.label,
+            "status": self.status.value,
+            "evidence": self.evidence,
+            "source": self.source,
+            "shortfall": self.shortfall,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    profile_code: str
+    profile_version: int
+    as_of: date
+    side: str
+    indication: str
+    criteria: tuple[Criterion, ...]
+
+    @property
+    def eligible(self) -> bool:
+        return all(criterion.status == Status.MET for criterion in self.criteria)
+
+    def waiting_for(self) -> list[str]:
+        return [criterion.shortfall for criterion in self.criteria if criterion.status != Status.MET]
+
+    def as_dict(self) -> dict:
+        """A JSON-serialisable snapshot, to store with the case's eligibility decision."""
+        return {
+            "profile_code": self.profile_code,
+            "profile_version": self.profile_version,
+            "as_of": self.as_of.isoformat(),
+            "side": str(self.side),
+            "indication": str(self.indication),
+            "eligible": self.eligible,
+            "criteria": [criterion.as_dict() for criterion in self.criteria],
+        }
+
+
+def evaluate(facts: CaseFacts, prior: Iterable[PriorInjection], profile: Profile) -> Verdict:
+    # Injections on a later day than the one evaluated cannot bear on it.
+    earlier = [injection for injection in prior if injection.performed_on <= facts.as_of]
+    criteria = tuple(
+        criterion for check in _CHECKS if (criterion := check(facts, earlier, profile)) is not None
+    )
+    return Verdict(
+        profile_code=profile.code,
+        profile_version=profile.version,
+        as_of=facts.as_of,
+        side=facts.side,
+        indication=facts.indication,
+        criteria=criteria,
+    )
+
+
+# --- building criteria ---------------------------------------------------------------------
+
+
+def _criterion(
+    profile: Profile, code: CriterionCode, status: Status, evidence: str, shortfall: str
+) -> Criterion:
+    rule = profile.rule(code)
+    effective = rule.effective_date.isoformat() if rule.effective_date else "date not recorded"
+    return Criterion(
+        code=code,
+        label=CRITERION_LABELS[code],
+        status=status,
+        evidence=evidence,
+        source=f"{profile.document_id}: {rule.source} (effective {effective})",
+        shortfall="" if status == Status.MET else shortfall,
+    )
+
+
+def _combine(statuses: Iterable[Status]) -> Status:
+    """All must be met; a known failure outweighs a gap, because recording more cannot fix it."""
+    statuses = list(statuses)
+    if Status.NOT_MET in statuses:
+        return Status.NOT_MET
+    if Status.UNKNOWN in statuses:
+        return Status.UNKNOWN
+    return Status.MET
+
+
+def _either(statuses: Iterable[Status]) -> Status:
+    """One alternative suffices; unknown while an unrecorded alternative could still be met."""
+    statuses = list(statuses)
+    if Status.MET in statuses:
+        return Status.MET
+    if Status.UNKNOWN in statuses:
+        return Status.UNKNOWN
+    return Status.NOT_MET
+
+
+def _at_least(value: float | None, minimum: float) -> Status:
+    if value is None:
+        return Status.UNKNOWN
+    return Status.MET if value >= minimum else Status.NOT_MET
+
+
+def _yes_no(value: bool | None) -> str:
+    return "not recorded" if value is None else ("yes" if value else "no")
+
+
+# --- calendar --------------------------------------------------------------------------------
+
+
+def _add_months(day: date, months: int) -> date:
+    """Same day of the month ``months`` later (or earlier), clamped to the month's last day."""
+    year, month_index = divmod(day.year * 12 + day.month - 1 + months, 12)
+    month = month_index + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _whole_months_between(earlier: date, later: date) -> int:
+    months = (later.year - earlier.year) * 12 + later.month - earlier.month
+    if _add_months(earlier, months) > later:
+        months -= 1
+    return max(months, 0)
+
+
+def _rolling_year_start(as_of: date) -> date:
+    """Injections strictly after this day fall in the rolling 12 months ending on ``as_of``."""
+    return _add_months(as_of, -12)
+
+
+def _leaves_rolling_year(day: date) -> date:
+    """The first evaluation day whose rolling 12 months no longer include ``day``."""
+    candidate = _add_months(day, 12)
+    # Clamping (29 February) can land a day early: step on until the window has passed.
+    while _rolling_year_start(candidate) < day:
+        candidate += timedelta(days=1)
+    return candidate
+
+
+# --- the criteria ----------------------------------------------------------------------------
+
+
+def _pain_duration(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile) -> Criterion:
+    needed = profile.min_pain_months
+    code = CriterionCode.PAIN_DURATION
+    if facts.symptom_onset is None:
+        return _criterion(profile, code, Status.UNKNOWN, "symptom onset not recorded", "symptom onset date")
+    months = _whole_months_between(facts.symptom_onset, facts.as_of)
+    status = Status.MET if months >= needed else Status.NOT_MET
+    evidence = f"pain for {months} months since {facts.symptom_onset.isoformat()}, needs {needed}"
+    return _criterion(profile, code, status, evidence, f"pain {months} of {needed} months")
+
+
+def _pain_location(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile) -> Criterion:
+    below_l5 = facts.pain_below_l5
+    radicular = facts.radicular_signs
+    against = [
+        text for text, found in (("pain not below L5", below_l5 is False), ("radicular signs", radicular is True))
+        if found
+    ]
+    if against:
+        status, shortfall = Status.NOT_MET, "; ".join(against)
+    elif below_l5 is None or radicular is None:
+        status, shortfall = Status.UNKNOWN, "pain location and radicular signs"
+    else:
+        status, shortfall = Status.MET, ""
+    evidence = f"pain below L5: {_yes_no(below_l5)}; radicular signs: {_yes_no(radicular)}"
+    return _criterion(profile, CriterionCode.PAIN_LOCATION, status, evidence, shortfall)
+
+
+def _pain_severity(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile) -> Criterion | None:
+    if profile.min_pain_nrs is None:
+        return None
+    alternatives = [_at_least(facts.baseline_nrs, profile.min_pain_nrs)]
+    pain = "not recorded" if facts.baseline_nrs is None else f"{facts.baseline_nrs}/10"
+    evidence = f"pain {pain}, needs {profile.min_pain_nrs}"
+    if profile.min_odi is not None:
+        alternatives.append(_at_least(facts.odi, profile.min_odi))
+        odi = "not recorded" if facts.odi is None else f"{facts.odi:g}%"
+        evidence += f"; or Oswestry {odi}, needs {profile.min_odi:g}"
+    status = _either(alternatives)
+    shortfall = "pain score or Oswestry index" if status == Status.UNKNOWN else evidence
+    return _criterion(profile, CriterionCode.PAIN_SEVERITY, status, evidence, shortfall)
+
+
+def _provocation_tests(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile) -> Criterion:
+    needed = profile.min_positive_tests
+    statuses, evidence, shortfalls = [], [], []
+    for joint in facts.joints:
+        count = facts.positive_tests_by_side.get(joint)
+        status = _at_least(count, needed)
+        statuses.append(status)
+        if count is None:
+            evidence.append(f"not examined ({joint})")
+            shortfalls.append(f"provocation tests ({joint})")
+        else:
+            evidence.append(f"{count} of {profile.tests_counted} tests positive, needs {needed} ({joint})")
+            if status != Status.MET:
+                shortfalls.append(f"{count} of {needed} positive tests ({joint})")
+    return _criterion(
+        profile, CriterionCode.PROVOCATION_TESTS, _combine(statuses), "; ".join(evidence), "; ".join(shortfalls)
+    )
+
+
+def _conservative_care_window(facts: CaseFacts, profile: Profile) -> tuple[date | None, list]:
+    """The look-back start (None: no limit) and the therapies that fall inside it."""
+    window = profile.conservative_care_window_days
+    since = None if window is None else facts.as_of - timedelta(days=window - 1)
+    inside = [
+        therapy
+        for therapy in facts.therapies
+        if therapy.start <= facts.as_of and (since is None or therapy.end is None or therapy.end >= since)
+    ]
+    return since, inside
+
+
+def _care_amount(days: int, needed: int) -> str:
+    # Whole weeks read better on a worklist when the payer counts in weeks.
+    if needed % 7 == 0:
+        return f"{days // 7} of {needed // 7} weeks"
+    return f"{days} of {needed} days"
+
+
+def _conservative_care_duration(
+    facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile
+) -> Criterion:
+    needed = profile.min_conservative_care_days
+    since, inside = _conservative_care_window(facts, profile)
+    days = failed_conservative_care_days(inside, facts.as_of, since)
+    evidence = f"failed conservative care {days} days, needs {needed}"
+    if since is not None:
+        evidence += f" within the window from {since.isoformat()}"
+    shortfall = f"conservative care {_care_amount(days, needed)}"
+    unrecorded = sum(1 for therapy in inside if therapy.response is None)
+    if days >= needed:
+        status = Status.MET
+    elif not inside:
+        status = Status.UNKNOWN
+        evidence = shortfall = "no conservative care recorded"
+    elif unrecorded:
+        # A therapy whose response is not recorded may yet turn out to have failed.
+        status = Status.UNKNOWN
+        evidence += f"; response not recorded for {unrecorded} therapies"
+        shortfall += f" (response not recorded for {unrecorded})"
+    else:
+        status = Status.NOT_MET
+    return _criterion(profile, CriterionCode.CONSERVATIVE_CARE_DURATION, status, evidence, shortfall)
+
+
+_ACTIVE_THERAPY_TEXT = ", ".join(label.lower() for kind, label in THERAPY_KINDS if kind in ACTIVE_THERAPY_KINDS)
+
+
+def _conservative_care_composition(
+    facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile
+) -> Criterion | None:
+    if not profile.requires_medication_and_active_therapy:
+        return None
+    _, inside = _conservative_care_window(facts, profile)
+    failed = failed_therapies(inside)
+    unrecorded = [therapy for therapy in inside if therapy.response is None]
+    components = (
+        ("medication trial", "medication trial", has_medication_trial),
+        ("active therapy", f"active therapy ({_ACTIVE_THERAPY_TEXT})", has_active_therapy),
+    )
+    statuses, evidence, missing = [], [], []
+    for short_name, long_name, tried in components:
+        if tried(failed):
+            statuses.append(Status.MET)
+        else:
+            # Unknown while a matching therapy's response, or any therapy at all, is unrecorded.
+            statuses.append(Status.UNKNOWN if not inside or tried(unrecorded) else Status.NOT_MET)
+            missing.append(short_name)
+        evidence.append(f"failed {long_name}: {_yes_no(tried(failed))}")
+    shortfall = " and ".join(missing) + " needed"
+    return _criterion(
+        profile, CriterionCode.CONSERVATIVE_CARE_COMPOSITION, _combine(statuses), "; ".join(evidence), shortfall
+    )
+
+
+def _ongoing_rehab(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile) -> Criterion | None:
+    if not profile.requires_active_rehab_ongoing:
+        return None
+    ongoing = facts.ongoing_active_rehab
+    status = Status.UNKNOWN if ongoing is None else (Status.MET if ongoing else Status.NOT_MET)
+    evidence = f"active rehabilitation ongoing: {_yes_no(ongoing)}"
+    return _criterion(profile, CriterionCode.ONGOING_REHAB, status, evidence, "ongoing active rehabilitation")
+
+
+def _other_causes_excluded(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile) -> Criterion:
+    screened, present = facts.red_flags_screened, facts.red_flags_present
+    if present is True:
+        status, shortfall = Status.NOT_MET, "red flags present"
+    elif screened is False:
+        status, shortfall = Status.NOT_MET, "red-flag screen not done"
+    elif screened is None or present is None:
+        status, shortfall = Status.UNKNOWN, "red-flag screen"
+    else:
+        status, shortfall = Status.MET, ""
+    evidence = f"red flags screened: {_yes_no(screened)}; red flags present: {_yes_no(present)}"
+    return _criterion(profile, CriterionCode.OTHER_CAUSES_EXCLUDED, status, evidence, shortfall)
+
+
+def _cap(
+    facts: CaseFacts,
+    prior: Sequence[PriorInjection],
+    profile: Profile,
+    code: CriterionCode,
+    kind: str,
+    indications: frozenset,
+    maximum: int | None,
+) -> Criterion | None:
+    if maximum is None or facts.indication not in indications:
+        return None
+    year_start = _rolling_year_start(facts.as_of)
+    counted = [p for p in prior if p.indication in indications and p.performed_on > year_start]
+    # One session per day: a bilateral injection, or left and right rows on one day, count once.
+    if profile.caps_per_joint:
+        sessions_by_scope = {
+            f"{joint} joint": sorted({p.performed_on for p in counted if p.covers(joint)}) for joint in facts.joints
+        }
+    else:
+        sessions_by_scope = {"patient": sorted({p.performed_on for p in counted})}
+    statuses, evidence, shortfalls = [], [], []
+    for scope, sessions in sessions_by_scope.items():
+        within = len(sessions) + 1 <= maximum
+        statuses.append(Status.MET if within else Status.NOT_MET)
+        evidence.append(
+            f"{kind} sessions in the last 12 months: {len(sessions)}; "
+            f"this would be {len(sessions) + 1} of {maximum} ({scope})"
+        )
+        if not within:
+            # The session whose leaving the window brings the count below the cap.
+            next_allowed = _leaves_rolling_year(sessions[len(sessions) - maximum])
+            shortfalls.append(
+                f"{kind} cap {len(sessions)} of {maximum} ({scope}), next from {next_allowed.isoformat()}"
+            )
+    return _criterion(profile, code, _combine(statuses), "; ".join(evidence), "; ".join(shortfalls))
+
+
+def _diagnostic_cap(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile) -> Criterion | None:
+    return _cap(
+        facts,
+        prior,
+        profile,
+        CriterionCode.DIAGNOSTIC_CAP,
+        "diagnostic",
+        DIAGNOSTIC_INDICATIONS,
+        profile.max_diagnostic_per_12m,
+    )
+
+
+def _therapeutic_cap(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile) -> Criterion | None:
+    return _cap(
+        facts,
+        prior,
+        profile,
+        CriterionCode.THERAPEUTIC_CAP,
+        "therapeutic",
+        frozenset({Indication.THERAPEUTIC}),
+        profile.max_therapeutic_per_12m,
+    )
+
+
+def _last_therapeutic_by_injection(
+    prior: Sequence[PriorInjection], joints: Iterable[str]
+) -> dict[PriorInjection, str]:
+    """Each joint's last therapeutic injection, with the joints it was the last one for.
+
+    A joint never injected therapeutically is absent: its first therapeutic injection is
+    not a repeat. One bilateral injection serving both joints is reported once.
+    """
+    joints_by_injection: dict[PriorInjection, list[str]] = {}
+    for joint in joints:
+        in_joint = [p for p in prior if p.indication == Indication.THERAPEUTIC and p.covers(joint)]
+        if in_joint:
+            last = max(in_joint, key=lambda p: p.performed_on)
+            joints_by_injection.setdefault(last, []).append(joint)
+    return {injection: ", ".join(joints) for injection, joints in joints_by_injection.items()}
+
+
+def _spacing(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile) -> Criterion | None:
+    needed = profile.min_days_between_injections
+    if needed is None or facts.indication != Indication.THERAPEUTIC:
+        return None
+    statuses, evidence, shortfalls = [], [], []
+    for last, joints in _last_therapeutic_by_injection(prior, facts.joints).items():
+        days = (facts.as_of - last.performed_on).days
+        statuses.append(Status.MET if days >= needed else Status.NOT_MET)
+        evidence.append(
+            f"{days} days since therapeutic injection of {last.performed_on.isoformat()}, needs {needed} ({joints})"
+        )
+        if days < needed:
+            earliest = last.performed_on + timedelta(days=needed)
+            shortfalls.append(f"interval {days} of {needed} days ({joints}), earliest {earliest.isoformat()}")
+    if not statuses:
+        return None
+    return _criterion(profile, CriterionCode.SPACING, _combine(statuses), "; ".join(evidence), "; ".join(shortfalls))
+
+
+def _block_result(injection: PriorInjection, threshold: float) -> Status:
+    """Whether a prior block was positive under *this* profile's threshold.
+
+    The measured peak relief decides when it is known, so a block read as positive under a
+    lower threshold elsewhere is not accepted here; the recorded result is the fallback.
+    """
+    if injection.diagnostic_result == BlockResult.INDETERMINATE:
+        return Status.UNKNOWN
+    if injection.peak_relief_percent is not None:
+        return Status.MET if injection.peak_relief_percent >= threshold else Status.NOT_MET
+    if injection.diagnostic_result == BlockResult.POSITIVE:
+        return Status.MET
+    if injection.diagnostic_result == BlockResult.NEGATIVE:
+        return Status.NOT_MET
+    return Status.UNKNOWN
+
+
+def _positive_block(
+    prior: Sequence[PriorInjection], joint: str, indications: Iterable[str], threshold: float
+) -> tuple[Status, str]:
+    """The best status among the joint's blocks of the given kinds, and what it rests on."""
+    blocks = [p for p in prior if p.indication in indications and p.covers(joint)]
+    if not blocks:
+        return Status.NOT_MET, "none"
+    results = [(block, _block_result(block, threshold)) for block in blocks]
+    status = _either(result for _, result in results)
+    best = max((block for block, result in results if result == status), key=lambda p: p.performed_on)
+    relief = "relief not recorded" if best.peak_relief_percent is None else f"{best.peak_relief_percent:g}% relief"
+    return status, f"{best.indication} block {best.performed_on.isoformat()} ({relief}, needs {threshold:g}%)"
+
+
+def _prior_positive_block(
+    facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile
+) -> Criterion | None:
+    if facts.indication == Indication.CONFIRMATORY:
+        # A confirmatory block repeats a first block that was positive.
+        indications = {Indication.DIAGNOSTIC}
+    elif facts.indication == Indication.THERAPEUTIC and not profile.requires_dual_comparative_blocks:
+        indications = DIAGNOSTIC_INDICATIONS
+    else:
+        return None
+    threshold = profile.diagnostic_relief_threshold_percent
+    statuses, evidence, shortfalls = [], [], []
+    for joint in facts.joints:
+        status, found = _positive_block(prior, joint, indications, threshold)
+        statuses.append(status)
+        evidence.append(f"{found} ({joint})")
+        if status != Status.MET:
+            wanted = "result of prior block" if status == Status.UNKNOWN else "positive diagnostic block"
+            shortfalls.append(f"{wanted} ({joint})")
+    return _criterion(
+        profile, CriterionCode.PRIOR_POSITIVE_BLOCK, _combine(statuses), "; ".join(evidence), "; ".join(shortfalls)
+    )
+
+
+def _dual_comparative_blocks(
+    facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile
+) -> Criterion | None:
+    if not profile.requires_dual_comparative_blocks or facts.indication != Indication.THERAPEUTIC:
+        return None
+    threshold = profile.diagnostic_relief_threshold_percent
+    statuses, evidence, shortfalls = [], [], []
+    for joint in facts.joints:
+        for indication in (Indication.DIAGNOSTIC, Indication.CONFIRMATORY):
+            status, found = _positive_block(prior, joint, {indication}, threshold)
+            statuses.append(status)
+            evidence.append(f"{indication}: {found} ({joint})")
+            if status != Status.MET:
+                shortfalls.append(f"positive {indication} block ({joint})")
+    return _criterion(
+        profile, CriterionCode.DUAL_COMPARATIVE_BLOCKS, _combine(statuses), "; ".join(evidence), "; ".join(shortfalls)
+    )
+
+
+def _repeat_relief(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile) -> Criterion | None:
+    """A repeat therapeutic injection must follow one that helped enough for long enough.
+
+    Judged on the last therapeutic injection in the joint; a first therapeutic injection
+    (after diagnostic blocks only) is not a repeat.
+    """
+    if facts.indication != Indication.THERAPEUTIC:
+        return None
+    threshold, min_days = profile.repeat_relief_threshold_percent, profile.repeat_relief_min_days
+    statuses, evidence, shortfalls = [], [], []
+    for last, joints in _last_therapeutic_by_injection(prior, facts.joints).items():
+        status = _combine(
+            [_at_least(last.peak_relief_percent, threshold), _at_least(last.relief_duration_days, min_days)]
+        )
+        statuses.append(status)
+        relief = "not recorded" if last.peak_relief_percent is None else f"{last.peak_relief_percent:g}%"
+        duration = "not recorded" if last.relief_duration_days is None else f"{last.relief_duration_days} days"
+        evidence.append(
+            f"after therapeutic injection of {last.performed_on.isoformat()}: relief {relief} for {duration}, "
+            f"needs {threshold:g}% for {min_days} days ({joints})"
+        )
+        if status == Status.UNKNOWN:
+            shortfalls.append(f"relief after injection of {last.performed_on.isoformat()} ({joints})")
+        elif status == Status.NOT_MET:
+            shortfalls.append(f"relief {relief} for {duration}, needs {threshold:g}% for {min_days} days ({joints})")
+    if not statuses:
+        return None
+    return _criterion(
+        profile, CriterionCode.REPEAT_RELIEF, _combine(statuses), "; ".join(evidence), "; ".join(shortfalls)
+    )
+
+
+_CHECKS: tuple[Callable[[CaseFacts, Sequence[PriorInjection], Profile], Criterion | None], ...] = (
+    _pain_duration,
+    _pain_location,
+    _pain_severity,
+    _provocation_tests,
+    _conservative_care_duration,
+    _conservative_care_composition,
+    _ongoing_rehab,
+    _other_causes_excluded,
+    _diagnostic_cap,
+    _therapeutic_cap,
+    _spacing,
+    _prior_positive_block,
+    _dual_comparative_blocks,
+    _repeat_relief,
+)

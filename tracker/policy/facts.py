@@ -1,0 +1,98 @@
+"""The plain values the eligibility engine reads.
+
+The app builds these from its models; the engine never sees a database row. ``None`` always
+means "not recorded", and the engine never counts an unrecorded fact as met.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from tracker.vocab import Indication, Side
+
+
+class BlockResult(StrEnum):
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+    # Too few diary entries in the anaesthetic window to judge.
+    INDETERMINATE = "indeterminate"
+
+
+# Confirmatory blocks are diagnostic blocks for caps and for "a prior positive block".
+DIAGNOSTIC_INDICATIONS = frozenset({Indication.DIAGNOSTIC, Indication.CONFIRMATORY})
+
+JOINTS_BY_SIDE = {
+    Side.LEFT: (Side.LEFT,),
+    Side.RIGHT: (Side.RIGHT,),
+    Side.BILATERAL: (Side.LEFT, Side.RIGHT),
+}
+
+
+@dataclass(frozen=True)
+class TherapyFact:
+    """One conservative-care row; ``end`` None means ongoing, ``response`` None means not recorded."""
+
+    kind: str
+    start: date
+    end: date | None = None
+    response: str | None = None
+
+
+@dataclass(frozen=True)
+class PriorInjection:
+    """An SI joint injection the patient already had, from any earlier case.
+
+    ``peak_relief_percent`` is the best relief in the anaesthetic window (diagnostic blocks)
+    or over follow-up (therapeutic injections). ``relief_duration_days`` is how long relief
+    stayed at or above the active profile's repeat threshold (the last follow-up point still
+    at or above it).
+    """
+
+    performed_on: date
+    side: str
+    indication: str
+    diagnostic_result: str | None = None
+    peak_relief_percent: float | None = None
+    relief_duration_days: int | None = None
+
+    def __post_init__(self):
+        Side(self.side)
+        Indication(self.indication)
+        if self.diagnostic_result is not None:
+            BlockResult(self.diagnostic_result)
+
+    def covers(self, joint: str) -> bool:
+        return self.side in (joint, Side.BILATERAL)
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What is known about the case on ``as_of`` (the day the injection would be given)."""
+
+    as_of: date
+    side: str
+    indication: str
+    symptom_onset: date | None = None
+    pain_below_l5: bool | None = None
+    radicular_signs: bool | None = None
+    # Count of positive provocation tests per examined side ("left", "right").
+    positive_tests_by_side: Mapping[str, int | None] = field(default_factory=dict)
+    baseline_nrs: int | None = None
+    odi: float | None = None
+    therapies: Sequence[TherapyFact] = ()
+    ongoing_active_rehab: bool | None = None
+    red_flags_screened: bool | None = None
+    red_flags_present: bool | None = None
+
+    def __post_init__(self):
+        Side(self.side)
+        Indication(self.indication)
+        # Frozen means frozen: copy the containers so the caller cannot change the facts later.
+        object.__setattr__(self, "positive_tests_by_side", dict(self.positive_tests_by_side))
+        object.__setattr__(self, "therapies", tuple(self.therapies))
+
+    @property
+    def joints(self) -> tuple[Side, ...]:
+        """The joints to be injected: a bilateral case must qualify on each side."""
+        return JOINTS_BY_SIDE[Side(self.side)]

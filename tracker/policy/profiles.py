@@ -1,0 +1,296 @@
+"""Payer policy profiles, as data.
+
+Every number a payer can change lives here, once, as a named field of a ``Profile``. Each
+criterion the engine can report has a ``Rule`` in the profile saying where the payer writes
+it and from when it applies. Rule texts name the document section, not the number, so a
+number is never stated in two places; where the document gives no number, the rule says the
+tracker chose a default and why.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+
+class CriterionCode(StrEnum):
+    PAIN_DURATION = "pain_duration"
+    PAIN_LOCATION = "pain_location"
+    PAIN_SEVERITY = "pain_severity"
+    PROVOCATION_TESTS = "provocation_tests"
+    CONSERVATIVE_CARE_DURATION = "conservative_care_duration"
+    CONSERVATIVE_CARE_COMPOSITION = "conservative_care_composition"
+    ONGOING_REHAB = "ongoing_rehab"
+    OTHER_CAUSES_EXCLUDED = "other_causes_excluded"
+    DIAGNOSTIC_CAP = "diagnostic_cap"
+    THERAPEUTIC_CAP = "therapeutic_cap"
+    SPACING = "spacing"
+    PRIOR_POSITIVE_BLOCK = "prior_positive_block"
+    DUAL_COMPARATIVE_BLOCKS = "dual_comparative_blocks"
+    REPEAT_RELIEF = "repeat_relief"
+
+
+CRITERION_LABELS = {
+    CriterionCode.PAIN_DURATION: "Pain duration",
+    CriterionCode.PAIN_LOCATION: "Pain below L5 without radiculopathy",
+    CriterionCode.PAIN_SEVERITY: "Pain severity or disability",
+    CriterionCode.PROVOCATION_TESTS: "Provocation tests",
+    CriterionCode.CONSERVATIVE_CARE_DURATION: "Failed conservative care",
+    CriterionCode.CONSERVATIVE_CARE_COMPOSITION: "Medication and active therapy tried",
+    CriterionCode.ONGOING_REHAB: "Ongoing active rehabilitation",
+    CriterionCode.OTHER_CAUSES_EXCLUDED: "Other causes excluded (red flags)",
+    CriterionCode.DIAGNOSTIC_CAP: "Diagnostic blocks in 12 months",
+    CriterionCode.THERAPEUTIC_CAP: "Therapeutic injections in 12 months",
+    CriterionCode.SPACING: "Interval since last therapeutic injection",
+    CriterionCode.PRIOR_POSITIVE_BLOCK: "Prior positive diagnostic block",
+    CriterionCode.DUAL_COMPARATIVE_BLOCKS: "Dual comparative blocks",
+    CriterionCode.REPEAT_RELIEF: "Relief after last therapeutic injection",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Where one criterion comes from: the section of the payer document, and since when."""
+
+    code: CriterionCode
+    source: str
+    effective_date: date | None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One payer's SI joint injection policy. ``None`` for a limit means the payer sets none.
+
+    ``effective_date`` None means the clinic has not recorded when the document took effect:
+    confirm it against the payer's current document before relying on the profile.
+    """
+
+    code: str
+    name: str
+    document_id: str
+    document_title: str
+    effective_date: date | None
+    version: int
+    min_pain_months: int
+    min_positive_tests: int
+    # How many provocation tests the payer recognises (the clinic examines six of them).
+    tests_counted: int
+    min_conservative_care_days: int
+    # Failed care only counts inside this look-back window (days up to and including as_of).
+    conservative_care_window_days: int | None
+    requires_active_rehab_ongoing: bool
+    requires_medication_and_active_therapy: bool
+    # Sessions per rolling 12 months; a bilateral injection on one day is one session.
+    max_diagnostic_per_12m: int | None
+    max_therapeutic_per_12m: int | None
+    # True: caps count per joint (a bilateral session counts for both joints); False: per patient.
+    caps_per_joint: bool
+    diagnostic_relief_threshold_percent: float
+    repeat_relief_threshold_percent: float
+    repeat_relief_min_days: int
+    # Between therapeutic injections in the same joint.
+    min_days_between_injections: int | None
+    # A therapeutic injection needs a positive diagnostic and a positive confirmatory block.
+    requires_dual_comparative_blocks: bool
+    # Pain severity criterion: NRS at least min_pain_nrs, or ODI at least min_odi.
+    min_pain_nrs: int | None
+    min_odi: float | None
+    rules: tuple[Rule, ...]
+
+    def rule(self, code: CriterionCode) -> Rule:
+        for rule in self.rules:
+            if rule.code == code:
+                return rule
+        raise KeyError(f"profile {self.code} has no rule for {code}")
+
+
+def _rules(effective_date: date | None, **sources: str) -> tuple[Rule, ...]:
+    return tuple(Rule(CriterionCode(code), source, effective_date) for code, source in sources.items())
+
+
+TRACKER_DEFAULT = "the document states no number here; tracker default"
+
+_MEDICARE_DATE = date(2023, 3, 19)
+MEDICARE_LCD_2023 = Profile(
+    code="MEDICARE_LCD_2023",
+    name="Medicare SI joint LCDs (2023)",
+    document_id="LCD L39455 / L39402",
+    document_title="Sacroiliac Joint Injections and Procedures",
+    effective_date=_MEDICARE_DATE,
+    version=1,
+    min_pain_months=3,
+    min_positive_tests=3,
+    tests_counted=6,
+    min_conservative_care_days=28,
+    conservative_care_window_days=None,
+    requires_active_rehab_ongoing=False,
+    requires_medication_and_active_therapy=True,
+    max_diagnostic_per_12m=2,
+    max_therapeutic_per_12m=4,
+    caps_per_joint=False,
+    diagnostic_relief_threshold_percent=75.0,
+    repeat_relief_threshold_percent=50.0,
+    repeat_relief_min_days=90,
+    min_days_between_injections=None,
+    requires_dual_comparative_blocks=False,
+    min_pain_nrs=None,
+    min_odi=None,
+    rules=_rules(
+        _MEDICARE_DATE,
+        pain_duration="Covered indications: duration of moderate to severe low back pain",
+        pain_location="Covered indications: pain primarily over the SI joints, below L5, "
+        "between the iliac crest and the gluteal fold; not radicular",
+        provocation_tests="Covered indications: positive SI joint provocation manoeuvres",
+        conservative_care_duration="Covered indications: failure of conservative therapy",
+        conservative_care_composition="Definitions, conservative therapy: medication in "
+        "therapeutic doses in addition to an active therapy",
+        other_causes_excluded="Covered indications: other causes excluded by clinical and imaging evaluation",
+        diagnostic_cap="Limitations: diagnostic sessions per rolling 12 months, per patient",
+        therapeutic_cap="Limitations: therapeutic sessions per rolling 12 months, per patient",
+        prior_positive_block="Covered indications: therapeutic injection after a positive "
+        "diagnostic block; a confirmatory block follows a positive first block",
+        repeat_relief="Covered indications: repeat therapeutic injection after sustained relief "
+        "from the previous one (3 months read as 90 days)",
+    ),
+)
+
+EVICORE_CMM_203 = Profile(
+    code="EVICORE_CMM_203",
+    name="eviCore / Cigna CMM-203",
+    document_id="eviCore CMM-203",
+    document_title="Sacroiliac Joint Procedures",
+    effective_date=None,
+    version=1,
+    min_pain_months=3,
+    min_positive_tests=3,
+    tests_counted=6,
+    min_conservative_care_days=28,
+    conservative_care_window_days=None,
+    requires_active_rehab_ongoing=True,
+    requires_medication_and_active_therapy=False,
+    max_diagnostic_per_12m=2,
+    max_therapeutic_per_12m=4,
+    caps_per_joint=True,
+    diagnostic_relief_threshold_percent=75.0,
+    repeat_relief_threshold_percent=75.0,
+    repeat_relief_min_days=14,
+    min_days_between_injections=60,
+    requires_dual_comparative_blocks=False,
+    min_pain_nrs=None,
+    min_odi=None,
+    rules=_rules(
+        None,
+        pain_duration=f"Diagnostic injection criteria: chronic pain; {TRACKER_DEFAULT} (Medicare value)",
+        pain_location="Diagnostic injection criteria: pain primarily between the iliac crest "
+        "and the gluteal fold",
+        provocation_tests="Diagnostic injection criteria: provocative tests reproduce the pain",
+        conservative_care_duration="Diagnostic injection criteria: failed conservative therapy",
+        ongoing_rehab="Diagnostic injection criteria: active rehabilitation continues alongside "
+        "the injection",
+        other_causes_excluded="Diagnostic injection criteria: other causes excluded by "
+        "examination and imaging",
+        diagnostic_cap="Frequency: diagnostic injections per joint per rolling 12 months",
+        therapeutic_cap="Frequency: therapeutic injections per joint per rolling 12 months",
+        spacing="Frequency: interval between therapeutic injections (2 months read as 60 days)",
+        prior_positive_block="Therapeutic injection criteria: a diagnostic block with the "
+        "required relief comes first",
+        repeat_relief="Repeat therapeutic injection: documented relief from the previous "
+        "injection for the required time",
+    ),
+)
+
+_MP_558_DATE = date(2017, 5, 14)
+MP_558 = Profile(
+    code="MP_558",
+    name="BCBS-style MP-558",
+    document_id="MP-558",
+    document_title="Diagnosis and Treatment of Sacroiliac Joint Pain",
+    effective_date=_MP_558_DATE,
+    version=1,
+    min_pain_months=3,
+    min_positive_tests=3,
+    tests_counted=6,
+    min_conservative_care_days=90,
+    conservative_care_window_days=None,
+    requires_active_rehab_ongoing=False,
+    requires_medication_and_active_therapy=False,
+    max_diagnostic_per_12m=2,
+    max_therapeutic_per_12m=3,
+    caps_per_joint=False,
+    diagnostic_relief_threshold_percent=80.0,
+    repeat_relief_threshold_percent=50.0,
+    repeat_relief_min_days=90,
+    min_days_between_injections=None,
+    requires_dual_comparative_blocks=True,
+    min_pain_nrs=None,
+    min_odi=None,
+    rules=_rules(
+        _MP_558_DATE,
+        pain_duration=f"Policy: pain failing to respond to conservative therapy; {TRACKER_DEFAULT} "
+        "(Medicare value)",
+        pain_location=f"Policy: sacroiliac joint pain; {TRACKER_DEFAULT} (Medicare criteria)",
+        provocation_tests=f"Policy: sacroiliac joint pain; {TRACKER_DEFAULT} (Medicare value)",
+        conservative_care_duration="Policy: failed conservative therapy (3 months read as 90 days)",
+        other_causes_excluded=f"Policy: sacroiliac joint pain; {TRACKER_DEFAULT} (Medicare criteria)",
+        diagnostic_cap=f"Policy: dual diagnostic blocks; {TRACKER_DEFAULT} (one dual pair per 12 months)",
+        therapeutic_cap="Policy: corticosteroid injections per year (read as rolling 12 months)",
+        prior_positive_block="Policy: dual controlled diagnostic blocks; a confirmatory block "
+        "follows a positive first block",
+        dual_comparative_blocks="Policy: dual (controlled) diagnostic blocks with two anaesthetics "
+        "of differing duration establish the diagnosis before treatment",
+        repeat_relief=f"Policy: repeat corticosteroid injection; {TRACKER_DEFAULT} (Medicare value)",
+    ),
+)
+
+CAM_770HB = Profile(
+    code="CAM_770HB",
+    name="CAM 770HB",
+    document_id="CAM 770HB",
+    document_title="Sacroiliac Joint Injections",
+    effective_date=None,
+    version=1,
+    min_pain_months=3,
+    min_positive_tests=3,
+    tests_counted=8,
+    min_conservative_care_days=42,
+    conservative_care_window_days=183,
+    requires_active_rehab_ongoing=False,
+    requires_medication_and_active_therapy=False,
+    max_diagnostic_per_12m=2,
+    max_therapeutic_per_12m=4,
+    caps_per_joint=False,
+    diagnostic_relief_threshold_percent=70.0,
+    repeat_relief_threshold_percent=50.0,
+    repeat_relief_min_days=42,
+    min_days_between_injections=None,
+    requires_dual_comparative_blocks=False,
+    min_pain_nrs=6,
+    min_odi=21.0,
+    rules=_rules(
+        None,
+        pain_duration="Indications: duration of pain",
+        pain_location="Indications: primarily axial low back pain below L5",
+        pain_severity="Indications: average pain on the 0-10 scale, or pain causing functional "
+        "disability (read as an Oswestry index in the moderate band or worse)",
+        provocation_tests="Indications: a cluster of positive provocation tests from the eight "
+        "listed (the clinic records six of them)",
+        conservative_care_duration="Indications: failed non-operative treatment within the "
+        "look-back period (6 weeks read as 42 days, 6 months as 183 days)",
+        other_causes_excluded=f"Indications: pain attributed to the SI joint; {TRACKER_DEFAULT} "
+        "(Medicare criteria)",
+        diagnostic_cap=f"Frequency: {TRACKER_DEFAULT} (Medicare value)",
+        therapeutic_cap=f"Frequency: {TRACKER_DEFAULT} (Medicare value)",
+        prior_positive_block=f"Diagnostic block response; {TRACKER_DEFAULT} for the relief threshold",
+        repeat_relief=f"Repeat injections; {TRACKER_DEFAULT} (half the pain relieved for 6 weeks)",
+    ),
+)
+
+PROFILES = {profile.code: profile for profile in (MEDICARE_LCD_2023, EVICORE_CMM_203, MP_558, CAM_770HB)}
+PROFILE_CHOICES = tuple((profile.code, profile.name) for profile in PROFILES.values())
+DEFAULT_PROFILE_CODE = MEDICARE_LCD_2023.code
+
+
+def get_profile(code: str = DEFAULT_PROFILE_CODE) -> Profile:
+    try:
+        return PROFILES[code]
+    except KeyError:
+        raise KeyError(f"unknown policy profile {code!r}; known: {', '.join(PROFILES)}") from None

@@ -1,0 +1,29 @@
+"""Time: stored in UTC, shown in the clinic's zone."""
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+def clinic_zone():
+    return ZoneInfo(current_app.config["CLINIC_TIMEZONE"])
+
+
+def clinic_today():
+    return utcnow().astimezone(clinic_zone()).date()
+
+
+def to_clinic(moment):
+    """An aware UTC datetime as the clinic's wall-clock time (correct across daylight saving)."""
+    if moment is None:
+        return None
+    return moment.astimezone(clinic_zone())
+
+
+def format_clinic(moment, fmt="%Y-%m-%d %H:%M"):
+    local = to_clinic(moment)
+    return local.strftime(fmt) if local else ""

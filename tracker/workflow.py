@@ -1,0 +1,137 @@
+"""The case lifecycle: its states and the whole transition table, in one place (DESIGN.md section 2).
+
+This module is pure: it knows nothing of the database or of HTTP. `tracker.cases.services.transition`
+is the one function that applies a transition (checks it here, then writes the state, the case
+history and the audit row in one transaction).
+"""
+import enum
+from dataclasses import dataclass, field
+
+from tracker.access import Role
+from tracker.vocab import Choice
+
+
+class State(Choice):
+    REFERRED = "referred", "Referred"
+    UNDER_REVIEW = "under_review", "Under review"
+    ELIGIBLE = "eligible", "Eligible"
+    NOT_ELIGIBLE = "not_eligible", "Not eligible"
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROCEDURE = "in_procedure", "In procedure"
+    FOLLOW_UP = "follow_up", "Follow-up"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+BEFORE_PROCEDURE = frozenset(
+    {State.REFERRED, State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE, State.SCHEDULED}
+)
+FINAL_STATES = frozenset({State.CLOSED, State.CANCELLED})
+
+
+class Stage(enum.Enum):
+    """Which part of the app supplies a transition's guard and its user interface.
+
+    A transition whose stage is not built yet is kept in the table (so the lifecycle is complete
+    and the demo can show every state) but is not offered to users.
+    """
+
+    CORE = "core"
+    ELIGIBILITY = "eligibility"
+    SCHEDULING = "scheduling"
+    PROCEDURE = "procedure"
+    OUTCOME = "outcome"
+
+
+BUILT_STAGES = frozenset({Stage.CORE})
+
+STAFF_WHO_STEER = frozenset({Role.COORDINATOR, Role.PHYSICIAN})
+CLINICAL_LEAD = frozenset({Role.PHYSICIAN, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str
+    sources: frozenset
+    target: State
+    roles: frozenset
+    stage: Stage = Stage.CORE
+    reason_required: bool = False
+    # Guards take the case and return a list of human-readable reasons it may not move (empty = ok).
+    guards: tuple = field(default_factory=tuple)
+
+    @property
+    def offered(self):
+        return self.stage in BUILT_STAGES
+
+
+TRANSITIONS = (
+    Transition("start_review", "Start review", frozenset({State.REFERRED}), State.UNDER_REVIEW,
+               STAFF_WHO_STEER),
+    Transition("mark_eligible", "Record eligible verdict", frozenset({State.UNDER_REVIEW}),
+               State.ELIGIBLE, STAFF_WHO_STEER, Stage.ELIGIBILITY),
+    Transition("mark_not_eligible", "Record not-eligible verdict", frozenset({State.UNDER_REVIEW}),
+               State.NOT_ELIGIBLE, STAFF_WHO_STEER, Stage.ELIGIBILITY),
+    Transition("override_eligibility", "Override: eligible", frozenset({State.NOT_ELIGIBLE}),
+               State.ELIGIBLE, frozenset({Role.PHYSICIAN}), Stage.ELIGIBILITY,
+               reason_required=True),
+    # New facts (more weeks of therapy, a new exam) send the case back for re-evaluation.
+    Transition("reopen_review", "Re-open review with new facts",
+               frozenset({State.ELIGIBLE, State.NOT_ELIGIBLE}), State.UNDER_REVIEW,
+               STAFF_WHO_STEER, reason_required=True),
+    Transition("schedule", "Book appointment", frozenset({State.ELIGIBLE}), State.SCHEDULED,
+               STAFF_WHO_STEER, Stage.SCHEDULING),
+    Transition("unschedule", "Cancel appointment", frozenset({State.SCHEDULED}), State.ELIGIBLE,
+               STAFF_WHO_STEER, Stage.SCHEDULING, reason_required=True),
+    Transition("start_procedure", "Start procedure", frozenset({State.SCHEDULED}),
+               State.IN_PROCEDURE, frozenset({Role.PHYSICIAN}), Stage.PROCEDURE),
+    Transition("sign_procedure", "Sign procedure record", frozenset({State.IN_PROCEDURE}),
+               State.FOLLOW_UP, frozenset({Role.PHYSICIAN}), Stage.PROCEDURE),
+    Transition("close", "Record outcome and close", frozenset({State.FOLLOW_UP}), State.CLOSED,
+               frozenset({Role.PHYSICIAN}), Stage.OUTCOME),
+    Transition("cancel", "Cancel case", BEFORE_PROCEDURE, State.CANCELLED,
+               frozenset({Role.COORDINATOR, Role.PHYSICIAN, Role.ADMIN}), reason_required=True),
+    # Backward moves not drawn in the lifecycle: a physician or admin, with a reason.
+    Transition("return_to_referral", "Return to referral", frozenset({State.UNDER_REVIEW}),
+               State.REFERRED, CLINICAL_LEAD, reason_required=True),
+    Transition("abandon_procedure", "Abandon procedure (back to scheduled)",
+               frozenset({State.IN_PROCEDURE}), State.SCHEDULED, CLINICAL_LEAD,
+               Stage.PROCEDURE, reason_required=True),
+)
+
+BY_ACTION = {t.action: t for t in TRANSITIONS}
+
+
+class TransitionRefused(Exception):
+    """The move is not allowed; the message says why in words a user understands."""
+
+
+def check(case, action, role, reason=None):
+    """Return the Transition if `role` may apply `action` to `case` now, else raise TransitionRefused."""
+    transition = BY_ACTION.get(action)
+    if transition is None:
+        raise TransitionRefused(f"Unknown action {action!r}.")
+    state = State(case.state)
+    if state not in transition.sources:
+        raise TransitionRefused(
+            f"“{transition.label}” is not possible while the case is {state.label.lower()}."
+        )
+    if Role(role) not in transition.roles:
+        allowed = ", ".join(sorted(r.label.lower() for r in transition.roles))
+        raise TransitionRefused(f"Only a {allowed} may {transition.label.lower()}.")
+    if transition.reason_required and not (reason or "").strip():
+        raise TransitionRefused(f"A reason is required to {transition.label.lower()}.")
+    problems = [problem for guard in transition.guards for problem in guard(case)]
+    if problems:
+        raise TransitionRefused(" ".join(problems))
+    return transition
+
+
+def available(case, role):
+    """Transitions a user of `role` could apply to `case` from the UI (guards are checked on submit)."""
+    state = State(case.state)
+    return [
+        t for t in TRANSITIONS
+        if t.offered and state in t.sources and Role(role) in t.roles
+    ]
