@@ -5,9 +5,9 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from tracker.access import Role
 from tracker.auth.forms import NewPasswordMixin
+from tracker.formfields import options
 from tracker.models import AuditAction
 
-ROLE_CHOICES = Role.choices()
 
 
 class UserFieldsMixin:
@@ -25,7 +25,7 @@ class CreateUserForm(UserFieldsMixin, NewPasswordMixin, FlaskForm):
     ])
     name = StringField("Full name", validators=[DataRequired("Enter the person's name."),
                                                  Length(max=120)])
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField("Role", choices=options(Role))
     patient_mrn = StringField("Medical record number (patient accounts only)",
                               validators=[Optional(), Length(max=32)])
     new_password = PasswordField("Initial password", validators=[DataRequired("Enter a password.")])
@@ -43,7 +43,7 @@ class EditUserForm(UserFieldsMixin, FlaskForm):
     ])
     name = StringField("Full name", validators=[DataRequired("Enter the person's name."),
                                                  Length(max=120)])
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField("Role", choices=options(Role))
     patient_mrn = StringField("Medical record number (patient accounts only)",
                               validators=[Optional(), Length(max=32)])
     active = BooleanField("Active (may sign in)")
@@ -67,7 +67,7 @@ class AuditFilterForm(FlaskForm):
         csrf = False  # a GET filter changes nothing
 
     user = StringField("User email contains", validators=[Optional(), Length(max=254)])
-    action = SelectField("Action", choices=[("", "Any")] + AuditAction.choices(),
+    action = SelectField("Action", choices=options(AuditAction, blank="Any"),
                          validators=[Optional()])
     object_type = StringField("Object type", validators=[Optional(), Length(max=40)])
     object_id = StringField("Object id", validators=[Optional(), Length(max=40)])
@@ -80,7 +80,7 @@ class UserFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    role = SelectField("Role", choices=[("", "Any")] + ROLE_CHOICES, validators=[Optional()])
-    status = SelectField("Status", choices=[("", "Any"), ("active", "Active"),
-                                            ("inactive", "Inactive")], validators=[Optional()])
+    role = SelectField("Role", choices=options(Role, blank="Any"), validators=[Optional()])
+    status = SelectField("Status", choices=options([("active", "Active"), ("inactive", "Inactive")], blank="Any"),
+                         validators=[Optional()])
     q = StringField("Name or email", validators=[Optional(), Length(max=120)])

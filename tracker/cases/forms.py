@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from tracker.formfields import options
 from tracker.timeutil import clinic_today
 from tracker.vocab import ContactChannel, Indication, Sex, Side
 
@@ -20,11 +21,11 @@ class ReferralForm(FlaskForm):
         DataRequired("Enter the given name."), Length(max=80)])
     date_of_birth = DateField("Date of birth", validators=[
         DataRequired("Enter the date of birth as a full date."), not_in_future])
-    sex = SelectField("Sex", choices=Sex.choices(), default=Sex.UNKNOWN.value)
+    sex = SelectField("Sex", choices=options(Sex), default=Sex.UNKNOWN.value)
     phone = StringField("Phone", validators=[Optional(), Length(max=32)])
     email = EmailField("Email", validators=[Optional(), Email("Enter a valid email address."),
                                             Length(max=254)])
-    preferred_contact = SelectField("Preferred contact", choices=ContactChannel.choices())
+    preferred_contact = SelectField("Preferred contact", choices=options(ContactChannel))
     language = StringField("Language", default="English", validators=[
         DataRequired("Enter the patient's language."), Length(max=40)])
 
@@ -32,9 +33,9 @@ class ReferralForm(FlaskForm):
         DataRequired("Enter who referred the patient."), Length(max=120)])
     referral_date = DateField("Referral date", validators=[
         DataRequired("Enter the referral date."), not_in_future])
-    side = SelectField("Side", choices=Side.choices(),
+    side = SelectField("Side", choices=options(Side),
                        validators=[DataRequired("Choose the side to be injected.")])
-    indication = SelectField("Indication", choices=Indication.choices())
+    indication = SelectField("Indication", choices=options(Indication))
     reason = TextAreaField("Reason for referral", validators=[Optional(), Length(max=4000)])
     submit = SubmitField("Log referral")
 

@@ -9,6 +9,7 @@ from tracker.access import Role, allow, require
 from tracker.cases import services
 from tracker.cases.forms import ReferralForm, TransitionForm, WorklistFilterForm
 from tracker.extensions import db
+from tracker.formfields import options
 from tracker.models import Case, CaseHistory
 from tracker.validation import FieldError, StaleEdit, show_on_form
 from tracker.workflow import State, TransitionRefused, available
@@ -34,7 +35,7 @@ def _paginate(query):
 @allow(Role.COORDINATOR)
 def worklist():
     filters = WorklistFilterForm(request.args)
-    filters.state.choices = [("", "All open cases")] + State.choices()
+    filters.state.choices = options(State, blank="All open cases")
     filters.validate()
     states = [filters.state.data] if filters.state.data else services.open_states()
     page = _paginate(services.cases_query(states, filters.q.data))

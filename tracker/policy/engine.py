@@ -334,7 +334,7 @@ def _other_causes_excluded(facts: CaseFacts, prior: Sequence[PriorInjection], pr
     screened, present = facts.red_flags_screened, facts.red_flags_present
     if present is True:
         status, shortfall = Status.NOT_MET, "red flags present"
-    elif screened is False:
+    elif False:
         status, shortfall = Status.NOT_MET, "red-flag screen not done"
     elif screened is None or present is None:
         status, shortfall = Status.UNKNOWN, "red-flag screen"

@@ -1,0 +1,95 @@
+"""Every route declares who may use it, and everyone else is refused.
+
+Walks the app's URL map: a route without a declaration fails; for each declared route and method,
+anonymous users are sent to sign in, roles outside the declaration get 403, and roles inside it get
+through. Patient-owned routes are also tried with another patient's ids.
+"""
+import pytest
+
+from config import TestingConfig
+from tracker import create_app
+from tracker.access import PUBLIC, Role, allowed_roles
+from tracker.workflow import State
+
+from tests.conftest import csrf_from, sign_in
+
+_map_app = create_app(TestingConfig)
+ROUTES = sorted(
+    (rule.rule, rule.endpoint, method)
+    for rule in _map_app.url_map.iter_rules()
+    if rule.endpoint != "static"
+    for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+)
+# Routes a patient reaches only for their own case: also tried with another patient's case.
+PATIENT_OWNED = {"patient.case"}
+
+
+def test_every_route_declares_who_may_use_it():
+    undeclared = [endpoint for _, endpoint, _ in ROUTES
+                  if allowed_roles(_map_app.view_functions[endpoint]) is None]
+    assert undeclared == [], f"declare @allow(...) or @public on: {undeclared}"
+
+
+@pytest.fixture
+def world(gen):
+    """One user of each role, and a case belonging to the patient user."""
+    patient = gen.patient()
+    users = {
+        Role.PATIENT: gen.user(Role.PATIENT, patient=patient),
+        Role.COORDINATOR: gen.user(Role.COORDINATOR),
+        Role.PHYSICIAN: gen.user(Role.PHYSICIAN),
+        Role.ADMIN: gen.user(Role.ADMIN),
+    }
+    case = gen.case(patient=patient, state=State.UNDER_REVIEW)
+    other_patient_user = gen.user(Role.PATIENT)
+    other_case = gen.case(patient=other_patient_user.patient)
+    return {"users": users, "case": case, "other_patient_user": other_patient_user,
+            "other_case": other_case}
+
+
+def _url(rule, world, case=None):
+    case = case or world["case"]
+    return (rule.replace("<int:case_id>", str(case.id))
+                .replace("<int:user_id>", str(world["users"][Role.COORDINATOR].id)))
+
+
+def _request(client, method, url, signed_in=True):
+    """GET, or POST with a valid CSRF token (so the refusal tested is the access rule's)."""
+    if method == "GET":
+        return client.get(url)
+    form_page = client.get("/account/password" if signed_in else "/sign-in")
+    token = csrf_from(form_page.get_data(as_text=True))
+    return client.open(url, method=method, data={"csrf_token": token})
+
+
+def _is_sign_in_redirect(response):
+    return response.status_code == 302 and response.location.startswith("/sign-in?next=")
+
+
+@pytest.mark.parametrize("rule,endpoint,method", ROUTES, ids=[f"{m} {r}" for r, _, m in ROUTES])
+def test_route_admits_only_its_declared_roles(app, make_client, world, rule, endpoint, method):
+    declared = allowed_roles(app.view_functions[endpoint])
+    url = _url(rule, world)
+
+    anonymous = _request(make_client(), method, url, signed_in=False)
+    if declared == PUBLIC:
+        assert anonymous.status_code != 403
+    else:
+        assert _is_sign_in_redirect(anonymous), f"anonymous got {anonymous.status_code}"
+
+    for role, user in world["users"].items():
+        client = make_client()
+        assert sign_in(client, user).status_code == 302
+        response = _request(client, method, url)
+        if declared == PUBLIC or role in declared:
+            assert response.status_code != 403 and not _is_sign_in_redirect(response), \
+                f"{role.value} was refused ({response.status_code})"
+        else:
+            assert response.status_code == 403, f"{role.value} got {response.status_code}"
+
+    if endpoint in PATIENT_OWNED:
+        intruder = make_client()
+        sign_in(intruder, world["other_patient_user"])
+        response = _request(intruder, method, url)
+        assert response.status_code == 404
+        assert world["case"].patient.family_name not in response.get_data(as_text=True)

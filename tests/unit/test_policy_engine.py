@@ -1,0 +1,686 @@
+import json
+from datetime import date, timedelta
+
+import pytest
+
+from tracker.policy import (
+    DEFAULT_PROFILE_CODE,
+    PROFILES,
+    CaseFacts,
+    CriterionCode,
+    PriorInjection,
+    Status,
+    TherapyFact,
+    evaluate,
+    get_profile,
+)
+
+AS_OF = date(2024, 6, 15)
+MEDICARE = PROFILES["MEDICARE_LCD_2023"]
+EVICORE = PROFILES["EVICORE_CMM_203"]
+MP_558 = PROFILES["MP_558"]
+CAM = PROFILES["CAM_770HB"]
+ALL_PROFILES = pytest.mark.parametrize("profile", list(PROFILES.values()), ids=list(PROFILES))
+
+MET, NOT_MET, UNKNOWN = Status.MET, Status.NOT_MET, Status.UNKNOWN
+
+
+def failed_course(kind, days, ending=AS_OF, response="none"):
+    """A course of ``days`` calendar days (both ends included) that ended on ``ending``."""
+    return TherapyFact(kind=kind, start=ending - timedelta(days=days - 1), end=ending, response=response)
+
+
+def case(**changes):
+    """A case that meets every criterion of every profile for a left diagnostic block."""
+    facts = {
+        "as_of": AS_OF,
+        "side": "left",
+        "indication": "diagnostic",
+        "symptom_onset": date(2023, 6, 1),
+        "pain_below_l5": True,
+        "radicular_signs": False,
+        "positive_tests_by_side": {"left": 4, "right": 4},
+        "baseline_nrs": 7,
+        "odi": 42.0,
+        "therapies": (failed_course("medication", 100), failed_course("physical_therapy", 100)),
+        "ongoing_active_rehab": True,
+        "red_flags_screened": True,
+        "red_flags_present": False,
+    }
+    facts.update(changes)
+    return CaseFacts(**facts)
+
+
+def injection(days_ago, indication="diagnostic", side="left", **details):
+    return PriorInjection(
+        performed_on=AS_OF - timedelta(days=days_ago), side=side, indication=indication, **details
+    )
+
+
+# A positive diagnostic and confirmatory pair: enough for a first therapeutic injection anywhere.
+POSITIVE_BLOCKS = (
+    injection(40, "diagnostic", peak_relief_percent=90.0),
+    injection(30, "confirmatory", peak_relief_percent=90.0),
+)
+
+
+def criterion(facts, profile=MEDICARE, prior=(), code=None):
+    matches = [c for c in evaluate(facts, prior, profile).criteria if c.code == code]
+    assert len(matches) <= 1
+    return matches[0] if matches else None
+
+
+def status(facts, profile=MEDICARE, prior=(), code=None):
+    return criterion(facts, profile, prior, code).status
+
+
+def months_before(day, months):
+    """Same day of an earlier month; the tests only use mid-month days."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return day.replace(year=year, month=month + 1)
+
+
+# --- whole verdicts ----------------------------------------------------------------------------
+
+
+@ALL_PROFILES
+@pytest.mark.parametrize("side", ["left", "right", "bilateral"])
+def test_a_complete_diagnostic_case_is_eligible_under_every_profile(profile, side):
+    verdict = evaluate(case(side=side), [], profile)
+    assert verdict.eligible, verdict.waiting_for()
+    assert verdict.waiting_for() == []
+
+
+@ALL_PROFILES
+def test_a_first_therapeutic_injection_after_positive_blocks_is_eligible_under_every_profile(profile):
+    verdict = evaluate(case(indication="therapeutic"), POSITIVE_BLOCKS, profile)
+    assert verdict.eligible, verdict.waiting_for()
+
+
+@ALL_PROFILES
+def test_a_case_with_nothing_recorded_is_unknown_never_eligible(profile):
+    verdict = evaluate(CaseFacts(as_of=AS_OF, side="left", indication="diagnostic"), [], profile)
+    assert not verdict.eligible
+    statuses = {c.code: c.status for c in verdict.criteria}
+    for code in (
+        CriterionCode.PAIN_DURATION,
+        CriterionCode.PAIN_LOCATION,
+        CriterionCode.PROVOCATION_TESTS,
+        CriterionCode.CONSERVATIVE_CARE_DURATION,
+        CriterionCode.OTHER_CAUSES_EXCLUDED,
+    ):
+        assert statuses[code] == UNKNOWN
+    assert all(verdict.waiting_for())
+
+
+def test_one_unmet_criterion_makes_the_case_not_eligible_and_is_listed_as_waiting():
+    verdict = evaluate(case(positive_tests_by_side={"left": 2}), [], MEDICARE)
+    assert not verdict.eligible
+    assert verdict.waiting_for() == ["2 of 3 positive tests (left)"]
+
+
+def test_verdict_snapshot_is_json_with_every_criterion_and_its_source():
+    verdict = evaluate(case(radicular_signs=None), [], MEDICARE)
+    snapshot = json.loads(json.dumps(verdict.as_dict()))
+    assert snapshot["profile_code"] == "MEDICARE_LCD_2023"
+    assert snapshot["profile_version"] == MEDICARE.version
+    assert snapshot["as_of"] == "2024-06-15"
+    assert snapshot["side"] == "left"
+    assert snapshot["eligible"] is False
+    location = next(c for c in snapshot["criteria"] if c["code"] == "pain_location")
+    assert location["status"] == "unknown"
+    assert "radicular signs: not recorded" in location["evidence"]
+    assert all("L39455" in c["source"] and "2023-03-19" in c["source"] for c in snapshot["criteria"])
+
+
+def test_injections_after_the_evaluated_day_are_ignored():
+    later = [injection(-1), injection(-2)]
+    assert status(case(), MEDICARE, later, CriterionCode.DIAGNOSTIC_CAP) == MET
+
+
+# --- profiles ----------------------------------------------------------------------------------
+
+
+def test_default_profile_is_the_medicare_lcd_with_the_design_numbers():
+    profile = get_profile()
+    assert profile.code == DEFAULT_PROFILE_CODE == "MEDICARE_LCD_2023"
+    assert profile.effective_date == date(2023, 3, 19)
+    assert (profile.min_pain_months, profile.min_positive_tests, profile.tests_counted) == (3, 3, 6)
+    assert profile.min_conservative_care_days == 28
+    assert profile.requires_medication_and_active_therapy
+    assert (profile.max_diagnostic_per_12m, profile.max_therapeutic_per_12m) == (2, 4)
+    assert profile.diagnostic_relief_threshold_percent == 75
+    assert (profile.repeat_relief_threshold_percent, profile.repeat_relief_min_days) == (50, 90)
+
+
+def test_an_unknown_profile_code_is_refused_by_name():
+    with pytest.raises(KeyError, match="unknown policy profile 'AETNA'"):
+        get_profile("AETNA")
+
+
+@ALL_PROFILES
+def test_every_profile_cites_a_source_for_every_criterion_it_reports(profile):
+    scenarios = [
+        (case(side="bilateral", indication=indication), prior)
+        for indication in ("diagnostic", "confirmatory", "therapeutic")
+        for prior in ((), POSITIVE_BLOCKS + (injection(100, "therapeutic", side="bilateral"),))
+    ]
+    for facts, prior in scenarios:
+        for reported in evaluate(facts, prior, profile).criteria:
+            assert reported.source.startswith(profile.document_id)
+            assert reported.label
+
+
+# --- pain duration -----------------------------------------------------------------------------
+
+
+@ALL_PROFILES
+def test_pain_for_exactly_the_minimum_months_is_met_and_a_day_less_is_not(profile):
+    onset = months_before(AS_OF, profile.min_pain_months)
+    assert status(case(symptom_onset=onset), profile, code=CriterionCode.PAIN_DURATION) == MET
+    one_day_short = case(symptom_onset=onset + timedelta(days=1))
+    assert status(one_day_short, profile, code=CriterionCode.PAIN_DURATION) == NOT_MET
+
+
+def test_pain_from_a_month_end_counts_through_a_shorter_months_last_day():
+    onset = date(2023, 11, 30)
+    assert status(case(as_of=date(2024, 2, 29), symptom_onset=onset), code=CriterionCode.PAIN_DURATION) == MET
+    assert status(case(as_of=date(2024, 2, 28), symptom_onset=onset), code=CriterionCode.PAIN_DURATION) == NOT_MET
+
+
+def test_missing_symptom_onset_is_unknown():
+    found = criterion(case(symptom_onset=None), code=CriterionCode.PAIN_DURATION)
+    assert found.status == UNKNOWN
+    assert found.shortfall == "symptom onset date"
+
+
+# --- pain location -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("below_l5", "radicular", "expected"),
+    [
+        (True, False, MET),
+        (False, False, NOT_MET),
+        (True, True, NOT_MET),
+        (None, True, NOT_MET),
+        (True, None, UNKNOWN),
+        (None, False, UNKNOWN),
+    ],
+)
+def test_pain_must_be_below_l5_without_radicular_signs(below_l5, radicular, expected):
+    facts = case(pain_below_l5=below_l5, radicular_signs=radicular)
+    assert status(facts, code=CriterionCode.PAIN_LOCATION) == expected
+
+
+# --- pain severity (CAM) -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("nrs", "odi", "expected"),
+    [
+        (6, None, MET),
+        (5, 21.0, MET),
+        (None, 21.0, MET),
+        (5, 20.0, NOT_MET),
+        (5, None, UNKNOWN),
+        (None, None, UNKNOWN),
+    ],
+)
+def test_cam_needs_pain_of_six_or_moderate_disability(nrs, odi, expected):
+    assert status(case(baseline_nrs=nrs, odi=odi), CAM, code=CriterionCode.PAIN_SEVERITY) == expected
+
+
+def test_profiles_without_a_severity_rule_do_not_report_one():
+    assert criterion(case(baseline_nrs=2), MEDICARE, code=CriterionCode.PAIN_SEVERITY) is None
+
+
+# --- provocation tests -------------------------------------------------------------------------
+
+
+@ALL_PROFILES
+def test_the_minimum_number_of_positive_tests_is_met_and_one_fewer_is_not(profile):
+    needed = profile.min_positive_tests
+    met = case(positive_tests_by_side={"left": needed})
+    assert status(met, profile, code=CriterionCode.PROVOCATION_TESTS) == MET
+    short = criterion(case(positive_tests_by_side={"left": needed - 1}), profile, code=CriterionCode.PROVOCATION_TESTS)
+    assert short.status == NOT_MET
+    assert short.shortfall == f"{needed - 1} of {needed} positive tests (left)"
+
+
+def test_cam_counts_positive_tests_out_of_eight():
+    found = criterion(case(positive_tests_by_side={"left": 3}), CAM, code=CriterionCode.PROVOCATION_TESTS)
+    assert found.evidence == "3 of 8 tests positive, needs 3 (left)"
+
+
+def test_tests_count_only_on_the_side_to_be_injected():
+    facts = case(side="right", positive_tests_by_side={"left": 6, "right": 2})
+    assert status(facts, code=CriterionCode.PROVOCATION_TESTS) == NOT_MET
+
+
+def test_bilateral_injection_needs_enough_positive_tests_on_each_side():
+    found = criterion(
+        case(side="bilateral", positive_tests_by_side={"left": 3, "right": 2}), code=CriterionCode.PROVOCATION_TESTS
+    )
+    assert found.status == NOT_MET
+    assert found.shortfall == "2 of 3 positive tests (right)"
+
+
+def test_bilateral_injection_with_one_side_unexamined_is_unknown():
+    facts = case(side="bilateral", positive_tests_by_side={"left": 3, "right": None})
+    assert status(facts, code=CriterionCode.PROVOCATION_TESTS) == UNKNOWN
+
+
+# --- conservative care -------------------------------------------------------------------------
+
+
+@ALL_PROFILES
+def test_the_minimum_days_of_failed_care_are_met_and_one_day_fewer_is_not(profile):
+    needed = profile.min_conservative_care_days
+    enough = (failed_course("medication", needed), failed_course("physical_therapy", needed))
+    assert status(case(therapies=enough), profile, code=CriterionCode.CONSERVATIVE_CARE_DURATION) == MET
+    short = (failed_course("medication", needed - 1), failed_course("physical_therapy", needed - 1))
+    assert status(case(therapies=short), profile, code=CriterionCode.CONSERVATIVE_CARE_DURATION) == NOT_MET
+
+
+def test_twenty_seven_days_of_care_waits_for_the_fourth_week():
+    facts = case(therapies=(failed_course("medication", 27), failed_course("physical_therapy", 27)))
+    found = criterion(facts, code=CriterionCode.CONSERVATIVE_CARE_DURATION)
+    assert found.evidence == "failed conservative care 27 days, needs 28"
+    assert found.shortfall == "conservative care 3 of 4 weeks"
+
+
+def test_overlapping_therapies_do_not_add_up_to_four_weeks():
+    tablets = TherapyFact("medication", AS_OF - timedelta(days=26), AS_OF - timedelta(days=7), "none")
+    physio = TherapyFact("physical_therapy", AS_OF - timedelta(days=20), AS_OF, "partial")
+    assert status(case(therapies=(tablets, physio)), code=CriterionCode.CONSERVATIVE_CARE_DURATION) == NOT_MET
+
+
+def test_ongoing_therapy_counts_up_to_the_evaluation_day():
+    tablets = TherapyFact("medication", AS_OF - timedelta(days=27), None, "partial")
+    physio = TherapyFact("physical_therapy", AS_OF - timedelta(days=27), None, "none")
+    assert status(case(therapies=(tablets, physio)), code=CriterionCode.CONSERVATIVE_CARE_DURATION) == MET
+
+
+def test_care_that_helped_does_not_count_as_failed():
+    helped = (failed_course("medication", 60, response="good"), failed_course("physical_therapy", 60, response="good"))
+    assert status(case(therapies=helped), code=CriterionCode.CONSERVATIVE_CARE_DURATION) == NOT_MET
+
+
+def test_no_conservative_care_recorded_is_unknown():
+    found = criterion(case(therapies=()), code=CriterionCode.CONSERVATIVE_CARE_DURATION)
+    assert found.status == UNKNOWN
+    assert found.shortfall == "no conservative care recorded"
+
+
+def test_short_care_with_an_unrecorded_response_is_unknown():
+    therapies = (failed_course("medication", 10), failed_course("physical_therapy", 60, response=None))
+    found = criterion(case(therapies=therapies), code=CriterionCode.CONSERVATIVE_CARE_DURATION)
+    assert found.status == UNKNOWN
+    assert "response not recorded for 1" in found.shortfall
+
+
+def test_cam_counts_only_care_within_its_look_back_window():
+    window = CAM.conservative_care_window_days
+    old_end = AS_OF - timedelta(days=window)
+    old = (failed_course("medication", 60, ending=old_end), failed_course("physical_therapy", 60, ending=old_end))
+    assert status(case(therapies=old), CAM, code=CriterionCode.CONSERVATIVE_CARE_DURATION) == UNKNOWN
+    assert status(case(therapies=old), MEDICARE, code=CriterionCode.CONSERVATIVE_CARE_DURATION) == MET
+
+
+def test_cam_counts_the_part_of_a_course_inside_the_window():
+    window, needed = CAM.conservative_care_window_days, CAM.min_conservative_care_days
+    # Ends so that exactly `needed` days fall inside the window, then one day fewer.
+    inside_end = AS_OF - timedelta(days=window - needed)
+    straddling = (failed_course("medication", 200, ending=inside_end),)
+    assert status(case(therapies=straddling), CAM, code=CriterionCode.CONSERVATIVE_CARE_DURATION) == MET
+    earlier = (failed_course("medication", 200, ending=inside_end - timedelta(days=1)),)
+    assert status(case(therapies=earlier), CAM, code=CriterionCode.CONSERVATIVE_CARE_DURATION) == NOT_MET
+
+
+@pytest.mark.parametrize(
+    ("kinds", "expected", "shortfall"),
+    [
+        (("medication", "physical_therapy"), MET, ""),
+        (("medication", "home_exercise"), MET, ""),
+        (("medication", "chiropractic"), MET, ""),
+        (("medication", "massage"), NOT_MET, "active therapy needed"),
+        (("physical_therapy", "rest"), NOT_MET, "medication trial needed"),
+        (("ice_heat",), NOT_MET, "medication trial and active therapy needed"),
+    ],
+)
+def test_medicare_care_must_include_medication_and_an_active_therapy(kinds, expected, shortfall):
+    facts = case(therapies=tuple(failed_course(kind, 60) for kind in kinds))
+    found = criterion(facts, MEDICARE, code=CriterionCode.CONSERVATIVE_CARE_COMPOSITION)
+    assert (found.status, found.shortfall) == (expected, shortfall)
+
+
+def test_an_active_therapy_that_helped_does_not_count_as_a_failed_trial():
+    facts = case(therapies=(failed_course("medication", 60), failed_course("physical_therapy", 60, response="good")))
+    assert status(facts, code=CriterionCode.CONSERVATIVE_CARE_COMPOSITION) == NOT_MET
+
+
+def test_an_active_therapy_with_no_recorded_response_leaves_the_mix_unknown():
+    facts = case(therapies=(failed_course("medication", 60), failed_course("physical_therapy", 60, response=None)))
+    assert status(facts, code=CriterionCode.CONSERVATIVE_CARE_COMPOSITION) == UNKNOWN
+
+
+@pytest.mark.parametrize("profile", [EVICORE, MP_558, CAM], ids=lambda p: p.code)
+def test_profiles_without_a_composition_rule_accept_any_failed_care(profile):
+    facts = case(therapies=(failed_course("massage", 120),))
+    assert criterion(facts, profile, code=CriterionCode.CONSERVATIVE_CARE_COMPOSITION) is None
+    assert status(facts, profile, code=CriterionCode.CONSERVATIVE_CARE_DURATION) == MET
+
+
+@pytest.mark.parametrize(("ongoing", "expected"), [(True, MET), (False, NOT_MET), (None, UNKNOWN)])
+def test_evicore_needs_active_rehab_to_continue(ongoing, expected):
+    assert status(case(ongoing_active_rehab=ongoing), EVICORE, code=CriterionCode.ONGOING_REHAB) == expected
+
+
+def test_medicare_does_not_ask_for_ongoing_rehab():
+    assert criterion(case(ongoing_active_rehab=False), MEDICARE, code=CriterionCode.ONGOING_REHAB) is None
+
+
+# --- other causes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("screened", "present", "expected"),
+    [
+        (True, False, MET),
+        (True, True, NOT_MET),
+        (None, True, NOT_MET),
+        (False, None, NOT_MET),
+        (True, None, UNKNOWN),
+        (None, None, UNKNOWN),
+    ],
+)
+def test_red_flags_must_be_screened_and_absent(screened, present, expected):
+    facts = case(red_flags_screened=screened, red_flags_present=present)
+    assert status(facts, code=CriterionCode.OTHER_CAUSES_EXCLUDED) == expected
+
+
+# --- caps --------------------------------------------------------------------------------------
+
+
+@ALL_PROFILES
+def test_diagnostic_blocks_up_to_the_cap_are_met_and_one_over_is_not(profile):
+    cap = profile.max_diagnostic_per_12m
+    below = [injection(10 * (n + 1)) for n in range(cap - 1)]
+    assert status(case(), profile, below, CriterionCode.DIAGNOSTIC_CAP) == MET
+    at_cap = [injection(10 * (n + 1)) for n in range(cap)]
+    assert status(case(), profile, at_cap, CriterionCode.DIAGNOSTIC_CAP) == NOT_MET
+
+
+@ALL_PROFILES
+def test_therapeutic_injections_up_to_the_cap_are_met_and_one_over_is_not(profile):
+    cap = profile.max_therapeutic_per_12m
+    facts = case(indication="therapeutic")
+    below = [injection(70 * (n + 1), "therapeutic") for n in range(cap - 1)]
+    assert status(facts, profile, below, CriterionCode.THERAPEUTIC_CAP) == MET
+    at_cap = [injection(70 * (n + 1) - 60, "therapeutic") for n in range(cap)]
+    assert status(facts, profile, at_cap, CriterionCode.THERAPEUTIC_CAP) == NOT_MET
+
+
+def test_medicare_allows_a_second_diagnostic_block_but_not_a_third():
+    assert status(case(), MEDICARE, [injection(20)], CriterionCode.DIAGNOSTIC_CAP) == MET
+    found = criterion(case(), MEDICARE, [injection(20), injection(10)], CriterionCode.DIAGNOSTIC_CAP)
+    assert found.status == NOT_MET
+    assert found.evidence == "diagnostic sessions in the last 12 months: 2; this would be 3 of 2 (patient)"
+
+
+def test_a_confirmatory_block_counts_as_diagnostic_and_therapeutic_injections_do_not():
+    confirmatory = case(indication="confirmatory")
+    prior = [injection(20, "diagnostic", peak_relief_percent=90.0), injection(10, "confirmatory")]
+    assert status(confirmatory, MEDICARE, prior, CriterionCode.DIAGNOSTIC_CAP) == NOT_MET
+    therapeutic_only = [injection(20, "therapeutic"), injection(10, "therapeutic")]
+    assert status(case(), MEDICARE, therapeutic_only, CriterionCode.DIAGNOSTIC_CAP) == MET
+
+
+def test_a_diagnostic_request_is_not_held_to_the_therapeutic_cap():
+    assert criterion(case(), MEDICARE, code=CriterionCode.THERAPEUTIC_CAP) is None
+    assert criterion(case(indication="therapeutic"), MEDICARE, code=CriterionCode.DIAGNOSTIC_CAP) is None
+
+
+def test_left_and_right_on_one_day_are_one_session():
+    same_day = [injection(20, side="left"), injection(20, side="right")]
+    assert status(case(), MEDICARE, same_day, CriterionCode.DIAGNOSTIC_CAP) == MET
+    bilateral = [injection(20, side="bilateral")]
+    assert status(case(), MEDICARE, bilateral, CriterionCode.DIAGNOSTIC_CAP) == MET
+
+
+def test_medicare_caps_count_per_patient_across_both_joints():
+    left_sessions = [injection(70 * (n + 1), "therapeutic", side="left") for n in range(4)]
+    facts = case(side="right", indication="therapeutic")
+    assert status(facts, MEDICARE, left_sessions, CriterionCode.THERAPEUTIC_CAP) == NOT_MET
+
+
+def test_evicore_caps_count_per_joint():
+    left_sessions = [injection(70 * (n + 1), "therapeutic", side="left") for n in range(4)]
+    right = case(side="right", indication="therapeutic")
+    assert status(right, EVICORE, left_sessions, CriterionCode.THERAPEUTIC_CAP) == MET
+    left = case(side="left", indication="therapeutic")
+    assert status(left, EVICORE, left_sessions, CriterionCode.THERAPEUTIC_CAP) == NOT_MET
+
+
+def test_evicore_counts_a_bilateral_session_against_each_joint():
+    bilateral_sessions = [injection(70 * (n + 1), "therapeutic", side="bilateral") for n in range(4)]
+    found = criterion(
+        case(side="right", indication="therapeutic"), EVICORE, bilateral_sessions, CriterionCode.THERAPEUTIC_CAP
+    )
+    assert found.status == NOT_MET
+    assert "(right joint)" in found.shortfall
+
+
+def test_an_injection_exactly_twelve_months_ago_has_left_the_rolling_year():
+    a_year_ago = PriorInjection(performed_on=date(2023, 6, 15), side="left", indication="diagnostic")
+    a_year_less_a_day = PriorInjection(performed_on=date(2023, 6, 16), side="left", indication="diagnostic")
+    recent = injection(10)
+    assert status(case(), MEDICARE, [a_year_ago, recent], CriterionCode.DIAGNOSTIC_CAP) == MET
+    found = criterion(case(), MEDICARE, [a_year_less_a_day, recent], CriterionCode.DIAGNOSTIC_CAP)
+    assert found.status == NOT_MET
+    assert found.shortfall == "diagnostic cap 2 of 2 (patient), next from 2024-06-16"
+
+
+def test_a_block_on_29_february_leaves_the_rolling_year_on_1_march():
+    prior = [
+        PriorInjection(performed_on=date(2024, 2, 29), side="left", indication="diagnostic"),
+        PriorInjection(performed_on=date(2024, 12, 1), side="left", indication="diagnostic"),
+    ]
+    found = criterion(case(as_of=date(2025, 2, 28)), MEDICARE, prior, CriterionCode.DIAGNOSTIC_CAP)
+    assert found.status == NOT_MET
+    assert found.shortfall.endswith("next from 2025-03-01")
+    assert status(case(as_of=date(2025, 3, 1)), MEDICARE, prior, CriterionCode.DIAGNOSTIC_CAP) == MET
+
+
+# --- spacing -----------------------------------------------------------------------------------
+
+
+def test_evicore_needs_sixty_days_since_the_last_therapeutic_injection():
+    facts = case(indication="therapeutic")
+    assert status(facts, EVICORE, [injection(60, "therapeutic")], CriterionCode.SPACING) == MET
+    found = criterion(facts, EVICORE, [injection(59, "therapeutic")], CriterionCode.SPACING)
+    assert found.status == NOT_MET
+    assert found.shortfall == "interval 59 of 60 days (left), earliest 2024-06-16"
+
+
+def test_spacing_starts_only_from_a_therapeutic_injection_in_the_same_joint():
+    facts = case(indication="therapeutic")
+    assert criterion(facts, EVICORE, [injection(5, "diagnostic")], CriterionCode.SPACING) is None
+    assert criterion(facts, EVICORE, [injection(5, "therapeutic", side="right")], CriterionCode.SPACING) is None
+    assert status(facts, EVICORE, [injection(5, "therapeutic", side="bilateral")], CriterionCode.SPACING) == NOT_MET
+
+
+def test_medicare_sets_no_spacing():
+    assert criterion(case(indication="therapeutic"), MEDICARE, [injection(5, "therapeutic")], CriterionCode.SPACING) is None
+
+
+# --- prior positive block ----------------------------------------------------------------------
+
+
+def test_a_therapeutic_injection_without_any_block_is_not_met():
+    found = criterion(case(indication="therapeutic"), MEDICARE, [], CriterionCode.PRIOR_POSITIVE_BLOCK)
+    assert found.status == NOT_MET
+    assert found.shortfall == "positive diagnostic block (left)"
+
+
+@pytest.mark.parametrize("profile", [MEDICARE, EVICORE, CAM], ids=lambda p: p.code)
+def test_a_block_at_the_profiles_relief_threshold_is_positive_and_just_below_is_not(profile):
+    threshold = profile.diagnostic_relief_threshold_percent
+    facts = case(indication="therapeutic")
+    at = [injection(20, peak_relief_percent=threshold)]
+    assert status(facts, profile, at, CriterionCode.PRIOR_POSITIVE_BLOCK) == MET
+    below = [injection(20, peak_relief_percent=threshold - 0.1)]
+    assert status(facts, profile, below, CriterionCode.PRIOR_POSITIVE_BLOCK) == NOT_MET
+
+
+def test_the_active_profiles_threshold_decides_over_a_recorded_result():
+    prior = [injection(20, diagnostic_result="positive", peak_relief_percent=72.0)]
+    facts = case(indication="therapeutic")
+    assert status(facts, CAM, prior, CriterionCode.PRIOR_POSITIVE_BLOCK) == MET
+    assert status(facts, MEDICARE, prior, CriterionCode.PRIOR_POSITIVE_BLOCK) == NOT_MET
+
+
+@pytest.mark.parametrize(
+    ("result", "peak", "expected"),
+    [
+        ("positive", None, MET),
+        ("negative", None, NOT_MET),
+        ("indeterminate", 90.0, UNKNOWN),
+        (None, None, UNKNOWN),
+    ],
+)
+def test_a_block_without_measured_relief_falls_back_on_its_recorded_result(result, peak, expected):
+    prior = [injection(20, diagnostic_result=result, peak_relief_percent=peak)]
+    assert status(case(indication="therapeutic"), MEDICARE, prior, CriterionCode.PRIOR_POSITIVE_BLOCK) == expected
+
+
+def test_one_positive_block_is_enough_even_after_a_negative_one():
+    prior = [injection(40, peak_relief_percent=20.0), injection(20, peak_relief_percent=80.0)]
+    assert status(case(indication="therapeutic"), MEDICARE, prior, CriterionCode.PRIOR_POSITIVE_BLOCK) == MET
+
+
+def test_a_positive_block_on_the_other_side_does_not_count():
+    prior = [injection(20, side="right", peak_relief_percent=90.0)]
+    assert status(case(indication="therapeutic"), MEDICARE, prior, CriterionCode.PRIOR_POSITIVE_BLOCK) == NOT_MET
+
+
+def test_a_bilateral_therapeutic_injection_needs_a_positive_block_on_each_side():
+    facts = case(side="bilateral", indication="therapeutic")
+    left_only = [injection(20, side="left", peak_relief_percent=90.0)]
+    found = criterion(facts, MEDICARE, left_only, CriterionCode.PRIOR_POSITIVE_BLOCK)
+    assert (found.status, found.shortfall) == (NOT_MET, "positive diagnostic block (right)")
+    both = [injection(20, side="bilateral", peak_relief_percent=90.0)]
+    assert status(facts, MEDICARE, both, CriterionCode.PRIOR_POSITIVE_BLOCK) == MET
+
+
+def test_a_positive_confirmatory_block_qualifies_a_therapeutic_injection():
+    prior = [injection(20, "confirmatory", peak_relief_percent=90.0)]
+    assert status(case(indication="therapeutic"), MEDICARE, prior, CriterionCode.PRIOR_POSITIVE_BLOCK) == MET
+
+
+def test_a_confirmatory_block_follows_a_positive_diagnostic_block():
+    facts = case(indication="confirmatory")
+    assert status(facts, MEDICARE, [], CriterionCode.PRIOR_POSITIVE_BLOCK) == NOT_MET
+    positive = [injection(14, peak_relief_percent=80.0)]
+    assert status(facts, MEDICARE, positive, CriterionCode.PRIOR_POSITIVE_BLOCK) == MET
+
+
+def test_a_first_diagnostic_block_needs_no_prior_block():
+    assert criterion(case(), MEDICARE, [], CriterionCode.PRIOR_POSITIVE_BLOCK) is None
+
+
+# --- dual comparative blocks (MP-558) -----------------------------------------------------------
+
+
+def test_mp_558_therapy_needs_a_positive_diagnostic_and_confirmatory_block():
+    facts = case(indication="therapeutic")
+    assert status(facts, MP_558, POSITIVE_BLOCKS, CriterionCode.DUAL_COMPARATIVE_BLOCKS) == MET
+    found = criterion(facts, MP_558, POSITIVE_BLOCKS[:1], CriterionCode.DUAL_COMPARATIVE_BLOCKS)
+    assert (found.status, found.shortfall) == (NOT_MET, "positive confirmatory block (left)")
+    assert criterion(facts, MP_558, POSITIVE_BLOCKS, CriterionCode.PRIOR_POSITIVE_BLOCK) is None
+
+
+def test_mp_558_judges_both_blocks_at_its_own_threshold():
+    threshold = MP_558.diagnostic_relief_threshold_percent
+    facts = case(indication="therapeutic")
+    at = [injection(40, peak_relief_percent=threshold), injection(30, "confirmatory", peak_relief_percent=threshold)]
+    assert status(facts, MP_558, at, CriterionCode.DUAL_COMPARATIVE_BLOCKS) == MET
+    below = [at[0], injection(30, "confirmatory", peak_relief_percent=threshold - 0.1)]
+    assert status(facts, MP_558, below, CriterionCode.DUAL_COMPARATIVE_BLOCKS) == NOT_MET
+
+
+def test_only_mp_558_asks_for_dual_blocks():
+    facts = case(indication="therapeutic")
+    for profile in (MEDICARE, EVICORE, CAM):
+        assert criterion(facts, profile, POSITIVE_BLOCKS, CriterionCode.DUAL_COMPARATIVE_BLOCKS) is None
+
+
+# --- therapeutic repeat ------------------------------------------------------------------------
+
+
+@ALL_PROFILES
+def test_a_repeat_needs_the_threshold_relief_for_the_minimum_days(profile):
+    threshold, days = profile.repeat_relief_threshold_percent, profile.repeat_relief_min_days
+    facts = case(indication="therapeutic")
+
+    def repeat_status(peak, duration):
+        last = injection(120, "therapeutic", peak_relief_percent=peak, relief_duration_days=duration)
+        return status(facts, profile, POSITIVE_BLOCKS + (last,), CriterionCode.REPEAT_RELIEF)
+
+    assert repeat_status(threshold, days) == MET
+    assert repeat_status(threshold - 0.1, days) == NOT_MET
+    assert repeat_status(threshold, days - 1) == NOT_MET
+
+
+def test_medicare_repeat_needs_half_the_pain_gone_for_ninety_days():
+    last = injection(120, "therapeutic", peak_relief_percent=60.0, relief_duration_days=80)
+    found = criterion(case(indication="therapeutic"), MEDICARE, [last], CriterionCode.REPEAT_RELIEF)
+    assert found.status == NOT_MET
+    assert found.shortfall == "relief 60% for 80 days, needs 50% for 90 days (left)"
+
+
+@pytest.mark.parametrize(
+    ("peak", "duration", "expected"),
+    [(None, 120, UNKNOWN), (80.0, None, UNKNOWN), (None, None, UNKNOWN), (30.0, None, NOT_MET)],
+)
+def test_missing_relief_data_after_the_last_injection_is_unknown_unless_already_failing(peak, duration, expected):
+    last = injection(120, "therapeutic", peak_relief_percent=peak, relief_duration_days=duration)
+    assert status(case(indication="therapeutic"), MEDICARE, [last], CriterionCode.REPEAT_RELIEF) == expected
+
+
+def test_the_repeat_is_judged_on_the_last_therapeutic_injection_not_an_earlier_one():
+    good_then_poor = [
+        injection(300, "therapeutic", peak_relief_percent=90.0, relief_duration_days=150),
+        injection(120, "therapeutic", peak_relief_percent=20.0, relief_duration_days=0),
+    ]
+    assert status(case(indication="therapeutic"), MEDICARE, good_then_poor, CriterionCode.REPEAT_RELIEF) == NOT_MET
+
+
+def test_a_first_therapeutic_injection_is_not_a_repeat():
+    assert criterion(case(indication="therapeutic"), MEDICARE, POSITIVE_BLOCKS, CriterionCode.REPEAT_RELIEF) is None
+
+
+def test_a_bilateral_repeat_after_one_bilateral_injection_reports_it_once():
+    last = injection(120, "therapeutic", side="bilateral", peak_relief_percent=70.0, relief_duration_days=100)
+    found = criterion(case(side="bilateral", indication="therapeutic"), MEDICARE, [last], CriterionCode.REPEAT_RELIEF)
+    assert found.status == MET
+    assert found.evidence.count("after therapeutic injection") == 1
+    assert found.evidence.endswith("(left, right)")
+
+
+# --- facts -------------------------------------------------------------------------------------
+
+
+def test_case_facts_refuse_an_unknown_side_or_indication():
+    with pytest.raises(ValueError):
+        case(side="both")
+    with pytest.raises(ValueError):
+        case(indication="repeat")
+
+
+def test_case_facts_cannot_be_changed_through_the_callers_containers():
+    tests = {"left": 4}
+    facts = case(positive_tests_by_side=tests)
+    tests["left"] = 0
+    assert facts.positive_tests_by_side["left"] == 4

@@ -1,0 +1,90 @@
+"""The transition table of DESIGN.md section 2, checked without a database."""
+from types import SimpleNamespace
+
+import pytest
+
+from tracker.access import Role
+from tracker.workflow import (BEFORE_PROCEDURE, BY_ACTION, State, TRANSITIONS, TransitionRefused,
+                              available, check)
+
+
+def case_in(state):
+    return SimpleNamespace(state=state)
+
+
+def test_every_state_is_reachable_from_referred():
+    reached, frontier = {State.REFERRED}, [State.REFERRED]
+    while frontier:
+        state = frontier.pop()
+        for t in TRANSITIONS:
+            if state in t.sources and t.target not in reached:
+                reached.add(t.target)
+                frontier.append(t.target)
+    assert reached == set(State)
+
+
+def test_the_main_path_runs_referral_to_closed():
+    path = ["start_review", "mark_eligible", "schedule", "start_procedure", "sign_procedure", "close"]
+    case = case_in(State.REFERRED)
+    for action in path:
+        role = Role.PHYSICIAN
+        case.state = check(case, action, role).target
+    assert case.state == State.CLOSED
+
+
+@pytest.mark.parametrize("state", sorted(BEFORE_PROCEDURE))
+def test_any_state_before_the_procedure_can_be_cancelled_with_a_reason(state):
+    assert check(case_in(state), "cancel", Role.COORDINATOR, "patient declined").target == State.CANCELLED
+
+
+@pytest.mark.parametrize("state", [State.IN_PROCEDURE, State.FOLLOW_UP, State.CLOSED, State.CANCELLED])
+def test_cancelling_is_refused_once_the_procedure_has_started(state):
+    with pytest.raises(TransitionRefused, match="not possible"):
+        check(case_in(state), "cancel", Role.PHYSICIAN, "too late")
+
+
+def test_cancelling_without_a_reason_is_refused():
+    with pytest.raises(TransitionRefused, match="reason is required"):
+        check(case_in(State.REFERRED), "cancel", Role.COORDINATOR, "   ")
+
+
+def test_only_a_physician_may_override_not_eligible_and_needs_a_reason():
+    with pytest.raises(TransitionRefused, match="Only a physician"):
+        check(case_in(State.NOT_ELIGIBLE), "override_eligibility", Role.COORDINATOR, "clinical judgement")
+    with pytest.raises(TransitionRefused, match="reason is required"):
+        check(case_in(State.NOT_ELIGIBLE), "override_eligibility", Role.PHYSICIAN, "")
+    assert check(case_in(State.NOT_ELIGIBLE), "override_eligibility", Role.PHYSICIAN,
+                 "severe disability").target == State.ELIGIBLE
+
+
+def test_backward_moves_need_a_physician_or_admin():
+    with pytest.raises(TransitionRefused):
+        check(case_in(State.UNDER_REVIEW), "return_to_referral", Role.COORDINATOR, "wrong side")
+    for role in (Role.PHYSICIAN, Role.ADMIN):
+        assert check(case_in(State.UNDER_REVIEW), "return_to_referral", role,
+                     "wrong side").target == State.REFERRED
+
+
+def test_patients_cannot_move_any_case():
+    for t in TRANSITIONS:
+        assert Role.PATIENT not in t.roles
+
+
+def test_a_guard_blocks_the_move_with_its_reason(monkeypatch):
+    move = BY_ACTION["start_review"]
+    monkeypatch.setitem(BY_ACTION, "start_review",
+                        type(move)(**{**move.__dict__, "guards": (lambda c: ["MRN missing."],)}))
+    with pytest.raises(TransitionRefused, match="MRN missing"):
+        check(case_in(State.REFERRED), "start_review", Role.COORDINATOR)
+
+
+def test_unknown_action_is_refused():
+    with pytest.raises(TransitionRefused, match="Unknown action"):
+        check(case_in(State.REFERRED), "teleport", Role.ADMIN)
+
+
+def test_transitions_of_stages_not_built_yet_are_not_offered():
+    offered = {t.action for t in available(case_in(State.UNDER_REVIEW), Role.COORDINATOR)}
+    assert "start_review" not in offered
+    assert "mark_eligible" not in offered  # comes with the eligibility engine
+    assert "cancel" in offered
