@@ -8,28 +8,16 @@ Therapies are any objects with ``kind``, ``start``, ``end`` and ``response`` att
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
-THERAPY_KINDS = (
-    ("rest", "Rest"),
-    ("ice_heat", "Ice / heat"),
-    ("physical_therapy", "Physical therapy"),
-    ("home_exercise", "Home exercise programme"),
-    ("medication", "Medication (incl. opioids)"),
-    ("massage", "Massage"),
-    ("chiropractic", "Chiropractic / manipulation"),
-    ("cbt", "Cognitive-behavioural therapy"),
-    ("other", "Other"),
-)
+from tracker.vocab import ProvocationResult, Response, TherapyKind
+
+THERAPY_KINDS = TherapyKind.choices()
 
 # Payers ask for a trial of an *active* therapy, one the patient does rather than receives;
 # massage, rest and ice/heat are passive and do not satisfy it.
 ACTIVE_THERAPY_KINDS = frozenset({"physical_therapy", "home_exercise", "chiropractic"})
 MEDICATION_KINDS = frozenset({"medication"})
 
-THERAPY_RESPONSES = (
-    ("none", "No relief"),
-    ("partial", "Partial relief"),
-    ("good", "Good relief"),
-)
+THERAPY_RESPONSES = Response.choices()
 # A therapy that helped well is not a failure of conservative care: it argues against injecting.
 FAILED_RESPONSES = frozenset({"none", "partial"})
 
@@ -41,11 +29,7 @@ PROVOCATION_TESTS = (
     ("distraction", "Distraction"),
     ("yeoman", "Yeoman"),
 )
-PROVOCATION_RESULTS = (
-    ("positive", "Positive"),
-    ("negative", "Negative"),
-    ("not_done", "Not done"),
-)
+PROVOCATION_RESULTS = ProvocationResult.choices()
 
 ODI_SECTIONS = 10
 ODI_MAX_PER_SECTION = 5

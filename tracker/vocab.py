@@ -45,3 +45,34 @@ class ContactChannel(Choice):
     EMAIL = "email", "Email"
     SMS = "sms", "Text message"
     PHONE = "phone", "Phone call"
+
+
+class TherapyKind(Choice):
+    REST = "rest", "Rest / activity modification"
+    ICE_HEAT = "ice_heat", "Ice or heat"
+    PHYSICAL_THERAPY = "physical_therapy", "Physical therapy"
+    HOME_EXERCISE = "home_exercise", "Home exercise programme"
+    MEDICATION = "medication", "Medication (NSAIDs, analgesics, opioids)"
+    MASSAGE = "massage", "Massage"
+    CHIROPRACTIC = "chiropractic", "Chiropractic / manipulation"
+    CBT = "cbt", "Cognitive-behavioural therapy"
+    OTHER = "other", "Other"
+
+
+class Response(Choice):
+    NONE = "none", "No relief"
+    PARTIAL = "partial", "Partial relief"
+    GOOD = "good", "Good relief"
+
+
+class ProvocationResult(Choice):
+    NOT_DONE = "not_done", "Not done"
+    POSITIVE = "positive", "Positive"
+    NEGATIVE = "negative", "Negative"
+
+
+class Pregnancy(Choice):
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+    NO = "no", "Not pregnant"
+    POSSIBLE = "possible", "Possibly pregnant"
+    YES = "yes", "Pregnant"

@@ -324,7 +324,9 @@ def test_cam_counts_only_care_within_its_look_back_window():
     window = CAM.conservative_care_window_days
     old_end = AS_OF - timedelta(days=window)
     old = (failed_course("medication", 60, ending=old_end), failed_course("physical_therapy", 60, ending=old_end))
-    assert status(case(therapies=old), CAM, code=CriterionCode.CONSERVATIVE_CARE_DURATION) == UNKNOWN
+    found = criterion(case(therapies=old), CAM, code=CriterionCode.CONSERVATIVE_CARE_DURATION)
+    assert found.status == NOT_MET
+    assert found.evidence.startswith(f"failed conservative care 0 days, needs {CAM.min_conservative_care_days}")
     assert status(case(therapies=old), MEDICARE, code=CriterionCode.CONSERVATIVE_CARE_DURATION) == MET
 
 
@@ -353,6 +355,10 @@ def test_medicare_care_must_include_medication_and_an_active_therapy(kinds, expe
     facts = case(therapies=tuple(failed_course(kind, 60) for kind in kinds))
     found = criterion(facts, MEDICARE, code=CriterionCode.CONSERVATIVE_CARE_COMPOSITION)
     assert (found.status, found.shortfall) == (expected, shortfall)
+
+
+def test_no_care_recorded_leaves_the_medication_and_therapy_mix_unknown():
+    assert status(case(therapies=()), code=CriterionCode.CONSERVATIVE_CARE_COMPOSITION) == UNKNOWN
 
 
 def test_an_active_therapy_that_helped_does_not_count_as_a_failed_trial():
@@ -512,7 +518,8 @@ def test_spacing_starts_only_from_a_therapeutic_injection_in_the_same_joint():
 
 
 def test_medicare_sets_no_spacing():
-    assert criterion(case(indication="therapeutic"), MEDICARE, [injection(5, "therapeutic")], CriterionCode.SPACING) is None
+    recent = [injection(5, "therapeutic")]
+    assert criterion(case(indication="therapeutic"), MEDICARE, recent, CriterionCode.SPACING) is None
 
 
 # --- prior positive block ----------------------------------------------------------------------

@@ -278,7 +278,7 @@ def _conservative_care_duration(
     unrecorded = sum(1 for therapy in inside if therapy.response is None)
     if days >= needed:
         status = Status.MET
-    elif not inside:
+    elif not facts.therapies:
         status = Status.UNKNOWN
         evidence = shortfall = "no conservative care recorded"
     elif unrecorded:
@@ -312,7 +312,7 @@ def _conservative_care_composition(
             statuses.append(Status.MET)
         else:
             # Unknown while a matching therapy's response, or any therapy at all, is unrecorded.
-            statuses.append(Status.UNKNOWN if not inside or tried(unrecorded) else Status.NOT_MET)
+            statuses.append(Status.UNKNOWN if not facts.therapies or tried(unrecorded) else Status.NOT_MET)
             missing.append(short_name)
         evidence.append(f"failed {long_name}: {_yes_no(tried(failed))}")
     shortfall = " and ".join(missing) + " needed"
@@ -334,7 +334,7 @@ def _other_causes_excluded(facts: CaseFacts, prior: Sequence[PriorInjection], pr
     screened, present = facts.red_flags_screened, facts.red_flags_present
     if present is True:
         status, shortfall = Status.NOT_MET, "red flags present"
-    elif False:
+    elif screened is False:
         status, shortfall = Status.NOT_MET, "red-flag screen not done"
     elif screened is None or present is None:
         status, shortfall = Status.UNKNOWN, "red-flag screen"

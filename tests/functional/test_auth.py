@@ -1,0 +1,407 @@
+"""Signing in and out through the real forms, with CSRF on: sessions, redirects, throttling and
+the password policy."""
+import re
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import update
+
+from config import TestingConfig
+from tests.conftest import PASSWORD, IsolatedClient, sign_in, submit
+from tracker import create_app
+from tracker.access import Role
+from tracker.auth import services as auth_services
+from tracker.extensions import db
+from tracker.models import SignInThrottle
+from tracker.timeutil import utcnow
+
+COOKIE = "tracker_session"
+HOMES = {
+    Role.ADMIN: "/admin/users",
+    Role.COORDINATOR: "/cases/",
+    Role.PHYSICIAN: "/cases/physician",
+    Role.PATIENT: "/my/",
+}
+GENERIC = "The email or password is not right. Check both and try again."
+LOCKED = "Too many failed sign-ins for this account."
+
+
+def field_error(html, field):
+    match = re.search(rf'<small id="{field}-error" class="field-error">(.*?)</small>', html, re.S)
+    return match.group(1).strip() if match else None
+
+
+def is_signed_in(client):
+    """A signed-in person reaches a page that needs a session instead of the sign-in page."""
+    response = client.get("/account/password")
+    return response.status_code == 200
+
+
+def copy_cookie(source, target):
+    target.set_cookie(COOKIE, source.get_cookie(COOKIE).value)
+    return target
+
+
+# ---------------------------------------------------------------- signing in
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_signs_in_with_email_and_password_and_lands_on_its_home(client, gen, role):
+    user = gen.user(role, name="Harriet Vane")
+
+    response = sign_in(client, user)
+
+    assert response.status_code == 302
+    assert response.location == HOMES[role]
+    page = client.get(HOMES[role])
+    assert page.status_code == 200
+    assert "Harriet" in page.get_data(as_text=True)
+
+
+def test_email_is_matched_whatever_its_case(client, gen):
+    gen.user(Role.COORDINATOR, email="casey@test.clinic")
+
+    response = sign_in(client, "Casey@Test.Clinic")
+
+    assert response.status_code == 302
+    assert response.location == HOMES[Role.COORDINATOR]
+
+
+def test_wrong_password_and_unknown_email_get_the_same_message_and_no_session(make_client, gen):
+    user = gen.user(Role.COORDINATOR)
+    wrong_password, unknown_email = make_client(), make_client()
+
+    refused_password = sign_in(wrong_password, user, "Not-the-right-one-42")
+    refused_email = sign_in(unknown_email, "nobody@test.clinic", PASSWORD)
+
+    for response, client in ((refused_password, wrong_password), (refused_email, unknown_email)):
+        assert response.status_code == 200
+        assert field_error(response.get_data(as_text=True), "password") == GENERIC
+        assert not is_signed_in(client)
+    assert field_error(refused_password.get_data(as_text=True), "email") is None
+
+
+@pytest.mark.parametrize("email, message", [
+    ("", "Enter your email address."),
+    ("   ", "Enter your email address."),
+    ("casey.example.org", "Enter a valid email address, like name@clinic.org."),
+    ("casey@", "Enter a valid email address, like name@clinic.org."),
+])
+def test_empty_or_malformed_email_gets_a_message_next_to_the_field(client, gen, email, message):
+    gen.user(Role.COORDINATOR)
+
+    response = sign_in(client, email)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert field_error(html, "email") == message
+    assert 'aria-invalid="true"' in html
+    assert not is_signed_in(client)
+
+
+def test_inactive_account_is_refused_with_the_generic_message(client, gen):
+    user = gen.user(Role.PHYSICIAN, active=False)
+
+    response = sign_in(client, user)
+
+    assert response.status_code == 200
+    assert field_error(response.get_data(as_text=True), "password") == GENERIC
+    assert not is_signed_in(client)
+
+
+def test_sign_in_starts_a_fresh_session(client, gen):
+    user = gen.user(Role.COORDINATOR)
+    client.get("/sign-in")
+    with client.session_transaction() as session:
+        session["planted_before_sign_in"] = "attacker-chosen"
+    cookie_before = client.get_cookie(COOKIE).value
+
+    assert sign_in(client, user).status_code == 302
+
+    with client.session_transaction() as session:
+        assert "planted_before_sign_in" not in session
+        assert "_user_id" in session
+    assert client.get_cookie(COOKIE).value != cookie_before
+
+
+def test_signed_in_person_opening_sign_in_page_goes_home(client, gen):
+    user = gen.user(Role.PHYSICIAN)
+    sign_in(client, user)
+
+    response = client.get("/sign-in")
+
+    assert response.status_code == 302
+    assert response.location == HOMES[Role.PHYSICIAN]
+
+
+# ---------------------------------------------------------------- signing out
+
+
+def test_sign_out_refuses_get(client, gen, login_as):
+    login_as(gen.user(Role.COORDINATOR))
+
+    response = client.get("/sign-out")
+
+    assert response.status_code == 405
+    assert is_signed_in(client)
+
+
+def test_sign_out_without_csrf_token_is_refused_and_keeps_the_session(client, gen, login_as):
+    login_as(gen.user(Role.COORDINATOR))
+
+    response = client.post("/sign-out")
+
+    assert response.status_code == 400
+    assert "security token" in response.get_data(as_text=True)
+    assert is_signed_in(client)
+
+
+def test_sign_out_returns_to_sign_in_page_with_a_message(client, gen, login_as):
+    login_as(gen.user(Role.COORDINATOR))
+
+    response = submit(client, "/sign-out", {}, form_page="/cases/", follow_redirects=True)
+
+    assert response.request.path == "/sign-in"
+    assert "You are signed out." in response.get_data(as_text=True)
+    assert not is_signed_in(client)
+
+
+def test_copied_session_cookie_stops_working_after_sign_out(client, make_client, gen, login_as):
+    login_as(gen.user(Role.COORDINATOR))
+    assert is_signed_in(copy_cookie(client, make_client()))  # the copy works while signed in
+    copied_before_sign_out = copy_cookie(client, make_client())
+
+    submit(client, "/sign-out", {}, form_page="/cases/")
+
+    response = copied_before_sign_out.get("/cases/")
+    assert response.status_code == 302
+    assert response.location.startswith("/sign-in")
+
+
+def test_password_change_signs_out_other_copies_but_keeps_this_browser(client, make_client, gen,
+                                                                       login_as):
+    user = gen.user(Role.PHYSICIAN)
+    login_as(user)
+    other_device = copy_cookie(client, make_client())
+    assert is_signed_in(other_device)
+
+    response = submit(client, "/account/password", {
+        "current_password": PASSWORD, "new_password": "Sacral-ala-lateral-77",
+        "confirm": "Sacral-ala-lateral-77",
+    }, follow_redirects=True)
+
+    assert "Other devices have been signed out." in response.get_data(as_text=True)
+    assert is_signed_in(client)
+    assert not is_signed_in(other_device)
+    assert sign_in(make_client(), user, PASSWORD).status_code == 200
+    assert sign_in(make_client(), user, "Sacral-ala-lateral-77").status_code == 302
+
+
+def test_password_change_needs_the_current_password(client, make_client, gen, login_as):
+    user = gen.user(Role.COORDINATOR)
+    login_as(user)
+
+    response = submit(client, "/account/password", {
+        "current_password": "Not-my-password-00", "new_password": "Sacral-ala-lateral-77",
+        "confirm": "Sacral-ala-lateral-77",
+    })
+
+    assert field_error(response.get_data(as_text=True), "current_password") == \
+        "The current password is not right."
+    assert sign_in(make_client(), user, PASSWORD).status_code == 302
+
+
+# ---------------------------------------------------------------- next
+
+
+def sign_in_with_next(client, user, next_path):
+    url = "/sign-in?" + urlencode({"next": next_path})
+    return submit(client, url, {"email": user.email, "password": PASSWORD})
+
+
+def test_next_sends_the_person_back_to_the_page_they_asked_for(client, gen):
+    user = gen.user(Role.COORDINATOR)
+    case = gen.case()
+    asked = client.get(f"/cases/{case.id}")
+    assert asked.location.startswith("/sign-in?next=")
+
+    response = submit(client, asked.location, {"email": user.email, "password": PASSWORD})
+
+    assert response.location == f"/cases/{case.id}"
+
+
+@pytest.mark.parametrize("target", [
+    "//evil.example",
+    "//evil.example/cases/1",
+    "https://evil.example/x",
+    "http:evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/\t/evil.example",
+    "javascript:alert(1)",
+    " //evil.example",
+    "evil.example",
+])
+def test_next_never_redirects_to_another_site(client, gen, target):
+    user = gen.user(Role.COORDINATOR)
+
+    response = sign_in_with_next(client, user, target)
+
+    assert response.status_code == 302
+    assert response.location == HOMES[Role.COORDINATOR]
+
+
+def test_next_to_a_same_site_path_is_followed(client, gen):
+    user = gen.user(Role.COORDINATOR)
+
+    response = sign_in_with_next(client, user, "/cases/1")
+
+    assert response.location == "/cases/1"
+
+
+def test_sign_in_form_does_not_carry_an_unsafe_next(client):
+    page = client.get("/sign-in?" + urlencode({"next": "https://evil.example/x"}))
+
+    assert "evil.example" not in page.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- throttling
+
+
+def fail(client, email, times):
+    for _ in range(times):
+        assert sign_in(client, email, "Wrong-password-000").status_code == 200
+
+
+def refusal(client, email, password=PASSWORD):
+    response = sign_in(client, email, password)
+    assert response.status_code == 200, "sign-in should have been refused"
+    return field_error(response.get_data(as_text=True), "password")
+
+
+def test_repeated_failures_lock_the_account_even_for_the_right_password(app, client, gen):
+    user = gen.user(Role.COORDINATOR)
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    fail(client, user.email, limit - 1)
+    assert sign_in(client, user, "Wrong-password-000").status_code == 200  # the last allowed failure
+
+    message = refusal(client, user.email)
+
+    assert message.startswith(LOCKED)
+    assert f"Wait {app.config['LOGIN_LOCK_MINUTES']} minutes" in message
+    assert not is_signed_in(client)
+
+
+def test_lock_for_an_unknown_email_reads_like_the_lock_for_a_real_account(app, make_client, gen):
+    user = gen.user(Role.COORDINATOR)
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    real, unknown = make_client(), make_client()
+    fail(real, user.email, limit)
+    fail(unknown, "nobody@test.clinic", limit)
+
+    assert refusal(real, user.email) == refusal(unknown, "nobody@test.clinic")
+    assert refusal(unknown, "nobody@test.clinic").startswith(LOCKED)
+
+
+def test_fewer_failures_than_the_limit_do_not_lock(app, client, gen):
+    user = gen.user(Role.COORDINATOR)
+    fail(client, user.email, app.config["LOGIN_MAX_FAILURES"] - 1)
+
+    assert sign_in(client, user).status_code == 302
+
+
+def test_lock_ends_after_the_lock_period(app, client, gen, monkeypatch):
+    user = gen.user(Role.COORDINATOR)
+    fail(client, user.email, app.config["LOGIN_MAX_FAILURES"])
+    locked_at = utcnow()
+    lock = timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"])
+
+    monkeypatch.setattr(auth_services, "utcnow", lambda: locked_at + lock - timedelta(minutes=1))
+    assert refusal(client, user.email) == (
+        "Too many failed sign-ins for this account. Wait 1 minute and try again, "
+        "or ask an admin to reset your password.")
+
+    monkeypatch.setattr(auth_services, "utcnow", lambda: locked_at + lock + timedelta(seconds=5))
+    assert sign_in(client, user).status_code == 302
+
+
+def test_lock_lifted_in_the_database_lets_the_person_in(app, client, gen):
+    user = gen.user(Role.COORDINATOR)
+    fail(client, user.email, app.config["LOGIN_MAX_FAILURES"])
+    assert refusal(client, user.email).startswith(LOCKED)
+
+    db.session.execute(update(SignInThrottle).values(locked_until=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+
+    assert sign_in(client, user).status_code == 302
+
+
+def test_successful_sign_in_clears_the_failure_count(app, make_client, gen):
+    user = gen.user(Role.COORDINATOR)
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    fail(make_client(), user.email, limit - 1)
+
+    assert sign_in(make_client(), user).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(SignInThrottle, user.email) is None
+
+    fail(make_client(), user.email, limit - 1)
+    assert sign_in(make_client(), user).status_code == 302
+
+
+def test_failures_are_counted_in_the_database_shared_by_every_worker(app, gen):
+    """Two app instances (as two worker processes would be) add up to one lock."""
+    user = gen.user(Role.COORDINATOR)
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    other_worker = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    other_worker.test_client_class = IsolatedClient
+    try:
+        fail(app.test_client(), user.email, limit - 1)
+        fail(other_worker.test_client(), user.email, 1)
+
+        assert refusal(app.test_client(), user.email).startswith(LOCKED)
+        assert refusal(other_worker.test_client(), user.email).startswith(LOCKED)
+        db.session.expire_all()
+        assert db.session.get(SignInThrottle, user.email).failures == limit
+    finally:
+        with other_worker.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+# ---------------------------------------------------------------- password policy
+
+
+@pytest.mark.parametrize("new_password, message", [
+    ("Short-pw-1", "Use at least 12 characters (this one has 10)."),
+    ("password1234", "This password is too common or too easy to guess; choose another."),
+    ("Password2024!", "This password is too common or too easy to guess; choose another."),
+    ("aaaaaaaaaaaaaaaa", "This password is too common or too easy to guess; choose another."),
+    ("my-harriet.vane-pass", "Do not use your email address in your password."),
+])
+def test_password_policy_refuses_weak_new_passwords_with_a_reason(client, make_client, gen,
+                                                                  login_as, new_password, message):
+    user = gen.user(Role.COORDINATOR, email="harriet.vane@test.clinic")
+    login_as(user)
+
+    response = submit(client, "/account/password", {
+        "current_password": PASSWORD, "new_password": new_password, "confirm": new_password,
+    })
+
+    assert response.status_code == 200
+    assert field_error(response.get_data(as_text=True), "new_password") == message
+    assert sign_in(make_client(), user, PASSWORD).status_code == 302
+    assert sign_in(make_client(), user, new_password).status_code == 200
+
+
+def test_new_password_must_be_typed_twice_the_same(client, gen, login_as):
+    login_as(gen.user(Role.COORDINATOR))
+
+    response = submit(client, "/account/password", {
+        "current_password": PASSWORD, "new_password": "Sacral-ala-lateral-77",
+        "confirm": "Sacral-ala-lateral-78",
+    })
+
+    assert field_error(response.get_data(as_text=True), "confirm") == \
+        "The two new passwords do not match."

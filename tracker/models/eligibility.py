@@ -1,0 +1,50 @@
+"""Eligibility verdicts (dated snapshots, criterion by criterion) and the clinic's default profile."""
+from tracker.extensions import db
+from tracker.models.types import UTCDateTime
+from tracker.timeutil import utcnow
+
+
+class EligibilityVerdict(db.Model):
+    """What the engine said on one day under one profile. Never edited: a re-evaluation adds a row.
+
+    `facts_fingerprint` is a digest of the facts the engine read; when the case's facts no longer
+    give the same digest, the verdict is stale.
+    """
+
+    __tablename__ = "eligibility_verdicts"
+    __table_args__ = (
+        db.CheckConstraint(
+            "(override_reason IS NULL AND override_by_id IS NULL AND override_at IS NULL) OR "
+            "(override_reason IS NOT NULL AND override_by_id IS NOT NULL AND override_at IS NOT NULL)",
+            name="override_complete",
+        ),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False, index=True)
+    evaluated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    evaluated_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    profile_code = db.Column(db.String(40), nullable=False)
+    profile_version = db.Column(db.Integer, nullable=False)
+    eligible = db.Column(db.Boolean, nullable=False)
+    snapshot = db.Column(db.JSON, nullable=False)
+    facts_fingerprint = db.Column(db.String(64), nullable=False)
+    # A physician's override of a not-eligible verdict, shown wherever the verdict is.
+    override_reason = db.Column(db.Text)
+    override_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    override_at = db.Column(UTCDateTime)
+
+    case = db.relationship("Case", foreign_keys=[case_id])
+    evaluated_by = db.relationship("User", foreign_keys=[evaluated_by_id])
+    override_by = db.relationship("User", foreign_keys=[override_by_id])
+
+
+class ClinicSettings(db.Model):
+    """Clinic-wide choices an admin makes. One row (id 1)."""
+
+    __tablename__ = "clinic_settings"
+
+    id = db.Column(db.Integer, primary_key=True)
+    default_profile_code = db.Column(db.String(40), nullable=False)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    updated_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))

@@ -1,0 +1,120 @@
+"""What the coordinator documents while a case is under review: conservative care tried, the
+physical examination and the risk screen (DESIGN.md section 3)."""
+from sqlalchemy import CheckConstraint
+
+from tracker.clinical import PROVOCATION_TESTS
+from tracker.extensions import db
+from tracker.models.types import UTCDateTime, choice_enum
+from tracker.timeutil import utcnow
+from tracker.vocab import Pregnancy, Response, Side, ProvocationResult, TherapyKind
+
+EXAM_SIDES = (Side.LEFT, Side.RIGHT)
+ODI_SECTIONS = 10
+
+
+class ConservativeCare(db.Model):
+    """One therapy tried before the injection; no end date means it is ongoing."""
+
+    __tablename__ = "conservative_care"
+    __table_args__ = (
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="end_after_start"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False, index=True)
+    kind = db.Column(choice_enum(TherapyKind, "therapy_kind"), nullable=False)
+    start_date = db.Column(db.Date, nullable=False)
+    end_date = db.Column(db.Date)
+    response = db.Column(choice_enum(Response, "therapy_response"), nullable=False)
+    details = db.Column(db.String(200), nullable=False, default="")
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    case = db.relationship("Case", back_populates="conservative_care")
+
+
+def _test_columns():
+    """One column per provocation test and side: faber_left, faber_right, ..."""
+    return {
+        f"{test}_{side.value}": db.Column(
+            choice_enum(ProvocationResult, f"{test}_{side.value}"), nullable=False,
+            default=ProvocationResult.NOT_DONE,
+        )
+        for test, _ in PROVOCATION_TESTS
+        for side in EXAM_SIDES
+    }
+
+
+def _odi_columns():
+    return {f"odi_{n}": db.Column(db.Integer) for n in range(1, ODI_SECTIONS + 1)}
+
+
+def _odi_checks():
+    return tuple(
+        CheckConstraint(f"odi_{n} IS NULL OR (odi_{n} BETWEEN 0 AND 5)", name=f"odi_{n}_range")
+        for n in range(1, ODI_SECTIONS + 1)
+    )
+
+
+class Examination(db.Model):
+    __tablename__ = "examinations"
+    __table_args__ = (
+        CheckConstraint("baseline_nrs IS NULL OR (baseline_nrs BETWEEN 0 AND 10)",
+                        name="baseline_nrs_range"),
+        *_odi_checks(),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False, unique=True)
+    examined_on = db.Column(db.Date)
+    pain_below_l5 = db.Column(db.Boolean)
+    radicular_signs = db.Column(db.Boolean)
+    baseline_nrs = db.Column(db.Integer)
+    locals().update(_test_columns())
+    locals().update(_odi_columns())
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    version_id = db.Column(db.Integer, nullable=False, default=1)
+
+    case = db.relationship("Case", back_populates="examination")
+    __mapper_args__ = {"version_id_col": version_id}
+
+    def results(self, side):
+        """{test: 'positive'|'negative'|'not_done'} for one side."""
+        return {test: getattr(self, f"{test}_{Side(side).value}").value
+                for test, _ in PROVOCATION_TESTS}
+
+    @property
+    def odi_sections(self):
+        return [getattr(self, f"odi_{n}") for n in range(1, ODI_SECTIONS + 1)]
+
+
+class RiskScreen(db.Model):
+    __tablename__ = "risk_screens"
+    __table_args__ = (
+        CheckConstraint("hba1c IS NULL OR (hba1c > 0 AND hba1c < 25)", name="hba1c_range"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False, unique=True)
+    anticoagulants = db.Column(db.String(200), nullable=False, default="")
+    anticoagulant_hold_plan = db.Column(db.Text, nullable=False, default="")
+    allergy_contrast = db.Column(db.Boolean, nullable=False, default=False)
+    allergy_iodine = db.Column(db.Boolean, nullable=False, default=False)
+    allergy_latex = db.Column(db.Boolean, nullable=False, default=False)
+    allergy_local_anaesthetic = db.Column(db.Boolean, nullable=False, default=False)
+    allergy_steroid = db.Column(db.Boolean, nullable=False, default=False)
+    contrast_premedication_plan = db.Column(db.Text, nullable=False, default="")
+    pregnancy = db.Column(choice_enum(Pregnancy, "pregnancy"), nullable=False,
+                          default=Pregnancy.NOT_APPLICABLE)
+    infection_or_fever = db.Column(db.Boolean, nullable=False, default=False)
+    diabetes = db.Column(db.Boolean, nullable=False, default=False)
+    hba1c = db.Column(db.Numeric(4, 1))
+    insulin = db.Column(db.Boolean, nullable=False, default=False)
+    sedation_planned = db.Column(db.Boolean, nullable=False, default=False)
+    red_flags_screened = db.Column(db.Boolean, nullable=False, default=False)
+    red_flags_present = db.Column(db.Boolean, nullable=False, default=False)
+    red_flags_notes = db.Column(db.Text, nullable=False, default="")
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    version_id = db.Column(db.Integer, nullable=False, default=1)
+
+    case = db.relationship("Case", back_populates="risk_screen")
+    __mapper_args__ = {"version_id_col": version_id}
