@@ -18,9 +18,9 @@ from config import TestingConfig
 from tracker import create_app
 from tracker.access import Role
 from tracker.extensions import db
-from tracker.models import Case, CaseHistory, Patient, User
+from tracker.models import Case, CaseHistory, ConservativeCare, Patient, User
 from tracker.passwords import hash_password
-from tracker.vocab import Indication, Side
+from tracker.vocab import Indication, Response, Side, TherapyKind
 from tracker.workflow import State
 
 PASSWORD = "Correct-horse-battery-9"
@@ -174,13 +174,23 @@ def make_case(patient=None, state=State.REFERRED, side=Side.LEFT,
     return case
 
 
+def make_therapy(case, kind=TherapyKind.PHYSICAL_THERAPY, start_date=date(2026, 1, 1),
+                 end_date=date(2026, 2, 12), response=Response.NONE, **fields):
+    row = ConservativeCare(case=case, kind=kind, start_date=start_date, end_date=end_date,
+                           response=response, **fields)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
 @pytest.fixture
 def gen(app_ctx):
-    """Builders: gen.user(role), gen.patient(), gen.case(state=...)."""
+    """Builders: gen.user(role), gen.patient(), gen.case(state=...), gen.therapy(case)."""
     class Gen:
         user = staticmethod(make_user)
         patient = staticmethod(make_patient)
         case = staticmethod(make_case)
+        therapy = staticmethod(make_therapy)
     return Gen
 
 

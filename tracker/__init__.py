@@ -51,10 +51,16 @@ def register_blueprints(app):
     from tracker.admin.views import bp as admin_bp
     from tracker.auth.views import bp as auth_bp
     from tracker.cases.views import bp as cases_bp
+    from tracker.eligibility.views import bp as eligibility_bp
     from tracker.patient_portal.views import bp as patient_bp
+    from tracker.referrals.views import bp as referrals_bp
+    from tracker.review.views import bp as review_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp, url_prefix="/cases")
+    app.register_blueprint(referrals_bp, url_prefix="/referrals")
+    app.register_blueprint(review_bp, url_prefix="/cases")
+    app.register_blueprint(eligibility_bp, url_prefix="/cases")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(patient_bp, url_prefix="/my")
 

@@ -30,6 +30,9 @@ def create_user_command(role, email, name, mrn, password):
         raise click.BadParameter(f"Not a valid email address: {error}", param_hint="--email")
     if not name.strip():
         raise click.BadParameter("Give the person's name.", param_hint="--name")
+    if role == Role.PATIENT.value and not (mrn or "").strip():
+        raise click.BadParameter("A patient account needs the patient's medical record number.",
+                                 param_hint="--mrn")
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     problems = password_problems(password, current_app.config["PASSWORD_MIN_LENGTH"], email)

@@ -1,16 +1,23 @@
-"""Demo data: one account per role and about 20 cases spread over the lifecycle.
+"""Demo data: one account per role and 20 cases spread over the lifecycle.
 
-Idempotent: users are matched by email and demo patients by their DEMO- medical record number,
-so running it again adds nothing. The passwords are listed in the README; never seed a real clinic.
+Every case is built the way a clinic builds it: referral, review documentation, an eligibility
+evaluation by the engine (and, for two therapeutic cases, a physician's override), then the later
+steps. Idempotent: users are matched by email and demo patients by their DEMO- medical record
+number, so running it again adds nothing. The passwords are listed in the README.
 """
 from datetime import date, timedelta
 
 from tracker.access import Role
 from tracker.admin.services import create_user
-from tracker.cases.services import log_referral, transition
+from tracker.cases.services import transition
+from tracker.eligibility.services import evaluate_case, override
 from tracker.extensions import db
 from tracker.models import Patient, User
-from tracker.vocab import ContactChannel, Indication, Sex, Side
+from tracker.referrals.services import register_and_refer
+from tracker.review.services import add_therapy, save_examination, save_risk_screen
+from tracker.timeutil import clinic_today
+from tracker.vocab import (ContactChannel, Indication, Pregnancy, ProvocationResult, Response, Sex,
+                           Side, TherapyKind)
 
 DEMO_USERS = [
     # email, name, role, password
@@ -21,47 +28,42 @@ DEMO_USERS = [
 ]
 DEMO_PATIENT_ACCOUNT = ("patient@demo.clinic", "Yeoman-sign-1921", "DEMO-0001")
 
-# The actions that take a new referral to each state, in order.
-PATHS = {
-    "referred": [],
-    "under_review": ["start_review"],
-    "eligible": ["start_review", "mark_eligible"],
-    "not_eligible": ["start_review", "mark_not_eligible"],
-    "scheduled": ["start_review", "mark_eligible", "schedule"],
-    "in_procedure": ["start_review", "mark_eligible", "schedule", "start_procedure"],
-    "follow_up": ["start_review", "mark_eligible", "schedule", "start_procedure", "sign_procedure"],
-    "closed": ["start_review", "mark_eligible", "schedule", "start_procedure", "sign_procedure",
-               "close"],
-    "cancelled": ["start_review", "cancel"],
-}
+# What the review documents for each demo case ("profile" of facts).
+COMPLETE, SHORT_CARE, FEW_TESTS, NO_EXAM, NOTHING = "complete", "short_care", "few_tests", "no_exam", "nothing"
 
-# mrn suffix, family, given, born, sex, side, indication, target state, days since referral
+# n, family, given, born, sex, side, indication, target state, facts, days since referral
 DEMO_CASES = [
-    (1, "Okafor", "Grace", date(1961, 4, 12), Sex.FEMALE, Side.LEFT, Indication.DIAGNOSTIC, "follow_up", 40),
-    (2, "Lindqvist", "Erik", date(1955, 9, 3), Sex.MALE, Side.RIGHT, Indication.DIAGNOSTIC, "referred", 1),
-    (3, "Moreau", "Camille", date(1978, 1, 22), Sex.FEMALE, Side.BILATERAL, Indication.DIAGNOSTIC, "referred", 3),
-    (4, "Haddad", "Samir", date(1969, 7, 30), Sex.MALE, Side.LEFT, Indication.THERAPEUTIC, "under_review", 6),
-    (5, "Nakamura", "Yui", date(1983, 11, 5), Sex.FEMALE, Side.RIGHT, Indication.DIAGNOSTIC, "under_review", 9),
-    (6, "Brennan", "Patrick", date(1950, 2, 14), Sex.MALE, Side.LEFT, Indication.CONFIRMATORY, "under_review", 12),
-    (7, "Silva", "Ana", date(1972, 6, 18), Sex.FEMALE, Side.RIGHT, Indication.DIAGNOSTIC, "eligible", 15),
-    (8, "Kowalski", "Marek", date(1966, 3, 9), Sex.MALE, Side.BILATERAL, Indication.DIAGNOSTIC, "eligible", 17),
-    (9, "Adeyemi", "Folake", date(1958, 12, 1), Sex.FEMALE, Side.LEFT, Indication.THERAPEUTIC, "not_eligible", 20),
-    (10, "Fischer", "Lena", date(1990, 8, 27), Sex.FEMALE, Side.RIGHT, Indication.DIAGNOSTIC, "not_eligible", 22),
-    (11, "O'Brien", "Sean", date(1963, 5, 16), Sex.MALE, Side.LEFT, Indication.DIAGNOSTIC, "scheduled", 25),
-    (12, "Petrova", "Irina", date(1975, 10, 10), Sex.FEMALE, Side.RIGHT, Indication.THERAPEUTIC, "scheduled", 28),
-    (13, "Tran", "Minh", date(1981, 4, 4), Sex.MALE, Side.BILATERAL, Indication.DIAGNOSTIC, "scheduled", 30),
-    (14, "García", "Lucía", date(1968, 9, 19), Sex.FEMALE, Side.LEFT, Indication.DIAGNOSTIC, "in_procedure", 33),
-    (15, "Johansson", "Nils", date(1959, 1, 28), Sex.MALE, Side.RIGHT, Indication.DIAGNOSTIC, "follow_up", 45),
-    (16, "Mensah", "Kwame", date(1974, 7, 7), Sex.MALE, Side.LEFT, Indication.THERAPEUTIC, "follow_up", 60),
-    (17, "Rossi", "Giulia", date(1987, 3, 23), Sex.FEMALE, Side.RIGHT, Indication.DIAGNOSTIC, "closed", 120),
-    (18, "Cohen", "David", date(1952, 11, 11), Sex.MALE, Side.BILATERAL, Indication.THERAPEUTIC, "closed", 200),
-    (19, "Singh", "Harpreet", date(1970, 2, 2), Sex.FEMALE, Side.LEFT, Indication.DIAGNOSTIC, "cancelled", 35),
-    (20, "Dubois", "Antoine", date(1980, 12, 24), Sex.MALE, Side.RIGHT, Indication.DIAGNOSTIC, "cancelled", 50),
+    (1, "Okafor", "Grace", date(1961, 4, 12), Sex.FEMALE, Side.LEFT, Indication.DIAGNOSTIC, "follow_up", COMPLETE, 40),
+    (2, "Lindqvist", "Erik", date(1955, 9, 3), Sex.MALE, Side.RIGHT, Indication.DIAGNOSTIC, "referred", NOTHING, 1),
+    (3, "Moreau", "Camille", date(1978, 1, 22), Sex.FEMALE, Side.BILATERAL, Indication.DIAGNOSTIC, "referred", NOTHING, 3),
+    (4, "Haddad", "Samir", date(1969, 7, 30), Sex.MALE, Side.LEFT, Indication.THERAPEUTIC, "under_review", SHORT_CARE, 6),
+    (5, "Nakamura", "Yui", date(1983, 11, 5), Sex.FEMALE, Side.RIGHT, Indication.DIAGNOSTIC, "under_review", NO_EXAM, 9),
+    (6, "Brennan", "Patrick", date(1950, 2, 14), Sex.MALE, Side.LEFT, Indication.DIAGNOSTIC, "under_review", COMPLETE, 12),
+    (7, "Silva", "Ana", date(1972, 6, 18), Sex.FEMALE, Side.RIGHT, Indication.DIAGNOSTIC, "eligible", COMPLETE, 15),
+    (8, "Kowalski", "Marek", date(1966, 3, 9), Sex.MALE, Side.BILATERAL, Indication.DIAGNOSTIC, "eligible", COMPLETE, 17),
+    (9, "Adeyemi", "Folake", date(1958, 12, 1), Sex.FEMALE, Side.LEFT, Indication.DIAGNOSTIC, "not_eligible", FEW_TESTS, 20),
+    (10, "Fischer", "Lena", date(1990, 8, 27), Sex.FEMALE, Side.RIGHT, Indication.DIAGNOSTIC, "not_eligible", SHORT_CARE, 22),
+    (11, "O'Brien", "Sean", date(1963, 5, 16), Sex.MALE, Side.LEFT, Indication.DIAGNOSTIC, "scheduled", COMPLETE, 25),
+    (12, "Petrova", "Irina", date(1975, 10, 10), Sex.FEMALE, Side.RIGHT, Indication.THERAPEUTIC, "scheduled", COMPLETE, 28),
+    (13, "Tran", "Minh", date(1981, 4, 4), Sex.MALE, Side.BILATERAL, Indication.DIAGNOSTIC, "scheduled", COMPLETE, 30),
+    (14, "García", "Lucía", date(1968, 9, 19), Sex.FEMALE, Side.LEFT, Indication.DIAGNOSTIC, "in_procedure", COMPLETE, 33),
+    (15, "Johansson", "Nils", date(1959, 1, 28), Sex.MALE, Side.RIGHT, Indication.DIAGNOSTIC, "follow_up", COMPLETE, 45),
+    (16, "Mensah", "Kwame", date(1974, 7, 7), Sex.MALE, Side.LEFT, Indication.DIAGNOSTIC, "follow_up", COMPLETE, 60),
+    (17, "Rossi", "Giulia", date(1987, 3, 23), Sex.FEMALE, Side.RIGHT, Indication.DIAGNOSTIC, "closed", COMPLETE, 120),
+    (18, "Cohen", "David", date(1952, 11, 11), Sex.MALE, Side.BILATERAL, Indication.THERAPEUTIC, "closed", COMPLETE, 200),
+    (19, "Singh", "Harpreet", date(1970, 2, 2), Sex.FEMALE, Side.LEFT, Indication.DIAGNOSTIC, "cancelled", NOTHING, 35),
+    (20, "Dubois", "Antoine", date(1980, 12, 24), Sex.MALE, Side.RIGHT, Indication.DIAGNOSTIC, "cancelled", SHORT_CARE, 50),
 ]
 
-REASONS = {
-    "cancel": "Patient chose to continue physical therapy first.",
+AFTER_ELIGIBLE = {
+    "eligible": [],
+    "scheduled": ["schedule"],
+    "in_procedure": ["schedule", "start_procedure"],
+    "follow_up": ["schedule", "start_procedure", "sign_procedure"],
+    "closed": ["schedule", "start_procedure", "sign_procedure", "close"],
 }
+OVERRIDE_REASON = ("Positive diagnostic block (80% relief) at an outside clinic; records faxed and "
+                   "reviewed. Relief lasted about 4 months.")
 
 
 def _user(email):
@@ -75,28 +77,27 @@ def seed():
             create_user(email, name, role, password)
             created["users"] += 1
     coordinator = _user("coordinator@demo.clinic")
-    physician = _user("physician@demo.clinic")
-    today = date.today()
+    physicians = [_user("physician@demo.clinic"), _user("physician2@demo.clinic")]
+    today = clinic_today()
 
-    for n, family, given, born, sex, side, indication, target, days_ago in DEMO_CASES:
+    for n, family, given, born, sex, side, indication, target, facts, days_ago in DEMO_CASES:
         mrn = f"DEMO-{n:04d}"
         if db.session.execute(db.select(Patient).filter_by(mrn=mrn)).scalar_one_or_none():
             continue
-        case = log_referral(
+        physician = physicians[n % 2]
+        referral_date = today - timedelta(days=days_ago)
+        case = register_and_refer(
             {"mrn": mrn, "family_name": family, "given_name": given, "date_of_birth": born,
              "sex": sex, "phone": f"+1 555 01{n:02d}", "email": f"{mrn.lower()}@patients.invalid",
              "preferred_contact": ContactChannel.EMAIL, "language": "English"},
-            {"referring_clinician": "Dr Helen Marsh (primary care)",
-             "referral_date": today - timedelta(days=days_ago), "side": side,
-             "indication": indication,
+            {"referring_clinician": "Dr Helen Marsh (primary care)", "referral_date": referral_date,
+             "side": side, "indication": indication, "symptom_onset": referral_date - timedelta(days=240),
+             "pain_worse_standing": True, "pain_worse_sit_to_stand": True,
+             "pain_radiates_buttock_thigh": True, "physician_id": physician.id,
              "reason": "Low back and buttock pain, worse with sit-to-stand; suspected SI joint origin."},
             coordinator,
         )
-        case.physician = physician
-        for action in PATHS[target]:
-            actor = physician if action in {"start_procedure", "sign_procedure", "close"} else coordinator
-            transition(case, action, actor, REASONS.get(action, ""), commit=False)
-        db.session.commit()
+        _build(case, target, facts, coordinator, physician, referral_date)
         created["cases"] += 1
 
     email, password, mrn = DEMO_PATIENT_ACCOUNT
@@ -106,3 +107,52 @@ def seed():
                     patient_mrn=mrn)
         created["users"] += 1
     return created
+
+
+def _build(case, target, facts, coordinator, physician, referral_date):
+    if target == "referred":
+        return
+    transition(case, "start_review", coordinator)
+    _document(case, facts, coordinator, referral_date)
+    if target == "cancelled":
+        transition(case, "cancel", coordinator, "Patient chose to continue physical therapy first.")
+        return
+    if target == "under_review":
+        return
+    evaluate_case(case, coordinator)
+    if target == "not_eligible":
+        return
+    if not case.current_verdict.eligible:
+        override(case, physician, OVERRIDE_REASON)
+    for action in AFTER_ELIGIBLE[target]:
+        actor = physician if action in {"start_procedure", "sign_procedure", "close"} else coordinator
+        transition(case, action, actor)
+
+
+def _document(case, facts, actor, referral_date):
+    if facts == NOTHING:
+        return
+    care_weeks = 3 if facts == SHORT_CARE else 8
+    start = referral_date - timedelta(weeks=care_weeks)
+    add_therapy(case, {"kind": TherapyKind.PHYSICAL_THERAPY, "start_date": start,
+                       "end_date": referral_date, "response": Response.NONE,
+                       "details": "2 sessions a week, core and pelvic stabilisation"}, actor)
+    add_therapy(case, {"kind": TherapyKind.MEDICATION, "start_date": start,
+                       "end_date": referral_date if facts == SHORT_CARE else None,
+                       "response": Response.PARTIAL,
+                       "details": "Naproxen 500 mg twice daily"}, actor)
+    if facts == NO_EXAM:
+        return
+    positive = 2 if facts == FEW_TESTS else 4
+    tests = {}
+    for i, test in enumerate(("faber", "gaenslen", "thigh_thrust", "compression", "distraction", "yeoman")):
+        for side in ("left", "right"):
+            counts = side == case.side.value or case.side == Side.BILATERAL
+            tests[f"{test}_{side}"] = (ProvocationResult.POSITIVE if counts and i < positive
+                                       else ProvocationResult.NEGATIVE)
+    save_examination(case, {"examined_on": referral_date, "pain_below_l5": True, "radicular_signs": False,
+                            "baseline_nrs": 7, **tests,
+                            **{f"odi_{n}": 2 + n % 3 for n in range(1, 11)}}, None, actor)
+    save_risk_screen(case, {"anticoagulants": "", "anticoagulant_hold_plan": "",
+                            "pregnancy": Pregnancy.NOT_APPLICABLE if case.patient.sex == Sex.MALE else Pregnancy.NO,
+                            "red_flags_screened": True, "red_flags_present": False}, None, actor)

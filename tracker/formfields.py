@@ -1,5 +1,8 @@
 """Form helpers shared by every area's forms."""
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
+
+from tracker.timeutil import clinic_today
 
 
 def options(pairs, blank=None):
@@ -9,3 +12,8 @@ def options(pairs, blank=None):
         pairs = pairs.choices()
     result = [SelectChoice("", blank)] if blank is not None else []
     return result + [SelectChoice(value, label) for value, label in pairs]
+
+
+def not_in_future(form, field):
+    if field.data and field.data > clinic_today():
+        raise ValidationError("This date is in the future; check the day, month and year.")

@@ -43,7 +43,7 @@ class Stage(enum.Enum):
     OUTCOME = "outcome"
 
 
-BUILT_STAGES = frozenset({Stage.CORE})
+BUILT_STAGES = frozenset({Stage.CORE, Stage.ELIGIBILITY})
 
 STAFF_WHO_STEER = frozenset({Role.COORDINATOR, Role.PHYSICIAN})
 CLINICAL_LEAD = frozenset({Role.PHYSICIAN, Role.ADMIN})
@@ -60,22 +60,37 @@ class Transition:
     reason_required: bool = False
     # Guards take the case and return a list of human-readable reasons it may not move (empty = ok).
     guards: tuple = field(default_factory=tuple)
+    # Applied by its own form (e.g. "Evaluate eligibility") rather than a plain button.
+    own_form: bool = False
 
     @property
     def offered(self):
         return self.stage in BUILT_STAGES
 
 
+def _verdict_says(eligible):
+    def guard(case):
+        verdict = case.current_verdict
+        if verdict is None:
+            return ["Evaluate eligibility first."]
+        if verdict.eligible != eligible:
+            return [f"The current verdict is {'eligible' if verdict.eligible else 'not eligible'}."]
+        return []
+    return guard
+
+
 TRANSITIONS = (
     Transition("start_review", "Start review", frozenset({State.REFERRED}), State.UNDER_REVIEW,
                STAFF_WHO_STEER),
     Transition("mark_eligible", "Record eligible verdict", frozenset({State.UNDER_REVIEW}),
-               State.ELIGIBLE, STAFF_WHO_STEER, Stage.ELIGIBILITY),
+               State.ELIGIBLE, STAFF_WHO_STEER, Stage.ELIGIBILITY,
+               guards=(_verdict_says(True),), own_form=True),
     Transition("mark_not_eligible", "Record not-eligible verdict", frozenset({State.UNDER_REVIEW}),
-               State.NOT_ELIGIBLE, STAFF_WHO_STEER, Stage.ELIGIBILITY),
+               State.NOT_ELIGIBLE, STAFF_WHO_STEER, Stage.ELIGIBILITY,
+               guards=(_verdict_says(False),), own_form=True),
     Transition("override_eligibility", "Override: eligible", frozenset({State.NOT_ELIGIBLE}),
                State.ELIGIBLE, frozenset({Role.PHYSICIAN}), Stage.ELIGIBILITY,
-               reason_required=True),
+               reason_required=True, guards=(_verdict_says(False),), own_form=True),
     # New facts (more weeks of therapy, a new exam) send the case back for re-evaluation.
     Transition("reopen_review", "Re-open review with new facts",
                frozenset({State.ELIGIBLE, State.NOT_ELIGIBLE}), State.UNDER_REVIEW,
@@ -129,9 +144,10 @@ def check(case, action, role, reason=None):
 
 
 def available(case, role):
-    """Transitions a user of `role` could apply to `case` from the UI (guards are checked on submit)."""
+    """Transitions a user of `role` could apply to `case` with a plain button on the case page
+    (guards are checked on submit; transitions with their own form are offered by that form)."""
     state = State(case.state)
     return [
         t for t in TRANSITIONS
-        if t.offered and state in t.sources and Role(role) in t.roles
+        if t.offered and not t.own_form and state in t.sources and Role(role) in t.roles
     ]

@@ -96,7 +96,7 @@ def screenshot(request):
 
     def _shot(page, step):
         path = SCREENSHOTS / f"{test_name}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=True, animations="disabled")
         return path
 
     return _shot

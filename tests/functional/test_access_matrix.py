@@ -41,16 +41,20 @@ def world(gen):
         Role.ADMIN: gen.user(Role.ADMIN),
     }
     case = gen.case(patient=patient, state=State.UNDER_REVIEW)
+    therapy = gen.therapy(case)
     other_patient_user = gen.user(Role.PATIENT)
-    other_case = gen.case(patient=other_patient_user.patient)
+    gen.case(patient=other_patient_user.patient)
     return {"users": users, "case": case, "other_patient_user": other_patient_user,
-            "other_case": other_case}
+            "ids": {"case_id": case.id, "therapy_id": therapy.id, "patient_id": patient.id,
+                    "user_id": users[Role.COORDINATOR].id}}
 
 
-def _url(rule, world, case=None):
-    case = case or world["case"]
-    return (rule.replace("<int:case_id>", str(case.id))
-                .replace("<int:user_id>", str(world["users"][Role.COORDINATOR].id)))
+def _url(rule, world):
+    url = rule
+    for name, value in world["ids"].items():
+        url = url.replace(f"<int:{name}>", str(value))
+    assert "<" not in url, f"the access matrix needs an id for {url}"
+    return url
 
 
 def _request(client, method, url, signed_in=True):

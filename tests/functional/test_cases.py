@@ -1,67 +1,18 @@
-"""Referral intake, the case page and its timeline, and state changes through the real forms."""
-from datetime import date, timedelta
-
+"""The case page, its timeline, state changes through the real forms, and the worklist."""
 import pytest
 
 from tracker.access import Role
 from tracker.extensions import db
-from tracker.models import AuditEvent, Case, CaseHistory, Patient
+from tracker.models import AuditEvent, CaseHistory
 from tracker.workflow import State
 
 from tests.conftest import submit
-
-REFERRAL = {
-    "mrn": "A-100200", "family_name": "Okonkwo", "given_name": "Ada", "date_of_birth": "1970-03-14",
-    "sex": "female", "phone": "+1 555 0100", "email": "ada@example.org", "preferred_contact": "email",
-    "language": "English", "referring_clinician": "Dr Marsh", "referral_date": "2026-11-02",
-    "side": "right", "indication": "diagnostic", "reason": "Buttock pain on sit-to-stand",
-}
-
 
 @pytest.fixture
 def coordinator(gen, login_as, client):
     user = gen.user(Role.COORDINATOR)
     login_as(user)
     return user
-
-
-def test_coordinator_logs_a_referral_and_sees_the_new_case(client, coordinator):
-    response = submit(client, "/cases/new", REFERRAL, follow_redirects=True)
-    page = response.get_data(as_text=True)
-    assert "Referral logged for Okonkwo, Ada" in page
-    assert "Referred" in page and "Right" in page
-    case = db.session.execute(db.select(Case)).scalar_one()
-    assert case.state == State.REFERRED and case.patient.mrn == "A-100200"
-    assert [h.to_state for h in case.history] == [State.REFERRED]
-
-
-def test_bad_referral_input_is_explained_next_to_the_field_and_nothing_typed_is_lost(client, coordinator):
-    future = (date.today() + timedelta(days=30)).isoformat()
-    response = submit(client, "/cases/new", {**REFERRAL, "referral_date": future, "email": "not-an-email",
-                                             "family_name": ""})
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert "This date is in the future" in page
-    assert "Enter a valid email address." in page
-    assert "Enter the family name." in page
-    assert 'value="A-100200"' in page and "Buttock pain on sit-to-stand" in page
-    assert db.session.execute(db.select(db.func.count(Case.id))).scalar() == 0
-
-
-def test_a_known_mrn_attaches_the_referral_to_the_same_patient(client, coordinator, gen):
-    gen.patient(mrn="A-100200", family_name="Okonkwo", given_name="Ada", date_of_birth=date(1970, 3, 14))
-    submit(client, "/cases/new", REFERRAL)
-    assert db.session.execute(db.select(db.func.count(Patient.id))).scalar() == 1
-    assert db.session.execute(db.select(db.func.count(Case.id))).scalar() == 1
-
-
-def test_a_known_mrn_with_another_name_is_refused_and_nothing_is_saved(client, coordinator, gen):
-    gen.patient(mrn="A-100200", family_name="Someone", given_name="Else", date_of_birth=date(1950, 1, 1))
-    response = submit(client, "/cases/new", REFERRAL)
-    page = response.get_data(as_text=True)
-    assert "belongs to a patient with another name or date of birth" in page
-    assert 'value="Okonkwo"' in page
-    assert db.session.execute(db.select(db.func.count(Case.id))).scalar() == 0
 
 
 def test_starting_the_review_moves_the_case_and_adds_to_the_timeline(client, coordinator, gen):

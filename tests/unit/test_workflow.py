@@ -8,8 +8,10 @@ from tracker.workflow import (BEFORE_PROCEDURE, BY_ACTION, State, TRANSITIONS, T
                               available, check)
 
 
-def case_in(state):
-    return SimpleNamespace(state=state)
+def case_in(state, eligible=None):
+    """A stand-in case; `eligible` True/False gives it a current verdict saying so."""
+    verdict = None if eligible is None else SimpleNamespace(eligible=eligible)
+    return SimpleNamespace(state=state, current_verdict=verdict)
 
 
 def test_every_state_is_reachable_from_referred():
@@ -25,7 +27,7 @@ def test_every_state_is_reachable_from_referred():
 
 def test_the_main_path_runs_referral_to_closed():
     path = ["start_review", "mark_eligible", "schedule", "start_procedure", "sign_procedure", "close"]
-    case = case_in(State.REFERRED)
+    case = case_in(State.REFERRED, eligible=True)
     for action in path:
         role = Role.PHYSICIAN
         case.state = check(case, action, role).target
@@ -49,12 +51,22 @@ def test_cancelling_without_a_reason_is_refused():
 
 
 def test_only_a_physician_may_override_not_eligible_and_needs_a_reason():
+    refused = case_in(State.NOT_ELIGIBLE, eligible=False)
     with pytest.raises(TransitionRefused, match="Only a physician"):
-        check(case_in(State.NOT_ELIGIBLE), "override_eligibility", Role.COORDINATOR, "clinical judgement")
+        check(refused, "override_eligibility", Role.COORDINATOR, "clinical judgement")
     with pytest.raises(TransitionRefused, match="reason is required"):
-        check(case_in(State.NOT_ELIGIBLE), "override_eligibility", Role.PHYSICIAN, "")
-    assert check(case_in(State.NOT_ELIGIBLE), "override_eligibility", Role.PHYSICIAN,
+        check(refused, "override_eligibility", Role.PHYSICIAN, "")
+    assert check(refused, "override_eligibility", Role.PHYSICIAN,
                  "severe disability").target == State.ELIGIBLE
+
+
+def test_a_verdict_can_only_be_recorded_as_the_engine_gave_it():
+    with pytest.raises(TransitionRefused, match="Evaluate eligibility first"):
+        check(case_in(State.UNDER_REVIEW), "mark_eligible", Role.COORDINATOR)
+    with pytest.raises(TransitionRefused, match="current verdict is not eligible"):
+        check(case_in(State.UNDER_REVIEW, eligible=False), "mark_eligible", Role.COORDINATOR)
+    assert check(case_in(State.UNDER_REVIEW, eligible=False), "mark_not_eligible",
+                 Role.COORDINATOR).target == State.NOT_ELIGIBLE
 
 
 def test_backward_moves_need_a_physician_or_admin():
@@ -83,8 +95,8 @@ def test_unknown_action_is_refused():
         check(case_in(State.REFERRED), "teleport", Role.ADMIN)
 
 
-def test_transitions_of_stages_not_built_yet_are_not_offered():
+def test_plain_buttons_leave_out_unbuilt_stages_and_transitions_with_their_own_form():
     offered = {t.action for t in available(case_in(State.UNDER_REVIEW), Role.COORDINATOR)}
     assert "start_review" not in offered
-    assert "mark_eligible" not in offered  # comes with the eligibility engine
-    assert "cancel" in offered
+    assert "mark_eligible" not in offered  # applied by the "Evaluate eligibility" form
+    assert "schedule" not in offered and "cancel" in offered

@@ -11,6 +11,7 @@ from tracker.models import AuditAction
 
 
 class UserFieldsMixin:
+    # patient_mrn has no Optional(): it would stop validation before this check sees an empty value.
     def validate_patient_mrn(self, field):
         from wtforms.validators import ValidationError
 
@@ -27,7 +28,7 @@ class CreateUserForm(UserFieldsMixin, NewPasswordMixin, FlaskForm):
                                                  Length(max=120)])
     role = SelectField("Role", choices=options(Role))
     patient_mrn = StringField("Medical record number (patient accounts only)",
-                              validators=[Optional(), Length(max=32)])
+                              validators=[Length(max=32)])
     new_password = PasswordField("Initial password", validators=[DataRequired("Enter a password.")])
     submit = SubmitField("Create user")
 
@@ -45,7 +46,7 @@ class EditUserForm(UserFieldsMixin, FlaskForm):
                                                  Length(max=120)])
     role = SelectField("Role", choices=options(Role))
     patient_mrn = StringField("Medical record number (patient accounts only)",
-                              validators=[Optional(), Length(max=32)])
+                              validators=[Length(max=32)])
     active = BooleanField("Active (may sign in)")
     submit = SubmitField("Save changes")
 

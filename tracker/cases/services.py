@@ -1,4 +1,4 @@
-"""Cases: logging a referral and moving a case through its lifecycle.
+"""Cases: moving a case through its lifecycle, and the queries behind the worklists.
 
 `transition` is the one function through which every state change goes: it checks the move
 against the table in `tracker.workflow`, then writes the new state, a case-history row and an
@@ -11,10 +11,10 @@ from tracker import audit
 from tracker.extensions import db
 from tracker.models import Case, CaseHistory, Patient
 from tracker.timeutil import utcnow
-from tracker.validation import FieldError, StaleEdit
+from tracker.validation import StaleEdit
 from tracker.workflow import FINAL_STATES, State, TransitionRefused, check
 
-__all__ = ["transition", "TransitionRefused", "log_referral", "state_counts", "cases_query"]
+__all__ = ["transition", "TransitionRefused", "state_counts", "cases_query"]
 
 
 def transition(case, action, actor, reason="", version_id=None, commit=True):
@@ -34,32 +34,6 @@ def transition(case, action, actor, reason="", version_id=None, commit=True):
     if commit:
         db.session.commit()
     return move
-
-
-def log_referral(patient_fields, case_fields, actor):
-    """Create the case in `referred` (and the patient, unless the MRN is already known)."""
-    mrn = patient_fields["mrn"].strip()
-    patient = db.session.execute(db.select(Patient).filter_by(mrn=mrn)).scalar_one_or_none()
-    if patient is None:
-        patient = Patient(**{**patient_fields, "mrn": mrn})
-        db.session.add(patient)
-        db.session.flush()
-        audit.record(audit.Action.CREATE, "patient", patient.id, summary="patient registered",
-                     user=actor)
-    elif (patient.family_name.lower(), patient.date_of_birth) != (
-            patient_fields["family_name"].strip().lower(), patient_fields["date_of_birth"]):
-        # Two identifiers must agree before a referral is attached to an existing record.
-        raise FieldError("mrn", f"This medical record number belongs to a patient with another "
-                                f"name or date of birth ({patient.display_name}). Check the MRN.")
-    case = Case(patient=patient, created_by_id=actor.id, state=State.REFERRED, **case_fields)
-    db.session.add(case)
-    db.session.flush()
-    db.session.add(CaseHistory(case=case, actor_id=actor.id, actor_role=actor.role,
-                               action="refer", from_state=None, to_state=State.REFERRED,
-                               reason="referral logged"))
-    audit.record(audit.Action.CREATE, "case", case.id, summary="referral logged", user=actor)
-    db.session.commit()
-    return case
 
 
 def record_view(case, actor):

@@ -7,11 +7,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.access import Role, allow, require
 from tracker.cases import services
-from tracker.cases.forms import ReferralForm, TransitionForm, WorklistFilterForm
+from tracker.cases.summary import case_summary
+from tracker.cases.forms import TransitionForm, WorklistFilterForm
 from tracker.extensions import db
 from tracker.formfields import options
 from tracker.models import Case, CaseHistory
-from tracker.validation import FieldError, StaleEdit, show_on_form
+from tracker.validation import StaleEdit
 from tracker.workflow import State, TransitionRefused, available
 
 bp = Blueprint("cases", __name__)
@@ -51,34 +52,34 @@ def physician_home():
                            counts=services.state_counts(), focus=PHYSICIAN_FOCUS)
 
 
-@bp.route("/new", methods=["GET", "POST"])
-@allow(Role.COORDINATOR, Role.PHYSICIAN)
-def new_referral():
-    form = ReferralForm()
-    if form.validate_on_submit():
-        try:
-            case = services.log_referral(form.patient_fields(), form.case_fields(), current_user)
-        except FieldError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
-            flash(f"Referral logged for {case.patient.display_name}.", "success")
-            return redirect(url_for("cases.show", case_id=case.id))
-    return render_template("cases/new_referral.html", form=form)
-
-
 @bp.route("/<int:case_id>")
 @allow(Role.COORDINATOR, Role.PHYSICIAN, Role.ADMIN)
 def show(case_id):
     case = get_case(case_id)
+    services.record_view(case, current_user)
+    return render_case(case)
+
+
+def render_case(case, override_form=None, status=200):
+    """The case page: everything captured so far, the verdict with its criteria, the timeline."""
+    from tracker.eligibility.forms import EvaluateForm, OverrideForm
+    from tracker.eligibility.services import EVALUABLE_STATES, current_assessment, is_stale
+
     history = db.session.execute(
         db.select(CaseHistory).options(selectinload(CaseHistory.actor))
         .filter_by(case_id=case.id).order_by(CaseHistory.id)
     ).scalars().all()
-    services.record_view(case, current_user)
-    return render_template("cases/show.html", case=case, history=history,
-                           transitions=available(case, current_user.role),
-                           form=TransitionForm(version_id=case.version_id))
+    verdict = case.current_verdict
+    assessment, _ = current_assessment(case)
+    return render_template(
+        "cases/show.html", case=case, history=history, summary=case_summary(case),
+        transitions=available(case, current_user.role),
+        form=TransitionForm(version_id=case.version_id),
+        verdict=verdict, stale=is_stale(case, verdict) if verdict else False,
+        assessment=assessment, can_evaluate=case.state in EVALUABLE_STATES,
+        evaluate_form=EvaluateForm(version_id=case.version_id),
+        override_form=override_form or OverrideForm(version_id=case.version_id),
+    ), status
 
 
 @bp.route("/<int:case_id>/transition", methods=["POST"])

@@ -1,7 +1,10 @@
 """One module per aggregate; importing this package registers every table with the metadata."""
 from tracker.models.audit import AuditAction, AuditEvent
 from tracker.models.case import Case, CaseHistory
+from tracker.models.eligibility import ClinicSettings, EligibilityVerdict
 from tracker.models.patient import Patient
+from tracker.models.review import ConservativeCare, Examination, RiskScreen
 from tracker.models.user import SignInThrottle, User
 
-__all__ = ["AuditAction", "AuditEvent", "Case", "CaseHistory", "Patient", "SignInThrottle", "User"]
+__all__ = ["AuditAction", "AuditEvent", "Case", "CaseHistory", "ClinicSettings", "ConservativeCare",
+           "EligibilityVerdict", "Examination", "Patient", "RiskScreen", "SignInThrottle", "User"]

@@ -25,6 +25,17 @@ class Case(db.Model):
     referring_clinician = db.Column(db.String(120), nullable=False)
     referral_date = db.Column(db.Date, nullable=False)
     reason = db.Column(db.Text, nullable=False, default="")
+    symptom_onset = db.Column(db.Date)
+    # The seed's pain pattern (DESIGN.md section 3).
+    pain_worse_standing = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    pain_worse_walking_uphill = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    pain_worse_sit_to_stand = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    pain_radiates_buttock_thigh = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    lumbar_fusion_history = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    # None: the clinic's default payer profile applies.
+    payer_profile_code = db.Column(db.String(40), index=True)
+    # Ongoing active rehabilitation (some payers require it); None = not recorded.
+    ongoing_active_rehab = db.Column(db.Boolean)
     physician_id = db.Column(db.Integer, db.ForeignKey("users.id"), index=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     created_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
@@ -39,6 +50,21 @@ class Case(db.Model):
         "CaseHistory", back_populates="case", order_by="CaseHistory.id",
         cascade="all, delete-orphan",
     )
+    conservative_care = db.relationship(
+        "ConservativeCare", back_populates="case",
+        order_by="(ConservativeCare.start_date, ConservativeCare.id)", cascade="all, delete-orphan",
+    )
+    examination = db.relationship("Examination", back_populates="case", uselist=False,
+                                  cascade="all, delete-orphan")
+    risk_screen = db.relationship("RiskScreen", back_populates="case", uselist=False,
+                                  cascade="all, delete-orphan")
+    verdicts = db.relationship("EligibilityVerdict", foreign_keys="EligibilityVerdict.case_id",
+                               order_by="EligibilityVerdict.id", viewonly=True)
+
+    @property
+    def current_verdict(self):
+        """The newest eligibility verdict, or None before the first evaluation."""
+        return self.verdicts[-1] if self.verdicts else None
 
     __mapper_args__ = {"version_id_col": version_id}
 

@@ -28,8 +28,19 @@ class ConservativeCare(db.Model):
     response = db.Column(choice_enum(Response, "therapy_response"), nullable=False)
     details = db.Column(db.String(200), nullable=False, default="")
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    version_id = db.Column(db.Integer, nullable=False, default=1)
 
     case = db.relationship("Case", back_populates="conservative_care")
+    __mapper_args__ = {"version_id_col": version_id}
+
+    # The names the clinical calculations read (tracker.clinical works on any therapy-like object).
+    @property
+    def start(self):
+        return self.start_date
+
+    @property
+    def end(self):
+        return self.end_date
 
 
 def _test_columns():

@@ -1,0 +1,285 @@
+"""Signing in and out in a real browser, with the demo data: what each person sees first.
+
+Each role signs in through the form and lands on its own home page; a wrong password is explained
+at the password field; Back after sign-out shows no patient data; the patient's pages fit a phone;
+the sign-in form works from the keyboard alone. Every home page passes a quick accessibility check.
+"""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tracker.auth.services import GENERIC_FAILURE
+from tracker.demo import DEMO_PATIENT_ACCOUNT, DEMO_USERS, seed
+from tracker.extensions import db
+
+expect.set_options(timeout=5_000)
+
+TAP_TARGET_PX = 44  # WCAG 2.5.5 / Apple HIG: a finger, or a numb or gloved one
+
+ACCESSIBILITY_JS = """() => {
+  const controls = [...document.querySelectorAll('input, select, textarea')]
+    .filter(el => !['hidden', 'submit', 'button', 'reset', 'image'].includes(el.type));
+  const labelled = el => [...(el.labels || [])].some(label => label.textContent.trim() !== '');
+  return {
+    unlabelled: controls.filter(el => !labelled(el)).map(el => el.outerHTML.slice(0, 120)),
+    h1: [...document.querySelectorAll('h1')].map(h => h.textContent.trim()),
+    lang: document.documentElement.lang,
+  };
+}"""
+
+# Visible interactive elements smaller than `min` px either way (the skip link is off-screen until focused).
+SMALL_TAP_TARGETS_JS = """(min) => [...document.querySelectorAll(
+    'a[href], button, input:not([type=hidden]), select, textarea, [role=button], summary')]
+  .map(el => [el, el.getBoundingClientRect()])
+  .filter(([el, r]) => r.width > 0 && r.height > 0 && r.right > 0)
+  .filter(([el, r]) => r.width < min || r.height < min)
+  .map(([el, r]) => `${el.tagName} "${(el.innerText || el.value || '').trim()}" ${Math.round(r.width)}x${Math.round(r.height)}`)
+"""
+
+PAGE_WIDTH_JS = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+
+# A keyboard user must see where focus is: a solid outline (Pico's own halo is pale and fades in).
+FOCUS_OUTLINE_JS = """() => {
+  const style = getComputedStyle(document.activeElement);
+  return style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
+}"""
+
+FOCUSED_JS = """() => {
+  const el = document.activeElement;
+  return el.id || (el.innerText || el.value || el.tagName).trim();
+}"""
+
+
+def credentials(role):
+    if role == "patient":
+        email, password, _mrn = DEMO_PATIENT_ACCOUNT
+        return email, password
+    return next((email, password) for email, _name, demo_role, password in DEMO_USERS
+                if demo_role.value == role)
+
+
+@pytest.fixture
+def demo(app):
+    with app.app_context():
+        seed()
+        db.session.remove()
+
+
+def sign_in(page, base_url, role, password=None):
+    email, demo_password = credentials(role)
+    page.goto(f"{base_url}/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password or demo_password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def assert_accessible_basics(page):
+    found = page.evaluate(ACCESSIBILITY_JS)
+    assert found["unlabelled"] == [], "form controls without a <label>"
+    assert len(found["h1"]) == 1, f"expected one <h1>, found {found['h1']}"
+    assert found["lang"], "<html> has no lang"
+
+
+def assert_fits_width(page):
+    scroll_width, client_width = page.evaluate(PAGE_WIDTH_JS)
+    assert scroll_width <= client_width, f"page scrolls sideways: {scroll_width}px in {client_width}px"
+
+
+# ------------------------------------------------------------------ each role's home page
+
+def check_admin_home(page):
+    expect(page.get_by_role("heading", level=1)).to_have_text("Users")
+    users = page.get_by_role("table")
+    for name, email in [("Avery Admin", "admin@demo.clinic"), ("Casey Coordinator", "coordinator@demo.clinic"),
+                        ("Dr Priya Raman", "physician@demo.clinic"), ("Grace Okafor", "patient@demo.clinic")]:
+        expect(users.get_by_role("link", name=name)).to_be_visible()
+        expect(users).to_contain_text(email)
+    expect(page.get_by_role("link", name="Audit trail")).to_be_visible()
+
+
+def check_coordinator_home(page):
+    expect(page.get_by_role("heading", level=1)).to_have_text("Worklist")
+    counts = page.get_by_role("navigation", name="Cases by state")
+    for label, n in [("Referred", 2), ("Under review", 3), ("Eligible", 2), ("Not eligible", 2),
+                     ("Scheduled", 3), ("In procedure", 1), ("Follow-up", 3), ("Closed", 2),
+                     ("Cancelled", 2)]:
+        expect(counts.get_by_role("link", name=f"{label}: {n}", exact=True)).to_be_visible()
+    cases = page.get_by_role("table")
+    expect(cases.get_by_role("link", name="Lindqvist, Erik")).to_be_visible()
+    expect(cases.get_by_role("link", name="Rossi, Giulia")).to_have_count(0)  # closed: not on the worklist
+    expect(page.get_by_text("16 in all.")).to_be_visible()
+
+
+def check_physician_home(page):
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cases needing a physician")
+    main = page.get_by_role("main")
+    for summary in ["Not eligible: 2", "Scheduled: 3", "In procedure: 1", "Follow-up: 3"]:
+        expect(main).to_contain_text(summary)
+    cases = page.get_by_role("table")
+    expect(cases.get_by_role("link", name="O'Brien, Sean")).to_be_visible()
+    expect(cases.get_by_role("link", name="Lindqvist, Erik")).to_have_count(0)  # referred: not theirs yet
+    expect(page.get_by_text("9 in all.")).to_be_visible()
+
+
+def check_patient_home(page):
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Grace")
+    card = page.get_by_role("article")
+    expect(card.get_by_role("heading", level=2)).to_have_text("Left sacroiliac joint diagnostic block")
+    expect(card).to_contain_text("Status: Follow-up")
+    expect(card.get_by_role("button", name="Open")).to_be_visible()
+    expect(page.get_by_role("link", name="Worklist")).to_have_count(0)
+    expect(page.get_by_text("Lindqvist")).to_have_count(0)
+
+
+HOMES = {
+    "admin": ("/admin/users", "Avery Admin", check_admin_home),
+    "coordinator": ("/cases/", "Casey Coordinator", check_coordinator_home),
+    "physician": ("/cases/physician", "Dr Priya Raman", check_physician_home),
+    "patient": ("/my/", None, check_patient_home),
+}
+
+
+@pytest.mark.parametrize("role", list(HOMES))
+def test_each_role_signs_in_and_sees_its_own_home(role, demo, live_server, page, screenshot):
+    path, nav_name, check_home = HOMES[role]
+    sign_in(page, live_server, role)
+
+    expect(page).to_have_url(live_server + path)
+    check_home(page)
+    if nav_name:
+        expect(page.get_by_role("navigation", name="Main")).to_contain_text(nav_name)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert_accessible_basics(page)
+    screenshot(page, "home")
+
+
+def test_sign_in_page_passes_the_accessibility_basics(demo, live_server, page):
+    page.goto(live_server + "/")
+    expect(page).to_have_url(live_server + "/sign-in")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    assert_accessible_basics(page)
+
+
+# ------------------------------------------------------------------ a wrong password
+
+def test_wrong_password_is_explained_at_the_password_field_and_keeps_the_email(
+        demo, live_server, page, screenshot):
+    sign_in(page, live_server, "coordinator", password="Not-the-right-one-1")
+
+    error = page.locator("#password-error")
+    expect(error).to_have_text(GENERIC_FAILURE)
+    password = page.get_by_label("Password")
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(password).to_have_attribute("aria-describedby", re.compile(r"\bpassword-error\b"))
+    expect(password).to_have_value("")
+    expect(page.get_by_label("Email")).to_have_value("coordinator@demo.clinic")
+    expect(page.get_by_role("alert")).to_contain_text("Please correct the highlighted field")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+
+    field, message = password.bounding_box(), error.bounding_box()
+    gap = message["y"] - (field["y"] + field["height"])
+    assert 0 <= gap < 24, f"the error is {gap:.0f}px from the password field"
+    assert abs(message["x"] - field["x"]) < 2, "the error is not aligned with the password field"
+    screenshot(page, "error")
+
+
+# ------------------------------------------------------------------ sign-out, then Back
+
+@pytest.mark.parametrize("role, patient_data", [
+    ("coordinator", ["Lindqvist, Erik", "Okafor, Grace", "DEMO-0002"]),
+    ("patient", ["Grace", "Left sacroiliac joint"]),
+], ids=["coordinator", "patient"])
+def test_back_after_sign_out_shows_no_patient_data(role, patient_data, demo, live_server, page,
+                                                   screenshot):
+    path, _nav_name, check_home = HOMES[role]
+    sign_in(page, live_server, role)
+    check_home(page)
+    response = page.reload()
+    assert response.headers["cache-control"] == "no-store"
+    check_home(page)
+    for text in patient_data:
+        expect(page.get_by_text(text).first).to_be_visible()
+
+    page.get_by_role("navigation", name="Main").get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(live_server + "/sign-in")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    expect(page.get_by_role("status")).to_have_text("You are signed out.")
+    screenshot(page, "signed-out")
+
+    page.go_back()
+    expect(page).to_have_url(re.compile(re.escape(live_server) + r"/sign-in(\?|$)"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    body = page.locator("body").inner_text()
+    for text in patient_data:
+        assert text not in body, f"{text!r} is still on the page after sign-out and Back"
+    screenshot(page, "after-back")
+
+
+# ------------------------------------------------------------------ phones and tablets
+
+def test_patient_pages_fit_a_phone_with_large_tap_targets(demo, live_server, new_page, screenshot):
+    page = new_page("phone")
+    sign_in(page, live_server, "patient")
+    check_patient_home(page)
+    assert_fits_width(page)
+    assert page.evaluate(SMALL_TAP_TARGETS_JS, TAP_TARGET_PX) == []
+    screenshot(page, "home")
+
+    page.get_by_role("button", name="Open").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Left sacroiliac joint diagnostic block")
+    expect(page.get_by_role("main")).to_contain_text("Status: Follow-up")
+    assert_fits_width(page)
+    assert page.evaluate(SMALL_TAP_TARGETS_JS, TAP_TARGET_PX) == []
+    assert_accessible_basics(page)
+    screenshot(page, "case")
+
+
+@pytest.mark.parametrize("role, viewport", [
+    ("coordinator", "phone"), ("admin", "phone"), ("physician", "tablet"),
+])
+def test_staff_home_fits_the_screen_and_keeps_its_navigation_in_view(role, viewport, demo, live_server,
+                                                                     new_page, screenshot):
+    page = new_page(viewport)
+    width = page.viewport_size["width"]
+    sign_in(page, live_server, role)
+    path, _nav_name, check_home = HOMES[role]
+    check_home(page)
+    assert_fits_width(page)
+    nav = page.get_by_role("navigation", name="Main")
+    for item in nav.locator("a, button").all():
+        box = item.bounding_box()
+        assert 0 <= box["x"] and box["x"] + box["width"] <= width, f"{item.inner_text()!r} is off-screen"
+    screenshot(page, "home")
+
+
+# ------------------------------------------------------------------ keyboard only
+
+def test_keyboard_alone_reaches_email_password_and_sign_in_and_enter_submits(demo, live_server, page,
+                                                                            screenshot):
+    email, password = credentials("coordinator")
+    page.goto(live_server + "/sign-in")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED_JS) == "Skip to content"
+    expect(page.get_by_role("link", name="Skip to content")).to_be_in_viewport()
+    stops = []
+    while page.evaluate(FOCUSED_JS) != "email":
+        assert len(stops) < 5, f"Tab never reached the email field: {stops}"
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate(FOCUSED_JS))
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED_JS) == "password"
+    page.keyboard.type(password)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Sign in")).to_be_focused()
+    assert page.evaluate(FOCUS_OUTLINE_JS), "the focused Sign in button shows no focus indicator"
+    screenshot(page, "focus-on-sign-in")
+
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(FOCUSED_JS) == "password"
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(live_server + "/cases/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Worklist")

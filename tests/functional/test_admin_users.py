@@ -1,0 +1,420 @@
+"""Admins manage accounts through the real forms: create, edit, deactivate, reset passwords."""
+import re
+from html import unescape
+from html.parser import HTMLParser
+
+import pytest
+
+from tests.conftest import PASSWORD, sign_in, submit
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models import AuditAction, AuditEvent, User
+
+NEW_PASSWORD = "Sacral-ala-lateral-77"
+HOMES = {
+    Role.ADMIN: "/admin/users",
+    Role.COORDINATOR: "/cases/",
+    Role.PHYSICIAN: "/cases/physician",
+    Role.PATIENT: "/my/",
+}
+
+
+class FormValues(HTMLParser):
+    """What a browser would send for the form posting to `action`: its current field values."""
+
+    def __init__(self, action):
+        super().__init__()
+        self.action, self.inside, self.select, self.values = action, False, None, {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("action") == self.action
+        elif not self.inside:
+            return
+        elif tag == "input" and attrs.get("name") and attrs.get("type") != "submit":
+            if attrs.get("type") == "checkbox":
+                if "checked" in attrs:
+                    self.values[attrs["name"]] = attrs.get("value", "y")
+            else:
+                self.values[attrs["name"]] = attrs.get("value", "")
+        elif tag == "select":
+            self.select = attrs["name"]
+        elif tag == "option" and self.select and "selected" in attrs:
+            self.values[self.select] = attrs["value"]
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self.select = None
+
+
+def form_values(client, page, action):
+    parser = FormValues(action)
+    parser.feed(client.get(page).get_data(as_text=True))
+    return parser.values
+
+
+def save_user(client, user_id, form=None, **changes):
+    """Post the edit form as the browser shows it, with `changes` typed in (None unticks a box)."""
+    url = f"/admin/users/{user_id}"
+    values = dict(form if form is not None else form_values(client, url, url))
+    for name, value in changes.items():
+        if value is None:
+            values.pop(name, None)
+        else:
+            values[name] = value
+    return client.post(url, data=values)
+
+
+def field_error(html, field):
+    match = re.search(rf'<small id="{field}-error" class="field-error">(.*?)</small>', html, re.S)
+    return unescape(match.group(1).strip()) if match else None
+
+
+def input_value(html, field):
+    match = re.search(rf'<input[^>]*name="{field}"[^>]*value="([^"]*)"', html)
+    return match.group(1) if match else None
+
+
+def user_by_email(email):
+    db.session.expire_all()
+    return db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
+
+
+@pytest.fixture
+def admin(gen):
+    return gen.user(Role.ADMIN, email="root.admin@test.clinic", name="Root Admin")
+
+
+@pytest.fixture
+def admin_client(client, admin, login_as):
+    return login_as(admin)
+
+
+# ---------------------------------------------------------------- creating
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.COORDINATOR, Role.PHYSICIAN])
+def test_admin_creates_a_staff_account_that_can_sign_in(admin_client, make_client, role):
+    response = submit(admin_client, "/admin/users/new", {
+        "email": "New.Person@Test.Clinic", "name": "New Person", "role": role.value,
+        "new_password": NEW_PASSWORD,
+    }, follow_redirects=True)
+
+    assert "Account created for New Person." in response.get_data(as_text=True)
+    created = user_by_email("new.person@test.clinic")
+    assert created.role == role and created.active
+    signed_in = sign_in(make_client(), "new.person@test.clinic", NEW_PASSWORD)
+    assert signed_in.location == HOMES[role]
+
+
+def test_admin_creates_a_patient_account_linked_to_an_existing_record(admin_client, make_client,
+                                                                      gen):
+    patient = gen.patient(mrn="MRN-4242")
+
+    response = submit(admin_client, "/admin/users/new", {
+        "email": "grace@patients.clinic", "name": "Grace Okafor", "role": "patient",
+        "patient_mrn": "MRN-4242", "new_password": NEW_PASSWORD,
+    })
+
+    assert response.status_code == 302
+    assert user_by_email("grace@patients.clinic").patient_id == patient.id
+    assert sign_in(make_client(), "grace@patients.clinic", NEW_PASSWORD).location == "/my/"
+
+
+@pytest.mark.parametrize("mrn, message", [
+    ("", "A patient account needs the patient's medical record number."),
+    ("MRN-NOBODY", "No patient has this medical record number."),
+])
+def test_patient_account_needs_an_existing_mrn(admin_client, gen, mrn, message):
+    response = submit(admin_client, "/admin/users/new", {
+        "email": "grace@patients.clinic", "name": "Grace Okafor", "role": "patient",
+        "patient_mrn": mrn, "new_password": NEW_PASSWORD,
+    })
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert field_error(html, "patient_mrn") == message
+    assert user_by_email("grace@patients.clinic") is None
+
+
+def test_patient_record_gets_at_most_one_account(admin_client, gen):
+    owner = gen.user(Role.PATIENT)
+
+    response = submit(admin_client, "/admin/users/new", {
+        "email": "second@patients.clinic", "name": "Second Account", "role": "patient",
+        "patient_mrn": owner.patient.mrn, "new_password": NEW_PASSWORD,
+    })
+
+    assert field_error(response.get_data(as_text=True), "patient_mrn") == \
+        "This patient already has an account."
+    assert user_by_email("second@patients.clinic") is None
+
+
+@pytest.mark.parametrize("typed", ["taken@test.clinic", "Taken@Test.Clinic"])
+def test_duplicate_email_is_refused_next_to_the_field_and_typed_values_are_kept(admin_client,
+                                                                                gen, typed):
+    gen.user(Role.COORDINATOR, email="taken@test.clinic", name="First Owner")
+
+    response = submit(admin_client, "/admin/users/new", {
+        "email": typed, "name": "Second Person", "role": "physician",
+        "new_password": NEW_PASSWORD,
+    })
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert field_error(html, "email") == "Another account already uses this email address."
+    assert input_value(html, "email") == typed
+    assert input_value(html, "name") == "Second Person"
+    assert '<option selected value="physician">' in html
+    assert NEW_PASSWORD not in html  # a password is never sent back to the browser
+    assert user_by_email("taken@test.clinic").name == "First Owner"
+
+
+@pytest.mark.parametrize("data, field, message", [
+    ({"email": ""}, "email", "Enter an email address."),
+    ({"email": "not-an-email"}, "email", "Enter a valid email address."),
+    ({"name": ""}, "name", "Enter the person's name."),
+    ({"new_password": "Short-pw-1"}, "new_password", "Use at least 12 characters"),
+    ({"new_password": "Password2024!"}, "new_password", "too common"),
+    ({"new_password": "new.person-secret"}, "new_password", "Do not use your email address"),
+])
+def test_bad_input_on_the_new_user_form_is_explained_and_creates_nothing(admin_client, data,
+                                                                         field, message):
+    values = {"email": "new.person@test.clinic", "name": "New Person", "role": "coordinator",
+              "new_password": NEW_PASSWORD, **data}
+
+    response = submit(admin_client, "/admin/users/new", values)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in field_error(html, field)
+    assert input_value(html, "name") == values["name"]
+    assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 1  # only the admin
+
+
+# ---------------------------------------------------------------- editing
+
+
+def test_admin_edits_name_email_and_role(admin_client, make_client, gen):
+    user = gen.user(Role.COORDINATOR, name="Casey Old")
+
+    response = save_user(admin_client, user.id, name="Casey New", email="casey.new@test.clinic",
+                         role="physician")
+
+    assert response.status_code == 302
+    listing = admin_client.get("/admin/users").get_data(as_text=True)
+    assert "Account saved." in listing and "Casey New" in listing
+    db.session.expire_all()
+    saved = db.session.get(User, user.id)
+    assert (saved.name, saved.email, saved.role) == ("Casey New", "casey.new@test.clinic",
+                                                     Role.PHYSICIAN)
+    assert sign_in(make_client(), "casey.new@test.clinic").location == HOMES[Role.PHYSICIAN]
+
+
+def test_edit_form_shows_the_current_values(admin_client, gen):
+    patient_user = gen.user(Role.PATIENT, name="Grace Okafor")
+
+    values = form_values(admin_client, f"/admin/users/{patient_user.id}",
+                         f"/admin/users/{patient_user.id}")
+
+    assert values["name"] == "Grace Okafor"
+    assert values["role"] == "patient"
+    assert values["patient_mrn"] == patient_user.patient.mrn
+    assert values["active"] == "y"
+
+
+def test_edit_refuses_an_email_another_account_uses(admin_client, gen):
+    gen.user(Role.COORDINATOR, email="taken@test.clinic")
+    user = gen.user(Role.PHYSICIAN, email="mine@test.clinic", name="Dr Mine")
+
+    response = save_user(admin_client, user.id, email="taken@test.clinic", name="Dr Renamed")
+
+    html = response.get_data(as_text=True)
+    assert field_error(html, "email") == "Another account already uses this email address."
+    assert input_value(html, "name") == "Dr Renamed"
+    assert user_by_email("mine@test.clinic").name == "Dr Mine"
+
+
+def test_changing_role_signs_the_person_out(admin_client, make_client, gen, login_as):
+    user = gen.user(Role.PHYSICIAN)
+    their_browser = login_as(user, on=make_client())
+
+    save_user(admin_client, user.id, role="coordinator")
+
+    assert their_browser.get("/cases/physician").location.startswith("/sign-in")
+
+
+def test_deactivated_user_is_signed_out_on_next_request_and_cannot_sign_in(admin_client,
+                                                                           make_client, gen,
+                                                                           login_as):
+    user = gen.user(Role.COORDINATOR)
+    their_browser = login_as(user, on=make_client())
+    assert their_browser.get("/cases/").status_code == 200
+
+    response = save_user(admin_client, user.id, active=None)
+
+    assert response.status_code == 302
+    assert their_browser.get("/cases/").location.startswith("/sign-in")
+    refused = sign_in(make_client(), user)
+    assert refused.status_code == 200
+    assert field_error(refused.get_data(as_text=True), "password") == \
+        "The email or password is not right. Check both and try again."
+    listing = admin_client.get("/admin/users?status=inactive").get_data(as_text=True)
+    assert user.name in listing and "Deactivated" in listing
+
+
+def test_reactivated_user_can_sign_in_again(admin_client, make_client, gen):
+    user = gen.user(Role.COORDINATOR, active=False)
+
+    save_user(admin_client, user.id, active="y")
+
+    assert sign_in(make_client(), user).status_code == 302
+
+
+def test_admin_cannot_remove_own_admin_role(admin_client, admin):
+    response = save_user(admin_client, admin.id, role="coordinator")
+
+    assert response.status_code == 200
+    assert field_error(response.get_data(as_text=True), "role") == \
+        "You cannot remove your own admin access; ask another admin."
+    assert user_by_email(admin.email).role == Role.ADMIN
+    assert admin_client.get("/admin/users").status_code == 200
+
+
+def test_admin_cannot_deactivate_own_account(admin_client, admin):
+    response = save_user(admin_client, admin.id, active=None)
+
+    assert field_error(response.get_data(as_text=True), "active") == \
+        "You cannot remove your own admin access; ask another admin."
+    assert user_by_email(admin.email).active
+    assert admin_client.get("/admin/users").status_code == 200
+
+
+def test_another_admin_can_change_an_admins_role(admin, make_client, gen, login_as):
+    second = login_as(gen.user(Role.ADMIN), on=make_client())
+
+    response = save_user(second, admin.id, role="coordinator")
+
+    assert response.status_code == 302
+    assert user_by_email(admin.email).role == Role.COORDINATOR
+
+
+def test_second_of_two_concurrent_edits_is_refused_and_the_first_is_kept(admin, make_client,
+                                                                         gen, login_as):
+    user = gen.user(Role.COORDINATOR, name="Casey Original")
+    first = login_as(admin, on=make_client())
+    second = login_as(gen.user(Role.ADMIN), on=make_client())
+    url = f"/admin/users/{user.id}"
+    first_form, second_form = form_values(first, url, url), form_values(second, url, url)
+
+    assert save_user(first, user.id, form=first_form, name="Casey First").status_code == 302
+    response = save_user(second, user.id, form=second_form, name="Casey Second",
+                         role="physician")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Someone else changed this account while you were editing. Nothing was saved" in html
+    assert "Current saved values: Casey First" in html
+    assert input_value(html, "name") == "Casey Second"  # the second admin's typing is kept
+    saved = user_by_email(user.email)
+    assert (saved.name, saved.role) == ("Casey First", Role.COORDINATOR)
+
+
+# ---------------------------------------------------------------- passwords
+
+
+def test_reset_password_replaces_the_old_one_and_ends_other_sessions(admin_client, make_client,
+                                                                     gen, login_as):
+    user = gen.user(Role.PHYSICIAN, name="Dr Reset")
+    their_browser = login_as(user, on=make_client())
+
+    response = submit(admin_client, f"/admin/users/{user.id}/password",
+                      {"new_password": NEW_PASSWORD}, form_page=f"/admin/users/{user.id}",
+                      follow_redirects=True)
+
+    assert "New password set for Dr Reset" in response.get_data(as_text=True)
+    assert their_browser.get("/cases/physician").location.startswith("/sign-in")
+    assert sign_in(make_client(), user, PASSWORD).status_code == 200
+    assert sign_in(make_client(), user, NEW_PASSWORD).status_code == 302
+
+
+def test_reset_password_follows_the_password_policy(admin_client, make_client, gen):
+    user = gen.user(Role.PHYSICIAN)
+
+    response = submit(admin_client, f"/admin/users/{user.id}/password",
+                      {"new_password": "password1234"}, form_page=f"/admin/users/{user.id}")
+
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), "new_password") == \
+        "This password is too common or too easy to guess; choose another."
+    assert sign_in(make_client(), user, PASSWORD).status_code == 302
+
+
+# ---------------------------------------------------------------- the list
+
+
+def listed_user_ids(html):
+    return [int(n) for n in re.findall(r'href="/admin/users/(\d+)"', html)]
+
+
+def test_user_list_filters_by_role_status_and_name(admin_client, gen):
+    coordinator = gen.user(Role.COORDINATOR, name="Casey Coordinator")
+    physician = gen.user(Role.PHYSICIAN, name="Priya Raman")
+    retired = gen.user(Role.PHYSICIAN, name="Tomas Ortega", active=False)
+    patient = gen.user(Role.PATIENT, name="Grace Okafor")
+
+    def listed(query):
+        return set(listed_user_ids(admin_client.get("/admin/users?" + query).get_data(as_text=True)))
+
+    assert listed("role=physician") == {physician.id, retired.id}
+    assert listed("status=inactive") == {retired.id}
+    assert listed("role=physician&status=active") == {physician.id}
+    assert listed("q=okaf") == {patient.id}
+    assert listed("q=" + coordinator.email.upper()) == {coordinator.id}
+    assert listed("q=nobody-like-this") == set()
+
+
+def test_user_list_is_paginated(app, admin_client, gen):
+    per_page = app.config["PER_PAGE"]
+    for n in range(per_page + 5):
+        gen.user(Role.COORDINATOR, name=f"Coordinator {n:03d}")
+    total = per_page + 6  # with the admin
+
+    first = admin_client.get("/admin/users").get_data(as_text=True)
+    second = admin_client.get("/admin/users?page=2").get_data(as_text=True)
+
+    assert len(listed_user_ids(first)) == per_page
+    assert f"Page 1 of 2 ({total} in all)" in first
+    assert 'rel="next"' in first
+    assert len(listed_user_ids(second)) == total - per_page
+    assert not set(listed_user_ids(first)) & set(listed_user_ids(second))
+
+
+def test_pagination_links_keep_the_filters(admin_client, gen):
+    for n in range(30):
+        gen.user(Role.PHYSICIAN, name=f"Physician {n:03d}")
+    gen.user(Role.COORDINATOR)
+
+    first = admin_client.get("/admin/users?role=physician").get_data(as_text=True)
+    next_link = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    second = admin_client.get(next_link).get_data(as_text=True)
+
+    assert "role=physician" in next_link
+    assert "Page 2 of 2 (30 in all)" in second
+
+
+def test_admin_changes_are_in_the_audit_trail(admin_client, admin, gen):
+    user = gen.user(Role.COORDINATOR)
+
+    save_user(admin_client, user.id, role="physician", name="Renamed Person")
+
+    db.session.expire_all()
+    event = db.session.execute(
+        db.select(AuditEvent).filter_by(action=AuditAction.UPDATE, object_id=str(user.id))
+    ).scalar_one()
+    assert event.user_id == admin.id and event.role == Role.ADMIN
+    assert "role: coordinator → physician" in event.summary and "name" in event.summary
+    assert "Renamed Person" not in event.summary

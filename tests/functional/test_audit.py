@@ -1,0 +1,346 @@
+"""The audit trail: what each action writes, what it never writes, the admin's page, and that
+rows cannot be changed or deleted."""
+import re
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from tests.conftest import PASSWORD, sign_in, submit
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models import AuditAction, AuditEvent, Case, User
+from tracker.models.audit import AuditTrailIsAppendOnly
+from tracker.workflow import State
+
+IP = "203.0.113.7"
+
+
+@pytest.fixture
+def browser(client):
+    """The test client, seen by the server as coming from a documented example address."""
+    client.environ_base["REMOTE_ADDR"] = IP
+    return client
+
+
+def events(action=None):
+    db.session.expire_all()
+    query = db.select(AuditEvent).order_by(AuditEvent.id)
+    if action is not None:
+        query = query.filter_by(action=action)
+    return db.session.execute(query).scalars().all()
+
+
+def only_event(action):
+    found = events(action)
+    assert len(found) == 1, f"expected one {action.value} row, found {len(found)}"
+    return found[0]
+
+
+def assert_who(event, user, obj=None):
+    assert (event.user_id, event.actor, event.role) == (user.id, user.email, user.role)
+    assert event.ip == IP
+    assert event.at is not None and event.at.tzinfo is not None
+    if obj is not None:
+        assert (event.object_type, event.object_id) == obj
+
+
+# ---------------------------------------------------------------- what is written
+
+
+def test_sign_in_is_audited(browser, gen):
+    user = gen.user(Role.PHYSICIAN)
+
+    sign_in(browser, user)
+
+    assert_who(only_event(AuditAction.SIGN_IN), user, ("user", str(user.id)))
+
+
+def test_failed_sign_in_is_audited_with_the_name_typed(browser, gen):
+    user = gen.user(Role.PHYSICIAN)
+
+    sign_in(browser, user, "Wrong-password-000")
+    sign_in(browser, "nobody@test.clinic", "Wrong-password-000")
+
+    wrong_password, unknown = events(AuditAction.SIGN_IN_FAILED)
+    assert (wrong_password.actor, wrong_password.object_id) == (user.email, str(user.id))
+    assert (unknown.actor, unknown.object_id, unknown.user_id) == ("nobody@test.clinic", None, None)
+    assert wrong_password.ip == unknown.ip == IP
+    assert events(AuditAction.SIGN_IN) == []
+
+
+def test_sign_out_is_audited(browser, gen, login_as):
+    user = gen.user(Role.COORDINATOR)
+    login_as(user)
+
+    submit(browser, "/sign-out", {}, form_page="/cases/")
+
+    assert_who(only_event(AuditAction.SIGN_OUT), user, ("user", str(user.id)))
+
+
+def test_viewing_a_case_is_audited(browser, gen, login_as):
+    user = gen.user(Role.PHYSICIAN)
+    case = gen.case()
+    login_as(user)
+
+    browser.get(f"/cases/{case.id}")
+
+    assert_who(only_event(AuditAction.VIEW), user, ("case", str(case.id)))
+
+
+def test_logging_a_referral_audits_the_created_patient_and_case(browser, gen, login_as):
+    user = gen.user(Role.COORDINATOR)
+    login_as(user)
+
+    submit(browser, "/cases/new", {
+        "mrn": "A-100200", "family_name": "Okonkwo", "given_name": "Ada",
+        "date_of_birth": "1970-03-14", "sex": "female", "phone": "+1 555 0100",
+        "email": "ada@example.org", "preferred_contact": "email", "language": "English",
+        "referring_clinician": "Dr Marsh", "referral_date": (date.today() - timedelta(days=2)).isoformat(),
+        "side": "right", "indication": "diagnostic", "reason": "Buttock pain on sit-to-stand",
+    })
+
+    case = db.session.execute(db.select(Case)).scalar_one()
+    created = events(AuditAction.CREATE)
+    assert {(e.object_type, e.object_id) for e in created} == {
+        ("patient", str(case.patient_id)), ("case", str(case.id))}
+    for event in created:
+        assert_who(event, user)
+        assert "Okonkwo" not in event.summary and "Buttock" not in event.summary
+
+
+def test_updating_an_account_is_audited_with_the_fields_changed(browser, gen, login_as):
+    admin = gen.user(Role.ADMIN)
+    user = gen.user(Role.COORDINATOR)
+    login_as(admin)
+    form = browser.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    version = re.search(r'name="version_id"[^>]*value="(\d+)"', form).group(1)
+
+    submit(browser, f"/admin/users/{user.id}", {
+        "version_id": version, "email": user.email, "name": "A New Name", "role": "physician",
+        "patient_mrn": "", "active": "y",
+    })
+
+    event = only_event(AuditAction.UPDATE)
+    assert_who(event, admin, ("user", str(user.id)))
+    assert event.summary == "changed name, role: coordinator → physician"
+
+
+def test_a_state_change_is_audited(browser, gen, login_as):
+    user = gen.user(Role.COORDINATOR)
+    case = gen.case(state=State.REFERRED)
+    login_as(user)
+
+    submit(browser, f"/cases/{case.id}/transition",
+           {"action": "start_review", "version_id": case.version_id, "reason": ""},
+           form_page=f"/cases/{case.id}")
+
+    event = only_event(AuditAction.TRANSITION)
+    assert_who(event, user, ("case", str(case.id)))
+    assert event.summary == "start_review: referred → under_review"
+
+
+def test_a_refused_page_is_audited_as_access_denied(browser, gen, login_as):
+    user = gen.user(Role.COORDINATOR)
+    login_as(user)
+
+    assert browser.get("/admin/audit").status_code == 403
+
+    event = only_event(AuditAction.ACCESS_DENIED)
+    assert_who(event, user)
+    assert event.summary == "GET /admin/audit"
+
+
+def test_a_patient_asking_for_another_patients_case_is_audited(browser, gen, login_as):
+    patient_user = gen.user(Role.PATIENT)
+    someone_elses = gen.case()
+    login_as(patient_user)
+
+    assert browser.get(f"/my/cases/{someone_elses.id}").status_code == 404
+
+    assert_who(only_event(AuditAction.ACCESS_DENIED), patient_user,
+               ("case", str(someone_elses.id)))
+
+
+def test_no_password_or_session_token_ever_reaches_the_audit_trail(browser, make_client, gen,
+                                                                   login_as):
+    admin = gen.user(Role.ADMIN)
+    user = gen.user(Role.COORDINATOR, email="casey@test.clinic")
+    secrets = {PASSWORD, "Wrong-password-000", "Sacral-ala-lateral-77", "Created-with-this-99",
+               "Reset-to-this-one-55"}
+    sign_in(make_client(), user, "Wrong-password-000")
+    other = login_as(user, on=make_client())
+    submit(other, "/account/password", {"current_password": PASSWORD,
+                                        "new_password": "Sacral-ala-lateral-77",
+                                        "confirm": "Sacral-ala-lateral-77"})
+    login_as(admin)
+    submit(browser, "/admin/users/new", {"email": "new.person@test.clinic", "name": "New Person",
+                                         "role": "physician",
+                                         "new_password": "Created-with-this-99"})
+    submit(browser, f"/admin/users/{user.id}/password", {"new_password": "Reset-to-this-one-55"},
+           form_page=f"/admin/users/{user.id}")
+    cookies = {c.get_cookie("tracker_session").value for c in (browser, other)}
+    db.session.expire_all()
+    tokens = {u.session_token for u in db.session.execute(db.select(User)).scalars()}
+    tokens |= {u.password_hash for u in db.session.execute(db.select(User)).scalars()}
+
+    written = events()
+    assert len(written) == 6  # failed sign-in, 2 sign-ins, password change, create, reset
+    for event in written:
+        for secret in secrets | cookies | tokens:
+            assert secret not in event.summary and secret not in event.actor
+
+
+# ---------------------------------------------------------------- the admin's page
+
+
+def at(year, month, day, hour, minute=0):
+    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def trail(gen):
+    """55 views of case 7 by Alice on 10 March, 3 sign-ins by Bob on 12 March (clinic time),
+    and Carol's update late on 12 March in New York, which is already 13 March in UTC."""
+    alice = gen.user(Role.PHYSICIAN, email="alice@test.clinic")
+    bob = gen.user(Role.COORDINATOR, email="bob@test.clinic")
+    carol = gen.user(Role.COORDINATOR, email="carol@test.clinic")
+    rows = [AuditEvent(at=at(2026, 3, 10, 14, n % 60), user_id=alice.id, actor=alice.email,
+                       role=alice.role, action=AuditAction.VIEW, object_type="case",
+                       object_id="7", summary=f"view {n}") for n in range(55)]
+    rows += [AuditEvent(at=at(2026, 3, 12, 13 + n), user_id=bob.id, actor=bob.email,
+                        role=bob.role, action=AuditAction.SIGN_IN, object_type="user",
+                        object_id=str(bob.id)) for n in range(3)]
+    rows.append(AuditEvent(at=at(2026, 3, 13, 3, 30), user_id=carol.id, actor=carol.email,
+                           role=carol.role, action=AuditAction.UPDATE, object_type="case",
+                           object_id="8", summary="changed reason"))
+    db.session.add_all(rows)
+    db.session.commit()
+    return {"alice": alice, "bob": bob, "carol": carol}
+
+
+@pytest.fixture
+def auditor(client, gen, login_as):
+    return login_as(gen.user(Role.ADMIN, email="auditor@test.clinic"))
+
+
+def audit_rows(client, query=""):
+    html = client.get("/admin/audit" + query).get_data(as_text=True)
+    body = html.split("<tbody>")[1].split("</tbody>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    cells = [re.findall(r"<td>(.*?)</td>", row, re.S) for row in rows]
+    return [c for c in cells if len(c) == 7], html
+
+
+def test_audit_page_shows_fifty_rows_a_page_newest_first(trail, auditor):
+    first, html = audit_rows(auditor)
+    second, _ = audit_rows(auditor, "?page=2")
+
+    total = 55 + 3 + 1 + 1  # and the auditor's own sign-in
+    assert len(first) == 50
+    assert f"Page 1 of 2 ({total} in all)" in html
+    assert len(second) == total - 50
+    assert first[0][1] == "auditor@test.clinic"  # newest first: the auditor signing in
+    assert second[-1][6] == "view 0"
+
+
+def test_audit_page_filters_by_user(trail, auditor):
+    rows, _ = audit_rows(auditor, "?user=BOB@test")
+
+    assert len(rows) == 3
+    assert {r[1] for r in rows} == {"bob@test.clinic"}
+    assert {r[2] for r in rows} == {"Coordinator"}
+
+
+def test_audit_page_filters_by_action(trail, auditor):
+    rows, _ = audit_rows(auditor, "?action=sign_in")
+
+    assert {r[1] for r in rows} == {"bob@test.clinic", "auditor@test.clinic"}
+    assert {r[3] for r in rows} == {"Sign-in"}
+
+
+def test_audit_page_filters_by_object_and_keeps_the_filter_across_pages(trail, auditor):
+    rows, html = audit_rows(auditor, "?object_type=case&object_id=7")
+    next_link = re.search(r'href="([^"]+)" rel="next"', html).group(1).replace("&amp;", "&")
+    more, _ = audit_rows(auditor, next_link.removeprefix("/admin/audit"))
+
+    assert len(rows) == 50 and len(more) == 5
+    assert {r[4] for r in rows + more} == {"case 7"}
+
+
+def test_audit_page_filters_by_clinic_calendar_day(trail, auditor):
+    twelfth, _ = audit_rows(auditor, "?date_from=2026-03-12&date_to=2026-03-12")
+    thirteenth, _ = audit_rows(auditor, "?date_from=2026-03-13&date_to=2026-03-13")
+    _, tenth_to_twelfth = audit_rows(auditor, "?date_from=2026-03-10&date_to=2026-03-12")
+
+    assert sorted(r[1] for r in twelfth) == ["bob@test.clinic"] * 3 + ["carol@test.clinic"]
+    assert thirteenth == []
+    assert "(59 in all)" in tenth_to_twelfth
+
+
+def test_audit_page_shows_who_role_action_object_and_ip(auditor, make_client, gen):
+    user = gen.user(Role.PHYSICIAN, email="priya@test.clinic")
+    case = gen.case()
+    physician = make_client()
+    physician.environ_base["REMOTE_ADDR"] = IP
+    sign_in(physician, user)
+    physician.get(f"/cases/{case.id}")
+
+    rows, _ = audit_rows(auditor, f"?object_type=case&object_id={case.id}")
+
+    assert len(rows) == 1
+    when, who, role, action, obj, ip, summary = rows[0]
+    assert (who, role, action, obj, ip) == ("priya@test.clinic", "Physician", "Viewed record",
+                                            f"case {case.id}", IP)
+
+
+# ---------------------------------------------------------------- append-only
+
+
+@pytest.fixture
+def recorded(app_ctx, gen):
+    user = gen.user(Role.COORDINATOR)
+    event = AuditEvent(user_id=user.id, actor=user.email, role=user.role,
+                       action=AuditAction.SIGN_IN, object_type="user", object_id=str(user.id),
+                       summary="original")
+    db.session.add(event)
+    db.session.commit()
+    return event
+
+
+def test_orm_refuses_to_change_an_audit_row(recorded):
+    recorded.summary = "rewritten"
+
+    with pytest.raises(AuditTrailIsAppendOnly):
+        db.session.commit()
+
+    db.session.rollback()
+    assert db.session.get(AuditEvent, recorded.id).summary == "original"
+
+
+def test_orm_refuses_to_delete_an_audit_row(recorded):
+    db.session.delete(recorded)
+
+    with pytest.raises(AuditTrailIsAppendOnly):
+        db.session.commit()
+
+    db.session.rollback()
+    assert db.session.get(AuditEvent, recorded.id) is not None
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_events SET summary = 'rewritten'",
+    "UPDATE audit_events SET actor = 'someone.else@test.clinic' WHERE id = :id",
+    "DELETE FROM audit_events WHERE id = :id",
+    "DELETE FROM audit_events",
+])
+def test_database_refuses_raw_sql_that_changes_or_deletes_audit_rows(recorded, statement):
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.execute(text(statement), {"id": recorded.id})
+        db.session.commit()
+
+    db.session.rollback()
+    db.session.expire_all()
+    kept = db.session.get(AuditEvent, recorded.id)
+    assert (kept.summary, kept.actor) == ("original", recorded.actor)

@@ -1,0 +1,94 @@
+"""Error pages in the app's own style; a 500 shows an incident id, never a trace."""
+import logging
+import re
+
+import pytest
+
+from config import TestingConfig
+from tests.conftest import IsolatedClient
+from tracker import create_app
+from tracker.access import Role
+from tracker.extensions import db
+
+STYLESHEET = "/static/css/app.css"
+
+
+def test_unknown_address_shows_the_apps_not_found_page(client):
+    response = client.get("/no-such-page")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "<h1>Page not found</h1>" in html
+    assert STYLESHEET in html
+    assert 'href="/"' in html  # a way back home
+
+
+def test_missing_case_shows_not_found_inside_the_signed_in_layout(client, gen, login_as):
+    login_as(gen.user(Role.COORDINATOR, name="Casey Coordinator"))
+
+    response = client.get("/cases/999999")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "<h1>Page not found</h1>" in html
+    assert "Casey Coordinator" in html and "Sign out" in html and "Worklist" in html
+
+
+def test_refused_page_shows_the_apps_forbidden_page(client, gen, login_as):
+    login_as(gen.user(Role.PHYSICIAN, name="Dr Priya Raman"))
+
+    response = client.get("/admin/users")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "You do not have access to this page" in html
+    assert "This attempt has been recorded." in html
+    assert STYLESHEET in html and "Dr Priya Raman" in html
+
+
+def test_wrong_method_is_answered_in_the_apps_style(client):
+    response = client.get("/sign-out")
+
+    assert response.status_code == 405
+    assert STYLESHEET in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def failing_app(app):
+    """A throwaway app, on the same database, with a route that fails the way a bug would."""
+    broken = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                        PROPAGATE_EXCEPTIONS=False)
+    broken.test_client_class = IsolatedClient
+
+    @broken.route("/boom")
+    def boom():
+        raise RuntimeError("secret internals: password_hash=scrypt$abc in /srv/tracker/views.py")
+
+    yield broken
+    with broken.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_server_error_shows_an_incident_id_and_no_trace(failing_app, caplog):
+    with caplog.at_level(logging.ERROR):
+        response = failing_app.test_client().get("/boom")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in html
+    incident = re.search(r'<strong id="incident">([0-9a-f]{12})</strong>', html).group(1)
+    for leak in ("Traceback", "RuntimeError", "secret internals", "scrypt", "views.py"):
+        assert leak not in html
+    assert STYLESHEET in html
+    assert any(incident in record.getMessage() for record in caplog.records), \
+        "the incident id must be in the log so the admin can find the trace"
+
+
+def test_each_server_error_gets_its_own_incident_id(failing_app):
+    client = failing_app.test_client()
+
+    ids = {re.search(r'id="incident">(\w+)<', client.get("/boom").get_data(as_text=True)).group(1)
+           for _ in range(3)}
+
+    assert len(ids) == 3

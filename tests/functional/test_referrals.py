@@ -1,0 +1,115 @@
+"""Referral intake: find or register the patient, log the referral, edit it."""
+from datetime import date, timedelta
+
+import pytest
+
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models import Case, Patient
+from tracker.workflow import State
+
+from tests.conftest import submit
+
+PATIENT = {
+    "mrn": "A-100200", "family_name": "Okonkwo", "given_name": "Ada", "date_of_birth": "1970-03-14",
+    "sex": "female", "phone": "+1 555 0100", "email": "ada@example.org", "preferred_contact": "email",
+    "language": "English",
+}
+REFERRAL = {
+    "referring_clinician": "Dr Marsh", "referral_date": "2026-11-02", "side": "right",
+    "indication": "diagnostic", "symptom_onset": "2026-03-01", "pain_worse_sit_to_stand": "y",
+    "pain_radiates_buttock_thigh": "y", "reason": "Buttock pain on sit-to-stand",
+}
+
+
+@pytest.fixture
+def coordinator(gen, login_as):
+    user = gen.user(Role.COORDINATOR)
+    login_as(user)
+    return user
+
+
+def _count(model):
+    return db.session.execute(db.select(db.func.count(model.id))).scalar()
+
+
+def test_new_patient_and_referral_open_a_referred_case(client, coordinator):
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Referral logged for Okonkwo, Ada" in page
+    assert "worse on sit-to-stand, radiates to buttock / upper thigh" in page
+    case = db.session.execute(db.select(Case)).scalar_one()
+    assert (case.state, case.side.value, case.symptom_onset) == (State.REFERRED, "right", date(2026, 3, 1))
+    assert [h.to_state for h in case.history] == [State.REFERRED]
+
+
+def test_bad_referral_input_is_explained_next_to_each_field_and_nothing_typed_is_lost(client, coordinator):
+    future = (date.today() + timedelta(days=30)).isoformat()
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "referral_date": future,
+                                                 "email": "not-an-email", "family_name": "", "side": ""})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "This date is in the future" in page
+    assert "Enter a valid email address." in page
+    assert "Enter the family name." in page
+    assert "Choose the side: left, right or bilateral." in page
+    assert 'value="A-100200"' in page and "Buttock pain on sit-to-stand" in page
+    assert _count(Case) == 0 and _count(Patient) == 0
+
+
+def test_symptom_onset_after_the_referral_is_refused(client, coordinator):
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "symptom_onset": "2026-11-05"})
+    assert "Symptom onset is after the referral date." in response.get_data(as_text=True)
+
+
+def test_a_second_patient_with_the_same_mrn_is_refused_next_to_the_mrn(client, coordinator, gen):
+    gen.patient(mrn="A-100200", family_name="Someone", given_name="Else", date_of_birth=date(1950, 1, 1))
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL})
+    page = response.get_data(as_text=True)
+    assert "A patient with this MRN is already registered (Someone, Else" in page
+    assert 'value="Okonkwo"' in page
+    assert _count(Case) == 0 and _count(Patient) == 1
+
+
+def test_same_name_and_birth_date_is_warned_and_needs_confirmation(client, coordinator, gen):
+    known = gen.patient(mrn="B-7", family_name="Okonkwo", given_name="Ada", date_of_birth=date(1970, 3, 14))
+    warned = submit(client, "/referrals/new", {**PATIENT, **REFERRAL})
+    page = warned.get_data(as_text=True)
+    assert "Possible duplicate" in page and "MRN B-7" in page
+    assert f"/referrals/patients/{known.id}/new" in page
+    assert _count(Patient) == 1
+    confirmed = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "confirm_new_patient": "y"},
+                       form_page="/referrals/new", follow_redirects=True)
+    assert "Referral logged for Okonkwo, Ada" in confirmed.get_data(as_text=True)
+    assert _count(Patient) == 2
+
+
+def test_find_patient_by_mrn_or_name_and_refer_them_again(client, coordinator, gen):
+    patient = gen.patient(mrn="C-42", family_name="Lindqvist", date_of_birth=date(1955, 9, 3))
+    gen.patient(family_name="Other")
+    by_mrn = client.get("/referrals/find?q=C-42").get_data(as_text=True)
+    assert "Lindqvist" in by_mrn and "1 patient found" in by_mrn
+    by_name = client.get("/referrals/find?q=lind&date_of_birth=1955-09-03").get_data(as_text=True)
+    assert "Lindqvist" in by_name and "Other" not in by_name
+    response = submit(client, f"/referrals/patients/{patient.id}/new", REFERRAL, follow_redirects=True)
+    assert "Referral logged for Lindqvist" in response.get_data(as_text=True)
+    assert _count(Patient) == 2 and len(db.session.get(Patient, patient.id).cases) == 1
+
+
+def test_editing_the_referral_saves_and_a_stale_form_is_refused(client, make_client, coordinator, gen,
+                                                                login_as):
+    case = gen.case(state=State.UNDER_REVIEW)
+    version = case.version_id
+    edited = {**REFERRAL, "version_id": version, "side": "bilateral", "payer_profile_code": "EVICORE_CMM_203"}
+    response = submit(client, f"/referrals/cases/{case.id}", edited,
+                      follow_redirects=True)
+    assert "Referral saved." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert case.side.value == "bilateral" and case.payer_profile_code == "EVICORE_CMM_203"
+
+    other = login_as(gen.user(Role.COORDINATOR), on=make_client())
+    stale = submit(other, f"/referrals/cases/{case.id}", {**edited, "side": "left"})
+    assert stale.status_code == 409
+    assert "Someone else changed this case" in stale.get_data(as_text=True)
+    db.session.expire_all()
+    assert case.side.value == "bilateral"

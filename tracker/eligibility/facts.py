@@ -1,0 +1,75 @@
+"""From the case's records to the plain facts the policy engine reads (tracker.policy)."""
+import dataclasses
+import hashlib
+import json
+
+from tracker.clinical import oswestry_index, positive_provocation_count
+from tracker.models.review import EXAM_SIDES
+from tracker.policy import CaseFacts, PriorInjection, TherapyFact
+from tracker.timeutil import to_clinic
+from tracker.workflow import State
+
+# States in which a case's injection has been given (its checklist was started).
+INJECTED_STATES = frozenset({State.IN_PROCEDURE, State.FOLLOW_UP, State.CLOSED})
+
+
+def case_facts(case, as_of):
+    exam, risk = case.examination, case.risk_screen
+    return CaseFacts(
+        as_of=as_of,
+        side=case.side.value,
+        indication=case.indication.value,
+        symptom_onset=case.symptom_onset,
+        pain_below_l5=exam.pain_below_l5 if exam else None,
+        radicular_signs=exam.radicular_signs if exam else None,
+        positive_tests_by_side=_positive_tests(exam),
+        baseline_nrs=exam.baseline_nrs if exam else None,
+        odi=oswestry_index(exam.odi_sections) if exam else None,
+        therapies=[TherapyFact(kind=row.kind.value, start=row.start_date, end=row.end_date,
+                               response=row.response.value) for row in case.conservative_care],
+        ongoing_active_rehab=case.ongoing_active_rehab,
+        red_flags_screened=risk.red_flags_screened if risk else None,
+        red_flags_present=risk.red_flags_present if risk and risk.red_flags_screened else None,
+    )
+
+
+def _positive_tests(exam):
+    """Positive tests per side; a side with no test done is unknown, not zero."""
+    if exam is None:
+        return {}
+    counts = {}
+    for side in EXAM_SIDES:
+        results = exam.results(side)
+        done = any(value != "not_done" for value in results.values())
+        counts[side.value] = positive_provocation_count(results) if done else None
+    return counts
+
+
+def prior_injections(case):
+    """The patient's injections in their other cases, dated by when the procedure started.
+
+    Relief and the block's result come from the pain diary; until a case has them they are
+    unknown, and the engine treats them as unknown (never met).
+    """
+    injections = []
+    for other in case.patient.cases:
+        if other.id == case.id or other.state not in INJECTED_STATES:
+            continue
+        started = [h.at for h in other.history if h.action == "start_procedure"]
+        if not started:
+            continue
+        injections.append(PriorInjection(performed_on=to_clinic(started[-1]).date(),
+                                         side=other.side.value, indication=other.indication.value))
+    return injections
+
+
+def fingerprint(facts, prior, profile):
+    """A digest of what the engine reads, leaving out the day: a verdict is stale when the facts,
+    the earlier injections or the profile change, not merely because a day has passed."""
+    material = {
+        "facts": {k: v for k, v in dataclasses.asdict(facts).items() if k != "as_of"},
+        "prior": [dataclasses.asdict(p) for p in prior],
+        "profile": [profile.code, profile.version],
+    }
+    encoded = json.dumps(material, sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()

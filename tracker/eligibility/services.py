@@ -1,0 +1,100 @@
+"""Evaluating a case against its payer profile, storing the dated verdict, and overriding it.
+
+The verdict moves the case through `tracker.cases.services.transition`, in the same transaction
+as the stored snapshot.
+"""
+from tracker import audit
+from tracker.cases.services import transition
+from tracker.eligibility.facts import case_facts, fingerprint, prior_injections
+from tracker.extensions import db
+from tracker.models import ClinicSettings, EligibilityVerdict
+from tracker.policy import DEFAULT_PROFILE_CODE, PROFILES, evaluate, get_profile
+from tracker.timeutil import clinic_today, utcnow
+from tracker.validation import StaleEdit
+from tracker.workflow import State, TransitionRefused
+
+EVALUABLE_STATES = frozenset({State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE})
+
+
+def clinic_default_profile_code():
+    settings = db.session.get(ClinicSettings, 1)
+    return settings.default_profile_code if settings else DEFAULT_PROFILE_CODE
+
+
+def set_clinic_default_profile(code, actor):
+    if code not in PROFILES:
+        raise ValueError(f"Unknown payer profile {code!r}.")
+    settings = db.session.get(ClinicSettings, 1) or ClinicSettings(id=1, default_profile_code=code)
+    before = settings.default_profile_code if settings.id and settings in db.session else None
+    settings.default_profile_code, settings.updated_by_id = code, actor.id
+    db.session.add(settings)
+    audit.record(audit.Action.UPDATE, "clinic_settings", 1,
+                 summary=f"default payer profile: {before} → {code}", user=actor)
+    db.session.commit()
+
+
+def profile_for(case, default_code=None):
+    return get_profile(case.payer_profile_code or default_code or clinic_default_profile_code())
+
+
+def current_assessment(case, default_code=None, as_of=None):
+    """What the engine says today from the facts as they stand (not stored)."""
+    profile = profile_for(case, default_code)
+    facts, prior = case_facts(case, as_of or clinic_today()), prior_injections(case)
+    return evaluate(facts, prior, profile), fingerprint(facts, prior, profile)
+
+
+def is_stale(case, verdict=None, default_code=None):
+    """True when the facts, earlier injections or profile changed since the verdict was stored."""
+    verdict = verdict or case.current_verdict
+    if verdict is None:
+        return False
+    _, digest = current_assessment(case, default_code)
+    return digest != verdict.facts_fingerprint
+
+
+def evaluate_case(case, actor, version_id=None):
+    """Store a dated verdict and move the case to eligible or not eligible.
+
+    From eligible or not eligible (new facts), the case first goes back to under review, so the
+    timeline shows the re-evaluation as two steps.
+    """
+    if version_id is not None and str(case.version_id) != str(version_id):
+        raise StaleEdit
+    if case.state not in EVALUABLE_STATES:
+        raise TransitionRefused(
+            f"Eligibility can be evaluated under review, not while the case is {case.state.label.lower()}.")
+    result, digest = current_assessment(case)
+    verdict = EligibilityVerdict(
+        case_id=case.id, evaluated_at=utcnow(), evaluated_by_id=actor.id,
+        profile_code=result.profile_code, profile_version=result.profile_version,
+        eligible=result.eligible, snapshot=result.as_dict(), facts_fingerprint=digest,
+    )
+    db.session.add(verdict)
+    db.session.flush()
+    db.session.expire(case, ["verdicts"])
+    if case.state != State.UNDER_REVIEW:
+        transition(case, "reopen_review", actor, "re-evaluated with new facts", commit=False)
+    transition(case, "mark_eligible" if result.eligible else "mark_not_eligible", actor,
+               commit=False)
+    audit.record(audit.Action.CREATE, "eligibility_verdict", verdict.id,
+                 summary=f"case {case.id} evaluated under {result.profile_code} v{result.profile_version}: "
+                         f"{'eligible' if result.eligible else 'not eligible'}", user=actor)
+    db.session.commit()
+    return verdict
+
+
+def override(case, actor, reason, version_id=None):
+    """A physician's written override of a not-eligible verdict."""
+    if version_id is not None and str(case.version_id) != str(version_id):
+        raise StaleEdit
+    verdict = case.current_verdict
+    if verdict is not None and is_stale(case, verdict):
+        raise TransitionRefused("The facts changed since this verdict. Evaluate eligibility again "
+                                "before overriding.")
+    transition(case, "override_eligibility", actor, reason, commit=False)
+    verdict.override_reason = reason.strip()
+    verdict.override_by_id = actor.id
+    verdict.override_at = utcnow()
+    db.session.commit()
+    return verdict

@@ -1,0 +1,95 @@
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, EmailField, HiddenField, SelectField, StringField,
+                     SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from tracker.formfields import not_in_future, options
+from tracker.vocab import ContactChannel, Indication, Sex, Side
+
+
+class PatientFields:
+    mrn = StringField("Medical record number", validators=[
+        DataRequired("Enter the medical record number."), Length(max=32)])
+    family_name = StringField("Family name", validators=[
+        DataRequired("Enter the family name."), Length(max=80)])
+    given_name = StringField("Given name", validators=[
+        DataRequired("Enter the given name."), Length(max=80)])
+    date_of_birth = DateField("Date of birth", validators=[
+        DataRequired("Enter the date of birth as a full date."), not_in_future])
+    sex = SelectField("Sex", choices=options(Sex), default=Sex.UNKNOWN.value)
+    phone = StringField("Phone", validators=[Optional(), Length(max=32)])
+    email = EmailField("Email", validators=[Optional(), Email("Enter a valid email address."),
+                                            Length(max=254)])
+    preferred_contact = SelectField("Preferred contact", choices=options(ContactChannel))
+    language = StringField("Language", default="English", validators=[
+        DataRequired("Enter the patient's language."), Length(max=40)])
+    confirm_new_patient = BooleanField("I have checked: this is a different person with the same "
+                                       "name and date of birth")
+
+    PATIENT_FIELDS = ("mrn", "family_name", "given_name", "date_of_birth", "sex", "phone", "email",
+                      "preferred_contact", "language")
+
+    def patient_values(self):
+        values = {name: _clean(self[name].data) for name in self.PATIENT_FIELDS}
+        values["sex"], values["preferred_contact"] = Sex(values["sex"]), ContactChannel(values["preferred_contact"])
+        return values
+
+
+class ReferralFields:
+    referring_clinician = StringField("Referring clinician", validators=[
+        DataRequired("Enter who referred the patient."), Length(max=120)])
+    referral_date = DateField("Referral date", validators=[
+        DataRequired("Enter the referral date."), not_in_future])
+    side = SelectField("Side to inject", choices=options(Side, blank="Choose…"),
+                       validators=[DataRequired("Choose the side: left, right or bilateral.")])
+    indication = SelectField("Indication", choices=options(Indication, blank="Choose…"),
+                             validators=[DataRequired("Choose the indication.")])
+    symptom_onset = DateField("Symptom onset", validators=[Optional(), not_in_future])
+    pain_worse_standing = BooleanField("Worse with standing")
+    pain_worse_walking_uphill = BooleanField("Worse walking uphill")
+    pain_worse_sit_to_stand = BooleanField("Worse on sit-to-stand")
+    pain_radiates_buttock_thigh = BooleanField("Radiates to buttock / upper thigh")
+    lumbar_fusion_history = BooleanField("History of lumbar fusion")
+    payer_profile_code = SelectField("Payer profile", validators=[Optional()])
+    physician_id = SelectField("Physician", validators=[Optional()])
+    reason = TextAreaField("Reason for referral", validators=[Optional(), Length(max=4000)])
+
+    REFERRAL_FIELDS = ("referring_clinician", "referral_date", "side", "indication", "symptom_onset",
+                       "pain_worse_standing", "pain_worse_walking_uphill", "pain_worse_sit_to_stand",
+                       "pain_radiates_buttock_thigh", "lumbar_fusion_history", "payer_profile_code",
+                       "physician_id", "reason")
+
+    def validate_symptom_onset(self, field):
+        if field.data and self.referral_date.data and field.data > self.referral_date.data:
+            raise ValidationError("Symptom onset is after the referral date.")
+
+    def referral_values(self):
+        values = {name: _clean(self[name].data) for name in self.REFERRAL_FIELDS}
+        values["side"], values["indication"] = Side(values["side"]), Indication(values["indication"])
+        values["payer_profile_code"] = values["payer_profile_code"] or None
+        values["physician_id"] = int(values["physician_id"]) if values["physician_id"] else None
+        values["reason"] = values["reason"] or ""
+        return values
+
+
+def _clean(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class NewPatientReferralForm(PatientFields, ReferralFields, FlaskForm):
+    submit = SubmitField("Log referral")
+
+
+class ReferralForm(ReferralFields, FlaskForm):
+    """A referral for a patient already on file, and the edit form of a case's referral."""
+
+    version_id = HiddenField()
+    submit = SubmitField("Save referral")
+
+
+class FindPatientForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField("MRN or family name", validators=[Optional(), Length(max=80)])
+    date_of_birth = DateField("Date of birth", validators=[Optional()])

@@ -1,0 +1,85 @@
+"""Referral intake: finding or registering the patient, and opening a case in `referred`."""
+from sqlalchemy import func
+
+from tracker import audit
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models import Case, CaseHistory, Patient, User
+from tracker.validation import FieldError, StaleEdit
+from tracker.workflow import State
+
+MAX_MATCHES = 20
+
+
+class PossibleDuplicate(Exception):
+    """Patients with the same name and date of birth exist; the user must confirm a new record."""
+
+    def __init__(self, patients):
+        super().__init__("possible duplicate patient")
+        self.patients = patients
+
+
+def find_patients(q=None, date_of_birth=None):
+    """Exact MRN, or family name starting with `q`, optionally narrowed by date of birth."""
+    term = (q or "").strip()
+    if not term and not date_of_birth:
+        return []
+    query = db.select(Patient).order_by(Patient.family_name, Patient.given_name).limit(MAX_MATCHES)
+    if term:
+        query = query.filter(db.or_(Patient.mrn == term,
+                                    func.lower(Patient.family_name).like(f"{term.lower()}%")))
+    if date_of_birth:
+        query = query.filter(Patient.date_of_birth == date_of_birth)
+    return db.session.execute(query).scalars().all()
+
+
+def physicians():
+    return db.session.execute(
+        db.select(User).filter_by(role=Role.PHYSICIAN, active=True).order_by(User.name)
+    ).scalars().all()
+
+
+def register_and_refer(patient_values, referral_values, actor, confirmed_different_person=False):
+    mrn = patient_values["mrn"]
+    existing = db.session.execute(db.select(Patient).filter_by(mrn=mrn)).scalar_one_or_none()
+    if existing is not None:
+        raise FieldError("mrn", f"A patient with this MRN is already registered ({existing.display_name}, "
+                                f"born {existing.date_of_birth.isoformat()}). Find them and add the "
+                                f"referral to their record instead.")
+    namesakes = db.session.execute(db.select(Patient).filter(
+        func.lower(Patient.family_name) == patient_values["family_name"].lower(),
+        func.lower(Patient.given_name) == patient_values["given_name"].lower(),
+        Patient.date_of_birth == patient_values["date_of_birth"],
+    )).scalars().all()
+    if namesakes and not confirmed_different_person:
+        raise PossibleDuplicate(namesakes)
+    patient = Patient(**patient_values)
+    db.session.add(patient)
+    db.session.flush()
+    audit.record(audit.Action.CREATE, "patient", patient.id, summary="patient registered", user=actor)
+    return refer(patient, referral_values, actor)
+
+
+def refer(patient, referral_values, actor):
+    case = Case(patient=patient, created_by_id=actor.id, state=State.REFERRED, **referral_values)
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(CaseHistory(case=case, actor_id=actor.id, actor_role=actor.role, action="refer",
+                               from_state=None, to_state=State.REFERRED, reason="referral logged"))
+    audit.record(audit.Action.CREATE, "case", case.id, summary="referral logged", user=actor)
+    db.session.commit()
+    return case
+
+
+def update_referral(case, values, version_id, actor):
+    if str(case.version_id) != str(version_id):
+        raise StaleEdit
+    if case.state not in (State.REFERRED, State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE):
+        raise FieldError("side", f"The referral can no longer change: the case is {case.state.label.lower()}.")
+    before = {name: getattr(case, name) for name in values}
+    for name, value in values.items():
+        setattr(case, name, value)
+    audit.record(audit.Action.UPDATE, "case", case.id,
+                 summary=audit.changed_fields(before, values, ("payer_profile_code", "physician_id")),
+                 user=actor)
+    db.session.commit()

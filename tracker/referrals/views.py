@@ -1,0 +1,105 @@
+"""Referral intake: find the patient (or register one), log the referral, edit it later."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from tracker.access import Role, allow
+from tracker.cases.views import get_case
+from tracker.eligibility.services import clinic_default_profile_code
+from tracker.extensions import db
+from tracker.formfields import options
+from tracker.models import Patient
+from tracker.policy import PROFILE_CHOICES, PROFILES
+from tracker.referrals import services
+from tracker.referrals.forms import FindPatientForm, NewPatientReferralForm, ReferralForm
+from tracker.validation import FieldError, StaleEdit, show_on_form
+
+bp = Blueprint("referrals", __name__)
+
+INTAKE_ROLES = (Role.COORDINATOR, Role.PHYSICIAN)
+
+
+def _choose_options(form):
+    default = PROFILES[clinic_default_profile_code()]
+    form.payer_profile_code.choices = options(PROFILE_CHOICES, blank=f"Clinic default ({default.name})")
+    form.physician_id.choices = options([(str(u.id), u.name) for u in services.physicians()],
+                                        blank="Not assigned yet")
+
+
+@bp.route("/find")
+@allow(*INTAKE_ROLES)
+def find_patient():
+    form = FindPatientForm(request.args)
+    form.validate()
+    searched = bool(form.q.data or form.date_of_birth.data)
+    patients = services.find_patients(form.q.data, form.date_of_birth.data) if searched else []
+    return render_template("referrals/find.html", form=form, patients=patients, searched=searched)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(*INTAKE_ROLES)
+def new_patient_referral():
+    form = NewPatientReferralForm()
+    _choose_options(form)
+    namesakes = []
+    if form.validate_on_submit():
+        try:
+            case = services.register_and_refer(form.patient_values(), form.referral_values(),
+                                               current_user, form.confirm_new_patient.data)
+        except FieldError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        except services.PossibleDuplicate as duplicate:
+            db.session.rollback()
+            namesakes = duplicate.patients
+            form.confirm_new_patient.errors.append(
+                "A patient with the same name and date of birth is already registered. Use their "
+                "record, or tick this box if this is a different person.")
+        else:
+            flash(f"Referral logged for {case.patient.display_name}.", "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("referrals/new.html", form=form, patient=None, namesakes=namesakes), \
+        422 if form.errors else 200
+
+
+@bp.route("/patients/<int:patient_id>/new", methods=["GET", "POST"])
+@allow(*INTAKE_ROLES)
+def new_referral(patient_id):
+    patient = db.session.get(Patient, patient_id) or abort(404)
+    form = ReferralForm()
+    _choose_options(form)
+    if form.validate_on_submit():
+        case = services.refer(patient, form.referral_values(), current_user)
+        flash(f"Referral logged for {patient.display_name}.", "success")
+        return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("referrals/new.html", form=form, patient=patient, namesakes=[]), \
+        422 if form.errors else 200
+
+
+@bp.route("/cases/<int:case_id>", methods=["GET", "POST"])
+@allow(*INTAKE_ROLES)
+def edit_referral(case_id):
+    case = get_case(case_id)
+    form = ReferralForm(obj=case)
+    _choose_options(form)
+    if not form.is_submitted():
+        form.side.data, form.indication.data = case.side.value, case.indication.value
+        form.payer_profile_code.data = case.payer_profile_code or ""
+        form.physician_id.data = str(case.physician_id or "")
+    status = 422 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            services.update_referral(case, form.referral_values(), form.version_id.data, current_user)
+        except FieldError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        except (StaleEdit, StaleDataError):
+            db.session.rollback()
+            status = 409
+            form.version_id.data = case.version_id
+            flash("Someone else changed this case after you opened the form. Nothing was saved; "
+                  "your entries are kept below. Check the case page, then save again.", "error")
+        else:
+            flash("Referral saved.", "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("referrals/edit.html", form=form, case=case), status

@@ -1,0 +1,159 @@
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectField,
+                     StringField, SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from tracker.clinical import MIN_ODI_SECTIONS, ODI_SECTIONS, PROVOCATION_TESTS
+from tracker.formfields import not_in_future, options
+from tracker.models.review import EXAM_SIDES
+from tracker.vocab import Pregnancy, ProvocationResult, Response, TherapyKind
+
+ODI_SECTION_NAMES = ("Pain intensity", "Personal care", "Lifting", "Walking", "Sitting",
+                     "Standing", "Sleeping", "Sex life", "Social life", "Travelling")
+
+
+def yes_no(value):
+    """'yes' / 'no' / '' from the form to True / False / None (not recorded)."""
+    return {"yes": True, "no": False, True: True, False: False}.get(value)
+
+
+def YesNoField(label, **kwargs):
+    return SelectField(label, choices=options([("yes", "Yes"), ("no", "No")], blank="Not recorded"),
+                       coerce=yes_no, validate_choice=False, **kwargs)
+
+
+class TherapyForm(FlaskForm):
+    version_id = HiddenField()
+    kind = SelectField("Therapy", choices=options(TherapyKind, blank="Choose…"),
+                       validators=[DataRequired("Choose the kind of therapy.")])
+    start_date = DateField("Started", validators=[
+        InputRequired("Enter the date the therapy started."), not_in_future])
+    end_date = DateField("Ended", validators=[Optional(), not_in_future])
+    response = SelectField("Response", choices=options(Response, blank="Choose…"),
+                           validators=[DataRequired("Choose how the patient responded.")])
+    details = StringField("Details (drug, dose, sessions)", validators=[Optional(), Length(max=200)])
+    submit = SubmitField("Save therapy")
+
+    def validate_end_date(self, field):
+        if field.data and self.start_date.data and field.data < self.start_date.data:
+            raise ValidationError("The end date is before the start date.")
+
+    def values(self):
+        return {"kind": TherapyKind(self.kind.data), "start_date": self.start_date.data,
+                "end_date": self.end_date.data, "response": Response(self.response.data),
+                "details": (self.details.data or "").strip()}
+
+
+class OngoingRehabForm(FlaskForm):
+    version_id = HiddenField()
+    ongoing_active_rehab = YesNoField("Ongoing active rehabilitation (physical therapy or home exercise now)")
+    submit = SubmitField("Save")
+
+
+def _odi_score(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class ExaminationForm(FlaskForm):
+    """The six provocation tests per side and the ten Oswestry sections are added below the class
+    (one field each), so the template and the model share their names: faber_left, odi_1, ..."""
+
+    version_id = HiddenField()
+    examined_on = DateField("Examined on", validators=[Optional(), not_in_future])
+    pain_below_l5 = YesNoField("Pain mainly below L5, between iliac crest and gluteal fold")
+    radicular_signs = YesNoField("Radicular signs (radiculopathy)")
+    baseline_nrs = IntegerField("Baseline pain (0–10)", validators=[
+        Optional(), NumberRange(0, 10, "Pain is scored from 0 (no pain) to 10 (worst imaginable).")])
+    submit = SubmitField("Save examination")
+
+    TEST_FIELDS = tuple(f"{test}_{side.value}" for test, _ in PROVOCATION_TESTS for side in EXAM_SIDES)
+    ODI_FIELDS = tuple(f"odi_{n}" for n in range(1, ODI_SECTIONS + 1))
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        answered = [v for v in self.odi_values() if v is not None]
+        if any(v not in range(6) for v in answered):
+            self.form_errors.append("Each Oswestry section is scored 0 to 5.")
+            return False
+        if 0 < len(answered) < MIN_ODI_SECTIONS:
+            self.form_errors.append(
+                f"Answer at least {MIN_ODI_SECTIONS} of the {ODI_SECTIONS} Oswestry sections for a "
+                f"score ({len(answered)} answered), or leave them all unanswered.")
+            return False
+        return valid
+
+    def odi_values(self):
+        return [self[name].data for name in self.ODI_FIELDS]
+
+    def values(self):
+        values = {name: self[name].data
+                  for name in ("examined_on", "pain_below_l5", "radicular_signs", "baseline_nrs")}
+        values.update({name: ProvocationResult(self[name].data) for name in self.TEST_FIELDS})
+        values.update(zip(self.ODI_FIELDS, self.odi_values()))
+        return values
+
+
+for _test, _label in PROVOCATION_TESTS:
+    for _side in EXAM_SIDES:
+        setattr(ExaminationForm, f"{_test}_{_side.value}", SelectField(
+            f"{_label}, {_side.label.lower()}", choices=options(ProvocationResult),
+            default=ProvocationResult.NOT_DONE.value))
+for _n, _name in enumerate(ODI_SECTION_NAMES, start=1):
+    setattr(ExaminationForm, f"odi_{_n}", SelectField(
+        f"{_n}. {_name}", coerce=_odi_score, validate_choice=False,
+        choices=options([(str(v), str(v)) for v in range(6)], blank="Not answered")))
+
+
+class RiskScreenForm(FlaskForm):
+    version_id = HiddenField()
+    anticoagulants = StringField("Anticoagulants / antiplatelets (none if empty)",
+                                 validators=[Optional(), Length(max=200)])
+    anticoagulant_hold_plan = TextAreaField("Hold plan", validators=[Optional(), Length(max=2000)])
+    allergy_contrast = BooleanField("Iodinated contrast")
+    allergy_iodine = BooleanField("Iodine / povidone-iodine")
+    allergy_latex = BooleanField("Latex")
+    allergy_local_anaesthetic = BooleanField("Local anaesthetic")
+    allergy_steroid = BooleanField("Steroid")
+    contrast_premedication_plan = TextAreaField("Contrast-allergy premedication plan",
+                                                validators=[Optional(), Length(max=2000)])
+    pregnancy = SelectField("Pregnancy", choices=options(Pregnancy))
+    infection_or_fever = BooleanField("Active infection or fever")
+    diabetes = BooleanField("Diabetes")
+    hba1c = DecimalField("HbA1c (%)", places=1, validators=[
+        Optional(), NumberRange(3, 20, "HbA1c is a percentage between 3 and 20.")])
+    insulin = BooleanField("On insulin")
+    sedation_planned = BooleanField("Sedation planned (needs a driver; no driving for 24 hours)")
+    red_flags_screened = BooleanField("Red flags screened (fracture, tumour, infection, cauda equina)")
+    red_flags_present = BooleanField("A red flag is present")
+    red_flags_notes = TextAreaField("Red-flag notes", validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Save risk screen")
+
+    def validate_anticoagulant_hold_plan(self, field):
+        if (self.anticoagulants.data or "").strip() and not (field.data or "").strip():
+            raise ValidationError("Give the hold plan for the anticoagulant (or write 'continue').")
+
+    def validate_red_flags_present(self, field):
+        if field.data and not self.red_flags_screened.data:
+            raise ValidationError("Tick 'Red flags screened' when recording a red flag.")
+
+    def validate_red_flags_notes(self, field):
+        if self.red_flags_present.data and not (field.data or "").strip():
+            raise ValidationError("Describe the red flag found.")
+
+    def validate_hba1c(self, field):
+        if field.data is not None and not self.diabetes.data:
+            raise ValidationError("Tick 'Diabetes' to record an HbA1c, or leave it empty.")
+
+    NAMES = ("anticoagulants", "anticoagulant_hold_plan", "allergy_contrast", "allergy_iodine",
+             "allergy_latex", "allergy_local_anaesthetic", "allergy_steroid",
+             "contrast_premedication_plan", "pregnancy", "infection_or_fever", "diabetes", "hba1c",
+             "insulin", "sedation_planned", "red_flags_screened", "red_flags_present",
+             "red_flags_notes")
+
+    def values(self):
+        values = {name: getattr(self, name).data for name in self.NAMES}
+        values["pregnancy"] = Pregnancy(values["pregnancy"])
+        for name in ("anticoagulants", "anticoagulant_hold_plan", "contrast_premedication_plan",
+                     "red_flags_notes"):
+            values[name] = (values[name] or "").strip()
+        return values

@@ -1,0 +1,93 @@
+"""Documenting a case under review: conservative care, examination, risk screen.
+
+Each save writes one audit row naming the fields that changed (never their clinical values) and
+is refused if the record changed since the form was opened. A saved change makes the stored
+eligibility verdict stale (its facts fingerprint no longer matches), which the case page shows.
+"""
+from tracker import audit
+from tracker.extensions import db
+from tracker.models import ConservativeCare, Examination, RiskScreen
+from tracker.validation import StaleEdit
+from tracker.workflow import BEFORE_PROCEDURE, TransitionRefused
+
+
+def ensure_editable(case):
+    if case.state not in BEFORE_PROCEDURE:
+        raise TransitionRefused(
+            f"The review can no longer change: the case is {case.state.label.lower()}.")
+
+
+def _check_version(record, version_id):
+    if record is not None and record.id is not None and str(record.version_id) != str(version_id):
+        raise StaleEdit
+
+
+def _apply(record, values):
+    before = {name: getattr(record, name) for name in values}
+    for name, value in values.items():
+        setattr(record, name, value)
+    return audit.changed_fields(before, values)
+
+
+def add_therapy(case, values, actor):
+    ensure_editable(case)
+    row = ConservativeCare(case=case, **values)
+    db.session.add(row)
+    db.session.flush()
+    audit.record(audit.Action.CREATE, "conservative_care", row.id,
+                 summary=f"case {case.id}: therapy added", user=actor)
+    db.session.commit()
+    return row
+
+
+def update_therapy(row, values, version_id, actor):
+    ensure_editable(row.case)
+    _check_version(row, version_id)
+    summary = _apply(row, values)
+    audit.record(audit.Action.UPDATE, "conservative_care", row.id,
+                 summary=f"case {row.case_id}: {summary}", user=actor)
+    db.session.commit()
+
+
+def remove_therapy(row, version_id, actor):
+    ensure_editable(row.case)
+    _check_version(row, version_id)
+    audit.record(audit.Action.UPDATE, "case", row.case_id,
+                 summary=f"therapy {row.id} removed", user=actor)
+    db.session.delete(row)
+    db.session.commit()
+
+
+def set_ongoing_rehab(case, value, version_id, actor):
+    ensure_editable(case)
+    if str(case.version_id) != str(version_id):
+        raise StaleEdit
+    summary = _apply(case, {"ongoing_active_rehab": value})
+    audit.record(audit.Action.UPDATE, "case", case.id, summary=summary, user=actor)
+    db.session.commit()
+
+
+def _save_one_to_one(case, model, attribute, values, version_id, actor, object_type):
+    ensure_editable(case)
+    record = getattr(case, attribute)
+    _check_version(record, version_id)
+    created = record is None
+    if created:
+        record = model(case=case)
+        db.session.add(record)
+    summary = _apply(record, values)
+    db.session.flush()
+    audit.record(audit.Action.CREATE if created else audit.Action.UPDATE, object_type, record.id,
+                 summary=f"case {case.id}: {summary}", user=actor)
+    db.session.commit()
+    return record
+
+
+def save_examination(case, values, version_id, actor):
+    return _save_one_to_one(case, Examination, "examination", values, version_id, actor,
+                            "examination")
+
+
+def save_risk_screen(case, values, version_id, actor):
+    return _save_one_to_one(case, RiskScreen, "risk_screen", values, version_id, actor,
+                            "risk_screen")

@@ -1,0 +1,180 @@
+"""Under review: conservative care, examination and risk screen pages."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from tracker.access import Role, allow
+from tracker.cases.views import get_case
+from tracker.clinical import (failed_conservative_care_days, has_active_therapy, has_medication_trial,
+                              oswestry_band, oswestry_index)
+from tracker.eligibility.services import current_assessment
+from tracker.extensions import db
+from tracker.models import ConservativeCare
+from tracker.policy import CriterionCode
+from tracker.review import services
+from tracker.review.forms import ExaminationForm, OngoingRehabForm, RiskScreenForm, TherapyForm
+from tracker.timeutil import clinic_today
+from tracker.validation import StaleEdit
+from tracker.workflow import TransitionRefused
+
+bp = Blueprint("review", __name__)
+
+STAFF_WHO_DOCUMENT = (Role.COORDINATOR, Role.PHYSICIAN)
+CONFLICT = ("Someone else saved this record after you opened it. Nothing was saved; the saved "
+            "values are shown above and your entries are still in the form. Check both and save again.")
+CARE_CRITERIA = {CriterionCode.CONSERVATIVE_CARE_DURATION, CriterionCode.CONSERVATIVE_CARE_COMPOSITION,
+                 CriterionCode.ONGOING_REHAB}
+
+
+def _save(action, *args):
+    """Run a service; on a conflict or a closed case, undo and say why. True if it saved."""
+    try:
+        action(*args)
+        return True
+    except (StaleEdit, StaleDataError, IntegrityError):
+        db.session.rollback()
+        flash(CONFLICT, "error")
+    except TransitionRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+    return False
+
+
+def differences(form, record):
+    """After a conflict: the fields where the saved record differs from what was typed, with the
+    saved value, so the user can reconcile. The form keeps what they typed."""
+    if record is None:
+        return []
+    typed = form.values()
+    rows = []
+    for name, value in typed.items():
+        saved = getattr(record, name)
+        if saved != value:
+            rows.append((form[name].label.text, getattr(saved, "label", saved)))
+    form.version_id.data = record.version_id  # a deliberate second save may now go through
+    return rows
+
+
+def _therapy_or_404(case, therapy_id):
+    row = db.session.get(ConservativeCare, therapy_id)
+    if row is None or row.case_id != case.id:
+        abort(404)
+    return row
+
+
+def _care_page(case, form, rehab_form, editing=None, status=200, conflicts=()):
+    rows = case.conservative_care
+    today = clinic_today()
+    verdict, _ = current_assessment(case)
+    return render_template(
+        "review/conservative_care.html", case=case, rows=rows, form=form, rehab_form=rehab_form,
+        editing=editing, failed_days=failed_conservative_care_days(rows, today),
+        active_therapy=has_active_therapy(rows), medication_trial=has_medication_trial(rows),
+        criteria=[c for c in verdict.criteria if c.code in CARE_CRITERIA], conflicts=conflicts,
+    ), status
+
+
+@bp.route("/<int:case_id>/conservative-care", methods=["GET", "POST"])
+@allow(*STAFF_WHO_DOCUMENT)
+def conservative_care(case_id):
+    case = get_case(case_id)
+    form = TherapyForm()
+    rehab_form = OngoingRehabForm(version_id=case.version_id,
+                                  ongoing_active_rehab=case.ongoing_active_rehab)
+    status = 422 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        if _save(services.add_therapy, case, form.values(), current_user):
+            flash("Therapy added.", "success")
+            return redirect(url_for("review.conservative_care", case_id=case.id))
+        status = 409
+    return _care_page(case, form, rehab_form, status=status)
+
+
+@bp.route("/<int:case_id>/conservative-care/<int:therapy_id>", methods=["GET", "POST"])
+@allow(*STAFF_WHO_DOCUMENT)
+def edit_therapy(case_id, therapy_id):
+    case = get_case(case_id)
+    row = _therapy_or_404(case, therapy_id)
+    form = TherapyForm(obj=row)
+    status, conflicts = (422 if form.is_submitted() else 200), []
+    if form.validate_on_submit():
+        if _save(services.update_therapy, row, form.values(), form.version_id.data, current_user):
+            flash("Therapy updated.", "success")
+            return redirect(url_for("review.conservative_care", case_id=case.id))
+        status = 409
+        row = _therapy_or_404(case, therapy_id)
+        conflicts = differences(form, row)
+    rehab_form = OngoingRehabForm(version_id=case.version_id,
+                                  ongoing_active_rehab=case.ongoing_active_rehab)
+    return _care_page(case, form, rehab_form, editing=row, status=status, conflicts=conflicts)
+
+
+@bp.route("/<int:case_id>/conservative-care/<int:therapy_id>/remove", methods=["POST"])
+@allow(*STAFF_WHO_DOCUMENT)
+def remove_therapy(case_id, therapy_id):
+    case = get_case(case_id)
+    row = _therapy_or_404(case, therapy_id)
+    form = TherapyForm()
+    if _save(services.remove_therapy, row, form.version_id.data, current_user):
+        flash("Therapy removed.", "success")
+    return redirect(url_for("review.conservative_care", case_id=case.id))
+
+
+@bp.route("/<int:case_id>/conservative-care/rehab", methods=["POST"])
+@allow(*STAFF_WHO_DOCUMENT)
+def ongoing_rehab(case_id):
+    case = get_case(case_id)
+    rehab_form = OngoingRehabForm()
+    if rehab_form.validate_on_submit() and _save(
+            services.set_ongoing_rehab, case, rehab_form.ongoing_active_rehab.data,
+            rehab_form.version_id.data, current_user):
+        flash("Ongoing rehabilitation saved.", "success")
+    return redirect(url_for("review.conservative_care", case_id=case.id))
+
+
+@bp.route("/<int:case_id>/examination", methods=["GET", "POST"])
+@allow(*STAFF_WHO_DOCUMENT)
+def examination(case_id):
+    case = get_case(case_id)
+    exam = case.examination
+    form = ExaminationForm(obj=exam)
+    if not form.is_submitted():
+        form.version_id.data = exam.version_id if exam else ""
+    status, conflicts = (422 if form.is_submitted() else 200), []
+    if form.validate_on_submit():
+        if _save(services.save_examination, case, form.values(), form.version_id.data, current_user):
+            flash("Examination saved.", "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+        status = 409
+        db.session.refresh(case)
+        exam = case.examination
+        conflicts = differences(form, exam)
+    index = oswestry_index(exam.odi_sections) if exam else None
+    return render_template(
+        "review/examination.html", case=case, exam=exam, form=form, odi_index=index,
+        odi_band=oswestry_band(index) if index is not None else None, conflicts=conflicts,
+    ), status
+
+
+@bp.route("/<int:case_id>/risk-screen", methods=["GET", "POST"])
+@allow(*STAFF_WHO_DOCUMENT)
+def risk_screen(case_id):
+    case = get_case(case_id)
+    screen = case.risk_screen
+    form = RiskScreenForm(obj=screen)
+    if not form.is_submitted():
+        form.version_id.data = screen.version_id if screen else ""
+        if screen:
+            form.pregnancy.data = screen.pregnancy.value
+    status, conflicts = (422 if form.is_submitted() else 200), []
+    if form.validate_on_submit():
+        if _save(services.save_risk_screen, case, form.values(), form.version_id.data, current_user):
+            flash("Risk screen saved.", "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+        status = 409
+        db.session.refresh(case)
+        screen = case.risk_screen
+        conflicts = differences(form, screen)
+    return render_template("review/risk_screen.html", case=case, screen=screen, form=form,
+                           conflicts=conflicts), status
