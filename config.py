@@ -87,7 +87,8 @@ class ProductionConfig(Config):
     def check(cls, app_config):
         """Refuse to start with settings that would be unsafe with real patients."""
         key = app_config.get("SECRET_KEY") or ""
-        if len(key) < 32 or key.startswith("dev-only") or key.startswith("change-me"):
+        weak = len(key) < 32 or len(set(key)) < 12 or key.startswith(("dev-only", "change-me"))
+        if weak:
             raise RuntimeError(
                 "SECRET_KEY must be set to a random value of at least 32 characters in production "
                 "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."

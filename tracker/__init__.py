@@ -78,9 +78,12 @@ def register_template_helpers(app):
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_foreign_keys(dbapi_connection, connection_record):
-    """SQLite ignores foreign keys unless asked on every connection."""
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite ignores foreign keys unless asked on every connection. Its LIKE is case-blind and
+    so cannot use an index; the columns searched with LIKE hold lowercased keys, so a
+    case-sensitive LIKE gives the same answers and lets the index serve prefix searches."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA case_sensitive_like=ON")
         cursor.close()

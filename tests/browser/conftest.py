@@ -24,7 +24,8 @@ VIEWPORTS = {
     "tablet": {"width": 820, "height": 1180},   # the physician's tablet in the procedure room
     "phone": {"width": 390, "height": 844},     # the patient at home
 }
-TIMEOUT_MS = 5_000
+# Generous for a loaded CI machine, short enough that a broken page fails fast.
+TIMEOUT_MS = 10_000
 
 
 def pytest_collection_modifyitems(items):
@@ -54,8 +55,9 @@ def browser():
             "CHROMIUM_PATH. Playwright's own browser downloads are not used.",
             pytrace=False,
         )
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                               args=CHROMIUM_ARGS)

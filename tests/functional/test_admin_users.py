@@ -367,7 +367,8 @@ def test_user_list_filters_by_role_status_and_name(admin_client, gen):
     patient = gen.user(Role.PATIENT, name="Grace Okafor")
 
     def listed(query):
-        return set(listed_user_ids(admin_client.get("/admin/users?" + query).get_data(as_text=True)))
+        page = admin_client.get("/admin/users?" + query)
+        return set(listed_user_ids(page.get_data(as_text=True)))
 
     assert listed("role=physician") == {physician.id, retired.id}
     assert listed("status=inactive") == {retired.id}
@@ -418,3 +419,54 @@ def test_admin_changes_are_in_the_audit_trail(admin_client, admin, gen):
     assert event.user_id == admin.id and event.role == Role.ADMIN
     assert "role: coordinator → physician" in event.summary and "name" in event.summary
     assert "Renamed Person" not in event.summary
+
+
+def test_person_signing_in_while_an_admin_edits_them_is_not_an_edit_conflict(admin_client,
+                                                                             make_client, gen):
+    user = gen.user(Role.COORDINATOR, name="Casey Original")
+    url = f"/admin/users/{user.id}"
+    opened = form_values(admin_client, url, url)
+
+    assert sign_in(make_client(), user).status_code == 302  # stamps their last sign-in
+    response = save_user(admin_client, user.id, form=opened, name="Casey Renamed")
+
+    assert response.status_code == 302
+    assert user_by_email(user.email).name == "Casey Renamed"
+
+
+def test_refused_password_reset_shows_the_account_as_it_is(admin_client, gen):
+    user = gen.user(Role.COORDINATOR, name="Casey Active")
+
+    response = submit(admin_client, f"/admin/users/{user.id}/password",
+                      {"new_password": "short"}, form_page=f"/admin/users/{user.id}")
+
+    assert response.status_code == 422
+    parser = FormValues(f"/admin/users/{user.id}")
+    parser.feed(response.get_data(as_text=True))
+    assert parser.values["active"] == "y"  # saving this form must not deactivate the account
+    assert parser.values["name"] == "Casey Active"
+    assert parser.values["role"] == "coordinator"
+
+
+def test_account_form_shown_after_a_refused_reset_still_saves(admin_client, gen):
+    user = gen.user(Role.COORDINATOR, name="Casey Active")
+    url = f"/admin/users/{user.id}"
+    refused = submit(admin_client, f"{url}/password", {"new_password": "short"}, form_page=url)
+    parser = FormValues(url)
+    parser.feed(refused.get_data(as_text=True))
+
+    response = save_user(admin_client, user.id, form=parser.values, name="Casey Renamed")
+
+    assert response.status_code == 302
+    saved = user_by_email(user.email)
+    assert (saved.name, saved.active) == ("Casey Renamed", True)
+
+
+@pytest.mark.parametrize("query", ["role=superuser", "status=sleeping", "page=-2", "page=abc"])
+def test_odd_values_typed_into_the_user_list_address_do_not_break_it(admin_client, gen, query):
+    gen.user(Role.PHYSICIAN, name="Priya Raman")
+
+    response = admin_client.get("/admin/users?" + query)
+
+    assert response.status_code == 200
+    assert "Priya Raman" in response.get_data(as_text=True)

@@ -1,4 +1,4 @@
-"""The case page, its timeline, state changes through the real forms, and the worklist."""
+"""The case page, its timeline, and state changes through the real forms."""
 import pytest
 
 from tracker.access import Role
@@ -94,40 +94,3 @@ def test_viewing_a_case_is_audited(client, coordinator, gen):
     client.get(f"/cases/{case.id}")
     event = db.session.execute(db.select(AuditEvent).filter_by(action="view", object_id=str(case.id))).scalar_one()
     assert event.user_id == coordinator.id
-
-
-def test_worklist_counts_cases_per_state_and_filters(client, coordinator, gen):
-    gen.case(state=State.REFERRED, patient=gen.patient(family_name="Zephyr"))
-    gen.case(state=State.REFERRED)
-    gen.case(state=State.SCHEDULED)
-    page = client.get("/cases/").get_data(as_text=True)
-    assert "Referred: <strong>2</strong>" in page and "Scheduled: <strong>1</strong>" in page
-    filtered = client.get("/cases/?state=scheduled").get_data(as_text=True)
-    assert "Zephyr" not in filtered
-    searched = client.get("/cases/?q=zeph").get_data(as_text=True)
-    assert "Zephyr" in searched
-
-
-def test_worklist_pages_through_many_cases(client, coordinator, gen):
-    patient = gen.patient()
-    for _ in range(30):
-        gen.case(patient=patient)
-    first = client.get("/cases/").get_data(as_text=True)
-    assert "Page 1 of 2 (30 in all)" in first
-    second = client.get("/cases/?page=2").get_data(as_text=True)
-    assert "Page 2 of 2" in second
-
-
-def test_worklist_query_count_does_not_grow_with_the_cases(client, coordinator, gen, count_queries):
-    def queries_for_page():
-        with count_queries() as counter:
-            assert client.get("/cases/").status_code == 200
-        return counter.n
-
-    for _ in range(3):
-        gen.case(patient=gen.patient(), physician=coordinator)
-    few = queries_for_page()
-    for _ in range(22):
-        gen.case(patient=gen.patient(), physician=coordinator)
-    many = queries_for_page()
-    assert few == many

@@ -155,52 +155,44 @@ def seed(cli):
     return result
 
 
-def test_demo_seed_creates_every_role_and_about_twenty_cases_over_all_states(cli):
-    result = seed(cli)
+def test_demo_seed_covers_every_role_and_state_and_a_second_run_adds_nothing(cli):
+    first = seed(cli)
 
     roles = set(db.session.execute(select(User.role)).scalars())
-    assert roles == set(Role)
     states = list(db.session.execute(select(Case.state)).scalars())
+    assert roles == set(Role)
     assert 18 <= len(states) <= 22
     assert set(states) == set(State)
-    assert f"({len(DEMO_USERS) + 1} users and {len(states)} cases added)" in result.output
-
-
-def test_demo_seed_twice_adds_nothing_the_second_time(cli):
-    seed(cli)
-    before = (count(User), count(Patient), count(Case))
+    assert f"({len(DEMO_USERS) + 1} users and {len(states)} cases added)" in first.output
+    counts = (count(User), count(Patient), count(Case))
 
     again = seed(cli)
 
     assert "(0 users and 0 cases added)" in again.output
-    assert (count(User), count(Patient), count(Case)) == before
+    assert (count(User), count(Patient), count(Case)) == counts
 
 
 def test_demo_accounts_sign_in_with_the_readme_passwords(cli, make_client):
     seed(cli)
-    email, password, _ = DEMO_PATIENT_ACCOUNT
-    accounts = [(e, p, role) for e, _, role, p in DEMO_USERS] + [(email, password, Role.PATIENT)]
+    patient_email, patient_password, mrn = DEMO_PATIENT_ACCOUNT
+    accounts = [(e, p, role) for e, _, role, p in DEMO_USERS]
+    accounts.append((patient_email, patient_password, Role.PATIENT))
 
     for email, password, role in accounts:
-        response = sign_in(make_client(), email, password)
+        browser = make_client()
+        response = sign_in(browser, email, password)
         assert response.status_code == 302, f"{email} could not sign in"
         assert response.location == HOMES[role]
+
+    own_case = db.session.execute(
+        select(Case).join(Case.patient).filter(Patient.mrn == mrn)).scalar_one()
+    assert f"/my/cases/{own_case.id}" in browser.get("/my/").get_data(as_text=True)
 
 
 def test_readme_lists_the_demo_passwords():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    email, password, _ = DEMO_PATIENT_ACCOUNT
-    for account_email, _, _, account_password in DEMO_USERS + [(email, "", "", password)]:
-        assert account_email in readme and account_password in readme
+    patient_email, patient_password, _ = DEMO_PATIENT_ACCOUNT
+    listed = [(e, p) for e, _, _, p in DEMO_USERS] + [(patient_email, patient_password)]
 
-
-def test_demo_patient_sees_their_own_case(cli, client):
-    seed(cli)
-    email, password, mrn = DEMO_PATIENT_ACCOUNT
-    sign_in(client, email, password)
-
-    page = client.get("/my/")
-
-    assert page.status_code == 200
-    case = db.session.execute(select(Case).join(Case.patient).filter(Patient.mrn == mrn)).scalar_one()
-    assert f"/my/cases/{case.id}" in page.get_data(as_text=True)
+    for email, password in listed:
+        assert f"`{email}`" in readme and f"`{password}`" in readme

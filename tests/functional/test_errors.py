@@ -56,8 +56,8 @@ def test_wrong_method_is_answered_in_the_apps_style(client):
 @pytest.fixture
 def failing_app(app):
     """A throwaway app, on the same database, with a route that fails the way a bug would."""
-    broken = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                        PROPAGATE_EXCEPTIONS=False)
+    broken = create_app(TestingConfig, PROPAGATE_EXCEPTIONS=False,
+                        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
     broken.test_client_class = IsolatedClient
 
     @broken.route("/boom")

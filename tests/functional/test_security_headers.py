@@ -168,7 +168,8 @@ def test_post_with_a_forged_csrf_token_is_refused(client, gen, login_as):
     })
 
     assert response.status_code == 400
-    assert db.session.execute(select(User).filter_by(email="new.person@test.clinic")).first() is None
+    assert db.session.execute(
+        select(User).filter_by(email="new.person@test.clinic")).first() is None
 
 
 def test_the_same_post_with_its_token_goes_through(client, gen, login_as):

@@ -1,4 +1,5 @@
 """Managing accounts. Every change writes its audit row in the same transaction."""
+import hashlib
 from datetime import datetime, time, timedelta
 
 from sqlalchemy.orm import joinedload
@@ -47,8 +48,16 @@ def create_user(email, name, role, password, patient_mrn=None, actor=None):
     return user
 
 
-def update_user(user, version_id, email, name, role, active, patient_mrn, actor):
-    if str(user.version_id) != str(version_id):
+def edit_stamp(user):
+    """The account as an admin sees it in the edit form. Sign-ins and password changes also
+    bump the row's version, but they are no reason to refuse an admin's edit."""
+    shown = (user.email, user.name, user.role.value, user.active, user.patient_id)
+    return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
+
+
+def update_user(user, stamp, email, name, role, active, patient_mrn, actor):
+    """Save an admin's edit, or raise StaleEdit if the account changed since `stamp` was taken."""
+    if stamp != edit_stamp(user):
         raise StaleEdit
     email = normalise_email(email)
     _check_email_free(email, user.id)

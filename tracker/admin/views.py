@@ -2,12 +2,17 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from sqlalchemy.orm.exc import StaleDataError
+
 from tracker.access import Role, allow
 from tracker.admin import services
 from tracker.admin.forms import (AuditFilterForm, CreateUserForm, EditUserForm, ResetPasswordForm,
                                  UserFilterForm)
+from tracker.eligibility import services as eligibility
+from tracker.eligibility.forms import DefaultProfileForm
 from tracker.extensions import db
 from tracker.models import User
+from tracker.policy import CRITERION_LABELS, PROFILES
 from tracker.validation import FieldError, StaleEdit, show_on_form
 
 bp = Blueprint("admin", __name__)
@@ -21,13 +26,25 @@ def _page():
     return request.args.get("page", 1, type=int)
 
 
+def _valid(field):
+    """A filter's value, or None if it did not validate: an edited address must not break a page."""
+    return None if field.errors else field.data
+
+
+def _show_saved(form, user):
+    """Fill the account form with the account as saved now."""
+    form.role.data = user.role.value
+    form.patient_mrn.data = user.patient.mrn if user.patient else ""
+    form.version_id.data = services.edit_stamp(user)
+
+
 @bp.route("/users")
 @allow(Role.ADMIN)
 def users():
     filters = UserFilterForm(request.args)
     filters.validate()
     page = db.paginate(
-        services.users_query(filters.role.data, filters.status.data, filters.q.data),
+        services.users_query(_valid(filters.role), _valid(filters.status), _valid(filters.q)),
         page=_page(), per_page=current_app.config["PER_PAGE"], error_out=False,
     )
     return render_template("admin/users.html", page=page, filters=filters)
@@ -56,8 +73,7 @@ def edit_user(user_id):
     user = _user_or_404(user_id)
     form = EditUserForm(obj=user)
     if request.method == "GET":
-        form.role.data = user.role.value
-        form.patient_mrn.data = user.patient.mrn if user.patient else ""
+        _show_saved(form, user)
     if form.validate_on_submit():
         try:
             services.update_user(user, form.version_id.data, form.email.data, form.name.data,
@@ -66,7 +82,7 @@ def edit_user(user_id):
         except FieldError as error:
             db.session.rollback()
             show_on_form(form, error)
-        except StaleEdit:
+        except (StaleEdit, StaleDataError):
             db.session.rollback()
             flash("Someone else changed this account while you were editing. Nothing was saved; "
                   "the current values are shown below, your entries are kept in the form.", "error")
@@ -88,9 +104,9 @@ def reset_password(user_id):
         services.reset_password(user, reset_form.new_password.data, actor=current_user)
         flash(f"New password set for {user.name}; their other sessions are signed out.", "success")
         return redirect(url_for("admin.edit_user", user_id=user.id))
-    form = EditUserForm(obj=user)
-    form.role.data = user.role.value
-    form.patient_mrn.data = user.patient.mrn if user.patient else ""
+    # formdata=None: this POST carried the reset form, not the account form.
+    form = EditUserForm(formdata=None, obj=user)
+    _show_saved(form, user)
     return render_template("admin/user_edit.html", form=form, user=user, reset_form=reset_form,
                            stale=False), 422
 
@@ -99,10 +115,25 @@ def reset_password(user_id):
 @allow(Role.ADMIN)
 def audit_log():
     filters = AuditFilterForm(request.args)
-    valid = filters.validate()
+    filters.validate()
     query = services.audit_query(
-        filters.user.data, filters.action.data, filters.object_type.data, filters.object_id.data,
-        filters.date_from.data if valid else None, filters.date_to.data if valid else None,
+        _valid(filters.user), _valid(filters.action), _valid(filters.object_type),
+        _valid(filters.object_id), _valid(filters.date_from), _valid(filters.date_to),
     )
     page = db.paginate(query, page=_page(), per_page=50, error_out=False)
     return render_template("admin/audit.html", page=page, filters=filters)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def settings():
+    form = DefaultProfileForm()
+    if not form.is_submitted():
+        form.default_profile_code.data = eligibility.clinic_default_profile_code()
+    if form.validate_on_submit():
+        eligibility.set_clinic_default_profile(form.default_profile_code.data, current_user)
+        flash("The clinic's default payer profile is saved. Stored verdicts of cases without a "
+              "payer of their own now show as stale until re-evaluated.", "success")
+        return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form, profiles=PROFILES.values(),
+                           labels=CRITERION_LABELS), 422 if form.errors else 200

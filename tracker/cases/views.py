@@ -7,11 +7,17 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.access import Role, allow, require
 from tracker.cases import services
-from tracker.cases.summary import case_summary
+from tracker.cases import worklist as worklist_queries
 from tracker.cases.forms import TransitionForm, WorklistFilterForm
+from tracker.cases.summary import case_summary
+from tracker.eligibility.forms import EvaluateForm, OverrideForm
+from tracker.eligibility.services import (EVALUABLE_STATES, clinic_default_profile_code,
+                                          current_assessment, is_stale)
 from tracker.extensions import db
 from tracker.formfields import options
 from tracker.models import Case, CaseHistory
+from tracker.policy import PROFILE_CHOICES
+from tracker.referrals.services import physicians
 from tracker.validation import StaleEdit
 from tracker.workflow import State, TransitionRefused, available
 
@@ -32,24 +38,42 @@ def _paginate(query):
                        per_page=current_app.config["PER_PAGE"], error_out=False)
 
 
+def _filters():
+    filters = WorklistFilterForm(request.args)
+    filters.state.choices = options(State, blank="All open cases")
+    filters.physician.choices = options([(str(u.id), u.name) for u in physicians()], blank="Any physician")
+    filters.profile.choices = options(PROFILE_CHOICES, blank="Any payer")
+    if not filters.validate():
+        # An unknown value in the address is ignored rather than shown as an error.
+        for field in (filters.state, filters.physician, filters.side, filters.profile, filters.sort):
+            if field.errors:
+                field.data, field.errors = None, []
+    return filters, clinic_default_profile_code()
+
+
 @bp.route("/")
 @allow(Role.COORDINATOR)
 def worklist():
-    filters = WorklistFilterForm(request.args)
-    filters.state.choices = options(State, blank="All open cases")
-    filters.validate()
-    states = [filters.state.data] if filters.state.data else services.open_states()
-    page = _paginate(services.cases_query(states, filters.q.data))
+    filters, default_profile = _filters()
+    states = [filters.state.data] if filters.state.data else worklist_queries.open_states()
+    physician_id = int(filters.physician.data) if filters.physician.data else None
+    page = _paginate(worklist_queries.query(
+        states, filters.q.data, physician_id, filters.side.data, filters.profile.data,
+        default_profile, filters.sort.data or worklist_queries.DEFAULT_SORT))
     return render_template("cases/worklist.html", page=page, filters=filters,
-                           counts=services.state_counts())
+                           rows=worklist_queries.rows(page.items, default_profile),
+                           counts=worklist_queries.state_counts())
 
 
 @bp.route("/physician")
 @allow(Role.PHYSICIAN)
 def physician_home():
-    page = _paginate(services.cases_query(PHYSICIAN_FOCUS))
-    return render_template("cases/physician_home.html", page=page,
-                           counts=services.state_counts(), focus=PHYSICIAN_FOCUS)
+    default_profile = clinic_default_profile_code()
+    page = _paginate(worklist_queries.query(PHYSICIAN_FOCUS, physician_id=current_user.id,
+                                            unassigned_too=True, sort="waiting"))
+    return render_template("cases/physician_home.html", page=page, focus=PHYSICIAN_FOCUS,
+                           rows=worklist_queries.rows(page.items, default_profile),
+                           counts=worklist_queries.state_counts())
 
 
 @bp.route("/<int:case_id>")
@@ -62,9 +86,6 @@ def show(case_id):
 
 def render_case(case, override_form=None, status=200):
     """The case page: everything captured so far, the verdict with its criteria, the timeline."""
-    from tracker.eligibility.forms import EvaluateForm, OverrideForm
-    from tracker.eligibility.services import EVALUABLE_STATES, current_assessment, is_stale
-
     history = db.session.execute(
         db.select(CaseHistory).options(selectinload(CaseHistory.actor))
         .filter_by(case_id=case.id).order_by(CaseHistory.id)

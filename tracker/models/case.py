@@ -12,6 +12,8 @@ class Case(db.Model):
     __tablename__ = "cases"
     __table_args__ = (
         db.Index("ix_cases_state_changed", "state", "state_changed_at"),
+        # The worklist's default order (longest waiting first) reads this index in order.
+        db.Index("ix_cases_state_changed_at", "state_changed_at", "id"),
     )
 
     id = db.Column(db.Integer, primary_key=True)

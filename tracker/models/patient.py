@@ -1,3 +1,5 @@
+from sqlalchemy.orm import validates
+
 from tracker.extensions import db
 from tracker.models.types import UTCDateTime, choice_enum
 from tracker.timeutil import utcnow
@@ -8,11 +10,16 @@ class Patient(db.Model):
     __tablename__ = "patients"
     __table_args__ = (
         db.Index("ix_patients_name_dob", "family_name", "given_name", "date_of_birth"),
+        # Prefix search on the lowercased family name (LIKE 'abc%') can use this index on
+        # PostgreSQL whatever the database collation.
+        db.Index("ix_patients_family_name_key", "family_name_key",
+                 postgresql_ops={"family_name_key": "text_pattern_ops"}),
     )
 
     id = db.Column(db.Integer, primary_key=True)
     mrn = db.Column(db.String(32), nullable=False, unique=True)
     family_name = db.Column(db.String(80), nullable=False)
+    family_name_key = db.Column(db.String(80), nullable=False, default="")
     given_name = db.Column(db.String(80), nullable=False)
     date_of_birth = db.Column(db.Date, nullable=False)
     sex = db.Column(choice_enum(Sex, "sex"), nullable=False, default=Sex.UNKNOWN)
@@ -26,6 +33,11 @@ class Patient(db.Model):
 
     account = db.relationship("User", back_populates="patient", uselist=False)
     cases = db.relationship("Case", back_populates="patient", order_by="Case.id")
+
+    @validates("family_name")
+    def _keep_search_key(self, key, value):
+        self.family_name_key = (value or "").strip().lower()
+        return value
 
     @property
     def display_name(self):

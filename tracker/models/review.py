@@ -129,3 +129,10 @@ class RiskScreen(db.Model):
 
     case = db.relationship("Case", back_populates="risk_screen")
     __mapper_args__ = {"version_id_col": version_id}
+
+    # DESIGN.md: HbA1c above 7% or insulin -> glucose monitoring advice for about a week.
+    HBA1C_MONITORING_ABOVE = 7
+
+    @property
+    def glucose_monitoring_advised(self):
+        return self.insulin or (self.hba1c is not None and self.hba1c > self.HBA1C_MONITORING_ABOVE)

@@ -108,7 +108,8 @@ class RiskScreenForm(FlaskForm):
     version_id = HiddenField()
     anticoagulants = StringField("Anticoagulants / antiplatelets (none if empty)",
                                  validators=[Optional(), Length(max=200)])
-    anticoagulant_hold_plan = TextAreaField("Hold plan", validators=[Optional(), Length(max=2000)])
+    # No Optional() here: it would stop the cross-field checks below on an empty field.
+    anticoagulant_hold_plan = TextAreaField("Hold plan", validators=[Length(max=2000)])
     allergy_contrast = BooleanField("Iodinated contrast")
     allergy_iodine = BooleanField("Iodine / povidone-iodine")
     allergy_latex = BooleanField("Latex")
@@ -125,7 +126,7 @@ class RiskScreenForm(FlaskForm):
     sedation_planned = BooleanField("Sedation planned (needs a driver; no driving for 24 hours)")
     red_flags_screened = BooleanField("Red flags screened (fracture, tumour, infection, cauda equina)")
     red_flags_present = BooleanField("A red flag is present")
-    red_flags_notes = TextAreaField("Red-flag notes", validators=[Optional(), Length(max=2000)])
+    red_flags_notes = TextAreaField("Red-flag notes", validators=[Length(max=2000)])
     submit = SubmitField("Save risk screen")
 
     def validate_anticoagulant_hold_plan(self, field):

@@ -1,0 +1,111 @@
+"""In a real browser: a coordinator takes a new referral to an eligible case, and a physician
+overrides a not-eligible verdict with a reason."""
+import re
+from datetime import timedelta
+
+from playwright.sync_api import expect
+
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.timeutil import clinic_today
+
+from tests.conftest import PASSWORD, make_user
+
+
+def sign_in(page, base, email):
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_coordinator_takes_a_new_referral_to_an_eligible_case(app, live_server, page, screenshot):
+    with app.app_context():
+        coordinator = make_user(Role.COORDINATOR, name="Casey Coordinator")
+        email, today = coordinator.email, clinic_today()
+        db.session.remove()
+    sign_in(page, live_server, email)
+    expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
+
+    page.get_by_role("link", name="New referral").first.click()
+    page.get_by_label("MRN or family name").fill("Okonkwo")
+    page.get_by_role("button", name="Find patient").click()
+    expect(page.get_by_text("0 patients found")).to_be_visible()
+    page.get_by_role("button", name="Register a new patient with this referral").click()
+
+    page.get_by_label("Medical record number").fill("BR-2001")
+    page.get_by_label("Family name").fill("Okonkwo")
+    page.get_by_label("Given name").fill("Ada")
+    page.get_by_label("Date of birth").fill("1970-03-14")
+    page.get_by_label("Referring clinician").fill("Dr Marsh")
+    page.get_by_label("Referral date").fill(today.isoformat())
+    page.get_by_label("Side to inject").select_option("left")
+    page.get_by_label("Indication").select_option("diagnostic")
+    page.get_by_label("Symptom onset").fill((today - timedelta(days=200)).isoformat())
+    page.get_by_label("Worse on sit-to-stand").check()
+    screenshot(page, "1-referral-form")
+    page.get_by_role("button", name="Log referral").click()
+    expect(page.get_by_text("Referral logged for Okonkwo, Ada")).to_be_visible()
+
+    page.get_by_role("button", name="Start review").click()
+    expect(page.get_by_text("Case is now under review")).to_be_visible()
+
+    page.get_by_role("link", name="Edit conservative care").click()
+    for kind, weeks, response in (("physical_therapy", 6, "none"), ("medication", 5, "partial")):
+        page.get_by_label(re.compile(r"^Therapy")).select_option(kind)
+        page.get_by_label("Started").fill((today - timedelta(weeks=weeks)).isoformat())
+        page.get_by_label("Response").select_option(response)
+        page.get_by_role("button", name="Save therapy").click()
+        expect(page.get_by_text("Therapy added.")).to_be_visible()
+    expect(page.get_by_text("Active therapy tried: yes")).to_be_visible()
+    screenshot(page, "2-conservative-care")
+    page.get_by_role("link", name="Okonkwo, Ada").click()
+
+    page.get_by_role("link", name="Edit examination").click()
+    page.get_by_label("Pain mainly below L5").select_option("yes")
+    page.get_by_label("Radicular signs").select_option("no")
+    page.get_by_label("Baseline pain (0–10)").fill("7")
+    for test in ("FABER (Patrick), left", "Gaenslen, left", "Thigh thrust, left"):
+        page.get_by_label(test).select_option("positive")
+    page.get_by_role("button", name="Save examination").click()
+    expect(page.get_by_text("Examination saved.")).to_be_visible()
+
+    page.get_by_role("link", name="Edit risk screen").click()
+    page.get_by_label("Red flags screened").check()
+    page.get_by_role("button", name="Save risk screen").click()
+    expect(page.get_by_text("Risk screen saved.")).to_be_visible()
+
+    page.get_by_role("button", name="Evaluate eligibility").click()
+    expect(page.get_by_text("Eligible under MEDICARE_LCD_2023")).to_be_visible()
+    expect(page.locator(".badge.state-eligible").first).to_have_text("Eligible")
+    expect(page.get_by_role("table", name="Recorded verdict, criterion by criterion")).to_contain_text(
+        "3 of 6 tests positive")
+    screenshot(page, "3-eligible")
+
+
+def test_physician_overrides_a_not_eligible_verdict_with_a_reason(app, live_server, page, screenshot):
+    from tracker.eligibility.services import evaluate_case
+    from tests.conftest import make_case
+
+    with app.app_context():
+        coordinator = make_user(Role.COORDINATOR)
+        physician = make_user(Role.PHYSICIAN, name="Dr Priya Raman")
+        case = make_case(state="under_review", physician_id=physician.id)
+        evaluate_case(case, coordinator)  # nothing documented: not eligible
+        case_id, email = case.id, physician.email
+        db.session.remove()
+
+    sign_in(page, live_server, email)
+    expect(page.get_by_role("heading", name="Cases needing a physician")).to_be_visible()
+    page.goto(f"{live_server}/cases/{case_id}")
+    expect(page.locator(".badge.state-not_eligible")).to_have_text("Not eligible")
+
+    page.get_by_role("button", name="Override: eligible").click()
+    expect(page.locator("#reason-error")).to_have_text("Write the clinical reason for the override.")
+    reason = "Outside clinic records: three positive provocation tests and 8 weeks of failed PT."
+    page.get_by_label("Clinical reason for overriding").fill(reason)
+    page.get_by_role("button", name="Override: eligible").click()
+    expect(page.get_by_text("Overridden: the case is eligible.")).to_be_visible()
+    expect(page.locator(".verdict")).to_contain_text(reason)
+    expect(page.locator(".verdict")).to_contain_text("Dr Priya Raman")
+    screenshot(page, "override")

@@ -1,0 +1,267 @@
+"""Conservative care: therapy rows added, edited and removed through the form, the totals the page
+shows (as the eligibility engine counts them), bad input, two people editing one row, and the
+review closing once the procedure has started."""
+import html
+import re
+from datetime import timedelta
+
+import pytest
+
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models import ConservativeCare
+from tracker.timeutil import clinic_today
+from tracker.vocab import Response, TherapyKind
+from tracker.workflow import State
+
+from tests.conftest import submit
+
+
+@pytest.fixture
+def coordinator(gen, login_as):
+    user = gen.user(Role.COORDINATOR)
+    login_as(user)
+    return user
+
+
+@pytest.fixture
+def case(gen):
+    return gen.case(state=State.UNDER_REVIEW)
+
+
+def days_ago(n):
+    return clinic_today() - timedelta(days=n)
+
+
+def care_url(case):
+    return f"/cases/{case.id}/conservative-care"
+
+
+def therapy(kind="physical_therapy", start=None, end=None, response="none", details=""):
+    return {"kind": kind, "start_date": start.isoformat() if start else "",
+            "end_date": end.isoformat() if end else "", "response": response, "details": details}
+
+
+def text(response):
+    return html.unescape(response.get_data(as_text=True))
+
+
+def field_error(page, field_id):
+    """The message rendered right under one field (the form macro's <small id="<field>-error">)."""
+    match = re.search(rf'<small id="{field_id}-error" class="field-error">(.*?)</small>', page, re.S)
+    return match.group(1).strip() if match else None
+
+
+def listed(page):
+    """The therapies table as the user reads it: one tuple of cell texts per row."""
+    body = re.search(r"<tbody>(.*?)</tbody>", page, re.S).group(1)
+    return [tuple(re.sub(r"<[^>]+>", "", cell).strip()
+                  for cell in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)[:5])
+            for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+
+
+def rows(case):
+    db.session.expire_all()
+    return db.session.execute(db.select(ConservativeCare).filter_by(case_id=case.id)
+                              .order_by(ConservativeCare.id)).scalars().all()
+
+
+def test_adding_therapies_shows_each_row_and_totals_that_count_overlapping_days_once(client, coordinator, case):
+    # Physical therapy 40..20 days ago (21 days), then medication 30..10 days ago (21 days, 11 of
+    # them overlapping): the union is 40..10 days ago, 31 days.
+    first = submit(client, care_url(case), therapy("physical_therapy", days_ago(40), days_ago(20),
+                                                   details="6 sessions"), follow_redirects=True)
+    page = text(first)
+    assert "Therapy added." in page
+    assert listed(page) == [("Physical therapy", days_ago(40).isoformat(), days_ago(20).isoformat(),
+                             "No relief", "6 sessions")]
+    assert "(21 days, overlaps counted once)" in page
+    assert "Active therapy tried: <strong>yes</strong>" in page
+    assert "Medication trial: <strong>no</strong>" in page
+
+    second = submit(client, care_url(case), therapy("medication", days_ago(30), days_ago(10),
+                                                    response="partial", details="naproxen 500 mg"),
+                    follow_redirects=True)
+    page = text(second)
+    assert ("Medication (NSAIDs, analgesics, opioids)", days_ago(30).isoformat(), days_ago(10).isoformat(),
+            "Partial relief", "naproxen 500 mg") in listed(page)
+    assert "Failed conservative care: <strong>4.4 weeks</strong> (31 days, overlaps counted once)" in page, \
+        "overlapping therapy days must be counted once (21 + 21 - 11 = 31)"
+    assert "Active therapy tried: <strong>yes</strong>" in page
+    assert "Medication trial: <strong>yes</strong>" in page
+    assert len(rows(case)) == 2
+
+    summary = text(client.get(f"/cases/{case.id}"))
+    assert "2 therapies;" in summary and "failed care <strong>4.4 weeks</strong>" in summary
+    assert "active therapy yes; medication yes" in summary
+
+
+def test_a_therapy_that_helped_well_is_not_counted_as_failed_care(client, coordinator, case):
+    submit(client, care_url(case), therapy("physical_therapy", days_ago(60), days_ago(31)))
+    page = text(submit(client, care_url(case), therapy("massage", days_ago(30), days_ago(1),
+                                                        response="good"), follow_redirects=True))
+    assert [row[0] for row in listed(page)] == ["Physical therapy", "Massage"]
+    assert "(30 days, overlaps counted once)" in page
+
+
+def test_editing_a_therapy_changes_its_row_and_the_totals(client, coordinator, case, gen):
+    row = gen.therapy(case, kind=TherapyKind.REST, start_date=days_ago(20), end_date=days_ago(11),
+                      response=Response.NONE)
+    page = text(client.get(f"{care_url(case)}/{row.id}"))
+    assert "Edit therapy" in page and f'name="version_id" type="hidden" value="{row.version_id}"' in page
+    response = submit(client, f"{care_url(case)}/{row.id}",
+                      {**therapy("home_exercise", days_ago(34), days_ago(11), response="partial",
+                                 details="daily core programme"), "version_id": row.version_id},
+                      follow_redirects=True)
+    page = text(response)
+    assert "Therapy updated." in page
+    assert listed(page) == [("Home exercise programme", days_ago(34).isoformat(), days_ago(11).isoformat(),
+                             "Partial relief", "daily core programme")]
+    assert "(24 days, overlaps counted once)" in page
+    saved = rows(case)[0]
+    assert (saved.kind, saved.start_date, saved.response) == (TherapyKind.HOME_EXERCISE, days_ago(34),
+                                                              Response.PARTIAL)
+
+
+def test_removing_a_therapy_takes_it_off_the_list_and_the_totals(client, coordinator, case, gen):
+    keep = gen.therapy(case, kind=TherapyKind.PHYSICAL_THERAPY, start_date=days_ago(40),
+                       end_date=days_ago(31))
+    gone = gen.therapy(case, kind=TherapyKind.MEDICATION, start_date=days_ago(20), end_date=days_ago(11))
+    response = submit(client, f"{care_url(case)}/{gone.id}/remove", {"version_id": gone.version_id},
+                      form_page=care_url(case), follow_redirects=True)
+    page = text(response)
+    assert "Therapy removed." in page
+    assert [row[0] for row in listed(page)] == ["Physical therapy"]
+    assert "Medication trial: <strong>no</strong>" in page
+    assert "(10 days, overlaps counted once)" in page
+    assert [r.id for r in rows(case)] == [keep.id]
+
+
+def test_an_ongoing_therapy_shows_as_ongoing_and_counts_up_to_today(client, coordinator, case):
+    page = text(submit(client, care_url(case), therapy("physical_therapy", days_ago(13), None),
+                       follow_redirects=True))
+    assert listed(page) == [("Physical therapy", days_ago(13).isoformat(), "ongoing", "No relief", "—")]
+    assert "(14 days, overlaps counted once)" in page
+    assert rows(case)[0].end_date is None
+
+
+def test_the_ongoing_rehabilitation_flag_is_saved_and_shown_on_the_case(client, coordinator, case):
+    url = f"{care_url(case)}/rehab"
+    assert "ongoing rehab not recorded" in text(client.get(f"/cases/{case.id}"))
+    page = text(submit(client, url, {"ongoing_active_rehab": "yes", "version_id": case.version_id},
+                       form_page=care_url(case), follow_redirects=True))
+    assert "Ongoing rehabilitation saved." in page
+    assert '<option selected value="yes">Yes</option>' in page
+    db.session.expire_all()
+    assert case.ongoing_active_rehab is True
+    assert "ongoing rehab yes" in text(client.get(f"/cases/{case.id}"))
+
+    submit(client, url, {"ongoing_active_rehab": "no", "version_id": case.version_id}, form_page=care_url(case))
+    db.session.expire_all()
+    assert case.ongoing_active_rehab is False
+    assert "ongoing rehab no" in text(client.get(f"/cases/{case.id}"))
+
+
+BAD_THERAPIES = [
+    pytest.param({"start_date": 10, "end_date": 12}, "end_date", "The end date is before the start date.",
+                 id="end-before-start"),
+    pytest.param({"start_date": -2, "end_date": None}, "start_date",
+                 "This date is in the future; check the day, month and year.", id="start-in-future"),
+    pytest.param({"end_date": -3}, "end_date", "This date is in the future; check the day, month and year.",
+                 id="end-in-future"),
+    pytest.param({"kind": ""}, "kind", "Choose the kind of therapy.", id="no-kind"),
+    pytest.param({"response": ""}, "response", "Choose how the patient responded.", id="no-response"),
+]
+
+
+@pytest.mark.parametrize("change, field_id, message", BAD_THERAPIES)
+def test_bad_therapy_input_is_explained_next_to_the_field_keeps_what_was_typed_and_saves_nothing(
+        client, coordinator, case, change, field_id, message):
+    data = therapy("medication", days_ago(30), days_ago(20), details="ibuprofen 400 mg tds")
+    for name, value in change.items():
+        if name.endswith("_date"):
+            data[name] = days_ago(value).isoformat() if value is not None else ""
+        else:
+            data[name] = value
+    response = submit(client, care_url(case), data)
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, field_id) == message
+    assert f'id="{field_id}"' in page and 'aria-invalid="true"' in page
+    assert 'value="ibuprofen 400 mg tds"' in page
+    if data["start_date"]:
+        assert f'value="{data["start_date"]}"' in page
+    if data["kind"]:
+        assert f'<option selected value="{data["kind"]}">' in page
+    if data["response"]:
+        assert f'<option selected value="{data["response"]}">' in page
+    assert rows(case) == []
+
+
+def test_a_second_save_of_the_same_therapy_from_a_stale_form_is_refused_and_the_first_stays(
+        client, coordinator, case, gen, make_client, login_as):
+    row = gen.therapy(case, kind=TherapyKind.PHYSICAL_THERAPY, start_date=days_ago(40),
+                      end_date=days_ago(20), details="")
+    opened_version = row.version_id
+    other = login_as(gen.user(Role.COORDINATOR), on=make_client())
+    edit_url = f"{care_url(case)}/{row.id}"
+
+    first = submit(client, edit_url, {**therapy("physical_therapy", days_ago(40), days_ago(15),
+                                                details="first coordinator"), "version_id": opened_version})
+    assert first.status_code == 302
+
+    second = submit(other, edit_url, {**therapy("physical_therapy", days_ago(40), days_ago(25),
+                                                response="partial", details="second coordinator"),
+                                      "version_id": opened_version})
+    page = text(second)
+    assert second.status_code == 409
+    assert "Someone else saved this record after you opened it. Nothing was saved" in page
+    notice = re.search(r"Saved by someone else meanwhile:(.*?)</ul>", page, re.S)
+    assert notice, "the saved values should be shown next to the refused form"
+    assert "first coordinator" in notice.group(1) and days_ago(15).isoformat() in notice.group(1)
+    assert 'value="second coordinator"' in page, "the second user's typing must be kept"
+
+    saved = rows(case)[0]
+    assert (saved.details, saved.end_date, saved.response) == ("first coordinator", days_ago(15), Response.NONE)
+
+
+def test_removing_a_therapy_someone_else_just_edited_is_refused(client, coordinator, case, gen):
+    row = gen.therapy(case, start_date=days_ago(40), end_date=days_ago(20))
+    stale = row.version_id
+    submit(client, f"{care_url(case)}/{row.id}", {**therapy("physical_therapy", days_ago(40), days_ago(18)),
+                                                  "version_id": stale})
+    page = text(submit(client, f"{care_url(case)}/{row.id}/remove", {"version_id": stale},
+                       form_page=care_url(case), follow_redirects=True))
+    assert "Someone else saved this record after you opened it" in page
+    assert len(rows(case)) == 1
+
+
+@pytest.mark.parametrize("state", [State.IN_PROCEDURE, State.FOLLOW_UP, State.CLOSED])
+def test_conservative_care_cannot_change_once_the_procedure_has_started(client, coordinator, gen, state):
+    case = gen.case(state=state)
+    row = gen.therapy(case, start_date=days_ago(40), end_date=days_ago(20), details="as documented")
+    label = state.label.lower()
+
+    added = submit(client, care_url(case), therapy("medication", days_ago(10), days_ago(5)))
+    assert added.status_code == 409
+    assert f"The review can no longer change: the case is {label}." in text(added)
+
+    edited = submit(client, f"{care_url(case)}/{row.id}",
+                    {**therapy("physical_therapy", days_ago(40), days_ago(30), details="changed"),
+                     "version_id": row.version_id})
+    assert f"The review can no longer change: the case is {label}." in text(edited)
+
+    removed = submit(client, f"{care_url(case)}/{row.id}/remove", {"version_id": row.version_id},
+                     form_page=care_url(case), follow_redirects=True)
+    assert f"The review can no longer change: the case is {label}." in text(removed)
+
+    rehab = submit(client, f"{care_url(case)}/rehab", {"ongoing_active_rehab": "yes",
+                                                        "version_id": case.version_id},
+                   form_page=care_url(case), follow_redirects=True)
+    assert f"The review can no longer change: the case is {label}." in text(rehab)
+
+    saved = rows(case)
+    assert [(r.details, r.end_date) for r in saved] == [("as documented", days_ago(20))]
+    assert case.ongoing_active_rehab is None
+    assert f'href="{care_url(case)}"' not in text(client.get(f"/cases/{case.id}")), \
+        "the case page should not offer to edit conservative care any more"

@@ -1,0 +1,381 @@
+"""Evaluating eligibility from the case page: the stored verdict, criterion by criterion; stale
+verdicts and one-click re-evaluation; the physician's override; the case's payer profile."""
+import html
+import re
+from datetime import timedelta
+
+import pytest
+
+from tracker.access import Role
+from tracker.clinical import PROVOCATION_TESTS
+from tracker.extensions import db
+from tracker.models import CaseHistory, EligibilityVerdict, Examination, RiskScreen
+from tracker.timeutil import clinic_today
+from tracker.vocab import ProvocationResult, Response, Side, TherapyKind
+from tracker.workflow import State
+
+from tests.conftest import submit
+
+MEDICARE_CRITERIA = {"pain_duration", "pain_location", "provocation_tests", "conservative_care_duration",
+                     "conservative_care_composition", "other_causes_excluded", "diagnostic_cap"}
+STALE_PAGE = "This case was changed by someone else while you were looking at it. Nothing was changed"
+OVERRIDE_REASON = "Classic SI joint pain; the patient could not tolerate more therapy."
+
+
+@pytest.fixture
+def coordinator(gen, login_as):
+    user = gen.user(Role.COORDINATOR, name="Cora Coordinator")
+    login_as(user)
+    return user
+
+
+@pytest.fixture
+def physician(gen, make_client, login_as):
+    user = gen.user(Role.PHYSICIAN, name="Dr Amara Osei")
+    return user, login_as(user, on=make_client())
+
+
+def days_ago(n):
+    return clinic_today() - timedelta(days=n)
+
+
+def documented_case(gen, side=Side.LEFT, care_days=28, positive=None, exam=True, **fields):
+    """A case under review with complete facts for the Medicare profile: pain for about 5 months,
+    `care_days` days of failed physical therapy (with a medication trial inside them), pain below
+    L5 without radicular signs, `positive` tests per side (3 on the case's side(s) by default),
+    red flags screened and absent."""
+    case = gen.case(state=State.UNDER_REVIEW, side=side, symptom_onset=days_ago(150), **fields)
+    gen.therapy(case, kind=TherapyKind.PHYSICAL_THERAPY, start_date=days_ago(40),
+                end_date=days_ago(40 - care_days + 1), response=Response.NONE)
+    gen.therapy(case, kind=TherapyKind.MEDICATION, start_date=days_ago(38), end_date=days_ago(30),
+                response=Response.PARTIAL)
+    if exam:
+        if positive is None:
+            positive = {"left": 3 if side in (Side.LEFT, Side.BILATERAL) else 0,
+                        "right": 3 if side in (Side.RIGHT, Side.BILATERAL) else 0}
+        results = {}
+        for joint, count in positive.items():
+            for i, (test, _) in enumerate(PROVOCATION_TESTS):
+                results[f"{test}_{joint}"] = ProvocationResult.POSITIVE if i < count else ProvocationResult.NEGATIVE
+        db.session.add(Examination(case=case, pain_below_l5=True, radicular_signs=False, baseline_nrs=7,
+                                   **results))
+    db.session.add(RiskScreen(case=case, red_flags_screened=True, red_flags_present=False))
+    db.session.commit()
+    return case
+
+
+def case_url(case):
+    return f"/cases/{case.id}"
+
+
+def text(response):
+    return html.unescape(response.get_data(as_text=True))
+
+
+def evaluate(client, case, version_id=None):
+    """Press "Evaluate eligibility" on the case page."""
+    db.session.expire_all()
+    version = case.version_id if version_id is None else version_id
+    return submit(client, f"/cases/{case.id}/eligibility/evaluate", {"version_id": version},
+                  form_page=case_url(case), follow_redirects=True)
+
+
+def override(client, case, reason, follow_redirects=True):
+    db.session.expire_all()
+    return submit(client, f"/cases/{case.id}/eligibility/override",
+                  {"version_id": case.version_id, "reason": reason}, form_page=case_url(case),
+                  follow_redirects=follow_redirects)
+
+
+def criteria(page, caption="Recorded verdict, criterion by criterion"):
+    """The criteria table as the user reads it: {label: (status, evidence)}."""
+    table = re.search(rf"<caption>{re.escape(caption)}</caption>(.*?)</table>", page, re.S)
+    assert table, f"no table captioned {caption!r} on the page"
+    found = {}
+    for label, status, evidence in re.findall(
+            r'<th scope="row">(.*?)</th>\s*<td><span class="status[^"]*">(.*?)</span></td>\s*<td>(.*?)</td>',
+            table.group(1), re.S):
+        found[label.strip()] = (status.strip(), evidence.strip())
+    return found
+
+
+def field_error(page, field_id):
+    match = re.search(rf'<small id="{field_id}-error" class="field-error">(.*?)</small>', page, re.S)
+    return match.group(1).strip() if match else None
+
+
+def verdicts(case):
+    db.session.expire_all()
+    return db.session.execute(db.select(EligibilityVerdict).filter_by(case_id=case.id)
+                              .order_by(EligibilityVerdict.id)).scalars().all()
+
+
+def moves(case):
+    """The timeline as (from, to) pairs."""
+    db.session.expire_all()
+    rows = db.session.execute(db.select(CaseHistory).filter_by(case_id=case.id)
+                              .order_by(CaseHistory.id)).scalars().all()
+    return [(row.from_state, row.to_state) for row in rows]
+
+
+def test_evaluating_a_case_that_meets_medicare_stores_the_verdict_and_makes_it_eligible(client, coordinator, gen):
+    case = documented_case(gen)
+    page = text(evaluate(client, case))
+
+    assert "Eligible under MEDICARE_LCD_2023" in page
+    (verdict,) = verdicts(case)
+    assert (verdict.profile_code, verdict.profile_version, verdict.eligible) == ("MEDICARE_LCD_2023", 1, True)
+    assert verdict.evaluated_by_id == coordinator.id
+    stored = {c["code"]: c for c in verdict.snapshot["criteria"]}
+    assert set(stored) == MEDICARE_CRITERIA
+    assert all(c["status"] == "met" and c["evidence"] and c["source"] for c in stored.values())
+    assert verdict.snapshot["as_of"] == clinic_today().isoformat()
+    assert case.state == State.ELIGIBLE
+    assert moves(case)[-1] == (State.UNDER_REVIEW, State.ELIGIBLE)
+
+    shown = criteria(page)
+    assert set(shown) == {"Pain duration", "Pain below L5 without radiculopathy", "Provocation tests",
+                          "Failed conservative care", "Medication and active therapy tried",
+                          "Other causes excluded (red flags)", "Diagnostic blocks in 12 months"}
+    assert {status for status, _ in shown.values()} == {"✓ Met"}
+    assert shown["Failed conservative care"][1] == "failed conservative care 28 days, needs 28"
+    assert shown["Provocation tests"][1] == "3 of 6 tests positive, needs 3 (left)"
+    assert shown["Pain below L5 without radiculopathy"][1] == "pain below L5: yes; radicular signs: no"
+    assert shown["Other causes excluded (red flags)"][1] == "red flags screened: yes; red flags present: no"
+    assert f"since {days_ago(150).isoformat()}, needs 3" in shown["Pain duration"][1]
+    assert "LCD L39455 / L39402" in page
+    assert "— MEDICARE_LCD_2023 v1, evaluated" in page and "by Cora Coordinator" in page
+    assert '<span class="badge state-eligible">Eligible</span>' in page
+
+
+def test_27_days_of_failed_care_is_not_eligible_and_shows_conservative_care_not_met(client, coordinator, gen):
+    case = documented_case(gen, care_days=27)
+    page = text(evaluate(client, case))
+
+    assert "Not eligible: see the criteria not met below." in page
+    db.session.expire_all()
+    assert case.state == State.NOT_ELIGIBLE
+    assert verdicts(case)[-1].eligible is False
+    shown = criteria(page)
+    assert shown["Failed conservative care"] == ("✗ Not met", "failed conservative care 27 days, needs 28")
+    assert [label for label, (status, _) in shown.items() if status != "✓ Met"] == ["Failed conservative care"]
+
+
+def test_an_unrecorded_fact_is_unknown_and_never_counts_as_met(client, coordinator, gen):
+    case = documented_case(gen, exam=False)
+    page = text(evaluate(client, case))
+
+    db.session.expire_all()
+    assert case.state == State.NOT_ELIGIBLE
+    shown = criteria(page)
+    assert shown["Pain below L5 without radiculopathy"] == (
+        "? Unknown", "pain below L5: not recorded; radicular signs: not recorded")
+    assert shown["Provocation tests"] == ("? Unknown", "not examined (left)")
+    assert shown["Failed conservative care"][0] == "✓ Met"
+    stored = {c["code"]: c["status"] for c in verdicts(case)[-1].snapshot["criteria"]}
+    assert stored["pain_location"] == stored["provocation_tests"] == "unknown"
+    assert verdicts(case)[-1].eligible is False
+
+
+def test_new_facts_make_the_verdict_stale_and_one_click_re_evaluates(client, coordinator, gen):
+    case = documented_case(gen, care_days=27)
+    evaluate(client, case)
+    assert "Verdict stale" not in text(client.get(case_url(case)))
+
+    # One more week of physical therapy, through the conservative-care form.
+    added = submit(client, f"/cases/{case.id}/conservative-care",
+                   {"kind": "home_exercise", "start_date": days_ago(13).isoformat(),
+                    "end_date": days_ago(7).isoformat(), "response": "partial", "details": ""})
+    assert added.status_code == 302
+    page = text(client.get(case_url(case)))
+    assert "Verdict stale" in page
+    assert "The facts changed since this verdict was recorded. Re-evaluate to update it." in page
+    assert ">Re-evaluate eligibility</button>" in page
+    assert "failed conservative care 34 days, needs 28" in criteria(page, "Today's assessment (not recorded)")[
+        "Failed conservative care"][1]
+
+    page = text(evaluate(client, case))
+    assert "Verdict stale" not in page
+    assert criteria(page)["Failed conservative care"] == ("✓ Met", "failed conservative care 34 days, needs 28")
+    db.session.expire_all()
+    assert case.state == State.ELIGIBLE
+    assert [v.eligible for v in verdicts(case)] == [False, True]
+    assert moves(case)[-3:] == [(State.UNDER_REVIEW, State.NOT_ELIGIBLE),
+                                (State.NOT_ELIGIBLE, State.UNDER_REVIEW),
+                                (State.UNDER_REVIEW, State.ELIGIBLE)]
+    assert "<strong>Under review</strong> (from not eligible)" in page
+    assert "<strong>Eligible</strong> (from under review)" in page
+    assert "Reason: re-evaluated with new facts" in page
+
+
+@pytest.mark.parametrize("left, right, eligible, evidence", [
+    pytest.param(3, 3, True, "3 of 6 tests positive, needs 3 (left); 3 of 6 tests positive, needs 3 (right)",
+                 id="3-each-side"),
+    pytest.param(3, 2, False, "3 of 6 tests positive, needs 3 (left); 2 of 6 tests positive, needs 3 (right)",
+                 id="right-side-short"),
+    pytest.param(2, 6, False, "2 of 6 tests positive, needs 3 (left); 6 of 6 tests positive, needs 3 (right)",
+                 id="left-side-short"),
+])
+def test_a_bilateral_case_needs_3_positive_tests_on_each_side(client, coordinator, gen, left, right, eligible,
+                                                              evidence):
+    case = documented_case(gen, side=Side.BILATERAL, positive={"left": left, "right": right})
+    page = text(evaluate(client, case))
+    db.session.expire_all()
+    assert case.state == (State.ELIGIBLE if eligible else State.NOT_ELIGIBLE)
+    assert criteria(page)["Provocation tests"] == ("✓ Met" if eligible else "✗ Not met", evidence)
+
+
+def test_a_physician_overrides_not_eligible_with_a_reason_shown_with_the_verdict(client, coordinator, gen,
+                                                                                physician):
+    doctor, doctor_client = physician
+    case = documented_case(gen, care_days=27)
+    evaluate(client, case)
+
+    page = text(override(doctor_client, case, OVERRIDE_REASON))
+    assert "Overridden: the case is eligible. The reason is shown with the verdict." in page
+    db.session.expire_all()
+    assert case.state == State.ELIGIBLE
+    verdict = verdicts(case)[-1]
+    assert (verdict.override_reason, verdict.override_by_id) == (OVERRIDE_REASON, doctor.id)
+    assert verdict.override_at is not None
+    line = re.sub(r"\s+", " ", re.search(r'<p class="verdict">(.*?)</p>', page, re.S).group(1))
+    assert "Not eligible under the profile — overridden to eligible</strong> by Dr Amara Osei" in line
+    assert f"Reason: “{OVERRIDE_REASON}”" in line
+    header = re.search(r"<hgroup>(.*?)</hgroup>", page, re.S).group(1)
+    assert "override" in header.lower(), "the page header should say the case is eligible by override"
+    assert moves(case)[-1] == (State.NOT_ELIGIBLE, State.ELIGIBLE)
+    assert f"Reason: {OVERRIDE_REASON}" in page  # the timeline
+
+    # The coordinator sees the override too.
+    seen = text(client.get(case_url(case)))
+    assert "overridden to eligible</strong> by Dr Amara Osei" in seen and OVERRIDE_REASON in seen
+
+
+@pytest.mark.parametrize("reason, message", [
+    pytest.param("", "Write the clinical reason for the override.", id="no-reason"),
+    pytest.param("   ", "Write the clinical reason for the override.", id="blank-reason"),
+    pytest.param("looks ok", "Write the reason in at least 10 characters.", id="too-short"),
+])
+def test_an_override_without_a_proper_reason_is_refused_next_to_the_field(client, coordinator, gen, physician,
+                                                                          reason, message):
+    _, doctor_client = physician
+    case = documented_case(gen, care_days=27)
+    evaluate(client, case)
+
+    response = override(doctor_client, case, reason, follow_redirects=False)
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, "reason") == message
+    if reason.strip():
+        assert re.search(rf'<textarea[^>]*id="reason"[^>]*>\s*{re.escape(reason)}</textarea>', page), \
+            "the typed reason must stay in the form"
+    db.session.expire_all()
+    assert case.state == State.NOT_ELIGIBLE
+    assert verdicts(case)[-1].override_reason is None
+
+
+def test_a_coordinator_cannot_override(client, coordinator, gen):
+    case = documented_case(gen, care_days=27)
+    page = text(evaluate(client, case))
+    assert "Physician override" not in page, "the override form is for physicians only"
+
+    response = override(client, case, OVERRIDE_REASON, follow_redirects=False)
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert case.state == State.NOT_ELIGIBLE
+    assert verdicts(case)[-1].override_reason is None
+
+
+def test_an_override_of_a_stale_verdict_is_refused(client, coordinator, gen, physician):
+    _, doctor_client = physician
+    case = documented_case(gen, care_days=27)
+    evaluate(client, case)
+    gen.therapy(case, kind=TherapyKind.CHIROPRACTIC, start_date=days_ago(12), end_date=days_ago(6))
+
+    response = override(doctor_client, case, OVERRIDE_REASON, follow_redirects=False)
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, "reason") == ("The facts changed since this verdict. Evaluate eligibility again "
+                                           "before overriding.")
+    assert OVERRIDE_REASON in re.search(r'<textarea[^>]*id="reason"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    db.session.expire_all()
+    assert case.state == State.NOT_ELIGIBLE
+    assert verdicts(case)[-1].override_reason is None
+
+
+def test_the_payer_profile_chosen_on_the_referral_decides_which_criteria_apply(client, coordinator, gen):
+    case = documented_case(gen)
+    page = text(evaluate(client, case))
+    assert "Ongoing active rehabilitation" not in criteria(page)
+
+    db.session.expire_all()
+    edited = submit(client, f"/referrals/cases/{case.id}", {
+        "version_id": case.version_id, "referring_clinician": "Dr Referrer",
+        "referral_date": days_ago(7).isoformat(), "side": "left", "indication": "diagnostic",
+        "symptom_onset": days_ago(150).isoformat(), "payer_profile_code": "EVICORE_CMM_203", "reason": ""},
+        follow_redirects=True)
+    page = text(edited)
+    assert "Referral saved." in page and "EVICORE_CMM_203" in page
+    assert "Verdict stale" in page, "a new payer profile must make the Medicare verdict stale"
+
+    page = text(evaluate(client, case))
+    db.session.expire_all()
+    assert case.state == State.NOT_ELIGIBLE
+    assert verdicts(case)[-1].profile_code == "EVICORE_CMM_203"
+    shown = criteria(page)
+    assert shown["Ongoing active rehabilitation"] == ("? Unknown", "active rehabilitation ongoing: not recorded")
+    assert "Medication and active therapy tried" not in shown
+    assert "eviCore CMM-203" in page and "— EVICORE_CMM_203 v1" in page
+
+    submit(client, f"/cases/{case.id}/conservative-care/rehab",
+           {"ongoing_active_rehab": "yes", "version_id": case.version_id},
+           form_page=f"/cases/{case.id}/conservative-care")
+    page = text(evaluate(client, case))
+    db.session.expire_all()
+    assert case.state == State.ELIGIBLE
+    assert criteria(page)["Ongoing active rehabilitation"] == ("✓ Met", "active rehabilitation ongoing: yes")
+
+
+def test_evaluating_from_a_stale_page_is_refused_and_nothing_is_stored(client, coordinator, gen, physician):
+    _, doctor_client = physician
+    case = documented_case(gen)
+    opened_version = case.version_id
+    # Meanwhile the physician records ongoing rehabilitation (a change to the case itself).
+    submit(doctor_client, f"/cases/{case.id}/conservative-care/rehab",
+           {"ongoing_active_rehab": "no", "version_id": opened_version},
+           form_page=f"/cases/{case.id}/conservative-care")
+    db.session.expire_all()
+    assert case.version_id != opened_version
+
+    page = text(evaluate(client, case, version_id=opened_version))
+    assert STALE_PAGE in page
+    assert verdicts(case) == []
+    db.session.expire_all()
+    assert case.state == State.UNDER_REVIEW
+
+
+def test_the_admin_chooses_the_clinic_default_profile_for_cases_without_a_payer(client, coordinator, gen,
+                                                                               make_client, login_as):
+    case = documented_case(gen)
+    evaluate(client, case)
+    assert verdicts(case)[-1].profile_code == "MEDICARE_LCD_2023"
+
+    refused = submit(client, "/admin/settings", {"default_profile_code": "EVICORE_CMM_203"},
+                     form_page=case_url(case))
+    assert refused.status_code == 403, "only an admin may change the clinic's default profile"
+
+    admin = login_as(gen.user(Role.ADMIN), on=make_client())
+    saved = submit(admin, "/admin/settings", {"default_profile_code": "EVICORE_CMM_203"}, follow_redirects=True)
+    assert "default payer profile is saved" in text(saved)
+    assert '<option selected value="EVICORE_CMM_203">' in text(admin.get("/admin/settings"))
+
+    page = text(client.get(case_url(case)))
+    assert "Verdict stale" in page, "a new clinic default must make verdicts under the old default stale"
+    page = text(evaluate(client, case))
+    assert verdicts(case)[-1].profile_code == "EVICORE_CMM_203"
+    assert "Ongoing active rehabilitation" in criteria(page)
+
+    own_payer = documented_case(gen, payer_profile_code="MEDICARE_LCD_2023")
+    evaluate(client, own_payer)
+    assert verdicts(own_payer)[-1].profile_code == "MEDICARE_LCD_2023", \
+        "a case that names its payer keeps that payer's profile"

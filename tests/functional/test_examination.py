@@ -1,0 +1,198 @@
+"""The physical examination: the six provocation tests per side, pain location, radicular signs,
+baseline pain and the Oswestry Disability Index, saved through the form and summarised on the
+case page; bad input and two people saving at once."""
+import html
+import re
+from datetime import timedelta
+
+import pytest
+
+from tracker.access import Role
+from tracker.clinical import PROVOCATION_TESTS
+from tracker.extensions import db
+from tracker.models import Examination
+from tracker.timeutil import clinic_today
+from tracker.vocab import ProvocationResult
+from tracker.workflow import State
+
+from tests.conftest import submit
+
+TESTS = [test for test, _ in PROVOCATION_TESTS]
+
+
+@pytest.fixture
+def coordinator(gen, login_as):
+    user = gen.user(Role.COORDINATOR)
+    login_as(user)
+    return user
+
+
+@pytest.fixture
+def case(gen):
+    return gen.case(state=State.UNDER_REVIEW)
+
+
+def exam_url(case):
+    return f"/cases/{case.id}/examination"
+
+
+def text(response):
+    return html.unescape(response.get_data(as_text=True))
+
+
+def provocation(left=0, right=0, negative_rest=True):
+    """The first `left` tests positive on the left, the first `right` on the right; the rest negative."""
+    other = "negative" if negative_rest else "not_done"
+    data = {}
+    for i, test in enumerate(TESTS):
+        data[f"{test}_left"] = "positive" if i < left else other
+        data[f"{test}_right"] = "positive" if i < right else other
+    return data
+
+
+def odi(*scores):
+    """ODI answers for sections 1..10; missing trailing sections are left unanswered."""
+    return {f"odi_{n}": (str(scores[n - 1]) if n <= len(scores) and scores[n - 1] is not None else "")
+            for n in range(1, 11)}
+
+
+def exam(left=4, right=2, nrs="7", sections=(2, 2, 2, 2, 2, 2, 2, 2, 2, 2), **extra):
+    return {"examined_on": "", "pain_below_l5": "yes", "radicular_signs": "no", "baseline_nrs": nrs,
+            "version_id": "", **provocation(left, right), **odi(*sections), **extra}
+
+
+def input_tag(page, field_id):
+    return re.search(rf'<input[^>]*\bid="{field_id}"[^>]*>', page).group(0)
+
+
+def saved_exam(case):
+    db.session.expire_all()
+    return db.session.execute(db.select(Examination).filter_by(case_id=case.id)).scalar_one_or_none()
+
+
+def test_a_saved_examination_is_summarised_on_the_case_page(client, coordinator, case):
+    response = submit(client, exam_url(case), exam(left=4, right=2, nrs="7"), follow_redirects=True)
+    page = text(response)
+    assert "Examination saved." in page
+    assert "Positive provocation tests: Left 4 of 6, Right 2 of 6." in page
+    assert "Pain below L5: yes;" in page and "radicular signs: no;" in page
+    assert "baseline pain: 7/10;" in page
+    # Ten sections of 2: 20 of 50 points.
+    assert "Oswestry: 40.0% (moderate)." in page
+
+    record = saved_exam(case)
+    assert record.results("left") == {t: "positive" if i < 4 else "negative" for i, t in enumerate(TESTS)}
+    assert record.results("right") == {t: "positive" if i < 2 else "negative" for i, t in enumerate(TESTS)}
+    assert (record.pain_below_l5, record.radicular_signs, record.baseline_nrs) == (True, False, 7)
+    assert record.odi_sections == [2] * 10
+
+    reopened = text(client.get(exam_url(case)))
+    assert "Saved score: <strong>40.0%</strong> (moderate)." in reopened
+    assert '<select id="faber_left" name="faber_left"><option value="not_done">Not done</option>' \
+           '<option selected value="positive">' in reopened
+
+
+@pytest.mark.parametrize("sections, shown", [
+    pytest.param((1,) * 10, "Oswestry: 20.0% (minimal).", id="20-percent-is-still-minimal"),
+    pytest.param((2,) * 10, "Oswestry: 40.0% (moderate).", id="40-percent-is-still-moderate"),
+    pytest.param((2,) * 9 + (3,), "Oswestry: 42.0% (severe).", id="just-over-40-is-severe"),
+    pytest.param((4,) * 10, "Oswestry: 80.0% (crippled).", id="80-percent-is-still-crippled"),
+    pytest.param((5,) * 10, "Oswestry: 100.0% (bed-bound).", id="100-percent-is-bed-bound"),
+])
+def test_the_oswestry_band_follows_the_score_at_its_boundaries(client, coordinator, case, sections, shown):
+    page = text(submit(client, exam_url(case), exam(sections=sections), follow_redirects=True))
+    assert shown in page
+
+
+def test_eight_answered_oswestry_sections_give_a_score_over_those_eight(client, coordinator, case):
+    # 8 sections of 3: 24 of 40 points = 60%, the top of "severe"; 24 of 50 would have been 48%.
+    sections = (3, 3, 3, None, 3, 3, 3, None, 3, 3)
+    page = text(submit(client, exam_url(case), exam(sections=sections), follow_redirects=True))
+    assert "Examination saved." in page
+    assert "Oswestry: 60.0% (severe)." in page
+    assert saved_exam(case).odi_sections == [3, 3, 3, None, 3, 3, 3, None, 3, 3]
+
+
+def test_an_examination_without_any_oswestry_answers_is_saved_without_a_score(client, coordinator, case):
+    page = text(submit(client, exam_url(case), exam(sections=()), follow_redirects=True))
+    assert "Examination saved." in page and "Oswestry: not scored." in page
+
+
+@pytest.mark.parametrize("nrs", ["11", "-1", "abc"])
+def test_baseline_pain_outside_0_to_10_is_refused_next_to_the_field(client, coordinator, case, nrs):
+    response = submit(client, exam_url(case), exam(nrs=nrs, left=5))
+    page = text(response)
+    assert response.status_code == 422
+    error = re.search(r'<small id="baseline_nrs-error" class="field-error">(.*?)</small>', page, re.S)
+    assert error and "Pain is scored from 0 (no pain) to 10" in error.group(1)
+    assert f'value="{nrs}"' in input_tag(page, "baseline_nrs"), "the typed pain score must be kept"
+    assert '<select id="yeoman_left" name="yeoman_left"><option value="not_done">Not done</option>' \
+           '<option selected value="positive">' not in page  # 6th test negative as typed
+    assert '<select id="distraction_left" name="distraction_left"><option value="not_done">Not done</option>' \
+           '<option selected value="positive">' in page  # 5th test positive as typed
+    assert saved_exam(case) is None
+
+
+def test_baseline_pain_at_the_limits_0_and_10_is_accepted(client, coordinator, case, gen):
+    assert "baseline pain: 10/10" in text(submit(client, exam_url(case), exam(nrs="10"), follow_redirects=True))
+    other = gen.case(state=State.UNDER_REVIEW)
+    assert "baseline pain: 0/10" in text(submit(client, exam_url(other), exam(nrs="0"), follow_redirects=True))
+
+
+def test_an_examination_date_in_the_future_is_refused_next_to_the_field(client, coordinator, case):
+    future = (clinic_today() + timedelta(days=2)).isoformat()
+    response = submit(client, exam_url(case), exam(examined_on=future))
+    page = text(response)
+    assert response.status_code == 422
+    error = re.search(r'<small id="examined_on-error" class="field-error">(.*?)</small>', page, re.S)
+    assert error and "This date is in the future" in error.group(1)
+    assert f'value="{future}"' in input_tag(page, "examined_on")
+    assert saved_exam(case) is None
+
+
+def test_seven_oswestry_sections_are_refused_and_the_answers_stay_in_the_form(client, coordinator, case):
+    sections = (4, 1, 3, 0, 5, 2, 4)
+    response = submit(client, exam_url(case), exam(sections=sections, nrs="6"))
+    page = text(response)
+    assert response.status_code == 422
+    error = re.search(r'<small id="odi-error" class="field-error">(.*?)</small>', page, re.S)
+    assert error and "Answer at least 8 of the 10 Oswestry sections" in error.group(1)
+    assert "(7 answered)" in error.group(1)
+    for n, score in enumerate(sections, start=1):
+        select = re.search(rf'<select id="odi_{n}" name="odi_{n}">(.*?)</select>', page, re.S).group(1)
+        assert f'<option selected value="{score}">' in select, f"section {n} lost its typed answer"
+    assert 'value="6"' in input_tag(page, "baseline_nrs")
+    assert saved_exam(case) is None
+
+
+def test_two_people_saving_the_same_examination_the_second_is_refused(client, coordinator, case, gen,
+                                                                      make_client, login_as):
+    existing = Examination(case=case, baseline_nrs=5, pain_below_l5=True, radicular_signs=False)
+    db.session.add(existing)
+    db.session.commit()
+    opened_version = existing.version_id
+    other = login_as(gen.user(Role.PHYSICIAN), on=make_client())
+
+    first = submit(client, exam_url(case), exam(left=3, nrs="8", version_id=opened_version))
+    assert first.status_code == 302
+
+    second = submit(other, exam_url(case), exam(left=1, nrs="2", version_id=opened_version))
+    page = text(second)
+    assert second.status_code == 409
+    assert "Someone else saved this record after you opened it. Nothing was saved" in page
+    notice = re.search(r"Saved by someone else meanwhile:(.*?)</ul>", page, re.S)
+    assert notice and "Baseline pain (0–10): <strong>8</strong>" in notice.group(1)
+    assert 'value="2"' in input_tag(page, "baseline_nrs"), "the second person's entry must be kept"
+
+    record = saved_exam(case)
+    assert record.baseline_nrs == 8
+    assert record.results("left")["thigh_thrust"] == ProvocationResult.POSITIVE.value
+
+
+def test_two_people_recording_the_first_examination_at_once_the_second_is_refused(
+        client, coordinator, case, gen, make_client, login_as):
+    other = login_as(gen.user(Role.COORDINATOR), on=make_client())
+    assert submit(client, exam_url(case), exam(nrs="8")).status_code == 302
+    second = submit(other, exam_url(case), exam(nrs="3"))  # opened before the first save: no version
+    assert second.status_code == 409
+    assert saved_exam(case).baseline_nrs == 8

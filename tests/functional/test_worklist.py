@@ -1,0 +1,170 @@
+"""The coordinator's worklist: counts, what each case waits for, filters, search, sorting, paging,
+and a query count that does not grow with the data."""
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models import Case, CaseHistory, EligibilityVerdict, Examination, Patient
+from tracker.vocab import Indication, ProvocationResult, Side
+from tracker.workflow import State
+
+from tests.conftest import submit
+
+
+@pytest.fixture
+def coordinator(gen, login_as):
+    user = gen.user(Role.COORDINATOR, name="Casey Coordinator")
+    login_as(user)
+    return user
+
+
+def page(client, query=""):
+    response = client.get(f"/cases/{query}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_counts_per_state_link_to_the_filtered_list(client, coordinator, gen):
+    gen.case(state=State.REFERRED, patient=gen.patient(family_name="Zephyr"))
+    gen.case(state=State.REFERRED)
+    gen.case(state=State.SCHEDULED, patient=gen.patient(family_name="Yarrow"))
+    html = page(client)
+    assert "Referred: <strong>2</strong>" in html and "Scheduled: <strong>1</strong>" in html
+    scheduled = page(client, "?state=scheduled")
+    assert "Yarrow" in scheduled and "Zephyr" not in scheduled
+
+
+def test_each_case_says_what_it_is_waiting_for(client, coordinator, gen):
+    case = gen.case(state=State.UNDER_REVIEW, side=Side.LEFT, patient=gen.patient(family_name="Waits"))
+    gen.therapy(case, start_date=date.today() - timedelta(days=21), end_date=date.today())
+    db.session.add(Examination(case=case, faber_left=ProvocationResult.POSITIVE,
+                               gaenslen_left=ProvocationResult.POSITIVE,
+                               thigh_thrust_left=ProvocationResult.NEGATIVE))
+    db.session.commit()
+    html = page(client)
+    assert "conservative care 3 of 4 weeks" in html
+    assert "2 of 3 positive tests (left)" in html
+
+
+def test_a_referred_case_waits_for_the_review_to_start(client, coordinator, gen):
+    gen.case(state=State.REFERRED)
+    assert "review to start" in page(client)
+
+
+def test_a_verdict_made_stale_by_new_facts_is_flagged(client, coordinator, gen):
+    case = gen.case(state=State.NOT_ELIGIBLE)
+    db.session.add(EligibilityVerdict(case_id=case.id, evaluated_by_id=coordinator.id,
+                                      profile_code="MEDICARE_LCD_2023", profile_version=1,
+                                      eligible=False, snapshot={"criteria": []},
+                                      facts_fingerprint="facts-as-they-were"))
+    db.session.commit()
+    assert "verdict stale: re-evaluate" in page(client)
+
+
+def test_days_waiting_count_from_the_last_state_change(client, coordinator, gen):
+    case = gen.case(state=State.ELIGIBLE)
+    case.state_changed_at = datetime.now(timezone.utc) - timedelta(days=9, hours=1)
+    db.session.commit()
+    assert "<td>9</td>" in page(client)
+
+
+def test_filters_by_physician_side_and_payer_profile(client, coordinator, gen):
+    doctor = gen.user(Role.PHYSICIAN, name="Dr Filter")
+    gen.case(patient=gen.patient(family_name="Mine"), physician=doctor, side=Side.RIGHT)
+    gen.case(patient=gen.patient(family_name="Leftie"), side=Side.LEFT, payer_profile_code="EVICORE_CMM_203")
+    gen.case(patient=gen.patient(family_name="Defaulty"), side=Side.LEFT)
+    by_physician = page(client, f"?physician={doctor.id}")
+    assert "Mine" in by_physician and "Leftie" not in by_physician
+    by_side = page(client, "?side=left")
+    assert "Leftie" in by_side and "Mine" not in by_side
+    by_payer = page(client, "?profile=EVICORE_CMM_203")
+    assert "Leftie" in by_payer and "Defaulty" not in by_payer
+    default_payer = page(client, "?profile=MEDICARE_LCD_2023")
+    assert "Defaulty" in default_payer and "Leftie" not in default_payer
+
+
+def test_search_finds_by_exact_mrn_or_family_name_prefix(client, coordinator, gen):
+    gen.case(patient=gen.patient(mrn="Q-5555", family_name="Quentin"))
+    gen.case(patient=gen.patient(family_name="O'Hara_x%"))
+    gen.case(patient=gen.patient(family_name="Other"))
+    assert "Quentin" in page(client, "?q=Q-5555")
+    by_name = page(client, "?q=quen")
+    assert "Quentin" in by_name and "Other" not in by_name
+    assert "Other" not in page(client, "?q=O%27Hara_x%25")
+    assert "No cases match." in page(client, "?q=%25")
+
+
+def test_sorting_is_limited_to_the_allowed_orders(client, coordinator, gen):
+    gen.case(patient=gen.patient(family_name="Zulu"))
+    gen.case(patient=gen.patient(family_name="Alpha"))
+    by_name = page(client, "?sort=name")
+    assert by_name.index("Alpha") < by_name.index("Zulu")
+    unknown = page(client, "?sort=password_hash")
+    assert "Alpha" in unknown and "Zulu" in unknown
+
+
+def test_unknown_filter_values_are_ignored_not_crashed_on(client, coordinator, gen):
+    gen.case(patient=gen.patient(family_name="Still"))
+    assert "Still" in page(client, "?state=teleported&side=middle&physician=abc&page=zz")
+
+
+def test_pages_through_many_cases(client, coordinator, gen):
+    _bulk_cases(coordinator, 30)
+    assert "Page 1 of 2 (30 in all)" in page(client)
+    assert "Page 2 of 2" in page(client, "?page=2")
+
+
+def _bulk_cases(creator, n, state=State.UNDER_REVIEW, prefix="BULK"):
+    """Many cases in one transaction (fast enough for 1,000)."""
+    patients = [Patient(mrn=f"{prefix}{i:06d}", family_name=f"{prefix.title()}{i}", given_name="Test",
+                        date_of_birth=date(1960, 1, 1)) for i in range(n)]
+    db.session.add_all(patients)
+    cases = []
+    for i, patient in enumerate(patients):
+        case = Case(patient=patient, state=state if i % 3 else State.ELIGIBLE, side=Side.LEFT,
+                    indication=Indication.DIAGNOSTIC, referring_clinician="Dr R",
+                    referral_date=date(2026, 1, 1), created_by_id=creator.id)
+        case.history.append(CaseHistory(actor_id=creator.id, actor_role=creator.role, action="refer",
+                                        to_state=case.state))
+        cases.append(case)
+    db.session.add_all(cases)
+    db.session.commit()
+
+
+def test_query_count_is_the_same_for_10_and_1000_cases(client, coordinator, gen, count_queries):
+    def queries():
+        with count_queries() as counter:
+            assert client.get("/cases/?sort=name").status_code == 200
+        return counter.n
+
+    _bulk_cases(coordinator, 10)
+    few = queries()
+    _bulk_cases(coordinator, 990, prefix="MORE")
+    assert db.session.execute(db.select(db.func.count(Case.id))).scalar() == 1000
+    many = queries()
+    assert few == many
+
+
+@pytest.mark.parametrize("where,index", [
+    ("cases.state = 'under_review'", "ix_cases_state_changed"),
+    ("cases.physician_id = 1", "ix_cases_physician_id"),
+    ("cases.side = 'left'", "ix_cases_side"),
+    ("cases.payer_profile_code = 'MP_558'", "ix_cases_payer_profile_code"),
+    ("patients.family_name_key LIKE 'abc%'", "ix_patients_family_name_key"),
+    ("patients.mrn = 'X'", "uq_patients_mrn"),
+])
+def test_worklist_filters_can_use_an_index(app_ctx, where, index):
+    table = where.split(".")[0]
+    sql = f"SELECT * FROM {table} WHERE {where}"
+    if db.engine.dialect.name == "sqlite":
+        plan = " ".join(str(row) for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+        # SQLite names the index behind a unique constraint sqlite_autoindex_<table>_<n>.
+        assert index in plan or (index.startswith("uq_") and "sqlite_autoindex_patients" in plan), plan
+    else:
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = " ".join(row[0] for row in db.session.execute(text(f"EXPLAIN {sql}")))
+        assert index in plan, plan
+    db.session.rollback()
