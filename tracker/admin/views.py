@@ -1,7 +1,6 @@
 """Admin: accounts and the audit trail."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.access import Role, allow

@@ -14,6 +14,8 @@ class Patient(db.Model):
         # PostgreSQL whatever the database collation.
         db.Index("ix_patients_family_name_key", "family_name_key",
                  postgresql_ops={"family_name_key": "text_pattern_ops"}),
+        # The worklist sorted by name reads this index in order instead of sorting every case.
+        db.Index("ix_patients_name_order", "family_name_key", "given_name", "id"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
