@@ -7,7 +7,7 @@ import contextvars
 import os
 import re
 import shutil
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from flask.testing import FlaskClient
@@ -18,9 +18,9 @@ from config import TestingConfig
 from tracker import create_app
 from tracker.access import Role
 from tracker.extensions import db
-from tracker.models import Case, CaseHistory, ConservativeCare, Patient, User
+from tracker.models import Appointment, Case, CaseHistory, ConservativeCare, Patient, Room, User
 from tracker.passwords import hash_password
-from tracker.vocab import Indication, Response, Side, TherapyKind
+from tracker.vocab import AppointmentStatus, Indication, Response, Side, TherapyKind
 from tracker.workflow import State
 
 PASSWORD = "Correct-horse-battery-9"
@@ -183,14 +183,38 @@ def make_therapy(case, kind=TherapyKind.PHYSICAL_THERAPY, start_date=date(2026, 
     return row
 
 
+def make_room(name=None, **fields):
+    room = Room(name=name or f"Suite {_next()}", **fields)
+    db.session.add(room)
+    db.session.commit()
+    return room
+
+
+def make_appointment(case, physician=None, room=None, starts_at=None, minutes=30,
+                     status=AppointmentStatus.BOOKED, **fields):
+    """An appointment written directly (test set-up; bookings through the app use the service)."""
+    physician = physician or make_user(Role.PHYSICIAN)
+    room = room or make_room()
+    starts_at = starts_at or datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
+    appointment = Appointment(case=case, physician_id=physician.id, room_id=room.id,
+                              starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes),
+                              status=status, created_by_id=physician.id, **fields)
+    db.session.add(appointment)
+    db.session.commit()
+    return appointment
+
+
 @pytest.fixture
 def gen(app_ctx):
-    """Builders: gen.user(role), gen.patient(), gen.case(state=...), gen.therapy(case)."""
+    """Builders: gen.user(role), gen.patient(), gen.case(state=...), gen.therapy(case),
+    gen.room(), gen.appointment(case, ...)."""
     class Gen:
         user = staticmethod(make_user)
         patient = staticmethod(make_patient)
         case = staticmethod(make_case)
         therapy = staticmethod(make_therapy)
+        room = staticmethod(make_room)
+        appointment = staticmethod(make_appointment)
     return Gen
 
 

@@ -55,12 +55,14 @@ def register_blueprints(app):
     from tracker.patient_portal.views import bp as patient_bp
     from tracker.referrals.views import bp as referrals_bp
     from tracker.review.views import bp as review_bp
+    from tracker.scheduling.views import bp as scheduling_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp, url_prefix="/cases")
     app.register_blueprint(referrals_bp, url_prefix="/referrals")
     app.register_blueprint(review_bp, url_prefix="/cases")
     app.register_blueprint(eligibility_bp, url_prefix="/cases")
+    app.register_blueprint(scheduling_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(patient_bp, url_prefix="/my")
 

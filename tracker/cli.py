@@ -10,6 +10,7 @@ from tracker.validation import FieldError
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying the tracker.")
+appointments_cli = AppGroup("appointments", help="Scheduled jobs for appointments.")
 
 
 @users_cli.command("create")
@@ -55,6 +56,15 @@ def seed_command():
     click.echo(f"Demo data ready ({created['users']} users and {created['cases']} cases added).")
 
 
+@appointments_cli.command("mark-no-shows")
+def mark_no_shows_command():
+    """Mark past appointments never started as no-shows (safe to run from cron; repeats change nothing)."""
+    from tracker.scheduling.services import mark_no_shows
+
+    click.echo(f"{mark_no_shows()} appointment(s) marked as no-show.")
+
+
 def init_app(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(appointments_cli)

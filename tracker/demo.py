@@ -5,19 +5,21 @@ evaluation by the engine (and, for two therapeutic cases, a physician's override
 steps. Idempotent: users are matched by email and demo patients by their DEMO- medical record
 number, so running it again adds nothing. The passwords are listed in the README.
 """
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from tracker.access import Role
 from tracker.admin.services import create_user
 from tracker.cases.services import transition
 from tracker.eligibility.services import evaluate_case, override
 from tracker.extensions import db
-from tracker.models import Patient, User
+from tracker.models import Appointment, AppointmentChange, Patient, Room, User
 from tracker.referrals.services import register_and_refer
 from tracker.review.services import add_therapy, save_examination, save_risk_screen
-from tracker.timeutil import clinic_today
-from tracker.vocab import (ContactChannel, Indication, Pregnancy, ProvocationResult, Response, Sex,
-                           Side, TherapyKind)
+from tracker.scheduling.resources import create_room, set_hours
+from tracker.scheduling.services import Proposal, book, next_free_slots, update_readiness
+from tracker.timeutil import clinic_today, clinic_zone
+from tracker.vocab import (AppointmentStatus, ContactChannel, Indication, Modality, Pregnancy,
+                           ProvocationResult, Response, Sex, Side, TherapyKind)
 
 DEMO_USERS = [
     # email, name, role, password
@@ -55,9 +57,8 @@ DEMO_CASES = [
     (20, "Dubois", "Antoine", date(1980, 12, 24), Sex.MALE, Side.RIGHT, Indication.DIAGNOSTIC, "cancelled", SHORT_CARE, 50),
 ]
 
-AFTER_ELIGIBLE = {
-    "eligible": [],
-    "scheduled": ["schedule"],
+# From a booked appointment in the past to the target state.
+AFTER_BOOKING = {
     "in_procedure": ["schedule", "start_procedure"],
     "follow_up": ["schedule", "start_procedure", "sign_procedure"],
     "closed": ["schedule", "start_procedure", "sign_procedure", "close"],
@@ -70,6 +71,13 @@ def _user(email):
     return db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
 
 
+DEMO_ROOMS = [
+    ("Fluoro Suite 1", Modality.FLUOROSCOPY, "Imaging department, level 2, suite 1"),
+    ("Fluoro Suite 2", Modality.FLUOROSCOPY, "Imaging department, level 2, suite 2"),
+    ("CT Room", Modality.CT, "Imaging department, level 1"),
+]
+
+
 def seed():
     created = {"users": 0, "cases": 0}
     for email, name, role, password in DEMO_USERS:
@@ -77,8 +85,10 @@ def seed():
             create_user(email, name, role, password)
             created["users"] += 1
     coordinator = _user("coordinator@demo.clinic")
+    admin = _user("admin@demo.clinic")
     physicians = [_user("physician@demo.clinic"), _user("physician2@demo.clinic")]
     today = clinic_today()
+    _rooms_and_hours(admin, physicians)
 
     for n, family, given, born, sex, side, indication, target, facts, days_ago in DEMO_CASES:
         mrn = f"DEMO-{n:04d}"
@@ -109,6 +119,38 @@ def seed():
     return created
 
 
+def _rooms_and_hours(admin, physicians):
+    if db.session.execute(db.select(Room)).first() is not None:
+        return
+    for name, modality, location in DEMO_ROOMS:
+        create_room({"name": name, "modality": modality, "location": location, "active": True}, admin)
+    weekdays = {day: (time(8, 0), time(16, 0)) for day in range(5)}
+    for physician in physicians:
+        set_hours(physician, {**weekdays, 5: None, 6: None}, admin)
+
+
+def _book_next_free(case, coordinator, physician):
+    slot = next_free_slots(clinic_today(), timedelta(minutes=30), physician.id, limit=1)[0]
+    appointment = book(case, Proposal(slot.start, slot.end - slot.start, slot.physician_id, slot.room_id),
+                       coordinator, acknowledged=True)
+    update_readiness(appointment, {"consent_obtained": True}, appointment.version_id, coordinator)
+
+
+def _past_appointment(case, coordinator, physician, days_ago):
+    """An appointment that already happened (the booking screens refuse past times)."""
+    start = datetime.combine(clinic_today() - timedelta(days=days_ago), time(9, 0), tzinfo=clinic_zone())
+    room = db.session.execute(db.select(Room).order_by(Room.id)).scalars().first()
+    appointment = Appointment(case=case, physician_id=physician.id, room_id=room.id,
+                              starts_at=start, ends_at=start + timedelta(minutes=30),
+                              created_by_id=coordinator.id, consent_obtained=True,
+                              anticoagulant_plan_confirmed=True, driver_arranged=True,
+                              contrast_premedication_sent=True, day_of_check_done=True)
+    appointment.changes.append(AppointmentChange(actor_id=coordinator.id, change="booked"))
+    db.session.add(appointment)
+    db.session.flush()
+    return appointment
+
+
 def _build(case, target, facts, coordinator, physician, referral_date):
     if target == "referred":
         return
@@ -124,9 +166,18 @@ def _build(case, target, facts, coordinator, physician, referral_date):
         return
     if not case.current_verdict.eligible:
         override(case, physician, OVERRIDE_REASON)
-    for action in AFTER_ELIGIBLE[target]:
+    if target == "eligible":
+        return
+    if target == "scheduled":
+        _book_next_free(case, coordinator, physician)
+        return
+    appointment = _past_appointment(case, coordinator, physician, 0 if target == "in_procedure" else 14)
+    for action in AFTER_BOOKING[target]:
         actor = physician if action in {"start_procedure", "sign_procedure", "close"} else coordinator
-        transition(case, action, actor)
+        transition(case, action, actor, commit=False)
+    appointment.status = (AppointmentStatus.IN_PROCEDURE if target == "in_procedure"
+                          else AppointmentStatus.DONE)
+    db.session.commit()
 
 
 def _document(case, facts, actor, referral_date):

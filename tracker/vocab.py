@@ -76,3 +76,20 @@ class Pregnancy(Choice):
     NO = "no", "Not pregnant"
     POSSIBLE = "possible", "Possibly pregnant"
     YES = "yes", "Pregnant"
+
+
+class Modality(Choice):
+    FLUOROSCOPY = "fluoroscopy", "Fluoroscopy"
+    CT = "ct", "CT"
+
+
+class AppointmentStatus(Choice):
+    BOOKED = "booked", "Booked"
+    CHECKED_IN = "checked_in", "Checked in"
+    IN_PROCEDURE = "in_procedure", "In procedure"
+    DONE = "done", "Done"
+    NO_SHOW = "no_show", "No-show"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

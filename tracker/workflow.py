@@ -43,7 +43,10 @@ class Stage(enum.Enum):
     OUTCOME = "outcome"
 
 
-BUILT_STAGES = frozenset({Stage.CORE, Stage.ELIGIBILITY})
+BUILT_STAGES = frozenset({Stage.CORE, Stage.ELIGIBILITY, Stage.SCHEDULING})
+
+# The tracker itself, acting from a scheduled command (e.g. marking no-shows), not a person.
+SYSTEM = None
 
 STAFF_WHO_STEER = frozenset({Role.COORDINATOR, Role.PHYSICIAN})
 CLINICAL_LEAD = frozenset({Role.PHYSICIAN, Role.ADMIN})
@@ -79,6 +82,26 @@ def _verdict_says(eligible):
     return guard
 
 
+def _has_appointment(case):
+    return [] if case.active_appointment else ["Book an appointment first."]
+
+
+def _has_no_appointment(case):
+    return ["Cancel the appointment first."] if case.active_appointment else []
+
+
+def _ready_for_procedure(case):
+    from tracker.scheduling.readiness import is_ready, missing
+
+    appointment = case.active_appointment
+    if appointment is None:
+        return ["There is no appointment to start."]
+    if is_ready(appointment, case.risk_screen):
+        return []
+    return ["Not ready: " + "; ".join(missing(appointment, case.risk_screen)).lower()
+            + ". Complete them, or a physician records why the procedure may go ahead."]
+
+
 TRANSITIONS = (
     Transition("start_review", "Start review", frozenset({State.REFERRED}), State.UNDER_REVIEW,
                STAFF_WHO_STEER),
@@ -96,11 +119,14 @@ TRANSITIONS = (
                frozenset({State.ELIGIBLE, State.NOT_ELIGIBLE}), State.UNDER_REVIEW,
                STAFF_WHO_STEER, reason_required=True),
     Transition("schedule", "Book appointment", frozenset({State.ELIGIBLE}), State.SCHEDULED,
-               STAFF_WHO_STEER, Stage.SCHEDULING),
+               STAFF_WHO_STEER, Stage.SCHEDULING, guards=(_has_appointment,), own_form=True),
+    # The appointment was cancelled or missed: the case can be booked again.
     Transition("unschedule", "Cancel appointment", frozenset({State.SCHEDULED}), State.ELIGIBLE,
-               STAFF_WHO_STEER, Stage.SCHEDULING, reason_required=True),
+               STAFF_WHO_STEER | {SYSTEM}, Stage.SCHEDULING, reason_required=True,
+               guards=(_has_no_appointment,), own_form=True),
     Transition("start_procedure", "Start procedure", frozenset({State.SCHEDULED}),
-               State.IN_PROCEDURE, frozenset({Role.PHYSICIAN}), Stage.PROCEDURE),
+               State.IN_PROCEDURE, frozenset({Role.PHYSICIAN}), Stage.PROCEDURE,
+               guards=(_ready_for_procedure,)),
     Transition("sign_procedure", "Sign procedure record", frozenset({State.IN_PROCEDURE}),
                State.FOLLOW_UP, frozenset({Role.PHYSICIAN}), Stage.PROCEDURE),
     Transition("close", "Record outcome and close", frozenset({State.FOLLOW_UP}), State.CLOSED,
@@ -123,7 +149,8 @@ class TransitionRefused(Exception):
 
 
 def check(case, action, role, reason=None):
-    """Return the Transition if `role` may apply `action` to `case` now, else raise TransitionRefused."""
+    """Return the Transition if `role` (or SYSTEM) may apply `action` to `case` now, else raise
+    TransitionRefused."""
     transition = BY_ACTION.get(action)
     if transition is None:
         raise TransitionRefused(f"Unknown action {action!r}.")
@@ -132,8 +159,8 @@ def check(case, action, role, reason=None):
         raise TransitionRefused(
             f"“{transition.label}” is not possible while the case is {state.label.lower()}."
         )
-    if Role(role) not in transition.roles:
-        allowed = ", ".join(sorted(r.label.lower() for r in transition.roles))
+    if (role if role is SYSTEM else Role(role)) not in transition.roles:
+        allowed = ", ".join(sorted(r.label.lower() for r in transition.roles if r is not SYSTEM))
         raise TransitionRefused(f"Only a {allowed} may {transition.label.lower()}.")
     if transition.reason_required and not (reason or "").strip():
         raise TransitionRefused(f"A reason is required to {transition.label.lower()}.")

@@ -21,7 +21,7 @@ ROUTES = sorted(
     for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
 )
 # Routes a patient reaches only for their own case: also tried with another patient's case.
-PATIENT_OWNED = {"patient.case"}
+PATIENT_OWNED = {"patient.case", "patient.calendar_file"}
 
 
 def test_every_route_declares_who_may_use_it():
@@ -40,13 +40,15 @@ def world(gen):
         Role.PHYSICIAN: gen.user(Role.PHYSICIAN),
         Role.ADMIN: gen.user(Role.ADMIN),
     }
-    case = gen.case(patient=patient, state=State.UNDER_REVIEW)
+    case = gen.case(patient=patient, state=State.SCHEDULED)
     therapy = gen.therapy(case)
+    appointment = gen.appointment(case, physician=users[Role.PHYSICIAN])
     other_patient_user = gen.user(Role.PATIENT)
     gen.case(patient=other_patient_user.patient)
     return {"users": users, "case": case, "other_patient_user": other_patient_user,
             "ids": {"case_id": case.id, "therapy_id": therapy.id, "patient_id": patient.id,
-                    "user_id": users[Role.COORDINATOR].id}}
+                    "user_id": users[Role.PHYSICIAN].id, "room_id": appointment.room_id,
+                    "appointment_id": appointment.id}}
 
 
 def _url(rule, world):

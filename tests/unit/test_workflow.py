@@ -4,14 +4,22 @@ from types import SimpleNamespace
 import pytest
 
 from tracker.access import Role
-from tracker.workflow import (BEFORE_PROCEDURE, BY_ACTION, State, TRANSITIONS, TransitionRefused,
-                              available, check)
+from tracker.workflow import (BEFORE_PROCEDURE, BY_ACTION, SYSTEM, State, TRANSITIONS,
+                              TransitionRefused, available, check)
 
 
-def case_in(state, eligible=None):
-    """A stand-in case; `eligible` True/False gives it a current verdict saying so."""
+def appointment(ready=True, override=None):
+    return SimpleNamespace(consent_obtained=ready, anticoagulant_plan_confirmed=False,
+                           driver_arranged=False, contrast_premedication_sent=False,
+                           day_of_check_done=ready, readiness_override_reason=override)
+
+
+def case_in(state, eligible=None, booked=None):
+    """A stand-in case; `eligible` True/False gives it a current verdict saying so, `booked` an
+    active appointment."""
     verdict = None if eligible is None else SimpleNamespace(eligible=eligible)
-    return SimpleNamespace(state=state, current_verdict=verdict)
+    return SimpleNamespace(state=state, current_verdict=verdict, active_appointment=booked,
+                           risk_screen=None)
 
 
 def test_every_state_is_reachable_from_referred():
@@ -27,7 +35,7 @@ def test_every_state_is_reachable_from_referred():
 
 def test_the_main_path_runs_referral_to_closed():
     path = ["start_review", "mark_eligible", "schedule", "start_procedure", "sign_procedure", "close"]
-    case = case_in(State.REFERRED, eligible=True)
+    case = case_in(State.REFERRED, eligible=True, booked=appointment(ready=True))
     for action in path:
         role = Role.PHYSICIAN
         case.state = check(case, action, role).target
@@ -100,3 +108,24 @@ def test_plain_buttons_leave_out_unbuilt_stages_and_transitions_with_their_own_f
     assert "start_review" not in offered
     assert "mark_eligible" not in offered  # applied by the "Evaluate eligibility" form
     assert "schedule" not in offered and "cancel" in offered
+
+
+def test_booking_needs_an_appointment_and_unbooking_needs_it_gone():
+    with pytest.raises(TransitionRefused, match="Book an appointment first"):
+        check(case_in(State.ELIGIBLE), "schedule", Role.COORDINATOR)
+    with pytest.raises(TransitionRefused, match="Cancel the appointment first"):
+        check(case_in(State.SCHEDULED, booked=appointment()), "unschedule", Role.COORDINATOR, "moved")
+
+
+def test_the_tracker_itself_may_unbook_a_missed_appointment_but_not_cancel_cases():
+    assert check(case_in(State.SCHEDULED), "unschedule", SYSTEM, "no-show").target == State.ELIGIBLE
+    with pytest.raises(TransitionRefused):
+        check(case_in(State.SCHEDULED), "cancel", SYSTEM, "no-show")
+
+
+def test_the_procedure_cannot_start_until_the_required_readiness_items_are_done():
+    not_ready = case_in(State.SCHEDULED, booked=appointment(ready=False))
+    with pytest.raises(TransitionRefused, match="Not ready: consent obtained; day-of check"):
+        check(not_ready, "start_procedure", Role.PHYSICIAN)
+    overridden = case_in(State.SCHEDULED, booked=appointment(ready=False, override="consent on paper"))
+    assert check(overridden, "start_procedure", Role.PHYSICIAN).target == State.IN_PROCEDURE

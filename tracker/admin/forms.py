@@ -1,12 +1,13 @@
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, HiddenField, IntegerField, PasswordField,
-                     SelectField, StringField, SubmitField)
+                     SelectField, StringField, SubmitField, TimeField)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from tracker.access import Role
 from tracker.auth.forms import NewPasswordMixin
 from tracker.formfields import options
 from tracker.models import AuditAction
+from tracker.vocab import WEEKDAYS, Modality
 
 
 
@@ -85,3 +86,44 @@ class UserFilterForm(FlaskForm):
     status = SelectField("Status", choices=options([("active", "Active"), ("inactive", "Inactive")], blank="Any"),
                          validators=[Optional()])
     q = StringField("Name or email", validators=[Optional(), Length(max=120)])
+
+
+class RoomForm(FlaskForm):
+    version_id = HiddenField()
+    name = StringField("Room name", validators=[DataRequired("Give the room a name."), Length(max=80)])
+    modality = SelectField("Imaging", choices=options(Modality))
+    location = StringField("Where the patient goes", validators=[Optional(), Length(max=200)])
+    active = BooleanField("In use (can be booked)", default=True)
+    submit = SubmitField("Save room")
+
+    def values(self):
+        return {"name": self.name.data.strip(), "modality": Modality(self.modality.data),
+                "location": (self.location.data or "").strip(), "active": self.active.data}
+
+
+class WorkingHoursForm(FlaskForm):
+    """One start and end per weekday; both empty = not working that day."""
+
+    submit = SubmitField("Save working hours")
+
+    def spans(self):
+        return {day: ((self[f"starts_{day}"].data, self[f"ends_{day}"].data)
+                      if self[f"starts_{day}"].data else None) for day in range(7)}
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        for day in range(7):
+            starts, ends = self[f"starts_{day}"], self[f"ends_{day}"]
+            if bool(starts.data) != bool(ends.data):
+                (ends if starts.data else starts).errors.append(
+                    f"Give both the start and the end for {WEEKDAYS[day]}, or neither.")
+                valid = False
+            elif starts.data and ends.data <= starts.data:
+                ends.errors.append(f"On {WEEKDAYS[day]} the end must be after the start.")
+                valid = False
+        return valid
+
+
+for _day, _name in enumerate(WEEKDAYS):
+    setattr(WorkingHoursForm, f"starts_{_day}", TimeField(f"{_name} from", validators=[Optional()]))
+    setattr(WorkingHoursForm, f"ends_{_day}", TimeField(f"{_name} until", validators=[Optional()]))

@@ -6,13 +6,16 @@ from sqlalchemy.orm.exc import StaleDataError
 from tracker.access import Role, allow
 from tracker.admin import services
 from tracker.admin.forms import (AuditFilterForm, CreateUserForm, EditUserForm, ResetPasswordForm,
-                                 UserFilterForm)
+                                 RoomForm, UserFilterForm, WorkingHoursForm)
 from tracker.eligibility import services as eligibility
 from tracker.eligibility.forms import DefaultProfileForm
 from tracker.extensions import db
-from tracker.models import User
+from tracker.models import Room, User
 from tracker.policy import CRITERION_LABELS, PROFILES
+from tracker.referrals.services import physicians
+from tracker.scheduling import resources
 from tracker.validation import FieldError, StaleEdit, show_on_form
+from tracker.vocab import WEEKDAYS
 
 bp = Blueprint("admin", __name__)
 
@@ -136,3 +139,63 @@ def settings():
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form, profiles=PROFILES.values(),
                            labels=CRITERION_LABELS), 422 if form.errors else 200
+
+
+@bp.route("/rooms", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def rooms():
+    form = RoomForm()
+    if form.validate_on_submit():
+        try:
+            room = resources.create_room(form.values(), current_user)
+        except FieldError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            flash(f"Room {room.name} added.", "success")
+            return redirect(url_for("admin.rooms"))
+    return render_template("admin/rooms.html", form=form, rooms=resources.rooms(),
+                           physicians=physicians(), hours=resources.hours_by_physician(),
+                           weekdays=WEEKDAYS), 422 if form.errors else 200
+
+
+@bp.route("/rooms/<int:room_id>", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def edit_room(room_id):
+    room = db.session.get(Room, room_id) or abort(404)
+    form = RoomForm(obj=room)
+    if not form.is_submitted():
+        form.modality.data = room.modality.value
+    if form.validate_on_submit():
+        try:
+            resources.update_room(room, form.values(), form.version_id.data, current_user)
+        except FieldError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        except (StaleEdit, StaleDataError):
+            db.session.rollback()
+            flash("Someone else changed this room meanwhile. Nothing was saved; your entries are "
+                  "kept. Reload to see the room as it is now.", "error")
+            return render_template("admin/room_edit.html", form=form, room=room), 409
+        else:
+            flash("Room saved.", "success")
+            return redirect(url_for("admin.rooms"))
+    return render_template("admin/room_edit.html", form=form, room=room), 422 if form.errors else 200
+
+
+@bp.route("/physicians/<int:user_id>/hours", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def working_hours(user_id):
+    physician = db.session.get(User, user_id)
+    if physician is None or physician.role != Role.PHYSICIAN:
+        abort(404)
+    current = resources.hours_by_physician().get(physician.id, {})
+    form = WorkingHoursForm(data={
+        **{f"starts_{d}": h.starts for d, h in current.items()},
+        **{f"ends_{d}": h.ends for d, h in current.items()}})
+    if form.validate_on_submit():
+        resources.set_hours(physician, form.spans(), current_user)
+        flash(f"Working hours saved for {physician.name}.", "success")
+        return redirect(url_for("admin.rooms"))
+    return render_template("admin/hours.html", form=form, physician=physician, weekdays=WEEKDAYS), \
+        422 if form.errors else 200

@@ -9,25 +9,33 @@ from tracker.extensions import db
 from tracker.models import CaseHistory
 from tracker.timeutil import utcnow
 from tracker.validation import StaleEdit
-from tracker.workflow import State, TransitionRefused, check
+from tracker.workflow import SYSTEM, State, TransitionRefused, check
 
 __all__ = ["transition", "TransitionRefused", "record_view"]
 
 
 def transition(case, action, actor, reason="", version_id=None, commit=True):
-    """Apply `action` to `case` as `actor`, or raise TransitionRefused / StaleEdit (nothing written)."""
+    """Apply `action` to `case` as `actor` (None: the tracker itself), or raise TransitionRefused /
+    StaleEdit with nothing written."""
     if version_id is not None and str(case.version_id) != str(version_id):
         raise StaleEdit
-    move = check(case, action, actor.role, reason)
+    move = check(case, action, actor.role if actor else SYSTEM, reason)
     previous = State(case.state)
     now = utcnow()
     case.state = move.target
     case.state_changed_at = now
-    db.session.add(CaseHistory(case=case, at=now, actor_id=actor.id, actor_role=actor.role,
-                               action=action, from_state=previous, to_state=move.target,
+    db.session.add(CaseHistory(case=case, at=now, actor_id=actor.id if actor else None,
+                               actor_role=actor.role if actor else None, action=action,
+                               from_state=previous, to_state=move.target,
                                reason=(reason or "").strip()))
     audit.record(audit.Action.TRANSITION, "case", case.id,
-                 summary=f"{action}: {previous.value} → {move.target.value}", user=actor)
+                 summary=f"{action}: {previous.value} → {move.target.value}", user=actor,
+                 actor=None if actor else "system")
+    if move.target == State.CANCELLED and case.active_appointment:
+        # A cancelled case keeps no booking: its slot is freed in the same transaction.
+        from tracker.scheduling.services import release
+
+        release(case.active_appointment, f"case cancelled: {reason.strip()}", actor)
     if commit:
         db.session.commit()
     return move

@@ -4,7 +4,9 @@ from tracker.models.case import Case, CaseHistory
 from tracker.models.eligibility import ClinicSettings, EligibilityVerdict
 from tracker.models.patient import Patient
 from tracker.models.review import ConservativeCare, Examination, RiskScreen
+from tracker.models.schedule import Appointment, AppointmentChange, Room, ScheduleLock, WorkingHours
 from tracker.models.user import SignInThrottle, User
 
-__all__ = ["AuditAction", "AuditEvent", "Case", "CaseHistory", "ClinicSettings", "ConservativeCare",
-           "EligibilityVerdict", "Examination", "Patient", "RiskScreen", "SignInThrottle", "User"]
+__all__ = ["Appointment", "AppointmentChange", "AuditAction", "AuditEvent", "Case", "CaseHistory", "ClinicSettings", "ConservativeCare",
+           "EligibilityVerdict", "Examination", "Patient", "RiskScreen", "Room", "ScheduleLock", "SignInThrottle", "User",
+           "WorkingHours"]

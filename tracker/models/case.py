@@ -60,8 +60,14 @@ class Case(db.Model):
                                   cascade="all, delete-orphan")
     risk_screen = db.relationship("RiskScreen", back_populates="case", uselist=False,
                                   cascade="all, delete-orphan")
+    appointments = db.relationship("Appointment", back_populates="case", order_by="Appointment.id")
     verdicts = db.relationship("EligibilityVerdict", foreign_keys="EligibilityVerdict.case_id",
                                order_by="EligibilityVerdict.id", viewonly=True)
+
+    @property
+    def active_appointment(self):
+        """The booked (or checked-in, or started) appointment, if any: at most one at a time."""
+        return next((a for a in self.appointments if a.active), None)
 
     @property
     def current_verdict(self):
@@ -82,8 +88,9 @@ class CaseHistory(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False, index=True)
     at = db.Column(UTCDateTime, nullable=False, default=utcnow)
-    actor_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
-    actor_role = db.Column(choice_enum(Role, "role"), nullable=False)
+    # No actor: the tracker itself moved the case (a scheduled command such as marking no-shows).
+    actor_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    actor_role = db.Column(choice_enum(Role, "role"))
     action = db.Column(db.String(40), nullable=False)
     from_state = db.Column(choice_enum(State, "from_state"))
     to_state = db.Column(choice_enum(State, "to_state"), nullable=False)

@@ -1,0 +1,121 @@
+"""Rooms, physicians' working hours, appointments and their history."""
+from sqlalchemy import CheckConstraint, UniqueConstraint
+
+from tracker.extensions import db
+from tracker.models.types import UTCDateTime, choice_enum
+from tracker.timeutil import utcnow
+from tracker.vocab import AppointmentStatus, Modality
+
+# An appointment in one of these holds its physician and room (overlaps are refused).
+ACTIVE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN,
+                   AppointmentStatus.IN_PROCEDURE)
+
+
+class Room(db.Model):
+    __tablename__ = "rooms"
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(80), nullable=False, unique=True)
+    modality = db.Column(choice_enum(Modality, "modality"), nullable=False, default=Modality.FLUOROSCOPY)
+    # Where the patient goes: shown on the patient's appointment page and calendar entry.
+    location = db.Column(db.String(200), nullable=False, default="")
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    version_id = db.Column(db.Integer, nullable=False, default=1)
+    __mapper_args__ = {"version_id_col": version_id}
+
+
+class WorkingHours(db.Model):
+    """One span per physician and weekday, in the clinic's wall-clock time."""
+
+    __tablename__ = "working_hours"
+    __table_args__ = (
+        UniqueConstraint("physician_id", "weekday", name="uq_working_hours_physician_weekday"),
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("ends > starts", name="ends_after_starts"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    physician_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    weekday = db.Column(db.Integer, nullable=False)
+    starts = db.Column(db.Time, nullable=False)
+    ends = db.Column(db.Time, nullable=False)
+
+
+class ScheduleLock(db.Model):
+    """One row per room and per physician. A booking first updates the rows of its room and
+    physician: on PostgreSQL that locks them, on SQLite it takes the write lock, so two bookings of
+    the same resource are checked and written one after the other, never interleaved."""
+
+    __tablename__ = "schedule_locks"
+
+    resource = db.Column(db.String(40), primary_key=True)
+    bookings = db.Column(db.Integer, nullable=False, default=0)
+
+
+class Appointment(db.Model):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
+        CheckConstraint(
+            "(status <> 'cancelled') OR (cancelled_reason IS NOT NULL AND cancelled_reason <> '')",
+            name="cancel_has_reason"),
+        db.Index("ix_appointments_room_time", "room_id", "starts_at"),
+        db.Index("ix_appointments_physician_time", "physician_id", "starts_at"),
+        db.Index("ix_appointments_starts_at", "starts_at"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False, index=True)
+    physician_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    room_id = db.Column(db.Integer, db.ForeignKey("rooms.id"), nullable=False)
+    starts_at = db.Column(UTCDateTime, nullable=False)
+    ends_at = db.Column(UTCDateTime, nullable=False)
+    status = db.Column(choice_enum(AppointmentStatus, "appointment_status"), nullable=False,
+                       default=AppointmentStatus.BOOKED)
+    cancelled_reason = db.Column(db.Text)
+    # Warnings the coordinator acknowledged when booking (same-day, hours, spacing, caps).
+    acknowledged_warnings = db.Column(db.Text, nullable=False, default="")
+    # Readiness before the procedure (DESIGN.md section 3, Scheduling).
+    consent_obtained = db.Column(db.Boolean, nullable=False, default=False)
+    anticoagulant_plan_confirmed = db.Column(db.Boolean, nullable=False, default=False)
+    driver_arranged = db.Column(db.Boolean, nullable=False, default=False)
+    contrast_premedication_sent = db.Column(db.Boolean, nullable=False, default=False)
+    day_of_check_done = db.Column(db.Boolean, nullable=False, default=False)
+    readiness_override_reason = db.Column(db.Text)
+    readiness_override_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    checked_in_at = db.Column(UTCDateTime)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    version_id = db.Column(db.Integer, nullable=False, default=1)
+
+    case = db.relationship("Case", back_populates="appointments")
+    physician = db.relationship("User", foreign_keys=[physician_id])
+    room = db.relationship("Room")
+    readiness_override_by = db.relationship("User", foreign_keys=[readiness_override_by_id])
+    changes = db.relationship("AppointmentChange", back_populates="appointment",
+                              order_by="AppointmentChange.id", cascade="all, delete-orphan")
+    __mapper_args__ = {"version_id_col": version_id}
+
+    @property
+    def active(self):
+        return self.status in ACTIVE_STATUSES
+
+
+class AppointmentChange(db.Model):
+    """History of an appointment: booked, rescheduled (with the old time, room and physician),
+    checked in, no-show, cancelled; who, when and why."""
+
+    __tablename__ = "appointment_changes"
+
+    id = db.Column(db.Integer, primary_key=True)
+    appointment_id = db.Column(db.Integer, db.ForeignKey("appointments.id"), nullable=False, index=True)
+    at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    actor_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    change = db.Column(db.String(20), nullable=False)
+    reason = db.Column(db.Text, nullable=False, default="")
+    old_starts_at = db.Column(UTCDateTime)
+    old_room_id = db.Column(db.Integer, db.ForeignKey("rooms.id"))
+    old_physician_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+
+    appointment = db.relationship("Appointment", back_populates="changes")
+    actor = db.relationship("User", foreign_keys=[actor_id])

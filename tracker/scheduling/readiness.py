@@ -1,0 +1,41 @@
+"""Pre-procedure readiness: which items an appointment needs, from the case's risk screen.
+
+Pure: takes the appointment and the risk screen (any objects with the named attributes).
+"""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Item:
+    field: str
+    label: str
+    required: bool
+    done: bool
+
+
+def items(appointment, risk):
+    """Every readiness item with whether this patient needs it and whether it is done."""
+    anticoagulated = bool(risk and (risk.anticoagulants or "").strip())
+    sedated = bool(risk and risk.sedation_planned)
+    contrast_allergy = bool(risk and risk.allergy_contrast)
+    diabetic = bool(risk and (risk.diabetes or risk.insulin))
+    day_of = "Day-of check: no fever or infection" + (", glucose checked" if diabetic else "")
+    return [
+        Item("consent_obtained", "Consent obtained", True, appointment.consent_obtained),
+        Item("anticoagulant_plan_confirmed", "Anticoagulant hold plan confirmed", anticoagulated,
+             appointment.anticoagulant_plan_confirmed),
+        Item("driver_arranged", "Driver arranged (sedation: no driving for 24 hours)", sedated,
+             appointment.driver_arranged),
+        Item("contrast_premedication_sent", "Contrast-allergy premedication instructions sent",
+             contrast_allergy, appointment.contrast_premedication_sent),
+        Item("day_of_check_done", day_of, True, appointment.day_of_check_done),
+    ]
+
+
+def missing(appointment, risk):
+    return [item.label for item in items(appointment, risk) if item.required and not item.done]
+
+
+def is_ready(appointment, risk):
+    """Ready when every required item is done, or a physician recorded why it may go ahead."""
+    return not missing(appointment, risk) or bool(appointment.readiness_override_reason)

@@ -1,0 +1,66 @@
+"""Rooms and physicians' working hours, managed by an admin."""
+from sqlalchemy import func
+
+from tracker import audit
+from tracker.extensions import db
+from tracker.models import Room, WorkingHours
+from tracker.validation import FieldError, StaleEdit
+
+
+def rooms():
+    return db.session.execute(db.select(Room).order_by(Room.active.desc(), Room.name)).scalars().all()
+
+
+def _check_name_free(name, room_id=None):
+    existing = db.session.execute(
+        db.select(Room).filter(func.lower(Room.name) == name.strip().lower())).scalar_one_or_none()
+    if existing is not None and existing.id != room_id:
+        raise FieldError("name", "Another room already has this name.")
+
+
+def create_room(values, actor):
+    _check_name_free(values["name"])
+    room = Room(**values)
+    db.session.add(room)
+    db.session.flush()
+    audit.record(audit.Action.CREATE, "room", room.id, summary=f"room {room.name} added", user=actor)
+    db.session.commit()
+    return room
+
+
+def update_room(room, values, version_id, actor):
+    if str(room.version_id) != str(version_id):
+        raise StaleEdit
+    _check_name_free(values["name"], room.id)
+    before = {name: getattr(room, name) for name in values}
+    for name, value in values.items():
+        setattr(room, name, value)
+    audit.record(audit.Action.UPDATE, "room", room.id,
+                 summary=audit.changed_fields(before, values, tuple(values)), user=actor)
+    db.session.commit()
+
+
+def hours_by_physician():
+    """{physician_id: {weekday: WorkingHours}} for every physician, in one query."""
+    table = {}
+    for row in db.session.execute(db.select(WorkingHours)).scalars():
+        table.setdefault(row.physician_id, {})[row.weekday] = row
+    return table
+
+
+def set_hours(physician, spans, actor):
+    """`spans` maps weekday (0 = Monday) to (starts, ends) or None for a day off."""
+    current = {h.weekday: h for h in db.session.execute(
+        db.select(WorkingHours).filter_by(physician_id=physician.id)).scalars()}
+    for weekday, span in spans.items():
+        row = current.get(weekday)
+        if span is None:
+            if row is not None:
+                db.session.delete(row)
+        elif row is None:
+            db.session.add(WorkingHours(physician_id=physician.id, weekday=weekday,
+                                        starts=span[0], ends=span[1]))
+        else:
+            row.starts, row.ends = span
+    audit.record(audit.Action.UPDATE, "user", physician.id, summary="working hours set", user=actor)
+    db.session.commit()

@@ -1,0 +1,121 @@
+"""Pure scheduling rules: overlap, clinic-time conversion across daylight saving, free slots.
+
+Plain values in, plain values out: no database, no request. Times are aware datetimes; an
+interval is half-open [start, end), so an appointment ending at 10:00 and one starting at 10:00
+do not overlap.
+"""
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+
+SLOT_STEP = timedelta(minutes=15)
+DEFAULT_DURATION = timedelta(minutes=30)
+MAX_DURATION = timedelta(hours=4)
+
+
+class NotAClockTime(ValueError):
+    """A local time that does not exist on that day (the hour skipped when clocks go forward)."""
+
+
+def overlaps(a_start, a_end, b_start, b_end):
+    """Half-open intervals overlap when each starts before the other ends (touching is fine)."""
+    return a_start < b_end and b_start < a_end
+
+
+def clinic_to_utc(day, clock, zone):
+    """The UTC instant of a wall-clock time in the clinic's zone on `day`.
+
+    In the autumn hour that happens twice, the first (daylight) occurrence is taken; in the spring
+    hour that does not happen, NotAClockTime is raised so the user can choose another time.
+    """
+    local = datetime.combine(day, clock, tzinfo=zone)
+    round_trip = local.astimezone(timezone.utc).astimezone(zone)
+    if (round_trip.date(), round_trip.time()) != (day, clock):
+        raise NotAClockTime(f"{clock.strftime('%H:%M')} does not exist on {day.isoformat()} "
+                            f"(the clocks go forward); choose another time.")
+    return local.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Busy:
+    """An active appointment as the slot finder sees it."""
+
+    physician_id: int
+    room_id: int
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Hours:
+    """A physician's working hours on one weekday (0 = Monday), in clinic time."""
+
+    physician_id: int
+    weekday: int
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    end: datetime
+    physician_id: int
+    room_id: int
+
+
+def conflicts(start, end, physician_id, room_id, busy, ignore=None):
+    """The active appointments that the proposed one would collide with (same physician or room)."""
+    return [b for b in busy
+            if b is not ignore and (b.physician_id == physician_id or b.room_id == room_id)
+            and overlaps(start, end, b.start, b.end)]
+
+
+def within_hours(start, end, physician_id, hours, zone):
+    """True if [start, end) lies inside the physician's hours on that clinic day."""
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    if local_start.date() != local_end.date() and local_end.time() != time(0):
+        return False
+    for h in hours:
+        if h.physician_id == physician_id and h.weekday == local_start.weekday():
+            ends = local_end.time() if local_end.date() == local_start.date() else time(23, 59, 59)
+            if h.start <= local_start.time() and ends <= h.end:
+                return True
+    return False
+
+
+def free_slots(first_day, days, duration, hours, room_ids, busy, zone, not_before, limit=10,
+               physician_ids=None):
+    """The first `limit` free (start, physician, room) combinations from `first_day` on.
+
+    Walks each day's working hours in SLOT_STEP steps; a slot is free when neither the physician
+    nor the room has an overlapping active appointment. Skips times before `not_before`.
+    """
+    found = []
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        for h in sorted((h for h in hours if h.weekday == day.weekday()),
+                        key=lambda h: (h.start, h.physician_id)):
+            if physician_ids and h.physician_id not in physician_ids:
+                continue
+            for start in _starts(day, h, duration, zone):
+                if start < not_before:
+                    continue
+                end = start + duration
+                for room_id in room_ids:
+                    if not conflicts(start, end, h.physician_id, room_id, busy):
+                        found.append(Slot(start, end, h.physician_id, room_id))
+                        break
+                if len(found) >= limit:
+                    return sorted(found, key=lambda s: (s.start, s.physician_id, s.room_id))
+    return sorted(found, key=lambda s: (s.start, s.physician_id, s.room_id))
+
+
+def _starts(day, hours, duration, zone):
+    clock = datetime.combine(day, hours.start)
+    last = datetime.combine(day, hours.end) - duration
+    while clock <= last:
+        try:
+            yield clinic_to_utc(day, clock.time(), zone)
+        except NotAClockTime:
+            pass
+        clock += SLOT_STEP

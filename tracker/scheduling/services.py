@@ -1,0 +1,312 @@
+"""Booking, rescheduling and cancelling appointments; check-in, readiness and no-shows.
+
+Overlaps of the same physician or room are refused even when two people book at the same moment:
+a booking first takes the schedule locks of its physician and room (see ScheduleLock), then checks
+for overlaps and writes, all in one transaction. Everything else a clinic worries about is a
+warning the coordinator acknowledges.
+"""
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from tracker import audit
+from tracker.access import Role
+from tracker.cases.services import transition
+from tracker.eligibility.services import current_assessment
+from tracker.extensions import db
+from tracker.models import Appointment, AppointmentChange, Room, ScheduleLock, User, WorkingHours
+from tracker.models.schedule import ACTIVE_STATUSES
+from tracker.policy import CriterionCode
+from tracker.scheduling import readiness
+from tracker.scheduling.rules import MAX_DURATION, Busy, Hours, conflicts, free_slots, within_hours
+from tracker.timeutil import clinic_zone, to_clinic, utcnow
+from tracker.validation import StaleEdit
+from tracker.vocab import AppointmentStatus, Modality
+from tracker.workflow import State
+
+# The payer criteria that become booking warnings when the appointment's date would break them.
+PAYER_WARNINGS = (CriterionCode.DIAGNOSTIC_CAP, CriterionCode.THERAPEUTIC_CAP, CriterionCode.SPACING)
+
+
+@dataclass
+class BookingProblems(Exception):
+    """Why a booking was not made: errors per field, and warnings still to acknowledge."""
+
+    errors: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
+    taken: bool = False
+
+
+@dataclass(frozen=True)
+class Proposal:
+    start: object
+    duration: timedelta
+    physician_id: int
+    room_id: int
+
+    @property
+    def end(self):
+        return self.start + self.duration
+
+
+# ------------------------------------------------------------------ reading the schedule
+
+def active_rooms():
+    """Fluoroscopy suites first (the usual guidance), then CT, each by name."""
+    fluoroscopy_first = db.case((Room.modality == Modality.FLUOROSCOPY, 0), else_=1)
+    return db.session.execute(
+        db.select(Room).filter_by(active=True).order_by(fluoroscopy_first, Room.name)
+    ).scalars().all()
+
+
+def busy_between(start, end):
+    """Active appointments overlapping [start, end), in one query."""
+    rows = db.session.execute(
+        db.select(Appointment.physician_id, Appointment.room_id, Appointment.starts_at,
+                  Appointment.ends_at)
+        .filter(Appointment.status.in_(ACTIVE_STATUSES), Appointment.starts_at < end,
+                Appointment.ends_at > start)
+    ).all()
+    return [Busy(r.physician_id, r.room_id, r.starts_at, r.ends_at) for r in rows]
+
+
+def working_hours(physician_ids=None):
+    query = db.select(WorkingHours)
+    if physician_ids:
+        query = query.filter(WorkingHours.physician_id.in_(physician_ids))
+    return [Hours(h.physician_id, h.weekday, h.starts, h.ends)
+            for h in db.session.execute(query).scalars()]
+
+
+def next_free_slots(first_day, duration, physician_id=None, limit=10, days=14):
+    """The first free combinations of time, physician and room from `first_day`: a fixed number of
+    queries (rooms, physicians' hours, the busy intervals of the window)."""
+    zone = clinic_zone()
+    room_ids = [room.id for room in active_rooms()]
+    active_physicians = {u.id for u in db.session.execute(
+        db.select(User).filter_by(role=Role.PHYSICIAN, active=True)).scalars()}
+    wanted = {physician_id} if physician_id else active_physicians
+    hours = [h for h in working_hours(list(wanted)) if h.physician_id in active_physicians]
+    busy = busy_between(clinic_day_start(first_day), clinic_day_start(first_day + timedelta(days=days)))
+    return free_slots(first_day, days, duration, hours, room_ids, busy, zone, utcnow(), limit)
+
+
+# ------------------------------------------------------------------ checking a proposal
+
+def check(case, proposal, exclude_id=None):
+    """Errors (refuse) and warnings (acknowledge) for booking `proposal` for `case`."""
+    errors, warnings = {}, []
+    if proposal.start < utcnow():
+        errors["start"] = "This time has already passed; choose a time in the future."
+    if proposal.duration <= timedelta(0):
+        errors["duration"] = "The duration must be more than 0 minutes."
+    elif proposal.duration > MAX_DURATION:
+        errors["duration"] = "An appointment lasts at most 4 hours (240 minutes)."
+    room = db.session.get(Room, proposal.room_id)
+    if room is None or not room.active:
+        errors["room_id"] = "This room is not in use; choose an active room."
+    physician = db.session.get(User, proposal.physician_id)
+    if physician is None or not physician.active or physician.role != Role.PHYSICIAN:
+        errors["physician_id"] = "Choose an active physician."
+    if errors:
+        return errors, warnings
+
+    zone = clinic_zone()
+    if not within_hours(proposal.start, proposal.end, proposal.physician_id,
+                        working_hours([proposal.physician_id]), zone):
+        warnings.append(f"Outside {physician.name}'s working hours.")
+    day = to_clinic(proposal.start).date()
+    same_day = [a for a in _patient_appointments_on(case.patient_id, day) if a.id != exclude_id]
+    if same_day:
+        warnings.append("The patient already has an appointment that day "
+                        f"({', '.join(to_clinic(a.starts_at).strftime('%H:%M') for a in same_day)}).")
+    verdict, _ = current_assessment(case, as_of=day)
+    for criterion in verdict.criteria:
+        if criterion.code in PAYER_WARNINGS and criterion.status != "met":
+            warnings.append(f"Payer rule on {day.isoformat()}: {criterion.label}: {criterion.evidence}.")
+    return errors, warnings
+
+
+def _patient_appointments_on(patient_id, day):
+    from tracker.models import Case
+
+    start = clinic_day_start(day)
+    return db.session.execute(
+        db.select(Appointment).join(Appointment.case).filter(
+            Case.patient_id == patient_id, Appointment.status.in_(ACTIVE_STATUSES),
+            Appointment.starts_at >= start, Appointment.starts_at < clinic_day_start(day + timedelta(days=1)))
+    ).scalars().all()
+
+
+def clinic_day_start(day):
+    """UTC instant of the clinic's midnight starting `day` (23 or 25 hours apart around DST)."""
+    return datetime.combine(day, time.min, tzinfo=clinic_zone()).astimezone(timezone.utc)
+
+
+def _lock(*resources):
+    """Take the schedule locks of these resources (see ScheduleLock) for this transaction."""
+    for resource in resources:
+        updated = db.session.execute(
+            update(ScheduleLock).where(ScheduleLock.resource == resource)
+            .values(bookings=ScheduleLock.bookings + 1)
+        ).rowcount
+        if not updated:
+            try:
+                with db.session.begin_nested():
+                    db.session.add(ScheduleLock(resource=resource, bookings=1))
+            except IntegrityError:
+                # Created by a concurrent booking a moment ago: lock the row it made.
+                db.session.execute(update(ScheduleLock).where(ScheduleLock.resource == resource)
+                                   .values(bookings=ScheduleLock.bookings + 1))
+
+
+def _taken(proposal, exclude_id=None):
+    busy = db.session.execute(
+        db.select(Appointment).filter(
+            Appointment.status.in_(ACTIVE_STATUSES), Appointment.starts_at < proposal.end,
+            Appointment.ends_at > proposal.start,
+            db.or_(Appointment.physician_id == proposal.physician_id,
+                   Appointment.room_id == proposal.room_id))
+    ).scalars().all()
+    return [a for a in busy if a.id != exclude_id]
+
+
+def _refuse_or_warn(case, proposal, acknowledged, exclude_id=None):
+    errors, warnings = check(case, proposal, exclude_id)
+    if errors:
+        raise BookingProblems(errors=errors)
+    _lock(f"room:{proposal.room_id}", f"physician:{proposal.physician_id}")
+    taken = _taken(proposal, exclude_id)
+    if taken:
+        who = "physician" if any(a.physician_id == proposal.physician_id for a in taken) else "room"
+        raise BookingProblems(errors={"start": f"This slot was just taken: the {who} is booked "
+                                               f"then. Choose one of the free slots below."},
+                              taken=True)
+    if warnings and not acknowledged:
+        raise BookingProblems(warnings=warnings)
+    return warnings
+
+
+# ------------------------------------------------------------------ changing the schedule
+
+def book(case, proposal, actor, acknowledged=False):
+    if case.state != State.ELIGIBLE:
+        raise BookingProblems(errors={"start": f"Only an eligible case can be booked; this one is "
+                                               f"{case.state.label.lower()}."})
+    warnings = _refuse_or_warn(case, proposal, acknowledged)
+    appointment = Appointment(case=case, physician_id=proposal.physician_id, room_id=proposal.room_id,
+                              starts_at=proposal.start, ends_at=proposal.end,
+                              acknowledged_warnings="\n".join(warnings), created_by_id=actor.id)
+    db.session.add(appointment)
+    appointment.changes.append(AppointmentChange(actor_id=actor.id, change="booked"))
+    if case.physician_id is None:
+        case.physician_id = proposal.physician_id
+    db.session.flush()
+    transition(case, "schedule", actor, commit=False)
+    audit.record(audit.Action.CREATE, "appointment", appointment.id,
+                 summary=f"case {case.id} booked" + (" (warnings acknowledged)" if warnings else ""),
+                 user=actor)
+    db.session.commit()
+    return appointment
+
+
+def reschedule(appointment, proposal, reason, actor, version_id, acknowledged=False):
+    if str(appointment.version_id) != str(version_id):
+        raise StaleEdit
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise BookingProblems(errors={"start": f"A {appointment.status.label.lower()} appointment "
+                                               f"cannot be moved."})
+    if not (reason or "").strip():
+        raise BookingProblems(errors={"reason": "Give the reason for moving the appointment."})
+    warnings = _refuse_or_warn(appointment.case, proposal, acknowledged, exclude_id=appointment.id)
+    appointment.changes.append(AppointmentChange(
+        actor_id=actor.id, change="rescheduled", reason=reason.strip(),
+        old_starts_at=appointment.starts_at, old_room_id=appointment.room_id,
+        old_physician_id=appointment.physician_id))
+    appointment.starts_at, appointment.ends_at = proposal.start, proposal.end
+    appointment.room_id, appointment.physician_id = proposal.room_id, proposal.physician_id
+    appointment.acknowledged_warnings = "\n".join(warnings)
+    audit.record(audit.Action.UPDATE, "appointment", appointment.id, summary="rescheduled", user=actor)
+    db.session.commit()
+
+
+def release(appointment, reason, actor, status=AppointmentStatus.CANCELLED):
+    """End an active appointment (cancelled or no-show) without touching the case's state."""
+    appointment.status = status
+    appointment.cancelled_reason = reason.strip() if status == AppointmentStatus.CANCELLED else None
+    appointment.changes.append(AppointmentChange(actor_id=actor.id if actor else None,
+                                                 change=status.value, reason=reason.strip()))
+    audit.record(audit.Action.UPDATE, "appointment", appointment.id, summary=status.value,
+                 user=actor, actor=None if actor else "system")
+
+
+def cancel(appointment, reason, actor, version_id):
+    """Cancel the appointment; the case goes back to eligible, to be booked again."""
+    if str(appointment.version_id) != str(version_id):
+        raise StaleEdit
+    if not (reason or "").strip():
+        raise BookingProblems(errors={"reason": "Give the reason for cancelling the appointment."})
+    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN):
+        raise BookingProblems(errors={"reason": f"A {appointment.status.label.lower()} appointment "
+                                                f"cannot be cancelled."})
+    release(appointment, reason, actor)
+    db.session.flush()
+    transition(appointment.case, "unschedule", actor, f"appointment cancelled: {reason.strip()}",
+               commit=False)
+    db.session.commit()
+
+
+def check_in(appointment, actor):
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise BookingProblems(errors={"status": f"Only a booked appointment can be checked in "
+                                                f"(this one is {appointment.status.label.lower()})."})
+    appointment.status = AppointmentStatus.CHECKED_IN
+    appointment.checked_in_at = utcnow()
+    appointment.changes.append(AppointmentChange(actor_id=actor.id, change="checked_in"))
+    audit.record(audit.Action.UPDATE, "appointment", appointment.id, summary="checked in", user=actor)
+    db.session.commit()
+
+
+def update_readiness(appointment, values, version_id, actor):
+    if str(appointment.version_id) != str(version_id):
+        raise StaleEdit
+    before = {name: getattr(appointment, name) for name in values}
+    for name, value in values.items():
+        setattr(appointment, name, value)
+    audit.record(audit.Action.UPDATE, "appointment", appointment.id,
+                 summary="readiness " + audit.changed_fields(before, values, tuple(values)), user=actor)
+    db.session.commit()
+
+
+def override_readiness(appointment, reason, actor, version_id):
+    if str(appointment.version_id) != str(version_id):
+        raise StaleEdit
+    appointment.readiness_override_reason = reason.strip()
+    appointment.readiness_override_by_id = actor.id
+    audit.record(audit.Action.UPDATE, "appointment", appointment.id,
+                 summary="readiness overridden by physician", user=actor)
+    db.session.commit()
+
+
+def mark_no_shows(now=None):
+    """Past appointments never started become no-shows, their cases eligible again. Idempotent:
+    a second run finds nothing left to mark. Returns how many were marked."""
+    now = now or utcnow()
+    missed = db.session.execute(
+        db.select(Appointment).filter(
+            Appointment.status.in_((AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN)),
+            Appointment.ends_at < now)
+    ).scalars().all()
+    for appointment in missed:
+        release(appointment, "not started by the end of the appointment", None,
+                status=AppointmentStatus.NO_SHOW)
+        if appointment.case.state == State.SCHEDULED:
+            transition(appointment.case, "unschedule", None, "no-show", commit=False)
+    db.session.commit()
+    return len(missed)
+
+
+def readiness_items(appointment):
+    return readiness.items(appointment, appointment.case.risk_screen)
