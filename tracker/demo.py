@@ -28,7 +28,9 @@ DEMO_USERS = [
     ("physician@demo.clinic", "Dr Priya Raman", Role.PHYSICIAN, "Thigh-thrust-1987"),
     ("physician2@demo.clinic", "Dr Tomas Ortega", Role.PHYSICIAN, "Distraction-1988"),
 ]
+# Two patient accounts: one after the injection (follow-up), one with an appointment booked.
 DEMO_PATIENT_ACCOUNT = ("patient@demo.clinic", "Yeoman-sign-1921", "DEMO-0001")
+DEMO_SCHEDULED_PATIENT_ACCOUNT = ("patient2@demo.clinic", "Compression-1999", "DEMO-0011")
 
 # What the review documents for each demo case ("profile" of facts).
 COMPLETE, SHORT_CARE, FEW_TESTS, NO_EXAM, NOTHING = "complete", "short_care", "few_tests", "no_exam", "nothing"
@@ -110,12 +112,12 @@ def seed():
         _build(case, target, facts, coordinator, physician, referral_date)
         created["cases"] += 1
 
-    email, password, mrn = DEMO_PATIENT_ACCOUNT
-    if _user(email) is None:
-        patient = db.session.execute(db.select(Patient).filter_by(mrn=mrn)).scalar_one()
-        create_user(email, f"{patient.given_name} {patient.family_name}", Role.PATIENT, password,
-                    patient_mrn=mrn)
-        created["users"] += 1
+    for email, password, mrn in (DEMO_PATIENT_ACCOUNT, DEMO_SCHEDULED_PATIENT_ACCOUNT):
+        if _user(email) is None:
+            patient = db.session.execute(db.select(Patient).filter_by(mrn=mrn)).scalar_one()
+            create_user(email, f"{patient.given_name} {patient.family_name}", Role.PATIENT, password,
+                        patient_mrn=mrn)
+            created["users"] += 1
     return created
 
 

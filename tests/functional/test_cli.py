@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import sign_in
 from tracker.access import Role
-from tracker.demo import DEMO_PATIENT_ACCOUNT, DEMO_USERS
+from tracker.demo import DEMO_PATIENT_ACCOUNT, DEMO_SCHEDULED_PATIENT_ACCOUNT, DEMO_USERS
 from tracker.extensions import db
 from tracker.models import Case, Patient, User
 from tracker.workflow import State
@@ -163,7 +163,8 @@ def test_demo_seed_covers_every_role_and_state_and_a_second_run_adds_nothing(cli
     assert roles == set(Role)
     assert 18 <= len(states) <= 22
     assert set(states) == set(State)
-    assert f"({len(DEMO_USERS) + 1} users and {len(states)} cases added)" in first.output
+    patient_accounts = (DEMO_PATIENT_ACCOUNT, DEMO_SCHEDULED_PATIENT_ACCOUNT)
+    assert f"({len(DEMO_USERS) + len(patient_accounts)} users and {len(states)} cases added)" in first.output
     counts = (count(User), count(Patient), count(Case))
 
     again = seed(cli)
@@ -174,25 +175,27 @@ def test_demo_seed_covers_every_role_and_state_and_a_second_run_adds_nothing(cli
 
 def test_demo_accounts_sign_in_with_the_readme_passwords(cli, make_client):
     seed(cli)
-    patient_email, patient_password, mrn = DEMO_PATIENT_ACCOUNT
     accounts = [(e, p, role) for e, _, role, p in DEMO_USERS]
-    accounts.append((patient_email, patient_password, Role.PATIENT))
+    for email, password, mrn in (DEMO_PATIENT_ACCOUNT, DEMO_SCHEDULED_PATIENT_ACCOUNT):
+        accounts.append((email, password, Role.PATIENT))
 
     for email, password, role in accounts:
         browser = make_client()
         response = sign_in(browser, email, password)
         assert response.status_code == 302, f"{email} could not sign in"
         assert response.location == HOMES[role]
-
-    own_case = db.session.execute(
-        select(Case).join(Case.patient).filter(Patient.mrn == mrn)).scalar_one()
-    assert f"/my/cases/{own_case.id}" in browser.get("/my/").get_data(as_text=True)
+        if role == Role.PATIENT:
+            mrn = {DEMO_PATIENT_ACCOUNT[0]: DEMO_PATIENT_ACCOUNT[2],
+                   DEMO_SCHEDULED_PATIENT_ACCOUNT[0]: DEMO_SCHEDULED_PATIENT_ACCOUNT[2]}[email]
+            own_case = db.session.execute(
+                select(Case).join(Case.patient).filter(Patient.mrn == mrn)).scalar_one()
+            assert f"/my/cases/{own_case.id}" in browser.get("/my/").get_data(as_text=True)
 
 
 def test_readme_lists_the_demo_passwords():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    patient_email, patient_password, _ = DEMO_PATIENT_ACCOUNT
-    listed = [(e, p) for e, _, _, p in DEMO_USERS] + [(patient_email, patient_password)]
+    listed = [(e, p) for e, _, _, p in DEMO_USERS] + [
+        (e, p) for e, p, _ in (DEMO_PATIENT_ACCOUNT, DEMO_SCHEDULED_PATIENT_ACCOUNT)]
 
     for email, password in listed:
         assert f"`{email}`" in readme and f"`{password}`" in readme

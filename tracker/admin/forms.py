@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, HiddenField, IntegerField, PasswordField,
                      SelectField, StringField, SubmitField, TimeField)
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from tracker.access import Role
 from tracker.auth.forms import NewPasswordMixin
@@ -12,15 +12,8 @@ from tracker.vocab import WEEKDAYS, Modality
 
 
 class UserFieldsMixin:
-    # patient_mrn has no Optional(): it would stop validation before this check sees an empty value.
-    def validate_patient_mrn(self, field):
-        from wtforms.validators import ValidationError
+    """The account fields shared by the create and edit forms."""
 
-        if self.role.data == Role.PATIENT.value and not (field.data or "").strip():
-            raise ValidationError("A patient account needs the patient's medical record number.")
-
-
-class CreateUserForm(UserFieldsMixin, NewPasswordMixin, FlaskForm):
     email = EmailField("Email", validators=[
         DataRequired("Enter an email address."), Email("Enter a valid email address."),
         Length(max=254),
@@ -28,8 +21,16 @@ class CreateUserForm(UserFieldsMixin, NewPasswordMixin, FlaskForm):
     name = StringField("Full name", validators=[DataRequired("Enter the person's name."),
                                                  Length(max=120)])
     role = SelectField("Role", choices=options(Role))
+    # No Optional() here: it would stop validation before the check below sees an empty value.
     patient_mrn = StringField("Medical record number (patient accounts only)",
                               validators=[Length(max=32)])
+
+    def validate_patient_mrn(self, field):
+        if self.role.data == Role.PATIENT.value and not (field.data or "").strip():
+            raise ValidationError("A patient account needs the patient's medical record number.")
+
+
+class CreateUserForm(UserFieldsMixin, NewPasswordMixin, FlaskForm):
     new_password = PasswordField("Initial password", validators=[DataRequired("Enter a password.")])
     submit = SubmitField("Create user")
 
@@ -39,15 +40,6 @@ class CreateUserForm(UserFieldsMixin, NewPasswordMixin, FlaskForm):
 
 class EditUserForm(UserFieldsMixin, FlaskForm):
     version_id = HiddenField()
-    email = EmailField("Email", validators=[
-        DataRequired("Enter an email address."), Email("Enter a valid email address."),
-        Length(max=254),
-    ])
-    name = StringField("Full name", validators=[DataRequired("Enter the person's name."),
-                                                 Length(max=120)])
-    role = SelectField("Role", choices=options(Role))
-    patient_mrn = StringField("Medical record number (patient accounts only)",
-                              validators=[Length(max=32)])
     active = BooleanField("Active (may sign in)")
     submit = SubmitField("Save changes")
 
