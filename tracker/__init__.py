@@ -22,6 +22,10 @@ def create_app(config=None, **overrides):
     )
     app.config.from_object(config)
     app.config.update(overrides)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A writer waits this long for another's write lock (bookings serialise on it) before failing.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "connect_args": {"timeout": 30}}
     if issubclass(config, ProductionConfig):
         config.check(app.config)
     INSTANCE_DIR.mkdir(exist_ok=True)
