@@ -15,9 +15,12 @@ class BookingForm(FlaskForm):
     duration = IntegerField("Duration (minutes)", default=30, validators=[
         InputRequired("Enter the duration in minutes."),
         NumberRange(1, 240, "An appointment lasts between 1 and 240 minutes (4 hours).")])
-    physician_id = SelectField("Physician", coerce=int, validators=[
+    # Only active physicians and rooms are offered; one that stopped being active after the form
+    # was opened gets the booking service's clear message rather than "Not a valid choice".
+    physician_id = SelectField("Physician", coerce=int, validate_choice=False, validators=[
         InputRequired("Choose the physician.")])
-    room_id = SelectField("Room", coerce=int, validators=[InputRequired("Choose the room.")])
+    room_id = SelectField("Room", coerce=int, validate_choice=False,
+                          validators=[InputRequired("Choose the room.")])
     reason = TextAreaField("Reason for the change", validators=[Optional(), Length(max=2000)])
     acknowledge = BooleanField("I have read the warnings above and want to book anyway")
     submit = SubmitField("Book appointment")

@@ -85,7 +85,8 @@ def within_hours(start, end, physician_id, hours, zone):
 
 def free_slots(first_day, days, duration, hours, room_ids, busy, zone, not_before, limit=10,
                physician_ids=None):
-    """The first `limit` free (start, physician, room) combinations from `first_day` on.
+    """The first `limit` free (start, physician, room) combinations from `first_day` on, earliest
+    first across all physicians.
 
     Walks each day's working hours in SLOT_STEP steps; a slot is free when neither the physician
     nor the room has an overlapping active appointment. Skips times before `not_before`.
@@ -93,21 +94,22 @@ def free_slots(first_day, days, duration, hours, room_ids, busy, zone, not_befor
     found = []
     for offset in range(days):
         day = first_day + timedelta(days=offset)
-        for h in sorted((h for h in hours if h.weekday == day.weekday()),
-                        key=lambda h: (h.start, h.physician_id)):
-            if physician_ids and h.physician_id not in physician_ids:
-                continue
-            for start in _starts(day, h, duration, zone):
-                if start < not_before:
-                    continue
-                end = start + duration
-                for room_id in room_ids:
-                    if not conflicts(start, end, h.physician_id, room_id, busy):
-                        found.append(Slot(start, end, h.physician_id, room_id))
-                        break
+        candidates = sorted(
+            (start, h.physician_id)
+            for h in hours
+            if h.weekday == day.weekday() and (not physician_ids or h.physician_id in physician_ids)
+            for start in _starts(day, h, duration, zone)
+            if start >= not_before
+        )
+        for start, physician_id in candidates:
+            end = start + duration
+            room_id = next((room for room in room_ids
+                            if not conflicts(start, end, physician_id, room, busy)), None)
+            if room_id is not None:
+                found.append(Slot(start, end, physician_id, room_id))
                 if len(found) >= limit:
-                    return sorted(found, key=lambda s: (s.start, s.physician_id, s.room_id))
-    return sorted(found, key=lambda s: (s.start, s.physician_id, s.room_id))
+                    return found
+    return found
 
 
 def _starts(day, hours, duration, zone):

@@ -272,9 +272,11 @@ def _day_appointments(day, physician_id=None):
 def day_board():
     form, day = _day()
     entries = _day_appointments(day)
-    rooms = services.active_rooms()
-    used = {a.room_id for a, _, _ in entries}
-    rooms += [a.room for a, _, _ in entries if a.room_id in used and a.room not in rooms]
+    # Active rooms, plus any room no longer in use that still has appointments that day.
+    rooms = {room.id: room for room in services.active_rooms()}
+    for appointment, _, _ in entries:
+        rooms.setdefault(appointment.room_id, appointment.room)
+    rooms = list(rooms.values())
     columns = [(room, [e for e in entries if e[0].room_id == room.id]) for room in rooms]
     return render_template("scheduling/day.html", form=form, day=day, columns=columns,
                            previous=day - timedelta(days=1), following=day + timedelta(days=1))

@@ -1,0 +1,836 @@
+"""Booking an eligible case through the real form, the free-slot list, bad input, conflicts,
+warnings to acknowledge, a slot taken meanwhile, moving and cancelling with history, cancelling the
+case itself, check-in, readiness and the procedure-start guard, and stale edits."""
+import html
+import re
+from datetime import time, timedelta
+from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models import (Appointment, AppointmentChange, AuditEvent, Case, CaseHistory, RiskScreen,
+                            WorkingHours)
+from tracker.scheduling.rules import clinic_to_utc
+from tracker.timeutil import clinic_today, clinic_zone, to_clinic
+from tracker.vocab import AppointmentStatus, Indication, Side
+from tracker.workflow import State, TransitionRefused, check
+
+from tests.conftest import csrf_from, sign_in, submit
+
+
+# ------------------------------------------------------------------ helpers
+
+def clinic_day(days_ahead=1):
+    return clinic_today() + timedelta(days=days_ahead)
+
+
+def clinic_at(days_ahead, hh, mm=0):
+    """The UTC instant of hh:mm clinic time, `days_ahead` clinic days from today."""
+    return clinic_to_utc(clinic_day(days_ahead), time(hh, mm), clinic_zone())
+
+
+def set_hours(physician, starts=time(8), ends=time(17), weekdays=range(7)):
+    for weekday in weekdays:
+        db.session.add(WorkingHours(physician_id=physician.id, weekday=weekday, starts=starts, ends=ends))
+    db.session.commit()
+
+
+def text(response):
+    return html.unescape(response.get_data(as_text=True))
+
+
+def field_error(page, field_id):
+    match = re.search(rf'<small id="{field_id}-error" class="field-error">(.*?)</small>', page, re.S)
+    return match.group(1).strip() if match else None
+
+
+def input_value(page, name):
+    tag = re.search(rf'<input[^>]*\bname="{name}"[^>]*>', page)
+    assert tag, f"no input {name}"
+    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
+    return value.group(1) if value else ""
+
+
+def selected(page, name):
+    select = re.search(rf'<select[^>]*\bname="{name}"[^>]*>(.*?)</select>', page, re.S)
+    assert select, f"no select {name}"
+    chosen = re.search(r'<option selected value="([^"]*)"', select.group(1))
+    return chosen.group(1) if chosen else None
+
+
+def booking(day, clock, physician, room, duration=30, **extra):
+    data = {"date": day.isoformat() if day else "", "start": clock, "duration": str(duration),
+            "physician_id": str(physician.id), "room_id": str(room.id), "version_id": ""}
+    data.update(extra)
+    return data
+
+
+def appointments_of(case):
+    db.session.expire_all()
+    return db.session.execute(db.select(Appointment).filter_by(case_id=case.id)).scalars().all()
+
+
+def state_of(case):
+    db.session.expire_all()
+    return db.session.get(Case, case.id).state
+
+
+def fresh(appointment):
+    db.session.expire_all()
+    return db.session.get(Appointment, appointment.id)
+
+
+def offered_slots(page):
+    """(date, start, physician id, room id) of each free slot link on the page."""
+    block = page.split('<ul class="slots">', 1)
+    if len(block) < 2:
+        return []
+    slots = []
+    for href in re.findall(r'<a href="([^"]+)"', block[1].split("</ul>", 1)[0]):
+        query = parse_qs(urlparse(html.unescape(href)).query)
+        slots.append((query["date"][0], query["start"][0], int(query["physician"][0]),
+                      int(query["room"][0])))
+    return slots
+
+
+def book_url(case):
+    return f"/cases/{case.id}/book"
+
+
+# ------------------------------------------------------------------ fixtures
+
+@pytest.fixture
+def coordinator(gen, login_as):
+    user = gen.user(Role.COORDINATOR, name="Casey Coordinator")
+    login_as(user)
+    return user
+
+
+@pytest.fixture
+def physician(gen):
+    doctor = gen.user(Role.PHYSICIAN, name="Dr Ada Hours")
+    set_hours(doctor)
+    return doctor
+
+
+@pytest.fixture
+def room(gen):
+    return gen.room(name="Suite A", location="Level 2, Imaging, desk B")
+
+
+@pytest.fixture
+def case(gen):
+    return gen.case(state=State.ELIGIBLE, side=Side.RIGHT, patient=gen.patient(family_name="Booker"))
+
+
+@pytest.fixture
+def booked(gen, physician, room):
+    """A scheduled case with its appointment tomorrow 10:00-10:30 clinic time."""
+    scheduled = gen.case(state=State.SCHEDULED, side=Side.LEFT, patient=gen.patient(family_name="Moved"))
+    return gen.appointment(scheduled, physician=physician, room=room, starts_at=clinic_at(1, 10))
+
+
+# ------------------------------------------------------------------ booking
+
+def test_booking_an_eligible_case_schedules_it_and_shows_the_appointment_in_clinic_time(
+        client, coordinator, physician, room, case):
+    day = clinic_day(1)
+    response = submit(client, book_url(case), booking(day, "10:00", physician, room))
+    assert response.status_code == 302 and response.location == f"/cases/{case.id}"
+    assert state_of(case) == State.SCHEDULED
+    [appointment] = appointments_of(case)
+    assert appointment.starts_at == clinic_at(1, 10)
+    assert appointment.ends_at - appointment.starts_at == timedelta(minutes=30)
+    assert appointment.status == AppointmentStatus.BOOKED
+    page = text(client.get(f"/cases/{case.id}"))
+    assert "Appointment booked." in page
+    assert f"Appointment: <strong>{day.strftime('%A %d %B %Y')}, 10:00</strong> · Suite A · Dr Ada Hours" in page
+    assert "Scheduled (from eligible)" in re.sub(r"<[^>]+>", "", page)
+
+
+def test_booking_records_who_booked_and_assigns_the_physician(client, coordinator, physician, room, case):
+    submit(client, book_url(case), booking(clinic_day(1), "11:00", physician, room))
+    [appointment] = appointments_of(case)
+    assert appointment.created_by_id == coordinator.id
+    assert [c.change for c in appointment.changes] == ["booked"]
+    assert db.session.get(Case, case.id).physician_id == physician.id
+    assert db.session.execute(db.select(AuditEvent).filter_by(
+        object_type="appointment", object_id=str(appointment.id))).scalars().first() is not None
+
+
+def test_the_booking_form_defaults_to_thirty_minutes(client, coordinator, physician, room, case):
+    page = text(client.get(book_url(case)))
+    assert input_value(page, "duration") == "30"
+
+
+def test_a_longer_duration_is_kept(client, coordinator, physician, room, case):
+    submit(client, book_url(case), booking(clinic_day(1), "13:00", physician, room, duration=45))
+    [appointment] = appointments_of(case)
+    assert to_clinic(appointment.ends_at).strftime("%H:%M") == "13:45"
+
+
+def test_the_typed_time_is_read_in_the_configured_clinic_time_zone(
+        client, coordinator, physician, room, case, app, monkeypatch):
+    monkeypatch.setitem(app.config, "CLINIC_TIMEZONE", "Asia/Tokyo")
+    day = clinic_day(2)
+    response = submit(client, book_url(case), booking(day, "10:00", physician, room, acknowledge="y"))
+    assert response.status_code == 302
+    [appointment] = appointments_of(case)
+    assert appointment.starts_at == clinic_to_utc(day, time(10), ZoneInfo("Asia/Tokyo"))
+    assert appointment.starts_at.astimezone(ZoneInfo("UTC")).strftime("%H:%M") == "01:00"
+    assert "Clinic time (Asia/Tokyo)" in text(client.get(book_url(case)))
+
+
+def test_the_free_slot_list_offers_working_hour_slots_from_the_chosen_day(
+        client, coordinator, gen, room, case):
+    doctor = gen.user(Role.PHYSICIAN, name="Dr Morning")
+    day = clinic_day(2)
+    set_hours(doctor, time(9), time(10), weekdays=[day.weekday()])
+    page = text(client.get(f"{book_url(case)}?from_date={day.isoformat()}"))
+    slots = offered_slots(page)
+    assert slots[:3] == [(day.isoformat(), "09:00", doctor.id, room.id),
+                         (day.isoformat(), "09:15", doctor.id, room.id),
+                         (day.isoformat(), "09:30", doctor.id, room.id)]
+    assert all(start in ("09:00", "09:15", "09:30") for _, start, _, _ in slots)
+    assert f"{day.strftime('%a %d %b')} 09:00–09:30 · Dr Morning · Suite A" in page
+
+
+def test_choosing_a_free_slot_fills_in_the_booking_form(client, coordinator, gen, room, case):
+    doctor = gen.user(Role.PHYSICIAN, name="Dr Morning")
+    day = clinic_day(2)
+    set_hours(doctor, time(9), time(10), weekdays=[day.weekday()])
+    page = client.get(f"{book_url(case)}?from_date={day.isoformat()}").get_data(as_text=True)
+    first = re.search(r'<ul class="slots">\s*<li><a href="([^"]+)"', page).group(1)
+    form = text(client.get(html.unescape(first)))
+    assert input_value(form, "date") == day.isoformat()
+    assert input_value(form, "start") == "09:00"
+    assert input_value(form, "duration") == "30"
+    assert selected(form, "physician_id") == str(doctor.id)
+    assert selected(form, "room_id") == str(room.id)
+
+
+def test_an_inactive_physicians_hours_are_not_offered(client, coordinator, gen, room, case):
+    day = clinic_day(2)
+    gone = gen.user(Role.PHYSICIAN, name="Dr Gone", active=False)
+    set_hours(gone, time(9), time(10), weekdays=[day.weekday()])
+    page = text(client.get(f"{book_url(case)}?from_date={day.isoformat()}"))
+    assert offered_slots(page) == []
+    assert "No free slot in the next two weeks" in page
+
+
+def test_the_slot_list_can_be_narrowed_to_one_physician(client, coordinator, gen, room, case):
+    day = clinic_day(2)
+    early, late = gen.user(Role.PHYSICIAN, name="Dr Early"), gen.user(Role.PHYSICIAN, name="Dr Late")
+    set_hours(early, time(8), time(9), weekdays=[day.weekday()])
+    set_hours(late, time(15), time(16), weekdays=[day.weekday()])
+    page = text(client.get(f"{book_url(case)}?from_date={day.isoformat()}&physician={late.id}"))
+    slots = offered_slots(page)
+    assert slots and {physician for _, _, physician, _ in slots} == {late.id}
+    assert slots[0][:2] == (day.isoformat(), "15:00")
+
+
+def test_the_slot_list_follows_the_chosen_duration(client, coordinator, gen, room, case):
+    doctor = gen.user(Role.PHYSICIAN, name="Dr Morning")
+    day = clinic_day(2)
+    set_hours(doctor, time(9), time(10), weekdays=[day.weekday()])
+    page = text(client.get(f"{book_url(case)}?from_date={day.isoformat()}&minutes=60"))
+    assert [s[1] for s in offered_slots(page) if s[0] == day.isoformat()] == ["09:00"]
+    assert "09:00–10:00" in page
+
+
+# ------------------------------------------------------------------ bad input
+
+def assert_refused_and_kept(page, case, physician, room, day=None, clock=None):
+    assert appointments_of(case) == [], "nothing may be booked"
+    assert state_of(case) == State.ELIGIBLE
+    assert selected(page, "physician_id") == str(physician.id)
+    if day:
+        assert input_value(page, "date") == day.isoformat()
+    if clock:
+        assert input_value(page, "start") == clock
+
+
+def test_a_start_in_the_past_is_refused_next_to_the_start_time(client, coordinator, physician, room, case):
+    yesterday = clinic_day(-1)
+    response = submit(client, book_url(case), booking(yesterday, "10:00", physician, room))
+    page = text(response)
+    assert response.status_code in (409, 422)
+    assert field_error(page, "start") == "This time has already passed; choose a time in the future."
+    assert_refused_and_kept(page, case, physician, room, yesterday, "10:00")
+    assert selected(page, "room_id") == str(room.id)
+
+
+@pytest.mark.parametrize("minutes", [241, 0, -30])
+def test_a_duration_outside_1_to_240_minutes_is_refused_next_to_the_duration(
+        client, coordinator, physician, room, case, minutes):
+    day = clinic_day(1)
+    response = submit(client, book_url(case), booking(day, "10:00", physician, room, duration=minutes))
+    page = text(response)
+    assert response.status_code == 422
+    assert "240 minutes" in field_error(page, "duration")
+    assert input_value(page, "duration") == str(minutes)
+    assert_refused_and_kept(page, case, physician, room, day, "10:00")
+
+
+def test_a_room_no_longer_in_use_is_refused_with_a_clear_message(
+        client, coordinator, physician, room, case, gen):
+    day = clinic_day(1)
+    closing = gen.room(name="Suite Closing")
+    page_before = client.get(book_url(case)).get_data(as_text=True)
+    assert "Suite Closing" in page_before
+    closing.active = False
+    db.session.commit()
+    response = client.post(book_url(case), data={"csrf_token": csrf_from(page_before),
+                                                  **booking(day, "10:00", physician, closing)})
+    page = text(response)
+    message = field_error(page, "room_id")
+    assert message, "the refusal must be next to the room"
+    assert_refused_and_kept(page, case, physician, room, day, "10:00")
+    assert "not in use" in message or "active" in message, (
+        f"the room field says only {message!r}: BookingForm's room choices hold active rooms only, so "
+        "WTForms' generic 'Not a valid choice.' pre-empts the service's 'This room is not in use' message")
+
+
+def test_a_physician_no_longer_active_is_refused_with_a_clear_message(
+        client, coordinator, room, case, gen):
+    day = clinic_day(1)
+    leaving = gen.user(Role.PHYSICIAN, name="Dr Leaving")
+    set_hours(leaving)
+    page_before = client.get(book_url(case)).get_data(as_text=True)
+    assert "Dr Leaving" in page_before
+    leaving.active = False
+    db.session.commit()
+    response = client.post(book_url(case), data={"csrf_token": csrf_from(page_before),
+                                                  **booking(day, "10:00", leaving, room)})
+    page = text(response)
+    message = field_error(page, "physician_id")
+    assert message, "the refusal must be next to the physician"
+    assert appointments_of(case) == [] and state_of(case) == State.ELIGIBLE
+    assert input_value(page, "date") == day.isoformat() and input_value(page, "start") == "10:00"
+    assert "active" in message, (
+        f"the physician field says only {message!r}: the choices hold active physicians only, so "
+        "WTForms' generic 'Not a valid choice.' pre-empts the service's 'Choose an active physician.'")
+
+
+@pytest.mark.parametrize("state", [State.UNDER_REVIEW, State.NOT_ELIGIBLE, State.SCHEDULED])
+def test_a_case_that_is_not_eligible_cannot_be_booked(client, coordinator, physician, room, gen, state):
+    other = gen.case(state=state)
+    day = clinic_day(1)
+    response = submit(client, book_url(other), booking(day, "10:00", physician, room))
+    page = text(response)
+    assert response.status_code in (409, 422)
+    assert field_error(page, "start").startswith("Only an eligible case can be booked; this one is")
+    assert appointments_of(other) == []
+    assert state_of(other) == state
+    assert input_value(page, "date") == day.isoformat()
+    assert selected(page, "room_id") == str(room.id)
+
+
+def test_a_missing_date_is_refused_next_to_the_date(client, coordinator, physician, room, case):
+    response = submit(client, book_url(case), booking(None, "10:00", physician, room))
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, "date") == "Enter the date of the appointment."
+    assert_refused_and_kept(page, case, physician, room, clock="10:00")
+
+
+def test_a_missing_start_time_is_refused_next_to_the_start_time(client, coordinator, physician, room, case):
+    day = clinic_day(1)
+    response = submit(client, book_url(case), booking(day, "", physician, room))
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, "start") == "Enter the start time, e.g. 09:30."
+    assert_refused_and_kept(page, case, physician, room, day)
+
+
+def test_a_time_skipped_by_the_clocks_going_forward_is_refused(client, coordinator, physician, room, case):
+    # The next spring change in New York after any date in 2026-2027 is a second Sunday of March.
+    day = next(clinic_day(n) for n in range(1, 500)
+               if clinic_day(n).month == 3 and clinic_day(n).weekday() == 6 and 8 <= clinic_day(n).day <= 14)
+    response = submit(client, book_url(case), booking(day, "02:30", physician, room))
+    assert "does not exist" in field_error(text(response), "start")
+    assert appointments_of(case) == []
+
+
+# ------------------------------------------------------------------ conflicts
+
+def test_the_same_physician_overlapping_another_appointment_is_refused(
+        client, coordinator, physician, room, case, gen):
+    other_room = gen.room(name="Suite B")
+    gen.appointment(gen.case(state=State.SCHEDULED), physician=physician, room=other_room,
+                    starts_at=clinic_at(1, 10))
+    response = submit(client, book_url(case), booking(clinic_day(1), "10:15", physician, room))
+    assert response.status_code == 409
+    assert "the physician is booked then" in field_error(text(response), "start")
+    assert appointments_of(case) == [] and state_of(case) == State.ELIGIBLE
+
+
+def test_the_same_room_overlapping_another_appointment_is_refused(
+        client, coordinator, physician, room, case, gen):
+    colleague = gen.user(Role.PHYSICIAN, name="Dr Colleague")
+    gen.appointment(gen.case(state=State.SCHEDULED), physician=colleague, room=room,
+                    starts_at=clinic_at(1, 10))
+    response = submit(client, book_url(case), booking(clinic_day(1), "09:45", physician, room))
+    assert response.status_code == 409
+    assert "the room is booked then" in field_error(text(response), "start")
+    assert appointments_of(case) == []
+
+
+def test_an_identical_slot_is_refused(client, coordinator, physician, room, case, gen):
+    gen.appointment(gen.case(state=State.SCHEDULED), physician=physician, room=room,
+                    starts_at=clinic_at(1, 10))
+    response = submit(client, book_url(case), booking(clinic_day(1), "10:00", physician, room))
+    assert response.status_code == 409
+    assert appointments_of(case) == []
+
+
+@pytest.mark.parametrize("clock", ["09:30", "10:30"])
+def test_back_to_back_with_the_same_physician_and_room_is_allowed(
+        client, coordinator, physician, room, case, gen, clock):
+    gen.appointment(gen.case(state=State.SCHEDULED), physician=physician, room=room,
+                    starts_at=clinic_at(1, 10))
+    response = submit(client, book_url(case), booking(clinic_day(1), clock, physician, room))
+    assert response.status_code == 302
+    assert len(appointments_of(case)) == 1 and state_of(case) == State.SCHEDULED
+
+
+@pytest.mark.parametrize("status", [AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW])
+def test_an_appointment_no_longer_active_does_not_block_its_slot(
+        client, coordinator, physician, room, case, gen, status):
+    gen.appointment(gen.case(state=State.ELIGIBLE), physician=physician, room=room,
+                    starts_at=clinic_at(1, 10), status=status,
+                    cancelled_reason="patient unwell" if status == AppointmentStatus.CANCELLED else None)
+    response = submit(client, book_url(case), booking(clinic_day(1), "10:00", physician, room))
+    assert response.status_code == 302
+
+
+# ------------------------------------------------------------------ warnings to acknowledge
+
+def test_a_second_appointment_the_same_day_needs_acknowledging_then_records_the_warning(
+        client, coordinator, physician, room, case, gen):
+    other_case = gen.case(patient=case.patient, state=State.SCHEDULED, side=Side.LEFT)
+    gen.appointment(other_case, physician=gen.user(Role.PHYSICIAN), room=gen.room(name="Suite B"),
+                    starts_at=clinic_at(1, 14))
+    data = booking(clinic_day(1), "10:00", physician, room)
+    first = submit(client, book_url(case), data)
+    page = text(first)
+    assert first.status_code == 409
+    assert "Please check before booking:" in page
+    assert "The patient already has an appointment that day (14:00)." in page
+    assert 'name="acknowledge"' in page
+    assert appointments_of(case) == [] and state_of(case) == State.ELIGIBLE
+    assert input_value(page, "start") == "10:00" and selected(page, "room_id") == str(room.id)
+
+    second = submit(client, book_url(case), {**data, "acknowledge": "y"})
+    assert second.status_code == 302
+    [appointment] = appointments_of(case)
+    assert "The patient already has an appointment that day (14:00)." in appointment.acknowledged_warnings
+    shown = text(client.get(f"/appointments/{appointment.id}"))
+    assert "Booked despite: The patient already has an appointment that day (14:00)." in shown
+
+
+def test_a_time_outside_the_physicians_hours_needs_acknowledging(
+        client, coordinator, physician, room, case):
+    data = booking(clinic_day(1), "18:00", physician, room)
+    first = submit(client, book_url(case), data)
+    assert first.status_code == 409
+    assert "Outside Dr Ada Hours's working hours." in text(first)
+    assert appointments_of(case) == []
+    second = submit(client, book_url(case), {**data, "acknowledge": "y"})
+    assert second.status_code == 302
+    [appointment] = appointments_of(case)
+    assert appointment.acknowledged_warnings == "Outside Dr Ada Hours's working hours."
+
+
+def injected_before(gen, patient, days_ago, indication, side=Side.RIGHT):
+    """An earlier case of the patient whose procedure started `days_ago` days ago."""
+    earlier = gen.case(patient=patient, state=State.CLOSED, side=side, indication=indication)
+    db.session.add(CaseHistory(case=earlier, at=clinic_at(-days_ago, 9), action="start_procedure",
+                               from_state=State.SCHEDULED, to_state=State.IN_PROCEDURE))
+    db.session.commit()
+    return earlier
+
+
+def test_a_third_diagnostic_block_within_12_months_needs_acknowledging(
+        client, coordinator, physician, room, case, gen):
+    injected_before(gen, case.patient, 90, Indication.DIAGNOSTIC)
+    injected_before(gen, case.patient, 30, Indication.DIAGNOSTIC)
+    data = booking(clinic_day(1), "10:00", physician, room)
+    first = submit(client, book_url(case), data)
+    page = text(first)
+    assert first.status_code == 409
+    assert f"Payer rule on {clinic_day(1).isoformat()}: Diagnostic blocks in 12 months:" in page
+    assert "this would be 3 of 2" in page
+    assert appointments_of(case) == []
+    assert submit(client, book_url(case), {**data, "acknowledge": "y"}).status_code == 302
+    [appointment] = appointments_of(case)
+    assert "Diagnostic blocks in 12 months" in appointment.acknowledged_warnings
+
+
+def test_a_therapeutic_repeat_too_soon_for_the_payer_needs_acknowledging(
+        client, coordinator, physician, room, gen):
+    patient = gen.patient(family_name="Repeat")
+    injected_before(gen, patient, 20, Indication.THERAPEUTIC)
+    repeat = gen.case(patient=patient, state=State.ELIGIBLE, side=Side.RIGHT,
+                      indication=Indication.THERAPEUTIC, payer_profile_code="EVICORE_CMM_203")
+    first = submit(client, book_url(repeat), booking(clinic_day(1), "10:00", physician, room))
+    page = text(first)
+    assert first.status_code == 409
+    assert "Interval since last therapeutic injection: 21 days since therapeutic injection" in page
+    assert "needs 60" in page
+    assert appointments_of(repeat) == []
+
+
+def test_a_payer_rule_met_gives_no_warning(client, coordinator, physician, room, case, gen):
+    injected_before(gen, case.patient, 400, Indication.DIAGNOSTIC)
+    injected_before(gen, case.patient, 380, Indication.DIAGNOSTIC)
+    assert submit(client, book_url(case), booking(clinic_day(1), "10:00", physician, room)).status_code == 302
+
+
+def test_a_booking_without_warnings_records_none(client, coordinator, physician, room, case):
+    submit(client, book_url(case), booking(clinic_day(1), "10:00", physician, room))
+    [appointment] = appointments_of(case)
+    assert appointment.acknowledged_warnings == ""
+    assert "Booked despite" not in text(client.get(f"/appointments/{appointment.id}"))
+
+
+def test_acknowledging_does_not_override_a_conflict(client, coordinator, physician, room, case, gen):
+    gen.appointment(gen.case(state=State.SCHEDULED), physician=physician, room=room,
+                    starts_at=clinic_at(1, 18))
+    response = submit(client, book_url(case), booking(clinic_day(1), "18:00", physician, room,
+                                                      acknowledge="y"))
+    assert response.status_code == 409
+    assert appointments_of(case) == []
+
+
+# ------------------------------------------------------------------ a slot taken meanwhile
+
+def test_a_slot_taken_while_the_form_was_open_keeps_the_choices_and_offers_the_next_free_slots(
+        client, coordinator, gen, room, case):
+    doctor = gen.user(Role.PHYSICIAN, name="Dr Busy")
+    day = clinic_day(1)
+    set_hours(doctor, time(9), time(11), weekdays=[day.weekday()])
+    form_page = client.get(book_url(case)).get_data(as_text=True)
+    # Someone else books 10:00 with the same physician and room before this form is sent.
+    gen.appointment(gen.case(state=State.SCHEDULED), physician=doctor, room=room,
+                    starts_at=clinic_at(1, 10))
+    response = client.post(book_url(case), data={"csrf_token": csrf_from(form_page),
+                                                  **booking(day, "10:00", doctor, room)})
+    page = text(response)
+    assert response.status_code == 409
+    assert field_error(page, "start").startswith("This slot was just taken")
+    assert appointments_of(case) == [] and state_of(case) == State.ELIGIBLE
+    assert input_value(page, "date") == day.isoformat() and input_value(page, "start") == "10:00"
+    assert selected(page, "physician_id") == str(doctor.id) and selected(page, "room_id") == str(room.id)
+    tomorrow = [start for d, start, _, _ in offered_slots(page) if d == day.isoformat()]
+    assert tomorrow == ["09:00", "09:15", "09:30", "10:30"]
+
+
+# ------------------------------------------------------------------ reschedule
+
+def move(client, appointment, day, clock, physician, room, reason="Patient asked for later", **extra):
+    url = f"/appointments/{appointment.id}/reschedule"
+    return submit(client, url, booking(day, clock, physician, room, reason=reason,
+                                       version_id=str(appointment.version_id), **extra))
+
+
+def test_moving_an_appointment_needs_a_reason(client, coordinator, physician, room, booked):
+    response = move(client, booked, clinic_day(1), "11:00", physician, room, reason="  ")
+    page = text(response)
+    assert field_error(page, "reason") == "Give the reason for moving the appointment."
+    assert fresh(booked).starts_at == clinic_at(1, 10)
+    assert input_value(page, "start") == "11:00"
+
+
+def test_moving_an_appointment_keeps_the_old_time_in_its_history(client, coordinator, physician, room, booked):
+    old = to_clinic(booked.starts_at).strftime("%Y-%m-%d %H:%M")
+    response = move(client, booked, clinic_day(2), "11:30", physician, room, reason="Patient asked for later")
+    assert response.status_code == 302 and response.location == f"/appointments/{booked.id}"
+    moved = fresh(booked)
+    assert moved.starts_at == clinic_at(2, 11, 30)
+    assert moved.ends_at == clinic_at(2, 12)
+    page = text(client.get(f"/appointments/{booked.id}"))
+    assert f"{clinic_day(2).strftime('%A %d %B %Y')}, 11:30–12:00" in page
+    assert "rescheduled" in page and f"was {old}" in page
+    assert "Reason: Patient asked for later" in page
+    change = db.session.execute(db.select(AppointmentChange).filter_by(
+        appointment_id=booked.id, change="rescheduled")).scalar_one()
+    assert change.old_starts_at == clinic_at(1, 10) and change.actor_id == coordinator.id
+
+
+def test_moving_into_another_appointment_is_refused(client, coordinator, physician, room, booked, gen):
+    gen.appointment(gen.case(state=State.SCHEDULED), physician=physician, room=gen.room(name="Suite B"),
+                    starts_at=clinic_at(1, 11))
+    response = move(client, booked, clinic_day(1), "11:00", physician, room)
+    assert response.status_code == 409
+    assert "the physician is booked then" in field_error(text(response), "start")
+    assert fresh(booked).starts_at == clinic_at(1, 10)
+    assert [c.change for c in fresh(booked).changes] == []
+
+
+def test_moving_within_its_own_old_slot_is_not_a_conflict(client, coordinator, physician, room, booked):
+    response = move(client, booked, clinic_day(1), "10:15", physician, room)
+    assert response.status_code == 302
+    assert fresh(booked).starts_at == clinic_at(1, 10, 15)
+
+
+def test_moving_into_the_past_is_refused(client, coordinator, physician, room, booked):
+    response = move(client, booked, clinic_day(-1), "10:00", physician, room)
+    assert "already passed" in field_error(text(response), "start")
+    assert fresh(booked).starts_at == clinic_at(1, 10)
+
+
+def test_the_move_form_starts_from_the_current_appointment(client, coordinator, physician, room, booked):
+    page = text(client.get(f"/appointments/{booked.id}/reschedule"))
+    assert input_value(page, "date") == clinic_day(1).isoformat()
+    assert input_value(page, "start") == "10:00"
+    assert selected(page, "physician_id") == str(physician.id)
+    assert "Now: <strong>" in page
+
+
+# ------------------------------------------------------------------ cancel
+
+def cancel(client, appointment, reason):
+    return submit(client, f"/appointments/{appointment.id}/cancel",
+                  {"version_id": str(appointment.version_id), "reason": reason},
+                  form_page=f"/appointments/{appointment.id}")
+
+
+def test_cancelling_an_appointment_needs_a_reason(client, coordinator, booked):
+    response = cancel(client, booked, "")
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, "reason") == "Give the reason for cancelling the appointment."
+    assert fresh(booked).status == AppointmentStatus.BOOKED
+    assert state_of(booked.case) == State.SCHEDULED
+
+
+def test_cancelling_an_appointment_frees_the_slot_and_returns_the_case_to_eligible(
+        client, coordinator, physician, room, booked, case):
+    response = cancel(client, booked, "Patient has the flu")
+    assert response.status_code == 302 and response.location == f"/cases/{booked.case_id}"
+    cancelled = fresh(booked)
+    assert cancelled.status == AppointmentStatus.CANCELLED
+    assert cancelled.cancelled_reason == "Patient has the flu"
+    assert state_of(booked.case) == State.ELIGIBLE
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text(client.get(f"/cases/{booked.case_id}"))))
+    assert "Eligible (from scheduled) · Casey Coordinator (coordinator)" in page
+    assert "Reason: appointment cancelled: Patient has the flu" in page
+    assert "Book appointment" in page
+    # The freed slot can be booked by another case.
+    again = submit(client, book_url(case), booking(clinic_day(1), "10:00", physician, room))
+    assert again.status_code == 302
+
+
+def test_a_cancelled_appointment_keeps_its_history(client, coordinator, booked):
+    cancel(client, booked, "Patient has the flu")
+    page = text(client.get(f"/appointments/{booked.id}"))
+    assert "Cancelled" in page and "Reason: Patient has the flu" in page
+    assert "Cancel appointment…" not in page
+
+
+def test_cancelling_the_case_cancels_its_appointment_and_the_case_stays_cancelled(
+        client, coordinator, physician, room, booked, case):
+    scheduled = booked.case
+    response = submit(client, f"/cases/{scheduled.id}/transition",
+                      {"action": "cancel", "reason": "Patient moved away",
+                       "version_id": str(scheduled.version_id)}, form_page=f"/cases/{scheduled.id}")
+    assert response.status_code == 302
+    assert state_of(scheduled) == State.CANCELLED
+    appointment = fresh(booked)
+    assert appointment.status == AppointmentStatus.CANCELLED
+    assert "Patient moved away" in appointment.cancelled_reason
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text(client.get(f"/cases/{scheduled.id}"))))
+    assert "Cancelled (from scheduled)" in page
+    assert "Eligible (from scheduled)" not in page
+    assert "Appointment:" not in page
+    # Its slot is free for another case.
+    again = submit(client, book_url(case), booking(clinic_day(1), "10:00", physician, room))
+    assert again.status_code == 302
+
+
+# ------------------------------------------------------------------ check-in
+
+def test_the_coordinator_checks_a_patient_in_from_the_day_board(client, coordinator, booked):
+    board = f"/schedule/day?date={clinic_day(1).isoformat()}"
+    page = client.get(board).get_data(as_text=True)
+    assert f'action="/appointments/{booked.id}/check-in"' in page
+    back = re.search(r'name="back" value="([^"]+)"', page).group(1)
+    response = submit(client, f"/appointments/{booked.id}/check-in", {"back": html.unescape(back)},
+                      form_page=board)
+    assert response.status_code == 302 and response.location == board
+    after = text(client.get(board))
+    assert "Moved, Given" in after and "is checked in." in after
+    assert '<span class="badge appt-checked_in">Checked in</span>' in after
+    assert fresh(booked).status == AppointmentStatus.CHECKED_IN
+    assert fresh(booked).checked_in_at is not None
+
+
+def test_checking_in_twice_is_refused_with_a_message(client, coordinator, booked):
+    submit(client, f"/appointments/{booked.id}/check-in", {}, form_page=f"/appointments/{booked.id}")
+    again = submit(client, f"/appointments/{booked.id}/check-in", {}, form_page=f"/appointments/{booked.id}",
+                   follow_redirects=True)
+    assert "Only a booked appointment can be checked in (this one is checked in)." in text(again)
+
+
+def test_a_physician_cannot_check_a_patient_in(make_client, physician, booked):
+    browser = make_client()
+    sign_in(browser, physician)
+    response = submit(browser, f"/appointments/{booked.id}/check-in", {},
+                      form_page=f"/appointments/{booked.id}")
+    assert response.status_code == 403
+    assert fresh(booked).status == AppointmentStatus.BOOKED
+    assert "Check in" not in text(browser.get(f"/appointments/{booked.id}"))
+
+
+def test_the_check_in_ignores_a_return_address_outside_the_schedule(client, coordinator, booked):
+    response = submit(client, f"/appointments/{booked.id}/check-in", {"back": "https://evil.example/"},
+                      form_page=f"/appointments/{booked.id}")
+    assert response.location == f"/appointments/{booked.id}"
+
+
+# ------------------------------------------------------------------ readiness
+
+READY_BADGE = '<span class="badge state-eligible">Ready</span>'
+NOT_READY_BADGE = '<span class="badge state-not_eligible">Not ready</span>'
+
+
+def save_readiness(client, appointment, *ticked, version_id=None):
+    data = {"version_id": str(version_id or appointment.version_id)}
+    data.update({name: "y" for name in ticked})
+    return submit(client, f"/appointments/{appointment.id}/readiness", data,
+                  form_page=f"/appointments/{appointment.id}")
+
+
+def test_readiness_items_save_and_the_badge_turns_ready(client, coordinator, booked):
+    url = f"/appointments/{booked.id}"
+    assert NOT_READY_BADGE in client.get(url).get_data(as_text=True)
+    response = save_readiness(client, booked, "consent_obtained", "day_of_check_done")
+    assert response.status_code == 302
+    page = text(client.get(url))
+    assert "Readiness saved." in page and READY_BADGE in page
+    saved = fresh(booked)
+    assert saved.consent_obtained and saved.day_of_check_done and not saved.driver_arranged
+
+
+def test_a_sedated_anticoagulated_patient_is_not_ready_without_driver_and_hold_plan(
+        client, coordinator, booked):
+    db.session.add(RiskScreen(case_id=booked.case_id, anticoagulants="apixaban",
+                              anticoagulant_hold_plan="Hold 2 days", sedation_planned=True,
+                              red_flags_screened=True))
+    db.session.commit()
+    save_readiness(client, booked, "consent_obtained", "day_of_check_done")
+    page = text(client.get(f"/appointments/{booked.id}"))
+    assert NOT_READY_BADGE in page
+    board = text(client.get(f"/schedule/day?date={clinic_day(1).isoformat()}"))
+    assert "✗ Not ready:" in board and "Anticoagulant hold plan confirmed" in board
+    assert "Driver arranged (sedation: no driving for 24 hours)" in board
+    save_readiness(client, fresh(booked), "consent_obtained", "day_of_check_done",
+                   "anticoagulant_plan_confirmed", "driver_arranged")
+    assert READY_BADGE in client.get(f"/appointments/{booked.id}").get_data(as_text=True)
+
+
+def test_unticking_a_readiness_item_makes_the_patient_not_ready_again(client, coordinator, booked):
+    save_readiness(client, booked, "consent_obtained", "day_of_check_done")
+    save_readiness(client, fresh(booked), "consent_obtained")
+    assert NOT_READY_BADGE in client.get(f"/appointments/{booked.id}").get_data(as_text=True)
+    assert not fresh(booked).day_of_check_done
+
+
+def test_the_procedure_cannot_start_until_the_required_items_are_done(client, coordinator, booked):
+    case = db.session.get(Case, booked.case_id)
+    with pytest.raises(TransitionRefused) as refusal:
+        check(case, "start_procedure", Role.PHYSICIAN)
+    assert "Not ready: consent obtained; day-of check: no fever or infection." in str(refusal.value)
+    save_readiness(client, booked, "consent_obtained", "day_of_check_done")
+    db.session.expire_all()
+    assert check(db.session.get(Case, booked.case_id), "start_procedure", Role.PHYSICIAN).action \
+        == "start_procedure"
+
+
+def override(browser, appointment, reason):
+    return submit(browser, f"/appointments/{appointment.id}/readiness-override",
+                  {"version_id": str(appointment.version_id), "reason": reason},
+                  form_page=f"/appointments/{appointment.id}")
+
+
+def test_a_physician_override_lets_the_procedure_start_and_is_shown(make_client, physician, booked):
+    browser = make_client()
+    sign_in(browser, physician)
+    response = override(browser, booked, "Consent signed on paper, scanned tomorrow.")
+    assert response.status_code == 302
+    page = text(browser.get(f"/appointments/{booked.id}"))
+    assert "Readiness override recorded." in page
+    assert "Physician override by Dr Ada Hours: “Consent signed on paper, scanned tomorrow.”" in page
+    assert READY_BADGE in page
+    db.session.expire_all()
+    assert check(db.session.get(Case, booked.case_id), "start_procedure", Role.PHYSICIAN)
+    assert fresh(booked).readiness_override_by_id == physician.id
+
+
+def test_an_override_needs_a_reason_of_some_length(make_client, physician, booked):
+    browser = make_client()
+    sign_in(browser, physician)
+    response = override(browser, booked, "ok")
+    assert response.status_code == 422
+    assert field_error(text(response), "reason") == "Write the reason in at least 10 characters."
+    assert fresh(booked).readiness_override_reason is None
+    db.session.expire_all()
+    with pytest.raises(TransitionRefused):
+        check(db.session.get(Case, booked.case_id), "start_procedure", Role.PHYSICIAN)
+
+
+def test_a_coordinator_cannot_record_a_readiness_override(client, coordinator, booked):
+    response = override(client, booked, "Coordinator thinks it is fine anyway.")
+    assert response.status_code == 403
+    assert fresh(booked).readiness_override_reason is None
+    assert "Go ahead without every item" not in text(client.get(f"/appointments/{booked.id}"))
+
+
+# ------------------------------------------------------------------ stale edits
+
+def test_a_readiness_save_from_an_old_page_is_refused(client, coordinator, booked):
+    old_version = booked.version_id
+    save_readiness(client, booked, "consent_obtained")
+    response = save_readiness(client, fresh(booked), "day_of_check_done", version_id=old_version)
+    assert response.status_code == 409
+    assert "changed by someone else" in text(response)
+    saved = fresh(booked)
+    assert saved.consent_obtained and not saved.day_of_check_done
+
+
+def test_a_move_from_an_old_page_is_refused(client, coordinator, physician, room, booked):
+    old_version = booked.version_id
+    save_readiness(client, booked, "consent_obtained")
+    response = submit(client, f"/appointments/{booked.id}/reschedule",
+                      booking(clinic_day(1), "14:00", physician, room, reason="later",
+                              version_id=str(old_version)))
+    assert "changed by someone else" in text(response)
+    assert fresh(booked).starts_at == clinic_at(1, 10)
+
+
+def test_a_cancel_from_an_old_page_is_refused(client, coordinator, booked):
+    old_version = booked.version_id
+    save_readiness(client, booked, "consent_obtained")
+    response = submit(client, f"/appointments/{booked.id}/cancel",
+                      {"version_id": str(old_version), "reason": "Patient has the flu"},
+                      form_page=f"/appointments/{booked.id}")
+    assert response.status_code == 302
+    assert "changed by someone else" in text(client.get(response.location))
+    assert fresh(booked).status == AppointmentStatus.BOOKED
+    assert state_of(booked.case) == State.SCHEDULED
+
+
+def test_an_override_from_an_old_page_is_refused(make_client, physician, booked):
+    browser = make_client()
+    sign_in(browser, physician)
+    old_version = booked.version_id
+    save_readiness(browser, booked, "consent_obtained")
+    response = submit(browser, f"/appointments/{booked.id}/readiness-override",
+                      {"version_id": str(old_version), "reason": "Consent signed on paper yesterday."},
+                      form_page=f"/appointments/{booked.id}")
+    assert "changed by someone else" in text(response)
+    assert fresh(booked).readiness_override_reason is None

@@ -1,0 +1,380 @@
+"""The day board (one column per room) and the physician's own day: what each entry shows, day
+navigation, clinic times across daylight saving, and a query count that does not grow with the
+number of appointments (for the board and for the free-slot finder)."""
+import html
+import re
+from datetime import date, datetime, time, timedelta, timezone
+
+import pytest
+
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models import RiskScreen, WorkingHours
+from tracker.scheduling.rules import clinic_to_utc
+from tracker.timeutil import clinic_today, clinic_zone
+from tracker.vocab import AppointmentStatus, Modality, Side
+from tracker.workflow import State
+
+from tests.conftest import sign_in
+
+UTC = timezone.utc
+
+
+def clinic_day(days_ahead=1):
+    return clinic_today() + timedelta(days=days_ahead)
+
+
+def clinic_at(days_ahead, hh, mm=0):
+    return clinic_to_utc(clinic_day(days_ahead), time(hh, mm), clinic_zone())
+
+
+def text(response):
+    assert response.status_code == 200
+    return html.unescape(response.get_data(as_text=True))
+
+
+def plain(fragment):
+    spaced = re.sub(r"<br>|</p>|<small>|<span", lambda m: " " + m.group(0), fragment)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", spaced)).strip()
+
+
+def columns(page):
+    """{room heading: [entry text, ...]} in page order."""
+    result = {}
+    for section in page.split('<section class="board-column"')[1:]:
+        section = section.split("</section>", 1)[0]
+        heading = plain(re.search(r"<h2[^>]*>(.*?)</h2>", section, re.S).group(1))
+        result[heading] = [plain(a) for a in re.findall(r"<article.*?</article>", section, re.S)]
+    return result
+
+
+def entries(page):
+    return [plain(a) for a in re.findall(r"<article.*?</article>", page, re.S)]
+
+
+def board(client, day):
+    return text(client.get(f"/schedule/day?date={day.isoformat()}"))
+
+
+@pytest.fixture
+def coordinator(gen, login_as):
+    user = gen.user(Role.COORDINATOR, name="Casey Coordinator")
+    login_as(user)
+    return user
+
+
+@pytest.fixture
+def doctors(gen):
+    return gen.user(Role.PHYSICIAN, name="Dr Ames"), gen.user(Role.PHYSICIAN, name="Dr Berg")
+
+
+@pytest.fixture
+def rooms(gen):
+    return gen.room(name="Fluoro 1"), gen.room(name="Fluoro 2")
+
+
+def patient_case(gen, family, side=Side.LEFT, state=State.SCHEDULED):
+    return gen.case(state=state, side=side, patient=gen.patient(family_name=family, given_name="Pat"))
+
+
+def test_the_board_shows_one_column_per_room_with_appointments_in_time_order(
+        client, coordinator, gen, doctors, rooms):
+    ames, berg = doctors
+    one, two = rooms
+    gen.appointment(patient_case(gen, "Late"), physician=ames, room=one, starts_at=clinic_at(1, 14))
+    gen.appointment(patient_case(gen, "Early", side=Side.RIGHT), physician=berg, room=one,
+                    starts_at=clinic_at(1, 8, 30))
+    gen.appointment(patient_case(gen, "Middle", side=Side.BILATERAL), physician=ames, room=two,
+                    starts_at=clinic_at(1, 11))
+    gen.appointment(patient_case(gen, "Otherday"), physician=ames, room=two, starts_at=clinic_at(2, 9))
+    gen.room(name="CT Suite", modality=Modality.CT)
+    page = board(client, clinic_day(1))
+    cols = columns(page)
+    assert list(cols) == ["Fluoro 1 Fluoroscopy", "Fluoro 2 Fluoroscopy", "CT Suite CT"]
+    first, second, empty = cols.values()
+    assert [e.split(" ")[0] for e in first] == ["08:30–09:00", "14:00–14:30"]
+    assert "Early, Pat" in first[0] and "Right" in first[0] and "Dr Berg" in first[0]
+    assert "Late, Pat" in first[1] and "Left" in first[1] and "Dr Ames" in first[1]
+    assert len(second) == 1 and "Middle, Pat" in second[0] and "Bilateral" in second[0]
+    assert empty == []
+    assert "Otherday" not in page
+    assert f"Day board: {clinic_day(1).strftime('%A %d %B %Y')}" in page
+
+
+def test_each_entry_shows_its_status_and_readiness(client, coordinator, gen, doctors, rooms):
+    ames, _ = doctors
+    one, _ = rooms
+    gen.appointment(patient_case(gen, "Ready"), physician=ames, room=one, starts_at=clinic_at(1, 8),
+                            consent_obtained=True, day_of_check_done=True)
+    unready_case = patient_case(gen, "Unready")
+    db.session.add(RiskScreen(case_id=unready_case.id, sedation_planned=True, red_flags_screened=True))
+    db.session.commit()
+    gen.appointment(unready_case, physician=ames, room=one, starts_at=clinic_at(1, 9), consent_obtained=True)
+    gen.appointment(patient_case(gen, "Arrived"), physician=ames, room=one, starts_at=clinic_at(1, 10),
+                    status=AppointmentStatus.CHECKED_IN, consent_obtained=True, day_of_check_done=True)
+    gen.appointment(patient_case(gen, "Called", state=State.ELIGIBLE), physician=ames, room=one,
+                    starts_at=clinic_at(1, 11), status=AppointmentStatus.CANCELLED,
+                    cancelled_reason="patient called")
+    [ready_entry, unready_entry, arrived_entry, cancelled_entry] = columns(board(client, clinic_day(1)))[
+        "Fluoro 1 Fluoroscopy"]
+    assert "Ready, Pat" in ready_entry and "Booked" in ready_entry and "✓ Ready" in ready_entry
+    assert "Check in" in ready_entry
+    assert "✗ Not ready:" in unready_entry
+    assert "Driver arranged (sedation: no driving for 24 hours); Day-of check: no fever or infection" \
+        in unready_entry
+    assert "Consent obtained" not in unready_entry
+    assert "Checked in" in arrived_entry and "✓ Ready" in arrived_entry
+    assert "Check in" not in arrived_entry
+    assert "Cancelled" in cancelled_entry and "ready" not in cancelled_entry.lower()
+    assert "Check in" not in cancelled_entry
+
+
+def test_each_status_has_its_label_on_the_board(client, coordinator, gen, doctors, rooms):
+    ames, _ = doctors
+    one, _ = rooms
+    labels = {AppointmentStatus.BOOKED: "Booked", AppointmentStatus.CHECKED_IN: "Checked in",
+              AppointmentStatus.IN_PROCEDURE: "In procedure", AppointmentStatus.DONE: "Done",
+              AppointmentStatus.NO_SHOW: "No-show", AppointmentStatus.CANCELLED: "Cancelled"}
+    for hour, status in enumerate(labels, start=8):
+        gen.appointment(patient_case(gen, f"S{hour}"), physician=ames, room=one,
+                        starts_at=clinic_at(1, hour), status=status,
+                        cancelled_reason="x" if status == AppointmentStatus.CANCELLED else None)
+    page = board(client, clinic_day(1))
+    shown = re.findall(r'<span class="badge appt-([a-z_]+)">([^<]+)</span>', page)
+    assert shown == [(status.value, label) for status, label in labels.items()]
+
+
+def test_the_physicians_own_day_lists_only_their_appointments(make_client, gen, doctors, rooms):
+    ames, berg = doctors
+    one, two = rooms
+    gen.appointment(patient_case(gen, "Amesone"), physician=ames, room=one, starts_at=clinic_at(1, 13))
+    gen.appointment(patient_case(gen, "Amestwo"), physician=ames, room=two, starts_at=clinic_at(1, 9))
+    gen.appointment(patient_case(gen, "Bergonly"), physician=berg, room=one, starts_at=clinic_at(1, 9))
+    browser = make_client()
+    sign_in(browser, ames)
+    page = text(browser.get(f"/schedule/mine?date={clinic_day(1).isoformat()}"))
+    mine = entries(page)
+    assert len(mine) == 2
+    assert "Amestwo" in mine[0] and "Fluoro 2" in mine[0] and mine[0].startswith("09:00–09:30")
+    assert "Amesone" in mine[1] and "Fluoro 1" in mine[1]
+    assert "Bergonly" not in page
+    assert f"My day: {clinic_day(1).strftime('%A %d %B %Y')}" in page
+    assert "Check in" not in page
+
+
+def test_a_physician_with_nothing_that_day_is_told_so(make_client, doctors):
+    ames, _ = doctors
+    browser = make_client()
+    sign_in(browser, ames)
+    assert "No appointments on this day." in text(browser.get("/schedule/mine"))
+
+
+def test_the_board_opens_on_today_and_links_to_the_day_before_and_after(client, coordinator, rooms):
+    today = clinic_today()
+    page = board(client, today)
+    assert f"Day board: {today.strftime('%A %d %B %Y')}" in text(client.get("/schedule/day"))
+    before, after = today - timedelta(days=1), today + timedelta(days=1)
+    assert f'href="/schedule/day?date={before.isoformat()}"' in page
+    assert f'href="/schedule/day?date={after.isoformat()}"' in page
+    following = board(client, after)
+    assert f"Day board: {after.strftime('%A %d %B %Y')}" in following
+    assert f'href="/schedule/day?date={today.isoformat()}"' in following
+
+
+def test_an_unreadable_day_in_the_address_shows_today(client, coordinator, rooms):
+    page = text(client.get("/schedule/day?date=31-02-2026"))
+    assert f"Day board: {clinic_today().strftime('%A %d %B %Y')}" in page
+
+
+def test_the_physicians_day_has_its_own_navigation(make_client, doctors):
+    ames, _ = doctors
+    browser = make_client()
+    sign_in(browser, ames)
+    day = clinic_day(3)
+    page = text(browser.get(f"/schedule/mine?date={day.isoformat()}"))
+    assert f'href="/schedule/mine?date={(day + timedelta(days=1)).isoformat()}"' in page
+    assert f'href="/schedule/mine?date={(day - timedelta(days=1)).isoformat()}"' in page
+
+
+def test_an_inactive_room_with_appointments_that_day_still_has_its_column(
+        client, coordinator, gen, doctors, rooms):
+    ames, _ = doctors
+    closed = gen.room(name="Old Suite", active=False)
+    gen.appointment(patient_case(gen, "Stranded"), physician=ames, room=closed, starts_at=clinic_at(1, 9))
+    gen.room(name="Unused Old", active=False)
+    cols = columns(board(client, clinic_day(1)))
+    assert "Old Suite Fluoroscopy" in cols and "Stranded, Pat" in cols["Old Suite Fluoroscopy"][0]
+    assert "Unused Old Fluoroscopy" not in cols
+
+
+def test_an_inactive_room_with_several_appointments_has_one_column(client, coordinator, gen, doctors, rooms):
+    ames, berg = doctors
+    closed = gen.room(name="Old Suite", active=False)
+    gen.appointment(patient_case(gen, "Firstold"), physician=ames, room=closed, starts_at=clinic_at(1, 9))
+    gen.appointment(patient_case(gen, "Secondold"), physician=berg, room=closed, starts_at=clinic_at(1, 11))
+    page = board(client, clinic_day(1))
+    headings = [plain(h) for h in re.findall(r'<section class="board-column".*?<h2[^>]*>(.*?)</h2>', page, re.S)]
+    assert headings.count("Old Suite Fluoroscopy") == 1, (
+        f"columns: {headings}: day_board (tracker/scheduling/views.py) appends an inactive room once per "
+        "appointment in it, because the comprehension's `a.room not in rooms` looks at the list before "
+        "the += adds anything")
+    assert page.count(">Firstold, Pat</a>") == 1
+
+
+def test_the_printed_board_leaves_out_navigation_and_buttons(client, coordinator, gen, doctors, rooms):
+    gen.appointment(patient_case(gen, "Printme"), physician=doctors[0], room=rooms[0], starts_at=clinic_at(1, 9))
+    page = board(client, clinic_day(1))
+    assert '<nav class="no-print day-nav"' in page
+    check_in_form = re.search(r'<form method="post" action="/appointments/\d+/check-in"[^>]*>', page).group(0)
+    assert 'class="no-print"' in check_in_form
+
+
+@pytest.mark.parametrize("role, board_status, mine_status", [
+    (Role.COORDINATOR, 200, 403), (Role.PHYSICIAN, 200, 200), (Role.ADMIN, 200, 403), (Role.PATIENT, 403, 403)])
+def test_who_sees_the_board_and_the_physicians_day(make_client, gen, role, board_status, mine_status):
+    browser = make_client()
+    sign_in(browser, gen.user(role))
+    assert browser.get("/schedule/day").status_code == board_status
+    assert browser.get("/schedule/mine").status_code == mine_status
+
+
+def test_the_admin_sees_the_board_without_check_in_buttons(make_client, gen, doctors, rooms):
+    gen.appointment(patient_case(gen, "Watched"), physician=doctors[0], room=rooms[0], starts_at=clinic_at(1, 9))
+    browser = make_client()
+    sign_in(browser, gen.user(Role.ADMIN))
+    page = text(browser.get(f"/schedule/day?date={clinic_day(1).isoformat()}"))
+    assert "Watched, Pat" in page and "Check in" not in page
+
+
+# ------------------------------------------------------------------ daylight saving
+
+def test_the_board_on_the_autumn_change_shows_both_half_past_ones_and_the_whole_clinic_day(
+        client, coordinator, gen, doctors, rooms):
+    ames, berg = doctors
+    one, two = rooms
+    fall_back = date(2026, 11, 1)
+    at = lambda d, hh, mm=0: datetime(d.year, d.month, d.day, hh, mm, tzinfo=UTC)  # noqa: E731
+    gen.appointment(patient_case(gen, "Daylight"), physician=ames, room=one, starts_at=at(fall_back, 5, 30))
+    gen.appointment(patient_case(gen, "Standard"), physician=berg, room=two, starts_at=at(fall_back, 6, 30))
+    gen.appointment(patient_case(gen, "Morning"), physician=ames, room=one, starts_at=at(fall_back, 15))
+    gen.appointment(patient_case(gen, "Lateevening"), physician=ames, room=one,
+                    starts_at=at(fall_back + timedelta(days=1), 4, 30))   # 23:30 EST on Nov 1
+    gen.appointment(patient_case(gen, "Daybefore"), physician=ames, room=one,
+                    starts_at=at(fall_back, 3, 30))                        # 23:30 EDT on Oct 31
+    page = board(client, fall_back)
+    cols = columns(page)
+    # 01:30 EDT plus half an hour is 01:00 EST: the clock goes back during the appointment.
+    assert [e.split(" ")[0] for e in cols["Fluoro 1 Fluoroscopy"]] == [
+        "01:30–01:00", "10:00–10:30", "23:30–00:00"]
+    assert cols["Fluoro 2 Fluoroscopy"][0].startswith("01:30–02:00") and "Standard" in cols[
+        "Fluoro 2 Fluoroscopy"][0]
+    assert "Daybefore" not in page
+    assert "Daybefore" in board(client, fall_back - timedelta(days=1))
+
+
+def test_the_board_on_the_spring_change_shows_clinic_times_either_side(
+        client, coordinator, gen, doctors, rooms):
+    ames, _ = doctors
+    one, _ = rooms
+    spring = date(2027, 3, 14)
+    at = lambda d, hh, mm=0: datetime(d.year, d.month, d.day, hh, mm, tzinfo=UTC)  # noqa: E731
+    gen.appointment(patient_case(gen, "Beforechange"), physician=ames, room=one,
+                    starts_at=at(spring, 6, 45))                          # 01:45 EST
+    gen.appointment(patient_case(gen, "Afterchange"), physician=ames, room=one,
+                    starts_at=at(spring, 13))                              # 09:00 EDT
+    gen.appointment(patient_case(gen, "Lastone"), physician=ames, room=one,
+                    starts_at=at(spring + timedelta(days=1), 3, 30))       # 23:30 EDT on Mar 14
+    gen.appointment(patient_case(gen, "Saturday"), physician=ames, room=one,
+                    starts_at=at(spring, 4, 30))                           # 23:30 EST on Mar 13
+    page = board(client, spring)
+    assert [e.split(" ")[0] for e in columns(page)["Fluoro 1 Fluoroscopy"]] == [
+        "01:45–03:15", "09:00–09:30", "23:30–00:00"]
+    assert "Saturday" not in page
+
+
+def test_the_board_follows_the_configured_clinic_time_zone(client, coordinator, gen, doctors, rooms,
+                                                           app, monkeypatch):
+    ames, _ = doctors
+    one, _ = rooms
+    monkeypatch.setitem(app.config, "CLINIC_TIMEZONE", "Europe/Berlin")
+    day = date(2027, 1, 12)
+    gen.appointment(patient_case(gen, "Berliner"), physician=ames, room=one,
+                    starts_at=datetime(2027, 1, 12, 9, tzinfo=UTC))
+    assert columns(board(client, day))["Fluoro 1 Fluoroscopy"][0].startswith("10:00–10:30")
+
+
+# ------------------------------------------------------------------ query counts
+
+def _many_appointments(gen, n, rooms, doctors, day_offset=1, first=0):
+    """`n` appointments on one clinic day, 20 minutes apart from 00:00 (slot `first` on)."""
+    for i in range(first, first + n):
+        case = patient_case(gen, f"Bulk{day_offset}x{i}", side=(Side.LEFT, Side.RIGHT)[i % 2])
+        if i % 2:
+            db.session.add(RiskScreen(case_id=case.id, anticoagulants="aspirin", sedation_planned=True,
+                                      red_flags_screened=True))
+            db.session.commit()
+        gen.appointment(case, physician=doctors[i % 2], room=rooms[i % 2],
+                        starts_at=clinic_at(day_offset, 0) + timedelta(minutes=20 * i), minutes=20)
+
+
+def test_the_board_runs_the_same_number_of_queries_for_3_and_30_appointments(
+        client, coordinator, gen, doctors, rooms, count_queries):
+    url = f"/schedule/day?date={clinic_day(1).isoformat()}"
+
+    def queries():
+        with count_queries() as counter:
+            page = text(client.get(url))
+        return counter.n, len(entries(page))
+
+    _many_appointments(gen, 3, rooms, doctors)
+    few, shown = queries()
+    assert shown == 3
+    _many_appointments(gen, 27, rooms, doctors, first=3)
+    many, shown = queries()
+    assert shown == 30
+    assert few == many, (few, many)
+
+
+def test_the_physicians_day_runs_the_same_number_of_queries_for_3_and_30_appointments(
+        make_client, gen, doctors, rooms, count_queries):
+    browser = make_client()
+    sign_in(browser, doctors[0])
+    url = f"/schedule/mine?date={clinic_day(1).isoformat()}"
+
+    def queries():
+        with count_queries() as counter:
+            page = text(browser.get(url))
+        return counter.n, len(entries(page))
+
+    _many_appointments(gen, 6, rooms, doctors)
+    few, shown = queries()
+    assert shown == 3
+    _many_appointments(gen, 54, rooms, doctors, first=6)
+    many, shown = queries()
+    assert shown == 30
+    assert few == many, (few, many)
+
+
+def test_the_slot_finder_runs_the_same_number_of_queries_for_3_and_30_appointments(
+        client, coordinator, gen, doctors, rooms, count_queries):
+    for doctor in doctors:
+        for weekday in range(7):
+            db.session.add(WorkingHours(physician_id=doctor.id, weekday=weekday, starts=time(0),
+                                        ends=time(23, 45)))
+    db.session.commit()
+    eligible = patient_case(gen, "Tobook", state=State.ELIGIBLE)
+    url = f"/cases/{eligible.id}/book?from_date={clinic_day(1).isoformat()}"
+
+    def queries():
+        with count_queries() as counter:
+            page = text(client.get(url))
+        assert '<ul class="slots">' in page
+        return counter.n
+
+    _many_appointments(gen, 3, rooms, doctors)
+    few = queries()
+    _many_appointments(gen, 27, rooms, doctors, first=3)
+    for offset in (2, 3):
+        _many_appointments(gen, 10, rooms, doctors, day_offset=offset)
+    many = queries()
+    assert few == many, (few, many)

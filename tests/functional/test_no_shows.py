@@ -1,0 +1,153 @@
+"""`flask appointments mark-no-shows`: past appointments never started become no-shows and their
+cases eligible again, by the tracker itself; future ones are untouched; a second run changes nothing."""
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models import Appointment, AuditEvent, Case, CaseHistory
+from tracker.vocab import AppointmentStatus
+from tracker.workflow import State
+
+UTC = timezone.utc
+
+
+@pytest.fixture
+def run(app, app_ctx):
+    runner = app.test_cli_runner()
+
+    def _run():
+        result = runner.invoke(args=["appointments", "mark-no-shows"])
+        db.session.rollback()
+        db.session.expire_all()
+        assert result.exit_code == 0, result.output
+        return result.output.strip()
+
+    return _run
+
+
+def now():
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def doctor(gen):
+    return gen.user(Role.PHYSICIAN, name="Dr Waiting")
+
+
+@pytest.fixture
+def room(gen):
+    return gen.room(name="Suite A")
+
+
+@pytest.fixture
+def missed(gen, doctor, room):
+    """Booked for yesterday and never started."""
+    case = gen.case(state=State.SCHEDULED, patient=gen.patient(family_name="Absent"))
+    return gen.appointment(case, physician=doctor, room=room, starts_at=now() - timedelta(days=1))
+
+
+@pytest.fixture
+def upcoming(gen, doctor, room):
+    case = gen.case(state=State.SCHEDULED, patient=gen.patient(family_name="Later"))
+    return gen.appointment(case, physician=doctor, room=room, starts_at=now() + timedelta(days=1))
+
+
+def status(appointment):
+    return db.session.get(Appointment, appointment.id).status
+
+
+def state(appointment):
+    return db.session.get(Case, appointment.case_id).state
+
+
+def history(appointment):
+    return db.session.execute(db.select(CaseHistory).filter_by(case_id=appointment.case_id)
+                              .order_by(CaseHistory.id)).scalars().all()
+
+
+def test_a_past_booked_appointment_becomes_a_no_show_and_the_case_eligible_again(run, missed):
+    assert run() == "1 appointment(s) marked as no-show."
+    assert status(missed) == AppointmentStatus.NO_SHOW
+    assert state(missed) == State.ELIGIBLE
+
+
+def test_the_case_timeline_shows_the_no_show_by_the_tracker(run, missed, client, gen, login_as):
+    run()
+    last = history(missed)[-1]
+    assert (last.from_state, last.to_state, last.action) == (State.SCHEDULED, State.ELIGIBLE, "unschedule")
+    assert last.actor_id is None and last.reason == "no-show"
+    login_as(gen.user(Role.COORDINATOR))
+    page = client.get(f"/cases/{missed.case_id}").get_data(as_text=True)
+    timeline = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page.split('id="timeline-h"', 1)[1]))
+    assert "Eligible (from scheduled) · the tracker (automatic) Reason: no-show" in timeline
+    assert "Book appointment" in page
+
+
+def test_the_appointment_history_shows_the_no_show_by_the_tracker(run, missed, client, gen, login_as):
+    run()
+    login_as(gen.user(Role.COORDINATOR))
+    page = client.get(f"/appointments/{missed.id}").get_data(as_text=True)
+    assert '<span class="badge appt-no_show">No-show</span>' in page
+    assert "<strong>no show</strong>" in page and "the tracker (automatic)" in page
+
+
+def test_the_no_show_is_audited_as_done_by_the_system(run, missed):
+    run()
+    rows = db.session.execute(db.select(AuditEvent).filter_by(object_type="appointment",
+                                                              object_id=str(missed.id))).scalars().all()
+    assert [(r.summary, r.actor, r.user_id) for r in rows] == [("no_show", "system", None)]
+
+
+def test_a_future_appointment_is_untouched(run, missed, upcoming):
+    run()
+    assert status(upcoming) == AppointmentStatus.BOOKED
+    assert state(upcoming) == State.SCHEDULED
+    assert len(history(upcoming)) == 1
+
+
+def test_an_appointment_still_under_way_is_untouched(run, gen, doctor, room):
+    case = gen.case(state=State.SCHEDULED)
+    current = gen.appointment(case, physician=doctor, room=room, starts_at=now() - timedelta(minutes=10))
+    assert run() == "0 appointment(s) marked as no-show."
+    assert status(current) == AppointmentStatus.BOOKED
+
+
+def test_a_past_appointment_whose_procedure_started_is_untouched(run, gen, doctor, room):
+    case = gen.case(state=State.IN_PROCEDURE)
+    started = gen.appointment(case, physician=doctor, room=room, starts_at=now() - timedelta(hours=3),
+                              status=AppointmentStatus.IN_PROCEDURE)
+    assert run() == "0 appointment(s) marked as no-show."
+    assert status(started) == AppointmentStatus.IN_PROCEDURE
+    assert state(started) == State.IN_PROCEDURE
+
+
+def test_a_past_cancelled_appointment_is_untouched(run, gen, doctor, room):
+    case = gen.case(state=State.ELIGIBLE)
+    cancelled = gen.appointment(case, physician=doctor, room=room, starts_at=now() - timedelta(days=2),
+                                status=AppointmentStatus.CANCELLED, cancelled_reason="patient called")
+    assert run() == "0 appointment(s) marked as no-show."
+    assert status(cancelled) == AppointmentStatus.CANCELLED
+    assert len(history(cancelled)) == 1
+
+
+def test_running_it_twice_changes_nothing_more(run, missed, upcoming):
+    assert run() == "1 appointment(s) marked as no-show."
+    counts = (len(history(missed)), len(history(upcoming)),
+              db.session.execute(db.select(db.func.count(AuditEvent.id))).scalar(),
+              len(db.session.get(Appointment, missed.id).changes))
+    assert run() == "0 appointment(s) marked as no-show."
+    assert (len(history(missed)), len(history(upcoming)),
+            db.session.execute(db.select(db.func.count(AuditEvent.id))).scalar(),
+            len(db.session.get(Appointment, missed.id).changes)) == counts
+    assert status(missed) == AppointmentStatus.NO_SHOW and state(missed) == State.ELIGIBLE
+
+
+def test_several_missed_appointments_are_all_marked(run, gen, doctor, room):
+    missed = [gen.appointment(gen.case(state=State.SCHEDULED), physician=doctor, room=room,
+                              starts_at=now() - timedelta(days=days)) for days in (1, 2, 3)]
+    assert run() == "3 appointment(s) marked as no-show."
+    assert {status(a) for a in missed} == {AppointmentStatus.NO_SHOW}
+    assert {state(a) for a in missed} == {State.ELIGIBLE}

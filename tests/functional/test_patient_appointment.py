@@ -1,0 +1,202 @@
+"""The patient's own view of the appointment: date, time in the clinic's zone, place and side, only
+the preparation steps that apply to them, and a calendar file (.ics) that is theirs alone and audited."""
+import html
+import re
+from datetime import time, timedelta, timezone
+
+import pytest
+from icalendar import Calendar
+
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models import AuditEvent, RiskScreen
+from tracker.models.audit import AuditAction
+from tracker.scheduling.rules import clinic_to_utc
+from tracker.timeutil import clinic_today, clinic_zone
+from tracker.vocab import AppointmentStatus, Side
+from tracker.workflow import State
+
+from tests.conftest import sign_in
+
+UTC = timezone.utc
+
+
+def clinic_day(days_ahead=1):
+    return clinic_today() + timedelta(days=days_ahead)
+
+
+def clinic_at(days_ahead, hh, mm=0):
+    return clinic_to_utc(clinic_day(days_ahead), time(hh, mm), clinic_zone())
+
+
+def text(response):
+    assert response.status_code == 200, response.status_code
+    return html.unescape(response.get_data(as_text=True))
+
+
+def appointment_block(page):
+    match = re.search(r'<article aria-labelledby="appt-h">(.*?)</article>', page, re.S)
+    assert match, "no appointment shown"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", match.group(1))).strip()
+
+
+def steps(page):
+    block = page.split("<h3>Before you come</h3>", 1)[1].split("</ul>", 1)[0]
+    return [re.sub(r"\s+", " ", s).strip() for s in re.findall(r"<li>(.*?)</li>", block, re.S)]
+
+
+@pytest.fixture
+def patient_user(gen):
+    return gen.user(Role.PATIENT, name="Pat Patient", patient=gen.patient(family_name="Patient"))
+
+
+@pytest.fixture
+def room(gen):
+    return gen.room(name="Fluoro 2", location="Level 2, Imaging, desk B")
+
+
+@pytest.fixture
+def doctor(gen):
+    return gen.user(Role.PHYSICIAN, name="Dr Needle")
+
+
+@pytest.fixture
+def case(gen, patient_user):
+    return gen.case(patient=patient_user.patient, state=State.SCHEDULED, side=Side.RIGHT)
+
+
+@pytest.fixture
+def appointment(gen, case, doctor, room):
+    return gen.appointment(case, physician=doctor, room=room, starts_at=clinic_at(2, 10, 15), minutes=45)
+
+
+@pytest.fixture
+def browser(make_client, patient_user):
+    client = make_client()
+    assert sign_in(client, patient_user).status_code == 302
+    return client
+
+
+def add_risk(case, **fields):
+    values = {"red_flags_screened": True}
+    values.update(fields)
+    db.session.add(RiskScreen(case_id=case.id, **values))
+    db.session.commit()
+
+
+# ------------------------------------------------------------------ the case page
+
+def test_the_patient_sees_the_date_time_place_and_side_of_their_appointment(browser, case, appointment):
+    page = text(browser.get(f"/my/cases/{case.id}"))
+    shown = appointment_block(page)
+    assert f"{clinic_day(2).strftime('%A %d %B %Y')} at 10:15 (New York time)" in shown
+    assert "Where: Level 2, Imaging, desk B" in shown
+    assert "Which side: right" in shown
+    assert f'href="/my/appointments/{appointment.id}.ics"' in page
+
+
+def test_the_place_falls_back_to_the_room_name_without_a_location(browser, gen, case, doctor):
+    bare = gen.room(name="Suite Without Address", location="")
+    gen.appointment(case, physician=doctor, room=bare, starts_at=clinic_at(3, 9))
+    assert "Where: Suite Without Address" in appointment_block(text(browser.get(f"/my/cases/{case.id}")))
+
+
+def test_the_patients_home_shows_the_appointment_time(browser, case, appointment):
+    page = text(browser.get("/my/"))
+    assert f"Appointment: {clinic_day(2).strftime('%A %d %B')}, 10:15" in re.sub(r"<[^>]+>", "", page)
+
+
+def test_a_patient_without_risks_sees_only_the_general_preparation(browser, case, appointment):
+    add_risk(case)
+    shown = steps(text(browser.get(f"/my/cases/{case.id}")))
+    assert shown[0].startswith("Arrive 30 minutes before your appointment time")
+    assert any("20–30 minutes" in s for s in shown)
+    assert not any(s.startswith(("Blood thinners", "You will have sedation", "Contrast allergy", "Diabetes"))
+                   for s in shown)
+    assert len(shown) == 3
+
+
+def test_a_patient_with_every_risk_sees_each_preparation_that_applies(browser, case, appointment):
+    add_risk(case, sedation_planned=True, anticoagulants="apixaban",
+             anticoagulant_hold_plan="Stop apixaban 2 days before; restart the next morning.",
+             allergy_contrast=True, contrast_premedication_plan="Prednisone 50 mg 13, 7 and 1 hours before.",
+             diabetes=True, insulin=True)
+    shown = steps(text(browser.get(f"/my/cases/{case.id}")))
+    assert "You will have sedation: an adult must take you home, and you must not drive for 24 hours." in shown
+    assert any("30–45 minutes" in s for s in shown)
+    assert "Blood thinners: Stop apixaban 2 days before; restart the next morning." in shown
+    assert "Contrast allergy: Prednisone 50 mg 13, 7 and 1 hours before." in shown
+    assert any(s.startswith("Diabetes: the steroid can raise your blood sugar") for s in shown)
+
+
+def test_a_diabetic_patient_with_a_controlled_hba1c_gets_no_glucose_advice(browser, case, appointment):
+    add_risk(case, diabetes=True, hba1c=6.4)
+    shown = steps(text(browser.get(f"/my/cases/{case.id}")))
+    assert not any(s.startswith("Diabetes") for s in shown)
+
+
+def test_a_cancelled_appointment_is_not_shown_to_the_patient(browser, gen, case, doctor, room):
+    gen.appointment(case, physician=doctor, room=room, starts_at=clinic_at(2, 10),
+                    status=AppointmentStatus.CANCELLED, cancelled_reason="clinic closed")
+    page = text(browser.get(f"/my/cases/{case.id}"))
+    assert 'aria-labelledby="appt-h"' not in page and "Before you come" not in page
+
+
+def test_an_appointment_already_over_is_not_shown_as_the_next(browser, gen, case, doctor, room):
+    gen.appointment(case, physician=doctor, room=room, starts_at=clinic_at(-1, 10))
+    page = text(browser.get(f"/my/cases/{case.id}"))
+    assert 'aria-labelledby="appt-h"' not in page
+
+
+# ------------------------------------------------------------------ the calendar file
+
+def calendar_event(response):
+    assert response.status_code == 200
+    assert response.mimetype == "text/calendar"
+    assert "attachment" in response.headers["Content-Disposition"]
+    calendar = Calendar.from_ical(response.get_data())
+    [event] = calendar.walk("VEVENT")
+    return event
+
+
+def test_the_calendar_file_has_the_start_end_place_and_side(browser, case, appointment):
+    event = calendar_event(browser.get(f"/my/appointments/{appointment.id}.ics"))
+    start, end = event.decoded("dtstart"), event.decoded("dtend")
+    assert start == clinic_at(2, 10, 15) and end == clinic_at(2, 11)
+    assert start.utcoffset() == timedelta(0) and end.utcoffset() == timedelta(0)
+    assert str(event.get("location")) == "Level 2, Imaging, desk B"
+    assert str(event.get("summary")) == "SI joint injection (right side)"
+    assert f"appointment-{appointment.id}@" in str(event.get("uid"))
+
+
+def test_the_calendar_file_carries_the_preparation(browser, case, appointment):
+    add_risk(case, sedation_planned=True)
+    event = calendar_event(browser.get(f"/my/appointments/{appointment.id}.ics"))
+    assert "must not drive for 24 hours" in str(event.get("description"))
+
+
+def test_downloading_the_calendar_file_is_audited_as_an_export(browser, patient_user, appointment):
+    browser.get(f"/my/appointments/{appointment.id}.ics")
+    db.session.expire_all()
+    events = db.session.execute(db.select(AuditEvent).filter_by(
+        action=AuditAction.EXPORT, object_type="appointment", object_id=str(appointment.id))).scalars().all()
+    assert len(events) == 1
+    assert events[0].user_id == patient_user.id
+
+
+def test_another_patient_gets_404_for_the_case_page_and_the_calendar_file(
+        make_client, gen, case, appointment):
+    intruder = make_client()
+    sign_in(intruder, gen.user(Role.PATIENT))
+    page = intruder.get(f"/my/cases/{case.id}")
+    ics = intruder.get(f"/my/appointments/{appointment.id}.ics")
+    assert page.status_code == 404 and ics.status_code == 404
+    assert "Level 2" not in page.get_data(as_text=True) and b"VEVENT" not in ics.get_data()
+    db.session.expire_all()
+    assert db.session.execute(db.select(AuditEvent).filter_by(action=AuditAction.EXPORT)).scalars().all() == []
+
+
+def test_staff_cannot_download_the_patients_calendar_file(make_client, gen, appointment):
+    coordinator = make_client()
+    sign_in(coordinator, gen.user(Role.COORDINATOR))
+    assert coordinator.get(f"/my/appointments/{appointment.id}.ics").status_code == 403

@@ -1,0 +1,289 @@
+"""The admin's rooms (add, edit, take out of use) and each physician's working hours per weekday,
+and how both drive what the coordinator can book."""
+import html
+import re
+from datetime import time, timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models import AuditEvent, Room, WorkingHours
+from tracker.timeutil import clinic_today
+from tracker.vocab import WEEKDAYS, Modality
+from tracker.workflow import State
+
+from tests.conftest import sign_in, submit
+
+
+def text(response):
+    return html.unescape(response.get_data(as_text=True))
+
+
+def field_error(page, field_id):
+    match = re.search(rf'<small id="{field_id}-error" class="field-error">(.*?)</small>', page, re.S)
+    return match.group(1).strip() if match else None
+
+
+def rooms_table(page):
+    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in rows]
+
+
+def all_rooms():
+    db.session.expire_all()
+    return db.session.execute(db.select(Room).order_by(Room.id)).scalars().all()
+
+
+def hours_of(physician):
+    db.session.expire_all()
+    return {h.weekday: (h.starts, h.ends) for h in db.session.execute(
+        db.select(WorkingHours).filter_by(physician_id=physician.id)).scalars()}
+
+
+@pytest.fixture
+def admin(gen, login_as):
+    user = gen.user(Role.ADMIN, name="Ada Admin")
+    login_as(user)
+    return user
+
+
+@pytest.fixture
+def physician(gen):
+    return gen.user(Role.PHYSICIAN, name="Dr Hours")
+
+
+def add_room(client, name, modality="fluoroscopy", location="", active="y"):
+    """As the browser sends it: the "In use" box is ticked by default."""
+    data = {"name": name, "modality": modality, "location": location, "active": active}
+    return submit(client, "/admin/rooms", {k: v for k, v in data.items() if v is not None})
+
+
+def edit_room(client, room, **changes):
+    data = {"version_id": str(room.version_id), "name": room.name, "modality": room.modality.value,
+            "location": room.location, "active": "y" if room.active else None}
+    data.update(changes)
+    return submit(client, f"/admin/rooms/{room.id}", {k: v for k, v in data.items() if v is not None})
+
+
+# ------------------------------------------------------------------ rooms
+
+def test_the_admin_adds_a_room_and_sees_it_listed(client, admin):
+    response = add_room(client, "Fluoro Suite 1", location="Level 2, Imaging, desk B")
+    assert response.status_code == 302 and response.location == "/admin/rooms"
+    page = text(client.get("/admin/rooms"))
+    assert "Room Fluoro Suite 1 added." in page
+    [room] = all_rooms()
+    assert room.modality == Modality.FLUOROSCOPY
+    assert db.session.execute(db.select(AuditEvent).filter_by(object_type="room")).scalars().first()
+    assert room.active, NEW_ROOM_INACTIVE
+    assert rooms_table(page) == ["Fluoro Suite 1 Level 2, Imaging, desk B Fluoroscopy In use"]
+
+
+NEW_ROOM_INACTIVE = (
+    "a room added on /admin/rooms is saved as 'Not in use': the add form in templates/admin/rooms.html "
+    "does not render RoomForm.active, so the unchecked BooleanField posts False and "
+    "RoomForm.values() passes active=False to resources.create_room")
+
+
+def test_a_newly_added_room_can_be_booked(client, admin, gen, make_client):
+    add_room(client, "Fresh Suite")
+    coordinator = make_client()
+    sign_in(coordinator, gen.user(Role.COORDINATOR))
+    case = gen.case(state=State.ELIGIBLE)
+    page = text(coordinator.get(f"/cases/{case.id}/book"))
+    room_select = re.search(r'<select[^>]*name="room_id"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert "Fresh Suite" in room_select, NEW_ROOM_INACTIVE
+
+
+def test_a_ct_room_is_recorded_as_ct(client, admin):
+    add_room(client, "CT 1", modality="ct")
+    assert all_rooms()[0].modality == Modality.CT
+    assert rooms_table(text(client.get("/admin/rooms")))[0].startswith("CT 1 CT ")
+
+
+def test_a_duplicate_room_name_is_refused_next_to_the_name(client, admin, gen):
+    gen.room(name="Fluoro Suite 1")
+    response = add_room(client, "  fluoro suite 1 ")
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, "name") == "Another room already has this name."
+    assert len(all_rooms()) == 1
+
+
+def test_a_room_needs_a_name(client, admin):
+    response = add_room(client, "")
+    assert field_error(text(response), "name") == "Give the room a name."
+    assert all_rooms() == []
+
+
+def test_the_admin_renames_a_room_and_changes_where_the_patient_goes(client, admin, gen):
+    room = gen.room(name="Suite A", location="Level 1")
+    response = edit_room(client, room, name="Suite Alpha", location="Level 3, desk C")
+    assert response.status_code == 302
+    [saved] = all_rooms()
+    assert (saved.name, saved.location, saved.active) == ("Suite Alpha", "Level 3, desk C", True)
+    assert "Suite Alpha" in text(client.get("/admin/rooms"))
+
+
+def test_renaming_a_room_to_another_rooms_name_is_refused(client, admin, gen):
+    gen.room(name="Suite A")
+    other = gen.room(name="Suite B")
+    response = edit_room(client, other, name="SUITE A")
+    assert response.status_code == 422
+    assert field_error(text(response), "name") == "Another room already has this name."
+    assert [r.name for r in all_rooms()] == ["Suite A", "Suite B"]
+
+
+def test_keeping_a_rooms_own_name_is_not_a_duplicate(client, admin, gen):
+    room = gen.room(name="Suite A")
+    assert edit_room(client, room, location="Basement").status_code == 302
+
+
+def test_a_room_edited_by_someone_else_meanwhile_is_not_overwritten(client, admin, gen):
+    room = gen.room(name="Suite A")
+    old_version = room.version_id
+    room.location = "Changed meanwhile"
+    db.session.commit()
+    response = edit_room(client, room, name="Suite Z", version_id=str(old_version))
+    assert response.status_code == 409
+    assert "Someone else changed this room meanwhile" in text(response)
+    assert all_rooms()[0].name == "Suite A"
+
+
+def test_a_room_taken_out_of_use_is_not_offered_for_booking(client, admin, gen, make_client):
+    room = gen.room(name="Suite Retiring")
+    gen.room(name="Suite Staying")
+    doctor = gen.user(Role.PHYSICIAN)
+    for weekday in range(7):
+        db.session.add(WorkingHours(physician_id=doctor.id, weekday=weekday, starts=time(8), ends=time(17)))
+    db.session.commit()
+    response = edit_room(client, room, active=None)
+    assert response.status_code == 302
+    assert "Suite Retiring Fluoroscopy Not in use" in rooms_table(text(client.get("/admin/rooms")))
+    assert not all_rooms()[0].active
+
+    coordinator = make_client()
+    sign_in(coordinator, gen.user(Role.COORDINATOR))
+    case = gen.case(state=State.ELIGIBLE)
+    page = text(coordinator.get(f"/cases/{case.id}/book?from_date={(clinic_today() + timedelta(days=1)).isoformat()}"))
+    room_select = re.search(r'<select[^>]*name="room_id"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert "Suite Staying" in room_select and "Suite Retiring" not in room_select
+    assert "Suite Retiring" not in page
+    assert "Suite Staying" in page.split('<ul class="slots">', 1)[1]
+
+
+def test_rooms_in_use_are_listed_before_rooms_out_of_use(client, admin, gen):
+    gen.room(name="Alpha", active=False)
+    gen.room(name="Zulu")
+    rows = rooms_table(text(client.get("/admin/rooms")))
+    assert [row.split(" ")[0] for row in rows] == ["Zulu", "Alpha"]
+
+
+# ------------------------------------------------------------------ working hours
+
+def hours_form(**spans):
+    """starts_N / ends_N for every weekday, empty unless given as day=("09:00", "17:00")."""
+    data = {}
+    for day in range(7):
+        starts, ends = spans.get(WEEKDAYS[day].lower()[:3], ("", ""))
+        data[f"starts_{day}"], data[f"ends_{day}"] = starts, ends
+    return data
+
+
+def save_hours(client, physician, **spans):
+    return submit(client, f"/admin/physicians/{physician.id}/hours", hours_form(**spans))
+
+
+def test_the_admin_sets_working_hours_per_weekday(client, admin, physician):
+    response = save_hours(client, physician, mon=("09:00", "17:00"), wed=("08:30", "12:00"))
+    assert response.status_code == 302 and response.location == "/admin/rooms"
+    assert hours_of(physician) == {0: (time(9), time(17)), 2: (time(8, 30), time(12))}
+    page = text(client.get("/admin/rooms"))
+    assert "Working hours saved for Dr Hours." in page
+    assert "Mon 09:00–17:00; Wed 08:30–12:00" in page
+
+
+def test_the_hours_form_shows_the_saved_hours(client, admin, physician):
+    save_hours(client, physician, tue=("07:45", "15:15"))
+    page = text(client.get(f"/admin/physicians/{physician.id}/hours"))
+    assert re.search(r'name="starts_1"[^>]*value="07:45"', page)
+    assert re.search(r'name="ends_1"[^>]*value="15:15"', page)
+    assert not re.search(r'name="starts_0"[^>]*value="\d', page), "Monday stays a day off"
+
+
+def test_changing_and_clearing_hours_replaces_them(client, admin, physician):
+    save_hours(client, physician, mon=("09:00", "17:00"), tue=("09:00", "17:00"))
+    save_hours(client, physician, mon=("10:00", "14:00"))
+    assert hours_of(physician) == {0: (time(10), time(14))}
+    assert "Tue" not in text(client.get("/admin/rooms")).split("Dr Hours", 1)[1].split("</tr>", 1)[0]
+
+
+def test_a_physician_without_hours_is_flagged(client, admin, physician):
+    assert "none set: cannot be offered in free slots" in text(client.get("/admin/rooms"))
+
+
+def test_a_start_without_an_end_is_refused_next_to_the_end(client, admin, physician):
+    response = save_hours(client, physician, fri=("09:00", ""))
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, "ends_4") == "Give both the start and the end for Friday, or neither."
+    assert hours_of(physician) == {}
+
+
+def test_an_end_without_a_start_is_refused_next_to_the_start(client, admin, physician):
+    response = save_hours(client, physician, sat=("", "12:00"))
+    assert field_error(text(response), "starts_5") == "Give both the start and the end for Saturday, or neither."
+    assert hours_of(physician) == {}
+
+
+@pytest.mark.parametrize("ends", ["08:00", "09:00"])
+def test_an_end_not_after_the_start_is_refused(client, admin, physician, ends):
+    response = save_hours(client, physician, mon=("09:00", ends), tue=("09:00", "17:00"))
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, "ends_0") == "On Monday the end must be after the start."
+    assert hours_of(physician) == {}, "nothing is saved while one day is wrong"
+    assert re.search(r'name="starts_1"[^>]*value="09:00"', page), "the other days' entries are kept"
+
+
+def test_hours_are_only_for_physicians(client, admin, gen):
+    coordinator = gen.user(Role.COORDINATOR)
+    assert client.get(f"/admin/physicians/{coordinator.id}/hours").status_code == 404
+    assert client.get("/admin/physicians/9999/hours").status_code == 404
+
+
+def test_working_hours_drive_the_free_slots(client, admin, physician, gen, make_client):
+    gen.room(name="Suite A")
+    tomorrow = clinic_today() + timedelta(days=1)
+    day_key = WEEKDAYS[tomorrow.weekday()].lower()[:3]
+    save_hours(client, physician, **{day_key: ("13:00", "14:00")})
+
+    coordinator = make_client()
+    sign_in(coordinator, gen.user(Role.COORDINATOR))
+    case = gen.case(state=State.ELIGIBLE)
+    page = coordinator.get(f"/cases/{case.id}/book?from_date={tomorrow.isoformat()}").get_data(as_text=True)
+    hrefs = re.findall(r'<a href="([^"]+)"', page.split('<ul class="slots">', 1)[1].split("</ul>", 1)[0])
+    offered = [(q["date"][0], q["start"][0]) for q in
+               (parse_qs(urlparse(html.unescape(h)).query) for h in hrefs)]
+    assert offered[:3] == [(tomorrow.isoformat(), "13:00"), (tomorrow.isoformat(), "13:15"),
+                           (tomorrow.isoformat(), "13:30")]
+    week_later = (tomorrow + timedelta(days=7)).isoformat()
+    assert set(offered) <= {(d, t) for d in (tomorrow.isoformat(), week_later)
+                            for t in ("13:00", "13:15", "13:30")}
+
+    # New hours on the same weekday change what is offered.
+    save_hours(client, physician, **{day_key: ("07:00", "07:30")})
+    page = coordinator.get(f"/cases/{case.id}/book?from_date={tomorrow.isoformat()}").get_data(as_text=True)
+    assert "&amp;start=07:00&amp;" in page and "&amp;start=13:00&amp;" not in page
+
+
+@pytest.mark.parametrize("role", [Role.COORDINATOR, Role.PHYSICIAN, Role.PATIENT])
+def test_only_an_admin_manages_rooms_and_hours(make_client, gen, physician, role):
+    room = gen.room(name="Suite A")
+    browser = make_client()
+    sign_in(browser, gen.user(role))
+    for url in ("/admin/rooms", f"/admin/rooms/{room.id}", f"/admin/physicians/{physician.id}/hours"):
+        assert browser.get(url).status_code == 403, url

@@ -1,0 +1,416 @@
+"""The pure scheduling rules: overlap of half-open intervals, clinic wall-clock time to UTC across
+both 2026 daylight-saving changes in New York, working hours, the free-slot finder, the readiness
+items a patient needs and the preparation steps the patient reads."""
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tracker.models import RiskScreen
+from tracker.scheduling import instructions, readiness
+from tracker.scheduling.rules import (Busy, Hours, NotAClockTime, Slot, clinic_to_utc, conflicts,
+                                      free_slots, overlaps, within_hours)
+
+NY = ZoneInfo("America/New_York")
+UTC = timezone.utc
+THIRTY = timedelta(minutes=30)
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+
+# A plain Tuesday in winter (New York is UTC-5) and the two 2026 changes (both Sundays).
+TUESDAY = date(2026, 1, 13)
+SPRING_FORWARD = date(2026, 3, 8)   # 02:00 EST -> 03:00 EDT: 02:00-02:59 never happens
+FALL_BACK = date(2026, 11, 1)       # 02:00 EDT -> 01:00 EST: 01:00-01:59 happens twice
+
+
+def at(day, hh, mm=0):
+    """A UTC instant given as UTC wall-clock."""
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=UTC)
+
+
+def ny(day, hh, mm=0):
+    return clinic_to_utc(day, time(hh, mm), NY)
+
+
+# ------------------------------------------------------------------ overlap
+
+def test_an_appointment_ending_when_the_next_starts_does_not_overlap_it():
+    assert not overlaps(at(TUESDAY, 14), at(TUESDAY, 15), at(TUESDAY, 15), at(TUESDAY, 16))
+    assert not overlaps(at(TUESDAY, 15), at(TUESDAY, 16), at(TUESDAY, 14), at(TUESDAY, 15))
+
+
+def test_an_appointment_inside_another_overlaps_it_both_ways():
+    outer = (at(TUESDAY, 14), at(TUESDAY, 16))
+    inner = (at(TUESDAY, 14, 30), at(TUESDAY, 15))
+    assert overlaps(*outer, *inner)
+    assert overlaps(*inner, *outer)
+
+
+def test_identical_appointments_overlap():
+    assert overlaps(at(TUESDAY, 14), at(TUESDAY, 14, 30), at(TUESDAY, 14), at(TUESDAY, 14, 30))
+
+
+def test_partly_overlapping_appointments_overlap_both_ways():
+    first = (at(TUESDAY, 14), at(TUESDAY, 14, 30))
+    second = (at(TUESDAY, 14, 15), at(TUESDAY, 14, 45))
+    assert overlaps(*first, *second)
+    assert overlaps(*second, *first)
+
+
+def test_one_minute_apart_does_not_overlap():
+    assert not overlaps(at(TUESDAY, 14), at(TUESDAY, 14, 30), at(TUESDAY, 14, 31), at(TUESDAY, 15))
+
+
+def test_an_appointment_across_midnight_overlaps_one_starting_after_midnight():
+    wednesday = TUESDAY + timedelta(days=1)
+    late = (at(TUESDAY, 23, 30), at(wednesday, 0, 30))
+    assert overlaps(*late, at(wednesday, 0), at(wednesday, 1))
+    assert overlaps(*late, at(TUESDAY, 23), at(TUESDAY, 23, 45))
+    assert not overlaps(*late, at(wednesday, 0, 30), at(wednesday, 1))
+    assert not overlaps(at(TUESDAY, 23), at(wednesday, 0), at(wednesday, 0), at(wednesday, 1))
+
+
+def test_an_appointment_across_the_repeated_autumn_hour_overlaps_by_real_time():
+    # 01:30 EDT for an hour ends at 01:30 EST (the clock shows the same time, an hour later).
+    first_half_past_one = ny(FALL_BACK, 1, 30)
+    hour_long = (first_half_past_one, first_half_past_one + timedelta(hours=1))
+    second_half_past_one = first_half_past_one + timedelta(hours=1)
+    assert second_half_past_one.astimezone(NY).strftime("%H:%M") == "01:30"
+    assert not overlaps(*hour_long, second_half_past_one, second_half_past_one + THIRTY)
+    assert overlaps(*hour_long, second_half_past_one - timedelta(minutes=1), second_half_past_one + THIRTY)
+
+
+def test_conflicts_are_with_the_same_physician_or_the_same_room_only():
+    start, end = at(TUESDAY, 15), at(TUESDAY, 15, 30)
+    same_physician = Busy(physician_id=1, room_id=9, start=start, end=end)
+    same_room = Busy(physician_id=8, room_id=2, start=start, end=end)
+    neither = Busy(physician_id=8, room_id=9, start=start, end=end)
+    touching = Busy(physician_id=1, room_id=2, start=end, end=end + THIRTY)
+    busy = [same_physician, same_room, neither, touching]
+    assert conflicts(start, end, 1, 2, busy) == [same_physician, same_room]
+    assert conflicts(start, end, 1, 2, busy, ignore=same_physician) == [same_room]
+    assert conflicts(start, end, 7, 7, busy) == []
+
+
+# ------------------------------------------------------------------ clinic time to UTC
+
+def test_clinic_time_in_winter_is_five_hours_behind_utc():
+    assert clinic_to_utc(TUESDAY, time(10), NY) == at(TUESDAY, 15)
+
+
+def test_clinic_time_in_summer_is_four_hours_behind_utc():
+    assert clinic_to_utc(date(2026, 7, 14), time(10), NY) == at(date(2026, 7, 14), 14)
+
+
+def test_the_skipped_spring_half_hour_is_not_a_clock_time():
+    with pytest.raises(NotAClockTime) as refusal:
+        clinic_to_utc(SPRING_FORWARD, time(2, 30), NY)
+    assert "02:30" in str(refusal.value) and "2026-03-08" in str(refusal.value)
+    assert "choose another time" in str(refusal.value)
+
+
+def test_every_minute_of_the_skipped_spring_hour_is_refused():
+    for minute in (0, 1, 59):
+        with pytest.raises(NotAClockTime):
+            clinic_to_utc(SPRING_FORWARD, time(2, minute), NY)
+
+
+def test_the_times_either_side_of_the_spring_change_are_one_real_minute_apart():
+    before = clinic_to_utc(SPRING_FORWARD, time(1, 59), NY)
+    after = clinic_to_utc(SPRING_FORWARD, time(3, 0), NY)
+    assert before == at(SPRING_FORWARD, 6, 59)   # still EST, UTC-5
+    assert after == at(SPRING_FORWARD, 7, 0)     # now EDT, UTC-4
+    assert after - before == timedelta(minutes=1)
+
+
+def test_the_repeated_autumn_half_hour_means_its_first_occurrence_in_daylight_time():
+    moment = clinic_to_utc(FALL_BACK, time(1, 30), NY)
+    assert moment == at(FALL_BACK, 5, 30)
+    assert moment.astimezone(NY).utcoffset() == timedelta(hours=-4)
+
+
+def test_after_the_autumn_change_the_clinic_is_five_hours_behind_utc():
+    assert clinic_to_utc(FALL_BACK, time(2, 30), NY) == at(FALL_BACK, 7, 30)
+    assert clinic_to_utc(FALL_BACK, time(10), NY) == at(FALL_BACK, 15)
+
+
+def test_clinic_to_utc_gives_an_aware_utc_instant():
+    moment = clinic_to_utc(TUESDAY, time(9, 15), NY)
+    assert moment.utcoffset() == timedelta(0)
+
+
+# ------------------------------------------------------------------ working hours
+
+HOURS = [Hours(physician_id=1, weekday=TUESDAY.weekday(), start=time(9), end=time(17))]
+
+
+def test_an_appointment_inside_the_working_hours_is_within_them():
+    assert within_hours(ny(TUESDAY, 9), ny(TUESDAY, 9, 30), 1, HOURS, NY)
+    assert within_hours(ny(TUESDAY, 16, 30), ny(TUESDAY, 17), 1, HOURS, NY)
+
+
+def test_an_appointment_starting_before_or_ending_after_the_hours_is_outside_them():
+    assert not within_hours(ny(TUESDAY, 8, 45), ny(TUESDAY, 9, 15), 1, HOURS, NY)
+    assert not within_hours(ny(TUESDAY, 16, 45), ny(TUESDAY, 17, 15), 1, HOURS, NY)
+
+
+def test_working_hours_are_per_weekday_and_per_physician():
+    wednesday = TUESDAY + timedelta(days=1)
+    assert not within_hours(ny(wednesday, 10), ny(wednesday, 10, 30), 1, HOURS, NY)
+    assert not within_hours(ny(TUESDAY, 10), ny(TUESDAY, 10, 30), 2, HOURS, NY)
+
+
+def test_working_hours_are_read_in_clinic_time_not_utc():
+    # 16:30 clinic time on Tuesday is 21:30 UTC; 08:00 clinic time is 13:00 UTC (inside 9-17 UTC).
+    assert within_hours(at(TUESDAY, 21, 30), at(TUESDAY, 22), 1, HOURS, NY)
+    assert not within_hours(at(TUESDAY, 13), at(TUESDAY, 13, 30), 1, HOURS, NY)
+
+
+def test_an_appointment_running_past_midnight_is_outside_the_hours():
+    evening = [Hours(1, TUESDAY.weekday(), time(18), time(23, 59))]
+    assert not within_hours(ny(TUESDAY, 23, 45), ny(TUESDAY, 23, 45) + THIRTY, 1, evening, NY)
+
+
+def test_working_hours_apply_on_daylight_saving_days_in_clinic_time():
+    sunday = [Hours(1, SPRING_FORWARD.weekday(), time(1), time(4))]
+    assert within_hours(ny(SPRING_FORWARD, 1, 45), ny(SPRING_FORWARD, 1, 45) + THIRTY, 1, sunday, NY)
+    assert not within_hours(ny(SPRING_FORWARD, 3, 45), ny(SPRING_FORWARD, 3, 45) + THIRTY, 1, sunday, NY)
+
+
+# ------------------------------------------------------------------ free slots
+
+def morning(physician_id=1, day=TUESDAY, start=time(9), end=time(10)):
+    return Hours(physician_id, day.weekday(), start, end)
+
+
+def local_starts(slots):
+    return [s.start.astimezone(NY).strftime("%H:%M") for s in slots]
+
+
+def test_free_slots_walk_the_working_hours_in_quarter_hours():
+    slots = free_slots(TUESDAY, 1, THIRTY, [morning()], [5], [], NY, LONG_AGO)
+    assert local_starts(slots) == ["09:00", "09:15", "09:30"]
+    assert all(s.end - s.start == THIRTY and s.physician_id == 1 and s.room_id == 5 for s in slots)
+
+
+def test_free_slots_skip_times_when_the_physician_is_busy_and_allow_back_to_back():
+    busy = [Busy(1, 99, ny(TUESDAY, 9), ny(TUESDAY, 9, 30))]
+    slots = free_slots(TUESDAY, 1, THIRTY, [morning()], [5], busy, NY, LONG_AGO)
+    assert local_starts(slots) == ["09:30"]
+
+
+def test_free_slots_skip_times_when_the_only_room_is_busy_with_another_physician():
+    busy = [Busy(2, 5, ny(TUESDAY, 9, 30), ny(TUESDAY, 10))]
+    slots = free_slots(TUESDAY, 1, THIRTY, [morning()], [5], busy, NY, LONG_AGO)
+    assert local_starts(slots) == ["09:00"]
+
+
+def test_free_slots_use_another_room_when_the_first_is_busy():
+    busy = [Busy(2, 5, ny(TUESDAY, 9), ny(TUESDAY, 10))]
+    slots = free_slots(TUESDAY, 1, THIRTY, [morning()], [5, 6], busy, NY, LONG_AGO)
+    assert [(t, s.room_id) for t, s in zip(local_starts(slots), slots)] == [
+        ("09:00", 6), ("09:15", 6), ("09:30", 6)]
+
+
+def test_free_slots_never_offer_a_time_before_not_before():
+    slots = free_slots(TUESDAY, 1, THIRTY, [morning()], [5], [], NY, not_before=ny(TUESDAY, 9, 10))
+    assert local_starts(slots) == ["09:15", "09:30"]
+
+
+def test_free_slots_stop_at_the_limit():
+    hours = [morning(end=time(17))]
+    slots = free_slots(TUESDAY, 7, THIRTY, hours, [5], [], NY, LONG_AGO, limit=4)
+    assert local_starts(slots) == ["09:00", "09:15", "09:30", "09:45"]
+
+
+def test_free_slots_continue_on_the_following_days_with_hours():
+    wednesday = TUESDAY + timedelta(days=1)
+    hours = [morning(day=wednesday, start=time(9), end=time(9, 30))]
+    slots = free_slots(TUESDAY, 9, THIRTY, hours, [5], [], NY, LONG_AGO)
+    assert [s.start for s in slots] == [ny(wednesday, 9), ny(wednesday + timedelta(days=7), 9)]
+
+
+def test_the_first_free_slots_are_the_earliest_across_physicians():
+    """Two physicians with the same hours: the first two combinations are both at 09:00."""
+    hours = [morning(physician_id=1, end=time(17)), morning(physician_id=2, end=time(17))]
+    slots = free_slots(TUESDAY, 1, THIRTY, hours, [5, 6], [], NY, LONG_AGO, limit=2)
+    assert [(t, s.physician_id) for t, s in zip(local_starts(slots), slots)] == [
+        ("09:00", 1), ("09:00", 2)], (
+        "free_slots walks one physician's whole day before the next physician's, so with a limit "
+        "it returns later times of the first physician instead of the earliest combinations")
+
+
+def test_a_free_slot_across_the_spring_change_lasts_a_real_half_hour():
+    hours = [Hours(1, SPRING_FORWARD.weekday(), time(1), time(4))]
+    slots = free_slots(SPRING_FORWARD, 1, THIRTY, hours, [5], [], NY, LONG_AGO, limit=50)
+    assert all(s.end - s.start == THIRTY for s in slots)
+    starts = local_starts(slots)
+    assert not [t for t in starts if t.startswith("02:")], "02:xx does not exist that night"
+    across = next(s for s in slots if s.start.astimezone(NY).strftime("%H:%M") == "01:45")
+    assert across.start == at(SPRING_FORWARD, 6, 45)
+    assert across.end.astimezone(NY).strftime("%H:%M") == "03:15"
+    assert starts == ["01:00", "01:15", "01:30", "01:45", "03:00", "03:15", "03:30"]
+
+
+def test_a_free_slot_across_the_autumn_change_lasts_a_real_half_hour():
+    hours = [Hours(1, FALL_BACK.weekday(), time(0, 30), time(2, 30))]
+    slots = free_slots(FALL_BACK, 1, THIRTY, hours, [5], [], NY, LONG_AGO, limit=50)
+    assert all(s.end - s.start == THIRTY for s in slots)
+    assert len({s.start for s in slots}) == len(slots)
+    across = next(s for s in slots if s.start == at(FALL_BACK, 5, 45))  # 01:45 EDT
+    assert across.end == at(FALL_BACK, 6, 15)
+    assert across.end.astimezone(NY).strftime("%H:%M") == "01:15"  # already EST
+
+
+def test_the_slot_finder_returns_slot_values():
+    slots = free_slots(TUESDAY, 1, THIRTY, [morning(end=time(9, 30))], [5], [], NY, LONG_AGO)
+    assert slots == [Slot(ny(TUESDAY, 9), ny(TUESDAY, 9, 30), 1, 5)]
+
+
+# ------------------------------------------------------------------ readiness
+
+def appointment(**done):
+    values = {name: False for name in ("consent_obtained", "anticoagulant_plan_confirmed",
+                                       "driver_arranged", "contrast_premedication_sent",
+                                       "day_of_check_done")}
+    values.update(done)
+    values.setdefault("readiness_override_reason", None)
+    return SimpleNamespace(**values)
+
+
+def risk(**fields):
+    """A risk screen as saved: nothing ticked unless given."""
+    values = {"anticoagulants": "", "anticoagulant_hold_plan": "", "allergy_contrast": False,
+              "allergy_iodine": False, "allergy_latex": False, "allergy_local_anaesthetic": False,
+              "allergy_steroid": False, "contrast_premedication_plan": "", "infection_or_fever": False,
+              "diabetes": False, "hba1c": None, "insulin": False, "sedation_planned": False,
+              "red_flags_screened": True, "red_flags_present": False, "red_flags_notes": ""}
+    values.update(fields)
+    return RiskScreen(**values)
+
+
+def required(appt, screen):
+    return {item.field for item in readiness.items(appt, screen) if item.required}
+
+
+ALWAYS = {"consent_obtained", "day_of_check_done"}
+
+
+def test_every_patient_needs_consent_and_the_day_of_check():
+    assert required(appointment(), risk()) == ALWAYS
+    assert required(appointment(), None) == ALWAYS
+
+
+def test_an_anticoagulated_patient_needs_the_hold_plan_confirmed():
+    screen = risk(anticoagulants="apixaban", anticoagulant_hold_plan="hold 2 days")
+    assert required(appointment(), screen) == ALWAYS | {"anticoagulant_plan_confirmed"}
+    assert "Anticoagulant hold plan confirmed" in readiness.missing(appointment(), screen)
+
+
+def test_a_blank_anticoagulant_entry_does_not_need_a_hold_plan():
+    assert "anticoagulant_plan_confirmed" not in required(appointment(), risk(anticoagulants="   "))
+
+
+def test_a_sedated_patient_needs_a_driver():
+    assert required(appointment(), risk(sedation_planned=True)) == ALWAYS | {"driver_arranged"}
+    assert any("Driver arranged" in label for label in readiness.missing(appointment(),
+                                                                         risk(sedation_planned=True)))
+
+
+def test_a_contrast_allergic_patient_needs_premedication_instructions_sent():
+    assert required(appointment(), risk(allergy_contrast=True)) == ALWAYS | {"contrast_premedication_sent"}
+
+
+def test_a_diabetic_patient_has_the_glucose_check_in_the_day_of_check():
+    labels = {item.field: item.label for item in readiness.items(appointment(), risk(diabetes=True))}
+    assert "glucose" in labels["day_of_check_done"]
+    insulin_only = {i.field: i.label for i in readiness.items(appointment(), risk(insulin=True))}
+    assert "glucose" in insulin_only["day_of_check_done"]
+    plain = {i.field: i.label for i in readiness.items(appointment(), risk())}
+    assert "glucose" not in plain["day_of_check_done"]
+
+
+def test_a_patient_with_every_risk_needs_every_item():
+    screen = risk(anticoagulants="warfarin", sedation_planned=True, allergy_contrast=True, diabetes=True)
+    assert len(readiness.missing(appointment(), screen)) == 5
+    assert not readiness.is_ready(appointment(), screen)
+
+
+def test_missing_lists_only_required_items_not_done():
+    screen = risk(sedation_planned=True)
+    appt = appointment(consent_obtained=True)
+    assert readiness.missing(appt, screen) == [
+        "Driver arranged (sedation: no driving for 24 hours)", "Day-of check: no fever or infection"]
+
+
+def test_items_not_needed_do_not_block_readiness():
+    appt = appointment(consent_obtained=True, day_of_check_done=True)
+    assert readiness.is_ready(appt, risk())
+    assert readiness.is_ready(appt, None)
+
+
+def test_a_patient_is_ready_when_every_required_item_is_done():
+    screen = risk(anticoagulants="clopidogrel", sedation_planned=True)
+    partly = appointment(consent_obtained=True, day_of_check_done=True, driver_arranged=True)
+    assert not readiness.is_ready(partly, screen)
+    assert readiness.missing(partly, screen) == ["Anticoagulant hold plan confirmed"]
+    done = appointment(consent_obtained=True, day_of_check_done=True, driver_arranged=True,
+                       anticoagulant_plan_confirmed=True)
+    assert readiness.is_ready(done, screen)
+
+
+def test_a_physician_override_makes_an_unready_patient_ready_but_keeps_the_missing_list():
+    appt = appointment(readiness_override_reason="Consent is in the paper chart; verified by phone.")
+    assert readiness.is_ready(appt, risk())
+    assert readiness.missing(appt, risk()) == ["Consent obtained", "Day-of check: no fever or infection"]
+
+
+def test_an_empty_override_reason_does_not_count():
+    assert not readiness.is_ready(appointment(readiness_override_reason=""), risk())
+
+
+# ------------------------------------------------------------------ preparation instructions
+
+def test_a_patient_with_no_risks_gets_only_the_general_steps():
+    steps = instructions.preparation(risk())
+    assert len(steps) == 3
+    assert "Arrive 30 minutes before" in steps[0]
+    assert "20–30 minutes" in steps[1]
+    assert not any(word in " ".join(steps) for word in ("Blood thinners", "sedation", "Contrast", "Diabetes"))
+    assert instructions.preparation(None) == steps
+
+
+def test_a_sedated_patient_is_told_to_bring_a_driver_and_stay_longer():
+    steps = instructions.preparation(risk(sedation_planned=True))
+    assert any("an adult must take you home" in s and "must not drive for 24 hours" in s for s in steps)
+    assert any("30–45 minutes" in s for s in steps)
+
+
+def test_an_anticoagulated_patient_gets_their_hold_plan():
+    steps = instructions.preparation(risk(anticoagulants="apixaban",
+                                          anticoagulant_hold_plan="Stop apixaban 2 days before."))
+    assert "Blood thinners: Stop apixaban 2 days before." in steps
+
+
+def test_an_anticoagulated_patient_without_a_plan_is_told_the_clinic_will_say():
+    steps = instructions.preparation(risk(anticoagulants="aspirin"))
+    assert "Blood thinners: the clinic will tell you whether to pause them." in steps
+
+
+def test_a_contrast_allergic_patient_gets_the_premedication_plan():
+    steps = instructions.preparation(risk(allergy_contrast=True,
+                                          contrast_premedication_plan="Prednisone 50 mg at 13, 7 and 1 h."))
+    assert "Contrast allergy: Prednisone 50 mg at 13, 7 and 1 h." in steps
+    without_plan = instructions.preparation(risk(allergy_contrast=True))
+    assert any(s.startswith("Contrast allergy: the clinic will send") for s in without_plan)
+
+
+def test_glucose_advice_follows_the_monitoring_rule_hba1c_above_7_or_insulin():
+    def has_glucose(screen):
+        return any(s.startswith("Diabetes:") for s in instructions.preparation(screen))
+
+    assert has_glucose(risk(diabetes=True, hba1c=Decimal("7.5")))
+    assert has_glucose(risk(diabetes=True, insulin=True))
+    assert not has_glucose(risk(diabetes=True, hba1c=Decimal("6.5")))
+    assert not has_glucose(risk(diabetes=True, hba1c=Decimal("7.0")))
