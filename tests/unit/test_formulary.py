@@ -1,0 +1,118 @@
+"""The default formulary as data, and the dose arithmetic: dose = concentration x volume."""
+from decimal import Decimal
+
+import pytest
+
+from tracker.procedures.formulary import (
+    DEFAULT_FORMULARY,
+    INJECTATE_KINDS,
+    DrugKind,
+    dose_matches,
+    entries_of_kind,
+    formulary_by_code,
+)
+
+FORMULARY = formulary_by_code()
+
+
+def test_the_default_formulary_holds_the_drugs_the_clinic_injects():
+    assert {entry.code for entry in entries_of_kind(FORMULARY, DrugKind.LOCAL_ANAESTHETIC)} == {
+        "lidocaine", "bupivacaine", "ropivacaine"}
+    assert {entry.code for entry in entries_of_kind(FORMULARY, DrugKind.STEROID)} == {
+        "triamcinolone", "methylprednisolone_acetate", "dexamethasone", "betamethasone"}
+    assert {entry.code for entry in entries_of_kind(FORMULARY, DrugKind.CONTRAST)} == {"iohexol", "gadobutrol"}
+    assert {entry.code for entry in entries_of_kind(FORMULARY, DrugKind.SKIN_PREP)} == {
+        "chlorhexidine_alcohol", "povidone_iodine"}
+
+
+def test_drug_codes_are_unique():
+    assert len(FORMULARY) == len(DEFAULT_FORMULARY)
+
+
+@pytest.mark.parametrize("code, strengths", [
+    ("lidocaine", {10, 20}),
+    ("bupivacaine", {Decimal("2.5"), 5}),
+    ("ropivacaine", {2, 5}),
+    ("methylprednisolone_acetate", {40, 80}),
+    ("dexamethasone", {4, 10}),
+    ("betamethasone", {6}),
+])
+def test_common_strengths_are_listed_in_mg_per_ml(code, strengths):
+    entry = FORMULARY[code]
+    assert entry.strength_unit == "mg/mL"
+    assert set(entry.strengths) == {Decimal(s) for s in strengths}
+
+
+def test_triamcinolone_comes_at_40_mg_per_ml():
+    assert Decimal(40) in FORMULARY["triamcinolone"].strengths
+
+
+def test_iohexol_is_listed_by_its_iodine_content():
+    entry = FORMULARY["iohexol"]
+    assert entry.strength_unit == "mgI/mL"
+    assert set(entry.strengths) >= {Decimal(180), Decimal(240), Decimal(300)}
+
+
+@pytest.mark.parametrize("code, maximum", [
+    ("triamcinolone", 40), ("methylprednisolone_acetate", 80), ("dexamethasone", 10), ("betamethasone", 12),
+])
+def test_each_steroid_has_a_usual_maximum_per_joint_marked_as_a_convention(code, maximum):
+    entry = FORMULARY[code]
+    assert entry.usual_max_dose_mg == Decimal(maximum)
+    assert "convention" in entry.source
+
+
+def test_drugs_without_a_per_joint_maximum_say_so_with_none():
+    others = [entry for entry in DEFAULT_FORMULARY if entry.kind != DrugKind.STEROID]
+    assert all(entry.usual_max_dose_mg is None for entry in others)
+    assert all(entry.source for entry in DEFAULT_FORMULARY)
+
+
+def test_only_local_anaesthetics_and_steroids_go_on_an_injectate_row():
+    assert INJECTATE_KINDS == {DrugKind.LOCAL_ANAESTHETIC, DrugKind.STEROID}
+
+
+# --- dose arithmetic -------------------------------------------------------------------------
+
+
+def test_a_dose_that_is_exactly_concentration_times_volume_matches():
+    assert dose_matches(Decimal(40), Decimal(40), Decimal(1))
+    assert dose_matches(Decimal("2.5"), Decimal("5"), Decimal("2"))
+
+
+def test_numeric_strings_from_a_form_are_read_as_decimals():
+    assert dose_matches("10", "5", "0.5")
+
+
+def test_a_volume_read_off_the_syringe_within_two_percent_matches():
+    # 10 mg at 30 mg/mL is 0.333 mL; 0.33 is 9.9 mg, 1% off.
+    assert dose_matches(Decimal(30), Decimal(10), Decimal("0.33"))
+
+
+def test_a_dose_more_than_two_percent_off_does_not_match():
+    assert not dose_matches(Decimal(40), Decimal("40.9"), Decimal(1))  # 2.25% off
+    assert dose_matches(Decimal(40), Decimal("40.8"), Decimal(1))      # 2% off exactly
+
+
+def test_a_mismatch_says_which_volume_the_dose_needs():
+    check = dose_matches(Decimal(40), Decimal(40), Decimal(2))
+    assert not check
+    assert check.message == "40 mg at 40 mg/mL is 1.0 mL, not 2.0 mL."
+
+
+def test_a_mismatch_message_keeps_small_volumes_readable():
+    check = dose_matches(Decimal(4), Decimal(3), Decimal(1))
+    assert check.message == "3 mg at 4 mg/mL is 0.75 mL, not 1.0 mL."
+
+
+@pytest.mark.parametrize("concentration, dose, volume", [(0, 40, 1), (40, 0, 1), (40, 40, 0), (40, -40, -1)])
+def test_zero_or_negative_amounts_never_match(concentration, dose, volume):
+    check = dose_matches(concentration, dose, volume)
+    assert not check
+    assert "more than 0" in check.message
+
+
+def test_text_that_is_not_a_number_never_matches():
+    check = dose_matches("forty", 40, 1)
+    assert not check
+    assert "numbers" in check.message

@@ -1,0 +1,572 @@
+"""The procedure checklist's rules: step order, required fields, safety limits at their boundaries,
+contrast before injectate per side, injectate warnings, duration flag and billing codes."""
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from tracker.procedures.formulary import formulary_by_code
+from tracker.procedures.rules import (
+    LONG_PROCEDURE_MINUTES,
+    MAX_INJECTATE_ML_PER_SIDE,
+    NEEDLE_STEPS,
+    PER_SIDE_STEPS,
+    STEPS,
+    ChecklistContext,
+    Step,
+    billing_codes,
+    duration_minutes,
+    flag_long,
+    injectate_warnings,
+    may_record,
+    missing_fields,
+    missing_for_signing,
+    required_fields,
+    validate_step,
+)
+
+FORMULARY = formulary_by_code()
+LEFT = ChecklistContext(side="left")
+BILATERAL = ChecklistContext(side="bilateral")
+ALLERGIC = ChecklistContext(side="left", contrast_allergy=True)
+START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+SIGN_IN = {"identifiers_confirmed": True, "consent_confirmed": True, "procedure_confirmed": True,
+           "side_confirmed": "left", "site_marked": True, "allergies_reviewed": True,
+           "anticoagulation_reviewed": True}
+TIME_OUT = {"patient_confirmed": True, "procedure_confirmed": True, "side_and_site_confirmed": True,
+            "position_confirmed": True, "images_available": True}
+POSITIONING = {"prone": True}
+SKIN_PREP = {"prep_agent": "chlorhexidine_alcohol", "sterile_drape": True, "local_skin_anaesthetic": True}
+FLUOROSCOPY = {"modality": "fluoroscopy", "views": 2, "needle_gauge": 22, "fluoroscopy_time_s": Decimal("35"),
+               "air_kerma_mgy": Decimal("4.2"), "dap_mgy_cm2": Decimal("310")}
+INTRA_ARTICULAR = {"agent": "iohexol", "volume_ml": Decimal("0.5"),
+                   "arthrogram_pattern": "intra_articular_cephalad", "vascular_uptake": False}
+VASCULAR = {**INTRA_ARTICULAR, "vascular_uptake": True}
+OMITTED = {"omitted": True, "omission_reason": "Documented anaphylaxis to iodinated contrast"}
+SIGN_OUT = {"complications": ["none"], "pain_nrs": 2, "discharge_instructions_given": True}
+
+
+def row(drug="triamcinolone", concentration="40", dose="40", volume="1", lot="L123"):
+    return {"drug": drug, "concentration_mg_per_ml": Decimal(concentration), "dose_mg": Decimal(dose),
+            "volume_ml": Decimal(volume), "lot_number": lot}
+
+
+INJECTATE = {"rows": [row(), row("bupivacaine", "2.5", "2.5", "1")]}
+
+
+def complete_checklist(sides=("left",)):
+    return {
+        "sign_in": SIGN_IN, "time_out": TIME_OUT, "positioning": POSITIONING, "skin_prep": SKIN_PREP,
+        "fluoroscopy": {side: FLUOROSCOPY for side in sides},
+        "contrast": {side: INTRA_ARTICULAR for side in sides},
+        "injectate": {side: INJECTATE for side in sides},
+        "sign_out": SIGN_OUT,
+    }
+
+
+def errors(step, values, context=LEFT, side=None):
+    return validate_step(step, values, context, side)[0]
+
+
+def warnings(step, values, context=LEFT, side=None):
+    return validate_step(step, values, context, side)[1]
+
+
+# --- the steps -------------------------------------------------------------------------------
+
+
+def test_the_checklist_has_eight_steps_in_the_clinic_order():
+    assert [step.value for step in STEPS] == [
+        "sign_in", "time_out", "positioning", "skin_prep", "fluoroscopy", "contrast", "injectate", "sign_out"]
+    assert Step.SIGN_IN.label == "Sign-in / verification"
+
+
+def test_needle_steps_are_the_ones_recorded_per_side():
+    assert NEEDLE_STEPS == PER_SIDE_STEPS == {Step.FLUOROSCOPY, Step.CONTRAST, Step.INJECTATE}
+
+
+# --- required fields -----------------------------------------------------------------------------
+
+
+def test_an_empty_sign_in_lists_every_verification_item():
+    assert missing_fields("sign_in", {}) == [
+        "Two patient identifiers confirmed", "Consent confirmed", "Procedure confirmed", "Side confirmed",
+        "Site marked", "Allergies reviewed", "Anticoagulation reviewed"]
+
+
+def test_an_unticked_confirmation_counts_as_missing():
+    assert missing_fields("sign_in", {**SIGN_IN, "site_marked": False}) == ["Site marked"]
+
+
+def test_a_blank_string_counts_as_missing():
+    assert missing_fields("skin_prep", {**SKIN_PREP, "prep_agent": "  "}) == ["Skin prep agent"]
+
+
+@pytest.mark.parametrize("step, values", [
+    ("sign_in", SIGN_IN), ("time_out", TIME_OUT), ("positioning", POSITIONING), ("skin_prep", SKIN_PREP),
+    ("fluoroscopy", FLUOROSCOPY), ("contrast", INTRA_ARTICULAR), ("injectate", INJECTATE), ("sign_out", SIGN_OUT),
+])
+def test_a_complete_step_misses_nothing(step, values):
+    assert missing_fields(step, values) == []
+
+
+def test_time_out_needs_each_team_confirmation():
+    assert missing_fields("time_out", {}) == [
+        "Patient confirmed", "Procedure confirmed", "Side and site confirmed", "Position confirmed",
+        "Images available"]
+
+
+def test_fluoroscopy_needs_views_time_air_kerma_and_dose_area_product():
+    assert missing_fields("fluoroscopy", {"modality": "fluoroscopy", "needle_gauge": 22}) == [
+        "Views", "Fluoroscopy time (s)", "Reference air kerma (mGy)", "Dose-area product (mGy·cm²)"]
+
+
+def test_ct_guidance_records_the_ct_dose_instead_of_fluoroscopy_dose():
+    assert missing_fields("fluoroscopy", {"modality": "ct", "needle_gauge": 22}) == [
+        "CTDIvol (mGy)", "Dose-length product (mGy·cm)"]
+
+
+def test_ultrasound_guidance_needs_its_reason_and_no_radiation_dose():
+    assert missing_fields("fluoroscopy", {"modality": "ultrasound", "needle_gauge": 22}) == [
+        "Reason for ultrasound guidance"]
+
+
+def test_recorded_contrast_needs_agent_volume_pattern_and_a_vascular_uptake_answer():
+    assert missing_fields("contrast", {}) == [
+        "Contrast agent", "Contrast volume (mL)", "Arthrogram pattern", "Vascular uptake"]
+
+
+def test_no_vascular_uptake_is_an_answer_not_a_blank():
+    assert "Vascular uptake" not in missing_fields("contrast", INTRA_ARTICULAR)
+
+
+def test_omitted_contrast_needs_only_the_reason():
+    assert required_fields("contrast", {"omitted": True}) == ("omission_reason",)
+    assert missing_fields("contrast", {"omitted": True}) == ["Reason contrast was omitted"]
+
+
+def test_injectate_needs_at_least_one_drug():
+    assert missing_fields("injectate", {"rows": []}) == ["At least one drug"]
+
+
+def test_injectate_rows_list_their_missing_columns_and_skip_spare_empty_rows():
+    empty = {"drug": "", "concentration_mg_per_ml": None, "dose_mg": None, "volume_ml": None, "lot_number": ""}
+    assert missing_fields("injectate", {"rows": [row(), row(lot=""), empty]}) == ["Drug 2: Lot number"]
+
+
+def test_other_complication_needs_a_description():
+    assert missing_fields("sign_out", {**SIGN_OUT, "complications": ["other"]}) == ["Other complication (describe)"]
+
+
+def test_sign_out_needs_complications_pain_score_and_discharge_instructions():
+    assert missing_fields("sign_out", {}) == [
+        "Complications", "Immediate post-procedure pain (0–10)", "Discharge instructions given"]
+
+
+def test_a_pain_score_of_zero_is_recorded_not_missing():
+    assert missing_fields("sign_out", {**SIGN_OUT, "pain_nrs": 0}) == []
+
+
+# --- signing ---------------------------------------------------------------------------------
+
+
+def test_a_complete_checklist_may_be_signed():
+    assert missing_for_signing(complete_checklist(), LEFT) == []
+
+
+def test_signing_lists_what_is_missing_by_step():
+    checklist = complete_checklist()
+    checklist["sign_in"] = {**SIGN_IN, "site_marked": False}
+    del checklist["sign_out"]
+    assert missing_for_signing(checklist, LEFT) == [
+        "Sign-in / verification: Site marked",
+        "Sign-out: Complications",
+        "Sign-out: Immediate post-procedure pain (0–10)",
+        "Sign-out: Discharge instructions given",
+    ]
+
+
+def test_a_bilateral_checklist_needs_each_side_and_names_the_side_missing():
+    checklist = complete_checklist(sides=("left",))
+    missing = missing_for_signing(checklist, BILATERAL)
+    assert "Contrast confirmation (right): Arthrogram pattern" in missing
+    assert "Injectate (right): At least one drug" in missing
+    assert not any("(left)" in item for item in missing)
+    assert missing_for_signing(complete_checklist(sides=("left", "right")), BILATERAL) == []
+
+
+# --- validating a step ---------------------------------------------------------------------------
+
+
+def test_a_part_filled_step_saves_without_errors():
+    assert validate_step("sign_in", {"identifiers_confirmed": True}, LEFT) == ({}, [])
+
+
+def test_the_side_confirmed_must_match_the_case():
+    assert errors("sign_in", {**SIGN_IN, "side_confirmed": "right"}) == {
+        "side_confirmed": "The side confirmed (right) does not match the case (left)."}
+
+
+def test_a_bilateral_case_must_be_confirmed_as_bilateral():
+    assert errors("sign_in", {**SIGN_IN, "side_confirmed": "bilateral"}, BILATERAL) == {}
+    assert "side_confirmed" in errors("sign_in", {**SIGN_IN, "side_confirmed": "left"}, BILATERAL)
+
+
+def test_skin_prep_agent_must_be_a_skin_prep_agent_from_the_formulary():
+    assert errors("skin_prep", {**SKIN_PREP, "prep_agent": "povidone_iodine"}) == {}
+    assert "prep_agent" in errors("skin_prep", {**SKIN_PREP, "prep_agent": "lidocaine"})
+
+
+def test_ultrasound_guidance_without_a_reason_is_refused():
+    values = {"modality": "ultrasound", "needle_gauge": 22, "ultrasound_reason": ""}
+    assert errors("fluoroscopy", values) == {"ultrasound_reason": "Ultrasound guidance needs a stated reason."}
+    assert errors("fluoroscopy", {**values, "ultrasound_reason": "Pregnancy: no ionising radiation"}) == {}
+
+
+def test_an_unknown_guidance_is_refused():
+    assert "modality" in errors("fluoroscopy", {**FLUOROSCOPY, "modality": "mri"})
+
+
+def test_one_view_is_refused_and_two_are_enough():
+    assert errors("fluoroscopy", {**FLUOROSCOPY, "views": 2}) == {}
+    assert errors("fluoroscopy", {**FLUOROSCOPY, "views": 1}) == {
+        "views": "At least 2 views are needed to confirm the needle position."}
+
+
+def test_fluoroscopy_time_up_to_an_hour_is_accepted_and_beyond_is_refused():
+    assert errors("fluoroscopy", {**FLUOROSCOPY, "fluoroscopy_time_s": Decimal("3600")}) == {}
+    assert "over an hour" in errors("fluoroscopy", {**FLUOROSCOPY, "fluoroscopy_time_s": Decimal("3601")})[
+        "fluoroscopy_time_s"]
+
+
+@pytest.mark.parametrize("name, message", [
+    ("fluoroscopy_time_s", "Fluoroscopy time cannot be negative."),
+    ("air_kerma_mgy", "Reference air kerma cannot be negative."),
+    ("dap_mgy_cm2", "Dose-area product cannot be negative."),
+])
+def test_negative_radiation_figures_are_refused_and_zero_is_accepted(name, message):
+    assert errors("fluoroscopy", {**FLUOROSCOPY, name: Decimal("-0.1")}) == {name: message}
+    assert errors("fluoroscopy", {**FLUOROSCOPY, name: Decimal("0")}) == {}
+
+
+def test_text_in_a_number_field_is_refused_not_ignored():
+    assert errors("fluoroscopy", {**FLUOROSCOPY, "air_kerma_mgy": "lots"}) == {"air_kerma_mgy": "Enter a number."}
+
+
+def test_fractional_views_or_needle_gauge_are_refused():
+    assert errors("fluoroscopy", {**FLUOROSCOPY, "views": Decimal("2.5"), "needle_gauge": Decimal("22.5")}) == {
+        "views": "Enter a whole number.", "needle_gauge": "Enter a whole number."}
+
+
+def test_an_absurd_needle_gauge_is_refused():
+    assert "needle_gauge" in errors("fluoroscopy", {**FLUOROSCOPY, "needle_gauge": 220})
+
+
+def test_contrast_volume_of_ten_ml_is_accepted_and_above_is_refused():
+    assert errors("contrast", {**INTRA_ARTICULAR, "volume_ml": Decimal("10")}) == {}
+    assert "volume_ml" in errors("contrast", {**INTRA_ARTICULAR, "volume_ml": Decimal("10.1")})
+
+
+def test_no_contrast_volume_is_refused():
+    assert errors("contrast", {**INTRA_ARTICULAR, "volume_ml": Decimal("0")}) == {
+        "volume_ml": "The contrast volume must be more than 0 mL."}
+
+
+def test_contrast_agent_must_come_from_the_formulary_contrast_agents():
+    assert errors("contrast", {**INTRA_ARTICULAR, "agent": "gadobutrol"}) == {}
+    assert "agent" in errors("contrast", {**INTRA_ARTICULAR, "agent": "triamcinolone"})
+
+
+def test_vascular_uptake_saves_with_a_warning_to_reposition():
+    assert validate_step("contrast", VASCULAR, LEFT) == (
+        {}, ["Vascular uptake: reposition the needle and repeat the contrast check before injecting."])
+
+
+def test_vascular_uptake_on_one_side_of_a_bilateral_case_names_the_side():
+    assert warnings("contrast", VASCULAR, BILATERAL, side="right") == [
+        "Vascular uptake on the right side: reposition the needle and repeat the contrast check before injecting."]
+
+
+def test_a_per_side_step_of_a_bilateral_case_must_say_its_side():
+    with pytest.raises(ValueError):
+        validate_step("contrast", INTRA_ARTICULAR, BILATERAL)
+
+
+def test_a_poor_spread_saves_with_a_warning_to_reposition():
+    assert warnings("contrast", {**INTRA_ARTICULAR, "arthrogram_pattern": "poor_spread"}) == [
+        "Poor spread is not an intra-articular pattern: reposition the needle and repeat the contrast check "
+        "before injecting."]
+
+
+def test_omitting_contrast_needs_a_reason():
+    assert errors("contrast", {"omitted": True, "omission_reason": ""}, ALLERGIC) == {
+        "omission_reason": "Say why contrast was omitted."}
+
+
+def test_omitting_contrast_without_a_documented_allergy_warns_that_injectate_will_be_refused():
+    assert validate_step("contrast", OMITTED, ALLERGIC) == ({}, [])
+    assert "No contrast allergy is documented" in warnings("contrast", OMITTED, LEFT)[0]
+
+
+def test_contrast_cannot_be_both_omitted_and_recorded():
+    assert "omitted" in errors("contrast", {**OMITTED, "agent": "iohexol"}, ALLERGIC)
+
+
+def test_an_injectate_dose_that_disagrees_with_its_volume_is_refused_on_that_row():
+    values = {"rows": [row(), row(dose="40", volume="2")]}
+    assert errors("injectate", values) == {"rows-1-volume_ml": "40 mg at 40 mg/mL is 1.0 mL, not 2.0 mL."}
+
+
+def test_an_injectate_row_must_be_a_local_anaesthetic_or_steroid_from_the_formulary():
+    assert "rows-0-drug" in errors("injectate", {"rows": [row(drug="iohexol")]})
+    assert "rows-0-drug" in errors("injectate", {"rows": [row(drug="aspirin")]})
+
+
+def test_a_zero_volume_injectate_row_is_refused():
+    assert errors("injectate", {"rows": [row(dose="0", volume="0")]}) == {
+        "rows-0-dose_mg": "Must be more than 0.", "rows-0-volume_ml": "Must be more than 0."}
+
+
+def test_saving_an_injectate_shows_its_warnings_for_that_side():
+    values = {"rows": [row(dose="80", volume="2")]}
+    assert warnings("injectate", values, BILATERAL, side="left") == [
+        "Left side: Triamcinolone acetonide 80 mg is above the usual maximum of 40 mg per SI joint."]
+
+
+def test_a_pain_score_outside_zero_to_ten_is_refused():
+    assert errors("sign_out", {**SIGN_OUT, "pain_nrs": 10}) == {}
+    assert errors("sign_out", {**SIGN_OUT, "pain_nrs": 0}) == {}
+    assert errors("sign_out", {**SIGN_OUT, "pain_nrs": 11}) == {"pain_nrs": "Pain is scored from 0 to 10."}
+    assert errors("sign_out", {**SIGN_OUT, "pain_nrs": -1}) == {"pain_nrs": "Pain is scored from 0 to 10."}
+
+
+def test_no_complications_cannot_be_combined_with_a_complication():
+    assert "complications" in errors("sign_out", {**SIGN_OUT, "complications": ["none", "vasovagal"]})
+    assert errors("sign_out", {**SIGN_OUT, "complications": ["vasovagal", "bleeding"]}) == {}
+
+
+def test_other_complication_must_be_described():
+    assert errors("sign_out", {**SIGN_OUT, "complications": ["other"]}) == {
+        "complication_other": "Describe the other complication."}
+    assert errors("sign_out", {**SIGN_OUT, "complications": ["other"], "complication_other": "Headache"}) == {}
+
+
+def test_an_unknown_complication_is_refused():
+    assert "complications" in errors("sign_out", {**SIGN_OUT, "complications": ["death_ray"]})
+
+
+# --- order -------------------------------------------------------------------------------------
+
+
+BEFORE_NEEDLE = {"sign_in": True, "time_out": True, "positioning": True, "skin_prep": True}
+
+
+def test_sign_in_comes_before_the_time_out():
+    assert may_record("time_out", {}, {}, LEFT) == ["Record the sign-in before the time-out."]
+    assert may_record("time_out", {"sign_in": True}, {}, LEFT) == []
+
+
+@pytest.mark.parametrize("step", ["fluoroscopy", "contrast", "injectate"])
+def test_no_needle_step_before_the_time_out(step):
+    refusals = may_record(step, {"sign_in": True}, {"left": [INTRA_ARTICULAR]}, LEFT)
+    assert refusals == ["Record the time-out before any needle step (imaging, contrast, injectate)."]
+
+
+def test_positioning_and_skin_prep_are_not_held_back():
+    assert may_record("positioning", {}, {}, LEFT) == []
+    assert may_record("skin_prep", {}, {}, LEFT) == []
+
+
+def test_injectate_before_any_contrast_check_is_refused():
+    refusals = may_record("injectate", BEFORE_NEEDLE, {}, LEFT)
+    assert len(refusals) == 1
+    assert refusals[0].startswith("The injectate needs a contrast confirmation first")
+
+
+def test_injectate_after_an_intra_articular_check_without_vascular_uptake_is_allowed():
+    assert may_record("injectate", BEFORE_NEEDLE, {"left": [INTRA_ARTICULAR]}, LEFT) == []
+
+
+def test_injectate_after_vascular_uptake_is_refused():
+    assert may_record("injectate", BEFORE_NEEDLE, {"left": [VASCULAR]}, LEFT) == [
+        "Vascular uptake: reposition the needle and repeat the contrast check before injecting."]
+
+
+def test_a_repeat_check_without_vascular_uptake_after_repositioning_allows_injectate():
+    assert may_record("injectate", BEFORE_NEEDLE, {"left": [VASCULAR, INTRA_ARTICULAR]}, LEFT) == []
+
+
+def test_only_the_latest_contrast_check_counts():
+    assert may_record("injectate", BEFORE_NEEDLE, {"left": [INTRA_ARTICULAR, VASCULAR]}, LEFT) != []
+
+
+@pytest.mark.parametrize("pattern", ["poor_spread", "extravasation"])
+def test_injectate_after_a_pattern_that_is_not_intra_articular_is_refused(pattern):
+    refusals = may_record("injectate", BEFORE_NEEDLE, {"left": [{**INTRA_ARTICULAR, "arthrogram_pattern": pattern}]},
+                          LEFT)
+    assert len(refusals) == 1
+    assert "not an intra-articular pattern" in refusals[0]
+
+
+def test_a_contrast_check_with_the_vascular_uptake_question_unanswered_does_not_clear_injectate():
+    check = {**INTRA_ARTICULAR, "vascular_uptake": None}
+    assert may_record("injectate", BEFORE_NEEDLE, {"left": [check]}, LEFT) == [
+        "Record whether vascular uptake was seen before the injectate."]
+
+
+def test_omitted_contrast_without_a_documented_allergy_does_not_clear_injectate():
+    refusals = may_record("injectate", BEFORE_NEEDLE, {"left": [OMITTED]}, LEFT)
+    assert len(refusals) == 1
+    assert refusals[0].startswith("Contrast may be omitted only for a documented contrast allergy")
+
+
+def test_omitted_contrast_with_a_reason_and_a_documented_allergy_clears_injectate():
+    assert may_record("injectate", BEFORE_NEEDLE, {"left": [OMITTED]}, ALLERGIC) == []
+
+
+def test_omitted_contrast_without_a_reason_does_not_clear_injectate_even_with_an_allergy():
+    refusals = may_record("injectate", BEFORE_NEEDLE, {"left": [{"omitted": True, "omission_reason": ""}]}, ALLERGIC)
+    assert refusals == ["Record why contrast was omitted before the injectate."]
+
+
+def test_bilateral_injectate_is_cleared_side_by_side():
+    contrast = {"left": [INTRA_ARTICULAR], "right": [VASCULAR]}
+    assert may_record("injectate", BEFORE_NEEDLE, contrast, BILATERAL, side="left") == []
+    assert may_record("injectate", BEFORE_NEEDLE, contrast, BILATERAL, side="right") == [
+        "Vascular uptake on the right side: reposition the needle and repeat the contrast check before injecting."]
+
+
+def test_a_bilateral_side_without_its_own_contrast_check_is_refused():
+    refusals = may_record("injectate", BEFORE_NEEDLE, {"left": [INTRA_ARTICULAR]}, BILATERAL, side="right")
+    assert refusals[0].startswith("The injectate on the right side needs a contrast confirmation first")
+
+
+def test_a_bilateral_needle_step_must_name_its_side():
+    assert may_record("contrast", BEFORE_NEEDLE, {}, BILATERAL) == ["Say which side, left or right, this step is for."]
+    assert may_record("contrast", BEFORE_NEEDLE, {}, BILATERAL, side="bilateral") == [
+        "Say which side, left or right, this step is for."]
+
+
+def test_a_unilateral_case_refuses_the_other_side():
+    assert may_record("contrast", BEFORE_NEEDLE, {}, LEFT, side="right") == [
+        "This is a left case: nothing can be recorded for the right side."]
+
+
+def test_sign_out_comes_after_the_injectate():
+    assert may_record("sign_out", BEFORE_NEEDLE, {}, LEFT) == ["Record the injectate before the sign-out."]
+    assert may_record("sign_out", {**BEFORE_NEEDLE, "injectate": True}, {}, LEFT) == []
+
+
+def test_bilateral_sign_out_waits_for_the_injectate_on_both_sides():
+    done = {**BEFORE_NEEDLE, "injectate": {"left": True}}
+    assert may_record("sign_out", done, {}, BILATERAL) == [
+        "Record the injectate on the right side before the sign-out."]
+    done["injectate"]["right"] = True
+    assert may_record("sign_out", done, {}, BILATERAL) == []
+
+
+# --- injectate warnings ----------------------------------------------------------------------
+
+
+def test_the_joint_volume_limit_is_two_and_a_half_ml():
+    assert MAX_INJECTATE_ML_PER_SIDE == Decimal("2.5")
+
+
+def test_two_and_a_half_ml_per_side_is_fine():
+    rows = [row(), row("bupivacaine", "5", "7.5", "1.5")]
+    assert injectate_warnings({"left": rows}, FORMULARY) == []
+
+
+def test_more_than_two_and_a_half_ml_per_side_warns_naming_the_side():
+    rows = [row(), row("bupivacaine", "5", "7.55", "1.51")]
+    assert injectate_warnings({"left": rows}, FORMULARY) == [
+        "Left side: 2.51 mL in total is more than the joint usually holds (about 0.6–2.5 mL)."]
+
+
+def test_bilateral_volumes_are_counted_per_side_not_together():
+    rows = [row(), row("bupivacaine", "5", "7.5", "1.5")]
+    assert injectate_warnings({"left": rows, "right": rows}, FORMULARY) == []
+    warned = injectate_warnings({"left": rows, "right": rows + [row("lidocaine", "10", "1", "0.1")]}, FORMULARY)
+    assert len(warned) == 1 and warned[0].startswith("Right side: 2.6 mL")
+
+
+def test_a_steroid_at_its_usual_maximum_does_not_warn():
+    assert injectate_warnings({"left": [row(dose="40", volume="1")]}, FORMULARY) == []
+
+
+def test_a_steroid_above_its_usual_maximum_warns_naming_side_and_drug():
+    rows = [row("dexamethasone", "10", "12", "1.2")]
+    assert injectate_warnings({"right": rows}, FORMULARY) == [
+        "Right side: Dexamethasone sodium phosphate 12 mg is above the usual maximum of 10 mg per SI joint."]
+
+
+def test_two_rows_of_the_same_steroid_count_together_against_its_maximum():
+    rows = [row(dose="20", volume="0.5"), row(dose="40", volume="1")]
+    assert injectate_warnings({"left": rows}, FORMULARY) == [
+        "Left side: Triamcinolone acetonide 60 mg is above the usual maximum of 40 mg per SI joint."]
+
+
+def test_local_anaesthetics_have_no_per_joint_maximum():
+    assert injectate_warnings({"left": [row("lidocaine", "20", "40", "2")]}, FORMULARY) == []
+
+
+def test_a_concentration_the_formulary_does_not_list_warns():
+    assert injectate_warnings({"left": [row("lidocaine", "15", "15", "1")]}, FORMULARY) == [
+        "Left side: Lidocaine at 15 mg/mL is not a listed strength (10, 20 mg/mL)."]
+
+
+def test_a_steroid_maximum_edited_by_the_admin_is_the_one_applied():
+    edited = {**FORMULARY, "triamcinolone": replace(FORMULARY["triamcinolone"], usual_max_dose_mg=Decimal("80"))}
+    assert injectate_warnings({"left": [row(dose="80", volume="2")]}, edited) == []
+
+
+# --- duration ----------------------------------------------------------------------------------
+
+
+def test_the_long_procedure_threshold_is_thirty_minutes():
+    assert LONG_PROCEDURE_MINUTES == 30
+
+
+def test_thirty_minutes_exactly_is_not_flagged():
+    minutes = duration_minutes(START, START + timedelta(minutes=30))
+    assert minutes == 30
+    assert not flag_long(minutes)
+
+
+def test_thirty_one_minutes_is_flagged():
+    assert flag_long(duration_minutes(START, START + timedelta(minutes=31)))
+
+
+def test_a_minute_begun_counts_so_the_flag_follows_the_live_timer():
+    assert duration_minutes(START, START + timedelta(minutes=30, seconds=1)) == 31
+
+
+def test_an_end_before_the_start_is_refused():
+    with pytest.raises(ValueError):
+        duration_minutes(START, START - timedelta(minutes=1))
+
+
+# --- billing -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_a_unilateral_injection_bills_27096_without_a_modifier(side):
+    assert [str(code) for code in billing_codes(side, facility=False)] == ["27096"]
+
+
+def test_a_bilateral_injection_bills_27096_with_modifier_50():
+    (code,) = billing_codes("bilateral", facility=False)
+    assert (code.system, code.code, code.modifier, str(code)) == ("CPT", "27096", "50", "27096-50")
+
+
+def test_a_facility_claim_uses_g0260():
+    assert [str(code) for code in billing_codes("left", facility=True)] == ["G0260"]
+    assert [str(code) for code in billing_codes("bilateral", facility=True)] == ["G0260-50"]
+    assert billing_codes("left", facility=True)[0].system == "HCPCS"
+
+
+def test_ct_guidance_bills_the_same_code_and_ultrasound_suggests_none():
+    assert [str(code) for code in billing_codes("left", facility=False, guidance="ct")] == ["27096"]
+    assert billing_codes("left", facility=False, guidance="ultrasound") == ()
