@@ -28,7 +28,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tracker.sqlite'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: a database error in the log shows the SQL but never its values, which may
+    # be clinical data or password hashes. create_app adds the SQLite busy timeout to these.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
 
     # The clinic's wall clock: every time is stored in UTC and shown in this zone.
     CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "America/New_York")
@@ -58,6 +60,10 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "tracker@clinic.invalid")
+
+    # `flask appointments mark-no-shows`: a booked patient not checked in this long after the
+    # start is a no-show (late arrivals are common; a checked-in patient is never one).
+    NO_SHOW_GRACE_MINUTES = _env_int("NO_SHOW_GRACE_MINUTES", 60)
 
     PER_PAGE = 25
     DEBUG = False

@@ -13,12 +13,14 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from config import TestingConfig
 from tracker import create_app
 from tracker.access import Role
 from tracker.extensions import db
-from tracker.models import Appointment, Case, CaseHistory, ConservativeCare, Patient, Room, User
+from tracker.models import (Appointment, Case, CaseHistory, ConservativeCare, EligibilityVerdict, Patient,
+                            Room, User)
 from tracker.passwords import hash_password
 from tracker.vocab import AppointmentStatus, Indication, Response, Side, TherapyKind
 from tracker.workflow import State
@@ -158,9 +160,16 @@ def make_user(role=Role.COORDINATOR, email=None, password=PASSWORD, patient=None
     return user
 
 
+VERDICT_STATES = frozenset({State.ELIGIBLE, State.SCHEDULED, State.IN_PROCEDURE, State.FOLLOW_UP,
+                            State.CLOSED})
+
+
 def make_case(patient=None, state=State.REFERRED, side=Side.LEFT,
-              indication=Indication.DIAGNOSTIC, created_by=None, **fields):
-    """A case placed directly in `state` with a matching history row (test set-up only)."""
+              indication=Indication.DIAGNOSTIC, created_by=None, verdict=True, **fields):
+    """A case placed directly in `state` with a matching history row (test set-up only).
+
+    A case that has passed eligibility gets a current verdict saying eligible (snapshot of the
+    facts as they stand), as the app would have stored; ``verdict=False`` leaves it out."""
     patient = patient or make_patient()
     created_by = created_by or make_user(Role.COORDINATOR)
     case = Case(patient=patient, state=State(state), side=side, indication=indication,
@@ -170,8 +179,25 @@ def make_case(patient=None, state=State.REFERRED, side=Side.LEFT,
     db.session.flush()
     db.session.add(CaseHistory(case=case, actor_id=created_by.id, actor_role=created_by.role,
                                action="refer", to_state=State(state), reason="test set-up"))
+    if verdict and case.state in VERDICT_STATES:
+        make_verdict(case, eligible=True, by=created_by)
     db.session.commit()
     return case
+
+
+def make_verdict(case, eligible=True, by=None):
+    """A verdict snapshot of the case's facts today, saying `eligible` (test set-up only)."""
+    from tracker.eligibility.services import current_assessment
+
+    result, digest = current_assessment(case)
+    by = by or make_user(Role.COORDINATOR)
+    row = EligibilityVerdict(case_id=case.id, evaluated_at=datetime.now(timezone.utc),
+                             evaluated_by_id=by.id, profile_code=result.profile_code,
+                             profile_version=result.profile_version, eligible=eligible,
+                             snapshot=result.as_dict(), facts_fingerprint=digest)
+    db.session.add(row)
+    db.session.commit()
+    return row
 
 
 def make_therapy(case, kind=TherapyKind.PHYSICAL_THERAPY, start_date=date(2026, 1, 1),
@@ -204,10 +230,52 @@ def make_appointment(case, physician=None, room=None, starts_at=None, minutes=30
     return appointment
 
 
+# A complete checklist, step by step, as the rules read it (per side for the needle steps).
+PROCEDURE_ANSWERS = {
+    "sign_in": {"identifiers_confirmed": True, "consent_confirmed": True, "procedure_confirmed": True,
+                "site_marked": True, "allergies_reviewed": True, "anticoagulation_reviewed": True},
+    "time_out": {"patient_confirmed": True, "procedure_confirmed": True, "side_and_site_confirmed": True,
+                 "position_confirmed": True, "images_available": True},
+    "positioning": {"prone": True},
+    "skin_prep": {"prep_agent": "chlorhexidine_alcohol", "sterile_drape": True, "local_skin_anaesthetic": True},
+    "fluoroscopy": {"modality": "fluoroscopy", "views": "2", "needle_gauge": "22", "fluoroscopy_time_s": "35",
+                    "air_kerma_mgy": "4.2", "dap_mgy_cm2": "310"},
+    "contrast": {"agent": "iohexol", "volume_ml": "0.5", "arthrogram_pattern": "intra_articular_cephalad",
+                 "vascular_uptake": False},
+    "injectate": {"rows": [{"drug": "triamcinolone", "concentration_mg_per_ml": "40", "dose_mg": "40",
+                            "volume_ml": "1", "lot_number": "TA-2231"},
+                           {"drug": "bupivacaine", "concentration_mg_per_ml": "2.5", "dose_mg": "2.5",
+                            "volume_ml": "1", "lot_number": "BU-0917"}]},
+    "sign_out": {"complications": ["none"], "pain_nrs": "2", "discharge_instructions_given": True},
+}
+
+
+def make_procedure(side=Side.LEFT, physician=None, steps=(), sign=False, **case_fields):
+    """A scheduled, ready case whose physician started the procedure (through the service, as the
+    Start button does), with `steps` recorded from PROCEDURE_ANSWERS ("all" for every step) and
+    the record signed if `sign`. Returns the record."""
+    from tracker.procedures import services
+    from tracker.procedures.rules import PER_SIDE_STEPS, STEPS, joints_of
+
+    physician = physician or make_user(Role.PHYSICIAN)
+    case = make_case(state=State.SCHEDULED, side=side, physician_id=physician.id, **case_fields)
+    make_appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True)
+    record = services.start(case, physician)
+    for step in (STEPS if steps == "all" else steps):
+        answers = dict(PROCEDURE_ANSWERS[step])
+        if step == "sign_in":
+            answers["side_confirmed"] = Side(side).value
+        for joint in (joints_of(side) if step in PER_SIDE_STEPS else [None]):
+            services.save_step(record, step, joint and joint.value, answers, physician, "")
+    if sign:
+        services.sign(record, physician, record.version_id)
+    return record
+
+
 @pytest.fixture
 def gen(app_ctx):
     """Builders: gen.user(role), gen.patient(), gen.case(state=...), gen.therapy(case),
-    gen.room(), gen.appointment(case, ...)."""
+    gen.room(), gen.appointment(case, ...), gen.procedure(side=..., steps=[...] or "all", sign=...)."""
     class Gen:
         user = staticmethod(make_user)
         patient = staticmethod(make_patient)
@@ -215,7 +283,17 @@ def gen(app_ctx):
         therapy = staticmethod(make_therapy)
         room = staticmethod(make_room)
         appointment = staticmethod(make_appointment)
+        verdict = staticmethod(make_verdict)
+        procedure = staticmethod(make_procedure)
     return Gen
+
+
+def commit_elsewhere(*objects):
+    """Save `objects` through a second connection, as another person's request would: for tests
+    of two people saving the same unique value at the same moment."""
+    with Session(db.engine) as other:
+        other.add_all(objects)
+        other.commit()
 
 
 # ---------------------------------------------------------------- forms and sign-in

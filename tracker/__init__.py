@@ -31,6 +31,7 @@ def create_app(config=None, **overrides):
     INSTANCE_DIR.mkdir(exist_ok=True)
 
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_template_helpers(app)
 
@@ -51,12 +52,29 @@ def register_extensions(app):
     csrf.init_app(app)
 
 
+def register_converters(app):
+    from werkzeug.routing import IntegerConverter
+
+    from tracker.formfields import INT_MAX
+
+    class BoundedIntConverter(IntegerConverter):
+        """`<int:...>` in every route: an id beyond the database's integer range matches no
+        route (404) instead of failing in the database."""
+
+        def __init__(self, map, *args, **kwargs):
+            kwargs.setdefault("max", INT_MAX)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = BoundedIntConverter
+
+
 def register_blueprints(app):
     from tracker.admin.views import bp as admin_bp
     from tracker.auth.views import bp as auth_bp
     from tracker.cases.views import bp as cases_bp
     from tracker.eligibility.views import bp as eligibility_bp
     from tracker.patient_portal.views import bp as patient_bp
+    from tracker.procedures.views import bp as procedures_bp
     from tracker.referrals.views import bp as referrals_bp
     from tracker.review.views import bp as review_bp
     from tracker.scheduling.views import bp as scheduling_bp
@@ -67,8 +85,17 @@ def register_blueprints(app):
     app.register_blueprint(review_bp, url_prefix="/cases")
     app.register_blueprint(eligibility_bp, url_prefix="/cases")
     app.register_blueprint(scheduling_bp)
+    app.register_blueprint(procedures_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(patient_bp, url_prefix="/my")
+
+
+def _profile_name(code):
+    """A payer profile's name for people ("eviCore / Cigna CMM-203"), not its code."""
+    from tracker.policy import PROFILES
+
+    profile = PROFILES.get(code)
+    return profile.name if profile else code
 
 
 def register_template_helpers(app):
@@ -76,6 +103,7 @@ def register_template_helpers(app):
     from tracker.access import Role
 
     app.jinja_env.filters["clinic_time"] = timeutil.format_clinic
+    app.jinja_env.filters["profile_name"] = _profile_name
     app.jinja_env.globals["Role"] = Role
 
     @app.context_processor

@@ -58,10 +58,17 @@ def seed_command():
 
 @appointments_cli.command("mark-no-shows")
 def mark_no_shows_command():
-    """Mark past appointments never started as no-shows (safe to run from cron; repeats change nothing)."""
+    """Mark booked appointments never checked in, NO_SHOW_GRACE_MINUTES after their start, as
+    no-shows (safe to run from cron; repeats change nothing)."""
     from tracker.scheduling.services import mark_no_shows
 
-    click.echo(f"{mark_no_shows()} appointment(s) marked as no-show.")
+    marked, failed = mark_no_shows()
+    click.echo(f"{marked} appointment(s) marked as no-show.")
+    if failed:
+        # A non-zero exit makes cron report it; the others were marked all the same.
+        click.echo(f"{len(failed)} could not be marked (appointment {', '.join(map(str, failed))}); "
+                   "see the log.", err=True)
+        raise SystemExit(1)
 
 
 def init_app(app):

@@ -13,12 +13,14 @@ from tracker.cases.services import transition
 from tracker.eligibility.services import evaluate_case, override
 from tracker.extensions import db
 from tracker.models import Appointment, AppointmentChange, Patient, Room, User
+from tracker.procedures import services as procedures
+from tracker.procedures.rules import PER_SIDE_STEPS, STEPS, Step, joints_of
 from tracker.referrals.services import register_and_refer
 from tracker.review.services import add_therapy, save_examination, save_risk_screen
 from tracker.scheduling.resources import create_room, set_hours
 from tracker.scheduling.services import Proposal, book, next_free_slots, update_readiness
-from tracker.timeutil import clinic_today, clinic_zone
-from tracker.vocab import (AppointmentStatus, ContactChannel, Indication, Modality, Pregnancy,
+from tracker.timeutil import clinic_today, clinic_zone, utcnow
+from tracker.vocab import (ContactChannel, Indication, Modality, Pregnancy,
                            ProvocationResult, Response, Sex, Side, TherapyKind)
 
 DEMO_USERS = [
@@ -59,12 +61,28 @@ DEMO_CASES = [
     (20, "Dubois", "Antoine", date(1980, 12, 24), Sex.MALE, Side.RIGHT, Indication.DIAGNOSTIC, "cancelled", SHORT_CARE, 50),
 ]
 
-# From a booked appointment in the past to the target state.
-AFTER_BOOKING = {
-    "in_procedure": ["schedule", "start_procedure"],
-    "follow_up": ["schedule", "start_procedure", "sign_procedure"],
-    "closed": ["schedule", "start_procedure", "sign_procedure", "close"],
+# A checklist as a physician records it (per side for the needle steps). The in-procedure case
+# has the first three steps; the later cases have all of them, signed.
+DEMO_CHECKLIST = {
+    "sign_in": {"identifiers_confirmed": True, "consent_confirmed": True, "procedure_confirmed": True,
+                "site_marked": True, "allergies_reviewed": True, "anticoagulation_reviewed": True},
+    "time_out": {"patient_confirmed": True, "procedure_confirmed": True, "side_and_site_confirmed": True,
+                 "position_confirmed": True, "images_available": True},
+    "positioning": {"prone": True},
+    "skin_prep": {"prep_agent": "chlorhexidine_alcohol", "sterile_drape": True, "local_skin_anaesthetic": True},
+    "fluoroscopy": {"modality": "fluoroscopy", "views": "3", "needle_gauge": "22", "fluoroscopy_time_s": "41",
+                    "air_kerma_mgy": "5.1", "dap_mgy_cm2": "342"},
+    "contrast": {"agent": "iohexol", "volume_ml": "0.5", "arthrogram_pattern": "intra_articular_cephalad",
+                 "vascular_uptake": False},
+    "injectate": {"rows": [{"drug": "bupivacaine", "concentration_mg_per_ml": "2.5", "dose_mg": "2.5",
+                            "volume_ml": "1", "lot_number": "BU-24117"},
+                           {"drug": "triamcinolone", "concentration_mg_per_ml": "40", "dose_mg": "40",
+                            "volume_ml": "1", "lot_number": "TA-23890"}]},
+    "sign_out": {"complications": ["none"], "pain_nrs": "1", "discharge_instructions_given": True},
 }
+# Minutes from the start to each step and to the signature; one case ran long (flagged).
+STEP_MINUTES = (2, 4, 6, 8, 14, 17, 20, 23)
+LONG_CASE, LONG_MINUTES = 16, 34
 OVERRIDE_REASON = ("Positive diagnostic block (80% relief) at an outside clinic; records faxed and "
                    "reviewed. Relief lasted about 4 months.")
 
@@ -174,12 +192,31 @@ def _build(case, target, facts, coordinator, physician, referral_date):
         _book_next_free(case, coordinator, physician)
         return
     appointment = _past_appointment(case, coordinator, physician, 0 if target == "in_procedure" else 14)
-    for action in AFTER_BOOKING[target]:
-        actor = physician if action in {"start_procedure", "sign_procedure", "close"} else coordinator
-        transition(case, action, actor, commit=False)
-    appointment.status = (AppointmentStatus.IN_PROCEDURE if target == "in_procedure"
-                          else AppointmentStatus.DONE)
-    db.session.commit()
+    transition(case, "schedule", coordinator)
+    _procedure(case, physician, appointment, complete=target != "in_procedure")
+    if target == "closed":
+        transition(case, "close", physician)
+
+
+def _procedure(case, physician, appointment, complete):
+    """The checklist through the procedure services, at the times it would have been recorded:
+    signed for a case past the procedure, the first steps of one still in progress (started a
+    few minutes ago, so its timer runs)."""
+    started = (appointment.starts_at + timedelta(minutes=5) if complete
+               else utcnow() - timedelta(minutes=7))
+    record = procedures.start(case, physician, now=started)
+    steps = STEPS if complete else STEPS[:3]
+    for step, minutes in zip(steps, STEP_MINUTES):
+        answers = dict(DEMO_CHECKLIST[step])
+        if step == Step.SIGN_IN:
+            answers["side_confirmed"] = case.side.value
+        joints = [joint.value for joint in joints_of(case.side)] if step in PER_SIDE_STEPS else [None]
+        for joint in joints:
+            procedures.save_step(record, step, joint, answers, physician, "",
+                                 now=started + timedelta(minutes=minutes))
+    if complete:
+        ends = LONG_MINUTES if case.patient.mrn == f"DEMO-{LONG_CASE:04d}" else 24
+        procedures.sign(record, physician, record.version_id, now=started + timedelta(minutes=ends))
 
 
 def _document(case, facts, actor, referral_date):

@@ -1,8 +1,20 @@
-"""Form helpers shared by every area's forms."""
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+"""Form helpers shared by every area's forms, and the bounds every typed value is held to."""
+from datetime import date
 
+from flask import request
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import StopValidation, ValidationError
+
+from tracker.extensions import db
+from tracker.models import Case, Patient
 from tracker.timeutil import clinic_today
+
+# The largest id or number the database's integer columns hold (PostgreSQL `integer`). Larger
+# numbers typed into an address are answered "not found" instead of failing in the database.
+INT_MAX = 2**31 - 1
+
+# Dates outside these years are typing slips (0001, 9999) and would overflow time-zone arithmetic.
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2100, 12, 31)
 
 
 def options(pairs, blank=None):
@@ -14,6 +26,54 @@ def options(pairs, blank=None):
     return result + [SelectChoice(value, label) for value, label in pairs]
 
 
+def paginate(query, per_page):
+    """One page of `query` for the ?page= asked; past the last page, the last page (never an
+    empty "page 3 of 2")."""
+    asked = page_number()
+    page = db.paginate(query, page=asked, per_page=per_page, error_out=False)
+    if page.pages and asked > page.pages:
+        page = db.paginate(query, page=page.pages, per_page=per_page, error_out=False)
+    return page
+
+
+def page_number():
+    """The ?page= of a list. Anything that is not a page number (text, 0, -2, 10**30) shows the
+    first page, as a list with no ?page= does."""
+    page = request.args.get("page", 1, type=int)
+    return page if 1 <= page <= INT_MAX else 1
+
+
+def plausible_date(form, field):
+    """First validator of every date field: the checks after it compare with other dates."""
+    if field.data and not EARLIEST_DATE <= field.data <= LATEST_DATE:
+        raise StopValidation(f"Enter a date between {EARLIEST_DATE.year} and {LATEST_DATE.year} "
+                             f"(the year {field.data.year} looks like a typing slip).")
+
+
 def not_in_future(form, field):
     if field.data and field.data > clinic_today():
         raise ValidationError("This date is in the future; check the day, month and year.")
+
+
+def not_before_birth(form, field):
+    """For dates in the patient's story (referral, symptom onset, therapy, examination)."""
+    born = _patient_birth_date(form)
+    if field.data and born and field.data < born:
+        raise ValidationError(f"This date is before the patient was born ({born.isoformat()}); "
+                              f"check the day, month and year.")
+
+
+def _patient_birth_date(form):
+    """The date of birth typed on the same form (registration), else that of the patient whose
+    page this is: every page that edits a patient's dates is addressed by its case or patient id,
+    and has already loaded that record (so this reads the session, not the database)."""
+    if "date_of_birth" in form:
+        return None if form.date_of_birth.errors else form.date_of_birth.data
+    ids = request.view_args or {}
+    if "case_id" in ids:
+        case = db.session.get(Case, ids["case_id"])
+        return case.patient.date_of_birth if case else None
+    if "patient_id" in ids:
+        patient = db.session.get(Patient, ids["patient_id"])
+        return patient.date_of_birth if patient else None
+    return None

@@ -43,7 +43,7 @@ class Stage(enum.Enum):
     OUTCOME = "outcome"
 
 
-BUILT_STAGES = frozenset({Stage.CORE, Stage.ELIGIBILITY, Stage.SCHEDULING})
+BUILT_STAGES = frozenset({Stage.CORE, Stage.ELIGIBILITY, Stage.SCHEDULING, Stage.PROCEDURE})
 
 # The tracker itself, acting from a scheduled command (e.g. marking no-shows), not a person.
 SYSTEM = None
@@ -82,6 +82,23 @@ def _verdict_says(eligible):
     return guard
 
 
+_UNKNOWN = object()
+
+
+def verdict_problems(case, staleness=_UNKNOWN):
+    """Booking and injecting need a verdict of eligible (or a physician's override) that still
+    stands: `case.verdict_staleness` says why it no longer does (facts or time moved on); a page
+    that has worked it out already passes it as `staleness`."""
+    verdict = case.current_verdict
+    if verdict is None:
+        return ["Evaluate eligibility first."]
+    if not verdict.eligible and verdict.override_at is None:
+        return ["The current verdict is not eligible and no physician has overridden it."]
+    if why := (case.verdict_staleness if staleness is _UNKNOWN else staleness):
+        return [f"The eligibility verdict no longer stands ({why}). Re-evaluate eligibility first."]
+    return []
+
+
 def _has_appointment(case):
     return [] if case.active_appointment else ["Book an appointment first."]
 
@@ -102,6 +119,15 @@ def _ready_for_procedure(case):
             + ". Complete them, or a physician records why the procedure may go ahead."]
 
 
+def _procedure_signed(case):
+    """Signing the record (tracker.procedures.services.sign) checks the checklist is complete,
+    then stamps the signature before it moves the case: the move needs that signed record."""
+    records = [r for r in case.procedure_records if r.status != "abandoned"]
+    if records and records[-1].signed:
+        return []
+    return ["Complete and sign the procedure checklist first."]
+
+
 TRANSITIONS = (
     Transition("start_review", "Start review", frozenset({State.REFERRED}), State.UNDER_REVIEW,
                STAFF_WHO_STEER),
@@ -119,16 +145,20 @@ TRANSITIONS = (
                frozenset({State.ELIGIBLE, State.NOT_ELIGIBLE}), State.UNDER_REVIEW,
                STAFF_WHO_STEER, reason_required=True),
     Transition("schedule", "Book appointment", frozenset({State.ELIGIBLE}), State.SCHEDULED,
-               STAFF_WHO_STEER, Stage.SCHEDULING, guards=(_has_appointment,), own_form=True),
+               STAFF_WHO_STEER, Stage.SCHEDULING, guards=(verdict_problems, _has_appointment),
+               own_form=True),
     # The appointment was cancelled or missed: the case can be booked again.
     Transition("unschedule", "Cancel appointment", frozenset({State.SCHEDULED}), State.ELIGIBLE,
                STAFF_WHO_STEER | {SYSTEM}, Stage.SCHEDULING, reason_required=True,
                guards=(_has_no_appointment,), own_form=True),
+    # Starting, signing and abandoning also write the procedure record and the appointment:
+    # each has its own form (tracker/procedures), never the case page's plain button.
     Transition("start_procedure", "Start procedure", frozenset({State.SCHEDULED}),
                State.IN_PROCEDURE, frozenset({Role.PHYSICIAN}), Stage.PROCEDURE,
-               guards=(_ready_for_procedure,)),
+               guards=(verdict_problems, _ready_for_procedure), own_form=True),
     Transition("sign_procedure", "Sign procedure record", frozenset({State.IN_PROCEDURE}),
-               State.FOLLOW_UP, frozenset({Role.PHYSICIAN}), Stage.PROCEDURE),
+               State.FOLLOW_UP, frozenset({Role.PHYSICIAN}), Stage.PROCEDURE,
+               guards=(_procedure_signed,), own_form=True),
     Transition("close", "Record outcome and close", frozenset({State.FOLLOW_UP}), State.CLOSED,
                frozenset({Role.PHYSICIAN}), Stage.OUTCOME),
     Transition("cancel", "Cancel case", BEFORE_PROCEDURE, State.CANCELLED,
@@ -138,7 +168,7 @@ TRANSITIONS = (
                State.REFERRED, CLINICAL_LEAD, reason_required=True),
     Transition("abandon_procedure", "Abandon procedure (back to scheduled)",
                frozenset({State.IN_PROCEDURE}), State.SCHEDULED, CLINICAL_LEAD,
-               Stage.PROCEDURE, reason_required=True),
+               Stage.PROCEDURE, reason_required=True, own_form=True),
 )
 
 BY_ACTION = {t.action: t for t in TRANSITIONS}

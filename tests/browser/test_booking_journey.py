@@ -1,23 +1,27 @@
 """In a real browser: a coordinator books an eligible case from the next free slots, moves the
-appointment with a reason, and checks the patient in from the day board (issue 4, Done when)."""
+appointment with a reason, and checks today's patient in from the day board (issue 4, Done when);
+the day board and the patient's appointment fit a 375-pixel phone."""
 import re
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
 
 from tracker.access import Role
 from tracker.extensions import db
-from tracker.models import Room, WorkingHours
+from tracker.models import RiskScreen, Room, WorkingHours
 from tracker.timeutil import clinic_today
 from tracker.workflow import State
 
-from tests.conftest import PASSWORD, make_case, make_patient, make_user
+from tests.conftest import PASSWORD, make_appointment, make_case, make_patient, make_user
 
 PATIENT = "Okafor, Grace"
 PHYSICIAN = "Dr Maya Chen"
 ROOMS = ("Fluoro Suite A", "Fluoro Suite B")
 REASON = "Patient asked for a later time: school run."
+TODAY_PATIENT = "Adeyemi, Tunde"
+PHONE = {"width": 375, "height": 740}   # a small phone (iPhone SE / mini width)
+PAGE_WIDTH_JS = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
 
 
 def sign_in(page, base, email):
@@ -66,9 +70,16 @@ def test_coordinator_books_moves_and_checks_in_a_patient(app, live_server, page,
         db.session.add_all([Room(name=name, location=f"Imaging, level 1, {name[-1]}") for name in ROOMS])
         case = make_case(patient=make_patient(family_name="Okafor", given_name="Grace"),
                          state=State.ELIGIBLE)
+        # Another patient is booked for right now: check-in is only possible on the day.
+        make_appointment(make_case(patient=make_patient(family_name="Adeyemi", given_name="Tunde"),
+                                   state=State.SCHEDULED),
+                         physician=physician,
+                         room=db.session.execute(db.select(Room).filter_by(name=ROOMS[1])).scalar_one(),
+                         starts_at=datetime.now(timezone.utc).replace(second=0, microsecond=0))
         db.session.commit()
         case_id, email, physician_id = case.id, coordinator.email, str(physician.id)
-        tomorrow = clinic_today() + timedelta(days=1)
+        today = clinic_today()
+        tomorrow = today + timedelta(days=1)
         db.session.remove()
 
     # Book from the case page, choosing the first of the next free slots.
@@ -118,12 +129,14 @@ def test_coordinator_books_moves_and_checks_in_a_patient(app, live_server, page,
     expect(history).to_contain_text(f"Reason: {REASON}")
     screenshot(page, "4-appointment-moved")
 
-    # The day board of the new day: check the patient in from the board.
+    # The day board of the new day: the patient is there, but check-in opens only on that day.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Day board").click()
     expect(page.get_by_role("heading", name=re.compile(r"^Day board:"))).to_be_visible()
+    expect(page.get_by_label("Day", exact=True)).to_have_value(today.isoformat())
     page.get_by_label("Day", exact=True).fill(moved_at.strftime("%Y-%m-%d"))
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("heading", name=f"Day board: {moved_at.strftime('%A %d %B %Y')}")).to_be_visible()
+    expect(page.get_by_label("Day", exact=True)).to_have_value(moved_at.strftime("%Y-%m-%d"))
     for room in ROOMS:
         expect(page.get_by_role("region", name=room)).to_be_visible()
     card = page.locator("article.appt", has_text=PATIENT)
@@ -131,23 +144,61 @@ def test_coordinator_books_moves_and_checks_in_a_patient(app, live_server, page,
     expect(card).to_contain_text(moved_at.strftime("%H:%M"))
     expect(card).to_contain_text(PHYSICIAN)
     expect(card.locator(".badge")).to_have_text("Booked")
+    expect(card).to_contain_text("Still needed: consent, day-of check")
+    expect(card.get_by_role("button", name=re.compile("Check in"))).to_have_count(0)
     screenshot(page, "5-day-board-booked")
-    card.get_by_role("button", name=f"Check in {PATIENT}").click()
 
-    expect(page.get_by_text(f"{PATIENT} is checked in.")).to_be_visible()
-    expect(page.get_by_role("heading", name=f"Day board: {moved_at.strftime('%A %d %B %Y')}")).to_be_visible()
-    card = page.locator("article.appt", has_text=PATIENT)
+    # Today's board: the patient booked for now is checked in from the board.
+    page.get_by_label("Day", exact=True).fill(today.isoformat())
+    page.get_by_role("button", name="Show").click()
+    card = page.locator("article.appt", has_text=TODAY_PATIENT)
+    expect(card.locator(".badge")).to_have_text("Booked")
+    card.get_by_role("button", name=f"Check in {TODAY_PATIENT}").click()
+
+    expect(page.get_by_text(f"{TODAY_PATIENT} is checked in.")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"Day board: {today.strftime('%A %d %B %Y')}")).to_be_visible()
+    card = page.locator("article.appt", has_text=TODAY_PATIENT)
     expect(card.locator(".badge")).to_have_text("Checked in")
     expect(card.get_by_role("button", name=re.compile("Check in"))).to_have_count(0)
     screenshot(page, "6-day-board-checked-in")
 
-    # The same board on the physician's tablet.
-    tablet = new_page("tablet")
-    sign_in(tablet, live_server, email)
-    expect(tablet.get_by_role("heading", name="Worklist")).to_be_visible()
-    tablet.goto(f"{live_server}/schedule/day?date={moved_at.strftime('%Y-%m-%d')}")
-    expect(tablet.locator("article.appt", has_text=PATIENT).locator(".badge")).to_have_text("Checked in")
-    width, client_width = tablet.evaluate(
-        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-    assert width <= client_width, f"the day board scrolls sideways on a tablet ({width} > {client_width} px)"
-    screenshot(tablet, "7-day-board-tablet")
+    # The same board on the physician's tablet and on a small phone.
+    for size in ("tablet", PHONE):
+        board = new_page(size)
+        sign_in(board, live_server, email)
+        expect(board.get_by_role("heading", name="Worklist")).to_be_visible()
+        board.goto(f"{live_server}/schedule/day")
+        card = board.locator("article.appt", has_text=TODAY_PATIENT)
+        expect(card.locator(".badge")).to_have_text("Checked in")
+        width, client_width = board.evaluate(PAGE_WIDTH_JS)
+        assert width <= client_width, f"the day board scrolls sideways at {size} ({width} > {client_width} px)"
+        screenshot(board, f"7-day-board-{size if isinstance(size, str) else 'phone-375'}")
+
+
+def test_patient_sees_the_appointment_on_a_small_phone(app, live_server, new_page, screenshot):
+    with app.app_context():
+        physician = make_user(Role.PHYSICIAN, name=PHYSICIAN)
+        room = Room(name="Fluoro Suite A",
+                    location="Imaging department, level 1, desk A (follow the blue line)")
+        patient = make_patient(family_name="Okafor-Whitfield", given_name="Grace")
+        user = make_user(Role.PATIENT, patient=patient, name="Grace Okafor-Whitfield")
+        case = make_case(patient=patient, state=State.SCHEDULED)
+        db.session.add_all([room, RiskScreen(case_id=case.id, sedation_planned=True, anticoagulants="apixaban",
+                                             anticoagulant_hold_plan="Stop apixaban two days before; restart "
+                                                                     "the morning after unless told otherwise.",
+                                             allergy_contrast=True, red_flags_screened=True)])
+        db.session.flush()
+        make_appointment(case, physician=physician, room=room,
+                         starts_at=datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=2))
+        email, case_id = user.email, case.id
+        db.session.remove()
+
+    phone = new_page(PHONE)
+    sign_in(phone, live_server, email)
+    phone.goto(f"{live_server}/my/cases/{case_id}")
+    expect(phone.get_by_role("heading", name="Your appointment")).to_be_visible()
+    expect(phone.get_by_role("button", name="Add to my calendar")).to_be_visible()
+    width, client_width = phone.evaluate(PAGE_WIDTH_JS)
+    assert width <= client_width, (
+        f"the patient's appointment scrolls sideways on a phone ({width} > {client_width} px)")
+    screenshot(phone, "patient-appointment-phone-375")

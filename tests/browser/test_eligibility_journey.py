@@ -57,7 +57,7 @@ def test_coordinator_takes_a_new_referral_to_an_eligible_case(app, live_server, 
         page.get_by_label("Response").select_option(response)
         page.get_by_role("button", name="Save therapy").click()
         expect(page.get_by_text("Therapy added.")).to_be_visible()
-    expect(page.get_by_text("Active therapy tried: yes")).to_be_visible()
+    expect(page.get_by_text("Among the failed courses: active therapy yes; medication trial yes")).to_be_visible()
     screenshot(page, "2-conservative-care")
     page.get_by_role("link", name="Okonkwo, Ada").click()
 
@@ -76,7 +76,7 @@ def test_coordinator_takes_a_new_referral_to_an_eligible_case(app, live_server, 
     expect(page.get_by_text("Risk screen saved.")).to_be_visible()
 
     page.get_by_role("button", name="Evaluate eligibility").click()
-    expect(page.get_by_text("Eligible under MEDICARE_LCD_2023")).to_be_visible()
+    expect(page.get_by_text("Eligible under Medicare SI joint LCDs (2023)")).to_be_visible()
     expect(page.locator(".badge.state-eligible").first).to_have_text("Eligible")
     expect(page.get_by_role("table", name="Recorded verdict, criterion by criterion")).to_contain_text(
         "3 of 6 tests positive")

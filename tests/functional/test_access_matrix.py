@@ -4,11 +4,14 @@ Walks the app's URL map: a route without a declaration fails; for each declared 
 anonymous users are sent to sign in, roles outside the declaration get 403, and roles inside it get
 through. Patient-owned routes are also tried with another patient's ids.
 """
+import re
+
 import pytest
 
 from config import TestingConfig
 from tracker import create_app
 from tracker.access import PUBLIC, Role, allowed_roles
+from tracker.procedures.services import formulary
 from tracker.workflow import State
 
 from tests.conftest import csrf_from, sign_in
@@ -48,13 +51,14 @@ def world(gen):
     return {"users": users, "case": case, "other_patient_user": other_patient_user,
             "ids": {"case_id": case.id, "therapy_id": therapy.id, "patient_id": patient.id,
                     "user_id": users[Role.PHYSICIAN].id, "room_id": appointment.room_id,
-                    "appointment_id": appointment.id}}
+                    "appointment_id": appointment.id, "step": "sign_in",
+                    "drug_id": next(iter(formulary().values())).id}}
 
 
 def _url(rule, world):
     url = rule
     for name, value in world["ids"].items():
-        url = url.replace(f"<int:{name}>", str(value))
+        url = url.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
     assert "<" not in url, f"the access matrix needs an id for {url}"
     return url
 
@@ -99,3 +103,27 @@ def test_route_admits_only_its_declared_roles(app, make_client, world, rule, end
         response = _request(intruder, method, url)
         assert response.status_code == 404
         assert world["case"].patient.family_name not in response.get_data(as_text=True)
+
+
+# An id typed past the database's integer range (PostgreSQL's `integer` ends at 2**31 - 1).
+HUGE_IDS = (2**31, 10**20)
+ID_ROUTES = [(rule, method) for rule, _, method in ROUTES if "<int:" in rule]
+
+
+def _with_id(rule, value, world):
+    """Every id in the rule set to `value`; any other part filled as the matrix above fills it."""
+    return _url(re.sub(r"<int:\w+>", str(value), rule), world)
+
+
+@pytest.mark.parametrize("role", [None, *Role], ids=["anonymous", *(r.value for r in Role)])
+def test_an_id_beyond_the_databases_range_is_not_found_never_an_error(make_client, world, role):
+    client = make_client()
+    if role is not None:
+        assert sign_in(client, world["users"][role]).status_code == 302
+    for rule, method in ID_ROUTES:
+        for value in HUGE_IDS:
+            response = _request(client, method, _with_id(rule, value, world), signed_in=role is not None)
+            assert response.status_code == 404, f"{method} {rule} with {value}: {response.status_code}"
+        # The largest id the database holds still reaches the view, which finds nothing there.
+        largest = _request(client, method, _with_id(rule, 2**31 - 1, world), signed_in=role is not None)
+        assert largest.status_code != 500, f"{method} {rule} with 2**31 - 1"

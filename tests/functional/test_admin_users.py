@@ -5,10 +5,12 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.conftest import PASSWORD, sign_in, submit
+from tests.conftest import PASSWORD, commit_elsewhere, sign_in, submit
 from tracker.access import Role
+from tracker.admin import services
 from tracker.extensions import db
 from tracker.models import AuditAction, AuditEvent, User
+from tracker.passwords import hash_password
 
 NEW_PASSWORD = "Sacral-ala-lateral-77"
 HOMES = {
@@ -470,3 +472,108 @@ def test_odd_values_typed_into_the_user_list_address_do_not_break_it(admin_clien
 
     assert response.status_code == 200
     assert "Priya Raman" in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- typed as a clinic types it
+
+
+def test_a_patient_account_is_linked_by_the_mrn_however_it_is_typed(admin_client, gen):
+    patient = gen.patient(mrn="DEMO-0007")
+
+    response = submit(admin_client, "/admin/users/new", {
+        "email": "grace@patients.clinic", "name": "Grace Okafor", "role": "patient",
+        "patient_mrn": " demo-0007 ", "new_password": NEW_PASSWORD,
+    })
+
+    assert response.status_code == 302
+    assert user_by_email("grace@patients.clinic").patient_id == patient.id
+
+
+@pytest.mark.parametrize("typed", ["%", "_", "%25%25", "_@"])
+def test_wildcards_typed_in_the_user_search_are_plain_characters(admin_client, gen, typed):
+    gen.user(Role.COORDINATOR, name="Casey Coordinator", email="casey@test.clinic")
+
+    page = admin_client.get(f"/admin/users?q={typed}").get_data(as_text=True)
+
+    assert listed_user_ids(page) == []
+
+
+def test_an_underscore_in_the_user_search_matches_only_an_underscore(admin_client, gen):
+    underscored = gen.user(Role.COORDINATOR, email="jo_n@test.clinic")
+    gen.user(Role.COORDINATOR, email="joan@test.clinic")
+
+    page = admin_client.get("/admin/users?q=jo_n").get_data(as_text=True)
+
+    assert listed_user_ids(page) == [underscored.id]
+
+
+# ---------------------------------------------------------------- two admins at the same moment
+
+
+def _then_elsewhere(monkeypatch, check_name, make_other):
+    """Let the service's check `check_name` pass once, then save `make_other()` through a second
+    connection: another admin's save landing between this request's check and its own."""
+    check = getattr(services, check_name)
+    calls = {"n": 0}
+
+    def check_then_someone_else_saves(*args):
+        result = check(*args)
+        calls["n"] += 1
+        if calls["n"] == 1:
+            commit_elsewhere(make_other())
+        return result
+
+    monkeypatch.setattr(services, check_name, check_then_someone_else_saves)
+
+
+def _other_account(email="taken@test.clinic", **fields):
+    return User(email=email, name="Quick Other", role=fields.pop("role", Role.COORDINATOR),
+                password_hash=hash_password(PASSWORD), **fields)
+
+
+def test_an_email_taken_by_another_admin_a_moment_ago_is_refused_next_to_the_field(
+        admin_client, monkeypatch):
+    _then_elsewhere(monkeypatch, "_check_email_free", _other_account)
+
+    response = submit(admin_client, "/admin/users/new", {
+        "email": "Taken@Test.Clinic", "name": "Second Person", "role": "physician",
+        "new_password": NEW_PASSWORD,
+    })
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert field_error(html, "email") == "Another account already uses this email address."
+    assert input_value(html, "email") == "Taken@Test.Clinic"
+    assert input_value(html, "name") == "Second Person"
+    assert user_by_email("taken@test.clinic").name == "Quick Other"
+
+
+def test_an_email_taken_while_editing_an_account_is_refused_next_to_the_field(admin_client, gen,
+                                                                              monkeypatch):
+    user = gen.user(Role.COORDINATOR, email="casey@test.clinic", name="Casey")
+    form = form_values(admin_client, f"/admin/users/{user.id}", f"/admin/users/{user.id}")
+    _then_elsewhere(monkeypatch, "_check_email_free", _other_account)
+
+    response = save_user(admin_client, user.id, form, email="taken@test.clinic", name="Casey Renamed")
+
+    html = response.get_data(as_text=True)
+    assert field_error(html, "email") == "Another account already uses this email address."
+    assert input_value(html, "name") == "Casey Renamed"
+    assert user_by_email("casey@test.clinic").name == "Casey"
+
+
+def test_a_patient_linked_by_another_admin_a_moment_ago_is_refused_next_to_the_mrn(admin_client,
+                                                                                  gen, monkeypatch):
+    patient = gen.patient(mrn="DEMO-0007")
+    _then_elsewhere(monkeypatch, "_patient_for", lambda: _other_account(
+        "first@patients.clinic", role=Role.PATIENT, patient_id=patient.id))
+
+    response = submit(admin_client, "/admin/users/new", {
+        "email": "second@patients.clinic", "name": "Second Account", "role": "patient",
+        "patient_mrn": "DEMO-0007", "new_password": NEW_PASSWORD,
+    })
+
+    html = response.get_data(as_text=True)
+    assert field_error(html, "patient_mrn") == "This patient already has an account."
+    assert input_value(html, "email") == "second@patients.clinic"
+    assert user_by_email("second@patients.clinic") is None

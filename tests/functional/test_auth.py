@@ -4,16 +4,20 @@ import re
 from datetime import timedelta
 from urllib.parse import urlencode
 
-import pytest
-from sqlalchemy import update
+import secrets
 
-from config import TestingConfig
+import pytest
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from config import CONFIGS, TestingConfig
 from tests.conftest import PASSWORD, IsolatedClient, sign_in, submit
 from tracker import create_app
 from tracker.access import Role
 from tracker.auth import services as auth_services
 from tracker.extensions import db
-from tracker.models import SignInThrottle
+from tracker.models import AuditEvent, SignInThrottle, User
+from tracker.models.audit import AuditAction
 from tracker.timeutil import utcnow
 
 COOKIE = "tracker_session"
@@ -110,6 +114,43 @@ def test_inactive_account_is_refused_with_the_generic_message(client, gen):
     assert not is_signed_in(client)
 
 
+@pytest.fixture
+def hash_checks(monkeypatch):
+    """The passwords checked against a hash, a real account's or the dummy one."""
+    checked = []
+
+    def counted(real_check):
+        def check(*args):
+            checked.append(args[-1])
+            return real_check(*args)
+        return check
+
+    monkeypatch.setattr(auth_services, "verify_password", counted(auth_services.verify_password))
+    monkeypatch.setattr(auth_services, "verify_against_nobody",
+                        counted(auth_services.verify_against_nobody))
+    return checked
+
+
+@pytest.mark.parametrize("who, password", [
+    ("unknown", PASSWORD),
+    ("inactive", PASSWORD),
+    ("inactive", "Not-the-right-one-42"),
+    ("active", "Not-the-right-one-42"),
+])
+def test_every_refusal_checks_one_password_hash_and_gives_the_same_message(client, gen,
+                                                                          hash_checks, who,
+                                                                          password):
+    """Same path, same time, same words: whether an account exists or is active stays hidden."""
+    user = gen.user(Role.COORDINATOR, active=who != "inactive")
+    email = "nobody@test.clinic" if who == "unknown" else user.email
+
+    response = sign_in(client, email, password)
+
+    assert hash_checks == [password]
+    assert field_error(response.get_data(as_text=True), "password") == GENERIC
+    assert not is_signed_in(client)
+
+
 def test_sign_in_starts_a_fresh_session(client, gen):
     user = gen.user(Role.COORDINATOR)
     client.get("/sign-in")
@@ -133,6 +174,76 @@ def test_signed_in_person_opening_sign_in_page_goes_home(client, gen):
 
     assert response.status_code == 302
     assert response.location == HOMES[Role.PHYSICIAN]
+
+
+# ---------------------------------------------------------------- the sign-in write
+
+
+@pytest.fixture
+def meanwhile(monkeypatch):
+    """`meanwhile(sql)`: run `sql` in another connection right after the password check, that is
+    after the sign-in loaded the account and before it commits (another request, an admin)."""
+    def schedule(sql, **params):
+        real_check = auth_services.verify_password
+
+        def check_then_change(*args):
+            result = real_check(*args)
+            with db.engine.begin() as other_connection:
+                other_connection.execute(sql, params)
+            return result
+
+        monkeypatch.setattr(auth_services, "verify_password", check_then_change)
+    return schedule
+
+
+def test_account_saved_elsewhere_during_sign_in_does_not_stop_it(client, gen, meanwhile):
+    """Another tab's sign-in or an admin's edit bumps the account's version; signing in only
+    stamps bookkeeping and must not turn that into an edit conflict (a 500)."""
+    user = gen.user(Role.COORDINATOR)
+    meanwhile(update(User.__table__).where(User.__table__.c.id == user.id)
+              .values(version_id=User.__table__.c.version_id + 1, name="Renamed Elsewhere"))
+
+    response = sign_in(client, user)
+
+    assert response.status_code == 302
+    assert is_signed_in(client)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).last_sign_in_at is not None
+    assert db.session.get(User, user.id).name == "Renamed Elsewhere"
+
+
+def test_account_deactivated_during_sign_in_is_refused_without_a_session(client, gen, meanwhile):
+    user = gen.user(Role.COORDINATOR)
+    meanwhile(update(User.__table__).where(User.__table__.c.id == user.id)
+              .values(active=False, version_id=User.__table__.c.version_id + 1))
+
+    response = sign_in(client, user)
+
+    assert response.status_code == 200
+    assert field_error(response.get_data(as_text=True), "password") == GENERIC
+    assert not is_signed_in(client)
+
+
+def test_sign_in_that_fails_to_be_written_leaves_the_browser_signed_out(app, client, gen,
+                                                                       monkeypatch):
+    """The session is given only after the sign-in is committed, never before a failure."""
+    user = gen.user(Role.COORDINATOR)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # the real 500 page
+    real_record = auth_services.audit.record
+
+    def database_gone(action, *args, **kwargs):
+        if action == AuditAction.SIGN_IN:
+            raise OperationalError("INSERT INTO audit_events", {}, Exception("connection lost"))
+        return real_record(action, *args, **kwargs)
+
+    monkeypatch.setattr(auth_services.audit, "record", database_gone)
+
+    response = sign_in(client, user)
+
+    assert response.status_code == 500
+    assert not is_signed_in(client)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).last_sign_in_at is None
 
 
 # ---------------------------------------------------------------- signing out
@@ -370,6 +481,65 @@ def test_failures_are_counted_in_the_database_shared_by_every_worker(app, gen):
         with other_worker.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_admin_password_reset_lifts_the_lock_as_the_message_says(app, make_client, gen, login_as):
+    user = gen.user(Role.COORDINATOR, name="Casey Locked")
+    locked_out = make_client()
+    fail(locked_out, user.email, app.config["LOGIN_MAX_FAILURES"])
+    assert refusal(locked_out, user.email).endswith("or ask an admin to reset your password.")
+    admin = login_as(gen.user(Role.ADMIN), on=make_client())
+
+    submit(admin, f"/admin/users/{user.id}/password", {"new_password": "Sacral-ala-lateral-77"},
+           form_page=f"/admin/users/{user.id}")
+
+    assert sign_in(locked_out, user, "Sacral-ala-lateral-77").status_code == 302
+
+
+def test_attempts_while_locked_are_refused_and_audited_without_counting(app, client, gen):
+    user = gen.user(Role.COORDINATOR)
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    fail(client, user.email, limit)
+
+    for _ in range(3):
+        assert refusal(client, user.email).startswith(LOCKED)
+
+    db.session.expire_all()
+    assert db.session.get(SignInThrottle, user.email).failures == limit
+    summaries = [e.summary for e in db.session.execute(db.select(AuditEvent).filter_by(
+        action=AuditAction.SIGN_IN_FAILED).order_by(AuditEvent.id)).scalars()]
+    assert summaries == ["wrong email or password"] * limit + ["refused while locked"] * 3
+
+
+# ---------------------------------------------------------------- database errors
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_every_configuration_keeps_sql_parameters_out_of_database_errors(tmp_path, name):
+    configured = create_app(CONFIGS[name], SECRET_KEY=secrets.token_hex(32), DEBUG=False,
+                            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with configured.app_context():
+        try:
+            assert db.engine.hide_parameters is True
+            assert db.engine.pool._pre_ping is True  # the options already there are kept
+        finally:
+            db.engine.dispose()
+
+
+def test_a_database_error_names_no_value_it_was_given(gen):
+    """Errors reach the log (the 500 page's incident); a password hash or a patient's details
+    must not travel with them."""
+    taken = gen.user(Role.COORDINATOR)
+
+    with pytest.raises(IntegrityError) as raised, db.engine.begin() as connection:
+        connection.execute(insert(User.__table__).values(
+            email=taken.email, name="Harriet Vane", role=Role.COORDINATOR,
+            password_hash="scrypt:32768:8:1$secret-salt$secret-hash", session_token="token-123"))
+
+    message = str(raised.value)
+    assert "[SQL parameters hidden due to hide_parameters=True]" in message
+    assert "secret-hash" not in message and "Harriet Vane" not in message
+    assert "token-123" not in message
 
 
 # ---------------------------------------------------------------- password policy

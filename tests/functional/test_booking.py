@@ -11,10 +11,11 @@ import pytest
 
 from tracker.access import Role
 from tracker.extensions import db
+from tracker.models.audit import AuditAction
 from tracker.models import (Appointment, AppointmentChange, AuditEvent, Case, CaseHistory, RiskScreen,
                             WorkingHours)
 from tracker.scheduling.rules import clinic_to_utc
-from tracker.timeutil import clinic_today, clinic_zone, to_clinic
+from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.vocab import AppointmentStatus, Indication, Side
 from tracker.workflow import State, TransitionRefused, check
 
@@ -66,6 +67,11 @@ def booking(day, clock, physician, room, duration=30, **extra):
             "physician_id": str(physician.id), "room_id": str(room.id), "version_id": ""}
     data.update(extra)
     return data
+
+
+def acknowledging(page, data):
+    """The form data again with the box ticked for the warnings shown on `page` (their digest)."""
+    return {**data, "acknowledge": "y", "warnings_digest": input_value(page, "warnings_digest")}
 
 
 def appointments_of(case):
@@ -176,8 +182,8 @@ def test_the_typed_time_is_read_in_the_configured_clinic_time_zone(
         client, coordinator, physician, room, case, app, monkeypatch):
     monkeypatch.setitem(app.config, "CLINIC_TIMEZONE", "Asia/Tokyo")
     day = clinic_day(2)
-    response = submit(client, book_url(case), booking(day, "10:00", physician, room, acknowledge="y"))
-    assert response.status_code == 302
+    response = submit(client, book_url(case), booking(day, "10:00", physician, room))
+    assert response.status_code == 302, "10:00 in Tokyo is inside Dr Ada Hours's clinic-time hours"
     [appointment] = appointments_of(case)
     assert appointment.starts_at == clinic_to_utc(day, time(10), ZoneInfo("Asia/Tokyo"))
     assert appointment.starts_at.astimezone(ZoneInfo("UTC")).strftime("%H:%M") == "01:00"
@@ -355,6 +361,52 @@ def test_a_time_skipped_by_the_clocks_going_forward_is_refused(client, coordinat
     assert appointments_of(case) == []
 
 
+@pytest.mark.parametrize("typed, message", [
+    ("9999-12-31", "Enter a date between 1900 and 2100."),
+    ("0001-01-01", "Enter a date between 1900 and 2100."),
+    ("2026-13-01", "Enter the date as year-month-day, e.g. 2026-05-12."),
+])
+def test_a_booking_date_outside_1900_to_2100_or_unreadable_is_refused_next_to_the_date(
+        client, coordinator, physician, room, case, typed, message):
+    response = submit(client, book_url(case), {**booking(None, "10:00", physician, room), "date": typed})
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, "date") == message
+    assert input_value(page, "date") == typed
+    assert_refused_and_kept(page, case, physician, room, clock="10:00")
+
+
+@pytest.mark.parametrize("typed", ["9999-12-31", "0001-01-01", "rubbish"])
+def test_a_free_slot_search_from_an_impossible_day_searches_from_today_and_says_why(
+        client, coordinator, physician, room, case, typed):
+    response = client.get(f"{book_url(case)}?from_date={typed}")
+    page = text(response)
+    assert response.status_code == 200
+    assert field_error(page, "from_date") in ("Enter a date between 1900 and 2100.",
+                                              "Enter the date as year-month-day, e.g. 2026-05-12.")
+    assert offered_slots(page), "the slots from today are still offered"
+    assert all(d >= clinic_today().isoformat() for d, *_ in offered_slots(page))
+
+
+@pytest.mark.parametrize("query", ["date=9999-12-31&start=10:00", "minutes=99999999999999",
+                                   "minutes=0", "from_date=2026-01-01&minutes=99999999999999"])
+def test_a_hand_edited_booking_address_never_breaks_the_page(client, coordinator, physician, room, case, query):
+    response = client.get(f"{book_url(case)}?{query}")
+    assert response.status_code == 200
+    page = text(response)
+    assert input_value(page, "date") == "" or input_value(page, "date").startswith(("19", "20", "21"))
+    assert input_value(page, "duration") == "30"
+
+
+def test_an_enormous_duration_is_refused_without_breaking_the_free_slot_list(
+        client, coordinator, physician, room, case):
+    response = submit(client, book_url(case), booking(clinic_day(1), "10:00", physician, room,
+                                                      duration=99999999999999))
+    assert response.status_code == 422
+    assert "240 minutes" in field_error(text(response), "duration")
+    assert offered_slots(text(response))
+
+
 # ------------------------------------------------------------------ conflicts
 
 def test_the_same_physician_overlapping_another_appointment_is_refused(
@@ -424,7 +476,7 @@ def test_a_second_appointment_the_same_day_needs_acknowledging_then_records_the_
     assert appointments_of(case) == [] and state_of(case) == State.ELIGIBLE
     assert input_value(page, "start") == "10:00" and selected(page, "room_id") == str(room.id)
 
-    second = submit(client, book_url(case), {**data, "acknowledge": "y"})
+    second = submit(client, book_url(case), acknowledging(page, data))
     assert second.status_code == 302
     [appointment] = appointments_of(case)
     assert "The patient already has an appointment that day (14:00)." in appointment.acknowledged_warnings
@@ -439,7 +491,7 @@ def test_a_time_outside_the_physicians_hours_needs_acknowledging(
     assert first.status_code == 409
     assert "Outside Dr Ada Hours's working hours." in text(first)
     assert appointments_of(case) == []
-    second = submit(client, book_url(case), {**data, "acknowledge": "y"})
+    second = submit(client, book_url(case), acknowledging(text(first), data))
     assert second.status_code == 302
     [appointment] = appointments_of(case)
     assert appointment.acknowledged_warnings == "Outside Dr Ada Hours's working hours."
@@ -458,6 +510,7 @@ def test_a_third_diagnostic_block_within_12_months_needs_acknowledging(
         client, coordinator, physician, room, case, gen):
     injected_before(gen, case.patient, 90, Indication.DIAGNOSTIC)
     injected_before(gen, case.patient, 30, Indication.DIAGNOSTIC)
+    gen.verdict(case)  # evaluated (eligible) with those injections on record
     data = booking(clinic_day(1), "10:00", physician, room)
     first = submit(client, book_url(case), data)
     page = text(first)
@@ -465,7 +518,7 @@ def test_a_third_diagnostic_block_within_12_months_needs_acknowledging(
     assert f"Payer rule on {clinic_day(1).isoformat()}: Diagnostic blocks in 12 months:" in page
     assert "this would be 3 of 2" in page
     assert appointments_of(case) == []
-    assert submit(client, book_url(case), {**data, "acknowledge": "y"}).status_code == 302
+    assert submit(client, book_url(case), acknowledging(page, data)).status_code == 302
     [appointment] = appointments_of(case)
     assert "Diagnostic blocks in 12 months" in appointment.acknowledged_warnings
 
@@ -487,6 +540,7 @@ def test_a_therapeutic_repeat_too_soon_for_the_payer_needs_acknowledging(
 def test_a_payer_rule_met_gives_no_warning(client, coordinator, physician, room, case, gen):
     injected_before(gen, case.patient, 400, Indication.DIAGNOSTIC)
     injected_before(gen, case.patient, 380, Indication.DIAGNOSTIC)
+    gen.verdict(case)
     assert submit(client, book_url(case), booking(clinic_day(1), "10:00", physician, room)).status_code == 302
 
 
@@ -504,6 +558,51 @@ def test_acknowledging_does_not_override_a_conflict(client, coordinator, physici
                                                       acknowledge="y"))
     assert response.status_code == 409
     assert appointments_of(case) == []
+
+
+def test_warnings_that_changed_after_the_box_was_ticked_are_shown_again_and_nothing_is_booked(
+        client, coordinator, physician, room, case, gen):
+    other_room = gen.room(name="Suite B")
+    gen.appointment(gen.case(patient=case.patient, state=State.SCHEDULED), physician=gen.user(Role.PHYSICIAN),
+                    room=other_room, starts_at=clinic_at(1, 14))
+    data = booking(clinic_day(1), "10:00", physician, room)
+    shown = text(submit(client, book_url(case), data))
+    assert "The patient already has an appointment that day (14:00)." in shown
+    # While the coordinator reads, a colleague books the same patient again that afternoon.
+    gen.appointment(gen.case(patient=case.patient, state=State.SCHEDULED), physician=gen.user(Role.PHYSICIAN),
+                    room=other_room, starts_at=clinic_at(1, 16))
+    response = submit(client, book_url(case), acknowledging(shown, data))
+    page = text(response)
+    assert response.status_code == 409
+    assert appointments_of(case) == [] and state_of(case) == State.ELIGIBLE
+    assert "The patient already has an appointment that day (14:00, 16:00)." in page
+    assert field_error(page, "acknowledge").startswith("The warnings changed after you ticked the box")
+    assert not re.search(r'<input[^>]*name="acknowledge"[^>]*checked', page), "the box must be ticked again"
+    assert input_value(page, "start") == "10:00" and selected(page, "room_id") == str(room.id)
+    again = submit(client, book_url(case), acknowledging(page, data))
+    assert again.status_code == 302
+    [appointment] = appointments_of(case)
+    assert appointment.acknowledged_warnings == "The patient already has an appointment that day (14:00, 16:00)."
+
+
+def test_a_tick_without_the_warnings_it_was_for_books_nothing(client, coordinator, physician, room, case):
+    data = booking(clinic_day(1), "18:00", physician, room)   # outside Dr Ada Hours's 08-17
+    for digest in ("", "0" * 64):
+        response = submit(client, book_url(case), {**data, "acknowledge": "y", "warnings_digest": digest})
+        assert response.status_code == 409
+        assert "Outside Dr Ada Hours's working hours." in text(response)
+        assert appointments_of(case) == []
+
+
+def test_a_tick_for_warnings_that_went_away_books_without_recording_any(
+        client, coordinator, physician, room, case):
+    data = booking(clinic_day(1), "18:00", physician, room)
+    shown = text(submit(client, book_url(case), data))
+    db.session.execute(db.update(WorkingHours).values(ends=time(19)))   # the admin extends the hours
+    db.session.commit()
+    assert submit(client, book_url(case), acknowledging(shown, data)).status_code == 302
+    [appointment] = appointments_of(case)
+    assert appointment.acknowledged_warnings == ""
 
 
 # ------------------------------------------------------------------ a slot taken meanwhile
@@ -591,6 +690,82 @@ def test_the_move_form_starts_from_the_current_appointment(client, coordinator, 
     assert "Now: <strong>" in page
 
 
+def test_moving_resets_the_day_of_check_and_the_override_and_keeps_the_rest(
+        client, coordinator, physician, room, booked, gen):
+    db.session.add(RiskScreen(case_id=booked.case_id, anticoagulants="apixaban", sedation_planned=True,
+                              allergy_contrast=True, red_flags_screened=True))
+    doctor = gen.user(Role.PHYSICIAN, name="Dr Override")
+    for name in ("consent_obtained", "anticoagulant_plan_confirmed", "driver_arranged",
+                 "contrast_premedication_sent", "day_of_check_done"):
+        setattr(booked, name, True)
+    booked.readiness_override_reason, booked.readiness_override_by_id = "Checked by phone today.", doctor.id
+    db.session.commit()
+    assert move(client, booked, clinic_day(3), "09:00", physician, room).status_code == 302
+    moved = fresh(booked)
+    assert not moved.day_of_check_done
+    assert moved.readiness_override_reason is None and moved.readiness_override_by_id is None
+    assert (moved.consent_obtained, moved.anticoagulant_plan_confirmed, moved.driver_arranged,
+            moved.contrast_premedication_sent) == (True, True, True, True)
+    assert [c.change for c in moved.changes] == ["rescheduled", "readiness_reset"]
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text(client.get(f"/appointments/{booked.id}"))))
+    assert ("readiness reset · Casey Coordinator Reason: Moved: the day-of check and the physician's "
+            "readiness override were for the old day and must be done again.") in page
+    assert "Not ready" in page and "Still needed: day-of check" in page
+    assert "Physician override" not in page
+
+
+def test_moving_with_nothing_done_for_the_day_says_nothing_about_readiness(
+        client, coordinator, physician, room, booked):
+    booked.consent_obtained = True
+    db.session.commit()
+    move(client, booked, clinic_day(3), "09:00", physician, room)
+    moved = fresh(booked)
+    assert [c.change for c in moved.changes] == ["rescheduled"] and moved.consent_obtained
+
+
+# ------------------------------------------------------------------ the case's physician
+
+def physician_shown(client, case):
+    page = text(client.get(f"/cases/{case.id}"))
+    return re.search(r"<dt>Physician</dt><dd>(.*?)</dd>", page).group(1)
+
+
+def test_booking_makes_the_appointments_physician_the_cases(client, coordinator, physician, room, gen):
+    other = gen.user(Role.PHYSICIAN, name="Dr Referral Choice")
+    assigned = gen.case(state=State.ELIGIBLE, physician_id=other.id, patient=gen.patient(family_name="Assigned"))
+    assert physician_shown(client, assigned) == "Dr Referral Choice"
+    assert submit(client, book_url(assigned), booking(clinic_day(1), "10:00", physician, room)).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Case, assigned.id).physician_id == physician.id
+    assert physician_shown(client, assigned) == "Dr Ada Hours"
+    worklist = text(client.get("/cases/?q=Assigned"))
+    row = re.search(r"<tr>(?:(?!</tr>).)*Assigned(?:(?!</tr>).)*</tr>", worklist, re.S).group(0)
+    assert "Dr Ada Hours" in row and "Dr Referral Choice" not in row
+    [entry] = db.session.execute(db.select(AuditEvent).filter_by(
+        object_type="case", object_id=str(assigned.id), action=AuditAction.UPDATE)).scalars().all()
+    assert entry.user_id == coordinator.id
+    assert entry.summary == f"appointment's changed physician_id: {other.id} → {physician.id}"
+
+
+def test_moving_to_another_physician_makes_them_the_cases(client, coordinator, physician, room, booked, gen):
+    colleague = gen.user(Role.PHYSICIAN, name="Dr Colleague")
+    set_hours(colleague)
+    assert move(client, booked, clinic_day(2), "09:00", colleague, room).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Case, booked.case_id).physician_id == colleague.id
+    assert physician_shown(client, booked.case) == "Dr Colleague"
+    assert db.session.execute(db.select(AuditEvent).filter_by(
+        object_type="case", object_id=str(booked.case_id), action=AuditAction.UPDATE)).scalars().one()
+
+
+def test_moving_with_the_same_physician_writes_no_physician_change(client, coordinator, physician, room, booked):
+    booked.case.physician_id = physician.id
+    db.session.commit()
+    move(client, booked, clinic_day(2), "09:00", physician, room)
+    assert db.session.execute(db.select(AuditEvent).filter_by(
+        object_type="case", object_id=str(booked.case_id), action=AuditAction.UPDATE)).scalars().all() == []
+
+
 # ------------------------------------------------------------------ cancel
 
 def cancel(client, appointment, reason):
@@ -654,42 +829,99 @@ def test_cancelling_the_case_cancels_its_appointment_and_the_case_stays_cancelle
 
 # ------------------------------------------------------------------ check-in
 
-def test_the_coordinator_checks_a_patient_in_from_the_day_board(client, coordinator, booked):
-    board = f"/schedule/day?date={clinic_day(1).isoformat()}"
+@pytest.fixture
+def arriving(gen, physician, room):
+    """A scheduled case whose appointment is today: it starts now, clinic time."""
+    scheduled = gen.case(state=State.SCHEDULED, side=Side.LEFT, patient=gen.patient(family_name="Arriving"))
+    return gen.appointment(scheduled, physician=physician, room=room,
+                           starts_at=utcnow().replace(second=0, microsecond=0))
+
+
+def check_in(client, appointment, **data):
+    return submit(client, f"/appointments/{appointment.id}/check-in", data,
+                  form_page=f"/appointments/{appointment.id}")
+
+
+def test_the_coordinator_checks_a_patient_in_from_the_day_board(client, coordinator, arriving):
+    board = f"/schedule/day?date={clinic_today().isoformat()}"
     page = client.get(board).get_data(as_text=True)
-    assert f'action="/appointments/{booked.id}/check-in"' in page
-    back = re.search(r'name="back" value="([^"]+)"', page).group(1)
-    response = submit(client, f"/appointments/{booked.id}/check-in", {"back": html.unescape(back)},
+    assert f'action="/appointments/{arriving.id}/check-in"' in page
+    back = re.search(r'name="next" value="([^"]+)"', page).group(1)
+    response = submit(client, f"/appointments/{arriving.id}/check-in", {"next": html.unescape(back)},
                       form_page=board)
     assert response.status_code == 302 and response.location == board
     after = text(client.get(board))
-    assert "Moved, Given" in after and "is checked in." in after
+    assert "Arriving, Given" in after and "is checked in." in after
     assert '<span class="badge appt-checked_in">Checked in</span>' in after
-    assert fresh(booked).status == AppointmentStatus.CHECKED_IN
-    assert fresh(booked).checked_in_at is not None
+    assert fresh(arriving).status == AppointmentStatus.CHECKED_IN
+    assert fresh(arriving).checked_in_at is not None
 
 
-def test_checking_in_twice_is_refused_with_a_message(client, coordinator, booked):
-    submit(client, f"/appointments/{booked.id}/check-in", {}, form_page=f"/appointments/{booked.id}")
-    again = submit(client, f"/appointments/{booked.id}/check-in", {}, form_page=f"/appointments/{booked.id}",
+def test_checking_in_twice_is_refused_with_a_message(client, coordinator, arriving):
+    check_in(client, arriving)
+    again = submit(client, f"/appointments/{arriving.id}/check-in", {}, form_page=f"/appointments/{arriving.id}",
                    follow_redirects=True)
     assert "Only a booked appointment can be checked in (this one is checked in)." in text(again)
 
 
-def test_a_physician_cannot_check_a_patient_in(make_client, physician, booked):
+@pytest.mark.parametrize("days_ahead", [1, -1])
+def test_check_in_is_refused_on_any_other_day_than_the_appointments(
+        client, coordinator, gen, physician, room, days_ahead):
+    other_day = gen.appointment(gen.case(state=State.SCHEDULED), physician=physician, room=room,
+                                starts_at=clinic_at(days_ahead, 10))
+    page = text(client.get(f"/appointments/{other_day.id}"))
+    assert "Check-in opens on the day of the appointment." in page
+    assert f'action="/appointments/{other_day.id}/check-in"' not in page
+    board = text(client.get(f"/schedule/day?date={clinic_day(days_ahead).isoformat()}"))
+    assert "Check in" not in board
+    response = check_in(client, other_day)
+    assert response.location == f"/appointments/{other_day.id}"
+    assert ("Check-in is only possible on the day of the appointment "
+            f"({clinic_day(days_ahead).strftime('%A %d %B %Y')}).") in text(client.get(response.location))
+    assert fresh(other_day).status == AppointmentStatus.BOOKED and fresh(other_day).checked_in_at is None
+
+
+def test_the_day_is_the_clinics_not_utcs(client, coordinator, gen, physician, room):
+    # 23:30 clinic time today is already tomorrow in UTC (New York is behind UTC).
+    late = gen.appointment(gen.case(state=State.SCHEDULED), physician=physician, room=room,
+                           starts_at=clinic_at(0, 23, 30))
+    check_in(client, late)
+    assert fresh(late).status == AppointmentStatus.CHECKED_IN
+
+
+@pytest.mark.parametrize("status", [AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW,
+                                    AppointmentStatus.DONE])
+def test_only_a_booked_appointment_can_be_checked_in(client, coordinator, gen, physician, room, status):
+    ended = gen.appointment(gen.case(state=State.ELIGIBLE), physician=physician, room=room,
+                            starts_at=utcnow().replace(second=0, microsecond=0), status=status,
+                            cancelled_reason="patient called" if status == AppointmentStatus.CANCELLED else None)
+    assert "Check in" not in text(client.get(f"/appointments/{ended.id}"))
+    response = check_in(client, ended)
+    assert (f"Only a booked appointment can be checked in (this one is {status.label.lower()})."
+            in text(client.get(response.location)))
+    assert fresh(ended).status == status
+
+
+def test_a_physician_cannot_check_a_patient_in(make_client, physician, arriving):
     browser = make_client()
     sign_in(browser, physician)
-    response = submit(browser, f"/appointments/{booked.id}/check-in", {},
-                      form_page=f"/appointments/{booked.id}")
+    response = check_in(browser, arriving)
     assert response.status_code == 403
-    assert fresh(booked).status == AppointmentStatus.BOOKED
-    assert "Check in" not in text(browser.get(f"/appointments/{booked.id}"))
+    assert fresh(arriving).status == AppointmentStatus.BOOKED
+    assert "Check in" not in text(browser.get(f"/appointments/{arriving.id}"))
 
 
-def test_the_check_in_ignores_a_return_address_outside_the_schedule(client, coordinator, booked):
-    response = submit(client, f"/appointments/{booked.id}/check-in", {"back": "https://evil.example/"},
-                      form_page=f"/appointments/{booked.id}")
-    assert response.location == f"/appointments/{booked.id}"
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/schedule/day", "/\\evil.example",
+                                    "javascript:alert(1)", "schedule/day", "/schedule/day\r\nX: y"])
+def test_the_check_in_goes_back_only_to_a_page_of_this_site(client, coordinator, arriving, target):
+    response = check_in(client, arriving, next=target)
+    assert response.location == f"/appointments/{arriving.id}"
+    assert fresh(arriving).status == AppointmentStatus.CHECKED_IN
+
+
+def test_the_check_in_goes_back_to_the_page_it_came_from(client, coordinator, arriving):
+    response = check_in(client, arriving, next=f"/cases/{arriving.case_id}")
+    assert response.location == f"/cases/{arriving.case_id}"
 
 
 # ------------------------------------------------------------------ readiness
@@ -725,9 +957,10 @@ def test_a_sedated_anticoagulated_patient_is_not_ready_without_driver_and_hold_p
     save_readiness(client, booked, "consent_obtained", "day_of_check_done")
     page = text(client.get(f"/appointments/{booked.id}"))
     assert NOT_READY_BADGE in page
-    board = text(client.get(f"/schedule/day?date={clinic_day(1).isoformat()}"))
-    assert "✗ Not ready:" in board and "Anticoagulant hold plan confirmed" in board
-    assert "Driver arranged (sedation: no driving for 24 hours)" in board
+    assert '<p class="readiness-summary">Still needed: anticoagulant plan, driver</p>' in page
+    board = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text(client.get(
+        f"/schedule/day?date={clinic_day(1).isoformat()}"))))
+    assert "✗ Not ready Still needed: anticoagulant plan, driver" in board
     save_readiness(client, fresh(booked), "consent_obtained", "day_of_check_done",
                    "anticoagulant_plan_confirmed", "driver_arranged")
     assert READY_BADGE in client.get(f"/appointments/{booked.id}").get_data(as_text=True)
@@ -764,11 +997,31 @@ def test_a_physician_override_lets_the_procedure_start_and_is_shown(make_client,
     assert response.status_code == 302
     page = text(browser.get(f"/appointments/{booked.id}"))
     assert "Readiness override recorded." in page
-    assert "Physician override by Dr Ada Hours: “Consent signed on paper, scanned tomorrow.”" in page
-    assert READY_BADGE in page
+    [row] = [c for c in fresh(booked).changes if c.change == "readiness_override"]
+    assert row.actor_id == physician.id and row.reason == "Consent signed on paper, scanned tomorrow."
+    when = to_clinic(row.at).strftime("%Y-%m-%d %H:%M")
+    plain = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page))
+    assert '<span class="badge state-eligible">Ready by physician override</span>' in page
+    assert f"Physician override by Dr Ada Hours, {when}: “Consent signed on paper, scanned tomorrow.”" in plain
+    assert "readiness override · Dr Ada Hours Reason: Consent signed on paper, scanned tomorrow." in plain
+    board = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text(browser.get(
+        f"/schedule/day?date={clinic_day(1).isoformat()}"))))
+    assert f"✓ Ready by physician override Dr Ada Hours, {when}" in board
+    mine = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text(browser.get(
+        f"/schedule/mine?date={clinic_day(1).isoformat()}"))))
+    assert f"✓ Ready by physician override Dr Ada Hours, {when}" in mine
     db.session.expire_all()
     assert check(db.session.get(Case, booked.case_id), "start_procedure", Role.PHYSICIAN)
     assert fresh(booked).readiness_override_by_id == physician.id
+
+
+def test_a_patient_ready_item_by_item_is_just_ready_even_after_an_override(make_client, physician, booked):
+    browser = make_client()
+    sign_in(browser, physician)
+    override(browser, booked, "Consent signed on paper, scanned tomorrow.")
+    save_readiness(browser, fresh(booked), "consent_obtained", "day_of_check_done")
+    page = text(browser.get(f"/appointments/{booked.id}"))
+    assert READY_BADGE in page and "Ready by physician override" not in page
 
 
 def test_an_override_needs_a_reason_of_some_length(make_client, physician, booked):
@@ -788,6 +1041,35 @@ def test_a_coordinator_cannot_record_a_readiness_override(client, coordinator, b
     assert response.status_code == 403
     assert fresh(booked).readiness_override_reason is None
     assert "Go ahead without every item" not in text(client.get(f"/appointments/{booked.id}"))
+
+
+@pytest.mark.parametrize("status", [AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW,
+                                    AppointmentStatus.DONE])
+def test_readiness_cannot_change_on_an_appointment_no_longer_active(
+        client, coordinator, gen, physician, room, status):
+    ended = gen.appointment(gen.case(state=State.ELIGIBLE), physician=physician, room=room,
+                            starts_at=clinic_at(-1, 10), status=status, consent_obtained=True,
+                            cancelled_reason="patient called" if status == AppointmentStatus.CANCELLED else None)
+    page = text(client.get(f"/appointments/{ended.id}"))
+    assert "<fieldset disabled>" in page and 'value="Save readiness"' not in page
+    assert f"Readiness cannot change on a {status.label.lower()} appointment." in page
+    response = save_readiness(client, ended, "day_of_check_done")
+    assert response.status_code == 409
+    assert f"Readiness cannot change on a {status.label.lower()} appointment." in text(response)
+    after = fresh(ended)
+    assert after.consent_obtained and not after.day_of_check_done
+
+
+def test_no_override_on_an_appointment_no_longer_active(make_client, gen, physician, room):
+    ended = gen.appointment(gen.case(state=State.ELIGIBLE), physician=physician, room=room,
+                            starts_at=clinic_at(-1, 10), status=AppointmentStatus.NO_SHOW)
+    browser = make_client()
+    sign_in(browser, physician)
+    assert "Go ahead without every item" not in text(browser.get(f"/appointments/{ended.id}"))
+    response = override(browser, ended, "Consent signed on paper, scanned tomorrow.")
+    assert response.status_code == 409
+    assert "Readiness cannot change on a no-show appointment." in text(response)
+    assert fresh(ended).readiness_override_reason is None
 
 
 # ------------------------------------------------------------------ stale edits

@@ -94,3 +94,42 @@ def test_viewing_a_case_is_audited(client, coordinator, gen):
     client.get(f"/cases/{case.id}")
     event = db.session.execute(db.select(AuditEvent).filter_by(action="view", object_id=str(case.id))).scalar_one()
     assert event.user_id == coordinator.id
+
+
+@pytest.mark.parametrize("page, summary", [("conservative-care", "viewed conservative care"),
+                                           ("examination", "viewed examination"),
+                                           ("risk-screen", "viewed risk screen")])
+def test_opening_each_review_page_is_audited_as_a_view_of_the_case(client, coordinator, gen, page, summary):
+    case = gen.case(state=State.UNDER_REVIEW)
+    assert client.get(f"/cases/{case.id}/{page}").status_code == 200
+    event = db.session.execute(db.select(AuditEvent).filter_by(action="view", object_id=str(case.id))
+                               ).scalar_one()
+    assert (event.user_id, event.object_type, event.summary) == (coordinator.id, "case", summary)
+
+
+def test_the_case_page_runs_the_same_number_of_queries_for_1_and_8_earlier_cases(
+        client, coordinator, gen, count_queries):
+    # Earlier injections count towards caps and spacing, so the page reads the patient's other
+    # cases and their history: in a fixed number of queries, not one per earlier case.
+    patient = gen.patient()
+    case = gen.case(patient=patient, state=State.ELIGIBLE)
+
+    def queries():
+        with count_queries() as counter:
+            assert client.get(f"/cases/{case.id}").status_code == 200
+        return counter.n
+
+    gen.case(patient=patient, state=State.CLOSED)
+    few = queries()
+    for _ in range(7):
+        gen.case(patient=patient, state=State.CLOSED)
+    assert queries() == few
+
+
+def test_a_booked_case_offers_no_referral_edit_but_still_the_review_pages(client, coordinator, gen):
+    eligible = gen.case(state=State.ELIGIBLE)
+    assert f'href="/referrals/cases/{eligible.id}"' in client.get(f"/cases/{eligible.id}").get_data(as_text=True)
+    case = gen.case(state=State.SCHEDULED)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert f'href="/referrals/cases/{case.id}"' not in page
+    assert f'href="/cases/{case.id}/examination"' in page

@@ -75,9 +75,9 @@ def test_adding_therapies_shows_each_row_and_totals_that_count_overlapping_days_
     assert "Therapy added." in page
     assert listed(page) == [("Physical therapy", days_ago(40).isoformat(), days_ago(20).isoformat(),
                              "No relief", "6 sessions")]
-    assert "(21 days, overlaps counted once)" in page
-    assert "Active therapy tried: <strong>yes</strong>" in page
-    assert "Medication trial: <strong>no</strong>" in page
+    assert "(21 days, overlaps counted once;" in page
+    assert "active therapy <strong>yes</strong>" in page
+    assert "medication trial <strong>no</strong>" in page
 
     second = submit(client, care_url(case), therapy("medication", days_ago(30), days_ago(10),
                                                     response="partial", details="naproxen 500 mg"),
@@ -85,15 +85,15 @@ def test_adding_therapies_shows_each_row_and_totals_that_count_overlapping_days_
     page = text(second)
     assert ("Medication (NSAIDs, analgesics, opioids)", days_ago(30).isoformat(), days_ago(10).isoformat(),
             "Partial relief", "naproxen 500 mg") in listed(page)
-    assert "Failed conservative care: <strong>4.4 weeks</strong> (31 days, overlaps counted once)" in page, \
+    assert "Failed conservative care: <strong>4.4 weeks</strong> (31 days, overlaps counted once;" in page, \
         "overlapping therapy days must be counted once (21 + 21 - 11 = 31)"
-    assert "Active therapy tried: <strong>yes</strong>" in page
-    assert "Medication trial: <strong>yes</strong>" in page
+    assert "active therapy <strong>yes</strong>" in page
+    assert "medication trial <strong>yes</strong>" in page
     assert len(rows(case)) == 2
 
     summary = text(client.get(f"/cases/{case.id}"))
     assert "2 therapies;" in summary and "failed care <strong>4.4 weeks</strong>" in summary
-    assert "active therapy yes; medication yes" in summary
+    assert "among them active therapy <strong>yes</strong>; medication trial <strong>yes</strong>" in summary
 
 
 def test_a_therapy_that_helped_well_is_not_counted_as_failed_care(client, coordinator, case):
@@ -101,7 +101,7 @@ def test_a_therapy_that_helped_well_is_not_counted_as_failed_care(client, coordi
     page = text(submit(client, care_url(case), therapy("massage", days_ago(30), days_ago(1),
                                                         response="good"), follow_redirects=True))
     assert [row[0] for row in listed(page)] == ["Physical therapy", "Massage"]
-    assert "(30 days, overlaps counted once)" in page
+    assert "(30 days, overlaps counted once;" in page
 
 
 def test_editing_a_therapy_changes_its_row_and_the_totals(client, coordinator, case, gen):
@@ -117,7 +117,7 @@ def test_editing_a_therapy_changes_its_row_and_the_totals(client, coordinator, c
     assert "Therapy updated." in page
     assert listed(page) == [("Home exercise programme", days_ago(34).isoformat(), days_ago(11).isoformat(),
                              "Partial relief", "daily core programme")]
-    assert "(24 days, overlaps counted once)" in page
+    assert "(24 days, overlaps counted once;" in page
     saved = rows(case)[0]
     assert (saved.kind, saved.start_date, saved.response) == (TherapyKind.HOME_EXERCISE, days_ago(34),
                                                               Response.PARTIAL)
@@ -132,8 +132,8 @@ def test_removing_a_therapy_takes_it_off_the_list_and_the_totals(client, coordin
     page = text(response)
     assert "Therapy removed." in page
     assert [row[0] for row in listed(page)] == ["Physical therapy"]
-    assert "Medication trial: <strong>no</strong>" in page
-    assert "(10 days, overlaps counted once)" in page
+    assert "medication trial <strong>no</strong>" in page
+    assert "(10 days, overlaps counted once;" in page
     assert [r.id for r in rows(case)] == [keep.id]
 
 
@@ -141,7 +141,7 @@ def test_an_ongoing_therapy_shows_as_ongoing_and_counts_up_to_today(client, coor
     page = text(submit(client, care_url(case), therapy("physical_therapy", days_ago(13), None),
                        follow_redirects=True))
     assert listed(page) == [("Physical therapy", days_ago(13).isoformat(), "ongoing", "No relief", "—")]
-    assert "(14 days, overlaps counted once)" in page
+    assert "(14 days, overlaps counted once;" in page
     assert rows(case)[0].end_date is None
 
 
@@ -216,7 +216,7 @@ def test_a_second_save_of_the_same_therapy_from_a_stale_form_is_refused_and_the_
     page = text(second)
     assert second.status_code == 409
     assert "Someone else saved this record after you opened it. Nothing was saved" in page
-    notice = re.search(r"Saved by someone else meanwhile:(.*?)</ul>", page, re.S)
+    notice = re.search(r"Where the saved record and your form differ:(.*?)</ul>", page, re.S)
     assert notice, "the saved values should be shown next to the refused form"
     assert "first coordinator" in notice.group(1) and days_ago(15).isoformat() in notice.group(1)
     assert 'value="second coordinator"' in page, "the second user's typing must be kept"
@@ -265,3 +265,19 @@ def test_conservative_care_cannot_change_once_the_procedure_has_started(client, 
     assert case.ongoing_active_rehab is None
     assert f'href="{care_url(case)}"' not in text(client.get(f"/cases/{case.id}")), \
         "the case page should not offer to edit conservative care any more"
+
+
+def test_the_totals_count_as_the_payer_does_failed_courses_inside_its_window(coordinator, client, gen):
+    # CAM 770HB counts six weeks within six months: a course a year ago is outside its window,
+    # and a medication that worked well is not a failed medication trial.
+    case = gen.case(state=State.UNDER_REVIEW, payer_profile_code="CAM_770HB")
+    gen.therapy(case, kind=TherapyKind.PHYSICAL_THERAPY, start_date=days_ago(400),
+                end_date=days_ago(330), response=Response.NONE)
+    gen.therapy(case, kind=TherapyKind.PHYSICAL_THERAPY, start_date=days_ago(30),
+                end_date=days_ago(17), response=Response.NONE)
+    gen.therapy(case, kind=TherapyKind.MEDICATION, start_date=days_ago(30),
+                end_date=days_ago(10), response=Response.GOOD)
+    page = text(client.get(care_url(case)))
+    since = (clinic_today() - timedelta(days=182)).isoformat()
+    assert f"<strong>2.0 weeks</strong> (14 days since {since}, overlaps counted once; needs 42)" in page
+    assert "active therapy <strong>yes</strong>; medication trial <strong>no</strong>" in page

@@ -118,15 +118,29 @@ def test_each_entry_shows_its_status_and_readiness(client, coordinator, gen, doc
     [ready_entry, unready_entry, arrived_entry, cancelled_entry] = columns(board(client, clinic_day(1)))[
         "Fluoro 1 Fluoroscopy"]
     assert "Ready, Pat" in ready_entry and "Booked" in ready_entry and "✓ Ready" in ready_entry
-    assert "Check in" in ready_entry
-    assert "✗ Not ready:" in unready_entry
-    assert "Driver arranged (sedation: no driving for 24 hours); Day-of check: no fever or infection" \
-        in unready_entry
-    assert "Consent obtained" not in unready_entry
+    assert "Check in" not in ready_entry, "check-in opens on the day of the appointment"
+    assert "✗ Not ready Still needed: driver, day-of check" in unready_entry
+    assert "consent" not in unready_entry
     assert "Checked in" in arrived_entry and "✓ Ready" in arrived_entry
     assert "Check in" not in arrived_entry
     assert "Cancelled" in cancelled_entry and "ready" not in cancelled_entry.lower()
     assert "Check in" not in cancelled_entry
+
+
+def test_check_in_is_offered_on_the_board_for_todays_booked_appointments_only(
+        client, coordinator, gen, doctors, rooms):
+    ames, _ = doctors
+    one, _ = rooms
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    booked = gen.appointment(patient_case(gen, "Waiting"), physician=ames, room=one, starts_at=now)
+    gen.appointment(patient_case(gen, "Inside"), physician=ames, room=one, starts_at=now,
+                    status=AppointmentStatus.CHECKED_IN)
+    gen.appointment(patient_case(gen, "Tomorrow"), physician=ames, room=one, starts_at=clinic_at(1, 9))
+    today = board(client, clinic_today())
+    assert re.findall(r'action="/appointments/(\d+)/check-in"', today) == [str(booked.id)]
+    waiting = next(e for e in entries(today) if "Waiting, Pat" in e)
+    assert "Check in Waiting, Pat" in waiting
+    assert "Check in" not in board(client, clinic_day(1))
 
 
 def test_each_status_has_its_label_on_the_board(client, coordinator, gen, doctors, rooms):
@@ -181,9 +195,50 @@ def test_the_board_opens_on_today_and_links_to_the_day_before_and_after(client, 
     assert f'href="/schedule/day?date={today.isoformat()}"' in following
 
 
-def test_an_unreadable_day_in_the_address_shows_today(client, coordinator, rooms):
-    page = text(client.get("/schedule/day?date=31-02-2026"))
+def date_input(page):
+    return re.search(r'<input[^>]*\bname="date"[^>]*>', page).group(0)
+
+
+def field_error(page, field_id):
+    match = re.search(rf'<small id="{field_id}-error" class="field-error">(.*?)</small>', page, re.S)
+    return match.group(1).strip() if match else None
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("31-02-2026", "Enter the date as year-month-day, e.g. 2026-05-12."),
+    ("2026-02-31", "Enter the date as year-month-day, e.g. 2026-05-12."),
+    ("garbage", "Enter the date as year-month-day, e.g. 2026-05-12."),
+    ("9999-12-31", "Enter a date between 1900 and 2100."),   # the next day would overflow
+    ("0001-01-01", "Enter a date between 1900 and 2100."),   # the day before would overflow
+    ("1899-12-31", "Enter a date between 1900 and 2100."),
+])
+def test_an_unreadable_or_out_of_range_day_shows_today_with_a_message(client, coordinator, rooms, typed, message):
+    page = text(client.get(f"/schedule/day?date={typed}"))
     assert f"Day board: {clinic_today().strftime('%A %d %B %Y')}" in page
+    assert field_error(page, "date") == message
+    assert f'value="{typed}"' in date_input(page), "what was typed is kept"
+
+
+@pytest.mark.parametrize("typed", ["9999-12-31", "0001-01-01", "nonsense"])
+def test_the_physicians_day_survives_an_out_of_range_day(make_client, doctors, typed):
+    browser = make_client()
+    sign_in(browser, doctors[0])
+    page = text(browser.get(f"/schedule/mine?date={typed}"))
+    assert f"My day: {clinic_today().strftime('%A %d %B %Y')}" in page
+    assert field_error(page, "date")
+
+
+@pytest.mark.parametrize("day", [date(1900, 1, 1), date(2100, 12, 31)])
+def test_the_first_and_last_days_allowed_are_shown(client, coordinator, rooms, day):
+    page = text(client.get(f"/schedule/day?date={day.isoformat()}"))
+    assert f"Day board: {day.strftime('%A %d %B %Y')}" in page
+    assert field_error(page, "date") is None
+
+
+def test_the_date_field_shows_the_day_on_the_board(client, coordinator, rooms):
+    assert f'value="{clinic_today().isoformat()}"' in date_input(text(client.get("/schedule/day")))
+    day = clinic_day(3)
+    assert f'value="{day.isoformat()}"' in date_input(board(client, day))
 
 
 def test_the_physicians_day_has_its_own_navigation(make_client, doctors):
@@ -222,15 +277,16 @@ def test_an_inactive_room_with_several_appointments_has_one_column(client, coord
 
 
 def test_the_printed_board_leaves_out_navigation_and_buttons(client, coordinator, gen, doctors, rooms):
-    gen.appointment(patient_case(gen, "Printme"), physician=doctors[0], room=rooms[0], starts_at=clinic_at(1, 9))
-    page = board(client, clinic_day(1))
+    gen.appointment(patient_case(gen, "Printme"), physician=doctors[0], room=rooms[0],
+                    starts_at=datetime.now(UTC).replace(second=0, microsecond=0))
+    page = board(client, clinic_today())
     assert '<nav class="no-print day-nav"' in page
     check_in_form = re.search(r'<form method="post" action="/appointments/\d+/check-in"[^>]*>', page).group(0)
     assert 'class="no-print"' in check_in_form
 
 
 @pytest.mark.parametrize("role, board_status, mine_status", [
-    (Role.COORDINATOR, 200, 403), (Role.PHYSICIAN, 200, 200), (Role.ADMIN, 200, 403), (Role.PATIENT, 403, 403)])
+    (Role.COORDINATOR, 200, 403), (Role.PHYSICIAN, 200, 200), (Role.ADMIN, 403, 403), (Role.PATIENT, 403, 403)])
 def test_who_sees_the_board_and_the_physicians_day(make_client, gen, role, board_status, mine_status):
     browser = make_client()
     sign_in(browser, gen.user(role))
@@ -238,12 +294,13 @@ def test_who_sees_the_board_and_the_physicians_day(make_client, gen, role, board
     assert browser.get("/schedule/mine").status_code == mine_status
 
 
-def test_the_admin_sees_the_board_without_check_in_buttons(make_client, gen, doctors, rooms):
-    gen.appointment(patient_case(gen, "Watched"), physician=doctors[0], room=rooms[0], starts_at=clinic_at(1, 9))
+def test_the_admin_manages_rooms_but_does_not_see_the_patients_on_the_board(make_client, gen, doctors, rooms):
+    gen.appointment(patient_case(gen, "Watched"), physician=doctors[0], room=rooms[0],
+                    starts_at=datetime.now(UTC).replace(second=0, microsecond=0))
     browser = make_client()
     sign_in(browser, gen.user(Role.ADMIN))
-    page = text(browser.get(f"/schedule/day?date={clinic_day(1).isoformat()}"))
-    assert "Watched, Pat" in page and "Check in" not in page
+    response = browser.get(f"/schedule/day?date={clinic_today().isoformat()}")
+    assert response.status_code == 403 and "Watched" not in response.get_data(as_text=True)
 
 
 # ------------------------------------------------------------------ daylight saving
@@ -378,3 +435,22 @@ def test_the_slot_finder_runs_the_same_number_of_queries_for_3_and_30_appointmen
         _many_appointments(gen, 10, rooms, doctors, day_offset=offset)
     many = queries()
     assert few == many, (few, many)
+
+
+def test_looking_at_a_day_or_an_appointment_is_audited_and_the_admin_is_refused(
+        client, coordinator, gen, make_client, login_as):
+    from tracker.models import AuditEvent
+
+    case = gen.case(state=State.SCHEDULED)
+    appointment = gen.appointment(case)
+    day = clinic_day(1).isoformat()
+    assert client.get(f"/schedule/day?date={day}").status_code == 200
+    assert client.get(f"/appointments/{appointment.id}").status_code == 200
+    views = db.session.execute(db.select(AuditEvent).filter_by(action="view", user_id=coordinator.id)
+                               .order_by(AuditEvent.id)).scalars().all()
+    assert [(v.object_type, v.object_id) for v in views] == [("schedule_day", day), ("case", str(case.id))]
+    assert views[1].summary == f"viewed appointment {appointment.id}"
+
+    admin = login_as(gen.user(Role.ADMIN), on=make_client())
+    assert admin.get(f"/schedule/day?date={day}").status_code == 403
+    assert admin.get(f"/appointments/{appointment.id}").status_code == 403

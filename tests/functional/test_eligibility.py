@@ -122,7 +122,7 @@ def test_evaluating_a_case_that_meets_medicare_stores_the_verdict_and_makes_it_e
     case = documented_case(gen)
     page = text(evaluate(client, case))
 
-    assert "Eligible under MEDICARE_LCD_2023" in page
+    assert "Eligible under Medicare SI joint LCDs (2023)" in page
     (verdict,) = verdicts(case)
     assert (verdict.profile_code, verdict.profile_version, verdict.eligible) == ("MEDICARE_LCD_2023", 1, True)
     assert verdict.evaluated_by_id == coordinator.id
@@ -144,7 +144,7 @@ def test_evaluating_a_case_that_meets_medicare_stores_the_verdict_and_makes_it_e
     assert shown["Other causes excluded (red flags)"][1] == "red flags screened: yes; red flags present: no"
     assert f"since {days_ago(150).isoformat()}, needs 3" in shown["Pain duration"][1]
     assert "LCD L39455 / L39402" in page
-    assert "— MEDICARE_LCD_2023 v1, evaluated" in page and "by Cora Coordinator" in page
+    assert "— Medicare SI joint LCDs (2023) (version 1), evaluated" in page and "by Cora Coordinator" in page
     assert '<span class="badge state-eligible">Eligible</span>' in page
 
 
@@ -189,7 +189,8 @@ def test_new_facts_make_the_verdict_stale_and_one_click_re_evaluates(client, coo
     assert added.status_code == 302
     page = text(client.get(case_url(case)))
     assert "Verdict stale" in page
-    assert "The facts changed since this verdict was recorded. Re-evaluate to update it." in page
+    assert ("This verdict no longer stands: the facts changed since it was stored. "
+            "Re-evaluate to update it.") in page
     assert ">Re-evaluate eligibility</button>" in page
     assert "failed conservative care 34 days, needs 28" in criteria(page, "Today's assessment (not recorded)")[
         "Failed conservative care"][1]
@@ -315,7 +316,7 @@ def test_the_payer_profile_chosen_on_the_referral_decides_which_criteria_apply(c
         "symptom_onset": days_ago(150).isoformat(), "payer_profile_code": "EVICORE_CMM_203", "reason": ""},
         follow_redirects=True)
     page = text(edited)
-    assert "Referral saved." in page and "EVICORE_CMM_203" in page
+    assert "Referral saved." in page and "<dd>eviCore / Cigna CMM-203</dd>" in page
     assert "Verdict stale" in page, "a new payer profile must make the Medicare verdict stale"
 
     page = text(evaluate(client, case))
@@ -325,7 +326,7 @@ def test_the_payer_profile_chosen_on_the_referral_decides_which_criteria_apply(c
     shown = criteria(page)
     assert shown["Ongoing active rehabilitation"] == ("? Unknown", "active rehabilitation ongoing: not recorded")
     assert "Medication and active therapy tried" not in shown
-    assert "eviCore CMM-203" in page and "— EVICORE_CMM_203 v1" in page
+    assert "eviCore CMM-203" in page and "— eviCore / Cigna CMM-203 (version 1)" in page
 
     submit(client, f"/cases/{case.id}/conservative-care/rehab",
            {"ongoing_active_rehab": "yes", "version_id": case.version_id},
@@ -379,3 +380,103 @@ def test_the_admin_chooses_the_clinic_default_profile_for_cases_without_a_payer(
     evaluate(client, own_payer)
     assert verdicts(own_payer)[-1].profile_code == "MEDICARE_LCD_2023", \
         "a case that names its payer keeps that payer's profile"
+
+
+# ---------------------------------------------------------------- a verdict that no longer stands
+
+
+def scheduled(gen, case):
+    """The eligible case booked (test set-up): an appointment tomorrow, the case scheduled."""
+    appointment = gen.appointment(case)
+    case.state = State.SCHEDULED
+    db.session.commit()
+    return appointment
+
+
+def test_a_stale_verdict_holds_back_booking_until_re_evaluated(client, coordinator, gen):
+    case = documented_case(gen)
+    evaluate(client, case)
+    gen.therapy(case, kind=TherapyKind.CHIROPRACTIC, start_date=days_ago(12), end_date=days_ago(6))
+
+    page = text(client.get(case_url(case)))
+    assert ("Booking waits: The eligibility verdict no longer stands (the facts changed since it "
+            "was stored). Re-evaluate eligibility first.") in page
+    assert f'href="/cases/{case.id}/book"' not in page
+    refused = submit(client, f"/cases/{case.id}/book",
+                     {"date": (clinic_today() + timedelta(days=1)).isoformat(), "start": "10:00",
+                      "duration": "30", "physician_id": "", "room_id": ""},
+                     form_page=f"/cases/{case.id}/book")
+    assert refused.status_code == 422
+    db.session.expire_all()
+    assert case.state == State.ELIGIBLE and case.appointments == []
+
+    assert f'href="/cases/{case.id}/book"' in text(evaluate(client, case))
+
+
+def test_a_standing_verdict_is_not_evaluated_again_so_an_override_is_never_silently_replaced(
+        client, coordinator, gen, physician):
+    _, doctor_client = physician
+    case = documented_case(gen, care_days=27)
+    evaluate(client, case)
+    override(doctor_client, case, OVERRIDE_REASON)
+    page = text(client.get(case_url(case)))
+    assert "Re-evaluate eligibility" not in page
+
+    refused = text(evaluate(client, case))
+    assert "The verdict still stands: nothing it read has changed." in refused
+    db.session.expire_all()
+    assert case.state == State.ELIGIBLE
+    assert verdicts(case)[-1].override_reason == OVERRIDE_REASON
+
+
+def test_time_passing_can_make_a_verdict_stale_without_any_edit(client, coordinator, gen):
+    case = documented_case(gen)
+    evaluate(client, case)
+    # The stored snapshot read one criterion differently (as it would have months ago, before
+    # the pain had lasted three months): the same facts, another day, another answer.
+    verdict = verdicts(case)[-1]
+    snapshot = dict(verdict.snapshot)
+    snapshot["criteria"] = [dict(c, status="not_met") if c["code"] == "pain_duration" else c
+                            for c in snapshot["criteria"]]
+    verdict.snapshot = snapshot
+    db.session.commit()
+
+    page = text(client.get(case_url(case)))
+    assert "Verdict stale" in page
+    assert "This verdict no longer stands: with the passing of time, pain duration" in page
+
+
+def test_a_scheduled_case_still_eligible_on_new_facts_keeps_its_appointment(client, coordinator, gen):
+    case = documented_case(gen)
+    evaluate(client, case)
+    appointment = scheduled(gen, case)
+    gen.therapy(case, kind=TherapyKind.CHIROPRACTIC, start_date=days_ago(12), end_date=days_ago(6))
+
+    page = text(client.get(case_url(case)))
+    assert "Verdict stale" in page and ">Re-evaluate eligibility</button>" in page
+    assert "re-evaluating cancels its appointment" in page
+
+    page = text(evaluate(client, case))
+    assert "Verdict stale" not in page
+    db.session.expire_all()
+    assert case.state == State.SCHEDULED
+    assert case.active_appointment.id == appointment.id
+    assert [v.eligible for v in verdicts(case)] == [True, True]
+
+
+def test_a_scheduled_case_no_longer_eligible_loses_its_appointment_on_re_evaluation(
+        client, coordinator, gen):
+    case = documented_case(gen)
+    evaluate(client, case)
+    appointment = scheduled(gen, case)
+    # The examination is corrected: only two tests were positive.
+    exam = db.session.get(Examination, case.examination.id)
+    exam.gaenslen_left = ProvocationResult.NEGATIVE
+    db.session.commit()
+
+    evaluate(client, case)
+    db.session.expire_all()
+    assert case.state == State.NOT_ELIGIBLE
+    assert db.session.get(type(appointment), appointment.id).cancelled_reason == "not eligible on re-evaluation"
+    assert moves(case)[-3:] == [(State.SCHEDULED, State.ELIGIBLE), (State.ELIGIBLE, State.UNDER_REVIEW),
+                                (State.UNDER_REVIEW, State.NOT_ELIGIBLE)]

@@ -34,6 +34,17 @@ def test_missing_case_shows_not_found_inside_the_signed_in_layout(client, gen, l
     assert "Casey Coordinator" in html and "Sign out" in html and "Worklist" in html
 
 
+@pytest.mark.parametrize("case_id", ["2147483648", "99999999999999999999"])
+def test_a_case_number_too_large_to_exist_is_not_found_not_a_server_error(client, gen, login_as, case_id):
+    login_as(gen.user(Role.COORDINATOR, name="Casey Coordinator"))
+
+    response = client.get(f"/cases/{case_id}")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "<h1>Page not found</h1>" in html and "Casey Coordinator" in html
+
+
 def test_refused_page_shows_the_apps_forbidden_page(client, gen, login_as):
     login_as(gen.user(Role.PHYSICIAN, name="Dr Priya Raman"))
 

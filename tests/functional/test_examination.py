@@ -74,7 +74,8 @@ def test_a_saved_examination_is_summarised_on_the_case_page(client, coordinator,
     response = submit(client, exam_url(case), exam(left=4, right=2, nrs="7"), follow_redirects=True)
     page = text(response)
     assert "Examination saved." in page
-    assert "Positive provocation tests: Left 4 of 6, Right 2 of 6." in page
+    # A left-sided case: the right joint's tests are recorded but not counted on its summary.
+    assert "Positive provocation tests: Left 4 of 6." in page
     assert "Pain below L5: yes;" in page and "radicular signs: no;" in page
     assert "baseline pain: 7/10;" in page
     # Ten sections of 2: 20 of 50 points.
@@ -180,8 +181,8 @@ def test_two_people_saving_the_same_examination_the_second_is_refused(client, co
     page = text(second)
     assert second.status_code == 409
     assert "Someone else saved this record after you opened it. Nothing was saved" in page
-    notice = re.search(r"Saved by someone else meanwhile:(.*?)</ul>", page, re.S)
-    assert notice and "Baseline pain (0–10): <strong>8</strong>" in notice.group(1)
+    notice = re.search(r"Where the saved record and your form differ:(.*?)</ul>", page, re.S)
+    assert notice and "Baseline pain (0–10): saved <strong>8</strong>, your form <strong>2</strong>" in notice.group(1)
     assert 'value="2"' in input_tag(page, "baseline_nrs"), "the second person's entry must be kept"
 
     record = saved_exam(case)
@@ -196,3 +197,18 @@ def test_two_people_recording_the_first_examination_at_once_the_second_is_refuse
     second = submit(other, exam_url(case), exam(nrs="3"))  # opened before the first save: no version
     assert second.status_code == 409
     assert saved_exam(case).baseline_nrs == 8
+
+
+def test_a_conflict_shows_yes_no_and_not_recorded_in_words(client, coordinator, case, gen, make_client,
+                                                          login_as):
+    existing = Examination(case=case, baseline_nrs=5, pain_below_l5=True, radicular_signs=False)
+    db.session.add(existing)
+    db.session.commit()
+    opened_version = existing.version_id
+    other = login_as(gen.user(Role.PHYSICIAN), on=make_client())
+    assert submit(client, exam_url(case), exam(nrs="5", version_id=opened_version)).status_code == 302
+    second = submit(other, exam_url(case), {**exam(nrs="5", version_id=opened_version),
+                                            "radicular_signs": "yes"})
+    notice = re.search(r"Where the saved record and your form differ:(.*?)</ul>", text(second), re.S)
+    assert notice and "saved <strong>no</strong>, your form <strong>yes</strong>" in notice.group(1)
+    assert "False" not in notice.group(1) and "None" not in notice.group(1)

@@ -1,5 +1,7 @@
-"""`flask appointments mark-no-shows`: past appointments never started become no-shows and their
-cases eligible again, by the tracker itself; future ones are untouched; a second run changes nothing."""
+"""`flask appointments mark-no-shows`: booked appointments not checked in NO_SHOW_GRACE_MINUTES after
+their start become no-shows and their cases eligible again, by the tracker itself; a checked-in patient
+who waits, future ones and those within the grace period are untouched; one that fails is skipped
+without undoing the others; a second run changes nothing."""
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -113,6 +115,73 @@ def test_an_appointment_still_under_way_is_untouched(run, gen, doctor, room):
     current = gen.appointment(case, physician=doctor, room=room, starts_at=now() - timedelta(minutes=10))
     assert run() == "0 appointment(s) marked as no-show."
     assert status(current) == AppointmentStatus.BOOKED
+
+
+def test_the_grace_period_is_an_hour_after_the_start_by_default(run, app, gen, doctor, room):
+    assert app.config["NO_SHOW_GRACE_MINUTES"] == 60
+    # 30-minute appointments: both are over, but only one started more than an hour ago.
+    late = gen.appointment(gen.case(state=State.SCHEDULED), physician=doctor, room=room,
+                           starts_at=now() - timedelta(minutes=55))
+    gone = gen.appointment(gen.case(state=State.SCHEDULED), physician=doctor, room=room,
+                           starts_at=now() - timedelta(minutes=65))
+    assert run() == "1 appointment(s) marked as no-show."
+    assert status(late) == AppointmentStatus.BOOKED and state(late) == State.SCHEDULED
+    assert status(gone) == AppointmentStatus.NO_SHOW and state(gone) == State.ELIGIBLE
+
+
+@pytest.mark.parametrize("grace, marked", [(10, "1"), (240, "0")])
+def test_the_grace_period_follows_the_setting(run, app, gen, doctor, room, monkeypatch, grace, marked):
+    monkeypatch.setitem(app.config, "NO_SHOW_GRACE_MINUTES", grace)
+    missed = gen.appointment(gen.case(state=State.SCHEDULED), physician=doctor, room=room,
+                             starts_at=now() - timedelta(minutes=90))
+    assert run() == f"{marked} appointment(s) marked as no-show."
+    assert status(missed) == (AppointmentStatus.NO_SHOW if marked == "1" else AppointmentStatus.BOOKED)
+
+
+def test_the_appointment_history_gives_the_grace_period_as_the_reason(run, missed):
+    run()
+    [change] = [c for c in db.session.get(Appointment, missed.id).changes if c.change == "no_show"]
+    assert change.reason == "not checked in within 60 minutes of the start" and change.actor_id is None
+
+
+def test_a_checked_in_patient_who_is_still_waiting_is_not_a_no_show(run, gen, doctor, room):
+    case = gen.case(state=State.SCHEDULED)
+    waiting = gen.appointment(case, physician=doctor, room=room, starts_at=now() - timedelta(hours=3),
+                              status=AppointmentStatus.CHECKED_IN, checked_in_at=now() - timedelta(hours=3))
+    assert run() == "0 appointment(s) marked as no-show."
+    assert status(waiting) == AppointmentStatus.CHECKED_IN
+    assert state(waiting) == State.SCHEDULED
+
+
+def test_one_appointment_that_fails_does_not_undo_or_block_the_others(app, gen, doctor, room, monkeypatch):
+    from tracker.scheduling import services
+
+    first, broken, last = [gen.appointment(gen.case(state=State.SCHEDULED), physician=doctor, room=room,
+                                           starts_at=now() - timedelta(days=days)) for days in (3, 2, 1)]
+    audit_before = db.session.execute(db.select(db.func.count(AuditEvent.id))).scalar()
+    real_transition = services.transition
+
+    def failing_for_one(case, *args, **kwargs):
+        if case.id == broken.case_id:
+            raise RuntimeError("database hiccup")
+        return real_transition(case, *args, **kwargs)
+
+    monkeypatch.setattr(services, "transition", failing_for_one)
+    result = app.test_cli_runner().invoke(args=["appointments", "mark-no-shows"])
+    db.session.rollback()
+    db.session.expire_all()
+    assert result.exit_code == 1, "cron must hear about the failure"
+    assert "2 appointment(s) marked as no-show." in result.output
+    assert f"1 could not be marked (appointment {broken.id}); see the log." in result.output
+    assert status(first) == status(last) == AppointmentStatus.NO_SHOW
+    assert state(first) == state(last) == State.ELIGIBLE
+    # Nothing of the failed one was kept: no status, no history, no audit row.
+    assert status(broken) == AppointmentStatus.BOOKED and state(broken) == State.SCHEDULED
+    assert db.session.get(Appointment, broken.id).changes == [] and len(history(broken)) == 1
+    assert db.session.execute(db.select(db.func.count(AuditEvent.id))).scalar() == audit_before + 4
+    monkeypatch.setattr(services, "transition", real_transition)
+    assert app.test_cli_runner().invoke(args=["appointments", "mark-no-shows"]).output.strip() == \
+        "1 appointment(s) marked as no-show."
 
 
 def test_a_past_appointment_whose_procedure_started_is_untouched(run, gen, doctor, room):

@@ -9,14 +9,14 @@ from icalendar import Calendar
 
 from tracker.access import Role
 from tracker.extensions import db
-from tracker.models import AuditEvent, RiskScreen
+from tracker.models import Appointment, AuditEvent, RiskScreen, WorkingHours
 from tracker.models.audit import AuditAction
 from tracker.scheduling.rules import clinic_to_utc
 from tracker.timeutil import clinic_today, clinic_zone
 from tracker.vocab import AppointmentStatus, Side
 from tracker.workflow import State
 
-from tests.conftest import sign_in
+from tests.conftest import sign_in, submit
 
 UTC = timezone.utc
 
@@ -159,20 +159,66 @@ def calendar_event(response):
     return event
 
 
-def test_the_calendar_file_has_the_start_end_place_and_side(browser, case, appointment):
+def test_the_calendar_file_has_the_start_end_and_place(browser, case, appointment):
     event = calendar_event(browser.get(f"/my/appointments/{appointment.id}.ics"))
     start, end = event.decoded("dtstart"), event.decoded("dtend")
     assert start == clinic_at(2, 10, 15) and end == clinic_at(2, 11)
     assert start.utcoffset() == timedelta(0) and end.utcoffset() == timedelta(0)
-    assert str(event.get("location")) == "Level 2, Imaging, desk B"
-    assert str(event.get("summary")) == "SI joint injection (right side)"
-    assert f"appointment-{appointment.id}@" in str(event.get("uid"))
+    assert str(event.get("location")) == "SI Joint Injection Clinic, Level 2, Imaging, desk B"
+    assert str(event.get("uid")) == f"appointment-{appointment.id}@si-joint-tracker"
+    assert event.decoded("sequence") == 0
 
 
-def test_the_calendar_file_carries_the_preparation(browser, case, appointment):
-    add_risk(case, sedation_planned=True)
+def test_the_calendar_file_says_nothing_clinical_beyond_the_kind_of_appointment(browser, case, appointment):
+    # Calendars sync to third parties: no side, drug, allergy, sedation or diagnosis may travel with it.
+    add_risk(case, sedation_planned=True, anticoagulants="apixaban",
+             anticoagulant_hold_plan="Stop apixaban 2 days before.", allergy_contrast=True,
+             contrast_premedication_plan="Prednisone 50 mg.", diabetes=True, insulin=True)
     event = calendar_event(browser.get(f"/my/appointments/{appointment.id}.ics"))
-    assert "must not drive for 24 hours" in str(event.get("description"))
+    assert str(event.get("summary")) == "SI joint injection appointment · SI Joint Injection Clinic"
+    assert str(event.get("description")) == (
+        "SI joint injection appointment at SI Joint Injection Clinic, Level 2, Imaging, desk B. "
+        "How to prepare: see your page on the clinic's website.")
+    everything = browser.get(f"/my/appointments/{appointment.id}.ics").get_data(as_text=True).lower()
+    for word in ("right", "left", "apixaban", "prednisone", "sedat", "driv", "allerg", "diabet", "glucose",
+                 "diagnostic", "therapeutic", "dr needle", "patient"):
+        assert word not in everything, word
+
+
+def test_moving_the_appointment_keeps_the_uid_and_raises_the_sequence(browser, gen, case, appointment, doctor,
+                                                                      room, make_client):
+    first = calendar_event(browser.get(f"/my/appointments/{appointment.id}.ics"))
+    for weekday in range(7):
+        db.session.add(WorkingHours(physician_id=doctor.id, weekday=weekday, starts=time(8), ends=time(17)))
+    db.session.commit()
+    coordinator = make_client()
+    sign_in(coordinator, gen.user(Role.COORDINATOR))
+    for days_ahead in (3, 4):
+        moved = submit(coordinator, f"/appointments/{appointment.id}/reschedule", {
+            "date": clinic_day(days_ahead).isoformat(), "start": "09:00", "duration": "30",
+            "physician_id": str(doctor.id), "room_id": str(room.id), "reason": "Patient asked",
+            "version_id": str(db.session.get(Appointment, appointment.id).version_id)})
+        assert moved.status_code == 302
+        db.session.expire_all()
+    again = calendar_event(browser.get(f"/my/appointments/{appointment.id}.ics"))
+    assert str(again.get("uid")) == str(first.get("uid"))
+    assert (first.decoded("sequence"), again.decoded("sequence")) == (0, 2)
+    assert again.decoded("dtstart") == clinic_at(4, 9)
+
+
+@pytest.mark.parametrize("status", [AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW,
+                                    AppointmentStatus.DONE, AppointmentStatus.IN_PROCEDURE])
+def test_there_is_no_calendar_file_for_an_appointment_no_longer_ahead(browser, gen, case, doctor, room, status):
+    ended = gen.appointment(case, physician=doctor, room=room, starts_at=clinic_at(2, 10), status=status,
+                            cancelled_reason="clinic closed" if status == AppointmentStatus.CANCELLED else None)
+    response = browser.get(f"/my/appointments/{ended.id}.ics")
+    assert response.status_code == 404 and b"VEVENT" not in response.get_data()
+
+
+def test_a_checked_in_appointment_still_has_its_calendar_file(browser, gen, case, doctor, room):
+    arrived = gen.appointment(case, physician=doctor, room=room, starts_at=clinic_at(0, 0),
+                              status=AppointmentStatus.CHECKED_IN)
+    assert calendar_event(browser.get(f"/my/appointments/{arrived.id}.ics")).decoded("dtstart") == clinic_at(0, 0)
 
 
 def test_downloading_the_calendar_file_is_audited_as_an_export(browser, patient_user, appointment):

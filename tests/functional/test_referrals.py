@@ -1,5 +1,7 @@
 """Referral intake: find or register the patient, log the referral, edit it."""
+import re
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
 
@@ -8,7 +10,7 @@ from tracker.extensions import db
 from tracker.models import Case, Patient
 from tracker.workflow import State
 
-from tests.conftest import submit
+from tests.conftest import commit_elsewhere, submit
 
 PATIENT = {
     "mrn": "A-100200", "family_name": "Okonkwo", "given_name": "Ada", "date_of_birth": "1970-03-14",
@@ -113,3 +115,115 @@ def test_editing_the_referral_saves_and_a_stale_form_is_refused(client, make_cli
     assert "Someone else changed this case" in stale.get_data(as_text=True)
     db.session.expire_all()
     assert case.side.value == "bilateral"
+
+
+# ---------------------------------------------------------------- MRNs as a clinic types them
+
+
+def test_an_mrn_is_stored_trimmed_in_capitals_and_found_however_it_is_typed(client, coordinator):
+    submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "mrn": "  a-100200 "})
+    assert db.session.execute(db.select(Patient.mrn)).scalar_one() == "A-100200"
+
+    found = client.get("/referrals/find?q=%20a-100200%20").get_data(as_text=True)
+    on_worklist = client.get("/cases/?q=a-100200").get_data(as_text=True)
+
+    assert "1 patient found" in found and "Okonkwo, Ada" in found
+    assert "Okonkwo, Ada" in on_worklist
+
+
+def test_the_same_mrn_in_other_letters_is_a_duplicate(client, coordinator, gen):
+    gen.patient(mrn="DEMO-0001", family_name="Okafor", given_name="Grace", date_of_birth=date(1950, 1, 1))
+
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "mrn": " demo-0001"})
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "A patient with this MRN is already registered (Okafor, Grace" in page
+    assert _count(Patient) == 1
+
+
+def test_an_mrn_registered_by_someone_else_a_moment_ago_is_refused_next_to_the_mrn(
+        client, coordinator, monkeypatch):
+    """The other coordinator's patient is saved after this request checked the MRN and before it
+    saves its own: the database refuses the second, and the user sees the check's message."""
+    from tracker.referrals import services
+
+    check = services._check_mrn_free
+
+    def check_then_someone_else_registers(mrn):
+        check(mrn)
+        commit_elsewhere(Patient(mrn=mrn, family_name="Quick", given_name="Other",
+                                 date_of_birth=date(1980, 1, 1)))
+
+    monkeypatch.setattr(services, "_check_mrn_free", check_then_someone_else_registers)
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL})
+    monkeypatch.undo()
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "A patient with this MRN is already registered (Quick, Other, born 1980-01-01)" in page
+    assert 'value="Okonkwo"' in page and "Buttock pain on sit-to-stand" in page
+    assert _count(Patient) == 1 and _count(Case) == 0
+
+
+# ---------------------------------------------------------------- searching
+
+
+@pytest.mark.parametrize("typed", ["%", "_", "%25", "o%"])
+def test_wildcards_typed_in_the_search_are_plain_characters(client, coordinator, gen, typed):
+    gen.patient(family_name="Okonkwo")
+    gen.case(patient=gen.patient(family_name="Lindqvist"))
+
+    found = client.get(f"/referrals/find?q={typed}").get_data(as_text=True)
+    on_worklist = client.get(f"/cases/?q={typed}").get_data(as_text=True)
+
+    assert "0 patients found" in found
+    assert "Okonkwo" not in found and "Lindqvist" not in found
+    assert "Lindqvist" not in on_worklist
+
+
+def test_a_family_name_with_an_underscore_is_found_by_it(client, coordinator, gen):
+    gen.patient(family_name="Test_Patient")
+    gen.patient(family_name="TestXPatient")
+
+    found = client.get("/referrals/find?q=test_").get_data(as_text=True)
+
+    assert "1 patient found" in found and "Test_Patient" in found
+
+
+def _register_link(page):
+    return unescape(re.search(r'<a href="([^"]*)"[^>]*>Register a new patient', page).group(1))
+
+
+def test_a_search_by_mrn_that_found_nobody_starts_the_registration_with_it(client, coordinator, gen):
+    gen.patient(mrn="C-42")
+
+    page = client.get("/referrals/find?q=%20z-991%20&date_of_birth=1970-03-14").get_data(as_text=True)
+    link = _register_link(page)
+    form = client.get(link).get_data(as_text=True)
+
+    assert "0 patients found" in page
+    assert 'value="z-991"' in form and 'value="1970-03-14"' in form
+    assert re.search(r'id="family_name"[^>]*value=""', form)
+
+
+def test_a_search_by_name_and_birth_date_that_found_nobody_starts_the_registration_with_them(
+        client, coordinator, gen):
+    gen.patient(family_name="Okonkwo", date_of_birth=date(1971, 1, 1))
+
+    page = client.get("/referrals/find?q=Okonkwo&date_of_birth=1970-03-14").get_data(as_text=True)
+    form = client.get(_register_link(page)).get_data(as_text=True)
+
+    assert 'value="Okonkwo"' in form and 'value="1970-03-14"' in form
+    assert re.search(r'id="mrn"[^>]*value=""', form)
+    response = submit(client, _register_link(page), {**PATIENT, **REFERRAL})
+    assert response.status_code == 302
+
+
+def test_a_search_that_found_the_patient_offers_an_empty_registration(client, coordinator, gen):
+    gen.patient(mrn="C-42")
+
+    page = client.get("/referrals/find?q=c-42").get_data(as_text=True)
+
+    assert "1 patient found" in page
+    assert _register_link(page) == "/referrals/new"

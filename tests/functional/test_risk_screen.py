@@ -144,6 +144,17 @@ def test_an_hba1c_without_diabetes_ticked_is_refused(client, coordinator, case):
     assert saved_screen(case) is None
 
 
+def test_a_contrast_allergy_needs_a_premedication_plan_and_keeps_what_was_typed(client, coordinator, case):
+    response = submit(client, risk_url(case), screen(allergy_contrast="y", anticoagulants="apixaban",
+                                                     anticoagulant_hold_plan="hold 48 h"))
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, "contrast_premedication_plan").startswith(
+        "Give the premedication plan for the contrast allergy")
+    assert 'value="apixaban"' in page and "hold 48 h" in page
+    assert saved_screen(case) is None
+
+
 @pytest.mark.parametrize("fields, advised", [
     pytest.param({"hba1c": "7.1"}, True, id="hba1c-above-7"),
     pytest.param({"hba1c": "7.0"}, False, id="hba1c-exactly-7"),

@@ -10,11 +10,12 @@ import pytest
 from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import AuditEvent, Room, WorkingHours
+from tracker.scheduling import resources
 from tracker.timeutil import clinic_today
 from tracker.vocab import WEEKDAYS, Modality
 from tracker.workflow import State
 
-from tests.conftest import sign_in, submit
+from tests.conftest import commit_elsewhere, sign_in, submit
 
 
 def text(response):
@@ -140,6 +141,42 @@ def test_renaming_a_room_to_another_rooms_name_is_refused(client, admin, gen):
 def test_keeping_a_rooms_own_name_is_not_a_duplicate(client, admin, gen):
     room = gen.room(name="Suite A")
     assert edit_room(client, room, location="Basement").status_code == 302
+
+
+def _name_taken_elsewhere_after_the_check(monkeypatch, name):
+    """Another admin saves a room called `name` between this request's name check and its save."""
+    check = resources._check_name_free
+
+    def check_then_someone_else_saves(*args):
+        check(*args)
+        commit_elsewhere(Room(name=name))
+
+    monkeypatch.setattr(resources, "_check_name_free", check_then_someone_else_saves)
+
+
+def test_a_room_name_taken_by_another_admin_a_moment_ago_is_refused_next_to_the_name(
+        client, admin, monkeypatch):
+    _name_taken_elsewhere_after_the_check(monkeypatch, "Suite C")
+
+    response = add_room(client, "Suite C", modality="ct", location="Level 2")
+
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, "name") == "Another room already has this name."
+    assert 'value="Level 2"' in page and '<option selected value="ct">' in page
+    assert [(r.name, r.modality) for r in all_rooms()] == [("Suite C", Modality.FLUOROSCOPY)]
+
+
+def test_a_rename_to_a_name_taken_a_moment_ago_is_refused_next_to_the_name(client, admin, gen,
+                                                                           monkeypatch):
+    room = gen.room(name="Suite A")
+    _name_taken_elsewhere_after_the_check(monkeypatch, "Suite C")
+
+    response = edit_room(client, room, name="Suite C")
+
+    assert response.status_code == 422
+    assert field_error(text(response), "name") == "Another room already has this name."
+    assert sorted(r.name for r in all_rooms()) == ["Suite A", "Suite C"]
 
 
 def test_a_room_edited_by_someone_else_meanwhile_is_not_overwritten(client, admin, gen):

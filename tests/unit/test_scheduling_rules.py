@@ -370,6 +370,23 @@ def test_an_empty_override_reason_does_not_count():
     assert not readiness.is_ready(appointment(readiness_override_reason=""), risk())
 
 
+def test_the_summary_names_what_is_still_needed_in_plain_words():
+    screen = risk(sedation_planned=True, anticoagulants="warfarin", allergy_contrast=True, diabetes=True)
+    assert readiness.still_needed(appointment(), screen) == (
+        "Still needed: consent, anticoagulant plan, driver, contrast premedication, day-of check")
+    assert readiness.still_needed(appointment(day_of_check_done=True), risk(sedation_planned=True)) == (
+        "Still needed: consent, driver")
+    assert readiness.still_needed(appointment(consent_obtained=True, day_of_check_done=True), risk()) == ""
+
+
+def test_ready_by_override_only_while_something_is_missing():
+    reason = "Consent is in the paper chart; verified by phone."
+    assert readiness.by_override(appointment(readiness_override_reason=reason), risk())
+    done = appointment(consent_obtained=True, day_of_check_done=True, readiness_override_reason=reason)
+    assert readiness.is_ready(done, risk()) and not readiness.by_override(done, risk())
+    assert not readiness.by_override(appointment(), risk())
+
+
 # ------------------------------------------------------------------ preparation instructions
 
 def test_a_patient_with_no_risks_gets_only_the_general_steps():

@@ -14,12 +14,12 @@ def appointment(ready=True, override=None):
                            day_of_check_done=ready, readiness_override_reason=override)
 
 
-def case_in(state, eligible=None, booked=None):
+def case_in(state, eligible=None, booked=None, stale=None):
     """A stand-in case; `eligible` True/False gives it a current verdict saying so, `booked` an
-    active appointment."""
-    verdict = None if eligible is None else SimpleNamespace(eligible=eligible)
+    active appointment, `stale` why that verdict no longer stands."""
+    verdict = None if eligible is None else SimpleNamespace(eligible=eligible, override_at=None)
     return SimpleNamespace(state=state, current_verdict=verdict, active_appointment=booked,
-                           risk_screen=None)
+                           risk_screen=None, verdict_staleness=stale)
 
 
 def test_every_state_is_reachable_from_referred():
@@ -36,10 +36,23 @@ def test_every_state_is_reachable_from_referred():
 def test_the_main_path_runs_referral_to_closed():
     path = ["start_review", "mark_eligible", "schedule", "start_procedure", "sign_procedure", "close"]
     case = case_in(State.REFERRED, eligible=True, booked=appointment(ready=True))
+    case.procedure_records = [SimpleNamespace(status="signed", signed=True)]
     for action in path:
         role = Role.PHYSICIAN
         case.state = check(case, action, role).target
     assert case.state == State.CLOSED
+
+
+def test_the_case_moves_to_follow_up_only_with_a_signed_procedure_record():
+    case = case_in(State.IN_PROCEDURE)
+    for records in ([], [SimpleNamespace(status="in_progress", signed=False)],
+                    [SimpleNamespace(status="signed", signed=True), SimpleNamespace(status="in_progress", signed=False)]):
+        case.procedure_records = records
+        with pytest.raises(TransitionRefused, match="Complete and sign the procedure checklist first"):
+            check(case, "sign_procedure", Role.PHYSICIAN)
+    case.procedure_records = [SimpleNamespace(status="signed", signed=True),
+                              SimpleNamespace(status="abandoned", signed=False)]
+    assert check(case, "sign_procedure", Role.PHYSICIAN).target == State.FOLLOW_UP
 
 
 @pytest.mark.parametrize("state", sorted(BEFORE_PROCEDURE))
@@ -117,6 +130,22 @@ def test_booking_needs_an_appointment_and_unbooking_needs_it_gone():
         check(case_in(State.SCHEDULED, booked=appointment()), "unschedule", Role.COORDINATOR, "moved")
 
 
+@pytest.mark.parametrize("action, state", [("schedule", State.ELIGIBLE),
+                                           ("start_procedure", State.SCHEDULED)])
+def test_booking_and_injecting_need_a_verdict_that_still_stands(action, state):
+    ready = appointment(ready=True)
+    with pytest.raises(TransitionRefused, match="Evaluate eligibility first"):
+        check(case_in(state, booked=ready), action, Role.PHYSICIAN)
+    with pytest.raises(TransitionRefused, match="not eligible and no physician has overridden"):
+        check(case_in(state, eligible=False, booked=ready), action, Role.PHYSICIAN)
+    stale = case_in(state, eligible=True, booked=ready, stale="the facts changed since it was stored")
+    with pytest.raises(TransitionRefused, match=r"no longer stands \(the facts changed"):
+        check(stale, action, Role.PHYSICIAN)
+    overridden = case_in(state, eligible=False, booked=ready)
+    overridden.current_verdict.override_at = "2026-11-30T10:00"
+    assert check(overridden, action, Role.PHYSICIAN).target != state
+
+
 def test_the_tracker_itself_may_unbook_a_missed_appointment_but_not_cancel_cases():
     assert check(case_in(State.SCHEDULED), "unschedule", SYSTEM, "no-show").target == State.ELIGIBLE
     with pytest.raises(TransitionRefused):
@@ -124,8 +153,9 @@ def test_the_tracker_itself_may_unbook_a_missed_appointment_but_not_cancel_cases
 
 
 def test_the_procedure_cannot_start_until_the_required_readiness_items_are_done():
-    not_ready = case_in(State.SCHEDULED, booked=appointment(ready=False))
+    not_ready = case_in(State.SCHEDULED, eligible=True, booked=appointment(ready=False))
     with pytest.raises(TransitionRefused, match="Not ready: consent obtained; day-of check"):
         check(not_ready, "start_procedure", Role.PHYSICIAN)
-    overridden = case_in(State.SCHEDULED, booked=appointment(ready=False, override="consent on paper"))
+    overridden = case_in(State.SCHEDULED, eligible=True,
+                         booked=appointment(ready=False, override="consent on paper"))
     assert check(overridden, "start_procedure", Role.PHYSICIAN).target == State.IN_PROCEDURE

@@ -1,11 +1,11 @@
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, EmailField, HiddenField, IntegerField, PasswordField,
-                     SelectField, StringField, SubmitField, TimeField)
+from wtforms import (BooleanField, DateField, EmailField, HiddenField, PasswordField, SelectField,
+                     StringField, SubmitField, TimeField)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from tracker.access import Role
 from tracker.auth.forms import NewPasswordMixin
-from tracker.formfields import options
+from tracker.formfields import options, plausible_date
 from tracker.models import AuditAction
 from tracker.vocab import WEEKDAYS, Modality
 
@@ -65,9 +65,8 @@ class AuditFilterForm(FlaskForm):
                          validators=[Optional()])
     object_type = StringField("Object type", validators=[Optional(), Length(max=40)])
     object_id = StringField("Object id", validators=[Optional(), Length(max=40)])
-    date_from = DateField("From (date)", validators=[Optional()])
-    date_to = DateField("To (date)", validators=[Optional()])
-    page = IntegerField(validators=[Optional()])
+    date_from = DateField("From (date)", validators=[Optional(), plausible_date])
+    date_to = DateField("To (date)", validators=[Optional(), plausible_date])
 
 
 class UserFilterForm(FlaskForm):

@@ -2,6 +2,7 @@
 import hashlib
 from datetime import datetime, time, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from tracker import audit
@@ -9,6 +10,7 @@ from tracker.access import Role
 from tracker.auth.services import normalise_email, set_password
 from tracker.extensions import db
 from tracker.models import AuditEvent, Patient, User
+from tracker.search import contains, normalise_mrn
 from tracker.timeutil import clinic_zone
 from tracker.validation import FieldError, StaleEdit
 
@@ -19,7 +21,7 @@ def _patient_for(role, mrn, user_id=None):
     if Role(role) != Role.PATIENT:
         return None
     patient = db.session.execute(
-        db.select(Patient).filter_by(mrn=(mrn or "").strip())
+        db.select(Patient).filter_by(mrn=normalise_mrn(mrn))
     ).scalar_one_or_none()
     if patient is None:
         raise FieldError("patient_mrn", "No patient has this medical record number.")
@@ -34,6 +36,18 @@ def _check_email_free(email, user_id=None):
         raise FieldError("email", "Another account already uses this email address.")
 
 
+def _flush_or_explain(email, role, patient_mrn, user_id=None):
+    """Write the account. If another admin took its email, or linked its patient, after the checks
+    ran, the database refuses it: roll back and let the checks, which now see that, explain."""
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        _check_email_free(email, user_id)
+        _patient_for(role, patient_mrn, user_id)
+        raise
+
+
 def create_user(email, name, role, password, patient_mrn=None, actor=None):
     email = normalise_email(email)
     _check_email_free(email)
@@ -41,7 +55,7 @@ def create_user(email, name, role, password, patient_mrn=None, actor=None):
     user = User(email=email, name=name.strip(), role=Role(role), patient=patient, password_hash="")
     set_password(user, password)
     db.session.add(user)
-    db.session.flush()
+    _flush_or_explain(email, role, patient_mrn)
     audit.record(audit.Action.CREATE, "user", user.id,
                  summary=f"created {Role(role).value} account", user=actor)
     db.session.commit()
@@ -73,6 +87,7 @@ def update_user(user, stamp, email, name, role, active, patient_mrn, actor):
              "patient": patient.id if patient else None}
     if before["active"] and not active or before["role"] != user.role:
         user.rotate_session_token()  # a deactivated or re-roled account is signed out everywhere
+    _flush_or_explain(email, role, patient_mrn, user.id)
     audit.record(audit.Action.UPDATE, "user", user.id,
                  summary=audit.changed_fields(before, after, ADMIN_FIELDS_SHOWN), user=actor)
     db.session.commit()
@@ -92,9 +107,10 @@ def users_query(role=None, status=None, q=None):
         query = query.filter(User.active.is_(True))
     elif status == "inactive":
         query = query.filter(User.active.is_(False))
-    if q:
-        like = f"%{q.strip().lower()}%"
-        query = query.filter(db.or_(db.func.lower(User.name).like(like), User.email.like(like)))
+    if q and q.strip():
+        typed = q.strip().lower()
+        query = query.filter(db.or_(contains(db.func.lower(User.name), typed),
+                                    contains(User.email, typed)))
     return query
 
 
@@ -103,7 +119,7 @@ def audit_query(user=None, action=None, object_type=None, object_id=None, date_f
     """Newest first; dates are the clinic's calendar days."""
     query = db.select(AuditEvent).order_by(AuditEvent.id.desc())
     if user:
-        query = query.filter(AuditEvent.actor.like(f"%{user.strip().lower()}%"))
+        query = query.filter(contains(AuditEvent.actor, user.strip().lower()))
     if action:
         query = query.filter(AuditEvent.action == audit.Action(action))
     if object_type:

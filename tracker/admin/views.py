@@ -1,6 +1,7 @@
 """Admin: accounts and the audit trail."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.access import Role, allow
@@ -10,6 +11,7 @@ from tracker.admin.forms import (AuditFilterForm, CreateUserForm, EditUserForm, 
 from tracker.eligibility import services as eligibility
 from tracker.eligibility.forms import DefaultProfileForm
 from tracker.extensions import db
+from tracker.formfields import paginate
 from tracker.models import Room, User
 from tracker.policy import CRITERION_LABELS, PROFILES
 from tracker.referrals.services import physicians
@@ -19,13 +21,14 @@ from tracker.vocab import WEEKDAYS
 
 bp = Blueprint("admin", __name__)
 
+# A room's only unique value is its name. The scheduling service checks it first; when another
+# admin saved the same name a moment later than that check, the database refuses the second
+# and the admin sees the check's own message.
+ROOM_NAME_TAKEN = "Another room already has this name."
+
 
 def _user_or_404(user_id):
     return db.session.get(User, user_id) or abort(404)
-
-
-def _page():
-    return request.args.get("page", 1, type=int)
 
 
 def _valid(field):
@@ -45,10 +48,9 @@ def _show_saved(form, user):
 def users():
     filters = UserFilterForm(request.args)
     filters.validate()
-    page = db.paginate(
+    page = paginate(
         services.users_query(_valid(filters.role), _valid(filters.status), _valid(filters.q)),
-        page=_page(), per_page=current_app.config["PER_PAGE"], error_out=False,
-    )
+        current_app.config["PER_PAGE"])
     return render_template("admin/users.html", page=page, filters=filters)
 
 
@@ -122,7 +124,7 @@ def audit_log():
         _valid(filters.user), _valid(filters.action), _valid(filters.object_type),
         _valid(filters.object_id), _valid(filters.date_from), _valid(filters.date_to),
     )
-    page = db.paginate(query, page=_page(), per_page=50, error_out=False)
+    page = paginate(query, per_page=50)
     return render_template("admin/audit.html", page=page, filters=filters)
 
 
@@ -151,6 +153,9 @@ def rooms():
         except FieldError as error:
             db.session.rollback()
             show_on_form(form, error)
+        except IntegrityError:
+            db.session.rollback()
+            form.name.errors.append(ROOM_NAME_TAKEN)
         else:
             flash(f"Room {room.name} added.", "success")
             return redirect(url_for("admin.rooms"))
@@ -172,6 +177,9 @@ def edit_room(room_id):
         except FieldError as error:
             db.session.rollback()
             show_on_form(form, error)
+        except IntegrityError:
+            db.session.rollback()
+            form.name.errors.append(ROOM_NAME_TAKEN)
         except (StaleEdit, StaleDataError):
             db.session.rollback()
             flash("Someone else changed this room meanwhile. Nothing was saved; your entries are "
@@ -199,3 +207,6 @@ def working_hours(user_id):
         return redirect(url_for("admin.rooms"))
     return render_template("admin/hours.html", form=form, physician=physician, weekdays=WEEKDAYS), \
         422 if form.errors else 200
+
+
+from tracker.admin import formulary  # noqa: E402,F401  (the formulary editor's routes live on this blueprint)

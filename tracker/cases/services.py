@@ -41,6 +41,7 @@ def transition(case, action, actor, reason="", version_id=None, commit=True):
     return move
 
 
-def record_view(case, actor):
-    audit.record(audit.Action.VIEW, "case", case.id, summary="viewed case", user=actor)
+def record_view(case, actor, what="case"):
+    """Audit that `actor` saw this case's record (`what`: which page of it)."""
+    audit.record(audit.Action.VIEW, "case", case.id, summary=f"viewed {what}", user=actor)
     db.session.commit()

@@ -1,21 +1,28 @@
-"""The figures the case page shows about what has been documented, from the pure calculations."""
-from tracker.clinical import (failed_conservative_care_days, has_active_therapy, has_medication_trial,
-                              oswestry_band, oswestry_index, positive_provocation_count)
+"""The figures the case page shows about what has been documented, from the pure calculations.
+
+Conservative care is counted as the eligibility engine counts it for the case's profile (failed
+courses inside the look-back window), so the page and the verdict never disagree."""
+from tracker.clinical import oswestry_band, oswestry_index, positive_provocation_count
+from tracker.eligibility.facts import case_facts
 from tracker.models.review import EXAM_SIDES
+from tracker.policy import conservative_care_figures
+from tracker.procedures.rules import joints_of
 from tracker.timeutil import clinic_today
 
 
-def case_summary(case):
-    care = case.conservative_care
+def care_figures(case, profile):
+    return conservative_care_figures(case_facts(case, clinic_today()), profile)
+
+
+def case_summary(case, profile):
     exam = case.examination
     odi = oswestry_index(exam.odi_sections) if exam else None
     return {
-        "care_rows": len(care),
-        "failed_care_days": failed_conservative_care_days(care, clinic_today()),
-        "active_therapy": has_active_therapy(care),
-        "medication_trial": has_medication_trial(care),
+        "care_rows": len(case.conservative_care),
+        "care": care_figures(case, profile),
+        # Only the joints this case is about: a right-sided case has no left count to show.
         "positive_tests": {side.label: positive_provocation_count(exam.results(side))
-                           for side in EXAM_SIDES} if exam else {},
+                           for side in EXAM_SIDES if side in joints_of(case.side)} if exam else {},
         "odi": odi,
         "odi_band": oswestry_band(odi) if odi is not None else None,
     }

@@ -11,15 +11,15 @@ from tracker.cases import worklist as worklist_queries
 from tracker.cases.forms import TransitionForm, WorklistFilterForm
 from tracker.cases.summary import case_summary
 from tracker.eligibility.forms import EvaluateForm, OverrideForm
-from tracker.eligibility.services import (EVALUABLE_STATES, clinic_default_profile_code,
-                                          current_assessment, is_stale)
+from tracker.eligibility.services import (clinic_default_profile_code, current_assessment,
+                                          may_evaluate, profile_for, staleness)
 from tracker.extensions import db
-from tracker.formfields import options
-from tracker.models import Case, CaseHistory
+from tracker.formfields import options, paginate
+from tracker.models import Case, CaseHistory, Patient
 from tracker.policy import PROFILE_CHOICES
 from tracker.referrals.services import physicians
 from tracker.validation import StaleEdit
-from tracker.workflow import State, TransitionRefused, available
+from tracker.workflow import State, TransitionRefused, available, verdict_problems
 
 bp = Blueprint("cases", __name__)
 
@@ -34,8 +34,7 @@ def get_case(case_id, action="case.view"):
 
 
 def _paginate(query):
-    return db.paginate(query, page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    return paginate(query, current_app.config["PER_PAGE"])
 
 
 def _filters():
@@ -86,18 +85,24 @@ def show(case_id):
 
 def render_case(case, override_form=None, status=200):
     """The case page: everything captured so far, the verdict with its criteria, the timeline."""
+    # The engine dates the patient's earlier injections from their cases' history: load them
+    # all in two queries rather than one per earlier case.
+    db.session.execute(db.select(Patient).filter_by(id=case.patient_id)
+                       .options(selectinload(Patient.cases).selectinload(Case.history))).all()
     history = db.session.execute(
         db.select(CaseHistory).options(selectinload(CaseHistory.actor))
         .filter_by(case_id=case.id).order_by(CaseHistory.id)
     ).scalars().all()
     verdict = case.current_verdict
-    assessment, _ = current_assessment(case)
+    today = current_assessment(case)  # evaluated once for the whole page
+    stale_reason = staleness(case, verdict, today)
     return render_template(
-        "cases/show.html", case=case, history=history, summary=case_summary(case),
+        "cases/show.html", case=case, history=history, summary=case_summary(case, profile_for(case)),
         transitions=available(case, current_user.role),
         form=TransitionForm(version_id=case.version_id),
-        verdict=verdict, stale=is_stale(case, verdict) if verdict else False,
-        assessment=assessment, can_evaluate=case.state in EVALUABLE_STATES,
+        verdict=verdict, stale=stale_reason is not None, stale_reason=stale_reason,
+        booking_problems=verdict_problems(case, stale_reason) if case.state == State.ELIGIBLE else [],
+        assessment=today[0], can_evaluate=may_evaluate(case, stale_reason is not None),
         evaluate_form=EvaluateForm(version_id=case.version_id),
         override_form=override_form or OverrideForm(version_id=case.version_id),
     ), status

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from tracker.eligibility.services import current_assessment
+from tracker.eligibility.services import current_assessment, staleness
 from tracker.extensions import db
 from tracker.models import Case, Patient
+from tracker.search import normalise_mrn, starts_with
 from tracker.timeutil import clinic_today, to_clinic
 from tracker.workflow import FINAL_STATES, State
 
@@ -30,6 +31,8 @@ WAITING_BY_STATE = {
     State.IN_PROCEDURE: "checklist to be signed",
     State.FOLLOW_UP: "pain diary and outcome",
 }
+# States whose row depends on the verdict and whether it still stands.
+VERDICT_STATES = frozenset({State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE, State.SCHEDULED})
 
 
 ROW_DETAILS = (
@@ -79,9 +82,8 @@ def query(states=None, q=None, physician_id=None, side=None, profile=None, defau
         statement = statement.filter(by_profile)
     if q and q.strip():
         term = q.strip()
-        prefix = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        statement = statement.filter(db.or_(Patient.mrn == term,
-                                            Patient.family_name_key.like(prefix, escape="\\")))
+        statement = statement.filter(db.or_(Patient.mrn == normalise_mrn(term),
+                                            starts_with(Patient.family_name_key, term.lower())))
     return statement.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT])[1])
 
 
@@ -94,15 +96,18 @@ def _row(case, default_profile, today):
     verdict = case.current_verdict
     stale = False
     waiting = []
-    if case.state in (State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE):
-        assessment, digest = current_assessment(case, default_profile, today)
-        stale = verdict is not None and digest != verdict.facts_fingerprint
+    if case.state in VERDICT_STATES:
+        assessment = current_assessment(case, default_profile, today)
+        stale = staleness(case, verdict, assessment) is not None
+        assessment = assessment[0]
         if case.state == State.UNDER_REVIEW:
             waiting = assessment.waiting_for() or ["eligibility verdict (all criteria met)"]
         elif stale:
             waiting = ["verdict stale: re-evaluate"]
         elif case.state == State.ELIGIBLE:
             waiting = ["booking"]
+        elif case.state == State.SCHEDULED:
+            waiting = [WAITING_BY_STATE[case.state]]
         else:
             shortfalls = [c["shortfall"] for c in verdict.snapshot["criteria"]
                           if c["status"] != "met"] if verdict else []

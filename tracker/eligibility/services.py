@@ -13,7 +13,10 @@ from tracker.timeutil import clinic_today, utcnow
 from tracker.validation import StaleEdit
 from tracker.workflow import State, TransitionRefused
 
-EVALUABLE_STATES = frozenset({State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE})
+EVALUABLE_STATES = frozenset({State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE, State.SCHEDULED})
+# After a verdict, evaluating again is only for a stale verdict: re-running it on unchanged facts
+# would silently replace a physician's override with the engine's answer.
+REEVALUATE_ONLY_WHEN_STALE = EVALUABLE_STATES - {State.UNDER_REVIEW}
 
 
 def clinic_default_profile_code():
@@ -44,13 +47,37 @@ def current_assessment(case, default_code=None, as_of=None):
     return evaluate(facts, prior, profile), fingerprint(facts, prior, profile)
 
 
-def is_stale(case, verdict=None, default_code=None):
-    """True when the facts, earlier injections or profile changed since the verdict was stored."""
+def staleness(case, verdict=None, assessment=None, default_code=None):
+    """Why the stored verdict no longer stands, or None when it still does.
+
+    Stale when the facts, the earlier injections or the profile changed since it was stored, and
+    also when they did not but time did: a 12-month window rolls on, ongoing care adds weeks, so
+    a criterion's answer today can differ from the snapshot's. ``assessment`` is today's
+    ``current_assessment(case)`` when the caller has it already (one evaluation per page).
+    """
     verdict = verdict or case.current_verdict
     if verdict is None:
-        return False
-    _, digest = current_assessment(case, default_code)
-    return digest != verdict.facts_fingerprint
+        return None
+    result, digest = assessment or current_assessment(case, default_code)
+    if digest != verdict.facts_fingerprint:
+        return "the facts changed since it was stored"
+    stored = {c["code"]: c["status"] for c in verdict.snapshot.get("criteria", ())}
+    changed = [c.label.lower() for c in result.criteria if stored.get(str(c.code)) != c.status.value]
+    if changed:
+        return "with the passing of time, " + ", ".join(changed) + " no longer reads the same"
+    return None
+
+
+def is_stale(case, verdict=None, default_code=None, assessment=None):
+    """True when the stored verdict no longer stands (see `staleness`)."""
+    return staleness(case, verdict, assessment, default_code) is not None
+
+
+def may_evaluate(case, stale):
+    """Whether "Evaluate" / "Re-evaluate" is offered: always under review, otherwise when stale."""
+    if case.state == State.UNDER_REVIEW:
+        return True
+    return case.state in REEVALUATE_ONLY_WHEN_STALE and stale
 
 
 def evaluate_case(case, actor, version_id=None):
@@ -64,7 +91,11 @@ def evaluate_case(case, actor, version_id=None):
     if case.state not in EVALUABLE_STATES:
         raise TransitionRefused(
             f"Eligibility can be evaluated under review, not while the case is {case.state.label.lower()}.")
-    result, digest = current_assessment(case)
+    assessment = current_assessment(case)
+    if case.state != State.UNDER_REVIEW and not is_stale(case, assessment=assessment):
+        raise TransitionRefused("The verdict still stands: nothing it read has changed. "
+                                "Re-open the review to evaluate again.")
+    result, digest = assessment
     verdict = EligibilityVerdict(
         case_id=case.id, evaluated_at=utcnow(), evaluated_by_id=actor.id,
         profile_code=result.profile_code, profile_version=result.profile_version,
@@ -73,15 +104,30 @@ def evaluate_case(case, actor, version_id=None):
     db.session.add(verdict)
     db.session.flush()
     db.session.expire(case, ["verdicts"])
-    if case.state != State.UNDER_REVIEW:
-        transition(case, "reopen_review", actor, "re-evaluated with new facts", commit=False)
-    transition(case, "mark_eligible" if result.eligible else "mark_not_eligible", actor,
-               commit=False)
+    if case.state == State.SCHEDULED and result.eligible:
+        pass  # still eligible: the booking stands, now on a current verdict
+    else:
+        if case.state == State.SCHEDULED:
+            # No procedure on a case that no longer qualifies: free the slot, then record why.
+            _release_for_new_verdict(case, actor)
+        if case.state != State.UNDER_REVIEW:
+            transition(case, "reopen_review", actor, "re-evaluated with new facts", commit=False)
+        transition(case, "mark_eligible" if result.eligible else "mark_not_eligible", actor,
+                   commit=False)
     audit.record(audit.Action.CREATE, "eligibility_verdict", verdict.id,
                  summary=f"case {case.id} evaluated under {result.profile_code} v{result.profile_version}: "
                          f"{'eligible' if result.eligible else 'not eligible'}", user=actor)
     db.session.commit()
     return verdict
+
+
+def _release_for_new_verdict(case, actor):
+    from tracker.scheduling.services import release  # scheduling reads eligibility: import late
+
+    reason = "not eligible on re-evaluation"
+    release(case.active_appointment, reason, actor)
+    db.session.flush()
+    transition(case, "unschedule", actor, f"appointment cancelled: {reason}", commit=False)
 
 
 def override(case, actor, reason, version_id=None):

@@ -8,6 +8,7 @@ from tracker.cases.views import get_case, render_case
 from tracker.eligibility import services
 from tracker.eligibility.forms import EvaluateForm, OverrideForm
 from tracker.extensions import db
+from tracker.policy import get_profile
 from tracker.validation import StaleEdit
 from tracker.workflow import TransitionRefused
 
@@ -32,7 +33,7 @@ def evaluate(case_id):
             db.session.rollback()
             flash(str(refusal), "error")
         else:
-            flash("Eligible under " + verdict.profile_code if verdict.eligible else
+            flash("Eligible under " + get_profile(verdict.profile_code).name if verdict.eligible else
                   "Not eligible: see the criteria not met below.", "success" if verdict.eligible else "warning")
     return redirect(url_for("cases.show", case_id=case_id, _anchor="eligibility"))
 

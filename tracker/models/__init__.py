@@ -3,10 +3,13 @@ from tracker.models.audit import AuditAction, AuditEvent
 from tracker.models.case import Case, CaseHistory
 from tracker.models.eligibility import ClinicSettings, EligibilityVerdict
 from tracker.models.patient import Patient
+from tracker.models.procedure import (FormularyDrug, InjectateRow, ProcedureAddendum, ProcedureRecord,
+                                      ProcedureStatus, ProcedureStep)
 from tracker.models.review import ConservativeCare, Examination, RiskScreen
 from tracker.models.schedule import Appointment, AppointmentChange, Room, ScheduleLock, WorkingHours
 from tracker.models.user import SignInThrottle, User
 
 __all__ = ["Appointment", "AppointmentChange", "AuditAction", "AuditEvent", "Case", "CaseHistory", "ClinicSettings", "ConservativeCare",
-           "EligibilityVerdict", "Examination", "Patient", "RiskScreen", "Room", "ScheduleLock", "SignInThrottle", "User",
+           "EligibilityVerdict", "Examination", "FormularyDrug", "InjectateRow", "Patient",
+           "ProcedureAddendum", "ProcedureRecord", "ProcedureStatus", "ProcedureStep", "RiskScreen", "Room", "ScheduleLock", "SignInThrottle", "User",
            "WorkingHours"]

@@ -74,6 +74,13 @@ class Case(db.Model):
         """The newest eligibility verdict, or None before the first evaluation."""
         return self.verdicts[-1] if self.verdicts else None
 
+    @property
+    def verdict_staleness(self):
+        """Why the current verdict no longer stands, or None (read by the workflow's guards)."""
+        from tracker.eligibility.services import staleness  # the engine reads the whole record
+
+        return staleness(self)
+
     __mapper_args__ = {"version_id_col": version_id}
 
     def __repr__(self):

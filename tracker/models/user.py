@@ -60,10 +60,12 @@ class User(UserMixin, db.Model):
 
 
 class SignInThrottle(db.Model):
-    """Failed sign-ins per account name, in the database so every worker process sees them.
+    """Sign-in attempts per account name, in the database so every worker process sees them.
 
     Keyed by the normalised email typed, whether or not such an account exists, so the
-    lock-out itself does not reveal which accounts exist.
+    lock-out itself does not reveal which accounts exist. `failures` counts the attempts in the
+    current window, each counted before its password is checked; a successful sign-in deletes
+    the row (tracker/auth/services.py).
     """
 
     __tablename__ = "sign_in_throttle"

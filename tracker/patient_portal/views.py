@@ -3,7 +3,7 @@
 Every query here is scoped by the signed-in patient's record; another patient's case or
 appointment is a 404.
 """
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, abort, current_app, render_template
 from flask_login import current_user
 from icalendar import Calendar, Event
 
@@ -14,6 +14,7 @@ from tracker.models import Appointment, Case
 from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.scheduling.instructions import preparation
 from tracker.timeutil import utcnow
+from tracker.vocab import AppointmentStatus
 
 bp = Blueprint("patient", __name__)
 
@@ -64,25 +65,35 @@ def case(case_id):
                            steps=preparation(case.risk_screen) if appointment else [])
 
 
+# Calendar entries sync to third parties (phone vendors, mail providers): no side, drug or diagnosis.
+CALENDAR_TITLE = "SI joint injection appointment"
+
+
 @bp.route("/appointments/<int:appointment_id>.ics")
 @allow(Role.PATIENT)
 def calendar_file(appointment_id):
     appointment = own_appointment(appointment_id)
-    case = appointment.case
+    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN):
+        abort(404)  # a cancelled or past appointment has nothing to put in a calendar
+    clinic = current_app.config["CLINIC_NAME"]
+    place = appointment.room.location or appointment.room.name
     calendar = Calendar()
     calendar.add("prodid", "-//SI joint injection tracker//EN")
     calendar.add("version", "2.0")
     event = Event()
+    # The same UID for the life of the appointment, and a SEQUENCE that grows with each move, so
+    # a calendar that imports the file again updates the entry instead of adding a second one.
     event.add("uid", f"appointment-{appointment.id}@si-joint-tracker")
+    event.add("sequence", sum(1 for change in appointment.changes if change.change == "rescheduled"))
     event.add("dtstamp", utcnow())
     event.add("dtstart", appointment.starts_at)
     event.add("dtend", appointment.ends_at)
-    event.add("summary", f"SI joint injection ({case.side.label.lower()} side)")
-    event.add("location", appointment.room.location or appointment.room.name)
-    event.add("description", "\n".join(preparation(case.risk_screen)))
+    event.add("summary", f"{CALENDAR_TITLE} · {clinic}")
+    event.add("location", f"{clinic}, {place}")
+    event.add("description", f"{CALENDAR_TITLE} at {clinic}, {place}. How to prepare: see your page "
+                             "on the clinic's website.")
     calendar.add_component(event)
     audit.record(audit.Action.EXPORT, "appointment", appointment.id, summary="patient downloaded .ics")
     db.session.commit()
     return Response(calendar.to_ical(), mimetype="text/calendar",
                     headers={"Content-Disposition": f"attachment; filename=appointment-{appointment.id}.ics"})
-

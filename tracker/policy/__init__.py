@@ -1,6 +1,7 @@
 """Payer policy profiles as data, and the pure eligibility evaluation over them."""
 
-from tracker.policy.engine import Criterion, Status, Verdict, evaluate
+from tracker.policy.engine import (CareFigures, Criterion, Status, Verdict, conservative_care_figures,
+                                   evaluate)
 from tracker.policy.facts import (
     DIAGNOSTIC_INDICATIONS,
     BlockResult,
@@ -22,6 +23,7 @@ from tracker.policy.profiles import (
 __all__ = [
     "BlockResult",
     "CRITERION_LABELS",
+    "CareFigures",
     "CaseFacts",
     "Criterion",
     "CriterionCode",
@@ -35,6 +37,7 @@ __all__ = [
     "Status",
     "TherapyFact",
     "Verdict",
+    "conservative_care_figures",
     "evaluate",
     "get_profile",
 ]

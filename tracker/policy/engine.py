@@ -258,6 +258,28 @@ def _conservative_care_window(facts: CaseFacts, profile: Profile) -> tuple[date 
     return since, inside
 
 
+@dataclass(frozen=True)
+class CareFigures:
+    """Conservative care as the engine counts it for one profile: failed courses only, inside
+    the profile's look-back window, overlapping days once."""
+    failed_days: int
+    needed_days: int
+    window_start: date | None
+    failed_active_therapy: bool
+    failed_medication_trial: bool
+
+
+def conservative_care_figures(facts: CaseFacts, profile: Profile) -> CareFigures:
+    since, inside = _conservative_care_window(facts, profile)
+    failed = failed_therapies(inside)
+    return CareFigures(
+        failed_days=failed_conservative_care_days(inside, facts.as_of, since),
+        needed_days=profile.min_conservative_care_days, window_start=since,
+        failed_active_therapy=has_active_therapy(failed),
+        failed_medication_trial=has_medication_trial(failed),
+    )
+
+
 def _care_amount(days: int, needed: int) -> str:
     # Whole weeks read better on a worklist when the payer counts in weeks.
     if needed % 7 == 0:

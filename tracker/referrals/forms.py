@@ -3,7 +3,7 @@ from wtforms import (BooleanField, DateField, EmailField, HiddenField, SelectFie
                      SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from tracker.formfields import not_in_future, options
+from tracker.formfields import not_before_birth, not_in_future, options, plausible_date
 from tracker.vocab import ContactChannel, Indication, Sex, Side
 
 
@@ -15,7 +15,7 @@ class PatientFields:
     given_name = StringField("Given name", validators=[
         DataRequired("Enter the given name."), Length(max=80)])
     date_of_birth = DateField("Date of birth", validators=[
-        DataRequired("Enter the date of birth as a full date."), not_in_future])
+        DataRequired("Enter the date of birth as a full date."), plausible_date, not_in_future])
     sex = SelectField("Sex", choices=options(Sex), default=Sex.UNKNOWN.value)
     phone = StringField("Phone", validators=[Optional(), Length(max=32)])
     email = EmailField("Email", validators=[Optional(), Email("Enter a valid email address."),
@@ -39,12 +39,13 @@ class ReferralFields:
     referring_clinician = StringField("Referring clinician", validators=[
         DataRequired("Enter who referred the patient."), Length(max=120)])
     referral_date = DateField("Referral date", validators=[
-        DataRequired("Enter the referral date."), not_in_future])
+        DataRequired("Enter the referral date."), plausible_date, not_in_future, not_before_birth])
     side = SelectField("Side to inject", choices=options(Side, blank="Choose…"),
                        validators=[DataRequired("Choose the side: left, right or bilateral.")])
     indication = SelectField("Indication", choices=options(Indication, blank="Choose…"),
                              validators=[DataRequired("Choose the indication.")])
-    symptom_onset = DateField("Symptom onset", validators=[Optional(), not_in_future])
+    symptom_onset = DateField("Symptom onset", validators=[
+        Optional(), plausible_date, not_in_future, not_before_birth])
     pain_worse_standing = BooleanField("Worse with standing")
     pain_worse_walking_uphill = BooleanField("Worse walking uphill")
     pain_worse_sit_to_stand = BooleanField("Worse on sit-to-stand")
@@ -92,4 +93,4 @@ class FindPatientForm(FlaskForm):
         csrf = False
 
     q = StringField("MRN or family name", validators=[Optional(), Length(max=80)])
-    date_of_birth = DateField("Date of birth", validators=[Optional()])
+    date_of_birth = DateField("Date of birth", validators=[Optional(), plausible_date])

@@ -1,10 +1,12 @@
 """Referral intake: finding or registering the patient, and opening a case in `referred`."""
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 
 from tracker import audit
 from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import Case, CaseHistory, Patient, User
+from tracker.search import normalise_mrn, starts_with
 from tracker.validation import FieldError, StaleEdit
 from tracker.workflow import State
 
@@ -20,14 +22,14 @@ class PossibleDuplicate(Exception):
 
 
 def find_patients(q=None, date_of_birth=None):
-    """Exact MRN, or family name starting with `q`, optionally narrowed by date of birth."""
+    """The MRN (in any case), or family name starting with `q`, optionally narrowed by date of birth."""
     term = (q or "").strip()
     if not term and not date_of_birth:
         return []
     query = db.select(Patient).order_by(Patient.family_name, Patient.given_name).limit(MAX_MATCHES)
     if term:
-        query = query.filter(db.or_(Patient.mrn == term,
-                                    func.lower(Patient.family_name).like(f"{term.lower()}%")))
+        query = query.filter(db.or_(Patient.mrn == normalise_mrn(term),
+                                    starts_with(Patient.family_name_key, term.lower())))
     if date_of_birth:
         query = query.filter(Patient.date_of_birth == date_of_birth)
     return db.session.execute(query).scalars().all()
@@ -39,13 +41,18 @@ def physicians():
     ).scalars().all()
 
 
-def register_and_refer(patient_values, referral_values, actor, confirmed_different_person=False):
-    mrn = patient_values["mrn"]
+def _check_mrn_free(mrn):
     existing = db.session.execute(db.select(Patient).filter_by(mrn=mrn)).scalar_one_or_none()
     if existing is not None:
         raise FieldError("mrn", f"A patient with this MRN is already registered ({existing.display_name}, "
                                 f"born {existing.date_of_birth.isoformat()}). Find them and add the "
                                 f"referral to their record instead.")
+
+
+def register_and_refer(patient_values, referral_values, actor, confirmed_different_person=False):
+    mrn = normalise_mrn(patient_values["mrn"])
+    patient_values = {**patient_values, "mrn": mrn}
+    _check_mrn_free(mrn)
     namesakes = db.session.execute(db.select(Patient).filter(
         func.lower(Patient.family_name) == patient_values["family_name"].lower(),
         func.lower(Patient.given_name) == patient_values["given_name"].lower(),
@@ -55,7 +62,14 @@ def register_and_refer(patient_values, referral_values, actor, confirmed_differe
         raise PossibleDuplicate(namesakes)
     patient = Patient(**patient_values)
     db.session.add(patient)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Someone registered this MRN between the check above and now: roll back (a failed
+        # statement spoils the transaction) and let the check, which now sees theirs, explain.
+        db.session.rollback()
+        _check_mrn_free(mrn)
+        raise
     audit.record(audit.Action.CREATE, "patient", patient.id, summary="patient registered", user=actor)
     return refer(patient, referral_values, actor)
 

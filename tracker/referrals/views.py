@@ -1,4 +1,6 @@
 """Referral intake: find the patient (or register one), log the referral, edit it later."""
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -31,9 +33,23 @@ def _choose_options(form):
 def find_patient():
     form = FindPatientForm(request.args)
     form.validate()
-    searched = bool(form.q.data or form.date_of_birth.data)
-    patients = services.find_patients(form.q.data, form.date_of_birth.data) if searched else []
-    return render_template("referrals/find.html", form=form, patients=patients, searched=searched)
+    # A term or date refused by the form is explained next to its field, not searched for.
+    term = None if form.q.errors else (form.q.data or "").strip()
+    born = None if form.date_of_birth.errors else form.date_of_birth.data
+    searched = bool(term or born)
+    patients = services.find_patients(term, born) if searched else []
+    return render_template("referrals/find.html", form=form, patients=patients, searched=searched,
+                           register_with=_typed_patient(term, born) if searched and not patients else {})
+
+
+def _typed_patient(term, born):
+    """What a search that found nobody typed, for the registration form: a term with a digit in
+    it is taken for an MRN, any other for a family name (names have no digits; MRNs nearly
+    always do)."""
+    typed = {"date_of_birth": born.isoformat()} if born else {}
+    if term:
+        typed["mrn" if any(c.isdigit() for c in term) else "family_name"] = term
+    return typed
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -41,6 +57,11 @@ def find_patient():
 def new_patient_referral():
     form = NewPatientReferralForm()
     _choose_options(form)
+    if not form.is_submitted():
+        # Carried over from a search that found nobody (see _typed_patient).
+        form.mrn.data = request.args.get("mrn", "")
+        form.family_name.data = request.args.get("family_name", "")
+        form.date_of_birth.data = request.args.get("date_of_birth", type=date.fromisoformat)
     namesakes = []
     if form.validate_on_submit():
         try:

@@ -4,7 +4,7 @@ from wtforms import (BooleanField, DateField, DecimalField, HiddenField, Integer
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from tracker.clinical import MIN_ODI_SECTIONS, ODI_SECTIONS, PROVOCATION_TESTS
-from tracker.formfields import not_in_future, options
+from tracker.formfields import not_before_birth, not_in_future, options, plausible_date
 from tracker.models.review import EXAM_SIDES
 from tracker.vocab import Pregnancy, ProvocationResult, Response, TherapyKind
 
@@ -27,8 +27,9 @@ class TherapyForm(FlaskForm):
     kind = SelectField("Therapy", choices=options(TherapyKind, blank="Choose…"),
                        validators=[DataRequired("Choose the kind of therapy.")])
     start_date = DateField("Started", validators=[
-        InputRequired("Enter the date the therapy started."), not_in_future])
-    end_date = DateField("Ended", validators=[Optional(), not_in_future])
+        InputRequired("Enter the date the therapy started."), plausible_date, not_in_future,
+        not_before_birth])
+    end_date = DateField("Ended", validators=[Optional(), plausible_date, not_in_future])
     response = SelectField("Response", choices=options(Response, blank="Choose…"),
                            validators=[DataRequired("Choose how the patient responded.")])
     details = StringField("Details (drug, dose, sessions)", validators=[Optional(), Length(max=200)])
@@ -59,7 +60,8 @@ class ExaminationForm(FlaskForm):
     (one field each), so the template and the model share their names: faber_left, odi_1, ..."""
 
     version_id = HiddenField()
-    examined_on = DateField("Examined on", validators=[Optional(), not_in_future])
+    examined_on = DateField("Examined on", validators=[
+        Optional(), plausible_date, not_in_future, not_before_birth])
     pain_below_l5 = YesNoField("Pain mainly below L5, between iliac crest and gluteal fold")
     radicular_signs = YesNoField("Radicular signs (radiculopathy)")
     baseline_nrs = IntegerField("Baseline pain (0–10)", validators=[
@@ -116,7 +118,7 @@ class RiskScreenForm(FlaskForm):
     allergy_local_anaesthetic = BooleanField("Local anaesthetic")
     allergy_steroid = BooleanField("Steroid")
     contrast_premedication_plan = TextAreaField("Contrast-allergy premedication plan",
-                                                validators=[Optional(), Length(max=2000)])
+                                                validators=[Length(max=2000)])
     pregnancy = SelectField("Pregnancy", choices=options(Pregnancy))
     infection_or_fever = BooleanField("Active infection or fever")
     diabetes = BooleanField("Diabetes")
@@ -140,6 +142,11 @@ class RiskScreenForm(FlaskForm):
     def validate_red_flags_notes(self, field):
         if self.red_flags_present.data and not (field.data or "").strip():
             raise ValidationError("Describe the red flag found.")
+
+    def validate_contrast_premedication_plan(self, field):
+        if self.allergy_contrast.data and not (field.data or "").strip():
+            raise ValidationError("Give the premedication plan for the contrast allergy (or write "
+                                  "'no contrast' if the procedure will be done without it).")
 
     def validate_hba1c(self, field):
         if field.data is not None and not self.diabetes.data:

@@ -52,8 +52,8 @@ def update_therapy(row, values, version_id, actor):
 def remove_therapy(row, version_id, actor):
     ensure_editable(row.case)
     _check_version(row, version_id)
-    audit.record(audit.Action.UPDATE, "case", row.case_id,
-                 summary=f"therapy {row.id} removed", user=actor)
+    audit.record(audit.Action.UPDATE, "conservative_care", row.id,
+                 summary=f"therapy removed from case {row.case_id}", user=actor)
     db.session.delete(row)
     db.session.commit()
 

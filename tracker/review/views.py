@@ -1,20 +1,20 @@
 """Under review: conservative care, examination and risk screen pages."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.access import Role, allow
+from tracker.cases.services import record_view
 from tracker.cases.views import get_case
-from tracker.clinical import (failed_conservative_care_days, has_active_therapy, has_medication_trial,
-                              oswestry_band, oswestry_index)
-from tracker.eligibility.services import current_assessment
+from tracker.clinical import oswestry_band, oswestry_index
+from tracker.cases.summary import care_figures
+from tracker.eligibility.services import current_assessment, profile_for
 from tracker.extensions import db
 from tracker.models import ConservativeCare
 from tracker.policy import CriterionCode
 from tracker.review import services
 from tracker.review.forms import ExaminationForm, OngoingRehabForm, RiskScreenForm, TherapyForm
-from tracker.timeutil import clinic_today
 from tracker.validation import StaleEdit
 from tracker.workflow import TransitionRefused
 
@@ -42,18 +42,27 @@ def _save(action, *args):
 
 
 def differences(form, record):
-    """After a conflict: the fields where the saved record differs from what was typed, with the
-    saved value, so the user can reconcile. The form keeps what they typed."""
+    """After a conflict: the fields where the saved record differs from what was typed, as
+    (label, saved, typed) in words, so the user can reconcile. The form keeps what they typed."""
     if record is None:
         return []
-    typed = form.values()
     rows = []
-    for name, value in typed.items():
+    for name, typed in form.values().items():
         saved = getattr(record, name)
-        if saved != value:
-            rows.append((form[name].label.text, getattr(saved, "label", saved)))
+        if saved != typed:
+            rows.append((form[name].label.text, _in_words(saved), _in_words(typed)))
     form.version_id.data = record.version_id  # a deliberate second save may now go through
     return rows
+
+
+def _in_words(value):
+    if value is None or value == "":
+        return "not recorded"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(getattr(value, "label", value))
 
 
 def _therapy_or_404(case, therapy_id):
@@ -63,14 +72,19 @@ def _therapy_or_404(case, therapy_id):
     return row
 
 
+def _viewed(case, what):
+    """A page showing the record, opened (not a re-shown form after a POST): audit who saw it."""
+    if request.method == "GET":
+        record_view(case, current_user, what)
+
+
 def _care_page(case, form, rehab_form, editing=None, status=200, conflicts=()):
-    rows = case.conservative_care
-    today = clinic_today()
+    _viewed(case, "conservative care")
+    profile = profile_for(case)
     verdict, _ = current_assessment(case)
     return render_template(
-        "review/conservative_care.html", case=case, rows=rows, form=form, rehab_form=rehab_form,
-        editing=editing, failed_days=failed_conservative_care_days(rows, today),
-        active_therapy=has_active_therapy(rows), medication_trial=has_medication_trial(rows),
+        "review/conservative_care.html", case=case, rows=case.conservative_care, form=form,
+        rehab_form=rehab_form, editing=editing, care=care_figures(case, profile),
         criteria=[c for c in verdict.criteria if c.code in CARE_CRITERIA], conflicts=conflicts,
     ), status
 
@@ -150,6 +164,7 @@ def examination(case_id):
         db.session.refresh(case)
         exam = case.examination
         conflicts = differences(form, exam)
+    _viewed(case, "examination")
     index = oswestry_index(exam.odi_sections) if exam else None
     return render_template(
         "review/examination.html", case=case, exam=exam, form=form, odi_index=index,
@@ -176,5 +191,6 @@ def risk_screen(case_id):
         db.session.refresh(case)
         screen = case.risk_screen
         conflicts = differences(form, screen)
+    _viewed(case, "risk screen")
     return render_template("review/risk_screen.html", case=case, screen=screen, form=form,
                            conflicts=conflicts), status

@@ -1,16 +1,33 @@
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, SubmitField,
                      TextAreaField, TimeField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from tracker.formfields import options
+
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+
+class ClinicDateField(DateField):
+    """A date from a form or an address. Garbage or a year outside 1900..2100 gets a clear message
+    next to the field, and never reaches date arithmetic (where year 9999 + 1 day overflows)."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter the date as year-month-day, e.g. 2026-05-12.") from None
+
+    def pre_validate(self, form):
+        if self.data and not FIRST_YEAR <= self.data.year <= LAST_YEAR:
+            raise ValidationError(f"Enter a date between {FIRST_YEAR} and {LAST_YEAR}.")
 
 
 class BookingForm(FlaskForm):
     """Book or move an appointment. Physician and room choices are set by the view."""
 
     version_id = HiddenField()
-    date = DateField("Date", validators=[InputRequired("Enter the date of the appointment.")])
+    date = ClinicDateField("Date", validators=[InputRequired("Enter the date of the appointment.")])
     start = TimeField("Start time", validators=[InputRequired("Enter the start time, e.g. 09:30.")])
     duration = IntegerField("Duration (minutes)", default=30, validators=[
         InputRequired("Enter the duration in minutes."),
@@ -23,6 +40,8 @@ class BookingForm(FlaskForm):
                           validators=[InputRequired("Choose the room.")])
     reason = TextAreaField("Reason for the change", validators=[Optional(), Length(max=2000)])
     acknowledge = BooleanField("I have read the warnings above and want to book anyway")
+    # The digest of the warnings shown with the box: a tick holds for those warnings only.
+    warnings_digest = HiddenField()
     submit = SubmitField("Book appointment")
 
     def set_choices(self, physicians, rooms):
@@ -34,7 +53,7 @@ class SlotSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    from_date = DateField("Free slots from", validators=[Optional()])
+    from_date = ClinicDateField("Free slots from", validators=[Optional()])
     physician = SelectField("Physician", validators=[Optional()])
     minutes = IntegerField("Duration (minutes)", default=30, validators=[Optional(), NumberRange(1, 240)])
 
@@ -74,5 +93,5 @@ class DayForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date = DateField("Day", validators=[Optional()])
+    date = ClinicDateField("Day", validators=[Optional()])
 

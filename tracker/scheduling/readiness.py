@@ -11,6 +11,8 @@ class Item:
     label: str
     required: bool
     done: bool
+    # What a coordinator calls it in a summary line: "Still needed: consent, driver".
+    short: str = ""
 
 
 def items(appointment, risk):
@@ -21,14 +23,14 @@ def items(appointment, risk):
     diabetic = bool(risk and (risk.diabetes or risk.insulin))
     day_of = "Day-of check: no fever or infection" + (", glucose checked" if diabetic else "")
     return [
-        Item("consent_obtained", "Consent obtained", True, appointment.consent_obtained),
+        Item("consent_obtained", "Consent obtained", True, appointment.consent_obtained, "consent"),
         Item("anticoagulant_plan_confirmed", "Anticoagulant hold plan confirmed", anticoagulated,
-             appointment.anticoagulant_plan_confirmed),
+             appointment.anticoagulant_plan_confirmed, "anticoagulant plan"),
         Item("driver_arranged", "Driver arranged (sedation: no driving for 24 hours)", sedated,
-             appointment.driver_arranged),
+             appointment.driver_arranged, "driver"),
         Item("contrast_premedication_sent", "Contrast-allergy premedication instructions sent",
-             contrast_allergy, appointment.contrast_premedication_sent),
-        Item("day_of_check_done", day_of, True, appointment.day_of_check_done),
+             contrast_allergy, appointment.contrast_premedication_sent, "contrast premedication"),
+        Item("day_of_check_done", day_of, True, appointment.day_of_check_done, "day-of check"),
     ]
 
 
@@ -36,6 +38,17 @@ def missing(appointment, risk):
     return [item.label for item in items(appointment, risk) if item.required and not item.done]
 
 
+def still_needed(appointment, risk):
+    """The one-line summary of what is missing, e.g. "Still needed: consent, driver" ("" if none)."""
+    names = [item.short for item in items(appointment, risk) if item.required and not item.done]
+    return "Still needed: " + ", ".join(names) if names else ""
+
+
 def is_ready(appointment, risk):
     """Ready when every required item is done, or a physician recorded why it may go ahead."""
     return not missing(appointment, risk) or bool(appointment.readiness_override_reason)
+
+
+def by_override(appointment, risk):
+    """Ready only because a physician recorded why it may go ahead without every item."""
+    return bool(missing(appointment, risk)) and bool(appointment.readiness_override_reason)

@@ -5,9 +5,12 @@ a booking first takes the schedule locks of its physician and room (see Schedule
 for overlaps and writes, all in one transaction. Everything else a clinic worries about is a
 warning the coordinator acknowledges.
 """
+import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 
+from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
@@ -21,10 +24,12 @@ from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.policy import CriterionCode
 from tracker.scheduling import readiness
 from tracker.scheduling.rules import MAX_DURATION, Busy, Hours, conflicts, free_slots, within_hours
-from tracker.timeutil import clinic_zone, to_clinic, utcnow
+from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.validation import StaleEdit
 from tracker.vocab import AppointmentStatus, Modality
-from tracker.workflow import State
+from tracker.workflow import State, verdict_problems
+
+log = logging.getLogger(__name__)
 
 # The payer criteria that become booking warnings when the appointment's date would break them.
 PAYER_WARNINGS = (CriterionCode.DIAGNOSTIC_CAP, CriterionCode.THERAPEUTIC_CAP, CriterionCode.SPACING)
@@ -37,6 +42,8 @@ class BookingProblems(Exception):
     errors: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     taken: bool = False
+    # The user acknowledged warnings, but not these: something changed after the page was shown.
+    changed: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,6 +180,17 @@ def _taken(proposal, exclude_id=None):
     return [a for a in busy if a.id != exclude_id]
 
 
+def warnings_digest(warnings):
+    """A fingerprint of the warning texts shown: an acknowledgement holds for exactly those."""
+    return hashlib.sha256("\n".join(warnings).encode()).hexdigest()
+
+
+def _acknowledges(acknowledged, warnings):
+    """`acknowledged` is the digest of the warnings the user saw and accepted (a form), or True for
+    a script that accepts whatever warnings there are (the demo seed)."""
+    return acknowledged is True or (bool(acknowledged) and acknowledged == warnings_digest(warnings))
+
+
 def _refuse_or_warn(case, proposal, acknowledged, exclude_id=None):
     errors, warnings = check(case, proposal, exclude_id)
     if errors:
@@ -184,9 +202,20 @@ def _refuse_or_warn(case, proposal, acknowledged, exclude_id=None):
         raise BookingProblems(errors={"start": f"This slot was just taken: the {who} is booked "
                                                f"then. Choose one of the free slots below."},
                               taken=True)
-    if warnings and not acknowledged:
-        raise BookingProblems(warnings=warnings)
+    if warnings and not _acknowledges(acknowledged, warnings):
+        raise BookingProblems(warnings=warnings, changed=bool(acknowledged))
     return warnings
+
+
+def _assign_physician(case, physician_id, actor):
+    """The case's physician is whoever will do the procedure: the worklist and case page show it."""
+    if case.physician_id == physician_id:
+        return
+    before = case.physician_id
+    case.physician_id = physician_id
+    audit.record(audit.Action.UPDATE, "case", case.id, user=actor,
+                 summary="appointment's " + audit.changed_fields(
+                     {"physician_id": before}, {"physician_id": physician_id}, ("physician_id",)))
 
 
 # ------------------------------------------------------------------ changing the schedule
@@ -195,14 +224,15 @@ def book(case, proposal, actor, acknowledged=False):
     if case.state != State.ELIGIBLE:
         raise BookingProblems(errors={"start": f"Only an eligible case can be booked; this one is "
                                                f"{case.state.label.lower()}."})
+    if problems := verdict_problems(case):
+        raise BookingProblems(errors={"start": problems[0]})
     warnings = _refuse_or_warn(case, proposal, acknowledged)
     appointment = Appointment(case=case, physician_id=proposal.physician_id, room_id=proposal.room_id,
                               starts_at=proposal.start, ends_at=proposal.end,
                               acknowledged_warnings="\n".join(warnings), created_by_id=actor.id)
     db.session.add(appointment)
     appointment.changes.append(AppointmentChange(actor_id=actor.id, change="booked"))
-    if case.physician_id is None:
-        case.physician_id = proposal.physician_id
+    _assign_physician(case, proposal.physician_id, actor)
     db.session.flush()
     transition(case, "schedule", actor, commit=False)
     audit.record(audit.Action.CREATE, "appointment", appointment.id,
@@ -228,8 +258,28 @@ def reschedule(appointment, proposal, reason, actor, version_id, acknowledged=Fa
     appointment.starts_at, appointment.ends_at = proposal.start, proposal.end
     appointment.room_id, appointment.physician_id = proposal.room_id, proposal.physician_id
     appointment.acknowledged_warnings = "\n".join(warnings)
+    _reset_day_of_readiness(appointment, actor)
+    _assign_physician(appointment.case, proposal.physician_id, actor)
     audit.record(audit.Action.UPDATE, "appointment", appointment.id, summary="rescheduled", user=actor)
     db.session.commit()
+
+
+def _reset_day_of_readiness(appointment, actor):
+    """The day-of check and a physician's readiness override were about the old day: a moved
+    appointment needs them again. Consent, the anticoagulant plan, the driver and the premedication
+    stay (they do not depend on the day)."""
+    cleared = []
+    if appointment.day_of_check_done:
+        appointment.day_of_check_done = False
+        cleared.append("day-of check")
+    if appointment.readiness_override_reason:
+        appointment.readiness_override_reason = None
+        appointment.readiness_override_by_id = None
+        cleared.append("physician's readiness override")
+    if cleared:
+        appointment.changes.append(AppointmentChange(
+            actor_id=actor.id, change="readiness_reset",
+            reason=f"Moved: the {' and the '.join(cleared)} were for the old day and must be done again."))
 
 
 def release(appointment, reason, actor, status=AppointmentStatus.CANCELLED):
@@ -262,6 +312,10 @@ def check_in(appointment, actor):
     if appointment.status != AppointmentStatus.BOOKED:
         raise BookingProblems(errors={"status": f"Only a booked appointment can be checked in "
                                                 f"(this one is {appointment.status.label.lower()})."})
+    day = to_clinic(appointment.starts_at).date()
+    if day != clinic_today():
+        raise BookingProblems(errors={"status": f"Check-in is only possible on the day of the "
+                                                f"appointment ({day.strftime('%A %d %B %Y')})."})
     appointment.status = AppointmentStatus.CHECKED_IN
     appointment.checked_in_at = utcnow()
     appointment.changes.append(AppointmentChange(actor_id=actor.id, change="checked_in"))
@@ -269,9 +323,16 @@ def check_in(appointment, actor):
     db.session.commit()
 
 
+def _refuse_unless_active(appointment, what):
+    if not appointment.active:
+        raise BookingProblems(errors={"status": f"{what} cannot change on a "
+                                                f"{appointment.status.label.lower()} appointment."})
+
+
 def update_readiness(appointment, values, version_id, actor):
     if str(appointment.version_id) != str(version_id):
         raise StaleEdit
+    _refuse_unless_active(appointment, "Readiness")
     before = {name: getattr(appointment, name) for name in values}
     for name, value in values.items():
         setattr(appointment, name, value)
@@ -283,29 +344,48 @@ def update_readiness(appointment, values, version_id, actor):
 def override_readiness(appointment, reason, actor, version_id):
     if str(appointment.version_id) != str(version_id):
         raise StaleEdit
+    _refuse_unless_active(appointment, "Readiness")
     appointment.readiness_override_reason = reason.strip()
     appointment.readiness_override_by_id = actor.id
+    # The history row also says when: the page and the day board show who and when.
+    appointment.changes.append(AppointmentChange(actor_id=actor.id, change="readiness_override",
+                                                 reason=reason.strip()))
     audit.record(audit.Action.UPDATE, "appointment", appointment.id,
                  summary="readiness overridden by physician", user=actor)
     db.session.commit()
 
 
 def mark_no_shows(now=None):
-    """Past appointments never started become no-shows, their cases eligible again. Idempotent:
-    a second run finds nothing left to mark. Returns how many were marked."""
+    """Booked appointments whose start is more than NO_SHOW_GRACE_MINUTES ago become no-shows,
+    their cases eligible again. A checked-in patient who is still waiting is not a no-show.
+
+    Each appointment is marked in its own savepoint, so one that fails (say, checked in at this
+    very moment) is logged and skipped without undoing or blocking the others. Idempotent: a
+    second run finds nothing left to mark. Returns (how many were marked, ids that failed).
+    """
     now = now or utcnow()
+    grace = current_app.config["NO_SHOW_GRACE_MINUTES"]
     missed = db.session.execute(
-        db.select(Appointment).filter(
-            Appointment.status.in_((AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN)),
-            Appointment.ends_at < now)
+        db.select(Appointment).filter(Appointment.status == AppointmentStatus.BOOKED,
+                                      Appointment.starts_at < now - timedelta(minutes=grace))
+        .order_by(Appointment.starts_at, Appointment.id)
     ).scalars().all()
+    marked, failed = 0, []
     for appointment in missed:
-        release(appointment, "not started by the end of the appointment", None,
-                status=AppointmentStatus.NO_SHOW)
-        if appointment.case.state == State.SCHEDULED:
-            transition(appointment.case, "unschedule", None, "no-show", commit=False)
+        appointment_id = appointment.id
+        try:
+            with db.session.begin_nested():
+                release(appointment, f"not checked in within {grace} minutes of the start", None,
+                        status=AppointmentStatus.NO_SHOW)
+                if appointment.case.state == State.SCHEDULED:
+                    transition(appointment.case, "unschedule", None, "no-show", commit=False)
+        except Exception:  # noqa: BLE001 (one bad appointment must not stop the cron job)
+            log.exception("could not mark appointment %s as a no-show", appointment_id)
+            failed.append(appointment_id)
+        else:
+            marked += 1
     db.session.commit()
-    return len(missed)
+    return marked, failed
 
 
 def readiness_items(appointment):

@@ -8,18 +8,22 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from tracker import audit
 from tracker.access import Role, allow
+from tracker.cases.services import record_view
 from tracker.cases.views import get_case
 from tracker.extensions import db
 from tracker.formfields import options
 from tracker.models import Appointment, AppointmentChange, Case
 from tracker.referrals.services import physicians
 from tracker.scheduling import services
-from tracker.scheduling.forms import (BookingForm, CancelForm, DayForm, ReadinessForm,
-                                      ReadinessOverrideForm, SlotSearchForm)
-from tracker.scheduling.rules import NotAClockTime, clinic_to_utc
+from tracker.scheduling.forms import (FIRST_YEAR, LAST_YEAR, BookingForm, CancelForm, DayForm,
+                                      ReadinessForm, ReadinessOverrideForm, SlotSearchForm)
+from tracker.scheduling.rules import DEFAULT_DURATION, MAX_DURATION, NotAClockTime, clinic_to_utc
+from tracker.security import is_safe_next
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic
 from tracker.validation import StaleEdit
+from tracker.vocab import AppointmentStatus
 
 bp = Blueprint("scheduling", __name__)
 
@@ -34,13 +38,25 @@ def get_appointment(appointment_id):
     return appointment
 
 
+def _valid(field):
+    """The field's value if it passed validation, else None (the caller falls back to a default)."""
+    return None if field.errors else field.data
+
+
+def _minutes(value):
+    """A duration in minutes within 1..240, else None: a hand-edited address must not reach the
+    slot finder's date arithmetic."""
+    ok = isinstance(value, int) and 0 < value <= MAX_DURATION.total_seconds() // 60
+    return value if ok else None
+
+
 def _slots_for(duration):
     search = SlotSearchForm(request.args)
     search.physician.choices = options([(str(u.id), u.name) for u in physicians()], blank="Any physician")
     search.validate()
-    first_day = search.from_date.data or clinic_today()
-    physician_id = int(search.physician.data) if search.physician.data else None
-    minutes = search.minutes.data or int(duration.total_seconds() // 60)
+    first_day = _valid(search.from_date) or clinic_today()
+    physician_id = int(search.physician.data) if _valid(search.physician) else None
+    minutes = _minutes(_valid(search.minutes)) or int(duration.total_seconds() // 60)
     slots = services.next_free_slots(first_day, timedelta(minutes=minutes), physician_id)
     return search, slots
 
@@ -53,12 +69,17 @@ def _proposal(form):
 
 def _booking_page(template, status, **context):
     form = context["form"]
-    duration = timedelta(minutes=form.duration.data or 30)
-    search, slots = _slots_for(duration)
+    minutes = _minutes(form.duration.data)
+    search, slots = _slots_for(timedelta(minutes=minutes) if minutes else DEFAULT_DURATION)
     return render_template(
         template, search=search, slots=slots,
         physician_names={value: label for value, label, *_ in form.physician_id.iter_choices()},
         room_names={value: label for value, label, *_ in form.room_id.iter_choices()}, **context), status
+
+
+def _acknowledged(form):
+    """The digest of the warnings the user ticked the box for (None: not ticked)."""
+    return form.warnings_digest.data if form.acknowledge.data else None
 
 
 def _attempt(form, action):
@@ -77,6 +98,11 @@ def _attempt(form, action):
             form[name].errors.append(message)
         if problems.warnings:
             form.acknowledge.data = False
+            form.warnings_digest.data = services.warnings_digest(problems.warnings)
+            if problems.changed:
+                form.acknowledge.errors.append(
+                    "The warnings changed after you ticked the box (the schedule or the case changed "
+                    "meanwhile). Nothing was booked: read them again and tick the box to go ahead.")
         return False, problems.warnings
     except (StaleEdit, StaleDataError):
         db.session.rollback()
@@ -94,7 +120,7 @@ def book(case_id):
     warnings, status = [], 200
     if form.validate_on_submit():
         done, warnings = _attempt(form, lambda p: services.book(case, p, current_user,
-                                                                form.acknowledge.data))
+                                                                _acknowledged(form)))
         if done:
             flash("Appointment booked.", "success")
             return redirect(url_for("cases.show", case_id=case.id))
@@ -109,10 +135,13 @@ def _prefill(args):
     """A free slot chosen from the list arrives as ?date=&start=&minutes=&physician=&room=."""
     data = {}
     try:
-        if args.get("minutes", "").isdigit():
-            data["duration"] = int(args["minutes"])
+        minutes = _minutes(int(args["minutes"])) if args.get("minutes", "").isdigit() else None
+        if minutes:
+            data["duration"] = minutes
         if args.get("date"):
-            data["date"] = datetime.strptime(args["date"], "%Y-%m-%d").date()
+            day = datetime.strptime(args["date"], "%Y-%m-%d").date()
+            if FIRST_YEAR <= day.year <= LAST_YEAR:
+                data["date"] = day
         if args.get("start"):
             data["start"] = datetime.strptime(args["start"], "%H:%M").time()
         if args.get("physician", "").isdigit():
@@ -125,9 +154,10 @@ def _prefill(args):
 
 
 @bp.route("/appointments/<int:appointment_id>")
-@allow(Role.COORDINATOR, Role.PHYSICIAN, Role.ADMIN)
+@allow(Role.COORDINATOR, Role.PHYSICIAN)
 def show(appointment_id):
     appointment = get_appointment(appointment_id)
+    record_view(appointment.case, current_user, f"appointment {appointment.id}")
     return _appointment_page(appointment)
 
 
@@ -137,10 +167,16 @@ def _appointment_page(appointment, status=200, **forms):
         .filter_by(appointment_id=appointment.id).order_by(AppointmentChange.id)
     ).scalars().all()
     readiness_form = forms.get("readiness_form") or ReadinessForm(obj=appointment)
+    risk = appointment.case.risk_screen
+    overrides = [c for c in changes if c.change == "readiness_override"]
     return render_template(
         "scheduling/appointment.html", appointment=appointment, case=appointment.case,
         changes=changes, items=services.readiness_items(appointment),
-        ready=services.readiness.is_ready(appointment, appointment.case.risk_screen),
+        ready=services.readiness.is_ready(appointment, risk),
+        by_override=services.readiness.by_override(appointment, risk),
+        still_needed=services.readiness.still_needed(appointment, risk),
+        override_at=overrides[-1].at if overrides and appointment.readiness_override_reason else None,
+        can_check_in=_can_check_in(appointment),
         readiness_form=readiness_form,
         override_form=forms.get("override_form") or ReadinessOverrideForm(version_id=appointment.version_id),
         cancel_form=forms.get("cancel_form") or CancelForm(version_id=appointment.version_id),
@@ -162,7 +198,7 @@ def reschedule(appointment_id):
     warnings, status = [], 200
     if form.validate_on_submit():
         done, warnings = _attempt(form, lambda p: services.reschedule(
-            appointment, p, form.reason.data, current_user, form.version_id.data, form.acknowledge.data))
+            appointment, p, form.reason.data, current_user, form.version_id.data, _acknowledged(form)))
         if done:
             flash("Appointment moved.", "success")
             return redirect(url_for("scheduling.show", appointment_id=appointment.id))
@@ -194,6 +230,12 @@ def cancel(appointment_id):
     return _appointment_page(appointment, 422, cancel_form=form)
 
 
+def _can_check_in(appointment):
+    """Offer Check in only where it can work: a booked appointment, on its own clinic day."""
+    return (appointment.status == AppointmentStatus.BOOKED
+            and to_clinic(appointment.starts_at).date() == clinic_today())
+
+
 @bp.route("/appointments/<int:appointment_id>/check-in", methods=["POST"])
 @allow(Role.COORDINATOR)
 def check_in(appointment_id):
@@ -205,8 +247,9 @@ def check_in(appointment_id):
         except services.BookingProblems as problems:
             db.session.rollback()
             flash(" ".join(problems.errors.values()), "error")
-    back = request.form.get("back")
-    return redirect(back if back and back.startswith("/schedule/") else
+    # Back to the page the button was on (the day board), but never off the site.
+    target = request.form.get("next")
+    return redirect(target if is_safe_next(target) else
                     url_for("scheduling.show", appointment_id=appointment.id))
 
 
@@ -222,6 +265,10 @@ def readiness(appointment_id):
             db.session.rollback()
             flash(STALE, "error")
             return _appointment_page(db.session.get(Appointment, appointment_id), 409, readiness_form=form)
+        except services.BookingProblems as problems:
+            db.session.rollback()
+            flash(" ".join(problems.errors.values()), "error")
+            return _appointment_page(db.session.get(Appointment, appointment_id), 409)
         flash("Readiness saved.", "success")
     return redirect(url_for("scheduling.show", appointment_id=appointment.id))
 
@@ -237,6 +284,10 @@ def readiness_override(appointment_id):
         except (StaleEdit, StaleDataError):
             db.session.rollback()
             flash(STALE, "error")
+        except services.BookingProblems as problems:
+            db.session.rollback()
+            flash(" ".join(problems.errors.values()), "error")
+            return _appointment_page(db.session.get(Appointment, appointment_id), 409)
         else:
             flash("Readiness override recorded.", "success")
             return redirect(url_for("scheduling.show", appointment_id=appointment.id))
@@ -244,9 +295,14 @@ def readiness_override(appointment_id):
 
 
 def _day():
+    """The day asked for in ?date=, or today (with the message next to the field) when it is
+    missing or unreadable; the field shows the day on the page unless the user typed something else."""
     form = DayForm(request.args)
     form.validate()
-    return form, form.date.data or clinic_today()
+    day = _valid(form.date) or clinic_today()
+    if not form.date.raw_data:
+        form.date.data = day
+    return form, day
 
 
 def _day_appointments(day, physician_id=None):
@@ -255,7 +311,8 @@ def _day_appointments(day, physician_id=None):
         db.select(Appointment)
         .options(joinedload(Appointment.case).joinedload(Case.patient),
                  joinedload(Appointment.case).selectinload(Case.risk_screen),
-                 joinedload(Appointment.physician), joinedload(Appointment.room))
+                 joinedload(Appointment.physician), joinedload(Appointment.room),
+                 joinedload(Appointment.readiness_override_by))
         .filter(Appointment.starts_at >= services.clinic_day_start(day),
                 Appointment.starts_at < services.clinic_day_start(day + timedelta(days=1)))
         .order_by(Appointment.starts_at, Appointment.id)
@@ -263,21 +320,47 @@ def _day_appointments(day, physician_id=None):
     if physician_id:
         query = query.filter(Appointment.physician_id == physician_id)
     appointments = db.session.execute(query).unique().scalars().all()
-    return [(a, services.readiness.is_ready(a, a.case.risk_screen),
-             services.readiness.missing(a, a.case.risk_screen)) for a in appointments]
+    # When each physician override was recorded (its history row), for all of them in one query.
+    override_at = dict(db.session.execute(
+        db.select(AppointmentChange.appointment_id, db.func.max(AppointmentChange.at))
+        .filter(AppointmentChange.appointment_id.in_([a.id for a in appointments]),
+                AppointmentChange.change == "readiness_override")
+        .group_by(AppointmentChange.appointment_id)).all()) if appointments else {}
+    return [DayEntry(a, a.case.risk_screen, override_at.get(a.id)) for a in appointments]
+
+
+class DayEntry:
+    """One appointment on the board or the physician's day, with its readiness summary."""
+
+    def __init__(self, appointment, risk, override_at):
+        self.appointment = appointment
+        self.ready = services.readiness.is_ready(appointment, risk)
+        self.by_override = services.readiness.by_override(appointment, risk)
+        self.still_needed = services.readiness.still_needed(appointment, risk)
+        self.override_at = override_at
+        self.can_check_in = _can_check_in(appointment)
+
+
+def _audit_day_view(what, day):
+    """A day list shows patients' names: record who looked at which day (one row per view).
+    Committed before the day is loaded, so the commit does not expire what the page shows."""
+    audit.record(audit.Action.VIEW, "schedule_day", day.isoformat(), summary=f"viewed {what}",
+                 user=current_user)
+    db.session.commit()
 
 
 @bp.route("/schedule/day")
-@allow(Role.COORDINATOR, Role.PHYSICIAN, Role.ADMIN)
+@allow(Role.COORDINATOR, Role.PHYSICIAN)
 def day_board():
     form, day = _day()
+    _audit_day_view("day board", day)
     entries = _day_appointments(day)
     # Active rooms, plus any room no longer in use that still has appointments that day.
     rooms = {room.id: room for room in services.active_rooms()}
-    for appointment, _, _ in entries:
-        rooms.setdefault(appointment.room_id, appointment.room)
+    for entry in entries:
+        rooms.setdefault(entry.appointment.room_id, entry.appointment.room)
     rooms = list(rooms.values())
-    columns = [(room, [e for e in entries if e[0].room_id == room.id]) for room in rooms]
+    columns = [(room, [e for e in entries if e.appointment.room_id == room.id]) for room in rooms]
     return render_template("scheduling/day.html", form=form, day=day, columns=columns,
                            previous=day - timedelta(days=1), following=day + timedelta(days=1))
 
@@ -286,7 +369,8 @@ def day_board():
 @allow(Role.PHYSICIAN)
 def my_day():
     form, day = _day()
-    return render_template("scheduling/my_day.html", form=form, day=day,
-                           entries=_day_appointments(day, current_user.id),
+    _audit_day_view("my day", day)
+    entries = _day_appointments(day, current_user.id)
+    return render_template("scheduling/my_day.html", form=form, day=day, entries=entries,
                            previous=day - timedelta(days=1), following=day + timedelta(days=1))
 

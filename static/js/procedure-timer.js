@@ -1,0 +1,37 @@
+/* The procedure's elapsed time, ticking live on the checklist page.
+ *
+ * Progressive enhancement: the page already shows the minutes the server computed, and the
+ * server's timestamps are the record (the duration is stored at signing). This only keeps the
+ * figure moving between saves, and turns it to a warning past the 30-minute target.
+ * Also wires the note's Print button (the Content-Security-Policy forbids inline script).
+ */
+(function () {
+  "use strict";
+  var LONG_MINUTES = 30;
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function startTimer(timer) {
+    var started = Date.parse(timer.getAttribute("data-started-at"));
+    var value = timer.querySelector(".timer-value");
+    if (isNaN(started) || !value) { return; }
+    function tick() {
+      var seconds = Math.max(0, Math.floor((Date.now() - started) / 1000));
+      var minutes = Math.floor(seconds / 60);
+      value.textContent = pad(minutes) + ":" + pad(seconds % 60);
+      // Past 30:00 the stored duration rounds up to 31 minutes and is flagged.
+      timer.classList.toggle("timer-long", seconds > LONG_MINUTES * 60);
+    }
+    tick();
+    window.setInterval(tick, 1000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var timer = document.getElementById("procedure-timer");
+    if (timer) { startTimer(timer); }
+    var buttons = document.querySelectorAll("[data-print]");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].addEventListener("click", function () { window.print(); });
+    }
+  });
+}());

@@ -1,0 +1,149 @@
+"""In a real browser at a tablet's size: the physician starts a bilateral case, ticks through the
+eight steps (the needle steps per side), is refused an unsafe order, signs, and opens the printable
+note (issue 5, Done when)."""
+import re
+from datetime import datetime, timedelta, timezone
+
+from playwright.sync_api import expect
+
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.vocab import Side
+from tracker.workflow import State
+
+from tests.conftest import PASSWORD, make_appointment, make_case, make_patient, make_user
+
+TABLET = {"width": 1024, "height": 768}
+PATIENT = "Tran, Minh"
+PHYSICIAN = "Dr Priya Raman"
+
+
+def sign_in(page, base, email):
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def box(page, anchor):
+    return page.locator(f"section#{anchor}")
+
+
+def save(page, anchor, button):
+    """Save one step and wait for the page to come back with it done."""
+    box(page, anchor).get_by_role("button", name=button).click()
+    expect(box(page, anchor).locator(".badge")).to_have_text("✓ Done")
+
+
+def tick_all(section):
+    boxes = section.locator("input[type=checkbox]")
+    for index in range(boxes.count()):
+        boxes.nth(index).check()
+
+
+def test_physician_completes_a_bilateral_checklist_signs_and_prints_the_note(
+        app, live_server, new_page, screenshot):
+    with app.app_context():
+        physician = make_user(Role.PHYSICIAN, name=PHYSICIAN)
+        case = make_case(patient=make_patient(family_name="Tran", given_name="Minh"), state=State.SCHEDULED,
+                         side=Side.BILATERAL, physician_id=physician.id)
+        make_appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,
+                         starts_at=datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=5))
+        case_id, email = case.id, physician.email
+        db.session.remove()
+
+    page = new_page(TABLET)
+    sign_in(page, live_server, email)
+    page.goto(f"{live_server}/cases/{case_id}")
+    procedure = page.get_by_role("region", name="Procedure")
+    procedure.get_by_role("button", name=re.compile("^Start procedure")).click()
+    expect(page.get_by_text("Procedure started: the timer is running.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Procedure checklist")).to_be_visible()
+    timer = page.locator("#procedure-timer .timer-value")
+    expect(timer).to_have_text(re.compile(r"^00:0\d$"))  # the script took over from the server's "0 min"
+    screenshot(page, "1-checklist-started")
+
+    # An unsafe order is refused: the injectate before any contrast confirmation.
+    injectate_left = box(page, "step-injectate-left")
+    expect(injectate_left.get_by_text(re.compile("Not yet: Record the time-out"))).to_be_visible()
+
+    sign_in_box = box(page, "step-sign_in")
+    tick_all(sign_in_box)
+    sign_in_box.get_by_label("Bilateral").check()
+    save(page, "step-sign_in", "Save sign-in / verification")
+    expect(box(page, "step-sign_in")).to_contain_text(f"by {PHYSICIAN}")
+
+    tick_all(box(page, "step-time_out"))
+    save(page, "step-time_out", "Save time-out")
+    tick_all(box(page, "step-positioning"))
+    save(page, "step-positioning", "Save positioning")
+    prep = box(page, "step-skin_prep")
+    prep.get_by_label("Skin prep agent").select_option(label="Chlorhexidine 2% in 70% isopropyl alcohol")
+    tick_all(prep)
+    save(page, "step-skin_prep", "Save skin prep")
+
+    for side in ("left", "right"):
+        imaging = box(page, f"step-fluoroscopy-{side}")
+        imaging.get_by_label("Fluoroscopy", exact=True).check()
+        for label, value in (("Views", "2"), ("Needle gauge", "22"), ("Fluoroscopy time (s)", "38"),
+                             ("Reference air kerma (mGy)", "4.6"), ("Dose-area product (mGy·cm²)", "315")):
+            imaging.get_by_label(label).fill(value)
+        save(page, f"step-fluoroscopy-{side}", f"Save imaging guidance — {side} side")
+
+        contrast = box(page, f"step-contrast-{side}")
+        contrast.get_by_label("Contrast agent").select_option(label="Iohexol (Omnipaque)")
+        contrast.get_by_label("Contrast volume (mL)").fill("0.5")
+        contrast.get_by_label("Intra-articular with cephalad spread").check()
+        contrast.get_by_label("No", exact=True).check()
+        save(page, f"step-contrast-{side}", f"Save contrast confirmation — {side} side")
+
+        injectate = box(page, f"step-injectate-{side}")
+        for row, (drug, concentration, dose, volume, lot) in enumerate((
+                ("Bupivacaine", "2.5", "2.5", "1", "BU-24117"),
+                ("Triamcinolone acetonide", "40", "40", "1", "TA-23890"))):
+            injectate.locator(f"#injectate-{side}-rows-{row}-drug").select_option(label=drug)
+            injectate.locator(f"#injectate-{side}-rows-{row}-concentration_mg_per_ml").fill(concentration)
+            injectate.locator(f"#injectate-{side}-rows-{row}-dose_mg").fill(dose)
+            injectate.locator(f"#injectate-{side}-rows-{row}-volume_ml").fill(volume)
+            injectate.locator(f"#injectate-{side}-rows-{row}-lot_number").fill(lot)
+        if side == "left":
+            # A dose that does not match its volume: refused next to the row, typed values kept.
+            injectate.locator("#injectate-left-rows-1-volume_ml").fill("2")
+            injectate.get_by_role("button", name="Save injectate — left side").click()
+            error = box(page, "step-injectate-left").locator("#injectate-left-rows-1-volume_ml-error")
+            expect(error).to_have_text("40 mg at 40 mg/mL is 1.0 mL, not 2.0 mL.")
+            screenshot(page, "2-injectate-dose-mismatch")
+            injectate = box(page, "step-injectate-left")
+            expect(injectate.locator("#injectate-left-rows-1-lot_number")).to_have_value("TA-23890")
+            injectate.locator("#injectate-left-rows-1-volume_ml").fill("1")
+        save(page, f"step-injectate-{side}", f"Save injectate — {side} side")
+
+    sign_out = box(page, "step-sign_out")
+    sign_out.get_by_label("None", exact=True).check()
+    sign_out.get_by_label("2", exact=True).check()
+    sign_out.get_by_label("Discharge instructions given").check()
+    save(page, "step-sign_out", "Save sign-out")
+    expect(page.get_by_text("✓ Every required field is recorded.")).to_be_visible()
+    width, client_width = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width <= client_width, f"the checklist scrolls sideways on a tablet ({width} > {client_width} px)"
+    screenshot(page, "3-checklist-complete")
+
+    page.get_by_role("button", name="Sign procedure record").click()
+    expect(page.get_by_role("heading", name="Sacroiliac joint injection: procedure note")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Procedure record signed: \d+ minutes?\."))).to_be_visible()
+    expect(page.get_by_text("Professional claim: CPT 27096-50")).to_be_visible()
+    expect(page.get_by_text("Facility claim: HCPCS G0260-50")).to_be_visible()
+    expect(page.get_by_role("region", name="Injectate (right)")).to_contain_text("lot TA-23890")
+    screenshot(page, "4-note")
+
+    page.emulate_media(media="print")
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+    expect(page.get_by_role("button", name="Print")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Sacroiliac joint injection: procedure note")).to_be_visible()
+    screenshot(page, "5-note-print")
+
+    page.emulate_media(media="screen")
+    page.goto(f"{live_server}/cases/{case_id}/procedure")
+    expect(page.locator("form.step-form")).to_have_count(0)
+    expect(page.get_by_text(re.compile("The record is read-only; corrections are addenda"))).to_be_visible()

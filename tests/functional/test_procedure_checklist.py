@@ -1,0 +1,529 @@
+"""The procedure checklist at the table through the real forms (CSRF on): starting a ready case,
+each step saved and stamped, per-side needle steps on a bilateral case, the safety order, bad
+input with clear messages and typed values kept, warnings that never block, two tabs saving the
+same step, who may read and who may record, and a page that loads in a fixed number of queries."""
+import html
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models import (Appointment, AuditEvent, Case, CaseHistory, ProcedureRecord, ProcedureStep,
+                            RiskScreen)
+from tracker.procedures.forms import form_prefix
+from tracker.procedures.rules import PER_SIDE_STEPS, Step
+from tracker.vocab import AppointmentStatus, Side
+from tracker.workflow import State
+
+from tests.conftest import PROCEDURE_ANSWERS, csrf_from, submit
+
+# What each step needs recorded before it may be saved (the safety order).
+BEFORE = {
+    "sign_in": [], "time_out": ["sign_in"], "positioning": [], "skin_prep": [],
+    "fluoroscopy": ["sign_in", "time_out"], "contrast": ["sign_in", "time_out"],
+    "injectate": ["sign_in", "time_out", "contrast"],
+    "sign_out": ["sign_in", "time_out", "contrast", "injectate"],
+}
+
+
+# ------------------------------------------------------------------ helpers
+
+def checklist_url(case_id):
+    return f"/cases/{case_id}/procedure"
+
+
+def text(response):
+    return html.unescape(response.get_data(as_text=True))
+
+
+def form_fields(step, answers, side=None, version="", attempt="1"):
+    """The step's form as a browser posts it: prefixed names, ticks as "y", yes/no as words."""
+    prefix = form_prefix(Step(step), side)
+    data = {f"{prefix}version_id": str(version), f"{prefix}attempt": str(attempt)}
+    for name, value in answers.items():
+        if name == "rows":
+            for index, row in enumerate(value):
+                for key, cell in row.items():
+                    data[f"{prefix}rows-{index}-{key}"] = cell
+        elif name == "vascular_uptake" and isinstance(value, bool):
+            data[prefix + name] = "yes" if value else "no"
+        elif value is True:
+            data[prefix + name] = "y"
+        elif value is not False and value is not None:
+            data[prefix + name] = value
+    return data
+
+
+def post_step(client, case_id, step, answers, side=None, version="", attempt="1"):
+    """Save one step from the checklist page, as the physician's tablet does."""
+    page = client.get(checklist_url(case_id))
+    url = f"/cases/{case_id}/procedure/steps/{step}" + (f"?side={side}" if side else "")
+    return client.post(url, data={"csrf_token": csrf_from(page.get_data(as_text=True)),
+                                  **form_fields(step, answers, side, version, attempt)})
+
+
+def answers_for(step, side=Side.LEFT):
+    answers = dict(PROCEDURE_ANSWERS[step])
+    if step == "sign_in":
+        answers["side_confirmed"] = Side(side).value
+    return answers
+
+
+def rows(record_id, step=None):
+    db.session.expire_all()
+    query = db.select(ProcedureStep).filter_by(record_id=record_id).order_by(ProcedureStep.id)
+    if step:
+        query = query.filter_by(step=step)
+    return db.session.execute(query).scalars().all()
+
+
+def ticked(row):
+    """A saved step's answers without the boxes left unticked."""
+    return {name: value for name, value in row.answers.items() if value is not False}
+
+
+def field_error(page, field_id):
+    match = re.search(rf'<small id="{re.escape(field_id)}-error" class="field-error">(.*?)</small>', page, re.S)
+    return match.group(1).strip() if match else None
+
+
+def input_value(page, name):
+    tag = re.search(rf'<input[^>]*\bname="{re.escape(name)}"[^>]*>', page)
+    assert tag, f"no input {name}"
+    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
+    return value.group(1) if value else ""
+
+
+def is_checked(page, name, value=None):
+    for tag in re.findall(rf'<input[^>]*\bname="{re.escape(name)}"[^>]*>', page):
+        if (value is None or f'value="{value}"' in tag) and "checked" in tag:
+            return True
+    return False
+
+
+def step_box(page, anchor):
+    match = re.search(rf'<section id="{anchor}".*?</section>', page, re.S)
+    assert match, f"no step box {anchor}"
+    return match.group(0)
+
+
+@pytest.fixture
+def physician(gen):
+    return gen.user(Role.PHYSICIAN, name="Dr Priya Raman")
+
+
+@pytest.fixture
+def doctor(client, physician, login_as):
+    login_as(physician)
+    return client
+
+
+def started(gen, physician, side=Side.LEFT, steps=(), **fields):
+    return gen.procedure(side=side, physician=physician, steps=steps, **fields)
+
+
+# ------------------------------------------------------------------ starting
+
+def test_the_physician_starts_a_ready_scheduled_case_and_the_start_time_is_recorded(gen, doctor, physician):
+    case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
+    appointment = gen.appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True)
+    before = datetime.now(timezone.utc)
+
+    response = submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
+                      form_page=checklist_url(case.id))
+
+    assert response.status_code == 302 and response.location == checklist_url(case.id)
+    db.session.expire_all()
+    [record] = db.session.execute(db.select(ProcedureRecord)).scalars().all()
+    assert db.session.get(Case, case.id).state == State.IN_PROCEDURE
+    assert db.session.get(Appointment, appointment.id).status == AppointmentStatus.IN_PROCEDURE
+    assert record.started_by_id == physician.id and record.side == Side.LEFT
+    assert before - timedelta(seconds=1) <= record.started_at <= datetime.now(timezone.utc)
+    history = db.session.execute(db.select(CaseHistory).filter_by(case_id=case.id, action="start_procedure")).scalar_one()
+    assert history.actor_id == physician.id
+    page = text(doctor.get(checklist_url(case.id)))
+    assert "Procedure started: the timer is running." in page
+    assert re.search(r'id="procedure-timer"[^>]*data-started-at="' + re.escape(record.started_at.isoformat()), page)
+    assert "(target 20–30 minutes)" in page
+
+
+def test_a_case_that_is_not_ready_is_not_started_and_the_physician_is_told_why(gen, doctor, physician):
+    case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
+    appointment = gen.appointment(case, physician=physician)  # no consent, no day-of check
+
+    response = submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
+                      form_page=checklist_url(case.id), follow_redirects=True)
+
+    page = text(response)
+    assert "The procedure was not started. Not ready: consent obtained; day-of check" in page
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == State.SCHEDULED
+    assert db.session.get(Appointment, appointment.id).status == AppointmentStatus.BOOKED
+    assert db.session.execute(db.select(ProcedureRecord)).first() is None
+
+
+def test_a_physicians_readiness_override_lets_the_procedure_start(gen, doctor, physician):
+    case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
+    gen.appointment(case, physician=physician, readiness_override_reason="Consent signed on paper in clinic",
+                    readiness_override_by_id=physician.id)
+    response = submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
+                      form_page=checklist_url(case.id))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == State.IN_PROCEDURE
+
+
+def test_the_start_button_is_on_my_day_the_appointment_and_the_case_page(gen, doctor, physician):
+    case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
+    appointment = gen.appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True)
+    start = f'action="/cases/{case.id}/procedure/start"'
+    assert start in text(doctor.get(f"/appointments/{appointment.id}"))
+    assert start in text(doctor.get(f"/cases/{case.id}"))
+    day = appointment.starts_at.astimezone(timezone.utc).date()
+    pages = [text(doctor.get(f"/schedule/mine?date={d.isoformat()}")) for d in (day - timedelta(days=1), day)]
+    assert any(start in page for page in pages)
+
+
+# ------------------------------------------------------------------ each step
+
+@pytest.mark.parametrize("step", list(BEFORE))
+def test_each_step_is_saved_from_its_own_form_and_stamped_with_time_and_person(gen, doctor, physician, step):
+    record = started(gen, physician, steps=BEFORE[step])
+    side = "left" if Step(step) in PER_SIDE_STEPS else None
+
+    response = post_step(doctor, record.case_id, step, answers_for(step), side=side)
+
+    assert response.status_code == 302, field_error(text(response), "x") or text(response)[:3000]
+    [row] = rows(record.id, step)
+    assert row.recorded_by_id == physician.id
+    assert (datetime.now(timezone.utc) - row.recorded_at) < timedelta(seconds=10)
+    if step == "injectate":
+        assert [(r.drug_code, r.dose_mg, r.volume_ml, r.lot_number) for r in row.injectate] == [
+            ("triamcinolone", 40, 1, "TA-2231"), ("bupivacaine", Decimal("2.5"), 1, "BU-0917")]
+    else:
+        typed = answers_for(step)
+        assert {k: v for k, v in row.answers.items() if v is not False} == \
+            {k: v for k, v in typed.items() if v is not False}
+        if step == "contrast":
+            assert row.answers["vascular_uptake"] is False
+    page = text(doctor.get(checklist_url(record.case_id)))
+    box = step_box(page, f"step-{step}" + (f"-{side}" if side else ""))
+    assert "✓ Done" in box and "by Dr Priya Raman" in box
+
+
+def test_a_step_saved_part_filled_shows_what_is_still_missing_and_can_be_completed(gen, doctor, physician):
+    record = started(gen, physician)
+    partial = {"identifiers_confirmed": True, "side_confirmed": "left"}
+    assert post_step(doctor, record.case_id, "sign_in", partial).status_code == 302
+    box = step_box(text(doctor.get(checklist_url(record.case_id))), "step-sign_in")
+    assert "Started: incomplete" in box
+    assert "Still missing: Consent confirmed; Procedure confirmed; Site marked" in box
+
+    [row] = rows(record.id, "sign_in")
+    assert post_step(doctor, record.case_id, "sign_in", answers_for("sign_in"),
+                     version=row.version_id).status_code == 302
+    [row] = rows(record.id, "sign_in")
+    assert row.answers["site_marked"] is True
+
+
+def test_a_bilateral_case_records_imaging_contrast_and_injectate_for_each_side(gen, doctor, physician):
+    record = started(gen, physician, side=Side.BILATERAL, steps=["sign_in", "time_out"])
+    page = text(doctor.get(checklist_url(record.case_id)))
+    for step in ("fluoroscopy", "contrast", "injectate"):
+        for side in ("left", "right"):
+            assert f'id="step-{step}-{side}"' in page
+    assert 'id="step-sign_in"' in page and 'id="step-sign_in-left"' not in page
+
+    for side in ("left", "right"):
+        assert post_step(doctor, record.case_id, "contrast", answers_for("contrast"), side=side).status_code == 302
+    right_only = {"rows": [{"drug": "dexamethasone", "concentration_mg_per_ml": "10", "dose_mg": "10",
+                            "volume_ml": "1", "lot_number": "DX-1"}]}
+    assert post_step(doctor, record.case_id, "injectate", right_only, side="right").status_code == 302
+
+    by_side = {row.side.value: row for row in rows(record.id, "injectate")}
+    assert list(by_side) == ["right"]
+    assert [r.drug_code for r in by_side["right"].injectate] == ["dexamethasone"]
+    assert sorted(row.side.value for row in rows(record.id, "contrast")) == ["left", "right"]
+
+
+def test_a_bilateral_needle_step_without_a_side_is_refused(gen, doctor, physician):
+    record = started(gen, physician, side=Side.BILATERAL, steps=["sign_in", "time_out"])
+    response = post_step(doctor, record.case_id, "contrast", answers_for("contrast"))
+    assert response.status_code == 409
+    assert "Say which side, left or right, this step is for." in text(response)
+    assert rows(record.id, "contrast") == []
+
+
+# ------------------------------------------------------------------ order and safety
+
+@pytest.mark.parametrize("step, done, message", [
+    ("time_out", [], "Record the sign-in before the time-out."),
+    ("fluoroscopy", ["sign_in"], "Record the time-out before any needle step (imaging, contrast, injectate)."),
+    ("contrast", ["sign_in"], "Record the time-out before any needle step"),
+    ("injectate", ["sign_in", "time_out"], "The injectate needs a contrast confirmation first"),
+    ("sign_out", ["sign_in", "time_out", "contrast"], "Record the injectate before the sign-out."),
+])
+def test_a_step_posted_out_of_order_is_refused_with_the_reason_and_nothing_is_stored(
+        gen, doctor, physician, step, done, message):
+    record = started(gen, physician, steps=done)
+    side = "left" if Step(step) in PER_SIDE_STEPS else None
+    typed = answers_for(step)
+
+    response = post_step(doctor, record.case_id, step, typed, side=side)
+
+    assert response.status_code == 409
+    page = text(response)
+    box = step_box(page, f"step-{step}" + (f"-{side}" if side else ""))
+    assert "Not saved:" in box and message in box
+    assert rows(record.id, step) == []
+    if step == "time_out":
+        assert is_checked(page, "time_out-patient_confirmed"), "the ticks given are kept"
+
+
+def test_the_page_says_which_steps_cannot_be_recorded_yet(gen, doctor, physician):
+    record = started(gen, physician, steps=["sign_in"])
+    page = text(doctor.get(checklist_url(record.case_id)))
+    assert "Not yet: Record the time-out before any needle step" in step_box(page, "step-contrast-left")
+    assert "Not yet:" not in step_box(page, "step-time_out")
+
+
+def test_vascular_uptake_asks_for_a_reposition_and_a_repeat_check_and_every_check_is_kept(
+        gen, doctor, physician):
+    record = started(gen, physician, steps=["sign_in", "time_out"])
+    vascular = {**answers_for("contrast"), "vascular_uptake": True}
+
+    first = post_step(doctor, record.case_id, "contrast", vascular, side="left")
+    assert first.status_code == 302
+    page = text(doctor.get(checklist_url(record.case_id)))
+    assert "Warning: Vascular uptake: reposition the needle and repeat the contrast check before injecting." in page
+    box = step_box(page, "step-contrast-left")
+    assert "Repeat check needed" in box and "Contrast check 1" in box
+    assert "record the repeat check (check 2) below" in box
+    assert input_value(box, "contrast-left-attempt") == "2"
+    refused = post_step(doctor, record.case_id, "injectate", answers_for("injectate"), side="left")
+    assert refused.status_code == 409
+    assert "Vascular uptake: reposition the needle and repeat the contrast check before injecting." in text(refused)
+
+    repeat = post_step(doctor, record.case_id, "contrast", answers_for("contrast"), side="left", attempt="2")
+    assert repeat.status_code == 302
+    checks = rows(record.id, "contrast")
+    assert [(c.attempt, c.answers["vascular_uptake"]) for c in checks] == [(1, True), (2, False)]
+    assert post_step(doctor, record.case_id, "injectate", answers_for("injectate"), side="left").status_code == 302
+
+
+def test_contrast_may_be_omitted_only_for_a_documented_contrast_allergy(gen, doctor, physician):
+    omitted = {"omitted": True, "omission_reason": "Anaphylaxis to iohexol in 2019"}
+    record = started(gen, physician, steps=["sign_in", "time_out"])
+    assert post_step(doctor, record.case_id, "contrast", omitted, side="left").status_code == 302
+    refused = post_step(doctor, record.case_id, "injectate", answers_for("injectate"), side="left")
+    assert refused.status_code == 409
+    assert "Contrast may be omitted only for a documented contrast allergy" in text(refused)
+
+    allergic = started(gen, physician, steps=["sign_in", "time_out"])
+    db.session.add(RiskScreen(case_id=allergic.case_id, allergy_contrast=True))
+    db.session.commit()
+    assert post_step(doctor, allergic.case_id, "contrast", omitted, side="left").status_code == 302
+    assert post_step(doctor, allergic.case_id, "injectate", answers_for("injectate"), side="left").status_code == 302
+
+
+def test_ultrasound_guidance_needs_a_stated_reason(gen, doctor, physician):
+    record = started(gen, physician, steps=["sign_in", "time_out"])
+    response = post_step(doctor, record.case_id, "fluoroscopy",
+                         {"modality": "ultrasound", "needle_gauge": "22"}, side="left")
+    assert response.status_code == 422
+    assert field_error(text(response), "fluoroscopy-left-ultrasound_reason") == \
+        "Ultrasound guidance needs a stated reason."
+    assert rows(record.id, "fluoroscopy") == []
+
+
+# ------------------------------------------------------------------ bad input
+
+@pytest.mark.parametrize("step, changes, field, message", [
+    ("fluoroscopy", {"fluoroscopy_time_s": "3601"}, "fluoroscopy_time_s",
+     "A fluoroscopy time of 3601 s is over an hour; check the value (it is in seconds)."),
+    ("fluoroscopy", {"air_kerma_mgy": "-0.5"}, "air_kerma_mgy", "Reference air kerma cannot be negative."),
+    ("fluoroscopy", {"dap_mgy_cm2": "-12"}, "dap_mgy_cm2", "Dose-area product cannot be negative."),
+    ("fluoroscopy", {"views": "1"}, "views", "At least 2 views are needed to confirm the needle position."),
+    ("fluoroscopy", {"needle_gauge": "twenty-two"}, "needle_gauge", "Enter a number."),
+    ("contrast", {"volume_ml": "12"}, "volume_ml",
+     "12.0 mL of contrast is more than 10 mL; an arthrogram usually needs 0.25–1 mL. Check the value."),
+    ("contrast", {"volume_ml": "0"}, "volume_ml", "The contrast volume must be more than 0 mL."),
+    ("sign_out", {"pain_nrs": "11"}, "pain_nrs", "Pain is scored from 0 to 10."),
+    ("sign_out", {"complications": ["none", "bleeding"]}, "complications",
+     "\"None\" cannot be combined with a complication."),
+])
+def test_absurd_numbers_are_refused_next_to_the_field_and_the_typed_values_are_kept(
+        gen, doctor, physician, step, changes, field, message):
+    record = started(gen, physician, steps=BEFORE[step])
+    side = "left" if Step(step) in PER_SIDE_STEPS else None
+    typed = {**answers_for(step), **changes}
+
+    response = post_step(doctor, record.case_id, step, typed, side=side)
+
+    assert response.status_code == 422
+    page = text(response)
+    prefix = form_prefix(Step(step), side)
+    assert field_error(page, prefix + field) == message
+    for name, value in typed.items():
+        if isinstance(value, str) and name not in ("modality", "arthrogram_pattern", "pain_nrs", "agent"):
+            assert input_value(page, prefix + name) == value, f"{name} was not kept"
+    assert rows(record.id, step) == []
+
+
+def test_a_dose_that_does_not_match_the_concentration_and_volume_is_refused_on_its_row(gen, doctor, physician):
+    record = started(gen, physician, steps=BEFORE["injectate"])
+    typed = {"rows": [{"drug": "triamcinolone", "concentration_mg_per_ml": "40", "dose_mg": "40",
+                       "volume_ml": "2", "lot_number": "TA-2231"}]}
+
+    response = post_step(doctor, record.case_id, "injectate", typed, side="left")
+
+    assert response.status_code == 422
+    page = text(response)
+    assert field_error(page, "injectate-left-rows-0-volume_ml") == "40 mg at 40 mg/mL is 1.0 mL, not 2.0 mL."
+    assert input_value(page, "injectate-left-rows-0-volume_ml") == "2"
+    assert input_value(page, "injectate-left-rows-0-lot_number") == "TA-2231"
+    assert rows(record.id, "injectate") == []
+
+
+def test_a_side_that_does_not_match_the_case_is_refused(gen, doctor, physician):
+    record = started(gen, physician)
+    typed = {**answers_for("sign_in"), "side_confirmed": "right"}
+    response = post_step(doctor, record.case_id, "sign_in", typed)
+    assert response.status_code == 422
+    page = text(response)
+    assert field_error(page, "sign_in-side_confirmed") == \
+        "The side confirmed (right) does not match the case (left)."
+    assert is_checked(page, "sign_in-side_confirmed", "right") and is_checked(page, "sign_in-site_marked")
+    assert rows(record.id) == []
+
+    needle = started(gen, physician, steps=["sign_in", "time_out"])
+    wrong_joint = post_step(doctor, needle.case_id, "contrast", answers_for("contrast"), side="right")
+    assert wrong_joint.status_code == 409
+    assert "This is a left case: nothing can be recorded for the right side." in text(wrong_joint)
+    assert rows(needle.id, "contrast") == []
+
+
+def test_an_unknown_step_is_not_found(gen, doctor, physician):
+    record = started(gen, physician)
+    page = doctor.get(checklist_url(record.case_id))
+    response = doctor.post(f"/cases/{record.case_id}/procedure/steps/anaesthesia",
+                           data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert response.status_code == 404
+
+
+# ------------------------------------------------------------------ warnings never block
+
+def test_too_much_volume_and_a_steroid_above_its_usual_maximum_are_warned_saved_and_kept(gen, doctor, physician):
+    record = started(gen, physician, steps=BEFORE["injectate"])
+    heavy = {"rows": [{"drug": "triamcinolone", "concentration_mg_per_ml": "40", "dose_mg": "80",
+                       "volume_ml": "2", "lot_number": "TA-1"},
+                      {"drug": "lidocaine", "concentration_mg_per_ml": "10", "dose_mg": "10",
+                       "volume_ml": "1", "lot_number": "LI-1"}]}
+
+    response = post_step(doctor, record.case_id, "injectate", heavy, side="left")
+
+    assert response.status_code == 302
+    page = text(doctor.get(checklist_url(record.case_id)))
+    volume = "Left side: 3.0 mL in total is more than the joint usually holds (about 0.6–2.5 mL)."
+    steroid = "Left side: Triamcinolone acetonide 80 mg is above the usual maximum of 40 mg per SI joint."
+    assert f"Warning: {volume}" in page and f"Warning: {steroid}" in page
+    [row] = rows(record.id, "injectate")
+    assert row.warnings.splitlines() == [volume, steroid]
+    assert "Warnings noted when saved:" in step_box(page, "step-injectate-left")
+
+
+# ------------------------------------------------------------------ two tabs
+
+def test_the_same_step_saved_from_two_tabs_refuses_the_second_and_shows_the_saved_values(
+        gen, doctor, physician, make_client, login_as):
+    record = started(gen, physician)
+    other_tab = login_as(gen.user(Role.PHYSICIAN, name="Dr Tomas Ortega"), on=make_client())
+    first = {"identifiers_confirmed": True, "consent_confirmed": True, "side_confirmed": "left"}
+    second = {"identifiers_confirmed": True, "site_marked": True, "side_confirmed": "left"}
+
+    # Both tabs opened the blank step (version ""); the first save wins.
+    assert post_step(other_tab, record.case_id, "sign_in", first).status_code == 302
+    response = post_step(doctor, record.case_id, "sign_in", second)
+
+    assert response.status_code == 409
+    page = text(response)
+    assert "Someone else saved this step after you opened it. Nothing was saved" in page
+    box = step_box(page, "step-sign_in")
+    assert "Saved by Dr Tomas Ortega at" in box and "Consent confirmed" in box
+    assert is_checked(box, "sign_in-site_marked") and not is_checked(box, "sign_in-consent_confirmed")
+    [row] = rows(record.id, "sign_in")
+    assert ticked(row) == first
+    assert row.recorded_by.name == "Dr Tomas Ortega"
+
+    # Saving again from the refused form (now at the saved version) replaces it deliberately.
+    version = input_value(box, "sign_in-version_id")
+    assert version == str(row.version_id)
+    assert post_step(doctor, record.case_id, "sign_in", second, version=version).status_code == 302
+    [row] = rows(record.id, "sign_in")
+    assert ticked(row) == second
+
+
+def test_an_edit_from_a_stale_form_overwrites_nothing(gen, doctor, physician):
+    record = started(gen, physician, steps=["sign_in", "time_out"])
+    assert post_step(doctor, record.case_id, "fluoroscopy", answers_for("fluoroscopy"), side="left").status_code == 302
+    [row] = rows(record.id, "fluoroscopy")
+    opened_at = row.version_id
+    assert post_step(doctor, record.case_id, "fluoroscopy", {**answers_for("fluoroscopy"), "views": "3"},
+                     side="left", version=opened_at).status_code == 302
+    stale = post_step(doctor, record.case_id, "fluoroscopy", {**answers_for("fluoroscopy"), "views": "4"},
+                      side="left", version=opened_at)
+    assert stale.status_code == 409
+    [row] = rows(record.id, "fluoroscopy")
+    assert row.answers["views"] == "3"
+
+
+# ------------------------------------------------------------------ who may do what
+
+def test_a_coordinator_reads_the_checklist_without_forms_and_cannot_record(gen, client, login_as, physician):
+    record = started(gen, physician, steps=["sign_in"])
+    login_as(gen.user(Role.COORDINATOR))
+    page = text(client.get(checklist_url(record.case_id)))
+    assert "Two patient identifiers confirmed" in step_box(page, "step-sign_in")
+    assert "/procedure/steps/" not in page and "Sign procedure record" not in page
+    response = submit(client, f"/cases/{record.case_id}/procedure/steps/time_out",
+                      form_fields("time_out", answers_for("time_out")), form_page=checklist_url(record.case_id))
+    assert response.status_code == 403
+    assert rows(record.id, "time_out") == []
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.PATIENT])
+def test_admins_and_patients_cannot_open_the_checklist(gen, client, login_as, physician, role):
+    record = started(gen, physician)
+    login_as(gen.user(role))
+    assert client.get(checklist_url(record.case_id)).status_code == 403
+    assert client.get(f"/cases/{record.case_id}/procedure/note").status_code == 403
+
+
+def test_opening_the_checklist_is_in_the_audit_trail(gen, doctor, physician):
+    record = started(gen, physician)
+    doctor.get(checklist_url(record.case_id))
+    events = db.session.execute(db.select(AuditEvent).filter_by(object_type="procedure_record",
+                                                                object_id=str(record.id))).scalars().all()
+    assert any(e.action.value == "view" and e.user_id == physician.id and "checklist" in e.summary for e in events)
+    assert any(e.action.value == "create" and "procedure started" in e.summary for e in events)
+
+
+# ------------------------------------------------------------------ speed
+
+def test_the_checklist_page_loads_in_the_same_number_of_queries_however_much_is_recorded(
+        gen, doctor, physician, count_queries):
+    small = started(gen, physician, steps=["sign_in"])
+    full = started(gen, physician, side=Side.BILATERAL, steps="all")
+    # A repeat contrast check and more injectate rows on the full one.
+    assert post_step(doctor, full.case_id, "contrast", answers_for("contrast"), side="left", attempt="2").status_code == 302
+    doctor.get(checklist_url(small.case_id))  # warm the session and the formulary
+
+    counts = []
+    for record in (small, full):
+        with count_queries() as counter:
+            assert doctor.get(checklist_url(record.case_id)).status_code == 200
+        counts.append(counter.n)
+    assert counts[0] == counts[1], counts

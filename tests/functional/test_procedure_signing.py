@@ -1,0 +1,327 @@
+"""Signing the procedure record, and what follows: refused with the list of what is missing, then
+signer, time and duration stamped and the case in follow-up; after signing nothing changes through
+any route (addenda are the only addition), enforced by the services, the ORM and a database
+constraint; the printable note with the billing codes; abandoning an attempt."""
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models import (Appointment, Case, InjectateRow, ProcedureAddendum, ProcedureRecord,
+                            ProcedureStatus, ProcedureStep)
+from tracker.models.procedure import SignedRecordIsReadOnly
+from tracker.vocab import AppointmentStatus, Side
+from tracker.workflow import State
+
+from tests.conftest import csrf_from, submit
+from tests.functional.test_procedure_checklist import (answers_for, checklist_url, field_error, post_step,
+                                                       text)
+
+
+@pytest.fixture
+def physician(gen):
+    return gen.user(Role.PHYSICIAN, name="Dr Priya Raman")
+
+
+@pytest.fixture
+def doctor(client, physician, login_as):
+    login_as(physician)
+    return client
+
+
+def sign(client, record, version=None):
+    return submit(client, f"/cases/{record.case_id}/procedure/sign",
+                  {"version_id": record.version_id if version is None else version},
+                  form_page=checklist_url(record.case_id))
+
+
+def fresh(record):
+    db.session.expire_all()
+    return db.session.get(ProcedureRecord, record.id)
+
+
+def snapshot(record_id):
+    """Everything a signed record holds, to compare before and after an attempted change."""
+    db.session.expire_all()
+    record = db.session.get(ProcedureRecord, record_id)
+    steps = [(s.step.value, s.side.value, s.attempt, s.answers, s.version_id, s.recorded_at,
+              [(r.drug_code, r.dose_mg, r.volume_ml, r.lot_number) for r in s.injectate])
+             for s in record.steps]
+    return (record.status, record.signed_at, record.signed_by_id, record.duration_minutes, record.version_id,
+            record.case.state, steps)
+
+
+# ------------------------------------------------------------------ signing
+
+def test_signing_is_refused_while_anything_is_missing_and_lists_it(gen, doctor, physician):
+    record = gen.procedure(side=Side.BILATERAL, physician=physician,
+                           steps=["sign_in", "time_out", "positioning", "skin_prep", "contrast"])
+
+    response = sign(doctor, record)
+
+    assert response.status_code == 422
+    page = text(response)
+    assert "Not signed. Still missing:" in page
+    for missing in ("Imaging guidance (left): Guidance", "Imaging guidance (right): Needle gauge",
+                    "Injectate (left): At least one drug", "Injectate (right): At least one drug",
+                    "Sign-out: Complications", "Sign-out: Discharge instructions given"):
+        assert f"<li>{missing}</li>" in page
+    record = fresh(record)
+    assert record.status == ProcedureStatus.IN_PROGRESS and record.signed_at is None
+    assert record.case.state == State.IN_PROCEDURE
+
+
+def test_signing_a_complete_record_stamps_signer_time_and_duration_and_moves_the_case_to_follow_up(
+        gen, doctor, physician):
+    record = gen.procedure(physician=physician, steps="all")
+
+    response = sign(doctor, record)
+
+    assert response.status_code == 302 and response.location == f"/cases/{record.case_id}/procedure/note"
+    record = fresh(record)
+    assert record.status == ProcedureStatus.SIGNED and record.signed_by_id == physician.id
+    assert record.signed_at == record.ended_at and record.duration_minutes == 1
+    assert record.case.state == State.FOLLOW_UP
+    assert db.session.get(Appointment, record.appointment_id).status == AppointmentStatus.DONE
+    note = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+    assert "Procedure record signed: 1 minute. The case is now in follow-up." in note
+    assert "Signed by <strong>Dr Priya Raman</strong>" in note
+
+
+def test_a_procedure_over_30_minutes_is_signed_and_flagged(gen, doctor, physician):
+    record = gen.procedure(physician=physician, steps="all")
+    record.started_at -= timedelta(minutes=42)
+    db.session.commit()
+
+    response = sign(doctor, record, version=fresh(record).version_id)
+
+    assert response.status_code == 302
+    record = fresh(record)
+    assert record.status == ProcedureStatus.SIGNED and record.duration_minutes == 43
+    note = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+    assert "The procedure took 43 minutes, longer than the usual 30: it is flagged on the record." in note
+    assert "43 minutes</strong> — <strong>flagged: longer than 30 minutes" in note
+
+
+def test_a_contrast_check_changed_after_the_injectate_stops_the_signature(gen, doctor, physician):
+    record = gen.procedure(physician=physician, steps="all")
+    [contrast] = [s for s in record.steps if s.step.value == "contrast"]
+    vascular = {**answers_for("contrast"), "vascular_uptake": True}
+    assert post_step(doctor, record.case_id, "contrast", vascular, side="left",
+                     version=contrast.version_id).status_code == 302
+    response = sign(doctor, record, version=fresh(record).version_id)
+    assert response.status_code == 422
+    assert "Vascular uptake: reposition the needle and repeat the contrast check before injecting." in text(response)
+    assert fresh(record).status == ProcedureStatus.IN_PROGRESS
+
+
+def test_a_sign_button_from_before_a_later_save_is_refused(gen, doctor, physician):
+    record = gen.procedure(physician=physician, steps="all")
+    opened_at = record.version_id
+    [sign_out] = [s for s in record.steps if s.step.value == "sign_out"]
+    assert post_step(doctor, record.case_id, "sign_out", {**answers_for("sign_out"), "pain_nrs": "4"},
+                     version=sign_out.version_id).status_code == 302
+    response = sign(doctor, record, version=opened_at)
+    assert response.status_code == 302
+    assert "The checklist changed after you opened it. Nothing was signed" in text(doctor.get(response.location))
+    assert fresh(record).status == ProcedureStatus.IN_PROGRESS
+
+
+@pytest.mark.parametrize("role", [Role.COORDINATOR, Role.ADMIN])
+def test_only_physicians_sign(gen, client, login_as, physician, role):
+    record = gen.procedure(physician=physician, steps="all")
+    login_as(gen.user(role))
+    response = submit(client, f"/cases/{record.case_id}/procedure/sign", {"version_id": record.version_id},
+                      form_page="/account/password")
+    assert response.status_code == 403
+    assert fresh(record).status == ProcedureStatus.IN_PROGRESS
+
+
+# ------------------------------------------------------------------ read-only after signing
+
+def test_a_signed_record_cannot_change_through_any_procedure_route(app, gen, doctor, physician):
+    record = gen.procedure(side=Side.BILATERAL, physician=physician, steps="all", sign=True)
+    case_id = record.case_id
+    versions = {(s.step.value, s.side.value): s.version_id for s in record.steps}
+    before = snapshot(record.id)
+    posts = [rule for rule in app.url_map.iter_rules()
+             if rule.endpoint.startswith("procedures.") and "POST" in rule.methods]
+    assert {rule.endpoint for rule in posts} == {"procedures.start", "procedures.save_step", "procedures.sign",
+                                                "procedures.abandon", "procedures.add_addendum"}
+
+    refusals = []
+    for step in ("sign_in", "time_out", "positioning", "skin_prep", "sign_out"):
+        changed = {**answers_for(step, Side.BILATERAL)}
+        response = post_step(doctor, case_id, step, changed, version=versions[(step, "bilateral")])
+        refusals.append((step, response.status_code, text(response)))
+    for step in ("fluoroscopy", "contrast", "injectate"):
+        for side in ("left", "right"):
+            response = post_step(doctor, case_id, step, answers_for(step), side=side, version=versions[(step, side)])
+            refusals.append((f"{step} {side}", response.status_code, text(response)))
+    repeat = post_step(doctor, case_id, "contrast", answers_for("contrast"), side="left", attempt="2")
+    refusals.append(("contrast repeat", repeat.status_code, text(repeat)))
+    for step, status, page in refusals:
+        assert status == 409 and "This procedure record is signed and can no longer change. Add an addendum instead." \
+            in page, step
+
+    page = doctor.get(checklist_url(case_id)).get_data(as_text=True)
+    token = csrf_from(page)
+    signed_again = doctor.post(f"/cases/{case_id}/procedure/sign",
+                               data={"csrf_token": token, "version_id": fresh(record).version_id},
+                               follow_redirects=True)
+    assert "This procedure record is signed and can no longer change." in text(signed_again)
+    abandon = doctor.post(f"/cases/{case_id}/procedure/abandon",
+                          data={"csrf_token": token, "version_id": fresh(record).version_id,
+                                "reason": "Trying to undo a signed record"}, follow_redirects=True)
+    assert "This procedure record is signed and can no longer change." in text(abandon)
+    start = doctor.post(f"/cases/{case_id}/procedure/start",
+                        data={"csrf_token": token, "version_id": fresh(record).case.version_id}, follow_redirects=True)
+    assert "The procedure was not started." in text(start)
+
+    assert snapshot(record.id) == before
+    assert db.session.execute(db.select(db.func.count(ProcedureRecord.id))).scalar() == 1
+    assert "/procedure/steps/" not in page, "a signed checklist shows no forms"
+
+
+def test_the_database_ties_the_signed_state_to_its_signer_time_and_duration(gen, physician):
+    record = gen.procedure(physician=physician)
+    record.status = ProcedureStatus.SIGNED
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+    signed = gen.procedure(physician=physician, steps="all", sign=True)
+    with pytest.raises(IntegrityError):
+        db.session.execute(db.update(ProcedureRecord).where(ProcedureRecord.id == signed.id)
+                           .values(signed_by_id=None))
+
+
+def test_the_orm_refuses_to_change_a_signed_records_steps_or_addenda(gen, physician):
+    record = gen.procedure(physician=physician, steps="all", sign=True)
+    step = record.steps[0]
+    step.answers = {**step.answers, "site_marked": False}
+    with pytest.raises(SignedRecordIsReadOnly):
+        db.session.commit()
+    db.session.rollback()
+
+    injectate = db.session.execute(db.select(InjectateRow)).scalars().first()
+    db.session.delete(injectate)
+    with pytest.raises(SignedRecordIsReadOnly):
+        db.session.commit()
+    db.session.rollback()
+
+    addendum = ProcedureAddendum(record=fresh(record), author_id=physician.id, reason="Lot", text="TA-2232")
+    db.session.add(addendum)
+    db.session.commit()
+    addendum.text = "rewritten"
+    with pytest.raises(SignedRecordIsReadOnly):
+        db.session.commit()
+
+
+# ------------------------------------------------------------------ addenda
+
+def test_an_addendum_needs_a_reason_and_a_text_and_is_the_only_change_after_signing(gen, doctor, physician):
+    record = gen.procedure(physician=physician, steps="all", sign=True)
+    note_url = f"/cases/{record.case_id}/procedure/note"
+    addenda_url = f"/cases/{record.case_id}/procedure/addenda"
+
+    refused = submit(doctor, addenda_url, {"reason": "", "text": "Lot TA-2232, not TA-2231."}, form_page=note_url)
+    assert refused.status_code == 422
+    page = text(refused)
+    assert field_error(page, "reason") == "Give the reason for the addendum (e.g. a correction of the lot number)."
+    assert "Lot TA-2232, not TA-2231." in page, "the typed text is kept"
+    assert db.session.execute(db.select(ProcedureAddendum)).first() is None
+
+    added = submit(doctor, addenda_url, {"reason": "Lot number corrected", "text": "Lot TA-2232, not TA-2231."},
+                   form_page=note_url)
+    assert added.status_code == 302
+    [addendum] = db.session.execute(db.select(ProcedureAddendum)).scalars().all()
+    assert addendum.author_id == physician.id and addendum.reason == "Lot number corrected"
+    note = text(doctor.get(note_url))
+    assert "Dr Priya Raman — reason: Lot number corrected" in note and "Lot TA-2232, not TA-2231." in note
+
+
+def test_an_addendum_waits_for_the_signature(gen, doctor, physician):
+    record = gen.procedure(physician=physician, steps=["sign_in"])
+    response = submit(doctor, f"/cases/{record.case_id}/procedure/addenda",
+                      {"reason": "Early note", "text": "Patient anxious."}, form_page=checklist_url(record.case_id))
+    assert response.status_code == 409
+    assert "Addenda are for a signed record; until it is signed, correct the step itself." in text(response)
+    assert db.session.execute(db.select(ProcedureAddendum)).first() is None
+
+
+# ------------------------------------------------------------------ the note
+
+def test_the_printable_note_holds_the_whole_record_and_the_billing_codes(gen, doctor, physician):
+    record = gen.procedure(side=Side.BILATERAL, physician=physician, steps="all", sign=True)
+    case = db.session.get(Case, record.case_id)
+
+    page = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+
+    for expected in (case.patient.display_name, f"MRN</dt><dd>{case.patient.mrn}", "<strong>Bilateral</strong>",
+                     "Diagnostic block", "Sign-in / verification", "Time-out", "Positioning", "Skin prep",
+                     "Chlorhexidine 2% in 70% isopropyl alcohol",
+                     "Imaging guidance — left side", "Imaging guidance — right side",
+                     "Reference air kerma (mGy)</dt><dd>4.2", "Dose-area product (mGy·cm²)</dt><dd>310",
+                     "Contrast confirmation — right side", "Iohexol (Omnipaque)",
+                     "Intra-articular with cephalad spread",
+                     "Injectate — left side", "Triamcinolone acetonide</dt><dd>40 mg/mL, 40 mg, 1 mL, lot TA-2231",
+                     "Total volume: <strong>2.0 mL</strong>", "Complications</dt><dd>None",
+                     "Immediate post-procedure pain (0–10)</dt><dd>2", "by Dr Priya Raman",
+                     "Professional claim: <strong>CPT 27096-50</strong>",
+                     "Facility claim: <strong>HCPCS G0260-50</strong>",
+                     "Signed by <strong>Dr Priya Raman</strong>"):
+        assert expected in page, expected
+    assert page.count("Dr Priya Raman") >= 11, "every step names who recorded it"
+    assert re.search(r'<nav aria-label="Breadcrumb" class="crumbs no-print">', page)
+    assert 'class="no-print"><button type="button" class="secondary" data-print>Print</button>' in page
+
+
+def test_a_unilateral_note_bills_without_the_bilateral_modifier_and_a_draft_says_so(gen, doctor, physician):
+    record = gen.procedure(physician=physician, steps="all")
+    page = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+    assert "Draft: not signed." in page
+    assert "Professional claim: <strong>CPT 27096</strong>" in page and "27096-50" not in page
+
+
+def test_a_coordinator_reads_the_note(gen, client, login_as, physician):
+    record = gen.procedure(physician=physician, steps="all", sign=True)
+    login_as(gen.user(Role.COORDINATOR))
+    page = text(client.get(f"/cases/{record.case_id}/procedure/note"))
+    assert "Sacroiliac joint injection: procedure note" in page
+    assert "Add an addendum" not in page
+
+
+# ------------------------------------------------------------------ abandoning
+
+def test_abandoning_needs_a_reason_keeps_the_attempt_and_the_case_can_start_again(gen, doctor, physician):
+    record = gen.procedure(physician=physician, steps=["sign_in", "time_out"])
+    url = f"/cases/{record.case_id}/procedure/abandon"
+
+    refused = submit(doctor, url, {"version_id": record.version_id, "reason": ""}, form_page=checklist_url(record.case_id))
+    assert refused.status_code == 422
+    assert field_error(text(refused), "reason") == "Give the reason for abandoning the procedure."
+    assert fresh(record).status == ProcedureStatus.IN_PROGRESS
+
+    done = submit(doctor, url, {"version_id": record.version_id, "reason": "Vasovagal episode before the needle"},
+                  form_page=checklist_url(record.case_id))
+    assert done.status_code == 302
+    record = fresh(record)
+    assert record.status == ProcedureStatus.ABANDONED and record.abandon_reason == "Vasovagal episode before the needle"
+    assert record.case.state == State.SCHEDULED
+    assert db.session.get(Appointment, record.appointment_id).status == AppointmentStatus.CHECKED_IN
+    case_page = text(doctor.get(f"/cases/{record.case_id}"))
+    assert "An earlier attempt was abandoned" in case_page and "Vasovagal episode before the needle" in case_page
+
+    again = submit(doctor, f"/cases/{record.case_id}/procedure/start", {"version_id": record.case.version_id},
+                   form_page=checklist_url(record.case_id))
+    assert again.status_code == 302
+    records = db.session.execute(db.select(ProcedureRecord).order_by(ProcedureRecord.id)).scalars().all()
+    assert [r.status for r in records] == [ProcedureStatus.ABANDONED, ProcedureStatus.IN_PROGRESS]
+    page = text(doctor.get(checklist_url(record.case_id)))
+    assert "Earlier attempt started" in page and "Not yet recorded" in page
+    assert db.session.execute(db.select(db.func.count(ProcedureStep.id))
+                              .filter_by(record_id=records[1].id)).scalar() == 0

@@ -1,0 +1,171 @@
+"""The checklist's forms: one short form per step (per side for the needle steps), built from the
+field table in `tracker.procedures.rules`, so a step's fields and labels are written down once.
+
+The forms only carry what was typed: numbers stay text and choices are not checked here, so the
+rules give every message (validate_step) and a typed value is shown back exactly as typed.
+"""
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, FieldList, Form, FormField, HiddenField, RadioField, SelectField,
+                     SelectMultipleField, StringField, SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from tracker.formfields import options
+from tracker.procedures.rules import (INJECTATE_ROW_FIELDS, NRS_MAX, NRS_MIN, PER_SIDE_STEPS, STEP_FIELDS,
+                                      ArthrogramPattern, Complication, Guidance, Step)
+from tracker.vocab import Side
+
+# A step form shows at least this many injectate rows; the spare ones stay empty and are ignored.
+INJECTATE_ROWS = 3
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def _number(label):
+    # Text, not a number input: "4,2" or "2.5 mL" comes back as typed, with the rules' message.
+    return StringField(label, render_kw={"inputmode": "decimal", "autocomplete": "off"})
+
+
+def _choice(choices):
+    return lambda label: RadioField(label, choices=options(choices), validate_choice=False)
+
+
+def _select(label):
+    # Choices come from the formulary table, set by the view.
+    return SelectField(label, choices=[], validate_choice=False)
+
+
+def _text(label):
+    return StringField(label, validators=[Length(max=500)])
+
+
+# How each field that is not a tick box is entered.
+FIELD_KINDS = {
+    (Step.SIGN_IN, "side_confirmed"): _choice(Side.choices()),
+    (Step.SKIN_PREP, "prep_agent"): _select,
+    (Step.FLUOROSCOPY, "modality"): _choice(Guidance.choices()),
+    (Step.FLUOROSCOPY, "ultrasound_reason"): _text,
+    (Step.CONTRAST, "omitted"): lambda label: BooleanField("Contrast omitted (documented contrast allergy)"),
+    (Step.CONTRAST, "omission_reason"): _text,
+    (Step.CONTRAST, "agent"): _select,
+    (Step.CONTRAST, "arthrogram_pattern"): _choice(ArthrogramPattern.choices()),
+    (Step.CONTRAST, "vascular_uptake"): _choice(YES_NO),
+    (Step.SIGN_OUT, "complications"): lambda label: SelectMultipleField(
+        label, choices=options(Complication), validate_choice=False,
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()),
+    (Step.SIGN_OUT, "complication_other"): _text,
+    (Step.SIGN_OUT, "pain_nrs"): _choice([(str(n), str(n)) for n in range(NRS_MIN, NRS_MAX + 1)]),
+}
+
+
+class InjectateRowForm(Form):
+    drug = _select(INJECTATE_ROW_FIELDS[0].label)
+    concentration_mg_per_ml = _number(INJECTATE_ROW_FIELDS[1].label)
+    dose_mg = _number(INJECTATE_ROW_FIELDS[2].label)
+    volume_ml = _number(INJECTATE_ROW_FIELDS[3].label)
+    lot_number = StringField(INJECTATE_ROW_FIELDS[4].label, validators=[Length(max=40)])
+
+
+class StepForm(FlaskForm):
+    """A step's form; subclasses are made by `_step_form`. The version is the saved row's
+    (empty for a step not yet saved); the attempt numbers contrast checks."""
+
+    STEP = None
+    version_id = HiddenField()
+    attempt = HiddenField(default="1")
+    submit = SubmitField("Save")
+
+    def answers(self):
+        """What was typed, in the shape the rules read: ticks as True/False, text stripped,
+        yes/no as True/False/None, injectate rows as a list of dicts."""
+        if self.STEP == Step.INJECTATE:
+            return {"rows": [{f.name: _clean(row.form[f.name].data) for f in INJECTATE_ROW_FIELDS}
+                             for row in self.rows]}
+        answers = {f.name: _clean(self[f.name].data) for f in STEP_FIELDS[self.STEP]}
+        if "vascular_uptake" in answers:
+            answers["vascular_uptake"] = {"yes": True, "no": False}.get(answers["vascular_uptake"])
+        return answers
+
+    def set_choices(self, entries_by_kind):
+        """Offer the formulary's active entries of the right kind in each drug list."""
+        def offered(kinds):
+            return options([(e.code, e.name) for kind in kinds for e in entries_by_kind.get(kind, ())],
+                           blank="Choose…")
+        if self.STEP == Step.SKIN_PREP:
+            self.prep_agent.choices = offered(["skin_prep"])
+        elif self.STEP == Step.CONTRAST:
+            self.agent.choices = offered(["contrast"])
+        elif self.STEP == Step.INJECTATE:
+            for row in self.rows:
+                row.form.drug.choices = offered(["local_anaesthetic", "steroid"])
+
+    def show_errors(self, errors):
+        """Put the rules' messages next to their fields; "rows-0-dose_mg" is a row's field."""
+        for key, message in errors.items():
+            if key.startswith("rows-"):
+                _, index, name = key.split("-", 2)
+                self.rows[int(index)].form[name].errors.append(message)
+            else:
+                self[key].errors.append(message)
+
+
+def _clean(value):
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _step_form(step):
+    fields = {"STEP": step}
+    for f in STEP_FIELDS[step]:
+        if f.name == "rows":
+            fields["rows"] = FieldList(FormField(InjectateRowForm), min_entries=INJECTATE_ROWS)
+        elif f.confirmation:
+            fields[f.name] = BooleanField(f.label)
+        else:
+            fields[f.name] = FIELD_KINDS.get((step, f.name), _number)(f.label)
+    return type(f"{step.name.title().replace('_', '')}Form", (StepForm,), fields)
+
+
+STEP_FORMS = {step: _step_form(step) for step in Step}
+
+
+def form_prefix(step, side=None):
+    """Each form on the checklist page has its own field names and ids: "contrast-left-volume_ml"."""
+    return f"{step.value}-{side}-" if step in PER_SIDE_STEPS else f"{step.value}-"
+
+
+def form_data(step, answers, injectate_rows=()):
+    """Saved answers back into a form's shape."""
+    if step == Step.INJECTATE:
+        rows = [dict(row) for row in injectate_rows]
+        return {"rows": rows + [{}] * max(0, INJECTATE_ROWS - len(rows))}
+    data = dict(answers)
+    if "vascular_uptake" in data:
+        data["vascular_uptake"] = {True: "yes", False: "no"}.get(data["vascular_uptake"])
+    return data
+
+
+class StartForm(FlaskForm):
+    version_id = HiddenField()
+    submit = SubmitField("Start procedure")
+
+
+class SignForm(FlaskForm):
+    version_id = HiddenField()
+    submit = SubmitField("Sign procedure record")
+
+
+class AbandonForm(FlaskForm):
+    version_id = HiddenField()
+    reason = TextAreaField("Why the procedure is abandoned", validators=[
+        DataRequired("Give the reason for abandoning the procedure."), Length(max=2000)])
+    submit = SubmitField("Abandon procedure")
+
+
+class AddendumForm(FlaskForm):
+    reason = StringField("Reason for the addendum", validators=[
+        DataRequired("Give the reason for the addendum (e.g. a correction of the lot number)."),
+        Length(max=200, message="Keep the reason under 200 characters; put the detail in the text.")])
+    text = TextAreaField("Addendum", validators=[
+        DataRequired("Write the addendum."), Length(max=5000)])
+    submit = SubmitField("Add addendum")

@@ -1,0 +1,382 @@
+"""The procedure checklist: starting, saving a step, signing, abandoning, addenda; the formulary.
+
+Every change goes through here. Each save checks the record is still open, the step's order
+(may_record) and its values (validate_step), refuses a save from a stale form, writes the step
+with its time and person, touches the record (so a save and a signature never interleave unseen)
+and an audit row naming what was saved (never the clinical values), and commits them together.
+"""
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+
+from tracker import audit
+from tracker.cases.services import transition
+from tracker.extensions import db
+from tracker.models import (AppointmentChange, FormularyDrug, InjectateRow, ProcedureAddendum,
+                            ProcedureRecord, ProcedureStatus, ProcedureStep)
+from tracker.procedures.formulary import DEFAULT_FORMULARY, plain
+from tracker.procedures.rules import (INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS, ArthrogramPattern,
+                                      ChecklistContext, Step, duration_minutes, flag_long, joints_of,
+                                      may_record, missing_fields, missing_for_signing, validate_step)
+from tracker.timeutil import utcnow
+from tracker.validation import FieldError, StaleEdit
+from tracker.vocab import AppointmentStatus, Side
+
+SIGNED = "This procedure record is signed and can no longer change. Add an addendum instead."
+ABANDONED = "This procedure was abandoned; start it again from the appointment to record steps."
+
+
+class ProcedureRefused(Exception):
+    """The change is not allowed now; `problems` says why, in words the physician understands."""
+
+    def __init__(self, problems):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__(" ".join(self.problems))
+
+
+class StepInvalid(Exception):
+    """The rules found errors in what was typed: field name -> message."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+# ------------------------------------------------------------------ the formulary
+
+def formulary():
+    """Every formulary row by code (inactive ones too: old records still name them). The first
+    use copies the built-in default formulary into the empty table."""
+    rows = db.session.execute(db.select(FormularyDrug).order_by(FormularyDrug.name)).scalars().all()
+    if not rows:
+        _seed_formulary()
+        rows = db.session.execute(db.select(FormularyDrug).order_by(FormularyDrug.name)).scalars().all()
+    return {row.code: row for row in rows}
+
+
+def _seed_formulary():
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(FormularyDrug(
+                code=entry.code, name=entry.name, kind=entry.kind,
+                strengths=[plain(strength) for strength in entry.strengths],
+                strength_unit=entry.strength_unit, usual_max_dose_mg=entry.usual_max_dose_mg,
+                source=entry.source, active=True) for entry in DEFAULT_FORMULARY)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # another request seeded it a moment ago
+
+
+def save_drug(drug, values, actor, version_id=None):
+    """Add a drug (`drug` None) or change one. The admin's form has checked the values; a code
+    already taken raises FieldError, a stale form StaleEdit."""
+    if drug is None:
+        taken = db.session.execute(db.select(FormularyDrug).filter_by(code=values["code"])).scalar()
+        if taken is not None:
+            raise FieldError("code", f"The code {values['code']} is already used by {taken.name}.")
+        drug = FormularyDrug(**values)
+        db.session.add(drug)
+        action = audit.Action.CREATE
+    else:
+        if str(drug.version_id) != str(version_id):
+            raise StaleEdit
+        for name, value in values.items():
+            setattr(drug, name, value)
+        action = audit.Action.UPDATE
+    db.session.flush()
+    audit.record(action, "formulary_drug", drug.id, summary=f"formulary: {drug.code} saved", user=actor)
+    db.session.commit()
+    return drug
+
+
+def active(entries):
+    return {code: entry for code, entry in entries.items() if entry.active}
+
+
+def by_kind(entries):
+    grouped = {}
+    for entry in entries.values():
+        grouped.setdefault(entry.kind.value, []).append(entry)
+    return grouped
+
+
+# ------------------------------------------------------------------ reading a record
+
+def current_record(case):
+    """The case's procedure record being worked on or signed (an abandoned attempt is history)."""
+    records = [r for r in case.procedure_records if r.status != ProcedureStatus.ABANDONED]
+    return records[-1] if records else None
+
+
+def context(record, entries):
+    risk = record.case.risk_screen
+    return ChecklistContext(side=record.side.value, contrast_allergy=bool(risk and risk.allergy_contrast),
+                            formulary=active(entries))
+
+
+class Checklist:
+    """A record's saved steps arranged the way the rules read them."""
+
+    def __init__(self, record):
+        self.record = record
+        self.joints = joints_of(record.side)
+        self.rows = {}
+        for row in record.steps:
+            self.rows.setdefault((Step(row.step), Side(row.side)), []).append(row)
+        for checks in self.rows.values():
+            checks.sort(key=lambda row: row.attempt)
+
+    def side_of(self, step, side=None):
+        """The side a step's row is kept under: its joint for the needle steps, else the case's."""
+        if step in PER_SIDE_STEPS:
+            return Side(side) if side else Side(self.record.side)
+        return Side(self.record.side)
+
+    def checks(self, step, side=None):
+        """Every saved row of a step on a side, oldest first (several only for contrast checks)."""
+        return self.rows.get((step, self.side_of(step, side)), [])
+
+    def latest(self, step, side=None):
+        checks = self.checks(step, side)
+        return checks[-1] if checks else None
+
+    def answers(self, step, side=None, row=None):
+        row = row or self.latest(step, side)
+        if row is None:
+            return {}
+        if step == Step.INJECTATE:
+            return {"rows": injectate_answers(row)}
+        return dict(row.answers)
+
+    def complete(self, step, side=None):
+        return self.latest(step, side) is not None and not missing_fields(step, self.answers(step, side))
+
+    def done(self):
+        return {step: ({joint: self.complete(step, joint) for joint in self.joints}
+                       if step in PER_SIDE_STEPS else self.complete(step))
+                for step in STEPS}
+
+    def contrast_results(self):
+        return {joint: [dict(row.answers) for row in self.checks(Step.CONTRAST, joint)]
+                for joint in self.joints}
+
+    def steps_values(self):
+        return {step: ({joint: self.answers(step, joint) for joint in self.joints}
+                       if step in PER_SIDE_STEPS else self.answers(step))
+                for step in STEPS}
+
+    def needs_repeat(self, side):
+        """The latest contrast check asks for a repositioned needle and a repeat check."""
+        latest = self.latest(Step.CONTRAST, side)
+        if latest is None or latest.answers.get("omitted") is True:
+            return False
+        pattern = latest.answers.get("arthrogram_pattern")
+        return latest.answers.get("vascular_uptake") is True or pattern in (
+            ArthrogramPattern.POOR_SPREAD, ArthrogramPattern.EXTRAVASATION)
+
+
+def injectate_answers(row):
+    return [{"drug": r.drug_code, "concentration_mg_per_ml": plain(r.concentration_mg_per_ml),
+             "dose_mg": plain(r.dose_mg), "volume_ml": plain(r.volume_ml), "lot_number": r.lot_number}
+            for r in row.injectate]
+
+
+def signing_problems(record, entries):
+    """Everything that stands between the record and a signature: each required field still
+    blank, and a contrast check that no longer allows the injectate (edited after it)."""
+    checklist = Checklist(record)
+    ctx = context(record, entries)
+    problems = missing_for_signing(checklist.steps_values(), ctx)
+    done, contrast = checklist.done(), checklist.contrast_results()
+    for joint in ctx.joints:
+        if checklist.latest(Step.INJECTATE, joint) is not None:
+            problems += may_record(Step.INJECTATE, done, contrast, ctx, joint.value)
+    return list(dict.fromkeys(problems))
+
+
+def elapsed_minutes(record, now=None):
+    end = record.ended_at or now or utcnow()
+    return duration_minutes(record.started_at, end)
+
+
+# ------------------------------------------------------------------ changing a record
+
+def _open(record):
+    if record.status == ProcedureStatus.SIGNED:
+        raise ProcedureRefused(SIGNED)
+    if record.status == ProcedureStatus.ABANDONED:
+        raise ProcedureRefused(ABANDONED)
+
+
+def start(case, actor, version_id=None, now=None):
+    """Start the procedure: the case moves to in procedure, its appointment too, and a new record
+    is stamped with the start time. The workflow's guard checks the appointment is ready."""
+    now = now or utcnow()
+    formulary()
+    appointment = case.active_appointment
+    transition(case, "start_procedure", actor, version_id=version_id, commit=False)
+    appointment.status = AppointmentStatus.IN_PROCEDURE
+    appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="procedure started"))
+    record = ProcedureRecord(case=case, appointment=appointment, side=case.side, started_at=now,
+                             started_by_id=actor.id, last_change_at=now)
+    db.session.add(record)
+    db.session.flush()
+    audit.record(audit.Action.CREATE, "procedure_record", record.id,
+                 summary=f"case {case.id}: procedure started", user=actor)
+    db.session.commit()
+    return record
+
+
+def save_step(record, step, side, answers, actor, version_id, attempt=1, entries=None, now=None):
+    """Save one step (one side of a needle step; one contrast check). Returns the warnings shown
+    and stored with it. Raises ProcedureRefused (order, closed record), StepInvalid (values) or
+    StaleEdit (saved by someone else since the form was opened); nothing is written then."""
+    _open(record)
+    step = Step(step)
+    entries = entries if entries is not None else formulary()
+    ctx = context(record, entries)
+    checklist = Checklist(record)
+    refusals = may_record(step, checklist.done(), checklist.contrast_results(), ctx, side)
+    if refusals:
+        raise ProcedureRefused(refusals)
+    joint = checklist.side_of(step, side)
+    errors, warnings = validate_step(step, answers, ctx, joint.value if step in PER_SIDE_STEPS else None)
+    if errors:
+        raise StepInvalid(errors)
+
+    row = _row_to_write(checklist, step, joint, attempt, version_id)
+    now = now or utcnow()
+    created = row is None
+    if created:
+        row = ProcedureStep(record=record, step=step, side=joint, attempt=int(attempt or 1),
+                            recorded_at=now, recorded_by_id=actor.id)
+        db.session.add(row)
+    if step == Step.INJECTATE:
+        row.answers = {}
+        row.injectate = [_injectate_row(position, values)
+                         for position, values in enumerate(_filled(answers.get("rows")))]
+    else:
+        row.answers = _storable(answers)
+    row.warnings = "\n".join(warnings)
+    row.recorded_at, row.recorded_by_id = now, actor.id
+    record.last_change_at = now
+    where = f" ({joint.value})" if step in PER_SIDE_STEPS and ctx.bilateral else ""
+    repeat = f", check {row.attempt}" if row.attempt > 1 else ""
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same step saved a moment ago from another tab: theirs stands.
+        db.session.rollback()
+        raise StaleEdit
+    audit.record(audit.Action.CREATE if created else audit.Action.UPDATE, "procedure_record", record.id,
+                 summary=f"case {record.case_id}: {step.value}{where}{repeat} saved"
+                         + (" with warnings" if warnings else ""), user=actor)
+    db.session.commit()
+    return warnings
+
+
+def _row_to_write(checklist, step, joint, attempt, version_id):
+    """The saved row this form edits (None: a new one), or StaleEdit if the form is out of date.
+
+    A contrast form for check n edits check n if it is the latest; for the latest + 1 it adds a
+    repeat check. Any other step has one row per side."""
+    checks = checklist.checks(step, joint)
+    latest = checks[-1] if checks else None
+    try:
+        attempt = int(attempt or 1)
+    except ValueError:
+        raise StaleEdit
+    new_form = str(version_id or "") == ""
+    newest = latest.attempt if latest else 0
+    if new_form and attempt == newest + 1 and (latest is None or step == Step.CONTRAST):
+        return None
+    if latest is None or attempt != newest or str(latest.version_id) != str(version_id):
+        raise StaleEdit
+    return latest
+
+
+def _filled(rows):
+    return [row for row in rows or () if any(row.get(f.name) for f in INJECTATE_ROW_FIELDS)]
+
+
+def _injectate_row(position, values):
+    return InjectateRow(position=position, drug_code=values["drug"],
+                        concentration_mg_per_ml=Decimal(values["concentration_mg_per_ml"]),
+                        dose_mg=Decimal(values["dose_mg"]), volume_ml=Decimal(values["volume_ml"]),
+                        lot_number=values["lot_number"] or "")
+
+
+def _storable(answers):
+    """JSON keeps strings, booleans and lists; a blank answer is left out."""
+    stored = {}
+    for name, value in answers.items():
+        if value is None or value == "" or value == []:
+            continue
+        stored[name] = str(value) if isinstance(value, Decimal) else value
+    return stored
+
+
+def sign(record, actor, version_id, entries=None, now=None):
+    """Sign the record: refused while anything is missing (the list says what). Stamps signer and
+    time, stores the duration, closes the appointment and moves the case to follow-up. Returns
+    the duration in minutes."""
+    _open(record)
+    if str(record.version_id) != str(version_id):
+        raise StaleEdit
+    problems = signing_problems(record, entries if entries is not None else formulary())
+    if problems:
+        raise ProcedureRefused(problems)
+    now = now or utcnow()
+    minutes = duration_minutes(record.started_at, now)
+    # The signed state and its stamps change together (a CHECK constraint ties them).
+    record.signed_at, record.signed_by_id, record.ended_at = now, actor.id, now
+    record.duration_minutes, record.status = minutes, ProcedureStatus.SIGNED
+    if record.appointment is not None:
+        record.appointment.status = AppointmentStatus.DONE
+        record.appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="done"))
+    db.session.flush()
+    transition(record.case, "sign_procedure", actor, commit=False)
+    audit.record(audit.Action.UPDATE, "procedure_record", record.id,
+                 summary=f"case {record.case_id}: signed, {record.duration_minutes} min"
+                         + (" (longer than usual)" if flag_long(record.duration_minutes) else ""), user=actor)
+    db.session.commit()
+    return record.duration_minutes
+
+
+def abandon(record, actor, reason, version_id):
+    """Stop the procedure before signing: the case goes back to scheduled with its appointment
+    (checked in, to start again or be moved); the record is kept, marked abandoned with the reason."""
+    _open(record)
+    if str(record.version_id) != str(version_id):
+        raise StaleEdit
+    reason = (reason or "").strip()
+    now = utcnow()
+    record.abandoned_at, record.abandoned_by_id, record.abandon_reason = now, actor.id, reason
+    record.status = ProcedureStatus.ABANDONED
+    transition(record.case, "abandon_procedure", actor, reason, commit=False)
+    if record.appointment is not None:
+        record.appointment.status = AppointmentStatus.CHECKED_IN
+        record.appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now,
+                                                            change="procedure stopped", reason=reason))
+    audit.record(audit.Action.UPDATE, "procedure_record", record.id,
+                 summary=f"case {record.case_id}: procedure abandoned", user=actor)
+    db.session.commit()
+
+
+def add_addendum(record, actor, reason, text):
+    if record.status != ProcedureStatus.SIGNED:
+        raise ProcedureRefused("Addenda are for a signed record; until it is signed, correct the step itself.")
+    addendum = ProcedureAddendum(record=record, author_id=actor.id, at=utcnow(), reason=reason.strip(),
+                                 text=text.strip())
+    db.session.add(addendum)
+    db.session.flush()
+    audit.record(audit.Action.CREATE, "procedure_addendum", addendum.id,
+                 summary=f"case {record.case_id}: addendum to the signed procedure record", user=actor)
+    db.session.commit()
+    return addendum
+
+
+def record_view(record, actor, what):
+    audit.record(audit.Action.VIEW, "procedure_record", record.id,
+                 summary=f"case {record.case_id}: viewed procedure {what}", user=actor)
+    db.session.commit()

@@ -1,0 +1,397 @@
+"""The procedure checklist at the table: start, the steps page, saving a step, signing, abandoning,
+the printable note and its addenda.
+
+Physicians record and sign; coordinators read the checklist and the note. Every page that shows
+the record is audited like the case page.
+"""
+from dataclasses import dataclass, field
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from tracker.access import Role, allow
+from tracker.cases.services import record_view as record_case_view
+from tracker.cases.views import get_case
+from tracker.extensions import db
+from tracker.models import ProcedureAddendum, ProcedureRecord, ProcedureStatus, ProcedureStep
+from tracker.procedures import services
+from tracker.procedures.formulary import millilitres, plain
+from tracker.procedures.forms import (STEP_FORMS, AbandonForm, AddendumForm, SignForm, StartForm, form_data,
+                                      form_prefix)
+from tracker.procedures.rules import (PER_SIDE_STEPS, STEP_FIELDS, STEPS, ArthrogramPattern, Complication,
+                                      Guidance, Step, billing_codes, flag_long, may_record, missing_fields)
+from tracker.procedures.services import ProcedureRefused, StepInvalid
+from tracker.validation import StaleEdit
+from tracker.vocab import Side
+from tracker.workflow import TransitionRefused
+
+bp = Blueprint("procedures", __name__)
+# Doses and volumes as a clinic writes them: 40, 2.5, 0.25 (no "40.000").
+bp.add_app_template_filter(plain, "plain")
+bp.add_app_template_filter(millilitres, "millilitres")
+# The case page's Procedure panel flags a long procedure with the rules' own threshold.
+bp.add_app_template_global(flag_long, "flag_long")
+
+
+@bp.app_template_filter("minutes")
+def minutes_text(count):
+    return f"{count} minute" + ("" if count == 1 else "s")
+
+
+READERS = (Role.PHYSICIAN, Role.COORDINATOR)
+STALE = ("Someone else saved this step after you opened it. Nothing was saved: the saved values are "
+         "shown above the form and your entries are still in it. Check both, then save again to "
+         "replace the saved values with yours.")
+STALE_RECORD = ("The checklist changed after you opened it. Nothing was signed; check it as it is now "
+                "and sign again.")
+
+
+@dataclass
+class StepItem:
+    """One box on the checklist page: a step, or one side of a needle step."""
+
+    number: int
+    step: Step
+    side: str | None
+    row: ProcedureStep | None
+    earlier: list
+    complete: bool
+    missing: list
+    refusals: list
+    form: object = None
+    problems: list = field(default_factory=list)
+    conflict: ProcedureStep | None = None
+
+    @property
+    def anchor(self):
+        return f"step-{self.step.value}" + (f"-{self.side}" if self.side else "")
+
+    @property
+    def title(self):
+        return f"{self.step.label}" + (f" — {Side(self.side).label.lower()} side" if self.side else "")
+
+    @property
+    def status(self):
+        if self.row is None:
+            # Earlier contrast checks but no current one: the last asked for a repeat.
+            return "repeat" if self.earlier else "todo"
+        return "done" if self.complete else "started"
+
+
+# ------------------------------------------------------------------ loading
+
+def _records(case):
+    """Every attempt at the procedure for the case, with all the checklist page shows, in a fixed
+    number of queries."""
+    return db.session.execute(
+        db.select(ProcedureRecord).filter_by(case_id=case.id).order_by(ProcedureRecord.id)
+        .options(selectinload(ProcedureRecord.steps).selectinload(ProcedureStep.injectate),
+                 selectinload(ProcedureRecord.steps).joinedload(ProcedureStep.recorded_by),
+                 selectinload(ProcedureRecord.addenda).joinedload(ProcedureAddendum.author),
+                 joinedload(ProcedureRecord.started_by), joinedload(ProcedureRecord.signed_by),
+                 joinedload(ProcedureRecord.abandoned_by), joinedload(ProcedureRecord.appointment))
+    ).unique().scalars().all()
+
+
+def _current(records):
+    live = [r for r in records if r.status != ProcedureStatus.ABANDONED]
+    return live[-1] if live else None
+
+
+def _load(case_id):
+    case = get_case(case_id)
+    records = _records(case)
+    return case, records, _current(records)
+
+
+def _side_arg():
+    side = request.args.get("side") or None
+    if side is not None and side not in {s.value for s in Side}:
+        abort(404)
+    return side
+
+
+# ------------------------------------------------------------------ the checklist page
+
+def _items(record, entries, overrides):
+    checklist = services.Checklist(record)
+    ctx = services.context(record, entries)
+    done, contrast = checklist.done(), checklist.contrast_results()
+    offered = services.by_kind(services.active(entries))
+    items = []
+    for number, step in enumerate(STEPS, start=1):
+        sides = [joint.value for joint in ctx.joints] if step in PER_SIDE_STEPS else [None]
+        for side in sides:
+            checks = checklist.checks(step, side)
+            row = checks[-1] if checks else None
+            item = StepItem(number, step, side, row, earlier=checks[:-1],
+                            complete=checklist.complete(step, side),
+                            missing=missing_fields(step, checklist.answers(step, side)) if row else [],
+                            refusals=may_record(step, done, contrast, ctx, side))
+            if step == Step.CONTRAST and checklist.needs_repeat(side):
+                # The latest check asks for a repositioned needle: the form records the repeat.
+                item.earlier, item.row = checks, None
+            item.form = overrides.get((step, side)) or _saved_form(step, side, item.row, len(checks))
+            item.form.set_choices(offered)
+            items.append(item)
+    return items
+
+
+def _saved_form(step, side, row, checks):
+    """The step's form filled with what is saved (a blank repeat check when `row` is None after
+    earlier checks)."""
+    data = form_data(step, row.answers if row else {}, services.injectate_answers(row) if row else ())
+    form = STEP_FORMS[step](formdata=None, data=data, prefix=form_prefix(step, side))
+    form.version_id.data = row.version_id if row else ""
+    form.attempt.data = str(row.attempt if row else checks + 1)
+    return form
+
+
+def _checklist_page(case, records, record, status=200, overrides=None, problems=None,
+                    sign_problems=None, conflict=None, abandon_form=None):
+    entries = services.formulary()
+    items = _items(record, entries, overrides or {}) if record else []
+    unplaced = list(problems[1]) if problems else []
+    for item in items:
+        if problems and (item.step, item.side) == problems[0]:
+            item.problems, unplaced = problems[1], []
+        if conflict and (item.step, item.side) == conflict[0]:
+            item.conflict = conflict[1]
+    return render_template(
+        "procedures/checklist.html", case=case, record=record, items=items, entries=entries,
+        unplaced_problems=unplaced,
+        earlier_attempts=[r for r in records if r is not record],
+        missing=services.signing_problems(record, entries) if record and record.in_progress else [],
+        sign_problems=sign_problems, elapsed=services.elapsed_minutes(record) if record else None,
+        sign_form=SignForm(formdata=None, version_id=record.version_id if record else ""),
+        start_form=StartForm(formdata=None, version_id=case.version_id),
+        abandon_form=abandon_form or AbandonForm(formdata=None, version_id=record.version_id if record else ""),
+        may_record_steps=current_user.role == Role.PHYSICIAN and record is not None and record.in_progress,
+        describe=describe,
+    ), status
+
+
+@bp.route("/cases/<int:case_id>/procedure")
+@allow(*READERS)
+def checklist(case_id):
+    case, records, record = _load(case_id)
+    if record:
+        services.record_view(record, current_user, "checklist")
+    else:
+        record_case_view(case, current_user)
+    return _checklist_page(case, records, record)
+
+
+@bp.route("/cases/<int:case_id>/procedure/start", methods=["POST"])
+@allow(Role.PHYSICIAN)
+def start(case_id):
+    case = get_case(case_id)
+    form = StartForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.start(case, current_user, version_id=form.version_id.data or None)
+    except TransitionRefused as refusal:
+        db.session.rollback()
+        flash(f"The procedure was not started. {refusal}", "error")
+        appointment = case.active_appointment
+        return redirect(url_for("scheduling.show", appointment_id=appointment.id) if appointment
+                        else url_for("cases.show", case_id=case.id))
+    except (StaleEdit, StaleDataError):
+        db.session.rollback()
+        flash("This case was changed by someone else meanwhile; nothing was started. Check it and "
+              "start again.", "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    flash("Procedure started: the timer is running.", "success")
+    return redirect(url_for("procedures.checklist", case_id=case.id))
+
+
+@bp.route("/cases/<int:case_id>/procedure/steps/<step>", methods=["POST"])
+@allow(Role.PHYSICIAN)
+def save_step(case_id, step):
+    case, records, record = _load(case_id)
+    try:
+        step = Step(step)
+    except ValueError:
+        abort(404)
+    side = _side_arg()
+    if record is None:
+        flash("The procedure has not been started: start it before recording steps.", "error")
+        return redirect(url_for("procedures.checklist", case_id=case.id))
+    if step not in PER_SIDE_STEPS:
+        side = None
+    elif side is None and record.side != Side.BILATERAL:
+        side = record.side.value
+    entries = services.formulary()
+    form = STEP_FORMS[step](prefix=form_prefix(step, side))
+    form.set_choices(services.by_kind(services.active(entries)))
+    key = (step, side)
+    if not form.validate_on_submit():
+        return _checklist_page(case, records, record, 422, overrides={key: form})
+    try:
+        warnings = services.save_step(record, step, side, form.answers(), current_user,
+                                      form.version_id.data, form.attempt.data, entries)
+    except StepInvalid as invalid:
+        db.session.rollback()
+        form.show_errors(invalid.errors)
+        return _checklist_page(case, records, record, 422, overrides={key: form})
+    except ProcedureRefused as refusal:
+        db.session.rollback()
+        return _checklist_page(case, records, record, 409, overrides={key: form},
+                               problems=(key, refusal.problems))
+    except (StaleEdit, StaleDataError):
+        db.session.rollback()
+        case, records, record = _load(case_id)
+        saved = services.Checklist(record).latest(step, side) if record else None
+        if saved is not None:
+            # A deliberate second save now replaces what is saved.
+            form.version_id.data, form.attempt.data = saved.version_id, str(saved.attempt)
+        flash(STALE, "error")
+        return _checklist_page(case, records, record, 409, overrides={key: form}, conflict=(key, saved))
+    label = step.label + (f" ({side})" if side and record.side == Side.BILATERAL else "")
+    flash(f"{label} saved.", "success")
+    for warning in warnings:
+        flash(f"Warning: {warning}", "warning")
+    anchor = f"step-{step.value}" + (f"-{side}" if side else "")
+    return redirect(url_for("procedures.checklist", case_id=case.id, _anchor=anchor))
+
+
+@bp.route("/cases/<int:case_id>/procedure/sign", methods=["POST"])
+@allow(Role.PHYSICIAN)
+def sign(case_id):
+    case, records, record = _load(case_id)
+    if record is None:
+        abort(404)
+    form = SignForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if not record.in_progress:
+        flash(services.SIGNED if record.signed else services.ABANDONED, "error")
+        return redirect(url_for("procedures.checklist", case_id=case.id))
+    try:
+        minutes = services.sign(record, current_user, form.version_id.data)
+    except ProcedureRefused as refusal:
+        db.session.rollback()
+        return _checklist_page(case, records, record, 422, sign_problems=refusal.problems)
+    except (StaleEdit, StaleDataError):
+        db.session.rollback()
+        flash(STALE_RECORD, "error")
+        return redirect(url_for("procedures.checklist", case_id=case.id, _anchor="sign"))
+    except TransitionRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+        return redirect(url_for("procedures.checklist", case_id=case.id, _anchor="sign"))
+    flash(f"Procedure record signed: {minutes_text(minutes)}. The case is now in follow-up.", "success")
+    if flag_long(minutes):
+        flash(f"The procedure took {minutes} minutes, longer than the usual 30: it is flagged on the record.",
+              "warning")
+    return redirect(url_for("procedures.note", case_id=case.id))
+
+
+@bp.route("/cases/<int:case_id>/procedure/abandon", methods=["POST"])
+@allow(Role.PHYSICIAN)
+def abandon(case_id):
+    case, records, record = _load(case_id)
+    if record is None:
+        abort(404)
+    form = AbandonForm()
+    if not form.validate_on_submit():
+        return _checklist_page(case, records, record, 422, abandon_form=form)
+    try:
+        services.abandon(record, current_user, form.reason.data, form.version_id.data)
+    except ProcedureRefused as refusal:
+        db.session.rollback()
+        flash(" ".join(refusal.problems), "error")
+        return redirect(url_for("procedures.checklist", case_id=case.id))
+    except (StaleEdit, StaleDataError):
+        db.session.rollback()
+        flash(STALE_RECORD.replace("Nothing was signed", "Nothing was abandoned")
+              .replace("sign again", "try again"), "error")
+        return redirect(url_for("procedures.checklist", case_id=case.id))
+    flash("Procedure abandoned; the case is scheduled again and the record of this attempt is kept.", "success")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+# ------------------------------------------------------------------ the note and its addenda
+
+def _note_page(case, record, form=None, status=200, problems=()):
+    entries = services.formulary()
+    checklist = services.Checklist(record)
+    modalities = {checklist.answers(Step.FLUOROSCOPY, joint.value).get("modality") for joint in checklist.joints}
+    guidance = Guidance.ULTRASOUND if Guidance.ULTRASOUND in modalities else Guidance.FLUOROSCOPY
+    return render_template(
+        "procedures/note.html", case=case, record=record, checklist=checklist, entries=entries,
+        steps=STEPS, per_side=PER_SIDE_STEPS, describe=describe,
+        codes={"Professional claim": billing_codes(record.side.value, False, guidance),
+               "Facility claim": billing_codes(record.side.value, True, guidance)},
+        form=form or AddendumForm(formdata=None), elapsed=services.elapsed_minutes(record), problems=problems,
+    ), status
+
+
+@bp.route("/cases/<int:case_id>/procedure/note")
+@allow(*READERS)
+def note(case_id):
+    case, _, record = _load(case_id)
+    if record is None:
+        abort(404)
+    services.record_view(record, current_user, "note")
+    return _note_page(case, record)
+
+
+@bp.route("/cases/<int:case_id>/procedure/addenda", methods=["POST"])
+@allow(Role.PHYSICIAN)
+def add_addendum(case_id):
+    case, _, record = _load(case_id)
+    if record is None:
+        abort(404)
+    form = AddendumForm()
+    if not form.validate_on_submit():
+        return _note_page(case, record, form, 422)
+    try:
+        services.add_addendum(record, current_user, form.reason.data, form.text.data)
+    except ProcedureRefused as refusal:
+        db.session.rollback()
+        return _note_page(case, record, form, 409, refusal.problems)
+    flash("Addendum added to the signed record.", "success")
+    return redirect(url_for("procedures.note", case_id=case.id, _anchor="addenda"))
+
+
+# ------------------------------------------------------------------ showing saved answers
+
+_YES_NO = {True: "yes", False: "no"}
+
+
+def describe(step, answers, entries, injectate=()):
+    """A saved step as (label, text) pairs in the form's order, in the clinic's words."""
+    step = Step(step)
+    if step == Step.INJECTATE:
+        return [(entries[r.drug_code].name if r.drug_code in entries else r.drug_code,
+                 f"{services.plain(r.concentration_mg_per_ml)} mg/mL, {services.plain(r.dose_mg)} mg, "
+                 f"{services.plain(r.volume_ml)} mL, lot {r.lot_number}") for r in injectate]
+    pairs = []
+    for f in STEP_FIELDS[step]:
+        value = answers.get(f.name)
+        if value is None or value == "" or value == []:
+            continue
+        pairs.append((f.label, _words(f.name, value, entries)))
+    return pairs
+
+
+def _words(name, value, entries):
+    if isinstance(value, bool):
+        return _YES_NO[value]
+    if name in ("prep_agent", "agent"):
+        return entries[value].name if value in entries else value
+    vocabularies = {"side_confirmed": Side, "modality": Guidance, "arthrogram_pattern": ArthrogramPattern}
+    if name in vocabularies:
+        try:
+            return vocabularies[name](value).label
+        except ValueError:
+            return value
+    if name == "complications":
+        labels = {c.value: c.label for c in Complication}
+        return ", ".join(labels.get(code, code) for code in value)
+    return str(value)
+
