@@ -61,9 +61,27 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "tracker@clinic.invalid")
 
+    # Where patients open the tracker, e.g. https://tracker.clinic.example: links in emails sent
+    # from a command (`flask reminders send`, outside any web request) are built from it.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+
+    # `flask reminders send`: each diary time point gets at most this many email reminders, the
+    # next no sooner than REMINDER_REPEAT_HOURS after the last. A point whose window closed more
+    # than REMINDER_LATE_DAYS ago gets none: a score for a moment that long gone is a guess.
+    REMINDER_MAX_ATTEMPTS = _env_int("REMINDER_MAX_ATTEMPTS", 2)
+    REMINDER_REPEAT_HOURS = _env_int("REMINDER_REPEAT_HOURS", 24)
+    REMINDER_LATE_DAYS = _env_int("REMINDER_LATE_DAYS", 7)
+
+    # A patient's personal diary link works this many days (the diary runs 12 months after the
+    # injection) unless staff revoke it first.
+    DIARY_LINK_DAYS = _env_int("DIARY_LINK_DAYS", 400)
+
     # `flask appointments mark-no-shows`: a booked patient not checked in this long after the
     # start is a no-show (late arrivals are common; a checked-in patient is never one).
     NO_SHOW_GRACE_MINUTES = _env_int("NO_SHOW_GRACE_MINUTES", 60)
+
+    # Only the physician booked for a procedure may record and sign its checklist (others read).
+    PROCEDURE_OWN_CASES_ONLY = _env_bool("PROCEDURE_OWN_CASES_ONLY", False)
 
     PER_PAGE = 25
     DEBUG = False

@@ -272,10 +272,37 @@ def make_procedure(side=Side.LEFT, physician=None, steps=(), sign=False, **case_
     return record
 
 
+def make_diary(case, injected_at=None, entries=None, booked_at=None):
+    """A case's diary as booking and signing make it: the baseline open from `booked_at` (default
+    two days before the injection) and, with `injected_at`, every post-injection point of its
+    schedule. `entries` is {point code: score, or {side: score}}, entered through the personal
+    link at the point's due time (test set-up; entries through the app use the service)."""
+    from tracker.diary import services as diary
+    from tracker.models import DiaryEntry, DiaryPoint
+    from tracker.vocab import EntrySource
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    booked_at = booked_at or (injected_at or now) - timedelta(days=2)
+    diary.ensure_baseline(case, booked_at)
+    if injected_at is not None:
+        diary.start_follow_up(case, injected_at, booked_at)
+    db.session.flush()
+    for code, score in (entries or {}).items():
+        point = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code=code)).scalar_one()
+        scores = score if isinstance(score, dict) else {side: score for side in diary.sides_of(case)}
+        for side, value in scores.items():
+            db.session.add(DiaryEntry(point_id=point.id, case_id=case.id, side=side, score=value,
+                                      entered_at=point.due_at or point.opens_at, source=EntrySource.LINK,
+                                      late=False))
+    db.session.commit()
+    return case
+
+
 @pytest.fixture
 def gen(app_ctx):
     """Builders: gen.user(role), gen.patient(), gen.case(state=...), gen.therapy(case),
-    gen.room(), gen.appointment(case, ...), gen.procedure(side=..., steps=[...] or "all", sign=...)."""
+    gen.room(), gen.appointment(case, ...), gen.procedure(side=..., steps=[...] or "all", sign=...),
+    gen.diary(case, injected_at=..., entries={code: score})."""
     class Gen:
         user = staticmethod(make_user)
         patient = staticmethod(make_patient)
@@ -285,6 +312,7 @@ def gen(app_ctx):
         appointment = staticmethod(make_appointment)
         verdict = staticmethod(make_verdict)
         procedure = staticmethod(make_procedure)
+        diary = staticmethod(make_diary)
     return Gen
 
 

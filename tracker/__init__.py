@@ -72,6 +72,9 @@ def register_blueprints(app):
     from tracker.admin.views import bp as admin_bp
     from tracker.auth.views import bp as auth_bp
     from tracker.cases.views import bp as cases_bp
+    from tracker.diary.outcome_views import bp as outcome_bp
+    from tracker.diary.overdue_views import bp as overdue_bp
+    from tracker.diary.views import bp as diary_bp
     from tracker.eligibility.views import bp as eligibility_bp
     from tracker.patient_portal.views import bp as patient_bp
     from tracker.procedures.views import bp as procedures_bp
@@ -86,8 +89,12 @@ def register_blueprints(app):
     app.register_blueprint(eligibility_bp, url_prefix="/cases")
     app.register_blueprint(scheduling_bp)
     app.register_blueprint(procedures_bp)
+    app.register_blueprint(overdue_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(patient_bp, url_prefix="/my")
+    # Its routes span three surfaces (/my/..., /d/<token>, /cases/...): full paths, no prefix.
+    app.register_blueprint(diary_bp)
+    app.register_blueprint(outcome_bp)
 
 
 def _profile_name(code):

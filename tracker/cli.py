@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask users create`, `flask demo seed`. Safe to re-run."""
+"""Command-line tasks: `flask users create`, `flask demo seed`, and the cron jobs `flask appointments
+mark-no-shows` and `flask reminders send`. Safe to re-run."""
 import click
 from flask import current_app
 from email_validator import EmailNotValidError, validate_email
@@ -11,6 +12,7 @@ from tracker.validation import FieldError
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying the tracker.")
 appointments_cli = AppGroup("appointments", help="Scheduled jobs for appointments.")
+reminders_cli = AppGroup("reminders", help="Scheduled jobs for the pain diary's reminders.")
 
 
 @users_cli.command("create")
@@ -71,7 +73,24 @@ def mark_no_shows_command():
         raise SystemExit(1)
 
 
+@reminders_cli.command("send")
+def send_reminders_command():
+    """Email every due diary reminder, each exactly once (safe to run from cron every few minutes,
+    also two at a time)."""
+    from tracker.diary.reminders import send_due
+
+    counts = send_due()
+    click.echo(f"{counts.sent} reminder(s) sent in {counts.emails} email(s), {counts.skipped} skipped "
+               f"(entered, closed or unreachable meanwhile), {counts.taken} taken by another run.")
+    if counts.failed:
+        # A non-zero exit makes cron report it; each failed attempt counts towards the cap.
+        click.echo(f"{counts.failed} reminder(s) failed (case {', '.join(map(str, counts.failed_cases))}): "
+                   "the mail server did not accept them; see the log.", err=True)
+        raise SystemExit(1)
+
+
 def init_app(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(appointments_cli)
+    app.cli.add_command(reminders_cli)

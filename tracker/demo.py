@@ -10,6 +10,9 @@ from datetime import date, datetime, time, timedelta
 from tracker.access import Role
 from tracker.admin.services import create_user
 from tracker.cases.services import transition
+from tracker.diary import services as diary
+from tracker.diary.outcome import read_outcome_diary, record_outcome
+from tracker.diary.relief import DiagnosticResult
 from tracker.eligibility.services import evaluate_case, override
 from tracker.extensions import db
 from tracker.models import Appointment, AppointmentChange, Patient, Room, User
@@ -20,7 +23,7 @@ from tracker.review.services import add_therapy, save_examination, save_risk_scr
 from tracker.scheduling.resources import create_room, set_hours
 from tracker.scheduling.services import Proposal, book, next_free_slots, update_readiness
 from tracker.timeutil import clinic_today, clinic_zone, utcnow
-from tracker.vocab import (ContactChannel, Indication, Modality, Pregnancy,
+from tracker.vocab import (ContactChannel, EntrySource, Indication, Modality, NextStep, Pregnancy,
                            ProvocationResult, Response, Sex, Side, TherapyKind)
 
 DEMO_USERS = [
@@ -128,6 +131,8 @@ def seed():
             coordinator,
         )
         _build(case, target, facts, coordinator, physician, referral_date)
+        _age(case, referral_date, days_ago)
+        db.session.commit()
         created["cases"] += 1
 
     for email, password, mrn in (DEMO_PATIENT_ACCOUNT, DEMO_SCHEDULED_PATIENT_ACCOUNT):
@@ -137,6 +142,25 @@ def seed():
                         patient_mrn=mrn)
             created["users"] += 1
     return created
+
+
+# The procedure's own steps carry their real times; the steps before it are spread out below.
+_TIMED_BY_THE_PROCEDURE = frozenset({"start_procedure", "sign_procedure", "abandon_procedure", "close"})
+
+
+def _age(case, referral_date, days_ago):
+    """Spread the case's earlier steps between its referral and a few days ago, so the worklist's
+    "days waiting" and the timeline read like a clinic's, not like one busy minute at seeding."""
+    start = datetime.combine(referral_date, time(9, 0), tzinfo=clinic_zone())
+    procedure = next((a.starts_at for a in case.appointments if a.starts_at <= utcnow()), None)
+    until = max(start, (procedure or utcnow()) - timedelta(days=max(1, days_ago // 3)))
+    rows = [row for row in case.history if row.action not in _TIMED_BY_THE_PROCEDURE]
+    for i, row in enumerate(rows):
+        row.at = start + (until - start) * i / max(1, len(rows) - 1)
+    case.state_changed_at = max(row.at for row in case.history)
+    verdict_rows = [row for row in rows if row.action in ("mark_eligible", "mark_not_eligible")]
+    for verdict, row in zip(case.verdicts, verdict_rows):
+        verdict.evaluated_at = row.at
 
 
 def _rooms_and_hours(admin, physicians):
@@ -150,15 +174,22 @@ def _rooms_and_hours(admin, physicians):
 
 
 def _book_next_free(case, coordinator, physician):
-    slot = next_free_slots(clinic_today(), timedelta(minutes=30), physician.id, limit=1)[0]
+    # From tomorrow: a slot minutes after seeding would be in the past by the time anyone looks.
+    slot = next_free_slots(clinic_today() + timedelta(days=1), timedelta(minutes=30), physician.id,
+                           limit=1)[0]
     appointment = book(case, Proposal(slot.start, slot.end - slot.start, slot.physician_id, slot.room_id),
                        coordinator, acknowledged=True)
     update_readiness(appointment, {"consent_obtained": True}, appointment.version_id, coordinator)
 
 
 def _past_appointment(case, coordinator, physician, days_ago):
-    """An appointment that already happened (the booking screens refuse past times)."""
-    start = datetime.combine(clinic_today() - timedelta(days=days_ago), time(9, 0), tzinfo=clinic_zone())
+    """An appointment that already happened (the booking screens refuse past times); today's
+    began a quarter of an hour ago, so the procedure in progress fits it."""
+    if days_ago:
+        start = datetime.combine(clinic_today() - timedelta(days=days_ago), time(9, 0), tzinfo=clinic_zone())
+    else:
+        now = utcnow().replace(second=0, microsecond=0)
+        start = now - timedelta(minutes=15 + now.minute % 5)
     room = db.session.execute(db.select(Room).order_by(Room.id)).scalars().first()
     appointment = Appointment(case=case, physician_id=physician.id, room_id=room.id,
                               starts_at=start, ends_at=start + timedelta(minutes=30),
@@ -193,9 +224,57 @@ def _build(case, target, facts, coordinator, physician, referral_date):
         return
     appointment = _past_appointment(case, coordinator, physician, 0 if target == "in_procedure" else 14)
     transition(case, "schedule", coordinator)
+    link = _diary_baseline(case, coordinator, appointment)
     _procedure(case, physician, appointment, complete=target != "in_procedure")
+    if target in ("follow_up", "closed"):
+        _diary_follow_up(case, link)
     if target == "closed":
-        transition(case, "close", physician)
+        _outcome(case, physician)
+
+
+def _outcome(case, physician):
+    """The physician's outcome as the diary reads it; recording it closes the case."""
+    reading = read_outcome_diary(case)
+    step = NextStep.PHYSICAL_THERAPY if case.indication == Indication.THERAPEUTIC else NextStep.RFA_EVALUATION
+    record_outcome(case, physician, reading.suggested_result or DiagnosticResult.INDETERMINATE,
+                   reading.suggested_days, step, notes="Reviewed the diary with the patient.",
+                   version_id=case.version_id, reading=reading)
+
+
+# Pain diary scores per demo case, entered through the personal link at each point's due time:
+# Grace Okafor (the patient@demo.clinic account) is positive and has entered up to day 2, so her
+# 2-week score is due; the others show a late entry (DEMO-0015), a negative block (DEMO-0016)
+# and a longer follow-up.
+DEMO_DIARY = {
+    "DEMO-0001": {"m15": 2, "m30": 1, "h1": 1, "h2": 1, "h3": 2, "h4": 2, "h5": 3, "h6": 3, "d1": 4, "d2": 3},
+    "DEMO-0015": {"m30": 3, "h1": 2, "h2": 2, "h4": 3, "h6": 4, "d1": 4, "d2": 4, "d7": 3},
+    "DEMO-0016": {"m15": 7, "m30": 6, "h1": 6, "h2": 6, "h3": 7, "d1": 7},
+    "DEMO-0017": {"m15": 1, "m30": 1, "h1": 0, "h2": 1, "h3": 1, "h4": 2, "h6": 2, "d1": 2, "d2": 2, "d7": 2, "w2": 3},
+    "DEMO-0018": {"m15": 2, "m30": 2, "h1": 2, "h2": 2, "h4": 3, "h6": 3, "d1": 3, "d2": 3, "d7": 3, "w2": 4},
+}
+DEMO_BASELINE = 7
+# Entered this long after the point's due time, past its window: shown as late.
+DEMO_LATE = {("DEMO-0015", "d7"): timedelta(days=2)}
+
+
+def _diary_baseline(case, coordinator, appointment):
+    """The diary as booking opens it (three days before the appointment), its personal link, and
+    the patient's baseline score the evening before."""
+    diary.ensure_baseline(case, appointment.starts_at - timedelta(days=3))
+    link, _ = diary.create_link(case, coordinator, now=appointment.starts_at - timedelta(days=3),
+                                sent_to=case.patient.email)
+    db.session.commit()
+    diary.record_entry(case, "t0", {side: DEMO_BASELINE for side in diary.sides_of(case)}, {},
+                       EntrySource.LINK, link=link, now=appointment.starts_at - timedelta(hours=14))
+    return link
+
+
+def _diary_follow_up(case, link):
+    points = {p.point_code: p for p in case.diary_points}
+    for code, score in DEMO_DIARY.get(case.patient.mrn, {}).items():
+        diary.record_entry(case, code, {side: score for side in diary.sides_of(case)},
+                           {"analgesic_used": code.startswith("d")}, EntrySource.LINK, link=link,
+                           now=points[code].due_at + DEMO_LATE.get((case.patient.mrn, code), timedelta(0)))
 
 
 def _procedure(case, physician, appointment, complete):

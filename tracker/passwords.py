@@ -20,6 +20,12 @@ def _core(password):
     return re.sub(r"^[^a-z]+|[^a-z]+$", "", password.lower())
 
 
+def _name_parts(local_part):
+    """'margaret.whitfield' -> the whole and each part ('margaret', 'whitfield'): a name guessed
+    from the address is the first thing an attacker tries."""
+    return {local_part, *re.split(r"[._+\-]+", local_part)} - {""}
+
+
 def password_problems(password, min_length=12, email=""):
     """Why a password is refused, as sentences for the form (empty list = acceptable)."""
     problems = []
@@ -29,7 +35,7 @@ def password_problems(password, min_length=12, email=""):
     local_part = email.split("@")[0].lower() if email else ""
     if lowered in _common() or _core(password) in _common() or len(set(lowered)) <= 3:
         problems.append("This password is too common or too easy to guess; choose another.")
-    elif local_part and len(local_part) >= 4 and local_part in lowered:
+    elif any(len(part) >= 4 and part in lowered for part in _name_parts(local_part)):
         problems.append("Do not use your email address in your password.")
     return problems
 

@@ -93,3 +93,21 @@ class AppointmentStatus(Choice):
 
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class EntrySource(Choice):
+    """Who typed a diary entry: the patient signed in, the patient through the personal link, or
+    staff on the patient's behalf during a phone call."""
+
+    PATIENT_ACCOUNT = "patient", "Patient (account)"
+    LINK = "link", "Patient (personal link)"
+    STAFF_PHONE = "staff_phone", "Staff, by phone"
+
+
+class NextStep(Choice):
+    REPEAT_INJECTION = "repeat_injection", "Repeat injection"
+    CONFIRMATORY_BLOCK = "confirmatory_block", "Confirmatory block"
+    RFA_EVALUATION = "rfa_evaluation", "Radiofrequency-ablation evaluation"
+    SURGICAL_REFERRAL = "surgical_referral", "Surgical referral"
+    PHYSICAL_THERAPY = "physical_therapy", "Physical therapy"
+    DISCHARGE = "discharge", "Discharge"

@@ -43,7 +43,7 @@ class Stage(enum.Enum):
     OUTCOME = "outcome"
 
 
-BUILT_STAGES = frozenset({Stage.CORE, Stage.ELIGIBILITY, Stage.SCHEDULING, Stage.PROCEDURE})
+BUILT_STAGES = frozenset({Stage.CORE, Stage.ELIGIBILITY, Stage.SCHEDULING, Stage.PROCEDURE, Stage.OUTCOME})
 
 # The tracker itself, acting from a scheduled command (e.g. marking no-shows), not a person.
 SYSTEM = None
@@ -128,6 +128,12 @@ def _procedure_signed(case):
     return ["Complete and sign the procedure checklist first."]
 
 
+def _outcome_recorded(case):
+    """Closing is the outcome form's last act (tracker.diary.outcome.record_outcome): it adds the
+    outcome, then moves the case, in one transaction."""
+    return [] if case.outcome is not None else ["Record the outcome and the next step first."]
+
+
 TRANSITIONS = (
     Transition("start_review", "Start review", frozenset({State.REFERRED}), State.UNDER_REVIEW,
                STAFF_WHO_STEER),
@@ -160,7 +166,7 @@ TRANSITIONS = (
                State.FOLLOW_UP, frozenset({Role.PHYSICIAN}), Stage.PROCEDURE,
                guards=(_procedure_signed,), own_form=True),
     Transition("close", "Record outcome and close", frozenset({State.FOLLOW_UP}), State.CLOSED,
-               frozenset({Role.PHYSICIAN}), Stage.OUTCOME),
+               frozenset({Role.PHYSICIAN}), Stage.OUTCOME, guards=(_outcome_recorded,), own_form=True),
     Transition("cancel", "Cancel case", BEFORE_PROCEDURE, State.CANCELLED,
                frozenset({Role.COORDINATOR, Role.PHYSICIAN, Role.ADMIN}), reason_required=True),
     # Backward moves not drawn in the lifecycle: a physician or admin, with a reason.

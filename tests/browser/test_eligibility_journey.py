@@ -30,7 +30,7 @@ def test_coordinator_takes_a_new_referral_to_an_eligible_case(app, live_server, 
     page.get_by_role("link", name="New referral").first.click()
     page.get_by_label("MRN or family name").fill("Okonkwo")
     page.get_by_role("button", name="Find patient").click()
-    expect(page.get_by_text("0 patients found")).to_be_visible()
+    expect(page.get_by_text("No patient found")).to_be_visible()
     page.get_by_role("button", name="Register a new patient with this referral").click()
 
     page.get_by_label("Medical record number").fill("BR-2001")
@@ -71,6 +71,7 @@ def test_coordinator_takes_a_new_referral_to_an_eligible_case(app, live_server, 
     expect(page.get_by_text("Examination saved.")).to_be_visible()
 
     page.get_by_role("link", name="Edit risk screen").click()
+    page.get_by_label("Pregnancy").select_option("no")
     page.get_by_label("Red flags screened").check()
     page.get_by_role("button", name="Save risk screen").click()
     expect(page.get_by_text("Risk screen saved.")).to_be_visible()

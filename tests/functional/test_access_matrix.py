@@ -24,7 +24,7 @@ ROUTES = sorted(
     for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
 )
 # Routes a patient reaches only for their own case: also tried with another patient's case.
-PATIENT_OWNED = {"patient.case", "patient.calendar_file"}
+PATIENT_OWNED = {"patient.case", "patient.calendar_file", "diary.patient_entry", "diary.patient_correct"}
 
 
 def test_every_route_declares_who_may_use_it():
@@ -48,11 +48,30 @@ def world(gen):
     appointment = gen.appointment(case, physician=users[Role.PHYSICIAN])
     other_patient_user = gen.user(Role.PATIENT)
     gen.case(patient=other_patient_user.patient)
+    gen.diary(case, entries={"t0": 5})
+    entry, link, token = _diary_link(case, users[Role.COORDINATOR])
     return {"users": users, "case": case, "other_patient_user": other_patient_user,
             "ids": {"case_id": case.id, "therapy_id": therapy.id, "patient_id": patient.id,
                     "user_id": users[Role.PHYSICIAN].id, "room_id": appointment.room_id,
                     "appointment_id": appointment.id, "step": "sign_in",
-                    "drug_id": next(iter(formulary().values())).id}}
+                    "drug_id": next(iter(formulary().values())).id,
+                    "entry_id": entry.id, "link_id": link.id, "token": token}}
+
+
+def _diary_link(case, creator):
+    """The case's baseline entry and a personal link to its diary, with the link's token."""
+    from datetime import timedelta
+
+    from tracker.diary import links
+    from tracker.extensions import db
+    from tracker.models import DiaryEntry, DiaryLink
+    from tracker.timeutil import utcnow
+
+    entry = db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id)).scalar_one()
+    link = DiaryLink(case_id=case.id, created_by_id=creator.id, expires_at=utcnow() + timedelta(days=30))
+    db.session.add(link)
+    db.session.commit()
+    return entry, link, links.sign(link)
 
 
 def _url(rule, world):
@@ -127,3 +146,27 @@ def test_an_id_beyond_the_databases_range_is_not_found_never_an_error(make_clien
         # The largest id the database holds still reaches the view, which finds nothing there.
         largest = _request(client, method, _with_id(rule, 2**31 - 1, world), signed_in=role is not None)
         assert largest.status_code != 500, f"{method} {rule} with 2**31 - 1"
+
+
+def test_a_patients_link_opens_nothing_of_another_case(make_client, gen, world):
+    """The personal link is the key to one case's diary: against another case's addresses it
+    opens nothing, and it signs nobody in for the patient's or staff pages."""
+    from datetime import datetime, timedelta, timezone
+
+    from tracker.extensions import db
+    from tracker.models import DiaryEntry
+
+    token = world["ids"]["token"]
+    other_case = gen.case(patient=world["other_patient_user"].patient, state=State.SCHEDULED)
+    gen.diary(other_case, entries={"t0": 4}, booked_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    other_entry = db.session.execute(db.select(DiaryEntry).filter_by(case_id=other_case.id)).scalar_one()
+    phone = make_client()
+    assert phone.get(f"/d/{token}").status_code == 200
+
+    theirs = phone.get(f"/d/{token}/entries/{other_entry.id}/correct")
+    assert theirs.status_code == 404
+    assert world["other_patient_user"].patient.family_name not in theirs.get_data(as_text=True)
+    for url in (f"/my/cases/{other_case.id}/diary", f"/my/cases/{world['case'].id}/diary",
+                f"/cases/{other_case.id}/diary/phone",
+                f"/cases/{other_case.id}/diary/entries/{other_entry.id}/correct"):
+        assert _is_sign_in_redirect(phone.get(url)), url

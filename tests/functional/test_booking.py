@@ -238,6 +238,19 @@ def test_the_slot_list_can_be_narrowed_to_one_physician(client, coordinator, gen
     assert slots[0][:2] == (day.isoformat(), "15:00")
 
 
+def test_the_slot_list_starts_with_the_cases_physician_and_any_physician_is_a_choice(
+        client, coordinator, gen, room):
+    day = clinic_day(2)
+    early, late = gen.user(Role.PHYSICIAN, name="Dr Early"), gen.user(Role.PHYSICIAN, name="Dr Late")
+    set_hours(early, time(8), time(9), weekdays=[day.weekday()])
+    set_hours(late, time(15), time(16), weekdays=[day.weekday()])
+    case = gen.case(state=State.ELIGIBLE, physician_id=late.id)
+    page = text(client.get(f"{book_url(case)}?from_date={day.isoformat()}"))
+    assert {physician for _, _, physician, _ in offered_slots(page)} == {late.id}
+    anyone = text(client.get(f"{book_url(case)}?from_date={day.isoformat()}&physician="))
+    assert {physician for _, _, physician, _ in offered_slots(anyone)} == {early.id, late.id}
+
+
 def test_the_slot_list_follows_the_chosen_duration(client, coordinator, gen, room, case):
     doctor = gen.user(Role.PHYSICIAN, name="Dr Morning")
     day = clinic_day(2)
@@ -533,7 +546,7 @@ def test_a_therapeutic_repeat_too_soon_for_the_payer_needs_acknowledging(
     page = text(first)
     assert first.status_code == 409
     assert "Interval since last therapeutic injection: 21 days since therapeutic injection" in page
-    assert "needs 60" in page
+    assert "needs 60 days" in page
     assert appointments_of(repeat) == []
 
 
@@ -674,6 +687,16 @@ def test_moving_within_its_own_old_slot_is_not_a_conflict(client, coordinator, p
     response = move(client, booked, clinic_day(1), "10:15", physician, room)
     assert response.status_code == 302
     assert fresh(booked).starts_at == clinic_at(1, 10, 15)
+
+
+def test_the_move_offers_the_times_overlapping_its_own_slot_but_not_the_slot_itself(
+        client, coordinator, physician, room, booked):
+    page = text(client.get(f"/appointments/{booked.id}/reschedule?from_date={clinic_day(1).isoformat()}"
+                           f"&physician={physician.id}"))
+    starts = [start for day, start, _, room_id in offered_slots(page)
+              if day == clinic_day(1).isoformat() and room_id == room.id]
+    assert "10:00" not in starts, "moving to the very same slot is no move"
+    assert "10:15" in starts, "its own half hour is free for the move"
 
 
 def test_moving_into_the_past_is_refused(client, coordinator, physician, room, booked):

@@ -279,5 +279,5 @@ def test_the_totals_count_as_the_payer_does_failed_courses_inside_its_window(coo
                 end_date=days_ago(10), response=Response.GOOD)
     page = text(client.get(care_url(case)))
     since = (clinic_today() - timedelta(days=182)).isoformat()
-    assert f"<strong>2.0 weeks</strong> (14 days since {since}, overlaps counted once; needs 42)" in page
+    assert f"<strong>2.0 weeks</strong> (14 days since {since}, overlaps counted once; needs 42 days)" in page
     assert "active therapy <strong>yes</strong>; medication trial <strong>no</strong>" in page

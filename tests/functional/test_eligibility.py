@@ -138,11 +138,11 @@ def test_evaluating_a_case_that_meets_medicare_stores_the_verdict_and_makes_it_e
                           "Failed conservative care", "Medication and active therapy tried",
                           "Other causes excluded (red flags)", "Diagnostic blocks in 12 months"}
     assert {status for status, _ in shown.values()} == {"✓ Met"}
-    assert shown["Failed conservative care"][1] == "failed conservative care 28 days, needs 28"
+    assert shown["Failed conservative care"][1] == "failed conservative care 28 days, needs 28 days"
     assert shown["Provocation tests"][1] == "3 of 6 tests positive, needs 3 (left)"
     assert shown["Pain below L5 without radiculopathy"][1] == "pain below L5: yes; radicular signs: no"
     assert shown["Other causes excluded (red flags)"][1] == "red flags screened: yes; red flags present: no"
-    assert f"since {days_ago(150).isoformat()}, needs 3" in shown["Pain duration"][1]
+    assert f"since {days_ago(150).isoformat()}, needs 3 months" in shown["Pain duration"][1]
     assert "LCD L39455 / L39402" in page
     assert "— Medicare SI joint LCDs (2023) (version 1), evaluated" in page and "by Cora Coordinator" in page
     assert '<span class="badge state-eligible">Eligible</span>' in page
@@ -157,7 +157,7 @@ def test_27_days_of_failed_care_is_not_eligible_and_shows_conservative_care_not_
     assert case.state == State.NOT_ELIGIBLE
     assert verdicts(case)[-1].eligible is False
     shown = criteria(page)
-    assert shown["Failed conservative care"] == ("✗ Not met", "failed conservative care 27 days, needs 28")
+    assert shown["Failed conservative care"] == ("✗ Not met", "failed conservative care 27 days, needs 28 days")
     assert [label for label, (status, _) in shown.items() if status != "✓ Met"] == ["Failed conservative care"]
 
 
@@ -189,15 +189,15 @@ def test_new_facts_make_the_verdict_stale_and_one_click_re_evaluates(client, coo
     assert added.status_code == 302
     page = text(client.get(case_url(case)))
     assert "Verdict stale" in page
-    assert ("This verdict no longer stands: the facts changed since it was stored. "
-            "Re-evaluate to update it.") in page
+    assert ("This verdict no longer stands: the facts behind failed conservative care changed since it "
+            "was stored. Re-evaluate to update it.") in page
     assert ">Re-evaluate eligibility</button>" in page
-    assert "failed conservative care 34 days, needs 28" in criteria(page, "Today's assessment (not recorded)")[
+    assert "failed conservative care 34 days, needs 28 days" in criteria(page, "Today's assessment (not recorded)")[
         "Failed conservative care"][1]
 
     page = text(evaluate(client, case))
     assert "Verdict stale" not in page
-    assert criteria(page)["Failed conservative care"] == ("✓ Met", "failed conservative care 34 days, needs 28")
+    assert criteria(page)["Failed conservative care"] == ("✓ Met", "failed conservative care 34 days, needs 28 days")
     db.session.expire_all()
     assert case.state == State.ELIGIBLE
     assert [v.eligible for v in verdicts(case)] == [False, True]
@@ -399,8 +399,8 @@ def test_a_stale_verdict_holds_back_booking_until_re_evaluated(client, coordinat
     gen.therapy(case, kind=TherapyKind.CHIROPRACTIC, start_date=days_ago(12), end_date=days_ago(6))
 
     page = text(client.get(case_url(case)))
-    assert ("Booking waits: The eligibility verdict no longer stands (the facts changed since it "
-            "was stored). Re-evaluate eligibility first.") in page
+    assert ("Booking waits: The eligibility verdict no longer stands (the facts behind failed "
+            "conservative care changed since it was stored). Re-evaluate eligibility first.") in page
     assert f'href="/cases/{case.id}/book"' not in page
     refused = submit(client, f"/cases/{case.id}/book",
                      {"date": (clinic_today() + timedelta(days=1)).isoformat(), "start": "10:00",

@@ -278,6 +278,10 @@ def test_a_step_posted_out_of_order_is_refused_with_the_reason_and_nothing_is_st
     page = text(response)
     box = step_box(page, f"step-{step}" + (f"-{side}" if side else ""))
     assert "Not saved:" in box and message in box
+    anchor = f"step-{step}" + (f"-{side}" if side else "")
+    top = page.split('class="patient-banner"', 1)[1].split("<section", 1)[0]
+    assert f'<strong>Not saved:</strong>' in top and f'href="#{anchor}"' in top, \
+        "a long page names the refused step at its top, linked to its box"
     assert rows(record.id, step) == []
     if step == "time_out":
         assert is_checked(page, "time_out-patient_confirmed"), "the ticks given are kept"
@@ -435,6 +439,23 @@ def test_too_much_volume_and_a_steroid_above_its_usual_maximum_are_warned_saved_
     assert "Warnings noted when saved:" in step_box(page, "step-injectate-left")
 
 
+def test_an_iodinated_contrast_agent_for_a_documented_contrast_allergy_is_warned_and_kept(
+        gen, doctor, physician):
+    record = started(gen, physician, steps=["sign_in", "time_out"])
+    db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True,
+                              contrast_premedication_plan="prednisone 13, 7, 1 h"))
+    db.session.commit()
+
+    response = post_step(doctor, record.case_id, "contrast", answers_for("contrast"), side="left")
+
+    assert response.status_code == 302
+    warning = ("Documented iodinated contrast allergy: Iohexol (Omnipaque) was chosen. "
+               "Confirm premedication or choose another agent.")
+    assert f"Warning: {warning}" in text(doctor.get(checklist_url(record.case_id)))
+    [row] = rows(record.id, "contrast")
+    assert row.warnings.splitlines() == [warning]
+
+
 # ------------------------------------------------------------------ two tabs
 
 def test_the_same_step_saved_from_two_tabs_refuses_the_second_and_shows_the_saved_values(
@@ -527,3 +548,30 @@ def test_the_checklist_page_loads_in_the_same_number_of_queries_however_much_is_
             assert doctor.get(checklist_url(record.case_id)).status_code == 200
         counts.append(counter.n)
     assert counts[0] == counts[1], counts
+
+
+# ------------------------------------------------------------------ a clinic that keeps each record to its physician
+
+def test_a_clinic_may_keep_the_checklist_to_the_booked_physician(gen, doctor, physician, app, monkeypatch):
+    monkeypatch.setitem(app.config, "PROCEDURE_OWN_CASES_ONLY", True)
+    colleague = gen.user(Role.PHYSICIAN, name="Dr Booked Elsewhere")
+    case = gen.case(state=State.SCHEDULED, physician_id=colleague.id)
+    gen.appointment(case, physician=colleague, consent_obtained=True, day_of_check_done=True)
+
+    page = text(submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
+                       form_page=checklist_url(case.id), follow_redirects=True))
+    assert ("only Dr Booked Elsewhere may record or sign this one") in page
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == State.SCHEDULED
+
+    record = started(gen, colleague)  # started by the booked physician
+    response = post_step(doctor, record.case_id, "sign_in", answers_for("sign_in"))
+    assert "only Dr Booked Elsewhere may record or sign this one" in text(response)
+    assert rows(record.id, "sign_in") == []
+
+
+def test_by_default_any_physician_may_record(gen, doctor, physician):
+    colleague = gen.user(Role.PHYSICIAN, name="Dr Booked Elsewhere")
+    record = started(gen, colleague)
+    post_step(doctor, record.case_id, "sign_in", answers_for("sign_in"))
+    assert len(rows(record.id, "sign_in")) == 1

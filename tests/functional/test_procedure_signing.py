@@ -325,3 +325,18 @@ def test_abandoning_needs_a_reason_keeps_the_attempt_and_the_case_can_start_agai
     assert "Earlier attempt started" in page and "Not yet recorded" in page
     assert db.session.execute(db.select(db.func.count(ProcedureStep.id))
                               .filter_by(record_id=records[1].id)).scalar() == 0
+
+
+def test_the_note_carries_the_allergies_and_blood_thinners_from_the_risk_screen(gen, doctor, physician):
+    from tracker.models import RiskScreen
+
+    record = gen.procedure(physician=physician, steps="all", sign=True)
+    note_url = f"/cases/{record.case_id}/procedure/note"
+    assert "Allergies</dt><dd>no risk screen recorded" in text(doctor.get(note_url))
+    db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True, allergy_latex=True,
+                              contrast_premedication_plan="prednisone", anticoagulants="apixaban",
+                              anticoagulant_hold_plan="held 48 h"))
+    db.session.commit()
+    page = text(doctor.get(note_url))
+    assert "Allergies</dt><dd>iodinated contrast, latex" in page
+    assert "Anticoagulants</dt><dd>apixaban (plan: held 48 h)" in page

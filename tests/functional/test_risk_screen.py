@@ -193,3 +193,16 @@ def test_two_people_saving_the_risk_screen_the_second_is_refused(client, coordin
     assert "Someone else saved this record after you opened it" in page
     record = saved_screen(case)
     assert (record.allergy_latex, record.allergy_steroid) == (True, False)
+
+
+def test_pregnancy_has_no_preset_answer_and_must_be_chosen(client, coordinator, case):
+    page = text(client.get(risk_url(case)))
+    select = re.search(r'<select id="pregnancy".*?</select>', page, re.S).group(0)
+    assert '<option value="">Choose…</option>' in select and "selected" not in select
+    response = submit(client, risk_url(case), screen(pregnancy="", anticoagulants="warfarin",
+                                                     anticoagulant_hold_plan="hold 5 days, INR day before"))
+    assert response.status_code == 422
+    assert field_error(text(response), "pregnancy") == \
+        "Say whether the patient is or may be pregnant (or not applicable)."
+    assert 'value="warfarin"' in text(response)
+    assert saved_screen(case) is None

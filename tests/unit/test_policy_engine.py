@@ -286,7 +286,7 @@ def test_the_minimum_days_of_failed_care_are_met_and_one_day_fewer_is_not(profil
 def test_twenty_seven_days_of_care_waits_for_the_fourth_week():
     facts = case(therapies=(failed_course("medication", 27), failed_course("physical_therapy", 27)))
     found = criterion(facts, code=CriterionCode.CONSERVATIVE_CARE_DURATION)
-    assert found.evidence == "failed conservative care 27 days, needs 28"
+    assert found.evidence == "failed conservative care 27 days, needs 28 days"
     assert found.shortfall == "conservative care 3 of 4 weeks"
 
 

@@ -8,6 +8,10 @@ import pytest
 
 from tracker.procedures.formulary import formulary_by_code
 from tracker.procedures.rules import (
+    ALLERGY_CONTRAST,
+    ALLERGY_IODINE,
+    ALLERGY_LOCAL_ANAESTHETIC,
+    ALLERGY_STEROID,
     LONG_PROCEDURE_MINUTES,
     MAX_INJECTATE_ML_PER_SIDE,
     NEEDLE_STEPS,
@@ -570,3 +574,41 @@ def test_a_facility_claim_uses_g0260():
 def test_ct_guidance_bills_the_same_code_and_ultrasound_suggests_none():
     assert [str(code) for code in billing_codes("left", facility=False, guidance="ct")] == ["27096"]
     assert billing_codes("left", facility=False, guidance="ultrasound") == ()
+
+
+# --- allergies documented on the risk screen ---------------------------------------------------
+
+def allergic(*codes):
+    return ChecklistContext(side="left", contrast_allergy=ALLERGY_CONTRAST in codes, allergies=frozenset(codes))
+
+
+def test_an_iodinated_contrast_agent_for_a_contrast_allergic_patient_is_warned_a_gadolinium_one_is_not():
+    contrast = {"agent": "iohexol", "volume_ml": "0.5", "arthrogram_pattern": "intra_articular_cephalad",
+                "vascular_uptake": False}
+    errors, warnings = validate_step("contrast", contrast, allergic(ALLERGY_CONTRAST))
+    assert not errors
+    assert warnings == ["Documented iodinated contrast allergy: Iohexol (Omnipaque) was chosen. "
+                        "Confirm premedication or choose another agent."]
+    assert validate_step("contrast", {**contrast, "agent": "gadobutrol"}, allergic(ALLERGY_CONTRAST)) == ({}, [])
+    assert validate_step("contrast", contrast, allergic()) == ({}, [])
+
+
+def test_povidone_iodine_and_iodinated_contrast_are_warned_for_an_iodine_allergy():
+    prep = {"prep_agent": "povidone_iodine", "sterile_drape": True, "local_skin_anaesthetic": False}
+    _, warnings = validate_step("skin_prep", prep, allergic(ALLERGY_IODINE))
+    assert warnings == ["Documented iodine / povidone-iodine allergy: Povidone-iodine 10% was chosen. "
+                        "Confirm premedication or choose another agent."]
+    assert validate_step("skin_prep", {**prep, "prep_agent": "chlorhexidine_alcohol"}, allergic(ALLERGY_IODINE))[1] == []
+
+
+def test_local_anaesthetic_and_steroid_allergies_are_warned_on_the_injectate_and_the_skin():
+    rows = {"rows": [{"drug": "bupivacaine", "concentration_mg_per_ml": "2.5", "dose_mg": "2.5", "volume_ml": "1",
+                      "lot_number": "B1"},
+                     {"drug": "triamcinolone", "concentration_mg_per_ml": "40", "dose_mg": "40", "volume_ml": "1",
+                      "lot_number": "T1"}]}
+    _, warnings = validate_step("injectate", rows, allergic(ALLERGY_LOCAL_ANAESTHETIC, ALLERGY_STEROID))
+    assert [w.split(":")[0] for w in warnings] == ["Documented local anaesthetic allergy",
+                                                  "Documented steroid allergy"]
+    prep = {"prep_agent": "chlorhexidine_alcohol", "sterile_drape": True, "local_skin_anaesthetic": True}
+    assert validate_step("skin_prep", prep, allergic(ALLERGY_LOCAL_ANAESTHETIC))[1] == [
+        "Documented local anaesthetic allergy: local skin anaesthetic was given."]

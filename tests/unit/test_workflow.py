@@ -37,6 +37,7 @@ def test_the_main_path_runs_referral_to_closed():
     path = ["start_review", "mark_eligible", "schedule", "start_procedure", "sign_procedure", "close"]
     case = case_in(State.REFERRED, eligible=True, booked=appointment(ready=True))
     case.procedure_records = [SimpleNamespace(status="signed", signed=True)]
+    case.outcome = SimpleNamespace()
     for action in path:
         role = Role.PHYSICIAN
         case.state = check(case, action, role).target

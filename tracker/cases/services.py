@@ -14,14 +14,15 @@ from tracker.workflow import SYSTEM, State, TransitionRefused, check
 __all__ = ["transition", "TransitionRefused", "record_view"]
 
 
-def transition(case, action, actor, reason="", version_id=None, commit=True):
+def transition(case, action, actor, reason="", version_id=None, commit=True, at=None):
     """Apply `action` to `case` as `actor` (None: the tracker itself), or raise TransitionRefused /
-    StaleEdit with nothing written."""
+    StaleEdit with nothing written. `at` is when it happened, if not now: the procedure's own
+    clock (its start dates the injection for caps and spacing)."""
     if version_id is not None and str(case.version_id) != str(version_id):
         raise StaleEdit
     move = check(case, action, actor.role if actor else SYSTEM, reason)
     previous = State(case.state)
-    now = utcnow()
+    now = at or utcnow()
     case.state = move.target
     case.state_changed_at = now
     db.session.add(CaseHistory(case=case, at=now, actor_id=actor.id if actor else None,

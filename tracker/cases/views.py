@@ -85,10 +85,10 @@ def show(case_id):
 
 def render_case(case, override_form=None, status=200):
     """The case page: everything captured so far, the verdict with its criteria, the timeline."""
-    # The engine dates the patient's earlier injections from their cases' history: load them
-    # all in two queries rather than one per earlier case.
-    db.session.execute(db.select(Patient).filter_by(id=case.patient_id)
-                       .options(selectinload(Patient.cases).selectinload(Case.history))).all()
+    # The engine dates the patient's earlier injections from their cases' history and reads their
+    # outcomes: load them in a fixed number of queries rather than per earlier case.
+    db.session.execute(db.select(Patient).filter_by(id=case.patient_id).options(
+        selectinload(Patient.cases).options(selectinload(Case.history), selectinload(Case.outcome)))).all()
     history = db.session.execute(
         db.select(CaseHistory).options(selectinload(CaseHistory.actor))
         .filter_by(case_id=case.id).order_by(CaseHistory.id)

@@ -43,7 +43,7 @@ ROW_DETAILS = (
     selectinload(Case.verdicts),
 )
 # The patient's other cases and their history date earlier injections (caps, spacing).
-PATIENT_CASES = (Patient.cases, Case.history)
+PATIENT_CASES = (Patient.cases, Case.history, Case.outcome)
 
 
 @dataclass(frozen=True)
@@ -64,10 +64,12 @@ def query(states=None, q=None, physician_id=None, side=None, profile=None, defau
     statement = db.select(Case).options(*ROW_DETAILS)
     if by_patient:
         statement = statement.join(Case.patient).options(
-            contains_eager(Case.patient).selectinload(PATIENT_CASES[0]).selectinload(PATIENT_CASES[1]))
+            contains_eager(Case.patient).selectinload(PATIENT_CASES[0]).options(
+                selectinload(PATIENT_CASES[1]), selectinload(PATIENT_CASES[2])))
     else:
         statement = statement.options(
-            joinedload(Case.patient).selectinload(PATIENT_CASES[0]).selectinload(PATIENT_CASES[1]))
+            joinedload(Case.patient).selectinload(PATIENT_CASES[0]).options(
+                selectinload(PATIENT_CASES[1]), selectinload(PATIENT_CASES[2])))
     if states:
         statement = statement.filter(Case.state.in_([State(s) for s in states]))
     if physician_id:

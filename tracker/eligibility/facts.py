@@ -2,11 +2,14 @@
 import dataclasses
 import hashlib
 import json
+import math
 
 from tracker.clinical import oswestry_index, positive_provocation_count
+from tracker.diary.relief import ANAESTHETIC_WINDOW_HOURS, THERAPEUTIC_RELIEF_PERCENT, Reading, therapeutic_duration
 from tracker.models.review import EXAM_SIDES
 from tracker.policy import CaseFacts, PriorInjection, TherapyFact
 from tracker.timeutil import to_clinic
+from tracker.vocab import Indication
 from tracker.workflow import State
 
 # States in which a case's injection has been given (its checklist was started).
@@ -45,11 +48,12 @@ def _positive_tests(exam):
     return counts
 
 
-def prior_injections(case):
+def prior_injections(case, profile=None):
     """The patient's injections in their other cases, dated by when the procedure started.
 
-    Relief and the block's result come from the pain diary; until a case has them they are
-    unknown, and the engine treats them as unknown (never met).
+    Relief and the block's result come from the earlier case's recorded outcome; until it has
+    one they are unknown, and the engine treats them as unknown (never met). `profile` (the case's
+    payer profile) lets a repeat threshold above 50 % be read from the recorded scores.
     """
     injections = []
     for other in case.patient.cases:
@@ -59,8 +63,46 @@ def prior_injections(case):
         if not started:
             continue
         injections.append(PriorInjection(performed_on=to_clinic(started[-1]).date(),
-                                         side=other.side.value, indication=other.indication.value))
+                                         side=other.side.value, indication=other.indication.value,
+                                         **recorded_relief(other, profile)))
     return injections
+
+
+def recorded_relief(case, profile=None):
+    """An injected case's result and relief as its outcome records them ({} before the outcome).
+
+    - The peak is the anaesthetic window's for a block and the follow-up's for a therapeutic
+      injection (PriorInjection's meaning). A bilateral injection counts its weaker side: each
+      joint must have responded. When the physician recorded a result other than the diary's
+      reading (with a reason), the peak is left out, so the engine goes by the recorded result.
+    - The duration is the physician's recorded days at 50 % relief. A profile that asks more of a
+      repeat (eviCore: 75 %) gets it read again from the recorded scores at its threshold, never
+      longer than recorded.
+    """
+    outcome = case.outcome
+    if outcome is None:
+        return {}
+    sides = list((outcome.per_side or {}).values())
+    departs = any(side.get("diagnostic") != outcome.diagnostic_result for side in sides)
+    key = "follow_up_peak_relief" if case.indication == Indication.THERAPEUTIC else "peak_relief"
+    peaks = [side.get(key) for side in sides]
+    peak = None if departs or not peaks or None in peaks else min(peaks)
+    days = outcome.therapeutic_days
+    threshold = profile.repeat_relief_threshold_percent if profile else THERAPEUTIC_RELIEF_PERCENT
+    if days is not None and threshold > THERAPEUTIC_RELIEF_PERCENT:
+        days = min([days, *(d for d in (_days_at(side, threshold) for side in sides) if d is not None)])
+    return {"diagnostic_result": outcome.diagnostic_result, "peak_relief_percent": peak,
+            "relief_duration_days": days}
+
+
+def _days_at(side, threshold):
+    """Whole days relief stayed at `threshold` or more in one side's recorded scores (None: no
+    follow-up scores to read)."""
+    readings = [Reading(code, hours, score) for code, hours, score in side.get("readings", [])]
+    if not side.get("baseline") or not any(r.hours_after > ANAESTHETIC_WINDOW_HOURS for r in readings):
+        return None
+    _, days = therapeutic_duration(side["baseline"], readings, threshold)
+    return 0 if days is None else math.floor(days)
 
 
 def fingerprint(facts, prior, profile):

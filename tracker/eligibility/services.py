@@ -43,7 +43,7 @@ def profile_for(case, default_code=None):
 def current_assessment(case, default_code=None, as_of=None):
     """What the engine says today from the facts as they stand (not stored)."""
     profile = profile_for(case, default_code)
-    facts, prior = case_facts(case, as_of or clinic_today()), prior_injections(case)
+    facts, prior = case_facts(case, as_of or clinic_today()), prior_injections(case, profile)
     return evaluate(facts, prior, profile), fingerprint(facts, prior, profile)
 
 
@@ -59,13 +59,23 @@ def staleness(case, verdict=None, assessment=None, default_code=None):
     if verdict is None:
         return None
     result, digest = assessment or current_assessment(case, default_code)
+    stored = {c["code"]: c for c in verdict.snapshot.get("criteria", ())}
     if digest != verdict.facts_fingerprint:
+        # Name the criteria whose evidence moved, so the coordinator sees what to look at.
+        moved = [c.label.lower() for c in result.criteria
+                 if (stored.get(str(c.code)) or {}).get("evidence") != c.evidence]
+        if moved:
+            return f"the facts behind {_listed(moved)} changed since it was stored"
         return "the facts changed since it was stored"
-    stored = {c["code"]: c["status"] for c in verdict.snapshot.get("criteria", ())}
-    changed = [c.label.lower() for c in result.criteria if stored.get(str(c.code)) != c.status.value]
+    changed = [c.label.lower() for c in result.criteria
+               if (stored.get(str(c.code)) or {}).get("status") != c.status.value]
     if changed:
-        return "with the passing of time, " + ", ".join(changed) + " no longer reads the same"
+        return f"with the passing of time, {_listed(changed)} no longer reads the same"
     return None
+
+
+def _listed(labels):
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
 def is_stale(case, verdict=None, default_code=None, assessment=None):

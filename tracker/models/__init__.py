@@ -1,6 +1,7 @@
 """One module per aggregate; importing this package registers every table with the metadata."""
 from tracker.models.audit import AuditAction, AuditEvent
 from tracker.models.case import Case, CaseHistory
+from tracker.models.diary import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint, DiaryReminder, Outcome
 from tracker.models.eligibility import ClinicSettings, EligibilityVerdict
 from tracker.models.patient import Patient
 from tracker.models.procedure import (FormularyDrug, InjectateRow, ProcedureAddendum, ProcedureRecord,
@@ -10,6 +11,7 @@ from tracker.models.schedule import Appointment, AppointmentChange, Room, Schedu
 from tracker.models.user import SignInThrottle, User
 
 __all__ = ["Appointment", "AppointmentChange", "AuditAction", "AuditEvent", "Case", "CaseHistory", "ClinicSettings", "ConservativeCare",
-           "EligibilityVerdict", "Examination", "FormularyDrug", "InjectateRow", "Patient",
+           "DiaryEntry", "DiaryEntryRevision", "DiaryLink", "DiaryPoint", "DiaryReminder",
+           "EligibilityVerdict", "Examination", "FormularyDrug", "InjectateRow", "Outcome", "Patient",
            "ProcedureAddendum", "ProcedureRecord", "ProcedureStatus", "ProcedureStep", "RiskScreen", "Room", "ScheduleLock", "SignInThrottle", "User",
            "WorkingHours"]

@@ -191,7 +191,7 @@ def _pain_duration(facts: CaseFacts, prior: Sequence[PriorInjection], profile: P
         return _criterion(profile, code, Status.UNKNOWN, "symptom onset not recorded", "symptom onset date")
     months = _whole_months_between(facts.symptom_onset, facts.as_of)
     status = Status.MET if months >= needed else Status.NOT_MET
-    evidence = f"pain for {months} months since {facts.symptom_onset.isoformat()}, needs {needed}"
+    evidence = f"pain for {months} months since {facts.symptom_onset.isoformat()}, needs {needed} months"
     return _criterion(profile, code, status, evidence, f"pain {months} of {needed} months")
 
 
@@ -293,7 +293,7 @@ def _conservative_care_duration(
     needed = profile.min_conservative_care_days
     since, inside = _conservative_care_window(facts, profile)
     days = failed_conservative_care_days(inside, facts.as_of, since)
-    evidence = f"failed conservative care {days} days, needs {needed}"
+    evidence = f"failed conservative care {days} days, needs {needed} days"
     if since is not None:
         evidence += f" within the window from {since.isoformat()}"
     shortfall = f"conservative care {_care_amount(days, needed)}"
@@ -453,7 +453,7 @@ def _spacing(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile
         days = (facts.as_of - last.performed_on).days
         statuses.append(Status.MET if days >= needed else Status.NOT_MET)
         evidence.append(
-            f"{days} days since therapeutic injection of {last.performed_on.isoformat()}, needs {needed} ({joints})"
+            f"{days} days since therapeutic injection of {last.performed_on.isoformat()}, needs {needed} days ({joints})"
         )
         if days < needed:
             earliest = last.performed_on + timedelta(days=needed)

@@ -186,6 +186,8 @@ class ChecklistContext:
     side: str
     contrast_allergy: bool = False
     formulary: Mapping = field(default_factory=formulary_by_code)
+    # The risk screen's documented allergies, as ALLERGY_* codes below.
+    allergies: frozenset = frozenset()
 
     def __post_init__(self):
         Side(self.side)
@@ -279,7 +281,58 @@ def validate_step(step_code: str, values: Mapping, context: ChecklistContext,
     errors: dict[str, str] = {}
     warnings: list[str] = []
     _VALIDATORS[step](values, context, Side(side or context.side), errors, warnings)
+    if not errors:
+        warnings += allergy_warnings(step, values, context)
     return errors, warnings
+
+
+# --- allergies ---------------------------------------------------------------------------------
+
+ALLERGY_CONTRAST, ALLERGY_IODINE = "contrast", "iodine"
+ALLERGY_LOCAL_ANAESTHETIC, ALLERGY_STEROID = "local_anaesthetic", "steroid"
+_ALLERGY_WORDS = {ALLERGY_CONTRAST: "iodinated contrast", ALLERGY_IODINE: "iodine / povidone-iodine",
+                  ALLERGY_LOCAL_ANAESTHETIC: "local anaesthetic", ALLERGY_STEROID: "steroid"}
+
+
+def _iodinated(entry) -> bool:
+    # Gadolinium agents (gado-) are the alternative for an iodinated-contrast allergy; every
+    # other contrast agent in use for arthrography (iohexol, iopamidol, iodixanol...) carries iodine.
+    return entry.kind == DrugKind.CONTRAST and not entry.code.startswith("gado")
+
+
+def _allergies_hit(entry, context) -> list[str]:
+    hits = []
+    if _iodinated(entry) and ALLERGY_CONTRAST in context.allergies:
+        hits.append(ALLERGY_CONTRAST)
+    if (_iodinated(entry) or "iodine" in entry.code) and ALLERGY_IODINE in context.allergies:
+        hits.append(ALLERGY_IODINE)
+    if entry.kind == DrugKind.LOCAL_ANAESTHETIC and ALLERGY_LOCAL_ANAESTHETIC in context.allergies:
+        hits.append(ALLERGY_LOCAL_ANAESTHETIC)
+    if entry.kind == DrugKind.STEROID and ALLERGY_STEROID in context.allergies:
+        hits.append(ALLERGY_STEROID)
+    return hits
+
+
+def allergy_warnings(step_code: str, values: Mapping, context: ChecklistContext) -> list[str]:
+    """A drug chosen against an allergy the risk screen documents: a warning kept with the step
+    (premedication or a test dose may make it the physician's considered choice), never a block."""
+    step = Step(step_code)
+    chosen, warnings = [], []
+    if step == Step.SKIN_PREP:
+        chosen = [values.get("prep_agent")]
+        if values.get("local_skin_anaesthetic") is True and ALLERGY_LOCAL_ANAESTHETIC in context.allergies:
+            warnings.append(f"Documented {_ALLERGY_WORDS[ALLERGY_LOCAL_ANAESTHETIC]} allergy: local skin "
+                            f"anaesthetic was given.")
+    elif step == Step.CONTRAST and values.get("omitted") is not True:
+        chosen = [values.get("agent")]
+    elif step == Step.INJECTATE:
+        chosen = [row.get("drug") for _, row in _filled_rows(values.get("rows"))]
+    for code in chosen:
+        entry = context.formulary.get(code) if not _blank(code) else None
+        for allergy in (_allergies_hit(entry, context) if entry else ()):
+            warnings.append(f"Documented {_ALLERGY_WORDS[allergy]} allergy: {entry.name} was chosen. "
+                            f"Confirm premedication or choose another agent.")
+    return warnings
 
 
 def _validate_sign_in(values, context, joint, errors, warnings):

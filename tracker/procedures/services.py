@@ -7,15 +7,18 @@ and an audit row naming what was saved (never the clinical values), and commits 
 """
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from tracker import audit
 from tracker.cases.services import transition
+from tracker.diary import services as diary
 from tracker.extensions import db
 from tracker.models import (AppointmentChange, FormularyDrug, InjectateRow, ProcedureAddendum,
                             ProcedureRecord, ProcedureStatus, ProcedureStep)
 from tracker.procedures.formulary import DEFAULT_FORMULARY, plain
-from tracker.procedures.rules import (INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS, ArthrogramPattern,
+from tracker.procedures.rules import (ALLERGY_CONTRAST, ALLERGY_IODINE, ALLERGY_LOCAL_ANAESTHETIC,
+                                      ALLERGY_STEROID, INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS, ArthrogramPattern,
                                       ChecklistContext, Step, duration_minutes, flag_long, joints_of,
                                       may_record, missing_fields, missing_for_signing, validate_step)
 from tracker.timeutil import utcnow
@@ -108,10 +111,17 @@ def current_record(case):
     return records[-1] if records else None
 
 
+# Risk-screen allergy flags and the rules' codes for them.
+_ALLERGY_FLAGS = (("allergy_contrast", ALLERGY_CONTRAST), ("allergy_iodine", ALLERGY_IODINE),
+                  ("allergy_local_anaesthetic", ALLERGY_LOCAL_ANAESTHETIC),
+                  ("allergy_steroid", ALLERGY_STEROID))
+
+
 def context(record, entries):
     risk = record.case.risk_screen
+    allergies = frozenset(code for flag, code in _ALLERGY_FLAGS if risk is not None and getattr(risk, flag))
     return ChecklistContext(side=record.side.value, contrast_allergy=bool(risk and risk.allergy_contrast),
-                            formulary=active(entries))
+                            formulary=active(entries), allergies=allergies)
 
 
 class Checklist:
@@ -201,6 +211,16 @@ def elapsed_minutes(record, now=None):
 
 # ------------------------------------------------------------------ changing a record
 
+def _may_record(appointment, actor):
+    """A clinic may keep each checklist to the physician booked for it (PROCEDURE_OWN_CASES_ONLY):
+    another physician then reads it but records nothing."""
+    if not current_app.config.get("PROCEDURE_OWN_CASES_ONLY"):
+        return
+    if appointment is not None and appointment.physician_id != actor.id:
+        raise ProcedureRefused(f"This clinic keeps each procedure record to the physician booked for "
+                               f"it: only {appointment.physician.name} may record or sign this one.")
+
+
 def _open(record):
     if record.status == ProcedureStatus.SIGNED:
         raise ProcedureRefused(SIGNED)
@@ -214,7 +234,8 @@ def start(case, actor, version_id=None, now=None):
     now = now or utcnow()
     formulary()
     appointment = case.active_appointment
-    transition(case, "start_procedure", actor, version_id=version_id, commit=False)
+    _may_record(appointment, actor)
+    transition(case, "start_procedure", actor, version_id=version_id, commit=False, at=now)
     appointment.status = AppointmentStatus.IN_PROCEDURE
     appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="procedure started"))
     record = ProcedureRecord(case=case, appointment=appointment, side=case.side, started_at=now,
@@ -232,6 +253,7 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
     and stored with it. Raises ProcedureRefused (order, closed record), StepInvalid (values) or
     StaleEdit (saved by someone else since the form was opened); nothing is written then."""
     _open(record)
+    _may_record(record.appointment, actor)
     step = Step(step)
     entries = entries if entries is not None else formulary()
     ctx = context(record, entries)
@@ -321,6 +343,7 @@ def sign(record, actor, version_id, entries=None, now=None):
     time, stores the duration, closes the appointment and moves the case to follow-up. Returns
     the duration in minutes."""
     _open(record)
+    _may_record(record.appointment, actor)
     if str(record.version_id) != str(version_id):
         raise StaleEdit
     problems = signing_problems(record, entries if entries is not None else formulary())
@@ -335,7 +358,10 @@ def sign(record, actor, version_id, entries=None, now=None):
         record.appointment.status = AppointmentStatus.DONE
         record.appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="done"))
     db.session.flush()
-    transition(record.case, "sign_procedure", actor, commit=False)
+    transition(record.case, "sign_procedure", actor, commit=False, at=now)
+    # The diary goes live with the signature: its points are timed from the injection's start.
+    diary.start_follow_up(record.case, injected_at=record.started_at,
+                          opened_at=record.appointment.created_at if record.appointment else None)
     audit.record(audit.Action.UPDATE, "procedure_record", record.id,
                  summary=f"case {record.case_id}: signed, {record.duration_minutes} min"
                          + (" (longer than usual)" if flag_long(record.duration_minutes) else ""), user=actor)
@@ -347,6 +373,7 @@ def abandon(record, actor, reason, version_id):
     """Stop the procedure before signing: the case goes back to scheduled with its appointment
     (checked in, to start again or be moved); the record is kept, marked abandoned with the reason."""
     _open(record)
+    _may_record(record.appointment, actor)
     if str(record.version_id) != str(version_id):
         raise StaleEdit
     reason = (reason or "").strip()

@@ -159,9 +159,13 @@ def _checklist_page(case, records, record, status=200, overrides=None, problems=
             item.problems, unplaced = problems[1], []
         if conflict and (item.step, item.side) == conflict[0]:
             item.conflict = conflict[1]
+    # A refused save re-shows the long page: name the step at the top, linked to its box (the
+    # form's action carries the box's anchor too, so the browser lands on it).
+    not_saved = next((item for item in items if (item.step, item.side) in (overrides or {})), None) \
+        if status >= 400 else None
     return render_template(
         "procedures/checklist.html", case=case, record=record, items=items, entries=entries,
-        unplaced_problems=unplaced,
+        unplaced_problems=unplaced, not_saved=not_saved,
         earlier_attempts=[r for r in records if r is not record],
         missing=services.signing_problems(record, entries) if record and record.in_progress else [],
         sign_problems=sign_problems, elapsed=services.elapsed_minutes(record) if record else None,
@@ -193,7 +197,7 @@ def start(case_id):
         abort(400)
     try:
         services.start(case, current_user, version_id=form.version_id.data or None)
-    except TransitionRefused as refusal:
+    except (TransitionRefused, ProcedureRefused) as refusal:
         db.session.rollback()
         flash(f"The procedure was not started. {refusal}", "error")
         appointment = case.active_appointment

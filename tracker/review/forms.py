@@ -119,7 +119,9 @@ class RiskScreenForm(FlaskForm):
     allergy_steroid = BooleanField("Steroid")
     contrast_premedication_plan = TextAreaField("Contrast-allergy premedication plan",
                                                 validators=[Length(max=2000)])
-    pregnancy = SelectField("Pregnancy", choices=options(Pregnancy))
+    # No preset answer: "not applicable" must be chosen, not slip through as the first option.
+    pregnancy = SelectField("Pregnancy", choices=options(Pregnancy, blank="Choose…"), validators=[
+        InputRequired("Say whether the patient is or may be pregnant (or not applicable).")])
     infection_or_fever = BooleanField("Active infection or fever")
     diabetes = BooleanField("Diabetes")
     hba1c = DecimalField("HbA1c (%)", places=1, validators=[

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker import audit
 from tracker.access import Role
 from tracker.cases.services import transition
+from tracker.diary import services as diary
 from tracker.eligibility.services import current_assessment
 from tracker.extensions import db
 from tracker.models import Appointment, AppointmentChange, Room, ScheduleLock, User, WorkingHours
@@ -68,14 +69,17 @@ def active_rooms():
     ).scalars().all()
 
 
-def busy_between(start, end):
-    """Active appointments overlapping [start, end), in one query."""
-    rows = db.session.execute(
+def busy_between(start, end, exclude_id=None):
+    """Active appointments overlapping [start, end), in one query (less the one being moved)."""
+    statement = (
         db.select(Appointment.physician_id, Appointment.room_id, Appointment.starts_at,
                   Appointment.ends_at)
         .filter(Appointment.status.in_(ACTIVE_STATUSES), Appointment.starts_at < end,
                 Appointment.ends_at > start)
-    ).all()
+    )
+    if exclude_id is not None:
+        statement = statement.filter(Appointment.id != exclude_id)
+    rows = db.session.execute(statement).all()
     return [Busy(r.physician_id, r.room_id, r.starts_at, r.ends_at) for r in rows]
 
 
@@ -87,7 +91,7 @@ def working_hours(physician_ids=None):
             for h in db.session.execute(query).scalars()]
 
 
-def next_free_slots(first_day, duration, physician_id=None, limit=10, days=14):
+def next_free_slots(first_day, duration, physician_id=None, limit=10, days=14, exclude_id=None):
     """The first free combinations of time, physician and room from `first_day`: a fixed number of
     queries (rooms, physicians' hours, the busy intervals of the window)."""
     zone = clinic_zone()
@@ -96,7 +100,8 @@ def next_free_slots(first_day, duration, physician_id=None, limit=10, days=14):
         db.select(User).filter_by(role=Role.PHYSICIAN, active=True)).scalars()}
     wanted = {physician_id} if physician_id else active_physicians
     hours = [h for h in working_hours(list(wanted)) if h.physician_id in active_physicians]
-    busy = busy_between(clinic_day_start(first_day), clinic_day_start(first_day + timedelta(days=days)))
+    busy = busy_between(clinic_day_start(first_day), clinic_day_start(first_day + timedelta(days=days)),
+                        exclude_id)
     return free_slots(first_day, days, duration, hours, room_ids, busy, zone, utcnow(), limit)
 
 
@@ -235,6 +240,8 @@ def book(case, proposal, actor, acknowledged=False):
     _assign_physician(case, proposal.physician_id, actor)
     db.session.flush()
     transition(case, "schedule", actor, commit=False)
+    # The baseline pain score is asked for from booking until the injection starts.
+    diary.ensure_baseline(case, opens_at=appointment.created_at or utcnow())
     audit.record(audit.Action.CREATE, "appointment", appointment.id,
                  summary=f"case {case.id} booked" + (" (warnings acknowledged)" if warnings else ""),
                  user=actor)

@@ -50,14 +50,22 @@ def _minutes(value):
     return value if ok else None
 
 
-def _slots_for(duration):
+def _slots_for(duration, case=None, appointment=None):
+    """The free-slot list: for the case's physician until the user picks another (or "any"), and
+    around the appointment being moved (its own time is not a clash)."""
     search = SlotSearchForm(request.args)
     search.physician.choices = options([(str(u.id), u.name) for u in physicians()], blank="Any physician")
     search.validate()
+    if "physician" not in request.args and case is not None and case.physician_id:
+        search.physician.data = str(case.physician_id)
     first_day = _valid(search.from_date) or clinic_today()
-    physician_id = int(search.physician.data) if _valid(search.physician) else None
+    physician_id = int(search.physician.data) if _valid(search.physician) and search.physician.data else None
     minutes = _minutes(_valid(search.minutes)) or int(duration.total_seconds() // 60)
-    slots = services.next_free_slots(first_day, timedelta(minutes=minutes), physician_id)
+    slots = services.next_free_slots(first_day, timedelta(minutes=minutes), physician_id,
+                                     exclude_id=appointment.id if appointment else None)
+    if appointment is not None:  # its own time, physician and room is no move
+        slots = [s for s in slots if (s.start, s.physician_id, s.room_id) !=
+                 (appointment.starts_at, appointment.physician_id, appointment.room_id)]
     return search, slots
 
 
@@ -70,7 +78,8 @@ def _proposal(form):
 def _booking_page(template, status, **context):
     form = context["form"]
     minutes = _minutes(form.duration.data)
-    search, slots = _slots_for(timedelta(minutes=minutes) if minutes else DEFAULT_DURATION)
+    search, slots = _slots_for(timedelta(minutes=minutes) if minutes else DEFAULT_DURATION,
+                               context.get("case"), context.get("appointment"))
     return render_template(
         template, search=search, slots=slots,
         physician_names={value: label for value, label, *_ in form.physician_id.iter_choices()},

@@ -1,0 +1,80 @@
+"""In a real browser on a 375 x 740 phone: a patient opens the personal link after the block and
+enters the post-block scores in two taps each, one of them late; nothing scrolls sideways and
+every button is a comfortable tap target."""
+import re
+from datetime import datetime, timedelta, timezone
+
+from playwright.sync_api import expect
+
+from tracker.diary import links
+from tracker.extensions import db
+from tracker.models import DiaryEntry, DiaryLink, User
+from tracker.vocab import EntrySource, Side
+from tracker.workflow import State
+
+from tests.conftest import make_case, make_diary, make_patient
+
+PHONE = {"width": 375, "height": 740}
+PAGE_WIDTH_JS = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+
+
+def _fits(page):
+    scroll_width, client_width = page.evaluate(PAGE_WIDTH_JS)
+    assert scroll_width <= client_width, f"the page scrolls sideways ({scroll_width} > {client_width})"
+
+
+def test_patient_enters_post_block_scores_through_the_link_on_a_phone(app, live_server, new_page, screenshot):
+    with app.app_context():
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        case = make_case(patient=make_patient(family_name="Okafor", given_name="Grace"), state=State.FOLLOW_UP,
+                         side=Side.LEFT)
+        # Two hours after the injection: the baseline and the first half hour are in, 1 hour was missed.
+        make_diary(case, injected_at=now - timedelta(hours=2), entries={"t0": 7, "m15": 2, "m30": 2})
+        link = DiaryLink(case_id=case.id, created_by_id=db.session.get(User, case.created_by_id).id,
+                         expires_at=now + timedelta(days=30))
+        db.session.add(link)
+        db.session.commit()
+        token, case_id = links.sign(link), case.id
+
+    page = new_page(PHONE)
+    page.goto(f"{live_server}/d/{token}")
+    expect(page.get_by_role("heading", name="Your pain diary")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("2 hours after"))).to_be_visible()
+    group = page.get_by_role("group", name=re.compile("How bad is your usual pain"))
+    expect(group.get_by_role("radio")).to_have_count(11)
+    expect(group.get_by_role("radio", name="0 no pain")).to_be_attached()
+    expect(group.get_by_role("radio", name="10 worst pain imaginable")).to_be_attached()
+    _fits(page)
+    screenshot(page, "1-due-now")
+    for label in group.locator("label.nrs-button").all():
+        box = label.bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44, f"tap target too small: {box}"
+
+    # Tap 1: the score. Tap 2: save.
+    page.locator("label[for=score-2]").click()
+    expect(group.get_by_role("radio", name="2", exact=True)).to_be_checked()
+    screenshot(page, "2-chosen")
+    page.get_by_role("button", name="Save my score").click()
+    expect(page.get_by_text("Thank you: your “2 hours after” score is saved.")).to_be_visible()
+
+    # The missed 1-hour score comes next, marked late; it is still accepted.
+    expect(page.get_by_role("heading", name=re.compile("1 hour after"))).to_contain_text("late")
+    page.locator("label[for=score-3]").click()
+    page.get_by_text("Medicines and exercise since the last entry").click()
+    page.get_by_role("group", name=re.compile("pain reliever")).locator("label", has_text="Yes").click()
+    _fits(page)
+    screenshot(page, "3-late-with-answers")
+    page.get_by_role("button", name="Save my score and answers").click()
+    expect(page.get_by_text("Thank you: your “1 hour after” score is saved. It was late")).to_be_visible()
+    expect(page.get_by_text("Nothing to enter right now.")).to_be_visible()
+    log = page.get_by_role("region", name="Your entries")
+    expect(log).to_contain_text("2 hours after: 2/10")
+    expect(log).to_contain_text("1 hour after: 3/10")
+    _fits(page)
+    screenshot(page, "4-done")
+
+    with app.app_context():
+        rows = {e.point.point_code: e for e in db.session.execute(
+            db.select(DiaryEntry).filter_by(case_id=case_id)).scalars()}
+        assert (rows["h2"].score, rows["h2"].late, rows["h2"].source) == (2, False, EntrySource.LINK)
+        assert (rows["h1"].score, rows["h1"].late, rows["h1"].analgesic_used) == (3, True, True)

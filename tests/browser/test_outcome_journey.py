@@ -1,0 +1,58 @@
+"""In a real browser: a physician opens a case in follow-up, reads the pain chart and its table,
+records the outcome with a confirmatory block as the next step, and lands on the new linked case
+(issue 6, Done when)."""
+import re
+
+from playwright.sync_api import expect
+
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.vocab import Side
+
+from tests.conftest import PASSWORD, make_patient, make_procedure, make_user
+from tests.functional.test_outcome import GOOD_BLOCK, diary
+
+TABLET = {"width": 1024, "height": 768}
+
+
+def test_physician_reads_the_chart_and_closes_the_case_with_a_confirmatory_block(
+        app, live_server, new_page, screenshot):
+    with app.app_context():
+        physician = make_user(Role.PHYSICIAN, name="Dr Priya Raman")
+        record = make_procedure(side=Side.LEFT, physician=physician, steps="all", sign=True,
+                                patient=make_patient(family_name="Okafor", given_name="Grace"))
+        diary(record.case, GOOD_BLOCK)
+        case_id, email = record.case_id, physician.email
+        db.session.remove()
+
+    page = new_page(TABLET)
+    page.goto(f"{live_server}/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    page.goto(f"{live_server}/cases/{case_id}")
+    page.get_by_role("button", name="Read the diary and record the outcome").click()
+
+    chart = page.get_by_role("img", name=re.compile("Pain over time after the injection"))
+    expect(chart).to_be_visible()
+    expect(page.locator("#reading-left")).to_contain_text("Positive: peak relief 87.5 % in the window")
+    expect(page.locator("#reading-left")).to_contain_text("90 days")
+    expect(page.locator("#point-h1")).to_contain_text("87.5 %")
+    chart.scroll_into_view_if_needed()
+    screenshot(page, "chart")
+
+    form = page.locator("#outcome-form")
+    expect(form.get_by_label("Positive")).to_be_checked()
+    expect(form.get_by_label(re.compile("^Therapeutic relief lasted"))).to_have_value("90")
+    form.get_by_label("Confirmatory block").check()
+    form.get_by_label("Notes").fill("Positive block; confirm before ablation.")
+    form.get_by_role("button", name="Record outcome and close case").click()
+
+    expect(page.get_by_text(re.compile(r"The confirmatory block is case #\d+, referred and ready for review"))).to_be_visible()
+    new_id = int(re.search(r"/cases/(\d+)$", page.url).group(1))
+    assert new_id != case_id
+    expect(page.locator("#follows-case")).to_contain_text(f"Follows case #{case_id}")
+    expect(page.locator("#follows-case")).to_contain_text("next step confirmatory block, decided by Dr Priya Raman")
+    expect(page.get_by_text("Confirmatory block ·")).to_be_visible()
+    screenshot(page, "linked-case")

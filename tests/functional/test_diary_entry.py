@@ -1,0 +1,338 @@
+"""The pain diary through the real forms: the patient's entry (what is due, two taps, late, a
+second entry refused, a point not open yet, bad scores, both sides of a bilateral case), the
+patient's same-day correction with history, staff entering a score given by phone and correcting
+one, and the points that booking and signing create."""
+import html
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models import AuditEvent, DiaryEntry, DiaryEntryRevision, DiaryPoint
+from tracker.timeutil import format_clinic
+from tracker.vocab import EntrySource, Side
+from tracker.workflow import State
+
+from tests.conftest import submit
+
+
+def now():
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def text(response):
+    return html.unescape(response.get_data(as_text=True))
+
+
+def entries_of(case):
+    db.session.expire_all()
+    return db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id)
+                              .order_by(DiaryEntry.id)).scalars().all()
+
+
+def error_of(page, field_id):
+    match = re.search(rf'id="{field_id}-error"[^>]*>(.*?)</p>', page, re.S)
+    return match.group(1).strip() if match else None
+
+
+def checked(page, name):
+    """The value of the checked radio of group `name`, or None."""
+    for tag in re.findall(rf'<input[^>]*name="{name}"[^>]*>', page):
+        if re.search(r"\schecked", tag):
+            return re.search(r'value="([^"]*)"', tag).group(1)
+    return None
+
+
+@pytest.fixture
+def patient(gen):
+    return gen.user(Role.PATIENT, name="Pat Diary")
+
+
+def follow_up_case(gen, patient, since_injection, side=Side.LEFT, entries=None):
+    """A case in follow-up whose injection was `since_injection` ago, with its diary."""
+    case = gen.case(patient=patient.patient, state=State.FOLLOW_UP, side=side)
+    gen.diary(case, injected_at=now() - since_injection, entries=entries if entries is not None else {"t0": 7})
+    return case
+
+
+def diary_url(case):
+    return f"/my/cases/{case.id}/diary"
+
+
+# ------------------------------------------------------------------ the patient's entry
+
+def test_the_patient_sees_what_is_due_and_enters_it_with_one_choice_and_one_submit(client, gen, login_as, patient):
+    case = follow_up_case(gen, patient, timedelta(hours=2))
+    login_as(patient)
+
+    case_page = text(client.get(f"/my/cases/{case.id}"))
+    assert "Enter today's pain score" in case_page
+    page = text(client.get(diary_url(case)))
+    assert "2 hours after" in page and "due now" in page
+    # A real radio group in a fieldset with a legend, with words at both ends of the scale.
+    assert '<fieldset class="nrs" id="score"' in page and "<legend>How bad is your usual pain" in page
+    assert len(re.findall(r'<input type="radio" class="nrs-input" id="score-\d+" name="score"', page)) == 11
+    assert re.search(r'<label for="score-0"[^>]*>0 <span class="nrs-word">no pain</span>', page)
+    assert re.search(r'<label for="score-10"[^>]*>10 <span class="nrs-word">worst pain imaginable</span>', page)
+
+    response = submit(client, diary_url(case), {"point": "h2", "score": "3"}, follow_redirects=True)
+
+    assert "Thank you: your “2 hours after” score is saved." in text(response)
+    [baseline, entry] = entries_of(case)
+    assert (entry.point.point_code, entry.side, entry.score) == ("h2", Side.LEFT, 3)
+    assert entry.source == EntrySource.PATIENT_ACCOUNT and entry.entered_by_id == patient.id
+    assert entry.late is False
+    # Not asked is not "no": the optional questions stay unanswered.
+    assert (entry.analgesic_used, entry.opioid_used, entry.physical_therapy_done) == (None, None, None)
+    audit = db.session.execute(db.select(AuditEvent).filter_by(object_type="diary_point")).scalars().one()
+    assert audit.user_id == patient.id and "h2 entered" in audit.summary and "3" not in audit.summary.split(":")[1]
+
+
+def test_the_optional_answers_are_stored_as_given(client, gen, login_as, patient):
+    case = follow_up_case(gen, patient, timedelta(hours=2))
+    login_as(patient)
+    submit(client, diary_url(case), {"point": "h2", "score": "4", "analgesic_used": "yes", "opioid_used": "no",
+                                     "physical_therapy_done": ""})
+    entry = entries_of(case)[-1]
+    assert (entry.analgesic_used, entry.opioid_used, entry.physical_therapy_done) == (True, False, None)
+
+
+def test_a_late_entry_is_accepted_and_marked_late(client, gen, login_as, patient):
+    # 62 hours on: the day-2 window (40-60 h) has just closed; the most recent missed point is asked first.
+    case = follow_up_case(gen, patient, timedelta(hours=62))
+    login_as(patient)
+    page = text(client.get(diary_url(case)))
+    assert re.search(r'<h2 class="due-title">Day 2\s*<span class="badge state-follow_up">late</span>', page)
+
+    response = submit(client, diary_url(case), {"point": "d2", "score": "5"}, follow_redirects=True)
+
+    assert "It was late, and it still helps." in text(response)
+    entry = entries_of(case)[-1]
+    assert entry.point.point_code == "d2" and entry.late is True
+
+
+def test_a_missed_point_can_still_be_chosen_and_entered_late(client, gen, login_as, patient):
+    case = follow_up_case(gen, patient, timedelta(hours=62))
+    login_as(patient)
+    page = text(client.get(diary_url(case)))
+    assert f'href="{diary_url(case)}?point=d1"' in page
+    chosen = text(client.get(f"{diary_url(case)}?point=d1"))
+    assert re.search(r'<h2 class="due-title">Day 1', chosen)
+    submit(client, diary_url(case), {"point": "d1", "score": "6"}, form_page=f"{diary_url(case)}?point=d1")
+    assert [(e.point.point_code, e.late) for e in entries_of(case)][-1] == ("d1", True)
+
+
+def test_a_second_entry_for_the_same_point_is_refused_and_the_first_kept(client, gen, login_as, patient):
+    case = follow_up_case(gen, patient, timedelta(hours=2), entries={"t0": 7, "h2": 4})
+    login_as(patient)
+
+    response = submit(client, diary_url(case), {"point": "h2", "score": "1"})
+
+    assert response.status_code == 422
+    message = error_of(text(response), "point")
+    assert "“2 hours after” score was already entered" in message and "Correct" in message
+    assert [e.score for e in entries_of(case) if e.point.point_code == "h2"] == [4]
+
+
+def test_a_point_not_open_yet_is_refused_with_its_opening_time_and_the_typed_score_kept(
+        client, gen, login_as, patient):
+    case = follow_up_case(gen, patient, timedelta(hours=1))
+    login_as(patient)
+
+    response = submit(client, diary_url(case), {"point": "h2", "score": "5", "analgesic_used": "yes"})
+
+    assert response.status_code == 422
+    page = text(response)
+    h2 = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code="h2")).scalar_one()
+    message = error_of(page, "point")
+    assert "The “2 hours after” score opens" in message and format_clinic(h2.opens_at, "%H:%M") in message
+    assert checked(page, "score") == "5" and checked(page, "analgesic_used") == "yes"
+    assert [e.point.point_code for e in entries_of(case)] == ["t0"]
+
+
+@pytest.mark.parametrize("typed,message", [
+    ("11", "Pain scores go from 0 to 10: 11 is not on the scale."),
+    ("-1", "Pain scores go from 0 to 10: -1 is not on the scale."),
+    ("three", "The pain score must be a whole number from 0 to 10."),
+    ("2.5", "The pain score must be a whole number from 0 to 10."),
+    ("", "Choose a number from 0 (no pain) to 10 (worst pain imaginable)."),
+])
+def test_a_score_outside_the_scale_or_not_a_number_is_refused_next_to_the_scale(
+        client, gen, login_as, patient, typed, message):
+    case = follow_up_case(gen, patient, timedelta(hours=2))
+    login_as(patient)
+
+    response = submit(client, diary_url(case), {"point": "h2", "score": typed, "opioid_used": "no"})
+
+    assert response.status_code == 422
+    page = text(response)
+    assert error_of(page, "score") == message
+    assert 'aria-describedby="score-error"' in page
+    assert checked(page, "opioid_used") == "no"  # the rest of what was typed is kept
+    assert [e.point.point_code for e in entries_of(case)] == ["t0"]
+
+
+def test_a_bilateral_case_rates_each_side_on_the_same_form(client, gen, login_as, patient):
+    case = follow_up_case(gen, patient, timedelta(hours=2), side=Side.BILATERAL)
+    login_as(patient)
+    page = text(client.get(diary_url(case)))
+    assert 'id="score_left"' in page and 'id="score_right"' in page and 'name="score"' not in page
+
+    missing = submit(client, diary_url(case), {"point": "h2", "score_left": "2"})
+    assert missing.status_code == 422
+    assert error_of(text(missing), "score_right").startswith("Choose a number from 0")
+    assert checked(text(missing), "score_left") == "2"
+    assert [e.point.point_code for e in entries_of(case)] == ["t0", "t0"]
+
+    submit(client, diary_url(case), {"point": "h2", "score_left": "2", "score_right": "6"})
+    assert sorted((e.side.value, e.score) for e in entries_of(case) if e.point.point_code == "h2") == [
+        ("left", 2), ("right", 6)]
+
+
+def test_the_baseline_is_not_asked_of_the_patient_after_the_injection(client, gen, login_as, patient):
+    case = follow_up_case(gen, patient, timedelta(hours=2), entries={})
+    login_as(patient)
+    response = submit(client, diary_url(case), {"point": "t0", "score": "8"})
+    assert response.status_code == 422
+    assert "only be given before the injection" in error_of(text(response), "point")
+    assert entries_of(case) == []
+
+
+def test_another_patients_diary_is_not_found(client, gen, login_as, patient):
+    other = gen.user(Role.PATIENT)
+    case = follow_up_case(gen, other, timedelta(hours=2))
+    login_as(patient)
+    assert client.get(diary_url(case)).status_code == 404
+    response = submit(client, diary_url(case), {"point": "h2", "score": "3"}, form_page="/my/")
+    assert response.status_code == 404
+    assert [e.point.point_code for e in entries_of(case)] == ["t0"]
+
+
+# ------------------------------------------------------------------ corrections
+
+def test_the_patient_corrects_a_score_the_same_day_and_the_earlier_value_is_kept(client, gen, login_as, patient):
+    case = follow_up_case(gen, patient, timedelta(hours=2))
+    login_as(patient)
+    submit(client, diary_url(case), {"point": "h2", "score": "8"})
+    entry = entries_of(case)[-1]
+    url = f"{diary_url(case)}/entries/{entry.id}/correct"
+
+    no_reason = submit(client, url, {"score": "2", "reason": "", "version_id": str(entry.version_id)})
+    assert no_reason.status_code == 422
+    assert "Say why the score changes" in text(no_reason) and checked(text(no_reason), "score") == "2"
+
+    response = submit(client, url, {"score": "2", "reason": "I tapped 8 instead of 2",
+                                    "version_id": str(entry.version_id)}, follow_redirects=True)
+
+    assert "The score is corrected" in text(response)
+    entry = entries_of(case)[-1]
+    [revision] = entry.revisions
+    assert entry.score == 2 and revision.score == 8 and revision.reason == "I tapped 8 instead of 2"
+    assert revision.source == EntrySource.PATIENT_ACCOUNT and revision.replaced_by_id == patient.id
+    assert "corrected" in text(client.get(diary_url(case)))
+
+
+def test_the_patient_cannot_correct_an_entry_from_an_earlier_day(client, gen, login_as, patient):
+    case = follow_up_case(gen, patient, timedelta(days=3), entries={"t0": 7, "d2": 5})
+    entry = entries_of(case)[-1]
+    login_as(patient)
+    url = f"{diary_url(case)}/entries/{entry.id}/correct"
+    assert "please ask the clinic to correct it" in text(client.get(url))
+    response = submit(client, url, {"score": "1", "reason": "changed my mind", "version_id": str(entry.version_id)})
+    assert response.status_code == 409
+    assert entries_of(case)[-1].score == 5 and entries_of(case)[-1].revisions == []
+
+
+# ------------------------------------------------------------------ staff by phone
+
+@pytest.fixture
+def coordinator(gen):
+    return gen.user(Role.COORDINATOR, name="Casey Coordinator")
+
+
+def test_staff_enter_a_score_given_by_phone_and_it_shows_as_such(client, gen, login_as, patient, coordinator):
+    case = follow_up_case(gen, patient, timedelta(hours=2))
+    login_as(coordinator)
+    url = f"/cases/{case.id}/diary/phone"
+    page = text(client.get(url))
+    assert '<option selected value="h2">2 hours after</option>' in page
+
+    response = submit(client, url, {"point": "h2", "score": "4"}, follow_redirects=True)
+
+    assert "saved, marked as given by phone" in text(response)
+    entry = entries_of(case)[-1]
+    assert entry.source == EntrySource.STAFF_PHONE and entry.entered_by_id == coordinator.id
+    case_page = text(client.get(f"/cases/{case.id}"))
+    assert re.search(r"by phone\s*\(Casey Coordinator\)", case_page)
+
+
+def test_staff_may_still_record_a_baseline_the_patient_gave_before_the_injection(
+        client, gen, login_as, patient, coordinator):
+    case = follow_up_case(gen, patient, timedelta(hours=2), entries={})
+    login_as(coordinator)
+    submit(client, f"/cases/{case.id}/diary/phone", {"point": "t0", "score": "7"})
+    [entry] = entries_of(case)
+    assert entry.point.point_code == "t0" and entry.late is True and entry.source == EntrySource.STAFF_PHONE
+
+
+def test_staff_correct_an_entry_with_a_reason_and_the_history_shows_on_the_case_page(
+        client, gen, login_as, patient, coordinator):
+    case = follow_up_case(gen, patient, timedelta(days=3), entries={"t0": 7, "d2": 5})
+    entry = entries_of(case)[-1]
+    login_as(coordinator)
+    url = f"/cases/{case.id}/diary/entries/{entry.id}/correct"
+
+    submit(client, url, {"score": "3", "reason": "Patient called: meant 3", "version_id": str(entry.version_id)})
+
+    entry = entries_of(case)[-1]
+    assert entry.score == 3 and entry.revisions[0].score == 5 and entry.revisions[0].replaced_by_id == coordinator.id
+    page = text(client.get(f"/cases/{case.id}"))
+    assert "corrected (1)" in page and "Was <strong>5/10</strong>" in page and "Patient called: meant 3" in page
+
+
+def test_a_stale_correction_is_refused_and_nothing_overwritten(client, gen, login_as, patient, coordinator):
+    case = follow_up_case(gen, patient, timedelta(days=3), entries={"t0": 7, "d2": 5})
+    entry = entries_of(case)[-1]
+    login_as(coordinator)
+    url = f"/cases/{case.id}/diary/entries/{entry.id}/correct"
+    submit(client, url, {"score": "3", "reason": "first", "version_id": str(entry.version_id)})
+    response = submit(client, url, {"score": "9", "reason": "second", "version_id": str(entry.version_id)},
+                      follow_redirects=True)
+    assert "changed after you opened it" in text(response)
+    assert entries_of(case)[-1].score == 3
+
+
+def test_an_admin_cannot_enter_scores(client, gen, login_as, patient):
+    case = follow_up_case(gen, patient, timedelta(hours=2))
+    login_as(gen.user(Role.ADMIN))
+    assert client.get(f"/cases/{case.id}/diary/phone").status_code == 403
+    assert "Pain diary" not in text(client.get(f"/cases/{case.id}"))
+
+
+# ------------------------------------------------------------------ the schedule goes live
+
+def test_signing_the_procedure_creates_the_schedule_and_closes_the_baseline(gen):
+    record = gen.procedure(steps="all", sign=True)
+    points = {p.point_code: p for p in db.session.execute(
+        db.select(DiaryPoint).filter_by(case_id=record.case_id)).scalars()}
+    assert set(points) == {"t0", "m15", "m30", "h1", "h2", "h3", "h4", "h5", "h6", "d1", "d2", "d7", "w2",
+                           "w6", "mo3", "mo6", "mo12"}
+    assert points["t0"].closes_at == record.started_at
+    assert points["h2"].due_at == record.started_at + timedelta(hours=2)
+    assert points["h2"].opens_at == record.started_at + timedelta(hours=1, minutes=45)
+
+
+def test_booking_opens_the_baseline(client, gen, login_as):
+    from tracker.scheduling import services as scheduling
+    from tracker.scheduling.services import Proposal
+
+    physician = gen.user(Role.PHYSICIAN)
+    coordinator = gen.user(Role.COORDINATOR)
+    case = gen.case(state=State.ELIGIBLE)
+    start = now() + timedelta(days=1)
+    scheduling.book(case, Proposal(start=start, duration=timedelta(minutes=30), physician_id=physician.id,
+                                   room_id=gen.room().id), coordinator, acknowledged=True)
+    [baseline] = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id)).scalars().all()
+    assert baseline.point_code == "t0" and baseline.closes_at is None

@@ -1,0 +1,231 @@
+"""The personal diary link: staff send, re-send and revoke it; it opens that one case's diary with
+no password and signs nobody in; expired, revoked, altered and other-case uses all get the same
+page; every use is audited."""
+import html
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tracker.access import Role
+from tracker.diary import links
+from tracker.diary import services as diary
+from tracker.extensions import db
+from tracker.mail import MailError
+from tracker.models import AuditEvent, DiaryEntry, DiaryLink
+from tracker.vocab import EntrySource, Side
+from tracker.workflow import State
+
+from tests.conftest import csrf_from, submit
+
+NOT_VALID = "This link is not valid any more - ask the clinic for a new one"
+
+
+def now():
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def text(response):
+    return html.unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def outbox(monkeypatch):
+    sent = []
+    monkeypatch.setattr(diary, "send_mail", lambda to, subject, body: sent.append((to, subject, body)))
+    return sent
+
+
+@pytest.fixture
+def case(gen):
+    patient = gen.patient(family_name="Linkton", email="pat.linkton@example.org")
+    case = gen.case(patient=patient, state=State.FOLLOW_UP, side=Side.RIGHT)
+    gen.diary(case, injected_at=now() - timedelta(hours=2), entries={"t0": 6})
+    return case
+
+
+def make_link(case, **fields):
+    creator = fields.pop("created_by", None) or diary_staff(case)
+    link = DiaryLink(case_id=case.id, created_by_id=creator.id, created_at=now() - timedelta(minutes=5),
+                     expires_at=fields.pop("expires_at", now() + timedelta(days=30)), **fields)
+    db.session.add(link)
+    db.session.commit()
+    return link, links.sign(link)
+
+
+def diary_staff(case):
+    from tracker.models import User
+
+    return db.session.get(User, case.created_by_id)
+
+
+def path_of(url):
+    return re.sub(r"^https?://[^/]+", "", url)
+
+
+# ------------------------------------------------------------------ staff send, re-send, revoke
+
+def test_staff_send_the_link_by_email_with_nothing_clinical_in_it(client, gen, login_as, case, outbox):
+    login_as(gen.user(Role.COORDINATOR))
+    response = submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}",
+                      follow_redirects=True)
+
+    assert "Diary link sent to pat.linkton@example.org" in text(response)
+    [(to, subject, body)] = outbox
+    assert to == "pat.linkton@example.org"
+    url = re.search(r"https?://\S+/d/\S+", body).group(0)
+    for clinical in ("right", "Right", "injection", "Linkton", "6", "sacroiliac", "block"):
+        assert clinical not in body.replace(url, ""), clinical
+    link = db.session.execute(db.select(DiaryLink)).scalar_one()
+    assert link.sent_to == "pat.linkton@example.org" and link.revoked_at is None
+    assert "Personal link" in text(response) and "Not used yet" in text(response)
+    assert client.get(path_of(url)).status_code == 200
+
+
+def test_a_new_link_revokes_the_older_one(client, gen, login_as, case, outbox):
+    login_as(gen.user(Role.PHYSICIAN))
+    submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}")
+    submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}")
+    first, second = (path_of(re.search(r"https?://\S+", body).group(0)) for _, _, body in outbox)
+
+    phone = client.application.test_client()  # the patient's phone: no session of its own
+    assert phone.get(second).status_code == 200
+    old = phone.get(first)
+    assert old.status_code == 404 and NOT_VALID in text(old)
+
+
+def test_staff_revoke_the_link(client, gen, login_as, case):
+    link, token = make_link(case)
+    login_as(gen.user(Role.COORDINATOR))
+    response = submit(client, f"/cases/{case.id}/diary/links/{link.id}/revoke", {}, form_page=f"/cases/{case.id}",
+                      follow_redirects=True)
+    assert "Diary link revoked" in text(response)
+    assert NOT_VALID in text(client.application.test_client().get(f"/d/{token}"))
+
+
+def test_no_email_address_means_no_link_and_a_clear_message(client, gen, login_as, outbox):
+    case = gen.case(state=State.FOLLOW_UP, patient=gen.patient(email=None))
+    login_as(gen.user(Role.COORDINATOR))
+    response = submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}",
+                      follow_redirects=True)
+    assert "This patient has no email address" in text(response)
+    assert outbox == [] and db.session.execute(db.select(DiaryLink)).first() is None
+
+
+def test_a_mail_failure_changes_nothing(client, gen, login_as, case, monkeypatch):
+    link, token = make_link(case)
+
+    def failing(to, subject, body):
+        raise MailError("connection refused")
+
+    monkeypatch.setattr(diary, "send_mail", failing)
+    login_as(gen.user(Role.COORDINATOR))
+    response = submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}",
+                      follow_redirects=True)
+    assert "The email could not be sent" in text(response)
+    db.session.expire_all()
+    assert [(l.id, l.revoked_at) for l in db.session.execute(db.select(DiaryLink)).scalars()] == [(link.id, None)]
+
+
+# ------------------------------------------------------------------ the patient's phone
+
+def test_the_link_opens_the_diary_and_takes_an_entry_without_signing_anyone_in(client, case):
+    link, token = make_link(case)
+    page = text(client.get(f"/d/{token}"))
+    assert "Your pain diary" in page and "2 hours after" in page
+    assert f'action="/d/{token}"' in page  # the token travels with the form, not in a session
+    assert "Sign out" not in page and "Linkton" not in page
+
+    response = submit(client, f"/d/{token}", {"point": "h2", "score": "2"}, follow_redirects=True)
+
+    assert "Thank you: your “2 hours after” score is saved." in text(response)
+    entry = db.session.execute(db.select(DiaryEntry).filter_by(side=Side.RIGHT)
+                               .order_by(DiaryEntry.id.desc())).scalars().first()
+    assert (entry.score, entry.source, entry.entered_by_id) == (2, EntrySource.LINK, None)
+    # Nobody is signed in: the patient's and staff pages still ask for a sign-in.
+    for page_url in ("/my/", f"/my/cases/{case.id}", f"/cases/{case.id}"):
+        assert client.get(page_url).status_code == 302
+    with client.session_transaction() as session:
+        assert "_user_id" not in session
+    db.session.expire_all()
+    assert db.session.get(DiaryLink, link.id).last_used_at is not None
+
+
+def test_every_use_of_the_link_is_audited_under_the_link(client, case):
+    link, token = make_link(case)
+    client.get(f"/d/{token}")
+    submit(client, f"/d/{token}", {"point": "h2", "score": "2"})
+    rows = db.session.execute(db.select(AuditEvent).filter_by(actor=f"diary link {link.id}")
+                              .order_by(AuditEvent.id)).scalars().all()
+    assert [r.action.value for r in rows] == ["view", "view", "view", "create"]
+    assert all(r.user_id is None for r in rows)
+    assert "entered (patient (personal link))" in rows[-1].summary
+
+
+def test_bad_input_through_the_link_is_refused_and_kept(client, case):
+    link, token = make_link(case)
+    response = submit(client, f"/d/{token}", {"point": "h2", "score": "12", "analgesic_used": "yes"})
+    assert response.status_code == 422
+    page = text(response)
+    assert "12 is not on the scale" in page and re.search(r'name="analgesic_used" value="yes"\s*checked', page)
+
+
+def test_the_patient_corrects_through_the_link_the_same_day(client, case):
+    link, token = make_link(case)
+    submit(client, f"/d/{token}", {"point": "h2", "score": "9"})
+    entry = db.session.execute(db.select(DiaryEntry).order_by(DiaryEntry.id.desc())).scalars().first()
+    url = f"/d/{token}/entries/{entry.id}/correct"
+    submit(client, url, {"score": "1", "reason": "wrong button", "version_id": str(entry.version_id)})
+    db.session.expire_all()
+    entry = db.session.get(DiaryEntry, entry.id)
+    assert entry.score == 1 and entry.revisions[0].score == 9 and entry.revisions[0].replaced_by_id is None
+
+
+@pytest.mark.parametrize("how", ["expired", "revoked", "tampered", "truncated", "unknown link", "other key"])
+def test_a_link_that_is_not_valid_gets_one_page_that_says_nothing(client, app, case, how):
+    if how == "expired":
+        link, token = make_link(case, expires_at=now() - timedelta(minutes=1))
+    elif how == "revoked":
+        link, token = make_link(case, revoked_at=now())
+    else:
+        link, token = make_link(case)
+        if how == "tampered":
+            token = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+        elif how == "truncated":
+            token = token[:20]
+        elif how == "unknown link":
+            token = links._serializer().dumps({"link": link.id + 99, "case": case.id})
+        elif how == "other key":
+            from itsdangerous import URLSafeTimedSerializer
+
+            token = URLSafeTimedSerializer("another-secret", salt=links.SALT).dumps({"link": link.id, "case": case.id})
+
+    for response in (client.get(f"/d/{token}"),
+                     client.post(f"/d/{token}", data={"point": "h2", "score": "1",
+                                                      "csrf_token": csrf_from(client.get("/sign-in").get_data(as_text=True))})):
+        assert response.status_code == 404
+        page = text(response)
+        assert NOT_VALID in page
+        assert "Linkton" not in page and "2 hours after" not in page
+    assert db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id)).scalars().all()[-1].point.point_code == "t0"
+    refused = db.session.execute(db.select(AuditEvent).filter_by(summary="diary link refused")).scalars().all()
+    assert len(refused) == 2
+
+
+def test_a_link_names_its_case_and_no_other(client, gen, case):
+    """A link cannot reach another case's entry, even with that entry's id in the address."""
+    link, token = make_link(case)
+    other = gen.case(state=State.FOLLOW_UP, patient=gen.patient(family_name="Otherby"))
+    gen.diary(other, injected_at=now() - timedelta(hours=2), entries={"t0": 3})
+    theirs = db.session.execute(db.select(DiaryEntry).filter_by(case_id=other.id)).scalar_one()
+
+    for response in (client.get(f"/d/{token}/entries/{theirs.id}/correct"),
+                     submit(client, f"/d/{token}/entries/{theirs.id}/correct",
+                            {"score": "9", "reason": "x", "version_id": "1"}, form_page=f"/d/{token}")):
+        assert response.status_code == 404
+        assert NOT_VALID in text(response) and "Otherby" not in text(response)
+    db.session.expire_all()
+    assert db.session.get(DiaryEntry, theirs.id).score == 3
+    # A token re-signed for the other case with this link's id is refused too (the row names its case).
+    forged = links._serializer().dumps({"link": link.id, "case": other.id})
+    assert client.get(f"/d/{forged}").status_code == 404

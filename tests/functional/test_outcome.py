@@ -1,0 +1,389 @@
+"""The physician's diary view and the outcome (issue 6, items 4, 5 and 8): the reading per side
+under the payer profile, the outcome form that closes the case, the linked new case, the refusals,
+and the eligibility engine counting the recorded result."""
+import re
+
+import pytest
+
+from tracker.access import Role
+from tracker.diary.outcome import record_outcome
+from tracker.eligibility.facts import prior_injections
+from tracker.eligibility.services import current_assessment
+from tracker.extensions import db
+from tracker.models import Case, DiaryEntry, DiaryEntryRevision, DiaryPoint, Examination, Outcome
+from tracker.policy import PROFILES, CriterionCode, Status
+from tracker.timeutil import clinic_today
+from tracker.vocab import EntrySource, Indication, NextStep, Side
+from tracker.workflow import State
+
+from tests.conftest import commit_elsewhere, submit
+
+# A block that worked: 8 before, 1-2 in the window (peak 87.5 %), relief of 50 % or more to 3 months.
+GOOD_BLOCK = {"t0": 8, "m30": 2, "h1": 1, "h2": 2, "h4": 3, "d1": 3, "d7": 3, "w2": 4, "w6": 4, "mo3": 4,
+              "mo6": 7}
+
+
+def text(response):
+    return response.get_data(as_text=True)
+
+
+def diary(case, scores, **marks):
+    """Entries written straight into the case's diary (its points exist from signing): `scores` maps
+    a time point to a score, or to {side: score} for a bilateral case. `marks` maps a time point to
+    entry fields (late=True, source=..., analgesic_used=...)."""
+    points = {p.point_code: p for p in db.session.execute(
+        db.select(DiaryPoint).filter_by(case_id=case.id)).scalars()}
+    for code, score in scores.items():
+        point = points[code]
+        by_side = score if isinstance(score, dict) else {Side(case.side): score}
+        for side, value in by_side.items():
+            fields = {"source": EntrySource.LINK, **marks.get(code, {})}
+            db.session.add(DiaryEntry(point_id=point.id, case_id=case.id, side=side, score=value,
+                                      entered_at=point.due_at or point.opens_at, **fields))
+    db.session.commit()
+
+
+@pytest.fixture
+def physician(gen):
+    return gen.user(Role.PHYSICIAN, name="Dr Ines Varga")
+
+
+def followed_up(gen, physician, side=Side.LEFT, scores=GOOD_BLOCK, **case_fields):
+    """A case whose procedure was signed (the diary's points exist) with `scores` entered."""
+    record = gen.procedure(side=side, physician=physician, steps="all", sign=True, **case_fields)
+    case = record.case
+    diary(case, scores)
+    return case
+
+
+def outcome_form(client, case_id):
+    page = text(client.get(f"/cases/{case_id}/diary"))
+    assert 'id="outcome-form"' in page, "the outcome form is not offered"
+    return page
+
+
+def record(client, case_id, **fields):
+    page = outcome_form(client, case_id)
+    version = re.search(r'name="version_id" type="hidden" value="(\d+)"', page).group(1)
+    data = {"diagnostic_result": "positive", "therapeutic_days": "90", "next_step": "discharge",
+            "notes": "", "reason": "", "version_id": version, **fields}
+    return submit(client, f"/cases/{case_id}/outcome", data, form_page=f"/cases/{case_id}/diary")
+
+
+# ---------------------------------------------------------------- the physician's view
+
+def test_the_physician_reads_verdict_duration_and_every_entry_with_its_marks(client, gen, physician, login_as):
+    case = followed_up(gen, physician, scores={"t0": 8, "m30": 2, "h1": 1, "d1": 3, "w2": 4, "w6": 5})
+    entry = db.session.execute(db.select(DiaryEntry).join(DiaryPoint)
+                               .filter(DiaryPoint.point_code == "h1")).scalar_one()
+    entry.late, entry.source, entry.entered_by_id = True, EntrySource.STAFF_PHONE, physician.id
+    entry.analgesic_used, entry.opioid_used, entry.physical_therapy_done = True, False, None
+    db.session.add(DiaryEntryRevision(entry=entry, score=2, entered_at=entry.entered_at,
+                                      source=EntrySource.LINK, reason="tapped the wrong number"))
+    db.session.commit()
+    login_as(physician)
+
+    page = text(client.get(f"/cases/{case.id}/diary"))
+
+    assert "8/10 (the patient's entry before the injection)" in page
+    assert re.search(r"<strong>Positive</strong>: peak relief 87.5 % in the window, reaches the 75 % threshold", page)
+    # Relief stayed at 50 % or more to 2 weeks (4 of 8), then fell (5 of 8 at 6 weeks).
+    assert "14 days (last follow-up point at 50 % or more: 2 weeks)" in page
+    h1 = re.search(r'<tr id="point-h1">(.*?)</tr>', page, re.S).group(1)
+    assert "87.5 %" in h1 and "late, by phone, corrected" in h1 and "analgesic yes, opioid no" in h1
+    assert "PT" not in h1  # not answered is not "no"
+    w6 = re.search(r'<tr id="point-w6">(.*?)</tr>', page, re.S).group(1)
+    assert "37.5 %" in w6
+    assert 'id="outcome-form"' in page
+
+
+def test_without_a_baseline_entry_the_examinations_baseline_is_used_and_marked(client, gen, physician, login_as):
+    case = followed_up(gen, physician, scores={"m30": 3, "h1": 2})
+    db.session.add(Examination(case_id=case.id, baseline_nrs=6))
+    db.session.commit()
+    login_as(physician)
+
+    page = text(client.get(f"/cases/{case.id}/diary"))
+
+    assert "6/10 <strong class=\"baseline-from-exam\">from the examination (no baseline diary entry)</strong>" in page
+    assert "peak relief 66.7 % in the window, below the 75 % threshold" in page
+
+
+def test_the_threshold_follows_the_cases_payer_profile(client, gen, physician, login_as):
+    # 8 -> 2 is 75 %: positive for Medicare (75 %), negative for MP-558 (80 %).
+    case = followed_up(gen, physician, scores={"t0": 8, "m30": 3, "h1": 2}, payer_profile_code="MP_558")
+    login_as(physician)
+
+    page = text(client.get(f"/cases/{case.id}/diary"))
+
+    assert "positive at 80 % relief or more" in page
+    assert "<strong>Negative</strong>: peak relief 75 % in the window, below the 80 % threshold" in page
+
+
+def test_a_bilateral_diary_is_read_side_by_side(client, gen, physician, login_as):
+    case = followed_up(gen, physician, side=Side.BILATERAL,
+                       scores={"t0": {Side.LEFT: 8, Side.RIGHT: 6}, "m30": {Side.LEFT: 1, Side.RIGHT: 5},
+                               "h1": {Side.LEFT: 2, Side.RIGHT: 4}})
+    login_as(physician)
+
+    page = text(client.get(f"/cases/{case.id}/diary"))
+
+    left = re.search(r'id="reading-left">(.*?)</article>', page, re.S).group(1)
+    right = re.search(r'id="reading-right">(.*?)</article>', page, re.S).group(1)
+    assert "<strong>Positive</strong>: peak relief 87.5 %" in left
+    assert "<strong>Negative</strong>: peak relief 33.3 %" in right
+    assert "The sides read differently: choose the result for the case." in page
+    assert 'class="series series-left"' in page and 'class="series series-right"' in page
+
+
+def test_coordinators_read_the_diary_but_only_physicians_record_the_outcome(client, gen, physician, login_as):
+    case = followed_up(gen, physician)
+    login_as(gen.user(Role.COORDINATOR))
+
+    page = text(client.get(f"/cases/{case.id}/diary"))
+    assert "peak relief 87.5 %" in page and 'id="outcome-form"' not in page
+    refused = submit(client, f"/cases/{case.id}/outcome",
+                     {"diagnostic_result": "positive", "next_step": "discharge", "version_id": case.version_id},
+                     form_page=f"/cases/{case.id}/diary")
+    assert refused.status_code == 403
+    db.session.expire_all()
+    assert case.state == State.FOLLOW_UP and case.outcome is None
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.PATIENT])
+def test_admins_and_patients_cannot_open_the_diary_view_or_record(client, gen, physician, login_as, role):
+    case = followed_up(gen, physician)
+    user = gen.user(role, patient=case.patient) if role == Role.PATIENT else gen.user(role)
+    login_as(user)
+    assert client.get(f"/cases/{case.id}/diary").status_code == 403
+    assert "peak relief" not in text(client.get(f"/cases/{case.id}/diary"))
+
+
+def test_the_diary_view_takes_the_same_number_of_queries_for_3_or_15_entries(
+        app, gen, physician, make_client, login_as, count_queries):
+    few = followed_up(gen, physician, scores={"t0": 8, "m30": 2, "h1": 1})
+    many = followed_up(gen, physician, scores={code: 3 for code in (
+        "t0", "m15", "m30", "h1", "h2", "h3", "h4", "h5", "h6", "d1", "d2", "d7", "w2", "w6", "mo3")})
+    db.session.execute(db.update(DiaryEntry).where(DiaryEntry.case_id == many.id)
+                       .values(late=True, analgesic_used=True))
+    db.session.commit()
+    client = login_as(physician, on=make_client())
+    counts = []
+    for case in (few, many):
+        client.get(f"/cases/{case.id}/diary")  # warm up (formulary, settings)
+        with count_queries() as counter:
+            response = client.get(f"/cases/{case.id}/diary")
+        assert response.status_code == 200
+        counts.append(counter.n)
+    assert counts[0] == counts[1], counts
+
+
+# ---------------------------------------------------------------- recording the outcome
+
+def test_the_form_is_prefilled_from_the_diary(client, gen, physician, login_as):
+    case = followed_up(gen, physician)
+    login_as(physician)
+
+    page = outcome_form(client, case.id)
+
+    assert re.search(r'<input checked id="diagnostic_result-0" name="diagnostic_result" required type="radio" value="positive"', page)
+    # Relief of 50 % or more until 3 months (4 of 8), gone by 6 months.
+    assert 'name="therapeutic_days" type="text" value="90"' in page
+
+
+def test_recording_the_outcome_closes_the_case_with_who_and_when(client, gen, physician, login_as):
+    case = followed_up(gen, physician)
+    login_as(physician)
+
+    response = record(client, case.id, next_step="rfa_evaluation", notes="Good block; discuss RFA.")
+
+    assert response.status_code == 302 and response.location == f"/cases/{case.id}"
+    db.session.expire_all()
+    outcome = case.outcome
+    assert case.state == State.CLOSED
+    assert (outcome.diagnostic_result, outcome.therapeutic_days, outcome.next_step) == ("positive", 90, NextStep.RFA_EVALUATION)
+    assert outcome.decided_by_id == physician.id and outcome.decided_at is not None
+    assert outcome.follow_on_case_id is None
+    assert outcome.per_side["left"]["peak_relief"] == 87.5
+    assert [h.action for h in case.history][-1] == "close"
+    page = text(client.get(f"/cases/{case.id}"))
+    assert "Outcome recorded and case #%d closed." % case.id in page
+    assert "next step <strong>radiofrequency-ablation evaluation</strong>" in page
+    assert "Dr Ines Varga" in page
+    # Recorded once: the form is gone, and the plain transition button never offered closing.
+    assert 'id="outcome-form"' not in text(client.get(f"/cases/{case.id}/diary"))
+
+
+def test_closing_is_only_possible_through_the_outcome_form(client, gen, physician, login_as):
+    case = followed_up(gen, physician)
+    login_as(physician)
+    assert "Record outcome and close</button>" not in text(client.get(f"/cases/{case.id}"))
+
+    response = submit(client, f"/cases/{case.id}/transition", {"action": "close", "version_id": case.version_id},
+                      form_page=f"/cases/{case.id}", follow_redirects=True)
+
+    assert "That change is not available for this case now." in text(response)
+    db.session.expire_all()
+    assert case.state == State.FOLLOW_UP
+
+
+@pytest.mark.parametrize("step,indication", [("confirmatory_block", Indication.CONFIRMATORY),
+                                             ("repeat_injection", Indication.THERAPEUTIC)])
+def test_a_repeat_or_confirmatory_block_opens_a_linked_case_prefilled_from_this_one(
+        client, gen, physician, login_as, step, indication):
+    case = followed_up(gen, physician, side=Side.RIGHT, scores={**GOOD_BLOCK, "t0": 8},
+                       payer_profile_code="EVICORE_CMM_203", pain_worse_standing=True)
+    login_as(physician)
+
+    response = record(client, case.id, next_step=step)
+
+    db.session.expire_all()
+    new = case.outcome.follow_on_case
+    assert response.location == f"/cases/{new.id}"
+    assert (new.patient_id, new.side, new.indication, new.state) == (case.patient_id, Side.RIGHT, indication, State.REFERRED)
+    assert (new.payer_profile_code, new.physician_id, new.previous_case_id) == ("EVICORE_CMM_203", physician.id, case.id)
+    assert new.referring_clinician == "Dr Ines Varga" and new.referral_date == clinic_today()
+    assert new.pain_worse_standing is True
+    page = text(client.get(response.location))
+    assert f"The {indication.label.lower()} is case #{new.id}, referred and ready for review." in page
+    assert re.search(rf"Follows case <a href=\"/cases/{case.id}\">#{case.id}</a>", page)
+
+
+def test_missing_fields_are_refused_next_to_the_field_and_typed_values_kept(client, gen, physician, login_as):
+    case = followed_up(gen, physician)
+    login_as(physician)
+
+    response = record(client, case.id, next_step="", therapeutic_days="three months", notes="Call back in May")
+
+    page = text(response)
+    assert response.status_code == 422
+    assert '<small class="field-error" id="next_step-error">Choose the next step.</small>' in page
+    assert re.search(r'id="therapeutic_days-error" class="field-error">Enter whole days from 0 to 3650', page)
+    assert 'value="three months"' in page and "Call back in May</textarea>" in page
+    db.session.expire_all()
+    assert case.state == State.FOLLOW_UP and case.outcome is None
+
+
+def test_a_result_other_than_the_diarys_needs_a_reason_which_the_timeline_keeps(client, gen, physician, login_as):
+    case = followed_up(gen, physician)
+    login_as(physician)
+
+    refused = record(client, case.id, diagnostic_result="negative", notes="kept")
+    assert refused.status_code == 422
+    assert ("The diary reads positive. Give the reason for recording negative instead." in text(refused))
+    assert re.search(r'<input checked id="diagnostic_result-1"[^>]*value="negative"', text(refused))
+    db.session.expire_all()
+    assert case.outcome is None
+
+    record(client, case.id, diagnostic_result="negative", reason="Pain returned within the hour by phone.")
+    db.session.expire_all()
+    assert case.outcome.diagnostic_result == "negative"
+    assert case.history[-1].reason == ("Diagnostic result recorded as negative; the diary read positive: "
+                                       "Pain returned within the hour by phone.")
+    assert "Pain returned within the hour by phone." in text(client.get(f"/cases/{case.id}"))
+
+
+def test_the_outcome_saved_from_a_second_tab_is_refused_and_nothing_overwritten(
+        gen, physician, make_client, login_as):
+    case = followed_up(gen, physician)
+    first, second = login_as(physician, on=make_client()), login_as(physician, on=make_client())
+    stale_page = outcome_form(second, case.id)  # the second tab opens the form now
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', stale_page).group(1)
+    version = re.search(r'name="version_id" type="hidden" value="(\d+)"', stale_page).group(1)
+
+    assert record(first, case.id, next_step="confirmatory_block").status_code == 302
+    response = second.post(f"/cases/{case.id}/outcome", data={
+        "csrf_token": token, "version_id": version, "diagnostic_result": "negative", "reason": "second opinion",
+        "therapeutic_days": "0", "next_step": "discharge", "notes": "from the second tab"})
+
+    page = text(response)
+    assert response.status_code == 409
+    assert "The outcome was already recorded by Dr Ines Varga" in page and "nothing was changed" in page
+    assert "from the second tab" in page  # what was typed is shown, not lost
+    db.session.expire_all()
+    assert case.outcome.next_step == NextStep.CONFIRMATORY_BLOCK and case.outcome.notes == ""
+    assert db.session.execute(db.select(db.func.count()).select_from(Case)
+                              .filter_by(previous_case_id=case.id)).scalar() == 1
+
+
+def test_an_outcome_committed_by_someone_else_meanwhile_is_refused_by_the_database(app_ctx, gen, physician):
+    case = followed_up(gen, physician)
+    assert case.outcome is None  # read before the other save, as a request would have
+    commit_elsewhere(Outcome(case_id=case.id, diagnostic_result="positive", next_step=NextStep.DISCHARGE,
+                             per_side={}, notes="", decided_by_id=physician.id))
+
+    from tracker.diary.outcome import OutcomeRefused
+    with pytest.raises(OutcomeRefused, match="already recorded"):
+        record_outcome(case, physician, "positive", 90, NextStep.REPEAT_INJECTION, version_id=case.version_id)
+    db.session.expire_all()
+    assert case.state == State.FOLLOW_UP and case.outcome.next_step == NextStep.DISCHARGE
+    assert db.session.execute(db.select(Case).filter_by(previous_case_id=case.id)).first() is None
+
+
+# ---------------------------------------------------------------- the eligibility engine counts it
+
+def repeat_relief(case):
+    verdict, _ = current_assessment(case)
+    return next(c for c in verdict.criteria if c.code == CriterionCode.REPEAT_RELIEF)
+
+
+@pytest.mark.parametrize("scores,status", [
+    # 8 -> 4 is 50 % to 3 months: Medicare's 50 % for 90 days is met.
+    ({**GOOD_BLOCK}, Status.MET),
+    # Relief fell below 50 % at 6 weeks (5 of 8): 14 days is short of 90.
+    ({**GOOD_BLOCK, "w6": 5}, Status.NOT_MET),
+])
+def test_a_repeats_relief_criterion_is_read_from_the_recorded_outcome(client, gen, physician, login_as, scores, status):
+    case = followed_up(gen, physician, scores=scores, indication=Indication.THERAPEUTIC)
+    login_as(physician)
+    prefilled = re.search(r'name="therapeutic_days" type="text" value="(\d+)"', outcome_form(client, case.id)).group(1)
+
+    record(client, case.id, next_step="repeat_injection", therapeutic_days=prefilled)
+
+    db.session.expire_all()
+    repeat = case.outcome.follow_on_case
+    criterion = repeat_relief(repeat)
+    assert criterion.status == status
+    assert f"for {prefilled} days" in criterion.evidence
+
+
+def test_before_an_outcome_the_earlier_injections_relief_is_unknown(gen, physician):
+    case = followed_up(gen, physician, indication=Indication.THERAPEUTIC)
+    repeat = gen.case(patient=case.patient, indication=Indication.THERAPEUTIC, state=State.UNDER_REVIEW)
+    assert repeat_relief(repeat).status == Status.UNKNOWN
+
+
+def test_a_stricter_repeat_threshold_is_read_from_the_recorded_scores(gen, physician):
+    # eviCore asks 75 % for 14 days: 8 -> 2 (75 %) at day 1 and day 7, 3 (62.5 %) at 2 weeks.
+    case = followed_up(gen, physician, indication=Indication.THERAPEUTIC,
+                       scores={"t0": 8, "m30": 2, "h1": 2, "d1": 2, "d7": 2, "w2": 3, "w6": 4, "mo3": 4})
+    record_outcome(case, physician, "positive", 90, NextStep.DISCHARGE, version_id=case.version_id)
+    db.session.expire_all()
+
+    medicare, = prior_injections(gen.case(patient=case.patient), PROFILES["MEDICARE_LCD_2023"])
+    evicore, = prior_injections(gen.case(patient=case.patient), PROFILES["EVICORE_CMM_203"])
+
+    assert (medicare.diagnostic_result, medicare.relief_duration_days) == ("positive", 90)
+    assert medicare.peak_relief_percent == 75.0  # best follow-up relief of a therapeutic injection
+    assert evicore.relief_duration_days == 7
+
+
+def test_a_block_recorded_against_the_diarys_reading_counts_by_the_recorded_result(gen, physician):
+    case = followed_up(gen, physician, scores={"t0": 8, "m30": 4, "h1": 4})
+    record_outcome(case, physician, "positive", None, NextStep.CONFIRMATORY_BLOCK,
+                   reason="Outside records: complete relief at 20 minutes.", version_id=case.version_id)
+    db.session.expire_all()
+
+    prior, = prior_injections(case.outcome.follow_on_case)
+
+    assert (prior.diagnostic_result, prior.peak_relief_percent) == ("positive", None)
+    block = next(c for c in current_assessment(case.outcome.follow_on_case)[0].criteria
+                 if c.code == CriterionCode.PRIOR_POSITIVE_BLOCK)
+    assert block.status == Status.MET
+
+
+def test_the_case_page_links_the_diary_view_in_follow_up(client, gen, physician, login_as):
+    case = followed_up(gen, physician)
+    login_as(physician)
+    page = text(client.get(f"/cases/{case.id}"))
+    assert f'href="/cases/{case.id}/diary#outcome" role="button">Read the diary and record the outcome' in page

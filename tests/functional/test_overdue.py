@@ -1,0 +1,124 @@
+"""The coordinators' overdue diaries: cases in follow-up with a closed window and no entry, the
+overdue scores with days overdue and the last reminder, most overdue first, paged, in a fixed
+number of queries."""
+import re
+from datetime import timedelta
+
+import pytest
+
+from tracker.access import Role
+from tracker.diary import reminders
+from tracker.extensions import db
+from tracker.models import DiaryPoint
+from tracker.vocab import Side
+from tracker.workflow import State
+
+from tests.functional.test_reminders import diary_case, enter, inbox, now, smtp_server  # noqa: F401
+
+URL = "/diaries/overdue"
+
+
+@pytest.fixture
+def coordinator(gen, login_as):
+    user = gen.user(Role.COORDINATOR)
+    login_as(user)
+    return user
+
+
+def page(client, query=""):
+    response = client.get(URL + query)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def rows_of(html):
+    """The patients listed, in order."""
+    return re.findall(r'<a href="/cases/\d+">([^<]+)</a>', html)
+
+
+def entered_up_to_now(case):
+    for point in db.session.execute(db.select(DiaryPoint).filter(
+            DiaryPoint.case_id == case.id, DiaryPoint.point_code != "t0",
+            DiaryPoint.closes_at < now())).scalars():
+        enter(case, point.point_code)
+
+
+def named(gen, family_name, **fields):
+    return diary_case(gen, patient=gen.patient(family_name=family_name, email="p@home.example"), **fields)
+
+
+def test_overdue_diaries_most_overdue_first_with_the_missing_scores(client, coordinator, gen):
+    named(gen, "Recent", injected_ago=timedelta(days=3))
+    named(gen, "Longago", injected_ago=timedelta(days=40))
+    up_to_date = named(gen, "Diligent", injected_ago=timedelta(days=40))
+    entered_up_to_now(up_to_date)
+    named(gen, "Fresh", injected_ago=timedelta(minutes=5))  # nothing has closed yet
+    closed = named(gen, "Closedcase", injected_ago=timedelta(days=40))
+    closed.state = State.CLOSED
+    db.session.commit()
+
+    html = page(client)
+    assert [name.split(",")[0] for name in rows_of(html)] == ["Longago", "Recent"]
+    longago = html[html.index("Longago"):html.index("Recent")]
+    # Everything from 15 minutes to 2 weeks is missing; the 6-week window is still open.
+    for label in ("15 minutes after", "6 hours after", "Day 1", "Day 7", "2 weeks"):
+        assert label in longago
+    assert "6 weeks" not in longago
+    assert "<td>39</td>" in longago or "<td>40</td>" in longago
+    assert "none sent" in longago
+
+
+def test_a_bilateral_diary_with_one_side_rated_is_still_overdue(client, coordinator, gen):
+    case = named(gen, "Twosides", side=Side.BILATERAL, injected_ago=timedelta(days=3))
+    for point in db.session.execute(db.select(DiaryPoint).filter(
+            DiaryPoint.case_id == case.id, DiaryPoint.point_code != "t0")).scalars():
+        enter(case, point.point_code, side=Side.LEFT)
+    html = page(client)
+    assert "Twosides" in html and "Day 2" in html and "Day 1" in html
+
+
+def test_the_last_reminder_is_shown_with_its_time_and_status(client, coordinator, gen, inbox):
+    named(gen, "Reminded", injected_ago=timedelta(days=3))
+    assert reminders.send_due().sent
+    html = page(client)
+    row = html[html.index("Reminded"):]
+    assert "none sent" not in row and "sent" in row
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d<br><small>sent", row)
+
+
+def test_the_list_is_paged(client, coordinator, gen, app):
+    for i in range(app.config["PER_PAGE"] + 2):
+        named(gen, f"Paged{i:02d}", injected_ago=timedelta(days=3, minutes=i))
+    first, second = page(client), page(client, "?page=2")
+    assert len(rows_of(first)) == app.config["PER_PAGE"] and len(rows_of(second)) == 2
+    # Most overdue first: the one injected longest ago leads.
+    assert rows_of(first)[0].startswith(f"Paged{app.config['PER_PAGE'] + 1:02d}")
+    assert "Page 2 of 2" in second
+
+
+def test_query_count_is_the_same_for_3_and_30_cases(client, coordinator, gen, count_queries, inbox):
+    def queries():
+        with count_queries() as counter:
+            assert client.get(URL).status_code == 200
+        return counter.n
+
+    for i in range(3):
+        named(gen, f"Few{i}", injected_ago=timedelta(days=3))
+    reminders.send_due()
+    few = queries()
+    for i in range(27):
+        named(gen, f"Many{i}", injected_ago=timedelta(days=3))
+    reminders.send_due()
+    many = queries()
+    assert few == many
+
+
+def test_coordinators_find_it_from_the_worklist_and_the_menu(client, coordinator):
+    html = client.get("/cases/").get_data(as_text=True)
+    assert html.count(f'href="{URL}"') == 2
+
+
+@pytest.mark.parametrize("role", [Role.PHYSICIAN, Role.ADMIN, Role.PATIENT])
+def test_only_coordinators_open_it(client, gen, login_as, role):
+    login_as(gen.user(role))
+    assert client.get(URL).status_code == 403

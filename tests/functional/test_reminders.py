@@ -1,0 +1,326 @@
+"""`flask reminders send`: each due diary score gets one email over a real (local) SMTP server,
+holding the personal link and nothing clinical; repeats wait REMINDER_REPEAT_HOURS and stop at
+REMINDER_MAX_ATTEMPTS; never for an entry already made, a closed or cancelled case, a revoked or
+expired link; everything is checked again just before sending."""
+import email
+import email.policy
+import re
+import socket
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tracker.access import Role
+from tracker.diary import reminders, services
+from tracker.extensions import db
+from tracker.models import DiaryEntry, DiaryLink, DiaryPoint, DiaryReminder
+from tracker.vocab import EntrySource, Side
+from tracker.workflow import State
+
+UTC = timezone.utc
+# 40 days after the injection only the 6-week score (window: days 35 to 49) is due: every
+# earlier window closed more than REMINDER_LATE_DAYS ago.
+ONLY_SIX_WEEKS = timedelta(days=40)
+
+
+def now():
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+# ---------------------------------------------------------------- a real SMTP server
+
+class Inbox:
+    """aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((envelope.rcpt_tos, message))
+        return "250 Message accepted"
+
+    def bodies(self):
+        return [message.get_content() for _, message in self.messages]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def inbox(app, smtp_server, monkeypatch):
+    """The app sends through the local SMTP server for this test."""
+    controller, inbox = smtp_server
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
+    return inbox
+
+
+# ---------------------------------------------------------------- diaries
+
+def diary_case(gen, injected_ago=ONLY_SIX_WEEKS, side=Side.LEFT, address="patient@home.example",
+               link=True, state=State.FOLLOW_UP, patient=None):
+    """A case whose procedure was signed `injected_ago`, with its diary points (made by the diary
+    service, as signing does) and a live personal link sent to `address`."""
+    patient = patient or gen.patient(email=address)
+    case = gen.case(patient=patient, state=state, side=side)
+    injected_at = now() - injected_ago
+    services.start_follow_up(case, injected_at, opened_at=injected_at - timedelta(days=7))
+    if link:
+        db.session.add(DiaryLink(case_id=case.id, created_by_id=case.created_by_id, sent_to=address,
+                                 expires_at=now() + timedelta(days=400)))
+    db.session.commit()
+    return case
+
+
+def booked_case(gen, address="patient@home.example"):
+    """A scheduled case: only the baseline (t0) is open, until the injection starts."""
+    case = gen.case(patient=gen.patient(email=address), state=State.SCHEDULED)
+    services.ensure_baseline(case, now() - timedelta(days=2))
+    db.session.add(DiaryLink(case_id=case.id, created_by_id=case.created_by_id, sent_to=address,
+                             expires_at=now() + timedelta(days=400)))
+    db.session.commit()
+    return case
+
+
+def point(case, code):
+    return db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code=code)).scalar_one()
+
+
+def enter(case, code, side=None, score=3):
+    db.session.add(DiaryEntry(point_id=point(case, code).id, case_id=case.id, side=side or case.side,
+                              score=score, entered_at=now(), source=EntrySource.LINK, late=False))
+    db.session.commit()
+
+
+def attempts(case, code):
+    db.session.expire_all()
+    return db.session.execute(
+        db.select(DiaryReminder).filter_by(point_id=point(case, code).id).order_by(DiaryReminder.attempt)
+    ).scalars().all()
+
+
+def link_in(body):
+    match = re.search(r"https?://\S+", body)
+    assert match, body
+    return match.group(0)
+
+
+@pytest.fixture
+def run(app, app_ctx):
+    """`flask reminders send` as cron runs it; returns its output."""
+    runner = app.test_cli_runner()
+
+    def _run(expect_exit=0):
+        result = runner.invoke(args=["reminders", "send"])
+        db.session.rollback()
+        db.session.expire_all()
+        assert result.exit_code == expect_exit, result.output
+        return result.output
+
+    return _run
+
+
+# ---------------------------------------------------------------- sending
+
+def test_a_due_score_gets_one_email_with_the_personal_link_and_nothing_clinical(app, gen, client, inbox, run):
+    case = diary_case(gen, side=Side.RIGHT)
+    output = run()
+
+    assert "1 reminder(s) sent in 1 email(s)" in output
+    [(recipients, message)] = inbox.messages
+    assert recipients == ["patient@home.example"]
+    body = message.get_content()
+    assert app.config["CLINIC_NAME"] in body and body.startswith("Hello,")
+    # Only the link: no name, side, time point, score or procedure.
+    url = link_in(body)
+    words = body.replace(url, "").replace(app.config["CLINIC_NAME"], "").lower()
+    for clinical in (case.patient.family_name.lower(), case.patient.given_name.lower(), "right", "week",
+                     "injection", "score", "relief"):
+        assert clinical not in words
+    assert not re.search(r"\d", words)
+    # The link opens this patient's diary without a password.
+    assert url.startswith(app.config["PUBLIC_URL"] + "/d/")
+    page = client.get(url.removeprefix(app.config["PUBLIC_URL"]))
+    assert page.status_code == 200 and "6 weeks" in page.get_data(as_text=True)
+
+    [reminder] = attempts(case, "w6")
+    assert (reminder.attempt, reminder.status, reminder.channel) == (1, "sent", "email")
+    assert reminder.sent_at is not None
+
+
+def test_running_again_sends_nothing_until_the_repeat_interval_then_stops_at_the_cap(app, gen, inbox, run):
+    case = diary_case(gen)
+    run()
+    assert "0 reminder(s) sent" in run()
+    assert len(inbox.messages) == 1
+
+    hours = app.config["REMINDER_REPEAT_HOURS"]
+    assert reminders.send_due(now=now() + timedelta(hours=hours - 1)).sent == 0
+    assert reminders.send_due(now=now() + timedelta(hours=hours + 1)).sent == 1
+    assert [r.attempt for r in attempts(case, "w6")] == [1, 2] == list(range(1, app.config["REMINDER_MAX_ATTEMPTS"] + 1))
+    # The cap is reached: a week later, still nothing.
+    assert reminders.send_due(now=now() + timedelta(days=7)).sent == 0
+    assert len(inbox.messages) == 2
+
+
+def test_the_cap_and_the_interval_come_from_the_settings(app, gen, inbox, monkeypatch):
+    monkeypatch.setitem(app.config, "REMINDER_MAX_ATTEMPTS", 3)
+    monkeypatch.setitem(app.config, "REMINDER_REPEAT_HOURS", 2)
+    case = diary_case(gen)
+    for hours in (0, 1, 3, 5, 7):
+        reminders.send_due(now=now() + timedelta(hours=hours))
+    assert [(r.attempt, r.status) for r in attempts(case, "w6")] == [(1, "sent"), (2, "sent"), (3, "sent")]
+    assert len(inbox.messages) == 3
+
+
+def test_several_scores_due_for_one_patient_make_one_email(gen, inbox, run):
+    # 7 hours after the injection: the whole anaesthetic window (15 minutes to 6 hours) is missing.
+    case = diary_case(gen, injected_ago=timedelta(hours=7))
+    assert "8 reminder(s) sent in 1 email(s)" in run()
+    assert len(inbox.messages) == 1
+    codes = ["m15", "m30", "h1", "h2", "h3", "h4", "h5", "h6"]
+    assert [[r.status for r in attempts(case, code)] for code in codes] == [["sent"]] * 8
+
+
+def close(case):
+    case.state = State.CLOSED
+
+
+def cancel(case):
+    case.state = State.CANCELLED
+
+
+def revoke_links(case):
+    for link in db.session.query(DiaryLink).filter_by(case_id=case.id):
+        link.revoked_at = now()
+
+
+def expire_links(case):
+    for link in db.session.query(DiaryLink).filter_by(case_id=case.id):
+        link.created_at, link.expires_at = now() - timedelta(days=401), now() - timedelta(minutes=1)
+
+
+def enter_six_weeks(case):
+    enter(case, "w6")
+
+
+@pytest.mark.parametrize("setup", [enter_six_weeks, close, cancel, revoke_links, expire_links],
+                         ids=["entered", "closed", "cancelled", "link revoked", "link expired"])
+def test_no_reminder_for_an_entry_made_a_closed_case_or_a_dead_link(gen, inbox, run, setup):
+    case = diary_case(gen)
+    setup(case)
+    db.session.commit()
+    assert "0 reminder(s) sent" in run()
+    assert inbox.messages == [] and attempts(case, "w6") == []
+
+
+def test_a_bilateral_case_is_reminded_until_both_sides_are_rated(gen, inbox, run):
+    case = diary_case(gen, side=Side.BILATERAL)
+    enter(case, "w6", side=Side.LEFT)
+    assert "1 reminder(s) sent" in run()
+    other = diary_case(gen, side=Side.BILATERAL, address="other@home.example")
+    enter(other, "w6", side=Side.LEFT)
+    enter(other, "w6", side=Side.RIGHT)
+    assert "0 reminder(s) sent" in run()
+    assert [recipients for recipients, _ in inbox.messages] == [["patient@home.example"]]
+
+
+def test_a_score_long_overdue_gets_no_reminder(app, gen, inbox, run):
+    # 3 weeks after the injection: the 2-week window (days 11 to 17) closed 4 days ago and is
+    # reminded; day 7's (days 6 to 8) closed 13 days ago, past REMINDER_LATE_DAYS.
+    case = diary_case(gen, injected_ago=timedelta(days=21))
+    assert app.config["REMINDER_LATE_DAYS"] == 7
+    run()
+    assert [r.status for r in attempts(case, "w2")] == ["sent"]
+    assert attempts(case, "d7") == [] and attempts(case, "d1") == []
+
+
+def test_a_patient_with_an_account_and_no_link_is_sent_to_the_sign_in_page(app, gen, inbox, run):
+    patient = gen.patient(email=None)
+    account = gen.user(Role.PATIENT, patient=patient, email="grace@account.example")
+    case = diary_case(gen, patient=patient, link=False)
+    run()
+    [(recipients, message)] = inbox.messages
+    assert recipients == [account.email]
+    assert link_in(message.get_content()) == app.config["PUBLIC_URL"] + "/sign-in"
+    assert [r.status for r in attempts(case, "w6")] == ["sent"]
+
+
+def test_nobody_to_reach_means_no_reminder(gen, inbox, run):
+    case = diary_case(gen, link=False)
+    run()
+    assert inbox.messages == [] and attempts(case, "w6") == []
+
+
+def test_the_baseline_is_reminded_while_booked_and_not_once_the_injection_started(gen, inbox, run):
+    booked = booked_case(gen)
+    run()
+    assert [r.status for r in attempts(booked, "t0")] == ["sent"]
+    started = booked_case(gen, address="started@home.example")
+    started.state = State.IN_PROCEDURE
+    db.session.commit()
+    run()
+    assert attempts(started, "t0") == [] and len(inbox.messages) == 1
+
+
+# ---------------------------------------------------------------- checked again just before sending
+
+@pytest.mark.parametrize("change,detail", [
+    (enter_six_weeks, "entered before the reminder went"),
+    (close, "case closed"),
+    (cancel, "case cancelled"),
+    (revoke_links, "no way to reach the patient"),
+], ids=["entry made", "case closed", "case cancelled", "link revoked"])
+def test_what_changed_after_the_reminder_was_found_is_seen_before_sending(gen, inbox, change, detail):
+    case = diary_case(gen)
+    due = reminders.due_reminders()
+    assert [d.point_id for d in due] == [point(case, "w6").id]
+    change(case)
+    db.session.commit()
+
+    counts = reminders.send_due(due)
+    assert (counts.sent, counts.skipped) == (0, 1)
+    assert inbox.messages == []
+    [reminder] = attempts(case, "w6")
+    assert reminder.status == "skipped" and reminder.detail.startswith(detail)
+
+
+# ---------------------------------------------------------------- failures and development
+
+def test_a_mail_server_that_refuses_is_reported_and_counts_towards_the_cap(app, gen, run, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())  # nobody listening
+    case = diary_case(gen)
+    output = run(expect_exit=1)
+    assert "1 reminder(s) failed" in output and f"case {case.id}" in output
+    [reminder] = attempts(case, "w6")
+    assert reminder.status == "failed" and reminder.detail
+    # Not retried at once (a mail server down must not mean a burst later), but after the interval.
+    assert reminders.send_due().failed == 0
+    assert reminders.send_due(now=now() + timedelta(hours=25)).failed == 1
+    assert reminders.send_due(now=now() + timedelta(hours=50)).failed == 0
+    assert len(attempts(case, "w6")) == app.config["REMINDER_MAX_ATTEMPTS"]
+
+
+def test_without_a_mail_server_the_reminder_goes_to_the_log(app, gen, run, caplog):
+    assert not app.config["MAIL_SERVER"]
+    case = diary_case(gen)
+    with caplog.at_level("INFO"):
+        assert "1 reminder(s) sent" in run()
+    assert "/d/" in caplog.text and "patient@home.example" in caplog.text
+    [reminder] = attempts(case, "w6")
+    assert reminder.status == "sent" and "log" in reminder.detail

@@ -1,0 +1,103 @@
+"""Two reminder runs at the same moment send each reminder exactly once.
+
+In-process, on both databases: two workers, each with its own database session, find the same
+due reminders before either claims one, then take turns sending. Across processes (PostgreSQL,
+as in production): two `flask reminders send` started together against one database and a real
+SMTP server.
+"""
+import os
+import subprocess
+import sys
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from tracker.diary import reminders
+from tracker.extensions import db
+from tracker.models import DiaryReminder
+
+from tests.functional.test_reminders import (attempts, close, diary_case, enter_six_weeks, inbox,  # noqa: F401
+                                             revoke_links, smtp_server)
+
+ROOT = Path(__file__).resolve().parents[2]
+N = 40
+
+
+def due_cases(gen, n=N):
+    return [diary_case(gen, address=f"patient{i}@home.example") for i in range(n)]
+
+
+def test_two_workers_with_the_same_list_send_each_reminder_once(app, gen, inbox):
+    cases = due_cases(gen)
+    # Each app context has its own session (its own connection): two workers.
+    with app.app_context():
+        due_a = reminders.due_reminders()
+        with app.app_context():
+            due_b = reminders.due_reminders()
+            assert due_a == due_b and len(due_a) == N
+            first = reminders.send_due(due_a[: N // 2])
+            second = reminders.send_due(due_b)
+            third = reminders.send_due(due_a[N // 2:])
+
+    assert first.sent + second.sent + third.sent == N
+    assert (second.taken, third.taken) == (N // 2, N // 2)
+    recipients = Counter(tuple(to) for to, _ in inbox.messages)
+    assert sorted(recipients) == sorted((f"patient{i}@home.example",) for i in range(N))
+    assert set(recipients.values()) == {1}
+    for case in cases:
+        assert [(r.attempt, r.status) for r in attempts(case, "w6")] == [(1, "sent")]
+
+
+def test_a_worker_whose_list_is_a_day_old_does_not_resend(app, gen, inbox):
+    """Its list says one attempt was made; another run has made the second meanwhile."""
+    case = diary_case(gen)
+    reminders.send_due()
+    later = datetime.now(timezone.utc) + timedelta(hours=app.config["REMINDER_REPEAT_HOURS"] + 1)
+    stale = reminders.due_reminders(now=later)
+    assert reminders.send_due(now=later).sent == 1
+    counts = reminders.send_due(stale, now=later)
+    assert (counts.sent, counts.taken) == (0, 1)
+    assert len(inbox.messages) == 2 and len(attempts(case, "w6")) == 2
+
+
+def _flask(env, *args):
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_processes_at_the_same_moment_send_each_reminder_exactly_once(app, database_url, gen,
+                                                                          smtp_server, inbox):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("two processes racing need PostgreSQL (the CI runs this suite on it with "
+                    "TEST_DATABASE_URL); on SQLite the in-process test above proves the claim")
+    controller, _ = smtp_server
+    cases = due_cases(gen)
+    # Never reminded: an entry already made, a closed case, a revoked link.
+    never = [diary_case(gen, address=f"never{i}@home.example") for i in range(3)]
+    for spoil, case in zip((enter_six_weeks, close, revoke_links), never):
+        spoil(case)
+    db.session.commit()
+
+    env = {**os.environ, "TRACKER_CONFIG": "testing", "TEST_DATABASE_URL": database_url,
+           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(controller.port),
+           "PUBLIC_URL": app.config["PUBLIC_URL"]}
+    workers = [_flask(env, "reminders", "send") for _ in range(2)]
+    outputs = [worker.communicate(timeout=120) for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+
+    recipients = Counter(to for tos, _ in inbox.messages for to in tos)
+    assert recipients == Counter({f"patient{i}@home.example": 1 for i in range(N)}), outputs
+    db.session.expire_all()
+    rows = db.session.execute(db.select(DiaryReminder)).scalars().all()
+    assert len(rows) == N and {(r.attempt, r.status) for r in rows} == {(1, "sent")}
+    for case in never:
+        assert attempts(case, "w6") == []
+
+    # Run again: nothing new before the repeat interval.
+    again = _flask(env, "reminders", "send")
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    assert "0 reminder(s) sent" in out
+    assert len(inbox.messages) == N

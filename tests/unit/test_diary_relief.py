@@ -1,0 +1,250 @@
+"""Percent relief, the diagnostic verdict and the therapeutic duration at their boundaries:
+exactly the threshold is positive, one step below is not, a baseline of 0 gives no relief at all,
+and only readings inside the anaesthetic window decide the block."""
+from decimal import Decimal
+
+import pytest
+
+from tracker.diary.relief import (
+    MIN_WINDOW_READINGS,
+    DiagnosticResult,
+    Reading,
+    diagnostic_result,
+    interpret,
+    percent_relief,
+    therapeutic_duration,
+)
+from tracker.diary.schedule import DEFAULT_SCHEDULE
+from tracker.policy import PROFILES, BlockResult
+
+POSITIVE, NEGATIVE, INDETERMINATE = (DiagnosticResult.POSITIVE, DiagnosticResult.NEGATIVE,
+                                     DiagnosticResult.INDETERMINATE)
+MEDICARE = PROFILES["MEDICARE_LCD_2023"]
+
+
+def at(code, score):
+    """A reading at the default schedule's nominal time for ``code``."""
+    return Reading(code, DEFAULT_SCHEDULE.point(code).hours_after, score)
+
+
+# ---- percent relief ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("baseline, score, relief", [
+    (8, 2, Decimal("75.0")),
+    (8, 0, Decimal("100.0")),
+    (8, 8, Decimal("0.0")),
+    (4, 1, Decimal("75.0")),
+    (6, 1, Decimal("83.3")),
+    (3, 1, Decimal("66.7")),   # 66.666... rounds up
+    (7, 2, Decimal("71.4")),   # 71.428... rounds down
+    (9, 4, Decimal("55.6")),
+    (1, 0, Decimal("100.0")),
+])
+def test_relief_is_the_share_of_baseline_pain_gone_to_one_decimal(baseline, score, relief):
+    assert percent_relief(baseline, score) == relief
+    assert percent_relief(baseline, score).as_tuple().exponent == -1
+
+
+@pytest.mark.parametrize("baseline, score, relief", [
+    (8, 9, Decimal("-12.5")),
+    (3, 5, Decimal("-66.7")),
+    (1, 10, Decimal("-900.0")),
+])
+def test_a_rise_in_pain_is_negative_relief(baseline, score, relief):
+    assert percent_relief(baseline, score) == relief
+
+
+@pytest.mark.parametrize("baseline, score", [(0, 0), (0, 5), (None, 3), (7, None), (None, None)])
+def test_relief_is_undefined_without_a_baseline_to_relieve_or_a_score(baseline, score):
+    assert percent_relief(baseline, score) is None
+
+
+@pytest.mark.parametrize("baseline, score", [
+    (11, 2), (-1, 2), (8, 11), (8, -1), (8, 2.5), (8.0, 2), ("8", 2), (8, "2"), (True, 0), (8, False),
+    (0, 11),  # an undefined relief does not excuse a bad score
+])
+def test_a_score_that_is_not_a_whole_number_from_0_to_10_is_refused(baseline, score):
+    with pytest.raises(ValueError, match="whole number from 0 to 10"):
+        percent_relief(baseline, score)
+
+
+# ---- diagnostic verdict ------------------------------------------------------------------------
+
+def test_exactly_the_threshold_is_positive():
+    assert diagnostic_result(8, [at("m30", 2), at("h1", 3)], 75) == (POSITIVE, Decimal("75.0"))
+
+
+def test_one_step_below_the_threshold_is_negative():
+    # 8 -> 3 is 62.5 %, the best a score one point worse than 75 % can give from 8.
+    assert diagnostic_result(8, [at("m30", 3), at("h1", 3)], 75) == (NEGATIVE, Decimal("62.5"))
+
+
+@pytest.mark.parametrize("profile, just_met, just_missed", [
+    (PROFILES["MEDICARE_LCD_2023"], 2, 3),   # 75 %: 10 -> 2 is 80 %, 10 -> 3 is 70 %
+    (PROFILES["CAM_770HB"], 3, 4),           # 70 %: 10 -> 3 is exactly 70 %
+    (PROFILES["MP_558"], 2, 3),              # 80 %: 10 -> 2 is exactly 80 %
+])
+def test_each_profile_threshold_is_met_at_its_edge(profile, just_met, just_missed):
+    threshold = profile.diagnostic_relief_threshold_percent
+    assert diagnostic_result(10, [at("m15", just_met), at("h1", 9)], threshold)[0] is POSITIVE
+    assert diagnostic_result(10, [at("m15", just_missed), at("h1", 9)], threshold)[0] is NEGATIVE
+
+
+def test_the_peak_inside_the_window_decides_not_the_last_or_the_average():
+    readings = [at("m15", 6), at("m30", 1), at("h1", 5), at("h6", 8)]
+    assert diagnostic_result(8, readings, 75) == (POSITIVE, Decimal("87.5"))
+
+
+def test_readings_outside_the_anaesthetic_window_are_ignored():
+    # Relief on day 1 (steroid) or a score at injection time says nothing about the anaesthetic block.
+    readings = [Reading("t", 0, 0), at("m15", 6), at("h1", 6), Reading("late", 6.01, 0), at("d1", 0)]
+    assert diagnostic_result(8, readings, 75) == (NEGATIVE, Decimal("25.0"))
+
+
+def test_a_reading_at_exactly_six_hours_is_inside_the_window():
+    assert diagnostic_result(8, [at("m15", 6), at("h6", 2)], 75) == (POSITIVE, Decimal("75.0"))
+
+
+def test_the_window_length_can_be_set():
+    readings = [at("m15", 6), at("h1", 6), at("h3", 0)]
+    assert diagnostic_result(8, readings, 75, window_hours=2) == (NEGATIVE, Decimal("25.0"))
+
+
+def test_two_readings_in_the_window_are_enough_one_is_not():
+    assert MIN_WINDOW_READINGS == 2
+    assert diagnostic_result(8, [at("m30", 0)], 75) == (INDETERMINATE, Decimal("100.0"))
+    assert diagnostic_result(8, [at("m30", 0), at("h1", 7)], 75) == (POSITIVE, Decimal("100.0"))
+
+
+def test_readings_outside_the_window_do_not_make_up_the_count():
+    readings = [at("m30", 0), at("d1", 0), at("d2", 0)]
+    assert diagnostic_result(8, readings, 75)[0] is INDETERMINATE
+
+
+def test_no_readings_at_all_is_indeterminate_without_a_peak():
+    assert diagnostic_result(8, [], 75) == (INDETERMINATE, None)
+
+
+@pytest.mark.parametrize("baseline", [0, None])
+def test_no_baseline_to_relieve_is_indeterminate_never_negative(baseline):
+    assert diagnostic_result(baseline, [at("m15", 0), at("h1", 0)], 75) == (INDETERMINATE, None)
+
+
+def test_pain_that_rose_throughout_is_negative_with_negative_peak():
+    assert diagnostic_result(4, [at("m15", 5), at("h1", 6)], 75) == (NEGATIVE, Decimal("-25.0"))
+
+
+def test_a_float_threshold_from_a_profile_compares_exactly():
+    assert diagnostic_result(4, [at("m15", 1), at("h1", 4)], 75.0)[0] is POSITIVE
+
+
+def test_two_readings_for_one_time_point_are_refused():
+    with pytest.raises(ValueError, match="m15"):
+        diagnostic_result(8, [at("m15", 0), at("m15", 8)], 75)
+
+
+def test_a_bad_score_in_a_reading_is_refused():
+    with pytest.raises(ValueError, match="score at h1"):
+        diagnostic_result(8, [at("m15", 0), at("h1", 12)], 75)
+
+
+def test_a_bad_baseline_is_refused_even_without_readings():
+    with pytest.raises(ValueError, match="baseline"):
+        diagnostic_result(11, [], 75)
+
+
+def test_results_are_the_values_the_eligibility_engine_reads():
+    assert {result.value for result in DiagnosticResult} == {result.value for result in BlockResult}
+
+
+# ---- therapeutic duration ----------------------------------------------------------------------
+
+def follow_up(**scores):
+    return [at(code, score) for code, score in scores.items()]
+
+
+def test_duration_is_the_last_follow_up_point_still_at_half_relief():
+    reading, days = therapeutic_duration(8, follow_up(d1=2, d2=2, d7=3, w2=4, w6=5, mo3=6))
+    assert reading.code == "w2"  # 8 -> 4 is exactly 50 %: still counts
+    assert days == 14
+
+
+def test_one_step_below_half_ends_the_relief():
+    # 8 -> 5 is 37.5 %.
+    reading, days = therapeutic_duration(8, follow_up(d1=4, d2=5))
+    assert (reading.code, days) == ("d1", 1)
+
+
+def test_relief_that_lasts_the_whole_year_runs_to_the_last_point():
+    reading, days = therapeutic_duration(6, follow_up(d1=0, d7=1, w6=2, mo3=3, mo6=3, mo12=3))
+    assert (reading.code, days) == ("mo12", 365)
+
+
+def test_relief_that_returns_after_a_dip_does_not_extend_the_duration():
+    reading, days = therapeutic_duration(8, follow_up(d1=2, d7=3, w2=7, w6=2, mo3=1))
+    assert (reading.code, days) == ("d7", 7)
+
+
+def test_a_missing_point_neither_breaks_nor_ends_the_run():
+    reading, days = therapeutic_duration(8, follow_up(d1=2, w6=3, mo3=4))
+    assert (reading.code, days) == ("mo3", 90)
+
+
+def test_no_duration_when_the_first_follow_up_point_is_already_below():
+    assert therapeutic_duration(8, follow_up(d1=5, d2=2, d7=1)) == (None, None)
+
+
+def test_anaesthetic_window_readings_do_not_count_as_follow_up():
+    assert therapeutic_duration(8, [at("m15", 0), at("h6", 0), at("d1", 6)]) == (None, None)
+    assert therapeutic_duration(8, [at("h6", 0)]) == (None, None)
+
+
+@pytest.mark.parametrize("baseline", [0, None])
+def test_no_duration_without_a_baseline(baseline):
+    assert therapeutic_duration(baseline, follow_up(d1=0, d7=0)) == (None, None)
+
+
+def test_readings_are_taken_in_time_order_whatever_order_they_come_in():
+    reading, _ = therapeutic_duration(8, list(reversed(follow_up(d1=2, d7=2, w2=6, w6=1))))
+    assert reading.code == "d7"
+
+
+def test_the_duration_threshold_can_be_a_payer_repeat_threshold():
+    # eviCore reads a repeat at 75 % for 2 weeks: 8 -> 3 (62.5 %) at 2 weeks is not enough.
+    reading, days = therapeutic_duration(8, follow_up(d1=1, d7=2, w2=3), threshold_percent=75)
+    assert (reading.code, days) == ("d7", 7)
+
+
+# ---- the whole interpretation ------------------------------------------------------------------
+
+def test_interpretation_under_a_profile_bundles_relief_verdict_and_duration():
+    readings = [at("m15", 3), at("m30", 2), at("h1", 2), at("d1", 4), at("d7", 4), at("w2", 6)]
+    result = interpret(8, readings, MEDICARE)
+    assert result.relief == {"m15": Decimal("62.5"), "m30": Decimal("75.0"), "h1": Decimal("75.0"),
+                             "d1": Decimal("50.0"), "d7": Decimal("50.0"), "w2": Decimal("25.0")}
+    assert list(result.relief) == ["m15", "m30", "h1", "d1", "d7", "w2"]
+    assert (result.diagnostic, result.peak_relief) == (POSITIVE, Decimal("75.0"))
+    assert result.threshold_percent == Decimal("75")
+    assert result.window_readings == 3
+    assert (result.therapeutic_reading.code, result.therapeutic_days) == ("d7", 7)
+    assert result.therapeutic_threshold_percent == Decimal("50")
+
+
+def test_the_same_diary_can_be_positive_under_one_profile_and_negative_under_another():
+    readings = [at("m15", 4), at("h1", 3)]   # 10 -> 3 is 70 %
+    assert interpret(10, readings, PROFILES["CAM_770HB"]).diagnostic is POSITIVE
+    assert interpret(10, readings, MEDICARE).diagnostic is NEGATIVE
+
+
+def test_interpretation_of_a_zero_baseline_leaves_everything_undefined():
+    result = interpret(0, [at("m15", 0), at("h1", 0), at("d1", 0)], MEDICARE)
+    assert result.relief == {"m15": None, "h1": None, "d1": None}
+    assert (result.diagnostic, result.peak_relief) == (INDETERMINATE, None)
+    assert (result.therapeutic_reading, result.therapeutic_days) == (None, None)
+
+
+def test_interpretation_of_an_empty_diary():
+    result = interpret(7, [], MEDICARE)
+    assert result.relief == {}
+    assert (result.diagnostic, result.window_readings) == (INDETERMINATE, 0)
+    assert result.therapeutic_reading is None

@@ -1,0 +1,204 @@
+"""The pain diary's time points and due windows: every DESIGN.md point is asked for, windows never
+overlap, and an entry is refused before its window, on time inside it and late after it."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tracker.diary.relief import ANAESTHETIC_WINDOW_HOURS
+from tracker.diary.schedule import (
+    DEFAULT_SCHEDULE,
+    SCHEDULES,
+    Due,
+    EntryStatus,
+    Phase,
+    current_points,
+    due_times,
+    entry_status,
+    is_open_for_entry,
+    schedule_for,
+)
+from tracker.policy import PROFILES
+
+INJECTED = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+MIN, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
+DUES = due_times(DEFAULT_SCHEDULE, INJECTED)
+
+
+def due(code):
+    return next(item for item in DUES if item.point.code == code)
+
+
+def test_the_default_schedule_asks_for_every_point_of_the_design_in_order():
+    assert [point.code for point in DEFAULT_SCHEDULE.points] == [
+        "t0", "m15", "m30", "h1", "h2", "h3", "h4", "h5", "h6",
+        "d1", "d2", "d7", "w2", "w6", "mo3", "mo6", "mo12"]
+    offsets = [point.offset for point in DEFAULT_SCHEDULE.points[1:]]
+    assert offsets == [15 * MIN, 30 * MIN, *(hours * HOUR for hours in range(1, 7)),
+                       DAY, 2 * DAY, 7 * DAY, 14 * DAY, 42 * DAY, 90 * DAY, 180 * DAY, 365 * DAY]
+
+
+def test_points_are_labelled_for_the_patient():
+    labels = {point.code: point.label for point in DEFAULT_SCHEDULE.points}
+    assert labels["t0"] == "Before the injection"
+    assert labels["m15"] == "15 minutes after"
+    assert labels["h1"] == "1 hour after"
+    assert labels["h2"] == "2 hours after"
+    assert labels["d1"] == "Day 1"
+    assert labels["w2"] == "2 weeks"
+    assert labels["mo3"] == "3 months"
+    assert len(set(labels.values())) == len(labels)
+
+
+def test_phases_split_at_the_end_of_the_anaesthetic_window():
+    phases = {point.code: point.phase for point in DEFAULT_SCHEDULE.points}
+    assert phases["t0"] is Phase.BASELINE
+    anaesthetic = [point for point in DEFAULT_SCHEDULE.points if point.phase is Phase.ANAESTHETIC]
+    assert [point.code for point in anaesthetic] == ["m15", "m30", "h1", "h2", "h3", "h4", "h5", "h6"]
+    # The schedule's last anaesthetic point is the edge the relief verdict reads up to.
+    assert anaesthetic[-1].hours_after == ANAESTHETIC_WINDOW_HOURS
+    assert all(phases[code] is Phase.THERAPEUTIC
+               for code in ("d1", "d2", "d7", "w2", "w6", "mo3", "mo6", "mo12"))
+
+
+def test_baseline_has_no_offset_and_no_post_injection_due_time():
+    assert DEFAULT_SCHEDULE.point("t0").offset is None
+    assert DEFAULT_SCHEDULE.point("t0").hours_after is None
+    assert "t0" not in [item.point.code for item in DUES]
+    assert len(DUES) == len(DEFAULT_SCHEDULE.points) - 1
+
+
+@pytest.mark.parametrize("schedule", list(SCHEDULES.values()), ids=list(SCHEDULES))
+def test_consecutive_windows_never_overlap_and_each_contains_its_due_time(schedule):
+    dues = due_times(schedule, INJECTED)
+    for item in dues:
+        assert item.opens_at <= item.due_at <= item.closes_at
+        assert item.opens_at > INJECTED
+    for earlier, later in zip(dues, dues[1:]):
+        assert earlier.closes_at < later.opens_at, (earlier.point.code, later.point.code)
+
+
+@pytest.mark.parametrize("code, opens, closes", [
+    ("m15", 10 * MIN, 22 * MIN),
+    ("m30", 25 * MIN, 40 * MIN),
+    ("h1", 45 * MIN, 75 * MIN),
+    ("h6", 6 * HOUR - 15 * MIN, 6 * HOUR + 15 * MIN),
+    ("d1", 18 * HOUR, 36 * HOUR),
+    ("d2", 40 * HOUR, 60 * HOUR),
+    ("d7", 6 * DAY, 8 * DAY),
+    ("w2", 11 * DAY, 17 * DAY),
+    ("w6", 35 * DAY, 49 * DAY),
+    ("mo3", 76 * DAY, 104 * DAY),
+    ("mo12", 351 * DAY, 379 * DAY),
+])
+def test_due_windows_from_the_injection_time(code, opens, closes):
+    item = due(code)
+    assert item.due_at == INJECTED + DEFAULT_SCHEDULE.point(code).offset
+    assert (item.opens_at, item.closes_at) == (INJECTED + opens, INJECTED + closes)
+
+
+def test_three_months_is_ninety_days_as_the_profiles_read_it():
+    assert DEFAULT_SCHEDULE.point("mo3").hours_after / 24 == PROFILES["MEDICARE_LCD_2023"].repeat_relief_min_days
+
+
+def test_due_times_refuse_a_naive_injection_time():
+    with pytest.raises(ValueError, match="aware"):
+        due_times(DEFAULT_SCHEDULE, INJECTED.replace(tzinfo=None))
+
+
+def test_unknown_time_point_is_a_clear_error():
+    with pytest.raises(KeyError, match="h7"):
+        DEFAULT_SCHEDULE.point("h7")
+
+
+@pytest.mark.parametrize("profile_code", list(PROFILES))
+def test_every_payer_profile_has_a_schedule(profile_code):
+    assert schedule_for(profile_code) is DEFAULT_SCHEDULE
+
+
+def test_the_clinic_default_profile_gets_the_default_schedule():
+    assert schedule_for(None) is DEFAULT_SCHEDULE
+
+
+def test_an_unknown_profile_is_refused_rather_than_guessed():
+    with pytest.raises(KeyError, match="NOPE"):
+        schedule_for("NOPE")
+
+
+H1 = due("h1")
+
+
+@pytest.mark.parametrize("now, status", [
+    (H1.opens_at - timedelta(seconds=1), EntryStatus.NOT_OPEN),
+    (H1.opens_at, EntryStatus.OPEN),
+    (H1.due_at, EntryStatus.OPEN),
+    (H1.closes_at, EntryStatus.OPEN),
+    (H1.closes_at + timedelta(seconds=1), EntryStatus.OVERDUE),
+    (H1.closes_at + 30 * DAY, EntryStatus.OVERDUE),
+])
+def test_status_without_an_entry_follows_the_window(now, status):
+    assert entry_status(H1, None, now) == status
+
+
+@pytest.mark.parametrize("entered_at, status", [
+    (H1.opens_at, EntryStatus.DONE),
+    (H1.closes_at, EntryStatus.DONE),
+    (H1.closes_at + timedelta(seconds=1), EntryStatus.LATE),
+    (H1.closes_at + 2 * DAY, EntryStatus.LATE),
+])
+def test_an_entry_made_after_the_window_closed_is_late(entered_at, status):
+    # Whenever the page is looked at, the entry keeps the status it was made with.
+    assert entry_status(H1, entered_at, now=H1.closes_at + 40 * DAY) == status
+
+
+def test_status_is_a_plain_string_with_words_for_people():
+    assert entry_status(H1, None, H1.due_at) == "open"
+    assert EntryStatus.LATE.label == "Entered late"
+
+
+@pytest.mark.parametrize("now, accepted", [
+    (H1.opens_at - timedelta(seconds=1), False),
+    (H1.opens_at, True),
+    (H1.closes_at, True),
+    (H1.closes_at + 10 * DAY, True),
+])
+def test_an_entry_is_accepted_from_the_opening_on_including_late(now, accepted):
+    assert is_open_for_entry(H1, now) is accepted
+
+
+def codes(dues):
+    return [item.point.code for item in dues]
+
+
+def test_before_any_window_opens_nothing_is_asked():
+    assert current_points(DUES, set(), INJECTED + 5 * MIN) == []
+
+
+def test_the_open_point_is_asked_and_disappears_once_entered():
+    now = INJECTED + 15 * MIN
+    assert codes(current_points(DUES, set(), now)) == ["m15"]
+    assert current_points(DUES, {"m15"}, now) == []
+
+
+def test_open_points_come_before_overdue_ones_and_overdue_ones_oldest_first():
+    now = INJECTED + 1 * HOUR
+    assert codes(current_points(DUES, set(), now)) == ["h1", "m15", "m30"]
+    assert codes(current_points(DUES, {"m15"}, now)) == ["h1", "m30"]
+
+
+def test_between_windows_only_the_overdue_points_are_asked():
+    now = INJECTED + 42 * MIN
+    assert codes(current_points(DUES, {"m15"}, now)) == ["m30"]
+    assert current_points(DUES, {"m15", "m30"}, now) == []
+
+
+def test_a_diary_kept_up_to_date_asks_only_for_the_point_now_open():
+    entered = {"m15", "m30", "h1", "h2", "h3", "h4", "h5", "h6", "d1", "d2"}
+    assert codes(current_points(DUES, entered, INJECTED + 7 * DAY)) == ["d7"]
+    assert current_points(DUES, entered | {"d7"}, INJECTED + 7 * DAY) == []
+
+
+def test_open_points_are_ordered_by_the_soonest_closing():
+    # Two windows open at once only with a custom schedule; the one closing first is asked first.
+    short = Due(H1.point, H1.due_at, H1.opens_at, H1.due_at)
+    long = Due(due("h2").point, H1.due_at, H1.opens_at, H1.closes_at)
+    assert current_points([long, short], set(), H1.opens_at) == [short, long]

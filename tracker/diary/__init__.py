@@ -1,0 +1,1 @@
+"""The patient's pain diary: its schedule, entries, interpretation, reminders and outcome."""

@@ -1,0 +1,115 @@
+"""The diary's forms: an entry (one 0-10 scale per side rated), a correction, and staff's phone entry.
+
+The scale is a group of real radio buttons, so it works without JavaScript and a screen reader
+announces "Your pain, 3 of 11"; the optional questions are yes/no radios with no default, so an
+unanswered question is stored as "not answered", never as "no".
+"""
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, StopValidation, ValidationError
+
+from tracker.vocab import Side
+
+NRS_MIN, NRS_MAX = 0, 10
+SCORE_WORDS = {NRS_MIN: "no pain", NRS_MAX: "worst pain imaginable"}
+MISSING_SCORE = "Choose a number from 0 (no pain) to 10 (worst pain imaginable)."
+NOT_A_NUMBER = "The pain score must be a whole number from 0 to 10."
+
+
+class ScoreField(RadioField):
+    """A 0-10 pain score. Anything but a whole number in range gets a message that says what is
+    wrong with it; nothing is guessed or clipped."""
+
+    def __init__(self, label=None, **kwargs):
+        choices = [SelectChoice(n, f"{n} {SCORE_WORDS[n]}" if n in SCORE_WORDS else str(n))
+                   for n in range(NRS_MIN, NRS_MAX + 1)]
+        super().__init__(label, choices=choices, coerce=int, validate_choice=False, **kwargs)
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and valuelist[0].strip() != "":
+            try:
+                self.data = int(valuelist[0].strip())
+            except ValueError:
+                raise ValueError(NOT_A_NUMBER) from None
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+        if self.data is None:
+            raise StopValidation(MISSING_SCORE)
+        if not NRS_MIN <= self.data <= NRS_MAX:
+            raise StopValidation(f"Pain scores go from 0 to 10: {self.data} is not on the scale.")
+
+
+class YesNoField(RadioField):
+    """An optional yes/no: data is True, False or None (not answered)."""
+
+    def __init__(self, label=None, **kwargs):
+        super().__init__(label, choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")], validate_choice=False, **kwargs)
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        self.data = self.raw or None
+
+    def pre_validate(self, form):
+        if self.data not in (None, "yes", "no"):
+            raise ValidationError("Answer yes or no, or leave it unanswered.")
+
+    @property
+    def answer(self):
+        return {"yes": True, "no": False}.get(self.data)
+
+
+class _Answers:
+    analgesic_used = YesNoField("Since your last entry, did you take a pain reliever (for example paracetamol or ibuprofen)?")
+    opioid_used = YesNoField("Since your last entry, did you take an opioid (a strong pain medicine such as codeine, tramadol or oxycodone)?")
+    physical_therapy_done = YesNoField("Since your last entry, did you do physical therapy or your exercises?")
+
+    def answers(self):
+        return {name: self[name].answer for name in ("analgesic_used", "opioid_used", "physical_therapy_done")}
+
+
+class EntryForm(_Answers, FlaskForm):
+    point = HiddenField()
+    score = ScoreField("Your pain now")
+    score_left = ScoreField("Left side")
+    score_right = ScoreField("Right side")
+
+    def score_fields(self):
+        return [self[name] for name in ("score", "score_left", "score_right") if name in self]
+
+    def scores(self):
+        """side -> score, for the sides this form asks about."""
+        if "score" in self:
+            return {self.only_side: self.score.data}
+        return {Side.LEFT: self.score_left.data, Side.RIGHT: self.score_right.data}
+
+
+class PhoneEntryForm(EntryForm):
+    """Staff type what the patient says on the phone: the same questions, and which point."""
+
+    point = SelectField("Time point", validate_choice=False)
+
+
+def entry_form(case, form_class=EntryForm, **kwargs):
+    """The entry form for a case: one scale for a single side, one per side for a bilateral case."""
+    form = form_class(**kwargs)
+    if case.side == Side.BILATERAL:
+        del form.score
+    else:
+        del form.score_left
+        del form.score_right
+        form.only_side = Side(case.side)
+    return form
+
+
+class CorrectionForm(_Answers, FlaskForm):
+    version_id = HiddenField()
+    score = ScoreField("Correct score")
+    reason = TextAreaField("Why does it change?", validators=[Length(max=500, message="Keep the reason under 500 characters.")])
+
+    def validate_reason(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError("Say why the score changes (for example: I tapped the wrong number).")

@@ -1,0 +1,264 @@
+"""The physician's reading of a case's pain diary, and the outcome that closes the case.
+
+`read_outcome_diary` interprets the diary under the case's payer profile (tracker/diary/relief.py
+does the arithmetic); `record_outcome` stores the physician's decision, closes the case through
+the one transition function and, for a repeat or a confirmatory block, opens the linked new case,
+all in one commit.
+
+Choices made here:
+- The baseline is the patient's own t0 entry for that side. Without one, the examination's
+  baseline pain stands in, and every page that uses it says so.
+- A bilateral case is read side by side. The physician records one result for the case; the
+  diary suggests one only when both sides agree (otherwise the physician decides, with no
+  suggestion to depart from). The suggested duration is the shorter side's.
+- The diagnostic result may differ from the diary's reading (a misread scale, a phone call), but
+  only with a reason, kept on the case's timeline with the close.
+"""
+import math
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from tracker import audit
+from tracker.cases.services import transition
+from tracker.diary import services as diary_services
+from tracker.diary.relief import (ANAESTHETIC_WINDOW_HOURS, DiagnosticResult, Interpretation, Reading, interpret,
+                                  percent_relief)
+from tracker.extensions import db
+from tracker.models import Case, CaseHistory, Outcome
+from tracker.timeutil import clinic_today, format_clinic, utcnow
+from tracker.validation import FieldError, StaleEdit
+from tracker.vocab import Indication, NextStep, Side
+from tracker.workflow import State
+
+# The next steps that are another injection: each opens a new case linked to this one.
+FOLLOW_ON_INDICATION = {
+    NextStep.REPEAT_INJECTION: Indication.THERAPEUTIC,
+    NextStep.CONFIRMATORY_BLOCK: Indication.CONFIRMATORY,
+}
+# The longest therapeutic duration a person can type: the diary follows 12 months; outside records
+# may tell of longer relief, but not of decades.
+MAX_THERAPEUTIC_DAYS = 3650
+
+
+class OutcomeRefused(Exception):
+    """The outcome cannot be recorded (already recorded, wrong state); the message says why."""
+
+
+@dataclass(frozen=True)
+class Baseline:
+    score: int | None
+    # "diary" (the patient's t0 entry), "examination" (stand-in) or None (neither recorded).
+    source: str | None
+
+    @property
+    def from_examination(self):
+        return self.source == "examination"
+
+
+@dataclass(frozen=True)
+class SideReading:
+    """One side's diary read under the profile."""
+
+    side: Side
+    baseline: Baseline
+    interpretation: Interpretation
+    readings: tuple  # the post-injection Readings, in time order
+    follow_up_peak: object  # best relief after the anaesthetic window (Decimal or None)
+
+    @property
+    def therapeutic_days(self):
+        """Whole days relief lasted at 50 % or more: 0 when follow-up scores exist and the first is
+        already below, None when there is nothing to judge by."""
+        if self.interpretation.therapeutic_days is not None:
+            return math.floor(self.interpretation.therapeutic_days)
+        judged = [r for r in self.readings if r.hours_after > ANAESTHETIC_WINDOW_HOURS
+                  and percent_relief(self.baseline.score, r.score) is not None]
+        return 0 if judged else None
+
+    def snapshot(self):
+        """What Outcome.per_side keeps for this side: the figures shown when the outcome was
+        recorded, and the scores behind them (so a payer's other relief threshold can be read
+        from them later, see tracker/eligibility/facts.py)."""
+        i = self.interpretation
+        return {
+            "diagnostic": i.diagnostic.value,
+            "peak_relief": _number(i.peak_relief),
+            "therapeutic_days": self.therapeutic_days,
+            "follow_up_peak_relief": _number(self.follow_up_peak),
+            "threshold_percent": _number(i.threshold_percent),
+            "baseline": self.baseline.score,
+            "baseline_source": self.baseline.source,
+            "readings": [[r.code, r.hours_after, r.score] for r in self.readings],
+        }
+
+
+def _number(value):
+    return None if value is None else float(value)
+
+
+@dataclass
+class DiaryRow:
+    """One time point of the table: its entries and relief per side."""
+
+    view: object  # tracker.diary.services.PointView
+    relief: dict  # Side -> Decimal | None
+
+    @property
+    def is_baseline(self):
+        return self.view.is_baseline
+
+
+@dataclass
+class OutcomeDiary:
+    case: Case
+    profile: object
+    rows: list
+    sides: list  # SideReading per side, in sides_of(case) order
+
+    @property
+    def suggested_result(self):
+        results = {reading.interpretation.diagnostic for reading in self.sides}
+        return results.pop() if len(results) == 1 else None
+
+    @property
+    def suggested_days(self):
+        days = [reading.therapeutic_days for reading in self.sides]
+        return None if any(d is None for d in days) else min(days)
+
+    def snapshot(self):
+        return {reading.side.value: reading.snapshot() for reading in self.sides}
+
+
+def read_outcome_diary(case, profile=None):
+    """The case's diary with its interpretation per side, in a fixed number of queries."""
+    from tracker.eligibility.services import profile_for  # the profile's threshold decides
+
+    profile = profile or profile_for(case)
+    diary = diary_services.read_diary(case, for_patient=False)
+    sides = diary_services.sides_of(case)
+    exam = case.examination
+    exam_baseline = exam.baseline_nrs if exam else None
+    baseline_view = diary.view(diary_services.BASELINE)
+    readings_by_side = {side: [] for side in sides}
+    for view in diary.points:
+        hours = view.point.hours_after
+        if view.is_baseline or hours is None:
+            continue
+        for side in sides:
+            entry = view.entries.get(side)
+            if entry is not None:
+                readings_by_side[side].append(Reading(view.code, hours, entry.score))
+    readings = []
+    for side in sides:
+        t0 = baseline_view.entries.get(side) if baseline_view else None
+        if t0 is not None:
+            baseline = Baseline(t0.score, "diary")
+        else:
+            baseline = Baseline(exam_baseline, "examination" if exam_baseline is not None else None)
+        side_readings = sorted(readings_by_side[side], key=lambda r: r.hours_after)
+        follow_up = [percent_relief(baseline.score, r.score) for r in side_readings
+                     if r.hours_after > ANAESTHETIC_WINDOW_HOURS]
+        follow_up = [relief for relief in follow_up if relief is not None]
+        readings.append(SideReading(side, baseline, interpret(baseline.score, side_readings, profile),
+                                    tuple(side_readings), max(follow_up, default=None)))
+    baselines = {reading.side: reading.baseline.score for reading in readings}
+    rows = [DiaryRow(view, {side: percent_relief(baselines[side], entry.score)
+                            for side, entry in view.entries.items() if side in baselines}
+                     if not view.is_baseline else {})
+            for view in sorted(diary.points, key=lambda v: (v.point.hours_after is not None,
+                                                            v.point.hours_after or 0))]
+    return OutcomeDiary(case, profile, rows, readings)
+
+
+def already_recorded(outcome):
+    return (f"The outcome was already recorded by {outcome.decided_by.name} on "
+            f"{format_clinic(outcome.decided_at)}; nothing was changed.")
+
+
+def record_outcome(case, actor, diagnostic_result, therapeutic_days, next_step, notes="", reason="",
+                   version_id=None, reading=None):
+    """Store the outcome, close the case and open the linked new case if the next step is another
+    injection, in one commit. Returns the Outcome.
+
+    Raises FieldError (a value to correct), OutcomeRefused (already recorded, case not in
+    follow-up), TransitionRefused or StaleEdit (the case changed since the form was opened);
+    nothing is written then.
+    """
+    if case.outcome is not None:
+        raise OutcomeRefused(already_recorded(case.outcome))
+    if case.state != State.FOLLOW_UP:
+        raise OutcomeRefused(f"An outcome is recorded in follow-up; this case is {case.state.label.lower()}.")
+    result = DiagnosticResult(diagnostic_result)
+    next_step = NextStep(next_step)
+    if therapeutic_days is not None and not 0 <= therapeutic_days <= MAX_THERAPEUTIC_DAYS:
+        raise FieldError("therapeutic_days", f"Enter a number of days from 0 to {MAX_THERAPEUTIC_DAYS}.")
+    reading = reading or read_outcome_diary(case)
+    suggested = reading.suggested_result
+    reason = (reason or "").strip()
+    departs = suggested is not None and result != suggested
+    if departs and not reason:
+        raise FieldError("reason", f"The diary reads {suggested.label.lower()}. Give the reason for "
+                                   f"recording {result.label.lower()} instead.")
+    why = (f"Diagnostic result recorded as {result.value}; the diary read {suggested.value}: {reason}"
+           if departs else "")
+    try:
+        outcome = _write(case, actor, result, therapeutic_days, next_step, notes, why, version_id, reading)
+        db.session.commit()
+    except IntegrityError:
+        # Another tab or person recorded it between our check and our write (one outcome per case).
+        db.session.rollback()
+        db.session.refresh(case)
+        raise OutcomeRefused(already_recorded(case.outcome) if case.outcome else
+                             "The outcome could not be saved; reload the case and try again.") from None
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleEdit from None
+    return outcome
+
+
+def _write(case, actor, result, therapeutic_days, next_step, notes, why, version_id, reading):
+    outcome = Outcome(case=case, diagnostic_result=result.value, therapeutic_days=therapeutic_days,
+                      per_side=reading.snapshot(), next_step=next_step, notes=(notes or "").strip(),
+                      decided_by_id=actor.id, decided_at=utcnow())
+    db.session.add(outcome)
+    transition(case, "close", actor, reason=why, version_id=version_id, commit=False)
+    indication = FOLLOW_ON_INDICATION.get(next_step)
+    if indication is not None:
+        outcome.follow_on_case = _open_follow_on(case, indication, actor)
+    audit.record(audit.Action.CREATE, "outcome", case.id,
+                 summary="outcome recorded (diagnostic result, therapeutic duration, next step)"
+                 + (f"; follow-on case #{outcome.follow_on_case.id} opened" if indication else ""),
+                 user=actor)
+    return outcome
+
+
+def _open_follow_on(case, indication, actor):
+    """The repeat or confirmatory injection as a new referral for the same patient and joint(s),
+    with what carries over from this case; review and eligibility start afresh (the engine then
+    counts this case's injection with its recorded result)."""
+    new = Case(patient_id=case.patient_id, previous_case_id=case.id, state=State.REFERRED,
+               side=case.side, indication=indication, payer_profile_code=case.payer_profile_code,
+               physician_id=case.physician_id or actor.id, referring_clinician=actor.name[:120],
+               referral_date=clinic_today(), symptom_onset=case.symptom_onset,
+               pain_worse_standing=case.pain_worse_standing,
+               pain_worse_walking_uphill=case.pain_worse_walking_uphill,
+               pain_worse_sit_to_stand=case.pain_worse_sit_to_stand,
+               pain_radiates_buttock_thigh=case.pain_radiates_buttock_thigh,
+               lumbar_fusion_history=case.lumbar_fusion_history,
+               reason=f"{indication.label} after case #{case.id}, decided at its outcome.",
+               created_by_id=actor.id)
+    db.session.add(new)
+    db.session.flush()
+    db.session.add(CaseHistory(case=new, actor_id=actor.id, actor_role=actor.role, action="refer",
+                               from_state=None, to_state=State.REFERRED,
+                               reason=f"Opened from the outcome of case #{case.id}."))
+    audit.record(audit.Action.CREATE, "case", new.id, summary=f"referral opened from case #{case.id}'s outcome",
+                 user=actor)
+    return new
+
+
+def close_reason(case):
+    """The reason given with the close (a diagnostic result departing from the diary), or ''."""
+    return next((row.reason for row in reversed(case.history) if row.action == "close"), "")

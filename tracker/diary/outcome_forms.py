@@ -1,0 +1,38 @@
+"""The physician's outcome form: the diagnostic result, the therapeutic duration, the next step."""
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+
+from tracker.diary.outcome import MAX_THERAPEUTIC_DAYS
+from tracker.diary.relief import DiagnosticResult
+from tracker.formfields import options
+from tracker.vocab import NextStep
+
+
+def whole_days(form, field):
+    """Text, not a number input, so "3 months" or "-4" comes back as typed with this message;
+    empty means not known (the eligibility engine then counts the relief as unknown)."""
+    raw = (field.data or "").strip()
+    field.days = None
+    if not raw:
+        return
+    if not raw.isdigit() or int(raw) > MAX_THERAPEUTIC_DAYS:
+        raise ValidationError(f"Enter whole days from 0 to {MAX_THERAPEUTIC_DAYS} (e.g. 90 for three "
+                              f"months), or leave it empty if not known.")
+    field.days = int(raw)
+
+
+class OutcomeForm(FlaskForm):
+    diagnostic_result = RadioField("Diagnostic result", choices=options(DiagnosticResult),
+                                   validators=[InputRequired("Choose the diagnostic result.")])
+    reason = TextAreaField("Reason, if the result differs from the diary's reading",
+                           validators=[Length(max=2000)])
+    therapeutic_days = StringField("Therapeutic relief lasted (days at 50 % relief or more)",
+                                   validators=[whole_days, Length(max=12)],
+                                   render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    next_step = RadioField("Next step", choices=options(NextStep),
+                           validators=[InputRequired("Choose the next step.")])
+    notes = TextAreaField("Notes", validators=[Length(max=4000)])
+    # The case's version when the form was opened: a second tab's save is refused, not merged.
+    version_id = HiddenField(validators=[DataRequired()])
+    submit = SubmitField("Record outcome and close case")

@@ -1,0 +1,104 @@
+"""The physician's diary view (chart, table, verdict and duration per side) and the outcome form.
+
+Physicians and coordinators read the diary; only a physician records the outcome, which closes
+the case (and opens the linked new case for a repeat or confirmatory block).
+"""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from tracker.access import Role, allow
+from tracker.cases.services import record_view
+from tracker.cases.views import get_case
+from tracker.diary import outcome as services
+from tracker.diary.chart import ChartPoint, ChartSeries, pain_chart
+from tracker.diary.outcome_forms import OutcomeForm
+from tracker.extensions import db
+from tracker.validation import FieldError, StaleEdit, show_on_form
+from tracker.workflow import State, TransitionRefused
+
+bp = Blueprint("outcome", __name__)
+
+READERS = (Role.PHYSICIAN, Role.COORDINATOR)
+CHANGED = ("This case changed after you opened the form (someone else saved it). Nothing was saved; "
+           "check the case as it is now.")
+
+
+def _chart(reading):
+    series = [
+        ChartSeries(side=side.side.value, label=f"{side.side.label} side", baseline=side.baseline.score,
+                    points=tuple(ChartPoint(r.hours_after, r.score, _label(reading, r.code),
+                                            side.interpretation.relief.get(r.code))
+                                 for r in side.readings))
+        for side in reading.sides
+    ]
+    return pain_chart(series, reading.profile.diagnostic_relief_threshold_percent,
+                      title=f"Pain over time after the injection, case #{reading.case.id}")
+
+
+def _label(reading, code):
+    return next((row.view.label for row in reading.rows if row.view.code == code), code)
+
+
+def _prefilled(case, reading):
+    suggested = reading.suggested_result
+    days = reading.suggested_days
+    return OutcomeForm(formdata=None, version_id=case.version_id,
+                       diagnostic_result=suggested.value if suggested else None,
+                       therapeutic_days="" if days is None else str(days))
+
+
+def _may_record(case):
+    return current_user.role == Role.PHYSICIAN and case.state == State.FOLLOW_UP and case.outcome is None
+
+
+def _page(case, form=None, status=200, refusal=None):
+    reading = services.read_outcome_diary(case)
+    may_record = _may_record(case)
+    return render_template(
+        "diary/physician.html", case=case, reading=reading, chart=_chart(reading),
+        outcome=case.outcome, close_reason=services.close_reason(case) if case.outcome else "",
+        may_record=may_record, form=form or (_prefilled(case, reading) if may_record else None),
+        refusal=refusal,
+    ), status
+
+
+@bp.route("/cases/<int:case_id>/diary")
+@allow(*READERS)
+def physician_view(case_id):
+    case = get_case(case_id)
+    record_view(case, current_user, "pain diary")
+    return _page(case)
+
+
+@bp.route("/cases/<int:case_id>/outcome", methods=["POST"])
+@allow(Role.PHYSICIAN)
+def record(case_id):
+    case = get_case(case_id, "case.steer")
+    form = OutcomeForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _page(case, form, 422)
+    try:
+        outcome = services.record_outcome(
+            case, current_user, form.diagnostic_result.data, form.therapeutic_days.days, form.next_step.data,
+            notes=form.notes.data, reason=form.reason.data, version_id=form.version_id.data)
+    except FieldError as error:
+        db.session.rollback()
+        show_on_form(form, error)
+        return _page(case, form, 422)
+    except (services.OutcomeRefused, TransitionRefused) as refusal:
+        db.session.rollback()
+        return _page(case, form, 409, refusal=str(refusal))
+    except (StaleEdit, StaleDataError):
+        db.session.rollback()
+        refusal = services.already_recorded(case.outcome) if case.outcome else CHANGED
+        return _page(case, form, 409, refusal=refusal)
+    if outcome.follow_on_case is not None:
+        new = outcome.follow_on_case
+        flash(f"Outcome recorded and case #{case.id} closed. The {new.indication.label.lower()} is "
+              f"case #{new.id}, referred and ready for review.", "success")
+        return redirect(url_for("cases.show", case_id=new.id))
+    flash(f"Outcome recorded and case #{case.id} closed.", "success")
+    return redirect(url_for("cases.show", case_id=case.id))

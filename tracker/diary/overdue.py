@@ -1,0 +1,80 @@
+"""Overdue diaries for the coordinators: cases in follow-up with a time point whose window has
+closed without an entry for every side, most overdue first, with the last reminder tried.
+
+The baseline is left out: once the injection has started it can no longer be given, so there is
+nobody to chase for it (the physician's diary view shows it missing).
+
+A page is loaded in a fixed number of queries whatever its size: the count, the page of cases
+with their patients, their overdue points, and their reminders.
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import case as when, func, select
+from sqlalchemy.orm import joinedload
+
+from tracker.diary.services import BASELINE, time_point
+from tracker.extensions import db
+from tracker.models import Case, DiaryEntry, DiaryPoint, DiaryReminder
+from tracker.vocab import Side
+from tracker.workflow import State
+
+
+def entry_missing():
+    """SQL: the point lacks an entry for a side its case needs (a bilateral case rates both).
+    Read with DiaryPoint and Case in the query."""
+    entries = select(func.count()).where(DiaryEntry.point_id == DiaryPoint.id).scalar_subquery()
+    return entries < when((Case.side == Side.BILATERAL, 2), else_=1)
+
+
+def _overdue(now):
+    return (Case.state == State.FOLLOW_UP, DiaryPoint.point_code != BASELINE,
+            DiaryPoint.closes_at < now, entry_missing())
+
+
+def query(now):
+    """Cases with overdue points, the one whose oldest missed window closed first at the top."""
+    oldest = (select(DiaryPoint.case_id, func.min(DiaryPoint.closes_at).label("closed_at"))
+              .join(Case, Case.id == DiaryPoint.case_id)
+              .where(*_overdue(now)).group_by(DiaryPoint.case_id).subquery())
+    return (select(Case).join(oldest, oldest.c.case_id == Case.id)
+            .options(joinedload(Case.patient))
+            .order_by(oldest.c.closed_at, Case.id))
+
+
+@dataclass(frozen=True)
+class OverduePoint:
+    label: str
+    closed_at: object
+    days: int
+
+
+@dataclass(frozen=True)
+class Row:
+    case: Case
+    points: list
+    days_overdue: int
+    last_reminder: DiaryReminder | None
+
+
+def rows(cases, now):
+    ids = [case.id for case in cases]
+    if not ids:
+        return []
+    points = db.session.execute(
+        select(DiaryPoint).join(Case, Case.id == DiaryPoint.case_id)
+        .where(DiaryPoint.case_id.in_(ids), *_overdue(now)).order_by(DiaryPoint.closes_at)
+    ).scalars().all()
+    # At most REMINDER_MAX_ATTEMPTS rows per point: reading them all is cheaper than asking the
+    # database for the newest per case.
+    reminders = db.session.execute(
+        select(DiaryReminder, DiaryPoint.case_id).join(DiaryPoint, DiaryPoint.id == DiaryReminder.point_id)
+        .where(DiaryPoint.case_id.in_(ids)).order_by(DiaryReminder.claimed_at, DiaryReminder.id)
+    ).all()
+    by_case = {case_id: [] for case_id in ids}
+    cases_by_id = {case.id: case for case in cases}
+    for point in points:
+        by_case[point.case_id].append(OverduePoint(time_point(cases_by_id[point.case_id], point.point_code).label,
+                                                   point.closes_at, (now - point.closes_at).days))
+    last = {case_id: reminder for reminder, case_id in reminders}
+    return [Row(case, by_case[case.id], max((p.days for p in by_case[case.id]), default=0), last.get(case.id))
+            for case in cases]

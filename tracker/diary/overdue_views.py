@@ -1,0 +1,17 @@
+"""The coordinators' list of overdue diaries, to chase patients whose scores are missing."""
+from flask import Blueprint, current_app, render_template
+
+from tracker.access import Role, allow
+from tracker.diary import overdue
+from tracker.formfields import paginate
+from tracker.timeutil import utcnow
+
+bp = Blueprint("overdue", __name__)
+
+
+@bp.route("/diaries/overdue")
+@allow(Role.COORDINATOR)
+def overdue_diaries():
+    now = utcnow()
+    page = paginate(overdue.query(now), current_app.config["PER_PAGE"])
+    return render_template("diary/overdue.html", page=page, rows=overdue.rows(page.items, now))

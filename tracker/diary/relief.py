@@ -1,0 +1,174 @@
+"""What the diary's pain scores mean: percent relief, the diagnostic verdict and how long relief lasted.
+
+Plain values only: no database, no request. Scores are 0-10 NRS integers; a score outside that
+range is a bug upstream (the entry form refuses it), so it raises ValueError rather than being
+quietly clipped into a verdict.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from tracker.vocab import Choice
+
+NRS_MIN, NRS_MAX = 0, 10
+# The local anaesthetic window, in hours after the injection (DESIGN.md section 3).
+ANAESTHETIC_WINDOW_HOURS = 6
+# One reading cannot tell a block from noise: a single low score may be a good moment, a
+# misread scale or a tap on the wrong button. Two readings inside the window are the least
+# that shows the relief was there while the anaesthetic acted.
+MIN_WINDOW_READINGS = 2
+# DESIGN.md section 3: therapeutic relief is how long relief stayed at or above 50 %.
+THERAPEUTIC_RELIEF_PERCENT = 50
+
+_ONE_DECIMAL = Decimal("0.1")
+
+
+class DiagnosticResult(Choice):
+    # The same values as tracker.policy.BlockResult, so a stored result feeds the eligibility engine.
+    POSITIVE = "positive", "Positive"
+    NEGATIVE = "negative", "Negative"
+    INDETERMINATE = "indeterminate", "Indeterminate (too few entries in the anaesthetic window)"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One diary score after the injection.
+
+    ``hours_after`` is the time point's nominal offset (``TimePoint.hours_after``), not the
+    moment it was typed: a "6 hours after" score entered at 6 h 10 min still describes the
+    anaesthetic window it was asked for, and a 3-month score entered on day 80 still means 3 months.
+    """
+
+    code: str
+    hours_after: float
+    score: int
+
+
+def _check_score(value, name):
+    # bool is an int in Python; a tick box must never pass for a pain score of 0 or 1.
+    if isinstance(value, bool) or not isinstance(value, int) or not NRS_MIN <= value <= NRS_MAX:
+        raise ValueError(f"{name} must be a whole number from {NRS_MIN} to {NRS_MAX}, got {value!r}")
+
+
+def percent_relief(baseline: int | None, score: int | None) -> Decimal | None:
+    """(baseline - score) / baseline x 100, to one decimal (half up); a rise in pain is negative.
+
+    None when it is undefined: no baseline, a baseline of 0 (nothing to relieve: neither 0 %
+    nor 100 %) or no score.
+    """
+    if baseline is not None:
+        _check_score(baseline, "baseline")
+    if score is not None:
+        _check_score(score, "score")
+    if not baseline or score is None:
+        return None
+    relief = Decimal(baseline - score) * 100 / Decimal(baseline)
+    return relief.quantize(_ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+def _checked(readings: Iterable[Reading], baseline: int | None) -> list[Reading]:
+    """The readings in time order, refusing a bad score or two readings for one time point
+    (a corrected entry replaces the earlier one; passing both would count a superseded score)."""
+    if baseline is not None:
+        _check_score(baseline, "baseline")
+    readings = sorted(readings, key=lambda reading: reading.hours_after)
+    seen = set()
+    for reading in readings:
+        _check_score(reading.score, f"score at {reading.code}")
+        if reading.code in seen:
+            raise ValueError(f"two readings for time point {reading.code!r}: pass only the current one")
+        seen.add(reading.code)
+    return readings
+
+
+def _window(readings, window_hours):
+    return [reading for reading in readings if 0 < reading.hours_after <= window_hours]
+
+
+def diagnostic_result(baseline: int | None, readings: Iterable[Reading], threshold_percent: Decimal | float,
+                      window_hours: float = ANAESTHETIC_WINDOW_HOURS) -> tuple[DiagnosticResult, Decimal | None]:
+    """The block's verdict and the peak relief inside the anaesthetic window.
+
+    Positive when the peak reaches the threshold (exactly 75 % is positive for 75), negative
+    when it does not, indeterminate when the baseline gives no relief (None or 0) or fewer than
+    ``MIN_WINDOW_READINGS`` readings fall in the window (0 < hours_after <= window_hours).
+    The peak is returned whatever the verdict (None without a baseline or any window reading),
+    so the physician sees what an indeterminate verdict rests on. It is the rounded relief the
+    diary shows, so the page never shows a peak of 75.0 % beside a negative verdict.
+    """
+    readings = _checked(readings, baseline)
+    in_window = _window(readings, window_hours)
+    if not baseline or not in_window:
+        return DiagnosticResult.INDETERMINATE, None
+    peak = max(percent_relief(baseline, reading.score) for reading in in_window)
+    if len(in_window) < MIN_WINDOW_READINGS:
+        return DiagnosticResult.INDETERMINATE, peak
+    if peak >= Decimal(str(threshold_percent)):
+        return DiagnosticResult.POSITIVE, peak
+    return DiagnosticResult.NEGATIVE, peak
+
+
+def therapeutic_duration(baseline: int | None, readings: Iterable[Reading],
+                         threshold_percent: Decimal | float = THERAPEUTIC_RELIEF_PERCENT,
+                         window_hours: float = ANAESTHETIC_WINDOW_HOURS) -> tuple[Reading | None, float | None]:
+    """How long relief lasted: the last follow-up reading still at or above the threshold, and
+    its days after the injection.
+
+    Follow-up readings are those after the anaesthetic window (hours_after > window_hours).
+    DESIGN.md asks for "the last follow-up point still at or above" the threshold; read
+    literally, a dip then a recovery would stretch the duration across the dip. Relief is taken
+    as lasting only while it was unbroken: the run starts at the first follow-up reading and
+    ends at the last one before relief first falls below the threshold. Relief that comes back
+    later is another story (another treatment, a good week), not this injection's effect. A
+    time point with no entry neither breaks nor extends the run. (None, None) when the first
+    follow-up reading is already below, when there is none, or when relief is undefined.
+    """
+    readings = _checked(readings, baseline)
+    threshold = Decimal(str(threshold_percent))
+    last = None
+    for reading in readings:
+        if reading.hours_after <= window_hours:
+            continue
+        relief = percent_relief(baseline, reading.score)
+        if relief is None or relief < threshold:
+            break
+        last = reading
+    if last is None:
+        return None, None
+    return last, last.hours_after / 24
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """Everything the physician's diary view shows, for one side."""
+
+    baseline: int | None
+    # Time point code -> percent relief (None where undefined), in time order.
+    relief: Mapping[str, Decimal | None]
+    threshold_percent: Decimal
+    window_readings: int
+    diagnostic: DiagnosticResult
+    peak_relief: Decimal | None
+    therapeutic_threshold_percent: Decimal
+    therapeutic_reading: Reading | None
+    therapeutic_days: float | None
+
+
+def interpret(baseline: int | None, readings: Iterable[Reading], profile) -> Interpretation:
+    """The diary read under a payer profile (anything with ``diagnostic_relief_threshold_percent``)."""
+    readings = _checked(readings, baseline)
+    threshold = Decimal(str(profile.diagnostic_relief_threshold_percent))
+    diagnostic, peak = diagnostic_result(baseline, readings, threshold)
+    lasting, days = therapeutic_duration(baseline, readings)
+    return Interpretation(
+        baseline=baseline,
+        relief={reading.code: percent_relief(baseline, reading.score) for reading in readings},
+        threshold_percent=threshold,
+        window_readings=len(_window(readings, ANAESTHETIC_WINDOW_HOURS)),
+        diagnostic=diagnostic,
+        peak_relief=peak,
+        therapeutic_threshold_percent=Decimal(THERAPEUTIC_RELIEF_PERCENT),
+        therapeutic_reading=lasting,
+        therapeutic_days=days,
+    )

@@ -1,0 +1,232 @@
+"""Diary reminders by email: `flask reminders send`, safe to run from cron every few minutes.
+
+A reminder is due for a time point that is open now, or closed without an entry for every side
+less than REMINDER_LATE_DAYS ago, on a live case (follow-up; the baseline while the injection is
+booked), whose patient can be reached (a live personal link, or a patient account), with fewer
+than REMINDER_MAX_ATTEMPTS attempts for that point and channel and none in the last
+REMINDER_REPEAT_HOURS. `due_reminders` finds them all in one query.
+
+Exactly once, even with two workers at the same moment: a worker claims attempt n of a point by
+inserting its DiaryReminder row in a transaction of its own before sending anything. The unique
+(point, channel, attempt) constraint lets one insert win; the other worker's fails and it moves
+on. n comes from the same snapshot as the decision that the point is due, so a worker whose list
+is out of date asks for an attempt number that is already taken. Every claimed point is then
+checked again just before sending (an entry made meanwhile, a case closed or cancelled, a link
+revoked): those are marked skipped and get no email.
+
+A patient with several points due gets one email for them all. The email holds a greeting, the
+clinic's name and the personal link (or, for a patient with an account and no link, the sign-in
+page): nothing clinical, no side, no score. Without MAIL_SERVER (development) it goes to the log.
+"""
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app, url_for
+from sqlalchemy import and_, exists, func, or_, select, text
+from sqlalchemy.exc import IntegrityError
+
+from tracker.diary.overdue import entry_missing
+from tracker.diary.schedule import SCHEDULES
+from tracker.diary.services import BASELINE, link_url, live_link, sides_of
+from tracker.extensions import db
+from tracker.mail import MailError, send_mail
+from tracker.models import Case, DiaryLink, DiaryPoint, DiaryReminder, Patient, User
+from tracker.timeutil import utcnow
+from tracker.vocab import Side
+from tracker.workflow import State
+
+EMAIL = "email"
+CLAIMED, SENT, SKIPPED, FAILED = "claimed", "sent", "skipped", "failed"
+
+# The longest due window of any schedule. A point that closed after `now - late` opened after
+# `now - late - LONGEST_WINDOW`: saying so lets the query read a short range of the opens_at
+# index instead of every point ever opened.
+LONGEST_WINDOW = max(point.opens_before + point.closes_after
+                     for schedule in SCHEDULES.values() for point in schedule.points)
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    point_id: int
+    case_id: int
+    # Attempts already made for this point and channel, as the due query saw them: the claim
+    # asks for the next number, so a worker with an out-of-date list collides instead of resending.
+    attempts: int
+
+
+@dataclass
+class Counts:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    # Claimed by another worker first (or at the same moment): nothing done here.
+    taken: int = 0
+    emails: int = 0
+    failed_cases: list = field(default_factory=list)
+
+
+def _settings():
+    config = current_app.config
+    return (config["REMINDER_MAX_ATTEMPTS"], timedelta(hours=config["REMINDER_REPEAT_HOURS"]),
+            timedelta(days=config["REMINDER_LATE_DAYS"]))
+
+
+def due_query(now, max_attempts, repeat_after, late_limit):
+    """Every point a reminder is due for at `now`, as (point id, case id, attempts so far)."""
+    point = DiaryPoint
+    attempts = (select(func.coalesce(func.max(DiaryReminder.attempt), 0))
+                .where(DiaryReminder.point_id == point.id, DiaryReminder.channel == EMAIL).scalar_subquery())
+    # One row per attempt, so the cap and the repeat interval are one look-up on the unique
+    # (point, channel, attempt) index.
+    held_back = exists().where(DiaryReminder.point_id == point.id, DiaryReminder.channel == EMAIL,
+                               or_(DiaryReminder.attempt >= max_attempts,
+                                   DiaryReminder.claimed_at > now - repeat_after))
+    link_works = and_(DiaryLink.case_id == Case.id, DiaryLink.revoked_at.is_(None), DiaryLink.expires_at > now)
+    # Correlated to the outer query's case (two levels up: automatic correlation reaches one).
+    patient_email = (exists().where(Patient.id == Case.patient_id, func.coalesce(Patient.email, "") != "")
+                     .correlate_except(Patient))
+    reachable = or_(
+        exists().where(link_works, or_(DiaryLink.sent_to.is_not(None), patient_email)),
+        # users.patient_id is set on patient accounts only (a CHECK constraint says so).
+        exists().where(User.patient_id == Case.patient_id, User.active.is_(True)),
+    )
+    # Written on the point's own columns, so each branch is a range of one of its indexes.
+    window = or_(
+        and_(point.point_code != BASELINE, point.opens_at <= now,
+             point.opens_at >= now - late_limit - LONGEST_WINDOW, point.closes_at >= now - late_limit),
+        # The baseline has no closing time until the injection starts.
+        and_(point.point_code == BASELINE, point.closes_at.is_(None), point.opens_at <= now),
+    )
+    live_case = or_(and_(Case.state == State.FOLLOW_UP, point.point_code != BASELINE),
+                    and_(Case.state == State.SCHEDULED, point.point_code == BASELINE))
+    return (
+        select(point.id, point.case_id, attempts.label("attempts"))
+        .join(Case, Case.id == point.case_id)
+        .where(window, live_case, reachable, ~held_back, entry_missing())
+        .order_by(point.case_id, point.id)
+    )
+
+
+def due_reminders(now=None):
+    now = now or utcnow()
+    if db.engine.dialect.name == "postgresql":
+        # The sub-selects inflate the planner's cost estimate past PostgreSQL's JIT thresholds:
+        # it would spend about a second compiling a query that runs in a fraction of that.
+        db.session.execute(text("SET LOCAL jit = off"))
+    rows = db.session.execute(due_query(now, *_settings())).all()
+    # End the read transaction: each claim below is a short transaction of its own.
+    db.session.commit()
+    return [DueReminder(*row) for row in rows]
+
+
+def send_due(due=None, now=None):
+    """Claim, re-check and send every due reminder (`due`: a list from `due_reminders`, or found
+    now). Returns the Counts; a failed email is recorded and counts towards the cap."""
+    now = now or utcnow()
+    due = due_reminders(now) if due is None else due
+    counts = Counts()
+    by_case = {}
+    for reminder in due:
+        by_case.setdefault(reminder.case_id, []).append(reminder)
+    for case_id, reminders in by_case.items():
+        claims = [claim for claim in (_claim(r, now) for r in reminders) if claim is not None]
+        counts.taken += len(reminders) - len(claims)
+        if claims:
+            _send_for_case(case_id, claims, counts)
+    return counts
+
+
+def _claim(reminder, now):
+    """Insert attempt n for the point; None if another worker holds that attempt already."""
+    row = DiaryReminder(point_id=reminder.point_id, channel=EMAIL, attempt=reminder.attempts + 1,
+                        status=CLAIMED, claimed_at=now)
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    return row.id
+
+
+def _send_for_case(case_id, claim_ids, counts):
+    """Re-check each claimed point just before sending, then one email for those still due."""
+    case = db.session.get(Case, case_id)
+    claims = db.session.execute(
+        db.select(DiaryReminder).filter(DiaryReminder.id.in_(claim_ids))
+        .options(db.selectinload(DiaryReminder.point).selectinload(DiaryPoint.entries))
+    ).scalars().all()
+    link = live_link(case)
+    account = _account(case)
+    address, target = _recipient(case, link, account)
+    to_send = []
+    for claim in claims:
+        reason = _skip_reason(case, claim.point, address)
+        if reason:
+            claim.status, claim.detail = SKIPPED, reason
+            counts.skipped += 1
+        else:
+            to_send.append(claim)
+    db.session.commit()
+    if not to_send:
+        return
+    try:
+        send_mail(address, f"Your pain diary at {current_app.config['CLINIC_NAME']}", _message(target))
+    except MailError as error:
+        for claim in to_send:
+            claim.status, claim.detail = FAILED, str(error)[:200] or "the mail server refused it"
+        counts.failed += len(to_send)
+        counts.failed_cases.append(case_id)
+    else:
+        sent_at = utcnow()
+        detail = None if current_app.config.get("MAIL_SERVER") else "written to the log (no MAIL_SERVER)"
+        for claim in to_send:
+            claim.status, claim.sent_at, claim.detail = SENT, sent_at, detail
+        counts.sent += len(to_send)
+        counts.emails += 1
+    db.session.commit()
+
+
+def _account(case):
+    return db.session.execute(
+        db.select(User).filter(User.patient_id == case.patient_id, User.active.is_(True))
+    ).scalar_one_or_none()
+
+
+def _recipient(case, link, account):
+    """(address, what the email opens): the live link if there is one, else the sign-in page
+    for a patient with an account; (None, None) when the patient cannot be reached."""
+    if link is not None:
+        address = (case.patient.email or "").strip() or link.sent_to or (account.email if account else None)
+        return address, _public_address(lambda: link_url(link))
+    if account is not None:
+        return ((case.patient.email or "").strip() or account.email,
+                _public_address(lambda: url_for("auth.sign_in", _external=True)))
+    return None, None
+
+
+def _skip_reason(case, point, address):
+    entered = {Side(entry.side) for entry in point.entries}
+    if set(sides_of(case)) <= entered:
+        return "entered before the reminder went"
+    if case.state in (State.CLOSED, State.CANCELLED):
+        return f"case {case.state.label.lower()}"
+    live = State.SCHEDULED if point.point_code == BASELINE else State.FOLLOW_UP
+    if case.state != live or (point.point_code == BASELINE and point.closes_at is not None):
+        return f"case now {case.state.label.lower()}: not taking this entry"
+    if address is None:
+        return "no way to reach the patient (link revoked or expired, no account or email)"
+    return None
+
+
+def _public_address(build):
+    """Build an external URL outside any web request (cron has none): against PUBLIC_URL."""
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        return build()
+
+
+def _message(target):
+    clinic = current_app.config["CLINIC_NAME"]
+    return (f"Hello,\n\nIt is time to fill in your pain diary. Please open:\n\n{target}\n\n"
+            "If you have just filled it in, there is nothing more to do.\n\n"
+            f"{clinic}\n")

@@ -1,0 +1,177 @@
+"""When each pain diary entry is due, as data, and where an entry stands against its due window.
+
+Plain values only: no database, no request. Every datetime is aware (UTC, as the models store it).
+
+A time point's due window is ``[due - opens_before, due + closes_after]``, both ends included.
+Before the window opens an entry is refused (a "2 hours after" score given at 1 hour would put
+the wrong number in the anaesthetic window); after it closes an entry is still accepted, and
+marked late, because a late score is better than none (DESIGN.md section 3).
+"""
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tracker.vocab import Choice
+
+
+class Phase(Choice):
+    BASELINE = "baseline", "Before the injection"
+    # The local anaesthetic acts for up to about 6 hours: the diagnostic block is read here.
+    ANAESTHETIC = "anaesthetic", "Local anaesthetic window (0-6 hours)"
+    THERAPEUTIC = "therapeutic", "Therapeutic follow-up"
+
+
+@dataclass(frozen=True)
+class TimePoint:
+    """One diary entry the patient is asked for. ``offset`` is from the injection (None for T0)."""
+
+    code: str
+    label: str
+    phase: Phase
+    offset: timedelta | None
+    opens_before: timedelta
+    closes_after: timedelta
+
+    @property
+    def hours_after(self) -> float | None:
+        """The nominal hours after the injection, the value a diary reading is charted and judged at."""
+        return None if self.offset is None else self.offset / timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class DiarySchedule:
+    code: str
+    name: str
+    points: tuple[TimePoint, ...]
+
+    def point(self, code: str) -> TimePoint:
+        for point in self.points:
+            if point.code == code:
+                return point
+        raise KeyError(f"schedule {self.code} has no time point {code!r}")
+
+
+_MINUTE = timedelta(minutes=1)
+_HOUR = timedelta(hours=1)
+_DAY = timedelta(days=1)
+
+
+def _hourly(hours):
+    # The anaesthetic wears off over hours, so a quarter of an hour either side reads the same block.
+    label = "1 hour after" if hours == 1 else f"{hours} hours after"
+    return TimePoint(f"h{hours}", label, Phase.ANAESTHETIC, hours * _HOUR, 15 * _MINUTE, 15 * _MINUTE)
+
+
+# The windows, chosen so that consecutive ones never overlap (a moment belongs to at most one
+# time point) and each stays close to the moment the point describes:
+# - 15 min: 10-22 min and 30 min: 25-40 min. The block acts within minutes, and the patient is
+#   still in recovery observation: these two must not be confused with each other or with 1 hour.
+# - 1 to 6 hours: 15 minutes either side (45-75 min, 1 h 45-2 h 15, ... 5 h 45-6 h 15).
+# - Day 1: 18 h to 36 h (the evening after the injection to the next day's end); day 2: 40 h to 60 h.
+# - Day 7: one day either side; 2 weeks: 3 days; 6 weeks: 7 days; months: 14 days.
+# - Months are counted as 90, 180 and 365 days, the reading the payer profiles give "3 months"
+#   (Medicare repeat relief: 90 days), so relief still present at the 3-month point meets it.
+# T0 has no offset and a zero window: it is due from booking until the injection.
+DEFAULT_SCHEDULE = DiarySchedule(
+    code="default",
+    name="SI joint injection: baseline, anaesthetic window and 12 months' follow-up",
+    points=(
+        TimePoint("t0", "Before the injection", Phase.BASELINE, None, timedelta(0), timedelta(0)),
+        TimePoint("m15", "15 minutes after", Phase.ANAESTHETIC, 15 * _MINUTE, 5 * _MINUTE, 7 * _MINUTE),
+        TimePoint("m30", "30 minutes after", Phase.ANAESTHETIC, 30 * _MINUTE, 5 * _MINUTE, 10 * _MINUTE),
+        *(_hourly(hours) for hours in range(1, 7)),
+        TimePoint("d1", "Day 1", Phase.THERAPEUTIC, _DAY, 6 * _HOUR, 12 * _HOUR),
+        TimePoint("d2", "Day 2", Phase.THERAPEUTIC, 2 * _DAY, 8 * _HOUR, 12 * _HOUR),
+        TimePoint("d7", "Day 7", Phase.THERAPEUTIC, 7 * _DAY, _DAY, _DAY),
+        TimePoint("w2", "2 weeks", Phase.THERAPEUTIC, 14 * _DAY, 3 * _DAY, 3 * _DAY),
+        TimePoint("w6", "6 weeks", Phase.THERAPEUTIC, 42 * _DAY, 7 * _DAY, 7 * _DAY),
+        TimePoint("mo3", "3 months", Phase.THERAPEUTIC, 90 * _DAY, 14 * _DAY, 14 * _DAY),
+        TimePoint("mo6", "6 months", Phase.THERAPEUTIC, 180 * _DAY, 14 * _DAY, 14 * _DAY),
+        TimePoint("mo12", "12 months", Phase.THERAPEUTIC, 365 * _DAY, 14 * _DAY, 14 * _DAY),
+    ),
+)
+
+SCHEDULES: dict[str, DiarySchedule] = {DEFAULT_SCHEDULE.code: DEFAULT_SCHEDULE}
+
+# Which schedule each payer profile follows. Every profile's relief criteria (2 weeks, 6 weeks,
+# 3 months) fall on points of the default schedule and none limits follow-up, so all share it;
+# a payer that needs other points gets a schedule of its own in SCHEDULES and a line here.
+SCHEDULE_BY_PROFILE: dict[str, str] = {
+    "MEDICARE_LCD_2023": DEFAULT_SCHEDULE.code,
+    "EVICORE_CMM_203": DEFAULT_SCHEDULE.code,
+    "MP_558": DEFAULT_SCHEDULE.code,
+    "CAM_770HB": DEFAULT_SCHEDULE.code,
+}
+
+
+def schedule_for(profile_code: str | None) -> DiarySchedule:
+    """The diary schedule of a payer profile; None (the clinic's default profile) gets the default."""
+    if profile_code is None:
+        return DEFAULT_SCHEDULE
+    try:
+        return SCHEDULES[SCHEDULE_BY_PROFILE[profile_code]]
+    except KeyError:
+        raise KeyError(f"no diary schedule for policy profile {profile_code!r}") from None
+
+
+@dataclass(frozen=True)
+class Due:
+    point: TimePoint
+    due_at: datetime
+    opens_at: datetime
+    closes_at: datetime
+
+
+def due_times(schedule: DiarySchedule, injected_at: datetime) -> list[Due]:
+    """The post-injection time points with their due windows, in schedule order (T0 has none)."""
+    if injected_at.tzinfo is None:
+        raise ValueError("injected_at must be an aware datetime (UTC)")
+    dues = []
+    for point in schedule.points:
+        if point.offset is None:
+            continue
+        due_at = injected_at + point.offset
+        dues.append(Due(point, due_at, due_at - point.opens_before, due_at + point.closes_after))
+    return dues
+
+
+class EntryStatus(Choice):
+    NOT_OPEN = "not_open", "Not open yet"
+    OPEN = "open", "Due now"
+    LATE = "late", "Entered late"
+    DONE = "done", "Entered"
+    OVERDUE = "overdue", "Overdue"
+
+
+def entry_status(due: Due, entered_at: datetime | None, now: datetime) -> str:
+    """Where one time point stands, as an ``EntryStatus`` (a str: "open", "late", ...).
+
+    An entry made (or being made: pass ``entered_at=now``) after the window closed is "late";
+    a closed window without an entry is "overdue".
+    """
+    if entered_at is not None:
+        return EntryStatus.LATE if entered_at > due.closes_at else EntryStatus.DONE
+    if now < due.opens_at:
+        return EntryStatus.NOT_OPEN
+    if now <= due.closes_at:
+        return EntryStatus.OPEN
+    return EntryStatus.OVERDUE
+
+
+def is_open_for_entry(due: Due, now: datetime) -> bool:
+    """An entry is accepted from the moment the window opens, and for ever after (marked late)."""
+    return now >= due.opens_at
+
+
+def current_points(dues: Iterable[Due], entered_codes: Collection[str], now: datetime) -> list[Due]:
+    """What to ask the patient now, most urgent first.
+
+    Open points come first, the one closing soonest at the top: they can still be entered on
+    time, and a minute's delay may make them late. Overdue points follow, oldest first (the
+    order the patient lived them); they are late already, so a minute more changes nothing.
+    """
+    waiting = [due for due in dues if due.point.code not in entered_codes and is_open_for_entry(due, now)]
+    open_now = sorted((due for due in waiting if now <= due.closes_at), key=lambda due: due.closes_at)
+    overdue = sorted((due for due in waiting if now > due.closes_at), key=lambda due: due.due_at)
+    return open_now + overdue

@@ -1,0 +1,448 @@
+"""The pain diary's changes: creating a case's time points, entries (by the patient or by staff on
+the phone), corrections with history, and the personal links. Views parse and check access; every
+write happens here, with its audit row (never the scores themselves), in one commit.
+
+Choices made here (README, "Pain diary"):
+- The baseline (t0) is the patient's to give only before the injection: once the procedure has
+  started, a score typed by the patient would measure the wrong thing, so only staff may still
+  record a baseline the patient gave earlier (marked late).
+- An entry is accepted from the moment its window opens; after the window closes it is marked late.
+- One live personal link per case: sending a new one revokes the older ones, so a link forwarded
+  or lost by mistake stops working as soon as staff send a fresh one, and reminders always carry
+  the one link that works.
+"""
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app, has_request_context, url_for
+from sqlalchemy.exc import IntegrityError
+
+from tracker import audit
+from tracker.diary import links
+from tracker.diary.schedule import (DEFAULT_SCHEDULE, Due, EntryStatus, Phase, TimePoint, current_points,
+                                    due_times, entry_status, schedule_for)
+from tracker.extensions import db
+from tracker.mail import MailError, send_mail
+from tracker.models import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint
+from tracker.timeutil import to_clinic, utcnow
+from tracker.validation import FieldError, StaleEdit
+from tracker.vocab import EntrySource, Side
+from tracker.workflow import State
+
+BASELINE = "t0"
+# Entries are taken while the diary is live: before the injection (the baseline) and in follow-up.
+ENTRY_STATES = frozenset({State.SCHEDULED, State.FOLLOW_UP})
+# Stands in for "no end yet" so the baseline's open window sorts and compares like the others.
+_NO_END = datetime(9999, 1, 1, tzinfo=timezone.utc)
+
+NOT_LIVE = "This diary is not taking entries now."
+LINK_NOT_VALID = "This link is not valid any more - ask the clinic for a new one."
+
+
+class EntryRefused(Exception):
+    """Nothing was stored; `message` says why in the patient's words, next to `field`."""
+
+    def __init__(self, message, field="point"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def as_field_error(self):
+        return FieldError(self.field, self.message)
+
+
+class LinkRefused(Exception):
+    pass
+
+
+# ------------------------------------------------------------------ the case's time points
+
+def sides_of(case):
+    """The sides the patient rates: each side of a bilateral case, otherwise the case's side."""
+    return [Side.LEFT, Side.RIGHT] if case.side == Side.BILATERAL else [Side(case.side)]
+
+
+def _schedule(case):
+    try:
+        return schedule_for(case.payer_profile_code)
+    except KeyError:
+        return DEFAULT_SCHEDULE  # a profile without a schedule of its own reads the default
+
+
+def time_point(case, code):
+    """The schedule's description of a stored point (its label and phase)."""
+    for schedule in (_schedule(case), DEFAULT_SCHEDULE):
+        try:
+            return schedule.point(code)
+        except KeyError:
+            continue
+    return TimePoint(code, code, Phase.THERAPEUTIC, None, timedelta(0), timedelta(0))
+
+
+def ensure_baseline(case, opens_at):
+    """The baseline point, open from booking (a no-show rebooked keeps the one it has)."""
+    row = _point_row(case, BASELINE)
+    if row is None:
+        row = DiaryPoint(case_id=case.id, point_code=BASELINE, opens_at=opens_at)
+        db.session.add(row)
+    return row
+
+
+def start_follow_up(case, injected_at, opened_at=None):
+    """At signing: close the baseline at the injection's start and create every post-injection
+    point of the case's schedule with its window. The caller commits."""
+    baseline = ensure_baseline(case, min(opened_at or injected_at, injected_at))
+    baseline.due_at = baseline.closes_at = injected_at
+    existing = set(db.session.execute(
+        db.select(DiaryPoint.point_code).filter_by(case_id=case.id)).scalars())
+    for due in due_times(_schedule(case), injected_at):
+        if due.point.code not in existing:
+            db.session.add(DiaryPoint(case_id=case.id, point_code=due.point.code, due_at=due.due_at,
+                                      opens_at=due.opens_at, closes_at=due.closes_at))
+
+
+def _point_row(case, code):
+    return db.session.execute(
+        db.select(DiaryPoint).filter_by(case_id=case.id, point_code=code)).scalar_one_or_none()
+
+
+# ------------------------------------------------------------------ reading the diary
+
+@dataclass
+class PointView:
+    """One time point as a page shows it."""
+
+    row: DiaryPoint
+    point: TimePoint
+    due: Due
+    status: str
+    entries: dict = field(default_factory=dict)  # side -> DiaryEntry
+
+    @property
+    def code(self):
+        return self.row.point_code
+
+    @property
+    def label(self):
+        return self.point.label
+
+    @property
+    def is_baseline(self):
+        return self.code == BASELINE
+
+    @property
+    def entered(self):
+        return bool(self.entries)
+
+    @property
+    def late(self):
+        return any(entry.late for entry in self.entries.values())
+
+
+@dataclass
+class Diary:
+    case: object
+    points: list
+    # What the patient is asked now, most urgent first (open, then overdue).
+    waiting: list
+    # The next point that is not open yet, if any.
+    upcoming: PointView | None
+
+    @property
+    def current(self):
+        return self.waiting[0] if self.waiting else None
+
+    def view(self, code):
+        return next((p for p in self.points if p.code == code), None)
+
+
+def _due_of(row, point):
+    return Due(point, row.due_at or row.closes_at or _NO_END, row.opens_at, row.closes_at or _NO_END)
+
+
+def read_diary(case, now=None, for_patient=True):
+    """The case's points with their entries and where each stands at `now`.
+
+    For the patient, the baseline drops out of what is asked once the injection has started.
+    """
+    now = now or utcnow()
+    rows = db.session.execute(
+        db.select(DiaryPoint).filter_by(case_id=case.id).order_by(DiaryPoint.opens_at, DiaryPoint.id)
+    ).scalars().all()
+    entries = db.session.execute(
+        db.select(DiaryEntry).filter_by(case_id=case.id)
+        .options(db.selectinload(DiaryEntry.revisions), db.selectinload(DiaryEntry.entered_by))
+    ).scalars().all()
+    by_point = {}
+    for entry in entries:
+        by_point.setdefault(entry.point_id, {})[Side(entry.side)] = entry
+    points = []
+    for row in rows:
+        point = time_point(case, row.point_code)
+        due = _due_of(row, point)
+        mine = by_point.get(row.id, {})
+        first = min((e.entered_at for e in mine.values()), default=None)
+        status = entry_status(due, first, now)
+        if mine and any(e.late for e in mine.values()):
+            status = EntryStatus.LATE
+        points.append(PointView(row, point, due, status, mine))
+    views = {p.code: p for p in points}
+    askable = [p for p in points if may_enter(case, p, for_patient)]
+    entered = {p.code for p in points if p.entered}
+    asked = [views[d.point.code] for d in current_points([p.due for p in askable], entered, now)]
+    # Open points first, as the rules order them; of the missed ones the most recent comes next:
+    # a patient who missed a day is asked about yesterday before last week, while it is remembered.
+    open_now = [p for p in asked if p.status == EntryStatus.OPEN]
+    missed = sorted((p for p in asked if p.status != EntryStatus.OPEN), key=lambda p: p.due.due_at, reverse=True)
+    waiting = open_now + missed
+    upcoming = min((p for p in askable if not p.entered and now < p.row.opens_at),
+                   key=lambda p: p.row.opens_at, default=None)
+    return Diary(case, points, waiting, upcoming)
+
+
+def may_enter(case, view, for_patient=True):
+    """Whether the diary takes an entry for this point at all (opening time aside)."""
+    if case.state not in ENTRY_STATES:
+        return False
+    if view.is_baseline and for_patient:
+        return case.state == State.SCHEDULED and view.row.closes_at is None
+    if not view.is_baseline and case.state != State.FOLLOW_UP:
+        return False
+    return True
+
+
+def when(moment, now=None):
+    """"14:30" today, "Tuesday 3 December at 14:30" another day (clinic time)."""
+    local, today = to_clinic(moment), to_clinic(now or utcnow()).date()
+    if local.date() == today:
+        return local.strftime("%H:%M")
+    return f"{local.strftime('%A')} {local.day} {local.strftime('%B')} at {local.strftime('%H:%M')}"
+
+
+def due_summary(case, now=None):
+    """The point to enter now for the patient's case page, or None."""
+    if case.state not in ENTRY_STATES:
+        return None
+    return read_diary(case, now).current
+
+
+# ------------------------------------------------------------------ entries
+
+def _check_open(case, view, now, for_patient):
+    if view is None:
+        raise EntryRefused("This time point is not in your diary.")
+    if case.state not in ENTRY_STATES:
+        raise EntryRefused(NOT_LIVE)
+    if view.is_baseline and for_patient and not may_enter(case, view, for_patient):
+        raise EntryRefused("The score before the injection can only be given before the injection starts.")
+    if not may_enter(case, view, for_patient):
+        raise EntryRefused(NOT_LIVE)
+    if now < view.row.opens_at:
+        when_text = when(view.row.opens_at, now)
+        at = "opens at" if ":" in when_text[:5] else "opens on"
+        raise EntryRefused(f"The “{view.label}” score {at} {when_text}. Please come back then.")
+
+
+def record_entry(case, code, scores, answers, source, actor=None, link=None, now=None):
+    """Store the scores (side -> 0..10) for one point with the optional answers
+    (analgesic_used, opioid_used, physical_therapy_done: True/False/None).
+
+    Raises EntryRefused when the point is not open, not in this diary, or already entered; then
+    nothing is stored.
+    """
+    now = now or utcnow()
+    for_patient = source != EntrySource.STAFF_PHONE
+    diary = read_diary(case, now, for_patient)
+    view = diary.view(code)
+    _check_open(case, view, now, for_patient)
+    if view.entered:
+        raise _duplicate(view)
+    late = entry_status(view.due, now, now) == EntryStatus.LATE
+    sides = sides_of(case)
+    if set(scores) != set(sides):
+        raise EntryRefused("Give a score for each side.", field="score")
+    for side in sides:
+        db.session.add(DiaryEntry(point_id=view.row.id, case_id=case.id, side=side, score=scores[side],
+                                  entered_at=now, entered_by_id=actor.id if actor else None,
+                                  source=source, late=late, **_answers(answers)))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another tab or device entered this point a moment ago: the unique constraint refused it.
+        db.session.rollback()
+        raise _duplicate(read_diary(case, now, for_patient).view(code)) from None
+    _audit(audit.Action.CREATE, "diary_point", view.row.id,
+           f"case {case.id}: diary {code} entered ({EntrySource(source).label.lower()})"
+           + (", late" if late else ""), actor, link)
+    db.session.commit()
+    return view, late
+
+
+def _duplicate(view):
+    first = min(e.entered_at for e in view.entries.values()) if view and view.entries else None
+    at = f" at {when(first)}" if first else ""
+    return EntryRefused(f"The “{view.label}” score was already entered{at}. "
+                        "Only one entry per time point is kept: to change it, use “Correct”.")
+
+
+def _answers(answers):
+    return {name: answers.get(name) for name in ("analgesic_used", "opioid_used", "physical_therapy_done")}
+
+
+def may_patient_correct(entry, now=None):
+    """A patient may correct their own entry (not one staff made for them) on the day it was first
+    entered, clinic time; after that the clinic corrects it."""
+    if entry.source == EntrySource.STAFF_PHONE:
+        return False
+    if entry.point.point_code == BASELINE and entry.point.closes_at is not None:
+        return False  # the baseline is fixed once the injection has started: relief is measured from it
+    first = entry.revisions[0].entered_at if entry.revisions else entry.entered_at
+    return to_clinic(first).date() == to_clinic(now or utcnow()).date()
+
+
+def correct_entry(entry, score, answers, reason, version_id, source, actor=None, link=None, now=None):
+    """Replace an entry's values, keeping the replaced ones (with who and why) as a revision.
+    The entry keeps its lateness: that belongs to when the point was answered first."""
+    now = now or utcnow()
+    if str(entry.version_id) != str(version_id):
+        raise StaleEdit
+    if entry.case.state not in ENTRY_STATES:
+        raise EntryRefused(NOT_LIVE, field="score")
+    if source != EntrySource.STAFF_PHONE and not may_patient_correct(entry, now):
+        raise EntryRefused("This entry can no longer be changed here: please ask the clinic to correct it.",
+                           field="score")
+    reason = (reason or "").strip()
+    if not reason:
+        raise EntryRefused("Say why the score changes (for example: I tapped the wrong number).", field="reason")
+    entry.revisions.append(DiaryEntryRevision(
+        score=entry.score, analgesic_used=entry.analgesic_used, opioid_used=entry.opioid_used,
+        physical_therapy_done=entry.physical_therapy_done, entered_at=entry.entered_at,
+        entered_by_id=entry.entered_by_id, source=entry.source, replaced_at=now,
+        replaced_by_id=actor.id if actor else None, reason=reason))
+    entry.score = score
+    for name, value in _answers(answers).items():
+        setattr(entry, name, value)
+    entry.entered_at, entry.entered_by_id, entry.source = now, actor.id if actor else None, source
+    _audit(audit.Action.UPDATE, "diary_entry", entry.id,
+           f"case {entry.case_id}: diary {entry.point.point_code} {entry.side} corrected "
+           f"({EntrySource(source).label.lower()})", actor, link)
+    db.session.commit()
+
+
+def _audit(action, object_type, object_id, summary, actor, link):
+    if link is not None:
+        audit.record(action, object_type, object_id, summary=summary, actor=link_actor(link))
+    else:
+        audit.record(action, object_type, object_id, summary=summary, user=actor)
+
+
+# ------------------------------------------------------------------ personal links
+
+def link_actor(link):
+    return f"diary link {link.id}"
+
+
+def live_link(case, now=None):
+    now = now or utcnow()
+    return db.session.execute(
+        db.select(DiaryLink).filter(DiaryLink.case_id == case.id, DiaryLink.revoked_at.is_(None),
+                                    DiaryLink.expires_at > now).order_by(DiaryLink.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def link_url(link):
+    """The link's address (a fresh signature of the same link each time: any of them works).
+    Outside a web request (a command sending mail) it is built on PUBLIC_URL."""
+    if has_request_context():
+        return url_for("diary.link_entry", token=links.sign(link), _external=True)
+    return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/d/{links.sign(link)}"
+
+
+def create_link(case, actor, now=None, sent_to=None):
+    """A new personal link for the case; the older ones are revoked (one live link per case).
+    Returns (link, the links it replaced). The caller commits."""
+    now = now or utcnow()
+    replaced = _revoke_live(case, actor, now)
+    link = DiaryLink(case_id=case.id, created_at=now, created_by_id=actor.id, sent_to=sent_to,
+                     expires_at=now + timedelta(days=current_app.config["DIARY_LINK_DAYS"]))
+    db.session.add(link)
+    db.session.flush()
+    return link, replaced
+
+
+def send_link(case, actor, now=None):
+    """Create a new personal link, revoke the older ones and email the new one to the patient.
+    The email holds the link only: no name of a procedure, side or score. Raises LinkRefused
+    (nothing changed) without an address or when the mail server fails."""
+    now = now or utcnow()
+    address = (case.patient.email or "").strip()
+    if not address:
+        raise LinkRefused("This patient has no email address: add one to the patient's details first.")
+    if case.state not in ENTRY_STATES | {State.IN_PROCEDURE}:
+        raise LinkRefused("A diary link is sent once the injection is booked and until the case closes.")
+    link, replaced = create_link(case, actor, now, sent_to=address)
+    try:
+        send_mail(address, f"Your pain diary link from {current_app.config['CLINIC_NAME']}",
+                  _link_message(link))
+    except MailError:
+        db.session.rollback()
+        raise LinkRefused("The email could not be sent (the mail server did not accept it). "
+                          "Nothing changed: try again later.") from None
+    audit.record(audit.Action.CREATE, "diary_link", link.id,
+                 summary=f"case {case.id}: diary link sent by email"
+                         + (f", replacing link {', '.join(str(r.id) for r in replaced)}" if replaced else ""),
+                 user=actor)
+    db.session.commit()
+    return link
+
+
+def _link_message(link):
+    return (f"Hello,\n\nPlease use this personal link to fill in your pain diary:\n\n{link_url(link)}\n\n"
+            "Keep it to yourself: anyone with the link can add to your diary. If you did not expect "
+            f"this message, please call the clinic.\n\n{current_app.config['CLINIC_NAME']}\n")
+
+
+def _revoke_live(case, actor, now):
+    rows = db.session.execute(
+        db.select(DiaryLink).filter(DiaryLink.case_id == case.id, DiaryLink.revoked_at.is_(None))
+    ).scalars().all()
+    for row in rows:
+        row.revoked_at, row.revoked_by_id = now, actor.id
+    return rows
+
+
+def revoke_link(link, actor, now=None):
+    if link.revoked_at is not None:
+        return
+    link.revoked_at, link.revoked_by_id = now or utcnow(), actor.id
+    audit.record(audit.Action.UPDATE, "diary_link", link.id,
+                 summary=f"case {link.case_id}: diary link revoked", user=actor)
+    db.session.commit()
+
+
+def open_link(token, now=None):
+    """The link a token names if it still works: the signature verifies, the row exists for the
+    case the token names, and it is neither revoked nor expired. Each use is stamped and audited;
+    a refused token is audited without saying which check failed (and gives no hint to the holder)."""
+    now = now or utcnow()
+    read = links.read(token)
+    link = db.session.get(DiaryLink, read[0]) if read else None
+    if link is None or link.case_id != read[1] or not link.usable_at(now):
+        db.session.rollback()
+        audit.record(audit.Action.ACCESS_DENIED, "diary_link", link.id if link else None,
+                     summary="diary link refused", actor="diary link (not valid)")
+        db.session.commit()
+        return None
+    link.last_used_at = now
+    return link
+
+
+def refuse_link_use(link, summary):
+    audit.record(audit.Action.ACCESS_DENIED, "diary_link", link.id, summary=summary, actor=link_actor(link))
+    db.session.commit()
+
+
+def note_link_view(link):
+    audit.record(audit.Action.VIEW, "case", link.case_id, summary="diary opened through the personal link",
+                 actor=link_actor(link))
+    db.session.commit()

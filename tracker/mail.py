@@ -1,0 +1,42 @@
+"""Outgoing email (diary links and reminders) over SMTP, with the MAIL_* settings of config.py.
+
+Without MAIL_SERVER (development) the message is written to the log instead of being sent, so a
+developer can follow the link. Callers never put clinical values in a message: only the link.
+"""
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+from flask import current_app
+
+# A mail server that does not answer within this many seconds counts as a failure, so a cron run
+# or a staff request never hangs on it.
+SMTP_TIMEOUT_SECONDS = 20
+
+
+class MailError(Exception):
+    """The message could not be handed to the mail server (nothing was sent)."""
+
+
+def send_mail(to, subject, body):
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+
+    if not config.get("MAIL_SERVER"):
+        current_app.logger.info("Mail not sent (no MAIL_SERVER); to %s: %s\n%s", to, subject, body)
+        return
+    try:
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls(context=ssl.create_default_context())
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        # The recipient's address is personal data: the log names only the failure.
+        current_app.logger.warning("Mail to the SMTP server failed: %s", type(error).__name__)
+        raise MailError(str(error)) from error

@@ -1,0 +1,199 @@
+"""The patient's pain diary, its personal links and reminders, and the case's outcome
+(DESIGN.md section 3, Pain diary and Outcome).
+
+A case's diary is a set of time points (baseline t0, then the schedule of its payer profile from the
+injection time, see tracker/diary/schedule.py), each with its due window, and at most one entry per
+point and side. A correction replaces an entry's values and keeps the replaced ones as a revision.
+"""
+from sqlalchemy import CheckConstraint, UniqueConstraint
+
+from tracker.extensions import db
+from tracker.models.types import UTCDateTime, choice_enum
+from tracker.timeutil import utcnow
+from tracker.vocab import EntrySource, NextStep, Side
+
+
+class DiaryPoint(db.Model):
+    """One time point of a case's diary and its window.
+
+    The baseline (t0) opens at booking; it has no due time and no closing time until the
+    injection starts, and then closes at the procedure's start. Post-injection points are created
+    when the procedure is signed, from the injection time.
+    """
+
+    __tablename__ = "diary_points"
+    __table_args__ = (
+        UniqueConstraint("case_id", "point_code", name="uq_diary_points_case_point"),
+        CheckConstraint("closes_at IS NULL OR closes_at >= opens_at", name="window_in_order"),
+        CheckConstraint("due_at IS NULL OR (due_at >= opens_at AND (closes_at IS NULL OR due_at <= closes_at))",
+                        name="due_inside_window"),
+        # The reminder and overdue queries look points up by their window.
+        db.Index("ix_diary_points_closes_at", "closes_at"),
+        db.Index("ix_diary_points_opens_at", "opens_at"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    # No index of its own: the unique constraint's first column serves lookups by case.
+    case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False)
+    point_code = db.Column(db.String(8), nullable=False)
+    due_at = db.Column(UTCDateTime)
+    opens_at = db.Column(UTCDateTime, nullable=False)
+    closes_at = db.Column(UTCDateTime)
+
+    case = db.relationship("Case", backref=db.backref("diary_points", order_by="DiaryPoint.opens_at"))
+    entries = db.relationship("DiaryEntry", back_populates="point", order_by="DiaryEntry.side")
+    reminders = db.relationship("DiaryReminder", back_populates="point", order_by="DiaryReminder.id")
+
+
+class DiaryEntry(db.Model):
+    """One pain score at one time point for one side (a bilateral case rates each side)."""
+
+    __tablename__ = "diary_entries"
+    __table_args__ = (
+        # A second entry for the same point and side is refused by the database too.
+        UniqueConstraint("point_id", "side", name="uq_diary_entries_point_side"),
+        CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),
+        CheckConstraint("side IN ('left', 'right')", name="one_side"),
+        # Through the personal link nobody is signed in; every other way has a person.
+        CheckConstraint("(source = 'link' AND entered_by_id IS NULL) OR "
+                        "(source <> 'link' AND entered_by_id IS NOT NULL)", name="source_has_person"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    point_id = db.Column(db.Integer, db.ForeignKey("diary_points.id"), nullable=False)
+    case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False, index=True)
+    side = db.Column(choice_enum(Side, "side"), nullable=False)
+    score = db.Column(db.SmallInteger, nullable=False)
+    # None: not asked or not answered (never read as "no").
+    analgesic_used = db.Column(db.Boolean)
+    opioid_used = db.Column(db.Boolean)
+    physical_therapy_done = db.Column(db.Boolean)
+    entered_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    entered_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    source = db.Column(choice_enum(EntrySource, "entry_source"), nullable=False)
+    late = db.Column(db.Boolean, nullable=False, default=False)
+    version_id = db.Column(db.Integer, nullable=False, default=1)
+
+    point = db.relationship("DiaryPoint", back_populates="entries")
+    case = db.relationship("Case")
+    entered_by = db.relationship("User")
+    revisions = db.relationship("DiaryEntryRevision", back_populates="entry",
+                                order_by="DiaryEntryRevision.id", cascade="all, delete-orphan")
+    __mapper_args__ = {"version_id_col": version_id}
+
+    @property
+    def corrected(self):
+        return bool(self.revisions)
+
+
+class DiaryEntryRevision(db.Model):
+    """The values a correction replaced, with who replaced them, when and why. Append-only."""
+
+    __tablename__ = "diary_entry_revisions"
+    __table_args__ = (
+        CheckConstraint("reason <> ''", name="reason_given"),
+        CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    entry_id = db.Column(db.Integer, db.ForeignKey("diary_entries.id"), nullable=False, index=True)
+    score = db.Column(db.SmallInteger, nullable=False)
+    analgesic_used = db.Column(db.Boolean)
+    opioid_used = db.Column(db.Boolean)
+    physical_therapy_done = db.Column(db.Boolean)
+    entered_at = db.Column(UTCDateTime, nullable=False)
+    entered_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    source = db.Column(choice_enum(EntrySource, "entry_source"), nullable=False)
+    replaced_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # None: the patient corrected it through the personal link.
+    replaced_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    reason = db.Column(db.Text, nullable=False)
+
+    entry = db.relationship("DiaryEntry", back_populates="revisions")
+    entered_by = db.relationship("User", foreign_keys=[entered_by_id])
+    replaced_by = db.relationship("User", foreign_keys=[replaced_by_id])
+
+
+class DiaryLink(db.Model):
+    """A personal link that opens one case's diary without a password.
+
+    The URL carries only a signature of {"link": id, "case": case_id} (tracker/diary/links.py);
+    the row decides whether it is still good: not revoked and not past `expires_at`.
+    """
+
+    __tablename__ = "diary_links"
+    __table_args__ = (
+        CheckConstraint("expires_at > created_at", name="expires_after_created"),
+        CheckConstraint("revoked_by_id IS NULL OR revoked_at IS NOT NULL", name="revoked_has_time"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False, index=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    expires_at = db.Column(UTCDateTime, nullable=False)
+    revoked_at = db.Column(UTCDateTime)
+    revoked_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    last_used_at = db.Column(UTCDateTime)
+    # The address it was emailed to (None: created but not sent).
+    sent_to = db.Column(db.String(254))
+
+    case = db.relationship("Case")
+    created_by = db.relationship("User", foreign_keys=[created_by_id])
+    revoked_by = db.relationship("User", foreign_keys=[revoked_by_id])
+
+    def usable_at(self, moment):
+        return self.revoked_at is None and moment < self.expires_at
+
+
+class DiaryReminder(db.Model):
+    """One reminder attempt for one point and channel. The unique constraint is the exactly-once
+    guard: a worker claims an attempt by inserting its row before sending."""
+
+    __tablename__ = "diary_reminders"
+    __table_args__ = (
+        UniqueConstraint("point_id", "channel", "attempt", name="uq_diary_reminders_point_channel_attempt"),
+        CheckConstraint("attempt >= 1", name="attempt_positive"),
+        CheckConstraint("status IN ('claimed', 'sent', 'skipped', 'failed')", name="status_known"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    point_id = db.Column(db.Integer, db.ForeignKey("diary_points.id"), nullable=False)
+    channel = db.Column(db.String(16), nullable=False)
+    attempt = db.Column(db.SmallInteger, nullable=False)
+    status = db.Column(db.String(16), nullable=False)
+    claimed_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    sent_at = db.Column(UTCDateTime)
+    detail = db.Column(db.String(200))
+
+    point = db.relationship("DiaryPoint", back_populates="reminders")
+
+
+class Outcome(db.Model):
+    """The physician's decision that closes a case: the diagnostic result, how long therapeutic
+    relief lasted, and the next step (a repeat or confirmatory block opens a linked new case)."""
+
+    __tablename__ = "outcomes"
+    __table_args__ = (
+        CheckConstraint("diagnostic_result IS NULL OR diagnostic_result IN "
+                        "('positive', 'negative', 'indeterminate')", name="diagnostic_result_known"),
+        CheckConstraint("therapeutic_days IS NULL OR therapeutic_days >= 0", name="therapeutic_days_not_negative"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False, unique=True)
+    diagnostic_result = db.Column(db.String(16))
+    therapeutic_days = db.Column(db.Integer)
+    # The computed figures per side when the outcome was recorded:
+    # {side: {"diagnostic": ..., "peak_relief": ..., "therapeutic_days": ...}}.
+    per_side = db.Column(db.JSON, nullable=False, default=dict)
+    next_step = db.Column(choice_enum(NextStep, "next_step"), nullable=False)
+    notes = db.Column(db.Text, nullable=False, default="")
+    decided_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    decided_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    follow_on_case_id = db.Column(db.Integer, db.ForeignKey("cases.id"))
+
+    case = db.relationship("Case", foreign_keys=[case_id],
+                           backref=db.backref("outcome", uselist=False))
+    follow_on_case = db.relationship("Case", foreign_keys=[follow_on_case_id])
+    decided_by = db.relationship("User")
