@@ -100,7 +100,10 @@ def sign_in(page, base_url, role, password=None):
     page.goto(f"{base_url}/sign-in")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password or demo_password)
-    page.get_by_role("button", name="Sign in").click()
+    # The tests below measure the layout: wait until the next page and its styles are in.
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Sign in").click()
+    page.evaluate("document.fonts.ready.then(() => true)")
 
 
 def assert_accessible_basics(page):
