@@ -294,6 +294,9 @@ def make_diary(case, injected_at=None, entries=None, booked_at=None):
             db.session.add(DiaryEntry(point_id=point.id, case_id=case.id, side=side, score=value,
                                       entered_at=point.due_at or point.opens_at, source=EntrySource.LINK,
                                       late=False))
+        # As record_entry does: complete once every side the case rates has its score.
+        if set(scores) >= set(diary.sides_of(case)):
+            point.completed_at = point.due_at or point.opens_at
     db.session.commit()
     return case
 

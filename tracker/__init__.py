@@ -1,4 +1,5 @@
 """The SI joint injection tracker: `create_app` builds the Flask application."""
+import logging
 from pathlib import Path
 
 from flask import Flask
@@ -22,6 +23,9 @@ def create_app(config=None, **overrides):
     )
     app.config.from_object(config)
     app.config.update(overrides)
+    # Operational messages (a mail written to the log without a MAIL_SERVER, a failed send) are
+    # INFO and WARNING: keep them visible, not only with the debugger on.
+    app.logger.setLevel(logging.INFO)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A writer waits this long for another's write lock (bookings serialise on it) before failing.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {

@@ -336,3 +336,16 @@ def test_booking_opens_the_baseline(client, gen, login_as):
                                    room_id=gen.room().id), coordinator, acknowledged=True)
     [baseline] = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id)).scalars().all()
     assert baseline.point_code == "t0" and baseline.closes_at is None
+
+
+def test_after_the_anaesthetic_window_its_missed_scores_are_no_longer_asked_for(client, gen, login_as, patient):
+    # Day 1, nothing given since the baseline: the patient is asked for day 1, not for
+    # "2 hours after" (a memory a day later measures nothing).
+    case = follow_up_case(gen, patient, timedelta(hours=24))
+    login_as(patient)
+    page = text(client.get(diary_url(case)))
+    assert "Day 1" in page and "due now" in page
+    assert "2 hours after" not in page.split("Your entries", 1)[0]
+    # Still within the window's day, a missed hour is asked for (late).
+    early = follow_up_case(gen, patient, timedelta(hours=3, minutes=30))
+    assert "1 hour after" in text(client.get(diary_url(early)))

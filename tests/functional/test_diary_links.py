@@ -82,6 +82,17 @@ def test_staff_send_the_link_by_email_with_nothing_clinical_in_it(client, gen, l
     assert client.get(path_of(url)).status_code == 200
 
 
+def test_without_a_mail_server_the_staff_member_is_shown_the_link_to_give(client, gen, login_as, case,
+                                                                        app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "")
+    login_as(gen.user(Role.COORDINATOR))
+    page = text(submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}",
+                       follow_redirects=True))
+    assert "No mail server is set up (MAIL_SERVER), so the email went to the app's log." in page
+    url = re.search(r"The link: (https?://\S+/d/[^\s<]+)", page).group(1)
+    assert client.get(path_of(url)).status_code == 200
+
+
 def test_a_new_link_revokes_the_older_one(client, gen, login_as, case, outbox):
     login_as(gen.user(Role.PHYSICIAN))
     submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}")

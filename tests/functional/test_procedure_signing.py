@@ -89,6 +89,8 @@ def test_signing_a_complete_record_stamps_signer_time_and_duration_and_moves_the
     note = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
     assert "Procedure record signed: 1 minute. The case is now in follow-up." in note
     assert "Signed by <strong>Dr Priya Raman</strong>" in note
+    assert ('The pain diary has started. <a href="/cases/%d#diary">Send the patient their diary link</a>'
+            % record.case_id) in note, "the physician is reminded that the first score is minutes away"
 
 
 def test_a_procedure_over_30_minutes_is_signed_and_flagged(gen, doctor, physician):

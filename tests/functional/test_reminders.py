@@ -101,8 +101,14 @@ def point(case, code):
 
 
 def enter(case, code, side=None, score=3):
-    db.session.add(DiaryEntry(point_id=point(case, code).id, case_id=case.id, side=side or case.side,
+    row = point(case, code)
+    db.session.add(DiaryEntry(point_id=row.id, case_id=case.id, side=side or case.side,
                               score=score, entered_at=now(), source=EntrySource.LINK, late=False))
+    db.session.flush()
+    # As record_entry does: complete once every side the case rates has its score.
+    entered = set(db.session.execute(db.select(DiaryEntry.side).filter_by(point_id=row.id)).scalars())
+    if entered >= set(services.sides_of(case)):
+        row.completed_at = now()
     db.session.commit()
 
 
@@ -188,12 +194,20 @@ def test_the_cap_and_the_interval_come_from_the_settings(app, gen, inbox, monkey
 
 
 def test_several_scores_due_for_one_patient_make_one_email(gen, inbox, run):
-    # 7 hours after the injection: the whole anaesthetic window (15 minutes to 6 hours) is missing.
-    case = diary_case(gen, injected_ago=timedelta(hours=7))
-    assert "8 reminder(s) sent in 1 email(s)" in run()
+    # 50 hours after the injection, nothing entered: day 1 is late and day 2 is open. The
+    # anaesthetic window's closed points are not chased: given late they would not count.
+    case = diary_case(gen, injected_ago=timedelta(hours=50))
+    assert "2 reminder(s) sent in 1 email(s)" in run()
     assert len(inbox.messages) == 1
-    codes = ["m15", "m30", "h1", "h2", "h3", "h4", "h5", "h6"]
-    assert [[r.status for r in attempts(case, code)] for code in codes] == [["sent"]] * 8
+    assert [[r.status for r in attempts(case, code)] for code in ("d1", "d2")] == [["sent"]] * 2
+    assert all(attempts(case, code) == [] for code in ("m15", "m30", "h1", "h6"))
+
+
+def test_an_anaesthetic_window_score_is_reminded_only_while_its_window_is_open(gen, inbox, run):
+    case = diary_case(gen, injected_ago=timedelta(hours=2, minutes=5))  # 2 h window: 1:45 to 2:15
+    assert "1 reminder(s) sent in 1 email(s)" in run()
+    assert [r.status for r in attempts(case, "h2")] == ["sent"]
+    assert attempts(case, "h1") == [] and attempts(case, "m15") == []
 
 
 def close(case):

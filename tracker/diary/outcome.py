@@ -148,8 +148,11 @@ def read_outcome_diary(case, profile=None):
             continue
         for side in sides:
             entry = view.entries.get(side)
-            if entry is not None:
-                readings_by_side[side].append(Reading(view.code, hours, entry.score))
+            if entry is None or (entry.late and hours <= ANAESTHETIC_WINDOW_HOURS):
+                # A score for the first hours given after its window closed is a memory, not a
+                # measurement of the block: shown in the table, never counted in the result.
+                continue
+            readings_by_side[side].append(Reading(view.code, hours, entry.score))
     readings = []
     for side in sides:
         t0 = baseline_view.entries.get(side) if baseline_view else None

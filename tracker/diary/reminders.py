@@ -26,7 +26,7 @@ from sqlalchemy import and_, exists, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
 from tracker.diary.overdue import entry_missing
-from tracker.diary.schedule import SCHEDULES
+from tracker.diary.schedule import ANAESTHETIC_CODES, SCHEDULES
 from tracker.diary.services import BASELINE, link_url, live_link, sides_of
 from tracker.extensions import db
 from tracker.mail import MailError, send_mail
@@ -39,8 +39,8 @@ EMAIL = "email"
 CLAIMED, SENT, SKIPPED, FAILED = "claimed", "sent", "skipped", "failed"
 
 # The longest due window of any schedule. A point that closed after `now - late` opened after
-# `now - late - LONGEST_WINDOW`: saying so lets the query read a short range of the opens_at
-# index instead of every point ever opened.
+# `now - late - LONGEST_WINDOW`: saying so lets the query read a short range of the pending
+# points' (opens_at, closes_at) index instead of every point ever opened.
 LONGEST_WINDOW = max(point.opens_before + point.closes_after
                      for schedule in SCHEDULES.values() for point in schedule.points)
 
@@ -93,7 +93,9 @@ def due_query(now, max_attempts, repeat_after, late_limit):
     # Written on the point's own columns, so each branch is a range of one of its indexes.
     window = or_(
         and_(point.point_code != BASELINE, point.opens_at <= now,
-             point.opens_at >= now - late_limit - LONGEST_WINDOW, point.closes_at >= now - late_limit),
+             point.opens_at >= now - late_limit - LONGEST_WINDOW, point.closes_at >= now - late_limit,
+             # An anaesthetic-window score is asked for only while its window is open.
+             or_(point.point_code.not_in(ANAESTHETIC_CODES), point.closes_at >= now)),
         # The baseline has no closing time until the injection starts.
         and_(point.point_code == BASELINE, point.closes_at.is_(None), point.opens_at <= now),
     )

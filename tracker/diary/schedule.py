@@ -94,6 +94,11 @@ DEFAULT_SCHEDULE = DiarySchedule(
 
 SCHEDULES: dict[str, DiarySchedule] = {DEFAULT_SCHEDULE.code: DEFAULT_SCHEDULE}
 
+# The anaesthetic window's points in every schedule: a score for them counts only when given on
+# time, so once a window has closed nobody chases it (no late reminder, not on the overdue list).
+ANAESTHETIC_CODES = frozenset(point.code for schedule in SCHEDULES.values() for point in schedule.points
+                              if point.phase == Phase.ANAESTHETIC)
+
 # Which schedule each payer profile follows. Every profile's relief criteria (2 weeks, 6 weeks,
 # 3 months) fall on points of the default schedule and none limits follow-up, so all share it;
 # a payer that needs other points gets a schedule of its own in SCHEDULES and a line here.

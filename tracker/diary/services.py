@@ -194,6 +194,12 @@ def read_diary(case, now=None, for_patient=True):
     # a patient who missed a day is asked about yesterday before last week, while it is remembered.
     open_now = [p for p in asked if p.status == EntryStatus.OPEN]
     missed = sorted((p for p in asked if p.status != EntryStatus.OPEN), key=lambda p: p.due.due_at, reverse=True)
+    if for_patient:
+        # Once the anaesthetic window's last score has closed, its missed scores are not asked
+        # for: a pain level remembered hours or days later does not measure the block.
+        closes = [p.row.closes_at for p in points if p.point.phase == Phase.ANAESTHETIC and p.row.closes_at]
+        if closes and now > max(closes):
+            missed = [p for p in missed if p.point.phase != Phase.ANAESTHETIC]
     waiting = open_now + missed
     upcoming = min((p for p in askable if not p.entered and now < p.row.opens_at),
                    key=lambda p: p.row.opens_at, default=None)
@@ -265,6 +271,9 @@ def record_entry(case, code, scores, answers, source, actor=None, link=None, now
         db.session.add(DiaryEntry(point_id=view.row.id, case_id=case.id, side=side, score=scores[side],
                                   entered_at=now, entered_by_id=actor.id if actor else None,
                                   source=source, late=late, **_answers(answers)))
+    # Every side is scored at once (checked above), so the point is complete now. The reminder and
+    # overdue queries read this instead of counting entries; a correction leaves it as it is.
+    view.row.completed_at = now
     try:
         db.session.flush()
     except IntegrityError:
@@ -294,6 +303,8 @@ def may_patient_correct(entry, now=None):
     entered, clinic time; after that the clinic corrects it."""
     if entry.source == EntrySource.STAFF_PHONE:
         return False
+    if entry.point.case.state not in ENTRY_STATES:
+        return False  # a closed or cancelled case's diary takes nothing more
     if entry.point.point_code == BASELINE and entry.point.closes_at is not None:
         return False  # the baseline is fixed once the injection has started: relief is measured from it
     first = entry.revisions[0].entered_at if entry.revisions else entry.entered_at

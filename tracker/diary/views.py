@@ -5,7 +5,7 @@ link (/d/<token>, nobody signed in: the token travels in every form's address an
 case's diary, nothing else), and staff typing a score the patient gives on the phone. Staff also
 send, re-send and revoke the link from the case page's Diary panel.
 """
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 from sqlalchemy.orm.exc import StaleDataError
@@ -136,6 +136,11 @@ def send_link(case_id):
         flash(str(refused), "error")
     else:
         flash(f"Diary link sent to {link.sent_to}. Any earlier link for this case no longer works.", "success")
+        if not current_app.config.get("MAIL_SERVER"):
+            # Development or a clinic without mail: the email only reached the log, so show the
+            # link to the staff member, who may read it to the patient (they can open it anyway).
+            flash(f"No mail server is set up (MAIL_SERVER), so the email went to the app's log. "
+                  f"The link: {services.link_url(link)}", "warning")
     return redirect(url_for("cases.show", case_id=case.id, _anchor="diary"))
 
 

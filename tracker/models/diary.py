@@ -5,7 +5,7 @@ A case's diary is a set of time points (baseline t0, then the schedule of its pa
 injection time, see tracker/diary/schedule.py), each with its due window, and at most one entry per
 point and side. A correction replaces an entry's values and keeps the replaced ones as a revision.
 """
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, UniqueConstraint, text
 
 from tracker.extensions import db
 from tracker.models.types import UTCDateTime, choice_enum
@@ -27,9 +27,16 @@ class DiaryPoint(db.Model):
         CheckConstraint("closes_at IS NULL OR closes_at >= opens_at", name="window_in_order"),
         CheckConstraint("due_at IS NULL OR (due_at >= opens_at AND (closes_at IS NULL OR due_at <= closes_at))",
                         name="due_inside_window"),
-        # The reminder and overdue queries look points up by their window.
-        db.Index("ix_diary_points_closes_at", "closes_at"),
-        db.Index("ix_diary_points_opens_at", "opens_at"),
+        # The overdue list and the reminders look up the points still waiting for an entry by their
+        # window. Partial: a point leaves these indexes once it is complete, so they hold only the
+        # points waiting (most of them not open yet), whatever the years of entries behind them.
+        # Closed windows for the overdue list, and the baseline's open-ended one for the reminders:
+        db.Index("ix_diary_points_pending_closes_at", "closes_at",
+                 postgresql_where=text("completed_at IS NULL"), sqlite_where=text("completed_at IS NULL")),
+        # Open or recently closed windows for the reminders: a range of opens_at, with closes_at
+        # checked in the index, so the many pending points not open yet are never read.
+        db.Index("ix_diary_points_pending_window", "opens_at", "closes_at",
+                 postgresql_where=text("completed_at IS NULL"), sqlite_where=text("completed_at IS NULL")),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -39,6 +46,10 @@ class DiaryPoint(db.Model):
     due_at = db.Column(UTCDateTime)
     opens_at = db.Column(UTCDateTime, nullable=False)
     closes_at = db.Column(UTCDateTime)
+    # When the point got an entry for every side its case rates (one, or two for a bilateral
+    # case); None while it waits for one. Kept so the reminder and overdue queries need not count
+    # entries: set by diary.services.record_entry, not moved by corrections.
+    completed_at = db.Column(UTCDateTime)
 
     case = db.relationship("Case", backref=db.backref("diary_points", order_by="DiaryPoint.opens_at"))
     entries = db.relationship("DiaryEntry", back_populates="point", order_by="DiaryEntry.side")

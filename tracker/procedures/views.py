@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.access import Role, allow
 from tracker.cases.services import record_view as record_case_view
 from tracker.cases.views import get_case
+from tracker.diary import services as diary_services
 from tracker.extensions import db
 from tracker.models import ProcedureAddendum, ProcedureRecord, ProcedureStatus, ProcedureStep
 from tracker.procedures import services
@@ -291,6 +293,12 @@ def sign(case_id):
     if flag_long(minutes):
         flash(f"The procedure took {minutes} minutes, longer than the usual 30: it is flagged on the record.",
               "warning")
+    if diary_services.live_link(case) is None:
+        # The diary's first scores open within minutes: the patient needs the link (or their
+        # account) now, not when someone notices the overdue list.
+        flash(Markup('The pain diary has started. <a href="{}">Send the patient their diary link</a> '
+                     'from the case page now: the first score is due 15 minutes after the injection.')
+              .format(url_for("cases.show", case_id=case.id, _anchor="diary")), "warning")
     return redirect(url_for("procedures.note", case_id=case.id))
 
 
