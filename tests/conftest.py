@@ -259,7 +259,8 @@ def make_procedure(side=Side.LEFT, physician=None, steps=(), sign=False, **case_
 
     physician = physician or make_user(Role.PHYSICIAN)
     case = make_case(state=State.SCHEDULED, side=side, physician_id=physician.id, **case_fields)
-    make_appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True)
+    make_appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,
+                     starts_at=datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5))
     record = services.start(case, physician)
     for step in (STEPS if steps == "all" else steps):
         answers = dict(PROCEDURE_ANSWERS[step])

@@ -272,7 +272,10 @@ def _diary_baseline(case, coordinator, appointment):
 def _diary_follow_up(case, link):
     points = {p.point_code: p for p in case.diary_points}
     for code, score in DEMO_DIARY.get(case.patient.mrn, {}).items():
-        diary.record_entry(case, code, {side: score for side in diary.sides_of(case)},
+        # Two joints rarely answer alike: the right one of a bilateral case hurts a point more.
+        scores = {side: min(10, score + (1 if side == Side.RIGHT and case.side == Side.BILATERAL else 0))
+                  for side in diary.sides_of(case)}
+        diary.record_entry(case, code, scores,
                            {"analgesic_used": code.startswith("d")}, EntrySource.LINK, link=link,
                            now=points[code].due_at + DEMO_LATE.get((case.patient.mrn, code), timedelta(0)))
 

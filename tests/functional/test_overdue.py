@@ -124,3 +124,15 @@ def test_coordinators_find_it_from_the_worklist_and_the_menu(client, coordinator
 def test_only_coordinators_open_it(client, gen, login_as, role):
     login_as(gen.user(role))
     assert client.get(URL).status_code == 403
+
+
+def test_a_patient_nobody_can_remind_is_flagged_with_what_to_do(client, coordinator, gen):
+    named(gen, "Reachable", injected_ago=timedelta(days=10))
+    named(gen, "Unreachable", injected_ago=timedelta(days=10), link=False)
+    html = page(client)
+    reachable = html[html.index("Reachable"):]
+    reachable = reachable[:reachable.index("</tr>")]
+    unreachable = html[html.index("Unreachable"):]
+    unreachable = unreachable[:unreachable.index("</tr>")]
+    assert "none sent" in reachable and "none can be sent" not in reachable
+    assert "<strong>none can be sent</strong>" in unreachable and "send a diary link" in unreachable

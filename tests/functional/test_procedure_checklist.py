@@ -121,6 +121,11 @@ def doctor(client, physician, login_as):
     return client
 
 
+def this_morning():
+    """An appointment that began a few minutes ago: a procedure starts on its appointment's day."""
+    return datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5)
+
+
 def started(gen, physician, side=Side.LEFT, steps=(), **fields):
     return gen.procedure(side=side, physician=physician, steps=steps, **fields)
 
@@ -129,7 +134,8 @@ def started(gen, physician, side=Side.LEFT, steps=(), **fields):
 
 def test_the_physician_starts_a_ready_scheduled_case_and_the_start_time_is_recorded(gen, doctor, physician):
     case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
-    appointment = gen.appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True)
+    appointment = gen.appointment(case, physician=physician, starts_at=this_morning(), consent_obtained=True,
+                                  day_of_check_done=True)
     before = datetime.now(timezone.utc)
 
     response = submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
@@ -152,7 +158,7 @@ def test_the_physician_starts_a_ready_scheduled_case_and_the_start_time_is_recor
 
 def test_a_case_that_is_not_ready_is_not_started_and_the_physician_is_told_why(gen, doctor, physician):
     case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
-    appointment = gen.appointment(case, physician=physician)  # no consent, no day-of check
+    appointment = gen.appointment(case, physician=physician, starts_at=this_morning())  # no consent, no day-of check
 
     response = submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
                       form_page=checklist_url(case.id), follow_redirects=True)
@@ -167,7 +173,8 @@ def test_a_case_that_is_not_ready_is_not_started_and_the_physician_is_told_why(g
 
 def test_a_physicians_readiness_override_lets_the_procedure_start(gen, doctor, physician):
     case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
-    gen.appointment(case, physician=physician, readiness_override_reason="Consent signed on paper in clinic",
+    gen.appointment(case, physician=physician, starts_at=this_morning(),
+                    readiness_override_reason="Consent signed on paper in clinic",
                     readiness_override_by_id=physician.id)
     response = submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
                       form_page=checklist_url(case.id))
@@ -178,7 +185,8 @@ def test_a_physicians_readiness_override_lets_the_procedure_start(gen, doctor, p
 
 def test_the_start_button_is_on_my_day_the_appointment_and_the_case_page(gen, doctor, physician):
     case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
-    appointment = gen.appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True)
+    appointment = gen.appointment(case, physician=physician, starts_at=this_morning(), consent_obtained=True,
+                                  day_of_check_done=True)
     start = f'action="/cases/{case.id}/procedure/start"'
     assert start in text(doctor.get(f"/appointments/{appointment.id}"))
     assert start in text(doctor.get(f"/cases/{case.id}"))
@@ -556,7 +564,8 @@ def test_a_clinic_may_keep_the_checklist_to_the_booked_physician(gen, doctor, ph
     monkeypatch.setitem(app.config, "PROCEDURE_OWN_CASES_ONLY", True)
     colleague = gen.user(Role.PHYSICIAN, name="Dr Booked Elsewhere")
     case = gen.case(state=State.SCHEDULED, physician_id=colleague.id)
-    gen.appointment(case, physician=colleague, consent_obtained=True, day_of_check_done=True)
+    gen.appointment(case, physician=colleague, starts_at=this_morning(), consent_obtained=True,
+                    day_of_check_done=True)
 
     page = text(submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
                        form_page=checklist_url(case.id), follow_redirects=True))
@@ -575,3 +584,14 @@ def test_by_default_any_physician_may_record(gen, doctor, physician):
     record = started(gen, colleague)
     post_step(doctor, record.case_id, "sign_in", answers_for("sign_in"))
     assert len(rows(record.id, "sign_in")) == 1
+
+
+def test_tomorrows_appointment_is_not_started_today_even_when_its_readiness_is_ticked(gen, doctor, physician):
+    case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
+    gen.appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,
+                    starts_at=datetime.now(timezone.utc) + timedelta(days=1))
+    page = text(submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
+                       form_page=checklist_url(case.id), follow_redirects=True))
+    assert "start the procedure on that day, or move the appointment to today first" in page
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == State.SCHEDULED

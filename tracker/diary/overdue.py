@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from tracker.diary.schedule import ANAESTHETIC_CODES
 from tracker.diary.services import BASELINE, time_point
 from tracker.extensions import db
-from tracker.models import Case, DiaryPoint, DiaryReminder
+from tracker.models import Case, DiaryLink, DiaryPoint, DiaryReminder, User
 from tracker.workflow import State
 
 
@@ -55,6 +55,8 @@ class Row:
     points: list
     days_overdue: int
     last_reminder: DiaryReminder | None
+    # A working personal link or an active patient account: otherwise no reminder can go out.
+    reachable: bool = True
 
 
 def rows(cases, now):
@@ -77,5 +79,12 @@ def rows(cases, now):
         by_case[point.case_id].append(OverduePoint(time_point(cases_by_id[point.case_id], point.point_code).label,
                                                    point.closes_at, (now - point.closes_at).days))
     last = {case_id: reminder for reminder, case_id in reminders}
-    return [Row(case, by_case[case.id], max((p.days for p in by_case[case.id]), default=0), last.get(case.id))
+    linked = set(db.session.execute(
+        select(DiaryLink.case_id).where(DiaryLink.case_id.in_(ids), DiaryLink.revoked_at.is_(None),
+                                        DiaryLink.expires_at > now)).scalars())
+    with_account = set(db.session.execute(
+        select(User.patient_id).where(User.patient_id.in_([case.patient_id for case in cases]),
+                                      User.active.is_(True))).scalars())
+    return [Row(case, by_case[case.id], max((p.days for p in by_case[case.id]), default=0), last.get(case.id),
+                case.id in linked or case.patient_id in with_account)
             for case in cases]

@@ -21,7 +21,7 @@ from tracker.procedures.rules import (ALLERGY_CONTRAST, ALLERGY_IODINE, ALLERGY_
                                       ALLERGY_STEROID, INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS, ArthrogramPattern,
                                       ChecklistContext, Step, duration_minutes, flag_long, joints_of,
                                       may_record, missing_fields, missing_for_signing, validate_step)
-from tracker.timeutil import utcnow
+from tracker.timeutil import to_clinic, utcnow
 from tracker.validation import FieldError, StaleEdit
 from tracker.vocab import AppointmentStatus, Side
 
@@ -235,6 +235,10 @@ def start(case, actor, version_id=None, now=None):
     formulary()
     appointment = case.active_appointment
     _may_record(appointment, actor)
+    if appointment is not None and to_clinic(appointment.starts_at).date() > to_clinic(now).date():
+        # Readiness ticked early must not let tomorrow's patient be started today by mistake.
+        raise ProcedureRefused(f"This appointment is on {to_clinic(appointment.starts_at):%A %d %B}: start "
+                               f"the procedure on that day, or move the appointment to today first.")
     transition(case, "start_procedure", actor, version_id=version_id, commit=False, at=now)
     appointment.status = AppointmentStatus.IN_PROCEDURE
     appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="procedure started"))
