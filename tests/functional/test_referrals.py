@@ -227,3 +227,12 @@ def test_a_search_that_found_the_patient_offers_an_empty_registration(client, co
 
     assert "1 patient found" in page
     assert _register_link(page) == "/referrals/new"
+
+
+def test_the_referral_date_starts_at_today(client, gen, login_as):
+    from tracker.access import Role
+    from tracker.timeutil import clinic_today
+
+    login_as(gen.user(Role.COORDINATOR))
+    page = client.get("/referrals/new").get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="referral_date"[^>]*value="%s"' % clinic_today().isoformat(), page)

@@ -4,6 +4,7 @@ from wtforms import (BooleanField, DateField, EmailField, HiddenField, SelectFie
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from tracker.formfields import not_before_birth, not_in_future, options, plausible_date
+from tracker.timeutil import clinic_today
 from tracker.vocab import ContactChannel, Indication, Sex, Side
 
 
@@ -38,7 +39,8 @@ class PatientFields:
 class ReferralFields:
     referring_clinician = StringField("Referring clinician", validators=[
         DataRequired("Enter who referred the patient."), Length(max=120)])
-    referral_date = DateField("Referral date", validators=[
+    # Most referrals are logged the day they arrive: start from today.
+    referral_date = DateField("Referral date", default=clinic_today, validators=[
         DataRequired("Enter the referral date."), plausible_date, not_in_future, not_before_birth])
     side = SelectField("Side to inject", choices=options(Side, blank="Choose…"),
                        validators=[DataRequired("Choose the side: left, right or bilateral.")])
