@@ -255,7 +255,8 @@ def make_procedure(side=Side.LEFT, physician=None, steps=(), sign=False, **case_
     Start button does), with `steps` recorded from PROCEDURE_ANSWERS ("all" for every step) and
     the record signed if `sign`. Returns the record."""
     from tracker.procedures import services
-    from tracker.procedures.rules import PER_SIDE_STEPS, STEPS, joints_of
+    from tracker.procedures.rules import PER_SIDE_STEPS, STEPS
+    from tracker.vocab import joints_of
 
     physician = physician or make_user(Role.PHYSICIAN)
     case = make_case(state=State.SCHEDULED, side=side, physician_id=physician.id, **case_fields)

@@ -17,14 +17,14 @@ from tracker.eligibility.services import evaluate_case, override
 from tracker.extensions import db
 from tracker.models import Appointment, AppointmentChange, Patient, Room, User
 from tracker.procedures import services as procedures
-from tracker.procedures.rules import PER_SIDE_STEPS, STEPS, Step, joints_of
+from tracker.procedures.rules import PER_SIDE_STEPS, STEPS, Step
 from tracker.referrals.services import register_and_refer
 from tracker.review.services import add_therapy, save_examination, save_risk_screen
 from tracker.scheduling.resources import create_room, set_hours
 from tracker.scheduling.services import Proposal, book, next_free_slots, update_readiness
 from tracker.timeutil import clinic_today, clinic_zone, utcnow
 from tracker.vocab import (ContactChannel, EntrySource, Indication, Modality, NextStep, Pregnancy,
-                           ProvocationResult, Response, Sex, Side, TherapyKind)
+                           ProvocationResult, Response, Sex, Side, TherapyKind, joints_of)
 
 DEMO_USERS = [
     # email, name, role, password

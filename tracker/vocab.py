@@ -28,6 +28,13 @@ class Side(Choice):
     BILATERAL = "bilateral", "Bilateral"
 
 
+def joints_of(side: str) -> tuple[Side, ...]:
+    """The joints a case is about: a bilateral case has two, each examined, injected and rated on
+    its own."""
+    side = Side(side)
+    return (Side.LEFT, Side.RIGHT) if side == Side.BILATERAL else (side,)
+
+
 class Indication(Choice):
     DIAGNOSTIC = "diagnostic", "Diagnostic block"
     CONFIRMATORY = "confirmatory", "Confirmatory block"

@@ -1,9 +1,9 @@
 """Two reminder runs at the same moment send each reminder exactly once.
 
 In-process, on both databases: two workers, each with its own database session, find the same
-due reminders before either claims one, then take turns sending. Across processes (PostgreSQL,
-as in production): two `flask reminders send` started together against one database and a real
-SMTP server.
+due reminders before either claims one, then take turns sending. Across processes, on both
+databases (CI runs the suite on each): two `flask reminders send` started together against one
+database and a real SMTP server.
 """
 import os
 import subprocess
@@ -11,8 +11,6 @@ import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-
-import pytest
 
 from tracker.diary import reminders
 from tracker.extensions import db
@@ -69,9 +67,6 @@ def _flask(env, *args):
 
 def test_two_processes_at_the_same_moment_send_each_reminder_exactly_once(app, database_url, gen,
                                                                           smtp_server, inbox):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("two processes racing need PostgreSQL (the CI runs this suite on it with "
-                    "TEST_DATABASE_URL); on SQLite the in-process test above proves the claim")
     controller, _ = smtp_server
     cases = due_cases(gen)
     # Never reminded: an entry already made, a closed case, a revoked link.

@@ -6,7 +6,7 @@ from tracker.clinical import oswestry_band, oswestry_index, positive_provocation
 from tracker.eligibility.facts import case_facts
 from tracker.models.review import EXAM_SIDES
 from tracker.policy import conservative_care_figures
-from tracker.procedures.rules import joints_of
+from tracker.vocab import joints_of
 from tracker.timeutil import clinic_today
 
 

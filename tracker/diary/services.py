@@ -26,7 +26,7 @@ from tracker.mail import MailError, send_mail
 from tracker.models import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint
 from tracker.timeutil import to_clinic, utcnow
 from tracker.validation import FieldError, StaleEdit
-from tracker.vocab import EntrySource, Side
+from tracker.vocab import EntrySource, Side, joints_of
 from tracker.workflow import State
 
 BASELINE = "t0"
@@ -59,7 +59,7 @@ class LinkRefused(Exception):
 
 def sides_of(case):
     """The sides the patient rates: each side of a bilateral case, otherwise the case's side."""
-    return [Side.LEFT, Side.RIGHT] if case.side == Side.BILATERAL else [Side(case.side)]
+    return list(joints_of(case.side))
 
 
 def _schedule(case):

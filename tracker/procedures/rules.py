@@ -28,7 +28,7 @@ from tracker.procedures.formulary import (
     millilitres,
     plain,
 )
-from tracker.vocab import Choice, Side
+from tracker.vocab import Choice, Side, joints_of
 
 
 class Step(Choice):
@@ -167,12 +167,6 @@ GUIDANCE_FIELDS = {
 
 _CONTRAST_DETAILS = ("agent", "volume_ml", "arthrogram_pattern", "vascular_uptake")
 _NON_NEGATIVE_DOSES = ("fluoroscopy_time_s", "air_kerma_mgy", "dap_mgy_cm2", "ctdi_vol_mgy", "dlp_mgy_cm")
-
-
-def joints_of(side: str) -> tuple[Side, ...]:
-    """The joints a case injects: a bilateral case has two, each recorded on its own."""
-    side = Side(side)
-    return (Side.LEFT, Side.RIGHT) if side == Side.BILATERAL else (side,)
 
 
 @dataclass(frozen=True)

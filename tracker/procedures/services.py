@@ -19,11 +19,11 @@ from tracker.models import (AppointmentChange, FormularyDrug, InjectateRow, Proc
 from tracker.procedures.formulary import DEFAULT_FORMULARY, plain
 from tracker.procedures.rules import (ALLERGY_CONTRAST, ALLERGY_IODINE, ALLERGY_LOCAL_ANAESTHETIC,
                                       ALLERGY_STEROID, INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS, ArthrogramPattern,
-                                      ChecklistContext, Step, duration_minutes, flag_long, joints_of,
+                                      ChecklistContext, Step, duration_minutes, flag_long,
                                       may_record, missing_fields, missing_for_signing, validate_step)
 from tracker.timeutil import to_clinic, utcnow
 from tracker.validation import FieldError, StaleEdit
-from tracker.vocab import AppointmentStatus, Side
+from tracker.vocab import AppointmentStatus, Side, joints_of
 
 SIGNED = "This procedure record is signed and can no longer change. Add an addendum instead."
 ABANDONED = "This procedure was abandoned; start it again from the appointment to record steps."

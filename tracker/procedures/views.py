@@ -48,6 +48,8 @@ STALE = ("Someone else saved this step after you opened it. Nothing was saved: t
          "replace the saved values with yours.")
 STALE_RECORD = ("The checklist changed after you opened it. Nothing was signed; check it as it is now "
                 "and sign again.")
+STALE_ABANDON = ("The checklist changed after you opened it. Nothing was abandoned; check it as it is now "
+                 "and try again.")
 
 
 @dataclass
@@ -319,8 +321,7 @@ def abandon(case_id):
         return redirect(url_for("procedures.checklist", case_id=case.id))
     except (StaleEdit, StaleDataError):
         db.session.rollback()
-        flash(STALE_RECORD.replace("Nothing was signed", "Nothing was abandoned")
-              .replace("sign again", "try again"), "error")
+        flash(STALE_ABANDON, "error")
         return redirect(url_for("procedures.checklist", case_id=case.id))
     flash("Procedure abandoned; the case is scheduled again and the record of this attempt is kept.", "success")
     return redirect(url_for("cases.show", case_id=case.id))
