@@ -25,11 +25,11 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 from bench_worklist import fresh_database  # noqa: E402
 from config import TestingConfig  # noqa: E402
 from tracker import create_app  # noqa: E402
-from tracker.access import Role  # noqa: E402
 from tracker.diary import overdue, reminders  # noqa: E402
 from tracker.diary.schedule import DEFAULT_SCHEDULE  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.models import Case, CaseHistory, DiaryLink, Patient, User  # noqa: E402
+from tracker.roles import Role  # noqa: E402
 
 SIDES = ["left", "right", "bilateral"]
 # Share of open points the patient has already entered, and of the rest already reminded once.

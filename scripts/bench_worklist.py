@@ -22,10 +22,10 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from config import TestingConfig  # noqa: E402
 from tracker import create_app  # noqa: E402
-from tracker.access import Role  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.models import Case, CaseHistory, Patient, User  # noqa: E402
 from tracker.passwords import hash_password  # noqa: E402
+from tracker.roles import Role  # noqa: E402
 from tracker.workflow import State  # noqa: E402
 
 PASSWORD = "Benchmark-password-2026"

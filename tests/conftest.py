@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from config import TestingConfig
 from tracker import create_app
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import (Appointment, Case, CaseHistory, ConservativeCare, EligibilityVerdict, Patient,
                             Room, User)
 from tracker.passwords import hash_password
+from tracker.roles import Role
 from tracker.vocab import AppointmentStatus, Indication, Response, Side, TherapyKind
 from tracker.workflow import State
 
@@ -187,7 +187,7 @@ def make_case(patient=None, state=State.REFERRED, side=Side.LEFT,
 
 def make_verdict(case, eligible=True, by=None):
     """A verdict snapshot of the case's facts today, saying `eligible` (test set-up only)."""
-    from tracker.eligibility.services import current_assessment
+    from tracker.eligibility.standing import current_assessment
 
     result, digest = current_assessment(case)
     by = by or make_user(Role.COORDINATOR)
@@ -255,7 +255,7 @@ def make_procedure(side=Side.LEFT, physician=None, steps=(), sign=False, **case_
     Start button does), with `steps` recorded from PROCEDURE_ANSWERS ("all" for every step) and
     the record signed if `sign`. Returns the record."""
     from tracker.procedures import services
-    from tracker.procedures.rules import PER_SIDE_STEPS, STEPS
+    from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS
     from tracker.vocab import joints_of
 
     physician = physician or make_user(Role.PHYSICIAN)

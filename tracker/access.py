@@ -1,4 +1,5 @@
-"""Who may do what: the one role enum, the route declaration, and the one object-level check.
+"""Who may do what: the route declaration and the one object-level check (the roles themselves
+are in `tracker.roles`).
 
 Every view states who may use it with `@allow(...)` or `@public`; `tests/functional/test_access_matrix.py`
 walks the URL map and fails on any route without a declaration.
@@ -8,18 +9,8 @@ from functools import wraps
 from flask import abort, request
 from flask_login import current_user
 
-from tracker.vocab import Choice
+from tracker.roles import CLINICAL_STAFF, STAFF, Role
 
-
-class Role(Choice):
-    ADMIN = "admin", "Admin"
-    COORDINATOR = "coordinator", "Coordinator"
-    PHYSICIAN = "physician", "Physician"
-    PATIENT = "patient", "Patient"
-
-
-STAFF = frozenset({Role.ADMIN, Role.COORDINATOR, Role.PHYSICIAN})
-CLINICAL_STAFF = frozenset({Role.COORDINATOR, Role.PHYSICIAN})
 PUBLIC = "public"
 
 

@@ -5,8 +5,8 @@ from flask import current_app
 from email_validator import EmailNotValidError, validate_email
 from flask.cli import AppGroup
 
-from tracker.access import Role
 from tracker.passwords import password_problems
+from tracker.roles import Role
 from tracker.validation import FieldError
 
 users_cli = AppGroup("users", help="Manage user accounts.")

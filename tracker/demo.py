@@ -7,7 +7,6 @@ number, so running it again adds nothing. The passwords are listed in the README
 """
 from datetime import date, datetime, time, timedelta
 
-from tracker.access import Role
 from tracker.admin.services import create_user
 from tracker.cases.services import transition
 from tracker.diary import services as diary
@@ -17,9 +16,10 @@ from tracker.eligibility.services import evaluate_case, override
 from tracker.extensions import db
 from tracker.models import Appointment, AppointmentChange, Patient, Room, User
 from tracker.procedures import services as procedures
-from tracker.procedures.rules import PER_SIDE_STEPS, STEPS, Step
+from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS, Step
 from tracker.referrals.services import register_and_refer
 from tracker.review.services import add_therapy, save_examination, save_risk_screen
+from tracker.roles import Role
 from tracker.scheduling.resources import create_room, set_hours
 from tracker.scheduling.services import Proposal, book, next_free_slots, update_readiness
 from tracker.timeutil import clinic_today, clinic_zone, utcnow

@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
 
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import RiskScreen, Room, WorkingHours
+from tracker.roles import Role
 from tracker.timeutil import clinic_today
 from tracker.workflow import State
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from tracker.access import Role
 from tracker.extensions import db
+from tracker.roles import Role
 from tracker.timeutil import clinic_today
 
 from tests.conftest import PASSWORD, make_user

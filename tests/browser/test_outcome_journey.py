@@ -6,8 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tracker.access import Role
 from tracker.extensions import db
+from tracker.roles import Role
 from tracker.vocab import Side
 
 from tests.conftest import PASSWORD, make_patient, make_procedure, make_user

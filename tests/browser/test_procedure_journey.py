@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 from playwright.sync_api import expect
 
-from tracker.access import Role
 from tracker.extensions import db
+from tracker.roles import Role
 from tracker.vocab import Side
 from tracker.workflow import State
 

@@ -10,8 +10,9 @@ import pytest
 
 from config import TestingConfig
 from tracker import create_app
-from tracker.access import PUBLIC, Role, allowed_roles
+from tracker.access import PUBLIC, allowed_roles
 from tracker.procedures.services import formulary
+from tracker.roles import Role
 from tracker.workflow import State
 
 from tests.conftest import csrf_from, sign_in

@@ -6,11 +6,11 @@ from html.parser import HTMLParser
 import pytest
 
 from tests.conftest import PASSWORD, commit_elsewhere, sign_in, submit
-from tracker.access import Role
 from tracker.admin import services
 from tracker.extensions import db
 from tracker.models import AuditAction, AuditEvent, User
 from tracker.passwords import hash_password
+from tracker.roles import Role
 
 NEW_PASSWORD = "Sacral-ala-lateral-77"
 HOMES = {

@@ -8,10 +8,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import PASSWORD, sign_in, submit
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import AuditAction, AuditEvent, Case, User
 from tracker.models.audit import AuditTrailIsAppendOnly
+from tracker.roles import Role
 from tracker.workflow import State
 
 IP = "203.0.113.7"

@@ -13,11 +13,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from config import CONFIGS, TestingConfig
 from tests.conftest import PASSWORD, IsolatedClient, sign_in, submit
 from tracker import create_app
-from tracker.access import Role
 from tracker.auth import services as auth_services
 from tracker.extensions import db
 from tracker.models import AuditEvent, SignInThrottle, User
 from tracker.models.audit import AuditAction
+from tracker.roles import Role
 from tracker.timeutil import utcnow
 
 COOKIE = "tracker_session"

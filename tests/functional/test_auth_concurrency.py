@@ -14,11 +14,11 @@ import pytest
 
 from tests.conftest import PASSWORD, csrf_from, make_user
 from tests.functional.test_auth import GENERIC, LOCKED, field_error, is_signed_in
-from tracker.access import Role
 from tracker.auth import services
 from tracker.extensions import db
 from tracker.models import AuditEvent, SignInThrottle, User
 from tracker.models.audit import AuditAction
+from tracker.roles import Role
 
 ATTEMPTS = 12
 SLOW_HASH_SECONDS = 0.2

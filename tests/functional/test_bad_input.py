@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import Case, ConservativeCare, Examination, Patient
+from tracker.roles import Role
 from tracker.workflow import State
 
 from tests.conftest import submit

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tracker.access import Role
+from tracker.cases.services import guard_facts
 from tracker.extensions import db
 from tracker.models.audit import AuditAction
 from tracker.models import (Appointment, AppointmentChange, AuditEvent, Case, CaseHistory, RiskScreen,
                             WorkingHours)
+from tracker.roles import Role
 from tracker.scheduling.rules import clinic_to_utc
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.vocab import AppointmentStatus, Indication, Side
@@ -999,11 +1000,11 @@ def test_unticking_a_readiness_item_makes_the_patient_not_ready_again(client, co
 def test_the_procedure_cannot_start_until_the_required_items_are_done(client, coordinator, booked):
     case = db.session.get(Case, booked.case_id)
     with pytest.raises(TransitionRefused) as refusal:
-        check(case, "start_procedure", Role.PHYSICIAN)
+        check(guard_facts(case), "start_procedure", Role.PHYSICIAN)
     assert "Not ready: consent obtained; day-of check: no fever or infection." in str(refusal.value)
     save_readiness(client, booked, "consent_obtained", "day_of_check_done")
     db.session.expire_all()
-    assert check(db.session.get(Case, booked.case_id), "start_procedure", Role.PHYSICIAN).action \
+    assert check(guard_facts(db.session.get(Case, booked.case_id)), "start_procedure", Role.PHYSICIAN).action \
         == "start_procedure"
 
 
@@ -1034,7 +1035,7 @@ def test_a_physician_override_lets_the_procedure_start_and_is_shown(make_client,
         f"/schedule/mine?date={clinic_day(1).isoformat()}"))))
     assert f"✓ Ready by physician override Dr Ada Hours, {when}" in mine
     db.session.expire_all()
-    assert check(db.session.get(Case, booked.case_id), "start_procedure", Role.PHYSICIAN)
+    assert check(guard_facts(db.session.get(Case, booked.case_id)), "start_procedure", Role.PHYSICIAN)
     assert fresh(booked).readiness_override_by_id == physician.id
 
 
@@ -1056,7 +1057,7 @@ def test_an_override_needs_a_reason_of_some_length(make_client, physician, booke
     assert fresh(booked).readiness_override_reason is None
     db.session.expire_all()
     with pytest.raises(TransitionRefused):
-        check(db.session.get(Case, booked.case_id), "start_procedure", Role.PHYSICIAN)
+        check(guard_facts(db.session.get(Case, booked.case_id)), "start_procedure", Role.PHYSICIAN)
 
 
 def test_a_coordinator_cannot_record_a_readiness_override(client, coordinator, booked):

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import Appointment, Case, User
 from tracker.models.schedule import ACTIVE_STATUSES
+from tracker.roles import Role
 from tracker.scheduling import services
 from tracker.workflow import State
 

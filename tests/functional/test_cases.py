@@ -1,9 +1,9 @@
 """The case page, its timeline, and state changes through the real forms."""
 import pytest
 
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import AuditEvent, CaseHistory
+from tracker.roles import Role
 from tracker.workflow import State
 
 from tests.conftest import submit

@@ -5,10 +5,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import sign_in
-from tracker.access import Role
 from tracker.demo import DEMO_PATIENT_ACCOUNT, DEMO_SCHEDULED_PATIENT_ACCOUNT, DEMO_USERS
 from tracker.extensions import db
 from tracker.models import Case, Patient, User
+from tracker.roles import Role
 from tracker.workflow import State
 
 GOOD_PASSWORD = "Sacral-ala-lateral-77"

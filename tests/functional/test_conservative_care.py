@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import ConservativeCare
+from tracker.roles import Role
 from tracker.timeutil import clinic_today
 from tracker.vocab import Response, TherapyKind
 from tracker.workflow import State

@@ -7,9 +7,9 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import RiskScreen, WorkingHours
+from tracker.roles import Role
 from tracker.scheduling.rules import clinic_to_utc
 from tracker.timeutil import clinic_today, clinic_zone
 from tracker.vocab import AppointmentStatus, Modality, Side

@@ -5,8 +5,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tracker.access import Role
 from tracker.diary.chart import BOTTOM, TOP, ChartPoint, ChartSeries, pain_chart, threshold_score
+from tracker.roles import Role
 from tracker.vocab import Side
 
 from tests.functional.test_outcome import followed_up

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from tracker.access import Role
 from tracker.diary import links, reminders
 from tracker.extensions import db
 from tracker.models import DiaryEntry, DiaryLink
+from tracker.roles import Role
 from tracker.vocab import Side
 
 from tests.conftest import submit

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import AuditEvent, DiaryEntry, DiaryEntryRevision, DiaryPoint
+from tracker.roles import Role
 from tracker.timeutil import format_clinic
 from tracker.vocab import EntrySource, Side
 from tracker.workflow import State

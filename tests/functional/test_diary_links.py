@@ -7,12 +7,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tracker.access import Role
 from tracker.diary import links
 from tracker.diary import services as diary
 from tracker.extensions import db
 from tracker.mail import MailError
 from tracker.models import AuditEvent, DiaryEntry, DiaryLink
+from tracker.roles import Role
 from tracker.vocab import EntrySource, Side
 from tracker.workflow import State
 

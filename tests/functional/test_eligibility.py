@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from tracker.access import Role
 from tracker.clinical import PROVOCATION_TESTS
 from tracker.extensions import db
 from tracker.models import CaseHistory, EligibilityVerdict, Examination, RiskScreen
+from tracker.roles import Role
 from tracker.timeutil import clinic_today
 from tracker.vocab import ProvocationResult, Response, Side, TherapyKind
 from tracker.workflow import State

@@ -7,8 +7,8 @@ import pytest
 from config import TestingConfig
 from tests.conftest import IsolatedClient
 from tracker import create_app
-from tracker.access import Role
 from tracker.extensions import db
+from tracker.roles import Role
 
 STYLESHEET = "/static/css/app.css"
 

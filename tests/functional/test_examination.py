@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from tracker.access import Role
 from tracker.clinical import PROVOCATION_TESTS
 from tracker.extensions import db
 from tracker.models import Examination
+from tracker.roles import Role
 from tracker.timeutil import clinic_today
 from tracker.vocab import ProvocationResult
 from tracker.workflow import State

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import Appointment, AuditEvent, Case, CaseHistory
+from tracker.roles import Role
 from tracker.vocab import AppointmentStatus
 from tracker.workflow import State
 

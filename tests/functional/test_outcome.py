@@ -5,13 +5,13 @@ import re
 
 import pytest
 
-from tracker.access import Role
 from tracker.diary.outcome import record_outcome
 from tracker.eligibility.facts import prior_injections
-from tracker.eligibility.services import current_assessment
+from tracker.eligibility.standing import current_assessment
 from tracker.extensions import db
 from tracker.models import Case, DiaryEntry, DiaryEntryRevision, DiaryPoint, Examination, Outcome
 from tracker.policy import PROFILES, CriterionCode, Status
+from tracker.roles import Role
 from tracker.timeutil import clinic_today
 from tracker.vocab import EntrySource, Indication, NextStep, Side
 from tracker.workflow import State

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from tracker.access import Role
 from tracker.diary import reminders
 from tracker.extensions import db
 from tracker.models import DiaryPoint
+from tracker.roles import Role
 from tracker.vocab import Side
 from tracker.workflow import State
 

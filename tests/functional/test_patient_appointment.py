@@ -7,10 +7,10 @@ from datetime import time, timedelta, timezone
 import pytest
 from icalendar import Calendar
 
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import Appointment, AuditEvent, RiskScreen, WorkingHours
 from tracker.models.audit import AuditAction
+from tracker.roles import Role
 from tracker.scheduling.rules import clinic_to_utc
 from tracker.timeutil import clinic_today, clinic_zone
 from tracker.vocab import AppointmentStatus, Side

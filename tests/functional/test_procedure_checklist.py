@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import (Appointment, AuditEvent, Case, CaseHistory, ProcedureRecord, ProcedureStep,
                             RiskScreen)
 from tracker.procedures.forms import form_prefix
-from tracker.procedures.rules import PER_SIDE_STEPS, Step
+from tracker.procedures.rules.schema import PER_SIDE_STEPS, Step
+from tracker.roles import Role
 from tracker.vocab import AppointmentStatus, Side
 from tracker.workflow import State
 

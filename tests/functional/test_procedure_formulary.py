@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import FormularyDrug, ProcedureStep
+from tracker.roles import Role
 
 from tests.conftest import submit
 from tests.functional.test_procedure_checklist import BEFORE, checklist_url, field_error, post_step, text

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import (Appointment, Case, InjectateRow, ProcedureAddendum, ProcedureRecord,
                             ProcedureStatus, ProcedureStep)
 from tracker.models.procedure import SignedRecordIsReadOnly
+from tracker.roles import Role
 from tracker.vocab import AppointmentStatus, Side
 from tracker.workflow import State
 

@@ -5,9 +5,9 @@ from html import unescape
 
 import pytest
 
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import Case, Patient
+from tracker.roles import Role
 from tracker.workflow import State
 
 from tests.conftest import commit_elsewhere, submit
@@ -230,7 +230,7 @@ def test_a_search_that_found_the_patient_offers_an_empty_registration(client, co
 
 
 def test_the_referral_date_starts_at_today(client, gen, login_as):
-    from tracker.access import Role
+    from tracker.roles import Role
     from tracker.timeutil import clinic_today
 
     login_as(gen.user(Role.COORDINATOR))

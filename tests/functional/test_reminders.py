@@ -11,10 +11,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from aiosmtpd.controller import Controller
 
-from tracker.access import Role
 from tracker.diary import reminders, services
 from tracker.extensions import db
 from tracker.models import DiaryEntry, DiaryLink, DiaryPoint, DiaryReminder
+from tracker.roles import Role
 from tracker.vocab import EntrySource, Side
 from tracker.workflow import State
 

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import RiskScreen
+from tracker.roles import Role
 from tracker.vocab import Pregnancy
 from tracker.workflow import State
 

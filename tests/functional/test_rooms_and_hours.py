@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import AuditEvent, Room, WorkingHours
+from tracker.roles import Role
 from tracker.scheduling import resources
 from tracker.timeutil import clinic_today
 from tracker.vocab import WEEKDAYS, Modality

@@ -5,9 +5,9 @@ from sqlalchemy import func, select
 from config import ProductionConfig
 from tests.conftest import sign_in, submit
 from tracker import create_app
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import Case, User
+from tracker.roles import Role
 from tracker.workflow import State
 
 STRONG_KEY = "3f9c1e7a5b2d4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c"

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 import tracker.security
-from tracker.access import Role
+from tracker.roles import Role
 
 from tests.conftest import PASSWORD, sign_in, submit
 

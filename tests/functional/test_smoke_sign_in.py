@@ -1,4 +1,4 @@
-from tracker.access import Role
+from tracker.roles import Role
 
 from tests.conftest import sign_in
 

@@ -5,9 +5,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import Case, CaseHistory, EligibilityVerdict, Examination, Patient
+from tracker.roles import Role
 from tracker.vocab import Indication, ProvocationResult, Side
 from tracker.workflow import State
 

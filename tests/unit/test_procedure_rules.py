@@ -7,28 +7,16 @@ from decimal import Decimal
 import pytest
 
 from tracker.procedures.formulary import formulary_by_code
-from tracker.procedures.rules import (
-    ALLERGY_CONTRAST,
-    ALLERGY_IODINE,
-    ALLERGY_LOCAL_ANAESTHETIC,
-    ALLERGY_STEROID,
-    LONG_PROCEDURE_MINUTES,
-    MAX_INJECTATE_ML_PER_SIDE,
-    NEEDLE_STEPS,
-    PER_SIDE_STEPS,
-    STEPS,
-    ChecklistContext,
-    Step,
-    billing_codes,
-    duration_minutes,
-    flag_long,
-    injectate_warnings,
-    may_record,
-    missing_fields,
-    missing_for_signing,
-    required_fields,
-    validate_step,
-)
+from tracker.procedures.rules.billing import billing_codes
+from tracker.procedures.rules.checks import validate_step
+from tracker.procedures.rules.completeness import missing_fields, missing_for_signing, required_fields
+from tracker.procedures.rules.drug_warnings import (ALLERGY_CONTRAST, ALLERGY_IODINE,
+                                                    ALLERGY_LOCAL_ANAESTHETIC, ALLERGY_STEROID,
+                                                    injectate_warnings)
+from tracker.procedures.rules.duration import LONG_PROCEDURE_MINUTES, duration_minutes, flag_long
+from tracker.procedures.rules.order import may_record
+from tracker.procedures.rules.schema import (MAX_INJECTATE_ML_PER_SIDE, PER_SIDE_STEPS, STEPS,
+                                             ChecklistContext, Step)
 
 FORMULARY = formulary_by_code()
 LEFT = ChecklistContext(side="left")
@@ -88,7 +76,7 @@ def test_the_checklist_has_eight_steps_in_the_clinic_order():
 
 
 def test_needle_steps_are_the_ones_recorded_per_side():
-    assert NEEDLE_STEPS == PER_SIDE_STEPS == {Step.FLUOROSCOPY, Step.CONTRAST, Step.INJECTATE}
+    assert PER_SIDE_STEPS == {Step.FLUOROSCOPY, Step.CONTRAST, Step.INJECTATE}
 
 
 # --- required fields -----------------------------------------------------------------------------

@@ -3,9 +3,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from tracker.access import Role
-from tracker.workflow import (BEFORE_PROCEDURE, BY_ACTION, SYSTEM, State, TRANSITIONS,
-                              TransitionRefused, available, check)
+from tracker.roles import Role
+from tracker.scheduling.readiness import is_ready, missing
+from tracker.workflow import (BEFORE_PROCEDURE, BY_ACTION, SYSTEM, GuardFacts, State, TRANSITIONS,
+                              TransitionRefused, available, check, latest_record_signed)
 
 
 def appointment(ready=True, override=None):
@@ -14,12 +15,14 @@ def appointment(ready=True, override=None):
                            day_of_check_done=ready, readiness_override_reason=override)
 
 
-def case_in(state, eligible=None, booked=None, stale=None):
-    """A stand-in case; `eligible` True/False gives it a current verdict saying so, `booked` an
-    active appointment, `stale` why that verdict no longer stands."""
-    verdict = None if eligible is None else SimpleNamespace(eligible=eligible, override_at=None)
-    return SimpleNamespace(state=state, current_verdict=verdict, active_appointment=booked,
-                           risk_screen=None, verdict_staleness=stale)
+def case_in(state, eligible=None, booked=None, stale=None, overridden=False, signed=False, outcome=False):
+    """A stand-in case's guard facts; `eligible` True/False gives it a current verdict saying so,
+    `booked` an active appointment (its readiness read as the app reads it), `stale` why that
+    verdict no longer stands."""
+    not_ready = () if booked is None or is_ready(booked, None) else tuple(missing(booked, None))
+    return GuardFacts(state=state, verdict_eligible=eligible, verdict_overridden=overridden,
+                      verdict_stale_because=stale, booked=booked is not None, not_ready=not_ready,
+                      procedure_signed=signed, outcome_recorded=outcome)
 
 
 def test_every_state_is_reachable_from_referred():
@@ -35,24 +38,21 @@ def test_every_state_is_reachable_from_referred():
 
 def test_the_main_path_runs_referral_to_closed():
     path = ["start_review", "mark_eligible", "schedule", "start_procedure", "sign_procedure", "close"]
-    case = case_in(State.REFERRED, eligible=True, booked=appointment(ready=True))
-    case.procedure_records = [SimpleNamespace(status="signed", signed=True)]
-    case.outcome = SimpleNamespace()
+    state = State.REFERRED
     for action in path:
-        role = Role.PHYSICIAN
-        case.state = check(case, action, role).target
-    assert case.state == State.CLOSED
+        case = case_in(state, eligible=True, booked=appointment(ready=True), signed=True, outcome=True)
+        state = check(case, action, Role.PHYSICIAN).target
+    assert state == State.CLOSED
 
 
 def test_the_case_moves_to_follow_up_only_with_a_signed_procedure_record():
-    case = case_in(State.IN_PROCEDURE)
     for records in ([], [SimpleNamespace(status="in_progress", signed=False)],
                     [SimpleNamespace(status="signed", signed=True), SimpleNamespace(status="in_progress", signed=False)]):
-        case.procedure_records = records
+        case = case_in(State.IN_PROCEDURE, signed=latest_record_signed(records))
         with pytest.raises(TransitionRefused, match="Complete and sign the procedure checklist first"):
             check(case, "sign_procedure", Role.PHYSICIAN)
-    case.procedure_records = [SimpleNamespace(status="signed", signed=True),
-                              SimpleNamespace(status="abandoned", signed=False)]
+    records = [SimpleNamespace(status="signed", signed=True), SimpleNamespace(status="abandoned", signed=False)]
+    case = case_in(State.IN_PROCEDURE, signed=latest_record_signed(records))
     assert check(case, "sign_procedure", Role.PHYSICIAN).target == State.FOLLOW_UP
 
 
@@ -117,8 +117,8 @@ def test_unknown_action_is_refused():
         check(case_in(State.REFERRED), "teleport", Role.ADMIN)
 
 
-def test_plain_buttons_leave_out_unbuilt_stages_and_transitions_with_their_own_form():
-    offered = {t.action for t in available(case_in(State.UNDER_REVIEW), Role.COORDINATOR)}
+def test_plain_buttons_leave_out_transitions_with_their_own_form():
+    offered = {t.action for t in available(State.UNDER_REVIEW, Role.COORDINATOR)}
     assert "start_review" not in offered
     assert "mark_eligible" not in offered  # applied by the "Evaluate eligibility" form
     assert "schedule" not in offered and "cancel" in offered
@@ -142,8 +142,7 @@ def test_booking_and_injecting_need_a_verdict_that_still_stands(action, state):
     stale = case_in(state, eligible=True, booked=ready, stale="the facts changed since it was stored")
     with pytest.raises(TransitionRefused, match=r"no longer stands \(the facts changed"):
         check(stale, action, Role.PHYSICIAN)
-    overridden = case_in(state, eligible=False, booked=ready)
-    overridden.current_verdict.override_at = "2026-11-30T10:00"
+    overridden = case_in(state, eligible=False, booked=ready, overridden=True)
     assert check(overridden, action, Role.PHYSICIAN).target != state
 
 

@@ -3,10 +3,10 @@ from wtforms import (BooleanField, DateField, EmailField, HiddenField, PasswordF
                      StringField, SubmitField, TimeField)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from tracker.access import Role
 from tracker.auth.forms import NewPasswordMixin
 from tracker.formfields import options, plausible_date
 from tracker.models import AuditAction
+from tracker.roles import Role
 from tracker.vocab import WEEKDAYS, Modality
 
 

@@ -13,13 +13,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from tracker.access import Role, allow
+from tracker.access import allow
 from tracker.admin.views import bp
 from tracker.extensions import db
 from tracker.formfields import options
 from tracker.models import FormularyDrug
 from tracker.procedures import services
 from tracker.procedures.formulary import DrugKind, plain
+from tracker.roles import Role
 from tracker.validation import FieldError, StaleEdit, show_on_form
 
 

@@ -6,10 +6,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from tracker import audit
-from tracker.access import Role
 from tracker.auth.services import normalise_email, set_password
 from tracker.extensions import db
 from tracker.models import AuditEvent, Patient, User
+from tracker.roles import Role
 from tracker.search import contains, normalise_mrn
 from tracker.timeutil import clinic_zone
 from tracker.validation import FieldError, StaleEdit

@@ -4,17 +4,19 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker.access import Role, allow
+from tracker.access import allow
 from tracker.admin import services
 from tracker.admin.forms import (AuditFilterForm, CreateUserForm, EditUserForm, ResetPasswordForm,
                                  RoomForm, UserFilterForm, WorkingHoursForm)
 from tracker.eligibility import services as eligibility
+from tracker.eligibility import standing
 from tracker.eligibility.forms import DefaultProfileForm
 from tracker.extensions import db
 from tracker.formfields import paginate
 from tracker.models import Room, User
 from tracker.policy import CRITERION_LABELS, PROFILES
 from tracker.referrals.services import physicians
+from tracker.roles import Role
 from tracker.scheduling import resources
 from tracker.validation import FieldError, StaleEdit, show_on_form
 from tracker.vocab import WEEKDAYS
@@ -133,7 +135,7 @@ def audit_log():
 def settings():
     form = DefaultProfileForm()
     if not form.is_submitted():
-        form.default_profile_code.data = eligibility.clinic_default_profile_code()
+        form.default_profile_code.data = standing.clinic_default_profile_code()
     if form.validate_on_submit():
         eligibility.set_clinic_default_profile(form.default_profile_code.data, current_user)
         flash("The clinic's default payer profile is saved. Stored verdicts of cases without a "

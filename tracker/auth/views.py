@@ -2,9 +2,10 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from tracker.access import Role, allow, public
+from tracker.access import allow, public
 from tracker.auth import services
 from tracker.auth.forms import ChangePasswordForm, SignInForm
+from tracker.roles import Role
 from tracker.security import is_safe_next
 
 bp = Blueprint("auth", __name__)

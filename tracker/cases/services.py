@@ -5,13 +5,46 @@ against the table in `tracker.workflow`, then writes the new state, a case-histo
 audit row, and commits them together.
 """
 from tracker import audit
+from tracker.eligibility.standing import staleness
 from tracker.extensions import db
 from tracker.models import CaseHistory
+from tracker.scheduling import readiness
 from tracker.timeutil import utcnow
 from tracker.validation import StaleEdit
-from tracker.workflow import SYSTEM, State, TransitionRefused, check
+from tracker.workflow import (BY_ACTION, SYSTEM, GuardFacts, State, TransitionRefused, check,
+                              latest_record_signed, verdict_problems)
 
-__all__ = ["transition", "TransitionRefused", "record_view"]
+__all__ = ["transition", "TransitionRefused", "record_view", "guard_facts"]
+
+_ASK = object()
+
+
+def guard_facts(case, action=None, stale_because=_ASK):
+    """The plain facts the workflow's guards read about `case`.
+
+    Whether the verdict still stands costs a full evaluation (the engine reads the whole record):
+    it is worked out only when `action`'s guards ask for it, or when no action is named; a page
+    that has worked it out already passes it as `stale_because` (None: it stands).
+    """
+    verdict = case.current_verdict
+    if stale_because is _ASK:
+        move = BY_ACTION.get(action)
+        asks = action is None or (move is not None and verdict_problems in move.guards)
+        stale_because = staleness(case, verdict) if asks and verdict is not None else None
+    appointment = case.active_appointment
+    not_ready = ()
+    if appointment is not None and not readiness.is_ready(appointment, case.risk_screen):
+        not_ready = tuple(readiness.missing(appointment, case.risk_screen))
+    return GuardFacts(
+        state=State(case.state),
+        verdict_eligible=None if verdict is None else verdict.eligible,
+        verdict_overridden=verdict is not None and verdict.override_at is not None,
+        verdict_stale_because=stale_because,
+        booked=appointment is not None,
+        not_ready=not_ready,
+        procedure_signed=latest_record_signed(case.procedure_records),
+        outcome_recorded=case.outcome is not None,
+    )
 
 
 def transition(case, action, actor, reason="", version_id=None, commit=True, at=None):
@@ -20,7 +53,7 @@ def transition(case, action, actor, reason="", version_id=None, commit=True, at=
     clock (its start dates the injection for caps and spacing)."""
     if version_id is not None and str(case.version_id) != str(version_id):
         raise StaleEdit
-    move = check(case, action, actor.role if actor else SYSTEM, reason)
+    move = check(guard_facts(case, action), action, actor.role if actor else SYSTEM, reason)
     previous = State(case.state)
     now = at or utcnow()
     case.state = move.target
@@ -32,9 +65,8 @@ def transition(case, action, actor, reason="", version_id=None, commit=True, at=
     audit.record(audit.Action.TRANSITION, "case", case.id,
                  summary=f"{action}: {previous.value} → {move.target.value}", user=actor,
                  actor=None if actor else "system")
-    if move.target == State.CANCELLED and case.active_appointment:
-        # A cancelled case keeps no booking: its slot is freed in the same transaction.
-        from tracker.scheduling.services import release
+    if move.frees_booking and case.active_appointment:
+        from tracker.scheduling.services import release  # scheduling moves cases: import late
 
         release(case.active_appointment, f"case cancelled: {reason.strip()}", actor)
     if commit:

@@ -2,35 +2,26 @@
 its state changes."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker.access import Role, allow, require
+from tracker.access import allow
 from tracker.cases import services
 from tracker.cases import worklist as worklist_queries
 from tracker.cases.forms import TransitionForm, WorklistFilterForm
-from tracker.cases.summary import case_summary
-from tracker.eligibility.forms import EvaluateForm, OverrideForm
-from tracker.eligibility.services import (clinic_default_profile_code, current_assessment,
-                                          may_evaluate, profile_for, staleness)
+from tracker.cases.page import render_case
+from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.extensions import db
 from tracker.formfields import options, paginate
-from tracker.models import Case, CaseHistory, Patient
+from tracker.loaders import get_case
 from tracker.policy import PROFILE_CHOICES
 from tracker.referrals.services import physicians
+from tracker.roles import Role
 from tracker.validation import StaleEdit
-from tracker.workflow import State, TransitionRefused, available, verdict_problems
+from tracker.workflow import State, TransitionRefused, available
 
 bp = Blueprint("cases", __name__)
 
 PHYSICIAN_FOCUS = (State.NOT_ELIGIBLE, State.SCHEDULED, State.IN_PROCEDURE, State.FOLLOW_UP)
-
-
-def get_case(case_id, action="case.view"):
-    """Load a case (404) and check the current user may `action` it (403, audited)."""
-    case = db.session.get(Case, case_id, options=[joinedload(Case.patient)]) or abort(404)
-    require(action, case, "case", case.id)
-    return case
 
 
 def _paginate(query):
@@ -83,31 +74,6 @@ def show(case_id):
     return render_case(case)
 
 
-def render_case(case, override_form=None, status=200):
-    """The case page: everything captured so far, the verdict with its criteria, the timeline."""
-    # The engine dates the patient's earlier injections from their cases' history and reads their
-    # outcomes: load them in a fixed number of queries rather than per earlier case.
-    db.session.execute(db.select(Patient).filter_by(id=case.patient_id).options(
-        selectinload(Patient.cases).options(selectinload(Case.history), selectinload(Case.outcome)))).all()
-    history = db.session.execute(
-        db.select(CaseHistory).options(selectinload(CaseHistory.actor))
-        .filter_by(case_id=case.id).order_by(CaseHistory.id)
-    ).scalars().all()
-    verdict = case.current_verdict
-    today = current_assessment(case)  # evaluated once for the whole page
-    stale_reason = staleness(case, verdict, today)
-    return render_template(
-        "cases/show.html", case=case, history=history, summary=case_summary(case, profile_for(case)),
-        transitions=available(case, current_user.role),
-        form=TransitionForm(version_id=case.version_id),
-        verdict=verdict, stale=stale_reason is not None, stale_reason=stale_reason,
-        booking_problems=verdict_problems(case, stale_reason) if case.state == State.ELIGIBLE else [],
-        assessment=today[0], can_evaluate=may_evaluate(case, stale_reason is not None),
-        evaluate_form=EvaluateForm(version_id=case.version_id),
-        override_form=override_form or OverrideForm(version_id=case.version_id),
-    ), status
-
-
 @bp.route("/<int:case_id>/transition", methods=["POST"])
 @allow(Role.COORDINATOR, Role.PHYSICIAN, Role.ADMIN)
 def apply_transition(case_id):
@@ -115,7 +81,7 @@ def apply_transition(case_id):
     form = TransitionForm()
     if not form.validate_on_submit():
         abort(400)
-    offered = {t.action for t in available(case, current_user.role)}
+    offered = {t.action for t in available(case.state, current_user.role)}
     try:
         if form.action.data not in offered:
             raise TransitionRefused("That change is not available for this case now.")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from tracker.eligibility.services import current_assessment, staleness
+from tracker.eligibility.standing import current_assessment, staleness
 from tracker.extensions import db
 from tracker.models import Case, Patient
 from tracker.search import normalise_mrn, starts_with

@@ -133,7 +133,7 @@ class OutcomeDiary:
 
 def read_outcome_diary(case, profile=None):
     """The case's diary with its interpretation per side, in a fixed number of queries."""
-    from tracker.eligibility.services import profile_for  # the profile's threshold decides
+    from tracker.eligibility.standing import profile_for  # the profile's threshold decides
 
     profile = profile or profile_for(case)
     diary = diary_services.read_diary(case, for_patient=False)

@@ -7,13 +7,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker.access import Role, allow
+from tracker.access import allow
 from tracker.cases.services import record_view
-from tracker.cases.views import get_case
 from tracker.diary import outcome as services
 from tracker.diary.chart import ChartPoint, ChartSeries, pain_chart
 from tracker.diary.outcome_forms import OutcomeForm
 from tracker.extensions import db
+from tracker.loaders import get_case
+from tracker.roles import Role
 from tracker.validation import FieldError, StaleEdit, show_on_form
 from tracker.workflow import State, TransitionRefused
 

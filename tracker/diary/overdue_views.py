@@ -1,9 +1,10 @@
 """The coordinators' list of overdue diaries, to chase patients whose scores are missing."""
 from flask import Blueprint, current_app, render_template
 
-from tracker.access import Role, allow
+from tracker.access import allow
 from tracker.diary import overdue
 from tracker.formfields import paginate
+from tracker.roles import Role
 from tracker.timeutil import utcnow
 
 bp = Blueprint("overdue", __name__)

@@ -365,7 +365,7 @@ def link_url(link):
     """The link's address (a fresh signature of the same link each time: any of them works).
     Outside a web request (a command sending mail) it is built on PUBLIC_URL."""
     if has_request_context():
-        return url_for("diary.link_entry", token=links.sign(link), _external=True)
+        return url_for("patient_link.entry", token=links.sign(link), _external=True)
     return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/d/{links.sign(link)}"
 
 

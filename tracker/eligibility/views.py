@@ -3,12 +3,14 @@ from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker.access import Role, allow
-from tracker.cases.views import get_case, render_case
+from tracker.access import allow
+from tracker.cases.page import render_case
 from tracker.eligibility import services
 from tracker.eligibility.forms import EvaluateForm, OverrideForm
 from tracker.extensions import db
+from tracker.loaders import get_case
 from tracker.policy import get_profile
+from tracker.roles import Role
 from tracker.validation import StaleEdit
 from tracker.workflow import TransitionRefused
 

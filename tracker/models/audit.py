@@ -6,9 +6,9 @@ ORM refuses to flush such a change, and database triggers refuse it underneath.
 from sqlalchemy import DDL, event
 from sqlalchemy.orm import Session
 
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models.types import UTCDateTime, choice_enum
+from tracker.roles import Role
 from tracker.timeutil import utcnow
 from tracker.vocab import Choice
 

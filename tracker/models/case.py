@@ -1,6 +1,6 @@
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models.types import UTCDateTime, choice_enum
+from tracker.roles import Role
 from tracker.timeutil import utcnow
 from tracker.vocab import Indication, Side
 from tracker.workflow import State
@@ -73,13 +73,6 @@ class Case(db.Model):
     def current_verdict(self):
         """The newest eligibility verdict, or None before the first evaluation."""
         return self.verdicts[-1] if self.verdicts else None
-
-    @property
-    def verdict_staleness(self):
-        """Why the current verdict no longer stands, or None (read by the workflow's guards)."""
-        from tracker.eligibility.services import staleness  # the engine reads the whole record
-
-        return staleness(self)
 
     __mapper_args__ = {"version_id_col": version_id}
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tracker.extensions import db
 from tracker.models.types import UTCDateTime, choice_enum
 from tracker.procedures.formulary import DrugKind
-from tracker.procedures.rules import Step
+from tracker.procedures.rules.schema import Step
 from tracker.timeutil import utcnow
 from tracker.vocab import Choice, Side
 

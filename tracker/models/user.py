@@ -3,9 +3,9 @@ import secrets
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint
 
-from tracker.access import Role, STAFF
 from tracker.extensions import db
 from tracker.models.types import UTCDateTime, choice_enum
+from tracker.roles import STAFF, Role
 from tracker.timeutil import utcnow
 
 

@@ -8,35 +8,17 @@ from flask_login import current_user
 from icalendar import Calendar, Event
 
 from tracker import audit
-from tracker.access import Role, allow, deny
+from tracker.access import allow
 from tracker.extensions import db
-from tracker.models import Appointment, Case
+from tracker.loaders import own_appointment, own_case
+from tracker.models import Case
 from tracker.models.schedule import ACTIVE_STATUSES
+from tracker.roles import Role
 from tracker.scheduling.instructions import preparation
 from tracker.timeutil import utcnow
 from tracker.vocab import AppointmentStatus
 
 bp = Blueprint("patient", __name__)
-
-
-def own_case(case_id):
-    case = db.session.execute(
-        db.select(Case).filter_by(id=case_id, patient_id=current_user.patient_id)
-    ).scalar_one_or_none()
-    if case is None:
-        deny("patient asked for a case that is not theirs", "case", case_id, status=404)
-    return case
-
-
-def own_appointment(appointment_id):
-    appointment = db.session.execute(
-        db.select(Appointment).join(Appointment.case)
-        .filter(Appointment.id == appointment_id, Case.patient_id == current_user.patient_id)
-    ).scalar_one_or_none()
-    if appointment is None:
-        deny("patient asked for an appointment that is not theirs", "appointment", appointment_id,
-             status=404)
-    return appointment
 
 
 def next_appointment(case):

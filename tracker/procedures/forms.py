@@ -11,8 +11,8 @@ from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.formfields import options
-from tracker.procedures.rules import (INJECTATE_ROW_FIELDS, NRS_MAX, NRS_MIN, PER_SIDE_STEPS, STEP_FIELDS,
-                                      ArthrogramPattern, Complication, Guidance, Step)
+from tracker.procedures.rules.schema import (INJECTATE_ROW_FIELDS, NRS_MAX, NRS_MIN, PER_SIDE_STEPS,
+                                             STEP_FIELDS, ArthrogramPattern, Complication, Guidance, Step)
 from tracker.vocab import Side
 
 # A step form shows at least this many injectate rows; the spare ones stay empty and are ignored.

@@ -17,10 +17,14 @@ from tracker.extensions import db
 from tracker.models import (AppointmentChange, FormularyDrug, InjectateRow, ProcedureAddendum,
                             ProcedureRecord, ProcedureStatus, ProcedureStep)
 from tracker.procedures.formulary import DEFAULT_FORMULARY, plain
-from tracker.procedures.rules import (ALLERGY_CONTRAST, ALLERGY_IODINE, ALLERGY_LOCAL_ANAESTHETIC,
-                                      ALLERGY_STEROID, INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS, ArthrogramPattern,
-                                      ChecklistContext, Step, duration_minutes, flag_long,
-                                      may_record, missing_fields, missing_for_signing, validate_step)
+from tracker.procedures.rules.checks import validate_step
+from tracker.procedures.rules.completeness import missing_fields, missing_for_signing
+from tracker.procedures.rules.drug_warnings import (ALLERGY_CONTRAST, ALLERGY_IODINE,
+                                                    ALLERGY_LOCAL_ANAESTHETIC, ALLERGY_STEROID)
+from tracker.procedures.rules.duration import duration_minutes, flag_long
+from tracker.procedures.rules.order import may_record
+from tracker.procedures.rules.schema import (INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS, ArthrogramPattern,
+                                             ChecklistContext, Step)
 from tracker.timeutil import to_clinic, utcnow
 from tracker.validation import FieldError, StaleEdit
 from tracker.vocab import AppointmentStatus, Side, joints_of

@@ -12,19 +12,24 @@ from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker.access import Role, allow
+from tracker.access import allow
 from tracker.cases.services import record_view as record_case_view
-from tracker.cases.views import get_case
 from tracker.diary import services as diary_services
 from tracker.extensions import db
+from tracker.loaders import get_case
 from tracker.models import ProcedureAddendum, ProcedureRecord, ProcedureStatus, ProcedureStep
 from tracker.procedures import services
 from tracker.procedures.formulary import millilitres, plain
 from tracker.procedures.forms import (STEP_FORMS, AbandonForm, AddendumForm, SignForm, StartForm, form_data,
                                       form_prefix)
-from tracker.procedures.rules import (PER_SIDE_STEPS, STEP_FIELDS, STEPS, ArthrogramPattern, Complication,
-                                      Guidance, Step, billing_codes, flag_long, may_record, missing_fields)
+from tracker.procedures.rules.billing import billing_codes
+from tracker.procedures.rules.completeness import missing_fields
+from tracker.procedures.rules.duration import flag_long
+from tracker.procedures.rules.order import may_record
+from tracker.procedures.rules.schema import (PER_SIDE_STEPS, STEPS, STEP_FIELDS, ArthrogramPattern,
+                                             Complication, Guidance, Step)
 from tracker.procedures.services import ProcedureRefused, StepInvalid
+from tracker.roles import Role
 from tracker.validation import StaleEdit
 from tracker.vocab import Side
 from tracker.workflow import TransitionRefused

@@ -3,9 +3,9 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
 from tracker import audit
-from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import Case, CaseHistory, Patient, User
+from tracker.roles import Role
 from tracker.search import normalise_mrn, starts_with
 from tracker.validation import FieldError, StaleEdit
 from tracker.workflow import State

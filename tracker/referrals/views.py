@@ -5,15 +5,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker.access import Role, allow
-from tracker.cases.views import get_case
-from tracker.eligibility.services import clinic_default_profile_code
+from tracker.access import allow
+from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.extensions import db
 from tracker.formfields import options
+from tracker.loaders import get_case
 from tracker.models import Patient
 from tracker.policy import PROFILE_CHOICES, PROFILES
 from tracker.referrals import services
 from tracker.referrals.forms import FindPatientForm, NewPatientReferralForm, ReferralForm
+from tracker.roles import Role
 from tracker.validation import FieldError, StaleEdit, show_on_form
 
 bp = Blueprint("referrals", __name__)

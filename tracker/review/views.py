@@ -4,17 +4,18 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker.access import Role, allow
+from tracker.access import allow
 from tracker.cases.services import record_view
-from tracker.cases.views import get_case
 from tracker.clinical import oswestry_band, oswestry_index
 from tracker.cases.summary import care_figures
-from tracker.eligibility.services import current_assessment, profile_for
+from tracker.eligibility.standing import current_assessment, profile_for
 from tracker.extensions import db
+from tracker.loaders import get_case
 from tracker.models import ConservativeCare
 from tracker.policy import CriterionCode
 from tracker.review import services
 from tracker.review.forms import ExaminationForm, OngoingRehabForm, RiskScreenForm, TherapyForm
+from tracker.roles import Role
 from tracker.validation import StaleEdit
 from tracker.workflow import TransitionRefused
 

@@ -15,16 +15,16 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from tracker import audit
-from tracker.access import Role
-from tracker.cases.services import transition
+from tracker.cases.services import guard_facts, transition
 from tracker.diary import services as diary
-from tracker.eligibility.services import current_assessment
+from tracker.eligibility.standing import current_assessment
 from tracker.extensions import db
 from tracker.models import Appointment, AppointmentChange, Room, ScheduleLock, User, WorkingHours
 from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.policy import CriterionCode
+from tracker.roles import Role
 from tracker.scheduling import readiness
-from tracker.scheduling.rules import MAX_DURATION, Busy, Hours, conflicts, free_slots, within_hours
+from tracker.scheduling.rules import MAX_DURATION, Busy, Hours, free_slots, within_hours
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.validation import StaleEdit
 from tracker.vocab import AppointmentStatus, Modality
@@ -229,7 +229,7 @@ def book(case, proposal, actor, acknowledged=False):
     if case.state != State.ELIGIBLE:
         raise BookingProblems(errors={"start": f"Only an eligible case can be booked; this one is "
                                                f"{case.state.label.lower()}."})
-    if problems := verdict_problems(case):
+    if problems := verdict_problems(guard_facts(case, "schedule")):
         raise BookingProblems(errors={"start": problems[0]})
     warnings = _refuse_or_warn(case, proposal, acknowledged)
     appointment = Appointment(case=case, physician_id=proposal.physician_id, room_id=proposal.room_id,

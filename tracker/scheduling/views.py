@@ -5,17 +5,18 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import audit
-from tracker.access import Role, allow
+from tracker.access import allow
 from tracker.cases.services import record_view
-from tracker.cases.views import get_case
 from tracker.extensions import db
 from tracker.formfields import options
+from tracker.loaders import get_case
 from tracker.models import Appointment, AppointmentChange, Case
 from tracker.referrals.services import physicians
+from tracker.roles import Role
 from tracker.scheduling import services
 from tracker.scheduling.forms import (FIRST_YEAR, LAST_YEAR, BookingForm, CancelForm, DayForm,
                                       ReadinessForm, ReadinessOverrideForm, SlotSearchForm)

@@ -1,0 +1,111 @@
+"""Dependencies point one way: the pure domain reaches no framework, models reach no services, no
+blueprint's views reach into another's, and the untrusted diary link reaches no staff code."""
+import ast
+import json
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tracker.procedures.rules
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "tracker"
+
+# Plain Python over plain values, unit-tested without HTTP or a database.
+PURE_MODULES = [
+    "tracker.roles", "tracker.vocab", "tracker.workflow", "tracker.clinical",
+    "tracker.policy", "tracker.policy.engine", "tracker.policy.facts", "tracker.policy.profiles",
+    "tracker.diary.relief", "tracker.diary.schedule", "tracker.diary.chart",
+    "tracker.scheduling.readiness", "tracker.scheduling.rules", "tracker.scheduling.instructions",
+    "tracker.procedures.formulary",
+    *(f"tracker.procedures.rules.{m.name}" for m in pkgutil.iter_modules(tracker.procedures.rules.__path__)),
+]
+FRAMEWORKS = ("flask", "sqlalchemy", "flask_sqlalchemy", "flask_login", "flask_wtf", "wtforms", "werkzeug")
+
+
+def loaded_after_import(module):
+    """The modules a fresh interpreter holds after importing `module` (and nothing else)."""
+    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("module", PURE_MODULES)
+def test_the_pure_domain_loads_no_web_or_database_framework(module):
+    frameworks = [name for name in loaded_after_import(module) if name.split(".")[0] in FRAMEWORKS]
+    assert frameworks == [], f"{module} pulls in {frameworks[:5]}"
+
+
+def test_the_list_of_pure_modules_names_only_modules_that_exist():
+    # A module renamed away would otherwise leave its check passing on an import error.
+    for module in PURE_MODULES:
+        assert (PACKAGE.parent / (module.replace(".", "/") + ".py")).exists() \
+            or (PACKAGE.parent / module.replace(".", "/") / "__init__.py").exists(), module
+
+
+def _modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        yield name, path, ast.parse(path.read_text())
+
+
+def _imports(tree):
+    """Every module a file imports, at the top or inside a function."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+            # `from tracker.x import views` names a module too.
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+
+
+def _defines_blueprint(tree):
+    return any(isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Blueprint"
+               for node in ast.walk(tree))
+
+
+MODULES = {name: (path, tree) for name, path, tree in _modules()}
+VIEWS = {name for name, (_, tree) in MODULES.items() if _defines_blueprint(tree)}
+
+
+def _package(module):
+    return module.rsplit(".", 1)[0]
+
+
+def test_there_are_views_to_check():
+    assert {"tracker.cases.views", "tracker.diary.views", "tracker.patient_link.views"} <= VIEWS
+
+
+def test_no_module_imports_another_blueprints_views():
+    crossing = sorted(
+        f"{name} imports {imported}"
+        for name, (_, tree) in MODULES.items() if name != "tracker.factory"
+        for imported in set(_imports(tree))
+        if imported in VIEWS and imported != name and _package(imported) != _package(name)
+    )
+    assert crossing == []
+
+
+def test_models_import_no_services():
+    reaching = sorted(
+        f"{name} imports {imported}"
+        for name, (_, tree) in MODULES.items() if name.startswith("tracker.models")
+        for imported in set(_imports(tree)) if imported.endswith("services") or imported in VIEWS
+    )
+    assert reaching == []
+
+
+STAFF_CODE = ("tracker.loaders", "tracker.cases", "tracker.admin", "tracker.auth", "tracker.patient_portal")
+
+
+def test_the_personal_link_surface_loads_no_staff_code():
+    loaded = loaded_after_import("tracker.patient_link.views")
+    staff = [name for name in loaded
+             if (name in VIEWS and name != "tracker.patient_link.views")
+             or any(name == prefix or name.startswith(prefix + ".") for prefix in STAFF_CODE)]
+    assert "tracker.patient_link.views" in loaded and staff == []

@@ -1,0 +1,136 @@
+"""The application factory: `create_app` builds the Flask application."""
+import logging
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import INSTANCE_DIR, ProductionConfig, config_from_env
+from tracker.extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None, **overrides):
+    """Build the app from a config class (default: chosen by TRACKER_CONFIG) plus overrides."""
+    config = config or config_from_env()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(INSTANCE_DIR),
+    )
+    app.config.from_object(config)
+    app.config.update(overrides)
+    # Operational messages (a mail written to the log without a MAIL_SERVER, a failed send) are
+    # INFO and WARNING: keep them visible, not only with the debugger on.
+    app.logger.setLevel(logging.INFO)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A writer waits this long for another's write lock (bookings serialise on it) before failing.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "connect_args": {"timeout": 30}}
+    if issubclass(config, ProductionConfig):
+        config.check(app.config)
+    INSTANCE_DIR.mkdir(exist_ok=True)
+
+    register_extensions(app)
+    register_converters(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+
+    from tracker import cli, errors, security
+
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def register_extensions(app):
+    from tracker import models  # noqa: F401  (registers the tables before Migrate looks)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+
+def register_converters(app):
+    from werkzeug.routing import IntegerConverter
+
+    from tracker.formfields import INT_MAX
+
+    class BoundedIntConverter(IntegerConverter):
+        """`<int:...>` in every route: an id beyond the database's integer range matches no
+        route (404) instead of failing in the database."""
+
+        def __init__(self, map, *args, **kwargs):
+            kwargs.setdefault("max", INT_MAX)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = BoundedIntConverter
+
+
+def register_blueprints(app):
+    from tracker.admin.views import bp as admin_bp
+    from tracker.auth.views import bp as auth_bp
+    from tracker.cases.views import bp as cases_bp
+    from tracker.diary.outcome_views import bp as outcome_bp
+    from tracker.diary.overdue_views import bp as overdue_bp
+    from tracker.diary.views import bp as diary_bp
+    from tracker.eligibility.views import bp as eligibility_bp
+    from tracker.patient_link.views import bp as patient_link_bp
+    from tracker.patient_portal.views import bp as patient_bp
+    from tracker.procedures.views import bp as procedures_bp
+    from tracker.referrals.views import bp as referrals_bp
+    from tracker.review.views import bp as review_bp
+    from tracker.scheduling.views import bp as scheduling_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(cases_bp, url_prefix="/cases")
+    app.register_blueprint(referrals_bp, url_prefix="/referrals")
+    app.register_blueprint(review_bp, url_prefix="/cases")
+    app.register_blueprint(eligibility_bp, url_prefix="/cases")
+    app.register_blueprint(scheduling_bp)
+    app.register_blueprint(procedures_bp)
+    app.register_blueprint(overdue_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(patient_bp, url_prefix="/my")
+    app.register_blueprint(patient_link_bp)
+    # Its routes span two surfaces (/my/... and /cases/...): full paths, no prefix.
+    app.register_blueprint(diary_bp)
+    app.register_blueprint(outcome_bp)
+
+
+def _profile_name(code):
+    """A payer profile's name for people ("eviCore / Cigna CMM-203"), not its code."""
+    from tracker.policy import PROFILES
+
+    profile = PROFILES.get(code)
+    return profile.name if profile else code
+
+
+def register_template_helpers(app):
+    from tracker import timeutil
+    from tracker.roles import Role
+
+    app.jinja_env.filters["clinic_time"] = timeutil.format_clinic
+    app.jinja_env.filters["profile_name"] = _profile_name
+    app.jinja_env.globals["Role"] = Role
+
+    @app.context_processor
+    def clinic():
+        return {"clinic_name": app.config["CLINIC_NAME"]}
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite ignores foreign keys unless asked on every connection. Its LIKE is case-blind and
+    so cannot use an index; the columns searched with LIKE hold lowercased keys, so a
+    case-sensitive LIKE gives the same answers and lets the index serve prefix searches."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA case_sensitive_like=ON")
+        cursor.close()

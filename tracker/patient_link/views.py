@@ -1,0 +1,47 @@
+"""The personal diary link: the untrusted surface, where nobody is signed in.
+
+The token in the address opens this one case's diary and nothing else; it travels in every form's
+address. This module imports no staff code (no staff views, no case loaders, no role checks
+beyond `@public`): `tests/unit/test_dependencies.py` holds it to that.
+"""
+from flask import Blueprint, render_template, url_for
+
+from tracker.access import public
+from tracker.diary import services
+from tracker.diary.pages import LINK_LAYOUT, correction_page, entry_of, entry_page
+from tracker.extensions import db
+from tracker.vocab import EntrySource
+
+bp = Blueprint("patient_link", __name__)
+
+
+@bp.route("/d/<token>", methods=["GET", "POST"])
+@public
+def entry(token):
+    link = services.open_link(token)
+    if link is None:
+        return _link_not_valid()
+    services.note_link_view(link)
+    return entry_page(link.case, EntrySource.LINK, LINK_LAYOUT, url_for("patient_link.entry", token=token),
+                       lambda shown: url_for("patient_link.correct", token=token, entry_id=shown.id), link=link)
+
+
+@bp.route("/d/<token>/entries/<int:entry_id>/correct", methods=["GET", "POST"])
+@public
+def correct(token, entry_id):
+    link = services.open_link(token)
+    if link is None:
+        return _link_not_valid()
+    diary_entry = entry_of(link.case, entry_id)
+    if diary_entry is None:
+        # Another case's entry: the same page as a bad link, so nothing is learnt about it.
+        db.session.rollback()
+        services.refuse_link_use(link, f"asked for diary entry {entry_id} of another case")
+        return _link_not_valid()
+    services.note_link_view(link)
+    return correction_page(link.case, diary_entry, EntrySource.LINK, LINK_LAYOUT,
+                            url_for("patient_link.entry", token=token), link=link)
+
+
+def _link_not_valid():
+    return render_template("diary/link_not_valid.html", message=services.LINK_NOT_VALID), 404

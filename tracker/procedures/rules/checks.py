@@ -1,0 +1,172 @@
+"""Checking one step's values on save: errors refuse the save, warnings go with it."""
+from collections.abc import Mapping
+
+from tracker.procedures.formulary import INJECTATE_KINDS, DrugKind, dose_matches, millilitres, plain
+from tracker.procedures.rules.drug_warnings import allergy_warnings, injectate_warnings
+from tracker.procedures.rules.order import side_phrase, vascular_uptake_message
+from tracker.procedures.rules.schema import (MAX_CONTRAST_ML, MAX_FLUOROSCOPY_SECONDS, MIN_VIEWS,
+                                             NEEDLE_GAUGE_RANGE, NON_NEGATIVE_DOSES, NRS_MAX, NRS_MIN,
+                                             PER_SIDE_STEPS, STEP_FIELDS, ArthrogramPattern,
+                                             ChecklistContext, Complication, Guidance, Step)
+from tracker.procedures.rules.values import (as_choice, as_list, blank, filled_rows, read_number,
+                                             read_whole_number)
+from tracker.vocab import Side
+
+
+def validate_step(step_code: str, values: Mapping, context: ChecklistContext,
+                  side: str | None = None) -> tuple[dict[str, str], list[str]]:
+    """Errors (field name -> message) refuse the save; warnings are shown and the save goes ahead.
+
+    Blank fields are not errors: a step may be saved part-filled and completed before signing.
+    ``side`` names the joint of a per-side step in the warnings; it defaults to the case's side.
+    """
+    step = Step(step_code)
+    if step in PER_SIDE_STEPS and side is None and context.bilateral:
+        raise ValueError(f"a bilateral case records {step.value} per side: say which side")
+    errors: dict[str, str] = {}
+    warnings: list[str] = []
+    _VALIDATORS[step](values, context, Side(side or context.side), errors, warnings)
+    if not errors:
+        warnings += allergy_warnings(step, values, context)
+    return errors, warnings
+
+
+def _validate_sign_in(values, context, joint, errors, warnings):
+    confirmed = values.get("side_confirmed")
+    if blank(confirmed):
+        return
+    if as_choice(Side, confirmed) is None:
+        errors["side_confirmed"] = "Choose left, right or bilateral."
+    elif confirmed != context.side:
+        errors["side_confirmed"] = (f"The side confirmed ({Side(confirmed).value}) does not match "
+                                    f"the case ({Side(context.side).value}).")
+
+
+def _validate_nothing(values, context, joint, errors, warnings):
+    """Time-out and positioning are tick boxes only: nothing to check until signing."""
+
+
+def _validate_skin_prep(values, context, joint, errors, warnings):
+    _check_formulary_choice(values, "prep_agent", {DrugKind.SKIN_PREP}, context.formulary, errors,
+                            "Choose a skin prep agent from the formulary.")
+
+
+def _validate_guidance(values, context, joint, errors, warnings):
+    modality = values.get("modality")
+    if not blank(modality) and as_choice(Guidance, modality) is None:
+        errors["modality"] = "Choose fluoroscopy, CT or ultrasound."
+    if modality == Guidance.ULTRASOUND and blank(values.get("ultrasound_reason")):
+        errors["ultrasound_reason"] = "Ultrasound guidance needs a stated reason."
+
+    views = read_whole_number(values, "views", errors)
+    if views is not None and views < MIN_VIEWS:
+        errors["views"] = f"At least {MIN_VIEWS} views are needed to confirm the needle position."
+    gauge = read_whole_number(values, "needle_gauge", errors)
+    low, high = NEEDLE_GAUGE_RANGE
+    if gauge is not None and not low <= gauge <= high:
+        errors["needle_gauge"] = f"A needle gauge is between {low} G and {high} G."
+
+    labels = {f.name: f.label for f in STEP_FIELDS[Step.FLUOROSCOPY]}
+    amounts = {name: read_number(values, name, errors) for name in NON_NEGATIVE_DOSES}
+    for name, amount in amounts.items():
+        if amount is not None and amount < 0:
+            errors[name] = f"{_unit_free(labels[name])} cannot be negative."
+    seconds = amounts["fluoroscopy_time_s"]
+    if seconds is not None and seconds > MAX_FLUOROSCOPY_SECONDS:
+        errors["fluoroscopy_time_s"] = (f"A fluoroscopy time of {plain(seconds)} s is over an hour; "
+                                        f"check the value (it is in seconds).")
+
+
+def _validate_contrast(values, context, joint, errors, warnings):
+    if values.get("omitted") is True:
+        if blank(values.get("omission_reason")):
+            errors["omission_reason"] = "Say why contrast was omitted."
+        # A "no" for vascular uptake is what an untouched yes/no field may send; it is not a finding.
+        if any(not blank(values.get(name)) for name in ("agent", "volume_ml", "arthrogram_pattern")) \
+                or values.get("vascular_uptake") is True:
+            errors["omitted"] = "Contrast is marked omitted but contrast details are filled in; clear one or the other."
+        if not context.contrast_allergy:
+            warnings.append(f"No contrast allergy is documented, so the injectate{side_phrase(joint, context)} "
+                            f"cannot be recorded without a contrast confirmation.")
+        return
+
+    _check_formulary_choice(values, "agent", {DrugKind.CONTRAST}, context.formulary, errors,
+                            "Choose a contrast agent from the formulary.")
+    volume = read_number(values, "volume_ml", errors)
+    if volume is not None and volume <= 0:
+        errors["volume_ml"] = "The contrast volume must be more than 0 mL."
+    elif volume is not None and volume > MAX_CONTRAST_ML:
+        errors["volume_ml"] = (f"{millilitres(volume)} mL of contrast is more than {plain(MAX_CONTRAST_ML)} mL; "
+                               f"an arthrogram usually needs 0.25–1 mL. Check the value.")
+
+    pattern = values.get("arthrogram_pattern")
+    if not blank(pattern) and as_choice(ArthrogramPattern, pattern) is None:
+        errors["arthrogram_pattern"] = "Choose intra-articular, poor spread or extravasation."
+    elif pattern in (ArthrogramPattern.POOR_SPREAD, ArthrogramPattern.EXTRAVASATION):
+        warnings.append(f"{ArthrogramPattern(pattern).label}{side_phrase(joint, context)} is not an intra-articular "
+                        f"pattern: reposition the needle and repeat the contrast check before injecting.")
+    uptake = values.get("vascular_uptake")
+    if not blank(uptake) and not isinstance(uptake, bool):
+        errors["vascular_uptake"] = "Say whether vascular uptake was seen."
+    elif uptake is True:
+        warnings.append(vascular_uptake_message(side_phrase(joint, context)))
+
+
+def _validate_injectate(values, context, joint, errors, warnings):
+    rows = filled_rows(values.get("rows"))
+    for index, row in rows:
+        key = f"rows-{index}-"
+        _check_formulary_choice(row, "drug", INJECTATE_KINDS, context.formulary, errors,
+                                "Choose a local anaesthetic or a steroid from the formulary.", prefix=key)
+        amounts = {}
+        for name in ("concentration_mg_per_ml", "dose_mg", "volume_ml"):
+            amount = read_number(row, name, errors, prefix=key)
+            if amount is not None and amount <= 0:
+                errors[key + name] = "Must be more than 0."
+            amounts[name] = amount
+        if all(amount is not None and amount > 0 for amount in amounts.values()):
+            check = dose_matches(amounts["concentration_mg_per_ml"], amounts["dose_mg"], amounts["volume_ml"])
+            if not check:
+                errors[key + "volume_ml"] = check.message
+    if not errors:
+        warnings += injectate_warnings({joint: [row for _, row in rows]}, context.formulary)
+
+
+def _validate_sign_out(values, context, joint, errors, warnings):
+    chosen = values.get("complications")
+    if not blank(chosen):
+        codes = as_list(chosen)
+        if any(as_choice(Complication, code) is None for code in codes):
+            errors["complications"] = "Choose complications from the list."
+        elif Complication.NONE in codes and len(set(codes)) > 1:
+            errors["complications"] = "\"None\" cannot be combined with a complication."
+        elif Complication.OTHER in codes and blank(values.get("complication_other")):
+            errors["complication_other"] = "Describe the other complication."
+    pain = read_whole_number(values, "pain_nrs", errors)
+    if pain is not None and not NRS_MIN <= pain <= NRS_MAX:
+        errors["pain_nrs"] = f"Pain is scored from {NRS_MIN} to {NRS_MAX}."
+
+
+_VALIDATORS = {
+    Step.SIGN_IN: _validate_sign_in,
+    Step.TIME_OUT: _validate_nothing,
+    Step.POSITIONING: _validate_nothing,
+    Step.SKIN_PREP: _validate_skin_prep,
+    Step.FLUOROSCOPY: _validate_guidance,
+    Step.CONTRAST: _validate_contrast,
+    Step.INJECTATE: _validate_injectate,
+    Step.SIGN_OUT: _validate_sign_out,
+}
+
+
+def _check_formulary_choice(values, name, kinds, formulary, errors, message, prefix=""):
+    code = values.get(name)
+    if blank(code):
+        return
+    entry = formulary.get(code)
+    if entry is None or entry.kind not in kinds:
+        errors[prefix + name] = message
+
+
+def _unit_free(label: str) -> str:
+    return label.split(" (")[0]

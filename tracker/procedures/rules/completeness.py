@@ -1,0 +1,68 @@
+"""What a step, and the whole checklist, still needs before the record may be signed."""
+from collections.abc import Mapping
+
+from tracker.procedures.rules.schema import (CONTRAST_DETAILS, GUIDANCE_FIELDS, INJECTATE_ROW_FIELDS,
+                                             PER_SIDE_STEPS, STEP_FIELDS, STEPS, ChecklistContext,
+                                             Complication, Guidance, Step)
+from tracker.procedures.rules.values import as_choice, complications_of, filled_rows, recorded
+
+
+def required_fields(step_code: str, values: Mapping) -> tuple[str, ...]:
+    """The names a step needs before signing, given what has been chosen so far.
+
+    Guidance decides the dose fields, omitting contrast replaces the contrast details with
+    a reason, and "other" among the complications needs a description.
+    """
+    step = Step(step_code)
+    if step == Step.FLUOROSCOPY:
+        names = ["modality", "needle_gauge"]
+        modality = as_choice(Guidance, values.get("modality"))
+        if modality is not None:
+            names += GUIDANCE_FIELDS[modality]
+        return tuple(names)
+    if step == Step.CONTRAST:
+        return ("omission_reason",) if values.get("omitted") is True else CONTRAST_DETAILS
+    if step == Step.SIGN_OUT:
+        names = ("complications", "pain_nrs", "discharge_instructions_given")
+        if Complication.OTHER in complications_of(values.get("complications")):
+            names += ("complication_other",)
+        return names
+    return tuple(f.name for f in STEP_FIELDS[step])
+
+
+def missing_fields(step_code: str, values: Mapping) -> list[str]:
+    """The labels of the required fields still blank, in the order the form shows them."""
+    step = Step(step_code)
+    if step == Step.INJECTATE:
+        return _missing_injectate(values)
+    required = set(required_fields(step, values))
+    return [f.label for f in STEP_FIELDS[step]
+            if f.name in required and not recorded(f, values.get(f.name))]
+
+
+def _missing_injectate(values: Mapping) -> list[str]:
+    rows = filled_rows(values.get("rows"))
+    if not rows:
+        return [STEP_FIELDS[Step.INJECTATE][0].label]
+    return [f"Drug {number}: {f.label}"
+            for number, (_, row) in enumerate(rows, start=1)
+            for f in INJECTATE_ROW_FIELDS if not recorded(f, row.get(f.name))]
+
+
+def missing_for_signing(steps_values: Mapping, context: ChecklistContext) -> list[str]:
+    """Every required field still blank across the checklist; signing waits for an empty list.
+
+    ``steps_values`` maps step code to the step's values (per side for per-side steps); a step
+    never saved counts as blank. Bilateral entries name the side: "Contrast confirmation (left): ...".
+    """
+    missing = []
+    for step in STEPS:
+        if step in PER_SIDE_STEPS:
+            by_side = steps_values.get(step) or {}
+            for joint in context.joints:
+                where = f" ({joint.value})" if context.bilateral else ""
+                missing += [f"{step.label}{where}: {label}"
+                            for label in missing_fields(step, by_side.get(joint) or {})]
+        else:
+            missing += [f"{step.label}: {label}" for label in missing_fields(step, steps_values.get(step) or {})]
+    return missing

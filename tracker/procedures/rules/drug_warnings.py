@@ -1,0 +1,94 @@
+"""Warnings about the drugs chosen: against a documented allergy, or an injectate beyond what
+a joint holds or a steroid's usual maximum. Warnings never block a save."""
+from collections.abc import Mapping
+from decimal import Decimal
+
+from tracker.procedures.formulary import DrugKind, millilitres, plain
+from tracker.procedures.rules.schema import MAX_INJECTATE_ML_PER_SIDE, ChecklistContext, Step
+from tracker.procedures.rules.values import blank, filled_rows, quiet_decimal
+from tracker.vocab import Side
+
+
+ALLERGY_CONTRAST, ALLERGY_IODINE = "contrast", "iodine"
+ALLERGY_LOCAL_ANAESTHETIC, ALLERGY_STEROID = "local_anaesthetic", "steroid"
+_ALLERGY_WORDS = {ALLERGY_CONTRAST: "iodinated contrast", ALLERGY_IODINE: "iodine / povidone-iodine",
+                  ALLERGY_LOCAL_ANAESTHETIC: "local anaesthetic", ALLERGY_STEROID: "steroid"}
+
+
+def _iodinated(entry) -> bool:
+    # Gadolinium agents (gado-) are the alternative for an iodinated-contrast allergy; every
+    # other contrast agent in use for arthrography (iohexol, iopamidol, iodixanol...) carries iodine.
+    return entry.kind == DrugKind.CONTRAST and not entry.code.startswith("gado")
+
+
+def _allergies_hit(entry, context) -> list[str]:
+    hits = []
+    if _iodinated(entry) and ALLERGY_CONTRAST in context.allergies:
+        hits.append(ALLERGY_CONTRAST)
+    if (_iodinated(entry) or "iodine" in entry.code) and ALLERGY_IODINE in context.allergies:
+        hits.append(ALLERGY_IODINE)
+    if entry.kind == DrugKind.LOCAL_ANAESTHETIC and ALLERGY_LOCAL_ANAESTHETIC in context.allergies:
+        hits.append(ALLERGY_LOCAL_ANAESTHETIC)
+    if entry.kind == DrugKind.STEROID and ALLERGY_STEROID in context.allergies:
+        hits.append(ALLERGY_STEROID)
+    return hits
+
+
+def allergy_warnings(step_code: str, values: Mapping, context: ChecklistContext) -> list[str]:
+    """A drug chosen against an allergy the risk screen documents: a warning kept with the step
+    (premedication or a test dose may make it the physician's considered choice), never a block."""
+    step = Step(step_code)
+    chosen, warnings = [], []
+    if step == Step.SKIN_PREP:
+        chosen = [values.get("prep_agent")]
+        if values.get("local_skin_anaesthetic") is True and ALLERGY_LOCAL_ANAESTHETIC in context.allergies:
+            warnings.append(f"Documented {_ALLERGY_WORDS[ALLERGY_LOCAL_ANAESTHETIC]} allergy: local skin "
+                            f"anaesthetic was given.")
+    elif step == Step.CONTRAST and values.get("omitted") is not True:
+        chosen = [values.get("agent")]
+    elif step == Step.INJECTATE:
+        chosen = [row.get("drug") for _, row in filled_rows(values.get("rows"))]
+    for code in chosen:
+        entry = context.formulary.get(code) if not blank(code) else None
+        for allergy in (_allergies_hit(entry, context) if entry else ()):
+            warnings.append(f"Documented {_ALLERGY_WORDS[allergy]} allergy: {entry.name} was chosen. "
+                            f"Confirm premedication or choose another agent.")
+    return warnings
+
+def injectate_warnings(rows_by_side: Mapping, formulary: Mapping) -> list[str]:
+    """Warnings for each side's injectate: too much volume, a steroid above its usual maximum,
+    a concentration the formulary does not list. Rows that are not yet valid are skipped."""
+    warnings = []
+    for side, rows in rows_by_side.items():
+        where = f"{side_label(side)} side"
+        rows = [row for _, row in filled_rows(rows)]
+        total = sum((quiet_decimal(row.get("volume_ml")) or Decimal(0) for row in rows), Decimal(0))
+        if total > MAX_INJECTATE_ML_PER_SIDE:
+            warnings.append(f"{where}: {millilitres(total)} mL in total is more than the joint usually holds "
+                            f"(about 0.6–{plain(MAX_INJECTATE_ML_PER_SIDE)} mL).")
+        steroid_doses: dict[str, Decimal] = {}
+        for row in rows:
+            code = row.get("drug")
+            entry = formulary.get(code)
+            if entry is None:
+                continue
+            strengths = [quiet_decimal(strength) for strength in entry.strengths]
+            concentration = quiet_decimal(row.get("concentration_mg_per_ml"))
+            if concentration is not None and strengths and concentration not in strengths:
+                listed = ", ".join(plain(strength) for strength in strengths)
+                warnings.append(f"{where}: {entry.name} at {plain(concentration)} mg/mL is not a listed "
+                                f"strength ({listed} mg/mL).")
+            dose = quiet_decimal(row.get("dose_mg"))
+            if entry.kind == DrugKind.STEROID and dose is not None:
+                # Two rows of the same steroid go into the same joint: the maximum is for the sum.
+                steroid_doses[code] = steroid_doses.get(code, Decimal(0)) + dose
+        for code, dose in steroid_doses.items():
+            entry = formulary[code]
+            maximum = quiet_decimal(entry.usual_max_dose_mg)
+            if maximum is not None and dose > maximum:
+                warnings.append(f"{where}: {entry.name} {plain(dose)} mg is above the usual maximum of "
+                                f"{plain(maximum)} mg per SI joint.")
+    return warnings
+
+def side_label(side: str) -> str:
+    return Side(side).label

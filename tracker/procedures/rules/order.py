@@ -1,0 +1,95 @@
+"""The safety order: which step may be recorded now, given what is done."""
+from collections.abc import Mapping
+
+from tracker.procedures.rules.schema import PER_SIDE_STEPS, ArthrogramPattern, ChecklistContext, Step
+from tracker.procedures.rules.values import as_choice, blank
+from tracker.vocab import Side
+
+
+def may_record(step_code: str, done: Mapping, contrast_results_by_side: Mapping,
+               context: ChecklistContext, side: str | None = None) -> list[str]:
+    """Why the step cannot be recorded now; an empty list means it may be.
+
+    ``done`` maps step code to True/False, or for a per-side step to ``{side: bool}``.
+    ``contrast_results_by_side`` maps side to that side's contrast step values in the order
+    recorded, the latest last (a repeat after repositioning supersedes the earlier check).
+    ``side`` says which joint a per-side step is for; a unilateral case may leave it out.
+
+    Only the safety order is enforced: sign-in before time-out, time-out before any needle
+    step, contrast confirmation before injectate, injectate before sign-out. Positioning and
+    skin prep are free, and the imaging step may be completed after the contrast and injectate
+    because its screening time and dose are only known at the end.
+    """
+    step = Step(step_code)
+    if step in PER_SIDE_STEPS:
+        refusal = _side_refusal(side, context)
+        if refusal:
+            return [refusal]
+        side = Side(side or context.side)
+
+    refusals = []
+    if step == Step.TIME_OUT and not _done(done, Step.SIGN_IN):
+        refusals.append("Record the sign-in before the time-out.")
+    if step in PER_SIDE_STEPS and not _done(done, Step.TIME_OUT):
+        refusals.append("Record the time-out before any needle step (imaging, contrast, injectate).")
+    if step == Step.INJECTATE:
+        results = contrast_results_by_side.get(side) or ()
+        refusals += _contrast_refusals(results, side_phrase(side, context), context)
+    if step == Step.SIGN_OUT:
+        refusals += [f"Record the injectate{side_phrase(joint, context)} before the sign-out."
+                     for joint in context.joints if not _done(done, Step.INJECTATE, joint)]
+    return refusals
+
+
+def _contrast_refusals(results, where: str, context: ChecklistContext) -> list[str]:
+    if not results:
+        return [f"The injectate{where} needs a contrast confirmation first: an intra-articular pattern "
+                f"without vascular uptake, or the reason contrast was omitted for a documented contrast allergy."]
+    latest = results[-1]
+    if latest.get("omitted") is True:
+        refusals = []
+        if blank(latest.get("omission_reason")):
+            refusals.append(f"Record why contrast was omitted{where} before the injectate.")
+        if not context.contrast_allergy:
+            refusals.append(f"Contrast may be omitted only for a documented contrast allergy, and none is "
+                            f"recorded for this patient: confirm the needle position with contrast{where} "
+                            f"before the injectate.")
+        return refusals
+
+    refusals = []
+    uptake = latest.get("vascular_uptake")
+    if uptake is True:
+        refusals.append(vascular_uptake_message(where))
+    elif uptake is not False:
+        refusals.append(f"Record whether vascular uptake was seen{where} before the injectate.")
+    pattern = as_choice(ArthrogramPattern, latest.get("arthrogram_pattern"))
+    if pattern is None:
+        refusals.append(f"Record the arthrogram pattern{where} before the injectate.")
+    elif pattern != ArthrogramPattern.INTRA_ARTICULAR_CEPHALAD:
+        refusals.append(f"The last contrast check{where} showed {pattern.label.lower()}, not an intra-articular "
+                        f"pattern: reposition the needle and repeat the contrast check before injecting.")
+    return refusals
+
+
+def vascular_uptake_message(where: str) -> str:
+    return f"Vascular uptake{where}: reposition the needle and repeat the contrast check before injecting."
+
+
+def _side_refusal(side: str | None, context: ChecklistContext) -> str | None:
+    if context.bilateral and as_choice(Side, side) not in context.joints:
+        return "Say which side, left or right, this step is for."
+    if not context.bilateral and side is not None and side != context.side:
+        return f"This is a {Side(context.side).value} case: nothing can be recorded for the {side} side."
+    return None
+
+
+def _done(done: Mapping, step: Step, side: str | None = None) -> bool:
+    """A per-side step's state may be one flag for the case or a flag per side."""
+    state = done.get(step)
+    if isinstance(state, Mapping):
+        return bool(state.get(side))
+    return bool(state)
+
+
+def side_phrase(side: str, context: ChecklistContext) -> str:
+    return f" on the {Side(side).value} side" if context.bilateral else ""

@@ -1,0 +1,169 @@
+"""The checklist's shape: its steps in order, each step's fields, the vocabularies its answers
+use, the limits the checks hold them to, and what the rules know about the case."""
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from tracker.procedures.formulary import formulary_by_code
+from tracker.vocab import Choice, Side, joints_of
+
+
+class Step(Choice):
+    SIGN_IN = "sign_in", "Sign-in / verification"
+    TIME_OUT = "time_out", "Time-out"
+    POSITIONING = "positioning", "Positioning"
+    SKIN_PREP = "skin_prep", "Skin prep"
+    FLUOROSCOPY = "fluoroscopy", "Imaging guidance"
+    CONTRAST = "contrast", "Contrast confirmation"
+    INJECTATE = "injectate", "Injectate"
+    SIGN_OUT = "sign_out", "Sign-out"
+
+
+# The checklist in the order the physician works through it.
+STEPS = tuple(Step)
+# The needle steps: each is recorded per joint (keyed by side), and none before the time-out.
+PER_SIDE_STEPS = frozenset({Step.FLUOROSCOPY, Step.CONTRAST, Step.INJECTATE})
+
+
+class Guidance(Choice):
+    FLUOROSCOPY = "fluoroscopy", "Fluoroscopy"
+    CT = "ct", "CT"
+    ULTRASOUND = "ultrasound", "Ultrasound"
+
+
+class ArthrogramPattern(Choice):
+    INTRA_ARTICULAR_CEPHALAD = "intra_articular_cephalad", "Intra-articular with cephalad spread"
+    POOR_SPREAD = "poor_spread", "Poor spread"
+    EXTRAVASATION = "extravasation", "Extravasation"
+
+
+class Complication(Choice):
+    NONE = "none", "None"
+    VASOVAGAL = "vasovagal", "Vasovagal reaction"
+    BLEEDING = "bleeding", "Bleeding"
+    TRANSIENT_LEG_NUMBNESS_WEAKNESS = "transient_leg_numbness_weakness", "Transient leg numbness or weakness"
+    INTRAVASCULAR_INJECTION = "intravascular_injection", "Intravascular injection"
+    ALLERGIC_REACTION = "allergic_reaction", "Allergic reaction"
+    OTHER = "other", "Other"
+
+
+# The joint holds only about 0.6-2.5 mL; more than that spills out of it (DESIGN.md section 3).
+MAX_INJECTATE_ML_PER_SIDE = Decimal("2.5")
+MIN_VIEWS = 2
+# Over an hour of screening time for one SI joint is a typing error, not a procedure.
+MAX_FLUOROSCOPY_SECONDS = Decimal("3600")
+# An arthrogram needs 0.25-1 mL; more than 10 mL cannot be a confirmation of needle position.
+MAX_CONTRAST_ML = Decimal("10")
+# Spinal needles come from 16 G to 30 G; anything outside is a typing error.
+NEEDLE_GAUGE_RANGE = (16, 30)
+NRS_MIN, NRS_MAX = 0, 10
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    # A tick box that must be ticked, as opposed to a question answered yes or no.
+    confirmation: bool = False
+
+
+STEP_FIELDS = {
+    Step.SIGN_IN: (
+        Field("identifiers_confirmed", "Two patient identifiers confirmed", True),
+        Field("consent_confirmed", "Consent confirmed", True),
+        Field("procedure_confirmed", "Procedure confirmed", True),
+        Field("side_confirmed", "Side confirmed"),
+        Field("site_marked", "Site marked", True),
+        Field("allergies_reviewed", "Allergies reviewed", True),
+        Field("anticoagulation_reviewed", "Anticoagulation reviewed", True),
+    ),
+    Step.TIME_OUT: (
+        Field("patient_confirmed", "Patient confirmed", True),
+        Field("procedure_confirmed", "Procedure confirmed", True),
+        Field("side_and_site_confirmed", "Side and site confirmed", True),
+        Field("position_confirmed", "Position confirmed", True),
+        Field("images_available", "Images available", True),
+    ),
+    Step.POSITIONING: (
+        Field("prone", "Prone with a pillow under the abdomen", True),
+    ),
+    Step.SKIN_PREP: (
+        Field("prep_agent", "Skin prep agent"),
+        Field("sterile_drape", "Sterile drape", True),
+        Field("local_skin_anaesthetic", "Local skin anaesthetic", True),
+    ),
+    Step.FLUOROSCOPY: (
+        Field("modality", "Guidance"),
+        Field("ultrasound_reason", "Reason for ultrasound guidance"),
+        Field("views", "Views"),
+        Field("needle_gauge", "Needle gauge"),
+        Field("fluoroscopy_time_s", "Fluoroscopy time (s)"),
+        Field("air_kerma_mgy", "Reference air kerma (mGy)"),
+        Field("dap_mgy_cm2", "Dose-area product (mGy·cm²)"),
+        Field("ctdi_vol_mgy", "CTDIvol (mGy)"),
+        Field("dlp_mgy_cm", "Dose-length product (mGy·cm)"),
+    ),
+    Step.CONTRAST: (
+        Field("omitted", "Contrast omitted"),
+        Field("omission_reason", "Reason contrast was omitted"),
+        Field("agent", "Contrast agent"),
+        Field("volume_ml", "Contrast volume (mL)"),
+        Field("arthrogram_pattern", "Arthrogram pattern"),
+        Field("vascular_uptake", "Vascular uptake"),
+    ),
+    Step.INJECTATE: (
+        Field("rows", "At least one drug"),
+    ),
+    Step.SIGN_OUT: (
+        Field("complications", "Complications"),
+        Field("complication_other", "Other complication (describe)"),
+        Field("pain_nrs", "Immediate post-procedure pain (0–10)"),
+        Field("discharge_instructions_given", "Discharge instructions given", True),
+    ),
+}
+
+INJECTATE_ROW_FIELDS = (
+    Field("drug", "Drug"),
+    Field("concentration_mg_per_ml", "Concentration (mg/mL)"),
+    Field("dose_mg", "Dose (mg)"),
+    Field("volume_ml", "Volume (mL)"),
+    Field("lot_number", "Lot number"),
+)
+
+# Which dose record each guidance needs. A fluoroscope reports screening time, reference air
+# kerma and dose-area product; a CT scanner reports CTDIvol and dose-length product instead;
+# ultrasound gives no ionising radiation, so it records no dose but needs its stated reason.
+GUIDANCE_FIELDS = {
+    Guidance.FLUOROSCOPY: ("views", "fluoroscopy_time_s", "air_kerma_mgy", "dap_mgy_cm2"),
+    Guidance.CT: ("ctdi_vol_mgy", "dlp_mgy_cm"),
+    Guidance.ULTRASOUND: ("ultrasound_reason",),
+}
+
+CONTRAST_DETAILS = ("agent", "volume_ml", "arthrogram_pattern", "vascular_uptake")
+NON_NEGATIVE_DOSES = ("fluoroscopy_time_s", "air_kerma_mgy", "dap_mgy_cm2", "ctdi_vol_mgy", "dlp_mgy_cm")
+
+
+@dataclass(frozen=True)
+class ChecklistContext:
+    """What the rules need to know about the case besides the checklist itself.
+
+    ``contrast_allergy`` is the documented iodinated contrast allergy from the risk screen.
+    ``formulary`` defaults to the built-in one; the app passes the admin-edited table.
+    """
+
+    side: str
+    contrast_allergy: bool = False
+    formulary: Mapping = field(default_factory=formulary_by_code)
+    # The risk screen's documented allergies, as ALLERGY_* codes below.
+    allergies: frozenset = frozenset()
+
+    def __post_init__(self):
+        Side(self.side)
+
+    @property
+    def joints(self) -> tuple[Side, ...]:
+        return joints_of(self.side)
+
+    @property
+    def bilateral(self) -> bool:
+        return self.side == Side.BILATERAL
