@@ -13,6 +13,7 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying the tracker.")
 appointments_cli = AppGroup("appointments", help="Scheduled jobs for appointments.")
 reminders_cli = AppGroup("reminders", help="Scheduled jobs for the pain diary's reminders.")
+worklist_cli = AppGroup("worklist", help="Scheduled jobs that keep the worklist fast.")
 
 
 @users_cli.command("create")
@@ -89,8 +90,18 @@ def send_reminders_command():
         raise SystemExit(1)
 
 
+@worklist_cli.command("refresh")
+def refresh_worklist_command():
+    """Bring the worklist lines that time alone may have changed up to date (cron, nightly after
+    midnight clinic time; safe to run twice at once)."""
+    from tracker.cases.rows import refresh_outdated
+
+    click.echo(f"{refresh_outdated()} worklist line(s) worked out again.")
+
+
 def init_app(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(appointments_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(worklist_cli)

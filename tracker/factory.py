@@ -49,6 +49,7 @@ def create_app(config=None, **overrides):
 
 def register_extensions(app):
     from tracker import models  # noqa: F401  (registers the tables before Migrate looks)
+    from tracker.cases import counts, rows  # noqa: F401  (keep per-state counts and worklist lines on every flush)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

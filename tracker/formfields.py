@@ -36,6 +36,33 @@ def paginate(query, per_page):
     return page
 
 
+class Window:
+    """One page of a list read as `per_page + 1` rows: enough to know whether a next page exists
+    without counting the whole filtered table. `total` is known only when the caller keeps it (the
+    worklist's per-state counts); otherwise the pager offers Previous and Next."""
+
+    def __init__(self, items, page, per_page, has_next, total=None):
+        self.items, self.page, self.per_page, self.has_next, self.total = items, page, per_page, has_next, total
+        self.has_prev = page > 1
+        self.prev_num, self.next_num = page - 1, page + 1
+        self.pages = -(-total // per_page) if total is not None else None
+
+
+def window(query, per_page, total=None):
+    """The ?page= asked of `query` without a COUNT over the filtered table. Past the last page, the
+    last page (counted then, and only then: an address typed by hand, never the common path)."""
+    asked = page_number()
+    if total is not None:
+        asked = min(asked, max(1, -(-total // per_page)))
+    rows = db.session.scalars(query.limit(per_page + 1).offset((asked - 1) * per_page)).unique().all()
+    if not rows and asked > 1:
+        if total is None:
+            total = db.session.scalar(db.select(db.func.count()).select_from(query.order_by(None).subquery()))
+        asked = max(1, -(-total // per_page))
+        rows = db.session.scalars(query.limit(per_page + 1).offset((asked - 1) * per_page)).unique().all()
+    return Window(rows[:per_page], asked, per_page, len(rows) > per_page, total)
+
+
 def page_number():
     """The ?page= of a list. Anything that is not a page number (text, 0, -2, 10**30) shows the
     first page, as a list with no ?page= does."""

@@ -11,7 +11,7 @@ from tracker.cases.forms import TransitionForm, WorklistFilterForm
 from tracker.cases.page import render_case
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.extensions import db
-from tracker.formfields import options, paginate
+from tracker.formfields import options, window
 from tracker.loaders import get_case
 from tracker.policy import PROFILE_CHOICES
 from tracker.referrals.services import physicians
@@ -24,8 +24,6 @@ bp = Blueprint("cases", __name__)
 PHYSICIAN_FOCUS = (State.NOT_ELIGIBLE, State.SCHEDULED, State.IN_PROCEDURE, State.FOLLOW_UP)
 
 
-def _paginate(query):
-    return paginate(query, current_app.config["PER_PAGE"])
 
 
 def _filters():
@@ -47,20 +45,22 @@ def worklist():
     filters, default_profile = _filters()
     states = [filters.state.data] if filters.state.data else worklist_queries.open_states()
     physician_id = int(filters.physician.data) if filters.physician.data else None
-    page = _paginate(worklist_queries.query(
+    counts = worklist_queries.state_counts()
+    total = worklist_queries.total(counts, states, q=(filters.q.data or "").strip(), physician=physician_id,
+                                   side=filters.side.data, profile=filters.profile.data)
+    page = window(worklist_queries.query(
         states, filters.q.data, physician_id, filters.side.data, filters.profile.data,
-        default_profile, filters.sort.data or worklist_queries.DEFAULT_SORT))
+        default_profile, filters.sort.data or worklist_queries.DEFAULT_SORT), current_app.config["PER_PAGE"], total)
     return render_template("cases/worklist.html", page=page, filters=filters,
-                           rows=worklist_queries.rows(page.items, default_profile),
-                           counts=worklist_queries.state_counts())
+                           rows=worklist_queries.rows(page.items, default_profile), counts=counts)
 
 
 @bp.route("/physician")
 @allow(Role.PHYSICIAN)
 def physician_home():
     default_profile = clinic_default_profile_code()
-    page = _paginate(worklist_queries.query(PHYSICIAN_FOCUS, physician_id=current_user.id,
-                                            unassigned_too=True, sort="waiting"))
+    page = window(worklist_queries.query(PHYSICIAN_FOCUS, physician_id=current_user.id,
+                                         unassigned_too=True, sort="waiting"), current_app.config["PER_PAGE"])
     return render_template("cases/physician_home.html", page=page, focus=PHYSICIAN_FOCUS,
                            rows=worklist_queries.rows(page.items, default_profile),
                            counts=worklist_queries.state_counts())

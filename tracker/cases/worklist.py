@@ -1,15 +1,15 @@
 """The coordinator's worklist and the physician's list: which cases wait, on what, for how long.
 
-A page of cases is loaded with a fixed number of queries (the related records come in one
-`selectin` query each), then "waiting for" is worked out in Python from the same pure engine that
-evaluates eligibility, so the worklist and the case page never disagree.
+A page of cases is one query: each case with its patient, physician and kept line (what it waits
+for, whether its verdict stands), which tracker/cases/rows.py works out when the case changes, from
+the same engine as the case page, so the worklist and the case page never disagree.
 """
 from dataclasses import dataclass
 
-from sqlalchemy import func
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
-from tracker.eligibility.standing import current_assessment, staleness
+from tracker.cases.counts import state_counts as kept_state_counts
+from tracker.cases.rows import line_for
 from tracker.extensions import db
 from tracker.models import Case, Patient
 from tracker.search import normalise_mrn, starts_with
@@ -25,25 +25,8 @@ SORTS = {
 }
 DEFAULT_SORT = "waiting"
 
-WAITING_BY_STATE = {
-    State.REFERRED: "review to start",
-    State.SCHEDULED: "procedure day",
-    State.IN_PROCEDURE: "checklist to be signed",
-    State.FOLLOW_UP: "pain diary and outcome",
-}
-# States whose row depends on the verdict and whether it still stands.
-VERDICT_STATES = frozenset({State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE, State.SCHEDULED})
-
-
-ROW_DETAILS = (
-    joinedload(Case.physician),
-    selectinload(Case.conservative_care),
-    selectinload(Case.examination),
-    selectinload(Case.risk_screen),
-    selectinload(Case.verdicts),
-)
-# The patient's other cases and their history date earlier injections (caps, spacing).
-PATIENT_CASES = (Patient.cases, Case.history, Case.outcome)
+# What a row shows beyond the case itself: its kept line (tracker/cases/rows.py) and two names.
+ROW_DETAILS = (joinedload(Case.physician), joinedload(Case.row))
 
 
 @dataclass(frozen=True)
@@ -52,6 +35,7 @@ class Row:
     waiting_for: list
     days_waiting: int
     stale: bool
+    overridden: bool
 
 
 def query(states=None, q=None, physician_id=None, side=None, profile=None, default_profile=None,
@@ -63,13 +47,9 @@ def query(states=None, q=None, physician_id=None, side=None, profile=None, defau
     by_patient = bool(q and q.strip()) or sort == "name"
     statement = db.select(Case).options(*ROW_DETAILS)
     if by_patient:
-        statement = statement.join(Case.patient).options(
-            contains_eager(Case.patient).selectinload(PATIENT_CASES[0]).options(
-                selectinload(PATIENT_CASES[1]), selectinload(PATIENT_CASES[2])))
+        statement = statement.join(Case.patient).options(contains_eager(Case.patient))
     else:
-        statement = statement.options(
-            joinedload(Case.patient).selectinload(PATIENT_CASES[0]).options(
-                selectinload(PATIENT_CASES[1]), selectinload(PATIENT_CASES[2])))
+        statement = statement.options(joinedload(Case.patient))
     if states:
         statement = statement.filter(Case.state.in_([State(s) for s in states]))
     if physician_id:
@@ -90,43 +70,32 @@ def query(states=None, q=None, physician_id=None, side=None, profile=None, defau
 
 
 def rows(cases, default_profile):
+    """The page's rows from each case's kept line; a line kept for an earlier day is worked out
+    again here (see tracker/cases/rows.py), so a row never shows yesterday's answer."""
     today = clinic_today()
-    return [_row(case, default_profile, today) for case in cases]
-
-
-def _row(case, default_profile, today):
-    verdict = case.current_verdict
-    stale = False
-    waiting = []
-    if case.state in VERDICT_STATES:
-        assessment = current_assessment(case, default_profile, today)
-        stale = staleness(case, verdict, assessment) is not None
-        assessment = assessment[0]
-        if case.state == State.UNDER_REVIEW:
-            waiting = assessment.waiting_for() or ["eligibility verdict (all criteria met)"]
-        elif stale:
-            waiting = ["verdict stale: re-evaluate"]
-        elif case.state == State.ELIGIBLE:
-            waiting = ["booking"]
-        elif case.state == State.SCHEDULED:
-            waiting = [WAITING_BY_STATE[case.state]]
-        else:
-            shortfalls = [c["shortfall"] for c in verdict.snapshot["criteria"]
-                          if c["status"] != "met"] if verdict else []
-            waiting = ["physician review"] + shortfalls
-    elif case.state in WAITING_BY_STATE:
-        waiting = [WAITING_BY_STATE[case.state]]
-    days = (today - to_clinic(case.state_changed_at).date()).days
-    return Row(case=case, waiting_for=waiting, days_waiting=days, stale=stale)
+    result = []
+    for case in cases:
+        waiting, stale, overridden = line_for(case, default_profile, today)
+        days = (today - to_clinic(case.state_changed_at).date()).days
+        result.append(Row(case=case, waiting_for=waiting, days_waiting=days, stale=stale, overridden=overridden))
+    return result
 
 
 def state_counts():
-    found = dict(db.session.execute(db.select(Case.state, func.count()).group_by(Case.state)).all())
-    return {state: found.get(state, 0) for state in State}
+    """Cases per state, read from the kept counts (tracker/cases/counts.py), never counted."""
+    return kept_state_counts(db.session)
+
+
+def total(counts, states, **filters):
+    """How many cases the list holds, when the kept counts can say (a filter on state alone);
+    None otherwise, and the page offers Previous and Next without a count."""
+    if any(filters.values()):
+        return None
+    return sum(counts[State(s)] for s in states)
 
 
 def open_states():
     return [s for s in State if s not in FINAL_STATES]
 
 
-__all__ = ["SORTS", "query", "rows", "state_counts", "open_states"]
+__all__ = ["SORTS", "query", "rows", "state_counts", "total", "open_states"]

@@ -1,6 +1,6 @@
 """One module per aggregate; importing this package registers every table with the metadata."""
 from tracker.models.audit import AuditAction, AuditEvent
-from tracker.models.case import Case, CaseHistory
+from tracker.models.case import Case, CaseHistory, CaseRow, CaseStateCount
 from tracker.models.diary import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint, DiaryReminder, Outcome
 from tracker.models.eligibility import ClinicSettings, EligibilityVerdict
 from tracker.models.patient import Patient
@@ -10,7 +10,7 @@ from tracker.models.review import ConservativeCare, Examination, RiskScreen
 from tracker.models.schedule import Appointment, AppointmentChange, Room, ScheduleLock, WorkingHours
 from tracker.models.user import SignInThrottle, User
 
-__all__ = ["Appointment", "AppointmentChange", "AuditAction", "AuditEvent", "Case", "CaseHistory", "ClinicSettings", "ConservativeCare",
+__all__ = ["Appointment", "AppointmentChange", "AuditAction", "AuditEvent", "Case", "CaseHistory", "CaseRow", "CaseStateCount", "ClinicSettings", "ConservativeCare",
            "DiaryEntry", "DiaryEntryRevision", "DiaryLink", "DiaryPoint", "DiaryReminder",
            "EligibilityVerdict", "Examination", "FormularyDrug", "InjectateRow", "Outcome", "Patient",
            "ProcedureAddendum", "ProcedureRecord", "ProcedureStatus", "ProcedureStep", "RiskScreen", "Room", "ScheduleLock", "SignInThrottle", "User",

@@ -61,6 +61,8 @@ class Case(db.Model):
     risk_screen = db.relationship("RiskScreen", back_populates="case", uselist=False,
                                   cascade="all, delete-orphan")
     appointments = db.relationship("Appointment", back_populates="case", order_by="Appointment.id")
+    row = db.relationship("CaseRow", back_populates="case", uselist=False, cascade="all, delete-orphan",
+                          passive_deletes=True)
     verdicts = db.relationship("EligibilityVerdict", foreign_keys="EligibilityVerdict.case_id",
                                order_by="EligibilityVerdict.id", viewonly=True)
 
@@ -98,3 +100,32 @@ class CaseHistory(db.Model):
 
     case = db.relationship("Case", back_populates="history")
     actor = db.relationship("User")
+
+
+class CaseStateCount(db.Model):
+    """How many cases are in each state now, kept in the same flush as every change of a case's
+    state (tracker/cases/counts.py), so that no page counts the cases table."""
+
+    __tablename__ = "case_state_counts"
+
+    state = db.Column(db.String(20), primary_key=True)
+    cases = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+
+
+class CaseRow(db.Model):
+    """What the case's line on the worklist says, kept with the case (tracker/cases/rows.py) so
+    that reading a page works out nothing per row: what it waits for, whether its verdict still
+    stands, and the clinic day (and clinic default payer profile) that answer was worked out for.
+    A separate table, so that keeping it never bumps the case's own version (no false
+    "changed by someone else" on a form open elsewhere)."""
+
+    __tablename__ = "case_rows"
+
+    case_id = db.Column(db.Integer, db.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    waiting_for = db.Column(db.JSON, nullable=False, default=list)
+    verdict_stale = db.Column(db.Boolean, nullable=False, default=False)
+    overridden = db.Column(db.Boolean, nullable=False, default=False)
+    computed_on = db.Column(db.Date, nullable=False, index=True)
+    default_profile = db.Column(db.String(40), nullable=False)
+
+    case = db.relationship("Case", back_populates="row")

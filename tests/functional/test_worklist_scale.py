@@ -1,0 +1,155 @@
+"""The worklist at scale: per-state counts are kept (never counted per request), and filtered lists
+page without counting the whole filtered table."""
+import re
+
+import pytest
+from sqlalchemy import text
+
+from tracker.access import Role
+from tracker.cases.counts import state_counts
+from tracker.cases.services import transition
+from tracker.extensions import db
+from tracker.models import Case
+from tracker.workflow import State
+
+
+@pytest.fixture
+def coordinator(gen, login_as):
+    user = gen.user(Role.COORDINATOR, name="Casey Coordinator")
+    login_as(user)
+    return user
+
+
+def counted():
+    return {state: n for state, n in
+            db.session.execute(db.select(Case.state, db.func.count()).group_by(Case.state)).all()}
+
+
+def kept():
+    return {state: n for state, n in state_counts(db.session).items() if n}
+
+
+def test_kept_counts_follow_new_cases_transitions_and_cancellations(app_ctx, gen, coordinator):
+    first = gen.case(state=State.REFERRED)
+    gen.case(state=State.REFERRED)
+    gen.case(state=State.SCHEDULED)
+    assert kept() == counted() == {State.REFERRED: 2, State.SCHEDULED: 1}
+    transition(first, "start_review", coordinator)
+    transition(first, "cancel", coordinator, reason="patient moved away")
+    assert kept() == counted() == {State.REFERRED: 1, State.SCHEDULED: 1, State.CANCELLED: 1}
+
+
+def test_a_rolled_back_change_leaves_the_counts_as_they_were(app_ctx, gen, coordinator):
+    case = gen.case(state=State.REFERRED)
+    case.state = State.UNDER_REVIEW
+    db.session.flush()
+    assert kept() == {State.UNDER_REVIEW: 1}
+    db.session.rollback()
+    assert kept() == counted() == {State.REFERRED: 1}
+
+
+def test_the_worklist_never_counts_the_cases_table(client, coordinator, gen, count_queries):
+    for _ in range(3):
+        gen.case(state=State.UNDER_REVIEW)
+    for query in ("", "?state=under_review", "?side=left", "?q=smith", "?sort=name"):
+        with count_queries() as counter:
+            assert client.get(f"/cases/{query}").status_code == 200
+        counts = [s for s in counter.statements if re.search(r"count\s*\(", s, re.I)]
+        assert counts == [], (query, counts)
+
+
+def test_a_filtered_list_pages_with_previous_and_next(client, coordinator, gen):
+    for i in range(30):
+        gen.case(state=State.UNDER_REVIEW, side="left", patient=gen.patient(family_name=f"Pager{i:02d}"))
+    first = client.get("/cases/?side=left").get_data(as_text=True)
+    assert "Page 1</li>" in first and 'rel="next"' in first and 'rel="prev"' not in first
+    second = client.get("/cases/?side=left&page=2").get_data(as_text=True)
+    assert "Page 2</li>" in second and 'rel="prev"' in second and 'rel="next"' not in second
+    assert len(re.findall(r'href="/cases/\d+"', second)) == 5
+
+
+def test_a_page_past_the_end_of_a_filtered_list_shows_the_last(client, coordinator, gen):
+    for i in range(27):
+        gen.case(state=State.UNDER_REVIEW, side="right", patient=gen.patient(family_name=f"Late{i:02d}"))
+    html = client.get("/cases/?side=right&page=9").get_data(as_text=True)
+    assert "Page 2 of 2 (27 in all)" in html and len(re.findall(r'href="/cases/\d+"', html)) == 2
+
+
+def test_the_migration_fills_the_counts_from_existing_cases(app_ctx, gen):
+    gen.case(state=State.ELIGIBLE)
+    gen.case(state=State.ELIGIBLE)
+    db.session.execute(text("DELETE FROM case_state_counts"))
+    from tracker.cases.counts import rebuild_state_counts_sql
+    for statement in rebuild_state_counts_sql().split(";"):
+        db.session.execute(text(statement))
+    assert kept() == {State.ELIGIBLE: 2}
+
+
+# ---------------------------------------------------------------- kept lines and the clock
+
+def _under_review_with_ongoing_care(gen, started_days_ago):
+    from datetime import timedelta
+    from tracker.timeutil import clinic_today
+    from tracker.vocab import Side
+    case = gen.case(state=State.UNDER_REVIEW, side=Side.LEFT, patient=gen.patient(family_name="Clock"))
+    gen.therapy(case, start_date=clinic_today() - timedelta(days=started_days_ago), end_date=None)
+    return case
+
+
+def _days_later(monkeypatch, days):
+    from datetime import timedelta
+    import tracker.timeutil
+    real = tracker.timeutil.utcnow
+    monkeypatch.setattr(tracker.timeutil, "utcnow", lambda: real() + timedelta(days=days))
+
+
+def test_a_line_is_kept_when_the_record_changes_and_read_without_the_engine(client, coordinator, gen,
+                                                                          monkeypatch):
+    from tracker.models import CaseRow, Examination
+    from tracker.vocab import ProvocationResult
+    case = _under_review_with_ongoing_care(gen, 22)
+    db.session.add(Examination(case=case, faber_left=ProvocationResult.POSITIVE,
+                               gaenslen_left=ProvocationResult.POSITIVE))
+    db.session.commit()
+    kept_line = db.session.get(CaseRow, case.id).waiting_for
+    assert "2 of 3 positive tests (left)" in kept_line and "conservative care 3 of 4 weeks" in kept_line
+    import tracker.cases.rows as rows
+    monkeypatch.setattr(rows, "current_assessment", lambda *a, **k: pytest.fail("engine ran on a read"))
+    html = client.get("/cases/").get_data(as_text=True)
+    assert "2 of 3 positive tests (left)" in html
+
+
+def test_time_alone_moves_a_line_and_the_nightly_refresh_keeps_it(client, coordinator, gen, monkeypatch, app):
+    from tracker.models import CaseRow
+    case = _under_review_with_ongoing_care(gen, 22)
+    assert "conservative care 3 of 4 weeks" in db.session.get(CaseRow, case.id).waiting_for
+    _days_later(monkeypatch, 7)  # ongoing care has now lasted four weeks
+    # Before the nightly run the page works the line out again: never yesterday's answer.
+    html = client.get("/cases/").get_data(as_text=True)
+    assert "Clock" in html and "conservative care 3 of 4 weeks" not in html
+    result = app.test_cli_runner().invoke(args=["worklist", "refresh"])
+    assert result.exit_code == 0 and "1 worklist line(s)" in result.output
+    db.session.expire_all()
+    row = db.session.get(CaseRow, case.id)
+    from tracker.timeutil import clinic_today
+    assert row.computed_on == clinic_today()
+    assert not any("conservative care" in item for item in row.waiting_for)
+    # A second run (or two at once) finds nothing left to do.
+    assert "0 worklist line(s)" in app.test_cli_runner().invoke(args=["worklist", "refresh"]).output
+
+
+def test_a_new_clinic_default_profile_is_never_shown_with_old_lines(client, coordinator, gen, app):
+    from tracker.cases.rows import is_current
+    from tracker.eligibility.services import set_clinic_default_profile
+    from tracker.models import CaseRow
+    from tracker.timeutil import clinic_today
+    case = _under_review_with_ongoing_care(gen, 20)
+    old_profile = db.session.get(CaseRow, case.id).default_profile
+    assert old_profile != "CAM_770HB"
+    set_clinic_default_profile("CAM_770HB", coordinator)
+    case = db.session.get(Case, case.id)
+    assert not is_current(case.row, case, "CAM_770HB", clinic_today())
+    result = app.test_cli_runner().invoke(args=["worklist", "refresh"])
+    assert "1 worklist line(s)" in result.output
+    db.session.expire_all()
+    assert db.session.get(CaseRow, case.id).default_profile == "CAM_770HB"

@@ -1,0 +1,182 @@
+"""A case's worklist line, worked out when the case changes rather than when a page is read.
+
+What a line says (what the case waits for, whether its verdict still stands) comes from the same
+eligibility engine as the case page, so the two never disagree; but running the engine for every
+row of every page made the worklist's cost grow with the record. Here it runs when something the
+line depends on is written, in the same flush as that change, and the answer is kept in
+`case_rows`:
+
+- any change to a case or to a record of it (review, verdict, appointment, procedure, diary,
+  outcome), or to the patient, works out again, as the transaction commits, the lines of every case
+  of that patient: earlier injections count towards each other's caps and spacing;
+- time alone can change an answer (a rolling 12-month window, ongoing care adding weeks): a line
+  records the clinic day it was worked out for, and `flask worklist refresh` (cron, once a night
+  after midnight, clinic time; safe to run twice at once) brings the lines of earlier days up to
+  date;
+- a line worked out on an earlier day, or under another clinic default payer profile, is never
+  shown as it is: the page works it out again for that row (so a missed cron run costs speed, never
+  correctness).
+"""
+import logging
+from datetime import date
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from tracker.eligibility.standing import clinic_default_profile_code, current_assessment, staleness
+from tracker.extensions import db
+from tracker.models import Case, CaseRow, Patient
+from tracker.timeutil import clinic_today
+from tracker.workflow import State
+
+logger = logging.getLogger(__name__)
+
+WAITING_BY_STATE = {
+    State.REFERRED: "review to start",
+    State.SCHEDULED: "procedure day",
+    State.IN_PROCEDURE: "checklist to be signed",
+    State.FOLLOW_UP: "pain diary and outcome",
+}
+# States whose line depends on the verdict and whether it still stands (and so on time).
+VERDICT_STATES = frozenset({State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE, State.SCHEDULED})
+
+__all__ = ["work_out", "line_for", "is_current", "refresh_outdated", "VERDICT_STATES"]
+
+
+def work_out(case, default_profile, today):
+    """(waiting_for, verdict_stale, overridden) for `case` as its facts stand on `today`."""
+    verdict = case.current_verdict
+    overridden = bool(verdict and verdict.override_at)
+    if case.state not in VERDICT_STATES:
+        return ([WAITING_BY_STATE[case.state]] if case.state in WAITING_BY_STATE else []), False, overridden
+    assessment = current_assessment(case, default_profile, today)
+    stale = staleness(case, verdict, assessment) is not None
+    result = assessment[0]
+    if case.state == State.UNDER_REVIEW:
+        waiting = result.waiting_for() or ["eligibility verdict (all criteria met)"]
+    elif stale:
+        waiting = ["verdict stale: re-evaluate"]
+    elif case.state == State.ELIGIBLE:
+        waiting = ["booking"]
+    elif case.state == State.SCHEDULED:
+        waiting = [WAITING_BY_STATE[case.state]]
+    else:
+        shortfalls = [c["shortfall"] for c in verdict.snapshot["criteria"] if c["status"] != "met"] if verdict else []
+        waiting = ["physician review"] + shortfalls
+    return waiting, stale, overridden
+
+
+def is_current(row, case, default_profile, today):
+    """Whether the kept line still says what working it out now would say."""
+    if row is None:
+        return False
+    if case.payer_profile_code is None and row.default_profile != default_profile:
+        return False
+    return row.computed_on == today or case.state not in VERDICT_STATES
+
+
+def line_for(case, default_profile, today):
+    """(waiting_for, verdict_stale, overridden): the kept line when current, else worked out now."""
+    row = case.row
+    if is_current(row, case, default_profile, today):
+        return list(row.waiting_for), row.verdict_stale, row.overridden
+    return work_out(case, default_profile, today)
+
+
+def keep(session, case, default_profile, today):
+    waiting, stale, overridden = work_out(case, default_profile, today)
+    row = case.row
+    if row is None:
+        row = CaseRow(case=case)
+        session.add(row)
+    row.waiting_for, row.verdict_stale, row.overridden = waiting, stale, overridden
+    row.computed_on, row.default_profile = today, default_profile
+    return row
+
+
+def refresh_outdated(batch=500):
+    """Work out again every line kept for an earlier day (or another default profile), a batch per
+    transaction. Two runs at once both write the same answers: harmless. Returns how many."""
+    done = 0
+    while True:
+        today, default_profile = clinic_today(), clinic_default_profile_code()
+        cases = db.session.scalars(
+            db.select(Case).join(CaseRow).where(
+                Case.state.in_(VERDICT_STATES),
+                db.or_(CaseRow.computed_on < today,
+                       db.and_(Case.payer_profile_code.is_(None), CaseRow.default_profile != default_profile)))
+            .order_by(Case.id).limit(batch)).all()
+        missing = db.session.scalars(
+            db.select(Case).outerjoin(CaseRow).where(CaseRow.case_id.is_(None)).order_by(Case.id).limit(batch)).all()
+        if not cases and not missing:
+            return done
+        for case in {*cases, *missing}:
+            keep(db.session, case, default_profile, today)
+        db.session.commit()
+        done += len({*cases, *missing})
+
+
+def _touched(session):
+    """(patient ids, case ids) whose lines this flush may change: a case, or a record of a case
+    (review, verdict, appointment, procedure, diary, outcome), or a patient being written."""
+    patients, cases = set(), set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, CaseRow):
+            continue
+        if isinstance(obj, Patient):
+            patients.add(obj.id)
+            continue
+        case = obj if isinstance(obj, Case) else _case_of(obj)
+        if case is not None:
+            cases.add(case.id)
+            patients.add(case.patient_id)
+    return patients - {None}, cases - {None}
+
+
+def _case_of(obj):
+    """The case a record belongs to (directly, or through its procedure record or diary point)."""
+    for path in (("case",), ("record", "case"), ("point", "case"), ("entry", "point", "case")):
+        target = obj
+        for name in path:
+            target = getattr(target, name, None)
+            if target is None:
+                break
+        if isinstance(target, Case):
+            return target
+    return None
+
+
+# The lines are worked out when the transaction commits, from what the database now holds (values
+# as loaded, so an enum is an enum even where the code assigned a plain string), for every case of
+# each patient touched by any flush of the transaction: earlier injections count towards each
+# other's caps and spacing.
+
+@event.listens_for(Session, "after_flush")
+def _note_touched(session, _context):
+    patients, _cases = _touched(session)
+    if patients:
+        session.info.setdefault("worklist_patients", set()).update(patients)
+
+
+@event.listens_for(Session, "before_commit")
+def _keep_lines(session):
+    session.flush()  # what is still pending is part of the transaction too
+    if not session.info.get("worklist_patients"):
+        return
+    patient_ids = session.info.pop("worklist_patients", set())
+    session.expire_all()
+    with session.no_autoflush:
+        today, default_profile = clinic_today(), clinic_default_profile_code()
+        cases = session.scalars(db.select(Case).where(Case.patient_id.in_(patient_ids))).all()
+        for case in cases:
+            try:
+                keep(session, case, default_profile, today)
+            except Exception:  # noqa: BLE001 - a line is a cache: the change itself must not fail
+                logger.exception("worklist line of case %s not worked out; the page will work it out", case.id)
+                if case.row is not None:
+                    case.row.computed_on = date.min
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_touched(session, _previous_transaction):
+    session.info.pop("worklist_patients", None)
