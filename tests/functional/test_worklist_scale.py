@@ -153,3 +153,18 @@ def test_a_new_clinic_default_profile_is_never_shown_with_old_lines(client, coor
     assert "1 worklist line(s)" in result.output
     db.session.expire_all()
     assert db.session.get(CaseRow, case.id).default_profile == "CAM_770HB"
+
+
+def test_after_an_upgrade_the_refresh_works_out_every_missing_line(client, coordinator, gen, app):
+    from tracker.models import CaseRow
+    referred = gen.case(state=State.REFERRED)
+    reviewed = _under_review_with_ongoing_care(gen, 22)
+    db.session.execute(text("DELETE FROM case_rows"))
+    db.session.commit()
+    # Without its line the page still says what each case waits for.
+    assert "review to start" in client.get("/cases/").get_data(as_text=True)
+    result = app.test_cli_runner().invoke(args=["worklist", "refresh"])
+    assert "2 worklist line(s)" in result.output
+    db.session.expire_all()
+    assert db.session.get(CaseRow, referred.id).waiting_for == ["review to start"]
+    assert "conservative care 3 of 4 weeks" in db.session.get(CaseRow, reviewed.id).waiting_for

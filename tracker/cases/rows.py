@@ -96,24 +96,45 @@ def keep(session, case, default_profile, today):
 
 def refresh_outdated(batch=500):
     """Work out again every line kept for an earlier day (or another default profile), a batch per
-    transaction. Two runs at once both write the same answers: harmless. Returns how many."""
+    transaction. Each batch locks its lines first (skipping any a user's change holds: that change
+    writes its own fresh line), so a line is never written from facts older than the lock. Two
+    runs at once share the work. Returns how many lines were worked out."""
+    _add_missing_lines()
     done = 0
     while True:
         today, default_profile = clinic_today(), clinic_default_profile_code()
-        cases = db.session.scalars(
-            db.select(Case).join(CaseRow).where(
-                Case.state.in_(VERDICT_STATES),
+        locked = db.session.scalars(
+            db.select(CaseRow.case_id).join(Case).where(
                 db.or_(CaseRow.computed_on < today,
-                       db.and_(Case.payer_profile_code.is_(None), CaseRow.default_profile != default_profile)))
-            .order_by(Case.id).limit(batch)).all()
-        missing = db.session.scalars(
-            db.select(Case).outerjoin(CaseRow).where(CaseRow.case_id.is_(None)).order_by(Case.id).limit(batch)).all()
-        if not cases and not missing:
+                       db.and_(Case.payer_profile_code.is_(None), CaseRow.default_profile != default_profile)),
+                db.or_(Case.state.in_(VERDICT_STATES), CaseRow.computed_on == date.min))
+            .order_by(CaseRow.case_id).limit(batch).with_for_update(of=CaseRow, skip_locked=True)).all()
+        if not locked:
+            db.session.commit()
             return done
-        for case in {*cases, *missing}:
+        for case in db.session.scalars(db.select(Case).where(Case.id.in_(locked))):
             keep(db.session, case, default_profile, today)
         db.session.commit()
-        done += len({*cases, *missing})
+        done += len(locked)
+
+
+def _add_missing_lines():
+    """A line for every case that has none yet (after an upgrade), marked as never worked out."""
+    db.session.execute(
+        _insert(db.session)(CaseRow).from_select(
+            ["case_id", "waiting_for", "verdict_stale", "overridden", "computed_on", "default_profile"],
+            db.select(Case.id, db.literal([], db.JSON), db.false(), db.false(), db.literal(date.min, db.Date),
+                      db.literal(""))
+            .outerjoin(CaseRow).where(CaseRow.case_id.is_(None))).on_conflict_do_nothing())
+    db.session.commit()
+
+
+def _insert(session):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def _touched(session):
@@ -164,6 +185,10 @@ def _keep_lines(session):
     if not session.info.get("worklist_patients"):
         return
     patient_ids = session.info.pop("worklist_patients", set())
+    # Lock the lines before reading the facts: a nightly refresh working on them waits for this
+    # commit (or skips them), so it never writes a line from facts older than this change.
+    session.execute(db.select(CaseRow.case_id).join(Case).where(Case.patient_id.in_(patient_ids))
+                    .order_by(CaseRow.case_id).with_for_update(of=CaseRow))
     session.expire_all()
     with session.no_autoflush:
         today, default_profile = clinic_today(), clinic_default_profile_code()
