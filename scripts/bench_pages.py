@@ -281,7 +281,7 @@ def page_paths(url):
         "worklist, state": "/cases/?state=under_review",
         "worklist, physician": f"/cases/?physician={physician}",
         "worklist, name search": f"/cases/?q={family[:4]}",
-        "overdue diaries": "/diary/overdue",
+        "overdue diaries": "/diaries/overdue",
         "day board": "/schedule/day",
         "physician's list": None,  # needs a physician's session: measured through the worklist filter
         "case page": f"/cases/{case}",

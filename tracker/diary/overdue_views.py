@@ -3,7 +3,7 @@ from flask import Blueprint, current_app, render_template
 
 from tracker.access import allow
 from tracker.diary import overdue
-from tracker.formfields import paginate
+from tracker.formfields import window
 from tracker.roles import Role
 from tracker.timeutil import utcnow
 
@@ -14,5 +14,6 @@ bp = Blueprint("overdue", __name__)
 @allow(Role.COORDINATOR)
 def overdue_diaries():
     now = utcnow()
-    page = paginate(overdue.query(now), current_app.config["PER_PAGE"])
+    # Previous and Next, never a count: the ranking is read only as far as the page asked for.
+    page = window(overdue.query(now), current_app.config["PER_PAGE"])
     return render_template("diary/overdue.html", page=page, rows=overdue.rows(page.items, now))
