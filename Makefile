@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP = wsgi
 
-.PHONY: run test install install-dev chromium db clean
+.PHONY: run test install install-dev translations messages chromium db clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +14,20 @@ $(BIN)/activate:
 
 install: $(BIN)/activate
 	$(BIN)/pip install --quiet -r requirements.txt
+	$(MAKE) translations
 
 install-dev: $(BIN)/activate
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(MAKE) translations
+
+## Compile the catalogs (translations/*/LC_MESSAGES/messages.po -> .mo, not committed)
+translations:
+	$(BIN)/pybabel compile --statistics -d translations
+
+## After changing marked strings: re-extract messages.pot and merge it into every catalog
+messages:
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --ignore-dirs '.* __pycache__' --no-location --sort-output -o messages.pot .
+	$(BIN)/pybabel update -i messages.pot -d translations --ignore-obsolete
 
 db: install
 	$(BIN)/flask db upgrade

@@ -7,6 +7,7 @@ import contextvars
 import os
 import re
 import shutil
+from pathlib import Path
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -62,8 +63,25 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+def compile_catalogs():
+    """`make install` compiles the translation catalogs; a bare `pytest` run does it too, so the
+    Spanish pages are tested against the .po files as they are now (.mo files are not committed)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[1] / "translations"
+    for po in root.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
+
+
 @pytest.fixture(scope="session")
 def app(database_url):
+    compile_catalogs()
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_url)
     app.test_client_class = IsolatedClient
     with app.app_context():

@@ -39,8 +39,9 @@ def create_app(config=None, **overrides):
     register_blueprints(app)
     register_template_helpers(app)
 
-    from tracker import cli, errors, security
+    from tracker import cli, errors, i18n, security
 
+    i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

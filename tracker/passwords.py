@@ -4,6 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common_passwords.txt"
@@ -30,13 +31,14 @@ def password_problems(password, min_length=12, email=""):
     """Why a password is refused, as sentences for the form (empty list = acceptable)."""
     problems = []
     if len(password) < min_length:
-        problems.append(f"Use at least {min_length} characters (this one has {len(password)}).")
+        problems.append(_("Use at least %(min)d characters (this one has %(count)d).", min=min_length,
+                          count=len(password)))
     lowered = password.lower()
     local_part = email.split("@")[0].lower() if email else ""
     if lowered in _common() or _core(password) in _common() or len(set(lowered)) <= 3:
-        problems.append("This password is too common or too easy to guess; choose another.")
+        problems.append(_("This password is too common or too easy to guess; choose another."))
     elif any(len(part) >= 4 and part in lowered for part in _name_parts(local_part)):
-        problems.append("Do not use your email address in your password.")
+        problems.append(_("Do not use your email address in your password."))
     return problems
 
 

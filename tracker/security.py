@@ -4,6 +4,8 @@ import time
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
 from tracker.extensions import db, login_manager
@@ -71,7 +73,7 @@ def enforce_session_limits():
     if expired or idle:
         logout_user()
         session.clear()
-        flash("Your session has ended. Please sign in again.", "info")
+        flash(_("Your session has ended. Please sign in again."), "info")
         return redirect(url_for("auth.sign_in", next=_same_site_path()))
     session["last_seen"] = now
     return None
@@ -109,7 +111,7 @@ def is_safe_next(target):
 
 def init_app(app):
     login_manager.login_view = "auth.sign_in"
-    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"
     # Session protection is done by the per-user token and the limits above.
     login_manager.session_protection = None

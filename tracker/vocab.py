@@ -5,6 +5,12 @@ Each is a str Enum so that its value is what the database stores and what the po
 import enum
 
 
+def N_(text):
+    """Marks a label for the translation catalog (pybabel's N_ keyword); it stays English here
+    and a patient page shows it with _(label) in the patient's language."""
+    return text
+
+
 class Choice(str, enum.Enum):
     """A stored value with the words a clinic uses for it."""
 
@@ -23,9 +29,9 @@ class Choice(str, enum.Enum):
 
 
 class Side(Choice):
-    LEFT = "left", "Left"
-    RIGHT = "right", "Right"
-    BILATERAL = "bilateral", "Bilateral"
+    LEFT = "left", N_("Left")
+    RIGHT = "right", N_("Right")
+    BILATERAL = "bilateral", N_("Bilateral")
 
 
 def joints_of(side: str) -> tuple[Side, ...]:
@@ -36,9 +42,9 @@ def joints_of(side: str) -> tuple[Side, ...]:
 
 
 class Indication(Choice):
-    DIAGNOSTIC = "diagnostic", "Diagnostic block"
-    CONFIRMATORY = "confirmatory", "Confirmatory block"
-    THERAPEUTIC = "therapeutic", "Therapeutic injection"
+    DIAGNOSTIC = "diagnostic", N_("Diagnostic block")
+    CONFIRMATORY = "confirmatory", N_("Confirmatory block")
+    THERAPEUTIC = "therapeutic", N_("Therapeutic injection")
 
 
 class Sex(Choice):
@@ -91,12 +97,12 @@ class Modality(Choice):
 
 
 class AppointmentStatus(Choice):
-    BOOKED = "booked", "Booked"
-    CHECKED_IN = "checked_in", "Checked in"
-    IN_PROCEDURE = "in_procedure", "In procedure"
-    DONE = "done", "Done"
-    NO_SHOW = "no_show", "No-show"
-    CANCELLED = "cancelled", "Cancelled"
+    BOOKED = "booked", N_("Booked")
+    CHECKED_IN = "checked_in", N_("Checked in")
+    IN_PROCEDURE = "in_procedure", N_("In procedure")
+    DONE = "done", N_("Done")
+    NO_SHOW = "no_show", N_("No-show")
+    CANCELLED = "cancelled", N_("Cancelled")
 
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

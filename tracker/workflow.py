@@ -7,19 +7,19 @@ history and the audit row in one transaction).
 from dataclasses import dataclass, field
 
 from tracker.roles import Role
-from tracker.vocab import Choice
+from tracker.vocab import N_, Choice
 
 
 class State(Choice):
-    REFERRED = "referred", "Referred"
-    UNDER_REVIEW = "under_review", "Under review"
-    ELIGIBLE = "eligible", "Eligible"
-    NOT_ELIGIBLE = "not_eligible", "Not eligible"
-    SCHEDULED = "scheduled", "Scheduled"
-    IN_PROCEDURE = "in_procedure", "In procedure"
-    FOLLOW_UP = "follow_up", "Follow-up"
-    CLOSED = "closed", "Closed"
-    CANCELLED = "cancelled", "Cancelled"
+    REFERRED = "referred", N_("Referred")
+    UNDER_REVIEW = "under_review", N_("Under review")
+    ELIGIBLE = "eligible", N_("Eligible")
+    NOT_ELIGIBLE = "not_eligible", N_("Not eligible")
+    SCHEDULED = "scheduled", N_("Scheduled")
+    IN_PROCEDURE = "in_procedure", N_("In procedure")
+    FOLLOW_UP = "follow_up", N_("Follow-up")
+    CLOSED = "closed", N_("Closed")
+    CANCELLED = "cancelled", N_("Cancelled")
 
 
 BEFORE_PROCEDURE = frozenset(

@@ -7,11 +7,12 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from babel.dates import format_time
 
 from tracker.extensions import db
 from tracker.models import AuditEvent, DiaryEntry, DiaryEntryRevision, DiaryPoint
 from tracker.roles import Role
-from tracker.timeutil import format_clinic
+from tracker.timeutil import to_clinic
 from tracker.vocab import EntrySource, Side
 from tracker.workflow import State
 
@@ -147,7 +148,8 @@ def test_a_point_not_open_yet_is_refused_with_its_opening_time_and_the_typed_sco
     page = text(response)
     h2 = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code="h2")).scalar_one()
     message = error_of(page, "point")
-    assert "The “2 hours after” score opens" in message and format_clinic(h2.opens_at, "%H:%M") in message
+    opens = format_time(to_clinic(h2.opens_at), "short", locale="en")
+    assert "The “2 hours after” score can be entered from" in message and opens in message
     assert checked(page, "score") == "5" and checked(page, "analgesic_used") == "yes"
     assert [e.point.point_code for e in entries_of(case)] == ["t0"]
 

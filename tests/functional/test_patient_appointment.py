@@ -5,6 +5,7 @@ import re
 from datetime import time, timedelta, timezone
 
 import pytest
+from babel.dates import format_date
 from icalendar import Calendar
 
 from tracker.extensions import db
@@ -89,7 +90,7 @@ def add_risk(case, **fields):
 def test_the_patient_sees_the_date_time_place_and_side_of_their_appointment(browser, case, appointment):
     page = text(browser.get(f"/my/cases/{case.id}"))
     shown = appointment_block(page)
-    assert f"{clinic_day(2).strftime('%A %d %B %Y')} at 10:15 (New York time)" in shown
+    assert f"{format_date(clinic_day(2), 'full', locale='en')} at 10:15 AM (New York time)" in shown
     assert "Where: Level 2, Imaging, desk B" in shown
     assert "Which side: right" in shown
     assert f'href="/my/appointments/{appointment.id}.ics"' in page
@@ -103,7 +104,8 @@ def test_the_place_falls_back_to_the_room_name_without_a_location(browser, gen, 
 
 def test_the_patients_home_shows_the_appointment_time(browser, case, appointment):
     page = text(browser.get("/my/"))
-    assert f"Appointment: {clinic_day(2).strftime('%A %d %B')}, 10:15" in re.sub(r"<[^>]+>", "", page)
+    assert (f"Appointment: {format_date(clinic_day(2), 'full', locale='en')} at 10:15\u202fAM"
+            in re.sub(r"<[^>]+>", "", page))
 
 
 def test_a_patient_without_risks_sees_only_the_general_preparation(browser, case, appointment):

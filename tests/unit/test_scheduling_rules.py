@@ -389,43 +389,48 @@ def test_ready_by_override_only_while_something_is_missing():
 
 # ------------------------------------------------------------------ preparation instructions
 
+def prep(screen):
+    """The steps as an English reader gets them: each is a catalog message and its values."""
+    return [text % values for text, values in instructions.preparation(screen)]
+
+
 def test_a_patient_with_no_risks_gets_only_the_general_steps():
-    steps = instructions.preparation(risk())
+    steps = prep(risk())
     assert len(steps) == 3
     assert "Arrive 30 minutes before" in steps[0]
     assert "20–30 minutes" in steps[1]
     assert not any(word in " ".join(steps) for word in ("Blood thinners", "sedation", "Contrast", "Diabetes"))
-    assert instructions.preparation(None) == steps
+    assert prep(None) == steps
 
 
 def test_a_sedated_patient_is_told_to_bring_a_driver_and_stay_longer():
-    steps = instructions.preparation(risk(sedation_planned=True))
+    steps = prep(risk(sedation_planned=True))
     assert any("an adult must take you home" in s and "must not drive for 24 hours" in s for s in steps)
     assert any("30–45 minutes" in s for s in steps)
 
 
 def test_an_anticoagulated_patient_gets_their_hold_plan():
-    steps = instructions.preparation(risk(anticoagulants="apixaban",
+    steps = prep(risk(anticoagulants="apixaban",
                                           anticoagulant_hold_plan="Stop apixaban 2 days before."))
     assert "Blood thinners: Stop apixaban 2 days before." in steps
 
 
 def test_an_anticoagulated_patient_without_a_plan_is_told_the_clinic_will_say():
-    steps = instructions.preparation(risk(anticoagulants="aspirin"))
+    steps = prep(risk(anticoagulants="aspirin"))
     assert "Blood thinners: the clinic will tell you whether to pause them." in steps
 
 
 def test_a_contrast_allergic_patient_gets_the_premedication_plan():
-    steps = instructions.preparation(risk(allergy_contrast=True,
+    steps = prep(risk(allergy_contrast=True,
                                           contrast_premedication_plan="Prednisone 50 mg at 13, 7 and 1 h."))
     assert "Contrast allergy: Prednisone 50 mg at 13, 7 and 1 h." in steps
-    without_plan = instructions.preparation(risk(allergy_contrast=True))
+    without_plan = prep(risk(allergy_contrast=True))
     assert any(s.startswith("Contrast allergy: the clinic will send") for s in without_plan)
 
 
 def test_glucose_advice_follows_the_monitoring_rule_hba1c_above_7_or_insulin():
     def has_glucose(screen):
-        return any(s.startswith("Diabetes:") for s in instructions.preparation(screen))
+        return any(s.startswith("Diabetes:") for s in prep(screen))
 
     assert has_glucose(risk(diabetes=True, hba1c=Decimal("7.5")))
     assert has_glucose(risk(diabetes=True, insulin=True))

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
@@ -6,13 +7,13 @@ from tracker.passwords import password_problems
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("Email", validators=[
-        DataRequired("Enter your email address."),
-        Email("Enter a valid email address, like name@clinic.org."),
+    email = EmailField(_l("Email"), validators=[
+        DataRequired(_l("Enter your email address.")),
+        Email(_l("Enter a valid email address, like name@clinic.org.")),
         Length(max=254),
     ])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
-    submit = SubmitField("Sign in")
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+    submit = SubmitField(_l("Sign in"))
 
 
 class NewPasswordMixin:
@@ -31,15 +32,15 @@ class NewPasswordMixin:
 
 
 class ChangePasswordForm(NewPasswordMixin, FlaskForm):
-    current_password = PasswordField("Current password", validators=[
-        DataRequired("Enter your current password."),
+    current_password = PasswordField(_l("Current password"), validators=[
+        DataRequired(_l("Enter your current password.")),
     ])
-    new_password = PasswordField("New password", validators=[DataRequired("Enter a new password.")])
-    confirm = PasswordField("Repeat the new password", validators=[
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(_l("Enter a new password."))])
+    confirm = PasswordField(_l("Repeat the new password"), validators=[
         DataRequired("Repeat the new password."),
-        EqualTo("new_password", "The two new passwords do not match."),
+        EqualTo("new_password", _l("The two new passwords do not match.")),
     ])
-    submit = SubmitField("Change password")
+    submit = SubmitField(_l("Change password"))
 
     def __init__(self, *args, owner_email="", **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,6 +3,8 @@ import math
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import case, delete, literal, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -13,8 +15,9 @@ from tracker.models.types import UTCDateTime
 from tracker.passwords import hash_password, verify_against_nobody, verify_password
 from tracker.security import end_session, start_session
 from tracker.timeutil import utcnow
+from tracker.vocab import N_
 
-GENERIC_FAILURE = "The email or password is not right. Check both and try again."
+GENERIC_FAILURE = N_("The email or password is not right. Check both and try again.")
 
 # INSERT ... ON CONFLICT DO UPDATE is spelled the same way on both databases, but each dialect
 # has its own construct for it.
@@ -60,7 +63,7 @@ def sign_in(email, password):
                  summary="inactive account" if password_right else "wrong email or password",
                  actor=email)
     db.session.commit()
-    raise SignInRefused(GENERIC_FAILURE)
+    raise SignInRefused(_(GENERIC_FAILURE))
 
 
 def _count_attempt(email, now):
@@ -108,10 +111,11 @@ def _locked_refusal(email, now):
     audit.record(audit.Action.SIGN_IN_FAILED, "user", None, summary="refused while locked",
                  actor=email)
     db.session.commit()
-    return SignInRefused(
-        f"Too many failed sign-ins for this account. Wait {minutes} minute"
-        f"{'s' if minutes != 1 else ''} and try again, or ask an admin to reset your password."
-    )
+    return SignInRefused(ngettext(
+        "Too many failed sign-ins for this account. Wait %(num)d minute and try again, or ask an "
+        "admin to reset your password.",
+        "Too many failed sign-ins for this account. Wait %(num)d minutes and try again, or ask an "
+        "admin to reset your password.", minutes))
 
 
 def _record_sign_in(user, now):

@@ -1,5 +1,6 @@
 """Sign-in, sign-out, password change and the role-based home redirect."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.access import allow, public
@@ -52,7 +53,7 @@ def sign_in():
 @allow(*Role)
 def sign_out():
     services.sign_out(current_user._get_current_object())
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.sign_in"))
 
 
@@ -63,7 +64,7 @@ def change_password():
     if form.validate_on_submit():
         if services.change_password(current_user._get_current_object(),
                                     form.current_password.data, form.new_password.data):
-            flash("Your password is changed. Other devices have been signed out.", "success")
+            flash(_("Your password is changed. Other devices have been signed out."), "success")
             return redirect(home_url(current_user))
-        form.current_password.errors.append("The current password is not right.")
+        form.current_password.errors.append(_("The current password is not right."))
     return render_template("auth/change_password.html", form=form)

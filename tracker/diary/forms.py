@@ -4,6 +4,8 @@ The scale is a group of real radio buttons, so it works without JavaScript and a
 announces "Your pain, 3 of 11"; the optional questions are yes/no radios with no default, so an
 unanswered question is stored as "not answered", never as "no".
 """
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -12,9 +14,9 @@ from wtforms.validators import Length, StopValidation, ValidationError
 from tracker.vocab import Side
 
 NRS_MIN, NRS_MAX = 0, 10
-SCORE_WORDS = {NRS_MIN: "no pain", NRS_MAX: "worst pain imaginable"}
-MISSING_SCORE = "Choose a number from 0 (no pain) to 10 (worst pain imaginable)."
-NOT_A_NUMBER = "The pain score must be a whole number from 0 to 10."
+SCORE_WORDS = {NRS_MIN: _l("no pain"), NRS_MAX: _l("worst pain imaginable")}
+MISSING_SCORE = _l("Choose a number from 0 (no pain) to 10 (worst pain imaginable).")
+NOT_A_NUMBER = _l("The pain score must be a whole number from 0 to 10.")
 
 
 class ScoreField(RadioField):
@@ -40,14 +42,14 @@ class ScoreField(RadioField):
         if self.data is None:
             raise StopValidation(MISSING_SCORE)
         if not NRS_MIN <= self.data <= NRS_MAX:
-            raise StopValidation(f"Pain scores go from 0 to 10: {self.data} is not on the scale.")
+            raise StopValidation(_("Pain scores go from 0 to 10: %(score)s is not on the scale.", score=self.data))
 
 
 class YesNoField(RadioField):
     """An optional yes/no: data is True, False or None (not answered)."""
 
     def __init__(self, label=None, **kwargs):
-        super().__init__(label, choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")], validate_choice=False, **kwargs)
+        super().__init__(label, choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))], validate_choice=False, **kwargs)
 
     def process_formdata(self, valuelist):
         self.raw = valuelist[0] if valuelist else ""
@@ -55,7 +57,7 @@ class YesNoField(RadioField):
 
     def pre_validate(self, form):
         if self.data not in (None, "yes", "no"):
-            raise ValidationError("Answer yes or no, or leave it unanswered.")
+            raise ValidationError(_("Answer yes or no, or leave it unanswered."))
 
     @property
     def answer(self):
@@ -63,9 +65,9 @@ class YesNoField(RadioField):
 
 
 class _Answers:
-    analgesic_used = YesNoField("Since your last entry, did you take a pain reliever (for example paracetamol or ibuprofen)?")
-    opioid_used = YesNoField("Since your last entry, did you take an opioid (a strong pain medicine such as codeine, tramadol or oxycodone)?")
-    physical_therapy_done = YesNoField("Since your last entry, did you do physical therapy or your exercises?")
+    analgesic_used = YesNoField(_l("Since your last entry, did you take a pain reliever (for example paracetamol or ibuprofen)?"))
+    opioid_used = YesNoField(_l("Since your last entry, did you take an opioid (a strong pain medicine such as codeine, tramadol or oxycodone)?"))
+    physical_therapy_done = YesNoField(_l("Since your last entry, did you do physical therapy or your exercises?"))
 
     def answers(self):
         return {name: self[name].answer for name in ("analgesic_used", "opioid_used", "physical_therapy_done")}
@@ -73,9 +75,9 @@ class _Answers:
 
 class EntryForm(_Answers, FlaskForm):
     point = HiddenField()
-    score = ScoreField("Your pain now")
-    score_left = ScoreField("Left side")
-    score_right = ScoreField("Right side")
+    score = ScoreField(_l("Your pain now"))
+    score_left = ScoreField(_l("Left side"))
+    score_right = ScoreField(_l("Right side"))
 
     def score_fields(self):
         return [self[name] for name in ("score", "score_left", "score_right") if name in self]
@@ -90,7 +92,7 @@ class EntryForm(_Answers, FlaskForm):
 class PhoneEntryForm(EntryForm):
     """Staff type what the patient says on the phone: the same questions, and which point."""
 
-    point = SelectField("Time point", validate_choice=False)
+    point = SelectField(_l("Time point"), validate_choice=False)
 
 
 def entry_form(case, form_class=EntryForm, **kwargs):
@@ -107,9 +109,9 @@ def entry_form(case, form_class=EntryForm, **kwargs):
 
 class CorrectionForm(_Answers, FlaskForm):
     version_id = HiddenField()
-    score = ScoreField("Correct score")
-    reason = TextAreaField("Why does it change?", validators=[Length(max=500, message="Keep the reason under 500 characters.")])
+    score = ScoreField(_l("Correct score"))
+    reason = TextAreaField(_l("Why does it change?"), validators=[Length(max=500, message=_l("Keep the reason under 500 characters."))])
 
     def validate_reason(self, field):
         if not (field.data or "").strip():
-            raise ValidationError("Say why the score changes (for example: I tapped the wrong number).")
+            raise ValidationError(_("Say why the score changes (for example: I tapped the wrong number)."))

@@ -6,6 +6,8 @@ Nothing here imports a door's views or access rules, so the untrusted link surfa
 (`tracker.patient_link`) can use it without reaching staff code.
 """
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
@@ -18,7 +20,7 @@ from tracker.validation import StaleEdit
 from tracker.vocab import EntrySource
 
 PATIENT_LAYOUT, LINK_LAYOUT, STAFF_LAYOUT = "patient/base.html", "diary/link_base.html", "base.html"
-STALE = "This entry was changed after you opened it. Nothing was saved: check it as it is now."
+STALE = _l("This entry was changed after you opened it. Nothing was saved: check it as it is now.")
 
 
 def entry_of(case, entry_id):
@@ -78,7 +80,8 @@ def _thanks(view, late, staff):
     if staff:
         return f"The “{view.label}” score is saved, marked as given by phone" + (" and late." if late else ".")
     # A late score is still worth having: say so, so the patient keeps going.
-    return f"Thank you: your “{view.label}” score is saved." + (" It was late, and it still helps." if late else "")
+    thanks = _("Thank you: your “%(point)s” score is saved.", point=view.label)
+    return thanks + (" " + _("It was late, and it still helps.") if late else "")
 
 
 def correction_page(case, entry, source, layout, back, actor=None, link=None):
@@ -103,11 +106,11 @@ def correction_page(case, entry, source, layout, back, actor=None, link=None):
             except EntryRefused as refused:
                 form[refused.field].errors = list(form[refused.field].errors) + [refused.message]
             else:
-                flash("The score is corrected; the earlier value is kept in its history.", "success")
+                flash(_("The score is corrected; the earlier value is kept in its history."), "success")
                 return redirect(back)
         status = 422
     elif request.method == "POST":
         status = 409
-    label = services.time_point(case, entry.point.point_code).label
+    label = _(services.time_point(case, entry.point.point_code).label)
     return render_template("diary/correct.html", layout=layout, case=case, entry=entry, form=form, label=label,
                            allowed=allowed, back=back, staff=staff, link=link), status

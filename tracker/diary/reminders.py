@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
+from tracker import i18n
 from tracker.diary.overdue import entry_missing
 from tracker.diary.schedule import ANAESTHETIC_CODES, SCHEDULES
 from tracker.diary.services import BASELINE, link_url, live_link, sides_of
@@ -173,7 +175,10 @@ def _send_for_case(case_id, claim_ids, counts):
     if not to_send:
         return
     try:
-        send_mail(address, f"Your pain diary at {current_app.config['CLINIC_NAME']}", _message(target))
+        with i18n.patient_locale(case.patient):
+            subject = _("Your pain diary at %(clinic)s", clinic=current_app.config["CLINIC_NAME"])
+            body = _message(target)
+        send_mail(address, subject, body)
     except MailError as error:
         for claim in to_send:
             claim.status, claim.detail = FAILED, str(error)[:200] or "the mail server refused it"
@@ -228,7 +233,6 @@ def _public_address(build):
 
 
 def _message(target):
-    clinic = current_app.config["CLINIC_NAME"]
-    return (f"Hello,\n\nIt is time to fill in your pain diary. Please open:\n\n{target}\n\n"
-            "If you have just filled it in, there is nothing more to do.\n\n"
-            f"{clinic}\n")
+    return _("Hello,\n\nIt is time to fill in your pain diary. Please open:\n\n%(link)s\n\n"
+             "If you have just filled it in, there is nothing more to do.\n\n%(clinic)s\n",
+             link=target, clinic=current_app.config["CLINIC_NAME"])

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tracker.vocab import Choice
+from tracker.vocab import N_, Choice
 
 
 class Phase(Choice):
@@ -57,10 +57,14 @@ _HOUR = timedelta(hours=1)
 _DAY = timedelta(days=1)
 
 
+# Spelt out, not built from the number, so the catalog has each one.
+_HOURLY_LABELS = {1: N_("1 hour after"), 2: N_("2 hours after"), 3: N_("3 hours after"),
+                  4: N_("4 hours after"), 5: N_("5 hours after"), 6: N_("6 hours after")}
+
+
 def _hourly(hours):
     # The anaesthetic wears off over hours, so a quarter of an hour either side reads the same block.
-    label = "1 hour after" if hours == 1 else f"{hours} hours after"
-    return TimePoint(f"h{hours}", label, Phase.ANAESTHETIC, hours * _HOUR, 15 * _MINUTE, 15 * _MINUTE)
+    return TimePoint(f"h{hours}", _HOURLY_LABELS[hours], Phase.ANAESTHETIC, hours * _HOUR, 15 * _MINUTE, 15 * _MINUTE)
 
 
 # The windows, chosen so that consecutive ones never overlap (a moment belongs to at most one
@@ -77,18 +81,18 @@ DEFAULT_SCHEDULE = DiarySchedule(
     code="default",
     name="SI joint injection: baseline, anaesthetic window and 12 months' follow-up",
     points=(
-        TimePoint("t0", "Before the injection", Phase.BASELINE, None, timedelta(0), timedelta(0)),
-        TimePoint("m15", "15 minutes after", Phase.ANAESTHETIC, 15 * _MINUTE, 5 * _MINUTE, 7 * _MINUTE),
-        TimePoint("m30", "30 minutes after", Phase.ANAESTHETIC, 30 * _MINUTE, 5 * _MINUTE, 10 * _MINUTE),
+        TimePoint("t0", N_("Before the injection"), Phase.BASELINE, None, timedelta(0), timedelta(0)),
+        TimePoint("m15", N_("15 minutes after"), Phase.ANAESTHETIC, 15 * _MINUTE, 5 * _MINUTE, 7 * _MINUTE),
+        TimePoint("m30", N_("30 minutes after"), Phase.ANAESTHETIC, 30 * _MINUTE, 5 * _MINUTE, 10 * _MINUTE),
         *(_hourly(hours) for hours in range(1, 7)),
-        TimePoint("d1", "Day 1", Phase.THERAPEUTIC, _DAY, 6 * _HOUR, 12 * _HOUR),
-        TimePoint("d2", "Day 2", Phase.THERAPEUTIC, 2 * _DAY, 8 * _HOUR, 12 * _HOUR),
-        TimePoint("d7", "Day 7", Phase.THERAPEUTIC, 7 * _DAY, _DAY, _DAY),
-        TimePoint("w2", "2 weeks", Phase.THERAPEUTIC, 14 * _DAY, 3 * _DAY, 3 * _DAY),
-        TimePoint("w6", "6 weeks", Phase.THERAPEUTIC, 42 * _DAY, 7 * _DAY, 7 * _DAY),
-        TimePoint("mo3", "3 months", Phase.THERAPEUTIC, 90 * _DAY, 14 * _DAY, 14 * _DAY),
-        TimePoint("mo6", "6 months", Phase.THERAPEUTIC, 180 * _DAY, 14 * _DAY, 14 * _DAY),
-        TimePoint("mo12", "12 months", Phase.THERAPEUTIC, 365 * _DAY, 14 * _DAY, 14 * _DAY),
+        TimePoint("d1", N_("Day 1"), Phase.THERAPEUTIC, _DAY, 6 * _HOUR, 12 * _HOUR),
+        TimePoint("d2", N_("Day 2"), Phase.THERAPEUTIC, 2 * _DAY, 8 * _HOUR, 12 * _HOUR),
+        TimePoint("d7", N_("Day 7"), Phase.THERAPEUTIC, 7 * _DAY, _DAY, _DAY),
+        TimePoint("w2", N_("2 weeks"), Phase.THERAPEUTIC, 14 * _DAY, 3 * _DAY, 3 * _DAY),
+        TimePoint("w6", N_("6 weeks"), Phase.THERAPEUTIC, 42 * _DAY, 7 * _DAY, 7 * _DAY),
+        TimePoint("mo3", N_("3 months"), Phase.THERAPEUTIC, 90 * _DAY, 14 * _DAY, 14 * _DAY),
+        TimePoint("mo6", N_("6 months"), Phase.THERAPEUTIC, 180 * _DAY, 14 * _DAY, 14 * _DAY),
+        TimePoint("mo12", N_("12 months"), Phase.THERAPEUTIC, 365 * _DAY, 14 * _DAY, 14 * _DAY),
     ),
 )
 

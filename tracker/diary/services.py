@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from tracker import audit
+from tracker import audit, i18n
 from tracker.diary import links
 from tracker.diary.schedule import (DEFAULT_SCHEDULE, Due, EntryStatus, Phase, TimePoint, current_points,
                                     due_times, entry_status, schedule_for)
@@ -35,8 +37,8 @@ ENTRY_STATES = frozenset({State.SCHEDULED, State.FOLLOW_UP})
 # Stands in for "no end yet" so the baseline's open window sorts and compares like the others.
 _NO_END = datetime(9999, 1, 1, tzinfo=timezone.utc)
 
-NOT_LIVE = "This diary is not taking entries now."
-LINK_NOT_VALID = "This link is not valid any more - ask the clinic for a new one."
+NOT_LIVE = _l("This diary is not taking entries now.")
+LINK_NOT_VALID = _l("This link is not valid any more - ask the clinic for a new one.")
 
 
 class EntryRefused(Exception):
@@ -124,7 +126,8 @@ class PointView:
 
     @property
     def label(self):
-        return self.point.label
+        # In the reader's language (staff: English); the schedule marks each label for the catalog.
+        return _(self.point.label)
 
     @property
     def is_baseline(self):
@@ -218,11 +221,13 @@ def may_enter(case, view, for_patient=True):
 
 
 def when(moment, now=None):
-    """"14:30" today, "Tuesday 3 December at 14:30" another day (clinic time)."""
-    local, today = to_clinic(moment), to_clinic(now or utcnow()).date()
-    if local.date() == today:
-        return local.strftime("%H:%M")
-    return f"{local.strftime('%A')} {local.day} {local.strftime('%B')} at {local.strftime('%H:%M')}"
+    """"10:15 AM" today, "Tuesday, December 8 at 10:15 AM" another day (clinic time, in the reader's language)."""
+    return i18n.when(moment, now or utcnow())
+
+
+def from_when(moment, now=None):
+    """"from 14:30" today, "from Tuesday, December 3 at 14:30" another day."""
+    return i18n.from_when(moment, now or utcnow())
 
 
 def due_summary(case, now=None):
@@ -236,17 +241,16 @@ def due_summary(case, now=None):
 
 def _check_open(case, view, now, for_patient):
     if view is None:
-        raise EntryRefused("This time point is not in your diary.")
+        raise EntryRefused(_("This time point is not in your diary."))
     if case.state not in ENTRY_STATES:
         raise EntryRefused(NOT_LIVE)
     if view.is_baseline and for_patient and not may_enter(case, view, for_patient):
-        raise EntryRefused("The score before the injection can only be given before the injection starts.")
+        raise EntryRefused(_("The score before the injection can only be given before the injection starts."))
     if not may_enter(case, view, for_patient):
         raise EntryRefused(NOT_LIVE)
     if now < view.row.opens_at:
-        when_text = when(view.row.opens_at, now)
-        at = "opens at" if ":" in when_text[:5] else "opens on"
-        raise EntryRefused(f"The “{view.label}” score {at} {when_text}. Please come back then.")
+        raise EntryRefused(_("The “%(point)s” score can be entered %(from)s. Please come back then.",
+                             point=view.label, **{"from": i18n.from_when(view.row.opens_at, now)}))
 
 
 def record_entry(case, code, scores, answers, source, actor=None, link=None, now=None):
@@ -266,7 +270,7 @@ def record_entry(case, code, scores, answers, source, actor=None, link=None, now
     late = entry_status(view.due, now, now) == EntryStatus.LATE
     sides = sides_of(case)
     if set(scores) != set(sides):
-        raise EntryRefused("Give a score for each side.", field="score")
+        raise EntryRefused(_("Give a score for each side."), field="score")
     for side in sides:
         db.session.add(DiaryEntry(point_id=view.row.id, case_id=case.id, side=side, score=scores[side],
                                   entered_at=now, entered_by_id=actor.id if actor else None,
@@ -289,9 +293,9 @@ def record_entry(case, code, scores, answers, source, actor=None, link=None, now
 
 def _duplicate(view):
     first = min(e.entered_at for e in view.entries.values()) if view and view.entries else None
-    at = f" at {when(first)}" if first else ""
-    return EntryRefused(f"The “{view.label}” score was already entered{at}. "
-                        "Only one entry per time point is kept: to change it, use “Correct”.")
+    message = (_("The “%(point)s” score was already entered (%(when)s).", point=view.label, when=when(first))
+               if first else _("The “%(point)s” score was already entered.", point=view.label))
+    return EntryRefused(message + " " + _("Only one entry per time point is kept: to change it, use “Correct”."))
 
 
 def _answers(answers):
@@ -320,11 +324,11 @@ def correct_entry(entry, score, answers, reason, version_id, source, actor=None,
     if entry.case.state not in ENTRY_STATES:
         raise EntryRefused(NOT_LIVE, field="score")
     if source != EntrySource.STAFF_PHONE and not may_patient_correct(entry, now):
-        raise EntryRefused("This entry can no longer be changed here: please ask the clinic to correct it.",
+        raise EntryRefused(_("This entry can no longer be changed here: please ask the clinic to correct it."),
                            field="score")
     reason = (reason or "").strip()
     if not reason:
-        raise EntryRefused("Say why the score changes (for example: I tapped the wrong number).", field="reason")
+        raise EntryRefused(_("Say why the score changes (for example: I tapped the wrong number)."), field="reason")
     entry.revisions.append(DiaryEntryRevision(
         score=entry.score, analgesic_used=entry.analgesic_used, opioid_used=entry.opioid_used,
         physical_therapy_done=entry.physical_therapy_done, entered_at=entry.entered_at,
@@ -393,8 +397,10 @@ def send_link(case, actor, now=None):
         raise LinkRefused("A diary link is sent once the injection is booked and until the case closes.")
     link, replaced = create_link(case, actor, now, sent_to=address)
     try:
-        send_mail(address, f"Your pain diary link from {current_app.config['CLINIC_NAME']}",
-                  _link_message(link))
+        with i18n.patient_locale(case.patient):
+            subject = _("Your pain diary link from %(clinic)s", clinic=current_app.config["CLINIC_NAME"])
+            body = _link_message(link)
+        send_mail(address, subject, body)
     except MailError:
         db.session.rollback()
         raise LinkRefused("The email could not be sent (the mail server did not accept it). "
@@ -408,9 +414,10 @@ def send_link(case, actor, now=None):
 
 
 def _link_message(link):
-    return (f"Hello,\n\nPlease use this personal link to fill in your pain diary:\n\n{link_url(link)}\n\n"
-            "Keep it to yourself: anyone with the link can add to your diary. If you did not expect "
-            f"this message, please call the clinic.\n\n{current_app.config['CLINIC_NAME']}\n")
+    return _("Hello,\n\nPlease use this personal link to fill in your pain diary:\n\n%(link)s\n\n"
+             "Keep it to yourself: anyone with the link can add to your diary. If you did not expect "
+             "this message, please call the clinic.\n\n%(clinic)s\n",
+             link=link_url(link), clinic=current_app.config["CLINIC_NAME"])
 
 
 def _revoke_live(case, actor, now):

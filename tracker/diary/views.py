@@ -18,7 +18,7 @@ from tracker.roles import Role
 from tracker.vocab import EntrySource
 
 bp = Blueprint("diary", __name__)
-bp.add_app_template_global(services.when, "diary_when")
+bp.add_app_template_global(services.from_when, "diary_from")
 
 
 # ------------------------------------------------------------------ for other pages' templates

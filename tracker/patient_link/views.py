@@ -6,6 +6,7 @@ beyond `@public`): `tests/unit/test_dependencies.py` holds it to that.
 """
 from flask import Blueprint, render_template, url_for
 
+from tracker import i18n
 from tracker.access import public
 from tracker.diary import services
 from tracker.diary.pages import LINK_LAYOUT, correction_page, entry_of, entry_page
@@ -22,6 +23,7 @@ def entry(token):
     if link is None:
         return _link_not_valid()
     services.note_link_view(link)
+    i18n.use_patient_language(link.case.patient)
     return entry_page(link.case, EntrySource.LINK, LINK_LAYOUT, url_for("patient_link.entry", token=token),
                        lambda shown: url_for("patient_link.correct", token=token, entry_id=shown.id), link=link)
 
@@ -39,6 +41,7 @@ def correct(token, entry_id):
         services.refuse_link_use(link, f"asked for diary entry {entry_id} of another case")
         return _link_not_valid()
     services.note_link_view(link)
+    i18n.use_patient_language(link.case.patient)
     return correction_page(link.case, diary_entry, EntrySource.LINK, LINK_LAYOUT,
                             url_for("patient_link.entry", token=token), link=link)
 

@@ -4,6 +4,8 @@ Every query here is scoped by the signed-in patient's record; another patient's 
 appointment is a 404.
 """
 from flask import Blueprint, Response, abort, current_app, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from icalendar import Calendar, Event
 
@@ -48,7 +50,7 @@ def case(case_id):
 
 
 # Calendar entries sync to third parties (phone vendors, mail providers): no side, drug or diagnosis.
-CALENDAR_TITLE = "SI joint injection appointment"
+CALENDAR_TITLE = _l("SI joint injection appointment")
 
 
 @bp.route("/appointments/<int:appointment_id>.ics")
@@ -70,10 +72,11 @@ def calendar_file(appointment_id):
     event.add("dtstamp", utcnow())
     event.add("dtstart", appointment.starts_at)
     event.add("dtend", appointment.ends_at)
+    # In the language of the page it is downloaded from (the patient's).
     event.add("summary", f"{CALENDAR_TITLE} · {clinic}")
     event.add("location", f"{clinic}, {place}")
-    event.add("description", f"{CALENDAR_TITLE} at {clinic}, {place}. How to prepare: see your page "
-                             "on the clinic's website.")
+    event.add("description", _("%(title)s at %(clinic)s, %(place)s. How to prepare: see your page on the "
+                               "clinic's website.", title=CALENDAR_TITLE, clinic=clinic, place=place))
     calendar.add_component(event)
     audit.record(audit.Action.EXPORT, "appointment", appointment.id, summary="patient downloaded .ics")
     db.session.commit()

@@ -1,0 +1,85 @@
+"""Every word a patient can read in a patient-facing template goes through the catalog.
+
+The templates are parsed with Jinja itself: the text between tags, the words in the attributes a
+person reads (aria-label, title, placeholder, alt) and the string literals a template prints or
+passes to a macro must sit inside a gettext call (`_()`, `ngettext()`, `{% trans %}`). Markup,
+whitespace, punctuation, numbers and code-like strings (single words compared or passed as
+options) are not words to translate.
+"""
+import re
+from pathlib import Path
+
+import pytest
+from jinja2 import Environment, nodes
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+PATIENT_FACING = sorted(
+    [*TEMPLATES.glob("patient/*.html"), *TEMPLATES.glob("errors/*.html"),
+     *(TEMPLATES / name for name in (
+         "base.html", "_macros/layout.html", "_macros/forms.html", "auth/sign_in.html",
+         "auth/change_password.html", "diary/entry.html", "diary/correct.html", "diary/_macros.html",
+         "diary/link_base.html", "diary/link_not_valid.html"))])
+GETTEXT = {"_", "gettext", "ngettext", "pgettext", "npgettext"}
+READ_ATTRIBUTES = re.compile(r'\b(?:aria-label|title|placeholder|alt)="([^"]*)"')
+# Prose: two words, or one capitalised word (a label). "booked", "new-password", "%A" are code.
+PROSE = re.compile(r"[^\W\d_]{2,} +[^\W\d_]{2,}|^[A-Z][a-z]+[.:]?$")
+WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def _env():
+    return Environment(extensions=["jinja2.ext.i18n"])
+
+
+def _visible_text(source):
+    """The template's own text as a reader sees it: comments, {% trans %} blocks (marked), tags
+    and template code removed; what is left between them must be empty of words."""
+    source = re.sub(r"{#.*?#}", " ", source, flags=re.S)
+    source = re.sub(r"{%-?\s*trans\b.*?{%-?\s*endtrans\s*-?%}", " ", source, flags=re.S)
+    source = re.sub(r"{{.*?}}|{%.*?%}", "\x00", source, flags=re.S)
+    read = [text for text in READ_ATTRIBUTES.findall(source) if WORD.search(text.replace("\x00", " "))]
+    source = re.sub(r"<(script|style)\b.*?</\1>", " ", source, flags=re.S)
+    source = re.sub(r"<[^>]*>", "\x00", source)
+    source = re.sub(r"&[a-z#0-9]+;", " ", source)
+    shown = [piece.strip() for piece in source.split("\x00") if WORD.search(piece)]
+    return shown + read
+
+
+def _unmarked_literals(node):
+    """String literals a template prints or hands to a macro, outside any gettext call."""
+    if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name in GETTEXT:
+        return
+    if isinstance(node, (nodes.Compare, nodes.Test, nodes.Extends, nodes.Include, nodes.Import,
+                         nodes.FromImport)):
+        return  # status == 'overdue', template names: code, not words
+    if isinstance(node, nodes.Const) and isinstance(node.value, str):
+        if PROSE.search(node.value):
+            yield node.value
+        return
+    for child in node.iter_child_nodes():
+        yield from _unmarked_literals(child)
+
+
+def _unmarked(source):
+    return _visible_text(source) + list(_unmarked_literals(_env().parse(source)))
+
+
+@pytest.mark.parametrize("path", PATIENT_FACING, ids=lambda p: str(p.relative_to(TEMPLATES)))
+def test_a_patient_facing_template_has_no_text_outside_the_catalog(path):
+    assert _unmarked(path.read_text(encoding="utf-8")) == []
+
+
+def test_the_check_finds_unmarked_text_in_tags_attributes_and_literals():
+    found = _unmarked(
+        '<p>Your pain</p><nav aria-label="Main menu"></nav>{{ "See your case" if x else _("ok") }}'
+        "{% if status == 'overdue' %}{{ _('Late') }}{% endif %}{{ scale(f, 'The right score') }}"
+        '<p class="x">Score {{ n }} today</p>')
+    assert found == ["Your pain", "Score", "today", "Main menu", "See your case", "The right score"]
+
+
+def test_the_check_accepts_marked_text_markup_and_codes():
+    found = _unmarked(
+        '<p class="muted">{{ _("Your pain") }}</p>{% trans %}Hello {{ name }}{% endtrans %} · 3/10 — '
+        "{{ x|default('') }}<a href=\"{{ url_for('patient.home') }}\">← {{ _('Back') }}</a>"
+        "{% set attrs = {'aria-invalid': 'true'} %}{% extends 'patient/base.html' %}"
+        '<input type="radio" id="{{ f.id }}-{{ v }}" {% if f.errors %}aria-invalid="true"{% endif %}>')
+    assert found == []

@@ -1,0 +1,194 @@
+"""The languages patients read the tracker in: which one a request gets, dates and words.
+
+Catalogs live in translations/<code>/LC_MESSAGES/messages.po (compiled to .mo by `make install`).
+A patient's page is in, first, the language they chose with the switch on this device (a cookie);
+then the language the clinic recorded for them (signed in, or known through their personal link);
+then their browser's Accept-Language. Staff pages are always English (the switch itself is
+`tracker.language_switch`).
+"""
+import unicodedata
+from datetime import datetime
+
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from flask import g, has_request_context, request
+from flask_babel import Babel, force_locale, get_locale
+from flask_babel import gettext as _
+from flask_babel import pgettext
+from flask_login import current_user
+
+from tracker.roles import Role
+from tracker.timeutil import to_clinic
+from tracker.vocab import N_
+
+# code -> the language's own name, as the switch shows it. A language is here only with a catalog.
+LANGUAGES = {"en": "English", "es": "Español"}
+DEFAULT = "en"
+COOKIE = "lang"
+COOKIE_DAYS = 365
+
+# What the clinic may have typed in the patient's record for each language we have a catalog for
+# (compared without case or accents).
+_NAMES = {
+    "en": {"en", "english", "ingles"},
+    "es": {"es", "spanish", "espanol", "castellano", "castilian"},
+}
+
+babel = Babel()
+
+
+def _folded(text):
+    text = unicodedata.normalize("NFKD", (text or "").strip().lower())
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).split("-")[0].split("_")[0]
+
+
+def language_code(recorded):
+    """The catalog for a language as recorded on the patient ("Spanish", "español", "es"), or
+    None when the tracker has none (the patient then reads English: see `has_catalog`)."""
+    folded = _folded(recorded)
+    return next((code for code, names in _NAMES.items() if folded in names), None)
+
+
+def has_catalog(recorded):
+    return language_code(recorded) is not None
+
+
+def patient_language(patient):
+    """The code messages to this patient are written in: their language, or English."""
+    return language_code(patient.language) or DEFAULT
+
+
+def patient_locale(patient):
+    """`with patient_locale(p):` — messages built inside (emails, texts, calendar files) are in
+    the patient's language, whoever or whatever (staff, cron) sends them."""
+    return force_locale(patient_language(patient))
+
+
+def use_patient_language(patient):
+    """A page reached without signing in (the personal link) learns here whose it is."""
+    g.patient_locale = patient_language(patient)
+    from flask_babel import refresh
+
+    refresh()
+
+
+def select_locale():
+    if not has_request_context():
+        return DEFAULT  # a command (cron): messages choose their reader's language themselves
+    if current_user.is_authenticated and current_user.role != Role.PATIENT:
+        return DEFAULT
+    chosen = request.cookies.get(COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    if current_user.is_authenticated and current_user.patient is not None:
+        return patient_language(current_user.patient)
+    if getattr(g, "patient_locale", None):
+        return g.patient_locale
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT
+
+
+# ------------------------------------------------------------------ dates, times, numbers
+
+def _locale():
+    return get_locale() or DEFAULT
+
+
+def long_date(value):
+    """"Saturday, December 5, 2026" / "sábado, 5 de diciembre de 2026" (clinic time)."""
+    if isinstance(value, datetime):
+        value = to_clinic(value)
+    return babel_dates.format_date(value, "full", locale=_locale())
+
+
+def short_date(value):
+    """"Sat, Dec 5" / "sáb, 5 dic" (clinic time)."""
+    if isinstance(value, datetime):
+        value = to_clinic(value)
+    return babel_dates.format_skeleton("MMMEd", value, locale=_locale())
+
+
+def clock(value):
+    """"10:15 AM" / "10:15" (clinic time)."""
+    return babel_dates.format_time(to_clinic(value), "short", locale=_locale())
+
+
+def day_and_time(value):
+    return _("%(day)s at %(time)s", day=long_date(value), time=clock(value))
+
+
+def number(value):
+    return babel_numbers.format_decimal(value, locale=_locale())
+
+
+def _weekday(local):
+    return babel_dates.format_skeleton("MMMMEEEEd", local, locale=_locale())
+
+
+def when(moment, now):
+    """"10:15 AM" today, else "Tuesday, December 8 at 10:15 AM" (clinic time), for the diary."""
+    local = to_clinic(moment)
+    if local.date() == to_clinic(now).date():
+        return clock(moment)
+    return _("%(day)s at %(time)s", day=_weekday(local), time=clock(moment))
+
+
+def from_when(moment, now):
+    """"from 10:15 AM" today, else "from Tuesday, December 8 at 10:15 AM": whole phrases, as
+    languages join "from" to a time and to a day differently ("a partir de las", "a partir del")."""
+    local = to_clinic(moment)
+    if local.date() == to_clinic(now).date():
+        return _("from %(time)s", time=clock(moment))
+    return _("from %(day)s at %(time)s", day=_weekday(local), time=clock(moment))
+
+
+def init_app(app):
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="../translations")
+    from tracker.language_switch import bp
+
+    app.register_blueprint(bp)
+    # {% trans %} blocks ignore the line breaks of the template, as the extracted messages do.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.filters.update(long_date=long_date, short_date=short_date, clock=clock,
+                                 day_and_time=day_and_time, number=number)
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=lambda: str(_locale()),
+                                 case_title=case_title, side_word=side_word, say=say,
+                                 has_catalog=has_catalog)
+
+    @app.after_request
+    def vary_on_language(response):
+        # The same address answers in two languages: caches must keep them apart.
+        response.vary.add("Accept-Language")
+        response.vary.add("Cookie")
+        return response
+
+
+
+# ------------------------------------------------------------------ words patients read
+
+# The title of a case as the patient reads it. Whole sentences per indication, so each language
+# can order the words its own way (Spanish puts the side after the joint, and agrees with it).
+_TITLES = {
+    ("diagnostic", False): N_("%(side)s sacroiliac joint diagnostic block"),
+    ("confirmatory", False): N_("%(side)s sacroiliac joint confirmatory block"),
+    ("therapeutic", False): N_("%(side)s sacroiliac joint therapeutic injection"),
+    ("diagnostic", True): N_("Bilateral sacroiliac joint diagnostic block"),
+    ("confirmatory", True): N_("Bilateral sacroiliac joint confirmatory block"),
+    ("therapeutic", True): N_("Bilateral sacroiliac joint therapeutic injection"),
+}
+
+
+def say(message):
+    """A (message, values) pair of a pure module, in the reader's language."""
+    text, values = message
+    return _(text, **values)
+
+
+def side_word(side):
+    """"Left" / "izquierda": the side as an adjective of the joint."""
+    return {"left": pgettext("joint", "Left"), "right": pgettext("joint", "Right")}.get(
+        str(side), pgettext("joint", "Bilateral"))
+
+
+def case_title(case):
+    bilateral = str(case.side) == "bilateral"
+    return _(_TITLES[(str(case.indication), bilateral)], side=side_word(case.side))
