@@ -29,11 +29,10 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 def post_fork(server, worker):
     # Connections opened in the master (none, normally) must not be shared by forked workers.
-    from tracker.extensions import db
-    from wsgi import app
-
-    with app.app_context():
-        db.engine.dispose(close=False)
+    app = server.app.wsgi()
+    if "sqlalchemy" in getattr(app, "extensions", {}):
+        with app.app_context():
+            app.extensions["sqlalchemy"].engine.dispose(close=False)
 
 
 def post_worker_init(worker):

@@ -44,6 +44,9 @@ BENCH_EMAIL = "bench@bench.clinic"
 CLINIC_TABLES = {"users", "alembic_version"}
 # Copies spread over this many days back, so that date-ordered indexes see years of history.
 SPREAD_DAYS = 3650
+# Dates that say when the tracker worked something out, not when something happened: a copy keeps
+# them, so the database stands as it would after the nightly `flask worklist refresh`.
+UNMOVED = {("case_rows", "computed_on")}
 
 
 def seed_template(url, password):
@@ -81,10 +84,20 @@ def _patient_tables(meta):
     return [t for t in meta.sorted_tables if t.name in owned]
 
 
+def _template_key(table, offsets):
+    """(column, table whose offset it follows) that tells the template's rows from the copies."""
+    if "id" in table.columns:
+        return "id", table.name
+    for fk in table.foreign_keys:
+        if fk.column.table.name in offsets and fk.parent.primary_key:
+            return fk.parent.name, fk.column.table.name
+    raise SystemExit(f"{table.name}: no id and no key that follows a copied table")
+
+
 def _copy_expression(column, offsets, unique_texts):
     """How column `column` of copy number k is made from the template's value."""
     name = f'"{column.name}"'
-    if column.primary_key:
+    if column.primary_key and column.table.name in offsets:
         return f"{name} + k * {offsets[column.table.name]}"
     for fk in column.foreign_keys:
         target = fk.column.table.name
@@ -93,6 +106,8 @@ def _copy_expression(column, offsets, unique_texts):
     type_name = type(column.type).__name__.upper()
     if column.name in unique_texts:
         return f"{name} || '~' || k"
+    if (column.table.name, column.name) in UNMOVED:
+        return name
     if type_name == "DATE":
         return f"{name} - (k % {SPREAD_DAYS})"
     if type_name in {"DATETIME", "TIMESTAMP"}:
@@ -111,8 +126,10 @@ def clone(url, cases):
         if cases % base:
             print(f"note: {cases:,} is not a multiple of the {base} template cases; "
                   f"filling {(copies + 1) * base:,}")
+        # Tables keyed by their own id shift ids by the template's largest; a table keyed by its
+        # parent's id (case_rows) follows its parent.
         offsets = {t.name: conn.execute(text(f'SELECT coalesce(max(id), 0) FROM "{t.name}"')).scalar()
-                   for t in tables}
+                   for t in tables if "id" in t.columns}
         started = time.perf_counter()
         for table in tables:
             unique_texts = {c.name for c in table.columns if c.unique and c.type.python_type is str}
@@ -125,18 +142,20 @@ def clone(url, cases):
                 cols = list(index.columns)
                 if index.unique and len(cols) == 1 and cols[0].type.python_type is str:
                     unique_texts.add(cols[0].name)
+            key, parent = _template_key(table, offsets)
             names = ", ".join(f'"{c.name}"' for c in table.columns)
             values = ", ".join(_copy_expression(c, offsets, unique_texts) for c in table.columns)
             # Batches of copies keep each statement's memory bounded at a million cases.
-            step = max(1, 200_000 // max(1, offsets[table.name]))
+            step = max(1, 200_000 // max(1, offsets[parent]))
             for first in range(1, copies + 1, step):
                 last = min(copies, first + step - 1)
                 conn.execute(text(
                     f'INSERT INTO "{table.name}" ({names}) SELECT {values} FROM "{table.name}" '
                     f"CROSS JOIN generate_series({first}, {last}) AS k "
-                    f'WHERE "{table.name}".id <= {offsets[table.name]}'))
-            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
-                              f'(SELECT max(id) FROM "{table.name}"))'))
+                    f'WHERE "{table.name}"."{key}" <= {offsets[parent]}'))
+            if key == "id":
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                                  f'(SELECT max(id) FROM "{table.name}"))'))
         after_clone(conn)
         print(f"copied the template {copies:,} times in {time.perf_counter() - started:.1f} s")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -369,7 +388,7 @@ def _header():
 def _row(size, label, loaded, idle, loaded_bare, idle_bare):
     return (f"| {size:>9,} | {label:24} | {loaded['rps']:7.0f} | {100 * loaded['rps'] / loaded_bare['rps']:8.0f} % | "
             f"{idle['p50']:9.1f} | {idle['p50'] / idle_bare['p50']:6.2f} | {idle['p99']:7.1f} | "
-            f"{idle['p99'] / idle['p50']:10.2f} | {loaded['errors'] + idle['errors']:6} |")
+            f"{idle['p99'] / max(idle['p50'], 0.001):10.2f} | {loaded['errors'] + idle['errors']:6} |")
 
 
 def main():
