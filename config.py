@@ -35,6 +35,9 @@ class Config:
     # The clinic's wall clock: every time is stored in UTC and shown in this zone.
     CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "America/New_York")
     CLINIC_NAME = os.environ.get("CLINIC_NAME", "SI Joint Injection Clinic")
+    # The clinic's country (two-letter code): a phone number typed without "+" is read as one of
+    # its numbers, and numbers are shown in its style. Stored numbers are E.164 whatever it is.
+    CLINIC_COUNTRY = os.environ.get("CLINIC_COUNTRY", "US")
 
     # Sessions: staff sessions end after 15 idle minutes, every session after 12 hours.
     STAFF_IDLE_TIMEOUT = timedelta(minutes=_env_int("STAFF_IDLE_MINUTES", 15))
@@ -61,6 +64,16 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "tracker@clinic.invalid")
 
+    # Text messages (reminders to patients whose preferred contact is a text) through Twilio. Without
+    # TWILIO_ACCOUNT_SID, texts are written to the log (links redacted). TWILIO_BASE_URL points the
+    # client at another Messages endpoint (the tests' local server); the webhook that receives STOP
+    # is checked with TWILIO_AUTH_TOKEN against PUBLIC_URL + /sms/inbound.
+    TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+    TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+    TWILIO_FROM = os.environ.get("TWILIO_FROM", "")
+    TWILIO_BASE_URL = os.environ.get("TWILIO_BASE_URL", "")
+    SMS_TIMEOUT_SECONDS = _env_int("SMS_TIMEOUT_SECONDS", 10)
+
     # Where patients open the tracker, e.g. https://tracker.clinic.example: links in emails sent
     # from a command (`flask reminders send`, outside any web request) are built from it.
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
@@ -71,6 +84,11 @@ class Config:
     REMINDER_MAX_ATTEMPTS = _env_int("REMINDER_MAX_ATTEMPTS", 2)
     REMINDER_REPEAT_HOURS = _env_int("REMINDER_REPEAT_HOURS", 24)
     REMINDER_LATE_DAYS = _env_int("REMINDER_LATE_DAYS", 7)
+
+    # `flask reminders send` also reminds patients of their appointment this many hours before it
+    # (comma-separated; default two days and the day before), with the clinic's phone number.
+    APPOINTMENT_REMINDER_HOURS = os.environ.get("APPOINTMENT_REMINDER_HOURS", "48,24")
+    CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "")
 
     # A patient's personal diary link works this many days (the diary runs 12 months after the
     # injection) unless staff revoke it first.

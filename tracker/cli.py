@@ -76,17 +76,26 @@ def mark_no_shows_command():
 
 @reminders_cli.command("send")
 def send_reminders_command():
-    """Email every due diary reminder, each exactly once (safe to run from cron every few minutes,
+    """Send every due diary reminder and appointment message (reminders before it, updates,
+    cancellations), each exactly once, by email or text (safe to run from cron every few minutes,
     also two at a time)."""
     from tracker.diary.reminders import send_due
+    from tracker.scheduling import reminders as appointment_messages
 
     counts = send_due()
     click.echo(f"{counts.sent} reminder(s) sent in {counts.emails} email(s), {counts.skipped} skipped "
                f"(entered, closed or unreachable meanwhile), {counts.taken} taken by another run.")
-    if counts.failed:
+    appointments = appointment_messages.send_due()
+    click.echo(f"{appointments.sent} appointment message(s) sent, {appointments.skipped} skipped (moved or "
+               f"cancelled meanwhile), {appointments.taken} taken by another run.")
+    if counts.failed or appointments.failed:
         # A non-zero exit makes cron report it; each failed attempt counts towards the cap.
-        click.echo(f"{counts.failed} reminder(s) failed (case {', '.join(map(str, counts.failed_cases))}): "
-                   "the mail server did not accept them; see the log.", err=True)
+        if counts.failed:
+            click.echo(f"{counts.failed} reminder(s) failed (case {', '.join(map(str, counts.failed_cases))}): "
+                       "the mail server did not accept them; see the log.", err=True)
+        if appointments.failed:
+            click.echo(f"{appointments.failed} appointment message(s) failed: see the appointment pages "
+                       "and the log.", err=True)
         raise SystemExit(1)
 
 

@@ -119,9 +119,10 @@ def seed():
             continue
         physician = physicians[n % 2]
         referral_date = today - timedelta(days=days_ago)
+        # Phones 201-555-0101...: the 555-01xx range North America keeps for fiction.
         case = register_and_refer(
             {"mrn": mrn, "family_name": family, "given_name": given, "date_of_birth": born,
-             "sex": sex, "phone": f"+1 555 01{n:02d}", "email": f"{mrn.lower()}@patients.invalid",
+             "sex": sex, "phone": f"+120155501{n:02d}", "email": f"{mrn.lower()}@patients.invalid",
              "preferred_contact": ContactChannel.EMAIL, "language": "English"},
             {"referring_clinician": "Dr Helen Marsh (primary care)", "referral_date": referral_date,
              "side": side, "indication": indication, "symptom_onset": referral_date - timedelta(days=240),

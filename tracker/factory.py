@@ -83,6 +83,7 @@ def register_blueprints(app):
     from tracker.diary.views import bp as diary_bp
     from tracker.eligibility.views import bp as eligibility_bp
     from tracker.patient_link.views import bp as patient_link_bp
+    from tracker.sms_views import bp as sms_bp
     from tracker.patient_portal.views import bp as patient_bp
     from tracker.procedures.views import bp as procedures_bp
     from tracker.referrals.views import bp as referrals_bp
@@ -100,6 +101,7 @@ def register_blueprints(app):
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(patient_bp, url_prefix="/my")
     app.register_blueprint(patient_link_bp)
+    app.register_blueprint(sms_bp)
     # Its routes span two surfaces (/my/... and /cases/...): full paths, no prefix.
     app.register_blueprint(diary_bp)
     app.register_blueprint(outcome_bp)
@@ -114,10 +116,13 @@ def _profile_name(code):
 
 
 def register_template_helpers(app):
-    from tracker import timeutil
+    from tracker import contact, phones, sms, timeutil
     from tracker.roles import Role
 
     app.jinja_env.filters["clinic_time"] = timeutil.format_clinic
+    app.jinja_env.filters["phone"] = phones.display
+    app.jinja_env.globals["sms_stop"] = sms.opted_out
+    app.jinja_env.globals["contact_channel"] = contact.channel_for
     app.jinja_env.filters["profile_name"] = _profile_name
     app.jinja_env.globals["Role"] = Role
 

@@ -18,13 +18,17 @@ class MailError(Exception):
     """The message could not be handed to the mail server (nothing was sent)."""
 
 
-def send_mail(to, subject, body):
+def send_mail(to, subject, body, attachments=()):
+    """`attachments`: (filename, mime type, bytes), e.g. an appointment's .ics."""
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
+    for filename, mimetype, data in attachments:
+        maintype, _, subtype = mimetype.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
 
     if not config.get("MAIL_SERVER"):
         current_app.logger.info("Mail not sent (no MAIL_SERVER); to %s: %s\n%s", to, subject, body)

@@ -26,6 +26,9 @@ ROUTES = sorted(
 )
 # Routes a patient reaches only for their own case: also tried with another patient's case.
 PATIENT_OWNED = {"patient.case", "patient.calendar_file", "diary.patient_entry", "diary.patient_correct"}
+# Public routes that admit only requests a provider signed: everyone unsigned gets 403 (the
+# signature tests in tests/functional/test_sms.py prove a signed request gets through).
+PROVIDER_SIGNED = {"sms.inbound"}
 
 
 def test_every_route_declares_who_may_use_it():
@@ -102,6 +105,13 @@ def test_route_admits_only_its_declared_roles(app, make_client, world, rule, end
     url = _url(rule, world)
 
     anonymous = _request(make_client(), method, url, signed_in=False)
+    if endpoint in PROVIDER_SIGNED:
+        assert declared == PUBLIC and anonymous.status_code == 403
+        for user in world["users"].values():
+            client = make_client()
+            sign_in(client, user)
+            assert _request(client, method, url).status_code == 403, "a signed-in user is no provider"
+        return
     if declared == PUBLIC:
         assert anonymous.status_code != 403
     else:

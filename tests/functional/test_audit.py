@@ -95,7 +95,7 @@ def test_logging_a_referral_audits_the_created_patient_and_case(browser, gen, lo
 
     response = submit(browser, "/referrals/new", {
         "mrn": "A-100200", "family_name": "Okonkwo", "given_name": "Ada",
-        "date_of_birth": "1970-03-14", "sex": "female", "phone": "+1 555 0100",
+        "date_of_birth": "1970-03-14", "sex": "female", "phone": "+1 201 555 0100",
         "email": "ada@example.org", "preferred_contact": "email", "language": "English",
         "referring_clinician": "Dr Marsh",
         "referral_date": (date.today() - timedelta(days=2)).isoformat(),

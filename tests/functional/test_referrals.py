@@ -14,7 +14,7 @@ from tests.conftest import commit_elsewhere, submit
 
 PATIENT = {
     "mrn": "A-100200", "family_name": "Okonkwo", "given_name": "Ada", "date_of_birth": "1970-03-14",
-    "sex": "female", "phone": "+1 555 0100", "email": "ada@example.org", "preferred_contact": "email",
+    "sex": "female", "phone": "+1 201 555 0100", "email": "ada@example.org", "preferred_contact": "email",
     "language": "English",
 }
 REFERRAL = {

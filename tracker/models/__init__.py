@@ -3,15 +3,16 @@ from tracker.models.audit import AuditAction, AuditEvent
 from tracker.models.case import Case, CaseHistory, CaseRow, CaseStateCount
 from tracker.models.diary import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint, DiaryReminder, Outcome
 from tracker.models.eligibility import ClinicSettings, EligibilityVerdict
-from tracker.models.patient import Patient
+from tracker.models.patient import Patient, SmsOptOut
 from tracker.models.procedure import (FormularyDrug, InjectateRow, ProcedureAddendum, ProcedureRecord,
                                       ProcedureStatus, ProcedureStep)
 from tracker.models.review import ConservativeCare, Examination, RiskScreen
-from tracker.models.schedule import Appointment, AppointmentChange, Room, ScheduleLock, WorkingHours
+from tracker.models.schedule import (Appointment, AppointmentChange, AppointmentMessage, Room, ScheduleLock,
+                                     WorkingHours)
 from tracker.models.user import SignInThrottle, User
 
-__all__ = ["Appointment", "AppointmentChange", "AuditAction", "AuditEvent", "Case", "CaseHistory", "CaseRow", "CaseStateCount", "ClinicSettings", "ConservativeCare",
+__all__ = ["Appointment", "AppointmentChange", "AppointmentMessage", "AuditAction", "AuditEvent", "Case", "CaseHistory", "CaseRow", "CaseStateCount", "ClinicSettings", "ConservativeCare",
            "DiaryEntry", "DiaryEntryRevision", "DiaryLink", "DiaryPoint", "DiaryReminder",
            "EligibilityVerdict", "Examination", "FormularyDrug", "InjectateRow", "Outcome", "Patient",
-           "ProcedureAddendum", "ProcedureRecord", "ProcedureStatus", "ProcedureStep", "RiskScreen", "Room", "ScheduleLock", "SignInThrottle", "User",
+           "ProcedureAddendum", "ProcedureRecord", "ProcedureStatus", "ProcedureStep", "RiskScreen", "Room", "ScheduleLock", "SignInThrottle", "SmsOptOut", "User",
            "WorkingHours"]

@@ -47,3 +47,15 @@ class Patient(db.Model):
 
     def __repr__(self):
         return f"<Patient {self.mrn}>"
+
+
+class SmsOptOut(db.Model):
+    """A phone number that answered STOP (or the like) to one of our texts: no text goes to it
+    until it answers START. Kept by number, not by patient: it is the phone's owner who asked."""
+
+    __tablename__ = "sms_opt_outs"
+
+    id = db.Column(db.Integer, primary_key=True)
+    phone = db.Column(db.String(32), nullable=False, unique=True)
+    keyword = db.Column(db.String(16), nullable=False)
+    opted_out_at = db.Column(UTCDateTime, nullable=False, default=utcnow)

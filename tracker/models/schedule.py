@@ -94,6 +94,8 @@ class Appointment(db.Model):
     readiness_override_by = db.relationship("User", foreign_keys=[readiness_override_by_id])
     changes = db.relationship("AppointmentChange", back_populates="appointment",
                               order_by="AppointmentChange.id", cascade="all, delete-orphan")
+    messages = db.relationship("AppointmentMessage", back_populates="appointment",
+                               order_by="AppointmentMessage.id", cascade="all, delete-orphan")
     __mapper_args__ = {"version_id_col": version_id}
 
     @property
@@ -119,3 +121,35 @@ class AppointmentChange(db.Model):
 
     appointment = db.relationship("Appointment", back_populates="changes")
     actor = db.relationship("User", foreign_keys=[actor_id])
+
+
+class AppointmentMessage(db.Model):
+    """One message to the patient about an appointment on one channel: a reminder before it, an
+    update when it moved, a cancellation. `topic` names what it says ("before-24h-202612071015",
+    "moved-17", "cancelled"); the unique (appointment, topic, channel, attempt) is the exactly-once
+    guard, as for diary reminders: a sender claims attempt n by inserting its row before sending."""
+
+    __tablename__ = "appointment_messages"
+    __table_args__ = (
+        UniqueConstraint("appointment_id", "topic", "channel", "attempt",
+                         name="uq_appointment_messages_topic_channel_attempt"),
+        CheckConstraint("attempt >= 1", name="attempt_positive"),
+        CheckConstraint("status IN ('claimed', 'sent', 'skipped', 'failed', 'uncertain')", name="status_known"),
+        CheckConstraint("kind IN ('reminder', 'update', 'cancellation')", name="kind_known"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    appointment_id = db.Column(db.Integer, db.ForeignKey("appointments.id"), nullable=False, index=True)
+    topic = db.Column(db.String(40), nullable=False)
+    kind = db.Column(db.String(16), nullable=False)
+    channel = db.Column(db.String(16), nullable=False)
+    attempt = db.Column(db.SmallInteger, nullable=False)
+    status = db.Column(db.String(16), nullable=False)
+    claimed_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    sent_at = db.Column(UTCDateTime)
+    detail = db.Column(db.String(200))
+    # Who asked for it again from the appointment page or the day board (None: the cron run).
+    requested_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+
+    appointment = db.relationship("Appointment", back_populates="messages")
+    requested_by = db.relationship("User")

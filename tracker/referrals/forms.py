@@ -4,6 +4,7 @@ from wtforms import (BooleanField, DateField, EmailField, HiddenField, SelectFie
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from tracker.formfields import not_before_birth, not_in_future, options, plausible_date
+from tracker.phones import PhoneNumber
 from tracker.timeutil import clinic_today
 from tracker.vocab import ContactChannel, Indication, Sex, Side
 
@@ -18,7 +19,7 @@ class PatientFields:
     date_of_birth = DateField("Date of birth", validators=[
         DataRequired("Enter the date of birth as a full date."), plausible_date, not_in_future])
     sex = SelectField("Sex", choices=options(Sex), default=Sex.UNKNOWN.value)
-    phone = StringField("Phone", validators=[Optional(), Length(max=32)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=32), PhoneNumber()])
     email = EmailField("Email", validators=[Optional(), Email("Enter a valid email address."),
                                             Length(max=254)])
     preferred_contact = SelectField("Preferred contact", choices=options(ContactChannel))
@@ -33,6 +34,7 @@ class PatientFields:
     def patient_values(self):
         values = {name: _clean(self[name].data) for name in self.PATIENT_FIELDS}
         values["sex"], values["preferred_contact"] = Sex(values["sex"]), ContactChannel(values["preferred_contact"])
+        values["phone"] = getattr(self.phone, "e164", None) or None  # E.164, set by the validator
         return values
 
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import audit
@@ -17,6 +17,7 @@ from tracker.loaders import get_case
 from tracker.models import Appointment, AppointmentChange, Case
 from tracker.referrals.services import physicians
 from tracker.roles import Role
+from tracker.scheduling import reminders as appointment_messages
 from tracker.scheduling import services
 from tracker.scheduling.forms import (FIRST_YEAR, LAST_YEAR, BookingForm, CancelForm, DayForm,
                                       ReadinessForm, ReadinessOverrideForm, SlotSearchForm)
@@ -240,6 +241,28 @@ def cancel(appointment_id):
     return _appointment_page(appointment, 422, cancel_form=form)
 
 
+@bp.route("/appointments/<int:appointment_id>/messages/resend", methods=["POST"])
+@allow(Role.COORDINATOR)
+def resend_message(appointment_id):
+    """Send the patient the appointment's message again, now (a failed or lost one, or a patient
+    who asks): by their channel, recorded with the coordinator's name."""
+    appointment = get_appointment(appointment_id)
+    if FlaskForm().validate_on_submit():  # the CSRF check: the button has no other fields
+        message = appointment_messages.resend(appointment, current_user._get_current_object())
+        if message is None:
+            flash("Nothing was sent: the patient has no way to be reached automatically (no email, "
+                  "texts stopped or not possible, or phone calls preferred), or the appointment has "
+                  "nothing to tell. Call the patient.", "error")
+        elif message.status == appointment_messages.SENT:
+            flash(f"Sent again by {CHANNEL_WORDS[message.channel]}.", "success")
+        else:
+            flash(f"The {CHANNEL_WORDS[message.channel]} could not be sent: {message.detail}", "error")
+    return redirect(url_for("scheduling.show", appointment_id=appointment.id, _anchor="messages"))
+
+
+CHANNEL_WORDS = {"email": "email", "sms": "text message"}
+
+
 def _can_check_in(appointment):
     """Offer Check in only where it can work: a booked appointment, on its own clinic day."""
     return (appointment.status == AppointmentStatus.BOOKED
@@ -322,7 +345,7 @@ def _day_appointments(day, physician_id=None):
         .options(joinedload(Appointment.case).joinedload(Case.patient),
                  joinedload(Appointment.case).selectinload(Case.risk_screen),
                  joinedload(Appointment.physician), joinedload(Appointment.room),
-                 joinedload(Appointment.readiness_override_by))
+                 joinedload(Appointment.readiness_override_by), selectinload(Appointment.messages))
         .filter(Appointment.starts_at >= services.clinic_day_start(day),
                 Appointment.starts_at < services.clinic_day_start(day + timedelta(days=1)))
         .order_by(Appointment.starts_at, Appointment.id)

@@ -1,0 +1,246 @@
+"""Appointment reminders (two days and the day before), updates when moved, cancellations: by the
+patient's channel, in their language, each exactly once, re-checked before sending; the
+coordinator sees them on the appointment page and the day board and can send one again."""
+import email
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from icalendar import Calendar
+
+from tracker.extensions import db
+from tracker.models import AppointmentChange, AppointmentMessage, RiskScreen
+from tracker.roles import Role
+from tracker.scheduling import reminders
+from tracker.vocab import AppointmentStatus, ContactChannel, Side
+from tracker.workflow import State
+
+from tests.conftest import submit
+from tests.sms_provider import FakeTwilio, settings_for
+
+MOBILE = "+12015550123"
+
+
+def now():
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@pytest.fixture
+def outbox(monkeypatch):
+    sent = []
+    monkeypatch.setattr(reminders, "send_mail",
+                        lambda to, subject, body, attachments=(): sent.append((to, subject, body, attachments)))
+    return sent
+
+
+@pytest.fixture
+def provider(app):
+    server = FakeTwilio().start()
+    saved = dict(app.config)
+    app.config.update(settings_for(server), SMS_TIMEOUT_SECONDS=1)
+    yield server
+    app.config.clear()
+    app.config.update(saved)
+    server.stop()
+
+
+def booked(gen, hours_ahead, **patient_fields):
+    fields = {"email": "pat@example.org", **patient_fields}
+    case = gen.case(patient=gen.patient(**fields), state=State.SCHEDULED, side=Side.LEFT)
+    db.session.add(RiskScreen(case_id=case.id, red_flags_screened=True, anticoagulants="apixaban",
+                              anticoagulant_hold_plan="Stop apixaban on Monday 30 November; restart the day after.",
+                              sedation_planned=True))
+    db.session.commit()
+    room = gen.room(location="Level 2, desk B")
+    return gen.appointment(case, room=room, starts_at=now() + timedelta(hours=hours_ahead))
+
+
+def messages_of(appointment):
+    db.session.expire_all()
+    return db.session.execute(db.select(AppointmentMessage).filter_by(appointment_id=appointment.id)
+                              .order_by(AppointmentMessage.id)).scalars().all()
+
+
+# ------------------------------------------------------------------ reminders by email
+
+def test_the_two_day_reminder_goes_once_by_email_with_the_preparation_and_the_calendar_file(
+        app, app_ctx, gen, outbox):
+    app.config["CLINIC_PHONE"] = "(201) 555-0100"
+    appointment = booked(gen, 47)
+
+    counts = reminders.send_due()
+    again = reminders.send_due()
+
+    assert (counts.sent, again.sent) == (1, 0)
+    [(to, subject, body, [(filename, mimetype, ics)])] = outbox
+    assert to == "pat@example.org" and subject.startswith("Your appointment at ")
+    assert "Level 2, desk B" in body and "Stop apixaban on Monday 30 November; restart the day after." in body
+    assert "an adult must take you home" in body and "(201) 555-0100" in body
+    assert (filename, mimetype) == (f"appointment-{appointment.id}.ics", "text/calendar")
+    [event] = Calendar.from_ical(ics).walk("VEVENT")
+    assert event["dtstart"].dt == appointment.starts_at
+    [message] = messages_of(appointment)
+    assert (message.kind, message.channel, message.status, message.topic[:10]) == ("reminder", "email", "sent",
+                                                                                  "before-48h")
+    app.config["CLINIC_PHONE"] = ""
+
+
+def test_the_day_before_a_second_reminder_goes(app_ctx, gen, outbox):
+    appointment = booked(gen, 47)
+    reminders.send_due()
+    reminders.send_due(now=now() + timedelta(hours=25))
+    assert [m.topic[:10] for m in messages_of(appointment)] == ["before-48h", "before-24h"]
+    assert len(outbox) == 2
+
+
+def test_booked_late_only_the_nearest_reminder_goes(app_ctx, gen, outbox):
+    appointment = booked(gen, 10)
+    reminders.send_due()
+    assert [m.topic[:10] for m in messages_of(appointment)] == ["before-24h"]
+
+
+def test_nothing_goes_too_early_or_to_a_patient_who_prefers_calls(app_ctx, gen, outbox):
+    booked(gen, 60)
+    booked(gen, 20, preferred_contact=ContactChannel.PHONE)
+    assert reminders.send_due().sent == 0 and outbox == []
+
+
+def test_the_reminder_is_in_the_patients_language(app_ctx, gen, outbox):
+    booked(gen, 20, language="Spanish")
+    reminders.send_due()
+    [(_, subject, body, _)] = outbox
+    assert subject.startswith("Su cita en ") and "Antes de venir:" in body
+    assert "un adulto debe llevarle a casa" in body
+
+
+# ------------------------------------------------------------------ moved, cancelled, re-checked
+
+def move(appointment, hours_ahead):
+    appointment.changes.append(AppointmentChange(change="rescheduled", old_starts_at=appointment.starts_at,
+                                                 reason="patient asked"))
+    appointment.starts_at = now() + timedelta(hours=hours_ahead)
+    appointment.ends_at = appointment.starts_at + timedelta(minutes=30)
+    db.session.commit()
+
+
+def test_a_moved_appointment_sends_an_update_then_reminders_for_the_new_time(app_ctx, gen, outbox):
+    appointment = booked(gen, 20)
+    reminders.send_due()
+    move(appointment, 40)
+
+    reminders.send_due()
+    assert outbox[-1][1].startswith("Your appointment has moved")
+    reminders.send_due()  # nothing more until the new time's reminder is due
+    reminders.send_due(now=now() + timedelta(hours=17))
+    assert [m.kind for m in messages_of(appointment)] == ["reminder", "update", "reminder"]
+
+
+def test_a_cancelled_appointment_sends_a_cancellation_with_a_calendar_cancel(app_ctx, gen, outbox):
+    appointment = booked(gen, 30)
+    appointment.status, appointment.cancelled_reason = AppointmentStatus.CANCELLED, "no longer needed"
+    appointment.changes.append(AppointmentChange(change="cancelled", reason="no longer needed"))
+    db.session.commit()
+
+    reminders.send_due()
+    reminders.send_due()
+
+    [(_, subject, body, [(_, _, ics)])] = outbox
+    assert "is cancelled" in subject and "apixaban" not in body
+    calendar = Calendar.from_ical(ics)
+    assert calendar["method"] == "CANCEL" and calendar.walk("VEVENT")[0]["status"] == "CANCELLED"
+
+
+def test_a_claim_is_rechecked_and_skipped_when_the_appointment_moved_meanwhile(app_ctx, gen, outbox):
+    appointment = booked(gen, 20)
+    [due] = reminders.due_messages()
+    message = reminders.claim(due.appointment_id, due.topic, due.kind, due.channel, 1, now())
+    move(appointment, 70)
+    reminders.deliver(message, now(), reminders.Counts())
+    assert messages_of(appointment)[0].status == "skipped" and outbox == []
+
+
+# ------------------------------------------------------------------ by text, and a provider in trouble
+
+def test_a_patient_who_prefers_texts_gets_a_text_with_nothing_clinical(app, app_ctx, gen, provider):
+    appointment = booked(gen, 20, preferred_contact=ContactChannel.SMS, phone=MOBILE, language="Spanish")
+    reminders.send_due()
+    [text] = provider.texts_to(MOBILE)
+    assert "recordatorio de su cita" in text["body"] and "Level 2, desk B" in text["body"]
+    words = text["body"].replace(app.config["CLINIC_NAME"], "").lower()  # the clinic's own name aside
+    for clinical in ("apixaban", "sedación", "izquierd", "left", "inyección", "injection", "sacro"):
+        assert clinical not in words
+    assert messages_of(appointment)[0].channel == "sms"
+
+
+def test_a_refused_text_is_retried_within_the_limit_and_a_timeout_is_never_repeated(app, app_ctx, gen, provider):
+    refused = booked(gen, 20, preferred_contact=ContactChannel.SMS, phone=MOBILE)
+    provider.mode = "refuse"
+    reminders.send_due()
+    reminders.send_due()
+    reminders.send_due()
+    assert [m.status for m in messages_of(refused)] == ["failed"] * app.config["REMINDER_MAX_ATTEMPTS"]
+
+    timed_out = booked(gen, 21, preferred_contact=ContactChannel.SMS, phone="+12015550124")
+    provider.mode = "slow"
+    reminders.send_due()
+    provider.mode = "ok"
+    reminders.send_due()
+    assert [m.status for m in messages_of(timed_out)] == ["uncertain"]
+    assert len(provider.texts_to("+12015550124")) == 1
+
+
+def test_a_patient_who_answered_stop_gets_email_instead(app_ctx, gen, outbox, provider):
+    from tracker.models import SmsOptOut
+
+    db.session.add(SmsOptOut(phone=MOBILE, keyword="STOP"))
+    db.session.commit()
+    appointment = booked(gen, 20, preferred_contact=ContactChannel.SMS, phone=MOBILE)
+    reminders.send_due()
+    assert provider.requests == [] and messages_of(appointment)[0].channel == "email" and len(outbox) == 1
+
+
+# ------------------------------------------------------------------ what the coordinator sees
+
+def test_the_coordinator_sees_each_message_and_sends_one_again(client, gen, login_as, outbox):
+    appointment = booked(gen, 20)
+    reminders.send_due()
+    login_as(gen.user(Role.COORDINATOR))
+
+    page = client.get(f"/appointments/{appointment.id}").get_data(as_text=True)
+    assert "Messages to the patient" in page and "msg-sent" in page
+    day = client.get(f"/schedule/day?date={appointment.starts_at.astimezone(timezone.utc).date()}")
+    assert "Last message: reminder by email" in day.get_data(as_text=True) or \
+        "Last message" in client.get("/schedule/day").get_data(as_text=True) + day.get_data(as_text=True)
+
+    response = submit(client, f"/appointments/{appointment.id}/messages/resend", {},
+                      form_page=f"/appointments/{appointment.id}", follow_redirects=True)
+    assert "Sent again by email." in response.get_data(as_text=True)
+    assert [m.attempt for m in messages_of(appointment)] == [1, 2] and len(outbox) == 2
+    assert messages_of(appointment)[1].requested_by_id is not None
+
+
+# ------------------------------------------------------------------ two runs at the same moment
+
+def test_two_processes_at_the_same_moment_text_each_patient_exactly_once(app, database_url, gen, provider):
+    import os
+    import subprocess
+    import sys
+    from collections import Counter
+    from pathlib import Path
+
+    n = 12
+    phones = [f"+1201555{1000 + i:04d}" for i in range(n)]
+    for number in phones:
+        booked(gen, 20, preferred_contact=ContactChannel.SMS, phone=number)
+    env = {**os.environ, "TRACKER_CONFIG": "testing", "TEST_DATABASE_URL": database_url,
+           "PUBLIC_URL": app.config["PUBLIC_URL"], **settings_for(provider)}
+    root = Path(__file__).resolve().parents[2]
+    workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "reminders", "send"], cwd=root,
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    outputs = [worker.communicate(timeout=120) for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+
+    assert Counter(r["to"] for r in provider.requests) == Counter({number: 1 for number in phones}), outputs
+    db.session.expire_all()
+    rows = db.session.execute(db.select(AppointmentMessage)).scalars().all()
+    assert len(rows) == n and {(r.channel, r.attempt, r.status) for r in rows} == {("sms", 1, "sent")}

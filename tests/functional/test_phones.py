@@ -1,0 +1,74 @@
+"""Phone numbers are validated for the clinic's country, stored in E.164 and shown in the clinic's
+style; a number that is not valid is refused next to the field with what was typed kept."""
+import pytest
+
+from tracker.extensions import db
+from tracker.models import Case, Patient
+from tracker.phones import PhoneError, display, may_take_texts, to_e164
+from tracker.roles import Role
+
+from tests.conftest import submit
+from tests.functional.test_referrals import PATIENT, REFERRAL
+
+
+@pytest.fixture
+def coordinator(gen, login_as):
+    user = gen.user(Role.COORDINATOR)
+    login_as(user)
+    return user
+
+
+def register(client, phone):
+    return submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "phone": phone})
+
+
+@pytest.mark.parametrize("typed", ["(201) 555-0123", "201-555-0123", "+1 201 555 0123", " 2015550123 "])
+def test_a_number_is_stored_in_e164_however_it_is_typed(client, coordinator, typed):
+    assert register(client, typed).status_code == 302
+    patient = db.session.execute(db.select(Patient)).scalar_one()
+    assert patient.phone == "+12015550123"
+    case = db.session.execute(db.select(Case)).scalar_one()
+    assert "(201) 555-0123" in client.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+def test_a_number_abroad_keeps_its_country_and_shows_internationally(client, coordinator):
+    assert register(client, "+34 612 345 678").status_code == 302
+    patient = db.session.execute(db.select(Patient)).scalar_one()
+    assert patient.phone == "+34612345678"
+    case = db.session.execute(db.select(Case)).scalar_one()
+    assert "+34 612 34 56 78" in client.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("typed", ["555-0100", "+1 555 0100", "12345", "call her daughter", "201-555-01234"])
+def test_a_number_not_valid_for_the_clinics_country_is_refused_next_to_the_field_and_kept(
+        client, coordinator, typed):
+    response = register(client, typed)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="phone-error"' in page and "is not a valid phone number for United States" in page
+    assert f'value="{typed}"' in page
+    assert db.session.execute(db.select(db.func.count(Patient.id))).scalar() == 0
+
+
+def test_no_number_is_fine(client, coordinator):
+    assert register(client, "").status_code == 302
+    assert db.session.execute(db.select(Patient)).scalar_one().phone is None
+
+
+def test_the_clinics_country_decides_how_a_number_without_a_country_code_is_read(app, app_ctx):
+    app.config["CLINIC_COUNTRY"] = "GB"
+    try:
+        assert to_e164("020 7946 0958") == "+442079460958"
+        assert display("+442079460958") == "020 7946 0958"
+        assert display("+12015550123") == "+1 201-555-0123"
+        with pytest.raises(PhoneError, match="for United Kingdom"):
+            to_e164("555 0123")
+    finally:
+        app.config["CLINIC_COUNTRY"] = "US"
+
+
+def test_a_stored_number_that_does_not_parse_is_shown_as_it_was(app_ctx):
+    assert display("ask at the desk") == "ask at the desk"
+    assert display(None) == ""
+    assert may_take_texts("+12015550123") and not may_take_texts("ask at the desk")
+    assert not may_take_texts("+442079460958")  # a UK landline takes no texts

@@ -1,0 +1,125 @@
+"""Text messages through Twilio's client against a local server that implements its Messages
+endpoint; the inbound webhook that stops texts, signature-verified (a forged one is refused)."""
+import logging
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from tracker.extensions import db
+from tracker.models import AuditEvent, SmsOptOut
+from tracker.models.audit import AuditAction
+from tracker.roles import Role
+from tracker.sms import SmsError, opted_out, send_sms
+
+from tests.sms_provider import SETTINGS, FakeTwilio, settings_for
+
+PHONE = "+12015550123"
+
+
+@pytest.fixture
+def provider(app):
+    server = FakeTwilio().start()
+    saved = {key: app.config.get(key) for key in (*SETTINGS, "TWILIO_BASE_URL", "SMS_TIMEOUT_SECONDS")}
+    app.config.update(settings_for(server), SMS_TIMEOUT_SECONDS=1)
+    yield server
+    app.config.update(saved)
+    server.stop()
+
+
+@pytest.fixture
+def signing(app):
+    """Only the auth token: the webhook's check needs nothing else."""
+    saved = app.config["TWILIO_AUTH_TOKEN"]
+    app.config["TWILIO_AUTH_TOKEN"] = SETTINGS["TWILIO_AUTH_TOKEN"]
+    yield RequestValidator(SETTINGS["TWILIO_AUTH_TOKEN"])
+    app.config["TWILIO_AUTH_TOKEN"] = saved
+
+
+# ------------------------------------------------------------------ sending
+
+def test_a_text_goes_through_the_providers_messages_endpoint(app_ctx, provider):
+    sid = send_sms(PHONE, "Hello from the clinic")
+    [request] = provider.requests
+    assert sid.startswith("SM")
+    assert request == {"account": SETTINGS["TWILIO_ACCOUNT_SID"],
+                       "auth": (SETTINGS["TWILIO_ACCOUNT_SID"], SETTINGS["TWILIO_AUTH_TOKEN"]),
+                       "to": PHONE, "from": SETTINGS["TWILIO_FROM"], "body": "Hello from the clinic"}
+
+
+def test_without_settings_the_text_goes_to_the_log_with_its_link_redacted(app_ctx, caplog):
+    with caplog.at_level(logging.INFO):
+        assert send_sms(PHONE, "Your diary: https://tracker.example/d/AbC.secret-token_9") is None
+    assert "/d/[redacted]" in caplog.text and "secret-token" not in caplog.text
+    assert PHONE not in caplog.text  # the number is personal data: only its last digits
+
+
+@pytest.mark.parametrize("mode,maybe_sent", [("refuse", False), ("error", False), ("slow", True)])
+def test_a_provider_that_refuses_or_times_out_raises_and_says_whether_it_may_have_sent(
+        app_ctx, provider, mode, maybe_sent):
+    provider.mode = mode
+    with pytest.raises(SmsError) as raised:
+        send_sms(PHONE, "Hello")
+    assert raised.value.maybe_sent is maybe_sent
+    assert len(provider.requests) == 1
+
+
+def test_a_provider_that_cannot_be_reached_sent_nothing(app, app_ctx, provider):
+    app.config["TWILIO_BASE_URL"] = "http://127.0.0.1:9"  # the discard port: nothing listens
+    with pytest.raises(SmsError) as raised:
+        send_sms(PHONE, "Hello")
+    assert raised.value.maybe_sent is False and provider.requests == []
+
+
+# ------------------------------------------------------------------ the inbound webhook
+
+def post_reply(client, validator, body, sender=PHONE, signature=None, url="http://127.0.0.1:5000/sms/inbound"):
+    form = {"From": sender, "To": SETTINGS["TWILIO_FROM"], "Body": body, "MessageSid": "SM1"}
+    signature = signature if signature is not None else validator.compute_signature(url, form)
+    return client.post("/sms/inbound", data=form, headers={"X-Twilio-Signature": signature})
+
+
+def test_a_signed_stop_stops_every_text_to_the_number_and_staff_see_it(client, gen, login_as, signing):
+    patient = gen.patient(phone=PHONE)
+    case = gen.case(patient=patient)
+
+    response = post_reply(client, signing, " stop ")
+
+    assert response.status_code == 200 and response.mimetype == "text/xml" and "<Response>" in response.text
+    assert opted_out(PHONE).keyword == "STOP"
+    login_as(gen.user(Role.COORDINATOR))
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'id="texts-stopped"' in page and "answered STOP" in page
+
+    post_reply(client, signing, "STOP")  # a second STOP changes nothing
+    assert db.session.execute(db.select(db.func.count(SmsOptOut.id))).scalar() == 1
+
+
+def test_a_signed_start_restarts_texts(client, signing):
+    post_reply(client, signing, "UNSUBSCRIBE")
+    assert opted_out(PHONE) is not None
+    post_reply(client, signing, "Start")
+    db.session.expire_all()
+    assert opted_out(PHONE) is None
+
+
+def test_any_other_reply_changes_nothing(client, signing):
+    assert post_reply(client, signing, "Is my appointment still on? Please stop by later").status_code == 200
+    assert opted_out(PHONE) is None
+
+
+@pytest.mark.parametrize("how", ["forged", "missing", "wrong address", "other token"])
+def test_a_forged_or_unsigned_webhook_is_refused_and_changes_nothing(client, signing, how):
+    signature = {"forged": "bm90LWEtc2lnbmF0dXJl", "missing": ""}.get(how)
+    url = "http://evil.example/sms/inbound" if how == "wrong address" else "http://127.0.0.1:5000/sms/inbound"
+    validator = RequestValidator("someone-elses-token") if how == "other token" else signing
+    response = post_reply(client, validator, "STOP", signature=signature, url=url)
+    assert response.status_code == 403
+    assert opted_out(PHONE) is None
+    refusal = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id.desc())).scalars().first()
+    assert refusal.action == AuditAction.ACCESS_DENIED and "signature" in refusal.summary
+
+
+def test_without_an_auth_token_every_webhook_is_refused(app, client):
+    validator = RequestValidator("anything")
+    assert post_reply(client, validator, "STOP").status_code == 403
+    assert opted_out(PHONE) is None

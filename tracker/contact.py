@@ -1,0 +1,28 @@
+"""How the tracker reaches a patient on its own (reminders, appointment messages): by text when
+their preferred contact is a text message, their number can take texts and has not answered STOP;
+otherwise by email when there is an address. A patient who prefers phone calls gets no automatic
+message (the coordinator calls), nor does one with neither."""
+from tracker import phones, sms
+from tracker.vocab import ContactChannel
+
+EMAIL, SMS = "email", "sms"
+
+
+def text_number(patient):
+    """The E.164 number to text this patient at, or None."""
+    if patient.preferred_contact != ContactChannel.SMS or not phones.may_take_texts(patient.phone):
+        return None
+    return None if sms.opted_out(patient.phone) else patient.phone
+
+
+def email_address(patient):
+    return (patient.email or "").strip() or None
+
+
+def channel_for(patient):
+    """SMS, EMAIL or None, as above."""
+    if text_number(patient):
+        return SMS
+    if patient.preferred_contact == ContactChannel.PHONE:
+        return None
+    return EMAIL if email_address(patient) else None

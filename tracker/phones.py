@@ -1,0 +1,88 @@
+"""Phone numbers: typed as people type them, stored in E.164, shown in the clinic's own style.
+
+A number without a country code is read as one of the clinic's country (CLINIC_COUNTRY, a
+two-letter region code such as "US"); one with "+" or an international prefix keeps its own. Only
+numbers `phonenumbers` knows to be valid are stored: a digit too many or too few is refused next
+to the field with what was typed, rather than a text message going to nobody.
+
+    to_e164("(201) 555-0123")  -> "+12015550123"
+    display("+12015550123")     -> "(201) 555-0123"   (a foreign number: "+34 612 34 56 78")
+"""
+import phonenumbers
+from babel import Locale
+from flask import current_app
+from flask_babel import gettext as _
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+from wtforms.validators import ValidationError
+
+# Types a text message can reach. North American numbers do not say whether they are mobile.
+TEXTABLE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+class PhoneError(ValueError):
+    """The typed number is not a phone number of the clinic's country (or a valid foreign one)."""
+
+
+def clinic_country():
+    return current_app.config["CLINIC_COUNTRY"]
+
+
+def country_name(region):
+    return Locale.parse("en").territories.get(region, region)
+
+
+def _parse(typed, region):
+    try:
+        number = phonenumbers.parse((typed or "").strip(), region)
+    except NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def to_e164(typed, region=None):
+    """The number in E.164 ("+12015550123"); raises PhoneError with a message for the field."""
+    region = region or clinic_country()
+    number = _parse(typed, region)
+    if number is None:
+        raise PhoneError(_("“%(typed)s” is not a valid phone number for %(country)s. Type it with its "
+                           "area code, or with + and the country code for a number abroad.",
+                           typed=(typed or "").strip(), country=country_name(region)))
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def normalised(stored, region):
+    """E.164 for a stored number that parses, else None (left as it is): for the migration."""
+    number = _parse(stored, region)
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164) if number else None
+
+
+def display(stored, region=None):
+    """A stored number as the clinic reads it: national style at home, international abroad. A
+    number stored before validation that does not parse is shown as it was typed."""
+    if not stored:
+        return ""
+    region = region or clinic_country()
+    number = _parse(stored, region)
+    if number is None:
+        return stored
+    home = phonenumbers.region_code_for_number(number) == region
+    return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL if home else PhoneNumberFormat.INTERNATIONAL)
+
+
+def may_take_texts(stored):
+    """Whether a stored number can receive a text message (a valid mobile or maybe-mobile)."""
+    number = _parse(stored, clinic_country()) if stored else None
+    return number is not None and phonenumbers.number_type(number) in TEXTABLE
+
+
+class PhoneNumber:
+    """WTForms validator: the field must hold a valid number; `field.e164` is what to store."""
+
+    def __call__(self, form, field):
+        field.e164 = None
+        if not (field.data or "").strip():
+            return
+        try:
+            field.e164 = to_e164(field.data)
+        except PhoneError as error:
+            raise ValidationError(str(error)) from None

@@ -1,0 +1,49 @@
+"""An appointment as an iCalendar file: the patient's download and the reminder emails' attachment.
+
+The same UID for the life of the appointment, and a SEQUENCE that grows with each move (and once
+more on cancellation), so a calendar that imports a later file updates or drops the entry instead
+of adding a second one. Calendar entries sync to third parties (phone vendors, mail providers):
+no side, drug or diagnosis. Written in the current language (the patient's: callers see to it).
+"""
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from icalendar import Calendar, Event
+
+from tracker.timeutil import utcnow
+
+CALENDAR_TITLE = _l("SI joint injection appointment")
+MIMETYPE = "text/calendar"
+
+
+def filename(appointment):
+    return f"appointment-{appointment.id}.ics"
+
+
+def sequence(appointment, cancelled=False):
+    moves = sum(1 for change in appointment.changes if change.change == "rescheduled")
+    return moves + (1 if cancelled else 0)
+
+
+def appointment_calendar(appointment, cancelled=False):
+    """The .ics bytes: METHOD:PUBLISH for the entry as it stands, METHOD:CANCEL for a cancellation."""
+    clinic = current_app.config["CLINIC_NAME"]
+    place = appointment.room.location or appointment.room.name
+    calendar = Calendar()
+    calendar.add("prodid", "-//SI joint injection tracker//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
+    event = Event()
+    event.add("uid", f"appointment-{appointment.id}@si-joint-tracker")
+    event.add("sequence", sequence(appointment, cancelled))
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", appointment.starts_at)
+    event.add("dtend", appointment.ends_at)
+    event.add("summary", f"{CALENDAR_TITLE} · {clinic}")
+    event.add("location", f"{clinic}, {place}")
+    if cancelled:
+        event.add("status", "CANCELLED")
+    event.add("description", _("%(title)s at %(clinic)s, %(place)s. How to prepare: see your page on the "
+                               "clinic's website.", title=CALENDAR_TITLE, clinic=clinic, place=place))
+    calendar.add_component(event)
+    return calendar.to_ical()
