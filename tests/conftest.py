@@ -60,6 +60,8 @@ class IsolatedClient(FlaskClient):
     After a request, refresh objects the test holds (`db.session.expire_all()`)."""
 
     def open(self, *args, **kwargs):
+        # Buffered: a streamed body (a CSV download) is read inside the request's own context.
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

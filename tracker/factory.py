@@ -87,6 +87,7 @@ def register_blueprints(app):
     from tracker.patient_portal.views import bp as patient_bp
     from tracker.procedures.views import bp as procedures_bp
     from tracker.referrals.views import bp as referrals_bp
+    from tracker.reports.views import bp as reports_bp
     from tracker.review.views import bp as review_bp
     from tracker.scheduling.views import bp as scheduling_bp
 
@@ -98,6 +99,7 @@ def register_blueprints(app):
     app.register_blueprint(scheduling_bp)
     app.register_blueprint(procedures_bp)
     app.register_blueprint(overdue_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(patient_bp, url_prefix="/my")
     app.register_blueprint(patient_link_bp)

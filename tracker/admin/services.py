@@ -133,5 +133,13 @@ def audit_query(user=None, action=None, object_type=None, object_id=None, date_f
     return query
 
 
+AUDIT_CSV_HEADER = ["When", "Who", "Role", "Action", "Object type", "Object id", "IP", "Summary"]
+
+
+def audit_csv_row(event):
+    return (event.at, event.actor, event.role, event.action, event.object_type, event.object_id, event.ip,
+            event.summary)
+
+
 def _clinic_midnight(day):
     return datetime.combine(day, time.min, tzinfo=clinic_zone())

@@ -4,6 +4,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from tracker import export
 from tracker.access import allow
 from tracker.admin import services
 from tracker.admin.forms import (AuditFilterForm, CreateUserForm, EditUserForm, ResetPasswordForm,
@@ -117,17 +118,31 @@ def reset_password(user_id):
                            stale=False), 422
 
 
-@bp.route("/audit")
-@allow(Role.ADMIN)
-def audit_log():
+def _audit_query():
+    """The audit filters as typed and the query they ask for (the page and the CSV download)."""
     filters = AuditFilterForm(request.args)
     filters.validate()
-    query = services.audit_query(
+    return filters, services.audit_query(
         _valid(filters.user), _valid(filters.action), _valid(filters.object_type),
         _valid(filters.object_id), _valid(filters.date_from), _valid(filters.date_to),
     )
+
+
+@bp.route("/audit")
+@allow(Role.ADMIN)
+def audit_log():
+    filters, query = _audit_query()
     page = paginate(query, per_page=50)
     return render_template("admin/audit.html", page=page, filters=filters)
+
+
+@bp.route("/audit.csv")
+@allow(Role.ADMIN)
+def audit_csv():
+    filters, query = _audit_query()
+    rows = (services.audit_csv_row(event) for events in export.batches(query, scalars=True) for event in events)
+    return export.download("audit_trail.csv", services.AUDIT_CSV_HEADER, rows, "audit trail",
+                           export.filters_text(filters))
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
+from tracker import export
 from tracker.access import allow
 from tracker.cases import services
 from tracker.cases import worklist as worklist_queries
@@ -39,20 +40,37 @@ def _filters():
     return filters, clinic_default_profile_code()
 
 
-@bp.route("/")
-@allow(Role.COORDINATOR)
-def worklist():
+def _worklist_query():
+    """The worklist's filters as typed, the clinic's default profile, and the query they ask for
+    (the page shows it 25 at a time, the CSV download whole)."""
     filters, default_profile = _filters()
     states = [filters.state.data] if filters.state.data else worklist_queries.open_states()
     physician_id = int(filters.physician.data) if filters.physician.data else None
+    return filters, default_profile, states, physician_id, worklist_queries.query(
+        states, filters.q.data, physician_id, filters.side.data, filters.profile.data,
+        default_profile, filters.sort.data or worklist_queries.DEFAULT_SORT)
+
+
+@bp.route("/")
+@allow(Role.COORDINATOR)
+def worklist():
+    filters, default_profile, states, physician_id, query = _worklist_query()
     counts = worklist_queries.state_counts()
     total = worklist_queries.total(counts, states, q=(filters.q.data or "").strip(), physician=physician_id,
                                    side=filters.side.data, profile=filters.profile.data)
-    page = window(worklist_queries.query(
-        states, filters.q.data, physician_id, filters.side.data, filters.profile.data,
-        default_profile, filters.sort.data or worklist_queries.DEFAULT_SORT), current_app.config["PER_PAGE"], total)
+    page = window(query, current_app.config["PER_PAGE"], total)
     return render_template("cases/worklist.html", page=page, filters=filters,
                            rows=worklist_queries.rows(page.items, default_profile), counts=counts)
+
+
+@bp.route("/worklist.csv")
+@allow(Role.COORDINATOR)
+def worklist_csv():
+    filters, default_profile, _, _, query = _worklist_query()
+    rows = (worklist_queries.csv_row(row) for cases in export.batches(query, scalars=True)
+            for row in worklist_queries.rows(cases, default_profile))
+    return export.download("worklist.csv", worklist_queries.CSV_HEADER, rows, "worklist",
+                           export.filters_text(filters))
 
 
 @bp.route("/physician")

@@ -12,6 +12,7 @@ from tracker.cases.counts import state_counts as kept_state_counts
 from tracker.cases.rows import line_for
 from tracker.extensions import db
 from tracker.models import Case, Patient
+from tracker.policy import PROFILES
 from tracker.search import normalise_mrn, starts_with
 from tracker.timeutil import clinic_today, to_clinic
 from tracker.workflow import FINAL_STATES, State
@@ -81,6 +82,20 @@ def rows(cases, default_profile):
     return result
 
 
+CSV_HEADER = ["Case", "MRN", "Patient", "Side", "Indication", "State", "Waiting for", "Days waiting",
+              "Stale verdict", "Physician", "Payer profile", "Referral date"]
+
+
+def csv_row(row):
+    """A worklist row as the CSV download writes it: the page's columns, one case a line."""
+    case = row.case
+    return (case.id, case.patient.mrn, case.patient.display_name, case.side, case.indication, case.state,
+            "; ".join(row.waiting_for), row.days_waiting, row.stale,
+            case.physician.name if case.physician else "",
+            PROFILES[case.payer_profile_code].name if case.payer_profile_code in PROFILES else "clinic default",
+            case.referral_date)
+
+
 def state_counts():
     """Cases per state, read from the kept counts (tracker/cases/counts.py), never counted."""
     return kept_state_counts(db.session)
@@ -98,4 +113,4 @@ def open_states():
     return [s for s in State if s not in FINAL_STATES]
 
 
-__all__ = ["SORTS", "query", "rows", "state_counts", "total", "open_states"]
+__all__ = ["SORTS", "CSV_HEADER", "csv_row", "query", "rows", "state_counts", "total", "open_states"]

@@ -175,6 +175,27 @@ def read_outcome_diary(case, profile=None):
     return OutcomeDiary(case, profile, rows, readings)
 
 
+DIARY_CSV_HEADER = ["Case", "MRN", "Time point", "Side", "Status", "Entered at", "Score", "Relief %", "Late",
+                    "Entered by", "Corrected", "Analgesic", "Opioid", "Physical therapy"]
+
+
+def diary_csv_rows(reading):
+    """The diary table as the CSV download writes it: one line per time point and side (a point
+    still waiting for a side's score is a line too, with its status)."""
+    patient = reading.case.patient
+    for row in reading.rows:
+        view = row.view
+        for side in (s.side for s in reading.sides):
+            entry = view.entries.get(side)
+            if entry is None:
+                yield (reading.case.id, patient.mrn, view.label, side, view.status, None, None, None, None, None,
+                       None, None, None, None)
+                continue
+            yield (reading.case.id, patient.mrn, view.label, side, view.status, entry.entered_at, entry.score,
+                   None if view.is_baseline else row.relief.get(side), entry.late, entry.source, entry.corrected,
+                   entry.analgesic_used, entry.opioid_used, entry.physical_therapy_done)
+
+
 def already_recorded(outcome):
     return (f"The outcome was already recorded by {outcome.decided_by.name} on "
             f"{format_clinic(outcome.decided_at)}; nothing was changed.")

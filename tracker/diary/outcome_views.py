@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
+from tracker import export
 from tracker.access import allow
 from tracker.cases.services import record_view
 from tracker.diary import outcome as services
@@ -70,6 +71,16 @@ def physician_view(case_id):
     case = get_case(case_id)
     record_view(case, current_user, "pain diary")
     return _page(case)
+
+
+@bp.route("/cases/<int:case_id>/diary.csv")
+@allow(*READERS)
+def diary_csv(case_id):
+    case = get_case(case_id)
+    # One case's diary is a few dozen lines: read whole before the audit row's commit expires the case.
+    rows = list(services.diary_csv_rows(services.read_outcome_diary(case)))
+    return export.download(f"case_{case_id}_diary.csv", services.DIARY_CSV_HEADER, rows,
+                           f"pain diary of case {case_id}", object_type="case", object_id=case_id)
 
 
 @bp.route("/cases/<int:case_id>/outcome", methods=["POST"])

@@ -88,3 +88,17 @@ def rows(cases, now):
     return [Row(case, by_case[case.id], max((p.days for p in by_case[case.id]), default=0), last.get(case.id),
                 case.id in linked or case.patient_id in with_account)
             for case in cases]
+
+
+CSV_HEADER = ["Case", "MRN", "Patient", "Phone", "Side", "Overdue scores", "Oldest window closed",
+              "Days overdue", "Last reminder", "Last reminder status", "A reminder can reach the patient"]
+
+
+def csv_row(row):
+    """An overdue row as the CSV download writes it: the page's columns, one case a line."""
+    case, reminder = row.case, row.last_reminder
+    return (case.id, case.patient.mrn, case.patient.display_name, case.patient.phone, case.side,
+            "; ".join(point.label for point in row.points), min((p.closed_at for p in row.points), default=None),
+            row.days_overdue, (reminder.sent_at or reminder.claimed_at) if reminder else None,
+            (reminder.status + (f": {reminder.detail}" if reminder.detail else "")) if reminder else "none sent",
+            row.reachable)

@@ -1,6 +1,7 @@
 """The coordinators' list of overdue diaries, to chase patients whose scores are missing."""
 from flask import Blueprint, current_app, render_template
 
+from tracker import export
 from tracker.access import allow
 from tracker.diary import overdue
 from tracker.formfields import window
@@ -17,3 +18,12 @@ def overdue_diaries():
     # Previous and Next, never a count: the ranking is read only as far as the page asked for.
     page = window(overdue.query(now), current_app.config["PER_PAGE"])
     return render_template("diary/overdue.html", page=page, rows=overdue.rows(page.items, now))
+
+
+@bp.route("/diaries/overdue.csv")
+@allow(Role.COORDINATOR)
+def overdue_csv():
+    now = utcnow()
+    rows = (overdue.csv_row(row) for cases in export.batches(overdue.query(now), scalars=True)
+            for row in overdue.rows(cases, now))
+    return export.download("overdue_diaries.csv", overdue.CSV_HEADER, rows, "overdue diaries")

@@ -14,6 +14,8 @@ class Case(db.Model):
         db.Index("ix_cases_state_changed", "state", "state_changed_at"),
         # The worklist's default order (longest waiting first) reads this index in order.
         db.Index("ix_cases_state_changed_at", "state_changed_at", "id"),
+        # Reports count referrals by their date within a period.
+        db.Index("ix_cases_referral_date", "referral_date"),
     )
 
     id = db.Column(db.Integer, primary_key=True)

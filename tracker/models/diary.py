@@ -37,6 +37,8 @@ class DiaryPoint(db.Model):
         # checked in the index, so the many pending points not open yet are never read.
         db.Index("ix_diary_points_pending_window", "opens_at", "closes_at",
                  postgresql_where=text("completed_at IS NULL"), sqlite_where=text("completed_at IS NULL")),
+        # Reports: completion of the points whose window closed within a period (complete or not).
+        db.Index("ix_diary_points_closes_at", "closes_at"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -68,6 +70,9 @@ class DiaryEntry(db.Model):
         # Through the personal link nobody is signed in; every other way has a person.
         CheckConstraint("(source = 'link' AND entered_by_id IS NULL) OR "
                         "(source <> 'link' AND entered_by_id IS NOT NULL)", name="source_has_person"),
+        # Reports: late entries within a period (partial: late ones are few).
+        db.Index("ix_diary_entries_late_entered_at", "entered_at",
+                 postgresql_where=text("late"), sqlite_where=text("late")),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -166,6 +171,8 @@ class DiaryReminder(db.Model):
         UniqueConstraint("point_id", "channel", "attempt", name="uq_diary_reminders_point_channel_attempt"),
         CheckConstraint("attempt >= 1", name="attempt_positive"),
         CheckConstraint("status IN ('claimed', 'sent', 'skipped', 'failed')", name="status_known"),
+        # Reports: reminders tried within a period.
+        db.Index("ix_diary_reminders_claimed_at", "claimed_at"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -189,6 +196,8 @@ class Outcome(db.Model):
         CheckConstraint("diagnostic_result IS NULL OR diagnostic_result IN "
                         "('positive', 'negative', 'indeterminate')", name="diagnostic_result_known"),
         CheckConstraint("therapeutic_days IS NULL OR therapeutic_days >= 0", name="therapeutic_days_not_negative"),
+        # Reports: outcomes recorded within a period.
+        db.Index("ix_outcomes_decided_at", "decided_at"),
     )
 
     id = db.Column(db.Integer, primary_key=True)

@@ -18,6 +18,10 @@ class EligibilityVerdict(db.Model):
             "(override_reason IS NOT NULL AND override_by_id IS NOT NULL AND override_at IS NOT NULL)",
             name="override_complete",
         ),
+        # Reports: first verdicts and overrides within a period.
+        db.Index("ix_eligibility_verdicts_evaluated_at", "evaluated_at"),
+        db.Index("ix_eligibility_verdicts_override_at", "override_at",
+                 postgresql_where=db.text("override_at IS NOT NULL"), sqlite_where=db.text("override_at IS NOT NULL")),
     )
 
     id = db.Column(db.Integer, primary_key=True)

@@ -65,6 +65,8 @@ class ProcedureRecord(db.Model):
             "(status <> 'abandoned' AND abandoned_at IS NULL AND abandon_reason IS NULL)",
             name="abandoned_has_reason"),
         CheckConstraint("duration_minutes IS NULL OR duration_minutes >= 0", name="duration_not_negative"),
+        # Reports: procedures started within a period.
+        db.Index("ix_procedure_records_started_at", "started_at"),
     )
 
     id = db.Column(db.Integer, primary_key=True)

@@ -62,6 +62,8 @@ class Appointment(db.Model):
         db.Index("ix_appointments_room_time", "room_id", "starts_at"),
         db.Index("ix_appointments_physician_time", "physician_id", "starts_at"),
         db.Index("ix_appointments_starts_at", "starts_at"),
+        # Reports: bookings made within a period (lead times).
+        db.Index("ix_appointments_created_at", "created_at"),
     )
 
     id = db.Column(db.Integer, primary_key=True)

@@ -1,0 +1,207 @@
+"""The reports page and its CSV downloads, through the app: every report with chart, table and
+definition; the period and filters, bad input, an empty period; CSVs that are spreadsheet-safe,
+UTF-8 with a byte-order mark, the same rows as the page, and audited."""
+import csv
+import io
+import re
+from datetime import timedelta
+
+import pytest
+
+from tests.report_data import Clinic
+from tracker.roles import Role
+from tracker.extensions import db
+from tracker.models import AuditEvent
+from tracker.reports import figures
+
+PERIOD = "start=2026-03-01&end=2026-05-31"
+FORMULA = '=HYPERLINK("http://evil.example","Click")'
+
+
+@pytest.fixture
+def clinic(app_ctx):
+    return Clinic()
+
+
+@pytest.fixture
+def coordinator(gen, login_as):
+    user = gen.user(Role.COORDINATOR)
+    login_as(user)
+    return user
+
+
+def _csv(response):
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    raw = response.get_data()
+    assert raw.startswith("\ufeff".encode("utf-8"))
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+
+def _exports():
+    return db.session.execute(db.select(AuditEvent).filter_by(action="export").order_by(AuditEvent.id)).scalars().all()
+
+
+def test_every_report_shows_a_chart_and_a_table_with_a_definition(client, coordinator, clinic):
+    response = client.get(f"/reports?{PERIOD}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    for title in ("Flow", "Eligibility", "Scheduling", "Procedures", "Diary", "Outcomes", "Caps"):
+        assert f">{title}</h2>" in html
+    for key in figures.FIGURE_REPORT:
+        assert f'id="figure-{key}"' in html
+        assert f"table={key}" in html  # its CSV download
+    assert html.count('class="definition"') == len(figures.FIGURE_REPORT)
+    assert html.count('<svg') >= 15 and html.count('class="report-table"') == len(figures.FIGURE_REPORT)
+    # Hand-worked figures: verdict to booking 90th percentile 17 days; the survival curve's last step.
+    lead = re.search(r'id="figure-lead_times".*?</article>', html, re.S).group(0)
+    assert "<th scope=\"row\">First verdict to booking</th><td>3</td><td>5.0</td><td>17.0</td>" in lead
+    assert "33.3" in re.search(r'id="figure-relief_survival".*?</article>', html, re.S).group(0)
+
+
+def test_physicians_read_reports_and_find_them_in_the_menu(client, gen, login_as, clinic):
+    login_as(gen.user(Role.PHYSICIAN))
+    html = client.get("/reports").get_data(as_text=True)
+    assert 'href="/reports"' in html and "<h1>Reports</h1>" in html
+
+
+def test_the_default_period_is_the_last_twelve_months(client, coordinator):
+    from tracker.timeutil import clinic_today
+    from tracker.reports.views import default_period
+
+    start, end = default_period(clinic_today())
+    assert (end - start).days in (364, 365) and end == clinic_today()
+    html = client.get("/reports").get_data(as_text=True)
+    assert f'value="{start.isoformat()}"' in html and f'value="{end.isoformat()}"' in html
+
+
+def test_an_empty_period_says_so_for_every_figure(client, coordinator, clinic):
+    html = client.get("/reports?start=2025-01-01&end=2025-01-31").get_data(as_text=True)
+    # Every figure but the caps (counted as of today) is empty.
+    assert html.count("No cases in this period.") == len(figures.FIGURE_REPORT) - 1
+
+
+def test_filters_narrow_the_page(client, coordinator, clinic):
+    html = client.get(f"/reports?{PERIOD}&physician={clinic.bo.id}").get_data(as_text=True)
+    overrides = re.search(r'id="figure-overrides".*?</article>', html, re.S).group(0)
+    assert "Dr Bo" in overrides
+    months = re.search(r'id="figure-referrals_per_month".*?</article>', html, re.S).group(0)
+    assert '<th scope="row">2026-03</th><td>1</td>' in months  # c2 only
+
+
+@pytest.mark.parametrize("query,field,message", [
+    ("start=2026-05-01&end=2026-04-01", "end", "The period ends (2026-04-01) before it starts (2026-05-01)"),
+    ("start=0001-01-01&end=2026-04-01", "start", "Enter a date between 1900 and 2100"),
+    ("start=2026-01-01&end=9999-12-31", "end", "Enter a date between 1900 and 2100"),
+    ("start=2026-13-45", "start", "Not a valid date value"),
+    ("physician=999999", "physician", "There is no physician “999999”"),
+    ("profile=NOPE", "profile", "There is no payer profile “NOPE”"),
+    ("side=upper", "side", "There is no side “upper”"),
+    ("indication=surgery", "indication", "There is no indication “surgery”"),
+])
+def test_bad_filters_are_named_next_to_the_field_and_kept(client, coordinator, query, field, message):
+    response = client.get(f"/reports?{query}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    error = re.search(rf'id="{field}-error"[^>]*>([^<]+)<', html)
+    assert error and message in error.group(1)
+    assert 'id="report-flow"' not in html  # no figures from a period nobody asked for
+    if field == "end" and "9999" in query:
+        assert 'value="9999-12-31"' in html  # what was typed is kept
+
+
+def test_a_report_table_downloads_as_the_same_rows_and_is_audited(client, coordinator, clinic):
+    rows = _csv(client.get(f"/reports/export?table=lead_times&{PERIOD}"))
+    assert rows[0] == ["Interval", "Cases", "Median days", "90th percentile days"]
+    assert rows[1:] == [["Referral to first verdict", "3", "7.0", "7.0"], ["First verdict to booking", "3", "5.0", "17.0"],
+                        ["Booking to procedure", "3", "6.0", "12.4"], ["Referral to procedure", "3", "21.0", "23.4"]]
+    event = _exports()[-1]
+    assert event.user_id == coordinator.id
+    assert "report table lead_times" in event.summary and "period 2026-03-01 to 2026-05-31" in event.summary
+
+
+def test_a_patient_named_like_a_formula_is_exported_as_text(client, coordinator, clinic):
+    patient = db.session.get(type(clinic.c8.patient), clinic.c8.patient_id)
+    patient.family_name = FORMULA
+    db.session.commit()
+    rows = _csv(client.get("/reports/export?table=caps"))
+    names = [row[0] for row in rows[1:]]
+    assert f"'{FORMULA}, Carla" in names
+    assert not any(name.startswith("=") for name in names)
+
+
+def test_an_empty_report_table_downloads_as_its_header_only(client, coordinator):
+    rows = _csv(client.get("/reports/export?table=room_use&start=2025-01-01&end=2025-01-31"))
+    assert rows == [["Room", "Week of", "Booked minutes", "Working minutes", "Use %"]]
+
+
+def test_a_download_of_an_unknown_table_or_a_bad_period_is_refused(client, coordinator):
+    assert client.get("/reports/export?table=nope").status_code == 404
+    response = client.get("/reports/export?table=lead_times&start=2026-05-01&end=2026-04-01")
+    assert response.status_code == 422 and "before it starts" in response.get_data(as_text=True)
+    assert _exports() == []
+
+
+# ------------------------------------------------------------------ lists: one query, two renderings
+
+def test_the_worklist_downloads_every_page_with_its_filters(client, coordinator, gen, app):
+    from tracker.workflow import State
+
+    formula = gen.patient(family_name=FORMULA, given_name="Zoë")
+    gen.case(patient=formula, state=State.UNDER_REVIEW)
+    for _ in range(app.config["PER_PAGE"] + 2):
+        gen.case(state=State.UNDER_REVIEW)
+    gen.case(state=State.REFERRED)  # filtered out
+    rows = _csv(client.get("/cases/worklist.csv?state=under_review"))
+    assert rows[0][:3] == ["Case", "MRN", "Patient"]
+    assert len(rows) - 1 == app.config["PER_PAGE"] + 3  # every page, one line per case
+    assert {row[5] for row in rows[1:]} == {"Under review"}
+    assert f"'{FORMULA}, Zoë" in [row[2] for row in rows[1:]]
+    assert "state=under_review" in _exports()[-1].summary
+    page = client.get("/cases/?state=under_review").get_data(as_text=True)
+    assert "/cases/worklist.csv?state=under_review" in page
+
+
+def test_the_overdue_list_downloads_as_the_page_shows_it(client, coordinator, gen):
+    from tests.functional.test_reminders import diary_case
+
+    assert _csv(client.get("/diaries/overdue.csv")) == [
+        ["Case", "MRN", "Patient", "Phone", "Side", "Overdue scores", "Oldest window closed", "Days overdue",
+         "Last reminder", "Last reminder status", "A reminder can reach the patient"]]
+    case = diary_case(gen, patient=gen.patient(family_name=FORMULA), injected_ago=timedelta(days=20))
+    rows = _csv(client.get("/diaries/overdue.csv"))
+    assert len(rows) == 2 and rows[1][0] == str(case.id) and rows[1][2].startswith("'=HYPERLINK")
+    assert "Day 7" in rows[1][5] and rows[1][6].startswith("20")  # an ISO date
+    assert [e.summary for e in _exports()] == ["exported overdue diaries as CSV"] * 2
+
+
+def test_a_case_diary_downloads_one_line_per_point_and_side(client, coordinator, gen):
+    from tracker.timeutil import utcnow
+    from tracker.workflow import State
+
+    from tracker.vocab import Side
+
+    case = gen.case(state=State.FOLLOW_UP, side=Side.BILATERAL)
+    gen.diary(case, injected_at=utcnow() - timedelta(days=3), entries={"t0": 8, "d1": {"left": 2, "right": 4}})
+    rows = _csv(client.get(f"/cases/{case.id}/diary.csv"))
+    assert rows[0][:8] == ["Case", "MRN", "Time point", "Side", "Status", "Entered at", "Score", "Relief %"]
+    day1 = {row[3]: row for row in rows[1:] if row[2] == "Day 1"}
+    assert (day1["Left"][6], day1["Left"][7], day1["Right"][6], day1["Right"][7]) == ("2", "75.0", "4", "50.0")
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$", day1["Left"][5])
+    event = _exports()[-1]
+    assert (event.object_type, event.object_id) == ("case", str(case.id))
+
+
+def test_the_audit_trail_downloads_a_date_range_for_admins(client, gen, login_as):
+    from tracker.timeutil import clinic_today
+
+    admin = gen.user(Role.ADMIN)
+    login_as(admin)
+    today = clinic_today().isoformat()
+    rows = _csv(client.get(f"/admin/audit.csv?date_from={today}&date_to={today}&action=sign_in"))
+    assert rows[0] == ["When", "Who", "Role", "Action", "Object type", "Object id", "IP", "Summary"]
+    assert [row[1] for row in rows[1:]] == [admin.email] and rows[1][3] == "Sign-in"
+    assert _csv(client.get("/admin/audit.csv?date_from=2001-01-01&date_to=2001-01-02"))[1:] == []
+    summaries = [e.summary for e in _exports()]
+    assert summaries[0].startswith("exported audit trail as CSV (") and "date_from=" in summaries[0]

@@ -1,0 +1,183 @@
+"""Every report figure against the hand-made clinic of tests/report_data.py, on the test database
+(SQLite, or PostgreSQL with TEST_DATABASE_URL: the same answers on both). The answers are
+worked out by hand in the comments."""
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from tests.report_data import PERIOD, Clinic
+from tracker.reports import figures
+from tracker.reports.figures import Filters
+
+
+@pytest.fixture
+def clinic(app_ctx):
+    return Clinic()
+
+
+def _filters(start=PERIOD[0], end=PERIOD[1], **chosen):
+    return Filters(start=start, end=end, default_profile="MEDICARE_LCD_2023", **chosen)
+
+
+def _figure(key, **chosen):
+    return figures.figure(_filters(**chosen), key)
+
+
+def test_referrals_per_month_count_referral_dates_inside_the_period(clinic):
+    # c1, c2 in March; c4 in April; c6 on the last day of May. c3 (February) and c5 (June) are outside.
+    assert _figure("referrals_per_month").rows == [("2026-03", 2), ("2026-04", 1), ("2026-05", 1)]
+
+
+def test_cases_by_state_now_for_cases_referred_in_the_period(clinic):
+    rows = dict(_figure("cases_by_state").rows)
+    assert (rows["Closed"], rows["Scheduled"], rows["Referred"]) == (2, 1, 1)
+    assert sum(rows.values()) == 4
+
+
+def test_lead_times_count_intervals_ending_inside_the_period(clinic):
+    rows = {row[0]: row[1:] for row in _figure("lead_times").rows}
+    # Referral to first verdict: c1 7, c2 5, c4 7 days -> median 7, 90th 7.
+    assert rows["Referral to first verdict"] == (3, 7.0, 7.0)
+    # First verdict to booking: c1 1, c2 5, c4 20 -> median 5; 90th: 5 + (20 - 5) x 0.8 = 17.
+    assert rows["First verdict to booking"] == (3, 5.0, 17.0)
+    # Booking to procedure: c1 6, c2 14, c3 6 (c3 booked before the period, operated inside it)
+    # -> median 6; 90th: 6 + (14 - 6) x 0.8 = 12.4.
+    assert rows["Booking to procedure"] == (3, 6.0, 12.4)
+    # Referral to procedure: c1 14, c3 21, c2 24 -> median 21; 90th: 21 + 3 x 0.8 = 23.4.
+    assert rows["Referral to procedure"] == (3, 21.0, 23.4)
+
+
+def test_share_eligible_at_first_evaluation(clinic):
+    # First verdicts in the period: c1 eligible, c2 and c4 not (c4's eligible re-evaluation is not a first).
+    assert _figure("eligible_at_first_evaluation").rows == [("Eligible", 1, Decimal("33.3")),
+                                                           ("Not eligible", 2, Decimal("66.7"))]
+
+
+def test_failing_criteria_per_payer_profile(clinic):
+    rows = _figure("failing_criteria").rows
+    assert sorted(rows) == sorted([
+        ("eviCore / Cigna CMM-203", "Failed conservative care", 1, 1, Decimal("100.0")),
+        ("BCBS-style MP-558", "Failed conservative care", 1, 1, Decimal("100.0")),
+        ("BCBS-style MP-558", "Provocation tests", 1, 1, Decimal("100.0")),
+    ])
+
+
+def test_overrides_by_physician(clinic):
+    assert _figure("overrides").rows == [("Dr Bo", 1)]
+
+
+def test_no_show_rate_counts_unchecked_bookings_past_their_grace(clinic):
+    # Started in the period, not cancelled: c1, c2 (no-show), c2 again, c3, c4 (still "booked" on 05-27).
+    assert _figure("no_shows").rows == [("Attended", 3, Decimal("60.0")), ("No-show", 2, Decimal("40.0"))]
+
+
+def test_cancellations_group_the_same_reason_in_any_case(clinic):
+    assert _figure("cancellations").rows == [("Patient unwell", 2)]
+
+
+def test_room_use_per_week_over_working_minutes(clinic):
+    # A full week is 540 + 4 x 480 = 2,460 working minutes.
+    assert _figure("room_use").rows == [
+        ("Suite 1", "2026-03-16", 30, 2460, Decimal("1.2")),
+        ("Suite 1", "2026-04-06", 30, 2460, Decimal("1.2")),
+        ("Suite 1", "2026-04-13", 40, 2460, Decimal("1.6")),
+        ("Suite 2", "2026-03-02", 30, 2460, Decimal("1.2")),
+        ("Suite 2", "2026-05-25", 30, 2460, Decimal("1.2")),
+    ]
+
+
+def test_room_use_counts_only_the_period_days_of_a_part_week(clinic):
+    # 2026-03-02 (Monday) to 03-03 (Tuesday): 540 + 480 working minutes; c3's 30 minutes on the Tuesday.
+    assert _figure("room_use", start=date(2026, 3, 2), end=date(2026, 3, 3)).rows == [
+        ("Suite 2", "2026-03-02", 30, 1020, Decimal("2.9"))]
+
+
+def test_procedure_durations_against_the_target(clinic):
+    # c3 18, c1 25, c2 35 minutes.
+    assert _figure("durations").rows == [
+        ("under 20 minutes", 1, Decimal("33.3")), ("20-30 minutes (target)", 1, Decimal("33.3")),
+        ("31-45 minutes", 1, Decimal("33.3")), ("over 45 minutes", 0, Decimal("0.0"))]
+    assert _figure("over_target").rows == [(3, 1, Decimal("33.3"), 25.0)]
+
+
+def test_warnings_and_contrast_repeats(clinic):
+    assert _figure("warnings").rows == [
+        ("Volume above what the joint holds", 1, Decimal("33.3")), ("Dose above the usual maximum", 0, Decimal("0.0")),
+        ("Drug against a documented allergy", 1, Decimal("33.3"))]
+    assert _figure("contrast_repeats").rows == [(3, 1, Decimal("33.3"), 1)]
+
+
+def test_diary_completion_per_time_point(clinic):
+    # Windows closed in the period: t0 and day 1 of c1-c3 on time; day 7 of c3 missed; 2 weeks of c1
+    # late; 6 weeks of c1 on time and of c3 late (c2's closes on 06-01, after the period).
+    assert _figure("diary_completion").rows == [
+        ("Before the injection", 3, 3, 0, 0, Decimal("100.0")),
+        ("Day 1", 3, 3, 0, 0, Decimal("100.0")),
+        ("Day 7", 3, 2, 0, 1, Decimal("66.7")),
+        ("2 weeks", 3, 2, 1, 0, Decimal("66.7")),
+        ("6 weeks", 2, 1, 1, 0, Decimal("50.0")),
+    ]
+
+
+def test_late_entries_and_reminders(clinic):
+    assert _figure("late_entries").rows == [("Patient (account)", 0), ("Patient (personal link)", 1),
+                                            ("Staff, by phone", 1)]
+    assert _figure("reminders").rows == [("Sent", 1), ("Failed", 1), ("Skipped", 1), ("Being sent", 0)]
+
+
+def test_positive_block_rate_counts_indeterminate_apart(clinic):
+    # Dr Ada: c1 positive, c7 indeterminate -> 1 / (1 + 0) = 100 %, not 50 %.
+    assert _figure("block_rate_physician").rows == [("Dr Ada", 1, 0, 1, Decimal("100.0")),
+                                                    ("Dr Bo", 0, 1, 0, Decimal("0.0"))]
+    assert sorted(_figure("block_rate_payer").rows) == [("Medicare SI joint LCDs (2023)", 1, 0, 1, Decimal("100.0")),
+                                                        ("eviCore / Cigna CMM-203", 0, 1, 0, Decimal("0.0"))]
+
+
+def test_relief_survival_is_kaplan_meier_censored_where_the_diary_ends(clinic):
+    # c1: relief to day 7, below at 2 weeks (ended at 7). c3: to 2 weeks, below at 6 weeks (ended at 14).
+    # c2: still at 50 % at 2 weeks, the last score (censored at 14).
+    # Day 7: 3 followed, 1 ended -> 2/3. Day 14: 2 followed, 1 ended, 1 censored -> 2/3 x 1/2 = 1/3.
+    assert _figure("relief_survival").rows == [(7, 3, 1, 0, Decimal("66.7")), (14, 2, 1, 1, Decimal("33.3"))]
+
+
+def test_next_steps(clinic):
+    rows = {row[0]: row[1] for row in _figure("next_steps").rows}
+    assert (rows["Radiofrequency-ablation evaluation"], rows["Physical therapy"], rows["Discharge"]) == (1, 1, 1)
+    assert sum(rows.values()) == 3
+
+
+def test_caps_list_patients_at_or_one_short_of_their_cap(clinic):
+    from tracker.timeutil import clinic_today
+
+    rows = _figure("caps").rows
+    today = clinic_today()
+    capped = [row for row in rows if row[0] == "Capped, Carla"]
+    # Two diagnostic blocks (2026-02-01, 2026-08-01) of Medicare's 2: the next once February 2026's leaves the year.
+    assert capped == [("Capped, Carla", capped[0][1], "Medicare SI joint LCDs (2023)", "diagnostic", "patient", 2, 2,
+                       date(2027, 2, 1) if today < date(2027, 2, 1) else capped[0][7])]
+    near = {(row[4], row[5], row[6], row[7]) for row in rows if row[0] != "Capped, Carla"}
+    # c1 (Medicare, per patient) and c2 (eviCore counts per joint) used one of two diagnostic blocks.
+    assert ("patient", 1, 2, today) in near and ("right", 1, 2, today) in near
+
+
+def test_filters_narrow_every_figure(clinic):
+    assert _figure("referrals_per_month", physician_id=clinic.ada.id).rows == [
+        ("2026-03", 1), ("2026-04", 0), ("2026-05", 1)]
+    # The clinic's default profile takes in the cases without a payer of their own.
+    assert _figure("referrals_per_month", profile="MEDICARE_LCD_2023").rows == [
+        ("2026-03", 1), ("2026-04", 0), ("2026-05", 1)]
+    assert _figure("referrals_per_month", side="bilateral").rows == [("2026-03", 0), ("2026-04", 1), ("2026-05", 0)]
+    assert _figure("durations", indication="therapeutic").rows[0] == ("under 20 minutes", 1, Decimal("100.0"))
+
+
+@pytest.mark.parametrize("key", sorted(figures.FIGURE_REPORT))
+def test_an_empty_period_has_no_rows_and_divides_by_nothing(clinic, key):
+    figure = _figure(key, start=date(2025, 1, 1), end=date(2025, 1, 31))
+    if key != "caps":  # caps are counted as of today, whatever the period
+        assert figure.rows == []
+
+
+def test_an_empty_database_gives_empty_figures(app_ctx):
+    for report in figures.all_reports(_filters()):
+        assert all(figure.rows == [] for figure in report.figures), report.key

@@ -1,0 +1,1 @@
+"""Reports for coordinators and physicians (figures, charts and CSV downloads)."""

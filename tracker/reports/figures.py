@@ -1,0 +1,647 @@
+"""The reports' figures: each a SQL aggregate (or a pure function over a few aggregated rows),
+never a walk over every case in Python.
+
+Every figure is a `Figure`: a title, a one-line definition of what it counts, the columns and
+rows of its table, and how its chart reads those same rows (so chart, table and CSV cannot
+disagree). Filters narrow every figure to the cases of one physician, payer profile, side or
+indication; the period decides which events count (each definition says which date).
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, case, distinct, func, literal, or_, select, text, true, union_all
+from sqlalchemy.orm import aliased
+
+from tracker.diary.schedule import SCHEDULES, Phase
+from tracker.extensions import db
+from tracker.models import (Appointment, Case, DiaryEntry, DiaryPoint, DiaryReminder, EligibilityVerdict,
+                            Examination, Outcome, Patient, ProcedureRecord, ProcedureStep, Room, User,
+                            WorkingHours)
+from tracker.models.procedure import ProcedureStatus
+from tracker.policy import CRITERION_LABELS, DIAGNOSTIC_INDICATIONS, PROFILES
+# The engine's own calendar arithmetic, so a cap's "next possible" day is the one the verdict gives.
+from tracker.policy.engine import _add_months, _leaves_rolling_year
+from tracker.reports import sql
+from tracker.reports.stats import kaplan_meier, months_between, share, working_minutes
+from tracker.timeutil import clinic_today, clinic_zone, utcnow
+from tracker.vocab import AppointmentStatus, EntrySource, NextStep, Side
+from tracker.workflow import State
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date
+    end: date
+    default_profile: str
+    physician_id: int | None = None
+    profile: str | None = None
+    side: str | None = None
+    indication: str | None = None
+
+    def as_text(self):
+        """For the audit trail: the filters an export was made with."""
+        parts = [f"period {self.start.isoformat()} to {self.end.isoformat()}"]
+        for name in ("physician_id", "profile", "side", "indication"):
+            if getattr(self, name):
+                parts.append(f"{name.removesuffix('_id')} {getattr(self, name)}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Chart:
+    kind: str  # "bars" (one bar per row, a series per value column) or "survival"
+    label_columns: tuple[int, ...]  # the columns joined into a bar's label
+    value_columns: tuple[int, ...]
+    unit: str = ""
+
+
+@dataclass
+class Figure:
+    key: str
+    title: str
+    definition: str
+    columns: list[str]
+    rows: list[tuple] = field(default_factory=list)
+    chart: Chart | None = None
+    # Said under the table: what the period held in total (the denominator).
+    note: str = ""
+
+    @property
+    def empty(self):
+        return not self.rows
+
+
+@dataclass
+class Report:
+    key: str
+    title: str
+    figures: list[Figure]
+
+
+# ---------------------------------------------------------------------------------- shared
+
+def _bounds(filters):
+    """The period as UTC instants [from, to): clinic midnight of its first day to clinic
+    midnight after its last, so a timestamp filter can use an index."""
+    zone = clinic_zone()
+    start = datetime.combine(filters.start, time(), zone)
+    end = datetime.combine(filters.end + timedelta(days=1), time(), zone)
+    return start, end
+
+
+def _in_period(column, filters, until=None):
+    start, end = _bounds(filters)
+    if until is not None:
+        end = min(end, until)
+    return and_(column >= start, column < end)
+
+
+def _case_filters(filters):
+    """Conditions on `Case` for the chosen physician, payer profile, side and indication. A case
+    without a profile of its own is under the clinic's default."""
+    conditions = []
+    if filters.physician_id:
+        conditions.append(Case.physician_id == filters.physician_id)
+    if filters.profile:
+        chosen = Case.payer_profile_code == filters.profile
+        if filters.profile == filters.default_profile:
+            chosen = or_(chosen, Case.payer_profile_code.is_(None))
+        conditions.append(chosen)
+    if filters.side:
+        conditions.append(Case.side == filters.side)
+    if filters.indication:
+        conditions.append(Case.indication == filters.indication)
+    return conditions
+
+
+def _profile_of_case(filters):
+    return func.coalesce(Case.payer_profile_code, filters.default_profile)
+
+
+def _profile_name(code):
+    profile = PROFILES.get(code)
+    return profile.name if profile else code
+
+
+def _rounded(value):
+    return None if value is None else round(float(value), 1)
+
+
+def _first(model):
+    """Condition: the row is its case's first (rows are only ever added, so the lowest id). An
+    anti-join the planner estimates well, unlike a filter on a grouped minimum."""
+    earlier = aliased(model)
+    return ~select(earlier.id).where(earlier.case_id == model.case_id, earlier.id < model.id).exists()
+
+
+def _signed():
+    """A case's procedure is its signed record (at most one; abandoned attempts are not one)."""
+    return ProcedureRecord.status == ProcedureStatus.SIGNED
+
+
+# ---------------------------------------------------------------------------------- flow
+
+def flow(filters):
+    conditions = _case_filters(filters)
+    month = sql.month_of(Case.referral_date)
+    by_month = dict(db.session.execute(
+        select(month, func.count()).where(Case.referral_date.between(filters.start, filters.end), *conditions)
+        .group_by(month)).all())
+    referrals = Figure(
+        "referrals_per_month", "Referrals received per month",
+        "Cases by the month of their referral date, for referral dates inside the period.",
+        ["Month", "Referrals"],
+        [(month, by_month.get(month, 0)) for month in months_between(filters.start, filters.end)]
+        if by_month else [],
+        Chart("bars", (0,), (1,)))
+    referrals.note = f"{sum(by_month.values())} referrals in all."
+
+    by_state = dict(db.session.execute(
+        select(Case.state, func.count()).where(Case.referral_date.between(filters.start, filters.end), *conditions)
+        .group_by(Case.state)).all())
+    states = Figure(
+        "cases_by_state", "Cases by state now",
+        "The cases referred inside the period, by the state each is in today.",
+        ["State", "Cases"], [(state.label, by_state.get(state, 0)) for state in State] if by_state else [],
+        Chart("bars", (0,), (1,)))
+    return Report("flow", "Flow", [referrals, states, lead_times(filters)])
+
+
+def lead_times(filters):
+    conditions = _case_filters(filters)
+    verdict_day = sql.clinic_date(EligibilityVerdict.evaluated_at)
+    booking_day = sql.clinic_date(Appointment.created_at)
+    procedure_day = sql.clinic_date(ProcedureRecord.started_at)
+    by_verdict = and_(EligibilityVerdict.case_id == Case.id, _first(EligibilityVerdict))
+    by_booking = and_(Appointment.case_id == Case.id, _first(Appointment))
+    by_procedure = and_(ProcedureRecord.case_id == Case.id, _signed())
+    intervals = [
+        ("Referral to first verdict", "referral date", "day of the first eligibility verdict",
+         select(sql.days_between(verdict_day, Case.referral_date)).select_from(Case)
+         .join(EligibilityVerdict, by_verdict).where(_in_period(EligibilityVerdict.evaluated_at, filters), *conditions)),
+        ("First verdict to booking", "day of the first verdict", "day the first appointment was booked",
+         select(sql.days_between(booking_day, verdict_day)).select_from(Case)
+         .join(Appointment, by_booking).join(EligibilityVerdict, by_verdict)
+         .where(_in_period(Appointment.created_at, filters), Appointment.created_at >= EligibilityVerdict.evaluated_at,
+                *conditions)),
+        ("Booking to procedure", "day the first appointment was booked", "day the signed procedure started",
+         select(sql.days_between(procedure_day, booking_day)).select_from(Case)
+         .join(ProcedureRecord, by_procedure).join(Appointment, by_booking)
+         .where(_in_period(ProcedureRecord.started_at, filters), *conditions)),
+        ("Referral to procedure", "referral date", "day the signed procedure started",
+         select(sql.days_between(procedure_day, Case.referral_date)).select_from(Case)
+         .join(ProcedureRecord, by_procedure).where(_in_period(ProcedureRecord.started_at, filters), *conditions)),
+    ]
+    rows = []
+    for label, _, _, statement in intervals:
+        n, median, p90 = sql.spread(statement.subquery())
+        if n:
+            rows.append((label, n, _rounded(median), _rounded(p90)))
+    return Figure(
+        "lead_times", "Lead times (days)",
+        "Whole clinic days from " + "; ".join(f"{starts} to {ends}" for _, starts, ends, _ in intervals[:3])
+        + ". A case counts when the interval ends inside the period; median and 90th percentile "
+          "interpolated (PostgreSQL's percentile_cont).",
+        ["Interval", "Cases", "Median days", "90th percentile days"], rows, Chart("bars", (0,), (2, 3), "days"))
+
+
+# ---------------------------------------------------------------------------------- eligibility
+
+def eligibility(filters):
+    conditions = _case_filters(filters)
+    in_period = (select(EligibilityVerdict).join(Case, Case.id == EligibilityVerdict.case_id)
+                 .where(_first(EligibilityVerdict), _in_period(EligibilityVerdict.evaluated_at, filters), *conditions)
+                 .subquery())
+    evaluated, eligible = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(case((in_period.c.eligible, 1), else_=0)), 0))).one()
+    first_figure = Figure(
+        "eligible_at_first_evaluation", "Eligible at first evaluation",
+        "Each case's first eligibility verdict, when it was made inside the period: the share that "
+        "said eligible (denominator: every first verdict in the period).",
+        ["First verdict", "Cases", "Share %"],
+        [("Eligible", eligible, share(eligible, evaluated)),
+         ("Not eligible", evaluated - eligible, share(evaluated - eligible, evaluated))] if evaluated else [],
+        Chart("bars", (0,), (1,)))
+    first_figure.note = f"{evaluated} first verdicts in the period."
+
+    per_profile = dict(db.session.execute(
+        select(in_period.c.profile_code, func.count()).group_by(in_period.c.profile_code)).all())
+    elements = sql.json_elements(in_period.c.snapshot, "criteria")
+    code = sql.element_text(elements, "code")
+    failing = db.session.execute(
+        select(in_period.c.profile_code, code, func.count()).select_from(in_period).join(elements, true())
+        .where(sql.element_text(elements, "status") == "not_met")
+        .group_by(in_period.c.profile_code, code)
+        .order_by(in_period.c.profile_code, func.count().desc(), code)).all()
+    criteria = Figure(
+        "failing_criteria", "Criteria not met at first evaluation, per payer profile",
+        "For each payer profile, the criteria the first verdicts in the period found not met "
+        "(unknown is not counted as failed), and the share of that profile's first verdicts.",
+        ["Payer profile", "Criterion", "Cases not meeting it", "First verdicts", "Share %"],
+        [(_profile_name(profile), CRITERION_LABELS.get(criterion, criterion), count, per_profile[profile],
+          share(count, per_profile[profile])) for profile, criterion, count in failing],
+        Chart("bars", (0, 1), (2,)))
+
+    overrides = db.session.execute(
+        select(User.name, func.count()).select_from(EligibilityVerdict)
+        .join(User, User.id == EligibilityVerdict.override_by_id).join(Case, Case.id == EligibilityVerdict.case_id)
+        .where(_in_period(EligibilityVerdict.override_at, filters), *conditions)
+        .group_by(User.name).order_by(func.count().desc(), User.name)).all()
+    override_figure = Figure(
+        "overrides", "Overrides by physician",
+        "Not-eligible verdicts a physician overrode to eligible, by the physician, for overrides "
+        "made inside the period.",
+        ["Physician", "Overrides"], [tuple(row) for row in overrides], Chart("bars", (0,), (1,)))
+    return Report("eligibility", "Eligibility", [first_figure, criteria, override_figure])
+
+
+# ---------------------------------------------------------------------------------- scheduling
+
+def scheduling(filters):
+    conditions = _case_filters(filters)
+    grace = timedelta(minutes=current_app.config["NO_SHOW_GRACE_MINUTES"])
+    past_grace = utcnow() - grace
+    no_show = or_(Appointment.status == AppointmentStatus.NO_SHOW,
+                  Appointment.status == AppointmentStatus.BOOKED)
+    total, missed = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(case((no_show, 1), else_=0)), 0))
+        .select_from(Appointment).join(Case, Case.id == Appointment.case_id)
+        .where(_in_period(Appointment.starts_at, filters, until=past_grace),
+               Appointment.status != AppointmentStatus.CANCELLED, *conditions)).one()
+    no_shows = Figure(
+        "no_shows", "No-shows",
+        "Appointments starting inside the period (and more than the no-show grace period ago), "
+        "cancelled ones left out; a no-show was not checked in within the grace period.",
+        ["Appointments", "Count", "Share %"],
+        [("Attended", total - missed, share(total - missed, total)), ("No-show", missed, share(missed, total))]
+        if total else [],
+        Chart("bars", (0,), (1,)))
+    no_shows.note = f"{total} appointments past their grace period."
+
+    reason = func.lower(func.trim(Appointment.cancelled_reason))
+    cancelled = db.session.execute(
+        select(func.min(Appointment.cancelled_reason), func.count())
+        .join(Case, Case.id == Appointment.case_id)
+        .where(Appointment.status == AppointmentStatus.CANCELLED, _in_period(Appointment.starts_at, filters),
+               *conditions)
+        .group_by(reason).order_by(func.count().desc(), reason)).all()
+    cancellations = Figure(
+        "cancellations", "Cancellations by reason",
+        "Cancelled appointments that were to start inside the period, by the reason given "
+        "(the same words in any case count together).",
+        ["Reason", "Cancelled"], [(text.strip(), count) for text, count in cancelled], Chart("bars", (0,), (1,)))
+    return Report("scheduling", "Scheduling", [no_shows, cancellations, room_use(filters, conditions)])
+
+
+def room_use(filters, conditions):
+    week = sql.week_of(sql.clinic_date(Appointment.starts_at))
+    booked = db.session.execute(
+        select(Room.name, week, func.sum(sql.minutes_between(Appointment.ends_at, Appointment.starts_at)))
+        .select_from(Appointment).join(Room, Room.id == Appointment.room_id)
+        .join(Case, Case.id == Appointment.case_id)
+        .where(Appointment.status != AppointmentStatus.CANCELLED, _in_period(Appointment.starts_at, filters),
+               *conditions)
+        .group_by(Room.name, week).order_by(Room.name, week)).all()
+    # Working hours are a few rows per physician: the suite is staffed from the earliest start to
+    # the latest end of any physician's hours that weekday.
+    spans = {}
+    for weekday, starts, ends in db.session.execute(
+            select(WorkingHours.weekday, func.min(WorkingHours.starts), func.max(WorkingHours.ends))
+            .group_by(WorkingHours.weekday)).all():
+        spans[weekday] = _minutes(ends) - _minutes(starts)
+    working = working_minutes(spans, filters.start, filters.end)
+    rows = []
+    for room, monday, minutes in booked:
+        available = working.get(date.fromisoformat(str(monday)[:10]), 0)
+        minutes = round(float(minutes))
+        rows.append((room, str(monday)[:10], minutes, available, share(minutes, available)))
+    return Figure(
+        "room_use", "Room use per week",
+        "Minutes booked in each room per week (Monday's date), appointments not cancelled and starting "
+        "inside the period, over the minutes the clinic works that week (earliest to latest physician "
+        "hours each weekday, days inside the period only).",
+        ["Room", "Week of", "Booked minutes", "Working minutes", "Use %"], rows, Chart("bars", (0, 1), (4,), "%"))
+
+
+def _minutes(moment):
+    if isinstance(moment, str):
+        moment = time.fromisoformat(moment)
+    return moment.hour * 60 + moment.minute
+
+
+# ---------------------------------------------------------------------------------- procedures
+
+DURATION_BINS = (("under 20 minutes", 0, 19), ("20-30 minutes (target)", 20, 30), ("31-45 minutes", 31, 45),
+                 ("over 45 minutes", 46, None))
+WARNING_KINDS = (
+    ("Volume above what the joint holds", "%usually holds%"),
+    ("Dose above the usual maximum", "%above the usual maximum%"),
+    ("Drug against a documented allergy", "%Documented % allergy%"),
+)
+
+
+def _signed_in_period(filters):
+    return (select(ProcedureRecord.id, ProcedureRecord.duration_minutes).join(Case, Case.id == ProcedureRecord.case_id)
+            .where(_signed(), _in_period(ProcedureRecord.started_at, filters),
+                   *_case_filters(filters)).subquery())
+
+
+def procedures(filters):
+    records = _signed_in_period(filters)
+    minutes = records.c.duration_minutes
+    bins = [func.coalesce(func.sum(case((and_(minutes >= low, minutes <= high) if high is not None
+                                        else minutes >= low, 1), else_=0)), 0) for _, low, high in DURATION_BINS]
+    n, *counts = db.session.execute(select(func.count(), *bins).select_from(records)).one()
+    distribution = Figure(
+        "durations", "Procedure duration",
+        "Signed procedures started inside the period, by minutes from start to end, against the "
+        "20-30 minute target.",
+        ["Duration", "Procedures", "Share %"],
+        [(label, count, share(count, n)) for (label, _, _), count in zip(DURATION_BINS, counts)] if n else [],
+        Chart("bars", (0,), (1,)))
+    n_over, spread = counts[2] + counts[3], sql.spread(select(minutes).subquery())
+    over = Figure(
+        "over_target", "Over 30 minutes",
+        "Of the signed procedures started inside the period, those that took more than 30 minutes "
+        "(flagged, never blocked), and the median duration.",
+        ["Procedures", "Over 30 minutes", "Share over 30 %", "Median minutes"],
+        [(n, n_over, share(n_over, n), _rounded(spread[1]))] if n else [])
+
+    flags = (select(ProcedureStep.record_id.label("record_id"),
+                    *[func.max(case((ProcedureStep.warnings.like(pattern), 1), else_=0)).label(f"w{i}")
+                      for i, (_, pattern) in enumerate(WARNING_KINDS)],
+                    func.sum(case((sql.json_true(ProcedureStep.answers, "vascular_uptake"), 1), else_=0))
+                    .label("uptakes"))
+             .join(records, records.c.id == ProcedureStep.record_id).group_by(ProcedureStep.record_id).subquery())
+    sums = db.session.execute(select(
+        *[func.coalesce(func.sum(flags.c[f"w{i}"]), 0) for i in range(len(WARNING_KINDS))],
+        func.coalesce(func.sum(case((flags.c.uptakes > 0, 1), else_=0)), 0),
+        func.coalesce(func.sum(flags.c.uptakes), 0))).one()
+    warnings = Figure(
+        "warnings", "Warnings raised",
+        "Signed procedures started inside the period with at least one warning of each kind kept with "
+        "a checklist step (warnings never block).",
+        ["Warning", "Procedures", "Share %"],
+        [(label, count, share(count, n)) for (label, _), count in zip(WARNING_KINDS, sums)] if n else [],
+        Chart("bars", (0,), (1,)))
+    with_uptake, checks = sums[-2], sums[-1]
+    contrast = Figure(
+        "contrast_repeats", "Contrast repeats for vascular uptake",
+        "Signed procedures started inside the period where a contrast check showed vascular uptake "
+        "(the needle is repositioned and the check repeated), and the number of such checks.",
+        ["Procedures", "With vascular uptake", "Share %", "Checks showing uptake"],
+        [(n, with_uptake, share(with_uptake, n), checks)] if n else [])
+    return Report("procedures", "Procedures", [distribution, over, warnings, contrast])
+
+
+# ---------------------------------------------------------------------------------- diary
+
+def _point_order():
+    order = {}
+    for schedule in SCHEDULES.values():
+        for point in schedule.points:
+            order.setdefault(point.code, (len(order), point.label))
+    return order
+
+
+def diary(filters):
+    conditions = _case_filters(filters)
+    now = utcnow()
+    on_time = DiaryPoint.completed_at <= DiaryPoint.closes_at
+    late = DiaryPoint.completed_at > DiaryPoint.closes_at
+    counts = db.session.execute(
+        select(DiaryPoint.point_code, func.count(),
+               func.coalesce(func.sum(case((on_time, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((late, 1), else_=0)), 0))
+        .join(Case, Case.id == DiaryPoint.case_id)
+        .where(_in_period(DiaryPoint.closes_at, filters, until=now), *conditions)
+        .group_by(DiaryPoint.point_code)).all()
+    order = _point_order()
+    counts = sorted(counts, key=lambda row: order.get(row[0], (len(order), row[0])))
+    completion = Figure(
+        "diary_completion", "Diary completion per time point",
+        "Time points whose window closed inside the period (and before now): completed on time "
+        "(every side scored before the window closed), late, or missing; share on time.",
+        ["Time point", "Points", "On time", "Late", "Missing", "On time %"],
+        [(order.get(code, (0, code))[1], total, ok, late_, total - ok - late_, share(ok, total))
+         for code, total, ok, late_ in counts],
+        Chart("bars", (0,), (2, 3, 4)))
+
+    by_source = dict(db.session.execute(
+        select(DiaryEntry.source, func.count()).join(Case, Case.id == DiaryEntry.case_id)
+        .where(DiaryEntry.late.is_(True), _in_period(DiaryEntry.entered_at, filters), *conditions)
+        .group_by(DiaryEntry.source)).all())
+    late_entries = Figure(
+        "late_entries", "Late entries",
+        "Diary scores entered after their window closed (accepted and marked late), entered inside "
+        "the period, by who entered them.",
+        ["Entered by", "Late entries"],
+        [(source.label, by_source.get(source, 0)) for source in EntrySource] if by_source else [],
+        Chart("bars", (0,), (1,)))
+
+    statuses = dict(db.session.execute(
+        select(DiaryReminder.status, func.count()).join(DiaryPoint, DiaryPoint.id == DiaryReminder.point_id)
+        .join(Case, Case.id == DiaryPoint.case_id)
+        .where(_in_period(DiaryReminder.claimed_at, filters), *conditions)
+        .group_by(DiaryReminder.status)).all())
+    labels = (("sent", "Sent"), ("failed", "Failed"), ("skipped", "Skipped"), ("claimed", "Being sent"))
+    reminders = Figure(
+        "reminders", "Reminders",
+        "Diary reminder attempts made inside the period, by what became of them (skipped: the score "
+        "was entered meanwhile, the case closed, or no address).",
+        ["Reminders", "Count"], [(label, statuses.get(code, 0)) for code, label in labels] if statuses else [],
+        Chart("bars", (0,), (1,)))
+    return Report("diary", "Diary", [completion, late_entries, reminders])
+
+
+# ---------------------------------------------------------------------------------- outcomes
+
+def _block_rates(filters, group, name, title, key):
+    conditions = _case_filters(filters)
+    result = Outcome.diagnostic_result
+    rows = db.session.execute(
+        select(group, *[func.coalesce(func.sum(case((result == value, 1), else_=0)), 0)
+                        for value in ("positive", "negative", "indeterminate")])
+        .select_from(Outcome).join(Case, Case.id == Outcome.case_id).outerjoin(User, User.id == Case.physician_id)
+        .where(_in_period(Outcome.decided_at, filters), result.is_not(None), *conditions)
+        .group_by(group).order_by(group)).all()
+    return Figure(
+        key, title,
+        "Diagnostic results of outcomes recorded inside the period: positive-block rate = positive / "
+        "(positive + negative); indeterminate results (too few scores) are counted apart, never as negative.",
+        [name, "Positive", "Negative", "Indeterminate", "Positive rate %"],
+        [(label if label is not None else "no physician", positive, negative, indeterminate,
+          share(positive, positive + negative)) for label, positive, negative, indeterminate in rows],
+        Chart("bars", (0,), (1, 2, 3)))
+
+
+def _therapeutic_days():
+    """CASE point code -> whole days after the injection, for the therapeutic follow-up points."""
+    codes = {point.code: int(point.hours_after // 24) for schedule in SCHEDULES.values()
+             for point in schedule.points if point.phase == Phase.THERAPEUTIC}
+    return codes
+
+
+def relief_survival(filters):
+    days_by_code = _therapeutic_days()
+    injected = (select(ProcedureRecord.case_id).join(Case, Case.id == ProcedureRecord.case_id)
+                .where(_signed(), _in_period(ProcedureRecord.started_at, filters), *_case_filters(filters)).subquery())
+    side = (DiaryEntry.case_id, DiaryEntry.side)
+    # Each score with its side's baseline (the diary's, else the examination's) beside it; t0 is day -1.
+    baseline = func.coalesce(func.max(case((DiaryPoint.point_code == "t0", DiaryEntry.score))).over(partition_by=side),
+                             Examination.baseline_nrs)
+    scores = (select(DiaryEntry.case_id, DiaryEntry.side, DiaryEntry.score, baseline.label("baseline"),
+                     case(*[(DiaryPoint.point_code == code, days) for code, days in days_by_code.items()],
+                          else_=-1).label("day"))
+              .join(DiaryPoint, DiaryPoint.id == DiaryEntry.point_id)
+              .join(injected, injected.c.case_id == DiaryEntry.case_id)
+              .outerjoin(Examination, Examination.case_id == DiaryEntry.case_id)
+              .where(DiaryPoint.point_code.in_(["t0", *days_by_code])).subquery())
+    # Relief is at least 50 % when score <= baseline / 2, i.e. 2 x score <= baseline (whole numbers);
+    # `fallen` is 1 from the first follow-up score below that on (the unbroken run has ended).
+    below = case((2 * scores.c.score > scores.c.baseline, 1), else_=0)
+    runs = (select(scores.c.case_id, scores.c.side, scores.c.day,
+                   func.max(below).over(partition_by=(scores.c.case_id, scores.c.side), order_by=scores.c.day)
+                   .label("fallen"))
+            .where(scores.c.day >= 0, scores.c.baseline > 0).subquery())
+    per_side = (select(func.coalesce(func.max(case((runs.c.fallen == 0, runs.c.day))), 0).label("lasted"),
+                       func.max(runs.c.fallen).label("ended"))
+                .group_by(runs.c.case_id, runs.c.side).subquery())
+    groups = db.session.execute(select(per_side.c.lasted, per_side.c.ended, func.count())
+                                .group_by(per_side.c.lasted, per_side.c.ended)).all()
+    steps = kaplan_meier((int(lasted), bool(ended), count) for lasted, ended, count in groups)
+    return Figure(
+        "relief_survival", "Therapeutic relief over time (survival curve)",
+        "Injected sides with a procedure started inside the period: the share whose relief (50 % or "
+        "more from the baseline) lasted beyond each day, Kaplan-Meier; relief ends after the last "
+        "follow-up score still at 50 %; a side whose diary ends while still at 50 % is censored there.",
+        ["Day", "Sides followed", "Relief ended", "Censored", "Still at 50 % or more %"],
+        [(step.day, step.at_risk, step.ended, step.censored, step.surviving) for step in steps],
+        Chart("survival", (0,), (4,), "%"))
+
+
+def outcomes(filters):
+    physician = _block_rates(filters, User.name, "Physician", "Positive-block rate per physician",
+                             "block_rate_physician")
+    payer = _block_rates(filters, _profile_of_case(filters), "Payer profile", "Positive-block rate per payer profile",
+                         "block_rate_payer")
+    payer.rows = [(_profile_name(row[0]), *row[1:]) for row in payer.rows]
+    steps = dict(db.session.execute(
+        select(Outcome.next_step, func.count()).join(Case, Case.id == Outcome.case_id)
+        .where(_in_period(Outcome.decided_at, filters), *_case_filters(filters))
+        .group_by(Outcome.next_step)).all())
+    total = sum(steps.values())
+    next_steps = Figure(
+        "next_steps", "Next steps chosen",
+        "Outcomes recorded inside the period, by the next step the physician chose.",
+        ["Next step", "Cases", "Share %"],
+        [(step.label, steps.get(step, 0), share(steps.get(step, 0), total)) for step in NextStep] if total else [],
+        Chart("bars", (0,), (1,)))
+    return Report("outcomes", "Outcomes", [physician, payer, relief_survival(filters), next_steps])
+
+
+# ---------------------------------------------------------------------------------- caps
+
+CAPS_SHOWN = 200
+
+
+def caps(filters):
+    """Patients at their payer's 12-month cap, or one session short of it, today."""
+    today = clinic_today()
+    year_start = _add_months(today, -12)
+    day = sql.clinic_date(ProcedureRecord.started_at)
+    kind = case((Case.indication.in_([str(i) for i in DIAGNOSTIC_INDICATIONS]), "diagnostic"), else_="therapeutic")
+    injections = (select(Case.patient_id.label("patient_id"), kind.label("kind"), day.label("day"),
+                         Case.side.label("side"))
+                  .join(ProcedureRecord, ProcedureRecord.case_id == Case.id)
+                  .where(_signed(),
+                         ProcedureRecord.started_at >= datetime.combine(year_start, time(), clinic_zone()),
+                         *_case_filters(filters))
+                  .subquery())
+    newest = (select(Case.patient_id, func.max(Case.id).label("case_id")).group_by(Case.patient_id).subquery())
+    profile = (select(newest.c.patient_id, func.coalesce(Case.payer_profile_code, filters.default_profile)
+                      .label("code")).join(Case, Case.id == newest.c.case_id).subquery())
+    per_joint_codes = [code for code, p in PROFILES.items() if p.caps_per_joint]
+    joints = union_all(
+        select(injections.c.patient_id, injections.c.kind, injections.c.day, literal(None).label("joint"))
+        .select_from(injections),
+        *[select(injections.c.patient_id, injections.c.kind, injections.c.day, literal(joint).label("joint"))
+          .where(injections.c.side.in_([joint, Side.BILATERAL.value])) for joint in ("left", "right")]).subquery()
+    cap = case(*[(and_(profile.c.code == code, joints.c.kind == kind_), limit)
+                 for code, p in PROFILES.items()
+                 for kind_, limit in (("diagnostic", p.max_diagnostic_per_12m),
+                                      ("therapeutic", p.max_therapeutic_per_12m)) if limit is not None])
+    scope = or_(and_(joints.c.joint.is_(None), profile.c.code.not_in(per_joint_codes)),
+                and_(joints.c.joint.is_not(None), profile.c.code.in_(per_joint_codes)))
+    sessions = func.count(distinct(joints.c.day))
+    near = db.session.execute(
+        select(joints.c.patient_id, joints.c.kind, joints.c.joint, profile.c.code, sessions, cap)
+        .join(profile, profile.c.patient_id == joints.c.patient_id).where(scope, cap.is_not(None))
+        .group_by(joints.c.patient_id, joints.c.kind, joints.c.joint, profile.c.code, cap)
+        .having(sessions >= cap - 1).limit(CAPS_SHOWN)).all()
+    rows = _cap_rows(near, injections, today) if near else []
+    return Report("caps", "Caps", [Figure(
+        "caps", "Patients at or near their yearly cap",
+        "Patients whose injections (signed procedures) in the rolling 12 months to today reach their payer's "
+        "cap or are one session short of it (payer of the patient's newest case; per joint where the payer "
+        "counts per joint), with the first day another session is allowed.",
+        ["Patient", "MRN", "Payer profile", "Kind", "Joint", "Sessions in 12 months", "Cap", "Next possible"],
+        rows)])
+
+
+def _cap_rows(near, injections, today):
+    ids = sorted({row[0] for row in near})
+    patients = {p.id: p for p in db.session.execute(select(Patient).where(Patient.id.in_(ids))).scalars()}
+    days = defaultdict(set)
+    for patient_id, kind_, day, side in db.session.execute(
+            select(injections).where(injections.c.patient_id.in_(ids))).all():
+        day = date.fromisoformat(str(day)[:10])
+        for joint in (None, *([side] if side != "bilateral" else ["left", "right"])):
+            days[(patient_id, kind_, joint)].add(day)
+    rows = []
+    for patient_id, kind_, joint, code, count, limit in near:
+        sessions = sorted(days[(patient_id, kind_, joint)])
+        next_possible = (_leaves_rolling_year(sessions[len(sessions) - limit]) if count >= limit else today)
+        patient = patients[patient_id]
+        rows.append((patient.display_name, patient.mrn, _profile_name(code), kind_, joint or "patient",
+                     count, limit, next_possible))
+    return sorted(rows, key=lambda row: (row[7], row[0]))
+
+
+REPORTS = {"flow": flow, "eligibility": eligibility, "scheduling": scheduling, "procedures": procedures,
+           "diary": diary, "outcomes": outcomes, "caps": caps}
+
+
+# Which report holds each figure (a CSV download computes only that report).
+FIGURE_REPORT = {
+    "referrals_per_month": "flow", "cases_by_state": "flow", "lead_times": "flow",
+    "eligible_at_first_evaluation": "eligibility", "failing_criteria": "eligibility", "overrides": "eligibility",
+    "no_shows": "scheduling", "cancellations": "scheduling", "room_use": "scheduling",
+    "durations": "procedures", "over_target": "procedures", "warnings": "procedures",
+    "contrast_repeats": "procedures",
+    "diary_completion": "diary", "late_entries": "diary", "reminders": "diary",
+    "block_rate_physician": "outcomes", "block_rate_payer": "outcomes", "relief_survival": "outcomes",
+    "next_steps": "outcomes",
+    "caps": "caps",
+}
+
+
+def _without_jit():
+    if sql.dialect() == "postgresql":
+        # Aggregates over a year of cases inflate the planner's cost estimate past PostgreSQL's JIT
+        # thresholds: it would spend longer compiling them than running them.
+        db.session.execute(text("SET LOCAL jit = off"))
+
+
+def all_reports(filters):
+    _without_jit()
+    return [build(filters) for build in REPORTS.values()]
+
+
+def figure(filters, key):
+    """One figure, computing only the report that holds it."""
+    _without_jit()
+    report = REPORTS[FIGURE_REPORT[key]](filters)
+    return next(f for f in report.figures if f.key == key)
