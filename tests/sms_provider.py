@@ -11,6 +11,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+import pytest
+
 MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
 
 
@@ -83,3 +85,15 @@ SETTINGS = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "test-au
 
 def settings_for(provider):
     return {**SETTINGS, "TWILIO_BASE_URL": provider.url}
+
+
+@pytest.fixture
+def provider(app):
+    """The app sends its texts to a FakeTwilio for the test (a 1-second provider timeout)."""
+    server = FakeTwilio().start()
+    saved = dict(app.config)
+    app.config.update(settings_for(server), SMS_TIMEOUT_SECONDS=1)
+    yield server
+    app.config.clear()
+    app.config.update(saved)
+    server.stop()

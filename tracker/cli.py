@@ -83,7 +83,8 @@ def send_reminders_command():
     from tracker.scheduling import reminders as appointment_messages
 
     counts = send_due()
-    click.echo(f"{counts.sent} reminder(s) sent in {counts.emails} email(s), {counts.skipped} skipped "
+    click.echo(f"{counts.sent} reminder(s) sent in {counts.emails} email(s) and {counts.texts} text(s), "
+               f"{counts.skipped} skipped "
                f"(entered, closed or unreachable meanwhile), {counts.taken} taken by another run.")
     appointments = appointment_messages.send_due()
     click.echo(f"{appointments.sent} appointment message(s) sent, {appointments.skipped} skipped (moved or "

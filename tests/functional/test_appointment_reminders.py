@@ -15,7 +15,7 @@ from tracker.vocab import AppointmentStatus, ContactChannel, Side
 from tracker.workflow import State
 
 from tests.conftest import submit
-from tests.sms_provider import FakeTwilio, settings_for
+from tests.sms_provider import provider, settings_for  # noqa: F401
 
 MOBILE = "+12015550123"
 
@@ -30,17 +30,6 @@ def outbox(monkeypatch):
     monkeypatch.setattr(reminders, "send_mail",
                         lambda to, subject, body, attachments=(): sent.append((to, subject, body, attachments)))
     return sent
-
-
-@pytest.fixture
-def provider(app):
-    server = FakeTwilio().start()
-    saved = dict(app.config)
-    app.config.update(settings_for(server), SMS_TIMEOUT_SECONDS=1)
-    yield server
-    app.config.clear()
-    app.config.update(saved)
-    server.stop()
 
 
 def booked(gen, hours_ahead, **patient_fields):

@@ -11,19 +11,9 @@ from tracker.models.audit import AuditAction
 from tracker.roles import Role
 from tracker.sms import SmsError, opted_out, send_sms
 
-from tests.sms_provider import SETTINGS, FakeTwilio, settings_for
+from tests.sms_provider import SETTINGS, provider  # noqa: F401
 
 PHONE = "+12015550123"
-
-
-@pytest.fixture
-def provider(app):
-    server = FakeTwilio().start()
-    saved = {key: app.config.get(key) for key in (*SETTINGS, "TWILIO_BASE_URL", "SMS_TIMEOUT_SECONDS")}
-    app.config.update(settings_for(server), SMS_TIMEOUT_SECONDS=1)
-    yield server
-    app.config.update(saved)
-    server.stop()
 
 
 @pytest.fixture

@@ -1,4 +1,8 @@
-"""Diary reminders by email: `flask reminders send`, safe to run from cron every few minutes.
+"""Diary reminders by email or text: `flask reminders send`, safe to run from cron every few minutes.
+
+A patient whose preferred contact is a text message, with a number that has not answered STOP, is
+reminded by text (claims per channel: a text and an email for the same point are separate
+attempts); everyone else by email, as below.
 
 A reminder is due for a time point that is open now, or closed without an entry for every side
 less than REMINDER_LATE_DAYS ago, on a live case (follow-up; the baseline while the injection is
@@ -23,21 +27,22 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select, text
+from sqlalchemy import and_, exists, func, literal, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
-from tracker import i18n
+from tracker import contact, i18n
 from tracker.diary.overdue import entry_missing
 from tracker.diary.schedule import ANAESTHETIC_CODES, SCHEDULES
 from tracker.diary.services import BASELINE, link_url, live_link, sides_of
 from tracker.extensions import db
 from tracker.mail import MailError, send_mail
-from tracker.models import Case, DiaryLink, DiaryPoint, DiaryReminder, Patient, User
+from tracker.sms import SmsError, send_sms
+from tracker.models import Case, DiaryLink, DiaryPoint, DiaryReminder, Patient, SmsOptOut, User
 from tracker.timeutil import utcnow
-from tracker.vocab import Side
+from tracker.vocab import ContactChannel, Side
 from tracker.workflow import State
 
-EMAIL = "email"
+EMAIL, SMS = contact.EMAIL, contact.SMS
 CLAIMED, SENT, SKIPPED, FAILED = "claimed", "sent", "skipped", "failed"
 
 # The longest due window of any schedule. A point that closed after `now - late` opened after
@@ -51,6 +56,7 @@ LONGEST_WINDOW = max(point.opens_before + point.closes_after
 class DueReminder:
     point_id: int
     case_id: int
+    channel: str
     # Attempts already made for this point and channel, as the due query saw them: the claim
     # asks for the next number, so a worker with an out-of-date list collides instead of resending.
     attempts: int
@@ -64,6 +70,7 @@ class Counts:
     # Claimed by another worker first (or at the same moment): nothing done here.
     taken: int = 0
     emails: int = 0
+    texts: int = 0
     failed_cases: list = field(default_factory=list)
 
 
@@ -73,25 +80,34 @@ def _settings():
             timedelta(days=config["REMINDER_LATE_DAYS"]))
 
 
-def due_query(now, max_attempts, repeat_after, late_limit):
-    """Every point a reminder is due for at `now`, as (point id, case id, attempts so far)."""
+def due_query(now, max_attempts, repeat_after, late_limit, channel=EMAIL):
+    """Every point a reminder is due for at `now` on `channel`, as (point id, case id, channel,
+    attempts so far). A patient is reminded by text when they prefer texts, have a number and it
+    has not answered STOP (`tracker.contact`); by email otherwise."""
     point = DiaryPoint
     attempts = (select(func.coalesce(func.max(DiaryReminder.attempt), 0))
-                .where(DiaryReminder.point_id == point.id, DiaryReminder.channel == EMAIL).scalar_subquery())
+                .where(DiaryReminder.point_id == point.id, DiaryReminder.channel == channel).scalar_subquery())
     # One row per attempt, so the cap and the repeat interval are one look-up on the unique
     # (point, channel, attempt) index.
-    held_back = exists().where(DiaryReminder.point_id == point.id, DiaryReminder.channel == EMAIL,
+    held_back = exists().where(DiaryReminder.point_id == point.id, DiaryReminder.channel == channel,
                                or_(DiaryReminder.attempt >= max_attempts,
                                    DiaryReminder.claimed_at > now - repeat_after))
+    texted = exists().where(Patient.id == Case.patient_id, Patient.preferred_contact == ContactChannel.SMS,
+                            Patient.phone.is_not(None), ~exists().where(SmsOptOut.phone == Patient.phone))
     link_works = and_(DiaryLink.case_id == Case.id, DiaryLink.revoked_at.is_(None), DiaryLink.expires_at > now)
     # Correlated to the outer query's case (two levels up: automatic correlation reaches one).
     patient_email = (exists().where(Patient.id == Case.patient_id, func.coalesce(Patient.email, "") != "")
                      .correlate_except(Patient))
-    reachable = or_(
-        exists().where(link_works, or_(DiaryLink.sent_to.is_not(None), patient_email)),
-        # users.patient_id is set on patient accounts only (a CHECK constraint says so).
-        exists().where(User.patient_id == Case.patient_id, User.active.is_(True)),
-    )
+    has_account = exists().where(User.patient_id == Case.patient_id, User.active.is_(True))
+    if channel == SMS:
+        # The text carries the live link, or the sign-in page for a patient with an account.
+        reachable = and_(texted, or_(exists().where(link_works), has_account))
+    else:
+        reachable = and_(~texted, or_(
+            exists().where(link_works, or_(DiaryLink.sent_to.is_not(None), patient_email)),
+            # users.patient_id is set on patient accounts only (a CHECK constraint says so).
+            has_account,
+        ))
     # Written on the point's own columns, so each branch is a range of one of its indexes.
     window = or_(
         and_(point.point_code != BASELINE, point.opens_at <= now,
@@ -104,7 +120,7 @@ def due_query(now, max_attempts, repeat_after, late_limit):
     live_case = or_(and_(Case.state == State.FOLLOW_UP, point.point_code != BASELINE),
                     and_(Case.state == State.SCHEDULED, point.point_code == BASELINE))
     return (
-        select(point.id, point.case_id, attempts.label("attempts"))
+        select(point.id, point.case_id, literal(channel).label("channel"), attempts.label("attempts"))
         .join(Case, Case.id == point.case_id)
         .where(window, live_case, reachable, ~held_back, entry_missing())
         .order_by(point.case_id, point.id)
@@ -117,7 +133,7 @@ def due_reminders(now=None):
         # The sub-selects inflate the planner's cost estimate past PostgreSQL's JIT thresholds:
         # it would spend about a second compiling a query that runs in a fraction of that.
         db.session.execute(text("SET LOCAL jit = off"))
-    rows = db.session.execute(due_query(now, *_settings())).all()
+    rows = [row for channel in (EMAIL, SMS) for row in db.session.execute(due_query(now, *_settings(), channel))]
     # End the read transaction: each claim below is a short transaction of its own.
     db.session.commit()
     return [DueReminder(*row) for row in rows]
@@ -131,18 +147,18 @@ def send_due(due=None, now=None):
     counts = Counts()
     by_case = {}
     for reminder in due:
-        by_case.setdefault(reminder.case_id, []).append(reminder)
-    for case_id, reminders in by_case.items():
+        by_case.setdefault((reminder.case_id, reminder.channel), []).append(reminder)
+    for (case_id, channel), reminders in by_case.items():
         claims = [claim for claim in (_claim(r, now) for r in reminders) if claim is not None]
         counts.taken += len(reminders) - len(claims)
         if claims:
-            _send_for_case(case_id, claims, counts)
+            _send_for_case(case_id, claims, counts, channel)
     return counts
 
 
 def _claim(reminder, now):
     """Insert attempt n for the point; None if another worker holds that attempt already."""
-    row = DiaryReminder(point_id=reminder.point_id, channel=EMAIL, attempt=reminder.attempts + 1,
+    row = DiaryReminder(point_id=reminder.point_id, channel=reminder.channel, attempt=reminder.attempts + 1,
                         status=CLAIMED, claimed_at=now)
     db.session.add(row)
     try:
@@ -153,8 +169,8 @@ def _claim(reminder, now):
     return row.id
 
 
-def _send_for_case(case_id, claim_ids, counts):
-    """Re-check each claimed point just before sending, then one email for those still due."""
+def _send_for_case(case_id, claim_ids, counts, channel=EMAIL):
+    """Re-check each claimed point just before sending, then one email (or text) for those still due."""
     case = db.session.get(Case, case_id)
     claims = db.session.execute(
         db.select(DiaryReminder).filter(DiaryReminder.id.in_(claim_ids))
@@ -163,6 +179,9 @@ def _send_for_case(case_id, claim_ids, counts):
     link = live_link(case)
     account = _account(case)
     address, target = _recipient(case, link, account)
+    if channel == SMS:
+        # The number as it is now: a STOP received meanwhile, or a number that takes no texts.
+        address = contact.text_number(case.patient)
     to_send = []
     for claim in claims:
         reason = _skip_reason(case, claim.point, address)
@@ -176,21 +195,29 @@ def _send_for_case(case_id, claim_ids, counts):
         return
     try:
         with i18n.patient_locale(case.patient):
-            subject = _("Your pain diary at %(clinic)s", clinic=current_app.config["CLINIC_NAME"])
-            body = _message(target)
-        send_mail(address, subject, body)
-    except MailError as error:
+            if channel == SMS:
+                # No clinical detail in a text: the clinic's name and the link.
+                send_sms(address, _("%(clinic)s: it is time to fill in your pain diary: %(link)s",
+                                    clinic=current_app.config["CLINIC_NAME"], link=target))
+            else:
+                subject = _("Your pain diary at %(clinic)s", clinic=current_app.config["CLINIC_NAME"])
+                send_mail(address, subject, _message(target))
+    except (MailError, SmsError) as error:
+        # A text the provider may have taken counts as an attempt like any other: the next one
+        # comes only after REMINDER_REPEAT_HOURS, as a planned repeat reminder would.
         for claim in to_send:
             claim.status, claim.detail = FAILED, str(error)[:200] or "the mail server refused it"
         counts.failed += len(to_send)
         counts.failed_cases.append(case_id)
     else:
         sent_at = utcnow()
-        detail = None if current_app.config.get("MAIL_SERVER") else "written to the log (no MAIL_SERVER)"
+        configured = current_app.config.get("TWILIO_ACCOUNT_SID" if channel == SMS else "MAIL_SERVER")
+        detail = None if configured else "written to the log (no provider configured)"
         for claim in to_send:
             claim.status, claim.sent_at, claim.detail = SENT, sent_at, detail
         counts.sent += len(to_send)
-        counts.emails += 1
+        counts.emails += channel == EMAIL
+        counts.texts += channel == SMS
     db.session.commit()
 
 
@@ -222,7 +249,7 @@ def _skip_reason(case, point, address):
     if case.state != live or (point.point_code == BASELINE and point.closes_at is not None):
         return f"case now {case.state.label.lower()}: not taking this entry"
     if address is None:
-        return "no way to reach the patient (link revoked or expired, no account or email)"
+        return "no way to reach the patient (link revoked or expired, no account or email; for a text: no number that takes texts, or STOP received)"
     return None
 
 
