@@ -252,3 +252,45 @@ def test_the_calendar_file_is_in_the_patients_language(client, gen, login_as, sp
     [event] = Calendar.from_ical(client.get(f"/my/appointments/{appointment.id}.ics").data).walk("VEVENT")
     assert str(event["summary"]).startswith("Cita para inyección en la articulación sacroilíaca")
     assert "Cómo prepararse" in str(event["description"])
+
+
+# ------------------------------------------------------------------ every patient page, both languages
+
+# (what the page is, how to reach it, a phrase it shows in English, the same in Spanish)
+PAGES = [
+    ("home", lambda c, e, t, a: "/my/", "Your care", "Su atención"),
+    ("case", lambda c, e, t, a: f"/my/cases/{c.id}", "Your appointment", "Su cita"),
+    ("diary", lambda c, e, t, a: f"/my/cases/{c.id}/diary", "Your pain diary", "Su diario del dolor"),
+    ("correction", lambda c, e, t, a: f"/my/cases/{c.id}/diary/entries/{e.id}/correct",
+     "Save the correction", "Guardar la corrección"),
+    ("password", lambda c, e, t, a: "/account/password", "Change your password", "Cambie su contraseña"),
+    ("not found", lambda c, e, t, a: "/my/cases/999999", "Page not found", "Página no encontrada"),
+    ("link diary", lambda c, e, t, a: f"/d/{t}", "Your pain diary", "Su diario del dolor"),
+    ("link correction", lambda c, e, t, a: f"/d/{t}/entries/{e.id}/correct", "Save the correction",
+     "Guardar la corrección"),
+]
+
+
+@pytest.mark.parametrize("language,recorded", [("en", "English"), ("es", "Spanish")])
+@pytest.mark.parametrize("page", PAGES, ids=[p[0] for p in PAGES])
+def test_every_patient_page_in_both_languages(client, gen, login_as, language, recorded, page):
+    _, address, english, spanish = page
+    user = gen.user(Role.PATIENT, patient=gen.patient(language=recorded))
+    case = follow_up_case(gen, user)
+    gen.appointment(case, starts_at=now() + timedelta(days=3))
+    db.session.commit()
+    token = link_for(case)
+    login_as(user)
+    submit(client, f"/my/cases/{case.id}/diary", {"point": "h2", "score": "4"})
+    from tracker.models import DiaryEntry
+    entry = db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id)
+                               .order_by(DiaryEntry.id.desc())).scalars().first()
+    if address(case, entry, token, None).startswith("/d/"):
+        client.post("/sign-out", data={"csrf_token": csrf_from(text(client.get("/my/")))})
+
+    response = client.get(address(case, entry, token, None), headers=ENGLISH if language == "es" else SPANISH)
+
+    shown = visible(response)
+    assert lang_of(response) == language
+    assert (spanish if language == "es" else english) in shown
+    assert (english if language == "es" else spanish) not in shown
