@@ -94,6 +94,9 @@ def _user(email):
     return db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
 
 
+# Patients who read Spanish and are reached by text: their reminders go to the log (no provider set).
+SPANISH_BY_TEXT = {7, 14}
+
 DEMO_ROOMS = [
     ("Fluoro Suite 1", Modality.FLUOROSCOPY, "Imaging department, level 2, suite 1"),
     ("Fluoro Suite 2", Modality.FLUOROSCOPY, "Imaging department, level 2, suite 2"),
@@ -123,7 +126,8 @@ def seed():
         case = register_and_refer(
             {"mrn": mrn, "family_name": family, "given_name": given, "date_of_birth": born,
              "sex": sex, "phone": f"+120155501{n:02d}", "email": f"{mrn.lower()}@patients.invalid",
-             "preferred_contact": ContactChannel.EMAIL, "language": "English"},
+             "preferred_contact": ContactChannel.SMS if n in SPANISH_BY_TEXT else ContactChannel.EMAIL,
+             "language": "Spanish" if n in SPANISH_BY_TEXT else "English"},
             {"referring_clinician": "Dr Helen Marsh (primary care)", "referral_date": referral_date,
              "side": side, "indication": indication, "symptom_onset": referral_date - timedelta(days=240),
              "pain_worse_standing": True, "pain_worse_sit_to_stand": True,
