@@ -21,6 +21,8 @@ c5  referred 06-10, after the period, verdict 06-12.
 c6  referred 05-31, the period's last day, nothing else yet.
 c7  referred 01-20, closed with an indeterminate outcome 05-15 (Dr Ada, Medicare), discharge.
 c8, c9  one patient (Medicare), diagnostic procedures 2026-02-01 and 2026-08-01: at the cap of 2.
+c10 referred 05-05, right, diagnostic, Dr Bo, CAM 770HB, first verdict 05-06 incomplete (a criterion
+    unknown, none failed): under review.
 """
 from datetime import date, datetime, time, timezone
 
@@ -114,6 +116,10 @@ class Clinic:
         self.c6 = self._case("left", "diagnostic", self.ada, None, date(2026, 5, 31), State.REFERRED)
         self.c7 = self._case("left", "diagnostic", self.ada, None, date(2026, 1, 20), State.CLOSED)
         self._outcome(self.c7, "indeterminate", "discharge", at(5, 15))
+
+        # An incomplete first verdict: a criterion unknown, none failed (counted apart from not eligible).
+        self.c10 = self._case("right", "diagnostic", self.bo, "CAM_770HB", date(2026, 5, 5), State.UNDER_REVIEW)
+        self._verdict(self.c10, at(5, 6), False, "CAM_770HB", provocation_tests="met", pain_duration="unknown")
 
         capped = self._patient("Capped", "Carla")
         self.c8 = self._case("left", "diagnostic", self.ada, None, date(2026, 1, 10), State.CLOSED, patient=capped)

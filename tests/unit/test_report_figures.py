@@ -25,20 +25,20 @@ def _figure(key, **chosen):
 
 
 def test_referrals_per_month_count_referral_dates_inside_the_period(clinic):
-    # c1, c2 in March; c4 in April; c6 on the last day of May. c3 (February) and c5 (June) are outside.
-    assert _figure("referrals_per_month").rows == [("2026-03", 2), ("2026-04", 1), ("2026-05", 1)]
+    # c1, c2 in March; c4 in April; c10 and c6 (the last day) in May. c3 (February) and c5 (June) are outside.
+    assert _figure("referrals_per_month").rows == [("2026-03", 2), ("2026-04", 1), ("2026-05", 2)]
 
 
 def test_cases_by_state_now_for_cases_referred_in_the_period(clinic):
     rows = dict(_figure("cases_by_state").rows)
-    assert (rows["Closed"], rows["Scheduled"], rows["Referred"]) == (2, 1, 1)
-    assert sum(rows.values()) == 4
+    assert (rows["Closed"], rows["Scheduled"], rows["Referred"], rows["Under review"]) == (2, 1, 1, 1)
+    assert sum(rows.values()) == 5
 
 
 def test_lead_times_count_intervals_ending_inside_the_period(clinic):
     rows = {row[0]: row[1:] for row in _figure("lead_times").rows}
-    # Referral to first verdict: c1 7, c2 5, c4 7 days -> median 7, 90th 7.
-    assert rows["Referral to first verdict"] == (3, 7.0, 7.0)
+    # Referral to first verdict: c10 1, c2 5, c1 7, c4 7 days -> median 6; 90th: position 2.7 -> 7.
+    assert rows["Referral to first verdict"] == (4, 6.0, 7.0)
     # First verdict to booking: c1 1, c2 5, c4 20 -> median 5; 90th: 5 + (20 - 5) x 0.8 = 17.
     assert rows["First verdict to booking"] == (3, 5.0, 17.0)
     # Booking to procedure: c1 6, c2 14, c3 6 (c3 booked before the period, operated inside it)
@@ -49,9 +49,10 @@ def test_lead_times_count_intervals_ending_inside_the_period(clinic):
 
 
 def test_share_eligible_at_first_evaluation(clinic):
-    # First verdicts in the period: c1 eligible, c2 and c4 not (c4's eligible re-evaluation is not a first).
-    assert _figure("eligible_at_first_evaluation").rows == [("Eligible", 1, Decimal("33.3")),
-                                                           ("Not eligible", 2, Decimal("66.7"))]
+    # First verdicts in the period: c1 eligible, c2 and c4 not (c4's eligible re-evaluation is not a
+    # first), c10 incomplete (only an unknown criterion): counted apart, not as not eligible.
+    assert _figure("eligible_at_first_evaluation").rows == [
+        ("Eligible", 1, Decimal("25.0")), ("Not eligible", 2, Decimal("50.0")), ("Incomplete", 1, Decimal("25.0"))]
 
 
 def test_failing_criteria_per_payer_profile(clinic):

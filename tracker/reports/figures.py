@@ -216,23 +216,31 @@ def eligibility(filters):
                  .subquery())
     evaluated, eligible = db.session.execute(
         select(func.count(), func.coalesce(func.sum(case((in_period.c.eligible, 1), else_=0)), 0))).one()
+    elements = sql.json_elements(in_period.c.snapshot, "criteria")
+    not_met = sql.element_text(elements, "status") == "not_met"
+    # Not eligible means a criterion failed; a verdict with only unknowns left is incomplete (the
+    # case stays under review) and is counted apart, never as not eligible.
+    failed = db.session.execute(
+        select(func.count(distinct(in_period.c.id))).select_from(in_period).join(elements, true())
+        .where(~in_period.c.eligible, not_met)).scalar()
+    incomplete = evaluated - eligible - failed
     first_figure = Figure(
         "eligible_at_first_evaluation", "Eligible at first evaluation",
-        "Each case's first eligibility verdict, when it was made inside the period: the share that "
-        "said eligible (denominator: every first verdict in the period).",
+        "Each case's first eligibility verdict, when it was made inside the period: eligible, not eligible "
+        "(a criterion not met) or incomplete (criteria unknown, none failed); shares of every first verdict "
+        "in the period.",
         ["First verdict", "Cases", "Share %"],
-        [("Eligible", eligible, share(eligible, evaluated)),
-         ("Not eligible", evaluated - eligible, share(evaluated - eligible, evaluated))] if evaluated else [],
+        [("Eligible", eligible, share(eligible, evaluated)), ("Not eligible", failed, share(failed, evaluated)),
+         ("Incomplete", incomplete, share(incomplete, evaluated))] if evaluated else [],
         Chart("bars", (0,), (1,)))
     first_figure.note = f"{evaluated} first verdicts in the period."
 
     per_profile = dict(db.session.execute(
         select(in_period.c.profile_code, func.count()).group_by(in_period.c.profile_code)).all())
-    elements = sql.json_elements(in_period.c.snapshot, "criteria")
     code = sql.element_text(elements, "code")
     failing = db.session.execute(
         select(in_period.c.profile_code, code, func.count()).select_from(in_period).join(elements, true())
-        .where(sql.element_text(elements, "status") == "not_met")
+        .where(not_met)
         .group_by(in_period.c.profile_code, code)
         .order_by(in_period.c.profile_code, func.count().desc(), code)).all()
     criteria = Figure(
