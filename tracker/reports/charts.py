@@ -126,16 +126,18 @@ def survival_chart(chart_id, title, steps):
             path.append(f"V{_num(y(surviving))}")
             level = float(surviving)
         if censored:
-            parts.append(f'<line class="censored" x1="{_num(x(day))}" y1="{_num(y(level) - 5)}" '
-                         f'x2="{_num(x(day))}" y2="{_num(y(level) + 5)}" stroke="{PALETTE[1]}" stroke-width="2">'
-                         f'<title>{censored} censored at day {day}</title></line>')
+            # A cross, so the mark shows even where the curve steps down on the same day.
+            cx, cy = x(day), y(level)
+            parts.append(f'<path class="censored" d="M{_num(cx - 5)},{_num(cy)} H{_num(cx + 5)} '
+                         f'M{_num(cx)},{_num(cy - 5)} V{_num(cy + 5)}" stroke="{PALETTE[1]}" stroke-width="2.5">'
+                         f'<title>{censored} censored at day {day}</title></path>')
     if steps:
         path.append(f"H{_num(x(steps[-1][0]))}")
     parts.append(f'<path class="survival" d="{" ".join(path)}" fill="none" stroke="{PALETTE[0]}" '
                  f'stroke-width="2.5"/>')
     final = f"{_num(float(steps[-1][1]))} %" if steps else "no sides"
     description = (f"Step curve of the share of injected sides still at 50 % relief or more against days after "
-                   f"the injection; {final} after the last step; orange ticks mark censored sides. The table "
+                   f"the injection; {final} after the last step; orange crosses mark censored sides. The table "
                    f"beside it lists the same figures.")
     return _svg(chart_id, title, description, height, parts)
 

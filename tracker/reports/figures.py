@@ -116,6 +116,13 @@ def _case_filters(filters):
     return conditions
 
 
+def _of_cases(case_id, filters):
+    """Conditions keeping the rows of the chosen cases: none without filters (the cases table is then
+    not read at all), else a semi-join on the cases that match."""
+    conditions = _case_filters(filters)
+    return [case_id.in_(select(Case.id).where(*conditions))] if conditions else []
+
+
 def _profile_of_case(filters):
     return func.coalesce(Case.payer_profile_code, filters.default_profile)
 
@@ -210,9 +217,9 @@ def lead_times(filters):
 # ---------------------------------------------------------------------------------- eligibility
 
 def eligibility(filters):
-    conditions = _case_filters(filters)
-    in_period = (select(EligibilityVerdict).join(Case, Case.id == EligibilityVerdict.case_id)
-                 .where(_first(EligibilityVerdict), _in_period(EligibilityVerdict.evaluated_at, filters), *conditions)
+    in_period = (select(EligibilityVerdict)
+                 .where(_first(EligibilityVerdict), _in_period(EligibilityVerdict.evaluated_at, filters),
+                        *_of_cases(EligibilityVerdict.case_id, filters))
                  .subquery())
     evaluated, eligible = db.session.execute(
         select(func.count(), func.coalesce(func.sum(case((in_period.c.eligible, 1), else_=0)), 0))).one()
@@ -254,8 +261,8 @@ def eligibility(filters):
 
     overrides = db.session.execute(
         select(User.name, func.count()).select_from(EligibilityVerdict)
-        .join(User, User.id == EligibilityVerdict.override_by_id).join(Case, Case.id == EligibilityVerdict.case_id)
-        .where(_in_period(EligibilityVerdict.override_at, filters), *conditions)
+        .join(User, User.id == EligibilityVerdict.override_by_id)
+        .where(_in_period(EligibilityVerdict.override_at, filters), *_of_cases(EligibilityVerdict.case_id, filters))
         .group_by(User.name).order_by(func.count().desc(), User.name)).all()
     override_figure = Figure(
         "overrides", "Overrides by physician",
@@ -268,14 +275,14 @@ def eligibility(filters):
 # ---------------------------------------------------------------------------------- scheduling
 
 def scheduling(filters):
-    conditions = _case_filters(filters)
+    conditions = _of_cases(Appointment.case_id, filters)
     grace = timedelta(minutes=current_app.config["NO_SHOW_GRACE_MINUTES"])
     past_grace = utcnow() - grace
     no_show = or_(Appointment.status == AppointmentStatus.NO_SHOW,
                   Appointment.status == AppointmentStatus.BOOKED)
     total, missed = db.session.execute(
         select(func.count(), func.coalesce(func.sum(case((no_show, 1), else_=0)), 0))
-        .select_from(Appointment).join(Case, Case.id == Appointment.case_id)
+        .select_from(Appointment)
         .where(_in_period(Appointment.starts_at, filters, until=past_grace),
                Appointment.status != AppointmentStatus.CANCELLED, *conditions)).one()
     no_shows = Figure(
@@ -291,7 +298,6 @@ def scheduling(filters):
     reason = func.lower(func.trim(Appointment.cancelled_reason))
     cancelled = db.session.execute(
         select(func.min(Appointment.cancelled_reason), func.count())
-        .join(Case, Case.id == Appointment.case_id)
         .where(Appointment.status == AppointmentStatus.CANCELLED, _in_period(Appointment.starts_at, filters),
                *conditions)
         .group_by(reason).order_by(func.count().desc(), reason)).all()
@@ -308,7 +314,6 @@ def room_use(filters, conditions):
     booked = db.session.execute(
         select(Room.name, week, func.sum(sql.minutes_between(Appointment.ends_at, Appointment.starts_at)))
         .select_from(Appointment).join(Room, Room.id == Appointment.room_id)
-        .join(Case, Case.id == Appointment.case_id)
         .where(Appointment.status != AppointmentStatus.CANCELLED, _in_period(Appointment.starts_at, filters),
                *conditions)
         .group_by(Room.name, week).order_by(Room.name, week)).all()
@@ -351,9 +356,9 @@ WARNING_KINDS = (
 
 
 def _signed_in_period(filters):
-    return (select(ProcedureRecord.id, ProcedureRecord.duration_minutes).join(Case, Case.id == ProcedureRecord.case_id)
+    return (select(ProcedureRecord.id, ProcedureRecord.duration_minutes)
             .where(_signed(), _in_period(ProcedureRecord.started_at, filters),
-                   *_case_filters(filters)).subquery())
+                   *_of_cases(ProcedureRecord.case_id, filters)).subquery())
 
 
 def procedures(filters):
@@ -415,7 +420,6 @@ def _point_order():
 
 
 def diary(filters):
-    conditions = _case_filters(filters)
     now = utcnow()
     on_time = DiaryPoint.completed_at <= DiaryPoint.closes_at
     late = DiaryPoint.completed_at > DiaryPoint.closes_at
@@ -423,8 +427,7 @@ def diary(filters):
         select(DiaryPoint.point_code, func.count(),
                func.coalesce(func.sum(case((on_time, 1), else_=0)), 0),
                func.coalesce(func.sum(case((late, 1), else_=0)), 0))
-        .join(Case, Case.id == DiaryPoint.case_id)
-        .where(_in_period(DiaryPoint.closes_at, filters, until=now), *conditions)
+        .where(_in_period(DiaryPoint.closes_at, filters, until=now), *_of_cases(DiaryPoint.case_id, filters))
         .group_by(DiaryPoint.point_code)).all()
     order = _point_order()
     counts = sorted(counts, key=lambda row: order.get(row[0], (len(order), row[0])))
@@ -438,8 +441,9 @@ def diary(filters):
         Chart("bars", (0,), (2, 3, 4)))
 
     by_source = dict(db.session.execute(
-        select(DiaryEntry.source, func.count()).join(Case, Case.id == DiaryEntry.case_id)
-        .where(DiaryEntry.late.is_(True), _in_period(DiaryEntry.entered_at, filters), *conditions)
+        select(DiaryEntry.source, func.count())
+        .where(DiaryEntry.late.is_(True), _in_period(DiaryEntry.entered_at, filters),
+               *_of_cases(DiaryEntry.case_id, filters))
         .group_by(DiaryEntry.source)).all())
     late_entries = Figure(
         "late_entries", "Late entries",
@@ -451,8 +455,7 @@ def diary(filters):
 
     statuses = dict(db.session.execute(
         select(DiaryReminder.status, func.count()).join(DiaryPoint, DiaryPoint.id == DiaryReminder.point_id)
-        .join(Case, Case.id == DiaryPoint.case_id)
-        .where(_in_period(DiaryReminder.claimed_at, filters), *conditions)
+        .where(_in_period(DiaryReminder.claimed_at, filters), *_of_cases(DiaryPoint.case_id, filters))
         .group_by(DiaryReminder.status)).all())
     labels = (("sent", "Sent"), ("failed", "Failed"), ("skipped", "Skipped"), ("claimed", "Being sent"))
     reminders = Figure(
@@ -493,33 +496,39 @@ def _therapeutic_days():
 
 
 def relief_survival(filters):
-    days_by_code = _therapeutic_days()
-    injected = (select(ProcedureRecord.case_id).join(Case, Case.id == ProcedureRecord.case_id)
-                .where(_signed(), _in_period(ProcedureRecord.started_at, filters), *_case_filters(filters)).subquery())
-    side = (DiaryEntry.case_id, DiaryEntry.side)
-    # Each score with its side's baseline (the diary's, else the examination's) beside it; t0 is day -1.
-    baseline = func.coalesce(func.max(case((DiaryPoint.point_code == "t0", DiaryEntry.score))).over(partition_by=side),
-                             Examination.baseline_nrs)
-    scores = (select(DiaryEntry.case_id, DiaryEntry.side, DiaryEntry.score, baseline.label("baseline"),
-                     case(*[(DiaryPoint.point_code == code, days) for code, days in days_by_code.items()],
-                          else_=-1).label("day"))
+    days_by_code = sorted(_therapeutic_days().items(), key=lambda item: item[1])
+    injected = (select(ProcedureRecord.case_id)
+                .where(_signed(), _in_period(ProcedureRecord.started_at, filters),
+                       *_of_cases(ProcedureRecord.case_id, filters)).subquery())
+
+    def score_at(code):
+        return func.max(case((DiaryPoint.point_code == code, DiaryEntry.score))).label(code)
+
+    # One row per injected side with its score at each time point (at most one per point and side):
+    # a single pass over the entries, grouped without sorting.
+    codes = ["t0", *(code for code, _ in days_by_code)]
+    scores = (select(DiaryEntry.case_id, *(score_at(code) for code in codes))
               .join(DiaryPoint, DiaryPoint.id == DiaryEntry.point_id)
               .join(injected, injected.c.case_id == DiaryEntry.case_id)
-              .outerjoin(Examination, Examination.case_id == DiaryEntry.case_id)
-              .where(DiaryPoint.point_code.in_(["t0", *days_by_code])).subquery())
-    # Relief is at least 50 % when score <= baseline / 2, i.e. 2 x score <= baseline (whole numbers);
-    # `fallen` is 1 from the first follow-up score below that on (the unbroken run has ended).
-    below = case((2 * scores.c.score > scores.c.baseline, 1), else_=0)
-    runs = (select(scores.c.case_id, scores.c.side, scores.c.day,
-                   func.max(below).over(partition_by=(scores.c.case_id, scores.c.side), order_by=scores.c.day)
-                   .label("fallen"))
-            .where(scores.c.day >= 0, scores.c.baseline > 0).subquery())
-    per_side = (select(func.coalesce(func.max(case((runs.c.fallen == 0, runs.c.day))), 0).label("lasted"),
-                       func.max(runs.c.fallen).label("ended"))
-                .group_by(runs.c.case_id, runs.c.side).subquery())
+              .where(DiaryPoint.point_code.in_(codes))
+              .group_by(DiaryEntry.case_id, DiaryEntry.side).subquery())
+    baseline = func.coalesce(scores.c.t0, Examination.baseline_nrs)
+    # Relief is at least 50 % when score <= baseline / 2, i.e. 2 x score <= baseline (whole numbers).
+    below = {code: 2 * scores.c[code] > baseline for code, _ in days_by_code}
+    at_or_above = {code: 2 * scores.c[code] <= baseline for code, _ in days_by_code}
+    # Relief lasts while unbroken from the first follow-up score: the latest point at 50 % with no
+    # point below before it (a point without a score neither breaks nor extends the run).
+    lasted = case(*[(and_(at_or_above[code], *(~func.coalesce(below[earlier], False) for earlier, _ in
+                                               days_by_code[:index])), days)
+                    for index, (code, days) in reversed(list(enumerate(days_by_code)))], else_=0)
+    ended = or_(*(func.coalesce(below[code], False) for code, _ in days_by_code))
+    follow_up = or_(*(scores.c[code].is_not(None) for code, _ in days_by_code))
+    per_side = (select(lasted.label("lasted"), ended.label("ended")).select_from(scores)
+                .outerjoin(Examination, Examination.case_id == scores.c.case_id)
+                .where(baseline > 0, follow_up).subquery())
     groups = db.session.execute(select(per_side.c.lasted, per_side.c.ended, func.count())
                                 .group_by(per_side.c.lasted, per_side.c.ended)).all()
-    steps = kaplan_meier((int(lasted), bool(ended), count) for lasted, ended, count in groups)
+    steps = kaplan_meier((int(lasted_), bool(ended_), count) for lasted_, ended_, count in groups)
     return Figure(
         "relief_survival", "Therapeutic relief over time (survival curve)",
         "Injected sides with a procedure started inside the period: the share whose relief (50 % or "
@@ -537,8 +546,8 @@ def outcomes(filters):
                          "block_rate_payer")
     payer.rows = [(_profile_name(row[0]), *row[1:]) for row in payer.rows]
     steps = dict(db.session.execute(
-        select(Outcome.next_step, func.count()).join(Case, Case.id == Outcome.case_id)
-        .where(_in_period(Outcome.decided_at, filters), *_case_filters(filters))
+        select(Outcome.next_step, func.count())
+        .where(_in_period(Outcome.decided_at, filters), *_of_cases(Outcome.case_id, filters))
         .group_by(Outcome.next_step)).all())
     total = sum(steps.values())
     next_steps = Figure(
