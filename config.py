@@ -101,6 +101,10 @@ class Config:
     # Only the physician booked for a procedure may record and sign its checklist (others read).
     PROCEDURE_OWN_CASES_ONLY = _env_bool("PROCEDURE_OWN_CASES_ONLY", False)
 
+    # ICD-10-CM codes a referral may carry besides the built-in list (tracker/coding.py), as
+    # "CODE=Display; CODE=Display". Checked at start-up: a malformed code, or M53.3, is refused.
+    DIAGNOSIS_CODES = os.environ.get("DIAGNOSIS_CODES", "")
+
     PER_PAGE = 25
     DEBUG = False
     TESTING = False

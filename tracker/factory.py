@@ -32,6 +32,9 @@ def create_app(config=None, **overrides):
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "connect_args": {"timeout": 30}}
     if issubclass(config, ProductionConfig):
         config.check(app.config)
+    from tracker.coding import clinic_diagnosis_codes
+
+    clinic_diagnosis_codes(app.config["DIAGNOSIS_CODES"])  # a bad clinic code stops start-up
     INSTANCE_DIR.mkdir(exist_ok=True)
 
     register_extensions(app)

@@ -236,3 +236,26 @@ def test_the_referral_date_starts_at_today(client, gen, login_as):
     login_as(gen.user(Role.COORDINATOR))
     page = client.get("/referrals/new").get_data(as_text=True)
     assert re.search(r'<input[^>]*id="referral_date"[^>]*value="%s"' % clinic_today().isoformat(), page)
+
+
+def test_the_referral_records_its_diagnosis_codes_from_the_clinics_list(client, coordinator):
+    page = client.get("/referrals/new").get_data(as_text=True)
+    assert "M46.1 Sacroiliitis, not elsewhere classified" in page and "M53.3" not in page
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "diagnosis_codes": ["M46.1", "M47.818"]},
+                      follow_redirects=True)
+    assert "M46.1, M47.818" in response.get_data(as_text=True)
+    case = db.session.execute(db.select(Case)).scalar_one()
+    assert case.diagnosis_codes == ["M46.1", "M47.818"]
+
+
+def test_a_code_not_on_the_list_is_refused_and_the_form_kept(client, coordinator):
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "diagnosis_codes": ["M53.3"]})
+    assert response.status_code == 422
+    assert "Buttock pain on sit-to-stand" in response.get_data(as_text=True)
+    assert _count(Case) == 0
+
+
+def test_a_code_taken_off_the_list_stays_on_the_referral_that_carries_it(client, coordinator, gen):
+    case = gen.case(diagnosis_codes=["M54.59"])
+    page = client.get(f"/referrals/cases/{case.id}").get_data(as_text=True)
+    assert re.search(r'<input checked id="[^"]+" name="diagnosis_codes" type="checkbox" value="M54.59">', page)

@@ -29,6 +29,8 @@ class Case(db.Model):
     referring_clinician = db.Column(db.String(120), nullable=False)
     referral_date = db.Column(db.Date, nullable=False)
     reason = db.Column(db.Text, nullable=False, default="")
+    # ICD-10-CM codes from the clinic's list (tracker.coding), in the order chosen.
+    diagnosis_codes = db.Column(db.JSON, nullable=False, default=list, server_default="[]")
     symptom_onset = db.Column(db.Date)
     # The seed's pain pattern (DESIGN.md section 3).
     pain_worse_standing = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())

@@ -1,8 +1,11 @@
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, EmailField, HiddenField, SelectField, StringField,
-                     SubmitField, TextAreaField)
+from flask import current_app
+from wtforms import (BooleanField, DateField, EmailField, HiddenField, SelectField, SelectMultipleField,
+                     StringField, SubmitField, TextAreaField)
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from tracker.coding import clinic_diagnosis_codes
 from tracker.formfields import not_before_birth, not_in_future, options, plausible_date
 from tracker.phones import PhoneNumber
 from tracker.timeutil import clinic_today
@@ -48,6 +51,8 @@ class ReferralFields:
                        validators=[DataRequired("Choose the side: left, right or bilateral.")])
     indication = SelectField("Indication", choices=options(Indication, blank="Choose…"),
                              validators=[DataRequired("Choose the indication.")])
+    diagnosis_codes = SelectMultipleField(
+        "Diagnosis (ICD-10-CM)", widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     symptom_onset = DateField("Symptom onset", validators=[
         Optional(), plausible_date, not_in_future, not_before_birth])
     pain_worse_standing = BooleanField("Worse with standing")
@@ -59,7 +64,8 @@ class ReferralFields:
     physician_id = SelectField("Physician", validators=[Optional()])
     reason = TextAreaField("Reason for referral", validators=[Optional(), Length(max=4000)])
 
-    REFERRAL_FIELDS = ("referring_clinician", "referral_date", "side", "indication", "symptom_onset",
+    REFERRAL_FIELDS = ("referring_clinician", "referral_date", "side", "indication", "diagnosis_codes",
+                       "symptom_onset",
                        "pain_worse_standing", "pain_worse_walking_uphill", "pain_worse_sit_to_stand",
                        "pain_radiates_buttock_thigh", "lumbar_fusion_history", "payer_profile_code",
                        "physician_id", "reason")
@@ -74,7 +80,16 @@ class ReferralFields:
         values["payer_profile_code"] = values["payer_profile_code"] or None
         values["physician_id"] = int(values["physician_id"]) if values["physician_id"] else None
         values["reason"] = values["reason"] or ""
+        values["diagnosis_codes"] = list(values["diagnosis_codes"] or [])
         return values
+
+    def offer_diagnoses(self, kept=()):
+        """The clinic's ICD-10-CM list, plus codes the case already holds (a code later taken
+        off the list stays on the referrals that carry it)."""
+        offered = [(c.code, f"{c.code} {c.display}")
+                   for c in clinic_diagnosis_codes(current_app.config["DIAGNOSIS_CODES"])]
+        known = {code for code, _ in offered}
+        self.diagnosis_codes.choices = offered + [(code, code) for code in kept if code not in known]
 
 
 def _clean(value):

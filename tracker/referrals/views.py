@@ -22,7 +22,8 @@ bp = Blueprint("referrals", __name__)
 INTAKE_ROLES = (Role.COORDINATOR, Role.PHYSICIAN)
 
 
-def _choose_options(form):
+def _choose_options(form, case=None):
+    form.offer_diagnoses(case.diagnosis_codes if case else ())
     default = PROFILES[clinic_default_profile_code()]
     form.payer_profile_code.choices = options(PROFILE_CHOICES, blank=f"Clinic default ({default.name})")
     form.physician_id.choices = options([(str(u.id), u.name) for u in services.physicians()],
@@ -103,7 +104,7 @@ def new_referral(patient_id):
 def edit_referral(case_id):
     case = get_case(case_id)
     form = ReferralForm(obj=case)
-    _choose_options(form)
+    _choose_options(form, case)
     if not form.is_submitted():
         form.side.data, form.indication.data = case.side.value, case.indication.value
         form.payer_profile_code.data = case.payer_profile_code or ""
