@@ -4,6 +4,7 @@ import uuid
 from flask import render_template
 from flask_wtf.csrf import CSRFError
 
+from tracker import api
 from tracker.extensions import db
 
 
@@ -14,19 +15,20 @@ def init_app(app):
 
     @app.errorhandler(400)
     def bad_request(error):
-        return render_template("errors/400.html", reason=None), 400
+        return api.error_response(400, error.description) or (
+            render_template("errors/400.html", reason=None), 400)
 
     @app.errorhandler(403)
     def forbidden(error):
-        return render_template("errors/403.html"), 403
+        return api.error_response(403, error.description) or (render_template("errors/403.html"), 403)
 
     @app.errorhandler(404)
     def not_found(error):
-        return render_template("errors/404.html"), 404
+        return api.error_response(404, "Not found.") or (render_template("errors/404.html"), 404)
 
     @app.errorhandler(405)
     def method_not_allowed(error):
-        return render_template("errors/404.html"), 405
+        return api.error_response(405, "Method not allowed here.") or (render_template("errors/404.html"), 405)
 
     @app.errorhandler(500)
     def server_error(error):
@@ -34,4 +36,5 @@ def init_app(app):
         incident = uuid.uuid4().hex[:12]
         app.logger.error("incident %s: %s", incident, getattr(error, "original_exception", error),
                          exc_info=getattr(error, "original_exception", None))
-        return render_template("errors/500.html", incident=incident), 500
+        return api.error_response(500, f"Internal error (incident {incident}).") or (
+            render_template("errors/500.html", incident=incident), 500)

@@ -42,12 +42,13 @@ def create_app(config=None, **overrides):
     register_blueprints(app)
     register_template_helpers(app)
 
-    from tracker import cli, errors, i18n, security
+    from tracker import api, cli, errors, i18n, security
 
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    api.init_app(app)
     return app
 
 
@@ -79,12 +80,14 @@ def register_converters(app):
 
 def register_blueprints(app):
     from tracker.admin.views import bp as admin_bp
+    from tracker.api.admin_views import bp as api_tokens_bp
     from tracker.auth.views import bp as auth_bp
     from tracker.cases.views import bp as cases_bp
     from tracker.diary.outcome_views import bp as outcome_bp
     from tracker.diary.overdue_views import bp as overdue_bp
     from tracker.diary.views import bp as diary_bp
     from tracker.eligibility.views import bp as eligibility_bp
+    from tracker.fhir.views import bp as fhir_bp
     from tracker.patient_link.views import bp as patient_link_bp
     from tracker.sms_views import bp as sms_bp
     from tracker.patient_portal.views import bp as patient_bp
@@ -110,6 +113,9 @@ def register_blueprints(app):
     # Its routes span two surfaces (/my/... and /cases/...): full paths, no prefix.
     app.register_blueprint(diary_bp)
     app.register_blueprint(outcome_bp)
+    # Other systems' doors: tokens, never sessions (tracker/api/auth.py).
+    app.register_blueprint(api_tokens_bp, url_prefix="/admin/api-tokens")
+    app.register_blueprint(fhir_bp, url_prefix="/fhir")
 
 
 def _profile_name(code):

@@ -11,6 +11,7 @@ import pytest
 from config import TestingConfig
 from tracker import create_app
 from tracker.access import PUBLIC, allowed_roles
+from tracker.api import API_PREFIXES, tokens
 from tracker.procedures.services import formulary
 from tracker.roles import Role
 from tracker.workflow import State
@@ -24,6 +25,8 @@ ROUTES = sorted(
     if rule.endpoint != "static"
     for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
 )
+# The API's routes take tokens, never sessions: tests/functional/test_api_access.py is their matrix.
+PAGE_ROUTES = [route for route in ROUTES if not route[0].startswith(API_PREFIXES)]
 # Routes a patient reaches only for their own case: also tried with another patient's case.
 PATIENT_OWNED = {"patient.case", "patient.calendar_file", "diary.patient_entry", "diary.patient_correct"}
 # Public routes that admit only requests a provider signed: everyone unsigned gets 403 (the
@@ -54,12 +57,13 @@ def world(gen):
     gen.case(patient=other_patient_user.patient)
     gen.diary(case, entries={"t0": 5})
     entry, link, token = _diary_link(case, users[Role.COORDINATOR])
+    api_token, _ = tokens.create(users[Role.COORDINATOR], "read", 30, "matrix")
     return {"users": users, "case": case, "other_patient_user": other_patient_user,
             "ids": {"case_id": case.id, "therapy_id": therapy.id, "patient_id": patient.id,
                     "user_id": users[Role.PHYSICIAN].id, "room_id": appointment.room_id,
                     "appointment_id": appointment.id, "step": "sign_in",
                     "drug_id": next(iter(formulary().values())).id,
-                    "entry_id": entry.id, "link_id": link.id, "token": token}}
+                    "entry_id": entry.id, "link_id": link.id, "token": token, "token_id": api_token.id}}
 
 
 def _diary_link(case, creator):
@@ -99,7 +103,7 @@ def _is_sign_in_redirect(response):
     return response.status_code == 302 and response.location.startswith("/sign-in?next=")
 
 
-@pytest.mark.parametrize("rule,endpoint,method", ROUTES, ids=[f"{m} {r}" for r, _, m in ROUTES])
+@pytest.mark.parametrize("rule,endpoint,method", PAGE_ROUTES, ids=[f"{m} {r}" for r, _, m in PAGE_ROUTES])
 def test_route_admits_only_its_declared_roles(app, make_client, world, rule, endpoint, method):
     declared = allowed_roles(app.view_functions[endpoint])
     url = _url(rule, world)
@@ -137,7 +141,7 @@ def test_route_admits_only_its_declared_roles(app, make_client, world, rule, end
 
 # An id typed past the database's integer range (PostgreSQL's `integer` ends at 2**31 - 1).
 HUGE_IDS = (2**31, 10**20)
-ID_ROUTES = [(rule, method) for rule, _, method in ROUTES if "<int:" in rule]
+ID_ROUTES = [(rule, method) for rule, _, method in PAGE_ROUTES if "<int:" in rule]
 
 
 def _with_id(rule, value, world):

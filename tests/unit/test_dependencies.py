@@ -21,6 +21,7 @@ PURE_MODULES = [
     "tracker.diary.relief", "tracker.diary.schedule", "tracker.diary.chart",
     "tracker.scheduling.readiness", "tracker.scheduling.rules", "tracker.scheduling.instructions",
     "tracker.procedures.formulary", "tracker.reports.stats", "tracker.reports.charts",
+    "tracker.coding",
     *(f"tracker.procedures.rules.{m.name}" for m in pkgutil.iter_modules(tracker.procedures.rules.__path__)),
 ]
 FRAMEWORKS = ("flask", "sqlalchemy", "flask_sqlalchemy", "flask_login", "flask_wtf", "wtforms", "werkzeug")

@@ -1,4 +1,5 @@
 """One module per aggregate; importing this package registers every table with the metadata."""
+from tracker.models.api_token import ApiScope, ApiToken
 from tracker.models.audit import AuditAction, AuditEvent
 from tracker.models.case import Case, CaseHistory, CaseRow, CaseStateCount
 from tracker.models.diary import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint, DiaryReminder, Outcome
@@ -11,7 +12,7 @@ from tracker.models.schedule import (Appointment, AppointmentChange, Appointment
                                      WorkingHours)
 from tracker.models.user import SignInThrottle, User
 
-__all__ = ["Appointment", "AppointmentChange", "AppointmentMessage", "AuditAction", "AuditEvent", "Case", "CaseHistory", "CaseRow", "CaseStateCount", "ClinicSettings", "ConservativeCare",
+__all__ = ["ApiScope", "ApiToken", "Appointment", "AppointmentChange", "AppointmentMessage", "AuditAction", "AuditEvent", "Case", "CaseHistory", "CaseRow", "CaseStateCount", "ClinicSettings", "ConservativeCare",
            "DiaryEntry", "DiaryEntryRevision", "DiaryLink", "DiaryPoint", "DiaryReminder",
            "EligibilityVerdict", "Examination", "FormularyDrug", "InjectateRow", "Outcome", "Patient",
            "ProcedureAddendum", "ProcedureRecord", "ProcedureStatus", "ProcedureStep", "RiskScreen", "Room", "ScheduleLock", "SignInThrottle", "SmsOptOut", "User",

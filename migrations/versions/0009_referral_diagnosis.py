@@ -1,7 +1,7 @@
 """the referral's diagnosis as ICD-10-CM codes
 
-Revision ID: 0007_referral_diagnosis
-Revises: 0006_diary_pending
+Revision ID: 0009_referral_diagnosis
+Revises: 0008_case_rows
 Create Date: 2026-12-05 08:05:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_referral_diagnosis'
-down_revision = '0006_diary_pending'
+revision = '0009_referral_diagnosis'
+down_revision = '0008_case_rows'
 branch_labels = None
 depends_on = None
 

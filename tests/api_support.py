@@ -1,0 +1,120 @@
+"""Test helpers for the API: tokens as headers, a whole episode of care built through the
+services, and the FHIR checks every exported Bundle and resource must pass."""
+import json
+from datetime import timedelta
+
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.bundle import Bundle
+
+from tracker.roles import Role
+from tracker.api import tokens
+from tracker.extensions import db
+from tracker.models import DiaryEntry, DiaryPoint, Examination, Outcome, RiskScreen
+from tracker.vocab import EntrySource, NextStep, ProvocationResult, Side
+
+FHIR_JSON = "application/fhir+json"
+
+
+def token_for(user, scope="read"):
+    _, raw = tokens.create(user, scope, 30, "test")
+    return raw
+
+
+def bearer(raw, **headers):
+    return {"Authorization": f"Bearer {raw}", **headers}
+
+
+def fhir_json(response):
+    assert response.content_type.startswith(FHIR_JSON), response.content_type
+    return json.loads(response.get_data(as_text=True))
+
+
+def validated(data):
+    """The resource parsed by fhir.resources' R4B model of its type (raises if it is not valid FHIR)."""
+    return get_fhir_model_class(data["resourceType"]).model_validate(data)
+
+
+def check_bundle(data):
+    """A valid Bundle whose every internal reference points to one of its entries; returns
+    {"Type/id": resource dict}."""
+    Bundle.model_validate(data)
+    found = {}
+    for entry in data.get("entry", []):
+        resource = entry["resource"]
+        validated(resource)
+        key = f"{resource['resourceType']}/{resource['id']}"
+        assert key not in found, f"{key} twice in the Bundle"
+        assert entry["fullUrl"].endswith("/" + key)
+        found[key] = resource
+    dangling = sorted(set(references(data)) - set(found))
+    assert not dangling, f"references that do not resolve inside the Bundle: {dangling}"
+    return found
+
+
+def references(value):
+    if isinstance(value, dict):
+        if isinstance(value.get("reference"), str):
+            yield value["reference"]
+        for item in value.values():
+            yield from references(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from references(item)
+
+
+def of_type(found, kind):
+    return [r for key, r in found.items() if key.startswith(kind + "/")]
+
+
+def codes(concept):
+    return {(c["system"], c["code"]) for c in concept.get("coding", [])}
+
+
+def episode(gen, side=Side.BILATERAL, diagnosis_codes=("M46.1", "S33.6XXA"), contrast_allergy=False,
+            with_outcome=True, patient=None):
+    """A closed-loop episode: referral with ICD-10-CM codes, examination, a verdict, an appointment,
+    a signed procedure (contrast omitted for a documented allergy if `contrast_allergy`), diary
+    scores (one of them late) and the outcome. Returns the case."""
+    from tracker.procedures import services
+    from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS, Step
+    from tracker.vocab import joints_of
+    from tests.conftest import PROCEDURE_ANSWERS
+
+    fields = {"diagnosis_codes": list(diagnosis_codes)}
+    if patient is not None:
+        fields["patient"] = patient
+    record = gen.procedure(side=side, steps=(), **fields)
+    case = record.case
+    physician = record.started_by
+    db.session.add(RiskScreen(case=case, allergy_contrast=contrast_allergy))
+    db.session.add(Examination(case=case, baseline_nrs=7, faber_left=ProvocationResult.POSITIVE,
+                               gaenslen_left=ProvocationResult.NEGATIVE, thigh_thrust_right=ProvocationResult.POSITIVE,
+                               **{f"odi_{n}": 2 for n in range(1, 11)}))
+    db.session.commit()
+    for step in STEPS:
+        answers = dict(PROCEDURE_ANSWERS[step])
+        if step == "sign_in":
+            answers["side_confirmed"] = Side(side).value
+        if step == Step.CONTRAST and contrast_allergy:
+            answers = {"omitted": True, "omission_reason": "Iodinated contrast allergy (anaphylaxis 2019)"}
+        for joint in (joints_of(side) if step in PER_SIDE_STEPS else [None]):
+            services.save_step(record, step, joint and joint.value, answers, physician, "")
+    services.sign(record, physician, record.version_id)
+    injected = record.started_at
+    gen.diary(case, injected_at=injected, booked_at=injected - timedelta(days=3),
+              entries={"t0": 7, "m30": 2, "d7": 4})
+    late_point = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code="h2")).scalar_one()
+    for joint in joints_of(side):
+        db.session.add(DiaryEntry(point_id=late_point.id, case_id=case.id, side=joint.value, score=3,
+                                  entered_at=late_point.closes_at + timedelta(hours=5), source=EntrySource.LINK,
+                                  late=True))
+    if with_outcome:
+        db.session.add(Outcome(case_id=case.id, diagnostic_result="positive", therapeutic_days=42,
+                               next_step=NextStep.RFA_EVALUATION, notes="Good block.",
+                               decided_by_id=physician.id, per_side={}))
+    db.session.commit()
+    return case
+
+
+def staff(gen, role=Role.COORDINATOR):
+    return gen.user(role)

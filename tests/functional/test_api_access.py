@@ -1,0 +1,150 @@
+"""The access matrix for the API: tokens, never sessions. Every API route is declared; no token,
+an unknown, expired or revoked token, or one whose account was deactivated gets 401 with a
+WWW-Authenticate challenge; an account role or token scope outside the declaration gets 403;
+a browser session opens no API route, and a token opens no page."""
+from datetime import timedelta
+
+import pytest
+
+from config import TestingConfig
+from tracker import create_app
+from tracker.access import PUBLIC, allowed_roles
+from tracker.roles import Role
+from tracker.api import API_PREFIXES, tokens
+from tracker.extensions import db
+from tracker.models import ApiScope, ApiToken, AuditEvent
+from tracker.timeutil import utcnow
+
+from tests.api_support import bearer, token_for
+from tests.conftest import sign_in
+
+_map_app = create_app(TestingConfig)
+API_ROUTES = sorted(
+    (rule.rule, rule.endpoint, method)
+    for rule in _map_app.url_map.iter_rules()
+    if rule.rule.startswith(API_PREFIXES)
+    for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+)
+
+
+def test_every_api_route_is_token_guarded_or_public():
+    for rule, endpoint, _ in API_ROUTES:
+        view = _map_app.view_functions[endpoint]
+        assert allowed_roles(view) == PUBLIC or getattr(view, "api_scope", None) is not None, rule
+
+
+@pytest.fixture
+def world(gen):
+    patient = gen.patient()
+    case = gen.case(patient=patient)
+    return {"patient_id": patient.id, "case_id": case.id, "kind": "ServiceRequest", "ident": str(case.id),
+            "day": "2026-12-01"}
+
+
+def _url(rule, world):
+    url = rule
+    for name, value in world.items():
+        url = url.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
+    assert "<" not in url, url
+    return url
+
+
+def _call(client, method, url, headers=None):
+    body = {"resourceType": "Bundle", "type": "transaction", "entry": []} if method == "POST" else None
+    return client.open(url, method=method, headers=headers or {}, json=body)
+
+
+GUARDED = [(r, e, m) for r, e, m in API_ROUTES if allowed_roles(_map_app.view_functions[e]) != PUBLIC]
+
+
+def _is_challenge(response):
+    return response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("rule,endpoint,method", GUARDED, ids=[f"{m} {r}" for r, _, m in GUARDED])
+def test_api_route_admits_only_valid_tokens_of_its_roles_and_scope(app, make_client, gen, world, rule,
+                                                                  endpoint, method):
+    view = app.view_functions[endpoint]
+    declared, scope = allowed_roles(view), view.api_scope
+    url = _url(rule, world)
+    client = make_client()
+
+    assert _is_challenge(_call(client, method, url)), "no token"
+    assert _is_challenge(_call(client, method, url, bearer("sit_not-a-token"))), "unknown token"
+    assert _is_challenge(_call(client, method, url, {"Authorization": "Basic dXNlcjpwdw=="})), "not bearer"
+
+    for role in Role:
+        user = gen.user(role)
+        for token_scope in ApiScope:
+            raw = _raw_token(user, token_scope)
+            response = _call(client, method, url, bearer(raw))
+            allowed = role in declared and (scope == ApiScope.READ or token_scope == ApiScope.INTAKE)
+            if allowed:
+                assert response.status_code not in (401, 403), f"{role.value}/{token_scope.value}: {response.status_code}"
+            else:
+                assert response.status_code == 403, f"{role.value}/{token_scope.value}: {response.status_code}"
+
+    coordinator = gen.user(Role.COORDINATOR)
+    expired = _raw_token(coordinator, ApiScope.INTAKE, expires_in=timedelta(seconds=-1))
+    assert _is_challenge(_call(client, method, url, bearer(expired))), "expired"
+    revoked_raw = token_for(coordinator, "intake")
+    tokens.revoke(tokens.find(revoked_raw))
+    assert _is_challenge(_call(client, method, url, bearer(revoked_raw))), "revoked"
+    inactive = gen.user(Role.PHYSICIAN)
+    inactive_raw = token_for(inactive, "intake")
+    inactive.active = False
+    db.session.commit()
+    assert _is_challenge(_call(client, method, url, bearer(inactive_raw))), "deactivated account"
+
+
+def _raw_token(user, scope, expires_in=timedelta(days=1)):
+    """A token written directly, so that accounts the service refuses (patients, admins) can be
+    tried too: the check at use must refuse them on its own."""
+    raw = f"{tokens.TOKEN_PREFIX}{user.id}-{scope.value}-{expires_in.total_seconds():.0f}-matrix"
+    now = utcnow()
+    created = min(now, now + expires_in) - timedelta(days=1)
+    db.session.add(ApiToken(user_id=user.id, label="matrix", scope=scope, token_hash=tokens.digest(raw),
+                            prefix=raw[:12], created_at=created, expires_at=now + expires_in))
+    db.session.commit()
+    return raw
+
+
+@pytest.mark.parametrize("rule,endpoint,method", GUARDED, ids=[f"{m} {r}" for r, _, m in GUARDED])
+def test_a_signed_in_browser_session_opens_no_api_route(make_client, gen, world, rule, endpoint, method):
+    client = make_client()
+    assert sign_in(client, gen.user(Role.COORDINATOR)).status_code == 302
+    assert _is_challenge(_call(client, method, _url(rule, world)))
+
+
+def test_a_token_opens_no_page(make_client, gen):
+    client = make_client()
+    raw = token_for(gen.user(Role.COORDINATOR))
+    for url in ("/cases/", "/referrals/find", "/admin/users"):
+        response = client.get(url, headers=bearer(raw))
+        assert response.status_code == 302 and response.location.startswith("/sign-in"), url
+
+
+def test_refusals_of_a_known_token_are_in_the_audit_trail(make_client, gen, world):
+    admin = gen.user(Role.ADMIN)
+    raw = _raw_token(admin, ApiScope.READ)
+    response = make_client().get(f"/fhir/Patient/{world['patient_id']}", headers=bearer(raw))
+    assert response.status_code == 403
+    row = db.session.execute(db.select(AuditEvent).filter_by(action="access_denied")).scalar_one()
+    assert row.user_id == admin.id and "API GET /fhir/Patient/" in row.summary
+
+
+def test_an_api_url_that_does_not_exist_answers_in_the_apis_format(make_client):
+    client = make_client()
+    fhir = client.get("/fhir/Patient/1/_history")
+    assert fhir.status_code == 404 and fhir.content_type.startswith("application/fhir+json")
+    wrong_method = client.delete("/fhir/metadata")
+    assert wrong_method.status_code == 405 and wrong_method.content_type.startswith("application/fhir+json")
+
+
+@pytest.mark.parametrize("huge", [2**31, 10**20])
+def test_an_id_beyond_the_databases_range_is_not_found(make_client, gen, huge):
+    headers = bearer(token_for(gen.user(Role.COORDINATOR)))
+    client = make_client()
+    for url in (f"/fhir/Patient/{huge}", f"/fhir/Patient/{huge}/$everything", f"/fhir/Observation/{huge}-odi",
+                f"/fhir/Practitioner/{huge}", f"/fhir/Location/{huge}"):
+        assert client.get(url, headers=headers).status_code == 404, url

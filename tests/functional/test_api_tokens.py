@@ -1,0 +1,94 @@
+"""API tokens: an admin makes one on a page or on the command line (shown once, stored as a
+hash), revokes it, and every step is in the audit trail."""
+import re
+
+import pytest
+
+from tracker.roles import Role
+from tracker.api import tokens
+from tracker.extensions import db
+from tracker.models import ApiToken, AuditEvent
+
+from tests.conftest import submit
+
+TOKEN_RE = re.compile(r'id="token-value"[^>]*value="(sit_[^"]+)"')
+
+
+@pytest.fixture
+def admin(gen, login_as):
+    user = gen.user(Role.ADMIN)
+    login_as(user)
+    return user
+
+
+def _form(user, **fields):
+    return {"label": "EHR referral feed", "user_id": str(user.id), "scope": "intake", "days": "30", **fields}
+
+
+def test_an_admin_creates_a_token_that_is_shown_once_and_stored_only_as_a_hash(client, admin, gen):
+    coordinator = gen.user(Role.COORDINATOR, email="feed@test.clinic")
+    response = submit(client, "/admin/api-tokens/", _form(coordinator))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Copy it now" in page
+    token = TOKEN_RE.search(page).group(1)
+    row = db.session.execute(db.select(ApiToken)).scalar_one()
+    assert row.token_hash == tokens.digest(token) and token not in (row.token_hash, row.prefix)
+    assert (row.user_id, row.scope.value, (row.expires_at - row.created_at).days) == (coordinator.id, "intake", 30)
+    again = client.get("/admin/api-tokens/").get_data(as_text=True)
+    assert token not in again and f"{row.prefix}…" in again and "feed@test.clinic" in again
+    trail = db.session.execute(db.select(AuditEvent).filter_by(object_type="api_token")).scalar_one()
+    assert trail.user_id == admin.id and token not in trail.summary
+
+
+@pytest.mark.parametrize("role,message", [(Role.PATIENT, "is patient"), (Role.ADMIN, "is admin")])
+def test_a_token_acts_only_as_a_coordinator_or_physician(client, admin, gen, role, message):
+    account = gen.user(role)
+    response = submit(client, "/admin/api-tokens/", _form(account))
+    assert response.status_code == 422
+    assert db.session.execute(db.select(ApiToken)).first() is None
+    with pytest.raises(Exception, match=message):
+        tokens.create(account, "read", 30, "feed")
+
+
+def test_bad_input_is_explained_next_to_the_field_and_kept(client, admin, gen):
+    coordinator = gen.user(Role.COORDINATOR)
+    response = submit(client, "/admin/api-tokens/", _form(coordinator, days="400", label="Lab feed"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "A token lasts from 1 to 366 days." in page
+    assert 'value="Lab feed"' in page
+
+
+def test_an_admin_revokes_a_token(client, admin, gen):
+    row, _ = tokens.create(gen.user(Role.PHYSICIAN), "read", 30, "feed")
+    response = submit(client, f"/admin/api-tokens/{row.id}/revoke", {}, form_page="/admin/api-tokens/",
+                      follow_redirects=True)
+    assert "revoked: it no longer opens the API" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(ApiToken, row.id).revoked_by_id == admin.id
+
+
+def test_the_command_line_prints_the_token_once_and_revokes_it(app, gen):
+    user = gen.user(Role.COORDINATOR, email="cli@test.clinic")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["api-tokens", "create", "--email", "CLI@test.clinic", "--scope", "read",
+                                 "--days", "7"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    assert token.startswith("sit_") and "not shown again" in result.output
+    row = db.session.execute(db.select(ApiToken)).scalar_one()
+    assert (row.user_id, row.scope.value, row.token_hash) == (user.id, "read", tokens.digest(token))
+    listed = runner.invoke(args=["api-tokens", "list"])
+    assert token not in listed.output and row.prefix in listed.output and "active" in listed.output
+    assert runner.invoke(args=["api-tokens", "revoke", str(row.id)]).exit_code == 0
+    db.session.expire_all()
+    assert db.session.get(ApiToken, row.id).revoked_at is not None
+
+
+def test_the_command_line_refuses_an_unknown_account_or_a_patient(app, gen):
+    patient = gen.user(Role.PATIENT)
+    runner = app.test_cli_runner()
+    unknown = runner.invoke(args=["api-tokens", "create", "--email", "nobody@x.org", "--scope", "read"])
+    assert unknown.exit_code != 0 and "No account with the email" in unknown.output
+    refused = runner.invoke(args=["api-tokens", "create", "--email", patient.email, "--scope", "read"])
+    assert refused.exit_code != 0 and "coordinator or physician" in refused.output
+    assert db.session.execute(db.select(ApiToken)).first() is None

@@ -1,0 +1,209 @@
+"""FHIR read: the CapabilityStatement, `$everything` for a whole episode (validated by
+fhir.resources' R4B models, every reference resolved), each mapping's content, reads of single
+resources, content negotiation, audit, and a fixed number of queries."""
+import json
+from datetime import datetime
+
+import pytest
+
+from tracker.roles import Role
+from tracker.extensions import db
+from tracker.models import AuditEvent
+from tracker.vocab import Side
+
+from tests.api_support import (FHIR_JSON, bearer, check_bundle, codes, episode, fhir_json, of_type,
+                               token_for, validated)
+
+SNOMED, LOINC, CPT, ICD = "http://snomed.info/sct", "http://loinc.org", "http://www.ama-assn.org/go/cpt", \
+    "http://hl7.org/fhir/sid/icd-10-cm"
+
+
+@pytest.fixture
+def reader(gen):
+    return bearer(token_for(gen.user(Role.COORDINATOR)))
+
+
+def _everything(client, headers, patient_id):
+    response = client.get(f"/fhir/Patient/{patient_id}/$everything", headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    data = fhir_json(response)
+    return data, check_bundle(data)
+
+
+def _laterality(concept):
+    [ext] = [e for e in concept["extension"] if e["url"].endswith("/laterality")]
+    return codes(ext["valueCodeableConcept"])
+
+
+def test_metadata_says_what_is_supported_and_nothing_more(client):
+    response = client.get("/fhir/metadata")
+    statement = fhir_json(response)
+    validated(statement)
+    assert statement["resourceType"] == "CapabilityStatement" and statement["fhirVersion"] == "4.0.1"
+    rest = statement["rest"][0]
+    kinds = {r["type"]: r for r in rest["resource"]}
+    assert {"Patient", "ServiceRequest", "Condition", "Observation", "Appointment", "Procedure",
+            "MedicationAdministration"} <= set(kinds)
+    assert all([i["code"] for i in r["interaction"]] == ["read"] and "searchParam" not in r for r in kinds.values())
+    assert kinds["Patient"]["operation"][0]["name"] == "everything"
+    assert [i["code"] for i in rest["interaction"]] == ["transaction"]
+
+
+def test_everything_for_a_bilateral_episode_is_a_valid_bundle_with_every_fact(client, gen, reader):
+    case = episode(gen, side=Side.BILATERAL)
+    data, found = _everything(client, reader, case.patient_id)
+    assert data["type"] == "searchset" and data["total"] == len(data["entry"])
+
+    [patient] = of_type(found, "Patient")
+    assert patient["identifier"][0]["value"] == case.patient.mrn
+
+    [request] = of_type(found, "ServiceRequest")
+    assert _laterality(request["bodySite"][0]) == {(SNOMED, "51440002")}
+    payer = [e for e in request["extension"] if e["url"].endswith("/payer-profile")]
+    assert payer and payer[0]["valueCoding"]["display"]
+
+    conditions = of_type(found, "Condition")
+    assert {c for cond in conditions for c in codes(cond["code"])} == {(ICD, "M46.1"), (ICD, "S33.6XXA")}
+
+    observations = of_type(found, "Observation")
+    exam = [o for o in observations if "-exam-" in o["id"]]
+    assert len(exam) == 12  # six tests, each side
+    faber_left = found[f"Observation/{case.id}-exam-faber-left"]
+    assert faber_left["valueCodeableConcept"]["coding"][0]["code"] == "provocation-result-positive"
+    assert _laterality(faber_left["bodySite"]) == {(SNOMED, "7771000")}
+    assert found[f"Observation/{case.id}-exam-yeoman-right"]["dataAbsentReason"]["coding"][0]["code"] == "not-performed"
+    assert found[f"Observation/{case.id}-pain-baseline"]["valueInteger"] == 7
+    assert codes(found[f"Observation/{case.id}-pain-baseline"]["code"]) == {(LOINC, "72514-3")}
+    assert found[f"Observation/{case.id}-odi"]["valueQuantity"]["value"] == 40.0
+
+    [verdict] = [o for o in observations if o["id"].startswith(f"{case.id}-verdict-") and "hasMember" in o]
+    members = [found[m["reference"]] for m in verdict["hasMember"]]
+    assert members and all(m["valueCodeableConcept"]["coding"][0]["code"].startswith("criterion-status-")
+                           for m in members)
+
+    [appointment] = of_type(found, "Appointment")
+    assert appointment["status"] == "fulfilled"
+    assert {p["actor"]["reference"].split("/")[0] for p in appointment["participant"]} == \
+        {"Patient", "Practitioner", "Location"}
+
+    [procedure] = of_type(found, "Procedure")
+    assert procedure["status"] == "completed"
+    assert procedure["performedPeriod"]["start"] and procedure["performedPeriod"]["end"]
+    assert procedure["performer"][0]["actor"]["reference"].startswith("Practitioner/")
+    assert _laterality(procedure["bodySite"][0]) == {(SNOMED, "51440002")}
+    [cpt] = [c for c in procedure["code"]["coding"] if c["system"] == CPT]
+    assert cpt["code"] == "27096" and cpt["extension"][0]["valueCoding"]["code"] == "50"
+    assert procedure["complication"][0]["coding"][0]["code"] == "complication-none"
+    assert {c["coding"][0]["code"] for c in procedure["followUp"]} == {"follow-up-discharge-instructions",
+                                                                       "follow-up-pain-diary"}
+    assert "Rfa" not in procedure["outcome"]["text"] and "next step" in procedure["outcome"]["text"]
+
+    given = of_type(found, "MedicationAdministration")
+    assert len(given) == 4  # two drugs into each joint
+    assert sorted(codes(g["dosage"]["site"]["extension"][0]["valueCodeableConcept"]).pop()[1] for g in given) == \
+        ["24028007", "24028007", "7771000", "7771000"]
+    steroid = next(g for g in given if g["medicationCodeableConcept"]["coding"][0]["code"] == "drug-triamcinolone")
+    assert steroid["dosage"]["dose"] == {"value": 40.0, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}
+    assert steroid["partOf"][0]["reference"] == f"Procedure/{procedure['id']}"
+
+    diary = [o for o in observations if "-diary-" in o["id"]]
+    assert len(diary) == 8  # t0, 30 min, day 7 and the late 2 hours, each side
+    assert all(o["effectiveDateTime"] and codes(o["code"]) == {(LOINC, "72514-3")} for o in diary)
+
+    [outcome] = [o for o in observations if o["id"] == f"{case.id}-outcome"]
+    parts = {c["code"]["coding"][0]["code"]: c for c in outcome["component"]}
+    assert parts["therapeutic-relief-days"]["valueQuantity"]["value"] == 42
+    assert parts["next-step"]["valueCodeableConcept"]["coding"][0]["code"] == "next-step-rfa-evaluation"
+
+
+def test_a_contrast_omitted_for_a_documented_allergy_travels_with_its_reason(client, gen, reader):
+    case = episode(gen, side=Side.LEFT, contrast_allergy=True)
+    _, found = _everything(client, reader, case.patient_id)
+    [procedure] = of_type(found, "Procedure")
+    [contrast] = [e for e in procedure["extension"] if e["url"].endswith("/contrast-check")]
+    parts = {p["url"]: p for p in contrast["extension"]}
+    assert parts["omitted"]["valueBoolean"] is True
+    assert "anaphylaxis" in parts["reason"]["valueString"]
+    assert "agent" not in parts
+    [allergy] = of_type(found, "AllergyIntolerance")
+    assert allergy["code"]["coding"][0]["code"] == "allergy-iodinated-contrast"
+    assert len(of_type(found, "MedicationAdministration")) == 2  # the injectate still given, no contrast
+
+
+def test_a_late_diary_score_keeps_the_time_it_was_given_and_says_it_is_late(client, gen, reader):
+    case = episode(gen, side=Side.RIGHT)
+    _, found = _everything(client, reader, case.patient_id)
+    diary = {o["id"]: o for o in of_type(found, "Observation") if "-diary-" in o["id"]}
+
+    def ext(o, name):
+        return next(e for e in o["extension"] if e["url"].endswith("/" + name))
+
+    late = [o for o in diary.values() if ext(o, "diary-late-entry")["valueBoolean"]]
+    [entry] = late
+    assert ext(entry, "diary-time-point")["valueCoding"]["code"] == "diary-point-h2"
+    assert ext(entry, "diary-counted-in-result")["valueBoolean"] is False
+    from tracker.models import DiaryEntry
+    row = db.session.get(DiaryEntry, int(entry["id"].rsplit("-", 1)[1]))
+    assert datetime.fromisoformat(entry["effectiveDateTime"].replace("Z", "+00:00")) == row.entered_at
+    assert row.entered_at > row.point.closes_at
+    on_time = [o for o in diary.values() if o is not entry]
+    assert all("diary-counted-in-result" not in json.dumps(o) for o in on_time)
+
+
+def test_each_resource_reads_alone_as_it_is_in_the_bundle(client, gen, reader):
+    case = episode(gen, side=Side.LEFT)
+    _, found = _everything(client, reader, case.patient_id)
+    for key, resource in found.items():
+        response = client.get(f"/fhir/{key}", headers=reader)
+        assert response.status_code == 200, key
+        assert fhir_json(response) == resource, key
+
+
+def test_unknown_resources_are_an_operation_outcome_404(client, gen, reader):
+    for url in ("/fhir/Patient/999", "/fhir/Observation/999-odi", "/fhir/Observation/abc",
+                "/fhir/Claim/1", "/fhir/Patient/999/$everything"):
+        response = client.get(url, headers=reader)
+        assert response.status_code == 404, url
+        assert fhir_json(response)["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize("headers,query", [({"Accept": "application/fhir+xml"}, ""), ({"Accept": "text/html"}, ""),
+                                           ({}, "?_format=xml")])
+def test_a_format_other_than_json_is_refused_with_406(client, gen, reader, headers, query):
+    patient = gen.patient()
+    response = client.get(f"/fhir/Patient/{patient.id}{query}", headers={**reader, **headers})
+    assert response.status_code == 406
+    assert fhir_json(response)["issue"][0]["code"] == "not-supported"
+
+
+def test_json_is_served_to_clients_that_accept_it(client, gen, reader):
+    patient = gen.patient()
+    for accept in (FHIR_JSON, "application/json", "*/*"):
+        assert client.get(f"/fhir/Patient/{patient.id}", headers={**reader, "Accept": accept}).status_code == 200
+
+
+def test_every_read_is_in_the_audit_trail_with_its_token(client, gen):
+    user = gen.user(Role.PHYSICIAN)
+    raw = token_for(user)
+    case = episode(gen, side=Side.LEFT)
+    client.get(f"/fhir/Patient/{case.patient_id}/$everything", headers=bearer(raw))
+    client.get(f"/fhir/ServiceRequest/{case.id}", headers=bearer(raw))
+    rows = db.session.execute(db.select(AuditEvent).filter_by(user_id=user.id, action="view")
+                              .order_by(AuditEvent.id)).scalars().all()
+    assert [(r.object_type, r.object_id) for r in rows] == [("patient", str(case.patient_id)),
+                                                             ("ServiceRequest", str(case.id))]
+    assert all(raw[:12] in r.actor and raw not in r.actor for r in rows)
+
+
+def test_everything_takes_the_same_queries_for_one_episode_or_five(client, gen, reader, count_queries):
+    one = episode(gen, side=Side.LEFT).patient
+    five = episode(gen, side=Side.LEFT).patient
+    for _ in range(4):
+        episode(gen, side=Side.BILATERAL, patient=five)
+    counts = []
+    for patient in (one, five):
+        with count_queries() as counter:
+            data, found = _everything(client, reader, patient.id)
+        counts.append(counter.n)
+    assert len(of_type(found, "Procedure")) == 5
+    assert counts[0] == counts[1], counts

@@ -1,0 +1,54 @@
+"""Admin: API tokens for other systems, created (shown once) and revoked."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from tracker.access import allow
+from tracker.roles import Role
+from tracker.api import tokens
+from tracker.api.forms import NewTokenForm
+from tracker.extensions import db
+from tracker.formfields import options
+from tracker.models import ApiToken, User
+from tracker.timeutil import utcnow
+from tracker.validation import FieldError, show_on_form
+
+bp = Blueprint("api_tokens", __name__)
+
+
+def _form(**data):
+    form = NewTokenForm(**data)
+    form.user_id.choices = options([(str(u.id), f"{u.name} ({u.role.label}, {u.email})")
+                                    for u in tokens.token_accounts()], blank="Choose…")
+    return form
+
+
+def _page(form, created=None, status=200):
+    return render_template("api/tokens.html", form=form, rows=tokens.listing(), now=utcnow(),
+                           created=created), status
+
+
+@bp.route("/", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def index():
+    form = _form()
+    if not form.validate_on_submit():
+        return _page(form, status=422 if form.errors else 200)
+    try:
+        row, raw = tokens.create(db.session.get(User, int(form.user_id.data)), form.scope.data,
+                                 form.days.data, form.label.data, actor=current_user)
+    except FieldError as error:
+        db.session.rollback()
+        show_on_form(form, error)
+        return _page(form, status=422)
+    # Rendered, never redirected: the token must not travel through a flash message or a URL.
+    return _page(_form(formdata=None),
+                 created={"row": row, "token": raw})
+
+
+@bp.route("/<int:token_id>/revoke", methods=["POST"])
+@allow(Role.ADMIN)
+def revoke(token_id):
+    row = db.session.get(ApiToken, token_id) or abort(404)
+    tokens.revoke(row, current_user)
+    flash(f"Token {row.prefix}… revoked: it no longer opens the API.", "success")
+    return redirect(url_for("api_tokens.index"))

@@ -1,0 +1,117 @@
+"""Who may call an API route: a bearer token, never a browser session.
+
+`@token_allow(roles, scope=...)` is the API's `@allow`: it declares the roles (so the access
+matrix sees every API route) and checks the `Authorization: Bearer <token>` header. A browser's
+session cookie opens nothing here, so no request can be forged from a page a signed-in user
+visits (the reason the API needs no CSRF token), and a token opens no HTML page (those check the
+session only). Refusals are `ApiRefusal` exceptions; each API blueprint renders them in its own
+format (an OperationOutcome for FHIR, a problem document for the JSON API).
+"""
+from functools import wraps
+
+from flask import g, request
+
+from tracker import audit
+from tracker.roles import Role
+from tracker.api import tokens
+from tracker.extensions import db
+from tracker.models import ApiScope
+from tracker.timeutil import utcnow
+
+REALM = "si-joint-tracker"
+
+
+class ApiRefusal(Exception):
+    def __init__(self, status, message, code="forbidden", headers=None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = headers or {}
+
+
+def _challenge(error, description):
+    # RFC 6750: the error tells a client whether to get a new token.
+    value = f'Bearer realm="{REALM}"'
+    if error:
+        value += f', error="{error}", error_description="{description}"'
+    return {"WWW-Authenticate": value}
+
+
+def unauthorized(message, error="invalid_token"):
+    return ApiRefusal(401, message, "login", _challenge(error, message))
+
+
+def presented_token():
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise ApiRefusal(401, "This API needs a bearer token (Authorization: Bearer <token>).",
+                         "login", _challenge(None, None))
+    return value.strip()
+
+
+def _refuse(status, message, user, code="forbidden"):
+    """A refusal of a known account, kept in the audit trail like a refused page."""
+    db.session.rollback()
+    audit.record(audit.Action.ACCESS_DENIED, summary=f"API {request.method} {request.path}: {message}",
+                 user=user, actor=f"{user.email} (API token {g.api_token.prefix}…)")
+    db.session.commit()
+    return ApiRefusal(status, message, code)
+
+
+def authenticate():
+    """The token's row and account for this request, or an ApiRefusal (401)."""
+    token = tokens.find(presented_token())
+    if token is None:
+        raise unauthorized("The token is not known.")
+    now = utcnow()
+    status = token.status_at(now)
+    if status != "active":
+        g.api_token = token
+        _refuse(401, f"token {status}", token.user)
+        raise unauthorized(f"The token is {status}.")
+    token.last_used_at = now
+    g.api_token, g.api_user = token, token.user
+    return token
+
+
+def token_allow(*roles, scope=ApiScope.READ):
+    declared = frozenset(Role(r) for r in roles)
+    scope = ApiScope(scope)
+
+    def decorator(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            token = authenticate()
+            if token.user.role not in declared:
+                raise _refuse(403, f"a {token.user.role.label.lower()} account may not use this",
+                              token.user)
+            if scope == ApiScope.INTAKE and token.scope != ApiScope.INTAKE:
+                raise _refuse(403, "the token's scope is read; this needs intake", token.user,
+                              "forbidden")
+            return view(*args, **kwargs)
+
+        guarded.allowed_roles = declared
+        guarded.api_scope = scope
+        return guarded
+
+    return decorator
+
+
+def record_read(object_type=None, object_id=None):
+    """Audit an API read as a page view is audited: who (account and token), what, when, from where."""
+    token = g.api_token
+    audit.record(audit.Action.VIEW, object_type, object_id, user=token.user,
+                 actor=f"{token.user.email} (API token {token.prefix}…)",
+                 summary=f"API {request.method} {request.full_path.rstrip('?')}")
+    db.session.commit()
+
+
+def api_user():
+    return g.api_user
+
+
+def api_actor():
+    """The actor string audit rows written by an API write carry."""
+    return f"{g.api_user.email} (API token {g.api_token.prefix}…)"

@@ -1,0 +1,87 @@
+"""Making, revoking and checking API tokens (the model: tracker/models/api_token.py)."""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from tracker import audit
+from tracker.roles import CLINICAL_STAFF
+from tracker.extensions import db
+from tracker.models import ApiScope, ApiToken, User
+from tracker.timeutil import utcnow
+from tracker.validation import FieldError
+
+TOKEN_PREFIX = "sit_"
+DEFAULT_DAYS = 90
+MAX_DAYS = 366
+SHOWN_PREFIX = 12  # "sit_" and 8 characters of the secret: enough to tell tokens apart
+
+
+def digest(raw):
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def check_days(days):
+    if days is None or not 1 <= days <= MAX_DAYS:
+        raise FieldError("days", f"A token lasts from 1 to {MAX_DAYS} days.")
+    return days
+
+
+def create(user, scope, days, label, actor=None, now=None):
+    """A new token for `user`'s account: returns (row, token). The token is never stored and
+    cannot be shown again. Only coordinators and physicians: the API serves clinical records,
+    which admins and patients do not read here."""
+    if user is None:
+        raise FieldError("user_id", "Choose the account the token acts as.")
+    if user.role not in CLINICAL_STAFF:
+        raise FieldError("user_id", f"A token acts as a coordinator or physician account; "
+                                    f"{user.email} is {user.role.label.lower()}.")
+    if not user.active:
+        raise FieldError("user_id", f"{user.email} is deactivated.")
+    label = (label or "").strip()
+    if not label:
+        raise FieldError("label", "Say what the token is for (e.g. the system that will use it).")
+    now = now or utcnow()
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user=user, label=label[:120], scope=ApiScope(scope), token_hash=digest(raw),
+                   prefix=raw[:SHOWN_PREFIX], created_at=now,
+                   expires_at=now + timedelta(days=check_days(days)),
+                   created_by_id=actor.id if actor else None)
+    db.session.add(row)
+    db.session.flush()
+    audit.record(audit.Action.CREATE, "api_token", row.id, user=actor, actor=None if actor else "command line",
+                 summary=f"API token {row.prefix}… ({row.scope.value}, {days} days) for {user.email}")
+    db.session.commit()
+    return row, raw
+
+
+def revoke(row, actor=None, now=None):
+    if row.revoked_at is not None:
+        return row
+    row.revoked_at = now or utcnow()
+    row.revoked_by_id = actor.id if actor else None
+    audit.record(audit.Action.UPDATE, "api_token", row.id, user=actor, actor=None if actor else "command line",
+                 summary=f"API token {row.prefix}… revoked")
+    db.session.commit()
+    return row
+
+
+def find(raw):
+    """The token row for a presented token (usable or not), or None."""
+    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
+        return None
+    return db.session.execute(db.select(ApiToken).filter_by(token_hash=digest(raw))).scalar_one_or_none()
+
+
+def account(email):
+    return db.session.execute(db.select(User).filter(
+        db.func.lower(User.email) == (email or "").strip().lower())).scalar_one_or_none()
+
+
+def listing():
+    return db.session.execute(db.select(ApiToken).options(db.joinedload(ApiToken.user))
+                              .order_by(ApiToken.id.desc())).scalars().all()
+
+
+def token_accounts():
+    return db.session.execute(db.select(User).filter(User.role.in_(CLINICAL_STAFF), User.active.is_(True))
+                              .order_by(User.name)).scalars().all()

@@ -1,0 +1,132 @@
+"""`/fhir`: the CapabilityStatement, reads of each resource the tracker exposes, a patient's
+`$everything`, and referral intake (`POST /fhir`, a transaction Bundle)."""
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from flask import Blueprint, request, url_for
+
+from tracker.access import public
+from tracker.roles import Role
+from tracker.api.auth import ApiRefusal, record_read, token_allow
+from tracker.extensions import csrf, db
+from tracker.fhir import record, resources
+from tracker.fhir.responses import FHIR_JSON, check_acceptable, outcome_response, refusal_response, \
+    resource_response
+from tracker.models import Patient, Room, User
+from tracker.timeutil import utcnow
+
+bp = Blueprint("fhir", __name__)
+# Tokens only (tracker/api/auth.py): a browser session opens nothing here, so no CSRF token is needed.
+csrf.exempt(bp)
+
+READERS = (Role.COORDINATOR, Role.PHYSICIAN)
+# What a read can return, and whence its id comes: the patient's row, a staff account, a room,
+# or (every other type) one case's resources.
+CASE_TYPES = ("ServiceRequest", "Condition", "AllergyIntolerance", "Observation", "Appointment", "Procedure",
+              "MedicationAdministration")
+READABLE = ("Patient", "Practitioner", "Location", *CASE_TYPES)
+
+
+@bp.errorhandler(ApiRefusal)
+def refused(refusal):
+    db.session.rollback()
+    return refusal_response(refusal)
+
+
+@bp.before_request
+def negotiate():
+    check_acceptable()
+
+
+def base_url():
+    return url_for("fhir.capabilities", _external=True).rsplit("/", 1)[0]
+
+
+@bp.route("/metadata")
+@public
+def capabilities():
+    """What the tracker supports, and nothing more: reads by id, `$everything` on a Patient, and
+    a transaction Bundle for referral intake. No search, no history, no update."""
+    statement = CapabilityStatement(
+        status="active", date=utcnow(), kind="instance", fhirVersion="4.0.1", format=[FHIR_JSON, "json"],
+        publisher="SI joint injection tracker",
+        software={"name": "SI joint injection tracker"},
+        implementation={"description": "SI joint injection tracker FHIR API", "url": base_url()},
+        rest=[{
+            "mode": "server",
+            "documentation": "Send `Authorization: Bearer <token>` (tokens from the clinic's admin). A read "
+                             "token reads; an intake token also posts referral transaction Bundles.",
+            "security": {"description": "Bearer tokens; 401 for an unknown, expired or revoked token, 403 "
+                                        "outside the token's scope or account role.", "cors": False},
+            "resource": [_readable(kind) for kind in READABLE],
+            "interaction": [{"code": "transaction",
+                             "documentation": "Referral intake: a Patient, a ServiceRequest and optionally "
+                                              "Conditions; needs an intake token."}],
+        }],
+    )
+    return resource_response(statement)
+
+
+def _readable(kind):
+    entry = {"type": kind, "interaction": [{"code": "read"}], "versioning": "no-version",
+             "readHistory": False, "updateCreate": False}
+    if kind == "Patient":
+        entry["operation"] = [{"name": "everything",
+                               "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+                               "documentation": "Every case of the patient; no parameters (start, end, "
+                                                "_since, _type, _count are not supported)."}]
+    return entry
+
+
+def _not_found(kind, ident):
+    return outcome_response(404, [f"{kind}/{ident} is not known."])
+
+
+@bp.route("/<kind>/<ident>")
+@token_allow(*READERS)
+def read(kind, ident):
+    if kind not in READABLE:
+        return outcome_response(404, [f"{kind} is not a resource type this server reads "
+                                      f"({', '.join(READABLE)})."], "not-supported")
+    found = _find(kind, ident)
+    if found is None:
+        return _not_found(kind, ident)
+    record_read(kind, ident)
+    return resource_response(found)
+
+
+def _row_id(ident):
+    return int(ident) if ident.isdigit() and len(ident) < 10 else None
+
+
+def _find(kind, ident):
+    if kind == "Patient":
+        row = db.session.get(Patient, _row_id(ident)) if _row_id(ident) else None
+        return resources.patient(row, record.mrn_system()) if row else None
+    if kind == "Practitioner":
+        user = db.session.get(User, _row_id(ident)) if _row_id(ident) else None
+        return resources.practitioner(user) if user and user.is_staff else None
+    if kind == "Location":
+        room = db.session.get(Room, _row_id(ident)) if _row_id(ident) else None
+        return resources.location(room) if room else None
+    case_id = resources.case_id_of(ident)
+    case = record.load_case(case_id) if case_id else None
+    if case is None:
+        return None
+    return next((r for r in record.case_resources(case, record.Context.load())
+                 if r.get_resource_type() == kind and r.id == ident), None)
+
+
+@bp.route("/Patient/<int:patient_id>/$everything")
+@token_allow(*READERS)
+def everything(patient_id):
+    patient = record.load_patient(patient_id)
+    if patient is None:
+        return _not_found("Patient", patient_id)
+    found = record.everything(patient, record.Context.load())
+    base = base_url()
+    bundle = Bundle(type="searchset", timestamp=utcnow(), total=len(found),
+                    link=[{"relation": "self", "url": request.url}],
+                    entry=[{"fullUrl": f"{base}/{r.get_resource_type()}/{r.id}", "resource": r,
+                            "search": {"mode": "match"}} for r in found])
+    record_read("patient", patient_id)
+    return resource_response(bundle)
