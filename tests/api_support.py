@@ -118,3 +118,53 @@ def episode(gen, side=Side.BILATERAL, diagnosis_codes=("M46.1", "S33.6XXA"), con
 
 def staff(gen, role=Role.COORDINATOR):
     return gen.user(role)
+
+
+MRN_SYSTEM = "https://si-joint-tracker.invalid/fhir/identifier/mrn"
+TRACKER = "https://si-joint-tracker.invalid/fhir"
+
+
+def intake_bundle(mrn="EHR-1001", family="Nakamura", given="Emi", birth_date="1968-04-02",
+                  side_code="7771000", icd_codes=("M46.1",), identifier="REF-2026-0042",
+                  indication="indication-diagnostic", requester="Dr Alvarez (Spine Clinic)",
+                  onset="2026-05-01"):
+    """A referral as an EHR sends it: a transaction Bundle with a Patient, a ServiceRequest and a
+    Condition (left out when `icd_codes` is empty)."""
+    request = {
+        "resourceType": "ServiceRequest", "status": "active", "intent": "order",
+        "identifier": [{"system": "urn:oid:2.16.840.1.113883.3.9999.1", "value": identifier}] if identifier else [],
+        "subject": {"reference": "urn:uuid:11111111-1111-4111-8111-111111111111"},
+        "authoredOn": "2026-11-20",
+        "extension": [{"url": f"{TRACKER}/StructureDefinition/indication",
+                       "valueCoding": {"system": f"{TRACKER}/CodeSystem/tracker", "code": indication}}],
+        "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "27096"}]},
+        "note": [{"text": "Buttock pain on sit-to-stand for six months."}],
+    }
+    if side_code:
+        request["bodySite"] = [{"coding": [{"system": "http://snomed.info/sct", "code": "39723000"},
+                                           {"system": "http://snomed.info/sct", "code": side_code}]}]
+    if requester:
+        request["requester"] = {"display": requester}
+    entries = [
+        {"fullUrl": "urn:uuid:11111111-1111-4111-8111-111111111111", "request": {"method": "POST", "url": "Patient"},
+         "resource": {"resourceType": "Patient", "identifier": [{"system": MRN_SYSTEM, "value": mrn}],
+                      "name": [{"family": family, "given": [given]}], "gender": "female", "birthDate": birth_date,
+                      "telecom": [{"system": "email", "value": "emi@example.org"}]}},
+        {"fullUrl": "urn:uuid:22222222-2222-4222-8222-222222222222",
+         "request": {"method": "POST", "url": "ServiceRequest"}, "resource": request},
+    ]
+    if icd_codes:
+        entries.append({
+            "fullUrl": "urn:uuid:33333333-3333-4333-8333-333333333333",
+            "request": {"method": "POST", "url": "Condition"},
+            "resource": {"resourceType": "Condition",
+                         "subject": {"reference": "urn:uuid:11111111-1111-4111-8111-111111111111"},
+                         "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": c}
+                                             for c in icd_codes]},
+                         "onsetDateTime": onset}})
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+def post_bundle(client, headers, bundle):
+    return client.post("/fhir", headers={**headers, "Content-Type": "application/fhir+json"},
+                       data=json.dumps(bundle))

@@ -42,6 +42,7 @@ class Context:
 
 CASE_DETAILS = (
     joinedload(Case.physician),
+    selectinload(Case.external_identifiers),
     selectinload(Case.examination),
     selectinload(Case.risk_screen),
     selectinload(Case.outcome).joinedload(Outcome.decided_by),

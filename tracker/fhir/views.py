@@ -5,13 +5,14 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from flask import Blueprint, request, url_for
 
 from tracker.access import public
-from tracker.roles import Role
-from tracker.api.auth import ApiRefusal, record_read, token_allow
+from tracker.api.auth import ApiRefusal, api_actor, api_user, record_read, token_allow
 from tracker.extensions import csrf, db
-from tracker.fhir import record, resources
+from tracker.fhir import intake, record, resources
 from tracker.fhir.responses import FHIR_JSON, check_acceptable, outcome_response, refusal_response, \
     resource_response
-from tracker.models import Patient, Room, User
+from tracker.models import ApiScope, Patient, Room, User
+from tracker.policy import PROFILES
+from tracker.roles import Role
 from tracker.timeutil import utcnow
 
 bp = Blueprint("fhir", __name__)
@@ -130,3 +131,45 @@ def everything(patient_id):
                             "search": {"mode": "match"}} for r in found])
     record_read("patient", patient_id)
     return resource_response(bundle)
+
+
+@bp.route("", methods=["POST"])
+@token_allow(*READERS, scope=ApiScope.INTAKE)
+def transaction():
+    """Referral intake: 201 with the new resources' locations (200 when the same referral was
+    received before), 400/422 naming each problem, 409 when a patient on file may be this person."""
+    if request.mimetype not in ("application/fhir+json", "application/json"):
+        return outcome_response(415, ["Send the Bundle as application/fhir+json."])
+    document = request.get_json(force=True, silent=True)
+    context = record.Context.load()
+    try:
+        referral = intake.read_referral(document, record.mrn_system(), context.diagnoses, PROFILES)
+        case, new_patient, new_case = intake.receive(referral, api_user(), api_actor())
+    except intake.IntakeProblem as problem:
+        return outcome_response(problem.status, problem.problems)
+    except intake.DuplicateCandidate as duplicate:
+        return outcome_response(409, [duplicate.message], "duplicate")
+    if not new_case:
+        record_read("case", case.id)
+    return _transaction_response(document, case, new_patient, new_case)
+
+
+def _transaction_response(document, case, new_patient, new_case):
+    created, found = "201 Created", "200 OK"
+    entries = []
+    for entry in document["entry"]:
+        kind = entry["resource"]["resourceType"]
+        if kind == "Patient":
+            entries.append({"response": {"status": created if new_patient else found,
+                                         "location": f"Patient/{case.patient_id}"}})
+        elif kind == "ServiceRequest":
+            entries.append({"response": {"status": created if new_case else found,
+                                         "location": f"ServiceRequest/{case.id}"}})
+        else:
+            codes = [c["code"] for c in entry["resource"].get("code", {}).get("coding", [])
+                     if c.get("system") == resources.coding.ICD10CM]
+            location = f"Condition/{resources.condition_id(case, codes[0].strip().upper())}"
+            entries.append({"response": {"status": created if new_case else found, "location": location}})
+    bundle = Bundle(type="transaction-response", timestamp=utcnow(), entry=entries)
+    return resource_response(bundle, 201 if new_case else 200,
+                             {"Location": f"{base_url()}/ServiceRequest/{case.id}"})

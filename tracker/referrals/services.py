@@ -49,7 +49,7 @@ def _check_mrn_free(mrn):
                                 f"referral to their record instead.")
 
 
-def register_and_refer(patient_values, referral_values, actor, confirmed_different_person=False):
+def register_and_refer(patient_values, referral_values, actor, confirmed_different_person=False, commit=True):
     mrn = normalise_mrn(patient_values["mrn"])
     patient_values = {**patient_values, "mrn": mrn}
     _check_mrn_free(mrn)
@@ -71,17 +71,20 @@ def register_and_refer(patient_values, referral_values, actor, confirmed_differe
         _check_mrn_free(mrn)
         raise
     audit.record(audit.Action.CREATE, "patient", patient.id, summary="patient registered", user=actor)
-    return refer(patient, referral_values, actor)
+    return refer(patient, referral_values, actor, commit)
 
 
-def refer(patient, referral_values, actor):
+def refer(patient, referral_values, actor, commit=True):
+    """Open the case. `commit=False` leaves the commit to a caller that writes more in the same
+    transaction (FHIR intake adds the sender's identifier)."""
     case = Case(patient=patient, created_by_id=actor.id, state=State.REFERRED, **referral_values)
     db.session.add(case)
     db.session.flush()
     db.session.add(CaseHistory(case=case, actor_id=actor.id, actor_role=actor.role, action="refer",
                                from_state=None, to_state=State.REFERRED, reason="referral logged"))
     audit.record(audit.Action.CREATE, "case", case.id, summary="referral logged", user=actor)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return case
 
 

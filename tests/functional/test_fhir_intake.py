@@ -1,0 +1,134 @@
+"""FHIR referral intake: a transaction Bundle opens a referred case in one transaction; the
+patient is matched through the duplicate rules (a doubt goes to a person: 409); each problem is
+named; the same referral posted twice opens one case; intake then $everything shows the same facts."""
+import pytest
+
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models import AuditEvent, Case, CaseIdentifier, Patient
+from tracker.vocab import Side
+from tracker.workflow import State
+
+from tests.api_support import (bearer, check_bundle, codes, fhir_json, intake_bundle, of_type, post_bundle,
+                               token_for)
+
+
+@pytest.fixture
+def intake(gen):
+    return bearer(token_for(gen.user(Role.COORDINATOR), "intake"))
+
+
+def _count(model):
+    return db.session.execute(db.select(db.func.count(model.id))).scalar()
+
+
+def test_a_referral_bundle_opens_a_referred_case_for_a_new_patient(client, intake):
+    response = post_bundle(client, intake, intake_bundle())
+    assert response.status_code == 201, response.get_data(as_text=True)
+    answer = fhir_json(response)
+    assert answer["type"] == "transaction-response"
+    case = db.session.execute(db.select(Case)).scalar_one()
+    assert [e["response"]["location"] for e in answer["entry"]] == [
+        f"Patient/{case.patient_id}", f"ServiceRequest/{case.id}", f"Condition/{case.id}-M46.1"]
+    assert [e["response"]["status"] for e in answer["entry"]] == ["201 Created"] * 3
+    assert response.headers["Location"].endswith(f"/fhir/ServiceRequest/{case.id}")
+    assert (case.state, case.side, case.indication.value, case.diagnosis_codes) == \
+        (State.REFERRED, Side.LEFT, "diagnostic", ["M46.1"])
+    assert (case.referring_clinician, case.referral_date.isoformat(), case.symptom_onset.isoformat()) == \
+        ("Dr Alvarez (Spine Clinic)", "2026-11-20", "2026-05-01")
+    assert (case.patient.mrn, case.patient.family_name, case.patient.date_of_birth.isoformat()) == \
+        ("EHR-1001", "Nakamura", "1968-04-02")
+    assert [h.to_state for h in case.history] == [State.REFERRED]
+    trail = db.session.execute(db.select(AuditEvent).filter_by(action="create")).scalars().all()
+    assert {r.object_type for r in trail} == {"api_token", "patient", "case"}
+    assert any("FHIR intake" in r.summary and "API token" in r.actor for r in trail)
+
+
+def test_the_same_bundle_posted_again_opens_no_second_case(client, intake):
+    assert post_bundle(client, intake, intake_bundle()).status_code == 201
+    again = post_bundle(client, intake, intake_bundle())
+    assert again.status_code == 200
+    assert [e["response"]["status"] for e in fhir_json(again)["entry"]] == ["200 OK"] * 3
+    assert (_count(Case), _count(Patient), _count(CaseIdentifier)) == (1, 1, 1)
+
+
+def test_a_known_patient_is_matched_and_gets_a_new_case(client, intake, gen):
+    patient = gen.patient(mrn="EHR-1001", family_name="Nakamura", given_name="Emi",
+                          date_of_birth=__import__("datetime").date(1968, 4, 2))
+    gen.case(patient=patient, state=State.CLOSED)
+    response = post_bundle(client, intake, intake_bundle(mrn=" ehr-1001 "))
+    assert response.status_code == 201
+    assert fhir_json(response)["entry"][0]["response"] == {"status": "200 OK", "location": f"Patient/{patient.id}"}
+    assert _count(Patient) == 1 and _count(Case) == 2
+
+
+def test_the_same_name_and_birth_date_under_another_mrn_needs_a_person(client, intake, gen):
+    namesake = gen.patient(mrn="OLD-77", family_name="Nakamura", given_name="Emi",
+                           date_of_birth=__import__("datetime").date(1968, 4, 2))
+    response = post_bundle(client, intake, intake_bundle())
+    assert response.status_code == 409
+    issue = fhir_json(response)["issue"][0]
+    assert issue["code"] == "duplicate" and f"Patient/{namesake.id}" in issue["diagnostics"]
+    assert (_count(Patient), _count(Case)) == (1, 0)
+
+
+def test_an_mrn_on_file_for_someone_else_needs_a_person(client, intake, gen):
+    other = gen.patient(mrn="EHR-1001", family_name="Okafor", given_name="Grace")
+    response = post_bundle(client, intake, intake_bundle())
+    assert response.status_code == 409
+    assert f"Patient/{other.id}" in fhir_json(response)["issue"][0]["diagnostics"]
+    assert _count(Case) == 0
+
+
+def test_each_problem_is_named_with_where_it_is(client, intake):
+    bundle = intake_bundle(side_code=None, icd_codes=("M53.3", "Z99.89"), identifier=None, requester=None,
+                           indication="indication-cosmetic")
+    response = post_bundle(client, intake, bundle)
+    assert response.status_code == 422
+    issues = {i["diagnostics"]: i.get("expression", [None])[0] for i in fhir_json(response)["issue"]}
+    text = " | ".join(issues)
+    assert "The side is missing" in text
+    assert "M53.3 is a sacrococcygeal disorder, not the sacroiliac joint." in text
+    assert "Unknown code Z99.89" in text
+    assert "needs an identifier" in text
+    assert "Who referred the patient" in text
+    assert "The indication is missing or unknown" in text
+    assert issues[next(m for m in issues if m.startswith("The side"))] == "Bundle.entry[1].resource.bodySite"
+    assert _count(Case) == 0 and _count(Patient) == 0
+
+
+def test_a_bundle_that_is_not_valid_fhir_is_a_400_naming_the_element(client, intake):
+    bundle = intake_bundle()
+    bundle["entry"][0]["resource"]["birthDate"] = "second of April"
+    response = post_bundle(client, intake, bundle)
+    assert response.status_code == 400
+    assert any("birthDate" in i.get("expression", [""])[0] for i in fhir_json(response)["issue"])
+    for body, content_type in (("{not json", "application/fhir+json"), ("[]", "application/fhir+json")):
+        bad = client.post("/fhir", headers={**intake, "Content-Type": content_type}, data=body)
+        assert bad.status_code == 400, body
+    wrong_type = client.post("/fhir", headers={**intake, "Content-Type": "text/plain"}, data="x")
+    assert wrong_type.status_code == 415
+
+
+def test_intake_then_everything_shows_the_same_facts(client, intake, gen):
+    post_bundle(client, intake, intake_bundle(side_code="51440002", icd_codes=("M46.1", "S33.6XXA")))
+    case = db.session.execute(db.select(Case)).scalar_one()
+    reader = bearer(token_for(gen.user(Role.PHYSICIAN)))
+    response = client.get(f"/fhir/Patient/{case.patient_id}/$everything", headers=reader)
+    found = check_bundle(fhir_json(response))
+    [patient] = of_type(found, "Patient")
+    assert (patient["identifier"][0]["value"], patient["name"][0]["family"], patient["birthDate"]) == \
+        ("EHR-1001", "Nakamura", "1968-04-02")
+    [request] = of_type(found, "ServiceRequest")
+    assert {"system": "urn:oid:2.16.840.1.113883.3.9999.1", "value": "REF-2026-0042"} in request["identifier"]
+    laterality = request["bodySite"][0]["extension"][0]["valueCodeableConcept"]
+    assert codes(laterality) == {("http://snomed.info/sct", "51440002")}
+    assert request["requester"]["display"] == "Dr Alvarez (Spine Clinic)" and request["authoredOn"] == "2026-11-20"
+    assert [e["valueCoding"]["code"] for e in request["extension"] if e["url"].endswith("/indication")] == \
+        ["indication-diagnostic"]
+    conditions = of_type(found, "Condition")
+    assert sorted(c["code"]["coding"][0]["code"] for c in conditions) == ["M46.1", "S33.6XXA"]
+    assert {c["onsetDateTime"] for c in conditions} == {"2026-05-01"}
+    # Posting what was exported back in (as an EHR might) finds the same case.
+    again = post_bundle(client, intake, intake_bundle(side_code="51440002", icd_codes=("M46.1", "S33.6XXA")))
+    assert again.status_code == 200 and _count(Case) == 1

@@ -1,0 +1,323 @@
+"""Referral intake: a FHIR transaction Bundle (a Patient, a ServiceRequest, optionally Conditions)
+becomes a referred case, for a patient found through the tracker's duplicate rules or registered.
+
+`read_referral` is pure: it turns the Bundle (a dict) into the values a referral needs, or a list
+of problems, each with where it is ("Bundle.entry[1].resource.bodySite"). `receive` matches the
+patient and writes the patient (if new), the case, its history, the sender's identifier and the
+audit rows in one transaction. The same referral posted again (the same ServiceRequest identifier)
+finds its case: no second one.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from fhir.resources.R4B.bundle import Bundle
+from pydantic import ValidationError
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+
+from tracker import audit, coding
+from tracker.extensions import db
+from tracker.models import Case, CaseIdentifier, Patient
+from tracker.referrals import services as referrals
+from tracker.search import normalise_mrn
+from tracker.timeutil import clinic_today
+from tracker.validation import FieldError
+from tracker.vocab import ContactChannel, Indication, Sex, Side
+
+SIDES_BY_CODE = {c.code: side for side, c in coding.LATERALITY.items()}
+INDICATIONS_BY_CODE = {coding.value("indication", i.value, i.label).code: i for i in Indication}
+SEXES = {"female": Sex.FEMALE, "male": Sex.MALE, "other": Sex.OTHER, "unknown": Sex.UNKNOWN}
+TEXT_LIMITS = {"mrn": 32, "family_name": 80, "given_name": 80, "phone": 32, "email": 254, "language": 40,
+               "referring_clinician": 120, "reason": 4000}
+
+
+class IntakeProblem(Exception):
+    """The Bundle cannot become a referral: `problems` is [(message, where)], `status` 400 or 422."""
+
+    def __init__(self, problems, status=422):
+        super().__init__("; ".join(message for message, _ in problems))
+        self.problems = problems
+        self.status = status
+
+
+class DuplicateCandidate(Exception):
+    """A patient on file may be this person: someone must decide (never a silent second record)."""
+
+    def __init__(self, patients, message):
+        super().__init__(message)
+        self.patients = patients
+        self.message = message
+
+
+@dataclass
+class Referral:
+    patient: dict
+    referral: dict
+    identifier: tuple
+    problems: list = field(default_factory=list)
+
+
+def parse_bundle(document):
+    """The Bundle as a validated R4B model, or IntakeProblem(400) naming each invalid element."""
+    if not isinstance(document, dict):
+        raise IntakeProblem([("The body is not a FHIR JSON resource.", None)], 400)
+    try:
+        return Bundle.model_validate(document)
+    except ValidationError as error:
+        raise IntakeProblem([(f"{e['msg']}", "Bundle." + ".".join(str(p) for p in e["loc"]))
+                             for e in error.errors()[:20]], 400) from None
+    except (ValueError, TypeError) as error:
+        raise IntakeProblem([(f"Not a valid Bundle: {error}", None)], 400) from None
+
+
+def read_referral(document, mrn_system, diagnoses, profiles, today=None):
+    """Referral values from a transaction Bundle (a dict as posted). Raises IntakeProblem naming
+    every problem found, not only the first."""
+    bundle = parse_bundle(document)
+    problems = []
+    if bundle.type != "transaction":
+        problems.append((f"Referral intake takes a transaction Bundle, not {bundle.type!r}.", "Bundle.type"))
+    by_type, full_urls = {}, {}
+    for index, entry in enumerate(bundle.entry or []):
+        where = f"Bundle.entry[{index}]"
+        resource = entry.resource
+        if resource is None:
+            problems.append(("An entry without a resource.", where))
+            continue
+        kind = resource.get_resource_type()
+        if kind not in ("Patient", "ServiceRequest", "Condition"):
+            problems.append((f"{kind} is not taken by referral intake (Patient, ServiceRequest, Condition).", where))
+            continue
+        if entry.request is None or entry.request.method != "POST":
+            problems.append(("Each entry is created: request.method must be POST.", f"{where}.request"))
+        by_type.setdefault(kind, []).append((where, resource))
+        if entry.fullUrl:
+            full_urls[entry.fullUrl] = kind
+    for kind in ("Patient", "ServiceRequest"):
+        if len(by_type.get(kind, [])) != 1:
+            problems.append((f"The Bundle needs exactly one {kind} (it has {len(by_type.get(kind, []))}).", "Bundle.entry"))
+    if problems:
+        raise IntakeProblem(problems)
+    patient_where, patient = by_type["Patient"][0]
+    request_where, request = by_type["ServiceRequest"][0]
+    patient_values = _patient(patient, patient_where, mrn_system, problems)
+    referral_values, identifier = _service_request(request, request_where, profiles, problems, today)
+    _check_subject(request.subject, request_where, full_urls, problems)
+    codes, onsets = _diagnoses(by_type.get("Condition", []), request, request_where, diagnoses, full_urls, problems)
+    referral_values["diagnosis_codes"] = codes
+    referral_values["symptom_onset"] = min(onsets) if onsets else None
+    if referral_values["symptom_onset"] and referral_values["symptom_onset"] > referral_values["referral_date"]:
+        problems.append(("The symptom onset is after the referral date.", "Condition.onsetDateTime"))
+    if problems:
+        raise IntakeProblem(problems)
+    return Referral(patient=patient_values, referral=referral_values, identifier=identifier)
+
+
+def _text(values, name, value, where, problems, required=True, label=None):
+    value = (value or "").strip()
+    if not value:
+        if required:
+            problems.append((f"{label or name} is missing.", where))
+        values[name] = value
+        return
+    if len(value) > TEXT_LIMITS[name]:
+        problems.append((f"{label or name} is longer than {TEXT_LIMITS[name]} characters.", where))
+    values[name] = value
+
+
+def _patient(patient, where, mrn_system, problems):
+    values = {}
+    mrn = normalise_mrn(next((i.value for i in patient.identifier or [] if i.system == mrn_system), None))
+    if not mrn:
+        problems.append((f"The Patient needs its medical record number as an identifier with system "
+                         f"{mrn_system}.", f"{where}.resource.identifier"))
+    _text(values, "mrn", mrn, f"{where}.resource.identifier", problems if mrn else [])
+    name = next(iter(patient.name or []), None)
+    _text(values, "family_name", name.family if name else None, f"{where}.resource.name.family", problems,
+          label="The patient's family name")
+    _text(values, "given_name", " ".join(name.given or []) if name else None, f"{where}.resource.name.given",
+          problems, label="The patient's given name")
+    if patient.birthDate is None or not isinstance(patient.birthDate, date):
+        problems.append(("The patient's full date of birth (YYYY-MM-DD) is missing.", f"{where}.resource.birthDate"))
+    elif patient.birthDate > clinic_today():
+        problems.append(("The patient's date of birth is in the future.", f"{where}.resource.birthDate"))
+    values["date_of_birth"] = patient.birthDate
+    values["sex"] = SEXES.get(patient.gender or "unknown", Sex.UNKNOWN)
+    telecom = {t.system: t.value for t in reversed(patient.telecom or []) if t.value}
+    _text(values, "phone", telecom.get("phone"), f"{where}.resource.telecom", problems, required=False)
+    _text(values, "email", telecom.get("email"), f"{where}.resource.telecom", problems, required=False)
+    values["phone"], values["email"] = values["phone"] or None, values["email"] or None
+    values["preferred_contact"] = ContactChannel.EMAIL if values["email"] or not values["phone"] else ContactChannel.PHONE
+    language = next((c.language.text or next((x.display for x in c.language.coding or [] if x.display), None)
+                     for c in patient.communication or [] if c.language), None)
+    _text(values, "language", language or "English", f"{where}.resource.communication", problems)
+    return values
+
+
+def _side(body_sites):
+    """The side from SNOMED CT laterality codes anywhere in the body sites (as a coding, or in the
+    tracker's laterality extension); None when absent or contradictory."""
+    found = set()
+    for site in body_sites or []:
+        concepts = [site] + [e.valueCodeableConcept for e in site.extension or []
+                             if e.url == coding.EXT_LATERALITY and e.valueCodeableConcept]
+        for concept in concepts:
+            found |= {SIDES_BY_CODE[c.code] for c in concept.coding or []
+                      if c.system == coding.SNOMED and c.code in SIDES_BY_CODE}
+    return found.pop() if len(found) == 1 else (Side.BILATERAL if found == {Side.LEFT, Side.RIGHT} else None)
+
+
+def _extension_code(resource, url):
+    return next((e.valueCoding.code for e in resource.extension or [] if e.url == url and e.valueCoding), None)
+
+
+def _service_request(request, where, profiles, problems, today):
+    values = {}
+    identifier = next(((i.system, i.value) for i in request.identifier or [] if i.system and i.value), None)
+    if identifier is None:
+        problems.append(("The ServiceRequest needs an identifier (system and value): posting the same "
+                         "referral again must not open a second case.", f"{where}.resource.identifier"))
+    elif len(identifier[0]) > 255 or len(identifier[1]) > 255:
+        problems.append(("The ServiceRequest identifier is longer than 255 characters.", f"{where}.resource.identifier"))
+    side = _side(request.bodySite)
+    if side is None:
+        problems.append(("The side is missing: give the body site's laterality as SNOMED CT 7771000 (left), "
+                         "24028007 (right) or 51440002 (both).", f"{where}.resource.bodySite"))
+    values["side"] = side
+    indication = INDICATIONS_BY_CODE.get(_extension_code(request, coding.EXT_INDICATION))
+    if indication is None:
+        choices = ", ".join(INDICATIONS_BY_CODE)
+        problems.append((f"The indication is missing or unknown: extension {coding.EXT_INDICATION} with a "
+                         f"code of {coding.TRACKER_SYSTEM} ({choices}).", f"{where}.resource.extension"))
+    values["indication"] = indication
+    profile_code = _extension_code(request, coding.EXT_PAYER_PROFILE)
+    values["payer_profile_code"] = None
+    if profile_code is not None:
+        known = {coding.value("payer-profile", p.code, p.name).code: p.code for p in profiles.values()}
+        if profile_code not in known:
+            problems.append((f"Unknown payer profile {profile_code!r} (known: {', '.join(known)}).",
+                             f"{where}.resource.extension"))
+        values["payer_profile_code"] = known.get(profile_code)
+    _text(values, "referring_clinician", request.requester.display if request.requester else None,
+          f"{where}.resource.requester.display", problems, label="Who referred the patient (requester.display)")
+    values["referral_date"] = _day(request.authoredOn) or today or clinic_today()
+    if values["referral_date"] > clinic_today():
+        problems.append(("The referral date (authoredOn) is in the future.", f"{where}.resource.authoredOn"))
+    reason = "\n".join(n.text for n in request.note or [] if n.text)
+    _text(values, "reason", reason, f"{where}.resource.note", problems, required=False)
+    return values, identifier
+
+
+def _day(value):
+    """A FHIR date or dateTime as a day (a partial date such as "2026-05" is not a day)."""
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
+
+
+def _check_subject(subject, where, full_urls, problems):
+    target = subject.reference if subject else None
+    if full_urls.get(target) != "Patient":
+        problems.append(("The subject must reference the Bundle's Patient entry (its fullUrl).",
+                         f"{where}.resource.subject"))
+
+
+def _icd_codes(concept):
+    return [c.code for c in (concept.coding if concept else None) or [] if c.system == coding.ICD10CM and c.code]
+
+
+def _diagnoses(conditions, request, request_where, diagnoses, full_urls, problems):
+    """ICD-10-CM codes from the Conditions and the ServiceRequest's reasonCode, each on the clinic's
+    list; onsets from the Conditions."""
+    found, onsets = [], []
+    sources = [(f"{w}.resource.code", c.code) for w, c in conditions]
+    sources += [(f"{request_where}.resource.reasonCode", r) for r in request.reasonCode or []]
+    for where, condition in conditions:
+        _check_subject(condition.subject, where, full_urls, problems)
+        if _day(condition.onsetDateTime) is not None:
+            onsets.append(_day(condition.onsetDateTime))
+    for where, concept in sources:
+        codes = _icd_codes(concept)
+        if not codes:
+            problems.append((f"No ICD-10-CM code ({coding.ICD10CM}).", where))
+        for code in codes:
+            try:
+                code = coding.check_diagnosis_code(code)
+            except coding.BadDiagnosisCode as error:
+                problems.append((str(error), where))
+                continue
+            if code not in diagnoses:
+                problems.append((f"Unknown code {code}: not on the clinic's ICD-10-CM list "
+                                 f"({', '.join(diagnoses)}).", where))
+            elif code not in found:
+                found.append(code)
+    return found, onsets
+
+
+# ------------------------------------------------------------------ writing
+
+def existing_case(identifier):
+    system, value = identifier
+    row = db.session.execute(db.select(CaseIdentifier).filter_by(system=system, value=value)).scalar_one_or_none()
+    return row.case if row else None
+
+
+def match_patient(values):
+    """The patient on file who is this person, None for a new one, or DuplicateCandidate.
+
+    The tracker's duplicate rules: the same MRN is the same record only when the family name and
+    date of birth agree too; the same name and date of birth under another MRN may be the same
+    person. Either doubt goes to a person, never to a silent new record.
+    """
+    by_mrn = db.session.execute(db.select(Patient).filter_by(mrn=values["mrn"])).scalar_one_or_none()
+    if by_mrn is not None:
+        if (by_mrn.family_name_key, by_mrn.date_of_birth) == (values["family_name"].lower(), values["date_of_birth"]):
+            return by_mrn
+        raise DuplicateCandidate([by_mrn], f"MRN {by_mrn.mrn} is Patient/{by_mrn.id} ({by_mrn.display_name}, born "
+                                           f"{by_mrn.date_of_birth.isoformat()}), whose name or date of birth "
+                                           f"differs from the Bundle's: a person must check the record.")
+    namesakes = db.session.execute(db.select(Patient).filter(
+        func.lower(Patient.family_name) == values["family_name"].lower(),
+        func.lower(Patient.given_name) == values["given_name"].lower(),
+        Patient.date_of_birth == values["date_of_birth"])).scalars().all()
+    if namesakes:
+        named = "; ".join(f"Patient/{p.id} (MRN {p.mrn})" for p in namesakes)
+        raise DuplicateCandidate(namesakes, f"A patient with the same name and date of birth is on file under "
+                                            f"another MRN: {named}. A person must decide whether this is the same "
+                                            f"person before the referral is logged.")
+    return None
+
+
+def receive(referral, actor, actor_label):
+    """(case, created_patient, created_case). One commit: the patient if new, the case, its
+    history, the sender's identifier and the audit rows, or nothing."""
+    case = existing_case(referral.identifier)
+    if case is not None:
+        return case, False, False
+    patient = match_patient(referral.patient)
+    values = {k: v for k, v in referral.referral.items()}
+    try:
+        if patient is None:
+            case = referrals.register_and_refer(referral.patient, values, actor, confirmed_different_person=False,
+                                                commit=False)
+        else:
+            case = referrals.refer(patient, values, actor, commit=False)
+        db.session.add(CaseIdentifier(case=case, system=referral.identifier[0], value=referral.identifier[1]))
+        audit.record(audit.Action.CREATE, "case", case.id, user=actor, actor=actor_label,
+                     summary=f"referral received through FHIR intake ({referral.identifier[0]}|{referral.identifier[1]})")
+        db.session.commit()
+    except IntegrityError:
+        # The same referral (or the same MRN) written by another request a moment ago.
+        db.session.rollback()
+        case = existing_case(referral.identifier)
+        if case is None:
+            raise
+        return case, False, False
+    except referrals.PossibleDuplicate as duplicate:
+        db.session.rollback()
+        raise DuplicateCandidate(duplicate.patients, "A patient with the same name and date of birth is on file.") from None
+    except FieldError as error:
+        # Another request registered this MRN since the match above.
+        db.session.rollback()
+        raise DuplicateCandidate([], error.message) from None
+    return case, patient is None, True
