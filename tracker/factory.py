@@ -81,6 +81,7 @@ def register_converters(app):
 def register_blueprints(app):
     from tracker.admin.views import bp as admin_bp
     from tracker.api.admin_views import bp as api_tokens_bp
+    from tracker.api.views import bp as api_bp
     from tracker.auth.views import bp as auth_bp
     from tracker.cases.views import bp as cases_bp
     from tracker.diary.outcome_views import bp as outcome_bp
@@ -116,6 +117,7 @@ def register_blueprints(app):
     # Other systems' doors: tokens, never sessions (tracker/api/auth.py).
     app.register_blueprint(api_tokens_bp, url_prefix="/admin/api-tokens")
     app.register_blueprint(fhir_bp, url_prefix="/fhir")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
 def _profile_name(code):

@@ -1,0 +1,93 @@
+"""The JSON API: the worklist with filters, paging and what each case waits for; a case with its
+timeline; a day's appointments; a case's diary; every read audited; queries that do not grow."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tracker.access import Role
+from tracker.extensions import db
+from tracker.models import AuditEvent
+from tracker.vocab import Side
+from tracker.workflow import State
+
+from tests.api_support import bearer, episode, token_for
+
+
+@pytest.fixture
+def headers(gen):
+    return bearer(token_for(gen.user(Role.COORDINATOR)))
+
+
+def test_the_worklist_says_what_each_case_waits_for_and_filters_and_pages(client, gen, headers):
+    referred = gen.case(state=State.REFERRED, side=Side.RIGHT)
+    gen.case(state=State.ELIGIBLE)
+    gen.case(state=State.CLOSED)
+    page = client.get("/api/v1/cases", headers=headers).get_json()
+    assert page["total"] == 2  # open cases only, as the worklist
+    by_id = {item["id"]: item for item in page["items"]}
+    assert by_id[referred.id]["waiting_for"] == ["review to start"]
+    assert by_id[referred.id]["patient"]["name"] == referred.patient.display_name
+    only = client.get("/api/v1/cases?state=referred&side=right", headers=headers).get_json()
+    assert [i["id"] for i in only["items"]] == [referred.id]
+    paged = client.get("/api/v1/cases?per_page=1&page=2", headers=headers).get_json()
+    assert (paged["page"], paged["pages"], paged["per_page"], len(paged["items"])) == (2, 2, 1, 1)
+
+
+def test_a_bad_query_parameter_is_a_400_naming_it(client, headers):
+    response = client.get("/api/v1/cases?state=lost&per_page=1000&q=a%00b", headers=headers)
+    assert response.status_code == 400 and response.content_type == "application/problem+json"
+    assert {e["field"] for e in response.get_json()["errors"]} == {"state", "per_page", "q"}
+
+
+def test_the_worklist_api_keeps_a_fixed_number_of_queries(client, gen, headers, count_queries):
+    counts = []
+    for _ in range(2):
+        for state in (State.REFERRED, State.UNDER_REVIEW, State.ELIGIBLE, State.SCHEDULED, State.FOLLOW_UP):
+            gen.case(state=state)
+        with count_queries() as counter:
+            assert client.get("/api/v1/cases?per_page=100", headers=headers).status_code == 200
+        counts.append(counter.n)
+    assert counts[0] == counts[1], counts
+
+
+def test_a_case_comes_with_its_referral_verdict_appointments_and_timeline(client, gen, headers):
+    case = episode(gen, side=Side.LEFT)
+    detail = client.get(f"/api/v1/cases/{case.id}", headers=headers).get_json()
+    assert (detail["state"], detail["side"], detail["diagnosis_codes"]) == ("follow_up", "left", ["M46.1", "S33.6XXA"])
+    assert [(t["from_state"], t["to_state"]) for t in detail["timeline"]][-1] == ("in_procedure", "follow_up")
+    assert detail["verdict"]["criteria"] and detail["appointments"][0]["status"] == "done"
+    assert client.get("/api/v1/cases/999999", headers=headers).status_code == 404
+
+
+def test_a_days_appointments_with_readiness(client, gen, headers):
+    case = gen.case(state=State.SCHEDULED)
+    soon = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=10)
+    appointment = gen.appointment(case, starts_at=soon)
+    gen.appointment(gen.case(state=State.SCHEDULED), starts_at=soon + timedelta(days=3))
+    from tracker.timeutil import to_clinic
+    day = to_clinic(soon).date().isoformat()
+    page = client.get(f"/api/v1/appointments?day={day}", headers=headers).get_json()
+    assert [i["id"] for i in page["items"]] == [appointment.id] and page["day"] == day
+    assert page["items"][0]["ready"] is False and "consent" in page["items"][0]["still_needed"]
+
+
+def test_a_cases_diary_shows_each_score_with_the_time_it_describes_and_late_ones_marked(client, gen, headers):
+    case = episode(gen, side=Side.RIGHT)
+    diary = client.get(f"/api/v1/cases/{case.id}/diary", headers=headers).get_json()
+    points = {p["code"]: p for p in diary["points"]}
+    assert points["t0"]["scores"][0]["score"] == 7 and points["t0"]["phase"] == "baseline"
+    [late] = points["h2"]["scores"]
+    assert late["late"] is True
+    assert datetime.fromisoformat(late["entered_at"]) > datetime.fromisoformat(points["h2"]["closes_at"])
+
+
+def test_every_api_read_is_audited(client, gen):
+    user = gen.user(Role.PHYSICIAN)
+    raw = token_for(user)
+    case = gen.case()
+    client.get("/api/v1/cases", headers=bearer(raw))
+    client.get(f"/api/v1/cases/{case.id}/diary", headers=bearer(raw))
+    rows = db.session.execute(db.select(AuditEvent).filter_by(user_id=user.id, action="view")
+                              .order_by(AuditEvent.id)).scalars().all()
+    assert [(r.object_type, r.summary) for r in rows] == [
+        ("worklist", "API GET /api/v1/cases"), ("case", f"API GET /api/v1/cases/{case.id}/diary")]

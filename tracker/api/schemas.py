@@ -1,0 +1,195 @@
+"""The JSON API's documents and query parameters, as pydantic models: the views validate what
+comes in and build what goes out with them, and the OpenAPI document (tracker/api/openapi.py)
+is generated from the same models, so the description cannot drift from the code."""
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from tracker.cases.worklist import DEFAULT_SORT, SORTS
+from tracker.formfields import INT_MAX
+from tracker.policy import PROFILES
+from tracker.vocab import AppointmentStatus, Indication, Side
+from tracker.workflow import State
+
+Id = Field(ge=1, le=INT_MAX)
+MAX_PER_PAGE = 100
+
+StateCode = Literal[tuple(s.value for s in State)]
+SideCode = Literal[tuple(s.value for s in Side)]
+IndicationCode = Literal[tuple(i.value for i in Indication)]
+ProfileCode = Literal[tuple(PROFILES)]
+SortCode = Literal[tuple(SORTS)]
+AppointmentStatusCode = Literal[tuple(s.value for s in AppointmentStatus)]
+
+
+def _printable(value):
+    # Characters no search term needs (NUL and other controls) would reach the database.
+    if value is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+class Query(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    page: int = Field(1, ge=1, le=INT_MAX, description="Page number, from 1.")
+    per_page: int = Field(25, ge=1, le=MAX_PER_PAGE, description=f"Items per page, 1 to {MAX_PER_PAGE}.")
+
+
+class WorklistQuery(Query):
+    state: StateCode | None = Field(None, description="Only cases in this state (default: every open state).")
+    physician_id: int | None = Field(None, ge=1, le=INT_MAX, description="Only this physician's cases.")
+    side: SideCode | None = None
+    profile: ProfileCode | None = Field(None, description="Payer profile code (the clinic default includes "
+                                                          "cases without one).")
+    q: str | None = Field(None, max_length=80, description="Exact MRN, or the start of the family name.")
+    sort: SortCode = Field(DEFAULT_SORT, description="waiting (longest first), recent, referral, name.")
+
+    _clean_q = field_validator("q")(_printable)
+
+
+class DayQuery(Query):
+    day: date | None = Field(None, description="The clinic's day (YYYY-MM-DD); default today.")
+    physician_id: int | None = Field(None, ge=1, le=INT_MAX)
+
+
+class Paging(BaseModel):
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
+class PatientSummary(BaseModel):
+    id: int
+    mrn: str
+    name: str = Field(description='"Family, Given" as the worklist shows it.')
+
+
+class WorklistItem(BaseModel):
+    id: int
+    patient: PatientSummary
+    state: StateCode
+    side: SideCode
+    indication: IndicationCode
+    referral_date: date
+    state_changed_at: datetime
+    days_waiting: int = Field(description="Days in the current state (clinic calendar days).")
+    waiting_for: list[str] = Field(description="What the case waits for, as the worklist says it.")
+    verdict_stale: bool
+    physician: str | None
+    payer_profile: ProfileCode | None = Field(description="None: the clinic's default profile applies.")
+
+
+class WorklistPage(Paging):
+    items: list[WorklistItem]
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    action: str
+    from_state: StateCode | None
+    to_state: StateCode
+    actor: str | None = Field(description="None: the tracker itself (a scheduled command).")
+    reason: str
+
+
+class Criterion(BaseModel):
+    code: str
+    label: str
+    status: Literal["met", "not_met", "unknown"]
+    evidence: str
+
+
+class VerdictSummary(BaseModel):
+    evaluated_at: datetime
+    profile: str
+    profile_version: int
+    eligible: bool
+    override_reason: str | None
+    criteria: list[Criterion]
+
+
+class AppointmentSummary(BaseModel):
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: AppointmentStatusCode
+    physician: str
+    room: str
+
+
+class CaseDetail(BaseModel):
+    id: int
+    patient: PatientSummary
+    date_of_birth: date
+    state: StateCode
+    side: SideCode
+    indication: IndicationCode
+    diagnosis_codes: list[str] = Field(description="ICD-10-CM codes.")
+    referring_clinician: str
+    referral_date: date
+    symptom_onset: date | None
+    payer_profile: ProfileCode | None
+    physician: str | None
+    previous_case_id: int | None
+    waiting_for: list[str]
+    verdict: VerdictSummary | None = Field(description="The current eligibility verdict.")
+    appointments: list[AppointmentSummary]
+    timeline: list[TimelineEntry] = Field(description="Every state change, oldest first.")
+
+
+class DayAppointment(BaseModel):
+    id: int
+    case_id: int
+    patient: PatientSummary
+    side: SideCode
+    starts_at: datetime
+    ends_at: datetime
+    status: AppointmentStatusCode
+    physician: str
+    room: str
+    ready: bool
+    still_needed: str = Field(description='e.g. "Still needed: consent"; empty when ready.')
+
+
+class DayPage(Paging):
+    day: date
+    items: list[DayAppointment]
+
+
+class DiaryScore(BaseModel):
+    side: Literal["left", "right"]
+    score: int = Field(ge=0, le=10)
+    entered_at: datetime = Field(description="When it was given: the time the score describes.")
+    late: bool
+    source: Literal["patient", "link", "staff_phone"]
+    corrected: bool
+
+
+class DiaryPoint(BaseModel):
+    code: str
+    label: str
+    phase: Literal["baseline", "anaesthetic", "therapeutic"]
+    due_at: datetime | None
+    opens_at: datetime
+    closes_at: datetime | None
+    completed_at: datetime | None
+    scores: list[DiaryScore]
+
+
+class CaseDiary(BaseModel):
+    case_id: int
+    side: SideCode
+    points: list[DiaryPoint] = Field(description="Every time point, in window order.")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict] | None = None

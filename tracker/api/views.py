@@ -1,0 +1,198 @@
+"""`/api/v1`: the tracker's own objects as JSON, for coordinators' and physicians' tokens.
+
+Each route declares its query and response models (`@document`); the OpenAPI document at
+/api/v1/openapi.json is generated from those declarations. Lists are paged (`page`, `per_page`).
+"""
+from datetime import timedelta
+
+from flask import Blueprint, current_app, request
+from pydantic import ValidationError
+from sqlalchemy.orm import joinedload, selectinload
+
+from tracker.access import public
+from tracker.api import openapi, schemas
+from tracker.api.auth import ApiRefusal, record_read, token_allow
+from tracker.api.responses import json_response, problem_response
+from tracker.cases import worklist
+from tracker.diary.services import time_point
+from tracker.eligibility.standing import clinic_default_profile_code
+from tracker.extensions import csrf, db
+from tracker.models import Appointment, Case, CaseHistory, DiaryEntry, DiaryPoint, Patient
+from tracker.roles import Role
+from tracker.scheduling import readiness
+from tracker.scheduling.services import clinic_day_start
+from tracker.timeutil import clinic_today
+
+bp = Blueprint("api_v1", __name__)
+# Tokens only (tracker/api/auth.py): a browser session opens nothing here, so no CSRF token is needed.
+csrf.exempt(bp)
+
+READERS = (Role.COORDINATOR, Role.PHYSICIAN)
+
+
+class BadQuery(Exception):
+    def __init__(self, errors):
+        super().__init__("bad query")
+        self.errors = errors
+
+
+@bp.errorhandler(ApiRefusal)
+def refused(refusal):
+    db.session.rollback()
+    return problem_response(refusal.status, refusal.message, headers=refusal.headers)
+
+
+@bp.errorhandler(BadQuery)
+def bad_query(error):
+    return problem_response(400, "Some query parameters are not valid.", error.errors)
+
+
+def _query(model):
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as error:
+        raise BadQuery([{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+                        for e in error.errors()]) from None
+
+
+def _page(statement, query):
+    """One page; past the last page, the last page (as the worklist pages do)."""
+    page = db.paginate(statement, page=query.page, per_page=query.per_page, error_out=False)
+    if page.pages and query.page > page.pages:
+        page = db.paginate(statement, page=page.pages, per_page=query.per_page, error_out=False)
+    return page
+
+
+def _paging(page):
+    return {"page": page.page, "per_page": page.per_page, "total": page.total, "pages": page.pages}
+
+
+def _patient(patient):
+    return schemas.PatientSummary(id=patient.id, mrn=patient.mrn, name=patient.display_name)
+
+
+def _respond(model):
+    return json_response(model.model_dump(mode="json"))
+
+
+@bp.route("/openapi.json")
+@public
+def openapi_document():
+    return json_response(openapi.build(current_app))
+
+
+@bp.route("/cases")
+@token_allow(*READERS)
+@openapi.document("The worklist", schemas.WorklistPage, schemas.WorklistQuery)
+def cases():
+    """Cases with what each waits for, filtered and sorted as the coordinator's worklist; every
+    open state unless `state` is given."""
+    query = _query(schemas.WorklistQuery)
+    default_profile = clinic_default_profile_code()
+    states = [query.state] if query.state else worklist.open_states()
+    page = _page(worklist.query(states, query.q, query.physician_id, query.side, query.profile,
+                                default_profile, query.sort), query)
+    items = [schemas.WorklistItem(
+        id=row.case.id, patient=_patient(row.case.patient), state=row.case.state.value, side=row.case.side.value,
+        indication=row.case.indication.value, referral_date=row.case.referral_date,
+        state_changed_at=row.case.state_changed_at, days_waiting=row.days_waiting, waiting_for=row.waiting_for,
+        verdict_stale=row.stale, physician=row.case.physician.name if row.case.physician else None,
+        payer_profile=row.case.payer_profile_code) for row in worklist.rows(page.items, default_profile)]
+    record_read("worklist")
+    return _respond(schemas.WorklistPage(items=items, **_paging(page)))
+
+
+def _load_case(case_id, *options):
+    return db.session.execute(db.select(Case).filter_by(id=case_id).options(
+        joinedload(Case.patient), *options)).unique().scalar_one_or_none()
+
+
+def _not_found(what):
+    return problem_response(404, f"No {what}.")
+
+
+@bp.route("/cases/<int:case_id>")
+@token_allow(*READERS)
+@openapi.document("A case with its timeline", schemas.CaseDetail)
+def case(case_id):
+    """The referral, the current verdict, the appointments and every state change of one case."""
+    found = _load_case(case_id, *worklist.ROW_DETAILS,
+                       selectinload(Case.appointments).options(joinedload(Appointment.physician),
+                                                               joinedload(Appointment.room)),
+                       selectinload(Case.history).joinedload(CaseHistory.actor))
+    if found is None:
+        return _not_found(f"case {case_id}")
+    # The patient's earlier cases date their injections for the waiting-for reading (caps).
+    db.session.execute(db.select(Patient).filter_by(id=found.patient_id).options(
+        selectinload(Patient.cases).options(selectinload(Case.history), selectinload(Case.outcome)))).all()
+    [row] = worklist.rows([found], clinic_default_profile_code())
+    verdict = found.current_verdict
+    detail = schemas.CaseDetail(
+        id=found.id, patient=_patient(found.patient), date_of_birth=found.patient.date_of_birth,
+        state=found.state.value, side=found.side.value, indication=found.indication.value,
+        diagnosis_codes=found.diagnosis_codes, referring_clinician=found.referring_clinician,
+        referral_date=found.referral_date, symptom_onset=found.symptom_onset,
+        payer_profile=found.payer_profile_code, physician=found.physician.name if found.physician else None,
+        previous_case_id=found.previous_case_id, waiting_for=row.waiting_for,
+        verdict=schemas.VerdictSummary(
+            evaluated_at=verdict.evaluated_at, profile=verdict.profile_code, profile_version=verdict.profile_version,
+            eligible=verdict.eligible, override_reason=verdict.override_reason,
+            criteria=[schemas.Criterion(code=c["code"], label=c["label"], status=c["status"], evidence=c["evidence"])
+                      for c in verdict.snapshot.get("criteria", [])]) if verdict else None,
+        appointments=[schemas.AppointmentSummary(id=a.id, starts_at=a.starts_at, ends_at=a.ends_at,
+                                                 status=a.status.value, physician=a.physician.name, room=a.room.name)
+                      for a in found.appointments],
+        timeline=[schemas.TimelineEntry(at=h.at, action=h.action, from_state=h.from_state.value if h.from_state else None,
+                                        to_state=h.to_state.value, actor=h.actor.name if h.actor else None,
+                                        reason=h.reason) for h in found.history],
+    )
+    record_read("case", found.id)
+    return _respond(detail)
+
+
+@bp.route("/appointments")
+@token_allow(*READERS)
+@openapi.document("A day's appointments", schemas.DayPage, schemas.DayQuery)
+def appointments():
+    """Every appointment starting on the clinic's day (any status), in time order, with readiness."""
+    query = _query(schemas.DayQuery)
+    day = query.day or clinic_today()
+    statement = (
+        db.select(Appointment)
+        .options(joinedload(Appointment.case).joinedload(Case.patient),
+                 joinedload(Appointment.case).joinedload(Case.risk_screen),
+                 joinedload(Appointment.physician), joinedload(Appointment.room))
+        .filter(Appointment.starts_at >= clinic_day_start(day),
+                Appointment.starts_at < clinic_day_start(day + timedelta(days=1)))
+        .order_by(Appointment.starts_at, Appointment.id))
+    if query.physician_id:
+        statement = statement.filter(Appointment.physician_id == query.physician_id)
+    page = _page(statement, query)
+    items = [schemas.DayAppointment(
+        id=a.id, case_id=a.case_id, patient=_patient(a.case.patient), side=a.case.side.value,
+        starts_at=a.starts_at, ends_at=a.ends_at, status=a.status.value, physician=a.physician.name,
+        room=a.room.name, ready=readiness.is_ready(a, a.case.risk_screen),
+        still_needed=readiness.still_needed(a, a.case.risk_screen)) for a in page.items]
+    record_read("schedule_day", day.isoformat())
+    return _respond(schemas.DayPage(day=day, items=items, **_paging(page)))
+
+
+@bp.route("/cases/<int:case_id>/diary")
+@token_allow(*READERS)
+@openapi.document("A case's pain diary", schemas.CaseDiary)
+def diary(case_id):
+    """Every time point of the case's diary with its window and the scores given (per side)."""
+    found = _load_case(case_id, selectinload(Case.diary_points).selectinload(DiaryPoint.entries)
+                       .selectinload(DiaryEntry.revisions))
+    if found is None:
+        return _not_found(f"case {case_id}")
+    points = []
+    for point in found.diary_points:
+        described = time_point(found, point.point_code)
+        points.append(schemas.DiaryPoint(
+            code=point.point_code, label=described.label, phase=described.phase.value, due_at=point.due_at,
+            opens_at=point.opens_at, closes_at=point.closes_at, completed_at=point.completed_at,
+            scores=[schemas.DiaryScore(side=e.side.value, score=e.score, entered_at=e.entered_at, late=e.late,
+                                       source=e.source.value, corrected=bool(e.revisions)) for e in point.entries]))
+    record_read("case", found.id)
+    return _respond(schemas.CaseDiary(case_id=found.id, side=found.side.value, points=points))
