@@ -132,6 +132,8 @@ def seed():
              "side": side, "indication": indication, "symptom_onset": referral_date - timedelta(days=240),
              "pain_worse_standing": True, "pain_worse_sit_to_stand": True,
              "pain_radiates_buttock_thigh": True, "physician_id": physician.id,
+             # Sacroiliitis for most; spondylosis of the sacral region for every fifth patient.
+             "diagnosis_codes": ["M47.818"] if n % 5 == 0 else ["M46.1"],
              "reason": "Low back and buttock pain, worse with sit-to-stand; suspected SI joint origin."},
             coordinator,
         )

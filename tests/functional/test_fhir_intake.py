@@ -83,6 +83,7 @@ def test_an_mrn_on_file_for_someone_else_needs_a_person(client, intake, gen):
 def test_each_problem_is_named_with_where_it_is(client, intake):
     bundle = intake_bundle(side_code=None, icd_codes=("M53.3", "Z99.89"), identifier=None, requester=None,
                            indication="indication-cosmetic")
+    bundle["entry"][0]["resource"]["telecom"] = [{"system": "email", "value": "emi at example"}]
     response = post_bundle(client, intake, bundle)
     assert response.status_code == 422
     issues = {i["diagnostics"]: i.get("expression", [None])[0] for i in fhir_json(response)["issue"]}
@@ -93,6 +94,7 @@ def test_each_problem_is_named_with_where_it_is(client, intake):
     assert "needs an identifier" in text
     assert "Who referred the patient" in text
     assert "The indication is missing or unknown" in text
+    assert "'emi at example' is not a valid email address." in text
     assert issues[next(m for m in issues if m.startswith("The side"))] == "Bundle.entry[1].resource.bodySite"
     assert _count(Case) == 0 and _count(Patient) == 0
 

@@ -191,7 +191,8 @@ def test_every_read_is_in_the_audit_trail_with_its_token(client, gen):
     rows = db.session.execute(db.select(AuditEvent).filter_by(user_id=user.id, action="view")
                               .order_by(AuditEvent.id)).scalars().all()
     assert [(r.object_type, r.object_id) for r in rows] == [("patient", str(case.patient_id)),
-                                                             ("ServiceRequest", str(case.id))]
+                                                             ("case", str(case.id))]
+    assert rows[1].summary == f"API GET /fhir/ServiceRequest/{case.id}"
     assert all(raw[:12] in r.actor and raw not in r.actor for r in rows)
 
 

@@ -55,7 +55,7 @@ def _refuse(status, message, user, code="forbidden"):
     """A refusal of a known account, kept in the audit trail like a refused page."""
     db.session.rollback()
     audit.record(audit.Action.ACCESS_DENIED, summary=f"API {request.method} {request.path}: {message}",
-                 user=user, actor=f"{user.email} (API token {g.api_token.prefix}…)")
+                 user=user, actor=_actor(user, g.api_token))
     db.session.commit()
     return ApiRefusal(status, message, code)
 
@@ -102,8 +102,7 @@ def token_allow(*roles, scope=ApiScope.READ):
 def record_read(object_type=None, object_id=None):
     """Audit an API read as a page view is audited: who (account and token), what, when, from where."""
     token = g.api_token
-    audit.record(audit.Action.VIEW, object_type, object_id, user=token.user,
-                 actor=f"{token.user.email} (API token {token.prefix}…)",
+    audit.record(audit.Action.VIEW, object_type, object_id, user=token.user, actor=_actor(token.user, token),
                  summary=f"API {request.method} {request.full_path.rstrip('?')}")
     db.session.commit()
 
@@ -112,6 +111,11 @@ def api_user():
     return g.api_user
 
 
+def _actor(user, token):
+    # The audit column holds 254 characters, as an email address does.
+    return f"{user.email} (API token {token.prefix}…)"[-254:]
+
+
 def api_actor():
     """The actor string audit rows written by an API write carry."""
-    return f"{g.api_user.email} (API token {g.api_token.prefix}…)"
+    return _actor(g.api_user, g.api_token)

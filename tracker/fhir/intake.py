@@ -10,6 +10,7 @@ finds its case: no second one.
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from email_validator import EmailNotValidError, validate_email
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 from sqlalchemy import func
@@ -147,6 +148,11 @@ def _patient(patient, where, mrn_system, problems):
     _text(values, "phone", telecom.get("phone"), f"{where}.resource.telecom", problems, required=False)
     _text(values, "email", telecom.get("email"), f"{where}.resource.telecom", problems, required=False)
     values["phone"], values["email"] = values["phone"] or None, values["email"] or None
+    if values["email"]:
+        try:
+            validate_email(values["email"], check_deliverability=False)
+        except EmailNotValidError:
+            problems.append((f"{values['email']!r} is not a valid email address.", f"{where}.resource.telecom"))
     values["preferred_contact"] = ContactChannel.EMAIL if values["email"] or not values["phone"] else ContactChannel.PHONE
     language = next((c.language.text or next((x.display for x in c.language.coding or [] if x.display), None)
                      for c in patient.communication or [] if c.language), None)
@@ -295,7 +301,7 @@ def receive(referral, actor, actor_label):
     if case is not None:
         return case, False, False
     patient = match_patient(referral.patient)
-    values = {k: v for k, v in referral.referral.items()}
+    values = dict(referral.referral)
     try:
         if patient is None:
             case = referrals.register_and_refer(referral.patient, values, actor, confirmed_different_person=False,

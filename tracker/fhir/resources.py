@@ -44,6 +44,7 @@ PROCEDURE_STATUS = {ProcedureStatus.IN_PROGRESS: "in-progress", ProcedureStatus.
                     ProcedureStatus.ABANDONED: "stopped"}
 ADMINISTRATION_STATUS = {ProcedureStatus.IN_PROGRESS: "in-progress", ProcedureStatus.SIGNED: "completed",
                          ProcedureStatus.ABANDONED: "stopped"}
+KNOWN_COMPLICATIONS = frozenset(c.value for c in Complication)
 ALLERGIES = (
     ("allergy_contrast", "iodinated-contrast", "Iodinated contrast media"),
     ("allergy_iodine", "iodine-povidone", "Iodine / povidone-iodine"),
@@ -139,7 +140,8 @@ def service_request(case, profile):
             "indication", case.indication.value, case.indication.label))},
     ]
     identifiers = [{"system": coding.CASE_IDENTIFIER, "value": str(case.id)}]
-    identifiers += [{"system": i.system, "value": i.value} for i in getattr(case, "external_identifiers", ())]
+    # The sender's own referral identifiers (FHIR intake), so it can find its referral again.
+    identifiers += [{"system": i.system, "value": i.value} for i in case.external_identifiers]
     return ServiceRequest(
         id=str(case.id), identifier=identifiers, extension=extensions,
         status=REQUEST_STATUS.get(case.state, "active"), intent="order",
@@ -279,9 +281,8 @@ def appointments(case):
 def _latest(record, step):
     """The latest saved row of a step per side (contrast checks are numbered; the latest counts)."""
     rows = {}
-    for row in record.steps:
-        if row.step == step:
-            rows[row.side] = row if row.side not in rows or row.attempt > rows[row.side].attempt else rows[row.side]
+    for row in sorted((r for r in record.steps if r.step == step), key=lambda r: r.attempt):
+        rows[row.side] = row
     return rows
 
 
@@ -333,7 +334,7 @@ def procedures(case, facility_billing):
     for record in case.procedure_records:
         sign_out = next(iter(_latest(record, Step.SIGN_OUT).values()), None)
         answers = sign_out.answers if sign_out else {}
-        complications = [Complication(c) for c in answers.get("complications") or [] if c in Complication._value2member_map_]
+        complications = [Complication(c) for c in answers.get("complications") or [] if c in KNOWN_COMPLICATIONS]
         complication = [concept(coding.value("complication", c.value, c.label),
                                 text=answers.get("complication_other") if c == Complication.OTHER
                                 and answers.get("complication_other") else None) for c in complications]

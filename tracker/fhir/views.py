@@ -91,7 +91,9 @@ def read(kind, ident):
     found = _find(kind, ident)
     if found is None:
         return _not_found(kind, ident)
-    record_read(kind, ident)
+    # The audit row names the record read (the path in its summary names the resource).
+    case_id = resources.case_id_of(ident) if kind in CASE_TYPES else None
+    record_read(*(("case", case_id) if case_id else (kind.lower(), ident)))
     return resource_response(found)
 
 
