@@ -30,7 +30,11 @@ def test_the_worklist_says_what_each_case_waits_for_and_filters_and_pages(client
     only = client.get("/api/v1/cases?state=referred&side=right", headers=headers).get_json()
     assert [i["id"] for i in only["items"]] == [referred.id]
     paged = client.get("/api/v1/cases?per_page=1&page=2", headers=headers).get_json()
-    assert (paged["page"], paged["pages"], paged["per_page"], len(paged["items"])) == (2, 2, 1, 1)
+    assert (paged["page"], paged["pages"], paged["per_page"], len(paged["items"]), paged["has_next"]) == \
+        (2, 2, 1, 1, False)
+    first = client.get("/api/v1/cases?per_page=1&side=left", headers=headers).get_json()
+    # A filter beyond state is never counted: the page says whether another follows.
+    assert (first["total"], first["pages"], first["has_next"]) == (None, None, False)
 
 
 def test_a_bad_query_parameter_is_a_400_naming_it(client, headers):

@@ -57,8 +57,10 @@ class DayQuery(Query):
 class Paging(BaseModel):
     page: int
     per_page: int
-    total: int
-    pages: int
+    has_next: bool = Field(description="Whether page + 1 has items.")
+    total: int | None = Field(description="Known only where the tracker keeps the count (the worklist "
+                                          "filtered by state alone); lists are never counted to page them.")
+    pages: int | None
 
 
 class PatientSummary(BaseModel):

@@ -17,6 +17,7 @@ from tracker.cases import worklist
 from tracker.diary.services import time_point
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.extensions import csrf, db
+from tracker.formfields import window
 from tracker.models import Appointment, Case, CaseHistory, DiaryEntry, DiaryPoint, Patient
 from tracker.roles import Role
 from tracker.scheduling import readiness
@@ -55,16 +56,15 @@ def _query(model):
                         for e in error.errors()]) from None
 
 
-def _page(statement, query):
-    """One page; past the last page, the last page (as the worklist pages do)."""
-    page = db.paginate(statement, page=query.page, per_page=query.per_page, error_out=False)
-    if page.pages and query.page > page.pages:
-        page = db.paginate(statement, page=page.pages, per_page=query.per_page, error_out=False)
-    return page
+def _page(statement, query, total=None):
+    """One page read as the pages read it (`per_page + 1` rows, no count over the filtered
+    table); past the last page, the last page."""
+    return window(statement, query.per_page, total)
 
 
 def _paging(page):
-    return {"page": page.page, "per_page": page.per_page, "total": page.total, "pages": page.pages}
+    return {"page": page.page, "per_page": page.per_page, "has_next": page.has_next, "total": page.total,
+            "pages": page.pages}
 
 
 def _patient(patient):
@@ -90,8 +90,10 @@ def cases():
     query = _query(schemas.WorklistQuery)
     default_profile = clinic_default_profile_code()
     states = [query.state] if query.state else worklist.open_states()
+    total = worklist.total(worklist.state_counts(), states, q=(query.q or "").strip(), physician=query.physician_id,
+                           side=query.side, profile=query.profile)
     page = _page(worklist.query(states, query.q, query.physician_id, query.side, query.profile,
-                                default_profile, query.sort), query)
+                                default_profile, query.sort), query, total)
     items = [schemas.WorklistItem(
         id=row.case.id, patient=_patient(row.case.patient), state=row.case.state.value, side=row.case.side.value,
         indication=row.case.indication.value, referral_date=row.case.referral_date,
