@@ -149,7 +149,8 @@ def intake_bundle(mrn="EHR-1001", family="Nakamura", given="Emi", birth_date="19
         {"fullUrl": "urn:uuid:11111111-1111-4111-8111-111111111111", "request": {"method": "POST", "url": "Patient"},
          "resource": {"resourceType": "Patient", "identifier": [{"system": MRN_SYSTEM, "value": mrn}],
                       "name": [{"family": family, "given": [given]}], "gender": "female", "birthDate": birth_date,
-                      "telecom": [{"system": "email", "value": "emi@example.org"}]}},
+                      "telecom": [{"system": "email", "value": "emi@example.org"},
+                                  {"system": "phone", "value": "(201) 555-0123"}]}},
         {"fullUrl": "urn:uuid:22222222-2222-4222-8222-222222222222",
          "request": {"method": "POST", "url": "ServiceRequest"}, "resource": request},
     ]

@@ -36,8 +36,8 @@ def test_a_referral_bundle_opens_a_referred_case_for_a_new_patient(client, intak
         (State.REFERRED, Side.LEFT, "diagnostic", ["M46.1"])
     assert (case.referring_clinician, case.referral_date.isoformat(), case.symptom_onset.isoformat()) == \
         ("Dr Alvarez (Spine Clinic)", "2026-11-20", "2026-05-01")
-    assert (case.patient.mrn, case.patient.family_name, case.patient.date_of_birth.isoformat()) == \
-        ("EHR-1001", "Nakamura", "1968-04-02")
+    assert (case.patient.mrn, case.patient.family_name, case.patient.date_of_birth.isoformat(), case.patient.phone) == \
+        ("EHR-1001", "Nakamura", "1968-04-02", "+12015550123")
     assert [h.to_state for h in case.history] == [State.REFERRED]
     trail = db.session.execute(db.select(AuditEvent).filter_by(action="create")).scalars().all()
     assert {r.object_type for r in trail} == {"api_token", "patient", "case"}
@@ -83,7 +83,8 @@ def test_an_mrn_on_file_for_someone_else_needs_a_person(client, intake, gen):
 def test_each_problem_is_named_with_where_it_is(client, intake):
     bundle = intake_bundle(side_code=None, icd_codes=("M53.3", "Z99.89"), identifier=None, requester=None,
                            indication="indication-cosmetic")
-    bundle["entry"][0]["resource"]["telecom"] = [{"system": "email", "value": "emi at example"}]
+    bundle["entry"][0]["resource"]["telecom"] = [{"system": "email", "value": "emi at example"},
+                                                 {"system": "phone", "value": "555"}]
     response = post_bundle(client, intake, bundle)
     assert response.status_code == 422
     issues = {i["diagnostics"]: i.get("expression", [None])[0] for i in fhir_json(response)["issue"]}
@@ -95,6 +96,7 @@ def test_each_problem_is_named_with_where_it_is(client, intake):
     assert "Who referred the patient" in text
     assert "The indication is missing or unknown" in text
     assert "'emi at example' is not a valid email address." in text
+    assert "“555” is not a valid phone number" in text
     assert issues[next(m for m in issues if m.startswith("The side"))] == "Bundle.entry[1].resource.bodySite"
     assert _count(Case) == 0 and _count(Patient) == 0
 

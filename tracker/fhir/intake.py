@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker import audit, coding
 from tracker.extensions import db
 from tracker.models import Case, CaseIdentifier, Patient
+from tracker.phones import PhoneError, to_e164
 from tracker.referrals import services as referrals
 from tracker.search import normalise_mrn
 from tracker.timeutil import clinic_today
@@ -148,6 +149,11 @@ def _patient(patient, where, mrn_system, problems):
     _text(values, "phone", telecom.get("phone"), f"{where}.resource.telecom", problems, required=False)
     _text(values, "email", telecom.get("email"), f"{where}.resource.telecom", problems, required=False)
     values["phone"], values["email"] = values["phone"] or None, values["email"] or None
+    if values["phone"]:
+        try:
+            values["phone"] = to_e164(values["phone"])  # stored in E.164, as the referral form stores it
+        except PhoneError as error:
+            problems.append((str(error), f"{where}.resource.telecom"))
     if values["email"]:
         try:
             validate_email(values["email"], check_deliverability=False)
