@@ -1,7 +1,7 @@
 """identifiers other systems gave a referral (FHIR intake's idempotency)
 
-Revision ID: 0014_case_identifiers
-Revises: 0013_api_tokens
+Revision ID: 0015_case_identifiers
+Revises: 0014_api_tokens
 Create Date: 2026-12-05 09:00:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014_case_identifiers'
-down_revision = '0013_api_tokens'
+revision = '0015_case_identifiers'
+down_revision = '0014_api_tokens'
 branch_labels = None
 depends_on = None
 

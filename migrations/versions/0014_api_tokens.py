@@ -1,7 +1,7 @@
 """API tokens for other systems (stored as hashes, with scope, expiry and revocation)
 
-Revision ID: 0013_api_tokens
-Revises: 0012_referral_diagnosis
+Revision ID: 0014_api_tokens
+Revises: 0013_referral_diagnosis
 Create Date: 2026-12-05 08:20:00.000000
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0013_api_tokens'
-down_revision = '0012_referral_diagnosis'
+revision = '0014_api_tokens'
+down_revision = '0013_referral_diagnosis'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """the referral's diagnosis as ICD-10-CM codes
 
-Revision ID: 0012_referral_diagnosis
-Revises: 0011_appointment_messages
+Revision ID: 0013_referral_diagnosis
+Revises: 0012_report_indexes
 Create Date: 2026-12-05 08:05:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0012_referral_diagnosis'
-down_revision = '0011_appointment_messages'
+revision = '0013_referral_diagnosis'
+down_revision = '0012_report_indexes'
 branch_labels = None
 depends_on = None
 
