@@ -145,8 +145,21 @@ class ProductionConfig(Config):
                 "SECRET_KEY must be set to a random value of at least 32 characters in production "
                 "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
             )
-        if app_config.get("DEBUG"):
-            raise RuntimeError("Debug mode must be off in production (unset FLASK_DEBUG).")
+        # `flask run` and `python -m flask run` switch debug on from FLASK_DEBUG (or --debug, which
+        # sets it) only after the app is built, and `--debugger` wraps it in the Werkzeug debugger
+        # whatever its DEBUG; gunicorn passes FLASK_DEBUG through. So the environment and the
+        # command line are read here, at start-up, not only the config.
+        if app_config.get("DEBUG") or _env_bool("FLASK_DEBUG", False) or _cli_debugger_requested():
+            raise RuntimeError("Debug mode must be off in production (unset FLASK_DEBUG; no --debug "
+                               "or --debugger).")
+
+
+def _cli_debugger_requested():
+    """True inside `flask run --debugger` (the debugger without debug mode)."""
+    import click
+
+    context = click.get_current_context(silent=True)
+    return bool(context and context.params.get("debugger"))
 
 
 CONFIGS = {

@@ -1,13 +1,16 @@
 """Outgoing email (diary links and reminders) over SMTP, with the MAIL_* settings of config.py.
 
-Without MAIL_SERVER (development) the message is written to the log instead of being sent, so a
-developer can follow the link. Callers never put clinical values in a message: only the link.
+Without MAIL_SERVER (development) the message is written to the log instead of being sent, with
+any link's token blanked (a diary link lets anyone holding it enter scores; staff see the link on
+the page). Callers never put clinical values in a message: only the link.
 """
 import smtplib
 import ssl
 from email.message import EmailMessage
 
 from flask import current_app
+
+from tracker.redaction import redact
 
 # A mail server that does not answer within this many seconds counts as a failure, so a cron run
 # or a staff request never hangs on it.
@@ -31,7 +34,7 @@ def send_mail(to, subject, body, attachments=()):
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
 
     if not config.get("MAIL_SERVER"):
-        current_app.logger.info("Mail not sent (no MAIL_SERVER); to %s: %s\n%s", to, subject, body)
+        current_app.logger.info("Mail not sent (no MAIL_SERVER); to %s: %s\n%s", to, subject, redact(body))
         return
     try:
         with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=SMTP_TIMEOUT_SECONDS) as smtp:

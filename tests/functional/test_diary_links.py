@@ -82,15 +82,19 @@ def test_staff_send_the_link_by_email_with_nothing_clinical_in_it(client, gen, l
     assert client.get(path_of(url)).status_code == 200
 
 
-def test_without_a_mail_server_the_staff_member_is_shown_the_link_to_give(client, gen, login_as, case,
-                                                                        app, monkeypatch):
+def test_without_a_mail_server_the_staff_member_is_shown_the_link_and_the_log_never_holds_it(
+        client, gen, login_as, case, app, monkeypatch, caplog):
     monkeypatch.setitem(app.config, "MAIL_SERVER", "")
     login_as(gen.user(Role.COORDINATOR))
-    page = text(submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}",
-                       follow_redirects=True))
+    with caplog.at_level("DEBUG"):
+        page = text(submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}",
+                           follow_redirects=True))
     assert "No mail server is set up (MAIL_SERVER), so the email went to the app's log." in page
     url = re.search(r"The link: (https?://\S+/d/[^\s<]+)", page).group(1)
     assert client.get(path_of(url)).status_code == 200
+    token = url.rsplit("/d/", 1)[1]
+    assert "pat.linkton@example.org" in caplog.text and "/d/[redacted]" in caplog.text
+    assert token not in caplog.text and token.split(".")[0] not in caplog.text
 
 
 def test_a_new_link_revokes_the_older_one(client, gen, login_as, case, outbox):

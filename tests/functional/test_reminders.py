@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from aiosmtpd.controller import Controller
 
-from tracker.diary import reminders, services
+from tracker.diary import links, reminders, services
 from tracker.extensions import db
 from tracker.models import DiaryEntry, DiaryLink, DiaryPoint, DiaryReminder
 from tracker.roles import Role
@@ -335,6 +335,9 @@ def test_without_a_mail_server_the_reminder_goes_to_the_log(app, gen, run, caplo
     case = diary_case(gen)
     with caplog.at_level("INFO"):
         assert "1 reminder(s) sent" in run()
-    assert "/d/" in caplog.text and "patient@home.example" in caplog.text
+    # The message is logged with the link's token blanked: the link would let anyone enter scores.
+    assert "/d/[redacted]" in caplog.text and "patient@home.example" in caplog.text
+    token = links.sign(db.session.execute(db.select(DiaryLink).filter_by(case_id=case.id)).scalar_one())
+    assert token not in caplog.text and token.split(".")[0] not in caplog.text
     [reminder] = attempts(case, "w6")
     assert reminder.status == "sent" and "log" in reminder.detail

@@ -65,6 +65,19 @@ def _flask(env, *args):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _reminder_env(app, database_url, controller):
+    return {**os.environ, "TRACKER_CONFIG": "testing", "TEST_DATABASE_URL": database_url,
+            "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(controller.port), "PUBLIC_URL": app.config["PUBLIC_URL"]}
+
+
+def _two_runs_at_once(env):
+    """Two `flask reminders send` started together; their outputs once both succeeded."""
+    workers = [_flask(env, "reminders", "send") for _ in range(2)]
+    outputs = [worker.communicate(timeout=120) for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    return outputs
+
+
 def test_two_processes_at_the_same_moment_send_each_reminder_exactly_once(app, database_url, gen,
                                                                           smtp_server, inbox):
     controller, _ = smtp_server
@@ -75,12 +88,8 @@ def test_two_processes_at_the_same_moment_send_each_reminder_exactly_once(app, d
         spoil(case)
     db.session.commit()
 
-    env = {**os.environ, "TRACKER_CONFIG": "testing", "TEST_DATABASE_URL": database_url,
-           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(controller.port),
-           "PUBLIC_URL": app.config["PUBLIC_URL"]}
-    workers = [_flask(env, "reminders", "send") for _ in range(2)]
-    outputs = [worker.communicate(timeout=120) for worker in workers]
-    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    env = _reminder_env(app, database_url, controller)
+    outputs = _two_runs_at_once(env)
 
     recipients = Counter(to for tos, _ in inbox.messages for to in tos)
     assert recipients == Counter({f"patient{i}@home.example": 1 for i in range(N)}), outputs
@@ -96,3 +105,44 @@ def test_two_processes_at_the_same_moment_send_each_reminder_exactly_once(app, d
     assert again.returncode == 0, err
     assert "0 reminder(s) sent" in out
     assert len(inbox.messages) == N
+
+
+# 50 hours after the injection, nothing entered: the day-1 and day-2 scores are both due.
+TWO_POINTS_DUE = timedelta(hours=50)
+
+
+def test_two_processes_send_one_email_per_patient_for_everything_due_at_once(app, database_url, gen,
+                                                                             smtp_server, inbox):
+    """Claiming point by point let one run take a patient's day-1 point and the other its day-2
+    point: two emails. The claim is per patient, so each patient gets one."""
+    controller, _ = smtp_server
+    patients = [gen.patient(email=f"patient{i}@home.example") for i in range(N)]
+    for i, patient in enumerate(patients):
+        diary_case(gen, injected_ago=TWO_POINTS_DUE, patient=patient, address=patient.email)
+        if i % 4 == 0:  # a second case (the other side, or a follow-on) due at the same time
+            diary_case(gen, patient=patient, address=patient.email)
+
+    env = _reminder_env(app, database_url, controller)
+    outputs = _two_runs_at_once(env)
+
+    recipients = Counter(to for tos, _ in inbox.messages for to in tos)
+    assert recipients == Counter({patient.email: 1 for patient in patients}), outputs
+    db.session.expire_all()
+    rows = db.session.execute(db.select(DiaryReminder)).scalars().all()
+    assert len(rows) == 2 * N + N // 4 and {(r.attempt, r.status) for r in rows} == {(1, "sent")}
+    # The patient with two cases got both links in the one email.
+    [both] = [message.get_content() for tos, message in inbox.messages if tos == [patients[0].email]]
+    assert both.count("/d/") == 2
+
+
+def test_a_worker_that_finds_a_patient_partly_claimed_sends_nothing_for_that_patient(app, gen, inbox):
+    """Another run holds this patient's message; what it has not claimed waits for the next run."""
+    case = diary_case(gen, injected_ago=TWO_POINTS_DUE)
+    with app.app_context():
+        day1, day2 = reminders.due_reminders()
+        with app.app_context():
+            assert reminders.send_due([day1]).emails == 1
+            counts = reminders.send_due([day1, day2])
+    assert (counts.emails, counts.taken) == (0, 2)
+    assert len(inbox.messages) == 1
+    assert [r.status for r in attempts(case, "d1")] == ["sent"] and attempts(case, "d2") == []

@@ -10,15 +10,19 @@ booked), whose patient can be reached (a live personal link, or a patient accoun
 than REMINDER_MAX_ATTEMPTS attempts for that point and channel and none in the last
 REMINDER_REPEAT_HOURS. `due_reminders` finds them all in one query.
 
-Exactly once, even with two workers at the same moment: a worker claims attempt n of a point by
-inserting its DiaryReminder row in a transaction of its own before sending anything. The unique
-(point, channel, attempt) constraint lets one insert win; the other worker's fails and it moves
-on. n comes from the same snapshot as the decision that the point is due, so a worker whose list
-is out of date asks for an attempt number that is already taken. Every claimed point is then
-checked again just before sending (an entry made meanwhile, a case closed or cancelled, a link
-revoked): those are marked skipped and get no email.
+Exactly once, even with two workers at the same moment, and one message per patient and channel:
+a worker claims everything due for one patient on a channel at once, by inserting a DiaryReminder
+row for each of the patient's due points (attempt n for that point and channel) in ONE
+transaction, before sending anything. The unique (point, channel, attempt) constraint lets one
+worker's transaction win; the other's fails as a whole, so it claims none of that patient's points
+and moves on to the next patient. Claiming point by point let one run take a case's Day 7 point
+and another its 2-week point and send the patient two emails. n comes from the same snapshot as
+the decision that the point is due, so a worker whose list is out of date asks for an attempt
+number that is already taken. Every claimed point is then checked again just before sending (an
+entry made meanwhile, a case closed or cancelled, a link revoked): those are marked skipped and
+get no message.
 
-A patient with several points due gets one email for them all. The email holds a greeting, the
+A patient with several points due (on one case or several) gets one message for them all. An email holds a greeting, the
 clinic's name and the personal link (or, for a patient with an account and no link, the sign-in
 page): nothing clinical, no side, no score. Without MAIL_SERVER (development) it goes to the log.
 """
@@ -56,6 +60,7 @@ LONGEST_WINDOW = max(point.opens_before + point.closes_after
 class DueReminder:
     point_id: int
     case_id: int
+    patient_id: int
     channel: str
     # Attempts already made for this point and channel, as the due query saw them: the claim
     # asks for the next number, so a worker with an out-of-date list collides instead of resending.
@@ -81,8 +86,8 @@ def _settings():
 
 
 def due_query(now, max_attempts, repeat_after, late_limit, channel=EMAIL):
-    """Every point a reminder is due for at `now` on `channel`, as (point id, case id, channel,
-    attempts so far). A patient is reminded by text when they prefer texts, have a number and it
+    """Every point a reminder is due for at `now` on `channel`, as (point id, case id, patient id,
+    channel, attempts so far). A patient is reminded by text when they prefer texts, have a number and it
     has not answered STOP (`tracker.contact`); by email otherwise."""
     point = DiaryPoint
     attempts = (select(func.coalesce(func.max(DiaryReminder.attempt), 0))
@@ -120,10 +125,11 @@ def due_query(now, max_attempts, repeat_after, late_limit, channel=EMAIL):
     live_case = or_(and_(Case.state == State.FOLLOW_UP, point.point_code != BASELINE),
                     and_(Case.state == State.SCHEDULED, point.point_code == BASELINE))
     return (
-        select(point.id, point.case_id, literal(channel).label("channel"), attempts.label("attempts"))
+        select(point.id, point.case_id, Case.patient_id, literal(channel).label("channel"),
+               attempts.label("attempts"))
         .join(Case, Case.id == point.case_id)
         .where(window, live_case, reachable, ~held_back, entry_missing())
-        .order_by(point.case_id, point.id)
+        .order_by(Case.patient_id, point.case_id, point.id)
     )
 
 
@@ -141,74 +147,84 @@ def due_reminders(now=None):
 
 def send_due(due=None, now=None):
     """Claim, re-check and send every due reminder (`due`: a list from `due_reminders`, or found
-    now). Returns the Counts; a failed email is recorded and counts towards the cap."""
+    now), one message per patient and channel. Returns the Counts; a failed message is recorded
+    and counts towards the cap."""
     now = now or utcnow()
     due = due_reminders(now) if due is None else due
     counts = Counts()
-    by_case = {}
+    by_patient = {}
     for reminder in due:
-        by_case.setdefault((reminder.case_id, reminder.channel), []).append(reminder)
-    for (case_id, channel), reminders in by_case.items():
-        claims = [claim for claim in (_claim(r, now) for r in reminders) if claim is not None]
-        counts.taken += len(reminders) - len(claims)
-        if claims:
-            _send_for_case(case_id, claims, counts, channel)
+        by_patient.setdefault((reminder.patient_id, reminder.channel), []).append(reminder)
+    for (_patient_id, channel), reminders in by_patient.items():
+        claim_ids = claim_for_patient(reminders, channel, now)
+        if claim_ids:
+            _send_for_patient(claim_ids, counts, channel)
+        else:
+            counts.taken += len(reminders)
     return counts
 
 
-def _claim(reminder, now):
-    """Insert attempt n for the point; None if another worker holds that attempt already."""
-    row = DiaryReminder(point_id=reminder.point_id, channel=reminder.channel, attempt=reminder.attempts + 1,
-                        status=CLAIMED, claimed_at=now)
-    db.session.add(row)
+def claim_for_patient(reminders, channel, now):
+    """Claim every due point of one patient for `channel` in one transaction: the ids of the new
+    DiaryReminder rows, or [] when another worker claimed any of them first (it sends the one
+    message for all of them)."""
+    rows = [DiaryReminder(point_id=r.point_id, channel=channel, attempt=r.attempts + 1,
+                          status=CLAIMED, claimed_at=now) for r in reminders]
+    db.session.add_all(rows)
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        return None
-    return row.id
+        return []
+    return [row.id for row in rows]
 
 
-def _send_for_case(case_id, claim_ids, counts, channel=EMAIL):
+def _send_for_patient(claim_ids, counts, channel=EMAIL):
     """Re-check each claimed point just before sending, then one email (or text) for those still due."""
-    case = db.session.get(Case, case_id)
     claims = db.session.execute(
         db.select(DiaryReminder).filter(DiaryReminder.id.in_(claim_ids))
         .options(db.selectinload(DiaryReminder.point).selectinload(DiaryPoint.entries))
+        .order_by(DiaryReminder.id)
     ).scalars().all()
-    link = live_link(case)
-    account = _account(case)
-    address, target = _recipient(case, link, account)
-    if channel == SMS:
-        # The number as it is now: a STOP received meanwhile, or a number that takes no texts.
-        address = contact.text_number(case.patient)
-    to_send = []
+    to_send, address, targets, reach, patient = [], None, [], {}, None
     for claim in claims:
-        reason = _skip_reason(case, claim.point, address)
+        case = db.session.get(Case, claim.point.case_id)
+        patient = case.patient
+        if case.id not in reach:
+            case_address, target = _recipient(case, live_link(case), _account(case))
+            if channel == SMS:
+                # The number as it is now: a STOP received meanwhile, or a number that takes no texts.
+                case_address = contact.text_number(case.patient)
+            reach[case.id] = case_address, target
+        case_address, target = reach[case.id]
+        reason = _skip_reason(case, claim.point, case_address)
         if reason:
             claim.status, claim.detail = SKIPPED, reason
             counts.skipped += 1
-        else:
-            to_send.append(claim)
+            continue
+        to_send.append(claim)
+        address = address or case_address
+        if target not in targets:
+            targets.append(target)
     db.session.commit()
     if not to_send:
         return
     try:
-        with i18n.patient_locale(case.patient):
+        with i18n.patient_locale(patient):
             if channel == SMS:
-                # No clinical detail in a text: the clinic's name and the link.
+                # No clinical detail in a text: the clinic's name and the link(s).
                 send_sms(address, _("%(clinic)s: it is time to fill in your pain diary: %(link)s",
-                                    clinic=current_app.config["CLINIC_NAME"], link=target))
+                                    clinic=current_app.config["CLINIC_NAME"], link=" ".join(targets)))
             else:
                 subject = _("Your pain diary at %(clinic)s", clinic=current_app.config["CLINIC_NAME"])
-                send_mail(address, subject, _message(target))
+                send_mail(address, subject, _message("\n".join(targets)))
     except (MailError, SmsError) as error:
         # A text the provider may have taken counts as an attempt like any other: the next one
         # comes only after REMINDER_REPEAT_HOURS, as a planned repeat reminder would.
         for claim in to_send:
             claim.status, claim.detail = FAILED, str(error)[:200] or "the mail server refused it"
         counts.failed += len(to_send)
-        counts.failed_cases.append(case_id)
+        counts.failed_cases.extend(sorted({claim.point.case_id for claim in to_send}))
     else:
         sent_at = utcnow()
         configured = current_app.config.get("TWILIO_ACCOUNT_SID" if channel == SMS else "MAIL_SERVER")
