@@ -53,6 +53,18 @@ class Config:
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 15)
 
+    # Failures allowed per client address before it gets a 429 until the window has passed
+    # (tracker/ratelimit.py): refused sign-ins; wrong current passwords and refused resets;
+    # diary links that do not open. Limits in the `limits` notation ("20 per 15 minutes").
+    RATELIMIT_SIGN_IN = os.environ.get("RATELIMIT_SIGN_IN", "20 per 15 minutes")
+    RATELIMIT_PASSWORD = os.environ.get("RATELIMIT_PASSWORD", "10 per 15 minutes")
+    RATELIMIT_DIARY_LINK = os.environ.get("RATELIMIT_DIARY_LINK", "20 per 15 minutes")
+    # Where the counts live: redis://127.0.0.1:6379/0 shares them between workers and servers.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Reverse proxies in front of the tracker that set X-Forwarded-For/-Proto/-Host: the client
+    # address (rate limits, audit) is read from the header they set. 0: no proxy, the peer's address.
+    PROXY_COUNT = _env_int("PROXY_COUNT", 0)
+
     PASSWORD_MIN_LENGTH = 12
     PASSWORD_HASH_METHOD = "scrypt"
 
@@ -110,6 +122,10 @@ class Config:
     # besides the physician's CPT 27096.
     FHIR_MRN_SYSTEM = os.environ.get("FHIR_MRN_SYSTEM", "https://si-joint-tracker.invalid/fhir/identifier/mrn")
     FACILITY_BILLING = _env_bool("FACILITY_BILLING", False)
+
+    # The largest request body accepted (forms are a few KB; the longest note is far below this):
+    # a larger one gets the tracker's own 413 page.
+    MAX_CONTENT_LENGTH = _env_int("MAX_REQUEST_KB", 1024) * 1024
 
     PER_PAGE = 25
     DEBUG = False

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from config import TestingConfig
-from tracker import create_app
+from tracker import create_app, ratelimit
 from tracker.extensions import db
 from tracker.models import (Appointment, Case, CaseHistory, ConservativeCare, EligibilityVerdict, Patient,
                             Room, User)
@@ -126,6 +126,7 @@ def clean_db(request):
         return
     app = request.getfixturevalue("app")
     reset_database(app)
+    ratelimit.reset(app)
     yield
 
 

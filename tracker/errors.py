@@ -1,8 +1,16 @@
-"""Error pages in the app's own style. A 500 shows an incident id for the logs, never a trace."""
+"""Error pages in the app's own style. A 500 shows an incident id for the logs, never a trace.
+
+A database that cannot be reached is a 503 with Retry-After and an incident id, rendered from a
+layout that needs no database (not even to ask who is signed in), so the person still gets the
+tracker's own page with its security headers instead of the server's bare error.
+"""
 import uuid
 
 from flask import render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import BadRequest
 
 from tracker import api
 from tracker.extensions import db
@@ -15,8 +23,40 @@ def init_app(app):
 
     @app.errorhandler(400)
     def bad_request(error):
+        # Our own refusals say why; Werkzeug's default text says nothing a person can act on.
+        reason = error.description if error.description != BadRequest.description else None
         return api.error_response(400, error.description) or (
-            render_template("errors/400.html", reason=None), 400)
+            render_template("errors/400.html", reason=reason), 400)
+
+    @app.errorhandler(413)
+    def too_large(error):
+        limit_kb = app.config["MAX_CONTENT_LENGTH"] // 1024
+        return api.error_response(413, f"The request is larger than {limit_kb} KB.") or (
+            render_template("errors/413.html", limit_kb=limit_kb), 413)
+
+    @app.errorhandler(429)
+    def too_many_attempts(error):
+        # Flask-Limiter adds Retry-After (seconds) to the response after this handler.
+        window = getattr(getattr(error, "limit", None), "limit", None)
+        seconds = window.get_expiry() if window else 60
+        return api.error_response(429, "Too many failed attempts from this address; try again later.") or (
+            render_template("errors/429.html", retry_minutes=max(1, -(-seconds // 60))), 429)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def database_unavailable(error):
+        """Refused connections, a server shutting down, a lock or pool wait that timed out: the
+        database's operational faults, all worth a retry in a moment."""
+        _rollback_quietly()
+        incident = _incident()
+        cause = getattr(error, "orig", None) or error
+        app.logger.error("incident %s: database unavailable: %s: %s", incident, type(cause).__name__,
+                         (str(cause).strip().splitlines() or [""])[0][:200])
+        # Rendered straight from the template: render_template's context processors would ask
+        # Flask-Login for the signed-in user, which needs the database.
+        page = app.jinja_env.get_template("errors/503.html").render(
+            incident=incident, retry_after=RETRY_AFTER_SECONDS, clinic_name=app.config["CLINIC_NAME"])
+        return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(403)
     def forbidden(error):
@@ -32,9 +72,25 @@ def init_app(app):
 
     @app.errorhandler(500)
     def server_error(error):
-        db.session.rollback()
-        incident = uuid.uuid4().hex[:12]
+        _rollback_quietly()
+        incident = _incident()
         app.logger.error("incident %s: %s", incident, getattr(error, "original_exception", error),
                          exc_info=getattr(error, "original_exception", None))
         return api.error_response(500, f"Internal error (incident {incident}).") or (
             render_template("errors/500.html", incident=incident), 500)
+
+
+# How long a client should wait before retrying when the database is away (a restart, a failover).
+RETRY_AFTER_SECONDS = 30
+
+
+def _incident():
+    return uuid.uuid4().hex[:12]
+
+
+def _rollback_quietly():
+    """Roll back whatever the request had begun; with the database gone, that can fail too."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the page must be shown whatever the session's state
+        db.session.close()

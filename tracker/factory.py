@@ -42,9 +42,11 @@ def create_app(config=None, **overrides):
     register_blueprints(app)
     register_template_helpers(app)
 
-    from tracker import api, cli, errors, i18n, redaction, security
+    from tracker import api, cli, errors, i18n, inputs, ratelimit, redaction, security
 
     i18n.init_app(app)
+    ratelimit.init_app(app)
+    inputs.init_app(app)
     redaction.init_app(app)
     security.init_app(app)
     errors.init_app(app)

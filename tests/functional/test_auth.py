@@ -228,7 +228,7 @@ def test_sign_in_that_fails_to_be_written_leaves_the_browser_signed_out(app, cli
                                                                        monkeypatch):
     """The session is given only after the sign-in is committed, never before a failure."""
     user = gen.user(Role.COORDINATOR)
-    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # the real 500 page
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # the real error page
     real_record = auth_services.audit.record
 
     def database_gone(action, *args, **kwargs):
@@ -240,7 +240,7 @@ def test_sign_in_that_fails_to_be_written_leaves_the_browser_signed_out(app, cli
 
     response = sign_in(client, user)
 
-    assert response.status_code == 500
+    assert response.status_code == 503  # the database went away: "try again in a moment"
     assert not is_signed_in(client)
     db.session.expire_all()
     assert db.session.get(User, user.id).last_sign_in_at is None
