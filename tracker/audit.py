@@ -1,8 +1,14 @@
 """Writing the audit trail. `record` adds a row to the current transaction; the caller commits it
 together with the change it describes, so neither exists without the other.
 
-Never put passwords, tokens or clinical values in a summary: name the fields that changed instead.
+An edit passes the values `before` and `after` it: the row then lists each changed field with its
+old and new value (`changes`), which the admin's audit page shows in words. A password, token or
+hash is listed as changed, never with a value. The one-line summary names the fields only; never
+put a password, token or clinical value in it.
 """
+from datetime import date, datetime
+from decimal import Decimal
+
 from flask import has_request_context, request
 from flask_login import current_user
 
@@ -10,10 +16,14 @@ from tracker.extensions import db
 from tracker.models.audit import AuditAction as Action
 from tracker.models.audit import AuditEvent
 
-__all__ = ["Action", "record", "changed_fields"]
+__all__ = ["Action", "record", "changed_fields", "field_changes"]
+
+# A field whose name holds one of these is a secret: recorded as changed, never with its value.
+SECRET_MARKS = ("password", "token", "hash", "secret")
 
 
-def record(action, object_type=None, object_id=None, summary="", user=None, actor=None):
+def record(action, object_type=None, object_id=None, summary="", user=None, actor=None,
+           before=None, after=None):
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user._get_current_object()
     event = AuditEvent(
@@ -25,6 +35,7 @@ def record(action, object_type=None, object_id=None, summary="", user=None, acto
         role=user.role if user else None,
         actor=actor or (user.email if user else ""),
         ip=request.remote_addr if has_request_context() else None,
+        changes=field_changes(before, after) if after is not None else None,
     )
     db.session.add(event)
     return event
@@ -44,5 +55,29 @@ def changed_fields(before, after, show_values=()):
     return "changed " + ", ".join(parts) if parts else "no change"
 
 
+def field_changes(before, after):
+    """[{"field", "old", "new"}] for each field of `after` whose value differs from `before`'s,
+    values as JSON can hold them; a secret field as {"field", "secret": True}."""
+    changes = []
+    for name, new in after.items():
+        old = before.get(name)
+        if old == new:
+            continue
+        if any(mark in name.lower() for mark in SECRET_MARKS):
+            changes.append({"field": name, "secret": True})
+        else:
+            changes.append({"field": name, "old": _stored(old), "new": _stored(new)})
+    return changes or None
+
+
 def _plain(value):
     return getattr(value, "value", value)
+
+
+def _stored(value):
+    value = _plain(value)
+    if isinstance(value, (date, datetime, Decimal)):
+        return value.isoformat() if not isinstance(value, Decimal) else str(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)

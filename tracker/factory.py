@@ -131,6 +131,15 @@ def _profile_name(code):
     return profile.name if profile else code
 
 
+def _audit_value(value):
+    """An old or new value of an audit row's change, in words: "yes", "(blank)", the text."""
+    if value is None or value == "":
+        return "(blank)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
 def register_template_helpers(app):
     from tracker import contact, phones, sms, timeutil
     from tracker.roles import Role
@@ -140,6 +149,7 @@ def register_template_helpers(app):
     app.jinja_env.globals["sms_stop"] = sms.opted_out
     app.jinja_env.globals["contact_channel"] = contact.channel_for
     app.jinja_env.filters["profile_name"] = _profile_name
+    app.jinja_env.filters["audit_value"] = _audit_value
     app.jinja_env.globals["Role"] = Role
 
     @app.context_processor

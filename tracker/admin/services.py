@@ -89,7 +89,8 @@ def update_user(user, stamp, email, name, role, active, patient_mrn, actor):
         user.rotate_session_token()  # a deactivated or re-roled account is signed out everywhere
     _flush_or_explain(email, role, patient_mrn, user.id)
     audit.record(audit.Action.UPDATE, "user", user.id,
-                 summary=audit.changed_fields(before, after, ADMIN_FIELDS_SHOWN), user=actor)
+                 summary=audit.changed_fields(before, after, ADMIN_FIELDS_SHOWN), user=actor,
+                 before=before, after=after)
     db.session.commit()
 
 

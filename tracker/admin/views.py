@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker import export
+from tracker import audit_chain, export
 from tracker.access import allow
 from tracker.admin import services
 from tracker.admin.forms import (AuditFilterForm, CreateUserForm, EditUserForm, ResetPasswordForm,
@@ -133,7 +133,8 @@ def _audit_query():
 def audit_log():
     filters, query = _audit_query()
     page = paginate(query, per_page=50)
-    return render_template("admin/audit.html", page=page, filters=filters)
+    return render_template("admin/audit.html", page=page, filters=filters,
+                           check=audit_chain.latest_check(), sealed=audit_chain.sealed_through())
 
 
 @bp.route("/audit.csv")

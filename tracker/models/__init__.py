@@ -1,6 +1,6 @@
 """One module per aggregate; importing this package registers every table with the metadata."""
 from tracker.models.api_token import ApiScope, ApiToken
-from tracker.models.audit import AuditAction, AuditEvent
+from tracker.models.audit import AuditAction, AuditCheck, AuditEvent, AuditSeal
 from tracker.models.case import Case, CaseHistory, CaseRow, CaseStateCount
 from tracker.models.case_identifier import CaseIdentifier
 from tracker.models.diary import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint, DiaryReminder, Outcome
@@ -13,7 +13,7 @@ from tracker.models.schedule import (Appointment, AppointmentChange, Appointment
                                      WorkingHours)
 from tracker.models.user import SignInThrottle, User
 
-__all__ = ["ApiScope", "ApiToken", "Appointment", "AppointmentChange", "AppointmentMessage", "AuditAction", "AuditEvent", "Case", "CaseHistory", "CaseIdentifier", "CaseRow", "CaseStateCount", "ClinicSettings", "ConservativeCare",
+__all__ = ["ApiScope", "ApiToken", "Appointment", "AppointmentChange", "AppointmentMessage", "AuditAction", "AuditCheck", "AuditEvent", "AuditSeal", "Case", "CaseHistory", "CaseIdentifier", "CaseRow", "CaseStateCount", "ClinicSettings", "ConservativeCare",
            "DiaryEntry", "DiaryEntryRevision", "DiaryLink", "DiaryPoint", "DiaryReminder",
            "EligibilityVerdict", "Examination", "FormularyDrug", "InjectateRow", "Outcome", "Patient",
            "ProcedureAddendum", "ProcedureRecord", "ProcedureStatus", "ProcedureStep", "RiskScreen", "Room", "ScheduleLock", "SignInThrottle", "SmsOptOut", "User",

@@ -1,7 +1,11 @@
-"""The append-only audit trail.
+"""The append-only audit trail, and the hash chain that makes a change to it evident.
 
 Three layers keep it append-only: the app has no code path that updates or deletes a row, the
-ORM refuses to flush such a change, and database triggers refuse it underneath.
+ORM refuses to flush such a change, and database triggers refuse it underneath. Whoever can
+bypass all three (a database superuser) is caught by the chain: `flask audit seal` gives every
+committed row, in id order, a seal whose hash covers the row and the seal before it
+(tracker/audit_chain.py), and `flask audit verify` names the first row that no longer matches.
+Seals are append-only in the same three ways.
 """
 from sqlalchemy import DDL, event
 from sqlalchemy.orm import Session
@@ -43,8 +47,38 @@ class AuditEvent(db.Model):
     object_id = db.Column(db.String(40))
     ip = db.Column(db.String(45))
     summary = db.Column(db.Text, nullable=False, default="")
+    # For an edit: [{"field": name, "old": value, "new": value}, ...] (tracker/audit.py field_changes);
+    # a password, token or hash is listed as {"field": name, "secret": true}, never with values.
+    changes = db.Column(db.JSON)
 
     user = db.relationship("User")
+
+
+class AuditSeal(db.Model):
+    """The chain: the row at `position` (1, 2, 3... with no gaps) seals audit row `event_id`;
+    `chain_hash` = sha256(previous seal's chain_hash + the row's content)."""
+
+    __tablename__ = "audit_seals"
+
+    position = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    event_id = db.Column(db.Integer, db.ForeignKey("audit_events.id"), nullable=False, unique=True)
+    chain_hash = db.Column(db.String(64), nullable=False)
+    sealed_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class AuditCheck(db.Model):
+    """The result of one `flask audit verify`: the admin's audit page shows the latest."""
+
+    __tablename__ = "audit_checks"
+
+    id = db.Column(db.Integer, primary_key=True)
+    checked_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    ok = db.Column(db.Boolean, nullable=False)
+    sealed_rows = db.Column(db.Integer, nullable=False)
+    # The last sealed row that verified, and when it was written.
+    sealed_through_id = db.Column(db.Integer)
+    sealed_through_at = db.Column(UTCDateTime)
+    problem = db.Column(db.Text)
 
 
 class AuditTrailIsAppendOnly(Exception):
@@ -54,7 +88,7 @@ class AuditTrailIsAppendOnly(Exception):
 @event.listens_for(Session, "before_flush")
 def _refuse_audit_changes(session, flush_context, instances):
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+        if isinstance(obj, (AuditEvent, AuditSeal)) and (obj in session.deleted or session.is_modified(obj)):
             raise AuditTrailIsAppendOnly("Audit rows cannot be changed or deleted.")
 
 
@@ -75,6 +109,21 @@ AUDIT_TRIGGERS = {
     ],
 }
 
-for _dialect, _statements in AUDIT_TRIGGERS.items():
-    for _sql in _statements:
-        event.listen(AuditEvent.__table__, "after_create", DDL(_sql).execute_if(dialect=_dialect))
+# The seals' own refusal (PostgreSQL reuses the function the audit rows' trigger created).
+SEAL_TRIGGERS = {
+    "sqlite": [
+        "CREATE TRIGGER audit_seals_no_update BEFORE UPDATE ON audit_seals "
+        "BEGIN SELECT RAISE(ABORT, 'audit seals are append-only'); END",
+        "CREATE TRIGGER audit_seals_no_delete BEFORE DELETE ON audit_seals "
+        "BEGIN SELECT RAISE(ABORT, 'audit seals are append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE TRIGGER audit_seals_no_update BEFORE UPDATE OR DELETE ON audit_seals "
+        "FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change()",
+    ],
+}
+
+for _table, _triggers in ((AuditEvent.__table__, AUDIT_TRIGGERS), (AuditSeal.__table__, SEAL_TRIGGERS)):
+    for _dialect, _statements in _triggers.items():
+        for _sql in _statements:
+            event.listen(_table, "after_create", DDL(_sql).execute_if(dialect=_dialect))

@@ -98,5 +98,5 @@ def update_referral(case, values, version_id, actor):
         setattr(case, name, value)
     audit.record(audit.Action.UPDATE, "case", case.id,
                  summary=audit.changed_fields(before, values, ("payer_profile_code", "physician_id")),
-                 user=actor)
+                 user=actor, before=before, after=values)
     db.session.commit()

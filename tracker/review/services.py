@@ -23,10 +23,11 @@ def _check_version(record, version_id):
 
 
 def _apply(record, values):
+    """Set `values` on `record`; the values they replace, for the audit row."""
     before = {name: getattr(record, name) for name in values}
     for name, value in values.items():
         setattr(record, name, value)
-    return audit.changed_fields(before, values)
+    return before
 
 
 def add_therapy(case, values, actor):
@@ -43,9 +44,10 @@ def add_therapy(case, values, actor):
 def update_therapy(row, values, version_id, actor):
     ensure_editable(row.case)
     _check_version(row, version_id)
-    summary = _apply(row, values)
+    before = _apply(row, values)
     audit.record(audit.Action.UPDATE, "conservative_care", row.id,
-                 summary=f"case {row.case_id}: {summary}", user=actor)
+                 summary=f"case {row.case_id}: {audit.changed_fields(before, values)}", user=actor,
+                 before=before, after=values)
     db.session.commit()
 
 
@@ -62,8 +64,10 @@ def set_ongoing_rehab(case, value, version_id, actor):
     ensure_editable(case)
     if str(case.version_id) != str(version_id):
         raise StaleEdit
-    summary = _apply(case, {"ongoing_active_rehab": value})
-    audit.record(audit.Action.UPDATE, "case", case.id, summary=summary, user=actor)
+    values = {"ongoing_active_rehab": value}
+    before = _apply(case, values)
+    audit.record(audit.Action.UPDATE, "case", case.id, summary=audit.changed_fields(before, values),
+                 user=actor, before=before, after=values)
     db.session.commit()
 
 
@@ -75,10 +79,11 @@ def _save_one_to_one(case, model, attribute, values, version_id, actor, object_t
     if created:
         record = model(case=case)
         db.session.add(record)
-    summary = _apply(record, values)
+    before = _apply(record, values)
     db.session.flush()
     audit.record(audit.Action.CREATE if created else audit.Action.UPDATE, object_type, record.id,
-                 summary=f"case {case.id}: {summary}", user=actor)
+                 summary=f"case {case.id}: {audit.changed_fields(before, values)}", user=actor,
+                 before=before, after=values)
     db.session.commit()
     return record
 

@@ -36,7 +36,8 @@ def update_room(room, values, version_id, actor):
     for name, value in values.items():
         setattr(room, name, value)
     audit.record(audit.Action.UPDATE, "room", room.id,
-                 summary=audit.changed_fields(before, values, tuple(values)), user=actor)
+                 summary=audit.changed_fields(before, values, tuple(values)), user=actor,
+                 before=before, after=values)
     db.session.commit()
 
 

@@ -218,9 +218,9 @@ def _assign_physician(case, physician_id, actor):
         return
     before = case.physician_id
     case.physician_id = physician_id
-    audit.record(audit.Action.UPDATE, "case", case.id, user=actor,
-                 summary="appointment's " + audit.changed_fields(
-                     {"physician_id": before}, {"physician_id": physician_id}, ("physician_id",)))
+    before, after = {"physician_id": before}, {"physician_id": physician_id}
+    audit.record(audit.Action.UPDATE, "case", case.id, user=actor, before=before, after=after,
+                 summary="appointment's " + audit.changed_fields(before, after, ("physician_id",)))
 
 
 # ------------------------------------------------------------------ changing the schedule
@@ -344,7 +344,8 @@ def update_readiness(appointment, values, version_id, actor):
     for name, value in values.items():
         setattr(appointment, name, value)
     audit.record(audit.Action.UPDATE, "appointment", appointment.id,
-                 summary="readiness " + audit.changed_fields(before, values, tuple(values)), user=actor)
+                 summary="readiness " + audit.changed_fields(before, values, tuple(values)), user=actor,
+                 before=before, after=values)
     db.session.commit()
 
 
