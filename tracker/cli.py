@@ -143,8 +143,35 @@ def audit_verify_command():
                f"{verdict.unsealed_rows} newer row(s) not sealed yet. Chain head {verdict.head}.")
 
 
+@backup_cli.command("create")
+@click.argument("file", type=click.Path(dir_okay=False))
+def backup_create_command(file):
+    """Copy the whole database to FILE (SQLite: online backup; PostgreSQL: pg_dump custom format)."""
+    from tracker.backup import BackupRefused, create
+
+    try:
+        create(file)
+    except BackupRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"Backup written to {file}.")
+
+
+@backup_cli.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False))
+def backup_restore_command(file):
+    """Restore FILE into the (empty) database DATABASE_URL names."""
+    from tracker.backup import BackupRefused, restore
+
+    try:
+        restore(file)
+    except BackupRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"Restored {file}. Check it with: flask audit verify")
+
+
 def init_app(app):
     app.cli.add_command(audit_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(appointments_cli)
