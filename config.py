@@ -105,6 +105,9 @@ class Config:
     # A patient's personal diary link works this many days (the diary runs 12 months after the
     # injection) unless staff revoke it first.
     DIARY_LINK_DAYS = _env_int("DIARY_LINK_DAYS", 400)
+    # Once the case is closed (or cancelled), its link works this many days more (for the patient
+    # to look back at their scores), then no longer.
+    DIARY_LINK_DAYS_AFTER_CLOSE = _env_int("DIARY_LINK_DAYS_AFTER_CLOSE", 30)
 
     # `flask appointments mark-no-shows`: a booked patient not checked in this long after the
     # start is a no-show (late arrivals are common; a checked-in patient is never one).

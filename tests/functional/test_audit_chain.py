@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from tracker import audit_chain
-from tracker.access import Role
+from tracker.roles import Role
 from tracker.audit import field_changes
 from tracker.extensions import db
 from tracker.models import AuditAction, AuditEvent, AuditSeal

@@ -34,6 +34,9 @@ from tracker.workflow import State
 BASELINE = "t0"
 # Entries are taken while the diary is live: before the injection (the baseline) and in follow-up.
 ENTRY_STATES = frozenset({State.SCHEDULED, State.FOLLOW_UP})
+# A case in these states is over: its link shows the patient's scores only, and ends
+# DIARY_LINK_DAYS_AFTER_CLOSE after it got there.
+CLOSED_STATES = frozenset({State.CLOSED, State.CANCELLED})
 # Stands in for "no end yet" so the baseline's open window sorts and compares like the others.
 _NO_END = datetime(9999, 1, 1, tzinfo=timezone.utc)
 
@@ -359,10 +362,21 @@ def link_actor(link):
 
 def live_link(case, now=None):
     now = now or utcnow()
-    return db.session.execute(
+    link = db.session.execute(
         db.select(DiaryLink).filter(DiaryLink.case_id == case.id, DiaryLink.revoked_at.is_(None),
                                     DiaryLink.expires_at > now).order_by(DiaryLink.id.desc()).limit(1)
     ).scalar_one_or_none()
+    return link if link is not None and now < link_ends_at(link) else None
+
+
+def link_ends_at(link):
+    """When the link stops working: its expiry, or DIARY_LINK_DAYS_AFTER_CLOSE after its case
+    closed, whichever comes first."""
+    case = link.case
+    if case.state not in CLOSED_STATES:
+        return link.expires_at
+    return min(link.expires_at,
+               case.state_changed_at + timedelta(days=current_app.config["DIARY_LINK_DAYS_AFTER_CLOSE"]))
 
 
 def link_url(link):
@@ -445,7 +459,7 @@ def open_link(token, now=None):
     now = now or utcnow()
     read = links.read(token)
     link = db.session.get(DiaryLink, read[0]) if read else None
-    if link is None or link.case_id != read[1] or not link.usable_at(now):
+    if link is None or link.case_id != read[1] or not link.usable_at(now) or now >= link_ends_at(link):
         db.session.rollback()
         audit.record(audit.Action.ACCESS_DENIED, "diary_link", link.id if link else None,
                      summary="diary link refused", actor="diary link (not valid)")

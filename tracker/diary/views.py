@@ -26,7 +26,9 @@ bp.add_app_template_global(services.from_when, "diary_from")
 @bp.app_template_global()
 def diary_panel(case):
     """What the case page's Diary panel shows (coordinators and physicians only)."""
-    return {"diary": services.read_diary(case, for_patient=False), "link": services.live_link(case),
+    link = services.live_link(case)
+    return {"diary": services.read_diary(case, for_patient=False), "link": link,
+            "link_ends_at": services.link_ends_at(link) if link else None,
             "links": db.session.execute(db.select(DiaryLink).filter_by(case_id=case.id)
                                         .order_by(DiaryLink.id.desc())).scalars().all()}
 
