@@ -47,6 +47,10 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    # The page warns this long before the idle limit and offers to stay signed in (static/js/session.js).
+    SESSION_WARNING_SECONDS = _env_int("SESSION_WARNING_SECONDS", 120)
+    # A form posted after its sender's session ended is kept this long for them (tracker/auth/held_forms.py).
+    HELD_FORM_MINUTES = _env_int("HELD_FORM_MINUTES", 30)
     WTF_CSRF_TIME_LIMIT = None  # the session itself expires; a form left open must still post
 
     # Failed sign-ins: this many failures within the window lock the account name for the window.

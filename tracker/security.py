@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
+from tracker.auth import held_forms
 from tracker.extensions import db, login_manager
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -71,9 +72,15 @@ def enforce_session_limits():
     expired = now - started > config["SESSION_MAX_AGE"].total_seconds()
     idle = current_user.is_staff and now - last_seen > config["STAFF_IDLE_TIMEOUT"].total_seconds()
     if expired or idle:
+        held = held_forms.hold_if_form(current_user._get_current_object())
         logout_user()
         session.clear()
-        flash(_("Your session has ended. Please sign in again."), "info")
+        if held:
+            held_forms.remember_in_session(held)
+            flash(_("Your session ended before this was saved. Nothing is lost: sign in again to see "
+                    "what you typed and send it."), "info")
+        else:
+            flash(_("Your session has ended. Please sign in again."), "info")
         return redirect(url_for("auth.sign_in", next=_same_site_path()))
     session["last_seen"] = now
     return None
@@ -116,4 +123,5 @@ def init_app(app):
     # Session protection is done by the per-user token and the limits above.
     login_manager.session_protection = None
     app.before_request(enforce_session_limits)
+    app.before_request(held_forms.forget_resent)
     app.after_request(set_security_headers)

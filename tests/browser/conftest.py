@@ -109,3 +109,13 @@ def screenshot(request):
         return path
 
     return _shot
+
+
+def sign_in_through_the_form(page, base, email, password=None):
+    """Sign in as a person does: the sign-in page, email, password, the button."""
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password or PASSWORD)
+    page.get_by_role("button", name="Sign in").click()

@@ -1,10 +1,10 @@
 """Sign-in, sign-out, password change and the role-based home redirect."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.access import allow, public
-from tracker.auth import services
+from tracker.auth import held_forms, services
 from tracker.auth.forms import ChangePasswordForm, SignInForm
 from tracker.roles import Role
 from tracker.security import is_safe_next
@@ -39,11 +39,15 @@ def sign_in():
     form = SignInForm()
     next_path = request.values.get("next", "")
     if form.validate_on_submit():
+        # Signing in starts a fresh session: read the held form's token from the old one first.
+        held_token = session.get(held_forms.SESSION_KEY)
         try:
             user = services.sign_in(form.email.data, form.password.data)
         except services.SignInRefused as refusal:
             form.password.errors.append(str(refusal))
         else:
+            if held_forms.waiting_for(user, held_token):
+                return redirect(url_for("auth.held_form", token=held_token))
             return redirect(next_path if is_safe_next(next_path) else home_url(user))
     return render_template("auth/sign_in.html", form=form,
                            next_path=next_path if is_safe_next(next_path) else "")
@@ -68,3 +72,30 @@ def change_password():
             return redirect(home_url(current_user))
         form.current_password.errors.append(_("The current password is not right."))
     return render_template("auth/change_password.html", form=form)
+
+
+# ------------------------------------------------------------------ keeping work
+
+@bp.route("/session/keep-alive", methods=["POST"])
+@allow(*Role)
+def keep_alive():
+    """The page saw someone typing, ticking or scrolling (static/js/session.js): the request
+    itself renews the idle clock (security.enforce_session_limits); nothing else to do."""
+    return "", 204
+
+
+@bp.route("/session/held/<token>")
+@allow(*Role)
+def held_form(token):
+    held = held_forms.waiting_for(current_user, token) or abort(404)
+    return render_template("auth/held_form.html", held=held, shown=held_forms.shown_fields(held),
+                           resent_field=held_forms.RESENT_FIELD)
+
+
+@bp.route("/session/held/<token>/discard", methods=["POST"])
+@allow(*Role)
+def discard_held_form(token):
+    held = held_forms.waiting_for(current_user, token) or abort(404)
+    held_forms.discard(held)
+    flash("What you had typed is discarded.", "info")
+    return redirect(home_url(current_user))

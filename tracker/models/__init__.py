@@ -5,6 +5,7 @@ from tracker.models.case import Case, CaseHistory, CaseRow, CaseStateCount
 from tracker.models.case_identifier import CaseIdentifier
 from tracker.models.diary import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint, DiaryReminder, Outcome
 from tracker.models.eligibility import ClinicSettings, EligibilityVerdict
+from tracker.models.held_form import HeldForm
 from tracker.models.patient import Patient, SmsOptOut
 from tracker.models.procedure import (FormularyDrug, InjectateRow, ProcedureAddendum, ProcedureRecord,
                                       ProcedureStatus, ProcedureStep)
@@ -15,6 +16,6 @@ from tracker.models.user import SignInThrottle, User
 
 __all__ = ["ApiScope", "ApiToken", "Appointment", "AppointmentChange", "AppointmentMessage", "AuditAction", "AuditCheck", "AuditEvent", "AuditSeal", "Case", "CaseHistory", "CaseIdentifier", "CaseRow", "CaseStateCount", "ClinicSettings", "ConservativeCare",
            "DiaryEntry", "DiaryEntryRevision", "DiaryLink", "DiaryPoint", "DiaryReminder",
-           "EligibilityVerdict", "Examination", "FormularyDrug", "InjectateRow", "Outcome", "Patient",
+           "EligibilityVerdict", "HeldForm", "Examination", "FormularyDrug", "InjectateRow", "Outcome", "Patient",
            "ProcedureAddendum", "ProcedureRecord", "ProcedureStatus", "ProcedureStep", "RiskScreen", "Room", "ScheduleLock", "SignInThrottle", "SmsOptOut", "User",
            "WorkingHours"]
