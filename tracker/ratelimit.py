@@ -31,8 +31,10 @@ def init_app(app):
     proxies = app.config["PROXY_COUNT"]
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    # If Redis goes away, counting falls back to this process's memory rather than failing sign-ins.
     limiter = Limiter(get_remote_address, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"],
-                      headers_enabled=True, key_prefix="tracker")
+                      headers_enabled=True, key_prefix="tracker", swallow_errors=True,
+                      in_memory_fallback_enabled=True)
     for endpoint, (setting, methods, failed) in LIMITED.items():
         limit = _setting(setting)
         app.view_functions[endpoint] = limiter.limit(limit, methods=methods, deduct_when=failed)(

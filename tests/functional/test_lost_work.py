@@ -107,3 +107,17 @@ def test_the_keep_alive_renews_the_idle_clock(client, gen, app):
     # Without it, the same wait ends the session.
     go_idle(client, app)
     assert client.post("/session/keep-alive", headers={"X-CSRFToken": token}).status_code == 302
+
+
+def test_a_password_in_a_held_form_is_never_kept_or_shown(client, gen, app):
+    admin = gen.user(Role.ADMIN)
+    sign_in(client, admin)
+    token = csrf_from(client.get("/admin/users/new").get_data(as_text=True))
+    go_idle(client, app)
+    client.post("/admin/users/new", data={"csrf_token": token, "email": "new.person@test.clinic",
+                                          "name": "New Person", "role": "coordinator",
+                                          "new_password": "Very-secret-pass-42"})
+    held = db.session.execute(db.select(HeldForm)).scalar_one()
+    assert "Very-secret-pass-42" not in str(held.fields) and ["name", "New Person"] in held.fields
+    page = text(client.get(sign_in(client, admin).location))
+    assert "New Person" in page and "Very-secret-pass-42" not in page

@@ -106,3 +106,12 @@ def test_with_redis_every_worker_shares_one_count(app, gen):
         for worker in workers:
             with worker.app_context():
                 db.engine.dispose()
+
+
+def test_when_redis_is_down_the_count_falls_back_to_memory_and_nothing_fails(app):
+    down = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                      RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0", RATELIMIT_DIARY_LINK="2 per 15 minutes")
+    client = down.test_client()
+    assert [client.get(f"/d/guess-{n}").status_code for n in range(3)] == [404, 404, 429]
+    with down.app_context():
+        db.engine.dispose()

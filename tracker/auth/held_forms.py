@@ -21,7 +21,8 @@ from tracker.timeutil import utcnow
 SESSION_KEY = "held_form"
 # The re-send form carries the token in this field, so the held copy is dropped once it is used.
 RESENT_FIELD = "_held_form"
-# Never held, never shown back: a fresh token is sent with the re-sent form.
+# Never held, never shown back: a fresh token is sent with the re-sent form. Nor is any password
+# (a new account's, a reset): it is typed again, never stored or echoed into a page.
 NOT_KEPT = {"csrf_token", RESENT_FIELD}
 # Posts that are not someone's work: signing in or out, staying signed in.
 NOT_HELD_ENDPOINTS = {"auth.sign_in", "auth.sign_out", "auth.keep_alive", "auth.discard_held_form"}
@@ -32,7 +33,8 @@ def hold_if_form(user):
     if (request.method != "POST" or request.endpoint in NOT_HELD_ENDPOINTS
             or request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data")):
         return None
-    fields = [[name, value] for name, value in request.form.items(multi=True) if name not in NOT_KEPT]
+    fields = [[name, value] for name, value in request.form.items(multi=True)
+              if name not in NOT_KEPT and "password" not in name.lower()]
     if not fields:
         return None
     now = utcnow()
