@@ -7,6 +7,7 @@ tracker's own page with its security headers instead of the server's bare error.
 import uuid
 
 from flask import render_template
+from flask_babel import force_locale
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -54,8 +55,10 @@ def init_app(app):
                          (str(cause).strip().splitlines() or [""])[0][:200])
         # Rendered straight from the template: render_template's context processors would ask
         # Flask-Login for the signed-in user, which needs the database.
-        page = app.jinja_env.get_template("errors/503.html").render(
-            incident=incident, retry_after=RETRY_AFTER_SECONDS, clinic_name=app.config["CLINIC_NAME"])
+        # The locale is forced too: choosing it asks who is signed in.
+        with force_locale(app.config.get("BABEL_DEFAULT_LOCALE", "en")):
+            page = app.jinja_env.get_template("errors/503.html").render(
+                incident=incident, retry_after=RETRY_AFTER_SECONDS, clinic_name=app.config["CLINIC_NAME"])
         return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(403)

@@ -11,7 +11,6 @@ nothing and may be retried; a request whose answer never came (read timeout) may
 queued, so it is not retried automatically - a second text is worse than a late one, and the
 coordinator sees it and can resend.
 """
-import re
 
 import requests
 from flask import current_app
@@ -21,6 +20,7 @@ from twilio.rest import Client
 
 from tracker.extensions import db
 from tracker.models import SmsOptOut
+from tracker.redaction import redact
 from tracker.timeutil import utcnow
 
 # The words a phone answers to stop or restart texts (the carriers' standard list, as Twilio reads it).
@@ -78,7 +78,7 @@ def send_sms(to, body):
     """Send `body` to the E.164 number `to`; the provider's message id, or None when it went to the
     log (no provider configured). Raises SmsError."""
     if not configured():
-        current_app.logger.info("Text not sent (no TWILIO_ACCOUNT_SID); to %s:\n%s", _masked(to), _redact(body))
+        current_app.logger.info("Text not sent (no TWILIO_ACCOUNT_SID); to %s:\n%s", _masked(to), redact(body))
         return None
     try:
         message = _client().messages.create(to=to, from_=current_app.config["TWILIO_FROM"], body=body)
@@ -94,12 +94,6 @@ def send_sms(to, body):
         current_app.logger.warning("The SMS provider could not be reached: %s", type(error).__name__)
         raise SmsError(f"the provider could not be reached ({type(error).__name__})") from error
     return message.sid
-
-
-def _redact(text):
-    """A message for the log without the secret in its personal link (/d/<token>).
-    (Switch to tracker.redaction.redact once it is on main: same job, every signed token.)"""
-    return re.sub(r"/d/[A-Za-z0-9_.\-]+", "/d/[redacted]", text)
 
 
 def _masked(number):

@@ -43,7 +43,7 @@ def test_a_closed_cases_link_shows_only_the_patients_own_scores(client, closed_c
     assert "This diary is finished" in page
     assert "7/10" in page and "3/10" in page and "2/10" in page
     assert "Robin Phonecall" not in page and "by phone" not in page
-    assert "<form" not in page and "Correct" not in page
+    assert "diary-entry" not in page and "Save my score" not in page and "Correct" not in page
     assert closed_case.patient.family_name not in page
 
 

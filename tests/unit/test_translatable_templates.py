@@ -18,7 +18,7 @@ PATIENT_FACING = sorted(
      *(TEMPLATES / name for name in (
          "base.html", "_macros/layout.html", "_macros/forms.html", "auth/sign_in.html",
          "auth/change_password.html", "diary/entry.html", "diary/correct.html", "diary/_macros.html",
-         "diary/link_base.html", "diary/link_not_valid.html"))])
+         "diary/link_base.html", "diary/link_not_valid.html", "diary/link_closed.html"))])
 GETTEXT = {"_", "gettext", "ngettext", "pgettext", "npgettext"}
 READ_ATTRIBUTES = re.compile(r'\b(?:aria-label|title|placeholder|alt)="([^"]*)"')
 # Prose: two words, or one capitalised word (a label). "booked", "new-password", "%A" are code.
