@@ -1,7 +1,7 @@
 """held forms: a form posted after the session ended, kept briefly for its sender
 
-Revision ID: 0014_held_forms
-Revises: 0013_audit_chain
+Revision ID: 0017_held_forms
+Revises: 0016_audit_chain
 Create Date: 2026-12-05 08:40:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014_held_forms'
-down_revision = '0013_audit_chain'
+revision = '0017_held_forms'
+down_revision = '0016_audit_chain'
 branch_labels = None
 depends_on = None
 
