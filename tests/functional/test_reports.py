@@ -60,6 +60,12 @@ def test_every_report_shows_a_chart_and_a_table_with_a_definition(client, coordi
     assert "33.3" in re.search(r'id="figure-relief_survival".*?</article>', html, re.S).group(0)
 
 
+def test_download_links_carry_the_filters_but_not_a_stray_table_name(client, coordinator, clinic):
+    html = client.get(f"/reports?{PERIOD}&side=left&table=nope&page=3").get_data(as_text=True)
+    link = re.search(r'href="(/reports/export\?table=lead_times[^"]*)"', html).group(1)
+    assert "side=left" in link and "start=2026-03-01" in link and "nope" not in link and "page" not in link
+
+
 def test_physicians_read_reports_and_find_them_in_the_menu(client, gen, login_as, clinic):
     login_as(gen.user(Role.PHYSICIAN))
     html = client.get("/reports").get_data(as_text=True)

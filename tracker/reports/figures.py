@@ -599,13 +599,16 @@ def caps(filters):
         .group_by(joints.c.patient_id, joints.c.kind, joints.c.joint, profile.c.code, cap)
         .having(sessions >= cap - 1).limit(CAPS_SHOWN)).all()
     rows = _cap_rows(near, injections, today) if near else []
-    return Report("caps", "Caps", [Figure(
+    figure = Figure(
         "caps", "Patients at or near their yearly cap",
         "Patients whose injections (signed procedures) in the rolling 12 months to today reach their payer's "
         "cap or are one session short of it (payer of the patient's newest case; per joint where the payer "
         "counts per joint), with the first day another session is allowed.",
         ["Patient", "MRN", "Payer profile", "Kind", "Joint", "Sessions in 12 months", "Cap", "Next possible"],
-        rows)])
+        rows)
+    if len(near) == CAPS_SHOWN:
+        figure.note = f"The first {CAPS_SHOWN} found; narrow the filters to see others."
+    return Report("caps", "Caps", [figure])
 
 
 def _cap_rows(near, injections, today):

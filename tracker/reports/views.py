@@ -16,6 +16,7 @@ from tracker.timeutil import clinic_today
 bp = Blueprint("reports", __name__)
 
 READERS = (Role.COORDINATOR, Role.PHYSICIAN)
+FILTER_FIELDS = ("start", "end", "physician", "profile", "side", "indication")
 
 
 def default_period(today):
@@ -57,6 +58,11 @@ def read_filters():
     return form, filters
 
 
+def _filter_args():
+    """The filters as typed, for each table's download link (which adds its own `table`)."""
+    return {name: value for name, value in request.args.items() if name in FILTER_FIELDS}
+
+
 @bp.route("/reports")
 @allow(*READERS)
 def index():
@@ -64,7 +70,7 @@ def index():
     reports = figures.all_reports(filters) if filters else []
     drawn = {figure.key: charts.draw(figure) for report in reports for figure in report.figures}
     return render_template("reports/index.html", form=form, filters=filters, reports=reports, charts=drawn,
-                           args=request.args.to_dict()), 200 if filters else 422
+                           args=_filter_args()), 200 if filters else 422
 
 
 @bp.route("/reports/export")
@@ -76,7 +82,7 @@ def export_table():
         abort(404)
     if filters is None:
         return render_template("reports/index.html", form=form, filters=None, reports=[], charts={},
-                               args=request.args.to_dict()), 422
+                               args=_filter_args()), 422
     figure = figures.figure(filters, key)
     return export.download(f"{key}_{filters.start.isoformat()}_{filters.end.isoformat()}.csv",
                            figure.columns, figure.rows, f"report table {key}", filters.as_text())
