@@ -6,8 +6,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask.cli import AppGroup
 
 from tracker.passwords import password_problems
+from tracker.refusals import FieldError
 from tracker.roles import Role
-from tracker.validation import FieldError
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying the tracker.")

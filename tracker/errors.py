@@ -1,12 +1,17 @@
-"""Error pages in the app's own style. A 500 shows an incident id for the logs, never a trace.
+"""Error pages in the app's own style, and the one handler that answers a service's refusal.
 
-A database that cannot be reached is a 503 with Retry-After and an incident id, rendered from a
-layout that needs no database (not even to ask who is signed in), so the person still gets the
-tracker's own page with its security headers instead of the server's bare error.
+A 500 shows an incident id for the logs, never a trace. A database that cannot be reached is a
+503 with Retry-After and an incident id, rendered from a layout that needs no database (not even
+to ask who is signed in), so the person still gets the tracker's own page with its security
+headers instead of the server's bare error.
+
+A refusal (`tracker.refusals.Refusal`) is answered by the page the view declared with
+`on_refusal` before it called the service: the form again with what was typed and the reason
+(`form_again`, 409/422), or back to where the form was with the reason said (`back_to`).
 """
 import uuid
 
-from flask import render_template
+from flask import flash, g, redirect, render_template
 from flask_babel import force_locale
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -15,9 +20,51 @@ from werkzeug.exceptions import BadRequest
 
 from tracker import api
 from tracker.extensions import db
+from tracker.formfields import show_on_form
+from tracker.refusals import FieldError, Refusal, StaleEdit
+
+
+def on_refusal(respond):
+    """Declare how this request's page answers a refusal: `respond(refusal)` returns the response
+    (called by the view before it calls the service)."""
+    g.answer_refusal = respond
+
+
+def back_to(url, stale=None):
+    """A refusal answer: say why (`stale` for a StaleEdit, the page's own words) and go back to
+    `url`."""
+    def respond(refusal):
+        flash(str(stale) if stale and isinstance(refusal, StaleEdit) else str(refusal), "error")
+        return redirect(url)
+
+    return respond
+
+
+def form_again(form, page, stale=None):
+    """A refusal answer for a page that shows its form again as typed: a FieldError next to its
+    field (`page()` gives the page's usual status for a form with errors); any other refusal said
+    above the form (`stale`, the page's own words, for a StaleEdit) with `page(409)`."""
+    def respond(refusal):
+        if isinstance(refusal, FieldError):
+            show_on_form(form, refusal)
+            return page()
+        flash(str(stale) if stale and isinstance(refusal, StaleEdit) else str(refusal), "error")
+        return page(409)
+
+    return respond
 
 
 def init_app(app):
+    @app.errorhandler(Refusal)
+    def refused(refusal):
+        # Services roll back as they refuse; this also covers a refusal raised outside one, so
+        # no half-made change is left in the session for the page to commit with its audit row.
+        db.session.rollback()
+        respond = g.pop("answer_refusal", None)
+        if respond is None:
+            return render_template("errors/refused.html", reason=str(refusal)), refusal.status
+        return respond(refusal)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return render_template("errors/400.html", reason=error.description), 400

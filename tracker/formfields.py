@@ -104,3 +104,8 @@ def _patient_birth_date(form):
         patient = db.session.get(Patient, ids["patient_id"])
         return patient.date_of_birth if patient else None
     return None
+
+
+def show_on_form(form, error):
+    """Put a service's FieldError next to its field, keeping what was typed."""
+    getattr(form, error.field).errors.append(error.message)

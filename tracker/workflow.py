@@ -6,6 +6,7 @@ history and the audit row in one transaction).
 """
 from dataclasses import dataclass, field
 
+from tracker.refusals import Refusal
 from tracker.roles import Role
 from tracker.vocab import N_, Choice
 
@@ -169,7 +170,7 @@ TRANSITIONS = (
 BY_ACTION = {t.action: t for t in TRANSITIONS}
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(Refusal):
     """The move is not allowed; the message says why in words a user understands."""
 
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlalchemy import text
 
-from tracker.access import Role
+from tracker.roles import Role
 from tracker.cases.counts import state_counts
 from tracker.cases.services import transition
 from tracker.extensions import db

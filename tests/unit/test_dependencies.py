@@ -16,7 +16,7 @@ PACKAGE = ROOT / "tracker"
 
 # Plain Python over plain values, unit-tested without HTTP or a database.
 PURE_MODULES = [
-    "tracker.roles", "tracker.vocab", "tracker.workflow", "tracker.clinical",
+    "tracker.roles", "tracker.vocab", "tracker.refusals", "tracker.workflow", "tracker.clinical",
     "tracker.policy", "tracker.policy.engine", "tracker.policy.facts", "tracker.policy.profiles",
     "tracker.diary.relief", "tracker.diary.schedule", "tracker.diary.chart",
     "tracker.scheduling.readiness", "tracker.scheduling.rules", "tracker.scheduling.instructions",

@@ -3,6 +3,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from tracker.refusals import StaleEdit, check_version
 from tracker.roles import Role
 from tracker.scheduling.readiness import is_ready, missing
 from tracker.workflow import (BEFORE_PROCEDURE, BY_ACTION, SYSTEM, GuardFacts, State, TRANSITIONS,
@@ -159,3 +160,12 @@ def test_the_procedure_cannot_start_until_the_required_readiness_items_are_done(
     overridden = case_in(State.SCHEDULED, eligible=True,
                          booked=appointment(ready=False, override="consent on paper"))
     assert check(overridden, "start_procedure", Role.PHYSICIAN).target == State.IN_PROCEDURE
+
+
+def test_a_form_is_stale_unless_it_carries_the_version_it_was_opened_on():
+    record = SimpleNamespace(version_id=3)
+    check_version(record, "3")
+    check_version(record, 3)
+    for sent in ("2", "", None, "3 "):
+        with pytest.raises(StaleEdit):
+            check_version(record, sent)

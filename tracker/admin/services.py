@@ -9,10 +9,11 @@ from tracker import audit
 from tracker.auth.services import normalise_email, set_password
 from tracker.extensions import db
 from tracker.models import AuditEvent, Patient, User
+from tracker.refusals import FieldError, StaleEdit
 from tracker.roles import Role
 from tracker.search import contains, normalise_mrn
 from tracker.timeutil import clinic_zone
-from tracker.validation import FieldError, StaleEdit
+from tracker.transactions import service
 
 ADMIN_FIELDS_SHOWN = ("role", "active")
 
@@ -48,6 +49,7 @@ def _flush_or_explain(email, role, patient_mrn, user_id=None):
         raise
 
 
+@service
 def create_user(email, name, role, password, patient_mrn=None, actor=None):
     email = normalise_email(email)
     _check_email_free(email)
@@ -69,6 +71,7 @@ def edit_stamp(user):
     return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
 
 
+@service
 def update_user(user, stamp, email, name, role, active, patient_mrn, actor):
     """Save an admin's edit, or raise StaleEdit if the account changed since `stamp` was taken."""
     if stamp != edit_stamp(user):
@@ -94,6 +97,7 @@ def update_user(user, stamp, email, name, role, active, patient_mrn, actor):
     db.session.commit()
 
 
+@service
 def reset_password(user, new_password, actor):
     set_password(user, new_password)
     audit.record(audit.Action.UPDATE, "user", user.id, summary="password reset by admin", user=actor)

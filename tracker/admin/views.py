@@ -1,8 +1,6 @@
 """Admin: accounts and the audit trail."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import audit_chain, export
 from tracker.access import allow
@@ -12,6 +10,7 @@ from tracker.admin.forms import (AuditFilterForm, CreateUserForm, EditUserForm, 
 from tracker.eligibility import services as eligibility
 from tracker.eligibility import standing
 from tracker.eligibility.forms import DefaultProfileForm
+from tracker.errors import form_again, on_refusal
 from tracker.extensions import db
 from tracker.formfields import paginate
 from tracker.models import Room, User
@@ -19,16 +18,14 @@ from tracker.policy import CRITERION_LABELS, PROFILES
 from tracker.referrals.services import physicians
 from tracker.roles import Role
 from tracker.scheduling import resources
-from tracker.validation import FieldError, StaleEdit, show_on_form
 from tracker.vocab import WEEKDAYS
 
 bp = Blueprint("admin", __name__)
 
-# A room's only unique value is its name. The scheduling service checks it first; when another
-# admin saved the same name a moment later than that check, the database refuses the second
-# and the admin sees the check's own message.
-ROOM_NAME_TAKEN = "Another room already has this name."
-
+STALE_ACCOUNT = ("Someone else changed this account while you were editing. Nothing was saved; the current "
+                 "values are shown below, your entries are kept in the form.")
+STALE_ROOM = ("Someone else changed this room meanwhile. Nothing was saved; your entries are kept. Reload to "
+              "see the room as it is now.")
 
 def _user_or_404(user_id):
     return db.session.get(User, user_id) or abort(404)
@@ -61,17 +58,14 @@ def users():
 @allow(Role.ADMIN)
 def create_user():
     form = CreateUserForm()
-    if form.validate_on_submit():
-        try:
-            user = services.create_user(form.email.data, form.name.data, form.role.data,
-                                        form.new_password.data, form.patient_mrn.data,
-                                        actor=current_user)
-        except FieldError as error:
-            show_on_form(form, error)
-        else:
-            flash(f"Account created for {user.name}.", "success")
-            return redirect(url_for("admin.users"))
-    return render_template("admin/user_new.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("admin/user_new.html", form=form)
+    on_refusal(form_again(form, lambda status=None: render_template("admin/user_new.html", form=form)))
+    user = services.create_user(form.email.data, form.name.data, form.role.data, form.new_password.data,
+                                form.patient_mrn.data, actor=current_user)
+    flash(f"Account created for {user.name}.", "success")
+    return redirect(url_for("admin.users"))
+
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -81,25 +75,19 @@ def edit_user(user_id):
     form = EditUserForm(obj=user)
     if request.method == "GET":
         _show_saved(form, user)
-    if form.validate_on_submit():
-        try:
-            services.update_user(user, form.version_id.data, form.email.data, form.name.data,
-                                 form.role.data, form.active.data, form.patient_mrn.data,
-                                 actor=current_user)
-        except FieldError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        except (StaleEdit, StaleDataError):
-            db.session.rollback()
-            flash("Someone else changed this account while you were editing. Nothing was saved; "
-                  "the current values are shown below, your entries are kept in the form.", "error")
-            return render_template("admin/user_edit.html", form=form, user=user,
-                                   reset_form=ResetPasswordForm(), stale=True), 409
-        else:
-            flash("Account saved.", "success")
-            return redirect(url_for("admin.users"))
-    return render_template("admin/user_edit.html", form=form, user=user,
-                           reset_form=ResetPasswordForm(), stale=False)
+    if not form.validate_on_submit():
+        return _user_page(form, user)
+    on_refusal(form_again(form, lambda status=None: _user_page(form, user, stale=status == 409, status=status),
+                          stale=STALE_ACCOUNT))
+    services.update_user(user, form.version_id.data, form.email.data, form.name.data, form.role.data,
+                         form.active.data, form.patient_mrn.data, actor=current_user)
+    flash("Account saved.", "success")
+    return redirect(url_for("admin.users"))
+
+
+def _user_page(form, user, stale=False, status=None):
+    return render_template("admin/user_edit.html", form=form, user=user, reset_form=ResetPasswordForm(),
+                           stale=stale), status or 200
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
@@ -165,21 +153,18 @@ def settings():
 @allow(Role.ADMIN)
 def rooms():
     form = RoomForm()
-    if form.validate_on_submit():
-        try:
-            room = resources.create_room(form.values(), current_user)
-        except FieldError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        except IntegrityError:
-            db.session.rollback()
-            form.name.errors.append(ROOM_NAME_TAKEN)
-        else:
-            flash(f"Room {room.name} added.", "success")
-            return redirect(url_for("admin.rooms"))
-    return render_template("admin/rooms.html", form=form, rooms=resources.rooms(),
-                           physicians=physicians(), hours=resources.hours_by_physician(),
-                           weekdays=WEEKDAYS), 422 if form.errors else 200
+
+    def page(status=None):
+        return render_template("admin/rooms.html", form=form, rooms=resources.rooms(),
+                               physicians=physicians(), hours=resources.hours_by_physician(),
+                               weekdays=WEEKDAYS), 422 if form.errors else 200
+
+    if not form.validate_on_submit():
+        return page()
+    on_refusal(form_again(form, page))
+    room = resources.create_room(form.values(), current_user)
+    flash(f"Room {room.name} added.", "success")
+    return redirect(url_for("admin.rooms"))
 
 
 @bp.route("/rooms/<int:room_id>", methods=["GET", "POST"])
@@ -189,24 +174,18 @@ def edit_room(room_id):
     form = RoomForm(obj=room)
     if not form.is_submitted():
         form.modality.data = room.modality.value
-    if form.validate_on_submit():
-        try:
-            resources.update_room(room, form.values(), form.version_id.data, current_user)
-        except FieldError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        except IntegrityError:
-            db.session.rollback()
-            form.name.errors.append(ROOM_NAME_TAKEN)
-        except (StaleEdit, StaleDataError):
-            db.session.rollback()
-            flash("Someone else changed this room meanwhile. Nothing was saved; your entries are "
-                  "kept. Reload to see the room as it is now.", "error")
-            return render_template("admin/room_edit.html", form=form, room=room), 409
-        else:
-            flash("Room saved.", "success")
-            return redirect(url_for("admin.rooms"))
-    return render_template("admin/room_edit.html", form=form, room=room), 422 if form.errors else 200
+
+    def page(status=None):
+        return render_template("admin/room_edit.html", form=form, room=room), \
+            status or (422 if form.errors else 200)
+
+    if not form.validate_on_submit():
+        return page()
+    on_refusal(form_again(form, page, stale=STALE_ROOM))
+    resources.update_room(room, form.values(), form.version_id.data, current_user)
+    flash("Room saved.", "success")
+    return redirect(url_for("admin.rooms"))
+
 
 
 @bp.route("/physicians/<int:user_id>/hours", methods=["GET", "POST"])
@@ -227,4 +206,4 @@ def working_hours(user_id):
         422 if form.errors else 200
 
 
-from tracker.admin import formulary  # noqa: E402,F401  (the formulary editor's routes live on this blueprint)
+from tracker.admin import formulary_views  # noqa: E402,F401  (the formulary editor's routes live on this blueprint)

@@ -1,20 +1,23 @@
-"""Cases: moving a case through its lifecycle.
+"""Cases: opening one, and moving it through its lifecycle.
 
 `transition` is the one function through which every state change goes: it checks the move
 against the table in `tracker.workflow`, then writes the new state, a case-history row and an
-audit row, and commits them together.
+audit row, and commits them together. `open_case` is the one way a case begins (a referral, or
+the follow-on case an outcome opens).
 """
 from tracker import audit
 from tracker.eligibility.standing import staleness
 from tracker.extensions import db
-from tracker.models import CaseHistory
+from tracker.models import Case, CaseHistory
+from tracker.refusals import check_version
 from tracker.scheduling import readiness
+from tracker.scheduling.release import release
 from tracker.timeutil import utcnow
-from tracker.validation import StaleEdit
-from tracker.workflow import (BY_ACTION, SYSTEM, GuardFacts, State, TransitionRefused, check,
+from tracker.transactions import service
+from tracker.workflow import (BY_ACTION, SYSTEM, GuardFacts, State, TransitionRefused, available, check,
                               latest_record_signed, verdict_problems)
 
-__all__ = ["transition", "TransitionRefused", "record_view", "guard_facts"]
+__all__ = ["transition", "apply_button", "open_case", "TransitionRefused", "record_view", "guard_facts"]
 
 _ASK = object()
 
@@ -47,12 +50,27 @@ def guard_facts(case, action=None, stale_because=_ASK):
     )
 
 
+@service
+def open_case(patient, actor, history_reason, audit_summary, **fields):
+    """Open a case in `referred` for `patient`: the case, its first history row and its audit row
+    (committed by the caller, with whatever else opened it)."""
+    case = Case(patient=patient, created_by_id=actor.id, state=State.REFERRED, **fields)
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(CaseHistory(case=case, actor_id=actor.id, actor_role=actor.role, action="refer",
+                               from_state=None, to_state=State.REFERRED, reason=history_reason))
+    audit.record(audit.Action.CREATE, "case", case.id, summary=audit_summary, user=actor)
+    return case
+
+
+@service
 def transition(case, action, actor, reason="", version_id=None, commit=True, at=None):
     """Apply `action` to `case` as `actor` (None: the tracker itself), or raise TransitionRefused /
-    StaleEdit with nothing written. `at` is when it happened, if not now: the procedure's own
-    clock (its start dates the injection for caps and spacing)."""
-    if version_id is not None and str(case.version_id) != str(version_id):
-        raise StaleEdit
+    StaleEdit with nothing written. `version_id` is the version the user's form was opened on
+    (None: no form, the move comes from another service). `at` is when it happened, if not now:
+    the procedure's own clock (its start dates the injection for caps and spacing)."""
+    if version_id is not None:
+        check_version(case, version_id)
     move = check(guard_facts(case, action), action, actor.role if actor else SYSTEM, reason)
     previous = State(case.state)
     now = at or utcnow()
@@ -66,12 +84,18 @@ def transition(case, action, actor, reason="", version_id=None, commit=True, at=
                  summary=f"{action}: {previous.value} → {move.target.value}", user=actor,
                  actor=None if actor else "system")
     if move.frees_booking and case.active_appointment:
-        from tracker.scheduling.services import release  # scheduling moves cases: import late
-
         release(case.active_appointment, f"case cancelled: {reason.strip()}", actor)
     if commit:
         db.session.commit()
     return move
+
+
+@service
+def apply_button(case, action, actor, reason, version_id):
+    """A move from the case page's plain buttons: only those the page offers this user now."""
+    if action not in {t.action for t in available(case.state, actor.role)}:
+        raise TransitionRefused("That change is not available for this case now.")
+    return transition(case, action, actor, reason, version_id=version_id)
 
 
 def record_view(case, actor, what="case"):

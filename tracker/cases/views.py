@@ -2,7 +2,6 @@
 its state changes."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import export
 from tracker.access import allow
@@ -11,20 +10,19 @@ from tracker.cases import worklist as worklist_queries
 from tracker.cases.forms import TransitionForm, WorklistFilterForm
 from tracker.cases.page import render_case
 from tracker.eligibility.standing import clinic_default_profile_code
-from tracker.extensions import db
+from tracker.errors import back_to, on_refusal
 from tracker.formfields import options, window
 from tracker.loaders import get_case
 from tracker.policy import PROFILE_CHOICES
 from tracker.referrals.services import physicians
 from tracker.roles import Role
-from tracker.validation import StaleEdit
-from tracker.workflow import State, TransitionRefused, available
+from tracker.workflow import State
 
 bp = Blueprint("cases", __name__)
 
 PHYSICIAN_FOCUS = (State.NOT_ELIGIBLE, State.SCHEDULED, State.IN_PROCEDURE, State.FOLLOW_UP)
-
-
+STALE = ("This case was changed by someone else while you were looking at it. Nothing was changed; "
+         "review the current state below and try again.")
 
 
 def _filters():
@@ -99,19 +97,7 @@ def apply_transition(case_id):
     form = TransitionForm()
     if not form.validate_on_submit():
         abort(400)
-    offered = {t.action for t in available(case.state, current_user.role)}
-    try:
-        if form.action.data not in offered:
-            raise TransitionRefused("That change is not available for this case now.")
-        move = services.transition(case, form.action.data, current_user, form.reason.data,
-                                   version_id=form.version_id.data)
-    except (StaleEdit, StaleDataError):
-        db.session.rollback()
-        flash("This case was changed by someone else while you were looking at it. Nothing was "
-              "changed; review the current state below and try again.", "error")
-    except TransitionRefused as refusal:
-        db.session.rollback()
-        flash(str(refusal), "error")
-    else:
-        flash(f"Case is now {move.target.label.lower()}.", "success")
+    on_refusal(back_to(url_for("cases.show", case_id=case_id), stale=STALE))
+    move = services.apply_button(case, form.action.data, current_user, form.reason.data, form.version_id.data)
+    flash(f"Case is now {move.target.label.lower()}.", "success")
     return redirect(url_for("cases.show", case_id=case_id))

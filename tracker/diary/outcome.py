@@ -18,17 +18,17 @@ import math
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import audit
-from tracker.cases.services import transition
+from tracker.cases.services import open_case, transition
 from tracker.diary import services as diary_services
 from tracker.diary.relief import (ANAESTHETIC_WINDOW_HOURS, DiagnosticResult, Interpretation, Reading, interpret,
                                   percent_relief)
 from tracker.extensions import db
-from tracker.models import Case, CaseHistory, Outcome
+from tracker.models import Case, Outcome
+from tracker.refusals import FieldError, Refusal
 from tracker.timeutil import clinic_today, format_clinic, utcnow
-from tracker.validation import FieldError, StaleEdit
+from tracker.transactions import service
 from tracker.vocab import Indication, NextStep, Side
 from tracker.workflow import State
 
@@ -42,7 +42,7 @@ FOLLOW_ON_INDICATION = {
 MAX_THERAPEUTIC_DAYS = 3650
 
 
-class OutcomeRefused(Exception):
+class OutcomeRefused(Refusal):
     """The outcome cannot be recorded (already recorded, wrong state); the message says why."""
 
 
@@ -201,6 +201,7 @@ def already_recorded(outcome):
             f"{format_clinic(outcome.decided_at)}; nothing was changed.")
 
 
+@service
 def record_outcome(case, actor, diagnostic_result, therapeutic_days, next_step, notes="", reason="",
                    version_id=None, reading=None):
     """Store the outcome, close the case and open the linked new case if the next step is another
@@ -236,9 +237,6 @@ def record_outcome(case, actor, diagnostic_result, therapeutic_days, next_step, 
         db.session.refresh(case)
         raise OutcomeRefused(already_recorded(case.outcome) if case.outcome else
                              "The outcome could not be saved; reload the case and try again.") from None
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleEdit from None
     return outcome
 
 
@@ -262,25 +260,17 @@ def _open_follow_on(case, indication, actor):
     """The repeat or confirmatory injection as a new referral for the same patient and joint(s),
     with what carries over from this case; review and eligibility start afresh (the engine then
     counts this case's injection with its recorded result)."""
-    new = Case(patient_id=case.patient_id, previous_case_id=case.id, state=State.REFERRED,
-               side=case.side, indication=indication, payer_profile_code=case.payer_profile_code,
-               physician_id=case.physician_id or actor.id, referring_clinician=actor.name[:120],
-               referral_date=clinic_today(), symptom_onset=case.symptom_onset,
-               pain_worse_standing=case.pain_worse_standing,
-               pain_worse_walking_uphill=case.pain_worse_walking_uphill,
-               pain_worse_sit_to_stand=case.pain_worse_sit_to_stand,
-               pain_radiates_buttock_thigh=case.pain_radiates_buttock_thigh,
-               lumbar_fusion_history=case.lumbar_fusion_history,
-               reason=f"{indication.label} after case #{case.id}, decided at its outcome.",
-               created_by_id=actor.id)
-    db.session.add(new)
-    db.session.flush()
-    db.session.add(CaseHistory(case=new, actor_id=actor.id, actor_role=actor.role, action="refer",
-                               from_state=None, to_state=State.REFERRED,
-                               reason=f"Opened from the outcome of case #{case.id}."))
-    audit.record(audit.Action.CREATE, "case", new.id, summary=f"referral opened from case #{case.id}'s outcome",
-                 user=actor)
-    return new
+    return open_case(
+        case.patient, actor, f"Opened from the outcome of case #{case.id}.",
+        f"referral opened from case #{case.id}'s outcome",
+        previous_case_id=case.id, side=case.side, indication=indication,
+        payer_profile_code=case.payer_profile_code, physician_id=case.physician_id or actor.id,
+        referring_clinician=actor.name[:120], referral_date=clinic_today(), symptom_onset=case.symptom_onset,
+        pain_worse_standing=case.pain_worse_standing, pain_worse_walking_uphill=case.pain_worse_walking_uphill,
+        pain_worse_sit_to_stand=case.pain_worse_sit_to_stand,
+        pain_radiates_buttock_thigh=case.pain_radiates_buttock_thigh,
+        lumbar_fusion_history=case.lumbar_fusion_history,
+        reason=f"{indication.label} after case #{case.id}, decided at its outcome.")
 
 
 def close_reason(case):

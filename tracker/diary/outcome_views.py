@@ -5,7 +5,6 @@ the case (and opens the linked new case for a repeat or confirmatory block).
 """
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import export
 from tracker.access import allow
@@ -13,11 +12,12 @@ from tracker.cases.services import record_view
 from tracker.diary import outcome as services
 from tracker.diary.chart import ChartPoint, ChartSeries, pain_chart
 from tracker.diary.outcome_forms import OutcomeForm
-from tracker.extensions import db
+from tracker.errors import on_refusal
+from tracker.formfields import show_on_form
 from tracker.loaders import get_case
+from tracker.refusals import FieldError, StaleEdit
 from tracker.roles import Role
-from tracker.validation import FieldError, StaleEdit, show_on_form
-from tracker.workflow import State, TransitionRefused
+from tracker.workflow import State
 
 bp = Blueprint("outcome", __name__)
 
@@ -83,6 +83,17 @@ def diary_csv(case_id):
                            f"pain diary of case {case_id}", object_type="case", object_id=case_id)
 
 
+def _outcome_refused(case, form, refusal):
+    """A value to correct, next to its field; otherwise why the outcome cannot be recorded now
+    (already recorded, by someone else meanwhile, or the case moved on), above the form."""
+    if isinstance(refusal, FieldError):
+        show_on_form(form, refusal)
+        return _page(case, form, 422)
+    if isinstance(refusal, StaleEdit):
+        return _page(case, form, 409, refusal=services.already_recorded(case.outcome) if case.outcome else CHANGED)
+    return _page(case, form, 409, refusal=str(refusal))
+
+
 @bp.route("/cases/<int:case_id>/outcome", methods=["POST"])
 @allow(Role.PHYSICIAN)
 def record(case_id):
@@ -92,21 +103,10 @@ def record(case_id):
         if form.csrf_token.errors:
             abort(400)
         return _page(case, form, 422)
-    try:
-        outcome = services.record_outcome(
-            case, current_user, form.diagnostic_result.data, form.therapeutic_days.days, form.next_step.data,
-            notes=form.notes.data, reason=form.reason.data, version_id=form.version_id.data)
-    except FieldError as error:
-        db.session.rollback()
-        show_on_form(form, error)
-        return _page(case, form, 422)
-    except (services.OutcomeRefused, TransitionRefused) as refusal:
-        db.session.rollback()
-        return _page(case, form, 409, refusal=str(refusal))
-    except (StaleEdit, StaleDataError):
-        db.session.rollback()
-        refusal = services.already_recorded(case.outcome) if case.outcome else CHANGED
-        return _page(case, form, 409, refusal=refusal)
+    on_refusal(lambda refusal: _outcome_refused(case, form, refusal))
+    outcome = services.record_outcome(
+        case, current_user, form.diagnostic_result.data, form.therapeutic_days.days, form.next_step.data,
+        notes=form.notes.data, reason=form.reason.data, version_id=form.version_id.data)
     if outcome.follow_on_case is not None:
         new = outcome.follow_on_case
         flash(f"Outcome recorded and case #{case.id} closed. The {new.indication.label.lower()} is "

@@ -8,15 +8,14 @@ Nothing here imports a door's views or access rules, so the untrusted link surfa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from tracker.diary import services
 from tracker.diary.forms import CorrectionForm, EntryForm, PhoneEntryForm, entry_form
-from tracker.diary.services import EntryRefused
+from tracker.errors import back_to, on_refusal
 from tracker.extensions import db
 from tracker.models import DiaryEntry
-from tracker.validation import StaleEdit
+from tracker.refusals import FieldError
 from tracker.vocab import EntrySource
 
 PATIENT_LAYOUT, LINK_LAYOUT, STAFF_LAYOUT = "patient/base.html", "diary/link_base.html", "base.html"
@@ -29,32 +28,34 @@ def entry_of(case, entry_id):
 
 
 def entry_page(case, source, layout, action, correct_url, actor=None, link=None):
+    """The entry form for the point the diary asks about now; a POST saves it."""
     staff = source == EntrySource.STAFF_PHONE
-    form_class = PhoneEntryForm if staff else EntryForm
-    form = entry_form(case, form_class)
+    form = entry_form(case, PhoneEntryForm if staff else EntryForm)
     diary = services.read_diary(case, for_patient=not staff)
     if staff:
         form.point.choices = [SelectChoice(p.code, p.label) for p in diary.points
                               if not p.entered and services.may_enter(case, p, for_patient=False)]
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                view, late = services.record_entry(case, form.point.data, form.scores(), form.answers(), source,
-                                             actor=actor, link=link)
-            except EntryRefused as refused:
-                _show(form, refused)
-            else:
-                flash(_thanks(view, late, staff), "success")
-                return redirect(action if not staff else url_for("cases.show", case_id=case.id, _anchor="diary"))
-        status = 422
-        diary = services.read_diary(case, for_patient=not staff)
-    shown = (diary.view(form.point.data) if request.method == "POST" else None) or _asked(diary, staff)
-    if shown is not None and request.method == "GET":
-        form.point.data = shown.code
-    return render_template("diary/entry.html", layout=layout, case=case, diary=diary, form=form, shown=shown,
-                           action=action, staff=staff, correct_url=correct_url, link=link,
-                           may_correct=(lambda entry: True) if staff else services.may_patient_correct), status
+
+    def page(status, refusal=None):
+        if refusal is not None:
+            _show(form, refusal)
+        shown_diary = services.read_diary(case, for_patient=not staff) if request.method == "POST" else diary
+        shown = (shown_diary.view(form.point.data) if request.method == "POST" else None) \
+            or _asked(shown_diary, staff)
+        if shown is not None and request.method == "GET":
+            form.point.data = shown.code
+        return render_template(
+            "diary/entry.html", layout=layout, case=case, diary=shown_diary, form=form, shown=shown,
+            action=action, staff=staff, correct_url=correct_url, link=link,
+            may_correct=(lambda entry: True) if staff else services.may_patient_correct), status
+
+    if not form.validate_on_submit():
+        return page(422 if request.method == "POST" else 200)
+    on_refusal(lambda refusal: page(refusal.status, refusal))
+    view, late = services.record_entry(case, form.point.data, form.scores(), form.answers(), source,
+                                       actor=actor, link=link)
+    flash(_thanks(view, late, staff), "success")
+    return redirect(action if not staff else url_for("cases.show", case_id=case.id, _anchor="diary"))
 
 
 def _asked(diary, staff):
@@ -69,11 +70,12 @@ def _asked(diary, staff):
 
 
 def _show(form, refused):
-    if refused.field == "score":
+    """Why the entry was not stored, next to the scores or the time point."""
+    if getattr(refused, "field", "point") == "score":
         for score_field in form.score_fields():
-            score_field.errors = list(score_field.errors) + [refused.message]
+            score_field.errors = list(score_field.errors) + [str(refused)]
     else:
-        form.point.errors = list(form.point.errors) + [refused.message]
+        form.point.errors = list(form.point.errors) + [str(refused)]
 
 
 def _thanks(view, late, staff):
@@ -85,6 +87,7 @@ def _thanks(view, late, staff):
 
 
 def correction_page(case, entry, source, layout, back, actor=None, link=None):
+    """Correcting a stored score, with the reason; the earlier value stays in its history."""
     staff = source == EntrySource.STAFF_PHONE
     form = CorrectionForm(version_id=entry.version_id)
     if request.method == "GET":
@@ -93,24 +96,27 @@ def correction_page(case, entry, source, layout, back, actor=None, link=None):
             value = getattr(entry, name)
             form[name].data = None if value is None else ("yes" if value else "no")
     allowed = staff or services.may_patient_correct(entry)
-    status = 200
-    if request.method == "POST" and allowed:
-        if form.validate_on_submit():
-            try:
-                services.correct_entry(entry, form.score.data, form.answers(), form.reason.data,
-                                       form.version_id.data, source, actor=actor, link=link)
-            except (StaleEdit, StaleDataError):
-                db.session.rollback()
-                flash(STALE, "error")
-                return redirect(back)
-            except EntryRefused as refused:
-                form[refused.field].errors = list(form[refused.field].errors) + [refused.message]
-            else:
-                flash(_("The score is corrected; the earlier value is kept in its history."), "success")
-                return redirect(back)
-        status = 422
-    elif request.method == "POST":
-        status = 409
-    label = _(services.time_point(case, entry.point.point_code).label)
-    return render_template("diary/correct.html", layout=layout, case=case, entry=entry, form=form, label=label,
-                           allowed=allowed, back=back, staff=staff, link=link), status
+
+    def page(status):
+        label = _(services.time_point(case, entry.point.point_code).label)
+        return render_template("diary/correct.html", layout=layout, case=case, entry=entry, form=form,
+                               label=label, allowed=allowed, back=back, staff=staff, link=link), status
+
+    if request.method != "POST":
+        return page(200)
+    if not allowed:
+        return page(409)
+    if not form.validate_on_submit():
+        return page(422)
+    on_refusal(lambda refusal: _correction_refused(form, refusal, back, page))
+    services.correct_entry(entry, form.score.data, form.answers(), form.reason.data,
+                           form.version_id.data, source, actor=actor, link=link)
+    flash(_("The score is corrected; the earlier value is kept in its history."), "success")
+    return redirect(back)
+
+
+def _correction_refused(form, refusal, back, page):
+    if isinstance(refusal, FieldError):
+        form[refusal.field].errors = list(form[refusal.field].errors) + [str(refusal)]
+        return page(422)
+    return back_to(back, STALE)(refusal)

@@ -26,8 +26,9 @@ from tracker.diary.schedule import (DEFAULT_SCHEDULE, Due, EntryStatus, Phase, T
 from tracker.extensions import db
 from tracker.mail import MailError, send_mail
 from tracker.models import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint
+from tracker.refusals import FieldError, Refusal, check_version
 from tracker.timeutil import to_clinic, utcnow
-from tracker.validation import FieldError, StaleEdit
+from tracker.transactions import service
 from tracker.vocab import EntrySource, Side, joints_of
 from tracker.workflow import State
 
@@ -44,20 +45,15 @@ NOT_LIVE = _l("This diary is not taking entries now.")
 LINK_NOT_VALID = _l("This link is not valid any more - ask the clinic for a new one.")
 
 
-class EntryRefused(Exception):
+class EntryRefused(FieldError):
     """Nothing was stored; `message` says why in the patient's words, next to `field`."""
 
     def __init__(self, message, field="point"):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-    def as_field_error(self):
-        return FieldError(self.field, self.message)
+        super().__init__(field, message)
 
 
-class LinkRefused(Exception):
-    pass
+class LinkRefused(Refusal):
+    """No link was sent; the message says why."""
 
 
 # ------------------------------------------------------------------ the case's time points
@@ -256,6 +252,7 @@ def _check_open(case, view, now, for_patient):
                              point=view.label, **{"from": i18n.from_when(view.row.opens_at, now)}))
 
 
+@service
 def record_entry(case, code, scores, answers, source, actor=None, link=None, now=None):
     """Store the scores (side -> 0..10) for one point with the optional answers
     (analgesic_used, opioid_used, physical_therapy_done: True/False/None).
@@ -318,12 +315,12 @@ def may_patient_correct(entry, now=None):
     return to_clinic(first).date() == to_clinic(now or utcnow()).date()
 
 
+@service
 def correct_entry(entry, score, answers, reason, version_id, source, actor=None, link=None, now=None):
     """Replace an entry's values, keeping the replaced ones (with who and why) as a revision.
     The entry keeps its lateness: that belongs to when the point was answered first."""
     now = now or utcnow()
-    if str(entry.version_id) != str(version_id):
-        raise StaleEdit
+    check_version(entry, version_id)
     if entry.case.state not in ENTRY_STATES:
         raise EntryRefused(NOT_LIVE, field="score")
     if source != EntrySource.STAFF_PHONE and not may_patient_correct(entry, now):
@@ -399,6 +396,7 @@ def create_link(case, actor, now=None, sent_to=None):
     return link, replaced
 
 
+@service
 def send_link(case, actor, now=None):
     """Create a new personal link, revoke the older ones and email the new one to the patient.
     The email holds the link only: no name of a procedure, side or score. Raises LinkRefused
@@ -416,7 +414,6 @@ def send_link(case, actor, now=None):
             body = _link_message(link)
         send_mail(address, subject, body)
     except MailError:
-        db.session.rollback()
         raise LinkRefused("The email could not be sent (the mail server did not accept it). "
                           "Nothing changed: try again later.") from None
     audit.record(audit.Action.CREATE, "diary_link", link.id,
@@ -443,6 +440,7 @@ def _revoke_live(case, actor, now):
     return rows
 
 
+@service
 def revoke_link(link, actor, now=None):
     if link.revoked_at is not None:
         return
@@ -470,6 +468,8 @@ def open_link(token, now=None):
 
 
 def refuse_link_use(link, summary):
+    """Audit a refused use of a working link; nothing else from the request is kept."""
+    db.session.rollback()
     audit.record(audit.Action.ACCESS_DENIED, "diary_link", link.id, summary=summary, actor=link_actor(link))
     db.session.commit()
 

@@ -10,7 +10,7 @@ from flask_login import current_user
 from tracker.access import allow, deny
 from tracker.diary import services
 from tracker.diary.pages import PATIENT_LAYOUT, STAFF_LAYOUT, correction_page, entry_of, entry_page
-from tracker.diary.services import LinkRefused
+from tracker.errors import back_to, on_refusal
 from tracker.extensions import db
 from tracker.loaders import get_case, own_case
 from tracker.models import DiaryLink
@@ -90,17 +90,14 @@ def send_link(case_id):
     case = get_case(case_id)
     if not _csrf_ok():
         abort(400)
-    try:
-        link = services.send_link(case, current_user._get_current_object())
-    except LinkRefused as refused:
-        flash(str(refused), "error")
-    else:
-        flash(f"Diary link sent to {link.sent_to}. Any earlier link for this case no longer works.", "success")
-        if not current_app.config.get("MAIL_SERVER"):
-            # Development or a clinic without mail: the email only reached the log, so show the
-            # link to the staff member, who may read it to the patient (they can open it anyway).
-            flash(f"No mail server is set up (MAIL_SERVER), so the email went to the app's log. "
-                  f"The link: {services.link_url(link)}", "warning")
+    on_refusal(back_to(url_for("cases.show", case_id=case.id, _anchor="diary")))
+    link = services.send_link(case, current_user._get_current_object())
+    flash(f"Diary link sent to {link.sent_to}. Any earlier link for this case no longer works.", "success")
+    if not current_app.config.get("MAIL_SERVER"):
+        # Development or a clinic without mail: the email only reached the log, so show the
+        # link to the staff member, who may read it to the patient (they can open it anyway).
+        flash(f"No mail server is set up (MAIL_SERVER), so the email went to the app's log. "
+              f"The link: {services.link_url(link)}", "warning")
     return redirect(url_for("cases.show", case_id=case.id, _anchor="diary"))
 
 

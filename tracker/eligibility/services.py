@@ -9,11 +9,14 @@ from tracker.eligibility.standing import EVALUABLE_STATES, current_assessment, i
 from tracker.extensions import db
 from tracker.models import ClinicSettings, EligibilityVerdict
 from tracker.policy import PROFILES
+from tracker.refusals import check_version
+from tracker.scheduling.release import release
+from tracker.transactions import service
 from tracker.timeutil import utcnow
-from tracker.validation import StaleEdit
 from tracker.workflow import State, TransitionRefused
 
 
+@service
 def set_clinic_default_profile(code, actor):
     if code not in PROFILES:
         raise ValueError(f"Unknown payer profile {code!r}.")
@@ -26,14 +29,15 @@ def set_clinic_default_profile(code, actor):
     db.session.commit()
 
 
+@service
 def evaluate_case(case, actor, version_id=None):
     """Store a dated verdict and move the case to eligible or not eligible.
 
     From eligible or not eligible (new facts), the case first goes back to under review, so the
     timeline shows the re-evaluation as two steps.
     """
-    if version_id is not None and str(case.version_id) != str(version_id):
-        raise StaleEdit
+    if version_id is not None:
+        check_version(case, version_id)
     if case.state not in EVALUABLE_STATES:
         raise TransitionRefused(
             f"Eligibility can be evaluated under review, not while the case is {case.state.label.lower()}.")
@@ -68,18 +72,17 @@ def evaluate_case(case, actor, version_id=None):
 
 
 def _release_for_new_verdict(case, actor):
-    from tracker.scheduling.services import release  # scheduling reads eligibility: import late
-
     reason = "not eligible on re-evaluation"
     release(case.active_appointment, reason, actor)
     db.session.flush()
     transition(case, "unschedule", actor, f"appointment cancelled: {reason}", commit=False)
 
 
+@service
 def override(case, actor, reason, version_id=None):
     """A physician's written override of a not-eligible verdict."""
-    if version_id is not None and str(case.version_id) != str(version_id):
-        raise StaleEdit
+    if version_id is not None:
+        check_version(case, version_id)
     verdict = case.current_verdict
     if verdict is not None and is_stale(case, verdict):
         raise TransitionRefused("The facts changed since this verdict. Evaluate eligibility again "

@@ -10,7 +10,6 @@ from tracker import i18n
 from tracker.access import public
 from tracker.diary import services
 from tracker.diary.pages import LINK_LAYOUT, correction_page, entry_of, entry_page
-from tracker.extensions import db
 from tracker.vocab import EntrySource
 
 bp = Blueprint("patient_link", __name__)
@@ -40,7 +39,6 @@ def correct(token, entry_id):
     diary_entry = entry_of(link.case, entry_id)
     if diary_entry is None:
         # Another case's entry: the same page as a bad link, so nothing is learnt about it.
-        db.session.rollback()
         services.refuse_link_use(link, f"asked for diary entry {entry_id} of another case")
         return _link_not_valid()
     services.note_link_view(link)

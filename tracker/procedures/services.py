@@ -25,15 +25,16 @@ from tracker.procedures.rules.duration import duration_minutes, flag_long
 from tracker.procedures.rules.order import may_record
 from tracker.procedures.rules.schema import (INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS, ArthrogramPattern,
                                              ChecklistContext, Step)
+from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
 from tracker.timeutil import to_clinic, utcnow
-from tracker.validation import FieldError, StaleEdit
+from tracker.transactions import service
 from tracker.vocab import AppointmentStatus, Side, joints_of
 
 SIGNED = "This procedure record is signed and can no longer change. Add an addendum instead."
 ABANDONED = "This procedure was abandoned; start it again from the appointment to record steps."
 
 
-class ProcedureRefused(Exception):
+class ProcedureRefused(Refusal):
     """The change is not allowed now; `problems` says why, in words the physician understands."""
 
     def __init__(self, problems):
@@ -41,8 +42,10 @@ class ProcedureRefused(Exception):
         super().__init__(" ".join(self.problems))
 
 
-class StepInvalid(Exception):
+class StepInvalid(Refusal):
     """The rules found errors in what was typed: field name -> message."""
+
+    status = 422
 
     def __init__(self, errors):
         super().__init__("; ".join(errors.values()))
@@ -74,6 +77,7 @@ def _seed_formulary():
         db.session.rollback()  # another request seeded it a moment ago
 
 
+@service
 def save_drug(drug, values, actor, version_id=None):
     """Add a drug (`drug` None) or change one. The admin's form has checked the values; a code
     already taken raises FieldError, a stale form StaleEdit."""
@@ -85,12 +89,15 @@ def save_drug(drug, values, actor, version_id=None):
         db.session.add(drug)
         action = audit.Action.CREATE
     else:
-        if str(drug.version_id) != str(version_id):
-            raise StaleEdit
+        check_version(drug, version_id)
         for name, value in values.items():
             setattr(drug, name, value)
         action = audit.Action.UPDATE
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        # Another admin saved a drug with this code after the check above.
+        raise FieldError("code", "Another drug was just saved with this code.") from error
     audit.record(action, "formulary_drug", drug.id, summary=f"formulary: {drug.code} saved", user=actor)
     db.session.commit()
     return drug
@@ -108,12 +115,6 @@ def by_kind(entries):
 
 
 # ------------------------------------------------------------------ reading a record
-
-def current_record(case):
-    """The case's procedure record being worked on or signed (an abandoned attempt is history)."""
-    records = [r for r in case.procedure_records if r.status != ProcedureStatus.ABANDONED]
-    return records[-1] if records else None
-
 
 # Risk-screen allergy flags and the rules' codes for them.
 _ALLERGY_FLAGS = (("allergy_contrast", ALLERGY_CONTRAST), ("allergy_iodine", ALLERGY_IODINE),
@@ -232,6 +233,7 @@ def _open(record):
         raise ProcedureRefused(ABANDONED)
 
 
+@service
 def start(case, actor, version_id=None, now=None):
     """Start the procedure: the case moves to in procedure, its appointment too, and a new record
     is stamped with the start time. The workflow's guard checks the appointment is ready."""
@@ -256,6 +258,7 @@ def start(case, actor, version_id=None, now=None):
     return record
 
 
+@service
 def save_step(record, step, side, answers, actor, version_id, attempt=1, entries=None, now=None):
     """Save one step (one side of a needle step; one contrast check). Returns the warnings shown
     and stored with it. Raises ProcedureRefused (order, closed record), StepInvalid (values) or
@@ -294,10 +297,9 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
     repeat = f", check {row.attempt}" if row.attempt > 1 else ""
     try:
         db.session.flush()
-    except IntegrityError:
+    except IntegrityError as error:
         # The same step saved a moment ago from another tab: theirs stands.
-        db.session.rollback()
-        raise StaleEdit
+        raise StaleEdit from error
     audit.record(audit.Action.CREATE if created else audit.Action.UPDATE, "procedure_record", record.id,
                  summary=f"case {record.case_id}: {step.value}{where}{repeat} saved"
                          + (" with warnings" if warnings else ""), user=actor)
@@ -314,14 +316,15 @@ def _row_to_write(checklist, step, joint, attempt, version_id):
     latest = checks[-1] if checks else None
     try:
         attempt = int(attempt or 1)
-    except ValueError:
-        raise StaleEdit
+    except ValueError as error:
+        raise StaleEdit from error
     new_form = str(version_id or "") == ""
     newest = latest.attempt if latest else 0
     if new_form and attempt == newest + 1 and (latest is None or step == Step.CONTRAST):
         return None
-    if latest is None or attempt != newest or str(latest.version_id) != str(version_id):
+    if latest is None or attempt != newest:
         raise StaleEdit
+    check_version(latest, version_id)
     return latest
 
 
@@ -346,14 +349,14 @@ def _storable(answers):
     return stored
 
 
+@service
 def sign(record, actor, version_id, entries=None, now=None):
     """Sign the record: refused while anything is missing (the list says what). Stamps signer and
     time, stores the duration, closes the appointment and moves the case to follow-up. Returns
     the duration in minutes."""
     _open(record)
     _may_record(record.appointment, actor)
-    if str(record.version_id) != str(version_id):
-        raise StaleEdit
+    check_version(record, version_id)
     problems = signing_problems(record, entries if entries is not None else formulary())
     if problems:
         raise ProcedureRefused(problems)
@@ -377,13 +380,13 @@ def sign(record, actor, version_id, entries=None, now=None):
     return record.duration_minutes
 
 
+@service
 def abandon(record, actor, reason, version_id):
     """Stop the procedure before signing: the case goes back to scheduled with its appointment
     (checked in, to start again or be moved); the record is kept, marked abandoned with the reason."""
     _open(record)
     _may_record(record.appointment, actor)
-    if str(record.version_id) != str(version_id):
-        raise StaleEdit
+    check_version(record, version_id)
     reason = (reason or "").strip()
     now = utcnow()
     record.abandoned_at, record.abandoned_by_id, record.abandon_reason = now, actor.id, reason
@@ -398,6 +401,7 @@ def abandon(record, actor, reason, version_id):
     db.session.commit()
 
 
+@service
 def add_addendum(record, actor, reason, text):
     if record.status != ProcedureStatus.SIGNED:
         raise ProcedureRefused("Addenda are for a signed record; until it is signed, correct the step itself.")

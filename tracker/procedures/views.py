@@ -10,11 +10,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.access import allow
 from tracker.cases.services import record_view as record_case_view
 from tracker.diary import services as diary_services
+from tracker.errors import back_to, on_refusal
 from tracker.extensions import db
 from tracker.loaders import get_case
 from tracker.models import ProcedureAddendum, ProcedureRecord, ProcedureStatus, ProcedureStep
@@ -29,10 +29,9 @@ from tracker.procedures.rules.order import may_record
 from tracker.procedures.rules.schema import (PER_SIDE_STEPS, STEPS, STEP_FIELDS, ArthrogramPattern,
                                              Complication, Guidance, Step)
 from tracker.procedures.services import ProcedureRefused, StepInvalid
+from tracker.refusals import StaleEdit
 from tracker.roles import Role
-from tracker.validation import StaleEdit
 from tracker.vocab import Side
-from tracker.workflow import TransitionRefused
 
 bp = Blueprint("procedures", __name__)
 # Doses and volumes as a clinic writes them: 40, 2.5, 0.25 (no "40.000").
@@ -53,6 +52,8 @@ STALE = ("Someone else saved this step after you opened it. Nothing was saved: t
          "replace the saved values with yours.")
 STALE_RECORD = ("The checklist changed after you opened it. Nothing was signed; check it as it is now "
                 "and sign again.")
+STALE_START = ("This case was changed by someone else meanwhile; nothing was started. Check it and "
+               "start again.")
 STALE_ABANDON = ("The checklist changed after you opened it. Nothing was abandoned; check it as it is now "
                  "and try again.")
 
@@ -160,21 +161,16 @@ def _saved_form(step, side, row, checks):
 
 def _checklist_page(case, records, record, status=200, overrides=None, problems=None,
                     sign_problems=None, conflict=None, abandon_form=None):
+    """The checklist page. After a refused save, `overrides` holds the forms as typed by
+    (step, side), `problems` the order refusals for one of them, `conflict` the row saved by
+    someone else meanwhile."""
+    overrides = overrides or {}
     entries = services.formulary()
-    items = _items(record, entries, overrides or {}) if record else []
-    unplaced = list(problems[1]) if problems else []
-    for item in items:
-        if problems and (item.step, item.side) == problems[0]:
-            item.problems, unplaced = problems[1], []
-        if conflict and (item.step, item.side) == conflict[0]:
-            item.conflict = conflict[1]
-    # A refused save re-shows the long page: name the step at the top, linked to its box (the
-    # form's action carries the box's anchor too, so the browser lands on it).
-    not_saved = next((item for item in items if (item.step, item.side) in (overrides or {})), None) \
-        if status >= 400 else None
+    items = _items(record, entries, overrides) if record else []
+    unplaced = _place(items, problems, conflict)
     return render_template(
         "procedures/checklist.html", case=case, record=record, items=items, entries=entries,
-        unplaced_problems=unplaced, not_saved=not_saved,
+        unplaced_problems=unplaced, not_saved=_not_saved(items, overrides) if status >= 400 else None,
         earlier_attempts=[r for r in records if r is not record],
         missing=services.signing_problems(record, entries) if record and record.in_progress else [],
         sign_problems=sign_problems, elapsed=services.elapsed_minutes(record) if record else None,
@@ -184,6 +180,25 @@ def _checklist_page(case, records, record, status=200, overrides=None, problems=
         may_record_steps=current_user.role == Role.PHYSICIAN and record is not None and record.in_progress,
         describe=describe,
     ), status
+
+
+def _place(items, problems, conflict):
+    """Put the order refusals and the conflicting saved row in their step's box; returns the
+    refusals no box shows (the step is not on the page), to be shown at the top."""
+    unplaced = list(problems[1]) if problems else []
+    for item in items:
+        if problems and (item.step, item.side) == problems[0]:
+            item.problems, unplaced = problems[1], []
+        if conflict and (item.step, item.side) == conflict[0]:
+            item.conflict = conflict[1]
+    return unplaced
+
+
+def _not_saved(items, overrides):
+    """The box whose save was refused: a refused save re-shows the long page, so its step is
+    named at the top, linked to its box (the form's action carries the anchor too, so the
+    browser lands on it)."""
+    return next((item for item in items if (item.step, item.side) in overrides), None)
 
 
 @bp.route("/cases/<int:case_id>/procedure")
@@ -204,21 +219,19 @@ def start(case_id):
     form = StartForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.start(case, current_user, version_id=form.version_id.data or None)
-    except (TransitionRefused, ProcedureRefused) as refusal:
-        db.session.rollback()
-        flash(f"The procedure was not started. {refusal}", "error")
-        appointment = case.active_appointment
-        return redirect(url_for("scheduling.show", appointment_id=appointment.id) if appointment
-                        else url_for("cases.show", case_id=case.id))
-    except (StaleEdit, StaleDataError):
-        db.session.rollback()
-        flash("This case was changed by someone else meanwhile; nothing was started. Check it and "
-              "start again.", "error")
-        return redirect(url_for("cases.show", case_id=case.id))
+    on_refusal(lambda refusal: _start_refused(case, refusal))
+    services.start(case, current_user, version_id=form.version_id.data or None)
     flash("Procedure started: the timer is running.", "success")
     return redirect(url_for("procedures.checklist", case_id=case.id))
+
+
+def _start_refused(case, refusal):
+    if isinstance(refusal, StaleEdit):
+        return back_to(url_for("cases.show", case_id=case.id), STALE_START)(refusal)
+    flash(f"The procedure was not started. {refusal}", "error")
+    appointment = case.active_appointment
+    return redirect(url_for("scheduling.show", appointment_id=appointment.id) if appointment
+                    else url_for("cases.show", case_id=case.id))
 
 
 @bp.route("/cases/<int:case_id>/procedure/steps/<step>", methods=["POST"])
@@ -243,32 +256,33 @@ def save_step(case_id, step):
     key = (step, side)
     if not form.validate_on_submit():
         return _checklist_page(case, records, record, 422, overrides={key: form})
-    try:
-        warnings = services.save_step(record, step, side, form.answers(), current_user,
-                                      form.version_id.data, form.attempt.data, entries)
-    except StepInvalid as invalid:
-        db.session.rollback()
-        form.show_errors(invalid.errors)
-        return _checklist_page(case, records, record, 422, overrides={key: form})
-    except ProcedureRefused as refusal:
-        db.session.rollback()
-        return _checklist_page(case, records, record, 409, overrides={key: form},
-                               problems=(key, refusal.problems))
-    except (StaleEdit, StaleDataError):
-        db.session.rollback()
-        case, records, record = _load(case_id)
-        saved = services.Checklist(record).latest(step, side) if record else None
-        if saved is not None:
-            # A deliberate second save now replaces what is saved.
-            form.version_id.data, form.attempt.data = saved.version_id, str(saved.attempt)
-        flash(STALE, "error")
-        return _checklist_page(case, records, record, 409, overrides={key: form}, conflict=(key, saved))
+    on_refusal(lambda refusal: _step_refused(case_id, key, form, refusal))
+    warnings = services.save_step(record, step, side, form.answers(), current_user,
+                                  form.version_id.data, form.attempt.data, entries)
     label = step.label + (f" ({side})" if side and record.side == Side.BILATERAL else "")
     flash(f"{label} saved.", "success")
     for warning in warnings:
         flash(f"Warning: {warning}", "warning")
     anchor = f"step-{step.value}" + (f"-{side}" if side else "")
     return redirect(url_for("procedures.checklist", case_id=case.id, _anchor=anchor))
+
+
+def _step_refused(case_id, key, form, refusal):
+    """The checklist again with the step's form as typed: the rules' errors next to its fields,
+    the order refusals in its box, or (saved by someone else) the saved row beside it."""
+    case, records, record = _load(case_id)
+    if isinstance(refusal, StepInvalid):
+        form.show_errors(refusal.errors)
+        return _checklist_page(case, records, record, 422, overrides={key: form})
+    if isinstance(refusal, StaleEdit):
+        saved = services.Checklist(record).latest(*key) if record else None
+        if saved is not None:
+            # A deliberate second save now replaces what is saved.
+            form.version_id.data, form.attempt.data = saved.version_id, str(saved.attempt)
+        flash(STALE, "error")
+        return _checklist_page(case, records, record, 409, overrides={key: form}, conflict=(key, saved))
+    problems = refusal.problems if isinstance(refusal, ProcedureRefused) else [str(refusal)]
+    return _checklist_page(case, records, record, 409, overrides={key: form}, problems=(key, problems))
 
 
 @bp.route("/cases/<int:case_id>/procedure/sign", methods=["POST"])
@@ -283,19 +297,8 @@ def sign(case_id):
     if not record.in_progress:
         flash(services.SIGNED if record.signed else services.ABANDONED, "error")
         return redirect(url_for("procedures.checklist", case_id=case.id))
-    try:
-        minutes = services.sign(record, current_user, form.version_id.data)
-    except ProcedureRefused as refusal:
-        db.session.rollback()
-        return _checklist_page(case, records, record, 422, sign_problems=refusal.problems)
-    except (StaleEdit, StaleDataError):
-        db.session.rollback()
-        flash(STALE_RECORD, "error")
-        return redirect(url_for("procedures.checklist", case_id=case.id, _anchor="sign"))
-    except TransitionRefused as refusal:
-        db.session.rollback()
-        flash(str(refusal), "error")
-        return redirect(url_for("procedures.checklist", case_id=case.id, _anchor="sign"))
+    on_refusal(lambda refusal: _sign_refused(case_id, refusal))
+    minutes = services.sign(record, current_user, form.version_id.data)
     flash(f"Procedure record signed: {minutes_text(minutes)}. The case is now in follow-up.", "success")
     if flag_long(minutes):
         flash(f"The procedure took {minutes} minutes, longer than the usual 30: it is flagged on the record.",
@@ -309,6 +312,15 @@ def sign(case_id):
     return redirect(url_for("procedures.note", case_id=case.id))
 
 
+def _sign_refused(case_id, refusal):
+    """What signing still needs, on the checklist; a stale page or a refused move, said at the
+    signature."""
+    if isinstance(refusal, ProcedureRefused):
+        case, records, record = _load(case_id)
+        return _checklist_page(case, records, record, 422, sign_problems=refusal.problems)
+    return back_to(url_for("procedures.checklist", case_id=case_id, _anchor="sign"), STALE_RECORD)(refusal)
+
+
 @bp.route("/cases/<int:case_id>/procedure/abandon", methods=["POST"])
 @allow(Role.PHYSICIAN)
 def abandon(case_id):
@@ -318,16 +330,8 @@ def abandon(case_id):
     form = AbandonForm()
     if not form.validate_on_submit():
         return _checklist_page(case, records, record, 422, abandon_form=form)
-    try:
-        services.abandon(record, current_user, form.reason.data, form.version_id.data)
-    except ProcedureRefused as refusal:
-        db.session.rollback()
-        flash(" ".join(refusal.problems), "error")
-        return redirect(url_for("procedures.checklist", case_id=case.id))
-    except (StaleEdit, StaleDataError):
-        db.session.rollback()
-        flash(STALE_ABANDON, "error")
-        return redirect(url_for("procedures.checklist", case_id=case.id))
+    on_refusal(back_to(url_for("procedures.checklist", case_id=case.id), stale=STALE_ABANDON))
+    services.abandon(record, current_user, form.reason.data, form.version_id.data)
     flash("Procedure abandoned; the case is scheduled again and the record of this attempt is kept.", "success")
     return redirect(url_for("cases.show", case_id=case.id))
 
@@ -367,11 +371,8 @@ def add_addendum(case_id):
     form = AddendumForm()
     if not form.validate_on_submit():
         return _note_page(case, record, form, 422)
-    try:
-        services.add_addendum(record, current_user, form.reason.data, form.text.data)
-    except ProcedureRefused as refusal:
-        db.session.rollback()
-        return _note_page(case, record, form, 409, refusal.problems)
+    on_refusal(lambda refusal: _note_page(case, record, form, 409, getattr(refusal, "problems", [str(refusal)])))
+    services.add_addendum(record, current_user, form.reason.data, form.text.data)
     flash("Addendum added to the signed record.", "success")
     return redirect(url_for("procedures.note", case_id=case.id, _anchor="addenda"))
 

@@ -3,18 +3,22 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
 from tracker import audit
+from tracker.cases.services import open_case
 from tracker.extensions import db
-from tracker.models import Case, CaseHistory, Patient, User
+from tracker.models import Patient, User
+from tracker.refusals import FieldError, Refusal, check_version
 from tracker.roles import Role
 from tracker.search import normalise_mrn, starts_with
-from tracker.validation import FieldError, StaleEdit
+from tracker.transactions import service
 from tracker.workflow import State
 
 MAX_MATCHES = 20
 
 
-class PossibleDuplicate(Exception):
+class PossibleDuplicate(Refusal):
     """Patients with the same name and date of birth exist; the user must confirm a new record."""
+
+    status = 422
 
     def __init__(self, patients):
         super().__init__("possible duplicate patient")
@@ -49,6 +53,7 @@ def _check_mrn_free(mrn):
                                 f"referral to their record instead.")
 
 
+@service
 def register_and_refer(patient_values, referral_values, actor, confirmed_different_person=False, commit=True):
     mrn = normalise_mrn(patient_values["mrn"])
     patient_values = {**patient_values, "mrn": mrn}
@@ -74,23 +79,19 @@ def register_and_refer(patient_values, referral_values, actor, confirmed_differe
     return refer(patient, referral_values, actor, commit)
 
 
+@service
 def refer(patient, referral_values, actor, commit=True):
     """Open the case. `commit=False` leaves the commit to a caller that writes more in the same
     transaction (FHIR intake adds the sender's identifier)."""
-    case = Case(patient=patient, created_by_id=actor.id, state=State.REFERRED, **referral_values)
-    db.session.add(case)
-    db.session.flush()
-    db.session.add(CaseHistory(case=case, actor_id=actor.id, actor_role=actor.role, action="refer",
-                               from_state=None, to_state=State.REFERRED, reason="referral logged"))
-    audit.record(audit.Action.CREATE, "case", case.id, summary="referral logged", user=actor)
+    case = open_case(patient, actor, "referral logged", "referral logged", **referral_values)
     if commit:
         db.session.commit()
     return case
 
 
+@service
 def update_referral(case, values, version_id, actor):
-    if str(case.version_id) != str(version_id):
-        raise StaleEdit
+    check_version(case, version_id)
     if case.state not in (State.REFERRED, State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE):
         raise FieldError("side", f"The referral can no longer change: the case is {case.state.label.lower()}.")
     before = {name: getattr(case, name) for name in values}

@@ -3,23 +3,25 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.access import allow
 from tracker.eligibility.standing import clinic_default_profile_code
+from tracker.errors import on_refusal
 from tracker.extensions import db
-from tracker.formfields import options
+from tracker.formfields import options, show_on_form
 from tracker.loaders import get_case
 from tracker.models import Patient
 from tracker.policy import PROFILE_CHOICES, PROFILES
 from tracker.referrals import services
 from tracker.referrals.forms import FindPatientForm, NewPatientReferralForm, ReferralForm
+from tracker.refusals import FieldError
 from tracker.roles import Role
-from tracker.validation import FieldError, StaleEdit, show_on_form
 
 bp = Blueprint("referrals", __name__)
 
 INTAKE_ROLES = (Role.COORDINATOR, Role.PHYSICIAN)
+STALE = ("Someone else changed this case after you opened the form. Nothing was saved; your entries are "
+         "kept below. Check the case page, then save again.")
 
 
 def _choose_options(form, case=None):
@@ -64,23 +66,26 @@ def new_patient_referral():
         form.mrn.data = request.args.get("mrn", "")
         form.family_name.data = request.args.get("family_name", "")
         form.date_of_birth.data = request.args.get("date_of_birth", type=date.fromisoformat)
+    if not form.validate_on_submit():
+        return _new_patient_page(form)
+    on_refusal(lambda refusal: _new_patient_page(form, refusal))
+    case = services.register_and_refer(form.patient_values(), form.referral_values(),
+                                       current_user, form.confirm_new_patient.data)
+    flash(f"Referral logged for {case.patient.display_name}.", "success")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+def _new_patient_page(form, refusal=None):
+    """The registration form; a refused one shows the reason next to its field, or the patients
+    it may duplicate with the box to confirm a different person."""
     namesakes = []
-    if form.validate_on_submit():
-        try:
-            case = services.register_and_refer(form.patient_values(), form.referral_values(),
-                                               current_user, form.confirm_new_patient.data)
-        except FieldError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        except services.PossibleDuplicate as duplicate:
-            db.session.rollback()
-            namesakes = duplicate.patients
-            form.confirm_new_patient.errors.append(
-                "A patient with the same name and date of birth is already registered. Use their "
-                "record, or tick this box if this is a different person.")
-        else:
-            flash(f"Referral logged for {case.patient.display_name}.", "success")
-            return redirect(url_for("cases.show", case_id=case.id))
+    if isinstance(refusal, services.PossibleDuplicate):
+        namesakes = refusal.patients
+        form.confirm_new_patient.errors.append(
+            "A patient with the same name and date of birth is already registered. Use their "
+            "record, or tick this box if this is a different person.")
+    elif refusal is not None:
+        show_on_form(form, refusal)
     return render_template("referrals/new.html", form=form, patient=None, namesakes=namesakes), \
         422 if form.errors else 200
 
@@ -109,20 +114,24 @@ def edit_referral(case_id):
         form.side.data, form.indication.data = case.side.value, case.indication.value
         form.payer_profile_code.data = case.payer_profile_code or ""
         form.physician_id.data = str(case.physician_id or "")
-    status = 422 if form.is_submitted() else 200
-    if form.validate_on_submit():
-        try:
-            services.update_referral(case, form.referral_values(), form.version_id.data, current_user)
-        except FieldError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        except (StaleEdit, StaleDataError):
-            db.session.rollback()
-            status = 409
-            form.version_id.data = case.version_id
-            flash("Someone else changed this case after you opened the form. Nothing was saved; "
-                  "your entries are kept below. Check the case page, then save again.", "error")
-        else:
-            flash("Referral saved.", "success")
-            return redirect(url_for("cases.show", case_id=case.id))
+    if not form.validate_on_submit():
+        return _edit_page(case, form, 422 if form.is_submitted() else 200)
+    on_refusal(lambda refusal: _edit_refused(case, form, refusal))
+    services.update_referral(case, form.referral_values(), form.version_id.data, current_user)
+    flash("Referral saved.", "success")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+def _edit_page(case, form, status):
     return render_template("referrals/edit.html", form=form, case=case), status
+
+
+def _edit_refused(case, form, refusal):
+    """The form as typed, with the reason next to its field or, saved by someone else meanwhile,
+    a second save offered against the case as it is now."""
+    if isinstance(refusal, FieldError):
+        show_on_form(form, refusal)
+        return _edit_page(case, form, 422)
+    form.version_id.data = case.version_id
+    flash(STALE, "error")
+    return _edit_page(case, form, 409)

@@ -4,10 +4,13 @@ Each save writes one audit row naming the fields that changed (never their clini
 is refused if the record changed since the form was opened. A saved change makes the stored
 eligibility verdict stale (its facts fingerprint no longer matches), which the case page shows.
 """
+from sqlalchemy.exc import IntegrityError
+
 from tracker import audit
 from tracker.extensions import db
 from tracker.models import ConservativeCare, Examination, RiskScreen
-from tracker.validation import StaleEdit
+from tracker.refusals import StaleEdit, check_version
+from tracker.transactions import service
 from tracker.workflow import BEFORE_PROCEDURE, TransitionRefused
 
 
@@ -15,11 +18,6 @@ def ensure_editable(case):
     if case.state not in BEFORE_PROCEDURE:
         raise TransitionRefused(
             f"The review can no longer change: the case is {case.state.label.lower()}.")
-
-
-def _check_version(record, version_id):
-    if record is not None and record.id is not None and str(record.version_id) != str(version_id):
-        raise StaleEdit
 
 
 def _apply(record, values):
@@ -30,6 +28,7 @@ def _apply(record, values):
     return before
 
 
+@service
 def add_therapy(case, values, actor):
     ensure_editable(case)
     row = ConservativeCare(case=case, **values)
@@ -41,9 +40,10 @@ def add_therapy(case, values, actor):
     return row
 
 
+@service
 def update_therapy(row, values, version_id, actor):
     ensure_editable(row.case)
-    _check_version(row, version_id)
+    check_version(row, version_id)
     before = _apply(row, values)
     audit.record(audit.Action.UPDATE, "conservative_care", row.id,
                  summary=f"case {row.case_id}: {audit.changed_fields(before, values)}", user=actor,
@@ -51,19 +51,20 @@ def update_therapy(row, values, version_id, actor):
     db.session.commit()
 
 
+@service
 def remove_therapy(row, version_id, actor):
     ensure_editable(row.case)
-    _check_version(row, version_id)
+    check_version(row, version_id)
     audit.record(audit.Action.UPDATE, "conservative_care", row.id,
                  summary=f"therapy removed from case {row.case_id}", user=actor)
     db.session.delete(row)
     db.session.commit()
 
 
+@service
 def set_ongoing_rehab(case, value, version_id, actor):
     ensure_editable(case)
-    if str(case.version_id) != str(version_id):
-        raise StaleEdit
+    check_version(case, version_id)
     values = {"ongoing_active_rehab": value}
     before = _apply(case, values)
     audit.record(audit.Action.UPDATE, "case", case.id, summary=audit.changed_fields(before, values),
@@ -74,13 +75,18 @@ def set_ongoing_rehab(case, value, version_id, actor):
 def _save_one_to_one(case, model, attribute, values, version_id, actor, object_type):
     ensure_editable(case)
     record = getattr(case, attribute)
-    _check_version(record, version_id)
     created = record is None
     if created:
         record = model(case=case)
         db.session.add(record)
+    else:
+        check_version(record, version_id)
     before = _apply(record, values)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        # Someone else created this case's record after the form was opened (one per case).
+        raise StaleEdit from error
     audit.record(audit.Action.CREATE if created else audit.Action.UPDATE, object_type, record.id,
                  summary=f"case {case.id}: {audit.changed_fields(before, values)}", user=actor,
                  before=before, after=values)
@@ -88,11 +94,13 @@ def _save_one_to_one(case, model, attribute, values, version_id, actor, object_t
     return record
 
 
+@service
 def save_examination(case, values, version_id, actor):
     return _save_one_to_one(case, Examination, "examination", values, version_id, actor,
                             "examination")
 
 
+@service
 def save_risk_screen(case, values, version_id, actor):
     return _save_one_to_one(case, RiskScreen, "risk_screen", values, version_id, actor,
                             "risk_screen")

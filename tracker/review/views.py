@@ -1,23 +1,21 @@
 """Under review: conservative care, examination and risk screen pages."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.access import allow
 from tracker.cases.services import record_view
 from tracker.clinical import oswestry_band, oswestry_index
 from tracker.cases.summary import care_figures
 from tracker.eligibility.standing import current_assessment, profile_for
+from tracker.errors import back_to, on_refusal
 from tracker.extensions import db
 from tracker.loaders import get_case
 from tracker.models import ConservativeCare
 from tracker.policy import CriterionCode
+from tracker.refusals import StaleEdit
 from tracker.review import services
 from tracker.review.forms import ExaminationForm, OngoingRehabForm, RiskScreenForm, TherapyForm
 from tracker.roles import Role
-from tracker.validation import StaleEdit
-from tracker.workflow import TransitionRefused
 
 bp = Blueprint("review", __name__)
 
@@ -28,18 +26,17 @@ CARE_CRITERIA = {CriterionCode.CONSERVATIVE_CARE_DURATION, CriterionCode.CONSERV
                  CriterionCode.ONGOING_REHAB}
 
 
-def _save(action, *args):
-    """Run a service; on a conflict or a closed case, undo and say why. True if it saved."""
-    try:
-        action(*args)
-        return True
-    except (StaleEdit, StaleDataError, IntegrityError):
-        db.session.rollback()
-        flash(CONFLICT, "error")
-    except TransitionRefused as refusal:
-        db.session.rollback()
-        flash(str(refusal), "error")
-    return False
+def _say(refusal):
+    """Why nothing was saved: someone else's save came first, or the case has moved on."""
+    flash(CONFLICT if isinstance(refusal, StaleEdit) else str(refusal), "error")
+
+
+def _said(respond):
+    """A refusal answer that says why, then shows the page `respond(refusal)` gives."""
+    def answer(refusal):
+        _say(refusal)
+        return respond(refusal)
+    return answer
 
 
 def differences(form, record):
@@ -90,20 +87,21 @@ def _care_page(case, form, rehab_form, editing=None, status=200, conflicts=()):
     ), status
 
 
+def _rehab_form(case):
+    return OngoingRehabForm(version_id=case.version_id, ongoing_active_rehab=case.ongoing_active_rehab)
+
+
 @bp.route("/<int:case_id>/conservative-care", methods=["GET", "POST"])
 @allow(*STAFF_WHO_DOCUMENT)
 def conservative_care(case_id):
     case = get_case(case_id)
     form = TherapyForm()
-    rehab_form = OngoingRehabForm(version_id=case.version_id,
-                                  ongoing_active_rehab=case.ongoing_active_rehab)
-    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
-        if _save(services.add_therapy, case, form.values(), current_user):
-            flash("Therapy added.", "success")
-            return redirect(url_for("review.conservative_care", case_id=case.id))
-        status = 409
-    return _care_page(case, form, rehab_form, status=status)
+        on_refusal(_said(lambda refusal: _care_page(case, form, _rehab_form(case), status=409)))
+        services.add_therapy(case, form.values(), current_user)
+        flash("Therapy added.", "success")
+        return redirect(url_for("review.conservative_care", case_id=case.id))
+    return _care_page(case, form, _rehab_form(case), status=422 if form.is_submitted() else 200)
 
 
 @bp.route("/<int:case_id>/conservative-care/<int:therapy_id>", methods=["GET", "POST"])
@@ -112,17 +110,19 @@ def edit_therapy(case_id, therapy_id):
     case = get_case(case_id)
     row = _therapy_or_404(case, therapy_id)
     form = TherapyForm(obj=row)
-    status, conflicts = (422 if form.is_submitted() else 200), []
     if form.validate_on_submit():
-        if _save(services.update_therapy, row, form.values(), form.version_id.data, current_user):
-            flash("Therapy updated.", "success")
-            return redirect(url_for("review.conservative_care", case_id=case.id))
-        status = 409
-        row = _therapy_or_404(case, therapy_id)
-        conflicts = differences(form, row)
-    rehab_form = OngoingRehabForm(version_id=case.version_id,
-                                  ongoing_active_rehab=case.ongoing_active_rehab)
-    return _care_page(case, form, rehab_form, editing=row, status=status, conflicts=conflicts)
+        on_refusal(_said(lambda refusal: _therapy_conflict(case, therapy_id, form)))
+        services.update_therapy(row, form.values(), form.version_id.data, current_user)
+        flash("Therapy updated.", "success")
+        return redirect(url_for("review.conservative_care", case_id=case.id))
+    return _care_page(case, form, _rehab_form(case), editing=row, status=422 if form.is_submitted() else 200)
+
+
+def _therapy_conflict(case, therapy_id, form):
+    """The therapy as saved now beside what was typed."""
+    row = _therapy_or_404(case, therapy_id)
+    return _care_page(case, form, _rehab_form(case), editing=row, status=409,
+                      conflicts=differences(form, row))
 
 
 @bp.route("/<int:case_id>/conservative-care/<int:therapy_id>/remove", methods=["POST"])
@@ -131,9 +131,11 @@ def remove_therapy(case_id, therapy_id):
     case = get_case(case_id)
     row = _therapy_or_404(case, therapy_id)
     form = TherapyForm()
-    if _save(services.remove_therapy, row, form.version_id.data, current_user):
-        flash("Therapy removed.", "success")
-    return redirect(url_for("review.conservative_care", case_id=case.id))
+    back = url_for("review.conservative_care", case_id=case.id)
+    on_refusal(back_to(back, stale=CONFLICT))
+    services.remove_therapy(row, form.version_id.data, current_user)
+    flash("Therapy removed.", "success")
+    return redirect(back)
 
 
 @bp.route("/<int:case_id>/conservative-care/rehab", methods=["POST"])
@@ -141,11 +143,13 @@ def remove_therapy(case_id, therapy_id):
 def ongoing_rehab(case_id):
     case = get_case(case_id)
     rehab_form = OngoingRehabForm()
-    if rehab_form.validate_on_submit() and _save(
-            services.set_ongoing_rehab, case, rehab_form.ongoing_active_rehab.data,
-            rehab_form.version_id.data, current_user):
+    back = url_for("review.conservative_care", case_id=case.id)
+    if rehab_form.validate_on_submit():
+        on_refusal(back_to(back, stale=CONFLICT))
+        services.set_ongoing_rehab(case, rehab_form.ongoing_active_rehab.data, rehab_form.version_id.data,
+                                   current_user)
         flash("Ongoing rehabilitation saved.", "success")
-    return redirect(url_for("review.conservative_care", case_id=case.id))
+    return redirect(back)
 
 
 @bp.route("/<int:case_id>/examination", methods=["GET", "POST"])
@@ -156,15 +160,18 @@ def examination(case_id):
     form = ExaminationForm(obj=exam)
     if not form.is_submitted():
         form.version_id.data = exam.version_id if exam else ""
-    status, conflicts = (422 if form.is_submitted() else 200), []
     if form.validate_on_submit():
-        if _save(services.save_examination, case, form.values(), form.version_id.data, current_user):
-            flash("Examination saved.", "success")
-            return redirect(url_for("cases.show", case_id=case.id))
-        status = 409
-        db.session.refresh(case)
-        exam = case.examination
-        conflicts = differences(form, exam)
+        on_refusal(_said(lambda refusal: _examination_page(case, form, 409, conflict=True)))
+        services.save_examination(case, form.values(), form.version_id.data, current_user)
+        flash("Examination saved.", "success")
+        return redirect(url_for("cases.show", case_id=case.id))
+    return _examination_page(case, form, 422 if form.is_submitted() else 200)
+
+
+def _examination_page(case, form, status, conflict=False):
+    """The examination page; after a conflict, the examination as saved now beside what was typed."""
+    exam = case.examination
+    conflicts = differences(form, exam) if conflict else []
     _viewed(case, "examination")
     index = oswestry_index(exam.odi_sections) if exam else None
     return render_template(
@@ -183,15 +190,18 @@ def risk_screen(case_id):
         form.version_id.data = screen.version_id if screen else ""
         if screen:
             form.pregnancy.data = screen.pregnancy.value
-    status, conflicts = (422 if form.is_submitted() else 200), []
     if form.validate_on_submit():
-        if _save(services.save_risk_screen, case, form.values(), form.version_id.data, current_user):
-            flash("Risk screen saved.", "success")
-            return redirect(url_for("cases.show", case_id=case.id))
-        status = 409
-        db.session.refresh(case)
-        screen = case.risk_screen
-        conflicts = differences(form, screen)
+        on_refusal(_said(lambda refusal: _risk_screen_page(case, form, 409, conflict=True)))
+        services.save_risk_screen(case, form.values(), form.version_id.data, current_user)
+        flash("Risk screen saved.", "success")
+        return redirect(url_for("cases.show", case_id=case.id))
+    return _risk_screen_page(case, form, 422 if form.is_submitted() else 200)
+
+
+def _risk_screen_page(case, form, status, conflict=False):
+    """The risk screen page; after a conflict, the screen as saved now beside what was typed."""
+    screen = case.risk_screen
+    conflicts = differences(form, screen) if conflict else []
     _viewed(case, "risk screen")
     return render_template("review/risk_screen.html", case=case, screen=screen, form=form,
                            conflicts=conflicts), status

@@ -1,40 +1,56 @@
 """Rooms and physicians' working hours, managed by an admin."""
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 
 from tracker import audit
 from tracker.extensions import db
 from tracker.models import Room, WorkingHours
-from tracker.validation import FieldError, StaleEdit
+from tracker.refusals import FieldError, check_version
+from tracker.transactions import service
 
 
 def rooms():
     return db.session.execute(db.select(Room).order_by(Room.active.desc(), Room.name)).scalars().all()
 
 
+ROOM_NAME_TAKEN = "Another room already has this name."
+
+
 def _check_name_free(name, room_id=None):
     existing = db.session.execute(
         db.select(Room).filter(func.lower(Room.name) == name.strip().lower())).scalar_one_or_none()
     if existing is not None and existing.id != room_id:
-        raise FieldError("name", "Another room already has this name.")
+        raise FieldError("name", ROOM_NAME_TAKEN)
 
 
+def _flush_name(room):
+    """Write the room. Another admin may have saved the same name after the check above: the
+    database refuses the second, and the admin sees the check's own message."""
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        raise FieldError("name", ROOM_NAME_TAKEN) from error
+
+
+@service
 def create_room(values, actor):
     _check_name_free(values["name"])
     room = Room(**values)
     db.session.add(room)
-    db.session.flush()
+    _flush_name(room)
     audit.record(audit.Action.CREATE, "room", room.id, summary=f"room {room.name} added", user=actor)
     db.session.commit()
     return room
 
 
+@service
 def update_room(room, values, version_id, actor):
-    if str(room.version_id) != str(version_id):
-        raise StaleEdit
+    check_version(room, version_id)
     _check_name_free(values["name"], room.id)
     before = {name: getattr(room, name) for name in values}
     for name, value in values.items():
         setattr(room, name, value)
+    _flush_name(room)
     audit.record(audit.Action.UPDATE, "room", room.id,
                  summary=audit.changed_fields(before, values, tuple(values)), user=actor,
                  before=before, after=values)
@@ -49,6 +65,7 @@ def hours_by_physician():
     return table
 
 
+@service
 def set_hours(physician, spans, actor):
     """`spans` maps weekday (0 = Monday) to (starts, ends) or None for a day off."""
     current = {h.weekday: h for h in db.session.execute(

@@ -22,11 +22,13 @@ from tracker.extensions import db
 from tracker.models import Appointment, AppointmentChange, Room, ScheduleLock, User, WorkingHours
 from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.policy import CriterionCode
+from tracker.refusals import Refusal, check_version
 from tracker.roles import Role
 from tracker.scheduling import readiness
+from tracker.scheduling.release import release
 from tracker.scheduling.rules import MAX_DURATION, Busy, Hours, free_slots, within_hours
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
-from tracker.validation import StaleEdit
+from tracker.transactions import service
 from tracker.vocab import AppointmentStatus, Modality
 from tracker.workflow import State, verdict_problems
 
@@ -37,7 +39,7 @@ PAYER_WARNINGS = (CriterionCode.DIAGNOSTIC_CAP, CriterionCode.THERAPEUTIC_CAP, C
 
 
 @dataclass
-class BookingProblems(Exception):
+class BookingProblems(Refusal):
     """Why a booking was not made: errors per field, and warnings still to acknowledge."""
 
     errors: dict = field(default_factory=dict)
@@ -45,6 +47,9 @@ class BookingProblems(Exception):
     taken: bool = False
     # The user acknowledged warnings, but not these: something changed after the page was shown.
     changed: bool = False
+
+    def __str__(self):
+        return " ".join(self.errors.values())
 
 
 @dataclass(frozen=True)
@@ -225,6 +230,7 @@ def _assign_physician(case, physician_id, actor):
 
 # ------------------------------------------------------------------ changing the schedule
 
+@service
 def book(case, proposal, actor, acknowledged=False):
     if case.state != State.ELIGIBLE:
         raise BookingProblems(errors={"start": f"Only an eligible case can be booked; this one is "
@@ -249,9 +255,9 @@ def book(case, proposal, actor, acknowledged=False):
     return appointment
 
 
+@service
 def reschedule(appointment, proposal, reason, actor, version_id, acknowledged=False):
-    if str(appointment.version_id) != str(version_id):
-        raise StaleEdit
+    check_version(appointment, version_id)
     if appointment.status != AppointmentStatus.BOOKED:
         raise BookingProblems(errors={"start": f"A {appointment.status.label.lower()} appointment "
                                                f"cannot be moved."})
@@ -289,20 +295,10 @@ def _reset_day_of_readiness(appointment, actor):
             reason=f"Moved: the {' and the '.join(cleared)} were for the old day and must be done again."))
 
 
-def release(appointment, reason, actor, status=AppointmentStatus.CANCELLED):
-    """End an active appointment (cancelled or no-show) without touching the case's state."""
-    appointment.status = status
-    appointment.cancelled_reason = reason.strip() if status == AppointmentStatus.CANCELLED else None
-    appointment.changes.append(AppointmentChange(actor_id=actor.id if actor else None,
-                                                 change=status.value, reason=reason.strip()))
-    audit.record(audit.Action.UPDATE, "appointment", appointment.id, summary=status.value,
-                 user=actor, actor=None if actor else "system")
-
-
+@service
 def cancel(appointment, reason, actor, version_id):
     """Cancel the appointment; the case goes back to eligible, to be booked again."""
-    if str(appointment.version_id) != str(version_id):
-        raise StaleEdit
+    check_version(appointment, version_id)
     if not (reason or "").strip():
         raise BookingProblems(errors={"reason": "Give the reason for cancelling the appointment."})
     if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN):
@@ -315,6 +311,7 @@ def cancel(appointment, reason, actor, version_id):
     db.session.commit()
 
 
+@service
 def check_in(appointment, actor):
     if appointment.status != AppointmentStatus.BOOKED:
         raise BookingProblems(errors={"status": f"Only a booked appointment can be checked in "
@@ -336,9 +333,9 @@ def _refuse_unless_active(appointment, what):
                                                 f"{appointment.status.label.lower()} appointment."})
 
 
+@service
 def update_readiness(appointment, values, version_id, actor):
-    if str(appointment.version_id) != str(version_id):
-        raise StaleEdit
+    check_version(appointment, version_id)
     _refuse_unless_active(appointment, "Readiness")
     before = {name: getattr(appointment, name) for name in values}
     for name, value in values.items():
@@ -349,9 +346,9 @@ def update_readiness(appointment, values, version_id, actor):
     db.session.commit()
 
 
+@service
 def override_readiness(appointment, reason, actor, version_id):
-    if str(appointment.version_id) != str(version_id):
-        raise StaleEdit
+    check_version(appointment, version_id)
     _refuse_unless_active(appointment, "Readiness")
     appointment.readiness_override_reason = reason.strip()
     appointment.readiness_override_by_id = actor.id

@@ -6,16 +6,17 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import audit
 from tracker.access import allow
 from tracker.cases.services import record_view
+from tracker.errors import back_to, on_refusal
 from tracker.extensions import db
 from tracker.formfields import options
 from tracker.loaders import get_case
 from tracker.models import Appointment, AppointmentChange, Case
 from tracker.referrals.services import physicians
+from tracker.refusals import StaleEdit
 from tracker.roles import Role
 from tracker.scheduling import reminders as appointment_messages
 from tracker.scheduling import services
@@ -24,7 +25,6 @@ from tracker.scheduling.forms import (FIRST_YEAR, LAST_YEAR, BookingForm, Cancel
 from tracker.scheduling.rules import DEFAULT_DURATION, MAX_DURATION, NotAClockTime, clinic_to_utc
 from tracker.security import is_safe_next
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic
-from tracker.validation import StaleEdit
 from tracker.vocab import AppointmentStatus
 
 bp = Blueprint("scheduling", __name__)
@@ -93,32 +93,31 @@ def _acknowledged(form):
     return form.warnings_digest.data if form.acknowledge.data else None
 
 
-def _attempt(form, action):
-    """Run a booking action; returns (done, warnings) and puts errors next to the fields."""
-    try:
-        proposal = _proposal(form)
-    except NotAClockTime as error:
-        form.start.errors.append(str(error))
-        return False, []
-    try:
-        action(proposal)
-        return True, []
-    except services.BookingProblems as problems:
-        db.session.rollback()
-        for name, message in problems.errors.items():
+def _booking_refused(form, refusal, page):
+    """A refused booking or move: the reasons next to the fields, the warnings to acknowledge
+    (again, if they changed after the box was ticked), the form as typed."""
+    if isinstance(refusal, services.BookingProblems):
+        for name, message in refusal.errors.items():
             form[name].errors.append(message)
-        if problems.warnings:
+        if refusal.warnings:
             form.acknowledge.data = False
-            form.warnings_digest.data = services.warnings_digest(problems.warnings)
-            if problems.changed:
+            form.warnings_digest.data = services.warnings_digest(refusal.warnings)
+            if refusal.changed:
                 form.acknowledge.errors.append(
                     "The warnings changed after you ticked the box (the schedule or the case changed "
                     "meanwhile). Nothing was booked: read them again and tick the box to go ahead.")
-        return False, problems.warnings
-    except (StaleEdit, StaleDataError):
-        db.session.rollback()
-        flash(STALE, "error")
-        return False, []
+        return page(refusal.warnings, 409 if refusal.warnings or form.start.errors else 422)
+    flash(STALE if isinstance(refusal, StaleEdit) else str(refusal), "error")
+    return page([], refusal.status)
+
+
+def _proposal_or_error(form):
+    """The proposal the form describes, or None with the reason next to the start time."""
+    try:
+        return _proposal(form)
+    except NotAClockTime as error:
+        form.start.errors.append(str(error))
+        return None
 
 
 @bp.route("/cases/<int:case_id>/book", methods=["GET", "POST"])
@@ -128,18 +127,18 @@ def book(case_id):
     form = BookingForm(request.form if request.method == "POST" else None,
                        data={"duration": 30, "physician_id": case.physician_id, **_prefill(request.args)})
     form.set_choices(physicians(), services.active_rooms())
-    warnings, status = [], 200
-    if form.validate_on_submit():
-        done, warnings = _attempt(form, lambda p: services.book(case, p, current_user,
-                                                                _acknowledged(form)))
-        if done:
-            flash("Appointment booked.", "success")
-            return redirect(url_for("cases.show", case_id=case.id))
-        status = 409 if warnings or form.start.errors else 422
-    elif form.is_submitted():
-        status = 422
-    return _booking_page("scheduling/book.html", status, case=case, form=form, warnings=warnings,
-                         appointment=None)
+
+    def page(warnings, status):
+        return _booking_page("scheduling/book.html", status, case=case, form=form, warnings=warnings,
+                             appointment=None)
+
+    proposal = _proposal_or_error(form) if form.validate_on_submit() else None
+    if proposal is None:
+        return page([], 422 if form.is_submitted() else 200)
+    on_refusal(lambda refusal: _booking_refused(form, refusal, page))
+    services.book(case, proposal, current_user, _acknowledged(form))
+    flash("Appointment booked.", "success")
+    return redirect(url_for("cases.show", case_id=case.id))
 
 
 def _prefill(args):
@@ -206,18 +205,19 @@ def reschedule(appointment_id):
         "version_id": appointment.version_id, **_prefill(request.args)})
     form.set_choices(physicians(), services.active_rooms())
     form.submit.label.text = "Move appointment"
-    warnings, status = [], 200
-    if form.validate_on_submit():
-        done, warnings = _attempt(form, lambda p: services.reschedule(
-            appointment, p, form.reason.data, current_user, form.version_id.data, _acknowledged(form)))
-        if done:
-            flash("Appointment moved.", "success")
-            return redirect(url_for("scheduling.show", appointment_id=appointment.id))
-        status = 409 if warnings or form.start.errors else 422
-    elif form.is_submitted():
-        status = 422
-    return _booking_page("scheduling/book.html", status, case=appointment.case, form=form,
-                         warnings=warnings, appointment=appointment)
+
+    def page(warnings, status):
+        return _booking_page("scheduling/book.html", status, case=appointment.case, form=form,
+                             warnings=warnings, appointment=appointment)
+
+    proposal = _proposal_or_error(form) if form.validate_on_submit() else None
+    if proposal is None:
+        return page([], 422 if form.is_submitted() else 200)
+    on_refusal(lambda refusal: _booking_refused(form, refusal, page))
+    services.reschedule(appointment, proposal, form.reason.data, current_user, form.version_id.data,
+                        _acknowledged(form))
+    flash("Appointment moved.", "success")
+    return redirect(url_for("scheduling.show", appointment_id=appointment.id))
 
 
 @bp.route("/appointments/<int:appointment_id>/cancel", methods=["POST"])
@@ -225,20 +225,33 @@ def reschedule(appointment_id):
 def cancel(appointment_id):
     appointment = get_appointment(appointment_id)
     form = CancelForm()
-    if form.validate_on_submit():
-        try:
-            services.cancel(appointment, form.reason.data, current_user, form.version_id.data)
-        except services.BookingProblems as problems:
-            db.session.rollback()
-            form.reason.errors.extend(problems.errors.values())
-        except (StaleEdit, StaleDataError):
-            db.session.rollback()
-            flash(STALE, "error")
-            return redirect(url_for("scheduling.show", appointment_id=appointment.id))
-        else:
-            flash("Appointment cancelled; the case is eligible again and can be booked.", "success")
-            return redirect(url_for("cases.show", case_id=appointment.case_id))
+    if not form.validate_on_submit():
+        return _appointment_page(appointment, 422, cancel_form=form)
+    on_refusal(lambda refusal: _cancel_refused(appointment, form, refusal))
+    services.cancel(appointment, form.reason.data, current_user, form.version_id.data)
+    flash("Appointment cancelled; the case is eligible again and can be booked.", "success")
+    return redirect(url_for("cases.show", case_id=appointment.case_id))
+
+
+def _cancel_refused(appointment, form, refusal):
+    """A stale form goes back to the appointment as it is now; otherwise the reason it cannot be
+    cancelled is shown next to the reason typed."""
+    if isinstance(refusal, StaleEdit):
+        return back_to(url_for("scheduling.show", appointment_id=appointment.id), STALE)(refusal)
+    form.reason.errors.extend(refusal.errors.values() if isinstance(refusal, services.BookingProblems)
+                              else [str(refusal)])
     return _appointment_page(appointment, 422, cancel_form=form)
+
+
+def _shown_again(appointment, form_name, form):
+    """A refused readiness save or override: why, on the appointment page as it is now; a stale
+    form keeps what was typed beside it."""
+    def respond(refusal):
+        stale = isinstance(refusal, StaleEdit)
+        flash(STALE if stale else str(refusal), "error")
+        return _appointment_page(appointment, 409, **({form_name: form} if stale else {}))
+
+    return respond
 
 
 @bp.route("/appointments/<int:appointment_id>/messages/resend", methods=["POST"])
@@ -273,17 +286,14 @@ def _can_check_in(appointment):
 @allow(Role.COORDINATOR)
 def check_in(appointment_id):
     appointment = get_appointment(appointment_id)
-    if FlaskForm().validate_on_submit():  # the CSRF check: the button has no other fields
-        try:
-            services.check_in(appointment, current_user)
-            flash(f"{appointment.case.patient.display_name} is checked in.", "success")
-        except services.BookingProblems as problems:
-            db.session.rollback()
-            flash(" ".join(problems.errors.values()), "error")
     # Back to the page the button was on (the day board), but never off the site.
     target = request.form.get("next")
-    return redirect(target if is_safe_next(target) else
-                    url_for("scheduling.show", appointment_id=appointment.id))
+    back = target if is_safe_next(target) else url_for("scheduling.show", appointment_id=appointment.id)
+    if FlaskForm().validate_on_submit():  # the CSRF check: the button has no other fields
+        on_refusal(back_to(back, stale=STALE))
+        services.check_in(appointment, current_user)
+        flash(f"{appointment.case.patient.display_name} is checked in.", "success")
+    return redirect(back)
 
 
 @bp.route("/appointments/<int:appointment_id>/readiness", methods=["POST"])
@@ -292,16 +302,8 @@ def readiness(appointment_id):
     appointment = get_appointment(appointment_id)
     form = ReadinessForm()
     if form.validate_on_submit():
-        try:
-            services.update_readiness(appointment, form.values(), form.version_id.data, current_user)
-        except (StaleEdit, StaleDataError):
-            db.session.rollback()
-            flash(STALE, "error")
-            return _appointment_page(db.session.get(Appointment, appointment_id), 409, readiness_form=form)
-        except services.BookingProblems as problems:
-            db.session.rollback()
-            flash(" ".join(problems.errors.values()), "error")
-            return _appointment_page(db.session.get(Appointment, appointment_id), 409)
+        on_refusal(_shown_again(appointment, "readiness_form", form))
+        services.update_readiness(appointment, form.values(), form.version_id.data, current_user)
         flash("Readiness saved.", "success")
     return redirect(url_for("scheduling.show", appointment_id=appointment.id))
 
@@ -311,20 +313,12 @@ def readiness(appointment_id):
 def readiness_override(appointment_id):
     appointment = get_appointment(appointment_id)
     form = ReadinessOverrideForm()
-    if form.validate_on_submit():
-        try:
-            services.override_readiness(appointment, form.reason.data, current_user, form.version_id.data)
-        except (StaleEdit, StaleDataError):
-            db.session.rollback()
-            flash(STALE, "error")
-        except services.BookingProblems as problems:
-            db.session.rollback()
-            flash(" ".join(problems.errors.values()), "error")
-            return _appointment_page(db.session.get(Appointment, appointment_id), 409)
-        else:
-            flash("Readiness override recorded.", "success")
-            return redirect(url_for("scheduling.show", appointment_id=appointment.id))
-    return _appointment_page(appointment, 422, override_form=form)
+    if not form.validate_on_submit():
+        return _appointment_page(appointment, 422, override_form=form)
+    on_refusal(_shown_again(appointment, "override_form", form))
+    services.override_readiness(appointment, form.reason.data, current_user, form.version_id.data)
+    flash("Readiness override recorded.", "success")
+    return redirect(url_for("scheduling.show", appointment_id=appointment.id))
 
 
 def _day():

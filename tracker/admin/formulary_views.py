@@ -8,20 +8,21 @@ from decimal import Decimal, InvalidOperation
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from tracker.access import allow
 from tracker.admin.views import bp
+from tracker.errors import form_again, on_refusal
 from tracker.extensions import db
 from tracker.formfields import options
 from tracker.models import FormularyDrug
 from tracker.procedures import services
 from tracker.procedures.formulary import DrugKind, plain
 from tracker.roles import Role
-from tracker.validation import FieldError, StaleEdit, show_on_form
+
+STALE_DRUG = ("Someone else changed this drug meanwhile. Nothing was saved; your entries are kept. Reload to "
+              "see the drug as it is now.")
 
 
 def _positive(text):
@@ -89,20 +90,17 @@ class EditDrugForm(DrugFieldsMixin, FlaskForm):
 @allow(Role.ADMIN)
 def formulary():
     form = NewDrugForm()
-    if form.validate_on_submit():
-        try:
-            drug = services.save_drug(None, form.values(), current_user)
-        except FieldError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        except IntegrityError:
-            db.session.rollback()
-            form.code.errors.append("Another drug was just saved with this code.")
-        else:
-            flash(f"{drug.name} added to the formulary.", "success")
-            return redirect(url_for("admin.formulary"))
-    drugs = sorted(services.formulary().values(), key=lambda d: (d.kind.value, d.name))
-    return render_template("admin/formulary.html", form=form, drugs=drugs), 422 if form.errors else 200
+
+    def page(status=None):
+        drugs = sorted(services.formulary().values(), key=lambda d: (d.kind.value, d.name))
+        return render_template("admin/formulary.html", form=form, drugs=drugs), 422 if form.errors else 200
+
+    if not form.validate_on_submit():
+        return page()
+    on_refusal(form_again(form, page))
+    drug = services.save_drug(None, form.values(), current_user)
+    flash(f"{drug.name} added to the formulary.", "success")
+    return redirect(url_for("admin.formulary"))
 
 
 @bp.route("/formulary/<int:drug_id>", methods=["GET", "POST"])
@@ -112,14 +110,15 @@ def edit_drug(drug_id):
     form = EditDrugForm()
     if not form.is_submitted():
         form.show(drug)
-    if form.validate_on_submit():
-        try:
-            services.save_drug(drug, form.values(), current_user, form.version_id.data)
-        except (StaleEdit, StaleDataError):
-            db.session.rollback()
-            flash("Someone else changed this drug meanwhile. Nothing was saved; your entries are kept. "
-                  "Reload to see the drug as it is now.", "error")
-            return render_template("admin/formulary_edit.html", form=form, drug=drug), 409
-        flash(f"{drug.name} saved.", "success")
-        return redirect(url_for("admin.formulary"))
-    return render_template("admin/formulary_edit.html", form=form, drug=drug), 422 if form.errors else 200
+
+    def page(status=None):
+        return render_template("admin/formulary_edit.html", form=form, drug=drug), \
+            status or (422 if form.errors else 200)
+
+    if not form.validate_on_submit():
+        return page()
+    on_refusal(form_again(form, page, stale=STALE_DRUG))
+    services.save_drug(drug, form.values(), current_user, form.version_id.data)
+    flash(f"{drug.name} saved.", "success")
+    return redirect(url_for("admin.formulary"))
+
