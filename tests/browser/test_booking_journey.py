@@ -13,7 +13,8 @@ from tracker.roles import Role
 from tracker.timeutil import clinic_today
 from tracker.workflow import State
 
-from tests.conftest import PASSWORD, make_appointment, make_case, make_patient, make_user
+from tests.builders import make_appointment, make_case, make_patient, make_user
+from tests.helpers import PASSWORD
 
 PATIENT = "Okafor, Grace"
 PHYSICIAN = "Dr Maya Chen"

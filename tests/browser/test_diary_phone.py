@@ -12,7 +12,7 @@ from tracker.models import DiaryEntry, DiaryLink, User
 from tracker.vocab import EntrySource, Side
 from tracker.workflow import State
 
-from tests.conftest import make_case, make_diary, make_patient
+from tests.builders import make_case, make_diary, make_patient
 
 PHONE = {"width": 375, "height": 740}
 PAGE_WIDTH_JS = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"

@@ -9,7 +9,8 @@ from tracker.extensions import db
 from tracker.roles import Role
 from tracker.timeutil import clinic_today
 
-from tests.conftest import PASSWORD, make_user
+from tests.builders import make_user
+from tests.helpers import PASSWORD
 
 
 def sign_in(page, base, email):

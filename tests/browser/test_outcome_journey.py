@@ -10,8 +10,8 @@ from tracker.extensions import db
 from tracker.roles import Role
 from tracker.vocab import Side
 
-from tests.conftest import PASSWORD, make_patient, make_procedure, make_user
-from tests.functional.test_outcome import GOOD_BLOCK, diary
+from tests.builders import GOOD_BLOCK, diary, make_patient, make_procedure, make_user
+from tests.helpers import PASSWORD
 
 VIEWPORTS = {"tablet": {"width": 1024, "height": 768}, "phone": {"width": 375, "height": 740}}
 

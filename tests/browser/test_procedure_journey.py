@@ -11,7 +11,8 @@ from tracker.roles import Role
 from tracker.vocab import Side
 from tracker.workflow import State
 
-from tests.conftest import PASSWORD, make_appointment, make_case, make_patient, make_user
+from tests.builders import make_appointment, make_case, make_patient, make_user
+from tests.helpers import PASSWORD
 
 TABLET = {"width": 1024, "height": 768}
 PATIENT = "Tran, Minh"

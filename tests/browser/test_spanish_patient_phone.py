@@ -12,7 +12,8 @@ from tracker.models import DiaryEntry
 from tracker.vocab import Side
 from tracker.workflow import State
 
-from tests.conftest import PASSWORD, make_case, make_diary, make_patient, make_user
+from tests.builders import make_case, make_diary, make_patient, make_user
+from tests.helpers import PASSWORD
 
 PHONE = {"width": 375, "height": 740}
 PAGE_WIDTH_JS = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"

@@ -16,7 +16,7 @@ from tracker.procedures.services import formulary
 from tracker.roles import Role
 from tracker.workflow import State
 
-from tests.conftest import csrf_from, sign_in
+from tests.helpers import csrf_from, sign_in
 
 _map_app = create_app(TestingConfig)
 ROUTES = sorted(

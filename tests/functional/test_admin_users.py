@@ -1,11 +1,11 @@
 """Admins manage accounts through the real forms: create, edit, deactivate, reset passwords."""
 import re
-from html import unescape
 from html.parser import HTMLParser
 
 import pytest
 
-from tests.conftest import PASSWORD, commit_elsewhere, sign_in, submit
+from tests.builders import commit_elsewhere
+from tests.helpers import PASSWORD, field_error, input_value, links, sign_in, soup, submit
 from tracker.admin import services
 from tracker.extensions import db
 from tracker.models import AuditAction, AuditEvent, User
@@ -68,16 +68,6 @@ def save_user(client, user_id, form=None, **changes):
         else:
             values[name] = value
     return client.post(url, data=values)
-
-
-def field_error(html, field):
-    match = re.search(rf'<small id="{field}-error" class="field-error">(.*?)</small>', html, re.S)
-    return unescape(match.group(1).strip()) if match else None
-
-
-def input_value(html, field):
-    match = re.search(rf'<input[^>]*name="{field}"[^>]*value="([^"]*)"', html)
-    return match.group(1) if match else None
 
 
 def user_by_email(email):
@@ -359,7 +349,7 @@ def test_reset_password_follows_the_password_policy(admin_client, make_client, g
 
 
 def listed_user_ids(html):
-    return [int(n) for n in re.findall(r'href="/admin/users/(\d+)"', html)]
+    return [int(href.rsplit("/", 1)[1]) for href in links(html) if re.fullmatch(r"/admin/users/\d+", href)]
 
 
 def test_user_list_filters_by_role_status_and_name(admin_client, gen):
@@ -402,7 +392,7 @@ def test_pagination_links_keep_the_filters(admin_client, gen):
     gen.user(Role.COORDINATOR)
 
     first = admin_client.get("/admin/users?role=physician").get_data(as_text=True)
-    next_link = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    next_link = soup(first).find("a", rel="next")["href"]
     second = admin_client.get(next_link).get_data(as_text=True)
 
     assert "role=physician" in next_link

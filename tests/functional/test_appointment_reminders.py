@@ -15,7 +15,7 @@ from tracker.timeutil import to_clinic
 from tracker.vocab import AppointmentStatus, ContactChannel, Side
 from tracker.workflow import State
 
-from tests.conftest import submit
+from tests.helpers import submit
 from tests.sms_provider import provider, settings_for  # noqa: F401
 
 MOBILE = "+12015550123"

@@ -1,13 +1,12 @@
 """The audit trail: what each action writes, what it never writes, the admin's page, and that
 rows cannot be changed or deleted."""
-import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import PASSWORD, sign_in, submit
+from tests.helpers import PASSWORD, input_value, sign_in, soup, submit
 from tracker.extensions import db
 from tracker.models import AuditAction, AuditEvent, Case, User
 from tracker.models.audit import AuditTrailIsAppendOnly
@@ -117,7 +116,7 @@ def test_updating_an_account_is_audited_with_the_fields_changed(browser, gen, lo
     user = gen.user(Role.COORDINATOR)
     login_as(admin)
     form = browser.get(f"/admin/users/{user.id}").get_data(as_text=True)
-    version = re.search(r'name="version_id"[^>]*value="([^"]+)"', form).group(1)
+    version = input_value(form, "version_id")
 
     submit(browser, f"/admin/users/{user.id}", {
         "version_id": version, "email": user.email, "name": "A New Name", "role": "physician",
@@ -229,9 +228,8 @@ def auditor(client, gen, login_as):
 
 def audit_rows(client, query=""):
     html = client.get("/admin/audit" + query).get_data(as_text=True)
-    body = html.split("<tbody>")[1].split("</tbody>")[0]
-    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
-    cells = [re.findall(r"<td>(.*?)</td>", row, re.S) for row in rows]
+    body = soup(html).find("tbody")
+    cells = [[cell.decode_contents() for cell in row.find_all("td")] for row in body.find_all("tr")]
     return [c for c in cells if len(c) == 7], html
 
 
@@ -264,7 +262,7 @@ def test_audit_page_filters_by_action(trail, auditor):
 
 def test_audit_page_filters_by_object_and_keeps_the_filter_across_pages(trail, auditor):
     rows, html = audit_rows(auditor, "?object_type=case&object_id=7")
-    next_link = re.search(r'href="([^"]+)" rel="next"', html).group(1).replace("&amp;", "&")
+    next_link = soup(html).find("a", rel="next")["href"]
     more, _ = audit_rows(auditor, next_link.removeprefix("/admin/audit"))
 
     assert len(rows) == 50 and len(more) == 5

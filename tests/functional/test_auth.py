@@ -1,6 +1,5 @@
 """Signing in and out through the real forms, with CSRF on: sessions, redirects, throttling and
 the password policy."""
-import re
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -11,7 +10,8 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from config import CONFIGS, TestingConfig
-from tests.conftest import PASSWORD, IsolatedClient, sign_in, submit
+
+from tests.helpers import PASSWORD, IsolatedClient, field_error, is_signed_in, sign_in, submit
 from tracker import create_app
 from tracker.auth import services as auth_services
 from tracker.extensions import db
@@ -20,6 +20,8 @@ from tracker.models.audit import AuditAction
 from tracker.roles import Role
 from tracker.timeutil import utcnow
 
+from tests.builders import GENERIC, LOCKED
+
 COOKIE = "tracker_session"
 HOMES = {
     Role.ADMIN: "/admin/users",
@@ -27,19 +29,6 @@ HOMES = {
     Role.PHYSICIAN: "/cases/physician",
     Role.PATIENT: "/my/",
 }
-GENERIC = "The email or password is not right. Check both and try again."
-LOCKED = "Too many failed sign-ins for this account."
-
-
-def field_error(html, field):
-    match = re.search(rf'<small id="{field}-error" class="field-error">(.*?)</small>', html, re.S)
-    return match.group(1).strip() if match else None
-
-
-def is_signed_in(client):
-    """A signed-in person reaches a page that needs a session instead of the sign-in page."""
-    response = client.get("/account/password")
-    return response.status_code == 200
 
 
 def copy_cookie(source, target):

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from tests.conftest import PASSWORD, csrf_from, make_user
-from tests.functional.test_auth import GENERIC, LOCKED, field_error, is_signed_in
+from tests.builders import GENERIC, LOCKED, make_user
+from tests.helpers import PASSWORD, csrf_from, field_error, is_signed_in
 from tracker.auth import services
 from tracker.extensions import db
 from tracker.models import AuditEvent, SignInThrottle, User

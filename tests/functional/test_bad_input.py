@@ -1,7 +1,5 @@
 """Bad input is explained, never a server error: numbers beyond the database's range in an address,
 dates with impossible years, dates in a patient's story before they were born."""
-import html
-import re
 from datetime import date
 
 import pytest
@@ -11,39 +9,20 @@ from tracker.models import Case, ConservativeCare, Examination, Patient
 from tracker.roles import Role
 from tracker.workflow import State
 
-from tests.conftest import submit
-from tests.functional.test_referrals import PATIENT, REFERRAL
+from tests.builders import PATIENT, REFERRAL
+from tests.helpers import field_error, input_by_id, submit, table_rows, text
 
 OUT_OF_RANGE = "Enter a date between 1900 and 2100"
 BORN = date(1970, 3, 14)  # PATIENT's date of birth
 
 
-def text(response):
-    return html.unescape(response.get_data(as_text=True))
-
-
-def field_error(page, field_id):
-    match = re.search(rf'<small id="{field_id}-error" class="field-error">(.*?)</small>', page, re.S)
-    return match.group(1).strip() if match else None
-
-
 def typed_value(page, field_id):
-    match = re.search(rf'<input[^>]*\bid="{field_id}"[^>]*\bvalue="([^"]*)"', page)
-    return match.group(1) if match else None
-
-
-def table_rows(page):
-    return re.findall(r"<tr>.*?</tr>", page.split("<tbody>", 1)[1].split("</tbody>", 1)[0], re.S)
+    return input_by_id(page, field_id).get("value")
 
 
 def count(model):
     db.session.expire_all()
     return db.session.execute(db.select(db.func.count(model.id))).scalar()
-
-
-@pytest.fixture
-def coordinator(gen, login_as):
-    return login_as(gen.user(Role.COORDINATOR))
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 warnings to acknowledge, a slot taken meanwhile, moving and cancelling with history, cancelling the
 case itself, check-in, readiness and the procedure-start guard, and stale edits."""
 import html
-import re
 from datetime import time, timedelta
 from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
@@ -20,7 +19,7 @@ from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.vocab import AppointmentStatus, Indication, Side
 from tracker.workflow import State, TransitionRefused, check
 
-from tests.conftest import csrf_from, sign_in, submit
+from tests.helpers import csrf_from, field_error, input_value, is_checked, links, selected, sign_in, soup, submit, text, words
 
 
 # ------------------------------------------------------------------ helpers
@@ -38,29 +37,6 @@ def set_hours(physician, starts=time(8), ends=time(17), weekdays=range(7)):
     for weekday in weekdays:
         db.session.add(WorkingHours(physician_id=physician.id, weekday=weekday, starts=starts, ends=ends))
     db.session.commit()
-
-
-def text(response):
-    return html.unescape(response.get_data(as_text=True))
-
-
-def field_error(page, field_id):
-    match = re.search(rf'<small id="{field_id}-error" class="field-error">(.*?)</small>', page, re.S)
-    return match.group(1).strip() if match else None
-
-
-def input_value(page, name):
-    tag = re.search(rf'<input[^>]*\bname="{name}"[^>]*>', page)
-    assert tag, f"no input {name}"
-    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
-    return value.group(1) if value else ""
-
-
-def selected(page, name):
-    select = re.search(rf'<select[^>]*\bname="{name}"[^>]*>(.*?)</select>', page, re.S)
-    assert select, f"no select {name}"
-    chosen = re.search(r'<option selected value="([^"]*)"', select.group(1))
-    return chosen.group(1) if chosen else None
 
 
 def booking(day, clock, physician, room, duration=30, **extra):
@@ -92,12 +68,12 @@ def fresh(appointment):
 
 def offered_slots(page):
     """(date, start, physician id, room id) of each free slot link on the page."""
-    block = page.split('<ul class="slots">', 1)
-    if len(block) < 2:
+    block = soup(page).find("ul", class_="slots")
+    if block is None:
         return []
     slots = []
-    for href in re.findall(r'<a href="([^"]+)"', block[1].split("</ul>", 1)[0]):
-        query = parse_qs(urlparse(html.unescape(href)).query)
+    for href in links(block):
+        query = parse_qs(urlparse(href).query)
         slots.append((query["date"][0], query["start"][0], int(query["physician"][0]),
                       int(query["room"][0])))
     return slots
@@ -108,12 +84,6 @@ def book_url(case):
 
 
 # ------------------------------------------------------------------ fixtures
-
-@pytest.fixture
-def coordinator(gen, login_as):
-    user = gen.user(Role.COORDINATOR, name="Casey Coordinator")
-    login_as(user)
-    return user
 
 
 @pytest.fixture
@@ -155,7 +125,7 @@ def test_booking_an_eligible_case_schedules_it_and_shows_the_appointment_in_clin
     page = text(client.get(f"/cases/{case.id}"))
     assert "Appointment booked." in page
     assert f"Appointment: <strong>{day.strftime('%A %d %B %Y')}, 10:00</strong> · Suite A · Dr Ada Hours" in page
-    assert "Scheduled (from eligible)" in re.sub(r"<[^>]+>", "", page)
+    assert "Scheduled (from eligible)" in words(page)
 
 
 def test_booking_records_who_booked_and_assigns_the_physician(client, coordinator, physician, room, case):
@@ -210,8 +180,8 @@ def test_choosing_a_free_slot_fills_in_the_booking_form(client, coordinator, gen
     day = clinic_day(2)
     set_hours(doctor, time(9), time(10), weekdays=[day.weekday()])
     page = client.get(f"{book_url(case)}?from_date={day.isoformat()}").get_data(as_text=True)
-    first = re.search(r'<ul class="slots">\s*<li><a href="([^"]+)"', page).group(1)
-    form = text(client.get(html.unescape(first)))
+    first = links(soup(page).find("ul", class_="slots"))[0]
+    form = text(client.get(first))
     assert input_value(form, "date") == day.isoformat()
     assert input_value(form, "start") == "09:00"
     assert input_value(form, "duration") == "30"
@@ -591,7 +561,7 @@ def test_warnings_that_changed_after_the_box_was_ticked_are_shown_again_and_noth
     assert appointments_of(case) == [] and state_of(case) == State.ELIGIBLE
     assert "The patient already has an appointment that day (14:00, 16:00)." in page
     assert field_error(page, "acknowledge").startswith("The warnings changed after you ticked the box")
-    assert not re.search(r'<input[^>]*name="acknowledge"[^>]*checked', page), "the box must be ticked again"
+    assert not is_checked(page, "acknowledge"), "the box must be ticked again"
     assert input_value(page, "start") == "10:00" and selected(page, "room_id") == str(room.id)
     again = submit(client, book_url(case), acknowledging(page, data))
     assert again.status_code == 302
@@ -731,7 +701,7 @@ def test_moving_resets_the_day_of_check_and_the_override_and_keeps_the_rest(
     assert (moved.consent_obtained, moved.anticoagulant_plan_confirmed, moved.driver_arranged,
             moved.contrast_premedication_sent) == (True, True, True, True)
     assert [c.change for c in moved.changes] == ["rescheduled", "readiness_reset"]
-    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text(client.get(f"/appointments/{booked.id}"))))
+    page = words(client.get(f"/appointments/{booked.id}"))
     assert ("readiness reset · Casey Coordinator Reason: Moved: the day-of check and the physician's "
             "readiness override were for the old day and must be done again.") in page
     assert "Not ready" in page and "Still needed: day-of check" in page
@@ -750,8 +720,8 @@ def test_moving_with_nothing_done_for_the_day_says_nothing_about_readiness(
 # ------------------------------------------------------------------ the case's physician
 
 def physician_shown(client, case):
-    page = text(client.get(f"/cases/{case.id}"))
-    return re.search(r"<dt>Physician</dt><dd>(.*?)</dd>", page).group(1)
+    term = soup(client.get(f"/cases/{case.id}")).find("dt", string="Physician")
+    return words(term.find_next_sibling("dd"))
 
 
 def test_booking_makes_the_appointments_physician_the_cases(client, coordinator, physician, room, gen):
@@ -762,8 +732,7 @@ def test_booking_makes_the_appointments_physician_the_cases(client, coordinator,
     db.session.expire_all()
     assert db.session.get(Case, assigned.id).physician_id == physician.id
     assert physician_shown(client, assigned) == "Dr Ada Hours"
-    worklist = text(client.get("/cases/?q=Assigned"))
-    row = re.search(r"<tr>(?:(?!</tr>).)*Assigned(?:(?!</tr>).)*</tr>", worklist, re.S).group(0)
+    [row] = [words(tr) for tr in soup(client.get("/cases/?q=Assigned")).find_all("tr") if "Assigned" in words(tr)]
     assert "Dr Ada Hours" in row and "Dr Referral Choice" not in row
     [entry] = db.session.execute(db.select(AuditEvent).filter_by(
         object_type="case", object_id=str(assigned.id), action=AuditAction.UPDATE)).scalars().all()
@@ -815,7 +784,7 @@ def test_cancelling_an_appointment_frees_the_slot_and_returns_the_case_to_eligib
     assert cancelled.status == AppointmentStatus.CANCELLED
     assert cancelled.cancelled_reason == "Patient has the flu"
     assert state_of(booked.case) == State.ELIGIBLE
-    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text(client.get(f"/cases/{booked.case_id}"))))
+    page = words(client.get(f"/cases/{booked.case_id}"))
     assert "Eligible (from scheduled) · Casey Coordinator (coordinator)" in page
     assert "Reason: appointment cancelled: Patient has the flu" in page
     assert "Book appointment" in page
@@ -842,7 +811,7 @@ def test_cancelling_the_case_cancels_its_appointment_and_the_case_stays_cancelle
     appointment = fresh(booked)
     assert appointment.status == AppointmentStatus.CANCELLED
     assert "Patient moved away" in appointment.cancelled_reason
-    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text(client.get(f"/cases/{scheduled.id}"))))
+    page = words(client.get(f"/cases/{scheduled.id}"))
     assert "Cancelled (from scheduled)" in page
     assert "Eligible (from scheduled)" not in page
     assert "Appointment:" not in page
@@ -870,7 +839,7 @@ def test_the_coordinator_checks_a_patient_in_from_the_day_board(client, coordina
     board = f"/schedule/day?date={clinic_today().isoformat()}"
     page = client.get(board).get_data(as_text=True)
     assert f'action="/appointments/{arriving.id}/check-in"' in page
-    back = re.search(r'name="next" value="([^"]+)"', page).group(1)
+    back = input_value(page, "next")
     response = submit(client, f"/appointments/{arriving.id}/check-in", {"next": html.unescape(back)},
                       form_page=board)
     assert response.status_code == 302 and response.location == board
@@ -982,8 +951,8 @@ def test_a_sedated_anticoagulated_patient_is_not_ready_without_driver_and_hold_p
     page = text(client.get(f"/appointments/{booked.id}"))
     assert NOT_READY_BADGE in page
     assert '<p class="readiness-summary">Still needed: anticoagulant plan, driver</p>' in page
-    board = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text(client.get(
-        f"/schedule/day?date={clinic_day(1).isoformat()}"))))
+    board = words(client.get(
+        f"/schedule/day?date={clinic_day(1).isoformat()}"))
     assert "✗ Not ready Still needed: anticoagulant plan, driver" in board
     save_readiness(client, fresh(booked), "consent_obtained", "day_of_check_done",
                    "anticoagulant_plan_confirmed", "driver_arranged")
@@ -1024,15 +993,15 @@ def test_a_physician_override_lets_the_procedure_start_and_is_shown(make_client,
     [row] = [c for c in fresh(booked).changes if c.change == "readiness_override"]
     assert row.actor_id == physician.id and row.reason == "Consent signed on paper, scanned tomorrow."
     when = to_clinic(row.at).strftime("%Y-%m-%d %H:%M")
-    plain = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page))
+    plain = words(page)
     assert '<span class="badge state-eligible">Ready by physician override</span>' in page
     assert f"Physician override by Dr Ada Hours, {when}: “Consent signed on paper, scanned tomorrow.”" in plain
     assert "readiness override · Dr Ada Hours Reason: Consent signed on paper, scanned tomorrow." in plain
-    board = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text(browser.get(
-        f"/schedule/day?date={clinic_day(1).isoformat()}"))))
+    board = words(browser.get(
+        f"/schedule/day?date={clinic_day(1).isoformat()}"))
     assert f"✓ Ready by physician override Dr Ada Hours, {when}" in board
-    mine = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text(browser.get(
-        f"/schedule/mine?date={clinic_day(1).isoformat()}"))))
+    mine = words(browser.get(
+        f"/schedule/mine?date={clinic_day(1).isoformat()}"))
     assert f"✓ Ready by physician override Dr Ada Hours, {when}" in mine
     db.session.expire_all()
     assert check(guard_facts(db.session.get(Case, booked.case_id)), "start_procedure", Role.PHYSICIAN)

@@ -22,7 +22,7 @@ from tracker.roles import Role
 from tracker.scheduling import services
 from tracker.workflow import State
 
-from tests.conftest import make_case, make_room, make_user
+from tests.builders import make_case, make_room, make_user
 
 ROUNDS = 5
 SLOW_QUERY_SECONDS = 0.2

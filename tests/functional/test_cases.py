@@ -6,13 +6,7 @@ from tracker.models import AuditEvent, CaseHistory
 from tracker.roles import Role
 from tracker.workflow import State
 
-from tests.conftest import submit
-
-@pytest.fixture
-def coordinator(gen, login_as, client):
-    user = gen.user(Role.COORDINATOR)
-    login_as(user)
-    return user
+from tests.helpers import submit
 
 
 def test_starting_the_review_moves_the_case_and_adds_to_the_timeline(client, coordinator, gen):

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import sign_in
+from tests.helpers import sign_in
 from tracker.demo import DEMO_PATIENT_ACCOUNT, DEMO_SCHEDULED_PATIENT_ACCOUNT, DEMO_USERS
 from tracker.extensions import db
 from tracker.models import Case, Patient, User

@@ -1,8 +1,6 @@
 """Conservative care: therapy rows added, edited and removed through the form, the totals the page
 shows (as the eligibility engine counts them), bad input, two people editing one row, and the
 review closing once the procedure has started."""
-import html
-import re
 from datetime import timedelta
 
 import pytest
@@ -14,14 +12,7 @@ from tracker.timeutil import clinic_today
 from tracker.vocab import Response, TherapyKind
 from tracker.workflow import State
 
-from tests.conftest import submit
-
-
-@pytest.fixture
-def coordinator(gen, login_as):
-    user = gen.user(Role.COORDINATOR)
-    login_as(user)
-    return user
+from tests.helpers import conflict_notice, field_error, soup, submit, text, words
 
 
 @pytest.fixture
@@ -42,22 +33,10 @@ def therapy(kind="physical_therapy", start=None, end=None, response="none", deta
             "end_date": end.isoformat() if end else "", "response": response, "details": details}
 
 
-def text(response):
-    return html.unescape(response.get_data(as_text=True))
-
-
-def field_error(page, field_id):
-    """The message rendered right under one field (the form macro's <small id="<field>-error">)."""
-    match = re.search(rf'<small id="{field_id}-error" class="field-error">(.*?)</small>', page, re.S)
-    return match.group(1).strip() if match else None
-
-
 def listed(page):
     """The therapies table as the user reads it: one tuple of cell texts per row."""
-    body = re.search(r"<tbody>(.*?)</tbody>", page, re.S).group(1)
-    return [tuple(re.sub(r"<[^>]+>", "", cell).strip()
-                  for cell in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)[:5])
-            for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+    return [tuple(words(cell) for cell in row.find_all("td")[:5])
+            for row in soup(page).find("tbody").find_all("tr")]
 
 
 def rows(case):
@@ -216,9 +195,9 @@ def test_a_second_save_of_the_same_therapy_from_a_stale_form_is_refused_and_the_
     page = text(second)
     assert second.status_code == 409
     assert "Someone else saved this record after you opened it. Nothing was saved" in page
-    notice = re.search(r"Where the saved record and your form differ:(.*?)</ul>", page, re.S)
+    notice = conflict_notice(page)
     assert notice, "the saved values should be shown next to the refused form"
-    assert "first coordinator" in notice.group(1) and days_ago(15).isoformat() in notice.group(1)
+    assert "first coordinator" in notice and days_ago(15).isoformat() in notice
     assert 'value="second coordinator"' in page, "the second user's typing must be kept"
 
     saved = rows(case)[0]

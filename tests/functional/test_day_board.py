@@ -1,7 +1,6 @@
 """The day board (one column per room) and the physician's own day: what each entry shows, day
 navigation, clinic times across daylight saving, and a query count that does not grow with the
 number of appointments (for the board and for the free-slot finder)."""
-import html
 import re
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -15,7 +14,7 @@ from tracker.timeutil import clinic_today, clinic_zone
 from tracker.vocab import AppointmentStatus, Modality, Side
 from tracker.workflow import State
 
-from tests.conftest import sign_in
+from tests.helpers import field_error, sign_in, soup, text, words
 
 UTC = timezone.utc
 
@@ -28,39 +27,33 @@ def clinic_at(days_ahead, hh, mm=0):
     return clinic_to_utc(clinic_day(days_ahead), time(hh, mm), clinic_zone())
 
 
-def text(response):
-    assert response.status_code == 200
-    return html.unescape(response.get_data(as_text=True))
+def loaded(response):
+    """The page's text; every page read here must load."""
+    assert response.status_code == 200, response.status_code
+    return text(response)
 
 
 def plain(fragment):
     spaced = re.sub(r"<br>|</p>|<small>|<span", lambda m: " " + m.group(0), fragment)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", spaced)).strip()
+    return words(spaced).strip()
 
 
 def columns(page):
     """{room heading: [entry text, ...]} in page order."""
-    result = {}
-    for section in page.split('<section class="board-column"')[1:]:
-        section = section.split("</section>", 1)[0]
-        heading = plain(re.search(r"<h2[^>]*>(.*?)</h2>", section, re.S).group(1))
-        result[heading] = [plain(a) for a in re.findall(r"<article.*?</article>", section, re.S)]
-    return result
+    return {plain(str(section.find("h2"))): [plain(str(a)) for a in section.find_all("article")]
+            for section in soup(page).find_all("section", class_="board-column")}
 
 
 def entries(page):
-    return [plain(a) for a in re.findall(r"<article.*?</article>", page, re.S)]
+    return [plain(str(a)) for a in soup(page).find_all("article")]
+
+
+def check_in_forms(page):
+    return soup(page).find_all("form", action=re.compile(r"^/appointments/\d+/check-in$"))
 
 
 def board(client, day):
-    return text(client.get(f"/schedule/day?date={day.isoformat()}"))
-
-
-@pytest.fixture
-def coordinator(gen, login_as):
-    user = gen.user(Role.COORDINATOR, name="Casey Coordinator")
-    login_as(user)
-    return user
+    return loaded(client.get(f"/schedule/day?date={day.isoformat()}"))
 
 
 @pytest.fixture
@@ -137,7 +130,7 @@ def test_check_in_is_offered_on_the_board_for_todays_booked_appointments_only(
                     status=AppointmentStatus.CHECKED_IN)
     gen.appointment(patient_case(gen, "Tomorrow"), physician=ames, room=one, starts_at=clinic_at(1, 9))
     today = board(client, clinic_today())
-    assert re.findall(r'action="/appointments/(\d+)/check-in"', today) == [str(booked.id)]
+    assert [form["action"] for form in check_in_forms(today)] == [f"/appointments/{booked.id}/check-in"]
     waiting = next(e for e in entries(today) if "Waiting, Pat" in e)
     assert "Check in Waiting, Pat" in waiting
     assert "Check in" not in board(client, clinic_day(1))
@@ -154,7 +147,8 @@ def test_each_status_has_its_label_on_the_board(client, coordinator, gen, doctor
                         starts_at=clinic_at(1, hour), status=status,
                         cancelled_reason="x" if status == AppointmentStatus.CANCELLED else None)
     page = board(client, clinic_day(1))
-    shown = re.findall(r'<span class="badge appt-([a-z_]+)">([^<]+)</span>', page)
+    shown = [(cls.removeprefix("appt-"), badge.get_text()) for badge in soup(page).find_all("span", class_="badge")
+             for cls in badge["class"] if cls.startswith("appt-")]
     assert shown == [(status.value, label) for status, label in labels.items()]
 
 
@@ -166,7 +160,7 @@ def test_the_physicians_own_day_lists_only_their_appointments(make_client, gen, 
     gen.appointment(patient_case(gen, "Bergonly"), physician=berg, room=one, starts_at=clinic_at(1, 9))
     browser = make_client()
     sign_in(browser, ames)
-    page = text(browser.get(f"/schedule/mine?date={clinic_day(1).isoformat()}"))
+    page = loaded(browser.get(f"/schedule/mine?date={clinic_day(1).isoformat()}"))
     mine = entries(page)
     assert len(mine) == 2
     assert "Amestwo" in mine[0] and "Fluoro 2" in mine[0] and mine[0].startswith("09:00–09:30")
@@ -180,13 +174,13 @@ def test_a_physician_with_nothing_that_day_is_told_so(make_client, doctors):
     ames, _ = doctors
     browser = make_client()
     sign_in(browser, ames)
-    assert "No appointments on this day." in text(browser.get("/schedule/mine"))
+    assert "No appointments on this day." in loaded(browser.get("/schedule/mine"))
 
 
 def test_the_board_opens_on_today_and_links_to_the_day_before_and_after(client, coordinator, rooms):
     today = clinic_today()
     page = board(client, today)
-    assert f"Day board: {today.strftime('%A %d %B %Y')}" in text(client.get("/schedule/day"))
+    assert f"Day board: {today.strftime('%A %d %B %Y')}" in loaded(client.get("/schedule/day"))
     before, after = today - timedelta(days=1), today + timedelta(days=1)
     assert f'href="/schedule/day?date={before.isoformat()}"' in page
     assert f'href="/schedule/day?date={after.isoformat()}"' in page
@@ -196,12 +190,7 @@ def test_the_board_opens_on_today_and_links_to_the_day_before_and_after(client, 
 
 
 def date_input(page):
-    return re.search(r'<input[^>]*\bname="date"[^>]*>', page).group(0)
-
-
-def field_error(page, field_id):
-    match = re.search(rf'<small id="{field_id}-error" class="field-error">(.*?)</small>', page, re.S)
-    return match.group(1).strip() if match else None
+    return str(soup(page).find("input", attrs={"name": "date"}))
 
 
 @pytest.mark.parametrize("typed, message", [
@@ -213,7 +202,7 @@ def field_error(page, field_id):
     ("1899-12-31", "Enter a date between 1900 and 2100."),
 ])
 def test_an_unreadable_or_out_of_range_day_shows_today_with_a_message(client, coordinator, rooms, typed, message):
-    page = text(client.get(f"/schedule/day?date={typed}"))
+    page = loaded(client.get(f"/schedule/day?date={typed}"))
     assert f"Day board: {clinic_today().strftime('%A %d %B %Y')}" in page
     assert field_error(page, "date") == message
     assert f'value="{typed}"' in date_input(page), "what was typed is kept"
@@ -223,20 +212,20 @@ def test_an_unreadable_or_out_of_range_day_shows_today_with_a_message(client, co
 def test_the_physicians_day_survives_an_out_of_range_day(make_client, doctors, typed):
     browser = make_client()
     sign_in(browser, doctors[0])
-    page = text(browser.get(f"/schedule/mine?date={typed}"))
+    page = loaded(browser.get(f"/schedule/mine?date={typed}"))
     assert f"My day: {clinic_today().strftime('%A %d %B %Y')}" in page
     assert field_error(page, "date")
 
 
 @pytest.mark.parametrize("day", [date(1900, 1, 1), date(2100, 12, 31)])
 def test_the_first_and_last_days_allowed_are_shown(client, coordinator, rooms, day):
-    page = text(client.get(f"/schedule/day?date={day.isoformat()}"))
+    page = loaded(client.get(f"/schedule/day?date={day.isoformat()}"))
     assert f"Day board: {day.strftime('%A %d %B %Y')}" in page
     assert field_error(page, "date") is None
 
 
 def test_the_date_field_shows_the_day_on_the_board(client, coordinator, rooms):
-    assert f'value="{clinic_today().isoformat()}"' in date_input(text(client.get("/schedule/day")))
+    assert f'value="{clinic_today().isoformat()}"' in date_input(loaded(client.get("/schedule/day")))
     day = clinic_day(3)
     assert f'value="{day.isoformat()}"' in date_input(board(client, day))
 
@@ -246,7 +235,7 @@ def test_the_physicians_day_has_its_own_navigation(make_client, doctors):
     browser = make_client()
     sign_in(browser, ames)
     day = clinic_day(3)
-    page = text(browser.get(f"/schedule/mine?date={day.isoformat()}"))
+    page = loaded(browser.get(f"/schedule/mine?date={day.isoformat()}"))
     assert f'href="/schedule/mine?date={(day + timedelta(days=1)).isoformat()}"' in page
     assert f'href="/schedule/mine?date={(day - timedelta(days=1)).isoformat()}"' in page
 
@@ -268,7 +257,7 @@ def test_an_inactive_room_with_several_appointments_has_one_column(client, coord
     gen.appointment(patient_case(gen, "Firstold"), physician=ames, room=closed, starts_at=clinic_at(1, 9))
     gen.appointment(patient_case(gen, "Secondold"), physician=berg, room=closed, starts_at=clinic_at(1, 11))
     page = board(client, clinic_day(1))
-    headings = [plain(h) for h in re.findall(r'<section class="board-column".*?<h2[^>]*>(.*?)</h2>', page, re.S)]
+    headings = [plain(str(section.find("h2"))) for section in soup(page).find_all("section", class_="board-column")]
     assert headings.count("Old Suite Fluoroscopy") == 1, (
         f"columns: {headings}: day_board (tracker/scheduling/views.py) appends an inactive room once per "
         "appointment in it, because the comprehension's `a.room not in rooms` looks at the list before "
@@ -281,8 +270,8 @@ def test_the_printed_board_leaves_out_navigation_and_buttons(client, coordinator
                     starts_at=datetime.now(UTC).replace(second=0, microsecond=0))
     page = board(client, clinic_today())
     assert '<nav class="no-print day-nav"' in page
-    check_in_form = re.search(r'<form method="post" action="/appointments/\d+/check-in"[^>]*>', page).group(0)
-    assert 'class="no-print"' in check_in_form
+    [check_in_form] = check_in_forms(page)
+    assert check_in_form.get("method") == "post" and check_in_form.get("class") == ["no-print"]
 
 
 @pytest.mark.parametrize("role, board_status, mine_status", [
@@ -380,7 +369,7 @@ def test_the_board_runs_the_same_number_of_queries_for_3_and_30_appointments(
 
     def queries():
         with count_queries() as counter:
-            page = text(client.get(url))
+            page = loaded(client.get(url))
         return counter.n, len(entries(page))
 
     _many_appointments(gen, 3, rooms, doctors)
@@ -400,7 +389,7 @@ def test_the_physicians_day_runs_the_same_number_of_queries_for_3_and_30_appoint
 
     def queries():
         with count_queries() as counter:
-            page = text(browser.get(url))
+            page = loaded(browser.get(url))
         return counter.n, len(entries(page))
 
     _many_appointments(gen, 6, rooms, doctors)
@@ -424,7 +413,7 @@ def test_the_slot_finder_runs_the_same_number_of_queries_for_3_and_30_appointmen
 
     def queries():
         with count_queries() as counter:
-            page = text(client.get(url))
+            page = loaded(client.get(url))
         assert '<ul class="slots">' in page
         return counter.n
 

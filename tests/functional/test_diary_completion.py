@@ -11,8 +11,8 @@ from tracker.models import DiaryEntry, DiaryLink
 from tracker.roles import Role
 from tracker.vocab import Side
 
-from tests.conftest import submit
-from tests.functional.test_reminders import diary_case, now, point
+from tests.builders import diary_case, now, point
+from tests.helpers import submit
 
 # 62 hours after the injection: the day-1 (18-30 h) and day-2 (40-60 h) windows have closed.
 AFTER_DAY_TWO = timedelta(hours=62)

@@ -2,29 +2,23 @@
 second entry refused, a point not open yet, bad scores, both sides of a bilateral case), the
 patient's same-day correction with history, staff entering a score given by phone and correcting
 one, and the points that booking and signing create."""
-import html
-import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from babel.dates import format_time
 
 from tracker.extensions import db
-from tracker.models import AuditEvent, DiaryEntry, DiaryEntryRevision, DiaryPoint
+from tracker.models import AuditEvent, DiaryEntry, DiaryPoint
 from tracker.roles import Role
 from tracker.timeutil import to_clinic
 from tracker.vocab import EntrySource, Side
 from tracker.workflow import State
 
-from tests.conftest import submit
+from tests.helpers import soup, submit, text, words
 
 
 def now():
     return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-def text(response):
-    return html.unescape(response.get_data(as_text=True))
 
 
 def entries_of(case):
@@ -34,16 +28,15 @@ def entries_of(case):
 
 
 def error_of(page, field_id):
-    match = re.search(rf'id="{field_id}-error"[^>]*>(.*?)</p>', page, re.S)
-    return match.group(1).strip() if match else None
+    """The entry page's message for a field group (a <p>, under the group's legend)."""
+    tag = soup(page).find("p", id=f"{field_id}-error")
+    return tag.get_text().strip() if tag else None
 
 
 def checked(page, name):
     """The value of the checked radio of group `name`, or None."""
-    for tag in re.findall(rf'<input[^>]*name="{name}"[^>]*>', page):
-        if re.search(r"\schecked", tag):
-            return re.search(r'value="([^"]*)"', tag).group(1)
-    return None
+    return next((tag.get("value") for tag in soup(page).find_all("input", attrs={"name": name})
+                 if tag.has_attr("checked")), None)
 
 
 @pytest.fixture
@@ -74,9 +67,10 @@ def test_the_patient_sees_what_is_due_and_enters_it_with_one_choice_and_one_subm
     assert "2 hours after" in page and "due now" in page
     # A real radio group in a fieldset with a legend, with words at both ends of the scale.
     assert '<fieldset class="nrs" id="score"' in page and "<legend>How bad is your usual pain" in page
-    assert len(re.findall(r'<input type="radio" class="nrs-input" id="score-\d+" name="score"', page)) == 11
-    assert re.search(r'<label for="score-0"[^>]*>0 <span class="nrs-word">no pain</span>', page)
-    assert re.search(r'<label for="score-10"[^>]*>10 <span class="nrs-word">worst pain imaginable</span>', page)
+    assert len(soup(page).find_all("input", attrs={"type": "radio", "name": "score"}, class_="nrs-input")) == 11
+    for score, word in ((0, "no pain"), (10, "worst pain imaginable")):
+        label = soup(page).find("label", attrs={"for": f"score-{score}"})
+        assert label.contents[0] == f"{score} " and label.find("span", class_="nrs-word").get_text() == word
 
     response = submit(client, diary_url(case), {"point": "h2", "score": "3"}, follow_redirects=True)
 
@@ -105,7 +99,8 @@ def test_a_late_entry_is_accepted_and_marked_late(client, gen, login_as, patient
     case = follow_up_case(gen, patient, timedelta(hours=62))
     login_as(patient)
     page = text(client.get(diary_url(case)))
-    assert re.search(r'<h2 class="due-title">Day 2\s*<span class="badge state-follow_up">late</span>', page)
+    title = soup(page).find("h2", class_="due-title")
+    assert title.contents[0].strip() == "Day 2" and title.find("span", class_="badge state-follow_up").get_text() == "late"
 
     response = submit(client, diary_url(case), {"point": "d2", "score": "5"}, follow_redirects=True)
 
@@ -120,7 +115,7 @@ def test_a_missed_point_can_still_be_chosen_and_entered_late(client, gen, login_
     page = text(client.get(diary_url(case)))
     assert f'href="{diary_url(case)}?point=d1"' in page
     chosen = text(client.get(f"{diary_url(case)}?point=d1"))
-    assert re.search(r'<h2 class="due-title">Day 1', chosen)
+    assert soup(chosen).find("h2", class_="due-title").get_text().startswith("Day 1")
     submit(client, diary_url(case), {"point": "d1", "score": "6"}, form_page=f"{diary_url(case)}?point=d1")
     assert [(e.point.point_code, e.late) for e in entries_of(case)][-1] == ("d1", True)
 
@@ -267,7 +262,7 @@ def test_staff_enter_a_score_given_by_phone_and_it_shows_as_such(client, gen, lo
     entry = entries_of(case)[-1]
     assert entry.source == EntrySource.STAFF_PHONE and entry.entered_by_id == coordinator.id
     case_page = text(client.get(f"/cases/{case.id}"))
-    assert re.search(r"by phone\s*\(Casey Coordinator\)", case_page)
+    assert "by phone (Casey Coordinator)" in words(case_page)
 
 
 def test_staff_may_still_record_a_baseline_the_patient_gave_before_the_injection(

@@ -1,7 +1,6 @@
 """The personal diary link: staff send, re-send and revoke it; it opens that one case's diary with
 no password and signs nobody in; expired, revoked, altered and other-case uses all get the same
 page; every use is audited."""
-import html
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -16,17 +15,13 @@ from tracker.roles import Role
 from tracker.vocab import EntrySource, Side
 from tracker.workflow import State
 
-from tests.conftest import csrf_from, submit
+from tests.helpers import csrf_from, is_checked, submit, text
 
 NOT_VALID = "This link is not valid any more - ask the clinic for a new one"
 
 
 def now():
     return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-def text(response):
-    return html.unescape(response.get_data(as_text=True))
 
 
 @pytest.fixture
@@ -182,7 +177,7 @@ def test_bad_input_through_the_link_is_refused_and_kept(client, case):
     response = submit(client, f"/d/{token}", {"point": "h2", "score": "12", "analgesic_used": "yes"})
     assert response.status_code == 422
     page = text(response)
-    assert "12 is not on the scale" in page and re.search(r'name="analgesic_used" value="yes"\s*checked', page)
+    assert "12 is not on the scale" in page and is_checked(page, "analgesic_used", "yes")
 
 
 def test_the_patient_corrects_through_the_link_the_same_day(client, case):

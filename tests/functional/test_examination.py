@@ -1,8 +1,6 @@
 """The physical examination: the six provocation tests per side, pain location, radicular signs,
 baseline pain and the Oswestry Disability Index, saved through the form and summarised on the
 case page; bad input and two people saving at once."""
-import html
-import re
 from datetime import timedelta
 
 import pytest
@@ -15,16 +13,9 @@ from tracker.timeutil import clinic_today
 from tracker.vocab import ProvocationResult
 from tracker.workflow import State
 
-from tests.conftest import submit
+from tests.helpers import conflict_notice, field_error, input_by_id, selected, submit, text
 
 TESTS = [test for test, _ in PROVOCATION_TESTS]
-
-
-@pytest.fixture
-def coordinator(gen, login_as):
-    user = gen.user(Role.COORDINATOR)
-    login_as(user)
-    return user
 
 
 @pytest.fixture
@@ -34,10 +25,6 @@ def case(gen):
 
 def exam_url(case):
     return f"/cases/{case.id}/examination"
-
-
-def text(response):
-    return html.unescape(response.get_data(as_text=True))
 
 
 def provocation(left=0, right=0, negative_rest=True):
@@ -61,8 +48,8 @@ def exam(left=4, right=2, nrs="7", sections=(2, 2, 2, 2, 2, 2, 2, 2, 2, 2), **ex
             "version_id": "", **provocation(left, right), **odi(*sections), **extra}
 
 
-def input_tag(page, field_id):
-    return re.search(rf'<input[^>]*\bid="{field_id}"[^>]*>', page).group(0)
+def typed(page, field_id):
+    return input_by_id(page, field_id).get("value")
 
 
 def saved_exam(case):
@@ -124,9 +111,8 @@ def test_baseline_pain_outside_0_to_10_is_refused_next_to_the_field(client, coor
     response = submit(client, exam_url(case), exam(nrs=nrs, left=5))
     page = text(response)
     assert response.status_code == 422
-    error = re.search(r'<small id="baseline_nrs-error" class="field-error">(.*?)</small>', page, re.S)
-    assert error and "Pain is scored from 0 (no pain) to 10" in error.group(1)
-    assert f'value="{nrs}"' in input_tag(page, "baseline_nrs"), "the typed pain score must be kept"
+    assert "Pain is scored from 0 (no pain) to 10" in (field_error(page, "baseline_nrs") or "")
+    assert typed(page, "baseline_nrs") == nrs, "the typed pain score must be kept"
     assert '<select id="yeoman_left" name="yeoman_left"><option value="not_done">Not done</option>' \
            '<option selected value="positive">' not in page  # 6th test negative as typed
     assert '<select id="distraction_left" name="distraction_left"><option value="not_done">Not done</option>' \
@@ -145,9 +131,8 @@ def test_an_examination_date_in_the_future_is_refused_next_to_the_field(client, 
     response = submit(client, exam_url(case), exam(examined_on=future))
     page = text(response)
     assert response.status_code == 422
-    error = re.search(r'<small id="examined_on-error" class="field-error">(.*?)</small>', page, re.S)
-    assert error and "This date is in the future" in error.group(1)
-    assert f'value="{future}"' in input_tag(page, "examined_on")
+    assert "This date is in the future" in (field_error(page, "examined_on") or "")
+    assert typed(page, "examined_on") == str(future)
     assert saved_exam(case) is None
 
 
@@ -156,13 +141,11 @@ def test_seven_oswestry_sections_are_refused_and_the_answers_stay_in_the_form(cl
     response = submit(client, exam_url(case), exam(sections=sections, nrs="6"))
     page = text(response)
     assert response.status_code == 422
-    error = re.search(r'<small id="odi-error" class="field-error">(.*?)</small>', page, re.S)
-    assert error and "Answer at least 8 of the 10 Oswestry sections" in error.group(1)
-    assert "(7 answered)" in error.group(1)
+    error = field_error(page, "odi") or ""
+    assert "Answer at least 8 of the 10 Oswestry sections" in error and "(7 answered)" in error
     for n, score in enumerate(sections, start=1):
-        select = re.search(rf'<select id="odi_{n}" name="odi_{n}">(.*?)</select>', page, re.S).group(1)
-        assert f'<option selected value="{score}">' in select, f"section {n} lost its typed answer"
-    assert 'value="6"' in input_tag(page, "baseline_nrs")
+        assert selected(page, f"odi_{n}") == str(score), f"section {n} lost its typed answer"
+    assert typed(page, "baseline_nrs") == "6"
     assert saved_exam(case) is None
 
 
@@ -181,9 +164,9 @@ def test_two_people_saving_the_same_examination_the_second_is_refused(client, co
     page = text(second)
     assert second.status_code == 409
     assert "Someone else saved this record after you opened it. Nothing was saved" in page
-    notice = re.search(r"Where the saved record and your form differ:(.*?)</ul>", page, re.S)
-    assert notice and "Baseline pain (0–10): saved <strong>8</strong>, your form <strong>2</strong>" in notice.group(1)
-    assert 'value="2"' in input_tag(page, "baseline_nrs"), "the second person's entry must be kept"
+    notice = conflict_notice(page)
+    assert notice and "Baseline pain (0–10): saved <strong>8</strong>, your form <strong>2</strong>" in notice
+    assert typed(page, "baseline_nrs") == "2", "the second person's entry must be kept"
 
     record = saved_exam(case)
     assert record.baseline_nrs == 8
@@ -209,6 +192,6 @@ def test_a_conflict_shows_yes_no_and_not_recorded_in_words(client, coordinator, 
     assert submit(client, exam_url(case), exam(nrs="5", version_id=opened_version)).status_code == 302
     second = submit(other, exam_url(case), {**exam(nrs="5", version_id=opened_version),
                                             "radicular_signs": "yes"})
-    notice = re.search(r"Where the saved record and your form differ:(.*?)</ul>", text(second), re.S)
-    assert notice and "saved <strong>no</strong>, your form <strong>yes</strong>" in notice.group(1)
-    assert "False" not in notice.group(1) and "None" not in notice.group(1)
+    notice = conflict_notice(text(second))
+    assert notice and "saved <strong>no</strong>, your form <strong>yes</strong>" in notice
+    assert "False" not in notice and "None" not in notice

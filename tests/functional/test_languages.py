@@ -1,7 +1,6 @@
 """Patients read the tracker in their language: every patient page in English and in Spanish,
 chosen from the patient's record, the switch (remembered) or, before the patient is known, the
 browser; emails and calendar files follow the patient's record; staff pages stay English."""
-import html
 import re
 from datetime import datetime, time, timedelta, timezone
 
@@ -18,7 +17,7 @@ from tracker.timeutil import clinic_today, clinic_zone
 from tracker.vocab import Side
 from tracker.workflow import State
 
-from tests.conftest import csrf_from, submit
+from tests.helpers import csrf_from, soup, submit, text
 
 SPANISH = {"Accept-Language": "es-MX,es;q=0.9"}
 ENGLISH = {"Accept-Language": "en-US,en;q=0.9"}
@@ -28,17 +27,13 @@ def now():
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def text(response):
-    return html.unescape(response.get_data(as_text=True))
-
-
 def visible(response):
     """The page's words, tags removed and spaces folded (a narrow no-break space is a space)."""
-    return " ".join(re.sub(r"<[^>]+>", " ", text(response)).split())
+    return " ".join(soup(response).get_text(" ").split())
 
 
 def lang_of(response):
-    return re.search(r'<html lang="([^"]+)"', text(response)).group(1)
+    return soup(response).find("html")["lang"]
 
 
 @pytest.fixture
@@ -101,8 +96,9 @@ def test_the_pain_diary_in_spanish_scale_words_errors_thanks_and_correction(clie
 
     page = text(client.get(url))
     assert "¿Qué tan fuerte es ahora su dolor habitual" in page
-    assert re.search(r'<label for="score-0"[^>]*>0 <span class="nrs-word">sin dolor</span>', page)
-    assert re.search(r'<label for="score-10"[^>]*>10 <span class="nrs-word">el peor dolor imaginable</span>', page)
+    for score, word in ((0, "sin dolor"), (10, "el peor dolor imaginable")):
+        label = soup(page).find("label", attrs={"for": f"score-{score}"})
+        assert label.contents[0] == f"{score} " and label.find("span", class_="nrs-word").get_text() == word
     assert "2 horas después" in page and "toca ahora" in page
 
     missing = submit(client, url, {"point": "h2", "score": ""})

@@ -2,7 +2,6 @@
 their start become no-shows and their cases eligible again, by the tracker itself; a checked-in patient
 who waits, future ones and those within the grace period are untouched; one that fails is skipped
 without undoing the others; a second run changes nothing."""
-import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,6 +11,7 @@ from tracker.models import Appointment, AuditEvent, Case, CaseHistory
 from tracker.roles import Role
 from tracker.vocab import AppointmentStatus
 from tracker.workflow import State
+from tests.helpers import words
 
 UTC = timezone.utc
 
@@ -83,7 +83,7 @@ def test_the_case_timeline_shows_the_no_show_by_the_tracker(run, missed, client,
     assert last.actor_id is None and last.reason == "no-show"
     login_as(gen.user(Role.COORDINATOR))
     page = client.get(f"/cases/{missed.case_id}").get_data(as_text=True)
-    timeline = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page.split('id="timeline-h"', 1)[1]))
+    timeline = words(page.split('id="timeline-h"', 1)[1])
     assert "Eligible (from scheduled) · the tracker (automatic) Reason: no-show" in timeline
     assert "Book appointment" in page
 

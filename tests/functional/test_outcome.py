@@ -1,7 +1,6 @@
 """The physician's diary view and the outcome (issue 6, items 4, 5 and 8): the reading per side
 under the payer profile, the outcome form that closes the case, the linked new case, the refusals,
 and the eligibility engine counting the recorded result."""
-import re
 
 import pytest
 
@@ -16,44 +15,13 @@ from tracker.timeutil import clinic_today
 from tracker.vocab import EntrySource, Indication, NextStep, Side
 from tracker.workflow import State
 
-from tests.conftest import commit_elsewhere, submit
-
-# A block that worked: 8 before, 1-2 in the window (peak 87.5 %), relief of 50 % or more to 3 months.
-GOOD_BLOCK = {"t0": 8, "m30": 2, "h1": 1, "h2": 2, "h4": 3, "d1": 3, "d7": 3, "w2": 4, "w6": 4, "mo3": 4,
-              "mo6": 7}
-
-
-def text(response):
-    return response.get_data(as_text=True)
-
-
-def diary(case, scores, **marks):
-    """Entries written straight into the case's diary (its points exist from signing): `scores` maps
-    a time point to a score, or to {side: score} for a bilateral case. `marks` maps a time point to
-    entry fields (late=True, source=..., analgesic_used=...)."""
-    points = {p.point_code: p for p in db.session.execute(
-        db.select(DiaryPoint).filter_by(case_id=case.id)).scalars()}
-    for code, score in scores.items():
-        point = points[code]
-        by_side = score if isinstance(score, dict) else {Side(case.side): score}
-        for side, value in by_side.items():
-            fields = {"source": EntrySource.LINK, **marks.get(code, {})}
-            db.session.add(DiaryEntry(point_id=point.id, case_id=case.id, side=side, score=value,
-                                      entered_at=point.due_at or point.opens_at, **fields))
-    db.session.commit()
+from tests.builders import GOOD_BLOCK, commit_elsewhere, followed_up
+from tests.helpers import csrf_from, field_error, inner_html, input_value, is_checked, soup, submit, text, words
 
 
 @pytest.fixture
 def physician(gen):
     return gen.user(Role.PHYSICIAN, name="Dr Ines Varga")
-
-
-def followed_up(gen, physician, side=Side.LEFT, scores=GOOD_BLOCK, **case_fields):
-    """A case whose procedure was signed (the diary's points exist) with `scores` entered."""
-    record = gen.procedure(side=side, physician=physician, steps="all", sign=True, **case_fields)
-    case = record.case
-    diary(case, scores)
-    return case
 
 
 def outcome_form(client, case_id):
@@ -64,7 +32,7 @@ def outcome_form(client, case_id):
 
 def record(client, case_id, **fields):
     page = outcome_form(client, case_id)
-    version = re.search(r'name="version_id" type="hidden" value="(\d+)"', page).group(1)
+    version = input_value(page, "version_id")
     data = {"diagnostic_result": "positive", "therapeutic_days": "90", "next_step": "discharge",
             "notes": "", "reason": "", "version_id": version, **fields}
     return submit(client, f"/cases/{case_id}/outcome", data, form_page=f"/cases/{case_id}/diary")
@@ -92,11 +60,11 @@ def test_the_physician_reads_verdict_duration_and_every_entry_with_its_marks(cli
             "in the window, reaches the 75 % threshold · 1 score in the window") in page
     # Relief stayed at 50 % or more to 2 weeks (4 of 8), then fell (5 of 8 at 6 weeks).
     assert "14 days (last follow-up point at 50 % or more: 2 weeks)" in page
-    h1 = re.search(r'<tr id="point-h1">(.*?)</tr>', page, re.S).group(1)
+    h1 = inner_html(page, "point-h1")
     assert "87.5 %" in h1 and "late, not counted in the block result, by phone, corrected" in h1
     assert "analgesic yes, opioid no" in h1
     assert "PT" not in h1  # not answered is not "no"
-    w6 = re.search(r'<tr id="point-w6">(.*?)</tr>', page, re.S).group(1)
+    w6 = inner_html(page, "point-w6")
     assert "37.5 %" in w6
     assert 'id="outcome-form"' in page
 
@@ -132,8 +100,7 @@ def test_a_bilateral_diary_is_read_side_by_side(client, gen, physician, login_as
 
     page = text(client.get(f"/cases/{case.id}/diary"))
 
-    left = re.search(r'id="reading-left">(.*?)</article>', page, re.S).group(1)
-    right = re.search(r'id="reading-right">(.*?)</article>', page, re.S).group(1)
+    left, right = inner_html(page, "reading-left"), inner_html(page, "reading-right")
     assert "<strong>Positive</strong>: peak relief 87.5 %" in left
     assert "<strong>Negative</strong>: peak relief 33.3 %" in right
     assert "The sides read differently: choose the result for the case." in page
@@ -190,7 +157,7 @@ def test_the_form_is_prefilled_from_the_diary(client, gen, physician, login_as):
 
     page = outcome_form(client, case.id)
 
-    assert re.search(r'<input checked id="diagnostic_result-0" name="diagnostic_result" required type="radio" value="positive"', page)
+    assert is_checked(page, "diagnostic_result", "positive")
     # Relief of 50 % or more until 3 months (4 of 8), gone by 6 months.
     assert 'name="therapeutic_days" type="text" value="90"' in page
 
@@ -250,7 +217,8 @@ def test_a_repeat_or_confirmatory_block_opens_a_linked_case_prefilled_from_this_
     assert new.pain_worse_standing is True
     page = text(client.get(response.location))
     assert f"The {indication.label.lower()} is case #{new.id}, referred and ready for review." in page
-    assert re.search(rf"Follows case <a href=\"/cases/{case.id}\">#{case.id}</a>", page)
+    assert f"Follows case #{case.id}" in words(page)
+    assert soup(page).find("a", href=f"/cases/{case.id}", string=f"#{case.id}")
 
 
 def test_missing_fields_are_refused_next_to_the_field_and_typed_values_kept(client, gen, physician, login_as):
@@ -262,7 +230,7 @@ def test_missing_fields_are_refused_next_to_the_field_and_typed_values_kept(clie
     page = text(response)
     assert response.status_code == 422
     assert '<small class="field-error" id="next_step-error">Choose the next step.</small>' in page
-    assert re.search(r'id="therapeutic_days-error" class="field-error">Enter whole days from 0 to 3650', page)
+    assert field_error(page, "therapeutic_days").startswith("Enter whole days from 0 to 3650")
     assert 'value="three months"' in page and "Call back in May</textarea>" in page
     db.session.expire_all()
     assert case.state == State.FOLLOW_UP and case.outcome is None
@@ -275,7 +243,7 @@ def test_a_result_other_than_the_diarys_needs_a_reason_which_the_timeline_keeps(
     refused = record(client, case.id, diagnostic_result="negative", notes="kept")
     assert refused.status_code == 422
     assert ("The diary reads positive. Give the reason for recording negative instead." in text(refused))
-    assert re.search(r'<input checked id="diagnostic_result-1"[^>]*value="negative"', text(refused))
+    assert is_checked(text(refused), "diagnostic_result", "negative")
     db.session.expire_all()
     assert case.outcome is None
 
@@ -292,8 +260,7 @@ def test_the_outcome_saved_from_a_second_tab_is_refused_and_nothing_overwritten(
     case = followed_up(gen, physician)
     first, second = login_as(physician, on=make_client()), login_as(physician, on=make_client())
     stale_page = outcome_form(second, case.id)  # the second tab opens the form now
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', stale_page).group(1)
-    version = re.search(r'name="version_id" type="hidden" value="(\d+)"', stale_page).group(1)
+    token, version = csrf_from(stale_page), input_value(stale_page, "version_id")
 
     assert record(first, case.id, next_step="confirmatory_block").status_code == 302
     response = second.post(f"/cases/{case.id}/outcome", data={
@@ -340,7 +307,7 @@ def repeat_relief(case):
 def test_a_repeats_relief_criterion_is_read_from_the_recorded_outcome(client, gen, physician, login_as, scores, status):
     case = followed_up(gen, physician, scores=scores, indication=Indication.THERAPEUTIC)
     login_as(physician)
-    prefilled = re.search(r'name="therapeutic_days" type="text" value="(\d+)"', outcome_form(client, case.id)).group(1)
+    prefilled = input_value(outcome_form(client, case.id), "therapeutic_days")
 
     record(client, case.id, next_step="repeat_injection", therapeutic_days=prefilled)
 

@@ -13,16 +13,10 @@ from tracker.roles import Role
 from tracker.vocab import Side
 from tracker.workflow import State
 
-from tests.functional.test_reminders import diary_case, enter, inbox, now, smtp_server  # noqa: F401
+from tests.builders import diary_case, enter, now
+from tests.helpers import soup
 
 URL = "/diaries/overdue"
-
-
-@pytest.fixture
-def coordinator(gen, login_as):
-    user = gen.user(Role.COORDINATOR)
-    login_as(user)
-    return user
 
 
 def page(client, query=""):
@@ -33,7 +27,7 @@ def page(client, query=""):
 
 def rows_of(html):
     """The patients listed, in order."""
-    return re.findall(r'<a href="/cases/\d+">([^<]+)</a>', html)
+    return [a.get_text() for a in soup(html).find_all("a", href=re.compile(r"^/cases/\d+$"))]
 
 
 def entered_up_to_now(case):

@@ -17,7 +17,7 @@ from tracker.timeutil import clinic_today, clinic_zone
 from tracker.vocab import AppointmentStatus, Side
 from tracker.workflow import State
 
-from tests.conftest import sign_in, submit
+from tests.helpers import sign_in, soup, submit, text, words
 
 UTC = timezone.utc
 
@@ -30,20 +30,21 @@ def clinic_at(days_ahead, hh, mm=0):
     return clinic_to_utc(clinic_day(days_ahead), time(hh, mm), clinic_zone())
 
 
-def text(response):
+def loaded(response):
+    """The page's text; every page read here must load."""
     assert response.status_code == 200, response.status_code
-    return html.unescape(response.get_data(as_text=True))
+    return text(response)
 
 
 def appointment_block(page):
-    match = re.search(r'<article aria-labelledby="appt-h">(.*?)</article>', page, re.S)
-    assert match, "no appointment shown"
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", match.group(1))).strip()
+    block = soup(page).find("article", attrs={"aria-labelledby": "appt-h"})
+    assert block, "no appointment shown"
+    return words(block)
 
 
 def steps(page):
-    block = page.split("<h3>Before you come</h3>", 1)[1].split("</ul>", 1)[0]
-    return [re.sub(r"\s+", " ", s).strip() for s in re.findall(r"<li>(.*?)</li>", block, re.S)]
+    listing = soup(page).find("h3", string="Before you come").find_next("ul")
+    return [re.sub(r"\s+", " ", html.unescape(li.decode_contents())).strip() for li in listing.find_all("li")]
 
 
 @pytest.fixture
@@ -88,7 +89,7 @@ def add_risk(case, **fields):
 # ------------------------------------------------------------------ the case page
 
 def test_the_patient_sees_the_date_time_place_and_side_of_their_appointment(browser, case, appointment):
-    page = text(browser.get(f"/my/cases/{case.id}"))
+    page = loaded(browser.get(f"/my/cases/{case.id}"))
     shown = appointment_block(page)
     assert f"{format_date(clinic_day(2), 'full', locale='en')} at 10:15 AM (New York time)" in shown
     assert "Where: Level 2, Imaging, desk B" in shown
@@ -99,18 +100,18 @@ def test_the_patient_sees_the_date_time_place_and_side_of_their_appointment(brow
 def test_the_place_falls_back_to_the_room_name_without_a_location(browser, gen, case, doctor):
     bare = gen.room(name="Suite Without Address", location="")
     gen.appointment(case, physician=doctor, room=bare, starts_at=clinic_at(3, 9))
-    assert "Where: Suite Without Address" in appointment_block(text(browser.get(f"/my/cases/{case.id}")))
+    assert "Where: Suite Without Address" in appointment_block(loaded(browser.get(f"/my/cases/{case.id}")))
 
 
 def test_the_patients_home_shows_the_appointment_time(browser, case, appointment):
-    page = text(browser.get("/my/"))
+    page = loaded(browser.get("/my/"))
     assert (f"Appointment: {format_date(clinic_day(2), 'full', locale='en')} at 10:15\u202fAM"
-            in re.sub(r"<[^>]+>", "", page))
+            in soup(page).get_text())
 
 
 def test_a_patient_without_risks_sees_only_the_general_preparation(browser, case, appointment):
     add_risk(case)
-    shown = steps(text(browser.get(f"/my/cases/{case.id}")))
+    shown = steps(loaded(browser.get(f"/my/cases/{case.id}")))
     assert shown[0].startswith("Arrive 30 minutes before your appointment time")
     assert any("20–30 minutes" in s for s in shown)
     assert not any(s.startswith(("Blood thinners", "You will have sedation", "Contrast allergy", "Diabetes"))
@@ -123,7 +124,7 @@ def test_a_patient_with_every_risk_sees_each_preparation_that_applies(browser, c
              anticoagulant_hold_plan="Stop apixaban 2 days before; restart the next morning.",
              allergy_contrast=True, contrast_premedication_plan="Prednisone 50 mg 13, 7 and 1 hours before.",
              diabetes=True, insulin=True)
-    shown = steps(text(browser.get(f"/my/cases/{case.id}")))
+    shown = steps(loaded(browser.get(f"/my/cases/{case.id}")))
     assert "You will have sedation: an adult must take you home, and you must not drive for 24 hours." in shown
     assert any("30–45 minutes" in s for s in shown)
     assert "Blood thinners: Stop apixaban 2 days before; restart the next morning." in shown
@@ -133,20 +134,20 @@ def test_a_patient_with_every_risk_sees_each_preparation_that_applies(browser, c
 
 def test_a_diabetic_patient_with_a_controlled_hba1c_gets_no_glucose_advice(browser, case, appointment):
     add_risk(case, diabetes=True, hba1c=6.4)
-    shown = steps(text(browser.get(f"/my/cases/{case.id}")))
+    shown = steps(loaded(browser.get(f"/my/cases/{case.id}")))
     assert not any(s.startswith("Diabetes") for s in shown)
 
 
 def test_a_cancelled_appointment_is_not_shown_to_the_patient(browser, gen, case, doctor, room):
     gen.appointment(case, physician=doctor, room=room, starts_at=clinic_at(2, 10),
                     status=AppointmentStatus.CANCELLED, cancelled_reason="clinic closed")
-    page = text(browser.get(f"/my/cases/{case.id}"))
+    page = loaded(browser.get(f"/my/cases/{case.id}"))
     assert 'aria-labelledby="appt-h"' not in page and "Before you come" not in page
 
 
 def test_an_appointment_already_over_is_not_shown_as_the_next(browser, gen, case, doctor, room):
     gen.appointment(case, physician=doctor, room=room, starts_at=clinic_at(-1, 10))
-    page = text(browser.get(f"/my/cases/{case.id}"))
+    page = loaded(browser.get(f"/my/cases/{case.id}"))
     assert 'aria-labelledby="appt-h"' not in page
 
 

@@ -5,17 +5,9 @@ import pytest
 from tracker.extensions import db
 from tracker.models import Case, Patient
 from tracker.phones import PhoneError, display, may_take_texts, to_e164
-from tracker.roles import Role
 
-from tests.conftest import submit
-from tests.functional.test_referrals import PATIENT, REFERRAL
-
-
-@pytest.fixture
-def coordinator(gen, login_as):
-    user = gen.user(Role.COORDINATOR)
-    login_as(user)
-    return user
+from tests.builders import PATIENT, REFERRAL
+from tests.helpers import submit
 
 
 def register(client, phone):

@@ -2,8 +2,6 @@
 each step saved and stamped, per-side needle steps on a bilateral case, the safety order, bad
 input with clear messages and typed values kept, warnings that never block, two tabs saving the
 same step, who may read and who may record, and a page that loads in a fixed number of queries."""
-import html
-import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -18,58 +16,11 @@ from tracker.roles import Role
 from tracker.vocab import AppointmentStatus, Side
 from tracker.workflow import State
 
-from tests.conftest import PROCEDURE_ANSWERS, csrf_from, submit
-
-# What each step needs recorded before it may be saved (the safety order).
-BEFORE = {
-    "sign_in": [], "time_out": ["sign_in"], "positioning": [], "skin_prep": [],
-    "fluoroscopy": ["sign_in", "time_out"], "contrast": ["sign_in", "time_out"],
-    "injectate": ["sign_in", "time_out", "contrast"],
-    "sign_out": ["sign_in", "time_out", "contrast", "injectate"],
-}
+from tests.builders import BEFORE, answers_for, checklist_url, form_fields, post_step
+from tests.helpers import by_id, csrf_from, field_error, input_value, is_checked, outer_html, submit, text
 
 
 # ------------------------------------------------------------------ helpers
-
-def checklist_url(case_id):
-    return f"/cases/{case_id}/procedure"
-
-
-def text(response):
-    return html.unescape(response.get_data(as_text=True))
-
-
-def form_fields(step, answers, side=None, version="", attempt="1"):
-    """The step's form as a browser posts it: prefixed names, ticks as "y", yes/no as words."""
-    prefix = form_prefix(Step(step), side)
-    data = {f"{prefix}version_id": str(version), f"{prefix}attempt": str(attempt)}
-    for name, value in answers.items():
-        if name == "rows":
-            for index, row in enumerate(value):
-                for key, cell in row.items():
-                    data[f"{prefix}rows-{index}-{key}"] = cell
-        elif name == "vascular_uptake" and isinstance(value, bool):
-            data[prefix + name] = "yes" if value else "no"
-        elif value is True:
-            data[prefix + name] = "y"
-        elif value is not False and value is not None:
-            data[prefix + name] = value
-    return data
-
-
-def post_step(client, case_id, step, answers, side=None, version="", attempt="1"):
-    """Save one step from the checklist page, as the physician's tablet does."""
-    page = client.get(checklist_url(case_id))
-    url = f"/cases/{case_id}/procedure/steps/{step}" + (f"?side={side}" if side else "")
-    return client.post(url, data={"csrf_token": csrf_from(page.get_data(as_text=True)),
-                                  **form_fields(step, answers, side, version, attempt)})
-
-
-def answers_for(step, side=Side.LEFT):
-    answers = dict(PROCEDURE_ANSWERS[step])
-    if step == "sign_in":
-        answers["side_confirmed"] = Side(side).value
-    return answers
 
 
 def rows(record_id, step=None):
@@ -85,29 +36,8 @@ def ticked(row):
     return {name: value for name, value in row.answers.items() if value is not False}
 
 
-def field_error(page, field_id):
-    match = re.search(rf'<small id="{re.escape(field_id)}-error" class="field-error">(.*?)</small>', page, re.S)
-    return match.group(1).strip() if match else None
-
-
-def input_value(page, name):
-    tag = re.search(rf'<input[^>]*\bname="{re.escape(name)}"[^>]*>', page)
-    assert tag, f"no input {name}"
-    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
-    return value.group(1) if value else ""
-
-
-def is_checked(page, name, value=None):
-    for tag in re.findall(rf'<input[^>]*\bname="{re.escape(name)}"[^>]*>', page):
-        if (value is None or f'value="{value}"' in tag) and "checked" in tag:
-            return True
-    return False
-
-
 def step_box(page, anchor):
-    match = re.search(rf'<section id="{anchor}".*?</section>', page, re.S)
-    assert match, f"no step box {anchor}"
-    return match.group(0)
+    return outer_html(page, anchor)
 
 
 @pytest.fixture
@@ -152,7 +82,7 @@ def test_the_physician_starts_a_ready_scheduled_case_and_the_start_time_is_recor
     assert history.actor_id == physician.id
     page = text(doctor.get(checklist_url(case.id)))
     assert "Procedure started: the timer is running." in page
-    assert re.search(r'id="procedure-timer"[^>]*data-started-at="' + re.escape(record.started_at.isoformat()), page)
+    assert by_id(page, "procedure-timer")["data-started-at"].startswith(record.started_at.isoformat())
     assert "(target 20–30 minutes)" in page
 
 

@@ -9,8 +9,8 @@ from tracker.extensions import db
 from tracker.models import FormularyDrug, ProcedureStep
 from tracker.roles import Role
 
-from tests.conftest import submit
-from tests.functional.test_procedure_checklist import BEFORE, checklist_url, field_error, post_step, text
+from tests.builders import BEFORE, checklist_url, post_step
+from tests.helpers import field_error, submit, text
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 signer, time and duration stamped and the case in follow-up; after signing nothing changes through
 any route (addenda are the only addition), enforced by the services, the ORM and a database
 constraint; the printable note with the billing codes; abandoning an attempt."""
-import re
 from datetime import timedelta
 
 import pytest
@@ -16,9 +15,8 @@ from tracker.roles import Role
 from tracker.vocab import AppointmentStatus, Side
 from tracker.workflow import State
 
-from tests.conftest import csrf_from, submit
-from tests.functional.test_procedure_checklist import (answers_for, checklist_url, field_error, post_step,
-                                                       text)
+from tests.builders import answers_for, checklist_url, post_step
+from tests.helpers import csrf_from, field_error, soup, submit, text
 
 
 @pytest.fixture
@@ -278,7 +276,7 @@ def test_the_printable_note_holds_the_whole_record_and_the_billing_codes(gen, do
                      "Signed by <strong>Dr Priya Raman</strong>"):
         assert expected in page, expected
     assert page.count("Dr Priya Raman") >= 11, "every step names who recorded it"
-    assert re.search(r'<nav aria-label="Breadcrumb" class="crumbs no-print">', page)
+    assert soup(page).find("nav", attrs={"aria-label": "Breadcrumb"}, class_="crumbs no-print")
     assert 'class="no-print"><button type="button" class="secondary" data-print>Print</button>' in page
 
 

@@ -1,7 +1,6 @@
 """Referral intake: find or register the patient, log the referral, edit it."""
 import re
 from datetime import date, timedelta
-from html import unescape
 
 import pytest
 
@@ -10,25 +9,8 @@ from tracker.models import Case, Patient
 from tracker.roles import Role
 from tracker.workflow import State
 
-from tests.conftest import commit_elsewhere, submit
-
-PATIENT = {
-    "mrn": "A-100200", "family_name": "Okonkwo", "given_name": "Ada", "date_of_birth": "1970-03-14",
-    "sex": "female", "phone": "+1 201 555 0100", "email": "ada@example.org", "preferred_contact": "email",
-    "language": "English",
-}
-REFERRAL = {
-    "referring_clinician": "Dr Marsh", "referral_date": "2026-11-02", "side": "right",
-    "indication": "diagnostic", "symptom_onset": "2026-03-01", "pain_worse_sit_to_stand": "y",
-    "pain_radiates_buttock_thigh": "y", "reason": "Buttock pain on sit-to-stand",
-}
-
-
-@pytest.fixture
-def coordinator(gen, login_as):
-    user = gen.user(Role.COORDINATOR)
-    login_as(user)
-    return user
+from tests.builders import PATIENT, REFERRAL, commit_elsewhere
+from tests.helpers import input_by_id, is_checked, soup, submit
 
 
 def _count(model):
@@ -192,7 +174,7 @@ def test_a_family_name_with_an_underscore_is_found_by_it(client, coordinator, ge
 
 
 def _register_link(page):
-    return unescape(re.search(r'<a href="([^"]*)"[^>]*>Register a new patient', page).group(1))
+    return soup(page).find("a", string=re.compile(r"^Register a new patient"))["href"]
 
 
 def test_a_search_by_mrn_that_found_nobody_starts_the_registration_with_it(client, coordinator, gen):
@@ -204,7 +186,7 @@ def test_a_search_by_mrn_that_found_nobody_starts_the_registration_with_it(clien
 
     assert "No patient found" in page
     assert 'value="z-991"' in form and 'value="1970-03-14"' in form
-    assert re.search(r'id="family_name"[^>]*value=""', form)
+    assert input_by_id(form, "family_name").get("value") == ""
 
 
 def test_a_search_by_name_and_birth_date_that_found_nobody_starts_the_registration_with_them(
@@ -215,7 +197,7 @@ def test_a_search_by_name_and_birth_date_that_found_nobody_starts_the_registrati
     form = client.get(_register_link(page)).get_data(as_text=True)
 
     assert 'value="Okonkwo"' in form and 'value="1970-03-14"' in form
-    assert re.search(r'id="mrn"[^>]*value=""', form)
+    assert input_by_id(form, "mrn").get("value") == ""
     response = submit(client, _register_link(page), {**PATIENT, **REFERRAL})
     assert response.status_code == 302
 
@@ -235,7 +217,7 @@ def test_the_referral_date_starts_at_today(client, gen, login_as):
 
     login_as(gen.user(Role.COORDINATOR))
     page = client.get("/referrals/new").get_data(as_text=True)
-    assert re.search(r'<input[^>]*id="referral_date"[^>]*value="%s"' % clinic_today().isoformat(), page)
+    assert input_by_id(page, "referral_date").get("value") == clinic_today().isoformat()
 
 
 def test_the_referral_records_its_diagnosis_codes_from_the_clinics_list(client, coordinator):
@@ -258,4 +240,4 @@ def test_a_code_not_on_the_list_is_refused_and_the_form_kept(client, coordinator
 def test_a_code_taken_off_the_list_stays_on_the_referral_that_carries_it(client, coordinator, gen):
     case = gen.case(diagnosis_codes=["M54.59"])
     page = client.get(f"/referrals/cases/{case.id}").get_data(as_text=True)
-    assert re.search(r'<input checked id="[^"]+" name="diagnosis_codes" type="checkbox" value="M54.59">', page)
+    assert is_checked(page, "diagnosis_codes", "M54.59")

@@ -12,7 +12,7 @@ from tracker.review import services as review
 from tracker.roles import Role
 from tracker.workflow import State, TransitionRefused
 
-from tests.conftest import make_case, make_user
+from tests.builders import make_case, make_user
 
 
 def test_a_refused_service_leaves_nothing_in_the_session(app_ctx):

@@ -2,88 +2,28 @@
 holding the personal link and nothing clinical; repeats wait REMINDER_REPEAT_HOURS and stop at
 REMINDER_MAX_ATTEMPTS; never for an entry already made, a closed or cancelled case, a revoked or
 expired link; everything is checked again just before sending."""
-import email
-import email.policy
 import re
-import socket
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tracker.diary import links, reminders, services
 from tracker.extensions import db
-from tracker.models import DiaryEntry, DiaryLink, DiaryPoint, DiaryReminder
+from tracker.models import DiaryLink
 from tracker.roles import Role
-from tracker.vocab import EntrySource, Side
+from tracker.vocab import Side
 from tracker.workflow import State
 
+from tests.builders import attempts, close, diary_case, enter, enter_six_weeks, now, point, revoke_links
+from tests.helpers import free_port
+
 UTC = timezone.utc
-# 40 days after the injection only the 6-week score (window: days 35 to 49) is due: every
-# earlier window closed more than REMINDER_LATE_DAYS ago.
-ONLY_SIX_WEEKS = timedelta(days=40)
-
-
-def now():
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 # ---------------------------------------------------------------- a real SMTP server
 
-class Inbox:
-    """aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((envelope.rcpt_tos, message))
-        return "250 Message accepted"
-
-    def bodies(self):
-        return [message.get_content() for _, message in self.messages]
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
-
-
-@pytest.fixture
-def inbox(app, smtp_server, monkeypatch):
-    """The app sends through the local SMTP server for this test."""
-    controller, inbox = smtp_server
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
-    return inbox
-
 
 # ---------------------------------------------------------------- diaries
-
-def diary_case(gen, injected_ago=ONLY_SIX_WEEKS, side=Side.LEFT, address="patient@home.example",
-               link=True, state=State.FOLLOW_UP, patient=None):
-    """A case whose procedure was signed `injected_ago`, with its diary points (made by the diary
-    service, as signing does) and a live personal link sent to `address`."""
-    patient = patient or gen.patient(email=address)
-    case = gen.case(patient=patient, state=state, side=side)
-    injected_at = now() - injected_ago
-    services.start_follow_up(case, injected_at, opened_at=injected_at - timedelta(days=7))
-    if link:
-        db.session.add(DiaryLink(case_id=case.id, created_by_id=case.created_by_id, sent_to=address,
-                                 expires_at=now() + timedelta(days=400)))
-    db.session.commit()
-    return case
 
 
 def booked_case(gen, address="patient@home.example"):
@@ -94,29 +34,6 @@ def booked_case(gen, address="patient@home.example"):
                              expires_at=now() + timedelta(days=400)))
     db.session.commit()
     return case
-
-
-def point(case, code):
-    return db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code=code)).scalar_one()
-
-
-def enter(case, code, side=None, score=3):
-    row = point(case, code)
-    db.session.add(DiaryEntry(point_id=row.id, case_id=case.id, side=side or case.side,
-                              score=score, entered_at=now(), source=EntrySource.LINK, late=False))
-    db.session.flush()
-    # As record_entry does: complete once every side the case rates has its score.
-    entered = set(db.session.execute(db.select(DiaryEntry.side).filter_by(point_id=row.id)).scalars())
-    if entered >= set(services.sides_of(case)):
-        row.completed_at = now()
-    db.session.commit()
-
-
-def attempts(case, code):
-    db.session.expire_all()
-    return db.session.execute(
-        db.select(DiaryReminder).filter_by(point_id=point(case, code).id).order_by(DiaryReminder.attempt)
-    ).scalars().all()
 
 
 def link_in(body):
@@ -210,26 +127,13 @@ def test_an_anaesthetic_window_score_is_reminded_only_while_its_window_is_open(g
     assert attempts(case, "h1") == [] and attempts(case, "m15") == []
 
 
-def close(case):
-    case.state = State.CLOSED
-
-
 def cancel(case):
     case.state = State.CANCELLED
-
-
-def revoke_links(case):
-    for link in db.session.query(DiaryLink).filter_by(case_id=case.id):
-        link.revoked_at = now()
 
 
 def expire_links(case):
     for link in db.session.query(DiaryLink).filter_by(case_id=case.id):
         link.created_at, link.expires_at = now() - timedelta(days=401), now() - timedelta(minutes=1)
-
-
-def enter_six_weeks(case):
-    enter(case, "w6")
 
 
 @pytest.mark.parametrize("setup", [enter_six_weeks, close, cancel, revoke_links, expire_links],

@@ -16,8 +16,7 @@ from tracker.diary import reminders
 from tracker.extensions import db
 from tracker.models import DiaryReminder
 
-from tests.functional.test_reminders import (attempts, close, diary_case, enter_six_weeks, inbox,  # noqa: F401
-                                             revoke_links, smtp_server)
+from tests.builders import attempts, close, diary_case, enter_six_weeks, revoke_links
 
 ROOT = Path(__file__).resolve().parents[2]
 N = 40

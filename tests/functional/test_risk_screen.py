@@ -1,7 +1,5 @@
 """The risk screen: bleeding, allergies, pregnancy, infection, diabetes, sedation and red flags,
 saved through the form and summarised on the case page; the rules that refuse incomplete entries."""
-import html
-import re
 from decimal import Decimal
 
 import pytest
@@ -12,14 +10,7 @@ from tracker.roles import Role
 from tracker.vocab import Pregnancy
 from tracker.workflow import State
 
-from tests.conftest import submit
-
-
-@pytest.fixture
-def coordinator(gen, login_as):
-    user = gen.user(Role.COORDINATOR)
-    login_as(user)
-    return user
+from tests.helpers import field_error, input_by_id, soup, submit, text, words
 
 
 @pytest.fixture
@@ -29,15 +20,6 @@ def case(gen):
 
 def risk_url(case):
     return f"/cases/{case.id}/risk-screen"
-
-
-def text(response):
-    return html.unescape(response.get_data(as_text=True))
-
-
-def field_error(page, field_id):
-    match = re.search(rf'<small id="{field_id}-error" class="field-error">(.*?)</small>', page, re.S)
-    return match.group(1).strip() if match else None
 
 
 def screen(**fields):
@@ -57,7 +39,7 @@ def saved_screen(case):
 def risk_summary(page):
     """The risk screen part of the case page's summary, as the user reads it."""
     section = page.split("<h3>Risk screen", 1)[1].split("</ul>", 1)[0]
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", section))
+    return words(section)
 
 
 def test_a_saved_risk_screen_is_summarised_on_the_case_page(client, coordinator, case):
@@ -82,7 +64,7 @@ def test_a_saved_risk_screen_is_summarised_on_the_case_page(client, coordinator,
 def test_reopening_the_risk_screen_shows_what_was_saved(client, coordinator, case):
     submit(client, risk_url(case), screen(allergy_steroid="y", pregnancy="possible"))
     page = text(client.get(risk_url(case)))
-    assert re.search(r'<input[^>]*checked[^>]*id="allergy_steroid"', page)
+    assert input_by_id(page, "allergy_steroid").has_attr("checked")
     assert '<option selected value="possible">' in page
 
 
@@ -96,7 +78,7 @@ def test_an_anticoagulant_without_a_hold_plan_is_refused(client, coordinator, ca
     assert field_error(page, "anticoagulant_hold_plan") == \
         "Give the hold plan for the anticoagulant (or write 'continue')."
     assert 'value="clopidogrel 75 mg"' in page
-    assert re.search(r'<input[^>]*checked[^>]*id="allergy_iodine"', page), "ticked boxes must stay ticked"
+    assert input_by_id(page, "allergy_iodine").has_attr("checked"), "ticked boxes must stay ticked"
     assert saved_screen(case) is None
 
 
@@ -133,7 +115,7 @@ def test_an_hba1c_out_of_range_is_refused(client, coordinator, case, hba1c):
     page = text(response)
     assert response.status_code == 422
     assert "HbA1c is a percentage between 3 and 20." in (field_error(page, "hba1c") or "")
-    assert f'value="{hba1c}"' in re.search(r'<input[^>]*id="hba1c"[^>]*>', page).group(0)
+    assert input_by_id(page, "hba1c").get("value") == f"{hba1c}"
     assert saved_screen(case) is None
 
 
@@ -197,8 +179,9 @@ def test_two_people_saving_the_risk_screen_the_second_is_refused(client, coordin
 
 def test_pregnancy_has_no_preset_answer_and_must_be_chosen(client, coordinator, case):
     page = text(client.get(risk_url(case)))
-    select = re.search(r'<select id="pregnancy".*?</select>', page, re.S).group(0)
-    assert '<option value="">Choose…</option>' in select and "selected" not in select
+    select = soup(page).find("select", id="pregnancy")
+    assert select.find("option", value="").get_text() == "Choose…"
+    assert not any(option.has_attr("selected") for option in select.find_all("option"))
     response = submit(client, risk_url(case), screen(pregnancy="", anticoagulants="warfarin",
                                                      anticoagulant_hold_plan="hold 5 days, INR day before"))
     assert response.status_code == 422

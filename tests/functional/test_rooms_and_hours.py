@@ -1,7 +1,5 @@
 """The admin's rooms (add, edit, take out of use) and each physician's working hours per weekday,
 and how both drive what the coordinator can book."""
-import html
-import re
 from datetime import time, timedelta
 from urllib.parse import parse_qs, urlparse
 
@@ -15,22 +13,12 @@ from tracker.timeutil import clinic_today
 from tracker.vocab import WEEKDAYS, Modality
 from tracker.workflow import State
 
-from tests.conftest import commit_elsewhere, sign_in, submit
-
-
-def text(response):
-    return html.unescape(response.get_data(as_text=True))
-
-
-def field_error(page, field_id):
-    match = re.search(rf'<small id="{field_id}-error" class="field-error">(.*?)</small>', page, re.S)
-    return match.group(1).strip() if match else None
+from tests.builders import commit_elsewhere
+from tests.helpers import field_error, input_value, links, sign_in, soup, submit, table_rows, text, words
 
 
 def rooms_table(page):
-    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
-    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in rows]
+    return [" ".join(cells) for cells in table_rows(page)]
 
 
 def all_rooms():
@@ -95,7 +83,7 @@ def test_a_newly_added_room_can_be_booked(client, admin, gen, make_client):
     sign_in(coordinator, gen.user(Role.COORDINATOR))
     case = gen.case(state=State.ELIGIBLE)
     page = text(coordinator.get(f"/cases/{case.id}/book"))
-    room_select = re.search(r'<select[^>]*name="room_id"[^>]*>(.*?)</select>', page, re.S).group(1)
+    room_select = words(soup(page).find("select", attrs={"name": "room_id"}))
     assert "Fresh Suite" in room_select, NEW_ROOM_INACTIVE
 
 
@@ -206,7 +194,7 @@ def test_a_room_taken_out_of_use_is_not_offered_for_booking(client, admin, gen, 
     sign_in(coordinator, gen.user(Role.COORDINATOR))
     case = gen.case(state=State.ELIGIBLE)
     page = text(coordinator.get(f"/cases/{case.id}/book?from_date={(clinic_today() + timedelta(days=1)).isoformat()}"))
-    room_select = re.search(r'<select[^>]*name="room_id"[^>]*>(.*?)</select>', page, re.S).group(1)
+    room_select = words(soup(page).find("select", attrs={"name": "room_id"}))
     assert "Suite Staying" in room_select and "Suite Retiring" not in room_select
     assert "Suite Retiring" not in page
     assert "Suite Staying" in page.split('<ul class="slots">', 1)[1]
@@ -246,9 +234,8 @@ def test_the_admin_sets_working_hours_per_weekday(client, admin, physician):
 def test_the_hours_form_shows_the_saved_hours(client, admin, physician):
     save_hours(client, physician, tue=("07:45", "15:15"))
     page = text(client.get(f"/admin/physicians/{physician.id}/hours"))
-    assert re.search(r'name="starts_1"[^>]*value="07:45"', page)
-    assert re.search(r'name="ends_1"[^>]*value="15:15"', page)
-    assert not re.search(r'name="starts_0"[^>]*value="\d', page), "Monday stays a day off"
+    assert input_value(page, "starts_1") == "07:45" and input_value(page, "ends_1") == "15:15"
+    assert input_value(page, "starts_0") == "", "Monday stays a day off"
 
 
 def test_changing_and_clearing_hours_replaces_them(client, admin, physician):
@@ -283,7 +270,7 @@ def test_an_end_not_after_the_start_is_refused(client, admin, physician, ends):
     assert response.status_code == 422
     assert field_error(page, "ends_0") == "On Monday the end must be after the start."
     assert hours_of(physician) == {}, "nothing is saved while one day is wrong"
-    assert re.search(r'name="starts_1"[^>]*value="09:00"', page), "the other days' entries are kept"
+    assert input_value(page, "starts_1") == "09:00", "the other days' entries are kept"
 
 
 def test_hours_are_only_for_physicians(client, admin, gen):
@@ -302,9 +289,8 @@ def test_working_hours_drive_the_free_slots(client, admin, physician, gen, make_
     sign_in(coordinator, gen.user(Role.COORDINATOR))
     case = gen.case(state=State.ELIGIBLE)
     page = coordinator.get(f"/cases/{case.id}/book?from_date={tomorrow.isoformat()}").get_data(as_text=True)
-    hrefs = re.findall(r'<a href="([^"]+)"', page.split('<ul class="slots">', 1)[1].split("</ul>", 1)[0])
-    offered = [(q["date"][0], q["start"][0]) for q in
-               (parse_qs(urlparse(html.unescape(h)).query) for h in hrefs)]
+    hrefs = links(soup(page).find("ul", class_="slots"))
+    offered = [(q["date"][0], q["start"][0]) for q in (parse_qs(urlparse(h).query) for h in hrefs)]
     assert offered[:3] == [(tomorrow.isoformat(), "13:00"), (tomorrow.isoformat(), "13:15"),
                            (tomorrow.isoformat(), "13:30")]
     week_later = (tomorrow + timedelta(days=7)).isoformat()

@@ -3,7 +3,8 @@ import pytest
 from sqlalchemy import func, select
 
 from config import ProductionConfig
-from tests.conftest import sign_in, submit
+
+from tests.helpers import sign_in, submit
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import Case, User

@@ -8,7 +8,7 @@ import pytest
 import tracker.security
 from tracker.roles import Role
 
-from tests.conftest import PASSWORD, sign_in, submit
+from tests.helpers import PASSWORD, sign_in, submit
 
 HOMES = {
     Role.ADMIN: "/admin/users",

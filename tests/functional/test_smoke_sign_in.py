@@ -1,6 +1,6 @@
 from tracker.roles import Role
 
-from tests.conftest import sign_in
+from tests.helpers import sign_in
 
 
 def test_coordinator_lands_on_worklist_after_sign_in(client, gen):

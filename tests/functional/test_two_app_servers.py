@@ -8,7 +8,6 @@ across processes: tests/functional/test_reminders_concurrency.py runs two `flask
 """
 import http.cookiejar
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from tracker.roles import Role
 from tracker.timeutil import clinic_today
 from tracker.workflow import State
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD, csrf_from
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,7 +81,7 @@ class Browser:
     def post(self, path, data, form_path=None):
         """Post `data` with the CSRF token of the form at `form_path` (default: `path`)."""
         _, page = self.get(form_path or path)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        token = csrf_from(page)
         body = urllib.parse.urlencode({**data, "csrf_token": token}).encode()
         try:
             with self.opener.open(self.base + path, data=body, timeout=30) as response:
@@ -124,7 +123,7 @@ def test_one_slot_booked_through_two_servers_at_once_gives_one_appointment(app, 
         tokens = []
         for browser, case in zip(browsers, cases):
             _, page = browser.get(f"/cases/{case.id}/book")
-            tokens.append(re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1))
+            tokens.append(csrf_from(page))
         answers = [None, None]
         start = threading.Barrier(2)
 

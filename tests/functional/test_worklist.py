@@ -11,14 +11,6 @@ from tracker.roles import Role
 from tracker.vocab import Indication, ProvocationResult, Side
 from tracker.workflow import State
 
-from tests.conftest import submit
-
-
-@pytest.fixture
-def coordinator(gen, login_as):
-    user = gen.user(Role.COORDINATOR, name="Casey Coordinator")
-    login_as(user)
-    return user
 
 
 def page(client, query=""):

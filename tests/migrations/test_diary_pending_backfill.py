@@ -11,7 +11,6 @@ from sqlalchemy import MetaData, insert, select
 
 from tracker.extensions import db
 
-from tests.migrations.test_migrations import empty_database, migration_app  # noqa: F401
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
