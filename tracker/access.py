@@ -6,7 +6,7 @@ walks the URL map and fails on any route without a declaration.
 """
 from functools import wraps
 
-from flask import abort, request
+from flask import abort, current_app, request
 from flask_login import current_user
 
 from tracker.roles import CLINICAL_STAFF, STAFF, Role
@@ -17,6 +17,15 @@ PUBLIC = "public"
 def allowed_roles(view):
     """The declaration on a view function: a frozenset of roles, PUBLIC, or None if undeclared."""
     return getattr(view, "allowed_roles", None)
+
+
+def may(endpoint):
+    """Whether the signed-in user may use the route `endpoint`, read from the route's own
+    declaration: a page offers a link or a button only where the route would accept it."""
+    roles = allowed_roles(current_app.view_functions[endpoint])
+    if roles == PUBLIC:
+        return True
+    return current_user.is_authenticated and current_user.role in roles
 
 
 def public(view):

@@ -8,7 +8,7 @@ Therapies are any objects with ``kind``, ``start``, ``end`` and ``response`` att
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
-from tracker.vocab import ProvocationResult, Response, TherapyKind
+from tracker.vocab import ProvocationResult, TherapyKind
 
 THERAPY_KINDS = TherapyKind.choices()
 
@@ -17,7 +17,6 @@ THERAPY_KINDS = TherapyKind.choices()
 ACTIVE_THERAPY_KINDS = frozenset({"physical_therapy", "home_exercise", "chiropractic"})
 MEDICATION_KINDS = frozenset({"medication"})
 
-THERAPY_RESPONSES = Response.choices()
 # A therapy that helped well is not a failure of conservative care: it argues against injecting.
 FAILED_RESPONSES = frozenset({"none", "partial"})
 

@@ -141,8 +141,14 @@ def _audit_value(value):
 
 
 def register_template_helpers(app):
-    from tracker import contact, phones, sms, timeutil
-    from tracker.roles import Role
+    """What templates may ask: the routes' own declarations (`may`), the transition table
+    (`may_move`, `state_allows`) and the named state sets, so a page never restates a rule."""
+    from flask_login import current_user
+
+    from tracker import contact, phones, sms, timeutil, workflow
+    from tracker.access import may
+    from tracker.diary.services import ENTRY_STATES, LINK_STATES
+    from tracker.vocab import allergy_words
 
     app.jinja_env.filters["clinic_time"] = timeutil.format_clinic
     app.jinja_env.filters["phone"] = phones.display
@@ -150,7 +156,15 @@ def register_template_helpers(app):
     app.jinja_env.globals["contact_channel"] = contact.channel_for
     app.jinja_env.filters["profile_name"] = _profile_name
     app.jinja_env.filters["audit_value"] = _audit_value
-    app.jinja_env.globals["Role"] = Role
+    app.jinja_env.globals.update(
+        may=may, allergy_words=allergy_words,
+        may_move=lambda case, action: workflow.open_to(case.state, action, current_user.role),
+        state_allows=lambda case, action: workflow.open_to(case.state, action),
+        BEFORE_PROCEDURE=workflow.BEFORE_PROCEDURE, BEFORE_VERDICT=workflow.BEFORE_VERDICT,
+        BEFORE_BOOKING=workflow.BEFORE_BOOKING, FROM_BOOKING=workflow.FROM_BOOKING,
+        AFTER_PROCEDURE=workflow.AFTER_PROCEDURE, CLEARED_FOR_PROCEDURE=workflow.CLEARED_FOR_PROCEDURE,
+        ENTRY_STATES=ENTRY_STATES, LINK_STATES=LINK_STATES,
+    )
 
     @app.context_processor
     def clinic():

@@ -91,6 +91,32 @@ class Pregnancy(Choice):
     YES = "yes", "Pregnant"
 
 
+class Allergy(Choice):
+    """The allergies the risk screen records, in the words the clinic uses for them (one list for
+    the form, the case page, the procedure note and the checklist's warnings)."""
+
+    CONTRAST = "contrast", "iodinated contrast"
+    IODINE = "iodine", "iodine / povidone-iodine"
+    LATEX = "latex", "latex"
+    LOCAL_ANAESTHETIC = "local_anaesthetic", "local anaesthetic"
+    STEROID = "steroid", "steroid"
+
+    @property
+    def field(self):
+        """The risk screen's column for it."""
+        return f"allergy_{self.value}"
+
+
+def allergies_of(risk):
+    """The allergies a risk screen (any object with the allergy_* flags) documents."""
+    return [allergy for allergy in Allergy if getattr(risk, allergy.field)]
+
+
+def allergy_words(risk):
+    """The documented allergies as pages show them: "iodinated contrast, latex"."""
+    return ", ".join(allergy.label for allergy in allergies_of(risk)) or "none recorded"
+
+
 class Modality(Choice):
     FLUOROSCOPY = "fluoroscopy", "Fluoroscopy"
     CT = "ct", "CT"

@@ -27,6 +27,16 @@ BEFORE_PROCEDURE = frozenset(
     {State.REFERRED, State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE, State.SCHEDULED}
 )
 FINAL_STATES = frozenset({State.CLOSED, State.CANCELLED})
+# No verdict asked for yet: the review is still being documented.
+BEFORE_VERDICT = frozenset({State.REFERRED, State.UNDER_REVIEW})
+# The referral (side, indication, payer) is fixed once an appointment is booked for it.
+BEFORE_BOOKING = BEFORE_PROCEDURE - {State.SCHEDULED}
+# Cleared by a verdict (or its override) and not yet injected.
+CLEARED_FOR_PROCEDURE = frozenset({State.ELIGIBLE, State.SCHEDULED})
+# From the booking on, the case has a procedure (to come or done) and a pain diary.
+FROM_BOOKING = frozenset({State.SCHEDULED, State.IN_PROCEDURE, State.FOLLOW_UP, State.CLOSED})
+# The injection is signed: the diary is read and the outcome recorded.
+AFTER_PROCEDURE = frozenset({State.FOLLOW_UP, State.CLOSED})
 
 
 # The tracker itself, acting from a scheduled command (e.g. marking no-shows), not a person.
@@ -120,13 +130,6 @@ def _outcome_recorded(facts):
     return [] if facts.outcome_recorded else ["Record the outcome and the next step first."]
 
 
-def latest_record_signed(records):
-    """Whether the case's latest procedure record that was not abandoned is signed (records: any
-    objects with `status` and `signed`, oldest first)."""
-    kept = [r for r in records if r.status != "abandoned"]
-    return bool(kept) and bool(kept[-1].signed)
-
-
 TRANSITIONS = (
     Transition("start_review", "Start review", frozenset({State.REFERRED}), State.UNDER_REVIEW,
                STAFF_WHO_STEER),
@@ -194,6 +197,13 @@ def check(facts, action, role, reason=None):
     if problems:
         raise TransitionRefused(" ".join(problems))
     return transition
+
+
+def open_to(state, action, role=None):
+    """Whether `action` can apply to a case in `state` (and, given `role`, whether that role may
+    apply it). Guards are checked when the move is asked for: pages use this to offer it."""
+    transition = BY_ACTION[action]
+    return State(state) in transition.sources and (role is None or Role(role) in transition.roles)
 
 
 def available(state, role):

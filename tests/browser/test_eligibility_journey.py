@@ -87,7 +87,7 @@ def test_coordinator_takes_a_new_referral_to_an_eligible_case(app, live_server, 
 
 def test_physician_overrides_a_not_eligible_verdict_with_a_reason(app, live_server, page, screenshot):
     from tracker.eligibility.services import evaluate_case
-    from tests.conftest import make_case
+    from tests.builders import make_case
 
     with app.app_context():
         coordinator = make_user(Role.COORDINATOR)

@@ -8,7 +8,8 @@ from tracker.roles import Role
 from tracker.extensions import db
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.conftest import PASSWORD, make_user
+from tests.builders import make_user
+from tests.helpers import PASSWORD
 from tests.report_data import Clinic
 
 

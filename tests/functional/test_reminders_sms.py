@@ -14,7 +14,7 @@ from tracker.extensions import db
 from tracker.models import DiaryReminder, SmsOptOut
 from tracker.vocab import ContactChannel
 
-from tests.functional.test_reminders import attempts, diary_case, inbox, smtp_server  # noqa: F401
+from tests.builders import attempts, diary_case
 from tests.sms_provider import provider, settings_for  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -51,7 +51,7 @@ def test_a_saved_risk_screen_is_summarised_on_the_case_page(client, coordinator,
     assert "Risk screen saved." in page
     summary = risk_summary(page)
     assert "Anticoagulants: apixaban 5 mg twice daily — hold plan: hold 3 days before" in summary
-    assert "Allergies: contrast, latex — premedication: prednisolone 13, 7, 1 h" in summary
+    assert "Allergies: iodinated contrast, latex — premedication: prednisolone 13, 7, 1 h" in summary
     assert "Sedation planned: yes — driver and 24 h no-driving rule" in summary
     assert "Red flags: screened" in summary and "present" not in summary
     assert "glucose monitoring" not in summary

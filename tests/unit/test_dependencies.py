@@ -3,6 +3,7 @@ blueprint's views reach into another's, and the untrusted diary link reaches no 
 import ast
 import json
 import pkgutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ PURE_MODULES = [
     "tracker.policy", "tracker.policy.engine", "tracker.policy.facts", "tracker.policy.profiles",
     "tracker.diary.relief", "tracker.diary.schedule", "tracker.diary.chart",
     "tracker.scheduling.readiness", "tracker.scheduling.rules", "tracker.scheduling.instructions",
-    "tracker.procedures.formulary", "tracker.reports.stats", "tracker.reports.charts",
+    "tracker.procedures.formulary", "tracker.procedures.records", "tracker.reports.stats", "tracker.reports.charts",
     "tracker.coding",
     *(f"tracker.procedures.rules.{m.name}" for m in pkgutil.iter_modules(tracker.procedures.rules.__path__)),
 ]
@@ -110,3 +111,15 @@ def test_the_personal_link_surface_loads_no_staff_code():
              if (name in VIEWS and name != "tracker.patient_link.views")
              or any(name == prefix or name.startswith(prefix + ".") for prefix in STAFF_CODE)]
     assert "tracker.patient_link.views" in loaded and staff == []
+
+
+TEMPLATES = ROOT / "templates"
+# A template asks may('endpoint'), may_move(case, action) or a named state set instead.
+RESTATED_RULES = re.compile(r"current_user\.role(?!\.label)|\bRole\.|state\.value\s+in\s*\(")
+
+
+def test_templates_ask_the_declarations_instead_of_restating_roles_or_state_lists():
+    restating = sorted(f"{path.relative_to(ROOT)}:{n}" for path in TEMPLATES.rglob("*.html")
+                       for n, line in enumerate(path.read_text().splitlines(), start=1)
+                       if RESTATED_RULES.search(line))
+    assert restating == []

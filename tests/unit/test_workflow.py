@@ -6,8 +6,9 @@ import pytest
 from tracker.refusals import StaleEdit, check_version
 from tracker.roles import Role
 from tracker.scheduling.readiness import is_ready, missing
+from tracker.procedures.records import current_record
 from tracker.workflow import (BEFORE_PROCEDURE, BY_ACTION, SYSTEM, GuardFacts, State, TRANSITIONS,
-                              TransitionRefused, available, check, latest_record_signed)
+                              TransitionRefused, available, check)
 
 
 def appointment(ready=True, override=None):
@@ -46,14 +47,20 @@ def test_the_main_path_runs_referral_to_closed():
     assert state == State.CLOSED
 
 
+def signed(records):
+    """As the app reads it: the case's current record (not an abandoned attempt) is signed."""
+    record = current_record(records)
+    return record is not None and record.signed
+
+
 def test_the_case_moves_to_follow_up_only_with_a_signed_procedure_record():
     for records in ([], [SimpleNamespace(status="in_progress", signed=False)],
                     [SimpleNamespace(status="signed", signed=True), SimpleNamespace(status="in_progress", signed=False)]):
-        case = case_in(State.IN_PROCEDURE, signed=latest_record_signed(records))
+        case = case_in(State.IN_PROCEDURE, signed=signed(records))
         with pytest.raises(TransitionRefused, match="Complete and sign the procedure checklist first"):
             check(case, "sign_procedure", Role.PHYSICIAN)
     records = [SimpleNamespace(status="signed", signed=True), SimpleNamespace(status="abandoned", signed=False)]
-    case = case_in(State.IN_PROCEDURE, signed=latest_record_signed(records))
+    case = case_in(State.IN_PROCEDURE, signed=signed(records))
     assert check(case, "sign_procedure", Role.PHYSICIAN).target == State.FOLLOW_UP
 
 

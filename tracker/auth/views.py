@@ -71,7 +71,8 @@ def change_password():
             flash(_("Your password is changed. Other devices have been signed out."), "success")
             return redirect(home_url(current_user))
         form.current_password.errors.append(_("The current password is not right."))
-    return render_template("auth/change_password.html", form=form)
+    layout = "patient/base.html" if current_user.role == Role.PATIENT else "base.html"
+    return render_template("auth/change_password.html", form=form, layout=layout)
 
 
 # ------------------------------------------------------------------ keeping work

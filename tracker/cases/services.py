@@ -9,13 +9,14 @@ from tracker import audit
 from tracker.eligibility.standing import staleness
 from tracker.extensions import db
 from tracker.models import Case, CaseHistory
+from tracker.procedures.records import current_record
 from tracker.refusals import check_version
 from tracker.scheduling import readiness
 from tracker.scheduling.release import release
 from tracker.timeutil import utcnow
 from tracker.transactions import service
 from tracker.workflow import (BY_ACTION, SYSTEM, GuardFacts, State, TransitionRefused, available, check,
-                              latest_record_signed, verdict_problems)
+                              verdict_problems)
 
 __all__ = ["transition", "apply_button", "open_case", "TransitionRefused", "record_view", "guard_facts"]
 
@@ -35,6 +36,7 @@ def guard_facts(case, action=None, stale_because=_ASK):
         asks = action is None or (move is not None and verdict_problems in move.guards)
         stale_because = staleness(case, verdict) if asks and verdict is not None else None
     appointment = case.active_appointment
+    record = current_record(case.procedure_records)
     not_ready = ()
     if appointment is not None and not readiness.is_ready(appointment, case.risk_screen):
         not_ready = tuple(readiness.missing(appointment, case.risk_screen))
@@ -45,7 +47,7 @@ def guard_facts(case, action=None, stale_because=_ASK):
         verdict_stale_because=stale_because,
         booked=appointment is not None,
         not_ready=not_ready,
-        procedure_signed=latest_record_signed(case.procedure_records),
+        procedure_signed=record is not None and bool(record.signed),
         outcome_recorded=case.outcome is not None,
     )
 

@@ -38,6 +38,8 @@ ENTRY_STATES = frozenset({State.SCHEDULED, State.FOLLOW_UP})
 # A case in these states is over: its link shows the patient's scores only, and ends
 # DIARY_LINK_DAYS_AFTER_CLOSE after it got there.
 CLOSED_STATES = frozenset({State.CLOSED, State.CANCELLED})
+# A personal link is sent from the booking until the case closes (also while the injection is given).
+LINK_STATES = ENTRY_STATES | {State.IN_PROCEDURE}
 # Stands in for "no end yet" so the baseline's open window sorts and compares like the others.
 _NO_END = datetime(9999, 1, 1, tzinfo=timezone.utc)
 
@@ -405,7 +407,7 @@ def send_link(case, actor, now=None):
     address = (case.patient.email or "").strip()
     if not address:
         raise LinkRefused("This patient has no email address: add one to the patient's details first.")
-    if case.state not in ENTRY_STATES | {State.IN_PROCEDURE}:
+    if case.state not in LINK_STATES:
         raise LinkRefused("A diary link is sent once the injection is booked and until the case closes.")
     link, replaced = create_link(case, actor, now, sent_to=address)
     try:

@@ -6,11 +6,11 @@ therapeutic cap for a diagnostic block, spacing when there was no earlier therap
 injection) is left out rather than reported as met.
 """
 
-import calendar
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
+
+from dateutil.relativedelta import relativedelta
 
 from tracker.clinical import (
     ACTIVE_THERAPY_KINDS,
@@ -27,13 +27,13 @@ from tracker.policy.facts import (
     PriorInjection,
 )
 from tracker.policy.profiles import CRITERION_LABELS, CriterionCode, Profile
-from tracker.vocab import Indication
+from tracker.vocab import Choice, Indication
 
 
-class Status(StrEnum):
-    MET = "met"
-    NOT_MET = "not_met"
-    UNKNOWN = "unknown"
+class Status(Choice):
+    MET = "met", "Met"
+    NOT_MET = "not_met", "Not met"
+    UNKNOWN = "unknown", "Unknown"
 
 
 @dataclass(frozen=True)
@@ -155,9 +155,7 @@ def _yes_no(value: bool | None) -> str:
 
 def _add_months(day: date, months: int) -> date:
     """Same day of the month ``months`` later (or earlier), clamped to the month's last day."""
-    year, month_index = divmod(day.year * 12 + day.month - 1 + months, 12)
-    month = month_index + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return day + relativedelta(months=months)
 
 
 def _whole_months_between(earlier: date, later: date) -> int:

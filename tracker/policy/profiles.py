@@ -9,42 +9,28 @@ tracker chose a default and why.
 
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
+
+from tracker.vocab import Choice
 
 
-class CriterionCode(StrEnum):
-    PAIN_DURATION = "pain_duration"
-    PAIN_LOCATION = "pain_location"
-    PAIN_SEVERITY = "pain_severity"
-    PROVOCATION_TESTS = "provocation_tests"
-    CONSERVATIVE_CARE_DURATION = "conservative_care_duration"
-    CONSERVATIVE_CARE_COMPOSITION = "conservative_care_composition"
-    ONGOING_REHAB = "ongoing_rehab"
-    OTHER_CAUSES_EXCLUDED = "other_causes_excluded"
-    DIAGNOSTIC_CAP = "diagnostic_cap"
-    THERAPEUTIC_CAP = "therapeutic_cap"
-    SPACING = "spacing"
-    PRIOR_POSITIVE_BLOCK = "prior_positive_block"
-    DUAL_COMPARATIVE_BLOCKS = "dual_comparative_blocks"
-    REPEAT_RELIEF = "repeat_relief"
+class CriterionCode(Choice):
+    PAIN_DURATION = "pain_duration", "Pain duration"
+    PAIN_LOCATION = "pain_location", "Pain below L5 without radiculopathy"
+    PAIN_SEVERITY = "pain_severity", "Pain severity or disability"
+    PROVOCATION_TESTS = "provocation_tests", "Provocation tests"
+    CONSERVATIVE_CARE_DURATION = "conservative_care_duration", "Failed conservative care"
+    CONSERVATIVE_CARE_COMPOSITION = "conservative_care_composition", "Medication and active therapy tried"
+    ONGOING_REHAB = "ongoing_rehab", "Ongoing active rehabilitation"
+    OTHER_CAUSES_EXCLUDED = "other_causes_excluded", "Other causes excluded (red flags)"
+    DIAGNOSTIC_CAP = "diagnostic_cap", "Diagnostic blocks in 12 months"
+    THERAPEUTIC_CAP = "therapeutic_cap", "Therapeutic injections in 12 months"
+    SPACING = "spacing", "Interval since last therapeutic injection"
+    PRIOR_POSITIVE_BLOCK = "prior_positive_block", "Prior positive diagnostic block"
+    DUAL_COMPARATIVE_BLOCKS = "dual_comparative_blocks", "Dual comparative blocks"
+    REPEAT_RELIEF = "repeat_relief", "Relief after last therapeutic injection"
 
 
-CRITERION_LABELS = {
-    CriterionCode.PAIN_DURATION: "Pain duration",
-    CriterionCode.PAIN_LOCATION: "Pain below L5 without radiculopathy",
-    CriterionCode.PAIN_SEVERITY: "Pain severity or disability",
-    CriterionCode.PROVOCATION_TESTS: "Provocation tests",
-    CriterionCode.CONSERVATIVE_CARE_DURATION: "Failed conservative care",
-    CriterionCode.CONSERVATIVE_CARE_COMPOSITION: "Medication and active therapy tried",
-    CriterionCode.ONGOING_REHAB: "Ongoing active rehabilitation",
-    CriterionCode.OTHER_CAUSES_EXCLUDED: "Other causes excluded (red flags)",
-    CriterionCode.DIAGNOSTIC_CAP: "Diagnostic blocks in 12 months",
-    CriterionCode.THERAPEUTIC_CAP: "Therapeutic injections in 12 months",
-    CriterionCode.SPACING: "Interval since last therapeutic injection",
-    CriterionCode.PRIOR_POSITIVE_BLOCK: "Prior positive diagnostic block",
-    CriterionCode.DUAL_COMPARATIVE_BLOCKS: "Dual comparative blocks",
-    CriterionCode.REPEAT_RELIEF: "Relief after last therapeutic injection",
-}
+CRITERION_LABELS = {code: code.label for code in CriterionCode}
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,6 @@ from tracker.models import (AppointmentChange, FormularyDrug, InjectateRow, Proc
 from tracker.procedures.formulary import DEFAULT_FORMULARY, plain
 from tracker.procedures.rules.checks import validate_step
 from tracker.procedures.rules.completeness import missing_fields, missing_for_signing
-from tracker.procedures.rules.drug_warnings import (ALLERGY_CONTRAST, ALLERGY_IODINE,
-                                                    ALLERGY_LOCAL_ANAESTHETIC, ALLERGY_STEROID)
 from tracker.procedures.rules.duration import duration_minutes, flag_long
 from tracker.procedures.rules.order import may_record
 from tracker.procedures.rules.schema import (INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS, ArthrogramPattern,
@@ -28,7 +26,7 @@ from tracker.procedures.rules.schema import (INJECTATE_ROW_FIELDS, PER_SIDE_STEP
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
 from tracker.timeutil import to_clinic, utcnow
 from tracker.transactions import service
-from tracker.vocab import AppointmentStatus, Side, joints_of
+from tracker.vocab import AppointmentStatus, Side, allergies_of, joints_of
 
 SIGNED = "This procedure record is signed and can no longer change. Add an addendum instead."
 ABANDONED = "This procedure was abandoned; start it again from the appointment to record steps."
@@ -116,15 +114,9 @@ def by_kind(entries):
 
 # ------------------------------------------------------------------ reading a record
 
-# Risk-screen allergy flags and the rules' codes for them.
-_ALLERGY_FLAGS = (("allergy_contrast", ALLERGY_CONTRAST), ("allergy_iodine", ALLERGY_IODINE),
-                  ("allergy_local_anaesthetic", ALLERGY_LOCAL_ANAESTHETIC),
-                  ("allergy_steroid", ALLERGY_STEROID))
-
-
 def context(record, entries):
     risk = record.case.risk_screen
-    allergies = frozenset(code for flag, code in _ALLERGY_FLAGS if risk is not None and getattr(risk, flag))
+    allergies = frozenset(allergies_of(risk)) if risk is not None else frozenset()
     return ChecklistContext(side=record.side.value, contrast_allergy=bool(risk and risk.allergy_contrast),
                             formulary=active(entries), allergies=allergies)
 

@@ -17,11 +17,12 @@ from tracker.diary import services as diary_services
 from tracker.errors import back_to, on_refusal
 from tracker.extensions import db
 from tracker.loaders import get_case
-from tracker.models import ProcedureAddendum, ProcedureRecord, ProcedureStatus, ProcedureStep
+from tracker.models import ProcedureAddendum, ProcedureRecord, ProcedureStep
 from tracker.procedures import services
 from tracker.procedures.formulary import millilitres, plain
 from tracker.procedures.forms import (STEP_FORMS, AbandonForm, AddendumForm, SignForm, StartForm, form_data,
                                       form_prefix)
+from tracker.procedures.records import current_record
 from tracker.procedures.rules.billing import billing_codes
 from tracker.procedures.rules.completeness import missing_fields
 from tracker.procedures.rules.duration import flag_long
@@ -39,6 +40,8 @@ bp.add_app_template_filter(plain, "plain")
 bp.add_app_template_filter(millilitres, "millilitres")
 # The case page's Procedure panel flags a long procedure with the rules' own threshold.
 bp.add_app_template_global(flag_long, "flag_long")
+# The case page's Procedure panel shows the same record the checklist works on.
+bp.add_app_template_global(current_record, "current_record")
 
 
 @bp.app_template_filter("minutes")
@@ -105,15 +108,10 @@ def _records(case):
     ).unique().scalars().all()
 
 
-def _current(records):
-    live = [r for r in records if r.status != ProcedureStatus.ABANDONED]
-    return live[-1] if live else None
-
-
 def _load(case_id):
     case = get_case(case_id)
     records = _records(case)
-    return case, records, _current(records)
+    return case, records, current_record(records)
 
 
 def _side_arg():

@@ -10,7 +10,7 @@ from tracker.refusals import FieldError, Refusal, check_version
 from tracker.roles import Role
 from tracker.search import normalise_mrn, starts_with
 from tracker.transactions import service
-from tracker.workflow import State
+from tracker.workflow import BEFORE_BOOKING
 
 MAX_MATCHES = 20
 
@@ -92,7 +92,7 @@ def refer(patient, referral_values, actor, commit=True):
 @service
 def update_referral(case, values, version_id, actor):
     check_version(case, version_id)
-    if case.state not in (State.REFERRED, State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE):
+    if case.state not in BEFORE_BOOKING:
         raise FieldError("side", f"The referral can no longer change: the case is {case.state.label.lower()}.")
     before = {name: getattr(case, name) for name in values}
     for name, value in values.items():

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from tracker.clinical import MIN_ODI_SECTIONS, ODI_SECTIONS, PROVOCATION_TESTS
 from tracker.formfields import not_before_birth, not_in_future, options, plausible_date
 from tracker.models.review import EXAM_SIDES
-from tracker.vocab import Pregnancy, ProvocationResult, Response, TherapyKind
+from tracker.vocab import Allergy, Pregnancy, ProvocationResult, Response, TherapyKind
 
 ODI_SECTION_NAMES = ("Pain intensity", "Personal care", "Lifting", "Walking", "Sitting",
                      "Standing", "Sleeping", "Sex life", "Social life", "Travelling")
@@ -112,11 +112,11 @@ class RiskScreenForm(FlaskForm):
                                  validators=[Optional(), Length(max=200)])
     # No Optional() here: it would stop the cross-field checks below on an empty field.
     anticoagulant_hold_plan = TextAreaField("Hold plan", validators=[Length(max=2000)])
-    allergy_contrast = BooleanField("Iodinated contrast")
-    allergy_iodine = BooleanField("Iodine / povidone-iodine")
-    allergy_latex = BooleanField("Latex")
-    allergy_local_anaesthetic = BooleanField("Local anaesthetic")
-    allergy_steroid = BooleanField("Steroid")
+    allergy_contrast = BooleanField(Allergy.CONTRAST.label.capitalize())
+    allergy_iodine = BooleanField(Allergy.IODINE.label.capitalize())
+    allergy_latex = BooleanField(Allergy.LATEX.label.capitalize())
+    allergy_local_anaesthetic = BooleanField(Allergy.LOCAL_ANAESTHETIC.label.capitalize())
+    allergy_steroid = BooleanField(Allergy.STEROID.label.capitalize())
     contrast_premedication_plan = TextAreaField("Contrast-allergy premedication plan",
                                                 validators=[Length(max=2000)])
     # No preset answer: "not applicable" must be chosen, not slip through as the first option.

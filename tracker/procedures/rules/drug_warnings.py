@@ -6,13 +6,11 @@ from decimal import Decimal
 from tracker.procedures.formulary import DrugKind, millilitres, plain
 from tracker.procedures.rules.schema import MAX_INJECTATE_ML_PER_SIDE, ChecklistContext, Step
 from tracker.procedures.rules.values import blank, filled_rows, quiet_decimal
-from tracker.vocab import Side
+from tracker.vocab import Allergy, Side
 
-
-ALLERGY_CONTRAST, ALLERGY_IODINE = "contrast", "iodine"
-ALLERGY_LOCAL_ANAESTHETIC, ALLERGY_STEROID = "local_anaesthetic", "steroid"
-_ALLERGY_WORDS = {ALLERGY_CONTRAST: "iodinated contrast", ALLERGY_IODINE: "iodine / povidone-iodine",
-                  ALLERGY_LOCAL_ANAESTHETIC: "local anaesthetic", ALLERGY_STEROID: "steroid"}
+# The allergies a drug can be chosen against (ChecklistContext.allergies holds Allergy values).
+ALLERGY_CONTRAST, ALLERGY_IODINE = Allergy.CONTRAST, Allergy.IODINE
+ALLERGY_LOCAL_ANAESTHETIC, ALLERGY_STEROID = Allergy.LOCAL_ANAESTHETIC, Allergy.STEROID
 
 
 def _iodinated(entry) -> bool:
@@ -42,7 +40,7 @@ def allergy_warnings(step_code: str, values: Mapping, context: ChecklistContext)
     if step == Step.SKIN_PREP:
         chosen = [values.get("prep_agent")]
         if values.get("local_skin_anaesthetic") is True and ALLERGY_LOCAL_ANAESTHETIC in context.allergies:
-            warnings.append(f"Documented {_ALLERGY_WORDS[ALLERGY_LOCAL_ANAESTHETIC]} allergy: local skin "
+            warnings.append(f"Documented {ALLERGY_LOCAL_ANAESTHETIC.label} allergy: local skin "
                             f"anaesthetic was given.")
     elif step == Step.CONTRAST and values.get("omitted") is not True:
         chosen = [values.get("agent")]
@@ -51,7 +49,7 @@ def allergy_warnings(step_code: str, values: Mapping, context: ChecklistContext)
     for code in chosen:
         entry = context.formulary.get(code) if not blank(code) else None
         for allergy in (_allergies_hit(entry, context) if entry else ()):
-            warnings.append(f"Documented {_ALLERGY_WORDS[allergy]} allergy: {entry.name} was chosen. "
+            warnings.append(f"Documented {Allergy(allergy).label} allergy: {entry.name} was chosen. "
                             f"Confirm premedication or choose another agent.")
     return warnings
 
