@@ -78,7 +78,7 @@ def episode(gen, side=Side.BILATERAL, diagnosis_codes=("M46.1", "S33.6XXA"), con
     from tracker.procedures import services
     from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS, Step
     from tracker.vocab import joints_of
-    from tests.conftest import PROCEDURE_ANSWERS
+    from tests.builders import PROCEDURE_ANSWERS
 
     fields = {"diagnosis_codes": list(diagnosis_codes)}
     if patient is not None:

@@ -16,7 +16,7 @@ from tracker.models import ApiScope, ApiToken, AuditEvent
 from tracker.timeutil import utcnow
 
 from tests.api_support import bearer, token_for
-from tests.conftest import sign_in
+from tests.helpers import sign_in
 
 _map_app = create_app(TestingConfig)
 API_ROUTES = sorted(

@@ -9,7 +9,7 @@ from tracker.api import tokens
 from tracker.extensions import db
 from tracker.models import ApiToken, AuditEvent
 
-from tests.conftest import submit
+from tests.helpers import submit
 
 TOKEN_RE = re.compile(r'id="token-value"[^>]*value="(sit_[^"]+)"')
 

@@ -10,7 +10,7 @@ from tracker.extensions import db
 from tracker.formfields import options
 from tracker.models import ApiToken, User
 from tracker.timeutil import utcnow
-from tracker.validation import FieldError, show_on_form
+from tracker.errors import form_again, on_refusal
 
 bp = Blueprint("api_tokens", __name__)
 
@@ -33,13 +33,9 @@ def index():
     form = _form()
     if not form.validate_on_submit():
         return _page(form, status=422 if form.errors else 200)
-    try:
-        row, raw = tokens.create(db.session.get(User, int(form.user_id.data)), form.scope.data,
-                                 form.days.data, form.label.data, actor=current_user)
-    except FieldError as error:
-        db.session.rollback()
-        show_on_form(form, error)
-        return _page(form, status=422)
+    on_refusal(form_again(form, lambda status=None: _page(form, status=status or 422)))
+    row, raw = tokens.create(db.session.get(User, int(form.user_id.data)), form.scope.data,
+                             form.days.data, form.label.data, actor=current_user)
     # Rendered, never redirected: the token must not travel through a flash message or a URL.
     return _page(_form(formdata=None),
                  created={"row": row, "token": raw})

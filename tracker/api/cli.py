@@ -16,7 +16,7 @@ api_tokens_cli = AppGroup("api-tokens", help="Tokens for systems that call the A
 def create_command(email, scope, days, label):
     """Make a token and print it once (it is stored only as a hash)."""
     from tracker.api import tokens
-    from tracker.validation import FieldError
+    from tracker.refusals import FieldError
 
     user = tokens.account(email)
     if user is None:

@@ -8,7 +8,8 @@ from tracker.roles import CLINICAL_STAFF
 from tracker.extensions import db
 from tracker.models import ApiScope, ApiToken, User
 from tracker.timeutil import utcnow
-from tracker.validation import FieldError
+from tracker.refusals import FieldError
+from tracker.transactions import service
 
 TOKEN_PREFIX = "sit_"
 DEFAULT_DAYS = 90
@@ -26,6 +27,7 @@ def check_days(days):
     return days
 
 
+@service
 def create(user, scope, days, label, actor=None, now=None):
     """A new token for `user`'s account: returns (row, token). The token is never stored and
     cannot be shown again. Only coordinators and physicians: the API serves clinical records,
@@ -54,6 +56,7 @@ def create(user, scope, days, label, actor=None, now=None):
     return row, raw
 
 
+@service
 def revoke(row, actor=None, now=None):
     if row.revoked_at is not None:
         return row

@@ -23,7 +23,7 @@ from tracker.phones import PhoneError, to_e164
 from tracker.referrals import services as referrals
 from tracker.search import normalise_mrn
 from tracker.timeutil import clinic_today
-from tracker.validation import FieldError
+from tracker.refusals import FieldError
 from tracker.vocab import ContactChannel, Indication, Sex, Side
 
 SIDES_BY_CODE = {c.code: side for side, c in coding.LATERALITY.items()}
