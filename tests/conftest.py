@@ -230,3 +230,32 @@ def count_queries(app, app_ctx):
             event.remove(db.engine, "before_cursor_execute", before)
 
     return _count
+
+
+# ---------------------------------------------------------------- migrations
+
+@pytest.fixture
+def empty_database(database_url, tmp_path):
+    """A brand-new, empty database of the same kind as the test run's."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
+        return
+    url = make_url(database_url)
+    name = f"{url.database}_migrations"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def migration_app(empty_database):
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=empty_database)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()

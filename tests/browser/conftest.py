@@ -113,7 +113,7 @@ def screenshot(request):
 
 def sign_in_through_the_form(page, base, email, password=None):
     """Sign in as a person does: the sign-in page, email, password, the button."""
-    from tests.conftest import PASSWORD
+    from tests.helpers import PASSWORD
 
     page.goto(f"{base}/sign-in")
     page.get_by_label("Email").fill(email)

@@ -14,7 +14,8 @@ from tracker.roles import Role
 from tracker.workflow import State
 
 from tests.browser.conftest import sign_in_through_the_form as sign_in
-from tests.conftest import PASSWORD, make_case, make_user
+from tests.builders import make_case, make_user
+from tests.helpers import PASSWORD
 
 IDLE_SECONDS, WARN_SECONDS = 12, 6
 

@@ -19,7 +19,7 @@ from tracker.extensions import db
 from tracker.models import AuditAction, AuditEvent, AuditSeal
 from tracker.models.audit import AUDIT_TRIGGERS, SEAL_TRIGGERS
 
-from tests.conftest import submit
+from tests.helpers import submit
 
 ROOT = Path(__file__).resolve().parents[2]
 HOUR_AGO = datetime.now(timezone.utc) - timedelta(hours=1)

@@ -10,7 +10,6 @@ from tracker.demo import seed
 from tracker.extensions import db
 
 # A new, empty database of the test run's kind.
-from tests.migrations.test_migrations import empty_database  # noqa: F401
 
 
 def every_row(engine):

@@ -15,8 +15,8 @@ from tracker.roles import Role
 from tracker.extensions import db
 from tracker.models import Case
 
-from tests.conftest import submit
-from tests.functional.test_referrals import PATIENT, REFERRAL
+from tests.helpers import submit
+from tests.builders import PATIENT, REFERRAL
 
 
 @contextmanager

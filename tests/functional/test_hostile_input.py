@@ -10,8 +10,8 @@ from tracker.roles import Role
 from tracker.extensions import db
 from tracker.models import AuditEvent, Case, Patient
 
-from tests.conftest import csrf_from, submit
-from tests.functional.test_referrals import PATIENT, REFERRAL
+from tests.helpers import csrf_from, submit
+from tests.builders import PATIENT, REFERRAL
 
 # NUL, bell, backspace, vertical tab, form feed, escape, unit separator: no clinical text has them.
 CONTROLS = "\x00\x07\x08\x0b\x0c\x1b\x1f"

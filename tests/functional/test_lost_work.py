@@ -10,8 +10,8 @@ from tracker.extensions import db
 from tracker.models import Case, HeldForm, Patient
 from tracker.roles import Role
 
-from tests.conftest import csrf_from, sign_in
-from tests.functional.test_referrals import PATIENT, REFERRAL
+from tests.helpers import csrf_from, sign_in
+from tests.builders import PATIENT, REFERRAL
 
 
 def text(response):

@@ -12,7 +12,7 @@ from tracker import create_app
 from tracker.roles import Role
 from tracker.extensions import db
 
-from tests.conftest import PASSWORD, sign_in, submit
+from tests.helpers import PASSWORD, sign_in, submit
 
 REDIS_URL = "redis://127.0.0.1:6379/11"  # this suite's own database index
 

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 from tracker.demo import seed
 from tracker.extensions import db
 
-from tests.migrations.test_migrations import _script, empty_database, migration_app  # noqa: F401
+from tests.migrations.test_migrations import _script
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
