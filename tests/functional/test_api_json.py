@@ -40,7 +40,9 @@ def test_the_worklist_says_what_each_case_waits_for_and_filters_and_pages(client
 def test_a_bad_query_parameter_is_a_400_naming_it(client, headers):
     response = client.get("/api/v1/cases?state=lost&per_page=1000&q=a%00b", headers=headers)
     assert response.status_code == 400 and response.content_type == "application/problem+json"
-    assert {e["field"] for e in response.get_json()["errors"]} == {"state", "per_page", "q"}
+    # The NUL never reaches the API: control characters are cleaned from every request
+    # (tracker/inputs.py), so "a\x00b" arrives as the search "ab", which is a valid one.
+    assert {e["field"] for e in response.get_json()["errors"]} == {"state", "per_page"}
 
 
 def test_the_worklist_api_keeps_a_fixed_number_of_queries(client, gen, headers, count_queries):
