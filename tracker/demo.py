@@ -250,8 +250,8 @@ def _outcome(case, physician):
 
 # Pain diary scores per demo case, entered through the personal link at each point's due time:
 # Grace Okafor (the patient@demo.clinic account) is positive and has entered up to day 2, so her
-# 2-week score is due; the others show a late entry (DEMO-0015), a negative block (DEMO-0016)
-# and a longer follow-up.
+# 2-week score is due; the others show a late entry (DEMO-0015: a day-7 score recalled on a call
+# two days later), a negative block (DEMO-0016) and a longer follow-up.
 DEMO_DIARY = {
     "DEMO-0001": {"m15": 2, "m30": 1, "h1": 1, "h2": 1, "h3": 2, "h4": 2, "h5": 3, "h6": 3, "d1": 4, "d2": 3},
     "DEMO-0015": {"m30": 3, "h1": 2, "h2": 2, "h4": 3, "h6": 4, "d1": 4, "d2": 4, "d7": 3},
@@ -260,7 +260,8 @@ DEMO_DIARY = {
     "DEMO-0018": {"m15": 2, "m30": 2, "h1": 2, "h2": 2, "h4": 3, "h6": 3, "d1": 3, "d2": 3, "d7": 3, "w2": 4},
 }
 DEMO_BASELINE = 7
-# Entered this long after the point's due time, past its window: shown as late.
+# Recalled on a call this long after the point's due time, past its window: entered by staff for
+# the moment the patient recalls (the due time), shown as late.
 DEMO_LATE = {("DEMO-0015", "d7"): timedelta(days=2)}
 
 
@@ -282,9 +283,13 @@ def _diary_follow_up(case, link):
         # Two joints rarely answer alike: the right one of a bilateral case hurts a point more.
         scores = {side: min(10, score + (1 if side == Side.RIGHT and case.side == Side.BILATERAL else 0))
                   for side in diary.sides_of(case)}
-        diary.record_entry(case, code, scores,
-                           {"analgesic_used": code.startswith("d")}, EntrySource.LINK, link=link,
-                           now=points[code].due_at + DEMO_LATE.get((case.patient.mrn, code), timedelta(0)))
+        answers, due_at = {"analgesic_used": code.startswith("d")}, points[code].due_at
+        late = DEMO_LATE.get((case.patient.mrn, code))
+        if late:
+            diary.record_entry(case, code, scores, answers, EntrySource.STAFF_PHONE, actor=link.created_by,
+                               now=due_at + late, felt_at=due_at)
+        else:
+            diary.record_entry(case, code, scores, answers, EntrySource.LINK, link=link, now=due_at)
 
 
 def _procedure(case, physician, appointment, complete):

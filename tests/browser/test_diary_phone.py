@@ -1,6 +1,7 @@
-"""In a real browser on a 375 x 740 phone: a patient opens the personal link after the block and
-enters the post-block scores in two taps each, one of them late; nothing scrolls sideways and
-every button is a comfortable tap target."""
+"""In a real browser on a phone: a patient opens the personal link after the block and enters the
+score due now in two taps, the missed one shown missed and never asked; a patient opening the link
+months later is asked only for the point open then, never for the missed "Day 7"; nothing scrolls
+sideways and every button is a comfortable tap target."""
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -50,31 +51,73 @@ def test_patient_enters_post_block_scores_through_the_link_on_a_phone(app, live_
         box = label.bounding_box()
         assert box["height"] >= 44 and box["width"] >= 44, f"tap target too small: {box}"
 
-    # Tap 1: the score. Tap 2: save.
+    # Tap 1: the score. Tap 2: save (with an optional answer).
     page.locator("label[for=score-2]").click()
     expect(group.get_by_role("radio", name="2", exact=True)).to_be_checked()
-    screenshot(page, "2-chosen")
-    page.get_by_role("button", name="Save my score").click()
-    expect(page.get_by_text("Thank you: your “2 hours after” score is saved.")).to_be_visible()
-
-    # The missed 1-hour score comes next, marked late; it is still accepted.
-    expect(page.get_by_role("heading", name=re.compile("1 hour after"))).to_contain_text("late")
-    page.locator("label[for=score-3]").click()
     page.get_by_text("Medicines and exercise since the last entry").click()
     page.get_by_role("group", name=re.compile("pain reliever")).locator("label", has_text="Yes").click()
-    _fits(page)
-    screenshot(page, "3-late-with-answers")
+    screenshot(page, "2-chosen")
     page.get_by_role("button", name="Save my score and answers").click()
-    expect(page.get_by_text("Thank you: your “1 hour after” score is saved. It was late")).to_be_visible()
-    expect(page.get_by_text("Nothing to enter right now.")).to_be_visible()
+    expect(page.get_by_text("Thank you: your “2 hours after” score is saved.")).to_be_visible()
+
+    # The missed 1-hour score is not asked for: it is shown missed, and the next point is named.
+    expect(page.get_by_text("Nothing to enter right now. Next: 3 hours after")).to_be_visible()
+    expect(page.locator(".missed-points")).to_contain_text("1 hour after")
+    expect(page.locator("h2.due-title")).to_have_count(0)
     log = page.get_by_role("region", name="Your entries")
     expect(log).to_contain_text("2 hours after: 2/10")
-    expect(log).to_contain_text("1 hour after: 3/10")
+    expect(log).not_to_contain_text("late")
     _fits(page)
-    screenshot(page, "4-done")
+    screenshot(page, "3-done")
 
     with app.app_context():
         rows = {e.point.point_code: e for e in db.session.execute(
             db.select(DiaryEntry).filter_by(case_id=case_id)).scalars()}
         assert (rows["h2"].score, rows["h2"].late, rows["h2"].source) == (2, False, EntrySource.LINK)
-        assert (rows["h1"].score, rows["h1"].late, rows["h1"].analgesic_used) == (3, True, True)
+        assert rows["h2"].analgesic_used is True and "h1" not in rows
+
+
+def test_a_patient_opening_the_link_six_months_on_is_asked_only_for_the_six_month_score(
+        app, live_server, new_page, screenshot):
+    with app.app_context():
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        case = make_case(patient=make_patient(family_name="Lindqvist", given_name="Maja"), state=State.FOLLOW_UP,
+                         side=Side.LEFT)
+        # The block was read; relief held to 3 months; nothing since (Day 7 and 6 weeks missed).
+        make_diary(case, injected_at=now - timedelta(days=181),
+                   entries={"t0": 8, "m30": 1, "h1": 1, "h2": 2, "d1": 2, "d2": 3, "w2": 3, "mo3": 4})
+        link = DiaryLink(case_id=case.id, created_by_id=db.session.get(User, case.created_by_id).id,
+                         expires_at=now + timedelta(days=30))
+        db.session.add(link)
+        db.session.commit()
+        token, case_id = links.sign(link), case.id
+
+    page = new_page("phone")
+    page.goto(f"{live_server}/d/{token}")
+    heading = page.locator("h2.due-title")
+    expect(heading).to_have_count(1)
+    expect(heading).to_contain_text("6 months")
+    expect(heading).not_to_contain_text("Day 7")
+    missed = page.locator(".missed-points")
+    expect(missed).to_contain_text("Day 7")
+    expect(missed).to_contain_text("6 weeks")
+    expect(missed).to_contain_text("a score given now would describe your pain today")
+    _fits(page)
+    screenshot(page, "1-six-months-asked")
+
+    page.locator("label[for=score-5]").click()
+    page.get_by_role("button", name="Save my score").click()
+    expect(page.get_by_text("Thank you: your “6 months” score is saved.")).to_be_visible()
+    expect(page.get_by_text("Nothing to enter right now. Next: 12 months")).to_be_visible()
+    _fits(page)
+    screenshot(page, "2-saved")
+
+    with app.app_context():
+        rows = {e.point.point_code: e for e in db.session.execute(
+            db.select(DiaryEntry).filter_by(case_id=case_id)).scalars()}
+        assert "d7" not in rows and (rows["mo6"].score, rows["mo6"].late) == (5, False)
+        # The reading: relief of 50 % or more held to 3 months; the 5/10 describes 6 months.
+        from tracker.diary.outcome import read_outcome_diary
+        from tracker.models import Case
+        reading = read_outcome_diary(db.session.get(Case, case_id))
+        assert reading.suggested_days == 90

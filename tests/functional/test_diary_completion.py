@@ -5,10 +5,11 @@ from datetime import timedelta
 
 import pytest
 
-from tracker.diary import links, reminders
+from tracker.diary import reminders
 from tracker.extensions import db
-from tracker.models import DiaryEntry, DiaryLink
+from tracker.models import DiaryEntry
 from tracker.roles import Role
+from tracker.timeutil import to_clinic
 from tracker.vocab import Side
 
 from tests.builders import diary_case, now, point
@@ -35,32 +36,39 @@ def due_point_ids():
     return {due.point_id for due in reminders.due_reminders()}
 
 
-def test_a_late_score_through_the_link_takes_the_point_off_the_overdue_list_and_the_reminders(
+def felt(moment):
+    local = to_clinic(moment)
+    return {"felt_on": local.date().isoformat(), "felt_time": local.strftime("%H:%M")}
+
+
+def test_a_recalled_score_by_phone_takes_the_point_off_the_overdue_list_and_the_reminders(
         app, client, gen, login_as, coordinator):
     case = diary_case(gen, injected_ago=AFTER_DAY_TWO)
     day_two = point(case, "d2")
     assert day_two.completed_at is None and day_two.id in due_point_ids()
-    assert "Day 2" in overdue_row(app, login_as, coordinator, case)
+    row = overdue_row(app, login_as, coordinator, case)
+    # Day 1 is missed but not chased: Day 2 opened after it.
+    assert "Day 2" in row and "Day 1" not in row
+    assert point(case, "d1").id not in due_point_ids()
 
-    link = db.session.execute(db.select(DiaryLink).filter_by(case_id=case.id)).scalar_one()
+    login_as(coordinator)
     before = now()
-    response = submit(client, f"/d/{links.sign(link)}", {"point": "d2", "score": "4"},
-                      form_page=f"/d/{links.sign(link)}?point=d2")
+    response = submit(client, f"/cases/{case.id}/diary/phone", {"score": "4", **felt(day_two.due_at)})
     assert response.status_code == 302
 
     db.session.expire_all()
     day_two = point(case, "d2")
     assert day_two.completed_at >= before
     assert day_two.id not in due_point_ids()
-    row = overdue_row(app, login_as, coordinator, case)
-    assert "Day 2" not in row and "Day 1" in row
+    assert overdue_row(app, login_as, coordinator, case) == ""
 
 
 def test_a_bilateral_point_is_complete_with_both_sides_and_a_correction_keeps_its_time(
         app, client, gen, login_as, coordinator):
     case = diary_case(gen, side=Side.BILATERAL, injected_ago=AFTER_DAY_TWO)
     login_as(coordinator)
-    submit(client, f"/cases/{case.id}/diary/phone", {"point": "d2", "score_left": "4", "score_right": "6"})
+    submit(client, f"/cases/{case.id}/diary/phone",
+           {"score_left": "4", "score_right": "6", **felt(point(case, "d2").due_at)})
     db.session.expire_all()
     completed_at = point(case, "d2").completed_at
     assert completed_at is not None and point(case, "d2").id not in due_point_ids()

@@ -28,9 +28,8 @@ def entries_of(case):
 
 
 def error_of(page, field_id):
-    """The entry page's message for a field group (a <p>, under the group's legend)."""
-    tag = soup(page).find("p", id=f"{field_id}-error")
-    return tag.get_text().strip() if tag else None
+    match = re.search(rf'id="{field_id}-error"[^>]*>(.*?)</(?:p|small)>', page, re.S)
+    return match.group(1).strip() if match else None
 
 
 def checked(page, name):
@@ -94,30 +93,40 @@ def test_the_optional_answers_are_stored_as_given(client, gen, login_as, patient
     assert (entry.analgesic_used, entry.opioid_used, entry.physical_therapy_done) == (True, False, None)
 
 
-def test_a_late_entry_is_accepted_and_marked_late(client, gen, login_as, patient):
-    # 62 hours on: the day-2 window (40-60 h) has just closed; the most recent missed point is asked first.
+def test_a_closed_window_is_missed_never_asked_and_a_score_for_it_refused(client, gen, login_as, patient):
+    # 62 hours on: the day-2 window (40-60 h) has just closed and day 7 has not opened.
     case = follow_up_case(gen, patient, timedelta(hours=62))
     login_as(patient)
     page = text(client.get(diary_url(case)))
-    title = soup(page).find("h2", class_="due-title")
-    assert title.contents[0].strip() == "Day 2" and title.find("span", class_="badge state-follow_up").get_text() == "late"
+    assert "Nothing to enter right now. Next: <strong>Day 7</strong>" in page
+    assert re.search(r'<p class="missed-points"><span class="badge">missed</span> 15 minutes after, .*Day 1, Day 2\.', page)
+    assert "Save my score" not in page and "late" not in page.split("Your entries", 1)[0]
 
-    response = submit(client, diary_url(case), {"point": "d2", "score": "5"}, follow_redirects=True)
+    response = submit(client, diary_url(case), {"point": "d2", "score": "5"})
 
-    assert "It was late, and it still helps." in text(response)
+    assert response.status_code == 422
+    assert "The “Day 2” score could be given until" in error_of(text(response), "point")
+    assert "it is missed" in error_of(text(response), "point")
+    assert [e.point.point_code for e in entries_of(case)] == ["t0"]
+
+
+def test_months_later_the_patient_is_asked_only_for_the_point_open_now_and_the_score_describes_now(
+        client, gen, login_as, patient):
+    # The link opened six months after the injection: Day 7 and the rest are missed, not asked.
+    case = follow_up_case(gen, patient, timedelta(days=180), entries={"t0": 8, "d1": 2, "w6": 3, "mo3": 3})
+    login_as(patient)
+    page = text(client.get(diary_url(case)))
+    assert re.search(r'<h2 class="due-title">6 months <span class="badge state-scheduled">due now</span>', page)
+    assert "Day 7" in page.split('class="missed-points"', 1)[1].split("</p>", 1)[0]
+    # Asking for Day 7 by its address shows the open point, and posting it is refused.
+    assert '<h2 class="due-title">6 months' in text(client.get(f"{diary_url(case)}?point=d7"))
+    assert submit(client, diary_url(case), {"point": "d7", "score": "5"}).status_code == 422
+
+    submit(client, diary_url(case), {"point": "mo6", "score": "5"})
+
     entry = entries_of(case)[-1]
-    assert entry.point.point_code == "d2" and entry.late is True
-
-
-def test_a_missed_point_can_still_be_chosen_and_entered_late(client, gen, login_as, patient):
-    case = follow_up_case(gen, patient, timedelta(hours=62))
-    login_as(patient)
-    page = text(client.get(diary_url(case)))
-    assert f'href="{diary_url(case)}?point=d1"' in page
-    chosen = text(client.get(f"{diary_url(case)}?point=d1"))
-    assert soup(chosen).find("h2", class_="due-title").get_text().startswith("Day 1")
-    submit(client, diary_url(case), {"point": "d1", "score": "6"}, form_page=f"{diary_url(case)}?point=d1")
-    assert [(e.point.point_code, e.late) for e in entries_of(case)][-1] == ("d1", True)
+    assert (entry.point.point_code, entry.score, entry.late, entry.felt_at) == ("mo6", 5, False, entry.entered_at)
+    assert not [e for e in entries_of(case) if e.point.point_code == "d7"]
 
 
 def test_a_second_entry_for_the_same_point_is_refused_and_the_first_kept(client, gen, login_as, patient):
@@ -249,27 +258,62 @@ def coordinator(gen):
     return gen.user(Role.COORDINATOR, name="Casey Coordinator")
 
 
+def felt(moment):
+    """The phone form's day and time fields for a moment (clinic time)."""
+    local = to_clinic(moment)
+    return {"felt_on": local.date().isoformat(), "felt_time": local.strftime("%H:%M")}
+
+
 def test_staff_enter_a_score_given_by_phone_and_it_shows_as_such(client, gen, login_as, patient, coordinator):
     case = follow_up_case(gen, patient, timedelta(hours=2))
     login_as(coordinator)
     url = f"/cases/{case.id}/diary/phone"
     page = text(client.get(url))
-    assert '<option selected value="h2">2 hours after</option>' in page
+    # The moment the pain was felt, prefilled with now; the point follows from it.
+    assert 'name="felt_on"' in page and 'name="felt_time"' in page and "(now: “2 hours after”)" in page
 
-    response = submit(client, url, {"point": "h2", "score": "4"}, follow_redirects=True)
+    response = submit(client, url, {"score": "4", **felt(now())}, follow_redirects=True)
 
-    assert "saved, marked as given by phone" in text(response)
+    assert "“2 hours after” score is saved, marked as given by phone." in text(response)
     entry = entries_of(case)[-1]
     assert entry.source == EntrySource.STAFF_PHONE and entry.entered_by_id == coordinator.id
+    assert entry.point.point_code == "h2" and entry.late is False
     case_page = text(client.get(f"/cases/{case.id}"))
     assert "by phone (Casey Coordinator)" in words(case_page)
+
+
+def test_staff_record_a_recalled_score_at_the_moment_the_patient_recalls_and_it_is_marked_late(
+        client, gen, login_as, patient, coordinator):
+    # Three days on, the patient recalls yesterday morning's pain... which falls in no window, then
+    # the day-2 pain (48 h after the injection), which is filed under Day 2 with that moment.
+    injected = now() - timedelta(days=3)
+    case = follow_up_case(gen, patient, timedelta(days=3))
+    login_as(coordinator)
+    url = f"/cases/{case.id}/diary/phone"
+
+    between = submit(client, url, {"score": "3", **felt(injected + timedelta(hours=64))})
+    assert between.status_code == 422
+    message = error_of(text(between), "felt_time")
+    assert "No time point of this diary covers" in message and "“Day 2” closed" in message
+    assert "“Day 7” opens" in message
+    assert re.search(r'<input[^>]*name="score"[^>]*value="3"[^>]*checked', text(between))
+    future = submit(client, url, {"score": "3", **felt(now() + timedelta(hours=2))})
+    assert "still to come" in error_of(text(future), "felt_time")
+
+    submit(client, url, {"score": "3", **felt(injected + timedelta(hours=48))})
+
+    entry = entries_of(case)[-1]
+    assert entry.point.point_code == "d2" and entry.late is True
+    assert entry.felt_at == (injected + timedelta(hours=48)).replace(second=0)
+    page = text(client.get(f"/cases/{case.id}"))
+    assert f"pain felt {to_clinic(entry.felt_at).strftime('%d %b %H:%M')}" in page
 
 
 def test_staff_may_still_record_a_baseline_the_patient_gave_before_the_injection(
         client, gen, login_as, patient, coordinator):
     case = follow_up_case(gen, patient, timedelta(hours=2), entries={})
     login_as(coordinator)
-    submit(client, f"/cases/{case.id}/diary/phone", {"point": "t0", "score": "7"})
+    submit(client, f"/cases/{case.id}/diary/phone", {"score": "7", **felt(now() - timedelta(hours=3))})
     [entry] = entries_of(case)
     assert entry.point.point_code == "t0" and entry.late is True and entry.source == EntrySource.STAFF_PHONE
 
@@ -335,14 +379,17 @@ def test_booking_opens_the_baseline(client, gen, login_as):
     assert baseline.point_code == "t0" and baseline.closes_at is None
 
 
-def test_after_the_anaesthetic_window_its_missed_scores_are_no_longer_asked_for(client, gen, login_as, patient):
-    # Day 1, nothing given since the baseline: the patient is asked for day 1, not for
-    # "2 hours after" (a memory a day later measures nothing).
-    case = follow_up_case(gen, patient, timedelta(hours=24))
+def test_in_the_first_hours_only_the_open_point_is_asked_never_a_missed_one_marked_late(
+        client, gen, login_as, patient):
+    # 1 h 05 min on, nothing given since the baseline: the 1-hour score is asked, and once it is
+    # given nothing is ("30 minutes after - late" is not asked; it is shown missed).
+    case = follow_up_case(gen, patient, timedelta(hours=1, minutes=5))
     login_as(patient)
     page = text(client.get(diary_url(case)))
-    assert "Day 1" in page and "due now" in page
-    assert "2 hours after" not in page.split("Your entries", 1)[0]
-    # Still within the window's day, a missed hour is asked for (late).
-    early = follow_up_case(gen, patient, timedelta(hours=3, minutes=30))
-    assert "1 hour after" in text(client.get(diary_url(early)))
+    assert re.search(r'<h2 class="due-title">1 hour after <span class="badge state-scheduled">due now</span>', page)
+    submit(client, diary_url(case), {"point": "h1", "score": "2"})
+
+    page = text(client.get(diary_url(case)))
+    asked = page.split("Your entries", 1)[0]
+    assert "Nothing to enter right now. Next: <strong>2 hours after</strong>" in asked
+    assert "late" not in asked and "30 minutes after" in asked.split('class="missed-points"', 1)[1]

@@ -1,6 +1,8 @@
 """The physician's diary view and the outcome (issue 6, items 4, 5 and 8): the reading per side
 under the payer profile, the outcome form that closes the case, the linked new case, the refusals,
 and the eligibility engine counting the recorded result."""
+import re
+from datetime import timedelta
 
 import pytest
 
@@ -56,12 +58,13 @@ def test_the_physician_reads_verdict_duration_and_every_entry_with_its_marks(cli
     assert "8/10 (the patient's entry before the injection)" in page
     # The 1-hour score was given late (87.5 %): a memory, shown but not counted, which leaves one
     # on-time score in the window: too few to decide.
-    assert ("<strong>Indeterminate (too few entries in the anaesthetic window)</strong>: peak relief 75 % "
-            "in the window, reaches the 75 % threshold · 1 score in the window") in page
+    assert ("<strong>Indeterminate</strong> (too few entries in the anaesthetic window: 1, at least 2 needed)"
+            ": peak relief 75 % in the window, reaches the 75 % threshold · 1 score in the window") in page
     # Relief stayed at 50 % or more to 2 weeks (4 of 8), then fell (5 of 8 at 6 weeks).
     assert "14 days (last follow-up point at 50 % or more: 2 weeks)" in page
-    h1 = inner_html(page, "point-h1")
-    assert "87.5 %" in h1 and "late, not counted in the block result, by phone, corrected" in h1
+    h1 = re.search(r'<tr id="point-h1">(.*?)</tr>', page, re.S).group(1)
+    assert "87.5 %" in h1 and re.search(r"recalled for [\d-]+ [\d:]+, late, not counted in the block result, "
+                                        r"by phone, corrected", h1)
     assert "analgesic yes, opioid no" in h1
     assert "PT" not in h1  # not answered is not "no"
     w6 = inner_html(page, "point-w6")
@@ -105,6 +108,51 @@ def test_a_bilateral_diary_is_read_side_by_side(client, gen, physician, login_as
     assert "<strong>Negative</strong>: peak relief 33.3 %" in right
     assert "The sides read differently: choose the result for the case." in page
     assert 'class="series series-left"' in page and 'class="series series-right"' in page
+
+
+def test_a_baseline_of_0_says_relief_cannot_be_computed_for_that_side_in_reading_table_and_chart(
+        client, gen, physician, login_as):
+    case = followed_up(gen, physician, side=Side.BILATERAL,
+                       scores={"t0": {Side.LEFT: 0, Side.RIGHT: 6}, "m30": {Side.LEFT: 0, Side.RIGHT: 1},
+                               "h1": {Side.LEFT: 1, Side.RIGHT: 1}, "d1": {Side.LEFT: 0, Side.RIGHT: 2}})
+    login_as(physician)
+
+    page = text(client.get(f"/cases/{case.id}/diary"))
+
+    left = re.search(r'id="reading-left">(.*?)</article>', page, re.S).group(1)
+    right = re.search(r'id="reading-right">(.*?)</article>', page, re.S).group(1)
+    assert "<strong>Indeterminate</strong> (relief cannot be computed: baseline 0)" in left
+    assert "not known: relief cannot be computed: baseline 0" in left and "too few" not in left
+    assert "<strong>Positive</strong>" in right and "cannot be computed" not in right
+    m30 = re.search(r'<tr id="point-m30">(.*?)</tr>', page, re.S).group(1)
+    cells = re.findall(r"<td>(.*?)</td>", m30, re.S)
+    # Left score 0, its relief said in words (not the missing-score mark); right 1, 83.3 %.
+    assert cells[1:5] == ["0", '<span class="relief-undefined">relief cannot be computed: baseline 0</span>',
+                          "1", "83.3 %"]
+    chart = page[page.index("<svg"):page.index("</svg>")]
+    assert "Left side: 3 scores after the injection, relief cannot be computed: baseline 0" in chart
+    assert "Baseline 0 (left side): relief cannot be computed: baseline 0" in chart
+
+
+def test_a_score_filed_under_a_missed_point_long_after_reads_at_the_moment_it_describes(
+        client, gen, physician, login_as):
+    # Before scores were read by their moment, a 5/10 given six months on was filed as "Day 7".
+    scores = {code: score for code, score in GOOD_BLOCK.items() if code not in ("d7", "mo6")}
+    case = followed_up(gen, physician, scores=scores)
+    day_7 = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code="d7")).scalar_one()
+    given = day_7.due_at + timedelta(days=173)
+    db.session.add(DiaryEntry(point_id=day_7.id, case_id=case.id, side=Side.LEFT, score=5, entered_at=given,
+                              felt_at=given, source=EntrySource.LINK, late=True))
+    db.session.commit()
+    login_as(physician)
+
+    page = text(client.get(f"/cases/{case.id}/diary"))
+
+    # Relief (4 of 8) lasted to 3 months; the 5/10 describes day 180, after it, not day 7.
+    assert "90 days (last follow-up point at 50 % or more: 3 months)" in page
+    d7 = re.search(r'<tr id="point-d7">(.*?)</tr>', page, re.S).group(1)
+    assert "after this point closed: read at that moment (day 180), not as Day 7" in d7
+    assert re.search(r'name="therapeutic_days"[^>]*value="90"', page)
 
 
 def test_coordinators_read_the_diary_but_only_physicians_record_the_outcome(client, gen, physician, login_as):

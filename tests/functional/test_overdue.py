@@ -1,5 +1,5 @@
-"""The coordinators' overdue diaries: cases in follow-up with a closed window and no entry, the
-overdue scores with days overdue and the last reminder, most overdue first, paged, in a fixed
+"""The coordinators' overdue diaries: cases in follow-up with a closed window and no entry (until
+a later point opens: then it is missed, not chased), the overdue scores with days overdue and the last reminder, most overdue first, paged, in a fixed
 number of queries."""
 import re
 from datetime import timedelta
@@ -43,7 +43,8 @@ def named(gen, family_name, **fields):
 
 def test_overdue_diaries_most_overdue_first_with_the_missing_scores(client, coordinator, gen):
     named(gen, "Recent", injected_ago=timedelta(days=3))
-    named(gen, "Longago", injected_ago=timedelta(days=40))
+    named(gen, "Longago", injected_ago=timedelta(days=30))
+    named(gen, "Moved-on", injected_ago=timedelta(days=40))  # 2 weeks missed, 6 weeks open: not chased
     up_to_date = named(gen, "Diligent", injected_ago=timedelta(days=40))
     entered_up_to_now(up_to_date)
     named(gen, "Fresh", injected_ago=timedelta(minutes=5))  # nothing has closed yet
@@ -54,14 +55,14 @@ def test_overdue_diaries_most_overdue_first_with_the_missing_scores(client, coor
     html = page(client)
     assert [name.split(",")[0] for name in rows_of(html)] == ["Longago", "Recent"]
     longago = html[html.index("Longago"):html.index("Recent")]
-    # Everything from day 1 to 2 weeks is missing; the 6-week window is still open. The
-    # anaesthetic window's scores are missed, not overdue: given now they would not count.
-    for label in ("Day 1", "Day 7", "2 weeks"):
-        assert label in longago
-    for label in ("15 minutes after", "6 hours after", "6 weeks"):
+    # Everything from the injection to 2 weeks is missing and 6 weeks has not opened: only the
+    # 2-week score is chased. The earlier ones are missed: a later point opened after each.
+    assert "2 weeks" in longago
+    for label in ("15 minutes after", "6 hours after", "Day 1", "Day 7", "6 weeks"):
         assert label not in longago
-    assert "<td>38</td>" in longago  # day 1's window closed 36 hours after the injection, 40 days ago
+    assert "<td>13</td>" in longago  # the 2-week window closed 17 days after the injection, 30 days ago
     assert "none sent" in longago
+    assert "Day 2" in html[html.index("Recent"):] and "Day 1" not in html[html.index("Recent"):]
 
 
 def test_a_bilateral_diary_with_one_side_rated_is_still_overdue(client, coordinator, gen):
@@ -70,7 +71,7 @@ def test_a_bilateral_diary_with_one_side_rated_is_still_overdue(client, coordina
             DiaryPoint.case_id == case.id, DiaryPoint.point_code != "t0")).scalars():
         enter(case, point.point_code, side=Side.LEFT)
     html = page(client)
-    assert "Twosides" in html and "Day 2" in html and "Day 1" in html
+    assert "Twosides" in html and "Day 2" in html
 
 
 def test_the_last_reminder_is_shown_with_its_time_and_status(client, coordinator, gen, inbox):

@@ -3,42 +3,25 @@ rates has an entry, at the time the last of them was first entered (before any c
 
 Runs against the database of this test run: SQLite by default, PostgreSQL in CI's second pass.
 """
-from datetime import date, datetime
-
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import MetaData, insert, select
 
 from tracker.extensions import db
 
+from tests.migrations.rows import T, at, patient_with_cases
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-T = datetime(2026, 11, 2, 9, 0)
-
-
-def at(hour):
-    return T.replace(hour=hour)
 
 
 def test_the_upgrade_marks_points_with_an_entry_for_every_side_complete(migration_app):
     upgrade(revision="0005_diary")
     tables = MetaData()
     tables.reflect(db.engine)
-    users, patients, cases, points, entries, revisions = (tables.tables[name] for name in (
-        "users", "patients", "cases", "diary_points", "diary_entries", "diary_entry_revisions"))
+    points, entries, revisions = (tables.tables[name] for name in (
+        "diary_points", "diary_entries", "diary_entry_revisions"))
     with db.engine.begin() as conn:
-        conn.execute(insert(users), [{"id": 1, "email": "c@clinic.example", "name": "C", "role": "coordinator",
-                                      "password_hash": "x", "active": True, "session_token": "t", "created_at": T,
-                                      "password_changed_at": T, "version_id": 1}])
-        conn.execute(insert(patients), [{"id": 1, "mrn": "100", "family_name": "Doe", "given_name": "Pat",
-                                         "date_of_birth": date(1960, 1, 1), "sex": "female",
-                                         "preferred_contact": "email", "language": "English", "created_at": T}])
-        conn.execute(insert(cases), [
-            {"id": case_id, "patient_id": 1, "state": "follow_up", "state_changed_at": T, "side": side,
-             "indication": "diagnostic", "referring_clinician": "Dr R", "referral_date": date(2026, 10, 1),
-             "reason": "", "created_at": T, "created_by_id": 1, "version_id": 1}
-            for case_id, side in ((1, "left"), (2, "bilateral"))])
+        patient_with_cases(conn, tables, ("left", "bilateral"))
         # Case 1 (left): h1 entered, h2 entered and corrected later, h3 not entered.
         # Case 2 (bilateral): h1 both sides, h2 one side only.
         conn.execute(insert(points), [

@@ -241,6 +241,17 @@ def test_interpretation_of_a_zero_baseline_leaves_everything_undefined():
     assert result.relief == {"m15": None, "h1": None, "d1": None}
     assert (result.diagnostic, result.peak_relief) == (INDETERMINATE, None)
     assert (result.therapeutic_reading, result.therapeutic_days) == (None, None)
+    # Said as what it is, never "too few entries".
+    assert result.indeterminate_reason == "relief cannot be computed: baseline 0"
+
+
+@pytest.mark.parametrize("baseline, readings, reason", [
+    (None, ["m15", "h1"], "relief cannot be computed: no baseline recorded"),
+    (7, ["h1", "d1"], "too few entries in the anaesthetic window: 1, at least 2 needed"),
+    (7, ["m15", "h1"], None),
+])
+def test_an_indeterminate_result_says_why(baseline, readings, reason):
+    assert interpret(baseline, [at(code, 2) for code in readings], MEDICARE).indeterminate_reason == reason
 
 
 def test_interpretation_of_an_empty_diary():

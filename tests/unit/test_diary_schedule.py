@@ -1,5 +1,7 @@
 """The pain diary's time points and due windows: every DESIGN.md point is asked for, windows never
-overlap, and an entry is refused before its window, on time inside it and late after it."""
+overlap, the patient is asked only for a point whose window is open now (a missed one stays
+missed), a recalled moment belongs to the window that holds it, and a score reads at the moment it
+describes (the point's time inside its window, the moment itself outside it)."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,10 +14,12 @@ from tracker.diary.schedule import (
     EntryStatus,
     Phase,
     current_points,
+    describes_hours,
     due_times,
     entry_status,
-    is_open_for_entry,
+    is_open_now,
     schedule_for,
+    window_holding,
 )
 from tracker.policy import PROFILES
 
@@ -132,8 +136,8 @@ H1 = due("h1")
     (H1.opens_at, EntryStatus.OPEN),
     (H1.due_at, EntryStatus.OPEN),
     (H1.closes_at, EntryStatus.OPEN),
-    (H1.closes_at + timedelta(seconds=1), EntryStatus.OVERDUE),
-    (H1.closes_at + 30 * DAY, EntryStatus.OVERDUE),
+    (H1.closes_at + timedelta(seconds=1), EntryStatus.MISSED),
+    (H1.closes_at + 30 * DAY, EntryStatus.MISSED),
 ])
 def test_status_without_an_entry_follows_the_window(now, status):
     assert entry_status(H1, None, now) == status
@@ -159,10 +163,11 @@ def test_status_is_a_plain_string_with_words_for_people():
     (H1.opens_at - timedelta(seconds=1), False),
     (H1.opens_at, True),
     (H1.closes_at, True),
-    (H1.closes_at + 10 * DAY, True),
+    (H1.closes_at + timedelta(seconds=1), False),
+    (H1.closes_at + 10 * DAY, False),
 ])
-def test_an_entry_is_accepted_from_the_opening_on_including_late(now, accepted):
-    assert is_open_for_entry(H1, now) is accepted
+def test_the_patient_gives_a_score_only_while_its_window_is_open(now, accepted):
+    assert is_open_now(H1, now) is accepted
 
 
 def codes(dues):
@@ -179,16 +184,21 @@ def test_the_open_point_is_asked_and_disappears_once_entered():
     assert current_points(DUES, {"m15"}, now) == []
 
 
-def test_open_points_come_before_overdue_ones_and_overdue_ones_oldest_first():
+def test_missed_points_are_never_asked_for_only_the_open_one():
+    # At one hour, 15 and 30 minutes are missed: only the 1-hour score is asked.
     now = INJECTED + 1 * HOUR
-    assert codes(current_points(DUES, set(), now)) == ["h1", "m15", "m30"]
-    assert codes(current_points(DUES, {"m15"}, now)) == ["h1", "m30"]
+    assert codes(current_points(DUES, set(), now)) == ["h1"]
+    # After the 1-hour score nothing is asked (no "30 minutes after - late").
+    assert current_points(DUES, {"h1"}, now) == []
 
 
-def test_between_windows_only_the_overdue_points_are_asked():
-    now = INJECTED + 42 * MIN
-    assert codes(current_points(DUES, {"m15"}, now)) == ["m30"]
-    assert current_points(DUES, {"m15", "m30"}, now) == []
+def test_between_windows_nothing_is_asked():
+    assert current_points(DUES, set(), INJECTED + 42 * MIN) == []
+
+
+def test_six_months_on_only_the_six_month_point_is_asked_never_day_7():
+    assert codes(current_points(DUES, {"m15"}, INJECTED + 180 * DAY)) == ["mo6"]
+    assert current_points(DUES, set(), INJECTED + 200 * DAY) == []
 
 
 def test_a_diary_kept_up_to_date_asks_only_for_the_point_now_open():
@@ -202,3 +212,22 @@ def test_open_points_are_ordered_by_the_soonest_closing():
     short = Due(H1.point, H1.due_at, H1.opens_at, H1.due_at)
     long = Due(due("h2").point, H1.due_at, H1.opens_at, H1.closes_at)
     assert current_points([long, short], set(), H1.opens_at) == [short, long]
+
+
+@pytest.mark.parametrize("moment, code", [
+    (INJECTED + 7 * DAY - DAY, "d7"),  # the window's first moment
+    (INJECTED + 8 * DAY, "d7"),  # its last
+    (INJECTED + 8 * DAY + timedelta(seconds=1), None),  # between day 7 and 2 weeks
+    (INJECTED + 11 * DAY, "w2"),
+    (INJECTED + 42 * MIN, None),  # between 30 minutes and 1 hour
+])
+def test_a_recalled_moment_belongs_to_the_window_that_holds_it(moment, code):
+    found = window_holding(DUES, moment)
+    assert (found.point.code if found else None) == code
+
+
+def test_a_score_inside_its_window_reads_at_the_point_and_outside_at_its_own_moment():
+    d7 = due("d7")
+    assert describes_hours(d7, INJECTED + 6 * DAY + HOUR, INJECTED) == 7 * 24
+    # Filed under day 7 but given six months on: it describes six months on, not day 7.
+    assert describes_hours(d7, INJECTED + 180 * DAY, INJECTED) == 180 * 24

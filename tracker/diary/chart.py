@@ -4,7 +4,12 @@ Plain values in, markup out: no database, no request. The time axis has two pane
 diary spans two scales: the anaesthetic window is read in hours (15 minutes to 6 hours) and the
 therapeutic follow-up in days to a year. One linear axis would squeeze the whole block into a
 pixel; one log axis would make 15 minutes and 6 hours look far apart and 6 and 12 months close.
-So the left panel is linear in hours over the window (shaded) and the right one logarithmic in days.
+So the left panel covers the window (shaded) in hours, with its first hour spread over
+FIRST_HOUR_SHARE of the panel (the 15- and 30-minute readings would otherwise sit on top of each
+other and of the 1-hour one), linear within each part; the right one is logarithmic in days.
+Two reference lines per baseline: the profile's diagnostic threshold and the 50 % that therapeutic
+relief is read at. Where both sides of a bilateral case have the same score at the same time, the
+markers are set apart sideways so that neither hides the other.
 
 Colour never carries meaning alone: each side has its own marker and line pattern, the reference
 lines are labelled, and the page shows the same data as a table.
@@ -15,7 +20,7 @@ from decimal import Decimal
 
 from markupsafe import Markup, escape
 
-from tracker.diary.relief import ANAESTHETIC_WINDOW_HOURS
+from tracker.diary.relief import ANAESTHETIC_WINDOW_HOURS, THERAPEUTIC_RELIEF_PERCENT, relief_undefined
 
 WIDTH, HEIGHT = 760, 320
 TOP, BOTTOM, LEFT, RIGHT = 40, 262, 52, 744
@@ -24,7 +29,11 @@ DAYS_PANEL = (330, RIGHT)
 # The hours panel runs a little past the window so the 6-hour point is not drawn on the border.
 HOURS_DOMAIN = (0.0, ANAESTHETIC_WINDOW_HOURS + 0.5)
 DAYS_DOMAIN = (0.8, 400.0)
-HOUR_TICKS = [(h, f"{h} h") for h in range(0, 7)]
+# The share of the hours panel given to the first hour after the injection.
+FIRST_HOUR_SHARE = 0.42
+HOUR_TICKS = [(0, "0 h"), (0.25, "15m"), (0.5, "30m")] + [(h, f"{h} h") for h in range(1, 7)]
+# How far apart two coinciding markers are set (pixels each way): more than a marker's half width.
+SIDE_NUDGE = {"left": -5.5, "right": 5.5}
 DAY_TICKS = [(1, "1 d"), (2, "2 d"), (7, "1 wk"), (14, "2 wk"), (42, "6 wk"), (90, "3 mo"),
              (180, "6 mo"), (365, "12 mo")]
 
@@ -34,6 +43,7 @@ SIDE_STYLE = {
     "right": ("#a34700", "7 4", "square"),
 }
 THRESHOLD_COLOUR = "#b3261e"
+THERAPEUTIC_COLOUR = "#1b6e3a"
 BASELINE_COLOUR = "#555555"
 
 
@@ -65,8 +75,13 @@ def _y(score):
 
 
 def _x_hours(hours):
+    """Piecewise linear: the first hour over FIRST_HOUR_SHARE of the panel, the rest after it."""
     low, high = HOURS_DOMAIN
-    return HOURS_PANEL[0] + (HOURS_PANEL[1] - HOURS_PANEL[0]) * (hours - low) / (high - low)
+    width = HOURS_PANEL[1] - HOURS_PANEL[0]
+    split = HOURS_PANEL[0] + width * FIRST_HOUR_SHARE
+    if hours <= 1:
+        return HOURS_PANEL[0] + (split - HOURS_PANEL[0]) * (hours - low) / (1 - low)
+    return split + (HOURS_PANEL[1] - split) * (hours - 1) / (high - 1)
 
 
 def _x_days(days):
@@ -138,8 +153,9 @@ def _frame():
 
 
 def _reference_lines(series, threshold_percent):
-    """The baseline and the threshold score, once per distinct value (a bilateral case whose sides
-    share a baseline gets one pair of lines, labelled for both)."""
+    """The baseline, the diagnostic threshold's score and the therapeutic 50 % score, once per
+    distinct baseline (a bilateral case whose sides share a baseline gets one set, labelled for
+    both). A baseline of 0 gets no threshold lines: relief cannot be computed against it."""
     parts = []
     baselines = {}
     for one in series:
@@ -149,19 +165,37 @@ def _reference_lines(series, threshold_percent):
         whose = "" if len(series) == 1 else f" ({', '.join(sides).lower()})"
         y = _y(baseline)
         parts.append(f'<g class="baseline-line">{_hline(y, "2 3", BASELINE_COLOUR)}</g>')
-        parts.append(_text(RIGHT - 4, y - 5, f"Baseline {baseline}{whose}", anchor="end", size=11,
-                           fill=BASELINE_COLOUR))
-        score = threshold_score(baseline, threshold_percent)
-        if score is not None:
+        undefined = relief_undefined(baseline)
+        parts.append(_text(RIGHT - 4, y - 5, f"Baseline {baseline}{whose}" + (f": {undefined}" if undefined else ""),
+                           anchor="end", size=11, fill=BASELINE_COLOUR))
+        lines = [("threshold-line", threshold_percent, "8 4", THRESHOLD_COLOUR, "")]
+        if Decimal(str(threshold_percent)) != THERAPEUTIC_RELIEF_PERCENT:
+            lines.append(("therapeutic-line", THERAPEUTIC_RELIEF_PERCENT, "3 3", THERAPEUTIC_COLOUR, " (therapeutic)"))
+        for css, percent, dash, colour, meaning in lines:
+            score = threshold_score(baseline, percent)
+            if score is None:
+                continue
             y = _y(score)
-            parts.append(f'<g class="threshold-line" data-score="{_num(score)}">'
-                         f'{_hline(y, "8 4", THRESHOLD_COLOUR, 2)}</g>')
-            parts.append(_text(RIGHT - 4, y - 5, f"{_num(threshold_percent)} % relief: pain {_num(score)}{whose}",
-                               anchor="end", size=11, fill=THRESHOLD_COLOUR))
+            parts.append(f'<g class="{css}" data-score="{_num(score)}">{_hline(y, dash, colour, 2)}</g>')
+            # The label goes above the line, or below it when the line is near the top.
+            parts.append(_text(RIGHT - 4, y - 5 if css == "threshold-line" else y + 13,
+                               f"{_num(percent)} % relief{meaning}: pain {_num(score)}{whose}",
+                               anchor="end", size=11, fill=colour))
     return parts
 
 
-def _series(one):
+def _nudges(series):
+    """Per series, the sideways shift of each marker that coincides with another side's marker."""
+    seen = {}
+    for one in series:
+        for p in one.points:
+            seen.setdefault((p.hours_after, p.score), set()).add(one.side)
+    return {one.side: {(p.hours_after, p.score): SIDE_NUDGE.get(one.side, 0) for p in one.points
+                       if len(seen[(p.hours_after, p.score)]) > 1} for one in series}
+
+
+def _series(one, nudge=None):
+    nudge = nudge or {}
     colour, dash, shape = SIDE_STYLE.get(one.side, SIDE_STYLE["left"])
     parts = [f'<g class="series series-{escape(one.side)}">']
     points = sorted(one.points, key=lambda p: p.hours_after)
@@ -170,12 +204,13 @@ def _series(one):
     for in_panel in ([p for p in points if p.hours_after <= HOURS_DOMAIN[1]],
                      [p for p in points if p.hours_after > HOURS_DOMAIN[1]]):
         if len(in_panel) > 1:
-            coords = " ".join(f"{_num(_x(p.hours_after))},{_num(_y(p.score))}" for p in in_panel)
+            coords = " ".join(f"{_num(_x(p.hours_after) + nudge.get((p.hours_after, p.score), 0))},"
+                              f"{_num(_y(p.score))}" for p in in_panel)
             parts.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2" '
                          f'stroke-dasharray="{dash}"/>')
     for p in points:
         relief = "" if p.relief is None else f", {_num(p.relief)} % relief"
-        parts.append(_marker(shape, _x(p.hours_after), _y(p.score), colour,
+        parts.append(_marker(shape, _x(p.hours_after) + nudge.get((p.hours_after, p.score), 0), _y(p.score), colour,
                              f"{one.label}, {p.label}: pain {p.score}{relief}"))
     parts.append("</g>")
     return parts
@@ -197,9 +232,11 @@ def describe(series, threshold_percent):
     """The chart in words, for the SVG's <desc> (screen readers) and the page."""
     sides = []
     for one in series:
-        baseline = "no baseline" if one.baseline is None else f"baseline {one.baseline}"
+        baseline = relief_undefined(one.baseline) or f"baseline {one.baseline}"
         score = threshold_score(one.baseline, threshold_percent)
-        threshold = "" if score is None else f", {_num(threshold_percent)} % relief at pain {_num(score)}"
+        therapeutic = threshold_score(one.baseline, THERAPEUTIC_RELIEF_PERCENT)
+        threshold = "" if score is None else (f", {_num(threshold_percent)} % relief at pain {_num(score)}, "
+                                              f"{THERAPEUTIC_RELIEF_PERCENT} % (therapeutic) at pain {_num(therapeutic)}")
         sides.append(f"{one.label}: {len(one.points)} scores after the injection, {baseline}{threshold}")
     return ("Pain score 0 to 10 against time after the injection: hours in the shaded anaesthetic window, "
             "then days of follow-up. " + "; ".join(sides) + ". The table below lists the same data.")
@@ -208,6 +245,7 @@ def describe(series, threshold_percent):
 def pain_chart(series, threshold_percent, title="Pain over time", chart_id="pain-chart"):
     """The chart as inline SVG markup (role="img", named by its <title> and described by <desc>)."""
     series = list(series)
+    nudges = _nudges(series)
     title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" id="{escape(chart_id)}" class="pain-chart" role="img" '
@@ -218,7 +256,7 @@ def pain_chart(series, threshold_percent, title="Pain over time", chart_id="pain
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
         *_frame(),
         *_reference_lines(series, threshold_percent),
-        *(part for one in series for part in _series(one)),
+        *(part for one in series for part in _series(one, nudges[one.side])),
         *_legend(series),
         "</svg>",
     ]

@@ -7,10 +7,13 @@ unanswered question is stored as "not answered", never as "no".
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, TextAreaField
+from wtforms import HiddenField, RadioField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, StopValidation, ValidationError
+from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
 
+from tracker.scheduling.forms import ClinicDateField
+from tracker.scheduling.rules import clinic_to_utc
+from tracker.timeutil import clinic_zone
 from tracker.vocab import Side
 
 NRS_MIN, NRS_MAX = 0, 10
@@ -90,9 +93,18 @@ class EntryForm(_Answers, FlaskForm):
 
 
 class PhoneEntryForm(EntryForm):
-    """Staff type what the patient says on the phone: the same questions, and which point."""
+    """Staff type what the patient says on the phone: the same questions, and when the patient felt
+    that pain (the score describes that moment; the diary files it under the point whose window
+    holds it)."""
 
-    point = SelectField(_l("Time point"), validate_choice=False)
+    felt_on = ClinicDateField("Day the patient felt this pain",
+                              validators=[InputRequired("Enter the day the patient felt this pain.")])
+    felt_time = TimeField("Time (clinic time)",
+                          validators=[InputRequired("Enter the time the patient felt this pain, e.g. 14:30.")])
+
+    def felt_at(self):
+        """The recalled moment in UTC; raises NotAClockTime for a time the clocks skip."""
+        return clinic_to_utc(self.felt_on.data, self.felt_time.data, clinic_zone())
 
 
 def entry_form(case, form_class=EntryForm, **kwargs):

@@ -23,7 +23,8 @@ from tracker import audit
 from tracker.cases.services import open_case, transition
 from tracker.diary import services as diary_services
 from tracker.diary.relief import (ANAESTHETIC_WINDOW_HOURS, DiagnosticResult, Interpretation, Reading, interpret,
-                                  percent_relief)
+                                  percent_relief, relief_undefined)
+from tracker.diary.schedule import Phase
 from tracker.extensions import db
 from tracker.models import Case, Outcome
 from tracker.refusals import FieldError, Refusal
@@ -66,6 +67,11 @@ class SideReading:
     interpretation: Interpretation
     readings: tuple  # the post-injection Readings, in time order
     follow_up_peak: object  # best relief after the anaesthetic window (Decimal or None)
+
+    @property
+    def relief_undefined(self):
+        """"relief cannot be computed: baseline 0" (or no baseline), or None."""
+        return relief_undefined(self.baseline.score)
 
     @property
     def therapeutic_days(self):
@@ -137,42 +143,52 @@ def read_outcome_diary(case, profile=None):
 
     profile = profile or profile_for(case)
     diary = diary_services.read_diary(case, for_patient=False)
-    sides = diary_services.sides_of(case)
-    exam = case.examination
-    exam_baseline = exam.baseline_nrs if exam else None
-    baseline_view = diary.view(diary_services.BASELINE)
-    readings_by_side = {side: [] for side in sides}
-    for view in diary.points:
-        hours = view.point.hours_after
-        if view.is_baseline or hours is None:
-            continue
-        for side in sides:
-            entry = view.entries.get(side)
-            if entry is None or (entry.late and hours <= ANAESTHETIC_WINDOW_HOURS):
-                # A score for the first hours given after its window closed is a memory, not a
-                # measurement of the block: shown in the table, never counted in the result.
-                continue
-            readings_by_side[side].append(Reading(view.code, hours, entry.score))
+    sides = [_read_side(side, _baseline(case, diary, side), _readings(diary, side), profile)
+             for side in diary_services.sides_of(case)]
+    return OutcomeDiary(case, profile, _rows(diary, sides), sides)
+
+
+def _baseline(case, diary, side):
+    """The patient's own score before the injection; without one, the examination's."""
+    t0 = diary.view(diary_services.BASELINE)
+    entry = t0.entries.get(side) if t0 else None
+    if entry is not None:
+        return Baseline(entry.score, "diary")
+    exam_score = case.examination.baseline_nrs if case.examination else None
+    return Baseline(exam_score, "examination" if exam_score is not None else None)
+
+
+def _readings(diary, side):
+    """One side's post-injection scores, each at the moment it describes, in time order.
+
+    A score for the first hours recorded after its window closed is a memory, not a measurement
+    of the block: shown in the table, never counted in the result.
+    """
     readings = []
-    for side in sides:
-        t0 = baseline_view.entries.get(side) if baseline_view else None
-        if t0 is not None:
-            baseline = Baseline(t0.score, "diary")
-        else:
-            baseline = Baseline(exam_baseline, "examination" if exam_baseline is not None else None)
-        side_readings = sorted(readings_by_side[side], key=lambda r: r.hours_after)
-        follow_up = [percent_relief(baseline.score, r.score) for r in side_readings
-                     if r.hours_after > ANAESTHETIC_WINDOW_HOURS]
-        follow_up = [relief for relief in follow_up if relief is not None]
-        readings.append(SideReading(side, baseline, interpret(baseline.score, side_readings, profile),
-                                    tuple(side_readings), max(follow_up, default=None)))
-    baselines = {reading.side: reading.baseline.score for reading in readings}
-    rows = [DiaryRow(view, {side: percent_relief(baselines[side], entry.score)
-                            for side, entry in view.entries.items() if side in baselines}
-                     if not view.is_baseline else {})
-            for view in sorted(diary.points, key=lambda v: (v.point.hours_after is not None,
-                                                            v.point.hours_after or 0))]
-    return OutcomeDiary(case, profile, rows, readings)
+    for view in diary.points:
+        entry = view.entries.get(side)
+        if view.is_baseline or view.point.hours_after is None or entry is None:
+            continue
+        if entry.late and view.point.phase == Phase.ANAESTHETIC:
+            continue
+        readings.append(Reading(view.code, view.describes_hours(entry), entry.score))
+    return tuple(sorted(readings, key=lambda r: r.hours_after))
+
+
+def _read_side(side, baseline, readings, profile):
+    follow_up = [percent_relief(baseline.score, r.score) for r in readings if r.hours_after > ANAESTHETIC_WINDOW_HOURS]
+    peak = max((relief for relief in follow_up if relief is not None), default=None)
+    return SideReading(side, baseline, interpret(baseline.score, readings, profile), readings, peak)
+
+
+def _rows(diary, sides):
+    """The table: every point in time order (the baseline first), with relief per side."""
+    baselines = {reading.side: reading.baseline.score for reading in sides}
+    ordered = sorted(diary.points, key=lambda v: (v.point.hours_after is not None, v.point.hours_after or 0))
+    return [DiaryRow(view, {} if view.is_baseline else
+                     {side: percent_relief(baselines[side], entry.score)
+                      for side, entry in view.entries.items() if side in baselines})
+            for view in ordered]
 
 
 DIARY_CSV_HEADER = ["Case", "MRN", "Time point", "Side", "Status", "Entered at", "Score", "Relief %", "Late",

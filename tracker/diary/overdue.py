@@ -1,5 +1,6 @@
 """Overdue diaries for the coordinators: cases in follow-up with a time point whose window has
-closed without an entry for every side, most overdue first, with the last reminder tried.
+closed without an entry for every side, and no later point open yet (once one has opened, the
+missed one is missed, not chased), most overdue first, with the last reminder tried.
 
 The baseline is left out: once the injection has started it can no longer be given, so there is
 nobody to chase for it (the physician's diary view shows it missing).
@@ -9,8 +10,8 @@ with their patients, their overdue points, and their reminders.
 """
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import aliased, joinedload
 
 from tracker.diary.schedule import ANAESTHETIC_CODES
 from tracker.diary.services import BASELINE, time_point
@@ -26,10 +27,20 @@ def entry_missing():
     return DiaryPoint.completed_at.is_(None)
 
 
+def superseded(now):
+    """SQL: a later point of the same case has opened by `now`. A missed point is never chased
+    once one has: the patient is asked for that one, and a score recalled for the missed moment
+    grows less reliable by the day (DESIGN.md section 4)."""
+    later = aliased(DiaryPoint)
+    return exists().where(later.case_id == DiaryPoint.case_id, later.opens_at > DiaryPoint.opens_at,
+                          later.opens_at <= now)
+
+
 def _overdue(now):
     # The anaesthetic window's missed scores are missed, not overdue: given late they would not count.
     return (Case.state == State.FOLLOW_UP, DiaryPoint.point_code != BASELINE,
-            DiaryPoint.point_code.not_in(ANAESTHETIC_CODES), DiaryPoint.closes_at < now, entry_missing())
+            DiaryPoint.point_code.not_in(ANAESTHETIC_CODES), DiaryPoint.closes_at < now, entry_missing(),
+            ~superseded(now))
 
 
 def query(now):

@@ -8,7 +8,6 @@ Nothing here imports a door's views or access rules, so the untrusted link surfa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms.fields.choices import SelectChoice
 
 from tracker.diary import services
 from tracker.diary.forms import CorrectionForm, EntryForm, PhoneEntryForm, entry_form
@@ -16,6 +15,8 @@ from tracker.errors import back_to, on_refusal
 from tracker.extensions import db
 from tracker.models import DiaryEntry
 from tracker.refusals import FieldError
+from tracker.scheduling.rules import NotAClockTime
+from tracker.timeutil import to_clinic, utcnow
 from tracker.vocab import EntrySource
 
 PATIENT_LAYOUT, LINK_LAYOUT, STAFF_LAYOUT = "patient/base.html", "diary/link_base.html", "base.html"
@@ -32,16 +33,18 @@ def entry_page(case, source, layout, action, correct_url, actor=None, link=None)
     staff = source == EntrySource.STAFF_PHONE
     form = entry_form(case, PhoneEntryForm if staff else EntryForm)
     diary = services.read_diary(case, for_patient=not staff)
-    if staff:
-        form.point.choices = [SelectChoice(p.code, p.label) for p in diary.points
-                              if not p.entered and services.may_enter(case, p, for_patient=False)]
+    if staff and request.method == "GET":
+        now = to_clinic(utcnow())
+        form.felt_on.data, form.felt_time.data = now.date(), now.time().replace(second=0, microsecond=0)
 
     def page(status, refusal=None):
         if refusal is not None:
             _show(form, refusal)
         shown_diary = services.read_diary(case, for_patient=not staff) if request.method == "POST" else diary
-        shown = (shown_diary.view(form.point.data) if request.method == "POST" else None) \
-            or _asked(shown_diary, staff)
+        # The point the form asks about: for the patient the point open now; for staff, the most
+        # urgent one a recalled score may still be given for (the score's moment picks the point).
+        shown = (shown_diary.view(form.point.data) if request.method == "POST" and not staff else None) \
+            or shown_diary.current
         if shown is not None and request.method == "GET":
             form.point.data = shown.code
         return render_template(
@@ -51,22 +54,16 @@ def entry_page(case, source, layout, action, correct_url, actor=None, link=None)
 
     if not form.validate_on_submit():
         return page(422 if request.method == "POST" else 200)
+    try:
+        felt_at = form.felt_at() if staff else None
+    except NotAClockTime as error:
+        form.felt_time.errors = list(form.felt_time.errors) + [str(error)]
+        return page(422)
     on_refusal(lambda refusal: page(refusal.status, refusal))
     view, late = services.record_entry(case, form.point.data, form.scores(), form.answers(), source,
-                                       actor=actor, link=link)
+                                       actor=actor, link=link, felt_at=felt_at)
     flash(_thanks(view, late, staff), "success")
     return redirect(action if not staff else url_for("cases.show", case_id=case.id, _anchor="diary"))
-
-
-def _asked(diary, staff):
-    """The point the form asks about: the most urgent, or a missed one the patient chose from the
-    list (?point=d1; only one the diary still waits for)."""
-    chosen = diary.view(request.args.get("point", ""))
-    if chosen is not None and chosen in diary.waiting:
-        return chosen
-    if staff:
-        return diary.current or next((p for p in diary.points if not p.entered), None)
-    return diary.current
 
 
 def _show(form, refused):
@@ -74,6 +71,8 @@ def _show(form, refused):
     if getattr(refused, "field", "point") == "score":
         for score_field in form.score_fields():
             score_field.errors = list(score_field.errors) + [str(refused)]
+    elif getattr(refused, "field", None) == "felt_at" and "felt_time" in form:
+        form.felt_time.errors = list(form.felt_time.errors) + [str(refused)]
     else:
         form.point.errors = list(form.point.errors) + [str(refused)]
 

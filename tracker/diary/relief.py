@@ -28,16 +28,19 @@ class DiagnosticResult(Choice):
     # The same values as tracker.policy.BlockResult, so a stored result feeds the eligibility engine.
     POSITIVE = "positive", "Positive"
     NEGATIVE = "negative", "Negative"
-    INDETERMINATE = "indeterminate", "Indeterminate (too few entries in the anaesthetic window)"
+    # Why, when it is indeterminate, is `Interpretation.indeterminate_reason`: no baseline, a
+    # baseline of 0, or too few entries in the window.
+    INDETERMINATE = "indeterminate", "Indeterminate"
 
 
 @dataclass(frozen=True)
 class Reading:
     """One diary score after the injection.
 
-    ``hours_after`` is the time point's nominal offset (``TimePoint.hours_after``), not the
-    moment it was typed: a "6 hours after" score entered at 6 h 10 min still describes the
-    anaesthetic window it was asked for, and a 3-month score entered on day 80 still means 3 months.
+    ``hours_after`` is the moment the score describes (``tracker.diary.schedule.describes_hours``):
+    the time point's nominal offset for a score felt inside its window (a "6 hours after" score
+    given at 6 h 10 min still describes the window it was asked for, a 3-month score given on day
+    80 still means 3 months), else the moment itself, never the label of a point it missed.
     """
 
     code: str
@@ -65,6 +68,16 @@ def percent_relief(baseline: int | None, score: int | None) -> Decimal | None:
         return None
     relief = Decimal(baseline - score) * 100 / Decimal(baseline)
     return relief.quantize(_ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+def relief_undefined(baseline: int | None) -> str | None:
+    """Why relief cannot be computed against this baseline, in the words every page uses; None
+    when it can."""
+    if baseline is None:
+        return "relief cannot be computed: no baseline recorded"
+    if baseline == 0:
+        return "relief cannot be computed: baseline 0"
+    return None
 
 
 def _checked(readings: Iterable[Reading], baseline: int | None) -> list[Reading]:
@@ -153,6 +166,8 @@ class Interpretation:
     therapeutic_threshold_percent: Decimal
     therapeutic_reading: Reading | None
     therapeutic_days: float | None
+    # Why the diagnostic result is indeterminate (None when it is not).
+    indeterminate_reason: str | None = None
 
 
 def interpret(baseline: int | None, readings: Iterable[Reading], profile) -> Interpretation:
@@ -171,4 +186,12 @@ def interpret(baseline: int | None, readings: Iterable[Reading], profile) -> Int
         therapeutic_threshold_percent=Decimal(THERAPEUTIC_RELIEF_PERCENT),
         therapeutic_reading=lasting,
         therapeutic_days=days,
+        indeterminate_reason=_why_indeterminate(baseline, readings) if diagnostic == DiagnosticResult.INDETERMINATE
+        else None,
     )
+
+
+def _why_indeterminate(baseline, readings):
+    in_window = len(_window(readings, ANAESTHETIC_WINDOW_HOURS))
+    return relief_undefined(baseline) or (
+        f"too few entries in the anaesthetic window: {in_window}, at least {MIN_WINDOW_READINGS} needed")

@@ -35,7 +35,7 @@ from sqlalchemy import and_, exists, func, literal, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
 from tracker import contact, i18n
-from tracker.diary.overdue import entry_missing
+from tracker.diary.overdue import entry_missing, superseded
 from tracker.diary.schedule import ANAESTHETIC_CODES, SCHEDULES
 from tracker.diary.services import BASELINE, link_url, live_link, sides_of
 from tracker.extensions import db
@@ -117,8 +117,9 @@ def due_query(now, max_attempts, repeat_after, late_limit, channel=EMAIL):
     window = or_(
         and_(point.point_code != BASELINE, point.opens_at <= now,
              point.opens_at >= now - late_limit - LONGEST_WINDOW, point.closes_at >= now - late_limit,
-             # An anaesthetic-window score is asked for only while its window is open.
-             or_(point.point_code.not_in(ANAESTHETIC_CODES), point.closes_at >= now)),
+             # An anaesthetic-window score is asked for only while its window is open, any other
+             # only until a later point opens.
+             or_(point.point_code.not_in(ANAESTHETIC_CODES), point.closes_at >= now), ~superseded(now)),
         # The baseline has no closing time until the injection starts.
         and_(point.point_code == BASELINE, point.closes_at.is_(None), point.opens_at <= now),
     )

@@ -3,9 +3,12 @@
 Plain values only: no database, no request. Every datetime is aware (UTC, as the models store it).
 
 A time point's due window is ``[due - opens_before, due + closes_after]``, both ends included.
-Before the window opens an entry is refused (a "2 hours after" score given at 1 hour would put
-the wrong number in the anaesthetic window); after it closes an entry is still accepted, and
-marked late, because a late score is better than none (DESIGN.md section 3).
+A score describes the pain at the moment it is given (DESIGN.md section 4), so the patient gives
+one only while its window is open: before, a "2 hours after" score given at 1 hour would put the
+wrong number in the anaesthetic window; after, a "Day 7" score given months later would describe
+months later. A closed window without an entry stays missed. Staff may still record a score the
+patient recalls on a call, for the moment the patient recalls: it belongs to the point whose window
+holds that moment, and is marked late.
 """
 
 from collections.abc import Collection, Iterable
@@ -150,14 +153,16 @@ class EntryStatus(Choice):
     OPEN = "open", "Due now"
     LATE = "late", "Entered late"
     DONE = "done", "Entered"
-    OVERDUE = "overdue", "Overdue"
+    # Closed without an entry: it stays missed. A score given later describes a later moment,
+    # so nobody is asked for it (DESIGN.md section 4, "What a score describes").
+    MISSED = "missed", "Missed"
 
 
 def entry_status(due: Due, entered_at: datetime | None, now: datetime) -> str:
     """Where one time point stands, as an ``EntryStatus`` (a str: "open", "late", ...).
 
-    An entry made (or being made: pass ``entered_at=now``) after the window closed is "late";
-    a closed window without an entry is "overdue".
+    An entry made after the window closed (only staff can make one: a score the patient recalls
+    for a moment inside the window) is "late"; a closed window without an entry is "missed".
     """
     if entered_at is not None:
         return EntryStatus.LATE if entered_at > due.closes_at else EntryStatus.DONE
@@ -165,22 +170,36 @@ def entry_status(due: Due, entered_at: datetime | None, now: datetime) -> str:
         return EntryStatus.NOT_OPEN
     if now <= due.closes_at:
         return EntryStatus.OPEN
-    return EntryStatus.OVERDUE
+    return EntryStatus.MISSED
 
 
-def is_open_for_entry(due: Due, now: datetime) -> bool:
-    """An entry is accepted from the moment the window opens, and for ever after (marked late)."""
-    return now >= due.opens_at
+def is_open_now(due: Due, now: datetime) -> bool:
+    """A patient gives a score only while its window is open: the score describes the pain at the
+    moment it is given, and only inside the window is that the moment the point asks about."""
+    return due.opens_at <= now <= due.closes_at
 
 
 def current_points(dues: Iterable[Due], entered_codes: Collection[str], now: datetime) -> list[Due]:
-    """What to ask the patient now, most urgent first.
+    """What to ask the patient now: the points open now without an entry, the one closing soonest
+    first (a minute's delay may make it missed). A missed point is never asked for."""
+    waiting = [due for due in dues if due.point.code not in entered_codes and is_open_now(due, now)]
+    return sorted(waiting, key=lambda due: due.closes_at)
 
-    Open points come first, the one closing soonest at the top: they can still be entered on
-    time, and a minute's delay may make them late. Overdue points follow, oldest first (the
-    order the patient lived them); they are late already, so a minute more changes nothing.
+
+def window_holding(dues: Iterable[Due], moment: datetime) -> Due | None:
+    """The point whose window holds `moment` (windows never overlap), or None between windows:
+    the point a score recalled for that moment belongs to."""
+    return next((due for due in dues if due.opens_at <= moment <= due.closes_at), None)
+
+
+def describes_hours(due: Due, felt_at: datetime, injected_at: datetime) -> float:
+    """The hours after the injection a score describes, the value it is charted and judged at.
+
+    A score felt inside its point's window reads at the point's nominal time: the window is the
+    schedule's tolerance (a "3 months" score given on day 80 means 3 months, the payers' reading).
+    A score felt outside it (an entry from before this rule, filed under a point it missed) reads
+    at the moment it describes, never at the missed point's label.
     """
-    waiting = [due for due in dues if due.point.code not in entered_codes and is_open_for_entry(due, now)]
-    open_now = sorted((due for due in waiting if now <= due.closes_at), key=lambda due: due.closes_at)
-    overdue = sorted((due for due in waiting if now > due.closes_at), key=lambda due: due.due_at)
-    return open_now + overdue
+    if due.opens_at <= felt_at <= due.closes_at:
+        return due.point.hours_after
+    return (felt_at - injected_at) / timedelta(hours=1)

@@ -22,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from tracker import audit, i18n
 from tracker.diary import links
 from tracker.diary.schedule import (DEFAULT_SCHEDULE, Due, EntryStatus, Phase, TimePoint, current_points,
-                                    due_times, entry_status, schedule_for)
+                                    describes_hours, due_times, entry_status, is_open_now, schedule_for,
+                                    window_holding)
 from tracker.extensions import db
 from tracker.mail import MailError, send_mail
 from tracker.models import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint
@@ -142,12 +143,30 @@ class PointView:
     def late(self):
         return any(entry.late for entry in self.entries.values())
 
+    @property
+    def missed(self):
+        return not self.is_baseline and self.status == EntryStatus.MISSED
+
+    @property
+    def injected_at(self):
+        return None if self.point.offset is None or self.row.due_at is None else self.row.due_at - self.point.offset
+
+    def describes_hours(self, entry):
+        """The hours after the injection `entry` describes (tracker.diary.schedule.describes_hours)."""
+        return describes_hours(self.due, entry.felt_at, self.injected_at)
+
+    def outside_window(self, entry):
+        """An entry describing a moment outside this point's window (filed here before scores were
+        read by the moment they describe): it is read at that moment, not as this point."""
+        return not self.is_baseline and not self.due.opens_at <= entry.felt_at <= self.due.closes_at
+
 
 @dataclass
 class Diary:
     case: object
     points: list
-    # What the patient is asked now, most urgent first (open, then overdue).
+    # What is asked now: for the patient the points open now, closing soonest first; for staff
+    # also the missed points a recalled score may still be given for, most recent first.
     waiting: list
     # The next point that is not open yet, if any.
     upcoming: PointView | None
@@ -155,6 +174,10 @@ class Diary:
     @property
     def current(self):
         return self.waiting[0] if self.waiting else None
+
+    @property
+    def missed(self):
+        return [p for p in self.points if p.missed]
 
     def view(self, code):
         return next((p for p in self.points if p.code == code), None)
@@ -165,11 +188,18 @@ def _due_of(row, point):
 
 
 def read_diary(case, now=None, for_patient=True):
-    """The case's points with their entries and where each stands at `now`.
-
-    For the patient, the baseline drops out of what is asked once the injection has started.
-    """
+    """The case's points with their entries and where each stands at `now`, and what is asked:
+    the patient only for points open now (the baseline only before the injection starts)."""
     now = now or utcnow()
+    rows, entries_by_point = _load_diary(case)
+    points = [_point_view(case, row, entries_by_point.get(row.id, {}), now) for row in rows]
+    askable = [p for p in points if not p.entered and may_enter(case, p, for_patient)]
+    waiting = _asked_of_patient(askable, now) if for_patient else _asked_of_staff(askable, now)
+    return Diary(case, points, waiting, _upcoming(askable, now))
+
+
+def _load_diary(case):
+    """The case's point rows in window order, and their entries by point id and side (two queries)."""
     rows = db.session.execute(
         db.select(DiaryPoint).filter_by(case_id=case.id).order_by(DiaryPoint.opens_at, DiaryPoint.id)
     ).scalars().all()
@@ -180,34 +210,32 @@ def read_diary(case, now=None, for_patient=True):
     by_point = {}
     for entry in entries:
         by_point.setdefault(entry.point_id, {})[Side(entry.side)] = entry
-    points = []
-    for row in rows:
-        point = time_point(case, row.point_code)
-        due = _due_of(row, point)
-        mine = by_point.get(row.id, {})
-        first = min((e.entered_at for e in mine.values()), default=None)
-        status = entry_status(due, first, now)
-        if mine and any(e.late for e in mine.values()):
-            status = EntryStatus.LATE
-        points.append(PointView(row, point, due, status, mine))
-    views = {p.code: p for p in points}
-    askable = [p for p in points if may_enter(case, p, for_patient)]
-    entered = {p.code for p in points if p.entered}
-    asked = [views[d.point.code] for d in current_points([p.due for p in askable], entered, now)]
-    # Open points first, as the rules order them; of the missed ones the most recent comes next:
-    # a patient who missed a day is asked about yesterday before last week, while it is remembered.
-    open_now = [p for p in asked if p.status == EntryStatus.OPEN]
-    missed = sorted((p for p in asked if p.status != EntryStatus.OPEN), key=lambda p: p.due.due_at, reverse=True)
-    if for_patient:
-        # Once the anaesthetic window's last score has closed, its missed scores are not asked
-        # for: a pain level remembered hours or days later does not measure the block.
-        closes = [p.row.closes_at for p in points if p.point.phase == Phase.ANAESTHETIC and p.row.closes_at]
-        if closes and now > max(closes):
-            missed = [p for p in missed if p.point.phase != Phase.ANAESTHETIC]
-    waiting = open_now + missed
-    upcoming = min((p for p in askable if not p.entered and now < p.row.opens_at),
-                   key=lambda p: p.row.opens_at, default=None)
-    return Diary(case, points, waiting, upcoming)
+    return rows, by_point
+
+
+def _point_view(case, row, entries, now):
+    point = time_point(case, row.point_code)
+    due = _due_of(row, point)
+    first = min((e.entered_at for e in entries.values()), default=None)
+    status = EntryStatus.LATE if any(e.late for e in entries.values()) else entry_status(due, first, now)
+    return PointView(row, point, due, status, entries)
+
+
+def _asked_of_patient(askable, now):
+    by_code = {p.code: p for p in askable}
+    return [by_code[due.point.code] for due in current_points([p.due for p in askable], (), now)]
+
+
+def _asked_of_staff(askable, now):
+    """Open points first, then missed ones, most recent first: a patient on the phone recalls
+    yesterday better than last week."""
+    open_now = _asked_of_patient(askable, now)
+    missed = sorted((p for p in askable if p.due.closes_at < now), key=lambda p: p.due.due_at, reverse=True)
+    return open_now + missed
+
+
+def _upcoming(askable, now):
+    return min((p for p in askable if now < p.row.opens_at), key=lambda p: p.row.opens_at, default=None)
 
 
 def may_enter(case, view, for_patient=True):
@@ -252,12 +280,40 @@ def _check_open(case, view, now, for_patient):
     if now < view.row.opens_at:
         raise EntryRefused(_("The “%(point)s” score can be entered %(from)s. Please come back then.",
                              point=view.label, **{"from": i18n.from_when(view.row.opens_at, now)}))
+    if for_patient and not is_open_now(view.due, now):
+        raise EntryRefused(_("The “%(point)s” score could be given until %(until)s: it is missed. A score now "
+                             "would describe your pain today, not then, so please give the next one when it is due.",
+                             point=view.label, until=i18n.when(view.due.closes_at, now)))
+
+
+def recalled_point(diary, felt_at, now):
+    """The point a score recalled for `felt_at` belongs to: the one whose window holds that moment.
+    Raises EntryRefused (next to the time) for a moment to come or between two windows."""
+    if felt_at > now:
+        raise EntryRefused("This time is still to come: give the time the patient felt this pain.", field="felt_at")
+    due = window_holding([p.due for p in diary.points], felt_at)
+    if due is None:
+        before = max((p for p in diary.points if p.due.closes_at < felt_at), key=lambda p: p.due.closes_at,
+                     default=None)
+        after = min((p for p in diary.points if p.due.opens_at > felt_at), key=lambda p: p.due.opens_at,
+                    default=None)
+        around = [f"“{before.label}” closed {when(before.due.closes_at, now)}" if before else "",
+                  f"“{after.label}” opens {when(after.due.opens_at, now)}" if after else ""]
+        raise EntryRefused(f"No time point of this diary covers {when(felt_at, now)} "
+                           f"({'; '.join(part for part in around if part)}). A score describes the "
+                           "moment it was felt, so it is kept only for a moment a time point asks about.",
+                           field="felt_at")
+    return diary.view(due.point.code)
 
 
 @service
-def record_entry(case, code, scores, answers, source, actor=None, link=None, now=None):
+def record_entry(case, code, scores, answers, source, actor=None, link=None, now=None, felt_at=None):
     """Store the scores (side -> 0..10) for one point with the optional answers
     (analgesic_used, opioid_used, physical_therapy_done: True/False/None).
+
+    The patient's score describes now, for point `code`, which must be open now. Staff give
+    `felt_at`, the moment the patient recalls; the point is the one whose window holds it (`code`
+    is not used), and a score recorded after that window closed is marked late.
 
     Raises EntryRefused when the point is not open, not in this diary, or already entered; then
     nothing is stored.
@@ -265,7 +321,10 @@ def record_entry(case, code, scores, answers, source, actor=None, link=None, now
     now = now or utcnow()
     for_patient = source != EntrySource.STAFF_PHONE
     diary = read_diary(case, now, for_patient)
-    view = diary.view(code)
+    if for_patient:
+        felt_at, view = now, diary.view(code)
+    else:
+        view = recalled_point(diary, felt_at, now)
     _check_open(case, view, now, for_patient)
     if view.entered:
         raise _duplicate(view)
@@ -275,7 +334,7 @@ def record_entry(case, code, scores, answers, source, actor=None, link=None, now
         raise EntryRefused(_("Give a score for each side."), field="score")
     for side in sides:
         db.session.add(DiaryEntry(point_id=view.row.id, case_id=case.id, side=side, score=scores[side],
-                                  entered_at=now, entered_by_id=actor.id if actor else None,
+                                  entered_at=now, felt_at=felt_at, entered_by_id=actor.id if actor else None,
                                   source=source, late=late, **_answers(answers)))
     # Every side is scored at once (checked above), so the point is complete now. The reminder and
     # overdue queries read this instead of counting entries; a correction leaves it as it is.
@@ -285,9 +344,9 @@ def record_entry(case, code, scores, answers, source, actor=None, link=None, now
     except IntegrityError:
         # Another tab or device entered this point a moment ago: the unique constraint refused it.
         db.session.rollback()
-        raise _duplicate(read_diary(case, now, for_patient).view(code)) from None
+        raise _duplicate(read_diary(case, now, for_patient).view(view.code)) from None
     _audit(audit.Action.CREATE, "diary_point", view.row.id,
-           f"case {case.id}: diary {code} entered ({EntrySource(source).label.lower()})"
+           f"case {case.id}: diary {view.code} entered ({EntrySource(source).label.lower()})"
            + (", late" if late else ""), actor, link)
     db.session.commit()
     return view, late

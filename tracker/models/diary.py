@@ -58,6 +58,10 @@ class DiaryPoint(db.Model):
     reminders = db.relationship("DiaryReminder", back_populates="point", order_by="DiaryReminder.id")
 
 
+def _entered_at(context):
+    return context.get_current_parameters().get("entered_at") or utcnow()
+
+
 class DiaryEntry(db.Model):
     """One pain score at one time point for one side (a bilateral case rates each side)."""
 
@@ -85,8 +89,14 @@ class DiaryEntry(db.Model):
     opioid_used = db.Column(db.Boolean)
     physical_therapy_done = db.Column(db.Boolean)
     entered_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # The moment the score describes: when it was given, or for a score staff record from a call,
+    # the time the patient recalls (inside the point's window). Relief is read at this moment.
+    # Always set (by default the entry time; migration 0007 backfilled it); nullable in the schema
+    # only because SQLite would have to rebuild the table to add a NOT NULL column.
+    felt_at = db.Column(UTCDateTime, default=_entered_at)
     entered_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     source = db.Column(choice_enum(EntrySource, "entry_source"), nullable=False)
+    # Entered after the point's window closed (a recalled score).
     late = db.Column(db.Boolean, nullable=False, default=False)
     version_id = db.Column(db.Integer, nullable=False, default=1)
 

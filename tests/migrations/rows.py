@@ -1,0 +1,27 @@
+"""Rows the data-migration tests start from, written with plain inserts (the models may be newer
+than the revision under test): a coordinator, a patient and their cases."""
+from datetime import date, datetime
+
+from sqlalchemy import insert
+
+T = datetime(2026, 11, 2, 9, 0)
+
+
+def at(hour):
+    return T.replace(hour=hour)
+
+
+def patient_with_cases(conn, tables, sides):
+    """User 1, patient 1 and one case per side in `sides` (ids 1, 2, ...), in follow-up."""
+    users, patients, cases = (tables.tables[name] for name in ("users", "patients", "cases"))
+    conn.execute(insert(users), [{"id": 1, "email": "c@clinic.example", "name": "C", "role": "coordinator",
+                                  "password_hash": "x", "active": True, "session_token": "t", "created_at": T,
+                                  "password_changed_at": T, "version_id": 1}])
+    conn.execute(insert(patients), [{"id": 1, "mrn": "100", "family_name": "Doe", "given_name": "Pat",
+                                     "date_of_birth": date(1960, 1, 1), "sex": "female",
+                                     "preferred_contact": "email", "language": "English", "created_at": T}])
+    conn.execute(insert(cases), [
+        {"id": case_id, "patient_id": 1, "state": "follow_up", "state_changed_at": T, "side": side,
+         "indication": "diagnostic", "referring_clinician": "Dr R", "referral_date": date(2026, 10, 1),
+         "reason": "", "created_at": T, "created_by_id": 1, "version_id": 1}
+        for case_id, side in enumerate(sides, start=1)])
