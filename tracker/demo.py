@@ -245,7 +245,7 @@ def _outcome(case, physician):
     step = NextStep.PHYSICAL_THERAPY if case.indication == Indication.THERAPEUTIC else NextStep.RFA_EVALUATION
     record_outcome(case, physician, reading.suggested_result or DiagnosticResult.INDETERMINATE,
                    reading.suggested_days, step, notes="Reviewed the diary with the patient.",
-                   version_id=case.version_id, reading=reading)
+                   version_id=case.version_id, reading=reading, confirm_early=True)
 
 
 # Pain diary scores per demo case, entered through the personal link at each point's due time:

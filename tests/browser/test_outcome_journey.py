@@ -52,6 +52,9 @@ def test_physician_reads_the_chart_and_closes_the_case_with_a_confirmatory_block
     expect(form.get_by_label(re.compile("^Therapeutic relief lasted"))).to_have_value("90")
     form.get_by_label("Confirmatory block").check()
     form.get_by_label("Notes").fill("Positive block; confirm before ablation.")
+    # Injected moments ago: the later diary scores are still to come, so the physician confirms.
+    expect(form.locator("#points-to-come")).to_contain_text("still has")
+    form.get_by_label(re.compile("Record the outcome now")).check()
     form.get_by_role("button", name="Record outcome and close case").click()
 
     expect(page.get_by_text(re.compile(r"The confirmatory block is case #\d+, referred and ready for review"))).to_be_visible()

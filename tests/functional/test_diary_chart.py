@@ -90,6 +90,48 @@ def test_points_sit_on_their_scores_in_the_hours_and_the_days_panel():
     assert xs[-1] == pytest.approx(float(three_months.get("x")), abs=0.05)
 
 
+def test_the_therapeutic_50_percent_line_is_drawn_besides_the_diagnostic_threshold():
+    root = parse(pain_chart([left(baseline=8)], 75))
+
+    diagnostic, = by_class(root, "threshold-line")
+    therapeutic, = by_class(root, "therapeutic-line")
+    assert float(diagnostic.get("data-score")) == 2 and float(therapeutic.get("data-score")) == 4
+    assert [float(seg.get("y1")) for seg in therapeutic] == [pytest.approx(y_of(4), abs=0.05)] * 2
+    labels = [el.text for el in root.iter(f"{SVG}text")]
+    assert "75 % relief: pain 2" in labels and "50 % relief (therapeutic): pain 4" in labels
+    # A baseline of 0 has neither: relief cannot be computed against it.
+    root = parse(pain_chart([left(baseline=0)], 75))
+    assert by_class(root, "therapeutic-line") == [] and by_class(root, "threshold-line") == []
+
+
+def test_the_first_hour_is_spread_so_15_and_30_minute_scores_stand_apart():
+    root = parse(pain_chart([left(points=((0.25, 2, "15 minutes after"), (0.5, 2, "30 minutes after"),
+                                           (1, 2, "1 hour after")))], 75))
+    xs = [float(c.get("cx")) for c in by_class(root, "series-left")[0].iter(f"{SVG}circle")]
+    # Markers are 10 px wide: each step of a quarter hour is well over twice that apart.
+    assert xs[1] - xs[0] > 20 and xs[2] - xs[1] > 20
+    ticks = {el.text: float(el.get("x")) for el in root.iter(f"{SVG}text") if el.text in ("15m", "30m", "1 h")}
+    assert ticks == {"15m": pytest.approx(xs[0]), "30m": pytest.approx(xs[1]), "1 h": pytest.approx(xs[2])}
+
+
+def test_one_sides_marker_is_never_hidden_under_the_others():
+    same = ((0.5, 2, "30 minutes after"), (24, 3, "Day 1"))
+    right = ChartSeries("right", "Right side", 8, tuple(ChartPoint(h, s, label) for h, s, label in same))
+    root = parse(pain_chart([left(points=same + ((2, 5, "2 hours after"),)), right], 75))
+
+    circles = [(float(c.get("cx")), float(c.get("cy"))) for c in by_class(root, "series-left")[0].iter(f"{SVG}circle")]
+    squares = [(float(r.get("x")) + 4.5, float(r.get("y")) + 4.5)
+               for r in by_class(root, "series-right")[0].iter(f"{SVG}rect")]
+    # In time order: the left side has 30 minutes, 2 hours and day 1; the right side shares two.
+    for (cx, cy), (sx, sy) in zip((circles[0], circles[2]), squares):
+        assert cy == pytest.approx(sy)
+        # Circle radius 5, square half-width 4.5: apart by more than both, so both show whole.
+        assert sx - cx > 9.5
+    # A point the other side does not share stays where its time puts it.
+    two_hours = [el for el in root.iter(f"{SVG}text") if el.text == "2 h"][0]
+    assert circles[1][0] == pytest.approx(float(two_hours.get("x")))
+
+
 def test_the_diary_page_embeds_the_chart_as_well_formed_svg(client, gen, login_as):
     physician = gen.user(Role.PHYSICIAN)
     case = followed_up(gen, physician, side=Side.RIGHT)

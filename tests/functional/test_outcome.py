@@ -10,7 +10,7 @@ from tracker.diary.outcome import record_outcome
 from tracker.eligibility.facts import prior_injections
 from tracker.eligibility.standing import current_assessment
 from tracker.extensions import db
-from tracker.models import Case, DiaryEntry, DiaryEntryRevision, DiaryPoint, Examination, Outcome
+from tracker.models import AuditEvent, Case, DiaryEntry, DiaryEntryRevision, DiaryPoint, Examination, Outcome
 from tracker.policy import PROFILES, CriterionCode, Status
 from tracker.roles import Role
 from tracker.timeutil import clinic_today
@@ -35,8 +35,10 @@ def outcome_form(client, case_id):
 def record(client, case_id, **fields):
     page = outcome_form(client, case_id)
     version = input_value(page, "version_id")
+    # Every case here was injected moments ago, so its later diary points are still to come: the
+    # physician confirms recording now (test_recording_while_scores_are_to_come_asks_first).
     data = {"diagnostic_result": "positive", "therapeutic_days": "90", "next_step": "discharge",
-            "notes": "", "reason": "", "version_id": version, **fields}
+            "notes": "", "reason": "", "confirm_early": "y", "version_id": version, **fields}
     return submit(client, f"/cases/{case_id}/outcome", data, form_page=f"/cases/{case_id}/diary")
 
 
@@ -333,10 +335,111 @@ def test_an_outcome_committed_by_someone_else_meanwhile_is_refused_by_the_databa
 
     from tracker.diary.outcome import OutcomeRefused
     with pytest.raises(OutcomeRefused, match="already recorded"):
-        record_outcome(case, physician, "positive", 90, NextStep.REPEAT_INJECTION, version_id=case.version_id)
+        record_outcome(case, physician, "positive", 90, NextStep.REPEAT_INJECTION, version_id=case.version_id,
+                       confirm_early=True)
     db.session.expire_all()
     assert case.state == State.FOLLOW_UP and case.outcome.next_step == NextStep.DISCHARGE
     assert db.session.execute(db.select(Case).filter_by(previous_case_id=case.id)).first() is None
+
+
+def field_error(page, name):
+    match = re.search(rf'id="{name}-error"[^>]*>(.*?)</small>', page, re.S)
+    return match.group(1).strip() if match else None
+
+
+def test_recording_while_scores_are_to_come_asks_first(client, gen, physician, login_as):
+    case = followed_up(gen, physician)
+    login_as(physician)
+    page = outcome_form(client, case.id)
+    assert re.search(r'id="points-to-come">The diary still has \d+ scores to come \(next: “', page)
+
+    refused = record(client, case.id, confirm_early="")
+
+    assert refused.status_code == 422
+    assert "Tick the box to record the outcome now anyway." in field_error(text(refused), "confirm_early")
+    db.session.expire_all()
+    assert case.outcome is None and case.state == State.FOLLOW_UP
+
+
+def test_a_duration_other_than_the_diarys_needs_a_reason_and_both_values_are_shown_as_evidence(
+        client, gen, physician, login_as):
+    # GOOD_BLOCK reads 90 days (4 of 8 at 3 months); the physician records 120.
+    case = followed_up(gen, physician, indication=Indication.THERAPEUTIC)
+    login_as(physician)
+
+    refused = record(client, case.id, therapeutic_days="120", next_step="repeat_injection")
+
+    assert refused.status_code == 422
+    assert ("The diary reads 90 days. Give the reason for recording 120 days instead"
+            in field_error(text(refused), "days_reason"))
+    assert re.search(r'name="therapeutic_days" type="text" value="120"', text(refused))
+    assert db.session.execute(db.select(Outcome).filter_by(case_id=case.id)).first() is None
+
+    record(client, case.id, therapeutic_days="120", next_step="repeat_injection",
+           days_reason="Letter from the referring clinic: relief to four months.")
+
+    db.session.expire_all()
+    outcome = case.outcome
+    assert (outcome.therapeutic_days, outcome.diary_therapeutic_days) == (120, 90)
+    shown = "recorded 120 days; diary read 90 days (Letter from the referring clinic: relief to four months.)"
+    assert shown in text(client.get(f"/cases/{case.id}/diary")) and shown in text(client.get(f"/cases/{case.id}"))
+    repeat = outcome.follow_on_case
+    assert "recorded 120 days; diary read 90 days" in text(client.get(f"/cases/{repeat.id}"))
+    # The repeat's eligibility evidence shows both.
+    assert "for 120 days (recorded 120 days; diary read 90 days)" in repeat_relief(repeat).evidence
+
+
+def correction(client, case, form_page=None, **fields):
+    db.session.expire_all()
+    data = {"diagnostic_result": "positive", "therapeutic_days": "90", "days_reason": "", "notes": "",
+            "correction_reason": "", "version_id": str(case.outcome.version_id), **fields}
+    return submit(client, f"/cases/{case.id}/outcome/correct", data,
+                  form_page=form_page or f"/cases/{case.id}/diary")
+
+
+def test_a_physician_corrects_a_recorded_outcome_with_a_reason_and_the_history_is_kept(
+        client, gen, physician, login_as):
+    case = followed_up(gen, physician)
+    login_as(physician)
+    record(client, case.id, notes="first reading")
+    assert 'id="correct-outcome"' in text(client.get(f"/cases/{case.id}/diary"))
+
+    no_reason = correction(client, case, diagnostic_result="negative")
+    assert no_reason.status_code == 422
+    assert "Say why the outcome is corrected" in field_error(text(no_reason), "correction_reason")
+    longer = correction(client, case, therapeutic_days="150", correction_reason="Patient's letter")
+    assert "Give the reason for recording 150 days instead" in field_error(text(longer), "days_reason")
+    stale = correction(client, case, diagnostic_result="negative", correction_reason="x", version_id="0")
+    assert stale.status_code == 409 and "corrected by someone else" in text(stale)
+
+    done = correction(client, case, diagnostic_result="negative", notes="first reading",
+                      correction_reason="Scale misread: the patient meant 4, not 1, at one hour.")
+
+    assert done.status_code == 302
+    db.session.expire_all()
+    outcome = case.outcome
+    assert outcome.diagnostic_result == "negative" and outcome.therapeutic_days == 90
+    [revision] = outcome.revisions
+    assert (revision.diagnostic_result, revision.therapeutic_days, revision.notes) == ("positive", 90, "first reading")
+    assert revision.replaced_by_id == physician.id and revision.reason.startswith("Scale misread")
+    event = db.session.execute(db.select(AuditEvent).filter_by(object_type="outcome", action="update")).scalar_one()
+    assert event.user_id == physician.id and "outcome corrected (diagnostic result)" in event.summary
+    page = text(client.get(f"/cases/{case.id}/diary"))
+    assert "Scale misread: the patient meant 4" in page and "Before: result positive" in page
+
+
+def test_only_a_physician_corrects_an_outcome(app, client, gen, physician, login_as):
+    case = followed_up(gen, physician)
+    login_as(physician)
+    record(client, case.id)
+    coordinator = login_as(gen.user(Role.COORDINATOR), on=app.test_client())
+    assert 'id="correct-outcome"' not in text(coordinator.get(f"/cases/{case.id}/diary"))
+    # Their diary page offers no correction form: a token from a form they do have.
+    refused = correction(coordinator, case, form_page="/referrals/new", diagnostic_result="negative",
+                         correction_reason="x")
+    assert refused.status_code == 403
+    db.session.expire_all()
+    assert case.outcome.diagnostic_result == "positive" and case.outcome.revisions == []
 
 
 # ---------------------------------------------------------------- the eligibility engine counts it
@@ -376,7 +479,7 @@ def test_a_stricter_repeat_threshold_is_read_from_the_recorded_scores(gen, physi
     # eviCore asks 75 % for 14 days: 8 -> 2 (75 %) at day 1 and day 7, 3 (62.5 %) at 2 weeks.
     case = followed_up(gen, physician, indication=Indication.THERAPEUTIC,
                        scores={"t0": 8, "m30": 2, "h1": 2, "d1": 2, "d7": 2, "w2": 3, "w6": 4, "mo3": 4})
-    record_outcome(case, physician, "positive", 90, NextStep.DISCHARGE, version_id=case.version_id)
+    record_outcome(case, physician, "positive", 90, NextStep.DISCHARGE, version_id=case.version_id, confirm_early=True)
     db.session.expire_all()
 
     medicare, = prior_injections(gen.case(patient=case.patient), PROFILES["MEDICARE_LCD_2023"])
@@ -390,7 +493,8 @@ def test_a_stricter_repeat_threshold_is_read_from_the_recorded_scores(gen, physi
 def test_a_block_recorded_against_the_diarys_reading_counts_by_the_recorded_result(gen, physician):
     case = followed_up(gen, physician, scores={"t0": 8, "m30": 4, "h1": 4})
     record_outcome(case, physician, "positive", None, NextStep.CONFIRMATORY_BLOCK,
-                   reason="Outside records: complete relief at 20 minutes.", version_id=case.version_id)
+                   reason="Outside records: complete relief at 20 minutes.", version_id=case.version_id,
+                   confirm_early=True)
     db.session.expire_all()
 
     prior, = prior_injections(case.outcome.follow_on_case)

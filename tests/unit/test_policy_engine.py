@@ -647,6 +647,18 @@ def test_medicare_repeat_needs_half_the_pain_gone_for_ninety_days():
     assert found.shortfall == "relief 60% for 80 days, needs 50% for 90 days (left)"
 
 
+def test_a_recorded_duration_other_than_the_diarys_shows_both_in_the_evidence():
+    last = injection(120, "therapeutic", peak_relief_percent=60.0, relief_duration_days=120, diary_relief_days=42)
+    found = criterion(case(indication="therapeutic"), MEDICARE, [last], CriterionCode.REPEAT_RELIEF)
+    # The physician's recorded value (given with a reason) decides; the diary's stays in view.
+    assert found.status == MET
+    assert "relief 60% for 120 days (recorded 120 days; diary read 42 days), needs 50% for 90 days" in found.evidence
+    agreeing = injection(120, "therapeutic", peak_relief_percent=60.0, relief_duration_days=120,
+                         diary_relief_days=120)
+    assert "diary read" not in criterion(case(indication="therapeutic"), MEDICARE, [agreeing],
+                                         CriterionCode.REPEAT_RELIEF).evidence
+
+
 @pytest.mark.parametrize(
     ("peak", "duration", "expected"),
     [(None, 120, UNKNOWN), (80.0, None, UNKNOWN), (None, None, UNKNOWN), (30.0, None, NOT_MET)],

@@ -12,7 +12,14 @@ Choices made here:
   diary suggests one only when both sides agree (otherwise the physician decides, with no
   suggestion to depart from). The suggested duration is the shorter side's.
 - The diagnostic result may differ from the diary's reading (a misread scale, a phone call), but
-  only with a reason, kept on the case's timeline with the close.
+  only with a reason, kept on the case's timeline with the close. So may the therapeutic duration
+  (outside records of a longer relief), with a reason of its own; the diary's reading is kept
+  beside it and both are shown wherever the duration is evidence.
+- Recording while diary points are still to come asks for a confirmation first: the duration may
+  not be read to its end yet.
+- A recorded outcome is corrected by a physician, with a reason; the replaced values are kept as a
+  revision and the correction is audited. The next step is not corrected: it may have opened a
+  linked case, which has its own life.
 """
 import math
 from dataclasses import dataclass
@@ -24,10 +31,10 @@ from tracker.cases.services import open_case, transition
 from tracker.diary import services as diary_services
 from tracker.diary.relief import (ANAESTHETIC_WINDOW_HOURS, DiagnosticResult, Interpretation, Reading, interpret,
                                   percent_relief, relief_undefined)
-from tracker.diary.schedule import Phase
+from tracker.diary.schedule import EntryStatus, Phase
 from tracker.extensions import db
-from tracker.models import Case, Outcome
-from tracker.refusals import FieldError, Refusal
+from tracker.models import Case, Outcome, OutcomeRevision
+from tracker.refusals import FieldError, Refusal, check_version
 from tracker.timeutil import clinic_today, format_clinic, utcnow
 from tracker.transactions import service
 from tracker.vocab import Indication, NextStep, Side
@@ -133,6 +140,12 @@ class OutcomeDiary:
         days = [reading.therapeutic_days for reading in self.sides]
         return None if any(d is None for d in days) else min(days)
 
+    @property
+    def points_to_come(self):
+        """The post-injection points still waiting for a score whose window has not closed."""
+        return [row.view for row in self.rows if not row.is_baseline and not row.view.entered
+                and row.view.status in (EntryStatus.NOT_OPEN, EntryStatus.OPEN)]
+
     def snapshot(self):
         return {reading.side.value: reading.snapshot() for reading in self.sides}
 
@@ -219,13 +232,13 @@ def already_recorded(outcome):
 
 @service
 def record_outcome(case, actor, diagnostic_result, therapeutic_days, next_step, notes="", reason="",
-                   version_id=None, reading=None):
+                   version_id=None, reading=None, days_reason="", confirm_early=False):
     """Store the outcome, close the case and open the linked new case if the next step is another
     injection, in one commit. Returns the Outcome.
 
-    Raises FieldError (a value to correct), OutcomeRefused (already recorded, case not in
-    follow-up), TransitionRefused or StaleEdit (the case changed since the form was opened);
-    nothing is written then.
+    Raises FieldError (a value to correct, a reason or a confirmation missing), OutcomeRefused
+    (already recorded, case not in follow-up), TransitionRefused or StaleEdit (the case changed
+    since the form was opened); nothing is written then.
     """
     if case.outcome is not None:
         raise OutcomeRefused(already_recorded(case.outcome))
@@ -233,19 +246,14 @@ def record_outcome(case, actor, diagnostic_result, therapeutic_days, next_step, 
         raise OutcomeRefused(f"An outcome is recorded in follow-up; this case is {case.state.label.lower()}.")
     result = DiagnosticResult(diagnostic_result)
     next_step = NextStep(next_step)
-    if therapeutic_days is not None and not 0 <= therapeutic_days <= MAX_THERAPEUTIC_DAYS:
-        raise FieldError("therapeutic_days", f"Enter a number of days from 0 to {MAX_THERAPEUTIC_DAYS}.")
+    _check_days(therapeutic_days)
     reading = reading or read_outcome_diary(case)
-    suggested = reading.suggested_result
-    reason = (reason or "").strip()
-    departs = suggested is not None and result != suggested
-    if departs and not reason:
-        raise FieldError("reason", f"The diary reads {suggested.label.lower()}. Give the reason for "
-                                   f"recording {result.label.lower()} instead.")
-    why = (f"Diagnostic result recorded as {result.value}; the diary read {suggested.value}: {reason}"
-           if departs else "")
+    why = _result_departure(result, reading.suggested_result, reason)
+    days_reason = _days_departure(therapeutic_days, reading.suggested_days, days_reason)
+    _check_nothing_to_come(reading, confirm_early)
     try:
-        outcome = _write(case, actor, result, therapeutic_days, next_step, notes, why, version_id, reading)
+        outcome = _write(case, actor, result, therapeutic_days, days_reason, next_step, notes, why, version_id,
+                         reading)
         db.session.commit()
     except IntegrityError:
         # Another tab or person recorded it between our check and our write (one outcome per case).
@@ -256,8 +264,52 @@ def record_outcome(case, actor, diagnostic_result, therapeutic_days, next_step, 
     return outcome
 
 
-def _write(case, actor, result, therapeutic_days, next_step, notes, why, version_id, reading):
+def _check_days(therapeutic_days):
+    if therapeutic_days is not None and not 0 <= therapeutic_days <= MAX_THERAPEUTIC_DAYS:
+        raise FieldError("therapeutic_days", f"Enter a number of days from 0 to {MAX_THERAPEUTIC_DAYS}.")
+
+
+def _result_departure(result, suggested, reason):
+    """The timeline's words for a result other than the diary's reading ('' when it agrees);
+    FieldError without a reason."""
+    reason = (reason or "").strip()
+    if suggested is None or result == suggested:
+        return ""
+    if not reason:
+        raise FieldError("reason", f"The diary reads {suggested.label.lower()}. Give the reason for "
+                                   f"recording {result.label.lower()} instead.")
+    return f"Diagnostic result recorded as {result.value}; the diary read {suggested.value}: {reason}"
+
+
+def days_read(days):
+    return "no duration (nothing to judge by)" if days is None else f"{days} day{'' if days == 1 else 's'}"
+
+
+def _days_departure(days, diary_days, days_reason):
+    """The reason kept for a duration other than the diary's reading ('' when it agrees or is left
+    unknown); FieldError without one."""
+    days_reason = (days_reason or "").strip()
+    if days is None or days == diary_days:
+        return ""
+    if not days_reason:
+        raise FieldError("days_reason", f"The diary reads {days_read(diary_days)}. Give the reason for "
+                                        f"recording {days_read(days)} instead (for example the outside records).")
+    return days_reason
+
+
+def _check_nothing_to_come(reading, confirmed):
+    to_come = reading.points_to_come
+    if to_come and not confirmed:
+        first = to_come[0]
+        raise FieldError("confirm_early", (
+            f"The diary still has {len(to_come)} score{'' if len(to_come) == 1 else 's'} to come (next: "
+            f"“{first.label}”, {diary_services.when(first.row.opens_at)}), so relief may not be read to its end. "
+            "Tick the box to record the outcome now anyway."))
+
+
+def _write(case, actor, result, therapeutic_days, days_reason, next_step, notes, why, version_id, reading):
     outcome = Outcome(case=case, diagnostic_result=result.value, therapeutic_days=therapeutic_days,
+                      diary_therapeutic_days=reading.suggested_days, therapeutic_days_reason=days_reason,
                       per_side=reading.snapshot(), next_step=next_step, notes=(notes or "").strip(),
                       decided_by_id=actor.id, decided_at=utcnow())
     db.session.add(outcome)
@@ -267,8 +319,38 @@ def _write(case, actor, result, therapeutic_days, next_step, notes, why, version
         outcome.follow_on_case = _open_follow_on(case, indication, actor)
     audit.record(audit.Action.CREATE, "outcome", case.id,
                  summary="outcome recorded (diagnostic result, therapeutic duration, next step)"
+                 + (f"; duration {therapeutic_days} days against the diary's {reading.suggested_days}"
+                    if days_reason else "")
                  + (f"; follow-on case #{outcome.follow_on_case.id} opened" if indication else ""),
                  user=actor)
+    return outcome
+
+
+@service
+def correct_outcome(outcome, actor, diagnostic_result, therapeutic_days, days_reason, notes, reason, version_id):
+    """A physician's correction of a recorded outcome: the replaced values are kept as a revision
+    with who, when and why, and audited. The duration still needs its own reason where it departs
+    from the diary's reading. Raises FieldError or StaleEdit; nothing is written then."""
+    check_version(outcome, version_id)
+    result = DiagnosticResult(diagnostic_result)
+    _check_days(therapeutic_days)
+    reason = (reason or "").strip()
+    if not reason:
+        raise FieldError("correction_reason", "Say why the outcome is corrected; the earlier values are kept.")
+    days_reason = _days_departure(therapeutic_days, outcome.diary_therapeutic_days, days_reason)
+    before = (outcome.diagnostic_result, outcome.therapeutic_days, outcome.therapeutic_days_reason, outcome.notes)
+    after = (result.value, therapeutic_days, days_reason, (notes or "").strip())
+    if before == after:
+        raise FieldError("correction_reason", "Nothing was changed: correct a value, or leave the outcome as it is.")
+    db.session.add(OutcomeRevision(outcome=outcome, diagnostic_result=before[0], therapeutic_days=before[1],
+                                   therapeutic_days_reason=before[2], notes=before[3], replaced_at=utcnow(),
+                                   replaced_by_id=actor.id, reason=reason))
+    outcome.diagnostic_result, outcome.therapeutic_days, outcome.therapeutic_days_reason, outcome.notes = after
+    changed = [name for name, old, new in zip(("diagnostic result", "therapeutic duration", "duration reason",
+                                               "notes"), before, after) if old != new]
+    audit.record(audit.Action.UPDATE, "outcome", outcome.case_id,
+                 summary=f"outcome corrected ({', '.join(changed)}); reason and earlier values kept", user=actor)
+    db.session.commit()
     return outcome
 
 
@@ -287,6 +369,17 @@ def _open_follow_on(case, indication, actor):
         pain_radiates_buttock_thigh=case.pain_radiates_buttock_thigh,
         lumbar_fusion_history=case.lumbar_fusion_history,
         reason=f"{indication.label} after case #{case.id}, decided at its outcome.")
+
+
+def duration_evidence(therapeutic_days, diary_days, days_reason=""):
+    """The recorded duration as evidence, with the diary's reading when they differ:
+    "recorded 120 days; diary read 42 days (outside records)"."""
+    if therapeutic_days is None:
+        return "not known" + ("" if diary_days is None else f" (diary read {days_read(diary_days)})")
+    if therapeutic_days == diary_days:
+        return f"{days_read(therapeutic_days)} (the diary's reading)"
+    because = f" ({days_reason})" if days_reason else " (no reason on file)"
+    return f"recorded {days_read(therapeutic_days)}; diary read {days_read(diary_days)}{because}"
 
 
 def close_reason(case):

@@ -1,6 +1,7 @@
-"""The physician's outcome form: the diagnostic result, the therapeutic duration, the next step."""
+"""The physician's outcome form (the diagnostic result, the therapeutic duration, the next step) and
+the correction of a recorded outcome."""
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from tracker.diary.outcome import MAX_THERAPEUTIC_DAYS
@@ -22,17 +23,32 @@ def whole_days(form, field):
     field.days = int(raw)
 
 
-class OutcomeForm(FlaskForm):
+class _Figures:
+    """The figures an outcome records and a correction may change."""
+
     diagnostic_result = RadioField("Diagnostic result", choices=options(DiagnosticResult),
                                    validators=[InputRequired("Choose the diagnostic result.")])
-    reason = TextAreaField("Reason, if the result differs from the diary's reading",
-                           validators=[Length(max=2000)])
     therapeutic_days = StringField("Therapeutic relief lasted (days at 50 % relief or more)",
                                    validators=[whole_days, Length(max=12)],
                                    render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    days_reason = TextAreaField("Reason, if the duration differs from the diary's reading",
+                                validators=[Length(max=2000)])
+    notes = TextAreaField("Notes", validators=[Length(max=4000)])
+
+
+class OutcomeForm(_Figures, FlaskForm):
+    reason = TextAreaField("Reason, if the result differs from the diary's reading",
+                           validators=[Length(max=2000)])
+    confirm_early = BooleanField("Record the outcome now, although diary scores are still to come")
     next_step = RadioField("Next step", choices=options(NextStep),
                            validators=[InputRequired("Choose the next step.")])
-    notes = TextAreaField("Notes", validators=[Length(max=4000)])
     # The case's version when the form was opened: a second tab's save is refused, not merged.
     version_id = HiddenField(validators=[DataRequired()])
     submit = SubmitField("Record outcome and close case")
+
+
+class OutcomeCorrectionForm(_Figures, FlaskForm):
+    correction_reason = TextAreaField("Why is the outcome corrected?", validators=[Length(max=2000)])
+    # The outcome's version when the form was opened.
+    version_id = HiddenField(validators=[DataRequired()])
+    submit = SubmitField("Save the correction")

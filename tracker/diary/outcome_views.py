@@ -13,7 +13,7 @@ from tracker.access import allow
 from tracker.cases.services import record_view
 from tracker.diary import outcome as services
 from tracker.diary.chart import ChartPoint, ChartSeries, pain_chart
-from tracker.diary.outcome_forms import OutcomeForm
+from tracker.diary.outcome_forms import OutcomeCorrectionForm, OutcomeForm
 from tracker.errors import on_refusal
 from tracker.formfields import show_on_form
 from tracker.loaders import get_case
@@ -22,6 +22,13 @@ from tracker.roles import Role
 from tracker.workflow import State
 
 bp = Blueprint("outcome", __name__)
+
+
+@bp.app_template_global()
+def outcome_duration(outcome):
+    """The outcome's therapeutic duration as evidence, with the diary's reading when they differ."""
+    return services.duration_evidence(outcome.therapeutic_days, outcome.diary_therapeutic_days,
+                                      outcome.therapeutic_days_reason)
 
 READERS = (Role.PHYSICIAN, Role.COORDINATOR)
 CHANGED = ("This case changed after you opened the form (someone else saved it). Nothing was saved; "
@@ -63,14 +70,22 @@ def _may_record(case):
     return current_user.role == Role.PHYSICIAN and case.state == State.FOLLOW_UP and case.outcome is None
 
 
-def _page(case, form=None, status=200, refusal=None):
+def _correction_form(outcome):
+    return OutcomeCorrectionForm(formdata=None, version_id=outcome.version_id,
+                                 diagnostic_result=outcome.diagnostic_result, days_reason=outcome.therapeutic_days_reason,
+                                 therapeutic_days="" if outcome.therapeutic_days is None else str(outcome.therapeutic_days),
+                                 notes=outcome.notes)
+
+
+def _page(case, form=None, status=200, refusal=None, correction=None):
     reading = services.read_outcome_diary(case)
     may_record = _may_record(case)
+    may_correct = current_user.role == Role.PHYSICIAN and case.outcome is not None
     return render_template(
         "diary/physician.html", case=case, reading=reading, chart=_chart(reading),
         outcome=case.outcome, close_reason=services.close_reason(case) if case.outcome else "",
         may_record=may_record, form=form or (_prefilled(case, reading) if may_record else None),
-        refusal=refusal,
+        refusal=refusal, correction=correction or (_correction_form(case.outcome) if may_correct else None),
     ), status
 
 
@@ -115,7 +130,8 @@ def record(case_id):
     on_refusal(lambda refusal: _outcome_refused(case, form, refusal))
     outcome = services.record_outcome(
         case, current_user, form.diagnostic_result.data, form.therapeutic_days.days, form.next_step.data,
-        notes=form.notes.data, reason=form.reason.data, version_id=form.version_id.data)
+        notes=form.notes.data, reason=form.reason.data, version_id=form.version_id.data,
+        days_reason=form.days_reason.data, confirm_early=form.confirm_early.data)
     if outcome.follow_on_case is not None:
         new = outcome.follow_on_case
         flash(f"Outcome recorded and case #{case.id} closed. The {new.indication.label.lower()} is "
@@ -123,3 +139,30 @@ def record(case_id):
         return redirect(url_for("cases.show", case_id=new.id))
     flash(f"Outcome recorded and case #{case.id} closed.", "success")
     return redirect(url_for("cases.show", case_id=case.id))
+
+
+def _correction_refused(case, form, refusal):
+    if isinstance(refusal, FieldError):
+        show_on_form(form, refusal)
+        return _page(case, status=422, correction=form)
+    return _page(case, status=409, correction=form,
+                 refusal="The outcome was corrected by someone else after you opened the form. Nothing "
+                         "was saved; check the outcome as it is now.")
+
+
+@bp.route("/cases/<int:case_id>/outcome/correct", methods=["POST"])
+@allow(Role.PHYSICIAN)
+def correct(case_id):
+    case = get_case(case_id)
+    if case.outcome is None:
+        abort(404)
+    form = OutcomeCorrectionForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _page(case, status=422, correction=form)
+    on_refusal(lambda refusal: _correction_refused(case, form, refusal))
+    services.correct_outcome(case.outcome, current_user, form.diagnostic_result.data, form.therapeutic_days.days,
+                             form.days_reason.data, form.notes.data, form.correction_reason.data, form.version_id.data)
+    flash(f"Outcome of case #{case.id} corrected; the earlier values are kept in its history.", "success")
+    return redirect(url_for("outcome.physician_view", case_id=case.id, _anchor="outcome"))

@@ -75,9 +75,10 @@ def recorded_relief(case, profile=None):
       injection (PriorInjection's meaning). A bilateral injection counts its weaker side: each
       joint must have responded. When the physician recorded a result other than the diary's
       reading (with a reason), the peak is left out, so the engine goes by the recorded result.
-    - The duration is the physician's recorded days at 50 % relief. A profile that asks more of a
-      repeat (eviCore: 75 %) gets it read again from the recorded scores at its threshold, never
-      longer than recorded.
+    - The duration is the physician's recorded days at 50 % relief, with the diary's own reading
+      beside it (the evidence shows both when they differ). A profile that asks more of a repeat
+      (eviCore: 75 %) gets it read again from the recorded scores at its threshold, never longer
+      than recorded.
     """
     outcome = case.outcome
     if outcome is None:
@@ -87,12 +88,15 @@ def recorded_relief(case, profile=None):
     key = "follow_up_peak_relief" if case.indication == Indication.THERAPEUTIC else "peak_relief"
     peaks = [side.get(key) for side in sides]
     peak = None if departs or not peaks or None in peaks else min(peaks)
-    days = outcome.therapeutic_days
+    days, diary_days = outcome.therapeutic_days, outcome.diary_therapeutic_days
     threshold = profile.repeat_relief_threshold_percent if profile else THERAPEUTIC_RELIEF_PERCENT
-    if days is not None and threshold > THERAPEUTIC_RELIEF_PERCENT:
-        days = min([days, *(d for d in (_days_at(side, threshold) for side in sides) if d is not None)])
+    if threshold > THERAPEUTIC_RELIEF_PERCENT:
+        at_threshold = [d for d in (_days_at(side, threshold) for side in sides) if d is not None]
+        diary_days = min(at_threshold, default=None)
+        if days is not None:
+            days = min([days, *at_threshold])
     return {"diagnostic_result": outcome.diagnostic_result, "peak_relief_percent": peak,
-            "relief_duration_days": days}
+            "relief_duration_days": days, "diary_relief_days": diary_days}
 
 
 def _days_at(side, threshold):

@@ -3,7 +3,8 @@ from tracker.models.api_token import ApiScope, ApiToken
 from tracker.models.audit import AuditAction, AuditCheck, AuditEvent, AuditSeal
 from tracker.models.case import Case, CaseHistory, CaseRow, CaseStateCount
 from tracker.models.case_identifier import CaseIdentifier
-from tracker.models.diary import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint, DiaryReminder, Outcome
+from tracker.models.diary import (DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint, DiaryReminder, Outcome,
+                                  OutcomeRevision)
 from tracker.models.eligibility import ClinicSettings, EligibilityVerdict
 from tracker.models.held_form import HeldForm
 from tracker.models.patient import Patient, SmsOptOut
@@ -16,6 +17,6 @@ from tracker.models.user import SignInThrottle, User
 
 __all__ = ["ApiScope", "ApiToken", "Appointment", "AppointmentChange", "AppointmentMessage", "AuditAction", "AuditCheck", "AuditEvent", "AuditSeal", "Case", "CaseHistory", "CaseIdentifier", "CaseRow", "CaseStateCount", "ClinicSettings", "ConservativeCare",
            "DiaryEntry", "DiaryEntryRevision", "DiaryLink", "DiaryPoint", "DiaryReminder",
-           "EligibilityVerdict", "HeldForm", "Examination", "FormularyDrug", "InjectateRow", "Outcome", "Patient",
+           "EligibilityVerdict", "HeldForm", "Examination", "FormularyDrug", "InjectateRow", "Outcome", "OutcomeRevision", "Patient",
            "ProcedureAddendum", "ProcedureRecord", "ProcedureStatus", "ProcedureStep", "RiskScreen", "Room", "ScheduleLock", "SignInThrottle", "SmsOptOut", "User",
            "WorkingHours"]

@@ -214,6 +214,11 @@ class Outcome(db.Model):
     case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False, unique=True)
     diagnostic_result = db.Column(db.String(16))
     therapeutic_days = db.Column(db.Integer)
+    # The diary's reading of the duration when the outcome was recorded (the shorter side's; None:
+    # nothing to judge by). Kept beside the recorded value, which differs from it only with a reason,
+    # and shown with it wherever the duration is evidence ("recorded 120 days; diary read 42").
+    diary_therapeutic_days = db.Column(db.Integer)
+    therapeutic_days_reason = db.Column(db.Text, nullable=False, default="", server_default="")
     # The computed figures per side when the outcome was recorded:
     # {side: {"diagnostic": ..., "peak_relief": ..., "therapeutic_days": ...}}.
     per_side = db.Column(db.JSON, nullable=False, default=dict)
@@ -223,7 +228,39 @@ class Outcome(db.Model):
     decided_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     follow_on_case_id = db.Column(db.Integer, db.ForeignKey("cases.id"))
 
+    version_id = db.Column(db.Integer, nullable=False, default=1, server_default="1")
+
     case = db.relationship("Case", foreign_keys=[case_id],
                            backref=db.backref("outcome", uselist=False))
     follow_on_case = db.relationship("Case", foreign_keys=[follow_on_case_id])
     decided_by = db.relationship("User")
+    revisions = db.relationship("OutcomeRevision", back_populates="outcome", order_by="OutcomeRevision.id")
+    __mapper_args__ = {"version_id_col": version_id}
+
+    @property
+    def days_depart_from_diary(self):
+        """The recorded duration is not the diary's reading (a recorded value where the diary had
+        none counts; leaving it unknown does not)."""
+        return self.therapeutic_days is not None and self.therapeutic_days != self.diary_therapeutic_days
+
+
+class OutcomeRevision(db.Model):
+    """The values a physician's correction of an outcome replaced, with who, when and why. Append-only."""
+
+    __tablename__ = "outcome_revisions"
+    __table_args__ = (
+        CheckConstraint("reason <> ''", name="reason_given"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    outcome_id = db.Column(db.Integer, db.ForeignKey("outcomes.id"), nullable=False, index=True)
+    diagnostic_result = db.Column(db.String(16))
+    therapeutic_days = db.Column(db.Integer)
+    therapeutic_days_reason = db.Column(db.Text, nullable=False)
+    notes = db.Column(db.Text, nullable=False)
+    replaced_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    replaced_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    reason = db.Column(db.Text, nullable=False)
+
+    outcome = db.relationship("Outcome", back_populates="revisions")
+    replaced_by = db.relationship("User")

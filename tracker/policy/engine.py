@@ -553,7 +553,8 @@ def _repeat_relief(facts: CaseFacts, prior: Sequence[PriorInjection], profile: P
         relief = "not recorded" if last.peak_relief_percent is None else f"{last.peak_relief_percent:g}%"
         duration = "not recorded" if last.relief_duration_days is None else f"{last.relief_duration_days} days"
         evidence.append(
-            f"after therapeutic injection of {last.performed_on.isoformat()}: relief {relief} for {duration}, "
+            f"after therapeutic injection of {last.performed_on.isoformat()}: relief {relief} for {duration}"
+            f"{_against_diary(last)}, "
             f"needs {threshold:g}% for {min_days} days ({joints})"
         )
         if status == Status.UNKNOWN:
@@ -565,6 +566,14 @@ def _repeat_relief(facts: CaseFacts, prior: Sequence[PriorInjection], profile: P
     return _criterion(
         profile, CriterionCode.REPEAT_RELIEF, _combine(statuses), "; ".join(evidence), "; ".join(shortfalls)
     )
+
+
+def _against_diary(injection: PriorInjection) -> str:
+    """" (recorded 120 days; diary read 42 days)" when the recorded duration is not the diary's."""
+    recorded, diary = injection.relief_duration_days, injection.diary_relief_days
+    if None in (recorded, diary) or recorded == diary:
+        return ""
+    return f" (recorded {recorded} days; diary read {diary} days)"
 
 
 _CHECKS: tuple[Callable[[CaseFacts, Sequence[PriorInjection], Profile], Criterion | None], ...] = (

@@ -46,7 +46,9 @@ class PriorInjection:
     ``peak_relief_percent`` is the best relief in the anaesthetic window (diagnostic blocks)
     or over follow-up (therapeutic injections). ``relief_duration_days`` is how long relief
     stayed at or above the active profile's repeat threshold (the last follow-up point still
-    at or above it).
+    at or above it), as recorded by the physician; ``diary_relief_days`` is the diary's own
+    reading (None: not read), shown beside it in the evidence when both are known and differ (a
+    recorded value other than the diary's needs a reason, see tracker/diary/outcome.py).
     """
 
     performed_on: date
@@ -55,6 +57,7 @@ class PriorInjection:
     diagnostic_result: str | None = None
     peak_relief_percent: float | None = None
     relief_duration_days: int | None = None
+    diary_relief_days: int | None = None
 
     def __post_init__(self):
         Side(self.side)
