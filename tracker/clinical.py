@@ -12,11 +12,6 @@ from tracker.vocab import ProvocationResult, TherapyKind
 
 THERAPY_KINDS = TherapyKind.choices()
 
-# Payers ask for a trial of an *active* therapy, one the patient does rather than receives;
-# massage, rest and ice/heat are passive and do not satisfy it.
-ACTIVE_THERAPY_KINDS = frozenset({"physical_therapy", "home_exercise", "chiropractic"})
-MEDICATION_KINDS = frozenset({"medication"})
-
 # A therapy that helped well is not a failure of conservative care: it argues against injecting.
 FAILED_RESPONSES = frozenset({"none", "partial"})
 
@@ -85,14 +80,6 @@ def _days_in_union(periods: list[tuple[date, date]]) -> int:
             total += (last - first).days + 1
             counted_through = last
     return total
-
-
-def has_active_therapy(therapies: Iterable) -> bool:
-    return any(therapy.kind in ACTIVE_THERAPY_KINDS for therapy in therapies)
-
-
-def has_medication_trial(therapies: Iterable) -> bool:
-    return any(therapy.kind in MEDICATION_KINDS for therapy in therapies)
 
 
 def oswestry_index(sections: Sequence[int | None]) -> float | None:

@@ -140,6 +140,13 @@ def _audit_value(value):
     return str(value)
 
 
+def _therapy_kind_label(kind):
+    """A conservative-care kind in words ("physical therapy"), as the profiles list them."""
+    from tracker.vocab import TherapyKind
+
+    return TherapyKind(kind).label.lower()
+
+
 def register_template_helpers(app):
     """What templates may ask: the routes' own declarations (`may`), the transition table
     (`may_move`, `state_allows`) and the named state sets, so a page never restates a rule."""
@@ -165,6 +172,7 @@ def register_template_helpers(app):
         AFTER_PROCEDURE=workflow.AFTER_PROCEDURE, CLEARED_FOR_PROCEDURE=workflow.CLEARED_FOR_PROCEDURE,
         ENTRY_STATES=ENTRY_STATES, LINK_STATES=LINK_STATES,
     )
+    app.jinja_env.filters["therapy_kind_label"] = _therapy_kind_label
 
     @app.context_processor
     def clinic():

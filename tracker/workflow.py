@@ -54,6 +54,7 @@ class GuardFacts:
     state: State
     verdict_eligible: bool | None = None  # None: eligibility never evaluated
     verdict_overridden: bool = False  # a physician overrode a not-eligible verdict
+    verdict_incomplete: bool = False  # criteria still unknown and none failed
     verdict_stale_because: str | None = None  # why the verdict no longer stands, if it does not
     booked: bool = False  # the case has an active appointment
     not_ready: tuple = ()  # readiness items still missing, with no physician's override
@@ -79,13 +80,28 @@ class Transition:
 
 
 def _verdict_says(eligible):
+    """The current verdict is eligible (a physician's override carried onto it by a re-evaluation
+    counts: every criterion read as before), or not."""
     def guard(facts):
         if facts.verdict_eligible is None:
             return ["Evaluate eligibility first."]
-        if facts.verdict_eligible != eligible:
-            return [f"The current verdict is {'eligible' if facts.verdict_eligible else 'not eligible'}."]
+        says = facts.verdict_eligible or facts.verdict_overridden
+        if says != eligible:
+            return [f"The current verdict is {'eligible' if says else 'not eligible'}."]
         return []
     return guard
+
+
+def _overridable(facts):
+    """A not-eligible verdict, or an incomplete one (an unknown criterion the outside records
+    settle: the case waits under review), not yet overridden."""
+    if facts.verdict_eligible is None:
+        return ["Evaluate eligibility first."]
+    if facts.verdict_eligible or facts.verdict_overridden:
+        return ["The current verdict is eligible."]
+    if facts.state == State.UNDER_REVIEW and not facts.verdict_incomplete:
+        return ["Only a not-eligible or an incomplete verdict is overridden."]
+    return []
 
 
 def verdict_problems(facts):
@@ -137,9 +153,9 @@ TRANSITIONS = (
                State.ELIGIBLE, STAFF_WHO_STEER, guards=(_verdict_says(True),), own_form=True),
     Transition("mark_not_eligible", "Record not-eligible verdict", frozenset({State.UNDER_REVIEW}),
                State.NOT_ELIGIBLE, STAFF_WHO_STEER, guards=(_verdict_says(False),), own_form=True),
-    Transition("override_eligibility", "Override: eligible", frozenset({State.NOT_ELIGIBLE}),
+    Transition("override_eligibility", "Override: eligible", frozenset({State.NOT_ELIGIBLE, State.UNDER_REVIEW}),
                State.ELIGIBLE, frozenset({Role.PHYSICIAN}),
-               reason_required=True, guards=(_verdict_says(False),), own_form=True),
+               reason_required=True, guards=(_overridable,), own_form=True),
     # New facts (more weeks of therapy, a new exam) send the case back for re-evaluation.
     Transition("reopen_review", "Re-open review with new facts",
                frozenset({State.ELIGIBLE, State.NOT_ELIGIBLE}), State.UNDER_REVIEW,

@@ -55,8 +55,9 @@ def test_adding_therapies_shows_each_row_and_totals_that_count_overlapping_days_
     assert listed(page) == [("Physical therapy", days_ago(40).isoformat(), days_ago(20).isoformat(),
                              "No relief", "6 sessions")]
     assert "(21 days, overlaps counted once;" in page
-    assert "active therapy <strong>yes</strong>" in page
-    assert "medication trial <strong>no</strong>" in page
+    # Medicare (the default profile) asks for both components, each for 14 days at least.
+    assert "medication trial <strong>0 days</strong> (needs 14: not yet)" in page
+    assert "active therapy <strong>21 days</strong> (needs 14)" in page
 
     second = submit(client, care_url(case), therapy("medication", days_ago(30), days_ago(10),
                                                     response="partial", details="naproxen 500 mg"),
@@ -66,13 +67,12 @@ def test_adding_therapies_shows_each_row_and_totals_that_count_overlapping_days_
             "Partial relief", "naproxen 500 mg") in listed(page)
     assert "Failed conservative care: <strong>4.4 weeks</strong> (31 days, overlaps counted once;" in page, \
         "overlapping therapy days must be counted once (21 + 21 - 11 = 31)"
-    assert "active therapy <strong>yes</strong>" in page
-    assert "medication trial <strong>yes</strong>" in page
+    assert "medication trial <strong>21 days</strong> (needs 14); active therapy <strong>21 days</strong>" in page
     assert len(rows(case)) == 2
 
     summary = text(client.get(f"/cases/{case.id}"))
     assert "2 therapies;" in summary and "failed care <strong>4.4 weeks</strong>" in summary
-    assert "among them active therapy <strong>yes</strong>; medication trial <strong>yes</strong>" in summary
+    assert "among them medication trial <strong>21 days</strong> (needs 14); active therapy" in summary
 
 
 def test_a_therapy_that_helped_well_is_not_counted_as_failed_care(client, coordinator, case):
@@ -111,7 +111,7 @@ def test_removing_a_therapy_takes_it_off_the_list_and_the_totals(client, coordin
     page = text(response)
     assert "Therapy removed." in page
     assert [row[0] for row in listed(page)] == ["Physical therapy"]
-    assert "medication trial <strong>no</strong>" in page
+    assert "medication trial <strong>0 days</strong> (needs 14: not yet)" in page
     assert "(10 days, overlaps counted once;" in page
     assert [r.id for r in rows(case)] == [keep.id]
 
@@ -259,4 +259,30 @@ def test_the_totals_count_as_the_payer_does_failed_courses_inside_its_window(coo
     page = text(client.get(care_url(case)))
     since = (clinic_today() - timedelta(days=182)).isoformat()
     assert f"<strong>2.0 weeks</strong> (14 days since {since}, overlaps counted once; needs 42 days)" in page
-    assert "active therapy <strong>yes</strong>; medication trial <strong>no</strong>" in page
+    # CAM names no kinds and asks for no component; the year-old course is left out, with why.
+    assert "no particular kind asked for by this profile" in page
+    assert "(ended before the look-back window from" in page
+
+
+def test_care_that_ended_before_the_symptom_onset_warns_when_saved_and_is_left_out_with_why(
+        client, coordinator, gen):
+    case = gen.case(state=State.UNDER_REVIEW, symptom_onset=days_ago(100))
+    response = submit(client, care_url(case), therapy("physical_therapy", days_ago(200), days_ago(101)),
+                      follow_redirects=True)
+    page = text(response)
+    assert "Therapy added." in page
+    assert (f"This therapy ended on {days_ago(101).isoformat()}, before the symptom onset on "
+            f"{days_ago(100).isoformat()}: it belongs to another episode") in page
+    assert "(0 days, overlaps counted once;" in page
+    assert (f"Left out of the count: physical therapy {days_ago(200).isoformat()} to {days_ago(101).isoformat()} "
+            f"(ended before the symptom onset on {days_ago(100).isoformat()}: another episode)") in page
+    # Ending on the onset day is this episode's care: no warning.
+    page = text(submit(client, care_url(case), therapy("physical_therapy", days_ago(130), days_ago(100)),
+                       follow_redirects=True))
+    assert "before the symptom onset on" not in page.split("Left out of the count", 1)[0]
+
+
+def test_passive_care_is_listed_as_not_counted_under_medicare(client, coordinator, case):
+    page = text(submit(client, care_url(case), therapy("rest", days_ago(60), days_ago(1)), follow_redirects=True))
+    assert "(0 days, overlaps counted once;" in page
+    assert "(not a kind this profile counts)" in page

@@ -34,13 +34,13 @@ def days_ago(n):
 
 def documented_case(gen, side=Side.LEFT, care_days=28, positive=None, exam=True, **fields):
     """A case under review with complete facts for the Medicare profile: pain for about 5 months,
-    `care_days` days of failed physical therapy (with a medication trial inside them), pain below
+    `care_days` days of failed physical therapy (with a 14-day medication trial inside them), pain below
     L5 without radicular signs, `positive` tests per side (3 on the case's side(s) by default),
     red flags screened and absent."""
     case = gen.case(state=State.UNDER_REVIEW, side=side, symptom_onset=days_ago(150), **fields)
     gen.therapy(case, kind=TherapyKind.PHYSICAL_THERAPY, start_date=days_ago(40),
                 end_date=days_ago(40 - care_days + 1), response=Response.NONE)
-    gen.therapy(case, kind=TherapyKind.MEDICATION, start_date=days_ago(38), end_date=days_ago(30),
+    gen.therapy(case, kind=TherapyKind.MEDICATION, start_date=days_ago(40), end_date=days_ago(27),
                 response=Response.PARTIAL)
     if exam:
         if positive is None:
@@ -150,12 +150,18 @@ def test_27_days_of_failed_care_is_not_eligible_and_shows_conservative_care_not_
     assert [label for label, (status, _) in shown.items() if status != "✓ Met"] == ["Failed conservative care"]
 
 
-def test_an_unrecorded_fact_is_unknown_and_never_counts_as_met(client, coordinator, gen):
+def test_an_unrecorded_fact_is_unknown_never_met_and_the_verdict_is_incomplete_not_ineligible(
+        client, coordinator, gen):
     case = documented_case(gen, exam=False)
     page = text(evaluate(client, case))
 
     db.session.expire_all()
-    assert case.state == State.NOT_ELIGIBLE
+    # Criteria unknown and none failed: incomplete, listing them; the case stays under review.
+    assert case.state == State.UNDER_REVIEW
+    assert ("Incomplete: still unknown: Pain below L5 without radiculopathy, Provocation tests. None failed; "
+            "the case stays under review.") in page
+    assert "<strong>Incomplete</strong>: still unknown: Pain below L5 without radiculopathy" in page
+    assert verdicts(case)[-1].incomplete
     shown = criteria(page)
     assert shown["Pain below L5 without radiculopathy"] == (
         "? Unknown", "pain below L5: not recorded; radicular signs: not recorded")
@@ -178,8 +184,9 @@ def test_new_facts_make_the_verdict_stale_and_one_click_re_evaluates(client, coo
     assert added.status_code == 302
     page = text(client.get(case_url(case)))
     assert "Verdict stale" in page
-    assert ("This verdict no longer stands: the facts behind failed conservative care changed since it "
-            "was stored. Re-evaluate to update it.") in page
+    # The page names the criterion and the fact it read.
+    assert ("This verdict no longer stands: failed conservative care: was “failed conservative care 27 days, "
+            "needs 28 days”, now “failed conservative care 34 days, needs 28 days”") in page
     assert ">Re-evaluate eligibility</button>" in page
     assert "failed conservative care 34 days, needs 28 days" in criteria(page, "Today's assessment (not recorded)")[
         "Failed conservative care"][1]
@@ -307,10 +314,14 @@ def test_the_payer_profile_chosen_on_the_referral_decides_which_criteria_apply(c
     page = text(edited)
     assert "Referral saved." in page and "<dd>eviCore / Cigna CMM-203</dd>" in page
     assert "Verdict stale" in page, "a new payer profile must make the Medicare verdict stale"
+    page = text(client.get(case_url(case)))
+    assert ("This verdict no longer stands: the payer profile changed from Medicare SI joint LCDs (2023) to "
+            "eviCore / Cigna CMM-203.") in page
 
     page = text(evaluate(client, case))
     db.session.expire_all()
-    assert case.state == State.NOT_ELIGIBLE
+    # Ongoing rehabilitation is not recorded: unknown, none failed, so incomplete.
+    assert case.state == State.UNDER_REVIEW and verdicts(case)[-1].incomplete
     assert verdicts(case)[-1].profile_code == "EVICORE_CMM_203"
     shown = criteria(page)
     assert shown["Ongoing active rehabilitation"] == ("? Unknown", "active rehabilitation ongoing: not recorded")
@@ -388,8 +399,8 @@ def test_a_stale_verdict_holds_back_booking_until_re_evaluated(client, coordinat
     gen.therapy(case, kind=TherapyKind.CHIROPRACTIC, start_date=days_ago(12), end_date=days_ago(6))
 
     page = text(client.get(case_url(case)))
-    assert ("Booking waits: The eligibility verdict no longer stands (the facts behind failed "
-            "conservative care changed since it was stored). Re-evaluate eligibility first.") in page
+    assert ("Booking waits: The eligibility verdict no longer stands (failed conservative care: was "
+            "“failed conservative care 28 days, needs 28 days”, now “failed conservative care 35 days") in page
     assert f'href="/cases/{case.id}/book"' not in page
     refused = submit(client, f"/cases/{case.id}/book",
                      {"date": (clinic_today() + timedelta(days=1)).isoformat(), "start": "10:00",
@@ -469,3 +480,108 @@ def test_a_scheduled_case_no_longer_eligible_loses_its_appointment_on_re_evaluat
     assert db.session.get(type(appointment), appointment.id).cancelled_reason == "not eligible on re-evaluation"
     assert moves(case)[-3:] == [(State.SCHEDULED, State.ELIGIBLE), (State.ELIGIBLE, State.UNDER_REVIEW),
                                 (State.UNDER_REVIEW, State.NOT_ELIGIBLE)]
+
+
+# ---------------------------------------------------------------- stale only when a criterion's fact changed
+
+def test_a_fact_no_criterion_of_the_profile_reads_does_not_make_the_verdict_stale(client, coordinator, gen):
+    # Medicare reads neither the baseline pain nor the Oswestry answers.
+    case = documented_case(gen)
+    evaluate(client, case)
+    exam = case.examination
+    exam.baseline_nrs, exam.odi_4 = 3, 4
+    db.session.commit()
+
+    page = text(client.get(case_url(case)))
+    assert "Verdict stale" not in page and "no longer stands" not in page
+
+
+def test_under_cam_the_baseline_pain_is_read_so_changing_it_names_the_criterion_and_the_fact(
+        client, coordinator, gen):
+    case = documented_case(gen, payer_profile_code="CAM_770HB", care_days=42)
+    gen.therapy(case, kind=TherapyKind.PHYSICAL_THERAPY, start_date=days_ago(60), end_date=days_ago(1))
+    evaluate(client, case)
+    case.examination.baseline_nrs = 5
+    db.session.commit()
+
+    page = text(client.get(case_url(case)))
+    assert ("This verdict no longer stands: pain severity or disability: was “pain 7/10, needs 6; or Oswestry "
+            "not recorded, needs 21”, now “pain 5/10, needs 6; or Oswestry not recorded, needs 21”") in page
+
+
+def provocation(case, positive):
+    for i, (test, _) in enumerate(PROVOCATION_TESTS):
+        setattr(case.examination, f"{test}_left",
+                ProvocationResult.POSITIVE if i < positive else ProvocationResult.NEGATIVE)
+    db.session.commit()
+
+
+def overridden(client, gen, physician):
+    """A case not eligible on 2 of 3 provocation tests, overridden by the physician."""
+    case = documented_case(gen, positive={"left": 2, "right": 0})
+    evaluate(client, case)
+    override(physician[1], case, OVERRIDE_REASON)
+    db.session.expire_all()
+    assert case.state == State.ELIGIBLE
+    return case
+
+
+def test_re_evaluating_an_override_where_every_criterion_reads_as_before_keeps_it(
+        client, coordinator, gen, physician):
+    case = overridden(client, gen, physician)
+    # The onset date is corrected by a week: pain duration's evidence moves, still met.
+    case.symptom_onset = days_ago(157)
+    db.session.commit()
+    assert "Verdict stale" in text(client.get(case_url(case)))
+
+    page = text(evaluate(client, case))
+
+    db.session.expire_all()
+    assert "the physician's override stands: every criterion reads as before" in page
+    assert case.state == State.ELIGIBLE
+    latest = verdicts(case)[-1]
+    assert latest.override_reason == OVERRIDE_REASON and latest.override_by_id == physician[0].id
+    assert "Dr Amara Osei's override of" in page and "stands: every criterion reads as before" in page
+
+
+def test_re_evaluating_an_override_where_a_criterion_changed_goes_back_to_a_physician_with_the_change(
+        client, coordinator, gen, physician):
+    case = overridden(client, gen, physician)
+    provocation(case, 1)
+
+    page = text(evaluate(client, case))
+
+    db.session.expire_all()
+    assert case.state == State.NOT_ELIGIBLE
+    assert verdicts(case)[-1].override_reason is None
+    assert ("Dr Amara Osei's override of " in page and " no longer stands: provocation tests: was “2 of 6 "
+            "tests positive, needs 3 (left)”, now “1 of 6 tests positive, needs 3 (left)”") in page
+    assert "Physician override" in text(physician[1].get(case_url(case)))
+
+
+def test_an_incomplete_verdict_can_be_overridden_by_a_physician_with_the_outside_records(
+        client, coordinator, gen, physician):
+    case = documented_case(gen, exam=False)
+    evaluate(client, case)
+    assert "Physician override" in text(physician[1].get(case_url(case)))
+
+    override(physician[1], case, OVERRIDE_REASON)
+
+    db.session.expire_all()
+    assert case.state == State.ELIGIBLE and verdicts(case)[-1].override_reason == OVERRIDE_REASON
+
+
+def test_an_override_of_an_incomplete_verdict_stands_through_re_evaluation_while_nothing_it_judged_changed(
+        client, coordinator, gen, physician):
+    case = documented_case(gen, exam=False)
+    evaluate(client, case)
+    override(physician[1], case, OVERRIDE_REASON)
+    db.session.expire_all()
+    assert case.state == State.ELIGIBLE
+    case.symptom_onset = days_ago(157)  # a met criterion's figures move; the unknown ones do not
+    db.session.commit()
+
+    evaluate(client, case)
+
+    db.session.expire_all()
+    assert case.state == State.ELIGIBLE and verdicts(case)[-1].override_reason == OVERRIDE_REASON

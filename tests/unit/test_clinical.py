@@ -3,15 +3,11 @@ from datetime import date, timedelta
 import pytest
 
 from tracker.clinical import (
-    ACTIVE_THERAPY_KINDS,
-    MEDICATION_KINDS,
     MIN_ODI_SECTIONS,
     PROVOCATION_TESTS,
     THERAPY_KINDS,
     failed_conservative_care_days,
     failed_conservative_care_weeks,
-    has_active_therapy,
-    has_medication_trial,
     oswestry_band,
     oswestry_index,
     percent_relief,
@@ -95,28 +91,12 @@ def test_weeks_are_days_divided_by_seven():
     assert failed_conservative_care_weeks([course], AS_OF) == pytest.approx(27 / 7)
 
 
-@pytest.mark.parametrize("kind", sorted(ACTIVE_THERAPY_KINDS))
-def test_physical_therapy_home_exercise_and_manipulation_are_active_therapy(kind):
-    assert has_active_therapy([therapy(kind)])
-
-
-@pytest.mark.parametrize("kind", ["rest", "ice_heat", "massage", "medication", "cbt", "other"])
-def test_passive_care_medication_and_cbt_are_not_active_therapy(kind):
-    assert not has_active_therapy([therapy(kind)])
-
-
-def test_a_medication_trial_needs_a_medication_row():
-    assert has_medication_trial([therapy("physical_therapy"), therapy("medication")])
-    assert not has_medication_trial([therapy("physical_therapy"), therapy("rest")])
-
-
 def test_every_therapy_kind_the_design_names_is_offered_once_with_a_label():
     values = [value for value, _ in THERAPY_KINDS]
     assert values == [
         "rest", "ice_heat", "physical_therapy", "home_exercise", "medication", "massage", "chiropractic", "cbt", "other"
     ]
     assert all(label for _, label in THERAPY_KINDS)
-    assert ACTIVE_THERAPY_KINDS | MEDICATION_KINDS <= set(values)
 
 
 # --- Oswestry ----------------------------------------------------------------------------------

@@ -147,7 +147,8 @@ def test_default_profile_is_the_medicare_lcd_with_the_design_numbers():
     assert profile.effective_date == date(2023, 3, 19)
     assert (profile.min_pain_months, profile.min_positive_tests, profile.tests_counted) == (3, 3, 6)
     assert profile.min_conservative_care_days == 28
-    assert profile.requires_medication_and_active_therapy
+    assert [(c.name, c.min_days) for c in profile.conservative_care.components] == [
+        ("medication trial", 14), ("active therapy", 14)]
     assert (profile.max_diagnostic_per_12m, profile.max_therapeutic_per_12m) == (2, 4)
     assert profile.diagnostic_relief_threshold_percent == 75
     assert (profile.repeat_relief_threshold_percent, profile.repeat_relief_min_days) == (50, 90)
@@ -346,15 +347,68 @@ def test_cam_counts_the_part_of_a_course_inside_the_window():
         (("medication", "physical_therapy"), MET, ""),
         (("medication", "home_exercise"), MET, ""),
         (("medication", "chiropractic"), MET, ""),
-        (("medication", "massage"), NOT_MET, "active therapy needed"),
-        (("physical_therapy", "rest"), NOT_MET, "medication trial needed"),
-        (("ice_heat",), NOT_MET, "medication trial and active therapy needed"),
+        (("medication", "cbt"), MET, ""),
+        (("medication", "massage"), NOT_MET, "active therapy 0 of 14 days"),
+        (("physical_therapy", "rest"), NOT_MET, "medication trial 0 of 14 days"),
+        (("ice_heat",), NOT_MET, "medication trial 0 of 14 days; active therapy 0 of 14 days"),
     ],
 )
 def test_medicare_care_must_include_medication_and_an_active_therapy(kinds, expected, shortfall):
     facts = case(therapies=tuple(failed_course(kind, 60) for kind in kinds))
     found = criterion(facts, MEDICARE, code=CriterionCode.CONSERVATIVE_CARE_COMPOSITION)
     assert (found.status, found.shortfall) == (expected, shortfall)
+
+
+def test_six_weeks_of_rest_with_a_day_of_nsaid_and_a_day_of_physio_does_not_pass_medicare():
+    # The case from the clinic: rest does not count towards the weeks, and a single day is not a trial.
+    facts = case(therapies=(failed_course("rest", 42), failed_course("medication", 1),
+                            failed_course("physical_therapy", 1)))
+    duration = criterion(facts, MEDICARE, code=CriterionCode.CONSERVATIVE_CARE_DURATION)
+    assert duration.status == NOT_MET
+    assert duration.evidence.startswith("failed conservative care 1 days, needs 28 days; left out: rest / "
+                                        "activity modification")
+    assert "(not a kind this profile counts)" in duration.evidence
+    composition = criterion(facts, MEDICARE, code=CriterionCode.CONSERVATIVE_CARE_COMPOSITION)
+    assert composition.status == NOT_MET
+    assert composition.evidence == ("failed medication trial 1 days, needs 14 days; "
+                                    "failed active therapy 1 days, needs 14 days")
+
+
+@pytest.mark.parametrize("days, expected", [(14, MET), (13, NOT_MET)])
+def test_each_medicare_component_needs_its_least_duration(days, expected):
+    facts = case(therapies=(failed_course("medication", days), failed_course("physical_therapy", 60)))
+    assert status(facts, MEDICARE, code=CriterionCode.CONSERVATIVE_CARE_COMPOSITION) == expected
+    facts = case(therapies=(failed_course("medication", 60), failed_course("home_exercise", days)))
+    assert status(facts, MEDICARE, code=CriterionCode.CONSERVATIVE_CARE_COMPOSITION) == expected
+
+
+@ALL_PROFILES
+def test_care_that_ended_before_the_symptom_onset_is_left_out_with_its_reason(profile):
+    onset = AS_OF - timedelta(days=200)
+    earlier = (failed_course("medication", 100, ending=onset - timedelta(days=1)),
+               failed_course("physical_therapy", 100, ending=onset - timedelta(days=1)))
+    found = criterion(case(symptom_onset=onset, therapies=earlier), profile,
+                      code=CriterionCode.CONSERVATIVE_CARE_DURATION)
+    assert found.status == NOT_MET
+    assert f"(ended before the symptom onset on {onset.isoformat()}: another episode)" in found.evidence
+    # Ending on the onset day itself belongs to this episode.
+    on_the_day = (failed_course("medication", 100, ending=onset), failed_course("physical_therapy", 100, ending=onset))
+    if profile.conservative_care_window_days is None:
+        assert status(case(symptom_onset=onset, therapies=on_the_day), profile,
+                      code=CriterionCode.CONSERVATIVE_CARE_DURATION) == MET
+
+
+@pytest.mark.parametrize("profile", [EVICORE, MP_558, CAM], ids=lambda p: p.code)
+def test_profiles_that_name_no_kinds_count_every_kind(profile):
+    facts = case(therapies=(failed_course("rest", profile.min_conservative_care_days),))
+    assert status(facts, profile, code=CriterionCode.CONSERVATIVE_CARE_DURATION) == MET
+
+
+@ALL_PROFILES
+def test_every_profile_says_where_its_conservative_care_rule_comes_from(profile):
+    care = profile.conservative_care
+    assert care.counted_kinds and care.counted_source
+    assert all(component.source and component.min_days > 0 for component in care.components)
 
 
 def test_no_care_recorded_leaves_the_medication_and_therapy_mix_unknown():

@@ -11,6 +11,7 @@ from tracker.eligibility.forms import EvaluateForm, OverrideForm
 from tracker.eligibility.standing import current_assessment, may_evaluate, profile_for, staleness
 from tracker.extensions import db
 from tracker.models import Case, CaseHistory, Patient
+from tracker.roles import Role
 from tracker.workflow import State, available, verdict_problems
 
 
@@ -30,8 +31,14 @@ def render_case(case, override_form=None, status=200):
     booking_problems = []
     if case.state == State.ELIGIBLE:
         booking_problems = verdict_problems(guard_facts(case, stale_because=stale_reason))
+    # Overridable: a not-eligible verdict, or an incomplete one that still stands (the case waits
+    # under review for a criterion the outside records may settle).
+    may_override = current_user.role == Role.PHYSICIAN and verdict is not None and verdict.override_at is None and (
+        case.state == State.NOT_ELIGIBLE
+        or (case.state == State.UNDER_REVIEW and verdict.incomplete and stale_reason is None))
     return render_template(
         "cases/show.html", case=case, history=history, summary=case_summary(case, profile_for(case)),
+        may_override=may_override,
         transitions=available(case.state, current_user.role),
         form=TransitionForm(version_id=case.version_id),
         verdict=verdict, stale=stale_reason is not None, stale_reason=stale_reason,

@@ -44,6 +44,7 @@ def guard_facts(case, action=None, stale_because=_ASK):
         state=State(case.state),
         verdict_eligible=None if verdict is None else verdict.eligible,
         verdict_overridden=verdict is not None and verdict.override_at is not None,
+        verdict_incomplete=verdict is not None and verdict.incomplete,
         verdict_stale_because=stale_because,
         booked=appointment is not None,
         not_ready=not_ready,

@@ -5,14 +5,14 @@ as the stored snapshot.
 """
 from tracker import audit
 from tracker.cases.services import transition
-from tracker.eligibility.standing import EVALUABLE_STATES, current_assessment, is_stale
+from tracker.eligibility.standing import EVALUABLE_STATES, current_assessment, is_stale, override_changes
 from tracker.extensions import db
 from tracker.models import ClinicSettings, EligibilityVerdict
 from tracker.policy import PROFILES
 from tracker.refusals import check_version
 from tracker.scheduling.release import release
 from tracker.transactions import service
-from tracker.timeutil import utcnow
+from tracker.timeutil import format_clinic, utcnow
 from tracker.workflow import State, TransitionRefused
 
 
@@ -31,10 +31,13 @@ def set_clinic_default_profile(code, actor):
 
 @service
 def evaluate_case(case, actor, version_id=None):
-    """Store a dated verdict and move the case to eligible or not eligible.
+    """Store a dated verdict and move the case by it: eligible, not eligible, or (criteria still
+    unknown and none failed) incomplete, which keeps the case under review.
 
-    From eligible or not eligible (new facts), the case first goes back to under review, so the
-    timeline shows the re-evaluation as two steps.
+    From eligible, not eligible or scheduled (a stale verdict), the case first goes back to under
+    review, so the timeline shows the re-evaluation as two steps. A physician's override on the
+    verdict replaced stands where every criterion reads as before (`override_changes`); where one
+    changed, the case goes back to a physician with the change named on its timeline.
     """
     if version_id is not None:
         check_version(case, version_id)
@@ -46,33 +49,63 @@ def evaluate_case(case, actor, version_id=None):
         raise TransitionRefused("The verdict still stands: nothing it read has changed. "
                                 "Re-open the review to evaluate again.")
     result, digest = assessment
+    previous = case.current_verdict
     verdict = EligibilityVerdict(
         case_id=case.id, evaluated_at=utcnow(), evaluated_by_id=actor.id,
         profile_code=result.profile_code, profile_version=result.profile_version,
         eligible=result.eligible, snapshot=result.as_dict(), facts_fingerprint=digest,
     )
+    why = _carry_override(previous, verdict, result)
     db.session.add(verdict)
     db.session.flush()
     db.session.expire(case, ["verdicts"])
-    if case.state == State.SCHEDULED and result.eligible:
-        pass  # still eligible: the booking stands, now on a current verdict
-    else:
-        if case.state == State.SCHEDULED:
-            # No procedure on a case that no longer qualifies: free the slot, then record why.
-            _release_for_new_verdict(case, actor)
-        if case.state != State.UNDER_REVIEW:
-            transition(case, "reopen_review", actor, "re-evaluated with new facts", commit=False)
-        transition(case, "mark_eligible" if result.eligible else "mark_not_eligible", actor,
-                   commit=False)
+    _move_by_verdict(case, actor, verdict, result, why)
     audit.record(audit.Action.CREATE, "eligibility_verdict", verdict.id,
                  summary=f"case {case.id} evaluated under {result.profile_code} v{result.profile_version}: "
-                         f"{'eligible' if result.eligible else 'not eligible'}", user=actor)
+                         f"{verdict_words(verdict)}", user=actor)
     db.session.commit()
     return verdict
 
 
-def _release_for_new_verdict(case, actor):
-    reason = "not eligible on re-evaluation"
+def _carry_override(previous, verdict, result):
+    """Copy a physician's override onto the new verdict when every criterion reads as before; the
+    timeline's words for what happened to it ('' without an override or when none is needed)."""
+    if previous is None or previous.override_at is None or result.eligible:
+        return ""
+    by = f"{previous.override_by.name}'s override of {format_clinic(previous.override_at, '%Y-%m-%d')}"
+    changes = override_changes(previous.snapshot.get("criteria", ()), result.criteria)
+    if changes:
+        return f"{by} no longer stands: " + "; ".join(changes)
+    verdict.override_reason, verdict.override_by_id, verdict.override_at = (
+        previous.override_reason, previous.override_by_id, previous.override_at)
+    return f"{by} stands: every criterion reads as before"
+
+
+def _move_by_verdict(case, actor, verdict, result, why):
+    stays_booked = case.state == State.SCHEDULED and (result.eligible or verdict.override_at is not None)
+    if stays_booked:
+        return  # still eligible: the booking stands, now on a current verdict
+    if case.state == State.SCHEDULED:
+        # No procedure on a case that no longer qualifies: free the slot, then record why.
+        _release_for_new_verdict(case, actor, "incomplete on re-evaluation (criteria still unknown)"
+                                 if result.incomplete else "not eligible on re-evaluation")
+    if case.state != State.UNDER_REVIEW:
+        transition(case, "reopen_review", actor, why or "re-evaluated with new facts", commit=False)
+    if result.incomplete and verdict.override_at is None:
+        return  # criteria still unknown, none failed: the case stays under review
+    transition(case, "mark_eligible" if result.eligible or verdict.override_at else "mark_not_eligible", actor,
+               why, commit=False)
+
+
+def verdict_words(verdict):
+    if verdict.override_at is not None:
+        return "not eligible, overridden to eligible"
+    if verdict.eligible:
+        return "eligible"
+    return "incomplete" if verdict.incomplete else "not eligible"
+
+
+def _release_for_new_verdict(case, actor, reason):
     release(case.active_appointment, reason, actor)
     db.session.flush()
     transition(case, "unschedule", actor, f"appointment cancelled: {reason}", commit=False)
@@ -80,7 +113,8 @@ def _release_for_new_verdict(case, actor):
 
 @service
 def override(case, actor, reason, version_id=None):
-    """A physician's written override of a not-eligible verdict."""
+    """A physician's written override of a not-eligible or incomplete verdict (an unknown
+    criterion the outside records settle)."""
     if version_id is not None:
         check_version(case, version_id)
     verdict = case.current_verdict

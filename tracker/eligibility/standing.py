@@ -1,11 +1,13 @@
 """Whether a case's eligibility verdict still stands: today's assessment from the facts as they
 stand, compared with the stored snapshot. Reads only; the verdict itself is written by
 `tracker.eligibility.services`."""
+from datetime import date
+
 from tracker.eligibility.facts import case_facts, fingerprint, prior_injections
 from tracker.extensions import db
 from tracker.models import ClinicSettings
-from tracker.policy import DEFAULT_PROFILE_CODE, evaluate, get_profile
-from tracker.timeutil import clinic_today
+from tracker.policy import DEFAULT_PROFILE_CODE, PROFILES, evaluate, get_profile
+from tracker.timeutil import clinic_today, to_clinic
 from tracker.workflow import State
 
 EVALUABLE_STATES = frozenset({State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE, State.SCHEDULED})
@@ -31,34 +33,95 @@ def current_assessment(case, default_code=None, as_of=None):
 
 
 def staleness(case, verdict=None, assessment=None, default_code=None):
-    """Why the stored verdict no longer stands, or None when it still does.
+    """Why the stored verdict no longer stands, naming the criterion and the fact, or None when
+    it still does.
 
-    Stale when the facts, the earlier injections or the profile changed since it was stored, and
-    also when they did not but time did: a 12-month window rolls on, ongoing care adds weeks, so
-    a criterion's answer today can differ from the snapshot's. ``assessment`` is today's
-    ``current_assessment(case)`` when the caller has it already (one evaluation per page).
+    Stale only when something one of its criteria read has changed (DESIGN.md section 4):
+    - the payer profile (another profile, or a new version of it);
+    - a fact a criterion of the profile reads: the case as it stands now, evaluated on the
+      verdict's own day, gives a criterion other evidence than the stored one. A fact no criterion
+      of the profile reads (baseline pain under Medicare, one Oswestry answer) changes no evidence;
+    - time: nothing changed, but today a criterion reads otherwise (a 12-month window rolled on,
+      ongoing care added weeks).
+    ``assessment`` is today's ``current_assessment(case)`` when the caller has it already.
     """
     verdict = verdict or case.current_verdict
     if verdict is None:
         return None
+    profile = profile_for(case, default_code)
+    if verdict.profile_code != profile.code:
+        return f"the payer profile changed from {_profile_name(verdict.profile_code)} to {profile.name}"
+    if verdict.profile_version != profile.version:
+        return (f"the {profile.name} profile changed (version {verdict.profile_version} to "
+                f"{profile.version})")
     result, digest = assessment or current_assessment(case, default_code)
-    stored = {c["code"]: c for c in verdict.snapshot.get("criteria", ())}
+    stored = verdict.snapshot.get("criteria", ())
     if digest != verdict.facts_fingerprint:
-        # Name the criteria whose evidence moved, so the coordinator sees what to look at.
-        moved = [c.label.lower() for c in result.criteria
-                 if (stored.get(str(c.code)) or {}).get("evidence") != c.evidence]
+        # Something the engine reads changed: which criteria read it differently on the verdict's day?
+        then = evaluate(case_facts(case, _verdict_day(verdict)), prior_injections(case, profile), profile)
+        moved = changed_criteria(stored, then.criteria)
         if moved:
-            return f"the facts behind {_listed(moved)} changed since it was stored"
-        return "the facts changed since it was stored"
-    changed = [c.label.lower() for c in result.criteria
-               if (stored.get(str(c.code)) or {}).get("status") != c.status.value]
-    if changed:
-        return f"with the passing of time, {_listed(changed)} no longer reads the same"
+            return "; ".join(moved)
+    moved = changed_criteria(stored, result.criteria, evidence=False)
+    if moved:
+        return "with the passing of time, " + "; ".join(moved)
     return None
 
 
-def _listed(labels):
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+def _verdict_day(verdict):
+    """The day the verdict was evaluated for (its snapshot's as_of, else the day it was stored)."""
+    as_of = verdict.snapshot.get("as_of")
+    return date.fromisoformat(as_of) if as_of else to_clinic(verdict.evaluated_at).date()
+
+
+def changed_criteria(stored, criteria, evidence=True):
+    """Each criterion that reads otherwise than in the stored snapshot, in words naming it and
+    what it read: "failed conservative care: was “27 days, needs 28 days”, now “34 days …”".
+    Compares the evidence (the facts read), or with `evidence` False only the status."""
+    before = {c["code"]: c for c in stored}
+    now = {str(c.code): c for c in criteria}
+    changes = []
+    for code, criterion in now.items():
+        old = before.get(code)
+        if old is None:
+            changes.append(f"{criterion.label.lower()} now applies: {criterion.evidence}")
+        elif evidence and old["evidence"] != criterion.evidence:
+            changes.append(f"{criterion.label.lower()}: was “{old['evidence']}”, now “{criterion.evidence}”")
+        elif old["status"] != criterion.status.value:
+            changes.append(f"{criterion.label.lower()} was {_status_words(old['status'])}, now "
+                           f"{_status_words(criterion.status.value)} ({criterion.evidence})")
+    changes += [f"{old['label'].lower()} no longer applies" for code, old in before.items() if code not in now]
+    return changes
+
+
+def override_changes(stored, criteria):
+    """What a physician's override no longer covers, in words ([]: it stands). The override was
+    given on the criteria as they read then: it stands while each criterion has the same status,
+    and each one not met or unknown (what the physician overrode) the same evidence. A met
+    criterion whose figures moved on (one more month of pain) changes nothing the override judged."""
+    before = {c["code"]: c for c in stored}
+    now = {str(c.code): c for c in criteria}
+    changes = []
+    for code, criterion in now.items():
+        old = before.get(code)
+        label = criterion.label.lower()
+        if old is None:
+            changes.append(f"{label} now applies ({_status_words(criterion.status.value)}: {criterion.evidence})")
+        elif old["status"] != criterion.status.value:
+            changes.append(f"{label} was {_status_words(old['status'])}, now "
+                           f"{_status_words(criterion.status.value)} ({criterion.evidence})")
+        elif old["status"] != "met" and old["evidence"] != criterion.evidence:
+            changes.append(f"{label}: was “{old['evidence']}”, now “{criterion.evidence}”")
+    changes += [f"{old['label'].lower()} no longer applies" for code, old in before.items() if code not in now]
+    return changes
+
+
+def _status_words(status):
+    return status.replace("_", " ")
+
+
+def _profile_name(code):
+    return PROFILES[code].name if code in PROFILES else code
 
 
 def is_stale(case, verdict=None, default_code=None, assessment=None):

@@ -27,9 +27,21 @@ def evaluate(case_id):
     if form.validate_on_submit():
         on_refusal(back_to(back, stale=STALE_PAGE))
         verdict = services.evaluate_case(case, current_user, form.version_id.data)
-        flash("Eligible under " + get_profile(verdict.profile_code).name if verdict.eligible else
-              "Not eligible: see the criteria not met below.", "success" if verdict.eligible else "warning")
+        flash(*_verdict_message(verdict))
     return redirect(back)
+
+
+def _verdict_message(verdict):
+    """What the evaluation says, with its flash category."""
+    if verdict.override_at is not None:
+        return ("Not eligible under the profile, and the physician's override stands: every criterion reads "
+                "as before.", "success")
+    if verdict.eligible:
+        return "Eligible under " + get_profile(verdict.profile_code).name, "success"
+    if verdict.incomplete:
+        return ("Incomplete: still unknown: " + ", ".join(verdict.unknown_criteria)
+                + ". None failed; the case stays under review.", "warning")
+    return "Not eligible: see the criteria not met below.", "warning"
 
 
 @bp.route("/<int:case_id>/eligibility/override", methods=["POST"])

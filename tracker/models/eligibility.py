@@ -7,8 +7,9 @@ from tracker.timeutil import utcnow
 class EligibilityVerdict(db.Model):
     """What the engine said on one day under one profile. Never edited: a re-evaluation adds a row.
 
-    `facts_fingerprint` is a digest of the facts the engine read; when the case's facts no longer
-    give the same digest, the verdict is stale.
+    `facts_fingerprint` is a digest of the facts the engine read: while the case's facts give the
+    same digest nothing changed; when they do not, the criteria are read again on the verdict's
+    day to find which one a change touched (tracker.eligibility.standing.staleness).
     """
 
     __tablename__ = "eligibility_verdicts"
@@ -39,6 +40,18 @@ class EligibilityVerdict(db.Model):
     override_at = db.Column(UTCDateTime)
 
     case = db.relationship("Case", foreign_keys=[case_id])
+
+    @property
+    def incomplete(self):
+        """Not eligible only because criteria are still unknown (none failed): the case stays under
+        review. Read from the snapshot, so verdicts stored before this reading say it too."""
+        statuses = {c["status"] for c in self.snapshot.get("criteria", ())}
+        return not self.eligible and "not_met" not in statuses and "unknown" in statuses
+
+    @property
+    def unknown_criteria(self):
+        return [c["label"] for c in self.snapshot.get("criteria", ()) if c["status"] == "unknown"]
+
     evaluated_by = db.relationship("User", foreign_keys=[evaluated_by_id])
     override_by = db.relationship("User", foreign_keys=[override_by_id])
 

@@ -12,19 +12,13 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from tracker.clinical import (
-    ACTIVE_THERAPY_KINDS,
-    THERAPY_KINDS,
-    failed_conservative_care_days,
-    failed_therapies,
-    has_active_therapy,
-    has_medication_trial,
-)
+from tracker.clinical import FAILED_RESPONSES, THERAPY_KINDS, failed_conservative_care_days
 from tracker.policy.facts import (
     DIAGNOSTIC_INDICATIONS,
     BlockResult,
     CaseFacts,
     PriorInjection,
+    TherapyFact,
 )
 from tracker.policy.profiles import CRITERION_LABELS, CriterionCode, Profile
 from tracker.vocab import Choice, Indication
@@ -70,6 +64,15 @@ class Verdict:
     def eligible(self) -> bool:
         return all(criterion.status == Status.MET for criterion in self.criteria)
 
+    @property
+    def incomplete(self) -> bool:
+        """Criteria still unknown and none failed: not a "not eligible" verdict (DESIGN.md section 4)."""
+        statuses = {criterion.status for criterion in self.criteria}
+        return Status.NOT_MET not in statuses and Status.UNKNOWN in statuses
+
+    def unknown(self) -> list[str]:
+        return [criterion.label for criterion in self.criteria if criterion.status == Status.UNKNOWN]
+
     def waiting_for(self) -> list[str]:
         return [criterion.shortfall for criterion in self.criteria if criterion.status != Status.MET]
 
@@ -82,6 +85,7 @@ class Verdict:
             "side": str(self.side),
             "indication": str(self.indication),
             "eligible": self.eligible,
+            "incomplete": self.incomplete,
             "criteria": [criterion.as_dict() for criterion in self.criteria],
         }
 
@@ -244,37 +248,91 @@ def _provocation_tests(facts: CaseFacts, prior: Sequence[PriorInjection], profil
     )
 
 
-def _conservative_care_window(facts: CaseFacts, profile: Profile) -> tuple[date | None, list]:
-    """The look-back start (None: no limit) and the therapies that fall inside it."""
-    window = profile.conservative_care_window_days
-    since = None if window is None else facts.as_of - timedelta(days=window - 1)
-    inside = [
-        therapy
-        for therapy in facts.therapies
-        if therapy.start <= facts.as_of and (since is None or therapy.end is None or therapy.end >= since)
-    ]
-    return since, inside
+@dataclass(frozen=True)
+class LeftOut:
+    """A conservative-care course the count leaves out, and why (shown with the evidence)."""
+
+    therapy: TherapyFact
+    reason: str
+
+    def describe(self) -> str:
+        end = self.therapy.end.isoformat() if self.therapy.end else "ongoing"
+        return f"{_kind_label(self.therapy.kind)} {self.therapy.start.isoformat()} to {end} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class ComponentFigures:
+    """One component the care must include (a medication trial, an active therapy): its failed
+    days against the least the profile asks."""
+
+    name: str
+    days: int
+    min_days: int
+    # A course of its kinds with no response recorded: it may yet turn out to have failed.
+    unrecorded: bool
+
+    @property
+    def met(self) -> bool:
+        return self.days >= self.min_days
 
 
 @dataclass(frozen=True)
 class CareFigures:
-    """Conservative care as the engine counts it for one profile: failed courses only, inside
-    the profile's look-back window, overlapping days once."""
+    """Conservative care as the engine counts it for one profile: failed courses of the kinds the
+    profile counts, after the symptom onset, inside its look-back window, overlapping days once."""
+
     failed_days: int
     needed_days: int
     window_start: date | None
-    failed_active_therapy: bool
-    failed_medication_trial: bool
+    components: tuple[ComponentFigures, ...]
+    left_out: tuple[LeftOut, ...]
+    # Courses counted but with no response recorded.
+    unrecorded: int
+
+
+def _kind_label(kind: str) -> str:
+    return dict(THERAPY_KINDS).get(kind, kind).lower()
+
+
+def _sort_care(facts: CaseFacts, profile: Profile) -> tuple[date | None, list, list]:
+    """The look-back start (None: no limit), the courses the profile counts, and those it leaves
+    out with the reason. A course starting after the evaluation day is not care tried yet."""
+    rule, window = profile.conservative_care, profile.conservative_care_window_days
+    since = None if window is None else facts.as_of - timedelta(days=window - 1)
+    counted, left_out = [], []
+    for therapy in facts.therapies:
+        if therapy.start > facts.as_of:
+            continue
+        onset = facts.symptom_onset
+        if onset is not None and therapy.end is not None and therapy.end < onset:
+            left_out.append(LeftOut(therapy, f"ended before the symptom onset on {onset.isoformat()}: "
+                                             "another episode"))
+        elif since is not None and therapy.end is not None and therapy.end < since:
+            left_out.append(LeftOut(therapy, f"ended before the look-back window from {since.isoformat()}"))
+        elif therapy.kind not in rule.counted_kinds:
+            left_out.append(LeftOut(therapy, "not a kind this profile counts"))
+        elif therapy.response not in FAILED_RESPONSES and therapy.response is not None:
+            left_out.append(LeftOut(therapy, "it helped: not failed care"))
+        else:
+            counted.append(therapy)
+    return since, counted, left_out
 
 
 def conservative_care_figures(facts: CaseFacts, profile: Profile) -> CareFigures:
-    since, inside = _conservative_care_window(facts, profile)
-    failed = failed_therapies(inside)
+    since, counted, left_out = _sort_care(facts, profile)
+    components = tuple(
+        ComponentFigures(
+            component.name,
+            failed_conservative_care_days([t for t in counted if t.kind in component.kinds], facts.as_of, since),
+            component.min_days,
+            any(t.kind in component.kinds and t.response is None for t in counted),
+        )
+        for component in profile.conservative_care.components
+    )
     return CareFigures(
-        failed_days=failed_conservative_care_days(inside, facts.as_of, since),
-        needed_days=profile.min_conservative_care_days, window_start=since,
-        failed_active_therapy=has_active_therapy(failed),
-        failed_medication_trial=has_medication_trial(failed),
+        failed_days=failed_conservative_care_days(counted, facts.as_of, since),
+        needed_days=profile.min_conservative_care_days, window_start=since, components=components,
+        left_out=tuple(left_out), unrecorded=sum(1 for therapy in counted if therapy.response is None),
     )
 
 
@@ -285,59 +343,55 @@ def _care_amount(days: int, needed: int) -> str:
     return f"{days} of {needed} days"
 
 
+def _left_out_text(care: CareFigures) -> str:
+    return "; left out: " + "; ".join(item.describe() for item in care.left_out) if care.left_out else ""
+
+
 def _conservative_care_duration(
     facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile
 ) -> Criterion:
-    needed = profile.min_conservative_care_days
-    since, inside = _conservative_care_window(facts, profile)
-    days = failed_conservative_care_days(inside, facts.as_of, since)
+    care = conservative_care_figures(facts, profile)
+    days, needed = care.failed_days, care.needed_days
     evidence = f"failed conservative care {days} days, needs {needed} days"
-    if since is not None:
-        evidence += f" within the window from {since.isoformat()}"
+    if care.window_start is not None:
+        evidence += f" within the window from {care.window_start.isoformat()}"
     shortfall = f"conservative care {_care_amount(days, needed)}"
-    unrecorded = sum(1 for therapy in inside if therapy.response is None)
     if days >= needed:
         status = Status.MET
     elif not facts.therapies:
         status = Status.UNKNOWN
         evidence = shortfall = "no conservative care recorded"
-    elif unrecorded:
+    elif care.unrecorded:
         # A therapy whose response is not recorded may yet turn out to have failed.
         status = Status.UNKNOWN
-        evidence += f"; response not recorded for {unrecorded} therapies"
-        shortfall += f" (response not recorded for {unrecorded})"
+        evidence += f"; response not recorded for {care.unrecorded} therapies"
+        shortfall += f" (response not recorded for {care.unrecorded})"
     else:
         status = Status.NOT_MET
-    return _criterion(profile, CriterionCode.CONSERVATIVE_CARE_DURATION, status, evidence, shortfall)
-
-
-_ACTIVE_THERAPY_TEXT = ", ".join(label.lower() for kind, label in THERAPY_KINDS if kind in ACTIVE_THERAPY_KINDS)
+    return _criterion(profile, CriterionCode.CONSERVATIVE_CARE_DURATION, status, evidence + _left_out_text(care),
+                      shortfall)
 
 
 def _conservative_care_composition(
     facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile
 ) -> Criterion | None:
-    if not profile.requires_medication_and_active_therapy:
+    """Each component the profile asks the care to include, with its own least duration: a single
+    day of an NSAID and a single day of physical therapy is not a trial of either."""
+    if not profile.conservative_care.components:
         return None
-    _, inside = _conservative_care_window(facts, profile)
-    failed = failed_therapies(inside)
-    unrecorded = [therapy for therapy in inside if therapy.response is None]
-    components = (
-        ("medication trial", "medication trial", has_medication_trial),
-        ("active therapy", f"active therapy ({_ACTIVE_THERAPY_TEXT})", has_active_therapy),
-    )
+    care = conservative_care_figures(facts, profile)
     statuses, evidence, missing = [], [], []
-    for short_name, long_name, tried in components:
-        if tried(failed):
+    for part in care.components:
+        if part.met:
             statuses.append(Status.MET)
         else:
-            # Unknown while a matching therapy's response, or any therapy at all, is unrecorded.
-            statuses.append(Status.UNKNOWN if not facts.therapies or tried(unrecorded) else Status.NOT_MET)
-            missing.append(short_name)
-        evidence.append(f"failed {long_name}: {_yes_no(tried(failed))}")
-    shortfall = " and ".join(missing) + " needed"
+            # Unknown while a matching course's response, or any care at all, is unrecorded.
+            statuses.append(Status.UNKNOWN if not facts.therapies or part.unrecorded else Status.NOT_MET)
+            missing.append(f"{part.name} {part.days} of {part.min_days} days")
+        evidence.append(f"failed {part.name} {part.days} days, needs {part.min_days} days")
     return _criterion(
-        profile, CriterionCode.CONSERVATIVE_CARE_COMPOSITION, _combine(statuses), "; ".join(evidence), shortfall
+        profile, CriterionCode.CONSERVATIVE_CARE_COMPOSITION, _combine(statuses), "; ".join(evidence),
+        "; ".join(missing),
     )
 
 

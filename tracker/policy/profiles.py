@@ -42,6 +42,35 @@ class Rule:
     effective_date: date | None
 
 
+# The conservative-care kinds (tracker.vocab.TherapyKind values), grouped as the payers speak of them.
+MEDICATION = frozenset({"medication"})
+# Therapies the patient does rather than receives.
+ACTIVE_THERAPY = frozenset({"physical_therapy", "home_exercise", "chiropractic", "cbt"})
+PASSIVE_CARE = frozenset({"rest", "ice_heat", "massage"})
+ALL_CARE = MEDICATION | ACTIVE_THERAPY | PASSIVE_CARE | {"other"}
+
+
+@dataclass(frozen=True)
+class CareComponent:
+    """A part the failed conservative care must include: failed courses of these kinds lasting at
+    least ``min_days`` (overlapping courses counted once), with where the payer asks for it."""
+
+    name: str
+    kinds: frozenset[str]
+    min_days: int
+    source: str
+
+
+@dataclass(frozen=True)
+class ConservativeCare:
+    """What a payer counts as conservative care: the kinds whose failed days count towards the
+    profile's minimum (``Profile.min_conservative_care_days``), and the components it must include."""
+
+    counted_kinds: frozenset[str]
+    counted_source: str
+    components: tuple[CareComponent, ...] = ()
+
+
 @dataclass(frozen=True)
 class Profile:
     """One payer's SI joint injection policy. ``None`` for a limit means the payer sets none.
@@ -64,7 +93,7 @@ class Profile:
     # Failed care only counts inside this look-back window (days up to and including as_of).
     conservative_care_window_days: int | None
     requires_active_rehab_ongoing: bool
-    requires_medication_and_active_therapy: bool
+    conservative_care: ConservativeCare
     # Sessions per rolling 12 months; a bilateral injection on one day is one session.
     max_diagnostic_per_12m: int | None
     max_therapeutic_per_12m: int | None
@@ -109,7 +138,20 @@ MEDICARE_LCD_2023 = Profile(
     min_conservative_care_days=28,
     conservative_care_window_days=None,
     requires_active_rehab_ongoing=False,
-    requires_medication_and_active_therapy=True,
+    conservative_care=ConservativeCare(
+        counted_kinds=MEDICATION | ACTIVE_THERAPY,
+        counted_source="Definitions, conservative therapy: medication and active therapies (physical "
+        "therapy, home exercise, manipulation, cognitive-behavioural therapy); passive care (rest, "
+        "ice or heat, massage) alone does not satisfy it, so its days are not counted",
+        components=(
+            CareComponent("medication trial", MEDICATION, 14,
+                          "Definitions, conservative therapy: medication in therapeutic doses long enough "
+                          f"to judge; {TRACKER_DEFAULT} (2 weeks, the least an NSAID trial is judged on)"),
+            CareComponent("active therapy", ACTIVE_THERAPY, 14,
+                          "Definitions, conservative therapy: an active therapy in addition to medication; "
+                          f"{TRACKER_DEFAULT} (2 weeks)"),
+        ),
+    ),
     max_diagnostic_per_12m=2,
     max_therapeutic_per_12m=4,
     caps_per_joint=False,
@@ -152,7 +194,9 @@ EVICORE_CMM_203 = Profile(
     min_conservative_care_days=28,
     conservative_care_window_days=None,
     requires_active_rehab_ongoing=True,
-    requires_medication_and_active_therapy=False,
+    conservative_care=ConservativeCare(
+        ALL_CARE, "Diagnostic injection criteria: failed conservative therapy; the document names no "
+        "kinds, so the tracker counts every kind"),
     max_diagnostic_per_12m=2,
     max_therapeutic_per_12m=4,
     caps_per_joint=True,
@@ -198,7 +242,9 @@ MP_558 = Profile(
     min_conservative_care_days=90,
     conservative_care_window_days=None,
     requires_active_rehab_ongoing=False,
-    requires_medication_and_active_therapy=False,
+    conservative_care=ConservativeCare(
+        ALL_CARE, "Policy: failed conservative therapy; the document names no kinds, so the tracker "
+        "counts every kind"),
     max_diagnostic_per_12m=2,
     max_therapeutic_per_12m=3,
     caps_per_joint=False,
@@ -240,7 +286,8 @@ CAM_770HB = Profile(
     min_conservative_care_days=42,
     conservative_care_window_days=183,
     requires_active_rehab_ongoing=False,
-    requires_medication_and_active_therapy=False,
+    conservative_care=ConservativeCare(
+        ALL_CARE, "Indications: failed non-operative treatment (every kind of non-operative care counts)"),
     max_diagnostic_per_12m=2,
     max_therapeutic_per_12m=4,
     caps_per_joint=False,

@@ -63,6 +63,15 @@ def _in_words(value):
     return str(getattr(value, "label", value))
 
 
+def _warn_if_before_onset(case, values):
+    """Saved, but it will not count: care that ended before the symptom onset belongs to another
+    episode (the eligibility evidence lists it as left out, with the same reason)."""
+    end, onset = values["end_date"], case.symptom_onset
+    if end is not None and onset is not None and end < onset:
+        flash(f"This therapy ended on {end.isoformat()}, before the symptom onset on {onset.isoformat()}: it "
+              "belongs to another episode and does not count towards conservative care for this case.", "warning")
+
+
 def _therapy_or_404(case, therapy_id):
     row = db.session.get(ConservativeCare, therapy_id)
     if row is None or row.case_id != case.id:
@@ -100,6 +109,7 @@ def conservative_care(case_id):
         on_refusal(_said(lambda refusal: _care_page(case, form, _rehab_form(case), status=409)))
         services.add_therapy(case, form.values(), current_user)
         flash("Therapy added.", "success")
+        _warn_if_before_onset(case, form.values())
         return redirect(url_for("review.conservative_care", case_id=case.id))
     return _care_page(case, form, _rehab_form(case), status=422 if form.is_submitted() else 200)
 
@@ -114,6 +124,7 @@ def edit_therapy(case_id, therapy_id):
         on_refusal(_said(lambda refusal: _therapy_conflict(case, therapy_id, form)))
         services.update_therapy(row, form.values(), form.version_id.data, current_user)
         flash("Therapy updated.", "success")
+        _warn_if_before_onset(case, form.values())
         return redirect(url_for("review.conservative_care", case_id=case.id))
     return _care_page(case, form, _rehab_form(case), editing=row, status=422 if form.is_submitted() else 200)
 
