@@ -39,6 +39,9 @@ class DiaryPoint(db.Model):
                  postgresql_where=text("completed_at IS NULL"), sqlite_where=text("completed_at IS NULL")),
         # Reports: completion of the points whose window closed within a period (complete or not).
         db.Index("ix_diary_points_closes_at", "closes_at"),
+        # "Has a later point of this case opened?" (tracker.diary.overdue.superseded), asked per
+        # pending point by the overdue list and the reminders: one short range of this index.
+        db.Index("ix_diary_points_case_opens_at", "case_id", "opens_at"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
