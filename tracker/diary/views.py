@@ -19,6 +19,7 @@ from tracker.vocab import EntrySource
 
 bp = Blueprint("diary", __name__)
 bp.add_app_template_global(services.from_when, "diary_from")
+bp.add_app_template_global(services.when, "diary_when")
 
 
 # ------------------------------------------------------------------ for other pages' templates
