@@ -24,13 +24,13 @@ from tracker.diary.relief import ANAESTHETIC_WINDOW_HOURS, THERAPEUTIC_RELIEF_PE
 
 WIDTH, HEIGHT = 760, 320
 TOP, BOTTOM, LEFT, RIGHT = 40, 262, 52, 744
-HOURS_PANEL = (LEFT, 300)
-DAYS_PANEL = (330, RIGHT)
+HOURS_PANEL = (LEFT, 320)
+DAYS_PANEL = (345, RIGHT)
 # The hours panel runs a little past the window so the 6-hour point is not drawn on the border.
 HOURS_DOMAIN = (0.0, ANAESTHETIC_WINDOW_HOURS + 0.5)
 DAYS_DOMAIN = (0.8, 400.0)
 # The share of the hours panel given to the first hour after the injection.
-FIRST_HOUR_SHARE = 0.42
+FIRST_HOUR_SHARE = 0.45
 HOUR_TICKS = [(0, "0 h"), (0.25, "15m"), (0.5, "30m")] + [(h, f"{h} h") for h in range(1, 7)]
 # How far apart two coinciding markers are set (pixels each way): more than a marker's half width.
 SIDE_NUDGE = {"left": -5.5, "right": 5.5}
