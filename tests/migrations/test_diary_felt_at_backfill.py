@@ -1,4 +1,4 @@
-"""0016_diary_felt_at gives every entry the moment its score describes: when it was first given
+"""0018_diary_felt_at gives every entry the moment its score describes: when it was first given
 (the first revision's time for an entry corrected since), and the downgrade removes it again.
 
 Runs against the database of this test run: SQLite by default, PostgreSQL in CI's second pass.
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def test_the_upgrade_stores_when_each_score_was_first_given(migration_app):
-    upgrade(revision="0015_case_identifiers")
+    upgrade(revision="0017_held_forms")
     tables = MetaData()
     tables.reflect(db.engine)
     points, entries, revisions = (tables.tables[name] for name in (
@@ -32,7 +32,7 @@ def test_the_upgrade_stores_when_each_score_was_first_given(migration_app):
         conn.execute(insert(revisions), [{"id": 1, "entry_id": 2, "score": 8, "entered_at": at(11),
                                           "source": "link", "replaced_at": at(15), "reason": "typo"}])
 
-    upgrade(revision="0016_diary_felt_at")
+    upgrade(revision="0018_diary_felt_at")
 
     tables = MetaData()
     tables.reflect(db.engine)
@@ -40,5 +40,5 @@ def test_the_upgrade_stores_when_each_score_was_first_given(migration_app):
     with db.engine.connect() as conn:
         assert dict(conn.execute(select(entries.c.id, entries.c.felt_at)).all()) == {1: at(10), 2: at(11)}
 
-    downgrade(revision="0015_case_identifiers")
+    downgrade(revision="0017_held_forms")
     assert "felt_at" not in {column["name"] for column in inspect(db.engine).get_columns("diary_entries")}

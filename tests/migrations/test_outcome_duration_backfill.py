@@ -1,4 +1,4 @@
-"""0017_outcome_corrections keeps the diary's reading of the duration beside each recorded outcome,
+"""0019_outcome_corrections keeps the diary's reading of the duration beside each recorded outcome,
 read from the figures the outcome kept when it was recorded (the shorter side's; none when a side
 had nothing to judge by), and the downgrade removes what it added.
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def test_the_upgrade_keeps_the_diarys_duration_beside_the_recorded_one(migration_app):
-    upgrade(revision="0016_diary_felt_at")
+    upgrade(revision="0018_diary_felt_at")
     tables = MetaData()
     tables.reflect(db.engine)
     outcomes = tables.tables["outcomes"]
@@ -31,7 +31,7 @@ def test_the_upgrade_keeps_the_diarys_duration_beside_the_recorded_one(migration
                 (2, 90, {"left": {"therapeutic_days": 90}, "right": {"therapeutic_days": 14}}),
                 (3, None, {"right": {"therapeutic_days": None}}))])
 
-    upgrade(revision="0017_outcome_corrections")
+    upgrade(revision="0019_outcome_corrections")
 
     tables = MetaData()
     tables.reflect(db.engine)
@@ -42,7 +42,7 @@ def test_the_upgrade_keeps_the_diarys_duration_beside_the_recorded_one(migration
     assert sorted(tuple(row) for row in rows) == [(1, 120, 42, "", 1), (2, 90, 14, "", 1), (3, None, None, "", 1)]
     assert "outcome_revisions" in inspect(db.engine).get_table_names()
 
-    downgrade(revision="0016_diary_felt_at")
+    downgrade(revision="0018_diary_felt_at")
     columns = {column["name"] for column in inspect(db.engine).get_columns("outcomes")}
     assert not columns & {"diary_therapeutic_days", "therapeutic_days_reason", "version_id"}
     assert "outcome_revisions" not in inspect(db.engine).get_table_names()

@@ -4,8 +4,8 @@ The overdue list and the reminders stop chasing a missed point once a later poin
 opened; this index answers that per pending point with one short range read (at 20,000 cases the
 due-reminder query went from 125 ms to 59 ms with it, the overdue count from 370 ms to 227 ms).
 
-Revision ID: 0018_diary_points_case_opens
-Revises: 0017_outcome_corrections
+Revision ID: 0020_diary_points_case_opens
+Revises: 0019_outcome_corrections
 Create Date: 2026-12-05 09:05:00.000000
 
 """
@@ -13,8 +13,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0018_diary_points_case_opens'
-down_revision = '0017_outcome_corrections'
+revision = '0020_diary_points_case_opens'
+down_revision = '0019_outcome_corrections'
 branch_labels = None
 depends_on = None
 

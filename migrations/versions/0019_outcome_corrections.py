@@ -5,8 +5,8 @@ The backfill reads the diary's duration from what each outcome kept when it was 
 the shorter side's days, none when a side had nothing to judge by), so an outcome recorded as 120
 days against a diary reading 42 shows both from now on. Earlier outcomes have no reason on file.
 
-Revision ID: 0017_outcome_corrections
-Revises: 0016_diary_felt_at
+Revision ID: 0019_outcome_corrections
+Revises: 0018_diary_felt_at
 Create Date: 2026-12-05 08:30:00.000000
 
 """
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0017_outcome_corrections'
-down_revision = '0016_diary_felt_at'
+revision = '0019_outcome_corrections'
+down_revision = '0018_diary_felt_at'
 branch_labels = None
 depends_on = None
 

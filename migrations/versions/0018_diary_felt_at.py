@@ -5,8 +5,8 @@ the patient recalls. Entries made before this revision were given when they were
 backfill copies entered_at (the first entry's time for a corrected entry, whose entered_at moved
 to the correction).
 
-Revision ID: 0016_diary_felt_at
-Revises: 0015_case_identifiers
+Revision ID: 0018_diary_felt_at
+Revises: 0017_held_forms
 Create Date: 2026-12-05 08:00:00.000000
 
 """
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0016_diary_felt_at'
-down_revision = '0015_case_identifiers'
+revision = '0018_diary_felt_at'
+down_revision = '0017_held_forms'
 branch_labels = None
 depends_on = None
 
