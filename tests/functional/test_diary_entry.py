@@ -2,6 +2,7 @@
 second entry refused, a point not open yet, bad scores, both sides of a bilateral case), the
 patient's same-day correction with history, staff entering a score given by phone and correcting
 one, and the points that booking and signing create."""
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
