@@ -38,6 +38,8 @@ class Config:
     # The clinic's country (two-letter code): a phone number typed without "+" is read as one of
     # its numbers, and numbers are shown in its style. Stored numbers are E.164 whatever it is.
     CLINIC_COUNTRY = os.environ.get("CLINIC_COUNTRY", "US")
+    # How the clinic usually writes a date (besides ISO 2026-12-05), for the patient search box.
+    CLINIC_DATE_FORMAT = os.environ.get("CLINIC_DATE_FORMAT", "%m/%d/%Y")
 
     # Sessions: staff sessions end after 15 idle minutes, every session after 12 hours.
     STAFF_IDLE_TIMEOUT = timedelta(minutes=_env_int("STAFF_IDLE_MINUTES", 15))

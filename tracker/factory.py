@@ -95,6 +95,7 @@ def register_blueprints(app):
     from tracker.patient_link.views import bp as patient_link_bp
     from tracker.sms_views import bp as sms_bp
     from tracker.patient_portal.views import bp as patient_bp
+    from tracker.patients.views import bp as patients_bp
     from tracker.procedures.views import bp as procedures_bp
     from tracker.referrals.views import bp as referrals_bp
     from tracker.reports.views import bp as reports_bp
@@ -112,6 +113,7 @@ def register_blueprints(app):
     app.register_blueprint(reports_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(patient_bp, url_prefix="/my")
+    app.register_blueprint(patients_bp)
     app.register_blueprint(patient_link_bp)
     app.register_blueprint(sms_bp)
     # Its routes span two surfaces (/my/... and /cases/...): full paths, no prefix.

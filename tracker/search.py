@@ -1,16 +1,9 @@
-"""How what staff type into a search box is matched: one rule per kind of value, used everywhere.
-
-A medical record number is an identifier, not text: clinics type it with stray spaces and in
-either case, so it is stored and looked up in one normal form. Names are matched with LIKE, where
-the user's own '%' and '_' must be plain characters, not wildcards.
+"""How what staff type into a search box is matched in SQL: LIKE patterns where the user's own
+'%' and '_' are plain characters, not wildcards. What is compared (the folded keys, the normal form
+of an MRN) comes from tracker/patients/identity.py.
 """
 
 LIKE_ESCAPE = "\\"
-
-
-def normalise_mrn(value):
-    """The stored form of a medical record number: " demo-0001 " -> "DEMO-0001"."""
-    return (value or "").strip().upper()
 
 
 def _literal(text):

@@ -145,8 +145,9 @@ def test_query_count_is_the_same_for_10_and_1000_cases(client, coordinator, gen,
     ("cases.physician_id = 1", "ix_cases_physician_id"),
     ("cases.side = 'left'", "ix_cases_side"),
     ("cases.payer_profile_code = 'MP_558'", "ix_cases_payer_profile_code"),
-    ("patients.family_name_key LIKE 'abc%'", "ix_patients_family_name_key"),
-    ("patients.mrn = 'X'", "uq_patients_mrn"),
+    # SQLite may read the name-order index, which also starts with the folded family name.
+    ("patients.family_name_key LIKE 'abc%'", "ix_patients_family_name_key|ix_patients_name_order"),
+    ("patients.mrn_key = 'X'", "ix_patients_mrn_key"),
 ])
 def test_worklist_filters_can_use_an_index(app_ctx, where, index):
     table = where.split(".")[0]
@@ -154,9 +155,9 @@ def test_worklist_filters_can_use_an_index(app_ctx, where, index):
     if db.engine.dialect.name == "sqlite":
         plan = " ".join(str(row) for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
         # SQLite names the index behind a unique constraint sqlite_autoindex_<table>_<n>.
-        assert index in plan or (index.startswith("uq_") and "sqlite_autoindex_patients" in plan), plan
+        assert any(name in plan for name in index.split("|")), plan
     else:
         db.session.execute(text("SET LOCAL enable_seqscan = off"))
         plan = " ".join(row[0] for row in db.session.execute(text(f"EXPLAIN {sql}")))
-        assert index in plan, plan
+        assert index.split("|")[0] in plan, plan
     db.session.rollback()

@@ -23,6 +23,7 @@ PURE_MODULES = [
     "tracker.scheduling.readiness", "tracker.scheduling.rules", "tracker.scheduling.instructions",
     "tracker.procedures.formulary", "tracker.procedures.records", "tracker.reports.stats", "tracker.reports.charts",
     "tracker.coding",
+    "tracker.patients.identity", "tracker.patients.duplicates",
     *(f"tracker.procedures.rules.{m.name}" for m in pkgutil.iter_modules(tracker.procedures.rules.__path__)),
 ]
 FRAMEWORKS = ("flask", "sqlalchemy", "flask_sqlalchemy", "flask_login", "flask_wtf", "wtforms", "werkzeug")

@@ -9,9 +9,10 @@ from tracker import audit
 from tracker.auth.services import normalise_email, set_password
 from tracker.extensions import db
 from tracker.models import AuditEvent, Patient, User
+from tracker.patients.identity import normalise_mrn
 from tracker.refusals import FieldError, StaleEdit
 from tracker.roles import Role
-from tracker.search import contains, normalise_mrn
+from tracker.search import contains
 from tracker.timeutil import clinic_zone
 from tracker.transactions import service
 
@@ -21,9 +22,13 @@ ADMIN_FIELDS_SHOWN = ("role", "active")
 def _patient_for(role, mrn, user_id=None):
     if Role(role) != Role.PATIENT:
         return None
-    patient = db.session.execute(
-        db.select(Patient).filter_by(mrn=normalise_mrn(mrn))
-    ).scalar_one_or_none()
+    found = db.session.execute(
+        db.select(Patient).filter_by(mrn_key=normalise_mrn(mrn), merged_into_id=None).limit(2)
+    ).scalars().all()
+    if len(found) > 1:
+        raise FieldError("patient_mrn", "Two patient records share this medical record number. A "
+                                        "coordinator must merge them first.")
+    patient = found[0] if found else None
     if patient is None:
         raise FieldError("patient_mrn", "No patient has this medical record number.")
     if patient.account is not None and patient.account.id != user_id:

@@ -12,8 +12,9 @@ from tracker.cases.counts import state_counts as kept_state_counts
 from tracker.cases.rows import line_for
 from tracker.extensions import db
 from tracker.models import Case, Patient
+from tracker.patients.identity import name_key, normalise_mrn
 from tracker.policy import PROFILES
-from tracker.search import normalise_mrn, starts_with
+from tracker.search import starts_with
 from tracker.timeutil import clinic_today, to_clinic
 from tracker.workflow import FINAL_STATES, State
 
@@ -65,8 +66,8 @@ def query(states=None, q=None, physician_id=None, side=None, profile=None, defau
         statement = statement.filter(by_profile)
     if q and q.strip():
         term = q.strip()
-        statement = statement.filter(db.or_(Patient.mrn == normalise_mrn(term),
-                                            starts_with(Patient.family_name_key, term.lower())))
+        statement = statement.filter(db.or_(Patient.mrn_key == normalise_mrn(term),
+                                            starts_with(Patient.family_name_key, name_key(term) or term)))
     return statement.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT])[1])
 
 

@@ -55,9 +55,14 @@ def prior_injections(case, profile=None):
     one they are unknown, and the engine treats them as unknown (never met). `profile` (the case's
     payer profile) lets a repeat threshold above 50 % be read from the recorded scores.
     """
+    return patient_injections(case.patient, profile, leave_out=case)
+
+
+def patient_injections(patient, profile=None, leave_out=None):
+    """Every injection of the patient's cases (but `leave_out`), as `prior_injections` reads them."""
     injections = []
-    for other in case.patient.cases:
-        if other.id == case.id or other.state not in INJECTED_STATES:
+    for other in patient.cases:
+        if (leave_out is not None and other.id == leave_out.id) or other.state not in INJECTED_STATES:
             continue
         started = [h.at for h in other.history if h.action == "start_procedure"]
         if not started:

@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from tracker import audit, coding
 from tracker.extensions import db
 from tracker.models import Case, CaseIdentifier, Patient
+from tracker.patients.identity import normalise_mrn
 from tracker.phones import PhoneError, to_e164
 from tracker.referrals import services as referrals
-from tracker.search import normalise_mrn
 from tracker.timeutil import clinic_today
 from tracker.refusals import FieldError
 from tracker.vocab import ContactChannel, Indication, Sex, Side

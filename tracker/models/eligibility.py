@@ -63,5 +63,8 @@ class ClinicSettings(db.Model):
 
     id = db.Column(db.Integer, primary_key=True)
     default_profile_code = db.Column(db.String(40), nullable=False)
+    # Shown to patients wherever they are told to call the clinic (tracker/clinic.py).
+    contact_phone = db.Column(db.String(40), nullable=False, default="", server_default="")
+    contact_address = db.Column(db.String(300), nullable=False, default="", server_default="")
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
     updated_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))

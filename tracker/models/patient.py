@@ -1,49 +1,97 @@
+from sqlalchemy import DDL, event
 from sqlalchemy.orm import validates
 
 from tracker.extensions import db
 from tracker.models.types import UTCDateTime, choice_enum
+from tracker.patients.identity import clean_name, name_key, normalise_mrn, phone_key
+from tracker.roles import Role
 from tracker.timeutil import utcnow
 from tracker.vocab import ContactChannel, Sex
 
 
+def _trigram(name, column):
+    """An index for LIKE '%fragment%' on `column`: a trigram GIN index on PostgreSQL (SQLite has
+    none and makes it a plain index, which still serves equality)."""
+    return db.Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
+
+
 class Patient(db.Model):
+    """A patient record. Names keep the person's spelling; the *_key columns hold the folded forms
+    that search and duplicate detection compare (tracker/patients/identity.py), kept in step by
+    the validators below. A merged record stays as a tombstone pointing at the record kept."""
+
     __tablename__ = "patients"
     __table_args__ = (
-        db.Index("ix_patients_name_dob", "family_name", "given_name", "date_of_birth"),
-        # Prefix search on the lowercased family name (LIKE 'abc%') can use this index on
-        # PostgreSQL whatever the database collation.
+        # Prefix search on the folded family and given names (LIKE 'abc%') can use these indexes
+        # on PostgreSQL whatever the database collation.
         db.Index("ix_patients_family_name_key", "family_name_key",
                  postgresql_ops={"family_name_key": "text_pattern_ops"}),
+        db.Index("ix_patients_given_name_key", "given_name_key",
+                 postgresql_ops={"given_name_key": "text_pattern_ops"}),
         # The worklist sorted by name reads this index in order instead of sorting every case.
         db.Index("ix_patients_name_order", "family_name_key", "given_name", "id"),
+        # Search by date of birth, and the duplicate check (everyone born that day).
+        db.Index("ix_patients_date_of_birth", "date_of_birth", "family_name_key"),
+        _trigram("ix_patients_mrn_key", "mrn_key"),
+        _trigram("ix_patients_phone_key", "phone_key"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
     mrn = db.Column(db.String(32), nullable=False, unique=True)
+    # Records from before normalisation may hold an MRN with invisible characters: the key is
+    # what is compared, so they are found (and shown as duplicates) all the same.
+    mrn_key = db.Column(db.String(32), nullable=False, default="")
     family_name = db.Column(db.String(80), nullable=False)
     family_name_key = db.Column(db.String(80), nullable=False, default="")
     given_name = db.Column(db.String(80), nullable=False)
+    given_name_key = db.Column(db.String(80), nullable=False, default="")
     date_of_birth = db.Column(db.Date, nullable=False)
     sex = db.Column(choice_enum(Sex, "sex"), nullable=False, default=Sex.UNKNOWN)
     phone = db.Column(db.String(32))
+    phone_key = db.Column(db.String(32), nullable=False, default="")
     email = db.Column(db.String(254))
     preferred_contact = db.Column(
         choice_enum(ContactChannel, "contact_channel"), nullable=False, default=ContactChannel.EMAIL
     )
     language = db.Column(db.String(40), nullable=False, default="English")
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # Set when this record was merged into another: the tombstone keeps its own details (for the
+    # history) and every link to it leads to the record kept.
+    merged_into_id = db.Column(db.Integer, db.ForeignKey("patients.id"), index=True)
+    merged_at = db.Column(UTCDateTime)
+    # Optimistic locking: an edit or merge from a stale page is refused instead of overwriting.
+    version_id = db.Column(db.Integer, nullable=False, default=1, server_default="1")
 
     account = db.relationship("User", back_populates="patient", uselist=False)
     cases = db.relationship("Case", back_populates="patient", order_by="Case.id")
+    merged_into = db.relationship("Patient", remote_side=[id])
 
-    @validates("family_name")
-    def _keep_search_key(self, key, value):
-        self.family_name_key = (value or "").strip().lower()
+    __mapper_args__ = {"version_id_col": version_id}
+
+    @validates("family_name", "given_name")
+    def _clean_name(self, key, value):
+        value = clean_name(value)
+        setattr(self, f"{key}_key", name_key(value))
+        return value
+
+    @validates("mrn")
+    def _normalise_mrn(self, key, value):
+        value = normalise_mrn(value)
+        self.mrn_key = value
+        return value
+
+    @validates("phone")
+    def _keep_phone_key(self, key, value):
+        self.phone_key = phone_key(value)
         return value
 
     @property
     def display_name(self):
         return f"{self.family_name}, {self.given_name}"
+
+    @property
+    def is_merged(self):
+        return self.merged_into_id is not None
 
     def __repr__(self):
         return f"<Patient {self.mrn}>"
@@ -59,3 +107,35 @@ class SmsOptOut(db.Model):
     phone = db.Column(db.String(32), nullable=False, unique=True)
     keyword = db.Column(db.String(16), nullable=False)
     opted_out_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class PatientHistory(db.Model):
+    """What changed in a patient's record, field by field: who, when, the old and the new value.
+
+    Registration, each edited field and both sides of a merge each add a row, in the same
+    transaction as the change (and its audit row)."""
+
+    __tablename__ = "patient_history"
+
+    id = db.Column(db.Integer, primary_key=True)
+    patient_id = db.Column(db.Integer, db.ForeignKey("patients.id"), nullable=False, index=True)
+    at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    actor_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    actor_role = db.Column(choice_enum(Role, "role"))
+    # "edit" (one field), "merged_in" (another record merged into this one), "merged_away".
+    action = db.Column(db.String(20), nullable=False)
+    field = db.Column(db.String(40))
+    old_value = db.Column(db.Text)
+    new_value = db.Column(db.Text)
+    reason = db.Column(db.Text, nullable=False, default="")
+    other_patient_id = db.Column(db.Integer, db.ForeignKey("patients.id"))
+
+    patient = db.relationship("Patient", foreign_keys=[patient_id])
+    other_patient = db.relationship("Patient", foreign_keys=[other_patient_id])
+    actor = db.relationship("User")
+
+
+# The trigram indexes need the extension, before the table is created (tests build the schema
+# with create_all; the migration creates it too).
+event.listen(Patient.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))

@@ -1,7 +1,7 @@
 """Payer policy profiles as data, and the pure eligibility evaluation over them."""
 
-from tracker.policy.engine import (CareFigures, Criterion, Status, Verdict, conservative_care_figures,
-                                   evaluate)
+from tracker.policy.engine import (CapUsage, CareFigures, Criterion, Status, Verdict, cap_usage,
+                                   conservative_care_figures, evaluate)
 from tracker.policy.facts import (
     DIAGNOSTIC_INDICATIONS,
     BlockResult,
@@ -22,6 +22,7 @@ from tracker.policy.profiles import (
 
 __all__ = [
     "BlockResult",
+    "CapUsage",
     "CRITERION_LABELS",
     "CareFigures",
     "CaseFacts",
@@ -37,6 +38,7 @@ __all__ = [
     "Status",
     "TherapyFact",
     "Verdict",
+    "cap_usage",
     "conservative_care_figures",
     "evaluate",
     "get_profile",

@@ -429,15 +429,7 @@ def _cap(
 ) -> Criterion | None:
     if maximum is None or facts.indication not in indications:
         return None
-    year_start = _rolling_year_start(facts.as_of)
-    counted = [p for p in prior if p.indication in indications and p.performed_on > year_start]
-    # One session per day: a bilateral injection, or left and right rows on one day, count once.
-    if profile.caps_per_joint:
-        sessions_by_scope = {
-            f"{joint} joint": sorted({p.performed_on for p in counted if p.covers(joint)}) for joint in facts.joints
-        }
-    else:
-        sessions_by_scope = {"patient": sorted({p.performed_on for p in counted})}
+    sessions_by_scope = _sessions_in_year(prior, profile, indications, facts.as_of, facts.joints)
     statuses, evidence, shortfalls = [], [], []
     for scope, sessions in sessions_by_scope.items():
         within = len(sessions) + 1 <= maximum
@@ -453,6 +445,42 @@ def _cap(
                 f"{kind} cap {len(sessions)} of {maximum} ({scope}), next from {next_allowed.isoformat()}"
             )
     return _criterion(profile, code, _combine(statuses), "; ".join(evidence), "; ".join(shortfalls))
+
+
+def _sessions_in_year(prior, profile, indications, as_of, joints):
+    """The dates of the sessions that count towards a cap on `as_of`, per scope the profile counts
+    by ("patient", or "left joint" / "right joint")."""
+    year_start = _rolling_year_start(as_of)
+    counted = [p for p in prior if p.indication in indications and p.performed_on > year_start]
+    # One session per day: a bilateral injection, or left and right rows on one day, count once.
+    if profile.caps_per_joint:
+        return {f"{joint} joint": sorted({p.performed_on for p in counted if p.covers(joint)}) for joint in joints}
+    return {"patient": sorted({p.performed_on for p in counted})}
+
+
+@dataclass(frozen=True)
+class CapUsage:
+    """How much of one cap a patient has used on a day: `sessions` of `maximum` in the rolling
+    12 months, in one scope (the patient, or one joint)."""
+
+    kind: str
+    scope: str
+    sessions: tuple
+    maximum: int
+
+
+def cap_usage(prior: Sequence[PriorInjection], profile: Profile, as_of: date) -> list[CapUsage]:
+    """Every cap of `profile` with the sessions counting towards it on `as_of`, counted as the
+    eligibility criteria count them (for the patient page: no case, so both joints)."""
+    usage = []
+    for kind, indications, maximum in (
+            ("diagnostic", DIAGNOSTIC_INDICATIONS, profile.max_diagnostic_per_12m),
+            ("therapeutic", frozenset({Indication.THERAPEUTIC}), profile.max_therapeutic_per_12m)):
+        if maximum is None:
+            continue
+        scopes = _sessions_in_year(prior, profile, indications, as_of, ("left", "right"))
+        usage += [CapUsage(kind, scope, tuple(days), maximum) for scope, days in scopes.items()]
+    return usage
 
 
 def _diagnostic_cap(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile) -> Criterion | None:

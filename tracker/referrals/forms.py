@@ -28,8 +28,7 @@ class PatientFields:
     preferred_contact = SelectField("Preferred contact", choices=options(ContactChannel))
     language = StringField("Language", default="English", validators=[
         DataRequired("Enter the patient's language."), Length(max=40)])
-    confirm_new_patient = BooleanField("I have checked: this is a different person with the same "
-                                       "name and date of birth")
+    confirm_new_patient = BooleanField("I have checked the records listed: this is a different person")
 
     PATIENT_FIELDS = ("mrn", "family_name", "given_name", "date_of_birth", "sex", "phone", "email",
                       "preferred_contact", "language")
@@ -111,5 +110,5 @@ class FindPatientForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("MRN or family name", validators=[Optional(), Length(max=80)])
+    q = StringField("Name, MRN or phone", validators=[Optional(), Length(max=80)])
     date_of_birth = DateField("Date of birth", validators=[Optional(), plausible_date])

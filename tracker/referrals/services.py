@@ -1,42 +1,30 @@
 """Referral intake: finding or registering the patient, and opening a case in `referred`."""
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
 from tracker import audit
 from tracker.cases.services import open_case
 from tracker.extensions import db
 from tracker.models import Patient, User
+from tracker.patients.lookup import search_patients
+from tracker.patients.services import PossibleDuplicate, check_duplicates, check_mrn_free
 from tracker.refusals import FieldError, Refusal, check_version
 from tracker.roles import Role
-from tracker.search import normalise_mrn, starts_with
 from tracker.transactions import service
 from tracker.workflow import BEFORE_BOOKING
 
 MAX_MATCHES = 20
 
 
-class PossibleDuplicate(Refusal):
-    """Patients with the same name and date of birth exist; the user must confirm a new record."""
-
-    status = 422
-
-    def __init__(self, patients):
-        super().__init__("possible duplicate patient")
-        self.patients = patients
-
-
-def find_patients(q=None, date_of_birth=None):
-    """The MRN (in any case), or family name starting with `q`, optionally narrowed by date of birth."""
-    term = (q or "").strip()
-    if not term and not date_of_birth:
+def find_patients(terms=None, date_of_birth=None):
+    """Live records matching the search `terms` (tracker.patients.lookup.parse_search), optionally
+    narrowed to a date of birth."""
+    if terms is None and not date_of_birth:
         return []
-    query = db.select(Patient).order_by(Patient.family_name, Patient.given_name).limit(MAX_MATCHES)
-    if term:
-        query = query.filter(db.or_(Patient.mrn == normalise_mrn(term),
-                                    starts_with(Patient.family_name_key, term.lower())))
-    if date_of_birth:
-        query = query.filter(Patient.date_of_birth == date_of_birth)
-    return db.session.execute(query).scalars().all()
+    if terms is None:
+        query = (db.select(Patient).filter_by(date_of_birth=date_of_birth, merged_into_id=None)
+                 .order_by(Patient.family_name_key, Patient.given_name_key).limit(MAX_MATCHES))
+        return db.session.execute(query).scalars().all()
+    return search_patients(terms, MAX_MATCHES, born=date_of_birth, live_only=True)[:MAX_MATCHES]
 
 
 def physicians():
@@ -45,26 +33,10 @@ def physicians():
     ).scalars().all()
 
 
-def _check_mrn_free(mrn):
-    existing = db.session.execute(db.select(Patient).filter_by(mrn=mrn)).scalar_one_or_none()
-    if existing is not None:
-        raise FieldError("mrn", f"A patient with this MRN is already registered ({existing.display_name}, "
-                                f"born {existing.date_of_birth.isoformat()}). Find them and add the "
-                                f"referral to their record instead.")
-
-
 @service
 def register_and_refer(patient_values, referral_values, actor, confirmed_different_person=False, commit=True):
-    mrn = normalise_mrn(patient_values["mrn"])
-    patient_values = {**patient_values, "mrn": mrn}
-    _check_mrn_free(mrn)
-    namesakes = db.session.execute(db.select(Patient).filter(
-        func.lower(Patient.family_name) == patient_values["family_name"].lower(),
-        func.lower(Patient.given_name) == patient_values["given_name"].lower(),
-        Patient.date_of_birth == patient_values["date_of_birth"],
-    )).scalars().all()
-    if namesakes and not confirmed_different_person:
-        raise PossibleDuplicate(namesakes)
+    check_mrn_free(patient_values["mrn"])
+    check_duplicates(patient_values, confirmed_different_person)
     patient = Patient(**patient_values)
     db.session.add(patient)
     try:
@@ -73,7 +45,7 @@ def register_and_refer(patient_values, referral_values, actor, confirmed_differe
         # Someone registered this MRN between the check above and now: roll back (a failed
         # statement spoils the transaction) and let the check, which now sees theirs, explain.
         db.session.rollback()
-        _check_mrn_free(mrn)
+        check_mrn_free(patient_values["mrn"])
         raise
     audit.record(audit.Action.CREATE, "patient", patient.id, summary="patient registered", user=actor)
     return refer(patient, referral_values, actor, commit)

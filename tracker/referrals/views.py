@@ -11,6 +11,8 @@ from tracker.extensions import db
 from tracker.formfields import options, show_on_form
 from tracker.loaders import get_case
 from tracker.models import Patient
+from tracker.patients.identity import clean_text
+from tracker.patients.lookup import SearchRefused, date_formats, parse_search
 from tracker.policy import PROFILE_CHOICES, PROFILES
 from tracker.referrals import services
 from tracker.referrals.forms import FindPatientForm, NewPatientReferralForm, ReferralForm
@@ -38,10 +40,17 @@ def find_patient():
     form = FindPatientForm(request.args)
     form.validate()
     # A term or date refused by the form is explained next to its field, not searched for.
-    term = None if form.q.errors else (form.q.data or "").strip()
+    term = None if form.q.errors else clean_text(form.q.data)
     born = None if form.date_of_birth.errors else form.date_of_birth.data
+    terms = None
+    if term:
+        try:
+            terms = parse_search(term, date_formats())
+        except SearchRefused as refusal:
+            form.q.errors.append(str(refusal))
+            term = None
     searched = bool(term or born)
-    patients = services.find_patients(term, born) if searched else []
+    patients = services.find_patients(terms, born) if searched else []
     return render_template("referrals/find.html", form=form, patients=patients, searched=searched,
                            register_with=_typed_patient(term, born) if searched and not patients else {})
 
@@ -80,10 +89,10 @@ def _new_patient_page(form, refusal=None):
     it may duplicate with the box to confirm a different person."""
     namesakes = []
     if isinstance(refusal, services.PossibleDuplicate):
-        namesakes = refusal.patients
+        namesakes = refusal.candidates
         form.confirm_new_patient.errors.append(
-            "A patient with the same name and date of birth is already registered. Use their "
-            "record, or tick this box if this is a different person.")
+            "This may be a patient already registered (listed above). Use their record, or "
+            "tick this box if this is a different person.")
     elif refusal is not None:
         show_on_form(form, refusal)
     return render_template("referrals/new.html", form=form, patient=None, namesakes=namesakes), \

@@ -1,0 +1,148 @@
+"""The header search finds patients however their names and numbers were typed, for every
+clinical role, and explains what it cannot search for; registration warns of likely duplicates."""
+from datetime import date
+
+import pytest
+
+from tracker.roles import Role
+from tracker.extensions import db
+from tracker.models import Case, Patient
+from tracker.workflow import State
+
+from tests.helpers import submit
+from tests.builders import PATIENT, REFERRAL
+
+
+@pytest.fixture
+def garcia(gen):
+    patient = gen.patient(mrn="A-100200", family_name="García", given_name="Lucía",
+                          date_of_birth=date(1961, 4, 2), phone="+1 (555) 010-0177")
+    gen.case(patient=patient, state=State.UNDER_REVIEW)
+    gen.patient(mrn="B-7", family_name="Garza", given_name="Tomás", date_of_birth=date(1970, 1, 1))
+    return patient
+
+
+def _found(client, typed):
+    return client.get("/search", query_string={"q": typed}).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", [Role.COORDINATOR, Role.PHYSICIAN])
+@pytest.mark.parametrize("typed", [
+    "garcia", "GARCÍA", "Garc", "García, Lucía", "garcia, lu", "Lucia", "Lucía García",
+    "A-100200", "a-100200", "ａ－１００２００", "100200", "0020", "04/02/1961", "1961-04-02",
+    "555 010 0177", "0100177", "Gar\u200bcia",
+])
+def test_every_clinical_role_finds_the_patient_however_it_is_typed(client, gen, login_as, garcia, role, typed):
+    login_as(gen.user(role))
+    page = _found(client, typed)
+    assert "García, Lucía" in page, typed
+    assert f'href="/patients/{garcia.id}"' in page
+    # Their cases are listed with the patient, linked to the case page.
+    assert f'href="/cases/{garcia.cases[0].id}"' in page
+
+
+def test_a_family_name_prefix_does_not_find_other_names(client, gen, login_as, garcia):
+    login_as(gen.user(Role.COORDINATOR))
+    page = _found(client, "Garz")
+    assert "Garza, Tomás" in page and "García" not in page
+
+
+@pytest.mark.parametrize("typed,message", [
+    ("a", "at least 2 letters or digits"),
+    ("''", "has no letters or digits"),
+    ("\u200b\u200b\u200b", "has no letters or digits"),
+    ("%%", "has no letters or digits"),
+    ("", "Type a name, medical record number"),
+])
+def test_searches_that_cannot_be_run_are_explained_and_keep_what_was_typed(client, gen, login_as, garcia, typed, message):
+    login_as(gen.user(Role.COORDINATOR))
+    response = client.get("/search", query_string={"q": typed})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in page and "García" not in page
+
+
+def test_a_fragment_of_an_mrn_shorter_than_four_characters_does_not_search_inside_numbers(client, gen, login_as, garcia):
+    login_as(gen.user(Role.COORDINATOR))
+    assert "No patient found" in _found(client, "002")
+
+
+def test_wildcards_in_a_search_are_plain_characters(client, gen, login_as):
+    gen.patient(mrn="AB%123", family_name="Percent")
+    gen.patient(mrn="ABX123", family_name="Plain")
+    login_as(gen.user(Role.COORDINATOR))
+    page = _found(client, "B%12")
+    assert "Percent" in page and "Plain" not in page
+
+
+def test_admins_are_told_patient_records_are_for_clinical_staff(client, gen, login_as, garcia):
+    login_as(gen.user(Role.ADMIN))
+    response = client.get("/search?q=garcia")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Patient records are for clinical staff" in page and "García" not in page
+    assert "ask an admin" not in page.lower()
+
+
+def test_the_header_offers_the_search_to_every_staff_role(client, gen, login_as):
+    login_as(gen.user(Role.PHYSICIAN))
+    page = client.get("/cases/physician").get_data(as_text=True)
+    assert 'action="/search"' in page and 'name="q"' in page
+
+
+def test_search_takes_the_same_number_of_queries_for_many_matches(client, gen, login_as, count_queries):
+    login_as(gen.user(Role.COORDINATOR))
+
+    def run():
+        with count_queries() as counter:
+            assert client.get("/search?q=lee").status_code == 200
+        return counter.n
+
+    for n in range(2):
+        gen.case(patient=gen.patient(family_name=f"Lee{n}"))
+    few = run()
+    for n in range(2, 12):
+        gen.case(patient=gen.patient(family_name=f"Lee{n}"))
+    assert run() == few
+
+
+# ---------------------------------------------------------------- duplicates at registration
+
+@pytest.mark.parametrize("typed,reason", [
+    ({"family_name": "Garcia", "given_name": "Lucia"}, "same family name and date of birth"),
+    ({"family_name": "Lucía", "given_name": "García"}, "given and family names swapped"),
+    ({"family_name": "Garcai", "given_name": "Lucia"}, "name one letter apart"),
+])
+def test_registering_a_likely_duplicate_warns_with_links_and_needs_confirming(client, gen, login_as, garcia, typed, reason):
+    login_as(gen.user(Role.COORDINATOR))
+    values = {**PATIENT, **REFERRAL, "mrn": "NEW-1", "date_of_birth": "1961-04-02", **typed}
+    response = submit(client, "/referrals/new", values)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Possible duplicate" in page and reason in page
+    assert f'href="/patients/{garcia.id}"' in page
+    assert f'href="/referrals/patients/{garcia.id}/new"' in page
+    assert db.session.execute(db.select(db.func.count(Patient.id))).scalar() == 2
+
+    confirmed = submit(client, "/referrals/new", {**values, "confirm_new_patient": "y"})
+    assert confirmed.status_code == 302
+    assert db.session.execute(db.select(db.func.count(Patient.id))).scalar() == 3
+
+
+@pytest.mark.parametrize("mrn", ["A-100\u200b200", "ａ-１００２００", " a-100200 "])
+def test_an_mrn_that_differs_only_by_invisible_or_full_width_characters_is_refused(client, gen, login_as, garcia, mrn):
+    login_as(gen.user(Role.COORDINATOR))
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "mrn": mrn})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "A patient with this MRN is already registered (García, Lucía" in page
+    assert db.session.execute(db.select(db.func.count(Case.id))).scalar() == 1
+
+
+def test_names_are_stored_as_spelled_without_bidi_controls(client, gen, login_as):
+    login_as(gen.user(Role.COORDINATOR))
+    submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "family_name": "\u202eO'Brien\u202c",
+                                      "given_name": "Se\u200bán", "mrn": "ＮＥＷ－２"})
+    patient = db.session.execute(db.select(Patient)).scalar_one()
+    assert (patient.family_name, patient.given_name, patient.mrn) == ("O'Brien", "Seán", "NEW-2")
+    assert (patient.family_name_key, patient.given_name_key) == ("obrien", "sean")

@@ -1,0 +1,145 @@
+"""Identity text folds the way a clinic types names and numbers, and keeps the real spelling."""
+from datetime import date
+
+import pytest
+
+from tracker.patients.duplicates import (CLOSE_NAME, SAME_FAMILY_AND_BIRTH, SAME_MRN, SWAPPED_NAMES, Identity,
+                                         likely_duplicates, match_reasons)
+from tracker.patients.identity import (clean_name, edit_distance_at_most_one, name_key, normalise_mrn,
+                                       parse_date, phone_key)
+from tracker.patients.lookup import SearchRefused, parse_search
+
+# (typed, the same person typed differently): equal keys.
+SAME_NAME = [
+    ("García", "Garcia"),
+    ("GARCÍA", "garcia"),
+    ("Lucía", "Lucia"),
+    ("O'Brien", "OBrien"),
+    ("O'Brien", "O Brien"),
+    ("O’Brien", "O'Brien"),  # typographic apostrophe
+    ("Smith-Jones", "Smith Jones"),
+    ("Müller", "Muller"),
+    ("Straße", "Strasse"),
+    ("Søren", "Soren"),
+    ("Łukasz", "Lukasz"),
+    ("Nguyễn", "Nguyen"),
+    ("Ævar", "AEvar"),
+    ("Zoë", "Zoe"),
+    ("François", "Francois"),
+    ("Gar\u200bcia", "Garcia"),  # zero-width space pasted from a referral letter
+    ("\ufeffGarcia", "Garcia"),  # byte-order mark
+    ("Garc\u00eda", "Garci\u0301a"),  # composed and decomposed accent
+    ("Gar\u00adcia", "Garcia"),  # soft hyphen
+    ("\u202eGarcia\u202c", "Garcia"),  # right-to-left override
+    ("\u2066Garcia\u2069", "Garcia"),  # isolate
+    ("  van   der  Berg ", "Van der Berg"),
+    ("ｇａｒｃｉａ", "garcia"),  # full-width letters
+    ("Ivanova", "ivanova"),
+    ("Иванова", "иванова"),  # Cyrillic keeps its letters
+]
+
+
+@pytest.mark.parametrize("one,other", SAME_NAME)
+def test_spellings_of_one_name_fold_to_one_key(one, other):
+    assert name_key(one) == name_key(other) != ""
+
+
+@pytest.mark.parametrize("one,other", [("Garcia", "Garza"), ("Lucia", "Lucio"), ("Иванова", "Ivanova")])
+def test_different_names_keep_different_keys(one, other):
+    assert name_key(one) != name_key(other)
+
+
+@pytest.mark.parametrize("typed,stored", [
+    ("García", "García"),  # the accent is the person's spelling
+    ("O'Brien", "O'Brien"),
+    ("  Lucía   María ", "Lucía María"),
+    ("Gar\u200bcía", "García"),
+    ("\u202eairaM\u202c", "airaM"),  # a bidi override is never stored
+    ("Ali\u200fce", "Alice"),
+    ("\u2067Nadia\u2069", "Nadia"),
+    ("\u0645\u0647\u200c\u0633\u0627", "\u0645\u0647\u200c\u0633\u0627"),  # Persian zero-width non-joiner is spelling
+    ("Garci\u0301a", "García"),  # NFKC composes
+])
+def test_the_stored_name_keeps_the_spelling_without_invisible_characters(typed, stored):
+    assert clean_name(typed) == stored
+
+
+@pytest.mark.parametrize("typed,normal", [
+    (" demo-0001 ", "DEMO-0001"),
+    ("ＤＥＭＯ－０００１", "DEMO-0001"),  # full-width letters, hyphen and digits
+    ("１２３４５６", "123456"),
+    ("A-100\u200b200", "A-100200"),  # zero-width space
+    ("A-100 200", "A-100200"),
+    ("a-100200\u2069", "A-100200"),
+    ("\u00a0A-100200\t", "A-100200"),  # non-breaking space and tab
+])
+def test_medical_record_numbers_have_one_normal_form(typed, normal):
+    assert normalise_mrn(typed) == normal
+
+
+def test_a_phone_number_is_searched_by_its_digits():
+    assert phone_key("+1 (555) 010-0100") == "15550100100"
+    assert phone_key("５５５ ０１００") == "5550100"
+
+
+@pytest.mark.parametrize("a,b,close", [
+    ("smith", "smtih", True), ("smith", "smyth", True), ("smith", "smit", True), ("smith", "smiths", True),
+    ("smith", "smith", True), ("smith", "smythe", False), ("smith", "jones", False), ("ab", "ba", True),
+])
+def test_one_typing_slip_apart(a, b, close):
+    assert edit_distance_at_most_one(a, b) is close
+
+
+BORN = date(1961, 4, 2)
+
+
+def _who(mrn="X1", family="García", given="Lucía", born=BORN):
+    return Identity(mrn, family, given, born)
+
+
+@pytest.mark.parametrize("new,reason", [
+    (_who(mrn="Y9", family="Garcia", given="Lucia"), SAME_FAMILY_AND_BIRTH),
+    (_who(mrn="Y9", family="GARCIA", given="Maria"), SAME_FAMILY_AND_BIRTH),
+    (_who(mrn="x\u200b1", family="Other", given="Person", born=date(1990, 1, 1)), SAME_MRN),
+    (_who(mrn="Ｘ１", family="Other", given="Person", born=None), SAME_MRN),
+    (_who(mrn="Y9", family="Lucia", given="Garcia"), SWAPPED_NAMES),
+    (_who(mrn="Y9", family="Garcai", given="Lucia"), CLOSE_NAME),
+    (_who(mrn="Y9", family="Garcia", given="Lucia"), SAME_FAMILY_AND_BIRTH),
+])
+def test_likely_duplicates_and_why(new, reason):
+    assert reason in match_reasons(new, _who())
+
+
+@pytest.mark.parametrize("new", [
+    _who(mrn="Y9", family="Garcia", given="Lucia", born=date(1961, 4, 3)),  # another day of birth
+    _who(mrn="Y9", family="Garza", given="Lucas"),  # two slips in each name
+    _who(mrn="", family="", given="", born=None),
+])
+def test_not_duplicates(new):
+    assert match_reasons(new, _who()) == ()
+
+
+def test_the_same_mrn_comes_first():
+    found = likely_duplicates(_who(mrn="Q7"), [(1, _who(mrn="Z1")), (2, _who(mrn="q7", family="Else", born=None))])
+    assert [c.record_id for c in found] == [2, 1]
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "a", "'", "%", "\u200b\u200b", "\u202e\u202c", "--", ", ,"])
+def test_searches_too_short_or_without_letters_are_refused_with_a_reason(typed):
+    with pytest.raises(SearchRefused):
+        parse_search(typed)
+
+
+def test_what_a_search_is_taken_to_mean():
+    assert parse_search("12/31/1960", ("%Y-%m-%d", "%m/%d/%Y")).born == date(1960, 12, 31)
+    assert parse_search("1960-12-31").born == date(1960, 12, 31)
+    terms = parse_search("García, Lu")
+    assert terms.names == (("garcia", "lu"),) and terms.mrn == ""
+    terms = parse_search("ａ-１００２")
+    assert terms.mrn == "A-1002" and terms.mrn_fragment == "A-1002"
+    assert parse_search("555 0100").phone_digits == "5550100"
+    assert parse_search("O Brien").names[0] == ("obrien", "")
+
+
+def test_dates_in_other_formats_are_not_guessed():
+    assert parse_date("31/12/1960", ("%Y-%m-%d", "%m/%d/%Y")) is None

@@ -1,0 +1,115 @@
+"""Identity text: how names, medical record numbers and search terms are cleaned and compared.
+
+One set of pure functions, used for every stored name, every MRN and every search term, so a
+patient typed differently on two days (García / Garcia, O'Brien / O Brien, an MRN pasted with a
+zero-width space or typed with full-width digits) is found as one person.
+
+Two forms:
+- the *stored* form keeps the person's real spelling (accents, apostrophes, case), only made
+  clean: Unicode NFKC, invisible characters and bidirectional controls removed, whitespace
+  collapsed. `clean_name` gives it.
+- the *key* is what matching and search compare: the clean text case-folded, accents removed and
+  everything but letters and digits dropped. `name_key` gives it; keys are never shown.
+"""
+import re
+import unicodedata
+from datetime import datetime
+
+# Bidirectional controls: embeddings and overrides (U+202A-U+202E), isolates (U+2066-U+2069) and
+# the marks (LRM, RLM, ALM). An override in a stored name would show it reversed to the next
+# reader, so none of them is ever kept.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+# Zero-width joiner and non-joiner are spelling in Persian and the Indic scripts: kept in the
+# stored name, dropped from the key. Every other invisible format character (zero-width space,
+# word joiner, byte-order mark, soft hyphen...) is dropped from both.
+JOINERS = frozenset("\u200c\u200d")
+
+# Letters that Unicode does not decompose into a base letter and an accent, folded by hand.
+_LETTER_FOLDS = str.maketrans({"ø": "o", "đ": "d", "ł": "l", "ħ": "h", "ı": "i", "ŧ": "t",
+                               "æ": "ae", "œ": "oe", "þ": "th", "ð": "d", "ŋ": "n", "ĸ": "k"})
+_SPACES = re.compile(r"\s+")
+
+
+def _is_invisible(char, keep_joiners):
+    if char in BIDI_CONTROLS:
+        return True
+    if keep_joiners and char in JOINERS:
+        return False
+    # Cf: format characters (zero-width space, BOM, soft hyphen...); Cc: other control characters.
+    return unicodedata.category(char) in ("Cf", "Cc") and not char.isspace()
+
+
+def clean_text(value, keep_joiners=True):
+    """NFKC, invisible characters and bidi controls removed, whitespace collapsed and trimmed."""
+    text = unicodedata.normalize("NFKC", value or "")
+    text = "".join(c for c in text if not _is_invisible(c, keep_joiners))
+    return _SPACES.sub(" ", text).strip()
+
+
+def clean_name(value):
+    """The stored form of a name: the real spelling, cleaned (see the module's docstring)."""
+    return clean_text(value)
+
+
+def fold(value):
+    """Case-folded, accent-free text with spaces kept: the basis of every key."""
+    text = clean_text(value, keep_joiners=False).casefold().translate(_LETTER_FOLDS)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+def name_key(value):
+    """The matching key of a name: "García" -> "garcia", "O'Brien" = "O Brien" = "obrien"."""
+    return "".join(c for c in fold(value) if c.isalnum())
+
+
+def normalise_mrn(value):
+    """The stored and compared form of a medical record number, an identifier rather than text:
+    NFKC (full-width digits become 0-9), invisible characters and all spaces removed, upper case.
+    " demo-0001 " -> "DEMO-0001"; "ＡＢ１２" -> "AB12"."""
+    return "".join(clean_text(value, keep_joiners=False).split()).upper()
+
+
+def phone_key(value):
+    """The digits of a phone number, for search: "+1 (555) 010-0100" -> "15550100100"."""
+    return "".join(c for c in clean_text(value, keep_joiners=False) if c.isdigit() and c.isascii())
+
+
+def search_words(value):
+    """A search term's words, folded: "  García,\u200b Lucía " -> ["garcia", "lucia"]."""
+    return [w for w in (name_key(part) for part in re.split(r"[\s,]+", fold(value))) if w]
+
+
+def parse_date(value, formats=("%Y-%m-%d",)):
+    """A date typed in one of `formats` (after cleaning), or None."""
+    text = clean_text(value, keep_joiners=False)
+    for fmt in formats:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def edit_distance_at_most_one(a, b):
+    """True when `a` and `b` differ by at most one insertion, deletion, substitution or swap of
+    two neighbouring letters (the commonest typing slips: Smtih, Smih, Smyth)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        return (len(diffs) == 2 and diffs[1] == diffs[0] + 1
+                and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]])
+    shorter, longer = (a, b) if len(a) < len(b) else (b, a)
+    for i in range(len(longer)):
+        if longer[:i] + longer[i + 1:] == shorter:
+            return True
+    return False
+
+
+__all__ = ["clean_name", "clean_text", "edit_distance_at_most_one", "fold", "name_key",
+           "normalise_mrn", "parse_date", "phone_key", "search_words"]

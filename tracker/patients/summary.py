@@ -1,0 +1,70 @@
+"""What the patient page shows about a record: its cases newest first with their procedure dates,
+the caps each payer counts over the last 12 months, and the personal diary links that work."""
+from dataclasses import dataclass
+
+from sqlalchemy.orm import selectinload
+
+from tracker.eligibility.facts import patient_injections
+from tracker.eligibility.standing import clinic_default_profile_code
+from tracker.extensions import db
+from tracker.models import Case, DiaryLink, Patient, PatientHistory
+from tracker.policy import cap_usage, get_profile
+from tracker.timeutil import clinic_today, utcnow
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    case: Case
+    procedure_at: object  # when the procedure started, or None
+    booked_for: object  # the active appointment's start, or None
+    diary_link: DiaryLink | None
+
+
+def load_record(patient_id):
+    """The patient with everything the page reads, in a fixed number of queries."""
+    return db.session.execute(db.select(Patient).filter_by(id=patient_id).options(
+        selectinload(Patient.account),
+        selectinload(Patient.cases).options(selectinload(Case.history), selectinload(Case.outcome),
+                                            selectinload(Case.appointments))
+    )).scalar_one()
+
+
+def case_lines(patient):
+    now = utcnow()
+    links = {}
+    case_ids = [c.id for c in patient.cases]
+    if case_ids:
+        working = db.session.execute(
+            db.select(DiaryLink).filter(DiaryLink.case_id.in_(case_ids), DiaryLink.revoked_at.is_(None),
+                                        DiaryLink.expires_at > now).order_by(DiaryLink.id)).scalars()
+        links = {link.case_id: link for link in working}  # the newest per case
+    lines = []
+    for case in sorted(patient.cases, key=lambda c: (c.referral_date, c.id), reverse=True):
+        started = [h.at for h in case.history if h.action == "start_procedure"]
+        booked = case.active_appointment
+        lines.append(CaseLine(case, started[-1] if started else None,
+                              booked.starts_at if booked else None, links.get(case.id)))
+    return lines
+
+
+def caps_by_payer(patient):
+    """[(profile, [CapUsage])] for every payer profile the patient's cases are under (the clinic's
+    default when a case names none), as the eligibility criteria count them today."""
+    default = clinic_default_profile_code()
+    codes = sorted({c.payer_profile_code or default for c in patient.cases} or {default})
+    today = clinic_today()
+    result = []
+    for code in codes:
+        profile = get_profile(code)
+        result.append((profile, cap_usage(patient_injections(patient, profile), profile, today)))
+    return result
+
+
+def history(patient):
+    return db.session.execute(
+        db.select(PatientHistory).filter_by(patient_id=patient.id)
+        .options(selectinload(PatientHistory.actor), selectinload(PatientHistory.other_patient))
+        .order_by(PatientHistory.id.desc())).scalars().all()
+
+
+__all__ = ["CaseLine", "case_lines", "caps_by_payer", "history", "load_record"]
