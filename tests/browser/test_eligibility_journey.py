@@ -29,7 +29,7 @@ def test_coordinator_takes_a_new_referral_to_an_eligible_case(app, live_server, 
     expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
 
     page.get_by_role("link", name="New referral").first.click()
-    page.get_by_label("MRN or family name").fill("Okonkwo")
+    page.get_by_label("Name, MRN or phone").fill("Okonkwo")
     page.get_by_role("button", name="Find patient").click()
     expect(page.get_by_text("No patient found")).to_be_visible()
     page.get_by_role("button", name="Register a new patient with this referral").click()
