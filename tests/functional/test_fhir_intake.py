@@ -1,6 +1,8 @@
 """FHIR referral intake: a transaction Bundle opens a referred case in one transaction; the
 patient is matched through the duplicate rules (a doubt goes to a person: 409); each problem is
 named; the same referral posted twice opens one case; intake then $everything shows the same facts."""
+from datetime import date
+
 import pytest
 
 from tracker.access import Role
@@ -136,3 +138,45 @@ def test_intake_then_everything_shows_the_same_facts(client, intake, gen):
     # Posting what was exported back in (as an EHR might) finds the same case.
     again = post_bundle(client, intake, intake_bundle(side_code="51440002", icd_codes=("M46.1", "S33.6XXA")))
     assert again.status_code == 200 and _count(Case) == 1
+
+
+# ---------------------------------------------------------------- the tracker's duplicate rules
+
+def test_an_mrn_sent_with_a_zero_width_space_attaches_to_the_patient_on_file(client, intake, gen):
+    patient = gen.patient(mrn="EHR-1001", family_name="García", given_name="Lucía", date_of_birth=date(1968, 4, 2))
+    response = post_bundle(client, intake, intake_bundle(mrn="EHR\u200b-1001", family="Garcia", given="Lucia"))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert fhir_json(response)["entry"][0]["response"] == {"status": "200 OK", "location": f"Patient/{patient.id}"}
+    assert (_count(Patient), _count(Case)) == (1, 1)
+
+
+def test_garcia_without_the_accent_under_another_mrn_needs_a_person(client, intake, gen):
+    garcia = gen.patient(mrn="OLD-77", family_name="García", given_name="Lucía", date_of_birth=date(1968, 4, 2))
+    response = post_bundle(client, intake, intake_bundle(family="Garcia", given="Lucia"))
+    assert response.status_code == 409
+    issue = fhir_json(response)["issue"][0]
+    assert issue["code"] == "duplicate"
+    assert f"Patient/{garcia.id} (García, Lucía, MRN OLD-77" in issue["diagnostics"]
+    assert "same family name and date of birth" in issue["diagnostics"]
+    assert (_count(Patient), _count(Case)) == (1, 0)
+
+
+def test_a_name_one_slip_away_with_the_same_birth_date_needs_a_person(client, intake, gen):
+    close = gen.patient(mrn="OLD-78", family_name="Nakamura", given_name="Emi", date_of_birth=date(1968, 4, 2))
+    swapped = gen.patient(mrn="OLD-79", family_name="Emi", given_name="Nakamura", date_of_birth=date(1968, 4, 2))
+    response = post_bundle(client, intake, intake_bundle(family="Nakamure", given="Emi"))
+    assert response.status_code == 409
+    diagnostics = fhir_json(response)["issue"][0]["diagnostics"]
+    assert f"Patient/{close.id}" in diagnostics and "one letter apart" in diagnostics
+    assert f"Patient/{swapped.id}" not in diagnostics
+    assert (_count(Patient), _count(Case)) == (2, 0)
+
+
+def test_an_mrn_of_a_merged_record_attaches_to_the_record_kept(client, intake, gen):
+    kept = gen.patient(mrn="EHR-2000", family_name="Nakamura", given_name="Emi", date_of_birth=date(1968, 4, 2))
+    merged = gen.patient(mrn="EHR-1001", family_name="Nakamura", given_name="Emi", date_of_birth=date(1968, 4, 2),
+                         merged_into_id=kept.id)
+    response = post_bundle(client, intake, intake_bundle())
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert fhir_json(response)["entry"][0]["response"]["location"] == f"Patient/{kept.id}"
+    assert db.session.get(Patient, merged.id).cases == []

@@ -7,6 +7,7 @@ import pytest
 from tracker.extensions import db
 from tracker.models import Case, Patient
 from tracker.roles import Role
+from tracker.vocab import Side
 from tracker.workflow import State
 
 from tests.builders import PATIENT, REFERRAL, commit_elsewhere
@@ -242,3 +243,40 @@ def test_a_code_taken_off_the_list_stays_on_the_referral_that_carries_it(client,
     case = gen.case(diagnosis_codes=["M54.59"])
     page = client.get(f"/referrals/cases/{case.id}").get_data(as_text=True)
     assert is_checked(page, "diagnosis_codes", "M54.59")
+
+
+# ---------------------------------------------------------------- a second referral for the same joint
+
+@pytest.mark.parametrize("open_side, referred_side", [
+    ("right", "right"), ("bilateral", "right"), ("left", "bilateral")])
+def test_a_second_referral_for_a_side_with_an_open_case_is_warned_and_needs_confirmation(
+        client, coordinator, gen, open_side, referred_side):
+    patient = gen.patient(family_name="Lindqvist")
+    open_case = gen.case(patient=patient, state=State.UNDER_REVIEW, side=Side(open_side))
+    url = f"/referrals/patients/{patient.id}/new"
+    warned = submit(client, url, {**REFERRAL, "side": referred_side})
+    page = warned.get_data(as_text=True)
+    assert warned.status_code == 422
+    assert "Already an open case on this side" in page
+    assert f'href="/cases/{open_case.id}"' in page
+    assert "tick this box to log this referral as well" in page
+    # What was typed is kept for the confirmation.
+    assert "Buttock pain on sit-to-stand" in page and 'value="Dr Marsh"' in page
+    assert len(db.session.get(Patient, patient.id).cases) == 1
+    confirmed = submit(client, url, {**REFERRAL, "side": referred_side, "confirm_second_referral": "y"},
+                       follow_redirects=True)
+    assert "Referral logged for Lindqvist" in confirmed.get_data(as_text=True)
+    db.session.expire_all()
+    assert len(db.session.get(Patient, patient.id).cases) == 2
+
+
+@pytest.mark.parametrize("state, side", [
+    (State.CLOSED, "right"), (State.CANCELLED, "right"), (State.UNDER_REVIEW, "left")])
+def test_a_referral_is_logged_without_a_question_when_no_open_case_shares_its_side(
+        client, coordinator, gen, state, side):
+    patient = gen.patient(family_name="Lindqvist")
+    gen.case(patient=patient, state=state, side=Side(side))
+    response = submit(client, f"/referrals/patients/{patient.id}/new", {**REFERRAL, "side": "right"},
+                      follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Referral logged for Lindqvist" in page and "Already an open case" not in page

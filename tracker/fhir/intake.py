@@ -13,13 +13,14 @@ from datetime import date, datetime
 from email_validator import EmailNotValidError, validate_email
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
 from tracker import audit, coding
 from tracker.extensions import db
 from tracker.models import Case, CaseIdentifier, Patient
+from tracker.patients.duplicates import SAME_MRN, Identity, match_reasons
 from tracker.patients.identity import normalise_mrn
+from tracker.patients.lookup import find_duplicates, identity_of
 from tracker.phones import PhoneError, to_e164
 from tracker.referrals import services as referrals
 from tracker.timeutil import clinic_today
@@ -277,27 +278,36 @@ def existing_case(identifier):
 def match_patient(values):
     """The patient on file who is this person, None for a new one, or DuplicateCandidate.
 
-    The tracker's duplicate rules: the same MRN is the same record only when the family name and
-    date of birth agree too; the same name and date of birth under another MRN may be the same
-    person. Either doubt goes to a person, never to a silent new record.
+    The tracker's own duplicate rules (tracker.patients.duplicates, as at registration): the MRN
+    is compared normalised (case, spaces, invisible characters, full-width digits ignored), names
+    accent-folded. The same MRN is the same record when the name and date of birth agree by those
+    rules too (a record merged away stands for the record it was merged into). Any other likely
+    duplicate (the same family name and date of birth, a name one slip away or swapped, or the MRN
+    on file for someone else) goes to a person: never a silent second record.
     """
-    by_mrn = db.session.execute(db.select(Patient).filter_by(mrn=values["mrn"])).scalar_one_or_none()
+    identity = Identity(values["mrn"], values["family_name"], values["given_name"], values["date_of_birth"])
+    by_mrn = db.session.execute(db.select(Patient).filter_by(mrn_key=normalise_mrn(values["mrn"]))
+                                .order_by(Patient.merged_into_id.is_not(None), Patient.id).limit(1)).scalar()
     if by_mrn is not None:
-        if (by_mrn.family_name_key, by_mrn.date_of_birth) == (values["family_name"].lower(), values["date_of_birth"]):
-            return by_mrn
-        raise DuplicateCandidate([by_mrn], f"MRN {by_mrn.mrn} is Patient/{by_mrn.id} ({by_mrn.display_name}, born "
-                                           f"{by_mrn.date_of_birth.isoformat()}), whose name or date of birth "
-                                           f"differs from the Bundle's: a person must check the record.")
-    namesakes = db.session.execute(db.select(Patient).filter(
-        func.lower(Patient.family_name) == values["family_name"].lower(),
-        func.lower(Patient.given_name) == values["given_name"].lower(),
-        Patient.date_of_birth == values["date_of_birth"])).scalars().all()
-    if namesakes:
-        named = "; ".join(f"Patient/{p.id} (MRN {p.mrn})" for p in namesakes)
-        raise DuplicateCandidate(namesakes, f"A patient with the same name and date of birth is on file under "
-                                            f"another MRN: {named}. A person must decide whether this is the same "
-                                            f"person before the referral is logged.")
+        kept = by_mrn.merged_into or by_mrn
+        if set(match_reasons(identity, identity_of(by_mrn))) - {SAME_MRN} \
+                or set(match_reasons(identity, identity_of(kept))) - {SAME_MRN}:
+            return kept
+        raise DuplicateCandidate([kept], f"MRN {by_mrn.mrn} is {_named(kept, ())}, whose name or date of "
+                                         f"birth differs from the Bundle's: a person must check the record.")
+    candidates = find_duplicates(identity)
+    if candidates:
+        named = "; ".join(_named(patient, reasons) for patient, reasons in candidates)
+        raise DuplicateCandidate([p for p, _ in candidates],
+                                 f"A patient on file under another MRN may be this person: {named}. A person "
+                                 f"must decide whether this is the same person before the referral is logged.")
     return None
+
+
+def _named(patient, reasons):
+    why = f": {'; '.join(reasons)}" if reasons else ""
+    return (f"Patient/{patient.id} ({patient.display_name}, MRN {patient.mrn}, born "
+            f"{patient.date_of_birth.isoformat()}{why})")
 
 
 def receive(referral, actor, actor_label):

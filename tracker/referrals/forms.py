@@ -106,6 +106,13 @@ class ReferralForm(ReferralFields, FlaskForm):
     submit = SubmitField("Save referral")
 
 
+class RepeatReferralForm(ReferralForm):
+    """A referral for a patient already on file, who may already have an open case on that side."""
+
+    confirm_second_referral = BooleanField(
+        "I have seen the open case: this is a further referral to log as well")
+
+
 class FindPatientForm(FlaskForm):
     class Meta:
         csrf = False

@@ -10,7 +10,8 @@ from tracker.patients.services import PossibleDuplicate, check_duplicates, check
 from tracker.refusals import FieldError, Refusal, check_version
 from tracker.roles import Role
 from tracker.transactions import service
-from tracker.workflow import BEFORE_BOOKING
+from tracker.vocab import joints_of
+from tracker.workflow import BEFORE_BOOKING, FINAL_STATES
 
 MAX_MATCHES = 20
 
@@ -51,10 +52,36 @@ def register_and_refer(patient_values, referral_values, actor, confirmed_differe
     return refer(patient, referral_values, actor, commit)
 
 
+class SecondReferral(Refusal):
+    """The patient already has an open case on a side this referral names; the user must confirm a
+    second one. `cases`: those open cases."""
+
+    status = 422
+
+    def __init__(self, cases):
+        super().__init__("the patient already has an open case on this side")
+        self.cases = cases
+
+
+def open_cases_on_side(patient, side):
+    """The patient's cases not yet closed or cancelled that concern a joint `side` concerns (a
+    bilateral case concerns both sides), oldest first."""
+    joints = set(joints_of(side))
+    return [case for case in sorted(patient.cases, key=lambda c: c.id)
+            if case.state not in FINAL_STATES and joints & set(joints_of(case.side))]
+
+
 @service
-def refer(patient, referral_values, actor, commit=True):
+def refer(patient, referral_values, actor, commit=True, confirmed_second_referral=None):
     """Open the case. `commit=False` leaves the commit to a caller that writes more in the same
-    transaction (FHIR intake adds the sender's identifier)."""
+    transaction (FHIR intake adds the sender's identifier). `confirmed_second_referral`: False
+    refuses (SecondReferral) a referral for a side the patient already has an open case on, True
+    is the user's confirmation, None (a new patient, or an intake that says so itself) checks
+    nothing."""
+    if confirmed_second_referral is False:
+        already_open = open_cases_on_side(patient, referral_values["side"])
+        if already_open:
+            raise SecondReferral(already_open)
     case = open_case(patient, actor, "referral logged", "referral logged", **referral_values)
     if commit:
         db.session.commit()

@@ -15,7 +15,7 @@ from tracker.patients.identity import clean_text
 from tracker.patients.lookup import SearchRefused, date_formats, parse_search
 from tracker.policy import PROFILE_CHOICES, PROFILES
 from tracker.referrals import services
-from tracker.referrals.forms import FindPatientForm, NewPatientReferralForm, ReferralForm
+from tracker.referrals.forms import FindPatientForm, NewPatientReferralForm, ReferralForm, RepeatReferralForm
 from tracker.refusals import FieldError
 from tracker.roles import Role
 
@@ -76,41 +76,48 @@ def new_patient_referral():
         form.family_name.data = request.args.get("family_name", "")
         form.date_of_birth.data = request.args.get("date_of_birth", type=date.fromisoformat)
     if not form.validate_on_submit():
-        return _new_patient_page(form)
-    on_refusal(lambda refusal: _new_patient_page(form, refusal))
+        return _referral_page(form)
+    on_refusal(lambda refusal: _referral_page(form, refusal=refusal))
     case = services.register_and_refer(form.patient_values(), form.referral_values(),
                                        current_user, form.confirm_new_patient.data)
     flash(f"Referral logged for {case.patient.display_name}.", "success")
     return redirect(url_for("cases.show", case_id=case.id))
 
 
-def _new_patient_page(form, refusal=None):
-    """The registration form; a refused one shows the reason next to its field, or the patients
-    it may duplicate with the box to confirm a different person."""
-    namesakes = []
+def _referral_page(form, patient=None, refusal=None):
+    """The referral form, as typed. A refusal shows its reason next to its field; a possible
+    duplicate lists the patients it may be, and an open case on the same side lists that case,
+    each with its box to confirm."""
+    namesakes, open_cases = [], []
     if isinstance(refusal, services.PossibleDuplicate):
         namesakes = refusal.candidates
         form.confirm_new_patient.errors.append(
             "This may be a patient already registered (listed above). Use their record, or "
             "tick this box if this is a different person.")
+    elif isinstance(refusal, services.SecondReferral):
+        open_cases = refusal.cases
+        form.confirm_second_referral.errors.append(
+            "This patient already has an open case on this side (listed above). Open that case, or "
+            "tick this box to log this referral as well.")
     elif refusal is not None:
         show_on_form(form, refusal)
-    return render_template("referrals/new.html", form=form, patient=None, namesakes=namesakes), \
-        422 if form.errors else 200
+    return render_template("referrals/new.html", form=form, patient=patient, namesakes=namesakes,
+                           open_cases=open_cases), 422 if form.errors else 200
 
 
 @bp.route("/patients/<int:patient_id>/new", methods=["GET", "POST"])
 @allow(*INTAKE_ROLES)
 def new_referral(patient_id):
     patient = db.session.get(Patient, patient_id) or abort(404)
-    form = ReferralForm()
+    form = RepeatReferralForm()
     _choose_options(form)
-    if form.validate_on_submit():
-        case = services.refer(patient, form.referral_values(), current_user)
-        flash(f"Referral logged for {patient.display_name}.", "success")
-        return redirect(url_for("cases.show", case_id=case.id))
-    return render_template("referrals/new.html", form=form, patient=patient, namesakes=[]), \
-        422 if form.errors else 200
+    if not form.validate_on_submit():
+        return _referral_page(form, patient)
+    on_refusal(lambda refusal: _referral_page(form, patient, refusal))
+    case = services.refer(patient, form.referral_values(), current_user,
+                          confirmed_second_referral=bool(form.confirm_second_referral.data))
+    flash(f"Referral logged for {patient.display_name}.", "success")
+    return redirect(url_for("cases.show", case_id=case.id))
 
 
 @bp.route("/cases/<int:case_id>", methods=["GET", "POST"])
