@@ -155,6 +155,7 @@ def register_template_helpers(app):
     from flask_login import current_user
 
     from tracker import contact, phones, sms, timeutil, workflow
+    from tracker.clinic import clinic_contact
     from tracker.access import may
     from tracker.diary.services import ENTRY_STATES, LINK_STATES
     from tracker.vocab import allergy_words
@@ -163,6 +164,7 @@ def register_template_helpers(app):
     app.jinja_env.filters["phone"] = phones.display
     app.jinja_env.globals["sms_stop"] = sms.opted_out
     app.jinja_env.globals["contact_channel"] = contact.channel_for
+    app.jinja_env.globals["clinic_contact"] = clinic_contact
     app.jinja_env.filters["profile_name"] = _profile_name
     app.jinja_env.filters["audit_value"] = _audit_value
     app.jinja_env.globals.update(

@@ -1,11 +1,12 @@
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, HiddenField, PasswordField, SelectField,
-                     StringField, SubmitField, TimeField)
+                     StringField, SubmitField, TextAreaField, TimeField)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from tracker.auth.forms import NewPasswordMixin
 from tracker.formfields import options, plausible_date
 from tracker.models import AuditAction
+from tracker.phones import PhoneNumber
 from tracker.roles import Role
 from tracker.vocab import WEEKDAYS, Modality
 
@@ -118,3 +119,13 @@ class WorkingHoursForm(FlaskForm):
 for _day, _name in enumerate(WEEKDAYS):
     setattr(WorkingHoursForm, f"starts_{_day}", TimeField(f"{_name} from", validators=[Optional()]))
     setattr(WorkingHoursForm, f"ends_{_day}", TimeField(f"{_name} until", validators=[Optional()]))
+
+
+class ClinicContactForm(FlaskForm):
+    """What patients are given wherever they are told to call the clinic."""
+
+    phone = StringField("Clinic phone number", validators=[
+        DataRequired("Enter the number patients should call."), Length(max=32), PhoneNumber()])
+    address = TextAreaField("Clinic address", validators=[
+        DataRequired("Enter the clinic's address as patients should read it."), Length(max=300)])
+    submit = SubmitField("Save")

@@ -1,4 +1,5 @@
-"""Managing accounts. Every change writes its audit row in the same transaction."""
+"""Managing accounts and the clinic's contact details. Every change writes its audit row in the same
+transaction."""
 import hashlib
 from datetime import datetime, time, timedelta
 
@@ -8,8 +9,9 @@ from sqlalchemy.orm import joinedload
 from tracker import audit
 from tracker.auth.services import normalise_email, set_password
 from tracker.extensions import db
-from tracker.models import AuditEvent, Patient, User
+from tracker.models import AuditEvent, ClinicSettings, Patient, User
 from tracker.patients.identity import normalise_mrn
+from tracker.policy import DEFAULT_PROFILE_CODE
 from tracker.refusals import FieldError, StaleEdit
 from tracker.roles import Role
 from tracker.search import contains
@@ -106,6 +108,20 @@ def update_user(user, stamp, email, name, role, active, patient_mrn, actor):
 def reset_password(user, new_password, actor):
     set_password(user, new_password)
     audit.record(audit.Action.UPDATE, "user", user.id, summary="password reset by admin", user=actor)
+    db.session.commit()
+
+
+@service
+def set_clinic_contact(phone, address, actor):
+    """The phone number (E.164, or "" for none) and address patients are given (tracker/clinic.py)."""
+    settings = db.session.get(ClinicSettings, 1) or ClinicSettings(id=1, default_profile_code=DEFAULT_PROFILE_CODE)
+    before = {"phone": settings.contact_phone or "", "address": settings.contact_address or ""}
+    settings.contact_phone, settings.contact_address, settings.updated_by_id = phone, address, actor.id
+    db.session.add(settings)
+    changed = [name for name, value in (("phone", phone), ("address", address)) if before[name] != value]
+    audit.record(audit.Action.UPDATE, "clinic_settings", 1,
+                 summary="clinic contact: " + (", ".join(changed) + " changed" if changed else "saved unchanged"),
+                 user=actor, before=before, after={"phone": phone, "address": address})
     db.session.commit()
 
 

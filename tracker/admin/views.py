@@ -4,9 +4,10 @@ from flask_login import current_user
 
 from tracker import audit_chain, export
 from tracker.access import allow
+from tracker.clinic import clinic_contact
 from tracker.admin import services
-from tracker.admin.forms import (AuditFilterForm, CreateUserForm, EditUserForm, ResetPasswordForm,
-                                 RoomForm, UserFilterForm, WorkingHoursForm)
+from tracker.admin.forms import (AuditFilterForm, ClinicContactForm, CreateUserForm, EditUserForm,
+                                 ResetPasswordForm, RoomForm, UserFilterForm, WorkingHoursForm)
 from tracker.eligibility import services as eligibility
 from tracker.eligibility import standing
 from tracker.eligibility.forms import DefaultProfileForm
@@ -147,6 +148,20 @@ def settings():
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form, profiles=PROFILES.values(),
                            labels=CRITERION_LABELS), 422 if form.errors else 200
+
+
+@bp.route("/clinic", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def clinic():
+    form = ClinicContactForm()
+    contact = clinic_contact()
+    if not form.is_submitted():
+        form.phone.data, form.address.data = contact.phone_shown, contact.address
+    if not form.validate_on_submit():
+        return render_template("admin/clinic.html", form=form, contact=contact), 422 if form.errors else 200
+    services.set_clinic_contact(form.phone.e164, form.address.data.strip(), current_user)
+    flash("The clinic's contact details are saved: patients see them from now on.", "success")
+    return redirect(url_for("admin.clinic"))
 
 
 @bp.route("/rooms", methods=["GET", "POST"])

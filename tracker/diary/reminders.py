@@ -35,6 +35,7 @@ from sqlalchemy import and_, exists, func, literal, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
 from tracker import contact, i18n
+from tracker.clinic import clinic_contact
 from tracker.diary.overdue import entry_missing, superseded
 from tracker.diary.schedule import ANAESTHETIC_CODES, SCHEDULES
 from tracker.diary.services import BASELINE, link_url, live_link, sides_of
@@ -279,4 +280,4 @@ def _public_address(build):
 def _message(target):
     return _("Hello,\n\nIt is time to fill in your pain diary. Please open:\n\n%(link)s\n\n"
              "If you have just filled it in, there is nothing more to do.\n\n%(clinic)s\n",
-             link=target, clinic=current_app.config["CLINIC_NAME"])
+             link=target, clinic=clinic_contact().signature())

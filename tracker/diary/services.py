@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from tracker import audit, i18n
+from tracker.clinic import clinic_contact
 from tracker.diary import links
 from tracker.diary.schedule import (DEFAULT_SCHEDULE, Due, EntryStatus, Phase, TimePoint, current_points,
                                     describes_hours, due_times, entry_status, is_open_now, schedule_for,
@@ -489,7 +490,7 @@ def _link_message(link):
     return _("Hello,\n\nPlease use this personal link to fill in your pain diary:\n\n%(link)s\n\n"
              "Keep it to yourself: anyone with the link can add to your diary. If you did not expect "
              "this message, please call the clinic.\n\n%(clinic)s\n",
-             link=link_url(link), clinic=current_app.config["CLINIC_NAME"])
+             link=link_url(link), clinic=clinic_contact().signature())
 
 
 def _revoke_live(case, actor, now):

@@ -27,6 +27,7 @@ from sqlalchemy import and_, exists, or_
 from sqlalchemy.exc import IntegrityError
 
 from tracker import contact, i18n
+from tracker.clinic import clinic_contact
 from tracker.extensions import db
 from tracker.mail import MailError, send_mail
 from tracker.models import Appointment, AppointmentChange, AppointmentMessage, Case
@@ -233,7 +234,7 @@ def _when_and_where(appointment):
 
 
 def _phone_line():
-    phone = current_app.config.get("CLINIC_PHONE")
+    phone = clinic_contact().phone_shown
     return (_("Questions, or you cannot come? Call the clinic on %(phone)s.", phone=phone) if phone
             else _("Questions, or you cannot come? Call the clinic."))
 
@@ -273,7 +274,7 @@ def email_body(appointment, kind):
                  _("%(day)s at %(time)s\n%(clinic)s, %(place)s", day=day, time=time, clinic=clinic, place=place),
                  _("Before you come:") + "\n" + "\n".join(f"- {step}" for step in steps),
                  _("The attached calendar file adds it to your calendar (or updates it).")]
-    parts += [_phone_line(), clinic]
+    parts += [_phone_line(), clinic_contact().signature(with_phone=False)]
     return subject, "\n\n".join(parts) + "\n"
 
 

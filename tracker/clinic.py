@@ -1,0 +1,58 @@
+"""The clinic's contact details, as patients are given them wherever they are told to call the
+clinic (patient pages, the personal-link diary, the invalid-link page, emails and texts).
+
+An admin sets the phone number and address (Admin › Clinic contact); until then the phone number
+is CLINIC_PHONE from the configuration, if set.
+"""
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from tracker import phones
+from tracker.extensions import db
+from tracker.models import ClinicSettings
+
+
+@dataclass(frozen=True)
+class ClinicContact:
+    name: str
+    phone: str          # as stored (E.164), "" when unknown
+    address: str        # as the admin typed it, lines kept
+
+    @property
+    def phone_shown(self):
+        """The number as the clinic's patients dial it (national style at home)."""
+        return phones.display(self.phone)
+
+    @property
+    def tel(self):
+        return f"tel:{self.phone}" if self.phone else ""
+
+    @property
+    def address_lines(self):
+        return [line.strip() for line in self.address.splitlines() if line.strip()]
+
+    def call_line(self):
+        """What to tell a patient to do: call the clinic, on its number when known (translated)."""
+        if self.phone:
+            return _("Questions? Call the clinic on %(phone)s.", phone=self.phone_shown)
+        return _("Questions? Call the clinic.")
+
+    def signature(self, with_phone=True):
+        """For the end of an email: the clinic's name, address and (translated) phone line."""
+        lines = [self.name, *self.address_lines]
+        if with_phone and self.phone:
+            lines.append(_("Phone: %(phone)s", phone=self.phone_shown))
+        return "\n".join(lines)
+
+
+def clinic_contact():
+    """The clinic's name, phone number and address (see the module's docstring). The settings row
+    is read through the session, so a page that shows the details in several places loads it once."""
+    settings = db.session.get(ClinicSettings, 1)
+    phone = (settings.contact_phone if settings else "") or current_app.config.get("CLINIC_PHONE") or ""
+    if phone and not phone.startswith("+"):
+        phone = phones.normalised(phone, phones.clinic_country()) or phone
+    return ClinicContact(name=current_app.config["CLINIC_NAME"], phone=phone,
+                         address=settings.contact_address if settings else "")
