@@ -54,14 +54,20 @@ def allow(*roles):
     return decorator
 
 
-def deny(summary, object_type=None, object_id=None, status=403):
-    """Refuse the request, leaving an access-denied row in the audit trail."""
+def record_denial(summary, object_type=None, object_id=None, **who):
+    """Leave an access-denied row in the audit trail, and nothing else the request had begun
+    (`who`: `user`/`actor` for a caller that is not the session's user, an API token)."""
     from tracker import audit
     from tracker.extensions import db
 
     db.session.rollback()
-    audit.record(audit.Action.ACCESS_DENIED, object_type, object_id, summary=summary)
+    audit.record(audit.Action.ACCESS_DENIED, object_type, object_id, summary=summary, **who)
     db.session.commit()
+
+
+def deny(summary, object_type=None, object_id=None, status=403):
+    """Refuse the request, leaving an access-denied row in the audit trail."""
+    record_denial(summary, object_type, object_id)
     abort(status)
 
 

@@ -8,6 +8,9 @@ headers instead of the server's bare error.
 A refusal (`tracker.refusals.Refusal`) is answered by the page the view declared with
 `on_refusal` before it called the service: the form again with what was typed and the reason
 (`form_again`, 409/422), or back to where the form was with the reason said (`back_to`).
+
+Under the API prefixes (`/fhir`, `/api/v1`) every answer, refusals and faults alike, is in the
+API's own format (an OperationOutcome, a problem document), never an HTML page.
 """
 import uuid
 
@@ -62,12 +65,14 @@ def init_app(app):
         db.session.rollback()
         respond = g.pop("answer_refusal", None)
         if respond is None:
-            return render_template("errors/refused.html", reason=str(refusal)), refusal.status
+            return api.refusal_response(refusal) or (
+                render_template("errors/refused.html", reason=str(refusal)), refusal.status)
         return respond(refusal)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_template("errors/400.html", reason=error.description), 400
+        return api.error_response(400, error.description) or (
+            render_template("errors/400.html", reason=error.description), 400)
 
     @app.errorhandler(400)
     def bad_request(error):
@@ -100,13 +105,18 @@ def init_app(app):
         cause = getattr(error, "orig", None) or error
         app.logger.error("incident %s: database unavailable: %s: %s", incident, type(cause).__name__,
                          (str(cause).strip().splitlines() or [""])[0][:200])
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        answer = api.error_response(503, f"The database cannot be reached just now (incident {incident}); "
+                                         f"try again in {RETRY_AFTER_SECONDS} seconds.", retry)
+        if answer is not None:
+            return answer
         # Rendered straight from the template: render_template's context processors would ask
         # Flask-Login for the signed-in user, which needs the database.
         # The locale is forced too: choosing it asks who is signed in.
         with force_locale(app.config.get("BABEL_DEFAULT_LOCALE", "en")):
             page = app.jinja_env.get_template("errors/503.html").render(
                 incident=incident, retry_after=RETRY_AFTER_SECONDS, clinic_name=app.config["CLINIC_NAME"])
-        return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return page, 503, retry
 
     @app.errorhandler(403)
     def forbidden(error):

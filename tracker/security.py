@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
+from tracker.api import api_format
 from tracker.auth import held_forms
 from tracker.extensions import db, login_manager
 
@@ -63,7 +64,9 @@ def enforce_session_limits():
     The times live in the signed session and are checked here on the server, so an old
     cookie replayed later is refused whatever the browser keeps.
     """
-    if request.endpoint == "static" or not current_user.is_authenticated:
+    if request.endpoint == "static" or api_format() or not current_user.is_authenticated:
+        # A session opens nothing under the API prefixes (tokens only): an ended one is no
+        # reason to send an API client to the sign-in page, and an API call keeps no session alive.
         return None
     now = time.time()
     config = current_app.config

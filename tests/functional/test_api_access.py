@@ -148,3 +148,49 @@ def test_an_id_beyond_the_databases_range_is_not_found(make_client, gen, huge):
     for url in (f"/fhir/Patient/{huge}", f"/fhir/Patient/{huge}/$everything", f"/fhir/Observation/{huge}-odi",
                 f"/fhir/Practitioner/{huge}", f"/fhir/Location/{huge}"):
         assert client.get(url, headers=headers).status_code == 404, url
+
+
+@pytest.mark.parametrize("url", ["/fhir/Patient/{patient_id}", "/api/v1/cases"])
+def test_an_ended_browser_session_on_the_api_is_a_401_challenge_never_the_sign_in_page(make_client, gen, world,
+                                                                                       url):
+    url = url.format(**world)
+    coordinator = gen.user(Role.COORDINATOR)
+    client = make_client()
+    assert sign_in(client, coordinator).status_code == 302
+    with client.session_transaction() as session:  # signed in long ago: past the absolute limit
+        session["signed_in_at"] = session["last_seen"] = 0
+
+    for headers in ({}, bearer("sit_not-a-token")):
+        response = client.get(url, headers=headers)
+        assert _is_challenge(response), (response.status_code, response.headers.get("Location"))
+        assert response.content_type.startswith(("application/fhir+json", "application/problem+json"))
+    # The token is the credential, whatever the cookie beside it says.
+    assert client.get(url, headers=bearer(token_for(coordinator))).status_code == 200
+    # The ended session is still ended on the pages.
+    assert client.get("/cases/").headers["Location"].startswith("/sign-in")
+
+
+def test_an_absent_session_cookie_is_a_401_challenge_too(make_client, world):
+    for url in (f"/fhir/Patient/{world['patient_id']}", "/api/v1/cases", "/fhir"):
+        response = make_client().open(url, method="POST" if url == "/fhir" else "GET")
+        assert _is_challenge(response) and "Location" not in response.headers, url
+
+
+def test_a_body_too_large_is_answered_in_the_apis_format(app, make_client, gen):
+    intake = bearer(token_for(gen.user(Role.COORDINATOR), "intake"), **{"Content-Type": "application/fhir+json"})
+    huge = '{"resourceType": "Bundle", "type": "transaction", "entry": [], "x": "' + \
+        "x" * app.config["MAX_CONTENT_LENGTH"] + '"}'
+    response = make_client().post("/fhir", data=huge, headers=intake)
+    assert response.status_code == 413 and response.content_type.startswith("application/fhir+json")
+    outcome = response.get_json(force=True)
+    assert outcome["resourceType"] == "OperationOutcome" and outcome["issue"][0]["code"] == "too-costly"
+    assert "larger than" in outcome["issue"][0]["diagnostics"]
+
+
+def test_a_refusal_under_each_prefix_is_in_that_prefixs_format(make_client, gen, world):
+    admin_token = bearer(_raw_token(gen.user(Role.ADMIN), ApiScope.READ))
+    fhir = make_client().get(f"/fhir/Patient/{world['patient_id']}", headers=admin_token)
+    assert fhir.status_code == 403 and fhir.get_json(force=True)["issue"][0]["code"] == "forbidden"
+    api = make_client().get("/api/v1/cases", headers=admin_token)
+    assert api.status_code == 403 and api.content_type == "application/problem+json"
+    assert api.get_json(force=True)["status"] == 403

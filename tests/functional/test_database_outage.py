@@ -72,3 +72,21 @@ def test_a_signed_in_user_gets_the_trackers_503_and_nothing_committed_is_lost(ap
     worklist = client.get("/cases/")
     assert worklist.status_code == 200 and "Okonkwo" in worklist.get_data(as_text=True)
     assert [c.patient.mrn for c in db.session.execute(db.select(Case)).scalars()] == ["A-100200"]
+
+
+def test_api_clients_get_the_outage_in_the_apis_format_with_retry_after(app, make_client, gen):
+    from tests.api_support import bearer, token_for
+
+    headers = bearer(token_for(gen.user(Role.COORDINATOR)))
+    client = make_client()
+    with database_away(app):
+        fhir = client.get("/fhir/Patient/1", headers=headers)
+        api = client.get("/api/v1/cases", headers=headers)
+
+    assert fhir.status_code == 503 and fhir.content_type.startswith("application/fhir+json")
+    issue = fhir.get_json(force=True)["issue"][0]
+    assert issue["code"] == "transient" and "cannot be reached" in issue["diagnostics"]
+    assert api.status_code == 503 and api.content_type == "application/problem+json"
+    assert "cannot be reached" in api.get_json(force=True)["detail"]
+    for response in (fhir, api):
+        assert response.headers["Retry-After"] == "30" and "<html" not in response.get_data(as_text=True)

@@ -74,6 +74,17 @@ def test_the_same_name_and_birth_date_under_another_mrn_needs_a_person(client, i
     assert (_count(Patient), _count(Case)) == (1, 0)
 
 
+def test_a_likely_duplicate_by_the_registration_rules_needs_a_person_and_leaves_nothing(client, intake, gen):
+    # Given and family name swapped: not the intake's exact match, but the registration's duplicate rules.
+    swapped = gen.patient(mrn="OLD-78", family_name="Emi", given_name="Nakamura",
+                          date_of_birth=__import__("datetime").date(1968, 4, 2))
+    response = post_bundle(client, intake, intake_bundle())
+    assert response.status_code == 409
+    assert fhir_json(response)["issue"][0]["code"] == "duplicate"
+    assert (_count(Patient), _count(Case), _count(CaseIdentifier)) == (1, 0, 0)
+    assert swapped.id == db.session.execute(db.select(Patient.id)).scalar_one()
+
+
 def test_an_mrn_on_file_for_someone_else_needs_a_person(client, intake, gen):
     other = gen.patient(mrn="EHR-1001", family_name="Okafor", given_name="Grace")
     response = post_bundle(client, intake, intake_bundle())

@@ -4,28 +4,33 @@
 matrix sees every API route) and checks the `Authorization: Bearer <token>` header. A browser's
 session cookie opens nothing here, so no request can be forged from a page a signed-in user
 visits (the reason the API needs no CSRF token), and a token opens no HTML page (those check the
-session only). Refusals are `ApiRefusal` exceptions; each API blueprint renders them in its own
-format (an OperationOutcome for FHIR, a problem document for the JSON API).
+session only). Refusals are `ApiRefusal`s (a `Refusal`): the app's one refusal handler
+(tracker/errors.py) answers them in the API's own format (an OperationOutcome under /fhir, a
+problem document under /api/v1), with the WWW-Authenticate challenge of a 401.
 """
 from functools import wraps
 
 from flask import g, request
 
 from tracker import audit
-from tracker.roles import Role
+from tracker.access import record_denial
 from tracker.api import tokens
 from tracker.extensions import db
 from tracker.models import ApiScope
+from tracker.refusals import Refusal
+from tracker.roles import Role
 from tracker.timeutil import utcnow
 
 REALM = "si-joint-tracker"
 
 
-class ApiRefusal(Exception):
+class ApiRefusal(Refusal):
+    """The request is refused before any service runs: `status` (401, 403, 406), the FHIR issue
+    `code`, and `headers` the answer carries (a 401's WWW-Authenticate)."""
+
     def __init__(self, status, message, code="forbidden", headers=None):
         super().__init__(message)
         self.status = status
-        self.message = message
         self.code = code
         self.headers = headers or {}
 
@@ -53,10 +58,7 @@ def presented_token():
 
 def _refuse(status, message, user, code="forbidden"):
     """A refusal of a known account, kept in the audit trail like a refused page."""
-    db.session.rollback()
-    audit.record(audit.Action.ACCESS_DENIED, summary=f"API {request.method} {request.path}: {message}",
-                 user=user, actor=_actor(user, g.api_token))
-    db.session.commit()
+    record_denial(f"API {request.method} {request.path}: {message}", user=user, actor=_actor(user, g.api_token))
     return ApiRefusal(status, message, code)
 
 

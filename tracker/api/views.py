@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.access import public
 from tracker.api import openapi, schemas
-from tracker.api.auth import ApiRefusal, record_read, token_allow
+from tracker.api.auth import record_read, token_allow
 from tracker.api.responses import json_response, problem_response
 from tracker.cases import worklist
 from tracker.diary.services import time_point
@@ -35,12 +35,6 @@ class BadQuery(Exception):
     def __init__(self, errors):
         super().__init__("bad query")
         self.errors = errors
-
-
-@bp.errorhandler(ApiRefusal)
-def refused(refusal):
-    db.session.rollback()
-    return problem_response(refusal.status, refusal.message, headers=refusal.headers)
 
 
 @bp.errorhandler(BadQuery)

@@ -24,7 +24,8 @@ from tracker.patients.lookup import find_duplicates, identity_of
 from tracker.phones import PhoneError, to_e164
 from tracker.referrals import services as referrals
 from tracker.timeutil import clinic_today
-from tracker.refusals import FieldError
+from tracker.refusals import FieldError, Refusal
+from tracker.transactions import service
 from tracker.vocab import ContactChannel, Indication, Sex, Side
 
 SIDES_BY_CODE = {c.code: side for side, c in coding.LATERALITY.items()}
@@ -34,7 +35,7 @@ TEXT_LIMITS = {"mrn": 32, "family_name": 80, "given_name": 80, "phone": 32, "ema
                "referring_clinician": 120, "reason": 4000}
 
 
-class IntakeProblem(Exception):
+class IntakeProblem(Refusal):
     """The Bundle cannot become a referral: `problems` is [(message, where)], `status` 400 or 422."""
 
     def __init__(self, problems, status=422):
@@ -43,13 +44,16 @@ class IntakeProblem(Exception):
         self.status = status
 
 
-class DuplicateCandidate(Exception):
+class DuplicateCandidate(Refusal):
     """A patient on file may be this person: someone must decide (never a silent second record)."""
+
+    status = 409
+    code = "duplicate"
 
     def __init__(self, patients, message):
         super().__init__(message)
         self.patients = patients
-        self.message = message
+        self.problems = [message]
 
 
 @dataclass
@@ -310,9 +314,10 @@ def _named(patient, reasons):
             f"{patient.date_of_birth.isoformat()}{why})")
 
 
+@service
 def receive(referral, actor, actor_label):
     """(case, created_patient, created_case). One commit: the patient if new, the case, its
-    history, the sender's identifier and the audit rows, or nothing."""
+    history, the sender's identifier and the audit rows, or nothing (a refusal rolls back)."""
     case = existing_case(referral.identifier)
     if case is not None:
         return case, False, False
@@ -336,10 +341,8 @@ def receive(referral, actor, actor_label):
             raise
         return case, False, False
     except referrals.PossibleDuplicate as duplicate:
-        db.session.rollback()
         raise DuplicateCandidate(duplicate.patients, "A patient with the same name and date of birth is on file.") from None
     except FieldError as error:
         # Another request registered this MRN since the match above.
-        db.session.rollback()
         raise DuplicateCandidate([], error.message) from None
     return case, patient is None, True

@@ -1,5 +1,5 @@
-"""FHIR's own answers: resources as application/fhir+json, refusals as OperationOutcomes, and
-content negotiation (JSON only: anything else the client insists on is a 406)."""
+"""FHIR's own answers: resources as application/fhir+json, refusals as OperationOutcomes (the
+app's one handler in tracker/errors.py answers through `outcome_response`), and content negotiation (JSON only: anything else the client insists on is a 406)."""
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from flask import Response, request
 
@@ -10,7 +10,7 @@ ACCEPTED = ("application/fhir+json", "application/json+fhir", "application/json"
 FORMATS = {"json", "application/json", "application/fhir+json", "application/json+fhir"}
 ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
                406: "not-supported", 409: "duplicate", 413: "too-costly", 415: "not-supported",
-               422: "invalid", 500: "exception"}
+               422: "invalid", 429: "throttled", 500: "exception", 503: "transient"}
 
 
 def resource_response(resource, status=200, headers=None):
@@ -33,11 +33,6 @@ def outcome(status, problems, code=None):
 
 def outcome_response(status, problems, code=None, headers=None):
     return resource_response(outcome(status, problems, code), status, headers)
-
-
-def refusal_response(refusal: ApiRefusal):
-    return outcome_response(refusal.status, [refusal.message], refusal.code if refusal.status != 401 else "login",
-                            refusal.headers)
 
 
 def check_acceptable():

@@ -5,11 +5,11 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from flask import Blueprint, request, url_for
 
 from tracker.access import public
-from tracker.api.auth import ApiRefusal, api_actor, api_user, record_read, token_allow
+from tracker.api.auth import api_actor, api_user, record_read, token_allow
+from tracker.errors import on_refusal
 from tracker.extensions import csrf, db
 from tracker.fhir import intake, record, resources
-from tracker.fhir.responses import FHIR_JSON, check_acceptable, outcome_response, refusal_response, \
-    resource_response
+from tracker.fhir.responses import FHIR_JSON, check_acceptable, outcome_response, resource_response
 from tracker.models import ApiScope, Patient, Room, User
 from tracker.policy import PROFILES
 from tracker.roles import Role
@@ -25,12 +25,6 @@ READERS = (Role.COORDINATOR, Role.PHYSICIAN)
 CASE_TYPES = ("ServiceRequest", "Condition", "AllergyIntolerance", "Observation", "Appointment", "Procedure",
               "MedicationAdministration")
 READABLE = ("Patient", "Practitioner", "Location", *CASE_TYPES)
-
-
-@bp.errorhandler(ApiRefusal)
-def refused(refusal):
-    db.session.rollback()
-    return refusal_response(refusal)
 
 
 @bp.before_request
@@ -144,16 +138,19 @@ def transaction():
         return outcome_response(415, ["Send the Bundle as application/fhir+json."])
     document = request.get_json(force=True, silent=True)
     context = record.Context.load()
-    try:
-        referral = intake.read_referral(document, record.mrn_system(), context.diagnoses, PROFILES)
-        case, new_patient, new_case = intake.receive(referral, api_user(), api_actor())
-    except intake.IntakeProblem as problem:
-        return outcome_response(problem.status, problem.problems)
-    except intake.DuplicateCandidate as duplicate:
-        return outcome_response(409, [duplicate.message], "duplicate")
+    on_refusal(_intake_refused)
+    referral = intake.read_referral(document, record.mrn_system(), context.diagnoses, PROFILES)
+    case, new_patient, new_case = intake.receive(referral, api_user(), api_actor())
     if not new_case:
         record_read("case", case.id)
     return _transaction_response(document, case, new_patient, new_case)
+
+
+def _intake_refused(refusal):
+    """Each problem named with where it is (IntakeProblem), or the patient a person must check
+    (DuplicateCandidate, 409)."""
+    return outcome_response(refusal.status, getattr(refusal, "problems", [str(refusal)]),
+                            getattr(refusal, "code", None))
 
 
 def _transaction_response(document, case, new_patient, new_case):
