@@ -60,6 +60,7 @@ def world(gen):
     api_token, _ = tokens.create(users[Role.COORDINATOR], "read", 30, "matrix")
     return {"users": users, "case": case, "other_patient_user": other_patient_user,
             "ids": {"case_id": case.id, "therapy_id": therapy.id, "patient_id": patient.id,
+                    "other_id": other_patient_user.patient_id,
                     "user_id": users[Role.PHYSICIAN].id, "room_id": appointment.room_id,
                     "appointment_id": appointment.id, "step": "sign_in",
                     "drug_id": next(iter(formulary().values())).id,
@@ -185,3 +186,10 @@ def test_a_patients_link_opens_nothing_of_another_case(make_client, gen, world):
                 f"/cases/{other_case.id}/diary/phone",
                 f"/cases/{other_case.id}/diary/entries/{other_entry.id}/correct"):
         assert _is_sign_in_redirect(phone.get(url)), url
+
+
+def test_correcting_a_patient_is_for_clinical_staff_and_merging_records_for_coordinators():
+    """The rows the matrix above walks for the patient record's changes, said outright: admins
+    (kept from clinical records) and patients are refused both."""
+    assert allowed_roles(_map_app.view_functions["patients.edit"]) == {Role.COORDINATOR, Role.PHYSICIAN}
+    assert allowed_roles(_map_app.view_functions["patients.merge"]) == {Role.COORDINATOR}

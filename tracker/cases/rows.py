@@ -8,7 +8,9 @@ line depends on is written, in the same flush as that change, and the answer is 
 
 - any change to a case or to a record of it (review, verdict, appointment, procedure, diary,
   outcome), or to the patient, works out again, as the transaction commits, the lines of every case
-  of that patient: earlier injections count towards each other's caps and spacing;
+  of that patient: earlier injections count towards each other's caps and spacing. A change
+  written in SQL, which the session does not see (a merge moving cases to another record), names
+  its patients with `follow_patients`;
 - time alone can change an answer (a rolling 12-month window, ongoing care adding weeks): a line
   records the clinic day it was worked out for, and `flask worklist refresh` (cron, once a night
   after midnight, clinic time; safe to run twice at once) brings the lines of earlier days up to
@@ -40,7 +42,7 @@ WAITING_BY_STATE = {
 # States whose line depends on the verdict and whether it still stands (and so on time).
 VERDICT_STATES = frozenset({State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE, State.SCHEDULED})
 
-__all__ = ["work_out", "line_for", "is_current", "refresh_outdated", "VERDICT_STATES"]
+__all__ = ["work_out", "line_for", "is_current", "refresh_outdated", "follow_patients", "VERDICT_STATES"]
 
 
 def work_out(case, default_profile, today):
@@ -171,6 +173,12 @@ def _case_of(obj):
 # as loaded, so an enum is an enum even where the code assigned a plain string), for every case of
 # each patient touched by any flush of the transaction: earlier injections count towards each
 # other's caps and spacing.
+
+def follow_patients(session, patient_ids):
+    """Work out again, as this transaction commits, the lines of every case of `patient_ids`:
+    for a change the session does not see as written objects (an UPDATE statement)."""
+    session.info.setdefault("worklist_patients", set()).update(patient_ids)
+
 
 @event.listens_for(Session, "after_flush")
 def _note_touched(session, _context):

@@ -9,15 +9,16 @@ from datetime import date
 from sqlalchemy import update
 
 from tracker import audit
-from tracker.cases.services import TransitionRefused
-from tracker.eligibility.standing import staleness
+from tracker.cases import rows
+from tracker.eligibility.standing import EVALUABLE_STATES, staleness
 from tracker.extensions import db
 from tracker.models import Case, Patient, PatientHistory, User
 from tracker.patients.duplicates import SAME_MRN, Identity
 from tracker.patients.identity import normalise_mrn
 from tracker.patients.lookup import find_duplicates
+from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
 from tracker.timeutil import utcnow
-from tracker.refusals import FieldError, Refusal, StaleEdit
+from tracker.transactions import service
 
 # What a correction may change; the MRN is the record's identifier and stays.
 EDITABLE = ("family_name", "given_name", "date_of_birth", "sex", "phone", "email", "preferred_contact",
@@ -38,13 +39,17 @@ class PossibleDuplicate(Refusal):
         return [patient for patient, _ in self.candidates]
 
 
-class RecordMerged(Exception):
+class RecordMerged(Refusal):
     """The record was merged into another: nothing is changed on a tombstone."""
 
     def __init__(self, patient):
         super().__init__(f"This record was merged into {patient.merged_into.display_name} "
-                         f"(MRN {patient.merged_into.mrn}): change that record instead.")
+                         f"(MRN {patient.merged_into.mrn}) and can no longer change: correct that record instead.")
         self.patient = patient
+
+
+class MergeRefused(Refusal):
+    """These two records cannot be merged; the message says why."""
 
 
 def check_mrn_free(mrn, patient_id=None):
@@ -73,7 +78,7 @@ def check_duplicates(values, confirmed, patient_id=None):
         raise PossibleDuplicate(candidates)
 
 
-def _shown(value):
+def shown(value):
     if value is None or value == "":
         return ""
     if isinstance(value, date):
@@ -81,45 +86,74 @@ def _shown(value):
     return getattr(value, "label", str(value))
 
 
-def _history(patient, actor, action, **fields):
-    db.session.add(PatientHistory(patient_id=patient.id, actor_id=actor.id, actor_role=actor.role,
+def _history(patient_id, actor, action, **fields):
+    db.session.add(PatientHistory(patient_id=patient_id, actor_id=actor.id, actor_role=actor.role,
                                   action=action, at=utcnow(), **fields))
 
 
+def _verdict_standing(cases):
+    """{case id: why its verdict no longer stands, or None} for the cases whose verdict decides
+    what happens next (under review to scheduled)."""
+    return {case.id: staleness(case) for case in cases
+            if case.state in EVALUABLE_STATES and case.current_verdict is not None}
+
+
+def _newly_stale(before, cases):
+    """[(case, why)]: the cases whose verdict stood in `before` and no longer does."""
+    after = _verdict_standing(cases)
+    return [(case, after[case.id]) for case in sorted(cases, key=lambda c: c.id)
+            if case.id in after and after[case.id] is not None and before.get(case.id) is None]
+
+
+@service
 def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=False):
-    """Correct a record's details. Raises RecordMerged, StaleEdit or PossibleDuplicate with nothing
-    written. Returns the names of the fields changed."""
+    """Correct a record's details (EDITABLE; the phone already in E.164). Each field changed gets
+    a history row with its old and new value, and one audit row names them, in one commit.
+
+    Refuses (nothing written): RecordMerged on a tombstone, StaleEdit when the record changed
+    since the form was opened, PossibleDuplicate when the corrected name or date of birth now
+    matches another record, until confirmed. Returns (fields changed, [(case, why)] for each
+    verdict that stood and no longer does: a fact one of its criteria read has changed)."""
     if patient.merged_into_id is not None:
         raise RecordMerged(patient)
-    if str(patient.version_id) != str(version_id):
-        raise StaleEdit
+    check_version(patient, version_id)
+    values = {**values, "email": values.get("email") or None, "phone": values.get("phone") or None}
     identity_changed = any(values[name] != getattr(patient, name)
                            for name in ("family_name", "given_name", "date_of_birth"))
     if identity_changed:
         check_duplicates({**values, "mrn": patient.mrn}, confirmed_not_duplicate, patient.id)
     before = {name: getattr(patient, name) for name in EDITABLE}
+    standing = _verdict_standing(patient.cases)
     for name in EDITABLE:
         setattr(patient, name, values[name])
     # Compared after the model has cleaned the names, so retyping the same name is no change.
     changed = [name for name in EDITABLE if getattr(patient, name) != before[name]]
+    if not changed:
+        db.session.rollback()
+        return [], []
     for name in changed:
-        _history(patient, actor, "edit", field=name, old_value=_shown(before[name]),
-                 new_value=_shown(getattr(patient, name)))
-    if changed:
-        audit.record(audit.Action.UPDATE, "patient", patient.id, summary="changed " + ", ".join(changed),
-                     user=actor)
+        _history(patient.id, actor, "edit", field=name, old_value=shown(before[name]),
+                 new_value=shown(getattr(patient, name)))
+    # The optimistic lock bumps the version as this flushes; a save from elsewhere in between is
+    # StaleDataError, turned into StaleEdit by @service.
+    db.session.flush()
+    stale = _newly_stale(standing, patient.cases)
+    audit.record(audit.Action.UPDATE, "patient", patient.id, summary="changed " + ", ".join(changed), user=actor)
+    # The patient is written, so the worklist lines of all their cases are worked out again as
+    # this commits (tracker.cases.rows).
     db.session.commit()
-    return changed
+    return changed, stale
 
 
 def merge_refusal(kept, merged):
     """Why `merged` cannot be merged into `kept`, or None."""
     if kept.id == merged.id:
-        return "A record cannot be merged into itself: choose the duplicate record."
+        return "A record cannot be merged into itself: choose the duplicate record to merge into this one."
     for record in (kept, merged):
         if record.merged_into_id is not None:
             return (f"{record.display_name} (MRN {record.mrn}) was already merged into "
-                    f"{record.merged_into.display_name} (MRN {record.merged_into.mrn}).")
+                    f"{record.merged_into.display_name} (MRN {record.merged_into.mrn}): a merged record "
+                    f"is kept only as a pointer and takes part in no other merge.")
     if kept.account is not None and merged.account is not None:
         return ("Both records have a patient account, and a patient has one account: an admin must "
                 "deactivate the one not in use and unlink it before the records can be merged.")
@@ -128,61 +162,69 @@ def merge_refusal(kept, merged):
 
 def _claim(patients_and_versions):
     """Bump both records' versions, in id order (so two merges of one pair cannot deadlock), each
-    only if it is still the version the user saw: a record changed or merged meanwhile is StaleEdit."""
+    only if it is still the version the user saw and not merged: on PostgreSQL the second of two
+    merges at once waits here for the first to commit, then finds the version moved and is
+    refused (StaleEdit), with nothing of it written."""
     table = Patient.__table__
-    for patient, version in sorted(patients_and_versions, key=lambda pv: pv[0].id):
+    for patient_id, version in sorted(patients_and_versions):
         claimed = db.session.execute(update(table).where(
-            table.c.id == patient.id, table.c.version_id == int(version), table.c.merged_into_id.is_(None))
+            table.c.id == patient_id, table.c.version_id == int(version), table.c.merged_into_id.is_(None))
             .values(version_id=table.c.version_id + 1))
         if claimed.rowcount != 1:
             raise StaleEdit
     db.session.expire_all()
 
 
+@service
 def merge_patients(kept, merged, reason, actor, kept_version, merged_version):
     """Merge record `merged` into `kept`: its cases (with their diary links) and its account move
     to `kept`, it stays as a tombstone pointing at `kept`, and both histories and the audit trail
-    say so, in one transaction. Returns the cases of `kept` whose verdict no longer stands
-    ([(case, why)]): the caps now count the other record's injections too.
+    say so, in one transaction.
 
-    Raises TransitionRefused (with the reason), StaleEdit (either record changed since the page
-    was opened, or a merge of the same pair by someone else won) with nothing written."""
+    Returns [(case, why)]: the cases whose verdict stood and no longer does (the caps and the
+    spacing now count the other record's injections too), each with the criterion that moved.
+
+    Refuses (nothing written): MergeRefused (the reason), FieldError("reason") without a
+    reason, StaleEdit (either record changed since the comparison was opened, or a merge of
+    the same pair by someone else won)."""
     reason = (reason or "").strip()
     refusal = merge_refusal(kept, merged)
     if refusal:
-        raise TransitionRefused(refusal)
-    if str(kept.version_id) != str(kept_version) or str(merged.version_id) != str(merged_version):
-        raise StaleEdit
+        raise MergeRefused(refusal)
+    if not reason:
+        raise FieldError("reason", "Say why these records are the same person (what you checked).")
+    check_version(kept, kept_version)
+    check_version(merged, merged_version)
     kept_id, merged_id = kept.id, merged.id
-    _claim([(kept, kept_version), (merged, merged_version)])
+    _claim([(kept_id, kept_version), (merged_id, merged_version)])
     kept, merged = db.session.get(Patient, kept_id), db.session.get(Patient, merged_id)
-    refusal = merge_refusal(kept, merged)  # read again under the claim
+    refusal = merge_refusal(kept, merged)  # read again under the claim: an account linked meanwhile
     if refusal:
-        raise TransitionRefused(refusal)
+        raise MergeRefused(refusal)
+    standing = _verdict_standing([*kept.cases, *merged.cases])
 
     moved_cases = [c.id for c in merged.cases]
+    account_moved = merged.account is not None
+    # Moved in SQL, not through the ORM: a case's own version is not bumped, so nobody working on
+    # one of these cases loses what they are typing to a merge of the patient record.
     db.session.execute(update(Case.__table__).where(Case.__table__.c.patient_id == merged_id)
                        .values(patient_id=kept_id))
-    account_moved = merged.account is not None
     if account_moved:
         db.session.execute(update(User.__table__).where(User.__table__.c.patient_id == merged_id)
                            .values(patient_id=kept_id))
     # Records merged into this one earlier now point at the record kept, so no link goes two hops.
     db.session.execute(update(Patient.__table__).where(Patient.__table__.c.merged_into_id == merged_id)
                        .values(merged_into_id=kept_id))
-    now = utcnow()
     db.session.execute(update(Patient.__table__).where(Patient.__table__.c.id == merged_id)
-                       .values(merged_into_id=kept_id, merged_at=now))
+                       .values(merged_into_id=kept_id, merged_at=utcnow()))
+    rows.follow_patients(db.session, {kept_id, merged_id})
     db.session.expire_all()
     kept = db.session.get(Patient, kept_id)
 
     what = _moved_words(moved_cases, account_moved)
-    _history(kept, actor, "merged_in", other_patient_id=merged_id, reason=reason, new_value=what)
-    _history(db.session.get(Patient, merged_id), actor, "merged_away", other_patient_id=kept_id, reason=reason,
-             new_value=what)
-    stale = [(case, why) for case in kept.cases if case.current_verdict is not None
-             and case.state.value in ("eligible", "not_eligible", "scheduled")
-             and (why := staleness(case)) is not None]
+    _history(kept_id, actor, "merged_in", other_patient_id=merged_id, reason=reason, new_value=what)
+    _history(merged_id, actor, "merged_away", other_patient_id=kept_id, reason=reason, new_value=what)
+    stale = _newly_stale(standing, kept.cases)
     audit.record(audit.Action.UPDATE, "patient", kept_id,
                  summary=f"merged patient {merged_id} into this record ({what})", user=actor)
     audit.record(audit.Action.UPDATE, "patient", merged_id,

@@ -1,9 +1,11 @@
-"""What the patient page shows about a record: its cases newest first with their procedure dates,
-the caps each payer counts over the last 12 months, and the personal diary links that work."""
+"""What the patient page shows about a record: its cases newest first with their procedure dates
+and whether their verdict still stands, the caps each payer counts over the last 12 months, and
+the personal diary links that work; and the same, side by side, for two records to be merged."""
 from dataclasses import dataclass
 
 from sqlalchemy.orm import selectinload
 
+from tracker.cases.rows import VERDICT_STATES, line_for
 from tracker.eligibility.facts import patient_injections
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.extensions import db
@@ -18,6 +20,7 @@ class CaseLine:
     procedure_at: object  # when the procedure started, or None
     booked_for: object  # the active appointment's start, or None
     diary_link: DiaryLink | None
+    verdict_stale: bool  # the case's verdict decides what happens next and no longer stands
 
 
 def load_record(patient_id):
@@ -25,7 +28,8 @@ def load_record(patient_id):
     return db.session.execute(db.select(Patient).filter_by(id=patient_id).options(
         selectinload(Patient.account),
         selectinload(Patient.cases).options(selectinload(Case.history), selectinload(Case.outcome),
-                                            selectinload(Case.appointments))
+                                            selectinload(Case.appointments), selectinload(Case.row),
+                                            selectinload(Case.verdicts))
     )).scalar_one()
 
 
@@ -39,11 +43,13 @@ def case_lines(patient):
                                         DiaryLink.expires_at > now).order_by(DiaryLink.id)).scalars()
         links = {link.case_id: link for link in working}  # the newest per case
     lines = []
+    default, today = clinic_default_profile_code(), clinic_today()
     for case in sorted(patient.cases, key=lambda c: (c.referral_date, c.id), reverse=True):
         started = [h.at for h in case.history if h.action == "start_procedure"]
         booked = case.active_appointment
+        stale = case.state in VERDICT_STATES and line_for(case, default, today)[1]
         lines.append(CaseLine(case, started[-1] if started else None,
-                              booked.starts_at if booked else None, links.get(case.id)))
+                              booked.starts_at if booked else None, links.get(case.id), stale))
     return lines
 
 
@@ -67,4 +73,18 @@ def history(patient):
         .order_by(PatientHistory.id.desc())).scalars().all()
 
 
-__all__ = ["CaseLine", "case_lines", "caps_by_payer", "history", "load_record"]
+@dataclass(frozen=True)
+class RecordSide:
+    """One record of a merge comparison."""
+
+    patient: Patient
+    lines: list
+    caps: list
+
+
+def comparison(patient):
+    record = load_record(patient.id)
+    return RecordSide(record, case_lines(record), caps_by_payer(record))
+
+
+__all__ = ["CaseLine", "RecordSide", "case_lines", "caps_by_payer", "comparison", "history", "load_record"]

@@ -1,12 +1,17 @@
 """Patients as records: the header search, the patient page, editing and merging."""
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker import audit
 from tracker.access import allow
+from tracker.errors import on_refusal
 from tracker.extensions import db
-from tracker.loaders import follow_tombstone, get_patient
-from tracker.patients import lookup, summary
+from tracker.formfields import show_on_form
+from tracker.loaders import follow_tombstone, get_patient, kept_record
+from tracker.patients import lookup, services, summary
+from tracker.patients.forms import MergeForm, PatientEditForm
+from tracker.phones import display as phone_display
+from tracker.refusals import FieldError, StaleEdit
 from tracker.roles import Role
 
 bp = Blueprint("patients", __name__)
@@ -28,7 +33,8 @@ def search():
         except lookup.SearchRefused as refusal:
             problem = str(refusal)
         else:
-            patients = lookup.search_patients(terms)
+            # A merged record is not listed: the record it was merged into is, found by either's details.
+            patients = _unique(kept_record(p) for p in lookup.search_patients(terms))
     elif "q" in request.args:
         problem = "Type a name, medical record number, date of birth or phone number."
     more = len(patients) > lookup.MAX_RESULTS
@@ -48,4 +54,124 @@ def show(patient_id):
     audit.record(audit.Action.VIEW, "patient", patient.id, summary="viewed patient record", user=current_user)
     db.session.commit()
     return render_template("patients/show.html", patient=patient, lines=summary.case_lines(patient),
-                           caps=summary.caps_by_payer(patient), history=summary.history(patient))
+                           caps=summary.caps_by_payer(patient), history=summary.history(patient),
+                           duplicates=lookup.find_duplicates(lookup.identity_of(patient), exclude_id=patient.id))
+
+
+def _unique(patients):
+    seen, result = set(), []
+    for patient in patients:
+        if patient.id not in seen:
+            seen.add(patient.id)
+            result.append(patient)
+    return result
+
+
+EDIT_STALE = ("Someone else changed this record after you opened the form. Nothing was saved; your entries "
+              "are kept below. Check where they differ from the record as saved now, then save again.")
+
+
+@bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])
+@allow(*CLINICAL)
+def edit(patient_id):
+    patient = get_patient(patient_id)
+    if patient.merged_into_id is not None and request.method == "GET":
+        kept = kept_record(patient)
+        flash(f"{patient.display_name} (MRN {patient.mrn}) was merged into {kept.display_name} (MRN {kept.mrn}) "
+              f"and can no longer change: this is the record kept.", "warning")
+        return redirect(url_for("patients.edit", patient_id=kept.id))
+    form = PatientEditForm(obj=patient)
+    if not form.is_submitted():
+        form.sex.data, form.preferred_contact.data = patient.sex.value, patient.preferred_contact.value
+        form.phone.data = phone_display(patient.phone)
+        form.version_id.data = patient.version_id
+    if not form.validate_on_submit():
+        return _edit_page(patient, form, status=422 if form.is_submitted() else 200)
+    on_refusal(lambda refusal: _edit_refused(patient_id, form, refusal))
+    changed, stale = services.edit_patient(patient, form.edited_values(), form.version_id.data, current_user,
+                                           form.confirm_not_duplicate.data)
+    if not changed:
+        flash("Nothing changed: the details were already as typed.", "info")
+    else:
+        flash(f"Details saved ({', '.join(name.replace('_', ' ') for name in changed)}).", "success")
+        _say_stale(stale)
+    return redirect(url_for("patients.show", patient_id=patient_id))
+
+
+def _edit_page(patient, form, status, duplicates=(), conflicts=()):
+    return render_template("patients/edit.html", patient=patient, form=form, duplicates=duplicates,
+                           conflicts=conflicts), status
+
+
+def _conflicts(patient, form):
+    """(label, saved, typed) for each field where the record as saved now differs from the form."""
+    typed = form.edited_values()
+    return [(form[name].label.text, services.shown(getattr(patient, name)) or "—", services.shown(typed[name]) or "—")
+            for name in form.EDITED if getattr(patient, name) != typed[name]]
+
+
+def _edit_refused(patient_id, form, refusal):
+    """The form as typed, with why: next to its field, the likely duplicates with the box to
+    confirm, or (changed or merged meanwhile) the record as it is now above the form."""
+    patient = get_patient(patient_id)
+    if isinstance(refusal, services.PossibleDuplicate):
+        form.confirm_not_duplicate.errors.append(
+            "The corrected details match another record (listed above). If it is the same person, merge the "
+            "records instead; tick this box if this is a different person.")
+        return _edit_page(patient, form, 422, duplicates=refusal.candidates)
+    if isinstance(refusal, FieldError):
+        show_on_form(form, refusal)
+        return _edit_page(patient, form, 422)
+    if isinstance(refusal, StaleEdit):
+        flash(EDIT_STALE, "error")
+        form.version_id.data = patient.version_id
+        return _edit_page(patient, form, 409, conflicts=_conflicts(patient, form))
+    flash(str(refusal), "error")
+    return _edit_page(patient, form, 409)
+
+
+def _say_stale(stale):
+    for case, why in stale:
+        flash(f"Case {case.id} ({case.side.label.lower()}): its eligibility verdict no longer stands: {why}. "
+              f"Re-evaluate it.", "warning")
+
+
+@bp.route("/patients/<int:patient_id>/merge/<int:other_id>", methods=["GET", "POST"])
+@allow(Role.COORDINATOR)
+def merge(patient_id, other_id):
+    """Merge record `other_id` into record `patient_id` (the one kept), after comparing them side by side."""
+    kept, merged = get_patient(patient_id), get_patient(other_id)
+    form = MergeForm()
+    if not form.is_submitted():
+        form.kept_version.data, form.merged_version.data = kept.version_id, merged.version_id
+    if not form.validate_on_submit():
+        return _merge_page(kept, merged, form, 422 if form.is_submitted() else 200)
+    on_refusal(lambda refusal: _merge_refused(patient_id, other_id, form, refusal))
+    stale = services.merge_patients(kept, merged, form.reason.data, current_user,
+                                    form.kept_version.data, form.merged_version.data)
+    kept = db.session.get(type(kept), patient_id)
+    flash(f"Records merged: everything of the other record is now on {kept.display_name} (MRN {kept.mrn}); "
+          f"the other record's links lead here.", "success")
+    _say_stale(stale)
+    return redirect(url_for("patients.show", patient_id=patient_id))
+
+
+MERGE_STALE = ("One of these records changed, or was merged by someone else, after you opened this comparison. "
+               "Nothing was merged: compare them again as they are now.")
+
+
+def _merge_page(kept, merged, form, status):
+    sides = [summary.comparison(kept), summary.comparison(merged)]
+    return render_template("patients/merge.html", kept=kept, merged=merged, form=form, sides=sides,
+                           refusal=services.merge_refusal(kept, merged)), status
+
+
+def _merge_refused(patient_id, other_id, form, refusal):
+    kept, merged = get_patient(patient_id), get_patient(other_id)
+    if isinstance(refusal, FieldError):
+        show_on_form(form, refusal)
+        return _merge_page(kept, merged, form, 422)
+    flash(MERGE_STALE if isinstance(refusal, StaleEdit) else str(refusal), "error")
+    # The comparison as the records are now; the reason typed is kept.
+    form.kept_version.data, form.merged_version.data = kept.version_id, merged.version_id
+    return _merge_page(kept, merged, form, 409)

@@ -1,0 +1,153 @@
+"""Correcting a patient's details: coordinators and physicians, through the real form; each change
+kept in the record's history (who, when, old and new) and audited; a save from a stale form refused
+with what was typed kept; a correction that makes the record look like another warned about; a
+merged record cannot change."""
+from datetime import date
+
+import pytest
+
+from tracker.extensions import db
+from tracker.models import AuditEvent, Patient, PatientHistory
+from tracker.roles import Role
+from tracker.workflow import State
+
+from tests.helpers import conflict_notice, csrf_from, field_error, input_value, sign_in, submit, words
+
+FORM = {"family_name": "García", "given_name": "Lucía", "date_of_birth": "1961-04-02", "sex": "female",
+        "phone": "(201) 555-0123", "email": "lucia@example.org", "preferred_contact": "sms",
+        "language": "Spanish"}
+
+
+@pytest.fixture
+def garcia(gen):
+    return gen.patient(mrn="A-100200", family_name="Garcia", given_name="Lucia", date_of_birth=date(1961, 2, 4))
+
+
+def _edit(client, patient, **changes):
+    return submit(client, f"/patients/{patient.id}/edit", {**FORM, **changes})
+
+
+@pytest.mark.parametrize("role", [Role.COORDINATOR, Role.PHYSICIAN])
+def test_a_correction_is_saved_and_each_change_is_kept_in_the_history_with_who_and_the_old_value(
+        client, gen, login_as, garcia, role):
+    login_as(gen.user(role, name="Robin Clinician"))
+    response = _edit(client, garcia)
+    assert response.status_code == 302 and response.location == f"/patients/{garcia.id}"
+
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Details saved" in page and "García, Lucía" in page
+    db.session.expire_all()
+    patient = db.session.get(Patient, garcia.id)
+    assert (patient.family_name, patient.date_of_birth, patient.phone, patient.email) == (
+        "García", date(1961, 4, 2), "+12015550123", "lucia@example.org")
+    history = {h.field: (h.old_value, h.new_value) for h in db.session.execute(
+        db.select(PatientHistory).filter_by(patient_id=garcia.id)).scalars()}
+    assert history["date_of_birth"] == ("1961-02-04", "1961-04-02")
+    assert history["family_name"] == ("Garcia", "García")
+    assert history["phone"] == ("", "+12015550123")
+    assert history["language"] == ("English", "Spanish")
+    # Shown on the patient page: field, old value struck through, the new one, and who.
+    shown = words(client.get(f"/patients/{garcia.id}"))
+    assert "Date of birth: 1961-02-04 → 1961-04-02" in shown and "Robin Clinician" in shown
+    audit = db.session.execute(db.select(AuditEvent).filter_by(object_type="patient", object_id=str(garcia.id))
+                               .filter(AuditEvent.summary.like("changed%"))).scalar_one()
+    assert "date_of_birth" in audit.summary and "1961" not in audit.summary  # names fields, not values
+
+
+def test_saving_the_form_unchanged_records_nothing(client, coordinator, gen):
+    patient = gen.patient(family_name="Okafor", given_name="Ngozi", date_of_birth=date(1955, 5, 5))
+    page = client.get(f"/patients/{patient.id}/edit").get_data(as_text=True)
+    data = {name: input_value(page, name) for name in ("family_name", "given_name", "date_of_birth", "phone",
+                                                        "email", "language")}
+    response = submit(client, f"/patients/{patient.id}/edit",
+                      {**data, "sex": "unknown", "preferred_contact": "email"}, follow_redirects=True)
+    assert "Nothing changed" in response.get_data(as_text=True)
+    assert db.session.execute(db.select(PatientHistory).filter_by(patient_id=patient.id)).first() is None
+
+
+def test_a_phone_number_that_is_not_one_is_refused_next_to_the_field_with_everything_typed_kept(
+        client, coordinator, garcia):
+    response = _edit(client, garcia, phone="555-01")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "is not a valid phone number" in field_error(page, "phone")
+    assert input_value(page, "phone") == "555-01" and input_value(page, "family_name") == "García"
+    assert db.session.get(Patient, garcia.id).family_name == "Garcia"
+
+
+def test_a_save_from_a_form_opened_before_someone_elses_is_refused_and_keeps_what_was_typed(
+        client, make_client, coordinator, gen, garcia):
+    form_page = client.get(f"/patients/{garcia.id}/edit").get_data(as_text=True)
+    # Another coordinator corrects the email meanwhile.
+    other = make_client()
+    sign_in(other, gen.user(Role.COORDINATOR))
+    assert _edit(other, garcia, email="other@example.org").status_code == 302
+
+    response = client.post(f"/patients/{garcia.id}/edit", data={
+        **FORM, "email": "mine@example.org", "version_id": input_value(form_page, "version_id"),
+        "csrf_token": csrf_from(form_page)})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Someone else changed this record" in page
+    assert "other@example.org" in conflict_notice(page) and "mine@example.org" in conflict_notice(page)
+    assert input_value(page, "email") == "mine@example.org"
+    db.session.expire_all()
+    assert db.session.get(Patient, garcia.id).email == "other@example.org"
+    # Saved again, knowingly, from the form as shown: it goes through.
+    again = client.post(f"/patients/{garcia.id}/edit", data={
+        **FORM, "email": "mine@example.org", "version_id": input_value(page, "version_id"),
+        "csrf_token": csrf_from(page)})
+    assert again.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Patient, garcia.id).email == "mine@example.org"
+
+
+def test_a_correction_that_makes_the_record_look_like_another_is_warned_about_until_confirmed(
+        client, coordinator, gen, garcia):
+    namesake = gen.patient(mrn="Z-9", family_name="García", given_name="Lucía", date_of_birth=date(1961, 4, 2))
+    response = _edit(client, garcia)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Possible duplicate" in page and f'href="/patients/{namesake.id}"' in page
+    assert f'href="/patients/{garcia.id}/merge/{namesake.id}"' in page  # compare and merge
+    assert db.session.get(Patient, garcia.id).date_of_birth == date(1961, 2, 4)
+
+    confirmed = _edit(client, garcia, confirm_not_duplicate="y")
+    assert confirmed.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Patient, garcia.id).date_of_birth == date(1961, 4, 2)
+
+
+def test_a_merged_record_cannot_be_edited_its_form_leads_to_the_record_kept(client, coordinator, gen, garcia):
+    kept = gen.patient(family_name="García", given_name="Lucía", date_of_birth=date(1961, 4, 2))
+    form_page = client.get(f"/patients/{garcia.id}/edit").get_data(as_text=True)
+    garcia.merged_into_id = kept.id
+    db.session.commit()
+
+    opened = client.get(f"/patients/{garcia.id}/edit", follow_redirects=True)
+    assert opened.request.path == f"/patients/{kept.id}/edit"
+    assert "was merged into García, Lucía" in opened.get_data(as_text=True)
+    # A form opened before the merge is refused with the reason, what was typed kept.
+    response = client.post(f"/patients/{garcia.id}/edit", data={
+        **FORM, "email": "late@example.org", "version_id": input_value(form_page, "version_id"),
+        "csrf_token": csrf_from(form_page)})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "can no longer change: correct that record instead" in page
+    assert input_value(page, "email") == "late@example.org"
+    db.session.expire_all()
+    assert db.session.get(Patient, garcia.id).email is None
+
+
+def test_a_correction_no_eligibility_criterion_reads_leaves_the_verdict_standing(client, coordinator, gen, garcia):
+    """A verdict goes stale only when a fact one of its criteria read changes: no payer profile's
+    criteria read the date of birth or contact details, so correcting them leaves it standing."""
+    case = gen.case(patient=garcia, state=State.ELIGIBLE)
+    response = _edit(client, garcia)
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert "no longer stands" not in page and "Verdict stale" not in page
+    assert "Verdict stale" not in client.get(f"/cases/{case.id}").get_data(as_text=True)
+    # The worklist line was worked out again with the patient's change, and still stands.
+    db.session.expire_all()
+    assert db.session.get(type(case), case.id).row.verdict_stale is False

@@ -1,0 +1,233 @@
+"""Merging two records of one patient: a coordinator compares them side by side and merges with a
+reason; cases, diary links and the account move to the record kept in one transaction; the other
+stays as a tombstone its links lead through; the caps count both records' injections, and the
+verdicts that read them say they no longer stand. Refused with the reason when it cannot be done."""
+import threading
+import time
+from datetime import date, timedelta
+
+import pytest
+
+from tracker.extensions import db
+from tracker.models import AuditEvent, Case, CaseHistory, DiaryLink, Patient, PatientHistory, User
+from tracker.patients import services
+from tracker.refusals import StaleEdit
+from tracker.roles import Role
+from tracker.timeutil import utcnow
+from tracker.workflow import State
+
+from tests.helpers import csrf_from, field_error, input_value, sign_in, soup, words
+
+
+def _injected(gen, patient, days_ago):
+    """A diagnostic injection of `patient`, its procedure started `days_ago` days ago."""
+    record = gen.procedure(patient=patient)
+    start = db.session.execute(db.select(CaseHistory).filter_by(case_id=record.case_id,
+                                                                 action="start_procedure")).scalar_one()
+    start.at = utcnow() - timedelta(days=days_ago)
+    db.session.commit()
+    return record.case
+
+
+@pytest.fixture
+def pair(gen):
+    """García, Lucía registered twice: each record with a diagnostic injection (on different days),
+    the second also with a diagnostic case found eligible while it counted one injection."""
+    kept = gen.patient(mrn="A-100200", family_name="García", given_name="Lucía", date_of_birth=date(1961, 4, 2))
+    duplicate = gen.patient(mrn="A-100200\u200b9", family_name="Garcia", given_name="Lucia",
+                            date_of_birth=date(1961, 4, 2), email="lucia@example.org")
+    _injected(gen, kept, days_ago=60)
+    _injected(gen, duplicate, days_ago=30)
+    waiting = gen.case(patient=duplicate, state=State.ELIGIBLE)
+    return kept, duplicate, waiting
+
+
+def _merge(client, kept, merged, reason="Same name, date of birth and address; confirmed by phone", **extra):
+    url = f"/patients/{kept.id}/merge/{merged.id}"
+    page = client.get(url).get_data(as_text=True)
+    data = {"csrf_token": csrf_from(page), "reason": reason, "kept_version": input_value(page, "kept_version"),
+            "merged_version": input_value(page, "merged_version"), **extra}
+    return client.post(url, data=data)
+
+
+def _caps(client, patient):
+    """What the patient page says of each cap: "1 of 2 diagnostic sessions (per patient): …"."""
+    return [words(li) for li in soup(client.get(f"/patients/{patient.id}")).select("li.cap-usage")]
+
+
+def test_merging_moves_the_cases_and_recounts_the_caps_on_the_record_kept(client, coordinator, gen, pair):
+    kept, duplicate, waiting = pair
+    assert _caps(client, kept)[0].startswith("1 of 2 diagnostic")
+    assert _caps(client, duplicate)[0].startswith("1 of 2 diagnostic")
+    # The duplicate is warned about on the patient page, with a link to compare the two.
+    record_page = client.get(f"/patients/{kept.id}").get_data(as_text=True)
+    assert "Possible duplicate" in record_page and f'href="/patients/{kept.id}/merge/{duplicate.id}"' in record_page
+    comparison = words(client.get(f"/patients/{kept.id}/merge/{duplicate.id}"))
+    assert "Record kept" in comparison and "A-100200" in comparison and "lucia@example.org" in comparison
+
+    response = _merge(client, kept, duplicate)
+    assert response.status_code == 302 and response.location == f"/patients/{kept.id}"
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Records merged" in page
+    # The verdict that counted one earlier injection no longer stands, and says why.
+    assert f"Case {waiting.id} (left): its eligibility verdict no longer stands" in words(page)
+    assert "diagnostic sessions in the last 12 months: 2" in words(page)
+    assert _caps(client, kept)[0].startswith("2 of 2 diagnostic")
+    db.session.expire_all()
+    assert {c.patient_id for c in db.session.scalars(db.select(Case))} == {kept.id}
+    # The worklist line of the case follows: re-evaluate.
+    assert "verdict stale: re-evaluate" in client.get("/cases/").get_data(as_text=True)
+    assert "Verdict stale" in client.get(f"/cases/{waiting.id}").get_data(as_text=True)
+
+
+def test_the_merged_record_stays_as_a_tombstone_its_links_lead_to_the_record_kept(client, coordinator, gen, pair):
+    kept, duplicate, _ = pair
+    assert _merge(client, kept, duplicate).status_code == 302
+    db.session.expire_all()
+    tombstone = db.session.get(Patient, duplicate.id)
+    assert tombstone.merged_into_id == kept.id and tombstone.merged_at is not None
+    assert tombstone.family_name == "Garcia"  # its own details are kept, for the history
+    assert client.get(f"/patients/{duplicate.id}").location == f"/patients/{kept.id}"
+    # Search lists the record kept, found by either record's details, never the tombstone.
+    found = client.get("/search", query_string={"q": "A-1002009"}).get_data(as_text=True)
+    assert f'href="/patients/{kept.id}"' in found and f'href="/patients/{duplicate.id}"' not in found
+    # The duplicate check no longer proposes it.
+    assert "Possible duplicate" not in client.get(f"/patients/{kept.id}").get_data(as_text=True)
+    # Both histories and the audit trail say so, with the reason.
+    history = {h.patient_id: h for h in db.session.scalars(db.select(PatientHistory))}
+    assert history[kept.id].action == "merged_in" and history[duplicate.id].action == "merged_away"
+    assert history[kept.id].reason == "Same name, date of birth and address; confirmed by phone"
+    shown = words(client.get(f"/patients/{kept.id}"))
+    assert "Merged in Garcia, Lucia" in shown and "confirmed by phone" in shown
+    audits = db.session.scalars(db.select(AuditEvent.object_id).filter(AuditEvent.summary.like("merged%"))).all()
+    assert sorted(audits) == sorted([str(kept.id), str(duplicate.id)])
+
+
+def test_the_account_and_the_diary_links_move_with_the_merge(client, coordinator, gen, pair):
+    kept, duplicate, waiting = pair
+    account = gen.user(Role.PATIENT, patient=duplicate)
+    link = DiaryLink(case_id=waiting.id, created_by_id=coordinator.id, expires_at=utcnow() + timedelta(days=30))
+    db.session.add(link)
+    db.session.commit()
+    assert _merge(client, kept, duplicate).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, account.id).patient_id == kept.id
+    assert db.session.get(DiaryLink, link.id).case.patient_id == kept.id
+    assert account.email in client.get(f"/patients/{kept.id}").get_data(as_text=True)
+
+
+def test_two_records_each_with_an_account_are_not_merged_and_the_page_says_why(client, coordinator, gen, pair):
+    kept, duplicate, _ = pair
+    gen.user(Role.PATIENT, patient=kept)
+    gen.user(Role.PATIENT, patient=duplicate)
+    comparison = client.get(f"/patients/{kept.id}/merge/{duplicate.id}").get_data(as_text=True)
+    assert "Both records have a patient account" in comparison and 'name="reason"' not in comparison
+    response = client.post(f"/patients/{kept.id}/merge/{duplicate.id}", data={
+        "csrf_token": csrf_from(comparison), "reason": "same", "kept_version": kept.version_id,
+        "merged_version": duplicate.version_id})
+    assert response.status_code == 409 and "Both records have a patient account" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Patient, duplicate.id).merged_into_id is None
+
+
+@pytest.mark.parametrize("which,message", [
+    ("itself", "A record cannot be merged into itself"),
+    ("tombstone", "was already merged into"),
+])
+def test_a_merge_into_itself_or_into_a_tombstone_is_refused_with_the_reason(client, coordinator, gen, which, message):
+    record = gen.patient()
+    other = record
+    if which == "tombstone":
+        other = gen.patient()
+        kept_elsewhere = gen.patient()
+        other.merged_into_id = kept_elsewhere.id
+        db.session.commit()
+    for url in (f"/patients/{record.id}/merge/{other.id}", f"/patients/{other.id}/merge/{record.id}"):
+        page = client.get(url).get_data(as_text=True)
+        assert message in page and 'name="reason"' not in page
+
+
+def test_a_merge_without_a_reason_is_refused_next_to_the_field(client, coordinator, gen, pair):
+    kept, duplicate, _ = pair
+    response = _merge(client, kept, duplicate, reason="   ")
+    assert response.status_code == 422
+    assert "Say why these records are the same person" in field_error(response.get_data(as_text=True), "reason")
+    db.session.expire_all()
+    assert db.session.get(Patient, duplicate.id).merged_into_id is None
+
+
+def test_a_merge_from_a_comparison_opened_before_a_correction_is_refused(client, make_client, coordinator, gen, pair):
+    kept, duplicate, _ = pair
+    url = f"/patients/{kept.id}/merge/{duplicate.id}"
+    page = client.get(url).get_data(as_text=True)
+    other = make_client()
+    sign_in(other, gen.user(Role.PHYSICIAN))
+    form = other.get(f"/patients/{duplicate.id}/edit").get_data(as_text=True)
+    assert other.post(f"/patients/{duplicate.id}/edit", data={
+        "csrf_token": csrf_from(form), "version_id": input_value(form, "version_id"), "family_name": "Garcia",
+        "given_name": "Lucia", "date_of_birth": "1961-04-02", "sex": "female", "email": "new@example.org",
+        "preferred_contact": "email", "language": "English", "confirm_not_duplicate": "y"}).status_code == 302
+
+    response = client.post(url, data={"csrf_token": csrf_from(page), "reason": "same person",
+                                      "kept_version": input_value(page, "kept_version"),
+                                      "merged_version": input_value(page, "merged_version")})
+    shown = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "changed, or was merged by someone else, after you opened this comparison" in shown
+    assert "new@example.org" in shown  # the comparison as it is now; the reason typed kept
+    assert "same person" in shown
+    db.session.expire_all()
+    assert db.session.get(Patient, duplicate.id).merged_into_id is None
+    assert {c.patient_id for c in db.session.scalars(db.select(Case))} == {kept.id, duplicate.id}
+
+
+def test_two_coordinators_merging_the_same_pair_at_once_one_wins_and_nothing_is_half_done(
+        app, gen, pair, monkeypatch):
+    """Two merges of the same pair, each in its own thread, session and connection (two requests),
+    released together: one merges, the other is refused as stale (on PostgreSQL it waits on the
+    first's row lock, then finds the version moved); the cases moved once, one pair of history rows.
+    The work after the claim is slowed, so the second arrives while the first is still under way."""
+    kept, duplicate, _ = pair
+    standing = services._verdict_standing
+
+    def slow_standing(cases):
+        time.sleep(0.3)
+        return standing(cases)
+
+    monkeypatch.setattr(services, "_verdict_standing", slow_standing)
+    ids = (kept.id, duplicate.id, kept.version_id, duplicate.version_id)
+    actors = [gen.user(Role.COORDINATOR).id for _ in range(2)]
+    barrier = threading.Barrier(2, timeout=30)
+    outcomes = [None, None]
+
+    def run(index, kept_id, merged_id, actor_id, swap):
+        with app.app_context():
+            try:
+                a, b = db.session.get(Patient, kept_id), db.session.get(Patient, merged_id)
+                versions = (ids[2], ids[3]) if not swap else (ids[3], ids[2])
+                actor = db.session.get(User, actor_id)
+                barrier.wait()
+                services.merge_patients(a, b, "duplicate", actor, *versions)
+                outcomes[index] = "merged"
+            except (StaleEdit, services.MergeRefused) as refusal:
+                outcomes[index] = f"refused: {type(refusal).__name__}"
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                db.session.rollback()
+                outcomes[index] = f"crashed: {error!r}"
+            finally:
+                db.session.remove()
+
+    # One merges duplicate into kept, the other the other way round: the claim takes the rows in id order.
+    threads = [threading.Thread(target=run, args=(0, ids[0], ids[1], actors[0], False)),
+               threading.Thread(target=run, args=(1, ids[1], ids[0], actors[1], True))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == ["merged", "refused: StaleEdit"], outcomes
+    db.session.expire_all()
+    patients = {p.id: p for p in db.session.scalars(db.select(Patient).filter(Patient.id.in_(ids[:2])))}
+    live = [p for p in patients.values() if p.merged_into_id is None]
+    assert len(live) == 1
+    assert {c.patient_id for c in db.session.scalars(db.select(Case))} == {live[0].id}
+    assert len(db.session.scalars(db.select(PatientHistory)).all()) == 2

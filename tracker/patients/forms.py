@@ -1,0 +1,41 @@
+"""The forms of the patient record: correcting details, merging two records."""
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from tracker.referrals.forms import PatientFields
+from tracker.vocab import ContactChannel, Sex
+
+
+class PatientEditForm(PatientFields, FlaskForm):
+    """Registration's patient fields with their checks, but the MRN: it names the record and stays."""
+
+    mrn = None
+    confirm_new_patient = None
+    confirm_not_duplicate = BooleanField("I have checked the records listed: this is a different person")
+    version_id = HiddenField()
+    submit = SubmitField("Save details")
+
+    EDITED = ("family_name", "given_name", "date_of_birth", "sex", "phone", "email", "preferred_contact",
+              "language")
+
+    def edited_values(self):
+        values = {name: _clean(self[name].data) for name in self.EDITED}
+        values["sex"], values["preferred_contact"] = Sex(values["sex"]), ContactChannel(values["preferred_contact"])
+        values["phone"] = getattr(self.phone, "e164", None) or None  # E.164, set by the validator
+        values["email"] = values["email"] or None
+        return values
+
+
+class MergeForm(FlaskForm):
+    """Merge the other record into this one; the versions are those the comparison showed."""
+
+    reason = TextAreaField("Why these records are the same person", validators=[
+        DataRequired("Say why these records are the same person (what you checked)."), Length(max=2000)])
+    kept_version = HiddenField()
+    merged_version = HiddenField()
+    submit = SubmitField("Merge records")
+
+
+def _clean(value):
+    return value.strip() if isinstance(value, str) else value
