@@ -2,7 +2,9 @@
  *
  * Progressive enhancement: the page already shows the minutes the server computed, and the
  * server's timestamps are the record (the duration is stored at signing). This only keeps the
- * figure moving between saves, and turns it to a warning past the 30-minute target.
+ * figure moving between saves, and turns it to a warning past the 30-minute target. After a
+ * save the server sends the page to the next open step (#step-...): focus that box, so the
+ * keyboard and a screen reader start there.
  * Also wires the note's Print button (the Content-Security-Policy forbids inline script).
  */
 (function () {
@@ -19,8 +21,8 @@
       var seconds = Math.max(0, Math.floor((Date.now() - started) / 1000));
       var minutes = Math.floor(seconds / 60);
       value.textContent = pad(minutes) + ":" + pad(seconds % 60);
-      // Past 30:00 the stored duration rounds up to 31 minutes and is flagged.
-      timer.classList.toggle("timer-long", seconds > LONG_MINUTES * 60);
+      // Minutes are never rounded up: from 31:00 the stored duration reads 31 minutes and is flagged.
+      timer.classList.toggle("timer-long", minutes > LONG_MINUTES);
     }
     tick();
     window.setInterval(tick, 1000);
@@ -29,6 +31,8 @@
   document.addEventListener("DOMContentLoaded", function () {
     var timer = document.getElementById("procedure-timer");
     if (timer) { startTimer(timer); }
+    var target = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
+    if (target && target.getAttribute("tabindex") === "-1") { target.focus({ preventScroll: true }); }
     var buttons = document.querySelectorAll("[data-print]");
     for (var i = 0; i < buttons.length; i++) {
       buttons[i].addEventListener("click", function () { window.print(); });

@@ -15,6 +15,7 @@ from tests.builders import make_appointment, make_case, make_patient, make_user
 from tests.helpers import PASSWORD
 
 TABLET = {"width": 1024, "height": 768}
+PHONE = {"width": 390, "height": 844}
 PATIENT = "Tran, Minh"
 PHYSICIAN = "Dr Priya Raman"
 
@@ -76,6 +77,9 @@ def test_physician_completes_a_bilateral_checklist_signs_and_prints_the_note(
 
     tick_all(box(page, "step-time_out"))
     save(page, "step-time_out", "Save time-out")
+    # After a save the page moves on to the next step still open, and that box has the focus.
+    expect(page).to_have_url(re.compile(r"#step-positioning$"))
+    expect(box(page, "step-positioning")).to_be_focused()
     tick_all(box(page, "step-positioning"))
     save(page, "step-positioning", "Save positioning")
     prep = box(page, "step-skin_prep")
@@ -129,6 +133,20 @@ def test_physician_completes_a_bilateral_checklist_signs_and_prints_the_note(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert width <= client_width, f"the checklist scrolls sideways on a tablet ({width} > {client_width} px)"
     screenshot(page, "3-checklist-complete")
+    expect(page).to_have_url(re.compile(r"#sign$"))
+
+    # The timer stays in view while the physician scrolls the checklist, on a tablet and a phone.
+    for size, name in ((TABLET, "tablet"), (PHONE, "phone")):
+        page.set_viewport_size(size)
+        for anchor in ("step-contrast-left", "step-sign_out"):
+            box(page, anchor).scroll_into_view_if_needed()
+            page.mouse.wheel(0, 300)
+            expect(page.locator("#procedure-timer")).to_be_in_viewport(ratio=1)
+            top = page.locator("#procedure-timer").bounding_box()["y"]
+            assert 0 <= top <= 2, f"the timer is not at the top of the screen ({name}, {anchor}: {top} px)"
+        # What the physician sees: the screen, not the whole page.
+        page.screenshot(path=str(screenshot(page, f"3b-timer-in-view-{name}")), animations="disabled")
+    page.set_viewport_size(TABLET)
 
     page.get_by_role("button", name="Sign procedure record").click()
     expect(page.get_by_role("heading", name="Sacroiliac joint injection: procedure note")).to_be_visible()

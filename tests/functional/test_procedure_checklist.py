@@ -167,6 +167,45 @@ def test_a_step_saved_part_filled_shows_what_is_still_missing_and_can_be_complet
     assert row.answers["site_marked"] is True
 
 
+def test_after_a_save_the_page_moves_to_the_next_step_still_open(gen, doctor, physician):
+    record = started(gen, physician, side=Side.BILATERAL, steps=["sign_in"])
+    url = checklist_url(record.case_id)
+
+    assert post_step(doctor, record.case_id, "time_out", answers_for("time_out")).location == url + "#step-positioning"
+    # Skipping ahead: the next open box after skin prep is the left side's imaging.
+    assert post_step(doctor, record.case_id, "skin_prep", answers_for("skin_prep")).location == \
+        url + "#step-fluoroscopy-left"
+    assert post_step(doctor, record.case_id, "fluoroscopy", answers_for("fluoroscopy"), side="right").location == \
+        url + "#step-contrast-left", "the right side's imaging done, the left side's contrast is next"
+    # A box saved part-filled stays in view.
+    partial = {"agent": "iohexol"}
+    assert post_step(doctor, record.case_id, "contrast", partial, side="left").location == url + "#step-contrast-left"
+    # The box the page moves to can take the focus (the script focuses the #target).
+    page = text(doctor.get(url))
+    assert 'id="step-positioning" class="step step-todo" aria-labelledby="step-positioning-h" tabindex="-1"' in page
+
+
+def test_a_save_with_a_warning_stays_on_its_box_so_the_warning_is_read(gen, doctor, physician):
+    record = started(gen, physician, steps=BEFORE["injectate"])
+    answers = answers_for("injectate")
+    answers["rows"][0] = {**answers["rows"][0], "dose_mg": "80", "volume_ml": "2"}  # above the usual 40 mg
+
+    response = post_step(doctor, record.case_id, "injectate", answers, side="left")
+
+    assert response.location == checklist_url(record.case_id) + "#step-injectate-left"
+
+
+def test_with_every_step_done_the_page_moves_to_the_signature(gen, doctor, physician):
+    record = started(gen, physician, steps=BEFORE["sign_out"])
+    response = post_step(doctor, record.case_id, "sign_out", answers_for("sign_out"))
+    assert response.location == checklist_url(record.case_id) + "#step-positioning", \
+        "nothing open after the sign-out: the first open box from the top"
+    post_step(doctor, record.case_id, "positioning", answers_for("positioning"))
+    post_step(doctor, record.case_id, "skin_prep", answers_for("skin_prep"))
+    response = post_step(doctor, record.case_id, "fluoroscopy", answers_for("fluoroscopy"), side="left")
+    assert response.location == checklist_url(record.case_id) + "#sign"
+
+
 def test_a_bilateral_case_records_imaging_contrast_and_injectate_for_each_side(gen, doctor, physician):
     record = started(gen, physician, side=Side.BILATERAL, steps=["sign_in", "time_out"])
     page = text(doctor.get(checklist_url(record.case_id)))

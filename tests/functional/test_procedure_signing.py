@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from tracker.extensions import db
-from tracker.models import (Appointment, Case, InjectateRow, ProcedureAddendum, ProcedureRecord,
+from tracker.models import (Appointment, AuditEvent, Case, InjectateRow, ProcedureAddendum, ProcedureRecord,
                             ProcedureStatus, ProcedureStep)
 from tracker.models.procedure import SignedRecordIsReadOnly
 from tracker.roles import Role
@@ -75,17 +75,20 @@ def test_signing_is_refused_while_anything_is_missing_and_lists_it(gen, doctor, 
 def test_signing_a_complete_record_stamps_signer_time_and_duration_and_moves_the_case_to_follow_up(
         gen, doctor, physician):
     record = gen.procedure(physician=physician, steps="all")
+    record.started_at -= timedelta(minutes=21, seconds=30)
+    db.session.commit()
 
-    response = sign(doctor, record)
+    response = sign(doctor, record, version=fresh(record).version_id)
 
     assert response.status_code == 302 and response.location == f"/cases/{record.case_id}/procedure/note"
     record = fresh(record)
     assert record.status == ProcedureStatus.SIGNED and record.signed_by_id == physician.id
-    assert record.signed_at == record.ended_at and record.duration_minutes == 1
+    assert record.signed_at == record.ended_at and record.duration_minutes == 21, "never rounded up"
     assert record.case.state == State.FOLLOW_UP
     assert db.session.get(Appointment, record.appointment_id).status == AppointmentStatus.DONE
     note = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
-    assert "Procedure record signed: 1 minute. The case is now in follow-up." in note
+    assert "Procedure record signed: 21 minutes. The case is now in follow-up." in note
+    assert "flagged" not in note
     assert "Signed by <strong>Dr Priya Raman</strong>" in note
     assert ('The pain diary has started. <a href="/cases/%d#diary">Send the patient their diary link</a>'
             % record.case_id) in note, "the physician is reminded that the first score is minutes away"
@@ -100,10 +103,36 @@ def test_a_procedure_over_30_minutes_is_signed_and_flagged(gen, doctor, physicia
 
     assert response.status_code == 302
     record = fresh(record)
-    assert record.status == ProcedureStatus.SIGNED and record.duration_minutes == 43
+    assert record.status == ProcedureStatus.SIGNED and record.duration_minutes == 42
     note = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
-    assert "The procedure took 43 minutes, longer than the usual 30: it is flagged on the record." in note
-    assert "43 minutes</strong> — <strong>flagged: longer than 30 minutes" in note
+    assert "The procedure took 42 minutes, longer than the usual 30: it is flagged on the record." in note
+    assert "42 minutes</strong> — <strong>flagged: longer than 30 minutes" in note
+    case_page = text(doctor.get(f"/cases/{record.case_id}"))
+    assert "42 minutes <strong>(flagged: longer than 30 minutes)</strong>" in case_page
+
+
+def test_a_procedure_signed_in_under_five_minutes_is_signed_and_flagged_like_a_long_one(gen, doctor, physician):
+    record = gen.procedure(physician=physician, steps="all")
+    record.started_at -= timedelta(minutes=4, seconds=50)
+    db.session.commit()
+
+    response = sign(doctor, record, version=fresh(record).version_id)
+
+    assert response.status_code == 302
+    record = fresh(record)
+    assert record.status == ProcedureStatus.SIGNED and record.duration_minutes == 4
+    note = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+    assert ("The procedure took 4 minutes, shorter than the 5 minutes a whole checklist needs: it is flagged "
+            "on the record for review") in note
+    assert "4 minutes</strong> — <strong>flagged: shorter than 5 minutes" in note
+    checklist = text(doctor.get(f"/cases/{record.case_id}/procedure"))
+    assert "4 minutes</strong> — <strong>flagged: shorter than 5 minutes" in checklist
+    case_page = text(doctor.get(f"/cases/{record.case_id}"))
+    assert "4 minutes <strong>(flagged: shorter than 5 minutes)</strong>" in case_page
+    audit = db.session.execute(db.select(AuditEvent).filter_by(object_type="procedure_record",
+                                                               object_id=str(record.id))
+                               .filter(AuditEvent.summary.like("%signed%"))).scalar_one()
+    assert audit.summary.endswith("signed, 4 min (flagged: shorter than 5 minutes)")
 
 
 def test_a_contrast_check_changed_after_the_injectate_stops_the_signature(gen, doctor, physician):

@@ -13,8 +13,9 @@ from tracker.procedures.rules.completeness import missing_fields, missing_for_si
 from tracker.procedures.rules.drug_warnings import (ALLERGY_CONTRAST, ALLERGY_IODINE,
                                                     ALLERGY_LOCAL_ANAESTHETIC, ALLERGY_STEROID,
                                                     injectate_warnings)
-from tracker.procedures.rules.duration import LONG_PROCEDURE_MINUTES, duration_minutes, flag_long
-from tracker.procedures.rules.order import may_record
+from tracker.procedures.rules.duration import (LONG_PROCEDURE_MINUTES, SHORT_PROCEDURE_MINUTES, duration_flag,
+                                               duration_minutes, flag_long, flag_short)
+from tracker.procedures.rules.order import may_record, next_open
 from tracker.procedures.rules.schema import (MAX_INJECTATE_ML_PER_SIDE, PER_SIDE_STEPS, STEPS,
                                              ChecklistContext, Step)
 
@@ -529,10 +530,29 @@ def test_thirty_minutes_exactly_is_not_flagged():
 
 def test_thirty_one_minutes_is_flagged():
     assert flag_long(duration_minutes(START, START + timedelta(minutes=31)))
+    assert duration_flag(31) == "longer than 30 minutes"
 
 
-def test_a_minute_begun_counts_so_the_flag_follows_the_live_timer():
-    assert duration_minutes(START, START + timedelta(minutes=30, seconds=1)) == 31
+@pytest.mark.parametrize("elapsed, minutes", [
+    (timedelta(minutes=13, seconds=8), 13), (timedelta(minutes=13, seconds=59), 13),
+    (timedelta(minutes=30, seconds=59), 30), (timedelta(minutes=31), 31), (timedelta(seconds=59), 0)])
+def test_durations_are_whole_minutes_never_rounded_up(elapsed, minutes):
+    assert duration_minutes(START, START + elapsed) == minutes
+
+
+def test_thirty_minutes_and_some_seconds_reads_thirty_and_is_not_flagged_like_the_timer_showing_30():
+    assert not flag_long(duration_minutes(START, START + timedelta(minutes=30, seconds=59)))
+
+
+def test_the_short_procedure_threshold_is_five_minutes():
+    assert SHORT_PROCEDURE_MINUTES == 5
+
+
+def test_under_five_minutes_is_flagged_short_and_five_is_not():
+    assert flag_short(duration_minutes(START, START + timedelta(minutes=4, seconds=59)))
+    assert duration_flag(4) == "shorter than 5 minutes"
+    assert not flag_short(5) and duration_flag(5) == ""
+    assert duration_flag(30) == "" and duration_flag(None) == ""
 
 
 def test_an_end_before_the_start_is_refused():
@@ -600,3 +620,24 @@ def test_local_anaesthetic_and_steroid_allergies_are_warned_on_the_injectate_and
     prep = {"prep_agent": "chlorhexidine_alcohol", "sterile_drape": True, "local_skin_anaesthetic": True}
     assert validate_step("skin_prep", prep, allergic(ALLERGY_LOCAL_ANAESTHETIC))[1] == [
         "Documented local anaesthetic allergy: local skin anaesthetic was given."]
+
+
+# --- where the page goes after a save ---------------------------------------------------------
+
+BOXES = [("sign_in", None), ("time_out", None), ("contrast", "left"), ("contrast", "right"), ("sign_out", None)]
+
+
+def test_after_a_save_the_next_open_box_after_it_is_shown():
+    assert next_open(BOXES, {("contrast", "right"), ("sign_out", None)}, ("contrast", "left")) == ("contrast", "right")
+
+
+def test_a_box_saved_part_filled_stays_in_view():
+    assert next_open(BOXES, {("time_out", None), ("sign_out", None)}, ("time_out", None)) == ("time_out", None)
+
+
+def test_with_nothing_open_after_it_the_first_open_box_from_the_top_is_shown():
+    assert next_open(BOXES, {("sign_in", None)}, ("sign_out", None)) == ("sign_in", None)
+
+
+def test_with_every_box_done_there_is_no_next_box():
+    assert next_open(BOXES, set(), ("sign_out", None)) is None

@@ -19,7 +19,7 @@ from tracker.models import (AppointmentChange, FormularyDrug, InjectateRow, Proc
 from tracker.procedures.formulary import DEFAULT_FORMULARY, plain
 from tracker.procedures.rules.checks import validate_step
 from tracker.procedures.rules.completeness import missing_fields, missing_for_signing
-from tracker.procedures.rules.duration import duration_minutes, flag_long
+from tracker.procedures.rules.duration import duration_flag, duration_minutes
 from tracker.procedures.rules.order import may_record
 from tracker.procedures.rules.schema import (INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS, ArthrogramPattern,
                                              ChecklistContext, Step)
@@ -171,6 +171,16 @@ class Checklist:
         return {step: ({joint: self.answers(step, joint) for joint in self.joints}
                        if step in PER_SIDE_STEPS else self.answers(step))
                 for step in STEPS}
+
+    def boxes(self):
+        """The checklist's boxes in order, as (step, side): one per joint for a needle step."""
+        return [(step, joint.value if step in PER_SIDE_STEPS else None)
+                for step in STEPS for joint in (self.joints if step in PER_SIDE_STEPS else (None,))]
+
+    def open_boxes(self):
+        """The boxes not yet done: never saved, saved part-filled, or a contrast check to repeat."""
+        return {(step, side) for step, side in self.boxes()
+                if not self.complete(step, side) or (step == Step.CONTRAST and self.needs_repeat(side))}
 
     def needs_repeat(self, side):
         """The latest contrast check asks for a repositioned needle and a repeat check."""
@@ -367,7 +377,8 @@ def sign(record, actor, version_id, entries=None, now=None):
                           opened_at=record.appointment.created_at if record.appointment else None)
     audit.record(audit.Action.UPDATE, "procedure_record", record.id,
                  summary=f"case {record.case_id}: signed, {record.duration_minutes} min"
-                         + (" (longer than usual)" if flag_long(record.duration_minutes) else ""), user=actor)
+                         + (f" (flagged: {flag})" if (flag := duration_flag(record.duration_minutes)) else ""),
+                 user=actor)
     db.session.commit()
     return record.duration_minutes
 

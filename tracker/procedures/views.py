@@ -25,8 +25,9 @@ from tracker.procedures.forms import (STEP_FORMS, AbandonForm, AddendumForm, Sig
 from tracker.procedures.records import current_record
 from tracker.procedures.rules.billing import billing_codes
 from tracker.procedures.rules.completeness import missing_fields
-from tracker.procedures.rules.duration import flag_long
-from tracker.procedures.rules.order import may_record
+from tracker.procedures.rules.duration import (LONG_PROCEDURE_MINUTES, SHORT_PROCEDURE_MINUTES, duration_flag,
+                                               flag_long, flag_short)
+from tracker.procedures.rules.order import may_record, next_open
 from tracker.procedures.rules.schema import (PER_SIDE_STEPS, STEPS, STEP_FIELDS, ArthrogramPattern,
                                              Complication, Guidance, Step)
 from tracker.procedures.services import ProcedureRefused, StepInvalid
@@ -38,8 +39,8 @@ bp = Blueprint("procedures", __name__)
 # Doses and volumes as a clinic writes them: 40, 2.5, 0.25 (no "40.000").
 bp.add_app_template_filter(plain, "plain")
 bp.add_app_template_filter(millilitres, "millilitres")
-# The case page's Procedure panel flags a long procedure with the rules' own threshold.
-bp.add_app_template_global(flag_long, "flag_long")
+# The case page's Procedure panel flags a long or short procedure with the rules' own thresholds.
+bp.add_app_template_global(duration_flag, "duration_flag")
 # The case page's Procedure panel shows the same record the checklist works on.
 bp.add_app_template_global(current_record, "current_record")
 
@@ -79,7 +80,7 @@ class StepItem:
 
     @property
     def anchor(self):
-        return f"step-{self.step.value}" + (f"-{self.side}" if self.side else "")
+        return _anchor(self.step, self.side)
 
     @property
     def title(self):
@@ -261,8 +262,24 @@ def save_step(case_id, step):
     flash(f"{label} saved.", "success")
     for warning in warnings:
         flash(f"Warning: {warning}", "warning")
-    anchor = f"step-{step.value}" + (f"-{side}" if side else "")
-    return redirect(url_for("procedures.checklist", case_id=case.id, _anchor=anchor))
+    return redirect(url_for("procedures.checklist", case_id=case.id,
+                            _anchor=_after_save(case, (step, side), warnings)))
+
+
+def _after_save(case, saved, warnings):
+    """Where the page goes after a save: the next box still open (the saved one when saved
+    part-filled, then those after it, then from the top), or the signature once every box is done.
+    A save with warnings stays on its box, so the warning shown there is read before moving on."""
+    if warnings:
+        return _anchor(*saved)
+    _, _, record = _load(case.id)
+    checklist = services.Checklist(record)
+    following = next_open(checklist.boxes(), checklist.open_boxes(), saved)
+    return _anchor(*following) if following else "sign"
+
+
+def _anchor(step, side=None):
+    return f"step-{Step(step).value}" + (f"-{side}" if side else "")
 
 
 def _step_refused(case_id, key, form, refusal):
@@ -299,8 +316,12 @@ def sign(case_id):
     minutes = services.sign(record, current_user, form.version_id.data)
     flash(f"Procedure record signed: {minutes_text(minutes)}. The case is now in follow-up.", "success")
     if flag_long(minutes):
-        flash(f"The procedure took {minutes} minutes, longer than the usual 30: it is flagged on the record.",
-              "warning")
+        flash(f"The procedure took {minutes_text(minutes)}, longer than the usual {LONG_PROCEDURE_MINUTES}: "
+              f"it is flagged on the record.", "warning")
+    elif flag_short(minutes):
+        flash(f"The procedure took {minutes_text(minutes)}, shorter than the {SHORT_PROCEDURE_MINUTES} minutes "
+              f"a whole checklist needs: it is flagged on the record for review (were the steps ticked "
+              f"after the fact?).", "warning")
     if diary_services.live_link(case) is None:
         # The diary's first scores open within minutes: the patient needs the link (or their
         # account) now, not when someone notices the overdue list.

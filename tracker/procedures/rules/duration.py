@@ -1,21 +1,39 @@
-"""How long the procedure took, and when that is long enough to flag for review."""
-import math
+"""How long the procedure took, and when that is short or long enough to flag for review."""
 from datetime import datetime
 
 # The procedure itself takes 20-30 minutes; a longer one is flagged for review, never blocked.
 LONG_PROCEDURE_MINUTES = 30
+# Sign-in, time-out, imaging, a contrast check and the injectate cannot honestly be done in under
+# 5 minutes: a record signed that fast was most likely ticked after the fact (or started late), so
+# it is flagged for review like a long one, never blocked.
+SHORT_PROCEDURE_MINUTES = 5
 
 
 def duration_minutes(start: datetime, end: datetime) -> int:
-    """Minutes from start to sign-out, counting a minute begun as a minute.
+    """Whole minutes from start to sign-out, never rounded up: 13 min 08 s is 13 minutes.
 
-    Rounding up keeps the stored figure and its flag in step with the live timer: once the
-    timer passes 30:00 the record reads 31 minutes and is flagged.
+    The live timer shows the same figure (13:08 reads as 13 minutes), so a record is flagged
+    long from 31:00, when the timer and the stored minutes both say 31.
     """
     if end < start:
         raise ValueError(f"the procedure ends ({end.isoformat()}) before it starts ({start.isoformat()})")
-    return math.ceil((end - start).total_seconds() / 60)
+    return int((end - start).total_seconds() // 60)
 
 
 def flag_long(minutes: int) -> bool:
     return minutes > LONG_PROCEDURE_MINUTES
+
+
+def flag_short(minutes: int) -> bool:
+    return minutes < SHORT_PROCEDURE_MINUTES
+
+
+def duration_flag(minutes: int | None) -> str:
+    """Why a signed duration is flagged for review, in the words the record shows ("" if it is not)."""
+    if minutes is None:
+        return ""
+    if flag_long(minutes):
+        return f"longer than {LONG_PROCEDURE_MINUTES} minutes"
+    if flag_short(minutes):
+        return f"shorter than {SHORT_PROCEDURE_MINUTES} minutes"
+    return ""

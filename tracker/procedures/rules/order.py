@@ -1,5 +1,5 @@
 """The safety order: which step may be recorded now, given what is done."""
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 from tracker.procedures.rules.schema import PER_SIDE_STEPS, ArthrogramPattern, ChecklistContext, Step
 from tracker.procedures.rules.values import as_choice, blank
@@ -93,3 +93,15 @@ def _done(done: Mapping, step: Step, side: str | None = None) -> bool:
 
 def side_phrase(side: str, context: ChecklistContext) -> str:
     return f" on the {Side(side).value} side" if context.bilateral else ""
+
+
+def next_open(boxes: Sequence, open_boxes: Collection, saved) -> object | None:
+    """The box to show after ``saved`` was saved: the first box still open counting from the saved
+    one in the checklist's order (itself, when saved part-filled), then from the top; None when
+    every box is done.
+
+    ``boxes`` is the checklist's boxes in order (any hashable keys, e.g. (step, side));
+    ``open_boxes`` those not yet done.
+    """
+    position = boxes.index(saved) if saved in boxes else 0
+    return next((box for box in (*boxes[position:], *boxes[:position]) if box in open_boxes), None)
