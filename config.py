@@ -126,11 +126,9 @@ class Config:
     # "CODE=Display; CODE=Display". Checked at start-up: a malformed code, or M53.3, is refused.
     DIAGNOSIS_CODES = os.environ.get("DIAGNOSIS_CODES", "")
 
-    # FHIR: the identifier system of this clinic's medical record numbers (Patient.identifier),
-    # and whether the clinic bills the injection as a facility (HCPCS G0260 on the Procedure)
-    # besides the physician's CPT 27096.
+    # FHIR: the identifier system of this clinic's medical record numbers (Patient.identifier).
+    # (Whether the clinic bills as a facility is an admin's clinic setting, not configuration.)
     FHIR_MRN_SYSTEM = os.environ.get("FHIR_MRN_SYSTEM", "https://si-joint-tracker.invalid/fhir/identifier/mrn")
-    FACILITY_BILLING = _env_bool("FACILITY_BILLING", False)
 
     # The largest request body accepted (forms are a few KB; the longest note is far below this):
     # a larger one gets the tracker's own 413 page.

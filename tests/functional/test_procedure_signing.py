@@ -301,9 +301,9 @@ def test_the_printable_note_holds_the_whole_record_and_the_billing_codes(gen, do
                      "Total volume: <strong>2.0 mL</strong>", "Complications</dt><dd>None",
                      "Immediate post-procedure pain (0–10)</dt><dd>2", "by Dr Priya Raman",
                      "Professional claim: <strong>CPT 27096-50</strong>",
-                     "Facility claim: <strong>HCPCS G0260-50</strong>",
                      "Signed by <strong>Dr Priya Raman</strong>"):
         assert expected in page, expected
+    assert "G0260" not in page, "a physician office (the default billing setting) files no facility claim"
     assert page.count("Dr Priya Raman") >= 11, "every step names who recorded it"
     assert soup(page).find("nav", attrs={"aria-label": "Breadcrumb"}, class_="crumbs no-print")
     assert 'class="no-print"><button type="button" class="secondary" data-print>Print</button>' in page

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from tracker.procedures.formulary import formulary_by_code
-from tracker.procedures.rules.billing import billing_codes
+from tracker.procedures.rules.billing import billing_codes, claims
 from tracker.procedures.rules.checks import validate_step
 from tracker.procedures.rules.completeness import missing_fields, missing_for_signing, required_fields
 from tracker.procedures.rules.drug_warnings import (ALLERGY_CONTRAST, ALLERGY_IODINE,
@@ -582,6 +582,23 @@ def test_a_facility_claim_uses_g0260():
 def test_ct_guidance_bills_the_same_code_and_ultrasound_suggests_none():
     assert [str(code) for code in billing_codes("left", facility=False, guidance="ct")] == ["27096"]
     assert billing_codes("left", facility=False, guidance="ultrasound") == ()
+
+
+def test_a_physician_office_files_only_the_physicians_claim():
+    found = claims("bilateral", "office")
+    assert {claim: [str(c) for c in codes] for claim, codes in found.items()} == {"Professional claim": ["27096-50"]}
+
+
+def test_a_facility_files_g0260_besides_the_physicians_27096():
+    found = claims("left", "facility")
+    assert {claim: [str(c) for c in codes] for claim, codes in found.items()} == {
+        "Professional claim": ["27096"], "Facility claim": ["G0260"]}
+    assert claims("left", "facility", guidance="ultrasound") == {"Professional claim": (), "Facility claim": ()}
+
+
+def test_an_unknown_billing_setting_is_refused():
+    with pytest.raises(ValueError):
+        claims("left", "hospital")
 
 
 # --- allergies documented on the risk screen ---------------------------------------------------

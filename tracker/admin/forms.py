@@ -1,12 +1,13 @@
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, EmailField, HiddenField, PasswordField, SelectField,
-                     StringField, SubmitField, TextAreaField, TimeField)
+from wtforms import (BooleanField, DateField, EmailField, HiddenField, PasswordField, RadioField,
+                     SelectField, StringField, SubmitField, TextAreaField, TimeField)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from tracker.auth.forms import NewPasswordMixin
 from tracker.formfields import options, plausible_date
 from tracker.models import AuditAction
 from tracker.phones import PhoneNumber
+from tracker.procedures.rules.billing import BillingSetting
 from tracker.roles import Role
 from tracker.vocab import WEEKDAYS, Modality
 
@@ -91,6 +92,13 @@ class RoomForm(FlaskForm):
     def values(self):
         return {"name": self.name.data.strip(), "modality": Modality(self.modality.data),
                 "location": (self.location.data or "").strip(), "active": self.active.data}
+
+
+class BillingSettingForm(FlaskForm):
+    billing_setting = RadioField("Where the clinic bills the injection",
+                                 choices=options([(s.value, s.label) for s in BillingSetting]),
+                                 validators=[DataRequired("Choose where the clinic bills the injection.")])
+    submit = SubmitField("Save billing setting")
 
 
 class WorkingHoursForm(FlaskForm):

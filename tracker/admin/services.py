@@ -12,6 +12,7 @@ from tracker.extensions import db
 from tracker.models import AuditEvent, ClinicSettings, Patient, User
 from tracker.patients.identity import normalise_mrn
 from tracker.policy import DEFAULT_PROFILE_CODE
+from tracker.procedures.rules.billing import BillingSetting
 from tracker.refusals import FieldError, StaleEdit
 from tracker.roles import Role
 from tracker.search import contains
@@ -122,6 +123,20 @@ def set_clinic_contact(phone, address, actor):
     audit.record(audit.Action.UPDATE, "clinic_settings", 1,
                  summary="clinic contact: " + (", ".join(changed) + " changed" if changed else "saved unchanged"),
                  user=actor, before=before, after={"phone": phone, "address": address})
+    db.session.commit()
+
+
+@service
+def set_billing_setting(setting, actor):
+    """Where the clinic bills the injection: the note, the FHIR Procedure and every export show
+    G0260 (the facility's claim) only where the setting is a facility."""
+    setting = BillingSetting(setting)
+    settings = db.session.get(ClinicSettings, 1) or ClinicSettings(id=1, default_profile_code=DEFAULT_PROFILE_CODE)
+    before = settings.billing_setting or BillingSetting.OFFICE.value
+    settings.billing_setting, settings.updated_by_id = setting.value, actor.id
+    db.session.add(settings)
+    audit.record(audit.Action.UPDATE, "clinic_settings", 1,
+                 summary=f"billing setting: {before} → {setting.value}", user=actor)
     db.session.commit()
 
 

@@ -6,8 +6,8 @@ from tracker import audit_chain, export
 from tracker.access import allow
 from tracker.clinic import clinic_contact
 from tracker.admin import services
-from tracker.admin.forms import (AuditFilterForm, ClinicContactForm, CreateUserForm, EditUserForm,
-                                 ResetPasswordForm, RoomForm, UserFilterForm, WorkingHoursForm)
+from tracker.admin.forms import (AuditFilterForm, BillingSettingForm, ClinicContactForm, CreateUserForm,
+                                 EditUserForm, ResetPasswordForm, RoomForm, UserFilterForm, WorkingHoursForm)
 from tracker.eligibility import services as eligibility
 from tracker.eligibility import standing
 from tracker.eligibility.forms import DefaultProfileForm
@@ -16,6 +16,7 @@ from tracker.extensions import db
 from tracker.formfields import paginate
 from tracker.models import Room, User
 from tracker.policy import CRITERION_LABELS, PROFILES
+from tracker.procedures.services import billing_setting
 from tracker.referrals.services import physicians
 from tracker.roles import Role
 from tracker.scheduling import resources
@@ -135,6 +136,15 @@ def audit_csv():
                            export.filters_text(filters))
 
 
+def _settings_page(form=None, billing_form=None, status=200):
+    if form is None:
+        form = DefaultProfileForm(formdata=None, default_profile_code=standing.clinic_default_profile_code())
+    if billing_form is None:
+        billing_form = BillingSettingForm(formdata=None, billing_setting=billing_setting().value)
+    return render_template("admin/settings.html", form=form, billing_form=billing_form,
+                           profiles=PROFILES.values(), labels=CRITERION_LABELS), status
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def settings():
@@ -146,8 +156,21 @@ def settings():
         flash("The clinic's default payer profile is saved. Stored verdicts of cases without a "
               "payer of their own now show as stale until re-evaluated.", "success")
         return redirect(url_for("admin.settings"))
-    return render_template("admin/settings.html", form=form, profiles=PROFILES.values(),
-                           labels=CRITERION_LABELS), 422 if form.errors else 200
+    return _settings_page(form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/settings/billing", methods=["POST"])
+@allow(Role.ADMIN)
+def billing():
+    form = BillingSettingForm()
+    if not form.validate_on_submit():
+        return _settings_page(billing_form=form, status=422)
+    services.set_billing_setting(form.billing_setting.data, current_user)
+    flash("The billing setting is saved: " + ("procedure notes, FHIR and exports now show the facility's "
+          "claim (HCPCS G0260) besides the physician's (CPT 27096)." if form.billing_setting.data == "facility"
+          else "procedure notes, FHIR and exports show the physician's claim (CPT 27096) only, no G0260."),
+          "success")
+    return redirect(url_for("admin.settings", _anchor="billing-h"))
 
 
 @bp.route("/clinic", methods=["GET", "POST"])

@@ -16,7 +16,8 @@ from tracker.fhir import resources as fhir
 from tracker.models import (Appointment, Case, DiaryEntry, DiaryPoint, EligibilityVerdict, Outcome,
                             Patient, ProcedureAddendum, ProcedureRecord, ProcedureStep)
 from tracker.policy import PROFILES, get_profile
-from tracker.procedures.services import formulary
+from tracker.procedures.rules.billing import BillingSetting
+from tracker.procedures.services import billing_setting, formulary
 
 
 def mrn_system():
@@ -30,14 +31,14 @@ class Context:
     default_profile: str
     formulary: dict
     diagnoses: dict
-    facility_billing: bool
+    billing_setting: BillingSetting
 
     @classmethod
     def load(cls):
         config = current_app.config
         return cls(default_profile=clinic_default_profile_code(), formulary=formulary(),
                    diagnoses={c.code: c for c in coding.clinic_diagnosis_codes(config["DIAGNOSIS_CODES"])},
-                   facility_billing=config["FACILITY_BILLING"])
+                   billing_setting=billing_setting())
 
 
 CASE_DETAILS = (
@@ -84,7 +85,7 @@ def case_resources(case, context):
         *fhir.examination(case),
         *fhir.verdicts(case, PROFILES),
         *fhir.appointments(case),
-        *fhir.procedures(case, context.facility_billing),
+        *fhir.procedures(case, context.billing_setting),
         *fhir.administrations(case, context.formulary),
         *fhir.diary(case, _entries(case)),
         *fhir.outcome(case),

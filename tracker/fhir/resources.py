@@ -24,7 +24,7 @@ from tracker.diary.schedule import Phase
 from tracker.diary.services import time_point
 from tracker.models.procedure import ProcedureStatus
 from tracker.models.review import EXAM_SIDES
-from tracker.procedures.rules.billing import billing_codes
+from tracker.procedures.rules.billing import claims
 from tracker.procedures.rules.schema import Complication, Guidance, Step
 from tracker.vocab import AppointmentStatus, ProvocationResult, Side
 from tracker.workflow import State
@@ -305,17 +305,15 @@ def _contrast_extensions(record):
     return found
 
 
-def procedure_code(record, facility_billing):
+def procedure_code(record, billing_setting):
     """The tracker's code, CPT 27096 (the physician's claim; modifier 50 when bilateral, as an
-    extension on that coding) and, where the clinic bills as a facility, HCPCS G0260. An
-    ultrasound-guided injection has no billing code: the coder decides."""
+    extension on that coding) and, where the clinic's billing setting is a facility, HCPCS G0260.
+    An ultrasound-guided injection has no billing code: the coder decides."""
     imaging = next(iter(_latest(record, Step.FLUOROSCOPY).values()), None)
     guidance = (imaging.answers.get("modality") if imaging else None) or Guidance.FLUOROSCOPY
-    claims = billing_codes(record.side.value, False, guidance)
-    if facility_billing:
-        claims += billing_codes(record.side.value, True, guidance)
     codings = [coding_of(coding.SI_JOINT_INJECTION)]
-    for bill in claims:
+    lines = claims(record.side.value, billing_setting, guidance).values()
+    for bill in (code for codes in lines for code in codes):
         description = _CPT_27096 if bill.system == "CPT" else bill.description
         item = coding_of(coding.Code(coding.BILLING_SYSTEMS[bill.system], bill.code, description))
         if bill.modifier:
@@ -329,7 +327,7 @@ def procedure_id(case, record):
     return f"{case.id}-procedure-{record.id}"
 
 
-def procedures(case, facility_billing):
+def procedures(case, billing_setting):
     found = []
     for record in case.procedure_records:
         sign_out = next(iter(_latest(record, Step.SIGN_OUT).values()), None)
@@ -356,7 +354,7 @@ def procedures(case, facility_billing):
         found.append(Procedure(
             id=procedure_id(case, record), status=PROCEDURE_STATUS[record.status],
             extension=_contrast_extensions(record) or None,
-            basedOn=[ref("ServiceRequest", case.id)], code=procedure_code(record, facility_billing),
+            basedOn=[ref("ServiceRequest", case.id)], code=procedure_code(record, billing_setting),
             subject=ref("Patient", case.patient_id),
             performedPeriod={"start": record.started_at, **({"end": record.ended_at} if record.ended_at else {})},
             performer=performers, bodySite=[si_joint(record.side)],

@@ -60,11 +60,17 @@ class ClinicSettings(db.Model):
     """Clinic-wide choices an admin makes. One row (id 1)."""
 
     __tablename__ = "clinic_settings"
+    __table_args__ = (
+        db.CheckConstraint("billing_setting IN ('office', 'facility')", name="billing_setting_known"),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     default_profile_code = db.Column(db.String(40), nullable=False)
     # Shown to patients wherever they are told to call the clinic (tracker/clinic.py).
     contact_phone = db.Column(db.String(40), nullable=False, default="", server_default="")
     contact_address = db.Column(db.String(300), nullable=False, default="", server_default="")
+    # Where the injection is billed (tracker/procedures/billing.py): "office", a physician office
+    # (CPT 27096 only), or "facility", an ASC or hospital outpatient department (HCPCS G0260 too).
+    billing_setting = db.Column(db.String(20), nullable=False, default="office", server_default="office")
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
     updated_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))

@@ -14,9 +14,10 @@ from tracker import audit
 from tracker.cases.services import transition
 from tracker.diary import services as diary
 from tracker.extensions import db
-from tracker.models import (AppointmentChange, FormularyDrug, InjectateRow, ProcedureAddendum,
+from tracker.models import (AppointmentChange, ClinicSettings, FormularyDrug, InjectateRow, ProcedureAddendum,
                             ProcedureRecord, ProcedureStatus, ProcedureStep)
 from tracker.procedures.formulary import DEFAULT_FORMULARY, plain
+from tracker.procedures.rules.billing import BillingSetting
 from tracker.procedures.rules.checks import validate_step
 from tracker.procedures.rules.completeness import missing_fields, missing_for_signing
 from tracker.procedures.rules.duration import duration_flag, duration_minutes
@@ -48,6 +49,15 @@ class StepInvalid(Refusal):
     def __init__(self, errors):
         super().__init__("; ".join(errors.values()))
         self.errors = errors
+
+
+# ------------------------------------------------------------------ the clinic's billing setting
+
+def billing_setting():
+    """Where the clinic bills the injection (the admin's clinic setting): a physician office until
+    an admin says the clinic bills as a facility."""
+    settings = db.session.get(ClinicSettings, 1)
+    return BillingSetting(settings.billing_setting if settings else BillingSetting.OFFICE)
 
 
 # ------------------------------------------------------------------ the formulary

@@ -23,7 +23,7 @@ from tracker.procedures.formulary import millilitres, plain
 from tracker.procedures.forms import (STEP_FORMS, AbandonForm, AddendumForm, SignForm, StartForm, form_data,
                                       form_prefix)
 from tracker.procedures.records import current_record
-from tracker.procedures.rules.billing import billing_codes
+from tracker.procedures.rules.billing import claims
 from tracker.procedures.rules.completeness import missing_fields
 from tracker.procedures.rules.duration import (LONG_PROCEDURE_MINUTES, SHORT_PROCEDURE_MINUTES, duration_flag,
                                                flag_long, flag_short)
@@ -362,11 +362,11 @@ def _note_page(case, record, form=None, status=200, problems=()):
     checklist = services.Checklist(record)
     modalities = {checklist.answers(Step.FLUOROSCOPY, joint.value).get("modality") for joint in checklist.joints}
     guidance = Guidance.ULTRASOUND if Guidance.ULTRASOUND in modalities else Guidance.FLUOROSCOPY
+    setting = services.billing_setting()
     return render_template(
         "procedures/note.html", case=case, record=record, checklist=checklist, entries=entries,
         steps=STEPS, per_side=PER_SIDE_STEPS, describe=describe,
-        codes={"Professional claim": billing_codes(record.side.value, False, guidance),
-               "Facility claim": billing_codes(record.side.value, True, guidance)},
+        codes=claims(record.side.value, setting, guidance), billing_setting=setting,
         form=form or AddendumForm(formdata=None), elapsed=services.elapsed_minutes(record), problems=problems,
     ), status
 
