@@ -161,6 +161,17 @@ def make_procedure(side=Side.LEFT, physician=None, steps=(), sign=False, **case_
     return record
 
 
+def make_injection(patient, days_ago):
+    """A diagnostic injection of `patient`: a case whose procedure started `days_ago` days ago (as
+    the caps count it). Returns the case."""
+    record = make_procedure(patient=patient)
+    start = db.session.execute(db.select(CaseHistory).filter_by(case_id=record.case_id,
+                                                                 action="start_procedure")).scalar_one()
+    start.at = datetime.now(timezone.utc) - timedelta(days=days_ago)
+    db.session.commit()
+    return record.case
+
+
 def make_diary(case, injected_at=None, entries=None, booked_at=None):
     """A case's diary as booking and signing make it: the baseline open from `booked_at` (default
     two days before the injection) and, with `injected_at`, every post-injection point of its

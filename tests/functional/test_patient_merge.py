@@ -9,24 +9,15 @@ from datetime import date, timedelta
 import pytest
 
 from tracker.extensions import db
-from tracker.models import AuditEvent, Case, CaseHistory, DiaryLink, Patient, PatientHistory, User
+from tracker.models import AuditEvent, Case, DiaryLink, Patient, PatientHistory, User
 from tracker.patients import services
 from tracker.refusals import StaleEdit
 from tracker.roles import Role
 from tracker.timeutil import utcnow
 from tracker.workflow import State
 
+from tests.builders import make_injection
 from tests.helpers import csrf_from, field_error, input_value, sign_in, soup, words
-
-
-def _injected(gen, patient, days_ago):
-    """A diagnostic injection of `patient`, its procedure started `days_ago` days ago."""
-    record = gen.procedure(patient=patient)
-    start = db.session.execute(db.select(CaseHistory).filter_by(case_id=record.case_id,
-                                                                 action="start_procedure")).scalar_one()
-    start.at = utcnow() - timedelta(days=days_ago)
-    db.session.commit()
-    return record.case
 
 
 @pytest.fixture
@@ -36,8 +27,8 @@ def pair(gen):
     kept = gen.patient(mrn="A-100200", family_name="García", given_name="Lucía", date_of_birth=date(1961, 4, 2))
     duplicate = gen.patient(mrn="A-100200\u200b9", family_name="Garcia", given_name="Lucia",
                             date_of_birth=date(1961, 4, 2), email="lucia@example.org")
-    _injected(gen, kept, days_ago=60)
-    _injected(gen, duplicate, days_ago=30)
+    make_injection(kept, days_ago=60)
+    make_injection(duplicate, days_ago=30)
     waiting = gen.case(patient=duplicate, state=State.ELIGIBLE)
     return kept, duplicate, waiting
 
