@@ -1,8 +1,8 @@
 """the clinic's billing setting: a physician office (CPT 27096 only, the default) or a facility
 (ASC or hospital outpatient), whose claim carries HCPCS G0260 besides the physician's 27096
 
-Revision ID: 0022_clinic_billing_setting
-Revises: 0021_patient_records
+Revision ID: 0023_clinic_billing_setting
+Revises: 0022_durations_to_the_minute
 Create Date: 2026-12-05 11:00:00
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0022_clinic_billing_setting'
-down_revision = '0021_patient_records'
+revision = "0023_clinic_billing_setting"
+down_revision = "0022_durations_to_the_minute"
 branch_labels = None
 depends_on = None
 
