@@ -63,6 +63,15 @@ class GuardFacts:
 
 
 @dataclass(frozen=True)
+class FreesBooking:
+    """A transition's declared side effect: the case's active appointment (if any) is cancelled
+    with it. `appointment` words the appointment's cancellation reason and `history` the case
+    history's reason when an appointment was cancelled, each from the move's `{reason}`."""
+    appointment: str = "{reason}"
+    history: str = "{reason}"
+
+
+@dataclass(frozen=True)
 class Transition:
     action: str
     label: str
@@ -75,8 +84,9 @@ class Transition:
     guards: tuple = field(default_factory=tuple)
     # Applied by its own form (e.g. "Evaluate eligibility") rather than a plain button.
     own_form: bool = False
-    # A case that leaves for good frees its booked slot in the same transaction.
-    frees_booking: bool = False
+    # The move ends the case's booking (FreesBooking): `cases.services.transition` cancels the
+    # active appointment, if there is one, in the same transaction.
+    frees_booking: FreesBooking | None = None
 
 
 def _verdict_says(eligible):
@@ -121,10 +131,6 @@ def _has_appointment(facts):
     return [] if facts.booked else ["Book an appointment first."]
 
 
-def _has_no_appointment(facts):
-    return ["Cancel the appointment first."] if facts.booked else []
-
-
 def _ready_for_procedure(facts):
     if not facts.booked:
         return ["There is no appointment to start."]
@@ -162,10 +168,11 @@ TRANSITIONS = (
                STAFF_WHO_STEER, reason_required=True),
     Transition("schedule", "Book appointment", frozenset({State.ELIGIBLE}), State.SCHEDULED,
                STAFF_WHO_STEER, guards=(verdict_problems, _has_appointment), own_form=True),
-    # The appointment was cancelled or missed: the case can be booked again.
+    # The appointment is cancelled (by this move, if it was still booked) or was missed: the
+    # case can be booked again.
     Transition("unschedule", "Cancel appointment", frozenset({State.SCHEDULED}), State.ELIGIBLE,
-               STAFF_WHO_STEER | {SYSTEM}, reason_required=True,
-               guards=(_has_no_appointment,), own_form=True),
+               STAFF_WHO_STEER | {SYSTEM}, reason_required=True, own_form=True,
+               frees_booking=FreesBooking(history="appointment cancelled: {reason}")),
     # Starting, signing and abandoning also write the procedure record and the appointment:
     # each has its own form (tracker/procedures), never the case page's plain button.
     Transition("start_procedure", "Start procedure", frozenset({State.SCHEDULED}),
@@ -177,7 +184,7 @@ TRANSITIONS = (
                frozenset({Role.PHYSICIAN}), guards=(_outcome_recorded,), own_form=True),
     Transition("cancel", "Cancel case", BEFORE_PROCEDURE, State.CANCELLED,
                frozenset({Role.COORDINATOR, Role.PHYSICIAN, Role.ADMIN}), reason_required=True,
-               frees_booking=True),
+               frees_booking=FreesBooking(appointment="case cancelled: {reason}")),
     # Backward moves not drawn in the lifecycle: a physician or admin, with a reason.
     Transition("return_to_referral", "Return to referral", frozenset({State.UNDER_REVIEW}),
                State.REFERRED, CLINICAL_LEAD, reason_required=True),

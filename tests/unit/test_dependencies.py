@@ -103,6 +103,19 @@ def test_models_import_no_services():
     assert reaching == []
 
 
+# Side effects of a move are the transition table's declared hooks (workflow.FreesBooking, run by
+# cases.services.transition), never a hidden import: eligibility frees no appointment itself.
+KEPT_APART = [("tracker.eligibility", "tracker.scheduling")]
+
+
+@pytest.mark.parametrize("area, other", KEPT_APART)
+def test_an_area_imports_nothing_of_an_area_it_is_kept_apart_from(area, other):
+    within = lambda name, package: name == package or name.startswith(package + ".")  # noqa: E731
+    reaching = sorted(f"{name} imports {imported}" for name, (_, tree) in MODULES.items() if within(name, area)
+                      for imported in set(_imports(tree)) if within(imported, other))
+    assert any(within(name, area) for name in MODULES) and reaching == []
+
+
 STAFF_CODE = ("tracker.loaders", "tracker.cases", "tracker.admin", "tracker.auth", "tracker.patient_portal")
 
 

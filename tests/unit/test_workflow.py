@@ -7,7 +7,7 @@ from tracker.refusals import StaleEdit, check_version
 from tracker.roles import Role
 from tracker.scheduling.readiness import is_ready, missing
 from tracker.procedures.records import current_record
-from tracker.workflow import (BEFORE_PROCEDURE, BY_ACTION, SYSTEM, GuardFacts, State, TRANSITIONS,
+from tracker.workflow import (BEFORE_PROCEDURE, BY_ACTION, FROM_BOOKING, SYSTEM, GuardFacts, State, TRANSITIONS,
                               TransitionRefused, available, check)
 
 
@@ -132,11 +132,16 @@ def test_plain_buttons_leave_out_transitions_with_their_own_form():
     assert "schedule" not in offered and "cancel" in offered
 
 
-def test_booking_needs_an_appointment_and_unbooking_needs_it_gone():
+def test_booking_needs_an_appointment_and_every_move_off_a_booking_frees_it():
     with pytest.raises(TransitionRefused, match="Book an appointment first"):
         check(case_in(State.ELIGIBLE), "schedule", Role.COORDINATOR)
-    with pytest.raises(TransitionRefused, match="Cancel the appointment first"):
-        check(case_in(State.SCHEDULED, booked=appointment()), "unschedule", Role.COORDINATOR, "moved")
+    # A booked case that leaves the booked states (back to eligible, or cancelled) never keeps its
+    # appointment: the table declares the release, and the case service runs it with the move.
+    leaving = {t.action: t.frees_booking for t in TRANSITIONS
+               if State.SCHEDULED in t.sources and t.target not in FROM_BOOKING}
+    assert set(leaving) == {"unschedule", "cancel"} and all(leaving.values())
+    assert BY_ACTION["cancel"].frees_booking.appointment.format(reason="flu") == "case cancelled: flu"
+    assert BY_ACTION["unschedule"].frees_booking.history.format(reason="flu") == "appointment cancelled: flu"
 
 
 @pytest.mark.parametrize("action, state", [("schedule", State.ELIGIBLE),

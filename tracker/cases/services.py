@@ -69,7 +69,8 @@ def open_case(patient, actor, history_reason, audit_summary, **fields):
 @service
 def transition(case, action, actor, reason="", version_id=None, commit=True, at=None):
     """Apply `action` to `case` as `actor` (None: the tracker itself), or raise TransitionRefused /
-    StaleEdit with nothing written. `version_id` is the version the user's form was opened on
+    StaleEdit with nothing written. A move the table declares `frees_booking` cancels the case's
+    active appointment with it. `version_id` is the version the user's form was opened on
     (None: no form, the move comes from another service). `at` is when it happened, if not now:
     the procedure's own clock (its start dates the injection for caps and spacing)."""
     if version_id is not None:
@@ -77,17 +78,20 @@ def transition(case, action, actor, reason="", version_id=None, commit=True, at=
     move = check(guard_facts(case, action), action, actor.role if actor else SYSTEM, reason)
     previous = State(case.state)
     now = at or utcnow()
+    reason = (reason or "").strip()
+    history_reason = reason
+    if move.frees_booking and case.active_appointment:
+        # The table's declared side effect: the move ends the booking in the same transaction.
+        release(case.active_appointment, move.frees_booking.appointment.format(reason=reason), actor)
+        history_reason = move.frees_booking.history.format(reason=reason)
     case.state = move.target
     case.state_changed_at = now
     db.session.add(CaseHistory(case=case, at=now, actor_id=actor.id if actor else None,
                                actor_role=actor.role if actor else None, action=action,
-                               from_state=previous, to_state=move.target,
-                               reason=(reason or "").strip()))
+                               from_state=previous, to_state=move.target, reason=history_reason))
     audit.record(audit.Action.TRANSITION, "case", case.id,
                  summary=f"{action}: {previous.value} → {move.target.value}", user=actor,
                  actor=None if actor else "system")
-    if move.frees_booking and case.active_appointment:
-        release(case.active_appointment, f"case cancelled: {reason.strip()}", actor)
     if commit:
         db.session.commit()
     return move

@@ -10,7 +10,6 @@ from tracker.extensions import db
 from tracker.models import ClinicSettings, EligibilityVerdict
 from tracker.policy import PROFILES
 from tracker.refusals import check_version
-from tracker.scheduling.release import release
 from tracker.transactions import service
 from tracker.timeutil import format_clinic, utcnow
 from tracker.workflow import State, TransitionRefused
@@ -86,9 +85,10 @@ def _move_by_verdict(case, actor, verdict, result, why):
     if stays_booked:
         return  # still eligible: the booking stands, now on a current verdict
     if case.state == State.SCHEDULED:
-        # No procedure on a case that no longer qualifies: free the slot, then record why.
-        _release_for_new_verdict(case, actor, "incomplete on re-evaluation (criteria still unknown)"
-                                 if result.incomplete else "not eligible on re-evaluation")
+        # No procedure on a case that no longer qualifies: "unschedule" frees the slot (the
+        # transition table's declared side effect) and records why.
+        transition(case, "unschedule", actor, "incomplete on re-evaluation (criteria still unknown)"
+                   if result.incomplete else "not eligible on re-evaluation", commit=False)
     if case.state != State.UNDER_REVIEW:
         transition(case, "reopen_review", actor, why or "re-evaluated with new facts", commit=False)
     if result.incomplete and verdict.override_at is None:
@@ -103,12 +103,6 @@ def verdict_words(verdict):
     if verdict.eligible:
         return "eligible"
     return "incomplete" if verdict.incomplete else "not eligible"
-
-
-def _release_for_new_verdict(case, actor, reason):
-    release(case.active_appointment, reason, actor)
-    db.session.flush()
-    transition(case, "unschedule", actor, f"appointment cancelled: {reason}", commit=False)
 
 
 @service

@@ -1,8 +1,8 @@
 """Ending an active appointment (cancelled, or a no-show) without touching the case's state.
 
-Its own module because three callers free a slot in their own transaction: cancelling the
-appointment, a case that leaves for good (the transition table's `frees_booking`), and a
-re-evaluation that finds the case no longer eligible.
+Its own module because two callers free a slot in their own transaction: a transition the
+table declares `frees_booking` (cancelling the appointment or the case, a re-evaluation that
+finds the case no longer eligible: `cases.services.transition` runs it), and the no-show sweep.
 """
 from tracker import audit
 from tracker.models import AppointmentChange

@@ -304,10 +304,8 @@ def cancel(appointment, reason, actor, version_id):
     if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN):
         raise BookingProblems(errors={"reason": f"A {appointment.status.label.lower()} appointment "
                                                 f"cannot be cancelled."})
-    release(appointment, reason, actor)
-    db.session.flush()
-    transition(appointment.case, "unschedule", actor, f"appointment cancelled: {reason.strip()}",
-               commit=False)
+    # "unschedule" cancels the case's active appointment, this one (the table's declared side effect).
+    transition(appointment.case, "unschedule", actor, reason, commit=False)
     db.session.commit()
 
 
