@@ -64,11 +64,13 @@ def test_coordinator_takes_a_new_referral_to_an_eligible_case(app, live_server, 
     page.get_by_role("link", name="Okonkwo, Ada").click()
 
     page.get_by_role("link", name="Edit examination").click()
-    page.get_by_label("Pain mainly below L5").select_option("yes")
-    page.get_by_label("Radicular signs").select_option("no")
+    page.get_by_role("group", name=re.compile(r"^Pain mainly below L5")).get_by_label("Yes", exact=True).check()
+    page.get_by_role("group", name=re.compile(r"^Radicular signs")).get_by_label("No", exact=True).check()
     page.get_by_label("Baseline pain (0–10)").fill("7")
-    for test in ("FABER (Patrick), left", "Gaenslen, left", "Thigh thrust, left"):
-        page.get_by_label(test).select_option("positive")
+    for test in ("FABER (Patrick)", "Gaenslen", "Thigh thrust"):
+        page.get_by_role("group", name=f"{test}, Left").get_by_label("Positive").check()
+    page.get_by_role("group", name="1. Pain intensity").get_by_label("The pain is fairly severe at the moment.").check()
+    screenshot(page, "2b-examination")
     page.get_by_role("button", name="Save examination").click()
     expect(page.get_by_text("Examination saved.")).to_be_visible()
 
@@ -114,3 +116,34 @@ def test_physician_overrides_a_not_eligible_verdict_with_a_reason(app, live_serv
     expect(page.locator(".verdict")).to_contain_text(reason)
     expect(page.locator(".verdict")).to_contain_text("Dr Priya Raman")
     screenshot(page, "override")
+
+
+def test_the_examination_is_filled_by_taps_on_a_tablet(app, live_server, new_page, screenshot):
+    from tests.builders import make_case
+    from tracker.workflow import State
+
+    with app.app_context():
+        physician = make_user(Role.PHYSICIAN, name="Dr Tap")
+        case_id, email = make_case(state=State.UNDER_REVIEW).id, physician.email
+        db.session.remove()
+    page = new_page("tablet")
+    sign_in(page, live_server, email)
+    page.goto(f"{live_server}/cases/{case_id}/examination")
+    for test in ("FABER (Patrick)", "Gaenslen", "Thigh thrust", "Compression"):
+        page.get_by_role("group", name=f"{test}, Left").get_by_text("Positive").click()
+    page.get_by_role("group", name="Distraction, Left").get_by_text("Negative").click()
+    for n, name in enumerate(("Pain intensity", "Personal care", "Lifting", "Walking", "Sitting", "Standing",
+                              "Sleeping", "Sex life (if applicable)", "Social life", "Travelling"), start=1):
+        page.get_by_role("group", name=f"{n}. {name}").get_by_role("radio").nth(2).check()
+    # Every answer is a tap target at least 44 px high (WCAG 2.5.5), and nothing scrolls sideways.
+    heights = page.locator(".exam-form .choices.big label").evaluate_all(
+        "labels => labels.map(l => l.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 44, f"a choice is only {min(heights)} px high"
+    width, client_width = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width <= client_width, f"the examination scrolls sideways on a tablet ({width} > {client_width} px)"
+    screenshot(page, "1-filled")
+    page.get_by_role("button", name="Save examination").click()
+    expect(page.get_by_text("Examination saved.")).to_be_visible()
+    expect(page.get_by_text("Positive provocation tests: Left 4 of 6.")).to_be_visible()
+    expect(page.get_by_text("Oswestry: 40.0% (moderate).")).to_be_visible()

@@ -13,7 +13,7 @@ from tracker.timeutil import clinic_today
 from tracker.vocab import ProvocationResult
 from tracker.workflow import State
 
-from tests.helpers import conflict_notice, field_error, input_by_id, selected, submit, text
+from tests.helpers import conflict_notice, field_error, input_by_id, is_checked, soup, submit, text, words
 
 TESTS = [test for test, _ in PROVOCATION_TESTS]
 
@@ -76,8 +76,9 @@ def test_a_saved_examination_is_summarised_on_the_case_page(client, coordinator,
 
     reopened = text(client.get(exam_url(case)))
     assert "Saved score: <strong>40.0%</strong> (moderate)." in reopened
-    assert '<select id="faber_left" name="faber_left"><option value="not_done">Not done</option>' \
-           '<option selected value="positive">' in reopened
+    assert is_checked(reopened, "faber_left", "positive") and is_checked(reopened, "gaenslen_right", "positive")
+    assert is_checked(reopened, "thigh_thrust_right", "negative") and is_checked(reopened, "pain_below_l5", "yes")
+    assert all(is_checked(reopened, f"odi_{n}", "2") for n in range(1, 11))
 
 
 @pytest.mark.parametrize("sections, shown", [
@@ -113,10 +114,9 @@ def test_baseline_pain_outside_0_to_10_is_refused_next_to_the_field(client, coor
     assert response.status_code == 422
     assert "Pain is scored from 0 (no pain) to 10" in (field_error(page, "baseline_nrs") or "")
     assert typed(page, "baseline_nrs") == nrs, "the typed pain score must be kept"
-    assert '<select id="yeoman_left" name="yeoman_left"><option value="not_done">Not done</option>' \
-           '<option selected value="positive">' not in page  # 6th test negative as typed
-    assert '<select id="distraction_left" name="distraction_left"><option value="not_done">Not done</option>' \
-           '<option selected value="positive">' in page  # 5th test positive as typed
+    assert is_checked(page, "yeoman_left", "negative")  # 6th test negative as typed
+    assert is_checked(page, "distraction_left", "positive")  # 5th test positive as typed
+    assert is_checked(page, "pain_below_l5", "yes") and is_checked(page, "radicular_signs", "no")
     assert saved_exam(case) is None
 
 
@@ -144,7 +144,8 @@ def test_seven_oswestry_sections_are_refused_and_the_answers_stay_in_the_form(cl
     error = field_error(page, "odi") or ""
     assert "Answer at least 8 of the 10 Oswestry sections" in error and "(7 answered)" in error
     for n, score in enumerate(sections, start=1):
-        assert selected(page, f"odi_{n}") == str(score), f"section {n} lost its typed answer"
+        assert is_checked(page, f"odi_{n}", str(score)), f"section {n} lost its typed answer"
+    assert is_checked(page, "odi_8", "") and is_checked(page, "odi_10", ""), "unanswered stays unanswered"
     assert typed(page, "baseline_nrs") == "6"
     assert saved_exam(case) is None
 
@@ -195,3 +196,43 @@ def test_a_conflict_shows_yes_no_and_not_recorded_in_words(client, coordinator, 
     notice = conflict_notice(text(second))
     assert notice and "saved <strong>no</strong>, your form <strong>yes</strong>" in notice
     assert "False" not in notice and "None" not in notice
+
+
+# ------------------------------------------------------------------ radios for a tablet
+
+def test_each_answer_is_a_labelled_radio_and_the_oswestry_sections_show_their_wording(client, coordinator, case):
+    page = text(client.get(exam_url(case)))
+    assert soup(page).find("select") is None, "no drop-downs left on the examination"
+    faber_left = soup(page).find("fieldset", id="faber_left")
+    assert words(faber_left.legend) == "FABER (Patrick), Left"
+    assert [words(label) for label in faber_left.find_all("label")] == ["Positive", "Negative", "Not done"]
+    assert is_checked(page, "faber_left", "not_done"), "a test not yet done starts as not done"
+    walking = soup(page).find("fieldset", id="odi_4")
+    assert words(walking.legend) == "4. Walking"
+    assert [words(label) for label in walking.find_all("label")] == [
+        "Pain does not prevent me walking any distance.", "Pain prevents me from walking more than 1 mile.",
+        "Pain prevents me from walking more than a quarter of a mile.",
+        "Pain prevents me from walking more than 100 yards.", "I can only walk using a stick or crutches.",
+        "I am in bed most of the time.", "Not answered"]
+    assert [tag["value"] for tag in walking.find_all("input")] == ["0", "1", "2", "3", "4", "5", ""]
+    assert is_checked(page, "odi_4", "") and is_checked(page, "pain_below_l5", "")
+
+
+def test_the_statement_chosen_is_stored_as_its_score_and_read_by_eligibility_as_before(client, coordinator, case):
+    sections = (0, 1, 2, 3, 4, 5, 0, None, 1, 2)
+    page = text(submit(client, exam_url(case), exam(left=3, right=0, sections=sections), follow_redirects=True))
+    assert "Positive provocation tests: Left 3 of 6." in page
+    # 18 points over the 9 sections answered (45): 40%.
+    assert "Oswestry: 40.0% (moderate)." in page
+    record = saved_exam(case)
+    assert record.odi_sections == list(sections)
+    assert record.results("left")["thigh_thrust"] == "positive" and record.results("left")["yeoman"] == "negative"
+
+
+def test_an_unknown_test_result_is_refused_next_to_its_side_and_the_rest_is_kept(client, coordinator, case):
+    response = submit(client, exam_url(case), exam(left=2, nrs="6", faber_right="maybe"))
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, "faber_right") == "Not a valid choice."
+    assert is_checked(page, "gaenslen_left", "positive") and typed(page, "baseline_nrs") == "6"
+    assert saved_exam(case) is None

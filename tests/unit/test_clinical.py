@@ -216,3 +216,11 @@ def test_an_unknown_provocation_test_is_refused():
 def test_an_unknown_provocation_result_is_refused():
     with pytest.raises(ValueError, match="positive, negative or not_done"):
         positive_provocation_count({"faber": "yes"})
+
+
+def test_the_oswestry_questionnaire_has_ten_sections_of_six_statements_each():
+    from tracker.clinical import ODI_MAX_PER_SECTION, ODI_QUESTIONNAIRE, ODI_SECTIONS
+
+    assert len(ODI_QUESTIONNAIRE) == ODI_SECTIONS
+    assert all(len(statements) == ODI_MAX_PER_SECTION + 1 for _, statements in ODI_QUESTIONNAIRE)
+    assert ODI_QUESTIONNAIRE[0][1][0] == "I have no pain at the moment."

@@ -1,15 +1,12 @@
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectField,
-                     StringField, SubmitField, TextAreaField)
+from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, RadioField,
+                     SelectField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from tracker.clinical import MIN_ODI_SECTIONS, ODI_SECTIONS, PROVOCATION_TESTS
+from tracker.clinical import MIN_ODI_SECTIONS, ODI_QUESTIONNAIRE, ODI_SECTIONS, PROVOCATION_TESTS
 from tracker.formfields import not_before_birth, not_in_future, options, plausible_date
 from tracker.models.review import EXAM_SIDES
 from tracker.vocab import Allergy, Pregnancy, ProvocationResult, Response, TherapyKind
-
-ODI_SECTION_NAMES = ("Pain intensity", "Personal care", "Lifting", "Walking", "Sitting",
-                     "Standing", "Sleeping", "Sex life", "Social life", "Travelling")
 
 
 def yes_no(value):
@@ -20,6 +17,12 @@ def yes_no(value):
 def YesNoField(label, **kwargs):
     return SelectField(label, choices=options([("yes", "Yes"), ("no", "No")], blank="Not recorded"),
                        coerce=yes_no, validate_choice=False, **kwargs)
+
+
+def YesNoRadios(label, **kwargs):
+    """Yes / No / Not recorded as three radios (large touch targets on the examination page)."""
+    return RadioField(label, choices=options([("yes", "Yes"), ("no", "No"), ("", "Not recorded")]),
+                      coerce=yes_no, validate_choice=False, **kwargs)
 
 
 class TherapyForm(FlaskForm):
@@ -57,13 +60,16 @@ def _odi_score(value):
 
 class ExaminationForm(FlaskForm):
     """The six provocation tests per side and the ten Oswestry sections are added below the class
-    (one field each), so the template and the model share their names: faber_left, odi_1, ..."""
+    (one field each), so the template and the model share their names: faber_left, odi_1, ...
+
+    Every answer is a group of radios (positive / negative / not done; each Oswestry statement in
+    its words), quick to tap on a tablet; the stored values are those the drop-downs stored."""
 
     version_id = HiddenField()
     examined_on = DateField("Examined on", validators=[
         Optional(), plausible_date, not_in_future, not_before_birth])
-    pain_below_l5 = YesNoField("Pain mainly below L5, between iliac crest and gluteal fold")
-    radicular_signs = YesNoField("Radicular signs (radiculopathy)")
+    pain_below_l5 = YesNoRadios("Pain mainly below L5, between iliac crest and gluteal fold")
+    radicular_signs = YesNoRadios("Radicular signs (radiculopathy)")
     baseline_nrs = IntegerField("Baseline pain (0–10)", validators=[
         Optional(), NumberRange(0, 10, "Pain is scored from 0 (no pain) to 10 (worst imaginable).")])
     submit = SubmitField("Save examination")
@@ -95,15 +101,18 @@ class ExaminationForm(FlaskForm):
         return values
 
 
+# Positive and negative first: what the examiner taps most; "not done" last.
+_RESULTS_IN_ORDER = (ProvocationResult.POSITIVE, ProvocationResult.NEGATIVE, ProvocationResult.NOT_DONE)
 for _test, _label in PROVOCATION_TESTS:
     for _side in EXAM_SIDES:
-        setattr(ExaminationForm, f"{_test}_{_side.value}", SelectField(
-            f"{_label}, {_side.label.lower()}", choices=options(ProvocationResult),
-            default=ProvocationResult.NOT_DONE.value))
-for _n, _name in enumerate(ODI_SECTION_NAMES, start=1):
-    setattr(ExaminationForm, f"odi_{_n}", SelectField(
+        setattr(ExaminationForm, f"{_test}_{_side.value}", RadioField(
+            f"{_label}, {_side.label.lower()}", choices=options([(r.value, r.label) for r in _RESULTS_IN_ORDER]),
+            default=ProvocationResult.NOT_DONE.value,
+            validators=[InputRequired("Choose positive, negative or not done.")]))
+for _n, (_name, _statements) in enumerate(ODI_QUESTIONNAIRE, start=1):
+    setattr(ExaminationForm, f"odi_{_n}", RadioField(
         f"{_n}. {_name}", coerce=_odi_score, validate_choice=False,
-        choices=options([(str(v), str(v)) for v in range(6)], blank="Not answered")))
+        choices=options([(str(v), words) for v, words in enumerate(_statements)] + [("", "Not answered")])))
 
 
 class RiskScreenForm(FlaskForm):
