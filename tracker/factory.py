@@ -158,7 +158,7 @@ def register_template_helpers(app):
     from tracker.clinic import clinic_contact
     from tracker.access import may
     from tracker.diary.services import ENTRY_STATES, LINK_STATES
-    from tracker.vocab import allergy_words
+    from tracker.vocab import MESSAGE_TO_RESEND, NOT_STARTED, AppointmentStatus, allergy_words
 
     app.jinja_env.filters["clinic_time"] = timeutil.format_clinic
     app.jinja_env.filters["phone"] = phones.display
@@ -175,6 +175,7 @@ def register_template_helpers(app):
         BEFORE_BOOKING=workflow.BEFORE_BOOKING, FROM_BOOKING=workflow.FROM_BOOKING,
         AFTER_PROCEDURE=workflow.AFTER_PROCEDURE, CLEARED_FOR_PROCEDURE=workflow.CLEARED_FOR_PROCEDURE,
         ENTRY_STATES=ENTRY_STATES, LINK_STATES=LINK_STATES,
+        NOT_STARTED=NOT_STARTED, MESSAGE_TO_RESEND=MESSAGE_TO_RESEND, AppointmentStatus=AppointmentStatus,
     )
     app.jinja_env.filters["therapy_kind_label"] = _therapy_kind_label
 

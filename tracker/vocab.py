@@ -131,6 +131,13 @@ class AppointmentStatus(Choice):
     CANCELLED = "cancelled", N_("Cancelled")
 
 
+# Still to come (booked, or the patient has arrived): it may be cancelled, started, readied, and
+# a patient may put it in a calendar.
+NOT_STARTED = frozenset({AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN})
+# Its patient has something to be sent again: the reminder of a booking, or a cancellation.
+MESSAGE_TO_RESEND = frozenset({AppointmentStatus.BOOKED, AppointmentStatus.CANCELLED})
+
+
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 

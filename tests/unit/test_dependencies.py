@@ -128,8 +128,30 @@ def test_the_personal_link_surface_loads_no_staff_code():
 
 
 TEMPLATES = ROOT / "templates"
-# A template asks may('endpoint'), may_move(case, action) or a named state set instead.
-RESTATED_RULES = re.compile(r"current_user\.role(?!\.label)|\bRole\.|state\.value\s+in\s*\(")
+# A template asks may('endpoint'), may_move(case, action), state_allows(case, action) or a named
+# state set (BEFORE_PROCEDURE, NOT_STARTED...) instead of restating a role check, a list of
+# states written in the template, or a case's or appointment's state compared with a string.
+RESTATED_RULES = re.compile(
+    r"current_user\.role(?!\.label)|\bRole\."                          # a role check
+    r"|\b(?:state|status)(?:\.value)?\s+(?:not\s+)?in\s*[(\[]"        # a list of states
+    r"|\b(?:state|status)\.value\s*(?:==|!=)"                           # one state, by its stored text
+    r"|\bstate\s*(?:==|!=)")                                           # one case state, however written
+
+
+@pytest.mark.parametrize("line", [
+    "{% if current_user.role == 'physician' %}", "{% if case.state.value in ('referred', 'under_review') %}",
+    "{% if case.state.value == 'scheduled' %}", "{% if case.state != State.SCHEDULED %}",
+    "{% if a.status.value in ('booked', 'checked_in') %}", "{% if status in ['booked'] %}",
+    "{% if appointment.status.value == 'booked' %}"])
+def test_the_template_check_catches_each_way_of_restating_a_rule(line):
+    assert RESTATED_RULES.search(line)
+
+
+@pytest.mark.parametrize("line", [
+    "{% if case.state in BEFORE_PROCEDURE %}", "{% if state_allows(case, 'unschedule') %}",
+    "{% if a.status in NOT_STARTED %}", "{{ case.state.label }}", "{{ row.actor_role.label|lower }}"])
+def test_the_template_check_lets_declarations_through(line):
+    assert not RESTATED_RULES.search(line)
 
 
 def test_templates_ask_the_declarations_instead_of_restating_roles_or_state_lists():

@@ -16,7 +16,7 @@ from tracker.roles import Role
 from tracker.scheduling import calendar
 from tracker.scheduling.instructions import preparation
 from tracker.timeutil import utcnow
-from tracker.vocab import AppointmentStatus
+from tracker.vocab import NOT_STARTED
 
 bp = Blueprint("patient", __name__)
 
@@ -51,7 +51,7 @@ def case(case_id):
 @allow(Role.PATIENT)
 def calendar_file(appointment_id):
     appointment = own_appointment(appointment_id)
-    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN):
+    if appointment.status not in NOT_STARTED:
         abort(404)  # a cancelled or past appointment has nothing to put in a calendar
     data = calendar.appointment_calendar(appointment)
     audit.record(audit.Action.EXPORT, "appointment", appointment.id, summary="patient downloaded .ics")

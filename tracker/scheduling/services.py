@@ -29,7 +29,7 @@ from tracker.scheduling.release import release
 from tracker.scheduling.rules import MAX_DURATION, Busy, Hours, free_slots, within_hours
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.transactions import service
-from tracker.vocab import AppointmentStatus, Modality
+from tracker.vocab import NOT_STARTED, AppointmentStatus, Modality
 from tracker.workflow import State, verdict_problems
 
 log = logging.getLogger(__name__)
@@ -301,7 +301,7 @@ def cancel(appointment, reason, actor, version_id):
     check_version(appointment, version_id)
     if not (reason or "").strip():
         raise BookingProblems(errors={"reason": "Give the reason for cancelling the appointment."})
-    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN):
+    if appointment.status not in NOT_STARTED:
         raise BookingProblems(errors={"reason": f"A {appointment.status.label.lower()} appointment "
                                                 f"cannot be cancelled."})
     # "unschedule" cancels the case's active appointment, this one (the table's declared side effect).
