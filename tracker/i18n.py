@@ -6,15 +6,16 @@ then the language the clinic recorded for them (signed in, or known through thei
 then their browser's Accept-Language. Staff pages are always English (the switch itself is
 `tracker.language_switch`).
 """
+import re
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime
 
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from flask import g, has_request_context, request
 from flask_babel import Babel, force_locale, get_locale
 from flask_babel import gettext as _
-from flask_babel import pgettext
+from flask_babel import ngettext, pgettext
 from flask_login import current_user
 
 from tracker.roles import Role
@@ -112,8 +113,18 @@ def clock(value):
     return babel_dates.format_time(to_clinic(value), "short", locale=_locale())
 
 
+def hour_shown(value):
+    """The hour as the reader reads it in `clock(value)` ("1:05 PM" and "1:05" -> 1, "13:05" -> 13).
+
+    Messages with "at %(time)s" are plural messages counted by this hour, so that a language can
+    agree with it: Spanish says "a la 1:05" but "a las 2:05" and "a las 13:05"."""
+    found = re.search(r"\d+", clock(value))
+    return int(found.group()) if found else 0
+
+
 def day_and_time(value):
-    return _("%(day)s at %(time)s", day=long_date(value), time=clock(value))
+    return ngettext("%(day)s at %(time)s", "%(day)s at %(time)s", hour_shown(value),
+                    day=long_date(value), time=clock(value))
 
 
 def number(value):
@@ -129,7 +140,8 @@ def when(moment, now):
     local = to_clinic(moment)
     if local.date() == to_clinic(now).date():
         return clock(moment)
-    return _("%(day)s at %(time)s", day=_weekday(local), time=clock(moment))
+    return ngettext("%(day)s at %(time)s", "%(day)s at %(time)s", hour_shown(moment),
+                    day=_weekday(local), time=clock(moment))
 
 
 def from_when(moment, now):
@@ -137,8 +149,9 @@ def from_when(moment, now):
     languages join "from" to a time and to a day differently ("a partir de las", "a partir del")."""
     local = to_clinic(moment)
     if local.date() == to_clinic(now).date():
-        return _("from %(time)s", time=clock(moment))
-    return _("from %(day)s at %(time)s", day=_weekday(local), time=clock(moment))
+        return ngettext("from %(time)s", "from %(time)s", hour_shown(moment), time=clock(moment))
+    return ngettext("from %(day)s at %(time)s", "from %(day)s at %(time)s", hour_shown(moment),
+                    day=_weekday(local), time=clock(moment))
 
 
 def init_app(app):
@@ -152,7 +165,7 @@ def init_app(app):
                                  day_and_time=day_and_time, number=number)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=lambda: str(_locale()),
                                  case_title=case_title, side_word=side_word, say=say,
-                                 has_catalog=has_catalog)
+                                 has_catalog=has_catalog, hour_shown=hour_shown)
 
     @app.after_request
     def vary_on_language(response):
@@ -178,9 +191,18 @@ _TITLES = {
 
 
 def say(message):
-    """A (message, values) pair of a pure module, in the reader's language."""
+    """A (message, values) pair of a pure module, in the reader's language: dates among the values
+    written as `long_date`, moments as the day and the time."""
     text, values = message
-    return _(text, **values)
+    return _(text, **{name: _written(value) for name, value in values.items()})
+
+
+def _written(value):
+    if isinstance(value, datetime):
+        return f"{long_date(value)}, {clock(value)}"
+    if isinstance(value, date):
+        return long_date(value)
+    return value
 
 
 def side_word(side):

@@ -44,21 +44,66 @@ def risk_summary(page):
 
 def test_a_saved_risk_screen_is_summarised_on_the_case_page(client, coordinator, case):
     data = screen(anticoagulants="apixaban 5 mg twice daily", anticoagulant_hold_plan="hold 3 days before",
+                  anticoagulant_hold_days="3", anticoagulant_prescriber_agreed="yes",
                   allergy_contrast="y", allergy_latex="y", contrast_premedication_plan="prednisolone 13, 7, 1 h",
-                  pregnancy="not_applicable", sedation_planned="y")
+                  contrast_premedication_planned="y", pregnancy="not_applicable", sedation_planned="y",
+                  fasting_hours="6")
     response = submit(client, risk_url(case), data, follow_redirects=True)
     page = text(response)
     assert "Risk screen saved." in page
     summary = risk_summary(page)
-    assert "Anticoagulants: apixaban 5 mg twice daily — hold plan: hold 3 days before" in summary
-    assert "Allergies: iodinated contrast, latex — premedication: prednisolone 13, 7, 1 h" in summary
-    assert "Sedation planned: yes — driver and 24 h no-driving rule" in summary
+    assert ("Anticoagulants: apixaban 5 mg twice daily — no dose for 3 days before the procedure day, "
+            "prescriber agreed — hold plan: hold 3 days before") in summary
+    assert ("Allergies: iodinated contrast, latex — premedication: prednisolone 13, 7, 1 h "
+            "(taken from the evening before)") in summary
+    assert "Sedation planned: yes — driver and 24 h no-driving rule; fasting 6 h before" in summary
     assert "Red flags: screened" in summary and "present" not in summary
     assert "glucose monitoring" not in summary
 
     record = saved_screen(case)
     assert (record.allergy_contrast, record.allergy_latex, record.allergy_iodine) == (True, True, False)
     assert record.pregnancy == Pregnancy.NOT_APPLICABLE and record.sedation_planned is True
+    assert (record.anticoagulant_hold_days, record.anticoagulant_prescriber_agreed) == (3, True)
+    assert (record.contrast_premedication_planned, record.fasting_hours) == (True, 6)
+
+
+def test_an_anticoagulant_needs_the_days_without_a_dose_and_keeps_what_was_typed(client, coordinator, case):
+    response = submit(client, risk_url(case), screen(anticoagulants="clopidogrel 75 mg",
+                                                     anticoagulant_hold_plan="restart the next morning",
+                                                     anticoagulant_prescriber_agreed="yes", fasting_hours="6"))
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, "anticoagulant_hold_days").startswith(
+        "Give the days with no dose before the procedure day (0 to keep taking it)")
+    assert 'value="clopidogrel 75 mg"' in page and "restart the next morning" in page
+    assert '<option selected value="yes">' in page and input_by_id(page, "fasting_hours")["value"] == "6"
+    assert saved_screen(case) is None
+
+
+@pytest.mark.parametrize("fields, name, message", [
+    ({"anticoagulants": "warfarin", "anticoagulant_hold_days": "45"}, "anticoagulant_hold_days",
+     "Give the days without a dose, from 0 (keep taking it) to 30."),
+    ({"anticoagulant_hold_days": "3"}, "anticoagulant_hold_days",
+     "Name the anticoagulant to hold, or leave the days empty."),
+    ({"fasting_hours": "36"}, "fasting_hours",
+     "Give the fasting hours, from 1 to 24, or leave it empty (no fasting)."),
+    ({"contrast_premedication_planned": "y"}, "contrast_premedication_planned",
+     "Tick the contrast allergy to plan premedication for it."),
+])
+def test_preparation_answers_that_cannot_hold_are_refused_next_to_the_field(client, coordinator, case,
+                                                                             fields, name, message):
+    response = submit(client, risk_url(case), screen(anticoagulant_hold_plan="as agreed", **fields))
+    assert response.status_code == 422
+    assert field_error(text(response), name) == message
+    assert saved_screen(case) is None
+
+
+def test_continuing_an_anticoagulant_is_zero_days(client, coordinator, case):
+    submit(client, risk_url(case), screen(anticoagulants="aspirin 81 mg", anticoagulant_hold_plan="continue",
+                                          anticoagulant_hold_days="0"))
+    assert saved_screen(case).anticoagulant_hold_days == 0
+    summary = risk_summary(text(client.get(f"/cases/{case.id}")))
+    assert "Anticoagulants: aspirin 81 mg — keep taking it — hold plan: continue" in summary
 
 
 def test_reopening_the_risk_screen_shows_what_was_saved(client, coordinator, case):
@@ -128,7 +173,7 @@ def test_an_hba1c_without_diabetes_ticked_is_refused(client, coordinator, case):
 
 def test_a_contrast_allergy_needs_a_premedication_plan_and_keeps_what_was_typed(client, coordinator, case):
     response = submit(client, risk_url(case), screen(allergy_contrast="y", anticoagulants="apixaban",
-                                                     anticoagulant_hold_plan="hold 48 h"))
+                                                     anticoagulant_hold_plan="hold 48 h", anticoagulant_hold_days="2"))
     page = text(response)
     assert response.status_code == 422
     assert field_error(page, "contrast_premedication_plan").startswith(

@@ -436,3 +436,26 @@ def test_glucose_advice_follows_the_monitoring_rule_hba1c_above_7_or_insulin():
     assert has_glucose(risk(diabetes=True, insulin=True))
     assert not has_glucose(risk(diabetes=True, hba1c=Decimal("6.5")))
     assert not has_glucose(risk(diabetes=True, hba1c=Decimal("7.0")))
+
+
+def test_a_hold_of_n_days_means_the_last_dose_n_plus_one_days_before_the_procedure_day():
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    friday = datetime(2026, 12, 4, 9, 30, tzinfo=ZoneInfo("America/New_York"))
+    screen = risk(anticoagulants="apixaban", anticoagulant_hold_days=3, anticoagulant_prescriber_agreed=True)
+    assert instructions.hold_dates(screen, friday) == (date(2026, 11, 30), date(2026, 12, 1))  # Mon; none Tue–Fri
+    assert instructions.hold_dates(risk(anticoagulants="apixaban", anticoagulant_hold_days=0), friday) is None
+    assert instructions.hold_dates(risk(anticoagulant_hold_days=3), friday) is None  # nothing to hold
+
+
+def test_fasting_counts_real_hours_across_a_daylight_saving_change():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("America/New_York")
+    # Clocks went back at 2:00 on 1 November 2026: 8:00 minus 8 real hours is 1:00 (summer time).
+    starts = datetime(2026, 11, 1, 8, 0, tzinfo=zone)
+    moment = instructions.fasting_from(risk(fasting_hours=8), starts)
+    assert (moment.hour, moment.utcoffset().total_seconds() / 3600) == (1, -4)
+    assert instructions.fasting_from(risk(), starts) is None

@@ -102,18 +102,29 @@ class RiskScreen(db.Model):
     __tablename__ = "risk_screens"
     __table_args__ = (
         CheckConstraint("hba1c IS NULL OR (hba1c > 0 AND hba1c < 25)", name="hba1c_range"),
+        CheckConstraint("anticoagulant_hold_days IS NULL OR (anticoagulant_hold_days BETWEEN 0 AND 30)",
+                        name="anticoagulant_hold_days_range"),
+        CheckConstraint("fasting_hours IS NULL OR (fasting_hours BETWEEN 1 AND 24)", name="fasting_hours_range"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
     case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False, unique=True)
     anticoagulants = db.Column(db.String(200), nullable=False, default="")
     anticoagulant_hold_plan = db.Column(db.Text, nullable=False, default="")
+    # Full days with no dose before the procedure day (0: keep taking it; None: not recorded). The
+    # patient's last dose is on the appointment's date minus (days + 1): see scheduling/instructions.
+    anticoagulant_hold_days = db.Column(db.Integer)
+    # Whether the prescriber agreed to the hold (None: not asked yet). Without it the patient is told
+    # not to stop until the clinic confirms.
+    anticoagulant_prescriber_agreed = db.Column(db.Boolean)
     allergy_contrast = db.Column(db.Boolean, nullable=False, default=False)
     allergy_iodine = db.Column(db.Boolean, nullable=False, default=False)
     allergy_latex = db.Column(db.Boolean, nullable=False, default=False)
     allergy_local_anaesthetic = db.Column(db.Boolean, nullable=False, default=False)
     allergy_steroid = db.Column(db.Boolean, nullable=False, default=False)
     contrast_premedication_plan = db.Column(db.Text, nullable=False, default="")
+    # Premedication will be taken (starting the evening before); False with an allergy: e.g. no contrast.
+    contrast_premedication_planned = db.Column(db.Boolean, nullable=False, default=False)
     pregnancy = db.Column(choice_enum(Pregnancy, "pregnancy"), nullable=False,
                           default=Pregnancy.NOT_APPLICABLE)
     infection_or_fever = db.Column(db.Boolean, nullable=False, default=False)
@@ -121,6 +132,8 @@ class RiskScreen(db.Model):
     hba1c = db.Column(db.Numeric(4, 1))
     insulin = db.Column(db.Boolean, nullable=False, default=False)
     sedation_planned = db.Column(db.Boolean, nullable=False, default=False)
+    # Hours before the appointment the patient was told to eat and drink nothing (None: not told to fast).
+    fasting_hours = db.Column(db.Integer)
     red_flags_screened = db.Column(db.Boolean, nullable=False, default=False)
     red_flags_present = db.Column(db.Boolean, nullable=False, default=False)
     red_flags_notes = db.Column(db.Text, nullable=False, default="")

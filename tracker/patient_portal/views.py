@@ -15,7 +15,7 @@ from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.roles import Role
 from tracker.scheduling import calendar
 from tracker.scheduling.instructions import preparation
-from tracker.timeutil import utcnow
+from tracker.timeutil import to_clinic, utcnow
 from tracker.vocab import NOT_STARTED
 
 bp = Blueprint("patient", __name__)
@@ -44,7 +44,7 @@ def case(case_id):
     db.session.commit()
     appointment = next_appointment(case)
     return render_template("patient/case.html", case=case, appointment=appointment,
-                           steps=preparation(case.risk_screen) if appointment else [])
+                           steps=preparation(case.risk_screen, to_clinic(appointment.starts_at)) if appointment else [])
 
 
 @bp.route("/appointments/<int:appointment_id>.ics")

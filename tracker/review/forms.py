@@ -121,6 +121,9 @@ class RiskScreenForm(FlaskForm):
                                  validators=[Optional(), Length(max=200)])
     # No Optional() here: it would stop the cross-field checks below on an empty field.
     anticoagulant_hold_plan = TextAreaField("Hold plan", validators=[Length(max=2000)])
+    anticoagulant_hold_days = IntegerField("Days with no dose before the procedure day", validators=[
+        Optional(), NumberRange(0, 30, "Give the days without a dose, from 0 (keep taking it) to 30.")])
+    anticoagulant_prescriber_agreed = YesNoField("The prescriber agreed to the hold")
     allergy_contrast = BooleanField(Allergy.CONTRAST.label.capitalize())
     allergy_iodine = BooleanField(Allergy.IODINE.label.capitalize())
     allergy_latex = BooleanField(Allergy.LATEX.label.capitalize())
@@ -128,6 +131,7 @@ class RiskScreenForm(FlaskForm):
     allergy_steroid = BooleanField(Allergy.STEROID.label.capitalize())
     contrast_premedication_plan = TextAreaField("Contrast-allergy premedication plan",
                                                 validators=[Length(max=2000)])
+    contrast_premedication_planned = BooleanField("Premedication to be taken (starting the evening before)")
     # No preset answer: "not applicable" must be chosen, not slip through as the first option.
     pregnancy = SelectField("Pregnancy", choices=options(Pregnancy, blank="Choose…"), validators=[
         InputRequired("Say whether the patient is or may be pregnant (or not applicable).")])
@@ -137,6 +141,8 @@ class RiskScreenForm(FlaskForm):
         Optional(), NumberRange(3, 20, "HbA1c is a percentage between 3 and 20.")])
     insulin = BooleanField("On insulin")
     sedation_planned = BooleanField("Sedation planned (needs a driver; no driving for 24 hours)")
+    fasting_hours = IntegerField("Fasting: hours with nothing to eat or drink before the appointment", validators=[
+        Optional(), NumberRange(1, 24, "Give the fasting hours, from 1 to 24, or leave it empty (no fasting).")])
     red_flags_screened = BooleanField("Red flags screened (fracture, tumour, infection, cauda equina)")
     red_flags_present = BooleanField("A red flag is present")
     red_flags_notes = TextAreaField("Red-flag notes", validators=[Length(max=2000)])
@@ -145,6 +151,24 @@ class RiskScreenForm(FlaskForm):
     def validate_anticoagulant_hold_plan(self, field):
         if (self.anticoagulants.data or "").strip() and not (field.data or "").strip():
             raise ValidationError("Give the hold plan for the anticoagulant (or write 'continue').")
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        days = self.anticoagulant_hold_days
+        # Here, not in a field validator: Optional() ends the field's chain when it is empty.
+        if (self.anticoagulants.data or "").strip() and days.data is None and not days.errors:
+            days.errors = [*days.errors, "Give the days with no dose before the procedure day (0 to keep "
+                                         "taking it): reminders tell the patient the date of the last dose."]
+            return False
+        return valid
+
+    def validate_anticoagulant_hold_days(self, field):
+        if field.data is not None and not (self.anticoagulants.data or "").strip():
+            raise ValidationError("Name the anticoagulant to hold, or leave the days empty.")
+
+    def validate_contrast_premedication_planned(self, field):
+        if field.data and not self.allergy_contrast.data:
+            raise ValidationError("Tick the contrast allergy to plan premedication for it.")
 
     def validate_red_flags_present(self, field):
         if field.data and not self.red_flags_screened.data:
@@ -163,11 +187,12 @@ class RiskScreenForm(FlaskForm):
         if field.data is not None and not self.diabetes.data:
             raise ValidationError("Tick 'Diabetes' to record an HbA1c, or leave it empty.")
 
-    NAMES = ("anticoagulants", "anticoagulant_hold_plan", "allergy_contrast", "allergy_iodine",
+    NAMES = ("anticoagulants", "anticoagulant_hold_plan", "anticoagulant_hold_days",
+             "anticoagulant_prescriber_agreed", "allergy_contrast", "allergy_iodine",
              "allergy_latex", "allergy_local_anaesthetic", "allergy_steroid",
-             "contrast_premedication_plan", "pregnancy", "infection_or_fever", "diabetes", "hba1c",
-             "insulin", "sedation_planned", "red_flags_screened", "red_flags_present",
-             "red_flags_notes")
+             "contrast_premedication_plan", "contrast_premedication_planned", "pregnancy",
+             "infection_or_fever", "diabetes", "hba1c", "insulin", "sedation_planned", "fasting_hours",
+             "red_flags_screened", "red_flags_present", "red_flags_notes")
 
     def values(self):
         values = {name: getattr(self, name).data for name in self.NAMES}

@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import and_, exists, or_
 from sqlalchemy.exc import IntegrityError
 
@@ -34,7 +35,7 @@ from tracker.models import Appointment, AppointmentChange, AppointmentMessage, C
 from tracker.scheduling import calendar
 from tracker.scheduling.instructions import preparation
 from tracker.sms import SmsError, send_sms
-from tracker.timeutil import utcnow
+from tracker.timeutil import to_clinic, utcnow
 from tracker.vocab import AppointmentStatus
 
 REMINDER, UPDATE, CANCELLATION = "reminder", "update", "cancellation"
@@ -233,6 +234,9 @@ def _when_and_where(appointment):
     return i18n.long_date(appointment.starts_at), i18n.clock(appointment.starts_at), place
 
 
+# Messages with "at %(time)s" are counted by the hour shown (`i18n.hour_shown`): "a la 1:05", "a las 2:05".
+
+
 def _phone_line():
     phone = clinic_contact().phone_shown
     return (_("Questions, or you cannot come? Call the clinic on %(phone)s.", phone=phone) if phone
@@ -244,14 +248,18 @@ def text_body(appointment, kind):
     prepare. Nothing clinical: no procedure, side, drug or instruction."""
     clinic = current_app.config["CLINIC_NAME"]
     day, time, place = _when_and_where(appointment)
+    hour = i18n.hour_shown(appointment.starts_at)
     if kind == CANCELLATION:
-        lines = [_("%(clinic)s: your appointment on %(day)s at %(time)s is cancelled.",
-                   clinic=clinic, day=day, time=time)]
+        lines = [ngettext("%(clinic)s: your appointment on %(day)s at %(time)s is cancelled.",
+                          "%(clinic)s: your appointment on %(day)s at %(time)s is cancelled.", hour,
+                          clinic=clinic, day=day, time=time)]
     else:
-        lead = (_("%(clinic)s: your appointment has moved to %(day)s at %(time)s, %(place)s.",
-                  clinic=clinic, day=day, time=time, place=place) if kind == UPDATE
-                else _("%(clinic)s: reminder of your appointment on %(day)s at %(time)s, %(place)s.",
-                       clinic=clinic, day=day, time=time, place=place))
+        lead = (ngettext("%(clinic)s: your appointment has moved to %(day)s at %(time)s, %(place)s.",
+                         "%(clinic)s: your appointment has moved to %(day)s at %(time)s, %(place)s.", hour,
+                         clinic=clinic, day=day, time=time, place=place) if kind == UPDATE
+                else ngettext("%(clinic)s: reminder of your appointment on %(day)s at %(time)s, %(place)s.",
+                              "%(clinic)s: reminder of your appointment on %(day)s at %(time)s, %(place)s.",
+                              hour, clinic=clinic, day=day, time=time, place=place))
         lines = [lead, _("How to prepare: %(link)s", link=_sign_in_link())]
     return " ".join([*lines, _phone_line()])
 
@@ -259,19 +267,23 @@ def text_body(appointment, kind):
 def email_body(appointment, kind):
     clinic = current_app.config["CLINIC_NAME"]
     day, time, place = _when_and_where(appointment)
+    hour = i18n.hour_shown(appointment.starts_at)
     if kind == CANCELLATION:
         subject = _("Your appointment on %(day)s is cancelled", day=day)
-        parts = [_("Hello,"), _("Your appointment at %(clinic)s on %(day)s at %(time)s is cancelled. The "
-                                "attached calendar file removes it from your calendar.",
-                                clinic=clinic, day=day, time=time)]
+        parts = [_("Hello,"), ngettext("Your appointment at %(clinic)s on %(day)s at %(time)s is cancelled. "
+                                       "The attached calendar file removes it from your calendar.",
+                                       "Your appointment at %(clinic)s on %(day)s at %(time)s is cancelled. "
+                                       "The attached calendar file removes it from your calendar.", hour,
+                                       clinic=clinic, day=day, time=time)]
     else:
         subject = (_("Your appointment has moved: %(day)s", day=day) if kind == UPDATE
                    else _("Your appointment at %(clinic)s: %(day)s", clinic=clinic, day=day))
         lead = (_("Your appointment has moved. The new time:") if kind == UPDATE
                 else _("This is a reminder of your appointment:"))
-        steps = [i18n.say(step) for step in preparation(appointment.case.risk_screen)]
+        steps = [i18n.say(step) for step in preparation(appointment.case.risk_screen, to_clinic(appointment.starts_at))]
         parts = [_("Hello,"), lead,
-                 _("%(day)s at %(time)s\n%(clinic)s, %(place)s", day=day, time=time, clinic=clinic, place=place),
+                 ngettext("%(day)s at %(time)s\n%(clinic)s, %(place)s", "%(day)s at %(time)s\n%(clinic)s, %(place)s",
+                          hour, day=day, time=time, clinic=clinic, place=place),
                  _("Before you come:") + "\n" + "\n".join(f"- {step}" for step in steps),
                  _("The attached calendar file adds it to your calendar (or updates it).")]
     parts += [_phone_line(), clinic_contact().signature(with_phone=False)]

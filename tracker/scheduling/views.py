@@ -22,6 +22,7 @@ from tracker.scheduling import reminders as appointment_messages
 from tracker.scheduling import services
 from tracker.scheduling.forms import (FIRST_YEAR, LAST_YEAR, BookingForm, CancelForm, DayForm,
                                       ReadinessForm, ReadinessOverrideForm, SlotSearchForm)
+from tracker.scheduling.instructions import preparation
 from tracker.scheduling.rules import DEFAULT_DURATION, MAX_DURATION, NotAClockTime, clinic_to_utc
 from tracker.security import is_safe_next
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic
@@ -185,6 +186,7 @@ def _appointment_page(appointment, status=200, **forms):
         ready=services.readiness.is_ready(appointment, risk),
         by_override=services.readiness.by_override(appointment, risk),
         still_needed=services.readiness.still_needed(appointment, risk),
+        steps=preparation(risk, to_clinic(appointment.starts_at)),
         override_at=overrides[-1].at if overrides and appointment.readiness_override_reason else None,
         can_check_in=_can_check_in(appointment),
         readiness_form=readiness_form,
