@@ -16,7 +16,7 @@ from tracker.roles import Role
 from tracker.timeutil import utcnow
 from tracker.workflow import State
 
-from tests.builders import make_injection
+from tests.builders import REFERRAL, make_injection
 from tests.helpers import csrf_from, field_error, input_value, sign_in, soup, words
 
 
@@ -222,3 +222,70 @@ def test_two_coordinators_merging_the_same_pair_at_once_one_wins_and_nothing_is_
     assert len(live) == 1
     assert {c.patient_id for c in db.session.scalars(db.select(Case))} == {live[0].id}
     assert len(db.session.scalars(db.select(PatientHistory)).all()) == 2
+
+
+def test_an_old_referral_link_to_a_merged_record_leads_to_the_record_kept_and_a_late_form_is_refused(
+        client, coordinator, gen, pair):
+    kept, duplicate, _ = pair
+    form_page = client.get(f"/referrals/patients/{duplicate.id}/new").get_data(as_text=True)
+    assert _merge(client, kept, duplicate).status_code == 302
+
+    assert client.get(f"/referrals/patients/{duplicate.id}/new").location == f"/referrals/patients/{kept.id}/new"
+    cases_before = db.session.scalars(db.select(Case.id)).all()
+    response = client.post(f"/referrals/patients/{duplicate.id}/new",
+                           data={**REFERRAL, "csrf_token": csrf_from(form_page)})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "log the referral on that record instead" in page
+    assert input_value(page, "referring_clinician") == REFERRAL["referring_clinician"]  # nothing typed lost
+    assert db.session.scalars(db.select(Case.id)).all() == cases_before
+
+
+def test_a_referral_logged_while_the_record_is_being_merged_never_lands_on_the_tombstone(
+        app, gen, pair, monkeypatch):
+    """A merge and a referral for the merged record at the same moment, each in its own thread and
+    connection: either the referral comes first and its case moves with the merge, or it waits for
+    the merge and is refused; no case is ever left on the tombstone."""
+    from tracker.referrals import services as referrals
+    from tracker.vocab import Indication, Side
+
+    kept, duplicate, _ = pair
+    standing = services._verdict_standing
+    monkeypatch.setattr(services, "_verdict_standing", lambda cases: time.sleep(0.3) or standing(cases))
+    ids = (kept.id, duplicate.id, kept.version_id, duplicate.version_id)
+    actor_id = gen.user(Role.COORDINATOR).id
+    barrier = threading.Barrier(2, timeout=30)
+    outcomes = {}
+
+    def run(name, work):
+        with app.app_context():
+            try:
+                actor = db.session.get(User, actor_id)
+                a, b = db.session.get(Patient, ids[0]), db.session.get(Patient, ids[1])
+                barrier.wait()
+                work(a, b, actor)
+                outcomes[name] = "done"
+            except services.RecordMerged:
+                outcomes[name] = "refused"
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                db.session.rollback()
+                outcomes[name] = f"crashed: {error!r}"
+            finally:
+                db.session.remove()
+
+    def merge(a, b, actor):
+        services.merge_patients(a, b, "duplicate", actor, ids[2], ids[3])
+
+    def refer(a, b, actor):
+        time.sleep(0.1)  # the merge has claimed the records and is under way
+        referrals.refer(b, {"side": Side.RIGHT, "indication": Indication.DIAGNOSTIC, "referring_clinician": "Dr X",
+                            "referral_date": date(2026, 11, 2)}, actor)
+
+    threads = [threading.Thread(target=run, args=("merge", merge)), threading.Thread(target=run, args=("refer", refer))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert outcomes["merge"] == "done" and outcomes["refer"] in ("done", "refused"), outcomes
+    db.session.expire_all()
+    assert {c.patient_id for c in db.session.scalars(db.select(Case))} == {kept.id}

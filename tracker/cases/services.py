@@ -9,6 +9,7 @@ from tracker import audit
 from tracker.eligibility.standing import staleness
 from tracker.extensions import db
 from tracker.models import Case, CaseHistory
+from tracker.patients.services import hold_live
 from tracker.procedures.records import current_record
 from tracker.refusals import check_version
 from tracker.scheduling import readiness
@@ -56,7 +57,9 @@ def guard_facts(case, action=None, stale_because=_ASK):
 @service
 def open_case(patient, actor, history_reason, audit_summary, **fields):
     """Open a case in `referred` for `patient`: the case, its first history row and its audit row
-    (committed by the caller, with whatever else opened it)."""
+    (committed by the caller, with whatever else opened it). Refused (RecordMerged) for a
+    record merged into another."""
+    hold_live(patient, "log the referral on that record instead")
     case = Case(patient=patient, created_by_id=actor.id, state=State.REFERRED, **fields)
     db.session.add(case)
     db.session.flush()

@@ -40,12 +40,27 @@ class PossibleDuplicate(Refusal):
 
 
 class RecordMerged(Refusal):
-    """The record was merged into another: nothing is changed on a tombstone."""
+    """The record was merged into another: nothing is changed on a tombstone, and nothing added to it."""
 
-    def __init__(self, patient):
+    def __init__(self, patient, instead="correct that record instead"):
         super().__init__(f"This record was merged into {patient.merged_into.display_name} "
-                         f"(MRN {patient.merged_into.mrn}) and can no longer change: correct that record instead.")
+                         f"(MRN {patient.merged_into.mrn}) and can no longer change: {instead}.")
         self.patient = patient
+
+
+def hold_live(patient, instead="use that record instead"):
+    """Refuse (RecordMerged) to add to a merged record, and keep this one from being merged until
+    the transaction ends. The record's row is written without a change (as the schedule locks
+    are): on PostgreSQL that locks it, so a merge's claim waits for this transaction, and this
+    waits for a merge under way and then finds the record merged; on SQLite it takes the write
+    lock, with the same effect. So a case opened while its record is being merged moves with the
+    merge or is refused, never left on the tombstone."""
+    table = Patient.__table__
+    held = db.session.execute(update(table).where(table.c.id == patient.id, table.c.merged_into_id.is_(None))
+                              .values(version_id=table.c.version_id))
+    if held.rowcount != 1:
+        db.session.refresh(patient)
+        raise RecordMerged(patient, instead)
 
 
 class MergeRefused(Refusal):

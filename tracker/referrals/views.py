@@ -9,7 +9,7 @@ from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.errors import on_refusal
 from tracker.extensions import db
 from tracker.formfields import options, show_on_form
-from tracker.loaders import get_case
+from tracker.loaders import follow_tombstone, get_case
 from tracker.models import Patient
 from tracker.patients.identity import clean_text
 from tracker.patients.lookup import SearchRefused, date_formats, parse_search
@@ -99,8 +99,12 @@ def _referral_page(form, patient=None, refusal=None):
         form.confirm_second_referral.errors.append(
             "This patient already has an open case on this side (listed above). Open that case, or "
             "tick this box to log this referral as well.")
-    elif refusal is not None:
+    elif isinstance(refusal, FieldError):
         show_on_form(form, refusal)
+    elif refusal is not None:
+        flash(str(refusal), "error")
+        return render_template("referrals/new.html", form=form, patient=patient, namesakes=namesakes,
+                               open_cases=open_cases), refusal.status
     return render_template("referrals/new.html", form=form, patient=patient, namesakes=namesakes,
                            open_cases=open_cases), 422 if form.errors else 200
 
@@ -109,6 +113,9 @@ def _referral_page(form, patient=None, refusal=None):
 @allow(*INTAKE_ROLES)
 def new_referral(patient_id):
     patient = db.session.get(Patient, patient_id) or abort(404)
+    if request.method == "GET" and (moved := follow_tombstone(patient, "referrals.new_referral")):
+        # An old link to a merged record: the referral goes on the record kept.
+        return moved
     form = RepeatReferralForm()
     _choose_options(form)
     if not form.validate_on_submit():
