@@ -15,6 +15,14 @@ def text_number(patient):
     return None if sms.opted_out(patient.phone) else patient.phone
 
 
+def texts_impossible(patient):
+    """Why a patient who prefers texts cannot get them by number (a landline, no number), or None:
+    what staff are shown next to the contact details."""
+    if patient.preferred_contact != ContactChannel.SMS:
+        return None
+    return phones.why_no_texts(patient.phone)
+
+
 def email_address(patient):
     return (patient.email or "").strip() or None
 

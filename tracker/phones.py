@@ -69,10 +69,33 @@ def display(stored, region=None):
     return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL if home else PhoneNumberFormat.INTERNATIONAL)
 
 
+def _kind(stored):
+    """The `phonenumbers` type of a stored number, or None when it does not parse."""
+    number = _parse(stored, clinic_country()) if stored else None
+    return phonenumbers.number_type(number) if number is not None else None
+
+
 def may_take_texts(stored):
     """Whether a stored number can receive a text message (a valid mobile or maybe-mobile)."""
-    number = _parse(stored, clinic_country()) if stored else None
-    return number is not None and phonenumbers.number_type(number) in TEXTABLE
+    return _kind(stored) in TEXTABLE
+
+
+def why_no_texts(stored):
+    """Why texts cannot reach a stored (E.164) number, in a sentence for staff, or None when they can.
+    The one rule behind the form's refusal, the contact choice (`tracker.contact`) and the pages'
+    flags: a text goes only to a number `phonenumbers` types as mobile (or, as North American
+    numbers are, fixed line or mobile)."""
+    if not stored:
+        return _("There is no phone number to text.")
+    kind = _kind(stored)
+    if kind is None:
+        return _("“%(number)s” is not a phone number a text can reach.", number=stored)
+    if kind in TEXTABLE:
+        return None
+    shown = display(stored)
+    if kind == PhoneNumberType.FIXED_LINE:
+        return _("%(number)s is a landline: it cannot take text messages.", number=shown)
+    return _("%(number)s is not a mobile number: it cannot take text messages.", number=shown)
 
 
 class PhoneNumber:

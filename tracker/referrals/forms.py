@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from tracker.coding import clinic_diagnosis_codes
 from tracker.formfields import not_before_birth, not_in_future, options, plausible_date
-from tracker.phones import PhoneNumber
+from tracker.phones import PhoneNumber, why_no_texts
 from tracker.timeutil import clinic_today
 from tracker.vocab import ContactChannel, Indication, Sex, Side
 
@@ -32,6 +32,14 @@ class PatientFields:
 
     PATIENT_FIELDS = ("mrn", "family_name", "given_name", "date_of_birth", "sex", "phone", "email",
                       "preferred_contact", "language")
+
+    def validate_preferred_contact(self, field):
+        """Text messages only to a number that can take them (the phone field is checked first)."""
+        if field.data != ContactChannel.SMS.value or self.phone.errors:
+            return
+        why = why_no_texts(getattr(self.phone, "e164", None))
+        if why:
+            raise ValidationError(f"{why} Give a mobile number, or choose another way to contact the patient.")
 
     def patient_values(self):
         values = {name: _clean(self[name].data) for name in self.PATIENT_FIELDS}
