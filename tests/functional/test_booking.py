@@ -19,7 +19,8 @@ from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.vocab import AppointmentStatus, Indication, Side
 from tracker.workflow import State, TransitionRefused, check
 
-from tests.helpers import csrf_from, field_error, input_value, is_checked, links, selected, sign_in, soup, submit, text, words
+from tests.helpers import (by_id, csrf_from, field_error, input_value, is_checked, links, selected, sign_in, soup,
+                           submit, text, words)
 
 
 # ------------------------------------------------------------------ helpers
@@ -400,7 +401,7 @@ def test_the_same_physician_overlapping_another_appointment_is_refused(
                     starts_at=clinic_at(1, 10))
     response = submit(client, book_url(case), booking(clinic_day(1), "10:15", physician, room))
     assert response.status_code == 409
-    assert "the physician is booked then" in field_error(text(response), "start")
+    assert field_error(text(response), "start").startswith("The physician (Dr Ada Hours) is already booked then (10:00–10:30,")
     assert appointments_of(case) == [] and state_of(case) == State.ELIGIBLE
 
 
@@ -411,8 +412,27 @@ def test_the_same_room_overlapping_another_appointment_is_refused(
                     starts_at=clinic_at(1, 10))
     response = submit(client, book_url(case), booking(clinic_day(1), "09:45", physician, room))
     assert response.status_code == 409
-    assert "the room is booked then" in field_error(text(response), "start")
+    assert field_error(text(response), "start").startswith("The room (Suite A) is already booked then (10:00–10:30,")
     assert appointments_of(case) == []
+
+
+def test_an_overlap_with_an_appointment_booked_days_ago_is_not_called_just_taken(
+        client, coordinator, physician, room, case, gen):
+    earlier = gen.appointment(gen.case(state=State.SCHEDULED), physician=physician, room=room,
+                              starts_at=clinic_at(1, 10))
+    earlier.created_at = utcnow() - timedelta(days=3)
+    db.session.commit()
+    form_page = text(client.get(book_url(case)))
+    response = client.post(book_url(case), data={"csrf_token": csrf_from(form_page),
+                                                  "shown_at": input_value(form_page, "shown_at"),
+                                                  **booking(clinic_day(1), "10:00", physician, room)})
+    error = field_error(text(response), "start")
+    assert response.status_code == 409
+    assert "just taken" not in error
+    booked_at = to_clinic(earlier.created_at)
+    booked_on = f"{booked_at.day} {booked_at:%B %Y}"
+    assert error == (f"The physician (Dr Ada Hours) is already booked then (10:00–10:30, an appointment booked on {booked_on}). "
+                     "Choose another time or one of the free slots below.")
 
 
 def test_an_identical_slot_is_refused(client, coordinator, physician, room, case, gen):
@@ -601,10 +621,12 @@ def test_a_slot_taken_while_the_form_was_open_keeps_the_choices_and_offers_the_n
     gen.appointment(gen.case(state=State.SCHEDULED), physician=doctor, room=room,
                     starts_at=clinic_at(1, 10))
     response = client.post(book_url(case), data={"csrf_token": csrf_from(form_page),
+                                                  "shown_at": input_value(form_page, "shown_at"),
                                                   **booking(day, "10:00", doctor, room)})
     page = text(response)
     assert response.status_code == 409
-    assert field_error(page, "start").startswith("This slot was just taken")
+    assert field_error(page, "start").startswith("This slot was just taken: the physician (Dr Busy) was booked 10:00–10:30 at ")
+    assert "after this page was shown" in field_error(page, "start")
     assert appointments_of(case) == [] and state_of(case) == State.ELIGIBLE
     assert input_value(page, "date") == day.isoformat() and input_value(page, "start") == "10:00"
     assert selected(page, "physician_id") == str(doctor.id) and selected(page, "room_id") == str(room.id)
@@ -649,7 +671,8 @@ def test_moving_into_another_appointment_is_refused(client, coordinator, physici
                     starts_at=clinic_at(1, 11))
     response = move(client, booked, clinic_day(1), "11:00", physician, room)
     assert response.status_code == 409
-    assert "the physician is booked then" in field_error(text(response), "start")
+    assert field_error(text(response), "start").startswith("The physician (Dr Ada Hours) is already booked then (11:00–11:30, "
+                                                           "an appointment booked earlier today at ")
     assert fresh(booked).starts_at == clinic_at(1, 10)
     assert [c.change for c in fresh(booked).changes] == []
 
@@ -1109,3 +1132,59 @@ def test_an_override_from_an_old_page_is_refused(make_client, physician, booked)
                       form_page=f"/appointments/{booked.id}")
     assert "changed by someone else" in text(response)
     assert fresh(booked).readiness_override_reason is None
+
+
+# ------------------------------------------------------------------ refusals say what happened
+
+def _open_then(client, appointment, change):
+    """The appointment page as the coordinator opened it; `change` happens before they press Cancel."""
+    page = text(client.get(f"/appointments/{appointment.id}"))
+    change(fresh(appointment))
+    db.session.commit()
+    return client.post(f"/appointments/{appointment.id}/cancel", data={
+        "csrf_token": csrf_from(page), "version_id": input_value(page, "version_id"),
+        "reason": "Patient has the flu"})
+
+
+def test_cancelling_an_appointment_done_meanwhile_says_it_is_done_not_that_someone_changed_it(
+        client, coordinator, booked):
+    def done(appointment):
+        appointment.status = AppointmentStatus.DONE
+
+    response = _open_then(client, booked, done)
+    assert response.status_code == 302 and response.location == f"/appointments/{booked.id}"
+    page = words(client.get(response.location))
+    assert ("Not cancelled: this appointment is done, the injection was given and its procedure record "
+            "signed. A done appointment stays in the record as it happened; nothing was changed.") in page
+    assert "changed by someone else" not in page
+    assert fresh(booked).status == AppointmentStatus.DONE
+
+
+def test_cancelling_an_appointment_cancelled_meanwhile_says_by_whom_and_why(client, coordinator, booked, gen):
+    colleague = gen.user(Role.COORDINATOR, name="Dana Desk")
+
+    def cancelled(appointment):
+        appointment.status, appointment.cancelled_reason = AppointmentStatus.CANCELLED, "Clinic closed"
+        appointment.changes.append(AppointmentChange(actor_id=colleague.id, change="cancelled",
+                                                     reason="Clinic closed"))
+
+    page = words(client.get(_open_then(client, booked, cancelled).location))
+    assert "Not cancelled again: this appointment was already cancelled on " in page
+    assert "by Dana Desk: Clinic closed." in page
+
+
+def test_a_free_slot_search_from_a_past_day_starts_today_and_says_so(client, coordinator, physician, room, case):
+    # 20 days ago: a two-week search from that day would end before today and find nothing.
+    past = clinic_today() - timedelta(days=20)
+    page = text(client.get(f"{book_url(case)}?from_date={past.isoformat()}"))
+    assert words(by_id(page, "from_date-hint")) == (
+        f"{past.isoformat()} has passed: the free slots below start today, {clinic_today().isoformat()}.")
+    assert input_value(page, "from_date") == clinic_today().isoformat()
+    assert field_error(page, "from_date") is None
+    days = [d for d, *_ in offered_slots(page)]
+    assert days and min(days) >= clinic_today().isoformat()
+
+
+def test_a_free_slot_search_from_today_says_nothing_more(client, coordinator, physician, room, case):
+    page = text(client.get(f"{book_url(case)}?from_date={clinic_today().isoformat()}"))
+    assert soup(page).find(id="from_date-hint") is None

@@ -20,6 +20,7 @@ from tracker.models import Appointment, Case, User
 from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.roles import Role
 from tracker.scheduling import services
+from tracker.timeutil import utcnow
 from tracker.workflow import State
 
 from tests.builders import make_case, make_room, make_user
@@ -61,8 +62,9 @@ def _race(app, bookings):
                 case = db.session.get(Case, case_id)
                 actor = db.session.get(User, actor_id)
                 proposal = services.Proposal(start, timedelta(minutes=30), physician_id, room_id)
+                shown_at = utcnow()  # both forms were shown with the slot free
                 barrier.wait()
-                appointment = services.book(case, proposal, actor, acknowledged=True)
+                appointment = services.book(case, proposal, actor, acknowledged=True, seen_at=shown_at)
                 outcomes[index] = ("booked", appointment.id)
             except services.BookingProblems as problems:
                 db.session.rollback()

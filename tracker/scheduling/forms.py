@@ -42,6 +42,8 @@ class BookingForm(FlaskForm):
     acknowledge = BooleanField("I have read the warnings above and want to book anyway")
     # The digest of the warnings shown with the box: a tick holds for those warnings only.
     warnings_digest = HiddenField()
+    # When the page (and its free slots) was shown: an overlap booked after it was "just taken".
+    shown_at = HiddenField()
     submit = SubmitField("Book appointment")
 
     def set_choices(self, physicians, rooms):

@@ -201,17 +201,39 @@ def _acknowledges(acknowledged, warnings):
     return acknowledged is True or (bool(acknowledged) and acknowledged == warnings_digest(warnings))
 
 
-def _refuse_or_warn(case, proposal, acknowledged, exclude_id=None):
+def slot_taken_at(appointment):
+    """When the appointment got the time it holds now: its booking, or its latest move."""
+    moves = [c.at for c in appointment.changes if c.change in ("booked", "rescheduled") and c.at]
+    return max([appointment.created_at, *moves])
+
+
+def overlap_words(clash, proposal, seen_at):
+    """Why the time is refused, as what happened: "just taken" only when the clashing appointment
+    got its time after the user saw the schedule (`seen_at`, when the form was shown); an
+    appointment that was already there is named with its times and the day it was booked."""
+    who = (f"the physician ({clash.physician.name})" if clash.physician_id == proposal.physician_id
+           else f"the room ({clash.room.name})")
+    taken_at = slot_taken_at(clash)
+    span = f"{to_clinic(clash.starts_at):%H:%M}–{to_clinic(clash.ends_at):%H:%M}"
+    if seen_at is not None and taken_at > seen_at:
+        return (f"This slot was just taken: {who} was booked {span} at {to_clinic(taken_at):%H:%M}, after "
+                f"this page was shown. Choose one of the free slots below.")
+    booked = to_clinic(taken_at)
+    when = (f"earlier today at {booked:%H:%M}" if booked.date() == clinic_today()
+            else f"on {booked.day} {booked:%B %Y}")
+    return (f"{who[0].upper()}{who[1:]} is already booked then ({span}, an appointment booked {when}). "
+            f"Choose another time or one of the free slots below.")
+
+
+def _refuse_or_warn(case, proposal, acknowledged, exclude_id=None, seen_at=None):
     errors, warnings = check(case, proposal, exclude_id)
     if errors:
         raise BookingProblems(errors=errors)
     _lock(f"room:{proposal.room_id}", f"physician:{proposal.physician_id}")
     taken = _taken(proposal, exclude_id)
     if taken:
-        who = "physician" if any(a.physician_id == proposal.physician_id for a in taken) else "room"
-        raise BookingProblems(errors={"start": f"This slot was just taken: the {who} is booked "
-                                               f"then. Choose one of the free slots below."},
-                              taken=True)
+        clash = min(taken, key=lambda a: (a.physician_id != proposal.physician_id, a.starts_at))
+        raise BookingProblems(errors={"start": overlap_words(clash, proposal, seen_at)}, taken=True)
     if warnings and not _acknowledges(acknowledged, warnings):
         raise BookingProblems(warnings=warnings, changed=bool(acknowledged))
     return warnings
@@ -231,13 +253,13 @@ def _assign_physician(case, physician_id, actor):
 # ------------------------------------------------------------------ changing the schedule
 
 @service
-def book(case, proposal, actor, acknowledged=False):
+def book(case, proposal, actor, acknowledged=False, seen_at=None):
     if case.state != State.ELIGIBLE:
         raise BookingProblems(errors={"start": f"Only an eligible case can be booked; this one is "
                                                f"{case.state.label.lower()}."})
     if problems := verdict_problems(guard_facts(case, "schedule")):
         raise BookingProblems(errors={"start": problems[0]})
-    warnings = _refuse_or_warn(case, proposal, acknowledged)
+    warnings = _refuse_or_warn(case, proposal, acknowledged, seen_at=seen_at)
     appointment = Appointment(case=case, physician_id=proposal.physician_id, room_id=proposal.room_id,
                               starts_at=proposal.start, ends_at=proposal.end,
                               acknowledged_warnings="\n".join(warnings), created_by_id=actor.id)
@@ -256,14 +278,15 @@ def book(case, proposal, actor, acknowledged=False):
 
 
 @service
-def reschedule(appointment, proposal, reason, actor, version_id, acknowledged=False):
+def reschedule(appointment, proposal, reason, actor, version_id, acknowledged=False, seen_at=None):
     check_version(appointment, version_id)
     if appointment.status != AppointmentStatus.BOOKED:
         raise BookingProblems(errors={"start": f"A {appointment.status.label.lower()} appointment "
                                                f"cannot be moved."})
     if not (reason or "").strip():
         raise BookingProblems(errors={"reason": "Give the reason for moving the appointment."})
-    warnings = _refuse_or_warn(appointment.case, proposal, acknowledged, exclude_id=appointment.id)
+    warnings = _refuse_or_warn(appointment.case, proposal, acknowledged, exclude_id=appointment.id,
+                               seen_at=seen_at)
     appointment.changes.append(AppointmentChange(
         actor_id=actor.id, change="rescheduled", reason=reason.strip(),
         old_starts_at=appointment.starts_at, old_room_id=appointment.room_id,
@@ -298,15 +321,35 @@ def _reset_day_of_readiness(appointment, actor):
 @service
 def cancel(appointment, reason, actor, version_id):
     """Cancel the appointment; the case goes back to eligible, to be booked again."""
+    # Why it cannot be cancelled comes first: a page opened before the procedure was signed is
+    # also out of date, but "someone changed it" would not say what happened.
+    if appointment.status not in NOT_STARTED:
+        raise BookingProblems(errors={"status": not_cancellable(appointment)})
     check_version(appointment, version_id)
     if not (reason or "").strip():
         raise BookingProblems(errors={"reason": "Give the reason for cancelling the appointment."})
-    if appointment.status not in NOT_STARTED:
-        raise BookingProblems(errors={"reason": f"A {appointment.status.label.lower()} appointment "
-                                                f"cannot be cancelled."})
     # "unschedule" cancels the case's active appointment, this one (the table's declared side effect).
     transition(appointment.case, "unschedule", actor, reason, commit=False)
     db.session.commit()
+
+
+def not_cancellable(appointment):
+    """Why this appointment cannot be cancelled, in what happened to it. Nothing was changed."""
+    last = max((c for c in appointment.changes if c.change == appointment.status.value),
+               key=lambda c: (c.at, c.id or 0), default=None)
+    when = f" on {to_clinic(last.at):%d %B %Y at %H:%M}" if last and last.at else ""
+    by = f" by {last.actor.name}" if last and last.actor else ""
+    if appointment.status == AppointmentStatus.DONE:
+        return ("Not cancelled: this appointment is done, the injection was given and its procedure record "
+                "signed. A done appointment stays in the record as it happened; nothing was changed.")
+    if appointment.status == AppointmentStatus.IN_PROCEDURE:
+        return ("Not cancelled: the procedure has started. If it must stop, the physician abandons it on the "
+                "procedure checklist, with the reason; nothing was changed.")
+    if appointment.status == AppointmentStatus.NO_SHOW:
+        return (f"Not cancelled: the patient did not come, and the appointment was closed as a no-show{when}. "
+                "Nothing was changed; book a new appointment from the case.")
+    reason = f": {appointment.cancelled_reason}" if appointment.cancelled_reason else ""
+    return f"Not cancelled again: this appointment was already cancelled{when}{by}{reason}."
 
 
 @service

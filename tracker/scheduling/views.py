@@ -25,7 +25,7 @@ from tracker.scheduling.forms import (FIRST_YEAR, LAST_YEAR, BookingForm, Cancel
 from tracker.scheduling.instructions import preparation
 from tracker.scheduling.rules import DEFAULT_DURATION, MAX_DURATION, NotAClockTime, clinic_to_utc
 from tracker.security import is_safe_next
-from tracker.timeutil import clinic_today, clinic_zone, to_clinic
+from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.vocab import AppointmentStatus
 
 bp = Blueprint("scheduling", __name__)
@@ -62,6 +62,13 @@ def _slots_for(duration, case=None, appointment=None):
     if "physician" not in request.args and case is not None and case.physician_id:
         search.physician.data = str(case.physician_id)
     first_day = _valid(search.from_date) or clinic_today()
+    search.note = None
+    if first_day < clinic_today():
+        # A time already passed cannot be booked: the search starts today, and says so.
+        search.note = (f"{first_day.isoformat()} has passed: the free slots below start today, "
+                       f"{clinic_today().isoformat()}.")
+        first_day = search.from_date.data = clinic_today()
+        search.from_date.raw_data = [first_day.isoformat()]
     physician_id = int(search.physician.data) if _valid(search.physician) and search.physician.data else None
     minutes = _minutes(_valid(search.minutes)) or int(duration.total_seconds() // 60)
     slots = services.next_free_slots(first_day, timedelta(minutes=minutes), physician_id,
@@ -80,6 +87,7 @@ def _proposal(form):
 
 def _booking_page(template, status, **context):
     form = context["form"]
+    form.shown_at.data = utcnow().isoformat()  # what the user sees now: the schedule as it stands
     minutes = _minutes(form.duration.data)
     search, slots = _slots_for(timedelta(minutes=minutes) if minutes else DEFAULT_DURATION,
                                context.get("case"), context.get("appointment"))
@@ -87,6 +95,15 @@ def _booking_page(template, status, **context):
         template, search=search, slots=slots,
         physician_names={value: label for value, label, *_ in form.physician_id.iter_choices()},
         room_names={value: label for value, label, *_ in form.room_id.iter_choices()}, **context), status
+
+
+def _shown_at(form):
+    """When the form's page was shown (None if the field is missing or was edited)."""
+    try:
+        shown = datetime.fromisoformat(form.shown_at.data or "")
+    except ValueError:
+        return None
+    return shown if shown.tzinfo is not None else None
 
 
 def _acknowledged(form):
@@ -137,7 +154,7 @@ def book(case_id):
     if proposal is None:
         return page([], 422 if form.is_submitted() else 200)
     on_refusal(lambda refusal: _booking_refused(form, refusal, page))
-    services.book(case, proposal, current_user, _acknowledged(form))
+    services.book(case, proposal, current_user, _acknowledged(form), seen_at=_shown_at(form))
     flash("Appointment booked.", "success")
     return redirect(url_for("cases.show", case_id=case.id))
 
@@ -217,7 +234,7 @@ def reschedule(appointment_id):
         return page([], 422 if form.is_submitted() else 200)
     on_refusal(lambda refusal: _booking_refused(form, refusal, page))
     services.reschedule(appointment, proposal, form.reason.data, current_user, form.version_id.data,
-                        _acknowledged(form))
+                        _acknowledged(form), seen_at=_shown_at(form))
     flash("Appointment moved.", "success")
     return redirect(url_for("scheduling.show", appointment_id=appointment.id))
 
@@ -240,6 +257,11 @@ def _cancel_refused(appointment, form, refusal):
     cancelled is shown next to the reason typed."""
     if isinstance(refusal, StaleEdit):
         return back_to(url_for("scheduling.show", appointment_id=appointment.id), STALE)(refusal)
+    if isinstance(refusal, services.BookingProblems) and "status" in refusal.errors:
+        # No longer cancellable (done, in procedure, a no-show, cancelled): the page has no cancel
+        # form any more, so the reason goes at its top.
+        flash(refusal.errors["status"], "error")
+        return redirect(url_for("scheduling.show", appointment_id=appointment.id))
     form.reason.errors.extend(refusal.errors.values() if isinstance(refusal, services.BookingProblems)
                               else [str(refusal)])
     return _appointment_page(appointment, 422, cancel_form=form)
