@@ -53,8 +53,15 @@ def test_merging_moves_the_cases_and_recounts_the_caps_on_the_record_kept(client
     # The duplicate is warned about on the patient page, with a link to compare the two.
     record_page = client.get(f"/patients/{kept.id}").get_data(as_text=True)
     assert "Possible duplicate" in record_page and f'href="/patients/{kept.id}/merge/{duplicate.id}"' in record_page
-    comparison = words(client.get(f"/patients/{kept.id}/merge/{duplicate.id}"))
+    opened = client.get(f"/patients/{kept.id}/merge/{duplicate.id}")
+    comparison = words(opened)
     assert "Record kept" in comparison and "A-100200" in comparison and "lucia@example.org" in comparison
+    # Where the records differ is highlighted; the same date of birth is not.
+    marked = [words(mark) for mark in soup(opened).find_all("mark")]
+    assert "lucia@example.org" in marked and "1961-04-02" not in marked
+    # Showing both records in full is audited for each, as opening a patient page is.
+    viewed = db.session.scalars(db.select(AuditEvent.object_id).filter(AuditEvent.summary.like("%merge comparison%"))).all()
+    assert sorted(viewed) == sorted([str(kept.id), str(duplicate.id)])
 
     response = _merge(client, kept, duplicate)
     assert response.status_code == 302 and response.location == f"/patients/{kept.id}"
@@ -73,6 +80,10 @@ def test_merging_moves_the_cases_and_recounts_the_caps_on_the_record_kept(client
 
 def test_the_merged_record_stays_as_a_tombstone_its_links_lead_to_the_record_kept(client, coordinator, gen, pair):
     kept, duplicate, _ = pair
+    duplicate.language = "Spanish"  # a correction of the duplicate before the merge, in its own history
+    db.session.add(PatientHistory(patient_id=duplicate.id, actor_id=coordinator.id, actor_role=coordinator.role,
+                                  action="edit", field="language", old_value="English", new_value="Spanish"))
+    db.session.commit()
     assert _merge(client, kept, duplicate).status_code == 302
     db.session.expire_all()
     tombstone = db.session.get(Patient, duplicate.id)
@@ -85,11 +96,13 @@ def test_the_merged_record_stays_as_a_tombstone_its_links_lead_to_the_record_kep
     # The duplicate check no longer proposes it.
     assert "Possible duplicate" not in client.get(f"/patients/{kept.id}").get_data(as_text=True)
     # Both histories and the audit trail say so, with the reason.
-    history = {h.patient_id: h for h in db.session.scalars(db.select(PatientHistory))}
-    assert history[kept.id].action == "merged_in" and history[duplicate.id].action == "merged_away"
-    assert history[kept.id].reason == "Same name, date of birth and address; confirmed by phone"
+    history = {(h.patient_id, h.action): h for h in db.session.scalars(db.select(PatientHistory))}
+    assert history[kept.id, "merged_in"].reason == "Same name, date of birth and address; confirmed by phone"
+    assert history[duplicate.id, "merged_away"].other_patient_id == kept.id
     shown = words(client.get(f"/patients/{kept.id}"))
     assert "Merged in Garcia, Lucia" in shown and "confirmed by phone" in shown
+    # The merged record's own history is shown with the record kept, naming its record.
+    assert "on the record merged in, Garcia, Lucia (MRN A-1002009) Language: English → Spanish" in shown
     audits = db.session.scalars(db.select(AuditEvent.object_id).filter(AuditEvent.summary.like("merged%"))).all()
     assert sorted(audits) == sorted([str(kept.id), str(duplicate.id)])
 

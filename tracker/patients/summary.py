@@ -67,9 +67,15 @@ def caps_by_payer(patient):
 
 
 def history(patient):
+    """The record's history, newest first, with that of the records merged into it (their own
+    corrections, each row naming its record; their "merged away" row is this record's "merged in")."""
+    merged_in = db.select(Patient.id).where(Patient.merged_into_id == patient.id)
     return db.session.execute(
-        db.select(PatientHistory).filter_by(patient_id=patient.id)
-        .options(selectinload(PatientHistory.actor), selectinload(PatientHistory.other_patient))
+        db.select(PatientHistory).where(db.or_(
+            PatientHistory.patient_id == patient.id,
+            db.and_(PatientHistory.patient_id.in_(merged_in), PatientHistory.action != "merged_away")))
+        .options(selectinload(PatientHistory.actor), selectinload(PatientHistory.other_patient),
+                 selectinload(PatientHistory.patient))
         .order_by(PatientHistory.id.desc())).scalars().all()
 
 

@@ -144,6 +144,11 @@ def merge(patient_id, other_id):
     form = MergeForm()
     if not form.is_submitted():
         form.kept_version.data, form.merged_version.data = kept.version_id, merged.version_id
+        # The comparison shows both records in full, as the patient page does: audited alike.
+        for record in {kept.id: kept, merged.id: merged}.values():
+            audit.record(audit.Action.VIEW, "patient", record.id, summary="viewed patient record (merge comparison)",
+                         user=current_user)
+        db.session.commit()
     if not form.validate_on_submit():
         return _merge_page(kept, merged, form, 422 if form.is_submitted() else 200)
     on_refusal(lambda refusal: _merge_refused(patient_id, other_id, form, refusal))
