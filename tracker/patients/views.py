@@ -8,6 +8,7 @@ from tracker.errors import on_refusal
 from tracker.extensions import db
 from tracker.formfields import show_on_form
 from tracker.loaders import follow_tombstone, get_patient, kept_record
+from tracker.models import Patient
 from tracker.patients import lookup, services, summary
 from tracker.patients.forms import MergeForm, PatientEditForm
 from tracker.phones import display as phone_display
@@ -111,8 +112,9 @@ def _conflicts(patient, form):
 
 
 def _edit_refused(patient_id, form, refusal):
-    """The form as typed, with why: next to its field, the likely duplicates with the box to
-    confirm, or (changed or merged meanwhile) the record as it is now above the form."""
+    """The form as typed, with why: next to its field; the likely duplicates with the box to
+    confirm; saved by someone else meanwhile, where the saved record and the form differ (and the
+    form now on the saved version, so saving again is a choice); merged meanwhile, the reason."""
     patient = get_patient(patient_id)
     if isinstance(refusal, services.PossibleDuplicate):
         form.confirm_not_duplicate.errors.append(
@@ -154,7 +156,7 @@ def merge(patient_id, other_id):
     on_refusal(lambda refusal: _merge_refused(patient_id, other_id, form, refusal))
     stale = services.merge_patients(kept, merged, form.reason.data, current_user,
                                     form.kept_version.data, form.merged_version.data)
-    kept = db.session.get(type(kept), patient_id)
+    kept = db.session.get(Patient, patient_id)
     flash(f"Records merged: everything of the other record is now on {kept.display_name} (MRN {kept.mrn}); "
           f"the other record's links lead here.", "success")
     _say_stale(stale)
