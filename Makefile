@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP = wsgi
 
-.PHONY: run test install install-dev translations messages chromium db clean
+.PHONY: run test install install-dev translations messages chromium axe db clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -38,11 +38,19 @@ run: db
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## Install and run the whole suite (unit, functional, migrations, browser)
-test: install-dev chromium
+test: install-dev chromium axe
 	$(BIN)/python -m pytest
 
 chromium:
 	@bash scripts/ensure-chromium
 
+## axe-core for the browser tests' accessibility check, at the version package-lock.json pins
+axe: node_modules/axe-core/axe.min.js
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@bash scripts/ensure-node
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 clean:
-	rm -rf $(VENV) instance test-artifacts .pytest_cache
+	rm -rf $(VENV) instance test-artifacts .pytest_cache node_modules
