@@ -110,6 +110,8 @@ def _demo_pages():
         ("reports", "/reports", 200),
         ("search", "/search?q=DEMO", 200),
         ("patient", f"/patients/{follow_up.patient_id}", 200),
+        ("patient's details", f"/patients/{follow_up.patient_id}/edit", 200),
+        ("two records compared before a merge", f"/patients/{referred.patient_id}/merge/{cancelled.patient_id}", 200),
         ("change password", "/account/password", 200),
         ("held form after the session ended", f"/session/held/{held.token}", 200),
         ("not found", "/cases/987654", 404),
@@ -136,6 +138,7 @@ def _demo_pages():
         ("formulary", "/admin/formulary", 200),
         ("edit formulary drug", f"/admin/formulary/{drug.id}", 200),
         ("settings", "/admin/settings", 200),
+        ("clinic contact", "/admin/clinic", 200),
         ("audit", "/admin/audit", 200),
         ("API tokens", "/admin/api-tokens/", 200),
     ]
