@@ -233,3 +233,21 @@ def test_two_processes_at_the_same_moment_text_each_patient_exactly_once(app, da
     db.session.expire_all()
     rows = db.session.execute(db.select(AppointmentMessage)).scalars().all()
     assert len(rows) == n and {(r.channel, r.attempt, r.status) for r in rows} == {("sms", 1, "sent")}
+
+
+def test_each_email_carries_the_same_calendar_entry_with_a_higher_sequence_after_each_change(app_ctx, gen, outbox):
+    appointment = booked(gen, 20)
+    reminders.send_due()
+    move(appointment, 40)
+    reminders.send_due()
+    appointment.status, appointment.cancelled_reason = AppointmentStatus.CANCELLED, "no longer needed"
+    appointment.changes.append(AppointmentChange(change="cancelled", reason="no longer needed"))
+    db.session.commit()
+    reminders.send_due()
+
+    calendars = [Calendar.from_ical(attachments[0][2]) for _, _, _, attachments in outbox]
+    events = [c.walk("VEVENT")[0] for c in calendars]
+    assert [c["method"] for c in calendars] == ["PUBLISH", "PUBLISH", "CANCEL"]
+    assert len({str(e["uid"]) for e in events}) == 1
+    assert [e.decoded("sequence") for e in events] == [0, 1, 2]
+    assert events[1].decoded("dtstart") == appointment.starts_at and events[2]["status"] == "CANCELLED"

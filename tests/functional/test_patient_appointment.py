@@ -191,29 +191,20 @@ def test_the_calendar_file_says_nothing_clinical_beyond_the_kind_of_appointment(
 def test_moving_the_appointment_keeps_the_uid_and_raises_the_sequence(browser, gen, case, appointment, doctor,
                                                                       room, make_client):
     first = calendar_event(browser.get(f"/my/appointments/{appointment.id}.ics"))
-    for weekday in range(7):
-        db.session.add(WorkingHours(physician_id=doctor.id, weekday=weekday, starts=time(8), ends=time(17)))
-    db.session.commit()
-    coordinator = make_client()
-    sign_in(coordinator, gen.user(Role.COORDINATOR))
+    coordinator = _staff(make_client, gen, doctor)
     for days_ahead in (3, 4):
-        moved = submit(coordinator, f"/appointments/{appointment.id}/reschedule", {
-            "date": clinic_day(days_ahead).isoformat(), "start": "09:00", "duration": "30",
-            "physician_id": str(doctor.id), "room_id": str(room.id), "reason": "Patient asked",
-            "version_id": str(db.session.get(Appointment, appointment.id).version_id)})
-        assert moved.status_code == 302
-        db.session.expire_all()
+        _move(coordinator, appointment, days_ahead, doctor, room)
     again = calendar_event(browser.get(f"/my/appointments/{appointment.id}.ics"))
     assert str(again.get("uid")) == str(first.get("uid"))
     assert (first.decoded("sequence"), again.decoded("sequence")) == (0, 2)
     assert again.decoded("dtstart") == clinic_at(4, 9)
 
 
-@pytest.mark.parametrize("status", [AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW,
-                                    AppointmentStatus.DONE, AppointmentStatus.IN_PROCEDURE])
-def test_there_is_no_calendar_file_for_an_appointment_no_longer_ahead(browser, gen, case, doctor, room, status):
-    ended = gen.appointment(case, physician=doctor, room=room, starts_at=clinic_at(2, 10), status=status,
-                            cancelled_reason="clinic closed" if status == AppointmentStatus.CANCELLED else None)
+@pytest.mark.parametrize("status", [AppointmentStatus.NO_SHOW, AppointmentStatus.DONE,
+                                    AppointmentStatus.IN_PROCEDURE])
+def test_there_is_no_calendar_file_for_an_appointment_that_took_place_or_was_missed(
+        browser, gen, case, doctor, room, status):
+    ended = gen.appointment(case, physician=doctor, room=room, starts_at=clinic_at(2, 10), status=status)
     response = browser.get(f"/my/appointments/{ended.id}.ics")
     assert response.status_code == 404 and b"VEVENT" not in response.get_data()
 
@@ -249,3 +240,90 @@ def test_staff_cannot_download_the_patients_calendar_file(make_client, gen, appo
     coordinator = make_client()
     sign_in(coordinator, gen.user(Role.COORDINATOR))
     assert coordinator.get(f"/my/appointments/{appointment.id}.ics").status_code == 403
+
+
+# ------------------------------------------------------------------ a moved or cancelled appointment
+
+def _staff(make_client, gen, doctor):
+    for weekday in range(7):
+        db.session.add(WorkingHours(physician_id=doctor.id, weekday=weekday, starts=time(8), ends=time(17)))
+    db.session.commit()
+    coordinator = make_client()
+    sign_in(coordinator, gen.user(Role.COORDINATOR))
+    return coordinator
+
+
+def _move(coordinator, appointment, days_ahead, doctor, room):
+    moved = submit(coordinator, f"/appointments/{appointment.id}/reschedule", {
+        "date": clinic_day(days_ahead).isoformat(), "start": "09:00", "duration": "30",
+        "physician_id": str(doctor.id), "room_id": str(room.id), "reason": "Patient asked",
+        "version_id": str(db.session.get(Appointment, appointment.id).version_id)})
+    assert moved.status_code == 302
+    db.session.expire_all()
+
+
+def _cancel(coordinator, appointment):
+    cancelled = submit(coordinator, f"/appointments/{appointment.id}/cancel", {
+        "reason": "Patient is unwell", "version_id": str(db.session.get(Appointment, appointment.id).version_id)},
+        form_page=f"/appointments/{appointment.id}")
+    assert cancelled.status_code == 302
+    db.session.expire_all()
+
+
+def calendar_of(response):
+    """The downloaded file read by the icalendar library, as a calendar application reads it."""
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    calendar = Calendar.from_ical(response.get_data())
+    [event] = calendar.walk("VEVENT")
+    for required in ("uid", "dtstamp", "dtstart", "dtend", "sequence", "organizer"):
+        assert event.get(required) is not None, required
+    return calendar, event
+
+
+def test_a_cancelled_appointments_calendar_file_removes_the_entry_it_added(
+        browser, gen, case, appointment, doctor, room, make_client):
+    _, added = calendar_of(browser.get(f"/my/appointments/{appointment.id}.ics"))
+    _cancel(_staff(make_client, gen, doctor), appointment)
+
+    response = browser.get(f"/my/appointments/{appointment.id}.ics")
+    calendar, removed = calendar_of(response)
+    assert calendar["method"] == "CANCEL" and removed["status"] == "CANCELLED"
+    assert str(removed["uid"]) == str(added["uid"])
+    assert removed.decoded("sequence") > added.decoded("sequence")
+    assert removed.decoded("dtstart") == added.decoded("dtstart")
+
+
+def test_a_moved_then_cancelled_appointment_raises_the_sequence_each_time(
+        browser, gen, case, appointment, doctor, room, make_client):
+    coordinator = _staff(make_client, gen, doctor)
+    _move(coordinator, appointment, 3, doctor, room)
+    calendar, moved = calendar_of(browser.get(f"/my/appointments/{appointment.id}.ics"))
+    assert calendar["method"] == "PUBLISH" and moved.decoded("sequence") == 1
+    assert moved.decoded("dtstart") == clinic_at(3, 9)
+    _cancel(coordinator, appointment)
+    calendar, cancelled = calendar_of(browser.get(f"/my/appointments/{appointment.id}.ics"))
+    assert calendar["method"] == "CANCEL" and cancelled.decoded("sequence") == 2
+    assert str(cancelled["uid"]) == str(moved["uid"])
+
+
+def test_the_patients_page_offers_to_update_a_moved_entry_and_to_remove_a_cancelled_one(
+        browser, gen, case, appointment, doctor, room, make_client):
+    coordinator = _staff(make_client, gen, doctor)
+    _move(coordinator, appointment, 3, doctor, room)
+    page = loaded(browser.get(f"/my/cases/{case.id}"))
+    assert "Your appointment was moved to this time." in words(page)
+    assert soup(page).find("a", string="Update my calendar")["href"] == f"/my/appointments/{appointment.id}.ics"
+
+    _cancel(coordinator, appointment)
+    page = loaded(browser.get(f"/my/cases/{case.id}"))
+    notice = words(soup(page).find("section", attrs={"aria-labelledby": f"cancelled-{appointment.id}-h"}))
+    day = format_date(clinic_day(3), format="full", locale="en")
+    assert f"Your appointment on {day} at 9:00" in notice and "is cancelled" in notice
+    assert soup(page).find("a", string="Remove from my calendar")["href"] == f"/my/appointments/{appointment.id}.ics"
+    assert 'aria-labelledby="appt-h"' not in page
+
+
+def test_a_cancelled_appointment_already_past_is_not_offered_for_removal(browser, gen, case, doctor, room):
+    gen.appointment(case, physician=doctor, room=room, starts_at=clinic_at(-1, 10),
+                    status=AppointmentStatus.CANCELLED, cancelled_reason="clinic closed")
+    assert "Remove from my calendar" not in loaded(browser.get(f"/my/cases/{case.id}"))

@@ -16,7 +16,7 @@ from tracker.roles import Role
 from tracker.scheduling import calendar
 from tracker.scheduling.instructions import preparation
 from tracker.timeutil import to_clinic, utcnow
-from tracker.vocab import NOT_STARTED
+from tracker.vocab import NOT_STARTED, AppointmentStatus
 
 bp = Blueprint("patient", __name__)
 
@@ -44,17 +44,32 @@ def case(case_id):
     db.session.commit()
     appointment = next_appointment(case)
     return render_template("patient/case.html", case=case, appointment=appointment,
+                           moved=appointment is not None and calendar.sequence(appointment) > 0,
+                           cancelled=cancelled_ahead(case),
                            steps=preparation(case.risk_screen, to_clinic(appointment.starts_at)) if appointment else [])
+
+
+def cancelled_ahead(case):
+    """Cancelled appointments whose time has not come: the patient may still have them in a
+    calendar, and their calendar file now removes them."""
+    now = utcnow()
+    return sorted((a for a in case.appointments if a.status == AppointmentStatus.CANCELLED and a.ends_at > now),
+                  key=lambda a: a.starts_at)
 
 
 @bp.route("/appointments/<int:appointment_id>.ics")
 @allow(Role.PATIENT)
 def calendar_file(appointment_id):
+    """The appointment's calendar entry as it stands (same UID; SEQUENCE raised by each move): a
+    moved one updates the entry, a cancelled one (METHOD:CANCEL, STATUS:CANCELLED) removes it. One
+    that took place or was missed has nothing more to say to a calendar."""
     appointment = own_appointment(appointment_id)
-    if appointment.status not in NOT_STARTED:
-        abort(404)  # a cancelled or past appointment has nothing to put in a calendar
-    data = calendar.appointment_calendar(appointment)
-    audit.record(audit.Action.EXPORT, "appointment", appointment.id, summary="patient downloaded .ics")
+    cancelled = appointment.status == AppointmentStatus.CANCELLED
+    if appointment.status not in NOT_STARTED and not cancelled:
+        abort(404)
+    data = calendar.appointment_calendar(appointment, cancelled=cancelled)
+    audit.record(audit.Action.EXPORT, "appointment", appointment.id,
+                 summary="patient downloaded .ics" + (" (cancellation)" if cancelled else ""))
     db.session.commit()
     return Response(data, mimetype=calendar.MIMETYPE,
                     headers={"Content-Disposition": f"attachment; filename={calendar.filename(appointment)}"})

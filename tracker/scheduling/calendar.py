@@ -8,7 +8,7 @@ no side, drug or diagnosis. Written in the current language (the patient's: call
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress, vText
 
 from tracker.timeutil import utcnow
 
@@ -35,6 +35,10 @@ def appointment_calendar(appointment, cancelled=False):
     calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     event = Event()
     event.add("uid", f"appointment-{appointment.id}@si-joint-tracker")
+    # A cancellation is the organizer's to send (RFC 5546): the clinic organizes every appointment.
+    organizer = vCalAddress(f"mailto:{current_app.config['MAIL_FROM']}")
+    organizer.params["cn"] = vText(clinic)
+    event.add("organizer", organizer)
     event.add("sequence", sequence(appointment, cancelled))
     event.add("dtstamp", utcnow())
     event.add("dtstart", appointment.starts_at)
