@@ -1,24 +1,38 @@
-"""Benchmark: the whole reports page with 100,000 cases on PostgreSQL, and CSV downloads of
-100,000 rows in constant memory.
+"""Benchmark: the whole reports page at 100,000 cases on PostgreSQL, each figure's time, and a CSV
+download of 100,000 rows in constant memory.
 
-Builds a throwaway database whose cases were referred over the last 12 months and spread over every
-state the way a clinic's year is (half of them injected: in follow-up or closed), each with what its
-state implies: verdicts (some not eligible, some overridden), appointments (some no-shows and
-cancellations), signed procedures with their steps (some warnings, some vascular uptake), diary points
-and entries (some late, some missing), reminders and outcomes; plus 100,000 audit rows. The fill is
-SQL (generate_series), so it takes about a minute. Then it times the reports page through the app
-(median of several runs, every report, the default 12-month period, then filtered), each report
-alone, and streams the audit trail and the worklist as CSV while measuring the peak memory Python
-allocates (tracemalloc) at two sizes. A benchmark, not a test: it prints figures for the README.
+Two databases:
 
-    .venv/bin/python scripts/bench_reports.py                    # 100,000 cases
+- `--reuse --url URL` times a database filled earlier, normally the project's benchmark clinic
+  (`scripts/bench_pages.py fill --cases 100000 --url URL --password PW`: the demo clinic copied until
+  there are 100,000 cases, dates spread over ten years, so a 12-month period holds about 13,000 of
+  them);
+- without `--reuse` it fills a harsher database of its own: 100,000 cases all referred in the last
+  12 months, spread over every state the way a clinic's year is (half of them injected: in
+  follow-up or closed), each with what its state implies: verdicts (some not eligible, some
+  overridden), appointments (some no-shows and cancellations), signed procedures with their steps
+  (some warnings, some vascular uptake), diary points and entries (some late, some missing),
+  reminders and outcomes; plus 100,000 audit rows. The fill is SQL (generate_series), about a minute.
+
+Then it requests the reports page through the app (the default 12-month period, then filtered),
+median and fastest of --runs requests with the number of queries; each figure alone (the time from
+the previous figure to this one, median of --runs: the figures of one report share some queries, the
+later one then shows 0); and streams the audit trail as CSV at about 10,000 and 100,000 rows in a
+fresh process, printing how far its resident memory grew above what it held before the download
+(peak RSS, VmHWM reset through /proc/self/clear_refs). A benchmark, not a test: it prints figures for
+the README. The load average is printed with the figures: on a machine shared with other work the
+fastest request is closer to what a quiet one gives than the median.
+
+    .venv/bin/python scripts/bench_reports.py --reuse --url postgresql+psycopg://postgres@127.0.0.1:5432/si_bench_reports_100000
+    .venv/bin/python scripts/bench_reports.py                    # its own 100,000 cases in 12 months
     .venv/bin/python scripts/bench_reports.py --cases 20000 --url postgresql+psycopg://...
-    .venv/bin/python scripts/bench_reports.py --reuse            # time an earlier fill again
 """
 import argparse
+import os
+import statistics
 import sys
 import time
-import tracemalloc
+from datetime import timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sqlalchemy import event, text  # noqa: E402
 
-from bench_reminders import count, timed  # noqa: E402
+from bench_reminders import count  # noqa: E402
 from bench_worklist import PASSWORD, fresh_database  # noqa: E402
 from config import TestingConfig  # noqa: E402
 from tracker import create_app  # noqa: E402
@@ -34,7 +48,7 @@ from tracker.extensions import db  # noqa: E402
 from tracker.passwords import hash_password  # noqa: E402
 from tracker.reports import figures  # noqa: E402
 from tracker.reports.views import default_period  # noqa: E402
-from tracker.timeutil import clinic_today  # noqa: E402
+from tracker.timeutil import clinic_today, to_clinic  # noqa: E402
 
 # Each case's state by its number modulo 12: a year's mix, half of it injected.
 STATES = ["referred", "under_review", "eligible", "not_eligible", "scheduled", "follow_up", "follow_up",
@@ -56,10 +70,10 @@ INSERT INTO rooms (id, name, modality, location, active, version_id)
 SELECT g, 'Suite ' || g, 'fluoroscopy', '', true, 1 FROM generate_series(1, 4) g;
 INSERT INTO working_hours (physician_id, weekday, starts, ends)
 SELECT 1 + p, d, '08:00', '16:00' FROM generate_series(1, 8) p, generate_series(0, 4) d;
-INSERT INTO patients (id, mrn, family_name, family_name_key, given_name, date_of_birth, sex, preferred_contact,
-                      language, created_at)
-SELECT i, 'B' || lpad(i::text, 7, '0'), 'Name' || (i % 5000), 'name' || (i % 5000), 'Bench',
-       date '1950-01-01' + (i % 18000), 'unknown', 'email', 'English', now()
+INSERT INTO patients (id, mrn, mrn_key, family_name, family_name_key, given_name, given_name_key, date_of_birth,
+                      sex, phone_key, preferred_contact, language, created_at, version_id)
+SELECT i, 'B' || lpad(i::text, 7, '0'), 'b' || lpad(i::text, 7, '0'), 'Name' || (i % 5000), 'name' || (i % 5000),
+       'Bench', 'bench', date '1950-01-01' + (i % 18000), 'unknown', '', 'email', 'English', now(), 1
 FROM generate_series(1, :n) i;
 INSERT INTO cases (id, patient_id, state, state_changed_at, side, indication, referring_clinician, referral_date,
                    reason, payer_profile_code, physician_id, created_at, created_by_id, version_id,
@@ -174,88 +188,207 @@ def fill(n_cases, audit_rows):
         conn.execute(text("VACUUM ANALYZE"))
 
 
-def streamed_peak(client, path):
-    """Download `path` reading the body chunk by chunk; (rows, peak MiB Python allocated, seconds)."""
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    started = time.perf_counter()
-    response = client.get(path, buffered=False)
-    lines = 0
-    for chunk in response.response:
-        lines += chunk.count(b"\n") if isinstance(chunk, bytes) else chunk.count("\n")
-    response.close()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return lines - 1, peak / 2**20, time.perf_counter() - started
+class _Clock:
+    """Each figure's time: the time from the report's start, or the previous figure, to this one."""
+
+    def __init__(self, now):
+        self.now = now
+        self.mark = now()
+        self.times = {}
+
+    def figure_class(self, base):
+        clock = self
+
+        class TimedFigure(base):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                now = clock.now()
+                clock.times.setdefault(self.key, []).append((now - clock.mark) * 1000)
+                clock.mark = now
+
+        return TimedFigure
+
+
+class _Cpu:
+    """CPU time spent by this process and the database's backends serving it (PostgreSQL on this
+    machine): unlike wall time, hardly changed by other work sharing the machine. Parallel
+    workers are short-lived processes whose time cannot be read afterwards, so CPU runs switch them
+    off (`SET max_parallel_workers_per_gather = 0`): everything then runs in the backend."""
+
+    def __init__(self, engine):
+        self.pids = set()
+        self.serial = False
+        event.listen(engine, "connect", self._connected)
+        event.listen(engine, "checkout", self._checked_out)
+
+    def _connected(self, dbapi_connection, record):
+        self.pids.add(dbapi_connection.info.backend_pid)
+
+    def _checked_out(self, dbapi_connection, record, proxy):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET max_parallel_workers_per_gather = " + ("0" if self.serial else "DEFAULT"))
+
+    def ms(self):
+        ticks = 0
+        for pid in self.pids:
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+            except FileNotFoundError:
+                pass
+        return (time.process_time() + ticks / os.sysconf("SC_CLK_TCK")) * 1000
+
+
+def _rss_kib(field):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise SystemExit(f"no {field} in /proc/self/status")
+
+
+def csv_memory(url, path, password):
+    """In this (fresh) process: stream `path` and print rows, peak RSS growth (MiB) and seconds."""
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False)
+    with app.app_context():
+        client = app.test_client()
+        client.post("/sign-in", data={"email": "bench@bench.clinic", "password": password})
+        warm = client.get("/admin/audit.csv?date_from=2999-01-01", buffered=False)  # code and pools loaded
+        for _ in warm.response:
+            pass
+        warm.close()
+        before = _rss_kib("VmRSS")
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")  # the peak (VmHWM) starts again from now
+        started = time.perf_counter()
+        response = client.get(path, buffered=False)
+        lines = 0
+        for chunk in response.response:
+            lines += chunk.count(b"\n") if isinstance(chunk, bytes) else chunk.count("\n")
+        response.close()
+        seconds = time.perf_counter() - started
+        print(f"{lines - 1} {(_rss_kib('VmHWM') - before) / 1024:.1f} {before / 1024:.1f} {seconds:.1f}")
+
+
+def _csv_in_fresh_process(url, path, password):
+    import subprocess
+
+    out = subprocess.run([sys.executable, __file__, "--url", url, "--password", password, "--csv-memory", path],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return int(out[0]), float(out[1]), float(out[2]), float(out[3])
+
+
+def _date_holding(rows_back):
+    """The clinic day from which the audit trail holds about `rows_back` rows to now."""
+    moment = db.session.execute(text("SELECT at FROM audit_events ORDER BY at DESC OFFSET :n LIMIT 1"),
+                                {"n": rows_back}).scalar()
+    return to_clinic(moment.replace(tzinfo=timezone.utc)).date().isoformat() if moment else "1900-01-01"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--audit-rows", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/si_tracker_bench_reports")
-    parser.add_argument("--reuse", action="store_true", help="time the database an earlier run filled")
+    parser.add_argument("--password", default=PASSWORD)
+    parser.add_argument("--reuse", action="store_true", help="time a database filled earlier")
+    parser.add_argument("--csv-memory", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.csv_memory:
+        return csv_memory(args.url, args.csv_memory, args.password)
 
     if not args.reuse:
         fresh_database(args.url)
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=args.url, WTF_CSRF_ENABLED=False)
     with app.app_context():
+        cpu = _Cpu(db.engine)
         if not args.reuse:
             db.create_all()
             started = time.perf_counter()
             fill(args.cases, args.audit_rows)
             print(f"filled {args.cases:,} cases in {time.perf_counter() - started:.1f} s")
+        start, end = default_period(clinic_today())
         print(", ".join(f"{count(t):,} {t}" for t in (
             "cases", "eligibility_verdicts", "appointments", "procedure_records", "diary_points", "diary_entries",
             "diary_reminders", "outcomes", "audit_events")))
+        print("in the default period: " + ", ".join(f"{n:,} {what}" for what, n in db.session.execute(text(
+            "SELECT 'cases referred', count(*) FROM cases WHERE referral_date BETWEEN :s AND :e "
+            "UNION ALL SELECT 'procedures', count(*) FROM procedure_records WHERE started_at >= :s "
+            "AND started_at < CAST(:e AS date) + 1"), {"s": start, "e": end}).all()))
+        db.session.rollback()
 
         statements = []
         event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
         client = app.test_client()
-        client.post("/sign-in", data={"email": "bench@bench.clinic", "password": PASSWORD})
-        start, end = default_period(clinic_today())
+        client.post("/sign-in", data={"email": "bench@bench.clinic", "password": args.password})
+        physician = db.session.execute(text("SELECT min(id) FROM users WHERE role = 'physician'")).scalar()
+        db.session.rollback()
         pages = {
             "reports, last 12 months (default)": "/reports",
-            "reports, physician filter": "/reports?physician=3",
+            "reports, physician filter": f"/reports?physician={physician}",
             "reports, payer filter (default profile)": "/reports?profile=MEDICARE_LCD_2023",
             "reports, one month": f"/reports?start={end.replace(day=1).isoformat()}&end={end.isoformat()}",
         }
-        print(f"\n{'page':42} {'median ms':>10} {'max ms':>8} {'queries':>8}")
+        client.get("/reports")  # caches warm, as on a server that has been up a while
+        print(f"\n{'page (load average ' + _load() + ')':42} {'median ms':>10} {'fastest':>8} {'CPU ms':>8} "
+              f"{'queries':>8}")
         for label, path in pages.items():
             statements.clear()
-            median, worst, response = timed(lambda: client.get(path), args.runs)
-            assert response.status_code == 200, (path, response.status_code)
-            print(f"{label:42} {median:10.1f} {worst:8.1f} {len(statements) // args.runs:8}")
+            times, cpu_times = [], []
+            for serial in [False] * args.runs + [True] * args.runs:
+                cpu.serial = serial
+                started, cpu_started = time.perf_counter(), cpu.ms()
+                response = client.get(path)
+                (cpu_times if serial else times).append(
+                    (cpu.ms() - cpu_started) if serial else (time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (path, response.status_code)
+            print(f"{label:42} {statistics.median(times):10.1f} {min(times):8.1f} {statistics.median(cpu_times):8.0f} "
+                  f"{len(statements) // (2 * args.runs):8}")
+        cpu.serial = False
 
-        print(f"\n{'report alone (default period)':42} {'median ms':>10}")
+        clocks = {"wall": _Clock(time.perf_counter), "cpu": _Clock(lambda: cpu.ms() / 1000)}
         filters = figures.Filters(start=start, end=end, default_profile="MEDICARE_LCD_2023")
-        for key, build in figures.REPORTS.items():
-            median, _, _ = timed(lambda: (build(filters), db.session.rollback()), args.runs)
-            print(f"{key:42} {median:10.1f}")
+        real_figure = figures.Figure
+        try:
+            for kind, clock in clocks.items():
+                figures.Figure = clock.figure_class(real_figure)
+                cpu.serial = kind == "cpu"
+                for _ in range(args.runs):
+                    for build in figures.REPORTS.values():
+                        figures._without_jit()
+                        clock.mark = clock.now()
+                        build(filters)
+                        db.session.rollback()
+        finally:
+            figures.Figure, cpu.serial = real_figure, False
+        print(f"\n{'figure (default period; load ' + _load() + ')':42} {'median ms':>10} {'fastest':>8} {'CPU ms':>8}")
+        wall, cpu_ms = clocks["wall"].times, clocks["cpu"].times
+        for key, times in wall.items():
+            print(f"{figures.FIGURE_REPORT[key] + ' / ' + key:42} {statistics.median(times):10.1f} {min(times):8.1f} "
+                  f"{statistics.median(cpu_ms[key]):8.0f}")
+        print(f"{'all figures':42} {sum(statistics.median(t) for t in wall.values()):10.1f} "
+              f"{sum(min(t) for t in wall.values()):8.1f} {sum(statistics.median(t) for t in cpu_ms.values()):8.0f}")
 
-        print(f"\n{'CSV download':42} {'rows':>8} {'peak MiB':>9} {'seconds':>8}")
-        # The worklist download streams the same way; its rows cost what the page's rows cost (each
-        # case's kept worklist line, which this fill does not build), so it is not timed here.
-        client.post("/sign-out")
-        db.session.execute(text("UPDATE users SET role = 'admin' WHERE id = 1"))
+        print(f"\n{'CSV download (a fresh process)':42} {'rows':>8} {'RSS +MiB':>9} {'RSS MiB':>8} {'seconds':>8}")
+        db.session.execute(text("UPDATE users SET role = 'admin' WHERE email = 'bench@bench.clinic'"))
         db.session.commit()
-        client.post("/sign-in", data={"email": "bench@bench.clinic", "password": PASSWORD})
-        for label, path in (("audit trail, 10,000 rows", "/admin/audit.csv?date_from=" + _days_ago(7)),
-                            ("audit trail, every row", "/admin/audit.csv")):
-            rows, peak, seconds = streamed_peak(client, path)
-            print(f"{label:42} {rows:8,} {peak:9.1f} {seconds:8.1f}")
-        db.session.execute(text("UPDATE users SET role = 'coordinator' WHERE id = 1"))
-        db.session.commit()
+        try:
+            for rows_back in (10_000, 100_000):
+                path = "/admin/audit.csv?date_from=" + _date_holding(rows_back)
+                rows, growth, rss, seconds = _csv_in_fresh_process(args.url, path, args.password)
+                print(f"{'audit trail, about ' + format(rows_back, ',') + ' rows':42} {rows:8,} {growth:9.1f} "
+                      f"{rss:8.1f} {seconds:8.1f}")
+        finally:
+            db.session.execute(text("UPDATE users SET role = 'coordinator' WHERE email = 'bench@bench.clinic'"))
+            db.session.commit()
         db.session.remove()
         db.engine.dispose()
 
 
-def _days_ago(days):
-    from datetime import timedelta
-
-    return (clinic_today() - timedelta(days=days)).isoformat()
+def _load():
+    return f"{os.getloadavg()[0]:.1f}"
 
 
 if __name__ == "__main__":

@@ -142,6 +142,37 @@ def test_relief_survival_is_kaplan_meier_censored_where_the_diary_ends(clinic):
     assert _figure("relief_survival").rows == [(7, 3, 1, 0, Decimal("66.7")), (14, 2, 1, 1, Decimal("33.3"))]
 
 
+def test_relief_survival_reads_each_score_at_the_moment_it_describes(clinic):
+    # A case injected 2025-11-03 15:00 (a month of its own): baseline 8, day 1 at 3, then a score of 4
+    # (still 50 %) filed under day 7 after its window closed, recalled by phone for day 10. Read at the
+    # moment it describes, relief lasted to day 10 and the diary ends there (censored), not day 7.
+    from datetime import timedelta
+
+    from tests.report_data import at
+    from tracker.models import DiaryEntry, DiaryPoint
+    from tracker.extensions import db
+    from tracker.vocab import EntrySource
+    from tracker.workflow import State
+
+    case = clinic._case("left", "therapeutic", clinic.ada, None, date(2025, 10, 1), State.FOLLOW_UP)
+    injected = at(11, 3, 15, year=2025)
+    clinic._procedure(case, None, injected, 20)
+    for code, offset, score, felt, late in (("t0", timedelta(0), 8, injected - timedelta(hours=1), False),
+                                            ("d1", timedelta(days=1), 3, injected + timedelta(days=1), False),
+                                            ("d7", timedelta(days=7), 4, injected + timedelta(days=10), True)):
+        due = injected + offset
+        point = DiaryPoint(case_id=case.id, point_code=code, due_at=due, opens_at=due - timedelta(hours=6),
+                           closes_at=due + timedelta(hours=12), completed_at=felt + timedelta(hours=1))
+        db.session.add(point)
+        db.session.flush()
+        db.session.add(DiaryEntry(point_id=point.id, case_id=case.id, side="left", score=score, felt_at=felt,
+                                  entered_at=felt + timedelta(hours=1), late=late, source=EntrySource.STAFF_PHONE,
+                                  entered_by_id=clinic.coordinator.id))
+    db.session.commit()
+    rows = _figure("relief_survival", start=date(2025, 11, 1), end=date(2025, 11, 30)).rows
+    assert rows == [(10, 1, 0, 1, Decimal("100.0"))]
+
+
 def test_next_steps(clinic):
     rows = {row[0]: row[1] for row in _figure("next_steps").rows}
     assert (rows["Radiofrequency-ablation evaluation"], rows["Physical therapy"], rows["Discharge"]) == (1, 1, 1)

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from tracker.reports.stats import kaplan_meier, months_between, percentile, share, working_minutes
+from tracker.reports.stats import kaplan_meier, months_between, percentile, percentile_of_counts, share, working_minutes
 
 
 def test_share_is_none_when_nothing_was_counted():
@@ -30,6 +30,25 @@ def test_percentile_of_nothing_is_none_and_bad_fractions_are_refused():
     assert percentile([], 0.5) is None
     with pytest.raises(ValueError):
         percentile([1], 1.5)
+
+
+@pytest.mark.parametrize("counted,fraction,expected", [
+    ([(7, 1)], 0.5, 7.0),
+    ([(6, 2), (14, 1)], 0.9, 12.4),  # 6, 6, 14: position 1.8
+    ([(1, 1), (2, 1), (3, 1), (4, 1)], 0.5, 2.5),
+    ([(2, 3), (10, 1)], 0.5, 2.0),  # 2, 2, 2, 10
+    ([(2, 3), (10, 1)], 0.9, 7.6),  # position 2.7: 2 + 0.7 x 8
+])
+def test_percentile_of_counts_is_the_percentile_of_the_values_written_out(counted, fraction, expected):
+    written_out = [value for value, count in counted for _ in range(count)]
+    assert percentile_of_counts(counted, fraction) == pytest.approx(expected)
+    assert percentile_of_counts(counted, fraction) == pytest.approx(percentile(written_out, fraction))
+
+
+def test_percentile_of_counts_of_nothing_is_none():
+    assert percentile_of_counts([], 0.5) is None
+    with pytest.raises(ValueError):
+        percentile_of_counts([(1, 1)], -0.1)
 
 
 def test_kaplan_meier_by_hand():

@@ -21,6 +21,9 @@ class EligibilityVerdict(db.Model):
         ),
         # Reports: first verdicts and overrides within a period.
         db.Index("ix_eligibility_verdicts_evaluated_at", "evaluated_at"),
+        # Reports: "is this the case's first verdict?" (no lower id of the same case), read from
+        # the index alone.
+        db.Index("ix_eligibility_verdicts_case_id_id", "case_id", "id"),
         db.Index("ix_eligibility_verdicts_override_at", "override_at",
                  postgresql_where=db.text("override_at IS NOT NULL"), sqlite_where=db.text("override_at IS NOT NULL")),
     )

@@ -64,6 +64,8 @@ class Appointment(db.Model):
         db.Index("ix_appointments_starts_at", "starts_at"),
         # Reports: bookings made within a period (lead times).
         db.Index("ix_appointments_created_at", "created_at"),
+        # Reports: "is this the case's first booking?" (no lower id of the same case), from the index alone.
+        db.Index("ix_appointments_case_id_id", "case_id", "id"),
     )
 
     id = db.Column(db.Integer, primary_key=True)

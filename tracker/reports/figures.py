@@ -14,7 +14,9 @@ from flask import current_app
 from sqlalchemy import and_, case, distinct, func, literal, or_, select, text, true, union_all
 from sqlalchemy.orm import aliased
 
+from tracker.diary.relief import ANAESTHETIC_WINDOW_HOURS
 from tracker.diary.schedule import SCHEDULES, Phase
+from tracker.diary.services import BASELINE as BASELINE_CODE
 from tracker.extensions import db
 from tracker.models import (Appointment, Case, DiaryEntry, DiaryPoint, DiaryReminder, EligibilityVerdict,
                             Examination, Outcome, Patient, ProcedureRecord, ProcedureStep, Room, User,
@@ -221,15 +223,23 @@ def eligibility(filters):
                  .where(_first(EligibilityVerdict), _in_period(EligibilityVerdict.evaluated_at, filters),
                         *_of_cases(EligibilityVerdict.case_id, filters))
                  .subquery())
-    evaluated, eligible = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(case((in_period.c.eligible, 1), else_=0)), 0))).one()
-    elements = sql.json_elements(in_period.c.snapshot, "criteria")
+    per_profile, evaluated, eligible = {}, 0, 0
+    for profile, count, count_eligible in db.session.execute(
+            select(in_period.c.profile_code, func.count(), func.sum(case((in_period.c.eligible, 1), else_=0)))
+            .group_by(in_period.c.profile_code)).all():
+        per_profile[profile] = count
+        evaluated, eligible = evaluated + count, eligible + int(count_eligible or 0)
+    # Only verdicts whose snapshot names a criterion not met are opened up criterion by criterion
+    # (a cheap text test first; the criterion's own status decides).
+    with_not_met = (select(in_period).where(sql.json_as_text(in_period.c.snapshot).like('%"not_met"%'))
+                    .subquery())
+    elements = sql.json_elements(with_not_met.c.snapshot, "criteria")
     not_met = sql.element_text(elements, "status") == "not_met"
     # Not eligible means a criterion failed; a verdict with only unknowns left is incomplete (the
     # case stays under review) and is counted apart, never as not eligible.
     failed = db.session.execute(
-        select(func.count(distinct(in_period.c.id))).select_from(in_period).join(elements, true())
-        .where(~in_period.c.eligible, not_met)).scalar()
+        select(func.count(distinct(with_not_met.c.id))).select_from(with_not_met).join(elements, true())
+        .where(~with_not_met.c.eligible, not_met)).scalar()
     incomplete = evaluated - eligible - failed
     first_figure = Figure(
         "eligible_at_first_evaluation", "Eligible at first evaluation",
@@ -242,14 +252,12 @@ def eligibility(filters):
         Chart("bars", (0,), (1,)))
     first_figure.note = f"{evaluated} first verdicts in the period."
 
-    per_profile = dict(db.session.execute(
-        select(in_period.c.profile_code, func.count()).group_by(in_period.c.profile_code)).all())
     code = sql.element_text(elements, "code")
     failing = db.session.execute(
-        select(in_period.c.profile_code, code, func.count()).select_from(in_period).join(elements, true())
+        select(with_not_met.c.profile_code, code, func.count()).select_from(with_not_met).join(elements, true())
         .where(not_met)
-        .group_by(in_period.c.profile_code, code)
-        .order_by(in_period.c.profile_code, func.count().desc(), code)).all()
+        .group_by(with_not_met.c.profile_code, code)
+        .order_by(with_not_met.c.profile_code, func.count().desc(), code)).all()
     criteria = Figure(
         "failing_criteria", "Criteria not met at first evaluation, per payer profile",
         "For each payer profile, the criteria the first verdicts in the period found not met "
@@ -488,52 +496,77 @@ def _block_rates(filters, group, name, title, key):
         Chart("bars", (0,), (1, 2, 3)))
 
 
-def _therapeutic_days():
-    """CASE point code -> whole days after the injection, for the therapeutic follow-up points."""
-    codes = {point.code: int(point.hours_after // 24) for schedule in SCHEDULES.values()
-             for point in schedule.points if point.phase == Phase.THERAPEUTIC}
-    return codes
+def _point_minutes():
+    """Point code -> (nominal minutes after the injection, phase), for every point after it."""
+    points = {}
+    for schedule in SCHEDULES.values():
+        for point in schedule.points:
+            if point.offset is not None:
+                minutes = int(point.offset / timedelta(minutes=1))
+                if points.setdefault(point.code, (minutes, point.phase)) != (minutes, point.phase):
+                    raise ValueError(f"time point {point.code} means two different times in the diary schedules")
+    return points
 
 
 def relief_survival(filters):
-    days_by_code = sorted(_therapeutic_days().items(), key=lambda item: item[1])
-    injected = (select(ProcedureRecord.case_id)
+    """Read as the case's pain diary reads relief (tracker.diary.outcome and relief): each score at
+    the moment it describes (felt_at: a point's nominal time when felt inside its window, else the
+    minutes from the injection to that moment), follow-up scores (after the anaesthetic window, an
+    anaesthetic point's late score left out) in time order, relief unbroken from the first of them;
+    the baseline is the side's T0 score, else the examination's."""
+    points = _point_minutes()
+    injected = (select(ProcedureRecord.case_id, ProcedureRecord.started_at)
                 .where(_signed(), _in_period(ProcedureRecord.started_at, filters),
                        *_of_cases(ProcedureRecord.case_id, filters)).subquery())
+    felt = func.coalesce(DiaryEntry.felt_at, DiaryEntry.entered_at)
+    in_window = and_(felt >= DiaryPoint.opens_at, or_(DiaryPoint.closes_at.is_(None), felt <= DiaryPoint.closes_at))
+    nominal = case({code: minutes for code, (minutes, _) in points.items()}, value=DiaryPoint.point_code)
+    minutes = case((in_window, nominal), else_=func.round(sql.minutes_between(felt, injected.c.started_at)))
+    anaesthetic = [code for code, (_, phase) in points.items() if phase == Phase.ANAESTHETIC]
+    counted = ~and_(DiaryEntry.late.is_(True), DiaryPoint.point_code.in_(anaesthetic))
 
-    def score_at(code):
-        return func.max(case((DiaryPoint.point_code == code, DiaryEntry.score))).label(code)
-
-    # One row per injected side with its score at each time point (at most one per point and side):
-    # a single pass over the entries, grouped without sorting.
-    codes = ["t0", *(code for code, _ in days_by_code)]
-    scores = (select(DiaryEntry.case_id, *(score_at(code) for code in codes))
+    # Each entry once, with the minutes it describes; then one row per injected side with its T0
+    # score and each point's score and minutes (at most one entry per point and side), in a single
+    # grouped pass.
+    scored = (select(DiaryEntry.case_id, DiaryEntry.side, DiaryPoint.point_code.label("code"), DiaryEntry.score,
+                     minutes.label("minutes"), counted.label("counted"))
               .join(DiaryPoint, DiaryPoint.id == DiaryEntry.point_id)
-              .join(injected, injected.c.case_id == DiaryEntry.case_id)
-              .where(DiaryPoint.point_code.in_(codes))
-              .group_by(DiaryEntry.case_id, DiaryEntry.side).subquery())
-    baseline = func.coalesce(scores.c.t0, Examination.baseline_nrs)
-    # Relief is at least 50 % when score <= baseline / 2, i.e. 2 x score <= baseline (whole numbers).
-    below = {code: 2 * scores.c[code] > baseline for code, _ in days_by_code}
-    at_or_above = {code: 2 * scores.c[code] <= baseline for code, _ in days_by_code}
-    # Relief lasts while unbroken from the first follow-up score: the latest point at 50 % with no
-    # point below before it (a point without a score neither breaks nor extends the run).
-    lasted = case(*[(and_(at_or_above[code], *(~func.coalesce(below[earlier], False) for earlier, _ in
-                                               days_by_code[:index])), days)
-                    for index, (code, days) in reversed(list(enumerate(days_by_code)))], else_=0)
-    ended = or_(*(func.coalesce(below[code], False) for code, _ in days_by_code))
-    follow_up = or_(*(scores.c[code].is_not(None) for code, _ in days_by_code))
-    per_side = (select(lasted.label("lasted"), ended.label("ended")).select_from(scores)
-                .outerjoin(Examination, Examination.case_id == scores.c.case_id)
-                .where(baseline > 0, follow_up).subquery())
+              .join(injected, injected.c.case_id == DiaryEntry.case_id).subquery())
+    codes = list(points)
+    per_point = (select(scored.c.case_id, scored.c.side,
+                        func.max(case((scored.c.code == BASELINE_CODE, scored.c.score))).label("t0"),
+                        *[func.max(case((and_(scored.c.code == code, scored.c.counted), scored.c.score)))
+                          .label(f"s_{code}") for code in codes],
+                        *[func.max(case((and_(scored.c.code == code, scored.c.counted), scored.c.minutes)))
+                          .label(f"m_{code}") for code in codes])
+                 .group_by(scored.c.case_id, scored.c.side).subquery())
+    baseline = func.coalesce(per_point.c.t0, Examination.baseline_nrs)
+    window = ANAESTHETIC_WINDOW_HOURS * 60
+    never = 10 ** 9  # minutes: later than any reading
+    # A follow-up reading: scored after the anaesthetic window. Relief is at least 50 % when
+    # score <= baseline / 2, i.e. 2 x score <= baseline (whole numbers).
+    follow = {code: and_(per_point.c[f"m_{code}"] > window, per_point.c[f"s_{code}"].is_not(None)) for code in codes}
+    below = {code: case((and_(follow[code], 2 * per_point.c[f"s_{code}"] > baseline), per_point.c[f"m_{code}"]),
+                        else_=never) for code in codes}
+    # Relief ends at the first follow-up reading below 50 % (in time order, whatever the points'
+    # labels); it lasted to the latest reading at 50 % or more before that one (0 when the first is
+    # already below); a side never below is censored at its latest reading.
+    first_below = sql.least(*below.values())
+    lasted = sql.greatest(*[case((and_(follow[code], 2 * per_point.c[f"s_{code}"] <= baseline,
+                                       per_point.c[f"m_{code}"] < first_below), per_point.c[f"m_{code}"]), else_=0)
+                            for code in codes])
+    per_side = (select(lasted.label("lasted"), (first_below < never).label("ended")).select_from(per_point)
+                .outerjoin(Examination, Examination.case_id == per_point.c.case_id)
+                .where(baseline > 0, or_(*follow.values())).subquery())
     groups = db.session.execute(select(per_side.c.lasted, per_side.c.ended, func.count())
                                 .group_by(per_side.c.lasted, per_side.c.ended)).all()
-    steps = kaplan_meier((int(lasted_), bool(ended_), count) for lasted_, ended_, count in groups)
+    steps = kaplan_meier((int(lasted) // 1440, bool(ended), count) for lasted, ended, count in groups)
     return Figure(
         "relief_survival", "Therapeutic relief over time (survival curve)",
         "Injected sides with a procedure started inside the period: the share whose relief (50 % or "
-        "more from the baseline) lasted beyond each day, Kaplan-Meier; relief ends after the last "
-        "follow-up score still at 50 %; a side whose diary ends while still at 50 % is censored there.",
+        "more from the baseline) lasted beyond each day, Kaplan-Meier; each score read at the moment it "
+        "describes; relief ends after the last follow-up score still at 50 %; a side whose diary ends "
+        "while still at 50 % is censored there.",
         ["Day", "Sides followed", "Relief ended", "Censored", "Still at 50 % or more %"],
         [(step.day, step.at_risk, step.ended, step.censored, step.surviving) for step in steps],
         Chart("survival", (0,), (4,), "%"))
@@ -651,8 +684,11 @@ FIGURE_REPORT = {
 def _without_jit():
     if sql.dialect() == "postgresql":
         # Aggregates over a year of cases inflate the planner's cost estimate past PostgreSQL's JIT
-        # thresholds: it would spend longer compiling them than running them.
+        # thresholds: it would spend longer compiling them than running them. A year's grouped
+        # rows (a row per injected side, per first verdict) outgrow the default 4 MB of memory per
+        # sort or hash and would spill to disk; for this transaction only, they may use 32 MB.
         db.session.execute(text("SET LOCAL jit = off"))
+        db.session.execute(text("SET LOCAL work_mem = '32MB'"))
 
 
 def all_reports(filters):

@@ -4,19 +4,20 @@ Times are stored as naive UTC; a report counts clinic days, so a timestamp is tu
 clinic's calendar date in the database (PostgreSQL's time-zone functions; on SQLite a function
 registered on every connection, using the same zone database as the rest of the app).
 Percentiles: PostgreSQL computes them with percentile_cont; SQLite has no such aggregate, so it
-returns only the sorted column of values and `stats.percentile` interpolates exactly as
-percentile_cont does (the tests check both databases give the same answers).
+returns each distinct value with how many times it occurs (a few dozen rows of whole days or
+minutes) and `stats.percentile_of_counts` interpolates exactly as percentile_cont does (the tests
+check both databases give the same answers).
 """
 from datetime import datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Date, Float, Integer, cast, event, func, select
+from sqlalchemy import Date, Float, Integer, Text, cast, event, func, select
 from sqlalchemy.engine import Engine
 
 from tracker.extensions import db
-from tracker.reports.stats import percentile
+from tracker.reports.stats import percentile_of_counts
 
 
 @lru_cache(maxsize=8)
@@ -81,6 +82,16 @@ def week_of(date_expression):
     return func.date(date_expression, "-6 days", "weekday 1")
 
 
+def least(*expressions):
+    """The smallest of several expressions that are never NULL (SQLite's many-argument min)."""
+    return func.least(*expressions) if _postgres() else func.min(*expressions)
+
+
+def greatest(*expressions):
+    """The largest of several expressions that are never NULL (SQLite's many-argument max)."""
+    return func.greatest(*expressions) if _postgres() else func.max(*expressions)
+
+
 def json_text(column, key):
     """A top-level JSON member as text ('true', 'false', a string...)."""
     if _postgres():
@@ -93,6 +104,11 @@ def json_true(column, key):
     if _postgres():
         return column.op("->>")(key) == "true"
     return func.json_extract(column, f"$.{key}") == 1
+
+
+def json_as_text(column):
+    """A JSON column as its text (for a cheap LIKE before opening it up)."""
+    return cast(column, Text)
 
 
 def json_elements(column, key):
@@ -111,7 +127,7 @@ def element_text(elements, key):
 
 def spread(values_subquery):
     """(count, median, 90th percentile) of the one column of a subquery (medians as floats;
-    None, None for no rows). PostgreSQL aggregates; SQLite sends the sorted column."""
+    None, None for no rows). PostgreSQL aggregates; SQLite sends each value with its count."""
     column = list(values_subquery.c)[0]
     if _postgres():
         n, median, p90 = db.session.execute(select(
@@ -120,5 +136,7 @@ def spread(values_subquery):
             func.percentile_cont(0.9).within_group(cast(column, Float)),
         )).one()
         return n, median, p90
-    values = db.session.execute(select(column).where(column.is_not(None)).order_by(column)).scalars().all()
-    return len(values), percentile(values, 0.5), percentile(values, 0.9)
+    counted = [tuple(row) for row in db.session.execute(
+        select(column, func.count()).where(column.is_not(None)).group_by(column).order_by(column)).all()]
+    n = sum(count for _, count in counted)
+    return n, percentile_of_counts(counted, 0.5), percentile_of_counts(counted, 0.9)
