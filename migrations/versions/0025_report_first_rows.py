@@ -5,8 +5,8 @@ The lead times and the eligibility figures keep only each case's first verdict a
 index alone instead of every verdict or appointment row (at 100,000 cases the referral-to-verdict
 lead time went from 304 ms to 98 ms).
 
-Revision ID: 0022_report_first_rows
-Revises: 0021_patient_records
+Revision ID: 0025_report_first_rows
+Revises: 0024_preparation_plan
 Create Date: 2026-12-05 11:10:00.000000
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0022_report_first_rows'
-down_revision = '0021_patient_records'
+revision = '0025_report_first_rows'
+down_revision = '0024_preparation_plan'
 branch_labels = None
 depends_on = None
 
