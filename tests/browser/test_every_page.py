@@ -1,7 +1,8 @@
 """Every page, as each role sees it, on a phone (390 x 844) and on a desktop (1280 x 800), over the
 demo data (`flask demo seed`: cases in every state, a procedure in progress, signed notes, diaries):
 
-- the page never scrolls sideways as a whole (a wide table scrolls inside its own labelled region);
+- the page never scrolls sideways as a whole; a box that does (a wide table, the chart) is a region
+  with a name that takes keyboard focus;
 - axe-core, pinned in package-lock.json and injected into the page, finds no critical or serious
   violation.
 
@@ -203,6 +204,15 @@ TOO_WIDE = """() => {
     .slice(0, 6).map(el => `${name(el)} right=${Math.round(el.getBoundingClientRect().right)}`);
 }"""
 
+# Boxes that scroll sideways at this width but that a keyboard or screen-reader user cannot find:
+# each must be a named region that takes focus (templates/_macros/tables.html scroll_region).
+HIDDEN_SCROLLERS = """() => [...document.querySelectorAll("body *")].filter(el =>
+    ["auto", "scroll"].includes(getComputedStyle(el).overflowX) && el.scrollWidth > el.clientWidth + 1
+    && !["TEXTAREA", "SELECT", "INPUT"].includes(el.tagName)
+    && !(el.getAttribute("role") === "region" && el.getAttribute("aria-label") && el.tabIndex === 0))
+  .map(el => el.tagName.toLowerCase() + (el.className ? "." + String(el.className).trim().split(/\\s+/).join(".") : ""))
+"""
+
 
 @pytest.fixture
 def axe_script():
@@ -232,6 +242,8 @@ def _check(page, axe_script):
         if scroll_width > inner_width:
             problems.append(f"{name}: scrolls sideways ({scroll_width} > {inner_width}): "
                             + "; ".join(page.evaluate(TOO_WIDE)))
+        for scroller in page.evaluate(HIDDEN_SCROLLERS):
+            problems.append(f"{name}: {scroller} scrolls sideways but is no labelled region taking focus")
         for violation in page.evaluate(RUN_AXE):
             problems.append(f"{name}: axe {violation['impact']} {violation['id']} ({violation['help']}): "
                             + " | ".join(violation["nodes"]))
@@ -277,3 +289,25 @@ def test_every_page_fits_a_phone_and_axe_finds_nothing_serious(app, live_server,
         failures.append(f"pages not checked here (visit them, or say in NOT_PAGES why they are no page): {unvisited}")
     assert not failures, f"{len(failures)} problems:\n" + "\n".join(failures)
 
+
+
+def test_the_check_sees_sideways_scrolling_a_hidden_scroller_and_what_axe_finds_and_passes_the_fix(
+        new_page, axe_script):
+    page = new_page("phone")
+    wide_row = "<tr>" + "<th scope='row'>Row</th>" + "<td>cell&nbsp;with&nbsp;long&nbsp;words</td>" * 12 + "</tr>"
+
+    def html(body):
+        return f"""<!doctype html><html lang="en"><head><title>A page</title></head>
+            <body><main><h1>A page</h1>{body}</main></body></html>"""
+
+    page.set_content(html(f"""<table>{wide_row}</table><div style="overflow-x: auto"><table>{wide_row}</table></div>
+                              <input type="text">"""))
+    findings = [problem.split(" (")[0] for problem in _check(page, axe_script)]   # without the details
+    assert findings == [f"{width}: {finding}" for width in WIDTHS for finding in (
+        "scrolls sideways", "div scrolls sideways but is no labelled region taking focus",
+        "axe critical label", "axe serious scrollable-region-focusable")]
+
+    page.set_content(html(f"""<div class="table-wrap" role="region" aria-label="Rows" tabindex="0"
+                              style="overflow-x: auto; position: relative"><table>{wide_row}</table></div>
+                              <label>Name <input type="text"></label>"""))
+    assert _check(page, axe_script) == []
