@@ -65,6 +65,12 @@ class Config:
     RATELIMIT_SIGN_IN = os.environ.get("RATELIMIT_SIGN_IN", "20 per 15 minutes")
     RATELIMIT_PASSWORD = os.environ.get("RATELIMIT_PASSWORD", "10 per 15 minutes")
     RATELIMIT_DIARY_LINK = os.environ.get("RATELIMIT_DIARY_LINK", "20 per 15 minutes")
+    # "Forgot password" requests from one address (every request counts: the answer never says
+    # whether an email went).
+    RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "5 per 15 minutes")
+    # How long a patient's links to set a password work (tracker/patient_accounts).
+    PATIENT_INVITATION_DAYS = _env_int("PATIENT_INVITATION_DAYS", 7)
+    PASSWORD_RESET_MINUTES = _env_int("PASSWORD_RESET_MINUTES", 60)
     # Where the counts live: redis://127.0.0.1:6379/0 shares them between workers and servers.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # Reverse proxies in front of the tracker that set X-Forwarded-For/-Proto/-Host: the client

@@ -93,6 +93,7 @@ def register_blueprints(app):
     from tracker.eligibility.views import bp as eligibility_bp
     from tracker.fhir.views import bp as fhir_bp
     from tracker.patient_link.views import bp as patient_link_bp
+    from tracker.patient_accounts.views import bp as patient_accounts_bp
     from tracker.sms_views import bp as sms_bp
     from tracker.patient_portal.views import bp as patient_bp
     from tracker.patients.views import bp as patients_bp
@@ -115,6 +116,7 @@ def register_blueprints(app):
     app.register_blueprint(patient_bp, url_prefix="/my")
     app.register_blueprint(patients_bp)
     app.register_blueprint(patient_link_bp)
+    app.register_blueprint(patient_accounts_bp)
     app.register_blueprint(sms_bp)
     # Its routes span two surfaces (/my/... and /cases/...): full paths, no prefix.
     app.register_blueprint(diary_bp)

@@ -1,4 +1,5 @@
-"""Per-client-address limits on guessing: sign-in, password change and reset, personal diary links.
+"""Per-client-address limits on guessing: sign-in, password change and reset, personal diary links,
+patients' "forgot password" requests and the links they send.
 
 The per-account lock (tracker/auth/services.py) stops guessing one account's password; these limits
 stop one address trying a password on many accounts (spraying) or many diary-link tokens. Only
@@ -24,6 +25,8 @@ LIMITED = {
     "admin.reset_password": ("RATELIMIT_PASSWORD", ["POST"], lambda response: response.status_code != 302),
     "patient_link.entry": ("RATELIMIT_DIARY_LINK", None, lambda response: response.status_code == 404),
     "patient_link.correct": ("RATELIMIT_DIARY_LINK", None, lambda response: response.status_code == 404),
+    "patient_accounts.forgot_password": ("RATELIMIT_PASSWORD_RESET", ["POST"], lambda response: True),
+    "patient_accounts.set_password": ("RATELIMIT_DIARY_LINK", None, lambda response: response.status_code == 404),
 }
 
 

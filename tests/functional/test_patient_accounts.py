@@ -1,0 +1,177 @@
+"""Patient accounts without the clinic's help: a coordinator's invitation by email, "forgot
+password" on the sign-in page (the same answer for every address, throttled, staff refused
+quietly), and the link that sets the password: signed, single-use, expiring, ending every session
+of the account; the patient's pages in their language."""
+import re
+
+import pytest
+
+from tracker.extensions import db
+from tracker.models import AuditEvent, User
+from tracker.patient_accounts import services
+from tracker.roles import Role
+
+from tests.helpers import PASSWORD, by_id, field_error, is_signed_in, sign_in, submit, text, words
+
+NEW_PASSWORD = "kettle orbit lantern 2026"
+SAME_ANSWER = "If a patient account uses this address, an email with a link to set a new password is on its way."
+
+
+@pytest.fixture
+def outbox(monkeypatch):
+    sent = []
+    monkeypatch.setattr(services, "send_mail", lambda to, subject, body: sent.append((to, subject, body)))
+    return sent
+
+
+def link_in(body):
+    return re.sub(r"^https?://[^/]+", "", re.search(r"https?://\S+/account/set-password/\S+", body).group(0))
+
+
+def set_password(client, path, password=NEW_PASSWORD, confirm=None):
+    return submit(client, path, {"new_password": password, "confirm": confirm or password})
+
+
+def forgot(client, email):
+    return submit(client, "/account/forgot-password", {"email": email}, follow_redirects=True)
+
+
+def audit_summaries():
+    return [e.summary for e in db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id)).scalars()]
+
+
+# ------------------------------------------------------------------ the invitation
+
+def test_an_invited_patient_chooses_a_password_and_the_account_is_made(client, coordinator, gen, outbox,
+                                                                       make_client):
+    patient = gen.patient(family_name="Okafor", given_name="Grace", email="Grace.Okafor@example.org")
+    response = submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}",
+                      follow_redirects=True)
+    assert "Invitation sent to grace.okafor@example.org" in text(response)
+    [(to, subject, body)] = outbox
+    assert to == "grace.okafor@example.org" and "works once, within 7 days" in body
+    assert db.session.execute(db.select(User).filter_by(role=Role.PATIENT)).first() is None
+
+    patient_browser = make_client()
+    path = link_in(body)
+    page = patient_browser.get(path)
+    assert page.status_code == 200 and "Choose your password" in text(page)
+    done = set_password(patient_browser, path)
+    assert done.status_code == 302 and done.location.endswith("/sign-in")
+    account = db.session.execute(db.select(User).filter_by(patient_id=patient.id)).scalar_one()
+    assert (account.email, account.role, account.name) == ("grace.okafor@example.org", Role.PATIENT, "Grace Okafor")
+    assert sign_in(patient_browser, "grace.okafor@example.org", NEW_PASSWORD).status_code == 302
+    # Single use: the account now exists, so the invitation opens nothing.
+    again = make_client().get(path)
+    assert again.status_code == 404 and "does not work any more" in text(again)
+    assert "account invitation sent by email" in audit_summaries()
+    assert "patient account created from an invitation" in audit_summaries()
+
+
+def test_a_patient_without_an_email_address_cannot_be_invited(client, coordinator, gen, outbox):
+    patient = gen.patient(email=None)
+    response = submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}",
+                      follow_redirects=True)
+    assert "The patient has no email address: add one to the patient's details first." in text(response)
+    assert outbox == []
+
+
+def test_an_invitation_stops_working_when_the_patients_email_changes(client, coordinator, gen, outbox, make_client):
+    patient = gen.patient(email="old@example.org")
+    submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}")
+    patient.email = "new@example.org"
+    db.session.commit()
+    assert make_client().get(link_in(outbox[0][2])).status_code == 404
+
+
+def test_a_spanish_speaking_patient_gets_the_invitation_and_the_page_in_spanish(
+        client, coordinator, gen, outbox, make_client):
+    patient = gen.patient(language="Spanish", email="lucia@example.org")
+    submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}")
+    [(_, subject, body)] = outbox
+    assert subject.startswith("Su cuenta en") and "una sola vez" in body
+    page = make_client().get(link_in(body))
+    assert "Elija su contraseña" in text(page)
+
+
+def test_a_bad_password_is_explained_next_to_the_field_and_no_account_is_made(
+        client, coordinator, gen, outbox, make_client):
+    patient = gen.patient(email="pat@example.org")
+    submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}")
+    path = link_in(outbox[0][2])
+    browser = make_client()
+    short = set_password(browser, path, "short")
+    assert short.status_code == 422 and field_error(short.get_data(as_text=True), "new_password")
+    mismatch = set_password(browser, path, NEW_PASSWORD, NEW_PASSWORD + "x")
+    assert "The two new passwords do not match." in field_error(mismatch.get_data(as_text=True), "confirm")
+    assert db.session.execute(db.select(User).filter_by(patient_id=patient.id)).first() is None
+
+
+# ------------------------------------------------------------------ forgot password
+
+@pytest.fixture
+def patient_user(gen):
+    return gen.user(Role.PATIENT, email="pat@example.org", patient=gen.patient(email="pat@example.org"))
+
+
+def test_forgot_password_gives_one_answer_and_emails_only_patient_accounts(make_client, gen, patient_user, outbox):
+    staff = gen.user(Role.PHYSICIAN, email="doc@clinic.example")
+    answers = {email: words(by_id(forgot(make_client(), email).get_data(as_text=True), "main"))
+               for email in ("PAT@example.org", "nobody@example.org", staff.email)}
+    assert all(SAME_ANSWER in answer for answer in answers.values())
+    assert len(set(answers.values())) == 1
+    assert [to for to, _, _ in outbox] == ["pat@example.org"]
+    summaries = audit_summaries()
+    assert "password reset link sent by email" in summaries
+    assert "password reset link refused (no such account)" in summaries
+    assert "password reset link refused (staff account: staff passwords are reset by an admin)" in summaries
+
+
+def test_a_reset_ends_every_session_and_the_link_works_once(make_client, patient_user, outbox):
+    on_phone = make_client()
+    sign_in(on_phone, patient_user)
+    assert is_signed_in(on_phone)
+    forgot(make_client(), "pat@example.org")
+    path = link_in(outbox[0][2])
+    laptop = make_client()
+    assert "Set a new password" in text(laptop.get(path))
+    assert set_password(laptop, path).status_code == 302
+    assert not is_signed_in(on_phone)
+    assert sign_in(make_client(), patient_user, PASSWORD).status_code != 302
+    assert sign_in(make_client(), patient_user, NEW_PASSWORD).status_code == 302
+    assert make_client().get(path).status_code == 404
+
+
+def test_a_reset_link_stops_working_after_a_password_change(make_client, patient_user, outbox):
+    forgot(make_client(), "pat@example.org")
+    path = link_in(outbox[0][2])
+    browser = make_client()
+    sign_in(browser, patient_user)
+    submit(browser, "/account/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD,
+                                          "confirm": NEW_PASSWORD})
+    assert make_client().get(path).status_code == 404
+
+
+def test_an_expired_or_altered_link_opens_nothing(app, make_client, patient_user, outbox, monkeypatch):
+    forgot(make_client(), "pat@example.org")
+    path = link_in(outbox[0][2])
+    assert make_client().get(path[:-3] + "xyz").status_code == 404
+    monkeypatch.setitem(app.config, "PASSWORD_RESET_MINUTES", -1)
+    expired = make_client().get(path)
+    assert expired.status_code == 404 and "Ask for a new link" in text(expired)
+
+
+def test_forgot_password_is_throttled_per_address(app, make_client, patient_user, outbox, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_PASSWORD_RESET", "3 per 15 minutes")
+    client = make_client()
+    statuses = [submit(client, "/account/forgot-password", {"email": "pat@example.org"}).status_code
+                for _ in range(4)]
+    assert statuses == [302, 302, 302, 429]
+    assert len(outbox) == 3
+
+
+def test_the_forgot_password_page_is_in_spanish_for_a_spanish_browser(make_client):
+    page = make_client().get("/sign-in", headers={"Accept-Language": "es-MX,es;q=0.9"})
+    assert "Obtenga un enlace" in text(page)
+    forgot_page = make_client().get("/account/forgot-password", headers={"Accept-Language": "es-MX,es;q=0.9"})
+    assert "Contraseña olvidada" in text(forgot_page)
