@@ -146,7 +146,7 @@ def test_query_count_is_the_same_for_10_and_1000_cases(client, coordinator, gen,
     ("cases.side = 'left'", "ix_cases_side"),
     ("cases.payer_profile_code = 'MP_558'", "ix_cases_payer_profile_code"),
     # SQLite may read the name-order index, which also starts with the folded family name.
-    ("patients.family_name_key LIKE 'abc%'", "ix_patients_family_name_key|ix_patients_name_order"),
+    ("patients.family_name_key LIKE 'abc%'", "ix_patients_family_name_search|ix_patients_name_order"),
     ("patients.mrn_key = 'X'", "ix_patients_mrn_key"),
 ])
 def test_worklist_filters_can_use_an_index(app_ctx, where, index):

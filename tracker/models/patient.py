@@ -23,16 +23,20 @@ class Patient(db.Model):
     __tablename__ = "patients"
     __table_args__ = (
         # Prefix search on the folded family and given names (LIKE 'abc%') can use these indexes
-        # on PostgreSQL whatever the database collation.
-        db.Index("ix_patients_family_name_key", "family_name_key",
+        # on PostgreSQL whatever the database collation; each holds what search puts in name
+        # order (both keys and the id), so a search reads the table only for the patients shown.
+        db.Index("ix_patients_family_name_search", "family_name_key", "given_name_key", "id",
                  postgresql_ops={"family_name_key": "text_pattern_ops"}),
-        db.Index("ix_patients_given_name_key", "given_name_key",
+        db.Index("ix_patients_given_name_search", "given_name_key", "family_name_key", "id",
                  postgresql_ops={"given_name_key": "text_pattern_ops"}),
         # The worklist sorted by name reads this index in order instead of sorting every case.
         db.Index("ix_patients_name_order", "family_name_key", "given_name", "id"),
         # Search by date of birth, and the duplicate check (everyone born that day).
         db.Index("ix_patients_date_of_birth", "date_of_birth", "family_name_key"),
         _trigram("ix_patients_mrn_key", "mrn_key"),
+        # A whole MRN (search, registration's check, the duplicate rule, FHIR intake): a B-tree
+        # finds it in one step where the trigram index would intersect its trigrams' lists.
+        db.Index("ix_patients_mrn_key_exact", "mrn_key"),
         _trigram("ix_patients_phone_key", "phone_key"),
     )
 

@@ -100,19 +100,32 @@ def _conditions(terms):
 def search_patients(terms, limit=MAX_RESULTS, born=None, live_only=False):
     """Patients matching `terms` (with their cases), in name order; at most `limit` + 1, so the
     caller can say when there are more. `born` narrows to a date of birth; `live_only` leaves
-    merged records out."""
+    merged records out.
+
+    Each meaning of the term is a query of its own through its own index (the MRN's, a trigram
+    index for a fragment, a name key's, the date of birth's), reading only the id and the name
+    keys (the name indexes hold all three); their union is put in name order and cut, and only
+    then are the records read. One OR across them all would make PostgreSQL give up the indexes
+    and read the whole table, and a query in name order per meaning would walk the name index
+    whenever the planner over-guesses how many share a name."""
     conditions = _conditions(terms)
     if not conditions:
         return []
-    statement = db.select(Patient).filter(db.or_(*conditions))
-    if born is not None:
-        statement = statement.filter(Patient.date_of_birth == born)
-    if live_only:
-        statement = statement.filter(Patient.merged_into_id.is_(None))
-    statement = (statement
+    branches = []
+    for condition in conditions:
+        branch = db.select(Patient.id, Patient.family_name_key, Patient.given_name_key).filter(condition)
+        if born is not None:
+            branch = branch.filter(Patient.date_of_birth == born)
+        if live_only:
+            branch = branch.filter(Patient.merged_into_id.is_(None))
+        branches.append(branch)
+    matching = (branches[0] if len(branches) == 1 else db.union(*branches)).subquery()
+    first = (db.select(matching.c.id)
+             .order_by(matching.c.family_name_key, matching.c.given_name_key, matching.c.id)
+             .limit(limit + 1).subquery())
+    statement = (db.select(Patient).join(first, Patient.id == first.c.id)
                  .options(selectinload(Patient.cases), selectinload(Patient.merged_into))
-                 .order_by(Patient.family_name_key, Patient.given_name_key, Patient.id)
-                 .limit(limit + 1))
+                 .order_by(Patient.family_name_key, Patient.given_name_key, Patient.id))
     return db.session.execute(statement).scalars().all()
 
 
