@@ -21,6 +21,7 @@ from playwright.sync_api import Error as PlaywrightError
 from tracker import demo
 from tracker.diary import links
 from tracker.extensions import db
+from tracker.patient_accounts import tokens as account_links
 from tracker.models import (ConservativeCare, DiaryEntry, DiaryLink, FormularyDrug, HeldForm, Patient, Room,
                             User)
 from tracker.timeutil import utcnow
@@ -82,7 +83,10 @@ def _demo_pages():
     open_link, closed_link = (DiaryLink(case_id=case.id, created_by_id=coordinator.id,
                                         expires_at=utcnow() + timedelta(days=30)) for case in (follow_up, closed))
     db.session.add_all([held, open_link, closed_link])
+    invited = referred.patient
+    invited.email = invited.email or "invited@demo.example"
     db.session.commit()
+    invitation = account_links.invitation(invited, invited.email.lower())
 
     case_pages = {"referred": referred, "under review": under_review, "eligible, both sides": bilateral_eligible,
                   "not eligible": not_eligible, "scheduled": scheduled, "in procedure": in_procedure,
@@ -159,6 +163,9 @@ def _demo_pages():
         ("personal link correction", f"/d/{links.sign(open_link)}/entries/{entry.id}/correct", 200),
         ("personal link, diary over", f"/d/{links.sign(closed_link)}", 200),
         ("personal link not valid", "/d/not-a-real-link", 404),
+        ("forgotten password", "/account/forgot-password", 200),
+        ("choose a password (invitation)", f"/account/set-password/{invitation}", 200),
+        ("password link not valid", "/account/set-password/not-a-real-link", 404),
         *[(f"error {code}", f"/__rendered_error/{code}", int(code)) for code in RENDERED_ERRORS],
     ]
     return {
