@@ -287,6 +287,23 @@ def now():
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
+# What a patient reads at a personal link that no longer works.
+LINK_NOT_VALID = "This link is not valid any more - ask the clinic for a new one"
+
+
+def make_diary_link(case, created_by=None, **fields):
+    """A personal diary link for `case` (made by its creator unless `created_by`), valid 30 days
+    unless `expires_at` says otherwise: (the row, its signed token)."""
+    from tracker.diary import links
+
+    link = DiaryLink(case_id=case.id, created_by_id=created_by.id if created_by else case.created_by_id,
+                     created_at=now() - timedelta(minutes=5),
+                     expires_at=fields.pop("expires_at", now() + timedelta(days=30)), **fields)
+    db.session.add(link)
+    db.session.commit()
+    return link, links.sign(link)
+
+
 def diary_case(gen, injected_ago=ONLY_SIX_WEEKS, side=Side.LEFT, address="patient@home.example",
                link=True, state=State.FOLLOW_UP, patient=None):
     """A case whose procedure was signed `injected_ago`, with its diary points (made by the diary

@@ -186,6 +186,25 @@ def coordinator(gen, login_as):
     return user
 
 
+@pytest.fixture
+def coordinator_account(gen):
+    """A coordinator's account, not signed in: for tests that switch between people (`login_as`)."""
+    return gen.user(Role.COORDINATOR, name="Casey Coordinator")
+
+
+@pytest.fixture
+def physician(gen):
+    """A physician's account (not signed in: `login_as(physician)`, or `doctor` for a client)."""
+    return gen.user(Role.PHYSICIAN, name="Dr Priya Raman")
+
+
+@pytest.fixture
+def doctor(client, physician, login_as):
+    """`client` signed in as `physician`."""
+    login_as(physician)
+    return client
+
+
 # ---------------------------------------------------------------- a real SMTP server
 
 class Inbox:

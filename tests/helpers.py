@@ -119,6 +119,37 @@ def links(node):
     return [a["href"] for a in node.find_all("a", href=True)]
 
 
+def form_posting_to(page, action):
+    """The <form> whose action is `action` (a path, or a compiled pattern the whole path must
+    match); fails when the page has none."""
+    def matches(value):
+        if value is None:
+            return False
+        return action.fullmatch(value) is not None if hasattr(action, "fullmatch") else value == action
+
+    form = (page if isinstance(page, Tag) else soup(page)).find("form", action=matches)
+    assert form is not None, f"no form posting to {action}"
+    return form
+
+
+def form_data(form):
+    """What a browser sends for `form` as it stands: each named input's value (ticked boxes and
+    radio buttons only), each select's chosen option, each textarea's text."""
+    data = {}
+    for tag in form.find_all(["input", "select", "textarea"]):
+        name = tag.get("name")
+        if not name or tag.get("type") in ("submit", "button", "file"):
+            continue
+        if tag.name == "textarea":
+            data[name] = tag.get_text()
+        elif tag.name == "select":
+            chosen = tag.find("option", selected=True) or tag.find("option")
+            data[name] = chosen.get("value", chosen.get_text()) if chosen else ""
+        elif tag.get("type") not in ("checkbox", "radio") or tag.has_attr("checked"):
+            data[name] = tag.get("value", "")
+    return data
+
+
 # ---------------------------------------------------------------- forms and sign-in
 
 def csrf_from(page):

@@ -13,18 +13,13 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import make_server
 
+from tests.browser.journeys import SCREENSHOTS, VIEWPORTS
+
 HERE = Path(__file__).resolve().parent
-SCREENSHOTS = HERE.parents[1] / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-DESKTOP = {"width": 1280, "height": 800}
-VIEWPORTS = {
-    "desktop": DESKTOP,
-    "tablet": {"width": 820, "height": 1180},   # the physician's tablet in the procedure room
-    "phone": {"width": 390, "height": 844},     # the patient at home
-}
 # Generous for a loaded CI machine, short enough that a broken page fails fast.
 TIMEOUT_MS = 10_000
 
@@ -109,13 +104,3 @@ def screenshot(request):
         return path
 
     return _shot
-
-
-def sign_in_through_the_form(page, base, email, password=None):
-    """Sign in as a person does: the sign-in page, email, password, the button."""
-    from tests.helpers import PASSWORD
-
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password or PASSWORD)
-    page.get_by_role("button", name="Sign in").click()

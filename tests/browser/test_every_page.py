@@ -26,7 +26,7 @@ from tracker.models import (ConservativeCare, DiaryEntry, DiaryLink, FormularyDr
                             User)
 from tracker.timeutil import utcnow
 
-from tests.browser.conftest import VIEWPORTS, sign_in_through_the_form
+from tests.browser.journeys import VIEWPORTS, sign_in_through_the_form
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 WIDTHS = {"phone": VIEWPORTS["phone"], "desktop": VIEWPORTS["desktop"]}

@@ -10,7 +10,7 @@ from tracker.extensions import db
 from tracker.roles import Role
 from tracker.workflow import State
 
-from tests.browser.conftest import sign_in_through_the_form
+from tests.browser.journeys import sign_in_through_the_form
 from tests.builders import make_case, make_injection, make_patient, make_user
 
 

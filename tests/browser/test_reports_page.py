@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from tracker.roles import Role
 from tracker.extensions import db
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.journeys import SCREENSHOTS
 from tests.builders import make_user
 from tests.helpers import PASSWORD
 from tests.report_data import Clinic

@@ -13,7 +13,7 @@ from tracker.models import Case
 from tracker.roles import Role
 from tracker.workflow import State
 
-from tests.browser.conftest import sign_in_through_the_form as sign_in
+from tests.browser.journeys import sign_in_through_the_form as sign_in
 from tests.builders import make_case, make_user
 from tests.helpers import PASSWORD
 

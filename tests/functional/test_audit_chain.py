@@ -3,7 +3,6 @@ verify` names the first row altered, deleted or slipped in (as a database superu
 the append-only triggers), the admin's audit page says whether the chain verifies and up to when
 it is sealed, and an edit records its changed fields with old and new values, never a secret."""
 import os
-import re
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -19,7 +18,7 @@ from tracker.extensions import db
 from tracker.models import AuditAction, AuditEvent, AuditSeal
 from tracker.models.audit import AUDIT_TRIGGERS, SEAL_TRIGGERS
 
-from tests.helpers import submit
+from tests.helpers import input_value, submit
 
 ROOT = Path(__file__).resolve().parents[2]
 HOUR_AGO = datetime.now(timezone.utc) - timedelta(hours=1)
@@ -148,8 +147,7 @@ def test_an_edit_records_each_changed_field_with_old_and_new_values_shown_in_wor
     admin = gen.user(Role.ADMIN)
     user = gen.user(Role.COORDINATOR, name="Chris Jones")
     login_as(admin)
-    form = client.get(f"/admin/users/{user.id}").get_data(as_text=True)
-    version = re.search(r'name="version_id"[^>]*value="([^"]+)"', form).group(1)
+    version = input_value(client.get(f"/admin/users/{user.id}"), "version_id")
     submit(client, f"/admin/users/{user.id}", {"version_id": version, "email": user.email,
                                                "name": "Chris Jones-Bell", "role": "physician",
                                                "patient_mrn": "", "active": ""})

@@ -23,11 +23,6 @@ def admin(make_client, gen):
 
 
 @pytest.fixture
-def physician(gen):
-    return gen.user(Role.PHYSICIAN, name="Dr Priya Raman")
-
-
-@pytest.fixture
 def doctor(make_client, physician):
     client = make_client()
     sign_in(client, physician)

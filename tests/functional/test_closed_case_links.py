@@ -1,6 +1,5 @@
 """A closed case's personal link shows the patient's own scores and nothing else, and stops working
 DIARY_LINK_DAYS_AFTER_CLOSE after the case closed (or at its own expiry, if that comes first)."""
-import html
 from datetime import timedelta
 
 import pytest
@@ -12,11 +11,8 @@ from tracker.timeutil import format_clinic, utcnow
 from tracker.vocab import EntrySource
 from tracker.workflow import State
 
-from tests.functional.test_diary_links import NOT_VALID, make_link, now
-
-
-def text(response):
-    return html.unescape(response.get_data(as_text=True))
+from tests.builders import LINK_NOT_VALID, make_diary_link, now
+from tests.helpers import text
 
 
 @pytest.fixture
@@ -37,7 +33,7 @@ def close(case, days_ago):
 
 
 def test_a_closed_cases_link_shows_only_the_patients_own_scores(client, closed_case):
-    _, token = make_link(closed_case)
+    _, token = make_diary_link(closed_case)
     close(closed_case, days_ago=2)
     page = text(client.get(f"/d/{token}"))
     assert "This diary is finished" in page
@@ -48,17 +44,17 @@ def test_a_closed_cases_link_shows_only_the_patients_own_scores(client, closed_c
 
 
 def test_a_closed_cases_link_ends_the_set_time_after_closing(client, app, closed_case, monkeypatch):
-    _, token = make_link(closed_case, expires_at=now() + timedelta(days=300))
+    _, token = make_diary_link(closed_case, expires_at=now() + timedelta(days=300))
     close(closed_case, days_ago=app.config["DIARY_LINK_DAYS_AFTER_CLOSE"] + 1)
     response = client.get(f"/d/{token}")
-    assert response.status_code == 404 and NOT_VALID in text(response)
+    assert response.status_code == 404 and LINK_NOT_VALID in text(response)
 
     monkeypatch.setitem(app.config, "DIARY_LINK_DAYS_AFTER_CLOSE", 60)
     assert client.get(f"/d/{token}").status_code == 200
 
 
 def test_staff_see_when_a_closed_cases_link_ends(client, gen, login_as, app, closed_case):
-    make_link(closed_case, expires_at=now() + timedelta(days=300), sent_to="pat@example.org")
+    make_diary_link(closed_case, expires_at=now() + timedelta(days=300), sent_to="pat@example.org")
     close(closed_case, days_ago=5)
     login_as(gen.user(Role.COORDINATOR))
     page = text(client.get(f"/cases/{closed_case.id}"))

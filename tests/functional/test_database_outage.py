@@ -15,7 +15,7 @@ from tracker.roles import Role
 from tracker.extensions import db
 from tracker.models import Case
 
-from tests.helpers import submit
+from tests.helpers import by_id, csrf_from, submit
 from tests.builders import PATIENT, REFERRAL
 
 
@@ -54,16 +54,16 @@ def test_a_signed_in_user_gets_the_trackers_503_and_nothing_committed_is_lost(ap
 
     with database_away(app), caplog.at_level("ERROR"):
         page_view = client.get("/cases/")
-        form_post = client.post("/referrals/new", data={**PATIENT, "mrn": "B-1", "csrf_token":
-                                                        re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
-                                                                  form_page).group(1)})
+        form_post = client.post("/referrals/new", data={**PATIENT, "mrn": "B-1", "csrf_token": csrf_from(form_page)})
 
     for response in (page_view, form_post):
         body = response.get_data(as_text=True)
         assert response.status_code == 503
         assert response.headers["Retry-After"] == "30"
         assert "The tracker cannot reach its records just now" in body and "pico.min.css" in body
-        incident = re.search(r'<strong id="incident">([0-9a-f]{12})</strong>', body).group(1)
+        incident = by_id(body, "incident")
+        assert incident.name == "strong" and re.fullmatch(r"[0-9a-f]{12}", incident.get_text())
+        incident = incident.get_text()
         assert f"incident {incident}: database unavailable" in caplog.text
         assert "default-src 'self'" in response.headers["Content-Security-Policy"]
         assert response.headers["X-Frame-Options"] == "DENY" and response.headers["Cache-Control"] == "no-store"

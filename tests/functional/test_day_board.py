@@ -1,6 +1,7 @@
 """The day board (one column per room) and the physician's own day: what each entry shows, day
 navigation, clinic times across daylight saving, and a query count that does not grow with the
 number of appointments (for the board and for the free-slot finder)."""
+import copy
 import re
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -33,19 +34,25 @@ def loaded(response):
     return text(response)
 
 
-def plain(fragment):
-    spaced = re.sub(r"<br>|</p>|<small>|<span", lambda m: " " + m.group(0), fragment)
-    return words(spaced).strip()
+def plain(node):
+    """A part of the board as a reader sees it: line breaks, paragraphs, small print and badges
+    set apart by a space."""
+    node = copy.copy(node)
+    for tag in node.find_all(["br", "small", "span"]):
+        tag.insert_before(" ")
+    for paragraph in node.find_all("p"):
+        paragraph.append(" ")
+    return words(node)
 
 
 def columns(page):
     """{room heading: [entry text, ...]} in page order."""
-    return {plain(str(section.find("h2"))): [plain(str(a)) for a in section.find_all("article")]
+    return {plain(section.find("h2")): [plain(a) for a in section.find_all("article")]
             for section in soup(page).find_all("section", class_="board-column")}
 
 
 def entries(page):
-    return [plain(str(a)) for a in soup(page).find_all("article")]
+    return [plain(a) for a in soup(page).find_all("article")]
 
 
 def check_in_forms(page):
@@ -257,7 +264,7 @@ def test_an_inactive_room_with_several_appointments_has_one_column(client, coord
     gen.appointment(patient_case(gen, "Firstold"), physician=ames, room=closed, starts_at=clinic_at(1, 9))
     gen.appointment(patient_case(gen, "Secondold"), physician=berg, room=closed, starts_at=clinic_at(1, 11))
     page = board(client, clinic_day(1))
-    headings = [plain(str(section.find("h2"))) for section in soup(page).find_all("section", class_="board-column")]
+    headings = [plain(section.find("h2")) for section in soup(page).find_all("section", class_="board-column")]
     assert headings.count("Old Suite Fluoroscopy") == 1, (
         f"columns: {headings}: day_board (tracker/scheduling/views.py) appends an inactive room once per "
         "appointment in it, because the comprehension's `a.room not in rooms` looks at the list before "

@@ -3,12 +3,9 @@ came in (personal link, patient account, staff by phone): from then on it is off
 and gets no reminder. A correction does not move the moment it was completed."""
 from datetime import timedelta
 
-import pytest
-
 from tracker.diary import reminders
 from tracker.extensions import db
 from tracker.models import DiaryEntry
-from tracker.roles import Role
 from tracker.timeutil import to_clinic
 from tracker.vocab import Side
 
@@ -19,14 +16,9 @@ from tests.helpers import submit
 AFTER_DAY_TWO = timedelta(hours=62)
 
 
-@pytest.fixture
-def coordinator(gen):
-    return gen.user(Role.COORDINATOR)
-
-
-def overdue_row(app, login_as, coordinator, case):
-    """The case's row of the overdue list, as a coordinator sees it ('' when not listed)."""
-    staff = login_as(coordinator, on=app.test_client())
+def overdue_row(app, login_as, coordinator_account, case):
+    """The case's row of the overdue list, as a coordinator_account sees it ('' when not listed)."""
+    staff = login_as(coordinator_account, on=app.test_client())
     html = staff.get("/diaries/overdue").get_data(as_text=True)
     start = html.find(f'href="/cases/{case.id}"')
     return "" if start < 0 else html[start:html.find("</tr>", start)]
@@ -42,16 +34,16 @@ def felt(moment):
 
 
 def test_a_recalled_score_by_phone_takes_the_point_off_the_overdue_list_and_the_reminders(
-        app, client, gen, login_as, coordinator):
+        app, client, gen, login_as, coordinator_account):
     case = diary_case(gen, injected_ago=AFTER_DAY_TWO)
     day_two = point(case, "d2")
     assert day_two.completed_at is None and day_two.id in due_point_ids()
-    row = overdue_row(app, login_as, coordinator, case)
+    row = overdue_row(app, login_as, coordinator_account, case)
     # Day 1 is missed but not chased: Day 2 opened after it.
     assert "Day 2" in row and "Day 1" not in row
     assert point(case, "d1").id not in due_point_ids()
 
-    login_as(coordinator)
+    login_as(coordinator_account)
     before = now()
     response = submit(client, f"/cases/{case.id}/diary/phone", {"score": "4", **felt(day_two.due_at)})
     assert response.status_code == 302
@@ -60,13 +52,13 @@ def test_a_recalled_score_by_phone_takes_the_point_off_the_overdue_list_and_the_
     day_two = point(case, "d2")
     assert day_two.completed_at >= before
     assert day_two.id not in due_point_ids()
-    assert overdue_row(app, login_as, coordinator, case) == ""
+    assert overdue_row(app, login_as, coordinator_account, case) == ""
 
 
 def test_a_bilateral_point_is_complete_with_both_sides_and_a_correction_keeps_its_time(
-        app, client, gen, login_as, coordinator):
+        app, client, gen, login_as, coordinator_account):
     case = diary_case(gen, side=Side.BILATERAL, injected_ago=AFTER_DAY_TWO)
-    login_as(coordinator)
+    login_as(coordinator_account)
     submit(client, f"/cases/{case.id}/diary/phone",
            {"score_left": "4", "score_right": "6", **felt(point(case, "d2").due_at)})
     db.session.expire_all()

@@ -29,14 +29,27 @@ def entries_of(case):
 
 
 def error_of(page, field_id):
-    match = re.search(rf'id="{field_id}-error"[^>]*>(.*?)</(?:p|small)>', page, re.S)
-    return match.group(1).strip() if match else None
+    """The message next to a field (the patient's form says it in a <p>, staff forms in a <small>)."""
+    tag = soup(page).find(["p", "small"], id=f"{field_id}-error")
+    return tag.get_text().strip() if tag else None
 
 
 def checked(page, name):
     """The value of the checked radio of group `name`, or None."""
     return next((tag.get("value") for tag in soup(page).find_all("input", attrs={"name": name})
                  if tag.has_attr("checked")), None)
+
+
+def missed_points(page):
+    """The line naming the points no longer asked for (its badge, then the points), or None."""
+    line = soup(page).find("p", class_="missed-points")
+    return (line.find("span", class_="badge").get_text(), words(line)) if line else None
+
+
+def due_title(page):
+    """The point asked for now: its heading's words and its badge."""
+    title = soup(page).find("h2", class_="due-title")
+    return words(title), title.find("span", class_="badge").get("class")
 
 
 @pytest.fixture
@@ -100,7 +113,8 @@ def test_a_closed_window_is_missed_never_asked_and_a_score_for_it_refused(client
     login_as(patient)
     page = text(client.get(diary_url(case)))
     assert "Nothing to enter right now. Next: Day 7," in page
-    assert re.search(r'<p class="missed-points"><span class="badge">missed</span> 15 minutes after, .*Day 1, Day 2\.', page)
+    badge, line = missed_points(page)
+    assert badge == "missed" and re.match(r"missed 15 minutes after, .*Day 1, Day 2\.", line)
     assert "Save my score" not in page and "late" not in page.split("Your entries", 1)[0]
 
     response = submit(client, diary_url(case), {"point": "d2", "score": "5"})
@@ -117,8 +131,8 @@ def test_months_later_the_patient_is_asked_only_for_the_point_open_now_and_the_s
     case = follow_up_case(gen, patient, timedelta(days=180), entries={"t0": 8, "d1": 2, "w6": 3, "mo3": 3})
     login_as(patient)
     page = text(client.get(diary_url(case)))
-    assert re.search(r'<h2 class="due-title">6 months <span class="badge state-scheduled">due now</span>', page)
-    assert "Day 7" in page.split('class="missed-points"', 1)[1].split("</p>", 1)[0]
+    assert due_title(page) == ("6 months due now", ["badge", "state-scheduled"])
+    assert "Day 7" in missed_points(page)[1]
     # Asking for Day 7 by its address shows the open point, and posting it is refused.
     assert '<h2 class="due-title">6 months' in text(client.get(f"{diary_url(case)}?point=d7"))
     assert submit(client, diary_url(case), {"point": "d7", "score": "5"}).status_code == 422
@@ -254,10 +268,6 @@ def test_the_patient_cannot_correct_an_entry_from_an_earlier_day(client, gen, lo
 
 # ------------------------------------------------------------------ staff by phone
 
-@pytest.fixture
-def coordinator(gen):
-    return gen.user(Role.COORDINATOR, name="Casey Coordinator")
-
 
 def felt(moment):
     """The phone form's day and time fields for a moment (clinic time)."""
@@ -265,9 +275,9 @@ def felt(moment):
     return {"felt_on": local.date().isoformat(), "felt_time": local.strftime("%H:%M")}
 
 
-def test_staff_enter_a_score_given_by_phone_and_it_shows_as_such(client, gen, login_as, patient, coordinator):
+def test_staff_enter_a_score_given_by_phone_and_it_shows_as_such(client, gen, login_as, patient, coordinator_account):
     case = follow_up_case(gen, patient, timedelta(hours=2))
-    login_as(coordinator)
+    login_as(coordinator_account)
     url = f"/cases/{case.id}/diary/phone"
     page = text(client.get(url))
     # The moment the pain was felt, prefilled with now; the point follows from it.
@@ -277,19 +287,19 @@ def test_staff_enter_a_score_given_by_phone_and_it_shows_as_such(client, gen, lo
 
     assert "“2 hours after” score is saved, marked as given by phone." in text(response)
     entry = entries_of(case)[-1]
-    assert entry.source == EntrySource.STAFF_PHONE and entry.entered_by_id == coordinator.id
+    assert entry.source == EntrySource.STAFF_PHONE and entry.entered_by_id == coordinator_account.id
     assert entry.point.point_code == "h2" and entry.late is False
     case_page = text(client.get(f"/cases/{case.id}"))
     assert "by phone (Casey Coordinator)" in words(case_page)
 
 
 def test_staff_record_a_recalled_score_at_the_moment_the_patient_recalls_and_it_is_marked_late(
-        client, gen, login_as, patient, coordinator):
+        client, gen, login_as, patient, coordinator_account):
     # Three days on, the patient recalls yesterday morning's pain... which falls in no window, then
     # the day-2 pain (48 h after the injection), which is filed under Day 2 with that moment.
     injected = now() - timedelta(days=3)
     case = follow_up_case(gen, patient, timedelta(days=3))
-    login_as(coordinator)
+    login_as(coordinator_account)
     url = f"/cases/{case.id}/diary/phone"
 
     between = submit(client, url, {"score": "3", **felt(injected + timedelta(hours=64))})
@@ -297,7 +307,7 @@ def test_staff_record_a_recalled_score_at_the_moment_the_patient_recalls_and_it_
     message = error_of(text(between), "felt_time")
     assert "No time point of this diary covers" in message and "“Day 2” closed" in message
     assert "“Day 7” opens" in message
-    assert re.search(r'<input[^>]*name="score"[^>]*value="3"[^>]*checked', text(between))
+    assert checked(text(between), "score") == "3"
     future = submit(client, url, {"score": "3", **felt(now() + timedelta(hours=2))})
     assert "still to come" in error_of(text(future), "felt_time")
 
@@ -311,33 +321,34 @@ def test_staff_record_a_recalled_score_at_the_moment_the_patient_recalls_and_it_
 
 
 def test_staff_may_still_record_a_baseline_the_patient_gave_before_the_injection(
-        client, gen, login_as, patient, coordinator):
+        client, gen, login_as, patient, coordinator_account):
     case = follow_up_case(gen, patient, timedelta(hours=2), entries={})
-    login_as(coordinator)
+    login_as(coordinator_account)
     submit(client, f"/cases/{case.id}/diary/phone", {"score": "7", **felt(now() - timedelta(hours=3))})
     [entry] = entries_of(case)
     assert entry.point.point_code == "t0" and entry.late is True and entry.source == EntrySource.STAFF_PHONE
 
 
 def test_staff_correct_an_entry_with_a_reason_and_the_history_shows_on_the_case_page(
-        client, gen, login_as, patient, coordinator):
+        client, gen, login_as, patient, coordinator_account):
     case = follow_up_case(gen, patient, timedelta(days=3), entries={"t0": 7, "d2": 5})
     entry = entries_of(case)[-1]
-    login_as(coordinator)
+    login_as(coordinator_account)
     url = f"/cases/{case.id}/diary/entries/{entry.id}/correct"
 
     submit(client, url, {"score": "3", "reason": "Patient called: meant 3", "version_id": str(entry.version_id)})
 
     entry = entries_of(case)[-1]
-    assert entry.score == 3 and entry.revisions[0].score == 5 and entry.revisions[0].replaced_by_id == coordinator.id
+    assert entry.score == 3 and entry.revisions[0].score == 5
+    assert entry.revisions[0].replaced_by_id == coordinator_account.id
     page = text(client.get(f"/cases/{case.id}"))
     assert "corrected (1)" in page and "Was <strong>5/10</strong>" in page and "Patient called: meant 3" in page
 
 
-def test_a_stale_correction_is_refused_and_nothing_overwritten(client, gen, login_as, patient, coordinator):
+def test_a_stale_correction_is_refused_and_nothing_overwritten(client, gen, login_as, patient, coordinator_account):
     case = follow_up_case(gen, patient, timedelta(days=3), entries={"t0": 7, "d2": 5})
     entry = entries_of(case)[-1]
-    login_as(coordinator)
+    login_as(coordinator_account)
     url = f"/cases/{case.id}/diary/entries/{entry.id}/correct"
     submit(client, url, {"score": "3", "reason": "first", "version_id": str(entry.version_id)})
     response = submit(client, url, {"score": "9", "reason": "second", "version_id": str(entry.version_id)},
@@ -387,7 +398,7 @@ def test_in_the_first_hours_only_the_open_point_is_asked_never_a_missed_one_mark
     case = follow_up_case(gen, patient, timedelta(hours=1, minutes=5))
     login_as(patient)
     page = text(client.get(diary_url(case)))
-    assert re.search(r'<h2 class="due-title">1 hour after <span class="badge state-scheduled">due now</span>', page)
+    assert due_title(page) == ("1 hour after due now", ["badge", "state-scheduled"])
     submit(client, diary_url(case), {"point": "h1", "score": "2"})
 
     page = text(client.get(diary_url(case)))

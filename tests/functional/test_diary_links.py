@@ -2,7 +2,7 @@
 no password and signs nobody in; expired, revoked, altered and other-case uses all get the same
 page; every use is audited."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
@@ -15,13 +15,8 @@ from tracker.roles import Role
 from tracker.vocab import EntrySource, Side
 from tracker.workflow import State
 
-from tests.helpers import csrf_from, is_checked, submit, text
-
-NOT_VALID = "This link is not valid any more - ask the clinic for a new one"
-
-
-def now():
-    return datetime.now(timezone.utc).replace(microsecond=0)
+from tests.builders import LINK_NOT_VALID, make_diary_link, now
+from tests.helpers import csrf_from, is_checked, soup, submit, text
 
 
 @pytest.fixture
@@ -37,21 +32,6 @@ def case(gen):
     case = gen.case(patient=patient, state=State.FOLLOW_UP, side=Side.RIGHT)
     gen.diary(case, injected_at=now() - timedelta(hours=2), entries={"t0": 6})
     return case
-
-
-def make_link(case, **fields):
-    creator = fields.pop("created_by", None) or diary_staff(case)
-    link = DiaryLink(case_id=case.id, created_by_id=creator.id, created_at=now() - timedelta(minutes=5),
-                     expires_at=fields.pop("expires_at", now() + timedelta(days=30)), **fields)
-    db.session.add(link)
-    db.session.commit()
-    return link, links.sign(link)
-
-
-def diary_staff(case):
-    from tracker.models import User
-
-    return db.session.get(User, case.created_by_id)
 
 
 def path_of(url):
@@ -82,10 +62,12 @@ def test_without_a_mail_server_the_staff_member_is_shown_the_link_and_the_log_ne
     monkeypatch.setitem(app.config, "MAIL_SERVER", "")
     login_as(gen.user(Role.COORDINATOR))
     with caplog.at_level("DEBUG"):
-        page = text(submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}",
-                           follow_redirects=True))
-    assert "No mail server is set up (MAIL_SERVER), so the email went to the app's log." in page
-    url = re.search(r"The link: (https?://\S+/d/[^\s<]+)", page).group(1)
+        response = submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}",
+                          follow_redirects=True)
+    assert "No mail server is set up (MAIL_SERVER), so the email went to the app's log." in text(response)
+    [notice] = soup(response).find_all(string=lambda s: "The link: " in s)
+    url = notice.split("The link: ", 1)[1].split()[0]
+    assert url.startswith(("http://", "https://")) and "/d/" in url
     assert client.get(path_of(url)).status_code == 200
     token = url.rsplit("/d/", 1)[1]
     assert "pat.linkton@example.org" in caplog.text and "/d/[redacted]" in caplog.text
@@ -101,16 +83,16 @@ def test_a_new_link_revokes_the_older_one(client, gen, login_as, case, outbox):
     phone = client.application.test_client()  # the patient's phone: no session of its own
     assert phone.get(second).status_code == 200
     old = phone.get(first)
-    assert old.status_code == 404 and NOT_VALID in text(old)
+    assert old.status_code == 404 and LINK_NOT_VALID in text(old)
 
 
 def test_staff_revoke_the_link(client, gen, login_as, case):
-    link, token = make_link(case)
+    link, token = make_diary_link(case)
     login_as(gen.user(Role.COORDINATOR))
     response = submit(client, f"/cases/{case.id}/diary/links/{link.id}/revoke", {}, form_page=f"/cases/{case.id}",
                       follow_redirects=True)
     assert "Diary link revoked" in text(response)
-    assert NOT_VALID in text(client.application.test_client().get(f"/d/{token}"))
+    assert LINK_NOT_VALID in text(client.application.test_client().get(f"/d/{token}"))
 
 
 def test_no_email_address_means_no_link_and_a_clear_message(client, gen, login_as, outbox):
@@ -123,7 +105,7 @@ def test_no_email_address_means_no_link_and_a_clear_message(client, gen, login_a
 
 
 def test_a_mail_failure_changes_nothing(client, gen, login_as, case, monkeypatch):
-    link, token = make_link(case)
+    link, token = make_diary_link(case)
 
     def failing(to, subject, body):
         raise MailError("connection refused")
@@ -140,7 +122,7 @@ def test_a_mail_failure_changes_nothing(client, gen, login_as, case, monkeypatch
 # ------------------------------------------------------------------ the patient's phone
 
 def test_the_link_opens_the_diary_and_takes_an_entry_without_signing_anyone_in(client, case):
-    link, token = make_link(case)
+    link, token = make_diary_link(case)
     page = text(client.get(f"/d/{token}"))
     assert "Your pain diary" in page and "2 hours after" in page
     assert f'action="/d/{token}"' in page  # the token travels with the form, not in a session
@@ -162,7 +144,7 @@ def test_the_link_opens_the_diary_and_takes_an_entry_without_signing_anyone_in(c
 
 
 def test_every_use_of_the_link_is_audited_under_the_link(client, case):
-    link, token = make_link(case)
+    link, token = make_diary_link(case)
     client.get(f"/d/{token}")
     submit(client, f"/d/{token}", {"point": "h2", "score": "2"})
     rows = db.session.execute(db.select(AuditEvent).filter_by(actor=f"diary link {link.id}")
@@ -173,7 +155,7 @@ def test_every_use_of_the_link_is_audited_under_the_link(client, case):
 
 
 def test_bad_input_through_the_link_is_refused_and_kept(client, case):
-    link, token = make_link(case)
+    link, token = make_diary_link(case)
     response = submit(client, f"/d/{token}", {"point": "h2", "score": "12", "analgesic_used": "yes"})
     assert response.status_code == 422
     page = text(response)
@@ -181,7 +163,7 @@ def test_bad_input_through_the_link_is_refused_and_kept(client, case):
 
 
 def test_the_patient_corrects_through_the_link_the_same_day(client, case):
-    link, token = make_link(case)
+    link, token = make_diary_link(case)
     submit(client, f"/d/{token}", {"point": "h2", "score": "9"})
     entry = db.session.execute(db.select(DiaryEntry).order_by(DiaryEntry.id.desc())).scalars().first()
     url = f"/d/{token}/entries/{entry.id}/correct"
@@ -194,11 +176,11 @@ def test_the_patient_corrects_through_the_link_the_same_day(client, case):
 @pytest.mark.parametrize("how", ["expired", "revoked", "tampered", "truncated", "unknown link", "other key"])
 def test_a_link_that_is_not_valid_gets_one_page_that_says_nothing(client, app, case, how):
     if how == "expired":
-        link, token = make_link(case, expires_at=now() - timedelta(minutes=1))
+        link, token = make_diary_link(case, expires_at=now() - timedelta(minutes=1))
     elif how == "revoked":
-        link, token = make_link(case, revoked_at=now())
+        link, token = make_diary_link(case, revoked_at=now())
     else:
-        link, token = make_link(case)
+        link, token = make_diary_link(case)
         if how == "tampered":
             token = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
         elif how == "truncated":
@@ -215,7 +197,7 @@ def test_a_link_that_is_not_valid_gets_one_page_that_says_nothing(client, app, c
                                                       "csrf_token": csrf_from(client.get("/sign-in").get_data(as_text=True))})):
         assert response.status_code == 404
         page = text(response)
-        assert NOT_VALID in page
+        assert LINK_NOT_VALID in page
         assert "Linkton" not in page and "2 hours after" not in page
     assert db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id)).scalars().all()[-1].point.point_code == "t0"
     refused = db.session.execute(db.select(AuditEvent).filter_by(summary="diary link refused")).scalars().all()
@@ -224,7 +206,7 @@ def test_a_link_that_is_not_valid_gets_one_page_that_says_nothing(client, app, c
 
 def test_a_link_names_its_case_and_no_other(client, gen, case):
     """A link cannot reach another case's entry, even with that entry's id in the address."""
-    link, token = make_link(case)
+    link, token = make_diary_link(case)
     other = gen.case(state=State.FOLLOW_UP, patient=gen.patient(family_name="Otherby"))
     gen.diary(other, injected_at=now() - timedelta(hours=2), entries={"t0": 3})
     theirs = db.session.execute(db.select(DiaryEntry).filter_by(case_id=other.id)).scalar_one()
@@ -233,7 +215,7 @@ def test_a_link_names_its_case_and_no_other(client, gen, case):
                      submit(client, f"/d/{token}/entries/{theirs.id}/correct",
                             {"score": "9", "reason": "x", "version_id": "1"}, form_page=f"/d/{token}")):
         assert response.status_code == 404
-        assert NOT_VALID in text(response) and "Otherby" not in text(response)
+        assert LINK_NOT_VALID in text(response) and "Otherby" not in text(response)
     db.session.expire_all()
     assert db.session.get(DiaryEntry, theirs.id).score == 3
     # A token re-signed for the other case with this link's id is refused too (the row names its case).

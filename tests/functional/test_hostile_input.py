@@ -1,6 +1,5 @@
 """Hostile input is cleaned or refused, never a server error, on both databases: control
 characters in forms, query strings and JSON bodies; a text field sent as a file; a body too large."""
-import html
 
 import pytest
 
@@ -10,20 +9,11 @@ from tracker.roles import Role
 from tracker.extensions import db
 from tracker.models import AuditEvent, Case, Patient
 
-from tests.helpers import csrf_from, submit
+from tests.helpers import csrf_from, submit, text
 from tests.builders import PATIENT, REFERRAL
 
 # NUL, bell, backspace, vertical tab, form feed, escape, unit separator: no clinical text has them.
 CONTROLS = "\x00\x07\x08\x0b\x0c\x1b\x1f"
-
-
-def text(response):
-    return html.unescape(response.get_data(as_text=True))
-
-
-@pytest.fixture
-def coordinator(gen, login_as):
-    return login_as(gen.user(Role.COORDINATOR))
 
 
 def test_control_characters_in_a_form_are_cleaned_and_tab_and_newlines_kept(client, coordinator):

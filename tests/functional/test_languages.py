@@ -1,30 +1,25 @@
 """Patients read the tracker in their language: every patient page in English and in Spanish,
 chosen from the patient's record, the switch (remembered) or, before the patient is known, the
 browser; emails and calendar files follow the patient's record; staff pages stay English."""
-import re
-from datetime import datetime, time, timedelta, timezone
+from datetime import time, timedelta
 
 import pytest
 from babel.dates import format_date
 from icalendar import Calendar
 
 from tracker.roles import Role
-from tracker.diary import links
 from tracker.extensions import db
-from tracker.models import DiaryLink, RiskScreen
+from tracker.models import RiskScreen
 from tracker.scheduling.rules import clinic_to_utc
 from tracker.timeutil import clinic_today, clinic_zone
 from tracker.vocab import Side
 from tracker.workflow import State
 
-from tests.helpers import csrf_from, soup, submit, text
+from tests.builders import make_diary_link, now
+from tests.helpers import csrf_from, links, soup, submit, text
 
 SPANISH = {"Accept-Language": "es-MX,es;q=0.9"}
 ENGLISH = {"Accept-Language": "en-US,en;q=0.9"}
-
-
-def now():
-    return datetime.now(timezone.utc).replace(microsecond=0)
 
 
 def visible(response):
@@ -58,11 +53,7 @@ def booked_case(gen, user):
 
 
 def link_for(case):
-    link = DiaryLink(case_id=case.id, created_by_id=case.created_by_id, created_at=now() - timedelta(minutes=5),
-                     expires_at=now() + timedelta(days=30))
-    db.session.add(link)
-    db.session.commit()
-    return links.sign(link)
+    return make_diary_link(case)[1]
 
 
 # ------------------------------------------------------------------ the signed-in patient
@@ -108,8 +99,8 @@ def test_the_pain_diary_in_spanish_scale_words_errors_thanks_and_correction(clie
     saved = submit(client, url, {"point": "h2", "score": "4"}, follow_redirects=True)
     assert "Gracias: su puntuación «2 horas después» quedó guardada." in text(saved)
 
-    entry_id = re.search(r'/entries/(\d+)/correct', text(saved)).group(1)
-    correct_url = f"{url}/entries/{entry_id}/correct"
+    [correct_url] = [href for href in links(saved) if href.endswith("/correct")]
+    assert correct_url.startswith(f"{url}/entries/")
     correction = visible(client.get(correct_url))
     assert "Corrija su puntuación «2 horas después»" in correction and "Guardar la corrección" in correction
     no_reason = submit(client, correct_url, {"score": "3", "reason": "", "version_id": "1"})

@@ -1,7 +1,6 @@
 """Work is not lost when a session ends: a form posted after the idle limit is held for its sender,
 shown back after they sign in again on that browser, and sent again or discarded by them, never
 applied unseen; nobody else sees it; it expires. The page's keep-alive renews the idle clock."""
-import html
 import re
 import time
 from datetime import timedelta
@@ -10,12 +9,8 @@ from tracker.extensions import db
 from tracker.models import Case, HeldForm, Patient
 from tracker.roles import Role
 
-from tests.helpers import csrf_from, sign_in
+from tests.helpers import csrf_from, form_data, form_posting_to, sign_in, text
 from tests.builders import PATIENT, REFERRAL
-
-
-def text(response):
-    return html.unescape(response.get_data(as_text=True))
 
 
 def go_idle(client, app):
@@ -52,10 +47,8 @@ def test_a_form_sent_after_the_session_ended_is_shown_back_after_signing_in_and_
     assert "Okonkwo" in page and "worse after driving" in page and "Referring clinician" in page
     assert count(Patient) == 0  # shown, not applied
 
-    resend = re.search(r'<form method="post" action="(/referrals/new)".*?</form>', page, re.S)
-    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', resend.group(0)))
-    response = client.post(resend.group(1), data={k: html.unescape(v) for k, v in fields.items()},
-                           follow_redirects=True)
+    resend = form_posting_to(page, "/referrals/new")
+    response = client.post("/referrals/new", data=form_data(resend), follow_redirects=True)
     assert "Referral logged for Okonkwo, Ada" in text(response)
     assert count(Case) == 1 and count(HeldForm) == 0
     assert db.session.execute(db.select(Case)).scalar_one().reason.replace("\r\n", "\n") == \
@@ -89,7 +82,7 @@ def test_a_held_form_can_be_discarded(client, gen, app):
     sign_in(client, user)
     post_after_the_session_ended(client, app, {**PATIENT, **REFERRAL})
     page = client.get(sign_in(client, user).location).get_data(as_text=True)
-    discard = re.search(r'action="(/session/held/[^"]+/discard)"', page).group(1)
+    discard = form_posting_to(page, re.compile(r"/session/held/[^/]+/discard"))["action"]
     response = client.post(discard, data={"csrf_token": csrf_from(page)}, follow_redirects=True)
     assert "What you had typed is discarded." in text(response)
     assert count(HeldForm) == 0 and count(Patient) == 0

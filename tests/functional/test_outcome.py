@@ -1,6 +1,7 @@
 """The physician's diary view and the outcome (issue 6, items 4, 5 and 8): the reading per side
 under the payer profile, the outcome form that closes the case, the linked new case, the refusals,
 and the eligibility engine counting the recorded result."""
+import html as html_lib
 import re
 from datetime import timedelta
 
@@ -18,12 +19,8 @@ from tracker.vocab import EntrySource, Indication, NextStep, Side
 from tracker.workflow import State
 
 from tests.builders import GOOD_BLOCK, commit_elsewhere, followed_up
-from tests.helpers import csrf_from, field_error, inner_html, input_value, is_checked, soup, submit, text, words
-
-
-@pytest.fixture
-def physician(gen):
-    return gen.user(Role.PHYSICIAN, name="Dr Ines Varga")
+from tests.helpers import (by_id, csrf_from, field_error, inner_html, input_value, is_checked, soup, submit, text,
+                           words)
 
 
 def outcome_form(client, case_id):
@@ -64,9 +61,9 @@ def test_the_physician_reads_verdict_duration_and_every_entry_with_its_marks(cli
             ": peak relief 75 % in the window, reaches the 75 % threshold · 1 score in the window") in page
     # Relief stayed at 50 % or more to 2 weeks (4 of 8), then fell (5 of 8 at 6 weeks).
     assert "14 days (last follow-up point at 50 % or more: 2 weeks)" in page
-    h1 = re.search(r'<tr id="point-h1">(.*?)</tr>', page, re.S).group(1)
+    h1 = inner_html(page, "point-h1")
     assert "87.5 %" in h1 and re.search(r"recalled for [\d-]+ [\d:]+, late, not counted in the block result, "
-                                        r"by phone, corrected", h1)
+                                        r"by phone, corrected", words(by_id(page, "point-h1")))
     assert "analgesic yes, opioid no" in h1
     assert "PT" not in h1  # not answered is not "no"
     w6 = inner_html(page, "point-w6")
@@ -121,17 +118,15 @@ def test_a_baseline_of_0_says_relief_cannot_be_computed_for_that_side_in_reading
 
     page = text(client.get(f"/cases/{case.id}/diary"))
 
-    left = re.search(r'id="reading-left">(.*?)</article>', page, re.S).group(1)
-    right = re.search(r'id="reading-right">(.*?)</article>', page, re.S).group(1)
+    left, right = inner_html(page, "reading-left"), inner_html(page, "reading-right")
     assert "<strong>Indeterminate</strong> (relief cannot be computed: baseline 0)" in left
     assert "not known: relief cannot be computed: baseline 0" in left and "too few" not in left
     assert "<strong>Positive</strong>" in right and "cannot be computed" not in right
-    m30 = re.search(r'<tr id="point-m30">(.*?)</tr>', page, re.S).group(1)
-    cells = re.findall(r"<td>(.*?)</td>", m30, re.S)
+    cells = by_id(page, "point-m30").find_all("td")
     # Left score 0, its relief said in words (not the missing-score mark); right 1, 83.3 %.
-    assert cells[1:5] == ["0", '<span class="relief-undefined">relief cannot be computed: baseline 0</span>',
-                          "1", "83.3 %"]
-    chart = page[page.index("<svg"):page.index("</svg>")]
+    assert [html_lib.unescape(cell.decode_contents()) for cell in cells[1:5]] == [
+        "0", '<span class="relief-undefined">relief cannot be computed: baseline 0</span>', "1", "83.3 %"]
+    chart = html_lib.unescape(str(soup(page).find("svg")))
     assert "Left side: 3 scores after the injection, relief cannot be computed: baseline 0" in chart
     assert "Baseline 0 (left side): relief cannot be computed: baseline 0" in chart
 
@@ -152,9 +147,8 @@ def test_a_score_filed_under_a_missed_point_long_after_reads_at_the_moment_it_de
 
     # Relief (4 of 8) lasted to 3 months; the 5/10 describes day 180, after it, not day 7.
     assert "90 days (last follow-up point at 50 % or more: 3 months)" in page
-    d7 = re.search(r'<tr id="point-d7">(.*?)</tr>', page, re.S).group(1)
-    assert "after this point closed: read at that moment (day 180), not as Day 7" in d7
-    assert re.search(r'name="therapeutic_days"[^>]*value="90"', page)
+    assert "after this point closed: read at that moment (day 180), not as Day 7" in inner_html(page, "point-d7")
+    assert input_value(page, "therapeutic_days") == "90"
 
 
 def test_coordinators_read_the_diary_but_only_physicians_record_the_outcome(client, gen, physician, login_as):
@@ -230,7 +224,7 @@ def test_recording_the_outcome_closes_the_case_with_who_and_when(client, gen, ph
     page = text(client.get(f"/cases/{case.id}"))
     assert "Outcome recorded and case #%d closed." % case.id in page
     assert "next step <strong>radiofrequency-ablation evaluation</strong>" in page
-    assert "Dr Ines Varga" in page
+    assert "Dr Priya Raman" in page
     # Recorded once: the form is gone, and the plain transition button never offered closing.
     assert 'id="outcome-form"' not in text(client.get(f"/cases/{case.id}/diary"))
 
@@ -263,7 +257,7 @@ def test_a_repeat_or_confirmatory_block_opens_a_linked_case_prefilled_from_this_
     assert response.location == f"/cases/{new.id}"
     assert (new.patient_id, new.side, new.indication, new.state) == (case.patient_id, Side.RIGHT, indication, State.REFERRED)
     assert (new.payer_profile_code, new.physician_id, new.previous_case_id) == ("EVICORE_CMM_203", physician.id, case.id)
-    assert new.referring_clinician == "Dr Ines Varga" and new.referral_date == clinic_today()
+    assert new.referring_clinician == "Dr Priya Raman" and new.referral_date == clinic_today()
     assert new.pain_worse_standing is True
     page = text(client.get(response.location))
     assert f"The {indication.label.lower()} is case #{new.id}, referred and ready for review." in page
@@ -319,7 +313,7 @@ def test_the_outcome_saved_from_a_second_tab_is_refused_and_nothing_overwritten(
 
     page = text(response)
     assert response.status_code == 409
-    assert "The outcome was already recorded by Dr Ines Varga" in page and "nothing was changed" in page
+    assert "The outcome was already recorded by Dr Priya Raman" in page and "nothing was changed" in page
     assert "from the second tab" in page  # what was typed is shown, not lost
     db.session.expire_all()
     assert case.outcome.next_step == NextStep.CONFIRMATORY_BLOCK and case.outcome.notes == ""
@@ -342,16 +336,11 @@ def test_an_outcome_committed_by_someone_else_meanwhile_is_refused_by_the_databa
     assert db.session.execute(db.select(Case).filter_by(previous_case_id=case.id)).first() is None
 
 
-def field_error(page, name):
-    match = re.search(rf'id="{name}-error"[^>]*>(.*?)</small>', page, re.S)
-    return match.group(1).strip() if match else None
-
-
 def test_recording_while_scores_are_to_come_asks_first(client, gen, physician, login_as):
     case = followed_up(gen, physician)
     login_as(physician)
     page = outcome_form(client, case.id)
-    assert re.search(r'id="points-to-come">The diary still has \d+ scores to come \(next: “', page)
+    assert re.match(r"The diary still has \d+ scores to come \(next: “", words(by_id(page, "points-to-come")))
 
     refused = record(client, case.id, confirm_early="")
 
@@ -372,7 +361,8 @@ def test_a_duration_other_than_the_diarys_needs_a_reason_and_both_values_are_sho
     assert refused.status_code == 422
     assert ("The diary reads 90 days. Give the reason for recording 120 days instead"
             in field_error(text(refused), "days_reason"))
-    assert re.search(r'name="therapeutic_days" type="text" value="120"', text(refused))
+    typed = soup(refused).find("input", attrs={"name": "therapeutic_days"})
+    assert (typed["type"], typed["value"]) == ("text", "120")
     assert db.session.execute(db.select(Outcome).filter_by(case_id=case.id)).first() is None
 
     record(client, case.id, therapeutic_days="120", next_step="repeat_injection",

@@ -14,7 +14,7 @@ from tracker.vocab import Side
 from tracker.workflow import State
 
 from tests.builders import diary_case, enter, now
-from tests.helpers import soup
+from tests.helpers import soup, words
 
 URL = "/diaries/overdue"
 
@@ -28,6 +28,12 @@ def page(client, query=""):
 def rows_of(html):
     """The patients listed, in order."""
     return [a.get_text() for a in soup(html).find_all("a", href=re.compile(r"^/cases/\d+$"))]
+
+
+def row_of(html, family_name):
+    """The list's row for the patient named `family_name`."""
+    [row] = [tr for tr in soup(html).find_all("tr") if family_name in words(tr)]
+    return row
 
 
 def entered_up_to_now(case):
@@ -54,15 +60,17 @@ def test_overdue_diaries_most_overdue_first_with_the_missing_scores(client, coor
 
     html = page(client)
     assert [name.split(",")[0] for name in rows_of(html)] == ["Longago", "Recent"]
-    longago = html[html.index("Longago"):html.index("Recent")]
+    longago = row_of(html, "Longago")
     # Everything from the injection to 2 weeks is missing and 6 weeks has not opened: only the
     # 2-week score is chased. The earlier ones are missed: a later point opened after each.
-    assert "2 weeks" in longago
+    assert "2 weeks" in words(longago)
     for label in ("15 minutes after", "6 hours after", "Day 1", "Day 7", "6 weeks"):
-        assert label not in longago
-    assert "<td>13</td>" in longago  # the 2-week window closed 17 days after the injection, 30 days ago
-    assert "none sent" in longago
-    assert "Day 2" in html[html.index("Recent"):] and "Day 1" not in html[html.index("Recent"):]
+        assert label not in words(longago)
+    # the 2-week window closed 17 days after the injection, 30 days ago
+    assert "13" in [words(td) for td in longago.find_all("td")]
+    assert "none sent" in words(longago)
+    recent = words(row_of(html, "Recent"))
+    assert "Day 2" in recent and "Day 1" not in recent
 
 
 def test_a_bilateral_diary_with_one_side_rated_is_still_overdue(client, coordinator, gen):
@@ -77,10 +85,10 @@ def test_a_bilateral_diary_with_one_side_rated_is_still_overdue(client, coordina
 def test_the_last_reminder_is_shown_with_its_time_and_status(client, coordinator, gen, inbox):
     named(gen, "Reminded", injected_ago=timedelta(days=3))
     assert reminders.send_due().sent
-    html = page(client)
-    row = html[html.index("Reminded"):]
-    assert "none sent" not in row and "sent" in row
-    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d<br><small>sent", row)
+    last_reminder = row_of(page(client), "Reminded").find_all("td")[-1]
+    # The time it went, then (on its own line, small) how it went.
+    assert last_reminder.find("br") and last_reminder.small.get_text() == "sent"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", last_reminder.contents[0].strip())
 
 
 def test_the_list_is_paged(client, coordinator, gen, app):
@@ -127,9 +135,6 @@ def test_a_patient_nobody_can_remind_is_flagged_with_what_to_do(client, coordina
     named(gen, "Reachable", injected_ago=timedelta(days=10))
     named(gen, "Unreachable", injected_ago=timedelta(days=10), link=False)
     html = page(client)
-    reachable = html[html.index("Reachable"):]
-    reachable = reachable[:reachable.index("</tr>")]
-    unreachable = html[html.index("Unreachable"):]
-    unreachable = unreachable[:unreachable.index("</tr>")]
-    assert "none sent" in reachable and "none can be sent" not in reachable
-    assert "<strong>none can be sent</strong>" in unreachable and "send a diary link" in unreachable
+    reachable, unreachable = row_of(html, "Reachable"), row_of(html, "Unreachable")
+    assert "none sent" in words(reachable) and "none can be sent" not in words(reachable)
+    assert unreachable.find("strong", string="none can be sent") and "send a diary link" in words(unreachable)

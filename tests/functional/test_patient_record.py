@@ -1,20 +1,10 @@
 """The patient page: details, every case newest first, the injections counting towards the caps,
 diary links and the account; correcting details; merging duplicates."""
-
-import pytest
-
 from tracker.roles import Role
 from tracker.extensions import db
 from tracker.models import AuditEvent
 from tracker.vocab import Indication, Side
 from tracker.workflow import State
-
-
-@pytest.fixture
-def coordinator(gen, login_as):
-    user = gen.user(Role.COORDINATOR)
-    login_as(user)
-    return user
 
 
 def test_the_patient_page_shows_every_case_newest_first_and_the_caps_used(client, gen, coordinator):

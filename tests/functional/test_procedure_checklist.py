@@ -40,17 +40,6 @@ def step_box(page, anchor):
     return outer_html(page, anchor)
 
 
-@pytest.fixture
-def physician(gen):
-    return gen.user(Role.PHYSICIAN, name="Dr Priya Raman")
-
-
-@pytest.fixture
-def doctor(client, physician, login_as):
-    login_as(physician)
-    return client
-
-
 def this_morning():
     """An appointment that began a few minutes ago: a procedure starts on its appointment's day."""
     return datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5)

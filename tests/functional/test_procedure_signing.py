@@ -19,17 +19,6 @@ from tests.builders import answers_for, checklist_url, post_step
 from tests.helpers import csrf_from, field_error, soup, submit, text
 
 
-@pytest.fixture
-def physician(gen):
-    return gen.user(Role.PHYSICIAN, name="Dr Priya Raman")
-
-
-@pytest.fixture
-def doctor(client, physician, login_as):
-    login_as(physician)
-    return client
-
-
 def sign(client, record, version=None):
     return submit(client, f"/cases/{record.case_id}/procedure/sign",
                   {"version_id": record.version_id if version is None else version},

@@ -2,7 +2,6 @@
 (spraying), guessing current passwords, trying diary-link tokens. Failures count, successes do
 not; other addresses are not affected; behind a proxy the client's own address counts; with Redis
 the count is shared by every worker."""
-import html
 
 import pytest
 import redis
@@ -12,13 +11,9 @@ from tracker import create_app
 from tracker.roles import Role
 from tracker.extensions import db
 
-from tests.helpers import PASSWORD, sign_in, submit
+from tests.helpers import PASSWORD, sign_in, submit, text
 
 REDIS_URL = "redis://127.0.0.1:6379/11"  # this suite's own database index
-
-
-def text(response):
-    return html.unescape(response.get_data(as_text=True))
 
 
 @pytest.fixture

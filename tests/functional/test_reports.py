@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.helpers import field_error, links, outer_html
 from tests.report_data import Clinic
 from tracker.roles import Role
 from tracker.extensions import db
@@ -21,13 +22,6 @@ FORMULA = '=HYPERLINK("http://evil.example","Click")'
 @pytest.fixture
 def clinic(app_ctx):
     return Clinic()
-
-
-@pytest.fixture
-def coordinator(gen, login_as):
-    user = gen.user(Role.COORDINATOR)
-    login_as(user)
-    return user
 
 
 def _csv(response):
@@ -55,14 +49,14 @@ def test_every_report_shows_a_chart_and_a_table_with_a_definition(client, coordi
     assert html.count('class="definition"') == len(figures.FIGURE_REPORT)
     assert html.count('<svg') >= 15 and html.count('class="report-table"') == len(figures.FIGURE_REPORT)
     # Hand-worked figures: verdict to booking 90th percentile 17 days; the survival curve's last step.
-    lead = re.search(r'id="figure-lead_times".*?</article>', html, re.S).group(0)
+    lead = outer_html(html, "figure-lead_times")
     assert "<th scope=\"row\">First verdict to booking</th><td>3</td><td>5.0</td><td>17.0</td>" in lead
-    assert "33.3" in re.search(r'id="figure-relief_survival".*?</article>', html, re.S).group(0)
+    assert "33.3" in outer_html(html, "figure-relief_survival")
 
 
 def test_download_links_carry_the_filters_but_not_a_stray_table_name(client, coordinator, clinic):
     html = client.get(f"/reports?{PERIOD}&side=left&table=nope&page=3").get_data(as_text=True)
-    link = re.search(r'href="(/reports/export\?table=lead_times[^"]*)"', html).group(1)
+    [link] = [href for href in links(html) if href.startswith("/reports/export?table=lead_times")]
     assert "side=left" in link and "start=2026-03-01" in link and "nope" not in link and "page" not in link
 
 
@@ -90,9 +84,9 @@ def test_an_empty_period_says_so_for_every_figure(client, coordinator, clinic):
 
 def test_filters_narrow_the_page(client, coordinator, clinic):
     html = client.get(f"/reports?{PERIOD}&physician={clinic.bo.id}").get_data(as_text=True)
-    overrides = re.search(r'id="figure-overrides".*?</article>', html, re.S).group(0)
+    overrides = outer_html(html, "figure-overrides")
     assert "Dr Bo" in overrides
-    months = re.search(r'id="figure-referrals_per_month".*?</article>', html, re.S).group(0)
+    months = outer_html(html, "figure-referrals_per_month")
     assert '<th scope="row">2026-03</th><td>1</td>' in months  # c2 only
 
 
@@ -110,8 +104,8 @@ def test_bad_filters_are_named_next_to_the_field_and_kept(client, coordinator, q
     response = client.get(f"/reports?{query}")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    error = re.search(rf'id="{field}-error"[^>]*>([^<]+)<', html)
-    assert error and message in error.group(1)
+    error = field_error(html, field)
+    assert error and message in error
     assert 'id="report-flow"' not in html  # no figures from a period nobody asked for
     if field == "end" and "9999" in query:
         assert 'value="9999-12-31"' in html  # what was typed is kept
