@@ -175,3 +175,28 @@ def test_the_forgot_password_page_is_in_spanish_for_a_spanish_browser(make_clien
     assert "Obtenga un enlace" in text(page)
     forgot_page = make_client().get("/account/forgot-password", headers={"Accept-Language": "es-MX,es;q=0.9"})
     assert "Contraseña olvidada" in text(forgot_page)
+
+
+def test_a_patient_with_an_account_is_sent_a_link_for_that_account(client, coordinator, gen, outbox, make_client):
+    patient = gen.patient(email="home@example.org")
+    account = gen.user(Role.PATIENT, email="portal@example.org", patient=patient)
+    page = client.get(f"/patients/{patient.id}").get_data(as_text=True)
+    assert "Email a link to set a password" in page
+    submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}")
+    [(to, _, body)] = outbox
+    assert to == "portal@example.org"
+    browser = make_client()
+    assert "Set a new password" in text(browser.get(link_in(body)))
+    assert set_password(browser, link_in(body)).status_code == 302
+    assert sign_in(make_client(), account, NEW_PASSWORD).status_code == 302
+    assert db.session.execute(db.select(db.func.count(User.id)).filter_by(patient_id=patient.id)).scalar() == 1
+
+
+def test_only_coordinators_are_offered_the_invitation(make_client, gen):
+    patient = gen.patient(email="pat@example.org")
+    physician = make_client()
+    sign_in(physician, gen.user(Role.PHYSICIAN))
+    page = physician.get(f"/patients/{patient.id}").get_data(as_text=True)
+    assert "Invite to a patient account" not in page
+    assert submit(physician, f"/patients/{patient.id}/account/invite", {},
+                  form_page=f"/patients/{patient.id}").status_code == 403
