@@ -1,5 +1,5 @@
-"""Command-line tasks: `flask users create`, `flask demo seed`, and the cron jobs `flask appointments
-mark-no-shows` and `flask reminders send`. Safe to re-run."""
+"""Command-line tasks: `flask users create`, `flask demo seed` and `flask demo reset`, and the cron
+jobs `flask appointments mark-no-shows` and `flask reminders send`. Safe to re-run."""
 import click
 from flask import current_app
 from email_validator import EmailNotValidError, validate_email
@@ -61,6 +61,21 @@ def seed_command():
 
     created = seed()
     click.echo(f"Demo data ready ({created['users']} users and {created['cases']} cases added).")
+
+
+@demo_cli.command("reset")
+@click.option("--force", is_flag=True, help="Also when the database holds data that is not the demo's "
+                                            "(it is deleted with everything else).")
+def reset_command(force):
+    """Rebuild the database and seed the demo afresh (its dates relative to today). Refuses on a
+    database with data that is not the demo's unless --force."""
+    from tracker.demo import DemoRefused, reset
+
+    try:
+        created = reset(force=force)
+    except DemoRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"Demo database rebuilt ({created['users']} users and {created['cases']} cases added).")
 
 
 @appointments_cli.command("mark-no-shows")

@@ -1,9 +1,12 @@
-"""Demo data: one account per role and 20 cases spread over the lifecycle.
+"""Demo data: one account per role and 20 cases spread over the lifecycle, relative to today.
 
 Every case is built the way a clinic builds it: referral, review documentation, an eligibility
 evaluation by the engine (and, for two therapeutic cases, a physician's override), then the later
 steps. Idempotent: users are matched by email and demo patients by their DEMO- medical record
-number, so running it again adds nothing. The passwords are listed in the README.
+number, so running it again adds nothing (`reset` rebuilds an old demo database to refresh its
+dates). The data keeps the tracker's own rules: no two appointments overlap in a room or for a
+physician, and each case's timeline and each appointment's history run in time order. The
+passwords are listed in the README.
 """
 from datetime import date, datetime, time, timedelta
 
@@ -23,7 +26,7 @@ from tracker.roles import Role
 from tracker.scheduling.resources import create_room, set_hours
 from tracker.scheduling.services import Proposal, book, next_free_slots, update_readiness
 from tracker.timeutil import clinic_today, clinic_zone, utcnow
-from tracker.vocab import (ContactChannel, EntrySource, Indication, Modality, NextStep, Pregnancy,
+from tracker.vocab import (AppointmentStatus, ContactChannel, EntrySource, Indication, Modality, NextStep, Pregnancy,
                            ProvocationResult, Response, Sex, Side, TherapyKind, joints_of)
 
 DEMO_USERS = [
@@ -104,6 +107,52 @@ DEMO_ROOMS = [
 ]
 
 
+class DemoRefused(Exception):
+    """Nothing was changed; the message says why and how to go ahead."""
+
+
+def non_demo_data():
+    """What this database holds that `seed` did not write, in words ([] for a demo-only database):
+    accounts outside the demo's, patients without a DEMO- record number, rooms not the demo's."""
+    from tracker.models import Room
+
+    emails = {email for email, *_ in DEMO_USERS} | {DEMO_PATIENT_ACCOUNT[0], DEMO_SCHEDULED_PATIENT_ACCOUNT[0]}
+    found = []
+    users = db.session.execute(db.select(User.email).filter(User.email.not_in(emails))).scalars().all()
+    if users:
+        found.append(f"{len(users)} account(s) not the demo's ({', '.join(sorted(users)[:3])}"
+                     f"{', …' if len(users) > 3 else ''})")
+    patients = db.session.execute(db.select(db.func.count(Patient.id)).filter(
+        db.not_(Patient.mrn.startswith("DEMO-")))).scalar_one()
+    if patients:
+        found.append(f"{patients} patient(s) without a DEMO- record number")
+    rooms = db.session.execute(db.select(Room.name).filter(
+        Room.name.not_in([name for name, *_ in DEMO_ROOMS]))).scalars().all()
+    if rooms:
+        found.append(f"{len(rooms)} room(s) not the demo's ({', '.join(sorted(rooms)[:3])})")
+    return found
+
+
+def reset(force=False):
+    """Rebuild the whole database (every table dropped and made again by the migrations) and seed
+    the demo afresh, so its story is relative to today again. Refused, with nothing changed, when
+    the database holds anything the demo did not write, unless `force`: then that goes too."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    found = non_demo_data()
+    if found and not force:
+        raise DemoRefused("This database holds data that is not the demo's: " + "; ".join(found) + ". "
+                          "`flask demo reset` deletes everything in the database, so nothing was changed. "
+                          "To delete it all and reseed anyway: flask demo reset --force")
+    db.session.remove()
+    db.drop_all()
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade()
+    return seed()
+
+
 def seed():
     created = {"users": 0, "cases": 0}
     for email, name, role, password in DEMO_USERS:
@@ -168,6 +217,13 @@ def _age(case, referral_date, days_ago):
     verdict_rows = [row for row in rows if row.action in ("mark_eligible", "mark_not_eligible")]
     for verdict, row in zip(case.verdicts, verdict_rows):
         verdict.evaluated_at = row.at
+    # The appointment was booked when the timeline says the case was scheduled, not at seeding.
+    scheduled = next((row.at for row in rows if row.action == "schedule"), None)
+    for appointment in case.appointments if scheduled else ():
+        appointment.created_at = scheduled
+        for change in appointment.changes:
+            if change.change == "booked":
+                change.at = scheduled
 
 
 def _rooms_and_hours(admin, physicians):
@@ -189,15 +245,41 @@ def _book_next_free(case, coordinator, physician):
     update_readiness(appointment, {"consent_obtained": True}, appointment.version_id, coordinator)
 
 
+# How long ago the injection was, by the case's state: two weeks for follow-up (Grace Okafor's
+# 2-week score is due: its window runs from day 11 to day 17), a little more for the closed cases
+# (their 2-week scores were given before today), the case in procedure now. On a weekend day the
+# injection moves back to the Friday before (the physicians work Monday to Friday).
+PROCEDURE_DAYS_AGO = {"in_procedure": 0, "follow_up": 14, "closed": 16}
+PAST_DAY_STARTS, PAST_SLOT = time(8, 0), timedelta(minutes=45)
+
+
+def _procedure_day(days_ago):
+    day = clinic_today() - timedelta(days=days_ago)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def _taken(start, end):
+    """Whether any appointment not cancelled (done ones too) overlaps [start, end)."""
+    return db.session.execute(db.select(Appointment.id).filter(
+        Appointment.status != AppointmentStatus.CANCELLED, Appointment.starts_at < end,
+        Appointment.ends_at > start)).first() is not None
+
+
 def _past_appointment(case, coordinator, physician, days_ago):
-    """An appointment that already happened (the booking screens refuse past times); today's
+    """An appointment that already happened (the booking screens refuse past times), in the
+    next free 45 minutes of its day from 08:00, so no two share a room or a physician; today's
     began a quarter of an hour ago, so the procedure in progress fits it."""
+    room = db.session.execute(db.select(Room).order_by(Room.id)).scalars().first()
     if days_ago:
-        start = datetime.combine(clinic_today() - timedelta(days=days_ago), time(9, 0), tzinfo=clinic_zone())
+        day = _procedure_day(days_ago)
+        start = datetime.combine(day, PAST_DAY_STARTS, tzinfo=clinic_zone())
+        while _taken(start, start + timedelta(minutes=30)):
+            start += PAST_SLOT
     else:
         now = utcnow().replace(second=0, microsecond=0)
         start = now - timedelta(minutes=15 + now.minute % 5)
-    room = db.session.execute(db.select(Room).order_by(Room.id)).scalars().first()
     appointment = Appointment(case=case, physician_id=physician.id, room_id=room.id,
                               starts_at=start, ends_at=start + timedelta(minutes=30),
                               created_by_id=coordinator.id, consent_obtained=True,
@@ -229,7 +311,7 @@ def _build(case, target, facts, coordinator, physician, referral_date):
     if target == "scheduled":
         _book_next_free(case, coordinator, physician)
         return
-    appointment = _past_appointment(case, coordinator, physician, 0 if target == "in_procedure" else 14)
+    appointment = _past_appointment(case, coordinator, physician, PROCEDURE_DAYS_AGO[target])
     transition(case, "schedule", coordinator)
     link = _diary_baseline(case, coordinator, appointment)
     _procedure(case, physician, appointment, complete=target != "in_procedure")

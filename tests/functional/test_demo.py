@@ -1,0 +1,119 @@
+"""The demo data keeps the tracker's own rules and tells the README's story relative to the day it is
+seeded: no two appointments overlap in a room or for a physician, every timeline and appointment
+history runs in time order, and `flask demo reset` rebuilds an old demo database (twice in a row
+too), refusing a database with data that is not the demo's unless --force."""
+from itertools import combinations
+
+import pytest
+from flask_migrate import upgrade
+
+from tracker.demo import DEMO_PATIENT_ACCOUNT, DEMO_SCHEDULED_PATIENT_ACCOUNT, seed
+from tracker.extensions import db
+from tracker.models import Appointment, Case, Patient, ProcedureRecord, User
+from tracker.roles import Role
+from tracker.timeutil import utcnow
+from tracker.vocab import AppointmentStatus
+from tracker.workflow import State
+
+from tests.builders import make_user
+from tests.helpers import sign_in, text, words
+
+
+def overlaps(appointments, resource):
+    return [(a.id, b.id) for a, b in combinations(appointments, 2)
+            if getattr(a, resource) == getattr(b, resource) and a.starts_at < b.ends_at and b.starts_at < a.ends_at]
+
+
+def rule_breaks():
+    """What in the database breaks the tracker's rules: overlaps per room and per physician
+    (cancelled appointments free their time), and history out of time order."""
+    db.session.expire_all()
+    held = [a for a in db.session.execute(db.select(Appointment)).scalars()
+            if a.status != AppointmentStatus.CANCELLED]
+    found = [f"room overlap {pair}" for pair in overlaps(held, "room_id")]
+    found += [f"physician overlap {pair}" for pair in overlaps(held, "physician_id")]
+    now = utcnow()
+    for case in db.session.execute(db.select(Case)).scalars():
+        rows = sorted(case.history, key=lambda row: row.id)
+        found += [f"{case.patient.mrn}: {later.action} at {later.at} before {earlier.action} at {earlier.at}"
+                  for earlier, later in zip(rows, rows[1:]) if later.at < earlier.at]
+        found += [f"{case.patient.mrn}: {row.action} in the future" for row in rows if row.at > now]
+        for appointment in case.appointments:
+            changes = sorted(appointment.changes, key=lambda change: change.id)
+            found += [f"appointment {appointment.id}: {b.change} before {a.change}"
+                      for a, b in zip(changes, changes[1:]) if b.at < a.at]
+            if appointment.created_at > min(appointment.starts_at, now):
+                found.append(f"appointment {appointment.id} ({case.patient.mrn}) booked after it began")
+        found += [f"{case.patient.mrn}: a diary score from the future"
+                  for point in case.diary_points for entry in point.entries if entry.entered_at > now]
+    return found
+
+
+def test_the_seed_obeys_the_trackers_rules(app_ctx):
+    seed()
+    assert db.session.execute(db.select(db.func.count(Appointment.id))).scalar_one() >= 9
+    assert rule_breaks() == []
+
+
+def test_the_seed_tells_the_readmes_story_on_the_day_it_runs(app_ctx, make_client):
+    seed()
+    states = dict(db.session.execute(db.select(Patient.mrn, Case.state).join(Case.patient)).all())
+    assert (states["DEMO-0001"], states["DEMO-0011"], states["DEMO-0014"], states["DEMO-0017"]) == (
+        State.FOLLOW_UP, State.SCHEDULED, State.IN_PROCEDURE, State.CLOSED)
+
+    grace = make_client()
+    sign_in(grace, DEMO_PATIENT_ACCOUNT[0], DEMO_PATIENT_ACCOUNT[1])
+    case_id = db.session.execute(db.select(Case.id).join(Case.patient).filter(Patient.mrn == "DEMO-0001")).scalar_one()
+    assert "Your “2 weeks” pain score is due now." in words(grace.get(f"/my/cases/{case_id}"))
+
+    sean = make_client()
+    sign_in(sean, DEMO_SCHEDULED_PATIENT_ACCOUNT[0], DEMO_SCHEDULED_PATIENT_ACCOUNT[1])
+    sean_case = db.session.execute(db.select(Case).join(Case.patient).filter(Patient.mrn == "DEMO-0011")).scalar_one()
+    [booked] = sean_case.appointments
+    assert booked.status == AppointmentStatus.BOOKED and booked.starts_at > utcnow()
+    assert 'aria-labelledby="appt-h"' in text(sean.get(f"/my/cases/{sean_case.id}"))
+
+    in_procedure = db.session.execute(db.select(ProcedureRecord).join(Case).join(Case.patient).filter(
+        Patient.mrn == "DEMO-0014")).scalar_one()
+    assert in_procedure.signed_at is None and in_procedure.started_at < utcnow()
+
+
+# ---------------------------------------------------------------- flask demo reset
+
+@pytest.fixture
+def old_demo(migration_app):
+    """A demo database built by the migrations and seeded (as `flask db upgrade` + `flask demo seed`)."""
+    upgrade()
+    seed()
+    db.session.commit()
+    return migration_app
+
+
+def reset(app, *args):
+    result = app.test_cli_runner().invoke(args=["demo", "reset", *args])
+    db.session.remove()
+    return result
+
+
+def test_reset_rebuilds_the_demo_and_works_twice(old_demo):
+    for _ in range(2):
+        result = reset(old_demo)
+        assert result.exit_code == 0, result.output or repr(result.exception)
+        assert "Demo database rebuilt (6 users and 20 cases added)." in result.output
+        assert db.session.execute(db.select(db.func.count(Case.id))).scalar_one() == 20
+        assert rule_breaks() == []
+
+
+def test_reset_refuses_a_database_with_data_not_the_demos_and_force_deletes_it(old_demo):
+    make_user(Role.PHYSICIAN, email="real.doctor@clinic.org")
+    result = reset(old_demo)
+    assert result.exit_code == 1
+    assert "This database holds data that is not the demo's: 1 account(s) not the demo's (real.doctor@clinic.org)" \
+        in result.output
+    assert "nothing was changed" in result.output and "flask demo reset --force" in result.output
+    assert db.session.execute(db.select(User).filter_by(email="real.doctor@clinic.org")).scalar_one_or_none()
+
+    forced = reset(old_demo, "--force")
+    assert forced.exit_code == 0, forced.output or repr(forced.exception)
+    assert db.session.execute(db.select(User).filter_by(email="real.doctor@clinic.org")).scalar_one_or_none() is None
+    assert db.session.execute(db.select(db.func.count(Case.id))).scalar_one() == 20
