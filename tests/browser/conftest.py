@@ -13,15 +13,12 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import make_server
 
-from tests.browser.journeys import SCREENSHOTS, VIEWPORTS
+from tests.browser.journeys import SCREENSHOTS, TIMEOUT_MS, VIEWPORTS
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-# Generous for a loaded CI machine, short enough that a broken page fails fast.
-TIMEOUT_MS = 10_000
 
 
 def pytest_collection_modifyitems(items):

@@ -1,5 +1,5 @@
 """What browser tests share besides their fixtures (those are in conftest.py): where screenshots
-go, the window sizes, and signing in as a person does."""
+go, the window sizes, how long to wait, and signing in as a person does."""
 from pathlib import Path
 
 from tests.helpers import PASSWORD
@@ -12,6 +12,8 @@ VIEWPORTS = {
     "tablet": {"width": 820, "height": 1180},   # the physician's tablet in the procedure room
     "phone": {"width": 390, "height": 844},     # the patient at home
 }
+# Generous for a loaded CI machine, short enough that a broken page fails fast.
+TIMEOUT_MS = 10_000
 
 
 def sign_in_through_the_form(page, base, email, password=None):

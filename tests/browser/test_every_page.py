@@ -26,7 +26,7 @@ from tracker.models import (ConservativeCare, DiaryEntry, DiaryLink, FormularyDr
                             User)
 from tracker.timeutil import utcnow
 
-from tests.browser.journeys import VIEWPORTS, sign_in_through_the_form
+from tests.browser.journeys import TIMEOUT_MS, VIEWPORTS, sign_in_through_the_form
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 WIDTHS = {"phone": VIEWPORTS["phone"], "desktop": VIEWPORTS["desktop"]}
@@ -54,7 +54,8 @@ RENDERED_ERRORS = {
 
 
 def _demo_pages():
-    """Seed the demo data; return {(email, role): [(what, path, expected status)]}."""
+    """Seed the demo data; return {(email, role): [(what, path, expected status[, button])]}: with a
+    button, the page is checked after the form is sent as it stands (its errors shown)."""
     demo.seed()
     db.session.commit()
 
@@ -97,9 +98,11 @@ def _demo_pages():
         *[(f"case page: {what}", f"/cases/{case.id}", 200) for what, case in case_pages.items()],
         ("find a patient for a referral", "/referrals/find", 200),
         ("new patient and referral", "/referrals/new", 200),
+        ("new patient and referral sent empty", "/referrals/new", 422, "Log referral"),
         ("new referral for a known patient", f"/referrals/patients/{cancelled.patient_id}/new", 200),
         ("edit referral", f"/referrals/cases/{referred.id}", 200),
         ("conservative care", f"/cases/{under_review.id}/conservative-care", 200),
+        ("conservative care sent empty", f"/cases/{under_review.id}/conservative-care", 422, "Save therapy"),
         ("edit a therapy", f"/cases/{under_review.id}/conservative-care/{therapy.id}", 200),
         ("examination", f"/cases/{under_review.id}/examination", 200),
         ("risk screen", f"/cases/{under_review.id}/risk-screen", 200),
@@ -136,6 +139,7 @@ def _demo_pages():
     admin_pages = [
         ("users", "/admin/users", 200),
         ("new user", "/admin/users/new", 200),
+        ("new user sent empty", "/admin/users/new", 200, "Create user"),
         ("edit user", f"/admin/users/{physician.id}", 200),
         ("working hours", f"/admin/physicians/{physician.id}/hours", 200),
         ("rooms", "/admin/rooms", 200),
@@ -160,6 +164,7 @@ def _demo_pages():
     signed_out_pages = [
         ("sign-in", "/sign-in", 200),
         ("personal link diary", f"/d/{links.sign(open_link)}", 200),
+        ("personal link diary sent without a score", f"/d/{links.sign(open_link)}", 422, "Save my score"),
         ("personal link correction", f"/d/{links.sign(open_link)}/entries/{entry.id}/correct", 200),
         ("personal link, diary over", f"/d/{links.sign(closed_link)}", 200),
         ("personal link not valid", "/d/not-a-real-link", 404),
@@ -257,6 +262,18 @@ def _check(page, axe_script):
     return problems
 
 
+def _visit(page, base, path, status, button, axe_script):
+    """Open the page (and send its form when a button is named); its problems at both widths."""
+    response = page.goto(f"{base}{path}")
+    if button:
+        with page.expect_navigation() as sent:
+            page.get_by_role("button", name=button, exact=True).click()
+        response = sent.value
+    if response.status != status:
+        return [f"answered {response.status}, expected {status}"]
+    return _check(page, axe_script)
+
+
 def test_every_page_fits_a_phone_and_axe_finds_nothing_serious(app, live_server, browser, axe_script,
                                                                 screenshot):
     with app.app_context():
@@ -267,35 +284,30 @@ def test_every_page_fits_a_phone_and_axe_finds_nothing_serious(app, live_server,
         # The app's Content-Security-Policy forbids inline scripts, as it should: the test's own
         # context lets axe in without loosening the policy the app sends.
         context = browser.new_context(viewport=WIDTHS["phone"], locale="en-US", bypass_csp=True)
-        try:
-            _serve_rendered_errors(app, context, live_server)
-            page = context.new_page()
-            if email:
-                sign_in_through_the_form(page, live_server, email, PASSWORDS[email])
-                page.wait_for_url(lambda url: "/sign-in" not in url)
-            for what, path, status in role_pages:
-                response = page.goto(f"{live_server}{path}")
-                if response.status != status:
-                    failures.append(f"[{role}] {what} {path}: answered {response.status}, expected {status}")
-                    continue
-                if not path.startswith("/__"):
-                    visited.add(adapter.match(path.split("?")[0])[0])
-                for problem in _check(page, axe_script):
-                    failures.append(f"[{role}] {what} {path} {problem}")
-                page.set_viewport_size(WIDTHS["phone"])
-                if what in SCREENSHOTS_AT_PHONE_SIZE:
-                    screenshot(page, "phone-" + re.sub(r"[^a-z]+", "-", what))
-        except PlaywrightError as error:
-            failures.append(f"[{role}] the browser failed: {error}")
-        finally:
-            context.close()
+        context.set_default_timeout(TIMEOUT_MS)
+        _serve_rendered_errors(app, context, live_server)
+        page = context.new_page()
+        if email:
+            sign_in_through_the_form(page, live_server, email, PASSWORDS[email])
+            page.wait_for_url(lambda url: "/sign-in" not in url)
+        for what, path, status, *button in role_pages:
+            try:
+                problems = _visit(page, live_server, path, status, button[0] if button else None, axe_script)
+            except PlaywrightError as error:
+                problems = [f"the browser failed: {error}"]
+            failures += [f"[{role}] {what} {path} {problem}" for problem in problems]
+            if not path.startswith("/__"):
+                visited.add(adapter.match(path.split("?")[0])[0])
+            page.set_viewport_size(WIDTHS["phone"])
+            if what in SCREENSHOTS_AT_PHONE_SIZE:
+                screenshot(page, "phone-" + re.sub(r"[^a-z]+", "-", what))
+        context.close()
 
     pages_served = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     unvisited = sorted(pages_served - visited - set(NOT_PAGES))
     if unvisited:
         failures.append(f"pages not checked here (visit them, or say in NOT_PAGES why they are no page): {unvisited}")
     assert not failures, f"{len(failures)} problems:\n" + "\n".join(failures)
-
 
 
 def test_the_check_sees_sideways_scrolling_a_hidden_scroller_and_what_axe_finds_and_passes_the_fix(
