@@ -121,11 +121,15 @@ def send_reminders_command():
 
 @worklist_cli.command("refresh")
 def refresh_worklist_command():
-    """Bring the worklist lines that time alone may have changed up to date (cron, nightly after
-    midnight clinic time; safe to run twice at once)."""
+    """Bring the worklist lines that time alone may have changed up to date, and take the diary
+    points whose chase has ended out of the overdue list's index (cron, nightly after midnight
+    clinic time; safe to run twice at once)."""
     from tracker.cases.rows import refresh_outdated
+    from tracker.diary.chase import end_lapsed
+    from tracker.timeutil import utcnow
 
     click.echo(f"{refresh_outdated()} worklist line(s) worked out again.")
+    click.echo(f"{end_lapsed(utcnow())} diary point(s) no longer chased (a later point has opened).")
 
 
 @audit_cli.command("seal")

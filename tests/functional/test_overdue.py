@@ -54,7 +54,8 @@ def test_overdue_diaries_most_overdue_first_with_the_missing_scores(client, coor
     up_to_date = named(gen, "Diligent", injected_ago=timedelta(days=40))
     entered_up_to_now(up_to_date)
     named(gen, "Fresh", injected_ago=timedelta(minutes=5))  # nothing has closed yet
-    closed = named(gen, "Closedcase", injected_ago=timedelta(days=40))
+    # 2 weeks missed and 6 weeks not open yet, but the case has left follow-up: nobody chases it.
+    closed = named(gen, "Closedcase", injected_ago=timedelta(days=20))
     closed.state = State.CLOSED
     db.session.commit()
 

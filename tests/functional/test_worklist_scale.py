@@ -166,3 +166,60 @@ def test_after_an_upgrade_the_refresh_works_out_every_missing_line(client, coord
     db.session.expire_all()
     assert db.session.get(CaseRow, referred.id).waiting_for == ["review to start"]
     assert "conservative care 3 of 4 weeks" in db.session.get(CaseRow, reviewed.id).waiting_for
+
+
+# ---------------------------------------------------------------- the other busy pages
+
+def _plan(statement):
+    """The database's plan for `statement` (SQLAlchemy select), as one string."""
+    sql = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("ANALYZE"))  # SQLite weighs two usable indexes by their sizes
+        return " ".join(str(row) for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    return " ".join(row[0] for row in db.session.execute(text(f"EXPLAIN {sql}")))
+
+
+def test_the_overdue_list_reads_the_first_page_of_one_index_range(app_ctx, gen):
+    """The overdue page is a range of the partial index on chased pending points, read in its
+    order and stopped after a page: no ranking of every overdue case, no sort."""
+    from datetime import timedelta
+
+    from tracker.diary import overdue
+    from tracker.timeutil import utcnow
+
+    from tests.builders import diary_case
+    for days in (3, 20, 30):
+        diary_case(gen, injected_ago=timedelta(days=days))
+    plan = _plan(overdue.query(utcnow()).limit(26))
+    db.session.rollback()
+    assert "ix_diary_points_chased_closes_at" in plan, plan
+    assert "TEMP B-TREE" not in plan and " Sort " not in f" {plan} " and "HashAggregate" not in plan, plan
+
+
+def test_the_overdue_set_stays_small_whatever_the_years_of_missed_points(app_ctx, gen, app, monkeypatch):
+    """A missed point leaves the index once its chase has ended: when a later point opens (the
+    nightly refresh) or when its case leaves follow-up (the same flush)."""
+    from datetime import timedelta
+
+    from tracker.models import DiaryPoint
+
+    from tests.builders import diary_case, now
+
+    def chased(case):
+        db.session.expire_all()
+        return {p.point_code for p in db.session.scalars(db.select(DiaryPoint).filter_by(case_id=case.id, chased=True))}
+
+    ongoing = diary_case(gen, injected_ago=timedelta(days=20))
+    closing = diary_case(gen, injected_ago=timedelta(days=20))
+    assert chased(ongoing) == {"d1", "d2", "d7", "w2", "w6", "mo3", "mo6", "mo12"}
+    closing.state, closing.state_changed_at = State.CLOSED, now()  # as the close writes them
+    db.session.commit()
+    assert chased(closing) == set()
+    last = db.session.scalar(db.select(DiaryPoint).filter_by(case_id=closing.id, point_code="mo12"))
+    assert last.chase_until == db.session.get(Case, closing.id).state_changed_at
+    # The points whose next one has opened leave the index at the nightly run (idempotent).
+    result = app.test_cli_runner().invoke(args=["worklist", "refresh"])
+    assert "3 diary point(s) no longer chased" in result.output  # day 1, day 2 and day 7's
+    assert chased(ongoing) == {"w2", "w6", "mo3", "mo6", "mo12"}
+    assert "0 diary point(s)" in app.test_cli_runner().invoke(args=["worklist", "refresh"]).output

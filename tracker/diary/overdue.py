@@ -3,21 +3,24 @@ closed without an entry for every side, and no later point open yet (once one ha
 missed one is missed, not chased), most overdue first, with the last reminder tried.
 
 The baseline is left out: once the injection has started it can no longer be given, so there is
-nobody to chase for it (the physician's diary view shows it missing).
+nobody to chase for it (the physician's diary view shows it missing). So are the anaesthetic
+window's points: given late they would not count.
 
-A page is loaded in a fixed number of queries whatever its size: the count, the page of cases
-with their patients, their overdue points, and their reminders.
+Which points are chased, and until when, is kept on each point (tracker/diary/chase.py), so the
+list is a range of one partial index read in order: a case has at most one overdue point (the
+next point opens after a missed one closes, and ends its chase), and the page reads only its own
+rows of that range, never ranking every overdue case. A page is loaded in a fixed number of
+queries whatever its size: the page of cases with their patients, their overdue points, their
+reminders, their links and their patients' accounts.
 """
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
-from tracker.diary.schedule import ANAESTHETIC_CODES
-from tracker.diary.services import BASELINE, time_point
+from tracker.diary.services import time_point
 from tracker.extensions import db
 from tracker.models import Case, DiaryLink, DiaryPoint, DiaryReminder, User
-from tracker.workflow import State
 
 
 def entry_missing():
@@ -30,27 +33,25 @@ def entry_missing():
 def superseded(now):
     """SQL: a later point of the same case has opened by `now`. A missed point is never chased
     once one has: the patient is asked for that one, and a score recalled for the missed moment
-    grows less reliable by the day (DESIGN.md section 4)."""
+    grows less reliable by the day (DESIGN.md section 4). (The overdue list reads the same answer
+    kept on the point, `chase_until`.)"""
     later = aliased(DiaryPoint)
     return exists().where(later.case_id == DiaryPoint.case_id, later.opens_at > DiaryPoint.opens_at,
                           later.opens_at <= now)
 
 
 def _overdue(now):
-    # The anaesthetic window's missed scores are missed, not overdue: given late they would not count.
-    return (Case.state == State.FOLLOW_UP, DiaryPoint.point_code != BASELINE,
-            DiaryPoint.point_code.not_in(ANAESTHETIC_CODES), DiaryPoint.closes_at < now, entry_missing(),
-            ~superseded(now))
+    # The terms of the partial index ix_diary_points_chased_closes_at first, then the range.
+    return (entry_missing(), DiaryPoint.chased,
+            DiaryPoint.closes_at < now, or_(DiaryPoint.chase_until.is_(None), DiaryPoint.chase_until > now))
 
 
 def query(now):
-    """Cases with overdue points, the one whose oldest missed window closed first at the top."""
-    oldest = (select(DiaryPoint.case_id, func.min(DiaryPoint.closes_at).label("closed_at"))
-              .join(Case, Case.id == DiaryPoint.case_id)
-              .where(*_overdue(now)).group_by(DiaryPoint.case_id).subquery())
-    return (select(Case).join(oldest, oldest.c.case_id == Case.id)
+    """Cases with an overdue point, the one whose missed window closed first at the top."""
+    return (select(Case).join(DiaryPoint, DiaryPoint.case_id == Case.id)
             .options(joinedload(Case.patient))
-            .order_by(oldest.c.closed_at, Case.id))
+            .where(*_overdue(now))
+            .order_by(DiaryPoint.closes_at, DiaryPoint.id))
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,7 @@ def rows(cases, now):
     if not ids:
         return []
     points = db.session.execute(
-        select(DiaryPoint).join(Case, Case.id == DiaryPoint.case_id)
-        .where(DiaryPoint.case_id.in_(ids), *_overdue(now)).order_by(DiaryPoint.closes_at)
+        select(DiaryPoint).where(DiaryPoint.case_id.in_(ids), *_overdue(now)).order_by(DiaryPoint.closes_at)
     ).scalars().all()
     # At most REMINDER_MAX_ATTEMPTS rows per point: reading them all is cheaper than asking the
     # database for the newest per case.

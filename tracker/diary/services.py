@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker import audit, i18n
 from tracker.clinic import clinic_contact
-from tracker.diary import links
+from tracker.diary import chase, links
 from tracker.diary.schedule import (DEFAULT_SCHEDULE, Due, EntryStatus, Phase, TimePoint, current_points,
                                     describes_hours, due_times, entry_status, is_open_now, schedule_for,
                                     window_holding)
@@ -104,6 +104,8 @@ def start_follow_up(case, injected_at, opened_at=None):
         if due.point.code not in existing:
             db.session.add(DiaryPoint(case_id=case.id, point_code=due.point.code, due_at=due.due_at,
                                       opens_at=due.opens_at, closes_at=due.closes_at))
+    # Until when each missed point is chased, kept with the points (the overdue list's index).
+    chase.keep_for_case(case.id)
 
 
 def _point_row(case, code):

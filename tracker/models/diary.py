@@ -5,7 +5,7 @@ A case's diary is a set of time points (baseline t0, then the schedule of its pa
 injection time, see tracker/diary/schedule.py), each with its due window, and at most one entry per
 point and side. A correction replaces an entry's values and keeps the replaced ones as a revision.
 """
-from sqlalchemy import CheckConstraint, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, UniqueConstraint, false, text
 
 from tracker.extensions import db
 from tracker.models.types import UTCDateTime, choice_enum
@@ -42,6 +42,12 @@ class DiaryPoint(db.Model):
         # "Has a later point of this case opened?" (tracker.diary.overdue.superseded), asked per
         # pending point by the overdue list and the reminders: one short range of this index.
         db.Index("ix_diary_points_case_opens_at", "case_id", "opens_at"),
+        # The overdue list: pending points still chased, by the closing of their window (the list
+        # reads the first page of this range; points whose chase ended leave it, so its size
+        # follows the cases in follow-up, not the years behind them). tracker/diary/chase.py.
+        db.Index("ix_diary_points_chased_closes_at", "closes_at", "id",
+                 postgresql_where=text("completed_at IS NULL AND chased"),
+                 sqlite_where=text("completed_at IS NULL AND chased = 1")),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -55,6 +61,12 @@ class DiaryPoint(db.Model):
     # case); None while it waits for one. Kept so the reminder and overdue queries need not count
     # entries: set by diary.services.record_entry, not moved by corrections.
     completed_at = db.Column(UTCDateTime)
+    # Kept by tracker/diary/chase.py: until when a missed point is chased (the next point's
+    # opening; for the last one None while the case is in follow-up, then when it left), and
+    # whether it may still be (cleared when the case leaves follow-up and, once `chase_until` has
+    # passed, by the nightly refresh). Never chased: the baseline and the anaesthetic window.
+    chase_until = db.Column(UTCDateTime)
+    chased = db.Column(db.Boolean, nullable=False, default=False, server_default=false())
 
     case = db.relationship("Case", backref=db.backref("diary_points", order_by="DiaryPoint.opens_at"))
     entries = db.relationship("DiaryEntry", back_populates="point", order_by="DiaryEntry.side")
