@@ -168,6 +168,9 @@ def test_two_people_saving_the_same_examination_the_second_is_refused(client, co
     notice = conflict_notice(page)
     assert notice and "Baseline pain (0–10): saved <strong>8</strong>, your form <strong>2</strong>" in notice
     assert typed(page, "baseline_nrs") == "2", "the second person's entry must be kept"
+    assert is_checked(page, "faber_left", "positive") and is_checked(page, "gaenslen_left", "negative"), \
+        "the second person's taps must be kept"
+    assert all(is_checked(page, f"odi_{n}", "2") for n in range(1, 11))
 
     record = saved_exam(case)
     assert record.baseline_nrs == 8
