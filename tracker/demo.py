@@ -26,8 +26,9 @@ from tracker.roles import Role
 from tracker.scheduling.resources import create_room, set_hours
 from tracker.scheduling.services import Proposal, book, next_free_slots, update_readiness
 from tracker.timeutil import clinic_today, clinic_zone, utcnow
-from tracker.vocab import (AppointmentStatus, ContactChannel, EntrySource, Indication, Modality, NextStep, Pregnancy,
-                           ProvocationResult, Response, Sex, Side, TherapyKind, joints_of)
+from tracker.vocab import (AllergyAnswer, AnticoagulantAnswer, AppointmentStatus, ContactChannel, EntrySource,
+                           Indication, Modality, NextStep, Pregnancy, ProvocationResult, Response, Sex, Side,
+                           TherapyKind, joints_of)
 
 DEMO_USERS = [
     # email, name, role, password
@@ -419,6 +420,7 @@ def _document(case, facts, actor, referral_date):
     save_examination(case, {"examined_on": referral_date, "pain_below_l5": True, "radicular_signs": False,
                             "baseline_nrs": 7, **tests,
                             **{f"odi_{n}": 2 + n % 3 for n in range(1, 11)}}, None, actor)
-    save_risk_screen(case, {"anticoagulants": "", "anticoagulant_hold_plan": "",
+    save_risk_screen(case, {"anticoagulant_answer": AnticoagulantAnswer.NONE, "anticoagulants": "",
+                            "anticoagulant_hold_plan": "", "allergy_answer": AllergyAnswer.NKDA,
                             "pregnancy": Pregnancy.NOT_APPLICABLE if case.patient.sex == Sex.MALE else Pregnancy.NO,
                             "red_flags_screened": True, "red_flags_present": False}, None, actor)

@@ -107,14 +107,69 @@ class Allergy(Choice):
         return f"allergy_{self.value}"
 
 
+class AllergyAnswer(Choice):
+    """What the risk screen's allergy question was answered: "no known allergies" is an answer of
+    its own, never the same as a question not asked."""
+
+    NOT_ASKED = "not_asked", "Not asked yet"
+    NKDA = "nkda", "No known allergies (NKDA)"
+    DOCUMENTED = "documented", "Allergies (tick each below)"
+
+
+class AnticoagulantAnswer(Choice):
+    """What the risk screen's anticoagulant question was answered: "none" is an answer of its own,
+    never the same as a question not asked, and never a drug."""
+
+    NOT_ASKED = "not_asked", "Not asked yet"
+    NONE = "none", "No anticoagulants or antiplatelets"
+    TAKING = "taking", "Takes an anticoagulant or antiplatelet (name it below)"
+
+
+# What staff used to type into the drug field to mean "none": read as the answer "none", never as a drug.
+NO_DRUG_WORDS = frozenset({"", "-", "--", "n/a", "na", "n.a.", "none", "nil", "no", "nkda", "not applicable",
+                           "no anticoagulants", "no anticoagulant", "not taking"})
+
+
+def means_no_drug(text) -> bool:
+    return " ".join((text or "").lower().split()).rstrip(".") in NO_DRUG_WORDS
+
+
 def allergies_of(risk):
     """The allergies a risk screen (any object with the allergy_* flags) documents."""
     return [allergy for allergy in Allergy if getattr(risk, allergy.field)]
 
 
 def allergy_words(risk):
-    """The documented allergies as pages show them: "iodinated contrast, latex"."""
-    return ", ".join(allergy.label for allergy in allergies_of(risk)) or "none recorded"
+    """The allergy answer as every page shows it: "iodinated contrast, latex", "NKDA", or "not asked"
+    (no risk screen, or the question not answered yet). The one presenter for allergies."""
+    if "allergies" in not_asked(risk):
+        return "not asked"
+    if risk.allergy_answer == AllergyAnswer.NKDA:
+        return "NKDA (no known allergies)"
+    return ", ".join(allergy.label for allergy in allergies_of(risk))
+
+
+def anticoagulant_words(risk):
+    """The anticoagulant answer as every page shows it: the drug as typed, "none", or "not asked"."""
+    if "anticoagulants" in not_asked(risk):
+        return "not asked"
+    if risk.anticoagulant_answer == AnticoagulantAnswer.NONE:
+        return "none"
+    return risk.anticoagulants
+
+
+def not_asked(risk) -> frozenset:
+    """The risk screen's questions not answered yet ("allergies", "anticoagulants"): all of them
+    without a risk screen. "None" and "NKDA" are answers, never listed here."""
+    if risk is None:
+        return frozenset({"allergies", "anticoagulants"})
+    return frozenset(question for question, answer in (("allergies", risk.allergy_answer),
+                                                       ("anticoagulants", risk.anticoagulant_answer))
+                     if answer in (None, "not_asked"))
+
+
+def takes_anticoagulant(risk) -> bool:
+    return bool(risk) and risk.anticoagulant_answer == AnticoagulantAnswer.TAKING
 
 
 class Modality(Choice):

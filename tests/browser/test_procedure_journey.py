@@ -121,7 +121,22 @@ def test_physician_completes_a_bilateral_checklist_signs_and_prints_the_note(
             injectate = box(page, "step-injectate-left")
             expect(injectate.locator("#injectate-left-rows-1-lot_number")).to_have_value("TA-23890")
             injectate.locator("#injectate-left-rows-1-volume_ml").fill("1")
+        else:
+            # 0.25 typed as mg/mL, meaning 0.25 %: a tenth of a listed strength, a hard stop.
+            injectate.locator("#injectate-right-rows-0-concentration_mg_per_ml").fill("0.25")
+            injectate.locator("#injectate-right-rows-0-dose_mg").fill("0.25")
+            injectate.get_by_role("button", name="Save injectate — right side").click()
+            injectate = box(page, "step-injectate-right")
+            expect(injectate.locator("#injectate-right-rows-0-concentration_mg_per_ml-error")).to_contain_text(
+                "is a tenth of the listed 2.5 mg/mL (0.25 %)")
+            expect(injectate.get_by_label("I have checked the strength and dose and confirm them as typed")).to_be_visible()
+            injectate.get_by_label("I have checked the strength and dose and confirm them as typed").scroll_into_view_if_needed()
+            page.screenshot(path=str(screenshot(page, "2b-injectate-strength-hard-stop")), animations="disabled")
+            # Typed as a percentage, it is the listed strength, shown in both units.
+            injectate.locator("#injectate-right-rows-0-concentration_mg_per_ml").fill("0.25 %")
+            injectate.locator("#injectate-right-rows-0-dose_mg").fill("2.5")
         save(page, f"step-injectate-{side}", f"Save injectate — {side} side")
+        expect(box(page, f"step-injectate-{side}")).to_contain_text("2.5 mg/mL (0.25 %)")
 
     sign_out = box(page, "step-sign_out")
     sign_out.get_by_label("None", exact=True).check()

@@ -982,6 +982,22 @@ def test_a_sedated_anticoagulated_patient_is_not_ready_without_driver_and_hold_p
     assert READY_BADGE in client.get(f"/appointments/{booked.id}").get_data(as_text=True)
 
 
+def test_readiness_says_why_an_item_is_not_needed_from_the_risk_screens_answers(client, coordinator, booked):
+    url = f"/appointments/{booked.id}"
+    page = words(client.get(url))
+    assert "Anticoagulant hold plan confirmed not known yet (anticoagulants: not asked on the risk screen)" in page
+    assert "premedication instructions sent not known yet (allergies: not asked on the risk screen)" in page
+
+    db.session.add(RiskScreen(case_id=booked.case_id, anticoagulant_answer="none", allergy_answer="nkda",
+                              red_flags_screened=True))
+    db.session.commit()
+    page = words(client.get(url))
+    assert "Anticoagulant hold plan confirmed not needed for this patient (anticoagulants: none)" in page
+    assert ("Contrast-allergy premedication instructions sent not needed for this patient "
+            "(allergies: NKDA (no known allergies))") in page
+    assert "n/a" not in page
+
+
 def test_unticking_a_readiness_item_makes_the_patient_not_ready_again(client, coordinator, booked):
     save_readiness(client, booked, "consent_obtained", "day_of_check_done")
     save_readiness(client, fresh(booked), "consent_obtained")

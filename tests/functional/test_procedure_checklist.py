@@ -177,7 +177,8 @@ def test_after_a_save_the_page_moves_to_the_next_step_still_open(gen, doctor, ph
 def test_a_save_with_a_warning_stays_on_its_box_so_the_warning_is_read(gen, doctor, physician):
     record = started(gen, physician, steps=BEFORE["injectate"])
     answers = answers_for("injectate")
-    answers["rows"][0] = {**answers["rows"][0], "dose_mg": "80", "volume_ml": "2"}  # above the usual 40 mg
+    first, *others = answers["rows"]
+    answers["rows"] = [{**first, "dose_mg": "80", "volume_ml": "2"}, *others]  # above the usual 40 mg
 
     response = post_step(doctor, record.case_id, "injectate", answers, side="left")
 
@@ -299,6 +300,22 @@ def test_contrast_may_be_omitted_only_for_a_documented_contrast_allergy(gen, doc
     assert post_step(doctor, allergic.case_id, "injectate", answers_for("injectate"), side="left").status_code == 302
 
 
+def test_the_banner_says_not_asked_and_sign_in_warns_when_the_risk_screen_left_a_question_unanswered(
+        gen, doctor, physician):
+    record = started(gen, physician)
+    db.session.add(RiskScreen(case_id=record.case_id, anticoagulant_answer="none"))
+    db.session.commit()
+    page = text(doctor.get(checklist_url(record.case_id)))
+    assert "Allergies: <strong>not asked</strong> · Anticoagulants: <strong>none</strong>" in page
+
+    response = post_step(doctor, record.case_id, "sign_in", answers_for("sign_in"), side=None)
+
+    assert response.status_code == 302
+    [row] = rows(record.id, "sign_in")
+    assert row.warnings == ("The risk screen does not answer the question on allergies (not asked): ask the "
+                            "patient before the time-out; the answer is not on the record.")
+
+
 def test_ultrasound_guidance_needs_a_stated_reason(gen, doctor, physician):
     record = started(gen, physician, steps=["sign_in", "time_out"])
     response = post_step(doctor, record.case_id, "fluoroscopy",
@@ -356,6 +373,85 @@ def test_a_dose_that_does_not_match_the_concentration_and_volume_is_refused_on_i
     assert input_value(page, "injectate-left-rows-0-volume_ml") == "2"
     assert input_value(page, "injectate-left-rows-0-lot_number") == "TA-2231"
     assert rows(record.id, "injectate") == []
+
+
+# ------------------------------------------------------------------ strengths outside the formulary
+
+def bupivacaine(concentration, dose="5", volume="1"):
+    return {"rows": [{"drug": "bupivacaine", "concentration_mg_per_ml": concentration, "dose_mg": dose,
+                      "volume_ml": volume, "lot_number": "BU-77"}]}
+
+
+def test_a_concentration_typed_as_a_percentage_is_saved_in_mg_per_ml_and_shown_in_both(gen, doctor, physician):
+    record = started(gen, physician, steps=BEFORE["injectate"])
+
+    response = post_step(doctor, record.case_id, "injectate", bupivacaine("0.5 %"), side="left")
+
+    assert response.status_code == 302, field_error(text(response), "injectate-left-rows-0-concentration_mg_per_ml")
+    [row] = rows(record.id, "injectate")
+    assert [(r.concentration_mg_per_ml, r.dose_mg) for r in row.injectate] == [(5, 5)]
+    assert row.warnings == "" and row.answers == {}
+    page = text(doctor.get(checklist_url(record.case_id)))
+    assert 'value="5"' in step_box(page, "step-injectate-left")
+    assert "5 mg/mL (0.5 %)" in step_box(page, "step-injectate-left")
+    note = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+    assert "5 mg/mL (0.5 %), 5 mg, 1 mL, lot BU-77" in note
+
+
+def test_a_strength_outside_the_formulary_is_a_hard_stop_that_keeps_what_was_typed(gen, doctor, physician):
+    record = started(gen, physician, steps=BEFORE["injectate"])
+
+    # 0.5 typed meaning 0.5 %: a tenth of the listed 5 mg/mL.
+    response = post_step(doctor, record.case_id, "injectate", bupivacaine("0.5", dose="0.5"), side="left")
+
+    assert response.status_code == 422
+    page = text(response)
+    assert field_error(page, "injectate-left-rows-0-concentration_mg_per_ml") == (
+        "Bupivacaine at 0.5 mg/mL (0.05 %) is a tenth of the listed 5 mg/mL (0.5 %): a slipped decimal point, or a "
+        "percentage typed as mg/mL? Correct it, or confirm it below with the reason.")
+    assert field_error(page, "injectate-left-strength_reason").startswith(
+        "Not saved: a strength or dose outside the formulary needs your confirmation and the reason")
+    assert input_value(page, "injectate-left-rows-0-concentration_mg_per_ml") == "0.5"
+    assert input_value(page, "injectate-left-rows-0-lot_number") == "BU-77"
+    assert "I have checked the strength and dose and confirm them as typed" in page
+    assert rows(record.id, "injectate") == []
+
+    ticked_only = {**bupivacaine("0.5", dose="0.5"), "strength_confirmed": True}
+    response = post_step(doctor, record.case_id, "injectate", ticked_only, side="left")
+    assert response.status_code == 422, "a tick without a reason is not a confirmation"
+    assert is_checked(text(response), "injectate-left-strength_confirmed")
+    assert rows(record.id, "injectate") == []
+
+
+def test_a_strength_outside_the_formulary_confirmed_with_a_reason_is_saved_shown_and_audited(gen, doctor, physician):
+    record = started(gen, physician, steps=BEFORE["injectate"])
+    confirmed = {**bupivacaine("0.5", dose="0.5"), "strength_confirmed": True,
+                 "strength_reason": "Diluted 1:10 on purpose for a test dose"}
+
+    response = post_step(doctor, record.case_id, "injectate", confirmed, side="left")
+
+    assert response.status_code == 302
+    assert response.location.endswith("#step-injectate-left"), "the page stays on the step with its confirmation"
+    [row] = rows(record.id, "injectate")
+    assert row.answers == {"strength_reason": "Diluted 1:10 on purpose for a test dose"}
+    assert row.warnings.startswith("Confirmed outside the formulary: Bupivacaine at 0.5 mg/mL (0.05 %) is a tenth")
+    box = step_box(text(doctor.get(checklist_url(record.case_id))), "step-injectate-left")
+    assert ("Strength or dose outside the formulary confirmed</strong> by Dr Priya Raman: “Diluted 1:10 on purpose "
+            "for a test dose”") in box
+    assert is_checked(box, "injectate-left-strength_confirmed"), "a re-save keeps the confirmation shown"
+    note = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+    assert "Strength or dose outside the formulary, confirmed by Dr Priya Raman at" in note
+    assert "Reason: Diluted 1:10 on purpose for a test dose" in note
+    audit = db.session.execute(db.select(AuditEvent).filter(AuditEvent.summary.like("%injectate%"))).scalar_one()
+    assert audit.summary.endswith("injectate saved, a strength or dose outside the formulary confirmed with a reason, "
+                                  "with warnings")
+    assert "Diluted" not in audit.summary, "the audit names what was saved, never the clinical values"
+
+    # Corrected to a listed strength: the confirmation goes with the strength it was for.
+    response = post_step(doctor, record.case_id, "injectate", bupivacaine("5"), side="left", version=row.version_id)
+    assert response.status_code == 302
+    [row] = rows(record.id, "injectate")
+    assert row.answers == {} and row.warnings == ""
 
 
 def test_a_side_that_does_not_match_the_case_is_refused(gen, doctor, physician):

@@ -286,7 +286,7 @@ def test_the_printable_note_holds_the_whole_record_and_the_billing_codes(gen, do
                      "Reference air kerma (mGy)</dt><dd>4.2", "Dose-area product (mGy·cm²)</dt><dd>310",
                      "Contrast confirmation — right side", "Iohexol (Omnipaque)",
                      "Intra-articular with cephalad spread",
-                     "Injectate — left side", "Triamcinolone acetonide</dt><dd>40 mg/mL, 40 mg, 1 mL, lot TA-2231",
+                     "Injectate — left side", "Triamcinolone acetonide</dt><dd>40 mg/mL (4 %), 40 mg, 1 mL, lot TA-2231",
                      "Total volume: <strong>2.0 mL</strong>", "Complications</dt><dd>None",
                      "Immediate post-procedure pain (0–10)</dt><dd>2", "by Dr Priya Raman",
                      "Professional claim: <strong>CPT 27096-50</strong>",
@@ -350,7 +350,7 @@ def test_the_note_carries_the_allergies_and_blood_thinners_from_the_risk_screen(
 
     record = gen.procedure(physician=physician, steps="all", sign=True)
     note_url = f"/cases/{record.case_id}/procedure/note"
-    assert "Allergies</dt><dd>no risk screen recorded" in text(doctor.get(note_url))
+    assert "Allergies</dt><dd>not asked (no risk screen recorded)" in text(doctor.get(note_url))
     db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True, allergy_latex=True,
                               contrast_premedication_plan="prednisone", anticoagulants="apixaban",
                               anticoagulant_hold_plan="held 48 h"))
@@ -358,3 +358,18 @@ def test_the_note_carries_the_allergies_and_blood_thinners_from_the_risk_screen(
     page = text(doctor.get(note_url))
     assert "Allergies</dt><dd>iodinated contrast, latex" in page
     assert "Anticoagulants</dt><dd>apixaban (plan: held 48 h)" in page
+
+
+def test_the_note_and_the_checklist_say_none_and_nkda_for_the_explicit_answers(gen, doctor, physician):
+    from tracker.models import RiskScreen
+
+    record = gen.procedure(physician=physician, steps="all", sign=True)
+    db.session.add(RiskScreen(case_id=record.case_id, anticoagulant_answer="none", allergy_answer="nkda"))
+    db.session.commit()
+    note = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+    assert "Allergies</dt><dd>NKDA (no known allergies)</dd>" in note
+    assert "Anticoagulants</dt><dd>none</dd>" in note
+    checklist = text(doctor.get(f"/cases/{record.case_id}/procedure"))
+    assert ("Allergies: <strong>NKDA (no known allergies)</strong> · Anticoagulants: <strong>none</strong>"
+            in checklist)
+    assert "n/a" not in note and "n/a" not in checklist

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from tracker.extensions import db
-from tracker.models import RiskScreen
+from tracker.models import AuditEvent, RiskScreen
 from tracker.roles import Role
 from tracker.vocab import Pregnancy
 from tracker.workflow import State
@@ -234,3 +234,105 @@ def test_pregnancy_has_no_preset_answer_and_must_be_chosen(client, coordinator, 
         "Say whether the patient is or may be pregnant (or not applicable)."
     assert 'value="warfarin"' in text(response)
     assert saved_screen(case) is None
+
+
+# ------------------------------------------------------------------ explicit "none" and "NKDA"
+
+def test_no_anticoagulants_and_no_known_allergies_are_answers_shown_as_none_and_nkda(client, coordinator, case):
+    response = submit(client, risk_url(case), screen(anticoagulant_answer="none", allergy_answer="nkda"),
+                      follow_redirects=True)
+
+    summary = risk_summary(text(response))
+    assert "Anticoagulants: none" in summary and "Allergies: NKDA (no known allergies)" in summary
+    assert "n/a" not in summary and "not asked" not in summary
+    record = saved_screen(case)
+    assert (record.anticoagulant_answer, record.allergy_answer, record.anticoagulants) == ("none", "nkda", "")
+
+
+def test_questions_left_unanswered_read_not_asked_never_none(client, coordinator, case):
+    response = submit(client, risk_url(case), screen(), follow_redirects=True)
+
+    summary = risk_summary(text(response))
+    assert "Anticoagulants: not asked" in summary and "Allergies: not asked" in summary
+    record = saved_screen(case)
+    assert (record.anticoagulant_answer, record.allergy_answer) == ("not_asked", "not_asked")
+
+
+def test_a_new_risk_screen_offers_not_asked_none_and_taking_with_not_asked_chosen(client, coordinator, case):
+    page = soup(client.get(risk_url(case)))
+    assert [(radio["value"], radio.has_attr("checked"))
+            for radio in page.select("input[name=anticoagulant_answer]")] == [
+        ("not_asked", True), ("none", False), ("taking", False)]
+    assert [radio["value"] for radio in page.select("input[name=allergy_answer]")] == ["not_asked", "nkda", "documented"]
+
+
+@pytest.mark.parametrize("typed", ["n/a", "None", "nil", "-"])
+def test_n_a_typed_as_the_drug_is_refused_as_a_drug_and_the_typed_values_are_kept(client, coordinator, case, typed):
+    response = submit(client, risk_url(case), screen(anticoagulant_answer="taking", anticoagulants=typed,
+                                                     anticoagulant_hold_plan="hold 2 days", allergy_latex="y"))
+
+    assert response.status_code == 422
+    assert field_error(text(response), "anticoagulants") == (
+        f"“{typed}” is not a drug: choose “No anticoagulants or antiplatelets” above instead.")
+    page = text(response)
+    assert input_by_id(page, "anticoagulants")["value"] == typed
+    assert soup(page).find(id="anticoagulant_hold_plan").text.strip() == "hold 2 days"
+    assert input_by_id(page, "allergy_latex").has_attr("checked")
+    assert saved_screen(case) is None
+
+
+def test_n_a_typed_with_the_question_left_unanswered_is_saved_as_none_not_as_a_drug(client, coordinator, case):
+    response = submit(client, risk_url(case), screen(anticoagulants="N/A"), follow_redirects=True)
+
+    assert "Anticoagulants: none" in risk_summary(text(response))
+    record = saved_screen(case)
+    assert (record.anticoagulant_answer, record.anticoagulants) == ("none", "")
+
+
+def test_taking_needs_the_drug_named(client, coordinator, case):
+    response = submit(client, risk_url(case), screen(anticoagulant_answer="taking"))
+    assert response.status_code == 422
+    assert field_error(text(response), "anticoagulants").startswith("Name the anticoagulant or antiplatelet")
+
+
+def test_no_anticoagulants_with_a_drug_named_is_refused(client, coordinator, case):
+    response = submit(client, risk_url(case), screen(anticoagulant_answer="none", anticoagulants="warfarin"))
+    assert response.status_code == 422
+    assert "“No anticoagulants” was chosen but a drug is named (warfarin)" in field_error(
+        text(response), "anticoagulant_answer")
+    assert input_by_id(text(response), "anticoagulants")["value"] == "warfarin"
+
+
+def test_nkda_with_a_ticked_allergy_is_refused_and_allergies_without_a_tick_too(client, coordinator, case):
+    response = submit(client, risk_url(case), screen(allergy_answer="nkda", allergy_latex="y"))
+    assert response.status_code == 422
+    assert field_error(text(response), "allergy_answer") == (
+        "“No known allergies” cannot go with a ticked allergy (latex): untick it, or choose “Allergies”.")
+
+    response = submit(client, risk_url(case), screen(allergy_answer="documented"))
+    assert response.status_code == 422
+    assert field_error(text(response), "allergy_answer") == (
+        "Tick each allergy below, or choose “No known allergies (NKDA)”.")
+    assert saved_screen(case) is None
+
+
+def test_a_ticked_allergy_is_the_answer_even_with_the_question_left_at_not_asked(client, coordinator, case):
+    submit(client, risk_url(case), screen(allergy_steroid="y"))
+    assert saved_screen(case).allergy_answer == "documented"
+
+
+def test_changing_the_answer_to_none_clears_the_drug_and_is_audited(client, coordinator, case):
+    submit(client, risk_url(case), screen(anticoagulants="apixaban", anticoagulant_hold_plan="hold 2 days",
+                                          anticoagulant_hold_days="2"))
+    record = saved_screen(case)
+    assert record.anticoagulant_answer == "taking"
+
+    response = submit(client, risk_url(case), screen(version_id=str(record.version_id), anticoagulant_answer="none",
+                                                     anticoagulants=""), follow_redirects=True)
+
+    assert "Anticoagulants: none" in risk_summary(text(response))
+    record = saved_screen(case)
+    assert (record.anticoagulant_answer, record.anticoagulants) == ("none", "")
+    audit = db.session.execute(db.select(AuditEvent).filter_by(object_type="risk_screen")
+                               .order_by(AuditEvent.id.desc())).scalars().first()
+    assert "anticoagulant_answer" in audit.summary

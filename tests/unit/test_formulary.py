@@ -10,6 +10,9 @@ from tracker.procedures.formulary import (
     dose_matches,
     entries_of_kind,
     formulary_by_code,
+    read_concentration,
+    strength_problems,
+    strength_words,
 )
 
 FORMULARY = formulary_by_code()
@@ -116,3 +119,66 @@ def test_text_that_is_not_a_number_never_matches():
     check = dose_matches("forty", 40, 1)
     assert not check
     assert "numbers" in check.message
+
+
+# --- strengths: a percentage or mg/mL, and the hard stop outside the formulary ------------------
+
+@pytest.mark.parametrize("text", ["0.5 %", "0.5%", " 0.5  % ", "5", "5 mg/mL", "5mg/ml", "5 MG/ML", Decimal("5")])
+def test_half_a_percent_is_five_mg_per_ml_however_it_is_typed(text):
+    assert read_concentration(text).mg_per_ml == Decimal("5")
+
+
+def test_the_reading_remembers_a_percentage_was_typed():
+    assert read_concentration("0.25 %").percent and not read_concentration("2.5").percent
+
+
+@pytest.mark.parametrize("text", ["", "abc", "5 mg", "%", "0,5 %", "nan", "inf"])
+def test_what_is_not_a_concentration_reads_as_none(text):
+    assert read_concentration(text) is None
+
+
+def test_a_strength_is_shown_in_both_units():
+    assert strength_words(Decimal("5")) == "5 mg/mL (0.5 %)"
+    assert strength_words(Decimal("2.5")) == "2.5 mg/mL (0.25 %)"
+    assert strength_words(Decimal("40")) == "40 mg/mL (4 %)"
+
+
+def problems(code, concentration, dose="1"):
+    return strength_problems(FORMULARY[code], Decimal(concentration), Decimal(dose))
+
+
+def test_a_listed_strength_has_no_problem_in_either_unit():
+    assert problems("bupivacaine", "5") == []
+    assert problems("bupivacaine", read_concentration("0.5 %").mg_per_ml) == []
+    assert problems("ropivacaine", read_concentration("0.2 %").mg_per_ml) == []
+
+
+def test_exactly_ten_times_a_listed_strength_is_a_slipped_decimal_point():
+    assert problems("bupivacaine", "50") == [("concentration_mg_per_ml",
+        "Bupivacaine at 50 mg/mL (5 %) is ten times the listed 5 mg/mL (0.5 %): a slipped decimal point, "
+        "or a percentage typed as mg/mL?")]
+
+
+def test_exactly_a_tenth_of_a_listed_strength_is_a_percentage_typed_as_mg_per_ml():
+    [(field, message)] = problems("lidocaine", "1")
+    assert field == "concentration_mg_per_ml"
+    assert message.startswith("Lidocaine at 1 mg/mL (0.1 %) is a tenth of the listed 10 mg/mL (1 %)")
+
+
+def test_nine_or_eleven_times_a_listed_strength_is_simply_not_listed():
+    [(_, nine)] = problems("bupivacaine", "45")
+    [(_, eleven)] = problems("bupivacaine", "55")
+    assert nine == ("Bupivacaine at 45 mg/mL (4.5 %) is not a listed strength (2.5 mg/mL (0.25 %), "
+                    "5 mg/mL (0.5 %)).")
+    assert "not a listed strength" in eleven
+
+
+def test_a_dose_ten_times_the_usual_maximum_is_stopped_and_just_under_is_not():
+    assert problems("triamcinolone", "40", "400") == [("dose_mg",
+        "Triamcinolone acetonide 400 mg is ten times or more the usual maximum of 40 mg per SI joint.")]
+    assert problems("triamcinolone", "40", "399.9") == []
+
+
+def test_drugs_not_measured_in_mg_per_ml_are_not_checked():
+    assert strength_problems(FORMULARY["iohexol"], Decimal("3000"), Decimal("1")) == []
+    assert strength_problems(None, Decimal("3"), Decimal("1")) == []

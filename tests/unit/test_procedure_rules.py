@@ -505,9 +505,67 @@ def test_local_anaesthetics_have_no_per_joint_maximum():
     assert injectate_warnings({"left": [row("lidocaine", "20", "40", "2")]}, FORMULARY) == []
 
 
-def test_a_concentration_the_formulary_does_not_list_warns():
-    assert injectate_warnings({"left": [row("lidocaine", "15", "15", "1")]}, FORMULARY) == [
-        "Left side: Lidocaine at 15 mg/mL is not a listed strength (10, 20 mg/mL)."]
+def test_a_concentration_the_formulary_does_not_list_is_no_warning_but_a_hard_stop():
+    assert injectate_warnings({"left": [row("lidocaine", "15", "15", "1")]}, FORMULARY) == []
+    errors, warnings = validate_step("injectate", {"rows": [row("lidocaine", "15", "15", "1")]}, LEFT)
+    assert errors == {
+        "rows-0-concentration_mg_per_ml": "Lidocaine at 15 mg/mL (1.5 %) is not a listed strength (10 mg/mL (1 %), "
+                                          "20 mg/mL (2 %)). Correct it, or confirm it below with the reason.",
+        "strength_reason": "Not saved: a strength or dose outside the formulary needs your confirmation and the "
+                           "reason, or correct it above."}
+    assert warnings == []
+
+
+def injectate(*rows, **confirmation):
+    return {"rows": list(rows), **confirmation}
+
+
+def typed(drug, concentration, dose, volume):
+    return {"drug": drug, "concentration_mg_per_ml": concentration, "dose_mg": dose, "volume_ml": volume,
+            "lot_number": "L1"}
+
+
+def test_a_listed_strength_typed_as_a_percentage_is_a_listed_strength():
+    errors, warnings = validate_step("injectate", injectate(typed("bupivacaine", "0.5 %", "5", "1")), LEFT)
+    assert errors == {} and warnings == []
+
+
+@pytest.mark.parametrize("concentration, dose, message", [
+    ("5 %", "50", "Bupivacaine at 50 mg/mL (5 %) is ten times the listed 5 mg/mL (0.5 %): a slipped decimal point"),
+    # 0.5 typed meaning 0.5 %.
+    ("0.5", "0.5", "Bupivacaine at 0.5 mg/mL (0.05 %) is a tenth of the listed 5 mg/mL (0.5 %)"),
+])
+def test_a_strength_ten_times_or_a_tenth_of_a_listed_one_is_stopped(concentration, dose, message):
+    errors, _ = validate_step("injectate", injectate(typed("bupivacaine", concentration, dose, "1")), LEFT)
+    assert errors["rows-0-concentration_mg_per_ml"].startswith(message)
+
+
+def test_a_tick_without_a_reason_does_not_save_a_strength_outside_the_formulary():
+    errors, _ = validate_step("injectate", injectate(typed("lidocaine", "15", "15", "1"), strength_confirmed=True,
+                                                     strength_reason="  "), LEFT)
+    assert "strength_reason" in errors and "rows-0-concentration_mg_per_ml" in errors
+
+
+def test_a_confirmed_strength_with_a_reason_is_saved_and_the_confirmation_kept_with_the_step():
+    errors, warnings = validate_step(
+        "injectate", injectate(typed("lidocaine", "1.5 %", "15", "1"), strength_confirmed=True,
+                               strength_reason="Pharmacy supplied 1.5%; checked the vial"), BILATERAL, "left")
+    assert errors == {}
+    assert warnings == ["Confirmed outside the formulary on the left side: Lidocaine at 15 mg/mL (1.5 %) is not a "
+                        "listed strength (10 mg/mL (1 %), 20 mg/mL (2 %)). Reason: Pharmacy supplied 1.5%; "
+                        "checked the vial"]
+
+
+def test_a_dose_ten_times_the_usual_maximum_is_stopped_on_the_dose():
+    errors, _ = validate_step("injectate", injectate(typed("dexamethasone", "10", "100", "10")), LEFT)
+    assert errors["rows-0-dose_mg"].startswith(
+        "Dexamethasone sodium phosphate 100 mg is ten times or more the usual maximum of 10 mg per SI joint.")
+
+
+def test_a_concentration_that_is_not_one_is_refused_with_both_units_named():
+    errors, _ = validate_step("injectate", injectate(typed("bupivacaine", "half a percent", "5", "1")), LEFT)
+    assert errors == {"rows-0-concentration_mg_per_ml":
+                      "Enter the concentration in mg/mL (e.g. 5) or as a percentage (e.g. 0.5 %)."}
 
 
 def test_a_steroid_maximum_edited_by_the_admin_is_the_one_applied():

@@ -12,6 +12,7 @@ from tracker.models import RiskScreen
 from tracker.scheduling import instructions, readiness
 from tracker.scheduling.rules import (Busy, Hours, NotAClockTime, Slot, clinic_to_utc, conflicts,
                                       free_slots, overlaps, within_hours)
+from tracker.vocab import AllergyAnswer, AnticoagulantAnswer, allergy_words, anticoagulant_words, means_no_drug
 
 NY = ZoneInfo("America/New_York")
 UTC = timezone.utc
@@ -459,3 +460,46 @@ def test_fasting_counts_real_hours_across_a_daylight_saving_change():
     moment = instructions.fasting_from(risk(fasting_hours=8), starts)
     assert (moment.hour, moment.utcoffset().total_seconds() / 3600) == (1, -4)
     assert instructions.fasting_from(risk(), starts) is None
+
+
+# ------------------------------------------------------------------ the risk screen's answers as pages show them
+
+def test_no_known_allergies_reads_nkda_and_a_question_not_asked_reads_not_asked():
+    assert allergy_words(risk(allergy_answer=AllergyAnswer.NKDA)) == "NKDA (no known allergies)"
+    assert allergy_words(risk()) == "not asked"
+    assert allergy_words(None) == "not asked"
+    assert allergy_words(risk(allergy_latex=True, allergy_contrast=True)) == "iodinated contrast, latex"
+
+
+def test_no_anticoagulants_reads_none_never_a_drug_and_a_question_not_asked_reads_not_asked():
+    assert anticoagulant_words(risk(anticoagulant_answer=AnticoagulantAnswer.NONE)) == "none"
+    assert anticoagulant_words(risk()) == "not asked"
+    assert anticoagulant_words(None) == "not asked"
+    assert anticoagulant_words(risk(anticoagulants="apixaban 5 mg")) == "apixaban 5 mg"
+
+
+@pytest.mark.parametrize("typed", ["n/a", "N/A", "none", "None.", " nil ", "-", "NKDA", "no anticoagulants", ""])
+def test_what_staff_type_to_mean_none_is_not_a_drug(typed):
+    assert means_no_drug(typed)
+
+
+@pytest.mark.parametrize("typed", ["apixaban", "aspirin 81 mg", "none of the above but warfarin"])
+def test_a_drug_is_a_drug(typed):
+    assert not means_no_drug(typed)
+
+
+def test_readiness_says_why_each_item_is_or_is_not_needed():
+    def item(screen, field):
+        return next(i for i in readiness.items(appointment(), screen) if i.field == field)
+
+    nothing = risk(anticoagulant_answer=AnticoagulantAnswer.NONE, allergy_answer=AllergyAnswer.NKDA)
+    plan, premedication = item(nothing, "anticoagulant_plan_confirmed"), item(nothing, "contrast_premedication_sent")
+    assert (plan.required, plan.unknown, plan.why) == (False, False, "anticoagulants: none")
+    assert (premedication.required, premedication.unknown, premedication.why) == (
+        False, False, "allergies: NKDA (no known allergies)")
+
+    unasked = item(risk(), "anticoagulant_plan_confirmed")
+    assert (unasked.required, unasked.unknown, unasked.why) == (False, True, "anticoagulants: not asked")
+
+    taking = item(risk(anticoagulants="apixaban", anticoagulant_hold_plan="hold 2 days"), "anticoagulant_plan_confirmed")
+    assert (taking.required, taking.unknown, taking.why) == (True, False, "anticoagulants: apixaban")

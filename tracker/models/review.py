@@ -6,7 +6,8 @@ from tracker.clinical import PROVOCATION_TESTS
 from tracker.extensions import db
 from tracker.models.types import UTCDateTime, choice_enum
 from tracker.timeutil import utcnow
-from tracker.vocab import Pregnancy, Response, Side, ProvocationResult, TherapyKind
+from tracker.vocab import (Allergy, AllergyAnswer, AnticoagulantAnswer, Pregnancy, ProvocationResult, Response, Side,
+                          TherapyKind)
 
 EXAM_SIDES = (Side.LEFT, Side.RIGHT)
 ODI_SECTIONS = 10
@@ -98,17 +99,42 @@ class Examination(db.Model):
         return [getattr(self, f"odi_{n}") for n in range(1, ODI_SECTIONS + 1)]
 
 
+_ANY_ALLERGY = "(" + " OR ".join(allergy.field for allergy in Allergy) + ")"
+
+
 class RiskScreen(db.Model):
+    """The risk screen. "No anticoagulants" and "no known allergies" are answers of their own,
+    distinct from a question not asked: a drug is named exactly when the answer is "taking", and
+    an allergy is ticked exactly when the answer is "documented" (CHECK constraints)."""
+
     __tablename__ = "risk_screens"
     __table_args__ = (
         CheckConstraint("hba1c IS NULL OR (hba1c > 0 AND hba1c < 25)", name="hba1c_range"),
         CheckConstraint("anticoagulant_hold_days IS NULL OR (anticoagulant_hold_days BETWEEN 0 AND 30)",
                         name="anticoagulant_hold_days_range"),
         CheckConstraint("fasting_hours IS NULL OR (fasting_hours BETWEEN 1 AND 24)", name="fasting_hours_range"),
+        CheckConstraint("(anticoagulant_answer = 'taking' AND anticoagulants <> '') OR "
+                        "(anticoagulant_answer <> 'taking' AND anticoagulants = '')", name="drug_named_when_taking"),
+        CheckConstraint(f"(allergy_answer = 'documented' AND {_ANY_ALLERGY}) OR "
+                        f"(allergy_answer <> 'documented' AND NOT {_ANY_ALLERGY})", name="allergy_ticked_when_documented"),
     )
+
+    def __init__(self, **values):
+        # A screen made with a drug named or an allergy ticked and no answer given says so.
+        if "anticoagulant_answer" not in values:
+            values["anticoagulant_answer"] = (AnticoagulantAnswer.TAKING if (values.get("anticoagulants") or "").strip()
+                                              else AnticoagulantAnswer.NOT_ASKED)
+        if "allergy_answer" not in values:
+            values["allergy_answer"] = (AllergyAnswer.DOCUMENTED if any(values.get(a.field) for a in Allergy)
+                                        else AllergyAnswer.NOT_ASKED)
+        super().__init__(**values)
 
     id = db.Column(db.Integer, primary_key=True)
     case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False, unique=True)
+    anticoagulant_answer = db.Column(choice_enum(AnticoagulantAnswer, "anticoagulant_answer"), nullable=False,
+                                     default=AnticoagulantAnswer.NOT_ASKED)
+    allergy_answer = db.Column(choice_enum(AllergyAnswer, "allergy_answer"), nullable=False,
+                               default=AllergyAnswer.NOT_ASKED)
     anticoagulants = db.Column(db.String(200), nullable=False, default="")
     anticoagulant_hold_plan = db.Column(db.Text, nullable=False, default="")
     # Full days with no dose before the procedure day (0: keep taking it; None: not recorded). The

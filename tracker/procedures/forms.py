@@ -12,7 +12,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.formfields import options
 from tracker.procedures.rules.schema import (INJECTATE_ROW_FIELDS, NRS_MAX, NRS_MIN, PER_SIDE_STEPS,
-                                             STEP_FIELDS, ArthrogramPattern, Complication, Guidance, Step)
+                                             STEP_FIELDS, STRENGTH_CONFIRMATION, ArthrogramPattern, Complication,
+                                             Guidance, Step)
 from tracker.vocab import Side
 
 # A step form shows at least this many injectate rows; the spare ones stay empty and are ignored.
@@ -79,7 +80,8 @@ class StepForm(FlaskForm):
         yes/no as True/False/None, injectate rows as a list of dicts."""
         if self.STEP == Step.INJECTATE:
             return {"rows": [{f.name: _clean(row.form[f.name].data) for f in INJECTATE_ROW_FIELDS}
-                             for row in self.rows]}
+                             for row in self.rows],
+                    **{f.name: _clean(self[f.name].data) for f in STRENGTH_CONFIRMATION}}
         answers = {f.name: _clean(self[f.name].data) for f in STEP_FIELDS[self.STEP]}
         if "vascular_uptake" in answers:
             answers["vascular_uptake"] = {"yes": True, "no": False}.get(answers["vascular_uptake"])
@@ -119,6 +121,8 @@ def _step_form(step):
     for f in STEP_FIELDS[step]:
         if f.name == "rows":
             fields["rows"] = FieldList(FormField(InjectateRowForm), min_entries=INJECTATE_ROWS)
+            fields["strength_confirmed"] = BooleanField(STRENGTH_CONFIRMATION[0].label)
+            fields["strength_reason"] = StringField(STRENGTH_CONFIRMATION[1].label, validators=[Length(max=500)])
         elif f.confirmation:
             fields[f.name] = BooleanField(f.label)
         else:
@@ -135,10 +139,13 @@ def form_prefix(step, side=None):
 
 
 def form_data(step, answers, injectate_rows=()):
-    """Saved answers back into a form's shape."""
+    """Saved answers back into a form's shape (an injectate's confirmation of a strength outside
+    the formulary comes back ticked, with its reason)."""
     if step == Step.INJECTATE:
         rows = [dict(row) for row in injectate_rows]
-        return {"rows": rows + [{}] * max(0, INJECTATE_ROWS - len(rows))}
+        return {"rows": rows + [{}] * max(0, INJECTATE_ROWS - len(rows)),
+                "strength_confirmed": bool(answers.get("strength_reason")),
+                "strength_reason": answers.get("strength_reason", "")}
     data = dict(answers)
     if "vascular_uptake" in data:
         data["vascular_uptake"] = {True: "yes", False: "no"}.get(data["vascular_uptake"])

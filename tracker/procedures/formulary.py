@@ -193,6 +193,84 @@ def dose_matches(concentration_mg_per_ml, dose_mg, volume_ml, tolerance=DOSE_TOL
                             f"{millilitres(dose / concentration)} mL, not {millilitres(volume)} mL.")
 
 
+# A percentage strength is grams per 100 mL: 1 % is 10 mg/mL, so 0.5 % bupivacaine is 5 mg/mL.
+MG_PER_ML_PER_PERCENT = Decimal("10")
+# A concentration exactly ten times (or a tenth of) a listed strength is a slipped decimal point or
+# a percentage typed as mg/mL (0.5 typed for 5 mg/mL), never a strength a clinic stocks.
+TEN_FOLD = Decimal("10")
+_PERCENT_UNITS = ("%",)
+_MG_PER_ML_UNITS = ("mg/ml", "mg per ml", "mg / ml")
+
+
+@dataclass(frozen=True)
+class Concentration:
+    """A concentration as typed, in mg/mL; ``percent`` says the physician typed it as a percentage."""
+
+    mg_per_ml: Decimal
+    percent: bool = False
+
+
+def read_concentration(text) -> Concentration | None:
+    """ "0.5 %", "0.5%", "5", "5 mg/mL" -> mg/mL (None when it is not a concentration).
+
+    A Decimal or int is mg/mL as stored. Only mg/mL drugs are entered this way (every injectate is).
+    """
+    if isinstance(text, (Decimal, int)) and not isinstance(text, bool):
+        return Concentration(Decimal(text)) if Decimal(text).is_finite() else None
+    typed = " ".join(str(text or "").strip().lower().split())
+    percent = typed.endswith(_PERCENT_UNITS)
+    number = typed[:-1] if percent else next(
+        (typed[:-len(unit)] for unit in _MG_PER_ML_UNITS if typed.endswith(unit)), typed)
+    try:
+        value = Decimal(number.strip())
+    except InvalidOperation:
+        return None
+    if not value.is_finite():
+        return None
+    return Concentration(value * MG_PER_ML_PER_PERCENT if percent else value, percent)
+
+
+def percent_of(mg_per_ml: Decimal) -> Decimal:
+    return Decimal(mg_per_ml) / MG_PER_ML_PER_PERCENT
+
+
+def strength_words(mg_per_ml) -> str:
+    """Both ways a clinic writes a strength: "5 mg/mL (0.5 %)"."""
+    mg_per_ml = Decimal(str(mg_per_ml))
+    return f"{plain(mg_per_ml)} mg/mL ({plain(percent_of(mg_per_ml))} %)"
+
+
+def strength_problems(entry, concentration_mg_per_ml, dose_mg) -> list[tuple[str, str]]:
+    """Why a row's strength or dose needs the physician's explicit confirmation with a reason
+    before it is saved (a hard stop, not a warning), as (row field, message): a concentration the
+    formulary does not list for the drug, one exactly ten times or a tenth of a listed strength, or
+    a dose ten or more times the drug's usual maximum per joint. Only mg/mL drugs are checked.
+    """
+    if entry is None or entry.strength_unit != MG_PER_ML:
+        return []
+    problems = []
+    listed = [Decimal(str(strength)) for strength in entry.strengths]
+    concentration = Decimal(str(concentration_mg_per_ml)) if concentration_mg_per_ml is not None else None
+    if concentration is not None and listed and concentration not in listed:
+        slipped = next((strength for strength in listed
+                        if concentration in (strength * TEN_FOLD, strength / TEN_FOLD)), None)
+        if slipped is not None:
+            how = "ten times" if concentration > slipped else "a tenth of"
+            problems.append(("concentration_mg_per_ml",
+                             f"{entry.name} at {strength_words(concentration)} is {how} the listed "
+                             f"{strength_words(slipped)}: a slipped decimal point, or a percentage typed as mg/mL?"))
+        else:
+            problems.append(("concentration_mg_per_ml",
+                             f"{entry.name} at {strength_words(concentration)} is not a listed strength "
+                             f"({', '.join(strength_words(strength) for strength in listed)})."))
+    maximum = Decimal(str(entry.usual_max_dose_mg)) if entry.usual_max_dose_mg is not None else None
+    dose = Decimal(str(dose_mg)) if dose_mg is not None else None
+    if maximum is not None and dose is not None and dose >= maximum * TEN_FOLD:
+        problems.append(("dose_mg", f"{entry.name} {plain(dose)} mg is ten times or more the usual maximum of "
+                                    f"{plain(maximum)} mg per SI joint."))
+    return problems
+
+
 def plain(value: Decimal) -> str:
     """A dose or concentration as a clinic writes it: 40, 2.5, 0.25 (no exponent, no trailing zeros)."""
     return format(value.normalize(), "f")

@@ -16,9 +16,9 @@ from tracker.diary import services as diary
 from tracker.extensions import db
 from tracker.models import (AppointmentChange, ClinicSettings, FormularyDrug, InjectateRow, ProcedureAddendum,
                             ProcedureRecord, ProcedureStatus, ProcedureStep)
-from tracker.procedures.formulary import DEFAULT_FORMULARY, plain
+from tracker.procedures.formulary import DEFAULT_FORMULARY, plain, read_concentration
 from tracker.procedures.rules.billing import BillingSetting
-from tracker.procedures.rules.checks import validate_step
+from tracker.procedures.rules.checks import CONFIRMED, validate_step
 from tracker.procedures.rules.completeness import missing_fields, missing_for_signing
 from tracker.procedures.rules.duration import duration_flag, duration_minutes
 from tracker.procedures.rules.order import may_record
@@ -27,7 +27,7 @@ from tracker.procedures.rules.schema import (INJECTATE_ROW_FIELDS, PER_SIDE_STEP
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
 from tracker.timeutil import to_clinic, utcnow
 from tracker.transactions import service
-from tracker.vocab import AppointmentStatus, Side, allergies_of, joints_of
+from tracker.vocab import AppointmentStatus, Side, allergies_of, joints_of, not_asked
 
 SIGNED = "This procedure record is signed and can no longer change. Add an addendum instead."
 ABANDONED = "This procedure was abandoned; start it again from the appointment to record steps."
@@ -128,7 +128,7 @@ def context(record, entries):
     risk = record.case.risk_screen
     allergies = frozenset(allergies_of(risk)) if risk is not None else frozenset()
     return ChecklistContext(side=record.side.value, contrast_allergy=bool(risk and risk.allergy_contrast),
-                            formulary=active(entries), allergies=allergies)
+                            formulary=active(entries), allergies=allergies, not_asked=not_asked(risk))
 
 
 class Checklist:
@@ -162,7 +162,7 @@ class Checklist:
         if row is None:
             return {}
         if step == Step.INJECTATE:
-            return {"rows": injectate_answers(row)}
+            return {"rows": injectate_answers(row), **row.answers}
         return dict(row.answers)
 
     def complete(self, step, side=None):
@@ -296,8 +296,10 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
         row = ProcedureStep(record=record, step=step, side=joint, attempt=int(attempt or 1),
                             recorded_at=now, recorded_by_id=actor.id)
         db.session.add(row)
+    confirmed = step == Step.INJECTATE and any(line.startswith(CONFIRMED) for line in warnings)
     if step == Step.INJECTATE:
-        row.answers = {}
+        # The confirmation of a strength outside the formulary is kept only while one is recorded.
+        row.answers = {"strength_reason": answers["strength_reason"].strip()} if confirmed else {}
         row.injectate = [_injectate_row(position, values)
                          for position, values in enumerate(_filled(answers.get("rows")))]
     else:
@@ -314,6 +316,7 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
         raise StaleEdit from error
     audit.record(audit.Action.CREATE if created else audit.Action.UPDATE, "procedure_record", record.id,
                  summary=f"case {record.case_id}: {step.value}{where}{repeat} saved"
+                         + (", a strength or dose outside the formulary confirmed with a reason," if confirmed else "")
                          + (" with warnings" if warnings else ""), user=actor)
     db.session.commit()
     return warnings
@@ -346,7 +349,7 @@ def _filled(rows):
 
 def _injectate_row(position, values):
     return InjectateRow(position=position, drug_code=values["drug"],
-                        concentration_mg_per_ml=Decimal(values["concentration_mg_per_ml"]),
+                        concentration_mg_per_ml=read_concentration(values["concentration_mg_per_ml"]).mg_per_ml,
                         dose_mg=Decimal(values["dose_mg"]), volume_ml=Decimal(values["volume_ml"]),
                         lot_number=values["lot_number"] or "")
 

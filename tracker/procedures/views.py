@@ -19,7 +19,7 @@ from tracker.extensions import db
 from tracker.loaders import get_case
 from tracker.models import ProcedureAddendum, ProcedureRecord, ProcedureStep
 from tracker.procedures import services
-from tracker.procedures.formulary import millilitres, plain
+from tracker.procedures.formulary import millilitres, plain, read_concentration, strength_words
 from tracker.procedures.forms import (STEP_FORMS, AbandonForm, AddendumForm, SignForm, StartForm, form_data,
                                       form_prefix)
 from tracker.procedures.records import current_record
@@ -39,6 +39,13 @@ bp = Blueprint("procedures", __name__)
 # Doses and volumes as a clinic writes them: 40, 2.5, 0.25 (no "40.000").
 bp.add_app_template_filter(plain, "plain")
 bp.add_app_template_filter(millilitres, "millilitres")
+
+
+@bp.app_template_filter("strength_words")
+def typed_strength_words(typed):
+    """A concentration as typed, in both units ("0.5 %" -> "5 mg/mL (0.5 %)"); "" when it is not one."""
+    reading = read_concentration(typed) if typed not in (None, "") else None
+    return strength_words(reading.mg_per_ml) if reading and reading.mg_per_ml > 0 else ""
 # The case page's Procedure panel flags a long or short procedure with the rules' own thresholds.
 bp.add_app_template_global(duration_flag, "duration_flag")
 # The case page's Procedure panel shows the same record the checklist works on.
@@ -406,7 +413,7 @@ def describe(step, answers, entries, injectate=()):
     step = Step(step)
     if step == Step.INJECTATE:
         return [(entries[r.drug_code].name if r.drug_code in entries else r.drug_code,
-                 f"{services.plain(r.concentration_mg_per_ml)} mg/mL, {services.plain(r.dose_mg)} mg, "
+                 f"{strength_words(r.concentration_mg_per_ml)}, {services.plain(r.dose_mg)} mg, "
                  f"{services.plain(r.volume_ml)} mL, lot {r.lot_number}") for r in injectate]
     pairs = []
     for f in STEP_FIELDS[step]:

@@ -6,7 +6,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from tracker.clinical import MIN_ODI_SECTIONS, ODI_QUESTIONNAIRE, ODI_SECTIONS, PROVOCATION_TESTS
 from tracker.formfields import not_before_birth, not_in_future, options, plausible_date
 from tracker.models.review import EXAM_SIDES
-from tracker.vocab import Allergy, Pregnancy, ProvocationResult, Response, TherapyKind
+from tracker.vocab import (Allergy, AllergyAnswer, AnticoagulantAnswer, Pregnancy, ProvocationResult, Response,
+                          TherapyKind, means_no_drug)
 
 
 def yes_no(value):
@@ -117,13 +118,16 @@ for _n, (_name, _statements) in enumerate(ODI_QUESTIONNAIRE, start=1):
 
 class RiskScreenForm(FlaskForm):
     version_id = HiddenField()
-    anticoagulants = StringField("Anticoagulants / antiplatelets (none if empty)",
-                                 validators=[Optional(), Length(max=200)])
+    anticoagulant_answer = RadioField("Anticoagulants / antiplatelets", choices=AnticoagulantAnswer.choices(),
+                                      default=AnticoagulantAnswer.NOT_ASKED.value)
+    # No Optional(): "taking" with the name left empty must reach validate_anticoagulants.
+    anticoagulants = StringField("Which anticoagulant or antiplatelet, and dose", validators=[Length(max=200)])
     # No Optional() here: it would stop the cross-field checks below on an empty field.
     anticoagulant_hold_plan = TextAreaField("Hold plan", validators=[Length(max=2000)])
     anticoagulant_hold_days = IntegerField("Days with no dose before the procedure day", validators=[
         Optional(), NumberRange(0, 30, "Give the days without a dose, from 0 (keep taking it) to 30.")])
     anticoagulant_prescriber_agreed = YesNoField("The prescriber agreed to the hold")
+    allergy_answer = RadioField("Allergies", choices=AllergyAnswer.choices(), default=AllergyAnswer.NOT_ASKED.value)
     allergy_contrast = BooleanField(Allergy.CONTRAST.label.capitalize())
     allergy_iodine = BooleanField(Allergy.IODINE.label.capitalize())
     allergy_latex = BooleanField(Allergy.LATEX.label.capitalize())
@@ -148,27 +152,60 @@ class RiskScreenForm(FlaskForm):
     red_flags_notes = TextAreaField("Red-flag notes", validators=[Length(max=2000)])
     submit = SubmitField("Save risk screen")
 
+    def validate_anticoagulant_answer(self, field):
+        drug = (self.anticoagulants.data or "").strip()
+        if field.data == AnticoagulantAnswer.NONE and drug and not means_no_drug(drug):
+            raise ValidationError(f"“No anticoagulants” was chosen but a drug is named ({drug}): choose "
+                                  f"“Takes an anticoagulant or antiplatelet”, or clear the drug's name.")
+
+    def validate_anticoagulants(self, field):
+        drug = (field.data or "").strip()
+        if self.anticoagulant_answer.data == AnticoagulantAnswer.TAKING:
+            if not drug:
+                raise ValidationError("Name the anticoagulant or antiplatelet and its dose (e.g. apixaban 5 mg "
+                                      "twice daily).")
+            if means_no_drug(drug):
+                raise ValidationError(f"“{drug}” is not a drug: choose “No anticoagulants or antiplatelets” "
+                                      f"above instead.")
+
     def validate_anticoagulant_hold_plan(self, field):
-        if (self.anticoagulants.data or "").strip() and not (field.data or "").strip():
+        if self._taking() and not (field.data or "").strip():
             raise ValidationError("Give the hold plan for the anticoagulant (or write 'continue').")
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
         days = self.anticoagulant_hold_days
         # Here, not in a field validator: Optional() ends the field's chain when it is empty.
-        if (self.anticoagulants.data or "").strip() and days.data is None and not days.errors:
+        if self._taking() and days.data is None and not days.errors:
             days.errors = [*days.errors, "Give the days with no dose before the procedure day (0 to keep "
                                          "taking it): reminders tell the patient the date of the last dose."]
             return False
         return valid
 
     def validate_anticoagulant_hold_days(self, field):
-        if field.data is not None and not (self.anticoagulants.data or "").strip():
+        if field.data is not None and not self._taking():
             raise ValidationError("Name the anticoagulant to hold, or leave the days empty.")
 
     def validate_contrast_premedication_planned(self, field):
         if field.data and not self.allergy_contrast.data:
             raise ValidationError("Tick the contrast allergy to plan premedication for it.")
+
+    def validate_allergy_answer(self, field):
+        ticked = self._ticked()
+        if field.data == AllergyAnswer.NKDA and ticked:
+            raise ValidationError(f"“No known allergies” cannot go with a ticked allergy ({', '.join(ticked)}): "
+                                  f"untick it, or choose “Allergies”.")
+        if field.data == AllergyAnswer.DOCUMENTED and not ticked:
+            raise ValidationError("Tick each allergy below, or choose “No known allergies (NKDA)”.")
+
+    def _ticked(self):
+        return [allergy.label for allergy in Allergy if getattr(self, allergy.field).data]
+
+    def _taking(self):
+        """A drug named with the question left at "not asked" is an answer: the patient takes it."""
+        drug = (self.anticoagulants.data or "").strip()
+        return self.anticoagulant_answer.data == AnticoagulantAnswer.TAKING or (
+            self.anticoagulant_answer.data == AnticoagulantAnswer.NOT_ASKED and drug and not means_no_drug(drug))
 
     def validate_red_flags_present(self, field):
         if field.data and not self.red_flags_screened.data:
@@ -187,8 +224,8 @@ class RiskScreenForm(FlaskForm):
         if field.data is not None and not self.diabetes.data:
             raise ValidationError("Tick 'Diabetes' to record an HbA1c, or leave it empty.")
 
-    NAMES = ("anticoagulants", "anticoagulant_hold_plan", "anticoagulant_hold_days",
-             "anticoagulant_prescriber_agreed", "allergy_contrast", "allergy_iodine",
+    NAMES = ("anticoagulant_answer", "anticoagulants", "anticoagulant_hold_plan", "anticoagulant_hold_days",
+             "anticoagulant_prescriber_agreed", "allergy_answer", "allergy_contrast", "allergy_iodine",
              "allergy_latex", "allergy_local_anaesthetic", "allergy_steroid",
              "contrast_premedication_plan", "contrast_premedication_planned", "pregnancy",
              "infection_or_fever", "diabetes", "hba1c", "insulin", "sedation_planned", "fasting_hours",
@@ -200,4 +237,15 @@ class RiskScreenForm(FlaskForm):
         for name in ("anticoagulants", "anticoagulant_hold_plan", "contrast_premedication_plan",
                      "red_flags_notes"):
             values[name] = (values[name] or "").strip()
+        # What was typed or ticked is the answer; a "none" word typed as a drug is the answer "none".
+        if self._taking():
+            values["anticoagulant_answer"] = AnticoagulantAnswer.TAKING
+        else:
+            if values["anticoagulants"]:
+                values["anticoagulant_answer"] = AnticoagulantAnswer.NONE
+            values["anticoagulant_answer"] = AnticoagulantAnswer(values["anticoagulant_answer"])
+            values["anticoagulants"] = ""
+        if self._ticked():
+            values["allergy_answer"] = AllergyAnswer.DOCUMENTED
+        values["allergy_answer"] = AllergyAnswer(values["allergy_answer"])
         return values

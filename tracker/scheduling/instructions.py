@@ -17,13 +17,13 @@ carry the new ones:
 """
 from datetime import timedelta, timezone
 
-from tracker.vocab import N_
+from tracker.vocab import N_, takes_anticoagulant
 
 
 def hold_dates(risk, starts_at):
     """(last dose, first day without) in the clinic's dates, or None when nothing is held (no
     anticoagulant, days not recorded or 0). `starts_at` is the appointment's start in clinic time."""
-    days = risk.anticoagulant_hold_days if risk and (risk.anticoagulants or "").strip() else None
+    days = risk.anticoagulant_hold_days if takes_anticoagulant(risk) else None
     if not days or starts_at is None:
         return None
     day = starts_at.date()
@@ -77,7 +77,7 @@ def preparation(risk, starts_at=None, sedated_recovery="30–45", usual_recovery
     ]
     if risk is None:
         return steps
-    if (risk.anticoagulants or "").strip():
+    if takes_anticoagulant(risk):
         steps.append(_anticoagulant(risk, starts_at))
     if sedated:
         steps.append((N_("You will have sedation: an adult must take you home, and you must not drive "

@@ -4,6 +4,8 @@ Pure: takes the appointment and the risk screen (any objects with the named attr
 """
 from dataclasses import dataclass
 
+from tracker.vocab import allergy_words, anticoagulant_words, not_asked, takes_anticoagulant
+
 
 @dataclass(frozen=True)
 class Item:
@@ -13,11 +15,15 @@ class Item:
     done: bool
     # What a coordinator calls it in a summary line: "Still needed: consent, driver".
     short: str = ""
+    # Why it is or is not needed, from the risk screen's answer: "anticoagulants: none", "allergies: NKDA".
+    why: str = ""
+    # The risk screen's question it depends on is not answered yet: "not needed" would be a guess.
+    unknown: bool = False
 
 
 def items(appointment, risk):
     """Every readiness item with whether this patient needs it and whether it is done."""
-    anticoagulated = bool(risk and (risk.anticoagulants or "").strip())
+    anticoagulated = takes_anticoagulant(risk)
     sedated = bool(risk and risk.sedation_planned)
     contrast_allergy = bool(risk and risk.allergy_contrast)
     diabetic = bool(risk and (risk.diabetes or risk.insulin))
@@ -25,11 +31,13 @@ def items(appointment, risk):
     return [
         Item("consent_obtained", "Consent obtained", True, appointment.consent_obtained, "consent"),
         Item("anticoagulant_plan_confirmed", "Anticoagulant hold plan confirmed", anticoagulated,
-             appointment.anticoagulant_plan_confirmed, "anticoagulant plan"),
+             appointment.anticoagulant_plan_confirmed, "anticoagulant plan",
+             f"anticoagulants: {anticoagulant_words(risk)}", "anticoagulants" in not_asked(risk)),
         Item("driver_arranged", "Driver arranged (sedation: no driving for 24 hours)", sedated,
              appointment.driver_arranged, "driver"),
         Item("contrast_premedication_sent", "Contrast-allergy premedication instructions sent",
-             contrast_allergy, appointment.contrast_premedication_sent, "contrast premedication"),
+             contrast_allergy, appointment.contrast_premedication_sent, "contrast premedication",
+             f"allergies: {allergy_words(risk)}", "allergies" in not_asked(risk)),
         Item("day_of_check_done", day_of, True, appointment.day_of_check_done, "day-of check"),
     ]
 

@@ -1,7 +1,8 @@
 """Checking one step's values on save: errors refuse the save, warnings go with it."""
 from collections.abc import Mapping
 
-from tracker.procedures.formulary import INJECTATE_KINDS, DrugKind, dose_matches, millilitres, plain
+from tracker.procedures.formulary import (INJECTATE_KINDS, DrugKind, dose_matches, millilitres, plain,
+                                         read_concentration, strength_problems)
 from tracker.procedures.rules.drug_warnings import allergy_warnings, injectate_warnings
 from tracker.procedures.rules.order import side_phrase, vascular_uptake_message
 from tracker.procedures.rules.schema import (MAX_CONTRAST_ML, MAX_FLUOROSCOPY_SECONDS, MIN_VIEWS,
@@ -32,6 +33,10 @@ def validate_step(step_code: str, values: Mapping, context: ChecklistContext,
 
 
 def _validate_sign_in(values, context, joint, errors, warnings):
+    for question, reviewed in (("allergies", "allergies_reviewed"), ("anticoagulants", "anticoagulation_reviewed")):
+        if question in context.not_asked and values.get(reviewed) is True:
+            warnings.append(f"The risk screen does not answer the question on {question} (not asked): "
+                            f"ask the patient before the time-out; the answer is not on the record.")
     confirmed = values.get("side_confirmed")
     if blank(confirmed):
         return
@@ -114,22 +119,60 @@ def _validate_contrast(values, context, joint, errors, warnings):
 
 def _validate_injectate(values, context, joint, errors, warnings):
     rows = filled_rows(values.get("rows"))
+    unconfirmed = {}
     for index, row in rows:
         key = f"rows-{index}-"
         _check_formulary_choice(row, "drug", INJECTATE_KINDS, context.formulary, errors,
                                 "Choose a local anaesthetic or a steroid from the formulary.", prefix=key)
-        amounts = {}
-        for name in ("concentration_mg_per_ml", "dose_mg", "volume_ml"):
-            amount = read_number(row, name, errors, prefix=key)
+        amounts = {"concentration_mg_per_ml": read_concentration_field(row, errors, key)}
+        for name in ("dose_mg", "volume_ml"):
+            amounts[name] = read_number(row, name, errors, prefix=key)
+        for name, amount in amounts.items():
             if amount is not None and amount <= 0:
                 errors[key + name] = "Must be more than 0."
-            amounts[name] = amount
         if all(amount is not None and amount > 0 for amount in amounts.values()):
             check = dose_matches(amounts["concentration_mg_per_ml"], amounts["dose_mg"], amounts["volume_ml"])
             if not check:
                 errors[key + "volume_ml"] = check.message
+        if key + "drug" not in errors:
+            for name, problem in strength_problems(context.formulary.get(row.get("drug")),
+                                                   amounts["concentration_mg_per_ml"], amounts["dose_mg"]):
+                unconfirmed.setdefault(key + name, []).append(problem)
+    if unconfirmed and not errors:
+        where = side_phrase(joint, context)
+        if strength_confirmed(values):
+            warnings += [f"{CONFIRMED}{where}: {problem} Reason: {values['strength_reason'].strip()}"
+                         for problems in unconfirmed.values() for problem in problems]
+        else:
+            errors.update({field: " ".join(problems) + " " + CONFIRM_STRENGTH for field, problems in unconfirmed.items()})
+            errors["strength_reason"] = ("Not saved: a strength or dose outside the formulary needs your confirmation "
+                                         "and the reason, or correct it above.")
     if not errors:
         warnings += injectate_warnings({joint: [row for _, row in rows]}, context.formulary)
+
+
+CONFIRM_STRENGTH = "Correct it, or confirm it below with the reason."
+# How a confirmed strength or dose outside the formulary is kept among the step's warnings.
+CONFIRMED = "Confirmed outside the formulary"
+
+
+def strength_confirmed(values) -> bool:
+    """The physician ticked the confirmation and gave the reason for a strength or dose outside the
+    formulary (both are needed; a tick alone is not a reason)."""
+    return values.get("strength_confirmed") is True and not blank(values.get("strength_reason"))
+
+
+def read_concentration_field(row, errors, key):
+    """The concentration in mg/mL, typed in mg/mL or as a percentage; None (with an error when
+    something was typed) when it is not one."""
+    value = row.get("concentration_mg_per_ml")
+    if blank(value):
+        return None
+    reading = read_concentration(value)
+    if reading is None:
+        errors[key + "concentration_mg_per_ml"] = "Enter the concentration in mg/mL (e.g. 5) or as a percentage (e.g. 0.5 %)."
+        return None
+    return reading.mg_per_ml
 
 
 def _validate_sign_out(values, context, joint, errors, warnings):

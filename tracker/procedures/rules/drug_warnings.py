@@ -54,8 +54,9 @@ def allergy_warnings(step_code: str, values: Mapping, context: ChecklistContext)
     return warnings
 
 def injectate_warnings(rows_by_side: Mapping, formulary: Mapping) -> list[str]:
-    """Warnings for each side's injectate: too much volume, a steroid above its usual maximum,
-    a concentration the formulary does not list. Rows that are not yet valid are skipped."""
+    """Warnings for each side's injectate: too much volume, a steroid above its usual maximum.
+    Rows that are not yet valid are skipped. (A strength the formulary does not list is not a
+    warning but a hard stop: see `formulary.strength_problems`.)"""
     warnings = []
     for side, rows in rows_by_side.items():
         where = f"{side_label(side)} side"
@@ -70,12 +71,6 @@ def injectate_warnings(rows_by_side: Mapping, formulary: Mapping) -> list[str]:
             entry = formulary.get(code)
             if entry is None:
                 continue
-            strengths = [quiet_decimal(strength) for strength in entry.strengths]
-            concentration = quiet_decimal(row.get("concentration_mg_per_ml"))
-            if concentration is not None and strengths and concentration not in strengths:
-                listed = ", ".join(plain(strength) for strength in strengths)
-                warnings.append(f"{where}: {entry.name} at {plain(concentration)} mg/mL is not a listed "
-                                f"strength ({listed} mg/mL).")
             dose = quiet_decimal(row.get("dose_mg"))
             if entry.kind == DrugKind.STEROID and dose is not None:
                 # Two rows of the same steroid go into the same joint: the maximum is for the sum.

@@ -124,10 +124,18 @@ STEP_FIELDS = {
 
 INJECTATE_ROW_FIELDS = (
     Field("drug", "Drug"),
-    Field("concentration_mg_per_ml", "Concentration (mg/mL)"),
+    # Typed in mg/mL ("5") or as a percentage ("0.5 %"); stored in mg/mL.
+    Field("concentration_mg_per_ml", "Concentration (mg/mL or %)"),
     Field("dose_mg", "Dose (mg)"),
     Field("volume_ml", "Volume (mL)"),
     Field("lot_number", "Lot number"),
+)
+
+# A strength or dose outside the formulary is saved only with both: the tick and the reason. They
+# belong to the injectate step (one side), are kept with it and shown in the note.
+STRENGTH_CONFIRMATION = (
+    Field("strength_confirmed", "I have checked the strength and dose and confirm them as typed", True),
+    Field("strength_reason", "Reason for a strength or dose outside the formulary"),
 )
 
 # Which dose record each guidance needs. A fluoroscope reports screening time, reference air
@@ -156,6 +164,9 @@ class ChecklistContext:
     formulary: Mapping = field(default_factory=formulary_by_code)
     # The risk screen's documented allergies, as ALLERGY_* codes below.
     allergies: frozenset = frozenset()
+    # The risk screen's questions still answered "not asked" (or no risk screen): "allergies",
+    # "anticoagulants". Sign-in asks for them; "none" and "NKDA" are answers and never listed here.
+    not_asked: frozenset = frozenset()
 
     def __post_init__(self):
         Side(self.side)
