@@ -99,13 +99,14 @@ def test_procedure_durations_against_the_target(clinic):
     assert _figure("durations").rows == [
         ("under 20 minutes", 1, Decimal("33.3")), ("20-30 minutes (target)", 1, Decimal("33.3")),
         ("31-45 minutes", 1, Decimal("33.3")), ("over 45 minutes", 0, Decimal("0.0"))]
-    assert _figure("over_target").rows == [(3, 1, Decimal("33.3"), 25.0)]
+    assert _figure("over_target").rows == [(3, 1, Decimal("33.3"), 0, Decimal("0.0"), 25.0)]
 
 
 def test_warnings_and_contrast_repeats(clinic):
     assert _figure("warnings").rows == [
         ("Volume above what the joint holds", 1, Decimal("33.3")), ("Dose above the usual maximum", 0, Decimal("0.0")),
-        ("Drug against a documented allergy", 1, Decimal("33.3"))]
+        ("Drug against a documented allergy", 1, Decimal("33.3")),
+        ("Strength or dose outside the formulary, confirmed", 0, Decimal("0.0"))]
     assert _figure("contrast_repeats").rows == [(3, 1, Decimal("33.3"), 1)]
 
 
