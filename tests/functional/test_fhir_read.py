@@ -3,6 +3,7 @@ fhir.resources' R4B models, every reference resolved), each mapping's content, r
 resources, content negotiation, audit, and a fixed number of queries."""
 import json
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,8 @@ from tests.api_support import (FHIR_JSON, bearer, check_bundle, codes, episode, 
 
 SNOMED, LOINC, CPT, ICD = "http://snomed.info/sct", "http://loinc.org", "http://www.ama-assn.org/go/cpt", \
     "http://hl7.org/fhir/sid/icd-10-cm"
+HCPCS = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+EXTENSION_BASE = "https://si-joint-tracker.invalid/fhir/StructureDefinition"
 
 
 @pytest.fixture
@@ -116,6 +119,49 @@ def test_everything_for_a_bilateral_episode_is_a_valid_bundle_with_every_fact(cl
     assert parts["next-step"]["valueCodeableConcept"]["coding"][0]["code"] == "next-step-rfa-evaluation"
 
 
+# Every standard code the tracker may send, each checked against its publisher's release
+# (tracker/coding.py): a code outside these in a standard system would be an invented one.
+STANDARD_CODES = {SNOMED: {"39723000", "7771000", "24028007", "51440002"}, LOINC: {"72514-3"},
+                  CPT: {"27096", "50"}, HCPCS: {"G0260"}}
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def _walk(value, key):
+    """Every dict anywhere in `value` that has `key`."""
+    if isinstance(value, dict):
+        if key in value:
+            yield value
+        for item in value.values():
+            yield from _walk(item, key)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item, key)
+
+
+@pytest.mark.parametrize("billing", ["office", "facility"])
+def test_standard_systems_carry_only_known_codes_and_every_extension_is_the_trackers_documented_one(
+        client, gen, reader, billing):
+    from tracker.admin.services import set_billing_setting
+
+    set_billing_setting(billing, gen.user(Role.ADMIN))
+    for side, allergy in ((Side.BILATERAL, False), (Side.LEFT, True)):
+        case = episode(gen, side=side, contrast_allergy=allergy, patient=gen.patient())
+        data, _ = _everything(client, reader, case.patient_id)
+        codings = [c for c in _walk(data, "system") if "code" in c and c["system"] in (*STANDARD_CODES, ICD)]
+        billed = {CPT, HCPCS} if billing == "facility" else {CPT}
+        assert {c["system"] for c in codings} >= {SNOMED, LOINC, ICD} | billed
+        for item in codings:
+            known = set(case.diagnosis_codes) if item["system"] == ICD else STANDARD_CODES[item["system"]]
+            assert item["code"] in known, item
+        extensions = {e["url"] for e in _walk(data, "url") if "://" in e["url"]
+                      and any(key.startswith("value") or key == "extension" for key in e)}
+        assert {url.rsplit("/", 1)[1] for url in extensions} >= {"laterality", "payer-profile", "indication"}
+        for url in extensions:
+            assert url.startswith(EXTENSION_BASE + "/"), url
+            name = url.rsplit("/", 1)[1]
+            assert f"| `{name}` |" in README, f"extension {name} is not in the README's table"
+
+
 def test_a_contrast_omitted_for_a_documented_allergy_travels_with_its_reason(client, gen, reader):
     case = episode(gen, side=Side.LEFT, contrast_allergy=True)
     _, found = _everything(client, reader, case.patient_id)
@@ -148,6 +194,32 @@ def test_a_late_diary_score_keeps_the_time_it_was_given_and_says_it_is_late(clie
     assert row.entered_at > row.point.closes_at
     on_time = [o for o in diary.values() if o is not entry]
     assert all("diary-counted-in-result" not in json.dumps(o) for o in on_time)
+
+
+def test_a_score_taken_by_phone_is_effective_at_the_moment_the_patient_recalled_and_issued_when_recorded(
+        client, gen, reader):
+    from datetime import timedelta
+
+    from tracker.models import DiaryEntry
+    from tracker.vocab import EntrySource
+
+    case = episode(gen, side=Side.RIGHT)
+    # The last score was taken by phone: the patient recalled a moment three hours before the call.
+    row = db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id)
+                             .order_by(DiaryEntry.id.desc())).scalars().first()
+    row.source, row.entered_by_id = EntrySource.STAFF_PHONE, gen.user(Role.COORDINATOR).id
+    row.felt_at = row.entered_at - timedelta(hours=3)
+    db.session.commit()
+
+    _, found = _everything(client, reader, case.patient_id)
+    observation = found[f"Observation/{case.id}-diary-{row.id}"]
+    assert datetime.fromisoformat(observation["effectiveDateTime"].replace("Z", "+00:00")) == row.felt_at
+    assert datetime.fromisoformat(observation["issued"].replace("Z", "+00:00")) == row.entered_at
+    api = bearer(token_for(gen.user(Role.COORDINATOR)))
+    diary = client.get(f"/api/v1/cases/{case.id}/diary", headers=api).get_json()
+    [score] = [s for p in diary["points"] for s in p["scores"] if s["source"] == "staff_phone"
+               and datetime.fromisoformat(s["entered_at"]) == row.entered_at]
+    assert datetime.fromisoformat(score["felt_at"]) == row.felt_at
 
 
 def test_each_resource_reads_alone_as_it_is_in_the_bundle(client, gen, reader):

@@ -164,7 +164,9 @@ class DayPage(Paging):
 class DiaryScore(BaseModel):
     side: Literal["left", "right"]
     score: int = Field(ge=0, le=10)
-    entered_at: datetime = Field(description="When it was given: the time the score describes.")
+    entered_at: datetime = Field(description="When it was recorded.")
+    felt_at: datetime = Field(description="The moment the score describes: when it was given, or the time the "
+                                          "patient recalled for a score staff took by phone.")
     late: bool
     source: Literal["patient", "link", "staff_phone"]
     corrected: bool

@@ -188,7 +188,8 @@ def diary(case_id):
         points.append(schemas.DiaryPoint(
             code=point.point_code, label=described.label, phase=described.phase.value, due_at=point.due_at,
             opens_at=point.opens_at, closes_at=point.closes_at, completed_at=point.completed_at,
-            scores=[schemas.DiaryScore(side=e.side.value, score=e.score, entered_at=e.entered_at, late=e.late,
+            scores=[schemas.DiaryScore(side=e.side.value, score=e.score, entered_at=e.entered_at,
+                                       felt_at=e.felt_at or e.entered_at, late=e.late,
                                        source=e.source.value, corrected=bool(e.revisions)) for e in point.entries]))
     record_read("case", found.id)
     return _respond(schemas.CaseDiary(case_id=found.id, side=found.side.value, points=points))

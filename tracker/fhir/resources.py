@@ -408,8 +408,9 @@ def administrations(case, formulary):
 # ------------------------------------------------------------------ diary and outcome
 
 def diary(case, entries):
-    """Each diary score as a LOINC 72514-3 Observation at the time it describes (the time it was
-    given), with its time point, its side, and whether it came late."""
+    """Each diary score as a LOINC 72514-3 Observation at the moment it describes (`effective`:
+    when it was given, or the time the patient recalled for a score staff took by phone; `issued`:
+    when it was recorded), with its time point, its side, and whether it came late."""
     found = []
     for entry in entries:
         point = time_point(case, entry.point.point_code)
@@ -422,7 +423,8 @@ def diary(case, entries):
             notes.append({"text": "Given after its window closed: not counted in the block result."})
         found.append(_observation(
             case, f"diary-{entry.id}", concept(coding.PAIN_SCORE), status="corrected" if entry.revisions else "final",
-            category=category("survey", "Survey"), effectiveDateTime=entry.entered_at, issued=entry.entered_at,
+            category=category("survey", "Survey"), effectiveDateTime=entry.felt_at or entry.entered_at,
+            issued=entry.entered_at,
             valueInteger=entry.score, bodySite=si_joint(entry.side), extension=extensions, note=notes or None,
             performer=[practitioner_ref(entry.entered_by)] if entry.entered_by else [ref("Patient", case.patient_id)]))
     return found
