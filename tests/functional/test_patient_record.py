@@ -31,3 +31,19 @@ def test_a_physician_opens_any_case_from_the_patient_page(client, gen, login_as)
     page = client.get(f"/patients/{case.patient_id}").get_data(as_text=True)
     assert f'href="/cases/{case.id}"' in page
     assert client.get(f"/cases/{case.id}").status_code == 200
+
+
+def test_the_patient_page_says_none_nkda_or_not_asked_for_each_case(client, gen, coordinator):
+    from tracker.models import RiskScreen
+
+    patient = gen.patient()
+    answered = gen.case(patient=patient, state=State.UNDER_REVIEW)
+    gen.case(patient=patient, state=State.REFERRED, side=Side.RIGHT)  # no risk screen yet
+    db.session.add(RiskScreen(case_id=answered.id, anticoagulant_answer="none", allergy_answer="nkda"))
+    db.session.commit()
+
+    page = client.get(f"/patients/{patient.id}").get_data(as_text=True)
+
+    assert "Allergies: NKDA (no known allergies) · anticoagulants: none" in page
+    assert "Allergies: not asked · anticoagulants: not asked" in page
+    assert "n/a" not in page

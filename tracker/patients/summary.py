@@ -29,7 +29,7 @@ def load_record(patient_id):
         selectinload(Patient.account),
         selectinload(Patient.cases).options(selectinload(Case.history), selectinload(Case.outcome),
                                             selectinload(Case.appointments), selectinload(Case.row),
-                                            selectinload(Case.verdicts))
+                                            selectinload(Case.verdicts), selectinload(Case.risk_screen))
     )).scalar_one()
 
 
