@@ -81,9 +81,11 @@ def _demo_pages():
     held = HeldForm(token="held-for-the-page-check", user_id=coordinator.id, path=f"/cases/{referred.id}",
                     fields=[["reason", "Called the patient: prefers the afternoon."]],
                     expires_at=utcnow() + timedelta(hours=1))
-    open_link, closed_link = (DiaryLink(case_id=case.id, created_by_id=coordinator.id,
-                                        expires_at=utcnow() + timedelta(days=30)) for case in (follow_up, closed))
-    db.session.add_all([held, open_link, closed_link])
+    # Lucía García (in procedure) reads Spanish: her link's pages are in Spanish.
+    open_link, closed_link, spanish_link = (
+        DiaryLink(case_id=case.id, created_by_id=coordinator.id, expires_at=utcnow() + timedelta(days=30))
+        for case in (follow_up, closed, in_procedure))
+    db.session.add_all([held, open_link, closed_link, spanish_link])
     invited = referred.patient
     invited.email = invited.email or "invited@demo.example"
     db.session.commit()
@@ -167,6 +169,7 @@ def _demo_pages():
         ("personal link diary sent without a score", f"/d/{links.sign(open_link)}", 422, "Save my score"),
         ("personal link correction", f"/d/{links.sign(open_link)}/entries/{entry.id}/correct", 200),
         ("personal link, diary over", f"/d/{links.sign(closed_link)}", 200),
+        ("personal link diary of a patient who reads Spanish", f"/d/{links.sign(spanish_link)}", 200),
         ("personal link not valid", "/d/not-a-real-link", 404),
         ("forgotten password", "/account/forgot-password", 200),
         ("choose a password (invitation)", f"/account/set-password/{invitation}", 200),
