@@ -89,7 +89,8 @@ FROM generate_series(1, :n) i;
 INSERT INTO case_history (case_id, at, actor_id, actor_role, action, to_state, reason)
 SELECT id, now(), 1, 'coordinator', 'refer', state, '' FROM cases;
 INSERT INTO eligibility_verdicts (case_id, evaluated_at, evaluated_by_id, profile_code, profile_version, eligible,
-                                  snapshot, facts_fingerprint, override_reason, override_by_id, override_at)
+                                  snapshot, failed_criteria, facts_fingerprint, override_reason, override_by_id,
+                                  override_at)
 SELECT id, referral_date + (id % 14) + time '14:00', 1, coalesce(payer_profile_code, 'MEDICARE_LCD_2023'), 1,
        state <> 'not_eligible' AND id % 5 <> 0,
        CASE WHEN state <> 'not_eligible' AND id % 5 <> 0
@@ -97,6 +98,8 @@ SELECT id, referral_date + (id % 14) + time '14:00', 1, coalesce(payer_profile_c
             ELSE '{"criteria": [{"code": "provocation_tests", "status": "not_met"},
                                 {"code": "conservative_care_duration", "status": "not_met"},
                                 {"code": "pain_duration", "status": "unknown"}]}' END::json,
+       CASE WHEN state <> 'not_eligible' AND id % 5 <> 0 THEN '[]'
+            ELSE '["provocation_tests", "conservative_care_duration"]' END,
        'x',
        CASE WHEN id % 5 = 0 AND state <> 'not_eligible' THEN 'Outside records' END,
        CASE WHEN id % 5 = 0 AND state <> 'not_eligible' THEN physician_id END,
@@ -227,6 +230,7 @@ class _Cpu:
     def _checked_out(self, dbapi_connection, record, proxy):
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SET max_parallel_workers_per_gather = " + ("0" if self.serial else "DEFAULT"))
+        dbapi_connection.commit()  # the setting stays with the session; no transaction left open
 
     def ms(self):
         ticks = 0

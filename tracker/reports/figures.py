@@ -221,27 +221,22 @@ def lead_times(filters):
 # ---------------------------------------------------------------------------------- eligibility
 
 def eligibility(filters):
-    in_period = (select(EligibilityVerdict)
+    in_period = (select(EligibilityVerdict.id, EligibilityVerdict.profile_code, EligibilityVerdict.eligible,
+                        EligibilityVerdict.failed_criteria)
                  .where(_first(EligibilityVerdict), _in_period(EligibilityVerdict.evaluated_at, filters),
                         *_of_cases(EligibilityVerdict.case_id, filters))
                  .subquery())
-    per_profile, evaluated, eligible = {}, 0, 0
-    for profile, count, count_eligible in db.session.execute(
-            select(in_period.c.profile_code, func.count(), func.sum(case((in_period.c.eligible, 1), else_=0)))
+    # Not eligible means a criterion failed; a verdict with only unknowns left is incomplete (the
+    # case stays under review) and is counted apart, never as not eligible. Each verdict keeps the
+    # codes of its criteria not met (failed_criteria, from its snapshot).
+    any_failed = in_period.c.failed_criteria != "[]"
+    per_profile, evaluated, eligible, failed = {}, 0, 0, 0
+    for profile, count, count_eligible, count_failed in db.session.execute(
+            select(in_period.c.profile_code, func.count(), func.sum(case((in_period.c.eligible, 1), else_=0)),
+                   func.sum(case((and_(~in_period.c.eligible, any_failed), 1), else_=0)))
             .group_by(in_period.c.profile_code)).all():
         per_profile[profile] = count
-        evaluated, eligible = evaluated + count, eligible + int(count_eligible or 0)
-    # Only verdicts whose snapshot names a criterion not met are opened up criterion by criterion
-    # (a cheap text test first; the criterion's own status decides).
-    with_not_met = (select(in_period).where(sql.json_as_text(in_period.c.snapshot).like('%"not_met"%'))
-                    .subquery())
-    elements = sql.json_elements(with_not_met.c.snapshot, "criteria")
-    not_met = sql.element_text(elements, "status") == "not_met"
-    # Not eligible means a criterion failed; a verdict with only unknowns left is incomplete (the
-    # case stays under review) and is counted apart, never as not eligible.
-    failed = db.session.execute(
-        select(func.count(distinct(with_not_met.c.id))).select_from(with_not_met).join(elements, true())
-        .where(~with_not_met.c.eligible, not_met)).scalar()
+        evaluated, eligible, failed = evaluated + count, eligible + int(count_eligible), failed + int(count_failed)
     incomplete = evaluated - eligible - failed
     first_figure = Figure(
         "eligible_at_first_evaluation", "Eligible at first evaluation",
@@ -254,12 +249,12 @@ def eligibility(filters):
         Chart("bars", (0,), (1,)))
     first_figure.note = f"{evaluated} first verdicts in the period."
 
-    code = sql.element_text(elements, "code")
+    with_failed = select(in_period).where(any_failed).subquery()
+    code = sql.json_list_elements(with_failed.c.failed_criteria).c.value
     failing = db.session.execute(
-        select(with_not_met.c.profile_code, code, func.count()).select_from(with_not_met).join(elements, true())
-        .where(not_met)
-        .group_by(with_not_met.c.profile_code, code)
-        .order_by(with_not_met.c.profile_code, func.count().desc(), code)).all()
+        select(with_failed.c.profile_code, code, func.count()).select_from(with_failed).join(code.table, true())
+        .group_by(with_failed.c.profile_code, code)
+        .order_by(with_failed.c.profile_code, func.count().desc(), code)).all()
     criteria = Figure(
         "failing_criteria", "Criteria not met at first evaluation, per payer profile",
         "For each payer profile, the criteria the first verdicts in the period found not met "

@@ -13,7 +13,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Date, Float, Integer, Text, cast, event, func, select
+from sqlalchemy import JSON, Date, Float, Integer, cast, event, func, select
 from sqlalchemy.engine import Engine
 
 from tracker.extensions import db
@@ -106,23 +106,11 @@ def json_true(column, key):
     return func.json_extract(column, f"$.{key}") == 1
 
 
-def json_as_text(column):
-    """A JSON column as its text (for a cheap LIKE before opening it up)."""
-    return cast(column, Text)
-
-
-def json_elements(column, key):
-    """A table of the elements of a JSON array member, one row each (column `value`), to join
-    beside the row holding the array."""
+def json_list_elements(text_column):
+    """A table of the strings of a JSON list kept in a text column, one row each (column `value`)."""
     if _postgres():
-        return func.json_array_elements(column.op("->")(key)).table_valued("value").alias("element")
-    return func.json_each(column, f"$.{key}").table_valued("value").alias("element")
-
-
-def element_text(elements, key):
-    if _postgres():
-        return elements.c.value.op("->>")(key)
-    return func.json_extract(elements.c.value, f"$.{key}")
+        return func.json_array_elements_text(cast(text_column, JSON)).table_valued("value").alias("listed")
+    return func.json_each(text_column).table_valued("value").alias("listed")
 
 
 def spread(values_subquery):
