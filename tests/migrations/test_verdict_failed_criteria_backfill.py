@@ -1,4 +1,4 @@
-"""0026_verdict_failed_criteria gives every verdict the codes of its criteria not met, read from its
+"""0029_verdict_failed_criteria gives every verdict the codes of its criteria not met, read from its
 snapshot in the snapshot's order (none: an empty list), and the downgrade removes them again.
 
 Runs against the database of this test run: SQLite by default, PostgreSQL in CI's second pass.
@@ -21,7 +21,7 @@ def _snapshot(**statuses):
 
 
 def test_the_upgrade_keeps_each_verdicts_criteria_not_met(migration_app):
-    upgrade(revision="0025_report_first_rows")
+    upgrade(revision="0028_risk_screen_answers")
     tables = MetaData()
     tables.reflect(db.engine)
     verdicts = tables.tables["eligibility_verdicts"]
@@ -36,7 +36,7 @@ def test_the_upgrade_keeps_each_verdicts_criteria_not_met(migration_app):
                 (2, False, _snapshot(provocation_tests="met", pain_duration="unknown")),
                 (3, True, _snapshot(provocation_tests="met")))])
 
-    upgrade(revision="0026_verdict_failed_criteria")
+    upgrade(revision="0029_verdict_failed_criteria")
 
     tables = MetaData()
     tables.reflect(db.engine)
@@ -46,5 +46,5 @@ def test_the_upgrade_keeps_each_verdicts_criteria_not_met(migration_app):
                 conn.execute(select(verdicts.c.id, verdicts.c.failed_criteria)).all()}
     assert kept == {1: ["provocation_tests", "conservative_care_duration"], 2: [], 3: []}
 
-    downgrade(revision="0025_report_first_rows")
+    downgrade(revision="0028_risk_screen_answers")
     assert "failed_criteria" not in {column["name"] for column in inspect(db.engine).get_columns("eligibility_verdicts")}

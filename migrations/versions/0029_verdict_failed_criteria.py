@@ -5,8 +5,8 @@ each verdict's snapshot meant parsing 2 to 3 KB of JSON per verdict of the perio
 keeps those codes beside its snapshot (written with it, verdicts are never edited); existing
 verdicts get theirs from their snapshot here.
 
-Revision ID: 0026_verdict_failed_criteria
-Revises: 0025_report_first_rows
+Revision ID: 0029_verdict_failed_criteria
+Revises: 0028_risk_screen_answers
 Create Date: 2026-12-05 11:25:00.000000
 
 """
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0026_verdict_failed_criteria'
-down_revision = '0025_report_first_rows'
+revision = '0029_verdict_failed_criteria'
+down_revision = '0028_risk_screen_answers'
 branch_labels = None
 depends_on = None
 
