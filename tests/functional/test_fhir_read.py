@@ -176,6 +176,19 @@ def test_a_contrast_omitted_for_a_documented_allergy_travels_with_its_reason(cli
     assert len(of_type(found, "MedicationAdministration")) == 2  # the injectate still given, no contrast
 
 
+def test_no_known_allergies_is_sent_as_an_answer_and_a_question_not_asked_sends_nothing(client, gen, reader):
+    case = episode(gen, side=Side.LEFT)
+    _, found = _everything(client, reader, case.patient_id)
+    assert of_type(found, "AllergyIntolerance") == [], "not asked: nothing to say"
+
+    case.risk_screen.allergy_answer = "nkda"
+    db.session.commit()
+    _, found = _everything(client, reader, case.patient_id)
+    [allergy] = of_type(found, "AllergyIntolerance")
+    assert allergy["id"] == f"{case.id}-allergy-none-known"
+    assert allergy["code"]["coding"][0]["code"] == "allergy-none-known"
+
+
 def test_a_late_diary_score_keeps_the_time_it_was_given_and_says_it_is_late(client, gen, reader):
     case = episode(gen, side=Side.RIGHT)
     _, found = _everything(client, reader, case.patient_id)

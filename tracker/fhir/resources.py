@@ -26,7 +26,7 @@ from tracker.models.procedure import ProcedureStatus
 from tracker.models.review import EXAM_SIDES
 from tracker.procedures.rules.billing import claims
 from tracker.procedures.rules.schema import Complication, Guidance, Step
-from tracker.vocab import AppointmentStatus, ProvocationResult, Side
+from tracker.vocab import AllergyAnswer, AppointmentStatus, ProvocationResult, Side
 from tracker.workflow import State
 
 HL7 = "http://terminology.hl7.org/CodeSystem"
@@ -179,9 +179,18 @@ def conditions(case, diagnoses):
 
 
 def allergies(case):
+    """One AllergyIntolerance per documented allergy; "no known allergies" is an answer of its own
+    and is sent as one too (the tracker's code allergy-none-known), so a reader can tell it from a
+    question not asked (nothing sent)."""
     screen = case.risk_screen
     if screen is None:
         return []
+    if screen.allergy_answer == AllergyAnswer.NKDA:
+        return [AllergyIntolerance(
+            id=f"{case.id}-allergy-none-known",
+            clinicalStatus=concept(coding.Code(f"{HL7}/allergyintolerance-clinical", "active", "Active")),
+            code=concept(coding.value("allergy", "none-known", "No known allergies (NKDA)")),
+            patient=ref("Patient", case.patient_id), recordedDate=screen.updated_at)]
     return [AllergyIntolerance(
         id=f"{case.id}-allergy-{code}",
         clinicalStatus=concept(coding.Code(f"{HL7}/allergyintolerance-clinical", "active", "Active")),
