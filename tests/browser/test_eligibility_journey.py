@@ -69,7 +69,12 @@ def test_coordinator_takes_a_new_referral_to_an_eligible_case(app, live_server, 
     page.get_by_label("Baseline pain (0–10)").fill("7")
     for test in ("FABER (Patrick)", "Gaenslen", "Thigh thrust"):
         page.get_by_role("group", name=f"{test}, Left").get_by_label("Positive").check()
+    # The Oswestry score needs 8 of its 10 sections answered: the patient answered all ten.
     page.get_by_role("group", name="1. Pain intensity").get_by_label("The pain is fairly severe at the moment.").check()
+    sections = page.get_by_role("group", name=re.compile(r"^([2-9]|10)\. "))
+    expect(sections).to_have_count(9)
+    for index in range(9):
+        sections.nth(index).get_by_role("radio").nth(2).check()
     screenshot(page, "2b-examination")
     page.get_by_role("button", name="Save examination").click()
     expect(page.get_by_text("Examination saved.")).to_be_visible()
