@@ -287,6 +287,23 @@ def now():
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
+def clinic_day(days_ahead=1):
+    """The clinic's date `days_ahead` days from today."""
+    from tracker.timeutil import clinic_today
+
+    return clinic_today() + timedelta(days=days_ahead)
+
+
+def clinic_at(days_ahead, hh, mm=0):
+    """The UTC instant of hh:mm clinic time, `days_ahead` clinic days from today."""
+    from datetime import time
+
+    from tracker.scheduling.rules import clinic_to_utc
+    from tracker.timeutil import clinic_zone
+
+    return clinic_to_utc(clinic_day(days_ahead), time(hh, mm), clinic_zone())
+
+
 # What a patient reads at a personal link that no longer works.
 LINK_NOT_VALID = "This link is not valid any more - ask the clinic for a new one"
 

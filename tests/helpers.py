@@ -32,6 +32,12 @@ def text(response):
     return html_lib.unescape(response.get_data(as_text=True))
 
 
+def loaded(response):
+    """The page's text (as `text`), failing unless the page loaded (200)."""
+    assert response.status_code == 200, response.status_code
+    return text(response)
+
+
 def soup(page):
     """The page parsed (a response, or its HTML as text)."""
     if not isinstance(page, str):

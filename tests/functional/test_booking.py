@@ -15,24 +15,16 @@ from tracker.models import (Appointment, AppointmentChange, AuditEvent, Case, Ca
                             WorkingHours)
 from tracker.roles import Role
 from tracker.scheduling.rules import clinic_to_utc
-from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
+from tracker.timeutil import clinic_today, to_clinic, utcnow
 from tracker.vocab import AppointmentStatus, Indication, Side
 from tracker.workflow import State, TransitionRefused, check
 
+from tests.builders import clinic_at, clinic_day
 from tests.helpers import (by_id, csrf_from, field_error, input_value, is_checked, links, selected, sign_in, soup,
                            submit, text, words)
 
 
 # ------------------------------------------------------------------ helpers
-
-def clinic_day(days_ahead=1):
-    return clinic_today() + timedelta(days=days_ahead)
-
-
-def clinic_at(days_ahead, hh, mm=0):
-    """The UTC instant of hh:mm clinic time, `days_ahead` clinic days from today."""
-    return clinic_to_utc(clinic_day(days_ahead), time(hh, mm), clinic_zone())
-
 
 def set_hours(physician, starts=time(8), ends=time(17), weekdays=range(7)):
     for weekday in weekdays:

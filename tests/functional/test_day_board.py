@@ -10,28 +10,14 @@ import pytest
 from tracker.extensions import db
 from tracker.models import RiskScreen, WorkingHours
 from tracker.roles import Role
-from tracker.scheduling.rules import clinic_to_utc
-from tracker.timeutil import clinic_today, clinic_zone
+from tracker.timeutil import clinic_today
 from tracker.vocab import AppointmentStatus, Modality, Side
 from tracker.workflow import State
 
-from tests.helpers import field_error, sign_in, soup, text, words
+from tests.builders import clinic_at, clinic_day
+from tests.helpers import field_error, loaded, sign_in, soup, words
 
 UTC = timezone.utc
-
-
-def clinic_day(days_ahead=1):
-    return clinic_today() + timedelta(days=days_ahead)
-
-
-def clinic_at(days_ahead, hh, mm=0):
-    return clinic_to_utc(clinic_day(days_ahead), time(hh, mm), clinic_zone())
-
-
-def loaded(response):
-    """The page's text; every page read here must load."""
-    assert response.status_code == 200, response.status_code
-    return text(response)
 
 
 def plain(node):
@@ -370,20 +356,22 @@ def _many_appointments(gen, n, rooms, doctors, day_offset=1, first=0):
                         starts_at=clinic_at(day_offset, 0) + timedelta(minutes=20 * i), minutes=20)
 
 
+def _queries_and_shown(browser, url, count_queries):
+    """How many statements the page at `url` runs, and how many appointments it shows."""
+    with count_queries() as counter:
+        page = loaded(browser.get(url))
+    return counter.n, len(entries(page))
+
+
 def test_the_board_runs_the_same_number_of_queries_for_3_and_30_appointments(
         client, coordinator, gen, doctors, rooms, count_queries):
     url = f"/schedule/day?date={clinic_day(1).isoformat()}"
 
-    def queries():
-        with count_queries() as counter:
-            page = loaded(client.get(url))
-        return counter.n, len(entries(page))
-
     _many_appointments(gen, 3, rooms, doctors)
-    few, shown = queries()
+    few, shown = _queries_and_shown(client, url, count_queries)
     assert shown == 3
     _many_appointments(gen, 27, rooms, doctors, first=3)
-    many, shown = queries()
+    many, shown = _queries_and_shown(client, url, count_queries)
     assert shown == 30
     assert few == many, (few, many)
 
@@ -394,16 +382,11 @@ def test_the_physicians_day_runs_the_same_number_of_queries_for_3_and_30_appoint
     sign_in(browser, doctors[0])
     url = f"/schedule/mine?date={clinic_day(1).isoformat()}"
 
-    def queries():
-        with count_queries() as counter:
-            page = loaded(browser.get(url))
-        return counter.n, len(entries(page))
-
     _many_appointments(gen, 6, rooms, doctors)
-    few, shown = queries()
+    few, shown = _queries_and_shown(browser, url, count_queries)
     assert shown == 3
     _many_appointments(gen, 54, rooms, doctors, first=6)
-    many, shown = queries()
+    many, shown = _queries_and_shown(browser, url, count_queries)
     assert shown == 30
     assert few == many, (few, many)
 

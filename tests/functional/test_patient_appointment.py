@@ -12,28 +12,13 @@ from tracker.extensions import db
 from tracker.models import Appointment, AuditEvent, RiskScreen, WorkingHours
 from tracker.models.audit import AuditAction
 from tracker.roles import Role
-from tracker.scheduling.rules import clinic_to_utc
-from tracker.timeutil import clinic_today, clinic_zone
 from tracker.vocab import AppointmentStatus, Side
 from tracker.workflow import State
 
-from tests.helpers import sign_in, soup, submit, text, words
+from tests.builders import clinic_at, clinic_day
+from tests.helpers import loaded, sign_in, soup, submit, words
 
 UTC = timezone.utc
-
-
-def clinic_day(days_ahead=1):
-    return clinic_today() + timedelta(days=days_ahead)
-
-
-def clinic_at(days_ahead, hh, mm=0):
-    return clinic_to_utc(clinic_day(days_ahead), time(hh, mm), clinic_zone())
-
-
-def loaded(response):
-    """The page's text; every page read here must load."""
-    assert response.status_code == 200, response.status_code
-    return text(response)
 
 
 def appointment_block(page):

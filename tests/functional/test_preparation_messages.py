@@ -15,20 +15,17 @@ from tracker.models import AppointmentChange, RiskScreen
 from tracker.roles import Role
 from tracker.scheduling import reminders
 from tracker.scheduling.rules import clinic_to_utc
-from tracker.timeutil import clinic_today, clinic_zone
+from tracker.timeutil import clinic_zone
 from tracker.vocab import ContactChannel, Side
 from tracker.workflow import State
 
+from tests.builders import clinic_day
 from tests.helpers import sign_in, soup, text
 from tests.sms_provider import provider, settings_for  # noqa: F401
 
 MOBILE = "+12015550123"
 RECORDED = {"en": "English", "es": "Spanish"}
 WEEK = 7  # the appointment is a week ahead: every hold date falls before it
-
-
-def clinic_day(days_ahead):
-    return clinic_today() + timedelta(days=days_ahead)
 
 
 def long(day, language):
