@@ -187,6 +187,14 @@ def coordinator(gen, login_as):
 
 
 @pytest.fixture
+def admin(gen, login_as):
+    """An admin signed in on `client`."""
+    user = gen.user(Role.ADMIN, name="Ada Admin")
+    login_as(user)
+    return user
+
+
+@pytest.fixture
 def coordinator_account(gen):
     """A coordinator's account, not signed in: for tests that switch between people (`login_as`)."""
     return gen.user(Role.COORDINATOR, name="Casey Coordinator")

@@ -11,14 +11,6 @@ from tracker.models import ApiToken, AuditEvent
 from tests.helpers import input_by_id, submit
 
 
-
-@pytest.fixture
-def admin(gen, login_as):
-    user = gen.user(Role.ADMIN)
-    login_as(user)
-    return user
-
-
 def _form(user, **fields):
     return {"label": "EHR referral feed", "user_id": str(user.id), "scope": "intake", "days": "30", **fields}
 

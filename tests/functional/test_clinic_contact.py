@@ -14,20 +14,13 @@ from tracker.scheduling import reminders
 from tracker.vocab import Side
 from tracker.workflow import State
 
-from tests.helpers import by_id, field_error, sign_in, submit, text, words
+from tests.helpers import by_id, field_error, sign_in, submit, words
 
 ADDRESS = "12 Harbour Road\nSuite 4\nSpringfield"
 
 
 def set_contact(client, phone="(201) 555-0188", address=ADDRESS):
     return submit(client, "/admin/clinic", {"phone": phone, "address": address})
-
-
-@pytest.fixture
-def admin(client, gen, login_as):
-    user = gen.user(Role.ADMIN)
-    login_as(user)
-    return user
 
 
 @pytest.fixture

@@ -32,13 +32,6 @@ def hours_of(physician):
         db.select(WorkingHours).filter_by(physician_id=physician.id)).scalars()}
 
 
-@pytest.fixture
-def admin(gen, login_as):
-    user = gen.user(Role.ADMIN, name="Ada Admin")
-    login_as(user)
-    return user
-
-
 def add_room(client, name, modality="fluoroscopy", location="", active="y"):
     """As the browser sends it: the "In use" box is ticked by default."""
     data = {"name": name, "modality": modality, "location": location, "active": active}
