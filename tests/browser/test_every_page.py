@@ -30,6 +30,10 @@ from tests.browser.journeys import TIMEOUT_MS, VIEWPORTS, sign_in_through_the_fo
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 WIDTHS = {"phone": VIEWPORTS["phone"], "desktop": VIEWPORTS["desktop"]}
+# The pages are drawn light whatever the device prefers (data-theme="light": the tracker's colours
+# are chosen against white). The phone is checked as one set to dark mode, the desktop as one set
+# to light, so a page that followed a dark preference with light-theme colours fails.
+PREFERRED_SCHEME = {"phone": "dark", "desktop": "light"}
 # Phone screenshots to look at (test-artifacts/screenshots): the pages that used to scroll sideways.
 SCREENSHOTS_AT_PHONE_SIZE = {"case page: in procedure", "case page: follow-up", "checklist in progress",
                              "checklist signed, both sides", "procedure note", "diary and chart, outcome due"}
@@ -248,11 +252,13 @@ def _serve_rendered_errors(app, context, base):
 
 
 def _check(page, axe_script):
-    """Problems of the page as loaded, at each width: sideways scrolling and axe's serious findings."""
+    """Problems of the page as loaded, at each width: sideways scrolling, hidden scrollers and axe's
+    serious findings."""
     problems = []
     page.add_script_tag(path=axe_script)
     for name, size in WIDTHS.items():
         page.set_viewport_size(size)
+        page.emulate_media(color_scheme=PREFERRED_SCHEME[name])
         scroll_width, inner_width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         if scroll_width > inner_width:
             problems.append(f"{name}: scrolls sideways ({scroll_width} > {inner_width}): "
