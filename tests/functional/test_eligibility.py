@@ -23,7 +23,8 @@ OVERRIDE_REASON = "Classic SI joint pain; the patient could not tolerate more th
 
 
 @pytest.fixture
-def physician(gen, make_client, login_as):
+def signed_in_physician(gen, make_client, login_as):
+    """A physician and a client of their own signed in as them: (user, client)."""
     user = gen.user(Role.PHYSICIAN, name="Dr Amara Osei")
     return user, login_as(user, on=make_client())
 
@@ -223,8 +224,8 @@ def test_a_bilateral_case_needs_3_positive_tests_on_each_side(client, coordinato
 
 
 def test_a_physician_overrides_not_eligible_with_a_reason_shown_with_the_verdict(client, coordinator, gen,
-                                                                                physician):
-    doctor, doctor_client = physician
+                                                                                signed_in_physician):
+    doctor, doctor_client = signed_in_physician
     case = documented_case(gen, care_days=27)
     evaluate(client, case)
 
@@ -253,9 +254,9 @@ def test_a_physician_overrides_not_eligible_with_a_reason_shown_with_the_verdict
     pytest.param("   ", "Write the clinical reason for the override.", id="blank-reason"),
     pytest.param("looks ok", "Write the reason in at least 10 characters.", id="too-short"),
 ])
-def test_an_override_without_a_proper_reason_is_refused_next_to_the_field(client, coordinator, gen, physician,
+def test_an_override_without_a_proper_reason_is_refused_next_to_the_field(client, coordinator, gen, signed_in_physician,
                                                                           reason, message):
-    _, doctor_client = physician
+    _, doctor_client = signed_in_physician
     case = documented_case(gen, care_days=27)
     evaluate(client, case)
 
@@ -283,8 +284,8 @@ def test_a_coordinator_cannot_override(client, coordinator, gen):
     assert verdicts(case)[-1].override_reason is None
 
 
-def test_an_override_of_a_stale_verdict_is_refused(client, coordinator, gen, physician):
-    _, doctor_client = physician
+def test_an_override_of_a_stale_verdict_is_refused(client, coordinator, gen, signed_in_physician):
+    _, doctor_client = signed_in_physician
     case = documented_case(gen, care_days=27)
     evaluate(client, case)
     gen.therapy(case, kind=TherapyKind.CHIROPRACTIC, start_date=days_ago(12), end_date=days_ago(6))
@@ -337,8 +338,8 @@ def test_the_payer_profile_chosen_on_the_referral_decides_which_criteria_apply(c
     assert criteria(page)["Ongoing active rehabilitation"] == ("✓ Met", "active rehabilitation ongoing: yes")
 
 
-def test_evaluating_from_a_stale_page_is_refused_and_nothing_is_stored(client, coordinator, gen, physician):
-    _, doctor_client = physician
+def test_evaluating_from_a_stale_page_is_refused_and_nothing_is_stored(client, coordinator, gen, signed_in_physician):
+    _, doctor_client = signed_in_physician
     case = documented_case(gen)
     opened_version = case.version_id
     # Meanwhile the physician records ongoing rehabilitation (a change to the case itself).
@@ -414,8 +415,8 @@ def test_a_stale_verdict_holds_back_booking_until_re_evaluated(client, coordinat
 
 
 def test_a_standing_verdict_is_not_evaluated_again_so_an_override_is_never_silently_replaced(
-        client, coordinator, gen, physician):
-    _, doctor_client = physician
+        client, coordinator, gen, signed_in_physician):
+    _, doctor_client = signed_in_physician
     case = documented_case(gen, care_days=27)
     evaluate(client, case)
     override(doctor_client, case, OVERRIDE_REASON)
@@ -516,19 +517,19 @@ def provocation(case, positive):
     db.session.commit()
 
 
-def overridden(client, gen, physician):
+def overridden(client, gen, signed_in_physician):
     """A case not eligible on 2 of 3 provocation tests, overridden by the physician."""
     case = documented_case(gen, positive={"left": 2, "right": 0})
     evaluate(client, case)
-    override(physician[1], case, OVERRIDE_REASON)
+    override(signed_in_physician[1], case, OVERRIDE_REASON)
     db.session.expire_all()
     assert case.state == State.ELIGIBLE
     return case
 
 
 def test_re_evaluating_an_override_where_every_criterion_reads_as_before_keeps_it(
-        client, coordinator, gen, physician):
-    case = overridden(client, gen, physician)
+        client, coordinator, gen, signed_in_physician):
+    case = overridden(client, gen, signed_in_physician)
     # The onset date is corrected by a week: pain duration's evidence moves, still met.
     case.symptom_onset = days_ago(157)
     db.session.commit()
@@ -540,13 +541,13 @@ def test_re_evaluating_an_override_where_every_criterion_reads_as_before_keeps_i
     assert "the physician's override stands: every criterion reads as before" in page
     assert case.state == State.ELIGIBLE
     latest = verdicts(case)[-1]
-    assert latest.override_reason == OVERRIDE_REASON and latest.override_by_id == physician[0].id
+    assert latest.override_reason == OVERRIDE_REASON and latest.override_by_id == signed_in_physician[0].id
     assert "Dr Amara Osei's override of" in page and "stands: every criterion reads as before" in page
 
 
 def test_re_evaluating_an_override_where_a_criterion_changed_goes_back_to_a_physician_with_the_change(
-        client, coordinator, gen, physician):
-    case = overridden(client, gen, physician)
+        client, coordinator, gen, signed_in_physician):
+    case = overridden(client, gen, signed_in_physician)
     provocation(case, 1)
 
     page = text(evaluate(client, case))
@@ -556,26 +557,26 @@ def test_re_evaluating_an_override_where_a_criterion_changed_goes_back_to_a_phys
     assert verdicts(case)[-1].override_reason is None
     assert ("Dr Amara Osei's override of " in page and " no longer stands: provocation tests: was “2 of 6 "
             "tests positive, needs 3 (left)”, now “1 of 6 tests positive, needs 3 (left)”") in page
-    assert "Physician override" in text(physician[1].get(case_url(case)))
+    assert "Physician override" in text(signed_in_physician[1].get(case_url(case)))
 
 
 def test_an_incomplete_verdict_can_be_overridden_by_a_physician_with_the_outside_records(
-        client, coordinator, gen, physician):
+        client, coordinator, gen, signed_in_physician):
     case = documented_case(gen, exam=False)
     evaluate(client, case)
-    assert "Physician override" in text(physician[1].get(case_url(case)))
+    assert "Physician override" in text(signed_in_physician[1].get(case_url(case)))
 
-    override(physician[1], case, OVERRIDE_REASON)
+    override(signed_in_physician[1], case, OVERRIDE_REASON)
 
     db.session.expire_all()
     assert case.state == State.ELIGIBLE and verdicts(case)[-1].override_reason == OVERRIDE_REASON
 
 
 def test_an_override_of_an_incomplete_verdict_stands_through_re_evaluation_while_nothing_it_judged_changed(
-        client, coordinator, gen, physician):
+        client, coordinator, gen, signed_in_physician):
     case = documented_case(gen, exam=False)
     evaluate(client, case)
-    override(physician[1], case, OVERRIDE_REASON)
+    override(signed_in_physician[1], case, OVERRIDE_REASON)
     db.session.expire_all()
     assert case.state == State.ELIGIBLE
     case.symptom_onset = days_ago(157)  # a met criterion's figures move; the unknown ones do not
