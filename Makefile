@@ -27,7 +27,7 @@ translations:
 ## After changing marked strings: re-extract messages.pot and merge it into every catalog
 messages:
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --ignore-dirs '.* __pycache__' --no-location --sort-output -o messages.pot .
-	$(BIN)/pybabel update -i messages.pot -d translations --ignore-obsolete
+	$(BIN)/pybabel update -i messages.pot -d translations --ignore-obsolete --no-fuzzy-matching
 
 db: install
 	$(BIN)/flask db upgrade

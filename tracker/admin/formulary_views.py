@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_babel import gettext as _
 from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
@@ -99,7 +100,7 @@ def formulary():
         return page()
     on_refusal(form_again(form, page))
     drug = services.save_drug(None, form.values(), current_user)
-    flash(f"{drug.name} added to the formulary.", "success")
+    flash(_("%(name)s added to the formulary.", name=drug.name), "success")
     return redirect(url_for("admin.formulary"))
 
 
@@ -119,6 +120,6 @@ def edit_drug(drug_id):
         return page()
     on_refusal(form_again(form, page, stale=STALE_DRUG))
     services.save_drug(drug, form.values(), current_user, form.version_id.data)
-    flash(f"{drug.name} saved.", "success")
+    flash(_("%(name)s saved.", name=drug.name), "success")
     return redirect(url_for("admin.formulary"))
 

@@ -1,6 +1,7 @@
 """Admin: accounts and the audit trail."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_babel import gettext as _
 
 from tracker import audit_chain, export
 from tracker.access import allow
@@ -65,7 +66,7 @@ def create_user():
     on_refusal(form_again(form, lambda status=None: render_template("admin/user_new.html", form=form)))
     user = services.create_user(form.email.data, form.name.data, form.role.data, form.new_password.data,
                                 form.patient_mrn.data, actor=current_user)
-    flash(f"Account created for {user.name}.", "success")
+    flash(_("Account created for %(name)s.", name=user.name), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -83,7 +84,7 @@ def edit_user(user_id):
                           stale=STALE_ACCOUNT))
     services.update_user(user, form.version_id.data, form.email.data, form.name.data, form.role.data,
                          form.active.data, form.patient_mrn.data, actor=current_user)
-    flash("Account saved.", "success")
+    flash(_("Account saved."), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -99,7 +100,7 @@ def reset_password(user_id):
     reset_form = ResetPasswordForm(owner_email=user.email)
     if reset_form.validate_on_submit():
         services.reset_password(user, reset_form.new_password.data, actor=current_user)
-        flash(f"New password set for {user.name}; their other sessions are signed out.", "success")
+        flash(_("New password set for %(name)s; their other sessions are signed out.", name=user.name), "success")
         return redirect(url_for("admin.edit_user", user_id=user.id))
     # formdata=None: this POST carried the reset form, not the account form.
     form = EditUserForm(formdata=None, obj=user)
@@ -153,8 +154,8 @@ def settings():
         form.default_profile_code.data = standing.clinic_default_profile_code()
     if form.validate_on_submit():
         eligibility.set_clinic_default_profile(form.default_profile_code.data, current_user)
-        flash("The clinic's default payer profile is saved. Stored verdicts of cases without a "
-              "payer of their own now show as stale until re-evaluated.", "success")
+        flash(_("The clinic's default payer profile is saved. Stored verdicts of cases without a "
+                "payer of their own now show as stale until re-evaluated."), "success")
         return redirect(url_for("admin.settings"))
     return _settings_page(form=form, status=422 if form.errors else 200)
 
@@ -166,10 +167,10 @@ def billing():
     if not form.validate_on_submit():
         return _settings_page(billing_form=form, status=422)
     services.set_billing_setting(form.billing_setting.data, current_user)
-    flash("The billing setting is saved: " + ("procedure notes, FHIR and exports now show the facility's "
-          "claim (HCPCS G0260) besides the physician's (CPT 27096)." if form.billing_setting.data == "facility"
-          else "procedure notes, FHIR and exports show the physician's claim (CPT 27096) only, no G0260."),
-          "success")
+    flash(_("The billing setting is saved: procedure notes, FHIR and exports now show the facility's claim "
+            "(HCPCS G0260) besides the physician's (CPT 27096).") if form.billing_setting.data == "facility"
+          else _("The billing setting is saved: procedure notes, FHIR and exports show the physician's claim "
+                 "(CPT 27096) only, no G0260."), "success")
     return redirect(url_for("admin.settings", _anchor="billing-h"))
 
 
@@ -183,7 +184,7 @@ def clinic():
     if not form.validate_on_submit():
         return render_template("admin/clinic.html", form=form, contact=contact), 422 if form.errors else 200
     services.set_clinic_contact(form.phone.e164, form.address.data.strip(), current_user)
-    flash("The clinic's contact details are saved: patients see them from now on.", "success")
+    flash(_("The clinic's contact details are saved: patients see them from now on."), "success")
     return redirect(url_for("admin.clinic"))
 
 
@@ -201,7 +202,7 @@ def rooms():
         return page()
     on_refusal(form_again(form, page))
     room = resources.create_room(form.values(), current_user)
-    flash(f"Room {room.name} added.", "success")
+    flash(_("Room %(name)s added.", name=room.name), "success")
     return redirect(url_for("admin.rooms"))
 
 
@@ -221,7 +222,7 @@ def edit_room(room_id):
         return page()
     on_refusal(form_again(form, page, stale=STALE_ROOM))
     resources.update_room(room, form.values(), form.version_id.data, current_user)
-    flash("Room saved.", "success")
+    flash(_("Room saved."), "success")
     return redirect(url_for("admin.rooms"))
 
 
@@ -238,7 +239,7 @@ def working_hours(user_id):
         **{f"ends_{d}": h.ends for d, h in current.items()}})
     if form.validate_on_submit():
         resources.set_hours(physician, form.spans(), current_user)
-        flash(f"Working hours saved for {physician.name}.", "success")
+        flash(_("Working hours saved for %(name)s.", name=physician.name), "success")
         return redirect(url_for("admin.rooms"))
     return render_template("admin/hours.html", form=form, physician=physician, weekdays=WEEKDAYS), \
         422 if form.errors else 200

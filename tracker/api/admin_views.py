@@ -1,6 +1,7 @@
 """Admin: API tokens for other systems, created (shown once) and revoked."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
+from flask_babel import gettext as _
 
 from tracker.access import allow
 from tracker.roles import Role
@@ -46,5 +47,5 @@ def index():
 def revoke(token_id):
     row = db.session.get(ApiToken, token_id) or abort(404)
     tokens.revoke(row, current_user)
-    flash(f"Token {row.prefix}… revoked: it no longer opens the API.", "success")
+    flash(_("Token %(prefix)s… revoked: it no longer opens the API.", prefix=row.prefix), "success")
     return redirect(url_for("api_tokens.index"))

@@ -98,5 +98,5 @@ def held_form(token):
 def discard_held_form(token):
     held = held_forms.waiting_for(current_user, token) or abort(404)
     held_forms.discard(held)
-    flash("What you had typed is discarded.", "info")
+    flash(_("What you had typed is discarded."), "info")
     return redirect(home_url(current_user))

@@ -22,8 +22,9 @@ def invite(patient_id):
     page = url_for("patients.show", patient_id=patient.id, _anchor="account")
     on_refusal(back_to(page))
     address = services.invite(patient, current_user)
-    flash(f"Invitation sent to {address}: the link lets the patient set a password once, within "
-          f"{current_app.config['PATIENT_INVITATION_DAYS']} days.", "success")
+    flash(_("Invitation sent to %(address)s: the link lets the patient set a password once, within "
+            "%(patient_invitation_days)s days.",
+            address=address, patient_invitation_days=current_app.config['PATIENT_INVITATION_DAYS']), "success")
     return redirect(page)
 
 
