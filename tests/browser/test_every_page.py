@@ -194,10 +194,12 @@ PASSWORDS = {email: password for email, _, _, password in demo.DEMO_USERS}
 PASSWORDS.update({demo.DEMO_PATIENT_ACCOUNT[0]: demo.DEMO_PATIENT_ACCOUNT[1],
                   demo.DEMO_SCHEDULED_PATIENT_ACCOUNT[0]: demo.DEMO_SCHEDULED_PATIENT_ACCOUNT[1]})
 
-# axe's critical and serious findings, each with the first few elements it names.
+# axe's critical and serious findings, each with the first few elements it names; and two regions
+# (landmarks) of one name, moderate for axe, which a scroll region named like its section makes.
 RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
-  return result.violations.filter(v => ["critical", "serious"].includes(v.impact)).map(v => ({
+  const counted = v => ["critical", "serious"].includes(v.impact) || v.id === "landmark-unique";
+  return result.violations.filter(counted).map(v => ({
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.slice(0, 4).map(n => n.target.join(" ") + ": "
                                         + (n.failureSummary || "").split("\\n").slice(1, 2).join(""))
