@@ -4,7 +4,7 @@ demo data (`flask demo seed`: cases in every state, a procedure in progress, sig
 - the page never scrolls sideways as a whole; a box that does (a wide table, the chart) is a region
   with a name that takes keyboard focus;
 - axe-core, pinned in package-lock.json and injected into the page, finds no critical or serious
-  violation.
+  violation, nor two regions of one name; the phone is set to prefer dark mode, the desktop light.
 
 One browser, one tab per role; each page is loaded once and checked at both widths. The list is
 kept honest: every GET route the app serves is visited here, or named in NOT_PAGES with the reason
