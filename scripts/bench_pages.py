@@ -9,7 +9,10 @@ care, examination, risk screen, verdicts, appointments, signed checklists with e
 with entries and reminders, outcomes, history and audit rows), then copies those records as many
 times as needed. Each copy gets new ids (foreign keys follow), its unique texts a suffix, and its
 dates moved back by up to ten years, so every table holds what a clinic of that size would hold
-and in the same proportions. A coordinator `bench@bench.clinic` signs in with PW.
+and in the same proportions; each copy's family names start with syllables of its own. The copy runs
+inside PostgreSQL (INSERT ... SELECT over generate_series), without the foreign-key triggers and
+with the plain indexes dropped and built once at the end; the times are printed. A coordinator
+`bench@bench.clinic` and the demo physician `physician@demo.clinic` sign in with PW.
 
 `run` starts gunicorn with the repository's production configuration (gunicorn.conf.py) and, beside
 it, the bare route (50 indexed rows from a 100,000-row table rendered in a Jinja table; defined
@@ -40,6 +43,7 @@ from bench_worklist import fresh_database  # noqa: E402
 
 PASSWORD = "Benchmark-password-2026"
 BENCH_EMAIL = "bench@bench.clinic"
+BENCH_PHYSICIAN = "physician@demo.clinic"
 # Records that belong to the clinic, not to a patient: never copied.
 CLINIC_TABLES = {"users", "alembic_version"}
 # Copies spread over this many days back, so that date-ordered indexes see years of history.
@@ -47,6 +51,13 @@ SPREAD_DAYS = 3650
 # Dates that say when the tracker worked something out, not when something happened: a copy keeps
 # them, so the database stands as it would after the nightly `flask worklist refresh`.
 UNMOVED = {("case_rows", "computed_on")}
+# A copy's family name starts with two syllables of its own (4,900 of them: "Dubois" becomes
+# "Kodubois", "Mevadubois"...), so a name search finds a handful of patients, as in a clinic, not one
+# in twenty. The folded key follows the name.
+_SYLLABLES = ("substr('bdfgklmnprstvz', 1 + (k % 14)::int, 1) || substr('aeiou', 1 + (k / 14 % 5)::int, 1) || "
+              "substr('bdfgklmnprstvz', 1 + (k / 70 % 14)::int, 1) || substr('aeiou', 1 + (k / 980 % 5)::int, 1)")
+RENAMED = {("patients", "family_name"): "initcap({syllables} || lower({name}))",
+           ("patients", "family_name_key"): "{syllables} || {name}"}
 
 
 def seed_template(url, password):
@@ -56,6 +67,9 @@ def seed_template(url, password):
     from config import ProductionConfig
     from tracker import create_app
     from tracker.admin.services import create_user
+    from tracker.auth.services import set_password
+    from tracker.extensions import db
+    from tracker.models import User
     from tracker.demo import seed
     from tracker.roles import Role
 
@@ -64,6 +78,10 @@ def seed_template(url, password):
         upgrade(directory=str(ROOT / "migrations"))
         seed()
         create_user(BENCH_EMAIL, "Bench Coordinator", Role.COORDINATOR, password)
+        # The physician's list is measured as the demo physician, whose cases every copy repeats.
+        physician = db.session.scalar(db.select(User).filter_by(email=BENCH_PHYSICIAN))
+        set_password(physician, password)
+        db.session.commit()
 
 
 def _patient_tables(meta):
@@ -108,6 +126,8 @@ def _copy_expression(column, offsets, unique_texts):
         return f"{name} || '~' || k"
     if (column.table.name, column.name) in UNMOVED:
         return name
+    if (column.table.name, column.name) in RENAMED:
+        return RENAMED[column.table.name, column.name].format(syllables=_SYLLABLES, name=name)
     if type_name == "DATE":
         return f"{name} - (k % {SPREAD_DAYS})"
     if type_name in {"DATETIME", "TIMESTAMP"}:
@@ -115,7 +135,21 @@ def _copy_expression(column, offsets, unique_texts):
     return name
 
 
+def _secondary_indexes(conn, tables):
+    """(name, definition) of the plain indexes of `tables`: not a primary key, not unique (those
+    the copy's own checks need), dropped around the load and built once after it."""
+    return conn.execute(text(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname "
+        "JOIN pg_index x ON x.indexrelid = c.oid WHERE i.schemaname = 'public' AND i.tablename = ANY(:tables) "
+        "AND NOT x.indisunique AND NOT x.indisprimary ORDER BY i.indexname"),
+        {"tables": [t.name for t in tables]}).all()
+
+
 def clone(url, cases):
+    """Copy the template's records until the database holds `cases` cases, all inside PostgreSQL
+    (INSERT ... SELECT over generate_series: no row travels to Python). The load skips the
+    foreign-key triggers (the copies' keys follow their template's, which held), and the plain
+    indexes are dropped first and built once at the end: a row per index per copy otherwise."""
     engine = create_engine(url)
     meta = MetaData()
     meta.reflect(engine)
@@ -131,7 +165,14 @@ def clone(url, cases):
         offsets = {t.name: conn.execute(text(f'SELECT coalesce(max(id), 0) FROM "{t.name}"')).scalar()
                    for t in tables if "id" in t.columns}
         started = time.perf_counter()
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text("SET LOCAL synchronous_commit = off"))
+        conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+        indexes = _secondary_indexes(conn, tables)
+        for name, _ in indexes:
+            conn.execute(text(f'DROP INDEX "{name}"'))
         for table in tables:
+            table_started = time.perf_counter()
             unique_texts = {c.name for c in table.columns if c.unique and c.type.python_type is str}
             for constraint in table.constraints:
                 cols = list(getattr(constraint, "columns", []))
@@ -156,18 +197,29 @@ def clone(url, cases):
             if key == "id":
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
                                   f'(SELECT max(id) FROM "{table.name}"))'))
+            print(f"  {table.name}: {time.perf_counter() - table_started:.1f} s", flush=True)
         after_clone(conn)
-        print(f"copied the template {copies:,} times in {time.perf_counter() - started:.1f} s")
+        loaded = time.perf_counter()
+        for _, definition in indexes:
+            conn.execute(text(definition))
+        print(f"copied the template {copies:,} times in {loaded - started:.1f} s, "
+              f"built {len(indexes)} indexes in {time.perf_counter() - loaded:.1f} s", flush=True)
+    started = time.perf_counter()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
+    print(f"VACUUM ANALYZE in {time.perf_counter() - started:.1f} s")
     engine.dispose()
 
 
 def after_clone(conn):
-    """Bring kept aggregates up to date with the copied rows (the app keeps them on every write)."""
+    """Bring kept aggregates up to date with the copied rows (the app keeps them on every write):
+    the per-state counts, and the diary points whose chase ended in the past the copies were moved
+    to leave the overdue list's index (as the nightly refresh does)."""
     from tracker.cases.counts import rebuild_state_counts_sql
 
     conn.execute(text(rebuild_state_counts_sql()))
+    conn.execute(text("UPDATE diary_points SET chased = false WHERE chased "
+                      "AND chase_until <= (now() AT TIME ZONE 'utc')"))
 
 
 def fill(url, cases, password):
@@ -175,7 +227,7 @@ def fill(url, cases, password):
     started = time.perf_counter()
     seed_template(url, password)
     clone(url, cases)
-    print(f"filled {cases:,} cases in {time.perf_counter() - started:.1f} s ({make_url(url).database})")
+    print(f"filled {cases:,} cases in {time.perf_counter() - started:.1f} s ({make_url(url).database})", flush=True)
 
 
 # --- run ----------------------------------------------------------------------------------------
@@ -239,8 +291,8 @@ def _wait_for(url, timeout=30):
     raise SystemExit(f"{url} did not answer within {timeout} s")
 
 
-def sign_in(base, password):
-    """A session cookie for the benchmark coordinator (the cookie is Secure: passed by hand)."""
+def sign_in(base, password, email=BENCH_EMAIL):
+    """A session cookie for `email` (the cookie is Secure: passed by hand)."""
     import http.cookiejar
     import urllib.parse
     import urllib.request
@@ -250,7 +302,7 @@ def sign_in(base, password):
     page = opener.open(f"{base}/sign-in").read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     session = next(c.value for c in jar if c.name == "tracker_session")
-    data = urllib.parse.urlencode({"csrf_token": token, "email": BENCH_EMAIL, "password": password}).encode()
+    data = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": password}).encode()
     request = urllib.request.Request(f"{base}/sign-in", data=data,
                                      headers={"Cookie": f"tracker_session={session}"})
 
@@ -288,23 +340,25 @@ def wrk(url, seconds, connections, cookie=None, script=None):
 
 
 def page_paths(url):
-    """The pages the issue names, with ids read from the database so every link is real."""
+    """The pages the issue names, {label: (path, who)}, with ids read from the database so every
+    link is real; `who` signs in: the coordinator, or the physician for their own list."""
     engine = create_engine(url)
     with engine.connect() as conn:
-        physician = conn.execute(text("SELECT id FROM users WHERE role = 'physician' ORDER BY id LIMIT 1")).scalar()
+        physician = conn.execute(text("SELECT id FROM users WHERE email = :e"), {"e": BENCH_PHYSICIAN}).scalar()
         case = conn.execute(text("SELECT id FROM cases WHERE state = 'follow_up' ORDER BY id DESC LIMIT 1")).scalar()
         family = conn.execute(text("SELECT family_name FROM patients ORDER BY id DESC LIMIT 1")).scalar()
     engine.dispose()
+    coordinator = "coordinator"
     return {
-        "worklist": "/cases/",
-        "worklist, state": "/cases/?state=under_review",
-        "worklist, physician": f"/cases/?physician={physician}",
-        "worklist, name search": f"/cases/?q={family[:4]}",
-        "overdue diaries": "/diaries/overdue",
-        "day board": "/schedule/day",
-        "physician's list": None,  # needs a physician's session: measured through the worklist filter
-        "case page": f"/cases/{case}",
-        "search": f"/search?q={family[:4]}",
+        "worklist": ("/cases/", coordinator),
+        "worklist, state": ("/cases/?state=under_review", coordinator),
+        "worklist, physician": (f"/cases/?physician={physician}", coordinator),
+        "worklist, name search": (f"/cases/?q={family[:4]}", coordinator),
+        "overdue diaries": ("/diaries/overdue", coordinator),
+        "day board": ("/schedule/day", coordinator),
+        "physician's list": ("/cases/physician", "physician"),
+        "case page": (f"/cases/{case}", coordinator),
+        "search": (f"/search?q={family[:4]}", coordinator),
     }
 
 
@@ -324,32 +378,36 @@ def run(args):
     engine.dispose()
     ensure_bare_table(bare_url)
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    app_port, bare_port = args.port, args.port + 1
     results = []
     for size in sizes:
-        url = f"{args.url_base}/si_bench_pages_{size}"
+        url = f"{args.url_base}/{args.database_prefix}_{size}"
         if not args.keep or not _has_cases(url, size):
             fill(url, size, args.password)
         env = dict(os.environ, TRACKER_CONFIG="production", DATABASE_URL=url, STAFF_IDLE_MINUTES="600",
                    SECRET_KEY=secrets.token_hex(32), BARE_DB_URL=bare_url, FLASK_DEBUG="0")
         servers = [
-            subprocess.Popen([gunicorn, "-c", str(ROOT / "gunicorn.conf.py"), "-b", "127.0.0.1:8201", "wsgi:app"],
+            subprocess.Popen([gunicorn, "-c", str(ROOT / "gunicorn.conf.py"), "-b", f"127.0.0.1:{app_port}", "wsgi:app"],
                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-            subprocess.Popen([gunicorn, "-c", str(ROOT / "gunicorn.conf.py"), "-b", "127.0.0.1:8202",
+            subprocess.Popen([gunicorn, "-c", str(ROOT / "gunicorn.conf.py"), "-b", f"127.0.0.1:{bare_port}",
                               "--chdir", str(scratch), "bare_app:app"],
                              cwd=scratch, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         ]
         try:
-            _wait_for("http://127.0.0.1:8201/sign-in")
-            _wait_for("http://127.0.0.1:8202/cases?site=1")
-            cookie = sign_in("http://127.0.0.1:8201", args.password)
-            paths = {k: v for k, v in page_paths(url).items() if v}
+            _wait_for(f"http://127.0.0.1:{app_port}/sign-in")
+            _wait_for(f"http://127.0.0.1:{bare_port}/cases?site=1")
+            cookies = {"coordinator": sign_in(f"http://127.0.0.1:{app_port}", args.password),
+                       "physician": sign_in(f"http://127.0.0.1:{app_port}", args.password, BENCH_PHYSICIAN)}
+            paths = page_paths(url)
             bare_script = str(scratch / "bare.lua")
-            bare = "http://127.0.0.1:8202/cases"
+            bare = f"http://127.0.0.1:{bare_port}/cases"
             wrk(bare, 2, args.connections, script=bare_script)
-            for label, path in paths.items():
+            for label, (path, who) in paths.items():
+                cookie = cookies[who]
                 if size != max(sizes) and not label.startswith("worklist") and size not in args.all_pages_at:
                     continue
-                page = f"http://127.0.0.1:8201{path}"
+                page = f"http://127.0.0.1:{app_port}{path}"
+                _check_page(page, cookie, label)
                 wrk(page, 2, args.connections, cookie=cookie)  # warm
                 loaded_bare = wrk(bare, args.seconds, args.connections, script=bare_script)
                 loaded = wrk(page, args.seconds, args.connections, cookie=cookie)
@@ -368,6 +426,24 @@ def run(args):
     shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _check_page(url, cookie, label):
+    """The page answers 200 to the signed-in user (a redirect to sign-in would be measured as a
+    fast page otherwise)."""
+    import urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    request = urllib.request.Request(url, headers={"Cookie": f"tracker_session={cookie}"})
+    try:
+        status = urllib.request.build_opener(NoRedirect).open(request, timeout=60).status
+    except urllib.error.HTTPError as answer:
+        status = answer.code
+    if status != 200:
+        raise SystemExit(f"{label}: {url} answered {status}, not 200")
+
+
 def _has_cases(url, size):
     try:
         engine = create_engine(url)
@@ -381,14 +457,17 @@ def _has_cases(url, size):
 
 def _header():
     return (f"| {'cases':>9} | {'page':24} | {'req/s':>7} | {'% of bare':>9} | {'median ms':>9} | "
-            f"{'x bare':>6} | {'p99 ms':>7} | {'p99/median':>10} | {'errors':>6} |\n"
-            f"|{'-' * 11}|{'-' * 26}|{'-' * 9}|{'-' * 11}|{'-' * 11}|{'-' * 8}|{'-' * 9}|{'-' * 12}|{'-' * 8}|")
+            f"{'x bare':>6} | {'p99 ms':>7} | {'x bare':>6} | {'p99/median':>10} | {'errors':>6} |\n"
+            f"|{'-' * 11}|{'-' * 26}|{'-' * 9}|{'-' * 11}|{'-' * 11}|{'-' * 8}|{'-' * 9}|{'-' * 8}|{'-' * 12}|{'-' * 8}|")
 
 
 def _row(size, label, loaded, idle, loaded_bare, idle_bare):
+    """Req/s under load (8 connections) and the unloaded (1 connection) median and p99, each
+    beside its ratio to the bare route measured just before it."""
     return (f"| {size:>9,} | {label:24} | {loaded['rps']:7.0f} | {100 * loaded['rps'] / loaded_bare['rps']:8.0f} % | "
             f"{idle['p50']:9.1f} | {idle['p50'] / idle_bare['p50']:6.2f} | {idle['p99']:7.1f} | "
-            f"{idle['p99'] / max(idle['p50'], 0.001):10.2f} | {loaded['errors'] + idle['errors']:6} |")
+            f"{idle['p99'] / idle_bare['p99']:6.2f} | {idle['p99'] / max(idle['p50'], 0.001):10.2f} | "
+            f"{loaded['errors'] + idle['errors']:6} |")
 
 
 def main():
@@ -407,6 +486,9 @@ def main():
     run_args.add_argument("--seconds", type=int, default=8)
     run_args.add_argument("--connections", type=int, default=8)
     run_args.add_argument("--keep", action="store_true", help="reuse a database that already has N cases")
+    run_args.add_argument("--database-prefix", default="si_bench_pages",
+                          help="the database of N cases is PREFIX_N (filled unless --keep finds it full)")
+    run_args.add_argument("--port", type=int, default=8201, help="the tracker's port; the bare route's is the next")
     args = parser.parse_args()
     if args.command == "fill":
         fill(args.url, args.cases, args.password)

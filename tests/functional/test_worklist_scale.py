@@ -176,7 +176,11 @@ def _plan(statement):
     if db.engine.dialect.name == "sqlite":
         db.session.execute(text("ANALYZE"))  # SQLite weighs two usable indexes by their sizes
         return " ".join(str(row) for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
-    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    # A test's tables are tiny: reading them whole, or sorting them, would be cheapest. Off, the
+    # planner shows the path it takes on a clinic's tables (a sort still appears if no index
+    # gives the order).
+    for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+        db.session.execute(text(f"SET LOCAL {setting} = off"))
     return " ".join(row[0] for row in db.session.execute(text(f"EXPLAIN {sql}")))
 
 
@@ -197,9 +201,10 @@ def test_the_overdue_list_reads_the_first_page_of_one_index_range(app_ctx, gen):
     assert "TEMP B-TREE" not in plan and " Sort " not in f" {plan} " and "HashAggregate" not in plan, plan
 
 
-def test_the_overdue_set_stays_small_whatever_the_years_of_missed_points(app_ctx, gen, app, monkeypatch):
-    """A missed point leaves the index once its chase has ended: when a later point opens (the
-    nightly refresh) or when its case leaves follow-up (the same flush)."""
+def test_a_case_leaving_follow_up_leaves_the_overdue_index(app_ctx, gen):
+    """A point is chased only while it can be: from signing, the points whose next one has
+    already opened are not (a diary timed in the past); when the case leaves follow-up, none is,
+    and the last point's chase ended then (the same flush as the move)."""
     from datetime import timedelta
 
     from tracker.models import DiaryPoint
@@ -212,14 +217,116 @@ def test_the_overdue_set_stays_small_whatever_the_years_of_missed_points(app_ctx
 
     ongoing = diary_case(gen, injected_ago=timedelta(days=20))
     closing = diary_case(gen, injected_ago=timedelta(days=20))
-    assert chased(ongoing) == {"d1", "d2", "d7", "w2", "w6", "mo3", "mo6", "mo12"}
+    # Day 1, day 2 and day 7 were followed by a later point long ago: never chased.
+    assert chased(ongoing) == chased(closing) == {"w2", "w6", "mo3", "mo6", "mo12"}
     closing.state, closing.state_changed_at = State.CLOSED, now()  # as the close writes them
     db.session.commit()
-    assert chased(closing) == set()
+    assert chased(closing) == set() and chased(ongoing) == {"w2", "w6", "mo3", "mo6", "mo12"}
     last = db.session.scalar(db.select(DiaryPoint).filter_by(case_id=closing.id, point_code="mo12"))
     assert last.chase_until == db.session.get(Case, closing.id).state_changed_at
-    # The points whose next one has opened leave the index at the nightly run (idempotent).
-    result = app.test_cli_runner().invoke(args=["worklist", "refresh"])
-    assert "3 diary point(s) no longer chased" in result.output  # day 1, day 2 and day 7's
-    assert chased(ongoing) == {"w2", "w6", "mo3", "mo6", "mo12"}
-    assert "0 diary point(s)" in app.test_cli_runner().invoke(args=["worklist", "refresh"]).output
+
+
+def test_the_open_lists_read_an_index_of_open_cases_in_waiting_order(app_ctx, gen):
+    """The worklist's default and the physician's list read the open cases' own index in order
+    (PostgreSQL), never walking past the closed and cancelled cases of earlier years; SQLite
+    reads the index of every case in that order. Neither sorts."""
+    from tracker.cases import worklist
+    from tracker.cases.views import PHYSICIAN_FOCUS
+    for state in (State.REFERRED, State.FOLLOW_UP, State.CLOSED, State.CANCELLED):
+        gen.case(state=state)
+    index = "ix_cases_open_waiting" if db.engine.dialect.name == "postgresql" else "ix_cases_state_changed_at"
+    for statement in (worklist.query(worklist.open_states()),
+                      worklist.query(PHYSICIAN_FOCUS, physician_id=1, unassigned_too=True, sort="waiting")):
+        plan = _plan(statement.limit(26))
+        db.session.rollback()
+        assert index in plan, plan
+        assert "TEMP B-TREE" not in plan and " Sort " not in f" {plan} ", plan
+
+
+def test_the_physicians_list_takes_the_same_queries_for_3_and_30_cases_and_counts_nothing(
+        client, gen, login_as, count_queries):
+    from tracker.roles import Role
+    physician = gen.user(Role.PHYSICIAN)
+    login_as(physician)
+
+    def read(cases):
+        for i in range(cases):
+            gen.case(state=(State.SCHEDULED, State.FOLLOW_UP, State.NOT_ELIGIBLE)[i % 3], physician=physician)
+        with count_queries() as counter:
+            html = client.get("/cases/physician").get_data(as_text=True)
+        assert not [s for s in counter.statements if re.search(r"count\s*\(", s, re.I)]
+        return counter.n, len(case_links(html))
+
+    few, shown_few = read(3)
+    many, shown_many = read(27)
+    assert (shown_few, shown_many) == (3, 25) and few == many
+
+
+def test_across_day_boundaries_the_nightly_refresh_keeps_every_time_driven_field(client, coordinator, gen,
+                                                                                monkeypatch, app):
+    """A controlled clock moves days ahead: what time alone changes (the weeks of ongoing care a
+    line waits for, a verdict gone stale, a diary point's chase ending when the next opens) is
+    right on the pages before the nightly command runs, and kept right after it."""
+    from datetime import timedelta
+
+    import tracker.diary.overdue_views
+    import tracker.timeutil
+    from tracker.models import CaseRow, DiaryPoint
+    from tracker.timeutil import clinic_today
+
+    from tests.builders import diary_case, make_verdict
+
+    real = tracker.timeutil.utcnow
+
+    def days_on(days):
+        moved = lambda: real() + timedelta(days=days)  # noqa: E731
+        monkeypatch.setattr(tracker.timeutil, "utcnow", moved)
+        monkeypatch.setattr(tracker.diary.overdue_views, "utcnow", moved)
+
+    def refresh():
+        result = app.test_cli_runner().invoke(args=["worklist", "refresh"])
+        assert result.exit_code == 0, result.output
+        db.session.expire_all()
+        return result.output
+
+    def overdue_page():
+        return client.get("/diaries/overdue").get_data(as_text=True)
+
+    def line(case):
+        return db.session.get(CaseRow, case.id)
+
+    def chased(case):
+        return {p.point_code for p in db.session.scalars(db.select(DiaryPoint).filter_by(case_id=case.id, chased=True))}
+
+    waiting = _under_review_with_ongoing_care(gen, 22)
+    # Not eligible on three weeks of care: four weeks later the same facts read otherwise.
+    judged = _under_review_with_ongoing_care(gen, 22)
+    make_verdict(judged, eligible=False)
+    judged.state = State.NOT_ELIGIBLE
+    db.session.commit()
+    diarist = diary_case(gen, injected_ago=timedelta(days=9), patient=gen.patient(family_name="Diarist"))
+    assert not line(judged).verdict_stale and "conservative care 3 of 4 weeks" in " ".join(line(waiting).waiting_for)
+    page = overdue_page()
+    assert "Diarist" in page and "Day 7" in page  # day 7's window closed on day 8; 2 weeks opens on day 11
+    assert "d7" in chased(diarist)
+
+    days_on(3)  # day 12 after the injection: 2 weeks has opened, day 7 is missed, not chased
+    assert "Diarist" not in overdue_page()  # before the nightly run too
+    worklist = client.get("/cases/").get_data(as_text=True)
+    assert "verdict stale: re-evaluate" not in worklist  # three days: still three weeks of care
+
+    days_on(7)
+    worklist = client.get("/cases/").get_data(as_text=True)
+    assert "verdict stale: re-evaluate" in worklist  # before the nightly run: worked out again
+    output = refresh()
+    assert "2 worklist line(s)" in output and "1 diary point(s) no longer chased" in output
+    assert line(waiting).computed_on == line(judged).computed_on == clinic_today()
+    assert not any("conservative care" in item for item in line(waiting).waiting_for)
+    assert line(judged).verdict_stale and line(judged).waiting_for == ["verdict stale: re-evaluate"]
+    assert "d7" not in chased(diarist) and "w2" in chased(diarist)
+
+    days_on(9)  # day 18: the 2-week window closed on day 17, 6 weeks opens on day 35
+    page = overdue_page()
+    assert "Diarist" in page and "2 weeks" in page
+    output = refresh()
+    assert "0 diary point(s)" in output and "w2" in chased(diarist)

@@ -17,7 +17,7 @@ follow-up (in the flush that writes its new state), never worked out per request
   overdue list's partial index holds only pending points still chased, so its size follows the
   cases in follow-up, never the years of missed points behind them.
 """
-from sqlalchemy import and_, case, event, exists, false, func, inspect, literal, select, true, update
+from sqlalchemy import and_, case, event, exists, false, func, inspect, literal, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from tracker.diary.schedule import SCHEDULES, Phase
@@ -45,13 +45,16 @@ def next_opening():
 
 
 def _keep(case_id, left_at=None):
-    """The UPDATE that works out `chase_until` and `chased` for every point of a case."""
+    """The UPDATE that works out `chase_until` and `chased` for every point of a case (a point
+    whose chase has already ended, as a diary entered late has, is not chased)."""
     until = next_opening()
     if left_at is not None:
         until = func.coalesce(until, literal(left_at, DiaryPoint.chase_until.type))
     in_follow_up = exists().where(Case.id == DiaryPoint.case_id, Case.state == State.FOLLOW_UP)
+    still = or_(until.is_(None), until > literal(utcnow(), DiaryPoint.chase_until.type))
     return (update(DiaryPoint).where(DiaryPoint.case_id == case_id)
-            .values(chase_until=until, chased=case((and_(in_follow_up, ~never_chased()), true()), else_=false()))
+            .values(chase_until=until,
+                    chased=case((and_(in_follow_up, ~never_chased(), still), true()), else_=false()))
             .execution_options(synchronize_session=False))
 
 
