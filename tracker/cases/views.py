@@ -2,6 +2,7 @@
 its state changes."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_babel import gettext as _
 
 from tracker import export
 from tracker.access import allow
@@ -64,7 +65,7 @@ def worklist():
 @bp.route("/worklist.csv")
 @allow(Role.COORDINATOR)
 def worklist_csv():
-    filters, default_profile, _, _, query = _worklist_query()
+    filters, default_profile, _states, _physician, query = _worklist_query()
     rows = (worklist_queries.csv_row(row) for cases in export.batches(query, scalars=True)
             for row in worklist_queries.rows(cases, default_profile))
     return export.download("worklist.csv", worklist_queries.CSV_HEADER, rows, "worklist",
@@ -99,5 +100,5 @@ def apply_transition(case_id):
         abort(400)
     on_refusal(back_to(url_for("cases.show", case_id=case_id), stale=STALE))
     move = services.apply_button(case, form.action.data, current_user, form.reason.data, form.version_id.data)
-    flash(f"Case is now {move.target.label.lower()}.", "success")
+    flash(_("Case is now %(target)s.", target=move.target.label.lower()), "success")
     return redirect(url_for("cases.show", case_id=case_id))
