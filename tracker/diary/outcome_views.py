@@ -7,6 +7,7 @@ import math
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
+from flask_babel import gettext as _
 
 from tracker import export
 from tracker.access import allow
@@ -134,10 +135,11 @@ def record(case_id):
         days_reason=form.days_reason.data, confirm_early=form.confirm_early.data)
     if outcome.follow_on_case is not None:
         new = outcome.follow_on_case
-        flash(f"Outcome recorded and case #{case.id} closed. The {new.indication.label.lower()} is "
-              f"case #{new.id}, referred and ready for review.", "success")
+        flash(_("Outcome recorded and case #%(id)s closed. The %(indication)s is case #%(id2)s, referred and "
+                "ready for review.",
+                id=case.id, indication=new.indication.label.lower(), id2=new.id), "success")
         return redirect(url_for("cases.show", case_id=new.id))
-    flash(f"Outcome recorded and case #{case.id} closed.", "success")
+    flash(_("Outcome recorded and case #%(id)s closed.", id=case.id), "success")
     return redirect(url_for("cases.show", case_id=case.id))
 
 
@@ -164,5 +166,5 @@ def correct(case_id):
     on_refusal(lambda refusal: _correction_refused(case, form, refusal))
     services.correct_outcome(case.outcome, current_user, form.diagnostic_result.data, form.therapeutic_days.days,
                              form.days_reason.data, form.notes.data, form.correction_reason.data, form.version_id.data)
-    flash(f"Outcome of case #{case.id} corrected; the earlier values are kept in its history.", "success")
+    flash(_("Outcome of case #%(id)s corrected; the earlier values are kept in its history.", id=case.id), "success")
     return redirect(url_for("outcome.physician_view", case_id=case.id, _anchor="outcome"))

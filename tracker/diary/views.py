@@ -6,6 +6,7 @@ case page's Diary panel. The personal link's own pages (/d/<token>) are the untr
 """
 from flask import Blueprint, abort, current_app, flash, redirect, url_for
 from flask_login import current_user
+from flask_babel import gettext as _
 
 from tracker.access import allow, deny
 from tracker.diary import services
@@ -93,12 +94,14 @@ def send_link(case_id):
         abort(400)
     on_refusal(back_to(url_for("cases.show", case_id=case.id, _anchor="diary")))
     link = services.send_link(case, current_user._get_current_object())
-    flash(f"Diary link sent to {link.sent_to}. Any earlier link for this case no longer works.", "success")
+    flash(_("Diary link sent to %(sent_to)s. Any earlier link for this case no longer works.",
+            sent_to=link.sent_to), "success")
     if not current_app.config.get("MAIL_SERVER"):
         # Development or a clinic without mail: the email only reached the log, so show the
         # link to the staff member, who may read it to the patient (they can open it anyway).
-        flash(f"No mail server is set up (MAIL_SERVER), so the email went to the app's log. "
-              f"The link: {services.link_url(link)}", "warning")
+        flash(_("No mail server is set up (MAIL_SERVER), so the email went to the app's log. The link: "
+                "%(link_url)s",
+                link_url=services.link_url(link)), "warning")
     return redirect(url_for("cases.show", case_id=case.id, _anchor="diary"))
 
 
@@ -112,7 +115,7 @@ def revoke_link(case_id, link_id):
     if link is None or link.case_id != case.id:
         abort(404)
     services.revoke_link(link, current_user._get_current_object())
-    flash("Diary link revoked: it no longer opens the diary.", "success")
+    flash(_("Diary link revoked: it no longer opens the diary."), "success")
     return redirect(url_for("cases.show", case_id=case.id, _anchor="diary"))
 
 
