@@ -8,7 +8,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from flask import current_app
+from flask import after_this_request, current_app, has_request_context
 
 from tracker.redaction import redact
 
@@ -47,3 +47,17 @@ def send_mail(to, subject, body, attachments=()):
         # The recipient's address is personal data: the log names only the failure.
         current_app.logger.warning("Mail to the SMTP server failed: %s", type(error).__name__)
         raise MailError(str(error)) from error
+
+
+def after_response(deliver):
+    """Run `deliver()` once the response has been handed to the client (the WSGI server closes it
+    after writing it), so how long sending takes cannot be read from the answer's timing. Outside
+    a request (a command), it runs at once."""
+    if not has_request_context():
+        deliver()
+        return
+
+    @after_this_request
+    def _when_closed(response):
+        response.call_on_close(deliver)
+        return response

@@ -11,7 +11,7 @@ from tracker.models import AuditEvent, User
 from tracker.patient_accounts import services
 from tracker.roles import Role
 
-from tests.helpers import PASSWORD, by_id, field_error, is_signed_in, sign_in, submit, text, words
+from tests.helpers import PASSWORD, by_id, csrf_from, field_error, is_signed_in, sign_in, submit, text, words
 
 NEW_PASSWORD = "kettle orbit lantern 2026"
 SAME_ANSWER = "If a patient account uses this address, an email with a link to set a new password is on its way."
@@ -125,6 +125,20 @@ def test_forgot_password_gives_one_answer_and_emails_only_patient_accounts(make_
     assert "password reset link sent by email" in summaries
     assert "password reset link refused (no such account)" in summaries
     assert "password reset link refused (staff account: staff passwords are reset by an admin)" in summaries
+
+
+def test_the_reset_email_leaves_only_after_the_answer_so_its_timing_tells_nothing(make_client, patient_user,
+                                                                                     outbox):
+    # Sending takes the mail server's time: done before answering, it would make the answer
+    # slower for an address with an account than for one without.
+    browser = make_client()
+    token = csrf_from(browser.get("/account/forgot-password").get_data(as_text=True))
+    # Unbuffered, as a WSGI server runs it: the body is written, then the response is closed.
+    answer = browser.post("/account/forgot-password", data={"csrf_token": token, "email": "pat@example.org"},
+                          buffered=False)
+    assert answer.status_code == 302 and outbox == []
+    answer.close()
+    assert [to for to, _, _ in outbox] == ["pat@example.org"]
 
 
 def test_a_reset_ends_every_session_and_the_link_works_once(make_client, patient_user, outbox):
