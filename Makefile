@@ -33,9 +33,10 @@ db: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 
-## Install, build the SQLite database with demo data, serve on http://127.0.0.1:5000
+## Install, build the SQLite database with demo data, serve on http://127.0.0.1:5000 (PORT=5077: another port).
+## Links in patients' emails (a password, an invitation) are built on PUBLIC_URL: this address unless set.
 run: db
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	PUBLIC_URL="$${PUBLIC_URL:-http://$(HOST):$(PORT)}" $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## Install and run the whole suite (unit, functional, migrations, browser)
 test: install-dev chromium axe

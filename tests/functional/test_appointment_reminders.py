@@ -15,7 +15,7 @@ from tracker.timeutil import to_clinic
 from tracker.vocab import AppointmentStatus, ContactChannel, Side
 from tracker.workflow import State
 
-from tests.helpers import submit
+from tests.helpers import submit, words
 from tests.sms_provider import provider, settings_for  # noqa: F401
 
 MOBILE = "+12015550123"
@@ -197,6 +197,7 @@ def test_the_coordinator_sees_each_message_and_sends_one_again(client, gen, logi
 
     page = client.get(f"/appointments/{appointment.id}").get_data(as_text=True)
     assert "Messages to the patient" in page and "msg-sent" in page
+    assert "Reminders 48 and 24 hours before, an update when it moves" in words(page)
     day = client.get(f"/schedule/day?date={to_clinic(appointment.starts_at).date().isoformat()}")
     assert "Last message: reminder by email" in day.get_data(as_text=True)
 

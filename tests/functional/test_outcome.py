@@ -418,6 +418,24 @@ def test_a_physician_corrects_a_recorded_outcome_with_a_reason_and_the_history_i
     assert "Scale misread: the patient meant 4" in page and "Before: result positive" in page
 
 
+def test_a_corrected_result_no_longer_shows_the_reason_given_for_the_result_it_replaced(
+        client, gen, physician, login_as):
+    case = followed_up(gen, physician)
+    login_as(physician)
+    record(client, case.id, diagnostic_result="negative", reason="Pain returned within the hour by phone.")
+    departure = "Diagnostic result recorded as negative; the diary read positive"
+    assert departure in words(by_id(text(client.get(f"/cases/{case.id}/diary")), "outcome"))
+
+    correction(client, case, diagnostic_result="indeterminate",
+               correction_reason="The one-hour call note was about the other side.")
+
+    outcome = words(by_id(text(client.get(f"/cases/{case.id}/diary")), "outcome"))
+    assert departure not in outcome.split("Corrections")[0]
+    assert "indeterminate" in outcome and "The one-hour call note was about the other side." in outcome
+    correction(client, case, diagnostic_result="negative", correction_reason="Call note re-read: it was this side.")
+    assert departure in words(by_id(text(client.get(f"/cases/{case.id}/diary")), "outcome"))
+
+
 def test_only_a_physician_corrects_an_outcome(app, client, gen, physician, login_as):
     case = followed_up(gen, physician)
     login_as(physician)

@@ -383,5 +383,10 @@ def duration_evidence(therapeutic_days, diary_days, days_reason=""):
 
 
 def close_reason(case):
-    """The reason given with the close (a diagnostic result departing from the diary), or ''."""
+    """The reason given with the close (a diagnostic result departing from the diary), or '': also
+    once a correction has changed the result, since that reason explains the result recorded then
+    ("recorded as positive; ...") and the correction's own reason is listed with it."""
+    outcome = case.outcome
+    if outcome is not None and outcome.revisions and outcome.revisions[0].diagnostic_result != outcome.diagnostic_result:
+        return ""
     return next((row.reason for row in reversed(case.history) if row.action == "close"), "")

@@ -209,7 +209,14 @@ def _appointment_page(appointment, status=200, **forms):
         readiness_form=readiness_form,
         override_form=forms.get("override_form") or ReadinessOverrideForm(version_id=appointment.version_id),
         cancel_form=forms.get("cancel_form") or CancelForm(version_id=appointment.version_id),
+        reminder_hours=_hours_in_words(appointment_messages.offsets()),
     ), status
+
+
+def _hours_in_words(hours):
+    """[48, 24] as "48 and 24", [72, 48, 24] as "72, 48 and 24"."""
+    words = [str(h) for h in hours]
+    return " and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else "".join(words)
 
 
 @bp.route("/appointments/<int:appointment_id>/reschedule", methods=["GET", "POST"])
