@@ -1,6 +1,7 @@
 """Patients as records: the header search, the patient page, editing and merging."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_babel import gettext as _
 
 from tracker import audit
 from tracker.access import allow
@@ -78,8 +79,9 @@ def edit(patient_id):
     patient = get_patient(patient_id)
     if patient.merged_into_id is not None and request.method == "GET":
         kept = kept_record(patient)
-        flash(f"{patient.display_name} (MRN {patient.mrn}) was merged into {kept.display_name} (MRN {kept.mrn}) "
-              f"and can no longer change: this is the record kept.", "warning")
+        flash(_("%(display_name)s (MRN %(mrn)s) was merged into %(display_name2)s (MRN %(mrn2)s) and can no "
+                "longer change: this is the record kept.",
+                display_name=patient.display_name, mrn=patient.mrn, display_name2=kept.display_name, mrn2=kept.mrn), "warning")
         return redirect(url_for("patients.edit", patient_id=kept.id))
     form = PatientEditForm(obj=patient)
     if not form.is_submitted():
@@ -92,9 +94,9 @@ def edit(patient_id):
     changed, stale = services.edit_patient(patient, form.edited_values(), form.version_id.data, current_user,
                                            form.confirm_not_duplicate.data)
     if not changed:
-        flash("Nothing changed: the details were already as typed.", "info")
+        flash(_("Nothing changed: the details were already as typed."), "info")
     else:
-        flash(f"Details saved ({', '.join(name.replace('_', ' ') for name in changed)}).", "success")
+        flash(_("Details saved (%(join)s).", join=', '.join(name.replace('_', ' ') for name in changed)), "success")
         _say_stale(stale)
     return redirect(url_for("patients.show", patient_id=patient_id))
 
@@ -134,8 +136,8 @@ def _edit_refused(patient_id, form, refusal):
 
 def _say_stale(stale):
     for case, why in stale:
-        flash(f"Case {case.id} ({case.side.label.lower()}): its eligibility verdict no longer stands: {why}. "
-              f"Re-evaluate it.", "warning")
+        flash(_("Case %(id)s (%(side)s): its eligibility verdict no longer stands: %(why)s. Re-evaluate it.",
+                id=case.id, side=case.side.label.lower(), why=why), "warning")
 
 
 @bp.route("/patients/<int:patient_id>/merge/<int:other_id>", methods=["GET", "POST"])
@@ -157,8 +159,9 @@ def merge(patient_id, other_id):
     stale = services.merge_patients(kept, merged, form.reason.data, current_user,
                                     form.kept_version.data, form.merged_version.data)
     kept = db.session.get(Patient, patient_id)
-    flash(f"Records merged: everything of the other record is now on {kept.display_name} (MRN {kept.mrn}); "
-          f"the other record's links lead here.", "success")
+    flash(_("Records merged: everything of the other record is now on %(display_name)s (MRN %(mrn)s); the "
+            "other record's links lead here.",
+            display_name=kept.display_name, mrn=kept.mrn), "success")
     _say_stale(stale)
     return redirect(url_for("patients.show", patient_id=patient_id))
 
