@@ -527,39 +527,35 @@ def relief_survival(filters):
     anaesthetic = [code for code, (_, phase) in points.items() if phase == Phase.ANAESTHETIC]
     counted = ~and_(DiaryEntry.late.is_(True), DiaryPoint.point_code.in_(anaesthetic))
 
-    # Each entry once, with the minutes it describes; then one row per injected side with its T0
-    # score and each point's score and minutes (at most one entry per point and side), in a single
-    # grouped pass.
-    scored = (select(DiaryEntry.case_id, DiaryEntry.side, DiaryPoint.point_code.label("code"), DiaryEntry.score,
-                     minutes.label("minutes"), counted.label("counted"))
+    t0 = (select(DiaryEntry.case_id, DiaryEntry.side, DiaryEntry.score)
+          .join(DiaryPoint, DiaryPoint.id == DiaryEntry.point_id)
+          .join(injected, injected.c.case_id == DiaryEntry.case_id)
+          .where(DiaryPoint.point_code == BASELINE_CODE).subquery())
+    baseline = func.coalesce(t0.c.score, Examination.baseline_nrs)
+    # Each score after the injection once, with the minutes it describes and whether relief is
+    # below 50 % there (relief is at least 50 % when score <= baseline / 2, i.e. 2 x score <=
+    # baseline, whole numbers); a baseline of 0 leaves relief undefined (not counted).
+    scored = (select(DiaryEntry.case_id, DiaryEntry.side, minutes.label("minutes"),
+                     (2 * DiaryEntry.score > baseline).label("below"))
               .join(DiaryPoint, DiaryPoint.id == DiaryEntry.point_id)
-              .join(injected, injected.c.case_id == DiaryEntry.case_id).subquery())
-    codes = list(points)
-    per_point = (select(scored.c.case_id, scored.c.side,
-                        func.max(case((scored.c.code == BASELINE_CODE, scored.c.score))).label("t0"),
-                        *[func.max(case((and_(scored.c.code == code, scored.c.counted), scored.c.score)))
-                          .label(f"s_{code}") for code in codes],
-                        *[func.max(case((and_(scored.c.code == code, scored.c.counted), scored.c.minutes)))
-                          .label(f"m_{code}") for code in codes])
-                 .group_by(scored.c.case_id, scored.c.side).subquery())
-    baseline = func.coalesce(per_point.c.t0, Examination.baseline_nrs)
-    window = ANAESTHETIC_WINDOW_HOURS * 60
-    never = 10 ** 9  # minutes: later than any reading
-    # A follow-up reading: scored after the anaesthetic window. Relief is at least 50 % when
-    # score <= baseline / 2, i.e. 2 x score <= baseline (whole numbers).
-    follow = {code: and_(per_point.c[f"m_{code}"] > window, per_point.c[f"s_{code}"].is_not(None)) for code in codes}
-    below = {code: case((and_(follow[code], 2 * per_point.c[f"s_{code}"] > baseline), per_point.c[f"m_{code}"]),
-                        else_=never) for code in codes}
+              .join(injected, injected.c.case_id == DiaryEntry.case_id)
+              .outerjoin(t0, and_(t0.c.case_id == DiaryEntry.case_id, t0.c.side == DiaryEntry.side))
+              .outerjoin(Examination, Examination.case_id == DiaryEntry.case_id)
+              .where(DiaryPoint.point_code != BASELINE_CODE, counted, baseline > 0)
+              .subquery())
+    readings = (select(scored).where(scored.c.minutes > ANAESTHETIC_WINDOW_HOURS * 60).cte("readings"))
     # Relief ends at the first follow-up reading below 50 % (in time order, whatever the points'
     # labels); it lasted to the latest reading at 50 % or more before that one (0 when the first is
     # already below); a side never below is censored at its latest reading.
-    first_below = sql.least(*below.values())
-    lasted = sql.greatest(*[case((and_(follow[code], 2 * per_point.c[f"s_{code}"] <= baseline,
-                                       per_point.c[f"m_{code}"] < first_below), per_point.c[f"m_{code}"]), else_=0)
-                            for code in codes])
-    per_side = (select(lasted.label("lasted"), (first_below < never).label("ended")).select_from(per_point)
-                .outerjoin(Examination, Examination.case_id == per_point.c.case_id)
-                .where(baseline > 0, or_(*follow.values())).subquery())
+    firsts = (select(readings.c.case_id, readings.c.side,
+                     func.min(case((readings.c.below, readings.c.minutes))).label("first_below"))
+              .group_by(readings.c.case_id, readings.c.side).subquery())
+    before_end = and_(~readings.c.below,
+                      or_(firsts.c.first_below.is_(None), readings.c.minutes < firsts.c.first_below))
+    per_side = (select(func.coalesce(func.max(case((before_end, readings.c.minutes))), 0).label("lasted"),
+                       firsts.c.first_below.is_not(None).label("ended"))
+                .join(readings, and_(readings.c.case_id == firsts.c.case_id, readings.c.side == firsts.c.side))
+                .group_by(firsts.c.case_id, firsts.c.side, firsts.c.first_below).subquery())
     groups = db.session.execute(select(per_side.c.lasted, per_side.c.ended, func.count())
                                 .group_by(per_side.c.lasted, per_side.c.ended)).all()
     steps = kaplan_meier((int(lasted) // 1440, bool(ended), count) for lasted, ended, count in groups)

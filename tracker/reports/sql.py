@@ -82,16 +82,6 @@ def week_of(date_expression):
     return func.date(date_expression, "-6 days", "weekday 1")
 
 
-def least(*expressions):
-    """The smallest of several expressions that are never NULL (SQLite's many-argument min)."""
-    return func.least(*expressions) if _postgres() else func.min(*expressions)
-
-
-def greatest(*expressions):
-    """The largest of several expressions that are never NULL (SQLite's many-argument max)."""
-    return func.greatest(*expressions) if _postgres() else func.max(*expressions)
-
-
 def json_text(column, key):
     """A top-level JSON member as text ('true', 'false', a string...)."""
     if _postgres():
