@@ -1,6 +1,7 @@
 """Evaluating eligibility and the physician's override, from the case page."""
 from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user
+from flask_babel import gettext as _
 
 from tracker.access import allow
 from tracker.cases.page import render_case
@@ -34,14 +35,14 @@ def evaluate(case_id):
 def _verdict_message(verdict):
     """What the evaluation says, with its flash category."""
     if verdict.override_at is not None:
-        return ("Not eligible under the profile, and the physician's override stands: every criterion reads "
-                "as before.", "success")
+        return (_("Not eligible under the profile, and the physician's override stands: every criterion reads "
+                  "as before."), "success")
     if verdict.eligible:
-        return "Eligible under " + get_profile(verdict.profile_code).name, "success"
+        return _("Eligible under %(profile)s", profile=get_profile(verdict.profile_code).name), "success"
     if verdict.incomplete:
-        return ("Incomplete: still unknown: " + ", ".join(verdict.unknown_criteria)
-                + ". None failed; the case stays under review.", "warning")
-    return "Not eligible: see the criteria not met below.", "warning"
+        return (_("Incomplete: still unknown: %(criteria)s. None failed; the case stays under review.",
+                  criteria=", ".join(verdict.unknown_criteria)), "warning")
+    return _("Not eligible: see the criteria not met below."), "warning"
 
 
 @bp.route("/<int:case_id>/eligibility/override", methods=["POST"])
@@ -53,7 +54,7 @@ def override(case_id):
         return render_case(case, override_form=form, status=422)
     on_refusal(lambda refusal: _override_refused(case, form, refusal))
     services.override(case, current_user, form.reason.data, form.version_id.data)
-    flash("Overridden: the case is eligible. The reason is shown with the verdict.", "success")
+    flash(_("Overridden: the case is eligible. The reason is shown with the verdict."), "success")
     return redirect(url_for("cases.show", case_id=case_id, _anchor="eligibility"))
 
 

@@ -3,6 +3,7 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_babel import gettext as _
 
 from tracker.access import allow
 from tracker.eligibility.standing import clinic_default_profile_code
@@ -80,7 +81,7 @@ def new_patient_referral():
     on_refusal(lambda refusal: _referral_page(form, refusal=refusal))
     case = services.register_and_refer(form.patient_values(), form.referral_values(),
                                        current_user, form.confirm_new_patient.data)
-    flash(f"Referral logged for {case.patient.display_name}.", "success")
+    flash(_("Referral logged for %(display_name)s.", display_name=case.patient.display_name), "success")
     return redirect(url_for("cases.show", case_id=case.id))
 
 
@@ -123,7 +124,7 @@ def new_referral(patient_id):
     on_refusal(lambda refusal: _referral_page(form, patient, refusal))
     case = services.refer(patient, form.referral_values(), current_user,
                           confirmed_second_referral=bool(form.confirm_second_referral.data))
-    flash(f"Referral logged for {patient.display_name}.", "success")
+    flash(_("Referral logged for %(display_name)s.", display_name=patient.display_name), "success")
     return redirect(url_for("cases.show", case_id=case.id))
 
 
@@ -141,7 +142,7 @@ def edit_referral(case_id):
         return _edit_page(case, form, 422 if form.is_submitted() else 200)
     on_refusal(lambda refusal: _edit_refused(case, form, refusal))
     services.update_referral(case, form.referral_values(), form.version_id.data, current_user)
-    flash("Referral saved.", "success")
+    flash(_("Referral saved."), "success")
     return redirect(url_for("cases.show", case_id=case.id))
 
 

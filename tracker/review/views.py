@@ -1,6 +1,7 @@
 """Under review: conservative care, examination and risk screen pages."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_babel import gettext as _
 
 from tracker.access import allow
 from tracker.cases.services import record_view
@@ -68,8 +69,9 @@ def _warn_if_before_onset(case, values):
     episode (the eligibility evidence lists it as left out, with the same reason)."""
     end, onset = values["end_date"], case.symptom_onset
     if end is not None and onset is not None and end < onset:
-        flash(f"This therapy ended on {end.isoformat()}, before the symptom onset on {onset.isoformat()}: it "
-              "belongs to another episode and does not count towards conservative care for this case.", "warning")
+        flash(_("This therapy ended on %(isoformat)s, before the symptom onset on %(isoformat2)s: it belongs "
+                "to another episode and does not count towards conservative care for this case.",
+                isoformat=end.isoformat(), isoformat2=onset.isoformat()), "warning")
 
 
 def _therapy_or_404(case, therapy_id):
@@ -88,7 +90,7 @@ def _viewed(case, what):
 def _care_page(case, form, rehab_form, editing=None, status=200, conflicts=()):
     _viewed(case, "conservative care")
     profile = profile_for(case)
-    verdict, _ = current_assessment(case)
+    verdict, _assessment = current_assessment(case)
     return render_template(
         "review/conservative_care.html", case=case, rows=case.conservative_care, form=form,
         rehab_form=rehab_form, editing=editing, care=care_figures(case, profile),
@@ -108,7 +110,7 @@ def conservative_care(case_id):
     if form.validate_on_submit():
         on_refusal(_said(lambda refusal: _care_page(case, form, _rehab_form(case), status=409)))
         services.add_therapy(case, form.values(), current_user)
-        flash("Therapy added.", "success")
+        flash(_("Therapy added."), "success")
         _warn_if_before_onset(case, form.values())
         return redirect(url_for("review.conservative_care", case_id=case.id))
     return _care_page(case, form, _rehab_form(case), status=422 if form.is_submitted() else 200)
@@ -123,7 +125,7 @@ def edit_therapy(case_id, therapy_id):
     if form.validate_on_submit():
         on_refusal(_said(lambda refusal: _therapy_conflict(case, therapy_id, form)))
         services.update_therapy(row, form.values(), form.version_id.data, current_user)
-        flash("Therapy updated.", "success")
+        flash(_("Therapy updated."), "success")
         _warn_if_before_onset(case, form.values())
         return redirect(url_for("review.conservative_care", case_id=case.id))
     return _care_page(case, form, _rehab_form(case), editing=row, status=422 if form.is_submitted() else 200)
@@ -145,7 +147,7 @@ def remove_therapy(case_id, therapy_id):
     back = url_for("review.conservative_care", case_id=case.id)
     on_refusal(back_to(back, stale=CONFLICT))
     services.remove_therapy(row, form.version_id.data, current_user)
-    flash("Therapy removed.", "success")
+    flash(_("Therapy removed."), "success")
     return redirect(back)
 
 
@@ -159,7 +161,7 @@ def ongoing_rehab(case_id):
         on_refusal(back_to(back, stale=CONFLICT))
         services.set_ongoing_rehab(case, rehab_form.ongoing_active_rehab.data, rehab_form.version_id.data,
                                    current_user)
-        flash("Ongoing rehabilitation saved.", "success")
+        flash(_("Ongoing rehabilitation saved."), "success")
     return redirect(back)
 
 
@@ -174,7 +176,7 @@ def examination(case_id):
     if form.validate_on_submit():
         on_refusal(_said(lambda refusal: _examination_page(case, form, 409, conflict=True)))
         services.save_examination(case, form.values(), form.version_id.data, current_user)
-        flash("Examination saved.", "success")
+        flash(_("Examination saved."), "success")
         return redirect(url_for("cases.show", case_id=case.id))
     return _examination_page(case, form, 422 if form.is_submitted() else 200)
 
@@ -204,7 +206,7 @@ def risk_screen(case_id):
     if form.validate_on_submit():
         on_refusal(_said(lambda refusal: _risk_screen_page(case, form, 409, conflict=True)))
         services.save_risk_screen(case, form.values(), form.version_id.data, current_user)
-        flash("Risk screen saved.", "success")
+        flash(_("Risk screen saved."), "success")
         return redirect(url_for("cases.show", case_id=case.id))
     return _risk_screen_page(case, form, 422 if form.is_submitted() else 200)
 
