@@ -19,7 +19,7 @@ from flask_babel import ngettext, pgettext
 from flask_login import current_user
 
 from tracker.roles import Role
-from tracker.timeutil import to_clinic
+from tracker.timeutil import clinic_zone, to_clinic
 from tracker.vocab import N_
 
 # code -> the language's own name, as the switch shows it. A language is here only with a catalog.
@@ -127,6 +127,15 @@ def day_and_time(value):
                     day=long_date(value), time=clock(value))
 
 
+def zone_city():
+    """The clinic's time zone as its city, in the reader's language: "New York" / "Nueva York"."""
+    zone = clinic_zone().key
+    try:
+        return babel_dates.get_timezone_location(zone, locale=_locale(), return_city=True)
+    except LookupError:
+        return zone.split("/")[-1].replace("_", " ")
+
+
 def number(value):
     return babel_numbers.format_decimal(value, locale=_locale())
 
@@ -165,7 +174,7 @@ def init_app(app):
                                  day_and_time=day_and_time, number=number)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=lambda: str(_locale()),
                                  case_title=case_title, side_word=side_word, say=say,
-                                 has_catalog=has_catalog, hour_shown=hour_shown)
+                                 has_catalog=has_catalog, hour_shown=hour_shown, zone_city=zone_city)
 
     @app.after_request
     def vary_on_language(response):

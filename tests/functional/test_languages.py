@@ -71,7 +71,7 @@ def test_a_spanish_speaking_patient_reads_home_and_case_in_spanish_with_spanish_
     page = visible(client.get(f"/my/cases/{case.id}"))
     day = format_date(clinic_today() + timedelta(days=2), "full", locale="es")
     assert day in page and day.startswith(("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"))
-    assert "a las 10:15 (hora de New York)" in page
+    assert "a las 10:15 (hora de Nueva York)" in page
     assert "Dónde: Planta 2" in page and "Qué lado: derecha" in page
     # The preparation, in Spanish; what staff typed is shown as typed.
     assert "Llegue 30 minutos antes de la hora de su cita" in page
