@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -227,14 +228,14 @@ def start(case_id):
         abort(400)
     on_refusal(lambda refusal: _start_refused(case, refusal))
     services.start(case, current_user, version_id=form.version_id.data or None)
-    flash("Procedure started: the timer is running.", "success")
+    flash(_("Procedure started: the timer is running."), "success")
     return redirect(url_for("procedures.checklist", case_id=case.id))
 
 
 def _start_refused(case, refusal):
     if isinstance(refusal, StaleEdit):
         return back_to(url_for("cases.show", case_id=case.id), STALE_START)(refusal)
-    flash(f"The procedure was not started. {refusal}", "error")
+    flash(_("The procedure was not started. %(refusal)s", refusal=refusal), "error")
     appointment = case.active_appointment
     return redirect(url_for("scheduling.show", appointment_id=appointment.id) if appointment
                     else url_for("cases.show", case_id=case.id))
@@ -250,7 +251,7 @@ def save_step(case_id, step):
         abort(404)
     side = _side_arg()
     if record is None:
-        flash("The procedure has not been started: start it before recording steps.", "error")
+        flash(_("The procedure has not been started: start it before recording steps."), "error")
         return redirect(url_for("procedures.checklist", case_id=case.id))
     if step not in PER_SIDE_STEPS:
         side = None
@@ -266,9 +267,9 @@ def save_step(case_id, step):
     warnings = services.save_step(record, step, side, form.answers(), current_user,
                                   form.version_id.data, form.attempt.data, entries)
     label = step.label + (f" ({side})" if side and record.side == Side.BILATERAL else "")
-    flash(f"{label} saved.", "success")
+    flash(_("%(label)s saved.", label=label), "success")
     for warning in warnings:
-        flash(f"Warning: {warning}", "warning")
+        flash(_("Warning: %(warning)s", warning=warning), "warning")
     return redirect(url_for("procedures.checklist", case_id=case.id,
                             _anchor=_after_save(case, (step, side), warnings)))
 
@@ -279,7 +280,7 @@ def _after_save(case, saved, warnings):
     A save with warnings stays on its box, so the warning shown there is read before moving on."""
     if warnings:
         return _anchor(*saved)
-    _, _, record = _load(case.id)
+    _case, _appointment, record = _load(case.id)
     checklist = services.Checklist(record)
     following = next_open(checklist.boxes(), checklist.open_boxes(), saved)
     return _anchor(*following) if following else "sign"
@@ -321,20 +322,23 @@ def sign(case_id):
         return redirect(url_for("procedures.checklist", case_id=case.id))
     on_refusal(lambda refusal: _sign_refused(case_id, refusal))
     minutes = services.sign(record, current_user, form.version_id.data)
-    flash(f"Procedure record signed: {minutes_text(minutes)}. The case is now in follow-up.", "success")
+    flash(_("Procedure record signed: %(minutes_text)s. The case is now in follow-up.",
+            minutes_text=minutes_text(minutes)), "success")
     if flag_long(minutes):
-        flash(f"The procedure took {minutes_text(minutes)}, longer than the usual {LONG_PROCEDURE_MINUTES}: "
-              f"it is flagged on the record.", "warning")
+        flash(_("The procedure took %(minutes_text)s, longer than the usual %(long_procedure_minutes)s: it is "
+                "flagged on the record.",
+                minutes_text=minutes_text(minutes), long_procedure_minutes=LONG_PROCEDURE_MINUTES), "warning")
     elif flag_short(minutes):
-        flash(f"The procedure took {minutes_text(minutes)}, shorter than the {SHORT_PROCEDURE_MINUTES} minutes "
-              f"a whole checklist needs: it is flagged on the record for review (were the steps ticked "
-              f"after the fact?).", "warning")
+        flash(_("The procedure took %(minutes_text)s, shorter than the %(short_procedure_minutes)s minutes a "
+                "whole checklist needs: it is flagged on the record for review (were the steps ticked after "
+                "the fact?).",
+                minutes_text=minutes_text(minutes), short_procedure_minutes=SHORT_PROCEDURE_MINUTES), "warning")
     if diary_services.live_link(case) is None:
         # The diary's first scores open within minutes: the patient needs the link (or their
         # account) now, not when someone notices the overdue list.
-        flash(Markup('The pain diary has started. <a href="{}">Send the patient their diary link</a> '
-                     'from the case page now: the first score is due 15 minutes after the injection.')
-              .format(url_for("cases.show", case_id=case.id, _anchor="diary")), "warning")
+        flash(Markup(_('The pain diary has started. <a href="%(url)s">Send the patient their diary link</a> '
+                       'from the case page now: the first score is due 15 minutes after the injection.',
+                       url=url_for("cases.show", case_id=case.id, _anchor="diary"))), "warning")
     return redirect(url_for("procedures.note", case_id=case.id))
 
 
@@ -358,7 +362,7 @@ def abandon(case_id):
         return _checklist_page(case, records, record, 422, abandon_form=form)
     on_refusal(back_to(url_for("procedures.checklist", case_id=case.id), stale=STALE_ABANDON))
     services.abandon(record, current_user, form.reason.data, form.version_id.data)
-    flash("Procedure abandoned; the case is scheduled again and the record of this attempt is kept.", "success")
+    flash(_("Procedure abandoned; the case is scheduled again and the record of this attempt is kept."), "success")
     return redirect(url_for("cases.show", case_id=case.id))
 
 
@@ -381,7 +385,7 @@ def _note_page(case, record, form=None, status=200, problems=()):
 @bp.route("/cases/<int:case_id>/procedure/note")
 @allow(*READERS)
 def note(case_id):
-    case, _, record = _load(case_id)
+    case, _appointment, record = _load(case_id)
     if record is None:
         abort(404)
     services.record_view(record, current_user, "note")
@@ -391,7 +395,7 @@ def note(case_id):
 @bp.route("/cases/<int:case_id>/procedure/addenda", methods=["POST"])
 @allow(Role.PHYSICIAN)
 def add_addendum(case_id):
-    case, _, record = _load(case_id)
+    case, _appointment, record = _load(case_id)
     if record is None:
         abort(404)
     form = AddendumForm()
@@ -399,7 +403,7 @@ def add_addendum(case_id):
         return _note_page(case, record, form, 422)
     on_refusal(lambda refusal: _note_page(case, record, form, 409, getattr(refusal, "problems", [str(refusal)])))
     services.add_addendum(record, current_user, form.reason.data, form.text.data)
-    flash("Addendum added to the signed record.", "success")
+    flash(_("Addendum added to the signed record."), "success")
     return redirect(url_for("procedures.note", case_id=case.id, _anchor="addenda"))
 
 
