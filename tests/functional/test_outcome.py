@@ -340,12 +340,17 @@ def test_recording_while_scores_are_to_come_asks_first(client, gen, physician, l
     case = followed_up(gen, physician)
     login_as(physician)
     page = outcome_form(client, case.id)
-    assert re.match(r"The diary still has \d+ scores to come \(next: “", words(by_id(page, "points-to-come")))
+    notice = words(by_id(page, "points-to-come"))
+    assert re.match(r"The diary still has \d+ scores to come \(next: “", notice)
+    # Closing ends the patient's diary: the physician is told before choosing to close early.
+    assert "Recording the outcome closes the case: the patient's diary then takes no more scores." in notice
 
     refused = record(client, case.id, confirm_early="")
 
     assert refused.status_code == 422
-    assert "Tick the box to record the outcome now anyway." in field_error(text(refused), "confirm_early")
+    error = field_error(text(refused), "confirm_early")
+    assert "closing the case ends the patient's diary: it takes no more scores." in error
+    assert "Tick the box to record the outcome now anyway." in error
     db.session.expire_all()
     assert case.outcome is None and case.state == State.FOLLOW_UP
 

@@ -303,7 +303,8 @@ def _check_nothing_to_come(reading, confirmed):
         first = to_come[0]
         raise FieldError("confirm_early", (
             f"The diary still has {len(to_come)} score{'' if len(to_come) == 1 else 's'} to come (next: "
-            f"“{first.label}”, {diary_services.when(first.row.opens_at)}), so relief may not be read to its end. "
+            f"“{first.label}”, {diary_services.when(first.row.opens_at)}), so relief may not be read to its end, "
+            "and closing the case ends the patient's diary: it takes no more scores. "
             "Tick the box to record the outcome now anyway."))
 
 
