@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import audit
@@ -155,7 +156,7 @@ def book(case_id):
         return page([], 422 if form.is_submitted() else 200)
     on_refusal(lambda refusal: _booking_refused(form, refusal, page))
     services.book(case, proposal, current_user, _acknowledged(form), seen_at=_shown_at(form))
-    flash("Appointment booked.", "success")
+    flash(_("Appointment booked."), "success")
     return redirect(url_for("cases.show", case_id=case.id))
 
 
@@ -242,7 +243,7 @@ def reschedule(appointment_id):
     on_refusal(lambda refusal: _booking_refused(form, refusal, page))
     services.reschedule(appointment, proposal, form.reason.data, current_user, form.version_id.data,
                         _acknowledged(form), seen_at=_shown_at(form))
-    flash("Appointment moved.", "success")
+    flash(_("Appointment moved."), "success")
     return redirect(url_for("scheduling.show", appointment_id=appointment.id))
 
 
@@ -255,7 +256,7 @@ def cancel(appointment_id):
         return _appointment_page(appointment, 422, cancel_form=form)
     on_refusal(lambda refusal: _cancel_refused(appointment, form, refusal))
     services.cancel(appointment, form.reason.data, current_user, form.version_id.data)
-    flash("Appointment cancelled; the case is eligible again and can be booked.", "success")
+    flash(_("Appointment cancelled; the case is eligible again and can be booked."), "success")
     return redirect(url_for("cases.show", case_id=appointment.case_id))
 
 
@@ -294,13 +295,14 @@ def resend_message(appointment_id):
     if FlaskForm().validate_on_submit():  # the CSRF check: the button has no other fields
         message = appointment_messages.resend(appointment, current_user._get_current_object())
         if message is None:
-            flash("Nothing was sent: the patient has no way to be reached automatically (no email, "
-                  "texts stopped or not possible, or phone calls preferred), or the appointment has "
-                  "nothing to tell. Call the patient.", "error")
+            flash(_("Nothing was sent: the patient has no way to be reached automatically (no email, "
+                    "texts stopped or not possible, or phone calls preferred), or the appointment has "
+                    "nothing to tell. Call the patient."), "error")
         elif message.status == appointment_messages.SENT:
-            flash(f"Sent again by {CHANNEL_WORDS[message.channel]}.", "success")
+            flash(_("Sent again by %(channel)s.", channel=CHANNEL_WORDS[message.channel]), "success")
         else:
-            flash(f"The {CHANNEL_WORDS[message.channel]} could not be sent: {message.detail}", "error")
+            flash(_("The %(channel)s could not be sent: %(detail)s",
+                    channel=CHANNEL_WORDS[message.channel], detail=message.detail), "error")
     return redirect(url_for("scheduling.show", appointment_id=appointment.id, _anchor="messages"))
 
 
@@ -323,7 +325,7 @@ def check_in(appointment_id):
     if FlaskForm().validate_on_submit():  # the CSRF check: the button has no other fields
         on_refusal(back_to(back, stale=STALE))
         services.check_in(appointment, current_user)
-        flash(f"{appointment.case.patient.display_name} is checked in.", "success")
+        flash(_("%(display_name)s is checked in.", display_name=appointment.case.patient.display_name), "success")
     return redirect(back)
 
 
@@ -335,7 +337,7 @@ def readiness(appointment_id):
     if form.validate_on_submit():
         on_refusal(_shown_again(appointment, "readiness_form", form))
         services.update_readiness(appointment, form.values(), form.version_id.data, current_user)
-        flash("Readiness saved.", "success")
+        flash(_("Readiness saved."), "success")
     return redirect(url_for("scheduling.show", appointment_id=appointment.id))
 
 
@@ -348,7 +350,7 @@ def readiness_override(appointment_id):
         return _appointment_page(appointment, 422, override_form=form)
     on_refusal(_shown_again(appointment, "override_form", form))
     services.override_readiness(appointment, form.reason.data, current_user, form.version_id.data)
-    flash("Readiness override recorded.", "success")
+    flash(_("Readiness override recorded."), "success")
     return redirect(url_for("scheduling.show", appointment_id=appointment.id))
 
 
