@@ -49,6 +49,7 @@ def test_a_correction_is_saved_and_each_change_is_kept_in_the_history_with_who_a
     # Shown on the patient page: field, old value struck through, the new one, and who.
     shown = words(client.get(f"/patients/{garcia.id}"))
     assert "Date of birth: 1961-02-04 → 1961-04-02" in shown and "Robin Clinician" in shown
+    assert "Phone: — → (201) 555-0123" in shown  # as the page's contact details show it, not +12015550123
     audit = db.session.execute(db.select(AuditEvent).filter_by(object_type="patient", object_id=str(garcia.id))
                                .filter(AuditEvent.summary.like("changed%"))).scalar_one()
     assert "date_of_birth" in audit.summary and "1961" not in audit.summary  # names fields, not values

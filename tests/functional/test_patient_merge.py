@@ -26,7 +26,7 @@ def pair(gen):
     the second also with a diagnostic case found eligible while it counted one injection."""
     kept = gen.patient(mrn="A-100200", family_name="García", given_name="Lucía", date_of_birth=date(1961, 4, 2))
     duplicate = gen.patient(mrn="A-100200\u200b9", family_name="Garcia", given_name="Lucia",
-                            date_of_birth=date(1961, 4, 2), email="lucia@example.org")
+                            date_of_birth=date(1961, 4, 2), email="lucia@example.org", phone="+12015550123")
     make_injection(kept, days_ago=60)
     make_injection(duplicate, days_ago=30)
     waiting = gen.case(patient=duplicate, state=State.ELIGIBLE)
@@ -59,6 +59,7 @@ def test_merging_moves_the_cases_and_recounts_the_caps_on_the_record_kept(client
     # Where the records differ is highlighted; the same date of birth is not.
     marked = [words(mark) for mark in soup(opened).find_all("mark")]
     assert "lucia@example.org" in marked and "1961-04-02" not in marked
+    assert "(201) 555-0123" in marked  # the phone as the patient page shows it, not +12015550123
     # Showing both records in full is audited for each, as opening a patient page is.
     viewed = db.session.scalars(db.select(AuditEvent.object_id).filter(AuditEvent.summary.like("%merge comparison%"))).all()
     assert sorted(viewed) == sorted([str(kept.id), str(duplicate.id)])
