@@ -5,6 +5,7 @@ the patient's language."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from icalendar import Calendar
 
 from tracker.diary import services as diary
 from tracker.extensions import db
@@ -73,6 +74,18 @@ def test_the_patients_appointment_page_gives_the_clinics_number_in_their_languag
     sign_in(client, user)
     spanish = client.get(f"/my/cases/{case.id}", headers={"Accept-Language": "es-MX,es;q=0.9"})
     assert "Llame a la clínica al (201) 555-0188" in words(by_id(spanish.get_data(as_text=True), "clinic-contact"))
+
+
+def test_the_calendar_file_gives_the_clinics_street_address_after_the_room(make_client, gen, contact_set):
+    patient = gen.patient()
+    user = gen.user(Role.PATIENT, patient=patient)
+    case = gen.case(patient=patient, state=State.SCHEDULED, side=Side.RIGHT)
+    appointment = gen.appointment(case, room=gen.room(name="Fluoro 2", location="Level 2, Imaging, desk B"))
+    client = make_client()
+    sign_in(client, user)
+    ics = client.get(f"/my/appointments/{appointment.id}.ics").get_data(as_text=True)
+    location = Calendar.from_ical(ics).walk("VEVENT")[0].get("location")
+    assert str(location) == "SI Joint Injection Clinic, Level 2, Imaging, desk B, 12 Harbour Road, Suite 4, Springfield"
 
 
 def test_without_a_number_set_patients_are_still_told_to_call_the_clinic(make_client):

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from tracker.clinic import clinic_contact
 from tracker.timeutil import utcnow
 
 CALENDAR_TITLE = _l("SI joint injection appointment")
@@ -44,7 +45,9 @@ def appointment_calendar(appointment, cancelled=False):
     event.add("dtstart", appointment.starts_at)
     event.add("dtend", appointment.ends_at)
     event.add("summary", f"{CALENDAR_TITLE} · {clinic}")
-    event.add("location", f"{clinic}, {place}")
+    # The street address the admin set (Admin › Clinic contact), so a calendar's map finds it.
+    address = ", ".join(line.strip() for line in clinic_contact().address.splitlines() if line.strip())
+    event.add("location", f"{clinic}, {place}" + (f", {address}" if address else ""))
     if cancelled:
         event.add("status", "CANCELLED")
     event.add("description", _("%(title)s at %(clinic)s, %(place)s. How to prepare: see your page on the "
