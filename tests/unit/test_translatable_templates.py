@@ -134,3 +134,33 @@ def test_the_flash_check_finds_written_out_messages():
                              'flash(STALE)\nflash("It is saved: " + ("notes show it" if x else _("not shown")))\n'
                              'flash(Markup(_("<a href=%(u)s>Open it</a>", u=url_for("cases.show"))))') == [
         '"Saved."', 'f"{n} saved"', '"It is saved: "', '"notes show it"']
+
+
+# ------------------------------------------------------------------ every named value given
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _missing_values(source):
+    """`_('… %(name)s …', …)` calls in a template that do not give every named value (rendering the
+    page would fail with a KeyError)."""
+    missing = []
+    env = _env()
+    env.newstyle_gettext = True  # as the app's: {% trans %} blocks give their values as keywords too
+    for call in env.parse(source).find_all(nodes.Call):
+        if not (isinstance(call.node, nodes.Name) and call.node.name in GETTEXT and call.args
+                and isinstance(call.args[0], nodes.Const) and isinstance(call.args[0].value, str)):
+            continue
+        given = {keyword.key for keyword in call.kwargs} | ({"num"} if call.node.name == "ngettext" else set())
+        wanted = set(PLACEHOLDER.findall(call.args[0].value.replace("%%", "")))
+        missing += [f"{call.args[0].value!r}: {name}" for name in sorted(wanted - given)]
+    return missing
+
+
+@pytest.mark.parametrize("path", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES)))
+def test_every_named_value_of_a_message_is_given(path):
+    assert _missing_values(path.read_text(encoding="utf-8")) == []
+
+
+def test_the_value_check_finds_a_missing_value():
+    assert _missing_values("{{ _('%(rows)s row%(s)s', rows=n) }}{{ _('%(a)s', a=1) }}") == ["'%(rows)s row%(s)s': s"]
