@@ -441,6 +441,20 @@ def test_a_corrected_result_no_longer_shows_the_reason_given_for_the_result_it_r
     assert departure in words(by_id(text(client.get(f"/cases/{case.id}/diary")), "outcome"))
 
 
+def test_once_the_case_is_closed_the_points_still_to_come_say_the_diary_has_ended(client, gen, physician, login_as):
+    case = followed_up(gen, physician)
+    login_as(physician)
+    assert "Not open yet" in words(by_id(text(client.get(f"/cases/{case.id}")), "diary"))
+
+    record(client, case.id)
+
+    panel = words(by_id(text(client.get(f"/cases/{case.id}")), "diary"))
+    assert "Not open yet" not in panel and "Due now" not in panel
+    assert "12 months" in panel and "Not asked: the diary has ended" in panel
+    diary_page = words(text(client.get(f"/cases/{case.id}/diary")))
+    assert "not open yet" not in diary_page and "not asked: the diary has ended" in diary_page
+
+
 def test_only_a_physician_corrects_an_outcome(app, client, gen, physician, login_as):
     case = followed_up(gen, physician)
     login_as(physician)
