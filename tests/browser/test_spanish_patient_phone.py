@@ -73,3 +73,15 @@ def test_a_spanish_speaking_patient_enters_a_score_on_a_phone(app, live_server, 
     page.get_by_role("button", name="Español").click()
     expect(page.get_by_role("heading", name="Hola, Lucía")).to_be_visible()
     _fits(page)
+
+    # The clinic's number at the foot of the page never breaks across two lines ("(201) 555-" /
+    # "0188"): a patient reads and taps it whole.
+    app.config["CLINIC_PHONE"] = "+12015550188"
+    try:
+        page.reload()
+        number = page.locator('.clinic-contact a[href="tel:+12015550188"]')
+        expect(number).to_have_text("(201) 555-0188")
+        assert number.evaluate("e => e.getClientRects().length") == 1, "the phone number wraps"
+        _fits(page)
+    finally:
+        app.config["CLINIC_PHONE"] = ""
