@@ -87,6 +87,8 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "tracker@clinic.invalid")
+    # Without MAIL_SERVER, also keep each whole message as a .eml file in this folder (development).
+    MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", "")
 
     # Text messages (reminders to patients whose preferred contact is a text) through Twilio. Without
     # TWILIO_ACCOUNT_SID, texts are written to the log (links redacted). TWILIO_BASE_URL points the
@@ -147,6 +149,10 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = _env_bool("FLASK_DEBUG", False)
+    # The demo has no mail server: each email it would send is kept whole as a file here, so an
+    # invitation or a password link can be followed on a laptop. Never set in production, where
+    # a missing MAIL_SERVER writes only the redacted log line.
+    MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
     # A development key is fine on a laptop; production refuses it (see ProductionConfig.check).
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-for-production")
 

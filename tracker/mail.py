@@ -1,12 +1,17 @@
 """Outgoing email (diary links and reminders) over SMTP, with the MAIL_* settings of config.py.
 
-Without MAIL_SERVER (development) the message is written to the log instead of being sent, with
-any link's token blanked (a diary link lets anyone holding it enter scores; staff see the link on
-the page). Callers never put clinical values in a message: only the link.
+Without MAIL_SERVER the message is written to the log instead of being sent, with any link's
+token blanked (a diary link lets anyone holding it enter scores; staff see the link on the page);
+in development it is also kept whole as a file in MAIL_FILE_DIR (instance/mail), so the demo's
+invitations and password links can be followed. Callers never put clinical values in a message:
+only the link.
 """
 import smtplib
 import ssl
+import uuid
+from datetime import datetime, timezone
 from email.message import EmailMessage
+from pathlib import Path
 
 from flask import after_this_request, current_app, has_request_context
 
@@ -34,7 +39,9 @@ def send_mail(to, subject, body, attachments=()):
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
 
     if not config.get("MAIL_SERVER"):
-        current_app.logger.info("Mail not sent (no MAIL_SERVER); to %s: %s\n%s", to, subject, redact(body))
+        kept = _keep_as_file(message, config.get("MAIL_FILE_DIR"))
+        current_app.logger.info("Mail not sent (no MAIL_SERVER)%s; to %s: %s\n%s",
+                                f", kept whole in {kept}" if kept else "", to, subject, redact(body))
         return
     try:
         with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=SMTP_TIMEOUT_SECONDS) as smtp:
@@ -61,3 +68,15 @@ def after_response(deliver):
     def _when_closed(response):
         response.call_on_close(deliver)
         return response
+
+
+def _keep_as_file(message, folder):
+    """Write `message` whole to `folder` as a .eml file (development's stand-in for a mailbox, named
+    so the newest sorts last); returns its path, or None without a folder."""
+    if not folder:
+        return None
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+    path.write_bytes(message.as_bytes())
+    return path
