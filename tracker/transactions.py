@@ -5,7 +5,13 @@ finds the row changed under it (`StaleDataError` at flush or commit, which becom
 `StaleEdit`), the session is rolled back before the refusal reaches the view, so the page that
 answers it starts from what is really stored. A service called by another rolls back the same
 session: no service catches another's refusal to carry on.
+
+`undo_refused_write` is the one other rollback a service may ask for: the database refused a
+write (a unique constraint: another request wrote the same a moment ago), and the service reads
+what is stored now to answer with it or to refuse in the user's words. `savepoint` keeps such a
+refusal to the writes inside it.
 """
+from contextlib import contextmanager
 from functools import wraps
 
 from sqlalchemy.orm.exc import StaleDataError
@@ -34,3 +40,41 @@ def _roll_back():
     # leaves it; rolling back the session here would undo the others too.
     if not db.session().in_nested_transaction():
         db.session.rollback()
+
+
+@contextmanager
+def savepoint():
+    """The writes inside as one savepoint: kept (released) when the block ends, undone when it
+    raises, the rest of the transaction left as it was. A service called inside may undo the
+    savepoint itself (`undo_refused_write`); it is then not undone twice.
+
+    On SQLite a savepoint opened before anything was written commits when it is released: use
+    one only where the service commits straight after it."""
+    nested = db.session.begin_nested()
+    try:
+        yield nested
+        db.session.flush()
+    except BaseException:
+        if _open(nested):
+            nested.rollback()
+        raise
+    nested.commit()
+
+
+def undo_refused_write():
+    """Undo what the database refused (IntegrityError), so the session can read again: inside a
+    savepoint (a service writing inside another's, as FHIR intake does) only the savepoint's part,
+    else the whole transaction (nothing of it was committed)."""
+    nested = db.session().get_nested_transaction()
+    if nested is not None:
+        nested.rollback()
+    else:
+        db.session.rollback()
+
+
+def _open(nested):
+    """Whether the savepoint is still open (not undone already by a service inside it)."""
+    transaction = db.session().get_nested_transaction()
+    while transaction is not None and transaction is not nested:
+        transaction = transaction.parent
+    return transaction is nested

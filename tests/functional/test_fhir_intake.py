@@ -11,6 +11,7 @@ from tracker.models import AuditEvent, Case, CaseIdentifier, Patient
 from tracker.vocab import Side
 from tracker.workflow import State
 
+from tests.builders import commit_elsewhere
 from tests.api_support import (bearer, check_bundle, codes, fhir_json, intake_bundle, of_type, post_bundle,
                                token_for)
 
@@ -191,3 +192,49 @@ def test_an_mrn_of_a_merged_record_attaches_to_the_record_kept(client, intake, g
     assert response.status_code == 201, response.get_data(as_text=True)
     assert fhir_json(response)["entry"][0]["response"]["location"] == f"Patient/{kept.id}"
     assert db.session.get(Patient, merged.id).cases == []
+
+
+def test_the_same_referral_written_by_another_request_a_moment_ago_is_answered_with_its_case(
+        client, intake, monkeypatch):
+    """The other request stores the referral after this one looked for it and before it writes:
+    the database refuses the second identifier, and this request answers with the other's case."""
+    from tracker.fhir import intake as service
+
+    assert post_bundle(client, intake, intake_bundle()).status_code == 201
+    looked = []
+    real = service.existing_case
+
+    def not_there_yet(identifier):
+        looked.append(identifier)
+        return None if len(looked) == 1 else real(identifier)
+
+    monkeypatch.setattr(service, "existing_case", not_there_yet)
+    again = post_bundle(client, intake, intake_bundle())
+    monkeypatch.undo()
+
+    assert again.status_code == 200, again.get_data(as_text=True)
+    case = db.session.execute(db.select(Case)).scalar_one()
+    assert fhir_json(again)["entry"][1]["response"]["location"] == f"ServiceRequest/{case.id}"
+    assert (_count(Case), _count(Patient), _count(CaseIdentifier)) == (1, 1, 1)
+
+
+def test_an_mrn_registered_by_another_request_a_moment_ago_needs_a_person_and_leaves_nothing(
+        client, intake, monkeypatch):
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("on SQLite the intake's savepoint holds a read lock: the other request waits for it, no race")
+    from tracker.referrals import services as referrals
+
+    check = referrals.check_mrn_free
+
+    def check_then_someone_else_registers(mrn, patient_id=None):
+        check(mrn, patient_id)
+        commit_elsewhere(Patient(mrn=mrn, family_name="Quick", given_name="Other", date_of_birth=date(1980, 1, 1)))
+
+    monkeypatch.setattr(referrals, "check_mrn_free", check_then_someone_else_registers)
+    response = post_bundle(client, intake, intake_bundle())
+    monkeypatch.undo()
+
+    assert response.status_code == 409, response.get_data(as_text=True)
+    issue = fhir_json(response)["issue"][0]
+    assert issue["code"] == "duplicate" and "Quick, Other" in issue["diagnostics"]
+    assert (_count(Patient), _count(Case), _count(CaseIdentifier)) == (1, 0, 0)

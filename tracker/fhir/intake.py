@@ -25,7 +25,7 @@ from tracker.phones import PhoneError, to_e164
 from tracker.referrals import services as referrals
 from tracker.timeutil import clinic_today
 from tracker.refusals import FieldError, Refusal
-from tracker.transactions import service
+from tracker.transactions import savepoint, service
 from tracker.vocab import ContactChannel, Indication, Sex, Side
 
 SIDES_BY_CODE = {c.code: side for side, c in coding.LATERALITY.items()}
@@ -324,18 +324,18 @@ def receive(referral, actor, actor_label):
     patient = match_patient(referral.patient)
     values = dict(referral.referral)
     try:
-        if patient is None:
-            case = referrals.register_and_refer(referral.patient, values, actor, confirmed_different_person=False,
-                                                commit=False)
-        else:
-            case = referrals.refer(patient, values, actor, commit=False)
-        db.session.add(CaseIdentifier(case=case, system=referral.identifier[0], value=referral.identifier[1]))
-        audit.record(audit.Action.CREATE, "case", case.id, user=actor, actor=actor_label,
-                     summary=f"referral received through FHIR intake ({referral.identifier[0]}|{referral.identifier[1]})")
-        db.session.commit()
+        # When the database refuses these writes because another request wrote the same referral
+        # a moment ago, only they are undone, and this request answers with that request's case.
+        with savepoint():
+            if patient is None:
+                case = referrals.register_and_refer(referral.patient, values, actor, confirmed_different_person=False,
+                                                    commit=False)
+            else:
+                case = referrals.refer(patient, values, actor, commit=False)
+            db.session.add(CaseIdentifier(case=case, system=referral.identifier[0], value=referral.identifier[1]))
+            audit.record(audit.Action.CREATE, "case", case.id, user=actor, actor=actor_label,
+                         summary=f"referral received through FHIR intake ({referral.identifier[0]}|{referral.identifier[1]})")
     except IntegrityError:
-        # The same referral (or the same MRN) written by another request a moment ago.
-        db.session.rollback()
         case = existing_case(referral.identifier)
         if case is None:
             raise
@@ -345,4 +345,5 @@ def receive(referral, actor, actor_label):
     except FieldError as error:
         # Another request registered this MRN since the match above.
         raise DuplicateCandidate([], error.message) from None
+    db.session.commit()
     return case, patient is None, True

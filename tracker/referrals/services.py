@@ -9,7 +9,7 @@ from tracker.patients.lookup import search_patients
 from tracker.patients.services import PossibleDuplicate, check_duplicates, check_mrn_free
 from tracker.refusals import FieldError, Refusal, check_version
 from tracker.roles import Role
-from tracker.transactions import service
+from tracker.transactions import service, undo_refused_write
 from tracker.vocab import joints_of
 from tracker.workflow import BEFORE_BOOKING, FINAL_STATES
 
@@ -43,9 +43,9 @@ def register_and_refer(patient_values, referral_values, actor, confirmed_differe
     try:
         db.session.flush()
     except IntegrityError:
-        # Someone registered this MRN between the check above and now: roll back (a failed
+        # Someone registered this MRN between the check above and now: undo (a failed
         # statement spoils the transaction) and let the check, which now sees theirs, explain.
-        db.session.rollback()
+        undo_refused_write()
         check_mrn_free(patient_values["mrn"])
         raise
     audit.record(audit.Action.CREATE, "patient", patient.id, summary="patient registered", user=actor)
