@@ -29,7 +29,7 @@ from tracker.extensions import db  # noqa: E402
 from tracker.models import User  # noqa: E402
 from tracker.passwords import hash_password  # noqa: E402
 from tracker.patients import lookup  # noqa: E402
-from tracker.patients.identity import name_key, normalise_mrn, phone_key  # noqa: E402
+from tracker.patients.identity import mrn_key, name_key, normalise_mrn, phone_key  # noqa: E402
 from tracker.roles import Role  # noqa: E402
 
 PASSWORD = "Benchmark-password-2026"
@@ -70,7 +70,7 @@ def people(n):
         mrn = f"A{rng.randrange(10**7):07d}-{i}" if i % 10 == 0 else f"A{i:07d}"
         phone = f"+1{rng.choice(('201', '212', '305', '415', '617'))}{rng.randrange(200, 1000)}{rng.randrange(10**4):04d}"
         born = born_from + timedelta(days=rng.randrange(70 * 365))
-        yield (i, mrn, normalise_mrn(mrn), family, name_key(family), given, name_key(given), born, "unknown",
+        yield (i, mrn, mrn_key(mrn), family, name_key(family), given, name_key(given), born, "unknown",
                phone, phone_key(phone), "email", "English", now, 1)
 
 

@@ -162,6 +162,17 @@ def test_an_mrn_sent_with_a_zero_width_space_attaches_to_the_patient_on_file(cli
     assert (_count(Patient), _count(Case)) == (1, 1)
 
 
+@pytest.mark.parametrize("sent", ["EHR1001", "ehr 1001", "EHR.1001", "EHR/10-01"])
+def test_an_mrn_written_without_or_with_other_punctuation_attaches_to_the_patient_on_file(client, intake, gen, sent):
+    patient = gen.patient(mrn="EHR-1001", family_name="Nakamura", given_name="Emi", date_of_birth=date(1968, 4, 2))
+    response = post_bundle(client, intake, intake_bundle(mrn=sent))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert fhir_json(response)["entry"][0]["response"] == {"status": "200 OK", "location": f"Patient/{patient.id}"}
+    assert (_count(Patient), _count(Case)) == (1, 1)
+    db.session.expire_all()
+    assert db.session.get(Patient, patient.id).mrn == "EHR-1001"  # the clinic's spelling is kept
+
+
 def test_garcia_without_the_accent_under_another_mrn_needs_a_person(client, intake, gen):
     garcia = gen.patient(mrn="OLD-77", family_name="García", given_name="Lucía", date_of_birth=date(1968, 4, 2))
     response = post_bundle(client, intake, intake_bundle(family="Garcia", given="Lucia"))

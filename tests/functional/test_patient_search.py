@@ -31,6 +31,8 @@ def _found(client, typed):
     "garcia", "GARCÍA", "Garc", "García, Lucía", "garcia, lu", "Lucia", "Lucía García",
     "A-100200", "a-100200", "ａ－１００２００", "100200", "0020", "04/02/1961", "1961-04-02",
     "555 010 0177", "0100177", "Gar\u200bcia",
+    # The MRN without its hyphen, with spaces or other punctuation, and a fragment across the hyphen.
+    "A100200", "a 100 200", "A.100/200", "A1002", "a-1002",
 ])
 def test_every_clinical_role_finds_the_patient_however_it_is_typed(client, gen, login_as, garcia, role, typed):
     login_as(gen.user(role))
@@ -67,12 +69,28 @@ def test_a_fragment_of_an_mrn_shorter_than_four_characters_does_not_search_insid
     assert "No patient found" in _found(client, "002")
 
 
-def test_wildcards_in_a_search_are_plain_characters(client, gen, login_as):
+def test_wildcards_in_a_search_are_never_wildcards(client, gen, login_as):
+    # An MRN is compared without its punctuation: '%' and '_' typed are dropped like a hyphen,
+    # never read as "any characters".
     gen.patient(mrn="AB%123", family_name="Percent")
     gen.patient(mrn="ABX123", family_name="Plain")
     login_as(gen.user(Role.COORDINATOR))
-    page = _found(client, "B%12")
-    assert "Percent" in page and "Plain" not in page
+    for typed in ("B%123", "B_123"):
+        page = _found(client, typed)
+        assert "Percent" in page and "Plain" not in page, typed
+
+
+def test_an_mrn_typed_without_its_hyphen_is_found_and_shown_as_the_clinic_wrote_it(client, gen, login_as):
+    """The walkthrough's case: MRN QA-1002 searched as QA1002, by pieces of it, and not by a
+    piece shorter than four characters."""
+    patient = gen.patient(mrn="QA-1002", family_name="Okafor", given_name="Grace")
+    gen.patient(mrn="QB-1003", family_name="Other", given_name="Person")
+    login_as(gen.user(Role.PHYSICIAN))
+    for typed in ("QA1002", "qa1002", "QA 1002", "QA.1002", "A100", "qa-10", "1002"):
+        page = _found(client, typed)
+        assert "Okafor, Grace" in page and f'href="/patients/{patient.id}"' in page, typed
+        assert "QA-1002" in page and "Other, Person" not in page, typed
+    assert "No patient found" in _found(client, "A10")
 
 
 def test_admins_are_told_patient_records_are_for_clinical_staff(client, gen, login_as, garcia):
@@ -129,14 +147,36 @@ def test_registering_a_likely_duplicate_warns_with_links_and_needs_confirming(cl
     assert db.session.execute(db.select(db.func.count(Patient.id))).scalar() == 3
 
 
-@pytest.mark.parametrize("mrn", ["A-100\u200b200", "ａ-１００２００", " a-100200 "])
-def test_an_mrn_that_differs_only_by_invisible_or_full_width_characters_is_refused(client, gen, login_as, garcia, mrn):
+@pytest.mark.parametrize("mrn", ["A-100\u200b200", "ａ-１００２００", " a-100200 ",
+                                 "A100200", "a 100 200", "A.100/200", "A/100-200"])
+def test_an_mrn_that_differs_only_by_invisible_or_full_width_characters_or_punctuation_is_refused(client, gen, login_as, garcia, mrn):
     login_as(gen.user(Role.COORDINATOR))
     response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "mrn": mrn})
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "A patient with this MRN is already registered (García, Lucía" in page
     assert db.session.execute(db.select(db.func.count(Case.id))).scalar() == 1
+
+
+def test_registering_qa1002_beside_qa_1002_is_told_it_is_the_same_mrn_and_keeps_what_was_typed(
+        client, gen, login_as):
+    existing = gen.patient(mrn="QA-1002", family_name="Okafor", given_name="Grace", date_of_birth=date(1950, 3, 3))
+    login_as(gen.user(Role.COORDINATOR))
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "mrn": "QA1002", "family_name": "Okafor",
+                                                 "given_name": "Grace"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "A patient with this MRN is already registered (Okafor, Grace, born 1950-03-03)" in page
+    assert 'value="QA1002"' in page
+    assert db.session.execute(db.select(db.func.count(Patient.id))).scalar() == 1
+    assert db.session.get(Patient, existing.id).mrn == "QA-1002"
+
+
+def test_a_new_mrn_is_stored_with_the_clinics_punctuation(client, gen, login_as):
+    login_as(gen.user(Role.COORDINATOR))
+    assert submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "mrn": "qa.77/1"}).status_code == 302
+    patient = db.session.execute(db.select(Patient)).scalar_one()
+    assert (patient.mrn, patient.mrn_key) == ("QA.77/1", "QA771")
 
 
 def test_names_are_stored_as_spelled_without_bidi_controls(client, gen, login_as):

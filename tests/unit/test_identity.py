@@ -5,8 +5,8 @@ import pytest
 
 from tracker.patients.duplicates import (CLOSE_NAME, SAME_FAMILY_AND_BIRTH, SAME_MRN, SWAPPED_NAMES, Identity,
                                          likely_duplicates, match_reasons)
-from tracker.patients.identity import (clean_name, edit_distance_at_most_one, name_key, normalise_mrn,
-                                       parse_date, phone_key)
+from tracker.patients.identity import (clean_name, edit_distance_at_most_one, mrn_key, name_key,
+                                       normalise_mrn, parse_date, phone_key)
 from tracker.patients.lookup import SearchRefused, parse_search
 
 # (typed, the same person typed differently): equal keys.
@@ -77,6 +77,16 @@ def test_medical_record_numbers_have_one_normal_form(typed, normal):
     assert normalise_mrn(typed) == normal
 
 
+@pytest.mark.parametrize("typed", ["QA-1002", "qa 1002", "QA1002", "QA.1002", "QA/1002", "ＱＡ－１００２",
+                                   "qa\u200b-1002", " Q-A 10-02 "])
+def test_an_mrns_key_ignores_punctuation_and_spaces(typed):
+    assert mrn_key(typed) == "QA1002"
+
+
+def test_the_stored_mrn_keeps_its_punctuation():
+    assert normalise_mrn("qa-1002") == "QA-1002" and normalise_mrn("QA.10/02") == "QA.10/02"
+
+
 def test_a_phone_number_is_searched_by_its_digits():
     assert phone_key("+1 (555) 010-0100") == "15550100100"
     assert phone_key("５５５ ０１００") == "5550100"
@@ -102,6 +112,7 @@ def _who(mrn="X1", family="García", given="Lucía", born=BORN):
     (_who(mrn="Y9", family="GARCIA", given="Maria"), SAME_FAMILY_AND_BIRTH),
     (_who(mrn="x\u200b1", family="Other", given="Person", born=date(1990, 1, 1)), SAME_MRN),
     (_who(mrn="Ｘ１", family="Other", given="Person", born=None), SAME_MRN),
+    (_who(mrn="X-1", family="Other", given="Person", born=None), SAME_MRN),
     (_who(mrn="Y9", family="Lucia", given="Garcia"), SWAPPED_NAMES),
     (_who(mrn="Y9", family="Garcai", given="Lucia"), CLOSE_NAME),
     (_who(mrn="Y9", family="Garcia", given="Lucia"), SAME_FAMILY_AND_BIRTH),
@@ -136,7 +147,9 @@ def test_what_a_search_is_taken_to_mean():
     terms = parse_search("García, Lu")
     assert terms.names == (("garcia", "lu"),) and terms.mrn == ""
     terms = parse_search("ａ-１００２")
-    assert terms.mrn == "A-1002" and terms.mrn_fragment == "A-1002"
+    assert terms.mrn == "A1002" and terms.mrn_fragment == "A1002"
+    for typed in ("QA1002", "qa-1002", "QA 1002", "QA.1002", "QA/1002"):
+        assert parse_search(typed).mrn == "QA1002", typed
     assert parse_search("555 0100").phone_digits == "5550100"
     assert parse_search("O Brien").names[0] == ("obrien", "")
 

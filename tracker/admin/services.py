@@ -10,7 +10,7 @@ from tracker import audit
 from tracker.auth.services import normalise_email, set_password
 from tracker.extensions import db
 from tracker.models import AuditEvent, ClinicSettings, Patient, User
-from tracker.patients.identity import normalise_mrn
+from tracker.patients.identity import mrn_key
 from tracker.policy import DEFAULT_PROFILE_CODE
 from tracker.procedures.rules.billing import BillingSetting
 from tracker.refusals import FieldError, StaleEdit
@@ -26,7 +26,7 @@ def _patient_for(role, mrn, user_id=None):
     if Role(role) != Role.PATIENT:
         return None
     found = db.session.execute(
-        db.select(Patient).filter_by(mrn_key=normalise_mrn(mrn), merged_into_id=None).limit(2)
+        db.select(Patient).filter_by(mrn_key=mrn_key(mrn), merged_into_id=None).limit(2)
     ).scalars().all()
     if len(found) > 1:
         raise FieldError("patient_mrn", "Two patient records share this medical record number. A "

@@ -12,7 +12,7 @@ from tracker.cases.counts import state_counts as kept_state_counts
 from tracker.cases.rows import line_for
 from tracker.extensions import db
 from tracker.models import Case, Patient
-from tracker.patients.identity import name_key, normalise_mrn
+from tracker.patients.identity import mrn_key, name_key
 from tracker.policy import PROFILES
 from tracker.search import starts_with
 from tracker.timeutil import clinic_today, to_clinic
@@ -66,7 +66,7 @@ def query(states=None, q=None, physician_id=None, side=None, profile=None, defau
         statement = statement.filter(by_profile)
     if q and q.strip():
         term = q.strip()
-        statement = statement.filter(db.or_(Patient.mrn_key == normalise_mrn(term),
+        statement = statement.filter(db.or_(Patient.mrn_key == mrn_key(term),
                                             starts_with(Patient.family_name_key, name_key(term) or term)))
     return statement.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT])[1])
 

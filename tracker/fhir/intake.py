@@ -19,7 +19,7 @@ from tracker import audit, coding
 from tracker.extensions import db
 from tracker.models import Case, CaseIdentifier, Patient
 from tracker.patients.duplicates import SAME_MRN, Identity, match_reasons
-from tracker.patients.identity import normalise_mrn
+from tracker.patients.identity import mrn_key, normalise_mrn
 from tracker.patients.lookup import find_duplicates, identity_of
 from tracker.phones import PhoneError, to_e164
 from tracker.referrals import services as referrals
@@ -283,14 +283,15 @@ def match_patient(values):
     """The patient on file who is this person, None for a new one, or DuplicateCandidate.
 
     The tracker's own duplicate rules (tracker.patients.duplicates, as at registration): the MRN
-    is compared normalised (case, spaces, invisible characters, full-width digits ignored), names
+    is compared by its key (case, spaces, punctuation, invisible characters, full-width digits
+    ignored: QA-1002 = QA1002), names
     accent-folded. The same MRN is the same record when the name and date of birth agree by those
     rules too (a record merged away stands for the record it was merged into). Any other likely
     duplicate (the same family name and date of birth, a name one slip away or swapped, or the MRN
     on file for someone else) goes to a person: never a silent second record.
     """
     identity = Identity(values["mrn"], values["family_name"], values["given_name"], values["date_of_birth"])
-    by_mrn = db.session.execute(db.select(Patient).filter_by(mrn_key=normalise_mrn(values["mrn"]))
+    by_mrn = db.session.execute(db.select(Patient).filter_by(mrn_key=mrn_key(values["mrn"]))
                                 .order_by(Patient.merged_into_id.is_not(None), Patient.id).limit(1)).scalar()
     if by_mrn is not None:
         kept = by_mrn.merged_into or by_mrn

@@ -4,6 +4,7 @@ from sqlalchemy.orm import validates
 from tracker.extensions import db
 from tracker.models.types import UTCDateTime, choice_enum
 from tracker.patients.identity import clean_name, name_key, normalise_mrn, phone_key
+from tracker.patients.identity import mrn_key as key_of_mrn
 from tracker.roles import Role
 from tracker.timeutil import utcnow
 from tracker.vocab import ContactChannel, Sex
@@ -42,8 +43,9 @@ class Patient(db.Model):
 
     id = db.Column(db.Integer, primary_key=True)
     mrn = db.Column(db.String(32), nullable=False, unique=True)
-    # Records from before normalisation may hold an MRN with invisible characters: the key is
-    # what is compared, so they are found (and shown as duplicates) all the same.
+    # The MRN keeps the clinic's spelling ("QA-1002"); the key drops its punctuation and spaces
+    # ("QA1002") and is what is compared, so "QA1002", "qa 1002" and "QA-1002" are one number, and
+    # records from before normalisation (invisible characters) are found all the same.
     mrn_key = db.Column(db.String(32), nullable=False, default="")
     family_name = db.Column(db.String(80), nullable=False)
     family_name_key = db.Column(db.String(80), nullable=False, default="")
@@ -81,7 +83,7 @@ class Patient(db.Model):
     @validates("mrn")
     def _normalise_mrn(self, key, value):
         value = normalise_mrn(value)
-        self.mrn_key = value
+        self.mrn_key = key_of_mrn(value)
         return value
 
     @validates("phone")

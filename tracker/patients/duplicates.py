@@ -2,8 +2,8 @@
 
 A duplicate splits a patient's caps (injections are counted per patient record), so a likely one
 is always shown before a record is made or changed. Reasons, strongest first:
-- the same medical record number once normalised (case, spaces, invisible characters, full-width
-  digits ignored);
+- the same medical record number once normalised (case, spaces, punctuation, invisible characters,
+  full-width digits ignored: QA-1002 = QA1002);
 - the same date of birth and the same family name once folded (García = Garcia);
 - the same date of birth and a close name: given and family names swapped, or each name at most
   one typing slip from the other's (Smith / Smtih, Lucia / Lucía).
@@ -14,7 +14,7 @@ from elsewhere (FHIR) applies exactly the same rule to the records it loads.
 from dataclasses import dataclass
 from datetime import date
 
-from tracker.patients.identity import edit_distance_at_most_one, name_key, normalise_mrn
+from tracker.patients.identity import edit_distance_at_most_one, mrn_key, name_key
 
 SAME_MRN = "same medical record number"
 SAME_FAMILY_AND_BIRTH = "same family name and date of birth"
@@ -41,8 +41,8 @@ class Candidate:
 def match_reasons(new: Identity, old: Identity) -> tuple:
     """Why `old` may be the same person as `new` (empty: no reason to think so)."""
     reasons = []
-    mrn = normalise_mrn(new.mrn)
-    if mrn and mrn == normalise_mrn(old.mrn):
+    mrn = mrn_key(new.mrn)
+    if mrn and mrn == mrn_key(old.mrn):
         reasons.append(SAME_MRN)
     if new.date_of_birth is not None and new.date_of_birth == old.date_of_birth:
         family, given = name_key(new.family_name), name_key(new.given_name)

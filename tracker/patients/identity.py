@@ -70,6 +70,14 @@ def normalise_mrn(value):
     return "".join(clean_text(value, keep_joiners=False).split()).upper()
 
 
+def mrn_key(value):
+    """The matching key of a medical record number (search, registration's check, the duplicate
+    rule, FHIR intake): its normal form with everything but letters and digits dropped, so the
+    punctuation and spaces a clinic writes inside its numbers never make a second number.
+    "QA-1002" = "qa 1002" = "QA.1002" = "QA/1002" = "QA1002" -> "QA1002"."""
+    return "".join(c for c in normalise_mrn(value) if c.isalnum())
+
+
 def phone_key(value):
     """The digits of a phone number, for search: "+1 (555) 010-0100" -> "15550100100"."""
     return "".join(c for c in clean_text(value, keep_joiners=False) if c.isdigit() and c.isascii())
@@ -111,5 +119,5 @@ def edit_distance_at_most_one(a, b):
     return False
 
 
-__all__ = ["clean_name", "clean_text", "edit_distance_at_most_one", "fold", "name_key",
-           "normalise_mrn", "parse_date", "phone_key", "search_words"]
+__all__ = ["clean_name", "clean_text", "edit_distance_at_most_one", "fold", "mrn_key",
+           "name_key", "normalise_mrn", "parse_date", "phone_key", "search_words"]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from tracker.extensions import db
 from tracker.models import Patient
 from tracker.patients.duplicates import Identity, likely_duplicates
-from tracker.patients.identity import clean_text, name_key, normalise_mrn, parse_date, phone_key
+from tracker.patients.identity import clean_text, mrn_key, name_key, parse_date, phone_key
 from tracker.search import contains, starts_with
 
 MIN_SEARCH_CHARACTERS = 2
@@ -52,7 +52,7 @@ def parse_search(typed, date_formats=("%Y-%m-%d",)):
     born = parse_date(text, date_formats)
     if born is not None:
         return SearchTerms(born=born)
-    mrn = normalise_mrn(text)
+    mrn = mrn_key(text)
     has_digit = any(c.isdigit() for c in mrn)
     digits = phone_key(text)
     return SearchTerms(
@@ -141,8 +141,8 @@ def find_duplicates(identity, exclude_id=None):
     conditions = []
     if identity.date_of_birth is not None:
         conditions.append(Patient.date_of_birth == identity.date_of_birth)
-    if normalise_mrn(identity.mrn):
-        conditions.append(Patient.mrn_key == normalise_mrn(identity.mrn))
+    if mrn_key(identity.mrn):
+        conditions.append(Patient.mrn_key == mrn_key(identity.mrn))
     if not conditions:
         return []
     statement = db.select(Patient).filter(db.or_(*conditions), Patient.merged_into_id.is_(None))

@@ -14,7 +14,7 @@ from tracker.eligibility.standing import EVALUABLE_STATES, staleness
 from tracker.extensions import db
 from tracker.models import Case, Patient, PatientHistory, User
 from tracker.patients.duplicates import SAME_MRN, Identity
-from tracker.patients.identity import normalise_mrn
+from tracker.patients.identity import mrn_key
 from tracker.patients.lookup import find_duplicates
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
 from tracker.timeutil import utcnow
@@ -68,10 +68,10 @@ class MergeRefused(Refusal):
 
 
 def check_mrn_free(mrn, patient_id=None):
-    """Refuse an MRN another record holds (compared in its normal form, so a pasted invisible
-    character or a full-width digit makes no new number)."""
+    """Refuse an MRN another record holds (compared by its key, so a pasted invisible character,
+    a full-width digit or a hyphen left out makes no new number: QA1002 is QA-1002)."""
     existing = db.session.execute(db.select(Patient).filter(
-        Patient.mrn_key == normalise_mrn(mrn), Patient.id != (patient_id or 0)).limit(1)).scalar()
+        Patient.mrn_key == mrn_key(mrn), Patient.id != (patient_id or 0)).limit(1)).scalar()
     if existing is None:
         return
     if existing.merged_into_id is not None:
