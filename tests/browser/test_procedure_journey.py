@@ -43,16 +43,22 @@ def tick_all(section):
         boxes.nth(index).check()
 
 
-def test_physician_completes_a_bilateral_checklist_signs_and_prints_the_note(
-        app, live_server, new_page, screenshot):
+def scheduled_case(app, side):
+    """Tran, Minh booked in five minutes, consent and day-of check done: (case id, physician's email)."""
     with app.app_context():
         physician = make_user(Role.PHYSICIAN, name=PHYSICIAN)
         case = make_case(patient=make_patient(family_name="Tran", given_name="Minh"), state=State.SCHEDULED,
-                         side=Side.BILATERAL, physician_id=physician.id)
+                         side=side, physician_id=physician.id)
         make_appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,
                          starts_at=datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=5))
         case_id, email = case.id, physician.email
         db.session.remove()
+    return case_id, email
+
+
+def test_physician_completes_a_bilateral_checklist_signs_and_prints_the_note(
+        app, live_server, new_page, screenshot):
+    case_id, email = scheduled_case(app, Side.BILATERAL)
 
     page = new_page(TABLET)
     sign_in(page, live_server, email)
@@ -181,3 +187,33 @@ def test_physician_completes_a_bilateral_checklist_signs_and_prints_the_note(
     page.goto(f"{live_server}/cases/{case_id}/procedure")
     expect(page.locator("form.step-form")).to_have_count(0)
     expect(page.get_by_text(re.compile("The record is read-only; corrections are addenda"))).to_be_visible()
+
+
+def test_every_field_of_an_injectate_row_is_in_view_on_a_tablet_upright_and_a_phone(
+        app, live_server, new_page, screenshot):
+    """At the table the physician fills a whole row (drug, strength, dose, volume, lot): below 900 px
+    each row is a card of labelled fields, none cut off at the side of the screen."""
+    case_id, email = scheduled_case(app, Side.LEFT)
+
+    page = new_page({"width": 820, "height": 1180})
+    sign_in(page, live_server, email)
+    page.goto(f"{live_server}/cases/{case_id}")
+    page.get_by_role("region", name="Procedure").get_by_role("button", name=re.compile("^Start procedure")).click()
+    expect(page.get_by_role("heading", name="Procedure checklist")).to_be_visible()
+
+    for size, name in (({"width": 820, "height": 1180}, "tablet-upright"), (PHONE, "phone")):
+        page.set_viewport_size(size)
+        injectate = page.locator("section[id^=step-injectate]")
+        fields = injectate.locator("tbody tr").first.locator("input, select")
+        assert fields.count() == 5
+        for index in range(fields.count()):
+            field = fields.nth(index)  # where it is as the page opens (no scrolling inside the box)
+            left, width = (field.bounding_box()[key] for key in ("x", "width"))
+            field_id = field.get_attribute("id")
+            assert left >= 0 and left + width <= size["width"], (
+                f"{field_id} is cut off at {name} width ({left:.0f}–{left + width:.0f} px of {size['width']})")
+        # Each field is labelled where it is, and the label names the row for a screen reader.
+        expect(injectate.get_by_text("Lot number").first).to_be_visible()
+        expect(injectate.get_by_label("Drug 1: Lot number")).to_be_editable()
+        injectate.locator("tbody tr").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshot(page, f"6-injectate-rows-{name}")), animations="disabled")
