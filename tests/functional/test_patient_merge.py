@@ -79,6 +79,18 @@ def test_merging_moves_the_cases_and_recounts_the_caps_on_the_record_kept(client
     assert "Verdict stale" in client.get(f"/cases/{waiting.id}").get_data(as_text=True)
 
 
+def test_the_comparison_names_each_record_rather_than_its_place_on_the_screen(client, coordinator, gen, pair):
+    """On a phone the two records are one above the other: "on the right" would mislead."""
+    kept, duplicate, _ = pair
+    page = soup(client.get(f"/patients/{kept.id}/merge/{duplicate.id}"))
+    text = words(page)
+    assert "on the right" not in text and "on the left" not in text
+    assert (f"the patient account of Garcia, Lucia (MRN {duplicate.mrn}) to García, Lucía (MRN A-100200)"
+            in text)
+    swap = page.find("a", href=f"/patients/{duplicate.id}/merge/{kept.id}")
+    assert words(swap) == f"Keep Garcia, Lucia (MRN {duplicate.mrn}) instead"
+
+
 def test_the_merged_record_stays_as_a_tombstone_its_links_lead_to_the_record_kept(client, coordinator, gen, pair):
     kept, duplicate, _ = pair
     duplicate.language = "Spanish"  # a correction of the duplicate before the merge, in its own history
