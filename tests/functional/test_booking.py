@@ -1077,6 +1077,8 @@ def test_readiness_cannot_change_on_an_appointment_no_longer_active(
     page = text(client.get(f"/appointments/{ended.id}"))
     assert "<fieldset disabled>" in page and 'value="Save readiness"' not in page
     assert f"Readiness cannot change on a {status.label.lower()} appointment." in page
+    # It can no longer happen: no "Not ready / Still needed: day-of check" to chase.
+    assert "Not ready" not in page and "Still needed" not in page
     response = save_readiness(client, ended, "day_of_check_done")
     assert response.status_code == 409
     assert f"Readiness cannot change on a {status.label.lower()} appointment." in text(response)
