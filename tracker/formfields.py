@@ -2,6 +2,7 @@
 from datetime import date
 
 from flask import request
+from wtforms import DateField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
 
@@ -15,6 +16,19 @@ INT_MAX = 2**31 - 1
 
 # Dates outside these years are typing slips (0001, 9999) and would overflow time-zone arithmetic.
 EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2100, 12, 31)
+
+
+class TypedDateField(DateField):
+    """A date typed as YYYY-MM-DD. One that is not a date ("2026-13-01") is named in the message next
+    to the field, and the field macro shows it as typed (a date box would show it empty)."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            typed = " ".join(valuelist).strip()
+            raise ValueError(f"{typed} is not a date: use YYYY-MM-DD." if typed
+                             else "Enter the date as YYYY-MM-DD.") from None
 
 
 def options(pairs, blank=None):

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import field_error, links, outer_html
+from tests.helpers import field_error, links, outer_html, soup
 from tests.report_data import Clinic
 from tracker.roles import Role
 from tracker.extensions import db
@@ -94,7 +94,7 @@ def test_filters_narrow_the_page(client, coordinator, clinic):
     ("start=2026-05-01&end=2026-04-01", "end", "The period ends (2026-04-01) before it starts (2026-05-01)"),
     ("start=0001-01-01&end=2026-04-01", "start", "Enter a date between 1900 and 2100"),
     ("start=2026-01-01&end=9999-12-31", "end", "Enter a date between 1900 and 2100"),
-    ("start=2026-13-45", "start", "Not a valid date value"),
+    ("start=2026-13-01", "start", "2026-13-01 is not a date: use YYYY-MM-DD"),
     ("physician=999999", "physician", "There is no physician “999999”"),
     ("profile=NOPE", "profile", "There is no payer profile “NOPE”"),
     ("side=upper", "side", "There is no side “upper”"),
@@ -109,6 +109,10 @@ def test_bad_filters_are_named_next_to_the_field_and_kept(client, coordinator, q
     assert 'id="report-flow"' not in html  # no figures from a period nobody asked for
     if field == "end" and "9999" in query:
         assert 'value="9999-12-31"' in html  # what was typed is kept
+    if "2026-13-01" in query:
+        # Kept as typed, in a text box: a date box would show a date that does not exist as empty.
+        typed = soup(html).find("input", id="start")
+        assert typed["value"] == "2026-13-01" and typed["type"] == "text"
 
 
 def test_a_report_table_downloads_as_the_same_rows_and_is_audited(client, coordinator, clinic):

@@ -1,8 +1,8 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField
+from wtforms import SelectField
 from wtforms.validators import Optional, ValidationError
 
-from tracker.formfields import options, plausible_date
+from tracker.formfields import TypedDateField, options, plausible_date
 from tracker.vocab import Indication, Side
 
 
@@ -19,8 +19,8 @@ class ReportFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField("From", validators=[Optional(), plausible_date])
-    end = DateField("To", validators=[Optional(), plausible_date, ends_after_start])
+    start = TypedDateField("From", validators=[Optional(), plausible_date])
+    end = TypedDateField("To", validators=[Optional(), plausible_date, ends_after_start])
     physician = SelectField("Physician", validators=[Optional()])
     profile = SelectField("Payer profile", validators=[Optional()])
     side = SelectField("Side", choices=options(Side, blank="Any side"), validators=[Optional()])
