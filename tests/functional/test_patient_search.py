@@ -43,6 +43,19 @@ def test_every_clinical_role_finds_the_patient_however_it_is_typed(client, gen, 
     assert f'href="/cases/{garcia.cases[0].id}"' in page
 
 
+@pytest.mark.parametrize("typed", ["23/04/1979", "23.04.1979", "23-4-1979"])
+def test_a_date_of_birth_typed_day_first_is_read_day_first_and_the_page_says_so(client, gen, login_as, typed):
+    """The clinic writes MM/DD/YYYY; 23 is no month, so 23/04/1979 can only be 23 April 1979."""
+    login_as(gen.user(Role.COORDINATOR))
+    gen.patient(mrn="N-4411", family_name="Nguyễn", given_name="Thi Lan", date_of_birth=date(1979, 4, 23))
+    page = _found(client, typed)
+    assert "Nguyễn, Thi Lan" in page
+    assert (f"{typed} was read as 23 April 1979 (1979-04-23), day first: dates here are usually MM/DD/YYYY, "
+            "and 23 is not a month.") in page
+    # A date the clinic's way is read as it always was, with nothing to explain.
+    assert "was read as" not in _found(client, "04/23/1979")
+
+
 def test_a_family_name_prefix_does_not_find_other_names(client, gen, login_as, garcia):
     login_as(gen.user(Role.COORDINATOR))
     page = _found(client, "Garz")

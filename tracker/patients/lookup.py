@@ -38,6 +38,9 @@ class SearchTerms:
     phone_digits: str = ""
     # (family name key prefix, given name key prefix), either may be "" (no condition).
     names: tuple = field(default_factory=tuple)
+    # A date typed day first ("23/04/1979") where the clinic writes the month first: read day
+    # first, since its first number cannot be a month; the page says how it was read.
+    day_first: bool = False
 
 
 def parse_search(typed, date_formats=("%Y-%m-%d",)):
@@ -52,6 +55,9 @@ def parse_search(typed, date_formats=("%Y-%m-%d",)):
     born = parse_date(text, date_formats)
     if born is not None:
         return SearchTerms(born=born)
+    born = _day_first_date(text, date_formats)
+    if born is not None:
+        return SearchTerms(born=born, day_first=True)
     mrn = mrn_key(text)
     has_digit = any(c.isdigit() for c in mrn)
     digits = phone_key(text)
@@ -61,6 +67,27 @@ def parse_search(typed, date_formats=("%Y-%m-%d",)):
         phone_digits=digits if _PHONE_TYPED.fullmatch(text) and len(digits) >= MIN_FRAGMENT else "",
         names=_name_terms(text) if any(c.isalpha() for c in text) else (),
     )
+
+
+_NUMERIC_DATE = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+
+
+def _day_first_date(text, date_formats):
+    """"23/04/1979" when the clinic's format is month first (MM/DD/YYYY): 23 is no month, so the
+    only date it can be is 23 April 1979. None for anything else (an ambiguous 04/05/1979 is read
+    the clinic's way before this is asked)."""
+    if not any(fmt.startswith("%m") for fmt in date_formats):
+        return None
+    match = _NUMERIC_DATE.fullmatch(text.strip())
+    if match is None:
+        return None
+    day, month, year = (int(part) for part in match.groups())
+    if day <= 12:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 def _name_terms(text):

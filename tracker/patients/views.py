@@ -28,7 +28,7 @@ def search():
     if current_user.role == Role.ADMIN:
         # Admins are kept from clinical records: say so here rather than refuse the page.
         return render_template("patients/search.html", q=typed, admin=True, patients=[], problem=None)
-    patients, problem = [], None
+    patients, problem, day_first = [], None, None
     if typed.strip():
         try:
             terms = lookup.parse_search(typed, lookup.date_formats())
@@ -37,11 +37,13 @@ def search():
         else:
             # A merged record is not listed: the record it was merged into is, found by either's details.
             patients = _unique(kept_record(p) for p in lookup.search_patients(terms))
+            day_first = terms.born if terms.day_first else None
     elif "q" in request.args:
         problem = "Type a name, medical record number, date of birth or phone number."
     more = len(patients) > lookup.MAX_RESULTS
     return render_template("patients/search.html", q=typed, admin=False, patients=patients[:lookup.MAX_RESULTS],
-                           more=more, problem=problem, searched=bool(typed.strip()) and problem is None), \
+                           more=more, problem=problem, searched=bool(typed.strip()) and problem is None,
+                           day_first=day_first), \
         422 if problem else 200
 
 
