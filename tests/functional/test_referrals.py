@@ -11,7 +11,7 @@ from tracker.vocab import Side
 from tracker.workflow import State
 
 from tests.builders import PATIENT, REFERRAL, commit_elsewhere
-from tests.helpers import input_by_id, is_checked, soup, submit
+from tests.helpers import input_by_id, is_checked, soup, submit, words
 
 
 def _count(model):
@@ -245,6 +245,13 @@ def test_a_code_taken_off_the_list_stays_on_the_referral_that_carries_it(client,
     assert is_checked(page, "diagnosis_codes", "M54.59")
 
 
+def test_logging_a_referral_is_one_button_for_a_new_and_a_known_patient(client, coordinator, gen):
+    patient = gen.patient(family_name="Lindqvist")
+    for url in ("/referrals/new", f"/referrals/patients/{patient.id}/new"):
+        buttons = [b.get("value") for b in soup(client.get(url).get_data(as_text=True)).select("form input[type=submit]")]
+        assert "Log referral" in buttons and "Save referral" not in buttons, url
+
+
 # ---------------------------------------------------------------- a second referral for the same joint
 
 @pytest.mark.parametrize("open_side, referred_side", [
@@ -259,6 +266,9 @@ def test_a_second_referral_for_a_side_with_an_open_case_is_warned_and_needs_conf
     assert warned.status_code == 422
     assert "Already an open case on this side" in page
     assert f'href="/cases/{open_case.id}"' in page
+    # The open case is not called an earlier one.
+    assert "MRN" in words(soup(page).select_one("p.muted")) and "earlier case" not in page
+    assert words(soup(page).select_one("p.muted")).endswith("· an open case on the same side")
     assert "tick this box to log this referral as well" in page
     # What was typed is kept for the confirmation.
     assert "Buttock pain on sit-to-stand" in page and 'value="Dr Marsh"' in page

@@ -119,6 +119,9 @@ class RepeatReferralForm(ReferralForm):
 
     confirm_second_referral = BooleanField(
         "I have seen the open case: this is a further referral to log as well")
+    # Logging a referral reads the same for a known patient as for a new one; "Save referral" is
+    # the edit of a case's referral.
+    submit = SubmitField("Log referral")
 
 
 class FindPatientForm(FlaskForm):
