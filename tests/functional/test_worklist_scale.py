@@ -231,12 +231,12 @@ def test_the_open_lists_read_an_index_of_open_cases_in_waiting_order(app_ctx, ge
     (PostgreSQL), never walking past the closed and cancelled cases of earlier years; SQLite
     reads the index of every case in that order. Neither sorts."""
     from tracker.cases import worklist
-    from tracker.cases.views import PHYSICIAN_FOCUS
-    for state in (State.REFERRED, State.FOLLOW_UP, State.CLOSED, State.CANCELLED):
+    from tracker.cases.views import physician_query
+    for state in (State.REFERRED, State.UNDER_REVIEW, State.FOLLOW_UP, State.CLOSED, State.CANCELLED):
         gen.case(state=state)
     index = "ix_cases_open_waiting" if db.engine.dialect.name == "postgresql" else "ix_cases_state_changed_at"
     for statement in (worklist.query(worklist.open_states()),
-                      worklist.query(PHYSICIAN_FOCUS, physician_id=1, unassigned_too=True, sort="waiting")):
+                      physician_query(1)):
         plan = _plan(statement.limit(26))
         db.session.rollback()
         assert index in plan, plan
@@ -251,7 +251,8 @@ def test_the_physicians_list_takes_the_same_queries_for_3_and_30_cases_and_count
 
     def read(cases):
         for i in range(cases):
-            gen.case(state=(State.SCHEDULED, State.FOLLOW_UP, State.NOT_ELIGIBLE)[i % 3], physician=physician)
+            gen.case(state=(State.SCHEDULED, State.FOLLOW_UP, State.NOT_ELIGIBLE, State.UNDER_REVIEW)[i % 4],
+                     physician=physician)
         with count_queries() as counter:
             html = client.get("/cases/physician").get_data(as_text=True)
         assert not [s for s in counter.statements if re.search(r"count\s*\(", s, re.I)]

@@ -39,6 +39,7 @@ WAITING_BY_STATE = {
     State.IN_PROCEDURE: "checklist to be signed",
     State.FOLLOW_UP: "pain diary and outcome",
 }
+INCOMPLETE_VERDICT = "physician: incomplete verdict to decide or override"
 # States whose line depends on the verdict and whether it still stands (and so on time).
 VERDICT_STATES = frozenset({State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE, State.SCHEDULED})
 
@@ -56,6 +57,10 @@ def work_out(case, default_profile, today):
     result = assessment[0]
     if case.state == State.UNDER_REVIEW:
         waiting = result.waiting_for() or ["eligibility verdict (all criteria met)"]
+        if verdict is not None and verdict.incomplete and not stale and not overridden:
+            # The verdict stands and says "incomplete": a physician decides (override with the
+            # outside records) unless the unknown criteria get answered.
+            waiting = [INCOMPLETE_VERDICT] + waiting
     elif stale:
         waiting = ["verdict stale: re-evaluate"]
     elif case.state == State.ELIGIBLE:
@@ -150,6 +155,9 @@ def _touched(session):
             patients.add(obj.id)
             continue
         case = obj if isinstance(obj, Case) else _case_of(obj)
+        if case is None and getattr(obj, "case_id", None) is not None:
+            # A record written with its case's id only (a verdict): its case from the session.
+            case = session.get(Case, obj.case_id)
         if case is not None:
             cases.add(case.id)
             patients.add(case.patient_id)

@@ -21,7 +21,11 @@ from tracker.workflow import State
 
 bp = Blueprint("cases", __name__)
 
-PHYSICIAN_FOCUS = (State.NOT_ELIGIBLE, State.SCHEDULED, State.IN_PROCEDURE, State.FOLLOW_UP)
+# The physician's list: their own cases in these states (under review: a verdict to decide or
+# override, or a review on its way to one), and unassigned ones in every state but under review
+# (a case under review with nobody assigned is still the coordinators').
+PHYSICIAN_FOCUS = (State.UNDER_REVIEW, State.NOT_ELIGIBLE, State.SCHEDULED, State.IN_PROCEDURE, State.FOLLOW_UP)
+PHYSICIAN_UNASSIGNED_TOO = (State.NOT_ELIGIBLE, State.SCHEDULED, State.IN_PROCEDURE, State.FOLLOW_UP)
 STALE = ("This case was changed by someone else while you were looking at it. Nothing was changed; "
          "review the current state below and try again.")
 
@@ -72,13 +76,19 @@ def worklist_csv():
                            export.filters_text(filters))
 
 
+def physician_query(physician_id):
+    """The physician's list, longest waiting first: one query through the open cases' index."""
+    return worklist_queries.query(PHYSICIAN_FOCUS, physician_id=physician_id,
+                                  unassigned_too=PHYSICIAN_UNASSIGNED_TOO, sort="waiting")
+
+
 @bp.route("/physician")
 @allow(Role.PHYSICIAN)
 def physician_home():
     default_profile = clinic_default_profile_code()
-    page = window(worklist_queries.query(PHYSICIAN_FOCUS, physician_id=current_user.id,
-                                         unassigned_too=True, sort="waiting"), current_app.config["PER_PAGE"])
+    page = window(physician_query(current_user.id), current_app.config["PER_PAGE"])
     return render_template("cases/physician_home.html", page=page, focus=PHYSICIAN_FOCUS,
+                           unassigned_too=PHYSICIAN_UNASSIGNED_TOO,
                            rows=worklist_queries.rows(page.items, default_profile),
                            counts=worklist_queries.state_counts())
 

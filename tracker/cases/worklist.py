@@ -43,7 +43,11 @@ class Row:
 def query(states=None, q=None, physician_id=None, side=None, profile=None, default_profile=None,
           sort=DEFAULT_SORT, unassigned_too=False):
     """Cases matching the filters, sorted by an allowed key, with everything a row shows loaded
-    in one query per relation whatever the page size. Every filter uses an index."""
+    in one query per relation whatever the page size. Every filter uses an index.
+
+    With `physician_id`, `unassigned_too` adds the cases no physician is assigned to: True in
+    every state of `states`, or a collection of states (the physician's list: their own cases
+    under review, but unassigned ones only from the verdict on)."""
     # Patients are joined only to search or sort by name: counting and paging the other lists
     # then reads the cases table (and its indexes) alone.
     by_patient = bool(q and q.strip()) or sort == "name"
@@ -56,7 +60,13 @@ def query(states=None, q=None, physician_id=None, side=None, profile=None, defau
         statement = statement.filter(Case.state.in_([State(s) for s in states]))
     if physician_id:
         mine = Case.physician_id == physician_id
-        statement = statement.filter(db.or_(mine, Case.physician_id.is_(None)) if unassigned_too else mine)
+        if unassigned_too is True:
+            statement = statement.filter(db.or_(mine, Case.physician_id.is_(None)))
+        elif unassigned_too:
+            statement = statement.filter(db.or_(mine, db.and_(
+                Case.physician_id.is_(None), Case.state.in_([State(s) for s in unassigned_too]))))
+        else:
+            statement = statement.filter(mine)
     if side:
         statement = statement.filter(Case.side == side)
     if profile:
