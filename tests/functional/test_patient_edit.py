@@ -66,14 +66,35 @@ def test_saving_the_form_unchanged_records_nothing(client, coordinator, gen):
     assert db.session.execute(db.select(PatientHistory).filter_by(patient_id=patient.id)).first() is None
 
 
-def test_a_phone_number_that_is_not_one_is_refused_next_to_the_field_with_everything_typed_kept(
-        client, coordinator, garcia):
-    response = _edit(client, garcia, phone="555-01")
+def _refused_and_kept(client, patient, field, message, **changes):
+    """A correction refused next to `field` with `message`, every field as typed, nothing saved."""
+    response = _edit(client, patient, **changes)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "is not a valid phone number" in field_error(page, "phone")
-    assert input_value(page, "phone") == "555-01" and input_value(page, "family_name") == "García"
-    assert db.session.get(Patient, garcia.id).family_name == "Garcia"
+    assert message in field_error(page, field)
+    typed = {**FORM, **changes}
+    for name in ("family_name", "given_name", "phone", "email"):
+        assert input_value(page, name) == typed[name], name
+    db.session.expire_all()
+    saved = db.session.get(Patient, patient.id)
+    assert (saved.family_name, saved.given_name, saved.phone) == ("Garcia", "Lucia", None)
+
+
+def test_a_phone_number_that_is_not_one_is_refused_next_to_the_field_with_everything_typed_kept(
+        client, coordinator, garcia):
+    _refused_and_kept(client, garcia, "phone", "is not a valid phone number", phone="555-01")
+
+
+def test_a_name_with_an_emoji_is_refused_next_to_the_field_real_spellings_are_kept(client, coordinator, gen, garcia):
+    _refused_and_kept(client, garcia, "given_name", "remove “😀”", given_name="Lucía 😀")
+    assert _edit(client, garcia, family_name="O'Brien-Nguyễn", given_name="Zoë St. Claire").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Patient, garcia.id).display_name == "O'Brien-Nguyễn, Zoë St. Claire"
+
+
+def test_a_name_saved_before_names_were_checked_does_not_block_another_correction(client, coordinator, gen):
+    legacy = gen.patient(family_name="Smith2", given_name="Jo")
+    assert _edit(client, legacy, family_name="Smith2", given_name="Jo").status_code == 302
 
 
 def test_a_save_from_a_form_opened_before_someone_elses_is_refused_and_keeps_what_was_typed(

@@ -11,7 +11,7 @@ from tracker.vocab import Side
 from tracker.workflow import State
 
 from tests.builders import PATIENT, REFERRAL, commit_elsewhere
-from tests.helpers import input_by_id, is_checked, soup, submit, words
+from tests.helpers import field_error, input_by_id, is_checked, soup, submit, words
 
 
 def _count(model):
@@ -243,6 +243,26 @@ def test_a_code_taken_off_the_list_stays_on_the_referral_that_carries_it(client,
     case = gen.case(diagnosis_codes=["M54.59"])
     page = client.get(f"/referrals/cases/{case.id}").get_data(as_text=True)
     assert is_checked(page, "diagnosis_codes", "M54.59")
+
+
+@pytest.mark.parametrize("family, given, wrong", [
+    ("Okonkwo🙂", "Ada", "family_name"), ("Okonkwo", "Ada ❤️", "given_name"), ("Okonkwo", "Ada2", "given_name")])
+def test_a_name_with_an_emoji_or_a_digit_is_refused_next_to_the_field_and_kept(client, coordinator, family, given, wrong):
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "family_name": family, "given_name": given})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "A name holds letters, spaces, apostrophes" in field_error(page, wrong)
+    assert input_by_id(page, "family_name")["value"] == family and input_by_id(page, "given_name")["value"] == given
+    assert _count(Case) == 0
+
+
+@pytest.mark.parametrize("family, given", [("García", "Lucía"), ("O'Brien", "Zoë"), ("Nguyễn", "Thị Lan"),
+                                           ("Smith-Jones", "J. R."), ("O’Brien", "Seán")])
+def test_real_spellings_of_names_are_registered_as_typed(client, coordinator, family, given):
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "family_name": family, "given_name": given})
+    assert response.status_code == 302
+    patient = db.session.scalars(db.select(Patient)).one()
+    assert (patient.family_name, patient.given_name) == (family, given)
 
 
 def test_logging_a_referral_is_one_button_for_a_new_and_a_known_patient(client, coordinator, gen):

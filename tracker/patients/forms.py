@@ -19,6 +19,11 @@ class PatientEditForm(PatientFields, FlaskForm):
     EDITED = ("family_name", "given_name", "date_of_birth", "sex", "phone", "email", "preferred_contact",
               "language")
 
+    def __init__(self, *args, obj=None, **kwargs):
+        super().__init__(*args, obj=obj, **kwargs)
+        # The names as saved: one saved before names were checked is kept unless it is changed.
+        self.stored_names = {name: getattr(obj, name, None) for name in ("family_name", "given_name")}
+
     def edited_values(self):
         values = {name: _clean(self[name].data) for name in self.EDITED}
         values["sex"], values["preferred_contact"] = Sex(values["sex"]), ContactChannel(values["preferred_contact"])

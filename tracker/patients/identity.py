@@ -51,6 +51,24 @@ def clean_name(value):
     return clean_text(value)
 
 
+# What a person's name may hold besides letters (L*) and the marks that go with them (M*: accents,
+# vowel signs): spaces, apostrophes (O'Brien, O’Brien, the modifier letter ʼ is a letter),
+# hyphens (Smith-Jones) and periods (St. John). An emoji, a digit or a symbol is refused: it shows as
+# an empty box on many screens, in print and in the messages to the patient.
+NAME_PUNCTUATION = frozenset(" '\u2019-\u2010\u2011.") | JOINERS
+
+
+def characters_not_in_names(value):
+    """The characters of `value` a person's name may not hold, each once, in the order typed
+    (empty when the name is fine). Read after cleaning: invisible characters are dropped anyway."""
+    found = []
+    for char in clean_name(value):
+        if unicodedata.category(char)[0] in "LM" or char in NAME_PUNCTUATION or char in found:
+            continue
+        found.append(char)
+    return found
+
+
 def fold(value):
     """Case-folded, accent-free text with spaces kept: the basis of every key."""
     text = clean_text(value, keep_joiners=False).casefold().translate(_LETTER_FOLDS)

@@ -7,18 +7,32 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from tracker.coding import clinic_diagnosis_codes
 from tracker.formfields import not_before_birth, not_in_future, options, plausible_date
+from tracker.patients.identity import characters_not_in_names, clean_name
 from tracker.phones import PhoneNumber, why_no_texts
 from tracker.timeutil import clinic_today
 from tracker.vocab import ContactChannel, Indication, Sex, Side
+
+
+def person_name(form, field):
+    """Letters, accents, spaces, apostrophes, hyphens and periods: "García", "O'Brien", "Nguyễn",
+    "Zoë" are kept as spelled; an emoji or a digit is named next to the field. A correction form
+    leaves a name saved before this rule as it is (`stored_names`) unless it is changed."""
+    if clean_name(field.data or "") == clean_name(getattr(form, "stored_names", {}).get(field.short_name) or ""):
+        return
+    wrong = characters_not_in_names(field.data)
+    if wrong:
+        shown = " ".join(f"“{char}”" for char in wrong)
+        raise ValidationError(f"A name holds letters, spaces, apostrophes ('), hyphens (-) and periods "
+                              f"only: remove {shown}.")
 
 
 class PatientFields:
     mrn = StringField("Medical record number", validators=[
         DataRequired("Enter the medical record number."), Length(max=32)])
     family_name = StringField("Family name", validators=[
-        DataRequired("Enter the family name."), Length(max=80)])
+        DataRequired("Enter the family name."), Length(max=80), person_name])
     given_name = StringField("Given name", validators=[
-        DataRequired("Enter the given name."), Length(max=80)])
+        DataRequired("Enter the given name."), Length(max=80), person_name])
     date_of_birth = DateField("Date of birth", validators=[
         DataRequired("Enter the date of birth as a full date."), plausible_date, not_in_future])
     sex = SelectField("Sex", choices=options(Sex), default=Sex.UNKNOWN.value)
