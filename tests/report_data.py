@@ -26,6 +26,7 @@ c10 referred 05-05, right, diagnostic, Dr Bo, CAM 770HB, first verdict 05-06 inc
 """
 from datetime import date, datetime, time, timezone
 
+from tracker.diary.kept import keep_relief
 from tracker.roles import Role
 from tracker.extensions import db
 from tracker.models import (Appointment, Case, DiaryEntry, DiaryPoint, DiaryReminder, EligibilityVerdict, Outcome,
@@ -134,7 +135,13 @@ class Clinic:
                                             (self.c1, "w6", "sent", at(6, 5))):
             db.session.add(DiaryReminder(point_id=points[(case.id, code)].id, channel="email", attempt=1,
                                          status=status, claimed_at=claimed))
+        self.keep_relief()
         db.session.commit()
+
+    def keep_relief(self):
+        """The relief spans the diary's write paths keep (the rows above are inserted directly)."""
+        for case in db.session.execute(db.select(Case)).scalars():
+            keep_relief(case)
 
     _n = 0
 

@@ -210,3 +210,39 @@ def test_the_audit_trail_downloads_a_date_range_for_admins(client, gen, login_as
     assert _csv(client.get("/admin/audit.csv?date_from=2001-01-01&date_to=2001-01-02"))[1:] == []
     summaries = [e.summary for e in _exports()]
     assert summaries[0].startswith("exported audit trail as CSV (") and "date_from=" in summaries[0]
+
+
+def _survival(client):
+    return _csv(client.get("/reports/export?table=relief_survival"))[1:]
+
+
+def test_the_relief_curve_follows_a_score_recorded_and_corrected_through_the_diary(client, coordinator, gen):
+    # A left side injected three days ago (signed through the service; the set-up moves the
+    # injection and its diary three days back), baseline 8.
+    from tests.functional.test_diary_entry import felt
+    from tests.helpers import submit
+    from tracker.models import DiaryEntry, DiaryPoint
+
+    record = gen.procedure(steps="all", sign=True)
+    case = record.case
+    assert _survival(client) == []  # signed, no follow-up score yet: nothing to follow
+    back = timedelta(days=3)
+    record.started_at, record.signed_at, record.ended_at = (record.started_at - back, record.signed_at - back,
+                                                            record.ended_at - back)
+    for point in db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id)).scalars():
+        point.opens_at = point.opens_at - back
+        point.due_at, point.closes_at = (None if point.due_at is None else point.due_at - back,
+                                         None if point.closes_at is None else point.closes_at - back)
+    db.session.commit()
+    gen.diary(case, entries={"t0": 8})
+
+    # The day-1 pain, recalled by phone: 3 of 8 is still 50 % or more; the diary stops there.
+    submit(client, f"/cases/{case.id}/diary/phone", {"score": "3", **felt(record.started_at + timedelta(days=1))})
+    assert _survival(client) == [["1", "1", "0", "1", "100.0"]]
+
+    # Corrected to 6 (25 %): relief was below half at the first follow-up score, ended on day 0.
+    entry = db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id, side="left")
+                               .order_by(DiaryEntry.id.desc())).scalars().first()
+    submit(client, f"/cases/{case.id}/diary/entries/{entry.id}/correct",
+           {"score": "6", "reason": "Patient called: meant 6", "version_id": str(entry.version_id)})
+    assert _survival(client) == [["0", "1", "1", "0", "0.0"]]

@@ -12,6 +12,7 @@ from tracker.diary.relief import (
     diagnostic_result,
     interpret,
     percent_relief,
+    relief_span,
     therapeutic_duration,
 )
 from tracker.diary.schedule import DEFAULT_SCHEDULE
@@ -259,3 +260,34 @@ def test_interpretation_of_an_empty_diary():
     assert result.relief == {}
     assert (result.diagnostic, result.window_readings) == (INDETERMINATE, 0)
     assert result.therapeutic_reading is None
+
+
+# ---- the relief span the reports count (event or censored) ---------------------------------------
+
+def test_the_span_ends_where_relief_first_falls_below_half():
+    # The same run as the duration: to day 7, then below at 2 weeks (an event of the survival curve).
+    span = relief_span(8, follow_up(d1=2, d7=3, w2=7, w6=2))
+    assert (span.days, span.ended) == (7, True)
+    assert span.days == therapeutic_duration(8, follow_up(d1=2, d7=3, w2=7, w6=2))[1]
+
+
+def test_a_diary_that_stops_while_relief_holds_is_censored_at_its_last_score():
+    span = relief_span(8, follow_up(d1=2, d7=3, w2=4))
+    assert (span.days, span.ended) == (14, False)
+
+
+def test_a_first_follow_up_score_already_below_half_ends_on_day_0():
+    span = relief_span(8, follow_up(d1=5, d7=1))
+    assert (span.days, span.ended) == (0, True)
+
+
+def test_a_span_counts_whole_days_of_a_score_read_between_points():
+    # A score read 10 days and 20 hours after the injection (outside any window): day 10.
+    span = relief_span(8, [at("d1", 2), Reading("d7", 10 * 24 + 20, 4)])
+    assert (span.days, span.ended) == (10, False)
+
+
+@pytest.mark.parametrize("baseline", [None, 0])
+def test_no_span_without_a_baseline_to_relieve_or_without_follow_up_scores(baseline):
+    assert relief_span(baseline, follow_up(d1=2, d7=3)) == relief_span(8, [at("h6", 0)])
+    assert relief_span(8, []).days is None and not relief_span(8, []).ended

@@ -169,6 +169,7 @@ def test_relief_survival_reads_each_score_at_the_moment_it_describes(clinic):
         db.session.add(DiaryEntry(point_id=point.id, case_id=case.id, side="left", score=score, felt_at=felt,
                                   entered_at=felt + timedelta(hours=1), late=late, source=EntrySource.STAFF_PHONE,
                                   entered_by_id=clinic.coordinator.id))
+    clinic.keep_relief()
     db.session.commit()
     rows = _figure("relief_survival", start=date(2025, 11, 1), end=date(2025, 11, 30)).rows
     assert rows == [(10, 1, 0, 1, Decimal("100.0"))]

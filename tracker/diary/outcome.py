@@ -21,7 +21,6 @@ Choices made here:
   revision and the correction is audited. The next step is not corrected: it may have opened a
   linked case, which has its own life.
 """
-import math
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -29,9 +28,10 @@ from sqlalchemy.exc import IntegrityError
 from tracker import audit
 from tracker.cases.services import open_case, transition
 from tracker.diary import services as diary_services
-from tracker.diary.relief import (ANAESTHETIC_WINDOW_HOURS, DiagnosticResult, Interpretation, Reading, interpret,
-                                  percent_relief, relief_undefined)
-from tracker.diary.schedule import EntryStatus, Phase
+from tracker.diary.kept import Scored, follow_up_readings
+from tracker.diary.relief import (ANAESTHETIC_WINDOW_HOURS, DiagnosticResult, Interpretation, interpret,
+                                  percent_relief, relief_span, relief_undefined)
+from tracker.diary.schedule import EntryStatus
 from tracker.extensions import db
 from tracker.models import Case, Outcome, OutcomeRevision
 from tracker.refusals import FieldError, Refusal, check_version
@@ -84,11 +84,7 @@ class SideReading:
     def therapeutic_days(self):
         """Whole days relief lasted at 50 % or more: 0 when follow-up scores exist and the first is
         already below, None when there is nothing to judge by."""
-        if self.interpretation.therapeutic_days is not None:
-            return math.floor(self.interpretation.therapeutic_days)
-        judged = [r for r in self.readings if r.hours_after > ANAESTHETIC_WINDOW_HOURS
-                  and percent_relief(self.baseline.score, r.score) is not None]
-        return 0 if judged else None
+        return relief_span(self.baseline.score, self.readings).days
 
     def snapshot(self):
         """What Outcome.per_side keeps for this side: the figures shown when the outcome was
@@ -172,20 +168,12 @@ def _baseline(case, diary, side):
 
 
 def _readings(diary, side):
-    """One side's post-injection scores, each at the moment it describes, in time order.
-
-    A score for the first hours recorded after its window closed is a memory, not a measurement
-    of the block: shown in the table, never counted in the result.
-    """
-    readings = []
-    for view in diary.points:
-        entry = view.entries.get(side)
-        if view.is_baseline or view.point.hours_after is None or entry is None:
-            continue
-        if entry.late and view.point.phase == Phase.ANAESTHETIC:
-            continue
-        readings.append(Reading(view.code, view.describes_hours(entry), entry.score))
-    return tuple(sorted(readings, key=lambda r: r.hours_after))
+    """One side's post-injection scores, each at the moment it describes, in time order
+    (tracker.diary.kept.follow_up_readings, the reports' reading too)."""
+    injected_at = next((view.injected_at for view in diary.points if view.injected_at is not None), None)
+    return follow_up_readings((Scored(view.point, view.due, entry.score, entry.felt_at, entry.late)
+                               for view in diary.points if (entry := view.entries.get(side)) is not None),
+                              injected_at)
 
 
 def _read_side(side, baseline, readings, profile):

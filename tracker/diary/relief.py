@@ -5,6 +5,7 @@ range is a bug upstream (the entry form refuses it), so it raises ValueError rat
 quietly clipped into a verdict.
 """
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -137,7 +138,16 @@ def therapeutic_duration(baseline: int | None, readings: Iterable[Reading],
     time point with no entry neither breaks nor extends the run. (None, None) when the first
     follow-up reading is already below, when there is none, or when relief is undefined.
     """
-    readings = _checked(readings, baseline)
+    last, _ = _unbroken_run(_checked(readings, baseline), baseline, threshold_percent, window_hours)
+    if last is None:
+        return None, None
+    return last, last.hours_after / 24
+
+
+def _unbroken_run(readings, baseline, threshold_percent, window_hours):
+    """The last follow-up reading of the unbroken run at or above the threshold (None when the
+    first is already below or there is none), and the reading that broke it (None when relief
+    never fell below: the diary stopped first)."""
     threshold = Decimal(str(threshold_percent))
     last = None
     for reading in readings:
@@ -145,11 +155,35 @@ def therapeutic_duration(baseline: int | None, readings: Iterable[Reading],
             continue
         relief = percent_relief(baseline, reading.score)
         if relief is None or relief < threshold:
-            break
+            return last, reading
         last = reading
-    if last is None:
-        return None, None
-    return last, last.hours_after / 24
+    return last, None
+
+
+@dataclass(frozen=True)
+class ReliefSpan:
+    """How long one side's relief lasted, as the diary reads it and the reports count it.
+
+    ``days`` are the whole days to the last follow-up reading of the unbroken run (0 when the first
+    follow-up reading is already below the threshold), None when there is nothing to judge by (no
+    follow-up reading, or relief undefined: no baseline, baseline 0). ``ended`` says relief fell
+    below the threshold (an event of the survival curve); otherwise the diary stopped while relief
+    still held, and the side is censored at ``days``.
+    """
+
+    days: int | None
+    ended: bool
+
+
+def relief_span(baseline: int | None, readings: Iterable[Reading],
+                threshold_percent: Decimal | float = THERAPEUTIC_RELIEF_PERCENT,
+                window_hours: float = ANAESTHETIC_WINDOW_HOURS) -> ReliefSpan:
+    """The side's relief span (see `ReliefSpan`), by the same run as `therapeutic_duration`."""
+    readings = _checked(readings, baseline)
+    if not baseline or not any(reading.hours_after > window_hours for reading in readings):
+        return ReliefSpan(None, False)
+    last, broke = _unbroken_run(readings, baseline, threshold_percent, window_hours)
+    return ReliefSpan(math.floor(last.hours_after / 24) if last is not None else 0, broke is not None)
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,22 @@ def schedule_for(profile_code: str | None) -> DiarySchedule:
         raise KeyError(f"no diary schedule for policy profile {profile_code!r}") from None
 
 
+
+def point_of(profile_code: str | None, code: str) -> TimePoint:
+    """The schedule's description of a stored point (its label and phase): the profile's schedule
+    (a profile without one of its own reads the default), else the default's, else an unknown point
+    with no time after the injection."""
+    try:
+        schedule = schedule_for(profile_code)
+    except KeyError:
+        schedule = DEFAULT_SCHEDULE
+    for candidate in (schedule, DEFAULT_SCHEDULE):
+        try:
+            return candidate.point(code)
+        except KeyError:
+            continue
+    return TimePoint(code, code, Phase.THERAPEUTIC, None, timedelta(0), timedelta(0))
+
 @dataclass(frozen=True)
 class Due:
     point: TimePoint

@@ -21,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker import audit, i18n
 from tracker.clinic import clinic_contact
-from tracker.diary import chase, links
+from tracker.diary import chase, kept, links
 from tracker.diary.schedule import (DEFAULT_SCHEDULE, Due, EntryStatus, Phase, TimePoint, current_points,
-                                    describes_hours, due_times, entry_status, is_open_now, schedule_for,
+                                    describes_hours, due_times, entry_status, is_open_now, point_of, schedule_for,
                                     window_holding)
 from tracker.extensions import db
 from tracker.mail import MailError, send_mail
@@ -76,12 +76,7 @@ def _schedule(case):
 
 def time_point(case, code):
     """The schedule's description of a stored point (its label and phase)."""
-    for schedule in (_schedule(case), DEFAULT_SCHEDULE):
-        try:
-            return schedule.point(code)
-        except KeyError:
-            continue
-    return TimePoint(code, code, Phase.THERAPEUTIC, None, timedelta(0), timedelta(0))
+    return point_of(case.payer_profile_code, code)
 
 
 def ensure_baseline(case, opens_at):
@@ -351,6 +346,7 @@ def record_entry(case, code, scores, answers, source, actor=None, link=None, now
     _audit(audit.Action.CREATE, "diary_point", view.row.id,
            f"case {case.id}: diary {view.code} entered ({EntrySource(source).label.lower()})"
            + (", late" if late else ""), actor, link)
+    kept.keep_relief(case)  # the reports' relief span, in this commit
     db.session.commit()
     return view, late
 
@@ -405,6 +401,7 @@ def correct_entry(entry, score, answers, reason, version_id, source, actor=None,
     _audit(audit.Action.UPDATE, "diary_entry", entry.id,
            f"case {entry.case_id}: diary {entry.point.point_code} {entry.side} corrected "
            f"({EntrySource(source).label.lower()})", actor, link)
+    kept.keep_relief(entry.case)  # the reports' relief span, in this commit
     db.session.commit()
 
 

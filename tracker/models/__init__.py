@@ -4,7 +4,7 @@ from tracker.models.audit import AuditAction, AuditCheck, AuditEvent, AuditSeal
 from tracker.models.case import Case, CaseHistory, CaseRow, CaseStateCount
 from tracker.models.case_identifier import CaseIdentifier
 from tracker.models.diary import (DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint, DiaryReminder, Outcome,
-                                  OutcomeRevision)
+                                  OutcomeRevision, ReliefSpan)
 from tracker.models.eligibility import ClinicSettings, EligibilityVerdict
 from tracker.models.held_form import HeldForm
 from tracker.models.patient import Patient, PatientHistory, SmsOptOut
@@ -17,6 +17,6 @@ from tracker.models.user import SignInThrottle, User
 
 __all__ = ["ApiScope", "ApiToken", "Appointment", "AppointmentChange", "AppointmentMessage", "AuditAction", "AuditCheck", "AuditEvent", "AuditSeal", "Case", "CaseHistory", "CaseIdentifier", "CaseRow", "CaseStateCount", "ClinicSettings", "ConservativeCare",
            "DiaryEntry", "DiaryEntryRevision", "DiaryLink", "DiaryPoint", "DiaryReminder",
-           "EligibilityVerdict", "HeldForm", "Examination", "FormularyDrug", "InjectateRow", "Outcome", "OutcomeRevision", "Patient", "PatientHistory",
+           "EligibilityVerdict", "HeldForm", "Examination", "FormularyDrug", "InjectateRow", "Outcome", "OutcomeRevision", "Patient", "ReliefSpan", "PatientHistory",
            "ProcedureAddendum", "ProcedureRecord", "ProcedureStatus", "ProcedureStep", "RiskScreen", "Room", "ScheduleLock", "SignInThrottle", "SmsOptOut", "User",
            "WorkingHours"]

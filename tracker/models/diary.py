@@ -127,6 +127,28 @@ class DiaryEntry(db.Model):
         return bool(self.revisions)
 
 
+class ReliefSpan(db.Model):
+    """One injected side's relief span, kept for the reports' survival curve (tracker/diary/kept.py
+    writes it with every change that alters it): whole days relief lasted at 50 % or more, and
+    whether it ended (relief fell below) or was censored where the diary stopped. A side with
+    nothing to judge by has no row."""
+
+    __tablename__ = "relief_spans"
+    __table_args__ = (
+        CheckConstraint("side IN ('left', 'right')", name="relief_span_side"),
+        CheckConstraint("lasted_days >= 0", name="relief_span_days"),
+        # The report's period is the injection's start; the index holds every value it counts.
+        db.Index("ix_relief_spans_injected_at", "injected_at", "lasted_days", "ended"),
+    )
+
+    case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), primary_key=True)
+    side = db.Column(db.String(5), primary_key=True)
+    # The signed procedure's start (the diary's points are timed from it).
+    injected_at = db.Column(UTCDateTime, nullable=False)
+    lasted_days = db.Column(db.Integer, nullable=False)
+    ended = db.Column(db.Boolean, nullable=False)
+
+
 class DiaryEntryRevision(db.Model):
     """The values a correction replaced, with who replaced them, when and why. Append-only."""
 

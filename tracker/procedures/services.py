@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker import audit
 from tracker.cases.services import transition
 from tracker.diary import services as diary
+from tracker.diary.kept import keep_relief
 from tracker.extensions import db
 from tracker.models import (AppointmentChange, ClinicSettings, FormularyDrug, InjectateRow, ProcedureAddendum,
                             ProcedureRecord, ProcedureStatus, ProcedureStep)
@@ -388,6 +389,8 @@ def sign(record, actor, version_id, entries=None, now=None):
     # The diary goes live with the signature: its points are timed from the injection's start.
     diary.start_follow_up(record.case, injected_at=record.started_at,
                           opened_at=record.appointment.created_at if record.appointment else None)
+    # The reports' relief span is timed from the injection (a baseline alone gives none yet).
+    keep_relief(record.case)
     audit.record(audit.Action.UPDATE, "procedure_record", record.id,
                  summary=f"case {record.case_id}: signed, {record.duration_minutes} min"
                          + (f" (flagged: {flag})" if (flag := duration_flag(record.duration_minutes)) else ""),

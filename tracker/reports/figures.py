@@ -14,12 +14,10 @@ from flask import current_app
 from sqlalchemy import and_, case, distinct, func, literal, or_, select, text, true, union_all
 from sqlalchemy.orm import aliased
 
-from tracker.diary.relief import ANAESTHETIC_WINDOW_HOURS
-from tracker.diary.schedule import SCHEDULES, Phase
-from tracker.diary.services import BASELINE as BASELINE_CODE
+from tracker.diary.schedule import SCHEDULES
 from tracker.extensions import db
 from tracker.models import (Appointment, Case, DiaryEntry, DiaryPoint, DiaryReminder, EligibilityVerdict,
-                            Examination, Outcome, Patient, ProcedureRecord, ProcedureStep, Room, User,
+                            Outcome, Patient, ProcedureRecord, ProcedureStep, ReliefSpan, Room, User,
                             WorkingHours)
 from tracker.models.procedure import ProcedureStatus
 from tracker.policy import CRITERION_LABELS, DIAGNOSTIC_INDICATIONS, PROFILES
@@ -498,67 +496,15 @@ def _block_rates(filters, group, name, title, key):
         Chart("bars", (0,), (1, 2, 3)))
 
 
-def _point_minutes():
-    """Point code -> (nominal minutes after the injection, phase), for every point after it."""
-    points = {}
-    for schedule in SCHEDULES.values():
-        for point in schedule.points:
-            if point.offset is not None:
-                minutes = int(point.offset / timedelta(minutes=1))
-                if points.setdefault(point.code, (minutes, point.phase)) != (minutes, point.phase):
-                    raise ValueError(f"time point {point.code} means two different times in the diary schedules")
-    return points
-
-
 def relief_survival(filters):
-    """Read as the case's pain diary reads relief (tracker.diary.outcome and relief): each score at
-    the moment it describes (felt_at: a point's nominal time when felt inside its window, else the
-    minutes from the injection to that moment), follow-up scores (after the anaesthetic window, an
-    anaesthetic point's late score left out) in time order, relief unbroken from the first of them;
-    the baseline is the side's T0 score, else the examination's."""
-    points = _point_minutes()
-    injected = (select(ProcedureRecord.case_id, ProcedureRecord.started_at)
-                .where(_signed(), _in_period(ProcedureRecord.started_at, filters),
-                       *_of_cases(ProcedureRecord.case_id, filters)).subquery())
-    felt = func.coalesce(DiaryEntry.felt_at, DiaryEntry.entered_at)
-    in_window = and_(felt >= DiaryPoint.opens_at, or_(DiaryPoint.closes_at.is_(None), felt <= DiaryPoint.closes_at))
-    nominal = case({code: minutes for code, (minutes, _) in points.items()}, value=DiaryPoint.point_code)
-    minutes = case((in_window, nominal), else_=func.round(sql.minutes_between(felt, injected.c.started_at)))
-    anaesthetic = [code for code, (_, phase) in points.items() if phase == Phase.ANAESTHETIC]
-    counted = ~and_(DiaryEntry.late.is_(True), DiaryPoint.point_code.in_(anaesthetic))
-
-    t0 = (select(DiaryEntry.case_id, DiaryEntry.side, DiaryEntry.score)
-          .join(DiaryPoint, DiaryPoint.id == DiaryEntry.point_id)
-          .join(injected, injected.c.case_id == DiaryEntry.case_id)
-          .where(DiaryPoint.point_code == BASELINE_CODE).subquery())
-    baseline = func.coalesce(t0.c.score, Examination.baseline_nrs)
-    # Each score after the injection once, with the minutes it describes and whether relief is
-    # below 50 % there (relief is at least 50 % when score <= baseline / 2, i.e. 2 x score <=
-    # baseline, whole numbers); a baseline of 0 leaves relief undefined (not counted).
-    scored = (select(DiaryEntry.case_id, DiaryEntry.side, minutes.label("minutes"),
-                     (2 * DiaryEntry.score > baseline).label("below"))
-              .join(DiaryPoint, DiaryPoint.id == DiaryEntry.point_id)
-              .join(injected, injected.c.case_id == DiaryEntry.case_id)
-              .outerjoin(t0, and_(t0.c.case_id == DiaryEntry.case_id, t0.c.side == DiaryEntry.side))
-              .outerjoin(Examination, Examination.case_id == DiaryEntry.case_id)
-              .where(DiaryPoint.point_code != BASELINE_CODE, counted, baseline > 0)
-              .subquery())
-    readings = (select(scored).where(scored.c.minutes > ANAESTHETIC_WINDOW_HOURS * 60).cte("readings"))
-    # Relief ends at the first follow-up reading below 50 % (in time order, whatever the points'
-    # labels); it lasted to the latest reading at 50 % or more before that one (0 when the first is
-    # already below); a side never below is censored at its latest reading.
-    firsts = (select(readings.c.case_id, readings.c.side,
-                     func.min(case((readings.c.below, readings.c.minutes))).label("first_below"))
-              .group_by(readings.c.case_id, readings.c.side).subquery())
-    before_end = and_(~readings.c.below,
-                      or_(firsts.c.first_below.is_(None), readings.c.minutes < firsts.c.first_below))
-    per_side = (select(func.coalesce(func.max(case((before_end, readings.c.minutes))), 0).label("lasted"),
-                       firsts.c.first_below.is_not(None).label("ended"))
-                .join(readings, and_(readings.c.case_id == firsts.c.case_id, readings.c.side == firsts.c.side))
-                .group_by(firsts.c.case_id, firsts.c.side, firsts.c.first_below).subquery())
-    groups = db.session.execute(select(per_side.c.lasted, per_side.c.ended, func.count())
-                                .group_by(per_side.c.lasted, per_side.c.ended)).all()
-    steps = kaplan_meier((int(lasted) // 1440, bool(ended), count) for lasted, ended, count in groups)
+    """Each injected side's span as the case's pain diary reads it (tracker.diary.relief.relief_span,
+    kept per side in relief_spans by tracker.diary.kept with every change that alters it): the
+    report only counts the kept rows of the period."""
+    groups = db.session.execute(
+        select(ReliefSpan.lasted_days, ReliefSpan.ended, func.count())
+        .where(_in_period(ReliefSpan.injected_at, filters), *_of_cases(ReliefSpan.case_id, filters))
+        .group_by(ReliefSpan.lasted_days, ReliefSpan.ended)).all()
+    steps = kaplan_meier((int(days), bool(ended), count) for days, ended, count in groups)
     return Figure(
         "relief_survival", "Therapeutic relief over time (survival curve)",
         "Injected sides with a procedure started inside the period: the share whose relief (50 % or "

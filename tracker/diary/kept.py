@@ -1,0 +1,166 @@
+"""Each injected side's relief span, kept for the reports (the relief survival curve).
+
+The reports page cannot read a year of diary scores in time order for every injected side each time
+it is opened, so each side's span is kept in `relief_spans`: the whole days relief lasted at 50 % or
+more and whether it ended (relief fell below) or the diary stopped while it held (censored), with
+the injection's start (the report's period column). It is read by the same functions as the
+physician's diary reading (tracker/diary/outcome.py): `follow_up_readings` picks and times the
+scores, `tracker.diary.relief.relief_span` reads the run, so the report and the diary cannot
+disagree.
+
+`keep_relief(case)` rewrites a case's rows in the transaction of the change that alters them: a
+diary entry saved or corrected, the procedure signed, the examination's baseline changed (it stands
+in for a missing t0). Nothing in a span depends on the clock: a diary still open is censored at its
+latest follow-up score, as the diary page reads it, until the next score moves it.
+
+`spans_of_case` is pure (plain values in, rows out); `keep_all` backfills every case with it
+(migration 0032, the benchmarks' fills).
+"""
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from tracker.diary.relief import Reading, relief_span
+from tracker.diary.schedule import Due, Phase, TimePoint, describes_hours, point_of
+from tracker.vocab import joints_of
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One stored score with its point: the values `follow_up_readings` reads."""
+
+    point: TimePoint
+    due: Due
+    score: int
+    felt_at: datetime
+    late: bool
+
+
+def follow_up_readings(scored: Iterable[Scored], injected_at: datetime | None) -> tuple[Reading, ...]:
+    """One side's post-injection scores, each at the moment it describes, in time order.
+
+    A score for the first hours recorded after its window closed is a memory, not a measurement
+    of the block: shown in the diary's table, never counted in the result.
+    """
+    readings = []
+    for item in scored:
+        if item.point.hours_after is None:
+            continue  # the baseline (or a point no schedule times)
+        if item.late and item.point.phase == Phase.ANAESTHETIC:
+            continue
+        readings.append(Reading(item.point.code, describes_hours(item.due, item.felt_at, injected_at), item.score))
+    return tuple(sorted(readings, key=lambda r: r.hours_after))
+
+
+# Stands in for "no end yet", as in tracker.diary.services.
+_NO_END = datetime(9999, 1, 1, tzinfo=timezone.utc)
+
+
+def _utc(moment):
+    """A stored instant as an aware UTC datetime (a migration reads SQLite's as text or naive)."""
+    if moment is None or isinstance(moment, datetime) and moment.tzinfo is not None:
+        return moment
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def _due(point, due_at, opens_at, closes_at):
+    # As the diary reads a stored point (tracker.diary.services._due_of).
+    end = _utc(closes_at) or _NO_END
+    return Due(point, _utc(due_at) or end, _utc(opens_at), end)
+
+
+def spans_of_case(profile_code: str | None, case_side: str, injected_at: datetime, exam_baseline: int | None,
+                  points: Iterable[tuple], entries: Iterable[tuple]) -> list[dict]:
+    """The relief_spans rows of one injected case.
+
+    ``points``: (point id, point code, due_at, opens_at, closes_at); ``entries``: (point id, side,
+    score, felt_at, late). A side with nothing to judge by (no follow-up score, no baseline or a
+    baseline of 0) has no row.
+    """
+    stored = {point_id: (point_of(profile_code, code), due_at, opens_at, closes_at)
+              for point_id, code, due_at, opens_at, closes_at in points}
+    by_side = {}
+    for point_id, side, score, felt_at, late in entries:
+        if point_id in stored:
+            by_side.setdefault(side, []).append((stored[point_id], score, felt_at, late))
+    injected_at = _utc(injected_at)
+    rows = []
+    for side in joints_of(case_side):
+        mine = by_side.get(side.value, [])
+        # The baseline is the patient's own t0 score for the side; without one, the examination's.
+        baseline = next((score for (point, *_), score, _, _ in mine if point.phase == Phase.BASELINE), exam_baseline)
+        scored = [Scored(point, _due(point, due_at, opens_at, closes_at), score, _utc(felt_at), bool(late))
+                  for (point, due_at, opens_at, closes_at), score, felt_at, late in mine]
+        span = relief_span(baseline, follow_up_readings(scored, injected_at))
+        if span.days is not None:
+            rows.append({"side": side.value, "injected_at": injected_at, "lasted_days": span.days,
+                         "ended": span.ended})
+    return rows
+
+
+def keep_relief(case):
+    """Rewrite the case's kept relief spans from its diary now (the caller commits). A case without
+    a signed procedure has none."""
+    from tracker.extensions import db
+    from tracker.models import DiaryEntry, DiaryPoint, Examination, ProcedureRecord, ReliefSpan
+    from tracker.models.procedure import ProcedureStatus
+
+    db.session.flush()
+    db.session.execute(db.delete(ReliefSpan).where(ReliefSpan.case_id == case.id))
+    injected_at = db.session.execute(
+        db.select(ProcedureRecord.started_at).where(ProcedureRecord.case_id == case.id,
+                                                    ProcedureRecord.status == ProcedureStatus.SIGNED)
+        .order_by(ProcedureRecord.started_at.desc()).limit(1)).scalar_one_or_none()
+    if injected_at is None:
+        return
+    points = db.session.execute(
+        db.select(DiaryPoint.id, DiaryPoint.point_code, DiaryPoint.due_at, DiaryPoint.opens_at, DiaryPoint.closes_at)
+        .where(DiaryPoint.case_id == case.id)).all()
+    entries = db.session.execute(
+        db.select(DiaryEntry.point_id, DiaryEntry.side, DiaryEntry.score, DiaryEntry.felt_at, DiaryEntry.late)
+        .where(DiaryEntry.case_id == case.id)).all()
+    exam_baseline = db.session.execute(
+        db.select(Examination.baseline_nrs).where(Examination.case_id == case.id)).scalar_one_or_none()
+    for row in spans_of_case(case.payer_profile_code, case.side, injected_at, exam_baseline, points, entries):
+        db.session.add(ReliefSpan(case_id=case.id, **row))
+    db.session.flush()
+
+
+BATCH = 5000
+
+
+def keep_all(conn, spans):
+    """Write every signed case's spans into the (empty) `spans` table through `conn`, with plain
+    SQL and `spans_of_case`, a batch of cases at a time: the migration's backfill, and the
+    benchmarks' after a fill in SQL."""
+    from itertools import groupby
+
+    from sqlalchemy import text
+
+    injected = conn.execute(text(
+        "SELECT p.case_id, c.payer_profile_code, c.side, max(p.started_at), e.baseline_nrs "
+        "FROM procedure_records p JOIN cases c ON c.id = p.case_id "
+        "LEFT JOIN examinations e ON e.case_id = p.case_id "
+        "WHERE p.status = 'signed' GROUP BY p.case_id, c.payer_profile_code, c.side, e.baseline_nrs "
+        "ORDER BY p.case_id")).all()
+    for start in range(0, len(injected), BATCH):
+        batch = injected[start:start + BATCH]
+        bounds = {"low": batch[0][0], "high": batch[-1][0]}
+        points = conn.execute(text(
+            "SELECT case_id, id, point_code, due_at, opens_at, closes_at FROM diary_points "
+            "WHERE case_id BETWEEN :low AND :high ORDER BY case_id"), bounds).all()
+        entries = conn.execute(text(
+            "SELECT case_id, point_id, side, score, coalesce(felt_at, entered_at), late FROM diary_entries "
+            "WHERE case_id BETWEEN :low AND :high ORDER BY case_id"), bounds).all()
+        points_of = {case_id: [row[1:] for row in rows] for case_id, rows in groupby(points, key=lambda r: r[0])}
+        entries_of = {case_id: [row[1:] for row in rows] for case_id, rows in groupby(entries, key=lambda r: r[0])}
+        rows = []
+        for case_id, profile_code, side, started_at, exam_baseline in batch:
+            for row in spans_of_case(profile_code, side, started_at, exam_baseline, points_of.get(case_id, ()),
+                                     entries_of.get(case_id, ())):
+                # Stored as naive UTC, like every instant (tracker.models.types.UTCDateTime).
+                rows.append({**row, "case_id": case_id, "injected_at": row["injected_at"].replace(tzinfo=None)})
+        if rows:
+            conn.execute(spans.insert(), rows)
