@@ -213,13 +213,19 @@ def clone(url, cases):
 
 def after_clone(conn):
     """Bring kept aggregates up to date with the copied rows (the app keeps them on every write):
-    the per-state counts, and the diary points whose chase ended in the past the copies were moved
+    the per-state counts, the relief spans, and the diary points whose chase ended in the past the copies were moved
     to leave the overdue list's index (as the nightly refresh does)."""
     from tracker.cases.counts import rebuild_state_counts_sql
 
     conn.execute(text(rebuild_state_counts_sql()))
     conn.execute(text("UPDATE diary_points SET chased = false WHERE chased "
                       "AND chase_until <= (now() AT TIME ZONE 'utc')"))
+    # The relief spans, recomputed for the copies from their diaries (tracker/diary/kept.py).
+    from tracker.diary.kept import keep_all
+    from tracker.models import ReliefSpan
+
+    conn.execute(text("DELETE FROM relief_spans"))
+    keep_all(conn, ReliefSpan.__table__)
 
 
 def fill(url, cases, password):

@@ -193,8 +193,25 @@ def fill(n_cases, audit_rows):
         db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                 f"(SELECT coalesce(max(id), 1) FROM {table}))"))
     db.session.commit()
+    keep_relief_spans()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
+
+
+def keep_relief_spans():
+    """The relief spans the app keeps on every diary write (tracker/diary/kept.py), for the rows the
+    fill wrote in SQL; also run on a database filled before relief_spans existed (--reuse)."""
+    from tracker.diary.kept import keep_all
+    from tracker.models import ReliefSpan
+
+    with db.engine.begin() as conn:
+        ReliefSpan.__table__.create(conn, checkfirst=True)
+        if conn.execute(text("SELECT count(*) FROM relief_spans")).scalar():
+            return
+        started = time.perf_counter()
+        keep_all(conn, ReliefSpan.__table__)
+        conn.execute(text("ANALYZE relief_spans"))
+    print(f"kept the relief spans in {time.perf_counter() - started:.1f} s")
 
 
 class _Clock:
@@ -319,6 +336,8 @@ def main():
             started = time.perf_counter()
             fill(args.cases, args.audit_rows)
             print(f"filled {args.cases:,} cases in {time.perf_counter() - started:.1f} s")
+        else:
+            keep_relief_spans()
         start, end = default_period(clinic_today())
         print(", ".join(f"{count(t):,} {t}" for t in (
             "cases", "eligibility_verdicts", "appointments", "procedure_records", "diary_points", "diary_entries",
