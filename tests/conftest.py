@@ -195,6 +195,18 @@ def admin(gen, login_as):
 
 
 @pytest.fixture
+def admin_account(gen):
+    """An admin's account, not signed in: for tests that sign in themselves (`login_as`)."""
+    return gen.user(Role.ADMIN, name="Ada Admin")
+
+
+@pytest.fixture
+def admin_client(make_client, admin_account, login_as):
+    """A client of its own signed in as `admin_account` (`client` stays free for someone else)."""
+    return login_as(admin_account, on=make_client())
+
+
+@pytest.fixture
 def coordinator_account(gen):
     """A coordinator's account, not signed in: for tests that switch between people (`login_as`)."""
     return gen.user(Role.COORDINATOR, name="Casey Coordinator")
@@ -211,6 +223,44 @@ def doctor(client, physician, login_as):
     """`client` signed in as `physician`."""
     login_as(physician)
     return client
+
+
+# ---------------------------------------------------------------- mail caught where it is sent
+
+@pytest.fixture
+def outbox_for(monkeypatch):
+    """`outbox_for(module)`: the mail `module` sends through its `send_mail`, caught instead of
+    sent: a list of (to, subject, body, attachments)."""
+    def catch(module):
+        sent = []
+        monkeypatch.setattr(module, "send_mail", lambda to, subject, body, attachments=():
+                            sent.append((to, subject, body, attachments)))
+        return sent
+    return catch
+
+
+@pytest.fixture
+def reminder_outbox(outbox_for):
+    """The appointment messages (reminders, updates, preparation) sent by email."""
+    from tracker.scheduling import reminders
+
+    return outbox_for(reminders)
+
+
+@pytest.fixture
+def account_outbox(outbox_for):
+    """The patient account invitations and password reset links."""
+    from tracker.patient_accounts import services
+
+    return outbox_for(services)
+
+
+@pytest.fixture
+def diary_outbox(outbox_for):
+    """The personal diary links emailed to patients."""
+    from tracker.diary import services
+
+    return outbox_for(services)
 
 
 # ---------------------------------------------------------------- a real SMTP server

@@ -41,6 +41,15 @@ def record(action, object_type=None, object_id=None, summary="", user=None, acto
     return event
 
 
+def created(row, object_type, summary, **who):
+    """Add a new `row` with the audit row of its creation (which names its id, so the row is
+    flushed first). `who`: `user`/`actor` as for `record`. Returns the row."""
+    db.session.add(row)
+    db.session.flush()
+    record(Action.CREATE, object_type, row.id, summary=summary, **who)
+    return row
+
+
 def changed_fields(before, after, show_values=()):
     """A short diff: the names of the fields that changed, with old → new only for `show_values`
     (administrative fields such as role or active; never clinical values)."""

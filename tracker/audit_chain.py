@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker.extensions import db
 from tracker.models import AuditCheck, AuditEvent, AuditSeal
 from tracker.timeutil import utcnow
+from tracker.transactions import undo_refused_write
 
 GENESIS = "0" * 64
 # How old a row must be before it is sealed (see above).
@@ -71,7 +72,7 @@ def seal(now=None):
         try:
             db.session.commit()
         except IntegrityError:
-            db.session.rollback()
+            undo_refused_write()
             return Sealed(sealed, head, alone=False)
         sealed += len(ready)
         if young is not None or len(events) < BATCH:

@@ -2,10 +2,28 @@
 their preferred contact is a text message, their number can take texts and has not answered STOP;
 otherwise by email when there is an address. A patient who prefers phone calls gets no automatic
 message (the coordinator calls), nor does one with neither."""
+from dataclasses import dataclass, field
+
 from tracker import phones, sms
 from tracker.vocab import ContactChannel
 
 EMAIL, SMS = "email", "sms"
+
+
+@dataclass
+class Counts:
+    """What one run of a sender (`flask reminders send`) did: sent, skipped (no longer due when
+    re-checked), failed (and the cases they were for), taken (claimed by another worker first, or
+    at the same moment: nothing done here); the emails and texts it took (one message may carry
+    several diary reminders)."""
+
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    taken: int = 0
+    emails: int = 0
+    texts: int = 0
+    failed_cases: list = field(default_factory=list)
 
 
 def text_number(patient):

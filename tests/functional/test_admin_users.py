@@ -75,16 +75,6 @@ def user_by_email(email):
     return db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
 
 
-@pytest.fixture
-def admin(gen):
-    return gen.user(Role.ADMIN, email="root.admin@test.clinic", name="Root Admin")
-
-
-@pytest.fixture
-def admin_client(client, admin, login_as):
-    return login_as(admin)
-
-
 # ---------------------------------------------------------------- creating
 
 
@@ -266,38 +256,38 @@ def test_reactivated_user_can_sign_in_again(admin_client, make_client, gen):
     assert sign_in(make_client(), user).status_code == 302
 
 
-def test_admin_cannot_remove_own_admin_role(admin_client, admin):
-    response = save_user(admin_client, admin.id, role="coordinator")
+def test_admin_cannot_remove_own_admin_role(admin_client, admin_account):
+    response = save_user(admin_client, admin_account.id, role="coordinator")
 
     assert response.status_code == 200
     assert field_error(response.get_data(as_text=True), "role") == \
         "You cannot remove your own admin access; ask another admin."
-    assert user_by_email(admin.email).role == Role.ADMIN
+    assert user_by_email(admin_account.email).role == Role.ADMIN
     assert admin_client.get("/admin/users").status_code == 200
 
 
-def test_admin_cannot_deactivate_own_account(admin_client, admin):
-    response = save_user(admin_client, admin.id, active=None)
+def test_admin_cannot_deactivate_own_account(admin_client, admin_account):
+    response = save_user(admin_client, admin_account.id, active=None)
 
     assert field_error(response.get_data(as_text=True), "active") == \
         "You cannot remove your own admin access; ask another admin."
-    assert user_by_email(admin.email).active
+    assert user_by_email(admin_account.email).active
     assert admin_client.get("/admin/users").status_code == 200
 
 
-def test_another_admin_can_change_an_admins_role(admin, make_client, gen, login_as):
+def test_another_admin_can_change_an_admins_role(admin_account, make_client, gen, login_as):
     second = login_as(gen.user(Role.ADMIN), on=make_client())
 
-    response = save_user(second, admin.id, role="coordinator")
+    response = save_user(second, admin_account.id, role="coordinator")
 
     assert response.status_code == 302
-    assert user_by_email(admin.email).role == Role.COORDINATOR
+    assert user_by_email(admin_account.email).role == Role.COORDINATOR
 
 
-def test_second_of_two_concurrent_edits_is_refused_and_the_first_is_kept(admin, make_client,
+def test_second_of_two_concurrent_edits_is_refused_and_the_first_is_kept(admin_account, make_client,
                                                                          gen, login_as):
     user = gen.user(Role.COORDINATOR, name="Casey Original")
-    first = login_as(admin, on=make_client())
+    first = login_as(admin_account, on=make_client())
     second = login_as(gen.user(Role.ADMIN), on=make_client())
     url = f"/admin/users/{user.id}"
     first_form, second_form = form_values(first, url, url), form_values(second, url, url)
@@ -399,7 +389,7 @@ def test_pagination_links_keep_the_filters(admin_client, gen):
     assert "Page 2 of 2 (30 in all)" in second
 
 
-def test_admin_changes_are_in_the_audit_trail(admin_client, admin, gen):
+def test_admin_changes_are_in_the_audit_trail(admin_client, admin_account, gen):
     user = gen.user(Role.COORDINATOR)
 
     save_user(admin_client, user.id, role="physician", name="Renamed Person")
@@ -408,7 +398,7 @@ def test_admin_changes_are_in_the_audit_trail(admin_client, admin, gen):
     event = db.session.execute(
         db.select(AuditEvent).filter_by(action=AuditAction.UPDATE, object_id=str(user.id))
     ).scalar_one()
-    assert event.user_id == admin.id and event.role == Role.ADMIN
+    assert event.user_id == admin_account.id and event.role == Role.ADMIN
     assert "role: coordinator → physician" in event.summary and "name" in event.summary
     assert "Renamed Person" not in event.summary
 

@@ -4,9 +4,9 @@ coordinator sees them on the appointment page and the day board and can send one
 import email
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from icalendar import Calendar
 
+from tracker import contact
 from tracker.extensions import db
 from tracker.models import AppointmentChange, AppointmentMessage, RiskScreen
 from tracker.roles import Role
@@ -23,14 +23,6 @@ MOBILE = "+12015550123"
 
 def now():
     return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-@pytest.fixture
-def outbox(monkeypatch):
-    sent = []
-    monkeypatch.setattr(reminders, "send_mail",
-                        lambda to, subject, body, attachments=(): sent.append((to, subject, body, attachments)))
-    return sent
 
 
 def booked(gen, hours_ahead, **patient_fields):
@@ -53,7 +45,7 @@ def messages_of(appointment):
 # ------------------------------------------------------------------ reminders by email
 
 def test_the_two_day_reminder_goes_once_by_email_with_the_preparation_and_the_calendar_file(
-        app, app_ctx, gen, outbox):
+        app, app_ctx, gen, reminder_outbox):
     app.config["CLINIC_PHONE"] = "(201) 555-0100"
     appointment = booked(gen, 47)
 
@@ -61,7 +53,7 @@ def test_the_two_day_reminder_goes_once_by_email_with_the_preparation_and_the_ca
     again = reminders.send_due()
 
     assert (counts.sent, again.sent) == (1, 0)
-    [(to, subject, body, [(filename, mimetype, ics)])] = outbox
+    [(to, subject, body, [(filename, mimetype, ics)])] = reminder_outbox
     assert to == "pat@example.org" and subject.startswith("Your appointment at ")
     assert "Level 2, desk B" in body and "Stop apixaban on Monday 30 November; restart the day after." in body
     assert "an adult must take you home" in body and "(201) 555-0100" in body
@@ -74,30 +66,30 @@ def test_the_two_day_reminder_goes_once_by_email_with_the_preparation_and_the_ca
     app.config["CLINIC_PHONE"] = ""
 
 
-def test_the_day_before_a_second_reminder_goes(app_ctx, gen, outbox):
+def test_the_day_before_a_second_reminder_goes(app_ctx, gen, reminder_outbox):
     appointment = booked(gen, 47)
     reminders.send_due()
     reminders.send_due(now=now() + timedelta(hours=25))
     assert [m.topic[:10] for m in messages_of(appointment)] == ["before-48h", "before-24h"]
-    assert len(outbox) == 2
+    assert len(reminder_outbox) == 2
 
 
-def test_booked_late_only_the_nearest_reminder_goes(app_ctx, gen, outbox):
+def test_booked_late_only_the_nearest_reminder_goes(app_ctx, gen, reminder_outbox):
     appointment = booked(gen, 10)
     reminders.send_due()
     assert [m.topic[:10] for m in messages_of(appointment)] == ["before-24h"]
 
 
-def test_nothing_goes_too_early_or_to_a_patient_who_prefers_calls(app_ctx, gen, outbox):
+def test_nothing_goes_too_early_or_to_a_patient_who_prefers_calls(app_ctx, gen, reminder_outbox):
     booked(gen, 60)
     booked(gen, 20, preferred_contact=ContactChannel.PHONE)
-    assert reminders.send_due().sent == 0 and outbox == []
+    assert reminders.send_due().sent == 0 and reminder_outbox == []
 
 
-def test_the_reminder_is_in_the_patients_language(app_ctx, gen, outbox):
+def test_the_reminder_is_in_the_patients_language(app_ctx, gen, reminder_outbox):
     booked(gen, 20, language="Spanish")
     reminders.send_due()
-    [(_, subject, body, _)] = outbox
+    [(_, subject, body, _)] = reminder_outbox
     assert subject.startswith("Su cita en ") and "Antes de venir:" in body
     assert "un adulto debe llevarle a casa" in body
 
@@ -112,19 +104,19 @@ def move(appointment, hours_ahead):
     db.session.commit()
 
 
-def test_a_moved_appointment_sends_an_update_then_reminders_for_the_new_time(app_ctx, gen, outbox):
+def test_a_moved_appointment_sends_an_update_then_reminders_for_the_new_time(app_ctx, gen, reminder_outbox):
     appointment = booked(gen, 20)
     reminders.send_due()
     move(appointment, 40)
 
     reminders.send_due()
-    assert outbox[-1][1].startswith("Your appointment has moved")
+    assert reminder_outbox[-1][1].startswith("Your appointment has moved")
     reminders.send_due()  # nothing more until the new time's reminder is due
     reminders.send_due(now=now() + timedelta(hours=17))
     assert [m.kind for m in messages_of(appointment)] == ["reminder", "update", "reminder"]
 
 
-def test_a_cancelled_appointment_sends_a_cancellation_with_a_calendar_cancel(app_ctx, gen, outbox):
+def test_a_cancelled_appointment_sends_a_cancellation_with_a_calendar_cancel(app_ctx, gen, reminder_outbox):
     appointment = booked(gen, 30)
     appointment.status, appointment.cancelled_reason = AppointmentStatus.CANCELLED, "no longer needed"
     appointment.changes.append(AppointmentChange(change="cancelled", reason="no longer needed"))
@@ -133,19 +125,19 @@ def test_a_cancelled_appointment_sends_a_cancellation_with_a_calendar_cancel(app
     reminders.send_due()
     reminders.send_due()
 
-    [(_, subject, body, [(_, _, ics)])] = outbox
+    [(_, subject, body, [(_, _, ics)])] = reminder_outbox
     assert "is cancelled" in subject and "apixaban" not in body
     calendar = Calendar.from_ical(ics)
     assert calendar["method"] == "CANCEL" and calendar.walk("VEVENT")[0]["status"] == "CANCELLED"
 
 
-def test_a_claim_is_rechecked_and_skipped_when_the_appointment_moved_meanwhile(app_ctx, gen, outbox):
+def test_a_claim_is_rechecked_and_skipped_when_the_appointment_moved_meanwhile(app_ctx, gen, reminder_outbox):
     appointment = booked(gen, 20)
     [due] = reminders.due_messages()
     message = reminders.claim(due.appointment_id, due.topic, due.kind, due.channel, 1, now())
     move(appointment, 70)
-    reminders.deliver(message, now(), reminders.Counts())
-    assert messages_of(appointment)[0].status == "skipped" and outbox == []
+    reminders.deliver(message, now(), contact.Counts())
+    assert messages_of(appointment)[0].status == "skipped" and reminder_outbox == []
 
 
 # ------------------------------------------------------------------ by text, and a provider in trouble
@@ -178,19 +170,19 @@ def test_a_refused_text_is_retried_within_the_limit_and_a_timeout_is_never_repea
     assert len(provider.texts_to("+12015550124")) == 1
 
 
-def test_a_patient_who_answered_stop_gets_email_instead(app_ctx, gen, outbox, provider):
+def test_a_patient_who_answered_stop_gets_email_instead(app_ctx, gen, reminder_outbox, provider):
     from tracker.models import SmsOptOut
 
     db.session.add(SmsOptOut(phone=MOBILE, keyword="STOP"))
     db.session.commit()
     appointment = booked(gen, 20, preferred_contact=ContactChannel.SMS, phone=MOBILE)
     reminders.send_due()
-    assert provider.requests == [] and messages_of(appointment)[0].channel == "email" and len(outbox) == 1
+    assert provider.requests == [] and messages_of(appointment)[0].channel == "email" and len(reminder_outbox) == 1
 
 
 # ------------------------------------------------------------------ what the coordinator sees
 
-def test_the_coordinator_sees_each_message_and_sends_one_again(client, gen, login_as, outbox):
+def test_the_coordinator_sees_each_message_and_sends_one_again(client, gen, login_as, reminder_outbox):
     appointment = booked(gen, 20)
     reminders.send_due()
     login_as(gen.user(Role.COORDINATOR))
@@ -204,7 +196,7 @@ def test_the_coordinator_sees_each_message_and_sends_one_again(client, gen, logi
     response = submit(client, f"/appointments/{appointment.id}/messages/resend", {},
                       form_page=f"/appointments/{appointment.id}", follow_redirects=True)
     assert "Sent again by email." in response.get_data(as_text=True)
-    assert [m.attempt for m in messages_of(appointment)] == [1, 2] and len(outbox) == 2
+    assert [m.attempt for m in messages_of(appointment)] == [1, 2] and len(reminder_outbox) == 2
     assert messages_of(appointment)[1].requested_by_id is not None
 
 
@@ -236,7 +228,8 @@ def test_two_processes_at_the_same_moment_text_each_patient_exactly_once(app, da
     assert len(rows) == n and {(r.channel, r.attempt, r.status) for r in rows} == {("sms", 1, "sent")}
 
 
-def test_each_email_carries_the_same_calendar_entry_with_a_higher_sequence_after_each_change(app_ctx, gen, outbox):
+def test_each_email_carries_the_same_calendar_entry_with_a_higher_sequence_after_each_change(app_ctx, gen,
+                                                                                             reminder_outbox):
     appointment = booked(gen, 20)
     reminders.send_due()
     move(appointment, 40)
@@ -246,7 +239,7 @@ def test_each_email_carries_the_same_calendar_entry_with_a_higher_sequence_after
     db.session.commit()
     reminders.send_due()
 
-    calendars = [Calendar.from_ical(attachments[0][2]) for _, _, _, attachments in outbox]
+    calendars = [Calendar.from_ical(attachments[0][2]) for _, _, _, attachments in reminder_outbox]
     events = [c.walk("VEVENT")[0] for c in calendars]
     assert [c["method"] for c in calendars] == ["PUBLISH", "PUBLISH", "CANCEL"]
     assert len({str(e["uid"]) for e in events}) == 1

@@ -10,23 +10,9 @@ from tracker.roles import Role
 from tracker.vocab import Side
 
 from tests.api_support import bearer, fhir_json, token_for
-from tests.helpers import is_checked, sign_in, soup, submit, text, words
+from tests.helpers import is_checked, soup, submit, text, words
 
 CPT, HCPCS = "http://www.ama-assn.org/go/cpt", "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
-
-
-@pytest.fixture
-def admin(make_client, gen):
-    client = make_client()
-    sign_in(client, gen.user(Role.ADMIN, name="Avery Admin"))
-    return client
-
-
-@pytest.fixture
-def doctor(make_client, physician):
-    client = make_client()
-    sign_in(client, physician)
-    return client
 
 
 @pytest.fixture
@@ -34,8 +20,8 @@ def signed(gen, physician):
     return gen.procedure(side=Side.BILATERAL, physician=physician, steps="all", sign=True)
 
 
-def choose(admin, setting, follow_redirects=True):
-    return submit(admin, "/admin/settings/billing", {"billing_setting": setting}, form_page="/admin/settings",
+def choose(admin_client, setting, follow_redirects=True):
+    return submit(admin_client, "/admin/settings/billing", {"billing_setting": setting}, form_page="/admin/settings",
                   follow_redirects=follow_redirects)
 
 
@@ -51,7 +37,7 @@ def procedure_codings(client, gen, record):
     return {(c["system"], c["code"]) for c in fhir_json(response)["code"]["coding"]}
 
 
-def test_a_new_clinic_is_a_physician_office_and_bills_27096_only(admin, doctor, gen, signed):
+def test_a_new_clinic_is_a_physician_office_and_bills_27096_only(admin_client, doctor, gen, signed):
     assert db.session.get(ClinicSettings, 1) is None
     section = billing_section(doctor, signed)
     assert "Professional claim: CPT 27096-50" in section
@@ -59,32 +45,32 @@ def test_a_new_clinic_is_a_physician_office_and_bills_27096_only(admin, doctor, 
     assert "Physician office" in section
     codings = procedure_codings(doctor, gen, signed)
     assert (CPT, "27096") in codings and not any(code == "G0260" for _, code in codings)
-    assert is_checked(text(admin.get("/admin/settings")), "billing_setting", "office")
+    assert is_checked(text(admin_client.get("/admin/settings")), "billing_setting", "office")
 
 
-def test_a_facility_clinic_prints_g0260_besides_27096_and_back_in_an_office_it_is_gone(admin, doctor, gen, signed):
-    page = text(choose(admin, "facility"))
+def test_a_facility_clinic_prints_g0260_besides_27096_and_back_in_an_office_it_is_gone(admin_client, doctor, gen, signed):
+    page = text(choose(admin_client, "facility"))
     assert "The billing setting is saved" in page and is_checked(page, "billing_setting", "facility")
     section = billing_section(doctor, signed)
     assert "Professional claim: CPT 27096-50" in section and "Facility claim: HCPCS G0260-50" in section
     codings = procedure_codings(doctor, gen, signed)
     assert (CPT, "27096") in codings and (HCPCS, "G0260") in codings
 
-    choose(admin, "office")
+    choose(admin_client, "office")
     section = billing_section(doctor, signed)
     assert "Professional claim: CPT 27096-50" in section and "G0260" not in section
     assert not any(code == "G0260" for _, code in procedure_codings(doctor, gen, signed))
 
 
-def test_the_change_is_audited_with_who_and_what(admin, signed):
-    choose(admin, "facility")
+def test_the_change_is_audited_with_who_and_what(admin_client, signed):
+    choose(admin_client, "facility")
     db.session.expire_all()
     [event] = db.session.execute(db.select(AuditEvent).filter_by(object_type="clinic_settings")).scalars().all()
     assert event.summary == "billing setting: office → facility"
 
 
-def test_an_unknown_setting_is_refused_next_to_the_choice_and_nothing_changes(admin):
-    response = choose(admin, "hospital", follow_redirects=False)
+def test_an_unknown_setting_is_refused_next_to_the_choice_and_nothing_changes(admin_client):
+    response = choose(admin_client, "hospital", follow_redirects=False)
     page = text(response)
     assert response.status_code == 422
     assert "Not a valid choice" in words(soup(page).find(id="billing_setting-error"))

@@ -80,10 +80,10 @@ def book_url(case):
 
 
 @pytest.fixture
-def physician(gen):
-    doctor = gen.user(Role.PHYSICIAN, name="Dr Ada Hours")
-    set_hours(doctor)
-    return doctor
+def physician(physician):
+    """The conftest physician, with working hours to book into."""
+    set_hours(physician)
+    return physician
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ def test_booking_an_eligible_case_schedules_it_and_shows_the_appointment_in_clin
     assert appointment.status == AppointmentStatus.BOOKED
     page = text(client.get(f"/cases/{case.id}"))
     assert "Appointment booked." in page
-    assert f"Appointment: <strong>{day.strftime('%A %d %B %Y')}, 10:00</strong> · Suite A · Dr Ada Hours" in page
+    assert f"Appointment: <strong>{day.strftime('%A %d %B %Y')}, 10:00</strong> · Suite A · Dr Priya Raman" in page
     assert "Scheduled (from eligible)" in words(page)
 
 
@@ -147,7 +147,7 @@ def test_the_typed_time_is_read_in_the_configured_clinic_time_zone(
     monkeypatch.setitem(app.config, "CLINIC_TIMEZONE", "Asia/Tokyo")
     day = clinic_day(2)
     response = submit(client, book_url(case), booking(day, "10:00", physician, room))
-    assert response.status_code == 302, "10:00 in Tokyo is inside Dr Ada Hours's clinic-time hours"
+    assert response.status_code == 302, "10:00 in Tokyo is inside Dr Priya Raman's clinic-time hours"
     [appointment] = appointments_of(case)
     assert appointment.starts_at == clinic_to_utc(day, time(10), ZoneInfo("Asia/Tokyo"))
     assert appointment.starts_at.astimezone(ZoneInfo("UTC")).strftime("%H:%M") == "01:00"
@@ -393,7 +393,7 @@ def test_the_same_physician_overlapping_another_appointment_is_refused(
                     starts_at=clinic_at(1, 10))
     response = submit(client, book_url(case), booking(clinic_day(1), "10:15", physician, room))
     assert response.status_code == 409
-    assert field_error(text(response), "start").startswith("The physician (Dr Ada Hours) is already booked then (10:00–10:30,")
+    assert field_error(text(response), "start").startswith("The physician (Dr Priya Raman) is already booked then (10:00–10:30,")
     assert appointments_of(case) == [] and state_of(case) == State.ELIGIBLE
 
 
@@ -423,7 +423,7 @@ def test_an_overlap_with_an_appointment_booked_days_ago_is_not_called_just_taken
     assert "just taken" not in error
     booked_at = to_clinic(earlier.created_at)
     booked_on = f"{booked_at.day} {booked_at:%B %Y}"
-    assert error == (f"The physician (Dr Ada Hours) is already booked then (10:00–10:30, an appointment booked on {booked_on}). "
+    assert error == (f"The physician (Dr Priya Raman) is already booked then (10:00–10:30, an appointment booked on {booked_on}). "
                      "Choose another time or one of the free slots below.")
 
 
@@ -485,12 +485,12 @@ def test_a_time_outside_the_physicians_hours_needs_acknowledging(
     data = booking(clinic_day(1), "18:00", physician, room)
     first = submit(client, book_url(case), data)
     assert first.status_code == 409
-    assert "Outside Dr Ada Hours's working hours." in text(first)
+    assert "Outside Dr Priya Raman's working hours." in text(first)
     assert appointments_of(case) == []
     second = submit(client, book_url(case), acknowledging(text(first), data))
     assert second.status_code == 302
     [appointment] = appointments_of(case)
-    assert appointment.acknowledged_warnings == "Outside Dr Ada Hours's working hours."
+    assert appointment.acknowledged_warnings == "Outside Dr Priya Raman's working hours."
 
 
 def injected_before(gen, patient, days_ago, indication, side=Side.RIGHT):
@@ -582,11 +582,11 @@ def test_warnings_that_changed_after_the_box_was_ticked_are_shown_again_and_noth
 
 
 def test_a_tick_without_the_warnings_it_was_for_books_nothing(client, coordinator, physician, room, case):
-    data = booking(clinic_day(1), "18:00", physician, room)   # outside Dr Ada Hours's 08-17
+    data = booking(clinic_day(1), "18:00", physician, room)   # outside Dr Priya Raman's 08-17
     for digest in ("", "0" * 64):
         response = submit(client, book_url(case), {**data, "acknowledge": "y", "warnings_digest": digest})
         assert response.status_code == 409
-        assert "Outside Dr Ada Hours's working hours." in text(response)
+        assert "Outside Dr Priya Raman's working hours." in text(response)
         assert appointments_of(case) == []
 
 
@@ -663,7 +663,7 @@ def test_moving_into_another_appointment_is_refused(client, coordinator, physici
                     starts_at=clinic_at(1, 11))
     response = move(client, booked, clinic_day(1), "11:00", physician, room)
     assert response.status_code == 409
-    assert field_error(text(response), "start").startswith("The physician (Dr Ada Hours) is already booked then (11:00–11:30, "
+    assert field_error(text(response), "start").startswith("The physician (Dr Priya Raman) is already booked then (11:00–11:30, "
                                                            "an appointment booked earlier today at ")
     assert fresh(booked).starts_at == clinic_at(1, 10)
     assert [c.change for c in fresh(booked).changes] == []
@@ -746,9 +746,9 @@ def test_booking_makes_the_appointments_physician_the_cases(client, coordinator,
     assert submit(client, book_url(assigned), booking(clinic_day(1), "10:00", physician, room)).status_code == 302
     db.session.expire_all()
     assert db.session.get(Case, assigned.id).physician_id == physician.id
-    assert physician_shown(client, assigned) == "Dr Ada Hours"
+    assert physician_shown(client, assigned) == "Dr Priya Raman"
     [row] = [words(tr) for tr in soup(client.get("/cases/?q=Assigned")).find_all("tr") if "Assigned" in words(tr)]
-    assert "Dr Ada Hours" in row and "Dr Referral Choice" not in row
+    assert "Dr Priya Raman" in row and "Dr Referral Choice" not in row
     [entry] = db.session.execute(db.select(AuditEvent).filter_by(
         object_type="case", object_id=str(assigned.id), action=AuditAction.UPDATE)).scalars().all()
     assert entry.user_id == coordinator.id
@@ -1026,14 +1026,14 @@ def test_a_physician_override_lets_the_procedure_start_and_is_shown(make_client,
     when = to_clinic(row.at).strftime("%Y-%m-%d %H:%M")
     plain = words(page)
     assert '<span class="badge state-eligible">Ready by physician override</span>' in page
-    assert f"Physician override by Dr Ada Hours, {when}: “Consent signed on paper, scanned tomorrow.”" in plain
-    assert "readiness override · Dr Ada Hours Reason: Consent signed on paper, scanned tomorrow." in plain
+    assert f"Physician override by Dr Priya Raman, {when}: “Consent signed on paper, scanned tomorrow.”" in plain
+    assert "readiness override · Dr Priya Raman Reason: Consent signed on paper, scanned tomorrow." in plain
     board = words(browser.get(
         f"/schedule/day?date={clinic_day(1).isoformat()}"))
-    assert f"✓ Ready by physician override Dr Ada Hours, {when}" in board
+    assert f"✓ Ready by physician override Dr Priya Raman, {when}" in board
     mine = words(browser.get(
         f"/schedule/mine?date={clinic_day(1).isoformat()}"))
-    assert f"✓ Ready by physician override Dr Ada Hours, {when}" in mine
+    assert f"✓ Ready by physician override Dr Priya Raman, {when}" in mine
     db.session.expire_all()
     assert check(guard_facts(db.session.get(Case, booked.case_id)), "start_procedure", Role.PHYSICIAN)
     assert fresh(booked).readiness_override_by_id == physician.id

@@ -20,13 +20,6 @@ from tests.helpers import csrf_from, is_checked, soup, submit, text
 
 
 @pytest.fixture
-def outbox(monkeypatch):
-    sent = []
-    monkeypatch.setattr(diary, "send_mail", lambda to, subject, body: sent.append((to, subject, body)))
-    return sent
-
-
-@pytest.fixture
 def case(gen):
     patient = gen.patient(family_name="Linkton", email="pat.linkton@example.org")
     case = gen.case(patient=patient, state=State.FOLLOW_UP, side=Side.RIGHT)
@@ -40,13 +33,13 @@ def path_of(url):
 
 # ------------------------------------------------------------------ staff send, re-send, revoke
 
-def test_staff_send_the_link_by_email_with_nothing_clinical_in_it(client, gen, login_as, case, outbox):
+def test_staff_send_the_link_by_email_with_nothing_clinical_in_it(client, gen, login_as, case, diary_outbox):
     login_as(gen.user(Role.COORDINATOR))
     response = submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}",
                       follow_redirects=True)
 
     assert "Diary link sent to pat.linkton@example.org" in text(response)
-    [(to, subject, body)] = outbox
+    [(to, subject, body, _)] = diary_outbox
     assert to == "pat.linkton@example.org"
     url = re.search(r"https?://\S+/d/\S+", body).group(0)
     for clinical in ("right", "Right", "injection", "Linkton", "6", "sacroiliac", "block"):
@@ -74,11 +67,11 @@ def test_without_a_mail_server_the_staff_member_is_shown_the_link_and_the_log_ne
     assert token not in caplog.text and token.split(".")[0] not in caplog.text
 
 
-def test_a_new_link_revokes_the_older_one(client, gen, login_as, case, outbox):
+def test_a_new_link_revokes_the_older_one(client, gen, login_as, case, diary_outbox):
     login_as(gen.user(Role.PHYSICIAN))
     submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}")
     submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}")
-    first, second = (path_of(re.search(r"https?://\S+", body).group(0)) for _, _, body in outbox)
+    first, second = (path_of(re.search(r"https?://\S+", body).group(0)) for _, _, body, _ in diary_outbox)
 
     phone = client.application.test_client()  # the patient's phone: no session of its own
     assert phone.get(second).status_code == 200
@@ -95,13 +88,13 @@ def test_staff_revoke_the_link(client, gen, login_as, case):
     assert LINK_NOT_VALID in text(client.application.test_client().get(f"/d/{token}"))
 
 
-def test_no_email_address_means_no_link_and_a_clear_message(client, gen, login_as, outbox):
+def test_no_email_address_means_no_link_and_a_clear_message(client, gen, login_as, diary_outbox):
     case = gen.case(state=State.FOLLOW_UP, patient=gen.patient(email=None))
     login_as(gen.user(Role.COORDINATOR))
     response = submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}",
                       follow_redirects=True)
     assert "This patient has no email address" in text(response)
-    assert outbox == [] and db.session.execute(db.select(DiaryLink)).first() is None
+    assert diary_outbox == [] and db.session.execute(db.select(DiaryLink)).first() is None
 
 
 def test_a_mail_failure_changes_nothing(client, gen, login_as, case, monkeypatch):

@@ -35,26 +35,21 @@ def now():
 
 
 @pytest.fixture
-def doctor(gen):
-    return gen.user(Role.PHYSICIAN, name="Dr Waiting")
-
-
-@pytest.fixture
 def room(gen):
     return gen.room(name="Suite A")
 
 
 @pytest.fixture
-def missed(gen, doctor, room):
+def missed(gen, physician, room):
     """Booked for yesterday and never started."""
     case = gen.case(state=State.SCHEDULED, patient=gen.patient(family_name="Absent"))
-    return gen.appointment(case, physician=doctor, room=room, starts_at=now() - timedelta(days=1))
+    return gen.appointment(case, physician=physician, room=room, starts_at=now() - timedelta(days=1))
 
 
 @pytest.fixture
-def upcoming(gen, doctor, room):
+def upcoming(gen, physician, room):
     case = gen.case(state=State.SCHEDULED, patient=gen.patient(family_name="Later"))
-    return gen.appointment(case, physician=doctor, room=room, starts_at=now() + timedelta(days=1))
+    return gen.appointment(case, physician=physician, room=room, starts_at=now() + timedelta(days=1))
 
 
 def status(appointment):
@@ -110,19 +105,19 @@ def test_a_future_appointment_is_untouched(run, missed, upcoming):
     assert len(history(upcoming)) == 1
 
 
-def test_an_appointment_still_under_way_is_untouched(run, gen, doctor, room):
+def test_an_appointment_still_under_way_is_untouched(run, gen, physician, room):
     case = gen.case(state=State.SCHEDULED)
-    current = gen.appointment(case, physician=doctor, room=room, starts_at=now() - timedelta(minutes=10))
+    current = gen.appointment(case, physician=physician, room=room, starts_at=now() - timedelta(minutes=10))
     assert run() == "0 appointment(s) marked as no-show."
     assert status(current) == AppointmentStatus.BOOKED
 
 
-def test_the_grace_period_is_an_hour_after_the_start_by_default(run, app, gen, doctor, room):
+def test_the_grace_period_is_an_hour_after_the_start_by_default(run, app, gen, physician, room):
     assert app.config["NO_SHOW_GRACE_MINUTES"] == 60
     # 30-minute appointments: both are over, but only one started more than an hour ago.
-    late = gen.appointment(gen.case(state=State.SCHEDULED), physician=doctor, room=room,
+    late = gen.appointment(gen.case(state=State.SCHEDULED), physician=physician, room=room,
                            starts_at=now() - timedelta(minutes=55))
-    gone = gen.appointment(gen.case(state=State.SCHEDULED), physician=doctor, room=room,
+    gone = gen.appointment(gen.case(state=State.SCHEDULED), physician=physician, room=room,
                            starts_at=now() - timedelta(minutes=65))
     assert run() == "1 appointment(s) marked as no-show."
     assert status(late) == AppointmentStatus.BOOKED and state(late) == State.SCHEDULED
@@ -130,9 +125,9 @@ def test_the_grace_period_is_an_hour_after_the_start_by_default(run, app, gen, d
 
 
 @pytest.mark.parametrize("grace, marked", [(10, "1"), (240, "0")])
-def test_the_grace_period_follows_the_setting(run, app, gen, doctor, room, monkeypatch, grace, marked):
+def test_the_grace_period_follows_the_setting(run, app, gen, physician, room, monkeypatch, grace, marked):
     monkeypatch.setitem(app.config, "NO_SHOW_GRACE_MINUTES", grace)
-    missed = gen.appointment(gen.case(state=State.SCHEDULED), physician=doctor, room=room,
+    missed = gen.appointment(gen.case(state=State.SCHEDULED), physician=physician, room=room,
                              starts_at=now() - timedelta(minutes=90))
     assert run() == f"{marked} appointment(s) marked as no-show."
     assert status(missed) == (AppointmentStatus.NO_SHOW if marked == "1" else AppointmentStatus.BOOKED)
@@ -144,19 +139,19 @@ def test_the_appointment_history_gives_the_grace_period_as_the_reason(run, misse
     assert change.reason == "not checked in within 60 minutes of the start" and change.actor_id is None
 
 
-def test_a_checked_in_patient_who_is_still_waiting_is_not_a_no_show(run, gen, doctor, room):
+def test_a_checked_in_patient_who_is_still_waiting_is_not_a_no_show(run, gen, physician, room):
     case = gen.case(state=State.SCHEDULED)
-    waiting = gen.appointment(case, physician=doctor, room=room, starts_at=now() - timedelta(hours=3),
+    waiting = gen.appointment(case, physician=physician, room=room, starts_at=now() - timedelta(hours=3),
                               status=AppointmentStatus.CHECKED_IN, checked_in_at=now() - timedelta(hours=3))
     assert run() == "0 appointment(s) marked as no-show."
     assert status(waiting) == AppointmentStatus.CHECKED_IN
     assert state(waiting) == State.SCHEDULED
 
 
-def test_one_appointment_that_fails_does_not_undo_or_block_the_others(app, gen, doctor, room, monkeypatch):
+def test_one_appointment_that_fails_does_not_undo_or_block_the_others(app, gen, physician, room, monkeypatch):
     from tracker.scheduling import services
 
-    first, broken, last = [gen.appointment(gen.case(state=State.SCHEDULED), physician=doctor, room=room,
+    first, broken, last = [gen.appointment(gen.case(state=State.SCHEDULED), physician=physician, room=room,
                                            starts_at=now() - timedelta(days=days)) for days in (3, 2, 1)]
     audit_before = db.session.execute(db.select(db.func.count(AuditEvent.id))).scalar()
     real_transition = services.transition
@@ -184,18 +179,18 @@ def test_one_appointment_that_fails_does_not_undo_or_block_the_others(app, gen, 
         "1 appointment(s) marked as no-show."
 
 
-def test_a_past_appointment_whose_procedure_started_is_untouched(run, gen, doctor, room):
+def test_a_past_appointment_whose_procedure_started_is_untouched(run, gen, physician, room):
     case = gen.case(state=State.IN_PROCEDURE)
-    started = gen.appointment(case, physician=doctor, room=room, starts_at=now() - timedelta(hours=3),
+    started = gen.appointment(case, physician=physician, room=room, starts_at=now() - timedelta(hours=3),
                               status=AppointmentStatus.IN_PROCEDURE)
     assert run() == "0 appointment(s) marked as no-show."
     assert status(started) == AppointmentStatus.IN_PROCEDURE
     assert state(started) == State.IN_PROCEDURE
 
 
-def test_a_past_cancelled_appointment_is_untouched(run, gen, doctor, room):
+def test_a_past_cancelled_appointment_is_untouched(run, gen, physician, room):
     case = gen.case(state=State.ELIGIBLE)
-    cancelled = gen.appointment(case, physician=doctor, room=room, starts_at=now() - timedelta(days=2),
+    cancelled = gen.appointment(case, physician=physician, room=room, starts_at=now() - timedelta(days=2),
                                 status=AppointmentStatus.CANCELLED, cancelled_reason="patient called")
     assert run() == "0 appointment(s) marked as no-show."
     assert status(cancelled) == AppointmentStatus.CANCELLED
@@ -214,8 +209,8 @@ def test_running_it_twice_changes_nothing_more(run, missed, upcoming):
     assert status(missed) == AppointmentStatus.NO_SHOW and state(missed) == State.ELIGIBLE
 
 
-def test_several_missed_appointments_are_all_marked(run, gen, doctor, room):
-    missed = [gen.appointment(gen.case(state=State.SCHEDULED), physician=doctor, room=room,
+def test_several_missed_appointments_are_all_marked(run, gen, physician, room):
+    missed = [gen.appointment(gen.case(state=State.SCHEDULED), physician=physician, room=room,
                               starts_at=now() - timedelta(days=days)) for days in (1, 2, 3)]
     assert run() == "3 appointment(s) marked as no-show."
     assert {status(a) for a in missed} == {AppointmentStatus.NO_SHOW}

@@ -8,20 +8,12 @@ import pytest
 
 from tracker.extensions import db
 from tracker.models import AuditEvent, User
-from tracker.patient_accounts import services
 from tracker.roles import Role
 
 from tests.helpers import PASSWORD, by_id, csrf_from, field_error, is_signed_in, sign_in, submit, text, words
 
 NEW_PASSWORD = "kettle orbit lantern 2026"
 SAME_ANSWER = "If a patient account uses this address, an email with a link to set a new password is on its way."
-
-
-@pytest.fixture
-def outbox(monkeypatch):
-    sent = []
-    monkeypatch.setattr(services, "send_mail", lambda to, subject, body: sent.append((to, subject, body)))
-    return sent
 
 
 def link_in(body):
@@ -42,13 +34,13 @@ def audit_summaries():
 
 # ------------------------------------------------------------------ the invitation
 
-def test_an_invited_patient_chooses_a_password_and_the_account_is_made(client, coordinator, gen, outbox,
+def test_an_invited_patient_chooses_a_password_and_the_account_is_made(client, coordinator, gen, account_outbox,
                                                                        make_client):
     patient = gen.patient(family_name="Okafor", given_name="Grace", email="Grace.Okafor@example.org")
     response = submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}",
                       follow_redirects=True)
     assert "Invitation sent to grace.okafor@example.org" in text(response)
-    [(to, subject, body)] = outbox
+    [(to, subject, body, _)] = account_outbox
     assert to == "grace.okafor@example.org" and "works once, within 7 days" in body
     assert db.session.execute(db.select(User).filter_by(role=Role.PATIENT)).first() is None
 
@@ -68,37 +60,38 @@ def test_an_invited_patient_chooses_a_password_and_the_account_is_made(client, c
     assert "patient account created from an invitation" in audit_summaries()
 
 
-def test_a_patient_without_an_email_address_cannot_be_invited(client, coordinator, gen, outbox):
+def test_a_patient_without_an_email_address_cannot_be_invited(client, coordinator, gen, account_outbox):
     patient = gen.patient(email=None)
     response = submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}",
                       follow_redirects=True)
     assert "The patient has no email address: add one to the patient's details first." in text(response)
-    assert outbox == []
+    assert account_outbox == []
 
 
-def test_an_invitation_stops_working_when_the_patients_email_changes(client, coordinator, gen, outbox, make_client):
+def test_an_invitation_stops_working_when_the_patients_email_changes(client, coordinator, gen, account_outbox,
+                                                                     make_client):
     patient = gen.patient(email="old@example.org")
     submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}")
     patient.email = "new@example.org"
     db.session.commit()
-    assert make_client().get(link_in(outbox[0][2])).status_code == 404
+    assert make_client().get(link_in(account_outbox[0][2])).status_code == 404
 
 
 def test_a_spanish_speaking_patient_gets_the_invitation_and_the_page_in_spanish(
-        client, coordinator, gen, outbox, make_client):
+        client, coordinator, gen, account_outbox, make_client):
     patient = gen.patient(language="Spanish", email="lucia@example.org")
     submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}")
-    [(_, subject, body)] = outbox
+    [(_, subject, body, _)] = account_outbox
     assert subject.startswith("Su cuenta en") and "una sola vez" in body
     page = make_client().get(link_in(body))
     assert "Elija su contraseña" in text(page)
 
 
 def test_a_bad_password_is_explained_next_to_the_field_and_no_account_is_made(
-        client, coordinator, gen, outbox, make_client):
+        client, coordinator, gen, account_outbox, make_client):
     patient = gen.patient(email="pat@example.org")
     submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}")
-    path = link_in(outbox[0][2])
+    path = link_in(account_outbox[0][2])
     browser = make_client()
     short = set_password(browser, path, "short")
     assert short.status_code == 422 and field_error(short.get_data(as_text=True), "new_password")
@@ -114,13 +107,14 @@ def patient_user(gen):
     return gen.user(Role.PATIENT, email="pat@example.org", patient=gen.patient(email="pat@example.org"))
 
 
-def test_forgot_password_gives_one_answer_and_emails_only_patient_accounts(make_client, gen, patient_user, outbox):
+def test_forgot_password_gives_one_answer_and_emails_only_patient_accounts(make_client, gen, patient_user,
+                                                                           account_outbox):
     staff = gen.user(Role.PHYSICIAN, email="doc@clinic.example")
     answers = {email: words(by_id(forgot(make_client(), email).get_data(as_text=True), "main"))
                for email in ("PAT@example.org", "nobody@example.org", staff.email)}
     assert all(SAME_ANSWER in answer for answer in answers.values())
     assert len(set(answers.values())) == 1
-    assert [to for to, _, _ in outbox] == ["pat@example.org"]
+    assert [to for to, *_ in account_outbox] == ["pat@example.org"]
     summaries = audit_summaries()
     assert "password reset link sent by email" in summaries
     assert "password reset link refused (no such account)" in summaries
@@ -128,7 +122,7 @@ def test_forgot_password_gives_one_answer_and_emails_only_patient_accounts(make_
 
 
 def test_the_reset_email_leaves_only_after_the_answer_so_its_timing_tells_nothing(make_client, patient_user,
-                                                                                     outbox):
+                                                                                     account_outbox):
     # Sending takes the mail server's time: done before answering, it would make the answer
     # slower for an address with an account than for one without.
     browser = make_client()
@@ -136,17 +130,17 @@ def test_the_reset_email_leaves_only_after_the_answer_so_its_timing_tells_nothin
     # Unbuffered, as a WSGI server runs it: the body is written, then the response is closed.
     answer = browser.post("/account/forgot-password", data={"csrf_token": token, "email": "pat@example.org"},
                           buffered=False)
-    assert answer.status_code == 302 and outbox == []
+    assert answer.status_code == 302 and account_outbox == []
     answer.close()
-    assert [to for to, _, _ in outbox] == ["pat@example.org"]
+    assert [to for to, *_ in account_outbox] == ["pat@example.org"]
 
 
-def test_a_reset_ends_every_session_and_the_link_works_once(make_client, patient_user, outbox):
+def test_a_reset_ends_every_session_and_the_link_works_once(make_client, patient_user, account_outbox):
     on_phone = make_client()
     sign_in(on_phone, patient_user)
     assert is_signed_in(on_phone)
     forgot(make_client(), "pat@example.org")
-    path = link_in(outbox[0][2])
+    path = link_in(account_outbox[0][2])
     laptop = make_client()
     assert "Set a new password" in text(laptop.get(path))
     assert set_password(laptop, path).status_code == 302
@@ -156,9 +150,9 @@ def test_a_reset_ends_every_session_and_the_link_works_once(make_client, patient
     assert make_client().get(path).status_code == 404
 
 
-def test_a_reset_link_stops_working_after_a_password_change(make_client, patient_user, outbox):
+def test_a_reset_link_stops_working_after_a_password_change(make_client, patient_user, account_outbox):
     forgot(make_client(), "pat@example.org")
-    path = link_in(outbox[0][2])
+    path = link_in(account_outbox[0][2])
     browser = make_client()
     sign_in(browser, patient_user)
     submit(browser, "/account/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD,
@@ -166,22 +160,22 @@ def test_a_reset_link_stops_working_after_a_password_change(make_client, patient
     assert make_client().get(path).status_code == 404
 
 
-def test_an_expired_or_altered_link_opens_nothing(app, make_client, patient_user, outbox, monkeypatch):
+def test_an_expired_or_altered_link_opens_nothing(app, make_client, patient_user, account_outbox, monkeypatch):
     forgot(make_client(), "pat@example.org")
-    path = link_in(outbox[0][2])
+    path = link_in(account_outbox[0][2])
     assert make_client().get(path[:-3] + "xyz").status_code == 404
     monkeypatch.setitem(app.config, "PASSWORD_RESET_MINUTES", -1)
     expired = make_client().get(path)
     assert expired.status_code == 404 and "Ask for a new link" in text(expired)
 
 
-def test_forgot_password_is_throttled_per_address(app, make_client, patient_user, outbox, monkeypatch):
+def test_forgot_password_is_throttled_per_address(app, make_client, patient_user, account_outbox, monkeypatch):
     monkeypatch.setitem(app.config, "RATELIMIT_PASSWORD_RESET", "3 per 15 minutes")
     client = make_client()
     statuses = [submit(client, "/account/forgot-password", {"email": "pat@example.org"}).status_code
                 for _ in range(4)]
     assert statuses == [302, 302, 302, 429]
-    assert len(outbox) == 3
+    assert len(account_outbox) == 3
 
 
 def test_the_forgot_password_page_is_in_spanish_for_a_spanish_browser(make_client):
@@ -191,13 +185,14 @@ def test_the_forgot_password_page_is_in_spanish_for_a_spanish_browser(make_clien
     assert "Contraseña olvidada" in text(forgot_page)
 
 
-def test_a_patient_with_an_account_is_sent_a_link_for_that_account(client, coordinator, gen, outbox, make_client):
+def test_a_patient_with_an_account_is_sent_a_link_for_that_account(client, coordinator, gen, account_outbox,
+                                                                   make_client):
     patient = gen.patient(email="home@example.org")
     account = gen.user(Role.PATIENT, email="portal@example.org", patient=patient)
     page = client.get(f"/patients/{patient.id}").get_data(as_text=True)
     assert "Email a link to set a password" in page
     submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}")
-    [(to, _, body)] = outbox
+    [(to, _, body, _)] = account_outbox
     assert to == "portal@example.org"
     browser = make_client()
     assert "Set a new password" in text(browser.get(link_in(body)))

@@ -43,18 +43,13 @@ def room(gen):
 
 
 @pytest.fixture
-def doctor(gen):
-    return gen.user(Role.PHYSICIAN, name="Dr Needle")
-
-
-@pytest.fixture
 def case(gen, patient_user):
     return gen.case(patient=patient_user.patient, state=State.SCHEDULED, side=Side.RIGHT)
 
 
 @pytest.fixture
-def appointment(gen, case, doctor, room):
-    return gen.appointment(case, physician=doctor, room=room, starts_at=clinic_at(2, 10, 15), minutes=45)
+def appointment(gen, case, physician, room):
+    return gen.appointment(case, physician=physician, room=room, starts_at=clinic_at(2, 10, 15), minutes=45)
 
 
 @pytest.fixture
@@ -82,9 +77,9 @@ def test_the_patient_sees_the_date_time_place_and_side_of_their_appointment(brow
     assert f'href="/my/appointments/{appointment.id}.ics"' in page
 
 
-def test_the_place_falls_back_to_the_room_name_without_a_location(browser, gen, case, doctor):
+def test_the_place_falls_back_to_the_room_name_without_a_location(browser, gen, case, physician):
     bare = gen.room(name="Suite Without Address", location="")
-    gen.appointment(case, physician=doctor, room=bare, starts_at=clinic_at(3, 9))
+    gen.appointment(case, physician=physician, room=bare, starts_at=clinic_at(3, 9))
     assert "Where: Suite Without Address" in appointment_block(loaded(browser.get(f"/my/cases/{case.id}")))
 
 
@@ -123,15 +118,15 @@ def test_a_diabetic_patient_with_a_controlled_hba1c_gets_no_glucose_advice(brows
     assert not any(s.startswith("Diabetes") for s in shown)
 
 
-def test_a_cancelled_appointment_is_not_shown_to_the_patient(browser, gen, case, doctor, room):
-    gen.appointment(case, physician=doctor, room=room, starts_at=clinic_at(2, 10),
+def test_a_cancelled_appointment_is_not_shown_to_the_patient(browser, gen, case, physician, room):
+    gen.appointment(case, physician=physician, room=room, starts_at=clinic_at(2, 10),
                     status=AppointmentStatus.CANCELLED, cancelled_reason="clinic closed")
     page = loaded(browser.get(f"/my/cases/{case.id}"))
     assert 'aria-labelledby="appt-h"' not in page and "Before you come" not in page
 
 
-def test_an_appointment_already_over_is_not_shown_as_the_next(browser, gen, case, doctor, room):
-    gen.appointment(case, physician=doctor, room=room, starts_at=clinic_at(-1, 10))
+def test_an_appointment_already_over_is_not_shown_as_the_next(browser, gen, case, physician, room):
+    gen.appointment(case, physician=physician, room=room, starts_at=clinic_at(-1, 10))
     page = loaded(browser.get(f"/my/cases/{case.id}"))
     assert 'aria-labelledby="appt-h"' not in page
 
@@ -173,12 +168,12 @@ def test_the_calendar_file_says_nothing_clinical_beyond_the_kind_of_appointment(
         assert word not in everything, word
 
 
-def test_moving_the_appointment_keeps_the_uid_and_raises_the_sequence(browser, gen, case, appointment, doctor,
+def test_moving_the_appointment_keeps_the_uid_and_raises_the_sequence(browser, gen, case, appointment, physician,
                                                                       room, make_client):
     first = calendar_event(browser.get(f"/my/appointments/{appointment.id}.ics"))
-    coordinator = _staff(make_client, gen, doctor)
+    coordinator = _staff(make_client, gen, physician)
     for days_ahead in (3, 4):
-        _move(coordinator, appointment, days_ahead, doctor, room)
+        _move(coordinator, appointment, days_ahead, physician, room)
     again = calendar_event(browser.get(f"/my/appointments/{appointment.id}.ics"))
     assert str(again.get("uid")) == str(first.get("uid"))
     assert (first.decoded("sequence"), again.decoded("sequence")) == (0, 2)
@@ -188,14 +183,14 @@ def test_moving_the_appointment_keeps_the_uid_and_raises_the_sequence(browser, g
 @pytest.mark.parametrize("status", [AppointmentStatus.NO_SHOW, AppointmentStatus.DONE,
                                     AppointmentStatus.IN_PROCEDURE])
 def test_there_is_no_calendar_file_for_an_appointment_that_took_place_or_was_missed(
-        browser, gen, case, doctor, room, status):
-    ended = gen.appointment(case, physician=doctor, room=room, starts_at=clinic_at(2, 10), status=status)
+        browser, gen, case, physician, room, status):
+    ended = gen.appointment(case, physician=physician, room=room, starts_at=clinic_at(2, 10), status=status)
     response = browser.get(f"/my/appointments/{ended.id}.ics")
     assert response.status_code == 404 and b"VEVENT" not in response.get_data()
 
 
-def test_a_checked_in_appointment_still_has_its_calendar_file(browser, gen, case, doctor, room):
-    arrived = gen.appointment(case, physician=doctor, room=room, starts_at=clinic_at(0, 0),
+def test_a_checked_in_appointment_still_has_its_calendar_file(browser, gen, case, physician, room):
+    arrived = gen.appointment(case, physician=physician, room=room, starts_at=clinic_at(0, 0),
                               status=AppointmentStatus.CHECKED_IN)
     assert calendar_event(browser.get(f"/my/appointments/{arrived.id}.ics")).decoded("dtstart") == clinic_at(0, 0)
 
@@ -229,19 +224,19 @@ def test_staff_cannot_download_the_patients_calendar_file(make_client, gen, appo
 
 # ------------------------------------------------------------------ a moved or cancelled appointment
 
-def _staff(make_client, gen, doctor):
+def _staff(make_client, gen, physician):
     for weekday in range(7):
-        db.session.add(WorkingHours(physician_id=doctor.id, weekday=weekday, starts=time(8), ends=time(17)))
+        db.session.add(WorkingHours(physician_id=physician.id, weekday=weekday, starts=time(8), ends=time(17)))
     db.session.commit()
     coordinator = make_client()
     sign_in(coordinator, gen.user(Role.COORDINATOR))
     return coordinator
 
 
-def _move(coordinator, appointment, days_ahead, doctor, room):
+def _move(coordinator, appointment, days_ahead, physician, room):
     moved = submit(coordinator, f"/appointments/{appointment.id}/reschedule", {
         "date": clinic_day(days_ahead).isoformat(), "start": "09:00", "duration": "30",
-        "physician_id": str(doctor.id), "room_id": str(room.id), "reason": "Patient asked",
+        "physician_id": str(physician.id), "room_id": str(room.id), "reason": "Patient asked",
         "version_id": str(db.session.get(Appointment, appointment.id).version_id)})
     assert moved.status_code == 302
     db.session.expire_all()
@@ -266,9 +261,9 @@ def calendar_of(response):
 
 
 def test_a_cancelled_appointments_calendar_file_removes_the_entry_it_added(
-        browser, gen, case, appointment, doctor, room, make_client):
+        browser, gen, case, appointment, physician, room, make_client):
     _, added = calendar_of(browser.get(f"/my/appointments/{appointment.id}.ics"))
-    _cancel(_staff(make_client, gen, doctor), appointment)
+    _cancel(_staff(make_client, gen, physician), appointment)
 
     response = browser.get(f"/my/appointments/{appointment.id}.ics")
     calendar, removed = calendar_of(response)
@@ -279,9 +274,9 @@ def test_a_cancelled_appointments_calendar_file_removes_the_entry_it_added(
 
 
 def test_a_moved_then_cancelled_appointment_raises_the_sequence_each_time(
-        browser, gen, case, appointment, doctor, room, make_client):
-    coordinator = _staff(make_client, gen, doctor)
-    _move(coordinator, appointment, 3, doctor, room)
+        browser, gen, case, appointment, physician, room, make_client):
+    coordinator = _staff(make_client, gen, physician)
+    _move(coordinator, appointment, 3, physician, room)
     calendar, moved = calendar_of(browser.get(f"/my/appointments/{appointment.id}.ics"))
     assert calendar["method"] == "PUBLISH" and moved.decoded("sequence") == 1
     assert moved.decoded("dtstart") == clinic_at(3, 9)
@@ -292,9 +287,9 @@ def test_a_moved_then_cancelled_appointment_raises_the_sequence_each_time(
 
 
 def test_the_patients_page_offers_to_update_a_moved_entry_and_to_remove_a_cancelled_one(
-        browser, gen, case, appointment, doctor, room, make_client):
-    coordinator = _staff(make_client, gen, doctor)
-    _move(coordinator, appointment, 3, doctor, room)
+        browser, gen, case, appointment, physician, room, make_client):
+    coordinator = _staff(make_client, gen, physician)
+    _move(coordinator, appointment, 3, physician, room)
     page = loaded(browser.get(f"/my/cases/{case.id}"))
     assert "Your appointment was moved to this time." in words(page)
     assert soup(page).find("a", string="Update my calendar")["href"] == f"/my/appointments/{appointment.id}.ics"
@@ -308,7 +303,7 @@ def test_the_patients_page_offers_to_update_a_moved_entry_and_to_remove_a_cancel
     assert 'aria-labelledby="appt-h"' not in page
 
 
-def test_a_cancelled_appointment_already_past_is_not_offered_for_removal(browser, gen, case, doctor, room):
-    gen.appointment(case, physician=doctor, room=room, starts_at=clinic_at(-1, 10),
+def test_a_cancelled_appointment_already_past_is_not_offered_for_removal(browser, gen, case, physician, room):
+    gen.appointment(case, physician=physician, room=room, starts_at=clinic_at(-1, 10),
                     status=AppointmentStatus.CANCELLED, cancelled_reason="clinic closed")
     assert "Remove from my calendar" not in loaded(browser.get(f"/my/cases/{case.id}"))

@@ -32,14 +32,6 @@ def long(day, language):
     return format_date(day, "full", locale=language)
 
 
-@pytest.fixture
-def outbox(monkeypatch):
-    sent = []
-    monkeypatch.setattr(reminders, "send_mail",
-                        lambda to, subject, body, attachments=(): sent.append((to, subject, body)))
-    return sent
-
-
 def booked(gen, language, hh=10, mm=15, days_ahead=WEEK, **risk):
     user = gen.user(Role.PATIENT, patient=gen.patient(language=RECORDED[language], email="pat@example.org"))
     case = gen.case(patient=user.patient, state=State.SCHEDULED, side=Side.LEFT)
@@ -50,10 +42,10 @@ def booked(gen, language, hh=10, mm=15, days_ahead=WEEK, **risk):
     return user, case, appointment
 
 
-def reminder_email(appointment, outbox):
+def reminder_email(appointment, reminder_outbox):
     """The two-day reminder, sent as it falls due."""
     reminders.send_due(now=appointment.starts_at - timedelta(hours=47))
-    [(_to, _subject, body)] = outbox
+    [(_to, _subject, body, _)] = reminder_outbox
     return " ".join(body.split())
 
 
@@ -66,11 +58,11 @@ def page_steps(make_client, user, case):
             for li in heading.find_next("ul").find_all("li")]
 
 
-def told(gen, outbox, make_client, language, **risk):
+def told(gen, reminder_outbox, make_client, language, **risk):
     """What the patient reads, in the email and on their page (the same steps)."""
     user, case, appointment = booked(gen, language, **risk)
     shown = page_steps(make_client, user, case)
-    body = reminder_email(appointment, outbox)
+    body = reminder_email(appointment, reminder_outbox)
     for step in shown:
         assert step in body, step
     return shown
@@ -93,8 +85,8 @@ HOLD = {"anticoagulants": "apixaban", "anticoagulant_hold_plan": "restart the mo
     ("es", "Anticoagulante (apixaban): tome la última dosis el {last} y ninguna desde el {first} hasta después "
            "de su cita. La clínica le dirá cuándo volver a tomarlo."),
 ])
-def test_an_agreed_hold_gives_the_date_of_the_last_dose(gen, outbox, make_client, language, expected):
-    steps = told(gen, outbox, make_client, language, anticoagulant_prescriber_agreed=True, **HOLD)
+def test_an_agreed_hold_gives_the_date_of_the_last_dose(gen, reminder_outbox, make_client, language, expected):
+    steps = told(gen, reminder_outbox, make_client, language, anticoagulant_prescriber_agreed=True, **HOLD)
     # Three full days with no dose before the procedure day: the last dose is four days before.
     assert expected.format(last=long(clinic_day(WEEK - 4), language),
                            first=long(clinic_day(WEEK - 3), language)) in steps
@@ -108,9 +100,9 @@ def test_an_agreed_hold_gives_the_date_of_the_last_dose(gen, outbox, make_client
            "que debe suspenderlo cuando el médico que se lo receta lo haya aprobado."),
 ])
 @pytest.mark.parametrize("agreed", [None, False])
-def test_a_hold_the_prescriber_has_not_agreed_says_not_to_stop_yet(gen, outbox, make_client, language,
+def test_a_hold_the_prescriber_has_not_agreed_says_not_to_stop_yet(gen, reminder_outbox, make_client, language,
                                                                    expected, agreed):
-    steps = told(gen, outbox, make_client, language, anticoagulant_prescriber_agreed=agreed, **HOLD)
+    steps = told(gen, reminder_outbox, make_client, language, anticoagulant_prescriber_agreed=agreed, **HOLD)
     assert expected in steps
     assert not any(long(clinic_day(WEEK - 4), language) in s for s in steps)
 
@@ -119,8 +111,8 @@ def test_a_hold_the_prescriber_has_not_agreed_says_not_to_stop_yet(gen, outbox, 
     ("en", "Blood thinner (aspirin 81 mg): keep taking it as usual."),
     ("es", "Anticoagulante (aspirin 81 mg): siga tomándolo como de costumbre."),
 ])
-def test_zero_days_is_keep_taking_it(gen, outbox, make_client, language, expected):
-    steps = told(gen, outbox, make_client, language, anticoagulants="aspirin 81 mg",
+def test_zero_days_is_keep_taking_it(gen, reminder_outbox, make_client, language, expected):
+    steps = told(gen, reminder_outbox, make_client, language, anticoagulants="aspirin 81 mg",
                  anticoagulant_hold_plan="continue", anticoagulant_hold_days=0)
     assert expected in steps
 
@@ -131,8 +123,8 @@ def test_zero_days_is_keep_taking_it(gen, outbox, make_client, language, expecte
     ("en", "You will have sedation: an adult must take you home, and you must not drive for 24 hours."),
     ("es", "Recibirá sedación: un adulto debe llevarle a casa y usted no debe conducir durante 24 horas."),
 ])
-def test_a_sedated_patient_is_told_to_bring_a_driver(gen, outbox, make_client, language, expected):
-    assert expected in told(gen, outbox, make_client, language, sedation_planned=True)
+def test_a_sedated_patient_is_told_to_bring_a_driver(gen, reminder_outbox, make_client, language, expected):
+    assert expected in told(gen, reminder_outbox, make_client, language, sedation_planned=True)
 
 
 @pytest.mark.parametrize("language, expected", [
@@ -141,14 +133,16 @@ def test_a_sedated_patient_is_told_to_bring_a_driver(gen, outbox, make_client, l
     ("es", "Alergia al medio de contraste: empiece la premedicación la noche anterior, el {evening}, según lo "
            "indicado: Prednisone 50 mg 13, 7 and 1 h before."),
 ])
-def test_planned_contrast_premedication_starts_the_evening_before(gen, outbox, make_client, language, expected):
-    steps = told(gen, outbox, make_client, language, allergy_contrast=True, contrast_premedication_planned=True,
+def test_planned_contrast_premedication_starts_the_evening_before(gen, reminder_outbox, make_client, language,
+                                                                  expected):
+    steps = told(gen, reminder_outbox, make_client, language, allergy_contrast=True,
+                 contrast_premedication_planned=True,
                  contrast_premedication_plan="Prednisone 50 mg 13, 7 and 1 h before.")
     assert expected.format(evening=long(clinic_day(WEEK - 1), language)) in steps
 
 
-def test_a_contrast_allergy_without_premedication_says_the_plan_only(gen, outbox, make_client):
-    steps = told(gen, outbox, make_client, "en", allergy_contrast=True,
+def test_a_contrast_allergy_without_premedication_says_the_plan_only(gen, reminder_outbox, make_client):
+    steps = told(gen, reminder_outbox, make_client, "en", allergy_contrast=True,
                  contrast_premedication_plan="No contrast will be used.")
     assert "Contrast allergy: No contrast will be used." in steps
     assert not any("evening before" in s for s in steps)
@@ -158,15 +152,15 @@ def test_a_contrast_allergy_without_premedication_says_the_plan_only(gen, outbox
     ("en", "Fasting: nothing to eat or drink from {day}, {time} (6 hours before your appointment)."),
     ("es", "Ayuno: no coma ni beba nada desde el {day}, {time} (6 horas antes de su cita)."),
 ])
-def test_fasting_gives_the_moment_to_stop_eating(gen, outbox, make_client, language, expected):
-    steps = told(gen, outbox, make_client, language, sedation_planned=True, fasting_hours=6)
+def test_fasting_gives_the_moment_to_stop_eating(gen, reminder_outbox, make_client, language, expected):
+    steps = told(gen, reminder_outbox, make_client, language, sedation_planned=True, fasting_hours=6)
     stop = clinic_to_utc(clinic_day(WEEK), time(4, 15), clinic_zone())
     clock = format_time(stop.astimezone(clinic_zone()), "short", locale=language).replace("\u202f", " ")
     assert expected.format(day=long(clinic_day(WEEK), language), time=clock) in steps
 
 
-def test_no_fasting_step_unless_told_to_fast(gen, outbox, make_client):
-    steps = told(gen, outbox, make_client, "en", sedation_planned=True)
+def test_no_fasting_step_unless_told_to_fast(gen, reminder_outbox, make_client):
+    steps = told(gen, reminder_outbox, make_client, "en", sedation_planned=True)
     assert not any(s.startswith("Fasting") for s in steps)
 
 
@@ -189,7 +183,7 @@ def test_a_text_carries_no_preparation_only_the_link_to_it(app, gen, provider, l
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_a_moved_appointments_update_carries_the_new_dates(gen, outbox, language):
+def test_a_moved_appointments_update_carries_the_new_dates(gen, reminder_outbox, language):
     _user, _case, appointment = booked(gen, language, anticoagulant_prescriber_agreed=True,
                                        allergy_contrast=True, contrast_premedication_planned=True,
                                        contrast_premedication_plan="Prednisone 50 mg.", **HOLD)
@@ -201,7 +195,7 @@ def test_a_moved_appointments_update_carries_the_new_dates(gen, outbox, language
     db.session.commit()
 
     reminders.send_due(now=moved_at + timedelta(minutes=5))
-    [(_to, subject, body)] = outbox
+    [(_to, subject, body, _)] = reminder_outbox
     body = " ".join(body.split())
     assert subject.startswith("Your appointment has moved" if language == "en" else "Su cita cambió")
     new_last, old_last = long(clinic_day(WEEK + 2 - 4), language), long(clinic_day(WEEK - 4), language)
@@ -221,19 +215,19 @@ def test_the_coordinator_sees_what_the_patient_is_told(client, gen, login_as):
 # ------------------------------------------------------------------ "a la 1", "a las 10"
 
 @pytest.mark.parametrize("hh, words", [(13, "a las 13:05"), (1, "a la 1:05"), (10, "a las 10:05")])
-def test_spanish_agrees_the_article_with_the_hour(gen, outbox, make_client, hh, words):
+def test_spanish_agrees_the_article_with_the_hour(gen, reminder_outbox, make_client, hh, words):
     user, case, appointment = booked(gen, "es", hh=hh, mm=5)
     browser = make_client()
     assert sign_in(browser, user).status_code == 302
     page = " ".join(soup(text(browser.get(f"/my/cases/{case.id}"))).get_text().split())
     home = " ".join(soup(text(browser.get("/my/"))).get_text().split())
-    body = reminder_email(appointment, outbox)
+    body = reminder_email(appointment, reminder_outbox)
     wrong = "a las 1:05" if hh == 1 else "a la " + words.split()[-1]
     for shown in (page, home, body):
         assert words in shown and wrong not in shown
 
 
-def test_english_is_unchanged_by_the_hour(gen, outbox, make_client):
+def test_english_is_unchanged_by_the_hour(gen, reminder_outbox, make_client):
     user, case, appointment = booked(gen, "en", hh=1, mm=5)
-    body = reminder_email(appointment, outbox)
+    body = reminder_email(appointment, reminder_outbox)
     assert f"{long(clinic_day(WEEK), 'en')} at 1:05 AM" in body  # (the narrow space read as a space)

@@ -12,12 +12,6 @@ from tests.builders import BEFORE, checklist_url, post_step
 from tests.helpers import field_error, submit, table_rows, text
 
 
-@pytest.fixture
-def admin(client, gen, login_as):
-    login_as(gen.user(Role.ADMIN))
-    return client
-
-
 def drug(code):
     db.session.expire_all()
     return db.session.execute(db.select(FormularyDrug).filter_by(code=code)).scalar_one()
@@ -37,8 +31,8 @@ def steroid_row(dose, volume, drug_code="triamcinolone", concentration="40"):
                       "volume_ml": volume, "lot_number": "L1"}]}
 
 
-def test_the_admin_sees_the_default_formulary(admin):
-    page = text(admin.get("/admin/formulary"))
+def test_the_admin_sees_the_default_formulary(admin_client):
+    page = text(admin_client.get("/admin/formulary"))
     for name in ("Lidocaine", "Bupivacaine", "Ropivacaine", "Triamcinolone acetonide", "Methylprednisolone acetate",
                  "Dexamethasone sodium phosphate", "Betamethasone sodium phosphate and acetate",
                  "Iohexol (Omnipaque)", "Gadobutrol (Gadavist)", "Chlorhexidine 2% in 70% isopropyl alcohol",
@@ -49,9 +43,9 @@ def test_the_admin_sees_the_default_formulary(admin):
     assert row[2:4] == ["10, 40 mg/mL", "40 mg"], row
 
 
-def test_a_changed_usual_maximum_is_what_the_checklist_warns_against(admin, gen, make_client, login_as):
-    admin.get("/admin/formulary")
-    assert edit(admin, "triamcinolone", usual_max_dose_mg="60").status_code == 302
+def test_a_changed_usual_maximum_is_what_the_checklist_warns_against(admin_client, gen, make_client, login_as):
+    admin_client.get("/admin/formulary")
+    assert edit(admin_client, "triamcinolone", usual_max_dose_mg="60").status_code == 302
     assert drug("triamcinolone").usual_max_dose_mg == 60
 
     physician = gen.user(Role.PHYSICIAN)
@@ -68,11 +62,11 @@ def test_a_changed_usual_maximum_is_what_the_checklist_warns_against(admin, gen,
     assert row.warnings == ""
 
 
-def test_a_drug_no_longer_stocked_is_not_offered_or_accepted(admin, gen, make_client, login_as):
-    admin.get("/admin/formulary")
-    assert edit(admin, "dexamethasone", active="").status_code == 302
+def test_a_drug_no_longer_stocked_is_not_offered_or_accepted(admin_client, gen, make_client, login_as):
+    admin_client.get("/admin/formulary")
+    assert edit(admin_client, "dexamethasone", active="").status_code == 302
     assert drug("dexamethasone").active is False
-    assert "Not stocked" in text(admin.get("/admin/formulary"))
+    assert "Not stocked" in text(admin_client.get("/admin/formulary"))
 
     physician = gen.user(Role.PHYSICIAN)
     doctor = login_as(physician, on=make_client())
@@ -85,9 +79,9 @@ def test_a_drug_no_longer_stocked_is_not_offered_or_accepted(admin, gen, make_cl
         "Choose a local anaesthetic or a steroid from the formulary."
 
 
-def test_the_admin_adds_a_drug_and_the_checklist_offers_it(admin, gen, make_client, login_as):
-    admin.get("/admin/formulary")
-    response = submit(admin, "/admin/formulary", {
+def test_the_admin_adds_a_drug_and_the_checklist_offers_it(admin_client, gen, make_client, login_as):
+    admin_client.get("/admin/formulary")
+    response = submit(admin_client, "/admin/formulary", {
         "code": "mepivacaine", "name": "Mepivacaine", "kind": "local_anaesthetic", "strengths": "10, 15, 20",
         "strength_unit": "mg/mL", "source": "1%, 1.5% and 2% solutions.", "active": "y"})
     assert response.status_code == 302
@@ -105,11 +99,11 @@ def test_the_admin_adds_a_drug_and_the_checklist_offers_it(admin, gen, make_clie
     ({"code": "lidocaine"}, "code", "The code lidocaine is already used by Lidocaine."),
     ({"code": "Lido caine"}, "code", "Use lower-case letters, digits and _ only, e.g. ropivacaine."),
 ])
-def test_bad_formulary_input_is_refused_next_to_the_field_with_the_typed_values_kept(admin, changes, field, message):
-    admin.get("/admin/formulary")
+def test_bad_formulary_input_is_refused_next_to_the_field_with_the_typed_values_kept(admin_client, changes, field, message):
+    admin_client.get("/admin/formulary")
     data = {"code": "articaine", "name": "Articaine", "kind": "local_anaesthetic", "strengths": "40",
             "strength_unit": "mg/mL", "active": "y", **changes}
-    response = submit(admin, "/admin/formulary", data)
+    response = submit(admin_client, "/admin/formulary", data)
     assert response.status_code == 422
     page = text(response)
     assert field_error(page, field) == message
@@ -117,11 +111,11 @@ def test_bad_formulary_input_is_refused_next_to_the_field_with_the_typed_values_
     assert db.session.execute(db.select(db.func.count(FormularyDrug.id))).scalar() == 11
 
 
-def test_a_stale_drug_form_saves_nothing(admin):
-    admin.get("/admin/formulary")
+def test_a_stale_drug_form_saves_nothing(admin_client):
+    admin_client.get("/admin/formulary")
     opened = drug("lidocaine").version_id
-    assert edit(admin, "lidocaine", name="Lidocaine hydrochloride").status_code == 302
-    stale = edit(admin, "lidocaine", name="Lignocaine", version_id=str(opened))
+    assert edit(admin_client, "lidocaine", name="Lidocaine hydrochloride").status_code == 302
+    stale = edit(admin_client, "lidocaine", name="Lignocaine", version_id=str(opened))
     assert stale.status_code == 409
     assert "Someone else changed this drug meanwhile. Nothing was saved" in text(stale)
     assert drug("lidocaine").name == "Lidocaine hydrochloride"

@@ -89,7 +89,7 @@ def serve(command, env, port):
 
 @pytest.mark.parametrize("server", ["flask run", "gunicorn"])
 def test_request_logs_never_hold_a_diary_link_token(gen, production_env, server):
-    from tests.functional.test_reminders import diary_case
+    from tests.builders import diary_case
 
     case = diary_case(gen)
     token = links.sign(DiaryLink.query.filter_by(case_id=case.id).one())

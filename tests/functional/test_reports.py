@@ -168,7 +168,7 @@ def test_the_worklist_downloads_every_page_with_its_filters(client, coordinator,
 
 
 def test_the_overdue_list_downloads_as_the_page_shows_it(client, coordinator, gen):
-    from tests.functional.test_reminders import diary_case
+    from tests.builders import diary_case
 
     assert _csv(client.get("/diaries/overdue.csv")) == [
         ["Case", "MRN", "Patient", "Phone", "Side", "Overdue scores", "Oldest window closed", "Days overdue",

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 from tracker.demo import seed
 from tracker.extensions import db
 
-from tests.migrations.test_migrations import _script
+from tests.migrations.scripts import revisions
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -30,7 +30,7 @@ def test_every_migration_downgrades_a_seeded_database_and_upgrades_again(migrati
     seeded = row_counts()
     assert seeded["diary_entries"] and seeded["procedure_records"] and seeded["audit_events"]
 
-    for revision in _script().walk_revisions():  # newest first
+    for revision in revisions().walk_revisions():  # newest first
         before = row_counts()
         downgrade(revision=revision.down_revision or "base")
         after = row_counts()

@@ -7,18 +7,14 @@ import os
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from tracker.extensions import db, migrate
+from tracker.extensions import db
+
+from tests.migrations.scripts import revisions
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-def _script():
-    config = migrate.get_config()
-    return ScriptDirectory.from_config(config)
 
 
 def _tables():
@@ -26,7 +22,7 @@ def _tables():
 
 
 def test_there_is_exactly_one_head(migration_app):
-    assert len(_script().get_heads()) == 1
+    assert len(revisions().get_heads()) == 1
 
 
 def test_upgrade_builds_every_table_and_downgrade_removes_them(migration_app):
@@ -45,8 +41,8 @@ def test_schema_after_upgrade_matches_the_models(migration_app):
 
 
 def test_each_revision_upgrades_and_downgrades_one_step_at_a_time(migration_app):
-    revisions = list(reversed(list(_script().walk_revisions())))
-    for revision in revisions:
+    oldest_first = list(reversed(list(revisions().walk_revisions())))
+    for revision in oldest_first:
         upgrade(revision=revision.revision)
         downgrade(revision=revision.down_revision or "base")
         upgrade(revision=revision.revision)

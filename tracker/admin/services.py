@@ -17,7 +17,7 @@ from tracker.refusals import FieldError, StaleEdit
 from tracker.roles import Role
 from tracker.search import contains
 from tracker.timeutil import clinic_zone
-from tracker.transactions import service
+from tracker.transactions import service, undo_refused_write
 
 ADMIN_FIELDS_SHOWN = ("role", "active")
 
@@ -51,7 +51,7 @@ def _flush_or_explain(email, role, patient_mrn, user_id=None):
     try:
         db.session.flush()
     except IntegrityError:
-        db.session.rollback()
+        undo_refused_write()
         _check_email_free(email, user_id)
         _patient_for(role, patient_mrn, user_id)
         raise

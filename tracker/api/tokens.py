@@ -48,10 +48,8 @@ def create(user, scope, days, label, actor=None, now=None):
                    prefix=raw[:SHOWN_PREFIX], created_at=now,
                    expires_at=now + timedelta(days=check_days(days)),
                    created_by_id=actor.id if actor else None)
-    db.session.add(row)
-    db.session.flush()
-    audit.record(audit.Action.CREATE, "api_token", row.id, user=actor, actor=None if actor else "command line",
-                 summary=f"API token {row.prefix}… ({row.scope.value}, {days} days) for {user.email}")
+    audit.created(row, "api_token", f"API token {row.prefix}… ({row.scope.value}, {days} days) for {user.email}",
+                  user=actor, actor=None if actor else "command line")
     db.session.commit()
     return row, raw
 

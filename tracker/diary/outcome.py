@@ -36,7 +36,7 @@ from tracker.extensions import db
 from tracker.models import Case, Outcome, OutcomeRevision
 from tracker.refusals import FieldError, Refusal, check_version
 from tracker.timeutil import clinic_today, format_clinic, utcnow
-from tracker.transactions import service
+from tracker.transactions import service, undo_refused_write
 from tracker.vocab import Indication, NextStep, Side
 from tracker.workflow import State
 
@@ -245,7 +245,7 @@ def record_outcome(case, actor, diagnostic_result, therapeutic_days, next_step, 
         db.session.commit()
     except IntegrityError:
         # Another tab or person recorded it between our check and our write (one outcome per case).
-        db.session.rollback()
+        undo_refused_write()
         db.session.refresh(case)
         raise OutcomeRefused(already_recorded(case.outcome) if case.outcome else
                              "The outcome could not be saved; reload the case and try again.") from None

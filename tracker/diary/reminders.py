@@ -26,7 +26,7 @@ A patient with several points due (on one case or several) gets one message for 
 clinic's name and the personal link (or, for a patient with an account and no link, the sign-in
 page): nothing clinical, no side, no score. Without MAIL_SERVER (development) it goes to the log.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, url_for
@@ -44,6 +44,7 @@ from tracker.mail import MailError, send_mail
 from tracker.sms import SmsError, send_sms
 from tracker.models import Case, DiaryLink, DiaryPoint, DiaryReminder, Patient, SmsOptOut, User
 from tracker.timeutil import utcnow
+from tracker.transactions import undo_refused_write
 from tracker.vocab import ContactChannel, Side
 from tracker.workflow import State
 
@@ -66,18 +67,6 @@ class DueReminder:
     # Attempts already made for this point and channel, as the due query saw them: the claim
     # asks for the next number, so a worker with an out-of-date list collides instead of resending.
     attempts: int
-
-
-@dataclass
-class Counts:
-    sent: int = 0
-    skipped: int = 0
-    failed: int = 0
-    # Claimed by another worker first (or at the same moment): nothing done here.
-    taken: int = 0
-    emails: int = 0
-    texts: int = 0
-    failed_cases: list = field(default_factory=list)
 
 
 def _settings():
@@ -153,7 +142,7 @@ def send_due(due=None, now=None):
     and counts towards the cap."""
     now = now or utcnow()
     due = due_reminders(now) if due is None else due
-    counts = Counts()
+    counts = contact.Counts()
     by_patient = {}
     for reminder in due:
         by_patient.setdefault((reminder.patient_id, reminder.channel), []).append(reminder)
@@ -176,7 +165,7 @@ def claim_for_patient(reminders, channel, now):
     try:
         db.session.commit()
     except IntegrityError:
-        db.session.rollback()
+        undo_refused_write()
         return []
     return [row.id for row in rows]
 

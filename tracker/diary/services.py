@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from tracker import audit, i18n
+from tracker.access import record_denial
 from tracker.clinic import clinic_contact
 from tracker.diary import chase, kept, links
 from tracker.diary.schedule import (DEFAULT_SCHEDULE, Due, EntryStatus, Phase, TimePoint, current_points,
@@ -30,7 +31,7 @@ from tracker.mail import MailError, send_mail
 from tracker.models import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint
 from tracker.refusals import FieldError, Refusal, check_version
 from tracker.timeutil import to_clinic, utcnow
-from tracker.transactions import service
+from tracker.transactions import service, undo_refused_write
 from tracker.vocab import EntrySource, Side, joints_of
 from tracker.workflow import State
 
@@ -341,7 +342,7 @@ def record_entry(case, code, scores, answers, source, actor=None, link=None, now
         db.session.flush()
     except IntegrityError:
         # Another tab or device entered this point a moment ago: the unique constraint refused it.
-        db.session.rollback()
+        undo_refused_write()
         raise _duplicate(read_diary(case, now, for_patient).view(view.code)) from None
     _audit(audit.Action.CREATE, "diary_point", view.row.id,
            f"case {case.id}: diary {view.code} entered ({EntrySource(source).label.lower()})"
@@ -519,10 +520,7 @@ def open_link(token, now=None):
     read = links.read(token)
     link = db.session.get(DiaryLink, read[0]) if read else None
     if link is None or link.case_id != read[1] or not link.usable_at(now) or now >= link_ends_at(link):
-        db.session.rollback()
-        audit.record(audit.Action.ACCESS_DENIED, "diary_link", link.id if link else None,
-                     summary="diary link refused", actor="diary link (not valid)")
-        db.session.commit()
+        record_denial("diary link refused", "diary_link", link.id if link else None, actor="diary link (not valid)")
         return None
     link.last_used_at = now
     return link
@@ -530,9 +528,7 @@ def open_link(token, now=None):
 
 def refuse_link_use(link, summary):
     """Audit a refused use of a working link; nothing else from the request is kept."""
-    db.session.rollback()
-    audit.record(audit.Action.ACCESS_DENIED, "diary_link", link.id, summary=summary, actor=link_actor(link))
-    db.session.commit()
+    record_denial(summary, "diary_link", link.id, actor=link_actor(link))
 
 
 def note_link_view(link):

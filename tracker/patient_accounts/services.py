@@ -18,7 +18,7 @@ from tracker.models import Patient, User
 from tracker.patient_accounts import tokens
 from tracker.refusals import Refusal
 from tracker.roles import Role
-from tracker.transactions import service
+from tracker.transactions import service, undo_refused_write
 
 
 class InvitationRefused(Refusal):
@@ -160,7 +160,7 @@ def set_password_by_link(token, new_password):
         db.session.flush()
     except IntegrityError:
         # The same invitation accepted a moment ago elsewhere, or the address taken since.
-        db.session.rollback()
+        undo_refused_write()
         raise LinkNotValid() from None
     audit.record(audit.Action.CREATE if created else audit.Action.UPDATE, "user", account.id,
                  summary=("patient account created from an invitation" if created

@@ -144,7 +144,7 @@ def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=Fal
     # Compared after the model has cleaned the names, so retyping the same name is no change.
     changed = [name for name in EDITABLE if getattr(patient, name) != before[name]]
     if not changed:
-        db.session.rollback()
+        db.session.expire(patient)  # the same values typed again: nothing to write
         return [], []
     for name in changed:
         _history(patient.id, actor, "edit", field=name, old_value=shown(before[name]),

@@ -27,7 +27,7 @@ from tracker.procedures.rules.schema import (INJECTATE_ROW_FIELDS, PER_SIDE_STEP
                                              ChecklistContext, Step)
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
 from tracker.timeutil import to_clinic, utcnow
-from tracker.transactions import service
+from tracker.transactions import service, undo_refused_write
 from tracker.vocab import AppointmentStatus, Side, allergies_of, joints_of, not_asked
 
 SIGNED = "This procedure record is signed and can no longer change. Add an addendum instead."
@@ -83,7 +83,7 @@ def _seed_formulary():
                 source=entry.source, active=True) for entry in DEFAULT_FORMULARY)
         db.session.commit()
     except IntegrityError:
-        db.session.rollback()  # another request seeded it a moment ago
+        undo_refused_write()  # another request seeded it a moment ago
 
 
 @service
@@ -261,12 +261,9 @@ def start(case, actor, version_id=None, now=None):
     transition(case, "start_procedure", actor, version_id=version_id, commit=False, at=now)
     appointment.status = AppointmentStatus.IN_PROCEDURE
     appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="procedure started"))
-    record = ProcedureRecord(case=case, appointment=appointment, side=case.side, started_at=now,
-                             started_by_id=actor.id, last_change_at=now)
-    db.session.add(record)
-    db.session.flush()
-    audit.record(audit.Action.CREATE, "procedure_record", record.id,
-                 summary=f"case {case.id}: procedure started", user=actor)
+    record = audit.created(ProcedureRecord(case=case, appointment=appointment, side=case.side, started_at=now,
+                                           started_by_id=actor.id, last_change_at=now),
+                           "procedure_record", f"case {case.id}: procedure started", user=actor)
     db.session.commit()
     return record
 
@@ -424,12 +421,10 @@ def abandon(record, actor, reason, version_id):
 def add_addendum(record, actor, reason, text):
     if record.status != ProcedureStatus.SIGNED:
         raise ProcedureRefused("Addenda are for a signed record; until it is signed, correct the step itself.")
-    addendum = ProcedureAddendum(record=record, author_id=actor.id, at=utcnow(), reason=reason.strip(),
-                                 text=text.strip())
-    db.session.add(addendum)
-    db.session.flush()
-    audit.record(audit.Action.CREATE, "procedure_addendum", addendum.id,
-                 summary=f"case {record.case_id}: addendum to the signed procedure record", user=actor)
+    addendum = audit.created(ProcedureAddendum(record=record, author_id=actor.id, at=utcnow(), reason=reason.strip(),
+                                               text=text.strip()),
+                             "procedure_addendum", f"case {record.case_id}: addendum to the signed procedure record",
+                             user=actor)
     db.session.commit()
     return addendum
 

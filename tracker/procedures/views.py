@@ -123,6 +123,14 @@ def _load(case_id):
     return case, records, current_record(records)
 
 
+def _load_started(case_id):
+    """As `_load`, for the pages of a procedure that has been started: 404 when none has."""
+    case, records, record = _load(case_id)
+    if record is None:
+        abort(404)
+    return case, records, record
+
+
 def _side_arg():
     side = request.args.get("side") or None
     if side is not None and side not in {s.value for s in Side}:
@@ -311,9 +319,7 @@ def _step_refused(case_id, key, form, refusal):
 @bp.route("/cases/<int:case_id>/procedure/sign", methods=["POST"])
 @allow(Role.PHYSICIAN)
 def sign(case_id):
-    case, records, record = _load(case_id)
-    if record is None:
-        abort(404)
+    case, records, record = _load_started(case_id)
     form = SignForm()
     if not form.validate_on_submit():
         abort(400)
@@ -354,9 +360,7 @@ def _sign_refused(case_id, refusal):
 @bp.route("/cases/<int:case_id>/procedure/abandon", methods=["POST"])
 @allow(Role.PHYSICIAN)
 def abandon(case_id):
-    case, records, record = _load(case_id)
-    if record is None:
-        abort(404)
+    case, records, record = _load_started(case_id)
     form = AbandonForm()
     if not form.validate_on_submit():
         return _checklist_page(case, records, record, 422, abandon_form=form)
@@ -385,9 +389,7 @@ def _note_page(case, record, form=None, status=200, problems=()):
 @bp.route("/cases/<int:case_id>/procedure/note")
 @allow(*READERS)
 def note(case_id):
-    case, _appointment, record = _load(case_id)
-    if record is None:
-        abort(404)
+    case, _records, record = _load_started(case_id)
     services.record_view(record, current_user, "note")
     return _note_page(case, record)
 
@@ -395,9 +397,7 @@ def note(case_id):
 @bp.route("/cases/<int:case_id>/procedure/addenda", methods=["POST"])
 @allow(Role.PHYSICIAN)
 def add_addendum(case_id):
-    case, _appointment, record = _load(case_id)
-    if record is None:
-        abort(404)
+    case, _records, record = _load_started(case_id)
     form = AddendumForm()
     if not form.validate_on_submit():
         return _note_page(case, record, form, 422)

@@ -31,11 +31,8 @@ def _apply(record, values):
 @service
 def add_therapy(case, values, actor):
     ensure_editable(case)
-    row = ConservativeCare(case=case, **values)
-    db.session.add(row)
-    db.session.flush()
-    audit.record(audit.Action.CREATE, "conservative_care", row.id,
-                 summary=f"case {case.id}: therapy added", user=actor)
+    row = audit.created(ConservativeCare(case=case, **values), "conservative_care",
+                        f"case {case.id}: therapy added", user=actor)
     db.session.commit()
     return row
 

@@ -36,6 +36,7 @@ from tracker.scheduling import calendar
 from tracker.scheduling.instructions import preparation
 from tracker.sms import SmsError, send_sms
 from tracker.timeutil import to_clinic, utcnow
+from tracker.transactions import undo_refused_write
 from tracker.vocab import AppointmentStatus
 
 REMINDER, UPDATE, CANCELLATION = "reminder", "update", "cancellation"
@@ -121,17 +122,9 @@ def due_messages(now=None):
     return due
 
 
-@dataclass
-class Counts:
-    sent: int = 0
-    skipped: int = 0
-    failed: int = 0
-    taken: int = 0
-
-
 def send_due(now=None):
     now = now or utcnow()
-    counts = Counts()
+    counts = contact.Counts()
     for item in due_messages(now):
         message = claim(item.appointment_id, item.topic, item.kind, item.channel, item.attempts + 1, now)
         if message is None:
@@ -150,7 +143,7 @@ def claim(appointment_id, topic, kind, channel, attempt, now, requested_by=None)
     try:
         db.session.commit()
     except IntegrityError:
-        db.session.rollback()
+        undo_refused_write()
         return None
     return message
 
@@ -172,7 +165,7 @@ def resend(appointment, actor, now=None):
                       default=0)
     message = claim(appointment.id, topic, kind, channel, attempt, now, requested_by=actor)
     if message is not None:
-        deliver(message, now, Counts(), recheck=False)
+        deliver(message, now, contact.Counts(), recheck=False)
     return message
 
 
