@@ -103,6 +103,22 @@ def test_models_import_no_services():
     assert reaching == []
 
 
+# Services own their transactions through tracker.transactions (@service, undo_refused_write,
+# savepoint); the error handlers start a failed request over; access.record_denial keeps only the
+# denial's audit row. No view or service rolls back itself.
+ROLLS_BACK = {"tracker.transactions", "tracker.errors", "tracker.access"}
+
+
+def test_only_the_transaction_helpers_roll_back():
+    rolling_back = sorted(
+        name for name, (_, tree) in MODULES.items()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "rollback"
+        and name not in ROLLS_BACK
+    )
+    assert rolling_back == []
+
+
 # Side effects of a move are the transition table's declared hooks (workflow.FreesBooking, run by
 # cases.services.transition), never a hidden import: eligibility frees no appointment itself.
 KEPT_APART = [("tracker.eligibility", "tracker.scheduling")]
