@@ -203,24 +203,15 @@ def test_the_coordinator_sees_each_message_and_sends_one_again(client, gen, logi
 # ------------------------------------------------------------------ two runs at the same moment
 
 def test_two_processes_at_the_same_moment_text_each_patient_exactly_once(app, database_url, gen, provider):
-    import os
-    import subprocess
-    import sys
     from collections import Counter
-    from pathlib import Path
+
+    from tests.commands import command_env, two_runs_at_once
 
     n = 12
     phones = [f"+1201555{1000 + i:04d}" for i in range(n)]
     for number in phones:
         booked(gen, 20, preferred_contact=ContactChannel.SMS, phone=number)
-    env = {**os.environ, "TRACKER_CONFIG": "testing", "TEST_DATABASE_URL": database_url,
-           "PUBLIC_URL": app.config["PUBLIC_URL"], **settings_for(provider)}
-    root = Path(__file__).resolve().parents[2]
-    workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "reminders", "send"], cwd=root,
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for _ in range(2)]
-    outputs = [worker.communicate(timeout=120) for worker in workers]
-    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    outputs = two_runs_at_once(command_env(app, database_url, **settings_for(provider)))
 
     assert Counter(r["to"] for r in provider.requests) == Counter({number: 1 for number in phones}), outputs
     db.session.expire_all()

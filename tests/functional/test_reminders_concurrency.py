@@ -5,20 +5,16 @@ due reminders before either claims one, then take turns sending. Across processe
 databases (CI runs the suite on each): two `flask reminders send` started together against one
 database and a real SMTP server.
 """
-import os
-import subprocess
-import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from tracker.diary import reminders
 from tracker.extensions import db
 from tracker.models import DiaryReminder
 
 from tests.builders import attempts, close, diary_case, enter_six_weeks, revoke_links
+from tests.commands import command_env, flask_command, two_runs_at_once
 
-ROOT = Path(__file__).resolve().parents[2]
 N = 40
 
 
@@ -59,22 +55,8 @@ def test_a_worker_whose_list_is_a_day_old_does_not_resend(app, gen, inbox):
     assert len(inbox.messages) == 2 and len(attempts(case, "w6")) == 2
 
 
-def _flask(env, *args):
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
 def _reminder_env(app, database_url, controller):
-    return {**os.environ, "TRACKER_CONFIG": "testing", "TEST_DATABASE_URL": database_url,
-            "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(controller.port), "PUBLIC_URL": app.config["PUBLIC_URL"]}
-
-
-def _two_runs_at_once(env):
-    """Two `flask reminders send` started together; their outputs once both succeeded."""
-    workers = [_flask(env, "reminders", "send") for _ in range(2)]
-    outputs = [worker.communicate(timeout=120) for worker in workers]
-    assert [worker.returncode for worker in workers] == [0, 0], outputs
-    return outputs
+    return command_env(app, database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=str(controller.port))
 
 
 def test_two_processes_at_the_same_moment_send_each_reminder_exactly_once(app, database_url, gen,
@@ -88,7 +70,7 @@ def test_two_processes_at_the_same_moment_send_each_reminder_exactly_once(app, d
     db.session.commit()
 
     env = _reminder_env(app, database_url, controller)
-    outputs = _two_runs_at_once(env)
+    outputs = two_runs_at_once(env)
 
     recipients = Counter(to for tos, _ in inbox.messages for to in tos)
     assert recipients == Counter({f"patient{i}@home.example": 1 for i in range(N)}), outputs
@@ -99,7 +81,7 @@ def test_two_processes_at_the_same_moment_send_each_reminder_exactly_once(app, d
         assert attempts(case, "w6") == []
 
     # Run again: nothing new before the repeat interval.
-    again = _flask(env, "reminders", "send")
+    again = flask_command(env, "reminders", "send")
     out, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
     assert "0 reminder(s) sent" in out
@@ -125,7 +107,7 @@ def test_two_processes_send_one_email_per_patient_for_everything_due_at_once(app
             diary_case(gen, patient=patient, address=patient.email)
 
     env = _reminder_env(app, database_url, controller)
-    outputs = _two_runs_at_once(env)
+    outputs = two_runs_at_once(env)
 
     recipients = Counter(to for tos, _ in inbox.messages for to in tos)
     assert recipients == Counter({patient.email: 1 for patient in patients}), outputs

@@ -1,13 +1,7 @@
 """Diary reminders by text for patients who prefer texts: through Twilio's client against a local
 server, with nothing clinical in them, exactly once per channel even with two runs at once; a
 number that answered STOP gets email instead."""
-import os
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
-
-import pytest
 
 from tracker.diary import reminders
 from tracker.extensions import db
@@ -15,9 +9,8 @@ from tracker.models import DiaryReminder, SmsOptOut
 from tracker.vocab import ContactChannel
 
 from tests.builders import attempts, diary_case
+from tests.commands import command_env, two_runs_at_once
 from tests.sms_provider import provider, settings_for  # noqa: F401
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def texting_case(gen, number="+12015550123", language="English"):
@@ -64,13 +57,7 @@ def test_two_processes_at_the_same_moment_text_each_patient_once(app, database_u
     numbers = [f"+1201555{2000 + i:04d}" for i in range(15)]
     for number in numbers:
         texting_case(gen, number)
-    env = {**os.environ, "TRACKER_CONFIG": "testing", "TEST_DATABASE_URL": database_url,
-           "PUBLIC_URL": app.config["PUBLIC_URL"], **settings_for(provider)}
-    workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "reminders", "send"], cwd=ROOT,
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for _ in range(2)]
-    outputs = [worker.communicate(timeout=120) for worker in workers]
-    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    outputs = two_runs_at_once(command_env(app, database_url, **settings_for(provider)))
 
     assert Counter(r["to"] for r in provider.requests) == Counter({n: 1 for n in numbers}), outputs
     db.session.expire_all()
