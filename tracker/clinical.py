@@ -8,7 +8,7 @@ Therapies are any objects with ``kind``, ``start``, ``end`` and ``response`` att
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
-from tracker.vocab import ProvocationResult, TherapyKind
+from tracker.vocab import N_, ProvocationResult, TherapyKind
 
 THERAPY_KINDS = TherapyKind.choices()
 
@@ -16,12 +16,12 @@ THERAPY_KINDS = TherapyKind.choices()
 FAILED_RESPONSES = frozenset({"none", "partial"})
 
 PROVOCATION_TESTS = (
-    ("faber", "FABER (Patrick)"),
-    ("gaenslen", "Gaenslen"),
-    ("thigh_thrust", "Thigh thrust"),
-    ("compression", "Compression"),
-    ("distraction", "Distraction"),
-    ("yeoman", "Yeoman"),
+    ("faber", N_("FABER (Patrick)")),
+    ("gaenslen", N_("Gaenslen")),
+    ("thigh_thrust", N_("Thigh thrust")),
+    ("compression", N_("Compression")),
+    ("distraction", N_("Distraction")),
+    ("yeoman", N_("Yeoman")),
 )
 PROVOCATION_RESULTS = ProvocationResult.choices()
 
@@ -32,79 +32,79 @@ MIN_ODI_SECTIONS = 8
 # The ten sections of the Oswestry Disability Index (version 2.1a), each with its six statements
 # in order: the statement the patient chooses scores its position, 0 to 5.
 ODI_QUESTIONNAIRE = (
-    ("Pain intensity", (
-        "I have no pain at the moment.",
-        "The pain is very mild at the moment.",
-        "The pain is moderate at the moment.",
-        "The pain is fairly severe at the moment.",
-        "The pain is very severe at the moment.",
-        "The pain is the worst imaginable at the moment.")),
-    ("Personal care", (
-        "I can look after myself normally without causing extra pain.",
-        "I can look after myself normally but it causes extra pain.",
-        "It is painful to look after myself and I am slow and careful.",
-        "I need some help but manage most of my personal care.",
-        "I need help every day in most aspects of self-care.",
-        "I do not get dressed, I wash with difficulty and stay in bed.")),
-    ("Lifting", (
-        "I can lift heavy weights without extra pain.",
-        "I can lift heavy weights but it gives extra pain.",
-        "Pain prevents me from lifting heavy weights off the floor, but I can manage if they are "
-        "conveniently placed, e.g. on a table.",
-        "Pain prevents me from lifting heavy weights, but I can manage light to medium weights if they "
-        "are conveniently positioned.",
-        "I can lift very light weights.",
-        "I cannot lift or carry anything at all.")),
-    ("Walking", (
-        "Pain does not prevent me walking any distance.",
-        "Pain prevents me from walking more than 1 mile.",
-        "Pain prevents me from walking more than a quarter of a mile.",
-        "Pain prevents me from walking more than 100 yards.",
-        "I can only walk using a stick or crutches.",
-        "I am in bed most of the time.")),
-    ("Sitting", (
-        "I can sit in any chair as long as I like.",
-        "I can only sit in my favourite chair as long as I like.",
-        "Pain prevents me from sitting more than one hour.",
-        "Pain prevents me from sitting more than 30 minutes.",
-        "Pain prevents me from sitting more than 10 minutes.",
-        "Pain prevents me from sitting at all.")),
-    ("Standing", (
-        "I can stand as long as I want without extra pain.",
-        "I can stand as long as I want but it gives me extra pain.",
-        "Pain prevents me from standing for more than 1 hour.",
-        "Pain prevents me from standing for more than 30 minutes.",
-        "Pain prevents me from standing for more than 10 minutes.",
-        "Pain prevents me from standing at all.")),
-    ("Sleeping", (
-        "My sleep is never disturbed by pain.",
-        "My sleep is occasionally disturbed by pain.",
-        "Because of pain I have less than 6 hours sleep.",
-        "Because of pain I have less than 4 hours sleep.",
-        "Because of pain I have less than 2 hours sleep.",
-        "Pain prevents me from sleeping at all.")),
-    ("Sex life (if applicable)", (
-        "My sex life is normal and causes no extra pain.",
-        "My sex life is normal but causes some extra pain.",
-        "My sex life is nearly normal but is very painful.",
-        "My sex life is severely restricted by pain.",
-        "My sex life is nearly absent because of pain.",
-        "Pain prevents any sex life at all.")),
-    ("Social life", (
-        "My social life is normal and gives me no extra pain.",
-        "My social life is normal but increases the degree of pain.",
-        "Pain has no significant effect on my social life apart from limiting my more energetic "
-        "interests, e.g. sport.",
-        "Pain has restricted my social life and I do not go out as often.",
-        "Pain has restricted my social life to my home.",
-        "I have no social life because of pain.")),
-    ("Travelling", (
-        "I can travel anywhere without pain.",
-        "I can travel anywhere but it gives me extra pain.",
-        "Pain is bad but I manage journeys over two hours.",
-        "Pain restricts me to journeys of less than one hour.",
-        "Pain restricts me to short necessary journeys under 30 minutes.",
-        "Pain prevents me from travelling except to receive treatment.")),
+    (N_("Pain intensity"), (
+        N_("I have no pain at the moment."),
+        N_("The pain is very mild at the moment."),
+        N_("The pain is moderate at the moment."),
+        N_("The pain is fairly severe at the moment."),
+        N_("The pain is very severe at the moment."),
+        N_("The pain is the worst imaginable at the moment."))),
+    (N_("Personal care"), (
+        N_("I can look after myself normally without causing extra pain."),
+        N_("I can look after myself normally but it causes extra pain."),
+        N_("It is painful to look after myself and I am slow and careful."),
+        N_("I need some help but manage most of my personal care."),
+        N_("I need help every day in most aspects of self-care."),
+        N_("I do not get dressed, I wash with difficulty and stay in bed."))),
+    (N_("Lifting"), (
+        N_("I can lift heavy weights without extra pain."),
+        N_("I can lift heavy weights but it gives extra pain."),
+        N_("Pain prevents me from lifting heavy weights off the floor, but I can manage if they are "
+           "conveniently placed, e.g. on a table."),
+        N_("Pain prevents me from lifting heavy weights, but I can manage light to medium weights if they "
+           "are conveniently positioned."),
+        N_("I can lift very light weights."),
+        N_("I cannot lift or carry anything at all."))),
+    (N_("Walking"), (
+        N_("Pain does not prevent me walking any distance."),
+        N_("Pain prevents me from walking more than 1 mile."),
+        N_("Pain prevents me from walking more than a quarter of a mile."),
+        N_("Pain prevents me from walking more than 100 yards."),
+        N_("I can only walk using a stick or crutches."),
+        N_("I am in bed most of the time."))),
+    (N_("Sitting"), (
+        N_("I can sit in any chair as long as I like."),
+        N_("I can only sit in my favourite chair as long as I like."),
+        N_("Pain prevents me from sitting more than one hour."),
+        N_("Pain prevents me from sitting more than 30 minutes."),
+        N_("Pain prevents me from sitting more than 10 minutes."),
+        N_("Pain prevents me from sitting at all."))),
+    (N_("Standing"), (
+        N_("I can stand as long as I want without extra pain."),
+        N_("I can stand as long as I want but it gives me extra pain."),
+        N_("Pain prevents me from standing for more than 1 hour."),
+        N_("Pain prevents me from standing for more than 30 minutes."),
+        N_("Pain prevents me from standing for more than 10 minutes."),
+        N_("Pain prevents me from standing at all."))),
+    (N_("Sleeping"), (
+        N_("My sleep is never disturbed by pain."),
+        N_("My sleep is occasionally disturbed by pain."),
+        N_("Because of pain I have less than 6 hours sleep."),
+        N_("Because of pain I have less than 4 hours sleep."),
+        N_("Because of pain I have less than 2 hours sleep."),
+        N_("Pain prevents me from sleeping at all."))),
+    (N_("Sex life (if applicable)"), (
+        N_("My sex life is normal and causes no extra pain."),
+        N_("My sex life is normal but causes some extra pain."),
+        N_("My sex life is nearly normal but is very painful."),
+        N_("My sex life is severely restricted by pain."),
+        N_("My sex life is nearly absent because of pain."),
+        N_("Pain prevents any sex life at all."))),
+    (N_("Social life"), (
+        N_("My social life is normal and gives me no extra pain."),
+        N_("My social life is normal but increases the degree of pain."),
+        N_("Pain has no significant effect on my social life apart from limiting my more energetic "
+           "interests, e.g. sport."),
+        N_("Pain has restricted my social life and I do not go out as often."),
+        N_("Pain has restricted my social life to my home."),
+        N_("I have no social life because of pain."))),
+    (N_("Travelling"), (
+        N_("I can travel anywhere without pain."),
+        N_("I can travel anywhere but it gives me extra pain."),
+        N_("Pain is bad but I manage journeys over two hours."),
+        N_("Pain restricts me to journeys of less than one hour."),
+        N_("Pain restricts me to short necessary journeys under 30 minutes."),
+        N_("Pain prevents me from travelling except to receive treatment."))),
 )
 # Upper bound (inclusive) of each Oswestry band, in index points.
 ODI_BANDS = (

@@ -2,6 +2,7 @@
 from datetime import date
 
 from flask import request
+from flask_babel import gettext as _
 from wtforms import DateField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
@@ -27,8 +28,8 @@ class TypedDateField(DateField):
             super().process_formdata(valuelist)
         except ValueError:
             typed = " ".join(valuelist).strip()
-            raise ValueError(f"{typed} is not a date: use YYYY-MM-DD." if typed
-                             else "Enter the date as YYYY-MM-DD.") from None
+            raise ValueError(_("%(typed)s is not a date: use YYYY-MM-DD.", typed=typed) if typed
+                             else _("Enter the date as YYYY-MM-DD.")) from None
 
 
 def options(pairs, blank=None):
@@ -87,21 +88,21 @@ def page_number():
 def plausible_date(form, field):
     """First validator of every date field: the checks after it compare with other dates."""
     if field.data and not EARLIEST_DATE <= field.data <= LATEST_DATE:
-        raise StopValidation(f"Enter a date between {EARLIEST_DATE.year} and {LATEST_DATE.year} "
-                             f"(the year {field.data.year} looks like a typing slip).")
+        raise StopValidation(_("Enter a date between %(first)s and %(last)s (the year %(year)s looks like a typing slip).",
+                               first=EARLIEST_DATE.year, last=LATEST_DATE.year, year=field.data.year))
 
 
 def not_in_future(form, field):
     if field.data and field.data > clinic_today():
-        raise ValidationError("This date is in the future; check the day, month and year.")
+        raise ValidationError(_("This date is in the future; check the day, month and year."))
 
 
 def not_before_birth(form, field):
     """For dates in the patient's story (referral, symptom onset, therapy, examination)."""
     born = _patient_birth_date(form)
     if field.data and born and field.data < born:
-        raise ValidationError(f"This date is before the patient was born ({born.isoformat()}); "
-                              f"check the day, month and year.")
+        raise ValidationError(_("This date is before the patient was born (%(born)s); check the day, month and year.",
+                                born=born.isoformat()))
 
 
 def _patient_birth_date(form):

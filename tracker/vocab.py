@@ -48,58 +48,58 @@ class Indication(Choice):
 
 
 class Sex(Choice):
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    OTHER = "other", "Other"
-    UNKNOWN = "unknown", "Not stated"
+    FEMALE = "female", N_("Female")
+    MALE = "male", N_("Male")
+    OTHER = "other", N_("Other")
+    UNKNOWN = "unknown", N_("Not stated")
 
 
 class ContactChannel(Choice):
-    EMAIL = "email", "Email"
-    SMS = "sms", "Text message"
-    PHONE = "phone", "Phone call"
+    EMAIL = "email", N_("Email")
+    SMS = "sms", N_("Text message")
+    PHONE = "phone", N_("Phone call")
 
 
 class TherapyKind(Choice):
-    REST = "rest", "Rest / activity modification"
-    ICE_HEAT = "ice_heat", "Ice or heat"
-    PHYSICAL_THERAPY = "physical_therapy", "Physical therapy"
-    HOME_EXERCISE = "home_exercise", "Home exercise programme"
-    MEDICATION = "medication", "Medication (NSAIDs, analgesics, opioids)"
-    MASSAGE = "massage", "Massage"
-    CHIROPRACTIC = "chiropractic", "Chiropractic / manipulation"
-    CBT = "cbt", "Cognitive-behavioural therapy"
-    OTHER = "other", "Other"
+    REST = "rest", N_("Rest / activity modification")
+    ICE_HEAT = "ice_heat", N_("Ice or heat")
+    PHYSICAL_THERAPY = "physical_therapy", N_("Physical therapy")
+    HOME_EXERCISE = "home_exercise", N_("Home exercise programme")
+    MEDICATION = "medication", N_("Medication (NSAIDs, analgesics, opioids)")
+    MASSAGE = "massage", N_("Massage")
+    CHIROPRACTIC = "chiropractic", N_("Chiropractic / manipulation")
+    CBT = "cbt", N_("Cognitive-behavioural therapy")
+    OTHER = "other", N_("Other")
 
 
 class Response(Choice):
-    NONE = "none", "No relief"
-    PARTIAL = "partial", "Partial relief"
-    GOOD = "good", "Good relief"
+    NONE = "none", N_("No relief")
+    PARTIAL = "partial", N_("Partial relief")
+    GOOD = "good", N_("Good relief")
 
 
 class ProvocationResult(Choice):
-    NOT_DONE = "not_done", "Not done"
-    POSITIVE = "positive", "Positive"
-    NEGATIVE = "negative", "Negative"
+    NOT_DONE = "not_done", N_("Not done")
+    POSITIVE = "positive", N_("Positive")
+    NEGATIVE = "negative", N_("Negative")
 
 
 class Pregnancy(Choice):
-    NOT_APPLICABLE = "not_applicable", "Not applicable"
-    NO = "no", "Not pregnant"
-    POSSIBLE = "possible", "Possibly pregnant"
-    YES = "yes", "Pregnant"
+    NOT_APPLICABLE = "not_applicable", N_("Not applicable")
+    NO = "no", N_("Not pregnant")
+    POSSIBLE = "possible", N_("Possibly pregnant")
+    YES = "yes", N_("Pregnant")
 
 
 class Allergy(Choice):
     """The allergies the risk screen records, in the words the clinic uses for them (one list for
     the form, the case page, the procedure note and the checklist's warnings)."""
 
-    CONTRAST = "contrast", "iodinated contrast"
-    IODINE = "iodine", "iodine / povidone-iodine"
-    LATEX = "latex", "latex"
-    LOCAL_ANAESTHETIC = "local_anaesthetic", "local anaesthetic"
-    STEROID = "steroid", "steroid"
+    CONTRAST = "contrast", N_("iodinated contrast")
+    IODINE = "iodine", N_("iodine / povidone-iodine")
+    LATEX = "latex", N_("latex")
+    LOCAL_ANAESTHETIC = "local_anaesthetic", N_("local anaesthetic")
+    STEROID = "steroid", N_("steroid")
 
     @property
     def field(self):
@@ -111,18 +111,18 @@ class AllergyAnswer(Choice):
     """What the risk screen's allergy question was answered: "no known allergies" is an answer of
     its own, never the same as a question not asked."""
 
-    NOT_ASKED = "not_asked", "Not asked yet"
-    NKDA = "nkda", "No known allergies (NKDA)"
-    DOCUMENTED = "documented", "Allergies (tick each below)"
+    NOT_ASKED = "not_asked", N_("Not asked yet")
+    NKDA = "nkda", N_("No known allergies (NKDA)")
+    DOCUMENTED = "documented", N_("Allergies (tick each below)")
 
 
 class AnticoagulantAnswer(Choice):
     """What the risk screen's anticoagulant question was answered: "none" is an answer of its own,
     never the same as a question not asked, and never a drug."""
 
-    NOT_ASKED = "not_asked", "Not asked yet"
-    NONE = "none", "No anticoagulants or antiplatelets"
-    TAKING = "taking", "Takes an anticoagulant or antiplatelet (name it below)"
+    NOT_ASKED = "not_asked", N_("Not asked yet")
+    NONE = "none", N_("No anticoagulants or antiplatelets")
+    TAKING = "taking", N_("Takes an anticoagulant or antiplatelet (name it below)")
 
 
 # What staff used to type into the drug field to mean "none": read as the answer "none", never as a drug.
@@ -173,8 +173,8 @@ def takes_anticoagulant(risk) -> bool:
 
 
 class Modality(Choice):
-    FLUOROSCOPY = "fluoroscopy", "Fluoroscopy"
-    CT = "ct", "CT"
+    FLUOROSCOPY = "fluoroscopy", N_("Fluoroscopy")
+    CT = "ct", N_("CT")
 
 
 class AppointmentStatus(Choice):
@@ -193,22 +193,23 @@ NOT_STARTED = frozenset({AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN}
 MESSAGE_TO_RESEND = frozenset({AppointmentStatus.BOOKED, AppointmentStatus.CANCELLED})
 
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
+            N_("Sunday"))
 
 
 class EntrySource(Choice):
     """Who typed a diary entry: the patient signed in, the patient through the personal link, or
     staff on the patient's behalf during a phone call."""
 
-    PATIENT_ACCOUNT = "patient", "Patient (account)"
-    LINK = "link", "Patient (personal link)"
-    STAFF_PHONE = "staff_phone", "Staff, by phone"
+    PATIENT_ACCOUNT = "patient", N_("Patient (account)")
+    LINK = "link", N_("Patient (personal link)")
+    STAFF_PHONE = "staff_phone", N_("Staff, by phone")
 
 
 class NextStep(Choice):
-    REPEAT_INJECTION = "repeat_injection", "Repeat injection"
-    CONFIRMATORY_BLOCK = "confirmatory_block", "Confirmatory block"
-    RFA_EVALUATION = "rfa_evaluation", "Radiofrequency-ablation evaluation"
-    SURGICAL_REFERRAL = "surgical_referral", "Surgical referral"
-    PHYSICAL_THERAPY = "physical_therapy", "Physical therapy"
-    DISCHARGE = "discharge", "Discharge"
+    REPEAT_INJECTION = "repeat_injection", N_("Repeat injection")
+    CONFIRMATORY_BLOCK = "confirmatory_block", N_("Confirmatory block")
+    RFA_EVALUATION = "rfa_evaluation", N_("Radiofrequency-ablation evaluation")
+    SURGICAL_REFERRAL = "surgical_referral", N_("Surgical referral")
+    PHYSICAL_THERAPY = "physical_therapy", N_("Physical therapy")
+    DISCHARGE = "discharge", N_("Discharge")

@@ -164,3 +164,135 @@ def test_every_named_value_of_a_message_is_given(path):
 
 def test_the_value_check_finds_a_missing_value():
     assert _missing_values("{{ _('%(rows)s row%(s)s', rows=n) }}{{ _('%(a)s', a=1) }}") == ["'%(rows)s row%(s)s': s"]
+
+
+# ------------------------------------------------------------------ forms, vocabularies, page constants
+
+import ast  # noqa: E402
+import importlib  # noqa: E402
+import inspect  # noqa: E402
+
+from flask_babel.speaklater import LazyString  # noqa: E402
+from wtforms import Form  # noqa: E402
+from wtforms.fields.core import UnboundField  # noqa: E402
+
+FORM_MODULES = sorted(TRACKER.glob("*/forms.py")) + [TRACKER / "formfields.py"]
+RAISED = {"ValidationError", "ValueError", "StopValidation"}
+
+
+def _module_name(path):
+    return ".".join(path.relative_to(TRACKER.parent).with_suffix("").parts)
+
+
+def _unmarked_fields(form_class):
+    """Field labels, descriptions, choice labels and validator messages of a form class that are
+    written out in English instead of being lazy strings (`_l(...)`): they would never change
+    language. A hidden field has no label a person reads."""
+    found = []
+    for name in dir(form_class):
+        field = getattr(form_class, name, None)
+        if not isinstance(field, UnboundField) or field.field_class.__name__ == "HiddenField":
+            continue
+        label = field.kwargs.get("label", field.args[0] if field.args else None)
+        texts = [("label", label), ("description", field.kwargs.get("description") or None)]
+        texts += [("message", getattr(v, "message", None)) for v in field.kwargs.get("validators") or ()]
+        choices = field.kwargs.get("choices")
+        if isinstance(choices, (list, tuple)):
+            texts += [("choice", c.label if hasattr(c, "label") else c[1]) for c in choices]
+        found += [f"{form_class.__name__}.{name} {what}: {text!r}" for what, text in texts
+                  if isinstance(text, str) and WORD.search(text) and not _in_catalog(text)]
+    return found
+
+
+def _catalog_ids():
+    from babel.messages.pofile import read_po
+
+    with open(TEMPLATES.parent / "messages.pot", "rb") as pot:
+        return {message.id for message in read_po(pot) if message.id}
+
+
+_CATALOG = []
+
+
+def _in_catalog(text):
+    """A vocabulary label marked with N_() is English in code and translated where it is shown."""
+    if not _CATALOG:
+        _CATALOG.append(_catalog_ids())
+    return text in _CATALOG[0]
+
+
+def _unmarked_raised(source):
+    """Messages a form raises or appends to a field's errors, written out instead of `_()`."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and node.args):
+            continue
+        func = node.func
+        called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if called in RAISED or (called == "append" and isinstance(func.value, ast.Attribute)
+                                and func.value.attr == "errors"):
+            arg = node.args[0]
+            if isinstance(arg, ast.JoinedStr) or (isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                                                  and PROSE.search(arg.value)):
+                found.append(ast.get_source_segment(source, arg))
+    return found
+
+
+@pytest.mark.parametrize("path", FORM_MODULES, ids=lambda p: str(p.relative_to(TRACKER)))
+def test_every_form_label_and_message_is_a_lazy_string(path):
+    module = importlib.import_module(_module_name(path))
+    forms = [cls for _name, cls in inspect.getmembers(module, inspect.isclass)
+             if issubclass(cls, Form) and cls.__module__ == module.__name__]
+    assert [found for cls in forms for found in _unmarked_fields(cls)] == []
+    assert _unmarked_raised(path.read_text(encoding="utf-8")) == []
+
+
+def test_the_form_check_finds_an_english_label_message_and_raised_text():
+    from flask_babel import lazy_gettext as _l
+    from wtforms import StringField
+    from wtforms.validators import DataRequired, Length
+
+    class Written(Form):
+        name = StringField("Xylophone colour", validators=[DataRequired("Enter the name."), Length(max=5)])
+        marked = StringField(_l("Family name"), validators=[DataRequired(_l("Enter it."))])
+
+    assert _unmarked_fields(Written) == ["Written.name label: 'Xylophone colour'", "Written.name message: 'Enter the name.'"]
+    assert isinstance(Written.marked.args[0], LazyString)
+    assert _unmarked_raised('raise ValidationError("Too long.")\nraise ValueError(f"{n} is late")\n'
+                            'field.errors.append("Give both times")\nraise ValidationError(_("Marked."))') == [
+        '"Too long."', 'f"{n} is late"', '"Give both times"']
+
+
+def _choice_classes():
+    import pkgutil
+
+    import tracker
+    from tracker.vocab import Choice
+
+    for info in pkgutil.walk_packages(tracker.__path__, "tracker."):
+        importlib.import_module(info.name)
+    pending, seen = [Choice], []
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            seen.append(sub)
+            pending.append(sub)
+    return seen
+
+
+def test_every_vocabulary_label_is_in_the_catalog():
+    """Choice labels stay English in code (they are joined, exported and compared by their code) and
+    are marked with N_() so that the page showing one can translate it."""
+    missing = [f"{cls.__module__}.{cls.__name__}.{member.name}: {member.label!r}"
+               for cls in _choice_classes() for member in cls if not _in_catalog(str(member.label))]
+    assert missing == []
+
+
+STALE_NAME = re.compile(r"^(?:[A-Z_]*STALE[A-Z_]*) = (.*)", re.M)
+
+
+@pytest.mark.parametrize("path", sorted(TRACKER.rglob("*.py")), ids=lambda p: str(p.relative_to(TRACKER)))
+def test_every_stale_save_warning_is_a_lazy_string(path):
+    """`STALE = _l("…")`: the warning a page shows when someone else saved first."""
+    written = [value for value in STALE_NAME.findall(path.read_text(encoding="utf-8"))
+               if value.startswith(("(", '"', "'"))]
+    assert written == []

@@ -1,3 +1,5 @@
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, HiddenField, PasswordField, RadioField,
                      SelectField, StringField, SubmitField, TextAreaField, TimeField)
@@ -16,25 +18,25 @@ from tracker.vocab import WEEKDAYS, Modality
 class UserFieldsMixin:
     """The account fields shared by the create and edit forms."""
 
-    email = EmailField("Email", validators=[
-        DataRequired("Enter an email address."), Email("Enter a valid email address."),
+    email = EmailField(_l("Email"), validators=[
+        DataRequired(_l("Enter an email address.")), Email(_l("Enter a valid email address.")),
         Length(max=254),
     ])
-    name = StringField("Full name", validators=[DataRequired("Enter the person's name."),
+    name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the person's name.")),
                                                  Length(max=120)])
-    role = SelectField("Role", choices=options(Role))
+    role = SelectField(_l("Role"), choices=options(Role))
     # No Optional() here: it would stop validation before the check below sees an empty value.
-    patient_mrn = StringField("Medical record number (patient accounts only)",
+    patient_mrn = StringField(_l("Medical record number (patient accounts only)"),
                               validators=[Length(max=32)])
 
     def validate_patient_mrn(self, field):
         if self.role.data == Role.PATIENT.value and not (field.data or "").strip():
-            raise ValidationError("A patient account needs the patient's medical record number.")
+            raise ValidationError(_("A patient account needs the patient's medical record number."))
 
 
 class CreateUserForm(UserFieldsMixin, NewPasswordMixin, FlaskForm):
-    new_password = PasswordField("Initial password", validators=[DataRequired("Enter a password.")])
-    submit = SubmitField("Create user")
+    new_password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter a password."))])
+    submit = SubmitField(_l("Create user"))
 
     def password_owner_email(self):
         return self.email.data or ""
@@ -42,13 +44,13 @@ class CreateUserForm(UserFieldsMixin, NewPasswordMixin, FlaskForm):
 
 class EditUserForm(UserFieldsMixin, FlaskForm):
     version_id = HiddenField()
-    active = BooleanField("Active (may sign in)")
-    submit = SubmitField("Save changes")
+    active = BooleanField(_l("Active (may sign in)"))
+    submit = SubmitField(_l("Save changes"))
 
 
 class ResetPasswordForm(NewPasswordMixin, FlaskForm):
-    new_password = PasswordField("New password", validators=[DataRequired("Enter a new password.")])
-    submit = SubmitField("Set new password")
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(_l("Enter a new password."))])
+    submit = SubmitField(_l("Set new password"))
 
     def __init__(self, *args, owner_email="", **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,32 +64,32 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    user = StringField("User email contains", validators=[Optional(), Length(max=254)])
-    action = SelectField("Action", choices=options(AuditAction, blank="Any"),
+    user = StringField(_l("User email contains"), validators=[Optional(), Length(max=254)])
+    action = SelectField(_l("Action"), choices=options(AuditAction, blank=_l("Any")),
                          validators=[Optional()])
-    object_type = StringField("Object type", validators=[Optional(), Length(max=40)])
-    object_id = StringField("Object id", validators=[Optional(), Length(max=40)])
-    date_from = DateField("From (date)", validators=[Optional(), plausible_date])
-    date_to = DateField("To (date)", validators=[Optional(), plausible_date])
+    object_type = StringField(_l("Object type"), validators=[Optional(), Length(max=40)])
+    object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=40)])
+    date_from = DateField(_l("From (date)"), validators=[Optional(), plausible_date])
+    date_to = DateField(_l("To (date)"), validators=[Optional(), plausible_date])
 
 
 class UserFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    role = SelectField("Role", choices=options(Role, blank="Any"), validators=[Optional()])
-    status = SelectField("Status", choices=options([("active", "Active"), ("inactive", "Inactive")], blank="Any"),
+    role = SelectField(_l("Role"), choices=options(Role, blank=_l("Any")), validators=[Optional()])
+    status = SelectField(_l("Status"), choices=options([("active", _l("Active")), ("inactive", _l("Inactive"))], blank=_l("Any")),
                          validators=[Optional()])
-    q = StringField("Name or email", validators=[Optional(), Length(max=120)])
+    q = StringField(_l("Name or email"), validators=[Optional(), Length(max=120)])
 
 
 class RoomForm(FlaskForm):
     version_id = HiddenField()
-    name = StringField("Room name", validators=[DataRequired("Give the room a name."), Length(max=80)])
-    modality = SelectField("Imaging", choices=options(Modality))
-    location = StringField("Where the patient goes", validators=[Optional(), Length(max=200)])
-    active = BooleanField("In use (can be booked)", default=True)
-    submit = SubmitField("Save room")
+    name = StringField(_l("Room name"), validators=[DataRequired(_l("Give the room a name.")), Length(max=80)])
+    modality = SelectField(_l("Imaging"), choices=options(Modality))
+    location = StringField(_l("Where the patient goes"), validators=[Optional(), Length(max=200)])
+    active = BooleanField(_l("In use (can be booked)"), default=True)
+    submit = SubmitField(_l("Save room"))
 
     def values(self):
         return {"name": self.name.data.strip(), "modality": Modality(self.modality.data),
@@ -95,16 +97,16 @@ class RoomForm(FlaskForm):
 
 
 class BillingSettingForm(FlaskForm):
-    billing_setting = RadioField("Where the clinic bills the injection",
-                                 choices=options([(s.value, s.label) for s in BillingSetting]),
-                                 validators=[DataRequired("Choose where the clinic bills the injection.")])
-    submit = SubmitField("Save billing setting")
+    billing_setting = RadioField(_l("Where the clinic bills the injection"),
+                                 choices=options([(s.value, _l(s.label)) for s in BillingSetting]),
+                                 validators=[DataRequired(_l("Choose where the clinic bills the injection."))])
+    submit = SubmitField(_l("Save billing setting"))
 
 
 class WorkingHoursForm(FlaskForm):
     """One start and end per weekday; both empty = not working that day."""
 
-    submit = SubmitField("Save working hours")
+    submit = SubmitField(_l("Save working hours"))
 
     def spans(self):
         return {day: ((self[f"starts_{day}"].data, self[f"ends_{day}"].data)
@@ -116,24 +118,24 @@ class WorkingHoursForm(FlaskForm):
             starts, ends = self[f"starts_{day}"], self[f"ends_{day}"]
             if bool(starts.data) != bool(ends.data):
                 (ends if starts.data else starts).errors.append(
-                    f"Give both the start and the end for {WEEKDAYS[day]}, or neither.")
+                    _("Give both the start and the end for %(day)s, or neither.", day=_(WEEKDAYS[day])))
                 valid = False
             elif starts.data and ends.data <= starts.data:
-                ends.errors.append(f"On {WEEKDAYS[day]} the end must be after the start.")
+                ends.errors.append(_("On %(day)s the end must be after the start.", day=_(WEEKDAYS[day])))
                 valid = False
         return valid
 
 
 for _day, _name in enumerate(WEEKDAYS):
-    setattr(WorkingHoursForm, f"starts_{_day}", TimeField(f"{_name} from", validators=[Optional()]))
-    setattr(WorkingHoursForm, f"ends_{_day}", TimeField(f"{_name} until", validators=[Optional()]))
+    setattr(WorkingHoursForm, f"starts_{_day}", TimeField(_l("%(day)s from", day=_l(_name)), validators=[Optional()]))
+    setattr(WorkingHoursForm, f"ends_{_day}", TimeField(_l("%(day)s until", day=_l(_name)), validators=[Optional()]))
 
 
 class ClinicContactForm(FlaskForm):
     """What patients are given wherever they are told to call the clinic."""
 
-    phone = StringField("Clinic phone number", validators=[
-        DataRequired("Enter the number patients should call."), Length(max=32), PhoneNumber()])
-    address = TextAreaField("Clinic address", validators=[
-        DataRequired("Enter the clinic's address as patients should read it."), Length(max=300)])
-    submit = SubmitField("Save")
+    phone = StringField(_l("Clinic phone number"), validators=[
+        DataRequired(_l("Enter the number patients should call.")), Length(max=32), PhoneNumber()])
+    address = TextAreaField(_l("Clinic address"), validators=[
+        DataRequired(_l("Enter the clinic's address as patients should read it.")), Length(max=300)])
+    submit = SubmitField(_l("Save"))

@@ -5,6 +5,7 @@ name it: it is marked not stocked, and is then no longer offered.
 """
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import lazy_gettext as _l
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -22,7 +23,7 @@ from tracker.procedures import services
 from tracker.procedures.formulary import DrugKind, plain
 from tracker.roles import Role
 
-STALE_DRUG = ("Someone else changed this drug meanwhile. Nothing was saved; your entries are kept. Reload to "
+STALE_DRUG = _l("Someone else changed this drug meanwhile. Nothing was saved; your entries are kept. Reload to "
               "see the drug as it is now.")
 
 

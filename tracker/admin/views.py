@@ -1,4 +1,5 @@
 """Admin: accounts and the audit trail."""
+from flask_babel import lazy_gettext as _l
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_babel import gettext as _
@@ -25,9 +26,9 @@ from tracker.vocab import WEEKDAYS
 
 bp = Blueprint("admin", __name__)
 
-STALE_ACCOUNT = ("Someone else changed this account while you were editing. Nothing was saved; the current "
+STALE_ACCOUNT = _l("Someone else changed this account while you were editing. Nothing was saved; the current "
                  "values are shown below, your entries are kept in the form.")
-STALE_ROOM = ("Someone else changed this room meanwhile. Nothing was saved; your entries are kept. Reload to "
+STALE_ROOM = _l("Someone else changed this room meanwhile. Nothing was saved; your entries are kept. Reload to "
               "see the room as it is now.")
 
 def _user_or_404(user_id):

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange
@@ -8,11 +9,11 @@ from tracker.models import ApiScope
 
 
 class NewTokenForm(FlaskForm):
-    label = StringField("What it is for", validators=[
-        DataRequired("Say what the token is for (e.g. the system that will use it)."), Length(max=120)])
-    user_id = SelectField("Acts as account", validators=[DataRequired("Choose the account the token acts as.")])
-    scope = SelectField("Scope", choices=options(ApiScope), default=ApiScope.READ.value)
-    days = IntegerField("Expires after (days)", default=DEFAULT_DAYS, validators=[
-        DataRequired("Enter the number of days, 1 to 366."),
-        NumberRange(1, MAX_DAYS, f"A token lasts from 1 to {MAX_DAYS} days.")])
-    submit = SubmitField("Create token")
+    label = StringField(_l("What it is for"), validators=[
+        DataRequired(_l("Say what the token is for (e.g. the system that will use it).")), Length(max=120)])
+    user_id = SelectField(_l("Acts as account"), validators=[DataRequired(_l("Choose the account the token acts as."))])
+    scope = SelectField(_l("Scope"), choices=options(ApiScope), default=ApiScope.READ.value)
+    days = IntegerField(_l("Expires after (days)"), default=DEFAULT_DAYS, validators=[
+        DataRequired(_l("Enter the number of days, 1 to 366.")),
+        NumberRange(1, MAX_DAYS, _l("A token lasts from 1 to %(days)s days.", days=MAX_DAYS))])
+    submit = SubmitField(_l("Create token"))

@@ -37,7 +37,7 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
     ])
     new_password = PasswordField(_l("New password"), validators=[DataRequired(_l("Enter a new password."))])
     confirm = PasswordField(_l("Repeat the new password"), validators=[
-        DataRequired("Repeat the new password."),
+        DataRequired(_l("Repeat the new password.")),
         EqualTo("new_password", _l("The two new passwords do not match.")),
     ])
     submit = SubmitField(_l("Change password"))

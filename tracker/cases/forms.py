@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -10,8 +11,8 @@ from tracker.vocab import Side
 class TransitionForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     version_id = HiddenField(validators=[DataRequired()])
-    reason = TextAreaField("Reason", validators=[Optional(), Length(max=2000)])
-    submit = SubmitField("Apply")
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Apply"))
 
 
 class WorklistFilterForm(FlaskForm):
@@ -20,10 +21,10 @@ class WorklistFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("MRN or family name", validators=[Optional(), Length(max=80)])
-    state = SelectField("State", validators=[Optional()])
-    physician = SelectField("Physician", validators=[Optional()])
-    side = SelectField("Side", choices=options(Side, blank="Any side"), validators=[Optional()])
-    profile = SelectField("Payer profile", validators=[Optional()])
-    sort = SelectField("Sort by", choices=options([(k, label) for k, (label, _) in SORTS.items()]),
+    q = StringField(_l("MRN or family name"), validators=[Optional(), Length(max=80)])
+    state = SelectField(_l("State"), validators=[Optional()])
+    physician = SelectField(_l("Physician"), validators=[Optional()])
+    side = SelectField(_l("Side"), choices=options(Side, blank=_l("Any side")), validators=[Optional()])
+    profile = SelectField(_l("Payer profile"), validators=[Optional()])
+    sort = SelectField(_l("Sort by"), choices=options([(k, _l(label)) for k, (label, _order) in SORTS.items()]),
                        default=DEFAULT_SORT, validators=[Optional()])

@@ -1,5 +1,6 @@
 """Cases: the coordinator's worklist, the physician's home, referral intake, the case page and
 its state changes."""
+from flask_babel import lazy_gettext as _l
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_babel import gettext as _
@@ -26,7 +27,7 @@ bp = Blueprint("cases", __name__)
 # (a case under review with nobody assigned is still the coordinators').
 PHYSICIAN_FOCUS = (State.UNDER_REVIEW, State.NOT_ELIGIBLE, State.SCHEDULED, State.IN_PROCEDURE, State.FOLLOW_UP)
 PHYSICIAN_UNASSIGNED_TOO = (State.NOT_ELIGIBLE, State.SCHEDULED, State.IN_PROCEDURE, State.FOLLOW_UP)
-STALE = ("This case was changed by someone else while you were looking at it. Nothing was changed; "
+STALE = _l("This case was changed by someone else while you were looking at it. Nothing was changed; "
          "review the current state below and try again.")
 
 

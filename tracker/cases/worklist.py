@@ -16,14 +16,15 @@ from tracker.patients.identity import mrn_key, name_key
 from tracker.policy import PROFILES
 from tracker.search import starts_with
 from tracker.timeutil import clinic_today, to_clinic
+from tracker.vocab import N_
 from tracker.workflow import FINAL_STATES, State
 
 SORTS = {
     # name: (label, order_by columns) -- the only sort orders accepted from the query string
-    "waiting": ("Longest waiting first", (Case.state_changed_at.asc(), Case.id.asc())),
-    "recent": ("Most recently changed", (Case.state_changed_at.desc(), Case.id.desc())),
-    "referral": ("Referral date, newest first", (Case.referral_date.desc(), Case.id.desc())),
-    "name": ("Patient name", (Patient.family_name_key.asc(), Patient.given_name.asc(), Case.id.asc())),
+    "waiting": (N_("Longest waiting first"), (Case.state_changed_at.asc(), Case.id.asc())),
+    "recent": (N_("Most recently changed"), (Case.state_changed_at.desc(), Case.id.desc())),
+    "referral": (N_("Referral date, newest first"), (Case.referral_date.desc(), Case.id.desc())),
+    "name": (N_("Patient name"), (Patient.family_name_key.asc(), Patient.given_name.asc(), Case.id.asc())),
 }
 DEFAULT_SORT = "waiting"
 

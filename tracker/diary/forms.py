@@ -97,10 +97,10 @@ class PhoneEntryForm(EntryForm):
     that pain (the score describes that moment; the diary files it under the point whose window
     holds it)."""
 
-    felt_on = ClinicDateField("Day the patient felt this pain",
-                              validators=[InputRequired("Enter the day the patient felt this pain.")])
-    felt_time = TimeField("Time (clinic time)",
-                          validators=[InputRequired("Enter the time the patient felt this pain, e.g. 14:30.")])
+    felt_on = ClinicDateField(_l("Day the patient felt this pain"),
+                              validators=[InputRequired(_l("Enter the day the patient felt this pain."))])
+    felt_time = TimeField(_l("Time (clinic time)"),
+                          validators=[InputRequired(_l("Enter the time the patient felt this pain, e.g. 14:30."))])
 
     def felt_at(self):
         """The recalled moment in UTC; raises NotAClockTime for a time the clocks skip."""

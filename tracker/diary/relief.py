@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from tracker.vocab import Choice
+from tracker.vocab import N_, Choice
 
 NRS_MIN, NRS_MAX = 0, 10
 # The local anaesthetic window, in hours after the injection (DESIGN.md section 3).
@@ -27,11 +27,11 @@ _ONE_DECIMAL = Decimal("0.1")
 
 class DiagnosticResult(Choice):
     # The same values as tracker.policy.BlockResult, so a stored result feeds the eligibility engine.
-    POSITIVE = "positive", "Positive"
-    NEGATIVE = "negative", "Negative"
+    POSITIVE = "positive", N_("Positive")
+    NEGATIVE = "negative", N_("Negative")
     # Why, when it is indeterminate, is `Interpretation.indeterminate_reason`: no baseline, a
     # baseline of 0, or too few entries in the window.
-    INDETERMINATE = "indeterminate", "Indeterminate"
+    INDETERMINATE = "indeterminate", N_("Indeterminate")
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from tracker.vocab import N_, Choice
 
 
 class Phase(Choice):
-    BASELINE = "baseline", "Before the injection"
+    BASELINE = "baseline", N_("Before the injection")
     # The local anaesthetic acts for up to about 6 hours: the diagnostic block is read here.
-    ANAESTHETIC = "anaesthetic", "Local anaesthetic window (0-6 hours)"
-    THERAPEUTIC = "therapeutic", "Therapeutic follow-up"
+    ANAESTHETIC = "anaesthetic", N_("Local anaesthetic window (0-6 hours)")
+    THERAPEUTIC = "therapeutic", N_("Therapeutic follow-up")
 
 
 @dataclass(frozen=True)
@@ -165,13 +165,13 @@ def due_times(schedule: DiarySchedule, injected_at: datetime) -> list[Due]:
 
 
 class EntryStatus(Choice):
-    NOT_OPEN = "not_open", "Not open yet"
-    OPEN = "open", "Due now"
-    LATE = "late", "Entered late"
-    DONE = "done", "Entered"
+    NOT_OPEN = "not_open", N_("Not open yet")
+    OPEN = "open", N_("Due now")
+    LATE = "late", N_("Entered late")
+    DONE = "done", N_("Entered")
     # Closed without an entry: it stays missed. A score given later describes a later moment,
     # so nobody is asked for it (DESIGN.md section 4, "What a score describes").
-    MISSED = "missed", "Missed"
+    MISSED = "missed", N_("Missed")
 
 
 def entry_status(due: Due, entered_at: datetime | None, now: datetime) -> str:

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -8,17 +9,17 @@ from tracker.policy import PROFILE_CHOICES
 
 class EvaluateForm(FlaskForm):
     version_id = HiddenField(validators=[DataRequired()])
-    submit = SubmitField("Evaluate eligibility")
+    submit = SubmitField(_l("Evaluate eligibility"))
 
 
 class OverrideForm(FlaskForm):
     version_id = HiddenField(validators=[DataRequired()])
-    reason = TextAreaField("Clinical reason for overriding", validators=[
-        DataRequired("Write the clinical reason for the override."), Length(min=10, max=2000,
-                                                                            message="Write the reason in at least 10 characters.")])
-    submit = SubmitField("Override: eligible")
+    reason = TextAreaField(_l("Clinical reason for overriding"), validators=[
+        DataRequired(_l("Write the clinical reason for the override.")), Length(min=10, max=2000,
+                                                                            message=_l("Write the reason in at least 10 characters."))])
+    submit = SubmitField(_l("Override: eligible"))
 
 
 class DefaultProfileForm(FlaskForm):
-    default_profile_code = SelectField("Clinic's default payer profile", choices=options(PROFILE_CHOICES))
-    submit = SubmitField("Save")
+    default_profile_code = SelectField(_l("Clinic's default payer profile"), choices=options([(code, _l(name)) for code, name in PROFILE_CHOICES]))
+    submit = SubmitField(_l("Save"))

@@ -1,4 +1,5 @@
 """Evaluating eligibility and the physician's override, from the case page."""
+from flask_babel import lazy_gettext as _l
 from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user
 from flask_babel import gettext as _
@@ -15,7 +16,7 @@ from tracker.roles import Role
 
 bp = Blueprint("eligibility", __name__)
 
-STALE_PAGE = ("This case was changed by someone else while you were looking at it. Nothing was "
+STALE_PAGE = _l("This case was changed by someone else while you were looking at it. Nothing was "
               "changed; review the case as it is now and try again.")
 
 

@@ -11,12 +11,12 @@ from sqlalchemy import CheckConstraint
 from tracker.extensions import db
 from tracker.models.types import UTCDateTime, choice_enum
 from tracker.timeutil import utcnow
-from tracker.vocab import Choice
+from tracker.vocab import N_, Choice
 
 
 class ApiScope(Choice):
-    READ = "read", "Read"
-    INTAKE = "intake", "Read and referral intake"
+    READ = "read", N_("Read")
+    INTAKE = "intake", N_("Read and referral intake")
 
 
 class ApiToken(db.Model):

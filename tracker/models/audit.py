@@ -14,19 +14,19 @@ from tracker.extensions import db
 from tracker.models.types import UTCDateTime, choice_enum
 from tracker.roles import Role
 from tracker.timeutil import utcnow
-from tracker.vocab import Choice
+from tracker.vocab import N_, Choice
 
 
 class AuditAction(Choice):
-    SIGN_IN = "sign_in", "Sign-in"
-    SIGN_IN_FAILED = "sign_in_failed", "Failed sign-in"
-    SIGN_OUT = "sign_out", "Sign-out"
-    VIEW = "view", "Viewed record"
-    CREATE = "create", "Created"
-    UPDATE = "update", "Updated"
-    TRANSITION = "transition", "State change"
-    EXPORT = "export", "Export"
-    ACCESS_DENIED = "access_denied", "Access denied"
+    SIGN_IN = "sign_in", N_("Sign-in")
+    SIGN_IN_FAILED = "sign_in_failed", N_("Failed sign-in")
+    SIGN_OUT = "sign_out", N_("Sign-out")
+    VIEW = "view", N_("Viewed record")
+    CREATE = "create", N_("Created")
+    UPDATE = "update", N_("Updated")
+    TRANSITION = "transition", N_("State change")
+    EXPORT = "export", N_("Export")
+    ACCESS_DENIED = "access_denied", N_("Access denied")
 
 
 class AuditEvent(db.Model):

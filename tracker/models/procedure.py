@@ -14,13 +14,13 @@ from tracker.models.types import UTCDateTime, choice_enum
 from tracker.procedures.formulary import DrugKind
 from tracker.procedures.rules.schema import Step
 from tracker.timeutil import utcnow
-from tracker.vocab import Choice, Side
+from tracker.vocab import N_, Choice, Side
 
 
 class ProcedureStatus(Choice):
-    IN_PROGRESS = "in_progress", "In progress"
-    SIGNED = "signed", "Signed"
-    ABANDONED = "abandoned", "Abandoned"
+    IN_PROGRESS = "in_progress", N_("In progress")
+    SIGNED = "signed", N_("Signed")
+    ABANDONED = "abandoned", N_("Abandoned")
 
 
 class FormularyDrug(db.Model):

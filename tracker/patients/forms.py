@@ -1,4 +1,5 @@
 """The forms of the patient record: correcting details, merging two records."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -12,9 +13,9 @@ class PatientEditForm(PatientFields, FlaskForm):
 
     mrn = None
     confirm_new_patient = None
-    confirm_not_duplicate = BooleanField("I have checked the records listed: this is a different person")
+    confirm_not_duplicate = BooleanField(_l("I have checked the records listed: this is a different person"))
     version_id = HiddenField()
-    submit = SubmitField("Save details")
+    submit = SubmitField(_l("Save details"))
 
     EDITED = ("family_name", "given_name", "date_of_birth", "sex", "phone", "email", "preferred_contact",
               "language")
@@ -35,11 +36,11 @@ class PatientEditForm(PatientFields, FlaskForm):
 class MergeForm(FlaskForm):
     """Merge the other record into this one; the versions are those the comparison showed."""
 
-    reason = TextAreaField("Why these records are the same person", validators=[
-        DataRequired("Say why these records are the same person (what you checked)."), Length(max=2000)])
+    reason = TextAreaField(_l("Why these records are the same person"), validators=[
+        DataRequired(_l("Say why these records are the same person (what you checked).")), Length(max=2000)])
     kept_version = HiddenField()
     merged_version = HiddenField()
-    submit = SubmitField("Merge records")
+    submit = SubmitField(_l("Merge records"))
 
 
 def _clean(value):

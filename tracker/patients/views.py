@@ -1,4 +1,5 @@
 """Patients as records: the header search, the patient page, editing and merging."""
+from flask_babel import lazy_gettext as _l
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_babel import gettext as _
@@ -71,7 +72,7 @@ def _unique(patients):
     return result
 
 
-EDIT_STALE = ("Someone else changed this record after you opened the form. Nothing was saved; your entries "
+EDIT_STALE = _l("Someone else changed this record after you opened the form. Nothing was saved; your entries "
               "are kept below. Check where they differ from the record as saved now, then save again.")
 
 
@@ -129,7 +130,7 @@ def _edit_refused(patient_id, form, refusal):
         show_on_form(form, refusal)
         return _edit_page(patient, form, 422)
     if isinstance(refusal, StaleEdit):
-        flash(EDIT_STALE, "error")
+        flash(str(EDIT_STALE), "error")
         form.version_id.data = patient.version_id
         return _edit_page(patient, form, 409, conflicts=_conflicts(patient, form))
     flash(str(refusal), "error")
@@ -168,7 +169,7 @@ def merge(patient_id, other_id):
     return redirect(url_for("patients.show", patient_id=patient_id))
 
 
-MERGE_STALE = ("One of these records changed, or was merged by someone else, after you opened this comparison. "
+MERGE_STALE = _l("One of these records changed, or was merged by someone else, after you opened this comparison. "
                "Nothing was merged: compare them again as they are now.")
 
 
@@ -183,7 +184,7 @@ def _merge_refused(patient_id, other_id, form, refusal):
     if isinstance(refusal, FieldError):
         show_on_form(form, refusal)
         return _merge_page(kept, merged, form, 422)
-    flash(MERGE_STALE if isinstance(refusal, StaleEdit) else str(refusal), "error")
+    flash(str(MERGE_STALE) if isinstance(refusal, StaleEdit) else str(refusal), "error")
     # The comparison as the records are now; the reason typed is kept.
     form.kept_version.data, form.merged_version.data = kept.version_id, merged.version_id
     return _merge_page(kept, merged, form, 409)

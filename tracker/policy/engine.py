@@ -21,13 +21,13 @@ from tracker.policy.facts import (
     TherapyFact,
 )
 from tracker.policy.profiles import CRITERION_LABELS, CriterionCode, Profile
-from tracker.vocab import Choice, Indication
+from tracker.vocab import N_, Choice, Indication
 
 
 class Status(Choice):
-    MET = "met", "Met"
-    NOT_MET = "not_met", "Not met"
-    UNKNOWN = "unknown", "Unknown"
+    MET = "met", N_("Met")
+    NOT_MET = "not_met", N_("Not met")
+    UNKNOWN = "unknown", N_("Unknown")
 
 
 @dataclass(frozen=True)

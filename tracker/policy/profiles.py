@@ -10,24 +10,24 @@ tracker chose a default and why.
 from dataclasses import dataclass
 from datetime import date
 
-from tracker.vocab import Choice
+from tracker.vocab import N_, Choice
 
 
 class CriterionCode(Choice):
-    PAIN_DURATION = "pain_duration", "Pain duration"
-    PAIN_LOCATION = "pain_location", "Pain below L5 without radiculopathy"
-    PAIN_SEVERITY = "pain_severity", "Pain severity or disability"
-    PROVOCATION_TESTS = "provocation_tests", "Provocation tests"
-    CONSERVATIVE_CARE_DURATION = "conservative_care_duration", "Failed conservative care"
-    CONSERVATIVE_CARE_COMPOSITION = "conservative_care_composition", "Medication and active therapy tried"
-    ONGOING_REHAB = "ongoing_rehab", "Ongoing active rehabilitation"
-    OTHER_CAUSES_EXCLUDED = "other_causes_excluded", "Other causes excluded (red flags)"
-    DIAGNOSTIC_CAP = "diagnostic_cap", "Diagnostic blocks in 12 months"
-    THERAPEUTIC_CAP = "therapeutic_cap", "Therapeutic injections in 12 months"
-    SPACING = "spacing", "Interval since last therapeutic injection"
-    PRIOR_POSITIVE_BLOCK = "prior_positive_block", "Prior positive diagnostic block"
-    DUAL_COMPARATIVE_BLOCKS = "dual_comparative_blocks", "Dual comparative blocks"
-    REPEAT_RELIEF = "repeat_relief", "Relief after last therapeutic injection"
+    PAIN_DURATION = "pain_duration", N_("Pain duration")
+    PAIN_LOCATION = "pain_location", N_("Pain below L5 without radiculopathy")
+    PAIN_SEVERITY = "pain_severity", N_("Pain severity or disability")
+    PROVOCATION_TESTS = "provocation_tests", N_("Provocation tests")
+    CONSERVATIVE_CARE_DURATION = "conservative_care_duration", N_("Failed conservative care")
+    CONSERVATIVE_CARE_COMPOSITION = "conservative_care_composition", N_("Medication and active therapy tried")
+    ONGOING_REHAB = "ongoing_rehab", N_("Ongoing active rehabilitation")
+    OTHER_CAUSES_EXCLUDED = "other_causes_excluded", N_("Other causes excluded (red flags)")
+    DIAGNOSTIC_CAP = "diagnostic_cap", N_("Diagnostic blocks in 12 months")
+    THERAPEUTIC_CAP = "therapeutic_cap", N_("Therapeutic injections in 12 months")
+    SPACING = "spacing", N_("Interval since last therapeutic injection")
+    PRIOR_POSITIVE_BLOCK = "prior_positive_block", N_("Prior positive diagnostic block")
+    DUAL_COMPARATIVE_BLOCKS = "dual_comparative_blocks", N_("Dual comparative blocks")
+    REPEAT_RELIEF = "repeat_relief", N_("Relief after last therapeutic injection")
 
 
 CRITERION_LABELS = {code: code.label for code in CriterionCode}
@@ -127,7 +127,7 @@ TRACKER_DEFAULT = "the document states no number here; tracker default"
 _MEDICARE_DATE = date(2023, 3, 19)
 MEDICARE_LCD_2023 = Profile(
     code="MEDICARE_LCD_2023",
-    name="Medicare SI joint LCDs (2023)",
+    name=N_("Medicare SI joint LCDs (2023)"),
     document_id="LCD L39455 / L39402",
     document_title="Sacroiliac Joint Injections and Procedures",
     effective_date=_MEDICARE_DATE,
@@ -183,7 +183,7 @@ MEDICARE_LCD_2023 = Profile(
 
 EVICORE_CMM_203 = Profile(
     code="EVICORE_CMM_203",
-    name="eviCore / Cigna CMM-203",
+    name=N_("eviCore / Cigna CMM-203"),
     document_id="eviCore CMM-203",
     document_title="Sacroiliac Joint Procedures",
     effective_date=None,
@@ -231,7 +231,7 @@ EVICORE_CMM_203 = Profile(
 _MP_558_DATE = date(2017, 5, 14)
 MP_558 = Profile(
     code="MP_558",
-    name="BCBS-style MP-558",
+    name=N_("BCBS-style MP-558"),
     document_id="MP-558",
     document_title="Diagnosis and Treatment of Sacroiliac Joint Pain",
     effective_date=_MP_558_DATE,
@@ -275,7 +275,7 @@ MP_558 = Profile(
 
 CAM_770HB = Profile(
     code="CAM_770HB",
-    name="CAM 770HB",
+    name=N_("CAM 770HB"),
     document_id="CAM 770HB",
     document_title="Sacroiliac Joint Injections",
     effective_date=None,

@@ -4,6 +4,7 @@ field table in `tracker.procedures.rules`, so a step's fields and labels are wri
 The forms only carry what was typed: numbers stay text and choices are not checked here, so the
 rules give every message (validate_step) and a typed value is shown back exactly as typed.
 """
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, FieldList, Form, FormField, HiddenField, RadioField, SelectField,
                      SelectMultipleField, StringField, SubmitField, TextAreaField)
@@ -45,7 +46,7 @@ FIELD_KINDS = {
     (Step.SKIN_PREP, "prep_agent"): _select,
     (Step.FLUOROSCOPY, "modality"): _choice(Guidance.choices()),
     (Step.FLUOROSCOPY, "ultrasound_reason"): _text,
-    (Step.CONTRAST, "omitted"): lambda label: BooleanField("Contrast omitted (documented contrast allergy)"),
+    (Step.CONTRAST, "omitted"): lambda label: BooleanField(_l("Contrast omitted (documented contrast allergy)")),
     (Step.CONTRAST, "omission_reason"): _text,
     (Step.CONTRAST, "agent"): _select,
     (Step.CONTRAST, "arthrogram_pattern"): _choice(ArthrogramPattern.choices()),
@@ -59,11 +60,11 @@ FIELD_KINDS = {
 
 
 class InjectateRowForm(Form):
-    drug = _select(INJECTATE_ROW_FIELDS[0].label)
-    concentration_mg_per_ml = _number(INJECTATE_ROW_FIELDS[1].label)
-    dose_mg = _number(INJECTATE_ROW_FIELDS[2].label)
-    volume_ml = _number(INJECTATE_ROW_FIELDS[3].label)
-    lot_number = StringField(INJECTATE_ROW_FIELDS[4].label, validators=[Length(max=40)])
+    drug = _select(_l(INJECTATE_ROW_FIELDS[0].label))
+    concentration_mg_per_ml = _number(_l(INJECTATE_ROW_FIELDS[1].label))
+    dose_mg = _number(_l(INJECTATE_ROW_FIELDS[2].label))
+    volume_ml = _number(_l(INJECTATE_ROW_FIELDS[3].label))
+    lot_number = StringField(_l(INJECTATE_ROW_FIELDS[4].label), validators=[Length(max=40)])
 
 
 class StepForm(FlaskForm):
@@ -73,7 +74,7 @@ class StepForm(FlaskForm):
     STEP = None
     version_id = HiddenField()
     attempt = HiddenField(default="1")
-    submit = SubmitField("Save")
+    submit = SubmitField(_l("Save"))
 
     def answers(self):
         """What was typed, in the shape the rules read: ticks as True/False, text stripped,
@@ -91,7 +92,7 @@ class StepForm(FlaskForm):
         """Offer the formulary's active entries of the right kind in each drug list."""
         def offered(kinds):
             return options([(e.code, e.name) for kind in kinds for e in entries_by_kind.get(kind, ())],
-                           blank="Choose…")
+                           blank=_l("Choose…"))
         if self.STEP == Step.SKIN_PREP:
             self.prep_agent.choices = offered(["skin_prep"])
         elif self.STEP == Step.CONTRAST:
@@ -121,8 +122,8 @@ def _step_form(step):
     for f in STEP_FIELDS[step]:
         if f.name == "rows":
             fields["rows"] = FieldList(FormField(InjectateRowForm), min_entries=INJECTATE_ROWS)
-            fields["strength_confirmed"] = BooleanField(STRENGTH_CONFIRMATION[0].label)
-            fields["strength_reason"] = StringField(STRENGTH_CONFIRMATION[1].label, validators=[Length(max=500)])
+            fields["strength_confirmed"] = BooleanField(_l(STRENGTH_CONFIRMATION[0].label))
+            fields["strength_reason"] = StringField(_l(STRENGTH_CONFIRMATION[1].label), validators=[Length(max=500)])
         elif f.confirmation:
             fields[f.name] = BooleanField(f.label)
         else:
@@ -154,25 +155,25 @@ def form_data(step, answers, injectate_rows=()):
 
 class StartForm(FlaskForm):
     version_id = HiddenField()
-    submit = SubmitField("Start procedure")
+    submit = SubmitField(_l("Start procedure"))
 
 
 class SignForm(FlaskForm):
     version_id = HiddenField()
-    submit = SubmitField("Sign procedure record")
+    submit = SubmitField(_l("Sign procedure record"))
 
 
 class AbandonForm(FlaskForm):
     version_id = HiddenField()
-    reason = TextAreaField("Why the procedure is abandoned", validators=[
-        DataRequired("Give the reason for abandoning the procedure."), Length(max=2000)])
-    submit = SubmitField("Abandon procedure")
+    reason = TextAreaField(_l("Why the procedure is abandoned"), validators=[
+        DataRequired(_l("Give the reason for abandoning the procedure.")), Length(max=2000)])
+    submit = SubmitField(_l("Abandon procedure"))
 
 
 class AddendumForm(FlaskForm):
-    reason = StringField("Reason for the addendum", validators=[
-        DataRequired("Give the reason for the addendum (e.g. a correction of the lot number)."),
-        Length(max=200, message="Keep the reason under 200 characters; put the detail in the text.")])
-    text = TextAreaField("Addendum", validators=[
-        DataRequired("Write the addendum."), Length(max=5000)])
-    submit = SubmitField("Add addendum")
+    reason = StringField(_l("Reason for the addendum"), validators=[
+        DataRequired(_l("Give the reason for the addendum (e.g. a correction of the lot number).")),
+        Length(max=200, message=_l("Keep the reason under 200 characters; put the detail in the text."))])
+    text = TextAreaField(_l("Addendum"), validators=[
+        DataRequired(_l("Write the addendum.")), Length(max=5000)])
+    submit = SubmitField(_l("Add addendum"))

@@ -14,14 +14,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from tracker.vocab import Choice
+from tracker.vocab import N_, Choice
 
 
 class DrugKind(Choice):
-    LOCAL_ANAESTHETIC = "local_anaesthetic", "Local anaesthetic"
-    STEROID = "steroid", "Corticosteroid"
-    CONTRAST = "contrast", "Contrast agent"
-    SKIN_PREP = "skin_prep", "Skin prep agent"
+    LOCAL_ANAESTHETIC = "local_anaesthetic", N_("Local anaesthetic")
+    STEROID = "steroid", N_("Corticosteroid")
+    CONTRAST = "contrast", N_("Contrast agent")
+    SKIN_PREP = "skin_prep", N_("Skin prep agent")
 
 
 # What may be written on an injectate row; contrast and skin prep have steps of their own.

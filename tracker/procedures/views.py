@@ -6,6 +6,7 @@ the record is audited like the case page.
 """
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_babel import gettext as _
@@ -59,14 +60,14 @@ def minutes_text(count):
 
 
 READERS = (Role.PHYSICIAN, Role.COORDINATOR)
-STALE = ("Someone else saved this step after you opened it. Nothing was saved: the saved values are "
+STALE = _l("Someone else saved this step after you opened it. Nothing was saved: the saved values are "
          "shown above the form and your entries are still in it. Check both, then save again to "
          "replace the saved values with yours.")
-STALE_RECORD = ("The checklist changed after you opened it. Nothing was signed; check it as it is now "
+STALE_RECORD = _l("The checklist changed after you opened it. Nothing was signed; check it as it is now "
                 "and sign again.")
-STALE_START = ("This case was changed by someone else meanwhile; nothing was started. Check it and "
+STALE_START = _l("This case was changed by someone else meanwhile; nothing was started. Check it and "
                "start again.")
-STALE_ABANDON = ("The checklist changed after you opened it. Nothing was abandoned; check it as it is now "
+STALE_ABANDON = _l("The checklist changed after you opened it. Nothing was abandoned; check it as it is now "
                  "and try again.")
 
 
@@ -310,7 +311,7 @@ def _step_refused(case_id, key, form, refusal):
         if saved is not None:
             # A deliberate second save now replaces what is saved.
             form.version_id.data, form.attempt.data = saved.version_id, str(saved.attempt)
-        flash(STALE, "error")
+        flash(str(STALE), "error")
         return _checklist_page(case, records, record, 409, overrides={key: form}, conflict=(key, saved))
     problems = refusal.problems if isinstance(refusal, ProcedureRefused) else [str(refusal)]
     return _checklist_page(case, records, record, 409, overrides={key: form}, problems=(key, problems))

@@ -1,3 +1,5 @@
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask import current_app
 from wtforms import (BooleanField, DateField, EmailField, HiddenField, SelectField, SelectMultipleField,
@@ -22,27 +24,27 @@ def person_name(form, field):
     wrong = characters_not_in_names(field.data)
     if wrong:
         shown = " ".join(f"“{char}”" for char in wrong)
-        raise ValidationError(f"A name holds letters, spaces, apostrophes ('), hyphens (-) and periods "
-                              f"only: remove {shown}.")
+        raise ValidationError(_("A name holds letters, spaces, apostrophes ('), hyphens (-) and periods "
+                                "only: remove %(shown)s.", shown=shown))
 
 
 class PatientFields:
-    mrn = StringField("Medical record number", validators=[
-        DataRequired("Enter the medical record number."), Length(max=32)])
-    family_name = StringField("Family name", validators=[
-        DataRequired("Enter the family name."), Length(max=80), person_name])
-    given_name = StringField("Given name", validators=[
-        DataRequired("Enter the given name."), Length(max=80), person_name])
-    date_of_birth = DateField("Date of birth", validators=[
-        DataRequired("Enter the date of birth as a full date."), plausible_date, not_in_future])
-    sex = SelectField("Sex", choices=options(Sex), default=Sex.UNKNOWN.value)
-    phone = StringField("Phone", validators=[Optional(), Length(max=32), PhoneNumber()])
-    email = EmailField("Email", validators=[Optional(), Email("Enter a valid email address."),
+    mrn = StringField(_l("Medical record number"), validators=[
+        DataRequired(_l("Enter the medical record number.")), Length(max=32)])
+    family_name = StringField(_l("Family name"), validators=[
+        DataRequired(_l("Enter the family name.")), Length(max=80), person_name])
+    given_name = StringField(_l("Given name"), validators=[
+        DataRequired(_l("Enter the given name.")), Length(max=80), person_name])
+    date_of_birth = DateField(_l("Date of birth"), validators=[
+        DataRequired(_l("Enter the date of birth as a full date.")), plausible_date, not_in_future])
+    sex = SelectField(_l("Sex"), choices=options(Sex), default=Sex.UNKNOWN.value)
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32), PhoneNumber()])
+    email = EmailField(_l("Email"), validators=[Optional(), Email(_l("Enter a valid email address.")),
                                             Length(max=254)])
-    preferred_contact = SelectField("Preferred contact", choices=options(ContactChannel))
-    language = StringField("Language", default="English", validators=[
-        DataRequired("Enter the patient's language."), Length(max=40)])
-    confirm_new_patient = BooleanField("I have checked the records listed: this is a different person")
+    preferred_contact = SelectField(_l("Preferred contact"), choices=options(ContactChannel))
+    language = StringField(_l("Language"), default="English", validators=[
+        DataRequired(_l("Enter the patient's language.")), Length(max=40)])
+    confirm_new_patient = BooleanField(_l("I have checked the records listed: this is a different person"))
 
     PATIENT_FIELDS = ("mrn", "family_name", "given_name", "date_of_birth", "sex", "phone", "email",
                       "preferred_contact", "language")
@@ -53,7 +55,7 @@ class PatientFields:
             return
         why = why_no_texts(getattr(self.phone, "e164", None))
         if why:
-            raise ValidationError(f"{why} Give a mobile number, or choose another way to contact the patient.")
+            raise ValidationError(_("%(why)s Give a mobile number, or choose another way to contact the patient.", why=why))
 
     def patient_values(self):
         values = {name: _clean(self[name].data) for name in self.PATIENT_FIELDS}
@@ -63,27 +65,27 @@ class PatientFields:
 
 
 class ReferralFields:
-    referring_clinician = StringField("Referring clinician", validators=[
-        DataRequired("Enter who referred the patient."), Length(max=120)])
+    referring_clinician = StringField(_l("Referring clinician"), validators=[
+        DataRequired(_l("Enter who referred the patient.")), Length(max=120)])
     # Most referrals are logged the day they arrive: start from today.
-    referral_date = DateField("Referral date", default=clinic_today, validators=[
-        DataRequired("Enter the referral date."), plausible_date, not_in_future, not_before_birth])
-    side = SelectField("Side to inject", choices=options(Side, blank="Choose…"),
-                       validators=[DataRequired("Choose the side: left, right or bilateral.")])
-    indication = SelectField("Indication", choices=options(Indication, blank="Choose…"),
-                             validators=[DataRequired("Choose the indication.")])
+    referral_date = DateField(_l("Referral date"), default=clinic_today, validators=[
+        DataRequired(_l("Enter the referral date.")), plausible_date, not_in_future, not_before_birth])
+    side = SelectField(_l("Side to inject"), choices=options(Side, blank=_l("Choose…")),
+                       validators=[DataRequired(_l("Choose the side: left, right or bilateral."))])
+    indication = SelectField(_l("Indication"), choices=options(Indication, blank=_l("Choose…")),
+                             validators=[DataRequired(_l("Choose the indication."))])
     diagnosis_codes = SelectMultipleField(
-        "Diagnosis (ICD-10-CM)", widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
-    symptom_onset = DateField("Symptom onset", validators=[
+        _l("Diagnosis (ICD-10-CM)"), widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    symptom_onset = DateField(_l("Symptom onset"), validators=[
         Optional(), plausible_date, not_in_future, not_before_birth])
-    pain_worse_standing = BooleanField("Worse with standing")
-    pain_worse_walking_uphill = BooleanField("Worse walking uphill")
-    pain_worse_sit_to_stand = BooleanField("Worse on sit-to-stand")
-    pain_radiates_buttock_thigh = BooleanField("Radiates to buttock / upper thigh")
-    lumbar_fusion_history = BooleanField("History of lumbar fusion")
-    payer_profile_code = SelectField("Payer profile", validators=[Optional()])
-    physician_id = SelectField("Physician", validators=[Optional()])
-    reason = TextAreaField("Reason for referral", validators=[Optional(), Length(max=4000)])
+    pain_worse_standing = BooleanField(_l("Worse with standing"))
+    pain_worse_walking_uphill = BooleanField(_l("Worse walking uphill"))
+    pain_worse_sit_to_stand = BooleanField(_l("Worse on sit-to-stand"))
+    pain_radiates_buttock_thigh = BooleanField(_l("Radiates to buttock / upper thigh"))
+    lumbar_fusion_history = BooleanField(_l("History of lumbar fusion"))
+    payer_profile_code = SelectField(_l("Payer profile"), validators=[Optional()])
+    physician_id = SelectField(_l("Physician"), validators=[Optional()])
+    reason = TextAreaField(_l("Reason for referral"), validators=[Optional(), Length(max=4000)])
 
     REFERRAL_FIELDS = ("referring_clinician", "referral_date", "side", "indication", "diagnosis_codes",
                        "symptom_onset",
@@ -93,7 +95,7 @@ class ReferralFields:
 
     def validate_symptom_onset(self, field):
         if field.data and self.referral_date.data and field.data > self.referral_date.data:
-            raise ValidationError("Symptom onset is after the referral date.")
+            raise ValidationError(_("Symptom onset is after the referral date."))
 
     def referral_values(self):
         values = {name: _clean(self[name].data) for name in self.REFERRAL_FIELDS}
@@ -118,29 +120,29 @@ def _clean(value):
 
 
 class NewPatientReferralForm(PatientFields, ReferralFields, FlaskForm):
-    submit = SubmitField("Log referral")
+    submit = SubmitField(_l("Log referral"))
 
 
 class ReferralForm(ReferralFields, FlaskForm):
     """A referral for a patient already on file, and the edit form of a case's referral."""
 
     version_id = HiddenField()
-    submit = SubmitField("Save referral")
+    submit = SubmitField(_l("Save referral"))
 
 
 class RepeatReferralForm(ReferralForm):
     """A referral for a patient already on file, who may already have an open case on that side."""
 
     confirm_second_referral = BooleanField(
-        "I have seen the open case: this is a further referral to log as well")
+        _l("I have seen the open case: this is a further referral to log as well"))
     # Logging a referral reads the same for a known patient as for a new one; "Save referral" is
     # the edit of a case's referral.
-    submit = SubmitField("Log referral")
+    submit = SubmitField(_l("Log referral"))
 
 
 class FindPatientForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("Name, MRN or phone", validators=[Optional(), Length(max=80)])
-    date_of_birth = DateField("Date of birth", validators=[Optional(), plausible_date])
+    q = StringField(_l("Name, MRN or phone"), validators=[Optional(), Length(max=80)])
+    date_of_birth = DateField(_l("Date of birth"), validators=[Optional(), plausible_date])

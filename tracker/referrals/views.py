@@ -1,6 +1,7 @@
 """Referral intake: find the patient (or register one), log the referral, edit it later."""
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_babel import gettext as _
@@ -23,7 +24,7 @@ from tracker.roles import Role
 bp = Blueprint("referrals", __name__)
 
 INTAKE_ROLES = (Role.COORDINATOR, Role.PHYSICIAN)
-STALE = ("Someone else changed this case after you opened the form. Nothing was saved; your entries are "
+STALE = _l("Someone else changed this case after you opened the form. Nothing was saved; your entries are "
          "kept below. Check the case page, then save again.")
 
 
@@ -157,5 +158,5 @@ def _edit_refused(case, form, refusal):
         show_on_form(form, refusal)
         return _edit_page(case, form, 422)
     form.version_id.data = case.version_id
-    flash(STALE, "error")
+    flash(str(STALE), "error")
     return _edit_page(case, form, 409)

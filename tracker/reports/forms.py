@@ -1,3 +1,5 @@
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import Optional, ValidationError
@@ -8,8 +10,8 @@ from tracker.vocab import Indication, Side
 
 def ends_after_start(form, field):
     if field.data and form.start.data and not form.start.errors and field.data < form.start.data:
-        raise ValidationError(f"The period ends ({field.data.isoformat()}) before it starts "
-                              f"({form.start.data.isoformat()}); check the two dates.")
+        raise ValidationError(_("The period ends (%(end)s) before it starts (%(start)s); check the two dates.",
+                                end=field.data.isoformat(), start=form.start.data.isoformat()))
 
 
 class ReportFilterForm(FlaskForm):
@@ -19,10 +21,10 @@ class ReportFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = TypedDateField("From", validators=[Optional(), plausible_date])
-    end = TypedDateField("To", validators=[Optional(), plausible_date, ends_after_start])
-    physician = SelectField("Physician", validators=[Optional()])
-    profile = SelectField("Payer profile", validators=[Optional()])
-    side = SelectField("Side", choices=options(Side, blank="Any side"), validators=[Optional()])
-    indication = SelectField("Indication", choices=options(Indication, blank="Any indication"),
+    start = TypedDateField(_l("From"), validators=[Optional(), plausible_date])
+    end = TypedDateField(_l("To"), validators=[Optional(), plausible_date, ends_after_start])
+    physician = SelectField(_l("Physician"), validators=[Optional()])
+    profile = SelectField(_l("Payer profile"), validators=[Optional()])
+    side = SelectField(_l("Side"), choices=options(Side, blank=_l("Any side")), validators=[Optional()])
+    indication = SelectField(_l("Indication"), choices=options(Indication, blank=_l("Any indication")),
                              validators=[Optional()])

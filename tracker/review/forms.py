@@ -1,3 +1,5 @@
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, RadioField,
                      SelectField, StringField, SubmitField, TextAreaField)
@@ -6,7 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from tracker.clinical import MIN_ODI_SECTIONS, ODI_QUESTIONNAIRE, ODI_SECTIONS, PROVOCATION_TESTS
 from tracker.formfields import not_before_birth, not_in_future, options, plausible_date
 from tracker.models.review import EXAM_SIDES
-from tracker.vocab import (Allergy, AllergyAnswer, AnticoagulantAnswer, Pregnancy, ProvocationResult, Response,
+from tracker.vocab import (Allergy, AllergyAnswer, AnticoagulantAnswer, Pregnancy, ProvocationResult, Response, Side,
                           TherapyKind, means_no_drug)
 
 
@@ -16,32 +18,32 @@ def yes_no(value):
 
 
 def YesNoField(label, **kwargs):
-    return SelectField(label, choices=options([("yes", "Yes"), ("no", "No")], blank="Not recorded"),
+    return SelectField(label, choices=options([("yes", _l("Yes")), ("no", _l("No"))], blank=_l("Not recorded")),
                        coerce=yes_no, validate_choice=False, **kwargs)
 
 
 def YesNoRadios(label, **kwargs):
     """Yes / No / Not recorded as three radios (large touch targets on the examination page)."""
-    return RadioField(label, choices=options([("yes", "Yes"), ("no", "No"), ("", "Not recorded")]),
+    return RadioField(label, choices=options([("yes", _l("Yes")), ("no", _l("No")), ("", _l("Not recorded"))]),
                       coerce=yes_no, validate_choice=False, **kwargs)
 
 
 class TherapyForm(FlaskForm):
     version_id = HiddenField()
-    kind = SelectField("Therapy", choices=options(TherapyKind, blank="Choose…"),
-                       validators=[DataRequired("Choose the kind of therapy.")])
-    start_date = DateField("Started", validators=[
-        InputRequired("Enter the date the therapy started."), plausible_date, not_in_future,
+    kind = SelectField(_l("Therapy"), choices=options(TherapyKind, blank=_l("Choose…")),
+                       validators=[DataRequired(_l("Choose the kind of therapy."))])
+    start_date = DateField(_l("Started"), validators=[
+        InputRequired(_l("Enter the date the therapy started.")), plausible_date, not_in_future,
         not_before_birth])
-    end_date = DateField("Ended", validators=[Optional(), plausible_date, not_in_future])
-    response = SelectField("Response", choices=options(Response, blank="Choose…"),
-                           validators=[DataRequired("Choose how the patient responded.")])
-    details = StringField("Details (drug, dose, sessions)", validators=[Optional(), Length(max=200)])
-    submit = SubmitField("Save therapy")
+    end_date = DateField(_l("Ended"), validators=[Optional(), plausible_date, not_in_future])
+    response = SelectField(_l("Response"), choices=options(Response, blank=_l("Choose…")),
+                           validators=[DataRequired(_l("Choose how the patient responded."))])
+    details = StringField(_l("Details (drug, dose, sessions)"), validators=[Optional(), Length(max=200)])
+    submit = SubmitField(_l("Save therapy"))
 
     def validate_end_date(self, field):
         if field.data and self.start_date.data and field.data < self.start_date.data:
-            raise ValidationError("The end date is before the start date.")
+            raise ValidationError(_("The end date is before the start date."))
 
     def values(self):
         return {"kind": TherapyKind(self.kind.data), "start_date": self.start_date.data,
@@ -51,8 +53,8 @@ class TherapyForm(FlaskForm):
 
 class OngoingRehabForm(FlaskForm):
     version_id = HiddenField()
-    ongoing_active_rehab = YesNoField("Ongoing active rehabilitation (physical therapy or home exercise now)")
-    submit = SubmitField("Save")
+    ongoing_active_rehab = YesNoField(_l("Ongoing active rehabilitation (physical therapy or home exercise now)"))
+    submit = SubmitField(_l("Save"))
 
 
 def _odi_score(value):
@@ -67,13 +69,13 @@ class ExaminationForm(FlaskForm):
     its words), quick to tap on a tablet; the stored values are those the drop-downs stored."""
 
     version_id = HiddenField()
-    examined_on = DateField("Examined on", validators=[
+    examined_on = DateField(_l("Examined on"), validators=[
         Optional(), plausible_date, not_in_future, not_before_birth])
-    pain_below_l5 = YesNoRadios("Pain mainly below L5, between iliac crest and gluteal fold")
-    radicular_signs = YesNoRadios("Radicular signs (radiculopathy)")
-    baseline_nrs = IntegerField("Baseline pain (0–10)", validators=[
-        Optional(), NumberRange(0, 10, "Pain is scored from 0 (no pain) to 10 (worst imaginable).")])
-    submit = SubmitField("Save examination")
+    pain_below_l5 = YesNoRadios(_l("Pain mainly below L5, between iliac crest and gluteal fold"))
+    radicular_signs = YesNoRadios(_l("Radicular signs (radiculopathy)"))
+    baseline_nrs = IntegerField(_l("Baseline pain (0–10)"), validators=[
+        Optional(), NumberRange(0, 10, _l("Pain is scored from 0 (no pain) to 10 (worst imaginable)."))])
+    submit = SubmitField(_l("Save examination"))
 
     TEST_FIELDS = tuple(f"{test}_{side.value}" for test, _ in PROVOCATION_TESTS for side in EXAM_SIDES)
     ODI_FIELDS = tuple(f"odi_{n}" for n in range(1, ODI_SECTIONS + 1))
@@ -103,74 +105,75 @@ class ExaminationForm(FlaskForm):
 
 
 # Positive and negative first: what the examiner taps most; "not done" last.
+_SIDE_WORDS = {Side.LEFT: _l("left"), Side.RIGHT: _l("right")}
 _RESULTS_IN_ORDER = (ProvocationResult.POSITIVE, ProvocationResult.NEGATIVE, ProvocationResult.NOT_DONE)
 for _test, _label in PROVOCATION_TESTS:
     for _side in EXAM_SIDES:
         setattr(ExaminationForm, f"{_test}_{_side.value}", RadioField(
-            f"{_label}, {_side.label.lower()}", choices=options([(r.value, r.label) for r in _RESULTS_IN_ORDER]),
+            _l("%(test)s, %(side)s", test=_l(_label), side=_SIDE_WORDS[_side]), choices=options([(r.value, _l(r.label)) for r in _RESULTS_IN_ORDER]),
             default=ProvocationResult.NOT_DONE.value,
-            validators=[InputRequired("Choose positive, negative or not done.")]))
+            validators=[InputRequired(_l("Choose positive, negative or not done."))]))
 for _n, (_name, _statements) in enumerate(ODI_QUESTIONNAIRE, start=1):
     setattr(ExaminationForm, f"odi_{_n}", RadioField(
-        f"{_n}. {_name}", coerce=_odi_score, validate_choice=False,
-        choices=options([(str(v), words) for v, words in enumerate(_statements)] + [("", "Not answered")])))
+        _l("%(number)s. %(section)s", number=_n, section=_l(_name)), coerce=_odi_score, validate_choice=False,
+        choices=options([(str(v), _l(words)) for v, words in enumerate(_statements)] + [("", _l("Not answered"))])))
 
 
 class RiskScreenForm(FlaskForm):
     version_id = HiddenField()
-    anticoagulant_answer = RadioField("Anticoagulants / antiplatelets", choices=AnticoagulantAnswer.choices(),
+    anticoagulant_answer = RadioField(_l("Anticoagulants / antiplatelets"), choices=AnticoagulantAnswer.choices(),
                                       default=AnticoagulantAnswer.NOT_ASKED.value)
     # No Optional(): "taking" with the name left empty must reach validate_anticoagulants.
-    anticoagulants = StringField("Which anticoagulant or antiplatelet, and dose", validators=[Length(max=200)])
+    anticoagulants = StringField(_l("Which anticoagulant or antiplatelet, and dose"), validators=[Length(max=200)])
     # No Optional() here: it would stop the cross-field checks below on an empty field.
-    anticoagulant_hold_plan = TextAreaField("Hold plan", validators=[Length(max=2000)])
-    anticoagulant_hold_days = IntegerField("Days with no dose before the procedure day", validators=[
-        Optional(), NumberRange(0, 30, "Give the days without a dose, from 0 (keep taking it) to 30.")])
-    anticoagulant_prescriber_agreed = YesNoField("The prescriber agreed to the hold")
-    allergy_answer = RadioField("Allergies", choices=AllergyAnswer.choices(), default=AllergyAnswer.NOT_ASKED.value)
-    allergy_contrast = BooleanField(Allergy.CONTRAST.label.capitalize())
-    allergy_iodine = BooleanField(Allergy.IODINE.label.capitalize())
-    allergy_latex = BooleanField(Allergy.LATEX.label.capitalize())
-    allergy_local_anaesthetic = BooleanField(Allergy.LOCAL_ANAESTHETIC.label.capitalize())
-    allergy_steroid = BooleanField(Allergy.STEROID.label.capitalize())
-    contrast_premedication_plan = TextAreaField("Contrast-allergy premedication plan",
+    anticoagulant_hold_plan = TextAreaField(_l("Hold plan"), validators=[Length(max=2000)])
+    anticoagulant_hold_days = IntegerField(_l("Days with no dose before the procedure day"), validators=[
+        Optional(), NumberRange(0, 30, _l("Give the days without a dose, from 0 (keep taking it) to 30."))])
+    anticoagulant_prescriber_agreed = YesNoField(_l("The prescriber agreed to the hold"))
+    allergy_answer = RadioField(_l("Allergies"), choices=AllergyAnswer.choices(), default=AllergyAnswer.NOT_ASKED.value)
+    allergy_contrast = BooleanField(_l("Iodinated contrast"))
+    allergy_iodine = BooleanField(_l("Iodine / povidone-iodine"))
+    allergy_latex = BooleanField(_l("Latex"))
+    allergy_local_anaesthetic = BooleanField(_l("Local anaesthetic"))
+    allergy_steroid = BooleanField(_l("Steroid"))
+    contrast_premedication_plan = TextAreaField(_l("Contrast-allergy premedication plan"),
                                                 validators=[Length(max=2000)])
-    contrast_premedication_planned = BooleanField("Premedication to be taken (starting the evening before)")
+    contrast_premedication_planned = BooleanField(_l("Premedication to be taken (starting the evening before)"))
     # No preset answer: "not applicable" must be chosen, not slip through as the first option.
-    pregnancy = SelectField("Pregnancy", choices=options(Pregnancy, blank="Choose…"), validators=[
-        InputRequired("Say whether the patient is or may be pregnant (or not applicable).")])
-    infection_or_fever = BooleanField("Active infection or fever")
-    diabetes = BooleanField("Diabetes")
-    hba1c = DecimalField("HbA1c (%)", places=1, validators=[
-        Optional(), NumberRange(3, 20, "HbA1c is a percentage between 3 and 20.")])
-    insulin = BooleanField("On insulin")
-    sedation_planned = BooleanField("Sedation planned (needs a driver; no driving for 24 hours)")
-    fasting_hours = IntegerField("Fasting: hours with nothing to eat or drink before the appointment", validators=[
-        Optional(), NumberRange(1, 24, "Give the fasting hours, from 1 to 24, or leave it empty (no fasting).")])
-    red_flags_screened = BooleanField("Red flags screened (fracture, tumour, infection, cauda equina)")
-    red_flags_present = BooleanField("A red flag is present")
-    red_flags_notes = TextAreaField("Red-flag notes", validators=[Length(max=2000)])
-    submit = SubmitField("Save risk screen")
+    pregnancy = SelectField(_l("Pregnancy"), choices=options(Pregnancy, blank=_l("Choose…")), validators=[
+        InputRequired(_l("Say whether the patient is or may be pregnant (or not applicable)."))])
+    infection_or_fever = BooleanField(_l("Active infection or fever"))
+    diabetes = BooleanField(_l("Diabetes"))
+    hba1c = DecimalField(_l("HbA1c (%)"), places=1, validators=[
+        Optional(), NumberRange(3, 20, _l("HbA1c is a percentage between 3 and 20."))])
+    insulin = BooleanField(_l("On insulin"))
+    sedation_planned = BooleanField(_l("Sedation planned (needs a driver; no driving for 24 hours)"))
+    fasting_hours = IntegerField(_l("Fasting: hours with nothing to eat or drink before the appointment"), validators=[
+        Optional(), NumberRange(1, 24, _l("Give the fasting hours, from 1 to 24, or leave it empty (no fasting)."))])
+    red_flags_screened = BooleanField(_l("Red flags screened (fracture, tumour, infection, cauda equina)"))
+    red_flags_present = BooleanField(_l("A red flag is present"))
+    red_flags_notes = TextAreaField(_l("Red-flag notes"), validators=[Length(max=2000)])
+    submit = SubmitField(_l("Save risk screen"))
 
     def validate_anticoagulant_answer(self, field):
         drug = (self.anticoagulants.data or "").strip()
         if field.data == AnticoagulantAnswer.NONE and drug and not means_no_drug(drug):
-            raise ValidationError(f"“No anticoagulants” was chosen but a drug is named ({drug}): choose "
-                                  f"“Takes an anticoagulant or antiplatelet”, or clear the drug's name.")
+            raise ValidationError(_("“No anticoagulants” was chosen but a drug is named (%(drug)s): choose "
+                                  "“Takes an anticoagulant or antiplatelet”, or clear the drug's name.", drug=drug))
 
     def validate_anticoagulants(self, field):
         drug = (field.data or "").strip()
         if self.anticoagulant_answer.data == AnticoagulantAnswer.TAKING:
             if not drug:
-                raise ValidationError("Name the anticoagulant or antiplatelet and its dose (e.g. apixaban 5 mg "
-                                      "twice daily).")
+                raise ValidationError(_("Name the anticoagulant or antiplatelet and its dose (e.g. apixaban 5 mg "
+                                      "twice daily)."))
             if means_no_drug(drug):
-                raise ValidationError(f"“{drug}” is not a drug: choose “No anticoagulants or antiplatelets” "
-                                      f"above instead.")
+                raise ValidationError(_("“%(drug)s” is not a drug: choose “No anticoagulants or antiplatelets” "
+                                      "above instead.", drug=drug))
 
     def validate_anticoagulant_hold_plan(self, field):
         if self._taking() and not (field.data or "").strip():
-            raise ValidationError("Give the hold plan for the anticoagulant (or write 'continue').")
+            raise ValidationError(_("Give the hold plan for the anticoagulant (or write 'continue')."))
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
@@ -184,19 +187,19 @@ class RiskScreenForm(FlaskForm):
 
     def validate_anticoagulant_hold_days(self, field):
         if field.data is not None and not self._taking():
-            raise ValidationError("Name the anticoagulant to hold, or leave the days empty.")
+            raise ValidationError(_("Name the anticoagulant to hold, or leave the days empty."))
 
     def validate_contrast_premedication_planned(self, field):
         if field.data and not self.allergy_contrast.data:
-            raise ValidationError("Tick the contrast allergy to plan premedication for it.")
+            raise ValidationError(_("Tick the contrast allergy to plan premedication for it."))
 
     def validate_allergy_answer(self, field):
         ticked = self._ticked()
         if field.data == AllergyAnswer.NKDA and ticked:
-            raise ValidationError(f"“No known allergies” cannot go with a ticked allergy ({', '.join(ticked)}): "
-                                  f"untick it, or choose “Allergies”.")
+            raise ValidationError(_("“No known allergies” cannot go with a ticked allergy (%(allergies)s): "
+                                  "untick it, or choose “Allergies”.", allergies=", ".join(ticked)))
         if field.data == AllergyAnswer.DOCUMENTED and not ticked:
-            raise ValidationError("Tick each allergy below, or choose “No known allergies (NKDA)”.")
+            raise ValidationError(_("Tick each allergy below, or choose “No known allergies (NKDA)”."))
 
     def _ticked(self):
         return [allergy.label for allergy in Allergy if getattr(self, allergy.field).data]
@@ -209,20 +212,20 @@ class RiskScreenForm(FlaskForm):
 
     def validate_red_flags_present(self, field):
         if field.data and not self.red_flags_screened.data:
-            raise ValidationError("Tick 'Red flags screened' when recording a red flag.")
+            raise ValidationError(_("Tick 'Red flags screened' when recording a red flag."))
 
     def validate_red_flags_notes(self, field):
         if self.red_flags_present.data and not (field.data or "").strip():
-            raise ValidationError("Describe the red flag found.")
+            raise ValidationError(_("Describe the red flag found."))
 
     def validate_contrast_premedication_plan(self, field):
         if self.allergy_contrast.data and not (field.data or "").strip():
-            raise ValidationError("Give the premedication plan for the contrast allergy (or write "
-                                  "'no contrast' if the procedure will be done without it).")
+            raise ValidationError(_("Give the premedication plan for the contrast allergy (or write "
+                                  "'no contrast' if the procedure will be done without it)."))
 
     def validate_hba1c(self, field):
         if field.data is not None and not self.diabetes.data:
-            raise ValidationError("Tick 'Diabetes' to record an HbA1c, or leave it empty.")
+            raise ValidationError(_("Tick 'Diabetes' to record an HbA1c, or leave it empty."))
 
     NAMES = ("anticoagulant_answer", "anticoagulants", "anticoagulant_hold_plan", "anticoagulant_hold_days",
              "anticoagulant_prescriber_agreed", "allergy_answer", "allergy_contrast", "allergy_iodine",

@@ -4,7 +4,7 @@ Pure: takes the appointment and the risk screen (any objects with the named attr
 """
 from dataclasses import dataclass
 
-from tracker.vocab import allergy_words, anticoagulant_words, not_asked, takes_anticoagulant
+from tracker.vocab import N_, allergy_words, anticoagulant_words, not_asked, takes_anticoagulant
 
 
 @dataclass(frozen=True)
@@ -27,18 +27,19 @@ def items(appointment, risk):
     sedated = bool(risk and risk.sedation_planned)
     contrast_allergy = bool(risk and risk.allergy_contrast)
     diabetic = bool(risk and (risk.diabetes or risk.insulin))
-    day_of = "Day-of check: no fever or infection" + (", glucose checked" if diabetic else "")
+    day_of = (N_("Day-of check: no fever or infection, glucose checked") if diabetic
+              else N_("Day-of check: no fever or infection"))
     return [
-        Item("consent_obtained", "Consent obtained", True, appointment.consent_obtained, "consent"),
-        Item("anticoagulant_plan_confirmed", "Anticoagulant hold plan confirmed", anticoagulated,
-             appointment.anticoagulant_plan_confirmed, "anticoagulant plan",
+        Item("consent_obtained", N_("Consent obtained"), True, appointment.consent_obtained, N_("consent")),
+        Item("anticoagulant_plan_confirmed", N_("Anticoagulant hold plan confirmed"), anticoagulated,
+             appointment.anticoagulant_plan_confirmed, N_("anticoagulant plan"),
              f"anticoagulants: {anticoagulant_words(risk)}", "anticoagulants" in not_asked(risk)),
-        Item("driver_arranged", "Driver arranged (sedation: no driving for 24 hours)", sedated,
-             appointment.driver_arranged, "driver"),
-        Item("contrast_premedication_sent", "Contrast-allergy premedication instructions sent",
-             contrast_allergy, appointment.contrast_premedication_sent, "contrast premedication",
+        Item("driver_arranged", N_("Driver arranged (sedation: no driving for 24 hours)"), sedated,
+             appointment.driver_arranged, N_("driver")),
+        Item("contrast_premedication_sent", N_("Contrast-allergy premedication instructions sent"),
+             contrast_allergy, appointment.contrast_premedication_sent, N_("contrast premedication"),
              f"allergies: {allergy_words(risk)}", "allergies" in not_asked(risk)),
-        Item("day_of_check_done", day_of, True, appointment.day_of_check_done, "day-of check"),
+        Item("day_of_check_done", day_of, True, appointment.day_of_check_done, N_("day-of check")),
     ]
 
 

@@ -2,6 +2,7 @@
 cancel), the day board per room and the physician's own day."""
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -32,7 +33,7 @@ from tracker.vocab import AppointmentStatus
 bp = Blueprint("scheduling", __name__)
 
 SCHEDULERS = (Role.COORDINATOR, Role.PHYSICIAN)
-STALE = ("This appointment was changed by someone else while you were looking at it. Nothing was "
+STALE = _l("This appointment was changed by someone else while you were looking at it. Nothing was "
          "changed; check it as it is now and try again.")
 
 
@@ -126,7 +127,7 @@ def _booking_refused(form, refusal, page):
                     "The warnings changed after you ticked the box (the schedule or the case changed "
                     "meanwhile). Nothing was booked: read them again and tick the box to go ahead.")
         return page(refusal.warnings, 409 if refusal.warnings or form.start.errors else 422)
-    flash(STALE if isinstance(refusal, StaleEdit) else str(refusal), "error")
+    flash(str(STALE) if isinstance(refusal, StaleEdit) else str(refusal), "error")
     return page([], refusal.status)
 
 
@@ -280,7 +281,7 @@ def _shown_again(appointment, form_name, form):
     form keeps what was typed beside it."""
     def respond(refusal):
         stale = isinstance(refusal, StaleEdit)
-        flash(STALE if stale else str(refusal), "error")
+        flash(str(STALE) if stale else str(refusal), "error")
         return _appointment_page(appointment, 409, **({form_name: form} if stale else {}))
 
     return respond

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from tracker.procedures.rules.schema import Guidance
-from tracker.vocab import Side
+from tracker.vocab import N_, Side
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,9 @@ class BillingSetting(str, Enum):
 
 
 _SETTING_LABELS = {
-    BillingSetting.OFFICE: "Physician office: the physician's claim only (CPT 27096)",
-    BillingSetting.FACILITY: "Facility (ASC or hospital outpatient): the facility's claim (HCPCS G0260) "
-                             "besides the physician's (CPT 27096)",
+    BillingSetting.OFFICE: N_("Physician office: the physician's claim only (CPT 27096)"),
+    BillingSetting.FACILITY: N_("Facility (ASC or hospital outpatient): the facility's claim (HCPCS G0260) "
+                                "besides the physician's (CPT 27096)"),
 }
 PROFESSIONAL_CLAIM, FACILITY_CLAIM = "Professional claim", "Facility claim"
 

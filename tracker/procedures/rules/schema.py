@@ -5,18 +5,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tracker.procedures.formulary import formulary_by_code
-from tracker.vocab import Choice, Side, joints_of
+from tracker.vocab import N_, Choice, Side, joints_of
 
 
 class Step(Choice):
-    SIGN_IN = "sign_in", "Sign-in / verification"
-    TIME_OUT = "time_out", "Time-out"
-    POSITIONING = "positioning", "Positioning"
-    SKIN_PREP = "skin_prep", "Skin prep"
-    FLUOROSCOPY = "fluoroscopy", "Imaging guidance"
-    CONTRAST = "contrast", "Contrast confirmation"
-    INJECTATE = "injectate", "Injectate"
-    SIGN_OUT = "sign_out", "Sign-out"
+    SIGN_IN = "sign_in", N_("Sign-in / verification")
+    TIME_OUT = "time_out", N_("Time-out")
+    POSITIONING = "positioning", N_("Positioning")
+    SKIN_PREP = "skin_prep", N_("Skin prep")
+    FLUOROSCOPY = "fluoroscopy", N_("Imaging guidance")
+    CONTRAST = "contrast", N_("Contrast confirmation")
+    INJECTATE = "injectate", N_("Injectate")
+    SIGN_OUT = "sign_out", N_("Sign-out")
 
 
 # The checklist in the order the physician works through it.
@@ -26,25 +26,25 @@ PER_SIDE_STEPS = frozenset({Step.FLUOROSCOPY, Step.CONTRAST, Step.INJECTATE})
 
 
 class Guidance(Choice):
-    FLUOROSCOPY = "fluoroscopy", "Fluoroscopy"
-    CT = "ct", "CT"
-    ULTRASOUND = "ultrasound", "Ultrasound"
+    FLUOROSCOPY = "fluoroscopy", N_("Fluoroscopy")
+    CT = "ct", N_("CT")
+    ULTRASOUND = "ultrasound", N_("Ultrasound")
 
 
 class ArthrogramPattern(Choice):
-    INTRA_ARTICULAR_CEPHALAD = "intra_articular_cephalad", "Intra-articular with cephalad spread"
-    POOR_SPREAD = "poor_spread", "Poor spread"
-    EXTRAVASATION = "extravasation", "Extravasation"
+    INTRA_ARTICULAR_CEPHALAD = "intra_articular_cephalad", N_("Intra-articular with cephalad spread")
+    POOR_SPREAD = "poor_spread", N_("Poor spread")
+    EXTRAVASATION = "extravasation", N_("Extravasation")
 
 
 class Complication(Choice):
-    NONE = "none", "None"
-    VASOVAGAL = "vasovagal", "Vasovagal reaction"
-    BLEEDING = "bleeding", "Bleeding"
-    TRANSIENT_LEG_NUMBNESS_WEAKNESS = "transient_leg_numbness_weakness", "Transient leg numbness or weakness"
-    INTRAVASCULAR_INJECTION = "intravascular_injection", "Intravascular injection"
-    ALLERGIC_REACTION = "allergic_reaction", "Allergic reaction"
-    OTHER = "other", "Other"
+    NONE = "none", N_("None")
+    VASOVAGAL = "vasovagal", N_("Vasovagal reaction")
+    BLEEDING = "bleeding", N_("Bleeding")
+    TRANSIENT_LEG_NUMBNESS_WEAKNESS = "transient_leg_numbness_weakness", N_("Transient leg numbness or weakness")
+    INTRAVASCULAR_INJECTION = "intravascular_injection", N_("Intravascular injection")
+    ALLERGIC_REACTION = "allergic_reaction", N_("Allergic reaction")
+    OTHER = "other", N_("Other")
 
 
 # The joint holds only about 0.6-2.5 mL; more than that spills out of it (DESIGN.md section 3).
@@ -123,19 +123,19 @@ STEP_FIELDS = {
 }
 
 INJECTATE_ROW_FIELDS = (
-    Field("drug", "Drug"),
+    Field("drug", N_("Drug")),
     # Typed in mg/mL ("5") or as a percentage ("0.5 %"); stored in mg/mL.
-    Field("concentration_mg_per_ml", "Concentration (mg/mL or %)"),
-    Field("dose_mg", "Dose (mg)"),
-    Field("volume_ml", "Volume (mL)"),
-    Field("lot_number", "Lot number"),
+    Field("concentration_mg_per_ml", N_("Concentration (mg/mL or %)")),
+    Field("dose_mg", N_("Dose (mg)")),
+    Field("volume_ml", N_("Volume (mL)")),
+    Field("lot_number", N_("Lot number")),
 )
 
 # A strength or dose outside the formulary is saved only with both: the tick and the reason. They
 # belong to the injectate step (one side), are kept with it and shown in the note.
 STRENGTH_CONFIRMATION = (
-    Field("strength_confirmed", "I have checked the strength and dose and confirm them as typed", True),
-    Field("strength_reason", "Reason for a strength or dose outside the formulary"),
+    Field("strength_confirmed", N_("I have checked the strength and dose and confirm them as typed"), True),
+    Field("strength_reason", N_("Reason for a strength or dose outside the formulary")),
 )
 
 # Which dose record each guidance needs. A fluoroscope reports screening time, reference air
