@@ -153,42 +153,42 @@ def _outcome_recorded(facts):
 
 
 TRANSITIONS = (
-    Transition("start_review", "Start review", frozenset({State.REFERRED}), State.UNDER_REVIEW,
+    Transition("start_review", N_("Start review"), frozenset({State.REFERRED}), State.UNDER_REVIEW,
                STAFF_WHO_STEER),
-    Transition("mark_eligible", "Record eligible verdict", frozenset({State.UNDER_REVIEW}),
+    Transition("mark_eligible", N_("Record eligible verdict"), frozenset({State.UNDER_REVIEW}),
                State.ELIGIBLE, STAFF_WHO_STEER, guards=(_verdict_says(True),), own_form=True),
-    Transition("mark_not_eligible", "Record not-eligible verdict", frozenset({State.UNDER_REVIEW}),
+    Transition("mark_not_eligible", N_("Record not-eligible verdict"), frozenset({State.UNDER_REVIEW}),
                State.NOT_ELIGIBLE, STAFF_WHO_STEER, guards=(_verdict_says(False),), own_form=True),
-    Transition("override_eligibility", "Override: eligible", frozenset({State.NOT_ELIGIBLE, State.UNDER_REVIEW}),
+    Transition("override_eligibility", N_("Override: eligible"), frozenset({State.NOT_ELIGIBLE, State.UNDER_REVIEW}),
                State.ELIGIBLE, frozenset({Role.PHYSICIAN}),
                reason_required=True, guards=(_overridable,), own_form=True),
     # New facts (more weeks of therapy, a new exam) send the case back for re-evaluation.
-    Transition("reopen_review", "Re-open review with new facts",
+    Transition("reopen_review", N_("Re-open review with new facts"),
                frozenset({State.ELIGIBLE, State.NOT_ELIGIBLE}), State.UNDER_REVIEW,
                STAFF_WHO_STEER, reason_required=True),
-    Transition("schedule", "Book appointment", frozenset({State.ELIGIBLE}), State.SCHEDULED,
+    Transition("schedule", N_("Book appointment"), frozenset({State.ELIGIBLE}), State.SCHEDULED,
                STAFF_WHO_STEER, guards=(verdict_problems, _has_appointment), own_form=True),
     # The appointment is cancelled (by this move, if it was still booked) or was missed: the
     # case can be booked again.
-    Transition("unschedule", "Cancel appointment", frozenset({State.SCHEDULED}), State.ELIGIBLE,
+    Transition("unschedule", N_("Cancel appointment"), frozenset({State.SCHEDULED}), State.ELIGIBLE,
                STAFF_WHO_STEER | {SYSTEM}, reason_required=True, own_form=True,
                frees_booking=FreesBooking(history="appointment cancelled: {reason}")),
     # Starting, signing and abandoning also write the procedure record and the appointment:
     # each has its own form (tracker/procedures), never the case page's plain button.
-    Transition("start_procedure", "Start procedure", frozenset({State.SCHEDULED}),
+    Transition("start_procedure", N_("Start procedure"), frozenset({State.SCHEDULED}),
                State.IN_PROCEDURE, frozenset({Role.PHYSICIAN}),
                guards=(verdict_problems, _ready_for_procedure), own_form=True),
-    Transition("sign_procedure", "Sign procedure record", frozenset({State.IN_PROCEDURE}),
+    Transition("sign_procedure", N_("Sign procedure record"), frozenset({State.IN_PROCEDURE}),
                State.FOLLOW_UP, frozenset({Role.PHYSICIAN}), guards=(_procedure_signed,), own_form=True),
-    Transition("close", "Record outcome and close", frozenset({State.FOLLOW_UP}), State.CLOSED,
+    Transition("close", N_("Record outcome and close"), frozenset({State.FOLLOW_UP}), State.CLOSED,
                frozenset({Role.PHYSICIAN}), guards=(_outcome_recorded,), own_form=True),
-    Transition("cancel", "Cancel case", BEFORE_PROCEDURE, State.CANCELLED,
+    Transition("cancel", N_("Cancel case"), BEFORE_PROCEDURE, State.CANCELLED,
                frozenset({Role.COORDINATOR, Role.PHYSICIAN, Role.ADMIN}), reason_required=True,
                frees_booking=FreesBooking(appointment="case cancelled: {reason}")),
     # Backward moves not drawn in the lifecycle: a physician or admin, with a reason.
-    Transition("return_to_referral", "Return to referral", frozenset({State.UNDER_REVIEW}),
+    Transition("return_to_referral", N_("Return to referral"), frozenset({State.UNDER_REVIEW}),
                State.REFERRED, CLINICAL_LEAD, reason_required=True),
-    Transition("abandon_procedure", "Abandon procedure (back to scheduled)",
+    Transition("abandon_procedure", N_("Abandon procedure (back to scheduled)"),
                frozenset({State.IN_PROCEDURE}), State.SCHEDULED, CLINICAL_LEAD,
                reason_required=True, own_form=True),
 )

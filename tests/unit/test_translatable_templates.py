@@ -287,6 +287,12 @@ def test_every_vocabulary_label_is_in_the_catalog():
     assert missing == []
 
 
+def test_every_workflow_action_label_is_in_the_catalog():
+    from tracker.workflow import TRANSITIONS
+
+    assert [t.label for t in TRANSITIONS if not _in_catalog(t.label)] == []
+
+
 STALE_NAME = re.compile(r"^(?:[A-Z_]*STALE[A-Z_]*) = (.*)", re.M)
 
 
