@@ -222,10 +222,9 @@ def after_clone(conn):
                       "AND chase_until <= (now() AT TIME ZONE 'utc')"))
     # The relief spans, recomputed for the copies from their diaries (tracker/diary/kept.py).
     from tracker.diary.kept import keep_all
-    from tracker.models import ReliefSpan
 
     conn.execute(text("DELETE FROM relief_spans"))
-    keep_all(conn, ReliefSpan.__table__)
+    keep_all(conn)
 
 
 def fill(url, cases, password):

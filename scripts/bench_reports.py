@@ -209,7 +209,7 @@ def keep_relief_spans():
         if conn.execute(text("SELECT count(*) FROM relief_spans")).scalar():
             return
         started = time.perf_counter()
-        keep_all(conn, ReliefSpan.__table__)
+        keep_all(conn)
         conn.execute(text("ANALYZE relief_spans"))
     print(f"kept the relief spans in {time.perf_counter() - started:.1f} s")
 

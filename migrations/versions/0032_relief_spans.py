@@ -26,7 +26,7 @@ depends_on = None
 
 
 def upgrade():
-    spans = op.create_table(
+    op.create_table(
         'relief_spans',
         sa.Column('case_id', sa.Integer(), nullable=False),
         sa.Column('side', sa.String(length=5), nullable=False),
@@ -40,7 +40,7 @@ def upgrade():
     )
     with op.batch_alter_table('relief_spans', schema=None) as batch_op:
         batch_op.create_index('ix_relief_spans_injected_at', ['injected_at', 'lasted_days', 'ended'], unique=False)
-    keep_all(op.get_bind(), spans)
+    keep_all(op.get_bind())
 
 
 def downgrade():

@@ -131,8 +131,8 @@ def keep_relief(case):
 BATCH = 5000
 
 
-def keep_all(conn, spans):
-    """Write every signed case's spans into the (empty) `spans` table through `conn`, with plain
+def keep_all(conn):
+    """Write every signed case's spans into the (empty) relief_spans table through `conn`, with plain
     SQL and `spans_of_case`, a batch of cases at a time: the migration's backfill, and the
     benchmarks' after a fill in SQL."""
     from itertools import groupby
@@ -163,4 +163,5 @@ def keep_all(conn, spans):
                 # Stored as naive UTC, like every instant (tracker.models.types.UTCDateTime).
                 rows.append({**row, "case_id": case_id, "injected_at": row["injected_at"].replace(tzinfo=None)})
         if rows:
-            conn.execute(spans.insert(), rows)
+            conn.execute(text("INSERT INTO relief_spans (case_id, side, injected_at, lasted_days, ended) "
+                              "VALUES (:case_id, :side, :injected_at, :lasted_days, :ended)"), rows)
