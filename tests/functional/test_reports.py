@@ -219,9 +219,13 @@ def _survival(client):
 def test_the_relief_curve_follows_a_score_recorded_and_corrected_through_the_diary(client, coordinator, gen):
     # A left side injected three days ago (signed through the service; the set-up moves the
     # injection and its diary three days back), baseline 8.
-    from tests.functional.test_diary_entry import felt
     from tests.helpers import submit
     from tracker.models import DiaryEntry, DiaryPoint
+    from tracker.timeutil import to_clinic
+
+    def felt(moment):  # the phone form's day and time of the pain (clinic time)
+        local = to_clinic(moment)
+        return {"felt_on": local.date().isoformat(), "felt_time": local.strftime("%H:%M")}
 
     record = gen.procedure(steps="all", sign=True)
     case = record.case
