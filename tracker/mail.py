@@ -33,7 +33,9 @@ def send_mail(to, subject, body, attachments=()):
     message["From"] = config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
-    message.set_content(body)
+    # Kept as a file (no mail server), the text is left as written, so its link can be read and
+    # copied from any text editor; a mail server gets the usual transfer encoding.
+    message.set_content(body, cte=None if config.get("MAIL_SERVER") else "8bit")
     for filename, mimetype, data in attachments:
         maintype, _, subtype = mimetype.partition("/")
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)

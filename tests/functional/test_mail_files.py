@@ -25,6 +25,7 @@ def test_without_a_mail_server_the_password_email_is_kept_whole_as_a_file(app, m
     assert message["To"] == "pat@example.org"
     link = re.search(r"https?://\S+/account/set-password/(\S+)", message.get_content())
     assert link and len(link.group(1)) > 20
+    assert link.group(0) in kept.read_text(encoding="utf-8")  # readable as plain text, unbroken
     assert make_client().get("/" + link.group(0).split("/", 3)[3]).status_code == 200  # the link works
     logged = "\n".join(record.getMessage() for record in caplog.records if "Mail not sent" in record.getMessage())
     assert str(kept) in logged and link.group(1) not in logged
