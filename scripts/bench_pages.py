@@ -411,6 +411,8 @@ def run(args):
                 cookie = cookies[who]
                 if size != max(sizes) and not label.startswith("worklist") and size not in args.all_pages_at:
                     continue
+                if args.pages and not any(label.startswith(p) for p in args.pages):
+                    continue
                 page = f"http://127.0.0.1:{app_port}{path}"
                 _check_page(page, cookie, label)
                 wrk(page, 2, args.connections, cookie=cookie)  # warm
@@ -490,6 +492,8 @@ def main():
     run_args.add_argument("--password", default=PASSWORD)
     run_args.add_argument("--seconds", type=int, default=8)
     run_args.add_argument("--connections", type=int, default=8)
+    run_args.add_argument("--pages", type=lambda s: s.split(","), default=None,
+                          help="only the pages whose labels start with these (comma-separated)")
     run_args.add_argument("--keep", action="store_true", help="reuse a database that already has N cases")
     run_args.add_argument("--database-prefix", default="si_bench_pages",
                           help="the database of N cases is PREFIX_N (filled unless --keep finds it full)")

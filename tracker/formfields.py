@@ -2,8 +2,11 @@
 from datetime import date
 
 from flask import request
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from wtforms import DateField
+from wtforms.i18n import get_translations as wtforms_catalog
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
 
@@ -17,6 +20,26 @@ INT_MAX = 2**31 - 1
 
 # Dates outside these years are typing slips (0001, 9999) and would overflow time-zone arithmetic.
 EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2100, 12, 31)
+
+
+class TrackerForm(FlaskForm):
+    """Every form of the tracker: Flask-WTF's (CSRF, the request's data), with WTForms' own
+    messages ("Not a valid choice") in the reader's language. Flask-WTF reads that catalog from
+    disk on every request that builds a form (a quarter of a millisecond); it is read once per
+    language here."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _wtforms_catalog(str(get_locale() or "en"))
+
+
+_WTFORMS_CATALOGS = {}
+
+
+def _wtforms_catalog(language):
+    if language not in _WTFORMS_CATALOGS:
+        _WTFORMS_CATALOGS[language] = wtforms_catalog([language, "en"])
+    return _WTFORMS_CATALOGS[language]
 
 
 class TypedDateField(DateField):

@@ -1,6 +1,6 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from tracker.formfields import TrackerForm
 from wtforms import (BooleanField, DateField, EmailField, HiddenField, PasswordField, RadioField,
                      SelectField, StringField, SubmitField, TextAreaField, TimeField)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
@@ -34,7 +34,7 @@ class UserFieldsMixin:
             raise ValidationError(_("A patient account needs the patient's medical record number."))
 
 
-class CreateUserForm(UserFieldsMixin, NewPasswordMixin, FlaskForm):
+class CreateUserForm(UserFieldsMixin, NewPasswordMixin, TrackerForm):
     new_password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter a password."))])
     submit = SubmitField(_l("Create user"))
 
@@ -42,13 +42,13 @@ class CreateUserForm(UserFieldsMixin, NewPasswordMixin, FlaskForm):
         return self.email.data or ""
 
 
-class EditUserForm(UserFieldsMixin, FlaskForm):
+class EditUserForm(UserFieldsMixin, TrackerForm):
     version_id = HiddenField()
     active = BooleanField(_l("Active (may sign in)"))
     submit = SubmitField(_l("Save changes"))
 
 
-class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+class ResetPasswordForm(NewPasswordMixin, TrackerForm):
     new_password = PasswordField(_l("New password"), validators=[DataRequired(_l("Enter a new password."))])
     submit = SubmitField(_l("Set new password"))
 
@@ -60,7 +60,7 @@ class ResetPasswordForm(NewPasswordMixin, FlaskForm):
         return self._owner_email
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(TrackerForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
@@ -73,7 +73,7 @@ class AuditFilterForm(FlaskForm):
     date_to = DateField(_l("To (date)"), validators=[Optional(), plausible_date])
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(TrackerForm):
     class Meta:
         csrf = False
 
@@ -83,7 +83,7 @@ class UserFilterForm(FlaskForm):
     q = StringField(_l("Name or email"), validators=[Optional(), Length(max=120)])
 
 
-class RoomForm(FlaskForm):
+class RoomForm(TrackerForm):
     version_id = HiddenField()
     name = StringField(_l("Room name"), validators=[DataRequired(_l("Give the room a name.")), Length(max=80)])
     modality = SelectField(_l("Imaging"), choices=options(Modality))
@@ -96,14 +96,14 @@ class RoomForm(FlaskForm):
                 "location": (self.location.data or "").strip(), "active": self.active.data}
 
 
-class BillingSettingForm(FlaskForm):
+class BillingSettingForm(TrackerForm):
     billing_setting = RadioField(_l("Where the clinic bills the injection"),
                                  choices=options([(s.value, _l(s.label)) for s in BillingSetting]),
                                  validators=[DataRequired(_l("Choose where the clinic bills the injection."))])
     submit = SubmitField(_l("Save billing setting"))
 
 
-class WorkingHoursForm(FlaskForm):
+class WorkingHoursForm(TrackerForm):
     """One start and end per weekday; both empty = not working that day."""
 
     submit = SubmitField(_l("Save working hours"))
@@ -131,7 +131,7 @@ for _day, _name in enumerate(WEEKDAYS):
     setattr(WorkingHoursForm, f"ends_{_day}", TimeField(_l("%(day)s until", day=_l(_name)), validators=[Optional()]))
 
 
-class ClinicContactForm(FlaskForm):
+class ClinicContactForm(TrackerForm):
     """What patients are given wherever they are told to call the clinic."""
 
     phone = StringField(_l("Clinic phone number"), validators=[

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from tracker.formfields import TrackerForm
 from flask_babel import gettext as _
 from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
@@ -67,7 +67,7 @@ class DrugFieldsMixin:
                 "source": (self.source.data or "").strip(), "active": self.active.data}
 
 
-class NewDrugForm(DrugFieldsMixin, FlaskForm):
+class NewDrugForm(DrugFieldsMixin, TrackerForm):
     code = StringField("Code", validators=[
         DataRequired("Give the drug a short code, e.g. lidocaine."), Length(max=40),
         Regexp(r"^[a-z][a-z0-9_]*$", message="Use lower-case letters, digits and _ only, e.g. ropivacaine.")])
@@ -76,7 +76,7 @@ class NewDrugForm(DrugFieldsMixin, FlaskForm):
         return {"code": self.code.data.strip(), **super().values()}
 
 
-class EditDrugForm(DrugFieldsMixin, FlaskForm):
+class EditDrugForm(DrugFieldsMixin, TrackerForm):
     version_id = HiddenField()
 
     def show(self, drug):

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from tracker.formfields import TrackerForm
 from wtforms import IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange
 
@@ -8,7 +8,7 @@ from tracker.formfields import options
 from tracker.models import ApiScope
 
 
-class NewTokenForm(FlaskForm):
+class NewTokenForm(TrackerForm):
     label = StringField(_l("What it is for"), validators=[
         DataRequired(_l("Say what the token is for (e.g. the system that will use it).")), Length(max=120)])
     user_id = SelectField(_l("Acts as account"), validators=[DataRequired(_l("Choose the account the token acts as."))])

@@ -1,12 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from tracker.formfields import TrackerForm
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from tracker.passwords import password_problems
 
 
-class SignInForm(FlaskForm):
+class SignInForm(TrackerForm):
     email = EmailField(_l("Email"), validators=[
         DataRequired(_l("Enter your email address.")),
         Email(_l("Enter a valid email address, like name@clinic.org.")),
@@ -31,7 +31,7 @@ class NewPasswordMixin:
         return ""
 
 
-class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+class ChangePasswordForm(NewPasswordMixin, TrackerForm):
     current_password = PasswordField(_l("Current password"), validators=[
         DataRequired(_l("Enter your current password.")),
     ])

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from tracker.formfields import TrackerForm
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -8,14 +8,14 @@ from tracker.formfields import options
 from tracker.vocab import Side
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(TrackerForm):
     action = HiddenField(validators=[DataRequired()])
     version_id = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Apply"))
 
 
-class WorklistFilterForm(FlaskForm):
+class WorklistFilterForm(TrackerForm):
     """GET filters; choices that depend on data (physicians, profiles) are set by the view."""
 
     class Meta:

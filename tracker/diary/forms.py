@@ -6,7 +6,7 @@ unanswered question is stored as "not answered", never as "no".
 """
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from tracker.formfields import TrackerForm
 from wtforms import HiddenField, RadioField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
@@ -76,7 +76,7 @@ class _Answers:
         return {name: self[name].answer for name in ("analgesic_used", "opioid_used", "physical_therapy_done")}
 
 
-class EntryForm(_Answers, FlaskForm):
+class EntryForm(_Answers, TrackerForm):
     point = HiddenField()
     score = ScoreField(_l("Your pain now"))
     score_left = ScoreField(_l("Left side"))
@@ -119,7 +119,7 @@ def entry_form(case, form_class=EntryForm, **kwargs):
     return form
 
 
-class CorrectionForm(_Answers, FlaskForm):
+class CorrectionForm(_Answers, TrackerForm):
     version_id = HiddenField()
     score = ScoreField(_l("Correct score"))
     reason = TextAreaField(_l("Why does it change?"), validators=[Length(max=500, message=_l("Keep the reason under 500 characters."))])

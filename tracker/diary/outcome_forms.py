@@ -1,6 +1,6 @@
 """The physician's outcome form (the diagnostic result, the therapeutic duration, the next step) and
 the correction of a recorded outcome."""
-from flask_wtf import FlaskForm
+from tracker.formfields import TrackerForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
@@ -36,7 +36,7 @@ class _Figures:
     notes = TextAreaField("Notes", validators=[Length(max=4000)])
 
 
-class OutcomeForm(_Figures, FlaskForm):
+class OutcomeForm(_Figures, TrackerForm):
     reason = TextAreaField("Reason, if the result differs from the diary's reading",
                            validators=[Length(max=2000)])
     confirm_early = BooleanField("Record the outcome now, although diary scores are still to come")
@@ -47,7 +47,7 @@ class OutcomeForm(_Figures, FlaskForm):
     submit = SubmitField("Record outcome and close case")
 
 
-class OutcomeCorrectionForm(_Figures, FlaskForm):
+class OutcomeCorrectionForm(_Figures, TrackerForm):
     correction_reason = TextAreaField("Why is the outcome corrected?", validators=[Length(max=2000)])
     # The outcome's version when the form was opened.
     version_id = HiddenField(validators=[DataRequired()])

@@ -120,6 +120,6 @@ def revoke_link(case_id, link_id):
 
 
 def _csrf_ok():
-    from flask_wtf import FlaskForm
+    from tracker.formfields import TrackerForm
 
-    return FlaskForm().validate_on_submit()
+    return TrackerForm().validate_on_submit()

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from tracker.formfields import TrackerForm
 from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -7,12 +7,12 @@ from tracker.formfields import options
 from tracker.policy import PROFILE_CHOICES
 
 
-class EvaluateForm(FlaskForm):
+class EvaluateForm(TrackerForm):
     version_id = HiddenField(validators=[DataRequired()])
     submit = SubmitField(_l("Evaluate eligibility"))
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(TrackerForm):
     version_id = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(_l("Clinical reason for overriding"), validators=[
         DataRequired(_l("Write the clinical reason for the override.")), Length(min=10, max=2000,
@@ -20,6 +20,6 @@ class OverrideForm(FlaskForm):
     submit = SubmitField(_l("Override: eligible"))
 
 
-class DefaultProfileForm(FlaskForm):
+class DefaultProfileForm(TrackerForm):
     default_profile_code = SelectField(_l("Clinic's default payer profile"), choices=options([(code, _l(name)) for code, name in PROFILE_CHOICES]))
     submit = SubmitField(_l("Save"))

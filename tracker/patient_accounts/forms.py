@@ -1,12 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from tracker.formfields import TrackerForm
 from wtforms import EmailField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
 from tracker.auth.forms import ChangePasswordForm
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(TrackerForm):
     email = EmailField(_l("Email"), validators=[
         DataRequired(_l("Enter your email address.")),
         Email(_l("Enter a valid email address, like name@clinic.org.")),

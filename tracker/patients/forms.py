@@ -1,6 +1,6 @@
 """The forms of the patient record: correcting details, merging two records."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from tracker.formfields import TrackerForm
 from wtforms import BooleanField, HiddenField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -8,7 +8,7 @@ from tracker.referrals.forms import PatientFields
 from tracker.vocab import ContactChannel, Sex
 
 
-class PatientEditForm(PatientFields, FlaskForm):
+class PatientEditForm(PatientFields, TrackerForm):
     """Registration's patient fields with their checks, but the MRN: it names the record and stays."""
 
     mrn = None
@@ -33,7 +33,7 @@ class PatientEditForm(PatientFields, FlaskForm):
         return values
 
 
-class MergeForm(FlaskForm):
+class MergeForm(TrackerForm):
     """Merge the other record into this one; the versions are those the comparison showed."""
 
     reason = TextAreaField(_l("Why these records are the same person"), validators=[

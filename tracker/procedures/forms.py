@@ -5,7 +5,7 @@ The forms only carry what was typed: numbers stay text and choices are not check
 rules give every message (validate_step) and a typed value is shown back exactly as typed.
 """
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from tracker.formfields import TrackerForm
 from wtforms import (BooleanField, FieldList, Form, FormField, HiddenField, RadioField, SelectField,
                      SelectMultipleField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Length
@@ -67,7 +67,7 @@ class InjectateRowForm(Form):
     lot_number = StringField(_l(INJECTATE_ROW_FIELDS[4].label), validators=[Length(max=40)])
 
 
-class StepForm(FlaskForm):
+class StepForm(TrackerForm):
     """A step's form; subclasses are made by `_step_form`. The version is the saved row's
     (empty for a step not yet saved); the attempt numbers contrast checks."""
 
@@ -153,24 +153,24 @@ def form_data(step, answers, injectate_rows=()):
     return data
 
 
-class StartForm(FlaskForm):
+class StartForm(TrackerForm):
     version_id = HiddenField()
     submit = SubmitField(_l("Start procedure"))
 
 
-class SignForm(FlaskForm):
+class SignForm(TrackerForm):
     version_id = HiddenField()
     submit = SubmitField(_l("Sign procedure record"))
 
 
-class AbandonForm(FlaskForm):
+class AbandonForm(TrackerForm):
     version_id = HiddenField()
     reason = TextAreaField(_l("Why the procedure is abandoned"), validators=[
         DataRequired(_l("Give the reason for abandoning the procedure.")), Length(max=2000)])
     submit = SubmitField(_l("Abandon procedure"))
 
 
-class AddendumForm(FlaskForm):
+class AddendumForm(TrackerForm):
     reason = StringField(_l("Reason for the addendum"), validators=[
         DataRequired(_l("Give the reason for the addendum (e.g. a correction of the lot number).")),
         Length(max=200, message=_l("Keep the reason under 200 characters; put the detail in the text."))])

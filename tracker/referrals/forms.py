@@ -1,6 +1,6 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from tracker.formfields import TrackerForm
 from flask import current_app
 from wtforms import (BooleanField, DateField, EmailField, HiddenField, SelectField, SelectMultipleField,
                      StringField, SubmitField, TextAreaField)
@@ -119,11 +119,11 @@ def _clean(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class NewPatientReferralForm(PatientFields, ReferralFields, FlaskForm):
+class NewPatientReferralForm(PatientFields, ReferralFields, TrackerForm):
     submit = SubmitField(_l("Log referral"))
 
 
-class ReferralForm(ReferralFields, FlaskForm):
+class ReferralForm(ReferralFields, TrackerForm):
     """A referral for a patient already on file, and the edit form of a case's referral."""
 
     version_id = HiddenField()
@@ -140,7 +140,7 @@ class RepeatReferralForm(ReferralForm):
     submit = SubmitField(_l("Log referral"))
 
 
-class FindPatientForm(FlaskForm):
+class FindPatientForm(TrackerForm):
     class Meta:
         csrf = False
 

@@ -1,6 +1,6 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from tracker.formfields import TrackerForm
 from wtforms import SelectField
 from wtforms.validators import Optional, ValidationError
 
@@ -14,7 +14,7 @@ def ends_after_start(form, field):
                                 end=field.data.isoformat(), start=form.start.data.isoformat()))
 
 
-class ReportFilterForm(FlaskForm):
+class ReportFilterForm(TrackerForm):
     """GET filters; the physician and payer choices are set by the view. An empty date means
     the default period (the last 12 months)."""
 

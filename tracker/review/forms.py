@@ -1,6 +1,6 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from tracker.formfields import TrackerForm
 from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, RadioField,
                      SelectField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -28,7 +28,7 @@ def YesNoRadios(label, **kwargs):
                       coerce=yes_no, validate_choice=False, **kwargs)
 
 
-class TherapyForm(FlaskForm):
+class TherapyForm(TrackerForm):
     version_id = HiddenField()
     kind = SelectField(_l("Therapy"), choices=options(TherapyKind, blank=_l("Choose…")),
                        validators=[DataRequired(_l("Choose the kind of therapy."))])
@@ -51,7 +51,7 @@ class TherapyForm(FlaskForm):
                 "details": (self.details.data or "").strip()}
 
 
-class OngoingRehabForm(FlaskForm):
+class OngoingRehabForm(TrackerForm):
     version_id = HiddenField()
     ongoing_active_rehab = YesNoField(_l("Ongoing active rehabilitation (physical therapy or home exercise now)"))
     submit = SubmitField(_l("Save"))
@@ -61,7 +61,7 @@ def _odi_score(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class ExaminationForm(FlaskForm):
+class ExaminationForm(TrackerForm):
     """The six provocation tests per side and the ten Oswestry sections are added below the class
     (one field each), so the template and the model share their names: faber_left, odi_1, ...
 
@@ -119,7 +119,7 @@ for _n, (_name, _statements) in enumerate(ODI_QUESTIONNAIRE, start=1):
         choices=options([(str(v), _l(words)) for v, words in enumerate(_statements)] + [("", _l("Not answered"))])))
 
 
-class RiskScreenForm(FlaskForm):
+class RiskScreenForm(TrackerForm):
     version_id = HiddenField()
     anticoagulant_answer = RadioField(_l("Anticoagulants / antiplatelets"), choices=AnticoagulantAnswer.choices(),
                                       default=AnticoagulantAnswer.NOT_ASKED.value)

@@ -1,6 +1,6 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from tracker.formfields import TrackerForm
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, SubmitField,
                      TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -25,7 +25,7 @@ class ClinicDateField(DateField):
             raise ValidationError(_("Enter a date between %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR))
 
 
-class BookingForm(FlaskForm):
+class BookingForm(TrackerForm):
     """Book or move an appointment. Physician and room choices are set by the view."""
 
     version_id = HiddenField()
@@ -53,7 +53,7 @@ class BookingForm(FlaskForm):
         self.room_id.choices = options([(r.id, f"{r.name} ({r.modality.label})") for r in rooms])
 
 
-class SlotSearchForm(FlaskForm):
+class SlotSearchForm(TrackerForm):
     class Meta:
         csrf = False
 
@@ -62,14 +62,14 @@ class SlotSearchForm(FlaskForm):
     minutes = IntegerField(_l("Duration (minutes)"), default=30, validators=[Optional(), NumberRange(1, 240)])
 
 
-class CancelForm(FlaskForm):
+class CancelForm(TrackerForm):
     version_id = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(_l("Reason for cancelling"), validators=[
         DataRequired(_l("Give the reason for cancelling the appointment.")), Length(max=2000)])
     submit = SubmitField(_l("Cancel appointment"))
 
 
-class ReadinessForm(FlaskForm):
+class ReadinessForm(TrackerForm):
     version_id = HiddenField(validators=[DataRequired()])
     consent_obtained = BooleanField(_l("Consent obtained"))
     anticoagulant_plan_confirmed = BooleanField(_l("Anticoagulant hold plan confirmed"))
@@ -85,7 +85,7 @@ class ReadinessForm(FlaskForm):
         return {name: self[name].data for name in self.FIELDS}
 
 
-class ReadinessOverrideForm(FlaskForm):
+class ReadinessOverrideForm(TrackerForm):
     version_id = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(_l("Why the procedure may go ahead without every item"), validators=[
         DataRequired(_l("Write why the procedure may go ahead.")),
@@ -93,7 +93,7 @@ class ReadinessOverrideForm(FlaskForm):
     submit = SubmitField(_l("Record readiness override"))
 
 
-class DayForm(FlaskForm):
+class DayForm(TrackerForm):
     class Meta:
         csrf = False
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from tracker.formfields import TrackerForm
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -293,7 +293,7 @@ def resend_message(appointment_id):
     """Send the patient the appointment's message again, now (a failed or lost one, or a patient
     who asks): by their channel, recorded with the coordinator's name."""
     appointment = get_appointment(appointment_id)
-    if FlaskForm().validate_on_submit():  # the CSRF check: the button has no other fields
+    if TrackerForm().validate_on_submit():  # the CSRF check: the button has no other fields
         message = appointment_messages.resend(appointment, current_user._get_current_object())
         if message is None:
             flash(_("Nothing was sent: the patient has no way to be reached automatically (no email, "
@@ -323,7 +323,7 @@ def check_in(appointment_id):
     # Back to the page the button was on (the day board), but never off the site.
     target = request.form.get("next")
     back = target if is_safe_next(target) else url_for("scheduling.show", appointment_id=appointment.id)
-    if FlaskForm().validate_on_submit():  # the CSRF check: the button has no other fields
+    if TrackerForm().validate_on_submit():  # the CSRF check: the button has no other fields
         on_refusal(back_to(back, stale=STALE))
         services.check_in(appointment, current_user)
         flash(_("%(display_name)s is checked in.", display_name=appointment.case.patient.display_name), "success")
