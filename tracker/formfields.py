@@ -86,18 +86,24 @@ class Window:
         self.pages = -(-total // per_page) if total is not None else None
 
 
-def window(query, per_page, total=None):
+def window(query, per_page, total=None, scalars=True):
     """The ?page= asked of `query` without a COUNT over the filtered table. Past the last page, the
-    last page (counted then, and only then: an address typed by hand, never the common path)."""
+    last page (counted then, and only then: an address typed by hand, never the common path).
+    `scalars=False`: the page's items are the query's rows (a list of plain columns) rather than
+    its first column's objects."""
     asked = page_number()
+
+    def read(statement):
+        return db.session.scalars(statement).unique().all() if scalars else db.session.execute(statement).all()
+
     if total is not None:
         asked = min(asked, max(1, -(-total // per_page)))
-    rows = db.session.scalars(query.limit(per_page + 1).offset((asked - 1) * per_page)).unique().all()
+    rows = read(query.limit(per_page + 1).offset((asked - 1) * per_page))
     if not rows and asked > 1:
         if total is None:
             total = db.session.scalar(db.select(db.func.count()).select_from(query.order_by(None).subquery()))
         asked = max(1, -(-total // per_page))
-        rows = db.session.scalars(query.limit(per_page + 1).offset((asked - 1) * per_page)).unique().all()
+        rows = read(query.limit(per_page + 1).offset((asked - 1) * per_page))
     return Window(rows[:per_page], asked, per_page, len(rows) > per_page, total)
 
 

@@ -9,18 +9,19 @@ window's points: given late they would not count.
 Which points are chased, and until when, is kept on each point (tracker/diary/chase.py), so the
 list is a range of one partial index read in order: a case has at most one overdue point (the
 next point opens after a missed one closes, and ends its chase), and the page reads only its own
-rows of that range, never ranking every overdue case. A page is loaded in a fixed number of
-queries whatever its size: the page of cases with their patients, their overdue points, their
-reminders, their links and their patients' accounts.
+rows of that range, never ranking every overdue case. A page is loaded in two queries whatever
+its size: its rows (each case's overdue point with the patient's name and contacts, and whether a
+reminder can reach them), then their reminders. Both read only the columns the list shows.
 """
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy.orm import aliased
 
-from tracker.diary.services import time_point
+from tracker.diary.schedule import point_of
 from tracker.extensions import db
-from tracker.models import Case, DiaryLink, DiaryPoint, DiaryReminder, User
+from tracker.models import Case, DiaryLink, DiaryPoint, DiaryReminder, Patient, User
 
 
 def entry_missing():
@@ -47,11 +48,42 @@ def _overdue(now):
 
 
 def query(now):
-    """Cases with an overdue point, the one whose missed window closed first at the top."""
-    return (select(Case).join(DiaryPoint, DiaryPoint.case_id == Case.id)
-            .options(joinedload(Case.patient))
+    """The list's rows, the case whose missed window closed first at the top: one a case (its one
+    overdue point), as plain rows of the columns the list shows, with whether a reminder can reach
+    the patient (a working personal link or an active patient account)."""
+    return _listing().params(now=now)
+
+
+@lru_cache(maxsize=1)
+def _listing():
+    # Built once per process (building it costs more than reading a page of it); `now` is bound
+    # on each use.
+    now = bindparam("now")
+    # Asked per row read, through the links' and accounts' indexes: as EXISTS, PostgreSQL would
+    # hash every working link first, planning for all the overdue rows, not the page's 26.
+    linked = (select(DiaryLink.id).where(DiaryLink.case_id == Case.id, DiaryLink.revoked_at.is_(None),
+                                         DiaryLink.expires_at > now)
+              .limit(1).scalar_subquery().is_not(None))
+    with_account = (select(User.id).where(User.patient_id == Case.patient_id, User.active.is_(True))
+                    .scalar_subquery().is_not(None))
+    return (select(Case.id.label("case_id"), Case.side, Case.payer_profile_code, Patient.family_name,
+                   Patient.given_name, Patient.mrn, Patient.phone, DiaryPoint.point_code, DiaryPoint.closes_at,
+                   or_(linked, with_account).label("reachable"))
+            .join_from(DiaryPoint, Case, DiaryPoint.case_id == Case.id)
+            .join(Patient, Patient.id == Case.patient_id)
             .where(*_overdue(now))
             .order_by(DiaryPoint.closes_at, DiaryPoint.id))
+
+
+@lru_cache(maxsize=1)
+def _reminders():
+    # At most REMINDER_MAX_ATTEMPTS rows per point: reading them all is cheaper than asking the
+    # database for the newest per case.
+    return (select(DiaryReminder.status, DiaryReminder.detail, DiaryReminder.sent_at, DiaryReminder.claimed_at,
+                   DiaryPoint.case_id)
+            .join(DiaryPoint, DiaryPoint.id == DiaryReminder.point_id)
+            .where(DiaryPoint.case_id.in_(bindparam("case_ids", expanding=True)))
+            .order_by(DiaryReminder.claimed_at, DiaryReminder.id))
 
 
 @dataclass(frozen=True)
@@ -62,43 +94,49 @@ class OverduePoint:
 
 
 @dataclass(frozen=True)
+class LastReminder:
+    status: str
+    detail: str | None
+    sent_at: object
+    claimed_at: object
+
+
+@dataclass(frozen=True)
 class Row:
-    case: Case
+    case_id: int
+    patient: str  # the name as lists show it, "Family, Given"
+    mrn: str
+    phone: str | None
+    side: object
     points: list
     days_overdue: int
-    last_reminder: DiaryReminder | None
+    last_reminder: LastReminder | None
     # A working personal link or an active patient account: otherwise no reminder can go out.
     reachable: bool = True
 
 
-def rows(cases, now):
-    ids = [case.id for case in cases]
-    if not ids:
+def rows(found, now):
+    """The list's rows for rows of `query` (a page, or a batch of the download), with each case's
+    last reminder: one more query, whatever their number."""
+    if not found:
         return []
-    points = db.session.execute(
-        select(DiaryPoint).where(DiaryPoint.case_id.in_(ids), *_overdue(now)).order_by(DiaryPoint.closes_at)
-    ).scalars().all()
-    # At most REMINDER_MAX_ATTEMPTS rows per point: reading them all is cheaper than asking the
-    # database for the newest per case.
-    reminders = db.session.execute(
-        select(DiaryReminder, DiaryPoint.case_id).join(DiaryPoint, DiaryPoint.id == DiaryReminder.point_id)
-        .where(DiaryPoint.case_id.in_(ids)).order_by(DiaryReminder.claimed_at, DiaryReminder.id)
-    ).all()
-    by_case = {case_id: [] for case_id in ids}
-    cases_by_id = {case.id: case for case in cases}
-    for point in points:
-        by_case[point.case_id].append(OverduePoint(time_point(cases_by_id[point.case_id], point.point_code).label,
-                                                   point.closes_at, (now - point.closes_at).days))
-    last = {case_id: reminder for reminder, case_id in reminders}
-    linked = set(db.session.execute(
-        select(DiaryLink.case_id).where(DiaryLink.case_id.in_(ids), DiaryLink.revoked_at.is_(None),
-                                        DiaryLink.expires_at > now)).scalars())
-    with_account = set(db.session.execute(
-        select(User.patient_id).where(User.patient_id.in_([case.patient_id for case in cases]),
-                                      User.active.is_(True))).scalars())
-    return [Row(case, by_case[case.id], max((p.days for p in by_case[case.id]), default=0), last.get(case.id),
-                case.id in linked or case.patient_id in with_account)
-            for case in cases]
+    by_case = {}
+    for row in found:
+        # A case has one overdue point; should it ever have two, they share its line.
+        by_case.setdefault(row.case_id, []).append(row)
+    last = {case_id: LastReminder(status, detail, sent_at, claimed_at)
+            for status, detail, sent_at, claimed_at, case_id
+            in db.session.execute(_reminders(), {"case_ids": list(by_case)})}
+    result = []
+    for case_id, points in by_case.items():
+        first = points[0]
+        shown = [OverduePoint(point_of(first.payer_profile_code, p.point_code).label, p.closes_at,
+                              (now - p.closes_at).days)
+                 for p in sorted(points, key=lambda p: p.closes_at)]
+        result.append(Row(case_id, f"{first.family_name}, {first.given_name}", first.mrn, first.phone,
+                          first.side, shown, max(p.days for p in shown), last.get(case_id),
+                          bool(first.reachable)))
+    return result
 
 
 CSV_HEADER = ["Case", "MRN", "Patient", "Phone", "Side", "Overdue scores", "Oldest window closed",
@@ -107,8 +145,8 @@ CSV_HEADER = ["Case", "MRN", "Patient", "Phone", "Side", "Overdue scores", "Olde
 
 def csv_row(row):
     """An overdue row as the CSV download writes it: the page's columns, one case a line."""
-    case, reminder = row.case, row.last_reminder
-    return (case.id, case.patient.mrn, case.patient.display_name, case.patient.phone, case.side,
+    reminder = row.last_reminder
+    return (row.case_id, row.mrn, row.patient, row.phone, row.side,
             "; ".join(point.label for point in row.points), min((p.closed_at for p in row.points), default=None),
             row.days_overdue, (reminder.sent_at or reminder.claimed_at) if reminder else None,
             (reminder.status + (f": {reminder.detail}" if reminder.detail else "")) if reminder else "none sent",

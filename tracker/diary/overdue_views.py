@@ -16,7 +16,7 @@ bp = Blueprint("overdue", __name__)
 def overdue_diaries():
     now = utcnow()
     # Previous and Next, never a count: the ranking is read only as far as the page asked for.
-    page = window(overdue.query(now), current_app.config["PER_PAGE"])
+    page = window(overdue.query(now), current_app.config["PER_PAGE"], scalars=False)
     return render_template("diary/overdue.html", page=page, rows=overdue.rows(page.items, now))
 
 
@@ -24,6 +24,6 @@ def overdue_diaries():
 @allow(Role.COORDINATOR)
 def overdue_csv():
     now = utcnow()
-    rows = (overdue.csv_row(row) for cases in export.batches(overdue.query(now), scalars=True)
-            for row in overdue.rows(cases, now))
+    rows = (overdue.csv_row(row) for batch in export.batches(overdue.query(now))
+            for row in overdue.rows(batch, now))
     return export.download("overdue_diaries.csv", overdue.CSV_HEADER, rows, "overdue diaries")
