@@ -44,20 +44,49 @@ def items(appointment, risk):
 
 
 def missing(appointment, risk):
-    return [item.label for item in items(appointment, risk) if item.required and not item.done]
+    return [item.label for item in _needed(appointment, risk)]
 
 
 def still_needed(appointment, risk):
     """The one-line summary of what is missing, e.g. "Still needed: consent, driver" ("" if none)."""
-    names = [item.short for item in items(appointment, risk) if item.required and not item.done]
-    return "Still needed: " + ", ".join(names) if names else ""
+    return _still_needed(_needed(appointment, risk))
 
 
 def is_ready(appointment, risk):
     """Ready when every required item is done, or a physician recorded why it may go ahead."""
-    return not missing(appointment, risk) or bool(appointment.readiness_override_reason)
+    return _ready(appointment, _needed(appointment, risk))
 
 
 def by_override(appointment, risk):
     """Ready only because a physician recorded why it may go ahead without every item."""
-    return bool(missing(appointment, risk)) and bool(appointment.readiness_override_reason)
+    return _by_override(appointment, _needed(appointment, risk))
+
+
+@dataclass(frozen=True)
+class Summary:
+    ready: bool
+    by_override: bool
+    still_needed: str
+
+
+def summary(appointment, risk):
+    """`is_ready`, `by_override` and `still_needed` from one reading of the items: a day's list
+    shows all three for every appointment."""
+    needed = _needed(appointment, risk)
+    return Summary(_ready(appointment, needed), _by_override(appointment, needed), _still_needed(needed))
+
+
+def _needed(appointment, risk):
+    return [item for item in items(appointment, risk) if item.required and not item.done]
+
+
+def _still_needed(needed):
+    return "Still needed: " + ", ".join(item.short for item in needed) if needed else ""
+
+
+def _ready(appointment, needed):
+    return not needed or bool(appointment.readiness_override_reason)
+
+
+def _by_override(appointment, needed):
+    return bool(needed) and bool(appointment.readiness_override_reason)

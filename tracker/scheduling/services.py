@@ -9,6 +9,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import update
@@ -68,10 +69,23 @@ class Proposal:
 
 def active_rooms():
     """Fluoroscopy suites first (the usual guidance), then CT, each by name."""
+    return db.session.execute(_active_rooms(Room)).scalars().all()
+
+
+def active_room_headings():
+    """The active rooms in the same order, as the id, name and modality heading a day board's
+    columns (plain rows: the board reads nothing else of them)."""
+    return db.session.execute(_active_room_headings()).all()
+
+
+@lru_cache(maxsize=1)
+def _active_room_headings():
+    return _active_rooms(Room.id, Room.name, Room.modality)  # built once per process
+
+
+def _active_rooms(*columns):
     fluoroscopy_first = db.case((Room.modality == Modality.FLUOROSCOPY, 0), else_=1)
-    return db.session.execute(
-        db.select(Room).filter_by(active=True).order_by(fluoroscopy_first, Room.name)
-    ).scalars().all()
+    return db.select(*columns).where(Room.active.is_(True)).order_by(fluoroscopy_first, Room.name)
 
 
 def busy_between(start, end, exclude_id=None):
