@@ -13,9 +13,10 @@ from tracker.extensions import db
 from tracker.models import Appointment, Case, Patient
 
 
-def get_case(case_id, action="case.view"):
-    """Load a case (404) and check the current user may `action` it (403, audited)."""
-    case = db.session.get(Case, case_id, options=[joinedload(Case.patient)]) or abort(404)
+def get_case(case_id, action="case.view", options=()):
+    """Load a case (404) and check the current user may `action` it (403, audited). `options`:
+    loader options for what the page goes on to read, loaded with the case."""
+    case = db.session.get(Case, case_id, options=[joinedload(Case.patient), *options]) or abort(404)
     require(action, case, "case", case.id)
     return case
 

@@ -1,12 +1,20 @@
 """The case page, its timeline, and state changes through the real forms."""
+from datetime import date
+
 import pytest
 
 from tracker.extensions import db
-from tracker.models import AuditEvent, CaseHistory
+from tracker.models import AuditEvent, CaseHistory, Examination, RiskScreen
 from tracker.roles import Role
 from tracker.workflow import State
 
+from tests.builders import diary, followed_up, make_diary_link, make_injection
 from tests.helpers import submit
+
+# What the case page costs (SQL statements, the signed-in user's own row and the audit row of the
+# view among them): a change that reads one more thing per request fails here, and says so.
+ELIGIBLE_CASE_QUERIES = 8
+FOLLOW_UP_CASE_QUERIES = 13
 
 
 def test_starting_the_review_moves_the_case_and_adds_to_the_timeline(client, coordinator, gen):
@@ -108,9 +116,11 @@ def test_the_case_page_runs_the_same_number_of_queries_for_1_and_8_earlier_cases
     patient = gen.patient()
     case = gen.case(patient=patient, state=State.ELIGIBLE)
 
+    url = f"/cases/{case.id}"
+
     def queries():
         with count_queries() as counter:
-            assert client.get(f"/cases/{case.id}").status_code == 200
+            assert client.get(url).status_code == 200
         return counter.n
 
     def injected_before():
@@ -123,7 +133,38 @@ def test_the_case_page_runs_the_same_number_of_queries_for_1_and_8_earlier_cases
     few = queries()
     for _ in range(7):
         injected_before()
-    assert queries() == few
+    assert queries() == few == ELIGIBLE_CASE_QUERIES
+
+
+def test_the_case_page_reads_a_full_record_in_the_same_number_of_queries_however_much_it_holds(
+        client, coordinator, gen, count_queries):
+    # A case in follow-up shows everything: verdict, care, examination, risk screen, appointment,
+    # signed procedure, diary with entries, personal link, the patient's earlier injections. More
+    # of any of them adds no query.
+    physician = gen.user(Role.PHYSICIAN)
+    patient = gen.patient(email="patient@home.example", phone="+1 201 555 0100")
+    make_injection(patient, days_ago=400)
+    case = followed_up(gen, physician, scores={"t0": 8, "m30": 2}, patient=patient)
+    db.session.add_all([Examination(case_id=case.id, baseline_nrs=7, pain_below_l5=True),
+                        RiskScreen(case_id=case.id, red_flags_screened=True)])
+    gen.therapy(case)
+    make_diary_link(case)
+
+    url = f"/cases/{case.id}"
+
+    def queries():
+        with count_queries() as counter:
+            page = client.get(url).get_data(as_text=True)
+        assert "Pain diary" in page and "Procedure note" in page and "Sent to" in page
+        return counter.n
+
+    few = queries()
+    for days_ago in (200, 300):
+        make_injection(patient, days_ago=days_ago)
+    gen.therapy(case, start_date=date(2026, 3, 1), end_date=date(2026, 4, 1))
+    diary(case, {"h1": 1, "h2": 2, "h4": 3, "d1": 3})
+    make_diary_link(case)
+    assert queries() == few == FOLLOW_UP_CASE_QUERIES
 
 
 def test_a_booked_case_offers_no_referral_edit_but_still_the_review_pages(client, coordinator, gen):

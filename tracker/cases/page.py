@@ -2,32 +2,50 @@
 is refused (with the form as typed)."""
 from flask import render_template
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy import inspect
+from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.cases.forms import TransitionForm
 from tracker.cases.services import guard_facts
 from tracker.cases.summary import case_summary
 from tracker.eligibility.forms import EvaluateForm, OverrideForm
-from tracker.eligibility.standing import current_assessment, may_evaluate, profile_for, staleness
+from tracker.eligibility.standing import (clinic_default_profile_code, current_assessment, may_evaluate,
+                                          profile_for, staleness)
 from tracker.extensions import db
-from tracker.models import Case, CaseHistory, Patient
+from tracker.models import Appointment, Case, CaseHistory, EligibilityVerdict, Patient
 from tracker.roles import Role
 from tracker.workflow import State, available, verdict_problems
 
 
+# What the page reads of the record, loaded with the case (`get_case(..., options=PAGE_LOAD)`) in
+# a fixed number of queries however long the record: the one-to-one records and the verdicts joined
+# to the case's own row, the other collections the page always reads in one query each. The engine
+# dates the patient's earlier injections from their cases' history and reads their outcomes: those
+# come through the patient in one query, this case's own timeline among them. What only some states
+# show (the procedure, the diary) is read when the page asks for it, so a referral's page spends no
+# query on it.
+PAGE_LOAD = (
+    joinedload(Case.examination), joinedload(Case.risk_screen), joinedload(Case.physician),
+    joinedload(Case.verdicts).options(joinedload(EligibilityVerdict.evaluated_by),
+                                      joinedload(EligibilityVerdict.override_by)),
+    joinedload(Case.patient).selectinload(Patient.cases).options(
+        joinedload(Case.outcome), joinedload(Case.history).joinedload(CaseHistory.actor)),
+    selectinload(Case.conservative_care),
+    selectinload(Case.appointments).options(joinedload(Appointment.room), joinedload(Appointment.physician)),
+)
+
+
 def render_case(case, override_form=None, status=200):
     """The case page: everything captured so far, the verdict with its criteria, the timeline."""
-    # The engine dates the patient's earlier injections from their cases' history and reads their
-    # outcomes: load them in a fixed number of queries rather than per earlier case.
-    db.session.execute(db.select(Patient).filter_by(id=case.patient_id).options(
-        selectinload(Patient.cases).options(selectinload(Case.history), selectinload(Case.outcome)))).all()
-    history = db.session.execute(
-        db.select(CaseHistory).options(selectinload(CaseHistory.actor))
-        .filter_by(case_id=case.id).order_by(CaseHistory.id)
-    ).scalars().all()
+    if "verdicts" in inspect(case).unloaded:
+        # Loaded without PAGE_LOAD (or expired by a rollback): read it all now, in as few queries.
+        db.session.execute(db.select(Case).filter_by(id=case.id).options(*PAGE_LOAD)).unique().all()
+    # The clinic's default profile is read once for the whole page (the row may not exist: then
+    # every read would ask the database again).
+    default_code = clinic_default_profile_code()
     verdict = case.current_verdict
-    today = current_assessment(case)  # evaluated once for the whole page
-    stale_reason = staleness(case, verdict, today)
+    today = current_assessment(case, default_code)  # evaluated once for the whole page
+    stale_reason = staleness(case, verdict, today, default_code)
     booking_problems = []
     if case.state == State.ELIGIBLE:
         booking_problems = verdict_problems(guard_facts(case, stale_because=stale_reason))
@@ -37,7 +55,8 @@ def render_case(case, override_form=None, status=200):
         case.state == State.NOT_ELIGIBLE
         or (case.state == State.UNDER_REVIEW and verdict.incomplete and stale_reason is None))
     return render_template(
-        "cases/show.html", case=case, history=history, summary=case_summary(case, profile_for(case)),
+        "cases/show.html", case=case, history=case.history,
+        summary=case_summary(case, profile_for(case, default_code)),
         may_override=may_override,
         transitions=available(case.state, current_user.role),
         form=TransitionForm(version_id=case.version_id),

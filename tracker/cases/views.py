@@ -10,7 +10,7 @@ from tracker.access import allow
 from tracker.cases import services
 from tracker.cases import worklist as worklist_queries
 from tracker.cases.forms import TransitionForm, WorklistFilterForm
-from tracker.cases.page import render_case
+from tracker.cases.page import PAGE_LOAD, render_case
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.errors import back_to, on_refusal
 from tracker.formfields import options, window
@@ -97,9 +97,12 @@ def physician_home():
 @bp.route("/<int:case_id>")
 @allow(Role.COORDINATOR, Role.PHYSICIAN, Role.ADMIN)
 def show(case_id):
-    case = get_case(case_id)
+    case = get_case(case_id, options=PAGE_LOAD)
+    page = render_case(case)
+    # Audited once the page is ready to send: its commit ends the request's reads, so it expires
+    # nothing the page still reads (which would load again), and a page that failed was not seen.
     services.record_view(case, current_user)
-    return render_case(case)
+    return page
 
 
 @bp.route("/<int:case_id>/transition", methods=["POST"])

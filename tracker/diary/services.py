@@ -204,8 +204,8 @@ def _load_diary(case):
     ).scalars().all()
     entries = db.session.execute(
         db.select(DiaryEntry).filter_by(case_id=case.id)
-        .options(db.selectinload(DiaryEntry.revisions), db.selectinload(DiaryEntry.entered_by))
-    ).scalars().all()
+        .options(db.joinedload(DiaryEntry.revisions), db.selectinload(DiaryEntry.entered_by))
+    ).unique().scalars().all()
     by_point = {}
     for entry in entries:
         by_point.setdefault(entry.point_id, {})[Side(entry.side)] = entry
@@ -425,6 +425,14 @@ def live_link(case, now=None):
         db.select(DiaryLink).filter(DiaryLink.case_id == case.id, DiaryLink.revoked_at.is_(None),
                                     DiaryLink.expires_at > now).order_by(DiaryLink.id.desc()).limit(1)
     ).scalar_one_or_none()
+    return link if link is not None and now < link_ends_at(link) else None
+
+
+def live_link_among(links, now=None):
+    """`live_link` picked from the case's links already read, newest first (a page listing them
+    asks the database once)."""
+    now = now or utcnow()
+    link = next((link for link in links if link.usable_at(now)), None)
     return link if link is not None and now < link_ends_at(link) else None
 
 
