@@ -3,9 +3,11 @@ from datetime import date
 
 import pytest
 
+from tracker.diary.services import correct_entry
 from tracker.extensions import db
-from tracker.models import AuditEvent, CaseHistory, Examination, RiskScreen
+from tracker.models import AuditEvent, CaseHistory, DiaryEntry, Examination, RiskScreen
 from tracker.roles import Role
+from tracker.vocab import EntrySource
 from tracker.workflow import State
 
 from tests.builders import diary, followed_up, make_diary_link, make_injection
@@ -13,8 +15,8 @@ from tests.helpers import submit
 
 # What the case page costs (SQL statements, the signed-in user's own row and the audit row of the
 # view among them): a change that reads one more thing per request fails here, and says so.
-ELIGIBLE_CASE_QUERIES = 8
-FOLLOW_UP_CASE_QUERIES = 13
+ELIGIBLE_CASE_QUERIES = 7
+FOLLOW_UP_CASE_QUERIES = 10
 
 
 def test_starting_the_review_moves_the_case_and_adds_to_the_timeline(client, coordinator, gen):
@@ -163,7 +165,10 @@ def test_the_case_page_reads_a_full_record_in_the_same_number_of_queries_however
         make_injection(patient, days_ago=days_ago)
     gen.therapy(case, start_date=date(2026, 3, 1), end_date=date(2026, 4, 1))
     diary(case, {"h1": 1, "h2": 2, "h4": 3, "d1": 3})
-    make_diary_link(case)
+    # Others' work names them: a correction by phone, a new link.
+    entry = db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id)).scalars().first()
+    correct_entry(entry, 5, {}, "misheard", entry.version_id, EntrySource.STAFF_PHONE, actor=gen.user(Role.PHYSICIAN))
+    make_diary_link(case, created_by=gen.user(Role.COORDINATOR))
     assert queries() == few == FOLLOW_UP_CASE_QUERIES
 
 

@@ -12,24 +12,28 @@ from tracker.eligibility.forms import EvaluateForm, OverrideForm
 from tracker.eligibility.standing import (clinic_default_profile_code, current_assessment, may_evaluate,
                                           profile_for, staleness)
 from tracker.extensions import db
-from tracker.models import Appointment, Case, CaseHistory, EligibilityVerdict, Patient
+from tracker.models import (Appointment, Case, CaseHistory, EligibilityVerdict, Outcome, Patient,
+                            ProcedureRecord)
 from tracker.roles import Role
 from tracker.workflow import State, available, verdict_problems
 
 
 # What the page reads of the record, loaded with the case (`get_case(..., options=PAGE_LOAD)`) in
-# a fixed number of queries however long the record: the one-to-one records and the verdicts joined
-# to the case's own row, the other collections the page always reads in one query each. The engine
-# dates the patient's earlier injections from their cases' history and reads their outcomes: those
-# come through the patient in one query, this case's own timeline among them. What only some states
-# show (the procedure, the diary) is read when the page asks for it, so a referral's page spends no
-# query on it.
+# a fixed number of queries however long the record. Joined to the case's own row: the one-to-one
+# records, the verdicts and the procedure records with their addenda (a handful of each, so the
+# rows they multiply stay few). The other collections the page always reads come in one query each.
+# The engine dates the patient's earlier injections from their cases' history and reads their
+# outcomes: those come through the patient in one query, this case's own timeline among them.
 PAGE_LOAD = (
     joinedload(Case.examination), joinedload(Case.risk_screen), joinedload(Case.physician),
     joinedload(Case.verdicts).options(joinedload(EligibilityVerdict.evaluated_by),
                                       joinedload(EligibilityVerdict.override_by)),
+    joinedload(Case.procedure_records).options(joinedload(ProcedureRecord.addenda),
+                                               joinedload(ProcedureRecord.started_by),
+                                               joinedload(ProcedureRecord.signed_by)),
     joinedload(Case.patient).selectinload(Patient.cases).options(
-        joinedload(Case.outcome), joinedload(Case.history).joinedload(CaseHistory.actor)),
+        joinedload(Case.outcome).joinedload(Outcome.decided_by),
+        joinedload(Case.history).joinedload(CaseHistory.actor)),
     selectinload(Case.conservative_care),
     selectinload(Case.appointments).options(joinedload(Appointment.room), joinedload(Appointment.physician)),
 )

@@ -128,7 +128,8 @@ class PointView:
     @property
     def label(self):
         # In the reader's language (staff: English); the schedule marks each label for the catalog.
-        return _(self.point.label)
+        # Read through the request's catalog: a page asks for it twice per time point.
+        return i18n.catalog().ugettext(self.point.label)
 
     @property
     def is_baseline(self):
@@ -198,17 +199,15 @@ def read_diary(case, now=None, for_patient=True):
 
 
 def _load_diary(case):
-    """The case's point rows in window order, and their entries by point id and side (two queries)."""
+    """The case's point rows in window order, and their entries (with their corrections) by point
+    id and side, in one query."""
     rows = db.session.execute(
         db.select(DiaryPoint).filter_by(case_id=case.id).order_by(DiaryPoint.opens_at, DiaryPoint.id)
-    ).scalars().all()
-    entries = db.session.execute(
-        db.select(DiaryEntry).filter_by(case_id=case.id)
-        .options(db.joinedload(DiaryEntry.revisions), db.selectinload(DiaryEntry.entered_by))
+        .options(db.joinedload(DiaryPoint.entries).options(
+            db.joinedload(DiaryEntry.entered_by),
+            db.joinedload(DiaryEntry.revisions).joinedload(DiaryEntryRevision.replaced_by)))
     ).unique().scalars().all()
-    by_point = {}
-    for entry in entries:
-        by_point.setdefault(entry.point_id, {})[Side(entry.side)] = entry
+    by_point = {row.id: {Side(entry.side): entry for entry in row.entries} for row in rows if row.entries}
     return rows, by_point
 
 

@@ -28,8 +28,8 @@ bp.add_app_template_global(services.when, "diary_when")
 @bp.app_template_global()
 def diary_panel(case):
     """What the case page's Diary panel shows (coordinators and physicians only)."""
-    links = db.session.execute(db.select(DiaryLink).filter_by(case_id=case.id)
-                               .order_by(DiaryLink.id.desc())).scalars().all()
+    links = db.session.execute(db.select(DiaryLink).filter_by(case_id=case.id).order_by(DiaryLink.id.desc())
+                               .options(db.joinedload(DiaryLink.created_by))).scalars().all()
     link = services.live_link_among(links)
     return {"diary": services.read_diary(case, for_patient=False), "link": link,
             "link_ends_at": services.link_ends_at(link) if link else None, "links": links}
