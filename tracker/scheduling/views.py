@@ -409,7 +409,8 @@ def _board_entries(day):
         _board_messages_query(), {"ids": [row.id for row in rows]})} if rows else {}
     entries = []
     for row in rows:
-        risk = (SimpleNamespace(**{key: row._mapping[f"risk_{key}"] for key in _RISK_COLUMNS})
+        columns = row._mapping  # built afresh on each access
+        risk = (SimpleNamespace(**{key: columns[f"risk_{key}"] for key in _RISK_COLUMNS})
                 if row.risk_id is not None else None)
         entries.append(DayEntry(row, risk, row.override_at, patient=f"{row.family_name}, {row.given_name}",
                                 mrn=row.mrn, side=row.side, physician=row.physician, room_name=row.room_name,
