@@ -45,6 +45,9 @@ class Config:
     STAFF_IDLE_TIMEOUT = timedelta(minutes=_env_int("STAFF_IDLE_MINUTES", 15))
     SESSION_MAX_AGE = timedelta(hours=_env_int("SESSION_MAX_HOURS", 12))
     PERMANENT_SESSION_LIFETIME = SESSION_MAX_AGE
+    # The cookie is re-sent only when the session changes (tracker/security.py renews its idle
+    # clock once a minute): re-signing it on every request was a tenth of a page's time.
+    SESSION_REFRESH_EACH_REQUEST = False
     SESSION_COOKIE_NAME = "tracker_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -160,6 +160,7 @@ def register_template_helpers(app):
     from tracker.clinic import clinic_contact
     from tracker.access import may
     from tracker.navigation import main_links
+    from tracker.security import idle_seconds_left
     from tracker.diary.services import ENTRY_STATES, LINK_STATES
     from tracker.vocab import MESSAGE_TO_RESEND, NOT_STARTED, AppointmentStatus, allergy_words, anticoagulant_words
 
@@ -172,7 +173,7 @@ def register_template_helpers(app):
     app.jinja_env.filters["profile_name"] = _profile_name
     app.jinja_env.filters["audit_value"] = _audit_value
     app.jinja_env.globals.update(
-        may=may, main_links=main_links, allergy_words=allergy_words, anticoagulant_words=anticoagulant_words,
+        may=may, main_links=main_links, idle_seconds_left=idle_seconds_left, allergy_words=allergy_words, anticoagulant_words=anticoagulant_words,
         may_move=lambda case, action: workflow.open_to(case.state, action, current_user.role),
         state_allows=lambda case, action: workflow.open_to(case.state, action),
         BEFORE_PROCEDURE=workflow.BEFORE_PROCEDURE, BEFORE_VERDICT=workflow.BEFORE_VERDICT,

@@ -25,6 +25,13 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+# The idle clock kept in the session moves on at most once a minute (and on every keep-alive):
+# re-signing the cookie on every request cost a tenth of a millisecond a page, and a minute is
+# little against a 15-minute limit. Pages tell the browser the time left on this clock
+# (`idle_seconds_left`), so its warning stays exact.
+RENEW_IDLE_CLOCK_EVERY = 60
+
+
 @login_manager.user_loader
 def load_user(user_id):
     """Session ids are "<user id>:<session token>"; a rotated token signs every copy out."""
@@ -85,8 +92,16 @@ def enforce_session_limits():
         else:
             flash(_("Your session has ended. Please sign in again."), "info")
         return redirect(url_for("auth.sign_in", next=_same_site_path()))
-    session["last_seen"] = now
+    if now - last_seen >= RENEW_IDLE_CLOCK_EVERY or request.endpoint == "auth.keep_alive":
+        session["last_seen"] = now
     return None
+
+
+def idle_seconds_left():
+    """How long the signed-in staff member has before the idle limit, on the server's clock (the
+    page's warning counts down from this)."""
+    left = current_app.config["STAFF_IDLE_TIMEOUT"].total_seconds() - (time.time() - session.get("last_seen", 0))
+    return max(0, int(left))
 
 
 def _same_site_path():

@@ -24,7 +24,10 @@
   var stay = notice.querySelector("[data-stay]");
   var text = document.getElementById("session-warning-text");
   var pingEvery = Math.min(60, idle / 4) * 1000;
-  var lastContact = Date.now();   // the page load itself renewed the session
+  // The server moves its idle clock on at most once a minute, so the page load may not have
+  // renewed it: start from the time the server says is left.
+  var left = parseInt(body.getAttribute("data-session-left"), 10);
+  var lastContact = Date.now() - (isNaN(left) ? 0 : Math.max(0, idle - left) * 1000);
   var activeSince = false;        // activity since the last contact
   var ended = false;
 

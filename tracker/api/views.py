@@ -50,10 +50,10 @@ def _query(model):
                         for e in error.errors()]) from None
 
 
-def _page(statement, query, total=None):
+def _page(statement, query, total=None, scalars=True):
     """One page read as the pages read it (`per_page + 1` rows, no count over the filtered
     table); past the last page, the last page."""
-    return window(statement, query.per_page, total)
+    return window(statement, query.per_page, total, scalars)
 
 
 def _paging(page):
@@ -87,13 +87,13 @@ def cases():
     total = worklist.total(worklist.state_counts(), states, q=(query.q or "").strip(), physician=query.physician_id,
                            side=query.side, profile=query.profile)
     page = _page(worklist.query(states, query.q, query.physician_id, query.side, query.profile,
-                                default_profile, query.sort), query, total)
+                                default_profile, query.sort), query, total, scalars=False)
     items = [schemas.WorklistItem(
-        id=row.case.id, patient=_patient(row.case.patient), state=row.case.state.value, side=row.case.side.value,
-        indication=row.case.indication.value, referral_date=row.case.referral_date,
-        state_changed_at=row.case.state_changed_at, days_waiting=row.days_waiting, waiting_for=row.waiting_for,
-        verdict_stale=row.stale, physician=row.case.physician.name if row.case.physician else None,
-        payer_profile=row.case.payer_profile_code) for row in worklist.rows(page.items, default_profile)]
+        id=line.id, patient=schemas.PatientSummary(id=line.patient_id, mrn=line.mrn, name=line.patient_name),
+        state=line.state.value, side=line.side.value, indication=line.indication.value,
+        referral_date=line.referral_date, state_changed_at=line.state_changed_at, days_waiting=line.days_waiting,
+        waiting_for=line.waiting_for, verdict_stale=line.stale, physician=line.physician,
+        payer_profile=line.payer_profile_code) for line in worklist.lines(page.items, default_profile)]
     record_read("worklist")
     return _respond(schemas.WorklistPage(items=items, **_paging(page)))
 
@@ -121,7 +121,7 @@ def case(case_id):
     # The patient's earlier cases date their injections for the waiting-for reading (caps).
     db.session.execute(db.select(Patient).filter_by(id=found.patient_id).options(
         selectinload(Patient.cases).options(selectinload(Case.history), selectinload(Case.outcome)))).all()
-    [row] = worklist.rows([found], clinic_default_profile_code())
+    row = worklist.line_of(found, clinic_default_profile_code())
     verdict = found.current_verdict
     detail = schemas.CaseDetail(
         id=found.id, patient=_patient(found.patient), date_of_birth=found.patient.date_of_birth,

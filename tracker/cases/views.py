@@ -62,17 +62,17 @@ def worklist():
     counts = worklist_queries.state_counts()
     total = worklist_queries.total(counts, states, q=(filters.q.data or "").strip(), physician=physician_id,
                                    side=filters.side.data, profile=filters.profile.data)
-    page = window(query, current_app.config["PER_PAGE"], total)
+    page = window(query, current_app.config["PER_PAGE"], total, scalars=False)
     return render_template("cases/worklist.html", page=page, filters=filters,
-                           rows=worklist_queries.rows(page.items, default_profile), counts=counts)
+                           lines=worklist_queries.lines(page.items, default_profile), counts=counts)
 
 
 @bp.route("/worklist.csv")
 @allow(Role.COORDINATOR)
 def worklist_csv():
     filters, default_profile, _states, _physician, query = _worklist_query()
-    rows = (worklist_queries.csv_row(row) for cases in export.batches(query, scalars=True)
-            for row in worklist_queries.rows(cases, default_profile))
+    rows = (worklist_queries.csv_row(line) for batch in export.batches(query)
+            for line in worklist_queries.lines(batch, default_profile))
     return export.download("worklist.csv", worklist_queries.CSV_HEADER, rows, "worklist",
                            export.filters_text(filters))
 
@@ -87,10 +87,10 @@ def physician_query(physician_id):
 @allow(Role.PHYSICIAN)
 def physician_home():
     default_profile = clinic_default_profile_code()
-    page = window(physician_query(current_user.id), current_app.config["PER_PAGE"])
+    page = window(physician_query(current_user.id), current_app.config["PER_PAGE"], scalars=False)
     return render_template("cases/physician_home.html", page=page, focus=PHYSICIAN_FOCUS,
                            unassigned_too=PHYSICIAN_UNASSIGNED_TOO,
-                           rows=worklist_queries.rows(page.items, default_profile),
+                           lines=worklist_queries.lines(page.items, default_profile),
                            counts=worklist_queries.state_counts())
 
 

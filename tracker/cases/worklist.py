@@ -1,22 +1,26 @@
 """The coordinator's worklist and the physician's list: which cases wait, on what, for how long.
 
-A page of cases is one query: each case with its patient, physician and kept line (what it waits
-for, whether its verdict stands), which tracker/cases/rows.py works out when the case changes, from
-the same engine as the case page, so the worklist and the case page never disagree.
+A page of cases is one query of the columns its lines show: each case with its patient's name and
+MRN, its physician's name and its kept line (what it waits for, whether its verdict stands), which
+tracker/cases/rows.py works out when the case changes, from the same engine as the case page, so
+the worklist and the case page never disagree. Reading plain columns, not the case, patient and
+physician objects, keeps the page's work a few microseconds a line (the page, the CSV download and
+the API's list read the same query).
 """
 from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from tracker.cases.counts import state_counts as kept_state_counts
-from tracker.cases.rows import line_for
+from tracker.cases.rows import is_current, line_for, work_out
 from tracker.extensions import db
-from tracker.models import Case, Patient
+from tracker.models import Case, CaseRow, Patient, User
 from tracker.patients.identity import mrn_key, name_key
 from tracker.policy import PROFILES
 from tracker.search import starts_with
 from tracker.timeutil import clinic_today, to_clinic
-from tracker.vocab import N_
+from tracker.vocab import N_, Indication, Side
 from tracker.workflow import FINAL_STATES, State
 
 SORTS = {
@@ -28,13 +32,30 @@ SORTS = {
 }
 DEFAULT_SORT = "waiting"
 
-# What a row shows beyond the case itself: its kept line (tracker/cases/rows.py) and two names.
+# What the API's case detail loads with a case to work out its line (`line_of`).
 ROW_DETAILS = (joinedload(Case.physician), joinedload(Case.row))
+
+# The columns a line shows, and those that say whether its kept answer is still current.
+LINE_COLUMNS = (Case.id, Case.state, Case.side, Case.indication, Case.referral_date, Case.state_changed_at,
+                Case.payer_profile_code, Patient.id.label("patient_id"), Patient.mrn, Patient.family_name,
+                Patient.given_name, User.name.label("physician"), CaseRow.waiting_for, CaseRow.verdict_stale,
+                CaseRow.overridden, CaseRow.computed_on, CaseRow.default_profile)
 
 
 @dataclass(frozen=True)
-class Row:
-    case: Case
+class Line:
+    """One case's line on a list: what the page, the CSV download and the API show."""
+    id: int
+    state: State
+    side: Side
+    indication: Indication
+    referral_date: date
+    state_changed_at: datetime
+    payer_profile_code: str | None
+    patient_id: int
+    mrn: str
+    patient_name: str
+    physician: str | None
     waiting_for: list
     days_waiting: int
     stale: bool
@@ -43,20 +64,16 @@ class Row:
 
 def query(states=None, q=None, physician_id=None, side=None, profile=None, default_profile=None,
           sort=DEFAULT_SORT, unassigned_too=False):
-    """Cases matching the filters, sorted by an allowed key, with everything a row shows loaded
-    in one query per relation whatever the page size. Every filter uses an index.
+    """The lines matching the filters, sorted by an allowed key: one query whatever the page size,
+    and every filter uses an index.
 
     With `physician_id`, `unassigned_too` adds the cases no physician is assigned to: True in
     every state of `states`, or a collection of states (the physician's list: their own cases
     under review, but unassigned ones only from the verdict on)."""
-    # Patients are joined only to search or sort by name: counting and paging the other lists
-    # then reads the cases table (and its indexes) alone.
-    by_patient = bool(q and q.strip()) or sort == "name"
-    statement = db.select(Case).options(*ROW_DETAILS)
-    if by_patient:
-        statement = statement.join(Case.patient).options(contains_eager(Case.patient))
-    else:
-        statement = statement.options(joinedload(Case.patient))
+    # Each case has one patient, at most one physician and at most one kept line: the joins add
+    # columns, never rows, so the open cases' index still gives the order and the page.
+    statement = (db.select(*LINE_COLUMNS).select_from(Case).join(Case.patient)
+                 .outerjoin(User, User.id == Case.physician_id).outerjoin(CaseRow, CaseRow.case_id == Case.id))
     if states:
         statement = statement.filter(Case.state.in_([State(s) for s in states]))
     if physician_id:
@@ -82,30 +99,54 @@ def query(states=None, q=None, physician_id=None, side=None, profile=None, defau
     return statement.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT])[1])
 
 
-def rows(cases, default_profile):
-    """The page's rows from each case's kept line; a line kept for an earlier day is worked out
-    again here (see tracker/cases/rows.py), so a row never shows yesterday's answer."""
+def lines(results, default_profile):
+    """The lines of `query`'s results from each case's kept line. A line kept for an earlier day
+    (or under another default payer profile) is worked out again here, for that case alone (see
+    tracker/cases/rows.py), so a row never shows yesterday's answer."""
     today = clinic_today()
-    result = []
-    for case in cases:
-        waiting, stale, overridden = line_for(case, default_profile, today)
-        days = (today - to_clinic(case.state_changed_at).date()).days
-        result.append(Row(case=case, waiting_for=waiting, days_waiting=days, stale=stale, overridden=overridden))
-    return result
+    outdated = [r.id for r in results if r.computed_on is None or not is_current(r, r, default_profile, today)]
+    worked_out = {}
+    if outdated:
+        for case in db.session.scalars(db.select(Case).where(Case.id.in_(outdated))):
+            worked_out[case.id] = work_out(case, default_profile, today)
+    return [_line(r, *worked_out.get(r.id, (r.waiting_for, r.verdict_stale, r.overridden)), today=today)
+            for r in results]
+
+
+def line_of(case, default_profile):
+    """The line of one case loaded as an object (with ROW_DETAILS)."""
+    today = clinic_today()
+    waiting, stale, overridden = line_for(case, default_profile, today)
+    return Line(id=case.id, state=case.state, side=case.side, indication=case.indication,
+                referral_date=case.referral_date, state_changed_at=case.state_changed_at,
+                payer_profile_code=case.payer_profile_code, patient_id=case.patient_id, mrn=case.patient.mrn,
+                patient_name=case.patient.display_name, physician=case.physician.name if case.physician else None,
+                waiting_for=list(waiting), days_waiting=_days_since(case.state_changed_at, today), stale=stale,
+                overridden=overridden)
+
+
+def _line(r, waiting, stale, overridden, today):
+    return Line(id=r.id, state=r.state, side=r.side, indication=r.indication, referral_date=r.referral_date,
+                state_changed_at=r.state_changed_at, payer_profile_code=r.payer_profile_code,
+                patient_id=r.patient_id, mrn=r.mrn, patient_name=f"{r.family_name}, {r.given_name}",
+                physician=r.physician, waiting_for=list(waiting), days_waiting=_days_since(r.state_changed_at, today),
+                stale=stale, overridden=overridden)
+
+
+def _days_since(moment, today):
+    return (today - to_clinic(moment).date()).days
 
 
 CSV_HEADER = ["Case", "MRN", "Patient", "Side", "Indication", "State", "Waiting for", "Days waiting",
               "Stale verdict", "Physician", "Payer profile", "Referral date"]
 
 
-def csv_row(row):
-    """A worklist row as the CSV download writes it: the page's columns, one case a line."""
-    case = row.case
-    return (case.id, case.patient.mrn, case.patient.display_name, case.side, case.indication, case.state,
-            "; ".join(row.waiting_for), row.days_waiting, row.stale,
-            case.physician.name if case.physician else "",
-            PROFILES[case.payer_profile_code].name if case.payer_profile_code in PROFILES else "clinic default",
-            case.referral_date)
+def csv_row(line):
+    """A worklist line as the CSV download writes it: the page's columns, one case a line."""
+    return (line.id, line.mrn, line.patient_name, line.side, line.indication, line.state,
+            "; ".join(line.waiting_for), line.days_waiting, line.stale, line.physician or "",
+            PROFILES[line.payer_profile_code].name if line.payer_profile_code in PROFILES else "clinic default",
+            line.referral_date)
 
 
 def state_counts():
@@ -125,4 +166,5 @@ def open_states():
     return [s for s in State if s not in FINAL_STATES]
 
 
-__all__ = ["SORTS", "CSV_HEADER", "csv_row", "query", "rows", "state_counts", "total", "open_states"]
+__all__ = ["SORTS", "CSV_HEADER", "Line", "csv_row", "query", "lines", "line_of", "state_counts", "total",
+           "open_states"]
