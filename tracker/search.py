@@ -12,11 +12,26 @@ def _literal(text):
             .replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_"))
 
 
+def prefix_pattern(text):
+    """The LIKE pattern for a value starting with `text`."""
+    return _literal(text) + "%"
+
+
+def inner_pattern(text):
+    """The LIKE pattern for a value holding `text` anywhere."""
+    return "%" + _literal(text) + "%"
+
+
+def like(column, pattern):
+    """`column` LIKE `pattern` (one of the above, or a bound parameter that will hold one)."""
+    return column.like(pattern, escape=LIKE_ESCAPE)
+
+
 def starts_with(column, text):
     # The pattern is built here rather than with SQL concatenation so that SQLite and PostgreSQL
     # see a constant prefix and can use an index on the column.
-    return column.like(_literal(text) + "%", escape=LIKE_ESCAPE)
+    return like(column, prefix_pattern(text))
 
 
 def contains(column, text):
-    return column.like("%" + _literal(text) + "%", escape=LIKE_ESCAPE)
+    return like(column, inner_pattern(text))

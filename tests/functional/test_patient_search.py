@@ -1,5 +1,6 @@
 """The header search finds patients however their names and numbers were typed, for every
 clinical role, and explains what it cannot search for; registration warns of likely duplicates."""
+import re
 from datetime import date
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from tracker.roles import Role
 from tracker.extensions import db
 from tracker.models import Case, Patient
+from tracker.vocab import Side
 from tracker.workflow import State
 
 from tests.helpers import submit
@@ -134,7 +136,48 @@ def test_search_takes_the_same_number_of_queries_for_many_matches(client, gen, l
     few = run()
     for n in range(2, 12):
         gen.case(patient=gen.patient(family_name=f"Lee{n}"))
-    assert run() == few
+        gen.case(patient=gen.patient(given_name=f"Lee{n}"))
+    # The signed-in user, then the patients found with their cases in one query.
+    assert run() == few == 2
+
+
+def test_a_term_matching_more_than_fifty_lists_the_first_fifty_in_name_order_whichever_name_matched(
+        client, gen, login_as):
+    login_as(gen.user(Role.COORDINATOR))
+    # Half match by family name, half by given name; the list is in family name order across both.
+    for n in range(30):
+        gen.patient(family_name=f"Lee{n:02d}", given_name="Ann")
+        gen.patient(family_name=f"Abbott{n:02d}", given_name=f"Leena{n:02d}")
+    page = _found(client, "lee")
+    assert "50+ patients found" in page and "Only the first 50 are shown" in page
+    shown = re.findall(r'<a href="/patients/\d+">([^<]+)</a>', page)
+    expected = [f"Abbott{n:02d}, Leena{n:02d}" for n in range(30)] + [f"Lee{n:02d}, Ann" for n in range(20)]
+    assert shown == expected
+
+
+def test_a_merged_record_found_by_its_own_details_lists_the_record_kept_at_the_end_of_its_merges_once(
+        client, gen, login_as, count_queries):
+    login_as(gen.user(Role.COORDINATOR))
+    kept = gen.patient(mrn="K-1", family_name="Kept", given_name="Person")
+    middle = gen.patient(mrn="M-1", family_name="Middle", given_name="Person")
+    first = gen.patient(mrn="F-1", family_name="First", given_name="Person")
+    older, newer = gen.case(patient=kept), gen.case(patient=kept, side=Side.RIGHT)
+    gen.case(patient=first)
+    # First was merged into Middle, and Middle later into Kept.
+    first.merged_into_id, middle.merged_into_id = middle.id, kept.id
+    db.session.commit()
+    with count_queries() as counter:
+        page = _found(client, "Person")
+    assert "1 patient found" in page
+    assert "Kept, Person" in page and "First, Person" not in page and "Middle, Person" not in page
+    # The record kept's cases, newest first.
+    assert page.index(f'href="/cases/{newer.id}"') < page.index(f'href="/cases/{older.id}"')
+    # One more query for each step of the merges.
+    assert counter.n == 2
+    with count_queries() as counter:
+        page = _found(client, "F-1")
+    assert "1 patient found" in page and "Kept, Person" in page and f'href="/patients/{kept.id}"' in page
+    assert counter.n == 4
 
 
 # ---------------------------------------------------------------- duplicates at registration

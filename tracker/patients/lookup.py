@@ -7,15 +7,19 @@ found. Each kind of term reads an index of its own (see the Patient model).
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
-from tracker.models import Patient
+from tracker.loaders import kept_record
+from tracker.models import Case, Patient
 from tracker.patients.duplicates import Identity, likely_duplicates
 from tracker.patients.identity import clean_text, mrn_key, name_key, parse_date, phone_key
-from tracker.search import contains, starts_with
+from tracker.search import inner_pattern, like, prefix_pattern
+from tracker.vocab import Indication, Side
+from tracker.workflow import State
 
 MIN_SEARCH_CHARACTERS = 2
 # A shorter piece of an MRN or phone number matches too much of the register to be useful.
@@ -104,56 +108,177 @@ def _name_terms(text):
     return tuple(terms)
 
 
-def _conditions(terms):
-    conditions = []
+# What a meaning of a search compares, by name: each reads an index of its own (see the Patient model).
+_COMPARED = {
+    "born": lambda value: Patient.date_of_birth == value,
+    "mrn": lambda value: Patient.mrn_key == value,
+    "mrn_fragment": lambda pattern: like(Patient.mrn_key, pattern),
+    "phone": lambda pattern: like(Patient.phone_key, pattern),
+    "family": lambda pattern: like(Patient.family_name_key, pattern),
+    "given": lambda pattern: like(Patient.given_name_key, pattern),
+}
+
+
+def _meanings(terms):
+    """Each meaning of `terms` (a patient matching any of them is found) as the comparisons that
+    must all hold: ((what, value), ...), `what` a key of _COMPARED."""
+    meanings = []
     if terms.born:
-        conditions.append(Patient.date_of_birth == terms.born)
+        meanings.append((("born", terms.born),))
     if terms.mrn:
-        conditions.append(Patient.mrn_key == terms.mrn)
+        meanings.append((("mrn", terms.mrn),))
     if terms.mrn_fragment:
-        conditions.append(contains(Patient.mrn_key, terms.mrn_fragment))
+        meanings.append((("mrn_fragment", inner_pattern(terms.mrn_fragment)),))
     if terms.phone_digits:
-        conditions.append(contains(Patient.phone_key, terms.phone_digits))
+        meanings.append((("phone", inner_pattern(terms.phone_digits)),))
     for family, given in terms.names:
-        parts = []
-        if family:
-            parts.append(starts_with(Patient.family_name_key, family))
-        if given:
-            parts.append(starts_with(Patient.given_name_key, given))
-        conditions.append(db.and_(*parts))
-    return conditions
+        meanings.append(tuple((what, prefix_pattern(typed)) for what, typed in (("family", family), ("given", given))
+                              if typed))
+    return meanings
+
+
+def _shape_and_values(terms):
+    """What the search's SQL depends on (which comparisons, how grouped) and the values it binds:
+    the SQL is built once per shape and reused, values bound by name."""
+    meanings = _meanings(terms)
+    shape = tuple(tuple(what for what, _ in meaning) for meaning in meanings)
+    values = {f"m{i}_{j}": value for i, meaning in enumerate(meanings) for j, (_, value) in enumerate(meaning)}
+    return shape, values
+
+
+_NAME_ORDER = (Patient.family_name_key, Patient.given_name_key, Patient.id)
+
+
+def _first_matches(shape, limit, narrowed, live_only):
+    """The ids of the first `limit` + 1 patients matching a search of `shape`, in name order, as a
+    subquery. `narrowed`: only those born on the bound date "born"; `live_only`: no merged record.
+
+    Each meaning of the term is a query of its own through its own index (the MRN's, a trigram
+    index for a fragment, a name key's, the date of birth's), reading only the id and the name
+    keys (the name indexes hold all three), each cut to its own first `limit` + 1 in name order;
+    their union is put in name order and cut again. One OR across them all would make PostgreSQL
+    give up the indexes and read the whole table. The cut per meaning keeps a term that matches
+    most of the register (a phone's area code; the MRN's letters and a digit) from sorting the
+    whole table twice, once to drop repeats and once to order them: PostgreSQL reads the name
+    index in order and stops at the first matches instead, and a family name prefix reads its own
+    index, already in name order. Anyone among the first overall is among the first of a meaning
+    they match, so the cut changes nothing found."""
+    branches = []
+    for i, meaning in enumerate(shape):
+        branch = db.select(*_NAME_ORDER).filter(*(_COMPARED[what](db.bindparam(f"m{i}_{j}"))
+                                                  for j, what in enumerate(meaning)))
+        if narrowed:
+            branch = branch.filter(Patient.date_of_birth == db.bindparam("born"))
+        if live_only:
+            branch = branch.filter(Patient.merged_into_id.is_(None))
+        # A subquery each: SQLite allows no ORDER BY or LIMIT on the parts of a UNION themselves.
+        branch = branch.order_by(*_NAME_ORDER).limit(limit + 1).subquery()
+        branches.append(db.select(branch.c.id, branch.c.family_name_key, branch.c.given_name_key))
+    matching = (branches[0] if len(branches) == 1 else db.union(*branches)).subquery()
+    return (db.select(matching.c.id)
+            .order_by(matching.c.family_name_key, matching.c.given_name_key, matching.c.id)
+            .limit(limit + 1).subquery())
+
+
+@lru_cache(maxsize=256)
+def _patients_statement(shape, limit, narrowed, live_only):
+    first = _first_matches(shape, limit, narrowed, live_only)
+    return (db.select(Patient).join(first, Patient.id == first.c.id)
+            .options(selectinload(Patient.cases), selectinload(Patient.merged_into))
+            .order_by(*_NAME_ORDER))
 
 
 def search_patients(terms, limit=MAX_RESULTS, born=None, live_only=False):
     """Patients matching `terms` (with their cases), in name order; at most `limit` + 1, so the
     caller can say when there are more. `born` narrows to a date of birth; `live_only` leaves
-    merged records out.
-
-    Each meaning of the term is a query of its own through its own index (the MRN's, a trigram
-    index for a fragment, a name key's, the date of birth's), reading only the id and the name
-    keys (the name indexes hold all three); their union is put in name order and cut, and only
-    then are the records read. One OR across them all would make PostgreSQL give up the indexes
-    and read the whole table, and a query in name order per meaning would walk the name index
-    whenever the planner over-guesses how many share a name."""
-    conditions = _conditions(terms)
-    if not conditions:
+    merged records out."""
+    shape, values = _shape_and_values(terms)
+    if not shape:
         return []
-    branches = []
-    for condition in conditions:
-        branch = db.select(Patient.id, Patient.family_name_key, Patient.given_name_key).filter(condition)
-        if born is not None:
-            branch = branch.filter(Patient.date_of_birth == born)
-        if live_only:
-            branch = branch.filter(Patient.merged_into_id.is_(None))
-        branches.append(branch)
-    matching = (branches[0] if len(branches) == 1 else db.union(*branches)).subquery()
-    first = (db.select(matching.c.id)
-             .order_by(matching.c.family_name_key, matching.c.given_name_key, matching.c.id)
-             .limit(limit + 1).subquery())
-    statement = (db.select(Patient).join(first, Patient.id == first.c.id)
-                 .options(selectinload(Patient.cases), selectinload(Patient.merged_into))
-                 .order_by(Patient.family_name_key, Patient.given_name_key, Patient.id))
-    return db.session.execute(statement).scalars().all()
+    if born is not None:
+        values["born"] = born
+    statement = _patients_statement(shape, limit, born is not None, live_only)
+    return db.session.execute(statement, values).scalars().all()
+
+
+@dataclass(slots=True, frozen=True)
+class FoundCase:
+    """One of a found patient's cases, as the search page shows it."""
+
+    id: int
+    side: Side
+    indication: Indication
+    state: State
+
+
+@dataclass(slots=True)
+class Found:
+    """A patient as the search page lists them: the columns shown and the cases, newest first,
+    read as plain rows rather than as records with everything they link to."""
+
+    id: int
+    family_name: str
+    given_name: str
+    mrn: str
+    date_of_birth: date
+    merged_into_id: int | None
+    cases: list = field(default_factory=list)
+    merged_into: "Found | None" = None
+
+    display_name = Patient.display_name
+
+
+_FOUND_COLUMNS = (Patient.id, Patient.family_name, Patient.given_name, Patient.mrn, Patient.date_of_birth,
+                  Patient.merged_into_id, Case.id, Case.side, Case.indication, Case.state)
+
+
+@lru_cache(maxsize=256)
+def _page_statement(shape, limit):
+    first = _first_matches(shape, limit, False, False)
+    return (db.select(*_FOUND_COLUMNS).join(first, Patient.id == first.c.id)
+            .outerjoin(Case, Case.patient_id == Patient.id)
+            .order_by(*_NAME_ORDER, Case.id.desc()))
+
+
+_BY_ID = (db.select(*_FOUND_COLUMNS).filter(Patient.id.in_(db.bindparam("ids", expanding=True)))
+          .outerjoin(Case, Case.patient_id == Patient.id).order_by(Patient.id, Case.id.desc()))
+
+
+def _read_found(statement, values):
+    """{id: Found} in the order of the rows: one row per case, one for a patient with none."""
+    found = {}
+    for (patient_id, *shown, merged_into_id, case_id, side, indication, state) in db.session.execute(statement, values):
+        patient = found.get(patient_id)
+        if patient is None:
+            patient = found[patient_id] = Found(patient_id, *shown, merged_into_id)
+        if case_id is not None:
+            patient.cases.append(FoundCase(case_id, side, indication, state))
+    return found
+
+
+def search_page(terms, limit=MAX_RESULTS):
+    """What the search page lists for `terms`: the first `limit` + 1 matches in name order, each
+    merged record replaced by the record kept (tracker.loaders.kept_record's rule), each record
+    listed once. One query; a merged record among them costs one more per step of its merges."""
+    shape, values = _shape_and_values(terms)
+    if not shape:
+        return []
+    matches = list(_read_found(_page_statement(shape, limit), values).values())
+    known = {patient.id: patient for patient in matches}
+    waiting = {p.merged_into_id for p in matches if p.merged_into_id is not None} - known.keys()
+    while waiting:
+        known.update(_read_found(_BY_ID, {"ids": sorted(waiting)}))
+        waiting = {p.merged_into_id for p in known.values() if p.merged_into_id is not None} - known.keys()
+    for patient in known.values():
+        if patient.merged_into_id is not None:
+            patient.merged_into = known[patient.merged_into_id]
+    kept, listed = [], set()
+    for patient in matches:
+        patient = kept_record(patient)
+        if patient.id not in listed:
+            listed.add(patient.id)
+            kept.append(patient)
+    return kept
 
 
 def date_formats():
@@ -185,5 +310,5 @@ def identity_of(patient):
                     date_of_birth=patient.date_of_birth)
 
 
-__all__ = ["SearchRefused", "SearchTerms", "find_duplicates", "identity_of", "parse_search",
-           "search_patients"]
+__all__ = ["Found", "FoundCase", "SearchRefused", "SearchTerms", "find_duplicates", "identity_of",
+           "parse_search", "search_page", "search_patients"]

@@ -9,6 +9,7 @@ from tracker.access import allow
 from tracker.errors import on_refusal
 from tracker.extensions import db
 from tracker.formfields import show_on_form
+from tracker.links import id_links
 from tracker.loaders import follow_tombstone, get_patient, kept_record
 from tracker.models import Patient
 from tracker.patients import lookup, services, summary
@@ -37,14 +38,15 @@ def search():
             problem = str(refusal)
         else:
             # A merged record is not listed: the record it was merged into is, found by either's details.
-            patients = _unique(kept_record(p) for p in lookup.search_patients(terms))
+            patients = lookup.search_page(terms)
             day_first = terms.born if terms.day_first else None
     elif "q" in request.args:
         problem = "Type a name, medical record number, date of birth or phone number."
     more = len(patients) > lookup.MAX_RESULTS
     return render_template("patients/search.html", q=typed, admin=False, patients=patients[:lookup.MAX_RESULTS],
                            more=more, problem=problem, searched=bool(typed.strip()) and problem is None,
-                           day_first=day_first), \
+                           day_first=day_first, patient_href=id_links("patients.show", "patient_id"),
+                           case_href=id_links("cases.show", "case_id")), \
         422 if problem else 200
 
 
@@ -61,15 +63,6 @@ def show(patient_id):
     return render_template("patients/show.html", patient=patient, lines=summary.case_lines(patient),
                            caps=summary.caps_by_payer(patient), history=summary.history(patient),
                            duplicates=lookup.find_duplicates(lookup.identity_of(patient), exclude_id=patient.id))
-
-
-def _unique(patients):
-    seen, result = set(), []
-    for patient in patients:
-        if patient.id not in seen:
-            seen.add(patient.id)
-            result.append(patient)
-    return result
 
 
 EDIT_STALE = _l("Someone else changed this record after you opened the form. Nothing was saved; your entries "
