@@ -158,7 +158,7 @@ def main():
             terms = lookup.parse_search(typed, ("%Y-%m-%d", "%m/%d/%Y"))
 
             def query():
-                found = lookup.search_patients(terms)
+                found = lookup.search_page(terms)
                 db.session.rollback()
                 return found
 
