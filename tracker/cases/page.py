@@ -31,6 +31,7 @@ PAGE_LOAD = (
     joinedload(Case.procedure_records).options(joinedload(ProcedureRecord.addenda),
                                                joinedload(ProcedureRecord.started_by),
                                                joinedload(ProcedureRecord.signed_by)),
+    joinedload(Case.patient).joinedload(Patient.sms_opt_out),
     joinedload(Case.patient).selectinload(Patient.cases).options(
         joinedload(Case.outcome).joinedload(Outcome.decided_by),
         joinedload(Case.history).joinedload(CaseHistory.actor)),
@@ -58,15 +59,18 @@ def render_case(case, override_form=None, status=200):
     may_override = current_user.role == Role.PHYSICIAN and verdict is not None and verdict.override_at is None and (
         case.state == State.NOT_ELIGIBLE
         or (case.state == State.UNDER_REVIEW and verdict.incomplete and stale_reason is None))
+    transitions = available(case.state, current_user.role)
+    can_evaluate = may_evaluate(case, stale_reason is not None)
+    # Each form is built only when the page shows it (a form costs its fields and a CSRF token).
     return render_template(
         "cases/show.html", case=case, history=case.history,
         summary=case_summary(case, profile_for(case, default_code)),
         may_override=may_override,
-        transitions=available(case.state, current_user.role),
-        form=TransitionForm(version_id=case.version_id),
+        transitions=transitions,
+        form=TransitionForm(version_id=case.version_id) if transitions else None,
         verdict=verdict, stale=stale_reason is not None, stale_reason=stale_reason,
         booking_problems=booking_problems,
-        assessment=today[0], can_evaluate=may_evaluate(case, stale_reason is not None),
-        evaluate_form=EvaluateForm(version_id=case.version_id),
-        override_form=override_form or OverrideForm(version_id=case.version_id),
+        assessment=today[0], can_evaluate=can_evaluate,
+        evaluate_form=EvaluateForm(version_id=case.version_id) if can_evaluate else None,
+        override_form=override_form or (OverrideForm(version_id=case.version_id) if may_override else None),
     ), status

@@ -71,6 +71,11 @@ class Patient(db.Model):
     account = db.relationship("User", back_populates="patient", uselist=False)
     cases = db.relationship("Case", back_populates="patient", order_by="Case.id")
     merged_into = db.relationship("Patient", remote_side=[id])
+    # The STOP this patient's number answered, if it did (`tracker.sms.opted_out` as a join: the
+    # opt-out is kept by number, see SmsOptOut), for a page that loads it with the patient.
+    sms_opt_out = db.relationship(
+        "SmsOptOut", primaryjoin="and_(foreign(SmsOptOut.phone) == Patient.phone, Patient.phone != '')",
+        viewonly=True, uselist=False)
 
     __mapper_args__ = {"version_id_col": version_id}
 
