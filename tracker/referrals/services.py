@@ -29,9 +29,11 @@ def find_patients(terms=None, date_of_birth=None):
 
 
 def physicians():
+    """The active physicians' ids and names, by name (every physician list and filter): the two
+    columns, not whole accounts, since most pages read them for a select's options."""
     return db.session.execute(
-        db.select(User).filter_by(role=Role.PHYSICIAN, active=True).order_by(User.name)
-    ).scalars().all()
+        db.select(User.id, User.name).filter_by(role=Role.PHYSICIAN, active=True).order_by(User.name)
+    ).all()
 
 
 @service
