@@ -14,6 +14,7 @@ from tracker.cases.page import PAGE_LOAD, render_case
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.errors import back_to, on_refusal
 from tracker.formfields import options, window
+from tracker.links import id_links
 from tracker.loaders import get_case
 from tracker.policy import PROFILE_CHOICES
 from tracker.referrals.services import physicians
@@ -64,7 +65,8 @@ def worklist():
                                    side=filters.side.data, profile=filters.profile.data)
     page = window(query, current_app.config["PER_PAGE"], total, scalars=False)
     return render_template("cases/worklist.html", page=page, filters=filters,
-                           lines=worklist_queries.lines(page.items, default_profile), counts=counts)
+                           lines=worklist_queries.lines(page.items, default_profile), counts=counts,
+                           case_href=id_links("cases.show", "case_id"))
 
 
 @bp.route("/worklist.csv")
@@ -91,6 +93,7 @@ def physician_home():
     return render_template("cases/physician_home.html", page=page, focus=PHYSICIAN_FOCUS,
                            unassigned_too=PHYSICIAN_UNASSIGNED_TOO,
                            lines=worklist_queries.lines(page.items, default_profile),
+                           case_href=id_links("cases.show", "case_id"),
                            counts=worklist_queries.state_counts())
 
 

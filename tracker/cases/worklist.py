@@ -74,7 +74,12 @@ def query(states=None, q=None, physician_id=None, side=None, profile=None, defau
     # columns, never rows, so the open cases' index still gives the order and the page.
     statement = (db.select(*LINE_COLUMNS).select_from(Case).join(Case.patient)
                  .outerjoin(User, User.id == Case.physician_id).outerjoin(CaseRow, CaseRow.case_id == Case.id))
-    if states:
+    if len(states or ()) == 1:
+        # One state is an equality, not a list of one: SQLite reads an IN list value by value
+        # and would sort the page afterwards; as an equality both databases read the state's
+        # range of its index in waiting order.
+        statement = statement.filter(Case.state == State(states[0]))
+    elif states:
         statement = statement.filter(Case.state.in_([State(s) for s in states]))
     if physician_id:
         mine = Case.physician_id == physician_id

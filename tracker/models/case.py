@@ -13,7 +13,9 @@ class Case(db.Model):
 
     __tablename__ = "cases"
     __table_args__ = (
-        db.Index("ix_cases_state_changed", "state", "state_changed_at"),
+        # The cases of one state in waiting order (the worklist filtered by state): one index
+        # range read in order, the id breaking ties as the list's order does.
+        db.Index("ix_cases_state_changed", "state", "state_changed_at", "id"),
         # The worklist's default order (longest waiting first) reads this index in order.
         db.Index("ix_cases_state_changed_at", "state_changed_at", "id"),
         # The same order for the open cases alone (the worklist's default, the physician's list):
