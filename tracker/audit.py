@@ -16,7 +16,7 @@ from tracker.extensions import db
 from tracker.models.audit import AuditAction as Action
 from tracker.models.audit import AuditEvent
 
-__all__ = ["Action", "record", "changed_fields", "field_changes"]
+__all__ = ["Action", "record", "viewed", "changed_fields", "field_changes"]
 
 # A field whose name holds one of these is a secret: recorded as changed, never with its value.
 SECRET_MARKS = ("password", "token", "hash", "secret")
@@ -39,6 +39,20 @@ def record(action, object_type=None, object_id=None, summary="", user=None, acto
     )
     db.session.add(event)
     return event
+
+
+def viewed(object_type, object_id, summary="", **who):
+    """Audit that someone saw a record, and commit it now: the page is drawn only once its viewing
+    is on record. A page that only reads has written nothing else, so what the request already
+    read (the signed-in user, the record) is kept as read rather than expired by the commit and
+    read again (a query per page for the header's name alone)."""
+    record(Action.VIEW, object_type, object_id, summary=summary, **who)
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def created(row, object_type, summary, **who):

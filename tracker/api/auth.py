@@ -15,7 +15,6 @@ from flask import g, request
 from tracker import audit
 from tracker.access import record_denial
 from tracker.api import tokens
-from tracker.extensions import db
 from tracker.models import ApiScope
 from tracker.refusals import Refusal
 from tracker.roles import Role
@@ -104,9 +103,8 @@ def token_allow(*roles, scope=ApiScope.READ):
 def record_read(object_type=None, object_id=None):
     """Audit an API read as a page view is audited: who (account and token), what, when, from where."""
     token = g.api_token
-    audit.record(audit.Action.VIEW, object_type, object_id, user=token.user, actor=_actor(token.user, token),
+    audit.viewed(object_type, object_id, user=token.user, actor=_actor(token.user, token),
                  summary=f"API {request.method} {request.full_path.rstrip('?')}")
-    db.session.commit()
 
 
 def api_user():

@@ -539,6 +539,4 @@ def refuse_link_use(link, summary):
 
 
 def note_link_view(link):
-    audit.record(audit.Action.VIEW, "case", link.case_id, summary="diary opened through the personal link",
-                 actor=link_actor(link))
-    db.session.commit()
+    audit.viewed("case", link.case_id, summary="diary opened through the personal link", actor=link_actor(link))

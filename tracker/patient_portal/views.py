@@ -40,8 +40,7 @@ def home():
 @allow(Role.PATIENT)
 def case(case_id):
     case = own_case(case_id)
-    audit.record(audit.Action.VIEW, "case", case.id, summary="patient viewed own case")
-    db.session.commit()
+    audit.viewed("case", case.id, summary="patient viewed own case")
     appointment = next_appointment(case)
     return render_template("patient/case.html", case=case, appointment=appointment,
                            moved=appointment is not None and calendar.sequence(appointment) > 0,

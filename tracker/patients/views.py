@@ -58,8 +58,7 @@ def show(patient_id):
     if moved:
         return moved
     patient = summary.load_record(patient.id)
-    audit.record(audit.Action.VIEW, "patient", patient.id, summary="viewed patient record", user=current_user)
-    db.session.commit()
+    audit.viewed("patient", patient.id, summary="viewed patient record", user=current_user)
     return render_template("patients/show.html", patient=patient, lines=summary.case_lines(patient),
                            caps=summary.caps_by_payer(patient), history=summary.history(patient),
                            duplicates=lookup.find_duplicates(lookup.identity_of(patient), exclude_id=patient.id))

@@ -430,6 +430,4 @@ def add_addendum(record, actor, reason, text):
 
 
 def record_view(record, actor, what):
-    audit.record(audit.Action.VIEW, "procedure_record", record.id,
-                 summary=f"case {record.case_id}: viewed procedure {what}", user=actor)
-    db.session.commit()
+    audit.viewed("procedure_record", record.id, summary=f"case {record.case_id}: viewed procedure {what}", user=actor)

@@ -482,11 +482,8 @@ class DayEntry:
 
 
 def _audit_day_view(what, day):
-    """A day list shows patients' names: record who looked at which day (one row per view).
-    Committed before the day is loaded, so the commit does not expire what the page shows."""
-    audit.record(audit.Action.VIEW, "schedule_day", day.isoformat(), summary=f"viewed {what}",
-                 user=current_user)
-    db.session.commit()
+    """A day list shows patients' names: record who looked at which day (one row per view)."""
+    audit.viewed("schedule_day", day.isoformat(), summary=f"viewed {what}", user=current_user)
 
 
 @bp.route("/schedule/day")
