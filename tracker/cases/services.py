@@ -109,6 +109,6 @@ def apply_button(case, action, actor, reason, version_id):
 
 
 def record_view(case, actor, what="case"):
-    """Audit that `actor` saw this case's record (`what`: which page of it)."""
-    audit.record(audit.Action.VIEW, "case", case.id, summary=f"viewed {what}", user=actor)
-    db.session.commit()
+    """Audit that `actor` saw this case's record (`what`: which page of it), committed now without
+    expiring what the page has read (`audit.viewed`)."""
+    audit.viewed("case", case.id, summary=f"viewed {what}", user=actor)

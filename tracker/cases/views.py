@@ -101,11 +101,8 @@ def physician_home():
 @allow(Role.COORDINATOR, Role.PHYSICIAN, Role.ADMIN)
 def show(case_id):
     case = get_case(case_id, options=PAGE_LOAD)
-    page = render_case(case)
-    # Audited once the page is ready to send: its commit ends the request's reads, so it expires
-    # nothing the page still reads (which would load again), and a page that failed was not seen.
     services.record_view(case, current_user)
-    return page
+    return render_case(case)
 
 
 @bp.route("/<int:case_id>/transition", methods=["POST"])
