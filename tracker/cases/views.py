@@ -101,8 +101,13 @@ def physician_home():
 @allow(Role.COORDINATOR, Role.PHYSICIAN, Role.ADMIN)
 def show(case_id):
     case = get_case(case_id, options=PAGE_LOAD)
+    page = render_case(case)
+    # The view's audit row is the request's last statement, committed before the page is sent:
+    # the connection goes back to the pool with no transaction open, so the pool's reset issues no
+    # ROLLBACK, which would make psycopg drop its prepared statements (and the database plan this
+    # page's queries again on the next request).
     services.record_view(case, current_user)
-    return render_case(case)
+    return page
 
 
 @bp.route("/<int:case_id>/transition", methods=["POST"])
