@@ -58,8 +58,11 @@ def create_app(config=None, **overrides):
 def register_extensions(app):
     from tracker import models  # noqa: F401  (registers the tables before Migrate looks)
     from tracker.cases import counts, rows  # noqa: F401  (keep per-state counts and worklist lines on every flush)
+    from tracker.transactions import end_read_only_transaction
 
     db.init_app(app)
+    # Runs before Flask-SQLAlchemy closes the session (teardowns run last registered first).
+    app.teardown_appcontext(end_read_only_transaction)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
