@@ -1,12 +1,11 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from tracker.formfields import TrackerForm
 from wtforms import (BooleanField, DateField, EmailField, HiddenField, PasswordField, RadioField,
                      SelectField, StringField, SubmitField, TextAreaField, TimeField)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from tracker.auth.forms import NewPasswordMixin
-from tracker.formfields import options, plausible_date
+from tracker.formfields import TrackerForm, options, plausible_date
 from tracker.models import AuditAction
 from tracker.phones import PhoneNumber
 from tracker.procedures.rules.billing import BillingSetting

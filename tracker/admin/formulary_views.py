@@ -8,7 +8,6 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from tracker.formfields import TrackerForm
 from flask_babel import gettext as _
 from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
@@ -17,7 +16,7 @@ from tracker.access import allow
 from tracker.admin.views import bp
 from tracker.errors import form_again, on_refusal
 from tracker.extensions import db
-from tracker.formfields import options
+from tracker.formfields import TrackerForm, options
 from tracker.models import FormularyDrug
 from tracker.procedures import services
 from tracker.procedures.formulary import DrugKind, plain

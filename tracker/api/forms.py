@@ -1,10 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from tracker.formfields import TrackerForm
 from wtforms import IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from tracker.api.tokens import DEFAULT_DAYS, MAX_DAYS
-from tracker.formfields import options
+from tracker.formfields import TrackerForm, options
 from tracker.models import ApiScope
 
 

@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from tracker.formfields import TrackerForm
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from tracker.formfields import TrackerForm
 from tracker.passwords import password_problems
 
 

@@ -1,10 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from tracker.formfields import TrackerForm
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from tracker.cases.worklist import DEFAULT_SORT, SORTS
-from tracker.formfields import options
+from tracker.formfields import TrackerForm, options
 from tracker.vocab import Side
 
 

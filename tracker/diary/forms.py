@@ -6,11 +6,11 @@ unanswered question is stored as "not answered", never as "no".
 """
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from tracker.formfields import TrackerForm
 from wtforms import HiddenField, RadioField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
 
+from tracker.formfields import TrackerForm
 from tracker.scheduling.forms import ClinicDateField
 from tracker.scheduling.rules import clinic_to_utc
 from tracker.timeutil import clinic_zone

@@ -1,12 +1,11 @@
 """The physician's outcome form (the diagnostic result, the therapeutic duration, the next step) and
 the correction of a recorded outcome."""
-from tracker.formfields import TrackerForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from tracker.diary.outcome import MAX_THERAPEUTIC_DAYS
 from tracker.diary.relief import DiagnosticResult
-from tracker.formfields import options
+from tracker.formfields import TrackerForm, options
 from tracker.vocab import NextStep
 
 

@@ -1,9 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from tracker.formfields import TrackerForm
 from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from tracker.formfields import options
+from tracker.formfields import TrackerForm, options
 from tracker.policy import PROFILE_CHOICES
 
 

@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from tracker.formfields import TrackerForm
 from wtforms import EmailField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
+from tracker.formfields import TrackerForm
 from tracker.auth.forms import ChangePasswordForm
 
 

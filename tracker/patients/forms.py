@@ -1,9 +1,9 @@
 """The forms of the patient record: correcting details, merging two records."""
 from flask_babel import lazy_gettext as _l
-from tracker.formfields import TrackerForm
 from wtforms import BooleanField, HiddenField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from tracker.formfields import TrackerForm
 from tracker.referrals.forms import PatientFields
 from tracker.vocab import ContactChannel, Sex
 

@@ -5,13 +5,12 @@ The forms only carry what was typed: numbers stay text and choices are not check
 rules give every message (validate_step) and a typed value is shown back exactly as typed.
 """
 from flask_babel import lazy_gettext as _l
-from tracker.formfields import TrackerForm
 from wtforms import (BooleanField, FieldList, Form, FormField, HiddenField, RadioField, SelectField,
                      SelectMultipleField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from tracker.formfields import options
+from tracker.formfields import TrackerForm, options
 from tracker.procedures.rules.schema import (INJECTATE_ROW_FIELDS, NRS_MAX, NRS_MIN, PER_SIDE_STEPS,
                                              STEP_FIELDS, STRENGTH_CONFIRMATION, ArthrogramPattern, Complication,
                                              Guidance, Step)

@@ -1,6 +1,5 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from tracker.formfields import TrackerForm
 from flask import current_app
 from wtforms import (BooleanField, DateField, EmailField, HiddenField, SelectField, SelectMultipleField,
                      StringField, SubmitField, TextAreaField)
@@ -8,7 +7,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from tracker.coding import clinic_diagnosis_codes
-from tracker.formfields import not_before_birth, not_in_future, options, plausible_date
+from tracker.formfields import TrackerForm, not_before_birth, not_in_future, options, plausible_date
 from tracker.patients.identity import characters_not_in_names, clean_name
 from tracker.phones import PhoneNumber, why_no_texts
 from tracker.timeutil import clinic_today

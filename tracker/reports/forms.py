@@ -1,10 +1,9 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from tracker.formfields import TrackerForm
 from wtforms import SelectField
 from wtforms.validators import Optional, ValidationError
 
-from tracker.formfields import TypedDateField, options, plausible_date
+from tracker.formfields import TrackerForm, TypedDateField, options, plausible_date
 from tracker.vocab import Indication, Side
 
 

@@ -1,12 +1,11 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from tracker.formfields import TrackerForm
 from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, RadioField,
                      SelectField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from tracker.clinical import MIN_ODI_SECTIONS, ODI_QUESTIONNAIRE, ODI_SECTIONS, PROVOCATION_TESTS
-from tracker.formfields import not_before_birth, not_in_future, options, plausible_date
+from tracker.formfields import TrackerForm, not_before_birth, not_in_future, options, plausible_date
 from tracker.models.review import EXAM_SIDES
 from tracker.vocab import (Allergy, AllergyAnswer, AnticoagulantAnswer, Pregnancy, ProvocationResult, Response, Side,
                           TherapyKind, means_no_drug)

@@ -1,11 +1,10 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from tracker.formfields import TrackerForm
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, SubmitField,
                      TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from tracker.formfields import options
+from tracker.formfields import TrackerForm, options
 
 FIRST_YEAR, LAST_YEAR = 1900, 2100
 
