@@ -1,38 +1,32 @@
 """Scheduling: booking from an eligible case, the appointment page (readiness, check-in, move,
 cancel), the day board per room and the physician's own day."""
 from datetime import datetime, timedelta
-from functools import lru_cache
-from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from tracker.formfields import TrackerForm
 from flask_babel import gettext as _
-from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from tracker import audit
 from tracker.access import allow
 from tracker.cases.services import record_view
 from tracker.errors import back_to, on_refusal
 from tracker.extensions import db
-from tracker.formfields import options
+from tracker.formfields import TrackerForm, options
 from tracker.loaders import get_case
-from tracker.models import (Appointment, AppointmentChange, AppointmentMessage, Case, Patient, RiskScreen, Room,
-                            User)
+from tracker.models import Appointment, AppointmentChange
 from tracker.referrals.services import physicians
 from tracker.refusals import StaleEdit
 from tracker.roles import Role
+from tracker.scheduling import board, services
 from tracker.scheduling import reminders as appointment_messages
-from tracker.scheduling import services
 from tracker.scheduling.forms import (FIRST_YEAR, LAST_YEAR, BookingForm, CancelForm, DayForm,
                                       ReadinessForm, ReadinessOverrideForm, SlotSearchForm)
 from tracker.scheduling.instructions import preparation
 from tracker.scheduling.rules import DEFAULT_DURATION, MAX_DURATION, NotAClockTime, clinic_to_utc
 from tracker.security import is_safe_next
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
-from tracker.vocab import AppointmentStatus
 
 bp = Blueprint("scheduling", __name__)
 
@@ -211,7 +205,7 @@ def _appointment_page(appointment, status=200, **forms):
         still_needed=services.readiness.still_needed(appointment, risk),
         steps=preparation(risk, to_clinic(appointment.starts_at)),
         override_at=overrides[-1].at if overrides and appointment.readiness_override_reason else None,
-        can_check_in=_can_check_in(appointment),
+        can_check_in=board.can_check_in(appointment),
         readiness_form=readiness_form,
         override_form=forms.get("override_form") or ReadinessOverrideForm(version_id=appointment.version_id),
         cancel_form=forms.get("cancel_form") or CancelForm(version_id=appointment.version_id),
@@ -314,12 +308,6 @@ def resend_message(appointment_id):
 CHANNEL_WORDS = {"email": "email", "sms": "text message"}
 
 
-def _can_check_in(appointment):
-    """Offer Check in only where it can work: a booked appointment, on its own clinic day."""
-    return (appointment.status == AppointmentStatus.BOOKED
-            and to_clinic(appointment.starts_at).date() == clinic_today())
-
-
 @bp.route("/appointments/<int:appointment_id>/check-in", methods=["POST"])
 @allow(Role.COORDINATOR)
 def check_in(appointment_id):
@@ -370,117 +358,6 @@ def _day():
     return form, day
 
 
-def _day_appointments(day, physician_id=None):
-    """The day's appointments with everything the physician's day shows (the procedure's actions
-    read the whole case), in a fixed number of queries."""
-    query = (
-        db.select(Appointment)
-        .options(joinedload(Appointment.case).joinedload(Case.patient),
-                 joinedload(Appointment.case).selectinload(Case.risk_screen),
-                 joinedload(Appointment.physician), joinedload(Appointment.room),
-                 joinedload(Appointment.readiness_override_by), selectinload(Appointment.messages))
-        .filter(Appointment.starts_at >= services.clinic_day_start(day),
-                Appointment.starts_at < services.clinic_day_start(day + timedelta(days=1)))
-        .order_by(Appointment.starts_at, Appointment.id)
-    )
-    if physician_id:
-        query = query.filter(Appointment.physician_id == physician_id)
-    appointments = db.session.execute(query).unique().scalars().all()
-    # When each physician override was recorded (its history row), for all of them in one query.
-    override_at = dict(db.session.execute(
-        db.select(AppointmentChange.appointment_id, db.func.max(AppointmentChange.at))
-        .filter(AppointmentChange.appointment_id.in_([a.id for a in appointments]),
-                AppointmentChange.change == "readiness_override")
-        .group_by(AppointmentChange.appointment_id)).all()) if appointments else {}
-    return [DayEntry(a, a.case.risk_screen, override_at.get(a.id), patient=a.case.patient.display_name,
-                     mrn=a.case.patient.mrn, side=a.case.side, physician=a.physician.name, room_name=a.room.name,
-                     override_by=a.readiness_override_by.name if a.readiness_override_by else None,
-                     last_message=a.messages[-1] if a.messages else None, orm=a)
-            for a in appointments]
-
-
-def _board_entries(day):
-    """The day's appointments for the board, in two queries of the columns its cards show: the
-    appointments, then their messages."""
-    rows = db.session.execute(_board_query(), {"start": services.clinic_day_start(day),
-                                                "end": services.clinic_day_start(day + timedelta(days=1))}).all()
-    # The last message of each (`Appointment.messages` is in id order): a handful each.
-    last = {message.appointment_id: message for message in db.session.execute(
-        _board_messages_query(), {"ids": [row.id for row in rows]})} if rows else {}
-    entries = []
-    for row in rows:
-        columns = row._mapping  # built afresh on each access
-        risk = (SimpleNamespace(**{key: columns[f"risk_{key}"] for key in _RISK_COLUMNS})
-                if row.risk_id is not None else None)
-        entries.append(DayEntry(row, risk, row.override_at, patient=f"{row.family_name}, {row.given_name}",
-                                mrn=row.mrn, side=row.side, physician=row.physician, room_name=row.room_name,
-                                override_by=row.override_by, last_message=last.get(row.id),
-                                room_modality=row.room_modality))
-    return entries
-
-
-# Every column of the risk screen, by the names the readiness rules read.
-_RISK_COLUMNS = {attribute.key: attribute.columns[0] for attribute in sa_inspect(RiskScreen).column_attrs}
-
-
-@lru_cache(maxsize=1)
-def _board_query():
-    # Built once per process; the day's bounds are bound on each use. The names of the physician
-    # and of whoever overrode readiness, and when that was recorded, are asked per appointment
-    # through primary keys and indexes: as joins they made the planner weigh eight tables
-    # (4 ms planning every page).
-    def name_of(user_id):
-        return db.select(User.name).where(User.id == user_id).scalar_subquery()
-
-    override_at = (db.select(db.func.max(AppointmentChange.at))
-                   .where(AppointmentChange.appointment_id == Appointment.id,
-                          AppointmentChange.change == "readiness_override").scalar_subquery())
-    return (
-        db.select(Appointment.id, Appointment.room_id, Appointment.starts_at, Appointment.ends_at,
-                  Appointment.status, Appointment.consent_obtained, Appointment.anticoagulant_plan_confirmed,
-                  Appointment.driver_arranged, Appointment.contrast_premedication_sent,
-                  Appointment.day_of_check_done, Appointment.readiness_override_reason,
-                  Patient.family_name, Patient.given_name, Patient.mrn, Case.side,
-                  name_of(Appointment.physician_id).label("physician"), Room.name.label("room_name"),
-                  Room.modality.label("room_modality"),
-                  name_of(Appointment.readiness_override_by_id).label("override_by"),
-                  override_at.label("override_at"),
-                  *[column.label(f"risk_{key}") for key, column in _RISK_COLUMNS.items()])
-        .join(Case, Case.id == Appointment.case_id)
-        .join(Patient, Patient.id == Case.patient_id)
-        .join(Room, Room.id == Appointment.room_id)
-        .outerjoin(RiskScreen, RiskScreen.case_id == Case.id)
-        .where(Appointment.starts_at >= db.bindparam("start"), Appointment.starts_at < db.bindparam("end"))
-        .order_by(Appointment.starts_at, Appointment.id))
-
-
-@lru_cache(maxsize=1)
-def _board_messages_query():
-    return (db.select(AppointmentMessage.appointment_id, AppointmentMessage.kind, AppointmentMessage.channel,
-                      AppointmentMessage.status, AppointmentMessage.sent_at, AppointmentMessage.claimed_at)
-            .where(AppointmentMessage.appointment_id.in_(db.bindparam("ids", expanding=True)))
-            .order_by(AppointmentMessage.id))
-
-
-class DayEntry:
-    """One appointment on the board or the physician's day, as its card shows it, with its
-    readiness summary. `appointment`: the appointment's columns the card and the readiness rules
-    read (its row on the board, the whole appointment on the physician's day, `orm`)."""
-
-    def __init__(self, appointment, risk, override_at, *, patient, mrn, side, physician, room_name,
-                 override_by, last_message, room_modality=None, orm=None):
-        self.id, self.status = appointment.id, appointment.status
-        self.starts_at, self.ends_at, self.room_id = appointment.starts_at, appointment.ends_at, appointment.room_id
-        self.patient, self.mrn, self.side, self.physician = patient, mrn, side, physician
-        self.room_name, self.room_modality = room_name, room_modality
-        self.override_by, self.last_message = override_by, last_message
-        self.appointment = orm
-        readiness = services.readiness.summary(appointment, risk)
-        self.ready, self.by_override, self.still_needed = readiness.ready, readiness.by_override, readiness.still_needed
-        self.override_at = override_at
-        self.can_check_in = _can_check_in(appointment)
-
-
 def _audit_day_view(what, day):
     """A day list shows patients' names: record who looked at which day (one row per view)."""
     audit.viewed("schedule_day", day.isoformat(), summary=f"viewed {what}", user=current_user)
@@ -491,13 +368,7 @@ def _audit_day_view(what, day):
 def day_board():
     form, day = _day()
     _audit_day_view("day board", day)
-    entries = _board_entries(day)
-    # Active rooms, plus any room no longer in use that still has appointments that day.
-    rooms = {room.id: room for room in services.active_room_headings()}
-    for entry in entries:
-        rooms.setdefault(entry.room_id, SimpleNamespace(id=entry.room_id, name=entry.room_name,
-                                                        modality=entry.room_modality))
-    columns = [(room, [e for e in entries if e.room_id == room.id]) for room in rooms.values()]
+    columns = board.columns(board.board_entries(day))
     return render_template("scheduling/day.html", form=form, day=day, columns=columns,
                            previous=day - timedelta(days=1), following=day + timedelta(days=1))
 
@@ -507,7 +378,7 @@ def day_board():
 def my_day():
     form, day = _day()
     _audit_day_view("my day", day)
-    entries = _day_appointments(day, current_user.id)
+    entries = board.physicians_day(day, current_user.id)
     return render_template("scheduling/my_day.html", form=form, day=day, entries=entries,
                            previous=day - timedelta(days=1), following=day + timedelta(days=1))
 
