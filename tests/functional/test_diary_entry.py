@@ -405,3 +405,91 @@ def test_in_the_first_hours_only_the_open_point_is_asked_never_a_missed_one_mark
     asked = page.split("Your entries", 1)[0]
     assert "Nothing to enter right now. Next: 2 hours after," in asked
     assert "late" not in asked and "30 minutes after" in asked.split('class="missed-points"', 1)[1]
+
+
+# ------------------------------------------------------------------ pages left open, corrections that change nothing
+
+def test_a_page_left_open_past_its_window_asks_for_the_point_open_now_with_the_score_kept(
+        client, gen, login_as, patient):
+    # The patient opened the Day 7 form, left it, and taps Save six months on: the page names why
+    # it was not saved and asks for the six-month score, with the 5 still chosen, not Day 7 again.
+    case = follow_up_case(gen, patient, timedelta(days=180), entries={"t0": 8})
+    login_as(patient)
+
+    refused = submit(client, diary_url(case), {"point": "d7", "score": "5"})
+
+    assert refused.status_code == 422
+    page = text(refused)
+    message = error_of(page, "point")
+    assert "The “Day 7” score could be given until" in message
+    assert "The form below now asks for the “6 months” score." in message
+    assert due_title(page)[0] == "6 months due now"
+    assert soup(page).find("input", attrs={"name": "point"})["value"] == "mo6"
+    assert checked(page, "score") == "5"
+    assert [e.point.point_code for e in entries_of(case)] == ["t0"]
+
+    submit(client, diary_url(case), {"point": "mo6", "score": "5"})
+    assert [e.point.point_code for e in entries_of(case)] == ["t0", "mo6"]
+
+
+def test_a_refused_score_with_nothing_open_now_says_why_on_the_page(client, gen, login_as, patient):
+    case = follow_up_case(gen, patient, timedelta(hours=62))
+    login_as(patient)
+    page = text(submit(client, diary_url(case), {"point": "d2", "score": "5"}))
+    assert "it is missed" in error_of(page, "point") and "Nothing to enter right now." in page
+    assert "now asks for" not in page
+
+
+def test_the_phone_form_names_the_point_whose_window_holds_now_even_when_it_is_entered(
+        client, gen, login_as, patient, coordinator_account):
+    login_as(coordinator_account)
+    # Two hours on, "2 hours after" is already entered: now is still its window, not Day 1's.
+    entered = follow_up_case(gen, patient, timedelta(hours=2), entries={"t0": 7, "h2": 4})
+    assert "Now: “2 hours after”, already entered." in words(text(client.get(f"/cases/{entered.id}/diary/phone")))
+    # 62 hours on, Day 2 has closed and Day 7 not opened: no point is "now" (Day 2 is only missed).
+    between = follow_up_case(gen, gen.user(Role.PATIENT), timedelta(hours=62))
+    page = words(text(client.get(f"/cases/{between.id}/diary/phone")))
+    assert "No time point’s window is open now." in page and "Now: “Day 2”" not in page
+
+
+def test_a_correction_that_changes_nothing_is_refused_and_not_counted(client, gen, login_as, patient,
+                                                                      coordinator_account):
+    case = follow_up_case(gen, patient, timedelta(hours=2), entries={"t0": 7, "h2": 6})
+    entry = entries_of(case)[-1]
+    login_as(coordinator_account)
+    url = f"/cases/{case.id}/diary/entries/{entry.id}/correct"
+
+    same = submit(client, url, {"score": "6", "reason": "typo", "version_id": str(entry.version_id)})
+
+    assert same.status_code == 422
+    assert "This is the score already saved: nothing was changed." in error_of(text(same), "score")
+    assert entries_of(case)[-1].revisions == [] and entries_of(case)[-1].source != EntrySource.STAFF_PHONE
+    assert "corrected" not in words(text(client.get(f"/cases/{case.id}")))
+
+
+def test_a_correction_is_audited_with_the_score_before_and_after(client, gen, login_as, patient,
+                                                                  coordinator_account):
+    case = follow_up_case(gen, patient, timedelta(hours=2), entries={"t0": 7, "h2": 6})
+    entry = entries_of(case)[-1]
+    login_as(coordinator_account)
+    submit(client, f"/cases/{case.id}/diary/entries/{entry.id}/correct",
+           {"score": "4", "reason": "patient misheard the question", "version_id": str(entry.version_id)})
+    event = db.session.execute(db.select(AuditEvent).filter_by(object_type="diary_entry", object_id=str(entry.id))
+                               .order_by(AuditEvent.id.desc())).scalars().first()
+    assert {"field": "score", "old": 6, "new": 4} in event.changes
+
+
+def test_the_patient_sees_a_score_given_by_phone_at_the_moment_it_describes(
+        client, make_client, gen, login_as, patient, coordinator_account):
+    injected = now() - timedelta(days=3)
+    case = follow_up_case(gen, patient, timedelta(days=3))
+    login_as(coordinator_account)
+    submit(client, f"/cases/{case.id}/diary/phone", {"score": "3", **felt(injected + timedelta(hours=48))})
+    felt_at = to_clinic(entries_of(case)[-1].felt_at)
+
+    patient_client = make_client()
+    login_as(patient, on=patient_client)
+    line = next(li for li in soup(text(patient_client.get(diary_url(case)))).select("ul.diary-log li")
+                if "Day 2" in li.get_text())
+    assert felt_at.strftime("%b") in words(line) and f"{felt_at.day}," in words(line)
+    assert to_clinic(now()).strftime("%a, %b %-d") not in words(line)

@@ -43,8 +43,14 @@ def entry_page(case, source, layout, action, correct_url, actor=None, link=None)
         shown_diary = services.read_diary(case, for_patient=not staff) if request.method == "POST" else diary
         # The point the form asks about: for the patient the point open now; for staff, the most
         # urgent one a recalled score may still be given for (the score's moment picks the point).
-        shown = (shown_diary.view(form.point.data) if request.method == "POST" and not staff else None) \
-            or shown_diary.current
+        shown = _posted_point(shown_diary, form) if request.method == "POST" and not staff else None
+        if shown is None:
+            shown = shown_diary.current
+            if refusal is not None and shown is not None and request.method == "POST" and not staff:
+                # A page left open past its point's window: the form asks for the point open now,
+                # with the scores as typed (a patient's score describes the moment it is given).
+                form.point.errors = list(form.point.errors) + [
+                    _("The form below now asks for the “%(point)s” score.", point=shown.label)]
         if shown is not None and request.method == "GET":
             form.point.data = shown.code
         return render_template(
@@ -64,6 +70,14 @@ def entry_page(case, source, layout, action, correct_url, actor=None, link=None)
                                        actor=actor, link=link, felt_at=felt_at)
     flash(_thanks(view, late, staff), "success")
     return redirect(action if not staff else url_for("cases.show", case_id=case.id, _anchor="diary"))
+
+
+def _posted_point(diary, form):
+    """The point the patient's form was for, while it still takes a score; None once it does not
+    (its window closed, or it was entered meanwhile), so the page never asks again for a point
+    that can only be refused."""
+    posted = diary.view(form.point.data)
+    return posted if posted is not None and posted in diary.waiting else None
 
 
 def _show(form, refused):

@@ -170,6 +170,8 @@ class Diary:
     waiting: list
     # The next point that is not open yet, if any.
     upcoming: PointView | None
+    # The point whose window holds this moment, entered or not (a score felt now is filed there).
+    holding_now: PointView | None = None
 
     @property
     def current(self):
@@ -195,7 +197,9 @@ def read_diary(case, now=None, for_patient=True):
     points = [_point_view(case, row, entries_by_point.get(row.id, {}), now) for row in rows]
     askable = [p for p in points if not p.entered and may_enter(case, p, for_patient)]
     waiting = _asked_of_patient(askable, now) if for_patient else _asked_of_staff(askable, now)
-    return Diary(case, points, waiting, _upcoming(askable, now))
+    holding = window_holding([p.due for p in points], now)
+    return Diary(case, points, waiting, _upcoming(askable, now),
+                 next((p for p in points if holding is not None and p.code == holding.point.code), None))
 
 
 def _load_diary(case):
@@ -386,6 +390,12 @@ def correct_entry(entry, score, answers, reason, version_id, source, actor=None,
     if source != EntrySource.STAFF_PHONE and not may_patient_correct(entry, now):
         raise EntryRefused(_("This entry can no longer be changed here: please ask the clinic to correct it."),
                            field="score")
+    before = {"score": entry.score, **{name: getattr(entry, name) for name in _answers(answers)}}
+    after = {"score": score, **_answers(answers)}
+    if before == after:
+        # A "correction" that changes nothing would count as one (the chart's "corrected") and
+        # move who entered the score, with nothing to show for it.
+        raise EntryRefused(_("This is the score already saved: nothing was changed."), field="score")
     reason = (reason or "").strip()
     if not reason:
         raise EntryRefused(_("Say why the score changes (for example: I tapped the wrong number)."), field="reason")
@@ -400,16 +410,16 @@ def correct_entry(entry, score, answers, reason, version_id, source, actor=None,
     entry.entered_at, entry.entered_by_id, entry.source = now, actor.id if actor else None, source
     _audit(audit.Action.UPDATE, "diary_entry", entry.id,
            f"case {entry.case_id}: diary {entry.point.point_code} {entry.side} corrected "
-           f"({EntrySource(source).label.lower()})", actor, link)
+           f"({EntrySource(source).label.lower()})", actor, link, before=before, after=after)
     kept.keep_relief(entry.case)  # the reports' relief span, in this commit
     db.session.commit()
 
 
-def _audit(action, object_type, object_id, summary, actor, link):
+def _audit(action, object_type, object_id, summary, actor, link, **changes):
     if link is not None:
-        audit.record(action, object_type, object_id, summary=summary, actor=link_actor(link))
+        audit.record(action, object_type, object_id, summary=summary, actor=link_actor(link), **changes)
     else:
-        audit.record(action, object_type, object_id, summary=summary, user=actor)
+        audit.record(action, object_type, object_id, summary=summary, user=actor, **changes)
 
 
 # ------------------------------------------------------------------ personal links
