@@ -40,6 +40,9 @@ DEMO_USERS = [
 # Two patient accounts: one after the injection (follow-up), one with an appointment booked.
 DEMO_PATIENT_ACCOUNT = ("patient@demo.clinic", "Yeoman-sign-1921", "DEMO-0001")
 DEMO_SCHEDULED_PATIENT_ACCOUNT = ("patient2@demo.clinic", "Compression-1999", "DEMO-0011")
+# The two patients with an account have its address on their record too (the address an invitation
+# or a reset link goes to); the others an address of their own, which sign-in would accept.
+RECORD_EMAIL = {mrn: email for email, _password, mrn in (DEMO_PATIENT_ACCOUNT, DEMO_SCHEDULED_PATIENT_ACCOUNT)}
 
 # What the review documents for each demo case ("profile" of facts).
 COMPLETE, SHORT_CARE, FEW_TESTS, NO_EXAM, NOTHING = "complete", "short_care", "few_tests", "no_exam", "nothing"
@@ -175,7 +178,7 @@ def seed():
         # Phones 201-555-0101...: the 555-01xx range North America keeps for fiction.
         case = register_and_refer(
             {"mrn": mrn, "family_name": family, "given_name": given, "date_of_birth": born,
-             "sex": sex, "phone": f"+120155501{n:02d}", "email": f"{mrn.lower()}@patients.invalid",
+             "sex": sex, "phone": f"+120155501{n:02d}", "email": RECORD_EMAIL.get(mrn, f"{mrn.lower()}@patients.demo.clinic"),
              "preferred_contact": ContactChannel.SMS if n in SPANISH_BY_TEXT else ContactChannel.EMAIL,
              "language": "Spanish" if n in SPANISH_BY_TEXT else "English"},
             {"referring_clinician": "Dr Helen Marsh (primary care)", "referral_date": referral_date,

@@ -72,6 +72,13 @@ def use_patient_language(patient):
     refresh()
 
 
+def remember_on_device(response, code):
+    """This device reads the tracker in `code` from now on (the language switch's cookie)."""
+    response.set_cookie(COOKIE, code, max_age=COOKIE_DAYS * 86400, samesite="Lax", httponly=True,
+                        secure=request.is_secure)
+    return response
+
+
 def select_locale():
     if not has_request_context():
         return DEFAULT  # a command (cron): messages choose their reader's language themselves

@@ -2,7 +2,7 @@
 from flask import Blueprint, redirect, request, url_for
 
 from tracker.access import public
-from tracker.i18n import COOKIE, COOKIE_DAYS, LANGUAGES
+from tracker.i18n import LANGUAGES, remember_on_device
 from tracker.security import is_safe_next
 
 bp = Blueprint("i18n", __name__)
@@ -17,6 +17,5 @@ def switch():
     back = request.form.get("next", "")
     response = redirect(back if is_safe_next(back) else url_for("auth.index"))
     if code in LANGUAGES:
-        response.set_cookie(COOKIE, code, max_age=COOKIE_DAYS * 86400, samesite="Lax", httponly=True,
-                            secure=request.is_secure)
+        remember_on_device(response, code)
     return response

@@ -10,7 +10,7 @@ from tracker.extensions import db
 from tracker.models import AuditEvent, User
 from tracker.roles import Role
 
-from tests.helpers import PASSWORD, by_id, csrf_from, field_error, is_signed_in, sign_in, submit, text, words
+from tests.helpers import PASSWORD, by_id, csrf_from, field_error, is_signed_in, sign_in, soup, submit, text, words
 
 NEW_PASSWORD = "kettle orbit lantern 2026"
 SAME_ANSWER = "If a patient account uses this address, an email with a link to set a new password is on its way."
@@ -209,3 +209,37 @@ def test_only_coordinators_are_offered_the_invitation(make_client, gen):
     assert "Invite to a patient account" not in page
     assert submit(physician, f"/patients/{patient.id}/account/invite", {},
                   form_page=f"/patients/{patient.id}").status_code == 403
+
+
+# ------------------------------------------------------------------ addresses, and the language after the link
+
+def test_the_sign_in_page_after_a_spanish_invitation_stays_in_spanish(client, coordinator, gen, account_outbox,
+                                                                      make_client):
+    patient = gen.patient(language="Spanish", email="lucia@example.org")
+    submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}")
+    browser = make_client()
+    done = set_password(browser, link_in(account_outbox[0][2]))
+    sign_in_page = text(browser.get(done.location))
+    assert "Su contraseña está guardada" in sign_in_page
+    assert soup(sign_in_page).html["lang"] == "es"
+    assert soup(sign_in_page).find("label", attrs={"for": "password"}).get_text().startswith("Contraseña")
+
+
+def test_an_address_sign_in_would_refuse_is_never_invited(client, coordinator, gen, account_outbox):
+    patient = gen.patient(email="demo-0007@patients.invalid")
+    page = text(client.get(f"/patients/{patient.id}"))
+    response = submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}",
+                      follow_redirects=True)
+    assert "not one they could sign in with: correct it in the patient's details first." in text(response)
+    assert account_outbox == [] and "Invite to a patient account" in page
+
+
+def test_the_patient_page_says_when_the_account_signs_in_with_another_address(client, coordinator, gen):
+    record = gen.patient(email="ana.silva@example.org")
+    gen.user(Role.PATIENT, email="old.address@example.org", patient=record)
+    page = words(text(client.get(f"/patients/{record.id}")))
+    assert ("The account signs in with old.address@example.org, not with the email on this record "
+            "(ana.silva@example.org). Password links go to old.address@example.org") in page
+    same = gen.patient(email="Pat.Same@example.org ")
+    gen.user(Role.PATIENT, email="pat.same@example.org", patient=same)
+    assert "signs in with" not in words(text(client.get(f"/patients/{same.id}")))

@@ -99,8 +99,10 @@ def send_link(case_id):
     if not current_app.config.get("MAIL_SERVER"):
         # Development or a clinic without mail: the email only reached the log, so show the
         # link to the staff member, who may read it to the patient (they can open it anyway).
-        flash(_("No mail server is set up (MAIL_SERVER), so the email went to the app's log. The link: "
-                "%(link_url)s",
+        kept = current_app.config.get("MAIL_FILE_DIR")
+        flash(_("No mail server is set up (MAIL_SERVER), so the email was not sent%(file)s. "
+                "You may read the patient the link: %(link_url)s",
+                file=_(" (a copy is kept in the folder %(folder)s)", folder=kept) if kept else "",
                 link_url=services.link_url(link)), "warning")
     return redirect(url_for("cases.show", case_id=case.id, _anchor="diary"))
 

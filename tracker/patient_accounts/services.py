@@ -4,6 +4,7 @@ and setting the password through the link either sends (tracker/patient_accounts
 Only patient accounts are ever reached this way: staff passwords stay with the admins (a staff
 address asking for a link gets the same answer as anyone and no email). Every step is audited.
 """
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -42,6 +43,9 @@ def invitation_refusal(patient):
         return "This record was merged into another: invite the patient from the record kept."
     if not (patient.email or "").strip():
         return "The patient has no email address: add one to the patient's details first."
+    if patient.account is None and not can_sign_in_with(patient.email):
+        # The account would be made with this address, and sign-in would refuse it.
+        return "The patient's email address is not one they could sign in with: correct it in the patient's details first."
     account = patient.account
     if account is not None and not account.active:
         return "The patient's account is deactivated: an admin must reactivate it first."
@@ -49,6 +53,16 @@ def invitation_refusal(patient):
     if owner is not None and owner.patient_id != patient.id:
         return "Another account already uses this email address: correct the patient's email first."
     return None
+
+
+def can_sign_in_with(address):
+    """Whether the sign-in form takes `address` (its own check: a reserved name such as
+    "x@patients.invalid" is not an address anyone signs in with)."""
+    try:
+        validate_email(address.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 @service

@@ -1,6 +1,6 @@
 """Patient accounts without the clinic's help: a coordinator invites (patient page), a patient
 asks for a link on the sign-in page, and either link opens the page that sets the password."""
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -56,7 +56,12 @@ def set_password(token):
     on_refusal(lambda refusal: _link_not_valid())
     services.set_password_by_link(token, form.new_password.data)
     flash(_("Your password is set. Sign in with your email address and the new password."), "success")
-    return redirect(url_for("auth.sign_in"))
+    response = redirect(url_for("auth.sign_in"))
+    if request.cookies.get(i18n.COOKIE) not in i18n.LANGUAGES:
+        # The sign-in page that follows knows nobody yet: it stays in the language this page was
+        # in (the patient's), rather than the browser's, so the flow never switches language midway.
+        i18n.remember_on_device(response, i18n.patient_language(patient))
+    return response
 
 
 def _link_not_valid():
