@@ -1,6 +1,7 @@
 """Conservative care: therapy rows added, edited and removed through the form, the totals the page
 shows (as the eligibility engine counts them), bad input, two people editing one row, and the
 review closing once the procedure has started."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -286,3 +287,11 @@ def test_passive_care_is_listed_as_not_counted_under_medicare(client, coordinato
     page = text(submit(client, care_url(case), therapy("rest", days_ago(60), days_ago(1)), follow_redirects=True))
     assert "(0 days, overlaps counted once;" in page
     assert "(not a kind this profile counts)" in page
+
+
+def test_the_case_page_says_what_the_count_left_out_in_a_sentence_of_its_own(client, coordinator, gen):
+    case = gen.case(state=State.UNDER_REVIEW, symptom_onset=days_ago(100))
+    submit(client, care_url(case), therapy("physical_therapy", days_ago(200), days_ago(101)))
+    summary = words(text(client.get(f"/cases/{case.id}")))
+    assert ".;" not in summary and "; ongoing rehab" in summary
+    assert re.search(r"ongoing rehab [a-z ]+\.\s*Left out of the count: physical therapy", summary)

@@ -493,3 +493,23 @@ def test_the_patient_sees_a_score_given_by_phone_at_the_moment_it_describes(
                 if "Day 2" in li.get_text())
     assert felt_at.strftime("%b") in words(line) and f"{felt_at.day}," in words(line)
     assert to_clinic(now()).strftime("%a, %b %-d") not in words(line)
+
+
+def test_a_recalled_time_in_the_minute_a_window_opens_is_filed_under_it(
+        client, gen, login_as, patient, coordinator_account):
+    # The injection at hh:mm:31: Day 2 opens 40 hours on at that second. Staff type whole minutes,
+    # so the minute it opens in is that window's, kept at its opening moment.
+    at = now()
+    injected = (at - timedelta(days=3)).replace(second=31)
+    case = follow_up_case(gen, patient, at - injected)
+    login_as(coordinator_account)
+    opens = injected + timedelta(hours=40)
+
+    response = submit(client, f"/cases/{case.id}/diary/phone", {"score": "4", **felt(opens)})
+
+    assert response.status_code == 302, error_of(text(response), "felt_time")
+    entry = entries_of(case)[-1]
+    assert entry.point.point_code == "d2" and entry.felt_at == opens
+    # The minute before stays between windows.
+    before = submit(client, f"/cases/{case.id}/diary/phone", {"score": "4", **felt(opens - timedelta(minutes=1))})
+    assert "No time point of this diary covers" in error_of(text(before), "felt_time")

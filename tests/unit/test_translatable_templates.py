@@ -166,6 +166,32 @@ def test_the_value_check_finds_a_missing_value():
     assert _missing_values("{{ _('%(rows)s row%(s)s', rows=n) }}{{ _('%(a)s', a=1) }}") == ["'%(rows)s row%(s)s': s"]
 
 
+def _wrong_percent_signs(source):
+    """Messages whose "%" a reader would see wrong: gettext formats a message only when it is given
+    values, so "50 %%" without values is shown as "50 %%", and a lone "%" among values breaks."""
+    wrong = []
+    for call in _env().parse(source).find_all(nodes.Call):
+        if not (isinstance(call.node, nodes.Name) and call.node.name in {"_", "gettext"} and call.args
+                and isinstance(call.args[0], nodes.Const) and isinstance(call.args[0].value, str)):
+            continue
+        message = call.args[0].value
+        formatted = bool(call.kwargs)
+        if (not formatted and "%%" in message) or (formatted and "%" in PLACEHOLDER.sub("", message).replace("%%", "")):
+            wrong.append(message)
+    return wrong
+
+
+@pytest.mark.parametrize("path", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES)))
+def test_every_percent_sign_of_a_message_is_shown_as_one(path):
+    assert _wrong_percent_signs(path.read_text(encoding="utf-8")) == []
+
+
+def test_the_percent_check_finds_doubled_and_lone_signs():
+    assert _wrong_percent_signs("{{ _('Above 7%% or on insulin') }}{{ _('at 50 % of %(n)s', n=1) }}"
+                                "{{ _('Above 7% or on insulin') }}{{ _('at 50 %% of %(n)s', n=1) }}") == [
+        "Above 7%% or on insulin", "at 50 % of %(n)s"]
+
+
 # ------------------------------------------------------------------ forms, vocabularies, page constants
 
 import ast  # noqa: E402

@@ -289,11 +289,20 @@ def _check_open(case, view, now, for_patient):
 
 
 def recalled_point(diary, felt_at, now):
-    """The point a score recalled for `felt_at` belongs to: the one whose window holds that moment.
-    Raises EntryRefused (next to the time) for a moment to come or between two windows."""
+    """The point a score recalled for `felt_at` belongs to, the one whose window holds that moment,
+    and the moment as kept. Raises EntryRefused (next to the time) for a moment to come or between
+    two windows.
+
+    Staff type whole minutes, and windows open at the injection's second: a window opening inside
+    the minute typed ("11:30" for a window opening 11:30:31) holds it, at its opening moment."""
     if felt_at > now:
         raise EntryRefused("This time is still to come: give the time the patient felt this pain.", field="felt_at")
-    due = window_holding([p.due for p in diary.points], felt_at)
+    dues = [p.due for p in diary.points]
+    due = window_holding(dues, felt_at)
+    if due is None:
+        opening = window_holding(dues, felt_at.replace(second=59, microsecond=0))
+        if opening is not None and felt_at < opening.opens_at <= now:
+            due, felt_at = opening, opening.opens_at
     if due is None:
         before = max((p for p in diary.points if p.due.closes_at < felt_at), key=lambda p: p.due.closes_at,
                      default=None)
@@ -305,7 +314,7 @@ def recalled_point(diary, felt_at, now):
                            f"({'; '.join(part for part in around if part)}). A score describes the "
                            "moment it was felt, so it is kept only for a moment a time point asks about.",
                            field="felt_at")
-    return diary.view(due.point.code)
+    return diary.view(due.point.code), felt_at
 
 
 @service
@@ -326,7 +335,7 @@ def record_entry(case, code, scores, answers, source, actor=None, link=None, now
     if for_patient:
         felt_at, view = now, diary.view(code)
     else:
-        view = recalled_point(diary, felt_at, now)
+        view, felt_at = recalled_point(diary, felt_at, now)
     _check_open(case, view, now, for_patient)
     if view.entered:
         raise _duplicate(view)
