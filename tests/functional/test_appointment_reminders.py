@@ -184,8 +184,10 @@ def test_a_patient_who_answered_stop_gets_email_instead(app_ctx, gen, reminder_o
 
 def test_the_coordinator_sees_each_message_and_sends_one_again(client, gen, login_as, reminder_outbox):
     appointment = booked(gen, 20)
-    reminders.send_due()
     login_as(gen.user(Role.COORDINATOR))
+    before = words(client.get(f"/appointments/{appointment.id}").get_data(as_text=True))
+    assert "Nothing sent yet. Send the patient's message now" in before and "message again now" not in before
+    reminders.send_due()
 
     page = client.get(f"/appointments/{appointment.id}").get_data(as_text=True)
     assert "Messages to the patient" in page and "msg-sent" in page

@@ -697,6 +697,8 @@ def test_the_move_form_starts_from_the_current_appointment(client, coordinator, 
     assert input_value(page, "start") == "10:00"
     assert selected(page, "physician_id") == str(physician.id)
     assert "Now: <strong>" in page
+    # The reason is asked for, and the label says so before the form is sent empty.
+    assert soup(page).find("label", attrs={"for": "reason"}).find("span", class_="req") is not None
 
 
 def test_moving_resets_the_day_of_check_and_the_override_and_keeps_the_rest(

@@ -537,3 +537,23 @@ def test_the_case_page_links_the_diary_view_in_follow_up(client, gen, physician,
     login_as(physician)
     page = text(client.get(f"/cases/{case.id}"))
     assert f'href="/cases/{case.id}/diary#outcome" role="button">Read the diary and record the outcome' in page
+
+
+def test_a_correction_to_a_result_the_diary_contradicts_says_so_wherever_the_result_is_shown(
+        client, gen, physician, login_as):
+    case = followed_up(gen, physician)
+    login_as(physician)
+    record(client, case.id)
+    assert "the diary read" not in words(by_id(text(client.get(f"/cases/{case.id}")), "outcome-panel"))
+
+    correction(client, case, diagnostic_result="negative", correction_reason="Outside records: relief was brief.")
+
+    assert "Diagnostic result negative the diary read positive" in words(
+        by_id(text(client.get(f"/cases/{case.id}")), "outcome-panel"))
+    assert "negative the diary read positive" in words(by_id(text(client.get(f"/cases/{case.id}/diary")), "outcome"))
+    event = db.session.execute(db.select(AuditEvent).filter_by(object_type="outcome", action="update")).scalar_one()
+    assert event.summary.endswith("; the diary read positive")
+    assert {"field": "diagnostic_result", "old": "positive", "new": "negative"} in event.changes
+    # Corrected back to what the diary read: no mark.
+    correction(client, case, diagnostic_result="positive", correction_reason="Re-read: the diary was right.")
+    assert "the diary read" not in words(by_id(text(client.get(f"/cases/{case.id}")), "outcome-panel"))

@@ -337,8 +337,12 @@ def correct_outcome(outcome, actor, diagnostic_result, therapeutic_days, days_re
     outcome.diagnostic_result, outcome.therapeutic_days, outcome.therapeutic_days_reason, outcome.notes = after
     changed = [name for name, old, new in zip(("diagnostic result", "therapeutic duration", "duration reason",
                                                "notes"), before, after) if old != new]
+    departs = outcome.result_departs_from_diary and before[0] != after[0]
     audit.record(audit.Action.UPDATE, "outcome", outcome.case_id,
-                 summary=f"outcome corrected ({', '.join(changed)}); reason and earlier values kept", user=actor)
+                 summary=f"outcome corrected ({', '.join(changed)}); reason and earlier values kept"
+                 + (f"; the diary read {outcome.diary_result}" if departs else ""), user=actor,
+                 before=dict(zip(("diagnostic_result", "therapeutic_days", "therapeutic_days_reason", "notes"), before)),
+                 after=dict(zip(("diagnostic_result", "therapeutic_days", "therapeutic_days_reason", "notes"), after)))
     db.session.commit()
     return outcome
 

@@ -280,6 +280,18 @@ class Outcome(db.Model):
         none counts; leaving it unknown does not)."""
         return self.therapeutic_days is not None and self.therapeutic_days != self.diary_therapeutic_days
 
+    @property
+    def diary_result(self):
+        """The diagnostic result the diary read when the outcome was recorded (every side the
+        same; None when the sides differ or nothing was kept)."""
+        results = {side.get("diagnostic") for side in (self.per_side or {}).values()}
+        return results.pop() if len(results) == 1 else None
+
+    @property
+    def result_departs_from_diary(self):
+        """The recorded result, first or corrected, is not what the diary read."""
+        return self.diary_result is not None and self.diagnostic_result != self.diary_result
+
 
 class OutcomeRevision(db.Model):
     """The values a physician's correction of an outcome replaced, with who, when and why. Append-only."""

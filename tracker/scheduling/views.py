@@ -231,6 +231,7 @@ def reschedule(appointment_id):
         "version_id": appointment.version_id, **_prefill(request.args)})
     form.set_choices(physicians(), services.active_rooms())
     form.submit.label.text = "Move appointment"
+    form.reason.flags.required = True  # a move needs its reason (the service says so if it is left empty)
 
     def page(warnings, status):
         return _booking_page("scheduling/book.html", status, case=appointment.case, form=form,
