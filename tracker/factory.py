@@ -147,6 +147,18 @@ def _audit_value(value):
     return str(value)
 
 
+# Column names as an audit row keeps them, in words a reader knows ("baseline_nrs": "Baseline NRS").
+_AUDIT_WORDS = {"nrs": "NRS", "odi": "Oswestry answer", "l5": "L5", "s1": "S1", "mrn": "MRN", "hba1c": "HbA1c",
+                "icd": "ICD", "id": "ID", "sms": "SMS", "e164": "(E.164)"}
+
+
+def _audit_field(name):
+    """An audit change's field in words: "pain_below_l5" is "Pain below L5", "odi_3" "Oswestry answer 3"."""
+    words = [_AUDIT_WORDS.get(word, word) for word in str(name).split("_")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
 def _therapy_kind_label(kind):
     """A conservative-care kind in words ("physical therapy"), as the profiles list them."""
     from tracker.vocab import TherapyKind
@@ -175,6 +187,7 @@ def register_template_helpers(app):
     app.jinja_env.globals["clinic_contact"] = clinic_contact
     app.jinja_env.filters["profile_name"] = _profile_name
     app.jinja_env.filters["audit_value"] = _audit_value
+    app.jinja_env.filters["audit_field"] = _audit_field
     app.jinja_env.globals.update(
         may=may, main_links=main_links, idle_seconds_left=idle_seconds_left, allergy_words=allergy_words, anticoagulant_words=anticoagulant_words,
         may_move=lambda case, action: workflow.open_to(case.state, action, current_user.role),

@@ -53,6 +53,8 @@ def test_a_correction_is_saved_and_each_change_is_kept_in_the_history_with_who_a
     audit = db.session.execute(db.select(AuditEvent).filter_by(object_type="patient", object_id=str(garcia.id))
                                .filter(AuditEvent.summary.like("changed%"))).scalar_one()
     assert "date_of_birth" in audit.summary and "1961" not in audit.summary  # names fields, not values
+    # The values are kept beside it, shown in the audit trail as the other edits' are.
+    assert {"field": "date_of_birth", "old": "1961-02-04", "new": "1961-04-02"} in audit.changes
 
 
 def test_saving_the_form_unchanged_records_nothing(client, coordinator, gen):
@@ -173,3 +175,18 @@ def test_a_correction_no_eligibility_criterion_reads_leaves_the_verdict_standing
     # The worklist line was worked out again with the patient's change, and still stands.
     db.session.expire_all()
     assert db.session.get(type(case), case.id).row.verdict_stale is False
+
+
+def test_a_stale_save_shows_the_phone_numbers_as_the_form_does(client, make_client, coordinator, gen, garcia):
+    form_page = client.get(f"/patients/{garcia.id}/edit").get_data(as_text=True)
+    other = make_client()
+    sign_in(other, gen.user(Role.COORDINATOR))
+    assert _edit(other, garcia, phone="201-555-0107").status_code == 302
+
+    response = client.post(f"/patients/{garcia.id}/edit", data={
+        **FORM, "phone": "201 555 0199", "version_id": input_value(form_page, "version_id"),
+        "csrf_token": csrf_from(form_page)})
+
+    notice = conflict_notice(response.get_data(as_text=True))
+    assert "Phone: saved <strong>(201) 555-0107</strong>, your form <strong>(201) 555-0199</strong>" in notice
+    assert "+1201" not in notice

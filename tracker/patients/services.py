@@ -153,7 +153,9 @@ def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=Fal
     # StaleDataError, turned into StaleEdit by @service.
     db.session.flush()
     stale = _newly_stale(standing, patient.cases)
-    audit.record(audit.Action.UPDATE, "patient", patient.id, summary="changed " + ", ".join(changed), user=actor)
+    audit.record(audit.Action.UPDATE, "patient", patient.id, summary="changed " + ", ".join(changed), user=actor,
+                 before={name: shown(before[name]) for name in changed},
+                 after={name: shown(getattr(patient, name)) for name in changed})
     # The patient is written, so the worklist lines of all their cases are worked out again as
     # this commits (tracker.cases.rows).
     db.session.commit()

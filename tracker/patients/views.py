@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_babel import gettext as _
 
-from tracker import audit
+from tracker import audit, phones
 from tracker.access import allow
 from tracker.errors import on_refusal
 from tracker.extensions import db
@@ -104,8 +104,13 @@ def _edit_page(patient, form, status, duplicates=(), conflicts=()):
 def _conflicts(patient, form):
     """(label, saved, typed) for each field where the record as saved now differs from the form."""
     typed = form.edited_values()
-    return [(form[name].label.text, services.shown(getattr(patient, name)) or "—", services.shown(typed[name]) or "—")
-            for name in form.EDITED if getattr(patient, name) != typed[name]]
+
+    def saved_and_typed(name):
+        # Numbers as the form shows them ("(201) 555-0107"), not as stored (E.164).
+        show = phones.display if name == "phone" else services.shown
+        return show(getattr(patient, name)) or "—", show(typed[name]) or "—"
+
+    return [(form[name].label.text, *saved_and_typed(name)) for name in form.EDITED if getattr(patient, name) != typed[name]]
 
 
 def _edit_refused(patient_id, form, refusal):
