@@ -293,3 +293,44 @@ def test_everything_takes_the_same_queries_for_one_episode_or_five(client, gen, 
         counts.append(counter.n)
     assert len(of_type(found, "Procedure")) == 5
     assert counts[0] == counts[1], counts
+
+
+def test_a_score_the_patient_gave_through_their_account_is_performed_by_the_patient_not_a_practitioner(
+        client, make_client, gen, login_as, reader):
+    """Through the signed-in account and through the personal link alike, the patient performed the
+    score; only staff taking it by phone are a Practitioner, and a patient's account is never one."""
+    from datetime import timedelta
+
+    from tests.helpers import submit
+    from tracker.models import DiaryEntry
+    from tracker.timeutil import to_clinic, utcnow
+    from tracker.vocab import EntrySource
+    from tracker.workflow import State
+
+    account = gen.user(Role.PATIENT, name="Sean O'Brien")
+    coordinator = gen.user(Role.COORDINATOR, name="Casey Coordinator")
+    case = gen.case(patient=account.patient, state=State.FOLLOW_UP, side=Side.LEFT)
+    injected = utcnow() - timedelta(hours=2)
+    gen.diary(case, injected_at=injected, entries={"t0": 7})  # the baseline, by the link
+
+    patient_browser = login_as(account, on=make_client())
+    assert submit(patient_browser, f"/my/cases/{case.id}/diary", {"point": "h2", "score": "3"}).status_code == 302
+    staff_browser = login_as(coordinator, on=make_client())
+    felt = to_clinic(injected + timedelta(minutes=30))  # the 30-minute score, recalled on the phone
+    assert submit(staff_browser, f"/cases/{case.id}/diary/phone", {
+        "score": "4", "felt_on": felt.date().isoformat(), "felt_time": felt.strftime("%H:%M")}).status_code == 302
+    entries = {e.source: e for e in db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id)).scalars()}
+    assert set(entries) == {EntrySource.PATIENT_ACCOUNT, EntrySource.LINK, EntrySource.STAFF_PHONE}
+
+    _, found = _everything(client, reader, account.patient.id)
+    performers = {source: found[f"Observation/{case.id}-diary-{entry.id}"]["performer"]
+                  for source, entry in entries.items()}
+    assert performers[EntrySource.PATIENT_ACCOUNT] == [{"reference": f"Patient/{account.patient.id}"}]
+    assert performers[EntrySource.LINK] == [{"reference": f"Patient/{account.patient.id}"}]
+    assert performers[EntrySource.STAFF_PHONE] == [
+        {"reference": f"Practitioner/{coordinator.id}", "display": "Casey Coordinator"}]
+    assert f"Practitioner/{account.id}" not in found
+    assert f"Practitioner/{coordinator.id}" in found
+    observation = client.get(f"/fhir/Observation/{case.id}-diary-{entries[EntrySource.PATIENT_ACCOUNT].id}",
+                             headers=reader)
+    assert fhir_json(observation)["performer"] == [{"reference": f"Patient/{account.patient.id}"}]

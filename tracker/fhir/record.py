@@ -117,7 +117,7 @@ def _people_and_places(cases):
                 add(addendum.author)
         for point in case.diary_points:
             for entry in point.entries:
-                add(entry.entered_by)
+                add(fhir.taken_by_staff(entry))
         if case.outcome:
             add(case.outcome.decided_by)
     return ([fhir.practitioner(u) for _, u in sorted(users.items())] +

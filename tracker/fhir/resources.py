@@ -1,7 +1,7 @@
 """The tracker's records as FHIR R4 resources (fhir.resources' R4B models: validated as they are
 built, so a resource that would break the standard fails here, in our tests, not at the peer).
 
-Every function takes records already loaded (tracker/fhir/loading.py loads a patient's whole
+Every function takes records already loaded (tracker/fhir/record.py loads a patient's whole
 record in a fixed number of queries) and queries nothing. Ids: a Patient, Practitioner or
 Location has its row's id; every other resource belongs to one case and its id starts with the
 case's id ("12", "12-M46.1", "12-exam-faber-left", "12-diary-345"), so a read finds its case from
@@ -26,7 +26,7 @@ from tracker.models.procedure import ProcedureStatus
 from tracker.models.review import EXAM_SIDES
 from tracker.procedures.rules.billing import claims
 from tracker.procedures.rules.schema import Complication, Guidance, Step
-from tracker.vocab import AllergyAnswer, AppointmentStatus, ProvocationResult, Side
+from tracker.vocab import AllergyAnswer, AppointmentStatus, EntrySource, ProvocationResult, Side
 from tracker.workflow import State
 
 HL7 = "http://terminology.hl7.org/CodeSystem"
@@ -416,10 +416,17 @@ def administrations(case, formulary):
 
 # ------------------------------------------------------------------ diary and outcome
 
+def taken_by_staff(entry):
+    """The staff member who took a diary score by phone, or None for a score the patient gave
+    themself (signed in to their account, whose row is a User too, or through the personal link)."""
+    return entry.entered_by if entry.source == EntrySource.STAFF_PHONE else None
+
+
 def diary(case, entries):
     """Each diary score as a LOINC 72514-3 Observation at the moment it describes (`effective`:
     when it was given, or the time the patient recalled for a score staff took by phone; `issued`:
-    when it was recorded), with its time point, its side, and whether it came late."""
+    when it was recorded), with its time point, its side, and whether it came late. Its performer
+    is the patient, or the Practitioner who took it by phone."""
     found = []
     for entry in entries:
         point = time_point(case, entry.point.point_code)
@@ -435,7 +442,7 @@ def diary(case, entries):
             category=category("survey", "Survey"), effectiveDateTime=entry.felt_at or entry.entered_at,
             issued=entry.entered_at,
             valueInteger=entry.score, bodySite=si_joint(entry.side), extension=extensions, note=notes or None,
-            performer=[practitioner_ref(entry.entered_by)] if entry.entered_by else [ref("Patient", case.patient_id)]))
+            performer=[practitioner_ref(taken_by_staff(entry)) or ref("Patient", case.patient_id)]))
     return found
 
 
