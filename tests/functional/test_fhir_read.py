@@ -334,3 +334,57 @@ def test_a_score_the_patient_gave_through_their_account_is_performed_by_the_pati
     observation = client.get(f"/fhir/Observation/{case.id}-diary-{entries[EntrySource.PATIENT_ACCOUNT].id}",
                              headers=reader)
     assert fhir_json(observation)["performer"] == [{"reference": f"Patient/{account.patient.id}"}]
+
+
+def _merged_through_the_page(client, make_client, gen, login_as):
+    """Two records of one person, each with a case, merged by a coordinator through the merge page:
+    (kept, merged away)."""
+    from datetime import date
+
+    from tests.helpers import csrf_from, input_value
+
+    kept = gen.patient(mrn="A-100200", family_name="García", given_name="Lucía", date_of_birth=date(1961, 4, 2))
+    other = gen.patient(mrn="A-100299", family_name="Garcia", given_name="Lucia", date_of_birth=date(1961, 4, 2))
+    gen.case(patient=kept)
+    gen.case(patient=other, side=Side.RIGHT)
+    browser = login_as(gen.user(Role.COORDINATOR), on=make_client())
+    url = f"/patients/{kept.id}/merge/{other.id}"
+    page = browser.get(url).get_data(as_text=True)
+    merged = browser.post(url, data={"csrf_token": csrf_from(page), "reason": "Same person, confirmed by phone",
+                                     "kept_version": input_value(page, "kept_version"),
+                                     "merged_version": input_value(page, "merged_version")})
+    assert merged.status_code == 302, merged.get_data(as_text=True)
+    return kept.id, other.id
+
+
+def test_a_merged_away_record_reads_as_inactive_and_replaced_by_the_record_kept(client, make_client, gen, login_as,
+                                                                                reader):
+    kept, other = _merged_through_the_page(client, make_client, gen, login_as)
+
+    tombstone = fhir_json(client.get(f"/fhir/Patient/{other}", headers=reader))
+    validated(tombstone)
+    assert tombstone["active"] is False
+    assert tombstone["link"] == [{"other": {"reference": f"Patient/{kept}"}, "type": "replaced-by"}]
+    live = fhir_json(client.get(f"/fhir/Patient/{kept}", headers=reader))
+    validated(live)
+    assert live["active"] is True
+    assert live["link"] == [{"other": {"reference": f"Patient/{other}"}, "type": "replaces"}]
+
+
+def test_everything_on_a_merged_away_record_is_the_record_kept_with_both_records_linked(
+        client, make_client, gen, login_as, reader):
+    kept, other = _merged_through_the_page(client, make_client, gen, login_as)
+
+    data, found = _everything(client, reader, kept)
+    assert [p["id"] for p in of_type(found, "Patient")] == [str(kept), str(other)]
+    assert found[f"Patient/{other}"]["active"] is False
+    assert found[f"Patient/{other}"]["link"][0]["type"] == "replaced-by"
+    assert found[f"Patient/{kept}"]["link"][0]["type"] == "replaces"
+    requests = of_type(found, "ServiceRequest")
+    assert len(requests) == 2 and {r["subject"]["reference"] for r in requests} == {f"Patient/{kept}"}
+
+    followed, followed_found = _everything(client, reader, other)
+    assert followed_found == found and followed["total"] == data["total"]
+    viewed = db.session.execute(db.select(AuditEvent).filter_by(action="view", object_type="patient")
+                                .order_by(AuditEvent.id.desc())).scalars().first()
+    assert viewed.object_id == str(kept) and viewed.summary == f"API GET /fhir/Patient/{other}/$everything"

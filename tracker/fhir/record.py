@@ -60,10 +60,12 @@ CASE_DETAILS = (
 )
 
 
-def load_patient(patient_id):
-    return db.session.execute(
-        db.select(Patient).filter_by(id=patient_id)
-        .options(selectinload(Patient.cases).options(*CASE_DETAILS))).scalar_one_or_none()
+def load_patient(patient_id, cases=True):
+    """The patient with the records merged into it and (`cases`) every case with its details."""
+    options = [selectinload(Patient.merged_records)]
+    if cases:
+        options.append(selectinload(Patient.cases).options(*CASE_DETAILS))
+    return db.session.execute(db.select(Patient).filter_by(id=patient_id).options(*options)).scalar_one_or_none()
 
 
 def load_case(case_id):
@@ -125,9 +127,9 @@ def _people_and_places(cases):
 
 
 def everything(patient, context):
-    """Every resource of the patient's record: the Patient, each case's resources, and the
-    Practitioners and Locations they point to."""
-    found = [fhir.patient(patient, mrn_system())]
+    """Every resource of the patient's record: the Patient, the records merged into it (which its
+    `link` points to), each case's resources, and the Practitioners and Locations they point to."""
+    found = [fhir.patient(row, mrn_system()) for row in (patient, *patient.merged_records)]
     for case in patient.cases:
         found.extend(case_resources(case, context))
     found.extend(_people_and_places(patient.cases))

@@ -102,13 +102,19 @@ def case_id_of(resource_id):
 # ------------------------------------------------------------------ people and places
 
 def patient(row, mrn_system):
+    """The record; a merged one (a tombstone) is inactive and `replaced-by` the record kept, which
+    `replaces` each record merged into it (FHIR's Patient.link; `merged_records` loaded)."""
+    if row.merged_into_id is not None:
+        links = [{"other": ref("Patient", row.merged_into_id), "type": "replaced-by"}]
+    else:
+        links = [{"other": ref("Patient", merged.id), "type": "replaces"} for merged in row.merged_records]
     telecom = []
     if row.phone:
         telecom.append({"system": "phone", "value": row.phone})
     if row.email:
         telecom.append({"system": "email", "value": row.email})
     return Patient(
-        id=str(row.id),
+        id=str(row.id), active=row.merged_into_id is None, link=links or None,
         identifier=[{"use": "usual", "system": mrn_system, "value": row.mrn,
                      "type": {"coding": [{"system": f"{HL7}/v2-0203", "code": "MR",
                                           "display": "Medical record number"}]}}],

@@ -10,7 +10,8 @@ from tracker.errors import on_refusal
 from tracker.extensions import csrf, db
 from tracker.fhir import intake, record, resources
 from tracker.fhir.responses import FHIR_JSON, check_acceptable, outcome_response, resource_response
-from tracker.models import ApiScope, Patient, Room, User
+from tracker.loaders import kept_record
+from tracker.models import ApiScope, Room, User
 from tracker.policy import PROFILES
 from tracker.roles import Role
 from tracker.timeutil import utcnow
@@ -68,7 +69,9 @@ def _readable(kind):
         entry["operation"] = [{"name": "everything",
                                "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
                                "documentation": "Every case of the patient; no parameters (start, end, "
-                                                "_since, _type, _count are not supported)."}]
+                                                "_since, _type, _count are not supported). On a record "
+                                                "merged into another (inactive, link replaced-by): the "
+                                                "record kept, where its cases went."}]
     return entry
 
 
@@ -97,7 +100,7 @@ def _row_id(ident):
 
 def _find(kind, ident):
     if kind == "Patient":
-        row = db.session.get(Patient, _row_id(ident)) if _row_id(ident) else None
+        row = record.load_patient(_row_id(ident), cases=False) if _row_id(ident) else None
         return resources.patient(row, record.mrn_system()) if row else None
     if kind == "Practitioner":
         user = db.session.get(User, _row_id(ident)) if _row_id(ident) else None
@@ -116,16 +119,20 @@ def _find(kind, ident):
 @bp.route("/Patient/<int:patient_id>/$everything")
 @token_allow(*READERS)
 def everything(patient_id):
+    """The record's every resource; a merged record's are those of the record kept, where its
+    cases went (the Bundle holds both Patients, linked replaced-by and replaces)."""
     patient = record.load_patient(patient_id)
     if patient is None:
         return _not_found("Patient", patient_id)
+    if patient.merged_into_id is not None:
+        patient = record.load_patient(kept_record(patient).id)
     found = record.everything(patient, record.Context.load())
     base = base_url()
     bundle = Bundle(type="searchset", timestamp=utcnow(), total=len(found),
                     link=[{"relation": "self", "url": request.url}],
                     entry=[{"fullUrl": f"{base}/{r.get_resource_type()}/{r.id}", "resource": r,
                             "search": {"mode": "match"}} for r in found])
-    record_read("patient", patient_id)
+    record_read("patient", patient.id)
     return resource_response(bundle)
 
 

@@ -71,6 +71,9 @@ class Patient(db.Model):
     account = db.relationship("User", back_populates="patient", uselist=False)
     cases = db.relationship("Case", back_populates="patient", order_by="Case.id")
     merged_into = db.relationship("Patient", remote_side=[id])
+    # The records merged into this one (a merge points earlier tombstones at the record kept, so
+    # each tombstone is here on the one live record), for the FHIR Patient's `link`.
+    merged_records = db.relationship("Patient", viewonly=True, order_by="Patient.id")
     # The STOP this patient's number answered, if it did (`tracker.sms.opted_out` as a join: the
     # opt-out is kept by number, see SmsOptOut), for a page that loads it with the patient.
     sms_opt_out = db.relationship(
