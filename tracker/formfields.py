@@ -12,6 +12,7 @@ from wtforms.validators import StopValidation, ValidationError
 
 from tracker.extensions import db
 from tracker.models import Case, Patient
+from tracker.patients.identity import characters_not_in_names
 from tracker.timeutil import clinic_today
 
 # The largest id or number the database's integer columns hold (PostgreSQL `integer`). Larger
@@ -132,6 +133,18 @@ def not_before_birth(form, field):
     if field.data and born and field.data < born:
         raise ValidationError(_("This date is before the patient was born (%(born)s); check the day, month and year.",
                                 born=born.isoformat()))
+
+
+def name_problem(value):
+    """Why `value` cannot be a person's name, naming each character to remove ("remove “😀”"), or
+    None: the one name rule, for the forms (`person_name`) and FHIR intake alike. Letters, accents,
+    spaces, apostrophes, hyphens and periods are a name (tracker.patients.identity)."""
+    wrong = characters_not_in_names(value)
+    if not wrong:
+        return None
+    shown = " ".join(f"“{char}”" for char in wrong)
+    return _("A name holds letters, spaces, apostrophes ('), hyphens (-) and periods only: remove %(shown)s.",
+             shown=shown)
 
 
 def _patient_birth_date(form):

@@ -249,3 +249,23 @@ def test_an_mrn_registered_by_another_request_a_moment_ago_needs_a_person_and_le
     issue = fhir_json(response)["issue"][0]
     assert issue["code"] == "duplicate" and "Quick, Other" in issue["diagnostics"]
     assert (_count(Patient), _count(Case), _count(CaseIdentifier)) == (1, 0, 0)
+
+
+@pytest.mark.parametrize("family, given, where", [
+    ("<script>alert(1)</script>", "Emi", "Bundle.entry[0].resource.name[0].family"),
+    ("Smile😀", "Emi", "Bundle.entry[0].resource.name[0].family"),
+    ("Nakamura", "Emi 2", "Bundle.entry[0].resource.name[0].given")])
+def test_a_name_the_referral_form_refuses_is_refused_at_intake_in_the_forms_words(
+        client, make_client, gen, login_as, intake, family, given, where):
+    from tests.builders import PATIENT, REFERRAL
+    from tests.helpers import field_error, submit
+
+    response = post_bundle(client, intake, intake_bundle(family=family, given=given))
+    assert response.status_code == 422, response.get_data(as_text=True)
+    [issue] = fhir_json(response)["issue"]
+    assert issue["expression"] == [where]
+    browser = login_as(gen.user(Role.COORDINATOR), on=make_client())
+    form = submit(browser, "/referrals/new", {**PATIENT, **REFERRAL, "family_name": family, "given_name": given})
+    assert form.status_code == 422
+    assert issue["diagnostics"] == field_error(form.get_data(as_text=True), where.rsplit(".", 1)[1] + "_name")
+    assert (_count(Patient), _count(Case)) == (0, 0)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker import audit, coding
 from tracker.extensions import db
+from tracker.formfields import name_problem
 from tracker.models import Case, CaseIdentifier, Patient
 from tracker.patients.duplicates import SAME_MRN, Identity, match_reasons
 from tracker.patients.identity import mrn_key, normalise_mrn
@@ -140,10 +141,14 @@ def _patient(patient, where, mrn_system, problems):
                          f"{mrn_system}.", f"{where}.resource.identifier"))
     _text(values, "mrn", mrn, f"{where}.resource.identifier", problems if mrn else [])
     name = next(iter(patient.name or []), None)
-    _text(values, "family_name", name.family if name else None, f"{where}.resource.name.family", problems,
-          label="The patient's family name")
-    _text(values, "given_name", " ".join(name.given or []) if name else None, f"{where}.resource.name.given",
-          problems, label="The patient's given name")
+    for field_name, value, element, label in (
+            ("family_name", name.family if name else None, "family", "The patient's family name"),
+            ("given_name", " ".join(name.given or []) if name else None, "given", "The patient's given name")):
+        name_where = f"{where}.resource.name[0].{element}"
+        _text(values, field_name, value, name_where, problems, label=label)
+        problem = values[field_name] and name_problem(values[field_name])
+        if problem:
+            problems.append((problem, name_where))
     if patient.birthDate is None or not isinstance(patient.birthDate, date):
         problems.append(("The patient's full date of birth (YYYY-MM-DD) is missing.", f"{where}.resource.birthDate"))
     elif patient.birthDate > clinic_today():

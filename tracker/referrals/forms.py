@@ -7,8 +7,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from tracker.coding import clinic_diagnosis_codes
-from tracker.formfields import TrackerForm, not_before_birth, not_in_future, options, plausible_date
-from tracker.patients.identity import characters_not_in_names, clean_name
+from tracker.formfields import TrackerForm, name_problem, not_before_birth, not_in_future, options, plausible_date
+from tracker.patients.identity import clean_name
 from tracker.phones import PhoneNumber, why_no_texts
 from tracker.timeutil import clinic_today
 from tracker.vocab import ContactChannel, Indication, Sex, Side
@@ -20,11 +20,9 @@ def person_name(form, field):
     leaves a name saved before this rule as it is (`stored_names`) unless it is changed."""
     if clean_name(field.data or "") == clean_name(getattr(form, "stored_names", {}).get(field.short_name) or ""):
         return
-    wrong = characters_not_in_names(field.data)
-    if wrong:
-        shown = " ".join(f"“{char}”" for char in wrong)
-        raise ValidationError(_("A name holds letters, spaces, apostrophes ('), hyphens (-) and periods "
-                                "only: remove %(shown)s.", shown=shown))
+    problem = name_problem(field.data)
+    if problem:
+        raise ValidationError(problem)
 
 
 class PatientFields:
