@@ -1,6 +1,8 @@
 """FHIR referral intake: a transaction Bundle opens a referred case in one transaction; the
 patient is matched through the duplicate rules (a doubt goes to a person: 409); each problem is
 named; the same referral posted twice opens one case; intake then $everything shows the same facts."""
+import json
+import re
 from datetime import date
 
 import pytest
@@ -100,8 +102,7 @@ def test_each_problem_is_named_with_where_it_is(client, intake):
     bundle["entry"][0]["resource"]["telecom"] = [{"system": "email", "value": "emi at example"},
                                                  {"system": "phone", "value": "555"}]
     response = post_bundle(client, intake, bundle)
-    assert response.status_code == 422
-    issues = {i["diagnostics"]: i.get("expression", [None])[0] for i in fhir_json(response)["issue"]}
+    issues = {i["diagnostics"]: i.get("expression", [None])[0] for i in _issues(response, 422)}
     text = " | ".join(issues)
     assert "The side is missing" in text
     assert "M53.3 is a sacrococcygeal disorder, not the sacroiliac joint." in text
@@ -119,8 +120,7 @@ def test_a_bundle_that_is_not_valid_fhir_is_a_400_naming_the_element(client, int
     bundle = intake_bundle()
     bundle["entry"][0]["resource"]["birthDate"] = "second of April"
     response = post_bundle(client, intake, bundle)
-    assert response.status_code == 400
-    assert any("birthDate" in i.get("expression", [""])[0] for i in fhir_json(response)["issue"])
+    assert [i["expression"] for i in _issues(response, 400)] == [["Bundle.entry[0].resource.birthDate"]]
     for body, content_type in (("{not json", "application/fhir+json"), ("[]", "application/fhir+json")):
         bad = client.post("/fhir", headers={**intake, "Content-Type": content_type}, data=body)
         assert bad.status_code == 400, body
@@ -269,3 +269,63 @@ def test_a_name_the_referral_form_refuses_is_refused_at_intake_in_the_forms_word
     assert form.status_code == 422
     assert issue["diagnostics"] == field_error(form.get_data(as_text=True), where.rsplit(".", 1)[1] + "_name")
     assert (_count(Patient), _count(Case)) == (0, 0)
+
+
+# ---------------------------------------------------------------- what an OperationOutcome says, and where
+
+FHIRPATH = re.compile(r"Bundle(\.[a-z][A-Za-z]*(\[\d+\])?)*")
+RAW_VALIDATOR_WORDS = ("``", "Value error", "spec regex", "Input should", "ModelClass", "_type")
+
+
+def _issues(response, status):
+    assert response.status_code == status, response.get_data(as_text=True)
+    issues = fhir_json(response)["issue"]
+    for issue in issues:
+        assert all(FHIRPATH.fullmatch(where) for where in issue.get("expression", [])), issue
+        assert not any(words in issue["diagnostics"] for words in RAW_VALIDATOR_WORDS), issue
+    return issues
+
+
+def test_a_resource_other_than_a_bundle_is_a_400_that_says_so_in_plain_words(client, intake):
+    response = client.post("/fhir", headers={**intake, "Content-Type": "application/fhir+json"},
+                           data=json.dumps({"resourceType": "Patient"}))
+    [issue] = _issues(response, 400)
+    assert issue["diagnostics"] == "This endpoint takes a FHIR Bundle of type transaction; got a Patient."
+    assert issue["expression"] == ["Bundle.resourceType"]
+    [issue] = _issues(client.post("/fhir", headers={**intake, "Content-Type": "application/fhir+json"},
+                                  data=json.dumps({"type": "transaction"})), 400)
+    assert issue["expression"] == ["Bundle.resourceType"] and "Bundle" in issue["diagnostics"]
+
+
+def _set(bundle, path, value):
+    *parents, last = path
+    target = bundle
+    for key in parents:
+        target = target[key]
+    target[last] = value
+    return bundle
+
+
+@pytest.mark.parametrize("path, value, where, says", [
+    (("entry", 0, "resource", "birthDate"), "second of April", "Bundle.entry[0].resource.birthDate",
+     "“second of April” is not a FHIR date"),
+    (("entry", 0, "resource", "birthDate"), "1968-02-30", "Bundle.entry[0].resource.birthDate",
+     "“1968-02-30” is not a date"),
+    (("entry", 1, "resource", "bodySite", 0, "coding", 0, "userSelected"), "maybe",
+     "Bundle.entry[1].resource.bodySite[0].coding[0].userSelected", "true or false"),
+    (("entry", 0, "resource", "_birthDate"), {"id": 5}, "Bundle.entry[0].resource.birthDate.id", "text"),
+    (("entry", 0, "resource", "nickname"), "Emi", "Bundle.entry[0].resource.nickname", "not an element"),
+    (("entry", 0, "resource", "resourceType"), "Nope", "Bundle.entry[0].resource.resourceType",
+     "Nope is not a FHIR R4 resource type."),
+])
+def test_a_bundle_that_is_not_valid_fhir_names_each_element_by_its_fhirpath_in_plain_words(
+        client, intake, path, value, where, says):
+    issues = _issues(post_bundle(client, intake, _set(intake_bundle(), path, value)), 400)
+    assert [i["expression"] for i in issues] == [[where]]
+    assert says in issues[0]["diagnostics"]
+    assert (_count(Patient), _count(Case)) == (0, 0)
+
+
+def test_a_symptom_onset_after_the_referral_is_named_at_its_condition(client, intake):
+    [issue] = _issues(post_bundle(client, intake, intake_bundle(onset="2026-11-21")), 422)
+    assert issue["expression"] == ["Bundle.entry[2].resource.onsetDateTime"]

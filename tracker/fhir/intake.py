@@ -7,10 +7,12 @@ patient and writes the patient (if new), the case, its history, the sender's ide
 audit rows in one transaction. The same referral posted again (the same ServiceRequest identifier)
 finds its case: no second one.
 """
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
+from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -66,16 +68,102 @@ class Referral:
 
 
 def parse_bundle(document):
-    """The Bundle as a validated R4B model, or IntakeProblem(400) naming each invalid element."""
+    """The Bundle as a validated R4B model, or IntakeProblem(400) naming each invalid element in
+    plain words, where it is as FHIRPath ("Bundle.entry[0].resource.birthDate")."""
     if not isinstance(document, dict):
         raise IntakeProblem([("The body is not a FHIR JSON resource.", None)], 400)
+    if document.get("resourceType") != "Bundle":
+        kind = document.get("resourceType")
+        if isinstance(kind, str) and kind:
+            got = f"{_article(kind)} {kind}"
+        else:
+            got = "a resource without a resourceType" if kind in (None, "") else f"resourceType {kind}"
+        raise IntakeProblem([(f"This endpoint takes a FHIR Bundle of type transaction; got {got}.",
+                              "Bundle.resourceType")], 400)
+    _check_resource_types(document)
     try:
         return Bundle.model_validate(document)
     except ValidationError as error:
-        raise IntakeProblem([(f"{e['msg']}", "Bundle." + ".".join(str(p) for p in e["loc"]))
-                             for e in error.errors()[:20]], 400) from None
+        raise IntakeProblem([(_plain(e), _fhirpath(e["loc"])) for e in error.errors()[:20]], 400) from None
     except (ValueError, TypeError) as error:
         raise IntakeProblem([(f"Not a valid Bundle: {error}", None)], 400) from None
+
+
+def _article(word):
+    return "an" if word[:1].upper() in "AEIOU" else "a"
+
+
+def _check_resource_types(document):
+    """Each entry's resource names a FHIR R4 resource type (the validator fails on an unknown one
+    instead of naming it)."""
+    entries = document.get("entry")
+    problems = []
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            continue
+        kind = resource.get("resourceType")
+        try:
+            known = isinstance(kind, str) and get_fhir_model_class(kind) is not None
+        except ValueError:
+            known = False
+        if not known:
+            problems.append((f"{kind} is not a FHIR R4 resource type." if kind else "The resource has no resourceType.",
+                             f"Bundle.entry[{index}].resource.resourceType"))
+    if problems:
+        raise IntakeProblem(problems, 400)
+
+
+def _fhirpath(loc):
+    """The validator's location as FHIRPath: ("entry", 0, "resource", "_birthDate", "id") ->
+    "Bundle.entry[0].resource.birthDate.id" (a primitive's `_name` holds its id and extensions)."""
+    path = "Bundle"
+    for part in loc:
+        if part == "root":  # pydantic's name for a model's own value, not an element
+            continue
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += "." + ("resourceType" if part == "resource_type" else str(part).lstrip("_"))
+    return path
+
+
+# fhir.resources names a FHIR type in its messages ("Date value string does not match spec regex.").
+_FHIR_TYPE_MESSAGE = re.compile(r"(\w+) value string does not match spec regex")
+_FORMATS = {"date": "YYYY-MM-DD (or YYYY, YYYY-MM)", "dateTime": "YYYY-MM-DD, or YYYY-MM-DDThh:mm:ss with a time zone",
+            "instant": "YYYY-MM-DDThh:mm:ss with a time zone"}
+_SHAPES = {"string_type": "text", "bool_parsing": "true or false", "bool_type": "true or false",
+           "int_parsing": "a whole number", "int_type": "a whole number", "decimal_parsing": "a number",
+           "list_type": "a list ([...])", "dict_type": "a JSON object ({...})", "model_type": "a JSON object ({...})",
+           "json_invalid": "a JSON object ({...})", "model_validation_format": "a JSON object ({...})"}
+# A choice of types (multipleBirth[x]) given twice, or a required one not given.
+_ONE_OF = re.compile(r"from this list \[(.*)\]")
+
+
+def _plain(error):
+    """The validator's complaint in words a sender's developer can act on."""
+    kind, given = error["type"], error.get("input")
+    if kind in ("missing", "model_field_validation.missing"):
+        return "This element is required."
+    if kind == "extra_forbidden":
+        return "This is not an element FHIR R4 defines here."
+    if kind in _SHAPES:
+        return f"This should be {_SHAPES[kind]}."
+    if kind == "string_pattern_mismatch" and given == "":
+        return "An empty value is not valid FHIR: leave the element out."
+    if kind.startswith("date") and isinstance(given, str):
+        why = (error.get("ctx") or {}).get("error")
+        return f"“{given}” is not a date{f' ({why})' if why else ''}: use YYYY-MM-DD."
+    choices = _ONE_OF.search(error["msg"])
+    if choices:
+        names = choices.group(1).replace("'", "")
+        return f"Give exactly one of {names}."
+    found = _FHIR_TYPE_MESSAGE.search(error["msg"])
+    if found and isinstance(given, str):
+        fhir_type = found.group(1)[:1].lower() + found.group(1)[1:]
+        form = f": use {_FORMATS[fhir_type]}" if fhir_type in _FORMATS else ""
+        return f"“{given}” is not a FHIR {fhir_type}{form}."
+    return error["msg"].removeprefix("Value error, ")
 
 
 def read_referral(document, mrn_system, diagnoses, profiles, today=None):
@@ -113,9 +201,10 @@ def read_referral(document, mrn_system, diagnoses, profiles, today=None):
     _check_subject(request.subject, request_where, full_urls, problems)
     codes, onsets = _diagnoses(by_type.get("Condition", []), request, request_where, diagnoses, full_urls, problems)
     referral_values["diagnosis_codes"] = codes
-    referral_values["symptom_onset"] = min(onsets) if onsets else None
-    if referral_values["symptom_onset"] and referral_values["symptom_onset"] > referral_values["referral_date"]:
-        problems.append(("The symptom onset is after the referral date.", "Condition.onsetDateTime"))
+    onset, onset_where = min(onsets, default=(None, None))
+    referral_values["symptom_onset"] = onset
+    if onset and onset > referral_values["referral_date"]:
+        problems.append(("The symptom onset is after the referral date.", onset_where))
     if problems:
         raise IntakeProblem(problems)
     return Referral(patient=patient_values, referral=referral_values, identifier=identifier)
@@ -250,14 +339,14 @@ def _icd_codes(concept):
 
 def _diagnoses(conditions, request, request_where, diagnoses, full_urls, problems):
     """ICD-10-CM codes from the Conditions and the ServiceRequest's reasonCode, each on the clinic's
-    list; onsets from the Conditions."""
+    list; onsets from the Conditions, each as (day, where)."""
     found, onsets = [], []
     sources = [(f"{w}.resource.code", c.code) for w, c in conditions]
     sources += [(f"{request_where}.resource.reasonCode", r) for r in request.reasonCode or []]
     for where, condition in conditions:
         _check_subject(condition.subject, where, full_urls, problems)
         if _day(condition.onsetDateTime) is not None:
-            onsets.append(_day(condition.onsetDateTime))
+            onsets.append((_day(condition.onsetDateTime), f"{where}.resource.onsetDateTime"))
     for where, concept in sources:
         codes = _icd_codes(concept)
         if not codes:
