@@ -1,6 +1,10 @@
 """Writing the audit trail. `record` adds a row to the current transaction; the caller commits it
 together with the change it describes, so neither exists without the other.
 
+Who: the `user` and `actor` given, else the request's. A page's is the signed-in user; an API
+request's is the token's account, and its actor names the token ("coordinator@clinic (API token
+sit_xxxxxxxx…)") on every row the request writes, whichever service writes it.
+
 An edit passes the values `before` and `after` it: the row then lists each changed field with its
 old and new value (`changes`), which the admin's audit page shows in words. A password, token or
 hash is listed as changed, never with a value. The one-line summary names the fields only; never
@@ -9,7 +13,7 @@ put a password, token or clinical value in it.
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_login import current_user
 
 from tracker.extensions import db
@@ -24,7 +28,10 @@ SECRET_MARKS = ("password", "token", "hash", "secret")
 
 def record(action, object_type=None, object_id=None, summary="", user=None, actor=None,
            before=None, after=None):
-    if user is None and has_request_context() and current_user.is_authenticated:
+    token = _request_token()
+    if user is None and token is not None:
+        user = token.user
+    elif user is None and has_request_context() and current_user.is_authenticated:
         user = current_user._get_current_object()
     event = AuditEvent(
         action=action,
@@ -33,12 +40,26 @@ def record(action, object_type=None, object_id=None, summary="", user=None, acto
         summary=summary[:2000],
         user_id=user.id if user else None,
         role=user.role if user else None,
-        actor=actor or (user.email if user else ""),
+        actor=actor or _actor(user, token),
         ip=request.remote_addr if has_request_context() else None,
         changes=field_changes(before, after) if after is not None else None,
     )
     db.session.add(event)
     return event
+
+
+def _request_token():
+    """The API token the request came with, once tracker/api/auth.py has found it; else None."""
+    return g.get("api_token") if has_request_context() else None
+
+
+def _actor(user, token):
+    if user is None:
+        return ""
+    if token is not None and token.user_id == user.id:
+        # The audit column holds 254 characters, as an email address does.
+        return f"{user.email} (API token {token.prefix}…)"[-254:]
+    return user.email
 
 
 def viewed(object_type, object_id, summary="", **who):

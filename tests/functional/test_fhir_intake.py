@@ -329,3 +329,47 @@ def test_a_bundle_that_is_not_valid_fhir_names_each_element_by_its_fhirpath_in_p
 def test_a_symptom_onset_after_the_referral_is_named_at_its_condition(client, intake):
     [issue] = _issues(post_bundle(client, intake, intake_bundle(onset="2026-11-21")), 422)
     assert issue["expression"] == ["Bundle.entry[2].resource.onsetDateTime"]
+
+
+# ---------------------------------------------------------------- the audit trail of an intake
+
+def _rows_after(last_id):
+    return db.session.execute(db.select(AuditEvent).filter(AuditEvent.id > last_id)
+                              .order_by(AuditEvent.id)).scalars().all()
+
+
+def _last_audit_id():
+    return db.session.execute(db.select(db.func.coalesce(db.func.max(AuditEvent.id), 0))).scalar()
+
+
+def test_every_audit_row_an_intake_writes_names_the_token(client, gen):
+    coordinator = gen.user(Role.COORDINATOR)
+    raw = token_for(coordinator, "intake")
+    before = _last_audit_id()
+    assert post_bundle(client, bearer(raw), intake_bundle()).status_code == 201
+    rows = _rows_after(before)
+    case = db.session.execute(db.select(Case)).scalar_one()
+    assert {(r.action.value, r.object_type) for r in rows} >= {("create", "patient"), ("create", "case")}
+    assert len([r for r in rows if r.action.value == "create" and r.object_type == "case"]) == 2
+    for row in rows:
+        assert row.user_id == coordinator.id and row.actor == f"{coordinator.email} (API token {raw[:12]}…)", \
+            (row.summary, row.actor)
+    assert any(r.object_type == "patient" and r.object_id == str(case.patient_id) for r in rows)
+
+
+def test_each_intake_request_is_in_the_audit_trail_whatever_its_answer(client, gen, intake):
+    """A new referral (201), a second new one, the first again (200) and one a person must check
+    (409, which names the patient on file): each request leaves its "API POST /fhir" row."""
+    answers, requests = [], []
+    for bundle in (intake_bundle(), intake_bundle(mrn="EHR-2002", family="Okafor", given="Grace",
+                                                  identifier="REF-2026-0043"),
+                   intake_bundle(), intake_bundle(mrn="EHR-3003", identifier="REF-2026-0044")):
+        before = _last_audit_id()
+        answers.append(post_bundle(client, intake, bundle).status_code)
+        requests.append([r for r in _rows_after(before) if r.summary == "API POST /fhir"])
+    assert answers == [201, 201, 200, 409]
+    cases = db.session.execute(db.select(Case).order_by(Case.id)).scalars().all()
+    assert [[(r.action.value, r.object_type, r.object_id) for r in rows] for rows in requests] == [
+        [("view", "case", str(cases[0].id))], [("view", "case", str(cases[1].id))],
+        [("view", "case", str(cases[0].id))], [("view", "patient", str(cases[0].patient_id))]]
+    assert all("API token" in r.actor for rows in requests for r in rows)

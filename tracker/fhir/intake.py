@@ -410,7 +410,7 @@ def _named(patient, reasons):
 
 
 @service
-def receive(referral, actor, actor_label):
+def receive(referral, actor):
     """(case, created_patient, created_case). One commit: the patient if new, the case, its
     history, the sender's identifier and the audit rows, or nothing (a refusal rolls back)."""
     case = existing_case(referral.identifier)
@@ -428,7 +428,7 @@ def receive(referral, actor, actor_label):
             else:
                 case = referrals.refer(patient, values, actor, commit=False)
             db.session.add(CaseIdentifier(case=case, system=referral.identifier[0], value=referral.identifier[1]))
-            audit.record(audit.Action.CREATE, "case", case.id, user=actor, actor=actor_label,
+            audit.record(audit.Action.CREATE, "case", case.id, user=actor,
                          summary=f"referral received through FHIR intake ({referral.identifier[0]}|{referral.identifier[1]})")
     except IntegrityError:
         case = existing_case(referral.identifier)

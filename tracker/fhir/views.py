@@ -5,7 +5,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from flask import Blueprint, request, url_for
 
 from tracker.access import public
-from tracker.api.auth import api_actor, api_user, record_read, token_allow
+from tracker.api.auth import api_user, record_read, token_allow
 from tracker.errors import on_refusal
 from tracker.extensions import csrf, db
 from tracker.fhir import intake, record, resources
@@ -147,15 +147,18 @@ def transaction():
     context = record.Context.load()
     on_refusal(_intake_refused)
     referral = intake.read_referral(document, record.mrn_system(), context.diagnoses, PROFILES)
-    case, new_patient, new_case = intake.receive(referral, api_user(), api_actor())
-    if not new_case:
-        record_read("case", case.id)
+    case, new_patient, new_case = intake.receive(referral, api_user())
+    # Every intake answered with a record is audited as the read it also is, created or found.
+    record_read("case", case.id)
     return _transaction_response(document, case, new_patient, new_case)
 
 
 def _intake_refused(refusal):
     """Each problem named with where it is (IntakeProblem), or the patient a person must check
-    (DuplicateCandidate, 409)."""
+    (DuplicateCandidate, 409: the answer shows each candidate's name, MRN and birth date, so each
+    is audited as read)."""
+    for patient in getattr(refusal, "patients", []):
+        record_read("patient", patient.id)
     return outcome_response(refusal.status, getattr(refusal, "problems", [str(refusal)]),
                             getattr(refusal, "code", None))
 
