@@ -1,6 +1,8 @@
 """FHIR referral intake: a transaction Bundle opens a referred case in one transaction; the
 patient is matched through the duplicate rules (a doubt goes to a person: 409); each problem is
-named; the same referral posted twice opens one case; intake then $everything shows the same facts."""
+named, in plain words at its FHIRPath location, names held to the referral form's rule; the same
+referral posted twice opens one case; intake then $everything shows the same facts; every audit row
+of an intake names its token, and every intake request is audited."""
 import json
 import re
 from datetime import date
@@ -13,9 +15,10 @@ from tracker.models import AuditEvent, Case, CaseIdentifier, Patient
 from tracker.vocab import Side
 from tracker.workflow import State
 
-from tests.builders import commit_elsewhere
+from tests.builders import PATIENT, REFERRAL, commit_elsewhere
 from tests.api_support import (bearer, check_bundle, codes, fhir_json, intake_bundle, of_type, post_bundle,
                                token_for)
+from tests.helpers import field_error, submit
 
 
 @pytest.fixture
@@ -257,9 +260,6 @@ def test_an_mrn_registered_by_another_request_a_moment_ago_needs_a_person_and_le
     ("Nakamura", "Emi 2", "Bundle.entry[0].resource.name[0].given")])
 def test_a_name_the_referral_form_refuses_is_refused_at_intake_in_the_forms_words(
         client, make_client, gen, login_as, intake, family, given, where):
-    from tests.builders import PATIENT, REFERRAL
-    from tests.helpers import field_error, submit
-
     response = post_bundle(client, intake, intake_bundle(family=family, given=given))
     assert response.status_code == 422, response.get_data(as_text=True)
     [issue] = fhir_json(response)["issue"]

@@ -1,19 +1,23 @@
 """FHIR read: the CapabilityStatement, `$everything` for a whole episode (validated by
 fhir.resources' R4B models, every reference resolved), each mapping's content, reads of single
-resources, content negotiation, audit, and a fixed number of queries."""
+resources, content negotiation, audit, and a fixed number of queries; who performed a diary score
+(the patient, or staff by phone), and merged records (inactive, linked to the record kept)."""
 import json
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tracker.roles import Role
 from tracker.extensions import db
-from tracker.models import AuditEvent
-from tracker.vocab import Side
+from tracker.models import AuditEvent, DiaryEntry
+from tracker.timeutil import to_clinic, utcnow
+from tracker.vocab import EntrySource, Side
+from tracker.workflow import State
 
 from tests.api_support import (FHIR_JSON, bearer, check_bundle, codes, episode, fhir_json, of_type,
                                token_for, validated)
+from tests.helpers import csrf_from, input_value, submit
 
 SNOMED, LOINC, CPT, ICD = "http://snomed.info/sct", "http://loinc.org", "http://www.ama-assn.org/go/cpt", \
     "http://hl7.org/fhir/sid/icd-10-cm"
@@ -201,7 +205,6 @@ def test_a_late_diary_score_keeps_the_time_it_was_given_and_says_it_is_late(clie
     [entry] = late
     assert ext(entry, "diary-time-point")["valueCoding"]["code"] == "diary-point-h2"
     assert ext(entry, "diary-counted-in-result")["valueBoolean"] is False
-    from tracker.models import DiaryEntry
     row = db.session.get(DiaryEntry, int(entry["id"].rsplit("-", 1)[1]))
     assert datetime.fromisoformat(entry["effectiveDateTime"].replace("Z", "+00:00")) == row.entered_at
     assert row.entered_at > row.point.closes_at
@@ -211,11 +214,6 @@ def test_a_late_diary_score_keeps_the_time_it_was_given_and_says_it_is_late(clie
 
 def test_a_score_taken_by_phone_is_effective_at_the_moment_the_patient_recalled_and_issued_when_recorded(
         client, gen, reader):
-    from datetime import timedelta
-
-    from tracker.models import DiaryEntry
-    from tracker.vocab import EntrySource
-
     case = episode(gen, side=Side.RIGHT)
     # The last score was taken by phone: the patient recalled a moment three hours before the call.
     row = db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id)
@@ -299,14 +297,6 @@ def test_a_score_the_patient_gave_through_their_account_is_performed_by_the_pati
         client, make_client, gen, login_as, reader):
     """Through the signed-in account and through the personal link alike, the patient performed the
     score; only staff taking it by phone are a Practitioner, and a patient's account is never one."""
-    from datetime import timedelta
-
-    from tests.helpers import submit
-    from tracker.models import DiaryEntry
-    from tracker.timeutil import to_clinic, utcnow
-    from tracker.vocab import EntrySource
-    from tracker.workflow import State
-
     account = gen.user(Role.PATIENT, name="Sean O'Brien")
     coordinator = gen.user(Role.COORDINATOR, name="Casey Coordinator")
     case = gen.case(patient=account.patient, state=State.FOLLOW_UP, side=Side.LEFT)
@@ -336,13 +326,9 @@ def test_a_score_the_patient_gave_through_their_account_is_performed_by_the_pati
     assert fhir_json(observation)["performer"] == [{"reference": f"Patient/{account.patient.id}"}]
 
 
-def _merged_through_the_page(client, make_client, gen, login_as):
+def _merged_through_the_page(make_client, gen, login_as):
     """Two records of one person, each with a case, merged by a coordinator through the merge page:
     (kept, merged away)."""
-    from datetime import date
-
-    from tests.helpers import csrf_from, input_value
-
     kept = gen.patient(mrn="A-100200", family_name="García", given_name="Lucía", date_of_birth=date(1961, 4, 2))
     other = gen.patient(mrn="A-100299", family_name="Garcia", given_name="Lucia", date_of_birth=date(1961, 4, 2))
     gen.case(patient=kept)
@@ -359,7 +345,7 @@ def _merged_through_the_page(client, make_client, gen, login_as):
 
 def test_a_merged_away_record_reads_as_inactive_and_replaced_by_the_record_kept(client, make_client, gen, login_as,
                                                                                 reader):
-    kept, other = _merged_through_the_page(client, make_client, gen, login_as)
+    kept, other = _merged_through_the_page(make_client, gen, login_as)
 
     tombstone = fhir_json(client.get(f"/fhir/Patient/{other}", headers=reader))
     validated(tombstone)
@@ -373,7 +359,7 @@ def test_a_merged_away_record_reads_as_inactive_and_replaced_by_the_record_kept(
 
 def test_everything_on_a_merged_away_record_is_the_record_kept_with_both_records_linked(
         client, make_client, gen, login_as, reader):
-    kept, other = _merged_through_the_page(client, make_client, gen, login_as)
+    kept, other = _merged_through_the_page(make_client, gen, login_as)
 
     data, found = _everything(client, reader, kept)
     assert [p["id"] for p in of_type(found, "Patient")] == [str(kept), str(other)]
