@@ -358,9 +358,15 @@ def _diary_baseline(case, coordinator, appointment):
     link, _ = diary.create_link(case, coordinator, now=appointment.starts_at - timedelta(days=3),
                                 sent_to=case.patient.email)
     db.session.commit()
+    _through_link(link, appointment.starts_at - timedelta(hours=14))
     diary.record_entry(case, "t0", {side: DEMO_BASELINE for side in diary.sides_of(case)}, {},
                        EntrySource.LINK, link=link, now=appointment.starts_at - timedelta(hours=14))
     return link
+
+
+def _through_link(link, at):
+    # Opening the link stamps its use (tracker.diary.services.open_link): the Diary panel's "Last used".
+    link.last_used_at = at
 
 
 def _diary_follow_up(case, link):
@@ -375,6 +381,7 @@ def _diary_follow_up(case, link):
             diary.record_entry(case, code, scores, answers, EntrySource.STAFF_PHONE, actor=link.created_by,
                                now=due_at + late, felt_at=due_at)
         else:
+            _through_link(link, due_at)
             diary.record_entry(case, code, scores, answers, EntrySource.LINK, link=link, now=due_at)
 
 

@@ -122,6 +122,17 @@ def test_patient_account_needs_an_existing_mrn(admin_client, gen, mrn, message):
     assert user_by_email("grace@patients.clinic") is None
 
 
+def test_an_mrn_typed_for_a_staff_account_is_questioned_not_dropped(admin_client, gen):
+    response = submit(admin_client, "/admin/users/new", {
+        "email": "casey@clinic.org", "name": "Casey Coordinator", "role": "coordinator",
+        "patient_mrn": "MRN-4242", "new_password": NEW_PASSWORD,
+    })
+
+    html = response.get_data(as_text=True)
+    assert field_error(html, "patient_mrn").startswith("Only a patient account is linked to a medical record number")
+    assert input_value(html, "patient_mrn") == "MRN-4242" and user_by_email("casey@clinic.org") is None
+
+
 def test_patient_record_gets_at_most_one_account(admin_client, gen):
     owner = gen.user(Role.PATIENT)
 

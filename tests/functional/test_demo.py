@@ -55,6 +55,24 @@ def test_the_seed_obeys_the_trackers_rules(app_ctx):
     assert rule_breaks() == []
 
 
+def test_the_seeds_patients_can_be_reached_as_the_app_would_reach_them(app_ctx, make_client):
+    from tracker.models import DiaryEntry, DiaryLink
+    from tracker.patient_accounts.services import can_sign_in_with
+    from tracker.vocab import EntrySource
+
+    seed()
+    # Every record's email is one sign-in takes (an invitation to it can be accepted), and the two
+    # patients with an account have its address on their record.
+    assert all(can_sign_in_with(email) for email in db.session.execute(db.select(Patient.email)).scalars())
+    for email, _password, mrn in (DEMO_PATIENT_ACCOUNT, DEMO_SCHEDULED_PATIENT_ACCOUNT):
+        assert db.session.execute(db.select(Patient.email).filter_by(mrn=mrn)).scalar_one() == email
+    # A link the seed's scores came through shows as used, as opening it would have stamped it.
+    cases = set(db.session.execute(db.select(DiaryEntry.case_id).filter_by(source=EntrySource.LINK)).scalars())
+    links = db.session.execute(db.select(DiaryLink).filter(DiaryLink.case_id.in_(cases))).scalars().all()
+    assert cases and {link.case_id for link in links} == cases
+    assert all(link.last_used_at is not None for link in links)
+
+
 def test_the_seed_tells_the_readmes_story_on_the_day_it_runs(app_ctx, make_client):
     seed()
     states = dict(db.session.execute(db.select(Patient.mrn, Case.state).join(Case.patient)).all())

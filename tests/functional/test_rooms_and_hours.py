@@ -10,7 +10,7 @@ from tracker.models import AuditEvent, Room, WorkingHours
 from tracker.roles import Role
 from tracker.scheduling import resources
 from tracker.timeutil import clinic_today
-from tracker.vocab import WEEKDAYS, Modality
+from tracker.vocab import WEEKDAYS, AppointmentStatus, Modality
 from tracker.workflow import State
 
 from tests.builders import commit_elsewhere
@@ -186,6 +186,23 @@ def test_a_room_taken_out_of_use_is_not_offered_for_booking(client, admin, gen, 
     assert "Suite Staying" in room_select and "Suite Retiring" not in room_select
     assert "Suite Retiring" not in page
     assert "Suite Staying" in page.split('<ul class="slots">', 1)[1]
+
+
+def test_taking_a_room_with_appointments_out_of_use_names_them_to_be_moved(client, admin, gen):
+    room = gen.room(name="Fluoro Suite 1")
+    case = gen.case(state=State.SCHEDULED, patient=gen.patient(family_name="O'Brien", given_name="Sean"))
+    gen.appointment(case, room=room)
+    gen.appointment(gen.case(state=State.ELIGIBLE), room=room, status=AppointmentStatus.CANCELLED,
+                    cancelled_reason="Patient unwell")
+
+    assert edit_room(client, room, active=None).status_code == 302
+    page = words(text(client.get("/admin/rooms")))
+
+    assert "Fluoro Suite 1 still has appointments booked in it, which stay there until moved:" in page
+    assert "(O'Brien, Sean)" in page and page.count("(O'Brien") == 1
+    quiet = gen.room(name="Spare Suite")
+    edit_room(client, quiet, active=None)
+    assert "still has appointments" not in words(text(client.get("/admin/rooms")))
 
 
 def test_rooms_in_use_are_listed_before_rooms_out_of_use(client, admin, gen):

@@ -31,6 +31,10 @@ class UserFieldsMixin:
     def validate_patient_mrn(self, field):
         if self.role.data == Role.PATIENT.value and not (field.data or "").strip():
             raise ValidationError(_("A patient account needs the patient's medical record number."))
+        if self.role.data != Role.PATIENT.value and (field.data or "").strip():
+            # Kept nowhere for staff: say so rather than drop what was typed.
+            raise ValidationError(_("Only a patient account is linked to a medical record number: leave this "
+                                    "empty for staff, or choose the role Patient."))
 
 
 class CreateUserForm(UserFieldsMixin, NewPasswordMixin, TrackerForm):

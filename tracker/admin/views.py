@@ -22,6 +22,7 @@ from tracker.procedures.services import billing_setting
 from tracker.referrals.services import physicians
 from tracker.roles import Role
 from tracker.scheduling import resources
+from tracker.timeutil import format_clinic
 from tracker.vocab import WEEKDAYS
 
 bp = Blueprint("admin", __name__)
@@ -222,8 +223,15 @@ def edit_room(room_id):
     if not form.validate_on_submit():
         return page()
     on_refusal(form_again(form, page, stale=STALE_ROOM))
+    was_active = room.active
     resources.update_room(room, form.values(), form.version_id.data, current_user)
     flash(_("Room saved."), "success")
+    ahead = resources.booked_ahead(room) if was_active and not room.active else []
+    if ahead:
+        # Deactivating stops new bookings only: the appointments already in the room stay there.
+        flash(_("%(room)s still has appointments booked in it, which stay there until moved: %(list)s.",
+                room=room.name, list="; ".join(f"{format_clinic(a.starts_at)} ({a.case.patient.display_name})"
+                                               for a in ahead) + ("…" if len(ahead) == 5 else "")), "warning")
     return redirect(url_for("admin.rooms"))
 
 

@@ -4,9 +4,11 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker import audit
 from tracker.extensions import db
-from tracker.models import Room, WorkingHours
+from tracker.models import Appointment, Room, WorkingHours
 from tracker.refusals import FieldError, check_version
+from tracker.timeutil import utcnow
 from tracker.transactions import service
+from tracker.vocab import NOT_STARTED
 
 
 def rooms():
@@ -55,6 +57,15 @@ def update_room(room, values, version_id, actor):
                  summary=audit.changed_fields(before, values, tuple(values)), user=actor,
                  before=before, after=values)
     db.session.commit()
+
+
+def booked_ahead(room, limit=5):
+    """The room's appointments still to come (booked or checked in), soonest first, at most
+    `limit`: what deactivating the room leaves to be moved (index: room, start time)."""
+    return db.session.execute(
+        db.select(Appointment).filter(Appointment.room_id == room.id, Appointment.starts_at >= utcnow(),
+                                      Appointment.status.in_(NOT_STARTED))
+        .order_by(Appointment.starts_at, Appointment.id).limit(limit)).scalars().all()
 
 
 def hours_by_physician():
