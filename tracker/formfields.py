@@ -164,5 +164,6 @@ def _patient_birth_date(form):
 
 
 def show_on_form(form, error):
-    """Put a service's FieldError next to its field, keeping what was typed."""
-    getattr(form, error.field).errors.append(error.message)
+    """Put a service's FieldError (or each of FieldErrors) next to its field, keeping what was typed."""
+    for one in getattr(error, "errors", [error]):
+        getattr(form, one.field).errors.append(one.message)

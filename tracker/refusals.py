@@ -34,6 +34,30 @@ class FieldError(Refusal):
         self.field = field
 
 
+class FieldErrors(FieldError):
+    """Several fields at once: every value to correct is named in one answer, not one per try."""
+
+    def __init__(self, errors):
+        super().__init__(errors[0].field, errors[0].message)
+        self.errors = errors
+
+
+def each_checked(*checks):
+    """Run every check (a callable that returns a value or raises FieldError) and return their
+    values in order; when any refuses, raise them all together (FieldErrors), so the person fixes
+    every field in one go."""
+    values, errors = [], []
+    for check in checks:
+        try:
+            values.append(check())
+        except FieldError as error:
+            errors.extend(getattr(error, "errors", [error]))
+            values.append(None)
+    if errors:
+        raise errors[0] if len(errors) == 1 else FieldErrors(errors)
+    return values
+
+
 def check_version(record, version_id):
     """Refuse (StaleEdit) a save from a form opened on another version of `record`.
 

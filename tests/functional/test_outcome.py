@@ -557,3 +557,32 @@ def test_a_correction_to_a_result_the_diary_contradicts_says_so_wherever_the_res
     # Corrected back to what the diary read: no mark.
     correction(client, case, diagnostic_result="positive", correction_reason="Re-read: the diary was right.")
     assert "the diary read" not in words(by_id(text(client.get(f"/cases/{case.id}")), "outcome-panel"))
+
+
+def test_every_value_to_correct_in_the_outcome_form_is_named_in_one_answer(client, gen, physician, login_as):
+    # A result the diary contradicts without its reason, a duration off the diary's without its
+    # reason, and scores still to come without the tick: all three at once, not one per try.
+    case = followed_up(gen, physician)
+    login_as(physician)
+
+    response = record(client, case.id, diagnostic_result="negative", therapeutic_days="30", confirm_early="")
+
+    page = text(response)
+    assert response.status_code == 422
+    assert "Give the reason for recording negative instead" in field_error(page, "reason")
+    assert "Give the reason for recording 30 days instead" in field_error(page, "days_reason")
+    assert "Tick the box to record the outcome now anyway" in field_error(page, "confirm_early")
+    db.session.expire_all()
+    assert case.outcome is None
+
+
+def test_every_value_to_correct_in_a_correction_is_named_in_one_answer(client, gen, physician, login_as):
+    case = followed_up(gen, physician)
+    login_as(physician)
+    record(client, case.id)
+
+    response = correction(client, case, therapeutic_days="150")
+
+    page = text(response)
+    assert "Say why the outcome is corrected" in field_error(page, "correction_reason")
+    assert "Give the reason for recording 150 days instead" in field_error(page, "days_reason")

@@ -56,6 +56,14 @@ def test_a_second_patient_with_the_same_mrn_is_refused_next_to_the_mrn(client, c
     assert _count(Case) == 0 and _count(Patient) == 1
 
 
+def test_an_mrn_already_registered_is_named_with_the_forms_other_errors_at_once(client, coordinator, gen):
+    gen.patient(mrn="A-100200", family_name="Someone", given_name="Else", date_of_birth=date(1950, 1, 1))
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "mrn": "a 100 200", "given_name": ""})
+    page = response.get_data(as_text=True)
+    assert field_error(page, "given_name") and "already registered (Someone, Else" in field_error(page, "mrn")
+    assert _count(Patient) == 1
+
+
 def test_same_name_and_birth_date_is_warned_and_needs_confirmation(client, coordinator, gen):
     known = gen.patient(mrn="B-7", family_name="Okonkwo", given_name="Ada", date_of_birth=date(1970, 3, 14))
     warned = submit(client, "/referrals/new", {**PATIENT, **REFERRAL})

@@ -34,7 +34,7 @@ from tracker.diary.relief import (ANAESTHETIC_WINDOW_HOURS, DiagnosticResult, In
 from tracker.diary.schedule import EntryStatus
 from tracker.extensions import db
 from tracker.models import Case, Outcome, OutcomeRevision
-from tracker.refusals import FieldError, Refusal, check_version
+from tracker.refusals import FieldError, Refusal, check_version, each_checked
 from tracker.timeutil import clinic_today, format_clinic, utcnow
 from tracker.transactions import service, undo_refused_write
 from tracker.vocab import Indication, NextStep, Side
@@ -234,11 +234,12 @@ def record_outcome(case, actor, diagnostic_result, therapeutic_days, next_step, 
         raise OutcomeRefused(f"An outcome is recorded in follow-up; this case is {case.state.label.lower()}.")
     result = DiagnosticResult(diagnostic_result)
     next_step = NextStep(next_step)
-    _check_days(therapeutic_days)
     reading = reading or read_outcome_diary(case)
-    why = _result_departure(result, reading.suggested_result, reason)
-    days_reason = _days_departure(therapeutic_days, reading.suggested_days, days_reason)
-    _check_nothing_to_come(reading, confirm_early)
+    _days_ok, why, days_reason, _to_come = each_checked(
+        lambda: _check_days(therapeutic_days),
+        lambda: _result_departure(result, reading.suggested_result, reason),
+        lambda: _days_departure(therapeutic_days, reading.suggested_days, days_reason),
+        lambda: _check_nothing_to_come(reading, confirm_early))
     try:
         outcome = _write(case, actor, result, therapeutic_days, days_reason, next_step, notes, why, version_id,
                          reading)
@@ -322,11 +323,15 @@ def correct_outcome(outcome, actor, diagnostic_result, therapeutic_days, days_re
     from the diary's reading. Raises FieldError or StaleEdit; nothing is written then."""
     check_version(outcome, version_id)
     result = DiagnosticResult(diagnostic_result)
-    _check_days(therapeutic_days)
     reason = (reason or "").strip()
-    if not reason:
-        raise FieldError("correction_reason", "Say why the outcome is corrected; the earlier values are kept.")
-    days_reason = _days_departure(therapeutic_days, outcome.diary_therapeutic_days, days_reason)
+
+    def _check_reason():
+        if not reason:
+            raise FieldError("correction_reason", "Say why the outcome is corrected; the earlier values are kept.")
+
+    _days_ok, _reason_ok, days_reason = each_checked(
+        lambda: _check_days(therapeutic_days), _check_reason,
+        lambda: _days_departure(therapeutic_days, outcome.diary_therapeutic_days, days_reason))
     before = (outcome.diagnostic_result, outcome.therapeutic_days, outcome.therapeutic_days_reason, outcome.notes)
     after = (result.value, therapeutic_days, days_reason, (notes or "").strip())
     if before == after:

@@ -78,12 +78,23 @@ def new_patient_referral():
         form.family_name.data = request.args.get("family_name", "")
         form.date_of_birth.data = request.args.get("date_of_birth", type=date.fromisoformat)
     if not form.validate_on_submit():
+        _mrn_taken_too(form)
         return _referral_page(form)
     on_refusal(lambda refusal: _referral_page(form, refusal=refusal))
     case = services.register_and_refer(form.patient_values(), form.referral_values(),
                                        current_user, form.confirm_new_patient.data)
     flash(_("Referral logged for %(display_name)s.", display_name=case.patient.display_name), "success")
     return redirect(url_for("cases.show", case_id=case.id))
+
+
+def _mrn_taken_too(form):
+    """An MRN another record holds is named with the form's other errors, not only after they
+    are fixed (the registration refuses it anyway)."""
+    if form.is_submitted() and (form.mrn.data or "").strip() and not form.mrn.errors:
+        try:
+            services.check_mrn_free(form.mrn.data)
+        except FieldError as taken:
+            show_on_form(form, taken)
 
 
 def _referral_page(form, patient=None, refusal=None):
