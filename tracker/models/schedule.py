@@ -106,6 +106,12 @@ class Appointment(db.Model):
     def active(self):
         return self.status in ACTIVE_STATUSES
 
+    @property
+    def time_set_at(self):
+        """When the appointment got the time it holds now: its booking, or its latest move."""
+        moves = [c.at for c in self.changes if c.change in ("booked", "rescheduled") and c.at]
+        return max([self.created_at, *moves])
+
 
 class AppointmentChange(db.Model):
     """History of an appointment: booked, rescheduled (with the old time, room and physician),

@@ -215,19 +215,13 @@ def _acknowledges(acknowledged, warnings):
     return acknowledged is True or (bool(acknowledged) and acknowledged == warnings_digest(warnings))
 
 
-def slot_taken_at(appointment):
-    """When the appointment got the time it holds now: its booking, or its latest move."""
-    moves = [c.at for c in appointment.changes if c.change in ("booked", "rescheduled") and c.at]
-    return max([appointment.created_at, *moves])
-
-
 def overlap_words(clash, proposal, seen_at):
     """Why the time is refused, as what happened: "just taken" only when the clashing appointment
     got its time after the user saw the schedule (`seen_at`, when the form was shown); an
     appointment that was already there is named with its times and the day it was booked."""
     who = (f"the physician ({clash.physician.name})" if clash.physician_id == proposal.physician_id
            else f"the room ({clash.room.name})")
-    taken_at = slot_taken_at(clash)
+    taken_at = clash.time_set_at
     span = f"{to_clinic(clash.starts_at):%H:%M}–{to_clinic(clash.ends_at):%H:%M}"
     if seen_at is not None and taken_at > seen_at:
         return (f"This slot was just taken: {who} was booked {span} at {to_clinic(taken_at):%H:%M}, after "
