@@ -450,6 +450,107 @@ def test_a_hold_of_n_days_means_the_last_dose_n_plus_one_days_before_the_procedu
     assert instructions.hold_dates(risk(anticoagulant_hold_days=3), friday) is None  # nothing to hold
 
 
+# ------------------------------------------------------------------ a plan that no longer fits
+
+# Booked on Saturday 5 December 2026 at 10:00 in New York; "day n" is n days after it.
+TOLD = datetime(2026, 12, 5, 10, 0, tzinfo=NY)
+
+
+def on_day(n, hh=11, mm=40):
+    return datetime.combine(TOLD.date() + timedelta(days=n), time(hh, mm), tzinfo=NY)
+
+
+def held(days, agreed=True):
+    return risk(anticoagulants="clopidogrel 75 mg daily", anticoagulant_hold_days=days,
+                anticoagulant_prescriber_agreed=agreed)
+
+
+PREMEDICATED = {"allergy_contrast": True, "contrast_premedication_planned": True,
+                "contrast_premedication_plan": "Prednisone 50 mg 13, 7 and 1 h before."}
+
+
+@pytest.mark.parametrize("days, first_day", [(0, 0), (1, 2), (5, 6), (30, 31)])
+def test_a_hold_fits_when_its_last_dose_is_on_the_booking_day_or_later(days, first_day):
+    """N days held: no dose on the N days before the procedure day nor on it, the last dose the day
+    before those. It fits from the day whose last dose is the booking day."""
+    screen = held(days)
+    assert instructions.first_day_that_fits(screen, TOLD) == TOLD.date() + timedelta(days=first_day)
+    for n in range(0, first_day + 3):   # today, tomorrow, ..., the day it fits and after
+        gone = instructions.missed(screen, on_day(n), TOLD)
+        assert (instructions.HOLD in gone) is (n < first_day), n
+    if days:
+        assert instructions.missed(screen, on_day(first_day - 1), TOLD) == {
+            instructions.HOLD: TOLD.date() - timedelta(days=1)}   # the last dose would have been yesterday
+
+
+def test_a_hold_the_prescriber_has_not_agreed_yet_still_needs_its_days():
+    assert instructions.HOLD in instructions.missed(held(5, agreed=None), on_day(2), TOLD)
+    assert instructions.first_day_that_fits(held(5, agreed=False), TOLD) == date(2026, 12, 11)
+
+
+def test_nothing_held_nothing_missed():
+    for screen in (risk(), risk(anticoagulants="apixaban"), held(0), None):
+        assert instructions.missed(screen, on_day(0), TOLD) == {}
+    assert instructions.first_day_that_fits(risk(), TOLD) == TOLD.date()
+
+
+@pytest.mark.parametrize("told, first_day", [((17, 59), 1), ((18, 0), 1), ((18, 1), 2), ((23, 59), 2)])
+def test_the_premedication_fits_until_the_evening_before_begins_at_18(told, first_day):
+    when = TOLD.replace(hour=told[0], minute=told[1])
+    screen = risk(**PREMEDICATED)
+    assert instructions.first_day_that_fits(screen, when) == when.date() + timedelta(days=first_day)
+    tomorrow = instructions.missed(screen, on_day(1), when)
+    assert (tomorrow == {}) is (first_day == 1)
+    assert instructions.missed(screen, on_day(0), when) == {
+        instructions.PREMEDICATION: datetime(2026, 12, 4, 18, 0, tzinfo=NY)}   # yesterday evening
+
+
+def test_the_clinic_day_decides_around_midnight_not_utc():
+    """23:30 on Saturday in New York is already Sunday in UTC: the booking day is still Saturday."""
+    late_saturday = datetime(2026, 12, 6, 4, 30, tzinfo=UTC).astimezone(NY)
+    assert late_saturday.date() == date(2026, 12, 5)
+    assert instructions.first_day_that_fits(held(1), late_saturday) == date(2026, 12, 7)   # last dose Saturday
+    assert instructions.missed(held(1), on_day(2), late_saturday) == {}
+    # Told in UTC, judged in the appointment's zone: the same Saturday.
+    assert instructions.missed(held(1), on_day(2), datetime(2026, 12, 6, 4, 30, tzinfo=UTC)) == {}
+    assert instructions.HOLD in instructions.missed(held(1), on_day(1), datetime(2026, 12, 6, 4, 30, tzinfo=UTC))
+    # Five minutes after midnight it is Sunday: a Monday appointment no longer fits.
+    just_sunday = datetime(2026, 12, 6, 0, 5, tzinfo=NY)
+    assert instructions.HOLD in instructions.missed(held(1), on_day(2), just_sunday)
+
+
+def test_fasting_is_missed_once_its_start_has_passed():
+    screen = risk(sedation_planned=True, fasting_hours=6)
+    assert instructions.missed(screen, TOLD + timedelta(hours=6), TOLD) == {}
+    assert instructions.missed(screen, TOLD + timedelta(hours=5), TOLD) == {
+        instructions.FASTING: TOLD - timedelta(hours=1)}
+
+
+def test_booking_warnings_name_the_date_that_would_have_been_and_the_first_that_fits():
+    screen = held(5)
+    for name, value in PREMEDICATED.items():
+        setattr(screen, name, value)
+    assert instructions.too_late(screen, on_day(0), TOLD) == [
+        "A 5-day hold of clopidogrel 75 mg daily is no longer possible before this date: the last dose would have "
+        "been Sunday, November 29, 2026 (already past). Book on or after Friday, December 11, 2026, or record the "
+        "prescriber's new plan.",
+        "The contrast premedication can no longer start the evening before this date: it would have started on "
+        "Friday, December 4, 2026 at 18:00 (already past). Book on or after Friday, December 11, 2026, or record "
+        "the new premedication plan."]
+    assert instructions.too_late(screen, on_day(6), TOLD) == []
+
+
+def test_readiness_says_beside_its_item_which_plan_did_not_fit():
+    screen = held(5)
+    gone = instructions.missed(screen, on_day(0), TOLD)
+    alerts = {item.field: item.alert for item in readiness.items(appointment(), screen, gone)}
+    assert alerts["anticoagulant_plan_confirmed"] == (
+        "Did not fit as planned: the 5-day hold's last dose would have been Sunday, November 29, 2026, before the "
+        "appointment was booked or moved. Confirm the prescriber's new plan with the patient before ticking.")
+    assert {field for field, alert in alerts.items() if alert} == {"anticoagulant_plan_confirmed"}
+    assert not any(item.alert for item in readiness.items(appointment(), screen))
+
+
 def test_fasting_counts_real_hours_across_a_daylight_saving_change():
     from datetime import datetime
     from zoneinfo import ZoneInfo

@@ -12,12 +12,21 @@ carry the new ones:
   procedure day nor on it, so the last dose is on the procedure day minus N + 1 (3 days before a
   Friday: last dose on Monday, none Tuesday to Friday). Told only once the prescriber agreed; until
   then the patient is told not to stop before the clinic confirms. 0 days: keep taking it.
-- contrast premedication planned: start it the evening before the procedure day.
+- contrast premedication planned: start it the evening before the procedure day (from EVENING).
 - fasting N hours: nothing to eat or drink from N hours before the appointment's time.
+
+A step fits when its moment is still ahead when the patient is given the appointment's time
+(`told_at`: the booking or the latest move): the hold when its last dose is on that day or later,
+the premedication and the fasting when they start at that moment or later.
 """
-from datetime import timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 from tracker.vocab import N_, takes_anticoagulant
+
+HOLD, PREMEDICATION, FASTING = "hold", "premedication", "fasting"
+# "The evening before" starts here (clinic time): a premedication over the night before the
+# procedure (13, 7 and 1 hours before a morning appointment) starts after it.
+EVENING = time(18)
 
 
 def hold_dates(risk, starts_at):
@@ -28,6 +37,69 @@ def hold_dates(risk, starts_at):
         return None
     day = starts_at.date()
     return day - timedelta(days=days + 1), day - timedelta(days=days)
+
+
+def premedication_from(risk, starts_at):
+    """When the planned contrast premedication starts (the evening before, in `starts_at`'s zone), or None."""
+    if not (risk and risk.allergy_contrast and risk.contrast_premedication_planned) or starts_at is None:
+        return None
+    return datetime.combine(starts_at.date() - timedelta(days=1), EVENING, tzinfo=starts_at.tzinfo)
+
+
+def missed(risk, starts_at, told_at):
+    """The steps that did not fit: {HOLD: the last dose's day, PREMEDICATION or FASTING: the moment
+    it starts} for each whose moment had passed at `told_at` (both aware, clinic time)."""
+    if risk is None or starts_at is None or told_at is None:
+        return {}
+    told = told_at.astimezone(starts_at.tzinfo)
+    gone = {}
+    hold = hold_dates(risk, starts_at)
+    if hold and hold[0] < told.date():
+        gone[HOLD] = hold[0]
+    starts = {PREMEDICATION: premedication_from(risk, starts_at), FASTING: fasting_from(risk, starts_at)}
+    for step, moment in starts.items():
+        if moment is not None and moment < told:
+            gone[step] = moment
+    return gone
+
+
+def first_day_that_fits(risk, told_at):
+    """The earliest procedure day on which neither the hold nor the premedication is missed, told
+    at `told_at` (clinic time); neither depends on the appointment's time of day."""
+    day = told_at.date()
+    def fits(day):
+        noon = datetime.combine(day, time(12), tzinfo=told_at.tzinfo)
+        return not missed(risk, noon, told_at).keys() & {HOLD, PREMEDICATION}
+
+    while not fits(day):
+        day += timedelta(days=1)
+    return day
+
+
+def too_late(risk, starts_at, now):
+    """What a booking at `starts_at` made `now` would leave undone, in staff's words (warnings)."""
+    gone = missed(risk, starts_at, now)
+    first = in_words(first_day_that_fits(risk, now))
+    words = []
+    if HOLD in gone:
+        words.append(f"A {risk.anticoagulant_hold_days}-day hold of {risk.anticoagulants.strip()} is no longer "
+                     f"possible before this date: the last dose would have been {in_words(gone[HOLD])} (already "
+                     f"past). Book on or after {first}, or record the prescriber's new plan.")
+    if PREMEDICATION in gone:
+        words.append(f"The contrast premedication can no longer start the evening before this date: it would "
+                     f"have started on {in_words(gone[PREMEDICATION])} (already past). Book on or after "
+                     f"{first}, or record the new premedication plan.")
+    if FASTING in gone:
+        words.append(f"Fasting for {risk.fasting_hours} hours is no longer possible before this time: it would "
+                     f"have started on {in_words(gone[FASTING])} (already past). Book at "
+                     f"{in_words(_later(now, hours=risk.fasting_hours))} or later, or record a new fasting plan.")
+    return words
+
+
+def in_words(value):
+    """A day, or a moment, as staff read it: "Sunday, November 29, 2026 (at 18:00)"."""
+    day = f"{value:%A, %B} {value.day}, {value.year}"
+    return f"{day} at {value:%H:%M}" if isinstance(value, datetime) else day
 
 
 def _anticoagulant(risk, starts_at):
@@ -62,8 +134,12 @@ def fasting_from(risk, starts_at):
     """The moment the patient stops eating and drinking (in `starts_at`'s zone), or None."""
     if not (risk and risk.fasting_hours) or starts_at is None:
         return None
-    moment = starts_at.astimezone(timezone.utc) - timedelta(hours=risk.fasting_hours)
-    return moment.astimezone(starts_at.tzinfo)  # wall-clock right across a daylight-saving change
+    return _later(starts_at, hours=-risk.fasting_hours)
+
+
+def _later(moment, hours):
+    """`hours` real hours after `moment`, in its zone: wall-clock right across a daylight-saving change."""
+    return (moment.astimezone(timezone.utc) + timedelta(hours=hours)).astimezone(moment.tzinfo)
 
 
 def preparation(risk, starts_at=None, sedated_recovery="30–45", usual_recovery="20–30"):

@@ -4,6 +4,7 @@ Pure: takes the appointment and the risk screen (any objects with the named attr
 """
 from dataclasses import dataclass
 
+from tracker.scheduling.instructions import FASTING, HOLD, PREMEDICATION, in_words
 from tracker.vocab import N_, allergy_words, anticoagulant_words, not_asked, takes_anticoagulant
 
 
@@ -19,10 +20,14 @@ class Item:
     why: str = ""
     # The risk screen's question it depends on is not answered yet: "not needed" would be a guess.
     unknown: bool = False
+    # The preparation it confirms did not fit as planned: read before ticking.
+    alert: str = ""
 
 
-def items(appointment, risk):
-    """Every readiness item with whether this patient needs it and whether it is done."""
+def items(appointment, risk, missed=None):
+    """Every readiness item with whether this patient needs it and whether it is done. `missed`:
+    the preparation steps that did not fit (`instructions.missed`), said beside their items."""
+    alerts = _alerts(risk, missed or {})
     anticoagulated = takes_anticoagulant(risk)
     sedated = bool(risk and risk.sedation_planned)
     contrast_allergy = bool(risk and risk.allergy_contrast)
@@ -33,14 +38,32 @@ def items(appointment, risk):
         Item("consent_obtained", N_("Consent obtained"), True, appointment.consent_obtained, N_("consent")),
         Item("anticoagulant_plan_confirmed", N_("Anticoagulant hold plan confirmed"), anticoagulated,
              appointment.anticoagulant_plan_confirmed, N_("anticoagulant plan"),
-             f"anticoagulants: {anticoagulant_words(risk)}", "anticoagulants" in not_asked(risk)),
+             f"anticoagulants: {anticoagulant_words(risk)}", "anticoagulants" in not_asked(risk), alerts.get(HOLD, "")),
         Item("driver_arranged", N_("Driver arranged (sedation: no driving for 24 hours)"), sedated,
              appointment.driver_arranged, N_("driver")),
         Item("contrast_premedication_sent", N_("Contrast-allergy premedication instructions sent"),
              contrast_allergy, appointment.contrast_premedication_sent, N_("contrast premedication"),
-             f"allergies: {allergy_words(risk)}", "allergies" in not_asked(risk)),
-        Item("day_of_check_done", day_of, True, appointment.day_of_check_done, N_("day-of check")),
+             f"allergies: {allergy_words(risk)}", "allergies" in not_asked(risk), alerts.get(PREMEDICATION, "")),
+        Item("day_of_check_done", day_of, True, appointment.day_of_check_done, N_("day-of check"),
+             alert=alerts.get(FASTING, "")),
     ]
+
+
+def _alerts(risk, missed):
+    when = "before the appointment was booked or moved"
+    alerts = {}
+    if HOLD in missed:
+        alerts[HOLD] = (f"Did not fit as planned: the {risk.anticoagulant_hold_days}-day hold's last dose would have "
+                        f"been {in_words(missed[HOLD])}, {when}. Confirm the prescriber's new plan with the "
+                        f"patient before ticking.")
+    if PREMEDICATION in missed:
+        alerts[PREMEDICATION] = (f"Did not fit as planned: the premedication would have started on "
+                                 f"{in_words(missed[PREMEDICATION])}, {when}. Confirm the new premedication "
+                                 f"plan with the patient before ticking.")
+    if FASTING in missed:
+        alerts[FASTING] = (f"Did not fit as planned: fasting would have started on {in_words(missed[FASTING])}, "
+                           f"{when}. Ask the patient when they last ate and drank.")
+    return alerts
 
 
 def missing(appointment, risk):

@@ -25,7 +25,7 @@ from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.policy import CriterionCode
 from tracker.refusals import Refusal, check_version
 from tracker.roles import Role
-from tracker.scheduling import readiness
+from tracker.scheduling import instructions, readiness
 from tracker.scheduling.release import release
 from tracker.scheduling.rules import MAX_DURATION, Busy, Hours, free_slots, within_hours
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
@@ -157,6 +157,7 @@ def check(case, proposal, exclude_id=None):
     for criterion in verdict.criteria:
         if criterion.code in PAYER_WARNINGS and criterion.status != "met":
             warnings.append(f"Payer rule on {day.isoformat()}: {criterion.label}: {criterion.evidence}.")
+    warnings += instructions.too_late(case.risk_screen, to_clinic(proposal.start), to_clinic(utcnow()))
     return errors, warnings
 
 
@@ -443,4 +444,6 @@ def mark_no_shows(now=None):
 
 
 def readiness_items(appointment):
-    return readiness.items(appointment, appointment.case.risk_screen)
+    risk = appointment.case.risk_screen
+    missed = instructions.missed(risk, to_clinic(appointment.starts_at), to_clinic(appointment.time_set_at))
+    return readiness.items(appointment, risk, missed)

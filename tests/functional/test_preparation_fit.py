@@ -1,0 +1,201 @@
+"""A preparation plan that no longer fits before the appointment: a blood thinner's hold whose last
+dose would have been before the booking, a contrast premedication whose evening before has passed.
+Booking and moving warn, to be acknowledged, and name the first day the plan fits; the appointment's
+readiness says the plan did not fit.
+
+The clinic's clock is set (by its time zone) to read a known hour now, so "today at 11:40" and "the
+evening before has passed" do not depend on when the tests run."""
+import re
+from datetime import time
+
+import pytest
+from babel.dates import format_date
+
+from tracker.extensions import db
+from tracker.models import Appointment, RiskScreen, WorkingHours
+from tracker.roles import Role
+from tracker.timeutil import clinic_today, to_clinic, utcnow
+from tracker.vocab import Side
+from tracker.workflow import State
+
+from tests.builders import clinic_at, clinic_day
+from tests.helpers import by_id, input_value, soup, submit, text, words
+
+CLOPIDOGREL = {"anticoagulants": "clopidogrel 75 mg daily", "anticoagulant_hold_plan": "restart the day after",
+               "anticoagulant_hold_days": 5, "anticoagulant_prescriber_agreed": True}
+PREMEDICATION = {"allergy_contrast": True, "contrast_premedication_planned": True,
+                 "contrast_premedication_plan": "Prednisone 50 mg 13, 7 and 1 h before."}
+
+
+def set_clinic_clock(app, monkeypatch, hour):
+    """Give the clinic a fixed-offset zone in which its clock reads hour:xx now."""
+    offset = (hour - utcnow().hour) % 24
+    offset = offset - 24 if offset > 14 else offset
+    monkeypatch.setitem(app.config, "CLINIC_TIMEZONE", f"Etc/GMT{-offset:+d}")  # POSIX: Etc/GMT-5 is UTC+5
+
+
+def day(offset):
+    """A clinic day as staff and English readers read it: "Sunday, November 29, 2026"."""
+    return format_date(clinic_day(offset), "full", locale="en")
+
+
+@pytest.fixture
+def morning(app, monkeypatch):
+    set_clinic_clock(app, monkeypatch, 10)
+
+
+@pytest.fixture
+def physician(physician):
+    for weekday in range(7):
+        db.session.add(WorkingHours(physician_id=physician.id, weekday=weekday, starts=time(7), ends=time(19)))
+    db.session.commit()
+    return physician
+
+
+@pytest.fixture
+def room(gen):
+    return gen.room(name="Suite A", location="Level 2, desk B")
+
+
+@pytest.fixture
+def patient_user(gen):
+    return gen.user(Role.PATIENT, patient=gen.patient(family_name="Holder", email="pat@example.org"))
+
+
+def eligible(gen, patient_user, **risk):
+    case = gen.case(state=State.ELIGIBLE, side=Side.RIGHT, patient=patient_user.patient, verdict=False)
+    db.session.add(RiskScreen(case_id=case.id, red_flags_screened=True, **risk))
+    db.session.commit()
+    gen.verdict(case)  # evaluated with the risk screen as it is
+    return case
+
+
+def booking(offset, clock, physician, room, **extra):
+    return {"date": clinic_day(offset).isoformat(), "start": clock, "duration": "30",
+            "physician_id": str(physician.id), "room_id": str(room.id), "version_id": "", **extra}
+
+
+def acknowledging(page, data):
+    return {**data, "acknowledge": "y", "warnings_digest": input_value(page, "warnings_digest")}
+
+
+def warnings_shown(page):
+    notice = soup(page).find("div", class_="notice-warning")
+    return [words(li) for li in notice.find_all("li")] if notice else []
+
+
+def appointment_of(case):
+    db.session.expire_all()
+    return db.session.execute(db.select(Appointment).filter_by(case_id=case.id)).scalar_one_or_none()
+
+
+HOLD_TOO_LATE = ("A 5-day hold of clopidogrel 75 mg daily is no longer possible before this date: the last dose "
+                 "would have been {last} (already past). Book on or after {first}, or record the prescriber's "
+                 "new plan.")
+PREMEDICATION_TOO_LATE = ("The contrast premedication can no longer start the evening before this date: it would "
+                          "have started on {evening} at 18:00 (already past). Book on or after {first}, or record "
+                          "the new premedication plan.")
+
+
+# ------------------------------------------------------------------ booking and moving
+
+def test_booking_today_warns_that_the_hold_and_the_premedication_no_longer_fit_and_books_once_acknowledged(
+        client, coordinator, morning, physician, room, gen, patient_user):
+    case = eligible(gen, patient_user, **CLOPIDOGREL, **PREMEDICATION)
+    data = booking(0, "11:40", physician, room)
+    first = submit(client, f"/cases/{case.id}/book", data)
+    page = text(first)
+    assert first.status_code == 409 and appointment_of(case) is None
+    # Last dose 6 days before today (5 with no dose, and today); it fits from today + 6 (last dose today).
+    assert warnings_shown(page) == [HOLD_TOO_LATE.format(last=day(-6), first=day(6)),
+                                    PREMEDICATION_TOO_LATE.format(evening=day(-1), first=day(6))]
+    assert submit(client, f"/cases/{case.id}/book", acknowledging(page, data)).status_code == 302
+    appointment = appointment_of(case)
+    assert appointment.acknowledged_warnings.split("\n") == warnings_shown(page)
+
+
+def test_two_days_on_only_the_hold_is_too_late(client, coordinator, morning, physician, room, gen, patient_user):
+    case = eligible(gen, patient_user, **CLOPIDOGREL, **PREMEDICATION)
+    page = text(submit(client, f"/cases/{case.id}/book", booking(2, "10:00", physician, room)))
+    assert warnings_shown(page) == [HOLD_TOO_LATE.format(last=day(-4), first=day(6))]
+
+
+@pytest.mark.parametrize("offset, warned", [(5, True), (6, False)])
+def test_the_hold_fits_from_the_day_whose_last_dose_is_today(client, coordinator, morning, physician, room, gen,
+                                                               patient_user, offset, warned):
+    case = eligible(gen, patient_user, **CLOPIDOGREL)
+    response = submit(client, f"/cases/{case.id}/book", booking(offset, "10:00", physician, room))
+    assert (response.status_code == 409) is warned
+    if not warned:
+        assert appointment_of(case).acknowledged_warnings == ""
+
+
+@pytest.mark.parametrize("hour, warned", [(10, False), (20, True)])
+def test_tomorrows_premedication_fits_until_the_evening_begins(app, monkeypatch, client, coordinator, physician,
+                                                                room, gen, patient_user, hour, warned):
+    set_clinic_clock(app, monkeypatch, hour)
+    case = eligible(gen, patient_user, **PREMEDICATION)
+    response = submit(client, f"/cases/{case.id}/book", booking(1, "10:00", physician, room))
+    if warned:
+        assert warnings_shown(text(response)) == [PREMEDICATION_TOO_LATE.format(evening=day(0), first=day(2))]
+    else:
+        assert response.status_code == 302 and appointment_of(case).acknowledged_warnings == ""
+
+
+def test_moving_to_a_date_the_hold_does_not_fit_needs_acknowledging(
+        client, coordinator, morning, physician, room, gen, patient_user):
+    case = eligible(gen, patient_user, **CLOPIDOGREL)
+    case.state = State.SCHEDULED
+    appointment = gen.appointment(case, physician=physician, room=room, starts_at=clinic_at(10, 10))
+    url = f"/appointments/{appointment.id}/reschedule"
+    data = booking(2, "10:00", physician, room, reason="The patient asked for an earlier day.",
+                   version_id=str(appointment.version_id))
+    first = submit(client, url, data)
+    page = text(first)
+    assert first.status_code == 409
+    assert warnings_shown(page) == [HOLD_TOO_LATE.format(last=day(-4), first=day(6))]
+    assert appointment_of(case).starts_at == clinic_at(10, 10)
+    assert submit(client, url, acknowledging(page, data)).status_code == 302
+    moved = appointment_of(case)
+    assert moved.starts_at == clinic_at(2, 10) and moved.acknowledged_warnings == warnings_shown(page)[0]
+
+
+@pytest.fixture
+def booked_too_late(client, coordinator, morning, physician, room, gen, patient_user):
+    """The tester's case: booked today at 11:40 with the warnings acknowledged."""
+    case = eligible(gen, patient_user, **CLOPIDOGREL, **PREMEDICATION)
+    data = booking(0, "11:40", physician, room)
+    page = text(submit(client, f"/cases/{case.id}/book", data))
+    assert submit(client, f"/cases/{case.id}/book", acknowledging(page, data)).status_code == 302
+    return appointment_of(case)
+
+
+# ------------------------------------------------------------------ readiness
+
+def test_readiness_says_the_plan_did_not_fit_beside_the_items_to_tick(client, booked_too_late):
+    page = soup(text(client.get(f"/appointments/{booked_too_late.id}")))
+    items = {li.find("input")["name"]: words(li) for li in page.find("ul", class_="checklist").find_all("li")}
+    assert (f"Did not fit as planned: the 5-day hold's last dose would have been {day(-6)}, before the "
+            "appointment was booked or moved. Confirm the prescriber's new plan with the patient before "
+            "ticking.") in items["anticoagulant_plan_confirmed"]
+    assert (f"Did not fit as planned: the premedication would have started on {day(-1)} at 18:00, before the "
+            "appointment was booked or moved. Confirm the new premedication plan with the patient before "
+            "ticking.") in items["contrast_premedication_sent"]
+    assert "Did not fit" not in items["consent_obtained"]
+
+
+def test_readiness_of_a_plan_that_fits_says_nothing_more(client, coordinator, morning, physician, room, gen,
+                                                        patient_user):
+    case = eligible(gen, patient_user, **CLOPIDOGREL, **PREMEDICATION)
+    assert submit(client, f"/cases/{case.id}/book", booking(6, "10:00", physician, room)).status_code == 302
+    page = text(client.get(f"/appointments/{appointment_of(case).id}"))
+    assert "Did not fit" not in page
+    assert re.search(r"take your last dose on\s+" + re.escape(format_date(clinic_today(), "full", locale="en")),
+                     words(by_id(page, "patient-preparation")))
+
+
+
+@pytest.mark.parametrize("hour", [10, 20])
+def test_the_clinic_clock_reads_the_hour_asked(app, app_ctx, monkeypatch, hour):
+    set_clinic_clock(app, monkeypatch, hour)
+    assert to_clinic(utcnow()).hour == hour
