@@ -1,7 +1,8 @@
 """A preparation plan that no longer fits before the appointment: a blood thinner's hold whose last
 dose would have been before the booking, a contrast premedication whose evening before has passed.
-Booking and moving warn, to be acknowledged, and name the first day the plan fits; the appointment's
-readiness says the plan did not fit.
+Booking and moving warn, to be acknowledged, and name the first day the plan fits; the patient is
+never told a past date as something to do (their page, the email, the staff's copy): they are told
+it is too late and to call the clinic; the appointment's readiness says the plan did not fit.
 
 The clinic's clock is set (by its time zone) to read a known hour now, so "today at 11:40" and "the
 evening before has passed" do not depend on when the tests run."""
@@ -14,13 +15,15 @@ from babel.dates import format_date
 from tracker.extensions import db
 from tracker.models import Appointment, RiskScreen, WorkingHours
 from tracker.roles import Role
+from tracker.scheduling import reminders
 from tracker.timeutil import clinic_today, to_clinic, utcnow
 from tracker.vocab import Side
 from tracker.workflow import State
 
 from tests.builders import clinic_at, clinic_day
-from tests.helpers import by_id, input_value, soup, submit, text, words
+from tests.helpers import by_id, input_value, sign_in, soup, submit, text, words
 
+PHONE = "(201) 555-0100"
 CLOPIDOGREL = {"anticoagulants": "clopidogrel 75 mg daily", "anticoagulant_hold_plan": "restart the day after",
                "anticoagulant_hold_days": 5, "anticoagulant_prescriber_agreed": True}
 PREMEDICATION = {"allergy_contrast": True, "contrast_premedication_planned": True,
@@ -160,14 +163,69 @@ def test_moving_to_a_date_the_hold_does_not_fit_needs_acknowledging(
     assert moved.starts_at == clinic_at(2, 10) and moved.acknowledged_warnings == warnings_shown(page)[0]
 
 
+# ------------------------------------------------------------------ what the patient is told
+
 @pytest.fixture
-def booked_too_late(client, coordinator, morning, physician, room, gen, patient_user):
+def booked_too_late(app, monkeypatch, client, coordinator, morning, physician, room, gen, patient_user):
     """The tester's case: booked today at 11:40 with the warnings acknowledged."""
+    monkeypatch.setitem(app.config, "CLINIC_PHONE", PHONE)
     case = eligible(gen, patient_user, **CLOPIDOGREL, **PREMEDICATION)
     data = booking(0, "11:40", physician, room)
     page = text(submit(client, f"/cases/{case.id}/book", data))
     assert submit(client, f"/cases/{case.id}/book", acknowledging(page, data)).status_code == 302
     return appointment_of(case)
+
+
+PAST = [-6, -5, -1]  # the last dose, the first day without, the evening before
+
+
+def no_past_dates(told, language):
+    for offset in PAST:
+        assert format_date(clinic_day(offset), "full", locale=language) not in told
+
+
+@pytest.mark.parametrize("language, hold, premedication", [
+    ("en", f"Blood thinner (clopidogrel 75 mg daily): it is too late to stop it as planned. Please call the "
+           f"clinic on {PHONE} before your appointment.",
+     f"Contrast allergy: it is too late to start your premedication the evening before as planned. Please "
+     f"call the clinic on {PHONE} before your appointment."),
+    ("es", f"Anticoagulante (clopidogrel 75 mg daily): ya es tarde para suspenderlo según lo previsto. Llame a "
+           f"la clínica al {PHONE} antes de su cita.",
+     f"Alergia al medio de contraste: ya es tarde para empezar la premedicación la noche anterior según lo "
+     f"previsto. Llame a la clínica al {PHONE} antes de su cita."),
+])
+def test_the_patient_is_told_it_is_too_late_and_to_call_never_a_past_date(
+        booked_too_late, make_client, patient_user, reminder_outbox, language, hold, premedication):
+    patient_user.patient.language = {"en": "English", "es": "Spanish"}[language]
+    db.session.commit()
+    browser = make_client()
+    assert sign_in(browser, patient_user).status_code == 302
+    page = words(soup(text(browser.get(f"/my/cases/{booked_too_late.case_id}"))).find("article"))
+    reminders.send_due()
+    [(_to, _subject, body, _)] = reminder_outbox
+    email = " ".join(body.split())
+    for told in (page, email):
+        assert hold in told and premedication in told
+        assert "Prednisone" not in told
+        no_past_dates(told, language)
+
+
+def test_the_staff_copy_of_the_instructions_says_the_same(client, booked_too_late):
+    told = words(by_id(text(client.get(f"/appointments/{booked_too_late.id}")), "patient-preparation"))
+    assert ("Blood thinner (clopidogrel 75 mg daily): it is too late to stop it as planned. Please call the clinic "
+            f"on {PHONE} before your appointment.") in told
+    assert "it is too late to start your premedication the evening before as planned" in told
+    no_past_dates(told, "en")
+
+
+def test_a_hold_that_fitted_when_booked_keeps_its_dates_after_they_pass(
+        client, coordinator, morning, physician, room, gen, patient_user):
+    case = eligible(gen, patient_user, **CLOPIDOGREL)
+    case.state = State.SCHEDULED
+    appointment = gen.appointment(case, physician=physician, room=room, starts_at=clinic_at(2, 10),
+                                  created_at=clinic_at(-7, 9))   # booked a week ago: the hold fitted then
+    told = words(by_id(text(client.get(f"/appointments/{appointment.id}")), "patient-preparation"))
+    assert f"take your last dose on {day(-4)}, and none from {day(-3)}" in told
 
 
 # ------------------------------------------------------------------ readiness
@@ -189,7 +247,7 @@ def test_readiness_of_a_plan_that_fits_says_nothing_more(client, coordinator, mo
     case = eligible(gen, patient_user, **CLOPIDOGREL, **PREMEDICATION)
     assert submit(client, f"/cases/{case.id}/book", booking(6, "10:00", physician, room)).status_code == 302
     page = text(client.get(f"/appointments/{appointment_of(case).id}"))
-    assert "Did not fit" not in page
+    assert "Did not fit" not in page and "too late" not in page
     assert re.search(r"take your last dose on\s+" + re.escape(format_date(clinic_today(), "full", locale="en")),
                      words(by_id(page, "patient-preparation")))
 

@@ -540,6 +540,26 @@ def test_booking_warnings_name_the_date_that_would_have_been_and_the_first_that_
     assert instructions.too_late(screen, on_day(6), TOLD) == []
 
 
+def test_a_step_that_did_not_fit_tells_the_patient_to_call_never_a_date():
+    screen = held(5)
+    for name, value in PREMEDICATED.items():
+        setattr(screen, name, value)
+    screen.fasting_hours = 8
+
+    def told(**kwargs):
+        return [text % values for text, values in instructions.preparation(screen, on_day(0), **kwargs)]
+
+    steps = told(told_at=TOLD, phone="(201) 555-0100")
+    assert ("Blood thinner (clopidogrel 75 mg daily): it is too late to stop it as planned. Please call the clinic "
+            "on (201) 555-0100 before your appointment.") in steps
+    assert ("Contrast allergy: it is too late to start your premedication the evening before as planned. Please "
+            "call the clinic on (201) 555-0100 before your appointment.") in steps
+    assert ("Fasting: it is too late to fast for 8 hours before your appointment as planned. Please call the "
+            "clinic on (201) 555-0100 before your appointment.") in steps
+    assert "Please call the clinic before your appointment." in told(told_at=TOLD)[3]   # no number known
+    assert any("take your last dose on" in step for step in told())   # not judged without a moment
+
+
 def test_readiness_says_beside_its_item_which_plan_did_not_fit():
     screen = held(5)
     gone = instructions.missed(screen, on_day(0), TOLD)

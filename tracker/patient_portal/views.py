@@ -14,8 +14,8 @@ from tracker.models import Case
 from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.roles import Role
 from tracker.scheduling import calendar
-from tracker.scheduling.instructions import preparation
-from tracker.timeutil import to_clinic, utcnow
+from tracker.scheduling.reminders import preparation_for
+from tracker.timeutil import utcnow
 from tracker.vocab import NOT_STARTED, AppointmentStatus
 
 bp = Blueprint("patient", __name__)
@@ -45,7 +45,7 @@ def case(case_id):
     return render_template("patient/case.html", case=case, appointment=appointment,
                            moved=appointment is not None and calendar.sequence(appointment) > 0,
                            cancelled=cancelled_ahead(case),
-                           steps=preparation(case.risk_screen, to_clinic(appointment.starts_at)) if appointment else [])
+                           steps=preparation_for(appointment) if appointment else [])
 
 
 def cancelled_ahead(case):

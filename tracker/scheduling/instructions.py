@@ -17,7 +17,8 @@ carry the new ones:
 
 A step fits when its moment is still ahead when the patient is given the appointment's time
 (`told_at`: the booking or the latest move): the hold when its last dose is on that day or later,
-the premedication and the fasting when they start at that moment or later.
+the premedication and the fasting when they start at that moment or later. A step that did not fit
+is never given as a date to keep: the patient is told it is too late and to call the clinic.
 """
 from datetime import datetime, time, timedelta, timezone
 
@@ -102,7 +103,7 @@ def in_words(value):
     return f"{day} at {value:%H:%M}" if isinstance(value, datetime) else day
 
 
-def _anticoagulant(risk, starts_at):
+def _anticoagulant(risk, starts_at, gone, phone):
     drug = risk.anticoagulants.strip()
     days = risk.anticoagulant_hold_days
     if days is None or starts_at is None:
@@ -115,19 +116,34 @@ def _anticoagulant(risk, starts_at):
     if not risk.anticoagulant_prescriber_agreed:
         return (N_("Blood thinner (%(drug)s): do not stop it yet. The clinic will call you with the day to "
                    "stop once your prescriber has agreed."), {"drug": drug})
+    if HOLD in gone:
+        return _call(N_("Blood thinner (%(drug)s): it is too late to stop it as planned. Please call the clinic "
+                        "on %(phone)s before your appointment."),
+                     N_("Blood thinner (%(drug)s): it is too late to stop it as planned. Please call the clinic "
+                        "before your appointment."), phone, drug=drug)
     last_dose, first_without = hold_dates(risk, starts_at)
     return (N_("Blood thinner (%(drug)s): take your last dose on %(last_dose)s, and none from %(first_day)s "
                "until after your appointment. The clinic will tell you when to start it again."),
             {"drug": drug, "last_dose": last_dose, "first_day": first_without})
 
 
-def _contrast(risk, starts_at):
+def _contrast(risk, starts_at, gone, phone):
     plan = (risk.contrast_premedication_plan or "").strip()
+    if PREMEDICATION in gone:
+        return _call(N_("Contrast allergy: it is too late to start your premedication the evening before as "
+                        "planned. Please call the clinic on %(phone)s before your appointment."),
+                     N_("Contrast allergy: it is too late to start your premedication the evening before as "
+                        "planned. Please call the clinic before your appointment."), phone)
     if risk.contrast_premedication_planned and plan and starts_at is not None:
         return (N_("Contrast allergy: start your premedication the evening before, on %(evening)s, as "
                    "planned: %(plan)s"), {"evening": starts_at.date() - timedelta(days=1), "plan": plan})
     return ((N_("Contrast allergy: %(plan)s"), {"plan": plan}) if plan
             else (N_("Contrast allergy: the clinic will send your premedication instructions."), {}))
+
+
+def _call(with_phone, without, phone, **values):
+    """A step that ends "call the clinic", on its number when known."""
+    return (with_phone, {**values, "phone": phone}) if phone else (without, values)
 
 
 def fasting_from(risk, starts_at):
@@ -142,9 +158,11 @@ def _later(moment, hours):
     return (moment.astimezone(timezone.utc) + timedelta(hours=hours)).astimezone(moment.tzinfo)
 
 
-def preparation(risk, starts_at=None, sedated_recovery="30–45", usual_recovery="20–30"):
-    """The steps for this patient before the appointment starting at `starts_at` (clinic time)."""
+def preparation(risk, starts_at=None, told_at=None, phone="", sedated_recovery="30–45", usual_recovery="20–30"):
+    """The steps for this patient before the appointment starting at `starts_at`, given its time at
+    `told_at` (clinic time); `phone` is the clinic's, for a step that did not fit."""
     sedated = bool(risk and risk.sedation_planned)
+    gone = missed(risk, starts_at, told_at)
     steps = [
         (N_("Arrive 30 minutes before your appointment time and bring a list of your medicines."), {}),
         (N_("Plan to stay %(minutes)s minutes after the injection so we can check on you."),
@@ -154,16 +172,22 @@ def preparation(risk, starts_at=None, sedated_recovery="30–45", usual_recovery
     if risk is None:
         return steps
     if takes_anticoagulant(risk):
-        steps.append(_anticoagulant(risk, starts_at))
+        steps.append(_anticoagulant(risk, starts_at, gone, phone))
     if sedated:
         steps.append((N_("You will have sedation: an adult must take you home, and you must not drive "
                          "for 24 hours."), {}))
     fasting = fasting_from(risk, starts_at)
-    if fasting is not None:
+    if FASTING in gone:
+        steps.append(_call(N_("Fasting: it is too late to fast for %(hours)s hours before your appointment as "
+                              "planned. Please call the clinic on %(phone)s before your appointment."),
+                           N_("Fasting: it is too late to fast for %(hours)s hours before your appointment as "
+                              "planned. Please call the clinic before your appointment."),
+                           phone, hours=risk.fasting_hours))
+    elif fasting is not None:
         steps.append((N_("Fasting: nothing to eat or drink from %(moment)s (%(hours)s hours before your "
                          "appointment)."), {"moment": fasting, "hours": risk.fasting_hours}))
     if risk.allergy_contrast:
-        steps.append(_contrast(risk, starts_at))
+        steps.append(_contrast(risk, starts_at, gone, phone))
     if risk.glucose_monitoring_advised:
         steps.append((N_("Diabetes: the steroid can raise your blood sugar; check your glucose more often "
                          "for about a week after the injection."), {}))

@@ -273,7 +273,7 @@ def email_body(appointment, kind):
                    else _("Your appointment at %(clinic)s: %(day)s", clinic=clinic, day=day))
         lead = (_("Your appointment has moved. The new time:") if kind == UPDATE
                 else _("This is a reminder of your appointment:"))
-        steps = [i18n.say(step) for step in preparation(appointment.case.risk_screen, to_clinic(appointment.starts_at))]
+        steps = [i18n.say(step) for step in preparation_for(appointment)]
         parts = [_("Hello,"), lead,
                  ngettext("%(day)s at %(time)s\n%(clinic)s, %(place)s", "%(day)s at %(time)s\n%(clinic)s, %(place)s",
                           hour, day=day, time=time, clinic=clinic, place=place),
@@ -281,6 +281,13 @@ def email_body(appointment, kind):
                  _("The attached calendar file adds it to your calendar (or updates it).")]
     parts += [_phone_line(), clinic_contact().signature(with_phone=False)]
     return subject, "\n\n".join(parts) + "\n"
+
+
+def preparation_for(appointment):
+    """The steps the patient is told before the appointment (their page, the email, the staff's
+    copy), judged from when it got its time: a step that did not fit then says to call the clinic."""
+    return preparation(appointment.case.risk_screen, to_clinic(appointment.starts_at),
+                       told_at=to_clinic(appointment.time_set_at), phone=clinic_contact().phone_shown)
 
 
 def _sign_in_link():

@@ -23,7 +23,6 @@ from tracker.scheduling import board, services
 from tracker.scheduling import reminders as appointment_messages
 from tracker.scheduling.forms import (FIRST_YEAR, LAST_YEAR, BookingForm, CancelForm, DayForm,
                                       ReadinessForm, ReadinessOverrideForm, SlotSearchForm)
-from tracker.scheduling.instructions import preparation
 from tracker.scheduling.rules import DEFAULT_DURATION, MAX_DURATION, NotAClockTime, clinic_to_utc
 from tracker.security import is_safe_next
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
@@ -203,7 +202,7 @@ def _appointment_page(appointment, status=200, **forms):
         ready=services.readiness.is_ready(appointment, risk),
         by_override=services.readiness.by_override(appointment, risk),
         still_needed=services.readiness.still_needed(appointment, risk),
-        steps=preparation(risk, to_clinic(appointment.starts_at)),
+        steps=appointment_messages.preparation_for(appointment),
         override_at=overrides[-1].at if overrides and appointment.readiness_override_reason else None,
         can_check_in=board.can_check_in(appointment),
         readiness_form=readiness_form,
