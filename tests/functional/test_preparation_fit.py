@@ -7,13 +7,12 @@ it is too late and to call the clinic; the appointment's readiness says the plan
 The clinic's clock is set (by its time zone) to read a known hour now, so "today at 11:40" and "the
 evening before has passed" do not depend on when the tests run."""
 import re
-from datetime import time
 
 import pytest
 from babel.dates import format_date
 
 from tracker.extensions import db
-from tracker.models import Appointment, RiskScreen, WorkingHours
+from tracker.models import RiskScreen
 from tracker.roles import Role
 from tracker.scheduling import reminders
 from tracker.timeutil import clinic_today, to_clinic, utcnow
@@ -21,7 +20,8 @@ from tracker.vocab import Side
 from tracker.workflow import State
 
 from tests.builders import clinic_at, clinic_day
-from tests.helpers import by_id, input_value, sign_in, soup, submit, text, words
+from tests.functional.test_booking import acknowledging, appointments_of, booking, physician, room  # noqa: F401
+from tests.helpers import by_id, sign_in, soup, submit, text, words
 
 PHONE = "(201) 555-0100"
 CLOPIDOGREL = {"anticoagulants": "clopidogrel 75 mg daily", "anticoagulant_hold_plan": "restart the day after",
@@ -48,19 +48,6 @@ def morning(app, monkeypatch):
 
 
 @pytest.fixture
-def physician(physician):
-    for weekday in range(7):
-        db.session.add(WorkingHours(physician_id=physician.id, weekday=weekday, starts=time(7), ends=time(19)))
-    db.session.commit()
-    return physician
-
-
-@pytest.fixture
-def room(gen):
-    return gen.room(name="Suite A", location="Level 2, desk B")
-
-
-@pytest.fixture
 def patient_user(gen):
     return gen.user(Role.PATIENT, patient=gen.patient(family_name="Holder", email="pat@example.org"))
 
@@ -73,23 +60,14 @@ def eligible(gen, patient_user, **risk):
     return case
 
 
-def booking(offset, clock, physician, room, **extra):
-    return {"date": clinic_day(offset).isoformat(), "start": clock, "duration": "30",
-            "physician_id": str(physician.id), "room_id": str(room.id), "version_id": "", **extra}
-
-
-def acknowledging(page, data):
-    return {**data, "acknowledge": "y", "warnings_digest": input_value(page, "warnings_digest")}
-
-
 def warnings_shown(page):
     notice = soup(page).find("div", class_="notice-warning")
     return [words(li) for li in notice.find_all("li")] if notice else []
 
 
 def appointment_of(case):
-    db.session.expire_all()
-    return db.session.execute(db.select(Appointment).filter_by(case_id=case.id)).scalar_one_or_none()
+    appointments = appointments_of(case)
+    return appointments[0] if appointments else None
 
 
 HOLD_TOO_LATE = ("A 5-day hold of clopidogrel 75 mg daily is no longer possible before this date: the last dose "
@@ -105,7 +83,7 @@ PREMEDICATION_TOO_LATE = ("The contrast premedication can no longer start the ev
 def test_booking_today_warns_that_the_hold_and_the_premedication_no_longer_fit_and_books_once_acknowledged(
         client, coordinator, morning, physician, room, gen, patient_user):
     case = eligible(gen, patient_user, **CLOPIDOGREL, **PREMEDICATION)
-    data = booking(0, "11:40", physician, room)
+    data = booking(clinic_day(0), "11:40", physician, room)
     first = submit(client, f"/cases/{case.id}/book", data)
     page = text(first)
     assert first.status_code == 409 and appointment_of(case) is None
@@ -119,7 +97,7 @@ def test_booking_today_warns_that_the_hold_and_the_premedication_no_longer_fit_a
 
 def test_two_days_on_only_the_hold_is_too_late(client, coordinator, morning, physician, room, gen, patient_user):
     case = eligible(gen, patient_user, **CLOPIDOGREL, **PREMEDICATION)
-    page = text(submit(client, f"/cases/{case.id}/book", booking(2, "10:00", physician, room)))
+    page = text(submit(client, f"/cases/{case.id}/book", booking(clinic_day(2), "10:00", physician, room)))
     assert warnings_shown(page) == [HOLD_TOO_LATE.format(last=day(-4), first=day(6))]
 
 
@@ -127,7 +105,7 @@ def test_two_days_on_only_the_hold_is_too_late(client, coordinator, morning, phy
 def test_the_hold_fits_from_the_day_whose_last_dose_is_today(client, coordinator, morning, physician, room, gen,
                                                                patient_user, offset, warned):
     case = eligible(gen, patient_user, **CLOPIDOGREL)
-    response = submit(client, f"/cases/{case.id}/book", booking(offset, "10:00", physician, room))
+    response = submit(client, f"/cases/{case.id}/book", booking(clinic_day(offset), "10:00", physician, room))
     assert (response.status_code == 409) is warned
     if not warned:
         assert appointment_of(case).acknowledged_warnings == ""
@@ -138,7 +116,7 @@ def test_tomorrows_premedication_fits_until_the_evening_begins(app, monkeypatch,
                                                                 room, gen, patient_user, hour, warned):
     set_clinic_clock(app, monkeypatch, hour)
     case = eligible(gen, patient_user, **PREMEDICATION)
-    response = submit(client, f"/cases/{case.id}/book", booking(1, "10:00", physician, room))
+    response = submit(client, f"/cases/{case.id}/book", booking(clinic_day(1), "10:00", physician, room))
     if warned:
         assert warnings_shown(text(response)) == [PREMEDICATION_TOO_LATE.format(evening=day(0), first=day(2))]
     else:
@@ -151,7 +129,7 @@ def test_moving_to_a_date_the_hold_does_not_fit_needs_acknowledging(
     case.state = State.SCHEDULED
     appointment = gen.appointment(case, physician=physician, room=room, starts_at=clinic_at(10, 10))
     url = f"/appointments/{appointment.id}/reschedule"
-    data = booking(2, "10:00", physician, room, reason="The patient asked for an earlier day.",
+    data = booking(clinic_day(2), "10:00", physician, room, reason="The patient asked for an earlier day.",
                    version_id=str(appointment.version_id))
     first = submit(client, url, data)
     page = text(first)
@@ -170,7 +148,7 @@ def booked_too_late(app, monkeypatch, client, coordinator, morning, physician, r
     """The tester's case: booked today at 11:40 with the warnings acknowledged."""
     monkeypatch.setitem(app.config, "CLINIC_PHONE", PHONE)
     case = eligible(gen, patient_user, **CLOPIDOGREL, **PREMEDICATION)
-    data = booking(0, "11:40", physician, room)
+    data = booking(clinic_day(0), "11:40", physician, room)
     page = text(submit(client, f"/cases/{case.id}/book", data))
     assert submit(client, f"/cases/{case.id}/book", acknowledging(page, data)).status_code == 302
     return appointment_of(case)
@@ -245,7 +223,7 @@ def test_readiness_says_the_plan_did_not_fit_beside_the_items_to_tick(client, bo
 def test_readiness_of_a_plan_that_fits_says_nothing_more(client, coordinator, morning, physician, room, gen,
                                                         patient_user):
     case = eligible(gen, patient_user, **CLOPIDOGREL, **PREMEDICATION)
-    assert submit(client, f"/cases/{case.id}/book", booking(6, "10:00", physician, room)).status_code == 302
+    assert submit(client, f"/cases/{case.id}/book", booking(clinic_day(6), "10:00", physician, room)).status_code == 302
     page = text(client.get(f"/appointments/{appointment_of(case).id}"))
     assert "Did not fit" not in page and "too late" not in page
     assert re.search(r"take your last dose on\s+" + re.escape(format_date(clinic_today(), "full", locale="en")),
