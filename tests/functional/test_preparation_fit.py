@@ -141,6 +141,24 @@ def test_moving_to_a_date_the_hold_does_not_fit_needs_acknowledging(
     assert moved.starts_at == clinic_at(2, 10) and moved.acknowledged_warnings == warnings_shown(page)[0]
 
 
+def test_moving_to_a_date_the_plan_does_not_fit_unticks_its_readiness_and_keeps_the_rest(
+        client, coordinator, morning, physician, room, gen, patient_user):
+    case = eligible(gen, patient_user, **CLOPIDOGREL, **PREMEDICATION)
+    case.state = State.SCHEDULED
+    appointment = gen.appointment(case, physician=physician, room=room, starts_at=clinic_at(10, 10),
+                                  consent_obtained=True, anticoagulant_plan_confirmed=True,
+                                  contrast_premedication_sent=True)
+    url = f"/appointments/{appointment.id}/reschedule"
+    data = booking(clinic_day(0), "11:40", physician, room, reason="Earlier slot free.",
+                   version_id=str(appointment.version_id))
+    assert submit(client, url, acknowledging(text(submit(client, url, data)), data)).status_code == 302
+    moved = appointment_of(case)
+    assert (moved.consent_obtained, moved.anticoagulant_plan_confirmed, moved.contrast_premedication_sent) == (
+        True, False, False)
+    assert ("Reason: Moved: the anticoagulant plan confirmation and the premedication sent were for the old day "
+            "and must be done again.") in words(client.get(f"/appointments/{appointment.id}"))
+
+
 # ------------------------------------------------------------------ what the patient is told
 
 @pytest.fixture

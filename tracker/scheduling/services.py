@@ -311,12 +311,18 @@ def reschedule(appointment, proposal, reason, actor, version_id, acknowledged=Fa
 
 def _reset_day_of_readiness(appointment, actor):
     """The day-of check and a physician's readiness override were about the old day: a moved
-    appointment needs them again. Consent, the anticoagulant plan, the driver and the premedication
-    stay (they do not depend on the day)."""
+    appointment needs them again, and so do the anticoagulant plan and the premedication when they
+    no longer fit before the new day. Consent, the driver, and a plan that still fits stay."""
     cleared = []
     if appointment.day_of_check_done:
         appointment.day_of_check_done = False
         cleared.append("day-of check")
+    missed = instructions.missed(appointment.case.risk_screen, to_clinic(appointment.starts_at), to_clinic(utcnow()))
+    for step, item, words in ((instructions.HOLD, "anticoagulant_plan_confirmed", "anticoagulant plan confirmation"),
+                              (instructions.PREMEDICATION, "contrast_premedication_sent", "premedication sent")):
+        if step in missed and getattr(appointment, item):
+            setattr(appointment, item, False)
+            cleared.append(words)
     if appointment.readiness_override_reason:
         appointment.readiness_override_reason = None
         appointment.readiness_override_by_id = None
