@@ -17,7 +17,8 @@ from tracker.vocab import AppointmentStatus, Side
 from tracker.workflow import State
 
 from tests.builders import BEFORE, answers_for, checklist_url, form_fields, post_step
-from tests.helpers import by_id, csrf_from, field_error, input_value, is_checked, outer_html, submit, text
+from tests.helpers import (by_id, csrf_from, field_error, form_data, form_posting_to, input_value, is_checked,
+                           outer_html, soup, submit, text, words)
 
 
 # ------------------------------------------------------------------ helpers
@@ -47,6 +48,14 @@ def this_morning():
 
 def started(gen, physician, side=Side.LEFT, steps=(), **fields):
     return gen.procedure(side=side, physician=physician, steps=steps, **fields)
+
+
+def send_form(client, page, action, **typed):
+    """Send the form of `page` that posts to `action` as a browser does: what the form holds as
+    shown, with `typed` ({field name: value}) filled in. The anchor of the action stays with the
+    browser."""
+    form = form_posting_to(page, action)
+    return client.post(action.split("#", 1)[0], data={**form_data(form), **typed})
 
 
 # ------------------------------------------------------------------ starting
@@ -516,6 +525,39 @@ def test_an_iodinated_contrast_agent_for_a_documented_contrast_allergy_is_warned
     assert f"Warning: {warning}" in text(doctor.get(checklist_url(record.case_id)))
     [row] = rows(record.id, "contrast")
     assert row.warnings.splitlines() == [warning]
+
+
+def test_every_warning_of_a_contrast_check_is_shown_on_that_check_as_the_note_prints_it(gen, doctor, physician):
+    record = started(gen, physician, side=Side.BILATERAL, steps=["sign_in", "time_out"])
+    db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True))
+    db.session.commit()
+    url, save = checklist_url(record.case_id), \
+        f"/cases/{record.case_id}/procedure/steps/contrast?side=left#step-contrast-left"
+    typed = {"contrast-left-agent": "iohexol", "contrast-left-volume_ml": "0.5",
+             "contrast-left-arthrogram_pattern": "intra_articular_cephalad"}
+    vascular = "Vascular uptake on the left side: reposition the needle and repeat the contrast check before injecting."
+    allergy = ("Documented iodinated contrast allergy: Iohexol (Omnipaque) was chosen. "
+               "Confirm premedication or choose another agent.")
+
+    first = send_form(doctor, text(doctor.get(url)), save, **typed, **{"contrast-left-vascular_uptake": "yes"})
+
+    assert first.location == url + "#step-contrast-left", "a save with warnings stays on its box"
+    page = text(doctor.get(url))
+    check_1 = by_id(page, "step-contrast-left-check-1")
+    assert [words(li) for li in check_1.select(".check-warnings li")] == [vascular, allergy]
+    assert by_id(page, "step-contrast-left").find(id="step-contrast-left-check-1") is not None
+
+    assert send_form(doctor, page, save, **typed, **{"contrast-left-vascular_uptake": "no"}).status_code == 302
+    page = text(doctor.get(url))
+    box = by_id(page, "step-contrast-left")
+    assert [words(li) for li in box.find(id="step-contrast-left-check-1").select(".check-warnings li")] == \
+        [vascular, allergy], "check 1 keeps its warnings while the step is open"
+    assert [words(li) for li in box.find(id="step-contrast-left-check-2").select(".check-warnings li")] == [allergy]
+
+    note = soup(text(doctor.get(f"/cases/{record.case_id}/procedure/note")))
+    noted = [words(li) for li in note.find("section", attrs={"aria-label": "Contrast confirmation (left)"})
+             .select(".note-warnings li")]
+    assert noted == [f"Warning noted: {line}" for line in (vascular, allergy, allergy)]
 
 
 # ------------------------------------------------------------------ two tabs
