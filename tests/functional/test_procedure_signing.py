@@ -16,7 +16,7 @@ from tracker.vocab import AppointmentStatus, Side
 from tracker.workflow import State
 
 from tests.builders import answers_for, checklist_url, post_step
-from tests.helpers import csrf_from, field_error, soup, submit, text
+from tests.helpers import by_id, csrf_from, field_error, form_data, form_posting_to, links, soup, submit, text, words
 
 
 def sign(client, record, version=None):
@@ -59,6 +59,26 @@ def test_signing_is_refused_while_anything_is_missing_and_lists_it(gen, doctor, 
     record = fresh(record)
     assert record.status == ProcedureStatus.IN_PROGRESS and record.signed_at is None
     assert record.case.state == State.IN_PROCEDURE
+
+
+def test_a_refused_signature_lands_on_its_message_and_says_so_at_the_top(gen, doctor, physician):
+    record = gen.procedure(physician=physician, steps=["sign_in", "time_out"])
+    page = doctor.get(checklist_url(record.case_id))
+    # The form's action carries the anchor: the browser lands on the refusal, as on a step after a save.
+    form = form_posting_to(text(page), f"/cases/{record.case_id}/procedure/sign#sign-refused")
+
+    response = doctor.post(f"/cases/{record.case_id}/procedure/sign", data=form_data(form))
+
+    assert response.status_code == 422
+    refused = text(response)
+    message = by_id(refused, "sign-refused")
+    assert message.find_parent(id="sign") is not None
+    assert message["role"] == "alert" and message["tabindex"] == "-1", "the browser puts the focus on it"
+    assert words(message).startswith("Not signed. Still missing: Positioning: Prone")
+    top = soup(refused).find(id="step-sign_in").find_previous(id="not-signed")
+    assert top is not None, "said above the steps too"
+    assert words(top).startswith("Not signed:") and "#sign-refused" in links(top)
+    assert fresh(record).status == ProcedureStatus.IN_PROGRESS
 
 
 def test_signing_a_complete_record_stamps_signer_time_and_duration_and_moves_the_case_to_follow_up(
