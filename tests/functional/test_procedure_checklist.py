@@ -463,6 +463,19 @@ def test_a_strength_outside_the_formulary_confirmed_with_a_reason_is_saved_shown
     assert row.answers == {} and row.warnings == ""
 
 
+def test_the_strength_hints_show_the_percent_sign_once(gen, doctor, physician):
+    record = started(gen, physician, steps=BEFORE["injectate"])
+    box = by_id(text(doctor.get(checklist_url(record.case_id))), "step-injectate-left")
+    assert "as a percentage (e.g. 0.5 %; 1 % = 10 mg/mL)" in words(box)
+
+    # 0.5 typed meaning 0.5 %: the hard stop asks for a confirmation, with its own example.
+    refused = post_step(doctor, record.case_id, "injectate", bupivacaine("0.5", dose="0.5"), side="left")
+
+    box = by_id(text(refused), "step-injectate-left")
+    assert "e.g. the pharmacy supplied 1% ropivacaine; checked with the label." in words(box)
+    assert "%%" not in words(box)
+
+
 def test_a_side_that_does_not_match_the_case_is_refused(gen, doctor, physician):
     record = started(gen, physician)
     typed = {**answers_for("sign_in"), "side_confirmed": "right"}
