@@ -149,7 +149,7 @@ def make_procedure(side=Side.LEFT, physician=None, steps=(), sign=False, **case_
     case = make_case(state=State.SCHEDULED, side=side, physician_id=physician.id, **case_fields)
     make_appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,
                      starts_at=datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5))
-    record = procedure_services.start(case, physician)
+    record = procedure_services.start(case, physician, acknowledged=True)
     for step in (STEPS if steps == "all" else steps):
         answers = dict(PROCEDURE_ANSWERS[step])
         if step == "sign_in":

@@ -18,7 +18,7 @@ from tracker.workflow import State
 
 from tests.builders import BEFORE, answers_for, checklist_url, form_fields, post_step
 from tests.helpers import (by_id, csrf_from, field_error, form_data, form_posting_to, input_value, is_checked,
-                           outer_html, soup, submit, text, words)
+                           links, outer_html, soup, submit, text, words)
 
 
 # ------------------------------------------------------------------ helpers
@@ -56,6 +56,13 @@ def send_form(client, page, action, **typed):
     browser."""
     form = form_posting_to(page, action)
     return client.post(action.split("#", 1)[0], data={**form_data(form), **typed})
+
+
+def ready_to_start(gen, physician, **case_fields):
+    case = gen.case(state=State.SCHEDULED, physician_id=physician.id, **case_fields)
+    gen.appointment(case, physician=physician, starts_at=this_morning(), consent_obtained=True,
+                    day_of_check_done=True)
+    return case
 
 
 # ------------------------------------------------------------------ starting
@@ -121,6 +128,61 @@ def test_the_start_button_is_on_my_day_the_appointment_and_the_case_page(gen, do
     day = appointment.starts_at.astimezone(timezone.utc).date()
     pages = [text(doctor.get(f"/schedule/mine?date={d.isoformat()}")) for d in (day - timedelta(days=1), day)]
     assert any(start in page for page in pages)
+
+
+def test_starting_while_another_of_the_physicians_procedures_runs_asks_her_to_acknowledge_it(
+        gen, doctor, physician):
+    running = started(gen, physician, patient=gen.patient(family_name="Okafor", given_name="Ngozi", mrn="RUN-1"))
+    running.started_at = datetime.now(timezone.utc) - timedelta(minutes=20)
+    db.session.commit()
+    case = ready_to_start(gen, physician)
+    start = f"/cases/{case.id}/procedure/start"
+
+    response = send_form(doctor, text(doctor.get(f"/cases/{case.id}")), start)
+
+    assert response.status_code == 409
+    page = text(response)
+    warning = words(by_id(page, "other-procedure"))
+    assert "You have another procedure in progress:" in warning
+    assert "Okafor, Ngozi (MRN RUN-1)" in warning and "started by you" in warning and "20 minutes ago" in warning
+    assert checklist_url(running.case_id) in links(by_id(page, "other-procedure"))
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == State.SCHEDULED, "nothing starts until she acknowledges it"
+    assert db.session.execute(db.select(ProcedureRecord).filter_by(case_id=case.id)).first() is None
+
+    response = send_form(doctor, page, start)
+
+    assert response.status_code == 302 and response.location == checklist_url(case.id)
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == State.IN_PROCEDURE
+    [record] = db.session.execute(db.select(ProcedureRecord).filter_by(case_id=case.id)).scalars().all()
+    summaries = db.session.execute(db.select(AuditEvent.summary).filter_by(
+        object_type="procedure_record", object_id=str(record.id))).scalars().all()
+    assert f"case {case.id}: procedure started while case {running.case_id} was in procedure (acknowledged)" \
+        in summaries
+
+
+def test_an_acknowledgement_holds_only_for_the_procedures_it_named(gen, doctor, physician):
+    started(gen, physician)
+    case = ready_to_start(gen, physician)
+    start = f"/cases/{case.id}/procedure/start"
+    page = text(send_form(doctor, text(doctor.get(f"/cases/{case.id}")), start))
+    # Meanwhile she starts another one from a second tab.
+    started(gen, physician, patient=gen.patient(family_name="Lindqvist", given_name="Eva", mrn="RUN-3"))
+
+    response = send_form(doctor, page, start)
+
+    assert response.status_code == 409
+    assert "Lindqvist, Eva (MRN RUN-3)" in words(by_id(text(response), "other-procedure"))
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == State.SCHEDULED
+
+
+def test_a_colleagues_procedure_in_progress_does_not_hold_up_the_start(gen, doctor, physician):
+    started(gen, gen.user(Role.PHYSICIAN, name="Dr Other Room"))
+    case = ready_to_start(gen, physician)
+    response = send_form(doctor, text(doctor.get(f"/cases/{case.id}")), f"/cases/{case.id}/procedure/start")
+    assert response.status_code == 302 and response.location == checklist_url(case.id)
 
 
 # ------------------------------------------------------------------ each step

@@ -154,7 +154,12 @@ def form_data(step, answers, injectate_rows=()):
 
 class StartForm(TrackerForm):
     version_id = HiddenField()
+    # The ids of the physician's other procedures in progress that the warning showed her.
+    acknowledged = HiddenField()
     submit = SubmitField(_l("Start procedure"))
+
+    def acknowledged_ids(self):
+        return {int(part) for part in (self.acknowledged.data or "").split() if part.isdigit()}
 
 
 class SignForm(TrackerForm):

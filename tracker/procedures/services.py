@@ -15,7 +15,7 @@ from tracker.cases.services import transition
 from tracker.diary import services as diary
 from tracker.diary.kept import keep_relief
 from tracker.extensions import db
-from tracker.models import (AppointmentChange, ClinicSettings, FormularyDrug, InjectateRow, ProcedureAddendum,
+from tracker.models import (AppointmentChange, Case, ClinicSettings, FormularyDrug, InjectateRow, ProcedureAddendum,
                             ProcedureRecord, ProcedureStatus, ProcedureStep)
 from tracker.procedures.formulary import DEFAULT_FORMULARY, plain, read_concentration
 from tracker.procedures.rules.billing import BillingSetting
@@ -29,6 +29,7 @@ from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
 from tracker.timeutil import to_clinic, utcnow
 from tracker.transactions import service, undo_refused_write
 from tracker.vocab import AppointmentStatus, Side, allergies_of, joints_of, not_asked
+from tracker.workflow import State
 
 SIGNED = "This procedure record is signed and can no longer change. Add an addendum instead."
 ABANDONED = "This procedure was abandoned; start it again from the appointment to record steps."
@@ -40,6 +41,16 @@ class ProcedureRefused(Refusal):
     def __init__(self, problems):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__(" ".join(self.problems))
+
+
+class OtherProcedureRunning(Refusal):
+    """The physician has another procedure in progress (`records`, oldest first): not a stop, as it
+    may simply not be signed yet, but a start she acknowledges first."""
+
+    def __init__(self, records):
+        self.records = list(records)
+        super().__init__("You have another procedure in progress: "
+                         + "; ".join(f"case {record.case_id}" for record in self.records) + ".")
 
 
 class StepInvalid(Refusal):
@@ -246,10 +257,30 @@ def _open(record):
         raise ProcedureRefused(ABANDONED)
 
 
+def running_elsewhere(case, actor):
+    """The procedures `actor` started on other cases and has neither signed nor abandoned, oldest
+    first (a physician at the table has one at a time; a second is usually one left unsigned)."""
+    return db.session.execute(
+        db.select(ProcedureRecord).join(Case, Case.id == ProcedureRecord.case_id)
+        .filter(Case.state == State.IN_PROCEDURE, Case.id != case.id,
+                ProcedureRecord.status == ProcedureStatus.IN_PROGRESS, ProcedureRecord.started_by_id == actor.id)
+        .order_by(ProcedureRecord.started_at, ProcedureRecord.id)
+    ).scalars().all()
+
+
+def _acknowledges(acknowledged, running):
+    """`acknowledged` holds the ids of the procedures in progress the physician was shown and
+    started past (the warning's form), or is True for a script (the demo, test set-up). It holds
+    for exactly those: one started meanwhile is shown again."""
+    return acknowledged is True or {record.id for record in running} <= set(acknowledged or ())
+
+
 @service
-def start(case, actor, version_id=None, now=None):
+def start(case, actor, version_id=None, now=None, acknowledged=()):
     """Start the procedure: the case moves to in procedure, its appointment too, and a new record
-    is stamped with the start time. The workflow's guard checks the appointment is ready."""
+    is stamped with the start time. The workflow's guard checks the appointment is ready. While
+    the physician has another procedure in progress, the start waits for her acknowledgement
+    (OtherProcedureRunning) and the audit row names the other case."""
     now = now or utcnow()
     formulary()
     appointment = case.active_appointment
@@ -259,11 +290,17 @@ def start(case, actor, version_id=None, now=None):
         raise ProcedureRefused(f"This appointment is on {to_clinic(appointment.starts_at):%A %d %B}: start "
                                f"the procedure on that day, or move the appointment to today first.")
     transition(case, "start_procedure", actor, version_id=version_id, commit=False, at=now)
+    # Asked once the start is otherwise allowed: the warning is never followed by another refusal.
+    running = running_elsewhere(case, actor)
+    if running and not _acknowledges(acknowledged, running):
+        raise OtherProcedureRunning(running)
     appointment.status = AppointmentStatus.IN_PROCEDURE
     appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="procedure started"))
+    meanwhile = (" while " + ", ".join(f"case {record.case_id}" for record in running)
+                 + (" was" if len(running) == 1 else " were") + " in procedure (acknowledged)") if running else ""
     record = audit.created(ProcedureRecord(case=case, appointment=appointment, side=case.side, started_at=now,
                                            started_by_id=actor.id, last_change_at=now),
-                           "procedure_record", f"case {case.id}: procedure started", user=actor)
+                           "procedure_record", f"case {case.id}: procedure started{meanwhile}", user=actor)
     db.session.commit()
     return record
 

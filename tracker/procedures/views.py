@@ -32,7 +32,7 @@ from tracker.procedures.rules.duration import (LONG_PROCEDURE_MINUTES, SHORT_PRO
 from tracker.procedures.rules.order import may_record, next_open
 from tracker.procedures.rules.schema import (PER_SIDE_STEPS, STEPS, STEP_FIELDS, ArthrogramPattern,
                                              Complication, Guidance, Step)
-from tracker.procedures.services import ProcedureRefused, StepInvalid
+from tracker.procedures.services import OtherProcedureRunning, ProcedureRefused, StepInvalid
 from tracker.refusals import StaleEdit
 from tracker.roles import Role
 from tracker.vocab import Side
@@ -236,7 +236,8 @@ def start(case_id):
     if not form.validate_on_submit():
         abort(400)
     on_refusal(lambda refusal: _start_refused(case, refusal))
-    services.start(case, current_user, version_id=form.version_id.data or None)
+    services.start(case, current_user, version_id=form.version_id.data or None,
+                   acknowledged=form.acknowledged_ids())
     flash(_("Procedure started: the timer is running."), "success")
     return redirect(url_for("procedures.checklist", case_id=case.id))
 
@@ -244,10 +245,21 @@ def start(case_id):
 def _start_refused(case, refusal):
     if isinstance(refusal, StaleEdit):
         return back_to(url_for("cases.show", case_id=case.id), STALE_START)(refusal)
+    if isinstance(refusal, OtherProcedureRunning):
+        return _other_procedure_running(case, refusal.records)
     flash(_("The procedure was not started. %(refusal)s", refusal=refusal), "error")
     appointment = case.active_appointment
     return redirect(url_for("scheduling.show", appointment_id=appointment.id) if appointment
                     else url_for("cases.show", case_id=case.id))
+
+
+def _other_procedure_running(case, running):
+    """The warning before a second procedure: the physician's others in progress, each linked to
+    its checklist, and the Start button again, carrying what she was shown."""
+    form = StartForm(formdata=None, version_id=case.version_id,
+                     acknowledged=" ".join(str(record.id) for record in running))
+    return render_template("procedures/start_warning.html", case=case, form=form,
+                           running=[(record, services.elapsed_minutes(record)) for record in running]), 409
 
 
 @bp.route("/cases/<int:case_id>/procedure/steps/<step>", methods=["POST"])
