@@ -7,11 +7,12 @@ from datetime import datetime, timedelta, timezone
 from playwright.sync_api import expect
 
 from tracker.extensions import db
+from tracker.models import RiskScreen
 from tracker.roles import Role
 from tracker.vocab import Side
 from tracker.workflow import State
 
-from tests.builders import make_appointment, make_case, make_patient, make_user
+from tests.builders import make_appointment, make_case, make_patient, make_procedure, make_user
 from tests.helpers import PASSWORD
 
 TABLET = {"width": 1024, "height": 768}
@@ -217,3 +218,81 @@ def test_every_field_of_an_injectate_row_is_in_view_on_a_tablet_upright_and_a_ph
         expect(injectate.get_by_label("Drug 1: Lot number")).to_be_editable()
         injectate.locator("tbody tr").first.scroll_into_view_if_needed()
         page.screenshot(path=str(screenshot(page, f"6-injectate-rows-{name}")), animations="disabled")
+
+
+def in_view(page, selector):
+    """Whether the whole element is on the screen (below the sticky timer, which is at the top)."""
+    box = page.locator(selector).bounding_box()
+    timer = page.locator("#procedure-timer").bounding_box()
+    return box["y"] >= timer["y"] + timer["height"] - 1 and box["y"] + min(box["height"], 200) <= \
+        page.viewport_size["height"]
+
+
+def test_a_checks_warnings_a_refused_signature_and_a_strength_echo_are_read_where_the_physician_is(
+        app, live_server, new_page, screenshot):
+    """At the table (tablet, then phone): check 1's warnings are in its box as soon as it is saved and
+    stay there after check 2; a refused signature comes back with its message in view and focused;
+    the concentration in both units sits under its field, not on its border."""
+    with app.app_context():
+        physician = make_user(Role.PHYSICIAN, name=PHYSICIAN)
+        record = make_procedure(side=Side.BILATERAL, physician=physician, steps=["sign_in", "time_out"],
+                                patient=make_patient(family_name="Tran", given_name="Minh"))
+        db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True))
+        db.session.commit()
+        case_id, email = record.case_id, physician.email
+        db.session.remove()
+    vascular = "Vascular uptake on the left side: reposition the needle and repeat the contrast check before injecting."
+    allergy = ("Documented iodinated contrast allergy: Iohexol (Omnipaque) was chosen. "
+               "Confirm premedication or choose another agent.")
+
+    page = new_page(TABLET)
+    sign_in(page, live_server, email)
+    page.goto(f"{live_server}/cases/{case_id}/procedure")
+    for check, uptake, size in ((1, "Yes", TABLET), (2, "No", PHONE)):
+        page.set_viewport_size(size)
+        contrast = box(page, "step-contrast-left")
+        contrast.get_by_label("Contrast agent").select_option(label="Iohexol (Omnipaque)")
+        contrast.get_by_label("Contrast volume (mL)").fill("0.5")
+        contrast.get_by_label("Intra-articular with cephalad spread").check()
+        contrast.get_by_label(uptake, exact=True).check()
+        contrast.get_by_role("button", name="Save contrast confirmation — left side").click()
+        expect(page).to_have_url(re.compile(r"#step-contrast-left$"))
+        expect(box(page, "step-contrast-left")).to_be_focused()
+        first = page.locator("#step-contrast-left-check-1 .check-warnings li")
+        expect(first).to_have_text([vascular, allergy])
+        if check == 1:
+            assert in_view(page, "#step-contrast-left-check-1 .check-warnings"), "check 1's warnings are off screen"
+            page.screenshot(path=str(screenshot(page, "1-contrast-check-1-warnings-tablet")), animations="disabled")
+    expect(page.locator("#step-contrast-left-check-2 .check-warnings li")).to_have_text([allergy])
+    box(page, "step-contrast-left").screenshot(path=str(screenshot(page, "2-contrast-check-2-phone")))
+
+    for size, name in ((PHONE, "phone"), (TABLET, "tablet")):
+        page.set_viewport_size(size)
+        page.goto(f"{live_server}/cases/{case_id}/procedure")
+        page.get_by_role("button", name="Sign procedure record").click()
+        refusal = page.locator("#sign-refused")
+        expect(refusal).to_be_focused()
+        expect(refusal).to_contain_text("Not signed. Still missing:")
+        assert in_view(page, "#sign-refused"), f"the refused signature's message is off screen ({name})"
+        expect(page.locator("#not-signed")).to_contain_text("Not signed:")
+        page.screenshot(path=str(screenshot(page, f"3-signature-refused-{name}")), animations="disabled")
+
+    page.goto(f"{live_server}/cases/{case_id}/procedure")
+    injectate = box(page, "step-injectate-left")
+    injectate.locator("#injectate-left-rows-0-drug").select_option(label="Bupivacaine")
+    injectate.locator("#injectate-left-rows-0-concentration_mg_per_ml").fill("0.5 %")
+    injectate.locator("#injectate-left-rows-0-dose_mg").fill("5")
+    injectate.locator("#injectate-left-rows-0-volume_ml").fill("1")
+    injectate.locator("#injectate-left-rows-0-lot_number").fill("BU-24117")
+    save(page, "step-injectate-left", "Save injectate — left side")
+    expect(box(page, "step-injectate-left")).to_contain_text("(e.g. 0.5 %; 1 % = 10 mg/mL)")
+    for size, name in ((TABLET, "tablet"), (PHONE, "phone")):
+        page.set_viewport_size(size)
+        field = page.locator("#injectate-left-rows-0-concentration_mg_per_ml")
+        echo = box(page, "step-injectate-left").locator(".strength-both").first
+        expect(echo).to_have_text("5 mg/mL (0.5 %)")
+        field.scroll_into_view_if_needed()
+        below = echo.bounding_box()["y"] - (field.bounding_box()["y"] + field.bounding_box()["height"])
+        assert below >= 0, f"the strength echo overlaps its field's border by {-below:.0f} px ({name})"
+        box(page, "step-injectate-left").locator("tbody tr").first.screenshot(
+            path=str(screenshot(page, f"4-strength-echo-{name}")))
