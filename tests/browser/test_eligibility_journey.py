@@ -34,6 +34,10 @@ def test_coordinator_takes_a_new_referral_to_an_eligible_case(app, live_server, 
     expect(page.get_by_text("No patient found")).to_be_visible()
     page.get_by_role("button", name="Register a new patient with this referral").click()
 
+    # Each diagnosis box sits beside its label's first line, long labels wrapping beside it.
+    for box in page.locator("ul.checkbox-list li").all():
+        tick, words = box.locator("input").bounding_box(), box.locator("label").bounding_box()
+        assert words["y"] <= tick["y"] < words["y"] + 24 and tick["x"] < words["x"], box.inner_text()
     page.get_by_label("Medical record number").fill("BR-2001")
     page.get_by_label("Family name").fill("Okonkwo")
     page.get_by_label("Given name").fill("Ada")

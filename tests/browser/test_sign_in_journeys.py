@@ -285,6 +285,25 @@ def test_staff_home_fits_the_screen_and_keeps_its_navigation_in_view(role, viewp
     screenshot(page, "home")
 
 
+def test_on_a_landscape_tablet_the_header_is_two_rows_and_the_account_stays_together(demo, live_server,
+                                                                                  new_page, screenshot):
+    # A coordinator's tablet, landscape (1024 wide): the title, the links and the search on one row,
+    # the name and Sign out together at the right of the next, never Sign out alone.
+    page = new_page("tablet")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    sign_in(page, live_server, "coordinator")
+    nav = page.get_by_role("navigation", name="Main")
+    top = lambda locator: round(locator.bounding_box()["y"])  # noqa: E731
+    brand, worklist = nav.get_by_role("link", name="SI joint tracker"), nav.get_by_role("link", name="Worklist")
+    name = nav.get_by_role("link", name="Casey Coordinator")
+    sign_out = nav.get_by_role("button", name="Sign out")
+    assert abs(top(brand) - top(worklist)) < 20 and top(page.get_by_role("searchbox")) < top(name)
+    assert abs(top(name) - top(sign_out)) < 20
+    right = sign_out.bounding_box()
+    assert right["x"] + right["width"] > 1024 - 60, "the account keeps to the right edge"
+    screenshot(page, "tablet-header")
+
+
 # ------------------------------------------------------------------ keyboard only
 
 def test_keyboard_alone_reaches_email_password_and_sign_in_and_enter_submits(demo, live_server, page,
