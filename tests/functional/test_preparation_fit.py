@@ -253,3 +253,28 @@ def test_readiness_of_a_plan_that_fits_says_nothing_more(client, coordinator, mo
 def test_the_clinic_clock_reads_the_hour_asked(app, app_ctx, monkeypatch, hour):
     set_clinic_clock(app, monkeypatch, hour)
     assert to_clinic(utcnow()).hour == hour
+
+
+def test_a_longer_hold_saved_after_the_booking_is_said_not_to_fit_when_saved(
+        client, coordinator, morning, physician, room, gen, patient_user):
+    # Booked for the day after tomorrow with a one-day hold (it fits); then the prescriber asks for
+    # five days and the risk screen is saved with them: the booking no longer leaves room.
+    case = eligible(gen, patient_user, **{**CLOPIDOGREL, "anticoagulant_hold_days": 1})
+    assert submit(client, f"/cases/{case.id}/book", booking(clinic_day(2), "10:00", physician, room)).status_code == 302
+    screen = db.session.execute(db.select(RiskScreen).filter_by(case_id=case.id)).scalar_one()
+    form = {"version_id": str(screen.version_id), "anticoagulant_answer": "taking", "allergy_answer": "nkda",
+            "anticoagulants": CLOPIDOGREL["anticoagulants"], "anticoagulant_hold_plan": "restart the day after",
+            "anticoagulant_hold_days": "5", "anticoagulant_prescriber_agreed": "yes", "pregnancy": "no",
+            "red_flags_screened": "y", "contrast_premedication_plan": "", "hba1c": "", "red_flags_notes": ""}
+
+    response = submit(client, f"/cases/{case.id}/risk-screen", form, follow_redirects=True)
+
+    page = words(text(response))
+    assert "Risk screen saved." in page
+    assert (f"The appointment booked for {day(2)} at 10:00 does not leave room for this plan. "
+            "A 5-day hold of clopidogrel 75 mg daily is no longer possible before this date") in page
+    # Saved again with the one-day hold that fits: nothing to say.
+    screen = db.session.execute(db.select(RiskScreen).filter_by(case_id=case.id)).scalar_one()
+    again = submit(client, f"/cases/{case.id}/risk-screen",
+                   {**form, "version_id": str(screen.version_id), "anticoagulant_hold_days": "1"}, follow_redirects=True)
+    assert "does not leave room" not in words(text(again))

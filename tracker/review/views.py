@@ -17,6 +17,9 @@ from tracker.refusals import StaleEdit
 from tracker.review import services
 from tracker.review.forms import ExaminationForm, OngoingRehabForm, RiskScreenForm, TherapyForm
 from tracker.roles import Role
+from tracker.scheduling import instructions
+from tracker.timeutil import to_clinic, utcnow
+from tracker.vocab import NOT_STARTED
 
 bp = Blueprint("review", __name__)
 
@@ -207,8 +210,22 @@ def risk_screen(case_id):
         on_refusal(_said(lambda refusal: _risk_screen_page(case, form, 409, conflict=True)))
         services.save_risk_screen(case, form.values(), form.version_id.data, current_user)
         flash(_("Risk screen saved."), "success")
+        _plan_against_the_booking(case)
         return redirect(url_for("cases.show", case_id=case.id))
     return _risk_screen_page(case, form, 422 if form.is_submitted() else 200)
+
+
+def _plan_against_the_booking(case):
+    """A plan saved after the booking may no longer fit before the appointment (a longer hold, a
+    premedication added the day before): say so now, as booking would have, so the appointment is
+    moved or the patient called while there is time."""
+    appointment = case.active_appointment
+    if appointment is None or appointment.status not in NOT_STARTED:
+        return
+    starts = to_clinic(appointment.starts_at)
+    for words in instructions.too_late(case.risk_screen, starts, to_clinic(utcnow())):
+        flash(_("The appointment booked for %(when)s does not leave room for this plan. %(why)s",
+                when=instructions.in_words(starts), why=words), "warning")
 
 
 def _risk_screen_page(case, form, status, conflict=False):
