@@ -5,8 +5,8 @@ import pytest
 
 from tracker.patients.duplicates import (CLOSE_NAME, SAME_FAMILY_AND_BIRTH, SAME_MRN, SWAPPED_NAMES, Identity,
                                          likely_duplicates, match_reasons)
-from tracker.patients.identity import (clean_name, edit_distance_at_most_one, mrn_key, name_key,
-                                       normalise_mrn, parse_date, phone_key)
+from tracker.patients.identity import (clean_name, edit_distance_at_most_one, later_part_keys, mrn_key,
+                                       name_key, name_parts, normalise_mrn, parse_date, phone_key)
 from tracker.patients.lookup import SearchRefused, parse_search
 
 # (typed, the same person typed differently): equal keys.
@@ -81,6 +81,30 @@ def test_medical_record_numbers_have_one_normal_form(typed, normal):
                                    "qa\u200b-1002", " Q-A 10-02 "])
 def test_an_mrns_key_ignores_punctuation_and_spaces(typed):
     assert mrn_key(typed) == "QA1002"
+
+
+@pytest.mark.parametrize("typed,parts", [
+    ("Ní Dhúill-O'Connor", ("ni", "dhuill", "oconnor")),
+    ("Smith-Jones", ("smith", "jones")),
+    ("Smith\u2011Jones", ("smith", "jones")),  # non-breaking hyphen
+    ("de la Cruz", ("de", "la", "cruz")),
+    ("St. John", ("st", "john")),
+    # An apostrophe is inside a part, never between two: O'Brien is one name, not "Brien".
+    ("O'Brien", ("obrien",)),
+    ("García", ("garcia",)),
+    ("Gar\u00adcia", ("garcia",)),  # a soft hyphen is invisible, not a break
+    ("Smith - Jones", ("smith", "jones")),
+    ("", ()),
+])
+def test_a_name_breaks_into_parts_at_spaces_and_hyphens(typed, parts):
+    assert name_parts(typed) == parts
+
+
+def test_a_name_is_found_from_each_later_part_to_its_end():
+    assert later_part_keys("Ní Dhúill-O'Connor") == ("dhuilloconnor", "oconnor")
+    assert later_part_keys("Smith-Jones") == ("jones",)
+    # One part: the whole name's key (Patient.family_name_key) is all there is.
+    assert later_part_keys("O'Brien") == () and later_part_keys("García") == ()
 
 
 def test_the_stored_mrn_keeps_its_punctuation():

@@ -81,6 +81,23 @@ def name_key(value):
     return "".join(c for c in fold(value) if c.isalnum())
 
 
+def name_parts(value):
+    """The keys of a name's parts, split where the name has a space or a hyphen (any dash):
+    "Ní Dhúill-O'Connor" -> ("ni", "dhuill", "oconnor"). An apostrophe or a period stays inside
+    its part: O'Brien is one name ("obrien"), never "Brien"."""
+    spaced = "".join(" " if unicodedata.category(c) == "Pd" else c for c in fold(value))
+    return tuple(key for key in (name_key(part) for part in spaced.split()) if key)
+
+
+def later_part_keys(value):
+    """What a name of several parts is also found by, besides its whole key: the key from each
+    later part to the end, "Ní Dhúill-O'Connor" -> ("dhuilloconnor", "oconnor"), so a search for
+    the start of any part (O'Connor, Dhúill) or for the name from there on (Dhúill-O'Connor)
+    finds it. Empty for a name of one part. Each is shorter than the one before: never two alike."""
+    parts = name_parts(value)
+    return tuple("".join(parts[i:]) for i in range(1, len(parts)))
+
+
 def normalise_mrn(value):
     """The stored and compared form of a medical record number, an identifier rather than text:
     NFKC (full-width digits become 0-9), invisible characters and all spaces removed, upper case.
@@ -137,5 +154,5 @@ def edit_distance_at_most_one(a, b):
     return False
 
 
-__all__ = ["clean_name", "clean_text", "edit_distance_at_most_one", "fold", "mrn_key",
-           "name_key", "normalise_mrn", "parse_date", "phone_key", "search_words"]
+__all__ = ["clean_name", "clean_text", "edit_distance_at_most_one", "fold", "later_part_keys", "mrn_key",
+           "name_key", "name_parts", "normalise_mrn", "parse_date", "phone_key", "search_words"]
