@@ -8,10 +8,11 @@ import pytest
 from tracker.roles import Role
 from tracker.extensions import db
 from tracker.models import Case, Patient
+from tracker.patients import lookup
 from tracker.vocab import Side
 from tracker.workflow import State
 
-from tests.helpers import submit
+from tests.helpers import form_data, soup, submit
 from tests.builders import PATIENT, REFERRAL
 
 
@@ -178,6 +179,105 @@ def test_a_merged_record_found_by_its_own_details_lists_the_record_kept_at_the_e
         page = _found(client, "F-1")
     assert "1 patient found" in page and "Kept, Person" in page and f'href="/patients/{kept.id}"' in page
     assert counter.n == 4
+
+
+# ---------------------------------------------------------------- family names of several words
+
+@pytest.fixture
+def siobhan(gen):
+    """A family name of several words, one of them double-barrelled, beside simpler namesakes."""
+    patient = gen.patient(mrn="IE-4410", family_name="Ní Dhúill-O'Connor", given_name="Siobhán",
+                          date_of_birth=date(1984, 6, 9))
+    gen.case(patient=patient, state=State.REFERRED)
+    gen.patient(mrn="IE-4411", family_name="O'Brien", given_name="Sean")
+    gen.patient(mrn="IE-4412", family_name="Connors", given_name="Siobhan")
+    return patient
+
+
+@pytest.mark.parametrize("typed", [
+    # The whole name, given first or family first, as typed on a keyboard with or without accents.
+    "Siobhán Ní Dhúill-O'Connor", "Siobhan Ni Dhuill-OConnor", "siobhan ni dhuill o connor",
+    "Ní Dhúill-O'Connor Siobhán", "Ni Dhuill-OConnor Siobhan", "Ní Dhúill-O'Connor, Siobhán", "ni dhuill, siob",
+    # The family name alone, whole or from the start of any of its parts.
+    "Ní Dhúill-O'Connor", "Ni Dh", "O'Connor", "oconnor", "O Con", "Dhúill", "dhuill", "Dhuill-OConnor",
+    # A later part with the given name, in either order.
+    "O'Connor, Siobhán", "Siobhan OConnor", "Siobhán Dhúill-O'Connor", "oconnor siobhan",
+])
+def test_a_family_name_of_several_words_is_found_whole_in_either_order_and_by_the_start_of_any_part(
+        client, gen, login_as, siobhan, typed):
+    login_as(gen.user(Role.COORDINATOR))
+    page = _found(client, typed)
+    assert "Ní Dhúill-O&#39;Connor, Siobhán" in page, typed
+    assert f'href="/patients/{siobhan.id}"' in page and f'href="/cases/{siobhan.cases[0].id}"' in page
+    assert "O&#39;Brien" not in page
+
+
+@pytest.mark.parametrize("typed", ["Connor", "hull", "Siobhan Connor"])
+def test_the_middle_of_a_part_finds_nobody_with_several_words(client, gen, login_as, siobhan, typed):
+    """A name is found by the start of a part: O'Connor is one part, never "Connor"."""
+    login_as(gen.user(Role.COORDINATOR))
+    assert "Ní Dhúill" not in _found(client, typed)
+
+
+def test_simple_names_are_found_as_before_beside_names_of_several_words(client, gen, login_as, siobhan, garcia):
+    login_as(gen.user(Role.COORDINATOR))
+    for typed in ("Sean O'Brien", "O'Brien, Sean", "Lucía García", "García Lucía"):
+        page = _found(client, typed)
+        assert "1 patient found" in page and "Ní Dhúill" not in page, typed
+    assert "Connors, Siobhan" in _found(client, "Siobhan Connors")
+
+
+def _search_plan(typed):
+    """The database's plan for the search page's query for `typed`, as the page runs it (the
+    values bound, not written into the SQL); on PostgreSQL with sequential scans made a last
+    resort, so a plan that still reads a table whole has no index to read instead."""
+    shape, values = lookup._shape_and_values(lookup.parse_search(typed))
+    compiled = lookup._page_statement(shape, lookup.MAX_RESULTS).compile(dialect=db.engine.dialect)
+    params = compiled.construct_params(values)
+    connection = db.session.connection()
+    if db.engine.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string,
+                                          tuple(params[name] for name in compiled.positiontup))
+        return [row[-1] for row in rows]
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    return [row[0] for row in connection.exec_driver_sql("EXPLAIN " + compiled.string, params)]
+
+
+@pytest.mark.parametrize("typed", ["Siobhán Ní Dhúill-O'Connor", "O'Connor", "O'Connor, Siobhán"])
+def test_a_search_for_a_name_of_several_words_reads_indexes_never_a_whole_table(app_ctx, siobhan, typed):
+    plan = _search_plan(typed)
+    db.session.rollback()
+    assert any("ix_family_name_parts_key" in line for line in plan), plan
+    if db.engine.dialect.name == "sqlite":
+        # "SCAN <table>" reads it whole (its rows, or one of its indexes from end to end).
+        assert not [line for line in plan if re.match(r"SCAN (patients|family_name_parts)\b", line)], plan
+    else:
+        assert not [line for line in plan if "Seq Scan" in line], plan
+
+
+def test_a_corrected_family_name_is_found_by_its_new_parts_and_no_longer_by_the_old(client, gen, login_as, siobhan):
+    login_as(gen.user(Role.COORDINATOR))
+    url = f"/patients/{siobhan.id}/edit"
+    # The correction form as it stands, with the family name changed (its CSRF token sent along).
+    page = soup(client.get(url).get_data(as_text=True))
+    values = form_data(next(f for f in page.find_all("form", method="post") if not f.get("action")))
+    response = client.post(url, data={**values, "family_name": "Ní Dhúill-Walsh"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert "Ní Dhúill-Walsh, Siobhán" in _found(client, "Siobhán Walsh")
+    assert "Ní Dhúill-Walsh, Siobhán" in _found(client, "dhuill")
+    assert "No patient found" in _found(client, "O'Connor")
+
+
+@pytest.mark.parametrize("typed", ["Siobhán Ní Dhúill-O'Connor", "Siobhan Ni Dhuill-OConnor", "O'Connor", "dhuill"])
+def test_the_referrals_find_the_patient_finds_names_of_several_words_the_same_way(
+        client, gen, login_as, siobhan, typed):
+    login_as(gen.user(Role.COORDINATOR))
+    page = client.get("/referrals/find", query_string={"q": typed}).get_data(as_text=True)
+    assert "1 patient found" in page, typed
+    assert f'href="/referrals/patients/{siobhan.id}/new"' in page
+    # Narrowed by the date of birth as well.
+    narrowed = client.get("/referrals/find", query_string={"q": typed, "date_of_birth": "1984-06-09"})
+    assert f'href="/referrals/patients/{siobhan.id}/new"' in narrowed.get_data(as_text=True)
 
 
 # ---------------------------------------------------------------- duplicates at registration

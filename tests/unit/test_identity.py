@@ -178,5 +178,27 @@ def test_what_a_search_is_taken_to_mean():
     assert parse_search("O Brien").names[0] == ("obrien", "")
 
 
+@pytest.mark.parametrize("typed", ["Siobhán Ní Dhúill-O'Connor", "Siobhan Ni Dhuill-OConnor", "siobhan ni dhuill oconnor"])
+def test_given_then_a_family_name_of_several_words_is_one_of_the_meanings(typed):
+    assert ("nidhuilloconnor", "siobhan") in parse_search(typed).names
+
+
+@pytest.mark.parametrize("typed", ["Ní Dhúill-O'Connor Siobhán", "Ni Dhuill OConnor Siobhan"])
+def test_a_family_name_of_several_words_then_the_given_name_is_one_of_the_meanings(typed):
+    assert ("nidhuilloconnor", "siobhan") in parse_search(typed).names
+
+
+def test_a_given_name_of_several_words_then_the_family_name_is_one_of_the_meanings():
+    names = parse_search("Mary Ann Smith-Jones").names
+    assert ("smithjones", "maryann") in names and ("annsmithjones", "mary") in names
+
+
+def test_a_long_search_is_not_split_every_way():
+    """Each way of splitting a search into given and family name is a query of its own: a name
+    of more words than any a person has is searched whole only."""
+    names = parse_search(" ".join(["word"] * 40)).names
+    assert len(names) == 2
+
+
 def test_dates_in_other_formats_are_not_guessed():
     assert parse_date("31/12/1960", ("%Y-%m-%d", "%m/%d/%Y")) is None

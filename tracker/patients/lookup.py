@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
 from tracker.loaders import kept_record
-from tracker.models import Case, Patient
+from tracker.models import Case, FamilyNamePart, Patient
 from tracker.patients.duplicates import Identity, likely_duplicates
 from tracker.patients.identity import clean_text, mrn_key, name_key, parse_date, phone_key
 from tracker.search import inner_pattern, like, prefix_pattern
@@ -25,6 +25,9 @@ MIN_SEARCH_CHARACTERS = 2
 # A shorter piece of an MRN or phone number matches too much of the register to be useful.
 MIN_FRAGMENT = 4
 MAX_RESULTS = 50
+# Each way of splitting a search's words into a given and a family name is a query of the search's
+# union (two, with a family name's later parts): a longer search is searched whole only.
+MAX_NAME_WORDS = 6
 _PHONE_TYPED = re.compile(r"[\d\s()+.\-/]+")
 
 
@@ -102,10 +105,14 @@ def _name_terms(text):
     words = [w for w in (name_key(part) for part in text.split()) if w]
     whole = name_key(text)
     terms = [(whole, ""), ("", whole)]
-    if len(words) >= 2:
-        # "Lucía García" (given first) and "García Lucía" (family first).
-        terms += [(words[-1], "".join(words[:-1])), (words[0], "".join(words[1:]))]
-    return tuple(terms)
+    if 2 <= len(words) <= MAX_NAME_WORDS:
+        # Every way the words split into a given and a family name, given first ("Lucía García",
+        # "Siobhán Ní Dhúill-O'Connor") and family first ("García Lucía"): either name may have
+        # several words, and nothing says where one ends.
+        for cut in range(1, len(words)):
+            first, rest = "".join(words[:cut]), "".join(words[cut:])
+            terms += [(rest, first), (first, rest)]
+    return tuple(dict.fromkeys(terms))
 
 
 # What a meaning of a search compares, by name: each reads an index of its own (see the Patient model).
@@ -116,6 +123,12 @@ _COMPARED = {
     "phone": lambda pattern: like(Patient.phone_key, pattern),
     "family": lambda pattern: like(Patient.family_name_key, pattern),
     "given": lambda pattern: like(Patient.given_name_key, pattern),
+}
+# A meaning with a later part of a family name reads the parts' table instead, which holds the name
+# keys too (see FamilyNamePart): what it compares, and the name order it is cut in.
+_COMPARED_IN_PARTS = {
+    "family_part": lambda pattern: like(FamilyNamePart.key, pattern),
+    "given": lambda pattern: like(FamilyNamePart.given_name_key, pattern),
 }
 
 
@@ -132,8 +145,10 @@ def _meanings(terms):
     if terms.phone_digits:
         meanings.append((("phone", inner_pattern(terms.phone_digits)),))
     for family, given in terms.names:
-        meanings.append(tuple((what, prefix_pattern(typed)) for what, typed in (("family", family), ("given", given))
-                              if typed))
+        # A family name is found by its start, or by the start of one of its later parts.
+        for family_by in (("family", "family_part") if family else ("family",)):
+            meanings.append(tuple((what, prefix_pattern(typed)) for what, typed in ((family_by, family), ("given", given))
+                                  if typed))
     return meanings
 
 
@@ -147,6 +162,8 @@ def _shape_and_values(terms):
 
 
 _NAME_ORDER = (Patient.family_name_key, Patient.given_name_key, Patient.id)
+_PARTS_NAME_ORDER = (FamilyNamePart.family_name_key, FamilyNamePart.given_name_key,
+                     FamilyNamePart.patient_id.label("id"))
 
 
 def _first_matches(shape, limit, narrowed, live_only):
@@ -162,17 +179,25 @@ def _first_matches(shape, limit, narrowed, live_only):
     whole table twice, once to drop repeats and once to order them: PostgreSQL reads the name
     index in order and stops at the first matches instead, and a family name prefix reads its own
     index, already in name order. Anyone among the first overall is among the first of a meaning
-    they match, so the cut changes nothing found."""
+    they match, so the cut changes nothing found. A later part of a family name (O'Connor in Ní
+    Dhúill-O'Connor) is a meaning of its own, read from the index of the parts' keys, which holds
+    the name keys as well: nothing there is in name order, so the database sorts the matches of
+    the part (never walks the register in name order hoping to meet them), and reads the patients
+    only to narrow by date of birth or leave merged records out."""
     branches = []
     for i, meaning in enumerate(shape):
-        branch = db.select(*_NAME_ORDER).filter(*(_COMPARED[what](db.bindparam(f"m{i}_{j}"))
-                                                  for j, what in enumerate(meaning)))
+        in_parts = "family_part" in meaning
+        compared, order = (_COMPARED_IN_PARTS, _PARTS_NAME_ORDER) if in_parts else (_COMPARED, _NAME_ORDER)
+        branch = db.select(*order).filter(*(compared[what](db.bindparam(f"m{i}_{j}"))
+                                            for j, what in enumerate(meaning)))
+        if in_parts and (narrowed or live_only):
+            branch = branch.join(Patient, Patient.id == FamilyNamePart.patient_id)
         if narrowed:
             branch = branch.filter(Patient.date_of_birth == db.bindparam("born"))
         if live_only:
             branch = branch.filter(Patient.merged_into_id.is_(None))
         # A subquery each: SQLite allows no ORDER BY or LIMIT on the parts of a UNION themselves.
-        branch = branch.order_by(*_NAME_ORDER).limit(limit + 1).subquery()
+        branch = branch.order_by(*order).limit(limit + 1).subquery()
         branches.append(db.select(branch.c.id, branch.c.family_name_key, branch.c.given_name_key))
     matching = (branches[0] if len(branches) == 1 else db.union(*branches)).subquery()
     return (db.select(matching.c.id)
