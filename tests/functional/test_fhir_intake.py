@@ -198,6 +198,25 @@ def test_a_name_one_slip_away_with_the_same_birth_date_needs_a_person(client, in
     assert (_count(Patient), _count(Case)) == (2, 0)
 
 
+def test_part_of_a_double_barrelled_family_name_under_another_mrn_needs_a_person(client, intake, gen):
+    on_file = gen.patient(mrn="OLD-80", family_name="Ní Dhúill-O'Connor", given_name="Siobhán",
+                          date_of_birth=date(1968, 4, 2))
+    response = post_bundle(client, intake, intake_bundle(family="O'Connor", given="Siobhan"))
+    assert response.status_code == 409
+    diagnostics = fhir_json(response)["issue"][0]["diagnostics"]
+    assert f"Patient/{on_file.id}" in diagnostics and "family name part of the other" in diagnostics
+    assert (_count(Patient), _count(Case)) == (1, 0)
+
+
+def test_the_same_mrn_with_part_of_the_double_barrelled_family_name_on_file_is_that_patient(client, intake, gen):
+    on_file = gen.patient(mrn="OLD-81", family_name="Ní Dhúill-O'Connor", given_name="Siobhán",
+                          date_of_birth=date(1968, 4, 2))
+    response = post_bundle(client, intake, intake_bundle(mrn="OLD-81", family="O'Connor", given="Siobhan"))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert fhir_json(response)["entry"][0]["response"] == {"status": "200 OK", "location": f"Patient/{on_file.id}"}
+    assert (_count(Patient), _count(Case)) == (1, 1)
+
+
 def test_an_mrn_of_a_merged_record_attaches_to_the_record_kept(client, intake, gen):
     kept = gen.patient(mrn="EHR-2000", family_name="Nakamura", given_name="Emi", date_of_birth=date(1968, 4, 2))
     merged = gen.patient(mrn="EHR-1001", family_name="Nakamura", given_name="Emi", date_of_birth=date(1968, 4, 2),

@@ -280,6 +280,21 @@ def test_the_referrals_find_the_patient_finds_names_of_several_words_the_same_wa
     assert f'href="/referrals/patients/{siobhan.id}/new"' in narrowed.get_data(as_text=True)
 
 
+def test_registering_part_of_a_double_barrelled_name_again_warns_of_the_record_on_file(
+        client, gen, login_as, siobhan):
+    """The coordinator who missed Siobhán Ní Dhúill-O'Connor registers "Siobhan O'Connor", born the
+    same day: the referral form lists the record on file before making another."""
+    login_as(gen.user(Role.COORDINATOR))
+    values = {**PATIENT, **REFERRAL, "mrn": "NEW-9", "family_name": "O'Connor", "given_name": "Siobhan",
+              "date_of_birth": "1984-06-09"}
+    response = submit(client, "/referrals/new", values)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Possible duplicate" in page and "family name part of the other" in page
+    assert f'href="/patients/{siobhan.id}"' in page
+    assert db.session.execute(db.select(db.func.count(Patient.id))).scalar() == 3
+
+
 # ---------------------------------------------------------------- duplicates at registration
 
 @pytest.mark.parametrize("typed,reason", [

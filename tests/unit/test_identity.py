@@ -3,8 +3,8 @@ from datetime import date
 
 import pytest
 
-from tracker.patients.duplicates import (CLOSE_NAME, SAME_FAMILY_AND_BIRTH, SAME_MRN, SWAPPED_NAMES, Identity,
-                                         likely_duplicates, match_reasons)
+from tracker.patients.duplicates import (CLOSE_NAME, FAMILY_NAME_PART, SAME_FAMILY_AND_BIRTH, SAME_MRN,
+                                         SWAPPED_NAMES, Identity, likely_duplicates, match_reasons)
 from tracker.patients.identity import (clean_name, edit_distance_at_most_one, later_part_keys, mrn_key,
                                        name_key, name_parts, normalise_mrn, parse_date, phone_key)
 from tracker.patients.lookup import SearchRefused, parse_search
@@ -152,6 +152,25 @@ def test_likely_duplicates_and_why(new, reason):
 ])
 def test_not_duplicates(new):
     assert match_reasons(new, _who()) == ()
+
+
+@pytest.mark.parametrize("family", ["O'Connor", "oconnor", "Ní Dhúill", "Dhuill", "Dhúill-O'Connor"])
+def test_one_family_name_within_the_others_parts_with_the_same_given_name_and_birth_is_a_likely_duplicate(family):
+    """Registered once with the whole double-barrelled name and again with part of it."""
+    on_file = _who(family="Ní Dhúill-O'Connor", given="Siobhán")
+    assert match_reasons(_who(mrn="Y9", family=family, given="Siobhan"), on_file) == (FAMILY_NAME_PART,)
+    # And the other way round: the record on file has the shorter name.
+    assert match_reasons(on_file, _who(mrn="Y9", family=family, given="Siobhan")) == (FAMILY_NAME_PART,)
+
+
+@pytest.mark.parametrize("new", [
+    _who(mrn="Y9", family="O'Connor", given="Mary"),  # another given name
+    _who(mrn="Y9", family="O'Connor", given="Siobhan", born=date(1961, 4, 3)),  # another day of birth
+    _who(mrn="Y9", family="Connor", given="Siobhan"),  # not a part: O'Connor is one
+    _who(mrn="Y9", family="Ní O'Connor", given="Siobhan"),  # not a run of the other's parts
+])
+def test_a_family_name_sharing_less_than_a_run_of_parts_is_not_a_likely_duplicate(new):
+    assert match_reasons(new, _who(family="Ní Dhúill-O'Connor", given="Siobhán")) == ()
 
 
 def test_the_same_mrn_comes_first():
