@@ -11,6 +11,7 @@ from tracker.vocab import Side
 from tracker.workflow import State
 
 from tests.api_support import bearer, episode, token_for
+from tests.functional.test_eligibility import OVERRIDE_REASON, documented_case, evaluate, override
 
 
 @pytest.fixture
@@ -63,6 +64,24 @@ def test_a_case_comes_with_its_referral_verdict_appointments_and_timeline(client
     assert [(t["from_state"], t["to_state"]) for t in detail["timeline"]][-1] == ("in_procedure", "follow_up")
     assert detail["verdict"]["criteria"] and detail["appointments"][0]["status"] == "done"
     assert client.get("/api/v1/cases/999999", headers=headers).status_code == 404
+
+
+def test_a_verdict_a_physician_overrode_comes_with_the_physician_and_the_time(
+        client, coordinator, gen, headers, make_client, login_as):
+    """`eligible` is what the profile's criteria said; the override, its author and its time say
+    why the case is eligible all the same, as on every page that shows the verdict."""
+    case = documented_case(gen, care_days=27)  # 27 days of care: not eligible under Medicare
+    evaluate(client, case)
+    override(login_as(gen.user(Role.PHYSICIAN, name="Dr Amara Osei"), on=make_client()), case, OVERRIDE_REASON)
+    db.session.expire_all()
+    verdict = client.get(f"/api/v1/cases/{case.id}", headers=headers).get_json()["verdict"]
+    assert (verdict["eligible"], verdict["override_reason"], verdict["override_by"]) == (
+        False, OVERRIDE_REASON, "Dr Amara Osei")
+    assert datetime.fromisoformat(verdict["override_at"]) == case.current_verdict.override_at
+    evaluated = documented_case(gen)
+    evaluate(client, evaluated)
+    verdict = client.get(f"/api/v1/cases/{evaluated.id}", headers=headers).get_json()["verdict"]
+    assert (verdict["eligible"], verdict["override_by"], verdict["override_at"]) == (True, None, None)
 
 
 def test_a_days_appointments_with_readiness(client, gen, headers):

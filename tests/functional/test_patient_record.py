@@ -3,8 +3,20 @@ diary links and the account; correcting details; merging duplicates."""
 from tracker.roles import Role
 from tracker.extensions import db
 from tracker.models import AuditEvent
+from tracker.timeutil import format_clinic
 from tracker.vocab import Indication, Side
 from tracker.workflow import State
+
+from tests.functional.test_eligibility import OVERRIDE_REASON, documented_case, evaluate, override
+from tests.helpers import soup, words
+
+
+def _verdicts(client, patient_id):
+    """{case id: the Verdict column's words} of the patient page's cases table."""
+    table = soup(client.get(f"/patients/{patient_id}")).find("table")
+    column = [words(th) for th in table.find("thead").find_all("th")].index("Verdict")
+    return {int(words(row.find("a")).split()[1]): words(row.find_all("td")[column])
+            for row in table.find("tbody").find_all("tr")}
 
 
 def test_the_patient_page_shows_every_case_newest_first_and_the_caps_used(client, gen, coordinator):
@@ -47,3 +59,28 @@ def test_the_patient_page_says_none_nkda_or_not_asked_for_each_case(client, gen,
     assert "Allergies: NKDA (no known allergies) · anticoagulants: none" in page
     assert "Allergies: not asked · anticoagulants: not asked" in page
     assert "n/a" not in page
+
+
+def test_a_verdict_a_physician_overrode_shows_as_eligible_by_override_with_who_and_when(
+        client, coordinator, gen, make_client, login_as):
+    """The demo's Petrova: not eligible under the profile, scheduled by a physician's override. The
+    patient page said "not eligible"; it says what the case page says, with the physician and time."""
+    patient = gen.patient(family_name="Petrova", given_name="Irina")
+    overridden = documented_case(gen, care_days=27, patient=patient)  # 27 days of care: not eligible
+    evaluate(client, overridden)
+    override(login_as(gen.user(Role.PHYSICIAN, name="Dr Amara Osei"), on=make_client()), overridden, OVERRIDE_REASON)
+    not_eligible = documented_case(gen, care_days=27, side=Side.RIGHT, patient=patient)
+    evaluate(client, not_eligible)
+    incomplete = documented_case(gen, exam=False, side=Side.BILATERAL, patient=patient)  # tests not recorded yet
+    evaluate(client, incomplete)
+    eligible = documented_case(gen, patient=patient)
+    evaluate(client, eligible)
+    db.session.expire_all()
+    at = format_clinic(overridden.current_verdict.override_at)
+
+    shown = _verdicts(client, patient.id)
+
+    assert shown[overridden.id] == f"eligible by physician override (Dr Amara Osei, {at})"
+    assert shown[not_eligible.id] == "not eligible"
+    assert shown[incomplete.id].startswith("incomplete: still unknown: ")
+    assert shown[eligible.id] == "eligible"

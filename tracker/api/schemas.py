@@ -108,8 +108,11 @@ class VerdictSummary(BaseModel):
     evaluated_at: datetime
     profile: str
     profile_version: int
-    eligible: bool
-    override_reason: str | None
+    eligible: bool = Field(description="What the profile's criteria said. A physician's override (override_*) makes "
+                                       "a case not eligible under the profile eligible all the same.")
+    override_reason: str | None = Field(description="None: not overridden.")
+    override_by: str | None = Field(description="The physician who overrode the verdict.")
+    override_at: datetime | None = Field(description="When the physician overrode the verdict.")
     criteria: list[Criterion]
 
 

@@ -18,7 +18,7 @@ from tracker.diary.services import time_point
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.extensions import csrf, db
 from tracker.formfields import window
-from tracker.models import Appointment, Case, CaseHistory, DiaryEntry, DiaryPoint, Patient
+from tracker.models import Appointment, Case, CaseHistory, DiaryEntry, DiaryPoint, EligibilityVerdict, Patient
 from tracker.roles import Role
 from tracker.scheduling import readiness
 from tracker.scheduling.services import clinic_day_start
@@ -115,7 +115,8 @@ def case(case_id):
     found = _load_case(case_id, *worklist.ROW_DETAILS,
                        selectinload(Case.appointments).options(joinedload(Appointment.physician),
                                                                joinedload(Appointment.room)),
-                       selectinload(Case.history).joinedload(CaseHistory.actor))
+                       selectinload(Case.history).joinedload(CaseHistory.actor),
+                       selectinload(Case.verdicts).joinedload(EligibilityVerdict.override_by))
     if found is None:
         return _not_found(f"case {case_id}")
     # The patient's earlier cases date their injections for the waiting-for reading (caps).
@@ -133,6 +134,7 @@ def case(case_id):
         verdict=schemas.VerdictSummary(
             evaluated_at=verdict.evaluated_at, profile=verdict.profile_code, profile_version=verdict.profile_version,
             eligible=verdict.eligible, override_reason=verdict.override_reason,
+            override_by=verdict.override_by.name if verdict.override_by else None, override_at=verdict.override_at,
             criteria=[schemas.Criterion(code=c["code"], label=c["label"], status=c["status"], evidence=c["evidence"])
                       for c in verdict.snapshot.get("criteria", [])]) if verdict else None,
         appointments=[schemas.AppointmentSummary(id=a.id, starts_at=a.starts_at, ends_at=a.ends_at,

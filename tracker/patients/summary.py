@@ -9,7 +9,7 @@ from tracker.cases.rows import VERDICT_STATES, line_for
 from tracker.eligibility.facts import patient_injections
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.extensions import db
-from tracker.models import Case, DiaryLink, Patient, PatientHistory
+from tracker.models import Case, DiaryLink, EligibilityVerdict, Patient, PatientHistory
 from tracker.policy import cap_usage, get_profile
 from tracker.timeutil import clinic_today, utcnow
 
@@ -29,7 +29,8 @@ def load_record(patient_id):
         selectinload(Patient.account),
         selectinload(Patient.cases).options(selectinload(Case.history), selectinload(Case.outcome),
                                             selectinload(Case.appointments), selectinload(Case.row),
-                                            selectinload(Case.verdicts), selectinload(Case.risk_screen))
+                                            selectinload(Case.verdicts).selectinload(EligibilityVerdict.override_by),
+                                            selectinload(Case.risk_screen))
     )).scalar_one()
 
 
