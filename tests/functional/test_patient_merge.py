@@ -14,6 +14,7 @@ from tracker.patients import services
 from tracker.refusals import StaleEdit
 from tracker.roles import Role
 from tracker.timeutil import utcnow
+from tracker.vocab import Side
 from tracker.workflow import State
 
 from tests.builders import REFERRAL, make_injection
@@ -89,6 +90,30 @@ def test_the_comparison_names_each_record_rather_than_its_place_on_the_screen(cl
             in text)
     swap = page.find("a", href=f"/patients/{duplicate.id}/merge/{kept.id}")
     assert words(swap) == f"Keep Garcia, Lucia (MRN {duplicate.mrn}) instead"
+
+
+def _comparison_caps(client, kept, other, record):
+    """What the comparison says `record` counts towards each payer's caps, a line per payer."""
+    page = soup(client.get(f"/patients/{kept.id}/merge/{other.id}"))
+    section = page.find("section", attrs={"aria-labelledby": f"record-{record.id}"})
+    heading = section.find("h3", string=lambda text: text and text.startswith("Towards the caps"))
+    return [words(line) for line in heading.find_next_siblings("p")]
+
+
+def test_the_comparison_says_which_joint_each_cap_count_is_for(client, coordinator, gen, pair):
+    """eviCore counts per joint: each count says its joint, once, rather than a list of four
+    counts in a row ("1 of 2 diagnostic, 1 of 2 diagnostic, 0 of 4 therapeutic, 0 of 4 therapeutic")."""
+    kept, duplicate, _ = pair  # each with a left diagnostic injection
+    gen.case(patient=kept, payer_profile_code="EVICORE_CMM_203", side=Side.RIGHT)
+    make_injection(kept, days_ago=10).side = Side.BILATERAL
+    db.session.commit()
+
+    caps = _comparison_caps(client, kept, duplicate, kept)
+
+    assert "eviCore / Cigna CMM-203: left joint: 2 of 2 diagnostic, 0 of 4 therapeutic; "\
+           "right joint: 1 of 2 diagnostic, 0 of 4 therapeutic" in caps
+    # A payer counting per patient says so, once.
+    assert "Medicare SI joint LCDs (2023): per patient: 2 of 2 diagnostic, 0 of 4 therapeutic" in caps
 
 
 def test_the_merged_record_stays_as_a_tombstone_its_links_lead_to_the_record_kept(client, coordinator, gen, pair):
