@@ -57,7 +57,10 @@ UNMOVED = {("case_rows", "computed_on")}
 _SYLLABLES = ("substr('bdfgklmnprstvz', 1 + (k % 14)::int, 1) || substr('aeiou', 1 + (k / 14 % 5)::int, 1) || "
               "substr('bdfgklmnprstvz', 1 + (k / 70 % 14)::int, 1) || substr('aeiou', 1 + (k / 980 % 5)::int, 1)")
 RENAMED = {("patients", "family_name"): "initcap({syllables} || lower({name}))",
-           ("patients", "family_name_key"): "{syllables} || {name}"}
+           ("patients", "family_name_key"): "{syllables} || {name}",
+           # The name parts' copy of the patient's key (tracker.models.FamilyNamePart): the same
+           # syllables; the later parts' own keys do not change ("Kogarcía lópez" still has "lopez").
+           ("family_name_parts", "family_name_key"): "{syllables} || {name}"}
 
 
 def seed_template(url, password):
