@@ -238,11 +238,24 @@ def test_readiness_says_the_plan_did_not_fit_beside_the_items_to_tick(client, bo
     assert "Did not fit" not in items["consent_obtained"]
 
 
+def test_the_day_board_and_the_physicians_day_say_which_step_did_not_fit(client, make_client, booked_too_late,
+                                                                       physician):
+    card_text = "Did not fit as planned: anticoagulant hold, contrast premedication (see the appointment)"
+    day = to_clinic(booked_too_late.starts_at).date().isoformat()
+    board = words(text(client.get(f"/schedule/day?date={day}")))
+    assert card_text in board
+    doctor = make_client()
+    sign_in(doctor, physician)
+    assert card_text in words(text(doctor.get(f"/schedule/mine?date={day}")))
+
+
 def test_readiness_of_a_plan_that_fits_says_nothing_more(client, coordinator, morning, physician, room, gen,
                                                         patient_user):
     case = eligible(gen, patient_user, **CLOPIDOGREL, **PREMEDICATION)
     assert submit(client, f"/cases/{case.id}/book", booking(clinic_day(6), "10:00", physician, room)).status_code == 302
     page = text(client.get(f"/appointments/{appointment_of(case).id}"))
+    day = to_clinic(appointment_of(case).starts_at).date().isoformat()
+    assert "Did not fit" not in text(client.get(f"/schedule/day?date={day}"))
     assert "Did not fit" not in page and "too late" not in page
     assert re.search(r"take your last dose on\s+" + re.escape(format_date(clinic_today(), "full", locale="en")),
                      words(by_id(page, "patient-preparation")))

@@ -9,9 +9,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.extensions import db
 from tracker.models import Appointment, AppointmentChange, AppointmentMessage, Case, Patient, RiskScreen, Room, User
-from tracker.scheduling import services
+from tracker.scheduling import instructions, services
 from tracker.timeutil import clinic_today, to_clinic
-from tracker.vocab import AppointmentStatus
+from tracker.vocab import NOT_STARTED, AppointmentStatus
 
 
 def physicians_day(day, physician_id=None):
@@ -22,7 +22,8 @@ def physicians_day(day, physician_id=None):
         .options(joinedload(Appointment.case).joinedload(Case.patient),
                  joinedload(Appointment.case).selectinload(Case.risk_screen),
                  joinedload(Appointment.physician), joinedload(Appointment.room),
-                 joinedload(Appointment.readiness_override_by), selectinload(Appointment.messages))
+                 joinedload(Appointment.readiness_override_by), selectinload(Appointment.messages),
+                 selectinload(Appointment.changes))
         .filter(Appointment.starts_at >= services.clinic_day_start(day),
                 Appointment.starts_at < services.clinic_day_start(day + timedelta(days=1)))
         .order_by(Appointment.starts_at, Appointment.id)
@@ -39,7 +40,7 @@ def physicians_day(day, physician_id=None):
     return [DayEntry(a, a.case.risk_screen, override_at.get(a.id), patient=a.case.patient.display_name,
                      mrn=a.case.patient.mrn, side=a.case.side, physician=a.physician.name, room_name=a.room.name,
                      override_by=a.readiness_override_by.name if a.readiness_override_by else None,
-                     last_message=a.messages[-1] if a.messages else None, orm=a)
+                     last_message=a.messages[-1] if a.messages else None, orm=a, time_set_at=a.time_set_at)
             for a in appointments]
 
 
@@ -59,7 +60,8 @@ def board_entries(day):
         entries.append(DayEntry(row, risk, row.override_at, patient=f"{row.family_name}, {row.given_name}",
                                 mrn=row.mrn, side=row.side, physician=row.physician, room_name=row.room_name,
                                 override_by=row.override_by, last_message=last.get(row.id),
-                                room_modality=row.room_modality))
+                                room_modality=row.room_modality,
+                                time_set_at=max(row.created_at, row.moved_at or row.created_at)))
     return entries
 
 
@@ -79,6 +81,10 @@ def _board_query():
     override_at = (db.select(db.func.max(AppointmentChange.at))
                    .where(AppointmentChange.appointment_id == Appointment.id,
                           AppointmentChange.change == "readiness_override").scalar_subquery())
+    # With the booking's own time, when the appointment got the time it holds (Appointment.time_set_at).
+    moved_at = (db.select(db.func.max(AppointmentChange.at))
+                .where(AppointmentChange.appointment_id == Appointment.id,
+                       AppointmentChange.change.in_(("booked", "rescheduled"))).scalar_subquery())
     return (
         db.select(Appointment.id, Appointment.room_id, Appointment.starts_at, Appointment.ends_at,
                   Appointment.status, Appointment.consent_obtained, Appointment.anticoagulant_plan_confirmed,
@@ -88,7 +94,7 @@ def _board_query():
                   name_of(Appointment.physician_id).label("physician"), Room.name.label("room_name"),
                   Room.modality.label("room_modality"),
                   name_of(Appointment.readiness_override_by_id).label("override_by"),
-                  override_at.label("override_at"),
+                  override_at.label("override_at"), Appointment.created_at, moved_at.label("moved_at"),
                   *[column.label(f"risk_{key}") for key, column in _RISK_COLUMNS.items()])
         .join(Case, Case.id == Appointment.case_id)
         .join(Patient, Patient.id == Case.patient_id)
@@ -112,15 +118,19 @@ class DayEntry:
     read (its row on the board, the whole appointment on the physician's day, `orm`)."""
 
     def __init__(self, appointment, risk, override_at, *, patient, mrn, side, physician, room_name,
-                 override_by, last_message, room_modality=None, orm=None):
+                 override_by, last_message, time_set_at, room_modality=None, orm=None):
         self.id, self.status = appointment.id, appointment.status
         self.starts_at, self.ends_at, self.room_id = appointment.starts_at, appointment.ends_at, appointment.room_id
         self.patient, self.mrn, self.side, self.physician = patient, mrn, side, physician
         self.room_name, self.room_modality = room_name, room_modality
         self.override_by, self.last_message = override_by, last_message
         self.appointment = orm
-        readiness = services.readiness.summary(appointment, risk)
+        # The preparation judged as the patient was told it, when the appointment got its time.
+        missed = (instructions.missed(risk, to_clinic(appointment.starts_at), to_clinic(time_set_at))
+                  if appointment.status in NOT_STARTED else {})
+        readiness = services.readiness.summary(appointment, risk, missed)
         self.ready, self.by_override, self.still_needed = readiness.ready, readiness.by_override, readiness.still_needed
+        self.did_not_fit = readiness.did_not_fit
         self.override_at = override_at
         self.can_check_in = can_check_in(appointment)
 

@@ -90,13 +90,22 @@ class Summary:
     ready: bool
     by_override: bool
     still_needed: str
+    # The preparation steps that did not fit as planned ("Did not fit as planned: anticoagulant
+    # hold"), "" when all did: a day's card says it even when every item is ticked.
+    did_not_fit: str = ""
 
 
-def summary(appointment, risk):
-    """`is_ready`, `by_override` and `still_needed` from one reading of the items: a day's list
-    shows all three for every appointment."""
+# The steps as a day's card names them.
+_STEP_WORDS = {HOLD: "anticoagulant hold", PREMEDICATION: "contrast premedication", FASTING: "fasting"}
+
+
+def summary(appointment, risk, missed=None):
+    """`is_ready`, `by_override`, `still_needed` and `did_not_fit` from one reading of the items:
+    a day's list shows them for every appointment. `missed`: as for `items`."""
     needed = _needed(appointment, risk)
-    return Summary(_ready(appointment, needed), _by_override(appointment, needed), _still_needed(needed))
+    steps = [_STEP_WORDS[step] for step in (HOLD, PREMEDICATION, FASTING) if step in (missed or {})]
+    return Summary(_ready(appointment, needed), _by_override(appointment, needed), _still_needed(needed),
+                   "Did not fit as planned: " + ", ".join(steps) if steps else "")
 
 
 def _needed(appointment, risk):
