@@ -156,6 +156,22 @@ def test_a_contrast_check_changed_after_the_injectate_stops_the_signature(gen, d
     assert fresh(record).status == ProcedureStatus.IN_PROGRESS
 
 
+def test_a_contrast_check_that_asks_for_a_repeat_is_named_among_what_is_missing(gen, doctor, physician):
+    # The checks up to contrast saved; contrast check 1 showed vascular uptake: the list names the
+    # repeat check before the injectate it holds back, not only "Injectate: At least one drug".
+    record = gen.procedure(physician=physician, steps=["sign_in", "time_out", "positioning", "skin_prep",
+                                                       "fluoroscopy"])
+    vascular = {**answers_for("contrast"), "vascular_uptake": True}
+    assert post_step(doctor, record.case_id, "contrast", vascular, side="left").status_code == 302
+
+    response = sign(doctor, record, version=fresh(record).version_id)
+
+    message = words(by_id(text(response), "sign-refused"))
+    repeat = message.find("Contrast confirmation: a repeat check with the needle repositioned")
+    assert repeat != -1 and repeat < message.find("Injectate:"), message
+    assert fresh(record).status == ProcedureStatus.IN_PROGRESS
+
+
 def test_a_sign_button_from_before_a_later_save_is_refused(gen, doctor, physician):
     record = gen.procedure(physician=physician, steps="all")
     opened_at = record.version_id

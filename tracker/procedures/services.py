@@ -226,6 +226,13 @@ def signing_problems(record, entries):
     checklist = Checklist(record)
     ctx = context(record, entries)
     problems = missing_for_signing(checklist.steps_values(), ctx)
+    # A contrast check that asked for a repositioned needle is complete as a record but not as a
+    # step: the repeat check is what is missing, named before the injectate it holds back.
+    repeats = [f"{Step.CONTRAST.label}{f' ({joint.value})' if ctx.bilateral else ''}: a repeat check with the "
+               "needle repositioned (the last check showed vascular uptake or no intra-articular spread)"
+               for joint in ctx.joints if checklist.needs_repeat(joint)]
+    at = next((i for i, problem in enumerate(problems) if problem.startswith(Step.INJECTATE.label)), len(problems))
+    problems[at:at] = repeats
     done, contrast = checklist.done(), checklist.contrast_results()
     for joint in ctx.joints:
         if checklist.latest(Step.INJECTATE, joint) is not None:
