@@ -586,3 +586,30 @@ def test_every_value_to_correct_in_a_correction_is_named_in_one_answer(client, g
     page = text(response)
     assert "Say why the outcome is corrected" in field_error(page, "correction_reason")
     assert "Give the reason for recording 150 days instead" in field_error(page, "days_reason")
+
+
+def test_the_forms_own_errors_and_the_diarys_come_in_one_answer(client, gen, physician, login_as):
+    # Days not a number and no next step (the form's checks), a result the diary contradicts
+    # without its reason and scores still to come without the tick (the recording's): all four.
+    case = followed_up(gen, physician)
+    login_as(physician)
+
+    response = record(client, case.id, diagnostic_result="negative", therapeutic_days="-3", next_step="",
+                      confirm_early="")
+
+    page = text(response)
+    assert "Enter whole days from 0 to" in field_error(page, "therapeutic_days")
+    assert "Choose the next step." in field_error(page, "next_step")
+    assert "Give the reason for recording negative instead" in field_error(page, "reason")
+    assert "Tick the box to record the outcome now anyway" in field_error(page, "confirm_early")
+
+
+def test_a_corrections_own_errors_and_its_missing_reason_come_in_one_answer(client, gen, physician, login_as):
+    case = followed_up(gen, physician)
+    login_as(physician)
+    record(client, case.id)
+
+    page = text(correction(client, case, diagnostic_result="indeterminate", therapeutic_days="9999"))
+
+    assert "Enter whole days from 0 to" in field_error(page, "therapeutic_days")
+    assert "Say why the outcome is corrected" in field_error(page, "correction_reason")

@@ -324,13 +324,8 @@ def correct_outcome(outcome, actor, diagnostic_result, therapeutic_days, days_re
     check_version(outcome, version_id)
     result = DiagnosticResult(diagnostic_result)
     reason = (reason or "").strip()
-
-    def _check_reason():
-        if not reason:
-            raise FieldError("correction_reason", "Say why the outcome is corrected; the earlier values are kept.")
-
     _days_ok, _reason_ok, days_reason = each_checked(
-        lambda: _check_days(therapeutic_days), _check_reason,
+        lambda: _check_days(therapeutic_days), lambda: _check_correction_reason(reason),
         lambda: _days_departure(therapeutic_days, outcome.diary_therapeutic_days, days_reason))
     before = (outcome.diagnostic_result, outcome.therapeutic_days, outcome.therapeutic_days_reason, outcome.notes)
     after = (result.value, therapeutic_days, days_reason, (notes or "").strip())
@@ -350,6 +345,36 @@ def correct_outcome(outcome, actor, diagnostic_result, therapeutic_days, days_re
                  after=dict(zip(("diagnostic_result", "therapeutic_days", "therapeutic_days_reason", "notes"), after)))
     db.session.commit()
     return outcome
+
+
+def _check_correction_reason(reason):
+    if not (reason or "").strip():
+        raise FieldError("correction_reason", "Say why the outcome is corrected; the earlier values are kept.")
+
+
+def recording_problems(case, diagnostic_result, therapeutic_days, reason, days_reason, confirm_early):
+    """What recording would still refuse, for a form the form's own checks refused too: named in
+    the same answer, not after those are fixed. A value the form refused is None and not judged."""
+    reading = read_outcome_diary(case)
+    result = DiagnosticResult(diagnostic_result) if diagnostic_result in {r.value for r in DiagnosticResult} else None
+    return _problems(
+        lambda: _result_departure(result, reading.suggested_result, reason) if result else "",
+        lambda: _days_departure(therapeutic_days, reading.suggested_days, days_reason),
+        lambda: _check_nothing_to_come(reading, confirm_early))
+
+
+def correction_problems(outcome, therapeutic_days, days_reason, reason):
+    """As `recording_problems`, for a correction."""
+    return _problems(lambda: _check_correction_reason(reason),
+                     lambda: _days_departure(therapeutic_days, outcome.diary_therapeutic_days, days_reason))
+
+
+def _problems(*checks):
+    try:
+        each_checked(*checks)
+    except FieldError as refused:
+        return getattr(refused, "errors", [refused])
+    return []
 
 
 def _open_follow_on(case, indication, actor):

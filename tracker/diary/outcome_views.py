@@ -127,6 +127,9 @@ def record(case_id):
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
+        _also_show(form, services.recording_problems(
+            case, form.diagnostic_result.data, getattr(form.therapeutic_days, "days", None), form.reason.data,
+            form.days_reason.data, form.confirm_early.data))
         return _page(case, form, 422)
     on_refusal(lambda refusal: _outcome_refused(case, form, refusal))
     outcome = services.record_outcome(
@@ -141,6 +144,14 @@ def record(case_id):
         return redirect(url_for("cases.show", case_id=new.id))
     flash(_("Outcome recorded and case #%(id)s closed.", id=case.id), "success")
     return redirect(url_for("cases.show", case_id=case.id))
+
+
+def _also_show(form, problems):
+    """The service's refusals beside the form's own, each next to its field (one message a field)."""
+    for problem in problems:
+        field = form[problem.field]
+        if not field.errors:
+            field.errors = [problem.message]
 
 
 def _correction_refused(case, form, refusal):
@@ -162,6 +173,9 @@ def correct(case_id):
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
+        _also_show(form, services.correction_problems(
+            case.outcome, getattr(form.therapeutic_days, "days", None), form.days_reason.data,
+            form.correction_reason.data))
         return _page(case, status=422, correction=form)
     on_refusal(lambda refusal: _correction_refused(case, form, refusal))
     services.correct_outcome(case.outcome, current_user, form.diagnostic_result.data, form.therapeutic_days.days,
