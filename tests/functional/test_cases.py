@@ -11,7 +11,7 @@ from tracker.vocab import EntrySource
 from tracker.workflow import State
 
 from tests.builders import diary, followed_up, make_diary_link, make_injection
-from tests.helpers import submit
+from tests.helpers import sign_in, submit
 
 # What the case page costs (SQL statements, the signed-in user's own row and the audit row of the
 # view among them): a change that reads one more thing per request fails here, and says so.
@@ -91,6 +91,16 @@ def test_state_history_and_audit_commit_together_or_not_at_all(client, coordinat
     db.session.expire_all()
     assert case.state == State.REFERRED
     assert db.session.execute(db.select(db.func.count(CaseHistory.id))).scalar() == history_before
+
+
+def test_the_case_page_leads_to_the_patients_record_for_those_who_may_open_it(client, make_client, coordinator, gen):
+    case = gen.case(state=State.UNDER_REVIEW)
+    record = f'href="/patients/{case.patient_id}"'
+    assert record in client.get(f"/cases/{case.id}").get_data(as_text=True)
+    admin = make_client()
+    sign_in(admin, gen.user(Role.ADMIN))
+    page = admin.get(f"/cases/{case.id}")
+    assert page.status_code == 200 and record not in page.get_data(as_text=True)
 
 
 def test_viewing_a_case_is_audited(client, coordinator, gen):
