@@ -249,6 +249,19 @@ def test_the_day_board_and_the_physicians_day_say_which_step_did_not_fit(client,
     assert card_text in words(text(doctor.get(f"/schedule/mine?date={day}")))
 
 
+def test_the_free_slots_start_on_the_first_day_the_plan_fits_unless_an_earlier_day_is_asked(
+        client, coordinator, morning, physician, room, gen, patient_user):
+    case = eligible(gen, patient_user, **CLOPIDOGREL)
+    page = soup(text(client.get(f"/cases/{case.id}/book")))
+    assert page.find("input", attrs={"name": "from_date"})["value"] == clinic_day(6).isoformat()
+    assert f"Free slots from {clinic_day(6).isoformat()}, the first day the preparation plan fits" in words(page)
+    days = [re.search(r"date=([\d-]+)", a["href"]).group(1) for a in page.find("ul", class_="slots").find_all("a")]
+    assert days and min(days) >= clinic_day(6).isoformat()
+    asked = soup(text(client.get(f"/cases/{case.id}/book?from_date={clinic_day(1).isoformat()}")))
+    assert asked.find("input", attrs={"name": "from_date"})["value"] == clinic_day(1).isoformat()
+    assert "the first day the preparation plan fits" not in words(asked)
+
+
 def test_readiness_of_a_plan_that_fits_says_nothing_more(client, coordinator, morning, physician, room, gen,
                                                         patient_user):
     case = eligible(gen, patient_user, **CLOPIDOGREL, **PREMEDICATION)

@@ -19,7 +19,7 @@ from tracker.models import Appointment, AppointmentChange
 from tracker.referrals.services import physicians
 from tracker.refusals import StaleEdit
 from tracker.roles import Role
-from tracker.scheduling import board, services
+from tracker.scheduling import board, instructions, services
 from tracker.scheduling import reminders as appointment_messages
 from tracker.scheduling.forms import (FIRST_YEAR, LAST_YEAR, BookingForm, CancelForm, DayForm,
                                       ReadinessForm, ReadinessOverrideForm, SlotSearchForm)
@@ -67,6 +67,15 @@ def _slots_for(duration, case=None, appointment=None):
         search.note = (f"{first_day.isoformat()} has passed: the free slots below start today, "
                        f"{clinic_today().isoformat()}.")
         first_day = search.from_date.data = clinic_today()
+        search.from_date.raw_data = [first_day.isoformat()]
+    fits = instructions.first_day_that_fits(case.risk_screen, to_clinic(utcnow())) \
+        if case is not None and case.risk_screen is not None else first_day
+    if not _valid(search.from_date) and fits > first_day:
+        # Offer first what the patient can prepare for; an earlier day stays one date away.
+        search.note = (f"Free slots from {fits.isoformat()}, the first day the preparation plan fits "
+                       f"(the blood thinner's hold, the premedication's evening before). Choose an earlier "
+                       f"day above to see those.")
+        first_day = search.from_date.data = fits
         search.from_date.raw_data = [first_day.isoformat()]
     physician_id = int(search.physician.data) if _valid(search.physician) and search.physician.data else None
     minutes = _minutes(_valid(search.minutes)) or int(duration.total_seconds() // 60)
