@@ -243,3 +243,17 @@ def test_the_patient_page_says_when_the_account_signs_in_with_another_address(cl
     same = gen.patient(email="Pat.Same@example.org ")
     gen.user(Role.PATIENT, email="pat.same@example.org", patient=same)
     assert "signs in with" not in words(text(client.get(f"/patients/{same.id}")))
+
+
+def test_the_patient_page_says_an_invitation_is_waiting_and_until_when(client, coordinator, gen, account_outbox,
+                                                                       app, monkeypatch):
+    patient = gen.patient(email="waiting@example.org")
+    assert "Invitation sent" not in words(text(client.get(f"/patients/{patient.id}")))
+    submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}")
+
+    page = words(text(client.get(f"/patients/{patient.id}")))
+    assert "Invitation sent" in page and "by Casey Coordinator, not used yet." in page
+    assert "Its link works until" in page and "sending another does not stop it." in page
+    # Past the invitation's days, the page says its link has expired.
+    monkeypatch.setitem(app.config, "PATIENT_INVITATION_DAYS", 0)
+    assert "Its link has expired: send another." in words(text(client.get(f"/patients/{patient.id}")))

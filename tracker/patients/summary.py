@@ -2,14 +2,17 @@
 and whether their verdict still stands, the caps each payer counts over the last 12 months, and
 the personal diary links that work; and the same, side by side, for two records to be merged."""
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from tracker import audit
 from tracker.cases.rows import VERDICT_STATES, line_for
 from tracker.eligibility.facts import patient_injections
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.extensions import db
-from tracker.models import Case, DiaryLink, EligibilityVerdict, Patient, PatientHistory
+from tracker.models import AuditEvent, Case, DiaryLink, EligibilityVerdict, Patient, PatientHistory
 from tracker.policy import cap_usage, get_profile
 from tracker.timeutil import clinic_today, utcnow
 
@@ -65,6 +68,27 @@ def caps_by_payer(patient):
         profile = get_profile(code)
         result.append((profile, cap_usage(patient_injections(patient, profile), profile, today)))
     return result
+
+
+def last_invitation(patient):
+    """The latest account invitation sent to the patient (its audit row: when, by whom), or None:
+    the record shows an invitation waiting to be used, so nobody sends another unknowingly."""
+    event = db.session.execute(
+        db.select(AuditEvent).filter_by(object_type="patient_invitation", object_id=str(patient.id),
+                                        action=audit.Action.CREATE)
+        .order_by(AuditEvent.id.desc()).limit(1)).scalar_one_or_none()
+    if event is None:
+        return None
+    until = event.at + timedelta(days=current_app.config["PATIENT_INVITATION_DAYS"])
+    return Invitation(event.at, event.user.name if event.user else event.actor, until, utcnow() < until)
+
+
+@dataclass(frozen=True)
+class Invitation:
+    sent_at: datetime
+    sent_by: str
+    works_until: datetime
+    still_works: bool
 
 
 def history(patient):

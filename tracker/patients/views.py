@@ -61,6 +61,7 @@ def show(patient_id):
     audit.viewed("patient", patient.id, summary="viewed patient record", user=current_user)
     return render_template("patients/show.html", patient=patient, lines=summary.case_lines(patient),
                            caps=summary.caps_by_payer(patient), history=summary.history(patient),
+                           invitation=summary.last_invitation(patient) if patient.account is None else None,
                            duplicates=lookup.find_duplicates(lookup.identity_of(patient), exclude_id=patient.id))
 
 
