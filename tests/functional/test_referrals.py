@@ -52,6 +52,7 @@ def test_a_second_patient_with_the_same_mrn_is_refused_next_to_the_mrn(client, c
     response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL})
     page = response.get_data(as_text=True)
     assert "A patient with this MRN is already registered (Someone, Else" in page
+    assert "Log the referral on Someone, Else's record instead" in page
     assert 'value="Okonkwo"' in page
     assert _count(Case) == 0 and _count(Patient) == 1
 
@@ -62,6 +63,9 @@ def test_an_mrn_already_registered_is_named_with_the_forms_other_errors_at_once(
     page = response.get_data(as_text=True)
     assert field_error(page, "given_name") and "already registered (Someone, Else" in field_error(page, "mrn")
     assert _count(Patient) == 1
+    owner = db.session.execute(db.select(Patient).filter_by(mrn="A-100200")).scalar_one()
+    link = soup(page).find("a", string=lambda s: s and "Log the referral on Someone, Else's record instead" in s)
+    assert link is not None and link["href"] == f"/referrals/patients/{owner.id}/new"
 
 
 def test_same_name_and_birth_date_is_warned_and_needs_confirmation(client, coordinator, gen):

@@ -76,11 +76,20 @@ def check_mrn_free(mrn, patient_id=None):
         return
     if existing.merged_into_id is not None:
         kept = existing.merged_into
-        raise FieldError("mrn", f"This MRN belonged to a record merged into {kept.display_name} "
-                                f"(MRN {kept.mrn}). Find them and add the referral to their record.")
-    raise FieldError("mrn", f"A patient with this MRN is already registered ({existing.display_name}, "
-                            f"born {existing.date_of_birth.isoformat()}). Find them and add the "
-                            f"referral to their record instead.")
+        raise MrnTaken(kept, f"This MRN belonged to a record merged into {kept.display_name} "
+                             f"(MRN {kept.mrn}). Find them and add the referral to their record.")
+    raise MrnTaken(existing, f"A patient with this MRN is already registered ({existing.display_name}, "
+                             f"born {existing.date_of_birth.isoformat()}). Find them and add the "
+                             f"referral to their record instead.")
+
+
+class MrnTaken(FieldError):
+    """The MRN is another record's: `patient` is that record (the one kept, after a merge), so the
+    page can lead to it."""
+
+    def __init__(self, patient, message):
+        super().__init__("mrn", message)
+        self.patient = patient
 
 
 def check_duplicates(values, confirmed, patient_id=None):

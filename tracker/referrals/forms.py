@@ -118,6 +118,8 @@ def _clean(value):
 
 class NewPatientReferralForm(PatientFields, ReferralFields, TrackerForm):
     submit = SubmitField(_l("Log referral"))
+    # The record that already holds the MRN typed, when registration refuses it (the page links to it).
+    mrn_owner = None
 
 
 class ReferralForm(ReferralFields, TrackerForm):

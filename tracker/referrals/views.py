@@ -14,6 +14,7 @@ from tracker.formfields import options, show_on_form
 from tracker.loaders import follow_tombstone, get_case
 from tracker.models import Patient
 from tracker.patients.identity import clean_text
+from tracker.patients.services import MrnTaken
 from tracker.patients.lookup import SearchRefused, date_formats, parse_search
 from tracker.policy import PROFILE_CHOICES, PROFILES
 from tracker.referrals import services
@@ -93,8 +94,9 @@ def _mrn_taken_too(form):
     if form.is_submitted() and (form.mrn.data or "").strip() and not form.mrn.errors:
         try:
             services.check_mrn_free(form.mrn.data)
-        except FieldError as taken:
+        except MrnTaken as taken:
             show_on_form(form, taken)
+            form.mrn_owner = taken.patient
 
 
 def _referral_page(form, patient=None, refusal=None):
@@ -114,6 +116,8 @@ def _referral_page(form, patient=None, refusal=None):
             "tick this box to log this referral as well.")
     elif isinstance(refusal, FieldError):
         show_on_form(form, refusal)
+        if isinstance(refusal, MrnTaken):
+            form.mrn_owner = refusal.patient
     elif refusal is not None:
         flash(str(refusal), "error")
         return render_template("referrals/new.html", form=form, patient=patient, namesakes=namesakes,
