@@ -237,9 +237,7 @@ def record_outcome(case, actor, diagnostic_result, therapeutic_days, next_step, 
     reading = reading or read_outcome_diary(case)
     _days_ok, why, days_reason, _to_come = each_checked(
         lambda: _check_days(therapeutic_days),
-        lambda: _result_departure(result, reading.suggested_result, reason),
-        lambda: _days_departure(therapeutic_days, reading.suggested_days, days_reason),
-        lambda: _check_nothing_to_come(reading, confirm_early))
+        *_recording_checks(reading, result, therapeutic_days, reason, days_reason, confirm_early))
     try:
         outcome = _write(case, actor, result, therapeutic_days, days_reason, next_step, notes, why, version_id,
                          reading)
@@ -325,8 +323,7 @@ def correct_outcome(outcome, actor, diagnostic_result, therapeutic_days, days_re
     result = DiagnosticResult(diagnostic_result)
     reason = (reason or "").strip()
     _days_ok, _reason_ok, days_reason = each_checked(
-        lambda: _check_days(therapeutic_days), lambda: _check_correction_reason(reason),
-        lambda: _days_departure(therapeutic_days, outcome.diary_therapeutic_days, days_reason))
+        lambda: _check_days(therapeutic_days), *_correction_checks(outcome, therapeutic_days, days_reason, reason))
     before = (outcome.diagnostic_result, outcome.therapeutic_days, outcome.therapeutic_days_reason, outcome.notes)
     after = (result.value, therapeutic_days, days_reason, (notes or "").strip())
     if before == after:
@@ -352,21 +349,32 @@ def _check_correction_reason(reason):
         raise FieldError("correction_reason", "Say why the outcome is corrected; the earlier values are kept.")
 
 
+def _recording_checks(reading, result, therapeutic_days, reason, days_reason, confirm_early):
+    """Recording's checks against the diary, each returning what is kept (the departure's words,
+    the duration's reason) or raising FieldError: the one list for recording and for a form with
+    other errors too. A result not given (None) is not judged."""
+    return (lambda: _result_departure(result, reading.suggested_result, reason) if result else "",
+            lambda: _days_departure(therapeutic_days, reading.suggested_days, days_reason),
+            lambda: _check_nothing_to_come(reading, confirm_early))
+
+
+def _correction_checks(outcome, therapeutic_days, days_reason, reason):
+    """As `_recording_checks`, for a correction: its reason, and the duration's against the diary."""
+    return (lambda: _check_correction_reason(reason),
+            lambda: _days_departure(therapeutic_days, outcome.diary_therapeutic_days, days_reason))
+
+
 def recording_problems(case, diagnostic_result, therapeutic_days, reason, days_reason, confirm_early):
     """What recording would still refuse, for a form the form's own checks refused too: named in
     the same answer, not after those are fixed. A value the form refused is None and not judged."""
-    reading = read_outcome_diary(case)
     result = DiagnosticResult(diagnostic_result) if diagnostic_result in {r.value for r in DiagnosticResult} else None
-    return _problems(
-        lambda: _result_departure(result, reading.suggested_result, reason) if result else "",
-        lambda: _days_departure(therapeutic_days, reading.suggested_days, days_reason),
-        lambda: _check_nothing_to_come(reading, confirm_early))
+    return _problems(*_recording_checks(read_outcome_diary(case), result, therapeutic_days, reason, days_reason,
+                                        confirm_early))
 
 
 def correction_problems(outcome, therapeutic_days, days_reason, reason):
     """As `recording_problems`, for a correction."""
-    return _problems(lambda: _check_correction_reason(reason),
-                     lambda: _days_departure(therapeutic_days, outcome.diary_therapeutic_days, days_reason))
+    return _problems(*_correction_checks(outcome, therapeutic_days, days_reason, reason))
 
 
 def _problems(*checks):

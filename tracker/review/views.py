@@ -19,7 +19,6 @@ from tracker.review.forms import ExaminationForm, OngoingRehabForm, RiskScreenFo
 from tracker.roles import Role
 from tracker.scheduling import instructions
 from tracker.timeutil import to_clinic, utcnow
-from tracker.vocab import NOT_STARTED
 
 bp = Blueprint("review", __name__)
 
@@ -219,13 +218,8 @@ def _plan_against_the_booking(case):
     """A plan saved after the booking may no longer fit before the appointment (a longer hold, a
     premedication added the day before): say so now, as booking would have, so the appointment is
     moved or the patient called while there is time."""
-    appointment = case.active_appointment
-    if appointment is None or appointment.status not in NOT_STARTED:
-        return
-    starts = to_clinic(appointment.starts_at)
-    for words in instructions.too_late(case.risk_screen, starts, to_clinic(utcnow())):
-        flash(_("The appointment booked for %(when)s does not leave room for this plan. %(why)s",
-                when=instructions.in_words(starts), why=words), "warning")
+    for words in instructions.plan_against_booking(case.active_appointment, case.risk_screen, to_clinic(utcnow())):
+        flash(words, "warning")
 
 
 def _risk_screen_page(case, form, status, conflict=False):

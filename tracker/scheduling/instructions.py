@@ -22,7 +22,7 @@ is never given as a date to keep: the patient is told it is too late and to call
 """
 from datetime import datetime, time, timedelta, timezone
 
-from tracker.vocab import N_, takes_anticoagulant
+from tracker.vocab import N_, NOT_STARTED, takes_anticoagulant
 
 HOLD, PREMEDICATION, FASTING = "hold", "premedication", "fasting"
 # "The evening before" starts here (clinic time): a premedication over the night before the
@@ -95,6 +95,17 @@ def too_late(risk, starts_at, now):
                      f"have started on {in_words(gone[FASTING])} (already past). Book at "
                      f"{in_words(_later(now, hours=risk.fasting_hours))} or later, or record a new fasting plan.")
     return words
+
+
+def plan_against_booking(appointment, risk, now):
+    """What a preparation plan saved `now` leaves undone before an appointment still to come (a
+    longer hold, a premedication added the day before), in staff's words; [] when it fits or the
+    appointment has started or ended."""
+    if appointment is None or appointment.status not in NOT_STARTED:
+        return []
+    starts = appointment.starts_at.astimezone(now.tzinfo)
+    return [f"The appointment booked for {in_words(starts)} does not leave room for this plan. {words}"
+            for words in too_late(risk, starts, now)]
 
 
 def in_words(value):
