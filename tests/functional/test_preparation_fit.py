@@ -230,10 +230,10 @@ def test_readiness_says_the_plan_did_not_fit_beside_the_items_to_tick(client, bo
     page = soup(text(client.get(f"/appointments/{booked_too_late.id}")))
     items = {li.find("input")["name"]: words(li) for li in page.find("ul", class_="checklist").find_all("li")}
     assert (f"Did not fit as planned: the 5-day hold's last dose would have been {day(-6)}, before the "
-            "appointment was booked or moved. Confirm the prescriber's new plan with the patient before "
+            "appointment was booked or moved or the plan changed. Confirm the prescriber's new plan with the patient before "
             "ticking.") in items["anticoagulant_plan_confirmed"]
     assert (f"Did not fit as planned: the premedication would have started on {day(-1)} at 18:00, before the "
-            "appointment was booked or moved. Confirm the new premedication plan with the patient before "
+            "appointment was booked or moved or the plan changed. Confirm the new premedication plan with the patient before "
             "ticking.") in items["contrast_premedication_sent"]
     assert "Did not fit" not in items["consent_obtained"]
 
@@ -304,3 +304,70 @@ def test_a_longer_hold_saved_after_the_booking_is_said_not_to_fit_when_saved(
     again = submit(client, f"/cases/{case.id}/risk-screen",
                    {**form, "version_id": str(screen.version_id), "anticoagulant_hold_days": "1"}, follow_redirects=True)
     assert "does not leave room" not in words(text(again))
+
+
+# ------------------------------------------------------------------ a plan changed after the booking
+
+def risk_screen_form(screen, **changes):
+    """The risk screen's form as saved for CLOPIDOGREL (no allergy), with `changes`."""
+    form = {"version_id": str(screen.version_id), "anticoagulant_answer": "taking", "allergy_answer": "nkda",
+            "anticoagulants": screen.anticoagulants, "anticoagulant_hold_plan": "restart the day after",
+            "anticoagulant_hold_days": str(screen.anticoagulant_hold_days),
+            "anticoagulant_prescriber_agreed": "yes", "pregnancy": "no", "red_flags_screened": "y",
+            "contrast_premedication_plan": "", "hba1c": "", "red_flags_notes": ""}
+    return {**form, **changes}
+
+
+def screen_of(case):
+    return db.session.execute(db.select(RiskScreen).filter_by(case_id=case.id)).scalar_one()
+
+
+def test_a_longer_hold_saved_after_the_booking_is_never_given_to_the_patient_as_past_dates(
+        client, coordinator, morning, physician, room, gen, patient_user, make_client):
+    # Booked a week ago for the day after tomorrow with a one-day hold (it fitted then), the plan
+    # confirmed with the patient; today the prescriber asks for five days. The last dose would have
+    # been four days ago: the patient must be told to call, not "take your last dose on <past date>".
+    case = eligible(gen, patient_user, **{**CLOPIDOGREL, "anticoagulant_hold_days": 1})
+    case.state = State.SCHEDULED
+    appointment = gen.appointment(case, physician=physician, room=room, starts_at=clinic_at(2, 10),
+                                  created_at=clinic_at(-7, 9), anticoagulant_plan_confirmed=True)
+    db.session.commit()
+
+    saved = submit(client, f"/cases/{case.id}/risk-screen",
+                   risk_screen_form(screen_of(case), anticoagulant_hold_days="5"), follow_redirects=True)
+    assert "does not leave room for this plan" in words(text(saved))
+
+    staff_copy = words(by_id(text(client.get(f"/appointments/{appointment.id}")), "patient-preparation"))
+    browser = make_client()
+    assert sign_in(browser, patient_user).status_code == 302
+    patient_page = words(soup(text(browser.get(f"/my/cases/{case.id}"))).find("article"))
+    for told in (staff_copy, patient_page):
+        assert ("Blood thinner (clopidogrel 75 mg daily): it is too late to stop it as planned. Please call the "
+                "clinic") in told
+        assert "take your last dose" not in told
+        no_past_dates(told, "en")
+    # The confirmation was of the one-day plan: it is asked again, and the history says why.
+    db.session.expire_all()
+    appointment = appointment_of(case)
+    assert appointment.anticoagulant_plan_confirmed is False
+    assert any(change.change == "readiness_reset" and "anticoagulant plan confirmation was for the old plan"
+               in change.reason for change in appointment.changes)
+
+
+def test_a_hold_given_in_time_keeps_its_dates_when_something_else_on_the_screen_changes(
+        client, coordinator, morning, physician, room, gen, patient_user):
+    # Booked a week ago with the five-day hold (it fitted); the last dose has passed and the patient
+    # is holding. Correcting the HbA1c today changes nothing the patient was told, nor the tick.
+    case = eligible(gen, patient_user, **CLOPIDOGREL)
+    case.state = State.SCHEDULED
+    appointment = gen.appointment(case, physician=physician, room=room, starts_at=clinic_at(2, 10),
+                                  created_at=clinic_at(-7, 9), anticoagulant_plan_confirmed=True)
+    db.session.commit()
+
+    saved = submit(client, f"/cases/{case.id}/risk-screen", risk_screen_form(screen_of(case), diabetes="y", hba1c="6.4"),
+                   follow_redirects=True)
+    assert "Risk screen saved." in words(text(saved)) and "does not leave room" not in words(text(saved))
+    told = words(by_id(text(client.get(f"/appointments/{appointment.id}")), "patient-preparation"))
+    assert f"take your last dose on {day(-4)}, and none from {day(-3)}" in told
+    db.session.expire_all()
+    assert appointment_of(case).anticoagulant_plan_confirmed is True

@@ -560,13 +560,37 @@ def test_a_step_that_did_not_fit_tells_the_patient_to_call_never_a_date():
     assert any("take your last dose on" in step for step in told())   # not judged without a moment
 
 
+def test_a_step_changed_after_the_booking_is_judged_when_it_changed_the_others_when_booked():
+    booked = TOLD - timedelta(days=7)
+    screen = held(5)
+    screen.fasting_hours = 8
+    appointment_day = on_day(2, 10, 0)
+    assert instructions.missed(screen, appointment_day, booked) == {}   # all fitted a week ago
+    screen.hold_set_at = TOLD.astimezone(UTC)   # five days asked for today: last dose four days ago
+    assert instructions.missed(screen, appointment_day, booked) == {instructions.HOLD: TOLD.date() - timedelta(days=4)}
+    assert instructions.given_at(screen, instructions.FASTING, booked) == booked   # fasting: as booked
+    # Changed before the booking: the booking is when the patient was given it.
+    screen.hold_set_at = booked - timedelta(days=1)
+    assert instructions.missed(screen, appointment_day, booked) == {}
+
+
+def test_the_steps_a_risk_screen_save_changes():
+    before = {"anticoagulants": "apixaban", "anticoagulant_hold_days": 2, "anticoagulant_prescriber_agreed": None,
+              "fasting_hours": None, "hba1c": None, "allergy_contrast": False}
+    assert instructions.changed_steps(before, {**before, "hba1c": 6.4}) == []
+    assert instructions.changed_steps(before, {**before, "anticoagulant_prescriber_agreed": True}) == [
+        instructions.HOLD]
+    assert instructions.changed_steps(before, {**before, "fasting_hours": 6, "allergy_contrast": True}) == [
+        instructions.PREMEDICATION, instructions.FASTING]
+
+
 def test_readiness_says_beside_its_item_which_plan_did_not_fit():
     screen = held(5)
     gone = instructions.missed(screen, on_day(0), TOLD)
     alerts = {item.field: item.alert for item in readiness.items(appointment(), screen, gone)}
     assert alerts["anticoagulant_plan_confirmed"] == (
         "Did not fit as planned: the 5-day hold's last dose would have been Sunday, November 29, 2026, before the "
-        "appointment was booked or moved. Confirm the prescriber's new plan with the patient before ticking.")
+        "appointment was booked or moved or the plan changed. Confirm the prescriber's new plan with the patient before ticking.")
     assert {field for field, alert in alerts.items() if alert} == {"anticoagulant_plan_confirmed"}
     assert not any(item.alert for item in readiness.items(appointment(), screen))
 

@@ -163,6 +163,12 @@ class RiskScreen(db.Model):
     red_flags_screened = db.Column(db.Boolean, nullable=False, default=False)
     red_flags_present = db.Column(db.Boolean, nullable=False, default=False)
     red_flags_notes = db.Column(db.Text, nullable=False, default="")
+    # When each preparation step's answers last changed (tracker/scheduling/instructions.py
+    # STEP_FIELDS; None: not since before any appointment got its time): a step changed after the
+    # booking is given to the patient then, and judged against that moment, not the booking's.
+    hold_set_at = db.Column(UTCDateTime)
+    premedication_set_at = db.Column(UTCDateTime)
+    fasting_set_at = db.Column(UTCDateTime)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
     version_id = db.Column(db.Integer, nullable=False, default=1)
 

@@ -10,6 +10,9 @@ from tracker import audit
 from tracker.extensions import db
 from tracker.models import ConservativeCare, Examination, RiskScreen
 from tracker.refusals import StaleEdit, check_version
+from tracker.scheduling import instructions
+from tracker.scheduling.services import preparation_changed
+from tracker.timeutil import utcnow
 from tracker.transactions import service
 from tracker.workflow import BEFORE_PROCEDURE, TransitionRefused
 
@@ -69,7 +72,7 @@ def set_ongoing_rehab(case, value, version_id, actor):
     db.session.commit()
 
 
-def _save_one_to_one(case, model, attribute, values, version_id, actor, object_type):
+def _save_one_to_one(case, model, attribute, values, version_id, actor, object_type, on_change=None):
     ensure_editable(case)
     record = getattr(case, attribute)
     created = record is None
@@ -79,6 +82,8 @@ def _save_one_to_one(case, model, attribute, values, version_id, actor, object_t
     else:
         check_version(record, version_id)
     before = _apply(record, values)
+    if on_change:
+        on_change(record, {} if created else before)
     try:
         db.session.flush()
     except IntegrityError as error:
@@ -99,5 +104,16 @@ def save_examination(case, values, version_id, actor):
 
 @service
 def save_risk_screen(case, values, version_id, actor):
+    def preparation(screen, before):
+        # A preparation step changed here is given to the patient now: note when, so its dates
+        # are judged from now (tracker/scheduling/instructions.py), and undo the appointment's
+        # confirmations of the old plan.
+        steps = instructions.changed_steps(before, values)
+        now = utcnow()
+        for step in steps:
+            setattr(screen, instructions.STEP_SET_AT[step], now)
+        if before:
+            preparation_changed(case.active_appointment, steps, actor)
+
     return _save_one_to_one(case, RiskScreen, "risk_screen", values, version_id, actor,
-                            "risk_screen")
+                            "risk_screen", on_change=preparation)

@@ -15,16 +15,26 @@ carry the new ones:
 - contrast premedication planned: start it the evening before the procedure day (from EVENING).
 - fasting N hours: nothing to eat or drink from N hours before the appointment's time.
 
-A step fits when its moment is still ahead when the patient is given the appointment's time
-(`told_at`: the booking or the latest move): the hold when its last dose is on that day or later,
-the premedication and the fasting when they start at that moment or later. A step that did not fit
-is never given as a date to keep: the patient is told it is too late and to call the clinic.
+A step fits when its moment is still ahead when the patient is given it: when the appointment got
+its time (`told_at`: the booking or the latest move), or, when the step itself was changed on the
+risk screen after that (`STEP_SET_AT`: a longer hold, the prescriber's agreement, a premedication
+added), when it was changed. The hold fits when its last dose is on that day or later, the
+premedication and the fasting when they start at that moment or later. A step that did not fit is
+never given as a date to keep: the patient is told it is too late and to call the clinic.
 """
 from datetime import datetime, time, timedelta, timezone
 
 from tracker.vocab import N_, NOT_STARTED, takes_anticoagulant
 
 HOLD, PREMEDICATION, FASTING = "hold", "premedication", "fasting"
+# The risk screen's answers that make each step (what the patient does, and when), and the column
+# that keeps when they last changed: a change after the booking gives the patient the step anew.
+STEP_FIELDS = {
+    HOLD: ("anticoagulant_answer", "anticoagulants", "anticoagulant_hold_days", "anticoagulant_prescriber_agreed"),
+    PREMEDICATION: ("allergy_contrast", "contrast_premedication_planned", "contrast_premedication_plan"),
+    FASTING: ("fasting_hours",),
+}
+STEP_SET_AT = {HOLD: "hold_set_at", PREMEDICATION: "premedication_set_at", FASTING: "fasting_set_at"}
 # "The evening before" starts here (clinic time): a premedication over the night before the
 # procedure (13, 7 and 1 hours before a morning appointment) starts after it.
 EVENING = time(18)
@@ -49,19 +59,32 @@ def premedication_from(risk, starts_at):
 
 def missed(risk, starts_at, told_at):
     """The steps that did not fit: {HOLD: the last dose's day, PREMEDICATION or FASTING: the moment
-    it starts} for each whose moment had passed at `told_at` (both aware, clinic time)."""
+    it starts} for each whose moment had passed when the patient was given it: at `told_at` (when
+    the appointment got its time), or when the step was changed later (both aware, clinic time)."""
     if risk is None or starts_at is None or told_at is None:
         return {}
-    told = told_at.astimezone(starts_at.tzinfo)
     gone = {}
     hold = hold_dates(risk, starts_at)
-    if hold and hold[0] < told.date():
+    if hold and hold[0] < given_at(risk, HOLD, told_at).astimezone(starts_at.tzinfo).date():
         gone[HOLD] = hold[0]
     starts = {PREMEDICATION: premedication_from(risk, starts_at), FASTING: fasting_from(risk, starts_at)}
     for step, moment in starts.items():
-        if moment is not None and moment < told:
+        if moment is not None and moment < given_at(risk, step, told_at):
             gone[step] = moment
     return gone
+
+
+def given_at(risk, step, told_at):
+    """When the patient was given `step`: when the appointment got its time, or the step's later
+    change on the risk screen."""
+    changed = getattr(risk, STEP_SET_AT[step], None)
+    return max(told_at, changed) if changed is not None else told_at
+
+
+def changed_steps(before, after):
+    """The steps whose answers differ between two readings of the risk screen ({field: value})."""
+    return [step for step, fields in STEP_FIELDS.items()
+            if any(before.get(name) != after.get(name) for name in fields if name in after)]
 
 
 def first_day_that_fits(risk, told_at):
@@ -77,9 +100,10 @@ def first_day_that_fits(risk, told_at):
     return day
 
 
-def too_late(risk, starts_at, now):
-    """What a booking at `starts_at` made `now` would leave undone, in staff's words (warnings)."""
-    gone = missed(risk, starts_at, now)
+def too_late(risk, starts_at, now, gone=None):
+    """What a booking at `starts_at` made `now` would leave undone, in staff's words (warnings);
+    `gone`: the steps already judged missed (else judged as told `now`)."""
+    gone = missed(risk, starts_at, now) if gone is None else gone
     first = in_words(first_day_that_fits(risk, now))
     words = []
     if HOLD in gone:
@@ -98,14 +122,16 @@ def too_late(risk, starts_at, now):
 
 
 def plan_against_booking(appointment, risk, now):
-    """What a preparation plan saved `now` leaves undone before an appointment still to come (a
-    longer hold, a premedication added the day before), in staff's words; [] when it fits or the
-    appointment has started or ended."""
+    """What the preparation plan, as the patient was given each step (the booking, or the step's
+    later change: a longer hold, a premedication added the day before), leaves undone before an
+    appointment still to come, in staff's words; [] when it fits or the appointment has started or
+    ended. A step that fitted when the patient was given it stays fitting once its dates pass."""
     if appointment is None or appointment.status not in NOT_STARTED:
         return []
     starts = appointment.starts_at.astimezone(now.tzinfo)
+    gone = missed(risk, starts, appointment.time_set_at.astimezone(now.tzinfo))
     return [f"The appointment booked for {in_words(starts)} does not leave room for this plan. {words}"
-            for words in too_late(risk, starts, now)]
+            for words in too_late(risk, starts, now, gone)]
 
 
 def in_words(value):

@@ -50,7 +50,7 @@ def items(appointment, risk, missed=None):
 
 
 def _alerts(risk, missed):
-    when = "before the appointment was booked or moved"
+    when = "before the appointment was booked or moved or the plan changed"
     alerts = {}
     if HOLD in missed:
         alerts[HOLD] = (f"Did not fit as planned: the {risk.anticoagulant_hold_days}-day hold's last dose would have "

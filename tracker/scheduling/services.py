@@ -309,6 +309,12 @@ def reschedule(appointment, proposal, reason, actor, version_id, acknowledged=Fa
     db.session.commit()
 
 
+# The readiness items that confirm a preparation step with the patient: a confirmation of a plan
+# that changed, or no longer fits the appointment's day, must be done again.
+PLAN_CONFIRMATIONS = ((instructions.HOLD, "anticoagulant_plan_confirmed", "anticoagulant plan confirmation"),
+                      (instructions.PREMEDICATION, "contrast_premedication_sent", "premedication sent"))
+
+
 def _reset_day_of_readiness(appointment, actor):
     """The day-of check and a physician's readiness override were about the old day: a moved
     appointment needs them again, and so do the anticoagulant plan and the premedication when they
@@ -318,8 +324,7 @@ def _reset_day_of_readiness(appointment, actor):
         appointment.day_of_check_done = False
         cleared.append("day-of check")
     missed = instructions.missed(appointment.case.risk_screen, to_clinic(appointment.starts_at), to_clinic(utcnow()))
-    for step, item, words in ((instructions.HOLD, "anticoagulant_plan_confirmed", "anticoagulant plan confirmation"),
-                              (instructions.PREMEDICATION, "contrast_premedication_sent", "premedication sent")):
+    for step, item, words in PLAN_CONFIRMATIONS:
         if step in missed and getattr(appointment, item):
             setattr(appointment, item, False)
             cleared.append(words)
@@ -331,6 +336,24 @@ def _reset_day_of_readiness(appointment, actor):
         appointment.changes.append(AppointmentChange(
             actor_id=actor.id, change="readiness_reset",
             reason=f"Moved: the {' and the '.join(cleared)} were for the old day and must be done again."))
+
+
+def preparation_changed(appointment, steps, actor):
+    """The risk screen changed these preparation steps (instructions.STEP_FIELDS) after the
+    appointment was booked: a confirmation ticked for the old plan (the anticoagulant plan, the
+    premedication sent) must be done again. Part of the risk screen's save (no commit here)."""
+    if appointment is None or appointment.status not in NOT_STARTED:
+        return
+    cleared = []
+    for step, item, words in PLAN_CONFIRMATIONS:
+        if step in steps and getattr(appointment, item):
+            setattr(appointment, item, False)
+            cleared.append(words)
+    if cleared:
+        appointment.changes.append(AppointmentChange(
+            actor_id=actor.id, change="readiness_reset",
+            reason=f"The risk screen's plan changed: the {' and the '.join(cleared)} "
+                   f"{'were' if len(cleared) > 1 else 'was'} for the old plan and must be done again."))
 
 
 @service
