@@ -513,3 +513,22 @@ def test_a_recalled_time_in_the_minute_a_window_opens_is_filed_under_it(
     # The minute before stays between windows.
     before = submit(client, f"/cases/{case.id}/diary/phone", {"score": "4", **felt(opens - timedelta(minutes=1))})
     assert "No time point of this diary covers" in error_of(text(before), "felt_time")
+
+
+
+def test_a_baseline_open_only_seconds_inside_one_minute_takes_that_minute(
+        client, gen, login_as, patient, coordinator_account):
+    # Booked at hh:mm:00.4 and the procedure started 13 seconds later: the baseline's window is
+    # those seconds. Called back later, the patient recalls their pain "at hh:mm", the minute staff
+    # type: it is that baseline's, kept at its opening (it was refused as "between windows", saying
+    # the baseline "opens" at the very minute typed).
+    booked = (now() - timedelta(hours=3)).replace(second=0, microsecond=400000)
+    case = gen.case(patient=patient.patient, state=State.FOLLOW_UP, side=Side.LEFT)
+    gen.diary(case, injected_at=booked + timedelta(seconds=13), booked_at=booked, entries={})
+    login_as(coordinator_account)
+
+    response = submit(client, f"/cases/{case.id}/diary/phone", {"score": "6", **felt(booked)})
+
+    assert response.status_code == 302, error_of(text(response), "felt_time")
+    entry = entries_of(case)[-1]
+    assert entry.point.point_code == "t0" and entry.felt_at == booked

@@ -300,8 +300,11 @@ def recalled_point(diary, felt_at, now):
     dues = [p.due for p in diary.points]
     due = window_holding(dues, felt_at)
     if due is None:
-        opening = window_holding(dues, felt_at.replace(second=59, microsecond=0))
-        if opening is not None and felt_at < opening.opens_at <= now:
+        # A window opening inside the typed minute, even one that closed again within it (a
+        # baseline opened at booking and closed by a procedure started seconds later).
+        minute_ends = felt_at.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        opening = next((d for d in dues if felt_at < d.opens_at < minute_ends and d.opens_at <= now), None)
+        if opening is not None:
             due, felt_at = opening, opening.opens_at
     if due is None:
         before = max((p for p in diary.points if p.due.closes_at < felt_at), key=lambda p: p.due.closes_at,
