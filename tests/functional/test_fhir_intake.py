@@ -350,6 +350,17 @@ def test_a_symptom_onset_after_the_referral_is_named_at_its_condition(client, in
     assert issue["expression"] == ["Bundle.entry[2].resource.onsetDateTime"]
 
 
+
+def test_a_symptom_onset_or_referral_before_the_patients_birth_is_refused_as_the_form_refuses_it(client, intake):
+    # Was taken (201): the case then read "pain for 1523 months" as a met criterion.
+    [issue] = _issues(post_bundle(client, intake, intake_bundle(birth_date="1990-01-01", onset="1900-01-01")), 422)
+    assert issue["expression"] == ["Bundle.entry[2].resource.onsetDateTime"]
+    assert "before the patient was born (1990-01-01)" in issue["diagnostics"]
+    issues = _issues(post_bundle(client, intake, intake_bundle(birth_date="2026-11-25", onset="2026-11-21")), 422)
+    assert {i["expression"][0] for i in issues} == {"Bundle.entry[1].resource.authoredOn",
+                                                    "Bundle.entry[2].resource.onsetDateTime"}
+    assert (_count(Patient), _count(Case)) == (0, 0)
+
 # ---------------------------------------------------------------- the audit trail of an intake
 
 def _rows_after(last_id):

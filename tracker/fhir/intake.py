@@ -205,6 +205,12 @@ def read_referral(document, mrn_system, diagnoses, profiles, today=None):
     referral_values["symptom_onset"] = onset
     if onset and onset > referral_values["referral_date"]:
         problems.append(("The symptom onset is after the referral date.", onset_where))
+    # The referral form's rule for dates in the patient's story (formfields.not_before_birth).
+    born = patient_values.get("date_of_birth")
+    for day, what, where in ((referral_values["referral_date"], "The referral date", f"{request_where}.resource.authoredOn"),
+                             (onset, "The symptom onset", onset_where)):
+        if day and isinstance(born, date) and day < born:
+            problems.append((f"{what} ({day.isoformat()}) is before the patient was born ({born.isoformat()}).", where))
     if problems:
         raise IntakeProblem(problems)
     return Referral(patient=patient_values, referral=referral_values, identifier=identifier)
