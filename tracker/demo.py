@@ -10,7 +10,8 @@ passwords are listed in the README.
 """
 from datetime import date, datetime, time, timedelta
 
-from tracker.admin.services import create_user
+from tracker.admin.services import create_user, set_clinic_contact
+from tracker.clinic import clinic_contact
 from tracker.cases.services import transition
 from tracker.diary import services as diary
 from tracker.diary.outcome import read_outcome_diary, record_outcome
@@ -168,6 +169,11 @@ def seed():
     physicians = [_user("physician@demo.clinic"), _user("physician2@demo.clinic")]
     today = clinic_today()
     _rooms_and_hours(admin, physicians)
+    if not clinic_contact().phone:
+        # Patients are told to call the clinic on its number (pages, emails, texts); 555-0100 is
+        # North America's fictional range, as the patients' phones are.
+        set_clinic_contact("+12015550100", "SI Joint Injection Clinic\n100 Example Avenue, Suite 2\nSpringfield",
+                           admin)
 
     for n, family, given, born, sex, side, indication, target, facts, days_ago in DEMO_CASES:
         mrn = f"DEMO-{n:04d}"

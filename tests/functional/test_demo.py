@@ -82,7 +82,10 @@ def test_the_seed_tells_the_readmes_story_on_the_day_it_runs(app_ctx, make_clien
     grace = make_client()
     sign_in(grace, DEMO_PATIENT_ACCOUNT[0], DEMO_PATIENT_ACCOUNT[1])
     case_id = db.session.execute(db.select(Case.id).join(Case.patient).filter(Patient.mrn == "DEMO-0001")).scalar_one()
-    assert "Your “2 weeks” pain score is due now." in words(grace.get(f"/my/cases/{case_id}"))
+    grace_page = words(grace.get(f"/my/cases/{case_id}"))
+    assert "Your “2 weeks” pain score is due now." in grace_page
+    # Patients are told the clinic's number wherever they are told to call (it was "Call the clinic.").
+    assert "Questions? Call the clinic on (201) 555-0100." in grace_page
 
     sean = make_client()
     sign_in(sean, DEMO_SCHEDULED_PATIENT_ACCOUNT[0], DEMO_SCHEDULED_PATIENT_ACCOUNT[1])
