@@ -14,11 +14,11 @@ from tracker.patients import services
 from tracker.refusals import StaleEdit
 from tracker.roles import Role
 from tracker.timeutil import utcnow
-from tracker.vocab import Side
+from tracker.vocab import ContactChannel, Indication, Side
 from tracker.workflow import State
 
 from tests.builders import REFERRAL, make_injection
-from tests.helpers import csrf_from, field_error, input_value, sign_in, soup, words
+from tests.helpers import by_id, csrf_from, field_error, input_value, sign_in, soup, words
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_the_comparison_names_each_record_rather_than_its_place_on_the_screen(cl
     assert "on the right" not in text and "on the left" not in text
     assert (f"the patient account of Garcia, Lucia (MRN {duplicate.mrn}) to García, Lucía (MRN A-100200)"
             in text)
-    swap = page.find("a", href=f"/patients/{duplicate.id}/merge/{kept.id}")
+    swap = page.find("a", href=f"/patients/{duplicate.id}/merge/{kept.id}?keep=chosen")
     assert words(swap) == f"Keep Garcia, Lucia (MRN {duplicate.mrn}) instead"
 
 
@@ -272,7 +272,8 @@ def test_two_coordinators_merging_the_same_pair_at_once_one_wins_and_nothing_is_
     live = [p for p in patients.values() if p.merged_into_id is None]
     assert len(live) == 1
     assert {c.patient_id for c in db.session.scalars(db.select(Case))} == {live[0].id}
-    assert len(db.session.scalars(db.select(PatientHistory)).all()) == 2
+    # One merge's rows: merged in and merged away (and the contact details it carried over, once).
+    assert len(db.session.scalars(db.select(PatientHistory).filter(PatientHistory.action.like("merged%"))).all()) == 2
 
 
 def test_an_old_referral_link_to_a_merged_record_leads_to_the_record_kept_and_a_late_form_is_refused(
@@ -340,3 +341,105 @@ def test_a_referral_logged_while_the_record_is_being_merged_never_lands_on_the_t
     assert outcomes["merge"] == "done" and outcomes["refer"] in ("done", "refused"), outcomes
     db.session.expire_all()
     assert {c.patient_id for c in db.session.scalars(db.select(Case))} == {kept.id}
+
+
+@pytest.fixture
+def maria(gen):
+    """María registered at her first referral (Spanish, reached by text, booked), and again at a
+    later one as a sparse new record (English, preferred contact email, no address)."""
+    first = gen.patient(mrn="QA-7001", family_name="Ruiz", given_name="María", date_of_birth=date(1958, 6, 14),
+                        language="Spanish", phone="+12015550123", preferred_contact=ContactChannel.SMS)
+    booked = gen.case(patient=first, state=State.SCHEDULED)
+    again = gen.patient(mrn="QA-7101", family_name="Ruiz", given_name="Maria", date_of_birth=date(1958, 6, 14),
+                        language="English", preferred_contact=ContactChannel.EMAIL)
+    return first, again, booked
+
+
+def _post_merge(client, url, **extra):
+    page = client.get(url).get_data(as_text=True)
+    data = {"csrf_token": csrf_from(page), "reason": "Same name and date of birth; confirmed by phone",
+            "kept_version": input_value(page, "kept_version"), "merged_version": input_value(page, "merged_version"),
+            **{name: value for name, value in _ticked(page).items() if name.endswith("_from")}, **extra}
+    return client.post(url, data=data)
+
+
+def _ticked(page):
+    return {tag["name"]: tag["value"] for tag in soup(page).find_all("input", attrs={"type": "radio"})
+            if tag.has_attr("checked")}
+
+
+def test_compare_and_merge_from_the_new_record_keeps_the_record_with_her_care(client, coordinator, maria):
+    first, again, booked = maria
+    link = soup(client.get(f"/patients/{again.id}")).find("a", string="compare and merge")
+    assert link["href"] == f"/patients/{again.id}/merge/{first.id}"
+
+    opened = client.get(link["href"])
+
+    assert opened.status_code == 302 and opened.location == f"/patients/{first.id}/merge/{again.id}"
+    page = client.get(opened.location).get_data(as_text=True)
+    assert words(by_id(page, "record-" + str(first.id))) == "Record kept"
+    # Where both records say something different, the choice defaults to the record kept's.
+    assert _ticked(page) == {"language_from": "kept", "preferred_contact_from": "kept"}
+    assert "Spanish (from Ruiz, María (MRN QA-7001))" in words(by_id(page, "language_from"))
+    assert "English (from Ruiz, Maria (MRN QA-7101))" in words(by_id(page, "language_from"))
+
+    response = _post_merge(client, opened.location)
+
+    assert response.status_code == 302 and response.location == f"/patients/{first.id}"
+    db.session.expire_all()
+    kept = db.session.get(Patient, first.id)
+    assert (kept.language, kept.preferred_contact, kept.phone) == ("Spanish", ContactChannel.SMS, "+12015550123")
+    assert db.session.get(Case, booked.id).patient_id == first.id
+
+
+def test_keeping_the_new_record_carries_over_her_phone_and_the_coordinator_chooses_language_and_contact(
+        client, coordinator, maria):
+    first, again, _ = maria
+    url = f"/patients/{again.id}/merge/{first.id}?keep=chosen"
+    page = client.get(url).get_data(as_text=True)
+    assert client.get(url).status_code == 200  # a choice made on the page is not undone
+    assert "Only Ruiz, María (MRN QA-7001) has these, so they are carried over: Phone: (201) 555-0123" in words(page)
+    # Email with no address cannot reach her: her texts are the default.
+    assert _ticked(page) == {"language_from": "kept", "preferred_contact_from": "merged"}
+
+    response = _post_merge(client, url, language_from="merged")
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    kept = db.session.get(Patient, again.id)
+    assert (kept.language, kept.preferred_contact, kept.phone) == ("Spanish", ContactChannel.SMS, "+12015550123")
+    shown = words(client.get(f"/patients/{again.id}"))
+    assert "Taken from the merged record: Language, Phone, Preferred contact." in shown
+    assert "Language: English → Spanish" in shown and "Preferred contact: Email → Text message" in shown
+    history = db.session.scalars(db.select(PatientHistory).filter_by(patient_id=again.id, action="edit")).all()
+    assert {h.field for h in history} == {"language", "phone", "preferred_contact"}
+    audit_row = db.session.scalars(db.select(AuditEvent).filter(
+        AuditEvent.object_id == str(again.id), AuditEvent.summary.like("merged patient%"))).one()
+    assert "taken from it: language, phone, preferred contact" in audit_row.summary
+
+
+def test_a_preferred_contact_the_details_kept_cannot_honour_is_refused_next_to_the_choice(
+        client, coordinator, maria):
+    first, again, _ = maria
+    url = f"/patients/{again.id}/merge/{first.id}?keep=chosen"
+
+    response = _post_merge(client, url, preferred_contact_from="kept")
+
+    assert response.status_code == 422
+    assert "cannot be reached by this preferred contact" in field_error(response.get_data(as_text=True),
+                                                                         "preferred_contact_from")
+    db.session.expire_all()
+    assert db.session.get(Patient, again.id).merged_into_id is None
+
+
+def test_the_merge_says_when_the_patient_now_has_two_open_cases_for_the_same_joint(client, coordinator, gen, maria):
+    first, again, booked = maria
+    later = gen.case(patient=again, side=Side.BILATERAL, indication=Indication.THERAPEUTIC)
+    gen.case(patient=again, side=Side.RIGHT, state=State.CLOSED)
+
+    response = _post_merge(client, f"/patients/{first.id}/merge/{again.id}")
+
+    shown = words(client.get(response.location))
+    assert (f"Two open cases for the same joint: case {booked.id} (left, diagnostic block, scheduled) and case "
+            f"{later.id} (bilateral, therapeutic injection, referred)") in shown
+    assert shown.count("Two open cases for the same joint") == 1

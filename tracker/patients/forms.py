@@ -1,6 +1,6 @@
 """The forms of the patient record: correcting details, merging two records."""
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from tracker.formfields import TrackerForm
@@ -40,7 +40,19 @@ class MergeForm(TrackerForm):
         DataRequired(_l("Say why these records are the same person (what you checked).")), Length(max=2000)])
     kept_version = HiddenField()
     merged_version = HiddenField()
+    # Where both records hold a different value: which one the record kept holds after the merge
+    # (the page shows only those that differ, each with the two values).
+    language_from = RadioField(_l("Language"), choices=[("kept", ""), ("merged", "")], validate_choice=False)
+    phone_from = RadioField(_l("Phone"), choices=[("kept", ""), ("merged", "")], validate_choice=False)
+    email_from = RadioField(_l("Email"), choices=[("kept", ""), ("merged", "")], validate_choice=False)
+    preferred_contact_from = RadioField(_l("Preferred contact"), choices=[("kept", ""), ("merged", "")],
+                                        validate_choice=False)
     submit = SubmitField(_l("Merge records"))
+
+    CONTACT = ("language", "phone", "email", "preferred_contact")
+
+    def contact_choices(self):
+        return {name: self[f"{name}_from"].data for name in self.CONTACT}
 
 
 def _clean(value):

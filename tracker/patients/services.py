@@ -4,6 +4,7 @@ Every change writes its patient-history rows and its audit row in the same trans
 change itself. The history keeps old and new values (it is part of the record); the audit trail
 names only the fields, as everywhere.
 """
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import update
@@ -13,6 +14,9 @@ from tracker.cases import rows
 from tracker.eligibility.standing import EVALUABLE_STATES, staleness
 from tracker.extensions import db
 from tracker.models import Case, Patient, PatientHistory, User
+from tracker.phones import why_no_texts
+from tracker.vocab import ContactChannel, joints_of
+from tracker.workflow import FINAL_STATES
 from tracker.patients.duplicates import SAME_MRN, Identity
 from tracker.patients.identity import mrn_key
 from tracker.patients.lookup import find_duplicates
@@ -201,17 +205,96 @@ def _claim(patients_and_versions):
     db.session.expire_all()
 
 
+def default_kept(one, other):
+    """Which of two records of one person a merge keeps unless the coordinator chooses: the one
+    that already holds the patient's care (a case, so a booking or a history, or the patient
+    account) over one that holds neither (a record made again at a later referral); between two
+    alike, the older, the number the clinic has known longest."""
+    def rank(patient):
+        return (not (patient.cases or patient.account is not None), patient.created_at, patient.id)
+    return min((one, other), key=rank)
+
+
+# How the tracker reaches the patient: a merge never loses these. Where only one record holds a
+# value it is carried over; where both do and they differ, the coordinator chooses.
+CONTACT_FIELDS = ("language", "phone", "email", "preferred_contact")
+KEEP, TAKE = "kept", "merged"
+
+
+def _filled(value):
+    return value not in (None, "")
+
+
+def contact_choices(kept, merged):
+    """{field: default choice} for each contact field both records fill differently: the kept
+    record's value, but for the preferred contact the other's when only it can be honoured with
+    the details the merged record will hold (a preference for email with no address at all)."""
+    differing = {name: KEEP for name in CONTACT_FIELDS
+                 if _filled(getattr(kept, name)) and _filled(getattr(merged, name))
+                 and getattr(kept, name) != getattr(merged, name)}
+    if "preferred_contact" in differing:
+        values = merged_contact(kept, merged, differing)
+        if not _reachable(kept.preferred_contact, values) and _reachable(merged.preferred_contact, values):
+            differing["preferred_contact"] = TAKE
+    return differing
+
+
+def merged_contact(kept, merged, choices):
+    """The contact details the record kept holds after the merge: its own, each empty one filled
+    from the other record, each chosen one (`choices`: {field: KEEP or TAKE}) taken from it."""
+    values = {}
+    for name in CONTACT_FIELDS:
+        mine, theirs = getattr(kept, name), getattr(merged, name)
+        take = not _filled(mine) or (_filled(theirs) and choices.get(name) == TAKE)
+        values[name] = theirs if take else mine
+    return values
+
+
+def _reachable(channel, values):
+    if channel == ContactChannel.EMAIL:
+        return _filled(values["email"])
+    if channel == ContactChannel.SMS:
+        return why_no_texts(values["phone"]) is None
+    return True
+
+
+def overlapping_open_cases(patient, moved_ids):
+    """[(case, case)]: pairs of the patient's open cases about the same joint (a bilateral case
+    concerns both), one of them moved in by a merge: two records, each with its own referral, may
+    have opened the same episode twice."""
+    open_cases = sorted((c for c in patient.cases if c.state not in FINAL_STATES), key=lambda c: c.id)
+    return [(a, b) for i, a in enumerate(open_cases) for b in open_cases[i + 1:]
+            if (a.id in moved_ids) != (b.id in moved_ids) and set(joints_of(a.side)) & set(joints_of(b.side))]
+
+
+@dataclass
+class Merged:
+    """What a merge did that the coordinator must know: verdicts no longer standing [(case, why)],
+    open cases about the same joint [(case, case)], the contact details changed on the record kept."""
+
+    stale: list = field(default_factory=list)
+    overlapping: list = field(default_factory=list)
+    contact_changed: list = field(default_factory=list)
+
+
 @service
-def merge_patients(kept, merged, reason, actor, kept_version, merged_version):
+def merge_patients(kept, merged, reason, actor, kept_version, merged_version, contact=None):
     """Merge record `merged` into `kept`: its cases (with their diary links) and its account move
     to `kept`, it stays as a tombstone pointing at `kept`, and both histories and the audit trail
     say so, in one transaction.
 
-    Returns [(case, why)]: the cases whose verdict stood and no longer does (the caps and the
-    spacing now count the other record's injections too), each with the criterion that moved.
+    The record kept keeps its contact details (CONTACT_FIELDS) where it has them; each one it
+    lacks is carried over from the other record, and where both have one and they differ,
+    `contact` ({field: KEEP or TAKE}) says which (the record kept's, unless chosen). Each detail
+    changed is in the kept record's history with its old and new value.
+
+    Returns Merged: the cases whose verdict stood and no longer does (the caps and the spacing
+    now count the other record's injections too), each with the criterion that moved; pairs of
+    open cases now about the same joint; the contact details changed.
 
     Refuses (nothing written): MergeRefused (the reason), FieldError("reason") without a
-    reason, StaleEdit (either record changed since the comparison was opened, or a merge of
+    reason, FieldError on the preferred contact's choice when the details chosen cannot reach the
+    patient by it (email without an address, texts without a mobile number), StaleEdit (either record changed since the comparison was opened, or a merge of
     the same pair by someone else won)."""
     reason = (reason or "").strip()
     refusal = merge_refusal(kept, merged)
@@ -221,6 +304,12 @@ def merge_patients(kept, merged, reason, actor, kept_version, merged_version):
         raise FieldError("reason", "Say why these records are the same person (what you checked).")
     check_version(kept, kept_version)
     check_version(merged, merged_version)
+    choices = {name: choice for name, choice in (contact or {}).items() if choice in (KEEP, TAKE)}
+    contact_after = merged_contact(kept, merged, choices)
+    if "preferred_contact" in contact_choices(kept, merged) and not _reachable(
+            contact_after["preferred_contact"], contact_after):
+        raise FieldError("preferred_contact_from", "The patient cannot be reached by this preferred contact "
+                         "with the details kept: choose the other, or correct the record after the merge.")
     kept_id, merged_id = kept.id, merged.id
     _claim([(kept_id, kept_version), (merged_id, merged_version)])
     kept, merged = db.session.get(Patient, kept_id), db.session.get(Patient, merged_id)
@@ -246,22 +335,34 @@ def merge_patients(kept, merged, reason, actor, kept_version, merged_version):
     rows.follow_patients(db.session, {kept_id, merged_id})
     db.session.expire_all()
     kept = db.session.get(Patient, kept_id)
+    contact_before = {name: getattr(kept, name) for name in CONTACT_FIELDS}
+    contact_changed = [name for name in CONTACT_FIELDS if contact_after[name] != contact_before[name]]
+    for name in contact_changed:
+        setattr(kept, name, contact_after[name])
+        _history(kept_id, actor, "edit", field=name, old_value=shown(contact_before[name]),
+                 new_value=shown(contact_after[name]), other_patient_id=merged_id, reason=reason)
 
-    what = _moved_words(moved_cases, account_moved)
+    what = _moved_words(moved_cases, account_moved, contact_changed)
     _history(kept_id, actor, "merged_in", other_patient_id=merged_id, reason=reason, new_value=what)
     _history(merged_id, actor, "merged_away", other_patient_id=kept_id, reason=reason, new_value=what)
     stale = _newly_stale(standing, kept.cases)
+    overlapping = overlapping_open_cases(kept, set(moved_cases))
     audit.record(audit.Action.UPDATE, "patient", kept_id,
-                 summary=f"merged patient {merged_id} into this record ({what})", user=actor)
+                 summary=f"merged patient {merged_id} into this record ({what})", user=actor,
+                 **({"before": {name: shown(contact_before[name]) for name in contact_changed},
+                     "after": {name: shown(contact_after[name]) for name in contact_changed}}
+                    if contact_changed else {}))
     audit.record(audit.Action.UPDATE, "patient", merged_id,
                  summary=f"merged into patient {kept_id} ({what})", user=actor)
     db.session.commit()
-    return stale
+    return Merged(stale, overlapping, contact_changed)
 
 
-def _moved_words(case_ids, account_moved):
+def _moved_words(case_ids, account_moved, contact_changed=()):
     parts = [f"{len(case_ids)} case{'' if len(case_ids) == 1 else 's'} moved"
              + (f" ({', '.join(str(i) for i in case_ids)})" if case_ids else "")]
     if account_moved:
         parts.append("the patient account moved")
+    if contact_changed:
+        parts.append("taken from it: " + ", ".join(name.replace("_", " ") for name in contact_changed))
     return "; ".join(parts)

@@ -146,6 +146,11 @@ def _say_stale(stale):
 def merge(patient_id, other_id):
     """Merge record `other_id` into record `patient_id` (the one kept), after comparing them side by side."""
     kept, merged = get_patient(patient_id), get_patient(other_id)
+    if request.method == "GET" and request.args.get("keep") != "chosen" \
+            and services.default_kept(kept, merged).id != kept.id and not services.merge_refusal(kept, merged):
+        # From either record's duplicate warning, the comparison opens keeping the record that
+        # holds the patient's care, or the older; "Keep … instead" is a choice and is not undone.
+        return redirect(url_for("patients.merge", patient_id=other_id, other_id=patient_id))
     form = MergeForm()
     if not form.is_submitted():
         form.kept_version.data, form.merged_version.data = kept.version_id, merged.version_id
@@ -154,17 +159,37 @@ def merge(patient_id, other_id):
             audit.record(audit.Action.VIEW, "patient", record.id, summary="viewed patient record (merge comparison)",
                          user=current_user)
         db.session.commit()
+        for name, choice in services.contact_choices(kept, merged).items():
+            form[f"{name}_from"].data = choice
     if not form.validate_on_submit():
         return _merge_page(kept, merged, form, 422 if form.is_submitted() else 200)
     on_refusal(lambda refusal: _merge_refused(patient_id, other_id, form, refusal))
-    stale = services.merge_patients(kept, merged, form.reason.data, current_user,
-                                    form.kept_version.data, form.merged_version.data)
+    merged_away = services.merge_patients(kept, merged, form.reason.data, current_user, form.kept_version.data,
+                                          form.merged_version.data, contact=form.contact_choices())
     kept = db.session.get(Patient, patient_id)
     flash(_("Records merged: everything of the other record is now on %(display_name)s (MRN %(mrn)s); the "
             "other record's links lead here.",
             display_name=kept.display_name, mrn=kept.mrn), "success")
-    _say_stale(stale)
+    if merged_away.contact_changed:
+        flash(_("Taken from the merged record: %(fields)s.",
+                fields=", ".join(str(form[f"{name}_from"].label.text) for name in merged_away.contact_changed)),
+              "info")
+    _say_stale(merged_away.stale)
+    _say_overlapping(merged_away.overlapping)
     return redirect(url_for("patients.show", patient_id=patient_id))
+
+
+def _say_overlapping(pairs):
+    """As the referral form warns of a second referral for a joint: the merge may have brought
+    together two cases each record opened for the same episode."""
+    for one, other in pairs:
+        flash(_("Two open cases for the same joint: case %(one)s (%(one_side)s, %(one_indication)s, %(one_state)s) "
+                "and case %(other)s (%(other_side)s, %(other_indication)s, %(other_state)s). If they are one "
+                "referral logged on each record, cancel the one not needed.",
+                one=one.id, one_side=one.side.label.lower(), one_indication=one.indication.label.lower(),
+                one_state=one.state.label.lower(), other=other.id, other_side=other.side.label.lower(),
+                other_indication=other.indication.label.lower(), other_state=other.state.label.lower()),
+              "warning")
 
 
 MERGE_STALE = _l("One of these records changed, or was merged by someone else, after you opened this comparison. "
@@ -173,8 +198,14 @@ MERGE_STALE = _l("One of these records changed, or was merged by someone else, a
 
 def _merge_page(kept, merged, form, status):
     sides = [summary.comparison(kept), summary.comparison(merged)]
+    refusal = services.merge_refusal(kept, merged)
+    choices, carried = [], []
+    if not refusal:
+        # Each contact detail both records hold differently is a choice; one only the other holds is carried over.
+        choices, as_kept = list(services.contact_choices(kept, merged)), services.merged_contact(kept, merged, {})
+        carried = [name for name in services.CONTACT_FIELDS if as_kept[name] != getattr(kept, name)]
     return render_template("patients/merge.html", kept=kept, merged=merged, form=form, sides=sides,
-                           refusal=services.merge_refusal(kept, merged)), status
+                           refusal=refusal, choices=choices, carried=carried), status
 
 
 def _merge_refused(patient_id, other_id, form, refusal):
