@@ -190,3 +190,23 @@ def test_a_stale_save_shows_the_phone_numbers_as_the_form_does(client, make_clie
     notice = conflict_notice(response.get_data(as_text=True))
     assert "Phone: saved <strong>(201) 555-0107</strong>, your form <strong>(201) 555-0199</strong>" in notice
     assert "+1201" not in notice
+
+
+def test_a_date_of_birth_after_a_date_already_on_the_record_is_refused_next_to_the_field(client, coordinator, gen, garcia):
+    case = gen.case(patient=garcia, state=State.FOLLOW_UP, symptom_onset=date(2026, 3, 10))
+    case.referral_date = date(2026, 7, 20)
+    gen.therapy(case, start_date=date(2026, 8, 3), end_date=date(2026, 9, 14))
+    db.session.commit()
+
+    response = _edit(client, garcia, date_of_birth="2026-11-30")
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert field_error(page, "date_of_birth") == (
+        f"This date of birth is after the symptom onset of case {case.id}, 2026-03-10, the earliest date on this "
+        "patient's record: check the day, month and year.")
+    assert input_value(page, "date_of_birth") == "2026-11-30" and input_value(page, "email") == "lucia@example.org"
+    db.session.expire_all()
+    assert db.session.get(Patient, garcia.id).date_of_birth == date(1961, 2, 4)
+    # A date of birth before everything on the record saves.
+    assert _edit(client, garcia, date_of_birth="1961-04-02").status_code == 302

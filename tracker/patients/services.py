@@ -13,7 +13,8 @@ from tracker import audit
 from tracker.cases import rows
 from tracker.eligibility.standing import EVALUABLE_STATES, staleness
 from tracker.extensions import db
-from tracker.models import Case, Patient, PatientHistory, User
+from tracker.models import (Case, ConservativeCare, DiaryEntry, Examination, Patient, PatientHistory,
+                            ProcedureRecord, User)
 from tracker.phones import why_no_texts
 from tracker.vocab import ContactChannel, joints_of
 from tracker.workflow import FINAL_STATES
@@ -21,7 +22,7 @@ from tracker.patients.duplicates import SAME_MRN, Identity
 from tracker.patients.identity import mrn_key
 from tracker.patients.lookup import find_duplicates
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
-from tracker.timeutil import utcnow
+from tracker.timeutil import to_clinic, utcnow
 from tracker.transactions import service
 
 # What a correction may change; the MRN is the record's identifier and stays.
@@ -133,19 +134,57 @@ def _newly_stale(before, cases):
             if case.id in after and after[case.id] is not None and before.get(case.id) is None]
 
 
+# The dates already in a patient's story, each with what it is: a date of birth after one of them
+# cannot be right.
+_RECORD_DATES = (
+    ("the referral date of case {case}", Case.referral_date, Case.id),
+    ("the symptom onset of case {case}", Case.symptom_onset, Case.id),
+    ("the start of a therapy of case {case}", ConservativeCare.start_date, ConservativeCare.case_id),
+    ("the examination of case {case}", Examination.examined_on, Examination.case_id),
+    ("the procedure of case {case}", ProcedureRecord.started_at, ProcedureRecord.case_id),
+    ("a pain diary score of case {case}", DiaryEntry.felt_at, DiaryEntry.case_id),
+)
+
+
+def earliest_on_record(patient_id):
+    """(date, what it is) of the earliest date in the patient's cases (referral, symptom onset,
+    therapies, examination, procedures, diary scores), or None. Moments are read as clinic days."""
+    found = []
+    for what, column, case_id in _RECORD_DATES:
+        row = db.session.execute(
+            db.select(column, case_id).filter(column.is_not(None), case_id.in_(
+                db.select(Case.id).filter(Case.patient_id == patient_id))).order_by(column).limit(1)).first()
+        if row is not None:
+            day = row[0] if type(row[0]) is date else to_clinic(row[0]).date()
+            found.append((day, what.format(case=row[1])))
+    return min(found, default=None, key=lambda item: item[0])
+
+
+def check_birth_before_record(patient, born):
+    """Refuse (FieldError on the date of birth) a date of birth after a date already on the record."""
+    earliest = earliest_on_record(patient.id)
+    if earliest is not None and born > earliest[0]:
+        day, what = earliest
+        raise FieldError("date_of_birth", f"This date of birth is after {what}, {day.isoformat()}, the earliest "
+                                          "date on this patient's record: check the day, month and year.")
+
+
 @service
 def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=False):
     """Correct a record's details (EDITABLE; the phone already in E.164). Each field changed gets
     a history row with its old and new value, and one audit row names them, in one commit.
 
     Refuses (nothing written): RecordMerged on a tombstone, StaleEdit when the record changed
-    since the form was opened, PossibleDuplicate when the corrected name or date of birth now
+    since the form was opened, FieldError on a date of birth after a date already on the record
+    (earliest_on_record), PossibleDuplicate when the corrected name or date of birth now
     matches another record, until confirmed. Returns (fields changed, [(case, why)] for each
     verdict that stood and no longer does: a fact one of its criteria read has changed)."""
     if patient.merged_into_id is not None:
         raise RecordMerged(patient)
     check_version(patient, version_id)
     values = {**values, "email": values.get("email") or None, "phone": values.get("phone") or None}
+    if values["date_of_birth"] != patient.date_of_birth:
+        check_birth_before_record(patient, values["date_of_birth"])
     identity_changed = any(values[name] != getattr(patient, name)
                            for name in ("family_name", "given_name", "date_of_birth"))
     if identity_changed:
