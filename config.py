@@ -71,6 +71,9 @@ class Config:
     # "Forgot password" requests from one address (every request counts: the answer never says
     # whether an email went).
     RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "5 per 15 minutes")
+    # A booking further ahead than this is a warning to acknowledge: more often a year typed wrong
+    # than a plan, and the verdict it rests on is unlikely to stand that long (tracker/scheduling).
+    BOOKING_FAR_MONTHS = _env_int("BOOKING_FAR_MONTHS", 6)
     # How long a patient's links to set a password work (tracker/patient_accounts).
     PATIENT_INVITATION_DAYS = _env_int("PATIENT_INVITATION_DAYS", 7)
     PASSWORD_RESET_MINUTES = _env_int("PASSWORD_RESET_MINUTES", 60)

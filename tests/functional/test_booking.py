@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.relativedelta import relativedelta
 
 from tracker.cases.services import guard_facts
 from tracker.extensions import db
@@ -491,6 +492,29 @@ def test_a_time_outside_the_physicians_hours_needs_acknowledging(
     assert second.status_code == 302
     [appointment] = appointments_of(case)
     assert appointment.acknowledged_warnings == "Outside Dr Priya Raman's working hours."
+
+
+def test_an_appointment_more_than_six_months_away_needs_acknowledging(client, coordinator, physician, room, case):
+    """28 Feb 2031 typed for 2027: the page asks before booking, naming the date and the verdict's."""
+    far = clinic_today() + relativedelta(months=6, days=1)
+    data = booking(far, "10:00", physician, room)
+
+    first = submit(client, book_url(case), data)
+
+    page = text(first)
+    assert first.status_code == 409 and appointments_of(case) == []
+    evaluated = to_clinic(db.session.get(Case, case.id).current_verdict.evaluated_at)
+    warning = (f"{far:%d %B %Y} is more than 6 months away: check the date. The eligibility verdict it rests on "
+               f"is of {evaluated:%d %B %Y} and may no longer stand by then.")
+    assert warning in page
+    assert submit(client, book_url(case), acknowledging(page, data)).status_code == 302
+    [appointment] = appointments_of(case)
+    assert appointment.acknowledged_warnings == warning
+
+
+def test_an_appointment_six_months_away_asks_nothing(client, coordinator, physician, room, case):
+    near = clinic_today() + relativedelta(months=6)
+    assert submit(client, book_url(case), booking(near, "10:00", physician, room)).status_code == 302
 
 
 def injected_before(gen, patient, days_ago, indication, side=Side.RIGHT):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from functools import lru_cache
 
+from dateutil.relativedelta import relativedelta
 from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -158,7 +159,21 @@ def check(case, proposal, exclude_id=None):
         if criterion.code in PAYER_WARNINGS and criterion.status != "met":
             warnings.append(f"Payer rule on {day.isoformat()}: {criterion.label}: {criterion.evidence}.")
     warnings += instructions.too_late(case.risk_screen, to_clinic(proposal.start), to_clinic(utcnow()))
+    far = _far_ahead(case, day)
+    if far:
+        warnings.append(far)
     return errors, warnings
+
+
+def _far_ahead(case, day):
+    """The warning for an appointment more than BOOKING_FAR_MONTHS ahead, or None."""
+    months = current_app.config["BOOKING_FAR_MONTHS"]
+    if day <= clinic_today() + relativedelta(months=months):
+        return None
+    verdict = case.current_verdict
+    since = (f" The eligibility verdict it rests on is of {to_clinic(verdict.evaluated_at):%d %B %Y} and may "
+             "no longer stand by then.") if verdict is not None else ""
+    return f"{day:%d %B %Y} is more than {months} months away: check the date.{since}"
 
 
 def _patient_appointments_on(patient_id, day):
