@@ -91,6 +91,30 @@ class Pregnancy(Choice):
     YES = "yes", N_("Pregnant")
 
 
+# Fluoroscopy and a steroid in pregnancy are a physician's decision: these answers are said on
+# every page that prepares or runs the procedure, and the physician acknowledges them at the table.
+PREGNANCY_FLAGGED = frozenset({Pregnancy.POSSIBLE, Pregnancy.YES})
+
+
+def pregnancy_flag(risk):
+    """The risk screen's pregnancy answer when it asks for the physician's decision (possibly
+    pregnant, pregnant), else None (no risk screen, not pregnant, not applicable)."""
+    answer = getattr(risk, "pregnancy", None) if risk is not None else None
+    return Pregnancy(answer) if answer in PREGNANCY_FLAGGED else None
+
+
+def pregnancy_words(risk):
+    """The pregnancy flag as every staff page says it, "" when there is none. The one presenter for
+    pregnancy, beside `allergy_words` and `anticoagulant_words`."""
+    flag = pregnancy_flag(risk)
+    if flag == Pregnancy.POSSIBLE:
+        return N_("Possibly pregnant: fluoroscopy and a steroid only after a negative pregnancy test "
+                  "or the physician's decision to proceed")
+    if flag == Pregnancy.YES:
+        return N_("Pregnant: fluoroscopy and a steroid only on the physician's recorded decision to proceed")
+    return ""
+
+
 class Allergy(Choice):
     """The allergies the risk screen records, in the words the clinic uses for them (one list for
     the form, the case page, the procedure note and the checklist's warnings)."""

@@ -89,6 +89,16 @@ def test_an_empty_sign_in_lists_every_verification_item():
         "Site marked", "Allergies reviewed", "Anticoagulation reviewed"]
 
 
+@pytest.mark.parametrize("pregnancy", ["possible", "yes"])
+def test_a_patient_who_is_or_may_be_pregnant_needs_the_physicians_review_at_sign_in(pregnancy):
+    reviewed = "Pregnancy reviewed: a negative pregnancy test today, or the physician's decision to proceed"
+    assert missing_fields("sign_in", SIGN_IN, pregnancy) == [reviewed]
+    assert missing_fields("sign_in", {**SIGN_IN, "pregnancy_reviewed": True}, pregnancy) == []
+    assert f"Sign-in / verification: {reviewed}" in missing_for_signing(
+        {"sign_in": SIGN_IN}, ChecklistContext(side="left", pregnancy=pregnancy))
+    assert missing_fields("sign_in", SIGN_IN) == [], "nobody else is asked"
+
+
 def test_an_unticked_confirmation_counts_as_missing():
     assert missing_fields("sign_in", {**SIGN_IN, "site_marked": False}) == ["Site marked"]
 

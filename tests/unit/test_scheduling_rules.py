@@ -332,6 +332,22 @@ def test_a_diabetic_patient_has_the_glucose_check_in_the_day_of_check():
     assert "glucose" not in plain["day_of_check_done"]
 
 
+@pytest.mark.parametrize("pregnancy, diabetes, label", [
+    ("possible", False, "Day-of check: no fever or infection, pregnancy test negative or the physician's "
+                        "decision to proceed recorded"),
+    ("yes", False, "Day-of check: no fever or infection, the physician's decision to proceed in pregnancy recorded"),
+    ("possible", True, "Day-of check: no fever or infection, glucose checked, pregnancy test negative or the "
+                       "physician's decision to proceed recorded"),
+    ("no", False, "Day-of check: no fever or infection"),
+    ("not_applicable", True, "Day-of check: no fever or infection, glucose checked"),
+])
+def test_the_day_of_check_says_what_a_possible_or_known_pregnancy_needs(pregnancy, diabetes, label):
+    [day_of] = [item for item in readiness.items(appointment(), risk(pregnancy=pregnancy, diabetes=diabetes))
+                if item.field == "day_of_check_done"]
+    assert day_of.label == label and day_of.required
+    assert day_of.why == ({"possible": "pregnancy: possibly pregnant", "yes": "pregnancy: pregnant"}.get(pregnancy, ""))
+
+
 def test_a_patient_with_every_risk_needs_every_item():
     screen = risk(anticoagulants="warfarin", sedation_planned=True, allergy_contrast=True, diabetes=True)
     assert len(readiness.missing(appointment(), screen)) == 5

@@ -156,6 +156,9 @@ class StartForm(TrackerForm):
     version_id = HiddenField()
     # The ids of the physician's other procedures in progress that the warning showed her.
     acknowledged = HiddenField()
+    # Ticked by the physician on the warning page when the risk screen says (possibly) pregnant.
+    pregnancy_acknowledged = BooleanField(_l("I have reviewed the pregnancy: a negative pregnancy test today, or my "
+                                             "decision to proceed with fluoroscopy and the injectate"))
     submit = SubmitField(_l("Start procedure"))
 
     def acknowledged_ids(self):

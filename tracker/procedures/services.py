@@ -23,12 +23,12 @@ from tracker.procedures.rules.checks import CONFIRMED, validate_step
 from tracker.procedures.rules.completeness import missing_fields, missing_for_signing
 from tracker.procedures.rules.duration import duration_flag, duration_minutes
 from tracker.procedures.rules.order import may_record
-from tracker.procedures.rules.schema import (INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS, ArthrogramPattern,
-                                             ChecklistContext, Step)
+from tracker.procedures.rules.schema import (INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, PREGNANCY_FIELDS, STEPS,
+                                             ArthrogramPattern, ChecklistContext, Step)
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
 from tracker.timeutil import to_clinic, utcnow
 from tracker.transactions import service, undo_refused_write
-from tracker.vocab import AppointmentStatus, Side, allergies_of, joints_of, not_asked
+from tracker.vocab import AppointmentStatus, Side, allergies_of, joints_of, not_asked, pregnancy_flag
 from tracker.workflow import State
 
 SIGNED = "This procedure record is signed and can no longer change. Add an addendum instead."
@@ -43,14 +43,18 @@ class ProcedureRefused(Refusal):
         super().__init__(" ".join(self.problems))
 
 
-class OtherProcedureRunning(Refusal):
-    """The physician has another procedure in progress (`records`, oldest first): not a stop, as it
-    may simply not be signed yet, but a start she acknowledges first."""
+class AcknowledgeFirst(Refusal):
+    """A start the physician acknowledges first, not a stop: another procedure of hers in progress
+    (`records`, oldest first; it may simply not be signed yet), and a patient who is or may be
+    pregnant (`pregnancy`, the risk screen's answer: fluoroscopy and a steroid are her decision)."""
 
-    def __init__(self, records):
-        self.records = list(records)
-        super().__init__("You have another procedure in progress: "
-                         + "; ".join(f"case {record.case_id}" for record in self.records) + ".")
+    def __init__(self, records, pregnancy=None):
+        self.records, self.pregnancy = list(records), pregnancy
+        said = (["You have another procedure in progress: "
+                 + "; ".join(f"case {record.case_id}" for record in self.records) + "."] if self.records else [])
+        if pregnancy:
+            said.append(f"The risk screen says {pregnancy.label.lower()}.")
+        super().__init__(" ".join(said))
 
 
 class StepInvalid(Refusal):
@@ -140,7 +144,14 @@ def context(record, entries):
     risk = record.case.risk_screen
     allergies = frozenset(allergies_of(risk)) if risk is not None else frozenset()
     return ChecklistContext(side=record.side.value, contrast_allergy=bool(risk and risk.allergy_contrast),
-                            formulary=active(entries), allergies=allergies, not_asked=not_asked(risk))
+                            formulary=active(entries), allergies=allergies, not_asked=not_asked(risk),
+                            pregnancy=_pregnancy(record))
+
+
+def _pregnancy(record):
+    """The pregnancy answer the sign-in asks the physician to review ("" when none)."""
+    flag = pregnancy_flag(record.case.risk_screen)
+    return flag.value if flag else ""
 
 
 class Checklist:
@@ -149,6 +160,7 @@ class Checklist:
     def __init__(self, record):
         self.record = record
         self.joints = joints_of(record.side)
+        self.pregnancy = _pregnancy(record)
         self.rows = {}
         for row in record.steps:
             self.rows.setdefault((Step(row.step), Side(row.side)), []).append(row)
@@ -178,7 +190,11 @@ class Checklist:
         return dict(row.answers)
 
     def complete(self, step, side=None):
-        return self.latest(step, side) is not None and not missing_fields(step, self.answers(step, side))
+        return self.latest(step, side) is not None and not self.missing(step, side)
+
+    def missing(self, step, side=None):
+        """The labels of the step's required fields still blank (its latest row)."""
+        return missing_fields(step, self.answers(step, side), self.pregnancy)
 
     def done(self):
         return {step: ({joint: self.complete(step, joint) for joint in self.joints}
@@ -283,11 +299,12 @@ def _acknowledges(acknowledged, running):
 
 
 @service
-def start(case, actor, version_id=None, now=None, acknowledged=()):
+def start(case, actor, version_id=None, now=None, acknowledged=(), pregnancy_acknowledged=False):
     """Start the procedure: the case moves to in procedure, its appointment too, and a new record
     is stamped with the start time. The workflow's guard checks the appointment is ready. While
-    the physician has another procedure in progress, the start waits for her acknowledgement
-    (OtherProcedureRunning) and the audit row names the other case."""
+    the physician has another procedure in progress, or the risk screen says the patient is or may
+    be pregnant, the start waits for her acknowledgement (AcknowledgeFirst) and the audit row says
+    what she acknowledged. `acknowledged` True (a script) acknowledges both."""
     now = now or utcnow()
     formulary()
     appointment = case.active_appointment
@@ -299,12 +316,17 @@ def start(case, actor, version_id=None, now=None, acknowledged=()):
     transition(case, "start_procedure", actor, version_id=version_id, commit=False, at=now)
     # Asked once the start is otherwise allowed: the warning is never followed by another refusal.
     running = running_elsewhere(case, actor)
-    if running and not _acknowledges(acknowledged, running):
-        raise OtherProcedureRunning(running)
+    pregnancy = pregnancy_flag(case.risk_screen)
+    pregnancy_acknowledged = acknowledged is True or pregnancy_acknowledged
+    if (running and not _acknowledges(acknowledged, running)) or (pregnancy and not pregnancy_acknowledged):
+        raise AcknowledgeFirst(running if not _acknowledges(acknowledged, running) else (),
+                               pregnancy if not pregnancy_acknowledged else None)
     appointment.status = AppointmentStatus.IN_PROCEDURE
     appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="procedure started"))
     meanwhile = (" while " + ", ".join(f"case {record.case_id}" for record in running)
                  + (" was" if len(running) == 1 else " were") + " in procedure (acknowledged)") if running else ""
+    if pregnancy:
+        meanwhile += f"; {pregnancy.label.lower()} on the risk screen (acknowledged)"
     record = audit.created(ProcedureRecord(case=case, appointment=appointment, side=case.side, started_at=now,
                                            started_by_id=actor.id, last_change_at=now),
                            "procedure_record", f"case {case.id}: procedure started{meanwhile}", user=actor)
@@ -322,6 +344,8 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
     step = Step(step)
     entries = entries if entries is not None else formulary()
     ctx = context(record, entries)
+    if step == Step.SIGN_IN and not ctx.pregnancy:
+        answers = {name: value for name, value in answers.items() if name not in PREGNANCY_FIELDS}
     checklist = Checklist(record)
     refusals = may_record(step, checklist.done(), checklist.contrast_results(), ctx, side)
     if refusals:

@@ -26,13 +26,12 @@ from tracker.procedures.forms import (STEP_FORMS, AbandonForm, AddendumForm, Sig
                                       form_prefix)
 from tracker.procedures.records import current_record
 from tracker.procedures.rules.billing import claims
-from tracker.procedures.rules.completeness import missing_fields
 from tracker.procedures.rules.duration import (LONG_PROCEDURE_MINUTES, SHORT_PROCEDURE_MINUTES, duration_flag,
                                                flag_long, flag_short)
 from tracker.procedures.rules.order import may_record, next_open
-from tracker.procedures.rules.schema import (PER_SIDE_STEPS, STEPS, STEP_FIELDS, ArthrogramPattern,
+from tracker.procedures.rules.schema import (PER_SIDE_STEPS, PREGNANCY_FIELDS, STEPS, STEP_FIELDS, ArthrogramPattern,
                                              Complication, Guidance, Step)
-from tracker.procedures.services import OtherProcedureRunning, ProcedureRefused, StepInvalid
+from tracker.procedures.services import AcknowledgeFirst, ProcedureRefused, StepInvalid
 from tracker.refusals import StaleEdit
 from tracker.roles import Role
 from tracker.vocab import Side
@@ -86,6 +85,8 @@ class StepItem:
     form: object = None
     problems: list = field(default_factory=list)
     conflict: ProcedureStep | None = None
+    # The form's fields this patient is not asked (the pregnancy review when none is flagged).
+    not_asked: frozenset = frozenset()
 
     @property
     def anchor(self):
@@ -154,12 +155,14 @@ def _items(record, entries, overrides):
             row = checks[-1] if checks else None
             item = StepItem(number, step, side, row, earlier=checks[:-1],
                             complete=checklist.complete(step, side),
-                            missing=missing_fields(step, checklist.answers(step, side)) if row else [],
+                            missing=checklist.missing(step, side) if row else [],
                             refusals=may_record(step, done, contrast, ctx, side))
             if step == Step.CONTRAST and checklist.needs_repeat(side):
                 # The latest check asks for a repositioned needle: the form records the repeat.
                 item.earlier, item.row = checks, None
             item.form = overrides.get((step, side)) or _saved_form(step, side, item.row, len(checks))
+            if step == Step.SIGN_IN and not ctx.pregnancy:
+                item.not_asked = PREGNANCY_FIELDS
             item.form.set_choices(offered)
             items.append(item)
     return items
@@ -237,7 +240,7 @@ def start(case_id):
         abort(400)
     on_refusal(lambda refusal: _start_refused(case, refusal))
     services.start(case, current_user, version_id=form.version_id.data or None,
-                   acknowledged=form.acknowledged_ids())
+                   acknowledged=form.acknowledged_ids(), pregnancy_acknowledged=form.pregnancy_acknowledged.data)
     flash(_("Procedure started: the timer is running."), "success")
     return redirect(url_for("procedures.checklist", case_id=case.id))
 
@@ -245,21 +248,22 @@ def start(case_id):
 def _start_refused(case, refusal):
     if isinstance(refusal, StaleEdit):
         return back_to(url_for("cases.show", case_id=case.id), STALE_START)(refusal)
-    if isinstance(refusal, OtherProcedureRunning):
-        return _other_procedure_running(case, refusal.records)
+    if isinstance(refusal, AcknowledgeFirst):
+        return _acknowledge_first(case, refusal)
     flash(_("The procedure was not started. %(refusal)s", refusal=refusal), "error")
     appointment = case.active_appointment
     return redirect(url_for("scheduling.show", appointment_id=appointment.id) if appointment
                     else url_for("cases.show", case_id=case.id))
 
 
-def _other_procedure_running(case, running):
-    """The warning before a second procedure: the physician's others in progress, each linked to
-    its checklist, and the Start button again, carrying what she was shown."""
+def _acknowledge_first(case, refusal):
+    """The warning before the start: the physician's other procedures in progress, each linked to
+    its checklist, and a pregnancy on the risk screen, with the Start button again carrying what
+    she was shown (the pregnancy as a box she ticks herself)."""
     form = StartForm(formdata=None, version_id=case.version_id,
-                     acknowledged=" ".join(str(record.id) for record in running))
-    return render_template("procedures/start_warning.html", case=case, form=form,
-                           running=[(record, services.elapsed_minutes(record)) for record in running]), 409
+                     acknowledged=" ".join(str(record.id) for record in refusal.records))
+    return render_template("procedures/start_warning.html", case=case, form=form, pregnancy=refusal.pregnancy,
+                           running=[(record, services.elapsed_minutes(record)) for record in refusal.records]), 409
 
 
 @bp.route("/cases/<int:case_id>/procedure/steps/<step>", methods=["POST"])

@@ -11,7 +11,7 @@ from tracker.extensions import db
 from tracker.models import Appointment, AppointmentChange, AppointmentMessage, Case, Patient, RiskScreen, Room, User
 from tracker.scheduling import instructions, services
 from tracker.timeutil import clinic_today, to_clinic
-from tracker.vocab import NOT_STARTED, AppointmentStatus
+from tracker.vocab import NOT_STARTED, AppointmentStatus, pregnancy_words
 
 
 def physicians_day(day, physician_id=None):
@@ -132,6 +132,8 @@ class DayEntry:
         self.ready, self.by_override, self.still_needed = readiness.ready, readiness.by_override, readiness.still_needed
         self.did_not_fit = readiness.did_not_fit
         self.override_at = override_at
+        # Said on the card, as on the appointment: fluoroscopy and a steroid wait for the physician.
+        self.pregnancy = pregnancy_words(risk)
         self.can_check_in = can_check_in(appointment)
 
 

@@ -5,7 +5,8 @@ Pure: takes the appointment and the risk screen (any objects with the named attr
 from dataclasses import dataclass
 
 from tracker.scheduling.instructions import FASTING, HOLD, PREMEDICATION, in_words
-from tracker.vocab import N_, allergy_words, anticoagulant_words, not_asked, takes_anticoagulant
+from tracker.vocab import (N_, Pregnancy, allergy_words, anticoagulant_words, not_asked, pregnancy_flag,
+                          takes_anticoagulant)
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,8 @@ def items(appointment, risk, missed=None):
     sedated = bool(risk and risk.sedation_planned)
     contrast_allergy = bool(risk and risk.allergy_contrast)
     diabetic = bool(risk and (risk.diabetes or risk.insulin))
-    day_of = (N_("Day-of check: no fever or infection, glucose checked") if diabetic
-              else N_("Day-of check: no fever or infection"))
+    pregnancy = pregnancy_flag(risk)
+    day_of = _DAY_OF[diabetic, pregnancy]
     return [
         Item("consent_obtained", N_("Consent obtained"), True, appointment.consent_obtained, N_("consent")),
         Item("anticoagulant_plan_confirmed", N_("Anticoagulant hold plan confirmed"), anticoagulated,
@@ -45,8 +46,24 @@ def items(appointment, risk, missed=None):
              contrast_allergy, appointment.contrast_premedication_sent, N_("contrast premedication"),
              f"allergies: {allergy_words(risk)}", "allergies" in not_asked(risk), alerts.get(PREMEDICATION, "")),
         Item("day_of_check_done", day_of, True, appointment.day_of_check_done, N_("day-of check"),
-             alert=alerts.get(FASTING, "")),
+             f"pregnancy: {pregnancy.label.lower()}" if pregnancy else "", alert=alerts.get(FASTING, "")),
     ]
+
+
+# What the day-of check confirms, by (diabetic, pregnancy flag): possibly pregnant asks for a test
+# (or the physician's decision), pregnant for the physician's decision to proceed.
+_DAY_OF = {
+    (False, None): N_("Day-of check: no fever or infection"),
+    (True, None): N_("Day-of check: no fever or infection, glucose checked"),
+    (False, Pregnancy.POSSIBLE): N_("Day-of check: no fever or infection, pregnancy test negative or the "
+                                    "physician's decision to proceed recorded"),
+    (True, Pregnancy.POSSIBLE): N_("Day-of check: no fever or infection, glucose checked, pregnancy test "
+                                   "negative or the physician's decision to proceed recorded"),
+    (False, Pregnancy.YES): N_("Day-of check: no fever or infection, the physician's decision to proceed "
+                               "in pregnancy recorded"),
+    (True, Pregnancy.YES): N_("Day-of check: no fever or infection, glucose checked, the physician's "
+                              "decision to proceed in pregnancy recorded"),
+}
 
 
 def _alerts(risk, missed):

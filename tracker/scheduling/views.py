@@ -203,11 +203,16 @@ def _appointment_page(appointment, status=200, **forms):
         .filter_by(appointment_id=appointment.id).order_by(AppointmentChange.id)
     ).scalars().all()
     readiness_form = forms.get("readiness_form") or ReadinessForm(obj=appointment)
+    items = services.readiness_items(appointment)
+    for item in items:
+        # Each box says what it confirms for this patient: the day-of check names the glucose check,
+        # the pregnancy test or the physician's decision when the risk screen asks for them.
+        readiness_form[item.field].label.text = _(item.label)
     risk = appointment.case.risk_screen
     overrides = [c for c in changes if c.change == "readiness_override"]
     return render_template(
         "scheduling/appointment.html", appointment=appointment, case=appointment.case,
-        changes=changes, items=services.readiness_items(appointment),
+        changes=changes, items=items,
         ready=services.readiness.is_ready(appointment, risk),
         by_override=services.readiness.by_override(appointment, risk),
         still_needed=services.readiness.still_needed(appointment, risk),

@@ -2,12 +2,12 @@
 from collections.abc import Mapping
 
 from tracker.procedures.rules.schema import (CONTRAST_DETAILS, GUIDANCE_FIELDS, INJECTATE_ROW_FIELDS,
-                                             PER_SIDE_STEPS, STEP_FIELDS, STEPS, ChecklistContext,
+                                             PER_SIDE_STEPS, PREGNANCY_FIELDS, STEP_FIELDS, STEPS, ChecklistContext,
                                              Complication, Guidance, Step)
 from tracker.procedures.rules.values import as_choice, complications_of, filled_rows, recorded
 
 
-def required_fields(step_code: str, values: Mapping) -> tuple[str, ...]:
+def required_fields(step_code: str, values: Mapping, pregnancy: str = "") -> tuple[str, ...]:
     """The names a step needs before signing, given what has been chosen so far.
 
     Guidance decides the dose fields, omitting contrast replaces the contrast details with
@@ -27,15 +27,18 @@ def required_fields(step_code: str, values: Mapping) -> tuple[str, ...]:
         if Complication.OTHER in complications_of(values.get("complications")):
             names += ("complication_other",)
         return names
+    if step == Step.SIGN_IN and not pregnancy:
+        return tuple(f.name for f in STEP_FIELDS[step] if f.name not in PREGNANCY_FIELDS)
     return tuple(f.name for f in STEP_FIELDS[step])
 
 
-def missing_fields(step_code: str, values: Mapping) -> list[str]:
-    """The labels of the required fields still blank, in the order the form shows them."""
+def missing_fields(step_code: str, values: Mapping, pregnancy: str = "") -> list[str]:
+    """The labels of the required fields still blank, in the order the form shows them.
+    `pregnancy`: as ChecklistContext.pregnancy (the sign-in then asks for its review)."""
     step = Step(step_code)
     if step == Step.INJECTATE:
         return _missing_injectate(values)
-    required = set(required_fields(step, values))
+    required = set(required_fields(step, values, pregnancy))
     return [f.label for f in STEP_FIELDS[step]
             if f.name in required and not recorded(f, values.get(f.name))]
 
@@ -64,5 +67,6 @@ def missing_for_signing(steps_values: Mapping, context: ChecklistContext) -> lis
                 missing += [f"{step.label}{where}: {label}"
                             for label in missing_fields(step, by_side.get(joint) or {})]
         else:
-            missing += [f"{step.label}: {label}" for label in missing_fields(step, steps_values.get(step) or {})]
+            missing += [f"{step.label}: {label}"
+                        for label in missing_fields(step, steps_values.get(step) or {}, context.pregnancy)]
     return missing

@@ -76,6 +76,9 @@ STEP_FIELDS = {
         Field("site_marked", "Site marked", True),
         Field("allergies_reviewed", "Allergies reviewed", True),
         Field("anticoagulation_reviewed", "Anticoagulation reviewed", True),
+        # Asked only when the risk screen says possibly pregnant or pregnant (PREGNANCY_FIELDS).
+        Field("pregnancy_reviewed", "Pregnancy reviewed: a negative pregnancy test today, or the physician's "
+                                    "decision to proceed", True),
     ),
     Step.TIME_OUT: (
         Field("patient_confirmed", "Patient confirmed", True),
@@ -147,6 +150,9 @@ GUIDANCE_FIELDS = {
     Guidance.ULTRASOUND: ("ultrasound_reason",),
 }
 
+# The sign-in's fields asked only of a patient the risk screen says is or may be pregnant.
+PREGNANCY_FIELDS = frozenset({"pregnancy_reviewed"})
+
 CONTRAST_DETAILS = ("agent", "volume_ml", "arthrogram_pattern", "vascular_uptake")
 NON_NEGATIVE_DOSES = ("fluoroscopy_time_s", "air_kerma_mgy", "dap_mgy_cm2", "ctdi_vol_mgy", "dlp_mgy_cm")
 
@@ -167,6 +173,9 @@ class ChecklistContext:
     # The risk screen's questions still answered "not asked" (or no risk screen): "allergies",
     # "anticoagulants". Sign-in asks for them; "none" and "NKDA" are answers and never listed here.
     not_asked: frozenset = frozenset()
+    # The risk screen's pregnancy answer when it asks for the physician's decision ("possible",
+    # "yes"), else "": the sign-in then records her acknowledgement.
+    pregnancy: str = ""
 
     def __post_init__(self):
         Side(self.side)
