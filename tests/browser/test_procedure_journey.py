@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from tracker.extensions import db
 from tracker.models import RiskScreen
+from tracker.procedures import services as procedure_services
 from tracker.roles import Role
 from tracker.vocab import Side
 from tracker.workflow import State
@@ -296,3 +297,35 @@ def test_a_checks_warnings_a_refused_signature_and_a_strength_echo_are_read_wher
         assert below >= 0, f"the strength echo overlaps its field's border by {-below:.0f} px ({name})"
         box(page, "step-injectate-left").locator("tbody tr").first.screenshot(
             path=str(screenshot(page, f"4-strength-echo-{name}")))
+
+
+def test_the_checklist_never_scrolls_sideways_and_an_injectate_cards_boxes_are_level(
+        app, live_server, new_page, screenshot):
+    """A part-saved step's "Still missing: …" line wraps on a tablet (either way up) and a phone, and
+    on an injectate card Concentration sits level with Dose and Volume."""
+    with app.app_context():
+        physician = make_user(Role.PHYSICIAN, name=PHYSICIAN)
+        record = make_procedure(physician=physician, steps=("sign_in", "time_out", "positioning", "skin_prep"))
+        procedure_services.save_step(record, "fluoroscopy", "left", {"modality": "fluoroscopy", "views": "2"},
+                                     physician, "")
+        case_id, email = record.case_id, physician.email
+        db.session.remove()
+
+    page = new_page({"width": 768, "height": 1024})
+    sign_in(page, live_server, email)
+    page.goto(f"{live_server}/cases/{case_id}/procedure")
+    expect(box(page, "step-fluoroscopy-left")).to_contain_text("Still missing: Needle gauge; Fluoroscopy time (s); Reference air kerma (mGy)")
+    for width, height, name in ((768, 1024, "tablet-768"), (820, 1180, "tablet-820"), (390, 844, "phone")):
+        page.set_viewport_size({"width": width, "height": height})
+        box(page, "step-fluoroscopy-left").locator(".stamp").scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshot(page, f"still-missing-{name}")), animations="disabled")
+        row = page.locator("section[id^=step-injectate] tbody tr").first
+        row.scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshot(page, f"injectate-card-{name}")), animations="disabled")
+        overflow = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert overflow[0] <= overflow[1], f"the checklist is {overflow[0]} px wide in a {overflow[1]} px window"
+        boxes = {field: row.locator(f"[id$=rows-0-{field}]").bounding_box()
+                 for field in ("concentration_mg_per_ml", "dose_mg", "volume_ml")}
+        tops = {field: place["y"] for field, place in boxes.items()}
+        if width > PHONE["width"]:  # side by side on a tablet; one under the other on a phone
+            assert max(tops.values()) - min(tops.values()) <= 1, f"boxes not level at {width} px: {tops}"
