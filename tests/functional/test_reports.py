@@ -244,9 +244,10 @@ def test_the_relief_curve_follows_a_score_recorded_and_corrected_through_the_dia
     submit(client, f"/cases/{case.id}/diary/phone", {"score": "3", **felt(record.started_at + timedelta(days=1))})
     assert _survival(client) == [["1", "1", "0", "1", "100.0"]]
 
-    # Corrected to 6 (25 %): relief was below half at the first follow-up score, ended on day 0.
+    # Corrected to 6 (25 %): below half on day 1, before the steroid has had its week to act: the
+    # relief is neither ended nor had, and the side is followed from day 0 (censored there).
     entry = db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id, side="left")
                                .order_by(DiaryEntry.id.desc())).scalars().first()
     submit(client, f"/cases/{case.id}/diary/entries/{entry.id}/correct",
            {"score": "6", "reason": "Patient called: meant 6", "version_id": str(entry.version_id)})
-    assert _survival(client) == [["0", "1", "1", "0", "0.0"]]
+    assert _survival(client) == [["0", "1", "0", "1", "100.0"]]

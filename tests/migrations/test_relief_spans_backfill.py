@@ -1,7 +1,7 @@
 """0032_relief_spans keeps each signed case's relief span per side, read from its diary by the same
 functions as the physician's diary reading (tracker/diary/kept.py): the baseline is the side's t0
-score, else the examination's; relief ends at the first follow-up score below half, else the side is
-censored at its last score. A case not signed, or a side with nothing to judge by, has no row. The
+score, else the examination's; relief ends at the first follow-up score from day 7 on below half,
+else the side is censored at its last score (the rule of tracker.diary.relief, as it stands now). A case not signed, or a side with nothing to judge by, has no row. The
 downgrade drops the table.
 
 Runs against the database of this test run: SQLite by default, PostgreSQL in CI's second pass.
@@ -32,8 +32,9 @@ def test_the_upgrade_keeps_each_injected_sides_relief_span_and_the_downgrade_dro
     with db.engine.begin() as conn:
         # 1 left, t0 8: 3, 4, then 6 at two weeks (below half): ended at day 7.
         # 2 bilateral, no t0, the examination's 6: left 2 then nothing (censored at day 1); right 5 at
-        #   day 1 (below at once: ended on day 0); a score of 1 at 10 days 20 hours read late, felt
-        #   outside any window, not a point's label.
+        #   day 1 (below half before day 7: neither ends nor denies the relief), then a score of 1 at
+        #   10 days 20 hours read late, felt outside any window, read at that moment (day 10, not
+        #   Day 7's label): censored at day 10.
         # 3 left, procedure not signed: no row. 4 left, signed, no follow-up score: no row.
         patient_with_cases(conn, tables, ("left", "bilateral", "left", "left"))
         conn.execute(insert(records), [
@@ -81,7 +82,7 @@ def test_the_upgrade_keeps_each_injected_sides_relief_span_and_the_downgrade_dro
         kept = {(case_id, side): (days, bool(ended), injected) for case_id, side, days, ended, injected in conn.execute(
             select(spans.c.case_id, spans.c.side, spans.c.lasted_days, spans.c.ended, spans.c.injected_at))}
     assert {key: value[:2] for key, value in kept.items()} == {
-        (1, "left"): (7, True), (2, "left"): (1, False), (2, "right"): (0, True)}
+        (1, "left"): (7, True), (2, "left"): (1, False), (2, "right"): (10, False)}
     assert {value[2].replace(tzinfo=None) for value in kept.values()} == {T}
 
     downgrade(revision="0031_mrn_key_ignores_punctuation")

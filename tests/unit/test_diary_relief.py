@@ -9,6 +9,7 @@ from tracker.diary.relief import (
     MIN_WINDOW_READINGS,
     DiagnosticResult,
     Reading,
+    ReliefSpan,
     diagnostic_result,
     interpret,
     percent_relief,
@@ -191,8 +192,23 @@ def test_a_missing_point_neither_breaks_nor_ends_the_run():
     assert (reading.code, days) == ("mo3", 90)
 
 
-def test_no_duration_when_the_first_follow_up_point_is_already_below():
-    assert therapeutic_duration(8, follow_up(d1=5, d2=2, d7=1)) == (None, None)
+def test_a_score_below_half_before_day_7_neither_ends_nor_denies_the_relief():
+    # The anaesthetic has worn off and the steroid not yet acted: 8 -> 5 on day 1 (37.5 %), then
+    # half relief or more from day 2 to 2 weeks. Read as "0 days" before (it decided a repeat).
+    assert therapeutic_duration(8, follow_up(d1=5, d2=3, d7=2, w2=4)) == (at("w2", 4), 14)
+    # A dip between two good readings in the first week does not end it either.
+    assert therapeutic_duration(8, follow_up(d1=2, d2=5, d7=3, w2=7))[1] == 7
+
+
+def test_no_duration_when_nothing_reaches_half_before_a_score_below_it_from_day_7():
+    assert therapeutic_duration(8, follow_up(d1=5, d2=6, d7=5, w2=2)) == (None, None)
+    # Day 7 is the first that ends it: 8 -> 5 on day 7 ends relief that day 2 reached.
+    assert therapeutic_duration(8, follow_up(d1=5, d2=3, d7=5, w2=2)) == (at("d2", 3), 2)
+
+
+def test_a_span_is_censored_when_the_diary_stops_before_day_7_below_half():
+    assert relief_span(8, follow_up(d1=5, d2=6)) == ReliefSpan(0, False)
+    assert relief_span(8, follow_up(d1=5, d7=6)) == ReliefSpan(0, True)
 
 
 def test_anaesthetic_window_readings_do_not_count_as_follow_up():
@@ -276,8 +292,8 @@ def test_a_diary_that_stops_while_relief_holds_is_censored_at_its_last_score():
     assert (span.days, span.ended) == (14, False)
 
 
-def test_a_first_follow_up_score_already_below_half_ends_on_day_0():
-    span = relief_span(8, follow_up(d1=5, d7=1))
+def test_no_score_at_half_relief_by_day_7_ends_on_day_0():
+    span = relief_span(8, follow_up(d1=5, d7=5, w2=1))
     assert (span.days, span.ended) == (0, True)
 
 

@@ -21,6 +21,10 @@ ANAESTHETIC_WINDOW_HOURS = 6
 MIN_WINDOW_READINGS = 2
 # DESIGN.md section 3: therapeutic relief is how long relief stayed at or above 50 %.
 THERAPEUTIC_RELIEF_PERCENT = 50
+# The steroid takes days to act after the anaesthetic wears off: a score below the threshold
+# before day 7 (the diary's "Day 7" point) neither ends the relief nor denies it. From day 7 on, the
+# first score below the threshold ends it.
+STEROID_ONSET_HOURS = 7 * 24
 
 _ONE_DECIMAL = Decimal("0.1")
 
@@ -132,11 +136,14 @@ def therapeutic_duration(baseline: int | None, readings: Iterable[Reading],
     Follow-up readings are those after the anaesthetic window (hours_after > window_hours).
     DESIGN.md asks for "the last follow-up point still at or above" the threshold; read
     literally, a dip then a recovery would stretch the duration across the dip. Relief is taken
-    as lasting only while it was unbroken: the run starts at the first follow-up reading and
-    ends at the last one before relief first falls below the threshold. Relief that comes back
-    later is another story (another treatment, a good week), not this injection's effect. A
-    time point with no entry neither breaks nor extends the run. (None, None) when the first
-    follow-up reading is already below, when there is none, or when relief is undefined.
+    as lasting only while it was unbroken once the steroid had time to act: a reading below the
+    threshold before day 7 (STEROID_ONSET_HOURS: the anaesthetic has worn off, the steroid not yet
+    acted) neither ends the run nor counts in it; from day 7 on, the first reading below the
+    threshold ends it, and relief that comes back later is another story (another treatment, a
+    good week), not this injection's effect. A time point with no entry neither breaks nor
+    extends the run. (None, None) when no follow-up reading reaches the threshold before the
+    first from day 7 on that is below it, when there is no follow-up reading, or when relief is
+    undefined.
     """
     last, _ = _unbroken_run(_checked(readings, baseline), baseline, threshold_percent, window_hours)
     if last is None:
@@ -145,18 +152,19 @@ def therapeutic_duration(baseline: int | None, readings: Iterable[Reading],
 
 
 def _unbroken_run(readings, baseline, threshold_percent, window_hours):
-    """The last follow-up reading of the unbroken run at or above the threshold (None when the
-    first is already below or there is none), and the reading that broke it (None when relief
-    never fell below: the diary stopped first)."""
+    """The last follow-up reading of the run at or above the threshold (None when none reached it
+    before the run ended, or there is none), and the reading that ended it: the first from day 7 on
+    below the threshold (None when relief never fell below then: the diary stopped first)."""
     threshold = Decimal(str(threshold_percent))
     last = None
     for reading in readings:
         if reading.hours_after <= window_hours:
             continue
         relief = percent_relief(baseline, reading.score)
-        if relief is None or relief < threshold:
+        if relief is not None and relief >= threshold:
+            last = reading
+        elif relief is None or reading.hours_after >= STEROID_ONSET_HOURS:
             return last, reading
-        last = reading
     return last, None
 
 
@@ -164,8 +172,8 @@ def _unbroken_run(readings, baseline, threshold_percent, window_hours):
 class ReliefSpan:
     """How long one side's relief lasted, as the diary reads it and the reports count it.
 
-    ``days`` are the whole days to the last follow-up reading of the unbroken run (0 when the first
-    follow-up reading is already below the threshold), None when there is nothing to judge by (no
+    ``days`` are the whole days to the last follow-up reading of the run (`therapeutic_duration`;
+    0 when no reading reached the threshold before it ended), None when there is nothing to judge by (no
     follow-up reading, or relief undefined: no baseline, baseline 0). ``ended`` says relief fell
     below the threshold (an event of the survival curve); otherwise the diary stopped while relief
     still held, and the side is censored at ``days``.
