@@ -16,6 +16,7 @@ import uuid
 
 from flask import flash, g, redirect, render_template
 from flask_babel import force_locale
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -25,6 +26,7 @@ from tracker import api
 from tracker.extensions import db
 from tracker.formfields import show_on_form
 from tracker.refusals import FieldError, Refusal, StaleEdit
+from tracker.roles import Role
 
 
 def on_refusal(respond):
@@ -120,7 +122,9 @@ def init_app(app):
 
     @app.errorhandler(403)
     def forbidden(error):
-        return api.error_response(403, error.description) or (render_template("errors/403.html"), 403)
+        # "Ask an admin" means nothing to a patient: theirs leads back to their page and the clinic's phone.
+        page = "errors/403_patient.html" if _signed_in_patient() else "errors/403.html"
+        return api.error_response(403, error.description) or (render_template(page), 403)
 
     @app.errorhandler(404)
     def not_found(error):
@@ -154,3 +158,7 @@ def _rollback_quietly():
         db.session.rollback()
     except Exception:  # noqa: BLE001 - the page must be shown whatever the session's state
         db.session.close()
+
+
+def _signed_in_patient():
+    return current_user.is_authenticated and current_user.role == Role.PATIENT

@@ -6,7 +6,7 @@ import pytest
 
 from config import TestingConfig
 
-from tests.helpers import IsolatedClient, by_id
+from tests.helpers import IsolatedClient, by_id, soup, words
 from tracker import create_app
 from tracker.extensions import db
 from tracker.roles import Role
@@ -104,3 +104,25 @@ def test_each_server_error_gets_its_own_incident_id(failing_app):
     ids = {by_id(client.get("/boom"), "incident").get_text() for _ in range(3)}
 
     assert len(ids) == 3
+
+
+def test_a_patient_refused_a_page_is_led_back_to_their_own_and_told_to_call_the_clinic(client, gen, login_as):
+    login_as(gen.user(Role.PATIENT, patient=gen.patient()))
+
+    response = client.get("/search?q=garcia")
+
+    page = soup(response)
+    assert response.status_code == 403
+    assert "ask an admin" not in words(page).lower() and "Your role" not in words(page)
+    assert words(page.find("h1")) == "This page is not part of your record"
+    assert page.find("a", string="Go back to my page")["href"] == "/my/"
+    assert "Questions? Call the clinic" in words(page.find(id="clinic-contact"))
+
+
+def test_a_spanish_patient_refused_a_page_reads_it_in_spanish(client, gen, login_as):
+    login_as(gen.user(Role.PATIENT, patient=gen.patient(language="Spanish")))
+
+    page = soup(client.get("/search?q=garcia"))
+
+    assert words(page.find("h1")) == "Esta página no forma parte de su expediente"
+    assert page.find("a", string="Volver a mi página")
