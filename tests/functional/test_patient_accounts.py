@@ -257,3 +257,18 @@ def test_the_patient_page_says_an_invitation_is_waiting_and_until_when(client, c
     # Past the invitation's days, the page says its link has expired.
     monkeypatch.setitem(app.config, "PATIENT_INVITATION_DAYS", 0)
     assert "Its link has expired: send another." in words(text(client.get(f"/patients/{patient.id}")))
+
+
+def test_a_patient_with_an_account_but_no_email_on_the_record_is_offered_only_the_password_link(
+        client, coordinator, gen):
+    """After a merge the account can sit on a record without an email: its link goes to the account."""
+    with_account = gen.patient()
+    gen.user(Role.PATIENT, email="portal@example.org", patient=with_account)
+    section = soup(client.get(f"/patients/{with_account.id}")).find("section", attrs={"aria-labelledby": "account"})
+    assert "Email a link to set a password" in words(section) and "By email to portal@example.org" in words(section)
+    assert "Add an email address" not in words(section)
+
+    without = gen.patient()
+    section = soup(client.get(f"/patients/{without.id}")).find("section", attrs={"aria-labelledby": "account"})
+    assert "Add an email address to the patient's details to invite them." in words(section)
+    assert "Invite to a patient account" not in words(section)
