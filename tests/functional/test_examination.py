@@ -165,6 +165,10 @@ def test_two_people_saving_the_same_examination_the_second_is_refused(client, co
     page = text(second)
     assert second.status_code == 409
     assert "Someone else saved this record after you opened it. Nothing was saved" in page
+    # The refusal points where the saved values are: below it, in the list of differences.
+    said = soup(page).find(string=lambda words: words and "Someone else saved this record" in words)
+    assert "shown below" in said and "above" not in said
+    assert said.find_next(string=lambda words: words and "Where the saved record and your form differ" in words)
     notice = conflict_notice(page)
     assert notice and "Baseline pain (0–10): saved <strong>8</strong>, your form <strong>2</strong>" in notice
     assert typed(page, "baseline_nrs") == "2", "the second person's entry must be kept"

@@ -23,8 +23,9 @@ from tracker.timeutil import to_clinic, utcnow
 bp = Blueprint("review", __name__)
 
 STAFF_WHO_DOCUMENT = (Role.COORDINATOR, Role.PHYSICIAN)
+# Said at the top of the page: the saved values are listed below it, then the form as typed.
 CONFLICT = ("Someone else saved this record after you opened it. Nothing was saved; the saved "
-            "values are shown above and your entries are still in the form. Check both and save again.")
+            "values are shown below and your entries are still in the form. Check both and save again.")
 CARE_CRITERIA = {CriterionCode.CONSERVATIVE_CARE_DURATION, CriterionCode.CONSERVATIVE_CARE_COMPOSITION,
                  CriterionCode.ONGOING_REHAB}
 
