@@ -41,6 +41,12 @@ def texts_impossible(patient):
     return phones.why_no_texts(patient.phone)
 
 
+def no_email_to_prefer(patient):
+    """Whether the patient prefers email but the record holds no address: nothing reaches them
+    (the patient forms refuse it; records saved before are flagged on their pages)."""
+    return patient.preferred_contact == ContactChannel.EMAIL and email_address(patient) is None
+
+
 def email_address(patient):
     return (patient.email or "").strip() or None
 

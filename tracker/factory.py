@@ -185,6 +185,7 @@ def register_template_helpers(app):
     app.jinja_env.globals["sms_stop"] = sms.opted_out
     app.jinja_env.globals["contact_channel"] = contact.channel_for
     app.jinja_env.globals["texts_impossible"] = contact.texts_impossible
+    app.jinja_env.globals["no_email_to_prefer"] = contact.no_email_to_prefer
     app.jinja_env.globals["clinic_contact"] = clinic_contact
     app.jinja_env.filters["profile_name"] = _profile_name
     app.jinja_env.filters["audit_value"] = _audit_value

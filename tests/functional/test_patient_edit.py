@@ -210,3 +210,22 @@ def test_a_date_of_birth_after_a_date_already_on_the_record_is_refused_next_to_t
     assert db.session.get(Patient, garcia.id).date_of_birth == date(1961, 2, 4)
     # A date of birth before everything on the record saves.
     assert _edit(client, garcia, date_of_birth="1961-04-02").status_code == 302
+
+
+def test_email_as_the_preferred_contact_without_an_address_is_refused(client, coordinator, garcia):
+    garcia.email = "lucia@example.org"
+    db.session.commit()
+    _refused_and_kept(client, garcia, "preferred_contact",
+                      "There is no email address to write to. Give one, or choose another way to contact the patient.",
+                      email="", preferred_contact="email")
+
+
+def test_a_record_preferring_email_without_an_address_is_flagged_on_the_patient_and_case_pages(
+        client, coordinator, gen, garcia):
+    case = gen.case(patient=garcia)
+    flag = "No way to reach this patient by their preferred contact"
+    for url in (f"/patients/{garcia.id}", f"/cases/{case.id}"):
+        assert flag in words(client.get(url))
+    assert _edit(client, garcia, preferred_contact="phone", email="").status_code == 302
+    for url in (f"/patients/{garcia.id}", f"/cases/{case.id}"):
+        assert flag not in words(client.get(url))

@@ -322,3 +322,15 @@ def test_a_referral_is_logged_without_a_question_when_no_open_case_shares_its_si
                       follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "Referral logged for Lindqvist" in page and "Already an open case" not in page
+
+
+def test_registering_a_patient_who_prefers_email_without_an_address_is_refused_next_to_the_field(
+        client, coordinator):
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "email": ""})
+
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), "preferred_contact") == (
+        "There is no email address to write to. Give one, or choose another way to contact the patient.")
+    assert db.session.execute(db.select(Patient)).first() is None
+    assert submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "email": "",
+                                             "preferred_contact": "phone"}).status_code == 302

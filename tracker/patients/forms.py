@@ -24,6 +24,7 @@ class PatientEditForm(PatientFields, TrackerForm):
         super().__init__(*args, obj=obj, **kwargs)
         # The names as saved: one saved before names were checked is kept unless it is changed.
         self.stored_names = {name: getattr(obj, name, None) for name in ("family_name", "given_name")}
+        self.stored_contact = (obj.preferred_contact.value, obj.email or "") if obj is not None else None
 
     def edited_values(self):
         values = {name: _clean(self[name].data) for name in self.EDITED}

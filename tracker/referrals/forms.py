@@ -47,7 +47,16 @@ class PatientFields:
                       "preferred_contact", "language")
 
     def validate_preferred_contact(self, field):
-        """Text messages only to a number that can take them (the phone field is checked first)."""
+        """Text messages only to a number that can take them (the phone field is checked first),
+        email only with an address: a preference nothing can honour means nothing reaches the
+        patient, silently."""
+        typed_email = (self.email.data or "").strip()
+        # A correction form leaves the combination as saved before this rule unless it is changed
+        # (the record's pages flag it), as it does a name.
+        unchanged = getattr(self, "stored_contact", None) == (field.data, typed_email)
+        if field.data == ContactChannel.EMAIL.value and not typed_email and not self.email.errors and not unchanged:
+            raise ValidationError(_("There is no email address to write to. Give one, or choose another way to "
+                                    "contact the patient."))
         if field.data != ContactChannel.SMS.value or self.phone.errors:
             return
         why = why_no_texts(getattr(self.phone, "e164", None))
