@@ -136,7 +136,8 @@ class AppointmentChange(db.Model):
 class AppointmentMessage(db.Model):
     """One message to the patient about an appointment on one channel: a reminder before it, an
     update when it moved, a cancellation. `topic` names what it says ("before-24h-202612071015",
-    "moved-17", "cancelled"); the unique (appointment, topic, channel, attempt) is the exactly-once
+    "moved-17", "cancelled"; the booking confirmation "booked-202612111515" and the preparation
+    reminder "prepare-20261207-202612111515" are kept as reminders); the unique (appointment, topic, channel, attempt) is the exactly-once
     guard, as for diary reminders: a sender claims attempt n by inserting its row before sending."""
 
     __tablename__ = "appointment_messages"

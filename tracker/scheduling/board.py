@@ -19,7 +19,7 @@ def physicians_day(day, physician_id=None):
     read the whole case), in a fixed number of queries."""
     query = (
         db.select(Appointment)
-        .options(joinedload(Appointment.case).joinedload(Case.patient),
+        .options(joinedload(Appointment.case).joinedload(Case.patient).joinedload(Patient.account),
                  joinedload(Appointment.case).selectinload(Case.risk_screen),
                  joinedload(Appointment.physician), joinedload(Appointment.room),
                  joinedload(Appointment.readiness_override_by), selectinload(Appointment.messages),
@@ -40,7 +40,9 @@ def physicians_day(day, physician_id=None):
     return [DayEntry(a, a.case.risk_screen, override_at.get(a.id), patient=a.case.patient.display_name,
                      mrn=a.case.patient.mrn, side=a.case.side, physician=a.physician.name, room_name=a.room.name,
                      override_by=a.readiness_override_by.name if a.readiness_override_by else None,
-                     last_message=a.messages[-1] if a.messages else None, orm=a, time_set_at=a.time_set_at)
+                     last_message=a.messages[-1] if a.messages else None, orm=a, time_set_at=a.time_set_at,
+                     reach=(a.case.patient.preferred_contact, a.case.patient.email,
+                            bool(a.case.patient.account and a.case.patient.account.active)))
             for a in appointments]
 
 
@@ -61,7 +63,8 @@ def board_entries(day):
                                 mrn=row.mrn, side=row.side, physician=row.physician, room_name=row.room_name,
                                 override_by=row.override_by, last_message=last.get(row.id),
                                 room_modality=row.room_modality,
-                                time_set_at=max(row.created_at, row.moved_at or row.created_at)))
+                                time_set_at=max(row.created_at, row.moved_at or row.created_at),
+                                reach=(row.preferred_contact, row.email, row.has_account)))
     return entries
 
 
@@ -81,6 +84,8 @@ def _board_query():
     override_at = (db.select(db.func.max(AppointmentChange.at))
                    .where(AppointmentChange.appointment_id == Appointment.id,
                           AppointmentChange.change == "readiness_override").scalar_subquery())
+    # Whether the patient can read the preparation at their sign-in.
+    has_account = db.exists().where(User.patient_id == Patient.id, User.active.is_(True))
     # With the booking's own time, when the appointment got the time it holds (Appointment.time_set_at).
     moved_at = (db.select(db.func.max(AppointmentChange.at))
                 .where(AppointmentChange.appointment_id == Appointment.id,
@@ -91,6 +96,7 @@ def _board_query():
                   Appointment.driver_arranged, Appointment.contrast_premedication_sent,
                   Appointment.day_of_check_done, Appointment.readiness_override_reason,
                   Patient.family_name, Patient.given_name, Patient.mrn, Case.side,
+                  Patient.preferred_contact, Patient.email, has_account.label("has_account"),
                   name_of(Appointment.physician_id).label("physician"), Room.name.label("room_name"),
                   Room.modality.label("room_modality"),
                   name_of(Appointment.readiness_override_by_id).label("override_by"),
@@ -108,6 +114,7 @@ def _board_query():
 def _board_messages_query():
     return (db.select(AppointmentMessage.appointment_id, AppointmentMessage.kind, AppointmentMessage.channel,
                       AppointmentMessage.status, AppointmentMessage.sent_at, AppointmentMessage.claimed_at)
+            .add_columns(AppointmentMessage.topic)
             .where(AppointmentMessage.appointment_id.in_(db.bindparam("ids", expanding=True)))
             .order_by(AppointmentMessage.id))
 
@@ -118,7 +125,7 @@ class DayEntry:
     read (its row on the board, the whole appointment on the physician's day, `orm`)."""
 
     def __init__(self, appointment, risk, override_at, *, patient, mrn, side, physician, room_name,
-                 override_by, last_message, time_set_at, room_modality=None, orm=None):
+                 override_by, last_message, time_set_at, reach, room_modality=None, orm=None):
         self.id, self.status = appointment.id, appointment.status
         self.starts_at, self.ends_at, self.room_id = appointment.starts_at, appointment.ends_at, appointment.room_id
         self.patient, self.mrn, self.side, self.physician = patient, mrn, side, physician
@@ -131,6 +138,9 @@ class DayEntry:
         readiness = services.readiness.summary(appointment, risk, missed)
         self.ready, self.by_override, self.still_needed = readiness.ready, readiness.by_override, readiness.still_needed
         self.did_not_fit = readiness.did_not_fit
+        # `reach`: the patient's (preferred contact, email, has an account).
+        self.preparation_unread = (instructions.preparation_unread(risk, *reach)
+                                   if appointment.status in NOT_STARTED else None)
         self.override_at = override_at
         # Said on the card, as on the appointment: fluoroscopy and a steroid wait for the physician.
         self.pregnancy = pregnancy_words(risk)

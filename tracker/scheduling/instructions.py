@@ -24,7 +24,7 @@ never given as a date to keep: the patient is told it is too late and to call th
 """
 from datetime import datetime, time, timedelta, timezone
 
-from tracker.vocab import N_, NOT_STARTED, takes_anticoagulant
+from tracker.vocab import N_, NOT_STARTED, ContactChannel, takes_anticoagulant
 
 HOLD, PREMEDICATION, FASTING = "hold", "premedication", "fasting"
 # The risk screen's answers that make each step (what the patient does, and when), and the column
@@ -132,6 +132,55 @@ def plan_against_booking(appointment, risk, now):
     gone = missed(risk, starts, appointment.time_set_at.astimezone(now.tzinfo))
     return [f"The appointment booked for {in_words(starts)} does not leave room for this plan. {words}"
             for words in too_late(risk, starts, now, gone)]
+
+
+def steps_to_act_on(risk):
+    """The steps a patient must act on before coming (HOLD, PREMEDICATION, FASTING), whatever their
+    dates: a blood thinner not simply kept as usual, a planned contrast premedication, fasting.
+    A text carries none of them; the email and the patient's page do."""
+    if risk is None:
+        return []
+    steps = []
+    if takes_anticoagulant(risk) and risk.anticoagulant_hold_days != 0:
+        steps.append(HOLD)
+    if risk.allergy_contrast and risk.contrast_premedication_planned:
+        steps.append(PREMEDICATION)
+    if risk.fasting_hours:
+        steps.append(FASTING)
+    return steps
+
+
+def first_day_to_act(risk, starts_at, told_at):
+    """The first day the patient acts on a dated step as they are told it: the hold's last dose
+    (an agreed hold), the premedication's evening, the day fasting starts; None without one.
+    A step that did not fit is not counted: the patient is told to call the clinic instead."""
+    if risk is None or starts_at is None:
+        return None
+    gone = missed(risk, starts_at, told_at)
+    days = []
+    hold = hold_dates(risk, starts_at) if risk.anticoagulant_prescriber_agreed else None
+    if hold and HOLD not in gone:
+        days.append(hold[0])
+    evening = premedication_from(risk, starts_at)
+    if evening and (risk.contrast_premedication_plan or "").strip() and PREMEDICATION not in gone:
+        days.append(evening.date())
+    fasting = fasting_from(risk, starts_at)
+    if fasting and FASTING not in gone:
+        days.append(fasting.date())
+    return min(days, default=None)
+
+
+def preparation_unread(risk, prefers, email, has_account):
+    """What staff are told when the patient cannot read a step they must act on: no email goes to
+    them (no address, or phone calls preferred: `prefers` is their ContactChannel) and no account
+    shows it (a text never carries it). None when they can, or there is no such step."""
+    emailed = bool((email or "").strip()) and prefers != ContactChannel.PHONE
+    if not steps_to_act_on(risk) or emailed or has_account:
+        return None
+    if prefers == ContactChannel.PHONE:
+        return ("The patient gets no written preparation (phone calls preferred, no account): tell them "
+                "by phone.")
+    return "The patient cannot read the preparation: no email or account. Tell them by phone."
 
 
 def in_words(value):

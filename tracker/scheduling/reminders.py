@@ -1,14 +1,22 @@
 """Messages to patients about their appointments, sent by `flask reminders send`:
 
+- a booking confirmation at the first run after the booking, while nothing else has gone about
+  the appointment (within RECENT of the booking); reminders whose time came before the booking
+  are covered by it;
+- a preparation reminder at PREPARE_AT (clinic time) the day before the first day the patient
+  acts on a dated step (the hold's last dose, the premedication's evening, the day fasting
+  starts), when the first regular reminder would come on that day or later;
 - a reminder APPOINTMENT_REMINDER_HOURS before it (default 48 and 24: two days and the day
-  before); when several are due at once (booked late), only the nearest goes;
+  before); when several are due at once, only the nearest goes;
 - an update when it moved (after the move; the reminders then follow the new time);
 - a cancellation when it was cancelled before its time.
 
 By the patient's channel (`tracker.contact`): an email with the date, time, place, the preparation
 this patient needs (from the risk screen), the clinic's phone and the .ics attached; or a text with
 the date, time, place and the clinic's phone only (no clinical detail in a text: the preparation
-is on the patient's page, which the text points to). In the patient's language.
+is on the patient's page, which the text points to). A patient reached by text whose preparation
+has a step to act on (a hold, a premedication, fasting) gets each message by email as well when
+there is an address. In the patient's language.
 
 Exactly once per channel, as for diary reminders: a sender claims attempt n of a topic by inserting
 its AppointmentMessage row in a transaction of its own; the unique (appointment, topic, channel,
@@ -19,7 +27,7 @@ provider did not answer) is marked uncertain and never repeated automatically. S
 message on the appointment page and the day board and can send one again.
 """
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
@@ -31,11 +39,11 @@ from tracker import contact, i18n
 from tracker.clinic import clinic_contact
 from tracker.extensions import db
 from tracker.mail import MailError, send_mail
-from tracker.models import Appointment, AppointmentChange, AppointmentMessage, Case
-from tracker.scheduling import calendar
+from tracker.models import Appointment, AppointmentChange, AppointmentMessage, Case, RiskScreen
+from tracker.scheduling import calendar, instructions
 from tracker.scheduling.instructions import preparation
 from tracker.sms import SmsError, send_sms
-from tracker.timeutil import to_clinic, utcnow
+from tracker.timeutil import clinic_zone, to_clinic, utcnow
 from tracker.transactions import undo_refused_write
 from tracker.vocab import AppointmentStatus
 
@@ -44,6 +52,14 @@ CLAIMED, SENT, SKIPPED, FAILED, UNCERTAIN = "claimed", "sent", "skipped", "faile
 # A move or a cancellation older than this sends nothing any more (the patient has long been told,
 # or it is history).
 RECENT = timedelta(days=2)
+# The topics of the booking confirmation and the preparation reminder (both say what a reminder
+# says, with their own opening: stored as reminders).
+CONFIRMATION, PREPARATION = "booked-", "prepare-"
+# The preparation reminder goes at this clinic time, the day before the patient first acts.
+PREPARE_AT = time(9)
+# How far ahead a preparation reminder can fall: the risk screen allows a hold of 30 days, whose
+# last dose is 31 days before the procedure day and its reminder the day before that.
+PREPARATION_HORIZON = timedelta(days=33)
 
 
 @dataclass(frozen=True)
@@ -61,6 +77,20 @@ def offsets():
     return sorted({int(part) for part in text.replace(" ", "").split(",") if part}, reverse=True)
 
 
+def channels_for(appointment):
+    """The channels the appointment's messages go by: the patient's (`contact.channel_for`), and
+    email as well for a patient reached by text whose preparation has a step to act on (a text
+    carries none of it) when there is an address."""
+    patient = appointment.case.patient
+    channel = contact.channel_for(patient)
+    if channel is None:
+        return ()
+    if (channel == contact.SMS and contact.email_address(patient)
+            and instructions.steps_to_act_on(appointment.case.risk_screen)):
+        return (contact.SMS, contact.EMAIL)
+    return (channel,)
+
+
 def topic_of(appointment, now):
     """(topic, kind) of the message the appointment needs now, or (None, None)."""
     if appointment.status == AppointmentStatus.CANCELLED:
@@ -70,24 +100,88 @@ def topic_of(appointment, now):
         return None, None
     if appointment.status != AppointmentStatus.BOOKED or appointment.starts_at <= now:
         return None, None
+    channels = channels_for(appointment)
     moves = [c for c in appointment.changes if c.change == "rescheduled"]
-    if moves and moves[-1].at >= now - RECENT and not _settled(appointment, f"moved-{moves[-1].id}"):
+    if moves and moves[-1].at >= now - RECENT and not _settled(appointment, f"moved-{moves[-1].id}", channels):
         return f"moved-{moves[-1].id}", UPDATE
-    # The update of a move says everything a reminder would: reminders whose time had come by
-    # then are covered by it.
-    covered_until = moves[-1].at if moves else None
-    due = [hours for hours in offsets() if appointment.starts_at - timedelta(hours=hours) <= now
-           and (covered_until is None or appointment.starts_at - timedelta(hours=hours) > covered_until)]
+    confirmation = f"{CONFIRMATION}{appointment.starts_at:%Y%m%d%H%M}"
+    told = any(m.status in (SENT, UNCERTAIN) and m.topic != confirmation for m in appointment.messages)
+    if not told and appointment.created_at >= now - RECENT and not _settled(appointment, confirmation, channels):
+        return confirmation, REMINDER
+    # The confirmation, or the update of a move, says everything a reminder would: reminders whose
+    # time had come by then are covered by it.
+    covered_until = appointment.time_set_at
+    timed = [(appointment.starts_at - timedelta(hours=hours), f"before-{hours}h-{appointment.starts_at:%Y%m%d%H%M}")
+             for hours in offsets()]
+    prepare = preparation_reminder(appointment)
+    if prepare is not None and now < prepare.until:
+        timed.append((prepare.at, prepare.topic))
+    due = [(at, topic) for at, topic in timed if covered_until < at <= now]
     if not due:
         return None, None
-    # The nearest offset passed: a reminder for the farther one is no use once this one is due.
-    return f"before-{due[-1]}h-{appointment.starts_at:%Y%m%d%H%M}", REMINDER
+    # The nearest passed: an earlier reminder is no use once a later one is due.
+    return max(due)[1], REMINDER
 
 
-def _settled(appointment, topic):
-    """Whether the topic was sent (or may have been) on some channel already. (A claim still being
-    sent is not: the sender re-checks its own claim with this.)"""
-    return any(m.topic == topic and m.status in (SENT, UNCERTAIN) for m in appointment.messages)
+@dataclass(frozen=True)
+class Preparing:
+    """The preparation reminder: its topic, when it is due (UTC), until when it is of use (the end
+    of the first day to act, UTC) and that day (clinic date)."""
+    topic: str
+    at: datetime
+    until: datetime
+    day: object
+
+
+def preparation_reminder(appointment):
+    """The appointment's preparation reminder, or None: it has no dated step as the patient is told
+    it, or the first regular reminder comes before the first day to act."""
+    zone = clinic_zone()
+    starts = appointment.starts_at.astimezone(zone)
+    day = instructions.first_day_to_act(appointment.case.risk_screen, starts,
+                                        appointment.time_set_at.astimezone(zone))
+    if day is None:
+        return None
+    first_day = datetime.combine(day, time(0), tzinfo=zone)
+    hours = offsets()
+    if hours and appointment.starts_at - timedelta(hours=hours[0]) < first_day:
+        return None  # the first reminder is early enough
+    return Preparing(topic=f"{PREPARATION}{day:%Y%m%d}-{appointment.starts_at:%Y%m%d%H%M}",
+                     at=datetime.combine(day - timedelta(days=1), PREPARE_AT, tzinfo=zone),
+                     until=datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone), day=day)
+
+
+def _settled(appointment, topic, channels):
+    """Whether the topic needs nothing more on any of `channels`: on each, it was sent (or may have
+    been), skipped, or failed REMINDER_MAX_ATTEMPTS times. (A claim still being sent is not: the
+    sender re-checks its own claim with this.) Without a channel, whether it went on any."""
+    if not channels:
+        return any(m.topic == topic and m.status in (SENT, UNCERTAIN) for m in appointment.messages)
+    max_attempts = current_app.config["REMINDER_MAX_ATTEMPTS"]
+
+    def done(channel):
+        tried = [m for m in appointment.messages if m.topic == topic and m.channel == channel]
+        return (any(m.status in (SENT, UNCERTAIN, SKIPPED) for m in tried)
+                or sum(m.status == FAILED for m in tried) >= max_attempts)
+
+    return all(done(channel) for channel in channels)
+
+
+def preparation_unread(appointment):
+    """What staff are told when the patient cannot read the preparation (`instructions.preparation_unread`)."""
+    patient = appointment.case.patient
+    return instructions.preparation_unread(appointment.case.risk_screen, patient.preferred_contact, patient.email,
+                                           bool(patient.account and patient.account.active))
+
+
+def label(topic, kind):
+    """What staff call a message: booking confirmation, preparation reminder, reminder, update,
+    cancellation."""
+    if topic.startswith(CONFIRMATION):
+        return "booking confirmation"
+    if topic.startswith(PREPARATION):
+        return "preparation reminder"
+    return kind
 
 
 def due_messages(now=None):
@@ -98,26 +192,33 @@ def due_messages(now=None):
     recent_change = exists().where(AppointmentChange.appointment_id == Appointment.id,
                                    AppointmentChange.change.in_(("rescheduled", "cancelled")),
                                    AppointmentChange.at >= now - RECENT)
+    booked = Appointment.status == AppointmentStatus.BOOKED
+    dated_step = exists().where(RiskScreen.case_id == Appointment.case_id, or_(
+        RiskScreen.anticoagulant_hold_days >= 1, RiskScreen.contrast_premedication_planned.is_(True),
+        RiskScreen.fasting_hours.is_not(None)))
     appointments = db.session.execute(
         db.select(Appointment)
         .where(Appointment.starts_at > now,
-               or_(and_(Appointment.status == AppointmentStatus.BOOKED, Appointment.starts_at <= horizon),
+               or_(and_(booked, Appointment.starts_at <= horizon),
+                   and_(booked, Appointment.created_at >= now - RECENT),  # to confirm
+                   and_(booked, Appointment.starts_at <= now + PREPARATION_HORIZON, dated_step),
                    recent_change))
         .options(db.selectinload(Appointment.changes), db.selectinload(Appointment.messages),
-                 db.selectinload(Appointment.case).selectinload(Case.patient))
+                 db.selectinload(Appointment.case).selectinload(Case.patient),
+                 db.selectinload(Appointment.case).selectinload(Case.risk_screen))
         .order_by(Appointment.starts_at)
     ).scalars().all()
     max_attempts = current_app.config["REMINDER_MAX_ATTEMPTS"]
     due = []
     for appointment in appointments:
         topic, kind = topic_of(appointment, now)
-        channel = contact.channel_for(appointment.case.patient)
-        if topic is None or channel is None:
+        if topic is None:
             continue
-        tried = [m for m in appointment.messages if m.topic == topic and m.channel == channel]
-        if any(m.status in (SENT, UNCERTAIN, CLAIMED, SKIPPED) for m in tried) or len(tried) >= max_attempts:
-            continue
-        due.append(Due(appointment.id, topic, kind, channel, len(tried)))
+        for channel in channels_for(appointment):
+            tried = [m for m in appointment.messages if m.topic == topic and m.channel == channel]
+            if any(m.status in (SENT, UNCERTAIN, CLAIMED, SKIPPED) for m in tried) or len(tried) >= max_attempts:
+                continue
+            due.append(Due(appointment.id, topic, kind, channel, len(tried)))
     db.session.commit()  # end the read: each claim is a transaction of its own
     return due
 
@@ -150,23 +251,22 @@ def claim(appointment_id, topic, kind, channel, attempt, now, requested_by=None)
 
 def resend(appointment, actor, now=None):
     """Staff send the appointment's current message again (the reminder, update or cancellation
-    it stands at, or a reminder of the time it has). Returns the message, or None when the
-    patient cannot be reached automatically."""
+    it stands at, or a reminder of the time it has) on each of its channels. Returns the messages
+    ([] when the patient cannot be reached automatically or there is nothing to tell)."""
     now = now or utcnow()
     topic, kind = topic_of(appointment, now)
     if topic is None:
         if appointment.status != AppointmentStatus.BOOKED or appointment.starts_at <= now:
-            return None
+            return []
         topic, kind = f"resent-{appointment.starts_at:%Y%m%d%H%M}", REMINDER
-    channel = contact.channel_for(appointment.case.patient)
-    if channel is None:
-        return None
-    attempt = 1 + max((m.attempt for m in appointment.messages if m.topic == topic and m.channel == channel),
-                      default=0)
-    message = claim(appointment.id, topic, kind, channel, attempt, now, requested_by=actor)
-    if message is not None:
-        deliver(message, now, contact.Counts(), recheck=False)
-    return message
+    sent = []
+    for channel in channels_for(appointment):
+        attempt = 1 + max((m.attempt for m in appointment.messages if m.topic == topic and m.channel == channel),
+                          default=0)
+        message = claim(appointment.id, topic, kind, channel, attempt, now, requested_by=actor)
+        if message is not None:
+            sent.append(deliver(message, now, contact.Counts(), recheck=False))
+    return sent
 
 
 def deliver(message, now, counts, recheck=True):
@@ -177,15 +277,15 @@ def deliver(message, now, counts, recheck=True):
         topic, _kind = topic_of(appointment, now)
         if topic != message.topic:
             return _finish(message, counts, SKIPPED, _why_not(appointment))
-    channel = contact.channel_for(patient)
-    if channel != message.channel:
+    channel = message.channel
+    if channel not in channels_for(appointment):
         return _finish(message, counts, SKIPPED, "the patient's contact changed since it was due")
     with i18n.patient_locale(patient):
         try:
             if channel == contact.SMS:
-                send_sms(contact.text_number(patient), text_body(appointment, message.kind))
+                send_sms(contact.text_number(patient), text_body(appointment, message.kind, message.topic))
             else:
-                subject, body = email_body(appointment, message.kind)
+                subject, body = email_body(appointment, message.kind, message.topic)
                 cancelled = message.kind == CANCELLATION
                 send_mail(contact.email_address(patient), subject, body, attachments=[
                     (calendar.filename(appointment), calendar.MIMETYPE,
@@ -236,7 +336,7 @@ def _phone_line():
             else _("Questions, or you cannot come? Call the clinic."))
 
 
-def text_body(appointment, kind):
+def text_body(appointment, kind, topic=""):
     """A text: the clinic, the date, time and place, the clinic's phone and where to read how to
     prepare. Nothing clinical: no procedure, side, drug or instruction."""
     clinic = current_app.config["CLINIC_NAME"]
@@ -247,17 +347,36 @@ def text_body(appointment, kind):
                           "%(clinic)s: your appointment on %(day)s at %(time)s is cancelled.", hour,
                           clinic=clinic, day=day, time=time)]
     else:
-        lead = (ngettext("%(clinic)s: your appointment has moved to %(day)s at %(time)s, %(place)s.",
-                         "%(clinic)s: your appointment has moved to %(day)s at %(time)s, %(place)s.", hour,
-                         clinic=clinic, day=day, time=time, place=place) if kind == UPDATE
-                else ngettext("%(clinic)s: reminder of your appointment on %(day)s at %(time)s, %(place)s.",
-                              "%(clinic)s: reminder of your appointment on %(day)s at %(time)s, %(place)s.",
-                              hour, clinic=clinic, day=day, time=time, place=place))
-        lines = [lead, _("How to prepare: %(link)s", link=_sign_in_link())]
+        if kind == UPDATE:
+            lead = ngettext("%(clinic)s: your appointment has moved to %(day)s at %(time)s, %(place)s.",
+                            "%(clinic)s: your appointment has moved to %(day)s at %(time)s, %(place)s.", hour,
+                            clinic=clinic, day=day, time=time, place=place)
+        elif topic.startswith(CONFIRMATION):
+            lead = ngettext("%(clinic)s: your appointment is booked for %(day)s at %(time)s, %(place)s.",
+                            "%(clinic)s: your appointment is booked for %(day)s at %(time)s, %(place)s.", hour,
+                            clinic=clinic, day=day, time=time, place=place)
+        elif topic.startswith(PREPARATION):
+            lead = ngettext("%(clinic)s: your appointment on %(day)s at %(time)s, %(place)s, needs you to "
+                            "prepare from %(first_day)s.",
+                            "%(clinic)s: your appointment on %(day)s at %(time)s, %(place)s, needs you to "
+                            "prepare from %(first_day)s.", hour, clinic=clinic, day=day, time=time, place=place,
+                            first_day=_first_day_to_act(appointment))
+        else:
+            lead = ngettext("%(clinic)s: reminder of your appointment on %(day)s at %(time)s, %(place)s.",
+                            "%(clinic)s: reminder of your appointment on %(day)s at %(time)s, %(place)s.",
+                            hour, clinic=clinic, day=day, time=time, place=place)
+        how = (_("How to prepare: in the email we sent you, and at %(link)s", link=_sign_in_link())
+               if contact.EMAIL in channels_for(appointment) else _("How to prepare: %(link)s", link=_sign_in_link()))
+        lines = [lead, how]
     return " ".join([*lines, _phone_line()])
 
 
-def email_body(appointment, kind):
+def _first_day_to_act(appointment):
+    prepare = preparation_reminder(appointment)
+    return i18n.long_date(prepare.day) if prepare else ""
+
+
+def email_body(appointment, kind, topic=""):
     clinic = current_app.config["CLINIC_NAME"]
     day, time, place = _when_and_where(appointment)
     hour = i18n.hour_shown(appointment.starts_at)
@@ -269,10 +388,19 @@ def email_body(appointment, kind):
                                        "The attached calendar file removes it from your calendar.", hour,
                                        clinic=clinic, day=day, time=time)]
     else:
-        subject = (_("Your appointment has moved: %(day)s", day=day) if kind == UPDATE
-                   else _("Your appointment at %(clinic)s: %(day)s", clinic=clinic, day=day))
-        lead = (_("Your appointment has moved. The new time:") if kind == UPDATE
-                else _("This is a reminder of your appointment:"))
+        if kind == UPDATE:
+            subject, lead = (_("Your appointment has moved: %(day)s", day=day),
+                             _("Your appointment has moved. The new time:"))
+        elif topic.startswith(CONFIRMATION):
+            subject, lead = (_("Your appointment is booked: %(day)s", day=day),
+                             _("Your appointment is booked:"))
+        elif topic.startswith(PREPARATION):
+            subject = _("Prepare for your appointment from %(first_day)s", first_day=_first_day_to_act(appointment))
+            lead = _("Your preparation for this appointment starts on %(first_day)s:",
+                     first_day=_first_day_to_act(appointment))
+        else:
+            subject, lead = (_("Your appointment at %(clinic)s: %(day)s", clinic=clinic, day=day),
+                             _("This is a reminder of your appointment:"))
         steps = [i18n.say(step) for step in preparation_for(appointment)]
         parts = [_("Hello,"), lead,
                  ngettext("%(day)s at %(time)s\n%(clinic)s, %(place)s", "%(day)s at %(time)s\n%(clinic)s, %(place)s",

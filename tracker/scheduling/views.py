@@ -26,8 +26,10 @@ from tracker.scheduling.forms import (FIRST_YEAR, LAST_YEAR, BookingForm, Cancel
 from tracker.scheduling.rules import DEFAULT_DURATION, MAX_DURATION, NotAClockTime, clinic_to_utc
 from tracker.security import is_safe_next
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
+from tracker.vocab import NOT_STARTED, AppointmentStatus
 
 bp = Blueprint("scheduling", __name__)
+bp.add_app_template_global(appointment_messages.label, "message_label")
 
 SCHEDULERS = (Role.COORDINATOR, Role.PHYSICIAN)
 STALE = _l("This appointment was changed by someone else while you were looking at it. Nothing was "
@@ -217,6 +219,10 @@ def _appointment_page(appointment, status=200, **forms):
         by_override=services.readiness.by_override(appointment, risk),
         still_needed=services.readiness.still_needed(appointment, risk),
         steps=appointment_messages.preparation_for(appointment),
+        channels=appointment_messages.channels_for(appointment),
+        preparing=_preparation_reminder(appointment),
+        unread=(appointment_messages.preparation_unread(appointment)
+                if appointment.status in NOT_STARTED else None),
         override_at=overrides[-1].at if overrides and appointment.readiness_override_reason else None,
         can_check_in=board.can_check_in(appointment),
         readiness_form=readiness_form,
@@ -224,6 +230,14 @@ def _appointment_page(appointment, status=200, **forms):
         cancel_form=forms.get("cancel_form") or CancelForm(version_id=appointment.version_id),
         reminder_hours=_hours_in_words(appointment_messages.offsets()),
     ), status
+
+
+def _preparation_reminder(appointment):
+    """The preparation reminder still to come from the bookings' own time (one whose time came
+    before the booking or the move is covered by the confirmation or the update)."""
+    prepare = (appointment_messages.preparation_reminder(appointment)
+               if appointment.status == AppointmentStatus.BOOKED else None)
+    return prepare if prepare is not None and prepare.at > appointment.time_set_at else None
 
 
 def _hours_in_words(hours):
@@ -306,16 +320,17 @@ def resend_message(appointment_id):
     who asks): by their channel, recorded with the coordinator's name."""
     appointment = get_appointment(appointment_id)
     if TrackerForm().validate_on_submit():  # the CSRF check: the button has no other fields
-        message = appointment_messages.resend(appointment, current_user._get_current_object())
-        if message is None:
+        messages = appointment_messages.resend(appointment, current_user._get_current_object())
+        if not messages:
             flash(_("Nothing was sent: the patient has no way to be reached automatically (no email, "
                     "texts stopped or not possible, or phone calls preferred), or the appointment has "
                     "nothing to tell. Call the patient."), "error")
-        elif message.status == appointment_messages.SENT:
-            flash(_("Sent again by %(channel)s.", channel=CHANNEL_WORDS[message.channel]), "success")
-        else:
-            flash(_("The %(channel)s could not be sent: %(detail)s",
-                    channel=CHANNEL_WORDS[message.channel], detail=message.detail), "error")
+        for message in messages:
+            if message.status == appointment_messages.SENT:
+                flash(_("Sent again by %(channel)s.", channel=CHANNEL_WORDS[message.channel]), "success")
+            else:
+                flash(_("The %(channel)s could not be sent: %(detail)s",
+                        channel=CHANNEL_WORDS[message.channel], detail=message.detail), "error")
     return redirect(url_for("scheduling.show", appointment_id=appointment.id, _anchor="messages"))
 
 
