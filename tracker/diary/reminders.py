@@ -99,7 +99,8 @@ def due_query(now, max_attempts, repeat_after, late_limit, channel=EMAIL):
         reachable = and_(texted, or_(exists().where(link_works), has_account))
     else:
         reachable = and_(~texted, or_(
-            exists().where(link_works, or_(DiaryLink.sent_to.is_not(None), patient_email)),
+            # A link texted keeps the number in sent_to: only an address is one to email.
+            exists().where(link_works, or_(DiaryLink.sent_to.contains("@"), patient_email)),
             # users.patient_id is set on patient accounts only (a CHECK constraint says so).
             has_account,
         ))
@@ -238,7 +239,8 @@ def _recipient(case, link, account):
     """(address, what the email opens): the live link if there is one, else the sign-in page
     for a patient with an account; (None, None) when the patient cannot be reached."""
     if link is not None:
-        address = (case.patient.email or "").strip() or link.sent_to or (account.email if account else None)
+        emailed_to = link.sent_to if link.sent_to and "@" in link.sent_to else None  # not a number it was texted to
+        address = (case.patient.email or "").strip() or emailed_to or (account.email if account else None)
         return address, _public_address(lambda: link_url(link))
     if account is not None:
         return ((case.patient.email or "").strip() or account.email,

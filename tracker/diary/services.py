@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from tracker import audit, i18n
+from tracker import audit, contact, i18n, phones
 from tracker.access import record_denial
 from tracker.clinic import clinic_contact
 from tracker.diary import chase, kept, links
@@ -28,11 +28,12 @@ from tracker.diary.schedule import (DEFAULT_SCHEDULE, Due, EntryStatus, Phase, T
                                     window_holding)
 from tracker.extensions import db
 from tracker.mail import MailError, send_mail
+from tracker.sms import SmsError, send_sms
 from tracker.models import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint
 from tracker.refusals import FieldError, Refusal, check_version
 from tracker.timeutil import to_clinic, utcnow
 from tracker.transactions import service, undo_refused_write
-from tracker.vocab import EntrySource, Side, joints_of
+from tracker.vocab import ContactChannel, EntrySource, Side, joints_of
 from tracker.workflow import State
 
 BASELINE = "t0"
@@ -489,30 +490,63 @@ def create_link(case, actor, now=None, sent_to=None):
 
 @service
 def send_link(case, actor, now=None):
-    """Create a new personal link, revoke the older ones and email the new one to the patient.
-    The email holds the link only: no name of a procedure, side or score. Raises LinkRefused
-    (nothing changed) without an address or when the mail server fails."""
+    """Create a new personal link, revoke the older ones and send the new one to the patient: by
+    text when their preferred contact is a text message and their number takes texts
+    (`contact.text_number`: a mobile, no STOP), otherwise by email. The message holds the clinic's
+    name and the link only: no name of a procedure, side or score. Raises LinkRefused (nothing
+    changed) without a number or an address, or when the SMS provider or the mail server fails."""
     now = now or utcnow()
-    address = (case.patient.email or "").strip()
-    if not address:
+    patient = case.patient
+    number, address = contact.text_number(patient), contact.email_address(patient)
+    if number is None and address is None:
+        if patient.preferred_contact == ContactChannel.SMS:
+            raise LinkRefused("Texts cannot reach this patient (no mobile number, or they answered STOP) and "
+                              "there is no email address: add one to the patient's details first.")
         raise LinkRefused("This patient has no email address: add one to the patient's details first.")
     if case.state not in LINK_STATES:
         raise LinkRefused("A diary link is sent once the injection is booked and until the case closes.")
-    link, replaced = create_link(case, actor, now, sent_to=address)
+    link, replaced = create_link(case, actor, now, sent_to=number or address)
+    clinic = current_app.config["CLINIC_NAME"]
     try:
-        with i18n.patient_locale(case.patient):
-            subject = _("Your pain diary link from %(clinic)s", clinic=current_app.config["CLINIC_NAME"])
-            body = _link_message(link)
-        send_mail(address, subject, body)
+        with i18n.patient_locale(patient):
+            if number:
+                send_sms(number, _("%(clinic)s: your personal link for your pain diary: %(link)s Keep it to "
+                                   "yourself.", clinic=clinic, link=link_url(link)))
+            else:
+                send_mail(address, _("Your pain diary link from %(clinic)s", clinic=clinic), _link_message(link))
+    except SmsError as error:
+        raise LinkRefused(("The text may have gone (the provider did not answer in time), but its link "
+                           "does not work: nothing changed. Send it again." if error.maybe_sent else
+                           "The text could not be sent (the SMS provider did not accept it). Nothing "
+                           "changed: try again later.")) from None
     except MailError:
         raise LinkRefused("The email could not be sent (the mail server did not accept it). "
                           "Nothing changed: try again later.") from None
     audit.record(audit.Action.CREATE, "diary_link", link.id,
-                 summary=f"case {case.id}: diary link sent by email"
+                 summary=f"case {case.id}: diary link sent by {'text' if number else 'email'}"
                          + (f", replacing link {', '.join(str(r.id) for r in replaced)}" if replaced else ""),
                  user=actor)
     db.session.commit()
     return link
+
+
+def link_destination(patient):
+    """Where `send_link` would send a link now, as staff read it: (by text, the number or address),
+    or None when it cannot be sent."""
+    number, address = contact.text_number(patient), contact.email_address(patient)
+    if number:
+        return True, phones.display(number)
+    return (False, address) if address else None
+
+
+def sent_by_text(link):
+    """Whether the link went by text (`sent_to` is then the number, else the email address)."""
+    return bool(link.sent_to) and "@" not in link.sent_to
+
+
+def sent_to_shown(link):
+    """Where the link was sent, as staff read it: the address, or the number in the clinic's style."""
+    return phones.display(link.sent_to) if sent_by_text(link) else link.sent_to
 
 
 def _link_message(link):

@@ -16,11 +16,12 @@ from tracker.extensions import db
 from tracker.loaders import get_case, own_case
 from tracker.models import DiaryLink
 from tracker.roles import Role
-from tracker.vocab import EntrySource
+from tracker.vocab import ContactChannel, EntrySource
 
 bp = Blueprint("diary", __name__)
 bp.add_app_template_global(services.from_when, "diary_from")
 bp.add_app_template_global(services.when, "diary_when")
+bp.add_app_template_global(services.sent_to_shown, "diary_sent_to")
 
 
 # ------------------------------------------------------------------ for other pages' templates
@@ -32,7 +33,9 @@ def diary_panel(case):
                                .options(db.joinedload(DiaryLink.created_by))).scalars().all()
     link = services.live_link_among(links)
     return {"diary": services.read_diary(case, for_patient=False), "link": link,
-            "link_ends_at": services.link_ends_at(link) if link else None, "links": links}
+            "link_ends_at": services.link_ends_at(link) if link else None, "links": links,
+            "send_to": services.link_destination(case.patient),
+            "texts_preferred": case.patient.preferred_contact == ContactChannel.SMS}
 
 
 @bp.app_template_global()
@@ -94,9 +97,16 @@ def send_link(case_id):
         abort(400)
     on_refusal(back_to(url_for("cases.show", case_id=case.id, _anchor="diary")))
     link = services.send_link(case, current_user._get_current_object())
+    texted = services.sent_by_text(link)
     flash(_("Diary link sent to %(sent_to)s. Any earlier link for this case no longer works.",
-            sent_to=link.sent_to), "success")
-    if not current_app.config.get("MAIL_SERVER"):
+            sent_to=services.sent_to_shown(link)) if not texted else
+          _("Diary link sent by text message to %(sent_to)s. Any earlier link for this case no longer works.",
+            sent_to=services.sent_to_shown(link)), "success")
+    if texted and not current_app.config.get("TWILIO_ACCOUNT_SID"):
+        # No SMS provider: the text only reached the log (its link redacted).
+        flash(_("No SMS provider is set up (TWILIO_ACCOUNT_SID), so the text was not sent. You may read "
+                "the patient the link: %(link_url)s", link_url=services.link_url(link)), "warning")
+    elif not texted and not current_app.config.get("MAIL_SERVER"):
         # Development or a clinic without mail: the email only reached the log, so show the
         # link to the staff member, who may read it to the patient (they can open it anyway).
         kept = current_app.config.get("MAIL_FILE_DIR")

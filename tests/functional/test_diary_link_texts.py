@@ -1,0 +1,114 @@
+"""Send the diary link to a patient who prefers text messages: by text (the clinic's name and the
+link, nothing clinical), in their language; to the log with the link shown to staff when no SMS
+provider is set up; by email when texts cannot reach them; refused, changing nothing, when the
+provider refuses it or there is no way to send it. A texted link's number is never mistaken for an
+email address by the diary reminders."""
+import re
+from datetime import timedelta
+
+import pytest
+
+from tracker.diary import reminders
+from tracker.extensions import db
+from tracker.models import DiaryLink, SmsOptOut
+from tracker.roles import Role
+from tracker.vocab import ContactChannel, Side
+from tracker.workflow import State
+
+from tests.builders import now
+from tests.helpers import soup, submit, text, words
+from tests.sms_provider import provider, settings_for  # noqa: F401
+
+MOBILE = "+12015550123"
+
+
+def texting_case(gen, **fields):
+    patient = gen.patient(**{"family_name": "Texter", "email": "pat.texter@example.org", "phone": MOBILE,
+                             "preferred_contact": ContactChannel.SMS, **fields})
+    case = gen.case(patient=patient, state=State.FOLLOW_UP, side=Side.RIGHT)
+    gen.diary(case, injected_at=now() - timedelta(hours=2), entries={"t0": 6})
+    return case
+
+
+def send(client, case):
+    return submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}", follow_redirects=True)
+
+
+def links_of(case):
+    db.session.expire_all()
+    return db.session.execute(db.select(DiaryLink).filter_by(case_id=case.id)).scalars().all()
+
+
+@pytest.mark.parametrize("language, words_sent", [("English", "your personal link for your pain diary"),
+                                                  ("Spanish", "su enlace personal para su diario del dolor")])
+def test_the_link_goes_by_text_with_nothing_clinical(app, client, gen, login_as, provider, diary_outbox, language,
+                                                     words_sent):
+    case = texting_case(gen, language=language)
+    login_as(gen.user(Role.COORDINATOR))
+    panel = words(soup(text(client.get(f"/cases/{case.id}"))).find(id="diary"))
+    assert "Send the diary link by text to (201) 555-0123" in panel
+
+    page = text(send(client, case))
+
+    assert "Diary link sent by text message to (201) 555-0123" in page and diary_outbox == []
+    [sent] = provider.texts_to(MOBILE)
+    assert words_sent in sent["body"]
+    url = re.search(r"https?://\S+/d/\S+", sent["body"]).group(0)
+    rest = sent["body"].replace(url, "").replace(app.config["CLINIC_NAME"], "").lower()
+    for clinical in ("right", "derech", "injection", "inyecc", "texter", "sacro", "block", "score"):
+        assert clinical not in rest, clinical
+    [link] = links_of(case)
+    assert link.sent_to == MOBILE and link.revoked_at is None
+    assert "Sent to (201) 555-0123" in words(soup(page).find(id="diary"))
+    assert client.get(re.sub(r"^https?://[^/]+", "", url)).status_code == 200
+
+
+def test_without_an_sms_provider_the_text_goes_to_the_log_and_staff_see_the_link(app, client, gen, login_as,
+                                                                                 monkeypatch, caplog):
+    monkeypatch.setitem(app.config, "TWILIO_ACCOUNT_SID", "")
+    case = texting_case(gen)
+    login_as(gen.user(Role.COORDINATOR))
+    with caplog.at_level("INFO"):
+        page = text(send(client, case))
+    assert "No SMS provider is set up (TWILIO_ACCOUNT_SID), so the text was not sent" in page
+    shown = re.search(r"read the patient the link: (\S+/d/\S+)", page).group(1)
+    token = shown.rsplit("/d/", 1)[1]
+    assert "Text not sent" in caplog.text and token not in caplog.text  # the log never holds the link
+
+
+def test_a_number_that_answered_stop_gets_the_link_by_email(client, gen, login_as, provider, diary_outbox):
+    case = texting_case(gen)
+    db.session.add(SmsOptOut(phone=MOBILE, keyword="STOP"))
+    db.session.commit()
+    login_as(gen.user(Role.COORDINATOR))
+    page = text(send(client, case))
+    assert "Diary link sent to pat.texter@example.org" in page
+    assert provider.requests == [] and [to for to, *_ in diary_outbox] == ["pat.texter@example.org"]
+
+
+def test_a_refused_text_changes_nothing(client, gen, login_as, provider):
+    case = texting_case(gen)
+    provider.mode = "refuse"
+    login_as(gen.user(Role.COORDINATOR))
+    page = text(send(client, case))
+    assert "The text could not be sent (the SMS provider did not accept it). Nothing changed" in page
+    assert links_of(case) == []
+
+
+def test_with_neither_texts_nor_an_address_the_panel_says_so(client, gen, login_as):
+    case = texting_case(gen, email=None, phone=None)
+    login_as(gen.user(Role.COORDINATOR))
+    panel = words(soup(text(client.get(f"/cases/{case.id}"))).find(id="diary"))
+    assert "Texts cannot reach the patient (no mobile number, or they answered STOP) and there is no email" in panel
+    assert "Texts cannot reach this patient" in text(send(client, case)) and links_of(case) == []
+
+
+def test_a_texted_links_number_is_never_used_as_an_email_address(app, client, gen, login_as, provider, inbox):
+    case = texting_case(gen, email=None)
+    login_as(gen.user(Role.COORDINATOR))
+    send(client, case)
+    # Texts stop: with no address, the diary reminder has nowhere to go by email.
+    db.session.add(SmsOptOut(phone=MOBILE, keyword="STOP"))
+    db.session.commit()
+    reminders.send_due(now=now() + timedelta(weeks=6))
+    assert inbox.messages == []
