@@ -588,7 +588,7 @@ def test_too_much_volume_and_a_steroid_above_its_usual_maximum_are_warned_saved_
 def test_an_iodinated_contrast_agent_for_a_documented_contrast_allergy_is_warned_and_kept(
         gen, doctor, physician):
     record = started(gen, physician, steps=["sign_in", "time_out"])
-    db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True,
+    db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True, contrast_premedication_planned=True,
                               contrast_premedication_plan="prednisone 13, 7, 1 h"))
     db.session.commit()
 
@@ -602,9 +602,58 @@ def test_an_iodinated_contrast_agent_for_a_documented_contrast_allergy_is_warned
     assert row.warnings.splitlines() == [warning]
 
 
+def test_iodinated_contrast_against_an_allergy_whose_plan_uses_no_contrast_is_saved_only_when_confirmed_with_a_reason(
+        gen, doctor, physician):
+    record = started(gen, physician, steps=["sign_in", "time_out"])
+    db.session.add(RiskScreen(case_id=record.case_id, allergy_answer="documented", allergy_contrast=True,
+                              contrast_premedication_planned=False,
+                              contrast_premedication_plan="No contrast will be used"))
+    db.session.commit()
+    url = checklist_url(record.case_id)
+    save = f"/cases/{record.case_id}/procedure/steps/contrast?side=left#step-contrast-left"
+    typed = {"contrast-left-agent": "iohexol", "contrast-left-volume_ml": "0.5",
+             "contrast-left-arthrogram_pattern": "intra_articular_cephalad", "contrast-left-vascular_uptake": "no"}
+    assert "I give iodinated contrast despite the documented contrast allergy" in step_box(text(doctor.get(url)),
+                                                                                          "step-contrast-left")
+
+    refused = send_form(doctor, text(doctor.get(url)), save, **typed)
+
+    assert refused.status_code == 422
+    assert field_error(text(refused), "contrast-left-agent").startswith(
+        "Documented iodinated contrast allergy, and the risk screen plans no premedication: Iohexol (Omnipaque) is "
+        "iodinated.")
+    assert input_value(text(refused), "contrast-left-volume_ml") == "0.5", "what was typed is kept"
+    assert rows(record.id, "contrast") == [], "nothing is saved with only a warning"
+
+    reason = "Gadolinium unavailable today; the 2019 reaction was a mild rash"
+    response = send_form(doctor, text(refused), save, **typed, **{"contrast-left-contrast_allergy_confirmed": "y",
+                                                                  "contrast-left-contrast_allergy_reason": reason})
+
+    assert response.status_code == 302
+    [row] = rows(record.id, "contrast")
+    assert row.answers["contrast_allergy_reason"] == reason and row.answers["contrast_allergy_confirmed"] is True
+    line = ("Confirmed against a documented contrast allergy: Documented iodinated contrast allergy with no "
+            f"premedication planned; Iohexol (Omnipaque) given. Reason: {reason}")
+    assert row.warnings.splitlines() == [line]
+    summaries = db.session.execute(db.select(AuditEvent.summary).filter_by(
+        object_type="procedure_record", object_id=str(record.id))).scalars().all()
+    assert (f"case {record.case_id}: contrast saved, iodinated contrast against a documented contrast allergy "
+            "confirmed with a reason, with warnings") in summaries
+    note = soup(text(doctor.get(f"/cases/{record.case_id}/procedure/note")))
+    assert f"Warning noted: {line}" in [words(li) for li in note.select(".note-warnings li")]
+    assert reason in words(note)
+
+    # Corrected to a gadolinium agent, the confirmation is no longer kept.
+    page = text(doctor.get(url))
+    assert send_form(doctor, page, save, **{**typed, "contrast-left-agent": "gadobutrol"}).status_code == 302
+    [row] = rows(record.id, "contrast")
+    assert "contrast_allergy_reason" not in row.answers and row.warnings == ""
+
+
 def test_every_warning_of_a_contrast_check_is_shown_on_that_check_as_the_note_prints_it(gen, doctor, physician):
     record = started(gen, physician, side=Side.BILATERAL, steps=["sign_in", "time_out"])
-    db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True))
+    db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True, contrast_premedication_planned=True,
+                              contrast_premedication_plan="prednisone 13, 7, 1 h"))
     db.session.commit()
     url, save = checklist_url(record.case_id), \
         f"/cases/{record.case_id}/procedure/steps/contrast?side=left#step-contrast-left"

@@ -671,14 +671,18 @@ def test_an_unknown_billing_setting_is_refused():
 
 # --- allergies documented on the risk screen ---------------------------------------------------
 
-def allergic(*codes):
-    return ChecklistContext(side="left", contrast_allergy=ALLERGY_CONTRAST in codes, allergies=frozenset(codes))
+def allergic(*codes, premedication=False):
+    return ChecklistContext(side="left", contrast_allergy=ALLERGY_CONTRAST in codes, allergies=frozenset(codes),
+                            contrast_premedication_planned=premedication)
 
 
-def test_an_iodinated_contrast_agent_for_a_contrast_allergic_patient_is_warned_a_gadolinium_one_is_not():
-    contrast = {"agent": "iohexol", "volume_ml": "0.5", "arthrogram_pattern": "intra_articular_cephalad",
-                "vascular_uptake": False}
-    errors, warnings = validate_step("contrast", contrast, allergic(ALLERGY_CONTRAST))
+IOHEXOL = {"agent": "iohexol", "volume_ml": "0.5", "arthrogram_pattern": "intra_articular_cephalad",
+           "vascular_uptake": False}
+
+
+def test_an_iodinated_contrast_agent_for_a_contrast_allergic_patient_with_premedication_is_warned():
+    contrast = IOHEXOL
+    errors, warnings = validate_step("contrast", contrast, allergic(ALLERGY_CONTRAST, premedication=True))
     assert not errors
     assert warnings == ["Documented iodinated contrast allergy: Iohexol (Omnipaque) was chosen. "
                         "Confirm premedication or choose another agent."]
@@ -686,12 +690,32 @@ def test_an_iodinated_contrast_agent_for_a_contrast_allergic_patient_is_warned_a
     assert validate_step("contrast", contrast, allergic()) == ({}, [])
 
 
-def test_povidone_iodine_and_iodinated_contrast_are_warned_for_an_iodine_allergy():
+def test_iodinated_contrast_against_an_allergy_with_no_premedication_needs_a_confirmation_with_a_reason():
+    unprepared = allergic(ALLERGY_CONTRAST)
+
+    errors, _ = validate_step("contrast", IOHEXOL, unprepared)
+
+    assert errors["agent"] == ("Documented iodinated contrast allergy, and the risk screen plans no premedication: "
+                               "Iohexol (Omnipaque) is iodinated. Choose a gadolinium agent or omit contrast, or "
+                               "confirm it below with the reason.")
+    assert "contrast_allergy_reason" in errors
+    tick_alone = {**IOHEXOL, "contrast_allergy_confirmed": True, "contrast_allergy_reason": " "}
+    assert "agent" in validate_step("contrast", tick_alone, unprepared)[0], "a tick alone is not a reason"
+
+    confirmed = {**tick_alone, "contrast_allergy_reason": "Gadolinium unavailable; mild rash in 2019 only"}
+    assert validate_step("contrast", confirmed, unprepared) == ({}, [
+        "Confirmed against a documented contrast allergy: Documented iodinated contrast allergy with no "
+        "premedication planned; Iohexol (Omnipaque) given. Reason: Gadolinium unavailable; mild rash in 2019 only"])
+    assert validate_step("contrast", {**IOHEXOL, "agent": "gadobutrol"}, unprepared) == ({}, [])
+
+
+def test_an_iodine_allergy_is_warned_for_povidone_iodine_but_is_no_cross_reaction_with_iodinated_contrast():
     prep = {"prep_agent": "povidone_iodine", "sterile_drape": True, "local_skin_anaesthetic": False}
     _, warnings = validate_step("skin_prep", prep, allergic(ALLERGY_IODINE))
     assert warnings == ["Documented iodine / povidone-iodine allergy: Povidone-iodine 10% was chosen. "
                         "Confirm premedication or choose another agent."]
     assert validate_step("skin_prep", {**prep, "prep_agent": "chlorhexidine_alcohol"}, allergic(ALLERGY_IODINE))[1] == []
+    assert validate_step("contrast", IOHEXOL, allergic(ALLERGY_IODINE)) == ({}, [])
 
 
 def test_local_anaesthetic_and_steroid_allergies_are_warned_on_the_injectate_and_the_skin():

@@ -50,6 +50,7 @@ FIELD_KINDS = {
     (Step.CONTRAST, "agent"): _select,
     (Step.CONTRAST, "arthrogram_pattern"): _choice(ArthrogramPattern.choices()),
     (Step.CONTRAST, "vascular_uptake"): _choice(YES_NO),
+    (Step.CONTRAST, "contrast_allergy_reason"): _text,
     (Step.SIGN_OUT, "complications"): lambda label: SelectMultipleField(
         label, choices=options(Complication), validate_choice=False,
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()),

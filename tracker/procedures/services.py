@@ -19,11 +19,12 @@ from tracker.models import (AppointmentChange, Case, ClinicSettings, FormularyDr
                             ProcedureRecord, ProcedureStatus, ProcedureStep)
 from tracker.procedures.formulary import DEFAULT_FORMULARY, plain, read_concentration
 from tracker.procedures.rules.billing import BillingSetting
-from tracker.procedures.rules.checks import CONFIRMED, validate_step
+from tracker.procedures.rules.checks import CONFIRMED, CONTRAST_CONFIRMED, validate_step
+from tracker.procedures.rules.drug_warnings import contrast_against_allergy
 from tracker.procedures.rules.completeness import missing_fields, missing_for_signing
 from tracker.procedures.rules.duration import duration_flag, duration_minutes
 from tracker.procedures.rules.order import may_record
-from tracker.procedures.rules.schema import (INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, PREGNANCY_FIELDS, STEPS,
+from tracker.procedures.rules.schema import (CONTRAST_ALLERGY_FIELDS, INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS,
                                              ArthrogramPattern, ChecklistContext, Step)
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
 from tracker.timeutil import to_clinic, utcnow
@@ -145,7 +146,8 @@ def context(record, entries):
     allergies = frozenset(allergies_of(risk)) if risk is not None else frozenset()
     return ChecklistContext(side=record.side.value, contrast_allergy=bool(risk and risk.allergy_contrast),
                             formulary=active(entries), allergies=allergies, not_asked=not_asked(risk),
-                            pregnancy=_pregnancy(record))
+                            pregnancy=_pregnancy(record),
+                            contrast_premedication_planned=bool(risk and risk.contrast_premedication_planned))
 
 
 def _pregnancy(record):
@@ -344,8 +346,11 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
     step = Step(step)
     entries = entries if entries is not None else formulary()
     ctx = context(record, entries)
-    if step == Step.SIGN_IN and not ctx.pregnancy:
-        answers = {name: value for name, value in answers.items() if name not in PREGNANCY_FIELDS}
+    # Only what this patient is asked is kept; a confirmation of contrast against an allergy only
+    # while such an agent is recorded.
+    dropped = ctx.fields_not_asked(step) | (CONTRAST_ALLERGY_FIELDS if step == Step.CONTRAST
+                                            and not contrast_against_allergy(answers, ctx) else frozenset())
+    answers = {name: value for name, value in answers.items() if name not in dropped}
     checklist = Checklist(record)
     refusals = may_record(step, checklist.done(), checklist.contrast_results(), ctx, side)
     if refusals:
@@ -363,6 +368,7 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
                             recorded_at=now, recorded_by_id=actor.id)
         db.session.add(row)
     confirmed = step == Step.INJECTATE and any(line.startswith(CONFIRMED) for line in warnings)
+    against_allergy = any(line.startswith(CONTRAST_CONFIRMED) for line in warnings)
     if step == Step.INJECTATE:
         # The confirmation of a strength outside the formulary is kept only while one is recorded.
         row.answers = {"strength_reason": answers["strength_reason"].strip()} if confirmed else {}
@@ -383,6 +389,8 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
     audit.record(audit.Action.CREATE if created else audit.Action.UPDATE, "procedure_record", record.id,
                  summary=f"case {record.case_id}: {step.value}{where}{repeat} saved"
                          + (", a strength or dose outside the formulary confirmed with a reason," if confirmed else "")
+                         + (", iodinated contrast against a documented contrast allergy confirmed with a reason,"
+                            if against_allergy else "")
                          + (" with warnings" if warnings else ""), user=actor)
     db.session.commit()
     return warnings

@@ -29,7 +29,7 @@ from tracker.procedures.rules.billing import claims
 from tracker.procedures.rules.duration import (LONG_PROCEDURE_MINUTES, SHORT_PROCEDURE_MINUTES, duration_flag,
                                                flag_long, flag_short)
 from tracker.procedures.rules.order import may_record, next_open
-from tracker.procedures.rules.schema import (PER_SIDE_STEPS, PREGNANCY_FIELDS, STEPS, STEP_FIELDS, ArthrogramPattern,
+from tracker.procedures.rules.schema import (PER_SIDE_STEPS, STEPS, STEP_FIELDS, ArthrogramPattern,
                                              Complication, Guidance, Step)
 from tracker.procedures.services import AcknowledgeFirst, ProcedureRefused, StepInvalid
 from tracker.refusals import StaleEdit
@@ -161,8 +161,7 @@ def _items(record, entries, overrides):
                 # The latest check asks for a repositioned needle: the form records the repeat.
                 item.earlier, item.row = checks, None
             item.form = overrides.get((step, side)) or _saved_form(step, side, item.row, len(checks))
-            if step == Step.SIGN_IN and not ctx.pregnancy:
-                item.not_asked = PREGNANCY_FIELDS
+            item.not_asked = ctx.fields_not_asked(step)
             item.form.set_choices(offered)
             items.append(item)
     return items

@@ -3,7 +3,7 @@ from collections.abc import Mapping
 
 from tracker.procedures.formulary import (INJECTATE_KINDS, DrugKind, dose_matches, millilitres, plain,
                                          read_concentration, strength_problems)
-from tracker.procedures.rules.drug_warnings import allergy_warnings, injectate_warnings
+from tracker.procedures.rules.drug_warnings import allergy_warnings, contrast_against_allergy, injectate_warnings
 from tracker.procedures.rules.order import side_phrase, vascular_uptake_message
 from tracker.procedures.rules.schema import (MAX_CONTRAST_ML, MAX_FLUOROSCOPY_SECONDS, MIN_VIEWS,
                                              NEEDLE_GAUGE_RANGE, NON_NEGATIVE_DOSES, NRS_MAX, NRS_MIN,
@@ -97,6 +97,20 @@ def _validate_contrast(values, context, joint, errors, warnings):
 
     _check_formulary_choice(values, "agent", {DrugKind.CONTRAST}, context.formulary, errors,
                             "Choose a contrast agent from the formulary.")
+    if "agent" not in errors and contrast_against_allergy(values, context):
+        name = context.formulary[values["agent"]].name
+        if contrast_allergy_confirmed(values):
+            # "Documented … allergy": the reports count it among the drugs given against an allergy.
+            warnings.append(f"{CONTRAST_CONFIRMED}{side_phrase(joint, context)}: Documented iodinated contrast "
+                            f"allergy with no premedication planned; {name} given. "
+                            f"Reason: {values['contrast_allergy_reason'].strip()}")
+        else:
+            errors["agent"] = (f"Documented iodinated contrast allergy, and the risk screen plans no premedication: "
+                               f"{name} is iodinated. Choose a gadolinium agent or omit contrast, or confirm it "
+                               f"below with the reason.")
+            errors["contrast_allergy_reason"] = ("Not saved: iodinated contrast against a documented contrast "
+                                                 "allergy with no premedication needs your confirmation and the "
+                                                 "reason.")
     volume = read_number(values, "volume_ml", errors)
     if volume is not None and volume <= 0:
         errors["volume_ml"] = "The contrast volume must be more than 0 mL."
@@ -152,6 +166,14 @@ def _validate_injectate(values, context, joint, errors, warnings):
 
 
 CONFIRM_STRENGTH = "Correct it, or confirm it below with the reason."
+# How iodinated contrast confirmed against a documented allergy (no premedication) is kept among the
+# check's warnings.
+CONTRAST_CONFIRMED = "Confirmed against a documented contrast allergy"
+
+
+def contrast_allergy_confirmed(values) -> bool:
+    """The physician ticked the confirmation and gave the reason (a tick alone is not a reason)."""
+    return values.get("contrast_allergy_confirmed") is True and not blank(values.get("contrast_allergy_reason"))
 # How a confirmed strength or dose outside the formulary is kept among the step's warnings.
 CONFIRMED = "Confirmed outside the formulary"
 

@@ -19,11 +19,23 @@ def _iodinated(entry) -> bool:
     return entry.kind == DrugKind.CONTRAST and not entry.code.startswith("gado")
 
 
+def contrast_against_allergy(values: Mapping, context: ChecklistContext) -> bool:
+    """An iodinated contrast agent chosen for a patient with a documented contrast allergy whose plan
+    has no premedication ("no contrast will be used"): saved only with the physician's confirmation
+    and reason. With premedication planned it is a warning."""
+    if values.get("omitted") is True or not context.contrast_allergy_unprepared or blank(values.get("agent")):
+        return False
+    entry = context.formulary.get(values.get("agent"))
+    return entry is not None and _iodinated(entry)
+
+
 def _allergies_hit(entry, context) -> list[str]:
     hits = []
     if _iodinated(entry) and ALLERGY_CONTRAST in context.allergies:
         hits.append(ALLERGY_CONTRAST)
-    if (_iodinated(entry) or "iodine" in entry.code) and ALLERGY_IODINE in context.allergies:
+    # An "iodine", shellfish or povidone-iodine allergy is no cross-reaction with iodinated contrast
+    # (ACR Manual on Contrast Media): it concerns the povidone-iodine skin prep only.
+    if "iodine" in entry.code and ALLERGY_IODINE in context.allergies:
         hits.append(ALLERGY_IODINE)
     if entry.kind == DrugKind.LOCAL_ANAESTHETIC and ALLERGY_LOCAL_ANAESTHETIC in context.allergies:
         hits.append(ALLERGY_LOCAL_ANAESTHETIC)
@@ -42,7 +54,8 @@ def allergy_warnings(step_code: str, values: Mapping, context: ChecklistContext)
         if values.get("local_skin_anaesthetic") is True and ALLERGY_LOCAL_ANAESTHETIC in context.allergies:
             warnings.append(f"Documented {ALLERGY_LOCAL_ANAESTHETIC.label} allergy: local skin "
                             f"anaesthetic was given.")
-    elif step == Step.CONTRAST and values.get("omitted") is not True:
+    elif step == Step.CONTRAST and values.get("omitted") is not True and not contrast_against_allergy(values, context):
+        # (Against an allergy with no premedication planned, the check's confirmation says it instead.)
         chosen = [values.get("agent")]
     elif step == Step.INJECTATE:
         chosen = [row.get("drug") for _, row in filled_rows(values.get("rows"))]

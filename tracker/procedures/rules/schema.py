@@ -113,6 +113,10 @@ STEP_FIELDS = {
         Field("volume_ml", "Contrast volume (mL)"),
         Field("arthrogram_pattern", "Arthrogram pattern"),
         Field("vascular_uptake", "Vascular uptake"),
+        # Asked only of a patient with a documented contrast allergy and no premedication planned.
+        Field("contrast_allergy_confirmed", "I give iodinated contrast despite the documented contrast allergy "
+                                            "(no premedication planned)", True),
+        Field("contrast_allergy_reason", "Reason to give iodinated contrast despite the allergy"),
     ),
     Step.INJECTATE: (
         Field("rows", "At least one drug"),
@@ -152,6 +156,10 @@ GUIDANCE_FIELDS = {
 
 # The sign-in's fields asked only of a patient the risk screen says is or may be pregnant.
 PREGNANCY_FIELDS = frozenset({"pregnancy_reviewed"})
+# The contrast check's confirmation, with its reason, of iodinated contrast given against a documented
+# contrast allergy whose plan has no premedication ("no contrast will be used"): asked only of such a
+# patient, kept only while such an agent is recorded.
+CONTRAST_ALLERGY_FIELDS = frozenset({"contrast_allergy_confirmed", "contrast_allergy_reason"})
 
 CONTRAST_DETAILS = ("agent", "volume_ml", "arthrogram_pattern", "vascular_uptake")
 NON_NEGATIVE_DOSES = ("fluoroscopy_time_s", "air_kerma_mgy", "dap_mgy_cm2", "ctdi_vol_mgy", "dlp_mgy_cm")
@@ -176,9 +184,25 @@ class ChecklistContext:
     # The risk screen's pregnancy answer when it asks for the physician's decision ("possible",
     # "yes"), else "": the sign-in then records her acknowledgement.
     pregnancy: str = ""
+    # The risk screen plans premedication for the contrast allergy (taken from the evening before).
+    contrast_premedication_planned: bool = False
 
     def __post_init__(self):
         Side(self.side)
+
+    def fields_not_asked(self, step_code) -> frozenset:
+        """The step's fields this patient is not asked (their form leaves them out, a save drops them)."""
+        step = Step(step_code)
+        if step == Step.SIGN_IN and not self.pregnancy:
+            return PREGNANCY_FIELDS
+        if step == Step.CONTRAST and not self.contrast_allergy_unprepared:
+            return CONTRAST_ALLERGY_FIELDS
+        return frozenset()
+
+    @property
+    def contrast_allergy_unprepared(self) -> bool:
+        """A documented contrast allergy with no premedication planned."""
+        return self.contrast_allergy and not self.contrast_premedication_planned
 
     @property
     def joints(self) -> tuple[Side, ...]:
