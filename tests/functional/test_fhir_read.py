@@ -374,3 +374,35 @@ def test_everything_on_a_merged_away_record_is_the_record_kept_with_both_records
     viewed = db.session.execute(db.select(AuditEvent).filter_by(action="view", object_type="patient")
                                 .order_by(AuditEvent.id.desc())).scalars().first()
     assert viewed.object_id == str(kept) and viewed.summary == f"API GET /fhir/Patient/{other}/$everything"
+
+
+def test_a_procedure_carries_every_contrast_check_and_the_flags_its_note_prints(client, gen, reader):
+    from tracker.procedures import services
+    from tests.builders import PROCEDURE_ANSWERS
+
+    record = gen.procedure(side=Side.LEFT, steps=["sign_in", "time_out", "positioning", "skin_prep", "fluoroscopy"])
+    physician = record.started_by
+    clean = PROCEDURE_ANSWERS["contrast"]
+    services.save_step(record, "contrast", "left", {**clean, "vascular_uptake": True}, physician, "", attempt="1")
+    services.save_step(record, "contrast", "left", clean, physician, "", attempt="2")
+    too_much = {"rows": [{"drug": "triamcinolone", "concentration_mg_per_ml": "40", "dose_mg": "40", "volume_ml": "1",
+                          "lot_number": "TA-1"},
+                         {"drug": "bupivacaine", "concentration_mg_per_ml": "2.5", "dose_mg": "5", "volume_ml": "2",
+                          "lot_number": "BU-1"}]}
+    services.save_step(record, "injectate", "left", too_much, physician, "")
+    services.save_step(record, "sign_out", None, PROCEDURE_ANSWERS["sign_out"], physician, "")
+    services.sign(record, physician, record.version_id)  # at once: 0 minutes
+
+    response = client.get(f"/fhir/Procedure/{record.case_id}-procedure-{record.id}", headers=reader)
+
+    procedure = fhir_json(response)
+    validated(procedure)
+    checks = [{p["url"]: next(v for k, v in p.items() if k.startswith("value")) for p in e["extension"]}
+              for e in procedure["extension"] if e["url"] == f"{EXTENSION_BASE}/contrast-check"]
+    assert [(c["side"], c["check"], c["vascular-uptake"]) for c in checks] == [("left", 1, True), ("left", 2, False)]
+    notes = [note["text"] for note in procedure["note"]]
+    assert ("Warning noted (Contrast confirmation, check 1): Vascular uptake: reposition the needle and repeat "
+            "the contrast check before injecting.") in notes
+    assert ("Warning noted (Injectate): Left side: 3.0 mL in total is more than the joint usually holds "
+            "(about 0.6–2.5 mL).") in notes
+    assert notes[-1] == "Duration 0 minutes, flagged: shorter than 5 minutes."

@@ -25,7 +25,8 @@ from tracker.diary.services import time_point
 from tracker.models.procedure import ProcedureStatus
 from tracker.models.review import EXAM_SIDES
 from tracker.procedures.rules.billing import claims
-from tracker.procedures.rules.schema import Complication, Guidance, Step
+from tracker.procedures.rules.duration import duration_flag
+from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS, Complication, Guidance, Step
 from tracker.vocab import AllergyAnswer, AppointmentStatus, EntrySource, ProvocationResult, Side
 from tracker.workflow import State
 
@@ -302,10 +303,13 @@ def _latest(record, step):
 
 
 def _contrast_extensions(record):
+    """Every contrast check of each side in order, as the note prints them (one that showed vascular
+    uptake or a poor pattern, then its repeat): `check` numbers them, a side's last one counts."""
     found = []
-    for side, row in sorted(_latest(record, Step.CONTRAST).items()):
+    for row in sorted((r for r in record.steps if r.step == Step.CONTRAST), key=lambda r: (r.side.value, r.attempt)):
         answers = row.answers
-        parts = [{"url": "side", "valueCode": side.value}]
+        parts = [{"url": "side", "valueCode": row.side.value}, {"url": "check", "valueInteger": row.attempt},
+                 {"url": "recorded", "valueDateTime": row.recorded_at}]
         if answers.get("omitted"):
             parts += [{"url": "omitted", "valueBoolean": True},
                       {"url": "reason", "valueString": answers.get("omission_reason") or "documented contrast allergy"}]
@@ -318,6 +322,21 @@ def _contrast_extensions(record):
                 parts.append({"url": "vascular-uptake", "valueBoolean": answers["vascular_uptake"] in (True, "yes")})
         found.append({"url": coding.EXT_CONTRAST, "extension": parts})
     return found
+
+
+def _warning_notes(record):
+    """The warnings kept with each saved step (each contrast check), as the note prints them
+    ("Warning noted: …"): a volume beyond what the joint holds, a drug against an allergy, a
+    confirmation with its reason."""
+    rows = sorted(record.steps, key=lambda r: (STEPS.index(Step(r.step)), r.side.value, r.attempt))
+    notes = []
+    for row in rows:
+        step = Step(row.step)
+        where = (f" ({row.side.value})" if step in PER_SIDE_STEPS and record.side == Side.BILATERAL else "") \
+            + (f", check {row.attempt}" if step == Step.CONTRAST else "")
+        notes += [{"text": f"Warning noted ({step.label}{where}): {line}", "time": row.recorded_at}
+                  for line in (row.warnings or "").splitlines() if line.strip()]
+    return notes
 
 
 def procedure_code(record, billing_setting):
@@ -360,8 +379,12 @@ def procedures(case, billing_setting):
                   "authorReference": practitioner_ref(a.author)} for a in record.addenda]
         if record.abandon_reason:
             notes.append({"text": f"Abandoned: {record.abandon_reason}", "time": record.abandoned_at})
+        notes += _warning_notes(record)
         if record.duration_minutes is not None:
-            notes.append({"text": f"Duration {record.duration_minutes} minutes."})
+            minutes = record.duration_minutes
+            flag = duration_flag(minutes)
+            notes.append({"text": f"Duration {minutes} minute{'' if minutes == 1 else 's'}"
+                                  + (f", flagged: {flag}." if flag else ".")})
         performers = [{"actor": practitioner_ref(record.started_by)}]
         if record.signed_by and record.signed_by_id != record.started_by_id:
             performers.append({"actor": practitioner_ref(record.signed_by)})
