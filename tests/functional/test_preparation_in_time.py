@@ -102,6 +102,35 @@ def test_booked_late_the_confirmation_alone_goes_and_covers_the_reminders_alread
     assert topics(appointment) == [("booked", "email", "sent")]
 
 
+def test_moved_before_the_confirmation_went_it_is_confirmed_at_the_new_time_not_updated(
+        client, coordinator, gen, physician, room, reminder_outbox):
+    appointment = book(client, gen, physician, room, **APIXABAN)
+    moved = submit(client, f"/appointments/{appointment.id}/reschedule",
+                   booking(clinic_day(AHEAD + 1), "10:15", physician, room, reason="typed the wrong day",
+                           version_id=str(appointment.version_id)))
+    assert moved.status_code == 302, text(moved)
+    db.session.expire_all()
+    reminders.send_due()
+    reminders.send_due()
+    [(_to, subject, body, _)] = reminder_outbox
+    assert subject == f"Your appointment is booked: {long(AHEAD + 1)}"
+    assert f"take your last dose on {long(AHEAD - 3)}" in flat(body)
+    assert topics(appointment) == [("booked", "email", "sent")]
+
+
+def test_moved_after_the_confirmation_the_patient_gets_the_update(client, coordinator, gen, physician, room,
+                                                                  reminder_outbox):
+    appointment = book(client, gen, physician, room, **APIXABAN)
+    reminders.send_due()
+    submit(client, f"/appointments/{appointment.id}/reschedule",
+           booking(clinic_day(AHEAD + 1), "10:15", physician, room, reason="patient asked",
+                   version_id=str(appointment.version_id)))
+    db.session.expire_all()
+    reminders.send_due()
+    assert [subject.split(":")[0] for _to, subject, _body, _ in reminder_outbox] == [
+        "Your appointment is booked", "Your appointment has moved"]
+
+
 # ------------------------------------------------------------------ the preparation reminder
 
 @pytest.mark.parametrize("at, sent", [

@@ -8,7 +8,8 @@
   starts), when the first regular reminder would come on that day or later;
 - a reminder APPOINTMENT_REMINDER_HOURS before it (default 48 and 24: two days and the day
   before); when several are due at once, only the nearest goes;
-- an update when it moved (after the move; the reminders then follow the new time);
+- an update when it moved after the patient was told of it (the reminders then follow the new
+  time; one moved before anything went is confirmed at its new time);
 - a cancellation when it was cancelled before its time.
 
 By the patient's channel (`tracker.contact`): an email with the date, time, place, the preparation
@@ -102,11 +103,15 @@ def topic_of(appointment, now):
         return None, None
     channels = channels_for(appointment)
     moves = [c for c in appointment.changes if c.change == "rescheduled"]
-    if moves and moves[-1].at >= now - RECENT and not _settled(appointment, f"moved-{moves[-1].id}", channels):
+    told = [m for m in appointment.messages if m.status in (SENT, UNCERTAIN)]
+    # A move is news to a patient told of the appointment before it; one moved before anything went
+    # is confirmed at its new time instead.
+    if (moves and moves[-1].at >= now - RECENT and any(m.claimed_at < moves[-1].at for m in told)
+            and not _settled(appointment, f"moved-{moves[-1].id}", channels)):
         return f"moved-{moves[-1].id}", UPDATE
     confirmation = f"{CONFIRMATION}{appointment.starts_at:%Y%m%d%H%M}"
-    told = any(m.status in (SENT, UNCERTAIN) and m.topic != confirmation for m in appointment.messages)
-    if not told and appointment.created_at >= now - RECENT and not _settled(appointment, confirmation, channels):
+    if (not any(m.topic != confirmation for m in told) and appointment.created_at >= now - RECENT
+            and not _settled(appointment, confirmation, channels)):
         return confirmation, REMINDER
     # The confirmation, or the update of a move, says everything a reminder would: reminders whose
     # time had come by then are covered by it.
