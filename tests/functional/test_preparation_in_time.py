@@ -191,6 +191,39 @@ def test_booked_after_the_preparation_reminder_time_the_confirmation_carries_it(
     assert f"take your last dose on {long(0)}" in flat(reminder_outbox[0][2])
 
 
+def test_a_hold_agreed_after_the_booking_is_sent_at_the_next_run(client, coordinator, gen, physician, room,
+                                                                  reminder_outbox):
+    """Booked yesterday at 10:00 (after 09:00, when a preparation reminder would have gone) for a
+    procedure 4 days ahead, the prescriber's agreement not yet recorded; today it is: the last dose
+    is today, and the patient hears of it at the next run, not at the two-day reminder."""
+    patient = gen.patient(email="pat@example.org")
+    case = gen.case(state=State.SCHEDULED, side=Side.LEFT, patient=patient)
+    db.session.add(RiskScreen(case_id=case.id, red_flags_screened=True,
+                              **{**APIXABAN, "anticoagulant_prescriber_agreed": None}))
+    db.session.commit()
+    booked_at = clinic_moment(-1, 10)
+    appointment = gen.appointment(case, physician=physician, room=room, starts_at=clinic_moment(4, 10, 15),
+                                  created_at=booked_at)
+    reminders.send_due(now=booked_at + timedelta(minutes=5))
+    assert "do not stop it yet" in flat(reminder_outbox[0][2])
+
+    screen = db.session.execute(db.select(RiskScreen).filter_by(case_id=case.id)).scalar_one()
+    saved = submit(client, f"/cases/{case.id}/risk-screen", {
+        "version_id": str(screen.version_id), "anticoagulant_answer": "taking", "allergy_answer": "nkda",
+        "anticoagulants": APIXABAN["anticoagulants"], "anticoagulant_hold_plan": "restart the day after",
+        "anticoagulant_hold_days": "3", "anticoagulant_prescriber_agreed": "yes", "pregnancy": "no",
+        "red_flags_screened": "y", "contrast_premedication_plan": "", "hba1c": "", "red_flags_notes": ""})
+    assert saved.status_code == 302, text(saved)
+    db.session.expire_all()
+    reminders.send_due()
+    reminders.send_due()
+
+    assert [topic for topic, _channel, _status in topics(appointment)] == ["booked", "prepare"]
+    _to, subject, body, _ = reminder_outbox[-1]
+    assert subject == f"Prepare for your appointment from {long(0)}"
+    assert f"take your last dose on {long(0)}" in flat(body)
+
+
 # ------------------------------------------------------------------ text messages
 
 def test_a_patient_reached_by_text_gets_the_preparation_by_email_too_and_the_text_stays_clean(

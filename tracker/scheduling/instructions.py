@@ -170,6 +170,12 @@ def first_day_to_act(risk, starts_at, told_at):
     return min(days, default=None)
 
 
+def last_step_change(risk):
+    """When a step was last changed on the risk screen (a hold, a premedication, fasting), or None."""
+    moments = [getattr(risk, column, None) for column in STEP_SET_AT.values()] if risk is not None else []
+    return max((moment for moment in moments if moment is not None), default=None)
+
+
 def preparation_unread(risk, prefers, email, has_account):
     """What staff are told when the patient cannot read a step they must act on: no email goes to
     them (no address, or phone calls preferred: `prefers` is their ContactChannel) and no account

@@ -130,8 +130,9 @@ def topic_of(appointment, now):
 
 @dataclass(frozen=True)
 class Preparing:
-    """The preparation reminder: its topic, when it is due (UTC), until when it is of use (the end
-    of the first day to act, UTC) and that day (clinic date)."""
+    """The preparation reminder: its topic, when it is due (09:00 the day before the first day to
+    act, or a later change of a step), until when it is of use (the end of that day) and that day
+    (clinic date)."""
     topic: str
     at: datetime
     until: datetime
@@ -151,8 +152,13 @@ def preparation_reminder(appointment):
     hours = offsets()
     if hours and appointment.starts_at - timedelta(hours=hours[0]) < first_day:
         return None  # the first reminder is early enough
-    return Preparing(topic=f"{PREPARATION}{day:%Y%m%d}-{appointment.starts_at:%Y%m%d%H%M}",
-                     at=datetime.combine(day - timedelta(days=1), PREPARE_AT, tzinfo=zone),
+    at = datetime.combine(day - timedelta(days=1), PREPARE_AT, tzinfo=zone)
+    changed = instructions.last_step_change(appointment.case.risk_screen)
+    if changed is not None and changed > appointment.time_set_at:
+        # A step changed after the booking or the move was in no message: it goes from the change,
+        # even when 09:00 the day before came before the booking.
+        at = max(at, changed)
+    return Preparing(topic=f"{PREPARATION}{day:%Y%m%d}-{appointment.starts_at:%Y%m%d%H%M}", at=at,
                      until=datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone), day=day)
 
 
