@@ -288,6 +288,17 @@ def test_staff_are_told_to_call_a_patient_who_cannot_read_the_preparation(client
     assert (UNREAD in board_card(client, appointment)) is warned
 
 
+def test_a_patient_who_cannot_read_it_is_told_by_text_that_the_clinic_will_call(
+        client, coordinator, gen, physician, room, provider):
+    # No email, no account: "How to prepare: <sign-in address>" led nowhere.
+    book(client, gen, physician, room, {"email": None, "preferred_contact": ContactChannel.SMS, "phone": MOBILE},
+         **APIXABAN)
+    reminders.send_due()
+    [confirmation] = [t["body"] for t in provider.texts_to(MOBILE)]
+    assert "How to prepare: the clinic will call you before your appointment." in confirmation
+    assert "/sign-in" not in confirmation
+
+
 def test_an_account_lets_the_patient_read_it_at_their_sign_in(client, coordinator, gen, physician, room):
     appointment = book(client, gen, physician, room,
                        {"email": None, "preferred_contact": ContactChannel.SMS, "phone": MOBILE}, **APIXABAN)

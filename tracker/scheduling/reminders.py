@@ -376,8 +376,13 @@ def text_body(appointment, kind, topic=""):
             lead = ngettext("%(clinic)s: reminder of your appointment on %(day)s at %(time)s, %(place)s.",
                             "%(clinic)s: reminder of your appointment on %(day)s at %(time)s, %(place)s.",
                             hour, clinic=clinic, day=day, time=time, place=place)
-        how = (_("How to prepare: in the email we sent you, and at %(link)s", link=_sign_in_link())
-               if contact.EMAIL in channels_for(appointment) else _("How to prepare: %(link)s", link=_sign_in_link()))
+        if preparation_unread(appointment):
+            # No email and no account: the sign-in address would lead nowhere; staff are told to call.
+            how = _("How to prepare: the clinic will call you before your appointment.")
+        elif contact.EMAIL in channels_for(appointment):
+            how = _("How to prepare: in the email we sent you, and at %(link)s", link=_sign_in_link())
+        else:
+            how = _("How to prepare: %(link)s", link=_sign_in_link())
         lines = [lead, how]
     return " ".join([*lines, _phone_line()])
 
