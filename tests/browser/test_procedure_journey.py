@@ -238,7 +238,7 @@ def test_a_checks_warnings_a_refused_signature_and_a_strength_echo_are_read_wher
         physician = make_user(Role.PHYSICIAN, name=PHYSICIAN)
         record = make_procedure(side=Side.BILATERAL, physician=physician, steps=["sign_in", "time_out"],
                                 patient=make_patient(family_name="Tran", given_name="Minh"))
-        db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True))
+        db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True, contrast_premedication_planned=True))
         db.session.commit()
         case_id, email = record.case_id, physician.email
         db.session.remove()
