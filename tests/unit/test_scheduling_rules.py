@@ -319,8 +319,14 @@ def test_a_sedated_patient_needs_a_driver():
                                                                          risk(sedation_planned=True)))
 
 
-def test_a_contrast_allergic_patient_needs_premedication_instructions_sent():
-    assert required(appointment(), risk(allergy_contrast=True)) == ALWAYS | {"contrast_premedication_sent"}
+def test_a_contrast_allergic_patient_needs_premedication_instructions_sent_when_premedication_is_planned():
+    planned = risk(allergy_contrast=True, contrast_premedication_planned=True)
+    assert required(appointment(), planned) == ALWAYS | {"contrast_premedication_sent"}
+    # Managed without contrast ("No contrast will be used"): nothing to send, and it says why.
+    without = risk(allergy_contrast=True, contrast_premedication_plan="No contrast will be used")
+    assert required(appointment(), without) == ALWAYS
+    [item] = [i for i in readiness.items(appointment(), without) if i.field == "contrast_premedication_sent"]
+    assert item.why == "allergies: iodinated contrast; no premedication planned"
 
 
 def test_a_diabetic_patient_has_the_glucose_check_in_the_day_of_check():
@@ -349,7 +355,8 @@ def test_the_day_of_check_says_what_a_possible_or_known_pregnancy_needs(pregnanc
 
 
 def test_a_patient_with_every_risk_needs_every_item():
-    screen = risk(anticoagulants="warfarin", sedation_planned=True, allergy_contrast=True, diabetes=True)
+    screen = risk(anticoagulants="warfarin", sedation_planned=True, allergy_contrast=True,
+                  contrast_premedication_planned=True, diabetes=True)
     assert len(readiness.missing(appointment(), screen)) == 5
     assert not readiness.is_ready(appointment(), screen)
 
@@ -388,7 +395,8 @@ def test_an_empty_override_reason_does_not_count():
 
 
 def test_the_summary_names_what_is_still_needed_in_plain_words():
-    screen = risk(sedation_planned=True, anticoagulants="warfarin", allergy_contrast=True, diabetes=True)
+    screen = risk(sedation_planned=True, anticoagulants="warfarin", allergy_contrast=True,
+                  contrast_premedication_planned=True, diabetes=True)
     assert readiness.still_needed(appointment(), screen) == (
         "Still needed: consent, anticoagulant plan, driver, contrast premedication, day-of check")
     assert readiness.still_needed(appointment(day_of_check_done=True), risk(sedation_planned=True)) == (

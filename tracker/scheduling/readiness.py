@@ -32,6 +32,9 @@ def items(appointment, risk, missed=None):
     anticoagulated = takes_anticoagulant(risk)
     sedated = bool(risk and risk.sedation_planned)
     contrast_allergy = bool(risk and risk.allergy_contrast)
+    # Premedication instructions are sent only when premedication is planned: an allergy managed
+    # without contrast ("no contrast will be used") has nothing to send.
+    premedicated = contrast_allergy and bool(risk.contrast_premedication_planned)
     diabetic = bool(risk and (risk.diabetes or risk.insulin))
     pregnancy = pregnancy_flag(risk)
     day_of = _DAY_OF[diabetic, pregnancy]
@@ -43,8 +46,10 @@ def items(appointment, risk, missed=None):
         Item("driver_arranged", N_("Driver arranged (sedation: no driving for 24 hours)"), sedated,
              appointment.driver_arranged, N_("driver")),
         Item("contrast_premedication_sent", N_("Contrast-allergy premedication instructions sent"),
-             contrast_allergy, appointment.contrast_premedication_sent, N_("contrast premedication"),
-             f"allergies: {allergy_words(risk)}", "allergies" in not_asked(risk), alerts.get(PREMEDICATION, "")),
+             premedicated, appointment.contrast_premedication_sent, N_("contrast premedication"),
+             f"allergies: {allergy_words(risk)}" + ("; no premedication planned" if contrast_allergy and not premedicated
+                                                     else ""),
+             "allergies" in not_asked(risk), alerts.get(PREMEDICATION, "")),
         Item("day_of_check_done", day_of, True, appointment.day_of_check_done, N_("day-of check"),
              f"pregnancy: {pregnancy.label.lower()}" if pregnancy else "", alert=alerts.get(FASTING, "")),
     ]
