@@ -27,11 +27,5 @@ def like(column, pattern):
     return column.like(pattern, escape=LIKE_ESCAPE)
 
 
-def starts_with(column, text):
-    # The pattern is built here rather than with SQL concatenation so that SQLite and PostgreSQL
-    # see a constant prefix and can use an index on the column.
-    return like(column, prefix_pattern(text))
-
-
 def contains(column, text):
     return like(column, inner_pattern(text))

@@ -1,6 +1,8 @@
 """The coordinator's worklist: counts, what each case waits for, filters, search, sorting, paging,
 and a query count that does not grow with the data."""
+import re
 from datetime import date, datetime, timedelta, timezone
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import text
@@ -11,6 +13,7 @@ from tracker.roles import Role
 from tracker.vocab import Indication, ProvocationResult, Side
 from tracker.workflow import State
 
+from tests.helpers import links
 
 
 def page(client, query=""):
@@ -87,6 +90,32 @@ def test_search_finds_by_exact_mrn_or_family_name_prefix(client, coordinator, ge
     assert "Quentin" in by_name and "Other" not in by_name
     assert "Other" not in page(client, "?q=O%27Hara_x%25")
     assert "No cases match." in page(client, "?q=%25")
+
+
+def _case_links(html):
+    return {href for href in links(html) if re.fullmatch(r"/cases/\d+", href)}
+
+
+@pytest.mark.parametrize("typed", [
+    # A later part of a family name, alone, with the given name in either order, or as "Family, Given".
+    "Lopez", "lóp", "López, Lucía", "Lucía López", "lopez lucia", "García López Lucía", "Lucia Garcia Lopez",
+    "O'Connor", "Dhúill", "Siobhan OConnor", "Dhuill-O'Connor, Siobhán",
+    # The start of the whole family name, the given name, and the middle of a part (nobody).
+    "García", "garcia l", "Lucía", "Connor", "hull",
+])
+def test_the_name_filter_finds_the_patients_the_search_finds(client, coordinator, gen, typed):
+    for family, given in (("García López", "Lucía"), ("Ní Dhúill-O'Connor", "Siobhán"), ("Lopez", "Ana"),
+                          ("Connors", "Lucas"), ("Other", "Person")):
+        gen.case(state=State.UNDER_REVIEW, patient=gen.patient(family_name=family, given_name=given))
+    searched = client.get("/search", query_string={"q": typed}).get_data(as_text=True)
+    on_worklist = page(client, "?" + urlencode({"q": typed}))
+    assert _case_links(on_worklist) == _case_links(searched), typed
+
+
+def test_the_name_filter_still_finds_an_exact_mrn_among_names(client, coordinator, gen):
+    by_mrn = gen.case(patient=gen.patient(mrn="QA-1002", family_name="Numbered"))
+    gen.case(patient=gen.patient(mrn="QA-10020", family_name="Longer"))
+    assert _case_links(page(client, "?q=qa1002")) == {f"/cases/{by_mrn.id}"}
 
 
 def test_sorting_is_limited_to_the_allowed_orders(client, coordinator, gen):

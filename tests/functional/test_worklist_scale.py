@@ -257,6 +257,23 @@ def test_a_list_of_one_state_reads_that_state_in_waiting_order(app_ctx, gen):
         assert " Sort " not in f" {plan} ", plan
 
 
+def test_the_name_filter_reads_each_meaning_of_a_name_through_an_index(app_ctx, gen):
+    """A name on the worklist finds what the search finds (the start of the family name, of any of
+    its later parts, of the given name, both together, or the exact MRN): each through its own
+    index, in one query, never reading the patients or the family name parts whole."""
+    from tracker.cases import worklist
+    for family, given in (("García López", "Lucía"), ("Ní Dhúill-O'Connor", "Siobhán"), ("Lopez", "Ana")):
+        gen.case(state=State.UNDER_REVIEW, patient=gen.patient(family_name=family, given_name=given))
+    plan = _plan(worklist.query(worklist.open_states(), q="Lucía López").limit(26))
+    db.session.rollback()
+    for index in ("ix_patients_mrn_key", "ix_patients_given_name_search", "ix_family_name_parts_key"):
+        assert index in plan, (index, plan)
+    # SQLite may read the name-order index, which also starts with the folded family name.
+    assert "ix_patients_family_name_search" in plan or "ix_patients_name_order" in plan, plan
+    whole = r"SCAN (patients|family_name_parts)\b" if db.engine.dialect.name == "sqlite" else r"Seq Scan"
+    assert not re.search(whole, plan), plan
+
+
 def test_the_physicians_list_takes_the_same_queries_for_3_and_30_cases_and_counts_nothing(
         client, gen, login_as, count_queries):
     from tracker.roles import Role

@@ -43,7 +43,9 @@ class WorklistQuery(Query):
     side: SideCode | None = None
     profile: ProfileCode | None = Field(None, description="Payer profile code (the clinic default includes "
                                                           "cases without one).")
-    q: str | None = Field(None, max_length=80, description="Exact MRN, or the start of the family name.")
+    q: str | None = Field(None, max_length=80, description=(
+        "Exact MRN, or a name as the patient search finds it: the start of the family name or of any "
+        "of its parts, of the given name, or both in either order."))
     sort: SortCode = Field(DEFAULT_SORT, description="waiting (longest first), recent, referral, name.")
 
     _clean_q = field_validator("q")(_printable)

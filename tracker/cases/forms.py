@@ -20,7 +20,7 @@ class WorklistFilterForm(TrackerForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("MRN or family name"), validators=[Optional(), Length(max=80)])
+    q = StringField(_l("MRN or name"), validators=[Optional(), Length(max=80)])
     state = SelectField(_l("State"), validators=[Optional()])
     physician = SelectField(_l("Physician"), validators=[Optional()])
     side = SelectField(_l("Side"), choices=options(Side, blank=_l("Any side")), validators=[Optional()])

@@ -76,6 +76,13 @@ def parse_search(typed, date_formats=("%Y-%m-%d",)):
     )
 
 
+def parse_name_or_mrn(typed):
+    """What the worklist's box means (pure): the exact MRN (by its key), or a name read as the
+    search reads it (_name_terms). Empty terms when there is nothing to compare."""
+    text = clean_text(typed, keep_joiners=False)
+    return SearchTerms(mrn=mrn_key(text), names=_name_terms(text) if any(c.isalpha() for c in text) else ())
+
+
 _NUMERIC_DATE = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
 
 
@@ -203,6 +210,22 @@ def _first_matches(shape, limit, narrowed, live_only):
     return (db.select(matching.c.id)
             .order_by(matching.c.family_name_key, matching.c.given_name_key, matching.c.id)
             .limit(limit + 1).subquery())
+
+
+def ids_matching(terms):
+    """The ids of the patients matching `terms`, as one select for an IN (the worklist's name
+    box), or None when the terms compare nothing: each meaning's own select through its own index
+    (a later part of a family name through the parts' table), so the register is never read whole.
+    UNION ALL, not UNION: a repeat changes nothing for IN, and PostgreSQL can then also probe each
+    branch for one row at a time, where UNION made it join every match to the whole table."""
+    branches = []
+    for meaning in _meanings(terms):
+        in_parts = any(what == "family_part" for what, _ in meaning)
+        compared, patient_id = (_COMPARED_IN_PARTS, FamilyNamePart.patient_id) if in_parts else (_COMPARED, Patient.id)
+        branches.append(db.select(patient_id).filter(*(compared[what](value) for what, value in meaning)))
+    if not branches:
+        return None
+    return branches[0] if len(branches) == 1 else db.union_all(*branches)
 
 
 @lru_cache(maxsize=256)
@@ -335,5 +358,5 @@ def identity_of(patient):
                     date_of_birth=patient.date_of_birth)
 
 
-__all__ = ["Found", "FoundCase", "SearchRefused", "SearchTerms", "find_duplicates", "identity_of",
-           "parse_search", "search_page", "search_patients"]
+__all__ = ["Found", "FoundCase", "SearchRefused", "SearchTerms", "find_duplicates", "identity_of", "ids_matching",
+           "parse_name_or_mrn", "parse_search", "search_page", "search_patients"]
