@@ -93,7 +93,13 @@ def test_a_days_appointments_with_readiness(client, gen, headers):
     day = to_clinic(soon).date().isoformat()
     page = client.get(f"/api/v1/appointments?day={day}", headers=headers).get_json()
     assert [i["id"] for i in page["items"]] == [appointment.id] and page["day"] == day
-    assert page["items"][0]["ready"] is False and "consent" in page["items"][0]["still_needed"]
+    assert page["items"][0]["ready"] is False
+    # The items alone, as a list: no "Still needed:" label repeated in the value.
+    assert page["items"][0]["still_needed"] == ["consent", "day-of check"]
+    appointment.consent_obtained = appointment.day_of_check_done = True
+    db.session.commit()
+    page = client.get(f"/api/v1/appointments?day={day}", headers=headers).get_json()
+    assert page["items"][0]["ready"] is True and page["items"][0]["still_needed"] == []
 
 
 def test_a_cases_diary_shows_each_score_with_the_time_it_describes_and_late_ones_marked(client, gen, headers):

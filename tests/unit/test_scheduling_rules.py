@@ -404,6 +404,12 @@ def test_the_summary_names_what_is_still_needed_in_plain_words():
     assert readiness.still_needed(appointment(consent_obtained=True, day_of_check_done=True), risk()) == ""
 
 
+def test_the_items_still_needed_are_named_alone_for_the_api():
+    assert readiness.still_needed_items(appointment(day_of_check_done=True), risk(sedation_planned=True)) == [
+        "consent", "driver"]
+    assert readiness.still_needed_items(appointment(consent_obtained=True, day_of_check_done=True), risk()) == []
+
+
 def test_ready_by_override_only_while_something_is_missing():
     reason = "Consent is in the paper chart; verified by phone."
     assert readiness.by_override(appointment(readiness_override_reason=reason), risk())

@@ -158,7 +158,9 @@ class DayAppointment(BaseModel):
     physician: str
     room: str
     ready: bool
-    still_needed: str = Field(description='e.g. "Still needed: consent"; empty when ready.')
+    still_needed: list[str] = Field(description=(
+        'The readiness items not yet done, e.g. ["consent", "driver"]; empty when every item is done '
+        '(`ready` is true without them when a physician recorded why the procedure may go ahead).'))
 
 
 class DayPage(Paging):

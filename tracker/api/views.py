@@ -152,7 +152,8 @@ def case(case_id):
 @token_allow(*READERS)
 @openapi.document("A day's appointments", schemas.DayPage, schemas.DayQuery)
 def appointments():
-    """Every appointment starting on the clinic's day (any status), in time order, with readiness."""
+    """Every appointment starting on the clinic's day (any status), in time order, with readiness:
+    `ready`, and `still_needed`, the items not yet done."""
     query = _query(schemas.DayQuery)
     day = query.day or clinic_today()
     statement = (
@@ -170,7 +171,7 @@ def appointments():
         id=a.id, case_id=a.case_id, patient=_patient(a.case.patient), side=a.case.side.value,
         starts_at=a.starts_at, ends_at=a.ends_at, status=a.status.value, physician=a.physician.name,
         room=a.room.name, ready=readiness.is_ready(a, a.case.risk_screen),
-        still_needed=readiness.still_needed(a, a.case.risk_screen)) for a in page.items]
+        still_needed=readiness.still_needed_items(a, a.case.risk_screen)) for a in page.items]
     record_read("schedule_day", day.isoformat())
     return _respond(schemas.DayPage(day=day, items=items, **_paging(page)))
 

@@ -97,6 +97,11 @@ def still_needed(appointment, risk):
     return _still_needed(_needed(appointment, risk))
 
 
+def still_needed_items(appointment, risk):
+    """What is missing, each item by its short name: ["consent", "driver"] ([] if none)."""
+    return [item.short for item in _needed(appointment, risk)]
+
+
 def is_ready(appointment, risk):
     """Ready when every required item is done, or a physician recorded why it may go ahead."""
     return _ready(appointment, _needed(appointment, risk))
