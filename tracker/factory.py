@@ -174,6 +174,7 @@ def register_template_helpers(app):
     from tracker import contact, phones, sms, timeutil, workflow
     from tracker.clinic import clinic_contact
     from tracker.access import may
+    from tracker.formfields import length_hint
     from tracker.navigation import main_links
     from tracker.security import idle_seconds_left
     from tracker.diary.services import ENTRY_STATES, LINK_STATES
@@ -203,6 +204,7 @@ def register_template_helpers(app):
         NOT_STARTED=NOT_STARTED, MESSAGE_TO_RESEND=MESSAGE_TO_RESEND, AppointmentStatus=AppointmentStatus,
     )
     app.jinja_env.filters["therapy_kind_label"] = _therapy_kind_label
+    app.jinja_env.globals["length_hint"] = length_hint
 
     @app.context_processor
     def clinic():

@@ -4,11 +4,12 @@ from datetime import date
 from flask import request
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.i18n import get_translations as wtforms_catalog
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.validators import Length, StopValidation, ValidationError
 
 from tracker.extensions import db
 from tracker.models import Case, Patient
@@ -27,11 +28,54 @@ class TrackerForm(FlaskForm):
     """Every form of the tracker: Flask-WTF's (CSRF, the request's data), with WTForms' own
     messages ("Not a valid choice") in the reader's language. Flask-WTF reads that catalog from
     disk on every request that builds a form (a quarter of a millisecond); it is read once per
-    language here."""
+    language here.
+
+    A field's maximum length (`Length(max=...)`) is never given to the browser as `maxlength`,
+    which cuts what is typed or pasted there without a word: free text says its limit in its hint
+    (`length_hint`), and a value over it is refused next to the field, kept as typed, saying by how
+    much (`WithinLength`)."""
 
     class Meta:
         def get_translations(self, form):
             return _wtforms_catalog(str(get_locale() or "en"))
+
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            field.validators = [WithinLength(v) if isinstance(v, Length) and v.max != -1 else v
+                                for v in field.validators]
+            return field
+
+        def render_field(self, field, render_kw):
+            return super().render_field(field, {"maxlength": False, **render_kw})
+
+
+class WithinLength:
+    """A `Length` whose answer to a value over its maximum says the limit and by how much it is
+    over; its own message stays its answer to a value under its minimum."""
+
+    def __init__(self, length):
+        self.length, self.field_flags = length, length.field_flags
+
+    def __call__(self, form, field):
+        typed = len(field.data or "")
+        if typed > self.length.max:
+            raise ValidationError(_("Up to %(max)s characters: this has %(length)s, %(over)s too many.",
+                                    max=self.length.max, length=typed, over=typed - self.length.max))
+        self.length(form, field)
+
+
+# Free text (a text area, or one line of this many characters or more) says its limit under the
+# field. A name, an MRN, a phone number or an email address never comes near its limit: saying it
+# there would only crowd the form (one over it is still named next to the field).
+HINTED_LENGTH = 200
+
+
+def length_hint(field):
+    """"Up to 2000 characters." for a field of free text with a maximum length, else None."""
+    limit = field.flags.maxlength
+    if not limit or field.type == "EmailField" or (field.type != "TextAreaField" and limit < HINTED_LENGTH):
+        return None
+    return ngettext("Up to %(num)s character.", "Up to %(num)s characters.", limit)
 
 
 _WTFORMS_CATALOGS = {}

@@ -122,7 +122,7 @@ def entry_form(case, form_class=EntryForm, **kwargs):
 class CorrectionForm(_Answers, TrackerForm):
     version_id = HiddenField()
     score = ScoreField(_l("Correct score"))
-    reason = TextAreaField(_l("Why does it change?"), validators=[Length(max=500, message=_l("Keep the reason under 500 characters."))])
+    reason = TextAreaField(_l("Why does it change?"), validators=[Length(max=500)])
 
     def validate_reason(self, field):
         if not (field.data or "").strip():

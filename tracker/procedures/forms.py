@@ -60,6 +60,11 @@ FIELD_KINDS = {
 
 
 class InjectateRowForm(Form):
+    """One drug's row of the injectate step: a sub-form (the step's form holds the CSRF token) that
+    keeps every form's rules, such as lengths (TrackerForm.Meta)."""
+
+    Meta = TrackerForm.Meta
+
     drug = _select(_l(INJECTATE_ROW_FIELDS[0].label))
     concentration_mg_per_ml = _number(_l(INJECTATE_ROW_FIELDS[1].label))
     dose_mg = _number(_l(INJECTATE_ROW_FIELDS[2].label))
@@ -181,7 +186,7 @@ class AbandonForm(TrackerForm):
 class AddendumForm(TrackerForm):
     reason = StringField(_l("Reason for the addendum"), validators=[
         DataRequired(_l("Give the reason for the addendum (e.g. a correction of the lot number).")),
-        Length(max=200, message=_l("Keep the reason under 200 characters; put the detail in the text."))])
+        Length(max=200)])
     text = TextAreaField(_l("Addendum"), validators=[
         DataRequired(_l("Write the addendum.")), Length(max=5000)])
     submit = SubmitField(_l("Add addendum"))
