@@ -304,6 +304,26 @@ def test_on_a_landscape_tablet_the_header_is_two_rows_and_the_account_stays_toge
     screenshot(page, "tablet-header")
 
 
+@pytest.mark.parametrize("role", ["coordinator", "physician", "admin"])
+def test_on_a_landscape_tablet_every_staff_header_is_two_rows(role, demo, live_server, new_page, screenshot):
+    """The admin has the most links (seven): they too fit the first row and the next, the account
+    still together at the right, every link a full tap target."""
+    page = new_page("tablet")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    sign_in(page, live_server, role)
+    nav = page.get_by_role("navigation", name="Main")
+    screenshot(page, "tablet-header")
+    boxes = [item.bounding_box() for item in nav.locator("a, button, input:not([type=hidden])").all()]
+    middles = sorted(round(box["y"] + box["height"] / 2) for box in boxes)
+    # The items of one row have their middles within a few pixels of each other.
+    rows = [y for i, y in enumerate(middles) if i == 0 or y - middles[i - 1] > 12]
+    assert len(rows) <= 2, (role, middles)
+    assert all(box["height"] >= TAP_TARGET_PX for box in boxes), boxes
+    assert_fits_width(page)
+    # Laid out item by item, the links are still a list to a screen reader (title, links, account).
+    assert nav.get_by_role("list").count() == 3
+
+
 # ------------------------------------------------------------------ keyboard only
 
 def test_keyboard_alone_reaches_email_password_and_sign_in_and_enter_submits(demo, live_server, page,
