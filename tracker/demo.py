@@ -172,8 +172,7 @@ def seed():
     if not clinic_contact().phone:
         # Patients are told to call the clinic on its number (pages, emails, texts); 555-0100 is
         # North America's fictional range, as the patients' phones are.
-        set_clinic_contact("+12015550100", "SI Joint Injection Clinic\n100 Example Avenue, Suite 2\nSpringfield",
-                           admin)
+        set_clinic_contact("+12015550100", "100 Example Avenue, Suite 2\nSpringfield", admin)
 
     for n, family, given, born, sex, side, indication, target, facts, days_ago in DEMO_CASES:
         mrn = f"DEMO-{n:04d}"
