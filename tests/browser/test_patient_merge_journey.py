@@ -42,7 +42,9 @@ def test_coordinator_finds_a_duplicate_merges_it_and_sees_the_caps_change(app, l
 
     expect(page.get_by_role("heading", name="Merge two patient records")).to_be_visible()
     expect(page.get_by_role("heading", name="Record kept")).to_be_visible()
-    expect(page.get_by_text("lucia@example.org")).to_be_visible()
+    # Only the duplicate has an email: the comparison shows it, and that the record kept takes it.
+    expect(page.get_by_role("mark").filter(has_text="lucia@example.org")).to_be_visible()
+    expect(page.locator("#contact-after-merge")).to_contain_text("lucia@example.org")
     page.get_by_role("button", name="Merge records").click()
     # No reason: said next to the field, nothing merged.
     expect(page.locator("#reason-error")).to_contain_text("Say why these records are the same person")
@@ -57,6 +59,7 @@ def test_coordinator_finds_a_duplicate_merges_it_and_sees_the_caps_change(app, l
     expect(page.locator("li.cap-usage").first).to_contain_text("2 of 2 diagnostic")
     expect(page.locator("#duplicates")).to_have_count(0)
     expect(page.get_by_text("Merged in Garcia, Lucia")).to_be_visible()
+    expect(page.get_by_role("main")).to_contain_text("lucia@example.org")   # carried over, not lost
     screenshot(page, "4-merged")
 
     # The search now lists the one record.
