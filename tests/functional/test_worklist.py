@@ -118,6 +118,19 @@ def test_the_name_filter_still_finds_an_exact_mrn_among_names(client, coordinato
     assert _case_links(page(client, "?q=qa1002")) == {f"/cases/{by_mrn.id}"}
 
 
+def test_the_mrn_of_a_record_merged_away_finds_the_kept_patients_cases(client, coordinator, gen):
+    """As the header search does: the MRN on an old referral letter still finds the patient."""
+    kept = gen.patient(mrn="QA-7001", family_name="Ruiz")
+    merged = gen.patient(mrn="QA-7101", family_name="Ruiz-Older")
+    hers = gen.case(patient=kept)
+    gen.case(patient=gen.patient(mrn="QA-7102", family_name="Otherperson"))
+    merged.merged_into_id = kept.id
+    db.session.commit()
+
+    for typed in ("QA-7101", "qa7101", "QA-7001"):
+        assert _case_links(page(client, "?" + urlencode({"q": typed}))) == {f"/cases/{hers.id}"}, typed
+
+
 def test_sorting_is_limited_to_the_allowed_orders(client, coordinator, gen):
     gen.case(patient=gen.patient(family_name="Zulu"))
     gen.case(patient=gen.patient(family_name="Alpha"))
