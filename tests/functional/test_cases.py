@@ -47,6 +47,28 @@ def test_cancelling_needs_a_reason_which_the_timeline_then_shows(client, coordin
     assert "Reason: Moved out of area" in done.get_data(as_text=True)
 
 
+def test_a_reason_over_its_limit_is_refused_next_to_it_with_the_text_kept(client, coordinator, gen):
+    # It was a bare 400 page, and the 2,100 characters typed were gone.
+    from tests.helpers import soup, text
+
+    case = gen.case(state=State.UNDER_REVIEW)
+    typed = "Moved out of area; " * 110 + "end"
+    page_before = soup(text(client.get(f"/cases/{case.id}")))
+    assert "Up to 2000 characters." in page_before.find("details", class_="reasoned").get_text()
+    refused = submit(client, f"/cases/{case.id}/transition",
+                     {"action": "cancel", "version_id": case.version_id, "reason": typed},
+                     form_page=f"/cases/{case.id}")
+    assert refused.status_code == 422
+    page = soup(text(refused))
+    box = page.find("textarea", id="reason-cancel")
+    assert box.get_text() == typed and box["aria-invalid"] == "true"
+    assert box.find_parent("details").has_attr("open")
+    error = page.find(id="reason-cancel-error").get_text()
+    assert f"Up to 2000 characters: this has {len(typed)}, {len(typed) - 2000} too many." in error
+    db.session.expire_all()
+    assert case.state == State.UNDER_REVIEW
+
+
 def test_a_transition_not_offered_to_the_role_is_refused(client, coordinator, gen):
     case = gen.case(state=State.UNDER_REVIEW)
     response = submit(client, f"/cases/{case.id}/transition",

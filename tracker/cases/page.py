@@ -40,8 +40,10 @@ PAGE_LOAD = (
 )
 
 
-def render_case(case, override_form=None, status=200):
-    """The case page: everything captured so far, the verdict with its criteria, the timeline."""
+def render_case(case, override_form=None, status=200, refused_transition=None):
+    """The case page: everything captured so far, the verdict with its criteria, the timeline.
+    `refused_transition`: a state change's form refused for its reason, shown open with its error
+    and what was typed."""
     if "verdicts" in inspect(case).unloaded:
         # Loaded without PAGE_LOAD (or expired by a rollback): read it all now, in as few queries.
         db.session.execute(db.select(Case).filter_by(id=case.id).options(*PAGE_LOAD)).unique().all()
@@ -68,6 +70,7 @@ def render_case(case, override_form=None, status=200):
         may_override=may_override,
         transitions=transitions,
         form=TransitionForm(version_id=case.version_id) if transitions else None,
+        refused_transition=refused_transition,
         verdict=verdict, stale=stale_reason is not None, stale_reason=stale_reason,
         booking_problems=booking_problems,
         assessment=today[0], can_evaluate=can_evaluate,

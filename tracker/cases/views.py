@@ -116,7 +116,10 @@ def apply_transition(case_id):
     case = get_case(case_id, "case.steer")
     form = TransitionForm()
     if not form.validate_on_submit():
-        abort(400)
+        if form.csrf_token.errors or form.action.errors or form.version_id.errors:
+            abort(400)
+        # The reason is over its limit: said next to it, with what was typed.
+        return render_case(case, refused_transition=form, status=422)
     on_refusal(back_to(url_for("cases.show", case_id=case_id), stale=STALE))
     move = services.apply_button(case, form.action.data, current_user, form.reason.data, form.version_id.data)
     flash(_("Case is now %(target)s.", target=move.target.label.lower()), "success")
