@@ -289,6 +289,12 @@ def merged_contact(kept, merged, choices):
     return values
 
 
+def carried_over(kept, merged):
+    """The contact fields only the merged record fills: the merge carries them over unasked."""
+    values = merged_contact(kept, merged, {})
+    return [name for name in CONTACT_FIELDS if values[name] != getattr(kept, name)]
+
+
 def _reachable(channel, values):
     if channel == ContactChannel.EMAIL:
         return _filled(values["email"])

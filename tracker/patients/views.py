@@ -199,11 +199,9 @@ MERGE_STALE = _l("One of these records changed, or was merged by someone else, a
 def _merge_page(kept, merged, form, status):
     sides = [summary.comparison(kept), summary.comparison(merged)]
     refusal = services.merge_refusal(kept, merged)
-    choices, carried = [], []
-    if not refusal:
-        # Each contact detail both records hold differently is a choice; one only the other holds is carried over.
-        choices, as_kept = list(services.contact_choices(kept, merged)), services.merged_contact(kept, merged, {})
-        carried = [name for name in services.CONTACT_FIELDS if as_kept[name] != getattr(kept, name)]
+    # Each contact detail both records hold differently is a choice; one only the other holds is carried over.
+    choices = list(services.contact_choices(kept, merged)) if not refusal else []
+    carried = services.carried_over(kept, merged) if not refusal else []
     return render_template("patients/merge.html", kept=kept, merged=merged, form=form, sides=sides,
                            refusal=refusal, choices=choices, carried=carried), status
 

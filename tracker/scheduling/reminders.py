@@ -113,19 +113,29 @@ def topic_of(appointment, now):
     if (not any(m.topic != confirmation for m in told) and appointment.created_at >= now - RECENT
             and not _settled(appointment, confirmation, channels)):
         return confirmation, REMINDER
-    # The confirmation, or the update of a move, says everything a reminder would: reminders whose
-    # time had come by then are covered by it.
-    covered_until = appointment.time_set_at
     timed = [(appointment.starts_at - timedelta(hours=hours), f"before-{hours}h-{appointment.starts_at:%Y%m%d%H%M}")
              for hours in offsets()]
     prepare = preparation_reminder(appointment)
     if prepare is not None and now < prepare.until:
         timed.append((prepare.at, prepare.topic))
-    due = [(at, topic) for at, topic in timed if covered_until < at <= now]
+    due = [(at, topic) for at, topic in timed if not _covered(appointment, at) and at <= now]
     if not due:
         return None, None
     # The nearest passed: an earlier reminder is no use once a later one is due.
     return max(due)[1], REMINDER
+
+
+def _covered(appointment, at):
+    """The confirmation, or the update of a move, says everything a reminder would: a reminder
+    whose time had come by then is covered by it."""
+    return at <= appointment.time_set_at
+
+
+def preparation_reminder_to_come(appointment):
+    """The preparation reminder a booked appointment still has to send (one whose time came
+    before the booking or the move is covered by the confirmation or the update), or None."""
+    prepare = preparation_reminder(appointment) if appointment.status == AppointmentStatus.BOOKED else None
+    return prepare if prepare is not None and not _covered(appointment, prepare.at) else None
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from tracker.scheduling.forms import (FIRST_YEAR, LAST_YEAR, BookingForm, Cancel
 from tracker.scheduling.rules import DEFAULT_DURATION, MAX_DURATION, NotAClockTime, clinic_to_utc
 from tracker.security import is_safe_next
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
-from tracker.vocab import NOT_STARTED, AppointmentStatus
+from tracker.vocab import NOT_STARTED
 
 bp = Blueprint("scheduling", __name__)
 bp.add_app_template_global(appointment_messages.label, "message_label")
@@ -220,7 +220,7 @@ def _appointment_page(appointment, status=200, **forms):
         still_needed=services.readiness.still_needed(appointment, risk),
         steps=appointment_messages.preparation_for(appointment),
         channels=appointment_messages.channels_for(appointment),
-        preparing=_preparation_reminder(appointment),
+        preparing=appointment_messages.preparation_reminder_to_come(appointment),
         unread=(appointment_messages.preparation_unread(appointment)
                 if appointment.status in NOT_STARTED else None),
         override_at=overrides[-1].at if overrides and appointment.readiness_override_reason else None,
@@ -230,14 +230,6 @@ def _appointment_page(appointment, status=200, **forms):
         cancel_form=forms.get("cancel_form") or CancelForm(version_id=appointment.version_id),
         reminder_hours=_hours_in_words(appointment_messages.offsets()),
     ), status
-
-
-def _preparation_reminder(appointment):
-    """The preparation reminder still to come from the bookings' own time (one whose time came
-    before the booking or the move is covered by the confirmation or the update)."""
-    prepare = (appointment_messages.preparation_reminder(appointment)
-               if appointment.status == AppointmentStatus.BOOKED else None)
-    return prepare if prepare is not None and prepare.at > appointment.time_set_at else None
 
 
 def _hours_in_words(hours):
