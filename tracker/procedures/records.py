@@ -1,4 +1,9 @@
-"""Which of a case's procedure records counts. Pure: reads any objects with a `status`."""
+"""A case's procedure records read for display. Pure: reads any objects with the records'
+attributes: which record counts, and a saved step's answers in the clinic's words (the note, the
+checklist and the FHIR Procedure say them alike)."""
+from tracker.procedures.formulary import plain, strength_words
+from tracker.procedures.rules.schema import STEP_FIELDS, ArthrogramPattern, Complication, Guidance, Step
+from tracker.vocab import Side
 
 
 def current_record(records):
@@ -6,3 +11,39 @@ def current_record(records):
     attempt is history."""
     live = [r for r in records if r.status != "abandoned"]
     return live[-1] if live else None
+
+
+_YES_NO = {True: "yes", False: "no"}
+
+
+def describe(step, answers, entries, injectate=()):
+    """A saved step as (label, text) pairs in the form's order, in the clinic's words."""
+    step = Step(step)
+    if step == Step.INJECTATE:
+        return [(entries[r.drug_code].name if r.drug_code in entries else r.drug_code,
+                 f"{strength_words(r.concentration_mg_per_ml)}, {plain(r.dose_mg)} mg, "
+                 f"{plain(r.volume_ml)} mL, lot {r.lot_number}") for r in injectate]
+    pairs = []
+    for f in STEP_FIELDS[step]:
+        value = answers.get(f.name)
+        if value is None or value == "" or value == []:
+            continue
+        pairs.append((f.label, _words(f.name, value, entries)))
+    return pairs
+
+
+def _words(name, value, entries):
+    if isinstance(value, bool):
+        return _YES_NO[value]
+    if name in ("prep_agent", "agent"):
+        return entries[value].name if value in entries else value
+    vocabularies = {"side_confirmed": Side, "modality": Guidance, "arthrogram_pattern": ArthrogramPattern}
+    if name in vocabularies:
+        try:
+            return vocabularies[name](value).label
+        except ValueError:
+            return value
+    if name == "complications":
+        labels = {c.value: c.label for c in Complication}
+        return ", ".join(labels.get(code, code) for code in value)
+    return str(value)

@@ -24,13 +24,12 @@ from tracker.procedures import services
 from tracker.procedures.formulary import millilitres, plain, read_concentration, strength_words
 from tracker.procedures.forms import (STEP_FORMS, AbandonForm, AddendumForm, SignForm, StartForm, form_data,
                                       form_prefix)
-from tracker.procedures.records import current_record
+from tracker.procedures.records import current_record, describe
 from tracker.procedures.rules.billing import claims
 from tracker.procedures.rules.duration import (LONG_PROCEDURE_MINUTES, SHORT_PROCEDURE_MINUTES, duration_flag,
                                                flag_long, flag_short)
 from tracker.procedures.rules.order import may_record, next_open
-from tracker.procedures.rules.schema import (PER_SIDE_STEPS, STEPS, STEP_FIELDS, ArthrogramPattern,
-                                             Complication, Guidance, Step)
+from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS, Guidance, Step
 from tracker.procedures.services import AcknowledgeFirst, ProcedureRefused, StepInvalid
 from tracker.refusals import StaleEdit
 from tracker.roles import Role
@@ -421,42 +420,4 @@ def add_addendum(case_id):
     services.add_addendum(record, current_user, form.reason.data, form.text.data)
     flash(_("Addendum added to the signed record."), "success")
     return redirect(url_for("procedures.note", case_id=case.id, _anchor="addenda"))
-
-
-# ------------------------------------------------------------------ showing saved answers
-
-_YES_NO = {True: "yes", False: "no"}
-
-
-def describe(step, answers, entries, injectate=()):
-    """A saved step as (label, text) pairs in the form's order, in the clinic's words."""
-    step = Step(step)
-    if step == Step.INJECTATE:
-        return [(entries[r.drug_code].name if r.drug_code in entries else r.drug_code,
-                 f"{strength_words(r.concentration_mg_per_ml)}, {services.plain(r.dose_mg)} mg, "
-                 f"{services.plain(r.volume_ml)} mL, lot {r.lot_number}") for r in injectate]
-    pairs = []
-    for f in STEP_FIELDS[step]:
-        value = answers.get(f.name)
-        if value is None or value == "" or value == []:
-            continue
-        pairs.append((f.label, _words(f.name, value, entries)))
-    return pairs
-
-
-def _words(name, value, entries):
-    if isinstance(value, bool):
-        return _YES_NO[value]
-    if name in ("prep_agent", "agent"):
-        return entries[value].name if value in entries else value
-    vocabularies = {"side_confirmed": Side, "modality": Guidance, "arthrogram_pattern": ArthrogramPattern}
-    if name in vocabularies:
-        try:
-            return vocabularies[name](value).label
-        except ValueError:
-            return value
-    if name == "complications":
-        labels = {c.value: c.label for c in Complication}
-        return ", ".join(labels.get(code, code) for code in value)
-    return str(value)
 
