@@ -9,6 +9,7 @@ import pytest
 
 from tracker.extensions import db
 from tracker.models import AuditEvent, Case, ProcedureRecord, ProcedureStep, RiskScreen
+from tracker.timeutil import format_clinic
 from tracker.workflow import State
 
 from tests.builders import answers_for, checklist_url, post_step
@@ -155,3 +156,34 @@ def test_a_sign_in_without_a_pregnancy_on_the_risk_screen_keeps_no_pregnancy_ans
     assert "pregnancy_reviewed" not in row.answers
     note = soup(loaded(doctor.get(f"/cases/{record.case_id}/procedure/note")))
     assert described(note, "Pregnancy") == [] and described(note, REVIEWED) == []
+
+
+def test_the_pregnancy_acknowledged_at_the_start_is_kept_with_the_record_the_note_and_the_case_page_say_it(
+        gen, doctor, physician):
+    case, _appointment = booked_today(gen, physician, "yes")
+    start = f"/cases/{case.id}/procedure/start"
+    warning = text(doctor.post(start, data=form_data(form_posting_to(text(doctor.get(f"/cases/{case.id}")), start))))
+
+    response = doctor.post(start, data={**form_data(form_posting_to(warning, start)), "pregnancy_acknowledged": "y"})
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    record = db.session.execute(db.select(ProcedureRecord).filter_by(case_id=case.id)).scalar_one()
+    assert record.pregnancy_acknowledged == "yes" and record.acknowledged_case_ids is None
+    said = f"Pregnant on the risk screen, acknowledged by {physician.name} at {format_clinic(record.started_at)}"
+    note = soup(loaded(doctor.get(f"/cases/{case.id}/procedure/note")))
+    assert described(note, "Acknowledged at the start") == [said]
+    assert said in words(by_id(loaded(doctor.get(f"/cases/{case.id}")), "procedure"))
+
+
+def test_a_start_with_nothing_to_acknowledge_keeps_no_acknowledgement(gen, doctor, physician):
+    case, _appointment = booked_today(gen, physician, "no")
+    start = f"/cases/{case.id}/procedure/start"
+
+    assert doctor.post(start, data=form_data(form_posting_to(text(doctor.get(f"/cases/{case.id}")), start))) \
+        .status_code == 302
+
+    record = db.session.execute(db.select(ProcedureRecord).filter_by(case_id=case.id)).scalar_one()
+    assert record.pregnancy_acknowledged is None and record.acknowledged_case_ids is None
+    assert described(soup(loaded(doctor.get(f"/cases/{case.id}/procedure/note"))), "Acknowledged at the start") == []
+    assert "acknowledged" not in words(by_id(loaded(doctor.get(f"/cases/{case.id}")), "procedure"))

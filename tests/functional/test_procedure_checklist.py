@@ -13,6 +13,7 @@ from tracker.models import (Appointment, AuditEvent, Case, CaseHistory, Procedur
 from tracker.procedures.forms import form_prefix
 from tracker.procedures.rules.schema import PER_SIDE_STEPS, Step
 from tracker.roles import Role
+from tracker.timeutil import format_clinic
 from tracker.vocab import AppointmentStatus, Side
 from tracker.workflow import State
 
@@ -160,6 +161,13 @@ def test_starting_while_another_of_the_physicians_procedures_runs_asks_her_to_ac
         object_type="procedure_record", object_id=str(record.id))).scalars().all()
     assert f"case {case.id}: procedure started while case {running.case_id} was in procedure (acknowledged)" \
         in summaries
+    assert record.acknowledged_case_ids == [running.case_id] and record.pregnancy_acknowledged is None
+    said = (f"Another procedure in progress (case {running.case_id}), acknowledged by {physician.name} at "
+            f"{format_clinic(record.started_at)}")
+    note = soup(text(doctor.get(f"/cases/{case.id}/procedure/note")))
+    assert [words(dt.find_next_sibling("dd")) for dt in note.find_all("dt")
+            if words(dt) == "Acknowledged at the start"] == [said]
+    assert said in words(by_id(text(doctor.get(f"/cases/{case.id}")), "procedure"))
 
 
 def test_an_acknowledgement_holds_only_for_the_procedures_it_named(gen, doctor, physician):

@@ -14,7 +14,7 @@ from tracker.models.types import UTCDateTime, choice_enum
 from tracker.procedures.formulary import DrugKind
 from tracker.procedures.rules.schema import Step
 from tracker.timeutil import utcnow
-from tracker.vocab import N_, Choice, Side
+from tracker.vocab import N_, Choice, Pregnancy, Side
 
 
 class ProcedureStatus(Choice):
@@ -87,6 +87,11 @@ class ProcedureRecord(db.Model):
     abandoned_at = db.Column(UTCDateTime)
     abandoned_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     abandon_reason = db.Column(db.Text)
+    # What the physician acknowledged to start it (services.start): the risk screen's pregnancy
+    # answer ("possible", "yes") and the cases of her other procedures then in progress; None when
+    # there was none. She acknowledges them with the start, so its physician and time say who and when.
+    pregnancy_acknowledged = db.Column(choice_enum(Pregnancy, "pregnancy_acknowledged"))
+    acknowledged_case_ids = db.Column(db.JSON(none_as_null=True))
     version_id = db.Column(db.Integer, nullable=False, default=1)
 
     # A backref, so the case model needs no import of this one; the workflow's signing guard reads it.

@@ -1,9 +1,9 @@
 """A case's procedure records read for display. Pure: reads any objects with the records'
-attributes: which record counts, and a saved step's answers in the clinic's words (the note, the
-checklist and the FHIR Procedure say them alike)."""
+attributes: which record counts, what its physician acknowledged to start it, and a saved step's
+answers in the clinic's words (the note, the checklist and the FHIR Procedure say them alike)."""
 from tracker.procedures.formulary import plain, strength_words
 from tracker.procedures.rules.schema import STEP_FIELDS, ArthrogramPattern, Complication, Guidance, Step
-from tracker.vocab import Side
+from tracker.vocab import Pregnancy, Side
 
 
 def current_record(records):
@@ -11,6 +11,21 @@ def current_record(records):
     attempt is history."""
     live = [r for r in records if r.status != "abandoned"]
     return live[-1] if live else None
+
+
+def acknowledged(record):
+    """What the physician acknowledged to start the procedure, in words ("possibly pregnant on the
+    risk screen", "another procedure in progress (case 12)"); "" when she was asked nothing. She
+    acknowledged it with the start: its physician and time say who and when."""
+    said = []
+    if record.pregnancy_acknowledged:
+        said.append(f"{Pregnancy(record.pregnancy_acknowledged).label.lower()} on the risk screen")
+    cases = record.acknowledged_case_ids or []
+    if cases:
+        said.append(("another procedure" if len(cases) == 1 else "other procedures") + " in progress ("
+                    + ", ".join(f"case {case_id}" for case_id in cases) + ")")
+    words = "; ".join(said)
+    return words[:1].upper() + words[1:]
 
 
 _YES_NO = {True: "yes", False: "no"}

@@ -305,8 +305,8 @@ def start(case, actor, version_id=None, now=None, acknowledged=(), pregnancy_ack
     """Start the procedure: the case moves to in procedure, its appointment too, and a new record
     is stamped with the start time. The workflow's guard checks the appointment is ready. While
     the physician has another procedure in progress, or the risk screen says the patient is or may
-    be pregnant, the start waits for her acknowledgement (AcknowledgeFirst) and the audit row says
-    what she acknowledged. `acknowledged` True (a script) acknowledges both."""
+    be pregnant, the start waits for her acknowledgement (AcknowledgeFirst); the record keeps what she
+    acknowledged and the audit row says it. `acknowledged` True (a script) acknowledges both."""
     now = now or utcnow()
     formulary()
     appointment = case.active_appointment
@@ -330,7 +330,9 @@ def start(case, actor, version_id=None, now=None, acknowledged=(), pregnancy_ack
     if pregnancy:
         meanwhile += f"; {pregnancy.label.lower()} on the risk screen (acknowledged)"
     record = audit.created(ProcedureRecord(case=case, appointment=appointment, side=case.side, started_at=now,
-                                           started_by_id=actor.id, last_change_at=now),
+                                           started_by_id=actor.id, last_change_at=now,
+                                           pregnancy_acknowledged=pregnancy,
+                                           acknowledged_case_ids=[other.case_id for other in running] or None),
                            "procedure_record", f"case {case.id}: procedure started{meanwhile}", user=actor)
     db.session.commit()
     return record

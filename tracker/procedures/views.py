@@ -24,7 +24,7 @@ from tracker.procedures import services
 from tracker.procedures.formulary import millilitres, plain, read_concentration, strength_words
 from tracker.procedures.forms import (STEP_FORMS, AbandonForm, AddendumForm, SignForm, StartForm, form_data,
                                       form_prefix)
-from tracker.procedures.records import current_record, describe
+from tracker.procedures.records import acknowledged, current_record, describe
 from tracker.procedures.rules.billing import claims
 from tracker.procedures.rules.duration import (LONG_PROCEDURE_MINUTES, SHORT_PROCEDURE_MINUTES, duration_flag,
                                                flag_long, flag_short)
@@ -50,6 +50,8 @@ def typed_strength_words(typed):
 bp.add_app_template_global(duration_flag, "duration_flag")
 # The case page's Procedure panel shows the same record the checklist works on.
 bp.add_app_template_global(current_record, "current_record")
+# The note and the case page's Procedure panel say what the physician acknowledged to start it.
+bp.add_app_template_global(acknowledged, "acknowledged")
 
 
 @bp.app_template_filter("minutes")
