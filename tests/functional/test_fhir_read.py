@@ -406,3 +406,42 @@ def test_a_procedure_carries_every_contrast_check_and_the_flags_its_note_prints(
     assert ("Warning noted (Injectate): Left side: 3.0 mL in total is more than the joint usually holds "
             "(about 0.6–2.5 mL).") in notes
     assert notes[-1] == "Duration 0 minutes, flagged: shorter than 5 minutes."
+
+
+def test_a_procedure_carries_each_sign_in_answer_and_what_the_physician_acknowledged_to_start_it(
+        client, gen, reader, doctor, physician):
+    from tracker.models import ProcedureRecord, RiskScreen
+    from tests.builders import answers_for, post_step
+    from tests.helpers import form_data, form_posting_to, text
+
+    case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
+    db.session.add(RiskScreen(case_id=case.id, red_flags_screened=True, anticoagulant_answer="none",
+                              allergy_answer="nkda", pregnancy="possible"))
+    db.session.commit()
+    gen.verdict(case)
+    gen.appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,
+                    starts_at=utcnow().replace(microsecond=0) - timedelta(minutes=5))
+    start = f"/cases/{case.id}/procedure/start"
+    warning = text(doctor.post(start, data=form_data(form_posting_to(text(doctor.get(f"/cases/{case.id}")), start))))
+    doctor.post(start, data={**form_data(form_posting_to(warning, start)), "pregnancy_acknowledged": "y"})
+    assert post_step(doctor, case.id, "sign_in", {**answers_for("sign_in"), "pregnancy_reviewed": True,
+                                                  "site_marked": False}).status_code == 302
+    record = db.session.execute(db.select(ProcedureRecord).filter_by(case_id=case.id)).scalar_one()
+    [sign_in] = record.steps
+
+    response = client.get(f"/fhir/Procedure/{case.id}-procedure-{record.id}", headers=reader)
+
+    procedure = fhir_json(response)
+    validated(procedure)
+    notes = {note["text"]: note for note in procedure["note"]}
+    me = {"reference": f"Practitioner/{physician.id}", "display": physician.name}
+    acknowledged = notes["Acknowledged at the start: Possibly pregnant on the risk screen"]
+    assert acknowledged["authorReference"] == me
+    assert datetime.fromisoformat(acknowledged["time"]) == record.started_at
+    said = [line for line in notes if line.startswith("Sign-in / verification: ")]
+    assert said == [f"Sign-in / verification: {answer}" for answer in (
+        "Two patient identifiers confirmed: yes", "Consent confirmed: yes", "Procedure confirmed: yes",
+        "Side confirmed: Left", "Site marked: no", "Allergies reviewed: yes", "Anticoagulation reviewed: yes",
+        "Pregnancy reviewed: a negative pregnancy test today, or the physician's decision to proceed: yes")]
+    assert all(notes[line]["authorReference"] == me
+               and datetime.fromisoformat(notes[line]["time"]) == sign_in.recorded_at for line in said)

@@ -87,7 +87,7 @@ def case_resources(case, context):
         *fhir.examination(case),
         *fhir.verdicts(case, PROFILES),
         *fhir.appointments(case),
-        *fhir.procedures(case, context.billing_setting),
+        *fhir.procedures(case, context.billing_setting, context.formulary),
         *fhir.administrations(case, context.formulary),
         *fhir.diary(case, _entries(case)),
         *fhir.outcome(case),

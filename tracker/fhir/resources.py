@@ -24,6 +24,7 @@ from tracker.diary.schedule import Phase
 from tracker.diary.services import time_point
 from tracker.models.procedure import ProcedureStatus
 from tracker.models.review import EXAM_SIDES
+from tracker.procedures.records import acknowledged, describe
 from tracker.procedures.rules.billing import claims
 from tracker.procedures.rules.duration import duration_flag
 from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS, Complication, Guidance, Step
@@ -339,6 +340,20 @@ def _warning_notes(record):
     return notes
 
 
+def _record_notes(record, formulary):
+    """What the physician acknowledged to start the procedure, in her name at the start's time,
+    then each answer of the sign-in as the note prints it ("Sign-in / verification: Consent
+    confirmed: yes"), with the time and person of its save."""
+    said = acknowledged(record)
+    notes = [{"text": f"Acknowledged at the start: {said}", "time": record.started_at,
+              "authorReference": practitioner_ref(record.started_by)}] if said else []
+    for row in _latest(record, Step.SIGN_IN).values():
+        notes += [{"text": f"{Step.SIGN_IN.label}: {label}: {value}", "time": row.recorded_at,
+                   "authorReference": practitioner_ref(row.recorded_by)}
+                  for label, value in describe(Step.SIGN_IN, row.answers, formulary)]
+    return notes
+
+
 def procedure_code(record, billing_setting):
     """The tracker's code, CPT 27096 (the physician's claim; modifier 50 when bilateral, as an
     extension on that coding) and, where the clinic's billing setting is a facility, HCPCS G0260.
@@ -361,7 +376,7 @@ def procedure_id(case, record):
     return f"{case.id}-procedure-{record.id}"
 
 
-def procedures(case, billing_setting):
+def procedures(case, billing_setting, formulary):
     found = []
     for record in case.procedure_records:
         sign_out = next(iter(_latest(record, Step.SIGN_OUT).values()), None)
@@ -379,6 +394,7 @@ def procedures(case, billing_setting):
                   "authorReference": practitioner_ref(a.author)} for a in record.addenda]
         if record.abandon_reason:
             notes.append({"text": f"Abandoned: {record.abandon_reason}", "time": record.abandoned_at})
+        notes += _record_notes(record, formulary)
         notes += _warning_notes(record)
         if record.duration_minutes is not None:
             minutes = record.duration_minutes
