@@ -131,6 +131,21 @@ def test_the_mrn_of_a_record_merged_away_finds_the_kept_patients_cases(client, c
         assert _case_links(page(client, "?" + urlencode({"q": typed}))) == {f"/cases/{hers.id}"}, typed
 
 
+def test_the_name_of_a_record_merged_away_finds_the_kept_patients_cases(client, coordinator, gen):
+    """A referral letter written before a merge names the patient as the record merged away had
+    her (a maiden name, a misspelling): the worklist finds her cases as the MRN would."""
+    kept = gen.patient(mrn="QA-7201", family_name="Okonkwo", given_name="Adaeze")
+    merged = gen.patient(mrn="QA-7202", family_name="Okonkwo-Bright Ilori", given_name="Ada")
+    hers = gen.case(patient=kept)
+    his = gen.case(patient=gen.patient(mrn="QA-7203", family_name="Brightwell", given_name="Tom"))
+    merged.merged_into_id = kept.id
+    db.session.commit()
+
+    for typed in ("Okonkwo-Bright", "Ilori", "Ada Ilori", "Okonkwo-Bright Ilori, Ada"):
+        assert _case_links(page(client, "?" + urlencode({"q": typed}))) == {f"/cases/{hers.id}"}, typed
+    assert _case_links(page(client, "?q=Bright")) == {f"/cases/{hers.id}", f"/cases/{his.id}"}
+
+
 def test_sorting_is_limited_to_the_allowed_orders(client, coordinator, gen):
     gen.case(patient=gen.patient(family_name="Zulu"))
     gen.case(patient=gen.patient(family_name="Alpha"))

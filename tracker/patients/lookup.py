@@ -214,19 +214,25 @@ def _first_matches(shape, limit, narrowed, live_only):
 
 def ids_matching(terms):
     """The ids of the patients matching `terms`, as one select for an IN (the worklist's name
-    box; the exact MRN of a merged record gives the record kept), or None when the terms compare nothing: each meaning's own select through its own index
+    box; a merged record's MRN or name gives the record kept), or None when the terms compare
+    nothing: each meaning's own select through its own index
     (a later part of a family name through the parts' table), so the register is never read whole.
     UNION ALL, not UNION: a repeat changes nothing for IN, and PostgreSQL can then also probe each
     branch for one row at a time, where UNION made it join every match to the whole table."""
+    # A record merged away stands for the record kept, which holds its cases now: the MRN or the
+    # name on a letter written before the merge still finds them (a merge points every earlier
+    # tombstone at the record kept, so one step is enough). Each match is one row read more.
+    kept_id = db.func.coalesce(Patient.merged_into_id, Patient.id)
     branches = []
     for meaning in _meanings(terms):
         in_parts = any(what == "family_part" for what, _ in meaning)
-        compared, patient_id = (_COMPARED_IN_PARTS, FamilyNamePart.patient_id) if in_parts else (_COMPARED, Patient.id)
-        if meaning == (("mrn", terms.mrn),):
-            # The MRN of a record merged away (an old letter's) stands for the record kept, which
-            # holds its cases now: one row read through the MRN's index either way.
-            patient_id = db.func.coalesce(Patient.merged_into_id, Patient.id)
-        branches.append(db.select(patient_id).filter(*(compared[what](value) for what, value in meaning)))
+        compared = _COMPARED_IN_PARTS if in_parts else _COMPARED
+        matched = [compared[what](value) for what, value in meaning]
+        if in_parts:
+            # The parts' own index first, then each match's record by its key (a join let SQLite
+            # read the whole register to probe the parts).
+            matched = [Patient.id.in_(db.select(FamilyNamePart.patient_id).filter(*matched))]
+        branches.append(db.select(kept_id).filter(*matched))
     if not branches:
         return None
     return branches[0] if len(branches) == 1 else db.union_all(*branches)
