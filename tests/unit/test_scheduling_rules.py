@@ -678,3 +678,26 @@ def test_readiness_says_why_each_item_is_or_is_not_needed():
 
     taking = item(risk(anticoagulants="apixaban", anticoagulant_hold_plan="hold 2 days"), "anticoagulant_plan_confirmed")
     assert (taking.required, taking.unknown, taking.why) == (True, False, "anticoagulants: apixaban")
+
+
+# ------------------------------------------------------------------ where the free-slot list starts
+
+def test_the_slot_list_starts_on_the_day_asked_for_even_before_the_plan_fits():
+    from tracker.scheduling.rules import slots_from
+    today, fits = date(2026, 3, 2), date(2026, 3, 9)
+    assert slots_from(date(2026, 3, 4), today, fits) == (date(2026, 3, 4), None)
+
+
+def test_with_no_day_asked_for_the_slot_list_starts_when_the_preparation_plan_fits_and_says_so():
+    from tracker.scheduling.rules import slots_from
+    day, note = slots_from(None, date(2026, 3, 2), date(2026, 3, 9))
+    assert day == date(2026, 3, 9)
+    assert note.startswith("Free slots from 2026-03-09, the first day the preparation plan fits")
+    assert slots_from(None, date(2026, 3, 2), date(2026, 3, 2)) == (date(2026, 3, 2), None)
+
+
+def test_a_day_already_passed_starts_the_slot_list_today_and_says_so():
+    from tracker.scheduling.rules import slots_from
+    day, note = slots_from(date(2026, 2, 27), date(2026, 3, 2), date(2026, 3, 9))
+    assert day == date(2026, 3, 2)
+    assert note == "2026-02-27 has passed: the free slots below start today, 2026-03-02."

@@ -112,6 +112,23 @@ def free_slots(first_day, days, duration, hours, room_ids, busy, zone, not_befor
     return found
 
 
+def slots_from(asked, today, fits):
+    """The day the free-slot list starts and what the page says about it, or None: `asked` is the
+    day typed (None if none), `fits` the first day the patient's preparation plan fits.
+
+    A day already passed cannot be booked: the list starts today and says so. With no day asked
+    for, it starts on the first day the patient can prepare for (an earlier day stays one date
+    away); a day asked for is shown as asked."""
+    if asked is not None and asked < today:
+        return today, (f"{asked.isoformat()} has passed: the free slots below start today, "
+                       f"{today.isoformat()}.")
+    if asked is None and fits > today:
+        return fits, (f"Free slots from {fits.isoformat()}, the first day the preparation plan fits (the "
+                      f"blood thinner's hold, the premedication's evening before). Choose an earlier day "
+                      f"above to see those.")
+    return asked or today, None
+
+
 def _starts(day, hours, duration, zone):
     clock = datetime.combine(day, hours.start)
     last = datetime.combine(day, hours.end) - duration

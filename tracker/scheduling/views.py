@@ -23,7 +23,7 @@ from tracker.scheduling import board, instructions, services
 from tracker.scheduling import reminders as appointment_messages
 from tracker.scheduling.forms import (FIRST_YEAR, LAST_YEAR, BookingForm, CancelForm, DayForm,
                                       ReadinessForm, ReadinessOverrideForm, SlotSearchForm)
-from tracker.scheduling.rules import DEFAULT_DURATION, MAX_DURATION, NotAClockTime, clinic_to_utc
+from tracker.scheduling.rules import DEFAULT_DURATION, MAX_DURATION, NotAClockTime, clinic_to_utc, slots_from
 from tracker.security import is_safe_next
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.vocab import NOT_STARTED
@@ -62,23 +62,12 @@ def _slots_for(duration, case=None, appointment=None):
     search.validate()
     if "physician" not in request.args and case is not None and case.physician_id:
         search.physician.data = str(case.physician_id)
-    first_day = _valid(search.from_date) or clinic_today()
-    search.note = None
-    if first_day < clinic_today():
-        # A time already passed cannot be booked: the search starts today, and says so.
-        search.note = (f"{first_day.isoformat()} has passed: the free slots below start today, "
-                       f"{clinic_today().isoformat()}.")
-        first_day = search.from_date.data = clinic_today()
-        search.from_date.raw_data = [first_day.isoformat()]
-    fits = instructions.first_day_that_fits(case.risk_screen, to_clinic(utcnow())) \
-        if case is not None and case.risk_screen is not None else first_day
-    if not _valid(search.from_date) and fits > first_day:
-        # Offer first what the patient can prepare for; an earlier day stays one date away.
-        search.note = (f"Free slots from {fits.isoformat()}, the first day the preparation plan fits "
-                       f"(the blood thinner's hold, the premedication's evening before). Choose an earlier "
-                       f"day above to see those.")
-        first_day = search.from_date.data = fits
-        search.from_date.raw_data = [first_day.isoformat()]
+    today = clinic_today()
+    fits = (instructions.first_day_that_fits(case.risk_screen, to_clinic(utcnow()))
+            if case is not None and case.risk_screen is not None else today)
+    first_day, search.note = slots_from(_valid(search.from_date), today, fits)
+    if search.note:  # the box shows the day the list starts on, not the one typed
+        search.from_date.data, search.from_date.raw_data = first_day, [first_day.isoformat()]
     physician_id = int(search.physician.data) if _valid(search.physician) and search.physician.data else None
     minutes = _minutes(_valid(search.minutes)) or int(duration.total_seconds() // 60)
     slots = services.next_free_slots(first_day, timedelta(minutes=minutes), physician_id,
