@@ -229,3 +229,23 @@ def test_a_record_preferring_email_without_an_address_is_flagged_on_the_patient_
     assert _edit(client, garcia, preferred_contact="phone", email="").status_code == 302
     for url in (f"/patients/{garcia.id}", f"/cases/{case.id}"):
         assert flag not in words(client.get(url))
+
+
+def test_a_patient_registered_without_an_email_address_records_only_what_a_correction_changes(
+        client, coordinator):
+    """Registered with the email box left empty, corrected in the phone alone: the history and
+    the confirmation name the phone, never an email changed from nothing to nothing."""
+    from tests.builders import PATIENT, REFERRAL
+    assert submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "email": "", "preferred_contact": "sms",
+                                             "phone": "(201) 555-0123"}).status_code == 302
+    patient = db.session.scalars(db.select(Patient)).one()
+    assert patient.email is None
+    page = client.get(f"/patients/{patient.id}/edit").get_data(as_text=True)
+    data = {name: input_value(page, name) for name in ("family_name", "given_name", "date_of_birth", "phone",
+                                                        "email", "language")}
+    response = submit(client, f"/patients/{patient.id}/edit",
+                      {**data, "phone": "(201) 555-0199", "sex": patient.sex.value,
+                       "preferred_contact": "sms"}, follow_redirects=True)
+    assert "Details saved (phone)" in words(response)
+    history = db.session.scalars(db.select(PatientHistory).filter_by(patient_id=patient.id)).all()
+    assert [h.field for h in history] == ["phone"]

@@ -108,8 +108,15 @@ class Patient(db.Model):
 
     @validates("phone")
     def _keep_phone_key(self, key, value):
+        value = value or None  # a box left empty is no number, the same as one never asked
         self.phone_key = phone_key(value)
         return value
+
+    @validates("email")
+    def _no_blank_email(self, key, value):
+        # A box left empty is no address: stored as NULL, never "", so a later correction compares
+        # like with like (it recorded "email: — → —" when the phone alone changed).
+        return (value or "").strip() or None
 
     @property
     def display_name(self):
