@@ -517,6 +517,37 @@ def test_a_stricter_repeat_threshold_is_read_from_the_recorded_scores(gen, physi
     assert evicore.relief_duration_days == 7
 
 
+def test_a_repeat_in_one_joint_is_judged_on_that_joints_relief_after_a_bilateral_injection(
+        client, gen, physician, login_as):
+    # Left 8 -> 3 (62.5 %) to 3 months; right 8 -> 5 (37.5 %) from day 1: the sides read apart (both
+    # negative blocks under Medicare's 75 %, as recorded).
+    left = {"t0": 8, "m30": 3, "h1": 3, "d1": 3, "d7": 3, "w2": 3, "w6": 3, "mo3": 3}
+    right = {"t0": 8, "m30": 4, "h1": 4, "d1": 5, "d7": 5, "w2": 5, "w6": 5, "mo3": 5}
+    case = followed_up(gen, physician, side=Side.BILATERAL, indication=Indication.THERAPEUTIC,
+                       scores={code: {Side.LEFT: left[code], Side.RIGHT: right[code]} for code in left})
+    login_as(physician)
+    prefilled = input_value(outcome_form(client, case.id), "therapeutic_days")
+    assert prefilled == "0"  # the case's duration is its shorter side's
+    record(client, case.id, diagnostic_result="negative", therapeutic_days=prefilled)
+    db.session.expire_all()
+
+    for side, status, evidence in (
+            (Side.LEFT, Status.MET, "relief 62.5% for 90 days, needs 50% for 90 days (left)"),
+            (Side.RIGHT, Status.NOT_MET, "relief 37.5% for 0 days, needs 50% for 90 days (right)")):
+        repeat = gen.case(patient=case.patient, side=side, indication=Indication.THERAPEUTIC,
+                          state=State.UNDER_REVIEW)
+        criterion = repeat_relief(repeat)
+        assert (criterion.status, criterion.evidence.split(": ", 1)[1]) == (status, evidence)
+
+    # A bilateral repeat: each joint on its own relief.
+    both = repeat_relief(gen.case(patient=case.patient, side=Side.BILATERAL, indication=Indication.THERAPEUTIC,
+                                  state=State.UNDER_REVIEW))
+    assert both.status == Status.NOT_MET
+    assert "relief 62.5% for 90 days, needs 50% for 90 days (left)" in both.evidence
+    assert "relief 37.5% for 0 days, needs 50% for 90 days (right)" in both.evidence
+    assert both.shortfall == "relief 37.5% for 0 days, needs 50% for 90 days (right)"
+
+
 def test_a_block_recorded_against_the_diarys_reading_counts_by_the_recorded_result(gen, physician):
     case = followed_up(gen, physician, scores={"t0": 8, "m30": 4, "h1": 4})
     record_outcome(case, physician, "positive", None, NextStep.CONFIRMATORY_BLOCK,

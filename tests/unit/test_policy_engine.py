@@ -571,6 +571,17 @@ def test_spacing_starts_only_from_a_therapeutic_injection_in_the_same_joint():
     assert status(facts, EVICORE, [injection(5, "therapeutic", side="bilateral")], CriterionCode.SPACING) == NOT_MET
 
 
+def test_a_bilateral_session_given_as_a_left_and_a_right_injection_is_one_interval_and_two_reliefs():
+    facts = case(side="bilateral", indication="therapeutic")
+    session = [injection(59, "therapeutic", side="left", peak_relief_percent=80.0, relief_duration_days=20),
+               injection(59, "therapeutic", side="right", peak_relief_percent=60.0, relief_duration_days=0)]
+    spacing = criterion(facts, EVICORE, session, CriterionCode.SPACING)
+    assert spacing.shortfall == "interval 59 of 60 days (left, right), earliest 2024-06-16"
+    relief = criterion(facts, EVICORE, session, CriterionCode.REPEAT_RELIEF)
+    assert relief.status == NOT_MET
+    assert relief.shortfall == "relief 60% for 0 days, needs 75% for 14 days (right)"
+
+
 def test_medicare_sets_no_spacing():
     recent = [injection(5, "therapeutic")]
     assert criterion(case(indication="therapeutic"), MEDICARE, recent, CriterionCode.SPACING) is None

@@ -9,7 +9,7 @@ from tracker.diary.relief import ANAESTHETIC_WINDOW_HOURS, THERAPEUTIC_RELIEF_PE
 from tracker.models.review import EXAM_SIDES
 from tracker.policy import CaseFacts, PriorInjection, TherapyFact
 from tracker.timeutil import to_clinic
-from tracker.vocab import Indication
+from tracker.vocab import Indication, joints_of
 from tracker.workflow import State
 
 # States in which a case's injection has been given (its checklist was started).
@@ -49,7 +49,9 @@ def _positive_tests(exam):
 
 
 def prior_injections(case, profile=None):
-    """The patient's injections in their other cases, dated by when the procedure started.
+    """The patient's injections in their other cases, dated by when the procedure started, one per
+    joint injected: a bilateral injection gives a left and a right one, each with its own side's
+    relief, so a repeat in one joint is judged on that joint (caps count a day's session once).
 
     Relief and the block's result come from the earlier case's recorded outcome; until it has
     one they are unknown, and the engine treats them as unknown (never met). `profile` (the case's
@@ -67,39 +69,42 @@ def patient_injections(patient, profile=None, leave_out=None):
         started = [h.at for h in other.history if h.action == "start_procedure"]
         if not started:
             continue
-        injections.append(PriorInjection(performed_on=to_clinic(started[-1]).date(),
-                                         side=other.side.value, indication=other.indication.value,
-                                         **recorded_relief(other, profile)))
+        performed_on = to_clinic(started[-1]).date()
+        injections += [PriorInjection(performed_on=performed_on, side=joint.value, indication=other.indication.value,
+                                      **recorded_relief(other, joint.value, profile))
+                       for joint in joints_of(other.side)]
     return injections
 
 
-def recorded_relief(case, profile=None):
-    """An injected case's result and relief as its outcome records them ({} before the outcome).
+def recorded_relief(case, joint, profile=None):
+    """An injected case's result and one joint's relief as its outcome records them ({} before the
+    outcome).
 
-    - The peak is the anaesthetic window's for a block and the follow-up's for a therapeutic
-      injection (PriorInjection's meaning). A bilateral injection counts its weaker side: each
-      joint must have responded. When the physician recorded a result other than the diary's
-      reading (with a reason), the peak is left out, so the engine goes by the recorded result.
-    - The duration is the physician's recorded days at 50 % relief, with the diary's own reading
-      beside it (the evidence shows both when they differ). A profile that asks more of a repeat
-      (eviCore: 75 %) gets it read again from the recorded scores at its threshold, never longer
-      than recorded.
+    - The peak is the joint's own (Outcome.per_side): the anaesthetic window's for a block, the
+      follow-up's for a therapeutic injection (PriorInjection's meaning). When the physician
+      recorded a result other than this joint's diary reading, the peak is left out, so the engine
+      goes by the recorded result.
+    - The duration is the joint's own diary reading at 50 % relief, as recorded; a recorded
+      duration other than the diary's (given with a reason, for the case) stands for each joint,
+      with the joint's diary reading beside it (the evidence shows both when they differ). A
+      profile that asks more of a repeat (eviCore: 75 %) gets it read again from the joint's
+      recorded scores at its threshold, never longer than recorded.
     """
     outcome = case.outcome
     if outcome is None:
         return {}
-    sides = list((outcome.per_side or {}).values())
-    departs = any(side.get("diagnostic") != outcome.diagnostic_result for side in sides)
+    side = (outcome.per_side or {}).get(joint, {})
     key = "follow_up_peak_relief" if case.indication == Indication.THERAPEUTIC else "peak_relief"
-    peaks = [side.get(key) for side in sides]
-    peak = None if departs or not peaks or None in peaks else min(peaks)
-    days, diary_days = outcome.therapeutic_days, outcome.diary_therapeutic_days
+    peak = side.get(key) if side.get("diagnostic") == outcome.diagnostic_result else None
+    diary_days = side.get("therapeutic_days", outcome.diary_therapeutic_days)
+    days = outcome.therapeutic_days if outcome.days_depart_from_diary or not side else diary_days
+    if outcome.therapeutic_days is None:
+        days = None
     threshold = profile.repeat_relief_threshold_percent if profile else THERAPEUTIC_RELIEF_PERCENT
     if threshold > THERAPEUTIC_RELIEF_PERCENT:
-        at_threshold = [d for d in (_days_at(side, threshold) for side in sides) if d is not None]
-        diary_days = min(at_threshold, default=None)
-        if days is not None:
-            days = min([days, *at_threshold])
+        diary_days = _days_at(side, threshold) if side else None
+        if days is not None and diary_days is not None:
+            days = min(days, diary_days)
     return {"diagnostic_result": outcome.diagnostic_result, "peak_relief_percent": peak,
             "relief_duration_days": days, "diary_relief_days": diary_days}
 

@@ -513,7 +513,8 @@ def _last_therapeutic_by_injection(
     """Each joint's last therapeutic injection, with the joints it was the last one for.
 
     A joint never injected therapeutically is absent: its first therapeutic injection is
-    not a repeat. One bilateral injection serving both joints is reported once.
+    not a repeat. One bilateral injection serving both joints is reported once (the app gives a
+    bilateral injection as a left and a right one, each with its own relief: reported per joint).
     """
     joints_by_injection: dict[PriorInjection, list[str]] = {}
     for joint in joints:
@@ -529,14 +530,18 @@ def _spacing(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile
     if needed is None or facts.indication != Indication.THERAPEUTIC:
         return None
     statuses, evidence, shortfalls = [], [], []
+    # Only the day counts here: the joints last injected on one day (a bilateral session) are said once.
+    joints_by_day: dict[date, list[str]] = {}
     for last, joints in _last_therapeutic_by_injection(prior, facts.joints).items():
-        days = (facts.as_of - last.performed_on).days
+        joints_by_day.setdefault(last.performed_on, []).append(joints)
+    for performed_on, joints in ((day, ", ".join(joints)) for day, joints in joints_by_day.items()):
+        days = (facts.as_of - performed_on).days
         statuses.append(Status.MET if days >= needed else Status.NOT_MET)
         evidence.append(
-            f"{days} days since therapeutic injection of {last.performed_on.isoformat()}, needs {needed} days ({joints})"
+            f"{days} days since therapeutic injection of {performed_on.isoformat()}, needs {needed} days ({joints})"
         )
         if days < needed:
-            earliest = last.performed_on + timedelta(days=needed)
+            earliest = performed_on + timedelta(days=needed)
             shortfalls.append(f"interval {days} of {needed} days ({joints}), earliest {earliest.isoformat()}")
     if not statuses:
         return None
