@@ -1,8 +1,10 @@
 """Form helpers shared by every area's forms, and the bounds every typed value is held to."""
+import calendar
+import re
 from datetime import date
 
 from flask import request
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
@@ -87,17 +89,37 @@ def _wtforms_catalog(language):
     return _WTFORMS_CATALOGS[language]
 
 
+_DATE_SHAPE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+def not_a_date(typed):
+    """Why `typed` is not a date, in words: a month or a day that does not exist is named ("2026-02-30
+    is not a date: February 2026 has 28 days"), since "use YYYY-MM-DD" to someone who did would
+    send them looking for the wrong mistake."""
+    if not typed:
+        return _("Enter the date as YYYY-MM-DD.")
+    shape = _DATE_SHAPE.fullmatch(typed)
+    if shape is None:
+        return _("%(typed)s is not a date: use YYYY-MM-DD, e.g. 2026-05-12.", typed=typed)
+    year, month, day = (int(part) for part in shape.groups())
+    if not 1 <= month <= 12:
+        return _("%(typed)s is not a date: there is no month %(month)s; use YYYY-MM-DD.", typed=typed, month=month)
+    if not 1 <= year:
+        return _("%(typed)s is not a date: use YYYY-MM-DD, e.g. 2026-05-12.", typed=typed)
+    return _("%(typed)s is not a date: %(month)s has %(days)s days.", typed=typed,
+             month=format_date(date(year, month, 1), "MMMM y"), days=calendar.monthrange(year, month)[1])
+
+
 class TypedDateField(DateField):
     """A date typed as YYYY-MM-DD. One that is not a date ("2026-13-01") is named in the message next
-    to the field, and the field macro shows it as typed (a date box would show it empty)."""
+    to the field (not_a_date), and the field macro shows it as typed (a date box would show it
+    empty)."""
 
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            typed = " ".join(valuelist).strip()
-            raise ValueError(_("%(typed)s is not a date: use YYYY-MM-DD.", typed=typed) if typed
-                             else _("Enter the date as YYYY-MM-DD.")) from None
+            raise ValueError(not_a_date(" ".join(valuelist).strip())) from None
 
 
 def options(pairs, blank=None):

@@ -342,7 +342,8 @@ def test_a_time_skipped_by_the_clocks_going_forward_is_refused(client, coordinat
 @pytest.mark.parametrize("typed, message", [
     ("9999-12-31", "Enter a date between 1900 and 2100."),
     ("0001-01-01", "Enter a date between 1900 and 2100."),
-    ("2026-13-01", "Enter the date as year-month-day, e.g. 2026-05-12."),
+    ("2026-13-01", "2026-13-01 is not a date: there is no month 13; use YYYY-MM-DD."),
+    ("2026-02-30", "2026-02-30 is not a date: February 2026 has 28 days."),
 ])
 def test_a_booking_date_outside_1900_to_2100_or_unreadable_is_refused_next_to_the_date(
         client, coordinator, physician, room, case, typed, message):
@@ -361,7 +362,7 @@ def test_a_free_slot_search_from_an_impossible_day_searches_from_today_and_says_
     page = text(response)
     assert response.status_code == 200
     assert field_error(page, "from_date") in ("Enter a date between 1900 and 2100.",
-                                              "Enter the date as year-month-day, e.g. 2026-05-12.")
+                                              "rubbish is not a date: use YYYY-MM-DD, e.g. 2026-05-12.")
     assert offered_slots(page), "the slots from today are still offered"
     assert all(d >= clinic_today().isoformat() for d, *_ in offered_slots(page))
 

@@ -187,9 +187,12 @@ def date_input(page):
 
 
 @pytest.mark.parametrize("typed, message", [
-    ("31-02-2026", "Enter the date as year-month-day, e.g. 2026-05-12."),
-    ("2026-02-31", "Enter the date as year-month-day, e.g. 2026-05-12."),
-    ("garbage", "Enter the date as year-month-day, e.g. 2026-05-12."),
+    ("31-02-2026", "31-02-2026 is not a date: use YYYY-MM-DD, e.g. 2026-05-12."),
+    ("2026-02-31", "2026-02-31 is not a date: February 2026 has 28 days."),
+    ("2028-02-30", "2028-02-30 is not a date: February 2028 has 29 days."),
+    ("2026-04-31", "2026-04-31 is not a date: April 2026 has 30 days."),
+    ("2026-13-01", "2026-13-01 is not a date: there is no month 13; use YYYY-MM-DD."),
+    ("garbage", "garbage is not a date: use YYYY-MM-DD, e.g. 2026-05-12."),
     ("9999-12-31", "Enter a date between 1900 and 2100."),   # the next day would overflow
     ("0001-01-01", "Enter a date between 1900 and 2100."),   # the day before would overflow
     ("1899-12-31", "Enter a date between 1900 and 2100."),

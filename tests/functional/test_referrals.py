@@ -334,3 +334,19 @@ def test_registering_a_patient_who_prefers_email_without_an_address_is_refused_n
     assert db.session.execute(db.select(Patient)).first() is None
     assert submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "email": "",
                                              "preferred_contact": "phone"}).status_code == 302
+
+
+@pytest.mark.parametrize("field, typed, message", [
+    ("date_of_birth", "1961-02-30", "1961-02-30 is not a date: February 1961 has 28 days."),
+    ("symptom_onset", "2026-06-31", "2026-06-31 is not a date: June 2026 has 30 days."),
+    ("referral_date", "02/11/2026", "02/11/2026 is not a date: use YYYY-MM-DD, e.g. 2026-05-12."),
+])
+def test_a_day_that_does_not_exist_is_named_next_to_the_field_and_everything_typed_is_kept(
+        client, coordinator, field, typed, message):
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, field: typed})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert field_error(page, field) == message
+    assert input_by_id(page, field)["value"] == typed
+    assert input_by_id(page, "family_name")["value"] == PATIENT["family_name"]
+    assert db.session.scalars(db.select(Patient)).first() is None

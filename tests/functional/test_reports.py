@@ -94,7 +94,7 @@ def test_filters_narrow_the_page(client, coordinator, clinic):
     ("start=2026-05-01&end=2026-04-01", "end", "The period ends (2026-04-01) before it starts (2026-05-01)"),
     ("start=0001-01-01&end=2026-04-01", "start", "Enter a date between 1900 and 2100"),
     ("start=2026-01-01&end=9999-12-31", "end", "Enter a date between 1900 and 2100"),
-    ("start=2026-13-01", "start", "2026-13-01 is not a date: use YYYY-MM-DD"),
+    ("start=2026-13-01", "start", "2026-13-01 is not a date: there is no month 13; use YYYY-MM-DD."),
     ("physician=999999", "physician", "There is no physician “999999”"),
     ("profile=NOPE", "profile", "There is no payer profile “NOPE”"),
     ("side=upper", "side", "There is no side “upper”"),

@@ -1,11 +1,11 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, EmailField, HiddenField, PasswordField, RadioField,
+from wtforms import (BooleanField, EmailField, HiddenField, PasswordField, RadioField,
                      SelectField, StringField, SubmitField, TextAreaField, TimeField)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from tracker.auth.forms import NewPasswordMixin
-from tracker.formfields import TrackerForm, options, plausible_date
+from tracker.formfields import TrackerForm, TypedDateField, options, plausible_date
 from tracker.models import AuditAction
 from tracker.phones import PhoneNumber
 from tracker.procedures.rules.billing import BillingSetting
@@ -72,8 +72,8 @@ class AuditFilterForm(TrackerForm):
                          validators=[Optional()])
     object_type = StringField(_l("Object type"), validators=[Optional(), Length(max=40)])
     object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=40)])
-    date_from = DateField(_l("From (date)"), validators=[Optional(), plausible_date])
-    date_to = DateField(_l("To (date)"), validators=[Optional(), plausible_date])
+    date_from = TypedDateField(_l("From (date)"), validators=[Optional(), plausible_date])
+    date_to = TypedDateField(_l("To (date)"), validators=[Optional(), plausible_date])
 
 
 class UserFilterForm(TrackerForm):

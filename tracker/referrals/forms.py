@@ -1,13 +1,13 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask import current_app
-from wtforms import (BooleanField, DateField, EmailField, HiddenField, SelectField, SelectMultipleField,
+from wtforms import (BooleanField, EmailField, HiddenField, SelectField, SelectMultipleField,
                      StringField, SubmitField, TextAreaField)
 from wtforms.widgets import CheckboxInput, ListWidget
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from tracker.coding import clinic_diagnosis_codes
-from tracker.formfields import TrackerForm, name_problem, not_before_birth, not_in_future, options, plausible_date
+from tracker.formfields import TrackerForm, TypedDateField, name_problem, not_before_birth, not_in_future, options, plausible_date
 from tracker.patients.identity import clean_name
 from tracker.phones import PhoneNumber, why_no_texts
 from tracker.timeutil import clinic_today
@@ -32,8 +32,8 @@ class PatientFields:
         DataRequired(_l("Enter the family name.")), Length(max=80), person_name])
     given_name = StringField(_l("Given name"), validators=[
         DataRequired(_l("Enter the given name.")), Length(max=80), person_name])
-    date_of_birth = DateField(_l("Date of birth"), validators=[
-        DataRequired(_l("Enter the date of birth as a full date.")), plausible_date, not_in_future])
+    date_of_birth = TypedDateField(_l("Date of birth"), validators=[
+        InputRequired(_l("Enter the date of birth as a full date.")), plausible_date, not_in_future])
     sex = SelectField(_l("Sex"), choices=options(Sex), default=Sex.UNKNOWN.value)
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32), PhoneNumber()])
     email = EmailField(_l("Email"), validators=[Optional(), Email(_l("Enter a valid email address.")),
@@ -74,15 +74,15 @@ class ReferralFields:
     referring_clinician = StringField(_l("Referring clinician"), validators=[
         DataRequired(_l("Enter who referred the patient.")), Length(max=120)])
     # Most referrals are logged the day they arrive: start from today.
-    referral_date = DateField(_l("Referral date"), default=clinic_today, validators=[
-        DataRequired(_l("Enter the referral date.")), plausible_date, not_in_future, not_before_birth])
+    referral_date = TypedDateField(_l("Referral date"), default=clinic_today, validators=[
+        InputRequired(_l("Enter the referral date.")), plausible_date, not_in_future, not_before_birth])
     side = SelectField(_l("Side to inject"), choices=options(Side, blank=_l("Choose…")),
                        validators=[DataRequired(_l("Choose the side: left, right or bilateral."))])
     indication = SelectField(_l("Indication"), choices=options(Indication, blank=_l("Choose…")),
                              validators=[DataRequired(_l("Choose the indication."))])
     diagnosis_codes = SelectMultipleField(
         _l("Diagnosis (ICD-10-CM)"), widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
-    symptom_onset = DateField(_l("Symptom onset"), validators=[
+    symptom_onset = TypedDateField(_l("Symptom onset"), validators=[
         Optional(), plausible_date, not_in_future, not_before_birth])
     pain_worse_standing = BooleanField(_l("Worse with standing"))
     pain_worse_walking_uphill = BooleanField(_l("Worse walking uphill"))
@@ -153,4 +153,4 @@ class FindPatientForm(TrackerForm):
         csrf = False
 
     q = StringField(_l("Name, MRN or phone"), validators=[Optional(), Length(max=80)])
-    date_of_birth = DateField(_l("Date of birth"), validators=[Optional(), plausible_date])
+    date_of_birth = TypedDateField(_l("Date of birth"), validators=[Optional(), plausible_date])

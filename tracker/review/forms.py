@@ -1,11 +1,11 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, RadioField,
+from wtforms import (BooleanField, DecimalField, HiddenField, IntegerField, RadioField,
                      SelectField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from tracker.clinical import MIN_ODI_SECTIONS, ODI_QUESTIONNAIRE, ODI_SECTIONS, PROVOCATION_TESTS
-from tracker.formfields import TrackerForm, not_before_birth, not_in_future, options, plausible_date
+from tracker.formfields import TrackerForm, TypedDateField, not_before_birth, not_in_future, options, plausible_date
 from tracker.models.review import EXAM_SIDES
 from tracker.vocab import (Allergy, AllergyAnswer, AnticoagulantAnswer, Pregnancy, ProvocationResult, Response, Side,
                           TherapyKind, means_no_drug)
@@ -31,10 +31,10 @@ class TherapyForm(TrackerForm):
     version_id = HiddenField()
     kind = SelectField(_l("Therapy"), choices=options(TherapyKind, blank=_l("Choose…")),
                        validators=[DataRequired(_l("Choose the kind of therapy."))])
-    start_date = DateField(_l("Started"), validators=[
+    start_date = TypedDateField(_l("Started"), validators=[
         InputRequired(_l("Enter the date the therapy started.")), plausible_date, not_in_future,
         not_before_birth])
-    end_date = DateField(_l("Ended"), validators=[Optional(), plausible_date, not_in_future])
+    end_date = TypedDateField(_l("Ended"), validators=[Optional(), plausible_date, not_in_future])
     response = SelectField(_l("Response"), choices=options(Response, blank=_l("Choose…")),
                            validators=[DataRequired(_l("Choose how the patient responded."))])
     details = StringField(_l("Details (drug, dose, sessions)"), validators=[Optional(), Length(max=200)])
@@ -68,7 +68,7 @@ class ExaminationForm(TrackerForm):
     its words), quick to tap on a tablet; the stored values are those the drop-downs stored."""
 
     version_id = HiddenField()
-    examined_on = DateField(_l("Examined on"), validators=[
+    examined_on = TypedDateField(_l("Examined on"), validators=[
         Optional(), plausible_date, not_in_future, not_before_birth])
     pain_below_l5 = YesNoRadios(_l("Pain mainly below L5, between iliac crest and gluteal fold"))
     radicular_signs = YesNoRadios(_l("Radicular signs (radiculopathy)"))

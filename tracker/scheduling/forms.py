@@ -1,23 +1,17 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, SubmitField,
+from wtforms import (BooleanField, HiddenField, IntegerField, SelectField, SubmitField,
                      TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from tracker.formfields import TrackerForm, options
+from tracker.formfields import TrackerForm, TypedDateField, options
 
 FIRST_YEAR, LAST_YEAR = 1900, 2100
 
 
-class ClinicDateField(DateField):
+class ClinicDateField(TypedDateField):
     """A date from a form or an address. Garbage or a year outside 1900..2100 gets a clear message
     next to the field, and never reaches date arithmetic (where year 9999 + 1 day overflows)."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(_("Enter the date as year-month-day, e.g. 2026-05-12.")) from None
 
     def pre_validate(self, form):
         if self.data and not FIRST_YEAR <= self.data.year <= LAST_YEAR:
