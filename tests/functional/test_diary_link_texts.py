@@ -71,12 +71,16 @@ def test_without_an_sms_provider_the_text_goes_to_the_log_and_staff_see_the_link
     with caplog.at_level("INFO"):
         page = text(send(client, case))
     assert "No SMS provider is set up (TWILIO_ACCOUNT_SID), so the text was not sent" in page
+    assert "Diary link sent" not in page, "one message, not 'sent' followed by 'not sent'"
+    assert "Any earlier link for this case no longer works." in page
     shown = re.search(r"read the patient the link: (\S+/d/\S+)", page).group(1)
     token = shown.rsplit("/d/", 1)[1]
     assert "Text not sent" in caplog.text and token not in caplog.text  # the log never holds the link
 
 
-def test_a_number_that_answered_stop_gets_the_link_by_email(client, gen, login_as, provider, diary_outbox):
+def test_a_number_that_answered_stop_gets_the_link_by_email(app, client, gen, login_as, provider, diary_outbox,
+                                                            monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.clinic.test")  # the outbox catches it
     case = texting_case(gen)
     db.session.add(SmsOptOut(phone=MOBILE, keyword="STOP"))
     db.session.commit()

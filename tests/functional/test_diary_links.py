@@ -33,7 +33,9 @@ def path_of(url):
 
 # ------------------------------------------------------------------ staff send, re-send, revoke
 
-def test_staff_send_the_link_by_email_with_nothing_clinical_in_it(client, gen, login_as, case, diary_outbox):
+def test_staff_send_the_link_by_email_with_nothing_clinical_in_it(app, client, gen, login_as, case, diary_outbox,
+                                                                  monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.clinic.test")  # the outbox catches it
     login_as(gen.user(Role.COORDINATOR))
     response = submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}",
                       follow_redirects=True)
@@ -58,6 +60,8 @@ def test_without_a_mail_server_the_staff_member_is_shown_the_link_and_the_log_ne
         response = submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}",
                           follow_redirects=True)
     assert "No mail server is set up (MAIL_SERVER), so the email was not sent" in text(response)
+    assert "Diary link sent" not in text(response), "one message, not 'sent' followed by 'not sent'"
+    assert "Any earlier link for this case no longer works." in text(response)
     [notice] = soup(response).find_all(string=lambda s: "read the patient the link: " in s)
     url = notice.split("the link: ", 1)[1].split()[0]
     assert url.startswith(("http://", "https://")) and "/d/" in url

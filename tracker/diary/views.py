@@ -98,14 +98,12 @@ def send_link(case_id):
     on_refusal(back_to(url_for("cases.show", case_id=case.id, _anchor="diary")))
     link = services.send_link(case, current_user._get_current_object())
     texted = services.sent_by_text(link)
-    flash(_("Diary link sent to %(sent_to)s. Any earlier link for this case no longer works.",
-            sent_to=services.sent_to_shown(link)) if not texted else
-          _("Diary link sent by text message to %(sent_to)s. Any earlier link for this case no longer works.",
-            sent_to=services.sent_to_shown(link)), "success")
+    earlier = _("Any earlier link for this case no longer works.")
     if texted and not current_app.config.get("TWILIO_ACCOUNT_SID"):
-        # No SMS provider: the text only reached the log (its link redacted).
+        # No SMS provider: the text only reached the log (its link redacted). One message, which
+        # says so: "sent" followed by "not sent" left staff unsure which to believe.
         flash(_("No SMS provider is set up (TWILIO_ACCOUNT_SID), so the text was not sent. You may read "
-                "the patient the link: %(link_url)s", link_url=services.link_url(link)), "warning")
+                "the patient the link: %(link_url)s", link_url=services.link_url(link)) + " " + earlier, "warning")
     elif not texted and not current_app.config.get("MAIL_SERVER"):
         # Development or a clinic without mail: the email only reached the log, so show the
         # link to the staff member, who may read it to the patient (they can open it anyway).
@@ -113,7 +111,12 @@ def send_link(case_id):
         flash(_("No mail server is set up (MAIL_SERVER), so the email was not sent%(file)s. "
                 "You may read the patient the link: %(link_url)s",
                 file=_(" (a copy is kept in the folder %(folder)s)", folder=kept) if kept else "",
-                link_url=services.link_url(link)), "warning")
+                link_url=services.link_url(link)) + " " + earlier, "warning")
+    elif texted:
+        flash(_("Diary link sent by text message to %(sent_to)s.", sent_to=services.sent_to_shown(link))
+              + " " + earlier, "success")
+    else:
+        flash(_("Diary link sent to %(sent_to)s.", sent_to=services.sent_to_shown(link)) + " " + earlier, "success")
     return redirect(url_for("cases.show", case_id=case.id, _anchor="diary"))
 
 
