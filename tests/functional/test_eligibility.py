@@ -510,6 +510,23 @@ def test_under_cam_the_baseline_pain_is_read_so_changing_it_names_the_criterion_
             "not recorded, needs 21”, now “pain 5/10, needs 6; or Oswestry not recorded, needs 21”") in page
 
 
+def test_under_cam_the_tests_are_counted_out_of_the_six_the_examination_records(client, coordinator, gen,
+                                                                                make_client, login_as):
+    case = documented_case(gen, side=Side.BILATERAL, payer_profile_code="CAM_770HB", care_days=42,
+                           positive={"left": 4, "right": 2})
+
+    page = evaluate(client, case).get_data(as_text=True)
+
+    assert criteria(page)["Provocation tests"] == (
+        "✗ Not met", "4 of 6 tests positive, needs 3 (left); 2 of 6 tests positive, needs 3 (right); "
+                     "the payer lists 8 tests, the clinic examines 6 of them")
+    assert "Left 4 of 6, Right 2 of 6" in words(page)
+    admin = login_as(gen.user(Role.ADMIN), on=make_client())
+    assert ("at least 3 of 8 positive (the payer lists 8 tests; the examination records 6 of them, and the count "
+            "is out of those)") in words(text(admin.get("/admin/settings")))
+    assert "at least 3 of 6 positive (" not in words(text(admin.get("/admin/settings")))
+
+
 def provocation(case, positive):
     for i, (test, _) in enumerate(PROVOCATION_TESTS):
         setattr(case.examination, f"{test}_left",

@@ -249,9 +249,11 @@ def test_the_minimum_number_of_positive_tests_is_met_and_one_fewer_is_not(profil
     assert short.shortfall == f"{needed - 1} of {needed} positive tests (left)"
 
 
-def test_cam_counts_positive_tests_out_of_eight():
+def test_cam_lists_eight_tests_but_the_count_is_out_of_the_six_examined():
     found = criterion(case(positive_tests_by_side={"left": 3}), CAM, code=CriterionCode.PROVOCATION_TESTS)
-    assert found.evidence == "3 of 8 tests positive, needs 3 (left)"
+    assert found.status == MET
+    assert found.evidence == ("3 of 6 tests positive, needs 3 (left); "
+                              "the payer lists 8 tests, the clinic examines 6 of them")
 
 
 def test_tests_count_only_on_the_side_to_be_injected():

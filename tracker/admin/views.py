@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from tracker import audit_chain, export
 from tracker.access import allow
 from tracker.clinic import clinic_contact
+from tracker.clinical import PROVOCATION_TESTS
 from tracker.admin import services
 from tracker.admin.forms import (AuditFilterForm, BillingSettingForm, ClinicContactForm, CreateUserForm,
                                  EditUserForm, ResetPasswordForm, RoomForm, UserFilterForm, WorkingHoursForm)
@@ -145,7 +146,8 @@ def _settings_page(form=None, billing_form=None, status=200):
     if billing_form is None:
         billing_form = BillingSettingForm(formdata=None, billing_setting=billing_setting().value)
     return render_template("admin/settings.html", form=form, billing_form=billing_form,
-                           profiles=PROFILES.values(), labels=CRITERION_LABELS), status
+                           profiles=PROFILES.values(), labels=CRITERION_LABELS,
+                           examined_tests=len(PROVOCATION_TESTS)), status
 
 
 @bp.route("/settings", methods=["GET", "POST"])

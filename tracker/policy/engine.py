@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from tracker.clinical import FAILED_RESPONSES, THERAPY_KINDS, failed_conservative_care_days
+from tracker.clinical import FAILED_RESPONSES, PROVOCATION_TESTS, THERAPY_KINDS, failed_conservative_care_days
 from tracker.policy.facts import (
     DIAGNOSTIC_INDICATIONS,
     BlockResult,
@@ -22,6 +22,10 @@ from tracker.policy.facts import (
 )
 from tracker.policy.profiles import CRITERION_LABELS, CriterionCode, Profile
 from tracker.vocab import N_, Choice, Indication
+
+
+# The provocation tests the examination records per side (a payer may list more).
+EXAMINED_TESTS = len(PROVOCATION_TESTS)
 
 
 class Status(Choice):
@@ -240,9 +244,12 @@ def _provocation_tests(facts: CaseFacts, prior: Sequence[PriorInjection], profil
             evidence.append(f"not examined ({joint})")
             shortfalls.append(f"provocation tests ({joint})")
         else:
-            evidence.append(f"{count} of {profile.tests_counted} tests positive, needs {needed} ({joint})")
+            evidence.append(f"{count} of {EXAMINED_TESTS} tests positive, needs {needed} ({joint})")
             if status != Status.MET:
                 shortfalls.append(f"{count} of {needed} positive tests ({joint})")
+    if profile.tests_counted != EXAMINED_TESTS:
+        # The count is out of the tests the examination records, as the case page counts it.
+        evidence.append(f"the payer lists {profile.tests_counted} tests, the clinic examines {EXAMINED_TESTS} of them")
     return _criterion(
         profile, CriterionCode.PROVOCATION_TESTS, _combine(statuses), "; ".join(evidence), "; ".join(shortfalls)
     )
