@@ -3,6 +3,7 @@
 Each is a str Enum so that its value is what the database stores and what the policy engine reads.
 """
 import enum
+from typing import NamedTuple
 
 
 def N_(text):
@@ -113,6 +114,43 @@ def pregnancy_words(risk):
     if flag == Pregnancy.YES:
         return N_("Pregnant: fluoroscopy and a steroid only on the physician's recorded decision to proceed")
     return ""
+
+
+def infection_flag(risk) -> bool:
+    """The risk screen records an active infection or fever (systemic or at the injection site): a
+    steroid injection is contraindicated, so it waits for the physician's decision."""
+    return bool(risk is not None and getattr(risk, "infection_or_fever", False))
+
+
+def infection_words(risk):
+    """The infection flag as every staff page says it, "" when there is none."""
+    return (N_("Active infection or fever: a steroid injection is contraindicated; proceed only on the "
+               "physician's recorded decision") if infection_flag(risk) else "")
+
+
+class DecisionFlag(NamedTuple):
+    """A risk screen answer that waits for the physician's decision to proceed: said on every page
+    that prepares or runs the procedure, acknowledged by her to start it."""
+
+    kind: str  # "pregnancy", "infection": the notice's class and the start's `<kind>_acknowledged` box
+    words: str  # what the pages say (pregnancy_words, infection_words)
+    answer: str  # the risk screen's answer in short: "possibly pregnant", "active infection or fever"
+    heading: str  # its heading on the procedure note
+
+
+def decision_flags(risk) -> list[DecisionFlag]:
+    """The risk screen's answers that wait for the physician's decision, in the order every page
+    says them: pregnancy, then infection or fever. The one list the pages, the day-of check and the
+    start read."""
+    flags = []
+    pregnancy = pregnancy_flag(risk)
+    if pregnancy:
+        flags.append(DecisionFlag("pregnancy", pregnancy_words(risk), pregnancy.label.lower(),
+                                   N_("Pregnancy")))
+    if infection_flag(risk):
+        flags.append(DecisionFlag("infection", infection_words(risk), "active infection or fever",
+                                   N_("Infection or fever")))
+    return flags
 
 
 class Allergy(Choice):

@@ -354,6 +354,16 @@ def test_the_day_of_check_says_what_a_possible_or_known_pregnancy_needs(pregnanc
     assert day_of.why == ({"possible": "pregnancy: possibly pregnant", "yes": "pregnancy: pregnant"}.get(pregnancy, ""))
 
 
+def test_the_day_of_check_with_an_infection_or_fever_asks_it_resolved_or_the_decision_and_says_why():
+    [day_of] = [item for item in readiness.items(appointment(), risk(infection_or_fever=True, pregnancy="possible",
+                                                                     insulin=True))
+                if item.field == "day_of_check_done"]
+    assert day_of.label == ("Day-of check: infection or fever resolved, or the physician's decision to proceed "
+                            "recorded, glucose checked, pregnancy test negative or the physician's decision to "
+                            "proceed recorded")
+    assert day_of.why == "pregnancy: possibly pregnant; infection or fever: yes"
+
+
 def test_a_patient_with_every_risk_needs_every_item():
     screen = risk(anticoagulants="warfarin", sedation_planned=True, allergy_contrast=True,
                   contrast_premedication_planned=True, diabetes=True)

@@ -91,6 +91,8 @@ class ProcedureRecord(db.Model):
     # answer ("possible", "yes") and the cases of her other procedures then in progress; None when
     # there was none. She acknowledges them with the start, so its physician and time say who and when.
     pregnancy_acknowledged = db.Column(choice_enum(Pregnancy, "pregnancy_acknowledged"))
+    # The risk screen's active infection or fever, acknowledged likewise (false when there was none).
+    infection_acknowledged = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     acknowledged_case_ids = db.Column(db.JSON(none_as_null=True))
     version_id = db.Column(db.Integer, nullable=False, default=1)
 

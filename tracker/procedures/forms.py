@@ -165,10 +165,17 @@ class StartForm(TrackerForm):
     # Ticked by the physician on the warning page when the risk screen says (possibly) pregnant.
     pregnancy_acknowledged = BooleanField(_l("I have reviewed the pregnancy: a negative pregnancy test today, or my "
                                              "decision to proceed with fluoroscopy and the injectate"))
+    # Ticked by the physician on the warning page when the risk screen says active infection or fever.
+    infection_acknowledged = BooleanField(_l("I have reviewed the infection or fever: it has resolved, or I decide "
+                                             "to proceed with the injection"))
     submit = SubmitField(_l("Start procedure"))
 
     def acknowledged_ids(self):
         return {int(part) for part in (self.acknowledged.data or "").split() if part.isdigit()}
+
+    def risks_acknowledged(self):
+        """The kinds of the risk screen's flags (vocab.decision_flags) whose box she ticked."""
+        return {kind for kind in ("pregnancy", "infection") if self[f"{kind}_acknowledged"].data}
 
 
 class SignForm(TrackerForm):

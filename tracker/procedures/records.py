@@ -15,11 +15,14 @@ def current_record(records):
 
 def acknowledged(record):
     """What the physician acknowledged to start the procedure, in words ("possibly pregnant on the
-    risk screen", "another procedure in progress (case 12)"); "" when she was asked nothing. She
-    acknowledged it with the start: its physician and time say who and when."""
+    risk screen", "active infection or fever on the risk screen", "another procedure in progress
+    (case 12)"); "" when she was asked nothing. She acknowledged it with the start: its physician
+    and time say who and when."""
     said = []
     if record.pregnancy_acknowledged:
         said.append(f"{Pregnancy(record.pregnancy_acknowledged).label.lower()} on the risk screen")
+    if record.infection_acknowledged:
+        said.append("active infection or fever on the risk screen")
     cases = record.acknowledged_case_ids or []
     if cases:
         said.append(("another procedure" if len(cases) == 1 else "other procedures") + " in progress ("

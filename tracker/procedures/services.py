@@ -29,7 +29,8 @@ from tracker.procedures.rules.schema import (CONTRAST_ALLERGY_FIELDS, INJECTATE_
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
 from tracker.timeutil import to_clinic, utcnow
 from tracker.transactions import service, undo_refused_write
-from tracker.vocab import AppointmentStatus, Side, allergies_of, joints_of, not_asked, pregnancy_flag
+from tracker.vocab import (AppointmentStatus, Side, allergies_of, decision_flags, infection_flag, joints_of, not_asked,
+                           pregnancy_flag)
 from tracker.workflow import State
 
 SIGNED = "This procedure record is signed and can no longer change. Add an addendum instead."
@@ -46,15 +47,14 @@ class ProcedureRefused(Refusal):
 
 class AcknowledgeFirst(Refusal):
     """A start the physician acknowledges first, not a stop: another procedure of hers in progress
-    (`records`, oldest first; it may simply not be signed yet), and a patient who is or may be
-    pregnant (`pregnancy`, the risk screen's answer: fluoroscopy and a steroid are her decision)."""
+    (`records`, oldest first; it may simply not be signed yet), and the risk screen's answers that
+    wait for her decision (`flags`, vocab.decision_flags: a pregnancy, an active infection or fever)."""
 
-    def __init__(self, records, pregnancy=None):
-        self.records, self.pregnancy = list(records), pregnancy
+    def __init__(self, records, flags=()):
+        self.records, self.flags = list(records), list(flags)
         said = (["You have another procedure in progress: "
                  + "; ".join(f"case {record.case_id}" for record in self.records) + "."] if self.records else [])
-        if pregnancy:
-            said.append(f"The risk screen says {pregnancy.label.lower()}.")
+        said += [f"The risk screen says {flag.answer}." for flag in self.flags]
         super().__init__(" ".join(said))
 
 
@@ -301,12 +301,13 @@ def _acknowledges(acknowledged, running):
 
 
 @service
-def start(case, actor, version_id=None, now=None, acknowledged=(), pregnancy_acknowledged=False):
+def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowledged=()):
     """Start the procedure: the case moves to in procedure, its appointment too, and a new record
     is stamped with the start time. The workflow's guard checks the appointment is ready. While
-    the physician has another procedure in progress, or the risk screen says the patient is or may
-    be pregnant, the start waits for her acknowledgement (AcknowledgeFirst); the record keeps what she
-    acknowledged and the audit row says it. `acknowledged` True (a script) acknowledges both."""
+    the physician has another procedure in progress, or the risk screen says something that waits
+    for her decision (a pregnancy, an active infection or fever: `risks_acknowledged` names the
+    kinds she ticked), the start waits for her acknowledgement (AcknowledgeFirst); the record keeps
+    what she acknowledged and the audit row says it. `acknowledged` True (a script) acknowledges all."""
     now = now or utcnow()
     formulary()
     appointment = case.active_appointment
@@ -318,20 +319,19 @@ def start(case, actor, version_id=None, now=None, acknowledged=(), pregnancy_ack
     transition(case, "start_procedure", actor, version_id=version_id, commit=False, at=now)
     # Asked once the start is otherwise allowed: the warning is never followed by another refusal.
     running = running_elsewhere(case, actor)
-    pregnancy = pregnancy_flag(case.risk_screen)
-    pregnancy_acknowledged = acknowledged is True or pregnancy_acknowledged
-    if (running and not _acknowledges(acknowledged, running)) or (pregnancy and not pregnancy_acknowledged):
-        raise AcknowledgeFirst(running if not _acknowledges(acknowledged, running) else (),
-                               pregnancy if not pregnancy_acknowledged else None)
+    flags = decision_flags(case.risk_screen)
+    unacknowledged = [flag for flag in flags if acknowledged is not True and flag.kind not in set(risks_acknowledged)]
+    if (running and not _acknowledges(acknowledged, running)) or unacknowledged:
+        raise AcknowledgeFirst(running if not _acknowledges(acknowledged, running) else (), unacknowledged)
     appointment.status = AppointmentStatus.IN_PROCEDURE
     appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="procedure started"))
     meanwhile = (" while " + ", ".join(f"case {record.case_id}" for record in running)
                  + (" was" if len(running) == 1 else " were") + " in procedure (acknowledged)") if running else ""
-    if pregnancy:
-        meanwhile += f"; {pregnancy.label.lower()} on the risk screen (acknowledged)"
+    meanwhile += "".join(f"; {flag.answer} on the risk screen (acknowledged)" for flag in flags)
     record = audit.created(ProcedureRecord(case=case, appointment=appointment, side=case.side, started_at=now,
                                            started_by_id=actor.id, last_change_at=now,
-                                           pregnancy_acknowledged=pregnancy,
+                                           pregnancy_acknowledged=pregnancy_flag(case.risk_screen),
+                                           infection_acknowledged=infection_flag(case.risk_screen),
                                            acknowledged_case_ids=[other.case_id for other in running] or None),
                            "procedure_record", f"case {case.id}: procedure started{meanwhile}", user=actor)
     db.session.commit()

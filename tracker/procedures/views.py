@@ -240,7 +240,7 @@ def start(case_id):
         abort(400)
     on_refusal(lambda refusal: _start_refused(case, refusal))
     services.start(case, current_user, version_id=form.version_id.data or None,
-                   acknowledged=form.acknowledged_ids(), pregnancy_acknowledged=form.pregnancy_acknowledged.data)
+                   acknowledged=form.acknowledged_ids(), risks_acknowledged=form.risks_acknowledged())
     flash(_("Procedure started: the timer is running."), "success")
     return redirect(url_for("procedures.checklist", case_id=case.id))
 
@@ -258,11 +258,12 @@ def _start_refused(case, refusal):
 
 def _acknowledge_first(case, refusal):
     """The warning before the start: the physician's other procedures in progress, each linked to
-    its checklist, and a pregnancy on the risk screen, with the Start button again carrying what
-    she was shown (the pregnancy as a box she ticks herself)."""
+    its checklist, and what on the risk screen waits for her decision (a pregnancy, an infection or
+    fever), with the Start button again carrying what she was shown (each flag as a box she ticks
+    herself)."""
     form = StartForm(formdata=None, version_id=case.version_id,
                      acknowledged=" ".join(str(record.id) for record in refusal.records))
-    return render_template("procedures/start_warning.html", case=case, form=form, pregnancy=refusal.pregnancy,
+    return render_template("procedures/start_warning.html", case=case, form=form, flags=refusal.flags,
                            running=[(record, services.elapsed_minutes(record)) for record in refusal.records]), 409
 
 

@@ -11,7 +11,7 @@ from tracker.extensions import db
 from tracker.models import Appointment, AppointmentChange, AppointmentMessage, Case, Patient, RiskScreen, Room, User
 from tracker.scheduling import instructions, services
 from tracker.timeutil import clinic_today, to_clinic
-from tracker.vocab import NOT_STARTED, AppointmentStatus, pregnancy_words
+from tracker.vocab import NOT_STARTED, AppointmentStatus, decision_flags
 
 
 def physicians_day(day, physician_id=None):
@@ -142,8 +142,8 @@ class DayEntry:
         self.preparation_unread = (instructions.preparation_unread(risk, *reach)
                                    if appointment.status in NOT_STARTED else None)
         self.override_at = override_at
-        # Said on the card, as on the appointment: fluoroscopy and a steroid wait for the physician.
-        self.pregnancy = pregnancy_words(risk)
+        # Said on the card, as on the appointment: a pregnancy, an infection or fever wait for the physician.
+        self.flags = decision_flags(risk)
         self.can_check_in = can_check_in(appointment)
 
 

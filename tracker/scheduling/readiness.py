@@ -5,8 +5,8 @@ Pure: takes the appointment and the risk screen (any objects with the named attr
 from dataclasses import dataclass
 
 from tracker.scheduling.instructions import FASTING, HOLD, PREMEDICATION, in_words
-from tracker.vocab import (N_, Pregnancy, allergy_words, anticoagulant_words, not_asked, pregnancy_flag,
-                          takes_anticoagulant)
+from tracker.vocab import (N_, Pregnancy, allergy_words, anticoagulant_words, decision_flags, infection_flag,
+                          not_asked, pregnancy_flag, takes_anticoagulant)
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,7 @@ def items(appointment, risk, missed=None):
     # without contrast ("no contrast will be used") has nothing to send.
     premedicated = contrast_allergy and bool(risk.contrast_premedication_planned)
     diabetic = bool(risk and (risk.diabetes or risk.insulin))
-    pregnancy = pregnancy_flag(risk)
-    day_of = _DAY_OF[diabetic, pregnancy]
+    flags = decision_flags(risk)
     return [
         Item("consent_obtained", N_("Consent obtained"), True, appointment.consent_obtained, N_("consent")),
         Item("anticoagulant_plan_confirmed", N_("Anticoagulant hold plan confirmed"), anticoagulated,
@@ -50,25 +49,32 @@ def items(appointment, risk, missed=None):
              f"allergies: {allergy_words(risk)}" + ("; no premedication planned" if contrast_allergy and not premedicated
                                                      else ""),
              "allergies" in not_asked(risk), alerts.get(PREMEDICATION, "")),
-        Item("day_of_check_done", day_of, True, appointment.day_of_check_done, N_("day-of check"),
-             f"pregnancy: {pregnancy.label.lower()}" if pregnancy else "", alert=alerts.get(FASTING, "")),
+        Item("day_of_check_done", _day_of(diabetic, pregnancy_flag(risk), infection_flag(risk)), True,
+             appointment.day_of_check_done, N_("day-of check"),
+             "; ".join(_DAY_OF_WHY[flag.kind].format(answer=flag.answer) for flag in flags),
+             alert=alerts.get(FASTING, "")),
     ]
 
 
-# What the day-of check confirms, by (diabetic, pregnancy flag): possibly pregnant asks for a test
-# (or the physician's decision), pregnant for the physician's decision to proceed.
-_DAY_OF = {
-    (False, None): N_("Day-of check: no fever or infection"),
-    (True, None): N_("Day-of check: no fever or infection, glucose checked"),
-    (False, Pregnancy.POSSIBLE): N_("Day-of check: no fever or infection, pregnancy test negative or the "
-                                    "physician's decision to proceed recorded"),
-    (True, Pregnancy.POSSIBLE): N_("Day-of check: no fever or infection, glucose checked, pregnancy test "
-                                   "negative or the physician's decision to proceed recorded"),
-    (False, Pregnancy.YES): N_("Day-of check: no fever or infection, the physician's decision to proceed "
-                               "in pregnancy recorded"),
-    (True, Pregnancy.YES): N_("Day-of check: no fever or infection, glucose checked, the physician's "
-                              "decision to proceed in pregnancy recorded"),
+def _day_of(diabetic, pregnancy, infection):
+    """What the day-of check confirms: no fever or infection (or, with one on the risk screen, that
+    it resolved or the physician decided to proceed), the glucose of a diabetic, and for possibly
+    pregnant a test (or the physician's decision), for pregnant the physician's decision."""
+    return "Day-of check: " + ", ".join(part for part in (
+        _INFECTION_CHECK[infection], _GLUCOSE_CHECK if diabetic else "", _PREGNANCY_CHECK.get(pregnancy, "")) if part)
+
+
+_INFECTION_CHECK = {
+    False: N_("no fever or infection"),
+    True: N_("infection or fever resolved, or the physician's decision to proceed recorded"),
 }
+_GLUCOSE_CHECK = N_("glucose checked")
+_PREGNANCY_CHECK = {
+    Pregnancy.POSSIBLE: N_("pregnancy test negative or the physician's decision to proceed recorded"),
+    Pregnancy.YES: N_("the physician's decision to proceed in pregnancy recorded"),
+}
+# Why the day-of check asks more than "no fever or infection", by decision flag.
+_DAY_OF_WHY = {"pregnancy": "pregnancy: {answer}", "infection": "infection or fever: yes"}
 
 
 def _alerts(risk, missed):

@@ -1,0 +1,110 @@
+"""A patient the risk screen says has an active infection or fever: a steroid injection is
+contraindicated, so it is the physician's decision, flagged exactly where a pregnancy is. The case
+page, the appointment and the day board card say so; the day-of check names it and says why it is
+required; the checklist's banner and the note say so; the start waits for her acknowledgement, kept
+with the record. Through the real forms, CSRF on."""
+from datetime import timezone, timedelta
+
+import pytest
+
+from tracker.extensions import db
+from tracker.models import AuditEvent, Case, ProcedureRecord, RiskScreen
+from tracker.timeutil import format_clinic
+from tracker.workflow import State
+
+from tests.builders import checklist_url
+from tests.functional.test_pregnancy import POSSIBLY, booked_today, described
+from tests.helpers import by_id, form_data, form_posting_to, loaded, soup, text, words
+
+INFECTION = ("Active infection or fever: a steroid injection is contraindicated; proceed only on the "
+             "physician's recorded decision")
+
+
+def infected(case, pregnancy="no"):
+    screen = db.session.execute(db.select(RiskScreen).filter_by(case_id=case.id)).scalar_one()
+    screen.infection_or_fever, screen.pregnancy = True, pregnancy
+    db.session.commit()
+
+
+def flags(page):
+    return [words(tag) for tag in soup(page).select(".risk-flag")]
+
+
+def test_the_case_the_appointment_and_the_day_board_say_the_infection_beside_the_pregnancy(gen, doctor, physician):
+    case, appointment = booked_today(gen, physician, "possible")
+    infected(case, "possible")
+
+    assert flags(loaded(doctor.get(f"/cases/{case.id}"))) == [POSSIBLY, INFECTION]
+    assert flags(loaded(doctor.get(f"/appointments/{appointment.id}"))) == [POSSIBLY, INFECTION]
+    day = appointment.starts_at.astimezone(timezone.utc).date()
+    boards = [loaded(doctor.get(f"/schedule/day?date={d.isoformat()}")) for d in (day - timedelta(days=1), day)]
+    assert [POSSIBLY, INFECTION] in [flags(board) for board in boards]
+
+
+def test_the_day_of_check_names_the_infection_as_why_it_is_required(gen, doctor, physician):
+    case, appointment = booked_today(gen, physician, "no")
+    infected(case)
+
+    page = words(loaded(doctor.get(f"/appointments/{appointment.id}")))
+
+    assert ("Day-of check: infection or fever resolved, or the physician's decision to proceed recorded "
+            "required for this patient (infection or fever: yes)") in page
+    assert "no fever or infection" not in page
+
+
+def test_the_start_waits_for_the_physician_to_acknowledge_the_infection_and_the_record_keeps_it(
+        gen, doctor, physician):
+    case, _appointment = booked_today(gen, physician, "no")
+    infected(case)
+    start = f"/cases/{case.id}/procedure/start"
+
+    response = doctor.post(start, data=form_data(form_posting_to(text(doctor.get(f"/cases/{case.id}")), start)))
+
+    assert response.status_code == 409
+    warning = by_id(text(response), "infection-warning")
+    assert INFECTION in words(warning) and "Nothing has started" in words(warning)
+    unticked = form_data(form_posting_to(text(response), start))
+    assert "infection_acknowledged" not in unticked
+    assert doctor.post(start, data=unticked).status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == State.SCHEDULED
+
+    response = doctor.post(start, data={**unticked, "infection_acknowledged": "y"})
+
+    assert response.status_code == 302 and response.location == checklist_url(case.id)
+    db.session.expire_all()
+    record = db.session.execute(db.select(ProcedureRecord).filter_by(case_id=case.id)).scalar_one()
+    assert record.infection_acknowledged is True and record.pregnancy_acknowledged is None
+    summaries = db.session.execute(db.select(AuditEvent.summary).filter_by(
+        object_type="procedure_record", object_id=str(record.id))).scalars().all()
+    assert (f"case {case.id}: procedure started; active infection or fever on the risk screen (acknowledged)"
+            in summaries)
+    said = (f"Active infection or fever on the risk screen, acknowledged by {physician.name} at "
+            f"{format_clinic(record.started_at)}")
+    note = soup(loaded(doctor.get(f"/cases/{case.id}/procedure/note")))
+    assert described(note, "Acknowledged at the start") == [said]
+    assert described(note, "Infection or fever") == [INFECTION]
+    assert INFECTION in words(soup(loaded(doctor.get(checklist_url(case.id)))).select_one(".patient-banner"))
+
+
+def test_a_patient_pregnant_and_febrile_is_asked_both_and_one_tick_is_not_enough(gen, doctor, physician):
+    case, _appointment = booked_today(gen, physician, "yes")
+    infected(case, "yes")
+    start = f"/cases/{case.id}/procedure/start"
+    warning = text(doctor.post(start, data=form_data(form_posting_to(text(doctor.get(f"/cases/{case.id}")), start))))
+    assert by_id(warning, "pregnancy-warning") and by_id(warning, "infection-warning")
+    unticked = form_data(form_posting_to(warning, start))
+
+    assert doctor.post(start, data={**unticked, "pregnancy_acknowledged": "y"}).status_code == 409
+    response = doctor.post(start, data={**unticked, "pregnancy_acknowledged": "y", "infection_acknowledged": "y"})
+
+    assert response.status_code == 302
+    record = db.session.execute(db.select(ProcedureRecord).filter_by(case_id=case.id)).scalar_one()
+    assert record.pregnancy_acknowledged == "yes" and record.infection_acknowledged is True
+
+
+@pytest.mark.parametrize("pregnancy", ["no", "possible"])
+def test_nothing_about_infection_without_it_on_the_risk_screen(gen, doctor, physician, pregnancy):
+    case, appointment = booked_today(gen, physician, pregnancy)
+    assert INFECTION not in words(loaded(doctor.get(f"/appointments/{appointment.id}")))
+    assert INFECTION not in words(loaded(doctor.get(f"/cases/{case.id}")))
