@@ -299,14 +299,30 @@ def test_a_physician_no_longer_active_is_refused_with_a_clear_message(
         "WTForms' generic 'Not a valid choice.' pre-empts the service's 'Choose an active physician.'")
 
 
+def test_the_booking_page_of_a_case_already_booked_says_so_at_the_top_with_a_link_to_its_appointment(
+        client, coordinator, physician, room, case):
+    submit(client, book_url(case), booking(clinic_day(1), "10:00", physician, room))
+    [appointment] = appointments_of(case)
+    for response in (client.get(book_url(case)),
+                     submit(client, book_url(case), booking(clinic_day(2), "11:00", physician, room))):
+        page = text(response)
+        notice = soup(page).select_one(".notice-warning, .notice-error")
+        assert "This case is scheduled" in words(notice) or "this one is scheduled" in words(notice)
+        assert soup(page).find("a", href=f"/appointments/{appointment.id}") is not None
+    assert appointments_of(case) == [appointment]
+
+
 @pytest.mark.parametrize("state", [State.UNDER_REVIEW, State.NOT_ELIGIBLE, State.SCHEDULED])
 def test_a_case_that_is_not_eligible_cannot_be_booked(client, coordinator, physician, room, gen, state):
     other = gen.case(state=state)
     day = clinic_day(1)
     response = submit(client, book_url(other), booking(day, "10:00", physician, room))
     page = text(response)
-    assert response.status_code in (409, 422)
-    assert field_error(page, "start").startswith("Only an eligible case can be booked; this one is")
+    assert response.status_code == 409
+    # Said at the top, as the state of the case, not as a fault of the start time typed.
+    assert field_error(page, "start") is None
+    notice = words(soup(page).select_one(".notice-error"))
+    assert f"Only an eligible case can be booked; this one is {state.label.lower()}." in notice
     assert appointments_of(other) == []
     assert state_of(other) == state
     assert input_value(page, "date") == day.isoformat()

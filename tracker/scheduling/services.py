@@ -279,8 +279,9 @@ def _assign_physician(case, physician_id, actor):
 @service
 def book(case, proposal, actor, acknowledged=False, seen_at=None):
     if case.state != State.ELIGIBLE:
-        raise BookingProblems(errors={"start": f"Only an eligible case can be booked; this one is "
-                                               f"{case.state.label.lower()}."})
+        # The case's state, not the time typed: said at the top of the page (booked meanwhile
+        # from another screen, or a form sent twice), with the form as typed.
+        raise Refusal(f"Only an eligible case can be booked; this one is {case.state.label.lower()}.")
     if problems := verdict_problems(guard_facts(case, "schedule")):
         raise BookingProblems(errors={"start": problems[0]})
     warnings = _refuse_or_warn(case, proposal, acknowledged, seen_at=seen_at)

@@ -26,6 +26,7 @@ from tracker.scheduling.forms import (FIRST_YEAR, LAST_YEAR, BookingForm, Cancel
 from tracker.scheduling.rules import DEFAULT_DURATION, MAX_DURATION, NotAClockTime, clinic_to_utc, slots_from
 from tracker.security import is_safe_next
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
+from tracker.workflow import State
 from tracker.vocab import NOT_STARTED
 
 bp = Blueprint("scheduling", __name__)
@@ -147,7 +148,7 @@ def book(case_id):
 
     def page(warnings, status):
         return _booking_page("scheduling/book.html", status, case=case, form=form, warnings=warnings,
-                             appointment=None)
+                             appointment=None, bookable=case.state == State.ELIGIBLE)
 
     proposal = _proposal_or_error(form) if form.validate_on_submit() else None
     if proposal is None:
