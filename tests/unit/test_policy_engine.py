@@ -584,6 +584,19 @@ def test_a_bilateral_session_given_as_a_left_and_a_right_injection_is_one_interv
     assert relief.shortfall == "relief 60% for 0 days, needs 75% for 14 days (right)"
 
 
+def test_the_next_session_day_is_the_one_the_criteria_give_and_never_the_last_sessions_day():
+    from tracker.policy.engine import next_session_day
+
+    assert next_session_day([AS_OF], 2, AS_OF) == AS_OF + timedelta(days=1)
+    assert next_session_day([AS_OF - timedelta(days=3)], 2, AS_OF) == AS_OF
+    assert next_session_day([], 2, AS_OF) == AS_OF
+    last = AS_OF - timedelta(days=59)
+    assert next_session_day([last], 4, AS_OF, 60) == date(2024, 6, 16)  # the spacing's "earliest"
+    capped = criterion(case(), MEDICARE, [injection(300), injection(100)], CriterionCode.DIAGNOSTIC_CAP)
+    day = next_session_day([AS_OF - timedelta(days=300), AS_OF - timedelta(days=100)], 2, AS_OF)
+    assert capped.shortfall.endswith(f"next from {day.isoformat()}")
+
+
 def test_medicare_sets_no_spacing():
     recent = [injection(5, "therapeutic")]
     assert criterion(case(indication="therapeutic"), MEDICARE, recent, CriterionCode.SPACING) is None

@@ -7,8 +7,10 @@ from decimal import Decimal
 import pytest
 
 from tests.report_data import PERIOD, Clinic
+from tracker.extensions import db
 from tracker.reports import figures
 from tracker.reports.figures import Filters
+from tracker.workflow import State
 
 
 @pytest.fixture
@@ -193,6 +195,31 @@ def test_caps_list_patients_at_or_one_short_of_their_cap(clinic):
     near = {(row[4], row[5], row[6], row[7]) for row in rows if row[0] != "Capped, Carla"}
     # c1 (Medicare, per patient) and c2 (eviCore counts per joint) used one of two diagnostic blocks.
     assert ("patient", 1, 2, today) in near and ("right", 1, 2, today) in near
+
+
+def test_the_next_possible_session_is_never_the_day_of_the_last_and_waits_for_the_interval(clinic):
+    from datetime import datetime, timedelta, timezone
+
+    from tracker.timeutil import clinic_today
+
+    today = clinic_today()
+    now = datetime.now(timezone.utc) - timedelta(minutes=1)
+    # Injected today: one of Medicare's two diagnostic blocks; a block later today is part of this session.
+    today_case = clinic._case("left", "diagnostic", clinic.ada, None, today, State.FOLLOW_UP,
+                              patient=clinic._patient("Today", "Tess"))
+    clinic._procedure(today_case, None, now, 20)
+    # eviCore therapeutic, 3 of 4 in the left joint, the last 10 days ago: 60 days apart.
+    spaced = clinic._patient("Spaced", "Sam")
+    for days_ago in (200, 120, 10):
+        injected = clinic._case("left", "therapeutic", clinic.ada, "EVICORE_CMM_203", today, State.CLOSED,
+                                patient=spaced)
+        clinic._procedure(injected, None, now - timedelta(days=days_ago), 20)
+    db.session.commit()
+
+    rows = {row[0]: row[3:] for row in _figure("caps").rows}
+
+    assert rows["Today, Tess"] == ("diagnostic", "patient", 1, 2, today + timedelta(days=1))
+    assert rows["Spaced, Sam"] == ("therapeutic", "left", 3, 4, today + timedelta(days=50))
 
 
 def test_filters_narrow_every_figure(clinic):

@@ -490,6 +490,22 @@ def cap_usage(prior: Sequence[PriorInjection], profile: Profile, as_of: date) ->
     return usage
 
 
+def next_session_day(sessions: Sequence[date], maximum: int, as_of: date, interval_days: int | None = None) -> date:
+    """The first day from `as_of` another session may be given in one cap's scope (`sessions`: the
+    days counting towards the cap on `as_of`, in order), by the rules the criteria apply: never the
+    day of the last session (an injection that day is part of it, not another session), once the
+    cap is reached the day a session leaves the rolling 12 months (`_cap`'s "next from"), and
+    `interval_days` after the last one where the profile sets an interval (`_spacing`'s "earliest")."""
+    day = as_of
+    if sessions:
+        day = max(day, sessions[-1] + timedelta(days=1))
+        if len(sessions) >= maximum:
+            day = max(day, _leaves_rolling_year(sessions[len(sessions) - maximum]))
+        if interval_days is not None:
+            day = max(day, sessions[-1] + timedelta(days=interval_days))
+    return day
+
+
 def _diagnostic_cap(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile) -> Criterion | None:
     return _cap(
         facts,

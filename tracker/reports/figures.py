@@ -24,7 +24,7 @@ from tracker.policy import CRITERION_LABELS, DIAGNOSTIC_INDICATIONS, PROFILES
 from tracker.procedures.rules.checks import CONFIRMED
 from tracker.procedures.rules.duration import LONG_PROCEDURE_MINUTES, SHORT_PROCEDURE_MINUTES
 # The engine's own calendar arithmetic, so a cap's "next possible" day is the one the verdict gives.
-from tracker.policy.engine import _add_months, _leaves_rolling_year
+from tracker.policy.engine import _add_months, next_session_day
 from tracker.reports import sql
 from tracker.reports.stats import kaplan_meier, months_between, share, working_minutes
 from tracker.timeutil import clinic_today, clinic_zone, utcnow
@@ -600,7 +600,10 @@ def _cap_rows(near, injections, today):
     rows = []
     for patient_id, kind_, joint, code, count, limit in near:
         sessions = sorted(days[(patient_id, kind_, joint)])
-        next_possible = (_leaves_rolling_year(sessions[len(sessions) - limit]) if count >= limit else today)
+        # The interval between therapeutic injections runs per joint (every profile that sets one
+        # counts its caps per joint, so its rows are joints).
+        interval = PROFILES[code].min_days_between_injections if kind_ == "therapeutic" and joint else None
+        next_possible = next_session_day(sessions, limit, today, interval)
         patient = patients[patient_id]
         rows.append((patient.display_name, patient.mrn, _profile_name(code), kind_, joint or "patient",
                      count, limit, next_possible))
