@@ -334,7 +334,8 @@ def _outcome(case, physician):
     """The physician's outcome as the diary reads it; recording it closes the case."""
     reading = read_outcome_diary(case)
     step = NextStep.PHYSICAL_THERAPY if case.indication == Indication.THERAPEUTIC else NextStep.RFA_EVALUATION
-    record_outcome(case, physician, reading.suggested_result or DiagnosticResult.INDETERMINATE,
+    result = reading.suggested_result or (DiagnosticResult.INDETERMINATE if reading.is_block else None)
+    record_outcome(case, physician, result,
                    reading.suggested_days, step, notes="Reviewed the diary with the patient.",
                    version_id=case.version_id, reading=reading, confirm_early=True)
 

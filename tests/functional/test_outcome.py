@@ -476,6 +476,28 @@ def repeat_relief(case):
     return next(c for c in verdict.criteria if c.code == CriterionCode.REPEAT_RELIEF)
 
 
+def test_a_therapeutic_injection_has_no_diagnostic_result_to_read_or_record(client, gen, physician, login_as):
+    # Scores that would read as a negative block (8 -> 6 at most in the window) on a therapeutic
+    # injection: it is no block, so neither the page, the form nor the outcome gives it a result.
+    scores = {"t0": 8, "m30": 6, "h1": 6, "d1": 4, "d7": 4, "w2": 4, "w6": 4, "mo3": 4, "mo6": 7}
+    case = followed_up(gen, physician, scores=scores, indication=Indication.THERAPEUTIC)
+    login_as(physician)
+
+    page = outcome_form(client, case.id)
+
+    reading = words(by_id(page, "reading-left"))
+    assert "Diagnostic result" not in reading and "threshold" not in reading
+    assert soup(page).find("input", attrs={"name": "diagnostic_result"}) is None
+
+    record(client, case.id, diagnostic_result="negative", next_step="repeat_injection")
+
+    db.session.expire_all()
+    assert case.state == State.CLOSED
+    assert case.outcome.diagnostic_result is None
+    assert "Diagnostic result" not in words(by_id(text(client.get(f"/cases/{case.id}/diary")), "outcome"))
+    assert "Diagnostic result" not in words(by_id(text(client.get(f"/cases/{case.id}")), "outcome-panel"))
+
+
 @pytest.mark.parametrize("scores,status", [
     # 8 -> 4 is 50 % to 3 months: Medicare's 50 % for 90 days is met.
     ({**GOOD_BLOCK}, Status.MET),
@@ -512,7 +534,8 @@ def test_a_stricter_repeat_threshold_is_read_from_the_recorded_scores(gen, physi
     medicare, = prior_injections(gen.case(patient=case.patient), PROFILES["MEDICARE_LCD_2023"])
     evicore, = prior_injections(gen.case(patient=case.patient), PROFILES["EVICORE_CMM_203"])
 
-    assert (medicare.diagnostic_result, medicare.relief_duration_days) == ("positive", 90)
+    # A therapeutic injection is no block: the "positive" passed is not kept.
+    assert (medicare.diagnostic_result, medicare.relief_duration_days) == (None, 90)
     assert medicare.peak_relief_percent == 75.0  # best follow-up relief of a therapeutic injection
     assert evicore.relief_duration_days == 7
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.report_data import PERIOD, Clinic
+from tests.report_data import PERIOD, Clinic, at
 from tracker.extensions import db
 from tracker.reports import figures
 from tracker.reports.figures import Filters
@@ -136,6 +136,17 @@ def test_positive_block_rate_counts_indeterminate_apart(clinic):
                                                     ("Dr Bo", 0, 1, 0, Decimal("0.0"))]
     assert sorted(_figure("block_rate_payer").rows) == [("Medicare SI joint LCDs (2023)", 1, 0, 1, Decimal("100.0")),
                                                         ("eviCore / Cigna CMM-203", 0, 1, 0, Decimal("0.0"))]
+
+
+def test_a_therapeutic_injection_is_no_block_in_the_positive_block_rate(clinic):
+    # An older therapeutic outcome kept a diagnostic result (the form used to ask for one): a
+    # therapeutic injection is no block, so it is neither negative nor positive in the rate.
+    therapeutic = clinic._case("bilateral", "therapeutic", clinic.bo, None, date(2026, 3, 4), State.CLOSED)
+    clinic._outcome(therapeutic, "negative", "physical_therapy", at(5, 3))
+
+    assert _figure("block_rate_physician").rows == [("Dr Ada", 1, 0, 1, Decimal("100.0")),
+                                                    ("Dr Bo", 0, 1, 0, Decimal("0.0"))]
+    assert _figure("block_rate_physician", indication="therapeutic").rows == []
 
 
 def test_relief_survival_is_kaplan_meier_censored_where_the_diary_ends(clinic):

@@ -11,6 +11,8 @@ Choices made here:
 - A bilateral case is read side by side. The physician records one result for the case; the
   diary suggests one only when both sides agree (otherwise the physician decides, with no
   suggestion to depart from). The suggested duration is the shorter side's.
+- Only a block (diagnostic or confirmatory) has a diagnostic result: a therapeutic injection's
+  outcome records none, whatever its window scores read, so it never counts in a positive-block rate.
 - The diagnostic result may differ from the diary's reading (a misread scale, a phone call), but
   only with a reason, kept on the case's timeline with the close. So may the therapeutic duration
   (outside records of a longer relief), with a reason of its own; the diary's reading is kept
@@ -34,6 +36,7 @@ from tracker.diary.relief import (ANAESTHETIC_WINDOW_HOURS, DiagnosticResult, In
 from tracker.diary.schedule import EntryStatus
 from tracker.extensions import db
 from tracker.models import Case, Outcome, OutcomeRevision
+from tracker.policy import DIAGNOSTIC_INDICATIONS
 from tracker.refusals import FieldError, Refusal, check_version, each_checked
 from tracker.timeutil import clinic_today, format_clinic, utcnow
 from tracker.transactions import service, undo_refused_write
@@ -48,6 +51,11 @@ FOLLOW_ON_INDICATION = {
 # The longest therapeutic duration a person can type: the diary follows 12 months; outside records
 # may tell of longer relief, but not of decades.
 MAX_THERAPEUTIC_DAYS = 3650
+
+
+def has_block_result(case):
+    """A diagnostic or confirmatory block has a diagnostic result; a therapeutic injection has none."""
+    return case.indication in DIAGNOSTIC_INDICATIONS
 
 
 class OutcomeRefused(Refusal):
@@ -86,13 +94,13 @@ class SideReading:
         already below, None when there is nothing to judge by."""
         return relief_span(self.baseline.score, self.readings).days
 
-    def snapshot(self):
+    def snapshot(self, block=True):
         """What Outcome.per_side keeps for this side: the figures shown when the outcome was
         recorded, and the scores behind them (so a payer's other relief threshold can be read
-        from them later, see tracker/eligibility/facts.py)."""
+        from them later, see tracker/eligibility/facts.py). No diagnostic reading unless `block`."""
         i = self.interpretation
         return {
-            "diagnostic": i.diagnostic.value,
+            "diagnostic": i.diagnostic.value if block else None,
             "peak_relief": _number(i.peak_relief),
             "therapeutic_days": self.therapeutic_days,
             "follow_up_peak_relief": _number(self.follow_up_peak),
@@ -127,7 +135,13 @@ class OutcomeDiary:
     sides: list  # SideReading per side, in sides_of(case) order
 
     @property
+    def is_block(self):
+        return has_block_result(self.case)
+
+    @property
     def suggested_result(self):
+        if not self.is_block:
+            return None
         results = {reading.interpretation.diagnostic for reading in self.sides}
         return results.pop() if len(results) == 1 else None
 
@@ -143,7 +157,7 @@ class OutcomeDiary:
                 and row.view.status in (EntryStatus.NOT_OPEN, EntryStatus.OPEN)]
 
     def snapshot(self):
-        return {reading.side.value: reading.snapshot() for reading in self.sides}
+        return {reading.side.value: reading.snapshot(self.is_block) for reading in self.sides}
 
 
 def read_outcome_diary(case, profile=None):
@@ -232,9 +246,9 @@ def record_outcome(case, actor, diagnostic_result, therapeutic_days, next_step, 
         raise OutcomeRefused(already_recorded(case.outcome))
     if case.state != State.FOLLOW_UP:
         raise OutcomeRefused(f"An outcome is recorded in follow-up; this case is {case.state.label.lower()}.")
-    result = DiagnosticResult(diagnostic_result)
-    next_step = NextStep(next_step)
     reading = reading or read_outcome_diary(case)
+    result = DiagnosticResult(diagnostic_result) if reading.is_block else None
+    next_step = NextStep(next_step)
     _days_ok, why, days_reason, _to_come = each_checked(
         lambda: _check_days(therapeutic_days),
         *_recording_checks(reading, result, therapeutic_days, reason, days_reason, confirm_early))
@@ -296,7 +310,7 @@ def _check_nothing_to_come(reading, confirmed):
 
 
 def _write(case, actor, result, therapeutic_days, days_reason, next_step, notes, why, version_id, reading):
-    outcome = Outcome(case=case, diagnostic_result=result.value, therapeutic_days=therapeutic_days,
+    outcome = Outcome(case=case, diagnostic_result=result.value if result else None, therapeutic_days=therapeutic_days,
                       diary_therapeutic_days=reading.suggested_days, therapeutic_days_reason=days_reason,
                       per_side=reading.snapshot(), next_step=next_step, notes=(notes or "").strip(),
                       decided_by_id=actor.id, decided_at=utcnow())
@@ -320,12 +334,12 @@ def correct_outcome(outcome, actor, diagnostic_result, therapeutic_days, days_re
     with who, when and why, and audited. The duration still needs its own reason where it departs
     from the diary's reading. Raises FieldError or StaleEdit; nothing is written then."""
     check_version(outcome, version_id)
-    result = DiagnosticResult(diagnostic_result)
+    result = DiagnosticResult(diagnostic_result) if has_block_result(outcome.case) else None
     reason = (reason or "").strip()
     _days_ok, _reason_ok, days_reason = each_checked(
         lambda: _check_days(therapeutic_days), *_correction_checks(outcome, therapeutic_days, days_reason, reason))
     before = (outcome.diagnostic_result, outcome.therapeutic_days, outcome.therapeutic_days_reason, outcome.notes)
-    after = (result.value, therapeutic_days, days_reason, (notes or "").strip())
+    after = (result.value if result else None, therapeutic_days, days_reason, (notes or "").strip())
     if before == after:
         raise FieldError("correction_reason", "Nothing was changed: correct a value, or leave the outcome as it is.")
     db.session.add(OutcomeRevision(outcome=outcome, diagnostic_result=before[0], therapeutic_days=before[1],
@@ -367,8 +381,10 @@ def _correction_checks(outcome, therapeutic_days, days_reason, reason):
 def recording_problems(case, diagnostic_result, therapeutic_days, reason, days_reason, confirm_early):
     """What recording would still refuse, for a form the form's own checks refused too: named in
     the same answer, not after those are fixed. A value the form refused is None and not judged."""
-    result = DiagnosticResult(diagnostic_result) if diagnostic_result in {r.value for r in DiagnosticResult} else None
-    return _problems(*_recording_checks(read_outcome_diary(case), result, therapeutic_days, reason, days_reason,
+    reading = read_outcome_diary(case)
+    result = (DiagnosticResult(diagnostic_result) if reading.is_block and diagnostic_result in
+              {r.value for r in DiagnosticResult} else None)
+    return _problems(*_recording_checks(reading, result, therapeutic_days, reason, days_reason,
                                         confirm_early))
 
 

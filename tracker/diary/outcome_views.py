@@ -59,12 +59,19 @@ def _label(reading, code, hours_after):
     return f"day {math.floor(hours_after / 24)} (given after “{view.label}” closed)"
 
 
+def _for_case(form, case):
+    """The form as this case offers it: a therapeutic injection has no diagnostic result to record."""
+    if not services.has_block_result(case):
+        del form.diagnostic_result
+    return form
+
+
 def _prefilled(case, reading):
     suggested = reading.suggested_result
     days = reading.suggested_days
-    return OutcomeForm(formdata=None, version_id=case.version_id,
-                       diagnostic_result=suggested.value if suggested else None,
-                       therapeutic_days="" if days is None else str(days))
+    return _for_case(OutcomeForm(formdata=None, version_id=case.version_id,
+                                 diagnostic_result=suggested.value if suggested else None,
+                                 therapeutic_days="" if days is None else str(days)), case)
 
 
 def _may_record(case):
@@ -72,10 +79,11 @@ def _may_record(case):
 
 
 def _correction_form(outcome):
-    return OutcomeCorrectionForm(formdata=None, version_id=outcome.version_id,
-                                 diagnostic_result=outcome.diagnostic_result, days_reason=outcome.therapeutic_days_reason,
-                                 therapeutic_days="" if outcome.therapeutic_days is None else str(outcome.therapeutic_days),
-                                 notes=outcome.notes)
+    return _for_case(OutcomeCorrectionForm(
+        formdata=None, version_id=outcome.version_id, diagnostic_result=outcome.diagnostic_result,
+        days_reason=outcome.therapeutic_days_reason,
+        therapeutic_days="" if outcome.therapeutic_days is None else str(outcome.therapeutic_days),
+        notes=outcome.notes), outcome.case)
 
 
 def _page(case, form=None, status=200, refusal=None, correction=None):
@@ -123,17 +131,18 @@ def _outcome_refused(case, form, refusal):
 @allow(Role.PHYSICIAN)
 def record(case_id):
     case = get_case(case_id, "case.steer")
-    form = OutcomeForm()
+    form = _for_case(OutcomeForm(), case)
+    result = form.diagnostic_result.data if form.diagnostic_result else None
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
         _also_show(form, services.recording_problems(
-            case, form.diagnostic_result.data, getattr(form.therapeutic_days, "days", None), form.reason.data,
+            case, result, getattr(form.therapeutic_days, "days", None), form.reason.data,
             form.days_reason.data, form.confirm_early.data))
         return _page(case, form, 422)
     on_refusal(lambda refusal: _outcome_refused(case, form, refusal))
     outcome = services.record_outcome(
-        case, current_user, form.diagnostic_result.data, form.therapeutic_days.days, form.next_step.data,
+        case, current_user, result, form.therapeutic_days.days, form.next_step.data,
         notes=form.notes.data, reason=form.reason.data, version_id=form.version_id.data,
         days_reason=form.days_reason.data, confirm_early=form.confirm_early.data)
     if outcome.follow_on_case is not None:
@@ -169,7 +178,7 @@ def correct(case_id):
     case = get_case(case_id)
     if case.outcome is None:
         abort(404)
-    form = OutcomeCorrectionForm()
+    form = _for_case(OutcomeCorrectionForm(), case)
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
@@ -178,7 +187,8 @@ def correct(case_id):
             form.correction_reason.data))
         return _page(case, status=422, correction=form)
     on_refusal(lambda refusal: _correction_refused(case, form, refusal))
-    services.correct_outcome(case.outcome, current_user, form.diagnostic_result.data, form.therapeutic_days.days,
+    services.correct_outcome(case.outcome, current_user, form.diagnostic_result.data if form.diagnostic_result else None,
+                             form.therapeutic_days.days,
                              form.days_reason.data, form.notes.data, form.correction_reason.data, form.version_id.data)
     flash(_("Outcome of case #%(id)s corrected; the earlier values are kept in its history.", id=case.id), "success")
     return redirect(url_for("outcome.physician_view", case_id=case.id, _anchor="outcome"))

@@ -484,11 +484,13 @@ def _block_rates(filters, group, name, title, key):
         select(group, *[func.coalesce(func.sum(case((result == value, 1), else_=0)), 0)
                         for value in ("positive", "negative", "indeterminate")])
         .select_from(Outcome).join(Case, Case.id == Outcome.case_id).outerjoin(User, User.id == Case.physician_id)
-        .where(_in_period(Outcome.decided_at, filters), result.is_not(None), *conditions)
+        .where(_in_period(Outcome.decided_at, filters), result.is_not(None),
+               Case.indication.in_([str(i) for i in DIAGNOSTIC_INDICATIONS]), *conditions)
         .group_by(group).order_by(group)).all()
     return Figure(
         key, title,
-        "Diagnostic results of outcomes recorded inside the period: positive-block rate = positive / "
+        "Diagnostic results of diagnostic and confirmatory blocks whose outcome was recorded inside the period "
+        "(a therapeutic injection is not a block and is not counted): positive-block rate = positive / "
         "(positive + negative); indeterminate results (too few scores) are counted apart, never as negative.",
         [name, "Positive", "Negative", "Indeterminate", "Positive rate %"],
         [(label if label is not None else "no physician", positive, negative, indeterminate,
