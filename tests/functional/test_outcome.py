@@ -476,14 +476,43 @@ def repeat_relief(case):
     return next(c for c in verdict.criteria if c.code == CriterionCode.REPEAT_RELIEF)
 
 
+def opened_outcome_form(client, gen, physician, login_as, scores, **case_fields):
+    """A followed-up case with `scores`, and its diary page with the outcome form, as its physician sees it."""
+    case = followed_up(gen, physician, scores=scores, **case_fields)
+    login_as(physician)
+    return case, outcome_form(client, case.id)
+
+
+def test_relief_still_holding_while_the_diary_runs_reads_as_a_lower_bound(client, gen, physician, login_as):
+    # As DEMO-0001 before its close: 7 before, 3 (57 %) at day 2, nothing since; the 2-week score is to come.
+    _, page = opened_outcome_form(client, gen, physician, login_as, indication=Indication.THERAPEUTIC,
+                                  scores={"t0": 7, "m15": 2, "m30": 1, "h1": 1, "h2": 1, "h4": 2, "h6": 3, "d1": 4,
+                                          "d2": 3})
+
+    relief = words(by_id(page, "reading-left"))
+    assert "at least 2 days so far" in relief and "the diary is still running, next score due" in relief
+    assert "Therapeutic relief 2 days" not in relief
+    # The physician may record the lower bound, told that it is one.
+    assert input_value(page, "therapeutic_days") == "2"
+    hint = words(by_id(page, "therapeutic_days-hint"))
+    assert "at least 2 days so far" in hint and "lower bound" in hint
+
+
+def test_relief_that_ended_reads_as_its_duration(client, gen, physician, login_as):
+    # Below 50 % from 6 weeks on: relief ended at 2 weeks whatever the diary still asks.
+    _, page = opened_outcome_form(client, gen, physician, login_as,
+                                  scores={"t0": 8, "m30": 2, "h1": 1, "d1": 3, "d7": 3, "w2": 4, "w6": 5})
+
+    assert "14 days (last follow-up point at 50 % or more: 2 weeks)" in words(by_id(page, "reading-left"))
+    assert "at least" not in words(by_id(page, "therapeutic_days-hint"))
+
+
 def test_a_therapeutic_injection_has_no_diagnostic_result_to_read_or_record(client, gen, physician, login_as):
     # Scores that would read as a negative block (8 -> 6 at most in the window) on a therapeutic
     # injection: it is no block, so neither the page, the form nor the outcome gives it a result.
-    scores = {"t0": 8, "m30": 6, "h1": 6, "d1": 4, "d7": 4, "w2": 4, "w6": 4, "mo3": 4, "mo6": 7}
-    case = followed_up(gen, physician, scores=scores, indication=Indication.THERAPEUTIC)
-    login_as(physician)
-
-    page = outcome_form(client, case.id)
+    case, page = opened_outcome_form(client, gen, physician, login_as, indication=Indication.THERAPEUTIC,
+                                     scores={"t0": 8, "m30": 6, "h1": 6, "d1": 4, "d7": 4, "w2": 4, "w6": 4,
+                                             "mo3": 4, "mo6": 7})
 
     reading = words(by_id(page, "reading-left"))
     assert "Diagnostic result" not in reading and "threshold" not in reading

@@ -11,6 +11,9 @@ Choices made here:
 - A bilateral case is read side by side. The physician records one result for the case; the
   diary suggests one only when both sides agree (otherwise the physician decides, with no
   suggestion to depart from). The suggested duration is the shorter side's.
+- While the diary runs, relief that still holds at the latest score has not ended: its days are a
+  lower bound (censored, as the survival curve counts it), and the page and the form say so. The
+  physician may still record them, seeing that.
 - Only a block (diagnostic or confirmatory) has a diagnostic result: a therapeutic injection's
   outcome records none, whatever its window scores read, so it never counts in a positive-block rate.
 - The diagnostic result may differ from the diary's reading (a misread scale, a phone call), but
@@ -41,7 +44,7 @@ from tracker.refusals import FieldError, Refusal, check_version, each_checked
 from tracker.timeutil import clinic_today, format_clinic, utcnow
 from tracker.transactions import service, undo_refused_write
 from tracker.vocab import Indication, NextStep, Side
-from tracker.workflow import State
+from tracker.workflow import FINAL_STATES, State
 
 # The next steps that are another injection: each opens a new case linked to this one.
 FOLLOW_ON_INDICATION = {
@@ -92,7 +95,16 @@ class SideReading:
     def therapeutic_days(self):
         """Whole days relief lasted at 50 % or more: 0 when follow-up scores exist and the first is
         already below, None when there is nothing to judge by."""
-        return relief_span(self.baseline.score, self.readings).days
+        return self.span.days
+
+    @property
+    def relief_ended(self):
+        """Relief fell below 50 %: its days are its duration, not a lower bound."""
+        return self.span.ended
+
+    @property
+    def span(self):
+        return relief_span(self.baseline.score, self.readings)
 
     def snapshot(self, block=True):
         """What Outcome.per_side keeps for this side: the figures shown when the outcome was
@@ -149,6 +161,29 @@ class OutcomeDiary:
     def suggested_days(self):
         days = [reading.therapeutic_days for reading in self.sides]
         return None if any(d is None for d in days) else min(days)
+
+    @property
+    def diary_running(self):
+        """The diary still takes scores: the case is open and a point's window has not closed."""
+        return self.case.state not in FINAL_STATES and bool(self.points_to_come)
+
+    def relief_so_far(self, side_reading):
+        """The side's duration is a lower bound: relief still held at its latest score while the
+        diary runs."""
+        return self.diary_running and side_reading.therapeutic_days is not None and not side_reading.relief_ended
+
+    @property
+    def suggested_days_so_far(self):
+        """The suggested duration is a lower bound (a side giving it has not ended yet)."""
+        days = self.suggested_days
+        return days is not None and any(self.relief_so_far(side) for side in self.sides
+                                        if side.therapeutic_days == days)
+
+    @property
+    def next_score(self):
+        """The next post-injection point still to come (its label and due time are shown), or None."""
+        to_come = self.points_to_come
+        return to_come[0] if to_come else None
 
     @property
     def points_to_come(self):
