@@ -188,6 +188,7 @@ def register_template_helpers(app):
     app.jinja_env.globals["texts_impossible"] = contact.texts_impossible
     app.jinja_env.globals["no_email_to_prefer"] = contact.no_email_to_prefer
     app.jinja_env.globals["clinic_contact"] = clinic_contact
+    app.jinja_env.globals["on_a_later_day"] = timeutil.on_a_later_day
     app.jinja_env.filters["profile_name"] = _profile_name
     app.jinja_env.filters["audit_value"] = _audit_value
     app.jinja_env.filters["audit_field"] = _audit_field

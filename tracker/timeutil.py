@@ -27,3 +27,10 @@ def to_clinic(moment):
 def format_clinic(moment, fmt="%Y-%m-%d %H:%M"):
     local = to_clinic(moment)
     return local.strftime(fmt) if local else ""
+
+
+def on_a_later_day(moment, now=None):
+    """Whether `moment` falls on a clinic day after `now`'s (default: the present): an appointment
+    on a later day is not started today (tracker.procedures.services.start; the pages offer no
+    Start for it)."""
+    return to_clinic(moment).date() > to_clinic(now or utcnow()).date()

@@ -814,6 +814,25 @@ def test_by_default_any_physician_may_record(gen, doctor, physician):
     assert len(rows(record.id, "sign_in")) == 1
 
 
+def test_an_appointment_on_a_later_day_offers_no_start_and_says_when_it_can_be_started(gen, doctor, physician):
+    """Offered and then refused was a button that could not be used: the appointment page and the
+    checklist say the day instead, and Start is back on that day."""
+    case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
+    later = datetime.now(timezone.utc) + timedelta(days=2)
+    appointment = gen.appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,
+                                  starts_at=later)
+    on_the_day = f"Start the procedure on {format_clinic(later, '%A %d %B')}, or move the appointment to today."
+    for url in (f"/appointments/{appointment.id}", checklist_url(case.id)):
+        page = doctor.get(url).get_data(as_text=True)
+        assert soup(page).find("form", action=f"/cases/{case.id}/procedure/start") is None, url
+        assert on_the_day in words(page), url
+    appointment.starts_at = datetime.now(timezone.utc)  # today in the clinic, whatever its zone
+    db.session.commit()
+    for url in (f"/appointments/{appointment.id}", checklist_url(case.id)):
+        page = doctor.get(url).get_data(as_text=True)
+        assert form_posting_to(page, f"/cases/{case.id}/procedure/start") is not None, url
+
+
 def test_tomorrows_appointment_is_not_started_today_even_when_its_readiness_is_ticked(gen, doctor, physician):
     case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
     gen.appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,

@@ -27,7 +27,7 @@ from tracker.procedures.rules.order import may_record
 from tracker.procedures.rules.schema import (CONTRAST_ALLERGY_FIELDS, INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS,
                                              ArthrogramPattern, ChecklistContext, Step)
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
-from tracker.timeutil import to_clinic, utcnow
+from tracker.timeutil import on_a_later_day, to_clinic, utcnow
 from tracker.transactions import service, undo_refused_write
 from tracker.vocab import (AppointmentStatus, Side, allergies_of, decision_flags, infection_flag, joints_of, not_asked,
                            pregnancy_flag)
@@ -312,7 +312,7 @@ def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowl
     formulary()
     appointment = case.active_appointment
     _may_record(appointment, actor)
-    if appointment is not None and to_clinic(appointment.starts_at).date() > to_clinic(now).date():
+    if appointment is not None and on_a_later_day(appointment.starts_at, now):
         # Readiness ticked early must not let tomorrow's patient be started today by mistake.
         raise ProcedureRefused(f"This appointment is on {to_clinic(appointment.starts_at):%A %d %B}: start "
                                f"the procedure on that day, or move the appointment to today first.")
