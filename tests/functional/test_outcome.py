@@ -381,7 +381,7 @@ def test_a_duration_other_than_the_diarys_needs_a_reason_and_both_values_are_sho
     repeat = outcome.follow_on_case
     assert "recorded 120 days; diary read 90 days" in text(client.get(f"/cases/{repeat.id}"))
     # The repeat's eligibility evidence shows both.
-    assert "for 120 days (recorded 120 days; diary read 90 days)" in repeat_relief(repeat).evidence
+    assert "120 days at 50% or more (recorded 120 days; diary read 90 days)" in repeat_relief(repeat).evidence
 
 
 def correction(client, case, form_page=None, **fields):
@@ -544,7 +544,7 @@ def test_a_repeats_relief_criterion_is_read_from_the_recorded_outcome(client, ge
     repeat = case.outcome.follow_on_case
     criterion = repeat_relief(repeat)
     assert criterion.status == status
-    assert f"for {prefilled} days" in criterion.evidence
+    assert f", {prefilled} days at 50% or more" in criterion.evidence
 
 
 def test_before_an_outcome_the_earlier_injections_relief_is_unknown(gen, physician):
@@ -584,8 +584,8 @@ def test_a_repeat_in_one_joint_is_judged_on_that_joints_relief_after_a_bilateral
     db.session.expire_all()
 
     for side, status, evidence in (
-            (Side.LEFT, Status.MET, "relief 62.5% for 90 days, needs 50% for 90 days (left)"),
-            (Side.RIGHT, Status.NOT_MET, "relief 37.5% for 0 days, needs 50% for 90 days (right)")):
+            (Side.LEFT, Status.MET, "peak relief 62.5%, 90 days at 50% or more, needs 50% for 90 days (left)"),
+            (Side.RIGHT, Status.NOT_MET, "peak relief 37.5%, 0 days at 50% or more, needs 50% for 90 days (right)")):
         repeat = gen.case(patient=case.patient, side=side, indication=Indication.THERAPEUTIC,
                           state=State.UNDER_REVIEW)
         criterion = repeat_relief(repeat)
@@ -595,9 +595,9 @@ def test_a_repeat_in_one_joint_is_judged_on_that_joints_relief_after_a_bilateral
     both = repeat_relief(gen.case(patient=case.patient, side=Side.BILATERAL, indication=Indication.THERAPEUTIC,
                                   state=State.UNDER_REVIEW))
     assert both.status == Status.NOT_MET
-    assert "relief 62.5% for 90 days, needs 50% for 90 days (left)" in both.evidence
-    assert "relief 37.5% for 0 days, needs 50% for 90 days (right)" in both.evidence
-    assert both.shortfall == "relief 37.5% for 0 days, needs 50% for 90 days (right)"
+    assert "peak relief 62.5%, 90 days at 50% or more, needs 50% for 90 days (left)" in both.evidence
+    assert "peak relief 37.5%, 0 days at 50% or more, needs 50% for 90 days (right)" in both.evidence
+    assert both.shortfall == "peak relief 37.5%, 0 days at 50% or more, needs 50% for 90 days (right)"
 
 
 def test_a_block_recorded_against_the_diarys_reading_counts_by_the_recorded_result(gen, physician):

@@ -581,7 +581,7 @@ def test_a_bilateral_session_given_as_a_left_and_a_right_injection_is_one_interv
     assert spacing.shortfall == "interval 59 of 60 days (left, right), earliest 2024-06-16"
     relief = criterion(facts, EVICORE, session, CriterionCode.REPEAT_RELIEF)
     assert relief.status == NOT_MET
-    assert relief.shortfall == "relief 60% for 0 days, needs 75% for 14 days (right)"
+    assert relief.shortfall == "peak relief 60%, 0 days at 75% or more, needs 75% for 14 days (right)"
 
 
 def test_the_next_session_day_is_the_one_the_criteria_give_and_never_the_last_sessions_day():
@@ -724,7 +724,7 @@ def test_medicare_repeat_needs_half_the_pain_gone_for_ninety_days():
     last = injection(120, "therapeutic", peak_relief_percent=60.0, relief_duration_days=80)
     found = criterion(case(indication="therapeutic"), MEDICARE, [last], CriterionCode.REPEAT_RELIEF)
     assert found.status == NOT_MET
-    assert found.shortfall == "relief 60% for 80 days, needs 50% for 90 days (left)"
+    assert found.shortfall == "peak relief 60%, 80 days at 50% or more, needs 50% for 90 days (left)"
 
 
 def test_a_recorded_duration_other_than_the_diarys_shows_both_in_the_evidence():
@@ -732,7 +732,7 @@ def test_a_recorded_duration_other_than_the_diarys_shows_both_in_the_evidence():
     found = criterion(case(indication="therapeutic"), MEDICARE, [last], CriterionCode.REPEAT_RELIEF)
     # The physician's recorded value (given with a reason) decides; the diary's stays in view.
     assert found.status == MET
-    assert "relief 60% for 120 days (recorded 120 days; diary read 42 days), needs 50% for 90 days" in found.evidence
+    assert "peak relief 60%, 120 days at 50% or more (recorded 120 days; diary read 42 days), needs 50% for 90 days" in found.evidence
     agreeing = injection(120, "therapeutic", peak_relief_percent=60.0, relief_duration_days=120,
                          diary_relief_days=120)
     assert "diary read" not in criterion(case(indication="therapeutic"), MEDICARE, [agreeing],

@@ -660,17 +660,20 @@ def _repeat_relief(facts: CaseFacts, prior: Sequence[PriorInjection], profile: P
             [_at_least(last.peak_relief_percent, threshold), _at_least(last.relief_duration_days, min_days)]
         )
         statuses.append(status)
+        # The peak and the days are two readings: the days are those relief stayed at the
+        # profile's threshold or more (a 57% peak reads 0 days at 75%), so each says what it is.
         relief = "not recorded" if last.peak_relief_percent is None else f"{last.peak_relief_percent:g}%"
-        duration = "not recorded" if last.relief_duration_days is None else f"{last.relief_duration_days} days"
+        duration = ("duration not recorded" if last.relief_duration_days is None
+                    else f"{last.relief_duration_days} days at {threshold:g}% or more")
+        read = f"peak relief {relief}, {duration}"
         evidence.append(
-            f"after therapeutic injection of {last.performed_on.isoformat()}: relief {relief} for {duration}"
-            f"{_against_diary(last)}, "
+            f"after therapeutic injection of {last.performed_on.isoformat()}: {read}{_against_diary(last)}, "
             f"needs {threshold:g}% for {min_days} days ({joints})"
         )
         if status == Status.UNKNOWN:
             shortfalls.append(f"relief after injection of {last.performed_on.isoformat()} ({joints})")
         elif status == Status.NOT_MET:
-            shortfalls.append(f"relief {relief} for {duration}, needs {threshold:g}% for {min_days} days ({joints})")
+            shortfalls.append(f"{read}, needs {threshold:g}% for {min_days} days ({joints})")
     if not statuses:
         return None
     return _criterion(
