@@ -179,7 +179,7 @@ def register_template_helpers(app):
     from tracker.security import idle_seconds_left
     from tracker.diary.services import ENTRY_STATES, LINK_STATES
     from tracker.vocab import (MESSAGE_TO_RESEND, NOT_STARTED, AppointmentStatus, allergy_words, anticoagulant_words,
-                               decision_flags, pregnancy_words)
+                               decision_flags, diabetes_words, pregnancy_words)
 
     app.jinja_env.filters["clinic_time"] = timeutil.format_clinic
     app.jinja_env.filters["phone"] = phones.display
@@ -195,6 +195,7 @@ def register_template_helpers(app):
     app.jinja_env.globals.update(
         may=may, main_links=main_links, idle_seconds_left=idle_seconds_left, allergy_words=allergy_words, anticoagulant_words=anticoagulant_words,
         pregnancy_words=pregnancy_words, decision_flags=decision_flags,
+        diabetes_words=diabetes_words,
         may_move=lambda case, action: workflow.open_to(case.state, action, current_user.role),
         state_allows=lambda case, action: workflow.open_to(case.state, action),
         BEFORE_PROCEDURE=workflow.BEFORE_PROCEDURE, BEFORE_VERDICT=workflow.BEFORE_VERDICT,

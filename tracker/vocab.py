@@ -128,6 +128,17 @@ def infection_words(risk):
                "physician's recorded decision") if infection_flag(risk) else "")
 
 
+def diabetes_words(risk):
+    """A diabetes the risk screen records (diabetes or insulin ticked), as the checklist's banner and
+    the procedure note say it beside the steroid: "Diabetes (on insulin, HbA1c 8.2 %): the steroid
+    raises blood glucose"; "" when it records none."""
+    if risk is None or not (risk.diabetes or risk.insulin):
+        return ""
+    details = ", ".join(part for part in ("on insulin" if risk.insulin else "",
+                                          f"HbA1c {risk.hba1c} %" if risk.hba1c is not None else "") if part)
+    return f"Diabetes{f' ({details})' if details else ''}: the steroid raises blood glucose"
+
+
 class DecisionFlag(NamedTuple):
     """A risk screen answer that waits for the physician's decision to proceed: said on every page
     that prepares or runs the procedure, acknowledged by her to start it."""

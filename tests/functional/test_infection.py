@@ -2,7 +2,8 @@
 contraindicated, so it is the physician's decision, flagged exactly where a pregnancy is. The case
 page, the appointment and the day board card say so; the day-of check names it and says why it is
 required; the checklist's banner and the note say so; the start waits for her acknowledgement, kept
-with the record. Through the real forms, CSRF on."""
+with the record. Beside them the checklist's banner and the note say a diabetes (the steroid raises
+blood glucose). Through the real forms, CSRF on."""
 from datetime import timezone, timedelta
 
 import pytest
@@ -108,3 +109,26 @@ def test_nothing_about_infection_without_it_on_the_risk_screen(gen, doctor, phys
     case, appointment = booked_today(gen, physician, pregnancy)
     assert INFECTION not in words(loaded(doctor.get(f"/appointments/{appointment.id}")))
     assert INFECTION not in words(loaded(doctor.get(f"/cases/{case.id}")))
+
+
+DIABETES = "Diabetes (on insulin, HbA1c 8.2 %): the steroid raises blood glucose"
+
+
+@pytest.mark.parametrize("diabetes, insulin, hba1c, said", [
+    (True, True, "8.2", DIABETES),
+    (True, False, None, "Diabetes: the steroid raises blood glucose"),
+    (False, True, None, "Diabetes (on insulin): the steroid raises blood glucose"),
+    (False, False, "6.1", None),
+])
+def test_the_checklist_banner_and_the_note_say_a_diabetes_the_risk_screen_records(
+        gen, doctor, physician, diabetes, insulin, hba1c, said):
+    record = gen.procedure(physician=physician)
+    db.session.add(RiskScreen(case_id=record.case_id, red_flags_screened=True, anticoagulant_answer="none",
+                              allergy_answer="nkda", diabetes=diabetes, insulin=insulin, hba1c=hba1c))
+    db.session.commit()
+
+    banner = words(soup(loaded(doctor.get(checklist_url(record.case_id)))).select_one(".patient-banner"))
+    note = described(soup(loaded(doctor.get(f"/cases/{record.case_id}/procedure/note"))), "Diabetes")
+
+    assert (said in banner) if said else "Diabetes" not in banner
+    assert note == ([said] if said else [])
