@@ -97,6 +97,13 @@ class Pregnancy(Choice):
 PREGNANCY_FLAGGED = frozenset({Pregnancy.POSSIBLE, Pregnancy.YES})
 
 
+def may_be_pregnant(sex) -> bool:
+    """Whether the risk screen may answer "pregnant" or "possibly pregnant" for a patient of this
+    recorded sex: for every one but male. "Other" and "not stated" keep being asked: the record
+    does not say the patient cannot be pregnant."""
+    return sex != Sex.MALE
+
+
 def pregnancy_flag(risk):
     """The risk screen's pregnancy answer when it asks for the physician's decision (possibly
     pregnant, pregnant), else None (no risk screen, not pregnant, not applicable)."""

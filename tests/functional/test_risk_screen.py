@@ -336,3 +336,31 @@ def test_changing_the_answer_to_none_clears_the_drug_and_is_audited(client, coor
     audit = db.session.execute(db.select(AuditEvent).filter_by(object_type="risk_screen")
                                .order_by(AuditEvent.id.desc())).scalars().first()
     assert "anticoagulant_answer" in audit.summary
+
+
+@pytest.mark.parametrize("answer", ["yes", "possible"])
+def test_a_male_patient_cannot_be_marked_pregnant_and_what_was_typed_is_kept(client, coordinator, case, answer):
+    case.patient.sex = "male"
+    db.session.commit()
+
+    response = submit(client, risk_url(case), screen(pregnancy=answer, anticoagulants="apixaban",
+                                                     anticoagulant_hold_plan="hold 2 days", diabetes="y",
+                                                     hba1c="8.2"))
+
+    assert response.status_code == 422
+    assert field_error(text(response), "pregnancy") == (
+        "The patient's recorded sex is male: choose “Not pregnant” or “Not applicable”, or correct the sex on "
+        "the patient record first if it is wrong.")
+    page = soup(text(response))
+    assert page.find("select", id="pregnancy").find("option", selected=True)["value"] == answer
+    assert input_by_id(text(response), "hba1c").get("value") == "8.2" and 'value="apixaban"' in text(response)
+    assert saved_screen(case) is None
+
+
+@pytest.mark.parametrize("sex, answer", [("female", "yes"), ("other", "possible"), ("unknown", "yes"),
+                                         ("male", "not_applicable"), ("male", "no")])
+def test_pregnancy_is_still_asked_of_every_patient_not_recorded_male(client, coordinator, case, sex, answer):
+    case.patient.sex = sex
+    db.session.commit()
+    assert submit(client, risk_url(case), screen(pregnancy=answer)).status_code == 302
+    assert saved_screen(case).pregnancy == answer

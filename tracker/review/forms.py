@@ -7,8 +7,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from tracker.clinical import MIN_ODI_SECTIONS, ODI_QUESTIONNAIRE, ODI_SECTIONS, PROVOCATION_TESTS
 from tracker.formfields import TrackerForm, TypedDateField, not_before_birth, not_in_future, options, plausible_date
 from tracker.models.review import EXAM_SIDES
-from tracker.vocab import (Allergy, AllergyAnswer, AnticoagulantAnswer, Pregnancy, ProvocationResult, Response, Side,
-                          TherapyKind, means_no_drug)
+from tracker.vocab import (PREGNANCY_FLAGGED, Allergy, AllergyAnswer, AnticoagulantAnswer, Pregnancy, ProvocationResult,
+                          Response, Side, TherapyKind, may_be_pregnant, means_no_drug)
 
 
 def yes_no(value):
@@ -153,6 +153,16 @@ class RiskScreenForm(TrackerForm):
     red_flags_present = BooleanField(_l("A red flag is present"))
     red_flags_notes = TextAreaField(_l("Red-flag notes"), validators=[Length(max=2000)])
     submit = SubmitField(_l("Save risk screen"))
+
+    def __init__(self, *args, sex=None, **kwargs):
+        """`sex`: the patient's recorded sex, which the pregnancy answer is checked against."""
+        super().__init__(*args, **kwargs)
+        self.sex = sex
+
+    def validate_pregnancy(self, field):
+        if field.data in PREGNANCY_FLAGGED and not may_be_pregnant(self.sex):
+            raise ValidationError(_("The patient's recorded sex is male: choose “Not pregnant” or “Not applicable”, "
+                                    "or correct the sex on the patient record first if it is wrong."))
 
     def validate_anticoagulant_answer(self, field):
         drug = (self.anticoagulants.data or "").strip()

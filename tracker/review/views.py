@@ -201,7 +201,7 @@ def _examination_page(case, form, status, conflict=False):
 def risk_screen(case_id):
     case = get_case(case_id)
     screen = case.risk_screen
-    form = RiskScreenForm(obj=screen)
+    form = RiskScreenForm(obj=screen, sex=case.patient.sex)
     if not form.is_submitted():
         form.version_id.data = screen.version_id if screen else ""
         if screen:
