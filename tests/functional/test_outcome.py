@@ -3,7 +3,7 @@ under the payer profile, the outcome form that closes the case, the linked new c
 and the eligibility engine counting the recorded result."""
 import html as html_lib
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -263,6 +263,43 @@ def test_a_repeat_or_confirmatory_block_opens_a_linked_case_prefilled_from_this_
     assert f"The {indication.label.lower()} is case #{new.id}, referred and ready for review." in page
     assert f"Follows case #{case.id}" in words(page)
     assert soup(page).find("a", href=f"/cases/{case.id}", string=f"#{case.id}")
+
+
+def test_the_follow_on_case_carries_over_the_episodes_diagnosis_care_and_examination_but_asks_the_risks_again(
+        client, gen, physician, login_as):
+    """A confirmatory block is the same episode: its diagnosis, the care tried before it and the
+    examination (with the day it was done) are facts of that episode, not to be typed again. The
+    risk screen is asked again: a pregnancy, a blood thinner or an infection is about the day of
+    the new injection."""
+    from tracker.models import ConservativeCare, Examination, RiskScreen
+    from tracker.vocab import ProvocationResult, TherapyKind
+    case = followed_up(gen, physician, side=Side.RIGHT, scores={**GOOD_BLOCK, "t0": 8},
+                       diagnosis_codes=["M46.1"])
+    gen.therapy(case, kind=TherapyKind.PHYSICAL_THERAPY, start_date=date(2026, 1, 5), details="6 weeks, twice weekly")
+    gen.therapy(case, kind=TherapyKind.MEDICATION, start_date=date(2026, 1, 5))
+    db.session.add(Examination(case=case, examined_on=date(2026, 2, 3), pain_below_l5=True, radicular_signs=False,
+                               baseline_nrs=7, faber_right=ProvocationResult.POSITIVE,
+                               thigh_thrust_right=ProvocationResult.POSITIVE))
+    db.session.commit()
+    login_as(physician)
+
+    record(client, case.id, next_step="confirmatory_block")
+
+    db.session.expire_all()
+    new = case.outcome.follow_on_case
+    assert new.diagnosis_codes == ["M46.1"]
+    care = db.session.scalars(db.select(ConservativeCare).filter_by(case_id=new.id)
+                              .order_by(ConservativeCare.kind)).all()
+    assert sorted((c.kind, c.start_date, c.details) for c in care) == sorted(
+        (c.kind, c.start_date, c.details) for c in case.conservative_care)
+    exam = db.session.scalars(db.select(Examination).filter_by(case_id=new.id)).one()
+    assert (exam.examined_on, exam.baseline_nrs, exam.faber_right, exam.thigh_thrust_right) == (
+        date(2026, 2, 3), 7, ProvocationResult.POSITIVE, ProvocationResult.POSITIVE)
+    assert db.session.scalars(db.select(RiskScreen).filter_by(case_id=new.id)).first() is None
+    # The first case keeps its own records untouched.
+    assert len(case.conservative_care) == 2 and case.examination.examined_on == date(2026, 2, 3)
+    page = words(client.get(f"/cases/{new.id}"))
+    assert f"carried over from case #{case.id}" in page
 
 
 def test_missing_fields_are_refused_next_to_the_field_and_typed_values_kept(client, gen, physician, login_as):

@@ -440,8 +440,9 @@ def _open_follow_on(case, indication, actor):
     """The repeat or confirmatory injection as a new referral for the same patient and joint(s),
     with what carries over from this case; review and eligibility start afresh (the engine then
     counts this case's injection with its recorded result)."""
-    return open_case(
-        case.patient, actor, f"Opened from the outcome of case #{case.id}.",
+    new = open_case(
+        case.patient, actor, f"Opened from the outcome of case #{case.id}. Diagnosis, conservative care and "
+                             f"examination carried over from case #{case.id}; the risk screen is asked again.",
         f"referral opened from case #{case.id}'s outcome",
         previous_case_id=case.id, side=case.side, indication=indication,
         payer_profile_code=case.payer_profile_code, physician_id=case.physician_id or actor.id,
@@ -449,8 +450,35 @@ def _open_follow_on(case, indication, actor):
         pain_worse_standing=case.pain_worse_standing, pain_worse_walking_uphill=case.pain_worse_walking_uphill,
         pain_worse_sit_to_stand=case.pain_worse_sit_to_stand,
         pain_radiates_buttock_thigh=case.pain_radiates_buttock_thigh,
-        lumbar_fusion_history=case.lumbar_fusion_history,
+        lumbar_fusion_history=case.lumbar_fusion_history, diagnosis_codes=list(case.diagnosis_codes or []),
         reason=f"{indication.label} after case #{case.id}, decided at its outcome.")
+    _carry_over(case, new, actor)
+    return new
+
+
+# What an examination row holds besides its own identity and bookkeeping.
+_NOT_CARRIED = {"id", "case_id", "version_id", "created_at", "updated_at"}
+
+
+def _carry_over(case, new, actor):
+    """The episode's facts the follow-on case starts from: the conservative care tried and the
+    examination, with their own dates (a confirmatory block is the same episode; the review can
+    still correct or add to them). Copies, each with its audit row, so the first case's record
+    never changes with the second's. The risk screen is not carried: a pregnancy, a blood thinner
+    or an infection is about the day of the new injection, and is asked again."""
+    from tracker import audit
+    from tracker.models import ConservativeCare, Examination
+
+    def copy(row, model):
+        return model(**{column.key: getattr(row, column.key) for column in model.__table__.columns
+                        if column.key not in _NOT_CARRIED}, case=new)
+
+    for therapy in case.conservative_care:
+        audit.created(copy(therapy, ConservativeCare), "conservative_care",
+                      f"case {new.id}: therapy carried over from case {case.id}", user=actor)
+    if case.examination is not None:
+        audit.created(copy(case.examination, Examination), "examination",
+                      f"case {new.id}: examination carried over from case {case.id}", user=actor)
 
 
 def duration_evidence(therapeutic_days, diary_days, days_reason=""):
