@@ -198,6 +198,25 @@ def test_a_case_diary_downloads_one_line_per_point_and_side(client, coordinator,
     assert (event.object_type, event.object_id) == ("case", str(case.id))
 
 
+def test_a_closed_cases_diary_downloads_with_the_pages_status_words(client, coordinator, gen):
+    from tracker.timeutil import utcnow
+    from tracker.workflow import State
+
+    case = gen.case(state=State.FOLLOW_UP)
+    gen.diary(case, injected_at=utcnow() - timedelta(days=3), entries={"t0": 8, "d1": 2})
+    case.state = State.CLOSED
+    db.session.commit()
+
+    page = client.get(f"/cases/{case.id}/diary").get_data(as_text=True)
+    status = {row[2]: row[4] for row in _csv(client.get(f"/cases/{case.id}/diary.csv"))[1:]}
+
+    assert status["Day 1"] == "Entered"
+    assert status["2 weeks"] == "Not asked: the diary has ended"
+    assert "not open yet" not in " ".join(status.values()).lower()
+    row = soup(page).find(id="point-w2")
+    assert "not asked: the diary has ended" in row.get_text()
+
+
 def test_the_audit_trail_downloads_a_date_range_for_admins(client, gen, login_as):
     from tracker.timeutil import clinic_today
 

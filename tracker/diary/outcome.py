@@ -247,17 +247,18 @@ DIARY_CSV_HEADER = ["Case", "MRN", "Time point", "Side", "Status", "Entered at",
 
 def diary_csv_rows(reading):
     """The diary table as the CSV download writes it: one line per time point and side (a point
-    still waiting for a side's score is a line too, with its status)."""
+    still waiting for a side's score is a line too, with its status in the page's words)."""
     patient = reading.case.patient
     for row in reading.rows:
         view = row.view
+        status = diary_services.point_status(reading.case, view)
         for side in (s.side for s in reading.sides):
             entry = view.entries.get(side)
             if entry is None:
-                yield (reading.case.id, patient.mrn, view.label, side, view.status, None, None, None, None, None,
+                yield (reading.case.id, patient.mrn, view.label, side, status, None, None, None, None, None,
                        None, None, None, None)
                 continue
-            yield (reading.case.id, patient.mrn, view.label, side, view.status, entry.entered_at, entry.score,
+            yield (reading.case.id, patient.mrn, view.label, side, status, entry.entered_at, entry.score,
                    None if view.is_baseline else row.relief.get(side), entry.late, entry.source, entry.corrected,
                    entry.analgesic_used, entry.opioid_used, entry.physical_therapy_done)
 

@@ -34,7 +34,7 @@ from tracker.refusals import FieldError, Refusal, check_version
 from tracker.timeutil import to_clinic, utcnow
 from tracker.transactions import service, undo_refused_write
 from tracker.vocab import ContactChannel, EntrySource, Side, joints_of
-from tracker.workflow import State
+from tracker.workflow import FINAL_STATES, State
 
 BASELINE = "t0"
 # Entries are taken while the diary is live: before the injection (the baseline) and in follow-up.
@@ -250,6 +250,18 @@ def may_enter(case, view, for_patient=True):
     if not view.is_baseline and case.state != State.FOLLOW_UP:
         return False
     return True
+
+
+def point_status(case, view):
+    """Where a time point stands, in the words the case page, the physician's diary page and its CSV
+    download all use: once the case is closed, a point nobody scored and not missed was never asked."""
+    if view.entered:
+        return _("Entered late") if view.late else _("Entered")
+    if view.status == EntryStatus.MISSED:
+        return _("Missed")
+    if case.state in FINAL_STATES:
+        return _("Not asked: the diary has ended")
+    return _("Due now") if view.status == EntryStatus.OPEN else _("Not open yet")
 
 
 def when(moment, now=None):
