@@ -71,6 +71,17 @@ def test_the_physician_reads_verdict_duration_and_every_entry_with_its_marks(cli
     assert 'id="outcome-form"' in page
 
 
+def test_pain_worse_than_the_baseline_reads_as_worse_not_as_negative_relief(client, gen, physician, login_as):
+    case = followed_up(gen, physician, scores={"t0": 3, "m15": 9, "m30": 9, "h1": 5, "d1": 4})
+    login_as(physician)
+
+    page = text(client.get(f"/cases/{case.id}/diary"))
+
+    assert "no relief in the window: pain worse than before (+2 at best)" in words(by_id(page, "reading-left"))
+    assert "pain worse than before (+6)" in words(by_id(page, "point-m15"))
+    assert "-200" not in page and "-66.7" not in page
+
+
 def test_without_a_baseline_entry_the_examinations_baseline_is_used_and_marked(client, gen, physician, login_as):
     case = followed_up(gen, physician, scores={"m30": 3, "h1": 2})
     db.session.add(Examination(case_id=case.id, baseline_nrs=6))

@@ -14,6 +14,7 @@ from tracker.diary.relief import (
     interpret,
     percent_relief,
     relief_span,
+    relief_words,
     therapeutic_duration,
 )
 from tracker.diary.schedule import DEFAULT_SCHEDULE
@@ -307,3 +308,16 @@ def test_a_span_counts_whole_days_of_a_score_read_between_points():
 def test_no_span_without_a_baseline_to_relieve_or_without_follow_up_scores(baseline):
     assert relief_span(baseline, follow_up(d1=2, d7=3)) == relief_span(8, [at("h6", 0)])
     assert relief_span(8, []).days is None and not relief_span(8, []).ended
+
+
+@pytest.mark.parametrize("baseline,score,shown", [
+    (8, 2, "75 %"), (8, 3, "62.5 %"), (8, 8, "0 %"),
+    # A rise in pain is shown as one, with the points it rose by; the negative percentage still decides.
+    (3, 9, "pain worse than before (+6)"), (7, 8, "pain worse than before (+1)"),
+])
+def test_relief_is_shown_as_a_percentage_or_as_pain_worse_than_before(baseline, score, shown):
+    assert relief_words(baseline, percent_relief(baseline, score)) == shown
+
+
+def test_undefined_relief_is_shown_as_nothing():
+    assert relief_words(0, percent_relief(0, 3)) is None

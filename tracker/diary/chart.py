@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from markupsafe import Markup, escape
 
-from tracker.diary.relief import ANAESTHETIC_WINDOW_HOURS, THERAPEUTIC_RELIEF_PERCENT, relief_undefined
+from tracker.diary.relief import ANAESTHETIC_WINDOW_HOURS, THERAPEUTIC_RELIEF_PERCENT, relief_undefined, relief_words
 
 WIDTH, HEIGHT = 760, 320
 TOP, BOTTOM, LEFT, RIGHT = 40, 262, 52, 744
@@ -209,7 +209,8 @@ def _series(one, nudge=None):
             parts.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2" '
                          f'stroke-dasharray="{dash}"/>')
     for p in points:
-        relief = "" if p.relief is None else f", {_num(p.relief)} % relief"
+        relief = ("" if p.relief is None else f", {relief_words(one.baseline, p.relief)}" if p.relief < 0
+                  else f", {_num(p.relief)} % relief")
         parts.append(_marker(shape, _x(p.hours_after) + nudge.get((p.hours_after, p.score), 0), _y(p.score), colour,
                              f"{one.label}, {p.label}: pain {p.score}{relief}"))
     parts.append("</g>")

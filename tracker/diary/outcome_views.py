@@ -15,6 +15,7 @@ from tracker.cases.services import record_view
 from tracker.diary import outcome as services
 from tracker.diary.chart import ChartPoint, ChartSeries, pain_chart
 from tracker.diary.outcome_forms import OutcomeCorrectionForm, OutcomeForm
+from tracker.diary.relief import pain_rise, relief_words
 from tracker.errors import on_refusal
 from tracker.formfields import show_on_form
 from tracker.loaders import get_case
@@ -30,6 +31,10 @@ def outcome_duration(outcome):
     """The outcome's therapeutic duration as evidence, with the diary's reading when they differ."""
     return services.duration_evidence(outcome.therapeutic_days, outcome.diary_therapeutic_days,
                                       outcome.therapeutic_days_reason)
+
+# A rise in pain reads as one ("pain worse than before (+6)"), never as "-200 %".
+bp.add_app_template_global(relief_words)
+bp.add_app_template_global(pain_rise)
 
 READERS = (Role.PHYSICIAN, Role.COORDINATOR)
 CHANGED = ("This case changed after you opened the form (someone else saved it). Nothing was saved; "

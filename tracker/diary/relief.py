@@ -75,6 +75,23 @@ def percent_relief(baseline: int | None, score: int | None) -> Decimal | None:
     return relief.quantize(_ONE_DECIMAL, rounding=ROUND_HALF_UP)
 
 
+def relief_words(baseline: int | None, relief: Decimal | None) -> str | None:
+    """A relief as staff read it: "62.5 %", or for a rise in pain "pain worse than before (+6)",
+    with the points it rose by (a bare "-200 %" reads as a misprint). Only the words change: the
+    negative percentage still decides. None when relief is undefined."""
+    if relief is None:
+        return None
+    if relief < 0:
+        return f"pain worse than before (+{pain_rise(baseline, relief)})"
+    return f"{relief:.1f}".removesuffix(".0") + " %"
+
+
+def pain_rise(baseline: int, relief: Decimal) -> int:
+    """The points a negative relief stands for: baseline 3 at -200 % is a rise of 6. Relief is
+    rounded to 0.1 % of a baseline of at most 10, so rounding gives back the whole points."""
+    return round(-relief * baseline / 100)
+
+
 def relief_undefined(baseline: int | None) -> str | None:
     """Why relief cannot be computed against this baseline, in the words every page uses; None
     when it can."""
