@@ -70,6 +70,18 @@ def diary_url(case):
 
 # ------------------------------------------------------------------ the patient's entry
 
+def test_a_closed_cases_diary_tells_the_patient_it_has_ended(client, gen, login_as, patient):
+    case = follow_up_case(gen, patient, timedelta(days=3))
+    case.state = State.CLOSED
+    db.session.commit()
+    login_as(patient)
+
+    page = text(client.get(diary_url(case)))
+
+    assert "This diary is finished: it takes no more scores. Thank you for keeping it." in page
+    assert "Nothing to enter right now" not in page and "Next:" not in page
+
+
 def test_the_patient_sees_what_is_due_and_enters_it_with_one_choice_and_one_submit(client, gen, login_as, patient):
     case = follow_up_case(gen, patient, timedelta(hours=2))
     login_as(patient)

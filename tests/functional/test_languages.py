@@ -107,6 +107,17 @@ def test_the_pain_diary_in_spanish_scale_words_errors_thanks_and_correction(clie
     assert "Diga por qué cambia la puntuación" in text(no_reason)
 
 
+def test_a_closed_cases_diary_tells_a_spanish_speaking_patient_it_has_ended(client, gen, login_as, spanish_patient):
+    case = follow_up_case(gen, spanish_patient)
+    case.state = State.CLOSED
+    db.session.commit()
+    login_as(spanish_patient)
+
+    page = text(client.get(f"/my/cases/{case.id}/diary"))
+
+    assert "Este diario ha terminado: ya no admite más puntuaciones. Gracias por haberlo completado." in page
+
+
 def test_account_pages_and_errors_a_patient_sees_are_in_spanish(client, gen, login_as, spanish_patient):
     login_as(spanish_patient)
     assert "Cambie su contraseña" in visible(client.get("/account/password"))

@@ -56,6 +56,7 @@ def entry_page(case, source, layout, action, correct_url, actor=None, link=None)
         return render_template(
             "diary/entry.html", layout=layout, case=case, diary=shown_diary, form=form, shown=shown,
             action=action, staff=staff, correct_url=correct_url, link=link,
+            ended=case.state in services.CLOSED_STATES,
             may_correct=(lambda entry: True) if staff else services.may_patient_correct), status
 
     if not form.validate_on_submit():
