@@ -176,6 +176,7 @@ def register_template_helpers(app):
     from tracker.access import may
     from tracker.formfields import length_hint
     from tracker.navigation import main_links
+    from tracker.policy.engine import Status as CriterionStatus
     from tracker.security import idle_seconds_left
     from tracker.diary.services import ENTRY_STATES, LINK_STATES
     from tracker.vocab import (MESSAGE_TO_RESEND, NOT_STARTED, AppointmentStatus, allergy_words, anticoagulant_words,
@@ -204,6 +205,7 @@ def register_template_helpers(app):
         FINAL_STATES=workflow.FINAL_STATES,
         ENTRY_STATES=ENTRY_STATES, LINK_STATES=LINK_STATES,
         NOT_STARTED=NOT_STARTED, MESSAGE_TO_RESEND=MESSAGE_TO_RESEND, AppointmentStatus=AppointmentStatus,
+        CriterionStatus=CriterionStatus,
     )
     app.jinja_env.filters["therapy_kind_label"] = _therapy_kind_label
     app.jinja_env.globals["length_hint"] = length_hint

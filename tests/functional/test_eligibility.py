@@ -603,3 +603,18 @@ def test_an_override_of_an_incomplete_verdict_stands_through_re_evaluation_while
 
     db.session.expire_all()
     assert case.state == State.ELIGIBLE and verdicts(case)[-1].override_reason == OVERRIDE_REASON
+
+
+def test_todays_assessment_tells_a_criterion_not_met_from_one_still_to_record(client, coordinator, gen):
+    """"0 of 3 positive tests" is no missing fact: the tests were done and were negative. The
+    assessment says what is not met apart from what is still to be recorded."""
+    case = documented_case(gen, care_days=27, positive={"left": 1, "right": 0})
+    db.session.delete(case.risk_screen)
+    db.session.commit()
+    summary = words(soup(text(client.get(case_url(case)))).find("summary", string=re.compile("Today's assessment"))
+                    .find_parent("details").find("p"))
+    not_met, still = summary.split(" Still to record: ")
+    assert not_met.startswith("Not met: ")
+    assert "1 of 3 positive tests (left)" in not_met and "conservative care 3 of 4 weeks" in not_met
+    assert still == "red-flag screen"
+    assert "Still missing" not in summary

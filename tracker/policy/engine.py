@@ -80,6 +80,11 @@ class Verdict:
     def waiting_for(self) -> list[str]:
         return [criterion.shortfall for criterion in self.criteria if criterion.status != Status.MET]
 
+    def shortfalls(self, status: "Status") -> list[str]:
+        """What the criteria of one status lack: NOT_MET (judged and short: "1 of 3 positive tests")
+        apart from UNKNOWN (a fact still to record: "red-flag screen")."""
+        return [criterion.shortfall for criterion in self.criteria if criterion.status == status]
+
     def as_dict(self) -> dict:
         """A JSON-serialisable snapshot, to store with the case's eligibility decision."""
         return {
