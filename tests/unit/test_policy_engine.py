@@ -621,6 +621,14 @@ def test_a_block_at_the_profiles_relief_threshold_is_positive_and_just_below_is_
     assert status(facts, profile, below, CriterionCode.PRIOR_POSITIVE_BLOCK) == NOT_MET
 
 
+def test_pain_worse_than_before_a_block_reads_as_worse_in_the_evidence_and_as_not_met():
+    """Baseline 3 and a 9 after the block is -200 % relief: the evidence says what that means."""
+    facts = case(indication="therapeutic")
+    found = criterion(facts, MEDICARE, [injection(20, peak_relief_percent=-200.0)], CriterionCode.PRIOR_POSITIVE_BLOCK)
+    assert found.status == NOT_MET
+    assert "0% (pain worse than before) relief" in found.evidence and "-200" not in found.evidence
+
+
 def test_the_active_profiles_threshold_decides_over_a_recorded_result():
     prior = [injection(20, diagnostic_result="positive", peak_relief_percent=72.0)]
     facts = case(indication="therapeutic")

@@ -603,7 +603,7 @@ def _positive_block(
     results = [(block, _block_result(block, threshold)) for block in blocks]
     status = _either(result for _, result in results)
     best = max((block for block, result in results if result == status), key=lambda p: p.performed_on)
-    relief = "relief not recorded" if best.peak_relief_percent is None else f"{best.peak_relief_percent:g}% relief"
+    relief = "relief not recorded" if best.peak_relief_percent is None else f"{_percent(best.peak_relief_percent)} relief"
     return status, f"{best.indication} block {best.performed_on.isoformat()} ({relief}, needs {threshold:g}%)"
 
 
@@ -667,7 +667,7 @@ def _repeat_relief(facts: CaseFacts, prior: Sequence[PriorInjection], profile: P
         statuses.append(status)
         # The peak and the days are two readings: the days are those relief stayed at the
         # profile's threshold or more (a 57% peak reads 0 days at 75%), so each says what it is.
-        relief = "not recorded" if last.peak_relief_percent is None else f"{last.peak_relief_percent:g}%"
+        relief = "not recorded" if last.peak_relief_percent is None else _percent(last.peak_relief_percent)
         duration = ("duration not recorded" if last.relief_duration_days is None
                     else f"{last.relief_duration_days} days at {threshold:g}% or more")
         read = f"peak relief {relief}, {duration}"
@@ -684,6 +684,12 @@ def _repeat_relief(facts: CaseFacts, prior: Sequence[PriorInjection], profile: P
     return _criterion(
         profile, CriterionCode.REPEAT_RELIEF, _combine(statuses), "; ".join(evidence), "; ".join(shortfalls)
     )
+
+
+def _percent(relief: float) -> str:
+    """A relief as the evidence says it: "57.1%"; below 0 the pain was worse than before the
+    injection, which "-200%" hid ("0% (pain worse than before)"): the criterion reads the number."""
+    return f"{relief:g}%" if relief >= 0 else "0% (pain worse than before)"
 
 
 def _against_diary(injection: PriorInjection) -> str:
