@@ -247,14 +247,15 @@ def test_a_start_in_the_past_is_refused_next_to_the_start_time(client, coordinat
     assert selected(page, "room_id") == str(room.id)
 
 
-@pytest.mark.parametrize("minutes", [241, 0, -30])
-def test_a_duration_outside_1_to_240_minutes_is_refused_next_to_the_duration(
+@pytest.mark.parametrize("minutes", [241, 0, -30, 1, 14])
+def test_a_duration_outside_15_to_240_minutes_is_refused_next_to_the_duration(
         client, coordinator, physician, room, case, minutes):
     day = clinic_day(1)
     response = submit(client, book_url(case), booking(day, "10:00", physician, room, duration=minutes))
     page = text(response)
     assert response.status_code == 422
-    assert "240 minutes" in field_error(page, "duration")
+    assert field_error(page, "duration") == ("An appointment lasts between 15 and 240 minutes (4 hours): the "
+                                             "procedure alone takes 20–30.")
     assert input_value(page, "duration") == str(minutes)
     assert_refused_and_kept(page, case, physician, room, day, "10:00")
 

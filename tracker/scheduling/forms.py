@@ -26,7 +26,8 @@ class BookingForm(TrackerForm):
     start = TimeField(_l("Start time"), validators=[InputRequired(_l("Enter the start time, e.g. 09:30."))])
     duration = IntegerField(_l("Duration (minutes)"), default=30, validators=[
         InputRequired(_l("Enter the duration in minutes.")),
-        NumberRange(1, 240, _l("An appointment lasts between 1 and 240 minutes (4 hours)."))])
+        NumberRange(15, 240, _l("An appointment lasts between 15 and 240 minutes (4 hours): the procedure alone "
+                                "takes 20–30."))])
     # Only active physicians and rooms are offered; one that stopped being active after the form
     # was opened gets the booking service's clear message rather than "Not a valid choice".
     physician_id = SelectField(_l("Physician"), coerce=int, validate_choice=False, validators=[
@@ -52,7 +53,7 @@ class SlotSearchForm(TrackerForm):
 
     from_date = ClinicDateField(_l("Free slots from"), validators=[Optional()])
     physician = SelectField(_l("Physician"), validators=[Optional()])
-    minutes = IntegerField(_l("Duration (minutes)"), default=30, validators=[Optional(), NumberRange(1, 240)])
+    minutes = IntegerField(_l("Duration (minutes)"), default=30, validators=[Optional(), NumberRange(15, 240)])
 
 
 class CancelForm(TrackerForm):

@@ -9,6 +9,8 @@ from datetime import datetime, time, timedelta, timezone
 
 SLOT_STEP = timedelta(minutes=15)
 DEFAULT_DURATION = timedelta(minutes=30)
+# Shorter is a typing slip (1 for 10, or for 1 hour): the procedure alone takes 20-30 minutes.
+MIN_DURATION = timedelta(minutes=15)
 MAX_DURATION = timedelta(hours=4)
 
 

@@ -28,7 +28,7 @@ from tracker.refusals import Refusal, check_version
 from tracker.roles import Role
 from tracker.scheduling import instructions, readiness
 from tracker.scheduling.release import release
-from tracker.scheduling.rules import MAX_DURATION, Busy, Hours, free_slots, within_hours
+from tracker.scheduling.rules import MAX_DURATION, MIN_DURATION, Busy, Hours, free_slots, within_hours
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.transactions import service
 from tracker.vocab import NOT_STARTED, AppointmentStatus, Modality
@@ -132,10 +132,9 @@ def check(case, proposal, exclude_id=None):
     errors, warnings = {}, []
     if proposal.start < utcnow():
         errors["start"] = "This time has already passed; choose a time in the future."
-    if proposal.duration <= timedelta(0):
-        errors["duration"] = "The duration must be more than 0 minutes."
-    elif proposal.duration > MAX_DURATION:
-        errors["duration"] = "An appointment lasts at most 4 hours (240 minutes)."
+    if not MIN_DURATION <= proposal.duration <= MAX_DURATION:
+        errors["duration"] = ("An appointment lasts between 15 and 240 minutes (4 hours): the procedure alone "
+                              "takes 20–30.")
     room = db.session.get(Room, proposal.room_id)
     if room is None or not room.active:
         errors["room_id"] = "This room is not in use; choose an active room."

@@ -23,7 +23,7 @@ from tracker.scheduling import board, instructions, services
 from tracker.scheduling import reminders as appointment_messages
 from tracker.scheduling.forms import (FIRST_YEAR, LAST_YEAR, BookingForm, CancelForm, DayForm,
                                       ReadinessForm, ReadinessOverrideForm, SlotSearchForm)
-from tracker.scheduling.rules import DEFAULT_DURATION, MAX_DURATION, NotAClockTime, clinic_to_utc, slots_from
+from tracker.scheduling.rules import DEFAULT_DURATION, MAX_DURATION, MIN_DURATION, NotAClockTime, clinic_to_utc, slots_from
 from tracker.security import is_safe_next
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.workflow import State
@@ -49,9 +49,9 @@ def _valid(field):
 
 
 def _minutes(value):
-    """A duration in minutes within 1..240, else None: a hand-edited address must not reach the
+    """A duration in minutes within 15..240, else None: a hand-edited address must not reach the
     slot finder's date arithmetic."""
-    ok = isinstance(value, int) and 0 < value <= MAX_DURATION.total_seconds() // 60
+    ok = isinstance(value, int) and MIN_DURATION.total_seconds() // 60 <= value <= MAX_DURATION.total_seconds() // 60
     return value if ok else None
 
 
