@@ -128,7 +128,7 @@ PROCEDURE_ANSWERS = {
     "time_out": {"patient_confirmed": True, "procedure_confirmed": True, "side_and_site_confirmed": True,
                  "position_confirmed": True, "images_available": True},
     "positioning": {"prone": True},
-    "skin_prep": {"prep_agent": "chlorhexidine_alcohol", "sterile_drape": True, "local_skin_anaesthetic": True},
+    "skin_prep": {"prep_agent": "chlorhexidine_alcohol", "sterile_drape": True, "local_skin_anaesthetic": "used"},
     "fluoroscopy": {"modality": "fluoroscopy", "views": "2", "needle_gauge": "22", "fluoroscopy_time_s": "35",
                     "air_kerma_mgy": "4.2", "dap_mgy_cm2": "310"},
     "contrast": {"agent": "iohexol", "volume_ml": "0.5", "arthrogram_pattern": "intra_articular_cephalad",

@@ -80,7 +80,7 @@ DEMO_CHECKLIST = {
     "time_out": {"patient_confirmed": True, "procedure_confirmed": True, "side_and_site_confirmed": True,
                  "position_confirmed": True, "images_available": True},
     "positioning": {"prone": True},
-    "skin_prep": {"prep_agent": "chlorhexidine_alcohol", "sterile_drape": True, "local_skin_anaesthetic": True},
+    "skin_prep": {"prep_agent": "chlorhexidine_alcohol", "sterile_drape": True, "local_skin_anaesthetic": "used"},
     "fluoroscopy": {"modality": "fluoroscopy", "views": "3", "needle_gauge": "22", "fluoroscopy_time_s": "41",
                     "air_kerma_mgy": "5.1", "dap_mgy_cm2": "342"},
     "contrast": {"agent": "iohexol", "volume_ml": "0.5", "arthrogram_pattern": "intra_articular_cephalad",

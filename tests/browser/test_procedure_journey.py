@@ -93,6 +93,7 @@ def test_physician_completes_a_bilateral_checklist_signs_and_prints_the_note(
     prep = box(page, "step-skin_prep")
     prep.get_by_label("Skin prep agent").select_option(label="Chlorhexidine 2% in 70% isopropyl alcohol")
     tick_all(prep)
+    prep.get_by_label("Not used").check()
     save(page, "step-skin_prep", "Save skin prep")
 
     for side in ("left", "right"):

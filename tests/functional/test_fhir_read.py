@@ -445,3 +445,20 @@ def test_a_procedure_carries_each_sign_in_answer_and_what_the_physician_acknowle
         "Pregnancy reviewed: a negative pregnancy test today, or the physician's decision to proceed: yes")]
     assert all(notes[line]["authorReference"] == me
                and datetime.fromisoformat(notes[line]["time"]) == sign_in.recorded_at for line in said)
+
+
+def test_a_procedure_says_whether_local_skin_anaesthetic_was_used(client, gen, reader, doctor, physician):
+    from tests.builders import answers_for, post_step
+
+    record = gen.procedure(side=Side.LEFT, physician=physician, steps=["sign_in", "time_out", "positioning"])
+    skipped = {**answers_for("skin_prep"), "local_skin_anaesthetic": "not_used"}
+    assert post_step(doctor, record.case_id, "skin_prep", skipped).status_code == 302
+
+    response = client.get(f"/fhir/Procedure/{record.case_id}-procedure-{record.id}", headers=reader)
+
+    procedure = fhir_json(response)
+    validated(procedure)
+    notes = [note["text"] for note in procedure["note"]]
+    assert [line for line in notes if line.startswith("Skin prep: ")] == [
+        "Skin prep: Skin prep agent: Chlorhexidine 2% in 70% isopropyl alcohol", "Skin prep: Sterile drape: yes",
+        "Skin prep: Local skin anaesthetic: Not used"]

@@ -235,6 +235,60 @@ def test_a_step_saved_part_filled_shows_what_is_still_missing_and_can_be_complet
     assert row.answers["site_marked"] is True
 
 
+def test_the_local_skin_anaesthetic_is_answered_used_or_not_used_and_either_completes_skin_prep(
+        gen, doctor, physician):
+    record = started(gen, physician, steps=BEFORE["skin_prep"])
+    url = checklist_url(record.case_id)
+    unanswered = {**answers_for("skin_prep"), "local_skin_anaesthetic": None}
+    assert post_step(doctor, record.case_id, "skin_prep", unanswered).status_code == 302
+    box = step_box(text(doctor.get(url)), "step-skin_prep")
+    assert "Started: incomplete" in box and "Still missing: Local skin anaesthetic" in box
+
+    [row] = rows(record.id, "skin_prep")
+    skipped = {**answers_for("skin_prep"), "local_skin_anaesthetic": "not_used"}
+    assert post_step(doctor, record.case_id, "skin_prep", skipped, version=row.version_id).status_code == 302
+
+    [row] = rows(record.id, "skin_prep")
+    assert row.answers["local_skin_anaesthetic"] == "not_used"
+    page = text(doctor.get(url))
+    box = step_box(page, "step-skin_prep")
+    assert "✓ Done" in box and "Still missing" not in box
+    assert is_checked(page, "skin_prep-local_skin_anaesthetic", "not_used")
+    assert not is_checked(page, "skin_prep-local_skin_anaesthetic", "used")
+    note = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+    assert "<dt>Local skin anaesthetic</dt><dd>Not used</dd>" in note
+
+
+def test_a_skin_wheal_is_not_taken_for_an_answer_it_is_not(gen, doctor, physician):
+    record = started(gen, physician, steps=BEFORE["skin_prep"])
+    bad = {**answers_for("skin_prep"), "local_skin_anaesthetic": "sometimes"}
+    response = post_step(doctor, record.case_id, "skin_prep", bad)
+    assert response.status_code == 422
+    assert field_error(text(response), "skin_prep-local_skin_anaesthetic") == \
+        "Say whether local skin anaesthetic was used."
+    assert rows(record.id, "skin_prep") == []
+
+
+@pytest.mark.parametrize("saved, reads", [(True, "used"), (False, None)])
+def test_a_skin_prep_saved_with_the_old_tick_box_reads_as_before(gen, doctor, physician, saved, reads):
+    """Before "used / not used", the box was ticked (used) or left unticked (not answered)."""
+    record = started(gen, physician, steps=[*BEFORE["skin_prep"], "skin_prep"])
+    [row] = rows(record.id, "skin_prep")
+    row.answers = {"prep_agent": "chlorhexidine_alcohol", "sterile_drape": True, "local_skin_anaesthetic": saved}
+    db.session.commit()
+
+    page = text(doctor.get(checklist_url(record.case_id)))
+    box = step_box(page, "step-skin_prep")
+    note = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+    if reads:
+        assert "✓ Done" in box and is_checked(page, "skin_prep-local_skin_anaesthetic", "used")
+        assert "<dt>Local skin anaesthetic</dt><dd>Used</dd>" in note
+    else:
+        assert "Still missing: Local skin anaesthetic" in box
+        assert not is_checked(page, "skin_prep-local_skin_anaesthetic")
+        assert "<dt>Local skin anaesthetic</dt>" not in note
+
+
 def test_after_a_save_the_page_moves_to_the_next_step_still_open(gen, doctor, physician):
     record = started(gen, physician, side=Side.BILATERAL, steps=["sign_in"])
     url = checklist_url(record.case_id)

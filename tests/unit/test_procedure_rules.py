@@ -31,7 +31,7 @@ SIGN_IN = {"identifiers_confirmed": True, "consent_confirmed": True, "procedure_
 TIME_OUT = {"patient_confirmed": True, "procedure_confirmed": True, "side_and_site_confirmed": True,
             "position_confirmed": True, "images_available": True}
 POSITIONING = {"prone": True}
-SKIN_PREP = {"prep_agent": "chlorhexidine_alcohol", "sterile_drape": True, "local_skin_anaesthetic": True}
+SKIN_PREP = {"prep_agent": "chlorhexidine_alcohol", "sterile_drape": True, "local_skin_anaesthetic": "used"}
 FLUOROSCOPY = {"modality": "fluoroscopy", "views": 2, "needle_gauge": 22, "fluoroscopy_time_s": Decimal("35"),
                "air_kerma_mgy": Decimal("4.2"), "dap_mgy_cm2": Decimal("310")}
 INTRA_ARTICULAR = {"agent": "iohexol", "volume_ml": Decimal("0.5"),
@@ -710,7 +710,7 @@ def test_iodinated_contrast_against_an_allergy_with_no_premedication_needs_a_con
 
 
 def test_an_iodine_allergy_is_warned_for_povidone_iodine_but_is_no_cross_reaction_with_iodinated_contrast():
-    prep = {"prep_agent": "povidone_iodine", "sterile_drape": True, "local_skin_anaesthetic": False}
+    prep = {"prep_agent": "povidone_iodine", "sterile_drape": True, "local_skin_anaesthetic": "not_used"}
     _, warnings = validate_step("skin_prep", prep, allergic(ALLERGY_IODINE))
     assert warnings == ["Documented iodine / povidone-iodine allergy: Povidone-iodine 10% was chosen. "
                         "Confirm premedication or choose another agent."]
@@ -726,7 +726,7 @@ def test_local_anaesthetic_and_steroid_allergies_are_warned_on_the_injectate_and
     _, warnings = validate_step("injectate", rows, allergic(ALLERGY_LOCAL_ANAESTHETIC, ALLERGY_STEROID))
     assert [w.split(":")[0] for w in warnings] == ["Documented local anaesthetic allergy",
                                                   "Documented steroid allergy"]
-    prep = {"prep_agent": "chlorhexidine_alcohol", "sterile_drape": True, "local_skin_anaesthetic": True}
+    prep = {"prep_agent": "chlorhexidine_alcohol", "sterile_drape": True, "local_skin_anaesthetic": "used"}
     assert validate_step("skin_prep", prep, allergic(ALLERGY_LOCAL_ANAESTHETIC))[1] == [
         "Documented local anaesthetic allergy: local skin anaesthetic was given."]
 
@@ -750,3 +750,13 @@ def test_with_nothing_open_after_it_the_first_open_box_from_the_top_is_shown():
 
 def test_with_every_box_done_there_is_no_next_box():
     assert next_open(BOXES, set(), ("sign_out", None)) is None
+
+
+def test_the_local_skin_anaesthetic_is_an_answer_either_way_and_an_old_tick_reads_as_used():
+    from tracker.procedures.rules.values import saved_answers
+
+    assert missing_fields("skin_prep", {**SKIN_PREP, "local_skin_anaesthetic": "not_used"}) == []
+    assert missing_fields("skin_prep", {**SKIN_PREP, "local_skin_anaesthetic": None}) == ["Local skin anaesthetic"]
+    assert saved_answers("skin_prep", {**SKIN_PREP, "local_skin_anaesthetic": True}) == SKIN_PREP
+    assert "local_skin_anaesthetic" not in saved_answers("skin_prep", {**SKIN_PREP, "local_skin_anaesthetic": False})
+    assert "local_skin_anaesthetic" in errors("skin_prep", {**SKIN_PREP, "local_skin_anaesthetic": "sometimes"})

@@ -342,15 +342,17 @@ def _warning_notes(record):
 
 def _record_notes(record, formulary):
     """What the physician acknowledged to start the procedure, in her name at the start's time,
-    then each answer of the sign-in as the note prints it ("Sign-in / verification: Consent
-    confirmed: yes"), with the time and person of its save."""
+    then each answer of the sign-in and the skin prep as the note prints it ("Sign-in / verification:
+    Consent confirmed: yes", "Skin prep: Local skin anaesthetic: Not used"), with the time and person
+    of its save."""
     said = acknowledged(record)
     notes = [{"text": f"Acknowledged at the start: {said}", "time": record.started_at,
               "authorReference": practitioner_ref(record.started_by)}] if said else []
-    for row in _latest(record, Step.SIGN_IN).values():
-        notes += [{"text": f"{Step.SIGN_IN.label}: {label}: {value}", "time": row.recorded_at,
-                   "authorReference": practitioner_ref(row.recorded_by)}
-                  for label, value in describe(Step.SIGN_IN, row.answers, formulary)]
+    for step in (Step.SIGN_IN, Step.SKIN_PREP):
+        for row in _latest(record, step).values():
+            notes += [{"text": f"{step.label}: {label}: {value}", "time": row.recorded_at,
+                       "authorReference": practitioner_ref(row.recorded_by)}
+                      for label, value in describe(step, row.answers, formulary)]
     return notes
 
 

@@ -13,7 +13,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from tracker.formfields import TrackerForm, options
 from tracker.procedures.rules.schema import (INJECTATE_ROW_FIELDS, NRS_MAX, NRS_MIN, PER_SIDE_STEPS,
                                              STEP_FIELDS, STRENGTH_CONFIRMATION, ArthrogramPattern, Complication,
-                                             Guidance, Step)
+                                             Guidance, SkinAnaesthetic, Step)
+from tracker.procedures.rules.values import saved_answers
 from tracker.vocab import Side
 
 # A step form shows at least this many injectate rows; the spare ones stay empty and are ignored.
@@ -43,6 +44,7 @@ def _text(label):
 FIELD_KINDS = {
     (Step.SIGN_IN, "side_confirmed"): _choice(Side.choices()),
     (Step.SKIN_PREP, "prep_agent"): _select,
+    (Step.SKIN_PREP, "local_skin_anaesthetic"): _choice(SkinAnaesthetic.choices()),
     (Step.FLUOROSCOPY, "modality"): _choice(Guidance.choices()),
     (Step.FLUOROSCOPY, "ultrasound_reason"): _text,
     (Step.CONTRAST, "omitted"): lambda label: BooleanField(_l("Contrast omitted (documented contrast allergy)")),
@@ -152,7 +154,7 @@ def form_data(step, answers, injectate_rows=()):
         return {"rows": rows + [{}] * max(0, INJECTATE_ROWS - len(rows)),
                 "strength_confirmed": bool(answers.get("strength_reason")),
                 "strength_reason": answers.get("strength_reason", "")}
-    data = dict(answers)
+    data = saved_answers(step, answers)
     if "vascular_uptake" in data:
         data["vascular_uptake"] = {True: "yes", False: "no"}.get(data["vascular_uptake"])
     return data

@@ -2,7 +2,9 @@
 attributes: which record counts, what its physician acknowledged to start it, and a saved step's
 answers in the clinic's words (the note, the checklist and the FHIR Procedure say them alike)."""
 from tracker.procedures.formulary import plain, strength_words
-from tracker.procedures.rules.schema import STEP_FIELDS, ArthrogramPattern, Complication, Guidance, Step
+from tracker.procedures.rules.schema import (STEP_FIELDS, ArthrogramPattern, Complication, Guidance,
+                                             SkinAnaesthetic, Step)
+from tracker.procedures.rules.values import saved_answers
 from tracker.vocab import Pregnancy, Side
 
 
@@ -41,6 +43,7 @@ def describe(step, answers, entries, injectate=()):
         return [(entries[r.drug_code].name if r.drug_code in entries else r.drug_code,
                  f"{strength_words(r.concentration_mg_per_ml)}, {plain(r.dose_mg)} mg, "
                  f"{plain(r.volume_ml)} mL, lot {r.lot_number}") for r in injectate]
+    answers = saved_answers(step, answers)
     pairs = []
     for f in STEP_FIELDS[step]:
         value = answers.get(f.name)
@@ -55,7 +58,8 @@ def _words(name, value, entries):
         return _YES_NO[value]
     if name in ("prep_agent", "agent"):
         return entries[value].name if value in entries else value
-    vocabularies = {"side_confirmed": Side, "modality": Guidance, "arthrogram_pattern": ArthrogramPattern}
+    vocabularies = {"side_confirmed": Side, "modality": Guidance, "arthrogram_pattern": ArthrogramPattern,
+                    "local_skin_anaesthetic": SkinAnaesthetic}
     if name in vocabularies:
         try:
             return vocabularies[name](value).label

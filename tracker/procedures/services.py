@@ -26,6 +26,7 @@ from tracker.procedures.rules.duration import duration_flag, duration_minutes
 from tracker.procedures.rules.order import may_record
 from tracker.procedures.rules.schema import (CONTRAST_ALLERGY_FIELDS, INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS,
                                              ArthrogramPattern, ChecklistContext, Step)
+from tracker.procedures.rules.values import saved_answers
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
 from tracker.timeutil import on_a_later_day, to_clinic, utcnow
 from tracker.transactions import service, undo_refused_write
@@ -189,7 +190,7 @@ class Checklist:
             return {}
         if step == Step.INJECTATE:
             return {"rows": injectate_answers(row), **row.answers}
-        return dict(row.answers)
+        return saved_answers(step, row.answers)
 
     def complete(self, step, side=None):
         return self.latest(step, side) is not None and not self.missing(step, side)

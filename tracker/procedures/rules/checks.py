@@ -8,7 +8,7 @@ from tracker.procedures.rules.order import side_phrase, vascular_uptake_message
 from tracker.procedures.rules.schema import (MAX_CONTRAST_ML, MAX_FLUOROSCOPY_SECONDS, MIN_VIEWS,
                                              NEEDLE_GAUGE_RANGE, NON_NEGATIVE_DOSES, NRS_MAX, NRS_MIN,
                                              PER_SIDE_STEPS, STEP_FIELDS, ArthrogramPattern,
-                                             ChecklistContext, Complication, Guidance, Step)
+                                             ChecklistContext, Complication, Guidance, SkinAnaesthetic, Step)
 from tracker.procedures.rules.values import (as_choice, as_list, blank, filled_rows, read_number,
                                              read_whole_number)
 from tracker.vocab import Side
@@ -54,6 +54,9 @@ def _validate_nothing(values, context, joint, errors, warnings):
 def _validate_skin_prep(values, context, joint, errors, warnings):
     _check_formulary_choice(values, "prep_agent", {DrugKind.SKIN_PREP}, context.formulary, errors,
                             "Choose a skin prep agent from the formulary.")
+    anaesthetic = values.get("local_skin_anaesthetic")
+    if not blank(anaesthetic) and as_choice(SkinAnaesthetic, anaesthetic) is None:
+        errors["local_skin_anaesthetic"] = "Say whether local skin anaesthetic was used."
 
 
 def _validate_guidance(values, context, joint, errors, warnings):

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from tracker.procedures.formulary import DrugKind, millilitres, plain
-from tracker.procedures.rules.schema import MAX_INJECTATE_ML_PER_SIDE, ChecklistContext, Step
+from tracker.procedures.rules.schema import MAX_INJECTATE_ML_PER_SIDE, ChecklistContext, SkinAnaesthetic, Step
 from tracker.procedures.rules.values import blank, filled_rows, quiet_decimal
 from tracker.vocab import Allergy, Side
 
@@ -51,7 +51,7 @@ def allergy_warnings(step_code: str, values: Mapping, context: ChecklistContext)
     chosen, warnings = [], []
     if step == Step.SKIN_PREP:
         chosen = [values.get("prep_agent")]
-        if values.get("local_skin_anaesthetic") is True and ALLERGY_LOCAL_ANAESTHETIC in context.allergies:
+        if values.get("local_skin_anaesthetic") == SkinAnaesthetic.USED and ALLERGY_LOCAL_ANAESTHETIC in context.allergies:
             warnings.append(f"Documented {ALLERGY_LOCAL_ANAESTHETIC.label} allergy: local skin "
                             f"anaesthetic was given.")
     elif step == Step.CONTRAST and values.get("omitted") is not True and not contrast_against_allergy(values, context):

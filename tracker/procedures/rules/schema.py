@@ -37,6 +37,12 @@ class ArthrogramPattern(Choice):
     EXTRAVASATION = "extravasation", N_("Extravasation")
 
 
+class SkinAnaesthetic(Choice):
+    """The skin wheal before the spinal needle: an answer either way (many physicians skip it)."""
+    USED = "used", N_("Used")
+    NOT_USED = "not_used", N_("Not used")
+
+
 class Complication(Choice):
     NONE = "none", N_("None")
     VASOVAGAL = "vasovagal", N_("Vasovagal reaction")
@@ -93,7 +99,8 @@ STEP_FIELDS = {
     Step.SKIN_PREP: (
         Field("prep_agent", "Skin prep agent"),
         Field("sterile_drape", "Sterile drape", True),
-        Field("local_skin_anaesthetic", "Local skin anaesthetic", True),
+        # Used or not used (SkinAnaesthetic); records saved before kept a tick (values.saved_answers).
+        Field("local_skin_anaesthetic", "Local skin anaesthetic"),
     ),
     Step.FLUOROSCOPY: (
         Field("modality", "Guidance"),

@@ -2,7 +2,7 @@
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
-from tracker.procedures.rules.schema import INJECTATE_ROW_FIELDS, Field
+from tracker.procedures.rules.schema import INJECTATE_ROW_FIELDS, Field, SkinAnaesthetic, Step
 
 
 def blank(value) -> bool:
@@ -17,6 +17,19 @@ def blank(value) -> bool:
 
 def recorded(f: Field, value) -> bool:
     return value is True if f.confirmation else not blank(value)
+
+
+def saved_answers(step_code, answers: Mapping) -> dict:
+    """A saved step's answers read in today's shape. The local skin anaesthetic was a tick box
+    until it became "used / not used": a tick reads as used, a box left unticked as not answered."""
+    answers = dict(answers)
+    old = answers.get("local_skin_anaesthetic")
+    if Step(step_code) == Step.SKIN_PREP and isinstance(old, bool):
+        if old:
+            answers["local_skin_anaesthetic"] = SkinAnaesthetic.USED.value
+        else:
+            del answers["local_skin_anaesthetic"]
+    return answers
 
 
 def as_choice(vocabulary, value):
