@@ -84,9 +84,11 @@ class Clinic:
                                  warnings="Right side: 3 mL in total is more than the joint usually holds (2.5 mL).")
         db.session.add_all([
             ProcedureStep(record_id=record.id, step="contrast", side="right", attempt=1, recorded_by_id=self.bo.id,
-                          answers={"vascular_uptake": True, "agent": "iohexol"}, recorded_at=at(4, 13, 14, 20)),
+                          answers={"vascular_uptake": True, "agent": "iohexol"}, recorded_at=at(4, 13, 14, 20),
+                          first_recorded_at=at(4, 13, 14, 20), first_recorded_by_id=self.bo.id),
             ProcedureStep(record_id=record.id, step="contrast", side="right", attempt=2, recorded_by_id=self.bo.id,
-                          answers={"vascular_uptake": False, "agent": "iohexol"}, recorded_at=at(4, 13, 14, 25))])
+                          answers={"vascular_uptake": False, "agent": "iohexol"}, recorded_at=at(4, 13, 14, 25),
+                          first_recorded_at=at(4, 13, 14, 25), first_recorded_by_id=self.bo.id)])
         self._diary(self.c2, {"t0": (6, at(4, 13, 14, 10), at(4, 12)), "d1": (2, at(4, 15, 2, 10), at(4, 14)),
                               "d7": (3, at(4, 21, 14, 10), at(4, 20)), "w2": (3, at(4, 30, 14, 10), at(4, 27)),
                               "w6": (None, at(6, 1, 14, 10), None)}, "right")
@@ -199,7 +201,8 @@ class Clinic:
         db.session.flush()
         db.session.add(ProcedureStep(record_id=record.id, step="sign_out", side=case.side if case.side != "bilateral"
                                      else "left", recorded_by_id=case.physician_id, answers={}, warnings=warnings,
-                                     recorded_at=ended))
+                                     recorded_at=ended, first_recorded_at=ended,
+                                     first_recorded_by_id=case.physician_id))
         db.session.flush()
         return record
 

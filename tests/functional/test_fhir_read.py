@@ -462,3 +462,37 @@ def test_a_procedure_says_whether_local_skin_anaesthetic_was_used(client, gen, r
     assert [line for line in notes if line.startswith("Skin prep: ")] == [
         "Skin prep: Skin prep agent: Chlorhexidine 2% in 70% isopropyl alcohol", "Skin prep: Sterile drape: yes",
         "Skin prep: Local skin anaesthetic: Not used"]
+
+
+def test_a_procedure_times_each_answer_when_it_was_first_recorded_and_names_its_correction(
+        client, gen, reader, doctor, physician, login_as, make_client, monkeypatch):
+    from tracker.procedures import services
+    from tracker.timeutil import format_clinic
+    from tests.builders import answers_for, post_step
+
+    record = gen.procedure(side=Side.LEFT, physician=physician, steps=["sign_in", "time_out", "contrast"])
+    base = utcnow().replace(microsecond=0)
+    clock = {"now": base + timedelta(seconds=10)}
+    monkeypatch.setattr(services, "utcnow", lambda: clock["now"])
+    assert post_step(doctor, record.case_id, "injectate", answers_for("injectate"), side="left").status_code == 302
+    colleague = login_as(gen.user(Role.PHYSICIAN, name="Dr Sam Okafor"), on=make_client())
+    clock["now"] = base + timedelta(seconds=70)
+    [sign_in] = [row for row in record.steps if row.step == "sign_in"]
+    assert post_step(colleague, record.case_id, "sign_in", {**answers_for("sign_in"), "site_marked": False},
+                     version=sign_in.version_id).status_code == 302
+    assert post_step(colleague, record.case_id, "injectate", {"rows": [
+        {**answers_for("injectate")["rows"][0], "lot_number": "TA-2232"}]}, side="left",
+        version=next(row for row in record.steps if row.step == "injectate").version_id).status_code == 302
+    db.session.expire_all()
+    [sign_in] = [row for row in record.steps if row.step == "sign_in"]
+
+    procedure = fhir_json(client.get(f"/fhir/Procedure/{record.case_id}-procedure-{record.id}", headers=reader))
+    validated(procedure)
+    correction = f" (corrected {format_clinic(base + timedelta(seconds=70), '%Y-%m-%d %H:%M:%S')} by Dr Sam Okafor)"
+    notes = {note["text"]: note for note in procedure["note"]}
+    site = notes[f"Sign-in / verification: Site marked: no{correction}"]
+    assert datetime.fromisoformat(site["time"]) == sign_in.first_recorded_at < sign_in.recorded_at
+    assert site["authorReference"] == {"reference": f"Practitioner/{physician.id}", "display": physician.name}
+    _, found = _everything(client, reader, record.case.patient_id)
+    [given] = of_type(found, "MedicationAdministration")
+    assert datetime.fromisoformat(given["effectiveDateTime"]) == base + timedelta(seconds=10)

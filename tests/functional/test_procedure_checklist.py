@@ -289,6 +289,38 @@ def test_a_skin_prep_saved_with_the_old_tick_box_reads_as_before(gen, doctor, ph
         assert "<dt>Local skin anaesthetic</dt>" not in note
 
 
+def test_a_corrected_step_keeps_when_it_was_first_recorded_and_says_who_corrected_it_when(
+        gen, doctor, physician, login_as, make_client, monkeypatch):
+    """Imaging saved at :39, the contrast check at :40, imaging corrected at 1:06 by a colleague: the
+    note must not put the imaging after the contrast injection."""
+    from tracker.procedures import services
+
+    record = started(gen, physician, steps=["sign_in", "time_out"])
+    base = datetime.now(timezone.utc).replace(microsecond=0)
+    clock = {"now": base + timedelta(seconds=39)}
+    monkeypatch.setattr(services, "utcnow", lambda: clock["now"])
+    assert post_step(doctor, record.case_id, "fluoroscopy", {**answers_for("fluoroscopy"), "views": "3"},
+                     side="left").status_code == 302
+    clock["now"] = base + timedelta(seconds=40)
+    assert post_step(doctor, record.case_id, "contrast", answers_for("contrast"), side="left").status_code == 302
+    colleague = login_as(gen.user(Role.PHYSICIAN, name="Dr Sam Okafor"), on=make_client())
+    clock["now"] = base + timedelta(seconds=66)
+    [imaging] = rows(record.id, "fluoroscopy")
+    assert post_step(colleague, record.case_id, "fluoroscopy", answers_for("fluoroscopy"), side="left",
+                     version=imaging.version_id).status_code == 302
+
+    [imaging] = rows(record.id, "fluoroscopy")
+    assert imaging.answers["views"] == "2"
+    first, corrected = base + timedelta(seconds=39), base + timedelta(seconds=66)
+    note = text(colleague.get(f"/cases/{record.case_id}/procedure/note"))
+    assert (f"{format_clinic(first, '%Y-%m-%d %H:%M:%S')}, Dr Priya Raman "
+            f"(corrected {format_clinic(corrected, '%H:%M:%S')} by Dr Sam Okafor)") in note
+    assert f"{format_clinic(base + timedelta(seconds=40), '%Y-%m-%d %H:%M:%S')}, Dr Priya Raman</p>" in note
+    box = step_box(text(colleague.get(checklist_url(record.case_id))), "step-fluoroscopy-left")
+    assert (f"saved {format_clinic(first, '%H:%M:%S')} by Dr Priya Raman "
+            f"(corrected {format_clinic(corrected, '%H:%M:%S')} by Dr Sam Okafor)") in words(box)
+
+
 def test_after_a_save_the_page_moves_to_the_next_step_still_open(gen, doctor, physician):
     record = started(gen, physician, side=Side.BILATERAL, steps=["sign_in"])
     url = checklist_url(record.case_id)

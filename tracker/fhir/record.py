@@ -53,6 +53,7 @@ CASE_DETAILS = (
     selectinload(Case.procedure_records).options(
         joinedload(ProcedureRecord.started_by), joinedload(ProcedureRecord.signed_by),
         selectinload(ProcedureRecord.steps).options(joinedload(ProcedureStep.recorded_by),
+                                                    joinedload(ProcedureStep.first_recorded_by),
                                                     selectinload(ProcedureStep.injectate)),
         selectinload(ProcedureRecord.addenda).joinedload(ProcedureAddendum.author)),
     selectinload(Case.diary_points).selectinload(DiaryPoint.entries).options(
@@ -115,6 +116,7 @@ def _people_and_places(cases):
             add(record.signed_by)
             for step in record.steps:
                 add(step.recorded_by)
+                add(step.first_recorded_by)
             for addendum in record.addenda:
                 add(addendum.author)
         for point in case.diary_points:

@@ -28,6 +28,7 @@ from tracker.procedures.records import acknowledged, describe
 from tracker.procedures.rules.billing import claims
 from tracker.procedures.rules.duration import duration_flag
 from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS, Complication, Guidance, Step
+from tracker.timeutil import format_clinic
 from tracker.vocab import AllergyAnswer, AppointmentStatus, EntrySource, ProvocationResult, Side
 from tracker.workflow import State
 
@@ -310,7 +311,7 @@ def _contrast_extensions(record):
     for row in sorted((r for r in record.steps if r.step == Step.CONTRAST), key=lambda r: (r.side.value, r.attempt)):
         answers = row.answers
         parts = [{"url": "side", "valueCode": row.side.value}, {"url": "check", "valueInteger": row.attempt},
-                 {"url": "recorded", "valueDateTime": row.recorded_at}]
+                 {"url": "recorded", "valueDateTime": row.first_recorded_at}]
         if answers.get("omitted"):
             parts += [{"url": "omitted", "valueBoolean": True},
                       {"url": "reason", "valueString": answers.get("omission_reason") or "documented contrast allergy"}]
@@ -344,16 +345,23 @@ def _record_notes(record, formulary):
     """What the physician acknowledged to start the procedure, in her name at the start's time,
     then each answer of the sign-in and the skin prep as the note prints it ("Sign-in / verification:
     Consent confirmed: yes", "Skin prep: Local skin anaesthetic: Not used"), with the time and person
-    of its save."""
+    of the step's first save and, when saved again since, its correction ("… (corrected 2026-12-05
+    17:33:06 by Dr X)")."""
     said = acknowledged(record)
     notes = [{"text": f"Acknowledged at the start: {said}", "time": record.started_at,
               "authorReference": practitioner_ref(record.started_by)}] if said else []
     for step in (Step.SIGN_IN, Step.SKIN_PREP):
         for row in _latest(record, step).values():
-            notes += [{"text": f"{step.label}: {label}: {value}", "time": row.recorded_at,
-                       "authorReference": practitioner_ref(row.recorded_by)}
+            notes += [{"text": f"{step.label}: {label}: {value}{_correction(row)}", "time": row.first_recorded_at,
+                       "authorReference": practitioner_ref(row.first_recorded_by)}
                       for label, value in describe(step, row.answers, formulary)]
     return notes
+
+
+def _correction(row):
+    if not row.corrected:
+        return ""
+    return f" (corrected {format_clinic(row.recorded_at, '%Y-%m-%d %H:%M:%S')} by {row.recorded_by.name})"
 
 
 def procedure_code(record, billing_setting):
@@ -447,8 +455,8 @@ def administrations(case, formulary):
                     id=f"{case.id}-injectate-{row.id}", status=ADMINISTRATION_STATUS[record.status],
                     medicationCodeableConcept=concept(coding.value("drug", row.drug_code, name)),
                     subject=ref("Patient", case.patient_id), partOf=[ref("Procedure", procedure_id(case, record))],
-                    effectiveDateTime=step.recorded_at,
-                    performer=[{"actor": practitioner_ref(step.recorded_by)}],
+                    effectiveDateTime=step.first_recorded_at,
+                    performer=[{"actor": practitioner_ref(step.first_recorded_by)}],
                     extension=[{"url": coding.EXT_LOT, "valueString": row.lot_number}],
                     dosage={"text": text, "site": si_joint(side),
                             "dose": quantity(row.dose_mg, "mg", "mg"),

@@ -118,7 +118,8 @@ class ProcedureRecord(db.Model):
 
 
 class ProcedureStep(db.Model):
-    """One step as saved, stamped with the time and person of its last save.
+    """One step as saved, stamped with the time and person of its first save and of its last: a
+    later save of the same row is a correction (the note prints "17:32:39 (corrected 17:33:06 by …)").
 
     Per-side steps (imaging, contrast, injectate) have one row per joint; the others carry the
     case's side. Contrast checks are numbered: a vascular uptake or a poor pattern asks for a
@@ -142,15 +143,25 @@ class ProcedureStep(db.Model):
     answers = db.Column(db.JSON, nullable=False, default=dict)
     # Warnings shown when it was saved (never blocking), one a line: kept with the record.
     warnings = db.Column(db.Text, nullable=False, default="")
+    # The last save (the values as they stand) ...
     recorded_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     recorded_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    # ... and the first (when the step was recorded: the order of the steps at the table).
+    first_recorded_at = db.Column(UTCDateTime, nullable=False)
+    first_recorded_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
     version_id = db.Column(db.Integer, nullable=False, default=1)
 
     record = db.relationship("ProcedureRecord", back_populates="steps")
-    recorded_by = db.relationship("User")
+    recorded_by = db.relationship("User", foreign_keys=[recorded_by_id])
+    first_recorded_by = db.relationship("User", foreign_keys=[first_recorded_by_id])
     injectate = db.relationship("InjectateRow", back_populates="step", order_by="InjectateRow.position",
                                 cascade="all, delete-orphan")
     __mapper_args__ = {"version_id_col": version_id}
+
+    @property
+    def corrected(self):
+        """Saved again since it was first recorded: recorded_at/by say when and by whom."""
+        return self.recorded_at != self.first_recorded_at
 
 
 class InjectateRow(db.Model):

@@ -368,7 +368,7 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
     created = row is None
     if created:
         row = ProcedureStep(record=record, step=step, side=joint, attempt=int(attempt or 1),
-                            recorded_at=now, recorded_by_id=actor.id)
+                            first_recorded_at=now, first_recorded_by_id=actor.id)
         db.session.add(row)
     confirmed = step == Step.INJECTATE and any(line.startswith(CONFIRMED) for line in warnings)
     against_allergy = any(line.startswith(CONTRAST_CONFIRMED) for line in warnings)

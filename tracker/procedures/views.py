@@ -114,6 +114,7 @@ def _records(case):
         db.select(ProcedureRecord).filter_by(case_id=case.id).order_by(ProcedureRecord.id)
         .options(selectinload(ProcedureRecord.steps).selectinload(ProcedureStep.injectate),
                  selectinload(ProcedureRecord.steps).joinedload(ProcedureStep.recorded_by),
+                 selectinload(ProcedureRecord.steps).joinedload(ProcedureStep.first_recorded_by),
                  selectinload(ProcedureRecord.addenda).joinedload(ProcedureAddendum.author),
                  joinedload(ProcedureRecord.started_by), joinedload(ProcedureRecord.signed_by),
                  joinedload(ProcedureRecord.abandoned_by), joinedload(ProcedureRecord.appointment))
