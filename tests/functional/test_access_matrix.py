@@ -58,13 +58,28 @@ def world(gen):
     gen.diary(case, entries={"t0": 5})
     entry, link, token = _diary_link(case, users[Role.COORDINATOR])
     api_token, _ = tokens.create(users[Role.COORDINATOR], "read", 30, "matrix")
+    injection = _outside_injection(patient)
     return {"users": users, "case": case, "other_patient_user": other_patient_user,
             "ids": {"case_id": case.id, "therapy_id": therapy.id, "patient_id": patient.id,
                     "other_id": other_patient_user.patient_id,
                     "user_id": users[Role.PHYSICIAN].id, "room_id": appointment.room_id,
                     "appointment_id": appointment.id, "step": "sign_in",
                     "drug_id": next(iter(formulary().values())).id,
-                    "entry_id": entry.id, "link_id": link.id, "token": token, "token_id": api_token.id}}
+                    "entry_id": entry.id, "link_id": link.id, "injection_id": injection.id, "token": token, "token_id": api_token.id}}
+
+
+def _outside_injection(patient):
+    """An injection the patient had elsewhere, on their record."""
+    from datetime import date
+
+    from tracker.extensions import db
+    from tracker.models import OutsideInjection
+
+    row = OutsideInjection(patient=patient, performed_on=date(2026, 1, 2), side="left", indication="therapeutic",
+                           place="Elsewhere", source="patient report")
+    db.session.add(row)
+    db.session.commit()
+    return row
 
 
 def _diary_link(case, creator):
@@ -193,3 +208,11 @@ def test_correcting_a_patient_is_for_clinical_staff_and_merging_records_for_coor
     (kept from clinical records) and patients are refused both."""
     assert allowed_roles(_map_app.view_functions["patients.edit"]) == {Role.COORDINATOR, Role.PHYSICIAN}
     assert allowed_roles(_map_app.view_functions["patients.merge"]) == {Role.COORDINATOR}
+
+
+def test_injections_given_elsewhere_are_recorded_corrected_and_removed_by_clinical_staff_only():
+    """The rows the matrix walks for them, said outright: coordinators and physicians; admins and
+    patients refused."""
+    for endpoint in ("patients.outside_injections", "patients.correct_outside_injection",
+                     "patients.remove_outside_injection"):
+        assert allowed_roles(_map_app.view_functions[endpoint]) == {Role.COORDINATOR, Role.PHYSICIAN}, endpoint

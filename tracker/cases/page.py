@@ -32,6 +32,7 @@ PAGE_LOAD = (
                                                joinedload(ProcedureRecord.started_by),
                                                joinedload(ProcedureRecord.signed_by)),
     joinedload(Case.patient).joinedload(Patient.sms_opt_out),
+    joinedload(Case.patient).joinedload(Patient.outside_injections),  # injections given elsewhere count too
     joinedload(Case.patient).selectinload(Patient.cases).options(
         joinedload(Case.outcome).joinedload(Outcome.decided_by),
         joinedload(Case.history).joinedload(CaseHistory.actor)),

@@ -7,7 +7,7 @@ line depends on is written, in the same flush as that change, and the answer is 
 `case_rows`:
 
 - any change to a case or to a record of it (review, verdict, appointment, procedure, diary,
-  outcome), or to the patient, works out again, as the transaction commits, the lines of every case
+  outcome), or to the patient or an injection recorded as given elsewhere, works out again, as the transaction commits, the lines of every case
   of that patient: earlier injections count towards each other's caps and spacing. A change
   written in SQL, which the session does not see (a merge moving cases to another record), names
   its patients with `follow_patients`;
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from tracker.eligibility.standing import clinic_default_profile_code, current_assessment, staleness
 from tracker.extensions import db
-from tracker.models import Case, CaseRow, Patient
+from tracker.models import Case, CaseRow, OutsideInjection, Patient
 from tracker.timeutil import clinic_today
 from tracker.workflow import State
 
@@ -153,6 +153,10 @@ def _touched(session):
             continue
         if isinstance(obj, Patient):
             patients.add(obj.id)
+            continue
+        if isinstance(obj, OutsideInjection):
+            # An injection given elsewhere counts towards every case of its patient.
+            patients.add(obj.patient_id)
             continue
         case = obj if isinstance(obj, Case) else _case_of(obj)
         if case is None and getattr(obj, "case_id", None) is not None:

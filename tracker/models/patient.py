@@ -72,6 +72,8 @@ class Patient(db.Model):
     family_name_parts = db.relationship("FamilyNamePart", cascade="all, delete-orphan")
     account = db.relationship("User", back_populates="patient", uselist=False)
     cases = db.relationship("Case", back_populates="patient", order_by="Case.id")
+    outside_injections = db.relationship("OutsideInjection", back_populates="patient",
+                                         order_by="OutsideInjection.performed_on")
     merged_into = db.relationship("Patient", remote_side=[id])
     # The records merged into this one (a merge points earlier tombstones at the record kept, so
     # each tombstone is here on the one live record), for the FHIR Patient's `link`.

@@ -1,11 +1,12 @@
-"""The forms of the patient record: correcting details, merging two records."""
+"""The forms of the patient record: correcting details, merging two records, injections given elsewhere."""
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, RadioField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import (BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from tracker.formfields import TrackerForm
+from tracker.formfields import TrackerForm, TypedDateField, not_before_birth, not_in_future, options, plausible_date
 from tracker.referrals.forms import PatientFields
-from tracker.vocab import ContactChannel, Sex
+from tracker.vocab import ContactChannel, Indication, Sex, Side
 
 
 class PatientEditForm(PatientFields, TrackerForm):
@@ -58,3 +59,38 @@ class MergeForm(TrackerForm):
 
 def _clean(value):
     return value.strip() if isinstance(value, str) else value
+
+
+class OutsideInjectionForm(TrackerForm):
+    """An SI joint injection given elsewhere (another clinic), as reported; correcting one needs a reason."""
+
+    version_id = HiddenField()
+    performed_on = TypedDateField(_l("Date of the injection"), validators=[
+        InputRequired(_l("Enter the date of the injection.")), plausible_date, not_in_future, not_before_birth])
+    side = SelectField(_l("Side"), choices=options(Side, blank=_l("Choose…")),
+                       validators=[DataRequired(_l("Choose the side injected."))])
+    indication = SelectField(_l("Indication"), choices=options(Indication, blank=_l("Choose…")),
+                             validators=[DataRequired(_l("Choose what the injection was for."))])
+    place = StringField(_l("Where (clinic, physician)"), validators=[
+        DataRequired(_l("Say where the injection was given.")), Length(max=200)])
+    relief_percent = IntegerField(_l("Relief reported (%)"), validators=[
+        Optional(), NumberRange(0, 100, _l("Relief is a percentage from 0 to 100."))])
+    relief_days = IntegerField(_l("Relief lasted (days)"), validators=[
+        Optional(), NumberRange(0, 3650, _l("Enter the days relief lasted, from 0 to 3650."))])
+    source = StringField(_l("Source (patient report, letter from Dr X)"), validators=[
+        DataRequired(_l("Say where these facts come from.")), Length(max=200)])
+    reason = TextAreaField(_l("Reason for the correction"), validators=[Length(max=2000)])
+    submit = SubmitField(_l("Save injection"))
+
+    def values(self):
+        return {"performed_on": self.performed_on.data, "side": Side(self.side.data),
+                "indication": Indication(self.indication.data), "place": self.place.data.strip(),
+                "relief_percent": self.relief_percent.data, "relief_days": self.relief_days.data,
+                "source": self.source.data.strip()}
+
+
+class RemoveOutsideInjectionForm(TrackerForm):
+    version_id = HiddenField()
+    reason = TextAreaField(_l("Reason for removing it"), validators=[
+        DataRequired(_l("Say why this entry is removed.")), Length(max=2000)])
+    submit = SubmitField(_l("Remove injection"))

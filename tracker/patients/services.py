@@ -13,8 +13,8 @@ from tracker import audit
 from tracker.cases import rows
 from tracker.eligibility.standing import EVALUABLE_STATES, staleness
 from tracker.extensions import db
-from tracker.models import (Case, ConservativeCare, DiaryEntry, Examination, Patient, PatientHistory,
-                            ProcedureRecord, User)
+from tracker.models import (Case, ConservativeCare, DiaryEntry, Examination, OutsideInjection, Patient,
+                            PatientHistory, ProcedureRecord, User)
 from tracker.phones import why_no_texts
 from tracker.vocab import ContactChannel, joints_of
 from tracker.workflow import FINAL_STATES
@@ -157,6 +157,10 @@ def earliest_on_record(patient_id):
         if row is not None:
             day = row[0] if type(row[0]) is date else to_clinic(row[0]).date()
             found.append((day, what.format(case=row[1])))
+    outside = db.session.execute(db.select(db.func.min(OutsideInjection.performed_on))
+                                 .filter(OutsideInjection.patient_id == patient_id)).scalar()
+    if outside is not None:
+        found.append((outside, "an injection given elsewhere"))
     return min(found, default=None, key=lambda item: item[0])
 
 
@@ -369,6 +373,9 @@ def merge_patients(kept, merged, reason, actor, kept_version, merged_version, co
     # one of these cases loses what they are typing to a merge of the patient record.
     db.session.execute(update(Case.__table__).where(Case.__table__.c.patient_id == merged_id)
                        .values(patient_id=kept_id))
+    # Injections given elsewhere are the person's: they count on the record kept.
+    db.session.execute(update(OutsideInjection.__table__).where(OutsideInjection.__table__.c.patient_id == merged_id)
+                       .values(patient_id=kept_id))
     if account_moved:
         db.session.execute(update(User.__table__).where(User.__table__.c.patient_id == merged_id)
                            .values(patient_id=kept_id))
@@ -401,6 +408,76 @@ def merge_patients(kept, merged, reason, actor, kept_version, merged_version, co
                  summary=f"merged into patient {kept_id} ({what})", user=actor)
     db.session.commit()
     return Merged(stale, overlapping, contact_changed)
+
+
+# --- injections given elsewhere -------------------------------------------------------------
+
+
+def _reason(reason):
+    reason = (reason or "").strip()
+    if not reason:
+        raise FieldError("reason", "Say why (what was wrong, or where the correct facts come from).")
+    return reason
+
+
+@service
+def add_outside_injection(patient, values, actor):
+    """Record an injection given elsewhere on the patient's record (with its audit row, in one
+    commit). It counts for every case of the patient at once: returns the row and [(case, why)]
+    for each verdict that stood and no longer does. Refuses RecordMerged on a tombstone."""
+    hold_live(patient, "record it there instead")
+    standing = _verdict_standing(patient.cases)
+    row = audit.created(OutsideInjection(patient=patient, created_by_id=actor.id, **values), "outside_injection",
+                        f"patient {patient.id}: injection given elsewhere recorded", user=actor)
+    return row, _commit_saying_stale(standing, patient)
+
+
+@service
+def correct_outside_injection(row, values, reason, version_id, actor):
+    """Correct an injection given elsewhere, with a reason (FieldError without one); StaleEdit when
+    it changed since the form was opened. Returns [(case, why)] as `add_outside_injection`."""
+    reason = _reason(reason)
+    hold_live(row.patient, "correct it there instead")
+    check_version(row, version_id)
+    standing = _verdict_standing(row.patient.cases)
+    before = {name: getattr(row, name) for name in values}
+    for name, value in values.items():
+        setattr(row, name, value)
+    audit.record(audit.Action.UPDATE, "outside_injection", row.id,
+                 summary=f"patient {row.patient_id}: injection given elsewhere {audit.changed_fields(before, values)}; "
+                         f"reason: {reason}", user=actor, before=before, after=values)
+    return _commit_saying_stale(standing, row.patient)
+
+
+@service
+def remove_outside_injection(row, reason, version_id, actor):
+    """Remove an injection given elsewhere (recorded in error), with a reason; the audit row keeps
+    what it said. Returns [(case, why)] as `add_outside_injection`."""
+    reason = _reason(reason)
+    patient = row.patient
+    hold_live(patient, "remove it there instead")
+    check_version(row, version_id)
+    standing = _verdict_standing(patient.cases)
+    kept = {name: getattr(row, name) for name in OUTSIDE_FIELDS}
+    audit.record(audit.Action.UPDATE, "outside_injection", row.id,
+                 summary=f"patient {patient.id}: injection given elsewhere removed; reason: {reason}", user=actor,
+                 before=kept, after=dict.fromkeys(OUTSIDE_FIELDS))
+    db.session.delete(row)
+    db.session.flush()
+    db.session.expire(patient, ["outside_injections"])
+    return _commit_saying_stale(standing, patient)
+
+
+OUTSIDE_FIELDS = ("performed_on", "side", "indication", "place", "relief_percent", "relief_days", "source")
+
+
+def _commit_saying_stale(standing, patient):
+    """Commit (the worklist lines of the patient's cases are worked out again as it does,
+    tracker.cases.rows) and return the verdicts that stood and no longer do."""
+    db.session.flush()
+    stale = _newly_stale(standing, patient.cases)
+    db.session.commit()
+    return stale
 
 
 def _moved_words(case_ids, account_moved, contact_changed=()):

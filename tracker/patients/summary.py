@@ -29,7 +29,7 @@ class CaseLine:
 def load_record(patient_id):
     """The patient with everything the page reads, in a fixed number of queries."""
     return db.session.execute(db.select(Patient).filter_by(id=patient_id).options(
-        selectinload(Patient.account),
+        selectinload(Patient.account), selectinload(Patient.outside_injections),
         selectinload(Patient.cases).options(selectinload(Case.history), selectinload(Case.outcome),
                                             selectinload(Case.appointments), selectinload(Case.row),
                                             selectinload(Case.verdicts).selectinload(EligibilityVerdict.override_by),

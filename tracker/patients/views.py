@@ -1,6 +1,6 @@
 """Patients as records: the header search, the patient page, editing and merging."""
 from flask_babel import lazy_gettext as _l
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_babel import gettext as _
 
@@ -11,9 +11,9 @@ from tracker.extensions import db
 from tracker.formfields import show_on_form
 from tracker.links import id_links
 from tracker.loaders import follow_tombstone, get_patient, kept_record
-from tracker.models import Patient
+from tracker.models import Case, OutsideInjection, Patient
 from tracker.patients import lookup, services, summary
-from tracker.patients.forms import MergeForm, PatientEditForm
+from tracker.patients.forms import MergeForm, OutsideInjectionForm, PatientEditForm, RemoveOutsideInjectionForm
 from tracker.phones import display as phone_display
 from tracker.refusals import FieldError, StaleEdit
 from tracker.roles import Role
@@ -215,3 +215,110 @@ def _merge_refused(patient_id, other_id, form, refusal):
     # The comparison as the records are now; the reason typed is kept.
     form.kept_version.data, form.merged_version.data = kept.version_id, merged.version_id
     return _merge_page(kept, merged, form, 409)
+
+
+# --- injections given elsewhere ---------------------------------------------------------------
+
+OUTSIDE_STALE = _l("Someone else changed this entry after you opened it. Nothing was saved; your entries are kept "
+                   "below, the entry as saved now is listed above. Check both and save again.")
+
+
+def _outside_or_404(patient, injection_id):
+    row = db.session.get(OutsideInjection, injection_id)
+    if row is None or row.patient_id != patient.id:
+        abort(404)
+    return row
+
+
+def _outside_page(patient, form, editing=None, remove_form=None, status=200):
+    if request.method == "GET":
+        audit.viewed("patient", patient.id, summary="viewed injections given elsewhere", user=current_user)
+    return render_template("patients/outside_injections.html", patient=patient, form=form, editing=editing,
+                           remove_form=remove_form, rows=patient.outside_injections,
+                           back=_back_to_case(patient)), status
+
+
+def _back_to_case(patient):
+    """The patient's case the user came from (?case=), to return to its eligibility after saving."""
+    case_id = request.args.get("case", type=int)
+    case = db.session.get(Case, case_id) if case_id else None
+    return case if case is not None and case.patient_id == patient.id else None
+
+
+def _after_outside(patient):
+    case = _back_to_case(patient)
+    if case is not None:
+        return redirect(url_for("cases.show", case_id=case.id))
+    return redirect(url_for("patients.outside_injections", patient_id=patient.id))
+
+
+def _outside_refused(patient, form, refusal, editing=None, remove_form=None, removing=False):
+    """The form as typed, with why: next to its field (the reason), someone else's save, or the
+    record merged meanwhile."""
+    if isinstance(refusal, FieldError):
+        show_on_form(remove_form if removing else form, refusal)
+        return _outside_page(patient, form, editing, remove_form, 422)
+    flash(str(OUTSIDE_STALE) if isinstance(refusal, StaleEdit) else str(refusal), "error")
+    if editing is not None:
+        db.session.refresh(editing)
+        form.version_id.data = editing.version_id
+        if remove_form is not None:
+            remove_form.version_id.data = editing.version_id
+    return _outside_page(patient, form, editing, remove_form, 409)
+
+
+@bp.route("/patients/<int:patient_id>/outside-injections", methods=["GET", "POST"])
+@allow(*CLINICAL)
+def outside_injections(patient_id):
+    """Injections the patient had elsewhere: listed, and one more recorded."""
+    patient = get_patient(patient_id)
+    moved = follow_tombstone(patient, "patients.outside_injections")
+    if moved:
+        return moved
+    form = OutsideInjectionForm()
+    del form.reason
+    if not form.validate_on_submit():
+        return _outside_page(patient, form, status=422 if form.is_submitted() else 200)
+    on_refusal(lambda refusal: _outside_refused(patient, form, refusal))
+    _row, stale = services.add_outside_injection(patient, form.values(), current_user)
+    flash(_("Injection given elsewhere recorded: it counts towards the caps, the interval and a repeat's relief "
+            "for every case of this patient."), "success")
+    _say_stale(stale)
+    return _after_outside(patient)
+
+
+@bp.route("/patients/<int:patient_id>/outside-injections/<int:injection_id>", methods=["GET", "POST"])
+@allow(*CLINICAL)
+def correct_outside_injection(patient_id, injection_id):
+    patient = get_patient(patient_id)
+    row = _outside_or_404(patient, injection_id)
+    form = OutsideInjectionForm(obj=row)
+    remove_form = RemoveOutsideInjectionForm(formdata=None, version_id=row.version_id)
+    if not form.is_submitted():
+        form.side.data, form.indication.data = row.side.value, row.indication.value
+        form.version_id.data = row.version_id
+    if not form.validate_on_submit():
+        return _outside_page(patient, form, row, remove_form, status=422 if form.is_submitted() else 200)
+    on_refusal(lambda refusal: _outside_refused(patient, form, refusal, row, remove_form))
+    stale = services.correct_outside_injection(row, form.values(), form.reason.data, form.version_id.data,
+                                               current_user)
+    flash(_("Injection given elsewhere corrected."), "success")
+    _say_stale(stale)
+    return _after_outside(patient)
+
+
+@bp.route("/patients/<int:patient_id>/outside-injections/<int:injection_id>/remove", methods=["POST"])
+@allow(*CLINICAL)
+def remove_outside_injection(patient_id, injection_id):
+    patient = get_patient(patient_id)
+    row = _outside_or_404(patient, injection_id)
+    remove_form = RemoveOutsideInjectionForm()
+    form = OutsideInjectionForm(formdata=None, obj=row)
+    form.side.data, form.indication.data, form.version_id.data = row.side.value, row.indication.value, row.version_id
+    if not remove_form.validate_on_submit():
+        return _outside_page(patient, form, row, remove_form, status=422)
+    on_refusal(lambda refusal: _outside_refused(patient, form, refusal, row, remove_form, removing=True))
+    stale = services.remove_outside_injection(row, remove_form.reason.data, remove_form.version_id.data, current_user)
+    flash(_("Injection given elsewhere removed."), "success")
+    _say_stale(stale)
+    return _after_outside(patient)

@@ -1,0 +1,146 @@
+"""Injections the patient had elsewhere (another clinic): recorded on the patient's record through
+its form; refused input next to its field with what was typed kept; corrected and removed only with
+a reason, each audited; clinical staff only; moved by a merge."""
+from datetime import timedelta
+
+import pytest
+
+from tracker.extensions import db
+from tracker.models import AuditEvent, OutsideInjection
+from tracker.roles import Role
+from tracker.timeutil import clinic_today
+from tracker.vocab import Indication
+
+from tests.functional.test_eligibility import documented_case
+from tests.helpers import field_error, input_value, selected, submit, text
+
+
+def days_ago(n):
+    return clinic_today() - timedelta(days=n)
+
+
+def outside_url(patient, case=None):
+    return f"/patients/{patient.id}/outside-injections" + (f"?case={case.id}" if case else "")
+
+
+def entry(performed_on, side="left", indication="therapeutic", place="Riverside Pain Clinic", relief_percent="",
+          relief_days="", source="patient report"):
+    return {"performed_on": performed_on.isoformat() if hasattr(performed_on, "isoformat") else performed_on,
+            "side": side, "indication": indication, "place": place, "relief_percent": relief_percent,
+            "relief_days": relief_days, "source": source}
+
+
+def stored(patient):
+    db.session.expire_all()
+    return db.session.execute(db.select(OutsideInjection).filter_by(patient_id=patient.id)
+                              .order_by(OutsideInjection.id)).scalars().all()
+
+
+@pytest.fixture
+def repeat_case(gen):
+    """An eviCore therapeutic case, its blocks positive (given elsewhere, recorded directly)."""
+    case = documented_case(gen, indication=Indication.THERAPEUTIC, payer_profile_code="EVICORE_CMM_203", care_days=42)
+    for days, indication in ((120, Indication.DIAGNOSTIC), (110, Indication.CONFIRMATORY)):
+        db.session.add(OutsideInjection(patient=case.patient, performed_on=days_ago(days), side=case.side,
+                                        indication=indication, place="Hillside Spine", relief_percent=90,
+                                        source="letter from Dr Vance"))
+    db.session.commit()
+    return case
+
+
+def test_refused_input_is_said_next_to_its_field_and_what_was_typed_is_kept(client, coordinator, gen):
+    patient = gen.patient()
+    born = patient.date_of_birth
+    future = submit(client, outside_url(patient), entry(clinic_today() + timedelta(days=1), side="right",
+                                                         place="Lakeside Clinic", relief_percent="150"))
+    page = future.get_data(as_text=True)
+    assert future.status_code == 422
+    assert field_error(page, "performed_on") and "future" in field_error(page, "performed_on")
+    assert field_error(page, "relief_percent") == "Relief is a percentage from 0 to 100."
+    assert input_value(page, "place") == "Lakeside Clinic" and selected(page, "side") == "right"
+    assert input_value(page, "relief_percent") == "150"
+
+    early = submit(client, outside_url(patient), entry(born - timedelta(days=1), place=""))
+    page = early.get_data(as_text=True)
+    assert early.status_code == 422
+    assert "before the patient was born" in field_error(page, "performed_on")
+    assert field_error(page, "place") == "Say where the injection was given."
+    assert stored(patient) == []
+
+
+def test_correcting_or_removing_needs_a_reason_and_is_audited(client, coordinator, repeat_case):
+    patient = repeat_case.patient
+    submit(client, outside_url(patient), entry(days_ago(40)))
+    row = [r for r in stored(patient) if r.place == "Riverside Pain Clinic"][0]
+    row_id, url = row.id, f"{outside_url(patient)}/{row.id}"
+
+    no_reason = submit(client, url, {**entry(days_ago(70)), "version_id": row.version_id, "reason": ""})
+    page = no_reason.get_data(as_text=True)
+    assert no_reason.status_code == 422 and field_error(page, "reason")
+    assert input_value(page, "performed_on") == days_ago(70).isoformat()
+    assert stored(patient)[-1].performed_on == days_ago(40)
+
+    corrected = submit(client, url, {**entry(days_ago(70)), "version_id": row.version_id,
+                                     "reason": "letter from the clinic gives the date"}, follow_redirects=True)
+    assert "Injection given elsewhere corrected." in text(corrected)
+    assert stored(patient)[-1].performed_on == days_ago(70)
+
+    version = input_value(client.get(url).get_data(as_text=True), "version_id")
+    assert version == "2"
+    refused = submit(client, f"{url}/remove", {"version_id": version, "reason": ""}, form_page=url)
+    assert refused.status_code == 422 and field_error(refused.get_data(as_text=True), "reason")
+    removed = submit(client, f"{url}/remove", {"version_id": version,
+                                               "reason": "entered on the wrong patient"}, form_page=url,
+                     follow_redirects=True)
+    assert "Injection given elsewhere removed." in text(removed)
+    assert [r.place for r in stored(patient)] == ["Hillside Spine", "Hillside Spine"]
+    events = db.session.execute(db.select(AuditEvent).filter_by(object_type="outside_injection",
+                                                                object_id=str(row_id))
+                                .order_by(AuditEvent.id)).scalars().all()
+    assert [e.action.value for e in events] == ["create", "update", "update"]
+    assert "reason: letter from the clinic gives the date" in events[1].summary
+    assert "removed; reason: entered on the wrong patient" in events[2].summary
+    assert {"field": "place", "old": "Riverside Pain Clinic", "new": None} in events[2].changes
+
+
+@pytest.mark.parametrize("role", [Role.PATIENT, Role.ADMIN])
+def test_patients_and_admins_may_not_record_one(make_client, login_as, gen, role):
+    patient = gen.patient()
+    user = gen.user(role, patient=patient) if role == Role.PATIENT else gen.user(role)
+    client = login_as(user, on=make_client())
+    assert client.get(outside_url(patient)).status_code == 403
+    assert stored(patient) == []
+
+
+@pytest.mark.parametrize("role", [Role.COORDINATOR, Role.PHYSICIAN])
+def test_coordinators_and_physicians_record_one(make_client, login_as, gen, role):
+    patient = gen.patient()
+    client = login_as(gen.user(role), on=make_client())
+    response = submit(client, outside_url(patient), entry(days_ago(10), indication="diagnostic"))
+    assert response.status_code == 302
+    assert [r.indication for r in stored(patient)] == [Indication.DIAGNOSTIC]
+
+
+def test_a_merge_brings_the_injections_given_elsewhere_to_the_record_kept(client, coordinator, gen):
+    from tests.functional.test_patient_merge import _merge
+
+    kept = gen.patient(family_name="García", given_name="Lucía")
+    duplicate = gen.patient(family_name="Garcia", given_name="Lucia", date_of_birth=kept.date_of_birth)
+    submit(client, outside_url(duplicate), entry(days_ago(30), indication="diagnostic"))
+
+    assert _merge(client, kept, duplicate).status_code == 302
+    assert [r.place for r in stored(kept)] == ["Riverside Pain Clinic"]
+
+
+def test_a_date_of_birth_after_an_injection_given_elsewhere_is_refused(client, coordinator, gen):
+    patient = gen.patient()
+    submit(client, outside_url(patient), entry(days_ago(30)))
+    edit = client.get(f"/patients/{patient.id}/edit").get_data(as_text=True)
+    data = {name: input_value(edit, name) for name in ("family_name", "given_name", "phone", "email", "language",
+                                                       "version_id")}
+    data.update(sex=selected(edit, "sex"), preferred_contact=selected(edit, "preferred_contact"),
+                date_of_birth=days_ago(10).isoformat())
+    refused = submit(client, f"/patients/{patient.id}/edit", data)
+    assert refused.status_code == 422
+    assert (f"after an injection given elsewhere, {days_ago(30).isoformat()}, the earliest date"
+            in field_error(refused.get_data(as_text=True), "date_of_birth"))
