@@ -1,18 +1,21 @@
 """Injections the patient had elsewhere (another clinic): recorded on the patient's record through
-its form; refused input next to its field with what was typed kept; corrected and removed only with
-a reason, each audited; clinical staff only; moved by a merge."""
+its form, counted by the eligibility criteria for every case of the patient (caps, the interval,
+a repeat's relief) with evidence that names them, making a stored verdict stale; refused input next
+to its field with what was typed kept; corrected and removed only with a reason, each audited."""
 from datetime import timedelta
 
 import pytest
 
 from tracker.extensions import db
-from tracker.models import AuditEvent, OutsideInjection
+from tracker.models import AuditEvent, CaseRow, OutsideInjection
 from tracker.roles import Role
 from tracker.timeutil import clinic_today
 from tracker.vocab import Indication
 
-from tests.functional.test_eligibility import documented_case
+from tests.functional.test_eligibility import case_url, criteria, documented_case, evaluate
 from tests.helpers import field_error, input_value, selected, submit, text
+
+TODAY_TABLE = "Today's assessment (not recorded)"
 
 
 def days_ago(n):
@@ -48,6 +51,58 @@ def repeat_case(gen):
     return case
 
 
+def test_an_injection_given_elsewhere_counts_towards_the_cap_and_interval_and_makes_the_verdict_stale(
+        client, coordinator, repeat_case):
+    case, patient = repeat_case, repeat_case.patient
+    before = criteria(text(evaluate(client, case)))
+    assert before["Therapeutic injections in 12 months"][1].startswith(
+        "therapeutic sessions in the last 12 months: 0;")
+    assert "Interval since last therapeutic injection" not in before, "nothing to space from yet"
+    assert not db.session.get(CaseRow, case.id).verdict_stale
+
+    # Recorded from the case page's link: back on the case afterwards.
+    case_page = text(client.get(case_url(case)))
+    assert f'href="{outside_url(patient, case)}"' in case_page
+    saved = submit(client, outside_url(patient, case), entry(days_ago(40)), follow_redirects=True)
+    page = text(saved)
+    assert saved.status_code == 200 and "Injection given elsewhere recorded" in page
+    assert f"Case {case.id} (left): its eligibility verdict no longer stands" in page
+    assert "This verdict no longer stands" in page
+
+    day = days_ago(40).isoformat()
+    named = f"outside injection of {day} at Riverside Pain Clinic (patient report)"
+    today = criteria(page, TODAY_TABLE)
+    assert today["Therapeutic injections in 12 months"][1] == (
+        f"therapeutic sessions in the last 12 months: 1; this would be 2 of 4 (left joint); counting {named}")
+    status, evidence = today["Interval since last therapeutic injection"]
+    assert "Not met" in status and evidence == f"40 days since {named}, needs 60 days (left)"
+    # Relief not reported: the repeat's relief is unknown, never met.
+    assert "Unknown" in today["Relief after last therapeutic injection"][0]
+    assert today["Relief after last therapeutic injection"][1].startswith(f"after {named}: peak relief not recorded")
+    # The worklist line was worked out again with the change.
+    db.session.expire_all()
+    assert db.session.get(CaseRow, case.id).verdict_stale
+    [row] = [r for r in stored(patient) if r.place == "Riverside Pain Clinic"]
+    event = db.session.execute(db.select(AuditEvent).filter_by(object_type="outside_injection",
+                                                               object_id=str(row.id))).scalar_one()
+    assert (event.action.value, event.user_id) == ("create", coordinator.id)
+
+    # The patient page lists it, with where the facts come from, and counts it in the caps.
+    record = text(client.get(f"/patients/{patient.id}"))
+    assert "Riverside Pain Clinic" in record and "patient report" in record
+    assert "1 of 4</strong> therapeutic sessions (left joint): " + day in record
+
+
+def test_a_reported_relief_decides_the_repeat(client, coordinator, repeat_case):
+    case = repeat_case
+    submit(client, outside_url(case.patient), entry(days_ago(100), relief_percent="80", relief_days="120"))
+    page = text(client.get(case_url(case)))
+    status, evidence = criteria(page, TODAY_TABLE)["Relief after last therapeutic injection"]
+    assert status.endswith("Met")
+    assert evidence.startswith(f"after outside injection of {days_ago(100).isoformat()} at Riverside Pain Clinic "
+                               "(patient report): peak relief 80%, 120 days at 75% or more")
+
+
 def test_refused_input_is_said_next_to_its_field_and_what_was_typed_is_kept(client, coordinator, gen):
     patient = gen.patient()
     born = patient.date_of_birth
@@ -69,7 +124,7 @@ def test_refused_input_is_said_next_to_its_field_and_what_was_typed_is_kept(clie
 
 
 def test_correcting_or_removing_needs_a_reason_and_is_audited(client, coordinator, repeat_case):
-    patient = repeat_case.patient
+    case, patient = repeat_case, repeat_case.patient
     submit(client, outside_url(patient), entry(days_ago(40)))
     row = [r for r in stored(patient) if r.place == "Riverside Pain Clinic"][0]
     row_id, url = row.id, f"{outside_url(patient)}/{row.id}"
@@ -80,10 +135,13 @@ def test_correcting_or_removing_needs_a_reason_and_is_audited(client, coordinato
     assert input_value(page, "performed_on") == days_ago(70).isoformat()
     assert stored(patient)[-1].performed_on == days_ago(40)
 
+    evaluate(client, case)
     corrected = submit(client, url, {**entry(days_ago(70)), "version_id": row.version_id,
                                      "reason": "letter from the clinic gives the date"}, follow_redirects=True)
     assert "Injection given elsewhere corrected." in text(corrected)
     assert stored(patient)[-1].performed_on == days_ago(70)
+    interval = criteria(text(client.get(case_url(case))), TODAY_TABLE)["Interval since last therapeutic injection"]
+    assert interval[0].endswith("Met")
 
     version = input_value(client.get(url).get_data(as_text=True), "version_id")
     assert version == "2"
@@ -122,14 +180,16 @@ def test_coordinators_and_physicians_record_one(make_client, login_as, gen, role
 
 
 def test_a_merge_brings_the_injections_given_elsewhere_to_the_record_kept(client, coordinator, gen):
-    from tests.functional.test_patient_merge import _merge
+    from tests.functional.test_patient_merge import _caps, _merge
 
     kept = gen.patient(family_name="García", given_name="Lucía")
     duplicate = gen.patient(family_name="Garcia", given_name="Lucia", date_of_birth=kept.date_of_birth)
     submit(client, outside_url(duplicate), entry(days_ago(30), indication="diagnostic"))
+    assert _caps(client, kept)[0].startswith("0 of 2 diagnostic")
 
     assert _merge(client, kept, duplicate).status_code == 302
     assert [r.place for r in stored(kept)] == ["Riverside Pain Clinic"]
+    assert _caps(client, kept)[0].startswith("1 of 2 diagnostic")
 
 
 def test_a_date_of_birth_after_an_injection_given_elsewhere_is_refused(client, coordinator, gen):

@@ -791,3 +791,59 @@ def test_case_facts_cannot_be_changed_through_the_callers_containers():
     facts = case(positive_tests_by_side=tests)
     tests["left"] = 0
     assert facts.positive_tests_by_side["left"] == 4
+
+
+# --- injections given elsewhere ---------------------------------------------------------------
+
+OUTSIDE = "outside injection of {day} at Riverside Pain Clinic (patient report)"
+
+
+def outside(days_ago, indication="therapeutic", side="left", **details):
+    """An injection the patient had at another clinic, as tracker/eligibility/facts.py gives it."""
+    day = (AS_OF - timedelta(days=days_ago)).isoformat()
+    return injection(days_ago, indication, side, outside=OUTSIDE.format(day=day), **details)
+
+
+def test_an_outside_injection_counts_towards_the_caps_and_the_evidence_names_it():
+    facts = case(indication="therapeutic")
+    prior = (*POSITIVE_BLOCKS, outside(75))
+    cap = criterion(facts, EVICORE, prior, CriterionCode.THERAPEUTIC_CAP)
+    day = (AS_OF - timedelta(days=75)).isoformat()
+    assert cap.evidence == (f"therapeutic sessions in the last 12 months: 1; this would be 2 of 4 (left joint); "
+                            f"counting {OUTSIDE.format(day=day)}")
+    diagnostic = criterion(case(), MEDICARE, (outside(20, "confirmatory"), outside(10, "diagnostic", "bilateral")),
+                           CriterionCode.DIAGNOSTIC_CAP)
+    assert diagnostic.status == NOT_MET, "a confirmatory block given elsewhere counts as a diagnostic one"
+    assert diagnostic.evidence.startswith("diagnostic sessions in the last 12 months: 2; this would be 3 of 2")
+
+
+def test_an_outside_therapeutic_injection_too_recent_fails_the_interval():
+    facts = case(indication="therapeutic")
+    spacing = criterion(facts, EVICORE, (*POSITIVE_BLOCKS, outside(30)), CriterionCode.SPACING)
+    day = (AS_OF - timedelta(days=30)).isoformat()
+    assert spacing.status == NOT_MET
+    assert spacing.evidence == f"30 days since {OUTSIDE.format(day=day)}, needs 60 days (left)"
+    assert status(facts, EVICORE, (*POSITIVE_BLOCKS, outside(60)), CriterionCode.SPACING) == MET
+
+
+def test_an_outside_injections_relief_decides_a_repeat_and_unknown_relief_is_unknown_never_met():
+    facts = case(indication="therapeutic")
+    unknown = criterion(facts, MEDICARE, (*POSITIVE_BLOCKS, outside(200)), CriterionCode.REPEAT_RELIEF)
+    day = (AS_OF - timedelta(days=200)).isoformat()
+    assert unknown.status == UNKNOWN
+    assert unknown.evidence.startswith(f"after {OUTSIDE.format(day=day)}: peak relief not recorded, "
+                                       "duration not recorded")
+    assert unknown.shortfall == f"relief after {OUTSIDE.format(day=day)} (left)"
+    good = outside(200, peak_relief_percent=80.0, relief_duration_days=120)
+    assert status(facts, MEDICARE, (*POSITIVE_BLOCKS, good), CriterionCode.REPEAT_RELIEF) == MET
+    short = outside(200, peak_relief_percent=80.0, relief_duration_days=30)
+    assert status(facts, MEDICARE, (*POSITIVE_BLOCKS, short), CriterionCode.REPEAT_RELIEF) == NOT_MET
+
+
+def test_an_outside_diagnostic_block_with_its_relief_is_a_prior_positive_block():
+    facts = case(indication="therapeutic")
+    block = criterion(facts, MEDICARE, (outside(30, "diagnostic", peak_relief_percent=90.0),),
+                      CriterionCode.PRIOR_POSITIVE_BLOCK)
+    day = (AS_OF - timedelta(days=30)).isoformat()
+    assert block.status == MET
+    assert block.evidence == f"diagnostic block {OUTSIDE.format(day=day)} (90% relief, needs 75%) (left)"

@@ -61,8 +61,9 @@ def prior_injections(case, profile=None):
 
 
 def patient_injections(patient, profile=None, leave_out=None):
-    """Every injection of the patient's cases (but `leave_out`), as `prior_injections` reads them."""
-    injections = []
+    """Every injection of the patient's cases (but `leave_out`), as `prior_injections` reads them,
+    and those given elsewhere (`outside_injections`)."""
+    injections = [outside_injection(row) for row in patient.outside_injections]
     for other in patient.cases:
         if (leave_out is not None and other.id == leave_out.id) or other.state not in INJECTED_STATES:
             continue
@@ -74,6 +75,15 @@ def patient_injections(patient, profile=None, leave_out=None):
                                       **recorded_relief(other, joint.value, profile))
                        for joint in joints_of(other.side)]
     return injections
+
+
+def outside_injection(row):
+    """An injection given elsewhere, with its relief as reported: the peak, and the days relief
+    lasted at it (either None when not reported: the repeat-relief criterion is then unknown, as
+    for the tracker's own injections before their outcome). A bilateral one covers both joints."""
+    return PriorInjection(performed_on=row.performed_on, side=row.side.value, indication=row.indication.value,
+                          peak_relief_percent=None if row.relief_percent is None else float(row.relief_percent),
+                          relief_duration_days=row.relief_days, outside=row.described)
 
 
 def recorded_relief(case, joint, profile=None):
@@ -124,7 +134,9 @@ def fingerprint(facts, prior, profile):
     the earlier injections or the profile change, not merely because a day has passed."""
     material = {
         "facts": {k: v for k, v in dataclasses.asdict(facts).items() if k != "as_of"},
-        "prior": [dataclasses.asdict(p) for p in prior],
+        # An own injection's digest reads as before the outside ones could be recorded.
+        "prior": [{k: v for k, v in dataclasses.asdict(p).items() if k != "outside" or v is not None}
+                  for p in prior],
         "profile": [profile.code, profile.version],
     }
     encoded = json.dumps(material, sort_keys=True, default=str).encode()

@@ -456,7 +456,12 @@ def _cap(
             shortfalls.append(
                 f"{kind} cap {len(sessions)} of {maximum} ({scope}), next from {next_allowed.isoformat()}"
             )
-    return _criterion(profile, code, _combine(statuses), "; ".join(evidence), "; ".join(shortfalls))
+    # An injection given elsewhere is named, so the reader sees where the count comes from.
+    year_start = _rolling_year_start(facts.as_of)
+    evidence += [f"counting {p.outside}" for p in prior
+                 if p.outside and p.indication in indications and p.performed_on > year_start
+                 and (not profile.caps_per_joint or any(p.covers(joint) for joint in facts.joints))]
+    return _criterion(profile, code, _combine(statuses), "; ".join(dict.fromkeys(evidence)), "; ".join(shortfalls))
 
 
 def _sessions_in_year(prior, profile, indications, as_of, joints):
@@ -560,14 +565,14 @@ def _spacing(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile
     statuses, evidence, shortfalls = [], [], []
     # Only the day counts here: the joints last injected on one day (a bilateral session) are said once.
     joints_by_day: dict[date, list[str]] = {}
+    named_by_day: dict[date, str] = {}
     for last, joints in _last_therapeutic_by_injection(prior, facts.joints).items():
         joints_by_day.setdefault(last.performed_on, []).append(joints)
+        named_by_day.setdefault(last.performed_on, last.named("therapeutic injection"))
     for performed_on, joints in ((day, ", ".join(joints)) for day, joints in joints_by_day.items()):
         days = (facts.as_of - performed_on).days
         statuses.append(Status.MET if days >= needed else Status.NOT_MET)
-        evidence.append(
-            f"{days} days since therapeutic injection of {performed_on.isoformat()}, needs {needed} days ({joints})"
-        )
+        evidence.append(f"{days} days since {named_by_day[performed_on]}, needs {needed} days ({joints})")
         if days < needed:
             earliest = performed_on + timedelta(days=needed)
             shortfalls.append(f"interval {days} of {needed} days ({joints}), earliest {earliest.isoformat()}")
@@ -604,7 +609,8 @@ def _positive_block(
     status = _either(result for _, result in results)
     best = max((block for block, result in results if result == status), key=lambda p: p.performed_on)
     relief = "relief not recorded" if best.peak_relief_percent is None else f"{_percent(best.peak_relief_percent)} relief"
-    return status, f"{best.indication} block {best.performed_on.isoformat()} ({relief}, needs {threshold:g}%)"
+    what = f"{best.indication} block " + (f"{best.performed_on.isoformat()}" if best.outside is None else best.outside)
+    return status, f"{what} ({relief}, needs {threshold:g}%)"
 
 
 def _prior_positive_block(
@@ -672,11 +678,11 @@ def _repeat_relief(facts: CaseFacts, prior: Sequence[PriorInjection], profile: P
                     else f"{last.relief_duration_days} days at {threshold:g}% or more")
         read = f"peak relief {relief}, {duration}"
         evidence.append(
-            f"after therapeutic injection of {last.performed_on.isoformat()}: {read}{_against_diary(last)}, "
+            f"after {last.named('therapeutic injection')}: {read}{_against_diary(last)}, "
             f"needs {threshold:g}% for {min_days} days ({joints})"
         )
         if status == Status.UNKNOWN:
-            shortfalls.append(f"relief after injection of {last.performed_on.isoformat()} ({joints})")
+            shortfalls.append(f"relief after {last.named('injection')} ({joints})")
         elif status == Status.NOT_MET:
             shortfalls.append(f"{read}, needs {threshold:g}% for {min_days} days ({joints})")
     if not statuses:

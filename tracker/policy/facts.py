@@ -49,6 +49,10 @@ class PriorInjection:
     at or above it), as recorded by the physician; ``diary_relief_days`` is the diary's own
     reading (None: not read), shown beside it in the evidence when both are known and differ (a
     recorded value other than the diary's needs a reason, see tracker/diary/outcome.py).
+
+    ``outside`` names an injection given elsewhere, as the evidence says it ("outside injection of
+    2026-10-01 at Riverside Pain Clinic (patient report)"); None for the tracker's own. Its relief is
+    as reported: the peak and the days it lasted at that relief (None: not reported).
     """
 
     performed_on: date
@@ -58,6 +62,7 @@ class PriorInjection:
     peak_relief_percent: float | None = None
     relief_duration_days: int | None = None
     diary_relief_days: int | None = None
+    outside: str | None = None
 
     def __post_init__(self):
         Side(self.side)
@@ -67,6 +72,11 @@ class PriorInjection:
 
     def covers(self, joint: str) -> bool:
         return self.side in (joint, Side.BILATERAL)
+
+    def named(self, kind: str) -> str:
+        """How the evidence names it: "{kind} of 2026-10-01", or, given elsewhere, the outside
+        injection's own words."""
+        return self.outside or f"{kind} of {self.performed_on.isoformat()}"
 
 
 @dataclass(frozen=True)
