@@ -562,6 +562,38 @@ def test_re_evaluating_an_override_where_every_criterion_reads_as_before_keeps_i
     assert "Dr Amara Osei's override of" in page and "stands: every criterion reads as before" in page
 
 
+def test_an_override_given_before_an_upgrade_reworded_the_evidence_stands_while_every_status_holds(
+        client, coordinator, gen, signed_in_physician):
+    """A release that words the evidence differently ("4 of 8" became "4 of 6 … the payer lists 8")
+    changed no fact: a verdict stored in the earlier words neither goes stale for it nor loses its
+    override at the next re-evaluation (which would put a booked case back under review); only a
+    criterion whose status moved ends the override."""
+    from sqlalchemy.orm.attributes import flag_modified
+    case = overridden(client, gen, signed_in_physician)
+    verdict = verdicts(case)[-1]
+    snapshot = dict(verdict.snapshot)
+    snapshot.pop("wording", None)  # stored by a release before the evidence's wording was versioned
+    snapshot["criteria"] = [{**c, "evidence": "in an earlier release's words: " + c["evidence"]}
+                            for c in snapshot["criteria"]]
+    verdict.snapshot = snapshot
+    flag_modified(verdict, "snapshot")
+    db.session.commit()
+    assert "Verdict stale" not in text(client.get(case_url(case)))
+
+    case.symptom_onset = days_ago(157)  # a fact moves, every status holds: the verdict stands
+    db.session.commit()
+    assert "Verdict stale" not in text(client.get(case_url(case)))
+    reopened = submit(client, f"/cases/{case.id}/transition",
+                      {"action": "reopen_review", "reason": "Outside records arrived", "version_id": case.version_id},
+                      form_page=case_url(case))
+    assert reopened.status_code == 302
+    page = text(evaluate(client, case))
+
+    db.session.expire_all()
+    assert "stands: every criterion reads as before" in page
+    assert case.state == State.ELIGIBLE and verdicts(case)[-1].override_reason == OVERRIDE_REASON
+
+
 def test_re_evaluating_an_override_where_a_criterion_changed_goes_back_to_a_physician_with_the_change(
         client, coordinator, gen, signed_in_physician):
     case = overridden(client, gen, signed_in_physician)

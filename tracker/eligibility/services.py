@@ -5,7 +5,8 @@ as the stored snapshot.
 """
 from tracker import audit
 from tracker.cases.services import transition
-from tracker.eligibility.standing import EVALUABLE_STATES, current_assessment, is_stale, override_changes
+from tracker.eligibility.standing import (EVALUABLE_STATES, current_assessment, is_stale, override_changes,
+                                         same_wording)
 from tracker.extensions import db
 from tracker.models import ClinicSettings, EligibilityVerdict
 from tracker.policy import PROFILES
@@ -72,7 +73,8 @@ def _carry_override(previous, verdict, result):
     if previous is None or previous.override_at is None or result.eligible:
         return ""
     by = f"{previous.override_by.name}'s override of {format_clinic(previous.override_at, '%Y-%m-%d')}"
-    changes = override_changes(previous.snapshot.get("criteria", ()), result.criteria)
+    changes = override_changes(previous.snapshot.get("criteria", ()), result.criteria,
+                               evidence=same_wording(previous.snapshot))
     if changes:
         return f"{by} no longer stands: " + "; ".join(changes)
     verdict.override_reason, verdict.override_by_id, verdict.override_at = (

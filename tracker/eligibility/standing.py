@@ -7,6 +7,7 @@ from tracker.eligibility.facts import case_facts, fingerprint, prior_injections
 from tracker.extensions import db
 from tracker.models import ClinicSettings
 from tracker.policy import DEFAULT_PROFILE_CODE, PROFILES, evaluate, get_profile
+from tracker.policy.engine import EVIDENCE_WORDING
 from tracker.timeutil import clinic_today, to_clinic
 from tracker.workflow import State
 
@@ -59,13 +60,19 @@ def staleness(case, verdict=None, assessment=None, default_code=None):
     if digest != verdict.facts_fingerprint:
         # Something the engine reads changed: which criteria read it differently on the verdict's day?
         then = evaluate(case_facts(case, _verdict_day(verdict)), prior_injections(case, profile), profile)
-        moved = changed_criteria(stored, then.criteria)
+        moved = changed_criteria(stored, then.criteria, evidence=same_wording(verdict.snapshot))
         if moved:
             return "; ".join(moved)
     moved = changed_criteria(stored, result.criteria, evidence=False)
     if moved:
         return "with the passing of time, " + "; ".join(moved)
     return None
+
+
+def same_wording(snapshot):
+    """Whether a stored verdict's evidence is in today's words (EVIDENCE_WORDING); one stored before
+    is compared by status alone: its words differ without any fact having changed."""
+    return snapshot.get("wording", 1) == EVIDENCE_WORDING
 
 
 def _verdict_day(verdict):
@@ -94,11 +101,12 @@ def changed_criteria(stored, criteria, evidence=True):
     return changes
 
 
-def override_changes(stored, criteria):
+def override_changes(stored, criteria, evidence=True):
     """What a physician's override no longer covers, in words ([]: it stands). The override was
     given on the criteria as they read then: it stands while each criterion has the same status,
-    and each one not met or unknown (what the physician overrode) the same evidence. A met
-    criterion whose figures moved on (one more month of pain) changes nothing the override judged."""
+    and each one not met or unknown (what the physician overrode) the same evidence (with
+    `evidence` False, a verdict stored in earlier words: the status alone). A met criterion whose
+    figures moved on (one more month of pain) changes nothing the override judged."""
     before = {c["code"]: c for c in stored}
     now = {str(c.code): c for c in criteria}
     changes = []
@@ -110,7 +118,7 @@ def override_changes(stored, criteria):
         elif old["status"] != criterion.status.value:
             changes.append(f"{label} was {_status_words(old['status'])}, now "
                            f"{_status_words(criterion.status.value)} ({criterion.evidence})")
-        elif old["status"] != "met" and old["evidence"] != criterion.evidence:
+        elif evidence and old["status"] != "met" and old["evidence"] != criterion.evidence:
             changes.append(f"{label}: was “{old['evidence']}”, now “{criterion.evidence}”")
     changes += [f"{old['label'].lower()} no longer applies" for code, old in before.items() if code not in now]
     return changes

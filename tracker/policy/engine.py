@@ -55,6 +55,13 @@ class Criterion:
         }
 
 
+# How the evidence is worded, stored with each verdict. A release that words it otherwise bumps
+# this: a verdict stored in earlier words is then compared with today's by status alone
+# (tracker.eligibility.standing), since new words are no new fact, and an override must not end
+# (nor a booked case go back under review) for them.
+EVIDENCE_WORDING = 2
+
+
 @dataclass(frozen=True)
 class Verdict:
     profile_code: str
@@ -96,6 +103,7 @@ class Verdict:
             "eligible": self.eligible,
             "incomplete": self.incomplete,
             "criteria": [criterion.as_dict() for criterion in self.criteria],
+            "wording": EVIDENCE_WORDING,
         }
 
 
