@@ -304,8 +304,10 @@ def test_the_follow_on_case_carries_over_the_episodes_diagnosis_care_and_examina
     assert sorted((c.kind, c.start_date, c.details) for c in care) == sorted(
         (c.kind, c.start_date, c.details) for c in case.conservative_care)
     exam = db.session.scalars(db.select(Examination).filter_by(case_id=new.id)).one()
-    assert (exam.examined_on, exam.baseline_nrs, exam.faber_right, exam.thigh_thrust_right) == (
-        date(2026, 2, 3), 7, ProvocationResult.POSITIVE, ProvocationResult.POSITIVE)
+    assert (exam.examined_on, exam.faber_right, exam.thigh_thrust_right) == (
+        date(2026, 2, 3), ProvocationResult.POSITIVE, ProvocationResult.POSITIVE)
+    # The pain before the first injection is not the pain now: asked again, never carried.
+    assert exam.baseline_nrs is None and exam.odi_sections == [None] * len(exam.odi_sections)
     assert db.session.scalars(db.select(RiskScreen).filter_by(case_id=new.id)).first() is None
     # The first case keeps its own records untouched.
     assert len(case.conservative_care) == 2 and case.examination.examined_on == date(2026, 2, 3)
@@ -573,6 +575,41 @@ def test_a_therapeutic_injection_has_no_diagnostic_result_to_read_or_record(clie
     assert case.outcome.diagnostic_result is None
     assert "Diagnostic result" not in words(by_id(text(client.get(f"/cases/{case.id}/diary")), "outcome"))
     assert "Diagnostic result" not in words(by_id(text(client.get(f"/cases/{case.id}")), "outcome-panel"))
+
+
+def test_a_therapeutic_injection_whose_window_reads_as_a_negative_block_still_gives_its_peak_to_a_repeat(
+        client, gen, physician, login_as):
+    """A therapeutic injection has no result to "depart" from the window's reading, not even one an
+    earlier release let the form record: the repeat reads its follow-up peak, not "relief not
+    recorded"."""
+    case = followed_up(gen, physician, indication=Indication.THERAPEUTIC,
+                       scores={"t0": 8, "m30": 6, "h1": 6, "d1": 4, "d7": 4, "w2": 4, "w6": 4, "mo3": 4, "mo6": 7})
+    login_as(physician)
+    record(client, case.id, next_step="repeat_injection",
+           therapeutic_days=input_value(outcome_form(client, case.id), "therapeutic_days"))
+    db.session.expire_all()
+    case.outcome.diagnostic_result = "positive"  # as an earlier release stored it; the window read negative
+    db.session.commit()
+    evidence = repeat_relief(case.outcome.follow_on_case).evidence
+    assert "peak relief 50%" in evidence and "not recorded" not in evidence
+
+
+def test_correcting_an_earlier_releases_therapeutic_outcome_keeps_its_result_as_it_was(
+        client, gen, physician, login_as):
+    """A result an earlier release let the form record on a therapeutic injection is not erased by
+    a correction of the notes (nor recorded as a change)."""
+    case = followed_up(gen, physician, indication=Indication.THERAPEUTIC)
+    login_as(physician)
+    record(client, case.id, next_step="discharge")
+    db.session.expire_all()
+    case.outcome.diagnostic_result = "positive"  # as an earlier release stored it
+    db.session.commit()
+    response = correction(client, case, therapeutic_days=str(case.outcome.therapeutic_days or ""),
+                          notes="Patient called: doing well", correction_reason="Added the call")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert case.outcome.diagnostic_result == "positive" and case.outcome.notes == "Patient called: doing well"
+    assert [r.diagnostic_result for r in case.outcome.revisions] == ["positive"]
 
 
 @pytest.mark.parametrize("scores,status", [

@@ -36,6 +36,7 @@ from tracker.diary import services as diary_services
 from tracker.diary.kept import Scored, follow_up_readings
 from tracker.diary.relief import (ANAESTHETIC_WINDOW_HOURS, DiagnosticResult, Interpretation, interpret,
                                   percent_relief, relief_span, relief_undefined)
+from tracker.clinical import ODI_SECTIONS
 from tracker.diary.schedule import EntryStatus
 from tracker.extensions import db
 from tracker.models import Case, Outcome, OutcomeRevision
@@ -375,7 +376,11 @@ def correct_outcome(outcome, actor, diagnostic_result, therapeutic_days, days_re
     _days_ok, _reason_ok, days_reason = each_checked(
         lambda: _check_days(therapeutic_days), *_correction_checks(outcome, therapeutic_days, days_reason, reason))
     before = (outcome.diagnostic_result, outcome.therapeutic_days, outcome.therapeutic_days_reason, outcome.notes)
-    after = (result.value if result else None, therapeutic_days, days_reason, (notes or "").strip())
+    # A therapeutic injection's correction asks no result: one an earlier release let the form
+    # record stays as it was (the report and the pages do not read it), never erased by a
+    # correction of the days or the notes.
+    kept = result.value if result else (None if has_block_result(outcome.case) else outcome.diagnostic_result)
+    after = (kept, therapeutic_days, days_reason, (notes or "").strip())
     if before == after:
         raise FieldError("correction_reason", "Nothing was changed: correct a value, or leave the outcome as it is.")
     db.session.add(OutcomeRevision(outcome=outcome, diagnostic_result=before[0], therapeutic_days=before[1],
@@ -457,8 +462,12 @@ def _open_follow_on(case, indication, actor):
     return new
 
 
-# What an examination row holds besides its own identity and bookkeeping.
-_NOT_CARRIED = {"id", "case_id", "version_id", "created_at", "updated_at"}
+# Not carried to the follow-on case: each row's identity and bookkeeping, and the pain and
+# disability as they were before the first injection (the baseline score, the Oswestry answers),
+# which are about now: carried, the repeat's relief would be measured against the pain before the
+# first injection, and its severity judged on it.
+_NOT_CARRIED = {"id", "case_id", "version_id", "created_at", "updated_at", "baseline_nrs",
+                *(f"odi_{n}" for n in range(1, ODI_SECTIONS + 1))}
 
 
 def _carry_over(case, new, actor):

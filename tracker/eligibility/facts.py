@@ -105,7 +105,10 @@ def recorded_relief(case, joint, profile=None):
         return {}
     side = (outcome.per_side or {}).get(joint, {})
     key = "follow_up_peak_relief" if case.indication == Indication.THERAPEUTIC else "peak_relief"
-    peak = side.get(key) if side.get("diagnostic") == outcome.diagnostic_result else None
+    # A block's recorded result other than the joint's reading decides instead of the peak; a
+    # therapeutic injection records no result (an earlier release's, if any, is not read).
+    block = case.indication != Indication.THERAPEUTIC
+    peak = side.get(key) if not block or side.get("diagnostic") == outcome.diagnostic_result else None
     diary_days = side.get("therapeutic_days", outcome.diary_therapeutic_days)
     days = outcome.therapeutic_days if outcome.days_depart_from_diary or not side else diary_days
     if outcome.therapeutic_days is None:
