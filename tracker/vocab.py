@@ -156,6 +156,10 @@ class DecisionFlag(NamedTuple):
     heading: str  # its heading on the procedure note
 
 
+# The risk screen's infection answer in short, as the pages and the procedure record say it.
+INFECTION_ANSWER = "active infection or fever"
+
+
 def decision_flags(risk) -> list[DecisionFlag]:
     """The risk screen's answers that wait for the physician's decision, in the order every page
     says them: pregnancy, then infection or fever. The one list the pages, the day-of check and the
@@ -166,7 +170,7 @@ def decision_flags(risk) -> list[DecisionFlag]:
         flags.append(DecisionFlag("pregnancy", pregnancy_words(risk), pregnancy.label.lower(),
                                    N_("Pregnancy")))
     if infection_flag(risk):
-        flags.append(DecisionFlag("infection", infection_words(risk), "active infection or fever",
+        flags.append(DecisionFlag("infection", infection_words(risk), INFECTION_ANSWER,
                                    N_("Infection or fever")))
     return flags
 

@@ -41,7 +41,7 @@ BASELINE = "t0"
 ENTRY_STATES = frozenset({State.SCHEDULED, State.FOLLOW_UP})
 # A case in these states is over: its link shows the patient's scores only, and ends
 # DIARY_LINK_DAYS_AFTER_CLOSE after it got there.
-CLOSED_STATES = frozenset({State.CLOSED, State.CANCELLED})
+CLOSED_STATES = FINAL_STATES  # the workflow's own set: the diary ends where the case does
 # A personal link is sent from the booking until the case closes (also while the injection is given).
 LINK_STATES = ENTRY_STATES | {State.IN_PROCEDURE}
 # Stands in for "no end yet" so the baseline's open window sorts and compares like the others.

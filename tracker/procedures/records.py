@@ -5,7 +5,7 @@ from tracker.procedures.formulary import plain, strength_words
 from tracker.procedures.rules.schema import (STEP_FIELDS, ArthrogramPattern, Complication, Guidance,
                                              SkinAnaesthetic, Step)
 from tracker.procedures.rules.values import saved_answers
-from tracker.vocab import Pregnancy, Side
+from tracker.vocab import INFECTION_ANSWER, Pregnancy, Side
 
 
 def current_record(records):
@@ -24,7 +24,7 @@ def acknowledged(record):
     if record.pregnancy_acknowledged:
         said.append(f"{Pregnancy(record.pregnancy_acknowledged).label.lower()} on the risk screen")
     if record.infection_acknowledged:
-        said.append("active infection or fever on the risk screen")
+        said.append(f"{INFECTION_ANSWER} on the risk screen")
     cases = record.acknowledged_case_ids or []
     if cases:
         said.append(("another procedure" if len(cases) == 1 else "other procedures") + " in progress ("
