@@ -100,7 +100,7 @@ def test_a_reported_relief_decides_the_repeat(client, coordinator, repeat_case):
     status, evidence = criteria(page, TODAY_TABLE)["Relief after last therapeutic injection"]
     assert status.endswith("Met")
     assert evidence.startswith(f"after outside injection of {days_ago(100).isoformat()} at Riverside Pain Clinic "
-                               "(patient report): peak relief 80%, 120 days at 75% or more")
+                               "(patient report): peak relief 80%, 120 days at 80% or more")
 
 
 def test_refused_input_is_said_next_to_its_field_and_what_was_typed_is_kept(client, coordinator, gen):

@@ -847,3 +847,14 @@ def test_an_outside_diagnostic_block_with_its_relief_is_a_prior_positive_block()
     day = (AS_OF - timedelta(days=30)).isoformat()
     assert block.status == MET
     assert block.evidence == f"diagnostic block {OUTSIDE.format(day=day)} (90% relief, needs 75%) (left)"
+
+
+def test_a_repeats_relief_says_the_level_its_days_were_read_at():
+    """Days read at 50 % (no scores kept to read them again at eviCore's 75 %) are said at 50 %."""
+    facts = case(indication="therapeutic")
+    at_50 = [injection(90, "therapeutic", peak_relief_percent=80.0, relief_duration_days=60,
+                       relief_days_at_percent=50.0)]
+    found = criterion(facts, EVICORE, at_50, CriterionCode.REPEAT_RELIEF)
+    assert "peak relief 80%, 60 days at 50% or more, needs 75% for" in found.evidence
+    at_threshold = [injection(90, "therapeutic", peak_relief_percent=80.0, relief_duration_days=60)]
+    assert "60 days at 75% or more" in criterion(facts, EVICORE, at_threshold, CriterionCode.REPEAT_RELIEF).evidence

@@ -83,7 +83,8 @@ def outside_injection(row):
     for the tracker's own injections before their outcome). A bilateral one covers both joints."""
     return PriorInjection(performed_on=row.performed_on, side=row.side.value, indication=row.indication.value,
                           peak_relief_percent=None if row.relief_percent is None else float(row.relief_percent),
-                          relief_duration_days=row.relief_days, outside=row.described)
+                          relief_duration_days=row.relief_days, outside=row.described,
+                          relief_days_at_percent=None if row.relief_percent is None else float(row.relief_percent))
 
 
 def recorded_relief(case, joint, profile=None):
@@ -114,12 +115,14 @@ def recorded_relief(case, joint, profile=None):
     if outcome.therapeutic_days is None:
         days = None
     threshold = profile.repeat_relief_threshold_percent if profile else THERAPEUTIC_RELIEF_PERCENT
+    read_at = THERAPEUTIC_RELIEF_PERCENT
     if threshold > THERAPEUTIC_RELIEF_PERCENT:
         diary_days = _days_at(side, threshold) if side else None
         if days is not None and diary_days is not None:
-            days = min(days, diary_days)
+            days, read_at = min(days, diary_days), threshold
     return {"diagnostic_result": outcome.diagnostic_result, "peak_relief_percent": peak,
-            "relief_duration_days": days, "diary_relief_days": diary_days}
+            "relief_duration_days": days, "diary_relief_days": diary_days,
+            "relief_days_at_percent": None if read_at == threshold else float(read_at)}
 
 
 def _days_at(side, threshold):
@@ -138,8 +141,9 @@ def fingerprint(facts, prior, profile):
     material = {
         "facts": {k: v for k, v in dataclasses.asdict(facts).items() if k != "as_of"},
         # An own injection's digest reads as before the outside ones could be recorded.
-        "prior": [{k: v for k, v in dataclasses.asdict(p).items() if k != "outside" or v is not None}
-                  for p in prior],
+        # (The level the days were read at is worked out from the rest, not a fact of its own.)
+        "prior": [{k: v for k, v in dataclasses.asdict(p).items()
+                   if (k != "outside" or v is not None) and k != "relief_days_at_percent"} for p in prior],
         "profile": [profile.code, profile.version],
     }
     encoded = json.dumps(material, sort_keys=True, default=str).encode()

@@ -682,8 +682,9 @@ def _repeat_relief(facts: CaseFacts, prior: Sequence[PriorInjection], profile: P
         # The peak and the days are two readings: the days are those relief stayed at the
         # profile's threshold or more (a 57% peak reads 0 days at 75%), so each says what it is.
         relief = "not recorded" if last.peak_relief_percent is None else _percent(last.peak_relief_percent)
+        level = threshold if last.relief_days_at_percent is None else last.relief_days_at_percent
         duration = ("duration not recorded" if last.relief_duration_days is None
-                    else f"{last.relief_duration_days} days at {threshold:g}% or more")
+                    else f"{last.relief_duration_days} days at {level:g}% or more")
         read = f"peak relief {relief}, {duration}"
         evidence.append(
             f"after {last.named('therapeutic injection')}: {read}{_against_diary(last)}, "

@@ -63,6 +63,10 @@ class PriorInjection:
     relief_duration_days: int | None = None
     diary_relief_days: int | None = None
     outside: str | None = None
+    # The relief the days were read at, when not the active profile's repeat threshold: 50 % where
+    # no scores were kept to read them again at a stricter one, the reported relief for an outside
+    # injection (the evidence says "90 days at 50% or more", never at a level they were not read at).
+    relief_days_at_percent: float | None = None
 
     def __post_init__(self):
         Side(self.side)
