@@ -233,6 +233,31 @@ def test_the_next_possible_session_is_never_the_day_of_the_last_and_waits_for_th
     assert rows["Spaced, Sam"] == ("therapeutic", "left", 3, 4, today + timedelta(days=50))
 
 
+def test_caps_count_injections_given_elsewhere_as_eligibility_does(clinic):
+    """An outside injection counts towards the cap in the report as in the criteria: a patient at
+    her cap only because of one is listed (with no physician filter: it has no physician)."""
+    from datetime import datetime, timedelta, timezone
+
+    from tracker.models import OutsideInjection
+    from tracker.timeutil import clinic_today
+    from tracker.vocab import Indication, Side
+
+    today = clinic_today()
+    now = datetime.now(timezone.utc) - timedelta(days=30)
+    elsewhere = clinic._patient("Elsewhere", "Elsa")
+    ours = clinic._case("left", "diagnostic", clinic.ada, None, today, State.FOLLOW_UP, patient=elsewhere)
+    clinic._procedure(ours, None, now, 20)
+    db.session.add(OutsideInjection(patient_id=elsewhere.id, performed_on=today - timedelta(days=60), side=Side.LEFT,
+                                    indication=Indication.DIAGNOSTIC, place="Riverside Pain Clinic",
+                                    source="patient report"))
+    db.session.commit()
+
+    rows = {row[0]: row[3:7] for row in _figure("caps").rows}
+    assert rows["Elsewhere, Elsa"] == ("diagnostic", "patient", 2, 2)
+    assert "Elsewhere, Elsa" not in {row[0] for row in _figure("caps", physician_id=clinic.ada.id).rows
+                                     if row[5] == 2}
+
+
 def test_filters_narrow_every_figure(clinic):
     assert _figure("referrals_per_month", physician_id=clinic.ada.id).rows == [
         ("2026-03", 1), ("2026-04", 0), ("2026-05", 1)]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from tracker.diary.schedule import SCHEDULES
 from tracker.extensions import db
 from tracker.models import (Appointment, Case, DiaryEntry, DiaryPoint, DiaryReminder, EligibilityVerdict,
-                            Outcome, Patient, ProcedureRecord, ProcedureStep, ReliefSpan, Room, User,
+                            Outcome, OutsideInjection, Patient, ProcedureRecord, ProcedureStep, ReliefSpan, Room, User,
                             WorkingHours)
 from tracker.models.procedure import ProcedureStatus
 from tracker.policy import CRITERION_LABELS, DIAGNOSTIC_INDICATIONS, PROFILES
@@ -548,14 +548,15 @@ def caps(filters):
     today = clinic_today()
     year_start = _add_months(today, -12)
     day = sql.clinic_date(ProcedureRecord.started_at)
-    kind = case((Case.indication.in_([str(i) for i in DIAGNOSTIC_INDICATIONS]), "diagnostic"), else_="therapeutic")
-    injections = (select(Case.patient_id.label("patient_id"), kind.label("kind"), day.label("day"),
-                         Case.side.label("side"))
-                  .join(ProcedureRecord, ProcedureRecord.case_id == Case.id)
-                  .where(_signed(),
-                         ProcedureRecord.started_at >= datetime.combine(year_start, time(), clinic_zone()),
-                         *_case_filters(filters))
-                  .subquery())
+    diagnostic = [str(i) for i in DIAGNOSTIC_INDICATIONS]
+    kind = case((Case.indication.in_(diagnostic), "diagnostic"), else_="therapeutic")
+    ours = (select(Case.patient_id.label("patient_id"), kind.label("kind"), day.label("day"),
+                   Case.side.label("side"))
+            .join(ProcedureRecord, ProcedureRecord.case_id == Case.id)
+            .where(_signed(),
+                   ProcedureRecord.started_at >= datetime.combine(year_start, time(), clinic_zone()),
+                   *_case_filters(filters)))
+    injections = union_all(ours, *_outside_injections(filters, year_start, today, diagnostic)).subquery()
     newest = (select(Case.patient_id, func.max(Case.id).label("case_id")).group_by(Case.patient_id).subquery())
     profile = (select(newest.c.patient_id, func.coalesce(Case.payer_profile_code, filters.default_profile)
                       .label("code")).join(Case, Case.id == newest.c.case_id).subquery())
@@ -580,7 +581,8 @@ def caps(filters):
     rows = _cap_rows(near, injections, today) if near else []
     figure = Figure(
         "caps", "Patients at or near their yearly cap",
-        "Patients whose injections (signed procedures) in the rolling 12 months to today reach their payer's "
+        "Patients whose injections (signed procedures, and those given elsewhere as recorded on the patient's "
+        "record, unless a physician or payer is chosen) in the rolling 12 months to today reach their payer's "
         "cap or are one session short of it (payer of the patient's newest case; per joint where the payer "
         "counts per joint), with the first day another session is allowed.",
         ["Patient", "MRN", "Payer profile", "Kind", "Joint", "Sessions in 12 months", "Cap", "Next possible"],
@@ -588,6 +590,21 @@ def caps(filters):
     if len(near) == CAPS_SHOWN:
         figure.note = f"The first {CAPS_SHOWN} found; narrow the filters to see others."
     return Report("caps", "Caps", [figure])
+
+
+def _outside_injections(filters, year_start, today, diagnostic):
+    """The injections given elsewhere in the 12 months, as the caps' rows (the criteria count
+    them too): none under a physician or payer filter, which they have neither of."""
+    if filters.physician_id or filters.profile:
+        return []
+    conditions = [OutsideInjection.performed_on >= year_start, OutsideInjection.performed_on <= today]
+    if filters.side:
+        conditions.append(OutsideInjection.side == filters.side)
+    if filters.indication:
+        conditions.append(OutsideInjection.indication == filters.indication)
+    kind = case((OutsideInjection.indication.in_(diagnostic), "diagnostic"), else_="therapeutic")
+    return [select(OutsideInjection.patient_id, kind, OutsideInjection.performed_on, OutsideInjection.side)
+            .where(*conditions)]
 
 
 def _cap_rows(near, injections, today):
