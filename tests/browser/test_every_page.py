@@ -22,9 +22,10 @@ from tracker import demo
 from tracker.diary import links
 from tracker.extensions import db
 from tracker.patient_accounts import tokens as account_links
-from tracker.models import (ConservativeCare, DiaryEntry, DiaryLink, FormularyDrug, HeldForm, Patient, Room,
-                            User)
+from tracker.models import (ConservativeCare, DiaryEntry, DiaryLink, FormularyDrug, HeldForm, OutsideInjection,
+                            Patient, Room, User)
 from tracker.timeutil import utcnow
+from tracker.vocab import Indication, Side
 
 from tests.browser.journeys import TIMEOUT_MS, VIEWPORTS, sign_in_through_the_form
 
@@ -82,6 +83,11 @@ def _demo_pages():
     appointment = scheduled.appointments[0]                         # Sean O'Brien's: patient2@demo.clinic
     drug, room = first(FormularyDrug), first(Room)
 
+    # An injection given elsewhere on Grace Okafor's record, to correct.
+    outside = OutsideInjection(patient_id=follow_up.patient_id, performed_on=utcnow().date() - timedelta(days=200),
+                               side=Side.LEFT, indication=Indication.THERAPEUTIC, place="Riverside Pain Clinic",
+                               relief_percent=60, relief_days=45, source="letter from Dr Marsh")
+    db.session.add(outside)
     held = HeldForm(token="held-for-the-page-check", user_id=coordinator.id, path=f"/cases/{referred.id}",
                     fields=[["reason", "Called the patient: prefers the afternoon."]],
                     expires_at=utcnow() + timedelta(hours=1))
@@ -126,6 +132,11 @@ def _demo_pages():
         ("patient", f"/patients/{follow_up.patient_id}", 200),
         ("patient's details", f"/patients/{follow_up.patient_id}/edit", 200),
         ("two records compared before a merge", f"/patients/{referred.patient_id}/merge/{cancelled.patient_id}", 200),
+        ("injections given elsewhere", f"/patients/{follow_up.patient_id}/outside-injections", 200),
+        ("injection given elsewhere sent empty", f"/patients/{follow_up.patient_id}/outside-injections", 422,
+         "Save injection"),
+        ("correct an injection given elsewhere",
+         f"/patients/{follow_up.patient_id}/outside-injections/{outside.id}", 200),
         ("change password", "/account/password", 200),
         ("held form after the session ended", f"/session/held/{held.token}", 200),
         ("not found", "/cases/987654", 404),
