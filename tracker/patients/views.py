@@ -230,6 +230,11 @@ def _outside_or_404(patient, injection_id):
     return row
 
 
+def _show_stored(form, row):
+    """The form showing `row` as stored: its choices as the selects' values, and its version."""
+    form.side.data, form.indication.data, form.version_id.data = row.side.value, row.indication.value, row.version_id
+
+
 def _outside_page(patient, form, editing=None, remove_form=None, status=200):
     if request.method == "GET":
         audit.viewed("patient", patient.id, summary="viewed injections given elsewhere", user=current_user)
@@ -295,8 +300,7 @@ def correct_outside_injection(patient_id, injection_id):
     form = OutsideInjectionForm(obj=row)
     remove_form = RemoveOutsideInjectionForm(formdata=None, version_id=row.version_id)
     if not form.is_submitted():
-        form.side.data, form.indication.data = row.side.value, row.indication.value
-        form.version_id.data = row.version_id
+        _show_stored(form, row)
     if not form.validate_on_submit():
         return _outside_page(patient, form, row, remove_form, status=422 if form.is_submitted() else 200)
     on_refusal(lambda refusal: _outside_refused(patient, form, refusal, row, remove_form))
@@ -314,7 +318,7 @@ def remove_outside_injection(patient_id, injection_id):
     row = _outside_or_404(patient, injection_id)
     remove_form = RemoveOutsideInjectionForm()
     form = OutsideInjectionForm(formdata=None, obj=row)
-    form.side.data, form.indication.data, form.version_id.data = row.side.value, row.indication.value, row.version_id
+    _show_stored(form, row)
     if not remove_form.validate_on_submit():
         return _outside_page(patient, form, row, remove_form, status=422)
     on_refusal(lambda refusal: _outside_refused(patient, form, refusal, row, remove_form, removing=True))
