@@ -9,16 +9,18 @@ from datetime import timezone, timedelta
 import pytest
 
 from tracker.extensions import db
-from tracker.models import AuditEvent, Case, ProcedureRecord, RiskScreen
+from tracker.models import AuditEvent, Case, ProcedureRecord, ProcedureStep, RiskScreen
 from tracker.timeutil import format_clinic
 from tracker.workflow import State
 
-from tests.builders import checklist_url
-from tests.functional.test_pregnancy import POSSIBLY, booked_today, described
+from tests.builders import answers_for, checklist_url, post_step
+from tests.functional.test_pregnancy import (POSSIBLY, REVIEWED, booked_today, described, screened,
+                                             the_sign_in_waits_for_the_review)
 from tests.helpers import by_id, form_data, form_posting_to, loaded, soup, text, words
 
 INFECTION = ("Active infection or fever: a steroid injection is contraindicated; proceed only on the "
              "physician's recorded decision")
+INFECTION_REVIEWED = "Infection or fever reviewed: resolved, or the physician's decision to proceed"
 
 
 def infected(case, pregnancy="no"):
@@ -102,6 +104,47 @@ def test_a_patient_pregnant_and_febrile_is_asked_both_and_one_tick_is_not_enough
     assert response.status_code == 302
     record = db.session.execute(db.select(ProcedureRecord).filter_by(case_id=case.id)).scalar_one()
     assert record.pregnancy_acknowledged == "yes" and record.infection_acknowledged is True
+
+
+def test_the_sign_in_asks_the_physician_to_review_the_infection_and_the_note_prints_it(gen, doctor, physician):
+    record = gen.procedure(physician=physician)
+    screened(record.case, "no")
+    infected(record.case)
+    case_id = record.case_id
+
+    page = loaded(doctor.get(checklist_url(case_id)))
+    assert INFECTION_REVIEWED in words(by_id(page, "step-sign_in"))
+    assert REVIEWED not in words(by_id(page, "step-sign_in"))
+
+    row = the_sign_in_waits_for_the_review(doctor, record, "infection_reviewed", INFECTION_REVIEWED)
+
+    assert row.answers["infection_reviewed"] is True and row.recorded_by_id == physician.id
+    assert post_step(doctor, case_id, "time_out", answers_for("time_out")).status_code == 302
+    note = soup(loaded(doctor.get(f"/cases/{case_id}/procedure/note")))
+    assert described(note, INFECTION_REVIEWED) == ["yes"]
+
+
+def test_a_patient_pregnant_and_febrile_is_asked_both_reviews_at_sign_in(gen, doctor, physician):
+    record = gen.procedure(physician=physician)
+    screened(record.case, "yes")
+    infected(record.case, "yes")
+
+    assert post_step(doctor, record.case_id, "sign_in", answers_for("sign_in")).status_code == 302
+
+    page = loaded(doctor.get(checklist_url(record.case_id)))
+    assert f"Still missing: {REVIEWED}; {INFECTION_REVIEWED}" in words(by_id(page, "step-sign_in"))
+
+
+def test_a_sign_in_without_an_infection_on_the_risk_screen_keeps_no_infection_answer(gen, doctor, physician):
+    record = gen.procedure(physician=physician)
+    screened(record.case, "no")
+    assert INFECTION_REVIEWED not in text(doctor.get(checklist_url(record.case_id)))
+
+    assert post_step(doctor, record.case_id, "sign_in",
+                     {**answers_for("sign_in"), "infection_reviewed": True}).status_code == 302
+
+    row = db.session.execute(db.select(ProcedureStep).filter_by(record_id=record.id, step="sign_in")).scalar_one()
+    assert "infection_reviewed" not in row.answers
 
 
 @pytest.mark.parametrize("pregnancy", ["no", "possible"])

@@ -115,6 +115,23 @@ def test_the_start_waits_for_the_physician_to_acknowledge_the_pregnancy_and_the_
     assert f"case {case.id}: procedure started; possibly pregnant on the risk screen (acknowledged)" in summaries
 
 
+def the_sign_in_waits_for_the_review(doctor, record, name, label):
+    """Saved without the review (`name`, labelled `label`), the sign-in is not done, the time-out
+    waits and the step says what is missing; saved again with it, the sign-in row is returned."""
+    case_id = record.case_id
+    assert post_step(doctor, case_id, "sign_in", answers_for("sign_in")).status_code == 302
+    page = loaded(doctor.get(checklist_url(case_id)))
+    assert f"Still missing: {label}" in words(by_id(page, "step-sign_in"))
+    assert post_step(doctor, case_id, "time_out", answers_for("time_out")).status_code == 409
+    [row] = db.session.execute(db.select(ProcedureStep).filter_by(record_id=record.id, step="sign_in")).scalars()
+
+    response = post_step(doctor, case_id, "sign_in", {**answers_for("sign_in"), name: True}, version=row.version_id)
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    return db.session.get(ProcedureStep, row.id)
+
+
 def test_the_checklist_shows_the_pregnancy_and_the_sign_in_records_the_physicians_review_on_the_note(
         gen, doctor, physician):
     record = gen.procedure(physician=physician)
@@ -125,20 +142,8 @@ def test_the_checklist_shows_the_pregnancy_and_the_sign_in_records_the_physician
     assert PREGNANT in words(soup(page).select_one(".patient-banner"))
     assert REVIEWED in words(by_id(page, "step-sign_in"))
 
-    # Saved without the review, the sign-in is not done, the time-out waits and signing lists it.
-    assert post_step(doctor, case_id, "sign_in", answers_for("sign_in")).status_code == 302
-    page = loaded(doctor.get(checklist_url(case_id)))
-    assert f"Still missing: {REVIEWED}" in words(by_id(page, "step-sign_in"))
-    refused = post_step(doctor, case_id, "time_out", answers_for("time_out"))
-    assert refused.status_code == 409
-    [row] = db.session.execute(db.select(ProcedureStep).filter_by(record_id=record.id, step="sign_in")).scalars()
+    row = the_sign_in_waits_for_the_review(doctor, record, "pregnancy_reviewed", REVIEWED)
 
-    response = post_step(doctor, case_id, "sign_in", {**answers_for("sign_in"), "pregnancy_reviewed": True},
-                         version=row.version_id)
-
-    assert response.status_code == 302
-    db.session.expire_all()
-    row = db.session.get(ProcedureStep, row.id)
     assert row.answers["pregnancy_reviewed"] is True and row.recorded_by_id == physician.id
     note = soup(loaded(doctor.get(f"/cases/{case_id}/procedure/note")))
     assert described(note, "Pregnancy") == [PREGNANT]

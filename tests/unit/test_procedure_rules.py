@@ -99,6 +99,18 @@ def test_a_patient_who_is_or_may_be_pregnant_needs_the_physicians_review_at_sign
     assert missing_fields("sign_in", SIGN_IN) == [], "nobody else is asked"
 
 
+def test_a_patient_with_an_infection_or_fever_needs_the_physicians_review_at_sign_in():
+    reviewed = "Infection or fever reviewed: resolved, or the physician's decision to proceed"
+    assert missing_fields("sign_in", SIGN_IN, infection=True) == [reviewed]
+    assert missing_fields("sign_in", {**SIGN_IN, "infection_reviewed": True}, infection=True) == []
+    assert missing_fields("sign_in", SIGN_IN, "yes", infection=True) == [
+        "Pregnancy reviewed: a negative pregnancy test today, or the physician's decision to proceed", reviewed]
+    assert f"Sign-in / verification: {reviewed}" in missing_for_signing(
+        {"sign_in": SIGN_IN}, ChecklistContext(side="left", infection=True))
+    assert ChecklistContext(side="left", infection=True).fields_not_asked("sign_in") == {"pregnancy_reviewed"}
+    assert ChecklistContext(side="left").fields_not_asked("sign_in") == {"pregnancy_reviewed", "infection_reviewed"}
+
+
 def test_an_unticked_confirmation_counts_as_missing():
     assert missing_fields("sign_in", {**SIGN_IN, "site_marked": False}) == ["Site marked"]
 

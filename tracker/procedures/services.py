@@ -147,7 +147,7 @@ def context(record, entries):
     allergies = frozenset(allergies_of(risk)) if risk is not None else frozenset()
     return ChecklistContext(side=record.side.value, contrast_allergy=bool(risk and risk.allergy_contrast),
                             formulary=active(entries), allergies=allergies, not_asked=not_asked(risk),
-                            pregnancy=_pregnancy(record),
+                            pregnancy=_pregnancy(record), infection=infection_flag(risk),
                             contrast_premedication_planned=bool(risk and risk.contrast_premedication_planned))
 
 
@@ -164,6 +164,7 @@ class Checklist:
         self.record = record
         self.joints = joints_of(record.side)
         self.pregnancy = _pregnancy(record)
+        self.infection = infection_flag(record.case.risk_screen)
         self.rows = {}
         for row in record.steps:
             self.rows.setdefault((Step(row.step), Side(row.side)), []).append(row)
@@ -197,7 +198,7 @@ class Checklist:
 
     def missing(self, step, side=None):
         """The labels of the step's required fields still blank (its latest row)."""
-        return missing_fields(step, self.answers(step, side), self.pregnancy)
+        return missing_fields(step, self.answers(step, side), self.pregnancy, self.infection)
 
     def done(self):
         return {step: ({joint: self.complete(step, joint) for joint in self.joints}

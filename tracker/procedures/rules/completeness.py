@@ -2,12 +2,13 @@
 from collections.abc import Mapping
 
 from tracker.procedures.rules.schema import (CONTRAST_DETAILS, GUIDANCE_FIELDS, INJECTATE_ROW_FIELDS,
-                                             PER_SIDE_STEPS, PREGNANCY_FIELDS, STEP_FIELDS, STEPS, ChecklistContext,
-                                             Complication, Guidance, Step)
+                                             PER_SIDE_STEPS, STEP_FIELDS, STEPS, ChecklistContext, Complication,
+                                             Guidance, Step, sign_in_not_asked)
 from tracker.procedures.rules.values import as_choice, complications_of, filled_rows, recorded
 
 
-def required_fields(step_code: str, values: Mapping, pregnancy: str = "") -> tuple[str, ...]:
+def required_fields(step_code: str, values: Mapping, pregnancy: str = "",
+                    infection: bool = False) -> tuple[str, ...]:
     """The names a step needs before signing, given what has been chosen so far.
 
     Guidance decides the dose fields, omitting contrast replaces the contrast details with
@@ -27,18 +28,19 @@ def required_fields(step_code: str, values: Mapping, pregnancy: str = "") -> tup
         if Complication.OTHER in complications_of(values.get("complications")):
             names += ("complication_other",)
         return names
-    if step == Step.SIGN_IN and not pregnancy:
-        return tuple(f.name for f in STEP_FIELDS[step] if f.name not in PREGNANCY_FIELDS)
+    if step == Step.SIGN_IN:
+        not_asked = sign_in_not_asked(pregnancy, infection)
+        return tuple(f.name for f in STEP_FIELDS[step] if f.name not in not_asked)
     return tuple(f.name for f in STEP_FIELDS[step])
 
 
-def missing_fields(step_code: str, values: Mapping, pregnancy: str = "") -> list[str]:
+def missing_fields(step_code: str, values: Mapping, pregnancy: str = "", infection: bool = False) -> list[str]:
     """The labels of the required fields still blank, in the order the form shows them.
-    `pregnancy`: as ChecklistContext.pregnancy (the sign-in then asks for its review)."""
+    `pregnancy`, `infection`: as ChecklistContext's (the sign-in then asks for their review)."""
     step = Step(step_code)
     if step == Step.INJECTATE:
         return _missing_injectate(values)
-    required = set(required_fields(step, values, pregnancy))
+    required = set(required_fields(step, values, pregnancy, infection))
     return [f.label for f in STEP_FIELDS[step]
             if f.name in required and not recorded(f, values.get(f.name))]
 
@@ -68,5 +70,6 @@ def missing_for_signing(steps_values: Mapping, context: ChecklistContext) -> lis
                             for label in missing_fields(step, by_side.get(joint) or {})]
         else:
             missing += [f"{step.label}: {label}"
-                        for label in missing_fields(step, steps_values.get(step) or {}, context.pregnancy)]
+                        for label in missing_fields(step, steps_values.get(step) or {}, context.pregnancy,
+                                                    context.infection)]
     return missing

@@ -85,6 +85,9 @@ STEP_FIELDS = {
         # Asked only when the risk screen says possibly pregnant or pregnant (PREGNANCY_FIELDS).
         Field("pregnancy_reviewed", "Pregnancy reviewed: a negative pregnancy test today, or the physician's "
                                     "decision to proceed", True),
+        # Asked only when the risk screen says active infection or fever (INFECTION_FIELDS).
+        Field("infection_reviewed", "Infection or fever reviewed: resolved, or the physician's decision to "
+                                    "proceed", True),
     ),
     Step.TIME_OUT: (
         Field("patient_confirmed", "Patient confirmed", True),
@@ -161,8 +164,10 @@ GUIDANCE_FIELDS = {
     Guidance.ULTRASOUND: ("ultrasound_reason",),
 }
 
-# The sign-in's fields asked only of a patient the risk screen says is or may be pregnant.
+# The sign-in's fields asked only of a patient the risk screen says is or may be pregnant, and
+# those asked only of one it says has an active infection or fever.
 PREGNANCY_FIELDS = frozenset({"pregnancy_reviewed"})
+INFECTION_FIELDS = frozenset({"infection_reviewed"})
 # The contrast check's confirmation, with its reason, of iodinated contrast given against a documented
 # contrast allergy whose plan has no premedication ("no contrast will be used"): asked only of such a
 # patient, kept only while such an agent is recorded.
@@ -191,6 +196,8 @@ class ChecklistContext:
     # The risk screen's pregnancy answer when it asks for the physician's decision ("possible",
     # "yes"), else "": the sign-in then records her acknowledgement.
     pregnancy: str = ""
+    # The risk screen says active infection or fever: the sign-in then records her review.
+    infection: bool = False
     # The risk screen plans premedication for the contrast allergy (taken from the evening before).
     contrast_premedication_planned: bool = False
 
@@ -200,8 +207,8 @@ class ChecklistContext:
     def fields_not_asked(self, step_code) -> frozenset:
         """The step's fields this patient is not asked (their form leaves them out, a save drops them)."""
         step = Step(step_code)
-        if step == Step.SIGN_IN and not self.pregnancy:
-            return PREGNANCY_FIELDS
+        if step == Step.SIGN_IN:
+            return sign_in_not_asked(self.pregnancy, self.infection)
         if step == Step.CONTRAST and not self.contrast_allergy_unprepared:
             return CONTRAST_ALLERGY_FIELDS
         return frozenset()
@@ -218,3 +225,9 @@ class ChecklistContext:
     @property
     def bilateral(self) -> bool:
         return self.side == Side.BILATERAL
+
+
+def sign_in_not_asked(pregnancy: str = "", infection: bool = False) -> frozenset:
+    """The sign-in's reviews this patient is not asked: the pregnancy's without a pregnancy flag
+    (`pregnancy` as ChecklistContext.pregnancy), the infection's without an infection or fever."""
+    return (frozenset() if pregnancy else PREGNANCY_FIELDS) | (frozenset() if infection else INFECTION_FIELDS)
