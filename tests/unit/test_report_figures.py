@@ -254,8 +254,46 @@ def test_caps_count_injections_given_elsewhere_as_eligibility_does(clinic):
 
     rows = {row[0]: row[3:7] for row in _figure("caps").rows}
     assert rows["Elsewhere, Elsa"] == ("diagnostic", "patient", 2, 2)
-    assert "Elsewhere, Elsa" not in {row[0] for row in _figure("caps", physician_id=clinic.ada.id).rows
-                                     if row[5] == 2}
+    # Her physician's view of the report counts it too: the cap is the patient's, not the physician's.
+    rows = {row[0]: row[3:7] for row in _figure("caps", physician_id=clinic.ada.id).rows}
+    assert rows["Elsewhere, Elsa"] == ("diagnostic", "patient", 2, 2)
+
+
+def test_caps_filters_choose_the_patients_and_never_shorten_their_count(clinic):
+    """A patient injected by two physicians is at her cap in each physician's view: the count is
+    every injection of hers in the 12 months, whoever gave it; the filters only choose whom to list."""
+    from datetime import datetime, timedelta, timezone
+
+    from tracker.timeutil import clinic_today
+
+    today = clinic_today()
+    now = datetime.now(timezone.utc)
+    shared = clinic._patient("Shared", "Sue")
+    by_ada = clinic._case("left", "diagnostic", clinic.ada, None, today, State.CLOSED, patient=shared)
+    clinic._procedure(by_ada, None, now - timedelta(days=90), 20)
+    by_bo = clinic._case("right", "diagnostic", clinic.bo, None, today, State.FOLLOW_UP, patient=shared)
+    clinic._procedure(by_bo, None, now - timedelta(days=30), 20)
+    db.session.commit()
+
+    def sue(**chosen):
+        return [row[2:7] for row in _figure("caps", **chosen).rows if row[0] == "Shared, Sue"]
+
+    medicare = "Medicare SI joint LCDs (2023)"
+    # Medicare counts two diagnostic blocks per patient in 12 months: one left, one right.
+    assert sue() == [(medicare, "diagnostic", "patient", 2, 2)]
+    assert sue(physician_id=clinic.ada.id) == [(medicare, "diagnostic", "patient", 2, 2)]
+    assert sue(physician_id=clinic.bo.id) == [(medicare, "diagnostic", "patient", 2, 2)]
+    assert sue(side="left") == [(medicare, "diagnostic", "patient", 2, 2)]
+    assert sue(indication="diagnostic") == [(medicare, "diagnostic", "patient", 2, 2)]
+    # The payer is the patient's (her newest case's), as the Payer profile column says.
+    assert sue(profile="MEDICARE_LCD_2023") == [(medicare, "diagnostic", "patient", 2, 2)]
+    assert sue(profile="EVICORE_CMM_203") == []
+    # A therapeutic filter asks for therapeutic caps: her diagnostic cap is not one.
+    assert sue(indication="therapeutic") == []
+    # Neither physician? Then she is not listed.
+    other = clinic._user(clinic.ada.role, "Dr Cy", "cy2@test.clinic")
+    db.session.commit()
+    assert sue(physician_id=other.id) == []
 
 
 def test_filters_narrow_every_figure(clinic):

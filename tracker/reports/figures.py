@@ -544,7 +544,12 @@ CAPS_SHOWN = 200
 
 
 def caps(filters):
-    """Patients at their payer's 12-month cap, or one session short of it, today."""
+    """Patients at their payer's 12-month cap, or one session short of it, today.
+
+    The count is every injection of the patient's in the 12 months (signed procedures here, by
+    any physician, and those given elsewhere), as the eligibility criteria count them: the filters
+    choose which patients to list, never which injections to count, since a cap reached with two
+    physicians is reached in each one's view."""
     today = clinic_today()
     year_start = _add_months(today, -12)
     day = sql.clinic_date(ProcedureRecord.started_at)
@@ -553,10 +558,12 @@ def caps(filters):
     ours = (select(Case.patient_id.label("patient_id"), kind.label("kind"), day.label("day"),
                    Case.side.label("side"))
             .join(ProcedureRecord, ProcedureRecord.case_id == Case.id)
-            .where(_signed(),
-                   ProcedureRecord.started_at >= datetime.combine(year_start, time(), clinic_zone()),
-                   *_case_filters(filters)))
-    injections = union_all(ours, *_outside_injections(filters, year_start, today, diagnostic)).subquery()
+            .where(_signed(), ProcedureRecord.started_at >= datetime.combine(year_start, time(), clinic_zone())))
+    outside_kind = case((OutsideInjection.indication.in_(diagnostic), "diagnostic"), else_="therapeutic")
+    elsewhere = (select(OutsideInjection.patient_id, outside_kind, OutsideInjection.performed_on,
+                        OutsideInjection.side)
+                 .where(OutsideInjection.performed_on >= year_start, OutsideInjection.performed_on <= today))
+    injections = union_all(ours, elsewhere).subquery()
     newest = (select(Case.patient_id, func.max(Case.id).label("case_id")).group_by(Case.patient_id).subquery())
     profile = (select(newest.c.patient_id, func.coalesce(Case.payer_profile_code, filters.default_profile)
                       .label("code")).join(Case, Case.id == newest.c.case_id).subquery())
@@ -575,16 +582,19 @@ def caps(filters):
     sessions = func.count(distinct(joints.c.day))
     near = db.session.execute(
         select(joints.c.patient_id, joints.c.kind, joints.c.joint, profile.c.code, sessions, cap)
-        .join(profile, profile.c.patient_id == joints.c.patient_id).where(scope, cap.is_not(None))
+        .join(profile, profile.c.patient_id == joints.c.patient_id)
+        .where(scope, cap.is_not(None), *_caps_chosen(filters, joints, profile))
         .group_by(joints.c.patient_id, joints.c.kind, joints.c.joint, profile.c.code, cap)
         .having(sessions >= cap - 1).limit(CAPS_SHOWN)).all()
     rows = _cap_rows(near, injections, today) if near else []
     figure = Figure(
         "caps", "Patients at or near their yearly cap",
-        "Patients whose injections (signed procedures, and those given elsewhere as recorded on the patient's "
-        "record, unless a physician or payer is chosen) in the rolling 12 months to today reach their payer's "
-        "cap or are one session short of it (payer of the patient's newest case; per joint where the payer "
-        "counts per joint), with the first day another session is allowed.",
+        "Patients whose injections in the rolling 12 months to today (signed procedures by any physician, "
+        "and those given elsewhere as recorded on the patient's record) reach their payer's cap or are one "
+        "session short of it (payer of the patient's newest case; per joint where the payer counts per "
+        "joint), with the first day another session is allowed. A physician or side filter lists the "
+        "patients with a case of that physician or side, a payer filter those whose payer it is, an "
+        "indication filter that kind of cap; each count is still all of the patient's injections.",
         ["Patient", "MRN", "Payer profile", "Kind", "Joint", "Sessions in 12 months", "Cap", "Next possible"],
         rows)
     if len(near) == CAPS_SHOWN:
@@ -592,19 +602,23 @@ def caps(filters):
     return Report("caps", "Caps", [figure])
 
 
-def _outside_injections(filters, year_start, today, diagnostic):
-    """The injections given elsewhere in the 12 months, as the caps' rows (the criteria count
-    them too): none under a physician or payer filter, which they have neither of."""
-    if filters.physician_id or filters.profile:
-        return []
-    conditions = [OutsideInjection.performed_on >= year_start, OutsideInjection.performed_on <= today]
-    if filters.side:
-        conditions.append(OutsideInjection.side == filters.side)
+def _caps_chosen(filters, joints, profile):
+    """Conditions choosing the caps' rows by the report's filters (see `caps`)."""
+    chosen = []
+    by_case = [condition for condition in (
+        Case.physician_id == filters.physician_id if filters.physician_id else None,
+        Case.side == filters.side if filters.side else None) if condition is not None]
+    if by_case:
+        chosen.append(joints.c.patient_id.in_(select(Case.patient_id).where(*by_case)))
+    if filters.side in ("left", "right"):
+        # A per-joint payer's rows are joints: the other joint's row is not this side's.
+        chosen.append(or_(joints.c.joint.is_(None), joints.c.joint == filters.side))
+    if filters.profile:
+        chosen.append(profile.c.code == filters.profile)
     if filters.indication:
-        conditions.append(OutsideInjection.indication == filters.indication)
-    kind = case((OutsideInjection.indication.in_(diagnostic), "diagnostic"), else_="therapeutic")
-    return [select(OutsideInjection.patient_id, kind, OutsideInjection.performed_on, OutsideInjection.side)
-            .where(*conditions)]
+        chosen.append(joints.c.kind == ("diagnostic" if filters.indication in DIAGNOSTIC_INDICATIONS
+                                        else "therapeutic"))
+    return chosen
 
 
 def _cap_rows(near, injections, today):
