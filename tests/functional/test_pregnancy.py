@@ -192,3 +192,41 @@ def test_a_start_with_nothing_to_acknowledge_keeps_no_acknowledgement(gen, docto
     assert record.pregnancy_acknowledged is None and record.acknowledged_case_ids is None
     assert described(soup(loaded(doctor.get(f"/cases/{case.id}/procedure/note"))), "Acknowledged at the start") == []
     assert "acknowledged" not in words(by_id(loaded(doctor.get(f"/cases/{case.id}")), "procedure"))
+
+
+def test_a_sex_corrected_to_male_sets_the_pregnancy_answer_of_a_case_not_yet_started_to_not_applicable(
+        gen, doctor, physician):
+    case, _appointment = booked_today(gen, physician, "possible")
+    patient = case.patient
+    patient.sex = "female"
+    earlier = gen.case(patient=patient, state=State.FOLLOW_UP)
+    screened(earlier, "yes")
+    db.session.commit()
+    edit = f"/patients/{patient.id}/edit"
+    form = soup(loaded(doctor.get(edit))).find("input", attrs={"name": "family_name"}).find_parent("form")
+    typed = form_data(form)
+
+    response = doctor.post(edit, data={**typed, "sex": "male"})
+
+    assert response.status_code == 302
+    page = loaded(doctor.get(response.location))
+    assert (f"Case {case.id}: the risk screen's pregnancy answer (Possibly pregnant) is now Not applicable, "
+            "as the recorded sex is male.") in words(page)
+    assert "eligibility verdict no longer stands" not in words(page)
+    db.session.expire_all()
+    screen = db.session.execute(db.select(RiskScreen).filter_by(case_id=case.id)).scalar_one()
+    assert screen.pregnancy == "not_applicable"
+    # The record's history says it beside the correction, with who and the answer it replaced.
+    history = words(by_id(page, "record-history").find_parent("section"))
+    assert "Sex: Female → Male" in history and "Pregnancy: Possibly pregnant → Not applicable" in history
+    assert f"The risk screen of case {case.id}: the recorded sex is now male" in history
+    audit = db.session.execute(db.select(AuditEvent).filter_by(object_type="risk_screen",
+                                                               object_id=str(screen.id))).scalar_one()
+    assert {"field": "pregnancy", "old": "possible", "new": "not_applicable"} in audit.changes
+    # Nothing flags it any more, and Start asks for no acknowledgement.
+    assert flags(loaded(doctor.get(f"/cases/{case.id}"))) == []
+    start = f"/cases/{case.id}/procedure/start"
+    assert doctor.post(start, data=form_data(form_posting_to(text(doctor.get(f"/cases/{case.id}")), start))) \
+        .status_code == 302
+    # A case whose procedure has started keeps what its risk screen recorded and was acknowledged.
+    assert db.session.execute(db.select(RiskScreen).filter_by(case_id=earlier.id)).scalar_one().pregnancy == "yes"

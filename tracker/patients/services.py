@@ -16,8 +16,8 @@ from tracker.extensions import db
 from tracker.models import (Case, ConservativeCare, DiaryEntry, Examination, OutsideInjection, Patient,
                             PatientHistory, ProcedureRecord, User)
 from tracker.phones import why_no_texts
-from tracker.vocab import ContactChannel, joints_of
-from tracker.workflow import FINAL_STATES
+from tracker.vocab import ContactChannel, Pregnancy, joints_of, may_be_pregnant, pregnancy_flag
+from tracker.workflow import BEFORE_PROCEDURE, FINAL_STATES
 from tracker.patients.duplicates import SAME_MRN, Identity
 from tracker.patients.identity import mrn_key
 from tracker.patients.lookup import find_duplicates
@@ -173,6 +173,28 @@ def check_birth_before_record(patient, born):
                                           "date on this patient's record: check the day, month and year.")
 
 
+def _pregnancy_no_longer_applies(patient, actor):
+    """A sex corrected to male: the pregnancy answer "possibly pregnant" or "pregnant" of each case
+    whose procedure has not started (the risk screen can still change) becomes "not applicable",
+    with a history row and an audit row naming the case. A case whose procedure has started keeps
+    what its risk screen recorded and what the physician acknowledged. [(case, old answer)]."""
+    cleared = []
+    for case in sorted(patient.cases, key=lambda c: c.id):
+        screen = case.risk_screen
+        old = pregnancy_flag(screen)
+        if case.state not in BEFORE_PROCEDURE or old is None:
+            continue
+        screen.pregnancy = Pregnancy.NOT_APPLICABLE
+        _history(patient.id, actor, "edit", field="pregnancy", old_value=shown(old),
+                 new_value=shown(Pregnancy.NOT_APPLICABLE),
+                 reason=f"The risk screen of case {case.id}: the recorded sex is now male")
+        audit.record(audit.Action.UPDATE, "risk_screen", screen.id,
+                     summary=f"case {case.id}: changed pregnancy (the recorded sex is now male)", user=actor,
+                     before={"pregnancy": old.value}, after={"pregnancy": Pregnancy.NOT_APPLICABLE.value})
+        cleared.append((case, old))
+    return cleared
+
+
 @service
 def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=False):
     """Correct a record's details (EDITABLE; the phone already in E.164). Each field changed gets
@@ -181,8 +203,11 @@ def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=Fal
     Refuses (nothing written): RecordMerged on a tombstone, StaleEdit when the record changed
     since the form was opened, FieldError on a date of birth after a date already on the record
     (earliest_on_record), PossibleDuplicate when the corrected name or date of birth now
-    matches another record, until confirmed. Returns (fields changed, [(case, why)] for each
-    verdict that stood and no longer does: a fact one of its criteria read has changed)."""
+    matches another record, until confirmed. A sex corrected to male sets a pregnancy answer
+    that asks for the physician's decision to "not applicable" on the cases not yet started
+    (_pregnancy_no_longer_applies), in the same commit. Returns (fields changed, [(case, why)] for
+    each verdict that stood and no longer does: a fact one of its criteria read has changed,
+    [(case, the pregnancy answer replaced)])."""
     if patient.merged_into_id is not None:
         raise RecordMerged(patient)
     check_version(patient, version_id)
@@ -201,10 +226,11 @@ def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=Fal
     changed = [name for name in EDITABLE if getattr(patient, name) != before[name]]
     if not changed:
         db.session.expire(patient)  # the same values typed again: nothing to write
-        return [], []
+        return [], [], []
     for name in changed:
         _history(patient.id, actor, "edit", field=name, old_value=shown(before[name]),
                  new_value=shown(getattr(patient, name)))
+    cleared = _pregnancy_no_longer_applies(patient, actor) if not may_be_pregnant(patient.sex) else []
     # The optimistic lock bumps the version as this flushes; a save from elsewhere in between is
     # StaleDataError, turned into StaleEdit by @service.
     db.session.flush()
@@ -215,7 +241,7 @@ def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=Fal
     # The patient is written, so the worklist lines of all their cases are worked out again as
     # this commits (tracker.cases.rows).
     db.session.commit()
-    return changed, stale
+    return changed, stale, cleared
 
 
 def merge_refusal(kept, merged):

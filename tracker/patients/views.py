@@ -87,13 +87,16 @@ def edit(patient_id):
     if not form.validate_on_submit():
         return _edit_page(patient, form, status=422 if form.is_submitted() else 200)
     on_refusal(lambda refusal: _edit_refused(patient_id, form, refusal))
-    changed, stale = services.edit_patient(patient, form.edited_values(), form.version_id.data, current_user,
+    changed, stale, cleared = services.edit_patient(patient, form.edited_values(), form.version_id.data, current_user,
                                            form.confirm_not_duplicate.data)
     if not changed:
         flash(_("Nothing changed: the details were already as typed."), "info")
     else:
         flash(_("Details saved (%(join)s).", join=', '.join(name.replace('_', ' ') for name in changed)), "success")
         _say_stale(stale)
+        for case, answer in cleared:
+            flash(_("Case %(id)s: the risk screen's pregnancy answer (%(answer)s) is now Not applicable, as the "
+                    "recorded sex is male.", id=case.id, answer=_(answer.label)), "info")
     return redirect(url_for("patients.show", patient_id=patient_id))
 
 
