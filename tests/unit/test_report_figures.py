@@ -1,13 +1,14 @@
 """Every report figure against the hand-made clinic of tests/report_data.py, on the test database
 (SQLite, or PostgreSQL with TEST_DATABASE_URL: the same answers on both). The answers are
 worked out by hand in the comments."""
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 
 import pytest
 
 from tests.report_data import PERIOD, Clinic, at
 from tracker.extensions import db
+from tracker.models import WorkingHours
 from tracker.reports import figures
 from tracker.reports.figures import Filters
 from tracker.workflow import State
@@ -199,7 +200,7 @@ def test_caps_list_patients_at_or_one_short_of_their_cap(clinic):
 
     rows = _figure("caps").rows
     today = clinic_today()
-    capped = [row for row in rows if row[0] == "Capped, Carla"]
+    capped = [row[:8] for row in rows if row[0] == "Capped, Carla"]
     # Two diagnostic blocks (2026-02-01, 2026-08-01) of Medicare's 2: the next once February 2026's leaves the year.
     assert capped == [("Capped, Carla", capped[0][1], "Medicare SI joint LCDs (2023)", "diagnostic", "patient", 2, 2,
                        date(2027, 2, 1) if today < date(2027, 2, 1) else capped[0][7])]
@@ -227,10 +228,42 @@ def test_the_next_possible_session_is_never_the_day_of_the_last_and_waits_for_th
         clinic._procedure(injected, None, now - timedelta(days=days_ago), 20)
     db.session.commit()
 
-    rows = {row[0]: row[3:] for row in _figure("caps").rows}
+    rows = {row[0]: row[3:8] for row in _figure("caps").rows}
 
     assert rows["Today, Tess"] == ("diagnostic", "patient", 1, 2, today + timedelta(days=1))
     assert rows["Spaced, Sam"] == ("therapeutic", "left", 3, 4, today + timedelta(days=50))
+
+
+def test_the_day_to_book_from_is_the_first_day_the_clinic_works_on_or_after_the_next_possible_one(clinic):
+    """The next possible day is the rule's (a Saturday stays a Saturday); "Book from" is the first
+    weekday a physician in use has working hours (Dr Ada: Monday to Friday), here the Monday after."""
+    from datetime import datetime, timedelta, timezone
+
+    from tracker.timeutil import clinic_today
+
+    today = clinic_today()
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 + 7)
+    spaced = clinic._patient("Weekend", "Wes")
+    now = datetime.now(timezone.utc)
+    for day in (saturday - timedelta(days=200), saturday - timedelta(days=120), saturday - timedelta(days=60)):
+        injected = clinic._case("left", "therapeutic", clinic.ada, "EVICORE_CMM_203", today, State.CLOSED,
+                                patient=spaced)
+        clinic._procedure(injected, None, now - timedelta(days=(today - day).days), 20)
+    db.session.commit()
+
+    figure = _figure("caps")
+    rows = {row[0]: row[7:] for row in figure.rows}
+
+    assert figure.columns[7:] == ["Next possible", "Book from"]
+    assert rows["Weekend, Wes"] == (saturday, saturday + timedelta(days=2))
+    # A physician who works Saturdays makes the Saturday a day to book; one no longer in use does not.
+    clinic.bo.active = False
+    db.session.add(WorkingHours(physician_id=clinic.bo.id, weekday=5, starts=time(9), ends=time(13)))
+    db.session.commit()
+    assert {row[0]: row[8] for row in _figure("caps").rows}["Weekend, Wes"] == saturday + timedelta(days=2)
+    clinic.bo.active = True
+    db.session.commit()
+    assert {row[0]: row[8] for row in _figure("caps").rows}["Weekend, Wes"] == saturday
 
 
 def test_caps_count_injections_given_elsewhere_as_eligibility_does(clinic):

@@ -11,7 +11,7 @@ import pytest
 from tracker.models import RiskScreen
 from tracker.scheduling import instructions, readiness
 from tracker.scheduling.rules import (Busy, Hours, NotAClockTime, Slot, clinic_to_utc, conflicts,
-                                      free_slots, overlaps, within_hours)
+                                      first_clinic_day, free_slots, overlaps, within_hours)
 from tracker.vocab import AllergyAnswer, AnticoagulantAnswer, allergy_words, anticoagulant_words, means_no_drug
 
 NY = ZoneInfo("America/New_York")
@@ -711,3 +711,17 @@ def test_a_day_already_passed_starts_the_slot_list_today_and_says_so():
     day, note = slots_from(date(2026, 2, 27), date(2026, 3, 2), date(2026, 3, 9))
     assert day == date(2026, 3, 2)
     assert note == "2026-02-27 has passed: the free slots below start today, 2026-03-02."
+
+
+MONDAY_TO_FRIDAY = frozenset(range(5))
+
+
+@pytest.mark.parametrize("day, weekdays, first", [
+    (date(2026, 12, 5), MONDAY_TO_FRIDAY, date(2026, 12, 7)),  # a Saturday: the Monday after
+    (date(2026, 12, 6), MONDAY_TO_FRIDAY, date(2026, 12, 7)),  # a Sunday
+    (date(2026, 12, 7), MONDAY_TO_FRIDAY, date(2026, 12, 7)),  # a Monday is itself
+    (date(2026, 12, 8), frozenset({0}), date(2026, 12, 14)),  # a clinic that works Mondays only
+    (date(2026, 12, 6), frozenset(), date(2026, 12, 6)),  # no working hours set: the day as it is
+])
+def test_the_first_clinic_day_is_the_first_day_on_or_after_on_which_the_clinic_works(day, weekdays, first):
+    assert first_clinic_day(day, weekdays) == first

@@ -27,6 +27,8 @@ from tracker.procedures.rules.duration import LONG_PROCEDURE_MINUTES, SHORT_PROC
 from tracker.policy.engine import _add_months, next_session_day
 from tracker.reports import sql
 from tracker.reports.stats import kaplan_meier, months_between, share, working_minutes
+from tracker.scheduling.rules import first_clinic_day
+from tracker.scheduling.services import clinic_weekdays
 from tracker.timeutil import clinic_today, clinic_zone, utcnow
 from tracker.vocab import AppointmentStatus, EntrySource, NextStep, Side
 from tracker.workflow import State
@@ -592,10 +594,13 @@ def caps(filters):
         "Patients whose injections in the rolling 12 months to today (signed procedures by any physician, "
         "and those given elsewhere as recorded on the patient's record) reach their payer's cap or are one "
         "session short of it (payer of the patient's newest case; per joint where the payer counts per "
-        "joint), with the first day another session is allowed. A physician or side filter lists the "
-        "patients with a case of that physician or side, a payer filter those whose payer it is, an "
+        "joint), with the first day another session is allowed and the first day on or after it that the "
+        "clinic works (a physician in use has working hours that weekday), the day to book from. A physician "
+        "or side filter lists the patients with a case of that physician or side, a payer filter those whose "
+        "payer it is, an "
         "indication filter that kind of cap; each count is still all of the patient's injections.",
-        ["Patient", "MRN", "Payer profile", "Kind", "Joint", "Sessions in 12 months", "Cap", "Next possible"],
+        ["Patient", "MRN", "Payer profile", "Kind", "Joint", "Sessions in 12 months", "Cap", "Next possible",
+         "Book from"],
         rows)
     if len(near) == CAPS_SHOWN:
         figure.note = f"The first {CAPS_SHOWN} found; narrow the filters to see others."
@@ -630,7 +635,7 @@ def _cap_rows(near, injections, today):
         day = date.fromisoformat(str(day)[:10])
         for joint in (None, *([side] if side != "bilateral" else ["left", "right"])):
             days[(patient_id, kind_, joint)].add(day)
-    rows = []
+    rows, weekdays = [], clinic_weekdays()
     for patient_id, kind_, joint, code, count, limit in near:
         sessions = sorted(days[(patient_id, kind_, joint)])
         # The interval between therapeutic injections runs per joint (every profile that sets one
@@ -639,7 +644,7 @@ def _cap_rows(near, injections, today):
         next_possible = next_session_day(sessions, limit, today, interval)
         patient = patients[patient_id]
         rows.append((patient.display_name, patient.mrn, _profile_name(code), kind_, joint or "patient",
-                     count, limit, next_possible))
+                     count, limit, next_possible, first_clinic_day(next_possible, weekdays)))
     return sorted(rows, key=lambda row: (row[7], row[0]))
 
 

@@ -114,6 +114,17 @@ def free_slots(first_day, days, duration, hours, room_ids, busy, zone, not_befor
     return found
 
 
+def first_clinic_day(day, weekdays):
+    """The first day on or after `day` the clinic works: its weekday (0 = Monday) is one of
+    `weekdays`, those a physician in use has working hours on. With none set the clinic has said
+    nothing of its days, and `day` is kept."""
+    if not weekdays:
+        return day
+    while day.weekday() not in weekdays:
+        day += timedelta(days=1)
+    return day
+
+
 def slots_from(asked, today, fits):
     """The day the free-slot list starts and what the page says about it, or None: `asked` is the
     day typed (None if none), `fits` the first day the patient's preparation plan fits.

@@ -111,6 +111,13 @@ def working_hours(physician_ids=None):
             for h in db.session.execute(query).scalars()]
 
 
+def clinic_weekdays():
+    """The weekdays (0 = Monday) the clinic works: those an active physician has working hours on."""
+    return frozenset(db.session.execute(
+        db.select(WorkingHours.weekday).join(User, User.id == WorkingHours.physician_id)
+        .filter(User.active.is_(True), User.role == Role.PHYSICIAN).distinct()).scalars())
+
+
 def next_free_slots(first_day, duration, physician_id=None, limit=10, days=14, exclude_id=None):
     """The first free combinations of time, physician and room from `first_day`: a fixed number of
     queries (rooms, physicians' hours, the busy intervals of the window)."""
