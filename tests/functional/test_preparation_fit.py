@@ -7,12 +7,13 @@ it is too late and to call the clinic; the appointment's readiness says the plan
 The clinic's clock is set (by its time zone) to read a known hour now, so "today at 11:40" and "the
 evening before has passed" do not depend on when the tests run."""
 import re
+from datetime import timedelta
 
 import pytest
 from babel.dates import format_date
 
 from tracker.extensions import db
-from tracker.models import RiskScreen
+from tracker.models import RiskScreen, WorkingHours
 from tracker.roles import Role
 from tracker.scheduling import reminders
 from tracker.timeutil import clinic_today, to_clinic, utcnow
@@ -93,6 +94,25 @@ def test_booking_today_warns_that_the_hold_and_the_premedication_no_longer_fit_a
     assert submit(client, f"/cases/{case.id}/book", acknowledging(page, data)).status_code == 302
     appointment = appointment_of(case)
     assert appointment.acknowledged_warnings.split("\n") == warnings_shown(page)
+
+
+def test_the_day_to_book_on_or_after_is_one_the_clinic_works(client, coordinator, morning, physician, room, gen,
+                                                             patient_user):
+    """The plan fits from today + 6; a clinic whose physicians work Monday to Friday is booked from
+    the first of those days on or after it (the physician's weekend hours are taken away)."""
+    db.session.execute(db.delete(WorkingHours).where(WorkingHours.physician_id == physician.id,
+                                                      WorkingHours.weekday >= 5))
+    db.session.commit()
+    fits = clinic_day(6)
+    first = fits + timedelta(days=7 - fits.weekday() if fits.weekday() >= 5 else 0)
+    # A weekday before it to book (within working hours: the warning is the plan's alone).
+    offset = next(n for n in range(1, 6) if clinic_day(n).weekday() < 5)
+    case = eligible(gen, patient_user, **CLOPIDOGREL)
+
+    page = text(submit(client, f"/cases/{case.id}/book", booking(clinic_day(offset), "10:00", physician, room)))
+
+    assert warnings_shown(page) == [HOLD_TOO_LATE.format(last=day(offset - 6),
+                                                         first=format_date(first, "full", locale="en"))]
 
 
 def test_two_days_on_only_the_hold_is_too_late(client, coordinator, morning, physician, room, gen, patient_user):

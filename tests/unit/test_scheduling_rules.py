@@ -580,6 +580,19 @@ def test_booking_warnings_name_the_date_that_would_have_been_and_the_first_that_
     assert instructions.too_late(screen, on_day(6), TOLD) == []
 
 
+def test_the_booking_warning_names_the_first_clinic_day_the_plan_fits_on():
+    """A 6-day hold told on Saturday 5 December fits from Saturday 12 December: a clinic working
+    Monday to Friday is booked from Monday 14 December; with no working hours set, the day itself."""
+    screen = held(6)
+    assert instructions.first_day_that_fits(screen, TOLD) == date(2026, 12, 12)
+
+    [words] = instructions.too_late(screen, on_day(0), TOLD, weekdays=MONDAY_TO_FRIDAY)
+
+    assert "Book on or after Monday, December 14, 2026, or record the prescriber's new plan." in words
+    [words] = instructions.too_late(screen, on_day(0), TOLD)
+    assert "Book on or after Saturday, December 12, 2026," in words
+
+
 def test_a_step_that_did_not_fit_tells_the_patient_to_call_never_a_date():
     screen = held(5)
     for name, value in PREMEDICATED.items():

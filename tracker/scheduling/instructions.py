@@ -24,6 +24,7 @@ never given as a date to keep: the patient is told it is too late and to call th
 """
 from datetime import datetime, time, timedelta, timezone
 
+from tracker.scheduling.rules import first_clinic_day
 from tracker.vocab import N_, NOT_STARTED, ContactChannel, takes_anticoagulant
 
 HOLD, PREMEDICATION, FASTING = "hold", "premedication", "fasting"
@@ -100,11 +101,12 @@ def first_day_that_fits(risk, told_at):
     return day
 
 
-def too_late(risk, starts_at, now, gone=None):
+def too_late(risk, starts_at, now, gone=None, weekdays=frozenset()):
     """What a booking at `starts_at` made `now` would leave undone, in staff's words (warnings);
-    `gone`: the steps already judged missed (else judged as told `now`)."""
+    `gone`: the steps already judged missed (else judged as told `now`). The day to book on or after
+    is the first the clinic works (`weekdays`, rules.first_clinic_day) from the day the plan fits."""
     gone = missed(risk, starts_at, now) if gone is None else gone
-    first = in_words(first_day_that_fits(risk, now))
+    first = in_words(first_clinic_day(first_day_that_fits(risk, now), weekdays))
     words = []
     if HOLD in gone:
         words.append(f"A {risk.anticoagulant_hold_days}-day hold of {risk.anticoagulants.strip()} is no longer "
@@ -121,7 +123,7 @@ def too_late(risk, starts_at, now, gone=None):
     return words
 
 
-def plan_against_booking(appointment, risk, now):
+def plan_against_booking(appointment, risk, now, weekdays=frozenset()):
     """What the preparation plan, as the patient was given each step (the booking, or the step's
     later change: a longer hold, a premedication added the day before), leaves undone before an
     appointment still to come, in staff's words; [] when it fits or the appointment has started or
@@ -131,7 +133,7 @@ def plan_against_booking(appointment, risk, now):
     starts = appointment.starts_at.astimezone(now.tzinfo)
     gone = missed(risk, starts, appointment.time_set_at.astimezone(now.tzinfo))
     return [f"The appointment booked for {in_words(starts)} does not leave room for this plan. {words}"
-            for words in too_late(risk, starts, now, gone)]
+            for words in too_late(risk, starts, now, gone, weekdays)]
 
 
 def steps_to_act_on(risk):

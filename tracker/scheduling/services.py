@@ -164,7 +164,8 @@ def check(case, proposal, exclude_id=None):
     for criterion in verdict.criteria:
         if criterion.code in PAYER_WARNINGS and criterion.status != "met":
             warnings.append(f"Payer rule on {day.isoformat()}: {criterion.label}: {criterion.evidence}.")
-    warnings += instructions.too_late(case.risk_screen, to_clinic(proposal.start), to_clinic(utcnow()))
+    warnings += instructions.too_late(case.risk_screen, to_clinic(proposal.start), to_clinic(utcnow()),
+                                      weekdays=clinic_weekdays())
     far = _far_ahead(case, day)
     if far:
         warnings.append(far)
