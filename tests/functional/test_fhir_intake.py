@@ -361,6 +361,15 @@ def test_a_symptom_onset_or_referral_before_the_patients_birth_is_refused_as_the
                                                     "Bundle.entry[2].resource.onsetDateTime"}
     assert (_count(Patient), _count(Case)) == (0, 0)
 
+def test_a_date_of_birth_before_1900_is_refused_as_the_form_refuses_it(client, intake):
+    # Was taken (201), though the referral and correction forms refuse it as a typing slip.
+    [issue] = _issues(post_bundle(client, intake, intake_bundle(birth_date="1850-03-01")), 422)
+    assert issue["expression"] == ["Bundle.entry[0].resource.birthDate"]
+    assert issue["diagnostics"] == ("The patient's date of birth (1850-03-01) is before 1900: the year looks like a "
+                                    "typing slip (the referral form takes dates from 1900 to 2100).")
+    assert (_count(Patient), _count(Case)) == (0, 0)
+
+
 # ---------------------------------------------------------------- the audit trail of an intake
 
 def _rows_after(last_id):

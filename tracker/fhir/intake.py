@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker import audit, coding
 from tracker.extensions import db
-from tracker.formfields import name_problem
+from tracker.formfields import EARLIEST_DATE, LATEST_DATE, name_problem
 from tracker.models import Case, CaseIdentifier, Patient
 from tracker.patients.duplicates import SAME_MRN, Identity, match_reasons
 from tracker.patients.identity import mrn_key, normalise_mrn
@@ -248,6 +248,11 @@ def _patient(patient, where, mrn_system, problems):
         problems.append(("The patient's full date of birth (YYYY-MM-DD) is missing.", f"{where}.resource.birthDate"))
     elif patient.birthDate > clinic_today():
         problems.append(("The patient's date of birth is in the future.", f"{where}.resource.birthDate"))
+    elif patient.birthDate < EARLIEST_DATE:
+        # The referral form's plausibility rule (formfields.plausible_date).
+        problems.append((f"The patient's date of birth ({patient.birthDate.isoformat()}) is before "
+                         f"{EARLIEST_DATE.year}: the year looks like a typing slip (the referral form takes dates "
+                         f"from {EARLIEST_DATE.year} to {LATEST_DATE.year}).", f"{where}.resource.birthDate"))
     values["date_of_birth"] = patient.birthDate
     values["sex"] = SEXES.get(patient.gender or "unknown", Sex.UNKNOWN)
     telecom = {t.system: t.value for t in reversed(patient.telecom or []) if t.value}
