@@ -119,6 +119,7 @@ def _demo_pages():
         ("examination", f"/cases/{under_review.id}/examination", 200),
         ("risk screen", f"/cases/{under_review.id}/risk-screen", 200),
         ("book", f"/cases/{eligible.id}/book", 200),
+        ("book a case already booked (its notice, no form)", f"/cases/{scheduled.id}/book", 200),
         ("appointment", f"/appointments/{appointment.id}", 200),
         ("reschedule", f"/appointments/{appointment.id}/reschedule", 200),
         ("day board, today", "/schedule/day", 200),

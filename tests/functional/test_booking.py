@@ -147,12 +147,12 @@ def test_the_typed_time_is_read_in_the_configured_clinic_time_zone(
         client, coordinator, physician, room, case, app, monkeypatch):
     monkeypatch.setitem(app.config, "CLINIC_TIMEZONE", "Asia/Tokyo")
     day = clinic_day(2)
+    assert "Clinic time (Asia/Tokyo)" in text(client.get(book_url(case)))
     response = submit(client, book_url(case), booking(day, "10:00", physician, room))
     assert response.status_code == 302, "10:00 in Tokyo is inside Dr Priya Raman's clinic-time hours"
     [appointment] = appointments_of(case)
     assert appointment.starts_at == clinic_to_utc(day, time(10), ZoneInfo("Asia/Tokyo"))
     assert appointment.starts_at.astimezone(ZoneInfo("UTC")).strftime("%H:%M") == "01:00"
-    assert "Clinic time (Asia/Tokyo)" in text(client.get(book_url(case)))
 
 
 def test_the_free_slot_list_offers_working_hour_slots_from_the_chosen_day(
@@ -310,6 +310,10 @@ def test_the_booking_page_of_a_case_already_booked_says_so_at_the_top_with_a_lin
         notice = soup(page).select_one(".notice-warning, .notice-error")
         assert "This case is scheduled" in words(notice) or "this one is scheduled" in words(notice)
         assert soup(page).find("a", href=f"/appointments/{appointment.id}") is not None
+        # The notice instead of a form that cannot book and free slots that cannot be taken.
+        assert soup(page).find("input", attrs={"name": "date"}) is None
+        assert soup(page).find(id="slots-h") is None and "Next free slots" not in page
+        assert soup(page).find("a", href=f"/cases/{case.id}") is not None
     assert appointments_of(case) == [appointment]
 
 
@@ -326,8 +330,10 @@ def test_a_case_that_is_not_eligible_cannot_be_booked(client, coordinator, physi
     assert f"Only an eligible case can be booked; this one is {state.label.lower()}." in notice
     assert appointments_of(other) == []
     assert state_of(other) == state
-    assert input_value(page, "date") == day.isoformat()
-    assert selected(page, "room_id") == str(room.id)
+    # No form to book with, but what was typed is said, so nothing typed is lost.
+    assert soup(page).find("input", attrs={"name": "date"}) is None
+    said = words(soup(page).select_one(".notice-warning"))
+    assert f"Not booked: {day.isoformat()} at 10:00, 30 minutes, {physician.name}, {room.name}" in said
 
 
 def test_a_missing_date_is_refused_next_to_the_date(client, coordinator, physician, room, case):

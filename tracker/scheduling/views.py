@@ -89,8 +89,10 @@ def _booking_page(template, status, **context):
     form = context["form"]
     form.shown_at.data = utcnow().isoformat()  # what the user sees now: the schedule as it stands
     minutes = _minutes(form.duration.data)
-    search, slots = _slots_for(timedelta(minutes=minutes) if minutes else DEFAULT_DURATION,
-                               context.get("case"), context.get("appointment"))
+    # A case that cannot be booked gets the page's notice, not free slots it cannot take.
+    search, slots = (_slots_for(timedelta(minutes=minutes) if minutes else DEFAULT_DURATION,
+                                context.get("case"), context.get("appointment"))
+                     if context.get("bookable", True) else (None, []))
     return render_template(
         template, search=search, slots=slots,
         physician_names={value: label for value, label, *_ in form.physician_id.iter_choices()},
