@@ -175,3 +175,18 @@ def test_the_checklist_banner_and_the_note_say_a_diabetes_the_risk_screen_record
 
     assert (said in banner) if said else "Diabetes" not in banner
     assert note == ([said] if said else [])
+
+
+@pytest.mark.parametrize("flag", ["infection", "pregnancy"])
+def test_a_record_signed_before_the_review_was_asked_is_not_shown_incomplete(gen, doctor, physician, flag):
+    """A record signed by an earlier release, whose sign-in had no review to answer (or whose risk
+    screen says so only since): the signed sign-in is complete as it was signed, not "Still missing"."""
+    record = gen.procedure(physician=physician, steps="all", sign=True)
+    screened(record.case, "possible" if flag == "pregnancy" else "no")
+    if flag == "infection":
+        infected(record.case)
+
+    page = loaded(doctor.get(checklist_url(record.case_id)))
+
+    assert "Still missing" not in words(by_id(page, "step-sign_in"))
+    assert (REVIEWED if flag == "pregnancy" else INFECTION_REVIEWED) not in words(by_id(page, "step-sign_in"))

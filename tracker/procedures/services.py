@@ -145,16 +145,26 @@ def by_kind(entries):
 def context(record, entries):
     risk = record.case.risk_screen
     allergies = frozenset(allergies_of(risk)) if risk is not None else frozenset()
+    pregnancy, infection = _reviews(record)
     return ChecklistContext(side=record.side.value, contrast_allergy=bool(risk and risk.allergy_contrast),
                             formulary=active(entries), allergies=allergies, not_asked=not_asked(risk),
-                            pregnancy=_pregnancy(record), infection=infection_flag(risk),
+                            pregnancy=pregnancy, infection=infection,
                             contrast_premedication_planned=bool(risk and risk.contrast_premedication_planned))
 
 
-def _pregnancy(record):
-    """The pregnancy answer the sign-in asks the physician to review ("" when none)."""
-    flag = pregnancy_flag(record.case.risk_screen)
-    return flag.value if flag else ""
+def _reviews(record):
+    """The reviews the sign-in asks of this record: the pregnancy answer to review ("" when none)
+    and whether an infection or fever is to be. A signed record asks only those its sign-in
+    answered: one signed before a review was asked (by an earlier release) is complete as it was
+    signed, not short of a review nobody was asked for."""
+    risk = record.case.risk_screen
+    flag = pregnancy_flag(risk)
+    pregnancy, infection = (flag.value if flag else ""), infection_flag(risk)
+    if record.signed:
+        answered = set().union(*(row.answers for row in record.steps if row.step == Step.SIGN_IN))
+        pregnancy = pregnancy if "pregnancy_reviewed" in answered else ""
+        infection = infection and "infection_reviewed" in answered
+    return pregnancy, infection
 
 
 class Checklist:
@@ -163,8 +173,7 @@ class Checklist:
     def __init__(self, record):
         self.record = record
         self.joints = joints_of(record.side)
-        self.pregnancy = _pregnancy(record)
-        self.infection = infection_flag(record.case.risk_screen)
+        self.pregnancy, self.infection = _reviews(record)
         self.rows = {}
         for row in record.steps:
             self.rows.setdefault((Step(row.step), Side(row.side)), []).append(row)
