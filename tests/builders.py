@@ -223,7 +223,7 @@ REFERRAL = {
 
 # ---------------------------------------------------------------- sign-in messages
 
-GENERIC = "The email or password is not right. Check both and try again."
+GENERIC = "The email or password is not correct. Check both and try again."
 LOCKED = "Too many failed sign-ins for this account."
 
 

@@ -254,7 +254,7 @@ def test_deactivated_user_is_signed_out_on_next_request_and_cannot_sign_in(admin
     refused = sign_in(make_client(), user)
     assert refused.status_code == 200
     assert field_error(refused.get_data(as_text=True), "password") == \
-        "The email or password is not right. Check both and try again."
+        "The email or password is not correct. Check both and try again."
     listing = admin_client.get("/admin/users?status=inactive").get_data(as_text=True)
     assert user.name in listing and "Deactivated" in listing
 

@@ -321,7 +321,7 @@ def test_password_change_needs_the_current_password(client, make_client, gen, lo
     })
 
     assert field_error(response.get_data(as_text=True), "current_password") == \
-        "The current password is not right."
+        "The current password is not correct."
     assert sign_in(make_client(), user, PASSWORD).status_code == 302
 
 

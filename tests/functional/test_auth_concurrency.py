@@ -89,7 +89,7 @@ def test_a_burst_of_wrong_guesses_gets_at_most_the_limit_of_password_checks(app,
             f"on {database}; at most {limit} may be")
         messages = [field_error(r.get_data(as_text=True), "password") for r in responses]
         assert all(r.status_code == 200 for r in responses)
-        # The same messages whether or not the account exists: the limit's worth of "not right",
+        # The same messages whether or not the account exists: the limit's worth of "not correct",
         # then the lock.
         assert messages.count(GENERIC) == limit, messages
         locked = [m for m in messages if m != GENERIC]

@@ -218,3 +218,25 @@ def test_a_link_names_its_case_and_no_other(client, gen, case):
     # A token re-signed for the other case with this link's id is refused too (the row names its case).
     forged = links._serializer().dumps({"link": link.id, "case": other.id})
     assert client.get(f"/d/{forged}").status_code == 404
+
+
+@pytest.mark.parametrize("language, left, right, wrong", [
+    ("en", "The correct score (left side)", "The correct score (right side)", "The right score"),
+    ("es", "La puntuación correcta (lado izquierdo)", "La puntuación correcta (lado derecho)", None),
+])
+def test_correcting_one_side_of_a_bilateral_diary_does_not_say_right_for_correct(client, gen, language, left,
+                                                                                   right, wrong):
+    # On a two-sided diary "the right score (left side)" reads as the right side's score.
+    patient = gen.patient(family_name="Twosides", language={"en": "English", "es": "Spanish"}[language])
+    case = gen.case(patient=patient, state=State.FOLLOW_UP, side=Side.BILATERAL)
+    gen.diary(case, injected_at=now() - timedelta(hours=2), entries={"t0": 6})
+    link, token = make_diary_link(case)
+    submit(client, f"/d/{token}", {"point": "h2", "score_left": "3", "score_right": "5"})
+    entries = {e.side: e for e in db.session.execute(
+        db.select(DiaryEntry).filter_by(case_id=case.id).order_by(DiaryEntry.id)).scalars()}
+
+    for side, caption in ((Side.LEFT, left), (Side.RIGHT, right)):
+        page = client.get(f"/d/{token}/entries/{entries[side].id}/correct")
+        assert soup(page).find("fieldset", id="score").find("legend").get_text() == caption
+        if wrong:
+            assert wrong not in text(page)

@@ -39,7 +39,7 @@ def test_one_address_trying_one_password_on_many_accounts_is_paused(client, gen,
     sprayer = from_address(client, "203.0.113.9")
     for account in accounts[:5]:
         response = sign_in(sprayer, account, "Summer2026!Summer")
-        assert response.status_code == 200 and "not right" in text(response).lower()
+        assert response.status_code == 200 and "not correct" in text(response).lower()
     # The sixth account, even with its right password, waits.
     assert_paused(sign_in(sprayer, accounts[5]))
     # Another address is not held back.
@@ -58,7 +58,7 @@ def test_guessing_the_current_password_is_paused(client, gen, login_as, limit_fi
         response = submit(client, "/account/password", {"current_password": f"wrong-guess-{n}",
                                                         "new_password": "Another-long-pass-42",
                                                         "confirm": "Another-long-pass-42"})
-        assert "The current password is not right." in text(response)
+        assert "The current password is not correct." in text(response)
     assert_paused(submit(client, "/account/password", {"current_password": PASSWORD,
                                                        "new_password": "Another-long-pass-42",
                                                        "confirm": "Another-long-pass-42"}))

@@ -86,9 +86,9 @@ def test_no_template_hides_the_gettext_function(path):
 def test_the_check_finds_unmarked_text_in_tags_attributes_and_literals():
     found = _unmarked(
         '<p>Your pain</p><nav aria-label="Main menu"></nav>{{ "See your case" if x else _("ok") }}'
-        "{% if status == 'overdue' %}{{ _('Late') }}{% endif %}{{ scale(f, 'The right score') }}"
+        "{% if status == 'overdue' %}{{ _('Late') }}{% endif %}{{ scale(f, 'The correct score') }}"
         '<p class="x">Score {{ n }} today</p>')
-    assert found == ["Your pain", "Score", "today", "Main menu", "See your case", "The right score"]
+    assert found == ["Your pain", "Score", "today", "Main menu", "See your case", "The correct score"]
 
 
 def test_the_check_accepts_marked_text_markup_and_codes():

@@ -17,7 +17,7 @@ from tracker.security import end_session, start_session
 from tracker.timeutil import utcnow
 from tracker.vocab import N_
 
-GENERIC_FAILURE = N_("The email or password is not right. Check both and try again.")
+GENERIC_FAILURE = N_("The email or password is not correct. Check both and try again.")
 
 # INSERT ... ON CONFLICT DO UPDATE is spelled the same way on both databases, but each dialect
 # has its own construct for it.

@@ -70,7 +70,7 @@ def change_password():
                                     form.current_password.data, form.new_password.data):
             flash(_("Your password is changed. Other devices have been signed out."), "success")
             return redirect(home_url(current_user))
-        form.current_password.errors.append(_("The current password is not right."))
+        form.current_password.errors.append(_("The current password is not correct."))
     layout = "patient/base.html" if current_user.role == Role.PATIENT else "base.html"
     return render_template("auth/change_password.html", form=form, layout=layout)
 
