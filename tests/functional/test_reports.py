@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import field_error, links, outer_html, soup
+from tests.helpers import field_error, links, outer_html, soup, submit, words
 from tests.report_data import Clinic
 from tracker.roles import Role
 from tracker.extensions import db
@@ -196,6 +196,34 @@ def test_a_case_diary_downloads_one_line_per_point_and_side(client, coordinator,
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$", day1["Left"][5])
     event = _exports()[-1]
     assert (event.object_type, event.object_id) == ("case", str(case.id))
+
+
+def test_a_case_diary_download_says_when_a_phone_score_was_felt_and_who_typed_it(client, coordinator, gen):
+    from tracker.timeutil import to_clinic, utcnow
+    from tracker.workflow import State
+
+    # As the pages say it ("recalled for … 20:26, late, by phone", "by phone (Casey Coordinator)"): a
+    # baseline the patient gave before the injection, typed by staff after it.
+    case = gen.case(state=State.FOLLOW_UP)
+    gen.diary(case, injected_at=utcnow() - timedelta(hours=2), entries={})
+    felt = to_clinic(utcnow() - timedelta(hours=3))
+    submit(client, f"/cases/{case.id}/diary/phone",
+           {"score": "8", "felt_on": felt.date().isoformat(), "felt_time": felt.strftime("%H:%M")})
+    assert f"recalled for {felt.strftime('%Y-%m-%d %H:%M')}, late, by phone" in words(client.get(f"/cases/{case.id}/diary"))
+    assert "by phone (Casey Coordinator)" in words(client.get(f"/cases/{case.id}"))
+
+    rows = _csv(client.get(f"/cases/{case.id}/diary.csv"))
+
+    # The columns scripts read stay where they were; the new ones come last.
+    assert rows[0] == ["Case", "MRN", "Time point", "Side", "Status", "Entered at", "Score", "Relief %", "Late",
+                       "Entered by", "Corrected", "Analgesic", "Opioid", "Physical therapy", "Felt at", "Typed by"]
+    baseline = next(row for row in rows[1:] if row[2] == "Before the injection")
+    assert baseline[9] == "Staff, by phone" and baseline[8] == "yes"
+    assert baseline[14] == felt.replace(second=0, microsecond=0).isoformat(timespec="seconds")
+    assert baseline[5] > baseline[14]  # typed after it was felt
+    assert baseline[15] == "Casey Coordinator"
+    waiting = next(row for row in rows[1:] if row[2] == "Day 7")
+    assert waiting[14:] == ["", ""]
 
 
 def test_a_closed_cases_diary_downloads_with_the_pages_status_words(client, coordinator, gen):

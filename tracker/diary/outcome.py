@@ -44,7 +44,7 @@ from tracker.policy import DIAGNOSTIC_INDICATIONS
 from tracker.refusals import FieldError, Refusal, check_version, each_checked
 from tracker.timeutil import clinic_today, format_clinic, utcnow
 from tracker.transactions import service, undo_refused_write
-from tracker.vocab import Indication, NextStep, Side
+from tracker.vocab import EntrySource, Indication, NextStep, Side
 from tracker.workflow import FINAL_STATES, State
 
 # The next steps that are another injection: each opens a new case linked to this one.
@@ -242,8 +242,9 @@ def _rows(diary, sides):
             for view in ordered]
 
 
+# New columns go at the end: scripts read the earlier ones by position.
 DIARY_CSV_HEADER = ["Case", "MRN", "Time point", "Side", "Status", "Entered at", "Score", "Relief %", "Late",
-                    "Entered by", "Corrected", "Analgesic", "Opioid", "Physical therapy"]
+                    "Entered by", "Corrected", "Analgesic", "Opioid", "Physical therapy", "Felt at", "Typed by"]
 
 
 def diary_csv_rows(reading):
@@ -256,12 +257,14 @@ def diary_csv_rows(reading):
         for side in (s.side for s in reading.sides):
             entry = view.entries.get(side)
             if entry is None:
-                yield (reading.case.id, patient.mrn, view.label, side, status, None, None, None, None, None,
-                       None, None, None, None)
+                yield (reading.case.id, patient.mrn, view.label, side, status) + (None,) * 11
                 continue
+            # The moment the score describes (a score given by phone: when the patient felt it, not
+            # when it was typed) and, as the case page names them, the staff member who typed it.
+            typed_by = entry.entered_by.name if entry.source == EntrySource.STAFF_PHONE and entry.entered_by else None
             yield (reading.case.id, patient.mrn, view.label, side, status, entry.entered_at, entry.score,
                    None if view.is_baseline else row.relief.get(side), entry.late, entry.source, entry.corrected,
-                   entry.analgesic_used, entry.opioid_used, entry.physical_therapy_done)
+                   entry.analgesic_used, entry.opioid_used, entry.physical_therapy_done, entry.felt_at, typed_by)
 
 
 def already_recorded(outcome):
