@@ -1,15 +1,18 @@
 """The physician's diary view and the outcome (issue 6, items 4, 5 and 8): the reading per side
 under the payer profile, the outcome form that closes the case, the linked new case, the refusals,
 and the eligibility engine counting the recorded result."""
+import dataclasses
 import html as html_lib
 import re
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy.orm.attributes import flag_modified
 
-from tracker.diary.outcome import record_outcome
-from tracker.eligibility.facts import prior_injections
-from tracker.eligibility.standing import current_assessment
+from tracker.diary.outcome import correct_outcome, record_outcome
+from tracker.eligibility.facts import case_facts, fingerprint, prior_injections
+from tracker.eligibility.services import evaluate_case
+from tracker.eligibility.standing import current_assessment, profile_for, staleness
 from tracker.extensions import db
 from tracker.models import AuditEvent, Case, DiaryEntry, DiaryEntryRevision, DiaryPoint, Examination, Outcome
 from tracker.policy import PROFILES, CriterionCode, Status
@@ -19,6 +22,7 @@ from tracker.vocab import EntrySource, Indication, NextStep, Side
 from tracker.workflow import State
 
 from tests.builders import GOOD_BLOCK, commit_elsewhere, followed_up
+from tests.functional.test_eligibility import criteria
 from tests.helpers import (by_id, csrf_from, field_error, inner_html, input_value, is_checked, soup, submit, text,
                            words)
 
@@ -685,7 +689,11 @@ def test_a_repeat_in_one_joint_is_judged_on_that_joints_relief_after_a_bilateral
     assert both.shortfall == "peak relief 37.5%, 0 days at 50% or more, needs 50% for 90 days (right)"
 
 
-def test_a_block_recorded_against_the_diarys_reading_counts_by_the_recorded_result(gen, physician):
+def test_a_block_recorded_against_the_diarys_reading_keeps_the_diarys_relief_beside_the_recorded_result(
+        gen, physician):
+    """A positive recorded against a diary that read negative (50 %, needs 75 %) stands for the
+    outcome, but the payer asks for the relief: the confirmatory block's criterion is unknown (the
+    physician may override with the records), never met on a relief the diary does not show."""
     case = followed_up(gen, physician, scores={"t0": 8, "m30": 4, "h1": 4})
     record_outcome(case, physician, "positive", None, NextStep.CONFIRMATORY_BLOCK,
                    reason="Outside records: complete relief at 20 minutes.", version_id=case.version_id,
@@ -694,10 +702,85 @@ def test_a_block_recorded_against_the_diarys_reading_counts_by_the_recorded_resu
 
     prior, = prior_injections(case.outcome.follow_on_case)
 
-    assert (prior.diagnostic_result, prior.peak_relief_percent) == ("positive", None)
+    assert (prior.diagnostic_result, prior.peak_relief_percent, prior.diary_result) == ("positive", 50.0, "negative")
+    assert (prior.diary_window_scores, prior.recorded_by) == (2, "Dr Priya Raman")
     block = next(c for c in current_assessment(case.outcome.follow_on_case)[0].criteria
                  if c.code == CriterionCode.PRIOR_POSITIVE_BLOCK)
-    assert block.status == Status.MET
+    assert block.status == Status.UNKNOWN
+    assert "(recorded positive by Dr Priya Raman; the diary read negative: 50% relief from 2 scores" in block.evidence
+
+
+def test_the_block_names_the_physician_whose_correction_set_its_result(gen, physician):
+    """Recorded negative as the diary read it, then corrected to positive by another physician: the
+    evidence names the one who recorded the positive; a later correction of the notes alone does not."""
+    case = followed_up(gen, physician, scores={"t0": 8, "m30": 4, "h1": 4})
+    record_outcome(case, physician, "negative", None, NextStep.DISCHARGE, version_id=case.version_id,
+                   confirm_early=True)
+    other = gen.user(Role.PHYSICIAN, name="Dr Amara Osei")
+    correct_outcome(case.outcome, other, "positive", None, "", "", "Outside records: complete relief.",
+                    case.outcome.version_id)
+    correct_outcome(case.outcome, physician, "positive", None, "", "Seen again.", "Notes added.",
+                    case.outcome.version_id)
+    db.session.commit()
+
+    prior, = prior_injections(gen.case(patient=case.patient, side=Side.LEFT))
+
+    assert (prior.diagnostic_result, prior.diary_result, prior.recorded_by) == ("positive", "negative", "Dr Amara Osei")
+
+
+def test_a_positive_recorded_over_one_score_of_75_percent_reads_met_with_what_it_rests_on(
+        client, gen, physician, login_as):
+    """Walkthrough finding 1: one 15-minute score of 75 % (indeterminate: too few entries), the physician
+    records a positive with a reason and a confirmatory block; the new case's assessment read "✓ Met" beside
+    "relief not recorded". It now names the recorded result, who recorded it and what the diary read."""
+    case = followed_up(gen, physician, side=Side.RIGHT, scores={"t0": 8, "m15": 2})
+    login_as(physician)
+
+    response = record(client, case.id, next_step=NextStep.CONFIRMATORY_BLOCK.value, therapeutic_days="",
+                      reason="Patient reported near-complete relief on the recovery-room call")
+
+    page = text(client.get(response.location))
+    status, evidence = criteria(page, "Today's assessment (not recorded)")["Prior positive diagnostic block"]
+    assert "Met" in status and "Not met" not in status
+    assert "not recorded" not in evidence
+    assert evidence.startswith("diagnostic block ")
+    assert evidence.endswith(" (recorded positive by Dr Priya Raman; the diary read indeterminate: 75% relief from "
+                             "1 score in the anaesthetic window; needs 75%) (right)")
+    # The same words in the verdict snapshot that the FHIR and CSV answers carry.
+    db.session.expire_all()
+    verdict, _ = current_assessment(case.outcome.follow_on_case)
+    snapshot = next(c for c in verdict.as_dict()["criteria"] if c["code"] == "prior_positive_block")
+    assert (snapshot["status"], snapshot["evidence"]) == ("met", evidence)
+
+
+def test_a_verdict_stored_in_the_earlier_words_of_that_block_still_stands(gen, physician):
+    """A release before this one stored "relief not recorded" for the same block, with the peak left out
+    of what it read: the new words and the diary's reading now kept beside the recorded result are no new
+    fact, so the verdict neither goes stale for them nor loses an override (EVIDENCE_WORDING)."""
+    case = followed_up(gen, physician, side=Side.RIGHT, scores={"t0": 8, "m15": 2})
+    record_outcome(case, physician, "positive", None, NextStep.CONFIRMATORY_BLOCK,
+                   reason="Patient reported near-complete relief on the recovery-room call",
+                   version_id=case.version_id, confirm_early=True)
+    db.session.expire_all()
+    new = case.outcome.follow_on_case
+    new.state = State.UNDER_REVIEW
+    evaluate_case(new, physician)
+    db.session.commit()
+    verdict = new.current_verdict
+    # As the earlier release stored it: its words (wording 2), the digest of what it read.
+    prior = [dataclasses.replace(p, peak_relief_percent=None, diary_result=None, diary_window_scores=None,
+                                 recorded_by=None) for p in prior_injections(new)]
+    snapshot = dict(verdict.snapshot)
+    snapshot["wording"] = 2
+    snapshot["criteria"] = [{**c, "evidence": re.sub(r"\(recorded positive .*needs 75%\)", "(relief not recorded, "
+                                                     "needs 75%)", c["evidence"])} for c in snapshot["criteria"]]
+    assert "(relief not recorded, needs 75%) (right)" in str(snapshot["criteria"])
+    verdict.snapshot = snapshot
+    verdict.facts_fingerprint = fingerprint(case_facts(new, clinic_today()), prior, profile_for(new))
+    flag_modified(verdict, "snapshot")
+    db.session.commit()
+
+    assert staleness(new) is None
 
 
 def test_the_case_page_links_the_diary_view_in_follow_up(client, gen, physician, login_as):

@@ -650,6 +650,56 @@ def test_a_block_without_measured_relief_falls_back_on_its_recorded_result(resul
     assert status(case(indication="therapeutic"), MEDICARE, prior, CriterionCode.PRIOR_POSITIVE_BLOCK) == expected
 
 
+def against_the_diary(result, diary_result, peak, scores=1, **details):
+    """A block whose physician recorded `result` with a reason, the diary having read `diary_result`
+    with `peak` relief from `scores` scores in the anaesthetic window."""
+    return [injection(20, side="right", diagnostic_result=result, peak_relief_percent=peak, diary_result=diary_result,
+                      diary_window_scores=scores, recorded_by="Dr Priya Raman", **details)]
+
+
+def test_a_positive_recorded_against_an_indeterminate_diary_is_met_on_the_diarys_relief_and_says_so():
+    """Walkthrough finding: one 15-minute score of 75 % (too few to judge) and a physician's positive read
+    "✓ Met" beside "relief not recorded". The relief was recorded and meets the threshold; the physician's
+    positive stands on it, and the evidence names both."""
+    found = criterion(case(side="right", indication="confirmatory"), MEDICARE,
+                      against_the_diary("positive", "indeterminate", 75.0), CriterionCode.PRIOR_POSITIVE_BLOCK)
+    assert found.status == MET
+    assert found.evidence == (f"diagnostic block {(AS_OF - timedelta(days=20)).isoformat()} (recorded positive by "
+                              "Dr Priya Raman; the diary read indeterminate: 75% relief from 1 score in the "
+                              "anaesthetic window; needs 75%) (right)")
+    assert "not recorded" not in found.evidence
+
+
+@pytest.mark.parametrize(("diary_result", "peak", "scores", "read"), [
+    ("negative", 50.0, 2, "negative: 50% relief from 2 scores in the anaesthetic window"),
+    ("indeterminate", 60.0, 1, "indeterminate: 60% relief from 1 score in the anaesthetic window"),
+    ("indeterminate", None, 0, "indeterminate: no score in the anaesthetic window"),
+])
+def test_a_positive_recorded_without_the_relief_documented_is_unknown_not_met(diary_result, peak, scores, read):
+    """The payer asks for a block with its relief (75 % under Medicare): the physician's positive with a
+    reason, over a diary that documents less or nothing, leaves the criterion for an override with the records."""
+    found = criterion(case(side="right", indication="confirmatory"), MEDICARE,
+                      against_the_diary("positive", diary_result, peak, scores), CriterionCode.PRIOR_POSITIVE_BLOCK)
+    assert found.status == UNKNOWN
+    assert f"(recorded positive by Dr Priya Raman; the diary read {read}; needs 75%) (right)" in found.evidence
+    assert found.shortfall == "relief of the prior block documented at 75% (right)"
+
+
+def test_a_negative_recorded_against_a_positive_diary_is_not_met_and_says_both():
+    found = criterion(case(side="right", indication="confirmatory"), MEDICARE,
+                      against_the_diary("negative", "positive", 90.0, 3), CriterionCode.PRIOR_POSITIVE_BLOCK)
+    assert found.status == NOT_MET
+    assert ("(recorded negative by Dr Priya Raman; the diary read positive: 90% relief from 3 scores in the "
+            "anaesthetic window; needs 75%)") in found.evidence
+
+
+def test_a_block_decided_by_its_recorded_result_alone_says_so():
+    found = criterion(case(indication="therapeutic"), MEDICARE, [injection(20, diagnostic_result="positive")],
+                      CriterionCode.PRIOR_POSITIVE_BLOCK)
+    assert found.status == MET
+    assert found.evidence.endswith("(recorded positive, no diary reading kept, needs 75%) (left)")
+
+
 def test_one_positive_block_is_enough_even_after_a_negative_one():
     prior = [injection(40, peak_relief_percent=20.0), injection(20, peak_relief_percent=80.0)]
     assert status(case(indication="therapeutic"), MEDICARE, prior, CriterionCode.PRIOR_POSITIVE_BLOCK) == MET

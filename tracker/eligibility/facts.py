@@ -93,8 +93,9 @@ def recorded_relief(case, joint, profile=None):
 
     - The peak is the joint's own (Outcome.per_side): the anaesthetic window's for a block, the
       follow-up's for a therapeutic injection (PriorInjection's meaning). When the physician
-      recorded a result other than this joint's diary reading, the peak is left out, so the engine
-      goes by the recorded result.
+      recorded a block's result other than this joint's diary reading, the diary's reading comes
+      with it (its result, its scores in the window, who recorded the result): the engine then
+      counts a recorded positive as met only on the diary's relief, and the evidence names both.
     - The duration is the joint's own diary reading at 50 % relief, as recorded; a recorded
       duration other than the diary's (given with a reason, for the case) stands for each joint,
       with the joint's diary reading beside it (the evidence shows both when they differ). A
@@ -106,10 +107,10 @@ def recorded_relief(case, joint, profile=None):
         return {}
     side = (outcome.per_side or {}).get(joint, {})
     key = "follow_up_peak_relief" if case.indication == Indication.THERAPEUTIC else "peak_relief"
-    # A block's recorded result other than the joint's reading decides instead of the peak; a
-    # therapeutic injection records no result (an earlier release's, if any, is not read).
+    # A therapeutic injection records no result (an earlier release's, if any, is not read).
     block = case.indication != Indication.THERAPEUTIC
-    peak = side.get(key) if not block or side.get("diagnostic") == outcome.diagnostic_result else None
+    peak = side.get(key)
+    departs = block and side.get("diagnostic") is not None and side["diagnostic"] != outcome.diagnostic_result
     diary_days = side.get("therapeutic_days", outcome.diary_therapeutic_days)
     days = outcome.therapeutic_days if outcome.days_depart_from_diary or not side else diary_days
     if outcome.therapeutic_days is None:
@@ -122,7 +123,30 @@ def recorded_relief(case, joint, profile=None):
             days, read_at = min(days, diary_days), threshold
     return {"diagnostic_result": outcome.diagnostic_result, "peak_relief_percent": peak,
             "relief_duration_days": days, "diary_relief_days": diary_days,
-            "relief_days_at_percent": None if read_at == threshold else float(read_at)}
+            "relief_days_at_percent": None if read_at == threshold else float(read_at),
+            **(_against_the_diary(outcome, side) if departs else {})}
+
+
+def _against_the_diary(outcome, side):
+    """A block's result recorded other than the joint's diary reading: what the diary read, from how
+    many scores in the anaesthetic window (None: the scores were not kept), and who recorded the
+    result (the physician of the correction that last changed it, else the one who decided)."""
+    readings = side.get("readings")
+    in_window = None if readings is None else sum(
+        1 for _, hours, _ in readings if 0 < hours <= ANAESTHETIC_WINDOW_HOURS)
+    return {"diary_result": side["diagnostic"], "diary_window_scores": in_window,
+            "recorded_by": _result_recorded_by(outcome).name}
+
+
+def _result_recorded_by(outcome):
+    """Who set the outcome's diagnostic result as it stands: each correction keeps the values it
+    replaced, so the result after it is the next correction's kept one, or the outcome's own."""
+    who = outcome.decided_by
+    results = [revision.diagnostic_result for revision in outcome.revisions] + [outcome.diagnostic_result]
+    for revision, before, after in zip(outcome.revisions, results, results[1:]):
+        if before != after:
+            who = revision.replaced_by
+    return who
 
 
 def _days_at(side, threshold):
@@ -135,6 +159,11 @@ def _days_at(side, threshold):
     return 0 if days is None else math.floor(days)
 
 
+# PriorInjection fields added since verdicts were first stored: left out of the digest when None, so
+# an injection that has none of them reads as before.
+OMITTED_WHEN_NONE = frozenset({"outside", "diary_result", "diary_window_scores", "recorded_by"})
+
+
 def fingerprint(facts, prior, profile):
     """A digest of what the engine reads, leaving out the day: a verdict is stale when the facts,
     the earlier injections or the profile change, not merely because a day has passed."""
@@ -142,8 +171,10 @@ def fingerprint(facts, prior, profile):
         "facts": {k: v for k, v in dataclasses.asdict(facts).items() if k != "as_of"},
         # An own injection's digest reads as before the outside ones could be recorded.
         # (The level the days were read at is worked out from the rest, not a fact of its own.)
+        # So does a block recorded as the diary read it (the diary's reading is kept only against it).
         "prior": [{k: v for k, v in dataclasses.asdict(p).items()
-                   if (k != "outside" or v is not None) and k != "relief_days_at_percent"} for p in prior],
+                   if (k not in OMITTED_WHEN_NONE or v is not None) and k != "relief_days_at_percent"}
+                  for p in prior],
         "profile": [profile.code, profile.version],
     }
     encoded = json.dumps(material, sort_keys=True, default=str).encode()

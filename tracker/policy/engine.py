@@ -59,7 +59,7 @@ class Criterion:
 # this: a verdict stored in earlier words is then compared with today's by status alone
 # (tracker.eligibility.standing), since new words are no new fact, and an override must not end
 # (nor a booked case go back under review) for them.
-EVIDENCE_WORDING = 2
+EVIDENCE_WORDING = 3
 
 
 @dataclass(frozen=True)
@@ -593,10 +593,18 @@ def _block_result(injection: PriorInjection, threshold: float) -> Status:
     """Whether a prior block was positive under *this* profile's threshold.
 
     The measured peak relief decides when it is known, so a block read as positive under a
-    lower threshold elsewhere is not accepted here; the recorded result is the fallback.
+    lower threshold elsewhere is not accepted here; the recorded result is the fallback. A result
+    the physician recorded against the diary's reading (with a reason) decides a negative; a
+    positive counts as met only on relief documented at the threshold (the diary's peak), else it
+    is unknown: the payer asks for the relief, and the physician may override with the records.
     """
     if injection.diagnostic_result == BlockResult.INDETERMINATE:
         return Status.UNKNOWN
+    if injection.diary_result is not None:
+        if injection.diagnostic_result == BlockResult.NEGATIVE:
+            return Status.NOT_MET
+        peak = injection.peak_relief_percent
+        return Status.MET if peak is not None and peak >= threshold else Status.UNKNOWN
     if injection.peak_relief_percent is not None:
         return Status.MET if injection.peak_relief_percent >= threshold else Status.NOT_MET
     if injection.diagnostic_result == BlockResult.POSITIVE:
@@ -606,19 +614,45 @@ def _block_result(injection: PriorInjection, threshold: float) -> Status:
     return Status.UNKNOWN
 
 
+def _block_relief(block: PriorInjection, threshold: float) -> str:
+    """What a block's status rests on, as the evidence says it: "80% relief, needs 75%"; a result
+    recorded against the diary names who recorded it and what the diary read; one recorded with no
+    diary reading says so (never "relief not recorded" beside a met block)."""
+    needs = f"needs {threshold:g}%"
+    peak = None if block.peak_relief_percent is None else f"{_percent(block.peak_relief_percent)} relief"
+    if block.diary_result is not None:
+        scores = block.diary_window_scores
+        if scores == 0 or (peak is None and scores is None):
+            read = "no score in the anaesthetic window"
+        elif scores is None:
+            read = peak
+        else:
+            read = f"{peak} from {scores} score{'' if scores == 1 else 's'} in the anaesthetic window"
+        by = f" by {block.recorded_by}" if block.recorded_by else ""
+        return f"recorded {block.diagnostic_result}{by}; the diary read {block.diary_result}: {read}; {needs}"
+    if peak is not None:
+        return f"{peak}, {needs}"
+    if block.diagnostic_result in (BlockResult.POSITIVE, BlockResult.NEGATIVE):
+        return f"recorded {block.diagnostic_result}, no diary reading kept, {needs}"
+    return f"relief not recorded, {needs}"
+
+
 def _positive_block(
     prior: Sequence[PriorInjection], joint: str, indications: Iterable[str], threshold: float
-) -> tuple[Status, str]:
-    """The best status among the joint's blocks of the given kinds, and what it rests on."""
+) -> tuple[Status, str, str]:
+    """The best status among the joint's blocks of the given kinds, what it rests on, and what is
+    wanted when it is unknown."""
     blocks = [p for p in prior if p.indication in indications and p.covers(joint)]
     if not blocks:
-        return Status.NOT_MET, "none"
+        return Status.NOT_MET, "none", ""
     results = [(block, _block_result(block, threshold)) for block in blocks]
     status = _either(result for _, result in results)
     best = max((block for block, result in results if result == status), key=lambda p: p.performed_on)
-    relief = "relief not recorded" if best.peak_relief_percent is None else f"{_percent(best.peak_relief_percent)} relief"
     what = f"{best.indication} block " + (f"{best.performed_on.isoformat()}" if best.outside is None else best.outside)
-    return status, f"{what} ({relief}, needs {threshold:g}%)"
+    # Unknown on a positive recorded against the diary: the result is there, the relief is not.
+    wanted = (f"relief of the prior block documented at {threshold:g}%" if best.diary_result is not None
+              else "result of prior block")
+    return status, f"{what} ({_block_relief(best, threshold)})", wanted
 
 
 def _prior_positive_block(
@@ -634,11 +668,11 @@ def _prior_positive_block(
     threshold = profile.diagnostic_relief_threshold_percent
     statuses, evidence, shortfalls = [], [], []
     for joint in facts.joints:
-        status, found = _positive_block(prior, joint, indications, threshold)
+        status, found, unknown = _positive_block(prior, joint, indications, threshold)
         statuses.append(status)
         evidence.append(f"{found} ({joint})")
         if status != Status.MET:
-            wanted = "result of prior block" if status == Status.UNKNOWN else "positive diagnostic block"
+            wanted = unknown if status == Status.UNKNOWN else "positive diagnostic block"
             shortfalls.append(f"{wanted} ({joint})")
     return _criterion(
         profile, CriterionCode.PRIOR_POSITIVE_BLOCK, _combine(statuses), "; ".join(evidence), "; ".join(shortfalls)
@@ -654,7 +688,7 @@ def _dual_comparative_blocks(
     statuses, evidence, shortfalls = [], [], []
     for joint in facts.joints:
         for indication in (Indication.DIAGNOSTIC, Indication.CONFIRMATORY):
-            status, found = _positive_block(prior, joint, {indication}, threshold)
+            status, found, _ = _positive_block(prior, joint, {indication}, threshold)
             statuses.append(status)
             evidence.append(f"{indication}: {found} ({joint})")
             if status != Status.MET:

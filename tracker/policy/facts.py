@@ -67,12 +67,19 @@ class PriorInjection:
     # no scores were kept to read them again at a stricter one, the reported relief for an outside
     # injection (the evidence says "90 days at 50% or more", never at a level they were not read at).
     relief_days_at_percent: float | None = None
+    # A block whose result the physician recorded other than the joint's diary reading (with a
+    # reason): what the diary read ("indeterminate"), from how many scores in the anaesthetic window
+    # (``peak_relief_percent`` stays the diary's peak), and who recorded the result. None otherwise.
+    diary_result: str | None = None
+    diary_window_scores: int | None = None
+    recorded_by: str | None = None
 
     def __post_init__(self):
         Side(self.side)
         Indication(self.indication)
-        if self.diagnostic_result is not None:
-            BlockResult(self.diagnostic_result)
+        for result in (self.diagnostic_result, self.diary_result):
+            if result is not None:
+                BlockResult(result)
 
     def covers(self, joint: str) -> bool:
         return self.side in (joint, Side.BILATERAL)
