@@ -619,6 +619,44 @@ def test_a_strength_outside_the_formulary_confirmed_with_a_reason_is_saved_shown
     assert row.answers == {} and row.warnings == ""
 
 
+def test_one_save_shows_every_rows_problems_the_strength_hard_stop_with_another_rows_mismatch(
+        gen, doctor, physician):
+    # At the table, gloved: row 1's slipped decimal point is said on the same save as row 2's
+    # mismatch (it waited for row 2 to be corrected, a second refusal).
+    record = started(gen, physician, steps=BEFORE["injectate"])
+    typed = {"rows": [{"drug": "bupivacaine", "concentration_mg_per_ml": "0.5", "dose_mg": "0.75",
+                       "volume_ml": "1.5", "lot_number": "BU-77"},
+                      {"drug": "triamcinolone", "concentration_mg_per_ml": "40", "dose_mg": "400",
+                       "volume_ml": "1", "lot_number": "TA-2231"}]}
+
+    response = post_step(doctor, record.case_id, "injectate", typed, side="left")
+
+    assert response.status_code == 422
+    page = text(response)
+    prefix = "injectate-left-"
+    assert field_error(page, prefix + "rows-0-concentration_mg_per_ml") == (
+        "Bupivacaine at 0.5 mg/mL (0.05 %) is a tenth of the listed 5 mg/mL (0.5 %): a slipped decimal point, or a "
+        "percentage typed as mg/mL? Correct it, or confirm it below with the reason.")
+    assert field_error(page, prefix + "rows-1-volume_ml") == "400 mg at 40 mg/mL is 10.0 mL, not 1.0 mL."
+    assert field_error(page, prefix + "rows-1-dose_mg") == (
+        "Triamcinolone acetonide 400 mg is ten times or more the usual maximum of 40 mg per SI joint. Correct it, or "
+        "confirm it below with the reason.")
+    assert field_error(page, prefix + "strength_reason").startswith(
+        "Not saved: a strength or dose outside the formulary needs your confirmation and the reason")
+    for name, value in (("rows-0-concentration_mg_per_ml", "0.5"), ("rows-1-dose_mg", "400"),
+                        ("rows-1-lot_number", "TA-2231")):
+        assert input_value(page, prefix + name) == value
+    assert rows(record.id, "injectate") == []
+
+    # Row 2 corrected and row 1 confirmed with its reason: the next save goes through.
+    typed["rows"][1]["dose_mg"] = "40"
+    confirmed = {**typed, "strength_confirmed": True, "strength_reason": "Diluted 1:10 on purpose for a test dose"}
+    response = post_step(doctor, record.case_id, "injectate", confirmed, side="left")
+    assert response.status_code == 302, field_error(text(response), prefix + "rows-0-concentration_mg_per_ml")
+    [row] = rows(record.id, "injectate")
+    assert row.answers == {"strength_reason": "Diluted 1:10 on purpose for a test dose"}
+
+
 def test_the_strength_hints_show_the_percent_sign_once(gen, doctor, physician):
     record = started(gen, physician, steps=BEFORE["injectate"])
     box = by_id(text(doctor.get(checklist_url(record.case_id))), "step-injectate-left")

@@ -578,6 +578,26 @@ def test_a_confirmed_strength_with_a_reason_is_saved_and_the_confirmation_kept_w
                         "checked the vial"]
 
 
+def test_a_strength_outside_the_formulary_is_stopped_on_the_same_save_as_another_rows_error():
+    errors, warnings = validate_step("injectate", injectate(typed("bupivacaine", "0.5", "0.75", "1.5"),
+                                                            typed("triamcinolone", "40", "400", "1")), LEFT)
+    assert set(errors) == {"rows-0-concentration_mg_per_ml", "rows-1-volume_ml", "rows-1-dose_mg", "strength_reason"}
+    assert errors["rows-1-volume_ml"] == "400 mg at 40 mg/mL is 10.0 mL, not 1.0 mL."
+    assert errors["rows-0-concentration_mg_per_ml"].startswith("Bupivacaine at 0.5 mg/mL (0.05 %) is a tenth")
+    assert warnings == []
+
+
+def test_a_confirmed_strength_adds_no_error_to_another_rows_and_is_noted_only_once_saved():
+    errors, warnings = validate_step("injectate", injectate(
+        typed("bupivacaine", "0.5", "0.75", "1.5"), typed("triamcinolone", "40", "400", "10"),
+        strength_confirmed=True, strength_reason="Diluted on purpose"), LEFT)
+    assert errors == {} and len([w for w in warnings if w.startswith("Confirmed outside the formulary")]) == 2
+    errors, warnings = validate_step("injectate", injectate(
+        typed("bupivacaine", "0.5", "0.75", "1.5"), typed("triamcinolone", "40", "400", "1"),
+        strength_confirmed=True, strength_reason="Diluted on purpose"), LEFT)
+    assert errors == {"rows-1-volume_ml": "400 mg at 40 mg/mL is 10.0 mL, not 1.0 mL."} and warnings == []
+
+
 def test_a_dose_ten_times_the_usual_maximum_is_stopped_on_the_dose():
     errors, _ = validate_step("injectate", injectate(typed("dexamethasone", "10", "100", "10")), LEFT)
     assert errors["rows-0-dose_mg"].startswith(

@@ -155,15 +155,16 @@ def _validate_injectate(values, context, joint, errors, warnings):
             for name, problem in strength_problems(context.formulary.get(row.get("drug")),
                                                    amounts["concentration_mg_per_ml"], amounts["dose_mg"]):
                 unconfirmed.setdefault(key + name, []).append(problem)
-    if unconfirmed and not errors:
-        where = side_phrase(joint, context)
-        if strength_confirmed(values):
-            warnings += [f"{CONFIRMED}{where}: {problem} Reason: {values['strength_reason'].strip()}"
-                         for problems in unconfirmed.values() for problem in problems]
-        else:
-            errors.update({field: " ".join(problems) + " " + CONFIRM_STRENGTH for field, problems in unconfirmed.items()})
-            errors["strength_reason"] = ("Not saved: a strength or dose outside the formulary needs your confirmation "
-                                         "and the reason, or correct it above.")
+    # Said on the same save as the rows' other errors, each beside its field: the physician at the
+    # table corrects everything in one go rather than meeting the hard stop only once the rest is right.
+    if unconfirmed and not strength_confirmed(values):
+        for field, problems in unconfirmed.items():
+            errors[field] = " ".join(filter(None, (errors.get(field), *problems, CONFIRM_STRENGTH)))
+        errors["strength_reason"] = ("Not saved: a strength or dose outside the formulary needs your confirmation "
+                                     "and the reason, or correct it above.")
+    elif unconfirmed and not errors:
+        warnings += [f"{CONFIRMED}{side_phrase(joint, context)}: {problem} Reason: {values['strength_reason'].strip()}"
+                     for problems in unconfirmed.values() for problem in problems]
     if not errors:
         warnings += injectate_warnings({joint: [row for _, row in rows]}, context.formulary)
 
