@@ -82,6 +82,9 @@ class Appointment(db.Model):
     # Readiness before the procedure (DESIGN.md section 3, Scheduling).
     consent_obtained = db.Column(db.Boolean, nullable=False, default=False)
     anticoagulant_plan_confirmed = db.Column(db.Boolean, nullable=False, default=False)
+    # The day of the blood thinner's last dose, asked when its hold did not fit the booked day
+    # (taken, or by the prescriber's new plan to be taken): the table reads it beside the plan.
+    anticoagulant_last_dose_on = db.Column(db.Date)
     driver_arranged = db.Column(db.Boolean, nullable=False, default=False)
     contrast_premedication_sent = db.Column(db.Boolean, nullable=False, default=False)
     day_of_check_done = db.Column(db.Boolean, nullable=False, default=False)

@@ -67,12 +67,14 @@ class ReadinessForm(TrackerForm):
     version_id = HiddenField(validators=[DataRequired()])
     consent_obtained = BooleanField(_l("Consent obtained"))
     anticoagulant_plan_confirmed = BooleanField(_l("Anticoagulant hold plan confirmed"))
+    # Asked when the hold did not fit the booked day: the day of the last dose.
+    anticoagulant_last_dose_on = ClinicDateField(_l("Day of the last dose"), validators=[Optional()])
     driver_arranged = BooleanField(_l("Driver arranged"))
     contrast_premedication_sent = BooleanField(_l("Contrast-allergy premedication instructions sent"))
     day_of_check_done = BooleanField(_l("Day-of check done"))
     submit = SubmitField(_l("Save readiness"))
 
-    FIELDS = ("consent_obtained", "anticoagulant_plan_confirmed", "driver_arranged",
+    FIELDS = ("consent_obtained", "anticoagulant_plan_confirmed", "anticoagulant_last_dose_on", "driver_arranged",
               "contrast_premedication_sent", "day_of_check_done")
 
     def values(self):

@@ -94,6 +94,32 @@ def _alerts(risk, missed):
     return alerts
 
 
+def hold_words(risk, missed, last_dose_on):
+    """A hold that did not fit the booked day as the table reads it (the checklist's banner, the note,
+    readiness), "" when it fitted: the plan was not followed as planned, so the last dose confirmed
+    at readiness is named, or the physician is asked to confirm it."""
+    if HOLD not in missed:
+        return ""
+    confirmed = (f"last dose on {in_words(last_dose_on)}, as confirmed at readiness" if last_dose_on
+                 else "confirm when the last dose was taken")
+    return (f"Hold planned {risk.anticoagulant_hold_days} days — did not fit this booking: the last dose would "
+            f"have been {in_words(missed[HOLD])}; {confirmed}")
+
+
+def last_dose_problem(missed, confirmed, last_dose_on, day):
+    """Why the anticoagulant plan cannot be confirmed as ticked, or None: a hold that did not fit the
+    appointment's `day` is confirmed with the day of the last dose (taken, or by the new plan to be
+    taken), never after that day."""
+    if HOLD not in missed or not confirmed:
+        return None
+    if last_dose_on is None:
+        return ("The hold did not fit this booking: enter the day of the last dose (ask the patient) to confirm "
+                "the plan.")
+    if last_dose_on > day:
+        return f"The last dose cannot be after the appointment's day ({in_words(day)})."
+    return None
+
+
 def missing(appointment, risk):
     return [item.label for item in _needed(appointment, risk)]
 

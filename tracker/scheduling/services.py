@@ -338,6 +338,13 @@ PLAN_CONFIRMATIONS = ((instructions.HOLD, "anticoagulant_plan_confirmed", "antic
                       (instructions.PREMEDICATION, "contrast_premedication_sent", "premedication sent"))
 
 
+def _unconfirm(appointment, item):
+    """Untick a plan's confirmation; the anticoagulant plan's last dose was part of it."""
+    setattr(appointment, item, False)
+    if item == "anticoagulant_plan_confirmed":
+        appointment.anticoagulant_last_dose_on = None
+
+
 def _reset_day_of_readiness(appointment, actor):
     """The day-of check and a physician's readiness override were about the old day: a moved
     appointment needs them again, and so do the anticoagulant plan and the premedication when they
@@ -349,7 +356,7 @@ def _reset_day_of_readiness(appointment, actor):
     missed = instructions.missed(appointment.case.risk_screen, to_clinic(appointment.starts_at), to_clinic(utcnow()))
     for step, item, words in PLAN_CONFIRMATIONS:
         if step in missed and getattr(appointment, item):
-            setattr(appointment, item, False)
+            _unconfirm(appointment, item)
             cleared.append(words)
     if appointment.readiness_override_reason:
         appointment.readiness_override_reason = None
@@ -370,7 +377,7 @@ def preparation_changed(appointment, steps, actor):
     cleared = []
     for step, item, words in PLAN_CONFIRMATIONS:
         if step in steps and getattr(appointment, item):
-            setattr(appointment, item, False)
+            _unconfirm(appointment, item)
             cleared.append(words)
     if cleared:
         appointment.changes.append(AppointmentChange(
@@ -439,6 +446,11 @@ def _refuse_unless_active(appointment, what):
 def update_readiness(appointment, values, version_id, actor):
     check_version(appointment, version_id)
     _refuse_unless_active(appointment, "Readiness")
+    problem = readiness.last_dose_problem(_missed(appointment), values.get("anticoagulant_plan_confirmed"),
+                                          values.get("anticoagulant_last_dose_on"),
+                                          to_clinic(appointment.starts_at).date())
+    if problem:
+        raise BookingProblems(errors={"anticoagulant_last_dose_on": problem})
     before = {name: getattr(appointment, name) for name in values}
     for name, value in values.items():
         setattr(appointment, name, value)
@@ -495,7 +507,20 @@ def mark_no_shows(now=None):
     return marked, failed
 
 
+def _missed(appointment):
+    """The preparation steps that did not fit when the appointment got its time (or the step changed)."""
+    return instructions.missed(appointment.case.risk_screen, to_clinic(appointment.starts_at),
+                               to_clinic(appointment.time_set_at))
+
+
 def readiness_items(appointment):
-    risk = appointment.case.risk_screen
-    missed = instructions.missed(risk, to_clinic(appointment.starts_at), to_clinic(appointment.time_set_at))
-    return readiness.items(appointment, risk, missed)
+    return readiness.items(appointment, appointment.case.risk_screen, _missed(appointment))
+
+
+def hold_at_table(appointment):
+    """The appointment's hold that did not fit its day, as the table reads it ("" when it fitted,
+    or with no appointment): the checklist's banner, the note and readiness say it."""
+    if appointment is None:
+        return ""
+    return readiness.hold_words(appointment.case.risk_screen, _missed(appointment),
+                                appointment.anticoagulant_last_dose_on)

@@ -210,6 +210,7 @@ def _appointment_page(appointment, status=200, **forms):
         ready=services.readiness.is_ready(appointment, risk),
         by_override=services.readiness.by_override(appointment, risk),
         still_needed=services.readiness.still_needed(appointment, risk),
+        hold=services.hold_at_table(appointment),
         steps=appointment_messages.preparation_for(appointment),
         channels=appointment_messages.channels_for(appointment),
         preparing=appointment_messages.preparation_reminder_to_come(appointment),
@@ -290,6 +291,11 @@ def _shown_again(appointment, form_name, form):
     """A refused readiness save or override: why, on the appointment page as it is now; a stale
     form keeps what was typed beside it."""
     def respond(refusal):
+        if isinstance(refusal, services.BookingProblems) and refusal.errors and all(name in form for name in refusal.errors):
+            # A value refused (the day of the last dose): the reason next to its field, all kept.
+            for name, message in refusal.errors.items():
+                form[name].errors.append(message)
+            return _appointment_page(appointment, 422, **{form_name: form})
         stale = isinstance(refusal, StaleEdit)
         flash(str(STALE) if stale else str(refusal), "error")
         return _appointment_page(appointment, 409, **({form_name: form} if stale else {}))

@@ -1,0 +1,42 @@
+"""The hold that did not fit the booked day, as the table reads it, and what readiness asks before the
+plan is confirmed. Pure rules (tracker.scheduling.readiness)."""
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+
+from tracker.scheduling.instructions import HOLD, PREMEDICATION
+from tracker.scheduling.readiness import hold_words, last_dose_problem
+
+RISK = SimpleNamespace(anticoagulant_answer="taking", anticoagulants="apixaban", anticoagulant_hold_days=2)
+WED, FRI, SAT, SUN = date(2026, 12, 2), date(2026, 12, 4), date(2026, 12, 5), date(2026, 12, 6)
+
+
+def test_a_hold_that_fitted_says_nothing():
+    assert hold_words(RISK, {PREMEDICATION: None}, None) == ""
+    assert hold_words(RISK, {}, FRI) == ""
+
+
+def test_a_hold_that_did_not_fit_asks_for_the_last_dose():
+    assert hold_words(RISK, {HOLD: WED}, None) == (
+        "Hold planned 2 days — did not fit this booking: the last dose would have been Wednesday, December 2, "
+        "2026; confirm when the last dose was taken")
+
+
+def test_a_confirmed_last_dose_is_named():
+    assert hold_words(RISK, {HOLD: WED}, FRI) == (
+        "Hold planned 2 days — did not fit this booking: the last dose would have been Wednesday, December 2, "
+        "2026; last dose on Friday, December 4, 2026, as confirmed at readiness")
+
+
+@pytest.mark.parametrize("missed, confirmed, last_dose, problem", [
+    ({}, True, None, None),                      # the hold fitted: nothing more to ask
+    ({HOLD: WED}, False, None, None),            # not confirmed yet: nothing to ask yet
+    ({HOLD: WED}, True, FRI, None),
+    ({HOLD: WED}, True, SAT, None),              # on the day itself: the physician reads it
+    ({HOLD: WED}, True, None, "The hold did not fit this booking: enter the day of the last dose (ask the "
+                              "patient) to confirm the plan."),
+    ({HOLD: WED}, True, SUN, "The last dose cannot be after the appointment's day (Saturday, December 5, 2026)."),
+])
+def test_what_readiness_asks_before_a_hold_that_did_not_fit_is_confirmed(missed, confirmed, last_dose, problem):
+    assert last_dose_problem(missed, confirmed, last_dose, SAT) == problem
