@@ -783,6 +783,27 @@ def test_a_verdict_stored_in_the_earlier_words_of_that_block_still_stands(gen, p
     assert staleness(new) is None
 
 
+def test_renaming_the_physician_who_recorded_the_block_leaves_the_verdict_standing(gen, physician):
+    """The evidence names who recorded the block's result; a name corrected later (a typo, a
+    marriage) is no new fact about the block, so the verdict neither goes stale nor loses an override."""
+    case = followed_up(gen, physician, side=Side.RIGHT, scores={"t0": 8, "m15": 2})
+    record_outcome(case, physician, "positive", None, NextStep.CONFIRMATORY_BLOCK,
+                   reason="Patient reported near-complete relief on the recovery-room call",
+                   version_id=case.version_id, confirm_early=True)
+    db.session.expire_all()
+    new = case.outcome.follow_on_case
+    new.state = State.UNDER_REVIEW
+    evaluate_case(new, physician)
+    db.session.commit()
+    assert staleness(new) is None
+
+    physician.name = "Dr Priya Raman-Okafor"
+    db.session.commit()
+    db.session.expire_all()
+
+    assert staleness(new) is None
+
+
 def test_the_case_page_links_the_diary_view_in_follow_up(client, gen, physician, login_as):
     case = followed_up(gen, physician)
     login_as(physician)

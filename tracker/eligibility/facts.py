@@ -161,7 +161,10 @@ def _days_at(side, threshold):
 
 # PriorInjection fields added since verdicts were first stored: left out of the digest when None, so
 # an injection that has none of them reads as before.
-OMITTED_WHEN_NONE = frozenset({"outside", "diary_result", "diary_window_scores", "recorded_by"})
+OMITTED_WHEN_NONE = frozenset({"outside", "diary_result", "diary_window_scores"})
+# What the digest never reads: the level the days were read at (worked out from the rest) and who
+# recorded a block's result (a name, shown in the evidence).
+NOT_READ = frozenset({"relief_days_at_percent", "recorded_by"})
 
 
 def fingerprint(facts, prior, profile):
@@ -170,10 +173,11 @@ def fingerprint(facts, prior, profile):
     material = {
         "facts": {k: v for k, v in dataclasses.asdict(facts).items() if k != "as_of"},
         # An own injection's digest reads as before the outside ones could be recorded.
-        # (The level the days were read at is worked out from the rest, not a fact of its own.)
         # So does a block recorded as the diary read it (the diary's reading is kept only against it).
+        # Who recorded a block's result is named in the evidence but is no fact about the block: a
+        # name corrected later must not make the verdict stale.
         "prior": [{k: v for k, v in dataclasses.asdict(p).items()
-                   if (k not in OMITTED_WHEN_NONE or v is not None) and k != "relief_days_at_percent"}
+                   if (k not in OMITTED_WHEN_NONE or v is not None) and k not in NOT_READ}
                   for p in prior],
         "profile": [profile.code, profile.version],
     }
