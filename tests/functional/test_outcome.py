@@ -753,10 +753,9 @@ def test_a_positive_recorded_over_one_score_of_75_percent_reads_met_with_what_it
     assert (snapshot["status"], snapshot["evidence"]) == ("met", evidence)
 
 
-def test_a_verdict_stored_in_the_earlier_words_of_that_block_still_stands(gen, physician):
-    """A release before this one stored "relief not recorded" for the same block, with the peak left out
-    of what it read: the new words and the diary's reading now kept beside the recorded result are no new
-    fact, so the verdict neither goes stale for them nor loses an override (EVIDENCE_WORDING)."""
+def confirmatory_evaluated(gen, physician):
+    """The confirmatory case after a positive recorded over one 15-minute score of 75 %, its
+    verdict taken: what the two tests below store and rename."""
     case = followed_up(gen, physician, side=Side.RIGHT, scores={"t0": 8, "m15": 2})
     record_outcome(case, physician, "positive", None, NextStep.CONFIRMATORY_BLOCK,
                    reason="Patient reported near-complete relief on the recovery-room call",
@@ -766,6 +765,14 @@ def test_a_verdict_stored_in_the_earlier_words_of_that_block_still_stands(gen, p
     new.state = State.UNDER_REVIEW
     evaluate_case(new, physician)
     db.session.commit()
+    return new
+
+
+def test_a_verdict_stored_in_the_earlier_words_of_that_block_still_stands(gen, physician):
+    """A release before this one stored "relief not recorded" for the same block, with the peak left out
+    of what it read: the new words and the diary's reading now kept beside the recorded result are no new
+    fact, so the verdict neither goes stale for them nor loses an override (EVIDENCE_WORDING)."""
+    new = confirmatory_evaluated(gen, physician)
     verdict = new.current_verdict
     # As the earlier release stored it: its words (wording 2), the digest of what it read.
     prior = [dataclasses.replace(p, peak_relief_percent=None, diary_result=None, diary_window_scores=None,
@@ -786,15 +793,7 @@ def test_a_verdict_stored_in_the_earlier_words_of_that_block_still_stands(gen, p
 def test_renaming_the_physician_who_recorded_the_block_leaves_the_verdict_standing(gen, physician):
     """The evidence names who recorded the block's result; a name corrected later (a typo, a
     marriage) is no new fact about the block, so the verdict neither goes stale nor loses an override."""
-    case = followed_up(gen, physician, side=Side.RIGHT, scores={"t0": 8, "m15": 2})
-    record_outcome(case, physician, "positive", None, NextStep.CONFIRMATORY_BLOCK,
-                   reason="Patient reported near-complete relief on the recovery-room call",
-                   version_id=case.version_id, confirm_early=True)
-    db.session.expire_all()
-    new = case.outcome.follow_on_case
-    new.state = State.UNDER_REVIEW
-    evaluate_case(new, physician)
-    db.session.commit()
+    new = confirmatory_evaluated(gen, physician)
     assert staleness(new) is None
 
     physician.name = "Dr Priya Raman-Okafor"
