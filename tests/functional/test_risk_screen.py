@@ -199,15 +199,14 @@ def test_the_case_page_gives_glucose_monitoring_advice_for_hba1c_above_7_or_insu
         assert saved_screen(case).hba1c == Decimal(fields["hba1c"])
 
 
-def test_insulin_alone_gives_glucose_monitoring_advice(client, coordinator, case):
-    """A patient on insulin needs the advice (DESIGN.md 3) even if 'Diabetes' was not ticked: the
-    form accepts insulin on its own, so the page must not drop the advice."""
-    page = text(submit(client, risk_url(case), screen(insulin="y"), follow_redirects=True))
-    assert "Risk screen saved." in page
-    summary = risk_summary(page)
+def test_insulin_saved_alone_before_it_was_refused_still_gives_glucose_monitoring_advice(client, coordinator, case):
+    """A patient on insulin needs the advice (DESIGN.md 3): a screen saved with insulin alone before
+    the form refused it keeps the advice on the case page."""
+    db.session.add(RiskScreen(case_id=case.id, red_flags_screened=True, insulin=True))
+    db.session.commit()
+    summary = risk_summary(text(client.get(f"/cases/{case.id}")))
     assert "on insulin" in summary
-    assert "glucose monitoring advice for about a week" in summary, \
-        "'On insulin' was saved without 'Diabetes' ticked and the case page gives no glucose monitoring advice"
+    assert "glucose monitoring advice for about a week" in summary
 
 
 def test_two_people_saving_the_risk_screen_the_second_is_refused(client, coordinator, case, gen,
@@ -364,3 +363,14 @@ def test_pregnancy_is_still_asked_of_every_patient_not_recorded_male(client, coo
     db.session.commit()
     assert submit(client, risk_url(case), screen(pregnancy=answer)).status_code == 302
     assert saved_screen(case).pregnancy == answer
+
+
+def test_insulin_without_diabetes_ticked_is_refused_and_keeps_what_was_typed(client, coordinator, case):
+    response = submit(client, risk_url(case), screen(insulin="y", anticoagulants="apixaban",
+                                                     anticoagulant_hold_plan="hold 48 h"))
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, "insulin") == "Tick 'Diabetes' to record that the patient is on insulin, or untick it."
+    assert input_by_id(page, "insulin").has_attr("checked")
+    assert 'value="apixaban"' in page and "hold 48 h" in page
+    assert saved_screen(case) is None

@@ -236,6 +236,11 @@ class RiskScreenForm(TrackerForm):
         if field.data is not None and not self.diabetes.data:
             raise ValidationError(_("Tick 'Diabetes' to record an HbA1c, or leave it empty."))
 
+    def validate_insulin(self, field):
+        # Insulin is for diabetes: "Diabetes: no, on insulin" would contradict itself.
+        if field.data and not self.diabetes.data:
+            raise ValidationError(_("Tick 'Diabetes' to record that the patient is on insulin, or untick it."))
+
     NAMES = ("anticoagulant_answer", "anticoagulants", "anticoagulant_hold_plan", "anticoagulant_hold_days",
              "anticoagulant_prescriber_agreed", "allergy_answer", "allergy_contrast", "allergy_iodine",
              "allergy_latex", "allergy_local_anaesthetic", "allergy_steroid",
