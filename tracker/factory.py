@@ -136,6 +136,12 @@ def _hold_at_table(appointment):
     return hold_at_table(appointment)
 
 
+def _anticoagulants_elsewhere(case):
+    """cases.services.anticoagulants_elsewhere, imported when a page asks."""
+    from tracker.cases.services import anticoagulants_elsewhere
+    return anticoagulants_elsewhere(case)
+
+
 def _profile_name(code):
     """A payer profile's name for people ("eviCore / Cigna CMM-203"), not its code."""
     from tracker.policy import PROFILES
@@ -202,7 +208,7 @@ def register_template_helpers(app):
     app.jinja_env.globals.update(
         may=may, main_links=main_links, idle_seconds_left=idle_seconds_left, allergy_words=allergy_words, anticoagulant_words=anticoagulant_words,
         pregnancy_words=pregnancy_words, decision_flags=decision_flags,
-        diabetes_words=diabetes_words, hold_at_table=_hold_at_table,
+        diabetes_words=diabetes_words, hold_at_table=_hold_at_table, anticoagulants_elsewhere=_anticoagulants_elsewhere,
         may_move=lambda case, action: workflow.open_to(case.state, action, current_user.role),
         state_allows=lambda case, action: workflow.open_to(case.state, action),
         BEFORE_PROCEDURE=workflow.BEFORE_PROCEDURE, BEFORE_VERDICT=workflow.BEFORE_VERDICT,

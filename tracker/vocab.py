@@ -242,6 +242,41 @@ def anticoagulant_words(risk):
     return risk.anticoagulants
 
 
+def anticoagulant_with_hold(risk):
+    """The anticoagulant answer with its hold in days, when recorded: "rivaroxaban 20 mg daily (no dose
+    for 3 days before the procedure day)", "warfarin (keep taking it)", "none", "not asked"."""
+    words = anticoagulant_words(risk)
+    days = getattr(risk, "anticoagulant_hold_days", None) if takes_anticoagulant(risk) else None
+    if days is None:
+        return words
+    return f"{words} (keep taking it)" if days == 0 else f"{words} (no dose for {days} days before the procedure day)"
+
+
+def _anticoagulant_answer(risk):
+    """What a risk screen answers about blood thinners, to compare: "none", the drug as typed
+    (case and spacing aside), or None when it does not answer yet."""
+    if "anticoagulants" in not_asked(risk):
+        return None
+    if risk.anticoagulant_answer == AnticoagulantAnswer.NONE:
+        return "none"
+    return " ".join((risk.anticoagulants or "").casefold().split())
+
+
+def anticoagulants_disagree(risk, other) -> bool:
+    """Two risk screens of one patient answer the blood-thinner question differently (one none and
+    one a drug, or two drugs); a question not answered yet disagrees with nothing."""
+    one, two = _anticoagulant_answer(risk), _anticoagulant_answer(other)
+    return one is not None and two is not None and one != two
+
+
+def anticoagulant_disagreement(other_id, other_side, other, risk):
+    """The warning that another open case of the patient (`other_id`, its side in words) records
+    another blood-thinner answer: the clinician decides which is true."""
+    return (f"Case {other_id} ({other_side}) of this patient records anticoagulants: {anticoagulant_with_hold(other)}; "
+            f"this case records: {anticoagulant_with_hold(risk)}. Confirm with the patient which is true and correct "
+            f"the risk screen that is wrong.")
+
+
 def not_asked(risk) -> frozenset:
     """The risk screen's questions not answered yet ("allergies", "anticoagulants"): all of them
     without a risk screen. "None" and "NKDA" are answers, never listed here."""

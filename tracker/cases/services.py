@@ -5,6 +5,8 @@ against the table in `tracker.workflow`, then writes the new state, a case-histo
 audit row, and commits them together. `open_case` is the one way a case begins (a referral, or
 the follow-on case an outcome opens).
 """
+from sqlalchemy.orm import joinedload
+
 from tracker import audit
 from tracker.eligibility.standing import staleness
 from tracker.extensions import db
@@ -16,7 +18,8 @@ from tracker.scheduling import readiness
 from tracker.scheduling.release import release
 from tracker.timeutil import utcnow
 from tracker.transactions import service
-from tracker.workflow import (BY_ACTION, SYSTEM, GuardFacts, State, TransitionRefused, available, check,
+from tracker.vocab import anticoagulant_disagreement, anticoagulants_disagree
+from tracker.workflow import (BY_ACTION, FINAL_STATES, SYSTEM, GuardFacts, State, TransitionRefused, available, check,
                               verdict_problems)
 
 __all__ = ["transition", "apply_button", "open_case", "TransitionRefused", "record_view", "guard_facts"]
@@ -112,3 +115,19 @@ def record_view(case, actor, what="case"):
     """Audit that `actor` saw this case's record (`what`: which page of it), committed now without
     expiring what the page has read (`audit.viewed`)."""
     audit.viewed("case", case.id, summary=f"viewed {what}", user=actor)
+
+
+def anticoagulants_elsewhere(case):
+    """The warnings that another open case of the same patient records another blood-thinner answer
+    than this one's risk screen (oldest case first; [] for a closed or cancelled case): said where
+    the risk screen is saved, on each case's page, its appointment, its booking and the checklist's
+    banner. A warning, never a refusal: the clinician decides which is true."""
+    if case is None or case.state in FINAL_STATES or case.risk_screen is None:
+        return []
+    others = db.session.execute(
+        db.select(Case).options(joinedload(Case.risk_screen))
+        .filter(Case.patient_id == case.patient_id, Case.id != case.id,
+                               Case.state.notin_(FINAL_STATES)).order_by(Case.id)
+    ).scalars().all()
+    return [anticoagulant_disagreement(other.id, other.side.label.lower(), other.risk_screen, case.risk_screen)
+            for other in others if anticoagulants_disagree(other.risk_screen, case.risk_screen)]

@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from tracker import audit
-from tracker.cases.services import guard_facts, transition
+from tracker.cases.services import anticoagulants_elsewhere, guard_facts, transition
 from tracker.diary import services as diary
 from tracker.eligibility.standing import current_assessment
 from tracker.extensions import db
@@ -160,6 +160,13 @@ def check(case, proposal, exclude_id=None):
     if same_day:
         warnings.append("The patient already has an appointment that day "
                         f"({', '.join(to_clinic(a.starts_at).strftime('%H:%M') for a in same_day)}).")
+    for when, offset in (("the day before", -1), ("the day after", 1)):
+        for other in _patient_appointments_on(case.patient_id, day + timedelta(days=offset)):
+            if other.id != exclude_id:
+                warnings.append(f"The patient has another appointment {when}: case {other.case_id} "
+                                f"({other.case.side.label.lower()}) on {to_clinic(other.starts_at):%A %d %B %Y at %H:%M}. "
+                                f"Two injection sessions on consecutive days: check they are meant to be separate.")
+    warnings += anticoagulants_elsewhere(case)
     verdict, _ = current_assessment(case, as_of=day)
     for criterion in verdict.criteria:
         if criterion.code in PAYER_WARNINGS and criterion.status != "met":

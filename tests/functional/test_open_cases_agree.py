@@ -1,0 +1,150 @@
+"""One patient's open cases should agree on blood thinners, and two injection sessions on
+consecutive days are worth a second look. Neither is refused (the clinician decides): a risk screen
+saved, each open case's page, its appointment, its booking (a warning to acknowledge) and the
+checklist's banner name the other case and what it records; a booking a day before or after
+another of the patient's appointments is a warning naming it. Through the real forms, CSRF on."""
+
+import pytest
+
+from tracker.extensions import db
+from tracker.models import RiskScreen
+from tracker.vocab import Side
+from tracker.workflow import State
+
+from tests.builders import checklist_url, clinic_at, clinic_day
+from tests.functional.test_booking import acknowledging, appointments_of, booking, physician, room  # noqa: F401
+from tests.helpers import loaded, soup, submit, text, words
+
+RIVAROXABAN = {"anticoagulant_answer": "taking", "anticoagulants": "rivaroxaban 20 mg daily",
+               "anticoagulant_hold_days": 3, "anticoagulant_prescriber_agreed": True, "allergy_answer": "nkda"}
+NONE = {"anticoagulant_answer": "none", "allergy_answer": "nkda"}
+
+
+def screened(case, **answers):
+    db.session.add(RiskScreen(case_id=case.id, red_flags_screened=True, **answers))
+    db.session.commit()
+    return case
+
+
+def said(page):
+    return [words(tag) for tag in soup(page).select(".other-case-flag")]
+
+
+@pytest.fixture
+def right(gen):
+    """Case on the right, eligible, recording rivaroxaban with a 3-day hold."""
+    case = screened(gen.case(state=State.ELIGIBLE, side=Side.RIGHT, verdict=False), **RIVAROXABAN)
+    gen.verdict(case)
+    return case
+
+
+def left_of(gen, right, state=State.UNDER_REVIEW, **answers):
+    """The patient's case on the left; an eligible one with its verdict taken on its risk screen."""
+    case = gen.case(state=state, side=Side.LEFT, patient=right.patient, verdict=False)
+    if answers:
+        screened(case, **answers)
+    if state == State.ELIGIBLE:
+        gen.verdict(case)
+    return case
+
+
+def about(other, this):
+    return (f"Case {other.id} (right) of this patient records anticoagulants: rivaroxaban 20 mg daily (no dose "
+            f"for 3 days before the procedure day); this case records: {this}. Confirm with the patient which is "
+            f"true and correct the risk screen that is wrong.")
+
+
+def test_saving_a_risk_screen_that_disagrees_warns_and_saves(client, coordinator, gen, right):
+    left = left_of(gen, right)
+    data = {"version_id": "", "anticoagulant_answer": "none", "anticoagulants": "", "anticoagulant_hold_plan": "",
+            "allergy_answer": "nkda", "contrast_premedication_plan": "", "pregnancy": "not_applicable",
+            "hba1c": "", "red_flags_screened": "y", "red_flags_notes": ""}
+    page = text(submit(client, f"/cases/{left.id}/risk-screen", data, follow_redirects=True))
+    assert "Risk screen saved." in page
+    assert said(page) == [about(right, "none")], "the case page the save lands on says it"
+    db.session.expire_all()
+    assert left.risk_screen.anticoagulant_answer == "none"
+
+
+def test_each_open_case_page_names_the_other(client, coordinator, gen, right):
+    left = left_of(gen, right, **NONE)
+    assert said(loaded(client.get(f"/cases/{left.id}"))) == [about(right, "none")]
+    assert said(loaded(client.get(f"/cases/{right.id}"))) == [
+        f"Case {left.id} (left) of this patient records anticoagulants: none; this case records: rivaroxaban 20 mg "
+        f"daily (no dose for 3 days before the procedure day). Confirm with the patient which is true and correct "
+        f"the risk screen that is wrong."]
+
+
+@pytest.mark.parametrize("answers", [
+    pytest.param(RIVAROXABAN, id="same-answer"),
+    pytest.param({**RIVAROXABAN, "anticoagulants": " Rivaroxaban  20 mg daily "}, id="same-drug-typed-differently"),
+    pytest.param({"anticoagulant_answer": "not_asked"}, id="not-asked-yet"),
+    pytest.param(None, id="no-risk-screen"),
+])
+def test_nothing_is_said_when_they_agree_or_one_is_not_answered(client, coordinator, gen, right, answers):
+    left = left_of(gen, right, **(answers or {}))
+    assert said(loaded(client.get(f"/cases/{left.id}"))) == []
+    assert said(loaded(client.get(f"/cases/{right.id}"))) == []
+
+
+def test_a_closed_case_is_history_and_not_compared(client, coordinator, gen, right):
+    left = left_of(gen, right, state=State.CLOSED, **NONE)
+    assert said(loaded(client.get(f"/cases/{right.id}"))) == []
+    assert said(loaded(client.get(f"/cases/{left.id}"))) == []
+
+
+def book_asks(client, case, data):
+    """The booking page sent with `data`, and the warnings it asks to acknowledge."""
+    page = text(submit(client, f"/cases/{case.id}/book", data))
+    notice = soup(page).find("div", class_="notice-warning")
+    assert notice is not None, words(soup(page).find("main"))
+    return page, [words(li) for li in notice.find_all("li")]
+
+
+def test_booking_warns_and_books_once_acknowledged(client, coordinator, gen, right, physician, room):
+    left = left_of(gen, right, state=State.ELIGIBLE, **NONE)
+    data = booking(clinic_day(20), "14:00", physician, room)
+    page, warnings = book_asks(client, left, data)
+    assert about(right, "none") in warnings
+    assert submit(client, f"/cases/{left.id}/book", acknowledging(page, data)).status_code == 302
+    [appointment] = appointments_of(left)
+    assert about(right, "none") in appointment.acknowledged_warnings
+    assert said(loaded(client.get(f"/appointments/{appointment.id}"))) == [about(right, "none")]
+
+
+def test_the_checklist_banner_names_the_other_case(gen, doctor, physician, right):
+    record = gen.procedure(physician=physician, patient=right.patient)
+    screened(record.case, **NONE)
+    banner = soup(loaded(doctor.get(checklist_url(record.case_id)))).select_one(".patient-banner")
+    assert [words(tag) for tag in banner.select(".other-case-flag")] == [about(right, "none")]
+
+
+# ------------------------------------------------------------------ consecutive days
+
+def booked(gen, case, physician, room, days_ahead, hour):
+    case.state = State.SCHEDULED
+    return gen.appointment(case, physician=physician, room=room, starts_at=clinic_at(days_ahead, hour))
+
+
+def test_booking_the_day_before_another_appointment_of_the_patient_warns_naming_it(
+        client, coordinator, gen, right, physician, room):
+    other = booked(gen, right, physician, room, 21, 10)
+    left = left_of(gen, right, state=State.ELIGIBLE, **RIVAROXABAN)
+    data = booking(clinic_day(20), "14:00", physician, room)
+    page, warnings = book_asks(client, left, data)
+    day = clinic_day(21)
+    assert (f"The patient has another appointment the day after: case {right.id} (right) on "
+            f"{day:%A %d %B %Y} at 10:00. Two injection sessions on consecutive days: check they are "
+            f"meant to be separate.") in warnings
+    assert submit(client, f"/cases/{left.id}/book", acknowledging(page, data)).status_code == 302
+    assert other.id != appointments_of(left)[0].id
+
+
+def test_booking_the_day_after_warns_and_two_days_apart_does_not(client, coordinator, gen, right, physician,
+                                                                  room):
+    booked(gen, right, physician, room, 20, 10)
+    left = left_of(gen, right, state=State.ELIGIBLE, **RIVAROXABAN)
+    after = text(submit(client, f"/cases/{left.id}/book", booking(clinic_day(21), "14:00", physician, room)))
+    assert f"The patient has another appointment the day before: case {right.id} (right)" in after
+    apart = submit(client, f"/cases/{left.id}/book", booking(clinic_day(22), "14:00", physician, room))
+    assert apart.status_code == 302, "two days apart: nothing to acknowledge"
