@@ -17,7 +17,7 @@ from tracker.workflow import State
 
 from tests.builders import PATIENT, REFERRAL, commit_elsewhere
 from tests.api_support import (bearer, check_bundle, codes, fhir_json, intake_bundle, of_type, post_bundle,
-                               token_for)
+                               token_for, validated)
 from tests.helpers import field_error, submit
 
 
@@ -58,6 +58,53 @@ def test_the_same_bundle_posted_again_opens_no_second_case(client, intake):
     assert again.status_code == 200
     assert [e["response"]["status"] for e in fhir_json(again)["entry"]] == ["200 OK"] * 3
     assert (_count(Case), _count(Patient), _count(CaseIdentifier)) == (1, 1, 1)
+
+
+def test_the_same_referral_number_with_a_corrected_side_is_refused_naming_the_difference(client, intake):
+    """An EHR that re-sends REF-2026-0042 with the side corrected is told the correction was not
+    taken (409), not "200 OK" while the case stays on the other side."""
+    assert post_bundle(client, intake, intake_bundle()).status_code == 201
+    case = db.session.execute(db.select(Case)).scalar_one()
+    response = post_bundle(client, intake, intake_bundle(side_code="24028007"))
+    [issue] = _issues(response, 409)
+    validated(fhir_json(response))
+    assert issue["code"] == "conflict"
+    assert issue["diagnostics"] == (
+        f"Referral REF-2026-0042 is on file (ServiceRequest/{case.id}) with side left; this Bundle says right: "
+        "a change must be made in the tracker by a coordinator.")
+    assert issue["expression"] == ["Bundle.entry[1].resource.bodySite"]
+    db.session.expire_all()
+    assert (case.side, _count(Case), _count(CaseIdentifier)) == (Side.LEFT, 1, 1)
+
+
+def test_each_clinical_difference_of_a_resent_referral_is_named(client, intake):
+    assert post_bundle(client, intake, intake_bundle()).status_code == 201
+    changed = intake_bundle(indication="indication-therapeutic", icd_codes=("M46.1", "S33.6XXA"),
+                            onset="2026-04-01", birth_date="1968-04-20", given="Amy")
+    issues = _issues(post_bundle(client, intake, changed), 409)
+    said = {issue["expression"][0]: issue["diagnostics"] for issue in issues}
+    assert set(said) == {"Bundle.entry[0].resource.name[0].given", "Bundle.entry[0].resource.birthDate",
+                         "Bundle.entry[1].resource.extension", "Bundle.entry[2].resource.code",
+                         "Bundle.entry[2].resource.onsetDateTime"}
+    assert "with the patient's given name Emi; this Bundle says Amy" in said["Bundle.entry[0].resource.name[0].given"]
+    assert "date of birth 1968-04-02; this Bundle says 1968-04-20" in said["Bundle.entry[0].resource.birthDate"]
+    assert "indication diagnostic block; this Bundle says therapeutic injection" in \
+        said["Bundle.entry[1].resource.extension"]
+    assert "diagnosis codes M46.1; this Bundle says M46.1, S33.6XXA" in said["Bundle.entry[2].resource.code"]
+    assert "symptom onset 2026-05-01; this Bundle says 2026-04-01" in said["Bundle.entry[2].resource.onsetDateTime"]
+    case = db.session.execute(db.select(Case)).scalar_one()
+    assert (case.indication.value, case.diagnosis_codes, case.patient.given_name) == ("diagnostic", ["M46.1"], "Emi")
+
+
+def test_a_resent_referral_differing_only_in_spelling_the_tracker_ignores_is_a_replay(client, intake):
+    """The MRN and names compare as the duplicate rules compare them; the order of the codes and
+    the wording of the note are no clinical difference."""
+    assert post_bundle(client, intake, intake_bundle(icd_codes=("M46.1", "S33.6XXA"))).status_code == 201
+    again = intake_bundle(mrn="ehr 1001", family="NAKAMURA", icd_codes=("S33.6XXA", "M46.1"))
+    again["entry"][1]["resource"]["note"] = [{"text": "Buttock pain (re-sent)."}]
+    response = post_bundle(client, intake, again)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert (_count(Case), _count(Patient)) == (1, 1)
 
 
 def test_a_known_patient_is_matched_and_gets_a_new_case(client, intake, gen):
@@ -225,6 +272,8 @@ def test_an_mrn_of_a_merged_record_attaches_to_the_record_kept(client, intake, g
     assert response.status_code == 201, response.get_data(as_text=True)
     assert fhir_json(response)["entry"][0]["response"]["location"] == f"Patient/{kept.id}"
     assert db.session.get(Patient, merged.id).cases == []
+    again = post_bundle(client, intake, intake_bundle())
+    assert again.status_code == 200, again.get_data(as_text=True)  # the MRN sent is the merged record's
 
 
 def test_the_same_referral_written_by_another_request_a_moment_ago_is_answered_with_its_case(

@@ -5,7 +5,9 @@ becomes a referred case, for a patient found through the tracker's duplicate rul
 of problems, each with where it is ("Bundle.entry[1].resource.bodySite"). `receive` matches the
 patient and writes the patient (if new), the case, its history, the sender's identifier and the
 audit rows in one transaction. The same referral posted again (the same ServiceRequest identifier)
-finds its case: no second one.
+finds its case: no second one. A re-sent referral is a replay only when what it says clinically is
+what the case holds (`differences`): one that says another side, indication, diagnosis, symptom
+onset or patient is refused (ResentDifferently, 409), each difference named, and nothing changes.
 """
 import re
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from tracker.extensions import db
 from tracker.formfields import EARLIEST_DATE, LATEST_DATE, name_problem
 from tracker.models import Case, CaseIdentifier, Patient
 from tracker.patients.duplicates import SAME_MRN, Identity, match_reasons
-from tracker.patients.identity import mrn_key, normalise_mrn
+from tracker.patients.identity import mrn_key, name_key, normalise_mrn
 from tracker.patients.lookup import find_duplicates, identity_of
 from tracker.phones import PhoneError, to_e164
 from tracker.referrals import services as referrals
@@ -59,12 +61,27 @@ class DuplicateCandidate(Refusal):
         self.problems = [message]
 
 
+class ResentDifferently(Refusal):
+    """The referral's identifier is on file with other clinical content: the tracker keeps what it
+    has (a coordinator changes it there), and the sender hears each difference."""
+
+    status = 409
+    code = "conflict"
+
+    def __init__(self, case, problems):
+        super().__init__("; ".join(message for message, _ in problems))
+        self.case = case
+        self.problems = problems
+
+
 @dataclass
 class Referral:
     patient: dict
     referral: dict
     identifier: tuple
     problems: list = field(default_factory=list)
+    # Where each compared value is in the Bundle (FHIRPath), to name a difference where it is.
+    wheres: dict = field(default_factory=dict)
 
 
 def parse_bundle(document):
@@ -213,7 +230,15 @@ def read_referral(document, mrn_system, diagnoses, profiles, today=None):
             problems.append((f"{what} ({day.isoformat()}) is before the patient was born ({born.isoformat()}).", where))
     if problems:
         raise IntakeProblem(problems)
-    return Referral(patient=patient_values, referral=referral_values, identifier=identifier)
+    condition_where = by_type["Condition"][0][0] if by_type.get("Condition") else None
+    patient_at, request_at = f"{patient_where}.resource", f"{request_where}.resource"
+    wheres = {"mrn": f"{patient_at}.identifier", "family_name": f"{patient_at}.name[0].family",
+              "given_name": f"{patient_at}.name[0].given", "date_of_birth": f"{patient_at}.birthDate",
+              "side": f"{request_at}.bodySite", "indication": f"{request_at}.extension",
+              "diagnosis_codes": f"{condition_where}.resource.code" if condition_where else f"{request_at}.reasonCode",
+              "symptom_onset": onset_where or (f"{condition_where}.resource.onsetDateTime" if condition_where
+                                               else "Bundle.entry")}
+    return Referral(patient=patient_values, referral=referral_values, identifier=identifier, wheres=wheres)
 
 
 def _text(values, name, value, where, problems, required=True, label=None):
@@ -376,6 +401,58 @@ def _diagnoses(conditions, request, request_where, diagnoses, full_urls, problem
     return found, onsets
 
 
+# ------------------------------------------------------------------ a referral sent again
+
+# What a re-sent referral must say as the case does: who the patient is and what is to be done.
+# Who referred, when, the note and the payer profile are the sender's administration: a re-send
+# may word them otherwise.
+PATIENT_FACTS = (("mrn", "the patient's MRN", mrn_key), ("family_name", "the patient's family name", name_key),
+                 ("given_name", "the patient's given name", name_key), ("date_of_birth", "date of birth", None))
+CASE_FACTS = ("side", "indication", "diagnosis_codes", "symptom_onset")
+
+
+def differences(referral, case):
+    """[(message, where)]: each clinical fact the re-sent `referral` states otherwise than `case`
+    (its patient compared as the duplicate rules compare: QA-1002 = qa 1002, García = GARCIA).
+    Empty for a true replay."""
+    found = []
+    on_file = f"Referral {referral.identifier[1]} is on file (ServiceRequest/{case.id}) with"
+    # The record the referral was received for may since have been merged into the case's patient.
+    records = [case.patient, *case.patient.merged_records]
+    patient = next((r for r in records if mrn_key(r.mrn) == mrn_key(referral.patient["mrn"])), case.patient)
+    for name, words, key in PATIENT_FACTS:
+        held, sent = getattr(patient, name), referral.patient[name]
+        if (key(held) if key else held) != (key(sent) if key else sent):
+            found.append((f"{on_file} {words} {_said(held)}; this Bundle says {_said(sent)}", name))
+    for name in CASE_FACTS:
+        held, sent = getattr(case, name), referral.referral[name]
+        if name == "diagnosis_codes":
+            held, sent = sorted(held or []), sorted(sent or [])
+        if held != sent:
+            words = name.replace("_", " ") if name != "diagnosis_codes" else "diagnosis codes"
+            found.append((f"{on_file} {words} {_said(held)}; this Bundle says {_said(sent)}", name))
+    return [(f"{message}: a change must be made in the tracker by a coordinator.", referral.wheres.get(name))
+            for message, name in found]
+
+
+def _said(value):
+    if isinstance(value, list):
+        return ", ".join(value) if value else "none"
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "label"):
+        return str(value.label).lower()
+    return value if value not in (None, "") else "none"
+
+
+def _replayed(referral, case):
+    """The case a true replay finds; ResentDifferently when the re-send says something else."""
+    problems = differences(referral, case)
+    if problems:
+        raise ResentDifferently(case, problems)
+    return case, False, False
+
+
 # ------------------------------------------------------------------ writing
 
 def existing_case(identifier):
@@ -426,7 +503,7 @@ def receive(referral, actor):
     history, the sender's identifier and the audit rows, or nothing (a refusal rolls back)."""
     case = existing_case(referral.identifier)
     if case is not None:
-        return case, False, False
+        return _replayed(referral, case)
     patient = match_patient(referral.patient)
     values = dict(referral.referral)
     try:
@@ -445,7 +522,7 @@ def receive(referral, actor):
         case = existing_case(referral.identifier)
         if case is None:
             raise
-        return case, False, False
+        return _replayed(referral, case)
     except referrals.PossibleDuplicate as duplicate:
         raise DuplicateCandidate(duplicate.patients, "A patient with the same name and date of birth is on file.") from None
     except FieldError as error:

@@ -140,7 +140,8 @@ def everything(patient_id):
 @token_allow(*READERS, scope=ApiScope.INTAKE)
 def transaction():
     """Referral intake: 201 with the new resources' locations (200 when the same referral was
-    received before), 400/422 naming each problem, 409 when a patient on file may be this person."""
+    received before), 400/422 naming each problem, 409 when a patient on file may be this person
+    or when the referral was received before saying something else (each difference named)."""
     if request.mimetype not in ("application/fhir+json", "application/json"):
         return outcome_response(415, ["Send the Bundle as application/fhir+json."])
     document = request.get_json(force=True, silent=True)
@@ -156,9 +157,12 @@ def transaction():
 def _intake_refused(refusal):
     """Each problem named with where it is (IntakeProblem), or the patient a person must check
     (DuplicateCandidate, 409: the answer shows each candidate's name, MRN and birth date, so each
-    is audited as read)."""
+    is audited as read), or each difference from the case on file (ResentDifferently, 409, audited
+    as a read of that case)."""
     for patient in getattr(refusal, "patients", []):
         record_read("patient", patient.id)
+    if getattr(refusal, "case", None) is not None:  # ResentDifferently: the answer quotes the case
+        record_read("case", refusal.case.id)
     return outcome_response(refusal.status, getattr(refusal, "problems", [str(refusal)]),
                             getattr(refusal, "code", None))
 
