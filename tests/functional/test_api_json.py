@@ -46,6 +46,26 @@ def test_a_bad_query_parameter_is_a_400_naming_it(client, headers):
     assert {e["field"] for e in response.get_json()["errors"]} == {"state", "per_page"}
 
 
+@pytest.mark.parametrize("path", ["/api/v1/cases", "/api/v1/appointments"])
+def test_a_physician_id_that_is_no_physicians_is_a_400_naming_it(client, gen, headers, path):
+    """An unknown physician is named as an unknown state or side is, not answered with an empty
+    list a script would take for "no cases"; a deactivated physician's id is still a physician's."""
+    coordinator = gen.user(Role.COORDINATOR)
+    for unknown in (999999, coordinator.id):
+        response = client.get(f"{path}?physician_id={unknown}", headers=headers)
+        assert response.status_code == 400 and response.content_type == "application/problem+json"
+        assert response.get_json()["errors"] == [
+            {"field": "physician_id", "message": f"There is no physician with id {unknown}."}]
+    retired = gen.user(Role.PHYSICIAN, active=False)
+    assert client.get(f"{path}?physician_id={retired.id}", headers=headers).status_code == 200
+
+
+def test_the_openapi_document_says_an_unknown_physician_is_a_400(client):
+    parameters = client.get("/api/v1/openapi.json").get_json()["paths"]["/cases"]["get"]["parameters"]
+    [physician] = [p for p in parameters if p["name"] == "physician_id"]
+    assert "no physician's" in physician["description"]
+
+
 def test_the_worklist_api_keeps_a_fixed_number_of_queries(client, gen, headers, count_queries):
     counts = []
     for _ in range(2):

@@ -37,9 +37,13 @@ class Query(BaseModel):
     per_page: int = Field(25, ge=1, le=MAX_PER_PAGE, description=f"Items per page, 1 to {MAX_PER_PAGE}.")
 
 
+PHYSICIAN_ID = ("Only this physician's cases (a deactivated physician's too). An id that is no physician's "
+                "account is a 400 naming `physician_id`.")
+
+
 class WorklistQuery(Query):
     state: StateCode | None = Field(None, description="Only cases in this state (default: every open state).")
-    physician_id: int | None = Field(None, ge=1, le=INT_MAX, description="Only this physician's cases.")
+    physician_id: int | None = Field(None, ge=1, le=INT_MAX, description=PHYSICIAN_ID)
     side: SideCode | None = None
     profile: ProfileCode | None = Field(None, description="Payer profile code (the clinic default includes "
                                                           "cases without one).")
@@ -53,7 +57,7 @@ class WorklistQuery(Query):
 
 class DayQuery(Query):
     day: date | None = Field(None, description="The clinic's day (YYYY-MM-DD); default today.")
-    physician_id: int | None = Field(None, ge=1, le=INT_MAX)
+    physician_id: int | None = Field(None, ge=1, le=INT_MAX, description=PHYSICIAN_ID.replace("cases", "appointments"))
 
 
 class Paging(BaseModel):

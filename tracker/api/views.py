@@ -18,7 +18,8 @@ from tracker.diary.services import time_point
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.extensions import csrf, db
 from tracker.formfields import window
-from tracker.models import Appointment, Case, CaseHistory, DiaryEntry, DiaryPoint, EligibilityVerdict, Patient
+from tracker.models import (Appointment, Case, CaseHistory, DiaryEntry, DiaryPoint, EligibilityVerdict, Patient,
+                            User)
 from tracker.roles import Role
 from tracker.scheduling import readiness
 from tracker.scheduling.services import clinic_day_start
@@ -48,6 +49,16 @@ def _query(model):
     except ValidationError as error:
         raise BadQuery([{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
                         for e in error.errors()]) from None
+
+
+def _check_physician(query):
+    """A `physician_id` is a physician's account (active or not: a deactivated physician may still
+    own cases), or the query is a 400 naming it, as an unknown state or side is: never an empty
+    list that reads as "no cases"."""
+    if query.physician_id is None:
+        return
+    if db.session.execute(db.select(User.id).filter_by(id=query.physician_id, role=Role.PHYSICIAN)).first() is None:
+        raise BadQuery([{"field": "physician_id", "message": f"There is no physician with id {query.physician_id}."}])
 
 
 def _page(statement, query, total=None, scalars=True):
@@ -82,6 +93,7 @@ def cases():
     """Cases with what each waits for, filtered and sorted as the coordinator's worklist; every
     open state unless `state` is given."""
     query = _query(schemas.WorklistQuery)
+    _check_physician(query)
     default_profile = clinic_default_profile_code()
     states = [query.state] if query.state else worklist.open_states()
     total = worklist.total(worklist.state_counts(), states, q=(query.q or "").strip(), physician=query.physician_id,
@@ -155,6 +167,7 @@ def appointments():
     """Every appointment starting on the clinic's day (any status), in time order, with readiness:
     `ready`, and `still_needed`, the items not yet done."""
     query = _query(schemas.DayQuery)
+    _check_physician(query)
     day = query.day or clinic_today()
     statement = (
         db.select(Appointment)
