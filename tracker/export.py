@@ -5,9 +5,13 @@ A cell a spreadsheet would read as a formula (text starting with = + - @, a tab 
 return) gets a leading apostrophe, so "=HYPERLINK(...)" typed as a patient's name is shown as
 text and never runs. Numbers stay numbers (a negative number is a number, not a formula).
 Every download writes an audit row (who, what, which filters) before the first byte is sent.
+A filtered list's file name says its filters (`file_name`), so a per-physician extract is never
+a file named as the clinic's whole list; the CSV itself holds only the header and the rows.
 """
 import csv
 import io
+import re
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -66,6 +70,33 @@ def download(filename, header, rows, what, filters="", object_type=None, object_
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.charset = "utf-8"
     return response
+
+
+SLUG_LIMIT = 40
+
+
+def slug(value):
+    """`value` in the characters every file system and browser keeps: "Dr Tomás Ortega" ->
+    "dr-tomas-ortega", "under_review" unchanged; "" when nothing safe is left."""
+    folded = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9_]+", "-", folded).strip("-")[:SLUG_LIMIT].strip("-")
+
+
+def file_name(stem, filters, extension="csv"):
+    """The download's name: `stem`, then each filter given as `_name-value` in the order given
+    ([("physician", "Dr Ada"), ("side", None)] -> "stem_physician-dr-ada.csv"); an unfiltered
+    list keeps its plain name."""
+    parts = [stem]
+    for name, value in filters:
+        if value not in (None, ""):
+            parts.append(f"{name}-{slug(value)}".rstrip("-"))
+    return f"{'_'.join(parts)}.{extension}"
+
+
+def chosen(field):
+    """The label a select field shows for its value (a physician's name rather than an id)."""
+    return next((label for value, label, *_ in field.iter_choices() if value == field.data), field.data) \
+        if field.data else None
 
 
 def filters_text(form):

@@ -125,6 +125,23 @@ def test_a_report_table_downloads_as_the_same_rows_and_is_audited(client, coordi
     assert "report table lead_times" in event.summary and "period 2026-03-01 to 2026-05-31" in event.summary
 
 
+def _file_name(response):
+    assert response.status_code == 200, response.status_code
+    return re.fullmatch(r'attachment; filename="([^"]+)"', response.headers["Content-Disposition"]).group(1)
+
+
+def test_a_filtered_report_table_says_its_filters_in_its_file_name(client, coordinator, clinic):
+    """A per-physician extract cannot be taken for the clinic's figures: its file name differs
+    from the unfiltered download's, and the CSV itself is unchanged (scripts read it)."""
+    whole = client.get(f"/reports/export?table=referrals_per_month&{PERIOD}")
+    assert _file_name(whole) == "referrals_per_month_2026-03-01_2026-05-31.csv"
+    one = client.get(f"/reports/export?table=referrals_per_month&{PERIOD}&physician={clinic.ada.id}"
+                     "&side=left&indication=diagnostic&profile=MEDICARE_LCD_2023")
+    assert _file_name(one) == ("referrals_per_month_2026-03-01_2026-05-31_physician-dr-ada_profile-medicare_lcd_2023"
+                               "_side-left_indication-diagnostic.csv")
+    assert _csv(one)[0] == _csv(whole)[0] == ["Month", "Referrals"]
+
+
 def test_a_patient_named_like_a_formula_is_exported_as_text(client, coordinator, clinic):
     patient = db.session.get(type(clinic.c8.patient), clinic.c8.patient_id)
     patient.family_name = FORMULA
@@ -163,6 +180,11 @@ def test_the_worklist_downloads_every_page_with_its_filters(client, coordinator,
     assert {row[5] for row in rows[1:]} == {"Under review"}
     assert f"'{FORMULA}, Zoë" in [row[2] for row in rows[1:]]
     assert "state=under_review" in _exports()[-1].summary
+    assert _file_name(client.get("/cases/worklist.csv?state=under_review")) == "worklist_state-under_review.csv"
+    assert _file_name(client.get("/cases/worklist.csv?sort=name")) == "worklist.csv"  # an order is no filter
+    physician = gen.user(Role.PHYSICIAN, name="Dr Tomás Ortega")
+    assert _file_name(client.get(f"/cases/worklist.csv?physician={physician.id}&side=right&q=Nak")) == \
+        "worklist_physician-dr-tomas-ortega_side-right_search-nak.csv"
     page = client.get("/cases/?state=under_review").get_data(as_text=True)
     assert "/cases/worklist.csv?state=under_review" in page
 

@@ -61,3 +61,23 @@ def test_the_csv_starts_with_a_byte_order_mark_and_quotes_what_needs_it():
     assert text.startswith("\ufeffName,Count\r\n")
     assert '"Doe, Jane",2\r\n' in text and "'=1+1,3\r\n" in text
     assert "".join(export.lines(["Name"], [])) == "\ufeffName\r\n"
+
+
+# ------------------------------------------------------------------ a download's file name says its filters
+
+def test_an_unfiltered_download_keeps_its_plain_name():
+    assert export.file_name("worklist", []) == "worklist.csv"
+    assert export.file_name("worklist", [("state", None), ("side", "")]) == "worklist.csv"
+
+
+def test_each_filter_is_in_the_file_name_in_safe_characters():
+    assert export.file_name("referrals_per_month_2025-12-06_2026-12-05", [("physician", "Dr Tomás Ortega")]) == \
+        "referrals_per_month_2025-12-06_2026-12-05_physician-dr-tomas-ortega.csv"
+    assert export.file_name("worklist", [("state", "under_review"), ("side", "left")]) == \
+        "worklist_state-under_review_side-left.csv"
+    assert export.file_name("worklist", [("search", 'O\'Brien "/../x"; rm')]) == "worklist_search-o-brien-x-rm.csv"
+
+
+def test_a_filter_value_with_no_safe_character_still_says_the_list_is_filtered():
+    assert export.file_name("worklist", [("search", "李")]) == "worklist_search.csv"
+    assert len(export.file_name("worklist", [("search", "a" * 200)])) < 80

@@ -75,8 +75,11 @@ def worklist_csv():
     filters, default_profile, _states, _physician, query = _worklist_query()
     rows = (worklist_queries.csv_row(line) for batch in export.batches(query)
             for line in worklist_queries.lines(batch, default_profile))
-    return export.download("worklist.csv", worklist_queries.CSV_HEADER, rows, "worklist",
-                           export.filters_text(filters))
+    # The sort orders the rows and filters none out: the name leaves it out.
+    name = export.file_name("worklist", [
+        ("state", filters.state.data), ("physician", export.chosen(filters.physician)), ("side", filters.side.data),
+        ("profile", filters.profile.data), ("search", (filters.q.data or "").strip())])
+    return export.download(name, worklist_queries.CSV_HEADER, rows, "worklist", export.filters_text(filters))
 
 
 def physician_query(physician_id):

@@ -84,5 +84,7 @@ def export_table():
         return render_template("reports/index.html", form=form, filters=None, reports=[], charts={},
                                args=_filter_args()), 422
     figure = figures.figure(filters, key)
-    return export.download(f"{key}_{filters.start.isoformat()}_{filters.end.isoformat()}.csv",
-                           figure.columns, figure.rows, f"report table {key}", filters.as_text())
+    name = export.file_name(f"{key}_{filters.start.isoformat()}_{filters.end.isoformat()}", [
+        ("physician", export.chosen(form.physician)), ("profile", filters.profile), ("side", filters.side),
+        ("indication", filters.indication)])
+    return export.download(name, figure.columns, figure.rows, f"report table {key}", filters.as_text())
