@@ -56,6 +56,8 @@ def test_an_admin_revokes_a_token(client, admin, gen):
     assert "revoked: it no longer opens the API" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(ApiToken, row.id).revoked_by_id == admin.id
+    revoked = db.session.execute(db.select(AuditEvent).filter_by(object_type="api_token", action="update")).scalar_one()
+    assert (revoked.user_id, revoked.summary) == (admin.id, f"API token {row.prefix}… (read) for {row.user.email} revoked")
 
 
 def test_the_command_line_prints_the_token_once_and_revokes_it(app, gen):
@@ -73,6 +75,26 @@ def test_the_command_line_prints_the_token_once_and_revokes_it(app, gen):
     assert runner.invoke(args=["api-tokens", "revoke", str(row.id)]).exit_code == 0
     db.session.expire_all()
     assert db.session.get(ApiToken, row.id).revoked_at is not None
+
+
+def test_a_token_made_or_revoked_on_the_command_line_is_audited_naming_the_channel_and_the_account(
+        app, gen, monkeypatch):
+    """The same rows as the admin page writes, naming the command line (and the system account
+    that ran it: the person behind sudo) as who, and the account the token acts as."""
+    gen.user(Role.COORDINATOR, email="cli@test.clinic")
+    monkeypatch.setenv("SUDO_USER", "alice")
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["api-tokens", "create", "--email", "cli@test.clinic", "--scope", "intake",
+                                  "--days", "30"])
+    assert created.exit_code == 0, created.output
+    row = db.session.execute(db.select(ApiToken)).scalar_one()
+    assert runner.invoke(args=["api-tokens", "revoke", str(row.id)]).exit_code == 0
+    trail = db.session.execute(db.select(AuditEvent).filter_by(object_type="api_token", object_id=str(row.id))
+                               .order_by(AuditEvent.id)).scalars().all()
+    assert [(r.action.value, r.actor, r.user_id) for r in trail] == [
+        ("create", "command line (system user alice)", None), ("update", "command line (system user alice)", None)]
+    assert trail[0].summary == f"API token {row.prefix}… (intake, 30 days) for cli@test.clinic"
+    assert trail[1].summary == f"API token {row.prefix}… (intake) for cli@test.clinic revoked"
 
 
 def test_the_command_line_refuses_an_unknown_account_or_a_patient(app, gen):

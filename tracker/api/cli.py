@@ -1,4 +1,6 @@
-"""`flask api-tokens create|revoke|list`: tokens for other systems, from the command line."""
+"""`flask api-tokens create|revoke|list`: tokens for other systems, from the command line. Making
+and revoking are audited as on the admin page, naming the command line and the system account
+that ran it (`tokens.command_line`)."""
 import click
 from flask.cli import AppGroup
 
@@ -22,7 +24,7 @@ def create_command(email, scope, days, label):
     if user is None:
         raise click.BadParameter(f"No account with the email {email}.", param_hint="--email")
     try:
-        row, raw = tokens.create(user, scope, days, label)
+        row, raw = tokens.create(user, scope, days, label, channel=tokens.command_line())
     except FieldError as error:
         hint = {"user_id": "--email"}.get(error.field, f"--{error.field}")
         raise click.BadParameter(error.message, param_hint=hint) from None
@@ -42,7 +44,7 @@ def revoke_command(token_id):
     row = db.session.get(ApiToken, token_id)
     if row is None:
         raise click.BadParameter(f"No token {token_id}.", param_hint="TOKEN_ID")
-    tokens.revoke(row)
+    tokens.revoke(row, channel=tokens.command_line())
     click.echo(f"Token {row.id} ({row.prefix}…, {row.user.email}) revoked.")
 
 

@@ -1,5 +1,7 @@
 """Making, revoking and checking API tokens (the model: tracker/models/api_token.py)."""
+import getpass
 import hashlib
+import os
 import secrets
 from datetime import timedelta
 
@@ -15,6 +17,19 @@ TOKEN_PREFIX = "sit_"
 DEFAULT_DAYS = 90
 MAX_DAYS = 366
 SHOWN_PREFIX = 12  # "sit_" and 8 characters of the secret: enough to tell tokens apart
+COMMAND_LINE = "command line"
+
+
+def command_line():
+    """Who, in the audit trail, made or revoked a token with `flask api-tokens`: the command line
+    and the system account that ran it (the person behind sudo, not root), as far as it is known."""
+    who = os.environ.get("SUDO_USER")
+    if not who:
+        try:
+            who = getpass.getuser()
+        except (KeyError, OSError):  # no login name in the environment and no passwd entry
+            who = None
+    return f"{COMMAND_LINE} (system user {who})" if who else COMMAND_LINE
 
 
 def digest(raw):
@@ -28,10 +43,11 @@ def check_days(days):
 
 
 @service
-def create(user, scope, days, label, actor=None, now=None):
+def create(user, scope, days, label, actor=None, now=None, channel=COMMAND_LINE):
     """A new token for `user`'s account: returns (row, token). The token is never stored and
     cannot be shown again. Only coordinators and physicians: the API serves clinical records,
-    which admins and patients do not read here."""
+    which admins and patients do not read here. Audited as `actor`'s (the admin page) or, without
+    one, as `channel`'s (`command_line()`)."""
     if user is None:
         raise FieldError("user_id", "Choose the account the token acts as.")
     if user.role not in CLINICAL_STAFF:
@@ -49,19 +65,20 @@ def create(user, scope, days, label, actor=None, now=None):
                    expires_at=now + timedelta(days=check_days(days)),
                    created_by_id=actor.id if actor else None)
     audit.created(row, "api_token", f"API token {row.prefix}… ({row.scope.value}, {days} days) for {user.email}",
-                  user=actor, actor=None if actor else "command line")
+                  user=actor, actor=None if actor else channel)
     db.session.commit()
     return row, raw
 
 
 @service
-def revoke(row, actor=None, now=None):
+def revoke(row, actor=None, now=None, channel=COMMAND_LINE):
+    """Stop the token at once; audited as `create` is, naming the account it acted as."""
     if row.revoked_at is not None:
         return row
     row.revoked_at = now or utcnow()
     row.revoked_by_id = actor.id if actor else None
-    audit.record(audit.Action.UPDATE, "api_token", row.id, user=actor, actor=None if actor else "command line",
-                 summary=f"API token {row.prefix}… revoked")
+    audit.record(audit.Action.UPDATE, "api_token", row.id, user=actor, actor=None if actor else channel,
+                 summary=f"API token {row.prefix}… ({row.scope.value}) for {row.user.email} revoked")
     db.session.commit()
     return row
 
