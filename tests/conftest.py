@@ -256,10 +256,12 @@ def account_outbox(outbox_for):
 
 
 @pytest.fixture
-def diary_outbox(outbox_for):
-    """The personal diary links emailed to patients."""
+def diary_outbox(outbox_for, app, monkeypatch):
+    """The personal diary links emailed to patients (the outbox stands in for a mail server: without
+    one, a link is not sent at all)."""
     from tracker.diary import services
 
+    monkeypatch.setitem(app.config, "MAIL_SERVER", app.config.get("MAIL_SERVER") or "smtp.outbox.test")
     return outbox_for(services)
 
 

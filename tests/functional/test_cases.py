@@ -183,7 +183,7 @@ def test_the_case_page_reads_a_full_record_in_the_same_number_of_queries_however
     db.session.add_all([Examination(case_id=case.id, baseline_nrs=7, pain_below_l5=True),
                         RiskScreen(case_id=case.id, red_flags_screened=True)])
     gen.therapy(case)
-    make_diary_link(case)
+    make_diary_link(case, sent_to="patient@home.example")
 
     url = f"/cases/{case.id}"
 
@@ -201,7 +201,7 @@ def test_the_case_page_reads_a_full_record_in_the_same_number_of_queries_however
     # Others' work names them: a correction by phone, a new link.
     entry = db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id)).scalars().first()
     correct_entry(entry, 5, {}, "misheard", entry.version_id, EntrySource.STAFF_PHONE, actor=gen.user(Role.PHYSICIAN))
-    make_diary_link(case, created_by=gen.user(Role.COORDINATOR))
+    make_diary_link(case, created_by=gen.user(Role.COORDINATOR), sent_to="patient@home.example")
     assert queries() == few == FOLLOW_UP_CASE_QUERIES
 
 

@@ -10,12 +10,12 @@ import pytest
 
 from tracker.diary import reminders
 from tracker.extensions import db
-from tracker.models import DiaryLink, SmsOptOut
+from tracker.models import AuditEvent, DiaryLink, SmsOptOut
 from tracker.roles import Role
 from tracker.vocab import ContactChannel, Side
 from tracker.workflow import State
 
-from tests.builders import now
+from tests.builders import make_diary_link, now
 from tests.helpers import soup, submit, text, words
 from tests.sms_provider import provider, settings_for  # noqa: F401
 
@@ -72,10 +72,36 @@ def test_without_an_sms_provider_the_text_goes_to_the_log_and_staff_see_the_link
         page = text(send(client, case))
     assert "No SMS provider is set up (TWILIO_ACCOUNT_SID), so the text was not sent" in page
     assert "Diary link sent" not in page, "one message, not 'sent' followed by 'not sent'"
-    assert "Any earlier link for this case no longer works." in page
     shown = re.search(r"read the patient the link: (\S+/d/\S+)", page).group(1)
     token = shown.rsplit("/d/", 1)[1]
     assert "Text not sent" in caplog.text and token not in caplog.text  # the log never holds the link
+    # What anyone opening the case later reads: made, not sent, and why.
+    panel = words(soup(page).find(id="diary"))
+    assert "Sent to" not in panel
+    assert "not sent (no SMS provider or mail server was set up): read it to the patient" in panel
+    [link] = links_of(case)
+    assert link.sent_to is None
+
+
+def test_a_text_that_cannot_be_sent_leaves_the_patients_working_link_as_it_is(app, client, gen, login_as,
+                                                                             monkeypatch):
+    monkeypatch.setitem(app.config, "TWILIO_ACCOUNT_SID", "")
+    case = texting_case(gen)
+    earlier, token = make_diary_link(case, sent_to="pat.texter@example.org")
+    login_as(gen.user(Role.COORDINATOR))
+    page = text(send(client, case))
+
+    assert "No SMS provider is set up (TWILIO_ACCOUNT_SID), so the text was not sent" in page
+    assert "The patient's link still works: nothing was sent, so it was not replaced." in page
+    assert "Any earlier link for this case no longer works." not in page
+    shown = re.search(r"read it to them: (\S+/d/\S+)", page).group(1)
+    phone = client.application.test_client()  # the patient's phone
+    assert phone.get(f"/d/{token}").status_code == 200, "the link the patient holds still works"
+    assert phone.get(re.sub(r"^https?://[^/]+", "", shown)).status_code == 200
+    assert [(l.id, l.revoked_at) for l in links_of(case)] == [(earlier.id, None)]
+    assert "Sent to pat.texter@example.org" in words(soup(page).find(id="diary"))
+    assert db.session.execute(db.select(AuditEvent).filter_by(object_type="diary_link", object_id=str(earlier.id))
+                              .filter(AuditEvent.summary.contains("shown to read to the patient"))).first()
 
 
 def test_a_number_that_answered_stop_gets_the_link_by_email(app, client, gen, login_as, provider, diary_outbox,

@@ -16,7 +16,7 @@ from tracker.vocab import EntrySource, Side
 from tracker.workflow import State
 
 from tests.builders import LINK_NOT_VALID, make_diary_link, now
-from tests.helpers import csrf_from, is_checked, soup, submit, text
+from tests.helpers import csrf_from, is_checked, soup, submit, text, words
 
 
 @pytest.fixture
@@ -61,7 +61,8 @@ def test_without_a_mail_server_the_staff_member_is_shown_the_link_and_the_log_ne
                           follow_redirects=True)
     assert "No mail server is set up (MAIL_SERVER), so the email was not sent" in text(response)
     assert "Diary link sent" not in text(response), "one message, not 'sent' followed by 'not sent'"
-    assert "Any earlier link for this case no longer works." in text(response)
+    panel = words(soup(response).find(id="diary"))
+    assert "Sent to" not in panel and "not sent (no SMS provider or mail server was set up): read it to the patient" in panel
     [notice] = soup(response).find_all(string=lambda s: "read the patient the link: " in s)
     url = notice.split("the link: ", 1)[1].split()[0]
     assert url.startswith(("http://", "https://")) and "/d/" in url
@@ -69,6 +70,20 @@ def test_without_a_mail_server_the_staff_member_is_shown_the_link_and_the_log_ne
     token = url.rsplit("/d/", 1)[1]
     assert "pat.linkton@example.org" in caplog.text and "/d/[redacted]" in caplog.text
     assert token not in caplog.text and token.split(".")[0] not in caplog.text
+
+
+def test_an_email_that_cannot_be_sent_leaves_the_patients_working_link_as_it_is(client, gen, login_as, case, app,
+                                                                                 monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "")
+    earlier, token = make_diary_link(case, sent_to="pat.linkton@example.org")
+    login_as(gen.user(Role.COORDINATOR))
+    response = submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}",
+                      follow_redirects=True)
+    assert "No mail server is set up (MAIL_SERVER), so the email was not sent" in text(response)
+    assert "The patient's link still works: nothing was sent, so it was not replaced." in text(response)
+    assert client.application.test_client().get(f"/d/{token}").status_code == 200
+    db.session.expire_all()
+    assert [(l.id, l.revoked_at) for l in db.session.execute(db.select(DiaryLink)).scalars()] == [(earlier.id, None)]
 
 
 def test_a_new_link_revokes_the_older_one(client, gen, login_as, case, diary_outbox):
@@ -101,7 +116,8 @@ def test_no_email_address_means_no_link_and_a_clear_message(client, gen, login_a
     assert diary_outbox == [] and db.session.execute(db.select(DiaryLink)).first() is None
 
 
-def test_a_mail_failure_changes_nothing(client, gen, login_as, case, monkeypatch):
+def test_a_mail_failure_changes_nothing(client, gen, login_as, case, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.clinic.test")
     link, token = make_diary_link(case)
 
     def failing(to, subject, body):

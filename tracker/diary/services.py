@@ -10,6 +10,10 @@ Choices made here (README, "Pain diary"):
 - One live personal link per case: sending a new one revokes the older ones, so a link forwarded
   or lost by mistake stops working as soon as staff send a fresh one, and reminders always carry
   the one link that works.
+- A link that cannot be sent (no SMS provider or mail server set up) replaces nothing: the patient
+  keeps the link they hold, and staff are shown it to read to them. Revoking it first, then making
+  a new one, is the deliberate way to end a link that went astray. A link made without one working
+  is kept as "not sent" (`sent_to` empty), never as sent.
 """
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -500,13 +504,33 @@ def create_link(case, actor, now=None, sent_to=None):
     return link, replaced
 
 
+@dataclass
+class LinkSent:
+    """What `send_link` did: `link` went (or, `sent` False, was to go) by text or email; `replaced`
+    False when it is the patient's working link, kept because nothing could be sent."""
+
+    link: DiaryLink
+    by_text: bool
+    sent: bool
+    replaced: bool = True
+
+
+def _can_send(by_text):
+    """Whether a text (an email) would reach a provider (a mail server), not only the log."""
+    return bool(current_app.config.get("TWILIO_ACCOUNT_SID" if by_text else "MAIL_SERVER"))
+
+
 @service
 def send_link(case, actor, now=None):
     """Create a new personal link, revoke the older ones and send the new one to the patient: by
     text when their preferred contact is a text message and their number takes texts
     (`contact.text_number`: a mobile, no STOP), otherwise by email. The message holds the clinic's
     name and the link only: no name of a procedure, side or score. Raises LinkRefused (nothing
-    changed) without a number or an address, or when the SMS provider or the mail server fails."""
+    changed) without a number or an address, or when the SMS provider or the mail server fails.
+
+    Without a provider (or mail server) nothing can go out: a working link is kept and given back
+    to be read to the patient, and a link made for want of one is kept as not sent. Returns
+    a LinkSent."""
     now = now or utcnow()
     patient = case.patient
     number, address = contact.text_number(patient), contact.email_address(patient)
@@ -517,7 +541,17 @@ def send_link(case, actor, now=None):
         raise LinkRefused("This patient has no email address: add one to the patient's details first.")
     if case.state not in LINK_STATES:
         raise LinkRefused("A diary link is sent once the injection is booked and until the case closes.")
-    link, replaced = create_link(case, actor, now, sent_to=number or address)
+    by_text = number is not None
+    sent = _can_send(by_text)
+    channel = "text" if by_text else "email"
+    kept = None if sent else live_link(case, now)
+    if kept is not None:
+        audit.record(audit.Action.VIEW, "diary_link", kept.id,
+                     summary=f"case {case.id}: diary link shown to read to the patient ({channel} not sent: "
+                             f"no {'SMS provider' if by_text else 'mail server'}); it still works", user=actor)
+        db.session.commit()
+        return LinkSent(kept, by_text, sent=False, replaced=False)
+    link, replaced = create_link(case, actor, now, sent_to=(number or address) if sent else None)
     clinic = current_app.config["CLINIC_NAME"]
     try:
         with i18n.patient_locale(patient):
@@ -535,11 +569,13 @@ def send_link(case, actor, now=None):
         raise LinkRefused("The email could not be sent (the mail server did not accept it). "
                           "Nothing changed: try again later.") from None
     audit.record(audit.Action.CREATE, "diary_link", link.id,
-                 summary=f"case {case.id}: diary link sent by {'text' if number else 'email'}"
+                 summary=f"case {case.id}: diary link "
+                         + (f"sent by {channel}" if sent else f"made, not sent by {channel} (no "
+                            f"{'SMS provider' if by_text else 'mail server'}): shown to read to the patient")
                          + (f", replacing link {', '.join(str(r.id) for r in replaced)}" if replaced else ""),
                  user=actor)
     db.session.commit()
-    return link
+    return LinkSent(link, by_text, sent)
 
 
 def link_destination(patient):

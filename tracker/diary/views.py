@@ -97,27 +97,30 @@ def send_link(case_id):
     if not _csrf_ok():
         abort(400)
     on_refusal(back_to(url_for("cases.show", case_id=case.id, _anchor="diary")))
-    link = services.send_link(case, current_user._get_current_object())
-    texted = services.sent_by_text(link)
+    done = services.send_link(case, current_user._get_current_object())
+    link, shown = done.link, services.link_url(done.link)
     earlier = _("Any earlier link for this case no longer works.")
-    if texted and not current_app.config.get("TWILIO_ACCOUNT_SID"):
-        # No SMS provider: the text only reached the log (its link redacted). One message, which
-        # says so: "sent" followed by "not sent" left staff unsure which to believe.
-        flash(_("No SMS provider is set up (TWILIO_ACCOUNT_SID), so the text was not sent. You may read "
-                "the patient the link: %(link_url)s", link_url=services.link_url(link)) + " " + earlier, "warning")
-    elif not texted and not current_app.config.get("MAIL_SERVER"):
-        # Development or a clinic without mail: the email only reached the log, so show the
-        # link to the staff member, who may read it to the patient (they can open it anyway).
-        kept = current_app.config.get("MAIL_FILE_DIR")
-        flash(_("No mail server is set up (MAIL_SERVER), so the email was not sent%(file)s. "
-                "You may read the patient the link: %(link_url)s",
-                file=_(" (a copy is kept in the folder %(folder)s)", folder=kept) if kept else "",
-                link_url=services.link_url(link)) + " " + earlier, "warning")
-    elif texted:
-        flash(_("Diary link sent by text message to %(sent_to)s.", sent_to=services.sent_to_shown(link))
+    if done.sent:
+        flash((_("Diary link sent by text message to %(sent_to)s.", sent_to=services.sent_to_shown(link))
+               if done.by_text else _("Diary link sent to %(sent_to)s.", sent_to=services.sent_to_shown(link)))
               + " " + earlier, "success")
+        return redirect(url_for("cases.show", case_id=case.id, _anchor="diary"))
+    # Nothing went out: one message, which says so ("sent" followed by "not sent" left staff unsure
+    # which to believe), and the link to read to the patient. The text only reached the log (its
+    # link redacted); an email also a file in development (MAIL_FILE_DIR).
+    if done.by_text:
+        not_sent = _("No SMS provider is set up (TWILIO_ACCOUNT_SID), so the text was not sent.")
     else:
-        flash(_("Diary link sent to %(sent_to)s.", sent_to=services.sent_to_shown(link)) + " " + earlier, "success")
+        folder = current_app.config.get("MAIL_FILE_DIR")
+        not_sent = _("No mail server is set up (MAIL_SERVER), so the email was not sent%(file)s.",
+                     file=_(" (a copy is kept in the folder %(folder)s)", folder=folder) if folder and done.replaced
+                     else "")
+    if done.replaced:
+        flash(not_sent + " " + _("You may read the patient the link: %(link_url)s", link_url=shown), "warning")
+    else:
+        flash(not_sent + " " + _("The patient's link still works: nothing was sent, so it was not replaced. You "
+                                 "may read it to them: %(link_url)s (to end it, for a link sent to the wrong "
+                                 "person, revoke it, then make a new one).", link_url=shown), "warning")
     return redirect(url_for("cases.show", case_id=case.id, _anchor="diary"))
 
 
