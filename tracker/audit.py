@@ -20,7 +20,7 @@ from tracker.extensions import db
 from tracker.models.audit import AuditAction as Action
 from tracker.models.audit import AuditEvent
 
-__all__ = ["Action", "record", "viewed", "changed_fields", "field_changes"]
+__all__ = ["Action", "record", "viewed", "viewed_list", "changed_fields", "field_changes"]
 
 # A field whose name holds one of these is a secret: recorded as changed, never with its value.
 SECRET_MARKS = ("password", "token", "hash", "secret")
@@ -74,6 +74,14 @@ def viewed(object_type, object_id, summary="", **who):
         session.commit()
     finally:
         session.expire_on_commit = True
+
+
+def viewed_list(object_type, what, shown, noun, filters="", **who):
+    """Audit that someone saw a list of patients (a worklist, search results): one row naming the
+    list, how many `noun`s ("case", "patient") it showed and its `filters` ("q=lee, side=left"),
+    however long the list (one INSERT, never one per patient), committed as `viewed` is."""
+    summary = f"viewed {what}: {shown} {noun}{'' if shown == 1 else 's'}" + (f" ({filters})" if filters else "")
+    viewed(object_type, None, summary=summary, **who)
 
 
 def created(row, object_type, summary, **who):

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from flask_babel import gettext as _
 
-from tracker import export
+from tracker import audit, export
 from tracker.access import allow
 from tracker.cases import services
 from tracker.cases import worklist as worklist_queries
@@ -64,9 +64,11 @@ def worklist():
     total = worklist_queries.total(counts, states, q=(filters.q.data or "").strip(), physician=physician_id,
                                    side=filters.side.data, profile=filters.profile.data)
     page = window(query, current_app.config["PER_PAGE"], total, scalars=False)
-    return render_template("cases/worklist.html", page=page, filters=filters,
+    html = render_template("cases/worklist.html", page=page, filters=filters,
                            lines=worklist_queries.lines(page.items, default_profile), counts=counts,
                            case_href=id_links("cases.show", "case_id"))
+    _audit_list_view("worklist", page, export.filters_text(filters))
+    return html
 
 
 @bp.route("/worklist.csv")
@@ -93,11 +95,19 @@ def physician_query(physician_id):
 def physician_home():
     default_profile = clinic_default_profile_code()
     page = window(physician_query(current_user.id), current_app.config["PER_PAGE"], scalars=False)
-    return render_template("cases/physician_home.html", page=page, focus=PHYSICIAN_FOCUS,
+    html = render_template("cases/physician_home.html", page=page, focus=PHYSICIAN_FOCUS,
                            unassigned_too=PHYSICIAN_UNASSIGNED_TOO,
                            lines=worklist_queries.lines(page.items, default_profile),
                            case_href=id_links("cases.show", "case_id"),
                            counts=worklist_queries.state_counts())
+    _audit_list_view("physician's list", page)
+    return html
+
+
+def _audit_list_view(what, page, filters=""):
+    """A list of cases shows patients' names and MRNs: one audit row for the page (its number, how
+    many cases it showed, the filters), written last as the case page's is (see `show`)."""
+    audit.viewed_list("worklist", f"{what} page {page.page}", len(page.items), "case", filters, user=current_user)
 
 
 @bp.route("/<int:case_id>")

@@ -43,11 +43,16 @@ def search():
     elif "q" in request.args:
         problem = "Type a name, medical record number, date of birth or phone number."
     more = len(patients) > lookup.MAX_RESULTS
-    return render_template("patients/search.html", q=typed, admin=False, patients=patients[:lookup.MAX_RESULTS],
-                           more=more, problem=problem, searched=bool(typed.strip()) and problem is None,
+    searched = bool(typed.strip()) and problem is None
+    html = render_template("patients/search.html", q=typed, admin=False, patients=patients[:lookup.MAX_RESULTS],
+                           more=more, problem=problem, searched=searched,
                            day_first=day_first, patient_href=id_links("patients.show", "patient_id"),
-                           case_href=id_links("cases.show", "case_id")), \
-        422 if problem else 200
+                           case_href=id_links("cases.show", "case_id"))
+    if searched:
+        # The results list names, MRNs and dates of birth: one row for the search, whatever it found.
+        audit.viewed_list("patient_search", "patient search results", len(patients[:lookup.MAX_RESULTS]),
+                          "patient", f"q={typed.strip()}", user=current_user)
+    return html, 422 if problem else 200
 
 
 @bp.route("/patients/<int:patient_id>")
@@ -84,8 +89,12 @@ def edit(patient_id):
         form.sex.data, form.preferred_contact.data = patient.sex.value, patient.preferred_contact.value
         form.phone.data = phone_display(patient.phone)
         form.version_id.data = patient.version_id
+    if not form.is_submitted():
+        html, status = _edit_page(patient, form, status=200)
+        audit.viewed("patient", patient.id, summary="viewed patient details (correction form)", user=current_user)
+        return html, status
     if not form.validate_on_submit():
-        return _edit_page(patient, form, status=422 if form.is_submitted() else 200)
+        return _edit_page(patient, form, status=422)
     on_refusal(lambda refusal: _edit_refused(patient_id, form, refusal))
     changed, stale, cleared = services.edit_patient(patient, form.edited_values(), form.version_id.data, current_user,
                                            form.confirm_not_duplicate.data)

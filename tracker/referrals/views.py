@@ -6,7 +6,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from flask_babel import gettext as _
 
+from tracker import audit, export
 from tracker.access import allow
+from tracker.cases.services import record_view
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.errors import on_refusal
 from tracker.extensions import db
@@ -54,8 +56,13 @@ def find_patient():
             term = None
     searched = bool(term or born)
     patients = services.find_patients(terms, born) if searched else []
-    return render_template("referrals/find.html", form=form, patients=patients, searched=searched,
+    html = render_template("referrals/find.html", form=form, patients=patients, searched=searched,
                            register_with=_typed_patient(term, born) if searched and not patients else {})
+    if searched:
+        # The results list names, MRNs and dates of birth: one row for the search, whatever it found.
+        audit.viewed_list("patient_search", "referral search results", len(patients), "patient",
+                          export.filters_text(form), user=current_user)
+    return html
 
 
 def _typed_patient(term, born):
@@ -135,6 +142,10 @@ def new_referral(patient_id):
         return moved
     form = RepeatReferralForm()
     _choose_options(form)
+    if not form.is_submitted():
+        html, status = _referral_page(form, patient)
+        audit.viewed("patient", patient.id, summary="viewed patient details (new referral)", user=current_user)
+        return html, status
     if not form.validate_on_submit():
         return _referral_page(form, patient)
     on_refusal(lambda refusal: _referral_page(form, patient, refusal))
@@ -154,8 +165,12 @@ def edit_referral(case_id):
         form.side.data, form.indication.data = case.side.value, case.indication.value
         form.payer_profile_code.data = case.payer_profile_code or ""
         form.physician_id.data = str(case.physician_id or "")
+    if not form.is_submitted():
+        html, status = _edit_page(case, form, 200)
+        record_view(case, current_user, "referral form")
+        return html, status
     if not form.validate_on_submit():
-        return _edit_page(case, form, 422 if form.is_submitted() else 200)
+        return _edit_page(case, form, 422)
     on_refusal(lambda refusal: _edit_refused(case, form, refusal))
     services.update_referral(case, form.referral_values(), form.version_id.data, current_user)
     flash(_("Referral saved."), "success")

@@ -93,10 +93,14 @@ def _booking_page(template, status, **context):
     search, slots = (_slots_for(timedelta(minutes=minutes) if minutes else DEFAULT_DURATION,
                                 context.get("case"), context.get("appointment"))
                      if context.get("bookable", True) else (None, []))
-    return render_template(
+    html = render_template(
         template, search=search, slots=slots,
         physician_names={value: label for value, label, *_ in form.physician_id.iter_choices()},
-        room_names={value: label for value, label, *_ in form.room_id.iter_choices()}, **context), status
+        room_names={value: label for value, label, *_ in form.room_id.iter_choices()}, **context)
+    if request.method == "GET":
+        # The form names the patient: opening it is a view of the case, as the case page is.
+        record_view(context["case"], current_user, "move form" if context.get("appointment") else "booking form")
+    return html, status
 
 
 def _shown_at(form):

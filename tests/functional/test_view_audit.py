@@ -1,0 +1,102 @@
+"""Every page that shows a patient's identifying details writes a 'viewed' audit row: a page about
+one patient names that patient (or case); a list (worklist, search results) writes one row naming
+the list and its filters, whatever the number of patients on it."""
+import pytest
+
+from tracker.extensions import db
+from tracker.models import AuditAction, AuditEvent
+from tracker.roles import Role
+from tracker.workflow import State
+
+
+def views():
+    db.session.expire_all()
+    return db.session.execute(db.select(AuditEvent).filter_by(action=AuditAction.VIEW)
+                              .order_by(AuditEvent.id)).scalars().all()
+
+
+def only_view(user):
+    found = views()
+    assert len(found) == 1, [(e.object_type, e.object_id, e.summary) for e in found]
+    event = found[0]
+    assert (event.user_id, event.role) == (user.id, user.role)
+    return event
+
+
+@pytest.mark.parametrize("url,summary", [
+    ("/patients/{id}/edit", "viewed patient details (correction form)"),
+    ("/referrals/patients/{id}/new", "viewed patient details (new referral)"),
+])
+def test_opening_a_form_that_shows_a_patients_details_is_audited_as_a_view(client, coordinator, gen, url, summary):
+    patient = gen.patient()
+
+    assert client.get(url.format(id=patient.id)).status_code == 200
+
+    event = only_view(coordinator)
+    assert (event.object_type, event.object_id, event.summary) == ("patient", str(patient.id), summary)
+
+
+@pytest.mark.parametrize("url,summary", [
+    ("/referrals/find?q=Lindqvist", "viewed referral search results: 3 patients (q=Lindqvist)"),
+    ("/search?q=lindqvist", "viewed patient search results: 3 patients (q=lindqvist)"),
+])
+def test_a_search_writes_one_row_naming_the_search_and_how_many_it_listed(client, coordinator, gen, url, summary):
+    for n in range(3):
+        gen.patient(family_name=f"Lindqvist{n}")
+
+    assert client.get(url).status_code == 200
+
+    event = only_view(coordinator)
+    assert (event.object_type, event.object_id, event.summary) == ("patient_search", None, summary)
+
+
+@pytest.mark.parametrize("url", ["/referrals/find", "/search"])
+def test_a_search_page_before_a_search_writes_nothing(client, coordinator, url):
+    assert client.get(url).status_code == 200
+    assert views() == []
+
+
+def test_the_worklist_writes_one_row_naming_its_filters(client, coordinator, gen):
+    for _ in range(3):
+        gen.case(state=State.UNDER_REVIEW)
+
+    assert client.get("/cases/?state=under_review&side=left").status_code == 200
+
+    event = only_view(coordinator)
+    assert (event.object_type, event.object_id) == ("worklist", None)
+    assert event.summary.startswith("viewed worklist page 1: 3 cases (")
+    assert "state=under_review" in event.summary and "side=left" in event.summary
+
+
+@pytest.mark.parametrize("url", ["/cases/", "/referrals/find?q=Family", "/search?q=Family"])
+def test_a_list_writes_a_single_insert_however_many_patients_it_shows(client, coordinator, gen, count_queries, url):
+    for _ in range(12):
+        gen.case(state=State.UNDER_REVIEW)
+    with count_queries() as counter:
+        assert client.get(url).status_code == 200
+    inserts = [s for s in counter.statements if s.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 1 and "audit" in inserts[0].lower()
+
+
+def test_the_physicians_list_writes_one_row(client, gen, login_as):
+    physician = gen.user(Role.PHYSICIAN)
+    gen.case(state=State.UNDER_REVIEW, physician_id=physician.id)
+    login_as(physician)
+
+    assert client.get("/cases/physician").status_code == 200
+
+    event = only_view(physician)
+    assert (event.object_type, event.object_id) == ("worklist", None)
+    assert event.summary == "viewed physician's list page 1: 1 case"
+
+
+@pytest.mark.parametrize("page", ["referral", "book"])
+def test_the_referral_and_booking_forms_of_a_case_are_audited_as_views_of_the_case(client, coordinator, gen, page):
+    case = gen.case(state=State.ELIGIBLE)
+    url = f"/referrals/cases/{case.id}" if page == "referral" else f"/cases/{case.id}/book"
+
+    assert client.get(url).status_code == 200
+
+    event = only_view(coordinator)
+    assert (event.object_type, event.object_id) == ("case", str(case.id))
+    assert event.summary == ("viewed referral form" if page == "referral" else "viewed booking form")
