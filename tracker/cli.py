@@ -30,7 +30,7 @@ backup_cli = AppGroup("backup", help="Back up the database to a file, or restore
               help="For scripts; if left out, the password is asked for and not echoed.")
 def create_user_command(role, email, name, mrn, password):
     """Create an account."""
-    from tracker.admin.services import create_user
+    from tracker.admin.services import AccountNameDiffers, create_user
 
     try:
         validate_email(email, check_deliverability=False)
@@ -48,6 +48,10 @@ def create_user_command(role, email, name, mrn, password):
         raise click.BadParameter(" ".join(problems), param_hint="--password")
     try:
         user = create_user(email, name, role, password, patient_mrn=mrn)
+    except AccountNameDiffers as error:
+        raise click.BadParameter(f"{error.message} Check the number; if the account is for that patient, give "
+                                 f"--name as on the record (or make the account on the Users page, where an admin "
+                                 f"can confirm it).", param_hint="--mrn") from None
     except FieldError as error:
         hint = {"patient_mrn": "--mrn"}.get(error.field, f"--{error.field}")
         raise click.BadParameter(error.message, param_hint=hint) from None

@@ -1,11 +1,13 @@
 """Admins manage accounts through the real forms: create, edit, deactivate, reset passwords."""
 import re
+from datetime import date
 from html.parser import HTMLParser
 
 import pytest
 
 from tests.builders import commit_elsewhere
-from tests.helpers import PASSWORD, field_error, input_value, links, sign_in, soup, submit
+from tests.helpers import (PASSWORD, field_error, form_data, form_posting_to, input_value, is_checked, links,
+                           sign_in, soup, submit, words)
 from tracker.admin import services
 from tracker.extensions import db
 from tracker.models import AuditAction, AuditEvent, User
@@ -94,14 +96,15 @@ def test_admin_creates_a_staff_account_that_can_sign_in(admin_client, make_clien
 
 def test_admin_creates_a_patient_account_linked_to_an_existing_record(admin_client, make_client,
                                                                       gen):
-    patient = gen.patient(mrn="MRN-4242")
+    patient = gen.patient(mrn="MRN-4242", family_name="Okafor", given_name="Grace", date_of_birth=date(1971, 5, 2))
 
     response = submit(admin_client, "/admin/users/new", {
         "email": "grace@patients.clinic", "name": "Grace Okafor", "role": "patient",
         "patient_mrn": "MRN-4242", "new_password": NEW_PASSWORD,
-    })
+    }, follow_redirects=True)
 
-    assert response.status_code == 302
+    assert "Account created for Grace Okafor, linked to the record of Okafor, Grace, born 1971-05-02 " \
+           "(MRN-4242)." in words(response)
     assert user_by_email("grace@patients.clinic").patient_id == patient.id
     assert sign_in(make_client(), "grace@patients.clinic", NEW_PASSWORD).location == "/my/"
 
@@ -469,7 +472,7 @@ def test_odd_values_typed_into_the_user_list_address_do_not_break_it(admin_clien
 
 
 def test_a_patient_account_is_linked_by_the_mrn_however_it_is_typed(admin_client, gen):
-    patient = gen.patient(mrn="DEMO-0007")
+    patient = gen.patient(mrn="DEMO-0007", family_name="Okafor", given_name="Grace")
 
     response = submit(admin_client, "/admin/users/new", {
         "email": "grace@patients.clinic", "name": "Grace Okafor", "role": "patient",
@@ -555,7 +558,7 @@ def test_an_email_taken_while_editing_an_account_is_refused_next_to_the_field(ad
 
 def test_a_patient_linked_by_another_admin_a_moment_ago_is_refused_next_to_the_mrn(admin_client,
                                                                                   gen, monkeypatch):
-    patient = gen.patient(mrn="DEMO-0007")
+    patient = gen.patient(mrn="DEMO-0007", family_name="Account", given_name="Second")
     _then_elsewhere(monkeypatch, "_patient_for", lambda: _other_account(
         "first@patients.clinic", role=Role.PATIENT, patient_id=patient.id))
 
@@ -568,3 +571,106 @@ def test_a_patient_linked_by_another_admin_a_moment_ago_is_refused_next_to_the_m
     assert field_error(html, "patient_mrn") == "This patient already has an account."
     assert input_value(html, "email") == "second@patients.clinic"
     assert user_by_email("second@patients.clinic") is None
+
+
+# ---------------------------------------------------------------- a patient account is for the person on its record
+
+
+def _lindqvist(gen):
+    return gen.patient(mrn="DEMO-0002", family_name="Lindqvist", given_name="Erik", date_of_birth=date(1958, 3, 4))
+
+
+PAT_THREE = {"email": "pat3@example.org", "name": "Pat Three", "role": "patient", "patient_mrn": "demo 0002",
+             "new_password": NEW_PASSWORD}
+CONFIRM_BOX = "This account is for Lindqvist, Erik, born 1958-03-04 (DEMO-0002)"
+
+
+def _confirm_label(html):
+    box = soup(html).find("input", attrs={"name": "confirm_patient"})
+    return words(soup(html).find("label", attrs={"for": box["id"]})) if box else None
+
+
+def test_an_account_named_otherwise_than_the_record_of_its_mrn_is_refused_with_the_records_name_and_birth(
+        admin_client, gen):
+    _lindqvist(gen)
+
+    response = submit(admin_client, "/admin/users/new", PAT_THREE)
+
+    html = response.get_data(as_text=True)
+    assert field_error(html, "patient_mrn") == (
+        "DEMO-0002 is the record of Lindqvist, Erik, born 1958-03-04, not of “Pat Three”. Check the "
+        "number; if this account is for Erik Lindqvist, tick the box below (or give the account their name).")
+    assert _confirm_label(html) == CONFIRM_BOX and not is_checked(html, "confirm_patient")
+    assert (input_value(html, "email"), input_value(html, "name"), input_value(html, "patient_mrn")) == \
+        ("pat3@example.org", "Pat Three", "demo 0002")
+    assert user_by_email("pat3@example.org") is None
+
+
+def test_ticking_this_account_is_for_the_record_creates_it_and_the_audit_says_what_was_confirmed(
+        admin_client, admin_account, gen):
+    erik = _lindqvist(gen)
+    refused = submit(admin_client, "/admin/users/new", PAT_THREE).get_data(as_text=True)
+    data = form_data(form_posting_to(refused, "/admin/users/new"))
+    data.update(confirm_patient="y", new_password=NEW_PASSWORD)
+
+    response = admin_client.post("/admin/users/new", data=data)
+
+    assert response.status_code == 302
+    account = user_by_email("pat3@example.org")
+    assert account.patient_id == erik.id and account.name == "Pat Three"
+    event = db.session.execute(db.select(AuditEvent).filter_by(
+        action=AuditAction.CREATE, object_type="user", object_id=str(account.id))).scalar_one()
+    assert event.user_id == admin_account.id
+    assert event.summary == (f"created patient account for patient {erik.id}; the admin confirmed the account "
+                             f"is for that record although the names differ")
+
+
+def test_a_box_ticked_for_one_record_does_not_link_the_account_to_another(admin_client, gen):
+    _lindqvist(gen)
+    gen.patient(mrn="DEMO-0003", family_name="Moreau", given_name="Claire", date_of_birth=date(1966, 8, 9))
+    refused = submit(admin_client, "/admin/users/new", PAT_THREE).get_data(as_text=True)
+    data = form_data(form_posting_to(refused, "/admin/users/new"))
+    data.update(confirm_patient="y", new_password=NEW_PASSWORD, patient_mrn="DEMO-0003")
+
+    html = admin_client.post("/admin/users/new", data=data).get_data(as_text=True)
+
+    assert field_error(html, "patient_mrn").startswith("DEMO-0003 is the record of Moreau, Claire, born 1966-08-09")
+    assert _confirm_label(html) == "This account is for Moreau, Claire, born 1966-08-09 (DEMO-0003)"
+    assert not is_checked(html, "confirm_patient") and user_by_email("pat3@example.org") is None
+
+
+def test_an_account_given_the_records_name_needs_no_box(admin_client, gen):
+    erik = _lindqvist(gen)
+
+    response = submit(admin_client, "/admin/users/new", {**PAT_THREE, "name": "Erik Lindqvist"})
+
+    assert response.status_code == 302 and user_by_email("pat3@example.org").patient_id == erik.id
+
+
+def test_linking_an_existing_patient_account_to_another_record_asks_the_same(admin_client, admin_account, gen):
+    _lindqvist(gen)
+    pat = gen.user(Role.PATIENT, name="Pat Three", email="pat3@example.org",
+                   patient=gen.patient(family_name="Three", given_name="Pat"))
+    url = f"/admin/users/{pat.id}"
+
+    refused = save_user(admin_client, pat.id, patient_mrn="DEMO-0002")
+
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert field_error(html, "patient_mrn").startswith("DEMO-0002 is the record of Lindqvist, Erik, born 1958-03-04")
+    assert _confirm_label(html) == CONFIRM_BOX and input_value(html, "patient_mrn") == "DEMO-0002"
+    assert user_by_email("pat3@example.org").patient.mrn != "DEMO-0002"
+
+    data = form_data(form_posting_to(html, url))
+    assert admin_client.post(url, data={**data, "confirm_patient": "y"}).status_code == 302
+    assert user_by_email("pat3@example.org").patient.mrn == "DEMO-0002"
+    event = db.session.execute(db.select(AuditEvent).filter_by(
+        action=AuditAction.UPDATE, object_type="user", object_id=str(pat.id))).scalar_one()
+    assert "the admin confirmed the account is for patient" in event.summary
+
+
+def test_editing_an_account_whose_link_and_name_stay_asks_nothing(admin_client, gen):
+    pat = gen.user(Role.PATIENT, name="Pat Three", email="pat3@example.org", patient=_lindqvist(gen))
+
+    assert save_user(admin_client, pat.id, email="pat.three@example.org").status_code == 302
+    assert user_by_email("pat.three@example.org").patient.mrn == "DEMO-0002"

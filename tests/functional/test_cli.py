@@ -1,4 +1,5 @@
 """The command line: `flask users create` and `flask demo seed`."""
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -60,14 +61,24 @@ def test_users_create_makes_an_account_that_signs_in(cli, client, role):
 
 
 def test_users_create_links_a_patient_account_to_its_record(cli, client, gen):
-    patient = gen.patient(mrn="MRN-7001")
+    patient = gen.patient(mrn="MRN-7001", family_name="Lovelace", given_name="Ada")
 
-    result = create_user(cli, "--mrn", "MRN-7001", role="patient", email="ada@clinic.org")
+    result = create_user(cli, "--mrn", "MRN-7001", role="patient", email="ada@clinic.org", name="Ada Lovelace")
 
     assert result.exit_code == 0, result.output
     user = db.session.execute(select(User).filter_by(email="ada@clinic.org")).scalar_one()
     assert user.patient_id == patient.id
     assert sign_in(client, "ada@clinic.org", GOOD_PASSWORD).location == "/my/"
+
+
+def test_users_create_refuses_a_patient_account_named_otherwise_than_its_record(cli, gen):
+    gen.patient(mrn="MRN-7001", family_name="Lovelace", given_name="Ada", date_of_birth=date(1955, 12, 10))
+
+    result = create_user(cli, "--mrn", "MRN-7001", role="patient", email="pat@clinic.org", name="Pat Three")
+
+    assert result.exit_code != 0 and count(User) == 0
+    assert "MRN-7001 is the record of Lovelace, Ada, born 1955-12-10, not of “Pat Three”." in result.output
+    assert "give --name as on the record" in result.output
 
 
 def test_users_create_asks_for_the_password_when_not_given(cli, client):

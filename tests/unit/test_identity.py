@@ -221,3 +221,30 @@ def test_a_long_search_is_not_split_every_way():
 
 def test_dates_in_other_formats_are_not_guessed():
     assert parse_date("31/12/1960", ("%Y-%m-%d", "%m/%d/%Y")) is None
+
+
+# ---------------------------------------------------------------- a patient account's name against its record
+
+@pytest.mark.parametrize("account_name", [
+    "Grace Okafor", "Okafor, Grace", "GRACE OKAFOR", "Grace A. Okafor", "grace okafor-smith",
+    "Lucía García", "Lucia Garcia Lopez", "Sean O Brien",
+])
+def test_an_account_named_as_its_record_matches(account_name):
+    from tracker.patients.identity import account_name_matches
+    records = {"Grace Okafor": ("Okafor", "Grace"), "Okafor, Grace": ("Okafor", "Grace"),
+               "GRACE OKAFOR": ("Okafor", "Grace"), "Grace A. Okafor": ("Okafor", "Grace Ann"),
+               "grace okafor-smith": ("Okafor-Smith", "Grace"), "Lucía García": ("García López", "Lucía"),
+               "Lucia Garcia Lopez": ("García López", "Lucía"), "Sean O Brien": ("O'Brien", "Sean")}
+    assert account_name_matches(account_name, *records[account_name])
+
+
+@pytest.mark.parametrize("account_name, family, given", [
+    ("Pat Three", "Lindqvist", "Erik"),
+    ("Erik Smith", "Lindqvist", "Erik"),  # the given name alone
+    ("Lindqvist", "Lindqvist", "Erik"),  # the family name alone
+    ("Anna Lindqvist", "Lindqvist", "Erik"),  # the same family, another person
+    ("Erika Lindqvist", "Lindqvist", "Erik"),  # a part is a whole name, not the start of one
+])
+def test_an_account_named_otherwise_does_not_match(account_name, family, given):
+    from tracker.patients.identity import account_name_matches
+    assert not account_name_matches(account_name, family, given)

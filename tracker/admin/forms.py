@@ -28,6 +28,16 @@ class UserFieldsMixin:
     patient_mrn = StringField(_l("Medical record number (patient accounts only)"),
                               validators=[Length(max=32)])
 
+    # Shown once the MRN found a record under another name: ticked, it confirms that record
+    # (`confirm_for`, its id as shown), never whichever record a changed MRN finds next.
+    confirm_patient = BooleanField()
+    confirm_for = HiddenField()
+
+    def confirmed_patient_id(self):
+        """The record the admin ticked "This account is for …" for, or None."""
+        typed = (self.confirm_for.data or "").strip()
+        return int(typed) if self.confirm_patient.data and typed.isdigit() else None
+
     def validate_patient_mrn(self, field):
         if self.role.data == Role.PATIENT.value and not (field.data or "").strip():
             raise ValidationError(_("A patient account needs the patient's medical record number."))

@@ -10,7 +10,7 @@ from tracker import audit
 from tracker.auth.services import normalise_email, set_password
 from tracker.extensions import db
 from tracker.models import AuditEvent, ClinicSettings, Patient, User
-from tracker.patients.identity import mrn_key
+from tracker.patients.identity import account_name_matches, mrn_key
 from tracker.policy import DEFAULT_PROFILE_CODE
 from tracker.procedures.rules.billing import BillingSetting
 from tracker.refusals import FieldError, StaleEdit
@@ -39,6 +39,33 @@ def _patient_for(role, mrn, user_id=None):
     return patient
 
 
+class AccountNameDiffers(FieldError):
+    """The account's name is not the name on the record its MRN found: an MRN typed wrong would
+    give a stranger this patient's record. The admin confirms the record (its name and date of
+    birth are shown) or corrects the number or the name."""
+
+    def __init__(self, patient, account_name):
+        super().__init__("patient_mrn", f"{patient.mrn} is the record of {patient.display_name}, born "
+                                        f"{patient.date_of_birth.isoformat()}, not of “{account_name}”.")
+        self.patient, self.account_name = patient, account_name
+
+
+def _confirmed_for(patient, name, confirmed_patient_id, linked=None):
+    """Whether the account may be linked to `patient` under `name`: the names agree, the link and
+    name are as saved (`linked`: the account's patient and name now), or the admin ticked "This
+    account is for <the record>" for this very record. Refused (AccountNameDiffers) otherwise;
+    True when the admin's confirmation was needed."""
+    if patient is None or linked == (patient.id, name) or account_name_matches(
+            name, patient.family_name, patient.given_name):
+        return False
+    if confirmed_patient_id != patient.id:
+        raise AccountNameDiffers(patient, name)
+    return True
+
+
+CONFIRMED = "; the admin confirmed the account is for %s although the names differ"
+
+
 def _check_email_free(email, user_id=None):
     existing = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
     if existing is not None and existing.id != user_id:
@@ -58,16 +85,19 @@ def _flush_or_explain(email, role, patient_mrn, user_id=None):
 
 
 @service
-def create_user(email, name, role, password, patient_mrn=None, actor=None):
+def create_user(email, name, role, password, patient_mrn=None, actor=None, confirmed_patient_id=None):
+    """`confirmed_patient_id`: the record the admin ticked "This account is for …" for, if any."""
     email = normalise_email(email)
     _check_email_free(email)
     patient = _patient_for(role, patient_mrn)
+    confirmed = _confirmed_for(patient, name.strip(), confirmed_patient_id)
     user = User(email=email, name=name.strip(), role=Role(role), patient=patient, password_hash="")
     set_password(user, password)
     db.session.add(user)
     _flush_or_explain(email, role, patient_mrn)
-    audit.record(audit.Action.CREATE, "user", user.id,
-                 summary=f"created {Role(role).value} account", user=actor)
+    summary = (f"created patient account for patient {patient.id}" + (CONFIRMED % "that record" if confirmed else "")
+               if patient else f"created {Role(role).value} account")
+    audit.record(audit.Action.CREATE, "user", user.id, summary=summary, user=actor)
     db.session.commit()
     return user
 
@@ -80,8 +110,9 @@ def edit_stamp(user):
 
 
 @service
-def update_user(user, stamp, email, name, role, active, patient_mrn, actor):
-    """Save an admin's edit, or raise StaleEdit if the account changed since `stamp` was taken."""
+def update_user(user, stamp, email, name, role, active, patient_mrn, actor, confirmed_patient_id=None):
+    """Save an admin's edit, or raise StaleEdit if the account changed since `stamp` was taken.
+    `confirmed_patient_id` as for `create_user`."""
     if stamp != edit_stamp(user):
         raise StaleEdit
     email = normalise_email(email)
@@ -90,6 +121,7 @@ def update_user(user, stamp, email, name, role, active, patient_mrn, actor):
         raise FieldError("role" if Role(role) != Role.ADMIN else "active",
                          "You cannot remove your own admin access; ask another admin.")
     patient = _patient_for(role, patient_mrn, user.id)
+    confirmed = _confirmed_for(patient, name.strip(), confirmed_patient_id, linked=(user.patient_id, user.name))
     before = {"email": user.email, "name": user.name, "role": user.role, "active": user.active,
               "patient": user.patient_id}
     user.email, user.name, user.role, user.active = email, name.strip(), Role(role), active
@@ -100,7 +132,8 @@ def update_user(user, stamp, email, name, role, active, patient_mrn, actor):
         user.rotate_session_token()  # a deactivated or re-roled account is signed out everywhere
     _flush_or_explain(email, role, patient_mrn, user.id)
     audit.record(audit.Action.UPDATE, "user", user.id,
-                 summary=audit.changed_fields(before, after, ADMIN_FIELDS_SHOWN), user=actor,
+                 summary=audit.changed_fields(before, after, ADMIN_FIELDS_SHOWN)
+                 + (CONFIRMED % f"patient {patient.id}" if confirmed else ""), user=actor,
                  before=before, after=after)
     db.session.commit()
 

@@ -17,7 +17,7 @@ from tracker.eligibility.forms import DefaultProfileForm
 from tracker.errors import form_again, on_refusal
 from tracker.extensions import db
 from tracker.formfields import paginate
-from tracker.models import Room, User
+from tracker.models import Patient, Room, User
 from tracker.policy import CRITERION_LABELS, PROFILES
 from tracker.procedures.services import billing_setting
 from tracker.referrals.services import physicians
@@ -49,6 +49,46 @@ def _show_saved(form, user):
     form.version_id.data = services.edit_stamp(user)
 
 
+def _ask_which_record(form):
+    """Label the box "This account is for <record>" after the MRN found a record under another
+    name (the record's id rides in the form, so the box confirms that record only)."""
+    typed = (form.confirm_for.data or "").strip()
+    patient = db.session.get(Patient, int(typed)) if typed.isdigit() and len(typed) < 12 else None
+    form.confirm_for.data = str(patient.id) if patient else ""
+    if patient is not None:
+        form.confirm_patient.label.text = _("This account is for %(name)s, born %(born)s (%(mrn)s)",
+                                            name=patient.display_name, born=patient.date_of_birth.isoformat(),
+                                            mrn=patient.mrn)
+    return patient
+
+
+def _account_refused(form, page, stale=None):
+    """The account form's refusal answer: a record under another name is named next to the MRN,
+    with the box to confirm it (unticked: a tick given for another record does not carry over)."""
+    answer = form_again(form, page, stale=stale)
+
+    def respond(refusal):
+        if not isinstance(refusal, services.AccountNameDiffers):
+            return answer(refusal)
+        patient = refusal.patient
+        form.patient_mrn.errors.append(_(
+            "%(mrn)s is the record of %(name)s, born %(born)s, not of “%(account)s”. Check the number; if this "
+            "account is for %(given)s %(family)s, tick the box below (or give the account their name).",
+            mrn=patient.mrn, name=patient.display_name, born=patient.date_of_birth.isoformat(),
+            account=refusal.account_name, given=patient.given_name, family=patient.family_name))
+        form.confirm_for.data, form.confirm_patient.data = str(patient.id), False
+        return page()
+
+    return respond
+
+
+def _linked_said(user):
+    """The record a patient account was linked to, named as the admin can check it."""
+    return _("Account created for %(name)s, linked to the record of %(record)s, born %(born)s (%(mrn)s).",
+             name=user.name, record=user.patient.display_name, born=user.patient.date_of_birth.isoformat(),
+             mrn=user.patient.mrn)
+
+
 @bp.route("/users")
 @allow(Role.ADMIN)
 def users():
@@ -64,12 +104,18 @@ def users():
 @allow(Role.ADMIN)
 def create_user():
     form = CreateUserForm()
-    if not form.validate_on_submit():
+
+    def page(status=None):
+        _ask_which_record(form)
         return render_template("admin/user_new.html", form=form)
-    on_refusal(form_again(form, lambda status=None: render_template("admin/user_new.html", form=form)))
+
+    if not form.validate_on_submit():
+        return page()
+    on_refusal(_account_refused(form, page))
     user = services.create_user(form.email.data, form.name.data, form.role.data, form.new_password.data,
-                                form.patient_mrn.data, actor=current_user)
-    flash(_("Account created for %(name)s.", name=user.name), "success")
+                                form.patient_mrn.data, actor=current_user,
+                                confirmed_patient_id=form.confirmed_patient_id())
+    flash(_linked_said(user) if user.patient else _("Account created for %(name)s.", name=user.name), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -83,15 +129,17 @@ def edit_user(user_id):
         _show_saved(form, user)
     if not form.validate_on_submit():
         return _user_page(form, user)
-    on_refusal(form_again(form, lambda status=None: _user_page(form, user, stale=status == 409, status=status),
-                          stale=STALE_ACCOUNT))
+    on_refusal(_account_refused(form, lambda status=None: _user_page(form, user, stale=status == 409, status=status),
+                                stale=STALE_ACCOUNT))
     services.update_user(user, form.version_id.data, form.email.data, form.name.data, form.role.data,
-                         form.active.data, form.patient_mrn.data, actor=current_user)
+                         form.active.data, form.patient_mrn.data, actor=current_user,
+                         confirmed_patient_id=form.confirmed_patient_id())
     flash(_("Account saved."), "success")
     return redirect(url_for("admin.users"))
 
 
 def _user_page(form, user, stale=False, status=None):
+    _ask_which_record(form)
     return render_template("admin/user_edit.html", form=form, user=user, reset_form=ResetPasswordForm(),
                            stale=stale), status or 200
 

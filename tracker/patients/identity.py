@@ -98,6 +98,27 @@ def later_part_keys(value):
     return tuple("".join(parts[i:]) for i in range(1, len(parts)))
 
 
+def _spelled_in(key, parts):
+    """Whether `key` is one of `parts`, or several neighbouring parts written together ("o", "brien"
+    spell "obrien")."""
+    return any("".join(parts[i:j]) == key for i in range(len(parts)) for j in range(i + 1, len(parts) + 1))
+
+
+def account_name_matches(account_name, family_name, given_name):
+    """Whether an account's full name names the person on a patient record: one part of the
+    family name (or the whole of it) and the first given name (or the whole of it) are among the
+    account name's parts, in any order and spelling (García = Garcia, O'Brien = O Brien).
+    "Pat Three" is not Lindqvist, Erik; neither is "Erik Smith" nor "Anna Lindqvist"."""
+    parts = name_parts(account_name)
+
+    def named(name, which):
+        name_keys = name_parts(name)
+        return bool(name_keys) and any(_spelled_in(key, parts) for key in (name_key(name), *which(name_keys)))
+
+    return named(family_name, lambda keys: keys) and (not name_parts(given_name)
+                                                     or named(given_name, lambda keys: keys[:1]))
+
+
 def normalise_mrn(value):
     """The stored and compared form of a medical record number, an identifier rather than text:
     NFKC (full-width digits become 0-9), invisible characters and all spaces removed, upper case.
@@ -154,5 +175,5 @@ def edit_distance_at_most_one(a, b):
     return False
 
 
-__all__ = ["clean_name", "clean_text", "edit_distance_at_most_one", "fold", "later_part_keys", "mrn_key",
+__all__ = ["account_name_matches", "clean_name", "clean_text", "edit_distance_at_most_one", "fold", "later_part_keys", "mrn_key",
            "name_key", "name_parts", "normalise_mrn", "parse_date", "phone_key", "search_words"]
