@@ -54,6 +54,9 @@ def test_metadata_says_what_is_supported_and_nothing_more(client):
     assert all([i["code"] for i in r["interaction"]] == ["read"] and "searchParam" not in r for r in kinds.values())
     assert kinds["Patient"]["operation"][0]["name"] == "everything"
     assert [i["code"] for i in rest["interaction"]] == ["transaction"]
+    # A sender learns before it re-sends a corrected referral that the tracker will not take it.
+    assert "same identifier" in rest["interaction"][0]["documentation"] and \
+        "409" in rest["interaction"][0]["documentation"]
 
 
 def test_everything_for_a_bilateral_episode_is_a_valid_bundle_with_every_fact(client, gen, reader):

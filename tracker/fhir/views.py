@@ -56,7 +56,11 @@ def capabilities():
             "resource": [_readable(kind) for kind in READABLE],
             "interaction": [{"code": "transaction",
                              "documentation": "Referral intake: a Patient, a ServiceRequest and optionally "
-                                              "Conditions; needs an intake token."}],
+                                              "Conditions; needs an intake token. The same identifier sent "
+                                              "again is a replay (200) when the patient, side, indication, "
+                                              "diagnosis codes and symptom onset are those on file, else a "
+                                              "409 naming each difference: a correction is made in the "
+                                              "tracker by a coordinator."}],
         }],
     )
     return resource_response(statement)
