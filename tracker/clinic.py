@@ -31,7 +31,7 @@ class ClinicContact:
 
     @property
     def address_lines(self):
-        return [line.strip() for line in self.address.splitlines() if line.strip()]
+        return address_lines(self.address)
 
     def call_line(self):
         """What to tell a patient to do: call the clinic, on its number when known (translated)."""
@@ -45,6 +45,18 @@ class ClinicContact:
         if with_phone and self.phone:
             lines.append(_("Phone: %(phone)s", phone=self.phone_shown))
         return "\n".join(lines)
+
+
+def address_lines(text):
+    """An address's lines as patients read them: each trimmed, blank ones left out."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def tidy_address(text):
+    """An address as it is stored and compared: its lines as patients read them, joined by "\n"
+    whatever line endings or trailing spaces it came with (a browser sends a textarea back with
+    "\r\n"), so saving it again unchanged is no change."""
+    return "\n".join(address_lines(text))
 
 
 def clinic_contact():

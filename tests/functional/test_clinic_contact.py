@@ -113,3 +113,26 @@ def test_appointment_texts_and_emails_give_the_number_the_admin_set(app_ctx, gen
     assert "Call the clinic on (201) 555-0188." in reminders.text_body(appointment, "reminder")
     subject, body = reminders.email_body(appointment, "reminder")
     assert "Call the clinic on (201) 555-0188." in body and "12 Harbour Road\nSuite 4" in body
+
+
+def test_changing_only_the_phone_records_only_the_phone_whatever_line_endings_the_address_came_with(
+        client, admin, contact_set):
+    # Saved with "\n" between lines (as the demo does); a browser sends the same address back with
+    # "\r\n", and a line may come back with a trailing space.
+    typed_back = ADDRESS.replace("\n", " \r\n") + "\r\n"
+
+    assert set_contact(client, phone="(201) 555-0199", address=typed_back).status_code == 302
+
+    event = db.session.execute(db.select(AuditEvent).filter_by(object_type="clinic_settings")
+                               .order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
+    assert event.summary == "clinic contact: phone changed"
+    assert [change["field"] for change in event.changes] == ["phone"]
+    assert db.session.get(ClinicSettings, 1).contact_address == ADDRESS
+
+
+def test_saving_the_same_details_again_is_recorded_as_unchanged(client, admin, contact_set):
+    assert set_contact(client, address=ADDRESS.replace("\n", "\r\n")).status_code == 302
+
+    event = db.session.execute(db.select(AuditEvent).filter_by(object_type="clinic_settings")
+                               .order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
+    assert event.summary == "clinic contact: saved unchanged" and event.changes is None

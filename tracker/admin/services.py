@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from tracker import audit
 from tracker.auth.services import normalise_email, set_password
+from tracker.clinic import tidy_address
 from tracker.extensions import db
 from tracker.models import AuditEvent, ClinicSettings, Patient, User
 from tracker.patients.identity import account_name_matches, mrn_key
@@ -149,7 +150,8 @@ def reset_password(user, new_password, actor):
 def set_clinic_contact(phone, address, actor):
     """The phone number (E.164, or "" for none) and address patients are given (tracker/clinic.py)."""
     settings = db.session.get(ClinicSettings, 1) or ClinicSettings(id=1, default_profile_code=DEFAULT_PROFILE_CODE)
-    before = {"phone": settings.contact_phone or "", "address": settings.contact_address or ""}
+    address = tidy_address(address)
+    before = {"phone": settings.contact_phone or "", "address": tidy_address(settings.contact_address)}
     settings.contact_phone, settings.contact_address, settings.updated_by_id = phone, address, actor.id
     db.session.add(settings)
     changed = [name for name, value in (("phone", phone), ("address", address)) if before[name] != value]
