@@ -181,6 +181,17 @@ def page_number():
     return page if 1 <= page <= INT_MAX else 1
 
 
+def ends_after(start):
+    """Validator of a period's last date: not before the form's field named `start` (a start
+    refused for its own reason is left to its own message)."""
+    def check(form, field):
+        first = form[start]
+        if field.data and first.data and not first.errors and field.data < first.data:
+            raise ValidationError(_("The period ends (%(end)s) before it starts (%(start)s); check the two dates.",
+                                    end=field.data.isoformat(), start=first.data.isoformat()))
+    return check
+
+
 def plausible_date(form, field):
     """First validator of every date field: the checks after it compare with other dates."""
     if field.data and not EARLIEST_DATE <= field.data <= LATEST_DATE:

@@ -135,6 +135,20 @@ def test_an_impossible_audit_date_filter_is_explained_and_left_out(client, gen, 
     assert table_rows(page) == unfiltered and unfiltered  # the date is left out, not matched
 
 
+def test_an_audit_date_range_that_ends_before_it_starts_is_named_next_to_the_to_date(client, gen, login_as):
+    admin = login_as(gen.user(Role.ADMIN))
+
+    response = admin.get("/admin/audit?date_from=2026-12-05&date_to=2026-11-05")
+
+    page = text(response)
+    assert response.status_code == 200
+    assert field_error(page, "date_to") == ("The period ends (2026-11-05) before it starts (2026-12-05); "
+                                            "check the two dates.")
+    assert typed_value(page, "date_from") == "2026-12-05" and typed_value(page, "date_to") == "2026-11-05"
+    # The To date is left out, as an impossible date is: the list is the From date's.
+    assert table_rows(text(admin.get("/admin/audit?date_from=2026-12-05"))) == table_rows(page)
+
+
 def test_an_impossible_birth_date_in_the_patient_search_is_explained_and_left_out(client, coordinator, gen):
     gen.patient(family_name="Lindqvist", date_of_birth=BORN)
 

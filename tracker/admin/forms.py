@@ -5,7 +5,7 @@ from wtforms import (BooleanField, EmailField, HiddenField, PasswordField, Radio
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from tracker.auth.forms import NewPasswordMixin
-from tracker.formfields import TrackerForm, TypedDateField, options, plausible_date
+from tracker.formfields import TrackerForm, TypedDateField, ends_after, options, plausible_date
 from tracker.models import AuditAction
 from tracker.phones import PhoneNumber
 from tracker.procedures.rules.billing import BillingSetting
@@ -83,7 +83,7 @@ class AuditFilterForm(TrackerForm):
     object_type = StringField(_l("Object type"), validators=[Optional(), Length(max=40)])
     object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=40)])
     date_from = TypedDateField(_l("From (date)"), validators=[Optional(), plausible_date])
-    date_to = TypedDateField(_l("To (date)"), validators=[Optional(), plausible_date])
+    date_to = TypedDateField(_l("To (date)"), validators=[Optional(), plausible_date, ends_after("date_from")])
 
 
 class UserFilterForm(TrackerForm):

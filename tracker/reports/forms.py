@@ -1,16 +1,9 @@
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Optional
 
-from tracker.formfields import TrackerForm, TypedDateField, options, plausible_date
+from tracker.formfields import TrackerForm, TypedDateField, ends_after, options, plausible_date
 from tracker.vocab import Indication, Side
-
-
-def ends_after_start(form, field):
-    if field.data and form.start.data and not form.start.errors and field.data < form.start.data:
-        raise ValidationError(_("The period ends (%(end)s) before it starts (%(start)s); check the two dates.",
-                                end=field.data.isoformat(), start=form.start.data.isoformat()))
 
 
 class ReportFilterForm(TrackerForm):
@@ -21,7 +14,7 @@ class ReportFilterForm(TrackerForm):
         csrf = False
 
     start = TypedDateField(_l("From"), validators=[Optional(), plausible_date])
-    end = TypedDateField(_l("To"), validators=[Optional(), plausible_date, ends_after_start])
+    end = TypedDateField(_l("To"), validators=[Optional(), plausible_date, ends_after("start")])
     physician = SelectField(_l("Physician"), validators=[Optional()])
     profile = SelectField(_l("Payer profile"), validators=[Optional()])
     side = SelectField(_l("Side"), choices=options(Side, blank=_l("Any side")), validators=[Optional()])
