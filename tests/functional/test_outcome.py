@@ -14,6 +14,7 @@ from tracker.eligibility.facts import case_facts, fingerprint, prior_injections
 from tracker.eligibility.services import evaluate_case
 from tracker.eligibility.standing import current_assessment, profile_for, staleness
 from tracker.extensions import db
+from tracker.diary.services import when
 from tracker.models import AuditEvent, Case, DiaryEntry, DiaryEntryRevision, DiaryPoint, Examination, Outcome
 from tracker.policy import PROFILES, CriterionCode, Status
 from tracker.roles import Role
@@ -21,7 +22,7 @@ from tracker.timeutil import clinic_today
 from tracker.vocab import EntrySource, Indication, NextStep, Side
 from tracker.workflow import State
 
-from tests.builders import GOOD_BLOCK, commit_elsewhere, followed_up
+from tests.builders import GOOD_BLOCK, commit_elsewhere, followed_up, now
 from tests.functional.test_eligibility import criteria
 from tests.helpers import (by_id, csrf_from, field_error, inner_html, input_value, is_checked, soup, submit, text,
                            words)
@@ -544,12 +545,63 @@ def test_relief_still_holding_while_the_diary_runs_reads_as_a_lower_bound(client
                                           "d2": 3})
 
     relief = words(by_id(page, "reading-left"))
-    assert "at least 2 days so far" in relief and "the diary is still running, next score due" in relief
+    assert "at least 2 days so far" in relief and re.search(r"the diary is still running: next score “[^”]+”, due ", relief)
     assert "Therapeutic relief 2 days" not in relief
     # The physician may record the lower bound, told that it is one.
     assert input_value(page, "therapeutic_days") == "2"
     hint = words(by_id(page, "therapeutic_days-hint"))
     assert "at least 2 days so far" in hint and "lower bound" in hint
+
+
+def injected_days_ago(gen, physician, days, scores):
+    """A case in follow-up whose injection was `days` days ago, with `scores` given on time."""
+    case = gen.case(state=State.FOLLOW_UP, physician_id=physician.id)
+    gen.diary(case, injected_at=now() - timedelta(days=days), entries=scores)
+    return case
+
+
+# As DEMO-0016 (Mensah) on 5 December: 7 before, 6-7 in the window, 7 at day 1, nothing since; the
+# 2-week window (days 11 to 17) is open and its due moment (day 14) has passed.
+NO_RELIEF = {"t0": 7, "m15": 7, "m30": 6, "h1": 6, "h2": 7, "h4": 6, "h6": 7, "d1": 7}
+
+
+def test_no_relief_at_any_score_reads_as_none_so_far_and_the_same_after_the_outcome(client, gen, physician,
+                                                                                   login_as):
+    case = injected_days_ago(gen, physician, 15, NO_RELIEF)
+    login_as(physician)
+    page = outcome_form(client, case.id)
+
+    relief = words(by_id(page, "reading-left"))
+    assert "0 days: no relief of 50 % or more so far (latest: Day 1, 0 %)" in relief
+    assert "at least" not in relief and "had not ended" not in relief
+    # The 2-week score's due moment has passed but its window is open: due now, never a past "next due".
+    two_weeks = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code="w2")).scalar_one()
+    due_now = f"“2 weeks”, due now, until {' '.join(when(two_weeks.closes_at).split())}"
+    assert f"the diary is still running: next score {due_now}" in relief
+    assert f"(next: {due_now})" in words(by_id(page, "points-to-come"))
+    hint = words(by_id(page, "therapeutic_days-hint"))
+    assert "0 days: no relief of 50 % or more so far (latest: Day 1, 0 %)" in hint
+    assert "at least" not in hint and "lower bound" not in hint
+
+    record(client, case.id, diagnostic_result="negative", therapeutic_days="0")
+
+    relief = words(by_id(text(client.get(f"/cases/{case.id}/diary")), "reading-left"))
+    assert "0 days: no relief of 50 % or more (latest: Day 1, 0 %)" in relief
+    assert "below 50 % from the first follow-up score" not in relief
+
+
+def test_relief_below_50_at_the_latest_score_before_day_7_is_not_read_as_still_holding(client, gen, physician,
+                                                                                      login_as):
+    # 62.5 % at day 1, 37.5 % at day 2: a dip before day 7 neither ends nor denies relief, but
+    # relief does not hold at the latest score, so "at least … so far" would say what the scores do not.
+    case = injected_days_ago(gen, physician, 3, {"t0": 8, "m30": 2, "h1": 2, "d1": 3, "d2": 5})
+    login_as(physician)
+    page = outcome_form(client, case.id)
+
+    relief = words(by_id(page, "reading-left"))
+    assert "1 day so far (last follow-up point at 50 % or more: day 1); latest: Day 2, 37.5 %" in relief
+    assert "at least" not in relief and "had not ended" not in relief
+    assert "at least" not in words(by_id(page, "therapeutic_days-hint"))
 
 
 def test_relief_that_ended_reads_as_its_duration(client, gen, physician, login_as):

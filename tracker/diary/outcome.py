@@ -13,7 +13,9 @@ Choices made here:
   suggestion to depart from). The suggested duration is the shorter side's.
 - While the diary runs, relief that still holds at the latest score has not ended: its days are a
   lower bound (censored, as the survival curve counts it), and the page and the form say so. The
-  physician may still record them, seeing that.
+  physician may still record them, seeing that. "At least … so far" is said only then: scores
+  that never reached 50 % read "no relief of 50 % or more so far", before and after the outcome
+  alike (`therapeutic_words`, the one place these words are made).
 - Only a block (diagnostic or confirmatory) has a diagnostic result: a therapeutic injection's
   outcome records none, whatever its window scores read, so it never counts in a positive-block rate.
 - The diagnostic result may differ from the diary's reading (a misread scale, a phone call), but
@@ -26,16 +28,20 @@ Choices made here:
   revision and the correction is audited. The next step is not corrected: it may have opened a
   linked case, which has its own life.
 """
+import math
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
 
-from tracker import audit
+from tracker import audit, i18n
 from tracker.cases.services import open_case, transition
 from tracker.diary import services as diary_services
 from tracker.diary.kept import Scored, follow_up_readings
-from tracker.diary.relief import (ANAESTHETIC_WINDOW_HOURS, DiagnosticResult, Interpretation, interpret,
-                                  percent_relief, relief_span, relief_undefined)
+from tracker.diary.relief import (ANAESTHETIC_WINDOW_HOURS, THERAPEUTIC_RELIEF_PERCENT, DiagnosticResult,
+                                  Interpretation, interpret, percent_relief, relief_span, relief_undefined,
+                                  relief_words)
 from tracker.clinical import ODI_SECTIONS
 from tracker.diary.schedule import EntryStatus
 from tracker.extensions import db
@@ -107,6 +113,11 @@ class SideReading:
     def span(self):
         return relief_span(self.baseline.score, self.readings)
 
+    @property
+    def latest_follow_up(self):
+        """The latest score after the anaesthetic window, or None."""
+        return next((r for r in reversed(self.readings) if r.hours_after > ANAESTHETIC_WINDOW_HOURS), None)
+
     def snapshot(self, block=True):
         """What Outcome.per_side keeps for this side: the figures shown when the outcome was
         recorded, and the scores behind them (so a payer's other relief threshold can be read
@@ -168,17 +179,97 @@ class OutcomeDiary:
         """The diary still takes scores: the case is open and a point's window has not closed."""
         return self.case.state not in FINAL_STATES and bool(self.points_to_come)
 
-    def relief_so_far(self, side_reading):
-        """The side's duration is a lower bound: relief still held at its latest score while the
-        diary runs."""
+    def relief_open(self, side_reading):
+        """The side's relief has not ended while the diary runs: a later score may still change its days."""
         return self.diary_running and side_reading.therapeutic_days is not None and not side_reading.relief_ended
+
+    def relief_so_far(self, side_reading):
+        """The side's duration is a lower bound: relief still held (50 % or more) at its latest
+        score while the diary runs."""
+        latest = side_reading.latest_follow_up
+        return (self.relief_open(side_reading) and latest is not None
+                and latest == side_reading.interpretation.therapeutic_reading)
+
+    @property
+    def suggested_side(self):
+        """The side the suggested duration comes from (the shorter; of two as short, one whose
+        relief still holds), or None."""
+        days = self.suggested_days
+        giving = [side for side in self.sides if days is not None and side.therapeutic_days == days]
+        return next((side for side in giving if self.relief_so_far(side)), giving[0] if giving else None)
 
     @property
     def suggested_days_so_far(self):
-        """The suggested duration is a lower bound (a side giving it has not ended yet)."""
-        days = self.suggested_days
-        return days is not None and any(self.relief_so_far(side) for side in self.sides
-                                        if side.therapeutic_days == days)
+        """The suggested duration is a lower bound (the side giving it still held relief)."""
+        side = self.suggested_side
+        return side is not None and self.relief_so_far(side)
+
+    def reading_label(self, reading):
+        """The point's label, or for a score describing another moment (given after its point
+        closed) that moment: a score is never shown under a label it does not describe."""
+        view = next((row.view for row in self.rows if row.view.code == reading.code), None)
+        if view is None:
+            return reading.code
+        if view.point.hours_after == reading.hours_after:
+            return view.label
+        return f"day {math.floor(reading.hours_after / 24)} (given after “{view.label}” closed)"
+
+    def therapeutic_words(self, side, with_next=True, now=None):
+        """How long the side's relief lasted, in the words the diary page and the outcome form's
+        hint both use, so the same scores read the same before and after the outcome: "at least N
+        days so far" only while relief still holds at the latest score, "no relief of 50 % or more"
+        when no follow-up score reached it. `with_next` adds when the next score is due while the
+        diary runs."""
+        if side.relief_undefined:
+            return _("not known: %(relief_undefined)s", relief_undefined=side.relief_undefined)
+        days, latest = side.therapeutic_days, side.latest_follow_up
+        if days is None or latest is None:
+            return _("not known yet (no follow-up score)")
+        latest_words = _("latest: %(label)s, %(relief)s", label=self.reading_label(latest),
+                         relief=relief_words(side.baseline.score, percent_relief(side.baseline.score, latest.score)))
+        lasting = side.interpretation.therapeutic_reading
+        lasting_label = self.reading_label(lasting) if lasting else ""
+        lasting_label = lasting_label[:1].lower() + lasting_label[1:]
+        open_ = self.relief_open(side)
+        if lasting is None and open_:
+            words = _("0 days: no relief of %(pct)s %% or more so far (%(latest)s)",
+                      pct=THERAPEUTIC_RELIEF_PERCENT, latest=latest_words)
+        elif lasting is None:
+            words = _("0 days: no relief of %(pct)s %% or more (%(latest)s)",
+                      pct=THERAPEUTIC_RELIEF_PERCENT, latest=latest_words)
+        elif self.relief_so_far(side):
+            words = ngettext("at least %(num)s day so far (last follow-up point at 50 %% or more: %(label)s); "
+                             "relief had not ended at the latest score",
+                             "at least %(num)s days so far (last follow-up point at 50 %% or more: %(label)s); "
+                             "relief had not ended at the latest score", days, label=lasting_label)
+        elif open_:
+            words = ngettext("%(num)s day so far (last follow-up point at 50 %% or more: %(label)s); %(latest)s: "
+                             "below 50 %% before day 7, which neither ends nor denies relief",
+                             "%(num)s days so far (last follow-up point at 50 %% or more: %(label)s); %(latest)s: "
+                             "below 50 %% before day 7, which neither ends nor denies relief",
+                             days, label=lasting_label, latest=latest_words)
+        else:
+            words = ngettext("%(num)s day (last follow-up point at 50 %% or more: %(label)s)",
+                             "%(num)s days (last follow-up point at 50 %% or more: %(label)s)", days,
+                             label=lasting_label)
+        if open_ and with_next and self.next_score is not None:
+            words += "; " + self.next_score_words(now)
+        return words
+
+    def next_score_words(self, now=None):
+        """The next score and when it is due, as the reading says it while the diary runs."""
+        return _("the diary is still running: next score “%(label)s”, %(timing)s",
+                 label=self.next_score.label, timing=self.next_score_timing(now))
+
+    def next_score_timing(self, now=None):
+        """"due now, until …" once the next score's due moment has passed while its window is open
+        (never a past moment as "next due"), else "due …"."""
+        now = now or utcnow()
+        view = self.next_score
+        due = view.row.due_at or view.row.opens_at
+        if view.status == EntryStatus.OPEN and due <= now:
+            return _("due now, until %(until)s", until=i18n.when(view.due.closes_at, now))
+        return _("due %(when)s", when=i18n.when(due, now))
 
     @property
     def next_score(self):
@@ -479,7 +570,7 @@ def _carry_over(case, new, actor):
     still correct or add to them). Copies, each with its audit row, so the first case's record
     never changes with the second's. The risk screen is not carried: a pregnancy, a blood thinner
     or an infection is about the day of the new injection, and is asked again."""
-    from tracker import audit
+    from tracker import audit, i18n
     from tracker.models import ConservativeCare, Examination
 
     def copy(row, model):

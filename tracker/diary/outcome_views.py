@@ -3,8 +3,6 @@
 Physicians and coordinators read the diary; only a physician records the outcome, which closes
 the case (and opens the linked new case for a repeat or confirmatory block).
 """
-import math
-
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_babel import gettext as _
@@ -44,24 +42,13 @@ CHANGED = ("This case changed after you opened the form (someone else saved it).
 def _chart(reading):
     series = [
         ChartSeries(side=side.side.value, label=f"{side.side.label} side", baseline=side.baseline.score,
-                    points=tuple(ChartPoint(r.hours_after, r.score, _label(reading, r.code, r.hours_after),
+                    points=tuple(ChartPoint(r.hours_after, r.score, reading.reading_label(r),
                                             side.interpretation.relief.get(r.code))
                                  for r in side.readings))
         for side in reading.sides
     ]
     return pain_chart(series, reading.profile.diagnostic_relief_threshold_percent,
                       title=f"Pain over time after the injection, case #{reading.case.id}")
-
-
-def _label(reading, code, hours_after):
-    """The point's label, or for a score describing another moment (given after its point closed)
-    that moment: the chart never shows it under a label it does not describe."""
-    view = next((row.view for row in reading.rows if row.view.code == code), None)
-    if view is None:
-        return code
-    if view.point.hours_after == hours_after:
-        return view.label
-    return f"day {math.floor(hours_after / 24)} (given after “{view.label}” closed)"
 
 
 def _for_case(form, case):
