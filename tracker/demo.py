@@ -91,9 +91,11 @@ DEMO_CHECKLIST = {
                             "volume_ml": "1", "lot_number": "TA-23890"}]},
     "sign_out": {"complications": ["none"], "pain_nrs": "1", "discharge_instructions_given": True},
 }
-# Minutes from the start to each step and to the signature; one case ran long (flagged).
+# Minutes from the start to each step (the duration runs to the last, the sign-out), and to the
+# signature a little later; one case ran long (its sign-out at 34 minutes: flagged).
 STEP_MINUTES = (2, 4, 6, 8, 14, 17, 20, 23)
-LONG_CASE, LONG_MINUTES = 16, 34
+LONG_CASE, LONG_STEP_MINUTES = 16, (2, 4, 6, 8, 19, 25, 30, 34)
+SIGNED_AFTER_SIGN_OUT = 1
 OVERRIDE_REASON = ("Positive diagnostic block (80% relief) at an outside clinic; records faxed and "
                    "reviewed. Relief lasted about 4 months.")
 
@@ -400,7 +402,8 @@ def _procedure(case, physician, appointment, complete):
     # The demo's physicians start their cases one after another; one stays in procedure.
     record = procedures.start(case, physician, now=started, acknowledged=True)
     steps = STEPS if complete else STEPS[:3]
-    for step, minutes in zip(steps, STEP_MINUTES):
+    timing = LONG_STEP_MINUTES if case.patient.mrn == f"DEMO-{LONG_CASE:04d}" else STEP_MINUTES
+    for step, minutes in zip(steps, timing):
         answers = dict(DEMO_CHECKLIST[step])
         if step == Step.SIGN_IN:
             answers["side_confirmed"] = case.side.value
@@ -409,8 +412,8 @@ def _procedure(case, physician, appointment, complete):
             procedures.save_step(record, step, joint, answers, physician, "",
                                  now=started + timedelta(minutes=minutes))
     if complete:
-        ends = LONG_MINUTES if case.patient.mrn == f"DEMO-{LONG_CASE:04d}" else 24
-        procedures.sign(record, physician, record.version_id, now=started + timedelta(minutes=ends))
+        procedures.sign(record, physician, record.version_id,
+                        now=started + timedelta(minutes=timing[-1] + SIGNED_AFTER_SIGN_OUT))
 
 
 def _document(case, facts, actor, referral_date):

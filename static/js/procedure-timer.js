@@ -1,10 +1,11 @@
 /* The procedure's elapsed time, ticking live on the checklist page.
  *
  * Progressive enhancement: the page already shows the minutes the server computed, and the
- * server's timestamps are the record (the duration is stored at signing). This only keeps the
- * figure moving between saves, and turns it to a warning past the 30-minute target. After a
- * save the server sends the page to the next open step (#step-...): focus that box, so the
- * keyboard and a screen reader start there.
+ * server's timestamps are the record (the duration, from the start to the sign-out step, is stored
+ * at signing). This only keeps the figure moving until the sign-out is recorded (then it stands
+ * still at the sign-out's time), and turns it to a warning past the 30-minute target. After a save
+ * the server sends the page to the next open step (#step-...): focus that box, so the keyboard and
+ * a screen reader start there.
  * Also wires the note's Print button (the Content-Security-Policy forbids inline script).
  */
 (function () {
@@ -16,16 +17,18 @@
   function startTimer(timer) {
     var started = Date.parse(timer.getAttribute("data-started-at"));
     var value = timer.querySelector(".timer-value");
+    // Once the sign-out is recorded the procedure has ended: the clock stands at its time.
+    var ended = Date.parse(timer.getAttribute("data-ended-at") || "");
     if (isNaN(started) || !value) { return; }
     function tick() {
-      var seconds = Math.max(0, Math.floor((Date.now() - started) / 1000));
+      var seconds = Math.max(0, Math.floor(((isNaN(ended) ? Date.now() : ended) - started) / 1000));
       var minutes = Math.floor(seconds / 60);
       value.textContent = pad(minutes) + ":" + pad(seconds % 60);
       // Minutes are never rounded up: from 31:00 the stored duration reads 31 minutes and is flagged.
       timer.classList.toggle("timer-long", minutes > LONG_MINUTES);
     }
     tick();
-    window.setInterval(tick, 1000);
+    if (isNaN(ended)) { window.setInterval(tick, 1000); }
   }
 
   document.addEventListener("DOMContentLoaded", function () {

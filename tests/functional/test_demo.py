@@ -98,6 +98,15 @@ def test_the_seed_tells_the_readmes_story_on_the_day_it_runs(app_ctx, make_clien
         Patient.mrn == "DEMO-0014")).scalar_one()
     assert in_procedure.signed_at is None and in_procedure.started_at < utcnow()
 
+    # DEMO-0016 took 34 minutes from its start to its sign-out, and is flagged; the others are
+    # inside the target. Every duration runs to the sign-out, signed a few minutes after it.
+    signed = dict(db.session.execute(db.select(Patient.mrn, ProcedureRecord).join(ProcedureRecord.case)
+                                     .join(Case.patient).filter(ProcedureRecord.signed_at.is_not(None))).all())
+    assert {mrn: record.duration_minutes for mrn, record in signed.items() if record.duration_minutes > 30} == {
+        "DEMO-0016": 34}
+    for record in signed.values():
+        assert record.ended_at == record.sign_out_at < record.signed_at
+
 
 # ---------------------------------------------------------------- flask demo reset
 

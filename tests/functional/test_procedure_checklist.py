@@ -170,6 +170,23 @@ def test_starting_while_another_of_the_physicians_procedures_runs_asks_her_to_ac
     assert said in words(by_id(text(doctor.get(f"/cases/{case.id}")), "procedure"))
 
 
+def test_the_warning_says_how_long_ago_the_other_procedure_started_even_once_it_is_signed_out(
+        gen, doctor, physician):
+    # Started 50 minutes ago, signed out at 23 minutes, not signed: its duration stops at the
+    # sign-out, but it started 50 minutes ago.
+    running = started(gen, physician, steps="all")
+    running.started_at = datetime.now(timezone.utc) - timedelta(minutes=50, seconds=30)
+    next(row for row in running.steps if row.step.value == "sign_out").first_recorded_at = (
+        running.started_at + timedelta(minutes=23))
+    db.session.commit()
+    case = ready_to_start(gen, physician)
+
+    response = send_form(doctor, text(doctor.get(f"/cases/{case.id}")), f"/cases/{case.id}/procedure/start")
+
+    assert response.status_code == 409
+    assert "50 minutes ago" in words(by_id(text(response), "other-procedure"))
+
+
 def test_an_acknowledgement_holds_only_for_the_procedures_it_named(gen, doctor, physician):
     started(gen, physician)
     case = ready_to_start(gen, physician)

@@ -2,7 +2,7 @@
 signer, time and duration stamped and the case in follow-up; after signing nothing changes through
 any route (addenda are the only addition), enforced by the services, the ORM and a database
 constraint; the printable note with the billing codes; abandoning an attempt."""
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -11,10 +11,14 @@ from tracker.extensions import db
 from tracker.models import (Appointment, AuditEvent, Case, InjectateRow, ProcedureAddendum, ProcedureRecord,
                             ProcedureStatus, ProcedureStep)
 from tracker.models.procedure import SignedRecordIsReadOnly
+from tracker.reports import figures
+from tracker.reports.figures import Filters
 from tracker.roles import Role
+from tracker.timeutil import format_clinic, to_clinic
 from tracker.vocab import AppointmentStatus, Side
 from tracker.workflow import State
 
+from tests.api_support import bearer, fhir_json, token_for
 from tests.builders import answers_for, checklist_url, post_step
 from tests.helpers import by_id, csrf_from, field_error, form_data, form_posting_to, links, soup, submit, text, words
 
@@ -92,7 +96,8 @@ def test_signing_a_complete_record_stamps_signer_time_and_duration_and_moves_the
     assert response.status_code == 302 and response.location == f"/cases/{record.case_id}/procedure/note"
     record = fresh(record)
     assert record.status == ProcedureStatus.SIGNED and record.signed_by_id == physician.id
-    assert record.signed_at == record.ended_at and record.duration_minutes == 21, "never rounded up"
+    assert record.ended_at == record.sign_out_at <= record.signed_at
+    assert record.duration_minutes == 21, "never rounded up"
     assert record.case.state == State.FOLLOW_UP
     assert db.session.get(Appointment, record.appointment_id).status == AppointmentStatus.DONE
     note = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
@@ -409,3 +414,92 @@ def test_the_note_and_the_checklist_say_none_and_nkda_for_the_explicit_answers(g
     assert ("Allergies: <strong>NKDA (no known allergies)</strong> · Anticoagulants: <strong>none</strong>"
             in checklist)
     assert "n/a" not in note and "n/a" not in checklist
+
+
+# ------------------------------------------------------------------ the duration runs to the sign-out
+
+def _signed_out_late(gen, physician, started_ago=40, sign_out_after=23, corrected_after=None):
+    """A complete record started `started_ago` minutes ago whose sign-out step was first recorded
+    `sign_out_after` minutes after the start (and, with `corrected_after`, saved again then)."""
+    record = gen.procedure(physician=physician, steps="all")
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=started_ago)
+    record.started_at = start
+    sign_out = next(step for step in record.steps if step.step.value == "sign_out")
+    sign_out.first_recorded_at = start + timedelta(minutes=sign_out_after, seconds=40)
+    sign_out.recorded_at = start + timedelta(minutes=corrected_after or sign_out_after, seconds=40)
+    db.session.commit()
+    return record, sign_out.first_recorded_at
+
+
+def _summary(note):
+    """The note's "Patient and procedure" list, {term: words}."""
+    summary = soup(note).find("dl", class_="summary")
+    return {words(dt): words(dt.find_next_sibling("dd")) for dt in summary.find_all("dt")}
+
+
+def test_the_duration_runs_from_the_start_to_the_sign_out_not_to_the_signature(gen, doctor, physician, client):
+    # Signed 40 minutes after the start; the sign-out was recorded at 23 min 40 s (corrected at 30).
+    record, sign_out_at = _signed_out_late(gen, physician, corrected_after=30)
+
+    response = sign(doctor, record, version=fresh(record).version_id)
+
+    assert response.status_code == 302
+    record = fresh(record)
+    assert record.duration_minutes == 23, "start to the sign-out's first save, never rounded up"
+    assert record.ended_at == sign_out_at and record.signed_at > sign_out_at + timedelta(minutes=16)
+    note = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+    assert "Procedure record signed: 23 minutes." in note
+    assert "flagged" not in note, "signing 16 minutes after the sign-out does not make the procedure long"
+    summary = _summary(note)
+    assert summary["Ended"] == f"{format_clinic(sign_out_at)} (sign-out)"
+    assert summary["Duration"] == "23 minutes (from the start to the sign-out)"
+    assert summary["Signed"] == f"{format_clinic(record.signed_at)} by Dr Priya Raman, 16 minutes after the sign-out"
+    case_page = words(by_id(text(doctor.get(f"/cases/{record.case_id}")), "procedure"))
+    assert (f"Procedure {format_clinic(record.started_at, '%H:%M')}–{format_clinic(sign_out_at, '%H:%M')} · "
+            f"23 minutes · signed by Dr Priya Raman on {format_clinic(record.signed_at)}") in case_page
+    checklist = words(soup(text(doctor.get(checklist_url(record.case_id)))).find(class_="notice-success"))
+    assert checklist.startswith(f"Signed by Dr Priya Raman at {format_clinic(record.signed_at)}. Duration from "
+                                f"the start to the sign-out ({format_clinic(sign_out_at, '%H:%M')}) 23 minutes.")
+    audit = db.session.execute(db.select(AuditEvent).filter_by(object_type="procedure_record",
+                                                               object_id=str(record.id))
+                               .filter(AuditEvent.summary.like("%signed%"))).scalar_one()
+    assert audit.summary.endswith("signed, 23 min")
+    # Reports › Procedures read the same 23 minutes: inside the 20-30 minute target, none over 30.
+    day = to_clinic(record.started_at).date()
+    filters = Filters(start=day, end=day, default_profile="MEDICARE_LCD_2023")
+    durations = figures.figure(filters, "durations")
+    assert "by minutes from the start to the sign-out step (not to the signature" in durations.definition
+    assert dict((row[0], row[1]) for row in durations.rows)["20-30 minutes (target)"] == 1
+    assert figures.figure(filters, "over_target").rows[0][:2] == (1, 0)
+    # The FHIR Procedure was performed from the start to the sign-out.
+    procedure = fhir_json(client.get(f"/fhir/Procedure/{record.case_id}-procedure-{record.id}",
+                                     headers=bearer(token_for(gen.user(Role.COORDINATOR)))))
+    assert procedure["performedPeriod"] == {"start": record.started_at.isoformat().replace("+00:00", "Z"),
+                                            "end": sign_out_at.isoformat().replace("+00:00", "Z")}
+
+
+def test_a_sign_out_recorded_over_30_minutes_after_the_start_is_flagged_however_soon_it_is_signed(
+        gen, doctor, physician):
+    record, _ = _signed_out_late(gen, physician, started_ago=35, sign_out_after=34)
+
+    sign(doctor, record, version=fresh(record).version_id)
+
+    record = fresh(record)
+    assert record.duration_minutes == 34
+    note = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+    assert "34 minutes</strong> — <strong>flagged: longer than 30 minutes" in note
+
+
+def test_once_the_sign_out_is_recorded_the_checklist_and_the_draft_note_stop_the_clock_there(
+        gen, doctor, physician):
+    record, sign_out_at = _signed_out_late(gen, physician, started_ago=50, sign_out_after=23)
+
+    checklist = text(doctor.get(checklist_url(record.case_id)))
+    timer = by_id(checklist, "procedure-timer")
+    assert timer["data-ended-at"] == sign_out_at.isoformat(), "the live timer stops at the sign-out"
+    assert (f"· sign-out {format_clinic(sign_out_at, '%H:%M')} · 23 minutes (target 20–30 minutes)"
+            in words(timer))
+    summary = _summary(text(doctor.get(f"/cases/{record.case_id}/procedure/note")))
+    assert summary["Ended"] == f"{format_clinic(sign_out_at)} (sign-out)"
+    assert summary["Duration"] == "23 minutes (from the start to the sign-out; not signed yet)"
+    assert "Signed" not in summary

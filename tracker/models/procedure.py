@@ -80,6 +80,8 @@ class ProcedureRecord(db.Model):
     started_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
     # Every step save touches the record, so a save and a signature never interleave unseen.
     last_change_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # Stamped at signing: the end is the sign-out step's first save (sign_out_at), the duration
+    # whole minutes from the start to it; signed_at is when the physician signed.
     ended_at = db.Column(UTCDateTime)
     duration_minutes = db.Column(db.Integer)
     signed_at = db.Column(UTCDateTime)
@@ -115,6 +117,13 @@ class ProcedureRecord(db.Model):
     @property
     def in_progress(self):
         return self.status == ProcedureStatus.IN_PROGRESS
+
+    @property
+    def sign_out_at(self):
+        """When the sign-out step was first recorded (None before it): the end of the procedure.
+        Its duration runs from the start to here, not to the signature, which may come much later;
+        a correction of the sign-out does not move it."""
+        return min((row.first_recorded_at for row in self.steps if row.step == Step.SIGN_OUT), default=None)
 
 
 class ProcedureStep(db.Model):

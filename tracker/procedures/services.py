@@ -270,7 +270,8 @@ def signing_problems(record, entries):
 
 
 def elapsed_minutes(record, now=None):
-    end = record.ended_at or now or utcnow()
+    """Minutes from the start to the sign-out once it is recorded, else to now."""
+    end = record.ended_at or record.sign_out_at or now or utcnow()
     return duration_minutes(record.started_at, end)
 
 
@@ -454,8 +455,8 @@ def _storable(answers):
 @service
 def sign(record, actor, version_id, entries=None, now=None):
     """Sign the record: refused while anything is missing (the list says what). Stamps signer and
-    time, stores the duration, closes the appointment and moves the case to follow-up. Returns
-    the duration in minutes."""
+    time, stores the end (the sign-out step's first save) and the duration from the start to it,
+    closes the appointment and moves the case to follow-up. Returns the duration in minutes."""
     _open(record)
     _may_record(record.appointment, actor)
     check_version(record, version_id)
@@ -463,9 +464,11 @@ def sign(record, actor, version_id, entries=None, now=None):
     if problems:
         raise ProcedureRefused(problems)
     now = now or utcnow()
-    minutes = duration_minutes(record.started_at, now)
+    # The procedure ended at its sign-out step (signing requires it), however much later it is signed.
+    ended = record.sign_out_at or now
+    minutes = duration_minutes(record.started_at, ended)
     # The signed state and its stamps change together (a CHECK constraint ties them).
-    record.signed_at, record.signed_by_id, record.ended_at = now, actor.id, now
+    record.signed_at, record.signed_by_id, record.ended_at = now, actor.id, ended
     record.duration_minutes, record.status = minutes, ProcedureStatus.SIGNED
     if record.appointment is not None:
         record.appointment.status = AppointmentStatus.DONE

@@ -27,12 +27,13 @@ from tracker.procedures.forms import (STEP_FORMS, AbandonForm, AddendumForm, Sig
 from tracker.procedures.records import acknowledged, current_record, describe
 from tracker.procedures.rules.billing import claims
 from tracker.procedures.rules.duration import (LONG_PROCEDURE_MINUTES, SHORT_PROCEDURE_MINUTES, duration_flag,
-                                               flag_long, flag_short)
+                                               duration_minutes, flag_long, flag_short)
 from tracker.procedures.rules.order import may_record, next_open
 from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS, Guidance, Step
 from tracker.procedures.services import AcknowledgeFirst, ProcedureRefused, StepInvalid
 from tracker.refusals import StaleEdit
 from tracker.roles import Role
+from tracker.timeutil import utcnow
 from tracker.vocab import Side
 
 bp = Blueprint("procedures", __name__)
@@ -265,7 +266,9 @@ def _acknowledge_first(case, refusal):
     form = StartForm(formdata=None, version_id=case.version_id,
                      acknowledged=" ".join(str(record.id) for record in refusal.records))
     return render_template("procedures/start_warning.html", case=case, form=form, flags=refusal.flags,
-                           running=[(record, services.elapsed_minutes(record)) for record in refusal.records]), 409
+                           # How long ago each started (its own duration may have stopped at its sign-out).
+                           running=[(record, duration_minutes(record.started_at, utcnow()))
+                                    for record in refusal.records]), 409
 
 
 @bp.route("/cases/<int:case_id>/procedure/steps/<step>", methods=["POST"])

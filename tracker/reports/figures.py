@@ -376,8 +376,8 @@ def procedures(filters):
     n, *counts, n_short = db.session.execute(select(func.count(), *bins, short).select_from(records)).one()
     distribution = Figure(
         "durations", "Procedure duration",
-        "Signed procedures started inside the period, by minutes from start to end, against the "
-        "20-30 minute target.",
+        "Signed procedures started inside the period, by minutes from the start to the sign-out step "
+        "(not to the signature, which may come later), against the 20-30 minute target.",
         ["Duration", "Procedures", "Share %"],
         [(label, count, share(count, n)) for (label, _, _), count in zip(DURATION_BINS, counts)] if n else [],
         Chart("bars", (0,), (1,)))

@@ -4,8 +4,8 @@ from datetime import datetime
 # The procedure itself takes 20-30 minutes; a longer one is flagged for review, never blocked.
 LONG_PROCEDURE_MINUTES = 30
 # Sign-in, time-out, imaging, a contrast check and the injectate cannot honestly be done in under
-# 5 minutes: a record signed that fast was most likely ticked after the fact (or started late), so
-# it is flagged for review like a long one, never blocked.
+# 5 minutes: a sign-out recorded that soon after the start was most likely ticked after the fact (or
+# started late), so it is flagged for review like a long one, never blocked.
 SHORT_PROCEDURE_MINUTES = 5
 
 
