@@ -17,7 +17,7 @@ from tracker.models import ClinicSettings
 @dataclass(frozen=True)
 class ClinicContact:
     name: str
-    phone: str          # as stored (E.164), "" when unknown
+    phone: str          # as stored (E.164, with ";ext=12" for an extension), "" when unknown
     address: str        # as the admin typed it, lines kept
 
     @property
@@ -27,7 +27,7 @@ class ClinicContact:
 
     @property
     def tel(self):
-        return f"tel:{self.phone}" if self.phone else ""
+        return phones.tel_href(self.phone) if self.phone else ""
 
     @property
     def address_lines(self):
@@ -65,6 +65,9 @@ def clinic_contact():
     settings = db.session.get(ClinicSettings, 1)
     phone = (settings.contact_phone if settings else "") or current_app.config.get("CLINIC_PHONE") or ""
     if phone and not phone.startswith("+"):
-        phone = phones.normalised(phone, phones.clinic_country()) or phone
+        try:
+            phone = phones.to_e164_with_extension(phone)
+        except phones.PhoneError:
+            pass  # shown as configured
     return ClinicContact(name=current_app.config["CLINIC_NAME"], phone=phone,
                          address=settings.contact_address if settings else "")

@@ -7,6 +7,9 @@ to the field with what was typed, rather than a text message going to nobody.
 
     to_e164("(201) 555-0123")  -> "+12015550123"
     display("+12015550123")     -> "(201) 555-0123"   (a foreign number: "+34 612 34 56 78")
+
+The clinic's own number may carry an extension ("+12015550188;ext=12", shown "(201) 555-0188
+ext. 12"); a patient's may not (a text cannot reach an extension).
 """
 from functools import lru_cache
 
@@ -16,6 +19,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 from wtforms.validators import ValidationError
+
+# The longest extension kept after a number (a clinic's switchboard: 2 to 6 digits). Every text
+# that gives the clinic's number is longer by " ext. " and these digits.
+EXTENSION_DIGITS = 6
 
 # Types a text message can reach. North American numbers do not say whether they are mobile.
 TEXTABLE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
@@ -41,15 +48,43 @@ def _parse(typed, region):
     return number if phonenumbers.is_valid_number(number) else None
 
 
-def to_e164(typed, region=None):
-    """The number in E.164 ("+12015550123"); raises PhoneError with a message for the field."""
-    region = region or clinic_country()
+def _parsed(typed, region):
+    """The typed number, parsed and valid; raises PhoneError with a message for the field."""
     number = _parse(typed, region)
     if number is None:
         raise PhoneError(_("“%(typed)s” is not a valid phone number for %(country)s. Type it with its "
                            "area code, or with + and the country code for a number abroad.",
                            typed=(typed or "").strip(), country=country_name(region)))
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    return number
+
+
+def to_e164(typed, region=None):
+    """The number in E.164 ("+12015550123"); raises PhoneError with a message for the field."""
+    return phonenumbers.format_number(_parsed(typed, region or clinic_country()), PhoneNumberFormat.E164)
+
+
+def to_e164_with_extension(typed, region=None):
+    """A number people call (the clinic's), with the extension typed after it kept: E.164 and
+    ";ext=12" ("(201) 555-0188 ext. 12", "x12" or ",12" -> "+12015550188;ext=12"). Raises
+    PhoneError for a number that is not one or an extension longer than EXTENSION_DIGITS."""
+    number = _parsed(typed, region or clinic_country())
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    if not number.extension:
+        return e164
+    if len(number.extension) > EXTENSION_DIGITS:
+        raise PhoneError(_("An extension has at most %(digits)s digits: “%(extension)s” has %(typed)s.",
+                           digits=EXTENSION_DIGITS, extension=number.extension, typed=len(number.extension)))
+    return f"{e164};ext={number.extension}"
+
+
+def tel_href(stored):
+    """A link that dials a stored number: "tel:+12015550188", its extension after a comma (the
+    phone dials the number, pauses, then dials the extension: "tel:+12015550188,12")."""
+    number = _parse(stored, clinic_country())
+    if number is None:
+        return f"tel:{stored}"
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    return f"tel:{e164},{number.extension}" if number.extension else f"tel:{e164}"
 
 
 def normalised(stored, region):
@@ -109,13 +144,17 @@ def why_no_texts(stored):
 
 
 class PhoneNumber:
-    """WTForms validator: the field must hold a valid number; `field.e164` is what to store."""
+    """WTForms validator: the field must hold a valid number; `field.e164` is what to store (with
+    `extension=True`, with the extension typed after it: see `to_e164_with_extension`)."""
+
+    def __init__(self, extension=False):
+        self.stored = to_e164_with_extension if extension else to_e164
 
     def __call__(self, form, field):
         field.e164 = None
         if not (field.data or "").strip():
             return
         try:
-            field.e164 = to_e164(field.data)
+            field.e164 = self.stored(field.data)
         except PhoneError as error:
             raise ValidationError(str(error)) from None

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from icalendar import Calendar
 
+from tracker.clinic import clinic_contact
 from tracker.diary import services as diary
 from tracker.extensions import db
 from tracker.models import AuditEvent, ClinicSettings
@@ -136,3 +137,69 @@ def test_saving_the_same_details_again_is_recorded_as_unchanged(client, admin, c
     event = db.session.execute(db.select(AuditEvent).filter_by(object_type="clinic_settings")
                                .order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
     assert event.summary == "clinic contact: saved unchanged" and event.changes is None
+
+
+# ---------------------------------------------------------------- an extension
+
+
+@pytest.mark.parametrize("typed", ["(201) 555-0188 ext. 12", "201-555-0188 x12", "+1 201 555 0188;ext=12"])
+def test_an_extension_the_admin_types_is_kept_and_shown_on_the_form_and_the_preview(client, admin, typed):
+    assert set_contact(client, phone=typed).status_code == 302
+
+    assert db.session.get(ClinicSettings, 1).contact_phone == "+12015550188;ext=12"
+    page = client.get("/admin/clinic").get_data(as_text=True)
+    assert 'value="(201) 555-0188 ext. 12"' in page
+    assert "Call the clinic on (201) 555-0188 ext. 12." in words(by_id(page, "clinic-contact-preview"))
+
+
+def test_saving_the_form_again_as_shown_keeps_the_extension_and_changes_nothing(client, admin):
+    set_contact(client, phone="(201) 555-0188 ext. 12")
+
+    assert set_contact(client, phone="(201) 555-0188 ext. 12").status_code == 302
+
+    assert db.session.get(ClinicSettings, 1).contact_phone == "+12015550188;ext=12"
+    event = db.session.execute(db.select(AuditEvent).filter_by(object_type="clinic_settings")
+                               .order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
+    assert event.summary == "clinic contact: saved unchanged"
+
+
+def test_patients_are_given_the_extension_on_pages_with_a_link_that_dials_it(make_client, gen):
+    admin_browser = make_client()
+    sign_in(admin_browser, gen.user(Role.ADMIN))
+    set_contact(admin_browser, phone="(201) 555-0188 ext. 12")
+
+    page = make_client().get("/d/not-a-real-token").get_data(as_text=True)
+
+    assert "Call the clinic on (201) 555-0188 ext. 12." in words(by_id(page, "clinic-contact"))
+    # A comma: the phone dials the number, waits, then dials the extension.
+    assert 'href="tel:+12015550188,12"' in page
+
+
+def test_appointment_texts_and_emails_and_the_diary_email_give_the_extension(app_ctx, gen, admin, client,
+                                                                             monkeypatch):
+    set_contact(client, phone="(201) 555-0188 ext. 12")
+    case = gen.case(state=State.SCHEDULED)
+    appointment = gen.appointment(case)
+
+    assert "Call the clinic on (201) 555-0188 ext. 12." in reminders.text_body(appointment, "reminder")
+    subject, body = reminders.email_body(appointment, "reminder")
+    assert "Call the clinic on (201) 555-0188 ext. 12." in body
+    assert "Phone: (201) 555-0188 ext. 12" in clinic_contact().signature()
+
+
+def test_an_extension_of_more_than_six_digits_is_refused_next_to_the_field_with_everything_kept(client, admin):
+    response = set_contact(client, phone="(201) 555-0188 ext. 1234567")
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "extension" in field_error(page, "phone") and "6 digits" in field_error(page, "phone")
+    assert "(201) 555-0188 ext. 1234567" in page and "12 Harbour Road" in page
+    assert db.session.get(ClinicSettings, 1) is None
+
+
+def test_a_configured_number_with_an_extension_keeps_it_until_an_admin_sets_one(app, app_ctx, monkeypatch):
+    monkeypatch.setitem(app.config, "CLINIC_PHONE", "201-555-0188 x12")
+
+    contact = clinic_contact()
+
+    assert (contact.phone_shown, contact.tel) == ("(201) 555-0188 ext. 12", "tel:+12015550188,12")

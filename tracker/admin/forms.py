@@ -148,7 +148,7 @@ class ClinicContactForm(TrackerForm):
     """What patients are given wherever they are told to call the clinic."""
 
     phone = StringField(_l("Clinic phone number"), validators=[
-        DataRequired(_l("Enter the number patients should call.")), Length(max=32), PhoneNumber()])
+        DataRequired(_l("Enter the number patients should call.")), Length(max=32), PhoneNumber(extension=True)])
     address = TextAreaField(_l("Clinic address"), validators=[
         DataRequired(_l("Enter the clinic's address as patients should read it.")), Length(max=300)])
     submit = SubmitField(_l("Save"))
