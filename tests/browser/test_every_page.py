@@ -107,6 +107,7 @@ def _demo_pages():
                   "closed, both sides, therapeutic": bilateral_closed, "cancelled": cancelled}
     coordinator_pages = [
         ("worklist", "/cases/", 200),
+        ("worklist naming no physician", "/cases/?physician=99", 422),
         *[(f"case page: {what}", f"/cases/{case.id}", 200) for what, case in case_pages.items()],
         ("find a patient for a referral", "/referrals/find", 200),
         ("new patient and referral", "/referrals/new", 200),

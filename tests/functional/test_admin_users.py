@@ -674,3 +674,55 @@ def test_editing_an_account_whose_link_and_name_stay_asks_nothing(admin_client, 
 
     assert save_user(admin_client, pat.id, email="pat.three@example.org").status_code == 302
     assert user_by_email("pat.three@example.org").patient.mrn == "DEMO-0002"
+
+
+# ---------------------------------------------------------------- a physician deactivated with work still theirs
+
+
+def test_deactivating_a_physician_names_the_appointments_and_open_cases_still_theirs(admin_client, gen):
+    from datetime import datetime, timedelta, timezone
+
+    from tracker.vocab import AppointmentStatus
+    from tracker.workflow import State
+
+    ortega = gen.user(Role.PHYSICIAN, name="Dr Tomas Ortega")
+    soon = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
+    obrien = gen.case(state=State.SCHEDULED, physician=ortega,
+                      patient=gen.patient(family_name="O'Brien", given_name="Sean"))
+    booked = gen.appointment(obrien, physician=ortega, starts_at=soon)
+    gen.appointment(gen.case(state=State.ELIGIBLE, physician=ortega), physician=ortega,
+                    starts_at=soon + timedelta(hours=1), status=AppointmentStatus.CANCELLED,
+                    cancelled_reason="Patient unwell")
+    gen.case(state=State.REFERRED, physician=ortega)
+    gen.case(state=State.CLOSED, physician=ortega)
+
+    response = save_user(admin_client, ortega.id, active=None)
+
+    assert response.status_code == 302
+    page = admin_client.get(response.location)
+    said = words(page)
+    assert "Account saved." in said
+    assert ("Dr Tomas Ortega can no longer be booked but still has appointments booked, which stay theirs until moved: "
+            in said) and "(O'Brien, Sean)" in said and said.count("(O'Brien") == 1
+    assert "3 open cases are still assigned to Dr Tomas Ortega: reassign them from the worklist." in said
+    assert f"/appointments/{booked.id}" in links(page) and f"/cases/?physician={ortega.id}" in links(page)
+
+
+def test_deactivating_a_physician_with_nothing_left_says_only_saved(admin_client, gen):
+    from tracker.workflow import State
+
+    idle = gen.user(Role.PHYSICIAN, name="Dr Idle")
+    gen.case(state=State.CLOSED, physician=idle)
+
+    said = words(admin_client.get(save_user(admin_client, idle.id, active=None).location))
+    assert "Account saved." in said and "still" not in said
+
+
+def test_a_physician_given_another_role_is_told_the_same(admin_client, gen):
+    from tracker.workflow import State
+
+    moved = gen.user(Role.PHYSICIAN, name="Dr Now Coordinating")
+    gen.case(state=State.UNDER_REVIEW, physician=moved)
+
+    said = words(admin_client.get(save_user(admin_client, moved.id, role="coordinator").location))
+    assert "1 open case is still assigned to Dr Now Coordinating: reassign it from the worklist." in said

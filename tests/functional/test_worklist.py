@@ -13,7 +13,7 @@ from tracker.roles import Role
 from tracker.vocab import Indication, ProvocationResult, Side
 from tracker.workflow import State
 
-from tests.helpers import links
+from tests.helpers import field_error, links, selected, soup, words
 
 
 def page(client, query=""):
@@ -157,7 +157,56 @@ def test_sorting_is_limited_to_the_allowed_orders(client, coordinator, gen):
 
 def test_unknown_filter_values_are_ignored_not_crashed_on(client, coordinator, gen):
     gen.case(patient=gen.patient(family_name="Still"))
-    assert "Still" in page(client, "?state=teleported&side=middle&physician=abc&page=zz")
+    assert "Still" in page(client, "?state=teleported&side=middle&page=zz")
+
+
+def _physician_options(html):
+    return [words(option) for option in soup(html).find("select", attrs={"name": "physician"}).find_all("option")]
+
+
+@pytest.mark.parametrize("typed", ["99", "abc", "9" * 40])
+def test_an_unknown_physician_in_the_address_is_named_next_to_the_filter_not_dropped(client, coordinator, gen, typed):
+    gen.case(patient=gen.patient(family_name="Everyone"))
+
+    for address in (f"/cases/?physician={typed}", f"/cases/worklist.csv?physician={typed}"):
+        response = client.get(address)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422, address
+        assert field_error(html, "physician") == f"There is no physician “{typed}”: choose one from the list."
+        assert "Everyone" not in html  # not every case, as if there were no filter
+
+
+def test_a_deactivated_physician_who_still_owns_open_cases_is_offered_marked_inactive(client, coordinator, gen):
+    ortega = gen.user(Role.PHYSICIAN, name="Dr Tomas Ortega", active=False)
+    gone = gen.user(Role.PHYSICIAN, name="Dr Long Gone", active=False)
+    gen.user(Role.PHYSICIAN, name="Dr Helen Park")
+    gen.case(patient=gen.patient(family_name="Orphaned"), state=State.SCHEDULED, physician=ortega)
+    gen.case(patient=gen.patient(family_name="Finished"), state=State.CLOSED, physician=gone)
+    gen.case(patient=gen.patient(family_name="Other"))
+
+    html = page(client)
+    assert _physician_options(html)[1:] == ["Dr Helen Park", "Dr Tomas Ortega (inactive)"]
+    theirs = page(client, f"?physician={ortega.id}")
+    assert "Orphaned" in theirs and "Other" not in theirs
+    assert selected(theirs, "physician") == str(ortega.id)
+    # A deactivated physician with no open case is not offered, but an address naming them
+    # (a bookmark, a link) still lists their cases, closed ones with ?state=closed.
+    closed = page(client, f"?physician={gone.id}&state=closed")
+    assert "Finished" in closed and "Dr Long Gone (inactive)" in _physician_options(closed)
+
+
+def test_the_worklist_takes_the_same_queries_whoever_the_physicians_are(client, coordinator, gen, count_queries):
+    def queries(address):
+        with count_queries() as counter:
+            assert client.get(address).status_code == 200
+        return counter.n
+
+    doctor = gen.user(Role.PHYSICIAN)
+    gen.case(physician=doctor)
+    before = queries(f"/cases/?physician={doctor.id}")
+    for _ in range(3):
+        gen.case(physician=gen.user(Role.PHYSICIAN, active=False))
+    assert queries(f"/cases/?physician={doctor.id}") == before
 
 
 def test_pages_through_many_cases(client, coordinator, gen):
@@ -218,3 +267,12 @@ def test_worklist_filters_can_use_an_index(app_ctx, where, index):
         plan = " ".join(row[0] for row in db.session.execute(text(f"EXPLAIN {sql}")))
         assert index.split("|")[0] in plan, plan
     db.session.rollback()
+
+
+def test_the_physician_filters_choices_read_the_cases_physician_index(app_ctx):
+    from tracker.cases.worklist import physician_choices_query
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the plan's wording is SQLite's")
+    sql = physician_choices_query(7).compile(db.engine, compile_kwargs={"literal_binds": True})
+    plan = " ".join(str(row) for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+    assert "ix_cases_physician_id" in plan and "SCAN cases" not in plan, plan

@@ -10,15 +10,17 @@ from tracker import audit
 from tracker.auth.services import normalise_email, set_password
 from tracker.clinic import tidy_address
 from tracker.extensions import db
-from tracker.models import AuditEvent, ClinicSettings, Patient, User
+from tracker.models import AuditEvent, Case, ClinicSettings, Patient, User
 from tracker.patients.identity import account_name_matches, mrn_key
 from tracker.policy import DEFAULT_PROFILE_CODE
 from tracker.procedures.rules.billing import BillingSetting
 from tracker.refusals import FieldError, StaleEdit
 from tracker.roles import Role
+from tracker.scheduling.resources import booked_ahead
 from tracker.search import contains
 from tracker.timeutil import clinic_zone
 from tracker.transactions import service, undo_refused_write
+from tracker.workflow import FINAL_STATES
 
 ADMIN_FIELDS_SHOWN = ("role", "active")
 
@@ -137,6 +139,15 @@ def update_user(user, stamp, email, name, role, active, patient_mrn, actor, conf
                  + (CONFIRMED % f"patient {patient.id}" if confirmed else ""), user=actor,
                  before=before, after=after)
     db.session.commit()
+
+
+def left_to(physician):
+    """What a physician taken off the schedule (deactivated, or given another role) still has:
+    their appointments to come (up to five, soonest first) and how many open cases are assigned
+    to them. Both stay theirs until a coordinator moves or reassigns them."""
+    open_cases = db.session.scalar(db.select(db.func.count(Case.id)).where(
+        Case.physician_id == physician.id, Case.state.not_in(FINAL_STATES)))
+    return booked_ahead(physician=physician), open_cases
 
 
 @service

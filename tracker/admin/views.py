@@ -2,7 +2,9 @@
 from flask_babel import lazy_gettext as _l
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup, escape
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from tracker import audit_chain, export
 from tracker.access import allow
@@ -131,11 +133,34 @@ def edit_user(user_id):
         return _user_page(form, user)
     on_refusal(_account_refused(form, lambda status=None: _user_page(form, user, stale=status == 409, status=status),
                                 stale=STALE_ACCOUNT))
+    was_bookable = user.role == Role.PHYSICIAN and user.active
     services.update_user(user, form.version_id.data, form.email.data, form.name.data, form.role.data,
                          form.active.data, form.patient_mrn.data, actor=current_user,
                          confirmed_patient_id=form.confirmed_patient_id())
     flash(_("Account saved."), "success")
+    if was_bookable and not (user.role == Role.PHYSICIAN and user.active):
+        _say_what_is_left(user)
     return redirect(url_for("admin.users"))
+
+
+def _say_what_is_left(physician):
+    """Taking a physician off the schedule cancels and reassigns nothing (as taking a room out of
+    use moves nothing): name what stays theirs, with the links to move it."""
+    ahead, open_cases = services.left_to(physician)
+    if ahead:
+        listed = Markup("; ").join(
+            Markup('<a href="%s">%s (%s)</a>') % (url_for("scheduling.show", appointment_id=a.id),
+                                                  format_clinic(a.starts_at), a.case.patient.display_name)
+            for a in ahead)
+        flash(Markup(_("%(name)s can no longer be booked but still has appointments booked, which stay theirs "
+                       "until moved: %(list)s.", name=escape(physician.name),
+                       list=listed + ("…" if len(ahead) == 5 else ""))), "warning")
+    if open_cases:
+        flash(Markup(ngettext(
+            '%(num)s open case is still assigned to %(name)s: <a href="%(url)s">reassign it from the worklist</a>.',
+            '%(num)s open cases are still assigned to %(name)s: <a href="%(url)s">reassign them from the '
+            'worklist</a>.', open_cases, name=escape(physician.name),
+            url=url_for("cases.worklist", physician=physician.id))), "warning")
 
 
 def _user_page(form, user, stale=False, status=None):

@@ -17,7 +17,6 @@ from tracker.formfields import options, window
 from tracker.links import id_links
 from tracker.loaders import get_case
 from tracker.policy import PROFILE_CHOICES
-from tracker.referrals.services import physicians
 from tracker.roles import Role
 from tracker.workflow import State
 
@@ -32,34 +31,55 @@ STALE = _l("This case was changed by someone else while you were looking at it. 
          "review the current state below and try again.")
 
 
+def _typed_physician_id():
+    typed = request.args.get("physician", "").strip()
+    return int(typed) if typed.isdigit() and len(typed) < 10 else None
+
+
 def _filters():
+    """The worklist's filters as typed and the clinic's default profile. An unknown physician is
+    named next to its filter (`filters.physician.errors`): dropped, it would list every case as
+    if they were that physician's. Other unknown values in the address are ignored."""
     filters = WorklistFilterForm(request.args)
     filters.state.choices = options(State, blank="All open cases")
-    filters.physician.choices = options([(str(u.id), u.name) for u in physicians()], blank="Any physician")
+    filters.physician.choices = options(
+        [(str(p.id), p.name if p.active else _("%(name)s (inactive)", name=p.name))
+         for p in worklist_queries.physician_choices(_typed_physician_id())], blank="Any physician")
     filters.profile.choices = options(PROFILE_CHOICES, blank="Any payer")
     if not filters.validate():
-        # An unknown value in the address is ignored rather than shown as an error.
-        for field in (filters.state, filters.physician, filters.side, filters.profile, filters.sort):
+        for field in (filters.state, filters.side, filters.profile, filters.sort):
             if field.errors:
                 field.data, field.errors = None, []
+        if filters.physician.errors:
+            filters.physician.errors[:] = [_("There is no physician “%(typed)s”: choose one from the list.",
+                                             typed=request.args.get("physician", ""))]
     return filters, clinic_default_profile_code()
 
 
 def _worklist_query():
     """The worklist's filters as typed, the clinic's default profile, and the query they ask for
-    (the page shows it 25 at a time, the CSV download whole)."""
+    (the page shows it 25 at a time, the CSV download whole); no query while a filter is refused."""
     filters, default_profile = _filters()
     states = [filters.state.data] if filters.state.data else worklist_queries.open_states()
+    if filters.physician.errors:
+        return filters, default_profile, states, None, None
     physician_id = int(filters.physician.data) if filters.physician.data else None
     return filters, default_profile, states, physician_id, worklist_queries.query(
         states, filters.q.data, physician_id, filters.side.data, filters.profile.data,
         default_profile, filters.sort.data or worklist_queries.DEFAULT_SORT)
 
 
+def _refused_filters(filters):
+    return render_template("cases/worklist.html", page=None, filters=filters, lines=[],
+                           counts=worklist_queries.state_counts(), case_href=None), 422
+
+
 @bp.route("/")
 @allow(Role.COORDINATOR)
 def worklist():
     filters, default_profile, states, physician_id, query = _worklist_query()
+    if query is None:
+        return _refused_filters(filters)
     counts = worklist_queries.state_counts()
     total = worklist_queries.total(counts, states, q=(filters.q.data or "").strip(), physician=physician_id,
                                    side=filters.side.data, profile=filters.profile.data)
@@ -75,6 +95,8 @@ def worklist():
 @allow(Role.COORDINATOR)
 def worklist_csv():
     filters, default_profile, _states, _physician, query = _worklist_query()
+    if query is None:
+        return _refused_filters(filters)
     rows = (worklist_queries.csv_row(line) for batch in export.batches(query)
             for line in worklist_queries.lines(batch, default_profile))
     # The sort orders the rows and filters none out: the name leaves it out.

@@ -18,6 +18,7 @@ from tracker.extensions import db
 from tracker.models import Case, CaseRow, Patient, User
 from tracker.patients.lookup import ids_matching, parse_name_or_mrn
 from tracker.policy import PROFILES
+from tracker.roles import Role
 from tracker.timeutil import clinic_today, to_clinic
 from tracker.vocab import N_, Indication, Side
 from tracker.workflow import FINAL_STATES, State
@@ -104,6 +105,24 @@ def query(states=None, q=None, physician_id=None, side=None, profile=None, defau
     return statement.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT])[1])
 
 
+def physician_choices_query(typed_id=None):
+    """The physicians the worklist's filter offers: every active one, a deactivated one who still
+    owns an open case (so their cases can be listed and reassigned), and the one `typed_id` names
+    (an address or bookmark naming a physician who owns none); active first, then by name. One
+    query; each deactivated physician's open cases are looked up through the cases' physician index."""
+    owns_open = db.select(Case.id).where(Case.physician_id == User.id, Case.state.not_in(FINAL_STATES)).exists()
+    offered = db.or_(User.active.is_(True), owns_open)
+    if typed_id is not None:
+        offered = db.or_(offered, User.id == typed_id)
+    return (db.select(User.id, User.name, User.active).where(User.role == Role.PHYSICIAN, offered)
+            .order_by(User.active.desc(), User.name, User.id))
+
+
+def physician_choices(typed_id=None):
+    """`physician_choices_query`'s (id, name, active) rows."""
+    return db.session.execute(physician_choices_query(typed_id)).all()
+
+
 def lines(results, default_profile):
     """The lines of `query`'s results from each case's kept line. A line kept for an earlier day
     (or under another default payer profile) is worked out again here, for that case alone (see
@@ -172,4 +191,4 @@ def open_states():
 
 
 __all__ = ["SORTS", "CSV_HEADER", "Line", "csv_row", "query", "lines", "line_of", "state_counts", "total",
-           "open_states"]
+           "open_states", "physician_choices", "physician_choices_query"]

@@ -59,12 +59,13 @@ def update_room(room, values, version_id, actor):
     db.session.commit()
 
 
-def booked_ahead(room, limit=5):
-    """The room's appointments still to come (booked or checked in), soonest first, at most
-    `limit`: what deactivating the room leaves to be moved (index: room, start time)."""
+def booked_ahead(room=None, limit=5, physician=None):
+    """The appointments still to come (booked or checked in) in `room`, or with `physician`,
+    soonest first, at most `limit`: what taking the room out of use, or the physician off the
+    schedule, leaves to be moved (index: room or physician, start time)."""
+    owner = Appointment.physician_id == physician.id if physician is not None else Appointment.room_id == room.id
     return db.session.execute(
-        db.select(Appointment).filter(Appointment.room_id == room.id, Appointment.starts_at >= utcnow(),
-                                      Appointment.status.in_(NOT_STARTED))
+        db.select(Appointment).filter(owner, Appointment.starts_at >= utcnow(), Appointment.status.in_(NOT_STARTED))
         .order_by(Appointment.starts_at, Appointment.id).limit(limit)).scalars().all()
 
 
