@@ -20,7 +20,7 @@ from tracker.extensions import db
 from tracker.models.audit import AuditAction as Action
 from tracker.models.audit import AuditEvent
 
-__all__ = ["Action", "record", "viewed", "viewed_list", "changed_fields", "field_changes"]
+__all__ = ["Action", "record", "viewed", "viewed_list", "viewed_cases_page", "changed_fields", "field_changes"]
 
 # A field whose name holds one of these is a secret: recorded as changed, never with its value.
 SECRET_MARKS = ("password", "token", "hash", "secret")
@@ -82,6 +82,13 @@ def viewed_list(object_type, what, shown, noun, filters="", **who):
     however long the list (one INSERT, never one per patient), committed as `viewed` is."""
     summary = f"viewed {what}: {shown} {noun}{'' if shown == 1 else 's'}" + (f" ({filters})" if filters else "")
     viewed(object_type, None, summary=summary, **who)
+
+
+def viewed_cases_page(what, page, filters="", **who):
+    """One page (a `tracker.formfields.Window`) of a list of cases, which shows patients' names
+    and MRNs: its number, how many cases it showed and the filters ("viewed worklist page 2: 25
+    cases (state=eligible)"). Written last, once the page is drawn (see the case page's view)."""
+    viewed_list("worklist", f"{what} page {page.page}", len(page.items), "case", filters, **who)
 
 
 def created(row, object_type, summary, **who):

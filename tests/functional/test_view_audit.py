@@ -3,6 +3,9 @@ one patient names that patient (or case); a list (worklist, search results) writ
 the list and its filters, whatever the number of patients on it."""
 import pytest
 
+from datetime import timedelta
+
+from tests.builders import diary_case
 from tracker.extensions import db
 from tracker.models import AuditAction, AuditEvent
 from tracker.roles import Role
@@ -100,3 +103,14 @@ def test_the_referral_and_booking_forms_of_a_case_are_audited_as_views_of_the_ca
     event = only_view(coordinator)
     assert (event.object_type, event.object_id) == ("case", str(case.id))
     assert event.summary == ("viewed referral form" if page == "referral" else "viewed booking form")
+
+
+def test_the_overdue_diaries_list_writes_one_row(client, coordinator, gen):
+    for _ in range(2):
+        diary_case(gen, patient=gen.patient(email="p@home.example"), injected_ago=timedelta(days=3))
+
+    assert client.get("/diaries/overdue").status_code == 200
+
+    event = only_view(coordinator)
+    assert (event.object_type, event.object_id) == ("worklist", None)
+    assert event.summary == "viewed overdue diaries page 1: 2 cases"

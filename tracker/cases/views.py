@@ -87,7 +87,7 @@ def worklist():
     html = render_template("cases/worklist.html", page=page, filters=filters,
                            lines=worklist_queries.lines(page.items, default_profile), counts=counts,
                            case_href=id_links("cases.show", "case_id"))
-    _audit_list_view("worklist", page, export.filters_text(filters))
+    audit.viewed_cases_page("worklist", page, export.filters_text(filters), user=current_user)
     return html
 
 
@@ -122,14 +122,8 @@ def physician_home():
                            lines=worklist_queries.lines(page.items, default_profile),
                            case_href=id_links("cases.show", "case_id"),
                            counts=worklist_queries.state_counts())
-    _audit_list_view("physician's list", page)
+    audit.viewed_cases_page("physician's list", page, user=current_user)
     return html
-
-
-def _audit_list_view(what, page, filters=""):
-    """A list of cases shows patients' names and MRNs: one audit row for the page (its number, how
-    many cases it showed, the filters), written last as the case page's is (see `show`)."""
-    audit.viewed_list("worklist", f"{what} page {page.page}", len(page.items), "case", filters, user=current_user)
 
 
 @bp.route("/<int:case_id>")

@@ -1,7 +1,8 @@
 """The coordinators' list of overdue diaries, to chase patients whose scores are missing."""
 from flask import Blueprint, current_app, render_template
+from flask_login import current_user
 
-from tracker import export
+from tracker import audit, export
 from tracker.access import allow
 from tracker.diary import overdue
 from tracker.formfields import window
@@ -17,7 +18,9 @@ def overdue_diaries():
     now = utcnow()
     # Previous and Next, never a count: the ranking is read only as far as the page asked for.
     page = window(overdue.query(now), current_app.config["PER_PAGE"], scalars=False)
-    return render_template("diary/overdue.html", page=page, rows=overdue.rows(page.items, now))
+    html = render_template("diary/overdue.html", page=page, rows=overdue.rows(page.items, now))
+    audit.viewed_cases_page("overdue diaries", page, user=current_user)
+    return html
 
 
 @bp.route("/diaries/overdue.csv")
