@@ -249,3 +249,56 @@ def test_a_patient_registered_without_an_email_address_records_only_what_a_corre
     assert "Details saved (phone)" in words(response)
     history = db.session.scalars(db.select(PatientHistory).filter_by(patient_id=patient.id)).all()
     assert [h.field for h in history] == ["phone"]
+
+
+# ---------------------------------------------------------------- a mistyped MRN
+
+def test_a_coordinator_corrects_a_mistyped_mrn_with_a_reason_kept_in_the_history_and_found_by_search(
+        client, gen, login_as, garcia):
+    login_as(gen.user(Role.COORDINATOR, name="Casey Coordinator"))
+    response = _edit(client, garcia, mrn=" a-100 201 ", mrn_reason="Two digits swapped at registration")
+    assert response.status_code == 302
+
+    db.session.expire_all()
+    assert db.session.get(Patient, garcia.id).mrn == "A-100201"
+    [row] = db.session.execute(db.select(PatientHistory).filter_by(patient_id=garcia.id, field="mrn")).scalars()
+    assert (row.old_value, row.new_value, row.reason) == ("A-100200", "A-100201", "Two digits swapped at registration")
+    shown = words(client.get(f"/patients/{garcia.id}"))
+    assert "MRN: A-100200 → A-100201" in shown and "Reason: Two digits swapped at registration" in shown
+    audit = db.session.execute(db.select(AuditEvent).filter_by(object_type="patient", object_id=str(garcia.id))
+                               .filter(AuditEvent.summary.like("changed%"))).scalar_one()
+    assert "mrn" in audit.summary and {"field": "mrn", "old": "A-100200", "new": "A-100201"} in audit.changes
+    found = words(client.get("/search?q=A100201"))
+    assert "García, Lucía" in found or "Garcia" in found
+    assert "A-100201" in found
+
+
+def test_an_mrn_changed_without_a_reason_is_refused_next_to_the_reason_with_everything_typed_kept(
+        client, coordinator, garcia):
+    response = _edit(client, garcia, mrn="A-100201", mrn_reason="  ")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Say why the medical record number changes" in field_error(page, "mrn_reason")
+    assert input_value(page, "mrn") == "A-100201" and input_value(page, "family_name") == "García"
+    db.session.expire_all()
+    assert db.session.get(Patient, garcia.id).mrn == "A-100200"
+
+
+def test_an_mrn_another_record_holds_is_refused_next_to_the_field_naming_that_record(client, coordinator, gen, garcia):
+    gen.patient(mrn="B-7", family_name="Other", given_name="Olga", date_of_birth=date(1970, 1, 1))
+    response = _edit(client, garcia, mrn="b 7", mrn_reason="typed from the wrong label")
+    assert response.status_code == 422
+    error = field_error(response.get_data(as_text=True), "mrn")
+    assert "B-7" in error and "Other, Olga" in error and "merge" in error
+    db.session.expire_all()
+    assert db.session.get(Patient, garcia.id).mrn == "A-100200"
+    assert db.session.execute(db.select(PatientHistory).filter_by(patient_id=garcia.id)).first() is None
+
+
+def test_a_physician_reads_the_mrn_but_a_coordinator_corrects_it(client, gen, login_as, garcia):
+    login_as(gen.user(Role.PHYSICIAN))
+    page = client.get(f"/patients/{garcia.id}/edit").get_data(as_text=True)
+    assert 'name="mrn"' not in page and "a coordinator corrects it" in words(page)
+    _edit(client, garcia, mrn="A-999", mrn_reason="x")
+    db.session.expire_all()
+    assert db.session.get(Patient, garcia.id).mrn == "A-100200"

@@ -10,9 +10,12 @@ from tracker.vocab import ContactChannel, Indication, Sex, Side
 
 
 class PatientEditForm(PatientFields, TrackerForm):
-    """Registration's patient fields with their checks, but the MRN: it names the record and stays."""
+    """Registration's patient fields with their checks. The MRN names the record: a coordinator
+    corrects a typing error in it, with a reason (the view removes both fields for a physician);
+    left empty, it stays as it is."""
 
-    mrn = None
+    mrn = StringField(_l("Medical record number"), validators=[Optional(), Length(max=32)])
+    mrn_reason = TextAreaField(_l("Why the medical record number changes"), validators=[Length(max=2000)])
     confirm_new_patient = None
     confirm_not_duplicate = BooleanField(_l("I have checked the records listed: this is a different person"))
     version_id = HiddenField()
@@ -32,6 +35,8 @@ class PatientEditForm(PatientFields, TrackerForm):
         values["sex"], values["preferred_contact"] = Sex(values["sex"]), ContactChannel(values["preferred_contact"])
         values["phone"] = getattr(self.phone, "e164", None) or None  # E.164, set by the validator
         values["email"] = values["email"] or None
+        if self.mrn is not None and _clean(self.mrn.data):
+            values["mrn"], values["mrn_reason"] = _clean(self.mrn.data), _clean(self.mrn_reason.data) or ""
         return values
 
 

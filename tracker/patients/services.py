@@ -19,13 +19,14 @@ from tracker.phones import why_no_texts
 from tracker.vocab import ContactChannel, Pregnancy, joints_of, may_be_pregnant, pregnancy_flag
 from tracker.workflow import BEFORE_PROCEDURE, FINAL_STATES
 from tracker.patients.duplicates import SAME_MRN, Identity
-from tracker.patients.identity import mrn_key
+from tracker.patients.identity import mrn_key, normalise_mrn
 from tracker.patients.lookup import find_duplicates
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
 from tracker.timeutil import to_clinic, utcnow
 from tracker.transactions import service
 
-# What a correction may change; the MRN is the record's identifier and stays.
+# What a correction may change. The MRN, the record's identifier, is corrected apart (with a
+# reason, checked against every other record's: `_correct_mrn`).
 EDITABLE = ("family_name", "given_name", "date_of_birth", "sex", "phone", "email", "preferred_contact",
             "language")
 
@@ -197,12 +198,14 @@ def _pregnancy_no_longer_applies(patient, actor):
 
 @service
 def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=False):
-    """Correct a record's details (EDITABLE; the phone already in E.164). Each field changed gets
-    a history row with its old and new value, and one audit row names them, in one commit.
+    """Correct a record's details (EDITABLE; the phone already in E.164; and, when `values` holds
+    "mrn" with "mrn_reason", the MRN). Each field changed gets a history row with its old and new
+    value (the MRN's with its reason), and one audit row names them, in one commit.
 
     Refuses (nothing written): RecordMerged on a tombstone, StaleEdit when the record changed
     since the form was opened, FieldError on a date of birth after a date already on the record
-    (earliest_on_record), PossibleDuplicate when the corrected name or date of birth now
+    (earliest_on_record) or on an MRN without a reason or another record's (_check_mrn_correction),
+    PossibleDuplicate when the corrected name or date of birth now
     matches another record, until confirmed. A sex corrected to male sets a pregnancy answer
     that asks for the physician's decision to "not applicable" on the cases not yet started
     (_pregnancy_no_longer_applies), in the same commit. Returns (fields changed, [(case, why)] for
@@ -214,22 +217,28 @@ def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=Fal
     values = {**values, "email": values.get("email") or None, "phone": values.get("phone") or None}
     if values["date_of_birth"] != patient.date_of_birth:
         check_birth_before_record(patient, values["date_of_birth"])
+    new_mrn = normalise_mrn(values["mrn"]) if values.get("mrn") else patient.mrn
+    if new_mrn != patient.mrn:
+        _check_mrn_correction(patient, new_mrn, values.get("mrn_reason", ""))
     identity_changed = any(values[name] != getattr(patient, name)
                            for name in ("family_name", "given_name", "date_of_birth"))
     if identity_changed:
-        check_duplicates({**values, "mrn": patient.mrn}, confirmed_not_duplicate, patient.id)
-    before = {name: getattr(patient, name) for name in EDITABLE}
+        check_duplicates({**values, "mrn": new_mrn}, confirmed_not_duplicate, patient.id)
+    fields = EDITABLE + (("mrn",) if new_mrn != patient.mrn else ())
+    before = {name: getattr(patient, name) for name in fields}
     standing = _verdict_standing(patient.cases)
     for name in EDITABLE:
         setattr(patient, name, values[name])
+    patient.mrn = new_mrn  # the model keeps its search key (mrn_key) in step
     # Compared after the model has cleaned the names, so retyping the same name is no change.
-    changed = [name for name in EDITABLE if getattr(patient, name) != before[name]]
+    changed = [name for name in fields if getattr(patient, name) != before[name]]
     if not changed:
         db.session.expire(patient)  # the same values typed again: nothing to write
         return [], [], []
     for name in changed:
         _history(patient.id, actor, "edit", field=name, old_value=shown(before[name]),
-                 new_value=shown(getattr(patient, name)))
+                 new_value=shown(getattr(patient, name)),
+                 reason=values["mrn_reason"].strip() if name == "mrn" else "")
     cleared = _pregnancy_no_longer_applies(patient, actor) if not may_be_pregnant(patient.sex) else []
     # The optimistic lock bumps the version as this flushes; a save from elsewhere in between is
     # StaleDataError, turned into StaleEdit by @service.
@@ -242,6 +251,21 @@ def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=Fal
     # this commits (tracker.cases.rows).
     db.session.commit()
     return changed, stale, cleared
+
+
+def _check_mrn_correction(patient, mrn, reason):
+    """A typing error in the MRN is corrected with a reason, to a number no other record holds
+    (compared by key, as registration does: B 7 is B-7). Raises FieldError next to the field."""
+    if not (reason or "").strip():
+        raise FieldError("mrn_reason", "Say why the medical record number changes (for example: two digits "
+                                       "swapped at registration).")
+    try:
+        check_mrn_free(mrn, patient.id)
+    except MrnTaken as taken:
+        other = taken.patient
+        raise FieldError("mrn", f"{mrn} is the medical record number of another record: {other.display_name}, "
+                                f"born {other.date_of_birth.isoformat()} (MRN {other.mrn}). If they are the same "
+                                f"person, merge the two records instead.") from None
 
 
 def merge_refusal(kept, merged):

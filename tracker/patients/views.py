@@ -85,6 +85,9 @@ def edit(patient_id):
                 display_name=patient.display_name, mrn=patient.mrn, display_name2=kept.display_name, mrn2=kept.mrn), "warning")
         return redirect(url_for("patients.edit", patient_id=kept.id))
     form = PatientEditForm(obj=patient)
+    if current_user.role != Role.COORDINATOR:
+        # A coordinator registers patients, and corrects the number they were registered under.
+        del form.mrn, form.mrn_reason
     if not form.is_submitted():
         form.sex.data, form.preferred_contact.data = patient.sex.value, patient.preferred_contact.value
         form.phone.data = phone_display(patient.phone)
