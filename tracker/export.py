@@ -100,9 +100,10 @@ def chosen(field):
 
 
 def filters_text(form):
-    """The filters a list form was submitted with, for the audit row ("state=eligible, side=left")."""
+    """The filters a list form was submitted with, for the audit row ("state=eligible, side=left");
+    a filter refused next to its field (a reversed date range) is left out, as the list leaves it."""
     return ", ".join(f"{field.name}={field.data}" for field in form
-                     if field.data not in (None, "") and field.type != "CSRFTokenField")
+                     if field.data not in (None, "") and not field.errors and field.type != "CSRFTokenField")
 
 
 def batches(statement, size=500, scalars=False):

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from tracker.extensions import db
-from tracker.models import Case, ConservativeCare, Examination, Patient
+from tracker.models import AuditAction, AuditEvent, Case, ConservativeCare, Examination, Patient
 from tracker.roles import Role
 from tracker.workflow import State
 
@@ -147,6 +147,19 @@ def test_an_audit_date_range_that_ends_before_it_starts_is_named_next_to_the_to_
     assert typed_value(page, "date_from") == "2026-12-05" and typed_value(page, "date_to") == "2026-11-05"
     # The To date is left out, as an impossible date is: the list is the From date's.
     assert table_rows(text(admin.get("/admin/audit?date_from=2026-12-05"))) == table_rows(page)
+
+
+@pytest.mark.parametrize("query,said", [
+    ("date_from=2026-12-05&date_to=2026-11-05", "date_from=2026-12-05"),
+    ("date_from=9999-12-31&action=sign_in", "action=sign_in"),
+])
+def test_the_audit_download_records_only_the_filters_it_applied(client, gen, login_as, query, said):
+    admin = login_as(gen.user(Role.ADMIN))
+
+    assert admin.get(f"/admin/audit.csv?{query}").status_code == 200
+
+    export = db.session.execute(db.select(AuditEvent).filter_by(action=AuditAction.EXPORT)).scalar_one()
+    assert export.summary == f"exported audit trail as CSV ({said})"
 
 
 def test_an_impossible_birth_date_in_the_patient_search_is_explained_and_left_out(client, coordinator, gen):
