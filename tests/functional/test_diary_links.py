@@ -72,6 +72,18 @@ def test_without_a_mail_server_the_staff_member_is_shown_the_link_and_the_log_ne
     assert token not in caplog.text and token.split(".")[0] not in caplog.text
 
 
+def test_the_patient_page_says_a_link_that_was_not_sent_was_not_sent(client, gen, login_as, case, app,
+                                                                        monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "")
+    login_as(gen.user(Role.COORDINATOR))
+    submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}")
+
+    page = words(soup(client.get(f"/patients/{case.patient_id}")))
+
+    assert "sent to (not sent)" not in page and "sent to" not in page
+    assert "made, not sent, works until" in page
+
+
 def test_an_email_that_cannot_be_sent_leaves_the_patients_working_link_as_it_is(client, gen, login_as, case, app,
                                                                                  monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_SERVER", "")
