@@ -107,6 +107,13 @@ def test_the_seed_tells_the_readmes_story_on_the_day_it_runs(app_ctx, make_clien
     for record in signed.values():
         assert record.ended_at == record.sign_out_at < record.signed_at
 
+    # A start names only the physician's procedures in progress at that time: the demo's
+    # physicians start their cases one after another, so none names another (the case in
+    # procedure, DEMO-0014, started today, long after the others).
+    records = db.session.execute(db.select(ProcedureRecord)).scalars().all()
+    assert [(record.case.patient.mrn, record.acknowledged_case_ids) for record in records
+            if record.acknowledged_case_ids] == []
+
 
 # ---------------------------------------------------------------- flask demo reset
 

@@ -11,6 +11,8 @@ from tracker.extensions import db
 from tracker.models import (Appointment, AuditEvent, Case, CaseHistory, ProcedureRecord, ProcedureStep,
                             RiskScreen)
 from tracker.procedures.forms import form_prefix
+from tracker.procedures import services
+from tracker.procedures.records import acknowledged
 from tracker.procedures.rules.schema import PER_SIDE_STEPS, Step
 from tracker.roles import Role
 from tracker.timeutil import format_clinic
@@ -185,6 +187,22 @@ def test_the_warning_says_how_long_ago_the_other_procedure_started_even_once_it_
 
     assert response.status_code == 409
     assert "50 minutes ago" in words(by_id(text(response), "other-procedure"))
+
+
+def test_a_start_recorded_at_an_earlier_time_names_only_procedures_already_running_then(gen, physician):
+    # A script (the demo seed) starts a procedure at the time it happened: another of the
+    # physician's procedures started after that time was not in progress at it, and is not named.
+    later = started(gen, physician)
+    case = ready_to_start(gen, physician)
+    at = later.started_at - timedelta(minutes=2)
+
+    record = services.start(case, physician, now=at, acknowledged=True)
+
+    assert record.started_at == at and record.acknowledged_case_ids is None
+    summary = db.session.execute(db.select(AuditEvent.summary).filter_by(
+        object_type="procedure_record", object_id=str(record.id))).scalar_one()
+    assert summary == f"case {case.id}: procedure started", "the audit row names no other procedure"
+    assert not acknowledged(record)
 
 
 def test_an_acknowledgement_holds_only_for_the_procedures_it_named(gen, doctor, physician):

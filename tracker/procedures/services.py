@@ -294,13 +294,17 @@ def _open(record):
         raise ProcedureRefused(ABANDONED)
 
 
-def running_elsewhere(case, actor):
+def running_elsewhere(case, actor, at=None):
     """The procedures `actor` started on other cases and has neither signed nor abandoned, oldest
-    first (a physician at the table has one at a time; a second is usually one left unsigned)."""
+    first (a physician at the table has one at a time; a second is usually one left unsigned).
+    With `at` (a start recorded at the time it happened, as the demo seed does), only those started
+    by then: one started later was not in progress at that start, and a signed record must never
+    say it was."""
     return db.session.execute(
         db.select(ProcedureRecord).join(Case, Case.id == ProcedureRecord.case_id)
         .filter(Case.state == State.IN_PROCEDURE, Case.id != case.id,
-                ProcedureRecord.status == ProcedureStatus.IN_PROGRESS, ProcedureRecord.started_by_id == actor.id)
+                ProcedureRecord.status == ProcedureStatus.IN_PROGRESS, ProcedureRecord.started_by_id == actor.id,
+                *([ProcedureRecord.started_at <= at] if at is not None else []))
         .order_by(ProcedureRecord.started_at, ProcedureRecord.id)
     ).scalars().all()
 
@@ -330,7 +334,7 @@ def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowl
                                f"the procedure on that day, or move the appointment to today first.")
     transition(case, "start_procedure", actor, version_id=version_id, commit=False, at=now)
     # Asked once the start is otherwise allowed: the warning is never followed by another refusal.
-    running = running_elsewhere(case, actor)
+    running = running_elsewhere(case, actor, now)
     flags = decision_flags(case.risk_screen)
     unacknowledged = [flag for flag in flags if acknowledged is not True and flag.kind not in set(risks_acknowledged)]
     if (running and not _acknowledges(acknowledged, running)) or unacknowledged:
