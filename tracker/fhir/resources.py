@@ -435,8 +435,10 @@ def _procedure_outcome(row):
     if row is None:
         return None
     parts = [f"diagnostic block {row.diagnostic_result}"] if row.diagnostic_result else []
-    if row.therapeutic_days is not None:
-        parts.append(f"relief of 50% or more for {row.therapeutic_days} days")
+    if row.therapeutic_days == 0:
+        parts.append("no relief of 50% or more")  # as the diary page says it, never "for 0 days"
+    elif row.therapeutic_days is not None:
+        parts.append(f"relief of 50% or more for {row.therapeutic_days} day{'' if row.therapeutic_days == 1 else 's'}")
     parts.append(f"next step: {row.next_step.label.lower()}")
     return {"text": "; ".join(parts).capitalize()}
 
