@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import field_error, links, outer_html, soup, submit, words
+from tests.helpers import field_error, links, outer_html, selected, soup, submit, words
 from tests.report_data import Clinic
 from tracker.roles import Role
 from tracker.extensions import db
@@ -88,6 +88,30 @@ def test_filters_narrow_the_page(client, coordinator, clinic):
     assert "Dr Bo" in overrides
     months = outer_html(html, "figure-referrals_per_month")
     assert '<th scope="row">2026-03</th><td>1</td>' in months  # c2 only
+
+
+def _physician_options(html):
+    return [words(option) for option in soup(html).find("select", attrs={"name": "physician"}).find_all("option")]
+
+
+def test_a_physician_who_has_left_is_offered_marked_inactive_and_reported_on(client, coordinator, gen, clinic):
+    """The worklist's choices: a deactivated physician who still owns open cases (Dr Bo: c4, c10) is
+    offered, marked inactive; one who owns none is not offered, but an address naming them is answered."""
+    clinic.bo.active = False
+    gone = gen.user(Role.PHYSICIAN, name="Dr Long Gone", active=False)
+    db.session.commit()
+
+    assert _physician_options(client.get(f"/reports?{PERIOD}").get_data(as_text=True)) == [
+        "Any physician", "Dr Ada", "Dr Bo (inactive)"]
+    response = client.get(f"/reports?{PERIOD}&physician={clinic.bo.id}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and selected(html, "physician") == str(clinic.bo.id)
+    assert '<th scope="row">2026-03</th><td>1</td>' in outer_html(html, "figure-referrals_per_month")  # c2 only
+    response = client.get(f"/reports?{PERIOD}&physician={gone.id}")
+    assert response.status_code == 200
+    assert selected(response.get_data(as_text=True), "physician") == str(gone.id)
+    download = client.get(f"/reports/export?table=referrals_per_month&{PERIOD}&physician={clinic.bo.id}")
+    assert download.status_code == 200 and "physician-dr-bo" in _file_name(download)
 
 
 @pytest.mark.parametrize("query,field,message", [

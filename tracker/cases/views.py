@@ -31,20 +31,13 @@ STALE = _l("This case was changed by someone else while you were looking at it. 
          "review the current state below and try again.")
 
 
-def _typed_physician_id():
-    typed = request.args.get("physician", "").strip()
-    return int(typed) if typed.isdigit() and len(typed) < 10 else None
-
-
 def _filters():
     """The worklist's filters as typed and the clinic's default profile. An unknown physician is
     named next to its filter (`filters.physician.errors`): dropped, it would list every case as
     if they were that physician's. Other unknown values in the address are ignored."""
     filters = WorklistFilterForm(request.args)
     filters.state.choices = options(State, blank="All open cases")
-    filters.physician.choices = options(
-        [(str(p.id), p.name if p.active else _("%(name)s (inactive)", name=p.name))
-         for p in worklist_queries.physician_choices(_typed_physician_id())], blank="Any physician")
+    filters.physician.choices = worklist_queries.physician_filter_options(request.args.get("physician"))
     filters.profile.choices = options(PROFILE_CHOICES, blank="Any payer")
     if not filters.validate():
         for field in (filters.state, filters.side, filters.profile, filters.sort):

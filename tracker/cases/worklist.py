@@ -10,11 +10,13 @@ the API's list read the same query).
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from tracker.cases.counts import state_counts as kept_state_counts
 from tracker.cases.rows import is_current, line_for, work_out
 from tracker.extensions import db
+from tracker.formfields import options
 from tracker.models import Case, CaseRow, Patient, User
 from tracker.patients.lookup import ids_matching, parse_name_or_mrn
 from tracker.policy import PROFILES
@@ -123,6 +125,15 @@ def physician_choices(typed_id=None):
     return db.session.execute(physician_choices_query(typed_id)).all()
 
 
+def physician_filter_options(typed):
+    """The physician filter's options (the worklist's and the reports page's), `typed` being the
+    address's ?physician=: `physician_choices`, a deactivated physician marked "(inactive)"."""
+    typed = (typed or "").strip()
+    typed_id = int(typed) if typed.isdigit() and len(typed) < 10 else None
+    return options([(str(p.id), p.name if p.active else _("%(name)s (inactive)", name=p.name))
+                    for p in physician_choices(typed_id)], blank="Any physician")
+
+
 def lines(results, default_profile):
     """The lines of `query`'s results from each case's kept line. A line kept for an earlier day
     (or under another default payer profile) is worked out again here, for that case alone (see
@@ -191,4 +202,4 @@ def open_states():
 
 
 __all__ = ["SORTS", "CSV_HEADER", "Line", "csv_row", "query", "lines", "line_of", "state_counts", "total",
-           "open_states", "physician_choices", "physician_choices_query"]
+           "open_states", "physician_choices", "physician_choices_query", "physician_filter_options"]

@@ -3,12 +3,12 @@ from flask import Blueprint, abort, render_template, request
 
 from tracker import export
 from tracker.access import allow
+from tracker.cases.worklist import physician_filter_options
 from tracker.roles import Role
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.formfields import options
 from tracker.policy import PROFILE_CHOICES
 from tracker.policy.engine import _add_months
-from tracker.referrals.services import physicians
 from tracker.reports import charts, figures
 from tracker.reports.forms import ReportFilterForm
 from tracker.timeutil import clinic_today
@@ -34,7 +34,7 @@ def _unknown(field, what):
 def read_filters():
     """The filter form as typed, and the Filters it asks for (None while anything is wrong)."""
     form = ReportFilterForm(request.args)
-    form.physician.choices = options([(str(u.id), u.name) for u in physicians()], blank="Any physician")
+    form.physician.choices = physician_filter_options(request.args.get("physician"))
     form.profile.choices = options(PROFILE_CHOICES, blank="Any payer")
     start, end = default_period(clinic_today())
     if not request.args.get("start") and not request.args.get("end"):
