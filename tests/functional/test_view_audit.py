@@ -3,9 +3,10 @@ one patient names that patient (or case); a list (worklist, search results) writ
 the list and its filters, whatever the number of patients on it."""
 import pytest
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from tests.builders import diary_case
+from tests.helpers import form_data, form_posting_to, text
 from tracker.extensions import db
 from tracker.models import AuditAction, AuditEvent
 from tracker.roles import Role
@@ -114,3 +115,48 @@ def test_the_overdue_diaries_list_writes_one_row(client, coordinator, gen):
     event = only_view(coordinator)
     assert (event.object_type, event.object_id) == ("worklist", None)
     assert event.summary == "viewed overdue diaries page 1: 2 cases"
+
+
+def ready_to_start(gen, physician):
+    """A case booked with `physician` a few minutes ago, ready for its procedure to start."""
+    case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
+    gen.appointment(case, physician=physician, starts_at=datetime.now(timezone.utc) - timedelta(minutes=5),
+                    consent_obtained=True, day_of_check_done=True)
+    return case
+
+
+def test_the_procedure_start_warning_is_audited_as_a_view_of_the_case_naming_the_procedure_it_shows(
+        client, gen, login_as):
+    physician = gen.user(Role.PHYSICIAN)
+    running = gen.procedure(physician=physician, patient=gen.patient(family_name="Okafor", mrn="RUN-1"))
+    case = ready_to_start(gen, physician)
+    login_as(physician)
+    start = f"/cases/{case.id}/procedure/start"
+    case_page = text(client.get(f"/cases/{case.id}"))
+    before = len(views())
+
+    response = client.post(start, data=form_data(form_posting_to(case_page, start)))
+
+    assert response.status_code == 409 and "RUN-1" in text(response)
+    assert [(e.object_type, e.object_id, e.user_id, e.summary) for e in views()[before:]] == [
+        ("case", str(case.id), physician.id, f"viewed procedure start warning (shows case {running.case_id} in progress)")]
+
+
+def test_the_start_warning_shown_again_names_the_procedure_started_meanwhile_so_writes_again(client, gen, login_as):
+    # Sent from the warning, the start is refused again only for a procedure she has not seen
+    # there (started meanwhile, from a second tab): the page shown again names a new patient.
+    physician = gen.user(Role.PHYSICIAN)
+    first = gen.procedure(physician=physician)
+    case = ready_to_start(gen, physician)
+    login_as(physician)
+    start = f"/cases/{case.id}/procedure/start"
+    warning = text(client.post(start, data=form_data(form_posting_to(text(client.get(f"/cases/{case.id}")), start))))
+    second = gen.procedure(physician=physician)
+    before = len(views())
+
+    response = client.post(start, data=form_data(form_posting_to(warning, start)))
+
+    assert response.status_code == 409
+    assert [(e.object_id, e.summary) for e in views()[before:]] == [
+        (str(case.id), f"viewed procedure start warning (shows cases {first.case_id}, {second.case_id} in progress)")]
+

@@ -262,13 +262,28 @@ def _acknowledge_first(case, refusal):
     """The warning before the start: the physician's other procedures in progress, each linked to
     its checklist, and what on the risk screen waits for her decision (a pregnancy, an infection or
     fever), with the Start button again carrying what she was shown (each flag as a box she ticks
-    herself)."""
+    herself).
+
+    The page names the patient, and each procedure in progress names its own: the view row names
+    the case and the cases shown with it. Written each time the warning is shown: sent from the
+    warning itself, the start is refused again only for a procedure started meanwhile, which the
+    page now names."""
     form = StartForm(formdata=None, version_id=case.version_id,
                      acknowledged=" ".join(str(record.id) for record in refusal.records))
-    return render_template("procedures/start_warning.html", case=case, form=form, flags=refusal.flags,
+    html = render_template("procedures/start_warning.html", case=case, form=form, flags=refusal.flags,
                            # How long ago each started (its own duration may have stopped at its sign-out).
                            running=[(record, duration_minutes(record.started_at, utcnow()))
-                                    for record in refusal.records]), 409
+                                    for record in refusal.records])
+    record_case_view(case, current_user, "procedure start warning" + _shown_in_progress(refusal.records))
+    return html, 409
+
+
+def _shown_in_progress(records):
+    """" (shows cases 14, 15 in progress)": the other cases the start warning names ("" for none)."""
+    if not records:
+        return ""
+    cases = ", ".join(str(record.case_id) for record in records)
+    return f" (shows case{'' if len(records) == 1 else 's'} {cases} in progress)"
 
 
 @bp.route("/cases/<int:case_id>/procedure/steps/<step>", methods=["POST"])
