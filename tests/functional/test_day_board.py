@@ -129,6 +129,29 @@ def test_check_in_is_offered_on_the_board_for_todays_booked_appointments_only(
     assert "Check in" not in board(client, clinic_day(1))
 
 
+def test_a_deactivated_physicians_booked_appointment_is_flagged_to_be_moved_in_as_many_queries(
+        client, coordinator, gen, doctors, rooms, count_queries):
+    ames, berg = doctors
+    one, _ = rooms
+    gen.appointment(patient_case(gen, "Kept"), physician=ames, room=one, starts_at=clinic_at(1, 8))
+    left = gen.appointment(patient_case(gen, "Orphan"), physician=berg, room=one, starts_at=clinic_at(1, 9))
+    gen.appointment(patient_case(gen, "Called", state=State.ELIGIBLE), physician=berg, room=one,
+                    starts_at=clinic_at(1, 10), status=AppointmentStatus.CANCELLED, cancelled_reason="patient called")
+    url = f"/schedule/day?date={clinic_day(1).isoformat()}"
+    before, _shown = _queries_and_shown(client, url, count_queries)
+    berg.active = False
+    db.session.commit()
+
+    flag = "Dr Berg is no longer active: move this appointment to another physician."
+    after, _shown = _queries_and_shown(client, url, count_queries)
+    assert after == before  # the physician's active flag comes with their name, not a query per card
+    kept, orphan, called = columns(board(client, clinic_day(1)))["Fluoro 1 Fluoroscopy"]
+    assert flag in orphan
+    assert "no longer active" not in kept and "no longer active" not in called
+    page = loaded(client.get(f"/appointments/{left.id}"))
+    assert flag in words(soup(page).find(id="physician-inactive"))
+
+
 def test_each_status_has_its_label_on_the_board(client, coordinator, gen, doctors, rooms):
     ames, _ = doctors
     one, _ = rooms

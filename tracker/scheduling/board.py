@@ -4,6 +4,7 @@ from datetime import timedelta
 from functools import lru_cache
 from types import SimpleNamespace
 
+from flask_babel import gettext as _
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -38,7 +39,8 @@ def physicians_day(day, physician_id=None):
                 AppointmentChange.change == "readiness_override")
         .group_by(AppointmentChange.appointment_id)).all()) if appointments else {}
     return [DayEntry(a, a.case.risk_screen, override_at.get(a.id), patient=a.case.patient.display_name,
-                     mrn=a.case.patient.mrn, side=a.case.side, physician=a.physician.name, room_name=a.room.name,
+                     mrn=a.case.patient.mrn, side=a.case.side, physician=a.physician.name,
+                     physician_active=a.physician.active, room_name=a.room.name,
                      override_by=a.readiness_override_by.name if a.readiness_override_by else None,
                      last_message=a.messages[-1] if a.messages else None, orm=a, time_set_at=a.time_set_at,
                      reach=(a.case.patient.preferred_contact, a.case.patient.email,
@@ -60,7 +62,8 @@ def board_entries(day):
         risk = (SimpleNamespace(**{key: columns[f"risk_{key}"] for key in _RISK_COLUMNS})
                 if row.risk_id is not None else None)
         entries.append(DayEntry(row, risk, row.override_at, patient=f"{row.family_name}, {row.given_name}",
-                                mrn=row.mrn, side=row.side, physician=row.physician, room_name=row.room_name,
+                                mrn=row.mrn, side=row.side, physician=row.physician,
+                                physician_active=row.physician_active, room_name=row.room_name,
                                 override_by=row.override_by, last_message=last.get(row.id),
                                 room_modality=row.room_modality,
                                 time_set_at=max(row.created_at, row.moved_at or row.created_at),
@@ -78,8 +81,8 @@ def _board_query():
     # and of whoever overrode readiness, and when that was recorded, are asked per appointment
     # through primary keys and indexes: as joins they made the planner weigh eight tables
     # (4 ms planning every page).
-    def name_of(user_id):
-        return db.select(User.name).where(User.id == user_id).scalar_subquery()
+    def name_of(user_id, column=User.name):
+        return db.select(column).where(User.id == user_id).scalar_subquery()
 
     override_at = (db.select(db.func.max(AppointmentChange.at))
                    .where(AppointmentChange.appointment_id == Appointment.id,
@@ -97,7 +100,8 @@ def _board_query():
                   Appointment.day_of_check_done, Appointment.readiness_override_reason,
                   Patient.family_name, Patient.given_name, Patient.mrn, Case.side,
                   Patient.preferred_contact, Patient.email, has_account.label("has_account"),
-                  name_of(Appointment.physician_id).label("physician"), Room.name.label("room_name"),
+                  name_of(Appointment.physician_id).label("physician"),
+                  name_of(Appointment.physician_id, User.active).label("physician_active"), Room.name.label("room_name"),
                   Room.modality.label("room_modality"),
                   name_of(Appointment.readiness_override_by_id).label("override_by"),
                   override_at.label("override_at"), Appointment.created_at, moved_at.label("moved_at"),
@@ -124,8 +128,8 @@ class DayEntry:
     readiness summary. `appointment`: the appointment's columns the card and the readiness rules
     read (its row on the board, the whole appointment on the physician's day, `orm`)."""
 
-    def __init__(self, appointment, risk, override_at, *, patient, mrn, side, physician, room_name,
-                 override_by, last_message, time_set_at, reach, room_modality=None, orm=None):
+    def __init__(self, appointment, risk, override_at, *, patient, mrn, side, physician, physician_active,
+                 room_name, override_by, last_message, time_set_at, reach, room_modality=None, orm=None):
         self.id, self.status = appointment.id, appointment.status
         self.starts_at, self.ends_at, self.room_id = appointment.starts_at, appointment.ends_at, appointment.room_id
         self.patient, self.mrn, self.side, self.physician = patient, mrn, side, physician
@@ -145,6 +149,15 @@ class DayEntry:
         # Said on the card, as on the appointment: a pregnancy, an infection or fever wait for the physician.
         self.flags = decision_flags(risk)
         self.can_check_in = can_check_in(appointment)
+        self.physician_inactive = physician_inactive(appointment.status, physician, physician_active)
+
+
+def physician_inactive(status, physician, active):
+    """What the card and the appointment page say of a booked appointment whose physician was
+    deactivated (it stays theirs until moved), or None."""
+    if status != AppointmentStatus.BOOKED or active:
+        return None
+    return _("%(name)s is no longer active: move this appointment to another physician.", name=physician)
 
 
 def can_check_in(appointment):

@@ -211,6 +211,8 @@ def _appointment_page(appointment, status=200, **forms):
     return render_template(
         "scheduling/appointment.html", appointment=appointment, case=appointment.case,
         changes=changes, items=items,
+        physician_inactive=board.physician_inactive(appointment.status, appointment.physician.name,
+                                                    appointment.physician.active),
         ready=services.readiness.is_ready(appointment, risk),
         by_override=services.readiness.by_override(appointment, risk),
         still_needed=services.readiness.still_needed(appointment, risk),
