@@ -59,8 +59,13 @@ def _parsed(typed, region):
 
 
 def to_e164(typed, region=None):
-    """The number in E.164 ("+12015550123"); raises PhoneError with a message for the field."""
-    return phonenumbers.format_number(_parsed(typed, region or clinic_country()), PhoneNumberFormat.E164)
+    """A patient's number in E.164 ("+12015550123"); raises PhoneError with a message for the
+    field, for an extension typed after it too (dropped, the number would look like the one given)."""
+    number = _parsed(typed, region or clinic_country())
+    if number.extension:
+        raise PhoneError(_("A patient's number cannot have an extension (ext. %(extension)s): texts cannot "
+                           "reach one. Give the number alone.", extension=number.extension))
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
 def to_e164_with_extension(typed, region=None):

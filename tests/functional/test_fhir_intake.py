@@ -138,6 +138,15 @@ def test_a_likely_duplicate_by_the_registration_rules_needs_a_person_and_leaves_
     assert swapped.id == db.session.execute(db.select(Patient.id)).scalar_one()
 
 
+def test_a_patients_number_with_an_extension_is_refused_not_cut_short(client, intake):
+    bundle = intake_bundle()
+    bundle["entry"][0]["resource"]["telecom"] = [{"system": "phone", "value": "(201) 555-0114 ext. 3"}]
+    issues = [i["diagnostics"] for i in _issues(post_bundle(client, intake, bundle), 422)]
+    assert ("A patient's number cannot have an extension (ext. 3): texts cannot reach one. "
+            "Give the number alone.") in issues
+    assert _count(Case) == 0
+
+
 def test_an_mrn_on_file_for_someone_else_needs_a_person(client, intake, gen):
     other = gen.patient(mrn="EHR-1001", family_name="Okafor", given_name="Grace")
     response = post_bundle(client, intake, intake_bundle())

@@ -87,6 +87,12 @@ def test_a_phone_number_that_is_not_one_is_refused_next_to_the_field_with_everyt
     _refused_and_kept(client, garcia, "phone", "is not a valid phone number", phone="555-01")
 
 
+def test_an_extension_after_the_patients_number_is_refused_next_to_the_field_with_everything_typed_kept(
+        client, coordinator, garcia):
+    _refused_and_kept(client, garcia, "phone", "A patient's number cannot have an extension (ext. 3): texts cannot "
+                      "reach one. Give the number alone.", phone="(201) 555-0114 ext. 3")
+
+
 def test_a_name_with_an_emoji_is_refused_next_to_the_field_real_spellings_are_kept(client, coordinator, gen, garcia):
     _refused_and_kept(client, garcia, "given_name", "remove “😀”", given_name="Lucía 😀")
     assert _edit(client, garcia, family_name="O'Brien-Nguyễn", given_name="Zoë St. Claire").status_code == 302

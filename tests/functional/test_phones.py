@@ -45,6 +45,27 @@ def test_a_number_not_valid_for_the_clinics_country_is_refused_next_to_the_field
     assert db.session.execute(db.select(db.func.count(Patient.id))).scalar() == 0
 
 
+@pytest.mark.parametrize("typed, extension", [("(201) 555-0114 ext. 3", "3"), ("(201) 555-0123 x12", "12"),
+                                               ("201-555-0123,45", "45")])
+def test_a_patients_number_with_an_extension_is_refused_next_to_the_field_and_kept(
+        client, coordinator, typed, extension):
+    response = register(client, typed)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert field_error(page, "phone") == (f"A patient's number cannot have an extension (ext. {extension}): "
+                                          "texts cannot reach one. Give the number alone.")
+    assert soup(page).find("input", attrs={"name": "phone"})["value"] == typed
+    assert db.session.execute(db.select(db.func.count(Patient.id))).scalar() == 0
+
+
+def test_the_clinics_own_number_keeps_its_extension(app_ctx):
+    from tracker.phones import to_e164_with_extension
+
+    assert to_e164_with_extension("(201) 555-0188 ext. 12") == "+12015550188;ext=12"
+    with pytest.raises(PhoneError, match="cannot have an extension"):
+        to_e164("(201) 555-0188 ext. 12")
+
+
 def test_no_number_is_fine(client, coordinator):
     assert register(client, "").status_code == 302
     assert db.session.execute(db.select(Patient)).scalar_one().phone is None
