@@ -160,3 +160,37 @@ def test_the_start_warning_shown_again_names_the_procedure_started_meanwhile_so_
     assert [(e.object_id, e.summary) for e in views()[before:]] == [
         (str(case.id), f"viewed procedure start warning (shows cases {first.case_id}, {second.case_id} in progress)")]
 
+
+def test_the_users_list_writes_one_row_naming_its_filters(client, admin, gen):
+    for n in range(3):
+        gen.user(Role.PATIENT, name=f"Pat Lindqvist{n}", patient=gen.patient(family_name=f"Lindqvist{n}"))
+    gen.user(Role.COORDINATOR, name="Lindqvist Staff")
+
+    response = client.get("/admin/users?role=patient&q=lindqvist")
+
+    assert response.status_code == 200 and "Pat Lindqvist0" in text(response)
+    event = only_view(admin)
+    assert (event.object_type, event.object_id) == ("user_list", None)
+    assert event.summary == "viewed users page 1: 3 accounts (role=patient, q=lindqvist)"
+
+
+def test_the_users_list_writes_a_single_insert_however_many_patient_accounts_it_shows(
+        client, admin, gen, count_queries):
+    for n in range(12):
+        gen.user(Role.PATIENT, patient=gen.patient())
+    with count_queries() as counter:
+        assert client.get("/admin/users").status_code == 200
+    inserts = [s for s in counter.statements if s.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 1 and "audit" in inserts[0].lower()
+
+
+@pytest.mark.parametrize("linked", [True, False])
+def test_an_accounts_page_is_audited_as_a_view_of_the_account(client, admin, gen, linked):
+    patient = gen.patient() if linked else None
+    account = gen.user(Role.PATIENT, patient=patient) if linked else gen.user(Role.COORDINATOR)
+
+    assert client.get(f"/admin/users/{account.id}").status_code == 200
+
+    event = only_view(admin)
+    assert (event.object_type, event.object_id) == ("user", str(account.id))
+    assert event.summary == (f"viewed account (linked to patient {patient.id})" if linked else "viewed account")

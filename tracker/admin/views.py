@@ -6,7 +6,7 @@ from markupsafe import Markup, escape
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from tracker import audit_chain, export
+from tracker import audit, audit_chain, export
 from tracker.access import allow
 from tracker.clinic import clinic_contact
 from tracker.clinical import PROVOCATION_TESTS
@@ -99,7 +99,11 @@ def users():
     page = paginate(
         services.users_query(_valid(filters.role), _valid(filters.status), _valid(filters.q)),
         current_app.config["PER_PAGE"])
-    return render_template("admin/users.html", page=page, filters=filters)
+    html = render_template("admin/users.html", page=page, filters=filters)
+    # A patient's account shows the patient's name and MRN: one row for the page, as a worklist's.
+    audit.viewed_list("user_list", f"users page {page.page}", len(page.items), "account",
+                      export.filters_text(filters), user=current_user)
+    return html
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -130,7 +134,12 @@ def edit_user(user_id):
     if request.method == "GET":
         _show_saved(form, user)
     if not form.validate_on_submit():
-        return _user_page(form, user)
+        page = _user_page(form, user)
+        if request.method == "GET":
+            # Opened (not the form shown again after a save): a patient's account names the patient.
+            audit.viewed("user", user.id, summary="viewed account" + (
+                f" (linked to patient {user.patient_id})" if user.patient_id else ""), user=current_user)
+        return page
     on_refusal(_account_refused(form, lambda status=None: _user_page(form, user, stale=status == 409, status=status),
                                 stale=STALE_ACCOUNT))
     was_bookable = user.role == Role.PHYSICIAN and user.active
