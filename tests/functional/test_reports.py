@@ -95,14 +95,14 @@ def _physician_options(html):
 
 
 def test_a_physician_who_has_left_is_offered_marked_inactive_and_reported_on(client, coordinator, gen, clinic):
-    """The worklist's choices: a deactivated physician who still owns open cases (Dr Bo: c4, c10) is
-    offered, marked inactive; one who owns none is not offered, but an address naming them is answered."""
+    """The worklist's choices: every deactivated physician is offered, marked inactive, after the
+    active ones (Dr Bo still owns open cases: c4, c10; Dr Long Gone none), and reported on."""
     clinic.bo.active = False
     gone = gen.user(Role.PHYSICIAN, name="Dr Long Gone", active=False)
     db.session.commit()
 
     assert _physician_options(client.get(f"/reports?{PERIOD}").get_data(as_text=True)) == [
-        "Any physician", "Dr Ada", "Dr Bo (inactive)"]
+        "Any physician", "Dr Ada", "Dr Bo (inactive)", "Dr Long Gone (inactive)"]
     response = client.get(f"/reports?{PERIOD}&physician={clinic.bo.id}")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and selected(html, "physician") == str(clinic.bo.id)

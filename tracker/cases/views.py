@@ -37,7 +37,7 @@ def _filters():
     if they were that physician's. Other unknown values in the address are ignored."""
     filters = WorklistFilterForm(request.args)
     filters.state.choices = options(State, blank="All open cases")
-    filters.physician.choices = worklist_queries.physician_filter_options(request.args.get("physician"))
+    filters.physician.choices = worklist_queries.physician_filter_options()
     filters.profile.choices = options(PROFILE_CHOICES, blank="Any payer")
     if not filters.validate():
         for field in (filters.state, filters.side, filters.profile, filters.sort):

@@ -107,31 +107,25 @@ def query(states=None, q=None, physician_id=None, side=None, profile=None, defau
     return statement.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT])[1])
 
 
-def physician_choices_query(typed_id=None):
-    """The physicians the worklist's filter offers: every active one, a deactivated one who still
-    owns an open case (so their cases can be listed and reassigned), and the one `typed_id` names
-    (an address or bookmark naming a physician who owns none); active first, then by name. One
-    query; each deactivated physician's open cases are looked up through the cases' physician index."""
-    owns_open = db.select(Case.id).where(Case.physician_id == User.id, Case.state.not_in(FINAL_STATES)).exists()
-    offered = db.or_(User.active.is_(True), owns_open)
-    if typed_id is not None:
-        offered = db.or_(offered, User.id == typed_id)
-    return (db.select(User.id, User.name, User.active).where(User.role == Role.PHYSICIAN, offered)
+def physician_choices_query():
+    """The physicians the worklist's and the reports' filter offers: every active one, then every
+    deactivated one (their cases can still be listed, reassigned and reported on), by name. It
+    reads the accounts alone: asking which deactivated physicians still own an open case read the
+    whole cases table for one who owns none (0.5 s a page at 1,000,000 cases)."""
+    return (db.select(User.id, User.name, User.active).where(User.role == Role.PHYSICIAN)
             .order_by(User.active.desc(), User.name, User.id))
 
 
-def physician_choices(typed_id=None):
+def physician_choices():
     """`physician_choices_query`'s (id, name, active) rows."""
-    return db.session.execute(physician_choices_query(typed_id)).all()
+    return db.session.execute(physician_choices_query()).all()
 
 
-def physician_filter_options(typed):
-    """The physician filter's options (the worklist's and the reports page's), `typed` being the
-    address's ?physician=: `physician_choices`, a deactivated physician marked "(inactive)"."""
-    typed = (typed or "").strip()
-    typed_id = int(typed) if typed.isdigit() and len(typed) < 10 else None
+def physician_filter_options():
+    """The physician filter's options (the worklist's and the reports page's): `physician_choices`,
+    a deactivated physician marked "(inactive)"."""
     return options([(str(p.id), p.name if p.active else _("%(name)s (inactive)", name=p.name))
-                    for p in physician_choices(typed_id)], blank="Any physician")
+                    for p in physician_choices()], blank="Any physician")
 
 
 def lines(results, default_profile):

@@ -34,7 +34,7 @@ def _unknown(field, what):
 def read_filters():
     """The filter form as typed, and the Filters it asks for (None while anything is wrong)."""
     form = ReportFilterForm(request.args)
-    form.physician.choices = physician_filter_options(request.args.get("physician"))
+    form.physician.choices = physician_filter_options()
     form.profile.choices = options(PROFILE_CHOICES, blank="Any payer")
     start, end = default_period(clinic_today())
     if not request.args.get("start") and not request.args.get("end"):
