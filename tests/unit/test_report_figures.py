@@ -23,6 +23,26 @@ def _filters(start=PERIOD[0], end=PERIOD[1], **chosen):
     return Filters(start=start, end=end, default_profile="MEDICARE_LCD_2023", **chosen)
 
 
+def _clinic_noon(day):
+    """Noon of a clinic day: a procedure on that day whatever the hour the suite runs. (Subtracting whole
+    days from now is not: across a daylight-saving change, 23:30 in December less 200 days is 00:30 of the
+    next day in June.)"""
+    from datetime import datetime
+
+    from tracker.timeutil import clinic_zone
+
+    return datetime.combine(day, time(12), clinic_zone())
+
+
+def _earlier_today():
+    """A moment of today in the clinic that has passed: a minute ago, or midnight if that was yesterday."""
+    from datetime import datetime, timedelta
+
+    from tracker.timeutil import clinic_today, clinic_zone, utcnow
+
+    return max(utcnow() - timedelta(minutes=1), datetime.combine(clinic_today(), time(0), clinic_zone()))
+
+
 def _figure(key, **chosen):
     return figures.figure(_filters(**chosen), key)
 
@@ -210,22 +230,21 @@ def test_caps_list_patients_at_or_one_short_of_their_cap(clinic):
 
 
 def test_the_next_possible_session_is_never_the_day_of_the_last_and_waits_for_the_interval(clinic):
-    from datetime import datetime, timedelta, timezone
+    from datetime import timedelta
 
     from tracker.timeutil import clinic_today
 
     today = clinic_today()
-    now = datetime.now(timezone.utc) - timedelta(minutes=1)
     # Injected today: one of Medicare's two diagnostic blocks; a block later today is part of this session.
     today_case = clinic._case("left", "diagnostic", clinic.ada, None, today, State.FOLLOW_UP,
                               patient=clinic._patient("Today", "Tess"))
-    clinic._procedure(today_case, None, now, 20)
+    clinic._procedure(today_case, None, _earlier_today(), 20)
     # eviCore therapeutic, 3 of 4 in the left joint, the last 10 days ago: 60 days apart.
     spaced = clinic._patient("Spaced", "Sam")
     for days_ago in (200, 120, 10):
         injected = clinic._case("left", "therapeutic", clinic.ada, "EVICORE_CMM_203", today, State.CLOSED,
                                 patient=spaced)
-        clinic._procedure(injected, None, now - timedelta(days=days_ago), 20)
+        clinic._procedure(injected, None, _clinic_noon(today - timedelta(days=days_ago)), 20)
     db.session.commit()
 
     rows = {row[0]: row[3:8] for row in _figure("caps").rows}
@@ -237,18 +256,17 @@ def test_the_next_possible_session_is_never_the_day_of_the_last_and_waits_for_th
 def test_the_day_to_book_from_is_the_first_day_the_clinic_works_on_or_after_the_next_possible_one(clinic):
     """The next possible day is the rule's (a Saturday stays a Saturday); "Book from" is the first
     weekday a physician in use has working hours (Dr Ada: Monday to Friday), here the Monday after."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import timedelta
 
     from tracker.timeutil import clinic_today
 
     today = clinic_today()
     saturday = today + timedelta(days=(5 - today.weekday()) % 7 + 7)
     spaced = clinic._patient("Weekend", "Wes")
-    now = datetime.now(timezone.utc)
     for day in (saturday - timedelta(days=200), saturday - timedelta(days=120), saturday - timedelta(days=60)):
         injected = clinic._case("left", "therapeutic", clinic.ada, "EVICORE_CMM_203", today, State.CLOSED,
                                 patient=spaced)
-        clinic._procedure(injected, None, now - timedelta(days=(today - day).days), 20)
+        clinic._procedure(injected, None, _clinic_noon(day), 20)
     db.session.commit()
 
     figure = _figure("caps")
@@ -295,17 +313,16 @@ def test_caps_count_injections_given_elsewhere_as_eligibility_does(clinic):
 def test_caps_filters_choose_the_patients_and_never_shorten_their_count(clinic):
     """A patient injected by two physicians is at her cap in each physician's view: the count is
     every injection of hers in the 12 months, whoever gave it; the filters only choose whom to list."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import timedelta
 
     from tracker.timeutil import clinic_today
 
     today = clinic_today()
-    now = datetime.now(timezone.utc)
     shared = clinic._patient("Shared", "Sue")
     by_ada = clinic._case("left", "diagnostic", clinic.ada, None, today, State.CLOSED, patient=shared)
-    clinic._procedure(by_ada, None, now - timedelta(days=90), 20)
+    clinic._procedure(by_ada, None, _clinic_noon(today - timedelta(days=90)), 20)
     by_bo = clinic._case("right", "diagnostic", clinic.bo, None, today, State.FOLLOW_UP, patient=shared)
-    clinic._procedure(by_bo, None, now - timedelta(days=30), 20)
+    clinic._procedure(by_bo, None, _clinic_noon(today - timedelta(days=30)), 20)
     db.session.commit()
 
     def sue(**chosen):
