@@ -18,7 +18,7 @@ from tracker.workflow import State
 from tests.builders import PATIENT, REFERRAL, commit_elsewhere
 from tests.api_support import (bearer, check_bundle, codes, fhir_json, intake_bundle, of_type, post_bundle,
                                token_for, validated)
-from tests.helpers import field_error, submit
+from tests.helpers import field_error, loaded, soup, submit, words
 
 
 @pytest.fixture
@@ -105,6 +105,53 @@ def test_a_resent_referral_differing_only_in_spelling_the_tracker_ignores_is_a_r
     response = post_bundle(client, intake, again)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert (_count(Case), _count(Patient)) == (1, 1)
+
+
+def _timeline(case_id, client):
+    return [words(li) for li in soup(loaded(client.get(f"/cases/{case_id}"))).select("ol.timeline li")]
+
+
+def test_a_refused_resend_is_on_the_cases_timeline_and_audit_trail_naming_what_differs(
+        client, gen, make_client, login_as):
+    """The coordinator looking at the case learns the referrer sent another side and indication;
+    the case keeps what it had."""
+    sender = gen.user(Role.COORDINATOR, name="Spine Clinic EHR")
+    intake = bearer(token_for(sender, "intake"))
+    assert post_bundle(client, intake, intake_bundle()).status_code == 201
+    case = db.session.execute(db.select(Case)).scalar_one()
+    version, changed_at, before = case.version_id, case.state_changed_at, _last_audit_id()
+
+    _issues(post_bundle(client, intake, intake_bundle(side_code="24028007", indication="indication-therapeutic")), 409)
+
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert (case.side, case.indication.value, case.state) == (Side.LEFT, "diagnostic", State.REFERRED)
+    assert (case.version_id, case.state_changed_at) == (version, changed_at), "the case itself is unchanged"
+    note = case.history[-1]
+    assert (note.action, note.from_state, note.to_state, note.actor_id) == (
+        "referral_resent_differently", State.REFERRED, State.REFERRED, sender.id)
+    [row] = [r for r in _rows_after(before) if r.action.value != "view"]
+    assert (row.action.value, row.object_type, row.object_id) == ("create", "case_history", str(note.id))
+    assert "REF-2026-0042" in row.summary and "side, indication" in row.summary and "API token" in row.actor
+    page = make_client()
+    login_as(gen.user(Role.COORDINATOR), on=page)
+    *_, entry = _timeline(case.id, page)
+    assert "Referral re-sent with other content, not applied" in entry and "Spine Clinic EHR" in entry
+    assert ("REF-2026-0042 was sent again through FHIR intake saying otherwise; the case was not changed. "
+            "Side: right (on file: left). Indication: therapeutic injection (on file: diagnostic block).") in entry
+
+
+def test_the_same_refused_resend_again_adds_no_second_timeline_entry_but_other_content_does(client, intake):
+    assert post_bundle(client, intake, intake_bundle()).status_code == 201
+    for bundle in (intake_bundle(side_code="24028007"), intake_bundle(side_code="24028007"),
+                   intake_bundle(side_code="51440002"), intake_bundle(side_code="24028007")):
+        _issues(post_bundle(client, intake, bundle), 409)
+    case = db.session.execute(db.select(Case)).scalar_one()
+    notes = [h.reason for h in case.history if h.action == "referral_resent_differently"]
+    assert len(notes) == 2, notes
+    assert "Side: right (on file: left)." in notes[0] and "Side: bilateral (on file: left)." in notes[1]
+    trail = db.session.execute(db.select(AuditEvent).filter_by(object_type="case_history")).scalars().all()
+    assert len(trail) == 2, "one audit row with each timeline entry"
 
 
 def test_a_known_patient_is_matched_and_gets_a_new_case(client, intake, gen):

@@ -7,7 +7,8 @@ patient and writes the patient (if new), the case, its history, the sender's ide
 audit rows in one transaction. The same referral posted again (the same ServiceRequest identifier)
 finds its case: no second one. A re-sent referral is a replay only when what it says clinically is
 what the case holds (`differences`): one that says another side, indication, diagnosis, symptom
-onset or patient is refused (ResentDifferently, 409), each difference named, and nothing changes.
+onset or patient is refused (ResentDifferently, 409), each difference named, and the case is not
+changed: the refusal is noted on its timeline (`note_resent_differently`, once for each distinct content).
 """
 import re
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker import audit, coding
 from tracker.extensions import db
 from tracker.formfields import EARLIEST_DATE, LATEST_DATE, name_problem
-from tracker.models import Case, CaseIdentifier, Patient
+from tracker.models import Case, CaseHistory, CaseIdentifier, Patient
 from tracker.patients.duplicates import SAME_MRN, Identity, match_reasons
 from tracker.patients.identity import mrn_key, name_key, normalise_mrn
 from tracker.patients.lookup import find_duplicates, identity_of
@@ -68,10 +69,13 @@ class ResentDifferently(Refusal):
     status = 409
     code = "conflict"
 
-    def __init__(self, case, problems):
+    def __init__(self, case, problems, referral=None, differing=()):
         super().__init__("; ".join(message for message, _ in problems))
         self.case = case
         self.problems = problems
+        self.referral = referral
+        # [(field, label, on file, sent)], in words: what the case's timeline names.
+        self.differing = list(differing)
 
 
 @dataclass
@@ -411,28 +415,40 @@ PATIENT_FACTS = (("mrn", "the patient's MRN", mrn_key), ("family_name", "the pat
 CASE_FACTS = ("side", "indication", "diagnosis_codes", "symptom_onset")
 
 
-def differences(referral, case):
-    """[(message, where)]: each clinical fact the re-sent `referral` states otherwise than `case`
-    (its patient compared as the duplicate rules compare: QA-1002 = qa 1002, García = GARCIA).
-    Empty for a true replay."""
+# Each compared fact as the case's timeline names it.
+FACT_LABELS = {"mrn": "MRN", "family_name": "Family name", "given_name": "Given name",
+               "date_of_birth": "Date of birth", "side": "Side", "indication": "Indication",
+               "diagnosis_codes": "Diagnosis codes", "symptom_onset": "Symptom onset"}
+
+
+def differing(referral, case):
+    """[(field, words, on file, sent)]: each clinical fact the re-sent `referral` states otherwise
+    than `case`, both values in words (its patient compared as the duplicate rules compare:
+    QA-1002 = qa 1002, García = GARCIA). Empty for a true replay."""
     found = []
-    on_file = f"Referral {referral.identifier[1]} is on file (ServiceRequest/{case.id}) with"
     # The record the referral was received for may since have been merged into the case's patient.
     records = [case.patient, *case.patient.merged_records]
     patient = next((r for r in records if mrn_key(r.mrn) == mrn_key(referral.patient["mrn"])), case.patient)
     for name, words, key in PATIENT_FACTS:
         held, sent = getattr(patient, name), referral.patient[name]
         if (key(held) if key else held) != (key(sent) if key else sent):
-            found.append((f"{on_file} {words} {_said(held)}; this Bundle says {_said(sent)}", name))
+            found.append((name, words, _said(held), _said(sent)))
     for name in CASE_FACTS:
         held, sent = getattr(case, name), referral.referral[name]
         if name == "diagnosis_codes":
             held, sent = sorted(held or []), sorted(sent or [])
         if held != sent:
             words = name.replace("_", " ") if name != "diagnosis_codes" else "diagnosis codes"
-            found.append((f"{on_file} {words} {_said(held)}; this Bundle says {_said(sent)}", name))
-    return [(f"{message}: a change must be made in the tracker by a coordinator.", referral.wheres.get(name))
-            for message, name in found]
+            found.append((name, words, _said(held), _said(sent)))
+    return found
+
+
+def differences(referral, case, found=None):
+    """[(message, where)]: each of `differing` as the sender hears it, with where it is in the Bundle."""
+    on_file = f"Referral {referral.identifier[1]} is on file (ServiceRequest/{case.id}) with"
+    return [(f"{on_file} {words} {held}; this Bundle says {sent}: a change must be made in the tracker by a "
+             f"coordinator.", referral.wheres.get(name))
+            for name, words, held, sent in (differing(referral, case) if found is None else found)]
 
 
 def _said(value):
@@ -447,10 +463,39 @@ def _said(value):
 
 def _replayed(referral, case):
     """The case a true replay finds; ResentDifferently when the re-send says something else."""
-    problems = differences(referral, case)
-    if problems:
-        raise ResentDifferently(case, problems)
+    found = differing(referral, case)
+    if found:
+        raise ResentDifferently(case, differences(referral, case, found), referral, found)
     return case, False, False
+
+
+RESENT_DIFFERENTLY = "referral_resent_differently"
+
+
+@service
+def note_resent_differently(refusal, actor):
+    """Put a refused re-send (ResentDifferently) on its case's timeline, naming each differing
+    fact, with its audit row, so the coordinator looking at the case learns what the referrer now
+    says; the case itself is not changed. The same content refused again adds nothing: the
+    timeline says each distinct re-send once (each request is still audited as a read)."""
+    case, (system, value) = refusal.case, refusal.referral.identifier
+    said = " ".join(f"{FACT_LABELS[name]}: {sent} (on file: {held})." for name, _words, held, sent in refusal.differing)
+    reason = f"Referral {value} was sent again through FHIR intake saying otherwise; the case was not changed. {said}"
+    noted = db.session.execute(db.select(CaseHistory.id).filter_by(
+        case_id=case.id, action=RESENT_DIFFERENTLY, reason=reason).limit(1)).scalar()
+    if noted is not None:
+        return None
+    # By the case's id, not the relationship: the case row (its version, its waiting time) stays as it was.
+    note = CaseHistory(case_id=case.id, actor_id=actor.id, actor_role=actor.role, action=RESENT_DIFFERENTLY,
+                       from_state=case.state, to_state=case.state, reason=reason)
+    db.session.add(note)
+    db.session.flush()
+    fields = ", ".join(name.replace("_", " ") for name, *_ in refusal.differing)
+    audit.record(audit.Action.CREATE, "case_history", note.id, user=actor,
+                 summary=f"refused re-send of referral {system}|{value} for case {case.id} noted on its timeline "
+                         f"(differs in {fields})")
+    db.session.commit()
+    return note
 
 
 # ------------------------------------------------------------------ writing

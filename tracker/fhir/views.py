@@ -166,6 +166,7 @@ def _intake_refused(refusal):
     for patient in getattr(refusal, "patients", []):
         record_read("patient", patient.id)
     if getattr(refusal, "case", None) is not None:  # ResentDifferently: the answer quotes the case
+        intake.note_resent_differently(refusal, api_user())
         record_read("case", refusal.case.id)
     return outcome_response(refusal.status, getattr(refusal, "problems", [str(refusal)]),
                             getattr(refusal, "code", None))

@@ -4,7 +4,7 @@ from tracker.extensions import db
 from tracker.models.types import UTCDateTime, choice_enum
 from tracker.roles import Role
 from tracker.timeutil import utcnow
-from tracker.vocab import Indication, Side
+from tracker.vocab import N_, Indication, Side
 from tracker.workflow import State
 
 
@@ -98,7 +98,8 @@ class Case(db.Model):
 
 
 class CaseHistory(db.Model):
-    """The case's timeline: one row per state change, written with the change itself."""
+    """The case's timeline: one row per state change, written with the change itself, and the
+    notes that change nothing (`NOTES`: from and to the state the case was in)."""
 
     __tablename__ = "case_history"
 
@@ -115,6 +116,14 @@ class CaseHistory(db.Model):
 
     case = db.relationship("Case", back_populates="history")
     actor = db.relationship("User")
+
+    # Timeline entries that do not move the case, by action, with what the timeline calls them.
+    NOTES = {"referral_resent_differently": N_("Referral re-sent with other content, not applied")}
+
+    @property
+    def note(self):
+        """What the timeline calls this entry when it moved nothing; None for a state change."""
+        return self.NOTES.get(self.action)
 
 
 class CaseStateCount(db.Model):
