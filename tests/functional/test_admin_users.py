@@ -726,3 +726,69 @@ def test_a_physician_given_another_role_is_told_the_same(admin_client, gen):
 
     said = words(admin_client.get(save_user(admin_client, moved.id, role="coordinator").location))
     assert "1 open case is still assigned to Dr Now Coordinating: reassign it from the worklist." in said
+
+
+# ---------------------------------------------------------------- accounts linked under another name before the check
+
+MISMATCH = "Name on the account differs from the patient record: Pat Three vs Erik Lindqvist"
+
+
+def _linked_before_the_check(gen, name="Pat Three", email="pat3@example.org", patient=None):
+    """A patient account written as accounts were before the name check: straight to the table."""
+    return gen.user(Role.PATIENT, name=name, email=email, patient=patient or _lindqvist(gen))
+
+
+def _row_of(html, name):
+    return next(words(row) for row in soup(html).select("tbody tr") if name in words(row))
+
+
+def test_an_account_named_otherwise_than_its_record_is_flagged_on_users_and_on_its_page(admin_client, gen):
+    pat = _linked_before_the_check(gen)
+    gen.user(Role.PATIENT, name="Claire Moreau", email="claire@example.org",
+             patient=gen.patient(mrn="DEMO-0003", family_name="Moreau", given_name="Claire"))
+    gen.user(Role.PATIENT, name="García Ana", email="ana@example.org",
+             patient=gen.patient(mrn="DEMO-0004", family_name="Garcia", given_name="Ana"))
+
+    listing = admin_client.get("/admin/users").get_data(as_text=True)
+
+    assert MISMATCH in _row_of(listing, "Pat Three")
+    assert "differs" not in _row_of(listing, "Claire Moreau"), "the same name"
+    assert "differs" not in _row_of(listing, "García Ana"), "compared as the creation check compares"
+    assert words(soup(listing)).count("differs from the patient record") == 1
+    page = admin_client.get(f"/admin/users/{pat.id}").get_data(as_text=True)
+    assert MISMATCH in words(soup(page))
+
+
+def test_the_flag_goes_once_the_admin_gives_the_account_the_records_name(admin_client, gen):
+    pat = _linked_before_the_check(gen)
+    assert save_user(admin_client, pat.id, name="Erik Lindqvist").status_code == 302
+    assert "differs from the patient record" not in admin_client.get("/admin/users").get_data(as_text=True)
+    assert "differs from the patient record" not in admin_client.get(f"/admin/users/{pat.id}").get_data(as_text=True)
+
+
+def test_an_account_the_admin_confirmed_for_the_record_is_not_flagged(admin_client, gen):
+    _lindqvist(gen)
+    refused = submit(admin_client, "/admin/users/new", PAT_THREE).get_data(as_text=True)
+    data = form_data(form_posting_to(refused, "/admin/users/new"))
+    assert admin_client.post("/admin/users/new",
+                             data={**data, "confirm_patient": "y", "new_password": NEW_PASSWORD}).status_code == 302
+    pat = user_by_email("pat3@example.org")
+
+    assert "differs from the patient record" not in admin_client.get("/admin/users").get_data(as_text=True)
+    assert "differs from the patient record" not in admin_client.get(f"/admin/users/{pat.id}").get_data(as_text=True)
+
+
+def test_the_users_list_flags_any_number_of_accounts_in_the_same_number_of_queries(admin_client, gen, count_queries):
+    def queries():
+        with count_queries() as counter:
+            assert admin_client.get("/admin/users").status_code == 200
+        return counter.n
+
+    _linked_before_the_check(gen)
+    one = queries()
+    for n in range(8):
+        gen.user(Role.PATIENT, name=f"Someone Else{n}", email=f"else{n}@example.org",
+                 patient=gen.patient(mrn=f"DEMO-01{n:02}", family_name=f"Record{n}", given_name="Other"))
+    many = admin_client.get("/admin/users").get_data(as_text=True)
+    assert words(soup(many)).count("differs from the patient record") == 9
+    assert queries() == one

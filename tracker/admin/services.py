@@ -69,6 +69,35 @@ def _confirmed_for(patient, name, confirmed_patient_id, linked=None):
 CONFIRMED = "; the admin confirmed the account is for %s although the names differ"
 
 
+def _created_summary(patient, confirmed):
+    return f"created patient account for patient {patient.id}" + (CONFIRMED % "that record" if confirmed else "")
+
+
+def _confirms(summary, patient):
+    """Whether an account's audit row says an admin confirmed it for `patient` (created for it, or
+    linked or renamed, with the box ticked)."""
+    return summary == _created_summary(patient, True) or summary.endswith(CONFIRMED % f"patient {patient.id}")
+
+
+def names_differing(accounts):
+    """{account id: patient} for each of `accounts` whose name is not the name on the patient
+    record it is linked to, compared as creating or linking the account compares them, and which
+    no admin confirmed for that record: accounts linked before that check refused such a link, so
+    that an admin can correct them. One query, for the confirmations, and only when an account on
+    the page differs (however many)."""
+    differing = {a.id: a.patient for a in accounts if a.patient is not None
+                 and not account_name_matches(a.name, a.patient.family_name, a.patient.given_name)}
+    if differing:
+        confirmations = db.session.execute(db.select(AuditEvent.object_id, AuditEvent.summary).filter(
+            AuditEvent.object_type == "user", AuditEvent.object_id.in_([str(i) for i in differing]),
+            AuditEvent.summary.contains(CONFIRMED.split("%s")[0]))).all()
+        for object_id, summary in confirmations:
+            patient = differing.get(int(object_id))
+            if patient is not None and _confirms(summary, patient):
+                del differing[int(object_id)]
+    return differing
+
+
 def _check_email_free(email, user_id=None):
     existing = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
     if existing is not None and existing.id != user_id:
@@ -98,8 +127,7 @@ def create_user(email, name, role, password, patient_mrn=None, actor=None, confi
     set_password(user, password)
     db.session.add(user)
     _flush_or_explain(email, role, patient_mrn)
-    summary = (f"created patient account for patient {patient.id}" + (CONFIRMED % "that record" if confirmed else "")
-               if patient else f"created {Role(role).value} account")
+    summary = _created_summary(patient, confirmed) if patient else f"created {Role(role).value} account"
     audit.record(audit.Action.CREATE, "user", user.id, summary=summary, user=actor)
     db.session.commit()
     return user

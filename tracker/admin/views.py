@@ -99,7 +99,8 @@ def users():
     page = paginate(
         services.users_query(_valid(filters.role), _valid(filters.status), _valid(filters.q)),
         current_app.config["PER_PAGE"])
-    html = render_template("admin/users.html", page=page, filters=filters)
+    html = render_template("admin/users.html", page=page, filters=filters,
+                           differing=services.names_differing(page.items))
     # A patient's account shows the patient's name and MRN: one row for the page, as a worklist's.
     audit.viewed_list("user_list", f"users page {page.page}", len(page.items), "account",
                       export.filters_text(filters), user=current_user)
@@ -175,7 +176,7 @@ def _say_what_is_left(physician):
 def _user_page(form, user, stale=False, status=None):
     _ask_which_record(form)
     return render_template("admin/user_edit.html", form=form, user=user, reset_form=ResetPasswordForm(),
-                           stale=stale), status or 200
+                           stale=stale, differing=services.names_differing([user])), status or 200
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
@@ -191,7 +192,7 @@ def reset_password(user_id):
     form = EditUserForm(formdata=None, obj=user)
     _show_saved(form, user)
     return render_template("admin/user_edit.html", form=form, user=user, reset_form=reset_form,
-                           stale=False), 422
+                           stale=False, differing=services.names_differing([user])), 422
 
 
 def _audit_query():
