@@ -20,7 +20,8 @@ from tracker.workflow import State
 
 from tests.api_support import bearer, fhir_json, token_for
 from tests.builders import answers_for, checklist_url, post_step
-from tests.helpers import by_id, csrf_from, field_error, form_data, form_posting_to, links, soup, submit, text, words
+from tests.helpers import (by_id, csrf_from, field_error, form_data, form_posting_to, links, loaded, soup, submit, text,
+                           words)
 
 
 def sign(client, record, version=None):
@@ -352,6 +353,21 @@ def test_a_coordinator_reads_the_note(gen, client, login_as, physician):
     page = text(client.get(f"/cases/{record.case_id}/procedure/note"))
     assert "Sacroiliac joint injection: procedure note" in page
     assert "Add an addendum" not in page
+
+
+@pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
+@pytest.mark.parametrize("role", [Role.PHYSICIAN, Role.COORDINATOR])
+def test_the_notes_breadcrumb_puts_a_separator_only_between_its_links(gen, client, login_as, physician, role, signed):
+    record = gen.procedure(physician=physician, steps="all", sign=signed)
+    login_as(physician if role == Role.PHYSICIAN else gen.user(role))
+
+    crumbs = soup(loaded(client.get(f"/cases/{record.case_id}/procedure/note"))).find(
+        "nav", attrs={"aria-label": "Breadcrumb"})
+
+    # Each piece of text between the links is one separator: none before the first, after the last, or doubled.
+    pieces = [words(node) if hasattr(node, "get_text") else node.strip() for node in crumbs.children]
+    assert [p for p in pieces if p] == ["← Procedure checklist", "·", "Case"]
+    assert links(crumbs) == [f"/cases/{record.case_id}/procedure", f"/cases/{record.case_id}"]
 
 
 # ------------------------------------------------------------------ abandoning
