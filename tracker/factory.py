@@ -130,10 +130,10 @@ def register_blueprints(app):
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
-def _hold_at_table(appointment):
+def _hold_at_table(appointment, record=None):
     """scheduling.services.hold_at_table, imported when a page asks (the services need the app)."""
     from tracker.scheduling.services import hold_at_table
-    return hold_at_table(appointment)
+    return hold_at_table(appointment, record)
 
 
 def _anticoagulants_elsewhere(case):

@@ -113,6 +113,27 @@ def test_each_entry_shows_its_status_and_readiness(client, coordinator, gen, doc
     assert "Check in" not in cancelled_entry
 
 
+@pytest.mark.parametrize("own_cases_only, then", [
+    (False, "another physician can see them and start the procedure."),
+    (True, "this clinic keeps each procedure to its booked physician, so cancel this appointment and book the "
+           "patient with another physician."),
+])
+def test_a_deactivated_physicians_checked_in_patient_is_flagged_as_already_here(
+        app, monkeypatch, client, coordinator, gen, doctors, rooms, own_cases_only, then):
+    monkeypatch.setitem(app.config, "PROCEDURE_OWN_CASES_ONLY", own_cases_only)
+    _ames, berg = doctors
+    one, _ = rooms
+    here = gen.appointment(patient_case(gen, "Here"), physician=berg, room=one, starts_at=clinic_at(1, 9),
+                           status=AppointmentStatus.CHECKED_IN)
+    berg.active = False
+    db.session.commit()
+
+    flag = f"Dr Berg is no longer active and the patient is already here: {then}"
+    [card] = columns(board(client, clinic_day(1)))["Fluoro 1 Fluoroscopy"]
+    assert flag in card and "move this appointment" not in card
+    assert words(soup(loaded(client.get(f"/appointments/{here.id}"))).find(id="physician-inactive")) == flag
+
+
 def test_check_in_is_offered_on_the_board_for_todays_booked_appointments_only(
         client, coordinator, gen, doctors, rooms):
     ames, _ = doctors

@@ -5,17 +5,19 @@ that it is still to be confirmed), never the original plan as if followed. Throu
 CSRF on."""
 from datetime import datetime, timedelta, timezone
 
+from babel.dates import format_skeleton
+
 from tracker.extensions import db
 from tracker.models import Appointment, RiskScreen
 from tracker.scheduling.instructions import in_words
-from tracker.timeutil import clinic_today
+from tracker.timeutil import clinic_today, to_clinic
 from tracker.workflow import State
 
 from tests.builders import checklist_url, clinic_at, clinic_day
 from tests.functional.test_booking import acknowledging, booking, physician, room  # noqa: F401
 from tests.functional.test_preparation_fit import (appointment_of, booked_too_late, day, eligible,  # noqa: F401
                                                    morning, patient_user, CLOPIDOGREL)
-from tests.helpers import by_id, form_data, form_posting_to, loaded, soup, submit, text, words
+from tests.helpers import by_id, form_data, form_posting_to, loaded, sign_in, soup, submit, text, words
 
 APIXABAN = {"anticoagulant_answer": "taking", "anticoagulants": "apixaban 5 mg twice daily",
             "anticoagulant_hold_plan": "Hold 2 days (CrCl 60). Restart evening after procedure.",
@@ -145,3 +147,45 @@ def test_readiness_of_a_plan_that_fits_asks_no_last_dose(client, coordinator, mo
     appointment = appointment_of(case)
     assert soup(text(client.get(f"/appointments/{appointment.id}"))).find(id="anticoagulant_last_dose_on") is None
     assert readiness(client, appointment, anticoagulant_plan_confirmed="y").status_code == 302
+
+
+def cards(client, make_client, physician, appointment, count_queries):
+    """The appointment's card on the day board (as `client`) and on its physician's day, as read, with
+    how many statements each page ran."""
+    day = to_clinic(appointment.starts_at).date().isoformat()
+    doctor = make_client()
+    sign_in(doctor, physician)
+    said, queries = [], []
+    for browser, url in ((client, f"/schedule/day?date={day}"), (doctor, f"/schedule/mine?date={day}")):
+        with count_queries() as counter:
+            page = loaded(browser.get(url))
+        [card] = [words(article) for article in soup(page).find_all("article")
+                  if f"/appointments/{appointment.id}" in str(article)]
+        said.append(card)
+        queries.append(counter.n)
+    return said, queries
+
+
+def test_the_cards_say_the_last_dose_is_not_confirmed_then_the_day_confirmed_in_as_many_queries(
+        client, make_client, physician, booked_too_late, count_queries):
+    unconfirmed, before = cards(client, make_client, physician, booked_too_late, count_queries)
+    assert all("Last dose: not confirmed yet" in card for card in unconfirmed), unconfirmed
+
+    last = clinic_day(-2)
+    assert readiness(client, booked_too_late, anticoagulant_plan_confirmed="y",
+                     anticoagulant_last_dose_on=last.isoformat()).status_code == 302
+
+    confirmed, after = cards(client, make_client, physician, booked_too_late, count_queries)
+    shown = format_skeleton("MMMEd", last, locale="en")
+    assert all(f"Last dose: {shown} (confirmed)" in card for card in confirmed), confirmed
+    assert not any("not confirmed" in card for card in confirmed)
+    assert after == before
+
+
+def test_a_card_whose_hold_fitted_says_nothing_of_the_last_dose(client, coordinator, morning, physician, room, gen,
+                                                                 patient_user):
+    case = eligible(gen, patient_user, **CLOPIDOGREL)
+    response = submit(client, f"/cases/{case.id}/book", booking(clinic_day(20), "10:15", physician, room))
+    assert response.status_code == 302
+    board = words(loaded(client.get(f"/schedule/day?date={clinic_day(20).isoformat()}")))
+    assert "Last dose" not in board

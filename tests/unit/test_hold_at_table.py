@@ -6,9 +6,10 @@ from types import SimpleNamespace
 import pytest
 
 from tracker.scheduling.instructions import HOLD, PREMEDICATION
-from tracker.scheduling.readiness import hold_words, last_dose_problem
+from tracker.scheduling.readiness import hold_words, last_dose_problem, unconfirmed_hold
 
-RISK = SimpleNamespace(anticoagulant_answer="taking", anticoagulants="apixaban", anticoagulant_hold_days=2)
+RISK = SimpleNamespace(anticoagulant_answer="taking", anticoagulants="apixaban", anticoagulant_hold_days=2,
+                       allergy_answer="nkda")
 WED, FRI, SAT, SUN = date(2026, 12, 2), date(2026, 12, 4), date(2026, 12, 5), date(2026, 12, 6)
 
 
@@ -40,3 +41,26 @@ def test_a_confirmed_last_dose_is_named():
 ])
 def test_what_readiness_asks_before_a_hold_that_did_not_fit_is_confirmed(missed, confirmed, last_dose, problem):
     assert last_dose_problem(missed, confirmed, last_dose, SAT) == problem
+
+
+def test_what_the_physician_answered_at_the_start_is_named_when_readiness_confirmed_none():
+    entered = SimpleNamespace(anticoagulant_last_dose_on=FRI, hold_acknowledged=False)
+    proceeded = SimpleNamespace(anticoagulant_last_dose_on=None, hold_acknowledged=True)
+    asked_nothing = SimpleNamespace(anticoagulant_last_dose_on=None, hold_acknowledged=False)
+    did_not_fit = ("Hold planned 2 days — did not fit this booking: the last dose would have been Wednesday, "
+                   "December 2, 2026; ")
+    assert hold_words(RISK, {HOLD: WED}, None, entered) == (
+        did_not_fit + "last dose on Friday, December 4, 2026, as entered by the physician at the start")
+    assert hold_words(RISK, {HOLD: WED}, None, proceeded) == (
+        did_not_fit + "started without a confirmed day of the last dose (the physician's decision)")
+    assert hold_words(RISK, {HOLD: WED}, None, asked_nothing) == did_not_fit + "confirm when the last dose was taken"
+    assert hold_words(RISK, {HOLD: WED}, SAT, proceeded).endswith("last dose on Saturday, December 5, 2026, as "
+                                                                   "confirmed at readiness")
+
+
+def test_the_start_asks_only_for_a_hold_that_did_not_fit_with_no_last_dose_confirmed():
+    assert unconfirmed_hold(RISK, {HOLD: WED}, None) == (
+        "Blood thinner: apixaban. The 2-day hold did not fit this booking: the last dose would have been "
+        "Wednesday, December 2, 2026, and no day of the last dose was confirmed.")
+    assert unconfirmed_hold(RISK, {HOLD: WED}, FRI) == ""
+    assert unconfirmed_hold(RISK, {PREMEDICATION: None}, None) == ""

@@ -1,5 +1,6 @@
 """What a procedure record says its physician acknowledged to start it (tracker.procedures.records,
 pure: read from any object with the record's attributes)."""
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -17,5 +18,17 @@ from tracker.procedures.records import acknowledged
 ])
 def test_a_record_says_what_was_acknowledged_to_start_it(pregnancy, infection, case_ids, said):
     record = SimpleNamespace(pregnancy_acknowledged=pregnancy, infection_acknowledged=infection,
-                             acknowledged_case_ids=case_ids)
+                             acknowledged_case_ids=case_ids, anticoagulant_last_dose_on=None, hold_acknowledged=False)
+    assert acknowledged(record) == said
+
+
+@pytest.mark.parametrize("last_dose_on, hold_acknowledged, said", [
+    (date(2026, 12, 4), False, "Anticoagulant hold did not fit: last dose on Friday, December 4, 2026, entered at "
+                               "the start; another procedure in progress (case 12)"),
+    (None, True, "Anticoagulant hold did not fit and no day of the last dose was confirmed; another procedure in "
+                 "progress (case 12)"),
+])
+def test_a_record_says_what_its_physician_answered_for_a_hold_that_did_not_fit(last_dose_on, hold_acknowledged, said):
+    record = SimpleNamespace(pregnancy_acknowledged=None, infection_acknowledged=False, acknowledged_case_ids=[12],
+                             anticoagulant_last_dose_on=last_dose_on, hold_acknowledged=hold_acknowledged)
     assert acknowledged(record) == said

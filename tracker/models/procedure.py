@@ -96,6 +96,11 @@ class ProcedureRecord(db.Model):
     # The risk screen's active infection or fever, acknowledged likewise (false when there was none).
     infection_acknowledged = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     acknowledged_case_ids = db.Column(db.JSON(none_as_null=True))
+    # A blood thinner's hold that did not fit the booked day, with no day of the last dose confirmed
+    # at readiness: the day the physician entered at the start, or (hold_acknowledged) her decision
+    # to proceed without one. Neither when she was not asked.
+    anticoagulant_last_dose_on = db.Column(db.Date)
+    hold_acknowledged = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     version_id = db.Column(db.Integer, nullable=False, default=1)
 
     # A backref, so the case model needs no import of this one; the workflow's signing guard reads it.

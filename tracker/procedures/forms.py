@@ -7,7 +7,7 @@ rules give every message (validate_step) and a typed value is shown back exactly
 from flask_babel import lazy_gettext as _l
 from wtforms import (BooleanField, FieldList, Form, FormField, HiddenField, RadioField, SelectField,
                      SelectMultipleField, StringField, SubmitField, TextAreaField)
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.formfields import TrackerForm, options
@@ -15,6 +15,7 @@ from tracker.procedures.rules.schema import (INJECTATE_ROW_FIELDS, NRS_MAX, NRS_
                                              STEP_FIELDS, STRENGTH_CONFIRMATION, ArthrogramPattern, Complication,
                                              Guidance, SkinAnaesthetic, Step)
 from tracker.procedures.rules.values import saved_answers
+from tracker.scheduling.forms import ClinicDateField
 from tracker.vocab import Side
 
 # A step form shows at least this many injectate rows; the spare ones stay empty and are ignored.
@@ -170,6 +171,10 @@ class StartForm(TrackerForm):
     # Ticked by the physician on the warning page when the risk screen says active infection or fever.
     infection_acknowledged = BooleanField(_l("I have reviewed the infection or fever: it has resolved, or I decide "
                                              "to proceed with the injection"))
+    # Asked on the warning page when the blood thinner's hold did not fit the booked day and no day of
+    # the last dose was confirmed at readiness: the day (asked of the patient), or her decision without it.
+    anticoagulant_last_dose_on = ClinicDateField(_l("Day of the last dose"), validators=[Optional()])
+    hold_acknowledged = BooleanField(_l("I proceed without a confirmed day of the last dose: my decision"))
     submit = SubmitField(_l("Start procedure"))
 
     def acknowledged_ids(self):

@@ -5,6 +5,7 @@ from tracker.procedures.formulary import plain, strength_words
 from tracker.procedures.rules.schema import (STEP_FIELDS, ArthrogramPattern, Complication, Guidance,
                                              SkinAnaesthetic, Step)
 from tracker.procedures.rules.values import saved_answers
+from tracker.scheduling.instructions import in_words
 from tracker.vocab import INFECTION_ANSWER, Pregnancy, Side
 
 
@@ -17,14 +18,20 @@ def current_record(records):
 
 def acknowledged(record):
     """What the physician acknowledged to start the procedure, in words ("possibly pregnant on the
-    risk screen", "active infection or fever on the risk screen", "another procedure in progress
-    (case 12)"); "" when she was asked nothing. She acknowledged it with the start: its physician
+    risk screen", "active infection or fever on the risk screen", "anticoagulant hold did not fit and
+    no day of the last dose was confirmed", "another procedure in progress (case 12)"); "" when she
+    was asked nothing. She acknowledged it with the start: its physician
     and time say who and when."""
     said = []
     if record.pregnancy_acknowledged:
         said.append(f"{Pregnancy(record.pregnancy_acknowledged).label.lower()} on the risk screen")
     if record.infection_acknowledged:
         said.append(f"{INFECTION_ANSWER} on the risk screen")
+    if record.anticoagulant_last_dose_on:
+        said.append(f"anticoagulant hold did not fit: last dose on {in_words(record.anticoagulant_last_dose_on)}, "
+                    f"entered at the start")
+    elif record.hold_acknowledged:
+        said.append("anticoagulant hold did not fit and no day of the last dose was confirmed")
     cases = record.acknowledged_case_ids or []
     if cases:
         said.append(("another procedure" if len(cases) == 1 else "other procedures") + " in progress ("

@@ -29,9 +29,11 @@ from tracker.procedures.rules.schema import (CONTRAST_ALLERGY_FIELDS, INJECTATE_
 from tracker.procedures.rules.values import saved_answers
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
 from tracker.timeutil import on_a_later_day, to_clinic, utcnow
+from tracker.scheduling import services as scheduling
+from tracker.scheduling.instructions import in_words
 from tracker.transactions import service, undo_refused_write
-from tracker.vocab import (AppointmentStatus, Side, allergies_of, decision_flags, infection_flag, joints_of, not_asked,
-                           pregnancy_flag)
+from tracker.vocab import (AppointmentStatus, Side, allergies_of, anticoagulant_words, decision_flags, infection_flag,
+                           joints_of, not_asked, pregnancy_flag)
 from tracker.workflow import State
 
 SIGNED = "This procedure record is signed and can no longer change. Add an addendum instead."
@@ -48,14 +50,17 @@ class ProcedureRefused(Refusal):
 
 class AcknowledgeFirst(Refusal):
     """A start the physician acknowledges first, not a stop: another procedure of hers in progress
-    (`records`, oldest first; it may simply not be signed yet), and the risk screen's answers that
-    wait for her decision (`flags`, vocab.decision_flags: a pregnancy, an active infection or fever)."""
+    (`records`, oldest first; it may simply not be signed yet), the risk screen's answers that
+    wait for her decision (`flags`, vocab.decision_flags: a pregnancy, an active infection or fever),
+    and a blood thinner's hold that did not fit with no last dose confirmed (`hold`, its words; `errors`:
+    why the day of the last dose she entered was refused, by field)."""
 
-    def __init__(self, records, flags=()):
-        self.records, self.flags = list(records), list(flags)
+    def __init__(self, records, flags=(), hold="", errors=None):
+        self.records, self.flags, self.hold, self.errors = list(records), list(flags), hold, dict(errors or {})
         said = (["You have another procedure in progress: "
                  + "; ".join(f"case {record.case_id}" for record in self.records) + "."] if self.records else [])
         said += [f"The risk screen says {flag.answer}." for flag in self.flags]
+        said += [hold, *self.errors.values()] if hold else []
         super().__init__(" ".join(said))
 
 
@@ -317,13 +322,19 @@ def _acknowledges(acknowledged, running):
 
 
 @service
-def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowledged=()):
+def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowledged=(), last_dose_on=None,
+          hold_acknowledged=False):
     """Start the procedure: the case moves to in procedure, its appointment too, and a new record
     is stamped with the start time. The workflow's guard checks the appointment is ready. While
     the physician has another procedure in progress, or the risk screen says something that waits
     for her decision (a pregnancy, an active infection or fever: `risks_acknowledged` names the
     kinds she ticked), the start waits for her acknowledgement (AcknowledgeFirst); the record keeps
-    what she acknowledged and the audit row says it. `acknowledged` True (a script) acknowledges all."""
+    what she acknowledged and the audit row says it. `acknowledged` True (a script) acknowledges all.
+
+    So does a blood thinner's hold that did not fit the booked day with no day of the last dose
+    confirmed at readiness (overridden instead): she enters the day (`last_dose_on`, refused after the
+    appointment's day as readiness refuses it, even with the box ticked) or decides to proceed without
+    it (`hold_acknowledged`); the record, the appointment's history and the audit row keep which."""
     now = now or utcnow()
     formulary()
     appointment = case.active_appointment
@@ -337,21 +348,47 @@ def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowl
     running = running_elsewhere(case, actor, now)
     flags = decision_flags(case.risk_screen)
     unacknowledged = [flag for flag in flags if acknowledged is not True and flag.kind not in set(risks_acknowledged)]
-    if (running and not _acknowledges(acknowledged, running)) or unacknowledged:
-        raise AcknowledgeFirst(running if not _acknowledges(acknowledged, running) else (), unacknowledged)
+    hold = scheduling.unconfirmed_hold(appointment) if appointment is not None else ""
+    refused = ({"anticoagulant_last_dose_on": scheduling.last_dose_problem(appointment, last_dose_on)}
+               if hold and last_dose_on is not None and scheduling.last_dose_problem(appointment, last_dose_on)
+               else {})
+    hold_open = bool(hold) and acknowledged is not True and (bool(refused) or (last_dose_on is None
+                                                                                and not hold_acknowledged))
+    if (running and not _acknowledges(acknowledged, running)) or unacknowledged or hold_open:
+        raise AcknowledgeFirst(running if not _acknowledges(acknowledged, running) else (), unacknowledged,
+                               hold if hold_open else "", refused)
+    entered = last_dose_on if hold and acknowledged is not True else None
     appointment.status = AppointmentStatus.IN_PROCEDURE
-    appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="procedure started"))
+    appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="procedure started",
+                                                 reason=_hold_answered(hold, entered)))
     meanwhile = (" while " + ", ".join(f"case {record.case_id}" for record in running)
                  + (" was" if len(running) == 1 else " were") + " in procedure (acknowledged)") if running else ""
     meanwhile += "".join(f"; {flag.answer} on the risk screen (acknowledged)" for flag in flags)
+    if hold:
+        risk = case.risk_screen
+        meanwhile += (f"; last dose of {anticoagulant_words(risk)} on {in_words(entered)}, entered at the start "
+                      f"(the {risk.anticoagulant_hold_days}-day hold did not fit)" if entered else
+                      f"; the {risk.anticoagulant_hold_days}-day hold of {anticoagulant_words(risk)} did not fit and "
+                      f"no day of the last dose was confirmed (acknowledged)")
     record = audit.created(ProcedureRecord(case=case, appointment=appointment, side=case.side, started_at=now,
                                            started_by_id=actor.id, last_change_at=now,
                                            pregnancy_acknowledged=pregnancy_flag(case.risk_screen),
                                            infection_acknowledged=infection_flag(case.risk_screen),
-                                           acknowledged_case_ids=[other.case_id for other in running] or None),
+                                           acknowledged_case_ids=[other.case_id for other in running] or None,
+                                           anticoagulant_last_dose_on=entered,
+                                           hold_acknowledged=bool(hold) and entered is None),
                            "procedure_record", f"case {case.id}: procedure started{meanwhile}", user=actor)
     db.session.commit()
     return record
+
+
+def _hold_answered(hold, entered):
+    """What the appointment's history says of the hold the start asked about (None when it asked nothing)."""
+    if not hold:
+        return None
+    if entered:
+        return f"Last dose on {in_words(entered)}, entered at the start (the hold did not fit)."
+    return "Started without a confirmed day of the last dose (the hold did not fit): the physician's decision."
 
 
 @service

@@ -238,39 +238,53 @@ def checklist(case_id):
 def start(case_id):
     case = get_case(case_id)
     form = StartForm()
-    if not form.validate_on_submit():
+    # A day of the last dose that is not a date is said beside its field on the warning page: with
+    # it the start waits, whatever else was ticked.
+    unreadable = not form.validate_on_submit()
+    if unreadable and set(form.errors) != {"anticoagulant_last_dose_on"}:
         abort(400)
-    on_refusal(lambda refusal: _start_refused(case, refusal))
+    on_refusal(lambda refusal: _start_refused(case, refusal, form))
     services.start(case, current_user, version_id=form.version_id.data or None,
-                   acknowledged=form.acknowledged_ids(), risks_acknowledged=form.risks_acknowledged())
+                   acknowledged=form.acknowledged_ids(), risks_acknowledged=form.risks_acknowledged(),
+                   last_dose_on=form.anticoagulant_last_dose_on.data,
+                   hold_acknowledged=form.hold_acknowledged.data and not unreadable)
     flash(_("Procedure started: the timer is running."), "success")
     return redirect(url_for("procedures.checklist", case_id=case.id))
 
 
-def _start_refused(case, refusal):
+def _start_refused(case, refusal, typed):
     if isinstance(refusal, StaleEdit):
         return back_to(url_for("cases.show", case_id=case.id), STALE_START)(refusal)
     if isinstance(refusal, AcknowledgeFirst):
-        return _acknowledge_first(case, refusal)
+        return _acknowledge_first(case, refusal, typed)
     flash(_("The procedure was not started. %(refusal)s", refusal=refusal), "error")
     appointment = case.active_appointment
     return redirect(url_for("scheduling.show", appointment_id=appointment.id) if appointment
                     else url_for("cases.show", case_id=case.id))
 
 
-def _acknowledge_first(case, refusal):
+def _acknowledge_first(case, refusal, typed):
     """The warning before the start: the physician's other procedures in progress, each linked to
-    its checklist, and what on the risk screen waits for her decision (a pregnancy, an infection or
-    fever), with the Start button again carrying what she was shown (each flag as a box she ticks
-    herself).
+    its checklist, what on the risk screen waits for her decision (a pregnancy, an infection or
+    fever), and a hold that did not fit with no last dose confirmed, with the Start button again
+    carrying what she was shown (each flag as a box she ticks herself; the hold as the day of the
+    last dose or a box). A day of the last dose refused is shown as typed beside its reason, with
+    what she ticked.
 
     The page names the patient, and each procedure in progress names its own: the view row names
     the case and the cases shown with it. Written each time the warning is shown: sent from the
     warning itself, the start is refused again only for a procedure started meanwhile, which the
     page now names."""
-    form = StartForm(formdata=None, version_id=case.version_id,
-                     acknowledged=" ".join(str(record.id) for record in refusal.records))
+    shown = " ".join(str(record.id) for record in refusal.records)
+    if refusal.hold and (refusal.errors or typed.errors):
+        form = typed
+        for name, message in refusal.errors.items():
+            form[name].errors = [*form[name].errors, message]
+        form.version_id.data, form.acknowledged.data = case.version_id, shown
+    else:
+        form = StartForm(formdata=None, version_id=case.version_id, acknowledged=shown)
     html = render_template("procedures/start_warning.html", case=case, form=form, flags=refusal.flags,
+                           hold=refusal.hold,
                            # How long ago each started (its own duration may have stopped at its sign-out).
                            running=[(record, duration_minutes(record.started_at, utcnow()))
                                     for record in refusal.records])

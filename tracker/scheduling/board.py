@@ -4,6 +4,7 @@ from datetime import timedelta
 from functools import lru_cache
 from types import SimpleNamespace
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import joinedload, selectinload
@@ -98,6 +99,7 @@ def _board_query():
                   Appointment.status, Appointment.consent_obtained, Appointment.anticoagulant_plan_confirmed,
                   Appointment.driver_arranged, Appointment.contrast_premedication_sent,
                   Appointment.day_of_check_done, Appointment.readiness_override_reason,
+                  Appointment.anticoagulant_last_dose_on,
                   Patient.family_name, Patient.given_name, Patient.mrn, Case.side,
                   Patient.preferred_contact, Patient.email, has_account.label("has_account"),
                   name_of(Appointment.physician_id).label("physician"),
@@ -142,6 +144,9 @@ class DayEntry:
         readiness = services.readiness.summary(appointment, risk, missed)
         self.ready, self.by_override, self.still_needed = readiness.ready, readiness.by_override, readiness.still_needed
         self.did_not_fit = readiness.did_not_fit
+        # A hold that did not fit: the day of the last dose confirmed at readiness (None: not yet).
+        self.hold_did_not_fit = instructions.HOLD in missed
+        self.last_dose_on = appointment.anticoagulant_last_dose_on
         # `reach`: the patient's (preferred contact, email, has an account).
         self.preparation_unread = (instructions.preparation_unread(risk, *reach)
                                    if appointment.status in NOT_STARTED else None)
@@ -153,11 +158,21 @@ class DayEntry:
 
 
 def physician_inactive(status, physician, active):
-    """What the card and the appointment page say of a booked appointment whose physician was
-    deactivated (it stays theirs until moved), or None."""
-    if status != AppointmentStatus.BOOKED or active:
+    """What the card and the appointment page say of an appointment not started whose physician was
+    deactivated (it stays theirs until moved), or None. A booked one is moved; a checked-in patient
+    is already here and a checked-in appointment cannot be moved: another physician starts the
+    procedure, or, where each procedure is kept to its booked physician, it is cancelled and the
+    patient booked with another."""
+    if status not in NOT_STARTED or active:
         return None
-    return _("%(name)s is no longer active: move this appointment to another physician.", name=physician)
+    if status == AppointmentStatus.BOOKED:
+        return _("%(name)s is no longer active: move this appointment to another physician.", name=physician)
+    if current_app.config.get("PROCEDURE_OWN_CASES_ONLY"):
+        return _("%(name)s is no longer active and the patient is already here: this clinic keeps each procedure "
+                 "to its booked physician, so cancel this appointment and book the patient with another physician.",
+                 name=physician)
+    return _("%(name)s is no longer active and the patient is already here: another physician can see them and "
+             "start the procedure.", name=physician)
 
 
 def can_check_in(appointment):

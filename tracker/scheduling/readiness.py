@@ -94,16 +94,35 @@ def _alerts(risk, missed):
     return alerts
 
 
-def hold_words(risk, missed, last_dose_on):
+def hold_words(risk, missed, last_dose_on, at_start=None):
     """A hold that did not fit the booked day as the table reads it (the checklist's banner, the note,
     readiness), "" when it fitted: the plan was not followed as planned, so the last dose confirmed
-    at readiness is named, or the physician is asked to confirm it."""
+    at readiness is named, or else what the physician answered at the start (`at_start`: the
+    procedure record, with the day she entered or her acknowledgement), or she is asked to confirm it."""
     if HOLD not in missed:
         return ""
-    confirmed = (f"last dose on {in_words(last_dose_on)}, as confirmed at readiness" if last_dose_on
-                 else "confirm when the last dose was taken")
+    if last_dose_on:
+        confirmed = f"last dose on {in_words(last_dose_on)}, as confirmed at readiness"
+    elif at_start is not None and at_start.anticoagulant_last_dose_on:
+        confirmed = (f"last dose on {in_words(at_start.anticoagulant_last_dose_on)}, as entered by the physician "
+                     f"at the start")
+    elif at_start is not None and at_start.hold_acknowledged:
+        confirmed = "started without a confirmed day of the last dose (the physician's decision)"
+    else:
+        confirmed = "confirm when the last dose was taken"
     return (f"Hold planned {risk.anticoagulant_hold_days} days — did not fit this booking: the last dose would "
             f"have been {in_words(missed[HOLD])}; {confirmed}")
+
+
+def unconfirmed_hold(risk, missed, last_dose_on):
+    """The hold that did not fit the booked day while no day of the last dose was confirmed (readiness
+    overridden instead), as the start shows it to the physician; "" otherwise. The start waits for
+    her: the day of the last dose, or her decision to proceed without it."""
+    if HOLD not in missed or last_dose_on:
+        return ""
+    return (f"Blood thinner: {anticoagulant_words(risk)}. The {risk.anticoagulant_hold_days}-day hold did not fit "
+            f"this booking: the last dose would have been {in_words(missed[HOLD])}, and no day of the last dose "
+            f"was confirmed.")
 
 
 def last_dose_problem(missed, confirmed, last_dose_on, day):

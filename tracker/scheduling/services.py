@@ -524,10 +524,25 @@ def readiness_items(appointment):
     return readiness.items(appointment, appointment.case.risk_screen, _missed(appointment))
 
 
-def hold_at_table(appointment):
+def hold_at_table(appointment, record=None):
     """The appointment's hold that did not fit its day, as the table reads it ("" when it fitted,
-    or with no appointment): the checklist's banner, the note and readiness say it."""
+    or with no appointment): the checklist's banner, the note and readiness say it, with what the
+    physician answered at the start of `record` when no last dose was confirmed at readiness."""
     if appointment is None:
         return ""
     return readiness.hold_words(appointment.case.risk_screen, _missed(appointment),
-                                appointment.anticoagulant_last_dose_on)
+                                appointment.anticoagulant_last_dose_on, at_start=record)
+
+
+def unconfirmed_hold(appointment):
+    """The hold that did not fit with no day of the last dose confirmed, as the start asks the physician
+    about it ("" when there is none to ask): readiness.unconfirmed_hold."""
+    return readiness.unconfirmed_hold(appointment.case.risk_screen, _missed(appointment),
+                                      appointment.anticoagulant_last_dose_on)
+
+
+def last_dose_problem(appointment, last_dose_on):
+    """Why `last_dose_on` cannot be the day of the last dose for this appointment, or None: as readiness
+    checks it (never after the appointment's day)."""
+    return readiness.last_dose_problem(_missed(appointment), True, last_dose_on,
+                                       to_clinic(appointment.starts_at).date())
