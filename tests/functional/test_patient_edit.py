@@ -308,3 +308,40 @@ def test_a_physician_reads_the_mrn_but_a_coordinator_corrects_it(client, gen, lo
     _edit(client, garcia, mrn="A-999", mrn_reason="x")
     db.session.expire_all()
     assert db.session.get(Patient, garcia.id).mrn == "A-100200"
+
+
+@pytest.fixture
+def legacy_mrn(gen):
+    """A record registered before MRNs were stored in their normal form: migration 0021 kept it as typed."""
+    patient = gen.patient(mrn="QA1002", family_name="Garcia", given_name="Lucia", date_of_birth=date(1961, 4, 2))
+    db.session.execute(db.update(Patient.__table__).where(Patient.__table__.c.id == patient.id)
+                       .values(mrn="qa 1002"))
+    db.session.commit()
+    db.session.expire_all()
+    return db.session.get(Patient, patient.id)
+
+
+def test_an_older_record_whose_mrn_is_stored_as_typed_has_its_phone_corrected_with_the_mrn_left_as_stored(
+        client, coordinator, legacy_mrn):
+    form = client.get(f"/patients/{legacy_mrn.id}/edit").get_data(as_text=True)
+    assert input_value(form, "mrn") == "qa 1002"
+    response = _edit(client, legacy_mrn, family_name="Garcia", given_name="Lucia", mrn=input_value(form, "mrn"),
+                     mrn_reason="")
+    assert response.status_code == 302, field_error(response.get_data(as_text=True), "mrn_reason")
+
+    db.session.expire_all()
+    patient = db.session.get(Patient, legacy_mrn.id)
+    assert (patient.mrn, patient.phone) == ("qa 1002", "+12015550123")
+    changed = {h.field for h in db.session.scalars(db.select(PatientHistory).filter_by(patient_id=patient.id))}
+    assert "phone" in changed and "mrn" not in changed
+
+
+@pytest.mark.parametrize("typed", ["QA1002", " qa1002 "])
+def test_a_reason_given_for_an_older_records_mrn_typed_as_the_same_number_does_not_rewrite_it(
+        client, coordinator, legacy_mrn, typed):
+    response = _edit(client, legacy_mrn, family_name="Garcia", given_name="Lucia", mrn=typed,
+                     mrn_reason="retyped from the label")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Patient, legacy_mrn.id).mrn == "qa 1002"
+    assert db.session.execute(db.select(PatientHistory).filter_by(patient_id=legacy_mrn.id, field="mrn")).first() is None

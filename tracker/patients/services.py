@@ -218,7 +218,11 @@ def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=Fal
     if values["date_of_birth"] != patient.date_of_birth:
         check_birth_before_record(patient, values["date_of_birth"])
     new_mrn = normalise_mrn(values["mrn"]) if values.get("mrn") else patient.mrn
-    if new_mrn != patient.mrn:
+    if new_mrn == normalise_mrn(patient.mrn):
+        # The same number: a record stored before MRNs were normalised (0021 kept them as typed,
+        # "qa 1002") keeps its spelling rather than being rewritten without a history row.
+        new_mrn = patient.mrn
+    else:
         _check_mrn_correction(patient, new_mrn, values.get("mrn_reason", ""))
     identity_changed = any(values[name] != getattr(patient, name)
                            for name in ("family_name", "given_name", "date_of_birth"))
@@ -229,7 +233,8 @@ def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=Fal
     standing = _verdict_standing(patient.cases)
     for name in EDITABLE:
         setattr(patient, name, values[name])
-    patient.mrn = new_mrn  # the model keeps its search key (mrn_key) in step
+    if new_mrn != patient.mrn:
+        patient.mrn = new_mrn  # the model keeps its search key (mrn_key) in step
     # Compared after the model has cleaned the names, so retyping the same name is no change.
     changed = [name for name in fields if getattr(patient, name) != before[name]]
     if not changed:
