@@ -679,33 +679,66 @@ def test_editing_an_account_whose_link_and_name_stay_asks_nothing(admin_client, 
 # ---------------------------------------------------------------- a physician deactivated with work still theirs
 
 
-def test_deactivating_a_physician_names_the_appointments_and_open_cases_still_theirs(admin_client, gen):
-    from datetime import datetime, timedelta, timezone
+def _ortega_with_work_left(gen):
+    """Dr Ortega with one appointment to come (tomorrow, at 09:00 clinic time), one cancelled, and
+    three open cases (the booked one among them) besides a closed one."""
+    from datetime import datetime, time, timedelta
 
+    from tracker.timeutil import clinic_today, clinic_zone
     from tracker.vocab import AppointmentStatus
     from tracker.workflow import State
 
     ortega = gen.user(Role.PHYSICIAN, name="Dr Tomas Ortega")
-    soon = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
+    tomorrow = datetime.combine(clinic_today() + timedelta(days=1), time(9), tzinfo=clinic_zone())
     obrien = gen.case(state=State.SCHEDULED, physician=ortega,
                       patient=gen.patient(family_name="O'Brien", given_name="Sean"))
-    booked = gen.appointment(obrien, physician=ortega, starts_at=soon)
+    gen.appointment(obrien, physician=ortega, starts_at=tomorrow)
     gen.appointment(gen.case(state=State.ELIGIBLE, physician=ortega), physician=ortega,
-                    starts_at=soon + timedelta(hours=1), status=AppointmentStatus.CANCELLED,
+                    starts_at=tomorrow + timedelta(hours=1), status=AppointmentStatus.CANCELLED,
                     cancelled_reason="Patient unwell")
     gen.case(state=State.REFERRED, physician=ortega)
     gen.case(state=State.CLOSED, physician=ortega)
+    return ortega, tomorrow
+
+
+def test_deactivating_a_physician_counts_what_stays_theirs_and_says_what_to_ask_a_coordinator(admin_client, gen):
+    from tracker.timeutil import format_clinic
+
+    ortega, tomorrow = _ortega_with_work_left(gen)
 
     response = save_user(admin_client, ortega.id, active=None)
 
     assert response.status_code == 302
-    page = admin_client.get(response.location)
-    said = words(page)
+    said = words(admin_client.get(response.location))
     assert "Account saved." in said
-    assert ("Dr Tomas Ortega can no longer be booked but still has appointments booked, which stay theirs until moved: "
-            in said) and "(O'Brien, Sean)" in said and said.count("(O'Brien") == 1
-    assert "3 open cases are still assigned to Dr Tomas Ortega: reassign them from the worklist." in said
-    assert f"/appointments/{booked.id}" in links(page) and f"/cases/?physician={ortega.id}" in links(page)
+    assert (f"Dr Tomas Ortega can no longer be booked. 1 appointment is still to come ({format_clinic(tomorrow)}) "
+            "and stays theirs until it is moved. 3 open cases are still assigned to them. Ask a coordinator to "
+            "open the Worklist with the physician filter set to “Dr Tomas Ortega (inactive)”, which lists these "
+            "cases, and to move each appointment and reassign each case to another physician.") in said
+    assert "O'Brien" not in said  # no patient named to an admin
+
+
+def test_every_link_on_the_page_an_admin_is_shown_after_deactivating_a_physician_opens_for_the_admin(
+        admin_client, gen):
+    ortega, _ = _ortega_with_work_left(gen)
+    page = admin_client.get(save_user(admin_client, ortega.id, active=None).location)
+    assert "can no longer be booked" in words(page)
+
+    for href in sorted({href for href in links(page) if href.startswith("/")}):
+        assert admin_client.get(href, follow_redirects=True).status_code == 200, href
+    denied = db.session.scalars(db.select(AuditEvent).filter_by(action=AuditAction.ACCESS_DENIED)).all()
+    assert denied == []
+
+
+def test_the_coordinators_filter_named_to_the_admin_lists_the_cases_left(admin_client, client, gen, login_as):
+    ortega, _ = _ortega_with_work_left(gen)
+    save_user(admin_client, ortega.id, active=None)
+
+    login_as(gen.user(Role.COORDINATOR))
+    worklist = soup(client.get("/cases/").get_data(as_text=True))
+    offered = {words(o): o["value"] for o in worklist.find("select", attrs={"name": "physician"}).find_all("option")}
+    assert offered["Dr Tomas Ortega (inactive)"] == str(ortega.id)
+    assert "O'Brien, Sean" in words(client.get(f"/cases/?physician={ortega.id}"))
 
 
 def test_deactivating_a_physician_with_nothing_left_says_only_saved(admin_client, gen):
@@ -725,7 +758,8 @@ def test_a_physician_given_another_role_is_told_the_same(admin_client, gen):
     gen.case(state=State.UNDER_REVIEW, physician=moved)
 
     said = words(admin_client.get(save_user(admin_client, moved.id, role="coordinator").location))
-    assert "1 open case is still assigned to Dr Now Coordinating: reassign it from the worklist." in said
+    assert "Dr Now Coordinating can no longer be booked. 1 open case is still assigned to them." in said
+    assert "appointment" not in said.split("can no longer be booked")[1].split("Ask a coordinator")[0]
 
 
 # ---------------------------------------------------------------- accounts linked under another name before the check

@@ -16,7 +16,7 @@ from tracker.policy import DEFAULT_PROFILE_CODE
 from tracker.procedures.rules.billing import BillingSetting
 from tracker.refusals import FieldError, StaleEdit
 from tracker.roles import Role
-from tracker.scheduling.resources import booked_ahead
+from tracker.scheduling.resources import count_ahead
 from tracker.search import contains
 from tracker.timeutil import clinic_zone
 from tracker.transactions import service, undo_refused_write
@@ -171,11 +171,12 @@ def update_user(user, stamp, email, name, role, active, patient_mrn, actor, conf
 
 def left_to(physician):
     """What a physician taken off the schedule (deactivated, or given another role) still has:
-    their appointments to come (up to five, soonest first) and how many open cases are assigned
-    to them. Both stay theirs until a coordinator moves or reassigns them."""
+    how many appointments to come and when the first starts, and how many open cases are assigned
+    to them; counts only, as the admin who reads them may not open a patient's appointment or
+    case. Both stay theirs until a coordinator moves or reassigns them."""
     open_cases = db.session.scalar(db.select(db.func.count(Case.id)).where(
         Case.physician_id == physician.id, Case.state.not_in(FINAL_STATES)))
-    return booked_ahead(physician=physician), open_cases
+    return (*count_ahead(physician), open_cases)
 
 
 @service

@@ -2,7 +2,6 @@
 from flask_babel import lazy_gettext as _l
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from markupsafe import Markup, escape
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -13,6 +12,7 @@ from tracker.clinical import PROVOCATION_TESTS
 from tracker.admin import services
 from tracker.admin.forms import (AuditFilterForm, BillingSettingForm, ClinicContactForm, CreateUserForm,
                                  EditUserForm, ResetPasswordForm, RoomForm, UserFilterForm, WorkingHoursForm)
+from tracker.cases.worklist import physician_label
 from tracker.eligibility import services as eligibility
 from tracker.eligibility import standing
 from tracker.eligibility.forms import DefaultProfileForm
@@ -155,22 +155,23 @@ def edit_user(user_id):
 
 def _say_what_is_left(physician):
     """Taking a physician off the schedule cancels and reassigns nothing (as taking a room out of
-    use moves nothing): name what stays theirs, with the links to move it."""
-    ahead, open_cases = services.left_to(physician)
+    use moves nothing): say how much stays theirs and what to ask a coordinator to do. Counts
+    only, with no link: an admin may not open a patient's appointment or the worklist."""
+    ahead, first, open_cases = services.left_to(physician)
+    if not (ahead or open_cases):
+        return
+    said = [_("%(name)s can no longer be booked.", name=physician.name)]
     if ahead:
-        listed = Markup("; ").join(
-            Markup('<a href="%s">%s (%s)</a>') % (url_for("scheduling.show", appointment_id=a.id),
-                                                  format_clinic(a.starts_at), a.case.patient.display_name)
-            for a in ahead)
-        flash(Markup(_("%(name)s can no longer be booked but still has appointments booked, which stay theirs "
-                       "until moved: %(list)s.", name=escape(physician.name),
-                       list=listed + ("…" if len(ahead) == 5 else ""))), "warning")
+        said.append(ngettext("%(num)s appointment is still to come (%(when)s) and stays theirs until it is moved.",
+                             "%(num)s appointments are still to come (the first %(when)s) and stay theirs until "
+                             "they are moved.", ahead, when=format_clinic(first)))
     if open_cases:
-        flash(Markup(ngettext(
-            '%(num)s open case is still assigned to %(name)s: <a href="%(url)s">reassign it from the worklist</a>.',
-            '%(num)s open cases are still assigned to %(name)s: <a href="%(url)s">reassign them from the '
-            'worklist</a>.', open_cases, name=escape(physician.name),
-            url=url_for("cases.worklist", physician=physician.id))), "warning")
+        said.append(ngettext("%(num)s open case is still assigned to them.",
+                             "%(num)s open cases are still assigned to them.", open_cases))
+    said.append(_("Ask a coordinator to open the Worklist with the physician filter set to “%(label)s”, which "
+                  "lists these cases, and to move each appointment and reassign each case to another physician.",
+                  label=physician_label(physician)))
+    flash(" ".join(said), "warning")
 
 
 def _user_page(form, user, stale=False, status=None):

@@ -124,8 +124,12 @@ def physician_choices():
 def physician_filter_options():
     """The physician filter's options (the worklist's and the reports page's): `physician_choices`,
     a deactivated physician marked "(inactive)"."""
-    return options([(str(p.id), p.name if p.active else _("%(name)s (inactive)", name=p.name))
-                    for p in physician_choices()], blank="Any physician")
+    return options([(str(p.id), physician_label(p)) for p in physician_choices()], blank="Any physician")
+
+
+def physician_label(physician):
+    """How the physician filter names `physician` (anything with name and active)."""
+    return physician.name if physician.active else _("%(name)s (inactive)", name=physician.name)
 
 
 def lines(results, default_profile):

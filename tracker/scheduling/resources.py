@@ -65,8 +65,20 @@ def booked_ahead(room=None, limit=5, physician=None):
     schedule, leaves to be moved (index: room or physician, start time)."""
     owner = Appointment.physician_id == physician.id if physician is not None else Appointment.room_id == room.id
     return db.session.execute(
-        db.select(Appointment).filter(owner, Appointment.starts_at >= utcnow(), Appointment.status.in_(NOT_STARTED))
+        db.select(Appointment).filter(owner, *_still_to_come())
         .order_by(Appointment.starts_at, Appointment.id).limit(limit)).scalars().all()
+
+
+def count_ahead(physician):
+    """(how many appointments are still to come with `physician`, when the first starts or None),
+    in one query that names no patient (index: physician, start time)."""
+    return tuple(db.session.execute(
+        db.select(db.func.count(Appointment.id), db.func.min(Appointment.starts_at))
+        .filter(Appointment.physician_id == physician.id, *_still_to_come())).one())
+
+
+def _still_to_come():
+    return Appointment.starts_at >= utcnow(), Appointment.status.in_(NOT_STARTED)
 
 
 def hours_by_physician():
