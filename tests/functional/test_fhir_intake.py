@@ -18,7 +18,7 @@ from tracker.workflow import State
 from tests.builders import PATIENT, REFERRAL, commit_elsewhere
 from tests.api_support import (bearer, check_bundle, codes, fhir_json, intake_bundle, of_type, post_bundle,
                                token_for, validated)
-from tests.helpers import field_error, loaded, soup, submit, words
+from tests.helpers import field_error, form_data, loaded, soup, submit, words
 
 
 @pytest.fixture
@@ -152,6 +152,103 @@ def test_the_same_refused_resend_again_adds_no_second_timeline_entry_but_other_c
     assert "Side: right (on file: left)." in notes[0] and "Side: bilateral (on file: left)." in notes[1]
     trail = db.session.execute(db.select(AuditEvent).filter_by(object_type="case_history")).scalars().all()
     assert len(trail) == 2, "one audit row with each timeline entry"
+
+
+def _correct(page_client, path, **changes):
+    """A coordinator saves the form at `path` as it stands, with `changes` typed in (CSRF on)."""
+    forms = soup(loaded(page_client.get(path))).find_all("form", method="post")
+    [form] = [f for f in forms if all(f.find(attrs={"name": name}) for name in changes)]
+    data = {**form_data(form), **changes}
+    data.pop("csrf_token", None)
+    response = submit(page_client, path, data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def _coordinator_page(gen, make_client, login_as):
+    return login_as(gen.user(Role.COORDINATOR), on=make_client())
+
+
+def test_the_same_bundle_again_after_a_coordinator_corrected_the_mrn_is_a_replay_of_the_same_case(
+        client, intake, gen, make_client, login_as):
+    """The EHR sent QA-1020, the coordinator corrected it to QA-1002; the EHR retries the very
+    Bundle it sent: 200 with the same case, nothing on the timeline, the correction kept."""
+    assert post_bundle(client, intake, intake_bundle(mrn="QA-1020")).status_code == 201
+    case = db.session.execute(db.select(Case)).scalar_one()
+    page = _coordinator_page(gen, make_client, login_as)
+    _correct(page, f"/patients/{case.patient_id}/edit", mrn="QA-1002", mrn_reason="Digits swapped by the referrer")
+    db.session.expire_all()
+    assert db.session.get(Patient, case.patient_id).mrn == "QA-1002"
+
+    again = post_bundle(client, intake, intake_bundle(mrn="QA-1020"))
+
+    assert again.status_code == 200, again.get_data(as_text=True)
+    assert fhir_json(again)["entry"][1]["response"]["location"] == f"ServiceRequest/{case.id}"
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert (case.patient.mrn, _count(Case), _count(Patient), _count(CaseIdentifier)) == ("QA-1002", 1, 1, 1)
+    assert [h.action for h in case.history if h.action == "referral_resent_differently"] == []
+
+
+def test_the_same_bundle_again_after_a_coordinator_changed_the_side_and_onset_is_a_replay(
+        client, intake, gen, make_client, login_as):
+    assert post_bundle(client, intake, intake_bundle()).status_code == 201
+    case = db.session.execute(db.select(Case)).scalar_one()
+    page = _coordinator_page(gen, make_client, login_as)
+    _correct(page, f"/referrals/cases/{case.id}", side="bilateral", symptom_onset="2026-03-15")
+    db.session.expire_all()
+    assert (case.side, case.symptom_onset.isoformat()) == (Side.BILATERAL, "2026-03-15")
+
+    again = post_bundle(client, intake, intake_bundle())
+
+    assert again.status_code == 200, again.get_data(as_text=True)
+    assert fhir_json(again)["entry"][1]["response"]["location"] == f"ServiceRequest/{case.id}"
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert (case.side, case.symptom_onset.isoformat()) == (Side.BILATERAL, "2026-03-15")
+    assert [h for h in case.history if h.action == "referral_resent_differently"] == []
+
+
+def test_a_resend_differing_from_what_the_sender_first_sent_is_refused_naming_that_and_what_is_on_file_now(
+        client, intake, gen, make_client, login_as):
+    """Sent left, corrected to bilateral in the tracker, re-sent right: the 409 compares with the
+    left received and says the case now holds bilateral; the timeline says it once."""
+    assert post_bundle(client, intake, intake_bundle()).status_code == 201
+    case = db.session.execute(db.select(Case)).scalar_one()
+    page = _coordinator_page(gen, make_client, login_as)
+    _correct(page, f"/referrals/cases/{case.id}", side="bilateral")
+
+    response = post_bundle(client, intake, intake_bundle(side_code="24028007"))
+    _issues(post_bundle(client, intake, intake_bundle(side_code="24028007")), 409)
+
+    [issue] = _issues(response, 409)
+    assert issue["diagnostics"] == (
+        f"Referral REF-2026-0042 was received (ServiceRequest/{case.id}) with side left (on file now: bilateral); "
+        "this Bundle says right: a change must be made in the tracker by a coordinator.")
+    assert issue["expression"] == ["Bundle.entry[1].resource.bodySite"]
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert case.side == Side.BILATERAL
+    [note] = [h.reason for h in case.history if h.action == "referral_resent_differently"]
+    assert "Side: right (received first: left; on file now: bilateral)." in note
+    *_, entry = _timeline(case.id, page)
+    assert "Referral re-sent with other content, not applied" in entry and "on file now: bilateral" in entry
+
+
+def test_a_resend_saying_what_the_coordinator_corrected_the_case_to_is_no_conflict(
+        client, intake, gen, make_client, login_as):
+    """The sender caught up with the tracker's correction: nothing to apply, nothing to refuse."""
+    assert post_bundle(client, intake, intake_bundle()).status_code == 201
+    case = db.session.execute(db.select(Case)).scalar_one()
+    page = _coordinator_page(gen, make_client, login_as)
+    _correct(page, f"/referrals/cases/{case.id}", side="right")
+
+    again = post_bundle(client, intake, intake_bundle(side_code="24028007"))
+
+    assert again.status_code == 200, again.get_data(as_text=True)
+    db.session.expire_all()
+    assert [h for h in db.session.get(Case, case.id).history if h.action == "referral_resent_differently"] == []
+    # The first content is still a replay too.
+    assert post_bundle(client, intake, intake_bundle()).status_code == 200
 
 
 def test_a_known_patient_is_matched_and_gets_a_new_case(client, intake, gen):

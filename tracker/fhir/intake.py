@@ -5,11 +5,14 @@ becomes a referred case, for a patient found through the tracker's duplicate rul
 of problems, each with where it is ("Bundle.entry[1].resource.bodySite"). `receive` matches the
 patient and writes the patient (if new), the case, its history, the sender's identifier and the
 audit rows in one transaction. The same referral posted again (the same ServiceRequest identifier)
-finds its case: no second one. A re-sent referral is a replay only when what it says clinically is
-what the case holds (`differences`): one that says another side, indication, diagnosis, symptom
-onset or patient is refused (ResentDifferently, 409), each difference named, and the case is not
-changed: the refusal is noted on its timeline (`note_resent_differently`, once for each distinct content).
+finds its case: no second one. What it said clinically is kept with its identifier as received
+(`received_content`). A re-sent referral is a replay when it says what was received, however a
+coordinator corrected the case since (or what the case holds now: the sender caught up with that
+correction); one that says another side, indication, diagnosis, symptom onset or patient is refused
+(ResentDifferently, 409), each difference named (`differences`), and the case is not changed: the
+refusal is noted on its timeline (`note_resent_differently`, once for each distinct content).
 """
+import enum
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -74,7 +77,7 @@ class ResentDifferently(Refusal):
         self.case = case
         self.problems = problems
         self.referral = referral
-        # [(field, label, on file, sent)], in words: what the case's timeline names.
+        # [(field, label, received, sent, on file now)], in words: what the case's timeline names.
         self.differing = list(differing)
 
 
@@ -407,7 +410,7 @@ def _diagnoses(conditions, request, request_where, diagnoses, full_urls, problem
 
 # ------------------------------------------------------------------ a referral sent again
 
-# What a re-sent referral must say as the case does: who the patient is and what is to be done.
+# What a re-sent referral must say as it was received: who the patient is and what is to be done.
 # Who referred, when, the note and the payer profile are the sender's administration: a re-send
 # may word them otherwise.
 PATIENT_FACTS = (("mrn", "the patient's MRN", mrn_key), ("family_name", "the patient's family name", name_key),
@@ -421,34 +424,79 @@ FACT_LABELS = {"mrn": "MRN", "family_name": "Family name", "given_name": "Given 
                "diagnosis_codes": "Diagnosis codes", "symptom_onset": "Symptom onset"}
 
 
-def differing(referral, case):
-    """[(field, words, on file, sent)]: each clinical fact the re-sent `referral` states otherwise
-    than `case`, both values in words (its patient compared as the duplicate rules compare:
-    QA-1002 = qa 1002, García = GARCIA). Empty for a true replay."""
-    found = []
+def received_content(referral):
+    """The referral's clinical facts as received, as `CaseIdentifier.received` keeps them (JSON:
+    dates as YYYY-MM-DD, choices by value, the codes sorted)."""
+    facts = {name: referral.patient[name] for name, *_ in PATIENT_FACTS}
+    facts.update((name, referral.referral[name]) for name in CASE_FACTS)
+    return {name: _stored(value) for name, value in facts.items()}
+
+
+def _stored(value):
+    if isinstance(value, list):
+        return sorted(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+_RESTORE = {"date_of_birth": date.fromisoformat, "symptom_onset": date.fromisoformat, "side": Side,
+            "indication": Indication}
+_KEYS = {name: key for name, _words, key in PATIENT_FACTS if key}
+
+
+def _same(name, one, other):
+    """Whether two stored values of fact `name` say the same (MRNs and names by their keys)."""
+    key = _KEYS.get(name)
+    return (key(one) if key else one) == (key(other) if key else other)
+
+
+def differing(referral, case, received=None):
+    """[(field, words, received, sent, on file now)]: each clinical fact the re-sent `referral`
+    states otherwise than it was first `received` (CaseIdentifier.received; the case's own facts
+    when None) and otherwise than `case` holds now, the values in words (its patient compared as
+    the duplicate rules compare: QA-1002 = qa 1002, García = GARCIA). Empty for a true replay,
+    however a coordinator has corrected the case since."""
     # The record the referral was received for may since have been merged into the case's patient.
     records = [case.patient, *case.patient.merged_records]
     patient = next((r for r in records if mrn_key(r.mrn) == mrn_key(referral.patient["mrn"])), case.patient)
-    for name, words, key in PATIENT_FACTS:
-        held, sent = getattr(patient, name), referral.patient[name]
-        if (key(held) if key else held) != (key(sent) if key else sent):
-            found.append((name, words, _said(held), _said(sent)))
-    for name in CASE_FACTS:
-        held, sent = getattr(case, name), referral.referral[name]
-        if name == "diagnosis_codes":
-            held, sent = sorted(held or []), sorted(sent or [])
-        if held != sent:
-            words = name.replace("_", " ") if name != "diagnosis_codes" else "diagnosis codes"
-            found.append((name, words, _said(held), _said(sent)))
+    now = {name: getattr(patient, name) for name, *_ in PATIENT_FACTS}
+    now.update((name, getattr(case, name)) for name in CASE_FACTS)
+    now_stored, sent = {name: _stored(v) for name, v in now.items()}, received_content(referral)
+    first = received if received is not None else now_stored
+    words_of = {name: words for name, words, _key in PATIENT_FACTS}
+    found = []
+    for name in (*words_of, *CASE_FACTS):
+        if _same(name, first.get(name), sent[name]) or _same(name, now_stored[name], sent[name]):
+            continue
+        held = _said(_shown(name, first.get(name)))
+        # What the case holds now, in words; the same words when only spelled otherwise.
+        on_file = held if _same(name, first.get(name), now_stored[name]) else _said(_shown(name, now_stored[name]))
+        found.append((name, words_of.get(name) or name.replace("_", " "), held, _said(_shown(name, sent[name])),
+                      on_file))
     return found
 
 
-def differences(referral, case, found=None):
-    """[(message, where)]: each of `differing` as the sender hears it, with where it is in the Bundle."""
-    on_file = f"Referral {referral.identifier[1]} is on file (ServiceRequest/{case.id}) with"
-    return [(f"{on_file} {words} {held}; this Bundle says {sent}: a change must be made in the tracker by a "
-             f"coordinator.", referral.wheres.get(name))
-            for name, words, held, sent in (differing(referral, case) if found is None else found)]
+def _shown(name, stored):
+    """A stored value of fact `name` as the tracker holds it (a date, a choice), for `_said`."""
+    return _RESTORE[name](stored) if name in _RESTORE and stored is not None else stored
+
+
+def differences(referral, case, found):
+    """[(message, where)]: each of `differing` as the sender hears it, with where it is in the
+    Bundle, and what the case holds now when a coordinator has changed it since."""
+    said = []
+    for name, words, held, sent, now in found:
+        if now == held:
+            start = f"Referral {referral.identifier[1]} is on file (ServiceRequest/{case.id}) with {words} {held}"
+        else:
+            start = (f"Referral {referral.identifier[1]} was received (ServiceRequest/{case.id}) with {words} "
+                     f"{held} (on file now: {now})")
+        said.append((f"{start}; this Bundle says {sent}: a change must be made in the tracker by a coordinator.",
+                     referral.wheres.get(name)))
+    return said
 
 
 def _said(value):
@@ -462,8 +510,12 @@ def _said(value):
 
 
 def _replayed(referral, case):
-    """The case a true replay finds; ResentDifferently when the re-send says something else."""
-    found = differing(referral, case)
+    """The case a true replay finds; ResentDifferently when the re-send says something else than
+    was received (and than the case holds now)."""
+    system, value = referral.identifier
+    received = next((row.received for row in case.external_identifiers
+                     if (row.system, row.value) == (system, value)), None)
+    found = differing(referral, case, received)
     if found:
         raise ResentDifferently(case, differences(referral, case, found), referral, found)
     return case, False, False
@@ -479,7 +531,9 @@ def note_resent_differently(refusal, actor):
     says; the case itself is not changed. The same content refused again adds nothing: the
     timeline says each distinct re-send once (each request is still audited as a read)."""
     case, (system, value) = refusal.case, refusal.referral.identifier
-    said = " ".join(f"{FACT_LABELS[name]}: {sent} (on file: {held})." for name, _words, held, sent in refusal.differing)
+    said = " ".join(f"{FACT_LABELS[name]}: {sent} (on file: {held})." if now == held else
+                    f"{FACT_LABELS[name]}: {sent} (received first: {held}; on file now: {now})."
+                    for name, _words, held, sent, now in refusal.differing)
     reason = f"Referral {value} was sent again through FHIR intake saying otherwise; the case was not changed. {said}"
     noted = db.session.execute(db.select(CaseHistory.id).filter_by(
         case_id=case.id, action=RESENT_DIFFERENTLY, reason=reason).limit(1)).scalar()
@@ -560,7 +614,8 @@ def receive(referral, actor):
                                                     commit=False)
             else:
                 case = referrals.refer(patient, values, actor, commit=False)
-            db.session.add(CaseIdentifier(case=case, system=referral.identifier[0], value=referral.identifier[1]))
+            db.session.add(CaseIdentifier(case=case, system=referral.identifier[0], value=referral.identifier[1],
+                                          received=received_content(referral)))
             audit.record(audit.Action.CREATE, "case", case.id, user=actor,
                          summary=f"referral received through FHIR intake ({referral.identifier[0]}|{referral.identifier[1]})")
     except IntegrityError:

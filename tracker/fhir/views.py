@@ -58,9 +58,10 @@ def capabilities():
                              "documentation": "Referral intake: a Patient, a ServiceRequest and optionally "
                                               "Conditions; needs an intake token. The same identifier sent "
                                               "again is a replay (200) when the patient, side, indication, "
-                                              "diagnosis codes and symptom onset are those on file, else a "
-                                              "409 naming each difference: a correction is made in the "
-                                              "tracker by a coordinator."}],
+                                              "diagnosis codes and symptom onset are those first received "
+                                              "(however a coordinator corrected the case since) or those "
+                                              "on file now, else a 409 naming each difference: a "
+                                              "correction is made in the tracker by a coordinator."}],
         }],
     )
     return resource_response(statement)
@@ -161,7 +162,7 @@ def transaction():
 def _intake_refused(refusal):
     """Each problem named with where it is (IntakeProblem), or the patient a person must check
     (DuplicateCandidate, 409: the answer shows each candidate's name, MRN and birth date, so each
-    is audited as read), or each difference from the case on file (ResentDifferently, 409, audited
+    is audited as read), or each difference from the referral as received (ResentDifferently, 409, audited
     as a read of that case)."""
     for patient in getattr(refusal, "patients", []):
         record_read("patient", patient.id)
