@@ -1,9 +1,9 @@
 """A blood thinner's hold that did not fit the booked day, with no day of the last dose confirmed (the
 coordinator overrode readiness instead): the start waits for the physician, as for a pregnancy or an
 infection. She sees the drug, the planned hold and that it did not fit, and either enters the day of
-the last dose (refused after the appointment's day, as readiness refuses it) or ticks that she
-proceeds without it; the record, the appointment's history, the audit trail, the checklist's banner
-and the signed note keep which. Through the real forms, CSRF on."""
+the last dose (refused after the appointment's day or more than 30 days before it, as readiness
+refuses it) or ticks that she proceeds without it; the record, the appointment's history, the audit
+trail, the checklist's banner and the signed note keep which. Through the real forms, CSRF on."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -147,6 +147,23 @@ def test_a_last_dose_after_the_appointments_day_is_refused_beside_the_field_even
     field = by_id(text(response), "anticoagulant_last_dose_on")
     assert field["value"] == tomorrow
     assert (f"The last dose cannot be after the appointment's day ({in_words(clinic_today())})."
+            in words(by_id(text(response), "hold-warning")))
+    not_started(overridden)
+
+
+def test_a_last_dose_in_the_year_before_is_refused_at_the_start_as_readiness_refuses_it(doctor, overridden):
+    page = warned(doctor, overridden)
+    yesterday = clinic_today() - timedelta(days=1)
+    typo = yesterday - timedelta(days=365)  # the year before, as a slip of the year types it
+    data = {**form_data(form_posting_to(page, start_url(overridden))), "anticoagulant_last_dose_on": typo.isoformat(),
+            "hold_acknowledged": "y"}
+
+    response = doctor.post(start_url(overridden), data=data)
+
+    assert response.status_code == 409
+    assert by_id(text(response), "anticoagulant_last_dose_on")["value"] == typo.isoformat()
+    assert (f"The last dose was on {in_words(typo)} — more than 30 days before the appointment "
+            f"({in_words(clinic_today())}): check the year and the month."
             in words(by_id(text(response), "hold-warning")))
     not_started(overridden)
 

@@ -57,6 +57,20 @@ def test_a_last_dose_after_the_appointment_day_is_refused(client, booked_too_lat
     assert by_id(text(response), "anticoagulant_last_dose_on")["value"] == clinic_day(1).isoformat()
 
 
+def test_a_last_dose_in_the_year_before_is_refused_beside_the_field_as_typed_and_not_kept(client, booked_too_late):
+    typo = clinic_day(-2) - timedelta(days=365)  # the year before, as a slip of the year types it
+    response = readiness(client, booked_too_late, anticoagulant_plan_confirmed="y",
+                         anticoagulant_last_dose_on=typo.isoformat())
+    assert response.status_code == 422
+    field = by_id(text(response), "anticoagulant_last_dose_on")
+    assert field["value"] == typo.isoformat()
+    assert (f"The last dose was on {in_words(typo)} — more than 30 days before the appointment "
+            f"({in_words(clinic_today())}): check the year and the month.") in words(field.find_parent("li"))
+    db.session.expire_all()
+    saved = db.session.get(Appointment, booked_too_late.id)
+    assert not saved.anticoagulant_plan_confirmed and saved.anticoagulant_last_dose_on is None
+
+
 def test_the_confirmed_last_dose_is_kept_and_said_beside_the_item(client, booked_too_late):
     response = readiness(client, booked_too_late, anticoagulant_plan_confirmed="y",
                          anticoagulant_last_dose_on=clinic_day(-2).isoformat())

@@ -40,7 +40,27 @@ def test_a_confirmed_last_dose_is_named():
     ({HOLD: WED}, True, SUN, "The last dose cannot be after the appointment's day (Saturday, December 5, 2026)."),
 ])
 def test_what_readiness_asks_before_a_hold_that_did_not_fit_is_confirmed(missed, confirmed, last_dose, problem):
-    assert last_dose_problem(missed, confirmed, last_dose, SAT) == problem
+    assert last_dose_problem(missed, confirmed, last_dose, SAT, hold_days=2) == problem
+
+
+A_YEAR_EARLY = ("The last dose was on Thursday, December 4, 2025 — more than 30 days before the appointment "
+                "(Saturday, December 5, 2026): check the year and the month. If the patient no longer takes it, "
+                "correct the risk screen instead.")
+
+
+@pytest.mark.parametrize("last_dose, hold_days, problem", [
+    (date(2025, 12, 4), 2, A_YEAR_EARLY),        # the year typed wrong: refused, not printed on the note
+    (date(2025, 12, 4), 7, A_YEAR_EARLY),
+    (date(2026, 11, 5), 2, None),                # 30 days before: a long wait after a kept hold, still read
+    (date(2026, 11, 4), 2, A_YEAR_EARLY.replace("Thursday, December 4, 2025", "Wednesday, November 4, 2026")),
+    (date(2026, 11, 4), 30, None),               # the longest hold the risk screen takes: its last dose and a week
+    (date(2026, 10, 28), 30, None),
+    (date(2026, 10, 27), 30, A_YEAR_EARLY.replace("Thursday, December 4, 2025", "Tuesday, October 27, 2026")
+                                         .replace("more than 30 days", "more than 38 days")),
+])
+def test_a_last_dose_too_long_before_the_appointment_is_refused_as_a_slip_of_the_date(last_dose, hold_days,
+                                                                                        problem):
+    assert last_dose_problem({HOLD: WED}, True, last_dose, SAT, hold_days=hold_days) == problem
 
 
 def test_what_the_physician_answered_at_the_start_is_named_when_readiness_confirmed_none():

@@ -333,8 +333,8 @@ def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowl
 
     So does a blood thinner's hold that did not fit the booked day with no day of the last dose
     confirmed at readiness (overridden instead): she enters the day (`last_dose_on`, refused after the
-    appointment's day as readiness refuses it, even with the box ticked) or decides to proceed without
-    it (`hold_acknowledged`); the record, the appointment's history and the audit row keep which."""
+    appointment's day or too long before it as readiness refuses it, even with the box ticked) or
+    decides to proceed without it (`hold_acknowledged`); the record, the appointment's history and the audit row keep which."""
     now = now or utcnow()
     formulary()
     appointment = case.active_appointment

@@ -125,10 +125,22 @@ def unconfirmed_hold(risk, missed, last_dose_on):
             f"was confirmed.")
 
 
-def last_dose_problem(missed, confirmed, last_dose_on, day):
+# How many days before the appointment's day a last dose may be before it is taken for a slip of the
+# date (2025 typed for 2026, or the wrong month) rather than a hold: the usual holds are 2 to 7 days
+# (10 for prasugrel), so a hold kept as first planned and an appointment moved a fortnight later still
+# fall well inside it, while a wrong year falls far outside. A patient who stopped the drug for good is
+# no hold at all: the risk screen says so instead.
+LAST_DOSE_WITHIN_DAYS = 30
+# A hold the risk screen plans longer (it takes up to 30 days) widens it to that hold's last dose and
+# a week more (stopped a little early, or the appointment moved), so its own last dose is never refused.
+LONG_HOLD_SLACK_DAYS = 7
+
+
+def last_dose_problem(missed, confirmed, last_dose_on, day, hold_days):
     """Why the anticoagulant plan cannot be confirmed as ticked, or None: a hold that did not fit the
     appointment's `day` is confirmed with the day of the last dose (taken, or by the new plan to be
-    taken), never after that day."""
+    taken), never after that day nor more than `last_dose_window(hold_days)` days before it. The one
+    rule readiness and the start (`hold_days`: the risk screen's planned hold) both apply."""
     if HOLD not in missed or not confirmed:
         return None
     if last_dose_on is None:
@@ -136,7 +148,17 @@ def last_dose_problem(missed, confirmed, last_dose_on, day):
                 "the plan.")
     if last_dose_on > day:
         return f"The last dose cannot be after the appointment's day ({in_words(day)})."
+    window = last_dose_window(hold_days)
+    if (day - last_dose_on).days > window:
+        return (f"The last dose was on {in_words(last_dose_on)} — more than {window} days before the appointment "
+                f"({in_words(day)}): check the year and the month. If the patient no longer takes it, correct "
+                f"the risk screen instead.")
     return None
+
+
+def last_dose_window(hold_days):
+    """The most days before the appointment's day a last dose is believed (see LAST_DOSE_WITHIN_DAYS)."""
+    return max(LAST_DOSE_WITHIN_DAYS, (hold_days or 0) + 1 + LONG_HOLD_SLACK_DAYS)
 
 
 def missing(appointment, risk):

@@ -455,7 +455,7 @@ def update_readiness(appointment, values, version_id, actor):
     _refuse_unless_active(appointment, "Readiness")
     problem = readiness.last_dose_problem(_missed(appointment), values.get("anticoagulant_plan_confirmed"),
                                           values.get("anticoagulant_last_dose_on"),
-                                          to_clinic(appointment.starts_at).date())
+                                          to_clinic(appointment.starts_at).date(), _hold_days(appointment))
     if problem:
         raise BookingProblems(errors={"anticoagulant_last_dose_on": problem})
     before = {name: getattr(appointment, name) for name in values}
@@ -543,6 +543,11 @@ def unconfirmed_hold(appointment):
 
 def last_dose_problem(appointment, last_dose_on):
     """Why `last_dose_on` cannot be the day of the last dose for this appointment, or None: as readiness
-    checks it (never after the appointment's day)."""
+    checks it (never after the appointment's day, nor too long before it for the planned hold)."""
     return readiness.last_dose_problem(_missed(appointment), True, last_dose_on,
-                                       to_clinic(appointment.starts_at).date())
+                                       to_clinic(appointment.starts_at).date(), _hold_days(appointment))
+
+
+def _hold_days(appointment):
+    risk = appointment.case.risk_screen
+    return risk.anticoagulant_hold_days if risk is not None else None
