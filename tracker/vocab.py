@@ -3,6 +3,7 @@
 Each is a str Enum so that its value is what the database stores and what the policy engine reads.
 """
 import enum
+import re
 from typing import NamedTuple
 
 
@@ -252,29 +253,57 @@ def anticoagulant_with_hold(risk):
     return f"{words} (keep taking it)" if days == 0 else f"{words} (no dose for {days} days before the procedure day)"
 
 
+# The words of a drug field that say how much and how often, not which drug: "rivaroxaban 20mg",
+# "Rivaroxaban 20 mg once a day with food" and "rivaroxaban 15 mg BID" all name rivaroxaban. Numbers
+# go too. A word not listed here stays part of the name, so an unread word ("warfarin, INR 2-3")
+# makes two screens disagree, never agree: a warning too many, not one missed.
+DOSE_AND_FREQUENCY_WORDS = frozenset("""
+    mg mcg µg ug g gram grams milligram milligrams microgram micrograms ml iu unit units
+    tab tabs tablet tablets cap caps capsule capsules pill pills po oral orally by mouth
+    once twice thrice three times a an per day days daily week weekly every each x dose doses
+    od qd bd bid b i d tid t qid q qam qpm qhs hs nocte mane am pm m morning evening night nightly at in the
+    with food meals and plus
+""".split())
+
+
+def anticoagulant_name(typed) -> str:
+    """The drug (or drugs) a risk screen's blood-thinner field names, to compare: its words less
+    those of dose and frequency, in one case, in alphabetical order ("aspirin and clopidogrel");
+    the field as typed (case and spacing aside) when no other word is left."""
+    text = " ".join((typed or "").casefold().split())
+    names = sorted({word for word in re.findall(r"[^\W\d_]+", text) if word not in DOSE_AND_FREQUENCY_WORDS})
+    return " and ".join(names) if names else text
+
+
 def _anticoagulant_answer(risk):
-    """What a risk screen answers about blood thinners, to compare: "none", the drug as typed
-    (case and spacing aside), or None when it does not answer yet."""
+    """What a risk screen answers about blood thinners, to compare: "none", the drug's name
+    (`anticoagulant_name`), or None when it does not answer yet."""
     if "anticoagulants" in not_asked(risk):
         return None
     if risk.anticoagulant_answer == AnticoagulantAnswer.NONE:
         return "none"
-    return " ".join((risk.anticoagulants or "").casefold().split())
+    return anticoagulant_name(risk.anticoagulants)
 
 
-def anticoagulants_disagree(risk, other) -> bool:
-    """Two risk screens of one patient answer the blood-thinner question differently (one none and
-    one a drug, or two drugs); a question not answered yet disagrees with nothing."""
-    one, two = _anticoagulant_answer(risk), _anticoagulant_answer(other)
-    return one is not None and two is not None and one != two
-
-
-def anticoagulant_disagreement(other_id, other_side, other, risk):
+def anticoagulant_disagreement(other_id, other_side, other, risk) -> str:
     """The warning that another open case of the patient (`other_id`, its side in words) records
-    another blood-thinner answer: the clinician decides which is true."""
-    return (f"Case {other_id} ({other_side}) of this patient records anticoagulants: {anticoagulant_with_hold(other)}; "
-            f"this case records: {anticoagulant_with_hold(risk)}. Confirm with the patient which is true and correct "
-            f"the risk screen that is wrong.")
+    another blood-thinner answer (one none and one a drug, or two drugs), or the same drug with
+    another planned hold; "" when they agree, or when a question is not answered yet (nor a hold's
+    days recorded). The clinician decides which is true."""
+    one, two = _anticoagulant_answer(other), _anticoagulant_answer(risk)
+    if one is None or two is None:
+        return ""
+    if one != two:
+        return (f"Case {other_id} ({other_side}) of this patient records anticoagulants: "
+                f"{anticoagulant_with_hold(other)}; this case records: {anticoagulant_with_hold(risk)}. Confirm "
+                f"with the patient which is true and correct the risk screen that is wrong.")
+    days, these = other.anticoagulant_hold_days, risk.anticoagulant_hold_days
+    if one == "none" or days is None or these is None or days == these:
+        return ""
+    planned = f"a {days}-day hold of {one}" if days else f"no hold of {one} (keep taking it)"
+    here = f"{these} day{'s' if these != 1 else ''}" if these else "no hold (keep taking it)"
+    return (f"Case {other_id} ({other_side}) of this patient plans {planned}; this case {here}. Confirm the hold "
+            f"with the prescriber and correct the risk screen that is wrong.")
 
 
 def not_asked(risk) -> frozenset:

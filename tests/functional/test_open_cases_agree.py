@@ -78,6 +78,7 @@ def test_each_open_case_page_names_the_other(client, coordinator, gen, right):
 @pytest.mark.parametrize("answers", [
     pytest.param(RIVAROXABAN, id="same-answer"),
     pytest.param({**RIVAROXABAN, "anticoagulants": " Rivaroxaban  20 mg daily "}, id="same-drug-typed-differently"),
+    pytest.param({**RIVAROXABAN, "anticoagulants": "Rivaroxaban 20mg"}, id="same-drug-dose-typed-differently"),
     pytest.param({"anticoagulant_answer": "not_asked"}, id="not-asked-yet"),
     pytest.param(None, id="no-risk-screen"),
 ])
@@ -110,6 +111,24 @@ def test_booking_warns_and_books_once_acknowledged(client, coordinator, gen, rig
     [appointment] = appointments_of(left)
     assert about(right, "none") in appointment.acknowledged_warnings
     assert said(loaded(client.get(f"/appointments/{appointment.id}"))) == [about(right, "none")]
+
+
+def hold_about(other, side, other_days, this_days):
+    return (f"Case {other.id} ({side}) of this patient plans a {other_days}-day hold of rivaroxaban; this case "
+            f"{this_days} days. Confirm the hold with the prescriber and correct the risk screen that is wrong.")
+
+
+def test_the_same_drug_typed_otherwise_with_another_hold_is_a_warning_naming_both_holds(
+        client, coordinator, gen, right, physician, room):
+    left = left_of(gen, right, state=State.ELIGIBLE,
+                   **{**RIVAROXABAN, "anticoagulants": "Rivaroxaban 20mg", "anticoagulant_hold_days": 5})
+    assert said(loaded(client.get(f"/cases/{left.id}"))) == [hold_about(right, "right", 3, 5)]
+    assert said(loaded(client.get(f"/cases/{right.id}"))) == [hold_about(left, "left", 5, 3)]
+    data = booking(clinic_day(20), "14:00", physician, room)
+    page, warnings = book_asks(client, left, data)
+    assert hold_about(right, "right", 3, 5) in warnings
+    assert not any("records anticoagulants" in warning for warning in warnings), "the drug itself agrees"
+    assert submit(client, f"/cases/{left.id}/book", acknowledging(page, data)).status_code == 302
 
 
 def test_the_checklist_banner_names_the_other_case(gen, doctor, physician, right):

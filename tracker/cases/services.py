@@ -18,7 +18,7 @@ from tracker.scheduling import readiness
 from tracker.scheduling.release import release
 from tracker.timeutil import utcnow
 from tracker.transactions import service
-from tracker.vocab import anticoagulant_disagreement, anticoagulants_disagree
+from tracker.vocab import anticoagulant_disagreement
 from tracker.workflow import (BY_ACTION, FINAL_STATES, SYSTEM, GuardFacts, State, TransitionRefused, available, check,
                               verdict_problems)
 
@@ -119,7 +119,8 @@ def record_view(case, actor, what="case"):
 
 def anticoagulants_elsewhere(case):
     """The warnings that another open case of the same patient records another blood-thinner answer
-    than this one's risk screen (oldest case first; [] for a closed or cancelled case): said where
+    than this one's risk screen, or the same drug with another hold (`vocab.anticoagulant_disagreement`;
+    oldest case first; [] for a closed or cancelled case): said where
     the risk screen is saved, on each case's page, its appointment, its booking and the checklist's
     banner. A warning, never a refusal: the clinician decides which is true."""
     if case is None or case.state in FINAL_STATES or case.risk_screen is None:
@@ -129,5 +130,6 @@ def anticoagulants_elsewhere(case):
         .filter(Case.patient_id == case.patient_id, Case.id != case.id,
                                Case.state.notin_(FINAL_STATES)).order_by(Case.id)
     ).scalars().all()
-    return [anticoagulant_disagreement(other.id, other.side.label.lower(), other.risk_screen, case.risk_screen)
-            for other in others if anticoagulants_disagree(other.risk_screen, case.risk_screen)]
+    said = (anticoagulant_disagreement(other.id, other.side.label.lower(), other.risk_screen, case.risk_screen)
+            for other in others)
+    return [words for words in said if words]
