@@ -66,8 +66,9 @@ POINTS = [("t0", None), ("m15", 0.25), ("m30", 0.5), ("h1", 1), ("h2", 2), ("h3"
 
 FILL = """
 INSERT INTO users (id, email, name, role, password_hash, active, session_token, created_at, password_changed_at,
-                   version_id)
-SELECT 1 + g, 'doc' || g || '@bench.clinic', 'Dr Bench ' || g, 'physician', 'x', true, md5(g::text), now(), now(), 1
+                   version_id, ever_physician)
+SELECT 1 + g, 'doc' || g || '@bench.clinic', 'Dr Bench ' || g, 'physician', 'x', true, md5(g::text), now(), now(), 1,
+       true
 FROM generate_series(1, 8) g;
 INSERT INTO users (id, email, name, role, password_hash, active, session_token, created_at, password_changed_at,
                    version_id)

@@ -760,6 +760,7 @@ def test_a_physician_given_another_role_is_told_the_same(admin_client, gen):
     said = words(admin_client.get(save_user(admin_client, moved.id, role="coordinator").location))
     assert "Dr Now Coordinating can no longer be booked. 1 open case is still assigned to them." in said
     assert "appointment" not in said.split("can no longer be booked")[1].split("Ask a coordinator")[0]
+    assert "physician filter set to “Dr Now Coordinating (no longer a physician)”" in said
 
 
 # ---------------------------------------------------------------- accounts linked under another name before the check

@@ -60,6 +60,19 @@ def test_a_physician_id_that_is_no_physicians_is_a_400_naming_it(client, gen, he
     assert client.get(f"{path}?physician_id={retired.id}", headers=headers).status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/api/v1/cases", "/api/v1/appointments"])
+def test_a_physician_given_another_role_is_still_a_physicians_id(client, gen, headers, path):
+    moved = gen.user(Role.PHYSICIAN)
+    case = gen.case(state=State.UNDER_REVIEW, physician=moved)
+    moved.role = Role.COORDINATOR
+    db.session.commit()
+
+    response = client.get(f"{path}?physician_id={moved.id}", headers=headers)
+    assert response.status_code == 200
+    if path == "/api/v1/cases":
+        assert [c["id"] for c in response.get_json()["items"]] == [case.id]
+
+
 def test_the_openapi_document_says_an_unknown_physician_is_a_400(client):
     parameters = client.get("/api/v1/openapi.json").get_json()["paths"]["/cases"]["get"]["parameters"]
     [physician] = [p for p in parameters if p["name"] == "physician_id"]

@@ -173,6 +173,20 @@ def test_a_deactivated_physicians_booked_appointment_is_flagged_to_be_moved_in_a
     assert flag in words(soup(page).find(id="physician-inactive"))
 
 
+def test_a_physician_given_another_role_has_their_booked_appointment_flagged_to_be_moved(
+        client, coordinator, gen, doctors, rooms):
+    _ames, berg = doctors
+    one, _ = rooms
+    left = gen.appointment(patient_case(gen, "Orphan"), physician=berg, room=one, starts_at=clinic_at(1, 9))
+    berg.role = Role.COORDINATOR
+    db.session.commit()
+
+    flag = "Dr Berg is no longer active: move this appointment to another physician."
+    [orphan] = columns(board(client, clinic_day(1)))["Fluoro 1 Fluoroscopy"]
+    assert flag in orphan
+    assert flag in words(soup(loaded(client.get(f"/appointments/{left.id}"))).find(id="physician-inactive"))
+
+
 def test_each_status_has_its_label_on_the_board(client, coordinator, gen, doctors, rooms):
     ames, _ = doctors
     one, _ = rooms

@@ -194,6 +194,25 @@ def test_a_deactivated_physician_is_offered_marked_inactive_and_lists_their_case
     assert "Finished" in closed and selected(closed, "physician") == str(gone.id)
 
 
+def test_a_physician_given_another_role_is_offered_as_no_longer_a_physician_and_lists_their_cases(
+        client, coordinator, gen):
+    moved = gen.user(Role.PHYSICIAN, name="Dr Now Coordinating")
+    gen.case(patient=gen.patient(family_name="Stranded"), state=State.UNDER_REVIEW, physician=moved)
+    gen.case(patient=gen.patient(family_name="Other"))
+    gen.user(Role.PHYSICIAN, name="Dr Helen Park")
+    gen.user(Role.PHYSICIAN, name="Dr Long Gone", active=False)
+    gen.user(Role.COORDINATOR, name="Always Coordinating")
+    moved.role = Role.COORDINATOR
+    db.session.commit()
+
+    html = page(client)
+    assert _physician_options(html)[1:] == ["Dr Helen Park", "Dr Long Gone (inactive)",
+                                            "Dr Now Coordinating (no longer a physician)"]
+    theirs = page(client, f"?physician={moved.id}")
+    assert "Stranded" in theirs and "Other" not in theirs
+    assert selected(theirs, "physician") == str(moved.id)
+
+
 def test_the_worklist_takes_the_same_queries_whoever_the_physicians_are(client, coordinator, gen, count_queries):
     def queries(address):
         with count_queries() as counter:

@@ -143,12 +143,12 @@ def edit_user(user_id):
         return page
     on_refusal(_account_refused(form, lambda status=None: _user_page(form, user, stale=status == 409, status=status),
                                 stale=STALE_ACCOUNT))
-    was_bookable = user.role == Role.PHYSICIAN and user.active
+    was_bookable = user.bookable
     services.update_user(user, form.version_id.data, form.email.data, form.name.data, form.role.data,
                          form.active.data, form.patient_mrn.data, actor=current_user,
                          confirmed_patient_id=form.confirmed_patient_id())
     flash(_("Account saved."), "success")
-    if was_bookable and not (user.role == Role.PHYSICIAN and user.active):
+    if was_bookable and not user.bookable:
         _say_what_is_left(user)
     return redirect(url_for("admin.users"))
 

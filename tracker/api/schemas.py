@@ -37,8 +37,8 @@ class Query(BaseModel):
     per_page: int = Field(25, ge=1, le=MAX_PER_PAGE, description=f"Items per page, 1 to {MAX_PER_PAGE}.")
 
 
-PHYSICIAN_ID = ("Only this physician's cases (a deactivated physician's too). An id that is no physician's "
-                "account is a 400 naming `physician_id`.")
+PHYSICIAN_ID = ("Only this physician's cases (a former physician's too: deactivated, or given another role). An "
+                "id that is no physician's account is a 400 naming `physician_id`.")
 
 
 class WorklistQuery(Query):

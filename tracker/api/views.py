@@ -52,12 +52,12 @@ def _query(model):
 
 
 def _check_physician(query):
-    """A `physician_id` is a physician's account (active or not: a deactivated physician may still
-    own cases), or the query is a 400 naming it, as an unknown state or side is: never an empty
-    list that reads as "no cases"."""
+    """A `physician_id` is the account of a physician, present or former (deactivated, or given
+    another role: they may still own cases), or the query is a 400 naming it, as an unknown state
+    or side is: never an empty list that reads as "no cases"."""
     if query.physician_id is None:
         return
-    if db.session.execute(db.select(User.id).filter_by(id=query.physician_id, role=Role.PHYSICIAN)).first() is None:
+    if db.session.execute(db.select(User.id).filter_by(id=query.physician_id, ever_physician=True)).first() is None:
         raise BadQuery([{"field": "physician_id", "message": f"There is no physician with id {query.physician_id}."}])
 
 

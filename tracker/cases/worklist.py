@@ -109,26 +109,31 @@ def query(states=None, q=None, physician_id=None, side=None, profile=None, defau
 
 def physician_choices_query():
     """The physicians the worklist's and the reports' filter offers: every active one, then every
-    deactivated one (their cases can still be listed, reassigned and reported on), by name. It
-    reads the accounts alone: asking which deactivated physicians still own an open case read the
-    whole cases table for one who owns none (0.5 s a page at 1,000,000 cases)."""
-    return (db.select(User.id, User.name, User.active).where(User.role == Role.PHYSICIAN)
-            .order_by(User.active.desc(), User.name, User.id))
+    former one (deactivated, or given another role: their cases can still be listed, reassigned
+    and reported on), by name. It reads the accounts alone (`ever_physician`, kept with the role):
+    asking which former physicians still own an open case read the whole cases table for one who
+    owns none (0.5 s a page at 1,000,000 cases)."""
+    bookable = db.and_(User.active, User.role == Role.PHYSICIAN)
+    return (db.select(User.id, User.name, User.active, User.role).where(User.ever_physician)
+            .order_by(bookable.desc(), User.name, User.id))
 
 
 def physician_choices():
-    """`physician_choices_query`'s (id, name, active) rows."""
+    """`physician_choices_query`'s (id, name, active, role) rows."""
     return db.session.execute(physician_choices_query()).all()
 
 
 def physician_filter_options():
     """The physician filter's options (the worklist's and the reports page's): `physician_choices`,
-    a deactivated physician marked "(inactive)"."""
+    each former physician marked (`physician_label`)."""
     return options([(str(p.id), physician_label(p)) for p in physician_choices()], blank="Any physician")
 
 
 def physician_label(physician):
-    """How the physician filter names `physician` (anything with name and active)."""
+    """How the physician filter names `physician` (anything with name, active and role): one given
+    another role "(no longer a physician)", a deactivated one "(inactive)"."""
+    if physician.role != Role.PHYSICIAN:
+        return _("%(name)s (no longer a physician)", name=physician.name)
     return physician.name if physician.active else _("%(name)s (inactive)", name=physician.name)
 
 

@@ -2,6 +2,7 @@ import secrets
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint
+from sqlalchemy.orm import validates
 
 from tracker.extensions import db
 from tracker.models.types import UTCDateTime, choice_enum
@@ -21,6 +22,8 @@ class User(UserMixin, db.Model):
             "(role = 'patient' AND patient_id IS NOT NULL) OR (role <> 'patient' AND patient_id IS NULL)",
             name="patient_link",
         ),
+        # Kept once a physician's: the physician filters offer a former physician from the accounts alone.
+        CheckConstraint("role <> 'physician' OR ever_physician", name="physician_kept"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -29,6 +32,10 @@ class User(UserMixin, db.Model):
     role = db.Column(choice_enum(Role, "role"), nullable=False, index=True)
     password_hash = db.Column(db.String(255), nullable=False)
     active = db.Column(db.Boolean, nullable=False, default=True)
+    # Whether this account has ever been a physician's: set with the role, never cleared, so a
+    # physician given another role is still offered by the physician filters (tracker/cases/
+    # worklist.py) and accepted by the API, without asking the cases who owns them.
+    ever_physician = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     # Rotated at sign-out and password change, so a copied session cookie stops working.
     session_token = db.Column(db.String(64), nullable=False, default=new_session_token)
     patient_id = db.Column(db.Integer, db.ForeignKey("patients.id"), unique=True)
@@ -40,6 +47,17 @@ class User(UserMixin, db.Model):
     patient = db.relationship("Patient", back_populates="account")
 
     __mapper_args__ = {"version_id_col": version_id}
+
+    @validates("role")
+    def _keep_ever_physician(self, key, role):
+        if role == Role.PHYSICIAN:
+            self.ever_physician = True
+        return role
+
+    @property
+    def bookable(self):
+        """Whether appointments can be booked with this account: an active physician's."""
+        return self.active and self.role == Role.PHYSICIAN
 
     def get_id(self):
         return f"{self.id}:{self.session_token}"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.extensions import db
 from tracker.models import Appointment, AppointmentChange, AppointmentMessage, Case, Patient, RiskScreen, Room, User
+from tracker.roles import Role
 from tracker.scheduling import instructions, services
 from tracker.timeutil import clinic_today, to_clinic
 from tracker.vocab import NOT_STARTED, AppointmentStatus, decision_flags
@@ -41,7 +42,7 @@ def physicians_day(day, physician_id=None):
         .group_by(AppointmentChange.appointment_id)).all()) if appointments else {}
     return [DayEntry(a, a.case.risk_screen, override_at.get(a.id), patient=a.case.patient.display_name,
                      mrn=a.case.patient.mrn, side=a.case.side, physician=a.physician.name,
-                     physician_active=a.physician.active, room_name=a.room.name,
+                     physician_bookable=a.physician.bookable, room_name=a.room.name,
                      override_by=a.readiness_override_by.name if a.readiness_override_by else None,
                      last_message=a.messages[-1] if a.messages else None, orm=a, time_set_at=a.time_set_at,
                      reach=(a.case.patient.preferred_contact, a.case.patient.email,
@@ -64,7 +65,7 @@ def board_entries(day):
                 if row.risk_id is not None else None)
         entries.append(DayEntry(row, risk, row.override_at, patient=f"{row.family_name}, {row.given_name}",
                                 mrn=row.mrn, side=row.side, physician=row.physician,
-                                physician_active=row.physician_active, room_name=row.room_name,
+                                physician_bookable=row.physician_bookable, room_name=row.room_name,
                                 override_by=row.override_by, last_message=last.get(row.id),
                                 room_modality=row.room_modality,
                                 time_set_at=max(row.created_at, row.moved_at or row.created_at),
@@ -85,6 +86,9 @@ def _board_query():
     def name_of(user_id, column=User.name):
         return db.select(column).where(User.id == user_id).scalar_subquery()
 
+    # As `User.bookable`: an account deactivated, or given another role, is no longer booked with.
+    bookable = db.and_(User.active, User.role == Role.PHYSICIAN)
+
     override_at = (db.select(db.func.max(AppointmentChange.at))
                    .where(AppointmentChange.appointment_id == Appointment.id,
                           AppointmentChange.change == "readiness_override").scalar_subquery())
@@ -103,7 +107,8 @@ def _board_query():
                   Patient.family_name, Patient.given_name, Patient.mrn, Case.side,
                   Patient.preferred_contact, Patient.email, has_account.label("has_account"),
                   name_of(Appointment.physician_id).label("physician"),
-                  name_of(Appointment.physician_id, User.active).label("physician_active"), Room.name.label("room_name"),
+                  name_of(Appointment.physician_id, bookable).label("physician_bookable"),
+                  Room.name.label("room_name"),
                   Room.modality.label("room_modality"),
                   name_of(Appointment.readiness_override_by_id).label("override_by"),
                   override_at.label("override_at"), Appointment.created_at, moved_at.label("moved_at"),
@@ -130,7 +135,7 @@ class DayEntry:
     readiness summary. `appointment`: the appointment's columns the card and the readiness rules
     read (its row on the board, the whole appointment on the physician's day, `orm`)."""
 
-    def __init__(self, appointment, risk, override_at, *, patient, mrn, side, physician, physician_active,
+    def __init__(self, appointment, risk, override_at, *, patient, mrn, side, physician, physician_bookable,
                  room_name, override_by, last_message, time_set_at, reach, room_modality=None, orm=None):
         self.id, self.status = appointment.id, appointment.status
         self.starts_at, self.ends_at, self.room_id = appointment.starts_at, appointment.ends_at, appointment.room_id
@@ -154,16 +159,17 @@ class DayEntry:
         # Said on the card, as on the appointment: a pregnancy, an infection or fever wait for the physician.
         self.flags = decision_flags(risk)
         self.can_check_in = can_check_in(appointment)
-        self.physician_inactive = physician_inactive(appointment.status, physician, physician_active)
+        self.physician_inactive = physician_inactive(appointment.status, physician, physician_bookable)
 
 
-def physician_inactive(status, physician, active):
-    """What the card and the appointment page say of an appointment not started whose physician was
-    deactivated (it stays theirs until moved), or None. A booked one is moved; a checked-in patient
+def physician_inactive(status, physician, bookable):
+    """What the card and the appointment page say of an appointment not started whose physician is
+    no longer booked with (`bookable` false: deactivated, or given another role; it stays theirs
+    until moved), or None. A booked one is moved; a checked-in patient
     is already here and a checked-in appointment cannot be moved: another physician starts the
     procedure, or, where each procedure is kept to its booked physician, it is cancelled and the
     patient booked with another."""
-    if status not in NOT_STARTED or active:
+    if status not in NOT_STARTED or bookable:
         return None
     if status == AppointmentStatus.BOOKED:
         return _("%(name)s is no longer active: move this appointment to another physician.", name=physician)
