@@ -14,13 +14,15 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import g, has_request_context, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.extensions import db
 from tracker.models.audit import AuditAction as Action
 from tracker.models.audit import AuditEvent
 
-__all__ = ["Action", "record", "viewed", "viewed_list", "viewed_cases_page", "changed_fields", "field_changes"]
+__all__ = ["Action", "record", "viewed", "viewed_list", "viewed_cases_page", "changed_fields", "field_changes",
+           "change_words", "changes_words"]
 
 # A field whose name holds one of these is a secret: recorded as changed, never with its value.
 SECRET_MARKS = ("password", "token", "hash", "secret")
@@ -127,6 +129,39 @@ def field_changes(before, after):
         else:
             changes.append({"field": name, "old": _stored(old), "new": _stored(new)})
     return changes or None
+
+
+# Column names as an audit row keeps them, in words a reader knows ("baseline_nrs": "Baseline NRS").
+_FIELD_WORDS = {"nrs": "NRS", "odi": "Oswestry answer", "l5": "L5", "s1": "S1", "mrn": "MRN", "hba1c": "HbA1c",
+                "icd": "ICD", "id": "ID", "sms": "SMS", "e164": "(E.164)"}
+
+
+def field_words(name):
+    """An audit change's field in words: "pain_below_l5" is "Pain below L5", "odi_3" "Oswestry answer 3"."""
+    text = " ".join(_FIELD_WORDS.get(word, word) for word in str(name).split("_"))
+    return text[:1].upper() + text[1:]
+
+
+def value_words(value):
+    """An old or new value of an audit row's change, in words: "yes", "(blank)", the text."""
+    if value is None or value == "":
+        return "(blank)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def change_words(change):
+    """One change of an audit row as the audit page and its CSV download both write it:
+    "Reason: old text → new text"; a secret only "Password hash: changed (not recorded)"."""
+    if change.get("secret"):
+        return f"{field_words(change['field'])}: {_('changed (not recorded)')}"
+    return f"{field_words(change['field'])}: {value_words(change.get('old'))} → {value_words(change.get('new'))}"
+
+
+def changes_words(changes):
+    """Every change of a row, one after another ("Reason: a → b; Email: c → d"), for a CSV cell."""
+    return "; ".join(change_words(change) for change in changes or ())
 
 
 def _plain(value):

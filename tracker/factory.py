@@ -150,27 +150,6 @@ def _profile_name(code):
     return profile.name if profile else code
 
 
-def _audit_value(value):
-    """An old or new value of an audit row's change, in words: "yes", "(blank)", the text."""
-    if value is None or value == "":
-        return "(blank)"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
-# Column names as an audit row keeps them, in words a reader knows ("baseline_nrs": "Baseline NRS").
-_AUDIT_WORDS = {"nrs": "NRS", "odi": "Oswestry answer", "l5": "L5", "s1": "S1", "mrn": "MRN", "hba1c": "HbA1c",
-                "icd": "ICD", "id": "ID", "sms": "SMS", "e164": "(E.164)"}
-
-
-def _audit_field(name):
-    """An audit change's field in words: "pain_below_l5" is "Pain below L5", "odi_3" "Oswestry answer 3"."""
-    words = [_AUDIT_WORDS.get(word, word) for word in str(name).split("_")]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
-
-
 def _therapy_kind_label(kind):
     """A conservative-care kind in words ("physical therapy"), as the profiles list them."""
     from tracker.vocab import TherapyKind
@@ -183,7 +162,7 @@ def register_template_helpers(app):
     (`may_move`, `state_allows`) and the named state sets, so a page never restates a rule."""
     from flask_login import current_user
 
-    from tracker import contact, phones, sms, timeutil, workflow
+    from tracker import audit, contact, phones, sms, timeutil, workflow
     from tracker.clinic import clinic_contact
     from tracker.access import may
     from tracker.formfields import length_hint
@@ -203,8 +182,8 @@ def register_template_helpers(app):
     app.jinja_env.globals["clinic_contact"] = clinic_contact
     app.jinja_env.globals["on_a_later_day"] = timeutil.on_a_later_day
     app.jinja_env.filters["profile_name"] = _profile_name
-    app.jinja_env.filters["audit_value"] = _audit_value
-    app.jinja_env.filters["audit_field"] = _audit_field
+    # An audit row's changes in words, as the audit page and its CSV download both write them.
+    app.jinja_env.globals["audit_change"] = audit.change_words
     app.jinja_env.globals.update(
         may=may, main_links=main_links, idle_seconds_left=idle_seconds_left, allergy_words=allergy_words, anticoagulant_words=anticoagulant_words,
         pregnancy_words=pregnancy_words, decision_flags=decision_flags,

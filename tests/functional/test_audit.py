@@ -353,3 +353,50 @@ def test_odd_values_typed_into_the_audit_address_do_not_break_the_page(trail, au
 
     assert response.status_code == 200
     assert "bob@test.clinic" in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- the CSV download
+
+
+def test_the_csv_download_carries_each_changes_old_and_new_value_as_the_page_shows_it(
+        client, make_client, gen, login_as):
+    """A referral's reason and a patient's email changed through their forms: the CSV row says what
+    changed from what to what, in the page's words, not only "changed reason"."""
+    import csv
+    import io
+
+    from tests.builders import REFERRAL
+
+    login_as(gen.user(Role.COORDINATOR))
+    case = gen.case(state=State.UNDER_REVIEW, reason="Confirmatory block after case #1")
+    patient = case.patient
+    submit(client, f"/referrals/cases/{case.id}",
+           {**REFERRAL, "version_id": case.version_id, "reason": "Repeat block, pain back at week 12"})
+    submit(client, f"/patients/{patient.id}/edit", {
+        "family_name": patient.family_name, "given_name": patient.given_name,
+        "date_of_birth": patient.date_of_birth.isoformat(), "sex": patient.sex.value if patient.sex else "",
+        "phone": "(201) 555-0123", "email": "new.address@example.org", "preferred_contact": "email",
+        "language": "English", "version_id": patient.version_id})
+    admin = login_as(gen.user(Role.ADMIN), on=make_client())
+
+    page = soup(admin.get("/admin/audit").get_data(as_text=True)).get_text()
+    download = admin.get("/admin/audit.csv")
+    rows = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
+    header, rows = rows[0], rows[1:]
+    assert header[-1] == "Changes"
+    by_object = {(row[4], row[5]): row for row in rows if row[3] == "Updated"}
+    reason = "Reason: Confirmatory block after case #1 → Repeat block, pain back at week 12"
+    assert reason in by_object[("case", str(case.id))][-1] and reason in page
+    email_row = by_object[("patient", str(patient.id))]
+    assert "Email: " in email_row[-1] and "→ new.address@example.org" in email_row[-1]
+    assert all(part in page for part in email_row[-1].split("; "))
+
+
+def test_the_csv_download_never_carries_a_secret_value(auditor):
+    db.session.add(AuditEvent(action=AuditAction.UPDATE, object_type="user", object_id="3",
+                              summary="changed password_hash, role",
+                              changes=[{"field": "password_hash", "secret": True},
+                                       {"field": "role", "old": "coordinator", "new": "physician"}]))
+    db.session.commit()
+    text = auditor.get("/admin/audit.csv").get_data(as_text=True)
+    assert "Password hash: changed (not recorded); Role: coordinator → physician" in text

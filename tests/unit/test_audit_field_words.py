@@ -1,7 +1,7 @@
 """The audit trail names a changed field in words a reader knows, not as its column."""
 import pytest
 
-from tracker.factory import _audit_field
+from tracker.audit import field_words as _audit_field
 
 
 @pytest.mark.parametrize("column, words", [

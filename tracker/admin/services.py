@@ -249,12 +249,14 @@ def audit_query(user=None, action=None, object_type=None, object_id=None, date_f
     return query
 
 
-AUDIT_CSV_HEADER = ["When", "Who", "Role", "Action", "Object type", "Object id", "IP", "Summary"]
+AUDIT_CSV_HEADER = ["When", "Who", "Role", "Action", "Object type", "Object id", "IP", "Summary", "Changes"]
 
 
 def audit_csv_row(event):
+    """One row as the audit page shows it: its changes in the page's own words (a secret named, never
+    its value), each "Field: old → new", separated by "; "."""
     return (event.at, event.actor, event.role, event.action, event.object_type, event.object_id, event.ip,
-            event.summary)
+            event.summary, audit.changes_words(event.changes))
 
 
 def _clinic_midnight(day):
