@@ -128,8 +128,9 @@ def failed_conservative_care_days(therapies: Iterable, as_of: date, since: date 
 
     Start and end dates are both days of therapy (a course from the 1st to the 28th is
     28 days). An ongoing therapy (no end) counts up to ``as_of``; a planned end after
-    ``as_of`` is cut there. Overlapping courses count each day once. ``since`` limits the
-    count to a payer's look-back window.
+    ``as_of`` is cut there. Overlapping courses count each day once. ``since`` is the
+    first day that counts (the eligibility engine passes the later of a payer's look-back start
+    and the symptom onset, so a course begun before the onset counts from it).
     """
     periods = []
     for therapy in failed_therapies(therapies):

@@ -295,3 +295,30 @@ def test_the_case_page_says_what_the_count_left_out_in_a_sentence_of_its_own(cli
     summary = words(text(client.get(f"/cases/{case.id}")))
     assert ".;" not in summary and "; ongoing rehab" in summary
     assert re.search(r"ongoing rehab [a-z ]+\.\s*Left out of the count: physical therapy", summary)
+
+
+def test_a_course_begun_before_the_symptom_onset_counts_only_its_days_from_the_onset_on_the_page_and_verdict(
+        client, coordinator, gen):
+    """DESIGN.md section 4: care before the onset belongs to another episode. A course that began
+    before it and went on after it counts from the onset, on the totals and in the verdict."""
+    case = gen.case(state=State.UNDER_REVIEW, symptom_onset=days_ago(200))
+    page = text(submit(client, care_url(case), therapy("physical_therapy", days_ago(60), days_ago(36)),
+                       follow_redirects=True))
+    assert "<strong>3.6 weeks</strong> (25 days, overlaps counted once; needs 28 days)" in page
+
+    # 102 days of chiropractic, of which 2 fall on or after the onset: 27 days, not 127.
+    page = text(submit(client, care_url(case), therapy("chiropractic", days_ago(300), days_ago(199)),
+                       follow_redirects=True))
+    assert "Therapy added." in page and "before the symptom onset on" not in page
+    assert "<strong>3.9 weeks</strong> (27 days, overlaps counted once; needs 28 days)" in page
+    clipped = (f"chiropractic / manipulation {days_ago(300).isoformat()} to {days_ago(199).isoformat()}: 2 days on "
+               f"or after the onset of {days_ago(200).isoformat()} count")
+    assert f"Counted from the symptom onset: {clipped}." in words(page)
+    assert f"Counted from the symptom onset: {clipped}." in words(text(client.get(f"/cases/{case.id}")))
+
+    page = text(submit(client, f"/cases/{case.id}/eligibility/evaluate", {"version_id": case.version_id},
+                       form_page=f"/cases/{case.id}", follow_redirects=True))
+    row = soup(page).find("th", scope="row", string="Failed conservative care").find_parent("tr")
+    assert "Not met" in words(row.find_all("td")[0])
+    assert words(row.find_all("td")[1]) == (f"failed conservative care 27 days, needs 28 days; counted from the onset: "
+                                            f"{clipped}")

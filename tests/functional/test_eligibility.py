@@ -650,3 +650,47 @@ def test_todays_assessment_tells_a_criterion_not_met_from_one_still_to_record(cl
     assert "1 of 3 positive tests (left)" in not_met and "conservative care 3 of 4 weeks" in not_met
     assert still == "red-flag screen"
     assert "Still missing" not in summary
+
+
+def test_a_verdict_that_counted_care_from_before_the_onset_is_stale_naming_the_criterion(
+        client, coordinator, gen, monkeypatch):
+    """A release before this one counted every day of a course that began before the symptom onset.
+    Its verdict on such a case is stale, naming the count that moved; a case with no such course
+    keeps the digest it had, so its verdict stands (DESIGN.md section 4)."""
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from tracker.eligibility import facts as facts_module
+    from tracker.eligibility.standing import current_assessment
+
+    untouched = documented_case(gen)
+    evaluate(client, untouched)
+    case = documented_case(gen)
+    gen.therapy(case, kind=TherapyKind.CHIROPRACTIC, start_date=days_ago(200), end_date=days_ago(150),
+                response=Response.NONE)
+    db.session.commit()
+    evaluate(client, case)
+    verdict = verdicts(case)[-1]
+    clipped = (f"chiropractic / manipulation {days_ago(200).isoformat()} to {days_ago(150).isoformat()}: 1 day on or "
+               f"after the onset of {days_ago(150).isoformat()} counts")
+    stored = {c["code"]: c for c in verdict.snapshot["criteria"]}
+    assert stored["conservative_care_duration"]["evidence"] == ("failed conservative care 29 days, needs 28 days; "
+                                                                f"counted from the onset: {clipped}")
+
+    # As the earlier release stored it: the 50 days before the onset counted, its digest without them apart.
+    monkeypatch.setattr(facts_module, "_begun_before_onset", lambda facts: [])
+    _, earlier_digest = current_assessment(case)
+    assert current_assessment(untouched)[1] == verdicts(untouched)[-1].facts_fingerprint
+    monkeypatch.undo()
+    snapshot = dict(verdict.snapshot)
+    snapshot["criteria"] = [{**c, "evidence": "failed conservative care 79 days, needs 28 days"}
+                            if c["code"] == "conservative_care_duration" else c for c in snapshot["criteria"]]
+    verdict.snapshot, verdict.facts_fingerprint = snapshot, earlier_digest
+    flag_modified(verdict, "snapshot")
+    db.session.commit()
+
+    page = text(client.get(case_url(case)))
+    assert "Verdict stale" in page
+    assert ("This verdict no longer stands: failed conservative care: was “failed conservative care 79 days, needs 28 "
+            f"days”, now “failed conservative care 29 days, needs 28 days; counted from the onset: {clipped}”") in page
+    assert "with the passing of time" not in page
+    assert "Verdict stale" not in text(client.get(case_url(untouched)))

@@ -393,11 +393,88 @@ def test_care_that_ended_before_the_symptom_onset_is_left_out_with_its_reason(pr
                       code=CriterionCode.CONSERVATIVE_CARE_DURATION)
     assert found.status == NOT_MET
     assert f"(ended before the symptom onset on {onset.isoformat()}: another episode)" in found.evidence
-    # Ending on the onset day itself belongs to this episode.
+    # Ending on the onset day itself belongs to this episode: that one day counts, the 99 before it do not.
     on_the_day = (failed_course("medication", 100, ending=onset), failed_course("physical_therapy", 100, ending=onset))
+    found = criterion(case(symptom_onset=onset, therapies=on_the_day), profile,
+                      code=CriterionCode.CONSERVATIVE_CARE_DURATION)
     if profile.conservative_care_window_days is None:
-        assert status(case(symptom_onset=onset, therapies=on_the_day), profile,
-                      code=CriterionCode.CONSERVATIVE_CARE_DURATION) == MET
+        assert found.evidence.startswith("failed conservative care 1 days, needs ")
+        assert found.status == NOT_MET
+
+
+# The clinic's walkthrough: onset 2026-03-05, evaluated 2026-11-02.
+ONSET, LATER = date(2026, 3, 5), date(2026, 11, 2)
+PHYSIO = TherapyFact("physical_therapy", date(2026, 10, 1), date(2026, 10, 27), "none")  # 27 days
+
+
+def course(kind, start, end, response="none"):
+    return TherapyFact(kind, start, end, response)
+
+
+def care(*therapies, profile=MEDICARE, code=CriterionCode.CONSERVATIVE_CARE_DURATION):
+    return criterion(case(as_of=LATER, symptom_onset=ONSET, therapies=therapies), profile, code=code)
+
+
+def test_a_course_after_the_onset_counts_in_full_and_says_nothing_of_the_onset():
+    found = care(PHYSIO)
+    assert (found.status, found.evidence) == (NOT_MET, "failed conservative care 27 days, needs 28 days")
+    from_the_day = care(course("chiropractic", ONSET, date(2026, 3, 6)), PHYSIO)
+    assert from_the_day.evidence == "failed conservative care 29 days, needs 28 days"
+
+
+def test_a_course_wholly_before_the_onset_adds_nothing():
+    found = care(course("chiropractic", date(2026, 1, 1), date(2026, 3, 4)), PHYSIO)
+    assert found.status == NOT_MET
+    assert found.evidence.startswith("failed conservative care 27 days, needs 28 days; left out: chiropractic / "
+                                     "manipulation 2026-01-01 to 2026-03-04 (ended before the symptom onset on "
+                                     "2026-03-05")
+
+
+def test_a_course_that_began_before_the_onset_counts_only_its_days_on_or_after_the_onset():
+    # 65 days of chiropractic, of which 2 (5 and 6 March) fall on or after the onset: 27 + 2 = 29, not 92.
+    found = care(PHYSIO, course("chiropractic", date(2026, 1, 1), date(2026, 3, 6)))
+    assert found.status == MET
+    assert found.evidence == ("failed conservative care 29 days, needs 28 days; counted from the onset: chiropractic / "
+                              "manipulation 2026-01-01 to 2026-03-06: 2 days on or after the onset of 2026-03-05 count")
+    one_day = care(PHYSIO, course("chiropractic", date(2026, 1, 1), ONSET))
+    assert one_day.status == MET  # 27 + the onset day itself
+    assert one_day.evidence.endswith("manipulation 2026-01-01 to 2026-03-05: 1 day on or after the onset of "
+                                     "2026-03-05 counts")
+
+
+def test_a_course_that_helped_is_not_named_as_counted_from_the_onset():
+    found = care(PHYSIO, course("chiropractic", date(2026, 1, 1), date(2026, 3, 6), response="good"))
+    assert found.evidence.startswith("failed conservative care 27 days, needs 28 days; left out: chiropractic /")
+    assert "counted from the onset" not in found.evidence
+
+
+def test_an_ongoing_course_that_began_before_the_onset_counts_from_the_onset_to_the_evaluation_day():
+    found = criterion(case(as_of=date(2026, 3, 31), symptom_onset=ONSET,
+                           therapies=(course("home_exercise", date(2025, 12, 1), None),)),
+                      EVICORE, code=CriterionCode.CONSERVATIVE_CARE_DURATION)
+    # 5 to 31 March: 27 days (not the 121 since 1 December).
+    assert found.evidence == (f"failed conservative care 27 days, needs {EVICORE.min_conservative_care_days} days; "
+                              "counted from the onset: home exercise programme 2025-12-01 to ongoing: 27 days on or "
+                              "after the onset of 2026-03-05 count")
+
+
+def test_each_component_counts_only_its_days_on_or_after_the_onset():
+    # A medication trial from 1 January to 10 March has 6 days in this episode (5 to 10 March), not 69.
+    tablets = course("medication", date(2026, 1, 1), date(2026, 3, 10))
+    found = care(tablets, course("physical_therapy", date(2026, 4, 1), date(2026, 5, 31)),
+                 code=CriterionCode.CONSERVATIVE_CARE_COMPOSITION)
+    assert found.status == NOT_MET
+    assert found.shortfall == "medication trial 6 of 14 days"
+    assert found.evidence == ("failed medication trial 6 days, needs 14 days; failed active therapy 61 days, needs 14 "
+                              "days; counted from the onset: medication (nsaids, analgesics, opioids) 2026-01-01 to "
+                              "2026-03-10: 6 days on or after the onset of 2026-03-05 count")
+
+
+def test_a_look_back_window_that_starts_after_the_onset_counts_from_the_window_and_names_no_onset():
+    # CAM counts the last 183 days: from 2026-05-04 when evaluated on 2026-11-02, after the onset.
+    long_course = course("physical_therapy", date(2026, 2, 1), date(2026, 6, 2))
+    found = care(long_course, profile=CAM)
+    assert found.evidence == "failed conservative care 30 days, needs 42 days within the window from 2026-05-04"
 
 
 @pytest.mark.parametrize("profile", [EVICORE, MP_558, CAM], ids=lambda p: p.code)

@@ -167,6 +167,18 @@ OMITTED_WHEN_NONE = frozenset({"outside", "diary_result", "diary_window_scores"}
 NOT_READ = frozenset({"relief_days_at_percent", "recorded_by"})
 
 
+def _begun_before_onset(facts):
+    """The courses that began before the symptom onset and went on after it, which count only from
+    the onset (DESIGN.md section 4). The digest reads them apart: a verdict stored while their earlier
+    days were counted has another digest, so it is stale where the count it read moved (the reason
+    names the criterion), and one with no such course keeps the digest it had."""
+    onset = facts.symptom_onset
+    if onset is None:
+        return []
+    return [[therapy.kind, therapy.start.isoformat()] for therapy in facts.therapies
+            if therapy.start < onset and (therapy.end is None or therapy.end >= onset)]
+
+
 def fingerprint(facts, prior, profile):
     """A digest of what the engine reads, leaving out the day: a verdict is stale when the facts,
     the earlier injections or the profile change, not merely because a day has passed."""
@@ -181,5 +193,7 @@ def fingerprint(facts, prior, profile):
                   for p in prior],
         "profile": [profile.code, profile.version],
     }
+    if begun_before_onset := _begun_before_onset(facts):
+        material["counted_from_onset"] = begun_before_onset
     encoded = json.dumps(material, sort_keys=True, default=str).encode()
     return hashlib.sha256(encoded).hexdigest()

@@ -12,7 +12,8 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from tracker.clinical import FAILED_RESPONSES, PROVOCATION_TESTS, THERAPY_KINDS, failed_conservative_care_days
+from tracker.clinical import (FAILED_RESPONSES, PROVOCATION_TESTS, THERAPY_KINDS, failed_conservative_care_days,
+                              failed_therapies)
 from tracker.policy.facts import (
     DIAGNOSTIC_INDICATIONS,
     BlockResult,
@@ -281,6 +282,22 @@ class LeftOut:
 
 
 @dataclass(frozen=True)
+class FromOnset:
+    """A failed course that started before the symptom onset and went on after it: only its days on
+    or after the onset count (DESIGN.md section 4: the days before belong to another episode)."""
+
+    therapy: TherapyFact
+    onset: date
+    days: int
+
+    def describe(self) -> str:
+        end = self.therapy.end.isoformat() if self.therapy.end else "ongoing"
+        days = "1 day" if self.days == 1 else f"{self.days} days"
+        return (f"{_kind_label(self.therapy.kind)} {self.therapy.start.isoformat()} to {end}: {days} on or after "
+                f"the onset of {self.onset.isoformat()} count{'s' if self.days == 1 else ''}")
+
+
+@dataclass(frozen=True)
 class ComponentFigures:
     """One component the care must include (a medication trial, an active therapy): its failed
     days against the least the profile asks."""
@@ -299,7 +316,8 @@ class ComponentFigures:
 @dataclass(frozen=True)
 class CareFigures:
     """Conservative care as the engine counts it for one profile: failed courses of the kinds the
-    profile counts, after the symptom onset, inside its look-back window, overlapping days once."""
+    profile counts, on or after the symptom onset, inside its look-back window, overlapping days once.
+    A course that started before the onset counts from the onset (``from_onset`` names each)."""
 
     failed_days: int
     needed_days: int
@@ -308,6 +326,8 @@ class CareFigures:
     left_out: tuple[LeftOut, ...]
     # Courses counted but with no response recorded.
     unrecorded: int
+    # Failed courses counted from the symptom onset, not from their start.
+    from_onset: tuple[FromOnset, ...] = ()
 
 
 def _kind_label(kind: str) -> str:
@@ -338,21 +358,39 @@ def _sort_care(facts: CaseFacts, profile: Profile) -> tuple[date | None, list, l
     return since, counted, left_out
 
 
+def _count_from(since: date | None, onset: date | None) -> date | None:
+    """The first day that counts: the later of the look-back start and the symptom onset."""
+    return max((day for day in (since, onset) if day is not None), default=None)
+
+
+def _from_onset(facts: CaseFacts, counted: Sequence[TherapyFact], since: date | None) -> tuple[FromOnset, ...]:
+    """The failed courses the onset (not their start, nor the look-back window) makes count later."""
+    onset = facts.symptom_onset
+    if onset is None or (since is not None and since >= onset):
+        return ()
+    return tuple(
+        FromOnset(therapy, onset, failed_conservative_care_days([therapy], facts.as_of, onset))
+        for therapy in failed_therapies(counted) if therapy.start < onset
+    )
+
+
 def conservative_care_figures(facts: CaseFacts, profile: Profile) -> CareFigures:
     since, counted, left_out = _sort_care(facts, profile)
+    first = _count_from(since, facts.symptom_onset)
     components = tuple(
         ComponentFigures(
             component.name,
-            failed_conservative_care_days([t for t in counted if t.kind in component.kinds], facts.as_of, since),
+            failed_conservative_care_days([t for t in counted if t.kind in component.kinds], facts.as_of, first),
             component.min_days,
             any(t.kind in component.kinds and t.response is None for t in counted),
         )
         for component in profile.conservative_care.components
     )
     return CareFigures(
-        failed_days=failed_conservative_care_days(counted, facts.as_of, since),
+        failed_days=failed_conservative_care_days(counted, facts.as_of, first),
         needed_days=profile.min_conservative_care_days, window_start=since, components=components,
         left_out=tuple(left_out), unrecorded=sum(1 for therapy in counted if therapy.response is None),
+        from_onset=_from_onset(facts, counted, since),
     )
 
 
@@ -365,6 +403,11 @@ def _care_amount(days: int, needed: int) -> str:
 
 def _left_out_text(care: CareFigures) -> str:
     return "; left out: " + "; ".join(item.describe() for item in care.left_out) if care.left_out else ""
+
+
+def _from_onset_text(courses: Iterable[FromOnset]) -> str:
+    courses = list(courses)
+    return "; counted from the onset: " + "; ".join(item.describe() for item in courses) if courses else ""
 
 
 def _conservative_care_duration(
@@ -388,8 +431,8 @@ def _conservative_care_duration(
         shortfall += f" (response not recorded for {care.unrecorded})"
     else:
         status = Status.NOT_MET
-    return _criterion(profile, CriterionCode.CONSERVATIVE_CARE_DURATION, status, evidence + _left_out_text(care),
-                      shortfall)
+    return _criterion(profile, CriterionCode.CONSERVATIVE_CARE_DURATION, status,
+                      evidence + _from_onset_text(care.from_onset) + _left_out_text(care), shortfall)
 
 
 def _conservative_care_composition(
@@ -409,8 +452,10 @@ def _conservative_care_composition(
             statuses.append(Status.UNKNOWN if not facts.therapies or part.unrecorded else Status.NOT_MET)
             missing.append(f"{part.name} {part.days} of {part.min_days} days")
         evidence.append(f"failed {part.name} {part.days} days, needs {part.min_days} days")
+    kinds = {kind for component in profile.conservative_care.components for kind in component.kinds}
+    clipped = _from_onset_text(item for item in care.from_onset if item.therapy.kind in kinds)
     return _criterion(
-        profile, CriterionCode.CONSERVATIVE_CARE_COMPOSITION, _combine(statuses), "; ".join(evidence),
+        profile, CriterionCode.CONSERVATIVE_CARE_COMPOSITION, _combine(statuses), "; ".join(evidence) + clipped,
         "; ".join(missing),
     )
 
