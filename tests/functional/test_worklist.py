@@ -1,7 +1,7 @@
 """The coordinator's worklist: counts, what each case waits for, filters, search, sorting, paging,
 and a query count that does not grow with the data."""
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urlencode
 
 import pytest
@@ -59,9 +59,17 @@ def test_a_verdict_made_stale_by_new_facts_is_flagged(client, coordinator, gen):
     assert "verdict stale: re-evaluate" in page(client)
 
 
-def test_days_waiting_count_from_the_last_state_change(client, coordinator, gen):
+def test_days_waiting_count_clinic_calendar_days_from_the_last_state_change(client, coordinator, gen):
+    """Calendar days in the clinic's zone, whatever the hour: changed late nine clinic days ago is 9, and
+    so is changed just after midnight (the same span of time as 8 days and a bit)."""
+    from tracker.timeutil import clinic_today, clinic_zone
+
     case = gen.case(state=State.ELIGIBLE)
-    case.state_changed_at = datetime.now(timezone.utc) - timedelta(days=9, hours=1)
+    nine_days_ago = clinic_today() - timedelta(days=9)
+    case.state_changed_at = datetime.combine(nine_days_ago, time(23, 30), clinic_zone())
+    db.session.commit()
+    assert "<td>9</td>" in page(client)
+    case.state_changed_at = datetime.combine(nine_days_ago, time(0, 5), clinic_zone())
     db.session.commit()
     assert "<td>9</td>" in page(client)
 
