@@ -306,6 +306,31 @@ def anticoagulant_disagreement(other_id, other_side, other, risk) -> str:
             f"with the prescriber and correct the risk screen that is wrong.")
 
 
+def _allergy_answer(risk):
+    """What a risk screen answers about allergies, to compare: the allergies ticked (none for NKDA),
+    or None when it does not answer yet. Ticked choices, never the words shown: capitals, spacing
+    and the order they are listed in cannot make two screens differ."""
+    if "allergies" in not_asked(risk):
+        return None
+    return frozenset(allergies_of(risk)) if risk.allergy_answer == AllergyAnswer.DOCUMENTED else frozenset()
+
+
+def allergy_disagreement(other_id, other_side, other, risk) -> str:
+    """The warning that another open case of the patient (`other_id`, its side in words) records an
+    allergy this risk screen does not (this one NKDA, or listing fewer), said to the case missing it;
+    "" when none is missing, or when a question is not answered yet. A contrast allergy missing is
+    said on its own: contrast is given at every injection, and its premedication is planned on the
+    risk screen. The clinician decides which is true."""
+    theirs, ours = _allergy_answer(other), _allergy_answer(risk)
+    if theirs is None or ours is None or theirs <= ours:
+        return ""
+    contrast = (" Iodinated contrast is given at every injection: if the allergy is true, plan its premedication "
+                "on this case's risk screen." if Allergy.CONTRAST in theirs - ours else "")
+    return (f"Case {other_id} ({other_side}) of this patient records allergies: {allergy_words(other)}; this case "
+            f"records: {allergy_words(risk)}. Confirm with the patient which is true and correct the risk screen "
+            f"that is wrong.{contrast}")
+
+
 def not_asked(risk) -> frozenset:
     """The risk screen's questions not answered yet ("allergies", "anticoagulants"): all of them
     without a risk screen. "None" and "NKDA" are answers, never listed here."""

@@ -38,9 +38,9 @@ def right(gen):
     return case
 
 
-def left_of(gen, right, state=State.UNDER_REVIEW, **answers):
-    """The patient's case on the left; an eligible one with its verdict taken on its risk screen."""
-    case = gen.case(state=state, side=Side.LEFT, patient=right.patient, verdict=False)
+def left_of(gen, right, state=State.UNDER_REVIEW, side=Side.LEFT, **answers):
+    """The patient's case on the left (or `side`); an eligible one with its verdict taken on its risk screen."""
+    case = gen.case(state=state, side=side, patient=right.patient, verdict=False)
     if answers:
         screened(case, **answers)
     if state == State.ELIGIBLE:
@@ -167,3 +167,170 @@ def test_booking_the_day_after_warns_and_two_days_apart_does_not(client, coordin
     assert f"The patient has another appointment the day before: case {right.id} (right)" in after
     apart = submit(client, f"/cases/{left.id}/book", booking(clinic_day(22), "14:00", physician, room))
     assert apart.status_code == 302, "two days apart: nothing to acknowledge"
+
+
+# ------------------------------------------------------------------ allergies
+
+CONTRAST_ALLERGY = {"anticoagulant_answer": "none", "allergy_answer": "documented", "allergy_contrast": True,
+                    "contrast_premedication_planned": True,
+                    "contrast_premedication_plan": "Prednisone 50 mg 13, 7 and 1 hours before."}
+NO_ALLERGY_FORM = {"version_id": "", "anticoagulant_answer": "none", "anticoagulants": "",
+                   "anticoagulant_hold_plan": "", "allergy_answer": "nkda", "contrast_premedication_plan": "",
+                   "pregnancy": "not_applicable", "hba1c": "", "red_flags_screened": "y", "red_flags_notes": ""}
+
+
+@pytest.fixture
+def allergic(gen):
+    """Harold's case on the left, eligible, recording an iodinated contrast allergy (premedication planned)."""
+    case = screened(gen.case(state=State.ELIGIBLE, side=Side.LEFT, verdict=False), **CONTRAST_ALLERGY)
+    gen.verdict(case)
+    return case
+
+
+def right_of(gen, allergic, state=State.UNDER_REVIEW, **answers):
+    """Harold's case on the right."""
+    return left_of(gen, allergic, state=state, side=Side.RIGHT, **answers)
+
+
+def allergy_about(other, this="NKDA (no known allergies)", side="left"):
+    return (f"Case {other.id} ({side}) of this patient records allergies: iodinated contrast; this case records: "
+            f"{this}. Confirm with the patient which is true and correct the risk screen that is wrong. Iodinated "
+            f"contrast is given at every injection: if the allergy is true, plan its premedication on this case's "
+            f"risk screen.")
+
+
+def test_saving_nkda_when_another_case_records_a_contrast_allergy_warns_and_saves(client, coordinator, gen,
+                                                                                 allergic):
+    right = right_of(gen, allergic)
+    page = text(submit(client, f"/cases/{right.id}/risk-screen", NO_ALLERGY_FORM, follow_redirects=True))
+    assert "Risk screen saved." in page
+    assert said(page) == [allergy_about(allergic)], "the case page the save lands on says it"
+    db.session.expire_all()
+    assert right.risk_screen.allergy_answer == "nkda"
+
+
+def test_saving_an_allergy_the_other_case_lacks_is_said_on_the_other_case(client, coordinator, gen):
+    nkda = screened(gen.case(state=State.UNDER_REVIEW, side=Side.RIGHT, verdict=False), **NONE)
+    left = gen.case(state=State.UNDER_REVIEW, side=Side.LEFT, patient=nkda.patient, verdict=False)
+    data = {**NO_ALLERGY_FORM, "allergy_answer": "documented", "allergy_contrast": "y", "allergy_latex": "y",
+            "contrast_premedication_planned": "y",
+            "contrast_premedication_plan": "Prednisone 50 mg 13, 7 and 1 hours before."}
+    page = text(submit(client, f"/cases/{left.id}/risk-screen", data, follow_redirects=True))
+    assert "Risk screen saved." in page
+    assert said(page) == [], "this case records more allergies than the other: nothing missing here"
+    assert said(loaded(client.get(f"/cases/{nkda.id}"))) == [
+        f"Case {left.id} (left) of this patient records allergies: iodinated contrast, latex; this case records: "
+        f"NKDA (no known allergies). Confirm with the patient which is true and correct the risk screen that is "
+        f"wrong. Iodinated contrast is given at every injection: if the allergy is true, plan its premedication on "
+        f"this case's risk screen."]
+
+
+def test_an_allergy_other_than_contrast_is_named_without_the_premedication(client, coordinator, gen):
+    latex = screened(gen.case(state=State.UNDER_REVIEW, side=Side.LEFT, verdict=False),
+                     anticoagulant_answer="none", allergy_answer="documented", allergy_latex=True)
+    right = right_of(gen, latex, **NONE)
+    assert said(loaded(client.get(f"/cases/{right.id}"))) == [
+        f"Case {latex.id} (left) of this patient records allergies: latex; this case records: NKDA (no known "
+        f"allergies). Confirm with the patient which is true and correct the risk screen that is wrong."]
+    assert said(loaded(client.get(f"/cases/{latex.id}"))) == []
+
+
+@pytest.mark.parametrize("answers", [
+    pytest.param(CONTRAST_ALLERGY, id="same-allergy"),
+    pytest.param({"allergy_answer": "not_asked", "anticoagulant_answer": "none"}, id="not-asked-yet"),
+    pytest.param(None, id="no-risk-screen"),
+])
+def test_no_allergy_is_said_when_none_is_missing_or_one_is_not_answered(client, coordinator, gen, allergic,
+                                                                        answers):
+    right = right_of(gen, allergic, **(answers or {}))
+    assert said(loaded(client.get(f"/cases/{right.id}"))) == []
+    assert said(loaded(client.get(f"/cases/{allergic.id}"))) == []
+
+
+def test_the_case_recording_more_allergies_is_not_told_and_the_other_is(client, coordinator, gen, allergic):
+    right = right_of(gen, allergic, **{**CONTRAST_ALLERGY, "allergy_latex": True})
+    assert said(loaded(client.get(f"/cases/{right.id}"))) == []
+    assert said(loaded(client.get(f"/cases/{allergic.id}"))) == [
+        f"Case {right.id} (right) of this patient records allergies: iodinated contrast, latex; this case records: "
+        f"iodinated contrast. Confirm with the patient which is true and correct the risk screen that is wrong."]
+
+
+def test_a_closed_case_allergy_is_history_and_not_compared(client, coordinator, gen, allergic):
+    allergic.state = State.CLOSED
+    right = right_of(gen, allergic, **NONE)
+    assert said(loaded(client.get(f"/cases/{right.id}"))) == []
+
+
+def test_booking_warns_of_the_allergy_and_the_appointment_says_it(client, coordinator, gen, allergic, physician,
+                                                                  room):
+    right = right_of(gen, allergic, state=State.ELIGIBLE, **NONE)
+    data = booking(clinic_day(20), "14:00", physician, room)
+    page, warnings = book_asks(client, right, data)
+    assert allergy_about(allergic) in warnings
+    assert submit(client, f"/cases/{right.id}/book", acknowledging(page, data)).status_code == 302
+    [appointment] = appointments_of(right)
+    assert allergy_about(allergic) in appointment.acknowledged_warnings
+    assert said(loaded(client.get(f"/appointments/{appointment.id}"))) == [allergy_about(allergic)]
+
+
+def test_blood_thinners_and_allergies_both_disagreeing_are_both_said_drug_first(client, coordinator, gen, right):
+    left = left_of(gen, right, **{**CONTRAST_ALLERGY})
+    assert said(loaded(client.get(f"/cases/{right.id}"))) == [
+        f"Case {left.id} (left) of this patient records anticoagulants: none; this case records: rivaroxaban 20 mg "
+        f"daily (no dose for 3 days before the procedure day). Confirm with the patient which is true and correct "
+        f"the risk screen that is wrong.", allergy_about(left)]
+    assert said(loaded(client.get(f"/cases/{left.id}"))) == [
+        about(right, "none")], "the left case lacks no allergy the right one records"
+
+
+def test_the_checklist_banner_names_the_other_case_allergy(gen, doctor, physician, allergic):
+    record = gen.procedure(physician=physician, patient=allergic.patient)
+    screened(record.case, **NONE)
+    banner = soup(loaded(doctor.get(checklist_url(record.case_id)))).select_one(".patient-banner")
+    assert [words(tag) for tag in banner.select(".other-case-flag")] == [allergy_about(allergic)]
+
+
+def test_the_allergy_warning_costs_no_query_on_the_case_appointment_and_checklist_pages(
+        client, doctor, gen, physician, room, count_queries):
+    """Blood thinners and allergies are compared on the one read of the patient's other open cases."""
+    def pages(other_allergy):
+        other = screened(gen.case(state=State.ELIGIBLE, side=Side.LEFT, verdict=False),
+                         **(CONTRAST_ALLERGY if other_allergy else NONE))
+        case = right_of(gen, other, state=State.ELIGIBLE, **NONE)
+        appointment = booked(gen, case, physician, room, 20, 10)
+        record = gen.procedure(physician=physician, patient=other.patient)
+        screened(record.case, **NONE)
+        db.session.commit()
+        return [(client, f"/cases/{case.id}"), (client, f"/appointments/{appointment.id}"),
+                (doctor, checklist_url(record.case_id))]
+
+    def counted(visits):
+        counts, flagged = [], []
+        for who, url in visits:
+            with count_queries() as counter:
+                page = loaded(who.get(url))
+            counts.append(counter.n)
+            flagged.append(any("records allergies" in words for words in said(page)))
+        return counts, flagged
+
+    agree, disagree = pages(False), pages(True)
+    counted(agree)  # warm: the first request reads what every later one has cached
+    (agreeing, none_said), (disagreeing, all_said) = counted(agree), counted(disagree)
+    assert none_said == [False] * 3 and all_said == [True] * 3
+    assert disagreeing == agreeing
+
+
+def test_blood_thinners_and_allergies_of_every_other_open_case_are_read_in_one_query(gen, allergic, count_queries):
+    from tracker.cases.services import risk_screens_elsewhere
+
+    case = right_of(gen, allergic, **{**NONE, "anticoagulant_answer": "taking", "anticoagulants": "warfarin"})
+    for _ in range(3):
+        screened(gen.case(state=State.UNDER_REVIEW, side=Side.BILATERAL, patient=allergic.patient, verdict=False),
+                 **CONTRAST_ALLERGY)
+    db.session.expire_all()
+    case = db.session.get(type(case), case.id)
+    case.risk_screen  # the page has it already
+    with count_queries() as counter:
+        said_here = risk_screens_elsewhere(case)
+    assert counter.n == 1
+    assert len(said_here) == 8, "each of four cases: its blood thinner and its allergy"

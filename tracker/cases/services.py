@@ -18,7 +18,7 @@ from tracker.scheduling import readiness
 from tracker.scheduling.release import release
 from tracker.timeutil import utcnow
 from tracker.transactions import service
-from tracker.vocab import anticoagulant_disagreement
+from tracker.vocab import allergy_disagreement, anticoagulant_disagreement
 from tracker.workflow import (BY_ACTION, FINAL_STATES, SYSTEM, GuardFacts, State, TransitionRefused, available, check,
                               verdict_problems)
 
@@ -117,12 +117,13 @@ def record_view(case, actor, what="case"):
     audit.viewed("case", case.id, summary=f"viewed {what}", user=actor)
 
 
-def anticoagulants_elsewhere(case):
+def risk_screens_elsewhere(case):
     """The warnings that another open case of the same patient records another blood-thinner answer
-    than this one's risk screen, or the same drug with another hold (`vocab.anticoagulant_disagreement`;
-    oldest case first; [] for a closed or cancelled case): said where
-    the risk screen is saved, on each case's page, its appointment, its booking and the checklist's
-    banner. A warning, never a refusal: the clinician decides which is true."""
+    than this one's risk screen, or the same drug with another hold (`vocab.anticoagulant_disagreement`),
+    or an allergy this one does not (`vocab.allergy_disagreement`): for each other case, oldest first,
+    its blood thinners then its allergies; [] for a closed or cancelled case. One query, however many
+    cases. Said where the risk screen is saved, on each case's page, its appointment, its booking and
+    the checklist's banner. A warning, never a refusal: the clinician decides which is true."""
     if case is None or case.state in FINAL_STATES or case.risk_screen is None:
         return []
     others = db.session.execute(
@@ -130,6 +131,6 @@ def anticoagulants_elsewhere(case):
         .filter(Case.patient_id == case.patient_id, Case.id != case.id,
                                Case.state.notin_(FINAL_STATES)).order_by(Case.id)
     ).scalars().all()
-    said = (anticoagulant_disagreement(other.id, other.side.label.lower(), other.risk_screen, case.risk_screen)
-            for other in others)
+    said = (disagreement(other.id, other.side.label.lower(), other.risk_screen, case.risk_screen)
+            for other in others for disagreement in (anticoagulant_disagreement, allergy_disagreement))
     return [words for words in said if words]

@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from tracker import audit
-from tracker.cases.services import anticoagulants_elsewhere, guard_facts, transition
+from tracker.cases.services import guard_facts, risk_screens_elsewhere, transition
 from tracker.diary import services as diary
 from tracker.eligibility.standing import current_assessment
 from tracker.extensions import db
@@ -166,7 +166,7 @@ def check(case, proposal, exclude_id=None):
                 warnings.append(f"The patient has another appointment {when}: case {other.case_id} "
                                 f"({other.case.side.label.lower()}) on {to_clinic(other.starts_at):%A %d %B %Y at %H:%M}. "
                                 f"Two injection sessions on consecutive days: check they are meant to be separate.")
-    warnings += anticoagulants_elsewhere(case)
+    warnings += risk_screens_elsewhere(case)
     verdict, _ = current_assessment(case, as_of=day)
     for criterion in verdict.criteria:
         if criterion.code in PAYER_WARNINGS and criterion.status != "met":
