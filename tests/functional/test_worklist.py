@@ -1,7 +1,7 @@
 """The coordinator's worklist: counts, what each case waits for, filters, search, sorting, paging,
 and a query count that does not grow with the data."""
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 import pytest
