@@ -357,3 +357,83 @@ def test_names_are_stored_as_spelled_without_bidi_controls(client, gen, login_as
     patient = db.session.execute(db.select(Patient)).scalar_one()
     assert (patient.family_name, patient.given_name, patient.mrn) == ("O'Brien", "Seán", "NEW-2")
     assert (patient.family_name_key, patient.given_name_key) == ("obrien", "sean")
+
+
+# ---------------------------------------------------------------- a corrected MRN's former number
+
+def _correct_mrn(client, patient, mrn, reason):
+    """Correct details as a coordinator does it: the form as it stands, a new MRN and its reason."""
+    url = f"/patients/{patient.id}/edit"
+    page = soup(client.get(url).get_data(as_text=True))
+    data = form_data(next(f for f in page.find_all("form", method="post") if not f.get("action")))
+    return client.post(url, data={**data, "mrn": mrn, "mrn_reason": reason})
+
+
+@pytest.fixture
+def corrected(client, gen, login_as):
+    """QA-7002 corrected to QA-7009 through Correct details, with a reason; a namesake beside it."""
+    login_as(gen.user(Role.COORDINATOR))
+    patient = gen.patient(mrn="QA-7002", family_name="Lindqvist", given_name="Erik")
+    case = gen.case(patient=patient, state=State.UNDER_REVIEW)
+    gen.patient(mrn="QA-7003", family_name="Lindqvist", given_name="Anna")
+    assert _correct_mrn(client, patient, "QA-7009", "Label printer misread the last digit").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Patient, patient.id).mrn == "QA-7009"
+    return patient, case
+
+
+@pytest.mark.parametrize("typed", ["QA-7002", "qa7002", "QA 7002"])
+def test_a_corrected_mrns_former_number_still_finds_the_record_saying_formerly(client, corrected, typed,
+                                                                               count_queries):
+    patient, case = corrected
+    with count_queries() as counter:
+        page = _found(client, typed)
+    assert "1 patient found" in page and f'href="/patients/{patient.id}"' in page and "Lindqvist, Anna" not in page
+    row = soup(page).find("a", href=f"/patients/{patient.id}").find_parent("tr")
+    assert "QA-7009 formerly QA-7002" in " ".join(row.get_text().split())
+    assert f'href="/cases/{case.id}"' in page
+    # As many queries as any search: the user, the patients with their cases, the audit row.
+    assert counter.n == 3
+    # The new number finds it too, with nothing said of the old.
+    page = _found(client, "QA-7009")
+    assert "1 patient found" in page and "formerly" not in page
+
+
+def test_the_worklist_finds_a_corrected_record_by_its_former_mrn(client, corrected):
+    patient, case = corrected
+    page = client.get("/cases/", query_string={"q": "QA-7002"}).get_data(as_text=True)
+    assert f'href="/cases/{case.id}"' in page
+
+
+def test_a_number_given_back_is_the_records_own_again_not_a_former_one(client, corrected):
+    patient, _ = corrected
+    assert _correct_mrn(client, db.session.get(Patient, patient.id), "QA-7002", "Corrected back").status_code == 302
+    page = _found(client, "QA-7002")
+    assert "1 patient found" in page and "formerly" not in page
+    assert "formerly QA-7009" in " ".join(soup(_found(client, "QA-7009")).get_text().split())
+
+
+def test_a_search_for_a_former_mrn_reads_indexes_never_a_whole_table(app_ctx, gen):
+    patient = gen.patient(mrn="QA-7002")
+    # A register of some size, some of its numbers corrected: on a few rows SQLite's statistics
+    # make reading them all cheapest.
+    register = [Patient(mrn=f"R-{n:05d}", family_name=f"Register{n}", given_name="Pat",
+                        date_of_birth=date(1960, 1, 1)) for n in range(300)]
+    db.session.add_all(register)
+    db.session.commit()
+    patient.mrn = "QA-7009"
+    for n, record in enumerate(register[:100]):
+        record.mrn = f"S-{n:05d}"
+    db.session.commit()
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(db.text("ANALYZE"))
+    plan = _search_plan("QA-7002")
+    db.session.rollback()
+    assert any("ix_former_mrns_mrn_key" in line for line in plan), plan
+    if db.engine.dialect.name == "sqlite":
+        # The former numbers are read through their index, the patients by their id. (SQLite has
+        # no trigram index: a fragment of an MRN reads a name index end to end, as it always has.)
+        assert not [line for line in plan if re.match(r"SCAN former_mrns\b", line)], plan
+        assert "SEARCH patients USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+    else:
+        assert not [line for line in plan if "Seq Scan" in line], plan

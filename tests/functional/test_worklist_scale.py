@@ -388,3 +388,26 @@ def test_across_day_boundaries_the_nightly_refresh_keeps_every_time_driven_field
     assert "Diarist" in page and "2 weeks" in page
     output = refresh()
     assert "0 diary point(s)" in output and "w2" in chased(diarist)
+
+
+def test_a_corrected_records_former_mrn_on_the_worklist_reads_the_former_numbers_index(app_ctx, gen):
+    """A number corrected away (QA-7002 → QA-7009) still gives its record on the worklist, as a
+    merged record's number gives the record kept: one query, through the former numbers' index."""
+    from tracker.cases import worklist
+    patient = gen.patient(mrn="QA-7002")
+    gen.case(state=State.UNDER_REVIEW, patient=patient)
+    register = [Patient(mrn=f"R-{n:05d}", family_name=f"Register{n}", given_name="Pat",
+                        date_of_birth=date(1960, 1, 1)) for n in range(300)]
+    db.session.add_all(register)
+    db.session.commit()
+    patient.mrn = "QA-7009"
+    for n, record in enumerate(register[:100]):
+        record.mrn = f"S-{n:05d}"
+    db.session.commit()
+    statement = worklist.query(worklist.open_states(), q="QA-7002").limit(26)
+    assert [row.patient_id for row in db.session.execute(statement)] == [patient.id]
+    plan = _plan(statement)
+    db.session.rollback()
+    assert "ix_former_mrns_mrn_key" in plan, plan
+    whole = r"SCAN (patients|family_name_parts|former_mrns)\b" if db.engine.dialect.name == "sqlite" else r"Seq Scan"
+    assert not re.search(whole, plan), plan

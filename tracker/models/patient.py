@@ -70,6 +70,8 @@ class Patient(db.Model):
 
     # What a family name of several parts is also found by (see FamilyNamePart), kept by the validator.
     family_name_parts = db.relationship("FamilyNamePart", cascade="all, delete-orphan")
+    # The numbers this record had before a correction (see FormerMrn), kept by the MRN's validator.
+    former_mrns = db.relationship("FormerMrn", cascade="all, delete-orphan", order_by="FormerMrn.replaced_at")
     account = db.relationship("User", back_populates="patient", uselist=False)
     cases = db.relationship("Case", back_populates="patient", order_by="Case.id")
     outside_injections = db.relationship("OutsideInjection", back_populates="patient",
@@ -105,7 +107,13 @@ class Patient(db.Model):
     @validates("mrn")
     def _normalise_mrn(self, key, value):
         value = normalise_mrn(value)
-        self.mrn_key = key_of_mrn(value)
+        new_key = key_of_mrn(value)
+        if self.mrn and self.mrn_key and self.mrn_key != new_key:
+            # A record's number corrected: the old one, on letters and labels printed before, still
+            # finds it; a number it is given back is its own again, not a former one.
+            kept = [former for former in self.former_mrns if former.mrn_key not in (new_key, self.mrn_key)]
+            self.former_mrns = kept + [FormerMrn(mrn=self.mrn, mrn_key=self.mrn_key)]
+        self.mrn_key = new_key
         return value
 
     @validates("phone")
@@ -153,6 +161,25 @@ class FamilyNamePart(db.Model):
     key = db.Column(db.String(80), primary_key=True)
     family_name_key = db.Column(db.String(80), nullable=False)
     given_name_key = db.Column(db.String(80), nullable=False)
+
+
+class FormerMrn(db.Model):
+    """A medical record number a record had before it was corrected (Correct details, with a
+    reason): search, the worklist's box and the referrals' find still find the record by it, as a
+    merged record's number finds the record kept, and the search page says "formerly QA-7002".
+    Kept by Patient's MRN validator, so every way of changing a number keeps the old one."""
+
+    __tablename__ = "former_mrns"
+    __table_args__ = (
+        # A whole former number, as search compares the current one (ix_patients_mrn_key_exact).
+        db.Index("ix_former_mrns_mrn_key", "mrn_key", "patient_id"),
+    )
+
+    patient_id = db.Column(db.Integer, db.ForeignKey("patients.id"), primary_key=True)
+    mrn_key = db.Column(db.String(32), primary_key=True)
+    # As the record had it, in the clinic's spelling ("QA-7002").
+    mrn = db.Column(db.String(32), nullable=False)
+    replaced_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class SmsOptOut(db.Model):

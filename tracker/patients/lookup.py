@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
 from tracker.loaders import kept_record
-from tracker.models import Case, FamilyNamePart, Patient
+from tracker.models import Case, FamilyNamePart, FormerMrn, Patient
 from tracker.patients.duplicates import Identity, likely_duplicates
 from tracker.patients.identity import clean_text, mrn_key, name_key, parse_date, phone_key
 from tracker.search import inner_pattern, like, prefix_pattern
@@ -126,6 +126,8 @@ def _name_terms(text):
 _COMPARED = {
     "born": lambda value: Patient.date_of_birth == value,
     "mrn": lambda value: Patient.mrn_key == value,
+    # A number the record had before a correction (FormerMrn), read through that table's index.
+    "former_mrn": lambda value: FormerMrn.mrn_key == value,
     "mrn_fragment": lambda pattern: like(Patient.mrn_key, pattern),
     "phone": lambda pattern: like(Patient.phone_key, pattern),
     "family": lambda pattern: like(Patient.family_name_key, pattern),
@@ -147,6 +149,7 @@ def _meanings(terms):
         meanings.append((("born", terms.born),))
     if terms.mrn:
         meanings.append((("mrn", terms.mrn),))
+        meanings.append((("former_mrn", terms.mrn),))
     if terms.mrn_fragment:
         meanings.append((("mrn_fragment", inner_pattern(terms.mrn_fragment)),))
     if terms.phone_digits:
@@ -197,6 +200,9 @@ def _first_matches(shape, limit, narrowed, live_only):
         compared, order = (_COMPARED_IN_PARTS, _PARTS_NAME_ORDER) if in_parts else (_COMPARED, _NAME_ORDER)
         branch = db.select(*order).filter(*(compared[what](db.bindparam(f"m{i}_{j}"))
                                             for j, what in enumerate(meaning)))
+        if "former_mrn" in meaning:
+            # The former number's index first, then its record by its id.
+            branch = branch.select_from(FormerMrn).join(Patient, Patient.id == FormerMrn.patient_id)
         if in_parts and (narrowed or live_only):
             branch = branch.join(Patient, Patient.id == FamilyNamePart.patient_id)
         if narrowed:
@@ -232,6 +238,9 @@ def ids_matching(terms):
             # The parts' own index first, then each match's record by its key (a join let SQLite
             # read the whole register to probe the parts).
             matched = [Patient.id.in_(db.select(FamilyNamePart.patient_id).filter(*matched))]
+        elif any(what == "former_mrn" for what, _ in meaning):
+            # A corrected record's former number the same way, through its own index.
+            matched = [Patient.id.in_(db.select(FormerMrn.patient_id).filter(*matched))]
         branches.append(db.select(kept_id).filter(*matched))
     if not branches:
         return None
@@ -280,35 +289,45 @@ class Found:
     mrn: str
     date_of_birth: date
     merged_into_id: int | None
+    # The former number searched for, when that is how this record was found ("formerly QA-7002").
+    formerly: str | None = None
     cases: list = field(default_factory=list)
     merged_into: "Found | None" = None
 
     display_name = Patient.display_name
 
 
-_FOUND_COLUMNS = (Patient.id, Patient.family_name, Patient.given_name, Patient.mrn, Patient.date_of_birth,
-                  Patient.merged_into_id, Case.id, Case.side, Case.indication, Case.state)
+_PATIENT_COLUMNS = (Patient.id, Patient.family_name, Patient.given_name, Patient.mrn, Patient.date_of_birth,
+                    Patient.merged_into_id)
+_CASE_COLUMNS = (Case.id, Case.side, Case.indication, Case.state)
 
 
 @lru_cache(maxsize=256)
 def _page_statement(shape, limit):
     first = _first_matches(shape, limit, False, False)
-    return (db.select(*_FOUND_COLUMNS).join(first, Patient.id == first.c.id)
-            .outerjoin(Case, Case.patient_id == Patient.id)
-            .order_by(*_NAME_ORDER, Case.id.desc()))
+    statement = db.select(*_PATIENT_COLUMNS, FormerMrn.mrn if ("former_mrn",) in shape else db.null(),
+                          *_CASE_COLUMNS).join(first, Patient.id == first.c.id)
+    if ("former_mrn",) in shape:
+        # The former number typed, for "formerly QA-7002" beside the record (one per record and number).
+        statement = statement.outerjoin(FormerMrn, db.and_(
+            FormerMrn.patient_id == Patient.id,
+            FormerMrn.mrn_key == db.bindparam(f"m{shape.index(('former_mrn',))}_0")))
+    return statement.outerjoin(Case, Case.patient_id == Patient.id).order_by(*_NAME_ORDER, Case.id.desc())
 
 
-_BY_ID = (db.select(*_FOUND_COLUMNS).filter(Patient.id.in_(db.bindparam("ids", expanding=True)))
+_BY_ID = (db.select(*_PATIENT_COLUMNS, db.null(), *_CASE_COLUMNS)
+          .filter(Patient.id.in_(db.bindparam("ids", expanding=True)))
           .outerjoin(Case, Case.patient_id == Patient.id).order_by(Patient.id, Case.id.desc()))
 
 
 def _read_found(statement, values):
     """{id: Found} in the order of the rows: one row per case, one for a patient with none."""
     found = {}
-    for (patient_id, *shown, merged_into_id, case_id, side, indication, state) in db.session.execute(statement, values):
+    for (patient_id, *shown, merged_into_id, formerly, case_id, side, indication, state) in db.session.execute(
+            statement, values):
         patient = found.get(patient_id)
         if patient is None:
-            patient = found[patient_id] = Found(patient_id, *shown, merged_into_id)
+            patient = found[patient_id] = Found(patient_id, *shown, merged_into_id, formerly)
         if case_id is not None:
             patient.cases.append(FoundCase(case_id, side, indication, state))
     return found
