@@ -85,3 +85,37 @@ def test_a_spanish_speaking_patient_enters_a_score_on_a_phone(app, live_server, 
         _fits(page)
     finally:
         app.config["CLINIC_PHONE"] = ""
+
+
+def test_a_patient_with_both_joints_in_follow_up_tells_the_two_diaries_apart_on_a_390_phone(
+        app, live_server, new_page, screenshot):
+    from tests.builders import clinic_at
+
+    with app.app_context():
+        user = make_user(Role.PATIENT, name="Lucía Ramos",
+                         patient=make_patient(family_name="Ramos", given_name="Lucía", language="Español"))
+        left = make_case(patient=user.patient, state=State.FOLLOW_UP, side=Side.LEFT)
+        make_diary(left, injected_at=clinic_at(-15, 12), entries={"t0": 7})
+        right = make_case(patient=user.patient, state=State.FOLLOW_UP, side=Side.RIGHT)
+        make_diary(right, injected_at=clinic_at(-40, 12), entries={"t0": 6})
+        email, right_id = user.email, right.id
+
+    page = new_page({"width": 390, "height": 844})
+    page.goto(f"{live_server}/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    a_day = r"\S+, \d+ de \S+ de \d{4}$"  # "sábado, 21 de noviembre de 2026"
+    left_line = page.get_by_text(re.compile(r"^Su lado izquierdo, después de su inyección del " + a_day))
+    right_line = page.get_by_text(re.compile(r"^Su lado derecho, después de su inyección del " + a_day))
+    expect(left_line).to_be_visible()
+    expect(right_line).to_be_visible()
+    _fits(page)
+    screenshot(page, "dos-diarios")
+    # Each card's button is described by its own line, so a screen reader tells them apart too.
+    page.locator(f"a[href$='/my/cases/{right_id}/diary']").click()
+    expect(page.get_by_role("heading", name="Su diario del dolor")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Su lado derecho, después de su inyección del"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("6 semanas"))).to_be_visible()
+    _fits(page)

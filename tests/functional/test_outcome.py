@@ -22,7 +22,7 @@ from tracker.timeutil import clinic_today
 from tracker.vocab import EntrySource, Indication, NextStep, Side
 from tracker.workflow import State
 
-from tests.builders import GOOD_BLOCK, commit_elsewhere, followed_up, now
+from tests.builders import GOOD_BLOCK, clinic_at, commit_elsewhere, followed_up, now
 from tests.functional.test_eligibility import criteria
 from tests.helpers import (by_id, csrf_from, field_error, inner_html, input_value, is_checked, soup, submit, text,
                            words)
@@ -408,6 +408,33 @@ def test_recording_while_scores_are_to_come_asks_first(client, gen, physician, l
     assert "Tick the box to record the outcome now anyway." in error
     db.session.expire_all()
     assert case.outcome is None and case.state == State.FOLLOW_UP
+
+
+@pytest.mark.parametrize("days_ago", [15, 12], ids=["its-due-moment-passed", "its-due-moment-ahead"])
+def test_the_outcome_forms_next_score_reads_as_the_patients_diary_page(app, client, gen, physician, login_as,
+                                                                       days_ago):
+    # Injected at noon `days_ago` clinic days ago, baseline and day 1 given: the 2-week window
+    # (days 11 to 17) is open now at any hour; day 2 and day 7 closed unscored (missed, not to come).
+    case = gen.case(state=State.FOLLOW_UP, physician_id=physician.id)
+    gen.diary(case, injected_at=clinic_at(-days_ago, 12), entries={"t0": 7, "d1": 3})
+    two_weeks = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code="w2")).scalar_one()
+    next_score = f"(next: “2 weeks”, due now, until {' '.join(when(two_weeks.closes_at).split())})"
+    login_as(physician)
+
+    notice = words(by_id(outcome_form(client, case.id), "points-to-come"))
+    refused = record(client, case.id, confirm_early="")
+
+    assert refused.status_code == 422
+    error = " ".join(field_error(text(refused), "confirm_early").split())
+    # 2 weeks, 6 weeks, 3, 6 and 12 months: the missed day 2 and day 7 are not to come.
+    assert error.startswith(f"The diary still has 5 scores to come {next_score}")
+    assert notice.startswith(f"The diary still has 5 scores to come {next_score}")
+    # Never the moment the window opened, which has passed.
+    assert " ".join(when(two_weeks.opens_at).split()) not in error + notice
+    patients_phone = app.test_client()
+    login_as(gen.user(Role.PATIENT, patient=case.patient), on=patients_phone)
+    diary_page = text(patients_phone.get(f"/my/cases/{case.id}/diary"))
+    assert "2 weeks due now" in words(soup(diary_page).find("h2", class_="due-title"))
 
 
 def test_a_duration_other_than_the_diarys_needs_a_reason_and_both_values_are_shown_as_evidence(

@@ -262,14 +262,14 @@ class OutcomeDiary:
                  label=self.next_score.label, timing=self.next_score_timing(now))
 
     def next_score_timing(self, now=None):
-        """"due now, until …" once the next score's due moment has passed while its window is open
-        (never a past moment as "next due"), else "due …"."""
+        """When the next score is asked, as the patient's diary page reads it: "due now, until …"
+        while its window is open (never a past moment as "next due", nor the moment it opened),
+        else "due …"."""
         now = now or utcnow()
         view = self.next_score
-        due = view.row.due_at or view.row.opens_at
-        if view.status == EntryStatus.OPEN and due <= now:
+        if view.status == EntryStatus.OPEN:
             return _("due now, until %(until)s", until=i18n.when(view.due.closes_at, now))
-        return _("due %(when)s", when=i18n.when(due, now))
+        return _("due %(when)s", when=i18n.when(view.row.due_at or view.row.opens_at, now))
 
     @property
     def next_score(self):
@@ -435,7 +435,7 @@ def _check_nothing_to_come(reading, confirmed):
         first = to_come[0]
         raise FieldError("confirm_early", (
             f"The diary still has {len(to_come)} score{'' if len(to_come) == 1 else 's'} to come (next: "
-            f"“{first.label}”, {diary_services.when(first.row.opens_at)}), so relief may not be read to its end, "
+            f"“{first.label}”, {reading.next_score_timing()}), so relief may not be read to its end, "
             "and closing the case ends the patient's diary: it takes no more scores. "
             "Tick the box to record the outcome now anyway."))
 

@@ -56,6 +56,7 @@ def entry_page(case, source, layout, action, correct_url, actor=None, link=None)
         return render_template(
             "diary/entry.html", layout=layout, case=case, diary=shown_diary, form=form, shown=shown,
             action=action, staff=staff, correct_url=correct_url, link=link,
+            about=None if staff else services.diary_about(case, shown_diary),
             ended=case.state in services.CLOSED_STATES,
             may_correct=(lambda entry: True) if staff else services.may_patient_correct), status
 
@@ -114,7 +115,8 @@ def correction_page(case, entry, source, layout, back, actor=None, link=None):
     def page(status):
         label = _(services.time_point(case, entry.point.point_code).label)
         return render_template("diary/correct.html", layout=layout, case=case, entry=entry, form=form,
-                               label=label, allowed=allowed, back=back, staff=staff, link=link), status
+                               label=label, about=None if staff else services.diary_about(case),
+                               allowed=allowed, back=back, staff=staff, link=link), status
 
     if request.method != "POST":
         return page(200)

@@ -34,10 +34,11 @@ from tracker.extensions import db
 from tracker.mail import MailError, send_mail
 from tracker.sms import SmsError, send_sms
 from tracker.models import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint
+from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.refusals import FieldError, Refusal, check_version
 from tracker.timeutil import to_clinic, utcnow
 from tracker.transactions import service, undo_refused_write
-from tracker.vocab import ContactChannel, EntrySource, Side, joints_of
+from tracker.vocab import N_, ContactChannel, EntrySource, Side, joints_of
 from tracker.workflow import FINAL_STATES, State
 
 BASELINE = "t0"
@@ -276,6 +277,38 @@ def when(moment, now=None):
 def from_when(moment, now=None):
     """"from 14:30" today, "from Tuesday, December 3 at 14:30" another day."""
     return i18n.from_when(moment, now or utcnow())
+
+
+# Which injection a diary is about, in a patient's words: a patient with two open cases (both
+# joints, or two injections) must not file one injection's score under the other's. Whole
+# sentences per side and moment, so each language orders and agrees them its own way.
+_ABOUT = {
+    ("left", "after"): N_("Your left side, after your injection on %(date)s"),
+    ("right", "after"): N_("Your right side, after your injection on %(date)s"),
+    ("bilateral", "after"): N_("Both sides, after your injection on %(date)s"),
+    ("left", "before"): N_("Your left side, before your injection on %(date)s"),
+    ("right", "before"): N_("Your right side, before your injection on %(date)s"),
+    ("bilateral", "before"): N_("Both sides, before your injection on %(date)s"),
+    ("left", None): N_("Your left side, before your injection"),
+    ("right", None): N_("Your right side, before your injection"),
+    ("bilateral", None): N_("Both sides, before your injection"),
+}
+
+
+def diary_about(case, diary=None):
+    """The side and the injection a case's diary is about, as the patient reads it: "Your left
+    side, after your injection on Tuesday, November 17, 2026" once it was given (the day its
+    follow-up points run from), "… before your injection on …" (the day booked) while the
+    baseline is asked."""
+    diary = diary or read_diary(case)
+    side = Side(case.side).value
+    injected_at = next((p.injected_at for p in diary.points if p.injected_at is not None), None)
+    if injected_at is not None:
+        return _(_ABOUT[(side, "after")], date=i18n.long_date(injected_at))
+    booked = min((a.starts_at for a in case.appointments if a.status in ACTIVE_STATUSES), default=None)
+    if booked is not None:
+        return _(_ABOUT[(side, "before")], date=i18n.long_date(booked))
+    return _(_ABOUT[(side, None)])
 
 
 def due_summary(case, now=None):

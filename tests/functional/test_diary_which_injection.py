@@ -1,0 +1,130 @@
+"""A patient with two open cases (both joints, or two injections) reads on each home card and on
+each diary page which injection it is about: the side and the injection's day, or "before your
+injection on …" while the baseline is asked, in English and in Spanish. Times are built from
+clinic days (noon), so the tests read the same at any hour."""
+from datetime import timedelta
+
+import pytest
+from babel.dates import format_date
+
+from tracker.diary import services as diary_services
+from tracker.extensions import db
+from tracker.models import DiaryEntry
+from tracker.roles import Role
+from tracker.timeutil import to_clinic
+from tracker.vocab import Side
+from tracker.workflow import State
+
+from tests.builders import clinic_at, make_diary_link
+from tests.helpers import soup, submit, text, words
+
+SPANISH = {"Accept-Language": "es-MX,es;q=0.9"}
+
+
+def day(moment, locale="en_US"):
+    return format_date(to_clinic(moment).date(), "full", locale=locale)
+
+
+def injected(gen, patient, side, days_ago):
+    """A case in follow-up whose injection was at noon, `days_ago` clinic days ago, baseline given."""
+    case = gen.case(patient=patient.patient, state=State.FOLLOW_UP, side=side)
+    gen.diary(case, injected_at=clinic_at(-days_ago, 12), entries={"t0": 7})
+    return case
+
+
+def booked(gen, patient, side, days_ahead):
+    """A scheduled case whose appointment is at 10:00, `days_ahead` clinic days ahead; its baseline is open."""
+    case = gen.case(patient=patient.patient, state=State.SCHEDULED, side=side)
+    appointment = gen.appointment(case, starts_at=clinic_at(days_ahead, 10))
+    diary_services.ensure_baseline(case, clinic_at(-1, 12))
+    db.session.commit()
+    return case, appointment
+
+
+def cards(page):
+    """Each home card's diary line (what it is about), keyed by where its entry button goes."""
+    found = {}
+    for card in soup(page).find_all("article"):
+        button = next((a for a in card.find_all("a") if "/diary" in a["href"]), None)
+        if button is not None:
+            about = card.find("p", class_="diary-about")
+            assert button.get("aria-describedby") == about["id"]
+            found[button["href"]] = words(about)
+    return found
+
+
+def about(page):
+    return words(soup(page).find("p", class_="diary-about"))
+
+
+@pytest.fixture
+def patient(gen):
+    return gen.user(Role.PATIENT, name="Pat Twice")
+
+
+def test_each_card_and_diary_page_names_its_side_and_the_injections_day(client, gen, login_as, patient):
+    left = injected(gen, patient, Side.LEFT, 15)          # its 2-week score is due
+    right, appointment = booked(gen, patient, Side.RIGHT, 3)  # its baseline is due
+    login_as(patient)
+
+    home = text(client.get("/my/"))
+
+    assert cards(home) == {
+        f"/my/cases/{left.id}/diary": f"Your left side, after your injection on {day(clinic_at(-15, 12))}",
+        f"/my/cases/{right.id}/diary": f"Your right side, before your injection on {day(appointment.starts_at)}",
+    }
+    left_page = text(client.get(f"/my/cases/{left.id}/diary"))
+    assert about(left_page) == f"Your left side, after your injection on {day(clinic_at(-15, 12))}"
+    assert "2 weeks" in words(soup(left_page).find("h2", class_="due-title"))
+    right_page = text(client.get(f"/my/cases/{right.id}/diary"))
+    assert about(right_page) == f"Your right side, before your injection on {day(appointment.starts_at)}"
+    # The case page's invitation says it too.
+    assert about(text(client.get(f"/my/cases/{right.id}"))) == about(right_page)
+
+    # The baseline given on the right case's page is the right case's, and its page still says which.
+    saved = submit(client, f"/my/cases/{right.id}/diary", {"point": "t0", "score": "6"},
+                   form_page=f"/my/cases/{right.id}/diary", follow_redirects=True)
+    assert about(text(saved)) == about(right_page)
+    assert [(e.case_id, e.score) for e in db.session.execute(
+        db.select(DiaryEntry).filter_by(score=6)).scalars()] == [(right.id, 6)]
+
+
+def test_two_injections_of_one_side_are_told_apart_by_their_day(client, gen, login_as, patient):
+    earlier = injected(gen, patient, Side.LEFT, 40)   # its 6-week score is due
+    later = injected(gen, patient, Side.LEFT, 15)     # its 2-week score is due
+    login_as(patient)
+
+    assert cards(text(client.get("/my/"))) == {
+        f"/my/cases/{earlier.id}/diary": f"Your left side, after your injection on {day(clinic_at(-40, 12))}",
+        f"/my/cases/{later.id}/diary": f"Your left side, after your injection on {day(clinic_at(-15, 12))}",
+    }
+
+
+def test_a_bilateral_diary_names_both_sides_on_the_link_and_its_correction_page(client, gen):
+    patient = gen.user(Role.PATIENT, name="Pat Both")
+    case = injected(gen, patient, Side.BILATERAL, 15)
+    _link, token = make_diary_link(case)
+    expected = f"Both sides, after your injection on {day(clinic_at(-15, 12))}"
+
+    assert about(text(client.get(f"/d/{token}"))) == expected
+    entry = db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id)).scalars().first()
+    assert about(text(client.get(f"/d/{token}/entries/{entry.id}/correct"))) == expected
+
+
+def test_the_patient_reads_which_injection_in_spanish(client, gen, login_as):
+    patient = gen.user(Role.PATIENT, name="Lucía Ramos", patient=gen.patient(language="Spanish"))
+    left = injected(gen, patient, Side.LEFT, 15)
+    right, appointment = booked(gen, patient, Side.RIGHT, 3)
+    both = gen.case(patient=patient.patient, state=State.SCHEDULED, side=Side.BILATERAL)
+    diary_services.ensure_baseline(both, clinic_at(-1, 12))  # booked, then the appointment cancelled
+    db.session.commit()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = SPANISH["Accept-Language"]
+    login_as(patient)
+
+    assert cards(text(client.get("/my/"))) == {
+        f"/my/cases/{left.id}/diary": f"Su lado izquierdo, después de su inyección del {day(clinic_at(-15, 12), 'es')}",
+        f"/my/cases/{right.id}/diary": f"Su lado derecho, antes de su inyección del {day(appointment.starts_at, 'es')}",
+        f"/my/cases/{both.id}/diary": "Ambos lados, antes de su inyección",
+    }
+    assert about(text(client.get(f"/my/cases/{right.id}/diary"))) == (
+        f"Su lado derecho, antes de su inyección del {day(appointment.starts_at, 'es')}")
