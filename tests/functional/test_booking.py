@@ -507,15 +507,32 @@ def test_a_second_appointment_the_same_day_needs_acknowledging_then_records_the_
 
 def test_a_time_outside_the_physicians_hours_needs_acknowledging(
         client, coordinator, physician, room, case):
-    data = booking(clinic_day(1), "18:00", physician, room)
+    day = clinic_day(1)
+    said = f"Outside Dr Priya Raman's hours on {day:%A}s (8:00–17:00)."
+    data = booking(day, "18:00", physician, room)
     first = submit(client, book_url(case), data)
     assert first.status_code == 409
-    assert "Outside Dr Priya Raman's working hours." in text(first)
+    assert said in text(first)
     assert appointments_of(case) == []
     second = submit(client, book_url(case), acknowledging(text(first), data))
     assert second.status_code == 302
     [appointment] = appointments_of(case)
-    assert appointment.acknowledged_warnings == "Outside Dr Priya Raman's working hours."
+    assert appointment.acknowledged_warnings == said
+
+
+def test_a_physicians_day_off_says_they_do_not_work_that_day_and_which_days_they_do(
+        client, coordinator, gen, room, case):
+    """No working hours on the weekday booked (a day off, or a weekend): the warning says so, and
+    names the days they work, rather than "outside their working hours"."""
+    ortega = gen.user(Role.PHYSICIAN, name="Dr Tomas Ortega")
+    day = clinic_day(1)
+    works = [d for d in range(7) if d != day.weekday()]
+    set_hours(ortega, weekdays=works)
+    first = submit(client, book_url(case), booking(day, "10:00", ortega, room))
+    assert first.status_code == 409
+    days = ", ".join(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[d] for d in works)
+    assert f"Dr Tomas Ortega does not work on {day:%A}s (works {days})." in text(first)
+    assert "Outside Dr Tomas Ortega" not in text(first)
 
 
 def test_an_appointment_more_than_six_months_away_needs_acknowledging(client, coordinator, physician, room, case):
@@ -634,7 +651,7 @@ def test_a_tick_without_the_warnings_it_was_for_books_nothing(client, coordinato
     for digest in ("", "0" * 64):
         response = submit(client, book_url(case), {**data, "acknowledge": "y", "warnings_digest": digest})
         assert response.status_code == 409
-        assert "Outside Dr Priya Raman's working hours." in text(response)
+        assert f"Outside Dr Priya Raman's hours on {clinic_day(1):%A}s (8:00–17:00)." in text(response)
         assert appointments_of(case) == []
 
 

@@ -11,7 +11,7 @@ import pytest
 from tracker.models import RiskScreen
 from tracker.scheduling import instructions, readiness
 from tracker.scheduling.rules import (Busy, Hours, NotAClockTime, Slot, clinic_to_utc, conflicts,
-                                      first_clinic_day, free_slots, overlaps, within_hours)
+                                      first_clinic_day, free_slots, outside_hours, overlaps, within_hours)
 from tracker.vocab import AllergyAnswer, AnticoagulantAnswer, allergy_words, anticoagulant_words, means_no_drug
 
 NY = ZoneInfo("America/New_York")
@@ -160,6 +160,30 @@ def test_working_hours_are_per_weekday_and_per_physician():
     wednesday = TUESDAY + timedelta(days=1)
     assert not within_hours(ny(wednesday, 10), ny(wednesday, 10, 30), 1, HOURS, NY)
     assert not within_hours(ny(TUESDAY, 10), ny(TUESDAY, 10, 30), 2, HOURS, NY)
+
+
+# Dr Tomas Ortega (3) works Monday, Tuesday, Thursday and Friday: mornings on Tuesday, two spans on Friday.
+ORTEGA = [Hours(3, 0, time(8), time(17)), Hours(3, 1, time(9), time(13)), Hours(3, 3, time(8), time(17)),
+          Hours(3, 4, time(13), time(17)), Hours(3, 4, time(8), time(12)), Hours(1, 2, time(9), time(17))]
+
+
+def test_a_day_off_or_a_weekend_says_the_physician_does_not_work_that_day_and_which_days_they_do():
+    wednesday, saturday = TUESDAY + timedelta(days=1), TUESDAY + timedelta(days=4)
+    assert outside_hours(ny(wednesday, 10), ny(wednesday, 10, 30), 3, ORTEGA, NY, "Dr Tomas Ortega") == (
+        "Dr Tomas Ortega does not work on Wednesdays (works Mon, Tue, Thu, Fri).")
+    assert outside_hours(ny(saturday, 10), ny(saturday, 10, 30), 3, ORTEGA, NY, "Dr Tomas Ortega") == (
+        "Dr Tomas Ortega does not work on Saturdays (works Mon, Tue, Thu, Fri).")
+    assert outside_hours(ny(saturday, 10), ny(saturday, 10, 30), 4, ORTEGA, NY, "Dr Ada Nobody") == (
+        "Dr Ada Nobody does not work on Saturdays (no working hours are set).")
+
+
+def test_a_time_outside_the_hours_of_a_working_day_says_that_days_hours():
+    friday = TUESDAY + timedelta(days=3)
+    assert outside_hours(ny(TUESDAY, 13), ny(TUESDAY, 13, 30), 3, ORTEGA, NY, "Dr Tomas Ortega") == (
+        "Outside Dr Tomas Ortega's hours on Tuesdays (9:00–13:00).")
+    assert outside_hours(ny(friday, 12), ny(friday, 12, 30), 3, ORTEGA, NY, "Dr Tomas Ortega") == (
+        "Outside Dr Tomas Ortega's hours on Fridays (8:00–12:00, 13:00–17:00).")
+    assert outside_hours(ny(TUESDAY, 9), ny(TUESDAY, 9, 30), 3, ORTEGA, NY, "Dr Tomas Ortega") is None
 
 
 def test_working_hours_are_read_in_clinic_time_not_utc():

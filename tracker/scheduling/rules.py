@@ -85,6 +85,31 @@ def within_hours(start, end, physician_id, hours, zone):
     return False
 
 
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def outside_hours(start, end, physician_id, hours, zone, name):
+    """None when [start, end) lies inside the physician's hours, else why not in words: a weekday
+    they have no hours on (a day off, a weekend) names the days they work ("Dr Tomas Ortega does not
+    work on Wednesdays (works Mon, Tue, Thu, Fri)."); a working day names its hours ("Outside Dr
+    Tomas Ortega's hours on Wednesdays (9:00–13:00).")."""
+    if within_hours(start, end, physician_id, hours, zone):
+        return None
+    weekday = start.astimezone(zone).weekday()
+    own = sorted((h for h in hours if h.physician_id == physician_id), key=lambda h: (h.weekday, h.start))
+    that_day = [h for h in own if h.weekday == weekday]
+    if not that_day:
+        days = sorted({h.weekday for h in own})
+        works = f"works {', '.join(WEEKDAYS[d][:3] for d in days)}" if days else "no working hours are set"
+        return f"{name} does not work on {WEEKDAYS[weekday]}s ({works})."
+    spans = ", ".join(f"{_clock(h.start)}–{_clock(h.end)}" for h in that_day)
+    return f"Outside {name}'s hours on {WEEKDAYS[weekday]}s ({spans})."
+
+
+def _clock(value):
+    return f"{value.hour}:{value.minute:02d}"
+
+
 def free_slots(first_day, days, duration, hours, room_ids, busy, zone, not_before, limit=10,
                physician_ids=None):
     """The first `limit` free (start, physician, room) combinations from `first_day` on, earliest

@@ -28,7 +28,7 @@ from tracker.refusals import Refusal, check_version
 from tracker.roles import Role
 from tracker.scheduling import instructions, readiness
 from tracker.scheduling.release import release
-from tracker.scheduling.rules import MAX_DURATION, MIN_DURATION, Busy, Hours, free_slots, within_hours
+from tracker.scheduling.rules import MAX_DURATION, MIN_DURATION, Busy, Hours, free_slots, outside_hours
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.transactions import service
 from tracker.vocab import NOT_STARTED, AppointmentStatus, Modality
@@ -152,9 +152,10 @@ def check(case, proposal, exclude_id=None):
         return errors, warnings
 
     zone = clinic_zone()
-    if not within_hours(proposal.start, proposal.end, proposal.physician_id,
-                        working_hours([proposal.physician_id]), zone):
-        warnings.append(f"Outside {physician.name}'s working hours.")
+    outside = outside_hours(proposal.start, proposal.end, proposal.physician_id,
+                            working_hours([proposal.physician_id]), zone, physician.name)
+    if outside:
+        warnings.append(outside)
     day = to_clinic(proposal.start).date()
     same_day = [a for a in _patient_appointments_on(case.patient_id, day) if a.id != exclude_id]
     if same_day:
