@@ -181,10 +181,27 @@ def test_a_physician_given_another_role_has_their_booked_appointment_flagged_to_
     berg.role = Role.COORDINATOR
     db.session.commit()
 
-    flag = "Dr Berg is no longer active: move this appointment to another physician."
+    # Still an active account: it is the role that changed, and the flag says so.
+    flag = "Dr Berg is no longer a physician: move this appointment to another physician."
     [orphan] = columns(board(client, clinic_day(1)))["Fluoro 1 Fluoroscopy"]
     assert flag in orphan
     assert flag in words(soup(loaded(client.get(f"/appointments/{left.id}"))).find(id="physician-inactive"))
+    assert "no longer active" not in orphan
+
+
+def test_a_physician_given_another_role_has_their_checked_in_patient_flagged_as_already_here(
+        client, coordinator, gen, doctors, rooms):
+    _ames, berg = doctors
+    one, _ = rooms
+    here = gen.appointment(patient_case(gen, "Here"), physician=berg, room=one, starts_at=clinic_at(1, 9),
+                           status=AppointmentStatus.CHECKED_IN)
+    berg.role = Role.ADMIN
+    db.session.commit()
+
+    flag = "Dr Berg is no longer a physician and the patient is already here: another physician can see them"
+    [card] = columns(board(client, clinic_day(1)))["Fluoro 1 Fluoroscopy"]
+    assert flag in card
+    assert flag in words(soup(loaded(client.get(f"/appointments/{here.id}"))).find(id="physician-inactive"))
 
 
 def test_each_status_has_its_label_on_the_board(client, coordinator, gen, doctors, rooms):

@@ -9,6 +9,9 @@ from tracker.models.types import UTCDateTime, choice_enum
 from tracker.roles import STAFF, Role
 from tracker.timeutil import utcnow
 
+# Why an account is no longer booked with (User.not_booked_with).
+DEACTIVATED, ANOTHER_ROLE = "deactivated", "another role"
+
 
 def new_session_token():
     return secrets.token_urlsafe(32)
@@ -58,6 +61,14 @@ class User(UserMixin, db.Model):
     def bookable(self):
         """Whether appointments can be booked with this account: an active physician's."""
         return self.active and self.role == Role.PHYSICIAN
+
+    @property
+    def not_booked_with(self):
+        """Why appointments are no longer booked with this account: "deactivated", "another role"
+        (still active, no longer a physician), or None for an active physician's (`bookable`)."""
+        if not self.active:
+            return DEACTIVATED
+        return None if self.role == Role.PHYSICIAN else ANOTHER_ROLE
 
     def get_id(self):
         return f"{self.id}:{self.session_token}"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.extensions import db
 from tracker.models import Appointment, AppointmentChange, AppointmentMessage, Case, Patient, RiskScreen, Room, User
+from tracker.models.user import ANOTHER_ROLE, DEACTIVATED
 from tracker.roles import Role
 from tracker.scheduling import instructions, services
 from tracker.timeutil import clinic_today, to_clinic
@@ -42,7 +43,7 @@ def physicians_day(day, physician_id=None):
         .group_by(AppointmentChange.appointment_id)).all()) if appointments else {}
     return [DayEntry(a, a.case.risk_screen, override_at.get(a.id), patient=a.case.patient.display_name,
                      mrn=a.case.patient.mrn, side=a.case.side, physician=a.physician.name,
-                     physician_bookable=a.physician.bookable, room_name=a.room.name,
+                     physician_gone=a.physician.not_booked_with, room_name=a.room.name,
                      override_by=a.readiness_override_by.name if a.readiness_override_by else None,
                      last_message=a.messages[-1] if a.messages else None, orm=a, time_set_at=a.time_set_at,
                      reach=(a.case.patient.preferred_contact, a.case.patient.email,
@@ -65,7 +66,7 @@ def board_entries(day):
                 if row.risk_id is not None else None)
         entries.append(DayEntry(row, risk, row.override_at, patient=f"{row.family_name}, {row.given_name}",
                                 mrn=row.mrn, side=row.side, physician=row.physician,
-                                physician_bookable=row.physician_bookable, room_name=row.room_name,
+                                physician_gone=row.physician_gone, room_name=row.room_name,
                                 override_by=row.override_by, last_message=last.get(row.id),
                                 room_modality=row.room_modality,
                                 time_set_at=max(row.created_at, row.moved_at or row.created_at),
@@ -86,8 +87,8 @@ def _board_query():
     def name_of(user_id, column=User.name):
         return db.select(column).where(User.id == user_id).scalar_subquery()
 
-    # As `User.bookable`: an account deactivated, or given another role, is no longer booked with.
-    bookable = db.and_(User.active, User.role == Role.PHYSICIAN)
+    # As `User.not_booked_with`: an account deactivated, or given another role, is no longer booked with.
+    gone = db.case((User.active.is_(False), DEACTIVATED), (User.role != Role.PHYSICIAN, ANOTHER_ROLE), else_=None)
 
     override_at = (db.select(db.func.max(AppointmentChange.at))
                    .where(AppointmentChange.appointment_id == Appointment.id,
@@ -107,7 +108,7 @@ def _board_query():
                   Patient.family_name, Patient.given_name, Patient.mrn, Case.side,
                   Patient.preferred_contact, Patient.email, has_account.label("has_account"),
                   name_of(Appointment.physician_id).label("physician"),
-                  name_of(Appointment.physician_id, bookable).label("physician_bookable"),
+                  name_of(Appointment.physician_id, gone).label("physician_gone"),
                   Room.name.label("room_name"),
                   Room.modality.label("room_modality"),
                   name_of(Appointment.readiness_override_by_id).label("override_by"),
@@ -135,7 +136,7 @@ class DayEntry:
     readiness summary. `appointment`: the appointment's columns the card and the readiness rules
     read (its row on the board, the whole appointment on the physician's day, `orm`)."""
 
-    def __init__(self, appointment, risk, override_at, *, patient, mrn, side, physician, physician_bookable,
+    def __init__(self, appointment, risk, override_at, *, patient, mrn, side, physician, physician_gone,
                  room_name, override_by, last_message, time_set_at, reach, room_modality=None, orm=None):
         self.id, self.status = appointment.id, appointment.status
         self.starts_at, self.ends_at, self.room_id = appointment.starts_at, appointment.ends_at, appointment.room_id
@@ -159,18 +160,28 @@ class DayEntry:
         # Said on the card, as on the appointment: a pregnancy, an infection or fever wait for the physician.
         self.flags = decision_flags(risk)
         self.can_check_in = can_check_in(appointment)
-        self.physician_inactive = physician_inactive(appointment.status, physician, physician_bookable)
+        self.physician_inactive = physician_inactive(appointment.status, physician, physician_gone)
 
 
-def physician_inactive(status, physician, bookable):
+def physician_inactive(status, physician, gone):
     """What the card and the appointment page say of an appointment not started whose physician is
-    no longer booked with (`bookable` false: deactivated, or given another role; it stays theirs
-    until moved), or None. A booked one is moved; a checked-in patient
+    no longer booked with (`gone`, User.not_booked_with: deactivated, "no longer active", or still
+    active but given another role, "no longer a physician"; it stays theirs until moved), or None.
+    A booked one is moved; a checked-in patient
     is already here and a checked-in appointment cannot be moved: another physician starts the
     procedure, or, where each procedure is kept to its booked physician, it is cancelled and the
     patient booked with another."""
-    if status not in NOT_STARTED or bookable:
+    if status not in NOT_STARTED or gone is None:
         return None
+    if gone == ANOTHER_ROLE:
+        if status == AppointmentStatus.BOOKED:
+            return _("%(name)s is no longer a physician: move this appointment to another physician.", name=physician)
+        if current_app.config.get("PROCEDURE_OWN_CASES_ONLY"):
+            return _("%(name)s is no longer a physician and the patient is already here: this clinic keeps each "
+                     "procedure to its booked physician, so cancel this appointment and book the patient with "
+                     "another physician.", name=physician)
+        return _("%(name)s is no longer a physician and the patient is already here: another physician can see "
+                 "them and start the procedure.", name=physician)
     if status == AppointmentStatus.BOOKED:
         return _("%(name)s is no longer active: move this appointment to another physician.", name=physician)
     if current_app.config.get("PROCEDURE_OWN_CASES_ONLY"):

@@ -212,7 +212,7 @@ def _appointment_page(appointment, status=200, **forms):
         "scheduling/appointment.html", appointment=appointment, case=appointment.case,
         changes=changes, items=items,
         physician_inactive=board.physician_inactive(appointment.status, appointment.physician.name,
-                                                    appointment.physician.bookable),
+                                                    appointment.physician.not_booked_with),
         ready=services.readiness.is_ready(appointment, risk),
         by_override=services.readiness.by_override(appointment, risk),
         still_needed=services.readiness.still_needed(appointment, risk),
