@@ -188,21 +188,32 @@ def test_a_room_taken_out_of_use_is_not_offered_for_booking(client, admin, gen, 
     assert "Suite Staying" in page.split('<ul class="slots">', 1)[1]
 
 
-def test_taking_a_room_with_appointments_out_of_use_names_them_to_be_moved(client, admin, gen):
+def test_taking_a_room_with_appointments_out_of_use_counts_them_and_names_no_patient(client, admin, gen):
+    """As deactivating a physician does: how many appointments stay in the room and when the first
+    is, and what to ask a coordinator; no patient named to the admin, so no view to audit."""
+    from tracker.models import AuditAction, AuditEvent
+    from tracker.timeutil import format_clinic
+
     room = gen.room(name="Fluoro Suite 1")
     case = gen.case(state=State.SCHEDULED, patient=gen.patient(family_name="O'Brien", given_name="Sean"))
-    gen.appointment(case, room=room)
+    first = gen.appointment(case, room=room)
+    gen.appointment(gen.case(state=State.SCHEDULED, patient=gen.patient(family_name="Okafor")), room=room,
+                    starts_at=first.starts_at + timedelta(days=1))
     gen.appointment(gen.case(state=State.ELIGIBLE), room=room, status=AppointmentStatus.CANCELLED,
                     cancelled_reason="Patient unwell")
 
     assert edit_room(client, room, active=None).status_code == 302
     page = words(text(client.get("/admin/rooms")))
 
-    assert "Fluoro Suite 1 still has appointments booked in it, which stay there until moved:" in page
-    assert "(O'Brien, Sean)" in page and page.count("(O'Brien") == 1
+    assert (f"Fluoro Suite 1 can no longer be booked. 2 appointments are still to come in it (the first "
+            f"{format_clinic(first.starts_at)}) and stay there until they are moved. Ask a coordinator to move "
+            "each to another room from the Day board, which shows this room on each day it still has "
+            "appointments.") in page
+    assert "O'Brien" not in page and "Okafor" not in page
+    assert not db.session.scalars(db.select(AuditEvent).filter_by(action=AuditAction.VIEW)).all()
     quiet = gen.room(name="Spare Suite")
     edit_room(client, quiet, active=None)
-    assert "still has appointments" not in words(text(client.get("/admin/rooms")))
+    assert "still to come" not in words(text(client.get("/admin/rooms")))
 
 
 def test_rooms_in_use_are_listed_before_rooms_out_of_use(client, admin, gen):

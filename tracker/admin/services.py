@@ -176,7 +176,7 @@ def left_to(physician):
     case. Both stay theirs until a coordinator moves or reassigns them."""
     open_cases = db.session.scalar(db.select(db.func.count(Case.id)).where(
         Case.physician_id == physician.id, Case.state.not_in(FINAL_STATES)))
-    return (*count_ahead(physician), open_cases)
+    return (*count_ahead(physician=physician), open_cases)
 
 
 @service

@@ -312,13 +312,24 @@ def edit_room(room_id):
     was_active = room.active
     resources.update_room(room, form.values(), form.version_id.data, current_user)
     flash(_("Room saved."), "success")
-    ahead = resources.booked_ahead(room) if was_active and not room.active else []
-    if ahead:
-        # Deactivating stops new bookings only: the appointments already in the room stay there.
-        flash(_("%(room)s still has appointments booked in it, which stay there until moved: %(list)s.",
-                room=room.name, list="; ".join(f"{format_clinic(a.starts_at)} ({a.case.patient.display_name})"
-                                               for a in ahead) + ("…" if len(ahead) == 5 else "")), "warning")
+    if was_active and not room.active:
+        _say_what_stays_in(room)
     return redirect(url_for("admin.rooms"))
+
+
+def _say_what_stays_in(room):
+    """Taking a room out of use stops new bookings only: the appointments already in it stay there.
+    Counts only, as for a physician taken off the schedule (_say_what_is_left): an admin may not
+    open a patient's appointment, so none is named (and no view is left unaudited)."""
+    ahead, first = resources.count_ahead(room=room)
+    if ahead:
+        flash(" ".join((
+            _("%(room)s can no longer be booked.", room=room.name),
+            ngettext("%(num)s appointment is still to come in it (%(when)s) and stays there until it is moved.",
+                     "%(num)s appointments are still to come in it (the first %(when)s) and stay there until "
+                     "they are moved.", ahead, when=format_clinic(first)),
+            _("Ask a coordinator to move each to another room from the Day board, which shows this room on each "
+              "day it still has appointments."))), "warning")
 
 
 

@@ -59,22 +59,15 @@ def update_room(room, values, version_id, actor):
     db.session.commit()
 
 
-def booked_ahead(room=None, limit=5, physician=None):
-    """The appointments still to come (booked or checked in) in `room`, or with `physician`,
-    soonest first, at most `limit`: what taking the room out of use, or the physician off the
-    schedule, leaves to be moved (index: room or physician, start time)."""
+def count_ahead(physician=None, room=None):
+    """(how many appointments are still to come (booked or checked in) with `physician`, or in
+    `room`, when the first starts or None): what taking the physician off the schedule, or the room
+    out of use, leaves to be moved; in one query that names no patient (index: physician or room,
+    start time)."""
     owner = Appointment.physician_id == physician.id if physician is not None else Appointment.room_id == room.id
-    return db.session.execute(
-        db.select(Appointment).filter(owner, *_still_to_come())
-        .order_by(Appointment.starts_at, Appointment.id).limit(limit)).scalars().all()
-
-
-def count_ahead(physician):
-    """(how many appointments are still to come with `physician`, when the first starts or None),
-    in one query that names no patient (index: physician, start time)."""
     return tuple(db.session.execute(
         db.select(db.func.count(Appointment.id), db.func.min(Appointment.starts_at))
-        .filter(Appointment.physician_id == physician.id, *_still_to_come())).one())
+        .filter(owner, *_still_to_come())).one())
 
 
 def _still_to_come():
