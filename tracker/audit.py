@@ -155,7 +155,8 @@ def change_words(change):
     """One change of an audit row as the audit page and its CSV download both write it:
     "Reason: old text → new text"; a secret only "Password hash: changed (not recorded)"."""
     if change.get("secret"):
-        return f"{field_words(change['field'])}: {_('changed (not recorded)')}"
+        secret = _("changed (not recorded)")
+        return f"{field_words(change['field'])}: {secret}"
     return f"{field_words(change['field'])}: {value_words(change.get('old'))} → {value_words(change.get('new'))}"
 
 
