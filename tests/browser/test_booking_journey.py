@@ -13,7 +13,7 @@ from tracker.roles import Role
 from tracker.timeutil import clinic_today
 from tracker.workflow import State
 
-from tests.builders import make_appointment, make_case, make_patient, make_user
+from tests.builders import make_appointment, make_case, make_patient, make_user, make_verdict
 from tests.helpers import PASSWORD
 
 PATIENT = "Okafor, Grace"
@@ -70,7 +70,12 @@ def test_coordinator_books_moves_and_checks_in_a_patient(app, live_server, page,
                                          ends=time(16)) for day in range(5)])
         db.session.add_all([Room(name=name, location=f"Imaging, level 1, {name[-1]}") for name in ROOMS])
         case = make_case(patient=make_patient(family_name="Okafor", given_name="Grace"),
-                         state=State.ELIGIBLE)
+                         state=State.ELIGIBLE, verdict=False)
+        # Readiness waits for the risk screen's answers on blood thinners and allergies.
+        db.session.add(RiskScreen(case_id=case.id, anticoagulant_answer="none", allergy_answer="nkda",
+                                  red_flags_screened=True, red_flags_present=False))
+        db.session.commit()
+        make_verdict(case)
         # Another patient is booked for right now: check-in is only possible on the day.
         make_appointment(make_case(patient=make_patient(family_name="Adeyemi", given_name="Tunde"),
                                    state=State.SCHEDULED),

@@ -13,7 +13,7 @@ from tracker.roles import Role
 from tracker.vocab import Side
 from tracker.workflow import State
 
-from tests.builders import make_appointment, make_case, make_patient, make_procedure, make_user
+from tests.builders import make_appointment, make_case, make_patient, make_procedure, make_user, make_verdict
 from tests.helpers import PASSWORD
 
 TABLET = {"width": 1024, "height": 768}
@@ -50,7 +50,12 @@ def scheduled_case(app, side):
     with app.app_context():
         physician = make_user(Role.PHYSICIAN, name=PHYSICIAN)
         case = make_case(patient=make_patient(family_name="Tran", given_name="Minh"), state=State.SCHEDULED,
-                         side=side, physician_id=physician.id)
+                         side=side, physician_id=physician.id, verdict=False)
+        # Readiness waits for the risk screen's answers on blood thinners and allergies.
+        db.session.add(RiskScreen(case_id=case.id, anticoagulant_answer="none", allergy_answer="nkda",
+                                  red_flags_screened=True, red_flags_present=False))
+        db.session.commit()
+        make_verdict(case)
         make_appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,
                          starts_at=datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=5))
         case_id, email = case.id, physician.email

@@ -6,7 +6,7 @@ import pytest
 
 from tracker.access import Role
 from tracker.extensions import db
-from tracker.models import AuditEvent
+from tracker.models import AuditEvent, RiskScreen
 from tracker.vocab import Side
 from tracker.workflow import State
 
@@ -119,6 +119,8 @@ def test_a_verdict_a_physician_overrode_comes_with_the_physician_and_the_time(
 
 def test_a_days_appointments_with_readiness(client, gen, headers):
     case = gen.case(state=State.SCHEDULED)
+    db.session.add(RiskScreen(case_id=case.id, anticoagulant_answer="none", allergy_answer="nkda",
+                              red_flags_screened=True))
     soon = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=10)
     appointment = gen.appointment(case, starts_at=soon)
     gen.appointment(gen.case(state=State.SCHEDULED), starts_at=soon + timedelta(days=3))

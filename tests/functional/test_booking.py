@@ -20,7 +20,7 @@ from tracker.timeutil import clinic_today, to_clinic, utcnow
 from tracker.vocab import AppointmentStatus, Indication, Side
 from tracker.workflow import State, TransitionRefused, check
 
-from tests.builders import clinic_at, clinic_day
+from tests.builders import clinic_at, clinic_day, make_verdict
 from tests.helpers import (by_id, csrf_from, field_error, input_value, is_checked, links, selected, sign_in, soup,
                            submit, text, words)
 
@@ -1005,6 +1005,15 @@ READY_BADGE = '<span class="badge state-eligible">Ready</span>'
 NOT_READY_BADGE = '<span class="badge state-not_eligible">Not ready</span>'
 
 
+def answered(appointment, **fields):
+    """A risk screen for the appointment's case answering the questions readiness waits for (no blood
+    thinner, no known allergy unless `fields` say otherwise)."""
+    db.session.add(RiskScreen(case_id=appointment.case_id, **{"anticoagulant_answer": "none", "allergy_answer": "nkda",
+                                                              "red_flags_screened": True, **fields}))
+    db.session.commit()
+    make_verdict(db.session.get(Case, appointment.case_id))  # evaluated with the risk screen as it is
+
+
 def save_readiness(client, appointment, *ticked, version_id=None):
     data = {"version_id": str(version_id or appointment.version_id)}
     data.update({name: "y" for name in ticked})
@@ -1013,6 +1022,7 @@ def save_readiness(client, appointment, *ticked, version_id=None):
 
 
 def test_readiness_items_save_and_the_badge_turns_ready(client, coordinator, booked):
+    answered(booked)
     url = f"/appointments/{booked.id}"
     assert NOT_READY_BADGE in client.get(url).get_data(as_text=True)
     response = save_readiness(client, booked, "consent_obtained", "day_of_check_done")
@@ -1025,10 +1035,8 @@ def test_readiness_items_save_and_the_badge_turns_ready(client, coordinator, boo
 
 def test_a_sedated_anticoagulated_patient_is_not_ready_without_driver_and_hold_plan(
         client, coordinator, booked):
-    db.session.add(RiskScreen(case_id=booked.case_id, anticoagulants="apixaban",
-                              anticoagulant_hold_plan="Hold 2 days", sedation_planned=True,
-                              red_flags_screened=True))
-    db.session.commit()
+    answered(booked, anticoagulant_answer="taking", anticoagulants="apixaban", anticoagulant_hold_plan="Hold 2 days",
+             sedation_planned=True)
     save_readiness(client, booked, "consent_obtained", "day_of_check_done")
     page = text(client.get(f"/appointments/{booked.id}"))
     assert NOT_READY_BADGE in page
@@ -1065,6 +1073,7 @@ def test_unticking_a_readiness_item_makes_the_patient_not_ready_again(client, co
 
 
 def test_the_procedure_cannot_start_until_the_required_items_are_done(client, coordinator, booked):
+    answered(booked)
     case = db.session.get(Case, booked.case_id)
     with pytest.raises(TransitionRefused) as refusal:
         check(guard_facts(case), "start_procedure", Role.PHYSICIAN)
@@ -1107,6 +1116,7 @@ def test_a_physician_override_lets_the_procedure_start_and_is_shown(make_client,
 
 
 def test_a_patient_ready_item_by_item_is_just_ready_even_after_an_override(make_client, physician, booked):
+    answered(booked)
     browser = make_client()
     sign_in(browser, physician)
     override(browser, booked, "Consent signed on paper, scanned tomorrow.")

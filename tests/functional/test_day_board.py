@@ -90,13 +90,15 @@ def test_the_board_shows_one_column_per_room_with_appointments_in_time_order(
 def test_each_entry_shows_its_status_and_readiness(client, coordinator, gen, doctors, rooms):
     ames, _ = doctors
     one, _ = rooms
-    gen.appointment(patient_case(gen, "Ready"), physician=ames, room=one, starts_at=clinic_at(1, 8),
-                            consent_obtained=True, day_of_check_done=True)
-    unready_case = patient_case(gen, "Unready")
-    db.session.add(RiskScreen(case_id=unready_case.id, sedation_planned=True, red_flags_screened=True))
+    none = {"anticoagulant_answer": "none", "allergy_answer": "nkda", "red_flags_screened": True}
+    ready_case, unready_case, arrived_case = (patient_case(gen, name) for name in ("Ready", "Unready", "Arrived"))
+    db.session.add_all([RiskScreen(case_id=ready_case.id, **none), RiskScreen(case_id=arrived_case.id, **none),
+                        RiskScreen(case_id=unready_case.id, sedation_planned=True, **none)])
     db.session.commit()
+    gen.appointment(ready_case, physician=ames, room=one, starts_at=clinic_at(1, 8),
+                    consent_obtained=True, day_of_check_done=True)
     gen.appointment(unready_case, physician=ames, room=one, starts_at=clinic_at(1, 9), consent_obtained=True)
-    gen.appointment(patient_case(gen, "Arrived"), physician=ames, room=one, starts_at=clinic_at(1, 10),
+    gen.appointment(arrived_case, physician=ames, room=one, starts_at=clinic_at(1, 10),
                     status=AppointmentStatus.CHECKED_IN, consent_obtained=True, day_of_check_done=True)
     gen.appointment(patient_case(gen, "Called", state=State.ELIGIBLE), physician=ames, room=one,
                     starts_at=clinic_at(1, 11), status=AppointmentStatus.CANCELLED,

@@ -99,7 +99,7 @@ def test_the_start_shows_the_drug_the_hold_and_that_it_did_not_fit_and_waits(doc
 def test_the_day_of_the_last_dose_entered_at_the_start_is_kept_with_the_record_and_on_the_note(
         doctor, physician, overridden):
     page = warned(doctor, overridden)
-    last = clinic_today() - timedelta(days=1)
+    last = clinic_today() - timedelta(days=3)  # the 2-day hold kept: no dose the two days before today
     data = {**form_data(form_posting_to(page, start_url(overridden))), "anticoagulant_last_dose_on": last.isoformat()}
 
     response = doctor.post(start_url(overridden), data=data)
@@ -184,7 +184,7 @@ def test_a_day_that_is_not_a_date_is_refused_beside_the_field_and_nothing_starts
 def test_a_last_dose_confirmed_at_readiness_asks_nothing_at_the_start(doctor, overridden):
     appointment = db.session.get(Appointment, overridden.id)
     appointment.anticoagulant_plan_confirmed = True
-    appointment.anticoagulant_last_dose_on = clinic_today() - timedelta(days=2)
+    appointment.anticoagulant_last_dose_on = clinic_today() - timedelta(days=3)  # the 2-day hold kept
     db.session.commit()
     start = start_url(overridden)
 
@@ -194,3 +194,73 @@ def test_a_last_dose_confirmed_at_readiness_asks_nothing_at_the_start(doctor, ov
     assert response.status_code == 302
     record = record_of(overridden)
     assert (record.anticoagulant_last_dose_on, record.hold_acknowledged) == (None, False)
+
+
+def shortfall(last):
+    return f"Last dose {in_words(last)} leaves {max(0, (clinic_today() - last).days - 1)} of the planned 2 days' hold"
+
+
+@pytest.mark.parametrize("days_before", [0, 1, 2])
+def test_a_last_dose_confirmed_at_readiness_inside_the_hold_asks_the_physician_naming_the_shortfall(
+        doctor, overridden, days_before):
+    last = clinic_today() - timedelta(days=days_before)
+    appointment = db.session.get(Appointment, overridden.id)
+    appointment.anticoagulant_plan_confirmed, appointment.anticoagulant_last_dose_on = True, last
+    db.session.commit()
+
+    page = warned(doctor, overridden)
+
+    warning = words(by_id(page, "hold-warning"))
+    assert (f"Blood thinner: apixaban 5 mg twice daily. {shortfall(last)} before the appointment: the hold was "
+            f"not kept as planned (confirmed at readiness).") in warning
+    assert "I proceed although the hold was not kept as planned: my decision" in warning
+    not_started(overridden)
+
+
+def test_proceeding_past_a_last_dose_inside_the_hold_is_her_decision_kept_and_printed_on_the_note(
+        doctor, physician, overridden):
+    last = clinic_today() - timedelta(days=1)
+    appointment = db.session.get(Appointment, overridden.id)
+    appointment.anticoagulant_plan_confirmed, appointment.anticoagulant_last_dose_on = True, last
+    db.session.commit()
+    page = warned(doctor, overridden)
+    data = {**form_data(form_posting_to(page, start_url(overridden))), "hold_acknowledged": "y"}
+
+    response = doctor.post(start_url(overridden), data=data)
+
+    assert response.status_code == 302
+    record = record_of(overridden)
+    assert (record.anticoagulant_last_dose_on, record.hold_acknowledged) == (None, True)
+    assert (f"case {overridden.case_id}: procedure started; {shortfall(last)} before the appointment of apixaban "
+            f"5 mg twice daily (confirmed at readiness)") in audit_of(record)
+    history = db.session.execute(db.select(AppointmentChange.reason).filter_by(
+        appointment_id=overridden.id, change="procedure started")).scalar_one()
+    assert history == (f"{shortfall(last)} before the appointment, confirmed at readiness: the physician's "
+                       f"decision to proceed.")
+    said_at_table(doctor, overridden,
+                  f"{shortfall(last)} before the appointment (as confirmed at readiness): the physician's decision "
+                  f"to proceed at the start",
+                  f"Anticoagulant hold not kept as planned: {shortfall(last)[:1].lower()}{shortfall(last)[1:]} before "
+                  f"the appointment (confirmed at readiness), acknowledged by {physician.name} at "
+                  f"{format_clinic(record.started_at)}")
+
+
+def test_a_day_entered_at_the_start_inside_the_hold_waits_for_her_tick(doctor, physician, overridden):
+    page = warned(doctor, overridden)
+    last = clinic_today() - timedelta(days=1)
+    data = {**form_data(form_posting_to(page, start_url(overridden))), "anticoagulant_last_dose_on": last.isoformat()}
+
+    response = doctor.post(start_url(overridden), data=data)
+
+    assert response.status_code == 409
+    assert (f"{shortfall(last)} before the appointment: tick that you proceed (your decision), or move the "
+            f"appointment.") in words(by_id(text(response), "hold-warning"))
+    not_started(overridden)
+    data["hold_acknowledged"] = "y"
+    assert doctor.post(start_url(overridden), data=data).status_code == 302
+    record = record_of(overridden)
+    assert (record.anticoagulant_last_dose_on, record.hold_acknowledged) == (last, True)
+    assert described(soup(loaded(doctor.get(f"/cases/{overridden.case_id}/procedure/note"))),
+                     "Acknowledged at the start") == [
+        f"Anticoagulant hold not kept as planned: {shortfall(last)[:1].lower()}{shortfall(last)[1:]} before the "
+        f"appointment (entered at the start), acknowledged by {physician.name} at {format_clinic(record.started_at)}"]

@@ -6,6 +6,7 @@ CSRF on."""
 from datetime import datetime, timedelta, timezone
 
 from babel.dates import format_skeleton
+import pytest
 
 from tracker.extensions import db
 from tracker.models import Appointment, RiskScreen
@@ -72,15 +73,36 @@ def test_a_last_dose_in_the_year_before_is_refused_beside_the_field_as_typed_and
 
 
 def test_the_confirmed_last_dose_is_kept_and_said_beside_the_item(client, booked_too_late):
+    # The patient stopped on the planned day after all: five days without clopidogrel before today.
     response = readiness(client, booked_too_late, anticoagulant_plan_confirmed="y",
-                         anticoagulant_last_dose_on=clinic_day(-2).isoformat())
+                         anticoagulant_last_dose_on=clinic_day(-6).isoformat())
     assert response.status_code == 302
     db.session.expire_all()
     saved = db.session.get(Appointment, booked_too_late.id)
-    assert saved.anticoagulant_plan_confirmed and saved.anticoagulant_last_dose_on == clinic_day(-2)
-    item = words(by_id(text(client.get(f"/appointments/{saved.id}")), "anticoagulant_last_dose_on").find_parent("li"))
+    assert saved.anticoagulant_plan_confirmed and saved.anticoagulant_last_dose_on == clinic_day(-6)
+    page = text(client.get(f"/appointments/{saved.id}"))
+    item = words(by_id(page, "anticoagulant_last_dose_on").find_parent("li"))
     assert (f"Hold planned 5 days — did not fit this booking: the last dose would have been {day(-6)}; "
-            f"last dose on {day(-2)}, as confirmed at readiness") in item
+            f"last dose on {day(-6)}, as confirmed at readiness") in item
+    assert "leaves" not in item and "anticoagulant plan" not in words(soup(page).select_one(".readiness-summary"))
+
+
+@pytest.mark.parametrize("offset, held", [(0, 0), (-1, 0), (-2, 1), (-5, 4)])
+def test_a_last_dose_inside_the_hold_is_kept_but_not_a_confirmed_plan(client, booked_too_late, offset, held):
+    response = readiness(client, booked_too_late, consent_obtained="y", anticoagulant_plan_confirmed="y",
+                         contrast_premedication_sent="y", day_of_check_done="y",
+                         anticoagulant_last_dose_on=clinic_day(offset).isoformat())
+    assert response.status_code == 302
+    page = text(client.get(f"/appointments/{booked_too_late.id}"))
+    item = words(by_id(page, "anticoagulant_last_dose_on").find_parent("li"))
+    shortfall = f"Last dose {day(offset)} leaves {held} of the planned 5 days' hold before the appointment"
+    assert (f"{shortfall}: not confirmed, the hold was not kept as planned. Move the appointment, or a physician "
+            f"overrides readiness and decides at the start.") in item
+    assert (f"Hold planned 5 days — did not fit this booking: the last dose would have been {day(-6)}; {shortfall} "
+            f"(as confirmed at readiness): not kept as planned") in item
+    heading = words(by_id(page, "readiness-h"))
+    assert "Not ready" in heading and "Ready" not in heading.replace("Not ready", "")
+    assert words(soup(page).select_one(".readiness-summary")) == "Still needed: anticoagulant plan"
 
 
 def test_moving_the_appointment_clears_the_last_dose_with_the_confirmation(
@@ -129,7 +151,7 @@ def test_the_checklist_banner_says_the_hold_did_not_fit_and_to_confirm_the_last_
 
 
 def test_the_banner_and_the_note_name_the_last_dose_confirmed_at_readiness(gen, doctor, physician):
-    last = clinic_today() - timedelta(days=1)
+    last = clinic_today() - timedelta(days=3)  # the 2-day hold kept after all
     record = started_against_the_hold(gen, physician, anticoagulant_plan_confirmed=True,
                                       anticoagulant_last_dose_on=last)
     said = (f"Hold planned 2 days — did not fit this booking: the last dose would have been "

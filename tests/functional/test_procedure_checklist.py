@@ -61,8 +61,18 @@ def send_form(client, page, action, **typed):
     return client.post(action.split("#", 1)[0], data={**form_data(form), **typed})
 
 
+def answered(gen, case):
+    """A risk screen answering what readiness waits for (no blood thinner, no known allergy), the case
+    evaluated with it."""
+    db.session.add(RiskScreen(case_id=case.id, anticoagulant_answer="none", allergy_answer="nkda",
+                              red_flags_screened=True, red_flags_present=False))
+    db.session.commit()
+    gen.verdict(case)
+
+
 def ready_to_start(gen, physician, **case_fields):
     case = gen.case(state=State.SCHEDULED, physician_id=physician.id, **case_fields)
+    answered(gen, case)
     gen.appointment(case, physician=physician, starts_at=this_morning(), consent_obtained=True,
                     day_of_check_done=True)
     return case
@@ -72,6 +82,7 @@ def ready_to_start(gen, physician, **case_fields):
 
 def test_the_physician_starts_a_ready_scheduled_case_and_the_start_time_is_recorded(gen, doctor, physician):
     case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
+    answered(gen, case)
     appointment = gen.appointment(case, physician=physician, starts_at=this_morning(), consent_obtained=True,
                                   day_of_check_done=True)
     before = datetime.now(timezone.utc)
@@ -96,6 +107,7 @@ def test_the_physician_starts_a_ready_scheduled_case_and_the_start_time_is_recor
 
 def test_a_case_that_is_not_ready_is_not_started_and_the_physician_is_told_why(gen, doctor, physician):
     case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
+    answered(gen, case)
     appointment = gen.appointment(case, physician=physician, starts_at=this_morning())  # no consent, no day-of check
 
     response = submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
@@ -999,5 +1011,19 @@ def test_tomorrows_appointment_is_not_started_today_even_when_its_readiness_is_t
     page = text(submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
                        form_page=checklist_url(case.id), follow_redirects=True))
     assert "start the procedure on that day, or move the appointment to today first" in page
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == State.SCHEDULED
+
+
+def test_a_case_without_the_risk_screens_answers_is_not_started_and_the_physician_is_told_which(
+        gen, doctor, physician):
+    case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
+    gen.appointment(case, physician=physician, starts_at=this_morning(), consent_obtained=True, day_of_check_done=True)
+
+    response = submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
+                      form_page=checklist_url(case.id), follow_redirects=True)
+
+    assert ("The procedure was not started. Not ready: risk screen: blood thinners not asked; risk screen: allergies "
+            "not asked. Complete them, or a physician records why the procedure may go ahead.") in words(text(response))
     db.session.expire_all()
     assert db.session.get(Case, case.id).state == State.SCHEDULED

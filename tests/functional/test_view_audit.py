@@ -6,6 +6,7 @@ import pytest
 from datetime import datetime, timedelta, timezone
 
 from tests.builders import diary_case
+from tests.functional.test_procedure_checklist import answered
 from tests.helpers import form_data, form_posting_to, text
 from tracker.extensions import db
 from tracker.models import AuditAction, AuditEvent
@@ -120,6 +121,7 @@ def test_the_overdue_diaries_list_writes_one_row(client, coordinator, gen):
 def ready_to_start(gen, physician):
     """A case booked with `physician` a few minutes ago, ready for its procedure to start."""
     case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
+    answered(gen, case)  # readiness waits for the risk screen's answers on blood thinners and allergies
     gen.appointment(case, physician=physician, starts_at=datetime.now(timezone.utc) - timedelta(minutes=5),
                     consent_obtained=True, day_of_check_done=True)
     return case

@@ -1,12 +1,13 @@
 """The hold that did not fit the booked day, as the table reads it, and what readiness asks before the
 plan is confirmed. Pure rules (tracker.scheduling.readiness)."""
-from datetime import date
+from datetime import date, datetime, timezone
 from types import SimpleNamespace
 
 import pytest
 
-from tracker.scheduling.instructions import HOLD, PREMEDICATION
-from tracker.scheduling.readiness import hold_words, last_dose_problem, unconfirmed_hold
+from tracker.scheduling.instructions import HOLD, PREMEDICATION, hold_dates
+from tracker.scheduling.readiness import (days_held, hold_shortfall, hold_words, is_ready, items, last_dose_problem,
+                                         still_needed, unconfirmed_hold)
 
 RISK = SimpleNamespace(anticoagulant_answer="taking", anticoagulants="apixaban", anticoagulant_hold_days=2,
                        allergy_answer="nkda")
@@ -84,3 +85,60 @@ def test_the_start_asks_only_for_a_hold_that_did_not_fit_with_no_last_dose_confi
         "Wednesday, December 2, 2026, and no day of the last dose was confirmed.")
     assert unconfirmed_hold(RISK, {HOLD: WED}, FRI) == ""
     assert unconfirmed_hold(RISK, {PREMEDICATION: None}, None) == ""
+
+
+# ---------------------------------------------------------------- a last dose inside the planned hold
+
+@pytest.mark.parametrize("last_dose, procedure_day, held", [
+    (date(2026, 12, 2), SAT, 2),   # Wed: none on Thu and Fri, the 2 days planned
+    (date(2026, 12, 3), SAT, 1),
+    (FRI, SAT, 0),                 # the day before: no full day without it
+    (SAT, SAT, 0),                 # the procedure day itself
+])
+def test_days_held_are_the_full_days_without_the_drug_between_the_last_dose_and_the_procedure_day(
+        last_dose, procedure_day, held):
+    assert days_held(last_dose, procedure_day) == held
+
+
+def test_the_days_held_agree_with_the_planned_last_dose_of_the_hold():
+    last, _ = hold_dates(RISK, datetime(2026, 12, 5, 10, tzinfo=timezone.utc))
+    assert days_held(last, SAT) == RISK.anticoagulant_hold_days
+    assert hold_shortfall(RISK, last, SAT) == ""
+
+
+def test_a_last_dose_inside_the_hold_names_the_shortfall():
+    assert hold_shortfall(RISK, SAT, SUN) == (
+        "Last dose Saturday, December 5, 2026 leaves 0 of the planned 2 days' hold before the appointment")
+    assert hold_shortfall(RISK, FRI, SUN) == (
+        "Last dose Friday, December 4, 2026 leaves 1 of the planned 2 days' hold before the appointment")
+    assert hold_shortfall(RISK, date(2026, 12, 3), SUN.replace(day=7)) == ""
+    assert hold_shortfall(RISK, None, SUN) == ""
+    none = SimpleNamespace(**{**vars(RISK), "anticoagulant_answer": "none"})
+    assert hold_shortfall(none, SAT, SUN) == ""
+
+
+def test_a_hold_kept_short_is_said_at_the_table_and_asked_at_the_start():
+    short = "Last dose Saturday, December 5, 2026 leaves 0 of the planned 2 days' hold before the appointment"
+    assert hold_words(RISK, {}, SAT, day=SUN) == (
+        f"Hold planned 2 days — {short} (as confirmed at readiness): not kept as planned: move the appointment, "
+        f"or the physician decides at the start")
+    decided = SimpleNamespace(anticoagulant_last_dose_on=None, hold_acknowledged=True)
+    assert hold_words(RISK, {}, SAT, at_start=decided, day=SUN).endswith(
+        "(as confirmed at readiness): the physician's decision to proceed at the start")
+    assert unconfirmed_hold(RISK, {}, SAT, SUN) == (
+        f"Blood thinner: apixaban. {short}: the hold was not kept as planned (confirmed at readiness).")
+    assert unconfirmed_hold(RISK, {}, date(2026, 12, 2), date(2026, 12, 5)) == ""
+
+
+def test_a_confirmed_plan_with_a_last_dose_inside_the_hold_is_not_done():
+    appointment = SimpleNamespace(consent_obtained=True, anticoagulant_plan_confirmed=True, driver_arranged=False,
+                                  contrast_premedication_sent=False, day_of_check_done=True,
+                                  readiness_override_reason=None, anticoagulant_last_dose_on=SAT, clinic_day=SUN)
+    risk = SimpleNamespace(**vars(RISK), sedation_planned=False, allergy_contrast=False, diabetes=False, insulin=False,
+                           pregnancy=None, infection_or_fever=False)
+    plan = next(item for item in items(appointment, risk) if item.field == "anticoagulant_plan_confirmed")
+    assert (plan.required, plan.done) == (True, False) and plan.shortfall.startswith("Last dose Saturday")
+    assert not is_ready(appointment, risk) and still_needed(appointment, risk) == "Still needed: anticoagulant plan"
+    kept = SimpleNamespace(**{**vars(appointment), "anticoagulant_last_dose_on": date(2026, 12, 3),
+                              "clinic_day": date(2026, 12, 6)})
+    assert is_ready(kept, risk)

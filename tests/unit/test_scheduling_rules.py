@@ -312,6 +312,10 @@ def risk(**fields):
               "diabetes": False, "hba1c": None, "insulin": False, "sedation_planned": False,
               "red_flags_screened": True, "red_flags_present": False, "red_flags_notes": ""}
     values.update(fields)
+    # Both questions answered unless a test says otherwise: one not asked is required, never done.
+    values.setdefault("anticoagulant_answer", "taking" if values["anticoagulants"].strip() else "none")
+    values.setdefault("allergy_answer", "documented" if any(values[name] for name in values
+                                                           if name.startswith("allergy_")) else "nkda")
     return RiskScreen(**values)
 
 
@@ -324,7 +328,30 @@ ALWAYS = {"consent_obtained", "day_of_check_done"}
 
 def test_every_patient_needs_consent_and_the_day_of_check():
     assert required(appointment(), risk()) == ALWAYS
-    assert required(appointment(), None) == ALWAYS
+
+
+def test_a_risk_screen_question_not_answered_is_required_and_never_done_by_a_tick():
+    unanswered = ALWAYS | {"anticoagulant_plan_confirmed", "contrast_premedication_sent"}
+    assert required(appointment(), None) == unanswered
+    assert required(appointment(), risk(anticoagulant_answer="not_asked", allergy_answer=None)) == unanswered
+    ticked = appointment(consent_obtained=True, day_of_check_done=True, anticoagulant_plan_confirmed=True,
+                         contrast_premedication_sent=True)
+    assert not readiness.is_ready(ticked, None)
+    assert readiness.still_needed(ticked, None) == (
+        "Still needed: risk screen: blood thinners not asked, risk screen: allergies not asked")
+    assert readiness.still_needed(ticked, risk(allergy_answer=None)) == "Still needed: risk screen: allergies not asked"
+    assert readiness.missing(ticked, risk(anticoagulant_answer=None)) == ["Risk screen: blood thinners not asked"]
+    assert readiness.is_ready(appointment(consent_obtained=True, day_of_check_done=True,
+                                          readiness_override_reason="Asked by phone."), None)
+
+
+def test_a_question_not_asked_names_what_the_other_open_case_records():
+    said = {"anticoagulants": "Case 21 (left) records apixaban 5 mg twice daily"}
+    items = {i.field: i for i in readiness.items(appointment(), None, elsewhere=said)}
+    assert items["anticoagulant_plan_confirmed"].elsewhere == "Case 21 (left) records apixaban 5 mg twice daily"
+    assert items["contrast_premedication_sent"].elsewhere == ""
+    answered = {i.field: i for i in readiness.items(appointment(), risk(), elsewhere=said)}
+    assert answered["anticoagulant_plan_confirmed"].elsewhere == ""  # this case answered it: nothing to ask
 
 
 def test_an_anticoagulated_patient_needs_the_hold_plan_confirmed():
@@ -405,7 +432,6 @@ def test_missing_lists_only_required_items_not_done():
 def test_items_not_needed_do_not_block_readiness():
     appt = appointment(consent_obtained=True, day_of_check_done=True)
     assert readiness.is_ready(appt, risk())
-    assert readiness.is_ready(appt, None)
 
 
 def test_a_patient_is_ready_when_every_required_item_is_done():
@@ -688,14 +714,14 @@ def test_fasting_counts_real_hours_across_a_daylight_saving_change():
 
 def test_no_known_allergies_reads_nkda_and_a_question_not_asked_reads_not_asked():
     assert allergy_words(risk(allergy_answer=AllergyAnswer.NKDA)) == "NKDA (no known allergies)"
-    assert allergy_words(risk()) == "not asked"
+    assert allergy_words(risk(allergy_answer=None)) == "not asked"
     assert allergy_words(None) == "not asked"
     assert allergy_words(risk(allergy_latex=True, allergy_contrast=True)) == "iodinated contrast, latex"
 
 
 def test_no_anticoagulants_reads_none_never_a_drug_and_a_question_not_asked_reads_not_asked():
     assert anticoagulant_words(risk(anticoagulant_answer=AnticoagulantAnswer.NONE)) == "none"
-    assert anticoagulant_words(risk()) == "not asked"
+    assert anticoagulant_words(risk(anticoagulant_answer=None)) == "not asked"
     assert anticoagulant_words(None) == "not asked"
     assert anticoagulant_words(risk(anticoagulants="apixaban 5 mg")) == "apixaban 5 mg"
 
@@ -720,8 +746,8 @@ def test_readiness_says_why_each_item_is_or_is_not_needed():
     assert (premedication.required, premedication.unknown, premedication.why) == (
         False, False, "allergies: NKDA (no known allergies)")
 
-    unasked = item(risk(), "anticoagulant_plan_confirmed")
-    assert (unasked.required, unasked.unknown, unasked.why) == (False, True, "anticoagulants: not asked")
+    unasked = item(risk(anticoagulant_answer=None), "anticoagulant_plan_confirmed")
+    assert (unasked.required, unasked.unknown, unasked.why) == (True, True, "anticoagulants: not asked")
 
     taking = item(risk(anticoagulants="apixaban", anticoagulant_hold_plan="hold 2 days"), "anticoagulant_plan_confirmed")
     assert (taking.required, taking.unknown, taking.why) == (True, False, "anticoagulants: apixaban")

@@ -7,6 +7,7 @@ from tracker.refusals import StaleEdit, check_version
 from tracker.roles import Role
 from tracker.scheduling.readiness import is_ready, missing
 from tracker.procedures.records import current_record
+from tracker.models import RiskScreen
 from tracker.workflow import (BEFORE_PROCEDURE, BY_ACTION, FROM_BOOKING, SYSTEM, GuardFacts, State, TRANSITIONS,
                               TransitionRefused, available, check)
 
@@ -17,11 +18,15 @@ def appointment(ready=True, override=None):
                            day_of_check_done=ready, readiness_override_reason=override)
 
 
+# A risk screen answering both questions readiness waits for: no blood thinner, no known allergy.
+ANSWERED = RiskScreen(anticoagulant_answer="none", allergy_answer="nkda")
+
+
 def case_in(state, eligible=None, booked=None, stale=None, overridden=False, signed=False, outcome=False):
     """A stand-in case's guard facts; `eligible` True/False gives it a current verdict saying so,
     `booked` an active appointment (its readiness read as the app reads it), `stale` why that
     verdict no longer stands."""
-    not_ready = () if booked is None or is_ready(booked, None) else tuple(missing(booked, None))
+    not_ready = () if booked is None or is_ready(booked, ANSWERED) else tuple(missing(booked, ANSWERED))
     return GuardFacts(state=state, verdict_eligible=eligible, verdict_overridden=overridden,
                       verdict_stale_because=stale, booked=booked is not None, not_ready=not_ready,
                       procedure_signed=signed, outcome_recorded=outcome)

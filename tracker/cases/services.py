@@ -18,7 +18,8 @@ from tracker.scheduling import readiness
 from tracker.scheduling.release import release
 from tracker.timeutil import utcnow
 from tracker.transactions import service
-from tracker.vocab import allergy_disagreement, anticoagulant_disagreement
+from tracker.vocab import (allergy_disagreement, allergy_words, anticoagulant_disagreement, anticoagulant_words,
+                           not_asked)
 from tracker.workflow import (BY_ACTION, FINAL_STATES, SYSTEM, GuardFacts, State, TransitionRefused, available, check,
                               verdict_problems)
 
@@ -115,6 +116,30 @@ def record_view(case, actor, what="case"):
     """Audit that `actor` saw this case's record (`what`: which page of it), committed now without
     expiring what the page has read (`audit.viewed`)."""
     audit.viewed("case", case.id, summary=f"viewed {what}", user=actor)
+
+
+def answered_elsewhere(case):
+    """What the patient's other open cases answer to the risk-screen questions this case has not
+    answered yet: {"anticoagulants": "Case 21 (left) records apixaban 5 mg twice daily", "allergies":
+    "Case 21 (left) records iodinated contrast"} (oldest case first, "; " between two). Readiness names
+    it beside the item still needed, so the coordinator knows what to ask. No query when this case has
+    answered both."""
+    unasked = not_asked(case.risk_screen)
+    if not unasked:
+        return {}
+    others = db.session.execute(
+        db.select(Case).options(joinedload(Case.risk_screen))
+        .filter(Case.patient_id == case.patient_id, Case.id != case.id,
+                Case.state.notin_(FINAL_STATES)).order_by(Case.id)
+    ).scalars().all()
+    words = {"anticoagulants": anticoagulant_words, "allergies": allergy_words}
+    said = {}
+    for question in sorted(unasked):
+        answers = [f"Case {other.id} ({other.side.label.lower()}) records {words[question](other.risk_screen)}"
+                   for other in others if question not in not_asked(other.risk_screen)]
+        if answers:
+            said[question] = "; ".join(answers)
+    return said
 
 
 def risk_screens_elsewhere(case):

@@ -3,7 +3,7 @@ from sqlalchemy import CheckConstraint, UniqueConstraint
 
 from tracker.extensions import db
 from tracker.models.types import UTCDateTime, choice_enum
-from tracker.timeutil import utcnow
+from tracker.timeutil import to_clinic, utcnow
 from tracker.vocab import AppointmentStatus, Modality
 
 # An appointment in one of these holds its physician and room (overlaps are refused).
@@ -108,6 +108,11 @@ class Appointment(db.Model):
     @property
     def active(self):
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def clinic_day(self):
+        """The appointment's day in the clinic's calendar (readiness counts a hold's days to it)."""
+        return to_clinic(self.starts_at).date() if self.starts_at else None
 
     @property
     def time_set_at(self):

@@ -6,6 +6,7 @@ from tracker.procedures.rules.schema import (STEP_FIELDS, ArthrogramPattern, Com
                                              SkinAnaesthetic, Step)
 from tracker.procedures.rules.values import saved_answers
 from tracker.scheduling.instructions import in_words
+from tracker.scheduling.readiness import hold_shortfall
 from tracker.vocab import INFECTION_ANSWER, Pregnancy, Side
 
 
@@ -14,6 +15,17 @@ def current_record(records):
     attempt is history."""
     live = [r for r in records if r.status != "abandoned"]
     return live[-1] if live else None
+
+
+def _shortfall(record):
+    """The hold the physician proceeded past although its last dose left fewer days than planned
+    (readiness.hold_shortfall): the day she entered, or the one confirmed at readiness."""
+    appointment = getattr(record, "appointment", None)
+    case = getattr(record, "case", None)
+    last_dose_on = record.anticoagulant_last_dose_on or getattr(appointment, "anticoagulant_last_dose_on", None)
+    if appointment is None or case is None or last_dose_on is None:
+        return ""
+    return hold_shortfall(case.risk_screen, last_dose_on, appointment.clinic_day)
 
 
 def acknowledged(record):
@@ -27,7 +39,11 @@ def acknowledged(record):
         said.append(f"{Pregnancy(record.pregnancy_acknowledged).label.lower()} on the risk screen")
     if record.infection_acknowledged:
         said.append(f"{INFECTION_ANSWER} on the risk screen")
-    if record.anticoagulant_last_dose_on:
+    short = _shortfall(record) if record.hold_acknowledged else ""
+    if short:
+        said.append(f"anticoagulant hold not kept as planned: {short[:1].lower()}{short[1:]} "
+                    f"({'entered at the start' if record.anticoagulant_last_dose_on else 'confirmed at readiness'})")
+    elif record.anticoagulant_last_dose_on:
         said.append(f"anticoagulant hold did not fit: last dose on {in_words(record.anticoagulant_last_dose_on)}, "
                     f"entered at the start")
     elif record.hold_acknowledged:

@@ -349,8 +349,13 @@ def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowl
     flags = decision_flags(case.risk_screen)
     unacknowledged = [flag for flag in flags if acknowledged is not True and flag.kind not in set(risks_acknowledged)]
     hold = scheduling.unconfirmed_hold(appointment) if appointment is not None else ""
-    refused = ({"anticoagulant_last_dose_on": scheduling.last_dose_problem(appointment, last_dose_on)}
-               if hold and last_dose_on is not None and scheduling.last_dose_problem(appointment, last_dose_on)
+    problem = scheduling.last_dose_problem(appointment, last_dose_on) if hold and last_dose_on is not None else None
+    # A day entered here that leaves fewer days than the planned hold is her decision too: she ticks it.
+    entered_short = (scheduling.hold_shortfall(appointment, last_dose_on)
+                     if hold and last_dose_on is not None and not problem else "")
+    refused = ({"anticoagulant_last_dose_on": problem} if problem else
+               {"anticoagulant_last_dose_on": f"{entered_short}: tick that you proceed (your decision), or move "
+                                              f"the appointment."} if entered_short and not hold_acknowledged
                else {})
     hold_open = bool(hold) and acknowledged is not True and (bool(refused) or (last_dose_on is None
                                                                                 and not hold_acknowledged))
@@ -358,9 +363,13 @@ def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowl
         raise AcknowledgeFirst(running if not _acknowledges(acknowledged, running) else (), unacknowledged,
                                hold if hold_open else "", refused)
     entered = last_dose_on if hold and acknowledged is not True else None
+    # The hold not kept as planned that she proceeded past: the day entered now, or else the one
+    # confirmed at readiness.
+    short = (entered_short if entered else scheduling.hold_shortfall(appointment, appointment.anticoagulant_last_dose_on)
+             if hold and appointment.anticoagulant_last_dose_on else "")
     appointment.status = AppointmentStatus.IN_PROCEDURE
     appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="procedure started",
-                                                 reason=_hold_answered(hold, entered)))
+                                                 reason=_hold_answered(hold, entered, short)))
     meanwhile = (" while " + ", ".join(f"case {record.case_id}" for record in running)
                  + (" was" if len(running) == 1 else " were") + " in procedure (acknowledged)") if running else ""
     meanwhile += "".join(f"; {flag.answer} on the risk screen (acknowledged)" for flag in flags)
@@ -368,24 +377,29 @@ def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowl
         risk = case.risk_screen
         meanwhile += (f"; last dose of {anticoagulant_words(risk)} on {in_words(entered)}, entered at the start "
                       f"(the {risk.anticoagulant_hold_days}-day hold did not fit)" if entered else
+                      f"; {short} of {anticoagulant_words(risk)} (confirmed at readiness)" if short else
                       f"; the {risk.anticoagulant_hold_days}-day hold of {anticoagulant_words(risk)} did not fit and "
                       f"no day of the last dose was confirmed (acknowledged)")
+        meanwhile += f"; {entered_short}, the physician's decision" if entered and entered_short else ""
     record = audit.created(ProcedureRecord(case=case, appointment=appointment, side=case.side, started_at=now,
                                            started_by_id=actor.id, last_change_at=now,
                                            pregnancy_acknowledged=pregnancy_flag(case.risk_screen),
                                            infection_acknowledged=infection_flag(case.risk_screen),
                                            acknowledged_case_ids=[other.case_id for other in running] or None,
                                            anticoagulant_last_dose_on=entered,
-                                           hold_acknowledged=bool(hold) and entered is None),
+                                           hold_acknowledged=bool(hold) and (entered is None or bool(short))),
                            "procedure_record", f"case {case.id}: procedure started{meanwhile}", user=actor)
     db.session.commit()
     return record
 
 
-def _hold_answered(hold, entered):
+def _hold_answered(hold, entered, short=""):
     """What the appointment's history says of the hold the start asked about (None when it asked nothing)."""
     if not hold:
         return None
+    if short:
+        return (f"{short}{', entered at the start' if entered else ', confirmed at readiness'}: the physician's "
+                f"decision to proceed.")
     if entered:
         return f"Last dose on {in_words(entered)}, entered at the start (the hold did not fit)."
     return "Started without a confirmed day of the last dose (the hold did not fit): the physician's decision."

@@ -5,6 +5,7 @@ Physicians record and sign; coordinators read the checklist and the note. Every 
 the record is audited like the case page.
 """
 from dataclasses import dataclass, field
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -33,6 +34,7 @@ from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS, Guidance, Ste
 from tracker.procedures.services import AcknowledgeFirst, ProcedureRefused, StepInvalid
 from tracker.refusals import StaleEdit
 from tracker.roles import Role
+from tracker.scheduling import services as scheduling_services
 from tracker.timeutil import utcnow
 from tracker.vocab import Side
 
@@ -283,6 +285,12 @@ def _acknowledge_first(case, refusal, typed):
         form.version_id.data, form.acknowledged.data = case.version_id, shown
     else:
         form = StartForm(formdata=None, version_id=case.version_id, acknowledged=shown)
+    appointment = case.active_appointment
+    last_dose_on = (typed.anticoagulant_last_dose_on.data if isinstance(typed.anticoagulant_last_dose_on.data, date)
+                    else None) or (appointment.anticoagulant_last_dose_on if appointment is not None else None)
+    if refusal.hold and last_dose_on and scheduling_services.hold_shortfall(appointment, last_dose_on):
+        # A last dose that leaves fewer days than the planned hold: she proceeds past it, not without it.
+        form.hold_acknowledged.label.text = _("I proceed although the hold was not kept as planned: my decision")
     html = render_template("procedures/start_warning.html", case=case, form=form, flags=refusal.flags,
                            hold=refusal.hold,
                            # How long ago each started (its own duration may have stopped at its sign-out).

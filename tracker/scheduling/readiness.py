@@ -3,6 +3,7 @@
 Pure: takes the appointment and the risk screen (any objects with the named attributes).
 """
 from dataclasses import dataclass
+from datetime import date
 
 from tracker.scheduling.instructions import FASTING, HOLD, PREMEDICATION, in_words
 from tracker.vocab import (N_, Pregnancy, allergy_words, anticoagulant_words, decision_flags, infection_flag,
@@ -23,12 +24,25 @@ class Item:
     unknown: bool = False
     # The preparation it confirms did not fit as planned: read before ticking.
     alert: str = ""
+    # The day of the last dose confirmed leaves fewer days than the planned hold (`hold_shortfall`):
+    # the plan was not followed, so the item is not done however it is ticked.
+    shortfall: str = ""
+    # What the patient's other open case answers to the question this case's risk screen has not
+    # asked ("Case 21 (left) records apixaban 5 mg twice daily"): what to ask the patient.
+    elsewhere: str = ""
 
 
-def items(appointment, risk, missed=None):
+def items(appointment, risk, missed=None, elsewhere=None):
     """Every readiness item with whether this patient needs it and whether it is done. `missed`:
-    the preparation steps that did not fit (`instructions.missed`), said beside their items."""
+    the preparation steps that did not fit (`instructions.missed`), said beside their items;
+    `elsewhere`: {"anticoagulants" or "allergies": what another open case of the patient records}.
+
+    A risk-screen question not answered yet (no risk screen at all, or "not asked") makes its item
+    required and never done: ticking cannot stand for the answer. A day of the last dose that
+    leaves fewer days than the planned hold (`hold_shortfall`) leaves the hold item not done."""
     alerts = _alerts(risk, missed or {})
+    elsewhere = elsewhere or {}
+    unasked = not_asked(risk)
     anticoagulated = takes_anticoagulant(risk)
     sedated = bool(risk and risk.sedation_planned)
     contrast_allergy = bool(risk and risk.allergy_contrast)
@@ -37,23 +51,64 @@ def items(appointment, risk, missed=None):
     premedicated = contrast_allergy and bool(risk.contrast_premedication_planned)
     diabetic = bool(risk and (risk.diabetes or risk.insulin))
     flags = decision_flags(risk)
+    last_dose_on = getattr(appointment, "anticoagulant_last_dose_on", None)
+    short = hold_shortfall(risk, last_dose_on, _day(appointment)) if last_dose_on and anticoagulated else ""
+    no_anticoagulant_answer, no_allergy_answer = "anticoagulants" in unasked, "allergies" in unasked
     return [
         Item("consent_obtained", N_("Consent obtained"), True, appointment.consent_obtained, N_("consent")),
-        Item("anticoagulant_plan_confirmed", N_("Anticoagulant hold plan confirmed"), anticoagulated,
-             appointment.anticoagulant_plan_confirmed, N_("anticoagulant plan"),
-             f"anticoagulants: {anticoagulant_words(risk)}", "anticoagulants" in not_asked(risk), alerts.get(HOLD, "")),
+        Item("anticoagulant_plan_confirmed", N_("Anticoagulant hold plan confirmed"),
+             anticoagulated or no_anticoagulant_answer,
+             appointment.anticoagulant_plan_confirmed and not no_anticoagulant_answer and not short,
+             UNASKED_SHORT["anticoagulants"] if no_anticoagulant_answer else N_("anticoagulant plan"),
+             f"anticoagulants: {anticoagulant_words(risk)}", no_anticoagulant_answer, alerts.get(HOLD, ""),
+             short, elsewhere.get("anticoagulants", "") if no_anticoagulant_answer else ""),
         Item("driver_arranged", N_("Driver arranged (sedation: no driving for 24 hours)"), sedated,
              appointment.driver_arranged, N_("driver")),
         Item("contrast_premedication_sent", N_("Contrast-allergy premedication instructions sent"),
-             premedicated, appointment.contrast_premedication_sent, N_("contrast premedication"),
+             premedicated or no_allergy_answer, appointment.contrast_premedication_sent and not no_allergy_answer,
+             UNASKED_SHORT["allergies"] if no_allergy_answer else N_("contrast premedication"),
              f"allergies: {allergy_words(risk)}" + ("; no premedication planned" if contrast_allergy and not premedicated
                                                      else ""),
-             "allergies" in not_asked(risk), alerts.get(PREMEDICATION, "")),
+             no_allergy_answer, alerts.get(PREMEDICATION, ""),
+             elsewhere=elsewhere.get("allergies", "") if no_allergy_answer else ""),
         Item("day_of_check_done", _day_of(diabetic, pregnancy_flag(risk), infection_flag(risk)), True,
              appointment.day_of_check_done, N_("day-of check"),
              "; ".join(_DAY_OF_WHY[flag.kind].format(answer=flag.answer) for flag in flags),
              alert=alerts.get(FASTING, "")),
     ]
+
+
+# What "Still needed" says of a risk-screen question not answered yet.
+UNASKED_SHORT = {"anticoagulants": N_("risk screen: blood thinners not asked"),
+                 "allergies": N_("risk screen: allergies not asked")}
+
+
+def _day(appointment):
+    """The appointment's day in the clinic's calendar (None without a start): `Appointment.clinic_day`."""
+    return getattr(appointment, "clinic_day", None)
+
+
+def days_held(last_dose_on, day):
+    """How many days of hold a last dose on `last_dose_on` leaves before a procedure on `day`: the full
+    days without the drug strictly between the two (the procedure day itself is without it too, as
+    `instructions.hold_dates` plans it: an N-day hold's last dose is on the procedure day minus N + 1).
+    A last dose the day before leaves 0, on the procedure day 0 too."""
+    return max(0, (day - last_dose_on).days - 1)
+
+
+def hold_shortfall(risk, last_dose_on, day):
+    """The planned hold not kept, in words, when the day of the last dose leaves fewer days than the
+    risk screen's hold before the procedure's `day` ("Last dose Saturday, December 5, 2026 leaves 0 of
+    the planned 2 days' hold before the appointment"); "" when it leaves enough, or no hold is planned
+    or no last dose is recorded. A last dose after the day is refused elsewhere (`last_dose_problem`)."""
+    days = risk.anticoagulant_hold_days if takes_anticoagulant(risk) else None
+    if not days or not isinstance(last_dose_on, date) or day is None or last_dose_on > day:
+        return ""
+    held = days_held(last_dose_on, day)
+    if held >= days:
+        return ""
+    return (f"Last dose {in_words(last_dose_on)} leaves {held} of the planned {days} "
+            f"day{'s' if days != 1 else ''}' hold before the appointment")
 
 
 def _day_of(diabetic, pregnancy, infection):
@@ -94,30 +149,43 @@ def _alerts(risk, missed):
     return alerts
 
 
-def hold_words(risk, missed, last_dose_on, at_start=None):
-    """A hold that did not fit the booked day as the table reads it (the checklist's banner, the note,
-    readiness), "" when it fitted: the plan was not followed as planned, so the last dose confirmed
+def hold_words(risk, missed, last_dose_on, at_start=None, day=None):
+    """A hold that did not fit the booked day, or whose last dose left fewer days than planned before
+    the procedure's `day` (`hold_shortfall`), as the table reads it (the checklist's banner, the note,
+    readiness), "" when it was kept as planned: the plan was not followed, so the last dose confirmed
     at readiness is named, or else what the physician answered at the start (`at_start`: the
-    procedure record, with the day she entered or her acknowledgement), or she is asked to confirm it."""
-    if HOLD not in missed:
+    procedure record, with the day she entered or her decision), or she is asked to confirm it."""
+    entered = at_start.anticoagulant_last_dose_on if at_start is not None else None
+    decided = at_start is not None and bool(at_start.hold_acknowledged)
+    short = hold_shortfall(risk, last_dose_on or entered, day) if day is not None else ""
+    if HOLD not in missed and not short:
         return ""
-    if last_dose_on:
+    if short:
+        confirmed = (f"{short} ({'as confirmed at readiness' if last_dose_on else 'as entered by the physician at the start'}): "
+                     + ("the physician's decision to proceed at the start" if decided else
+                        "not kept as planned: move the appointment, or the physician decides at the start"))
+    elif last_dose_on:
         confirmed = f"last dose on {in_words(last_dose_on)}, as confirmed at readiness"
-    elif at_start is not None and at_start.anticoagulant_last_dose_on:
-        confirmed = (f"last dose on {in_words(at_start.anticoagulant_last_dose_on)}, as entered by the physician "
-                     f"at the start")
-    elif at_start is not None and at_start.hold_acknowledged:
+    elif entered:
+        confirmed = f"last dose on {in_words(entered)}, as entered by the physician at the start"
+    elif decided:
         confirmed = "started without a confirmed day of the last dose (the physician's decision)"
     else:
         confirmed = "confirm when the last dose was taken"
-    return (f"Hold planned {risk.anticoagulant_hold_days} days — did not fit this booking: the last dose would "
-            f"have been {in_words(missed[HOLD])}; {confirmed}")
+    fit = (f"did not fit this booking: the last dose would have been {in_words(missed[HOLD])}; "
+           if HOLD in missed else "")
+    return f"Hold planned {risk.anticoagulant_hold_days} days — {fit}{confirmed}"
 
 
-def unconfirmed_hold(risk, missed, last_dose_on):
-    """The hold that did not fit the booked day while no day of the last dose was confirmed (readiness
-    overridden instead), as the start shows it to the physician; "" otherwise. The start waits for
-    her: the day of the last dose, or her decision to proceed without it."""
+def unconfirmed_hold(risk, missed, last_dose_on, day=None):
+    """What the start asks the physician about the hold, "" when nothing: a hold that did not fit the
+    booked day while no day of the last dose was confirmed (readiness overridden instead), or a last
+    dose confirmed at readiness that leaves fewer days than the planned hold before the appointment's
+    `day` (`hold_shortfall`). The start waits for her: the day of the last dose, or her decision."""
+    short = hold_shortfall(risk, last_dose_on, day) if last_dose_on and day is not None else ""
+    if short:
+        return (f"Blood thinner: {anticoagulant_words(risk)}. {short}: the hold was not kept as planned "
+                f"(confirmed at readiness).")
     if HOLD not in missed or last_dose_on:
         return ""
     return (f"Blood thinner: {anticoagulant_words(risk)}. The {risk.anticoagulant_hold_days}-day hold did not fit "
@@ -162,7 +230,9 @@ def last_dose_window(hold_days):
 
 
 def missing(appointment, risk):
-    return [item.label for item in _needed(appointment, risk)]
+    """The items still needed by their labels; a risk-screen question not answered yet as such."""
+    return [item.short[:1].upper() + item.short[1:] if item.unknown else item.label
+            for item in _needed(appointment, risk)]
 
 
 def still_needed(appointment, risk):

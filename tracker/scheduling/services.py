@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from tracker import audit
-from tracker.cases.services import guard_facts, risk_screens_elsewhere, transition
+from tracker.cases.services import answered_elsewhere, guard_facts, risk_screens_elsewhere, transition
 from tracker.diary import services as diary
 from tracker.eligibility.standing import current_assessment
 from tracker.extensions import db
@@ -522,7 +522,10 @@ def _missed(appointment):
 
 
 def readiness_items(appointment):
-    return readiness.items(appointment, appointment.case.risk_screen, _missed(appointment))
+    """The appointment's readiness items, a question this case's risk screen has not answered named
+    with what the patient's other open case records (`answered_elsewhere`)."""
+    return readiness.items(appointment, appointment.case.risk_screen, _missed(appointment),
+                           answered_elsewhere(appointment.case))
 
 
 def hold_at_table(appointment, record=None):
@@ -532,14 +535,24 @@ def hold_at_table(appointment, record=None):
     if appointment is None:
         return ""
     return readiness.hold_words(appointment.case.risk_screen, _missed(appointment),
-                                appointment.anticoagulant_last_dose_on, at_start=record)
+                                appointment.anticoagulant_last_dose_on, at_start=record, day=_day(appointment))
 
 
 def unconfirmed_hold(appointment):
     """The hold that did not fit with no day of the last dose confirmed, as the start asks the physician
     about it ("" when there is none to ask): readiness.unconfirmed_hold."""
     return readiness.unconfirmed_hold(appointment.case.risk_screen, _missed(appointment),
-                                      appointment.anticoagulant_last_dose_on)
+                                      appointment.anticoagulant_last_dose_on, _day(appointment))
+
+
+def hold_shortfall(appointment, last_dose_on):
+    """`last_dose_on` leaving fewer days than the planned hold before the appointment's day, in words
+    ("" when it leaves enough): readiness.hold_shortfall."""
+    return readiness.hold_shortfall(appointment.case.risk_screen, last_dose_on, _day(appointment))
+
+
+def _day(appointment):
+    return to_clinic(appointment.starts_at).date()
 
 
 def last_dose_problem(appointment, last_dose_on):
