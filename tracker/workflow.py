@@ -122,9 +122,13 @@ def verdict_problems(facts):
     if not facts.verdict_eligible and not facts.verdict_overridden:
         return ["The current verdict is not eligible and no physician has overridden it."]
     if facts.verdict_stale_because:
-        return [f"The eligibility verdict no longer stands ({facts.verdict_stale_because}). "
-                f"Re-evaluate eligibility first."]
+        return [stale_verdict_words(facts.verdict_stale_because)]
     return []
+
+
+def stale_verdict_words(because):
+    """Why booking (and moving) waits on a verdict that no longer stands: `because` is its staleness."""
+    return f"The eligibility verdict no longer stands ({because}). Re-evaluate eligibility first."
 
 
 def _has_appointment(facts):

@@ -10,11 +10,11 @@ from tracker.clinical import PROVOCATION_TESTS
 from tracker.extensions import db
 from tracker.models import CaseHistory, EligibilityVerdict, Examination, RiskScreen
 from tracker.roles import Role
-from tracker.timeutil import clinic_today
+from tracker.timeutil import clinic_today, to_clinic
 from tracker.vocab import ProvocationResult, Response, Side, TherapyKind
 from tracker.workflow import State
 
-from tests.helpers import field_error, soup, submit, text, words
+from tests.helpers import field_error, input_value, soup, submit, text, words
 
 MEDICARE_CRITERIA = {"pain_duration", "pain_location", "provocation_tests", "conservative_care_duration",
                      "conservative_care_composition", "other_causes_excluded", "diagnostic_cap"}
@@ -463,6 +463,51 @@ def test_a_scheduled_case_still_eligible_on_new_facts_keeps_its_appointment(clie
     assert case.state == State.SCHEDULED
     assert case.active_appointment.id == appointment.id
     assert [v.eligible for v in verdicts(case)] == [True, True]
+
+
+def move_form(client, appointment, days_ahead=2, clock="11:00", **extra):
+    """Send the appointment's Move form (CSRF and all) to another day, same physician and room."""
+    db.session.expire_all()
+    url = f"/appointments/{appointment.id}/reschedule"
+    data = {"date": (clinic_today() + timedelta(days=days_ahead)).isoformat(), "start": clock,
+            "duration": "30", "physician_id": str(appointment.physician_id),
+            "room_id": str(appointment.room_id), "version_id": str(appointment.version_id),
+            "reason": "Patient asked for later", **extra}
+    return submit(client, url, data)
+
+
+STALE_WORDS = "The eligibility verdict no longer stands (failed conservative care: was"
+
+
+def test_moving_an_appointment_whose_verdict_went_stale_says_so_as_booking_does(client, coordinator, gen):
+    case = documented_case(gen)
+    evaluate(client, case)
+    appointment = scheduled(gen, case)
+    starts_at = appointment.starts_at
+    gen.therapy(case, kind=TherapyKind.CHIROPRACTIC, start_date=days_ago(12), end_date=days_ago(6))
+
+    page = text(move_form(client, appointment))
+    assert STALE_WORDS in field_error(page, "start")
+    assert "Re-evaluate eligibility first." in field_error(page, "start")
+    db.session.expire_all()
+    assert appointment.starts_at == starts_at, "the move waits for the re-evaluation, as booking does"
+
+
+def test_moving_an_appointment_whose_verdict_stands_says_nothing_of_it(client, coordinator, gen):
+    case = documented_case(gen)
+    evaluate(client, case)
+    appointment = scheduled(gen, case)
+
+    response = move_form(client, appointment)
+    if response.status_code == 409:  # other warnings (the physician's hours...): acknowledged
+        page = text(response)
+        assert "no longer stands" not in page
+        response = move_form(client, appointment, acknowledge="y",
+                             warnings_digest=input_value(page, "warnings_digest"))
+    assert response.status_code == 302
+    assert "no longer stands" not in text(client.get(response.location))
+    db.session.expire_all()
+    assert to_clinic(appointment.starts_at).date() == clinic_today() + timedelta(days=2)
 
 
 def test_a_scheduled_case_no_longer_eligible_loses_its_appointment_on_re_evaluation(

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker import audit
 from tracker.cases.services import answered_elsewhere, guard_facts, risk_screens_elsewhere, transition
 from tracker.diary import services as diary
-from tracker.eligibility.standing import current_assessment
+from tracker.eligibility.standing import current_assessment, staleness
 from tracker.extensions import db
 from tracker.models import Appointment, AppointmentChange, Room, ScheduleLock, User, WorkingHours
 from tracker.models.schedule import ACTIVE_STATUSES
@@ -32,7 +32,7 @@ from tracker.scheduling.rules import MAX_DURATION, MIN_DURATION, Busy, Hours, fr
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.transactions import service
 from tracker.vocab import NOT_STARTED, AppointmentStatus, Modality
-from tracker.workflow import State, verdict_problems
+from tracker.workflow import State, stale_verdict_words, verdict_problems
 
 log = logging.getLogger(__name__)
 
@@ -323,6 +323,10 @@ def reschedule(appointment, proposal, reason, actor, version_id, acknowledged=Fa
     if appointment.status != AppointmentStatus.BOOKED:
         raise BookingProblems(errors={"start": f"A {appointment.status.label.lower()} appointment "
                                                f"cannot be moved."})
+    # A verdict that no longer stands holds back a move as it holds back booking: re-evaluate first.
+    verdict = appointment.case.current_verdict
+    if verdict is not None and (because := staleness(appointment.case, verdict)):
+        raise BookingProblems(errors={"start": stale_verdict_words(because)})
     if not (reason or "").strip():
         raise BookingProblems(errors={"reason": "Give the reason for moving the appointment."})
     warnings = _refuse_or_warn(appointment.case, proposal, acknowledged, exclude_id=appointment.id,
