@@ -298,7 +298,7 @@ def test_the_audit_trail_downloads_a_date_range_for_admins(client, gen, login_as
     login_as(admin)
     today = clinic_today().isoformat()
     rows = _csv(client.get(f"/admin/audit.csv?date_from={today}&date_to={today}&action=sign_in"))
-    assert rows[0] == ["When", "Who", "Role", "Action", "Object type", "Object id", "IP", "Summary"]
+    assert rows[0] == ["When", "Who", "Role", "Action", "Object type", "Object id", "IP", "Summary", "Changes"]
     assert [row[1] for row in rows[1:]] == [admin.email] and rows[1][3] == "Sign-in"
     assert _csv(client.get("/admin/audit.csv?date_from=2001-01-01&date_to=2001-01-02"))[1:] == []
     summaries = [e.summary for e in _exports()]
