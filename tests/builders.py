@@ -41,6 +41,20 @@ def make_patient(**fields):
     return patient
 
 
+def correct_mrn_in_a_register(patient, mrn):
+    """`patient`'s MRN corrected to `mrn` inside a register of 300 records, 100 of whose numbers were
+    corrected too: enough former numbers that a plan reading them all would show (on a few rows
+    SQLite's statistics make reading everything cheapest)."""
+    register = [Patient(mrn=f"R-{n:05d}", family_name=f"Register{n}", given_name="Pat",
+                        date_of_birth=date(1960, 1, 1)) for n in range(300)]
+    db.session.add_all(register)
+    db.session.commit()
+    patient.mrn = mrn
+    for n, record in enumerate(register[:100]):
+        record.mrn = f"S-{n:05d}"
+    db.session.commit()
+
+
 def make_user(role=Role.COORDINATOR, email=None, password=PASSWORD, patient=None, **fields):
     role = Role(role)
     n = _next()

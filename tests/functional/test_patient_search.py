@@ -13,7 +13,7 @@ from tracker.vocab import Side
 from tracker.workflow import State
 
 from tests.helpers import form_data, soup, submit
-from tests.builders import PATIENT, REFERRAL
+from tests.builders import PATIENT, REFERRAL, correct_mrn_in_a_register
 
 
 @pytest.fixture
@@ -415,16 +415,7 @@ def test_a_number_given_back_is_the_records_own_again_not_a_former_one(client, c
 
 def test_a_search_for_a_former_mrn_reads_indexes_never_a_whole_table(app_ctx, gen):
     patient = gen.patient(mrn="QA-7002")
-    # A register of some size, some of its numbers corrected: on a few rows SQLite's statistics
-    # make reading them all cheapest.
-    register = [Patient(mrn=f"R-{n:05d}", family_name=f"Register{n}", given_name="Pat",
-                        date_of_birth=date(1960, 1, 1)) for n in range(300)]
-    db.session.add_all(register)
-    db.session.commit()
-    patient.mrn = "QA-7009"
-    for n, record in enumerate(register[:100]):
-        record.mrn = f"S-{n:05d}"
-    db.session.commit()
+    correct_mrn_in_a_register(patient, "QA-7009")
     if db.engine.dialect.name == "sqlite":
         db.session.execute(db.text("ANALYZE"))
     plan = _search_plan("QA-7002")

@@ -12,6 +12,7 @@ from tracker.extensions import db
 from tracker.models import Case, Patient
 from tracker.workflow import State
 
+from tests.builders import correct_mrn_in_a_register
 from tests.helpers import links
 
 
@@ -396,14 +397,7 @@ def test_a_corrected_records_former_mrn_on_the_worklist_reads_the_former_numbers
     from tracker.cases import worklist
     patient = gen.patient(mrn="QA-7002")
     gen.case(state=State.UNDER_REVIEW, patient=patient)
-    register = [Patient(mrn=f"R-{n:05d}", family_name=f"Register{n}", given_name="Pat",
-                        date_of_birth=date(1960, 1, 1)) for n in range(300)]
-    db.session.add_all(register)
-    db.session.commit()
-    patient.mrn = "QA-7009"
-    for n, record in enumerate(register[:100]):
-        record.mrn = f"S-{n:05d}"
-    db.session.commit()
+    correct_mrn_in_a_register(patient, "QA-7009")
     statement = worklist.query(worklist.open_states(), q="QA-7002").limit(26)
     assert [row.patient_id for row in db.session.execute(statement)] == [patient.id]
     plan = _plan(statement)
