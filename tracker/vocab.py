@@ -266,12 +266,29 @@ DOSE_AND_FREQUENCY_WORDS = frozenset("""
 """.split())
 
 
+# Brand names (US) of the blood thinners a risk screen names, read as their drugs: "Xarelto 20 mg"
+# and "rivaroxaban 20mg" are one drug. A brand not listed stays a name of its own: a warning too
+# many, never one missed.
+BRAND_DRUGS = {
+    "xarelto": ("rivaroxaban",), "eliquis": ("apixaban",), "pradaxa": ("dabigatran",),
+    "savaysa": ("edoxaban",), "lixiana": ("edoxaban",), "bevyxxa": ("betrixaban",),
+    "coumadin": ("warfarin",), "jantoven": ("warfarin",), "lovenox": ("enoxaparin",),
+    "clexane": ("enoxaparin",), "fragmin": ("dalteparin",), "arixtra": ("fondaparinux",),
+    "plavix": ("clopidogrel",), "effient": ("prasugrel",), "brilinta": ("ticagrelor",),
+    "ticlid": ("ticlopidine",), "pletal": ("cilostazol",), "zontivity": ("vorapaxar",),
+    "persantine": ("dipyridamole",), "aggrenox": ("aspirin", "dipyridamole"),
+    "ecotrin": ("aspirin",), "bayer": ("aspirin",), "asa": ("aspirin",),
+}
+
+
 def anticoagulant_name(typed) -> str:
     """The drug (or drugs) a risk screen's blood-thinner field names, to compare: its words less
-    those of dose and frequency, in one case, in alphabetical order ("aspirin and clopidogrel");
-    the field as typed (case and spacing aside) when no other word is left."""
+    those of dose and frequency, each brand read as its drug (BRAND_DRUGS), in one case, in
+    alphabetical order ("aspirin and clopidogrel"); the field as typed (case and spacing aside)
+    when no other word is left."""
     text = " ".join((typed or "").casefold().split())
-    names = sorted({word for word in re.findall(r"[^\W\d_]+", text) if word not in DOSE_AND_FREQUENCY_WORDS})
+    names = sorted({drug for word in re.findall(r"[^\W\d_]+", text) if word not in DOSE_AND_FREQUENCY_WORDS
+                    for drug in BRAND_DRUGS.get(word, (word,))})
     return " and ".join(names) if names else text
 
 

@@ -28,6 +28,12 @@ CONFIRM_HOLD = "Confirm the hold with the prescriber and correct the risk screen
     ("clopidogrel 75mg od, aspirin 81mg", "aspirin and clopidogrel"),              # in any order
     ("dabigatran 150 mg b.i.d.", "dabigatran"),
     ("20 mg daily", "20 mg daily"),                                               # no name: compared as typed
+    ("Xarelto 20 mg daily", "rivaroxaban"),                                       # a brand is its drug
+    ("ELIQUIS 5mg BID", "apixaban"),
+    ("Plavix 75 mg + ASA 81 mg", "aspirin and clopidogrel"),
+    ("Aggrenox 1 cap twice daily", "aspirin and dipyridamole"),                   # a brand of two drugs
+    ("Coumadin 5 mg", "warfarin"),
+    ("Zyxa 10 mg", "zyxa"),                                                        # a brand not known stays a name
 ])
 def test_the_drug_is_named_without_its_case_spacing_dose_or_frequency(typed, name):
     assert anticoagulant_name(typed) == name
@@ -38,6 +44,8 @@ def test_the_drug_is_named_without_its_case_spacing_dose_or_frequency(typed, nam
     (RIVA, risk(drug="apixaban 5 mg twice daily", days=3), True),
     (RIVA, risk(drug="  Rivaroxaban   20 MG daily", days=3), False),   # the same drug, typed differently
     (RIVA, risk(drug="Rivaroxaban 20mg", days=3), False),              # ... with its dose and frequency
+    (RIVA, risk(drug="Xarelto 20 mg", days=3), False),                 # its brand name
+    (RIVA, risk(drug="Xarelto 20 mg", days=5), True),                  # ... with another hold
     (RIVA, risk(drug="rivaroxaban 15 mg", days=5), True),              # the same drug, another hold
     (RIVA, risk(drug="rivaroxaban", days=None), False),                # no days recorded: nothing to compare
     (RIVA, risk("not_asked"), False),                                  # not an answer yet
