@@ -225,3 +225,15 @@ def test_a_card_whose_hold_fitted_says_nothing_of_the_last_dose(client, coordina
     assert response.status_code == 302
     board = words(loaded(client.get(f"/schedule/day?date={clinic_day(20).isoformat()}")))
     assert "Last dose" not in board
+
+
+def test_the_cards_of_a_last_dose_inside_the_hold_say_not_ready_as_the_appointment_does(
+        client, make_client, physician, booked_too_late, count_queries):
+    # Every box ticked, the last dose the day before: 0 of the planned 5 days' hold.
+    assert readiness(client, booked_too_late, consent_obtained="y", anticoagulant_plan_confirmed="y",
+                     contrast_premedication_sent="y", day_of_check_done="y",
+                     anticoagulant_last_dose_on=clinic_day(-1).isoformat()).status_code == 302
+    said, _ = cards(client, make_client, physician, booked_too_late, count_queries)
+    for card in said:
+        assert "✗ Not ready Still needed: anticoagulant plan" in card, card
+        assert "✓ Ready" not in card, card

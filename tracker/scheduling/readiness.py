@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from tracker.scheduling.instructions import FASTING, HOLD, PREMEDICATION, in_words
+from tracker.timeutil import to_clinic
 from tracker.vocab import (N_, Pregnancy, allergy_words, anticoagulant_words, decision_flags, infection_flag,
                           not_asked, pregnancy_flag, takes_anticoagulant)
 
@@ -84,8 +85,12 @@ UNASKED_SHORT = {"anticoagulants": N_("risk screen: blood thinners not asked"),
 
 
 def _day(appointment):
-    """The appointment's day in the clinic's calendar (None without a start): `Appointment.clinic_day`."""
-    return getattr(appointment, "clinic_day", None)
+    """The appointment's day in the clinic's calendar (None without a start): `Appointment.clinic_day`,
+    or the day board's row's start in the clinic's zone (a row has no `clinic_day`)."""
+    day = getattr(appointment, "clinic_day", None)
+    if day is None and getattr(appointment, "starts_at", None) is not None:
+        day = to_clinic(appointment.starts_at).date()
+    return day
 
 
 def days_held(last_dose_on, day):
