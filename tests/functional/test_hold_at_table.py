@@ -207,7 +207,7 @@ def test_the_cards_say_the_last_dose_is_not_confirmed_then_the_day_confirmed_in_
     unconfirmed, before = cards(client, make_client, physician, booked_too_late, count_queries)
     assert all("Last dose: not confirmed yet" in card for card in unconfirmed), unconfirmed
 
-    last = clinic_day(-2)
+    last = clinic_day(-6)  # the planned 5 days kept
     assert readiness(client, booked_too_late, anticoagulant_plan_confirmed="y",
                      anticoagulant_last_dose_on=last.isoformat()).status_code == 302
 
@@ -237,3 +237,18 @@ def test_the_cards_of_a_last_dose_inside_the_hold_say_not_ready_as_the_appointme
     for card in said:
         assert "✗ Not ready Still needed: anticoagulant plan" in card, card
         assert "✓ Ready" not in card, card
+
+
+def test_the_cards_of_a_last_dose_inside_the_hold_say_it_was_not_kept_in_as_many_queries(
+        client, make_client, physician, booked_too_late, count_queries):
+    _, before = cards(client, make_client, physician, booked_too_late, count_queries)
+    last = clinic_day(-2)  # 1 of the planned 5 days
+    assert readiness(client, booked_too_late, anticoagulant_plan_confirmed="y",
+                     anticoagulant_last_dose_on=last.isoformat()).status_code == 302
+    said, after = cards(client, make_client, physician, booked_too_late, count_queries)
+    shown = format_skeleton("MMMEd", last, locale="en")
+    for card in said:
+        assert (f"Last dose: {shown}, which leaves 1 of the planned 5 days' hold: not kept as planned "
+                f"(see the appointment)") in card, card
+        assert "(confirmed)" not in card, card
+    assert after == before

@@ -153,6 +153,11 @@ class DayEntry:
         # A hold that did not fit: the day of the last dose confirmed at readiness (None: not yet).
         self.hold_did_not_fit = instructions.HOLD in missed
         self.last_dose_on = appointment.anticoagulant_last_dose_on
+        # That day leaving fewer days than the planned hold: (days held, days planned), else None.
+        day = to_clinic(appointment.starts_at).date()
+        self.hold_kept = ((services.readiness.days_held(self.last_dose_on, day), risk.anticoagulant_hold_days)
+                          if self.hold_did_not_fit and self.last_dose_on
+                          and services.readiness.hold_shortfall(risk, self.last_dose_on, day) else None)
         # `reach`: the patient's (preferred contact, email, has an account).
         self.preparation_unread = (instructions.preparation_unread(risk, *reach)
                                    if appointment.status in NOT_STARTED else None)
