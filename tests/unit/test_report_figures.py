@@ -366,3 +366,42 @@ def test_an_empty_period_has_no_rows_and_divides_by_nothing(clinic, key):
 def test_an_empty_database_gives_empty_figures(app_ctx):
     for report in figures.all_reports(_filters()):
         assert all(figure.rows == [] for figure in report.figures), report.key
+
+
+def test_caps_leave_out_an_injection_given_on_the_day_twelve_months_ago_as_eligibility_does(clinic):
+    """On the anniversary of a block (here and elsewhere) it has left the rolling 12 months, as the
+    eligibility criteria and the patient page count it (test_policy_engine); a block of the day after
+    still counts."""
+    from datetime import timedelta
+
+    from tracker.models import OutsideInjection
+    from tracker.policy.engine import _add_months
+    from tracker.timeutil import clinic_today
+    from tracker.vocab import Indication, Side
+
+    today = clinic_today()
+    anniversary = _add_months(today, -12)
+    out = clinic._patient("Anniversary", "Ann")
+    block = clinic._case("left", "diagnostic", clinic.ada, None, today, State.CLOSED, patient=out)
+    clinic._procedure(block, None, _clinic_noon(anniversary), 20)
+    recent = clinic._case("left", "diagnostic", clinic.ada, None, today, State.FOLLOW_UP, patient=out)
+    clinic._procedure(recent, None, _clinic_noon(today - timedelta(days=60)), 20)
+    elsewhere = clinic._patient("Elsewhere", "Eve")
+    db.session.add(OutsideInjection(patient_id=elsewhere.id, performed_on=anniversary, side=Side.LEFT,
+                                    indication=Indication.DIAGNOSTIC, place="Riverside Pain Clinic",
+                                    source="patient report"))
+    theirs = clinic._case("left", "diagnostic", clinic.ada, None, today, State.FOLLOW_UP, patient=elsewhere)
+    clinic._procedure(theirs, None, _clinic_noon(today - timedelta(days=60)), 20)
+    counted = clinic._patient("Counted", "Cal")
+    for day in (anniversary + timedelta(days=1), today - timedelta(days=60)):
+        injected = clinic._case("left", "diagnostic", clinic.ada, None, today, State.CLOSED, patient=counted)
+        clinic._procedure(injected, None, _clinic_noon(day), 20)
+    db.session.commit()
+
+    rows = {row[0]: row[3:8] for row in _figure("caps").rows}
+
+    # Medicare: 1 of 2 diagnostic blocks in the 12 months to today, another possible today.
+    assert rows["Anniversary, Ann"] == ("diagnostic", "patient", 1, 2, today)
+    assert rows["Elsewhere, Eve"] == ("diagnostic", "patient", 1, 2, today)
+    # The day after the anniversary is inside the 12 months: at the cap until tomorrow.
+    assert rows["Counted, Cal"] == ("diagnostic", "patient", 2, 2, today + timedelta(days=1))

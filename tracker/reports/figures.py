@@ -553,18 +553,20 @@ def caps(filters):
     choose which patients to list, never which injections to count, since a cap reached with two
     physicians is reached in each one's view."""
     today = clinic_today()
-    year_start = _add_months(today, -12)
+    # The rolling 12 months as the criteria count them: from the day after the one 12 months ago
+    # (an injection on the anniversary has left them).
+    first_day = _add_months(today, -12) + timedelta(days=1)
     day = sql.clinic_date(ProcedureRecord.started_at)
     diagnostic = [str(i) for i in DIAGNOSTIC_INDICATIONS]
     kind = case((Case.indication.in_(diagnostic), "diagnostic"), else_="therapeutic")
     ours = (select(Case.patient_id.label("patient_id"), kind.label("kind"), day.label("day"),
                    Case.side.label("side"))
             .join(ProcedureRecord, ProcedureRecord.case_id == Case.id)
-            .where(_signed(), ProcedureRecord.started_at >= datetime.combine(year_start, time(), clinic_zone())))
+            .where(_signed(), ProcedureRecord.started_at >= datetime.combine(first_day, time(), clinic_zone())))
     outside_kind = case((OutsideInjection.indication.in_(diagnostic), "diagnostic"), else_="therapeutic")
     elsewhere = (select(OutsideInjection.patient_id, outside_kind, OutsideInjection.performed_on,
                         OutsideInjection.side)
-                 .where(OutsideInjection.performed_on >= year_start, OutsideInjection.performed_on <= today))
+                 .where(OutsideInjection.performed_on >= first_day, OutsideInjection.performed_on <= today))
     injections = union_all(ours, elsewhere).subquery()
     newest = (select(Case.patient_id, func.max(Case.id).label("case_id")).group_by(Case.patient_id).subquery())
     profile = (select(newest.c.patient_id, func.coalesce(Case.payer_profile_code, filters.default_profile)
