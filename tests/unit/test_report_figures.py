@@ -405,3 +405,46 @@ def test_caps_leave_out_an_injection_given_on_the_day_twelve_months_ago_as_eligi
     assert rows["Elsewhere, Eve"] == ("diagnostic", "patient", 1, 2, today)
     # The day after the anniversary is inside the 12 months: at the cap until tomorrow.
     assert rows["Counted, Cal"] == ("diagnostic", "patient", 2, 2, today + timedelta(days=1))
+
+
+def test_caps_count_a_procedure_started_and_not_yet_signed_as_eligibility_does(clinic):
+    """A block whose checklist was started (the injection is being given, its record not signed
+    yet) counts towards the cap as the criteria and the patient page count it; an abandoned attempt
+    does not."""
+    from datetime import timedelta
+
+    from tracker.eligibility.facts import patient_injections
+    from tracker.models import CaseHistory, ProcedureRecord
+    from tracker.models.procedure import ProcedureStatus
+    from tracker.policy import cap_usage, get_profile
+    from tracker.timeutil import clinic_today
+
+    today = clinic_today()
+    unsigned = clinic._patient("Unsigned", "Una")
+    signed = clinic._case("left", "diagnostic", clinic.ada, None, today, State.CLOSED, patient=unsigned)
+    clinic._procedure(signed, None, _clinic_noon(today - timedelta(days=60)), 20)
+    started = clinic._case("right", "diagnostic", clinic.ada, None, today, State.IN_PROCEDURE, patient=unsigned)
+    begun = _earlier_today()
+    db.session.add(ProcedureRecord(case_id=started.id, side=started.side, status=ProcedureStatus.IN_PROGRESS,
+                                   started_at=begun, started_by_id=clinic.ada.id))
+    for case, at in ((signed, _clinic_noon(today - timedelta(days=60))), (started, begun)):
+        db.session.add(CaseHistory(case_id=case.id, at=at, actor_id=clinic.ada.id, action="start_procedure",
+                                   from_state=State.SCHEDULED, to_state=State.IN_PROCEDURE))
+    abandoned = clinic._patient("Abandoned", "Abe")
+    given = clinic._case("left", "diagnostic", clinic.ada, None, today, State.CLOSED, patient=abandoned)
+    clinic._procedure(given, None, _clinic_noon(today - timedelta(days=60)), 20)
+    stopped = clinic._case("right", "diagnostic", clinic.ada, None, today, State.SCHEDULED, patient=abandoned)
+    db.session.add(ProcedureRecord(case_id=stopped.id, side=stopped.side, status=ProcedureStatus.ABANDONED,
+                                   started_at=begun, started_by_id=clinic.ada.id, abandoned_at=begun,
+                                   abandoned_by_id=clinic.ada.id, abandon_reason="vasovagal before the needle"))
+    db.session.commit()
+
+    rows = {row[0]: row[3:8] for row in _figure("caps").rows}
+
+    medicare = get_profile("MEDICARE_LCD_2023")
+    assert [len(u.sessions) for u in cap_usage(patient_injections(unsigned, medicare), medicare, today)
+            if u.kind == "diagnostic"] == [2]
+    # Medicare: 2 of 2 diagnostic blocks, the next once the one of 60 days ago leaves the 12 months.
+    assert rows["Unsigned, Una"][:4] == ("diagnostic", "patient", 2, 2)
+    assert rows["Unsigned, Una"][4] > today + timedelta(days=300)
+    assert rows["Abandoned, Abe"] == ("diagnostic", "patient", 1, 2, today)

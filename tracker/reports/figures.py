@@ -152,6 +152,12 @@ def _signed():
     return ProcedureRecord.status == ProcedureStatus.SIGNED
 
 
+def _given():
+    """An injection the caps count, as the eligibility criteria do (a case that reached the
+    procedure): the signed record, or the one being recorded; never an abandoned attempt."""
+    return ProcedureRecord.status != ProcedureStatus.ABANDONED
+
+
 # ---------------------------------------------------------------------------------- flow
 
 def flow(filters):
@@ -548,8 +554,8 @@ CAPS_SHOWN = 200
 def caps(filters):
     """Patients at their payer's 12-month cap, or one session short of it, today.
 
-    The count is every injection of the patient's in the 12 months (signed procedures here, by
-    any physician, and those given elsewhere), as the eligibility criteria count them: the filters
+    The count is every injection of the patient's in the 12 months (procedures here, signed or
+    still being recorded, by any physician, and those given elsewhere), as the eligibility criteria count them: the filters
     choose which patients to list, never which injections to count, since a cap reached with two
     physicians is reached in each one's view."""
     today = clinic_today()
@@ -562,7 +568,7 @@ def caps(filters):
     ours = (select(Case.patient_id.label("patient_id"), kind.label("kind"), day.label("day"),
                    Case.side.label("side"))
             .join(ProcedureRecord, ProcedureRecord.case_id == Case.id)
-            .where(_signed(), ProcedureRecord.started_at >= datetime.combine(first_day, time(), clinic_zone())))
+            .where(_given(), ProcedureRecord.started_at >= datetime.combine(first_day, time(), clinic_zone())))
     outside_kind = case((OutsideInjection.indication.in_(diagnostic), "diagnostic"), else_="therapeutic")
     elsewhere = (select(OutsideInjection.patient_id, outside_kind, OutsideInjection.performed_on,
                         OutsideInjection.side)
@@ -593,7 +599,8 @@ def caps(filters):
     rows = _cap_rows(near, injections, today) if near else []
     figure = Figure(
         "caps", "Patients at or near their yearly cap",
-        "Patients whose injections in the rolling 12 months to today (signed procedures by any physician, "
+        "Patients whose injections in the rolling 12 months to today (procedures by any physician, signed or "
+        "still being recorded, never an abandoned attempt, "
         "and those given elsewhere as recorded on the patient's record) reach their payer's cap or are one "
         "session short of it (payer of the patient's newest case; per joint where the payer counts per "
         "joint), with the first day another session is allowed and the first day on or after it that the "
