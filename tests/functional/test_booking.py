@@ -237,14 +237,25 @@ def assert_refused_and_kept(page, case, physician, room, day=None, clock=None):
         assert input_value(page, "start") == clock
 
 
-def test_a_start_in_the_past_is_refused_next_to_the_start_time(client, coordinator, physician, room, case):
+def test_a_day_in_the_past_is_refused_next_to_the_date(client, coordinator, physician, room, case):
     yesterday = clinic_day(-1)
     response = submit(client, book_url(case), booking(yesterday, "10:00", physician, room))
     page = text(response)
-    assert response.status_code in (409, 422)
-    assert field_error(page, "start") == "This time has already passed; choose a time in the future."
+    assert response.status_code == 422
+    assert field_error(page, "date") == "This day has already passed; choose today or a later day."
+    assert field_error(page, "start") is None, "the time is not what is wrong"
     assert_refused_and_kept(page, case, physician, room, yesterday, "10:00")
     assert selected(page, "room_id") == str(room.id)
+
+
+def test_a_time_passed_today_is_refused_next_to_the_start_time(client, coordinator, physician, room, case):
+    today = clinic_day(0)
+    response = submit(client, book_url(case), booking(today, "00:00", physician, room))
+    page = text(response)
+    assert response.status_code in (409, 422)
+    assert field_error(page, "start") == "This time has already passed today; choose a later time."
+    assert field_error(page, "date") is None, "today is a day that can be booked"
+    assert_refused_and_kept(page, case, physician, room, today, "00:00")
 
 
 @pytest.mark.parametrize("minutes", [241, 0, -30, 1, 14])
@@ -752,7 +763,7 @@ def test_the_move_offers_the_times_overlapping_its_own_slot_but_not_the_slot_its
 
 def test_moving_into_the_past_is_refused(client, coordinator, physician, room, booked):
     response = move(client, booked, clinic_day(-1), "10:00", physician, room)
-    assert "already passed" in field_error(text(response), "start")
+    assert "already passed" in field_error(text(response), "date")
     assert fresh(booked).starts_at == clinic_at(1, 10)
 
 

@@ -138,7 +138,11 @@ def check(case, proposal, exclude_id=None):
     """Errors (refuse) and warnings (acknowledge) for booking `proposal` for `case`."""
     errors, warnings = {}, []
     if proposal.start < utcnow():
-        errors["start"] = "This time has already passed; choose a time in the future."
+        # The field that is wrong: the date when the whole day has gone, the time when it is today.
+        if to_clinic(proposal.start).date() < clinic_today():
+            errors["date"] = "This day has already passed; choose today or a later day."
+        else:
+            errors["start"] = "This time has already passed today; choose a later time."
     if not MIN_DURATION <= proposal.duration <= MAX_DURATION:
         errors["duration"] = ("An appointment lasts between 15 and 240 minutes (4 hours): the procedure alone "
                               "takes 20–30.")
