@@ -149,6 +149,24 @@ def test_a_report_table_downloads_as_the_same_rows_and_is_audited(client, coordi
     assert "report table lead_times" in event.summary and "period 2026-03-01 to 2026-05-31" in event.summary
 
 
+def test_the_positive_block_rate_per_physician_is_the_signing_physicians_on_the_page_and_in_the_csv(
+        client, coordinator, clinic):
+    """c7 was booked with Dr Ada; Dr Bo performed and signed its block (indeterminate)."""
+    from tests.report_data import at
+
+    record = clinic._procedure(clinic.c7, None, at(5, 1), 20)
+    record.started_by_id = record.signed_by_id = clinic.bo.id
+    db.session.commit()
+
+    figure = outer_html(client.get(f"/reports?{PERIOD}").get_data(as_text=True), "figure-block_rate_physician")
+    assert "the physician who signed the block's procedure record" in words(figure)
+    assert "not the physician the case was booked with" in words(figure)
+    assert "<th scope=\"row\">Dr Bo</th><td>0</td><td>1</td><td>1</td>" in figure
+    rows = _csv(client.get(f"/reports/export?table=block_rate_physician&{PERIOD}"))
+    assert rows == [["Physician who signed the procedure", "Positive", "Negative", "Indeterminate", "Positive rate %"],
+                    ["Dr Ada", "1", "0", "0", "100.0"], ["Dr Bo", "0", "1", "1", "0.0"]]
+
+
 def _file_name(response):
     assert response.status_code == 200, response.status_code
     return re.fullmatch(r'attachment; filename="([^"]+)"', response.headers["Content-Disposition"]).group(1)

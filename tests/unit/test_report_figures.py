@@ -151,8 +151,17 @@ def test_late_entries_and_reminders(clinic):
     assert _figure("reminders").rows == [("Sent", 1), ("Failed", 1), ("Skipped", 1), ("Being sent", 0)]
 
 
+def _signed_by(clinic, case, physician, started):
+    """Case's procedure record, signed by `physician` (any physician may do the block)."""
+    record = clinic._procedure(case, None, started, 20)
+    record.started_by_id = record.signed_by_id = physician.id
+    db.session.commit()
+    return record
+
+
 def test_positive_block_rate_counts_indeterminate_apart(clinic):
     # Dr Ada: c1 positive, c7 indeterminate -> 1 / (1 + 0) = 100 %, not 50 %.
+    _signed_by(clinic, clinic.c7, clinic.ada, at(5, 1))
     assert _figure("block_rate_physician").rows == [("Dr Ada", 1, 0, 1, Decimal("100.0")),
                                                     ("Dr Bo", 0, 1, 0, Decimal("0.0"))]
     assert sorted(_figure("block_rate_payer").rows) == [("Medicare SI joint LCDs (2023)", 1, 0, 1, Decimal("100.0")),
@@ -162,12 +171,34 @@ def test_positive_block_rate_counts_indeterminate_apart(clinic):
 def test_a_therapeutic_injection_is_no_block_in_the_positive_block_rate(clinic):
     # An older therapeutic outcome kept a diagnostic result (the form used to ask for one): a
     # therapeutic injection is no block, so it is neither negative nor positive in the rate.
+    _signed_by(clinic, clinic.c7, clinic.ada, at(5, 1))
     therapeutic = clinic._case("bilateral", "therapeutic", clinic.bo, None, date(2026, 3, 4), State.CLOSED)
     clinic._outcome(therapeutic, "negative", "physical_therapy", at(5, 3))
 
     assert _figure("block_rate_physician").rows == [("Dr Ada", 1, 0, 1, Decimal("100.0")),
                                                     ("Dr Bo", 0, 1, 0, Decimal("0.0"))]
     assert _figure("block_rate_physician", indication="therapeutic").rows == []
+
+
+def test_positive_block_rate_per_physician_credits_the_physician_who_signed_the_procedure(clinic):
+    # c7 was booked with Dr Ada, but Dr Bo performed and signed the block (and read it): the
+    # indeterminate is Dr Bo's. A physician filter chooses the blocks that physician signed.
+    _signed_by(clinic, clinic.c7, clinic.bo, at(5, 1))
+
+    assert _figure("block_rate_physician").rows == [("Dr Ada", 1, 0, 0, Decimal("100.0")),
+                                                    ("Dr Bo", 0, 1, 1, Decimal("0.0"))]
+    assert _figure("block_rate_physician", physician_id=clinic.bo.id).rows == [("Dr Bo", 0, 1, 1, Decimal("0.0"))]
+    assert _figure("block_rate_physician", physician_id=clinic.ada.id).rows == [("Dr Ada", 1, 0, 0, Decimal("100.0"))]
+    assert sorted(_figure("block_rate_payer", physician_id=clinic.bo.id).rows) == [
+        ("Medicare SI joint LCDs (2023)", 0, 0, 1, None), ("eviCore / Cigna CMM-203", 0, 1, 0, Decimal("0.0"))]
+
+
+def test_a_block_outcome_without_a_signed_procedure_is_named_so(clinic):
+    # c7 has an outcome but no signed procedure record (the app records an outcome only after
+    # signing): it is not credited to the case's booked physician.
+    assert _figure("block_rate_physician").rows == [("Dr Ada", 1, 0, 0, Decimal("100.0")),
+                                                    ("Dr Bo", 0, 1, 0, Decimal("0.0")),
+                                                    ("no signed procedure", 0, 0, 1, None)]
 
 
 def test_relief_survival_is_kaplan_meier_censored_where_the_diary_ends(clinic):

@@ -7,7 +7,7 @@ disagree). Filters narrow every figure to the cases of one physician, payer prof
 indication; the period decides which events count (each definition says which date).
 """
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
@@ -485,23 +485,32 @@ def diary(filters):
 
 # ---------------------------------------------------------------------------------- outcomes
 
-def _block_rates(filters, group, name, title, key):
-    conditions = _case_filters(filters)
+def _block_rates(filters, group, name, title, key, per=""):
+    """A block is credited to its proceduralist: the physician who signed the case's procedure
+    record (any physician may start, sign and read a block booked with another), not the physician
+    the case was booked with. The physician filter chooses the blocks that physician signed."""
+    conditions = _case_filters(replace(filters, physician_id=None))
+    if filters.physician_id:
+        conditions.append(ProcedureRecord.signed_by_id == filters.physician_id)
     result = Outcome.diagnostic_result
     rows = db.session.execute(
         select(group, *[func.coalesce(func.sum(case((result == value, 1), else_=0)), 0)
                         for value in ("positive", "negative", "indeterminate")])
-        .select_from(Outcome).join(Case, Case.id == Outcome.case_id).outerjoin(User, User.id == Case.physician_id)
+        .select_from(Outcome).join(Case, Case.id == Outcome.case_id)
+        .outerjoin(ProcedureRecord, and_(ProcedureRecord.case_id == Case.id, _signed()))
+        .outerjoin(User, User.id == ProcedureRecord.signed_by_id)
         .where(_in_period(Outcome.decided_at, filters), result.is_not(None),
                Case.indication.in_([str(i) for i in DIAGNOSTIC_INDICATIONS]), *conditions)
-        .group_by(group).order_by(group)).all()
+        .group_by(group)).all()
+    rows = sorted(rows, key=lambda row: (row[0] is None, row[0] or ""))
     return Figure(
         key, title,
         "Diagnostic results of diagnostic and confirmatory blocks whose outcome was recorded inside the period "
         "(a therapeutic injection is not a block and is not counted): positive-block rate = positive / "
-        "(positive + negative); indeterminate results (too few scores) are counted apart, never as negative.",
+        "(positive + negative); indeterminate results (too few scores) are counted apart, never as negative. "
+        + per + "A physician filter counts the blocks that physician signed.",
         [name, "Positive", "Negative", "Indeterminate", "Positive rate %"],
-        [(label if label is not None else "no physician", positive, negative, indeterminate,
+        [(label if label is not None else "no signed procedure", positive, negative, indeterminate,
           share(positive, positive + negative)) for label, positive, negative, indeterminate in rows],
         Chart("bars", (0,), (1, 2, 3)))
 
@@ -527,8 +536,10 @@ def relief_survival(filters):
 
 
 def outcomes(filters):
-    physician = _block_rates(filters, User.name, "Physician", "Positive-block rate per physician",
-                             "block_rate_physician")
+    physician = _block_rates(filters, User.name, "Physician who signed the procedure",
+                             "Positive-block rate per physician", "block_rate_physician",
+                             "Physician: the physician who signed the block's procedure record (who performed the "
+                             "block), not the physician the case was booked with. ")
     payer = _block_rates(filters, _profile_of_case(filters), "Payer profile", "Positive-block rate per payer profile",
                          "block_rate_payer")
     payer.rows = [(_profile_name(row[0]), *row[1:]) for row in payer.rows]
