@@ -428,3 +428,58 @@ def test_a_search_for_a_former_mrn_reads_indexes_never_a_whole_table(app_ctx, ge
         assert "SEARCH patients USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
     else:
         assert not [line for line in plan if "Seq Scan" in line], plan
+
+
+@pytest.fixture
+def nunez(gen):
+    patient = gen.patient(mrn="W-7001", family_name="Núñez Peña", given_name="María José",
+                          date_of_birth=date(1952, 7, 14))
+    gen.patient(mrn="W-7500", family_name="Nunn", given_name="Arthur", date_of_birth=date(1948, 2, 2))
+    return patient
+
+
+@pytest.mark.parametrize("typed", ["Nunes", "Nunex", "Nuñes Pena", "nuenz", "Maria Nunes", "Nunes, Maria"])
+def test_a_name_one_slip_away_is_offered_when_the_search_finds_nobody(client, gen, login_as, nunez, typed):
+    """A coordinator on the phone types the name with one letter wrong: nobody is found, and the
+    record that name is one letter away from is offered, linked, with its MRN and date of birth."""
+    login_as(gen.user(Role.COORDINATOR))
+    page = soup(_found(client, typed))
+    assert "No patient found" in page.get_text()
+    offered = page.find(id="did-you-mean")
+    assert offered is not None, typed
+    assert "Núñez Peña, María José" in offered.get_text() and "MRN W-7001, born 1952-07-14" in offered.get_text()
+    assert offered.find("a", href=f"/patients/{nunez.id}")
+    # Nunn is two letters from "nunes" (and from "nunex"): not offered.
+    assert "Nunn" not in offered.get_text()
+
+
+@pytest.mark.parametrize("typed", ["Nu", "Nun", "Smith", "W-7009", "07/14/1953"])
+def test_nothing_is_offered_for_short_words_other_names_or_numbers(client, gen, login_as, nunez, typed):
+    login_as(gen.user(Role.COORDINATOR))
+    page = soup(_found(client, typed))
+    if "No patient found" in page.get_text():
+        assert page.find(id="did-you-mean") is None, typed
+
+
+def test_a_merged_record_is_not_offered(client, gen, login_as, nunez):
+    login_as(gen.user(Role.COORDINATOR))
+    kept = gen.patient(mrn="W-7100", family_name="Ortiz", given_name="Ana", date_of_birth=date(1960, 1, 1))
+    nunez.merged_into_id = kept.id
+    db.session.commit()
+    assert soup(_found(client, "Nunes")).find(id="did-you-mean") is None
+
+
+def test_the_referrals_find_the_patient_offers_a_name_one_slip_away_with_a_new_referral(client, gen, login_as, nunez):
+    login_as(gen.user(Role.COORDINATOR))
+    page = soup(client.get("/referrals/find", query_string={"q": "Nunes"}).get_data(as_text=True))
+    offered = page.find(id="did-you-mean")
+    assert offered is not None and "Núñez Peña, María José" in offered.get_text()
+    assert offered.find("a", href=f"/referrals/patients/{nunez.id}/new")
+
+
+def test_a_search_offering_names_audits_them_as_shown(client, gen, login_as, nunez):
+    from tracker.models import AuditEvent
+    login_as(gen.user(Role.COORDINATOR))
+    _found(client, "Nunes")
+    row = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
+    assert row.summary == "viewed patient search results: 1 patient (q=Nunes)"

@@ -16,7 +16,7 @@ from tracker.extensions import db
 from tracker.loaders import kept_record
 from tracker.models import Case, FamilyNamePart, FormerMrn, Patient
 from tracker.patients.duplicates import Identity, likely_duplicates
-from tracker.patients.identity import clean_text, mrn_key, name_key, parse_date, phone_key
+from tracker.patients.identity import clean_text, edit_distance_at_most_one, mrn_key, name_key, parse_date, phone_key
 from tracker.search import inner_pattern, like, prefix_pattern
 from tracker.vocab import Indication, Side
 from tracker.workflow import State
@@ -358,6 +358,56 @@ def search_page(terms, limit=MAX_RESULTS):
     return kept
 
 
+# "Did you mean": a name search that finds nobody offers the records whose family name starts with
+# a typed word give or take one typing slip ("Nunes", "Nunex" -> Núñez Peña), as the duplicate
+# check at registration does for whole names. Only words of 4 letters or more are compared (a
+# shorter one is one slip from too many names), and only names that share the word's first two
+# letters are read (one index range each, at most SLIP_SCAN names): a slip in the first two
+# letters is not offered.
+MIN_SLIP_WORD = 4
+SLIP_SCAN = 5000
+MAX_SUGGESTIONS = 10
+
+
+def slip_words(typed):
+    """The keys a "did you mean" compares with family names (pure): each word of `typed` with at
+    least MIN_SLIP_WORD letters and no digit, and the words together when there are several
+    ("Nuñes Pena" -> "nunes", "pena", "nunespena"). () for anything with a digit (an MRN, a date,
+    a phone number)."""
+    text = clean_text(typed or "", keep_joiners=False)
+    if any(c.isdigit() for c in text):
+        return ()
+    words = [key for key in (name_key(w) for w in text.replace(",", " ").split()) if len(key) >= MIN_SLIP_WORD]
+    whole = name_key(text)
+    return tuple(dict.fromkeys(words + ([whole] if len(words) > 1 else [])))
+
+
+def one_slip_from(word, family_key):
+    """`family_key` starts with `word`, give or take one letter added, dropped, changed or two
+    neighbours swapped (pure)."""
+    return any(edit_distance_at_most_one(word, family_key[:n])
+               for n in (len(word) - 1, len(word), len(word) + 1) if n <= len(family_key))
+
+
+def one_slip_away(typed, limit=MAX_SUGGESTIONS):
+    """Live records (not merged) whose family name is one typing slip from a word of `typed`
+    (`slip_words`, `one_slip_from`), in name order, at most `limit`: what a search that found
+    nobody offers. Two queries at most: the names of each word's first-two-letter range, then
+    the records offered."""
+    words = slip_words(typed)
+    if not words:
+        return []
+    ranges = db.or_(*(like(Patient.family_name_key, prefix_pattern(w[:2])) for w in {w[:2] for w in words}))
+    keys = db.session.execute(
+        db.select(Patient.id, Patient.family_name_key)
+        .where(ranges, Patient.merged_into_id.is_(None)).limit(SLIP_SCAN)).all()
+    ids = [patient_id for patient_id, key in keys if any(one_slip_from(w, key) for w in words)]
+    if not ids:
+        return []
+    return db.session.execute(
+        db.select(Patient).where(Patient.id.in_(ids)).order_by(*_NAME_ORDER).limit(limit)).scalars().all()
+
+
 def date_formats():
     """ISO and the clinic's usual way of writing a date (CLINIC_DATE_FORMAT)."""
     return ("%Y-%m-%d", current_app.config["CLINIC_DATE_FORMAT"])
@@ -388,4 +438,5 @@ def identity_of(patient):
 
 
 __all__ = ["Found", "FoundCase", "SearchRefused", "SearchTerms", "find_duplicates", "identity_of", "ids_matching",
-           "parse_name_or_mrn", "parse_search", "search_page", "search_patients"]
+           "one_slip_away", "one_slip_from", "parse_name_or_mrn", "parse_search", "search_page", "search_patients",
+           "slip_words"]

@@ -44,14 +44,17 @@ def search():
         problem = "Type a name, medical record number, date of birth or phone number."
     more = len(patients) > lookup.MAX_RESULTS
     searched = bool(typed.strip()) and problem is None
+    # Nobody found by a name: the records one typing slip away ("Nunes" -> Núñez Peña).
+    suggestions = lookup.one_slip_away(typed) if searched and not patients else []
     html = render_template("patients/search.html", q=typed, admin=False, patients=patients[:lookup.MAX_RESULTS],
-                           more=more, problem=problem, searched=searched,
+                           more=more, problem=problem, searched=searched, suggestions=suggestions,
                            day_first=day_first, patient_href=id_links("patients.show", "patient_id"),
                            case_href=id_links("cases.show", "case_id"))
     if searched:
         # The results list names, MRNs and dates of birth: one row for the search, whatever it found.
-        audit.viewed_list("patient_search", "patient search results", len(patients[:lookup.MAX_RESULTS]),
-                          "patient", f"q={typed.strip()}", user=current_user)
+        audit.viewed_list("patient_search", "patient search results",
+                          len(patients[:lookup.MAX_RESULTS]) + len(suggestions), "patient", f"q={typed.strip()}",
+                          user=current_user)
     return html, 422 if problem else 200
 
 

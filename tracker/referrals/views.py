@@ -17,7 +17,7 @@ from tracker.loaders import follow_tombstone, get_case
 from tracker.models import Patient
 from tracker.patients.identity import clean_text
 from tracker.patients.services import MrnTaken
-from tracker.patients.lookup import SearchRefused, date_formats, parse_search
+from tracker.patients.lookup import SearchRefused, date_formats, one_slip_away, parse_search
 from tracker.policy import PROFILE_CHOICES, PROFILES
 from tracker.referrals import services
 from tracker.referrals.forms import FindPatientForm, NewPatientReferralForm, ReferralForm, RepeatReferralForm
@@ -56,11 +56,14 @@ def find_patient():
             term = None
     searched = bool(term or born)
     patients = services.find_patients(terms, born) if searched else []
+    # Nobody found by a name: the records one typing slip away, before a new record is made.
+    suggestions = one_slip_away(term) if term and not patients else []
     html = render_template("referrals/find.html", form=form, patients=patients, searched=searched,
+                           suggestions=suggestions,
                            register_with=_typed_patient(term, born) if searched and not patients else {})
     if searched:
         # The results list names, MRNs and dates of birth: one row for the search, whatever it found.
-        audit.viewed_list("patient_search", "referral search results", len(patients), "patient",
+        audit.viewed_list("patient_search", "referral search results", len(patients) + len(suggestions), "patient",
                           export.filters_text(form), user=current_user)
     return html
 
