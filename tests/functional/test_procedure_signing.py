@@ -402,6 +402,22 @@ def test_abandoning_needs_a_reason_keeps_the_attempt_and_the_case_can_start_agai
                               .filter_by(record_id=records[1].id)).scalar() == 0
 
 
+def test_a_procedure_whose_injectate_is_recorded_cannot_be_abandoned(gen, doctor, physician):
+    """The drug is in the joint: the injection counts towards the caps and starts the diary, so the
+    physician signs the record (with what went wrong on the sign-out) instead; the reason typed is kept."""
+    record = gen.procedure(physician=physician, steps=["sign_in", "time_out", "positioning", "skin_prep",
+                                                       "fluoroscopy", "contrast", "injectate"])
+    url = f"/cases/{record.case_id}/procedure/abandon"
+    refused = submit(doctor, url, {"version_id": record.version_id, "reason": "Patient felt faint"},
+                     form_page=checklist_url(record.case_id))
+    assert refused.status_code == 422
+    assert field_error(text(refused), "reason").startswith(
+        "The injectate is recorded: the injection was given, so it counts towards the patient's caps")
+    assert "Patient felt faint" in text(refused)
+    record = fresh(record)
+    assert record.status == ProcedureStatus.IN_PROGRESS and record.case.state == State.IN_PROCEDURE
+
+
 def test_the_note_carries_the_allergies_and_blood_thinners_from_the_risk_screen(gen, doctor, physician):
     from tracker.models import RiskScreen
 

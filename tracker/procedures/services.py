@@ -543,6 +543,17 @@ def sign(record, actor, version_id, entries=None, now=None):
     return record.duration_minutes
 
 
+ABANDON_AFTER_INJECTATE = (
+    "The injectate is recorded: the injection was given, so it counts towards the patient's caps and "
+    "starts the pain diary. Record the sign-out (a complication, or what stopped you, in its notes) and sign "
+    "the record instead of abandoning it.")
+
+
+def injected(record):
+    """The injectate step has a row: the drug was given (see ABANDON_AFTER_INJECTATE)."""
+    return any(row.step == Step.INJECTATE for row in record.steps)
+
+
 @service
 def abandon(record, actor, reason, version_id):
     """Stop the procedure before signing: the case goes back to scheduled with its appointment
@@ -550,6 +561,10 @@ def abandon(record, actor, reason, version_id):
     _open(record)
     _may_record(record.appointment, actor)
     check_version(record, version_id)
+    if injected(record):
+        # The drug is in the joint: this injection counts towards the caps and starts the diary,
+        # which an abandoned attempt does neither of. What went wrong belongs on the sign-out.
+        raise FieldError("reason", ABANDON_AFTER_INJECTATE)
     reason = (reason or "").strip()
     now = utcnow()
     record.abandoned_at, record.abandoned_by_id, record.abandon_reason = now, actor.id, reason

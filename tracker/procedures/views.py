@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from tracker.access import allow
 from tracker.cases.services import record_view as record_case_view
 from tracker.diary import services as diary_services
-from tracker.errors import back_to, on_refusal
+from tracker.errors import back_to, form_again, on_refusal
 from tracker.extensions import db
 from tracker.loaders import get_case
 from tracker.models import ProcedureAddendum, ProcedureRecord, ProcedureStep
@@ -423,7 +423,8 @@ def abandon(case_id):
     form = AbandonForm()
     if not form.validate_on_submit():
         return _checklist_page(case, records, record, 422, abandon_form=form)
-    on_refusal(back_to(url_for("procedures.checklist", case_id=case.id), stale=STALE_ABANDON))
+    on_refusal(form_again(form, lambda status=422: _checklist_page(case, records, record, status, abandon_form=form),
+                          stale=STALE_ABANDON))
     services.abandon(record, current_user, form.reason.data, form.version_id.data)
     flash(_("Procedure abandoned; the case is scheduled again and the record of this attempt is kept."), "success")
     return redirect(url_for("cases.show", case_id=case.id))
