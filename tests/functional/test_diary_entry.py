@@ -305,14 +305,19 @@ def test_staff_enter_a_score_given_by_phone_and_it_shows_as_such(client, gen, lo
     assert "by phone (Casey Coordinator)" in words(case_page)
 
 
+def phone_three_days_on(gen, patient, login_as, account):
+    """(the injection, its case, the phone form's address) three days after an injection, signed in as `account`."""
+    injected = now() - timedelta(days=3)
+    case = follow_up_case(gen, patient, timedelta(days=3))
+    login_as(account)
+    return injected, case, f"/cases/{case.id}/diary/phone"
+
+
 def test_staff_record_a_recalled_score_at_the_moment_the_patient_recalls_and_it_is_marked_late(
         client, gen, login_as, patient, coordinator_account):
     # Three days on, the patient recalls yesterday morning's pain... which falls in no window, then
     # the day-2 pain (48 h after the injection), which is filed under Day 2 with that moment.
-    injected = now() - timedelta(days=3)
-    case = follow_up_case(gen, patient, timedelta(days=3))
-    login_as(coordinator_account)
-    url = f"/cases/{case.id}/diary/phone"
+    injected, case, url = phone_three_days_on(gen, patient, login_as, coordinator_account)
 
     between = submit(client, url, {"score": "3", **felt(injected + timedelta(hours=64))})
     assert between.status_code == 422
@@ -330,6 +335,28 @@ def test_staff_record_a_recalled_score_at_the_moment_the_patient_recalls_and_it_
     assert entry.felt_at == (injected + timedelta(hours=48)).replace(second=0)
     page = text(client.get(f"/cases/{case.id}"))
     assert f"pain felt {to_clinic(entry.felt_at).strftime('%d %b %H:%M')}" in page
+
+
+def test_the_phone_form_names_a_missing_score_and_a_refused_time_at_once_keeping_what_was_typed(
+        client, gen, login_as, patient, coordinator_account):
+    injected, case, url = phone_three_days_on(gen, patient, login_as, coordinator_account)
+    before = len(entries_of(case))
+
+    for moment, said in ((now() + timedelta(hours=2), "This time is still to come"),
+                         (injected + timedelta(hours=64), "No time point of this diary covers")):
+        typed = felt(moment)
+        response = submit(client, url, {"score": "", "opioid_used": "yes", **typed})
+        page = text(response)
+        assert response.status_code == 422
+        assert error_of(page, "score").startswith("Choose a number from 0")
+        assert said in error_of(page, "felt_time")
+        assert soup(page).find("input", attrs={"name": "felt_time"}).get("value") == typed["felt_time"]
+        assert soup(page).find("input", attrs={"name": "felt_on"}).get("value") == typed["felt_on"]
+        assert checked(page, "opioid_used") == "yes"
+    assert len(entries_of(case)) == before
+    # A time a point takes is not refused with the missing score.
+    page = text(submit(client, url, {"score": "", **felt(injected + timedelta(hours=48))}))
+    assert error_of(page, "score").startswith("Choose a number from 0") and error_of(page, "felt_time") is None
 
 
 def test_staff_may_still_record_a_baseline_the_patient_gave_before_the_injection(

@@ -218,6 +218,36 @@ def test_a_date_of_birth_after_a_date_already_on_the_record_is_refused_next_to_t
     assert _edit(client, garcia, date_of_birth="1961-04-02").status_code == 302
 
 
+def test_every_error_of_a_correction_is_shown_at_once_next_to_its_field_with_everything_typed_kept(
+        client, coordinator, gen, garcia):
+    """A name the form refuses, a date of birth after the record's earliest date and an MRN changed
+    without a reason, sent together: all three are named in one answer, not one per submit."""
+    gen.case(patient=garcia, state=State.FOLLOW_UP, symptom_onset=date(2026, 2, 1))
+    db.session.commit()
+
+    response = _edit(client, garcia, given_name="Lucía 😀", date_of_birth="2026-11-30", mrn="A-100201",
+                     mrn_reason="")
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "remove “😀”" in field_error(page, "given_name")
+    assert "the earliest date on this patient's record" in field_error(page, "date_of_birth")
+    assert "Say why the medical record number changes" in field_error(page, "mrn_reason")
+    for name, typed in (("given_name", "Lucía 😀"), ("date_of_birth", "2026-11-30"), ("mrn", "A-100201"),
+                        ("family_name", "García"), ("email", "lucia@example.org")):
+        assert input_value(page, name) == typed, name
+    db.session.expire_all()
+    saved = db.session.get(Patient, garcia.id)
+    assert (saved.given_name, saved.date_of_birth, saved.mrn) == ("Lucia", date(1961, 2, 4), "A-100200")
+
+
+def test_an_mrn_another_record_holds_changed_without_a_reason_names_both_at_once(client, coordinator, gen, garcia):
+    gen.patient(mrn="B-7", family_name="Other", given_name="Olga", date_of_birth=date(1970, 1, 1))
+    page = _edit(client, garcia, mrn="B-7", mrn_reason="").get_data(as_text=True)
+    assert "Other, Olga" in field_error(page, "mrn")
+    assert "Say why the medical record number changes" in field_error(page, "mrn_reason")
+
+
 def test_email_as_the_preferred_contact_without_an_address_is_refused(client, coordinator, garcia):
     garcia.email = "lucia@example.org"
     db.session.commit()

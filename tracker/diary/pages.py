@@ -61,6 +61,8 @@ def entry_page(case, source, layout, action, correct_url, actor=None, link=None)
             may_correct=(lambda entry: True) if staff else services.may_patient_correct), status
 
     if not form.validate_on_submit():
+        if staff and request.method == "POST":
+            _time_checked_too(case, form)
         return page(422 if request.method == "POST" else 200)
     try:
         felt_at = form.felt_at() if staff else None
@@ -72,6 +74,21 @@ def entry_page(case, source, layout, action, correct_url, actor=None, link=None)
                                        actor=actor, link=link, felt_at=felt_at)
     flash(_thanks(view, late, staff), "success")
     return redirect(action if not staff else url_for("cases.show", case_id=case.id, _anchor="diary"))
+
+
+def _time_checked_too(case, form):
+    """Staff's phone form refused (a score not chosen, say): what is wrong with the time typed is
+    named with it, next to the time, not only on the next submit."""
+    if form.felt_on.errors or form.felt_time.errors or form.felt_on.data is None or form.felt_time.data is None:
+        return
+    try:
+        felt_at = form.felt_at()
+    except NotAClockTime as error:
+        form.felt_time.errors = list(form.felt_time.errors) + [str(error)]
+        return
+    refused = services.recalled_refusal(case, felt_at)
+    if refused is not None:
+        _show(form, refused)
 
 
 def _posted_point(diary, form):

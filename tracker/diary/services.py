@@ -370,6 +370,22 @@ def recalled_point(diary, felt_at, now):
     return diary.view(due.point.code), felt_at
 
 
+def recalled_refusal(case, felt_at, now=None):
+    """Why a score staff recall for `felt_at` would be refused whatever its number (the moment is
+    to come or between two windows, its point is not open or already entered), or None: the phone
+    form names it with its own errors rather than after they are fixed. Reads only."""
+    now = now or utcnow()
+    diary = read_diary(case, now, for_patient=False)
+    try:
+        view, _felt = recalled_point(diary, felt_at, now)
+        _check_open(case, view, now, for_patient=False)
+        if view.entered:
+            raise _duplicate(view)
+    except EntryRefused as refused:
+        return refused
+    return None
+
+
 @service
 def record_entry(case, code, scores, answers, source, actor=None, link=None, now=None, felt_at=None):
     """Store the scores (side -> 0..10) for one point with the optional answers

@@ -21,7 +21,7 @@ from tracker.workflow import BEFORE_PROCEDURE, FINAL_STATES
 from tracker.patients.duplicates import SAME_MRN, Identity
 from tracker.patients.identity import mrn_key, normalise_mrn
 from tracker.patients.lookup import find_duplicates
-from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
+from tracker.refusals import FieldError, Refusal, StaleEdit, check_version, each_checked
 from tracker.timeutil import to_clinic, utcnow
 from tracker.transactions import service
 
@@ -204,7 +204,7 @@ def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=Fal
 
     Refuses (nothing written): RecordMerged on a tombstone, StaleEdit when the record changed
     since the form was opened, FieldError on a date of birth after a date already on the record
-    (earliest_on_record) or on an MRN without a reason or another record's (_check_mrn_correction),
+    (earliest_on_record) or on an MRN without a reason or another record's (check_correction, all at once),
     PossibleDuplicate when the corrected name or date of birth now
     matches another record, until confirmed. A sex corrected to male sets a pregnancy answer
     that asks for the physician's decision to "not applicable" on the cases not yet started
@@ -215,15 +215,7 @@ def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=Fal
         raise RecordMerged(patient)
     check_version(patient, version_id)
     values = {**values, "email": values.get("email") or None, "phone": values.get("phone") or None}
-    if values["date_of_birth"] != patient.date_of_birth:
-        check_birth_before_record(patient, values["date_of_birth"])
-    new_mrn = normalise_mrn(values["mrn"]) if values.get("mrn") else patient.mrn
-    if new_mrn == normalise_mrn(patient.mrn):
-        # The same number: a record stored before MRNs were normalised (0021 kept them as typed,
-        # "qa 1002") keeps its spelling rather than being rewritten without a history row.
-        new_mrn = patient.mrn
-    else:
-        _check_mrn_correction(patient, new_mrn, values.get("mrn_reason", ""))
+    new_mrn = check_correction(patient, values["date_of_birth"], values.get("mrn"), values.get("mrn_reason", ""))
     identity_changed = any(values[name] != getattr(patient, name)
                            for name in ("family_name", "given_name", "date_of_birth"))
     if identity_changed:
@@ -258,19 +250,43 @@ def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=Fal
     return changed, stale, cleared
 
 
-def _check_mrn_correction(patient, mrn, reason):
+def check_correction(patient, born, mrn, reason):
+    """The checks of a correction that read the record, all at once (FieldErrors naming each field
+    refused, so the form shows every one in one answer): a date of birth after a date already on
+    the record, an MRN changed without a reason or to another record's. `born` or `mrn` None (not
+    typed, or refused by the form's own checks) is not checked. Returns the MRN the record will hold."""
+    checks = []
+    if born is not None and born != patient.date_of_birth:
+        checks.append(lambda: check_birth_before_record(patient, born))
+    new_mrn = normalise_mrn(mrn) if mrn else patient.mrn
+    if new_mrn == normalise_mrn(patient.mrn):
+        # The same number: a record stored before MRNs were normalised (0021 kept them as typed,
+        # "qa 1002") keeps its spelling rather than being rewritten without a history row.
+        new_mrn = patient.mrn
+    else:
+        checks += _mrn_correction_checks(patient, new_mrn, reason)
+    each_checked(*checks)
+    return new_mrn
+
+
+def _mrn_correction_checks(patient, mrn, reason):
     """A typing error in the MRN is corrected with a reason, to a number no other record holds
-    (compared by key, as registration does: B 7 is B-7). Raises FieldError next to the field."""
-    if not (reason or "").strip():
-        raise FieldError("mrn_reason", "Say why the medical record number changes (for example: two digits "
-                                       "swapped at registration).")
-    try:
-        check_mrn_free(mrn, patient.id)
-    except MrnTaken as taken:
-        other = taken.patient
-        raise FieldError("mrn", f"{mrn} is the medical record number of another record: {other.display_name}, "
-                                f"born {other.date_of_birth.isoformat()} (MRN {other.mrn}). If they are the same "
-                                f"person, merge the two records instead.") from None
+    (compared by key, as registration does: B 7 is B-7): each a check raising FieldError next to its field."""
+    def has_reason():
+        if not (reason or "").strip():
+            raise FieldError("mrn_reason", "Say why the medical record number changes (for example: two digits "
+                                           "swapped at registration).")
+
+    def is_free():
+        try:
+            check_mrn_free(mrn, patient.id)
+        except MrnTaken as taken:
+            other = taken.patient
+            raise FieldError("mrn", f"{mrn} is the medical record number of another record: {other.display_name}, "
+                                    f"born {other.date_of_birth.isoformat()} (MRN {other.mrn}). If they are the "
+                                    f"same person, merge the two records instead.") from None
+
+    return [has_reason, is_free]
 
 
 def merge_refusal(kept, merged):

@@ -100,6 +100,7 @@ def edit(patient_id):
         audit.viewed("patient", patient.id, summary="viewed patient details (correction form)", user=current_user)
         return html, status
     if not form.validate_on_submit():
+        _record_checks_too(patient, form)
         return _edit_page(patient, form, status=422)
     on_refusal(lambda refusal: _edit_refused(patient_id, form, refusal))
     changed, stale, cleared = services.edit_patient(patient, form.edited_values(), form.version_id.data, current_user,
@@ -113,6 +114,23 @@ def edit(patient_id):
             flash(_("Case %(id)s: the risk screen's pregnancy answer (%(answer)s) is now Not applicable, as the "
                     "recorded sex is male.", id=case.id, answer=_(answer.label)), "info")
     return redirect(url_for("patients.show", patient_id=patient_id))
+
+
+def _record_checks_too(patient, form):
+    """The checks against the record (date of birth, MRN) named with the form's own errors, not
+    only after those are fixed: each on a field the form did not refuse already."""
+    if not form.is_submitted() or patient.merged_into_id is not None:
+        return
+    born = None if form.date_of_birth.errors else form.date_of_birth.data
+    mrn = reason = None
+    if form.mrn is not None and not form.mrn.errors:
+        mrn, reason = (form.mrn.data or "").strip() or None, form.mrn_reason.data
+    try:
+        services.check_correction(patient, born, mrn, reason)
+    except FieldError as refused:
+        for one in getattr(refused, "errors", [refused]):
+            if not form[one.field].errors:
+                form[one.field].errors.append(one.message)
 
 
 def _edit_page(patient, form, status, duplicates=(), conflicts=()):
