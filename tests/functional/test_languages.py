@@ -115,7 +115,7 @@ def test_a_closed_cases_diary_tells_a_spanish_speaking_patient_it_has_ended(clie
 
     page = text(client.get(f"/my/cases/{case.id}/diary"))
 
-    assert "Este diario ha terminado: ya no admite más puntuaciones. Gracias por haberlo completado." in page
+    assert "Este diario ha terminado: ya no admite más puntuaciones. Gracias por llevarlo." in page
 
 
 def test_account_pages_and_errors_a_patient_sees_are_in_spanish(client, gen, login_as, spanish_patient):

@@ -179,6 +179,10 @@ def test_a_merged_record_found_by_its_own_details_lists_the_record_kept_at_the_e
         page = _found(client, "F-1")
     assert "1 patient found" in page and "Kept, Person" in page and f'href="/patients/{kept.id}"' in page
     assert counter.n == 5
+    # Found by a merged record's number: the page says which record led to it.
+    assert "Found by First, Person (MRN F-1), merged into this record" in page
+    # Found by its own name too: nothing to explain.
+    assert "Found by" not in _found(client, "Person")
 
 
 # ---------------------------------------------------------------- family names of several words

@@ -293,6 +293,9 @@ class Found:
     formerly: str | None = None
     cases: list = field(default_factory=list)
     merged_into: "Found | None" = None
+    # The merged records the search found this kept record through, when it did not match itself
+    # ("found by WALK 7002, Nunes Pena, Maria Jose, merged into this record").
+    found_through: list = field(default_factory=list)
 
     display_name = Patient.display_name
 
@@ -349,9 +352,11 @@ def search_page(terms, limit=MAX_RESULTS):
     for patient in known.values():
         if patient.merged_into_id is not None:
             patient.merged_into = known[patient.merged_into_id]
-    kept, listed = [], set()
-    for patient in matches:
-        patient = kept_record(patient)
+    kept, listed, matched = [], set(), {patient.id for patient in matches}
+    for match in matches:
+        patient = kept_record(match)
+        if patient.id not in matched and match not in patient.found_through:
+            patient.found_through.append(match)
         if patient.id not in listed:
             listed.add(patient.id)
             kept.append(patient)
