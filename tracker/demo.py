@@ -337,9 +337,12 @@ def _outcome(case, physician):
     reading = read_outcome_diary(case)
     step = NextStep.PHYSICAL_THERAPY if case.indication == Indication.THERAPEUTIC else NextStep.RFA_EVALUATION
     result = reading.suggested_result or (DiagnosticResult.INDETERMINATE if reading.is_block else None)
+    # A bilateral block's result per joint, each as its side's diary reads it.
+    per_joint = {side.side.value: side.interpretation.diagnostic for side in reading.sides} \
+        if reading.bilateral_block else None
     record_outcome(case, physician, result,
                    reading.suggested_days, step, notes="Reviewed the diary with the patient.",
-                   version_id=case.version_id, reading=reading, confirm_early=True)
+                   version_id=case.version_id, reading=reading, confirm_early=True, side_results=per_joint)
 
 
 # Pain diary scores per demo case, entered through the personal link at each point's due time:

@@ -121,7 +121,8 @@ def test_a_bilateral_diary_is_read_side_by_side(client, gen, physician, login_as
     left, right = inner_html(page, "reading-left"), inner_html(page, "reading-right")
     assert "<strong>Positive</strong>: peak relief 87.5 %" in left
     assert "<strong>Negative</strong>: peak relief 33.3 %" in right
-    assert "The sides read differently: choose the result for the case." in page
+    # Each joint's result is asked apart, prefilled from its own side (test_outcome_sides.py).
+    assert is_checked(page, "left_result", "positive") and is_checked(page, "right_result", "negative")
     assert 'class="series series-left"' in page and 'class="series series-right"' in page
 
 

@@ -8,9 +8,14 @@ all in one commit.
 Choices made here:
 - The baseline is the patient's own t0 entry for that side. Without one, the examination's
   baseline pain stands in, and every page that uses it says so.
-- A bilateral case is read side by side. The physician records one result for the case; the
-  diary suggests one only when both sides agree (otherwise the physician decides, with no
-  suggestion to depart from). The suggested duration is the shorter side's.
+- A bilateral case is read side by side, and a bilateral block records one diagnostic result
+  per joint (Outcome.side_results), each prefilled from that side's diary reading and departing
+  from it only with a reason. The case's diagnostic_result then holds the joints' result when they
+  agree and is NULL when they differ: every reader asks Outcome.result_for(side). The suggested
+  duration is the shorter side's.
+- A repeat or confirmatory block opened from a bilateral block whose joints differ is for the
+  positive joint only (the joint whose block failed is not injected again on it); with no
+  positive joint the follow-on case keeps the case's sides, as before.
 - While the diary runs, relief that still holds at the latest score has not ended: its days are a
   lower bound (censored, as the survival curve counts it), and the page and the form say so. The
   physician may still record them, seeing that. "At least … so far" is said only then: scores
@@ -50,7 +55,7 @@ from tracker.policy import DIAGNOSTIC_INDICATIONS
 from tracker.refusals import FieldError, Refusal, check_version, each_checked
 from tracker.timeutil import clinic_today, format_clinic, utcnow
 from tracker.transactions import service, undo_refused_write
-from tracker.vocab import EntrySource, Indication, NextStep, Side
+from tracker.vocab import EntrySource, Indication, NextStep, Side, joints_of
 from tracker.workflow import FINAL_STATES, State
 
 # The next steps that are another injection: each opens a new case linked to this one.
@@ -168,6 +173,18 @@ class OutcomeDiary:
             return None
         results = {reading.interpretation.diagnostic for reading in self.sides}
         return results.pop() if len(results) == 1 else None
+
+    @property
+    def bilateral_block(self):
+        """A block of both joints: its outcome records a result per joint."""
+        return self.is_block and len(self.sides) > 1
+
+    def diary_result(self, side):
+        """One side's diagnostic reading (a DiagnosticResult), or None (not a block, no such side)."""
+        if not self.is_block:
+            return None
+        side = str(getattr(side, "value", side))
+        return next((r.interpretation.diagnostic for r in self.sides if r.side.value == side), None)
 
     @property
     def suggested_days(self):
@@ -365,9 +382,12 @@ def already_recorded(outcome):
 
 @service
 def record_outcome(case, actor, diagnostic_result, therapeutic_days, next_step, notes="", reason="",
-                   version_id=None, reading=None, days_reason="", confirm_early=False):
+                   version_id=None, reading=None, days_reason="", confirm_early=False, side_results=None):
     """Store the outcome, close the case and open the linked new case if the next step is another
     injection, in one commit. Returns the Outcome.
+
+    A bilateral block's result is given per joint in `side_results` ({"left": ..., "right": ...});
+    a `diagnostic_result` given instead stands for every joint.
 
     Raises FieldError (a value to correct, a reason or a confirmation missing), OutcomeRefused
     (already recorded, case not in follow-up), TransitionRefused or StaleEdit (the case changed
@@ -378,13 +398,13 @@ def record_outcome(case, actor, diagnostic_result, therapeutic_days, next_step, 
     if case.state != State.FOLLOW_UP:
         raise OutcomeRefused(f"An outcome is recorded in follow-up; this case is {case.state.label.lower()}.")
     reading = reading or read_outcome_diary(case)
-    result = DiagnosticResult(diagnostic_result) if reading.is_block else None
+    results = given_results(case, diagnostic_result, side_results)
     next_step = NextStep(next_step)
-    _days_ok, why, days_reason, _to_come = each_checked(
-        lambda: _check_days(therapeutic_days),
-        *_recording_checks(reading, result, therapeutic_days, reason, days_reason, confirm_early))
+    _given_ok, _days_ok, why, days_reason, _to_come = each_checked(
+        lambda: _check_given(results), lambda: _check_days(therapeutic_days),
+        *_recording_checks(reading, results, therapeutic_days, reason, days_reason, confirm_early))
     try:
-        outcome = _write(case, actor, result, therapeutic_days, days_reason, next_step, notes, why, version_id,
+        outcome = _write(case, actor, results, therapeutic_days, days_reason, next_step, notes, why, version_id,
                          reading)
         db.session.commit()
     except IntegrityError:
@@ -396,9 +416,92 @@ def record_outcome(case, actor, diagnostic_result, therapeutic_days, next_step, 
     return outcome
 
 
+def given_results(case, diagnostic_result, side_results=None):
+    """The block's result per joint as given, {"left": DiagnosticResult | None, ...} (None: not given
+    or not a result), or None for a therapeutic injection (it has no result). One result given for a
+    bilateral block stands for both joints."""
+    if not has_block_result(case):
+        return None
+    joints = [joint.value for joint in joints_of(case.side)]
+    side_results = side_results if side_results is not None else {}
+    known = {r.value for r in DiagnosticResult}
+
+    def one(joint):
+        value = side_results.get(joint) if joint in side_results else diagnostic_result
+        value = getattr(value, "value", value)
+        return DiagnosticResult(value) if value in known else None
+
+    return {joint: one(joint) for joint in joints}
+
+
+def result_field(joint, bilateral):
+    """The form field of one joint's result: "left_result" of a bilateral block, else the one
+    "diagnostic_result"."""
+    return f"{joint}_result" if bilateral else "diagnostic_result"
+
+
+def _check_given(results):
+    """Every joint's result was given; each missing one is named next to its field."""
+    if results is None:
+        return None
+    bilateral = len(results) > 1
+    each_checked(*(
+        (lambda joint=joint: _refuse(result_field(joint, bilateral),
+                                     f"Choose the {joint} joint's diagnostic result." if bilateral
+                                     else "Choose the diagnostic result."))
+        for joint, result in results.items() if result is None))
+    return None
+
+
+def _refuse(field, message):
+    raise FieldError(field, message)
+
+
+def stored_results(results):
+    """(diagnostic_result, side_results) as an outcome keeps them: one joint's result alone; a
+    bilateral block's per joint, with the case's one result only when the joints agree."""
+    if results is None:
+        return None, None
+    values = {joint: result.value for joint, result in results.items()}
+    distinct = set(values.values())
+    one = distinct.pop() if len(distinct) == 1 else None
+    return one, (values if len(values) > 1 else None)
+
+
+def results_words(row, bilateral_words=True):
+    """A block's recorded result in words: "positive", or per joint "left joint negative, right
+    joint positive" (row: an Outcome or an OutcomeRevision); "" when none."""
+    per_joint = row.results_by_side
+    if per_joint:
+        return ", ".join(f"{joint} joint {result}" for joint, result in per_joint)
+    return row.diagnostic_result or ""
+
+
 def _check_days(therapeutic_days):
     if therapeutic_days is not None and not 0 <= therapeutic_days <= MAX_THERAPEUTIC_DAYS:
         raise FieldError("therapeutic_days", f"Enter a number of days from 0 to {MAX_THERAPEUTIC_DAYS}.")
+
+
+def _departures(reading, results, reason):
+    """The timeline's words for results other than the diary's reading ('' when each agrees): the
+    one result as before, or each joint's of a bilateral block; FieldError without a reason. A
+    result not given is not judged."""
+    if not results:
+        return ""
+    if len(results) == 1:
+        (result,) = results.values()
+        return _result_departure(result, reading.suggested_result, reason) if result else ""
+    departing = [(joint, result, reading.diary_result(joint)) for joint, result in results.items()
+                 if result is not None and reading.diary_result(joint) not in (None, result)]
+    if not departing:
+        return ""
+    reason = (reason or "").strip()
+    if not reason:
+        read = " and ".join(f"the {joint} joint {diary.label.lower()}" for joint, _r, diary in departing)
+        recorded = " and ".join(result.label.lower() for _j, result, _d in departing)
+        raise FieldError("reason", f"The diary reads {read}. Give the reason for recording {recorded} instead.")
+    return "; ".join(f"{joint.capitalize()} joint's diagnostic result recorded as {result.value}; the diary read "
+                     f"{diary.value}" for joint, result, diary in departing) + f": {reason}"
 
 
 def _result_departure(result, suggested, reason):
@@ -440,8 +543,9 @@ def _check_nothing_to_come(reading, confirmed):
             "Tick the box to record the outcome now anyway."))
 
 
-def _write(case, actor, result, therapeutic_days, days_reason, next_step, notes, why, version_id, reading):
-    outcome = Outcome(case=case, diagnostic_result=result.value if result else None, therapeutic_days=therapeutic_days,
+def _write(case, actor, results, therapeutic_days, days_reason, next_step, notes, why, version_id, reading):
+    one, per_joint = stored_results(results)
+    outcome = Outcome(case=case, diagnostic_result=one, side_results=per_joint, therapeutic_days=therapeutic_days,
                       diary_therapeutic_days=reading.suggested_days, therapeutic_days_reason=days_reason,
                       per_side=reading.snapshot(), next_step=next_step, notes=(notes or "").strip(),
                       decided_by_id=actor.id, decided_at=utcnow())
@@ -449,7 +553,7 @@ def _write(case, actor, result, therapeutic_days, days_reason, next_step, notes,
     transition(case, "close", actor, reason=why, version_id=version_id, commit=False)
     indication = FOLLOW_ON_INDICATION.get(next_step)
     if indication is not None:
-        outcome.follow_on_case = _open_follow_on(case, indication, actor)
+        outcome.follow_on_case = _open_follow_on(case, indication, actor, follow_on_side(case, per_joint))
     audit.record(audit.Action.CREATE, "outcome", case.id,
                  summary="outcome recorded (diagnostic result, therapeutic duration, next step)"
                  + (f"; duration {therapeutic_days} days against the diary's {reading.suggested_days}"
@@ -460,37 +564,60 @@ def _write(case, actor, result, therapeutic_days, days_reason, next_step, notes,
 
 
 @service
-def correct_outcome(outcome, actor, diagnostic_result, therapeutic_days, days_reason, notes, reason, version_id):
+def correct_outcome(outcome, actor, diagnostic_result, therapeutic_days, days_reason, notes, reason, version_id,
+                    side_results=None):
     """A physician's correction of a recorded outcome: the replaced values are kept as a revision
     with who, when and why, and audited. The duration still needs its own reason where it departs
-    from the diary's reading. Raises FieldError or StaleEdit; nothing is written then."""
+    from the diary's reading. A bilateral block's results are corrected per joint (`side_results`).
+    Raises FieldError or StaleEdit; nothing is written then."""
     check_version(outcome, version_id)
-    result = DiagnosticResult(diagnostic_result) if has_block_result(outcome.case) else None
+    case = outcome.case
+    results = given_results(case, diagnostic_result, side_results)
     reason = (reason or "").strip()
-    _days_ok, _reason_ok, days_reason = each_checked(
-        lambda: _check_days(therapeutic_days), *_correction_checks(outcome, therapeutic_days, days_reason, reason))
-    before = (outcome.diagnostic_result, outcome.therapeutic_days, outcome.therapeutic_days_reason, outcome.notes)
+    _given_ok, _days_ok, _reason_ok, days_reason = each_checked(
+        lambda: _check_given(results), lambda: _check_days(therapeutic_days),
+        *_correction_checks(outcome, therapeutic_days, days_reason, reason))
+    joints = [joint.value for joint in joints_of(case.side)]
+    # What each joint's result is, as read (an outcome recorded before results were kept per joint
+    # has its one result for both): a correction that changes nothing is refused on what it means.
+    read_before = tuple(outcome.result_for(joint) for joint in joints)
+    before = (outcome.diagnostic_result, outcome.side_results, outcome.therapeutic_days,
+              outcome.therapeutic_days_reason, outcome.notes)
     # A therapeutic injection's correction asks no result: one an earlier release let the form
     # record stays as it was (the report and the pages do not read it), never erased by a
     # correction of the days or the notes.
-    kept = result.value if result else (None if has_block_result(outcome.case) else outcome.diagnostic_result)
-    after = (kept, therapeutic_days, days_reason, (notes or "").strip())
-    if before == after:
+    kept = stored_results(results) if results is not None else (outcome.diagnostic_result, outcome.side_results)
+    after = (*kept, therapeutic_days, days_reason, (notes or "").strip())
+    read_after = tuple((results[joint].value for joint in joints) if results is not None else read_before)
+    if (read_before, *before[2:]) == (read_after, *after[2:]):
         raise FieldError("correction_reason", "Nothing was changed: correct a value, or leave the outcome as it is.")
-    db.session.add(OutcomeRevision(outcome=outcome, diagnostic_result=before[0], therapeutic_days=before[1],
-                                   therapeutic_days_reason=before[2], notes=before[3], replaced_at=utcnow(),
-                                   replaced_by_id=actor.id, reason=reason))
-    outcome.diagnostic_result, outcome.therapeutic_days, outcome.therapeutic_days_reason, outcome.notes = after
-    changed = [name for name, old, new in zip(("diagnostic result", "therapeutic duration", "duration reason",
-                                               "notes"), before, after) if old != new]
-    departs = outcome.result_departs_from_diary and before[0] != after[0]
+    db.session.add(OutcomeRevision(outcome=outcome, diagnostic_result=before[0], side_results=before[1],
+                                   therapeutic_days=before[2], therapeutic_days_reason=before[3], notes=before[4],
+                                   replaced_at=utcnow(), replaced_by_id=actor.id, reason=reason))
+    (outcome.diagnostic_result, outcome.side_results, outcome.therapeutic_days, outcome.therapeutic_days_reason,
+     outcome.notes) = after
+    names = ("diagnostic result", "therapeutic duration", "duration reason", "notes")
+    changed = [name for name, old, new in zip(names, (read_before, *before[2:]), (read_after, *after[2:]))
+               if old != new]
+    departs = outcome.result_departs_from_diary and read_before != read_after
+    diary_read = (", ".join(f"{joint} {outcome.diary_result_for(joint)}" for joint in joints
+                            if outcome.side_departs_from_diary(joint)) if outcome.side_results
+                  else outcome.diary_result)
+    keys = ("diagnostic_result", "side_results", "therapeutic_days", "therapeutic_days_reason", "notes")
     audit.record(audit.Action.UPDATE, "outcome", outcome.case_id,
                  summary=f"outcome corrected ({', '.join(changed)}); reason and earlier values kept"
-                 + (f"; the diary read {outcome.diary_result}" if departs else ""), user=actor,
-                 before=dict(zip(("diagnostic_result", "therapeutic_days", "therapeutic_days_reason", "notes"), before)),
-                 after=dict(zip(("diagnostic_result", "therapeutic_days", "therapeutic_days_reason", "notes"), after)))
+                 + (f"; the diary read {diary_read}" if departs else ""), user=actor,
+                 before=_without_empty_sides(dict(zip(keys, before))),
+                 after=_without_empty_sides(dict(zip(keys, after))))
     db.session.commit()
     return outcome
+
+
+def _without_empty_sides(values):
+    """The audit's values as before for a one-sided case (no side_results key when it has none)."""
+    if values.get("side_results") is None:
+        values.pop("side_results")
+    return values
 
 
 def _check_correction_reason(reason):
@@ -498,11 +625,11 @@ def _check_correction_reason(reason):
         raise FieldError("correction_reason", "Say why the outcome is corrected; the earlier values are kept.")
 
 
-def _recording_checks(reading, result, therapeutic_days, reason, days_reason, confirm_early):
+def _recording_checks(reading, results, therapeutic_days, reason, days_reason, confirm_early):
     """Recording's checks against the diary, each returning what is kept (the departure's words,
     the duration's reason) or raising FieldError: the one list for recording and for a form with
     other errors too. A result not given (None) is not judged."""
-    return (lambda: _result_departure(result, reading.suggested_result, reason) if result else "",
+    return (lambda: _departures(reading, results, reason),
             lambda: _days_departure(therapeutic_days, reading.suggested_days, days_reason),
             lambda: _check_nothing_to_come(reading, confirm_early))
 
@@ -513,13 +640,13 @@ def _correction_checks(outcome, therapeutic_days, days_reason, reason):
             lambda: _days_departure(therapeutic_days, outcome.diary_therapeutic_days, days_reason))
 
 
-def recording_problems(case, diagnostic_result, therapeutic_days, reason, days_reason, confirm_early):
+def recording_problems(case, diagnostic_result, therapeutic_days, reason, days_reason, confirm_early,
+                       side_results=None):
     """What recording would still refuse, for a form the form's own checks refused too: named in
     the same answer, not after those are fixed. A value the form refused is None and not judged."""
     reading = read_outcome_diary(case)
-    result = (DiagnosticResult(diagnostic_result) if reading.is_block and diagnostic_result in
-              {r.value for r in DiagnosticResult} else None)
-    return _problems(*_recording_checks(reading, result, therapeutic_days, reason, days_reason,
+    results = given_results(case, diagnostic_result, side_results)
+    return _problems(*_recording_checks(reading, results, therapeutic_days, reason, days_reason,
                                         confirm_early))
 
 
@@ -536,15 +663,51 @@ def _problems(*checks):
     return []
 
 
-def _open_follow_on(case, indication, actor):
-    """The repeat or confirmatory injection as a new referral for the same patient and joint(s),
-    with what carries over from this case; review and eligibility start afresh (the engine then
-    counts this case's injection with its recorded result)."""
+def follow_on_side(case, side_results):
+    """The joint(s) a repeat or confirmatory block is for: of a bilateral block whose joints were
+    recorded apart, the positive joint only; otherwise (no joint positive, or the joints agree)
+    the case's own side, as before."""
+    if side_results and len(set(side_results.values())) > 1:
+        positive = [joint for joint, result in side_results.items() if result == DiagnosticResult.POSITIVE.value]
+        if len(positive) == 1:
+            return Side(positive[0])
+    return Side(case.side)
+
+
+def follow_on_narrowed(outcome):
+    """Why the follow-on case is for one joint of a bilateral block: "for the right joint only (the
+    left joint's block was negative)" as (joint, [(other joint, its result)]), or None."""
+    if outcome is None or not outcome.side_results:
+        return None
+    side = follow_on_side(outcome.case, outcome.side_results)
+    if side == Side(outcome.case.side):
+        return None
+    return side.value, [(joint, result) for joint, result in outcome.results_by_side if joint != side.value]
+
+
+def narrowed_words(outcome, joined=" ("):
+    """ "for the right joint only (the left joint's block was negative)", or ''."""
+    narrowed = follow_on_narrowed(outcome)
+    if narrowed is None:
+        return ""
+    joint, others = narrowed
+    why = ", ".join(f"the {other} joint's block was {result}" for other, result in others)
+    return f"for the {joint} joint only{joined}{why}{')' if joined == ' (' else ''}"
+
+
+def _open_follow_on(case, indication, actor, side=None):
+    """The repeat or confirmatory injection as a new referral for the same patient and joint(s)
+    (`side`: the positive joint of a bilateral block whose joints differ), with what carries over
+    from this case; review and eligibility start afresh (the engine then counts this case's
+    injection with its recorded result)."""
+    side = side or case.side
+    only = (f" It is for the {Side(side).value} joint only: the other joint's block was not positive."
+            if side != case.side else "")
     new = open_case(
-        case.patient, actor, f"Opened from the outcome of case #{case.id}. Diagnosis, conservative care and "
+        case.patient, actor, f"Opened from the outcome of case #{case.id}.{only} Diagnosis, conservative care and "
                              f"examination carried over from case #{case.id}; the risk screen is asked again.",
         f"referral opened from case #{case.id}'s outcome",
-        previous_case_id=case.id, side=case.side, indication=indication,
+        previous_case_id=case.id, side=side, indication=indication,
         payer_profile_code=case.payer_profile_code, physician_id=case.physician_id or actor.id,
         referring_clinician=actor.name[:120], referral_date=clinic_today(), symptom_onset=case.symptom_onset,
         pain_worse_standing=case.pain_worse_standing, pain_worse_walking_uphill=case.pain_worse_walking_uphill,
@@ -601,6 +764,8 @@ def close_reason(case):
     once a correction has changed the result, since that reason explains the result recorded then
     ("recorded as positive; ...") and the correction's own reason is listed with it."""
     outcome = case.outcome
-    if outcome is not None and outcome.revisions and outcome.revisions[0].diagnostic_result != outcome.diagnostic_result:
+    joints = [joint.value for joint in joints_of(case.side)]
+    if outcome is not None and outcome.revisions and any(
+            outcome.revisions[0].result_for(joint) != outcome.result_for(joint) for joint in joints):
         return ""
     return next((row.reason for row in reversed(case.history) if row.action == "close"), "")

@@ -27,6 +27,11 @@ class _Figures:
 
     diagnostic_result = RadioField("Diagnostic result", choices=options(DiagnosticResult),
                                    validators=[InputRequired("Choose the diagnostic result.")])
+    # A bilateral block records one result per joint (the view keeps these two, or the one above).
+    left_result = RadioField("Left joint", choices=options(DiagnosticResult),
+                             validators=[InputRequired("Choose the left joint's diagnostic result.")])
+    right_result = RadioField("Right joint", choices=options(DiagnosticResult),
+                              validators=[InputRequired("Choose the right joint's diagnostic result.")])
     therapeutic_days = StringField("Therapeutic relief lasted (days at 50 % relief or more)",
                                    validators=[whole_days, Length(max=12)],
                                    render_kw={"inputmode": "numeric", "autocomplete": "off"})

@@ -19,6 +19,7 @@ from tracker.formfields import show_on_form
 from tracker.loaders import get_case
 from tracker.refusals import FieldError, StaleEdit
 from tracker.roles import Role
+from tracker.vocab import Side
 from tracker.workflow import State
 
 bp = Blueprint("outcome", __name__)
@@ -33,6 +34,8 @@ def outcome_duration(outcome):
 # A rise in pain reads as one ("pain worse than before (+6)"), never as "-200 %".
 bp.add_app_template_global(relief_words)
 bp.add_app_template_global(pain_rise)
+bp.add_app_template_global(services.results_words, "outcome_results_words")
+bp.add_app_template_global(services.narrowed_words, "follow_on_narrowed_words")
 
 READERS = (Role.PHYSICIAN, Role.COORDINATOR)
 CHANGED = ("This case changed after you opened the form (someone else saved it). Nothing was saved; "
@@ -52,18 +55,36 @@ def _chart(reading):
 
 
 def _for_case(form, case):
-    """The form as this case offers it: a therapeutic injection has no diagnostic result to record."""
+    """The form as this case offers it: a therapeutic injection has no diagnostic result to record;
+    a bilateral block records one per joint (left_result, right_result), a one-sided block one."""
     if not services.has_block_result(case):
         del form.diagnostic_result
+    if not _per_joint(case):
+        del form.left_result
+        del form.right_result
+    else:
+        del form.diagnostic_result
     return form
+
+
+def _per_joint(case):
+    return services.has_block_result(case) and Side(case.side) == Side.BILATERAL
+
+
+def _results_of(form):
+    """(diagnostic_result, side_results) as the form gives them."""
+    if getattr(form, "left_result", None) is not None:
+        return None, {"left": form.left_result.data, "right": form.right_result.data}
+    return (form.diagnostic_result.data if getattr(form, "diagnostic_result", None) is not None else None), None
 
 
 def _prefilled(case, reading):
     suggested = reading.suggested_result
     days = reading.suggested_days
+    per_side = {f"{side}_result": getattr(reading.diary_result(side), "value", None) for side in ("left", "right")}
     return _for_case(OutcomeForm(formdata=None, version_id=case.version_id,
                                  diagnostic_result=suggested.value if suggested else None,
-                                 therapeutic_days="" if days is None else str(days)), case)
+                                 therapeutic_days="" if days is None else str(days), **per_side), case)
 
 
 def _may_record(case):
@@ -73,6 +94,7 @@ def _may_record(case):
 def _correction_form(outcome):
     return _for_case(OutcomeCorrectionForm(
         formdata=None, version_id=outcome.version_id, diagnostic_result=outcome.diagnostic_result,
+        left_result=outcome.result_for("left"), right_result=outcome.result_for("right"),
         days_reason=outcome.therapeutic_days_reason,
         therapeutic_days="" if outcome.therapeutic_days is None else str(outcome.therapeutic_days),
         notes=outcome.notes), outcome.case)
@@ -124,24 +146,30 @@ def _outcome_refused(case, form, refusal):
 def record(case_id):
     case = get_case(case_id, "case.steer")
     form = _for_case(OutcomeForm(), case)
-    result = form.diagnostic_result.data if form.diagnostic_result else None
+    result, side_results = _results_of(form)
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
         _also_show(form, services.recording_problems(
             case, result, getattr(form.therapeutic_days, "days", None), form.reason.data,
-            form.days_reason.data, form.confirm_early.data))
+            form.days_reason.data, form.confirm_early.data, side_results=side_results))
         return _page(case, form, 422)
     on_refusal(lambda refusal: _outcome_refused(case, form, refusal))
     outcome = services.record_outcome(
         case, current_user, result, form.therapeutic_days.days, form.next_step.data,
         notes=form.notes.data, reason=form.reason.data, version_id=form.version_id.data,
-        days_reason=form.days_reason.data, confirm_early=form.confirm_early.data)
+        days_reason=form.days_reason.data, confirm_early=form.confirm_early.data, side_results=side_results)
     if outcome.follow_on_case is not None:
         new = outcome.follow_on_case
-        flash(_("Outcome recorded and case #%(id)s closed. The %(indication)s is case #%(id2)s, referred and "
-                "ready for review.",
-                id=case.id, indication=new.indication.label.lower(), id2=new.id), "success")
+        narrowed = services.narrowed_words(outcome)
+        if narrowed:
+            flash(_("Outcome recorded and case #%(id)s closed. The %(indication)s is case #%(id2)s, %(narrowed)s, "
+                    "referred and ready for review.",
+                    id=case.id, indication=new.indication.label.lower(), id2=new.id, narrowed=narrowed), "success")
+        else:
+            flash(_("Outcome recorded and case #%(id)s closed. The %(indication)s is case #%(id2)s, referred and "
+                    "ready for review.",
+                    id=case.id, indication=new.indication.label.lower(), id2=new.id), "success")
         return redirect(url_for("cases.show", case_id=new.id))
     flash(_("Outcome recorded and case #%(id)s closed.", id=case.id), "success")
     return redirect(url_for("cases.show", case_id=case.id))
@@ -179,8 +207,9 @@ def correct(case_id):
             form.correction_reason.data))
         return _page(case, status=422, correction=form)
     on_refusal(lambda refusal: _correction_refused(case, form, refusal))
-    services.correct_outcome(case.outcome, current_user, form.diagnostic_result.data if form.diagnostic_result else None,
-                             form.therapeutic_days.days,
-                             form.days_reason.data, form.notes.data, form.correction_reason.data, form.version_id.data)
+    result, side_results = _results_of(form)
+    services.correct_outcome(case.outcome, current_user, result, form.therapeutic_days.days,
+                             form.days_reason.data, form.notes.data, form.correction_reason.data, form.version_id.data,
+                             side_results=side_results)
     flash(_("Outcome of case #%(id)s corrected; the earlier values are kept in its history.", id=case.id), "success")
     return redirect(url_for("outcome.physician_view", case_id=case.id, _anchor="outcome"))

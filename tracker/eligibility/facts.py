@@ -91,6 +91,8 @@ def recorded_relief(case, joint, profile=None):
     """An injected case's result and one joint's relief as its outcome records them ({} before the
     outcome).
 
+    - The block's result is the joint's own (Outcome.result_for: a bilateral block records one per
+      joint), so a joint recorded negative reads negative whatever the other joint's result.
     - The peak is the joint's own (Outcome.per_side): the anaesthetic window's for a block, the
       follow-up's for a therapeutic injection (PriorInjection's meaning). When the physician
       recorded a block's result other than this joint's diary reading, the diary's reading comes
@@ -110,7 +112,8 @@ def recorded_relief(case, joint, profile=None):
     # A therapeutic injection records no result (an earlier release's, if any, is not read).
     block = case.indication != Indication.THERAPEUTIC
     peak = side.get(key)
-    departs = block and side.get("diagnostic") is not None and side["diagnostic"] != outcome.diagnostic_result
+    result = outcome.result_for(joint)
+    departs = block and side.get("diagnostic") is not None and side["diagnostic"] != result
     diary_days = side.get("therapeutic_days", outcome.diary_therapeutic_days)
     days = outcome.therapeutic_days if outcome.days_depart_from_diary or not side else diary_days
     if outcome.therapeutic_days is None:
@@ -121,13 +124,13 @@ def recorded_relief(case, joint, profile=None):
         diary_days = _days_at(side, threshold) if side else None
         if days is not None and diary_days is not None:
             days, read_at = min(days, diary_days), threshold
-    return {"diagnostic_result": outcome.diagnostic_result, "peak_relief_percent": peak,
+    return {"diagnostic_result": result, "peak_relief_percent": peak,
             "relief_duration_days": days, "diary_relief_days": diary_days,
             "relief_days_at_percent": None if read_at == threshold else float(read_at),
-            **(_against_the_diary(outcome, side) if departs else {})}
+            **(_against_the_diary(outcome, side, joint) if departs else {})}
 
 
-def _against_the_diary(outcome, side):
+def _against_the_diary(outcome, side, joint):
     """A block's result recorded other than the joint's diary reading: what the diary read, from how
     many scores in the anaesthetic window (None: the scores were not kept), and who recorded the
     result (the physician of the correction that last changed it, else the one who decided)."""
@@ -135,14 +138,14 @@ def _against_the_diary(outcome, side):
     in_window = None if readings is None else sum(
         1 for _, hours, _ in readings if 0 < hours <= ANAESTHETIC_WINDOW_HOURS)
     return {"diary_result": side["diagnostic"], "diary_window_scores": in_window,
-            "recorded_by": _result_recorded_by(outcome).name}
+            "recorded_by": _result_recorded_by(outcome, joint).name}
 
 
-def _result_recorded_by(outcome):
-    """Who set the outcome's diagnostic result as it stands: each correction keeps the values it
+def _result_recorded_by(outcome, joint):
+    """Who set the joint's diagnostic result as it stands: each correction keeps the values it
     replaced, so the result after it is the next correction's kept one, or the outcome's own."""
     who = outcome.decided_by
-    results = [revision.diagnostic_result for revision in outcome.revisions] + [outcome.diagnostic_result]
+    results = [revision.result_for(joint) for revision in outcome.revisions] + [outcome.result_for(joint)]
     for revision, before, after in zip(outcome.revisions, results, results[1:]):
         if before != after:
             who = revision.replaced_by

@@ -259,6 +259,13 @@ class Outcome(db.Model):
     # The computed figures per side when the outcome was recorded:
     # {side: {"diagnostic": ..., "peak_relief": ..., "therapeutic_days": ...}}.
     per_side = db.Column(db.JSON, nullable=False, default=dict)
+    # A bilateral block's diagnostic result per joint, {"left": ..., "right": ...}; NULL for a
+    # one-sided case (and a therapeutic injection), whose one result is diagnostic_result. For a
+    # bilateral block diagnostic_result holds the joints' result only when they agree, and is NULL
+    # when they differ: read a joint's result with result_for(side), never diagnostic_result alone.
+    # A bilateral block recorded before results were kept per joint has NULL here: its one result
+    # stood for both joints, and result_for reads it so.
+    side_results = db.Column(db.JSON)
     next_step = db.Column(choice_enum(NextStep, "next_step"), nullable=False)
     notes = db.Column(db.Text, nullable=False, default="")
     decided_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
@@ -273,6 +280,25 @@ class Outcome(db.Model):
     decided_by = db.relationship("User")
     revisions = db.relationship("OutcomeRevision", back_populates="outcome", order_by="OutcomeRevision.id")
     __mapper_args__ = {"version_id_col": version_id}
+
+    def result_for(self, side):
+        """The diagnostic result recorded for one joint ("left"/"right"): the joint's own for a
+        bilateral block, else the case's one result."""
+        return _result_for(self, side)
+
+    @property
+    def results_by_side(self):
+        """[(side, result)] of a bilateral block recorded per joint, left first; [] otherwise."""
+        return _results_by_side(self)
+
+    def diary_result_for(self, side):
+        """What the diary read for one joint when the outcome was recorded (None: not kept)."""
+        return ((self.per_side or {}).get(str(getattr(side, "value", side))) or {}).get("diagnostic")
+
+    def side_departs_from_diary(self, side):
+        """One joint's recorded result is not what the diary read for it."""
+        read = self.diary_result_for(side)
+        return read is not None and self.result_for(side) != read
 
     @property
     def days_depart_from_diary(self):
@@ -289,8 +315,22 @@ class Outcome(db.Model):
 
     @property
     def result_departs_from_diary(self):
-        """The recorded result, first or corrected, is not what the diary read."""
+        """The recorded result, first or corrected, is not what the diary read (for a bilateral
+        block recorded per joint: for some joint)."""
+        if self.side_results:
+            return any(self.side_departs_from_diary(side) for side in self.side_results)
         return self.diary_result is not None and self.diagnostic_result != self.diary_result
+
+
+def _result_for(row, side):
+    side = str(getattr(side, "value", side))
+    if row.side_results:
+        return row.side_results.get(side)
+    return row.diagnostic_result
+
+
+def _results_by_side(row):
+    return [(side, row.side_results[side]) for side in ("left", "right") if side in (row.side_results or {})]
 
 
 class OutcomeRevision(db.Model):
@@ -304,6 +344,8 @@ class OutcomeRevision(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     outcome_id = db.Column(db.Integer, db.ForeignKey("outcomes.id"), nullable=False, index=True)
     diagnostic_result = db.Column(db.String(16))
+    # The replaced per-joint results of a bilateral block (Outcome.side_results); NULL otherwise.
+    side_results = db.Column(db.JSON)
     therapeutic_days = db.Column(db.Integer)
     therapeutic_days_reason = db.Column(db.Text, nullable=False)
     notes = db.Column(db.Text, nullable=False)
@@ -313,3 +355,11 @@ class OutcomeRevision(db.Model):
 
     outcome = db.relationship("Outcome", back_populates="revisions")
     replaced_by = db.relationship("User")
+
+    def result_for(self, side):
+        """The joint's result this revision replaced (as Outcome.result_for)."""
+        return _result_for(self, side)
+
+    @property
+    def results_by_side(self):
+        return _results_by_side(self)

@@ -1,0 +1,188 @@
+"""A bilateral block's outcome records a diagnostic result per joint (walkthrough finding 2): the
+form asks the left and the right joint's result, each prefilled from that side's diary reading; a
+follow-on case opened from sides that differ injects the positive joint only; eligibility, the
+pages and FHIR read each joint's own result."""
+from tracker.diary.outcome import correct_outcome, record_outcome
+from tracker.eligibility.facts import prior_injections
+from tracker.eligibility.standing import current_assessment
+from tracker.extensions import db
+from tracker.policy import CriterionCode, Status
+from tracker.vocab import Indication, NextStep, Side
+from tracker.workflow import State
+
+from tests.builders import followed_up
+from tests.helpers import by_id, field_error, input_value, is_checked, submit, text, words
+
+# Medicare (75 %): right 5 -> 0 (100 %, positive), left 5 -> 3 (40 %, negative), two scores in the window.
+SIDES_DIFFER = {"t0": {Side.LEFT: 5, Side.RIGHT: 5}, "m30": {Side.LEFT: 3, Side.RIGHT: 0},
+                "h1": {Side.LEFT: 3, Side.RIGHT: 0}}
+# Left 5 -> 3 (negative), right a single score in the window (indeterminate): no joint positive.
+NONE_POSITIVE = {"t0": {Side.LEFT: 5, Side.RIGHT: 5}, "m30": {Side.LEFT: 3, Side.RIGHT: 0},
+                 "h1": {Side.LEFT: 3}}
+
+
+def bilateral_block(gen, physician, scores=SIDES_DIFFER):
+    return followed_up(gen, physician, side=Side.BILATERAL, scores=scores)
+
+
+def post_outcome(client, case_id, **fields):
+    page = text(client.get(f"/cases/{case_id}/diary"))
+    data = {"left_result": "negative", "right_result": "positive", "therapeutic_days": "",
+            "next_step": "discharge", "notes": "", "reason": "", "confirm_early": "y",
+            "version_id": input_value(page, "version_id"), **fields}
+    return submit(client, f"/cases/{case_id}/outcome", {k: v for k, v in data.items() if v is not None},
+                  form_page=f"/cases/{case_id}/diary")
+
+
+def prior_block(repeat):
+    return next(c for c in current_assessment(repeat)[0].criteria if c.code == CriterionCode.PRIOR_POSITIVE_BLOCK)
+
+
+def test_the_form_asks_each_joints_result_prefilled_from_its_own_diary_reading(client, gen, physician, login_as):
+    case = bilateral_block(gen, physician)
+    login_as(physician)
+
+    page = text(client.get(f"/cases/{case.id}/diary"))
+
+    form = words(by_id(page, "outcome-form"))
+    assert "Left joint" in form and "Right joint" in form
+    assert "choose the result for the case" not in form
+    assert is_checked(page, "left_result", "negative") and is_checked(page, "right_result", "positive")
+    assert not is_checked(page, "left_result", "positive")
+    assert "Prefilled from the left side's diary reading: negative." in form
+    assert "Prefilled from the right side's diary reading: positive." in form
+
+
+def test_each_joints_result_is_recorded_and_shown_per_side(client, gen, physician, login_as):
+    case = bilateral_block(gen, physician)
+    login_as(physician)
+
+    response = post_outcome(client, case.id)
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    outcome = case.outcome
+    assert outcome.side_results == {"left": "negative", "right": "positive"}
+    assert outcome.diagnostic_result is None  # the sides differ: no one result for the case
+    assert (outcome.result_for("left"), outcome.result_for("right")) == ("negative", "positive")
+    shown = words(by_id(text(client.get(f"/cases/{case.id}/diary")), "outcome"))
+    assert "Left joint: negative" in shown and "Right joint: positive" in shown
+    panel = words(text(client.get(f"/cases/{case.id}")))
+    assert "Diagnostic result left joint negative, right joint positive" in panel
+
+
+def test_a_missing_joints_result_is_refused_next_to_its_field_and_the_rest_is_kept(client, gen, physician, login_as):
+    case = bilateral_block(gen, physician)
+    login_as(physician)
+
+    response = post_outcome(client, case.id, left_result=None, notes="both joints injected")
+
+    assert response.status_code == 422
+    page = text(response)
+    assert field_error(page, "left_result") == "Choose the left joint's diagnostic result."
+    assert field_error(page, "right_result") is None
+    assert is_checked(page, "right_result", "positive") and "both joints injected" in page
+    db.session.expire_all()
+    assert case.outcome is None
+
+
+def test_a_joints_result_other_than_its_diary_reading_needs_the_reason(client, gen, physician, login_as):
+    case = bilateral_block(gen, physician)
+    login_as(physician)
+
+    refused = post_outcome(client, case.id, left_result="positive")
+
+    assert refused.status_code == 422
+    assert field_error(text(refused), "reason") == ("The diary reads the left joint negative. Give the reason "
+                                                     "for recording positive instead.")
+    done = post_outcome(client, case.id, left_result="positive", reason="Outside records: complete relief.")
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert case.outcome.side_results == {"left": "positive", "right": "positive"}
+    assert case.outcome.diagnostic_result == "positive"
+    shown = words(by_id(text(client.get(f"/cases/{case.id}/diary")), "outcome"))
+    assert "Left joint: positive the diary read negative" in shown
+    assert "Left joint's diagnostic result recorded as positive; the diary read negative" in shown
+
+
+def test_a_repeat_after_sides_that_differ_injects_the_positive_joint_only(client, gen, physician, login_as):
+    case = bilateral_block(gen, physician)
+    login_as(physician)
+
+    response = post_outcome(client, case.id, next_step="repeat_injection")
+
+    db.session.expire_all()
+    new = case.outcome.follow_on_case
+    assert (new.side, new.indication) == (Side.RIGHT, Indication.THERAPEUTIC)
+    page = words(text(client.get(response.location)))
+    assert (f"The therapeutic injection is case #{new.id}, for the right joint only (the left joint's block was "
+            f"negative), referred and ready for review.") in page
+    assert "for the right joint only: the left joint's block was negative" in page
+    # The joint whose block failed reads Not met, as recorded: never one override away.
+    left = gen.case(patient=case.patient, side=Side.LEFT, indication=Indication.THERAPEUTIC,
+                    state=State.UNDER_REVIEW)
+    criterion = prior_block(left)
+    assert criterion.status == Status.NOT_MET
+    assert "recorded positive" not in criterion.evidence
+    assert prior_block(new).status == Status.MET
+
+
+def test_a_confirmatory_block_after_sides_with_none_positive_keeps_both_joints(client, gen, physician, login_as):
+    case = bilateral_block(gen, physician, scores=NONE_POSITIVE)
+    login_as(physician)
+
+    response = post_outcome(client, case.id, right_result="indeterminate", next_step="confirmatory_block")
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert case.outcome.follow_on_case.side == Side.BILATERAL
+
+
+def test_each_joints_recorded_result_is_what_eligibility_reads(gen, physician):
+    case = bilateral_block(gen, physician)
+    record_outcome(case, physician, None, None, NextStep.DISCHARGE, version_id=case.version_id,
+                   confirm_early=True, side_results={"left": "negative", "right": "positive"})
+    db.session.expire_all()
+
+    repeat = gen.case(patient=case.patient, side=Side.BILATERAL, indication=Indication.THERAPEUTIC,
+                      state=State.UNDER_REVIEW)
+    by_joint = {p.side: p for p in prior_injections(repeat)}
+    assert (by_joint["left"].diagnostic_result, by_joint["left"].diary_result) == ("negative", None)
+    assert (by_joint["right"].diagnostic_result, by_joint["right"].diary_result) == ("positive", None)
+    criterion = prior_block(repeat)
+    assert criterion.status == Status.NOT_MET
+    assert "(left)" in criterion.shortfall and "(right)" not in criterion.shortfall
+
+
+def test_a_correction_changes_one_joints_result_and_the_history_keeps_both(client, gen, physician, login_as):
+    case = bilateral_block(gen, physician)
+    login_as(physician)
+    post_outcome(client, case.id)
+    page = text(client.get(f"/cases/{case.id}/diary"))
+    correction = by_id(page, "correct-outcome")
+    assert correction.find("input", attrs={"name": "left_result", "value": "negative", "checked": True})
+
+    done = submit(client, f"/cases/{case.id}/outcome/correct",
+                  {"left_result": "indeterminate", "right_result": "positive", "therapeutic_days": "",
+                   "days_reason": "", "notes": "", "correction_reason": "The 1-hour call was about the right side.",
+                   "version_id": input_value(page, "version_id")}, form_page=f"/cases/{case.id}/diary")
+
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert case.outcome.side_results == {"left": "indeterminate", "right": "positive"}
+    [revision] = case.outcome.revisions
+    assert revision.side_results == {"left": "negative", "right": "positive"}
+    shown = words(by_id(text(client.get(f"/cases/{case.id}/diary")), "outcome-revisions"))
+    assert "Before: result left joint negative, right joint positive" in shown
+
+
+def test_a_correction_missing_a_joints_result_is_refused_next_to_it(gen, physician):
+    case = bilateral_block(gen, physician)
+    record_outcome(case, physician, None, None, NextStep.DISCHARGE, version_id=case.version_id,
+                   confirm_early=True, side_results={"left": "negative", "right": "positive"})
+    from tracker.refusals import FieldError
+    import pytest
+    with pytest.raises(FieldError) as refused:
+        correct_outcome(case.outcome, physician, None, None, "", "", "why", case.outcome.version_id,
+                        side_results={"left": None, "right": "positive"})
+    assert "Choose the left joint's diagnostic result." in str(refused.value)
