@@ -443,3 +443,62 @@ def test_the_merge_says_when_the_patient_now_has_two_open_cases_for_the_same_joi
     assert (f"Two open cases for the same joint: case {booked.id} (left, diagnostic block, scheduled) and case "
             f"{later.id} (bilateral, therapeutic injection, referred)") in shown
     assert shown.count("Two open cases for the same joint") == 1
+
+
+def _noon(day):
+    from datetime import datetime, time
+
+    from tracker.timeutil import clinic_zone
+    return datetime.combine(day, time(12), clinic_zone())
+
+
+def test_a_closed_block_over_the_cap_once_a_merge_brings_earlier_injections_says_so_with_the_caps_reports_day(
+        client, coordinator, gen):
+    """Her bilateral block (yesterday, noon clinic time) was within Medicare's 2 diagnostic blocks a
+    year; the duplicate record carried two blocks given elsewhere (300 and 200 days ago). After the
+    merge the closed case says the injection was over the cap, gives the day Reports › Caps gives
+    for her next block, and offers no re-evaluation it could not do."""
+    from tests.builders import make_procedure
+    from tracker.models import CaseHistory, OutsideInjection, ProcedureRecord
+    from tracker.policy.engine import next_session_day
+    from tracker.reports import figures
+    from tracker.reports.figures import Filters
+    from tracker.timeutil import clinic_today
+
+    today = clinic_today()
+    injected = today - timedelta(days=1)
+    kept = gen.patient(mrn="W-7001", family_name="Núñez Peña", given_name="María José", date_of_birth=date(1952, 7, 14))
+    duplicate = gen.patient(mrn="W-7002", family_name="Nunes Pena", given_name="Maria Jose",
+                            date_of_birth=date(1952, 7, 14))
+    # Booked on an eligible verdict while her record held no earlier block.
+    record = make_procedure(patient=kept, side=Side.BILATERAL, steps="all", sign=True)
+    case = record.case
+    record.started_at = _noon(injected)
+    db.session.execute(db.update(CaseHistory).where(CaseHistory.case_id == case.id,
+                                                    CaseHistory.action == "start_procedure").values(at=_noon(injected)))
+    case.state = State.CLOSED
+    db.session.commit()
+    outside = [today - timedelta(days=300), today - timedelta(days=200)]
+    for day in outside:
+        db.session.add(OutsideInjection(patient=duplicate, performed_on=day, side=Side.LEFT,
+                                        indication=Indication.DIAGNOSTIC, place="Hillside Spine", source="letter"))
+    db.session.commit()
+
+    assert _merge(client, kept, duplicate).status_code == 302
+
+    [caps_row] = [row for row in figures.caps(Filters(start=today, end=today, default_profile="MEDICARE_LCD_2023"))
+                  .figures[0].rows if row[1] == "W-7001"]
+    next_day = next_session_day(sorted([*outside, injected]), 2, today)
+    assert (caps_row[5], caps_row[6], caps_row[7]) == (3, 2, next_day)
+    page = client.get(f"/cases/{case.id}")
+    html = page.get_data(as_text=True)
+    shown = words(page)
+    assert f"diagnostic cap: this injection made 3 of 2 (patient), next from {next_day.isoformat()}" in shown
+    assert "diagnostic cap 2 of 2" not in shown
+    # What it means, plainly, where a closed case can do nothing.
+    assert "Re-evaluate" not in shown and "re-evaluate" not in shown
+    assert 'action="/cases/%d/evaluate"' % case.id not in html
+    assert (f"The injection of {injected.isoformat()} was given on this verdict, which is kept as it was. Counted with "
+            f"the facts as they now stand, it did not meet: diagnostic cap: "
+            f"this injection made 3 of 2 (patient), next from {next_day.isoformat()}. Check the claim against the "
+            "payer's cap.") in shown

@@ -618,7 +618,7 @@ def test_an_injection_exactly_twelve_months_ago_has_left_the_rolling_year():
     assert status(case(), MEDICARE, [a_year_ago, recent], CriterionCode.DIAGNOSTIC_CAP) == MET
     found = criterion(case(), MEDICARE, [a_year_less_a_day, recent], CriterionCode.DIAGNOSTIC_CAP)
     assert found.status == NOT_MET
-    assert found.shortfall == "diagnostic cap 2 of 2 (patient), next from 2024-06-16"
+    assert found.shortfall == "diagnostic cap: this would be 3 of 2 (patient), next from 2024-06-16"
 
 
 def test_a_block_on_29_february_leaves_the_rolling_year_on_1_march():
@@ -630,6 +630,28 @@ def test_a_block_on_29_february_leaves_the_rolling_year_on_1_march():
     assert found.status == NOT_MET
     assert found.shortfall.endswith("next from 2025-03-01")
     assert status(case(as_of=date(2025, 3, 1)), MEDICARE, prior, CriterionCode.DIAGNOSTIC_CAP) == MET
+
+
+def test_the_cap_shortfall_says_the_count_its_evidence_says():
+    found = criterion(case(), MEDICARE, [injection(300), injection(100)], CriterionCode.DIAGNOSTIC_CAP)
+    assert "this would be 3 of 2 (patient)" in found.evidence
+    assert found.shortfall.startswith("diagnostic cap: this would be 3 of 2 (patient), next from ")
+
+
+def test_a_case_already_injected_counts_its_own_injection_for_the_next_session():
+    """Its injection is given: the next session is when the count with it drops below the cap (as
+    Reports › Caps gives it), not when the count before it would have."""
+    from tracker.policy.engine import next_session_day
+
+    prior = [injection(300), injection(100)]
+    found = criterion(case(injected_on=AS_OF), MEDICARE, prior, CriterionCode.DIAGNOSTIC_CAP)
+    assert found.status == NOT_MET
+    with_it = [AS_OF - timedelta(days=300), AS_OF - timedelta(days=100), AS_OF]
+    assert found.shortfall == (f"diagnostic cap: this injection made 3 of 2 (patient), next from "
+                               f"{next_session_day(with_it, 2, AS_OF).isoformat()}")
+    assert next_session_day(with_it, 2, AS_OF) == date(2025, 3, 7)  # the one 100 days ago leaves
+    # The evidence (what a verdict stores and compares) reads as before.
+    assert found.evidence == criterion(case(), MEDICARE, prior, CriterionCode.DIAGNOSTIC_CAP).evidence
 
 
 # --- spacing -----------------------------------------------------------------------------------

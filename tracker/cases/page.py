@@ -8,10 +8,13 @@ from sqlalchemy.orm import joinedload, selectinload
 from tracker.cases.forms import TransitionForm
 from tracker.cases.services import guard_facts
 from tracker.cases.summary import case_summary
+from tracker.eligibility.facts import injection_day
 from tracker.eligibility.forms import EvaluateForm, OverrideForm
 from tracker.eligibility.standing import (clinic_default_profile_code, current_assessment, may_evaluate,
                                           profile_for, staleness)
 from tracker.extensions import db
+from tracker.policy.engine import Status
+from tracker.policy.profiles import CriterionCode
 from tracker.models import (Appointment, Case, CaseHistory, EligibilityVerdict, Outcome, Patient,
                             ProcedureRecord)
 from tracker.roles import Role
@@ -40,6 +43,8 @@ PAGE_LOAD = (
     selectinload(Case.appointments).options(joinedload(Appointment.room), joinedload(Appointment.physician)),
 )
 
+CAP_CRITERIA = frozenset({CriterionCode.DIAGNOSTIC_CAP, CriterionCode.THERAPEUTIC_CAP})
+
 
 def render_case(case, override_form=None, status=200, refused_transition=None):
     """The case page: everything captured so far, the verdict with its criteria, the timeline.
@@ -52,7 +57,10 @@ def render_case(case, override_form=None, status=200, refused_transition=None):
     # every read would ask the database again).
     default_code = clinic_default_profile_code()
     verdict = case.current_verdict
-    today = current_assessment(case, default_code)  # evaluated once for the whole page
+    # Evaluated once for the whole page; a case whose injection is given, on the day it was given
+    # (what it was given on, with the facts as they now stand).
+    injected_on = injection_day(case)
+    today = current_assessment(case, default_code, as_of=injected_on)
     stale_reason = staleness(case, verdict, today, default_code)
     booking_problems = []
     if case.state == State.ELIGIBLE:
@@ -74,7 +82,8 @@ def render_case(case, override_form=None, status=200, refused_transition=None):
         refused_transition=refused_transition,
         verdict=verdict, stale=stale_reason is not None, stale_reason=stale_reason,
         booking_problems=booking_problems,
-        assessment=today[0], can_evaluate=can_evaluate,
+        assessment=today[0], can_evaluate=can_evaluate, injected_on=injected_on,
+        over_cap=any(c.code in CAP_CRITERIA and c.status == Status.NOT_MET for c in today[0].criteria),
         evaluate_form=EvaluateForm(version_id=case.version_id) if can_evaluate else None,
         override_form=override_form or (OverrideForm(version_id=case.version_id) if may_override else None),
     ), status

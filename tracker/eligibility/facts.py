@@ -33,7 +33,16 @@ def case_facts(case, as_of):
         ongoing_active_rehab=case.ongoing_active_rehab,
         red_flags_screened=risk.red_flags_screened if risk else None,
         red_flags_present=risk.red_flags_present if risk and risk.red_flags_screened else None,
+        injected_on=injection_day(case),
     )
+
+
+def injection_day(case):
+    """The clinic day the case's injection was given (its checklist started), None before."""
+    if case.state not in INJECTED_STATES:
+        return None
+    started = [h.at for h in case.history if h.action == "start_procedure"]
+    return to_clinic(started[-1]).date() if started else None
 
 
 def _positive_tests(exam):
@@ -67,10 +76,9 @@ def patient_injections(patient, profile=None, leave_out=None):
     for other in patient.cases:
         if (leave_out is not None and other.id == leave_out.id) or other.state not in INJECTED_STATES:
             continue
-        started = [h.at for h in other.history if h.action == "start_procedure"]
-        if not started:
+        performed_on = injection_day(other)
+        if performed_on is None:
             continue
-        performed_on = to_clinic(started[-1]).date()
         injections += [PriorInjection(performed_on=performed_on, side=joint.value, indication=other.indication.value,
                                       **recorded_relief(other, joint.value, profile))
                        for joint in joints_of(other.side)]
@@ -186,7 +194,8 @@ def fingerprint(facts, prior, profile):
     """A digest of what the engine reads, leaving out the day: a verdict is stale when the facts,
     the earlier injections or the profile change, not merely because a day has passed."""
     material = {
-        "facts": {k: v for k, v in dataclasses.asdict(facts).items() if k != "as_of"},
+        # Nor the day of the case's own injection: the criteria's statuses and evidence never read it.
+        "facts": {k: v for k, v in dataclasses.asdict(facts).items() if k not in ("as_of", "injected_on")},
         # An own injection's digest reads as before the outside ones could be recorded.
         # So does a block recorded as the diary read it (the diary's reading is kept only against it).
         # Who recorded a block's result is named in the evidence but is no fact about the block: a

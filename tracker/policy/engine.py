@@ -504,10 +504,15 @@ def _cap(
             f"this would be {len(sessions) + 1} of {maximum} ({scope})"
         )
         if not within:
-            # The session whose leaving the window brings the count below the cap.
-            next_allowed = _leaves_rolling_year(sessions[len(sessions) - maximum])
+            # The same count as the evidence. The next session is the day the count in the window
+            # drops below the cap (as Reports › Caps gives it): once this case's injection is given,
+            # counting it.
+            given = facts.injected_on
+            counted = sorted({*sessions, given}) if given and given > _rolling_year_start(facts.as_of) else sessions
+            next_allowed = next_session_day(counted, maximum, facts.as_of)
+            made = "this injection made" if given else "this would be"
             shortfalls.append(
-                f"{kind} cap {len(sessions)} of {maximum} ({scope}), next from {next_allowed.isoformat()}"
+                f"{kind} cap: {made} {len(sessions) + 1} of {maximum} ({scope}), next from {next_allowed.isoformat()}"
             )
     # An injection given elsewhere is named, so the reader sees where the count comes from.
     year_start = _rolling_year_start(facts.as_of)

@@ -108,6 +108,9 @@ class CaseFacts:
     ongoing_active_rehab: bool | None = None
     red_flags_screened: bool | None = None
     red_flags_present: bool | None = None
+    # The day this case's own injection was given (its checklist started), None before: a cap's
+    # next session then counts it. No criterion's status or evidence reads it.
+    injected_on: date | None = None
 
     def __post_init__(self):
         Side(self.side)
