@@ -411,9 +411,11 @@ def test_signing_the_procedure_creates_the_schedule_and_closes_the_baseline(gen)
         db.select(DiaryPoint).filter_by(case_id=record.case_id)).scalars()}
     assert set(points) == {"t0", "m15", "m30", "h1", "h2", "h3", "h4", "h5", "h6", "d1", "d2", "d7", "w2",
                            "w6", "mo3", "mo6", "mo12"}
-    assert points["t0"].closes_at == record.started_at
-    assert points["h2"].due_at == record.started_at + timedelta(hours=2)
-    assert points["h2"].opens_at == record.started_at + timedelta(hours=1, minutes=45)
+    # Timed from the injection (the injectate step's first save), not from the start.
+    assert record.injected_at > record.started_at
+    assert points["t0"].closes_at == record.injected_at
+    assert points["h2"].due_at == record.injected_at + timedelta(hours=2)
+    assert points["h2"].opens_at == record.injected_at + timedelta(hours=1, minutes=45)
 
 
 def test_booking_opens_the_baseline(client, gen, login_as):

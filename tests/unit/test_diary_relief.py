@@ -321,3 +321,30 @@ def test_relief_is_shown_as_a_percentage_or_as_pain_worse_than_before(baseline, 
 
 def test_undefined_relief_is_shown_as_nothing():
     assert relief_words(0, percent_relief(0, 3)) is None
+
+
+# ------------------------------------------------------------------ the kept span's timing
+
+def _points_timed_from(injected_at, codes):
+    """diary_points rows (id, code, due_at, opens_at, closes_at) of the default schedule timed from `injected_at`."""
+    from tracker.diary.schedule import due_times
+
+    dues = {due.point.code: due for due in due_times(DEFAULT_SCHEDULE, injected_at)}
+    return [(n, code, dues[code].due_at, dues[code].opens_at, dues[code].closes_at) for n, code in enumerate(codes)]
+
+
+def test_a_kept_span_is_timed_from_the_moment_the_diarys_points_were_timed_from():
+    """Signed since the injectate rule: the points run from the injection, 12 minutes after the start
+    the span is also given; signed before it, they run from the start and so does the span."""
+    from datetime import datetime, timedelta, timezone
+
+    from tracker.diary.kept import spans_of_case
+
+    started = datetime(2026, 12, 1, 17, 0, tzinfo=timezone.utc)
+    injected = started + timedelta(minutes=12)
+    for timed_from in (injected, started):
+        points = _points_timed_from(timed_from, ["d1", "d7"])
+        entries = [(0, "left", 2, timed_from + timedelta(days=1), False),
+                   (1, "left", 3, timed_from + timedelta(days=7), False)]
+        [row] = spans_of_case(None, "left", started, 8, points, entries)
+        assert row["injected_at"] == timed_from and row["lasted_days"] == 7

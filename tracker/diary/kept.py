@@ -3,10 +3,12 @@
 The reports page cannot read a year of diary scores in time order for every injected side each time
 it is opened, so each side's span is kept in `relief_spans`: the whole days relief lasted at 50 % or
 more and whether it ended (relief fell below) or the diary stopped while it held (censored), with
-the injection's start (the report's period column). It is read by the same functions as the
+the injection's time (the report's period column). It is read by the same functions as the
 physician's diary reading (tracker/diary/outcome.py): `follow_up_readings` picks and times the
 scores, `tracker.diary.relief.relief_span` reads the run, so the report and the diary cannot
-disagree.
+disagree. The injection's time is read as the diary reads it: from the case's stored points, which
+were timed from it at signing (the injectate step since that rule; the procedure's start for a
+diary signed before, whose points keep that timing).
 
 `keep_relief(case)` rewrites a case's rows in the transaction of the change that alters them: a
 diary entry saved or corrected, the procedure signed, the examination's baseline changed (it stands
@@ -71,13 +73,21 @@ def _due(point, due_at, opens_at, closes_at):
     return Due(point, _utc(due_at) or end, _utc(opens_at), end)
 
 
+def timed_from(stored: Iterable[tuple]) -> datetime | None:
+    """The moment a case's post-injection points were timed from (the injection, as the diary's
+    `PointView.injected_at` reads it), from (time point, due_at, ...) tuples; None without one."""
+    return next((_utc(due_at) - point.offset for point, due_at, *_ in stored
+                 if point.offset is not None and due_at is not None), None)
+
+
 def spans_of_case(profile_code: str | None, case_side: str, injected_at: datetime, exam_baseline: int | None,
                   points: Iterable[tuple], entries: Iterable[tuple]) -> list[dict]:
     """The relief_spans rows of one injected case.
 
     ``points``: (point id, point code, due_at, opens_at, closes_at); ``entries``: (point id, side,
-    score, felt_at, late). A side with nothing to judge by (no follow-up score, no baseline or a
-    baseline of 0) has no row.
+    score, felt_at, late). The injection's time is the one the points were timed from;
+    ``injected_at`` stands in only for a case without a post-injection point (which has no span).
+    A side with nothing to judge by (no follow-up score, no baseline or a baseline of 0) has no row.
     """
     stored = {point_id: (point_of(profile_code, code), due_at, opens_at, closes_at)
               for point_id, code, due_at, opens_at, closes_at in points}
@@ -85,7 +95,7 @@ def spans_of_case(profile_code: str | None, case_side: str, injected_at: datetim
     for point_id, side, score, felt_at, late in entries:
         if point_id in stored:
             by_side.setdefault(side, []).append((stored[point_id], score, felt_at, late))
-    injected_at = _utc(injected_at)
+    injected_at = timed_from(stored.values()) or _utc(injected_at)
     rows = []
     for side in joints_of(case_side):
         mine = by_side.get(side.value, [])
@@ -102,18 +112,20 @@ def spans_of_case(profile_code: str | None, case_side: str, injected_at: datetim
 
 def keep_relief(case):
     """Rewrite the case's kept relief spans from its diary now (the caller commits). A case without
-    a signed procedure has none."""
+    a signed procedure has none. Timed from the injection as its diary's points are."""
     from tracker.extensions import db
     from tracker.models import DiaryEntry, DiaryPoint, Examination, ProcedureRecord, ReliefSpan
     from tracker.models.procedure import ProcedureStatus
 
     db.session.flush()
     db.session.execute(db.delete(ReliefSpan).where(ReliefSpan.case_id == case.id))
-    injected_at = db.session.execute(
+    # The start only stands in for a case without post-injection points (spans_of_case): a signed
+    # case has them, timed from its injection.
+    started_at = db.session.execute(
         db.select(ProcedureRecord.started_at).where(ProcedureRecord.case_id == case.id,
                                                     ProcedureRecord.status == ProcedureStatus.SIGNED)
         .order_by(ProcedureRecord.started_at.desc()).limit(1)).scalar_one_or_none()
-    if injected_at is None:
+    if started_at is None:
         return
     points = db.session.execute(
         db.select(DiaryPoint.id, DiaryPoint.point_code, DiaryPoint.due_at, DiaryPoint.opens_at, DiaryPoint.closes_at)
@@ -123,7 +135,7 @@ def keep_relief(case):
         .where(DiaryEntry.case_id == case.id)).all()
     exam_baseline = db.session.execute(
         db.select(Examination.baseline_nrs).where(Examination.case_id == case.id)).scalar_one_or_none()
-    for row in spans_of_case(case.payer_profile_code, case.side, injected_at, exam_baseline, points, entries):
+    for row in spans_of_case(case.payer_profile_code, case.side, started_at, exam_baseline, points, entries):
         db.session.add(ReliefSpan(case_id=case.id, **row))
     db.session.flush()
 
@@ -134,7 +146,9 @@ BATCH = 5000
 def keep_all(conn):
     """Write every signed case's spans into the (empty) relief_spans table through `conn`, with plain
     SQL and `spans_of_case`, a batch of cases at a time: the migration's backfill, and the
-    benchmarks' after a fill in SQL."""
+    benchmarks' after a fill in SQL. Each span is timed from the injection its diary's points were
+    timed from (`spans_of_case`); the procedure's start read here only stands in for a case without
+    one (the migrations that call this predate the injectate step's time)."""
     from itertools import groupby
 
     from sqlalchemy import text

@@ -130,6 +130,14 @@ class ProcedureRecord(db.Model):
         a correction of the sign-out does not move it."""
         return min((row.first_recorded_at for row in self.steps if row.step == Step.SIGN_OUT), default=None)
 
+    @property
+    def injected_at(self):
+        """When the injection was given (None before it): the injectate step's first save, for a
+        bilateral case the later joint's, so each post-injection diary point falls at least its
+        offset after each joint's injection. The pain diary's points are timed from here, not from
+        the start; a correction of the injectate does not move it."""
+        return max((row.first_recorded_at for row in self.steps if row.step == Step.INJECTATE), default=None)
+
 
 class ProcedureStep(db.Model):
     """One step as saved, stamped with the time and person of its first save and of its last: a

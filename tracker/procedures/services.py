@@ -530,8 +530,9 @@ def sign(record, actor, version_id, entries=None, now=None):
         record.appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="done"))
     db.session.flush()
     transition(record.case, "sign_procedure", actor, commit=False, at=now)
-    # The diary goes live with the signature: its points are timed from the injection's start.
-    diary.start_follow_up(record.case, injected_at=record.started_at,
+    # The diary goes live with the signature: its points are timed from the injection (the injectate
+    # step), not from the start, so the 15-minute score is never due before the patient leaves the table.
+    diary.start_follow_up(record.case, injected_at=record.injected_at or record.started_at,
                           opened_at=record.appointment.created_at if record.appointment else None)
     # The reports' relief span is timed from the injection (a baseline alone gives none yet).
     keep_relief(record.case)

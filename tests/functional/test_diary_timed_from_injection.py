@@ -1,0 +1,155 @@
+"""The pain diary's post-injection points are timed from the injection, the moment the injectate
+step was first recorded (for a bilateral case the later joint's), not from Start procedure: on a
+procedure of usual length the "15 minutes after" score is still to come when the record is signed,
+and the patient gives it 15 minutes after the injection. Driven through the checklist's forms (CSRF
+on) on a clock set to noon of a clinic day (America/New_York), so it reads the same at any hour."""
+import sys
+from datetime import timedelta
+
+import pytest
+
+import tracker.timeutil
+from tracker.diary import links
+from tracker.diary import services as diary_services
+from tracker.extensions import db
+from tracker.models import DiaryEntry, DiaryLink, DiaryPoint, Examination, ProcedureRecord, ReliefSpan
+from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS
+from tracker.timeutil import format_clinic
+from tracker.vocab import Side, joints_of
+from tracker.workflow import State
+
+from tests.builders import answers_for, checklist_url, clinic_at, post_step
+from tests.helpers import soup, submit, text, words
+
+from tests.functional.test_procedure_checklist import answered
+
+START_MINUTES = {"sign_in": 1, "time_out": 2, "positioning": 3, "skin_prep": 5, "fluoroscopy": 7, "contrast": 9,
+                 "injectate": 12, "sign_out": 14}
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Sets the app's clock (every module's `utcnow`) to `clock.at`."""
+    real = tracker.timeutil.utcnow
+
+    class Clock:
+        at = None
+
+        def set(self, moment):
+            self.at = moment
+
+    fixed = Clock()
+    now = lambda: fixed.at or real()  # noqa: E731 (the real clock until set)
+    for name, module in list(sys.modules.items()):
+        if (name == "tracker" or name.startswith("tracker.")) and getattr(module, "utcnow", None) is real:
+            monkeypatch.setattr(module, "utcnow", now)
+    return fixed
+
+
+def booked_at_noon(gen, physician, side, noon):
+    case = gen.case(state=State.SCHEDULED, physician_id=physician.id, side=side)
+    db.session.add(Examination(case_id=case.id, baseline_nrs=7, pain_below_l5=True))  # the relief's baseline
+    answered(gen, case)
+    gen.appointment(case, physician=physician, starts_at=noon - timedelta(minutes=5), consent_obtained=True,
+                    day_of_check_done=True)
+    diary_services.ensure_baseline(case, noon - timedelta(days=1))  # open from the booking
+    db.session.commit()
+    return case
+
+
+def walk_the_checklist(doctor, case, clock, noon, minutes=START_MINUTES):
+    """Start at noon, then save each step (each joint's needle steps) at `noon + minutes[step]`
+    (a {step: {side: minutes}} entry times each joint apart), through the checklist's forms."""
+    clock.set(noon)
+    response = submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
+                      form_page=checklist_url(case.id))
+    assert response.status_code == 302, text(response)
+    for step in STEPS:
+        joints = joints_of(case.side) if step in PER_SIDE_STEPS else [None]
+        for joint in joints:
+            at = minutes[step.value]
+            at = at[joint.value] if isinstance(at, dict) else at
+            clock.set(noon + timedelta(minutes=at))
+            answers = answers_for(step.value, case.side)
+            response = post_step(doctor, case.id, step.value, answers, side=joint and joint.value)
+            assert response.status_code == 302, text(response)
+    db.session.expire_all()
+    return db.session.execute(db.select(ProcedureRecord).filter_by(case_id=case.id)).scalar_one()
+
+
+def sign_at(doctor, record, clock, moment):
+    clock.set(moment)
+    return submit(doctor, f"/cases/{record.case_id}/procedure/sign", {"version_id": record.version_id},
+                  form_page=checklist_url(record.case_id), follow_redirects=True)
+
+
+def point(case, code):
+    db.session.expire_all()
+    return db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code=code)).scalar_one()
+
+
+def diary_rows(page):
+    """The case page's diary table: {time point: (window, status)}."""
+    table = soup(page).find("section", id="diary").find("table")
+    return {words(row.th): tuple(words(cell) for cell in row.find_all("td")[:2]) for row in table.tbody.find_all("tr")}
+
+
+def patient_link(case, moment):
+    link = DiaryLink(case_id=case.id, created_by_id=case.created_by_id, created_at=moment,
+                     expires_at=moment + timedelta(days=30))
+    db.session.add(link)
+    db.session.commit()
+    return links.sign(link)
+
+
+def test_the_15_minute_score_is_timed_from_the_injectate_and_still_to_come_at_signing(
+        client, gen, doctor, physician, clock):
+    noon = clinic_at(0, 12)
+    case = booked_at_noon(gen, physician, Side.RIGHT, noon)
+    record = walk_the_checklist(doctor, case, clock, noon)
+    injected = noon + timedelta(minutes=12)
+    assert record.injected_at == injected
+
+    signed = sign_at(doctor, record, clock, noon + timedelta(minutes=16))
+
+    page = text(signed)
+    assert "Procedure record signed: 14 minutes. The case is now in follow-up." in page
+    assert "the first score is due 15 minutes after the injection." in page
+    first = point(case, "m15")
+    assert first.due_at == noon + timedelta(minutes=27), "15 minutes after the injectate, not after the start"
+    assert (first.opens_at, first.closes_at) == (noon + timedelta(minutes=22), noon + timedelta(minutes=34))
+    assert point(case, "t0").closes_at == injected, "the baseline is the pain before the injection"
+    assert point(case, "h1").due_at == injected + timedelta(hours=1)
+    rows = diary_rows(text(doctor.get(f"/cases/{case.id}")))
+    assert rows["15 minutes after"] == (
+        f"{format_clinic(noon + timedelta(minutes=22), '%d %b %H:%M')} – "
+        f"{format_clinic(noon + timedelta(minutes=34), '%d %b %H:%M')}", "Not open yet")
+    assert [label for label, (_, status) in rows.items() if status == "Missed"] == ["Before the injection"], \
+        "no post-injection point is missed at signing (only the baseline nobody gave)"
+
+    # 15 minutes after the injection, the patient gives it through their link, on time.
+    token = patient_link(case, noon + timedelta(minutes=17))
+    clock.set(noon + timedelta(minutes=27))
+    assert "15 minutes after" in words(soup(text(client.get(f"/d/{token}"))).find("h2", class_="due-title"))
+    saved = submit(client, f"/d/{token}", {"point": "m15", "score": "2"}, follow_redirects=True)
+    assert "Thank you: your “15 minutes after” score is saved." in text(saved)
+    entry = db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id, point_id=first.id)).scalar_one()
+    assert (entry.score, entry.late) == (2, False)
+    # The reports' relief span is timed from the same moment as the diary.
+    clock.set(injected + timedelta(days=1))
+    assert submit(client, f"/d/{token}", {"point": "d1", "score": "3"}).status_code == 302
+    [span] = db.session.execute(db.select(ReliefSpan).filter_by(case_id=case.id)).scalars().all()
+    assert span.injected_at == injected
+
+
+def test_a_bilateral_diary_is_timed_from_the_later_joints_injectate(gen, doctor, physician, clock):
+    noon = clinic_at(0, 12)
+    case = booked_at_noon(gen, physician, Side.BILATERAL, noon)
+    minutes = {**START_MINUTES, "fluoroscopy": {"left": 6, "right": 7}, "contrast": {"left": 8, "right": 9},
+               "injectate": {"left": 10, "right": 13}}
+    record = walk_the_checklist(doctor, case, clock, noon, minutes)
+
+    sign_at(doctor, record, clock, noon + timedelta(minutes=16))
+
+    assert point(case, "m15").due_at == noon + timedelta(minutes=28), "15 minutes after the right's injection"
+    assert point(case, "t0").closes_at == noon + timedelta(minutes=13)
