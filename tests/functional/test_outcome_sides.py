@@ -186,3 +186,25 @@ def test_a_correction_missing_a_joints_result_is_refused_next_to_it(gen, physici
         correct_outcome(case.outcome, physician, None, None, "", "", "why", case.outcome.version_id,
                         side_results={"left": None, "right": "positive"})
     assert "Choose the left joint's diagnostic result." in str(refused.value)
+
+
+def test_fhir_says_each_joints_result(client, gen, physician):
+    from tests.api_support import bearer, check_bundle, fhir_json, of_type, token_for
+    from tracker.roles import Role
+
+    case = bilateral_block(gen, physician)
+    record_outcome(case, physician, None, None, NextStep.DISCHARGE, version_id=case.version_id,
+                   confirm_early=True, side_results={"left": "negative", "right": "positive"})
+    headers = bearer(token_for(gen.user(Role.COORDINATOR)))
+
+    response = client.get(f"/fhir/Patient/{case.patient_id}/$everything", headers=headers)
+
+    found = check_bundle(fhir_json(response))
+    [procedure] = of_type(found, "Procedure")
+    assert procedure["outcome"]["text"] == ("Diagnostic block left SI joint negative, right SI joint positive; "
+                                            "next step: discharge")
+    outcome = found[f"Observation/{case.id}-outcome"]
+    results = [(c["code"]["text"], c["valueCodeableConcept"]["text"]) for c in outcome["component"]
+               if c["code"]["coding"][0]["code"] == "diagnostic-block-result"]
+    assert results == [("Diagnostic block result, left SI joint", "Negative"),
+                       ("Diagnostic block result, right SI joint", "Positive")]

@@ -362,3 +362,26 @@ def test_the_relief_curve_follows_a_score_recorded_and_corrected_through_the_dia
     submit(client, f"/cases/{case.id}/diary/entries/{entry.id}/correct",
            {"score": "6", "reason": "Patient called: meant 6", "version_id": str(entry.version_id)})
     assert _survival(client) == [["0", "1", "0", "1", "100.0"]]
+
+
+def test_each_joint_of_a_bilateral_block_counts_as_a_block_with_its_own_result(client, coordinator, clinic):
+    """c1 (Dr Ada, positive) made a bilateral block whose left joint read negative, right positive:
+    one positive and one negative, as a block of each joint; an older bilateral outcome with one
+    result for the case counts it for each joint."""
+    from tracker.models import Case
+    from tracker.vocab import Side
+
+    db.session.get(Case, clinic.c1.id).side = Side.BILATERAL
+    outcome = clinic.c1.outcome
+    outcome.diagnostic_result, outcome.side_results = None, {"left": "negative", "right": "positive"}
+    db.session.commit()
+
+    figure = outer_html(client.get(f"/reports?{PERIOD}").get_data(as_text=True), "figure-block_rate_physician")
+    assert "Each joint of a bilateral block counts as a block with its own result" in words(figure)
+    rows = _csv(client.get(f"/reports/export?table=block_rate_physician&{PERIOD}"))
+    assert ["Dr Ada", "1", "1", "0", "50.0"] in rows
+
+    outcome.diagnostic_result, outcome.side_results = "positive", None  # recorded before results per joint
+    db.session.commit()
+    rows = _csv(client.get(f"/reports/export?table=block_rate_physician&{PERIOD}"))
+    assert ["Dr Ada", "2", "0", "0", "100.0"] in rows

@@ -434,13 +434,19 @@ def _procedure_outcome(row):
     """The outcome in words on the Procedure; its coded parts are the outcome Observation."""
     if row is None:
         return None
-    parts = [f"diagnostic block {row.diagnostic_result}"] if row.diagnostic_result else []
+    # A bilateral block's result is each joint's (one joint may be negative while the other is positive).
+    per_joint = getattr(row, "results_by_side", None) or []
+    if per_joint:
+        parts = ["diagnostic block " + ", ".join(f"{joint} SI joint {result}" for joint, result in per_joint)]
+    else:
+        parts = [f"diagnostic block {row.diagnostic_result}"] if row.diagnostic_result else []
     if row.therapeutic_days == 0:
         parts.append("no relief of 50% or more")  # as the diary page says it, never "for 0 days"
     elif row.therapeutic_days is not None:
         parts.append(f"relief of 50% or more for {row.therapeutic_days} day{'' if row.therapeutic_days == 1 else 's'}")
     parts.append(f"next step: {row.next_step.label.lower()}")
-    return {"text": "; ".join(parts).capitalize()}
+    text = "; ".join(parts)
+    return {"text": text[:1].upper() + text[1:]}
 
 
 def administrations(case, formulary):
@@ -512,7 +518,14 @@ def outcome(case):
     if row is None:
         return []
     components = []
-    if row.diagnostic_result:
+    # A bilateral block: one result component per joint, named in its code's text (never one
+    # "Positive" an EHR would read as both joints').
+    for joint, result in row.results_by_side:
+        components.append({"code": concept(coding.DIAGNOSTIC_RESULT,
+                                           text=f"Diagnostic block result, {joint} SI joint"),
+                           "valueCodeableConcept": concept(coding.value("diagnostic-result", result,
+                                                                        result.capitalize()))})
+    if row.diagnostic_result and not row.results_by_side:
         components.append({"code": concept(coding.DIAGNOSTIC_RESULT), "valueCodeableConcept": concept(
             coding.value("diagnostic-result", row.diagnostic_result, row.diagnostic_result.capitalize()))})
     if row.therapeutic_days is not None:

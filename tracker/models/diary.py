@@ -265,7 +265,7 @@ class Outcome(db.Model):
     # when they differ: read a joint's result with result_for(side), never diagnostic_result alone.
     # A bilateral block recorded before results were kept per joint has NULL here: its one result
     # stood for both joints, and result_for reads it so.
-    side_results = db.Column(db.JSON)
+    side_results = db.Column(db.JSON(none_as_null=True))
     next_step = db.Column(choice_enum(NextStep, "next_step"), nullable=False)
     notes = db.Column(db.Text, nullable=False, default="")
     decided_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
@@ -345,7 +345,7 @@ class OutcomeRevision(db.Model):
     outcome_id = db.Column(db.Integer, db.ForeignKey("outcomes.id"), nullable=False, index=True)
     diagnostic_result = db.Column(db.String(16))
     # The replaced per-joint results of a bilateral block (Outcome.side_results); NULL otherwise.
-    side_results = db.Column(db.JSON)
+    side_results = db.Column(db.JSON(none_as_null=True))
     therapeutic_days = db.Column(db.Integer)
     therapeutic_days_reason = db.Column(db.Text, nullable=False)
     notes = db.Column(db.Text, nullable=False)

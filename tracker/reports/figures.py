@@ -30,7 +30,7 @@ from tracker.reports.stats import kaplan_meier, months_between, share, working_m
 from tracker.scheduling.rules import first_clinic_day
 from tracker.scheduling.services import clinic_weekdays
 from tracker.timeutil import clinic_today, clinic_zone, utcnow
-from tracker.vocab import AppointmentStatus, EntrySource, NextStep, Side
+from tracker.vocab import AppointmentStatus, EntrySource, NextStep, Side, joints_of
 from tracker.workflow import State
 
 
@@ -492,23 +492,33 @@ def _block_rates(filters, group, name, title, key, per=""):
     conditions = _case_filters(replace(filters, physician_id=None))
     if filters.physician_id:
         conditions.append(ProcedureRecord.signed_by_id == filters.physician_id)
-    result = Outcome.diagnostic_result
-    rows = db.session.execute(
-        select(group, *[func.coalesce(func.sum(case((result == value, 1), else_=0)), 0)
-                        for value in ("positive", "negative", "indeterminate")])
+    # Each joint of a bilateral block counts as a block with its own result (Outcome.result_for): a
+    # block whose left joint read negative and right positive is one of each. Read row by row (a
+    # period's outcomes are few) rather than through each database's JSON functions.
+    found = db.session.execute(
+        select(group, Outcome.diagnostic_result, Outcome.side_results, Case.side)
         .select_from(Outcome).join(Case, Case.id == Outcome.case_id)
         .outerjoin(ProcedureRecord, and_(ProcedureRecord.case_id == Case.id, _signed()))
         .outerjoin(User, User.id == ProcedureRecord.signed_by_id)
-        .where(_in_period(Outcome.decided_at, filters), result.is_not(None),
-               Case.indication.in_([str(i) for i in DIAGNOSTIC_INDICATIONS]), *conditions)
-        .group_by(group)).all()
+        .where(_in_period(Outcome.decided_at, filters),
+               or_(Outcome.diagnostic_result.is_not(None), Outcome.side_results.is_not(None)),
+               Case.indication.in_([str(i) for i in DIAGNOSTIC_INDICATIONS]), *conditions)).all()
+    counts = defaultdict(lambda: {"positive": 0, "negative": 0, "indeterminate": 0})
+    for label, one, per_joint, side in found:
+        joints = [joint.value for joint in joints_of(side)]
+        for joint in joints:
+            result = (per_joint or {}).get(joint) if per_joint else one
+            if result in counts[label]:
+                counts[label][result] += 1
+    rows = [(label, c["positive"], c["negative"], c["indeterminate"]) for label, c in counts.items()]
     rows = sorted(rows, key=lambda row: (row[0] is None, row[0] or ""))
     return Figure(
         key, title,
         "Diagnostic results of diagnostic and confirmatory blocks whose outcome was recorded inside the period "
         "(a therapeutic injection is not a block and is not counted): positive-block rate = positive / "
         "(positive + negative); indeterminate results (too few scores) are counted apart, never as negative. "
-        + per + "A physician filter counts the blocks that physician signed.",
+        "Each joint of a bilateral block counts as a block with its own result (left negative and right "
+        "positive are one negative and one positive). " + per + "A physician filter counts the blocks that physician signed.",
         [name, "Positive", "Negative", "Indeterminate", "Positive rate %"],
         [(label if label is not None else "no signed procedure", positive, negative, indeterminate,
           share(positive, positive + negative)) for label, positive, negative, indeterminate in rows],
