@@ -208,3 +208,20 @@ def test_fhir_says_each_joints_result(client, gen, physician):
                if c["code"]["coding"][0]["code"] == "diagnostic-block-result"]
     assert results == [("Diagnostic block result, left SI joint", "Negative"),
                        ("Diagnostic block result, right SI joint", "Positive")]
+
+
+def test_the_follow_on_case_still_names_the_joint_it_was_opened_for_after_a_correction(
+        client, gen, physician, login_as):
+    case = bilateral_block(gen, physician)
+    record_outcome(case, physician, None, None, NextStep.REPEAT_INJECTION, version_id=case.version_id,
+                   confirm_early=True, side_results={"left": "negative", "right": "positive"})
+    new = case.outcome.follow_on_case
+    correct_outcome(case.outcome, physician, None, None, "", "", "Outside records: left relieved too.",
+                    case.outcome.version_id, side_results={"left": "positive", "right": "positive"})
+    login_as(physician)
+
+    page = words(text(client.get(f"/cases/{new.id}")))
+
+    assert new.side == Side.RIGHT
+    assert "left joint positive, right joint positive" in page
+    assert "this case is for the right joint only" in page and "block was positive" not in page

@@ -679,8 +679,10 @@ def follow_on_narrowed(outcome):
     left joint's block was negative)" as (joint, [(other joint, its result)]), or None."""
     if outcome is None or not outcome.side_results:
         return None
-    side = follow_on_side(outcome.case, outcome.side_results)
-    if side == Side(outcome.case.side):
+    # The joint the follow-on case was opened for (a later correction of the results does not move it).
+    new = outcome.follow_on_case
+    side = Side(new.side) if new is not None else follow_on_side(outcome.case, outcome.side_results)
+    if side == Side(outcome.case.side) or side == Side.BILATERAL:
         return None
     return side.value, [(joint, result) for joint, result in outcome.results_by_side if joint != side.value]
 
@@ -691,7 +693,11 @@ def narrowed_words(outcome, joined=" ("):
     if narrowed is None:
         return ""
     joint, others = narrowed
-    why = ", ".join(f"the {other} joint's block was {result}" for other, result in others)
+    # A joint corrected to positive since: the case was still opened for the one joint, with no why.
+    why = ", ".join(f"the {other} joint's block was {result}" for other, result in others
+                    if result != DiagnosticResult.POSITIVE.value)
+    if not why:
+        return f"for the {joint} joint only"
     return f"for the {joint} joint only{joined}{why}{')' if joined == ' (' else ''}"
 
 
