@@ -16,22 +16,28 @@ from tests.helpers import PASSWORD
 VIEWPORTS = {"tablet": {"width": 1024, "height": 768}, "phone": {"width": 375, "height": 740}}
 
 
-@pytest.mark.parametrize("viewport", ["tablet", "phone"])
-def test_physician_reads_the_chart_and_closes_the_case_with_a_confirmatory_block(
-        app, live_server, new_page, screenshot, viewport):
+def _signed_in_physician_with(app, live_server, page, side, scores, **patient):
+    """A signed procedure on `side` with `scores` in its diary, and `page` signed in as its physician:
+    (the case's id, the page)."""
     with app.app_context():
         physician = make_user(Role.PHYSICIAN, name="Dr Priya Raman")
-        record = make_procedure(side=Side.LEFT, physician=physician, steps="all", sign=True,
-                                patient=make_patient(family_name="Okafor", given_name="Grace"))
-        diary(record.case, GOOD_BLOCK)
+        record = make_procedure(side=side, physician=physician, steps="all", sign=True,
+                                patient=make_patient(**patient))
+        diary(record.case, scores)
         case_id, email = record.case_id, physician.email
         db.session.remove()
-
-    page = new_page(VIEWPORTS[viewport])
     page.goto(f"{live_server}/sign-in")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    return case_id, page
+
+
+@pytest.mark.parametrize("viewport", ["tablet", "phone"])
+def test_physician_reads_the_chart_and_closes_the_case_with_a_confirmatory_block(
+        app, live_server, new_page, screenshot, viewport):
+    case_id, page = _signed_in_physician_with(app, live_server, new_page(VIEWPORTS[viewport]), Side.LEFT, GOOD_BLOCK,
+                                              family_name="Okafor", given_name="Grace")
 
     page.goto(f"{live_server}/cases/{case_id}")
     page.get_by_role("button", name="Read the diary and record the outcome").click()
@@ -64,3 +70,32 @@ def test_physician_reads_the_chart_and_closes_the_case_with_a_confirmatory_block
     expect(page.locator("#follows-case")).to_contain_text("next step confirmatory block, decided by Dr Priya Raman")
     expect(page.get_by_text("Confirmatory block ·")).to_be_visible()
     screenshot(page, "linked-case")
+
+
+@pytest.mark.parametrize("viewport", ["tablet", "phone"])
+def test_physician_records_each_joints_result_of_a_bilateral_block_and_the_repeat_is_for_the_positive_joint(
+        app, live_server, new_page, screenshot, viewport):
+    scores = {"t0": {Side.LEFT: 5, Side.RIGHT: 5}, "m30": {Side.LEFT: 3, Side.RIGHT: 0},
+              "h1": {Side.LEFT: 3, Side.RIGHT: 0}}
+    case_id, page = _signed_in_physician_with(app, live_server, new_page(VIEWPORTS[viewport]), Side.BILATERAL,
+                                              scores, family_name="Núñez Peña", given_name="María José")
+    page.goto(f"{live_server}/cases/{case_id}/diary#outcome")
+
+    form = page.locator("#outcome-form")
+    left, right = form.get_by_role("group", name="Left joint"), form.get_by_role("group", name="Right joint")
+    expect(left.get_by_label("Negative")).to_be_checked()
+    expect(right.get_by_label("Positive")).to_be_checked()
+    expect(left).to_contain_text("Prefilled from the left side's diary reading: negative.")
+    expect(form).to_contain_text("When one joint is positive and the other is not, the new case is for the "
+                                 "positive joint only.")
+    left.scroll_into_view_if_needed()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "results_per_joint")
+
+    form.get_by_label("Repeat injection").check()
+    form.get_by_label(re.compile("Record the outcome now")).check()
+    form.get_by_role("button", name="Record outcome and close case").click()
+
+    expect(page.get_by_text(re.compile(r"is case #\d+, for the right joint only \(the left joint's block was "
+                                       r"negative\)"))).to_be_visible()
+    expect(page.locator("#follows-case")).to_contain_text("left joint negative, right joint positive")
