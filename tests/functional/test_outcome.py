@@ -581,6 +581,52 @@ def test_relief_still_holding_while_the_diary_runs_reads_as_a_lower_bound(client
     assert "at least 2 days so far" in hint and "lower bound" in hint
 
 
+def test_a_lower_bound_recorded_while_the_diary_runs_stays_at_least_wherever_the_duration_is_evidence(
+        client, gen, physician, login_as):
+    """Recorded early (the box ticked) with the prefilled 2 days, which the diary read as "at least 2
+    days so far": the case, its diary page, the repeat it opened and the repeat's eligibility all
+    keep the "at least"."""
+    case, _page = opened_outcome_form(client, gen, physician, login_as, indication=Indication.THERAPEUTIC,
+                                      scores={"t0": 7, "m15": 2, "m30": 1, "h1": 1, "h2": 1, "h4": 2, "h6": 3,
+                                              "d1": 4, "d2": 3})
+
+    assert record(client, case.id, therapeutic_days="2", next_step="repeat_injection").status_code == 302
+
+    db.session.expire_all()
+    shown = "at least 2 days (the diary's reading, still running when the outcome was recorded)"
+    assert shown in words(client.get(f"/cases/{case.id}"))
+    diary_page = words(client.get(f"/cases/{case.id}/diary"))
+    assert shown in diary_page
+    assert "The diary read at least 2 days so far (still running when the outcome was recorded)" in diary_page
+    repeat = case.outcome.follow_on_case
+    follows = words(by_id(text(client.get(f"/cases/{repeat.id}")), "follows-case"))
+    assert f"therapeutic relief {shown}" in follows
+    assert "therapeutic relief 2 days (the diary's reading)" not in follows
+    assert "at least 2 days at 50% or more (the diary still running when recorded)" in repeat_relief(repeat).evidence
+    # An EHR reads it as a lower bound too.
+    from tests.api_support import bearer, fhir_json, token_for
+    bundle = fhir_json(client.get(f"/fhir/Patient/{case.patient_id}/$everything",
+                                  headers=bearer(token_for(gen.user(Role.COORDINATOR)))))
+    resources = [entry["resource"] for entry in bundle["entry"]]
+    [observation] = [r for r in resources if r.get("id") == f"{case.id}-outcome"]
+    [days] = [c for c in observation["component"] if c["code"]["coding"][0]["code"] == "therapeutic-relief-days"]
+    assert days["valueQuantity"]["value"] == 2 and days["valueQuantity"]["comparator"] == ">="
+    [procedure] = [r for r in resources if r["resourceType"] == "Procedure"]
+    assert "relief of 50% or more for at least 2 days (the diary still running when recorded)" in \
+        procedure["outcome"]["text"].lower()
+
+
+def test_a_duration_recorded_once_the_relief_had_ended_reads_as_before(client, gen, physician, login_as):
+    case = followed_up(gen, physician, indication=Indication.THERAPEUTIC)
+    login_as(physician)
+    record(client, case.id, therapeutic_days="90", next_step="repeat_injection")
+
+    db.session.expire_all()
+    assert "90 days (the diary's reading)" in words(client.get(f"/cases/{case.id}"))
+    assert "at least" not in words(by_id(text(client.get(f"/cases/{case.outcome.follow_on_case_id}")), "follows-case"))
+    assert "90 days at 50% or more, needs" in repeat_relief(case.outcome.follow_on_case).evidence
+
+
 def injected_days_ago(gen, physician, days, scores):
     """A case in follow-up whose injection was `days` days ago, with `scores` given on time."""
     case = gen.case(state=State.FOLLOW_UP, physician_id=physician.id)
@@ -753,7 +799,9 @@ def test_a_repeat_in_one_joint_is_judged_on_that_joints_relief_after_a_bilateral
     db.session.expire_all()
 
     for side, status, evidence in (
-            (Side.LEFT, Status.MET, "peak relief 62.5%, 90 days at 50% or more, needs 50% for 90 days (left)"),
+            # The left's relief still held at its latest score (3 months) with the diary running: a lower bound.
+            (Side.LEFT, Status.MET, "peak relief 62.5%, at least 90 days at 50% or more (the diary still running "
+                                    "when recorded), needs 50% for 90 days (left)"),
             (Side.RIGHT, Status.NOT_MET, "peak relief 37.5%, 0 days at 50% or more, needs 50% for 90 days (right)")):
         repeat = gen.case(patient=case.patient, side=side, indication=Indication.THERAPEUTIC,
                           state=State.UNDER_REVIEW)
@@ -764,7 +812,8 @@ def test_a_repeat_in_one_joint_is_judged_on_that_joints_relief_after_a_bilateral
     both = repeat_relief(gen.case(patient=case.patient, side=Side.BILATERAL, indication=Indication.THERAPEUTIC,
                                   state=State.UNDER_REVIEW))
     assert both.status == Status.NOT_MET
-    assert "peak relief 62.5%, 90 days at 50% or more, needs 50% for 90 days (left)" in both.evidence
+    assert "peak relief 62.5%, at least 90 days at 50% or more (the diary still running when recorded), needs 50% " \
+           "for 90 days (left)" in both.evidence
     assert "peak relief 37.5%, 0 days at 50% or more, needs 50% for 90 days (right)" in both.evidence
     assert both.shortfall == "peak relief 37.5%, 0 days at 50% or more, needs 50% for 90 days (right)"
 

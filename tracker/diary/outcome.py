@@ -301,7 +301,10 @@ class OutcomeDiary:
                 and row.view.status in (EntryStatus.NOT_OPEN, EntryStatus.OPEN)]
 
     def snapshot(self):
-        return {reading.side.value: reading.snapshot(self.is_block) for reading in self.sides}
+        """Outcome.per_side; "days_so_far" marks a side whose days were a lower bound when recorded
+        (relief still held at its latest score while the diary ran)."""
+        return {reading.side.value: {**reading.snapshot(self.is_block), "days_so_far": self.relief_so_far(reading)}
+                for reading in self.sides}
 
 
 def read_outcome_diary(case, profile=None):
@@ -754,15 +757,21 @@ def _carry_over(case, new, actor):
                       f"case {new.id}: examination carried over from case {case.id}", user=actor)
 
 
-def duration_evidence(therapeutic_days, diary_days, days_reason=""):
+def duration_evidence(therapeutic_days, diary_days, days_reason="", so_far=False):
     """The recorded duration as evidence, with the diary's reading when they differ:
-    "recorded 120 days; diary read 42 days (outside records)"."""
+    "recorded 120 days; diary read 42 days (outside records)". `so_far`: the diary's reading was a
+    lower bound when recorded (the diary still ran, relief still held): "at least 7 days (the
+    diary's reading, still running when the outcome was recorded)"."""
+    read = f"at least {days_read(diary_days)} so far" if so_far and diary_days is not None else days_read(diary_days)
     if therapeutic_days is None:
-        return "not known" + ("" if diary_days is None else f" (diary read {days_read(diary_days)})")
+        return "not known" + ("" if diary_days is None else f" (diary read {read})")
     if therapeutic_days == diary_days:
+        if so_far:
+            return f"at least {days_read(therapeutic_days)} (the diary's reading, still running when the outcome " \
+                   "was recorded)"
         return f"{days_read(therapeutic_days)} (the diary's reading)"
     because = f" ({days_reason})" if days_reason else " (no reason on file)"
-    return f"recorded {days_read(therapeutic_days)}; diary read {days_read(diary_days)}{because}"
+    return f"recorded {days_read(therapeutic_days)}; diary read {read}{because}"
 
 
 def close_reason(case):

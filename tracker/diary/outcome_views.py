@@ -29,7 +29,7 @@ bp = Blueprint("outcome", __name__)
 def outcome_duration(outcome):
     """The outcome's therapeutic duration as evidence, with the diary's reading when they differ."""
     return services.duration_evidence(outcome.therapeutic_days, outcome.diary_therapeutic_days,
-                                      outcome.therapeutic_days_reason)
+                                      outcome.therapeutic_days_reason, outcome.diary_days_so_far)
 
 # A rise in pain reads as one ("pain worse than before (+6)"), never as "-200 %".
 bp.add_app_template_global(relief_words)

@@ -132,8 +132,12 @@ def recorded_relief(case, joint, profile=None):
         diary_days = _days_at(side, threshold) if side else None
         if days is not None and diary_days is not None:
             days, read_at = min(days, diary_days), threshold
+    # Recorded while the diary ran and relief still held: the days are a lower bound.
+    at_least = (bool(side.get("days_so_far")) and read_at == THERAPEUTIC_RELIEF_PERCENT and days is not None
+                and days == side.get("therapeutic_days"))
     return {"diagnostic_result": result, "peak_relief_percent": peak,
             "relief_duration_days": days, "diary_relief_days": diary_days,
+            "relief_days_at_least": True if at_least else None,
             "relief_days_at_percent": None if read_at == threshold else float(read_at),
             **(_against_the_diary(outcome, side, joint) if departs else {})}
 
@@ -172,7 +176,7 @@ def _days_at(side, threshold):
 
 # PriorInjection fields added since verdicts were first stored: left out of the digest when None, so
 # an injection that has none of them reads as before.
-OMITTED_WHEN_NONE = frozenset({"outside", "diary_result", "diary_window_scores"})
+OMITTED_WHEN_NONE = frozenset({"outside", "diary_result", "diary_window_scores", "relief_days_at_least"})
 # What the digest never reads: the level the days were read at (worked out from the rest) and who
 # recorded a block's result (a name, shown in the evidence).
 NOT_READ = frozenset({"relief_days_at_percent", "recorded_by"})

@@ -443,10 +443,17 @@ def _procedure_outcome(row):
     if row.therapeutic_days == 0:
         parts.append("no relief of 50% or more")  # as the diary page says it, never "for 0 days"
     elif row.therapeutic_days is not None:
-        parts.append(f"relief of 50% or more for {row.therapeutic_days} day{'' if row.therapeutic_days == 1 else 's'}")
+        days = f"{row.therapeutic_days} day{'' if row.therapeutic_days == 1 else 's'}"
+        parts.append(f"relief of 50% or more for at least {days} (the diary still running when recorded)"
+                     if _days_at_least(row) else f"relief of 50% or more for {days}")
     parts.append(f"next step: {row.next_step.label.lower()}")
     text = "; ".join(parts)
     return {"text": text[:1].upper() + text[1:]}
+
+
+def _days_at_least(row):
+    """The recorded duration is the diary's reading, a lower bound when recorded (the diary ran on)."""
+    return row.diary_days_so_far and row.therapeutic_days == row.diary_therapeutic_days
 
 
 def administrations(case, formulary):
@@ -529,8 +536,9 @@ def outcome(case):
         components.append({"code": concept(coding.DIAGNOSTIC_RESULT), "valueCodeableConcept": concept(
             coding.value("diagnostic-result", row.diagnostic_result, row.diagnostic_result.capitalize()))})
     if row.therapeutic_days is not None:
+        days = quantity(row.therapeutic_days, "days", "d")
         components.append({"code": concept(coding.THERAPEUTIC_DAYS),
-                           "valueQuantity": quantity(row.therapeutic_days, "days", "d")})
+                           "valueQuantity": {**days, "comparator": ">="} if _days_at_least(row) else days})
     components.append({"code": concept(coding.NEXT_STEP), "valueCodeableConcept": concept(
         coding.value("next-step", row.next_step.value, row.next_step.label))})
     signed = [r for r in case.procedure_records if r.signed]

@@ -301,6 +301,15 @@ class Outcome(db.Model):
         return read is not None and self.result_for(side) != read
 
     @property
+    def diary_days_so_far(self):
+        """The diary's reading of the duration (diary_therapeutic_days) was a lower bound when the
+        outcome was recorded: the diary still ran and relief held at the latest score of the side
+        it came from (per_side's "days_so_far"; an outcome recorded before it was kept reads False)."""
+        return self.diary_therapeutic_days is not None and any(
+            side.get("days_so_far") and side.get("therapeutic_days") == self.diary_therapeutic_days
+            for side in (self.per_side or {}).values())
+
+    @property
     def days_depart_from_diary(self):
         """The recorded duration is not the diary's reading (a recorded value where the diary had
         none counts; leaving it unknown does not)."""

@@ -769,6 +769,8 @@ def _repeat_relief(facts: CaseFacts, prior: Sequence[PriorInjection], profile: P
         level = threshold if last.relief_days_at_percent is None else last.relief_days_at_percent
         duration = ("duration not recorded" if last.relief_duration_days is None
                     else f"{last.relief_duration_days} days at {level:g}% or more")
+        if last.relief_days_at_least and last.relief_duration_days is not None:
+            duration = f"at least {duration} (the diary still running when recorded)"
         read = f"peak relief {relief}, {duration}"
         evidence.append(
             f"after {last.named('therapeutic injection')}: {read}{_against_diary(last)}, "

@@ -73,6 +73,9 @@ class PriorInjection:
     diary_result: str | None = None
     diary_window_scores: int | None = None
     recorded_by: str | None = None
+    # True when ``relief_duration_days`` is a lower bound: recorded while the diary still ran and
+    # relief still held at the latest score (the evidence says "at least"). None otherwise.
+    relief_days_at_least: bool | None = None
 
     def __post_init__(self):
         Side(self.side)
