@@ -1,7 +1,8 @@
 """The pain diary's post-injection points are timed from the injection, the moment the injectate
 step was first recorded (for a bilateral case the later joint's), not from Start procedure: on a
 procedure of usual length the "15 minutes after" score is still to come when the record is signed,
-and the patient gives it 15 minutes after the injection. Driven through the checklist's forms (CSRF
+and the patient gives it 15 minutes after the injection. The points are made with the injectate,
+so a record signed hours later loses none of the anaesthetic window's scores. Driven through the checklist's forms (CSRF
 on) on a clock set to noon of a clinic day (America/New_York), so it reads the same at any hour."""
 import sys
 from datetime import timedelta
@@ -9,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 import tracker.timeutil
-from tracker.diary import links
+from tracker.diary import links, reminders
 from tracker.diary import services as diary_services
 from tracker.extensions import db
 from tracker.models import DiaryEntry, DiaryLink, DiaryPoint, Examination, ProcedureRecord, ReliefSpan
@@ -94,9 +95,9 @@ def diary_rows(page):
     return {words(row.th): tuple(words(cell) for cell in row.find_all("td")[:2]) for row in table.tbody.find_all("tr")}
 
 
-def patient_link(case, moment):
+def patient_link(case, moment, sent_to=None):
     link = DiaryLink(case_id=case.id, created_by_id=case.created_by_id, created_at=moment,
-                     expires_at=moment + timedelta(days=30))
+                     expires_at=moment + timedelta(days=30), sent_to=sent_to)
     db.session.add(link)
     db.session.commit()
     return links.sign(link)
@@ -153,3 +154,42 @@ def test_a_bilateral_diary_is_timed_from_the_later_joints_injectate(gen, doctor,
 
     assert point(case, "m15").due_at == noon + timedelta(minutes=28), "15 minutes after the right's injection"
     assert point(case, "t0").closes_at == noon + timedelta(minutes=13)
+
+
+def test_the_anaesthetic_scores_are_taken_from_the_injectate_while_the_record_waits_for_its_signature(
+        client, gen, doctor, physician, clock, make_client, login_as, coordinator_account):
+    noon = clinic_at(0, 12)
+    case = booked_at_noon(gen, physician, Side.LEFT, noon)
+    token = patient_link(case, noon - timedelta(hours=2), sent_to="pat@home.example")
+    record = walk_the_checklist(doctor, case, clock, noon)
+    assert record.case.state == State.IN_PROCEDURE and not record.signed
+    injected = noon + timedelta(minutes=12)
+    assert point(case, "m15").due_at == injected + timedelta(minutes=15), "made with the injectate"
+
+    # The patient's link asks for the 15-minute score, after the injection, though nothing is signed.
+    clock.set(injected + timedelta(minutes=15))
+    page = text(client.get(f"/d/{token}"))
+    assert words(soup(page).find("p", class_="diary-about")).startswith("Your left side, after your injection on")
+    assert "15 minutes after" in words(soup(page).find("h2", class_="due-title"))
+    saved = submit(client, f"/d/{token}", {"point": "m15", "score": "2"}, follow_redirects=True)
+    assert "Thank you: your “15 minutes after” score is saved." in text(saved)
+    # The 30-minute score is reminded of while its window is open, and staff take it by phone.
+    clock.set(injected + timedelta(minutes=31))
+    assert point(case, "m30").id in {due.point_id for due in reminders.due_reminders()}
+    staff = login_as(coordinator_account, on=make_client())
+    felt = clock.at
+    phone = submit(staff, f"/cases/{case.id}/diary/phone",
+                   {"score": "1", "felt_on": format_clinic(felt, "%Y-%m-%d"), "felt_time": format_clinic(felt, "%H:%M")},
+                   follow_redirects=True)
+    assert "The “30 minutes after” score is saved, marked as given by phone." in text(phone)
+
+    # The physician signs at the end of the day: the scores stand, on time, in the same points.
+    sign_at(doctor, record, clock, noon + timedelta(hours=5))
+    db.session.expire_all()
+    assert db.session.get(ProcedureRecord, record.id).signed
+    assert point(case, "m15").due_at == injected + timedelta(minutes=15), "the points are not made again"
+    scored = {entry.point.point_code: (entry.score, entry.late)
+              for entry in db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id)).scalars()}
+    assert scored == {"m15": (2, False), "m30": (1, False)}
+    rows = diary_rows(text(doctor.get(f"/cases/{case.id}")))
+    assert rows["15 minutes after"][1] == rows["30 minutes after"][1] == "Entered"

@@ -5,7 +5,7 @@ reminded by text (claims per channel: a text and an email for the same point are
 attempts); everyone else by email, as below.
 
 A reminder is due for a time point that is open now, or closed without an entry for every side
-less than REMINDER_LATE_DAYS ago, on a live case (follow-up; the baseline while the injection is
+less than REMINDER_LATE_DAYS ago, on a live case (from the injection on, signed or not; the baseline while the injection is
 booked), whose patient can be reached (a live personal link, or a patient account), with fewer
 than REMINDER_MAX_ATTEMPTS attempts for that point and channel and none in the last
 REMINDER_REPEAT_HOURS. `due_reminders` finds them all in one query.
@@ -38,7 +38,7 @@ from tracker import contact, i18n
 from tracker.clinic import clinic_contact
 from tracker.diary.overdue import entry_missing, superseded
 from tracker.diary.schedule import ANAESTHETIC_CODES, SCHEDULES
-from tracker.diary.services import BASELINE, link_url, live_link, sides_of
+from tracker.diary.services import AFTER_INJECTION_STATES, BASELINE, link_url, live_link, sides_of
 from tracker.extensions import db
 from tracker.mail import MailError, send_mail
 from tracker.sms import SmsError, send_sms
@@ -114,7 +114,8 @@ def due_query(now, max_attempts, repeat_after, late_limit, channel=EMAIL):
         # The baseline has no closing time until the injection starts.
         and_(point.point_code == BASELINE, point.closes_at.is_(None), point.opens_at <= now),
     )
-    live_case = or_(and_(Case.state == State.FOLLOW_UP, point.point_code != BASELINE),
+    # The post-injection points are asked from the injection on, signed or not.
+    live_case = or_(and_(Case.state.in_(sorted(AFTER_INJECTION_STATES, key=str)), point.point_code != BASELINE),
                     and_(Case.state == State.SCHEDULED, point.point_code == BASELINE))
     return (
         select(point.id, point.case_id, Case.patient_id, literal(channel).label("channel"),
@@ -254,8 +255,8 @@ def _skip_reason(case, point, address):
         return "entered before the reminder went"
     if case.state in (State.CLOSED, State.CANCELLED):
         return f"case {case.state.label.lower()}"
-    live = State.SCHEDULED if point.point_code == BASELINE else State.FOLLOW_UP
-    if case.state != live or (point.point_code == BASELINE and point.closes_at is not None):
+    live = {State.SCHEDULED} if point.point_code == BASELINE else AFTER_INJECTION_STATES
+    if case.state not in live or (point.point_code == BASELINE and point.closes_at is not None):
         return f"case now {case.state.label.lower()}: not taking this entry"
     if address is None:
         return "no way to reach the patient (link revoked or expired, no account or email; for a text: no number that takes texts, or STOP received)"

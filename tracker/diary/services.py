@@ -42,8 +42,13 @@ from tracker.vocab import N_, ContactChannel, EntrySource, Side, joints_of
 from tracker.workflow import FINAL_STATES, State
 
 BASELINE = "t0"
-# Entries are taken while the diary is live: before the injection (the baseline) and in follow-up.
-ENTRY_STATES = frozenset({State.SCHEDULED, State.FOLLOW_UP})
+# Entries are taken while the diary is live: before the injection (the baseline), and from the
+# injection on, signed or not (AFTER_INJECTION_STATES).
+ENTRY_STATES = frozenset({State.SCHEDULED, State.IN_PROCEDURE, State.FOLLOW_UP})
+# The post-injection points take entries from the moment the injectate is recorded (they are made
+# then: the procedure may be signed hours later) and in follow-up. A procedure whose injectate is
+# recorded cannot be abandoned, so a case with these points never goes back to scheduled.
+AFTER_INJECTION_STATES = frozenset({State.IN_PROCEDURE, State.FOLLOW_UP})
 # A case in these states is over: its link shows the patient's scores only, and ends
 # DIARY_LINK_DAYS_AFTER_CLOSE after it got there.
 CLOSED_STATES = FINAL_STATES  # the workflow's own set: the diary ends where the case does
@@ -96,8 +101,9 @@ def ensure_baseline(case, opens_at):
 
 
 def start_follow_up(case, injected_at, opened_at=None):
-    """At signing: close the baseline at the injection's start and create every post-injection
-    point of the case's schedule with its window. The caller commits."""
+    """At the injection (its injectate recorded), and again at signing: close the baseline at the
+    injection and create every post-injection point of the case's schedule with its window, timed
+    from `injected_at`; points already made are kept as they are. The caller commits."""
     baseline = ensure_baseline(case, min(opened_at or injected_at, injected_at))
     baseline.due_at = baseline.closes_at = injected_at
     existing = set(db.session.execute(
@@ -252,7 +258,7 @@ def may_enter(case, view, for_patient=True):
         return False
     if view.is_baseline and for_patient:
         return case.state == State.SCHEDULED and view.row.closes_at is None
-    if not view.is_baseline and case.state != State.FOLLOW_UP:
+    if not view.is_baseline and case.state not in AFTER_INJECTION_STATES:
         return False
     return True
 

@@ -455,6 +455,10 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
     except IntegrityError as error:
         # The same step saved a moment ago from another tab: theirs stands.
         raise StaleEdit from error
+    if step == Step.INJECTATE and created and _every_joint_injected(record):
+        # The injection is given (each joint's, for both sides): the diary's post-injection points
+        # are made now, timed from it, and take the patient's scores however late the record is signed.
+        _start_diary(record)
     audit.record(audit.Action.CREATE if created else audit.Action.UPDATE, "procedure_record", record.id,
                  summary=f"case {record.case_id}: {step.value}{where}{repeat} saved"
                          + (", a strength or dose outside the formulary confirmed with a reason," if confirmed else "")
@@ -530,10 +534,9 @@ def sign(record, actor, version_id, entries=None, now=None):
         record.appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="done"))
     db.session.flush()
     transition(record.case, "sign_procedure", actor, commit=False, at=now)
-    # The diary goes live with the signature: its points are timed from the injection (the injectate
-    # step), not from the start, so the 15-minute score is never due before the patient leaves the table.
-    diary.start_follow_up(record.case, injected_at=record.injected_at or record.started_at,
-                          opened_at=record.appointment.created_at if record.appointment else None)
+    # The diary's points were made when the injectate was recorded; made here for a record without
+    # them (one whose injectate was recorded before that rule).
+    _start_diary(record)
     # The reports' relief span is timed from the injection (a baseline alone gives none yet).
     keep_relief(record.case)
     audit.record(audit.Action.UPDATE, "procedure_record", record.id,
@@ -542,6 +545,17 @@ def sign(record, actor, version_id, entries=None, now=None):
                  user=actor)
     db.session.commit()
     return record.duration_minutes
+
+
+def _every_joint_injected(record):
+    return {Side(row.side) for row in record.steps if row.step == Step.INJECTATE} >= set(joints_of(record.side))
+
+
+def _start_diary(record):
+    """The diary's post-injection points, timed from the injection (the injectate step), not from the
+    start, so the 15-minute score is never due before the patient leaves the table."""
+    diary.start_follow_up(record.case, injected_at=record.injected_at or record.started_at,
+                          opened_at=record.appointment.created_at if record.appointment else None)
 
 
 ABANDON_AFTER_INJECTATE = (
