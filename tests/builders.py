@@ -33,7 +33,7 @@ def _next():
 def make_patient(**fields):
     n = _next()
     values = {"mrn": f"MRN{n:06d}", "family_name": f"Family{n}", "given_name": f"Given{n}",
-              "date_of_birth": date(1960, 1, 1 + n % 28)}
+              "date_of_birth": date(1960, 1, 1 + n % 28), "language": "English"}
     values.update(fields)
     patient = Patient(**values)
     db.session.add(patient)

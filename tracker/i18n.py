@@ -53,6 +53,32 @@ def has_catalog(recorded):
     return language_code(recorded) is not None
 
 
+# How the record names each language the tracker speaks to patients in (the forms' list offers
+# these, then Other with its own box for any other language).
+RECORDED = {"en": "English", "es": "Spanish"}
+
+
+def recorded_name(typed):
+    """A language as the record keeps it: the tracker's name for one it speaks ("español", "es",
+    "ESPAÑOL" -> "Spanish"), any other as typed (stripped); None when nothing is given (not known)."""
+    typed = (typed or "").strip()
+    if not typed:
+        return None
+    code = language_code(typed)
+    return RECORDED[code] if code else typed
+
+
+def same_language(one, other):
+    """Whether two recorded languages are the same ("español" and "Spanish" are; "Tagalog" and
+    "tagalog" are), so a merge never asks to choose between two spellings of one language."""
+    if not (one or "").strip() or not (other or "").strip():
+        return (one or "").strip() == (other or "").strip()
+    code = language_code(one)
+    if code is not None or language_code(other) is not None:
+        return code == language_code(other)
+    return _folded(one) == _folded(other)
+
+
 def patient_language(patient):
     """The code messages to this patient are written in: their language, or English."""
     return language_code(patient.language) or DEFAULT
@@ -226,7 +252,7 @@ def init_app(app):
                                  day_and_time=day_and_time, number=number)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=lambda: str(_locale()),
                                  case_title=case_title, side_word=side_word, say=say,
-                                 has_catalog=has_catalog, hour_shown=hour_shown, zone_city=zone_city)
+                                 has_catalog=has_catalog, same_language=same_language, hour_shown=hour_shown, zone_city=zone_city)
 
     @app.after_request
     def vary_on_language(response):

@@ -175,7 +175,9 @@ def test_the_same_bundle_again_after_a_coordinator_corrected_the_mrn_is_a_replay
     assert post_bundle(client, intake, intake_bundle(mrn="QA-1020")).status_code == 201
     case = db.session.execute(db.select(Case)).scalar_one()
     page = _coordinator_page(gen, make_client, login_as)
-    _correct(page, f"/patients/{case.patient_id}/edit", mrn="QA-1002", mrn_reason="Digits swapped by the referrer")
+    # The Patient was sent without a language: the correction chooses it as it corrects the MRN.
+    _correct(page, f"/patients/{case.patient_id}/edit", mrn="QA-1002", mrn_reason="Digits swapped by the referrer",
+             language="English")
     db.session.expire_all()
     assert db.session.get(Patient, case.patient_id).mrn == "QA-1002"
 

@@ -196,9 +196,9 @@ def test_a_date_of_birth_after_an_injection_given_elsewhere_is_refused(client, c
     patient = gen.patient()
     submit(client, outside_url(patient), entry(days_ago(30)))
     edit = client.get(f"/patients/{patient.id}/edit").get_data(as_text=True)
-    data = {name: input_value(edit, name) for name in ("family_name", "given_name", "phone", "email", "language",
-                                                       "version_id")}
+    data = {name: input_value(edit, name) for name in ("family_name", "given_name", "phone", "email", "version_id")}
     data.update(sex=selected(edit, "sex"), preferred_contact=selected(edit, "preferred_contact"),
+                language=selected(edit, "language"),
                 date_of_birth=days_ago(10).isoformat())
     refused = submit(client, f"/patients/{patient.id}/edit", data)
     assert refused.status_code == 422

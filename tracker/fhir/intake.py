@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker import audit, coding
 from tracker.extensions import db
 from tracker.formfields import EARLIEST_DATE, LATEST_DATE, name_problem
+from tracker.i18n import recorded_name
 from tracker.models import Case, CaseHistory, CaseIdentifier, Patient
 from tracker.patients.duplicates import SAME_MRN, Identity, match_reasons
 from tracker.patients.identity import mrn_key, name_key, normalise_mrn
@@ -302,9 +303,14 @@ def _patient(patient, where, mrn_system, problems):
         except EmailNotValidError:
             problems.append((f"{values['email']!r} is not a valid email address.", f"{where}.resource.telecom"))
     values["preferred_contact"] = ContactChannel.EMAIL if values["email"] or not values["phone"] else ContactChannel.PHONE
-    language = next((c.language.text or next((x.display for x in c.language.coding or [] if x.display), None)
-                     for c in patient.communication or [] if c.language), None)
-    _text(values, "language", language or "English", f"{where}.resource.communication", problems)
+    # The preferred language (else the first), by its text, a coding's display or its code ("es"):
+    # none sent is not known, stored as such (never assumed to be English).
+    spoken = sorted(patient.communication or [], key=lambda c: not c.preferred)
+    language = next((c.language.text or next((x.display or x.code for x in c.language.coding or []
+                                              if x.display or x.code), None)
+                     for c in spoken if c.language), None)
+    _text(values, "language", language, f"{where}.resource.communication", problems, required=False)
+    values["language"] = recorded_name(values["language"])
     return values
 
 

@@ -59,7 +59,9 @@ class Patient(db.Model):
     preferred_contact = db.Column(
         choice_enum(ContactChannel, "contact_channel"), nullable=False, default=ContactChannel.EMAIL
     )
-    language = db.Column(db.String(40), nullable=False, default="English")
+    # The language the patient reads, as chosen on the forms ("English", "Spanish", or any other as
+    # typed); None when it is not known (a FHIR Patient sent without one): never assumed.
+    language = db.Column(db.String(40))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     # Set when this record was merged into another: the tombstone keeps its own details (for the
     # history) and every link to it leads to the record kept.
@@ -121,6 +123,11 @@ class Patient(db.Model):
         value = value or None  # a box left empty is no number, the same as one never asked
         self.phone_key = phone_key(value)
         return value
+
+    @validates("language")
+    def _no_blank_language(self, key, value):
+        # Nothing given is not known (NULL), as for the email below.
+        return (value or "").strip() or None
 
     @validates("email")
     def _no_blank_email(self, key, value):

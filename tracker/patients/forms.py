@@ -4,6 +4,7 @@ from wtforms import (BooleanField, HiddenField, IntegerField, RadioField, Select
                      TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from tracker.i18n import same_language
 from tracker.formfields import TrackerForm, TypedDateField, not_before_birth, not_in_future, options, plausible_date
 from tracker.referrals.forms import PatientFields
 from tracker.vocab import ContactChannel, Indication, Sex, Side
@@ -29,9 +30,15 @@ class PatientEditForm(PatientFields, TrackerForm):
         # The names as saved: one saved before names were checked is kept unless it is changed.
         self.stored_names = {name: getattr(obj, name, None) for name in ("family_name", "given_name")}
         self.stored_contact = (obj.preferred_contact.value, obj.email or "") if obj is not None else None
+        self.stored_language = getattr(obj, "language", None)
 
     def edited_values(self):
         values = {name: _clean(self[name].data) for name in self.EDITED}
+        # The language chosen; the same language as saved keeps its spelling ("español" stays as
+        # it is when the list reads Spanish), so saving the form unchanged changes nothing.
+        values["language"] = self.language_value()
+        if self.stored_language and same_language(self.stored_language, values["language"]):
+            values["language"] = self.stored_language
         values["sex"], values["preferred_contact"] = Sex(values["sex"]), ContactChannel(values["preferred_contact"])
         values["phone"] = getattr(self.phone, "e164", None) or None  # E.164, set by the validator
         values["email"] = values["email"] or None

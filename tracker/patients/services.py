@@ -13,6 +13,7 @@ from tracker import audit
 from tracker.cases import rows
 from tracker.eligibility.standing import EVALUABLE_STATES, staleness
 from tracker.extensions import db
+from tracker.i18n import same_language
 from tracker.models import (Case, ConservativeCare, DiaryEntry, Examination, OutsideInjection, Patient,
                             PatientHistory, ProcedureRecord, User)
 from tracker.phones import why_no_texts
@@ -345,12 +346,17 @@ def contact_choices(kept, merged):
     the details the merged record will hold (a preference for email with no address at all)."""
     differing = {name: KEEP for name in CONTACT_FIELDS
                  if _filled(getattr(kept, name)) and _filled(getattr(merged, name))
-                 and getattr(kept, name) != getattr(merged, name)}
+                 and not _same(name, getattr(kept, name), getattr(merged, name))}
     if "preferred_contact" in differing:
         values = merged_contact(kept, merged, differing)
         if not _reachable(kept.preferred_contact, values) and _reachable(merged.preferred_contact, values):
             differing["preferred_contact"] = TAKE
     return differing
+
+
+def _same(name, one, other):
+    """Two values of a contact field that say the same: "español" and "Spanish" are one language."""
+    return same_language(one, other) if name == "language" else one == other
 
 
 def merged_contact(kept, merged, choices):

@@ -94,6 +94,7 @@ def edit(patient_id):
     if not form.is_submitted():
         form.sex.data, form.preferred_contact.data = patient.sex.value, patient.preferred_contact.value
         form.phone.data = phone_display(patient.phone)
+        form.show_language(patient.language)
         form.version_id.data = patient.version_id
     if not form.is_submitted():
         html, status = _edit_page(patient, form, status=200)

@@ -7,11 +7,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from tracker.coding import clinic_diagnosis_codes
+from tracker.i18n import RECORDED, language_code, recorded_name
 from tracker.formfields import TrackerForm, TypedDateField, name_problem, not_before_birth, not_in_future, options, plausible_date
 from tracker.patients.identity import clean_name
 from tracker.phones import PhoneNumber, why_no_texts
 from tracker.timeutil import clinic_today
 from tracker.vocab import ContactChannel, Indication, Sex, Side
+
+
+OTHER_LANGUAGE = "other"
 
 
 def person_name(form, field):
@@ -39,8 +43,14 @@ class PatientFields:
     email = EmailField(_l("Email"), validators=[Optional(), Email(_l("Enter a valid email address.")),
                                             Length(max=254)])
     preferred_contact = SelectField(_l("Preferred contact"), choices=options(ContactChannel))
-    language = StringField(_l("Language"), default="English", validators=[
-        DataRequired(_l("Enter the patient's language.")), Length(max=40)])
+    # The languages the tracker speaks to patients in, then Other with its own box; nothing is
+    # chosen at first, so nobody is recorded as reading English because the box was left as it was.
+    language = SelectField(_l("Language"), default="", choices=options(
+        [(RECORDED["en"], _l("English")), (RECORDED["es"], _l("Spanish / Español")),
+         (OTHER_LANGUAGE, _l("Other (type it below)"))], blank=_l("Choose…")),
+        validators=[DataRequired(_l("Choose the language the patient reads: texts, emails and their pages follow "
+                                    "it."))])
+    language_other = StringField(_l("Other language"), validators=[Length(max=40)])
     confirm_new_patient = BooleanField(_l("I have checked the records listed: this is a different person"))
 
     PATIENT_FIELDS = ("mrn", "family_name", "given_name", "date_of_birth", "sex", "phone", "email",
@@ -63,8 +73,24 @@ class PatientFields:
         if why:
             raise ValidationError(_("%(why)s Give a mobile number, or choose another way to contact the patient.", why=why))
 
+    def validate_language_other(self, field):
+        if self.language.data == OTHER_LANGUAGE and not (field.data or "").strip():
+            raise ValidationError(_("Type the patient's language, or choose it in the list above."))
+
+    def language_value(self):
+        """The language as the record keeps it ("Spanish" for Other typed "español")."""
+        return recorded_name(self.language_other.data if self.language.data == OTHER_LANGUAGE else self.language.data)
+
+    def show_language(self, recorded):
+        """The list as a record's language reads in it: English or Spanish chosen, any other as
+        Other with its name in the box, nothing chosen when it is not known."""
+        code = language_code(recorded)
+        self.language.data = RECORDED[code] if code else (OTHER_LANGUAGE if (recorded or "").strip() else "")
+        self.language_other.data = recorded if self.language.data == OTHER_LANGUAGE else ""
+
     def patient_values(self):
         values = {name: _clean(self[name].data) for name in self.PATIENT_FIELDS}
+        values["language"] = self.language_value()
         values["sex"], values["preferred_contact"] = Sex(values["sex"]), ContactChannel(values["preferred_contact"])
         values["phone"] = getattr(self.phone, "e164", None) or None  # E.164, set by the validator
         return values
