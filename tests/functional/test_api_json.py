@@ -99,6 +99,30 @@ def test_a_case_comes_with_its_referral_verdict_appointments_and_timeline(client
     assert client.get("/api/v1/cases/999999", headers=headers).status_code == 404
 
 
+def test_a_closed_loop_case_comes_with_its_procedure_and_outcome(client, gen, headers):
+    """What an outside system asks of an injected case: when it was started, injected and signed,
+    by whom, and what the physician decided (each joint's result for a bilateral block)."""
+    case = episode(gen, side=Side.BILATERAL)
+    record = case.procedure_records[0]
+    outcome = case.outcome
+    outcome.diagnostic_result, outcome.side_results = None, {"left": "negative", "right": "positive"}
+    db.session.commit()
+    detail = client.get(f"/api/v1/cases/{case.id}", headers=headers).get_json()
+    [procedure] = detail["procedures"]
+    assert (procedure["status"], procedure["started_by"], procedure["signed_by"]) == (
+        "signed", record.started_by.name, record.signed_by.name)
+    assert datetime.fromisoformat(procedure["injected_at"]) == record.injected_at
+    assert procedure["duration_minutes"] == record.duration_minutes and procedure["abandon_reason"] is None
+    assert detail["outcome"] == {
+        "diagnostic_result": None,
+        "results_by_joint": [{"side": "left", "result": "negative"}, {"side": "right", "result": "positive"}],
+        "therapeutic_days": 42, "next_step": "rfa_evaluation", "decided_by": record.started_by.name,
+        "decided_at": detail["outcome"]["decided_at"], "follow_on_case_id": None}
+    # Before the procedure: no attempt and no outcome.
+    waiting = client.get(f"/api/v1/cases/{gen.case(state=State.SCHEDULED).id}", headers=headers).get_json()
+    assert (waiting["procedures"], waiting["outcome"]) == ([], None)
+
+
 def test_a_verdict_a_physician_overrode_comes_with_the_physician_and_the_time(
         client, coordinator, gen, headers, make_client, login_as):
     """`eligible` is what the profile's criteria said; the override, its author and its time say

@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tracker.cases.worklist import DEFAULT_SORT, SORTS
 from tracker.formfields import INT_MAX
 from tracker.policy import PROFILES
-from tracker.vocab import AppointmentStatus, Indication, Side
+from tracker.diary.relief import DiagnosticResult
+from tracker.models.procedure import ProcedureStatus
+from tracker.vocab import AppointmentStatus, Indication, NextStep, Side
 from tracker.workflow import State
 
 Id = Field(ge=1, le=INT_MAX)
@@ -21,6 +23,9 @@ IndicationCode = Literal[tuple(i.value for i in Indication)]
 ProfileCode = Literal[tuple(PROFILES)]
 SortCode = Literal[tuple(SORTS)]
 AppointmentStatusCode = Literal[tuple(s.value for s in AppointmentStatus)]
+ProcedureStatusCode = Literal[tuple(s.value for s in ProcedureStatus)]
+ResultCode = Literal[tuple(r.value for r in DiagnosticResult)]
+NextStepCode = Literal[tuple(s.value for s in NextStep)]
 
 
 def _printable(value):
@@ -131,6 +136,39 @@ class AppointmentSummary(BaseModel):
     room: str
 
 
+class ProcedureSummary(BaseModel):
+    id: int
+    status: ProcedureStatusCode
+    started_at: datetime
+    started_by: str
+    injected_at: datetime | None = Field(description="The Injectate step's first save (a bilateral case's later "
+                                                     "joint): the moment the pain diary's points are timed from. "
+                                                     "None before it.")
+    ended_at: datetime | None = Field(description="The Sign-out step's first save, stamped at signing.")
+    duration_minutes: int | None = Field(description="Whole minutes from the start to the sign-out step.")
+    signed_at: datetime | None
+    signed_by: str | None = Field(description="The physician who signed: the one the reports credit the block to.")
+    abandon_reason: str | None = Field(description="Why an abandoned attempt was stopped.")
+
+
+class JointResult(BaseModel):
+    side: Literal["left", "right"]
+    result: ResultCode
+
+
+class OutcomeSummary(BaseModel):
+    diagnostic_result: ResultCode | None = Field(
+        description="A block's result. None for a therapeutic injection, and for a bilateral block whose joints "
+                    "were recorded differently: read results_by_joint.")
+    results_by_joint: list[JointResult] = Field(
+        description="A bilateral block's result for each joint (left first); empty otherwise.")
+    therapeutic_days: int | None = Field(description="How long relief stayed at 50 % or more, as recorded.")
+    next_step: NextStepCode
+    decided_by: str
+    decided_at: datetime
+    follow_on_case_id: int | None = Field(description="The repeat or confirmatory case the next step opened.")
+
+
 class CaseDetail(BaseModel):
     id: int
     patient: PatientSummary
@@ -149,6 +187,9 @@ class CaseDetail(BaseModel):
     verdict: VerdictSummary | None = Field(description="The current eligibility verdict.")
     appointments: list[AppointmentSummary]
     timeline: list[TimelineEntry] = Field(description="Every state change, oldest first.")
+    procedures: list[ProcedureSummary] = Field(description="Every procedure attempt, oldest first (an abandoned "
+                                                            "one stays listed).")
+    outcome: OutcomeSummary | None = Field(description="The physician's outcome, once recorded.")
 
 
 class DayAppointment(BaseModel):

@@ -18,8 +18,8 @@ from tracker.diary.services import time_point
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.extensions import csrf, db
 from tracker.formfields import window
-from tracker.models import (Appointment, Case, CaseHistory, DiaryEntry, DiaryPoint, EligibilityVerdict, Patient,
-                            User)
+from tracker.models import (Appointment, Case, CaseHistory, DiaryEntry, DiaryPoint, EligibilityVerdict, Outcome,
+                            Patient, ProcedureRecord, User)
 from tracker.roles import Role
 from tracker.scheduling import readiness
 from tracker.scheduling.services import clinic_day_start
@@ -128,7 +128,11 @@ def case(case_id):
                        selectinload(Case.appointments).options(joinedload(Appointment.physician),
                                                                joinedload(Appointment.room)),
                        selectinload(Case.history).joinedload(CaseHistory.actor),
-                       selectinload(Case.verdicts).joinedload(EligibilityVerdict.override_by))
+                       selectinload(Case.verdicts).joinedload(EligibilityVerdict.override_by),
+                       selectinload(Case.procedure_records).options(
+                           joinedload(ProcedureRecord.started_by), joinedload(ProcedureRecord.signed_by),
+                           selectinload(ProcedureRecord.steps)),
+                       selectinload(Case.outcome).joinedload(Outcome.decided_by))
     if found is None:
         return _not_found(f"case {case_id}")
     # The patient's earlier cases date their injections for the waiting-for reading (caps).
@@ -155,9 +159,27 @@ def case(case_id):
         timeline=[schemas.TimelineEntry(at=h.at, action=h.action, from_state=h.from_state.value if h.from_state else None,
                                         to_state=h.to_state.value, actor=h.actor.name if h.actor else None,
                                         reason=h.reason) for h in found.history],
+        procedures=[_procedure(record) for record in found.procedure_records],
+        outcome=_outcome(found.outcome) if found.outcome else None,
     )
     record_read("case", found.id)
     return _respond(detail)
+
+
+def _procedure(record):
+    return schemas.ProcedureSummary(
+        id=record.id, status=record.status.value, started_at=record.started_at, started_by=record.started_by.name,
+        injected_at=record.injected_at, ended_at=record.ended_at, duration_minutes=record.duration_minutes,
+        signed_at=record.signed_at, signed_by=record.signed_by.name if record.signed_by else None,
+        abandon_reason=record.abandon_reason)
+
+
+def _outcome(outcome):
+    return schemas.OutcomeSummary(
+        diagnostic_result=outcome.diagnostic_result,
+        results_by_joint=[schemas.JointResult(side=side, result=result) for side, result in outcome.results_by_side],
+        therapeutic_days=outcome.therapeutic_days, next_step=outcome.next_step.value,
+        decided_by=outcome.decided_by.name, decided_at=outcome.decided_at, follow_on_case_id=outcome.follow_on_case_id)
 
 
 @bp.route("/appointments")
