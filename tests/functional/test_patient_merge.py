@@ -484,12 +484,17 @@ def test_a_closed_block_over_the_cap_once_a_merge_brings_earlier_injections_says
                                         indication=Indication.DIAGNOSTIC, place="Hillside Spine", source="letter"))
     db.session.commit()
 
-    assert _merge(client, kept, duplicate).status_code == 302
+    merged = _merge(client, kept, duplicate)
+    assert merged.status_code == 302
 
     [caps_row] = [row for row in figures.caps(Filters(start=today, end=today, default_profile="MEDICARE_LCD_2023"))
                   .figures[0].rows if row[1] == "W-7001"]
     next_day = next_session_day(sorted([*outside, injected]), 2, today)
     assert (caps_row[5], caps_row[6], caps_row[7]) == (3, 2, next_day)
+    # The merge says it at once, on the record kept.
+    assert (f"Case {case.id} (bilateral): its injection of {injected.isoformat()} was over the cap, counted with the "
+            f"merged record's injections: diagnostic cap: this injection made 3 of 2 (patient), next from "
+            f"{next_day.isoformat()}. Check the claim against the payer's cap.") in words(client.get(merged.location))
     page = client.get(f"/cases/{case.id}")
     html = page.get_data(as_text=True)
     shown = words(page)

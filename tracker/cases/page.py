@@ -10,11 +10,9 @@ from tracker.cases.services import guard_facts
 from tracker.cases.summary import case_summary
 from tracker.eligibility.facts import injection_day
 from tracker.eligibility.forms import EvaluateForm, OverrideForm
-from tracker.eligibility.standing import (clinic_default_profile_code, current_assessment, may_evaluate,
-                                          profile_for, staleness)
+from tracker.eligibility.standing import (caps_not_met, clinic_default_profile_code, current_assessment,
+                                          may_evaluate, profile_for, staleness)
 from tracker.extensions import db
-from tracker.policy.engine import Status
-from tracker.policy.profiles import CriterionCode
 from tracker.models import (Appointment, Case, CaseHistory, EligibilityVerdict, Outcome, Patient,
                             ProcedureRecord)
 from tracker.roles import Role
@@ -42,8 +40,6 @@ PAGE_LOAD = (
     selectinload(Case.conservative_care),
     selectinload(Case.appointments).options(joinedload(Appointment.room), joinedload(Appointment.physician)),
 )
-
-CAP_CRITERIA = frozenset({CriterionCode.DIAGNOSTIC_CAP, CriterionCode.THERAPEUTIC_CAP})
 
 
 def render_case(case, override_form=None, status=200, refused_transition=None):
@@ -83,7 +79,7 @@ def render_case(case, override_form=None, status=200, refused_transition=None):
         verdict=verdict, stale=stale_reason is not None, stale_reason=stale_reason,
         booking_problems=booking_problems,
         assessment=today[0], can_evaluate=can_evaluate, injected_on=injected_on,
-        over_cap=any(c.code in CAP_CRITERIA and c.status == Status.NOT_MET for c in today[0].criteria),
+        over_cap=bool(caps_not_met(today[0].criteria)),
         evaluate_form=EvaluateForm(version_id=case.version_id) if can_evaluate else None,
         override_form=override_form or (OverrideForm(version_id=case.version_id) if may_override else None),
     ), status

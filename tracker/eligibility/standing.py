@@ -3,11 +3,12 @@ stand, compared with the stored snapshot. Reads only; the verdict itself is writ
 `tracker.eligibility.services`."""
 from datetime import date
 
-from tracker.eligibility.facts import case_facts, fingerprint, prior_injections
+from tracker.eligibility.facts import case_facts, fingerprint, injection_day, prior_injections
 from tracker.extensions import db
 from tracker.models import ClinicSettings
 from tracker.policy import DEFAULT_PROFILE_CODE, PROFILES, evaluate, get_profile
-from tracker.policy.engine import EVIDENCE_WORDING
+from tracker.policy.engine import EVIDENCE_WORDING, Status
+from tracker.policy.profiles import CriterionCode
 from tracker.timeutil import clinic_today, to_clinic
 from tracker.workflow import State
 
@@ -31,6 +32,24 @@ def current_assessment(case, default_code=None, as_of=None):
     profile = profile_for(case, default_code)
     facts, prior = case_facts(case, as_of or clinic_today()), prior_injections(case, profile)
     return evaluate(facts, prior, profile), fingerprint(facts, prior, profile)
+
+
+CAP_CRITERIA = frozenset({CriterionCode.DIAGNOSTIC_CAP, CriterionCode.THERAPEUTIC_CAP})
+
+
+def caps_not_met(criteria):
+    """The shortfalls of the cap criteria not met among `criteria` ([]: within every cap)."""
+    return [c.shortfall for c in criteria if c.code in CAP_CRITERIA and c.status == Status.NOT_MET]
+
+
+def over_cap(case, default_code=None):
+    """(the injection's day, [cap shortfalls]) for a case whose injection is given and, counted with
+    the facts as they now stand, was over a cap on its day; None otherwise."""
+    day = injection_day(case)
+    if day is None:
+        return None
+    shortfalls = caps_not_met(current_assessment(case, default_code, as_of=day)[0].criteria)
+    return (day, shortfalls) if shortfalls else None
 
 
 def staleness(case, verdict=None, assessment=None, default_code=None):

@@ -11,7 +11,8 @@ from sqlalchemy import update
 
 from tracker import audit
 from tracker.cases import rows
-from tracker.eligibility.standing import EVALUABLE_STATES, staleness
+from tracker.eligibility.facts import INJECTED_STATES
+from tracker.eligibility.standing import EVALUABLE_STATES, over_cap, staleness
 from tracker.extensions import db
 from tracker.i18n import same_language
 from tracker.models import (Case, ConservativeCare, DiaryEntry, Examination, OutsideInjection, Patient,
@@ -127,6 +128,18 @@ def _verdict_standing(cases):
     what happens next (under review to scheduled)."""
     return {case.id: staleness(case) for case in cases
             if case.state in EVALUABLE_STATES and case.current_verdict is not None}
+
+
+def _caps_standing(cases):
+    """{case id: (injection day, cap shortfalls) or None} for the cases whose injection is given."""
+    return {case.id: over_cap(case) for case in cases if case.state in INJECTED_STATES}
+
+
+def _newly_over_cap(before, cases):
+    """[(case, day, shortfalls)]: the given injections within their caps in `before` and over one now."""
+    after = _caps_standing(cases)
+    return [(case, *after[case.id]) for case in sorted(cases, key=lambda c: c.id)
+            if after.get(case.id) is not None and before.get(case.id) is None]
 
 
 def _newly_stale(before, cases):
@@ -396,11 +409,14 @@ def overlapping_open_cases(patient, moved_ids):
 @dataclass
 class Merged:
     """What a merge did that the coordinator must know: verdicts no longer standing [(case, why)],
-    open cases about the same joint [(case, case)], the contact details changed on the record kept."""
+    open cases about the same joint [(case, case)], the contact details changed on the record kept,
+    and injections already given that are over a cap once the merged record's count [(case, day,
+    cap shortfalls)]: their verdicts cannot be evaluated again, so this is said instead."""
 
     stale: list = field(default_factory=list)
     overlapping: list = field(default_factory=list)
     contact_changed: list = field(default_factory=list)
+    over_cap: list = field(default_factory=list)
 
 
 @service
@@ -443,6 +459,7 @@ def merge_patients(kept, merged, reason, actor, kept_version, merged_version, co
     if refusal:
         raise MergeRefused(refusal)
     standing = _verdict_standing([*kept.cases, *merged.cases])
+    caps_before = _caps_standing([*kept.cases, *merged.cases])
 
     moved_cases = [c.id for c in merged.cases]
     account_moved = merged.account is not None
@@ -475,6 +492,7 @@ def merge_patients(kept, merged, reason, actor, kept_version, merged_version, co
     _history(kept_id, actor, "merged_in", other_patient_id=merged_id, reason=reason, new_value=what)
     _history(merged_id, actor, "merged_away", other_patient_id=kept_id, reason=reason, new_value=what)
     stale = _newly_stale(standing, kept.cases)
+    over = _newly_over_cap(caps_before, kept.cases)
     overlapping = overlapping_open_cases(kept, set(moved_cases))
     audit.record(audit.Action.UPDATE, "patient", kept_id,
                  summary=f"merged patient {merged_id} into this record ({what})", user=actor,
@@ -484,7 +502,7 @@ def merge_patients(kept, merged, reason, actor, kept_version, merged_version, co
     audit.record(audit.Action.UPDATE, "patient", merged_id,
                  summary=f"merged into patient {kept_id} ({what})", user=actor)
     db.session.commit()
-    return Merged(stale, overlapping, contact_changed)
+    return Merged(stale, overlapping, contact_changed, over)
 
 
 # --- injections given elsewhere -------------------------------------------------------------

@@ -212,6 +212,10 @@ def merge(patient_id, other_id):
                 fields=", ".join(str(form[f"{name}_from"].label.text) for name in merged_away.contact_changed)),
               "info")
     _say_stale(merged_away.stale)
+    for case, day, shortfalls in merged_away.over_cap:
+        flash(_("Case %(id)s (%(side)s): its injection of %(day)s was over the cap, counted with the merged record's "
+                "injections: %(shortfalls)s. Check the claim against the payer's cap.", id=case.id,
+                side=case.side.label.lower(), day=day.isoformat(), shortfalls="; ".join(shortfalls)), "warning")
     _say_overlapping(merged_away.overlapping)
     return redirect(url_for("patients.show", patient_id=patient_id))
 
