@@ -228,6 +228,11 @@ def _age(case, referral_date, days_ago):
     verdict_rows = [row for row in rows if row.action in ("mark_eligible", "mark_not_eligible")]
     for verdict, row in zip(case.verdicts, verdict_rows):
         verdict.evaluated_at = row.at
+    # An override is dated by its own timeline row (the API, FHIR and the case page show it).
+    override_row = next((row for row in rows if row.action == "override_eligibility"), None)
+    overridden = next((v for v in case.verdicts if v.override_at is not None), None)
+    if override_row and overridden:
+        overridden.override_at = override_row.at
     # The appointment was booked when the timeline says the case was scheduled, not at seeding.
     scheduled = next((row.at for row in rows if row.action == "schedule"), None)
     for appointment in case.appointments if scheduled else ():

@@ -38,6 +38,10 @@ def rule_breaks():
         found += [f"{case.patient.mrn}: {later.action} at {later.at} before {earlier.action} at {earlier.at}"
                   for earlier, later in zip(rows, rows[1:]) if later.at < earlier.at]
         found += [f"{case.patient.mrn}: {row.action} in the future" for row in rows if row.at > now]
+        # An override is dated as its timeline row, not at seeding (the API, FHIR and the case page show it).
+        overrides = [row.at for row in rows if row.action == "override_eligibility"]
+        found += [f"{case.patient.mrn}: override at {v.override_at}, timeline {overrides}"
+                  for v in case.verdicts if v.override_at is not None and [v.override_at] != overrides]
         for appointment in case.appointments:
             changes = sorted(appointment.changes, key=lambda change: change.id)
             found += [f"appointment {appointment.id}: {b.change} before {a.change}"
