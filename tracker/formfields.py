@@ -159,19 +159,22 @@ def window(query, per_page, total=None, scalars=True):
     `scalars=False`: the page's items are the query's rows (a list of plain columns) rather than
     its first column's objects."""
     asked = page_number()
-
-    def read(statement):
-        return db.session.scalars(statement).unique().all() if scalars else db.session.execute(statement).all()
-
     if total is not None:
         asked = min(asked, max(1, -(-total // per_page)))
-    rows = read(query.limit(per_page + 1).offset((asked - 1) * per_page))
-    if not rows and asked > 1:
+    page = exact_window(query, asked, per_page, total, scalars)
+    if not page.items and asked > 1:
         if total is None:
             total = db.session.scalar(db.select(db.func.count()).select_from(query.order_by(None).subquery()))
-        asked = max(1, -(-total // per_page))
-        rows = read(query.limit(per_page + 1).offset((asked - 1) * per_page))
-    return Window(rows[:per_page], asked, per_page, len(rows) > per_page, total)
+        page = exact_window(query, max(1, -(-total // per_page)), per_page, total, scalars)
+    return page
+
+
+def exact_window(query, page, per_page, total=None, scalars=True):
+    """Page `page` of `query` as asked: past the last page, no items and no next page (the JSON
+    API, whose readers loop until a page is empty; people get `window`'s last page instead)."""
+    statement = query.limit(per_page + 1).offset((page - 1) * per_page)
+    rows = db.session.scalars(statement).unique().all() if scalars else db.session.execute(statement).all()
+    return Window(rows[:per_page], page, per_page, len(rows) > per_page, total)
 
 
 def page_number():

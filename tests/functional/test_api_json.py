@@ -38,6 +38,41 @@ def test_the_worklist_says_what_each_case_waits_for_and_filters_and_pages(client
     assert (first["total"], first["pages"], first["has_next"]) == (None, None, False)
 
 
+def test_a_page_past_the_end_of_the_worklist_is_empty_with_no_next_page(client, gen, headers):
+    """An integration reads until a page is empty: past the last page it must get no items (never
+    the last page again, imported twice or forever), and `total` is there or not whatever the page."""
+    for _ in range(3):
+        gen.case(state=State.REFERRED, side=Side.RIGHT)
+    last = client.get("/api/v1/cases?per_page=2&page=2", headers=headers).get_json()
+    assert (last["page"], len(last["items"]), last["has_next"], last["total"], last["pages"]) == (2, 1, False, 3, 2)
+    past = client.get("/api/v1/cases?per_page=2&page=7", headers=headers).get_json()
+    assert (past["page"], past["items"], past["has_next"], past["total"], past["pages"]) == (7, [], False, 3, 2)
+    # Filtered beyond state: never counted, on any page.
+    for number, count in ((2, 1), (99, 0)):
+        page = client.get(f"/api/v1/cases?side=right&per_page=2&page={number}", headers=headers).get_json()
+        assert (page["page"], len(page["items"]), page["has_next"], page["total"], page["pages"]) == (
+            number, count, False, None, None)
+
+
+def test_a_page_past_the_end_of_a_days_appointments_is_empty_with_no_next_page(client, gen, headers):
+    from tests.builders import clinic_at, clinic_day
+    for minutes in (0, 30):
+        gen.appointment(gen.case(state=State.SCHEDULED), starts_at=clinic_at(3, 12) + timedelta(minutes=minutes))
+    day = clinic_day(3).isoformat()
+    first = client.get(f"/api/v1/appointments?day={day}&per_page=1", headers=headers).get_json()
+    assert (first["page"], len(first["items"]), first["has_next"]) == (1, 1, True)
+    for number, count in ((2, 1), (5, 0)):
+        page = client.get(f"/api/v1/appointments?day={day}&per_page=1&page={number}", headers=headers).get_json()
+        assert (page["page"], len(page["items"]), page["has_next"], page["total"], page["pages"]) == (
+            number, count, False, None, None)
+
+
+def test_the_openapi_document_says_a_page_past_the_end_is_empty(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    [page] = [p for p in document["paths"]["/cases"]["get"]["parameters"] if p["name"] == "page"]
+    assert "past the last page" in page["description"].lower() and "empty" in page["description"]
+
+
 def test_a_bad_query_parameter_is_a_400_naming_it(client, headers):
     response = client.get("/api/v1/cases?state=lost&per_page=1000&q=a%00b", headers=headers)
     assert response.status_code == 400 and response.content_type == "application/problem+json"

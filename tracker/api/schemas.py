@@ -38,7 +38,9 @@ def _printable(value):
 class Query(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    page: int = Field(1, ge=1, le=INT_MAX, description="Page number, from 1.")
+    page: int = Field(1, ge=1, le=INT_MAX, description=(
+        "Page number, from 1. A page past the last page answers that page number with an empty `items` "
+        "and `has_next` false (never the last page again): read until `has_next` is false or `items` is empty."))
     per_page: int = Field(25, ge=1, le=MAX_PER_PAGE, description=f"Items per page, 1 to {MAX_PER_PAGE}.")
 
 
@@ -66,12 +68,14 @@ class DayQuery(Query):
 
 
 class Paging(BaseModel):
-    page: int
+    page: int = Field(description="The page asked, also past the last page (then `items` is empty).")
     per_page: int
-    has_next: bool = Field(description="Whether page + 1 has items.")
+    has_next: bool = Field(description="Whether page + 1 has items; false on the last page and past it.")
     total: int | None = Field(description="Known only where the tracker keeps the count (the worklist "
-                                          "filtered by state alone); lists are never counted to page them.")
-    pages: int | None
+                                          "filtered by state alone), and then on every page, past the last "
+                                          "included; null otherwise, on every page: lists are never counted "
+                                          "to page them.")
+    pages: int | None = Field(description="The number of pages, where `total` is known; null otherwise.")
 
 
 class PatientSummary(BaseModel):

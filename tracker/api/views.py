@@ -17,7 +17,7 @@ from tracker.cases import worklist
 from tracker.diary.services import time_point
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.extensions import csrf, db
-from tracker.formfields import window
+from tracker.formfields import exact_window
 from tracker.models import (Appointment, Case, CaseHistory, DiaryEntry, DiaryPoint, EligibilityVerdict, Outcome,
                             Patient, ProcedureRecord, User)
 from tracker.roles import Role
@@ -62,9 +62,11 @@ def _check_physician(query):
 
 
 def _page(statement, query, total=None, scalars=True):
-    """One page read as the pages read it (`per_page + 1` rows, no count over the filtered
-    table); past the last page, the last page."""
-    return window(statement, query.per_page, total, scalars)
+    """The page asked, read as the pages read it (`per_page + 1` rows, no count over the filtered
+    table). Past the last page, no items and no next page: never the last page again, which a
+    client reading until an empty page would import twice or loop on. `total` is the kept count
+    or None, whatever the page."""
+    return exact_window(statement, query.page, query.per_page, total, scalars)
 
 
 def _paging(page):
