@@ -236,6 +236,7 @@ def test_edit_refuses_an_email_another_account_uses(admin_client, gen):
 
 def test_changing_role_signs_the_person_out(admin_client, make_client, gen, login_as):
     user = gen.user(Role.PHYSICIAN)
+    gen.user(Role.PHYSICIAN)  # another to book
     their_browser = login_as(user, on=make_client())
 
     save_user(admin_client, user.id, role="coordinator")
@@ -689,6 +690,7 @@ def _ortega_with_work_left(gen):
     from tracker.workflow import State
 
     ortega = gen.user(Role.PHYSICIAN, name="Dr Tomas Ortega")
+    gen.user(Role.PHYSICIAN, name="Dr Priya Raman")  # someone left to book
     tomorrow = datetime.combine(clinic_today() + timedelta(days=1), time(9), tzinfo=clinic_zone())
     obrien = gen.case(state=State.SCHEDULED, physician=ortega,
                       patient=gen.patient(family_name="O'Brien", given_name="Sean"))
@@ -745,6 +747,7 @@ def test_deactivating_a_physician_with_nothing_left_says_only_saved(admin_client
     from tracker.workflow import State
 
     idle = gen.user(Role.PHYSICIAN, name="Dr Idle")
+    gen.user(Role.PHYSICIAN, name="Dr Priya Raman")
     gen.case(state=State.CLOSED, physician=idle)
 
     said = words(admin_client.get(save_user(admin_client, idle.id, active=None).location))
@@ -755,12 +758,118 @@ def test_a_physician_given_another_role_is_told_the_same(admin_client, gen):
     from tracker.workflow import State
 
     moved = gen.user(Role.PHYSICIAN, name="Dr Now Coordinating")
+    gen.user(Role.PHYSICIAN, name="Dr Priya Raman")
     gen.case(state=State.UNDER_REVIEW, physician=moved)
 
     said = words(admin_client.get(save_user(admin_client, moved.id, role="coordinator").location))
     assert "Dr Now Coordinating can no longer be booked. 1 open case is still assigned to them." in said
     assert "appointment" not in said.split("can no longer be booked")[1].split("Ask a coordinator")[0]
     assert "physician filter set to “Dr Now Coordinating (no longer a physician)”" in said
+
+
+# ---------------------------------------------------------------- a physician mid-procedure, or the last one
+
+
+CONFIRM_LEAVING = "Take them off the schedule anyway"
+
+
+def _raman_mid_procedure(gen, others=1):
+    """Dr Raman with a procedure in progress in Fluoro Suite 1, started yesterday at 12:00 clinic
+    time, and `others` other active physicians."""
+    from tests.builders import clinic_at
+
+    raman = gen.user(Role.PHYSICIAN, name="Dr Priya Raman")
+    for n in range(others):
+        gen.user(Role.PHYSICIAN, name=f"Dr Other {n}")
+    record = gen.procedure(physician=raman, patient=gen.patient(family_name="Garcia", given_name="Lucia"))
+    record.appointment.room.name = "Fluoro Suite 1"
+    record.started_at = clinic_at(-1, 12)
+    db.session.commit()
+    return raman, record
+
+
+def _started_yesterday_noon():
+    from tests.builders import clinic_day
+
+    return f"{clinic_day(-1).isoformat()} 12:00"
+
+
+def test_deactivating_a_physician_mid_procedure_waits_for_a_confirmation_that_names_the_procedure(
+        admin_client, gen):
+    raman, _ = _raman_mid_procedure(gen)
+    url = f"/admin/users/{raman.id}"
+
+    refused = save_user(admin_client, raman.id, active=None, name="Dr Priya Raman-Shah")
+
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert field_error(html, "active") == (
+        f"Dr Priya Raman-Shah has 1 procedure in progress, started {_started_yesterday_noon()} in Fluoro Suite 1. "
+        "Deactivating them signs them out everywhere, in the middle of its checklist and before the signature. "
+        "Tick “Take them off the schedule anyway” below to save as typed; otherwise leave the account as it is "
+        "for now.")
+    assert "Garcia" not in words(html)  # no patient named to an admin
+    assert input_value(html, "name") == "Dr Priya Raman-Shah" and not is_checked(html, "active")
+    assert CONFIRM_LEAVING in words(html) and not is_checked(html, "confirm_leaving")
+    assert user_by_email(raman.email).active and user_by_email(raman.email).name == "Dr Priya Raman"
+
+    resubmitted = form_data(form_posting_to(html, url))
+    assert admin_client.post(url, data=resubmitted).status_code == 422  # not ticked: still refused
+    assert admin_client.post(url, data={**resubmitted, "confirm_leaving": "y"}).status_code == 302
+    saved = user_by_email(raman.email)
+    assert not saved.active and saved.name == "Dr Priya Raman-Shah"
+    event = db.session.execute(db.select(AuditEvent).filter_by(
+        action=AuditAction.UPDATE, object_type="user", object_id=str(raman.id))).scalar_one()
+    assert "the admin confirmed it with 1 procedure(s) of theirs in progress" in event.summary
+
+
+def test_giving_the_last_physician_mid_procedure_another_role_says_so_next_to_the_role(admin_client, gen):
+    raman, _ = _raman_mid_procedure(gen, others=0)
+    gen.user(Role.PHYSICIAN, name="Dr Gone", active=False)
+
+    html = save_user(admin_client, raman.id, role="coordinator").get_data(as_text=True)
+
+    said = field_error(html, "role")
+    assert said.startswith(f"Dr Priya Raman has 1 procedure in progress, started {_started_yesterday_noon()} "
+                           "in Fluoro Suite 1. Giving them another role signs them out everywhere")
+    assert ("No other physician would remain who can be booked: no appointment can be booked until another "
+            "physician's account is active.") in said
+    assert user_by_email(raman.email).role == Role.PHYSICIAN
+
+
+def test_deactivating_the_last_bookable_physician_waits_for_a_confirmation(admin_client, gen):
+    last = gen.user(Role.PHYSICIAN, name="Dr Last")
+
+    html = save_user(admin_client, last.id, active=None).get_data(as_text=True)
+
+    assert field_error(html, "active") == (
+        "No other physician would remain who can be booked: no appointment can be booked until another "
+        "physician's account is active. Tick “Take them off the schedule anyway” below to save as typed; "
+        "otherwise leave the account as it is for now.")
+    data = {**form_data(form_posting_to(html, f"/admin/users/{last.id}")), "confirm_leaving": "y"}
+    assert admin_client.post(f"/admin/users/{last.id}", data=data).status_code == 302
+    assert not user_by_email(last.email).active
+
+
+def test_a_confirmation_given_before_a_procedure_started_does_not_cover_it(admin_client, gen):
+    last = gen.user(Role.PHYSICIAN, name="Dr Last")
+    html = save_user(admin_client, last.id, active=None).get_data(as_text=True)
+    data = {**form_data(form_posting_to(html, f"/admin/users/{last.id}")), "confirm_leaving": "y"}
+
+    gen.procedure(physician=last)  # meanwhile, she starts a procedure
+
+    again = admin_client.post(f"/admin/users/{last.id}", data=data)
+    assert again.status_code == 422
+    assert "has 1 procedure in progress" in field_error(again.get_data(as_text=True), "active")
+    assert user_by_email(last.email).active
+
+
+def test_deactivating_a_physician_with_colleagues_and_no_procedure_asks_nothing(admin_client, gen):
+    raman, record = _raman_mid_procedure(gen)
+    other = next(u for u in db.session.scalars(db.select(User).filter_by(role=Role.PHYSICIAN)) if u.id != raman.id)
+
+    assert save_user(admin_client, other.id, active=None).status_code == 302
+    assert not user_by_email(other.email).active
 
 
 # ---------------------------------------------------------------- accounts linked under another name before the check

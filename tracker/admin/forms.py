@@ -58,7 +58,15 @@ class CreateUserForm(UserFieldsMixin, NewPasswordMixin, TrackerForm):
 class EditUserForm(UserFieldsMixin, TrackerForm):
     version_id = HiddenField()
     active = BooleanField(_l("Active (may sign in)"))
+    # Shown once taking a physician off the schedule was refused (a procedure of theirs in
+    # progress, or no other physician to book): ticked, it confirms the state `leaving_key` names.
+    confirm_leaving = BooleanField(_l("Take them off the schedule anyway"))
+    leaving_key = HiddenField()
     submit = SubmitField(_l("Save changes"))
+
+    def confirmed_leaving(self):
+        """The key of the warnings the admin ticked "Take them off the schedule anyway" for, or None."""
+        return (self.leaving_key.data or None) if self.confirm_leaving.data else None
 
 
 class ResetPasswordForm(NewPasswordMixin, TrackerForm):

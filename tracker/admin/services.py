@@ -10,7 +10,8 @@ from tracker import audit
 from tracker.auth.services import normalise_email, set_password
 from tracker.clinic import tidy_address
 from tracker.extensions import db
-from tracker.models import AuditEvent, Case, ClinicSettings, Patient, User
+from tracker.models import (Appointment, AuditEvent, Case, ClinicSettings, Patient, ProcedureRecord, ProcedureStatus,
+                            Room, User)
 from tracker.patients.identity import account_name_matches, mrn_key
 from tracker.policy import DEFAULT_PROFILE_CODE
 from tracker.procedures.rules.billing import BillingSetting
@@ -51,6 +52,52 @@ class AccountNameDiffers(FieldError):
         super().__init__("patient_mrn", f"{patient.mrn} is the record of {patient.display_name}, born "
                                         f"{patient.date_of_birth.isoformat()}, not of “{account_name}”.")
         self.patient, self.account_name = patient, account_name
+
+
+class LeavingUnconfirmed(FieldError):
+    """Taking a physician off the schedule (deactivating them, or giving them another role) while
+    a procedure of theirs is in progress signs them out in the middle of its checklist, and taking
+    off the last bookable physician leaves the clinic with nobody to book: refused next to the
+    field that does it until the admin ticks the confirmation for what `key` names (a tick given
+    for one state of things does not carry over to another). Counts, times and rooms only: the
+    admin may not see a patient."""
+
+    def __init__(self, field, in_progress, none_left, key):
+        super().__init__(field, "confirm taking this physician off the schedule")
+        self.in_progress, self.none_left, self.key = in_progress, none_left, key
+
+
+def leaving_warnings(physician):
+    """What taking `physician` off the schedule would cut short, in two queries: their procedures
+    in progress as [(started_at, room name)], oldest first, and whether no other physician could
+    be booked; with a key naming exactly this state."""
+    in_progress = [tuple(row) for row in db.session.execute(
+        db.select(ProcedureRecord.id, ProcedureRecord.started_at, Room.name)
+        .outerjoin(Appointment, Appointment.id == ProcedureRecord.appointment_id)
+        .outerjoin(Room, Room.id == Appointment.room_id)
+        .where(ProcedureRecord.status == ProcedureStatus.IN_PROGRESS,
+               ProcedureRecord.started_by_id == physician.id)
+        .order_by(ProcedureRecord.started_at, ProcedureRecord.id))]
+    others = db.session.scalar(db.select(db.func.count(User.id)).where(
+        User.active.is_(True), User.role == Role.PHYSICIAN, User.id != physician.id))
+    key = hashlib.sha256(repr(([r[0] for r in in_progress], others == 0)).encode()).hexdigest()[:16]
+    return [(started, room) for _, started, room in in_progress], others == 0, key
+
+
+def _check_leaving(user, role, active, confirmed_leaving):
+    """Refuse (LeavingUnconfirmed) taking a physician off the schedule mid-procedure or as the last
+    bookable one, unless the admin confirmed that very state."""
+    if not user.bookable or (active and Role(role) == Role.PHYSICIAN):
+        return ""
+    in_progress, none_left, key = leaving_warnings(user)
+    if not (in_progress or none_left):
+        return ""
+    if confirmed_leaving != key:
+        raise LeavingUnconfirmed("active" if not active else "role", in_progress, none_left, key)
+    return "; the admin confirmed it" + (f" with {len(in_progress)} procedure(s) of theirs in progress"
+                                          if in_progress else "") + (
+        " and no other physician to book" if in_progress and none_left else
+        " with no other physician to book" if none_left else "")
 
 
 def _confirmed_for(patient, name, confirmed_patient_id, linked=None):
@@ -141,9 +188,11 @@ def edit_stamp(user):
 
 
 @service
-def update_user(user, stamp, email, name, role, active, patient_mrn, actor, confirmed_patient_id=None):
+def update_user(user, stamp, email, name, role, active, patient_mrn, actor, confirmed_patient_id=None,
+                confirmed_leaving=None):
     """Save an admin's edit, or raise StaleEdit if the account changed since `stamp` was taken.
-    `confirmed_patient_id` as for `create_user`."""
+    `confirmed_patient_id` as for `create_user`; `confirmed_leaving`: the key of the warnings the
+    admin ticked "Take them off the schedule anyway" for (LeavingUnconfirmed), if any."""
     if stamp != edit_stamp(user):
         raise StaleEdit
     email = normalise_email(email)
@@ -153,6 +202,7 @@ def update_user(user, stamp, email, name, role, active, patient_mrn, actor, conf
                          "You cannot remove your own admin access; ask another admin.")
     patient = _patient_for(role, patient_mrn, user.id)
     confirmed = _confirmed_for(patient, name.strip(), confirmed_patient_id, linked=(user.patient_id, user.name))
+    leaving_confirmed = _check_leaving(user, role, active, confirmed_leaving)
     before = {"email": user.email, "name": user.name, "role": user.role, "active": user.active,
               "patient": user.patient_id}
     user.email, user.name, user.role, user.active = email, name.strip(), Role(role), active
@@ -164,7 +214,7 @@ def update_user(user, stamp, email, name, role, active, patient_mrn, actor, conf
     _flush_or_explain(email, role, patient_mrn, user.id)
     audit.record(audit.Action.UPDATE, "user", user.id,
                  summary=audit.changed_fields(before, after, ADMIN_FIELDS_SHOWN)
-                 + (CONFIRMED % f"patient {patient.id}" if confirmed else ""), user=actor,
+                 + (CONFIRMED % f"patient {patient.id}" if confirmed else "") + leaving_confirmed, user=actor,
                  before=before, after=after)
     db.session.commit()
 

@@ -25,7 +25,7 @@ from tracker.procedures.services import billing_setting
 from tracker.referrals.services import physicians
 from tracker.roles import Role
 from tracker.scheduling import resources
-from tracker.timeutil import format_clinic
+from tracker.timeutil import clinic_today, format_clinic, to_clinic
 from tracker.vocab import WEEKDAYS
 
 bp = Blueprint("admin", __name__)
@@ -70,6 +70,10 @@ def _account_refused(form, page, stale=None):
     answer = form_again(form, page, stale=stale)
 
     def respond(refusal):
+        if isinstance(refusal, services.LeavingUnconfirmed):
+            form[refusal.field].errors.append(_leaving_said(refusal, form.name.data or ""))
+            form.leaving_key.data, form.confirm_leaving.data = refusal.key, False
+            return page(422)
         if not isinstance(refusal, services.AccountNameDiffers):
             return answer(refusal)
         patient = refusal.patient
@@ -82,6 +86,34 @@ def _account_refused(form, page, stale=None):
         return page()
 
     return respond
+
+
+def _started_said(moment):
+    """When a procedure started, as the admin reads it: the time alone for today's."""
+    return format_clinic(moment, "%H:%M") if to_clinic(moment).date() == clinic_today() else format_clinic(moment)
+
+
+def _leaving_said(refusal, name):
+    """Why taking a physician off the schedule waits for the admin's confirmation: their procedures
+    in progress (times and rooms, no patient) and whether any physician could still be booked."""
+    said = []
+    if refusal.in_progress:
+        places = "; ".join(_("started %(when)s in %(room)s", when=_started_said(started), room=room)
+                           if room else _("started %(when)s", when=_started_said(started))
+                           for started, room in refusal.in_progress)
+        said.append(ngettext("%(name)s has %(num)s procedure in progress, %(places)s.",
+                             "%(name)s has %(num)s procedures in progress: %(places)s.",
+                             len(refusal.in_progress), name=name, places=places))
+        said.append(_("Deactivating them signs them out everywhere, in the middle of its checklist and before "
+                      "the signature.") if refusal.field == "active" else
+                    _("Giving them another role signs them out everywhere, in the middle of its checklist and "
+                      "before the signature."))
+    if refusal.none_left:
+        said.append(_("No other physician would remain who can be booked: no appointment can be booked until "
+                      "another physician's account is active."))
+    said.append(_("Tick “Take them off the schedule anyway” below to save as typed; otherwise leave the account as "
+                  "it is for now."))
+    return " ".join(said)
 
 
 def _linked_said(user):
@@ -146,7 +178,8 @@ def edit_user(user_id):
     was_bookable = user.bookable
     services.update_user(user, form.version_id.data, form.email.data, form.name.data, form.role.data,
                          form.active.data, form.patient_mrn.data, actor=current_user,
-                         confirmed_patient_id=form.confirmed_patient_id())
+                         confirmed_patient_id=form.confirmed_patient_id(),
+                         confirmed_leaving=form.confirmed_leaving())
     flash(_("Account saved."), "success")
     if was_bookable and not user.bookable:
         _say_what_is_left(user)
