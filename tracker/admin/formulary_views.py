@@ -19,7 +19,7 @@ from tracker.extensions import db
 from tracker.formfields import TrackerForm, options
 from tracker.models import FormularyDrug
 from tracker.procedures import services
-from tracker.procedures.formulary import DrugKind, plain
+from tracker.procedures.formulary import TEN_FOLD, DrugKind, plain, times_words
 from tracker.roles import Role
 
 STALE_DRUG = _l("Someone else changed this drug meanwhile. Nothing was saved; your entries are kept. Reload to "
@@ -77,6 +77,14 @@ class NewDrugForm(DrugFieldsMixin, TrackerForm):
 
 class EditDrugForm(DrugFieldsMixin, TrackerForm):
     version_id = HiddenField()
+    # Shown once the usual maximum moved far from the saved one: ticked, it confirms that very change
+    # (`confirm_maximum_for`, its key as shown), never whichever value is typed next.
+    confirm_maximum = BooleanField()
+    confirm_maximum_for = HiddenField()
+
+    def confirmed_maximum(self):
+        """The change of the usual maximum the admin ticked the box for, or None."""
+        return self.confirm_maximum_for.data if self.confirm_maximum.data and self.confirm_maximum_for.data else None
 
     def show(self, drug):
         """Fill the form with the drug as saved."""
@@ -85,6 +93,50 @@ class EditDrugForm(DrugFieldsMixin, TrackerForm):
         self.strength_unit.data, self.source.data, self.active.data = drug.strength_unit, drug.source, drug.active
         self.usual_max_dose_mg.data = plain(drug.usual_max_dose_mg) if drug.usual_max_dose_mg else ""
         self.version_id.data = drug.version_id
+
+
+def _drug_refused(form, page):
+    """The drug form's refusal answer: a usual maximum moved far from the saved one is asked about
+    next to the field, with the box naming the old and new value (unticked: a tick given for
+    another value does not carry over); everything typed is kept."""
+    answer = form_again(form, page, stale=STALE_DRUG)
+
+    def respond(refusal):
+        if not isinstance(refusal, services.MaximumChangeToConfirm):
+            return answer(refusal)
+        form.usual_max_dose_mg.errors = [*form.usual_max_dose_mg.errors, _maximum_question(refusal)]
+        form.confirm_maximum_for.data, form.confirm_maximum.data = refusal.key, False
+        old, new = services.mg_words(refusal.old), services.mg_words(refusal.new)
+        form.confirm_maximum.label.text = (
+            _("I confirm the usual maximum of %(name)s changes from %(old)s to %(new)s", name=refusal.name,
+              old=old, new=new) if refusal.new is not None else
+            _("I confirm the usual maximum of %(name)s (%(old)s) is removed", name=refusal.name, old=old))
+        return page()
+
+    return respond
+
+
+def _maximum_question(refusal):
+    """Why the change is asked about, in what it does to the checklist."""
+    old, new = services.mg_words(refusal.old), services.mg_words(refusal.new)
+    if refusal.new is None:
+        said = _("This removes the usual maximum of %(old)s: the checklist would no longer warn about or stop any "
+                 "dose of %(name)s.", old=old, name=refusal.name)
+    else:
+        stop = services.mg_words(refusal.new * TEN_FOLD)
+        raised = refusal.new > refusal.old
+        if refusal.warns and refusal.stops:
+            effect = (_("the checklist would warn only above %(new)s and stop a dose only from %(stop)s.",
+                        new=new, stop=stop) if raised else
+                      _("the checklist would warn above %(new)s and stop a dose from %(stop)s.", new=new, stop=stop))
+        elif refusal.stops:
+            effect = (_("the checklist would stop a dose only from %(stop)s.", stop=stop) if raised else
+                      _("the checklist would stop a dose from %(stop)s.", stop=stop))
+        else:
+            effect = _("doses of this drug are checked against it.")
+        said = _("This changes the usual maximum from %(old)s to %(new)s, %(times)s the saved maximum: %(effect)s",
+                 old=old, new=new, times=times_words(refusal.old, refusal.new), effect=effect)
+    return said + " " + _("Check the number; if it is right, tick the box below.")
 
 
 @bp.route("/formulary", methods=["GET", "POST"])
@@ -118,8 +170,8 @@ def edit_drug(drug_id):
 
     if not form.validate_on_submit():
         return page()
-    on_refusal(form_again(form, page, stale=STALE_DRUG))
-    services.save_drug(drug, form.values(), current_user, form.version_id.data)
+    on_refusal(_drug_refused(form, page))
+    services.save_drug(drug, form.values(), current_user, form.version_id.data, form.confirmed_maximum())
     flash(_("%(name)s saved.", name=drug.name), "success")
     return redirect(url_for("admin.formulary"))
 

@@ -271,6 +271,44 @@ def strength_problems(entry, concentration_mg_per_ml, dose_mg) -> list[tuple[str
     return problems
 
 
+# A usual maximum moved beyond these bounds of the saved one (or removed) is asked about before it
+# is saved: a slipped decimal point (40 typed as 400 or 4) moves the checklist's warning and its
+# hard stop at ten times the maximum with it.
+MAXIMUM_CHANGE_ASKED_ABOVE = Decimal("2")
+MAXIMUM_CHANGE_ASKED_BELOW = Decimal("0.5")
+
+
+def maximum_change_to_confirm(old, new) -> bool:
+    """Whether changing a drug's usual maximum per joint from `old` to `new` mg (None: no maximum)
+    needs the admin's explicit confirmation: more than double or less than half the saved maximum,
+    or the maximum removed. Setting a maximum where there was none is not asked."""
+    if old is None:
+        return False
+    if new is None:
+        return True
+    ratio = Decimal(str(new)) / Decimal(str(old))
+    return ratio > MAXIMUM_CHANGE_ASKED_ABOVE or ratio < MAXIMUM_CHANGE_ASKED_BELOW
+
+
+def times_words(old, new) -> str:
+    """How far a maximum moved, as a reader checks it: "ten times", "3 times", "2.5 times", "a
+    tenth of", "a quarter of", "0.38 times"."""
+    old, new = Decimal(str(old)), Decimal(str(new))
+    if new >= old:
+        ratio = new / old
+        if ratio == TEN_FOLD:
+            return "ten times"
+        return f"{plain(ratio.quantize(Decimal('0.1')) if ratio != ratio.to_integral_value() else ratio)} times"
+    fraction = old / new
+    named = {TEN_FOLD: "a tenth of", Decimal(4): "a quarter of", Decimal(3): "a third of",
+             Decimal(100): "a hundredth of"}
+    if fraction in named:
+        return named[fraction]
+    if fraction == fraction.to_integral_value():
+        return f"1/{plain(fraction)} of"
+    return f"{plain((new / old).quantize(Decimal('0.01')))} times"
+
+
 def plain(value: Decimal) -> str:
     """A dose or concentration as a clinic writes it: 40, 2.5, 0.25 (no exponent, no trailing zeros)."""
     return format(value.normalize(), "f")

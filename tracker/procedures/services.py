@@ -17,7 +17,8 @@ from tracker.diary.kept import keep_relief
 from tracker.extensions import db
 from tracker.models import (AppointmentChange, Case, ClinicSettings, FormularyDrug, InjectateRow, ProcedureAddendum,
                             ProcedureRecord, ProcedureStatus, ProcedureStep)
-from tracker.procedures.formulary import DEFAULT_FORMULARY, plain, read_concentration
+from tracker.procedures.formulary import (DEFAULT_FORMULARY, MG_PER_ML, DrugKind, maximum_change_to_confirm, plain,
+                                          read_concentration)
 from tracker.procedures.rules.billing import BillingSetting
 from tracker.procedures.rules.checks import CONFIRMED, CONTRAST_CONFIRMED, validate_step
 from tracker.procedures.rules.drug_warnings import contrast_against_allergy
@@ -108,19 +109,66 @@ def _seed_formulary():
         undo_refused_write()  # another request seeded it a moment ago
 
 
+class MaximumChangeToConfirm(FieldError):
+    """A drug's usual maximum moved far from the saved one (`formulary.maximum_change_to_confirm`):
+    a slipped decimal point would move the checklist's warning and its ten-times hard stop with
+    it. Saved only once the admin ticks the box naming this very change (`key`)."""
+
+    def __init__(self, name, old, new, kind, strength_unit):
+        self.name, self.old, self.new = name, old, new
+        self.warns = kind == DrugKind.STEROID  # the checklist warns above a steroid's maximum only
+        self.stops = strength_unit == MG_PER_ML  # and stops at ten times an mg/mL drug's
+        self.key = maximum_change_key(old, new)
+        super().__init__("usual_max_dose_mg", f"The usual maximum of {name} changes from {mg_words(old)} to "
+                                              f"{mg_words(new)}: confirm it with the box below.")
+
+
+def maximum_change_key(old, new):
+    """What the admin's tick confirms: this change of the maximum, from this value to that."""
+    return f"{plain(Decimal(str(old))) if old is not None else ''}:{plain(Decimal(str(new))) if new is not None else ''}"
+
+
+def mg_words(value):
+    return f"{plain(Decimal(str(value)))} mg" if value is not None else "none"
+
+
+def drug_as_audited(values):
+    """A drug's fields as its audit row lists their old and new values ("Usual maximum: 40 mg → 400 mg")."""
+    kind = values["kind"]
+    return {"name": values["name"], "kind": getattr(kind, "value", kind),
+            "strengths": f"{', '.join(values['strengths'])} {values['strength_unit']}",
+            "usual_maximum": mg_words(values["usual_max_dose_mg"]), "source": values["source"] or "",
+            "stocked": bool(values["active"])}
+
+
+def _saved_values(drug):
+    return {"name": drug.name, "kind": drug.kind, "strengths": list(drug.strengths),
+            "strength_unit": drug.strength_unit, "usual_max_dose_mg": drug.usual_max_dose_mg,
+            "source": drug.source, "active": drug.active}
+
+
 @service
-def save_drug(drug, values, actor, version_id=None):
+def save_drug(drug, values, actor, version_id=None, confirmed_maximum=None):
     """Add a drug (`drug` None) or change one. The admin's form has checked the values; a code
-    already taken raises FieldError, a stale form StaleEdit."""
+    already taken raises FieldError, a stale form StaleEdit, a usual maximum moved far from the
+    saved one MaximumChangeToConfirm unless `confirmed_maximum` is that change's key."""
+    confirmed = False
     if drug is None:
         taken = db.session.execute(db.select(FormularyDrug).filter_by(code=values["code"])).scalar()
         if taken is not None:
             raise FieldError("code", f"The code {values['code']} is already used by {taken.name}.")
+        before = {}
         drug = FormularyDrug(**values)
         db.session.add(drug)
         action = audit.Action.CREATE
     else:
         check_version(drug, version_id)
+        old, new = drug.usual_max_dose_mg, values["usual_max_dose_mg"]
+        if maximum_change_to_confirm(old, new):
+            if confirmed_maximum != maximum_change_key(old, new):
+                raise MaximumChangeToConfirm(values["name"], old, new, values["kind"], values["strength_unit"])
+            confirmed = True
+        before = drug_as_audited(_saved_values(drug))
         for name, value in values.items():
             setattr(drug, name, value)
         action = audit.Action.UPDATE
@@ -129,7 +177,13 @@ def save_drug(drug, values, actor, version_id=None):
     except IntegrityError as error:
         # Another admin saved a drug with this code after the check above.
         raise FieldError("code", "Another drug was just saved with this code.") from error
-    audit.record(action, "formulary_drug", drug.id, summary=f"formulary: {drug.code} saved", user=actor)
+    after = drug_as_audited(_saved_values(drug))
+    summary = (f"formulary: {drug.code} added" if action == audit.Action.CREATE else
+               f"formulary: {drug.code} " + audit.changed_fields(before, after, ("usual_maximum", "stocked")))
+    if confirmed:
+        summary += (f"; the admin confirmed the usual maximum changes from {before['usual_maximum']} to "
+                    f"{after['usual_maximum']}")
+    audit.record(action, "formulary_drug", drug.id, summary=summary, user=actor, before=before, after=after)
     db.session.commit()
     return drug
 

@@ -8,7 +8,7 @@ from tracker.models import Appointment, Room, WorkingHours
 from tracker.refusals import FieldError, check_version
 from tracker.timeutil import utcnow
 from tracker.transactions import service
-from tracker.vocab import NOT_STARTED
+from tracker.vocab import NOT_STARTED, WEEKDAYS
 
 
 def rooms():
@@ -82,11 +82,21 @@ def hours_by_physician():
     return table
 
 
+def _hours_as_audited(spans):
+    """Each weekday's hours as the audit row lists their old and new values ("Monday: 08:00–16:00
+    → 08:00–12:00", "not working" for a day off)."""
+    return {WEEKDAYS[day].lower(): (f"{span[0]:%H:%M}–{span[1]:%H:%M}" if span else "not working")
+            for day in range(7) for span in [spans.get(day)]}
+
+
 @service
 def set_hours(physician, spans, actor):
     """`spans` maps weekday (0 = Monday) to (starts, ends) or None for a day off."""
     current = {h.weekday: h for h in db.session.execute(
         db.select(WorkingHours).filter_by(physician_id=physician.id)).scalars()}
+    before = _hours_as_audited({day: (row.starts, row.ends) for day, row in current.items()})
+    after = _hours_as_audited({**{day: (row.starts, row.ends) for day, row in current.items()},
+                               **{day: span for day, span in spans.items()}})
     for weekday, span in spans.items():
         row = current.get(weekday)
         if span is None:
@@ -97,5 +107,8 @@ def set_hours(physician, spans, actor):
                                         starts=span[0], ends=span[1]))
         else:
             row.starts, row.ends = span
-    audit.record(audit.Action.UPDATE, "user", physician.id, summary="working hours set", user=actor)
+    changed = [day.capitalize() for day in after if before[day] != after[day]]
+    audit.record(audit.Action.UPDATE, "user", physician.id,
+                 summary="working hours set" + (f": {', '.join(changed)} changed" if changed else " unchanged"),
+                 user=actor, before=before, after=after)
     db.session.commit()
