@@ -50,6 +50,18 @@ def test_patient_enters_post_block_scores_through_the_link_on_a_phone(app, live_
     for label in group.locator("label.nrs-button").all():
         box = label.bounding_box()
         assert box["height"] >= 44 and box["width"] >= 44, f"tap target too small: {box}"
+    # The scale reads as one scale: on the phone one column of eleven equal rows, 0 at the top; on a
+    # tablet one row of eleven equal buttons (it was 0 wide, 1-3 / 4-8 / 9 alone, 10 wide).
+    boxes = [label.bounding_box() for label in group.locator("label.nrs-button").all()]
+    assert len({round(b["width"]) for b in boxes}) == 1 and len({round(b["x"]) for b in boxes}) == 1, boxes
+    assert len({round(b["height"]) for b in boxes}) == 1, boxes
+    assert [b["y"] for b in boxes] == sorted(b["y"] for b in boxes), "0 at the top, 10 at the bottom"
+    page.set_viewport_size({"width": 1024, "height": 768})
+    boxes = [label.bounding_box() for label in group.locator("label.nrs-button").all()]
+    assert len({round(b["y"]) for b in boxes}) == 1 and len({round(b["width"]) for b in boxes}) == 1, boxes
+    assert all(b["width"] >= 44 and b["height"] >= 44 for b in boxes), boxes
+    expect(page.locator(".nrs-anchors")).to_have_text("no painworst pain imaginable")
+    page.set_viewport_size(PHONE)
 
     # Tap 1: the score. Tap 2: save (with an optional answer).
     page.locator("label[for=score-2]").click()
