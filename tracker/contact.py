@@ -4,6 +4,8 @@ otherwise by email when there is an address. A patient who prefers phone calls g
 message (the coordinator calls), nor does one with neither."""
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 from tracker import phones, sms
 from tracker.vocab import ContactChannel
 
@@ -41,10 +43,23 @@ def texts_impossible(patient):
     return phones.why_no_texts(patient.phone)
 
 
-def no_email_to_prefer(patient):
-    """Whether the patient prefers email but the record holds no address: nothing reaches them
-    (the patient forms refuse it; records saved before are flagged on their pages)."""
-    return patient.preferred_contact == ContactChannel.EMAIL and email_address(patient) is None
+def why_unreachable(prefers, phone, email):
+    """Why nothing reaches a patient by their preferred contact (`prefers`, a ContactChannel):
+    email with no address, phone calls with no number; None otherwise. The patient forms refuse
+    both; records saved before, or sent by another system, are flagged wherever staff would
+    contact them (the record, the case, the appointment, the day board)."""
+    if prefers == ContactChannel.EMAIL and not (email or "").strip():
+        return _("There is no email address on the record: nothing is sent. Add the address, or correct the "
+                 "preferred contact.")
+    if prefers == ContactChannel.PHONE and not (phone or "").strip():
+        return _("There is no phone number on the record: nobody can call the patient and nothing is sent. "
+                 "Add the number, or correct the preferred contact.")
+    return None
+
+
+def unreachable(patient):
+    """`why_unreachable` for a patient record."""
+    return why_unreachable(patient.preferred_contact, patient.phone, patient.email)
 
 
 def email_address(patient):

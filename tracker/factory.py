@@ -178,7 +178,7 @@ def register_template_helpers(app):
     app.jinja_env.globals["sms_stop"] = sms.opted_out
     app.jinja_env.globals["contact_channel"] = contact.channel_for
     app.jinja_env.globals["texts_impossible"] = contact.texts_impossible
-    app.jinja_env.globals["no_email_to_prefer"] = contact.no_email_to_prefer
+    app.jinja_env.globals["unreachable"] = contact.unreachable
     app.jinja_env.globals["clinic_contact"] = clinic_contact
     app.jinja_env.globals["on_a_later_day"] = timeutil.on_a_later_day
     app.jinja_env.filters["profile_name"] = _profile_name

@@ -29,7 +29,8 @@ class PatientEditForm(PatientFields, TrackerForm):
         super().__init__(*args, obj=obj, **kwargs)
         # The names as saved: one saved before names were checked is kept unless it is changed.
         self.stored_names = {name: getattr(obj, name, None) for name in ("family_name", "given_name")}
-        self.stored_contact = (obj.preferred_contact.value, obj.email or "") if obj is not None else None
+        self.stored_contact = ((obj.preferred_contact.value, obj.email or "", obj.phone or "") if obj is not None
+                               else None)
         self.stored_language = getattr(obj, "language", None)
 
     def edited_values(self):

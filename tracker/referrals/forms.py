@@ -58,14 +58,20 @@ class PatientFields:
 
     def validate_preferred_contact(self, field):
         """Text messages only to a number that can take them (the phone field is checked first),
-        email only with an address: a preference nothing can honour means nothing reaches the
-        patient, silently."""
+        email only with an address, phone calls only with a number: a preference nothing can
+        honour means nothing reaches the patient, silently."""
         typed_email = (self.email.data or "").strip()
+        typed_phone = (self.phone.data or "").strip()
         # A correction form leaves the combination as saved before this rule unless it is changed
-        # (the record's pages flag it), as it does a name.
-        unchanged = getattr(self, "stored_contact", None) == (field.data, typed_email)
-        if field.data == ContactChannel.EMAIL.value and not typed_email and not self.email.errors and not unchanged:
+        # (the record's pages flag it), as it does a name: (preferred contact, email, phone).
+        stored = getattr(self, "stored_contact", None) or (None, None, None)
+        if (field.data == ContactChannel.EMAIL.value and not typed_email and not self.email.errors
+                and stored[:2] != (field.data, typed_email)):
             raise ValidationError(_("There is no email address to write to. Give one, or choose another way to "
+                                    "contact the patient."))
+        if (field.data == ContactChannel.PHONE.value and not typed_phone and not self.phone.errors
+                and (stored[0], stored[2]) != (field.data, typed_phone)):
+            raise ValidationError(_("There is no phone number to call. Give one, or choose another way to "
                                     "contact the patient."))
         if field.data != ContactChannel.SMS.value or self.phone.errors:
             return

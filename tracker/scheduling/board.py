@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import joinedload, selectinload
 
+from tracker import contact
 from tracker.extensions import db
 from tracker.models import Appointment, AppointmentChange, AppointmentMessage, Case, Patient, RiskScreen, Room, User
 from tracker.models.user import ANOTHER_ROLE, DEACTIVATED
@@ -47,7 +48,8 @@ def physicians_day(day, physician_id=None):
                      override_by=a.readiness_override_by.name if a.readiness_override_by else None,
                      last_message=a.messages[-1] if a.messages else None, orm=a, time_set_at=a.time_set_at,
                      reach=(a.case.patient.preferred_contact, a.case.patient.email,
-                            bool(a.case.patient.account and a.case.patient.account.active)))
+                            bool(a.case.patient.account and a.case.patient.account.active)),
+                     phone=a.case.patient.phone)
             for a in appointments]
 
 
@@ -70,7 +72,7 @@ def board_entries(day):
                                 override_by=row.override_by, last_message=last.get(row.id),
                                 room_modality=row.room_modality,
                                 time_set_at=max(row.created_at, row.moved_at or row.created_at),
-                                reach=(row.preferred_contact, row.email, row.has_account)))
+                                reach=(row.preferred_contact, row.email, row.has_account), phone=row.phone))
     return entries
 
 
@@ -106,7 +108,7 @@ def _board_query():
                   Appointment.day_of_check_done, Appointment.readiness_override_reason,
                   Appointment.anticoagulant_last_dose_on,
                   Patient.family_name, Patient.given_name, Patient.mrn, Case.side,
-                  Patient.preferred_contact, Patient.email, has_account.label("has_account"),
+                  Patient.preferred_contact, Patient.email, Patient.phone, has_account.label("has_account"),
                   name_of(Appointment.physician_id).label("physician"),
                   name_of(Appointment.physician_id, gone).label("physician_gone"),
                   Room.name.label("room_name"),
@@ -137,7 +139,7 @@ class DayEntry:
     read (its row on the board, the whole appointment on the physician's day, `orm`)."""
 
     def __init__(self, appointment, risk, override_at, *, patient, mrn, side, physician, physician_gone,
-                 room_name, override_by, last_message, time_set_at, reach, room_modality=None, orm=None):
+                 room_name, override_by, last_message, time_set_at, reach, phone, room_modality=None, orm=None):
         self.id, self.status = appointment.id, appointment.status
         self.starts_at, self.ends_at, self.room_id = appointment.starts_at, appointment.ends_at, appointment.room_id
         self.patient, self.mrn, self.side, self.physician = patient, mrn, side, physician
@@ -161,6 +163,9 @@ class DayEntry:
         # `reach`: the patient's (preferred contact, email, has an account).
         self.preparation_unread = (instructions.preparation_unread(risk, *reach)
                                    if appointment.status in NOT_STARTED else None)
+        # Nothing reaches the patient by their preferred contact (no address, no number to call).
+        self.unreachable = (contact.why_unreachable(reach[0], phone, reach[1])
+                            if appointment.status in NOT_STARTED else None)
         self.override_at = override_at
         # Said on the card, as on the appointment: a pregnancy, an infection or fever wait for the physician.
         self.flags = decision_flags(risk)
