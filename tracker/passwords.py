@@ -37,8 +37,10 @@ def password_problems(password, min_length=12, email=""):
     local_part = email.split("@")[0].lower() if email else ""
     if lowered in _common() or _core(password) in _common() or len(set(lowered)) <= 3:
         problems.append(_("This password is too common or too easy to guess; choose another."))
-    elif any(len(part) >= 4 and part in lowered for part in _name_parts(local_part)):
-        problems.append(_("Do not use your email address in your password."))
+    elif found := next((part for part in sorted(_name_parts(local_part), key=len, reverse=True)
+                        if len(part) >= 4 and part in lowered), None):
+        # Name the part: "Sciatica-Hart-2026" on lena.hart@… holds the surname, not the address.
+        problems.append(_("Do not use your email address or a part of it (“%(part)s”) in your password.", part=found))
     return problems
 
 

@@ -48,6 +48,7 @@ NOT_PAGES = {
     "api_v1.appointments": "JSON API", "api_v1.cases": "JSON API", "api_v1.case": "JSON API",
     "api_v1.diary": "JSON API", "api_v1.openapi_document": "JSON API",
     "fhir.read": "FHIR JSON", "fhir.everything": "FHIR JSON", "fhir.capabilities": "FHIR JSON",
+    "fhir.search": "FHIR JSON",
     "auth.index": "redirects to the role's home page",
 }
 # Error pages no GET request can provoke on a healthy test server: rendered by the app and served

@@ -552,9 +552,9 @@ def test_a_database_error_names_no_value_it_was_given(gen):
     ("password1234", "This password is too common or too easy to guess; choose another."),
     ("Password2024!", "This password is too common or too easy to guess; choose another."),
     ("aaaaaaaaaaaaaaaa", "This password is too common or too easy to guess; choose another."),
-    ("my-harriet.vane-pass", "Do not use your email address in your password."),
-    ("harriet-2026-spring", "Do not use your email address in your password."),
-    ("Whos-Vane-Now-77", "Do not use your email address in your password."),
+    ("my-harriet.vane-pass", "Do not use your email address or a part of it (“harriet.vane”) in your password."),
+    ("harriet-2026-spring", "Do not use your email address or a part of it (“harriet”) in your password."),
+    ("Whos-Vane-Now-77", "Do not use your email address or a part of it (“vane”) in your password."),
 ])
 def test_password_policy_refuses_weak_new_passwords_with_a_reason(client, make_client, gen,
                                                                   login_as, new_password, message):

@@ -253,6 +253,19 @@ def test_unknown_resources_are_an_operation_outcome_404(client, gen, reader):
         assert fhir_json(response)["resourceType"] == "OperationOutcome"
 
 
+@pytest.mark.parametrize("url", ["/fhir/Patient?name=Nakamura", "/fhir/Procedure", "/fhir/Observation?patient=1"])
+def test_a_search_is_said_to_be_unsupported_with_what_to_ask_instead(client, reader, url):
+    response = client.get(url, headers=reader)
+    assert response.status_code == 400
+    issue = fhir_json(response)["issue"][0]
+    assert issue["code"] == "not-supported"
+    assert "Search is not supported" in issue["diagnostics"] and "$everything" in issue["diagnostics"]
+
+
+def test_a_search_without_a_token_is_refused_as_a_read_is(client):
+    assert client.get("/fhir/Patient?name=x").status_code == 401
+
+
 @pytest.mark.parametrize("headers,query", [({"Accept": "application/fhir+xml"}, ""), ({"Accept": "text/html"}, ""),
                                            ({}, "?_format=xml")])
 def test_a_format_other_than_json_is_refused_with_406(client, gen, reader, headers, query):

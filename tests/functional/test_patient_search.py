@@ -487,3 +487,11 @@ def test_a_search_offering_names_audits_them_as_shown(client, gen, login_as, nun
     _found(client, "Nunes")
     row = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
     assert row.summary == "viewed patient search results: 1 patient (q=Nunes)"
+
+
+def test_the_header_search_box_is_for_clinical_staff_only(gen, login_as, make_client):
+    """An admin's search could never show a patient: the box is not in an admin's header."""
+    for role, shown in ((Role.COORDINATOR, True), (Role.PHYSICIAN, True), (Role.ADMIN, False)):
+        client = login_as(gen.user(role), on=make_client())
+        header = soup(client.get("/account/password").get_data(as_text=True)).find("header")
+        assert (header.find(id="header-q") is not None) is shown, role

@@ -84,6 +84,16 @@ def _not_found(kind, ident):
     return outcome_response(404, [f"{kind}/{ident} is not known."])
 
 
+@bp.route("/<kind>")
+@token_allow(*READERS)
+def search(kind):
+    """FHIR search (GET /fhir/Patient?name=…) is not offered: said so, with what to ask instead,
+    rather than a bare "not found" that reads like no match."""
+    return outcome_response(400, [f"Search is not supported ({kind}?…): read a resource by its id "
+                                  f"(GET /fhir/{kind}/<id>), or a patient's whole record with "
+                                  "GET /fhir/Patient/<id>/$everything."], "not-supported")
+
+
 @bp.route("/<kind>/<ident>")
 @token_allow(*READERS)
 def read(kind, ident):
