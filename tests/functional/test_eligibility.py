@@ -14,7 +14,8 @@ from tracker.timeutil import clinic_today, to_clinic
 from tracker.vocab import ProvocationResult, Response, Side, TherapyKind
 from tracker.workflow import State
 
-from tests.helpers import field_error, input_value, soup, submit, text, words
+from tests.helpers import field_error, form_data, input_value, is_checked, soup, submit, text, words
+from tracker.eligibility import services as eligibility_services
 
 MEDICARE_CRITERIA = {"pain_duration", "pain_location", "provocation_tests", "conservative_care_duration",
                      "conservative_care_composition", "other_causes_excluded", "diagnostic_cap"}
@@ -367,7 +368,9 @@ def test_the_admin_chooses_the_clinic_default_profile_for_cases_without_a_payer(
     assert refused.status_code == 403, "only an admin may change the clinic's default profile"
 
     admin = login_as(gen.user(Role.ADMIN), on=make_client())
-    saved = submit(admin, "/admin/settings", {"default_profile_code": "EVICORE_CMM_203"}, follow_redirects=True)
+    saved = submit(admin, "/admin/settings", {"default_profile_code": "EVICORE_CMM_203", "confirm_change": "y",
+                                              "change_key": eligibility_services.default_change_impact(
+                                                  "EVICORE_CMM_203").key}, follow_redirects=True)
     assert "default payer profile is saved" in text(saved)
     assert '<option selected value="EVICORE_CMM_203">' in text(admin.get("/admin/settings"))
 
@@ -381,6 +384,97 @@ def test_the_admin_chooses_the_clinic_default_profile_for_cases_without_a_payer(
     evaluate(client, own_payer)
     assert verdicts(own_payer)[-1].profile_code == "MEDICARE_LCD_2023", \
         "a case that names its payer keeps that payer's profile"
+
+
+def _judged_under_medicare(gen, n_booked_at=(), n_unbooked=1):
+    """Open cases without a payer of their own, each with a verdict under the default (Medicare):
+    one booked at each of `n_booked_at`, `n_unbooked` with no appointment; besides, a case with its
+    own payer and a closed one, which a new default does not touch."""
+    for starts_at in n_booked_at:
+        case = gen.case(state=State.SCHEDULED, patient=gen.patient(family_name="Booked"))
+        gen.verdict(case)
+        gen.appointment(case, starts_at=starts_at)
+    for _ in range(n_unbooked):
+        gen.verdict(gen.case(state=State.ELIGIBLE))
+    gen.verdict(gen.case(state=State.ELIGIBLE, payer_profile_code="MEDICARE_LCD_2023"))
+    gen.verdict(gen.case(state=State.CLOSED))
+
+
+def test_changing_the_default_profile_counts_the_verdicts_it_makes_stale_and_waits_for_a_confirmation(
+        gen, make_client, login_as, count_queries):
+    from tests.builders import clinic_at
+    from tracker.timeutil import format_clinic
+
+    first = clinic_at(1, 12)
+    _judged_under_medicare(gen, n_booked_at=(clinic_at(2, 12), first), n_unbooked=1)
+    admin = login_as(gen.user(Role.ADMIN), on=make_client())
+
+    refused = submit(admin, "/admin/settings", {"default_profile_code": "EVICORE_CMM_203"})
+
+    assert refused.status_code == 422
+    page = text(refused)
+    assert field_error(page, "default_profile_code") == (
+        "3 stored verdicts of cases without a payer of their own become stale, 2 of them on booked appointments, "
+        f"the first {format_clinic(first)}: a coordinator re-evaluates each before its procedure. Tick “Change it "
+        "anyway” to save, or keep the current default.")
+    assert "Booked" not in words(page)  # no patient named to an admin
+    assert soup(page).find("option", selected=True)["value"] == "EVICORE_CMM_203"  # the choice is kept
+    assert not is_checked(page, "confirm_change")
+    assert eligibility_services.default_change_impact("EVICORE_CMM_203").stale == 3
+    from tracker.eligibility.standing import clinic_default_profile_code
+    assert clinic_default_profile_code() == "MEDICARE_LCD_2023"
+
+    saved = admin.post("/admin/settings", data={**_form_values(page), "confirm_change": "y"}, follow_redirects=True)
+    assert ("The clinic's default payer profile is saved. 3 stored verdicts of cases without a payer of their own "
+            f"now show as stale, 2 of them on booked appointments, the first {format_clinic(first)}: a coordinator "
+            "re-evaluates each before its procedure.") in words(text(saved))
+    assert clinic_default_profile_code() == "EVICORE_CMM_203"
+
+
+def test_counting_what_a_default_change_makes_stale_takes_the_same_queries_for_any_number_of_cases(
+        gen, count_queries):
+    from tests.builders import clinic_at
+
+    def queries():
+        db.session.expire_all()
+        with count_queries() as counter:
+            impact = eligibility_services.default_change_impact("EVICORE_CMM_203")
+        return counter.n, impact.stale
+
+    _judged_under_medicare(gen, n_booked_at=(clinic_at(1, 12),))
+    few, stale = queries()
+    assert stale == 2
+    _judged_under_medicare(gen, n_booked_at=(clinic_at(2, 12), clinic_at(3, 12)), n_unbooked=4)
+    assert queries() == (few, 8)
+
+
+def _form_values(page):
+    form = soup(page).find("select", attrs={"name": "default_profile_code"}).find_parent("form")
+    return form_data(form)
+
+
+def test_a_confirmation_given_for_other_counts_does_not_carry_over(gen, make_client, login_as):
+    _judged_under_medicare(gen)
+    admin = login_as(gen.user(Role.ADMIN), on=make_client())
+    page = text(submit(admin, "/admin/settings", {"default_profile_code": "EVICORE_CMM_203"}))
+    data = {**_form_values(page), "confirm_change": "y"}
+
+    gen.verdict(gen.case(state=State.ELIGIBLE))  # meanwhile, another case is judged
+
+    again = admin.post("/admin/settings", data=data)
+    assert again.status_code == 422
+    assert field_error(text(again), "default_profile_code").startswith(
+        "2 stored verdicts of cases without a payer of their own become stale:")
+
+
+def test_a_default_change_that_makes_nothing_stale_saves_at_once_and_says_so(gen, make_client, login_as):
+    gen.verdict(gen.case(state=State.ELIGIBLE, payer_profile_code="MEDICARE_LCD_2023"))
+    admin = login_as(gen.user(Role.ADMIN), on=make_client())
+
+    saved = submit(admin, "/admin/settings", {"default_profile_code": "EVICORE_CMM_203"}, follow_redirects=True)
+
+    assert ("The clinic's default payer profile is saved. No stored verdict becomes stale: no open case without a "
+            "payer of its own was judged under the old default.") in words(text(saved))
 
 
 # ---------------------------------------------------------------- a verdict that no longer stands

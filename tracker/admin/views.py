@@ -274,11 +274,42 @@ def settings():
     if not form.is_submitted():
         form.default_profile_code.data = standing.clinic_default_profile_code()
     if form.validate_on_submit():
-        eligibility.set_clinic_default_profile(form.default_profile_code.data, current_user)
-        flash(_("The clinic's default payer profile is saved. Stored verdicts of cases without a "
-                "payer of their own now show as stale until re-evaluated."), "success")
+        on_refusal(lambda refusal: _default_change_refused(form, refusal))
+        impact = eligibility.set_clinic_default_profile(form.default_profile_code.data, current_user,
+                                                        confirmed=form.confirmed())
+        flash(" ".join((_("The clinic's default payer profile is saved."), _impact_said(impact))), "success")
         return redirect(url_for("admin.settings"))
     return _settings_page(form=form, status=422 if form.errors else 200)
+
+
+def _impact_said(impact, becomes=False):
+    """How many stored verdicts a change of the default makes stale, counts only (no patient)."""
+    if not impact.stale:
+        return _("No stored verdict becomes stale: no open case without a payer of its own was judged under "
+                 "the old default.")
+    if becomes:
+        said = ngettext("%(num)s stored verdict of a case without a payer of its own becomes stale",
+                        "%(num)s stored verdicts of cases without a payer of their own become stale", impact.stale)
+    else:
+        said = ngettext("%(num)s stored verdict of a case without a payer of its own now shows as stale",
+                        "%(num)s stored verdicts of cases without a payer of their own now show as stale",
+                        impact.stale)
+    if impact.booked:
+        said += ngettext(", %(num)s of them on a booked appointment (%(when)s)",
+                         ", %(num)s of them on booked appointments, the first %(when)s",
+                         impact.booked, when=format_clinic(impact.first))
+    return said + _(": a coordinator re-evaluates each before its procedure.")
+
+
+def _default_change_refused(form, refusal):
+    """The settings page again, the count next to the profile and the box to confirm it."""
+    if not isinstance(refusal, eligibility.DefaultChangeUnconfirmed):
+        return form_again(form, lambda status=None: _settings_page(form=form, status=status or 422))(refusal)
+    form.default_profile_code.errors.append(" ".join((
+        _impact_said(refusal.impact, becomes=True),
+        _("Tick “Change it anyway” to save, or keep the current default."))))
+    form.change_key.data, form.confirm_change.data = refusal.impact.key, False
+    return _settings_page(form=form, status=422)
 
 
 @bp.route("/settings/billing", methods=["POST"])

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from tracker.formfields import TrackerForm, options
@@ -21,4 +21,11 @@ class OverrideForm(TrackerForm):
 
 class DefaultProfileForm(TrackerForm):
     default_profile_code = SelectField(_l("Clinic's default payer profile"), choices=options([(code, _l(name)) for code, name in PROFILE_CHOICES]))
+    # Shown once a change that makes stored verdicts stale was refused: ticked, it confirms the
+    # impact `change_key` names (a tick given for another count does not carry over).
+    confirm_change = BooleanField(_l("Change it anyway"))
+    change_key = HiddenField()
     submit = SubmitField(_l("Save"))
+
+    def confirmed(self):
+        return (self.change_key.data or None) if self.confirm_change.data else None

@@ -5,28 +5,79 @@ as the stored snapshot.
 """
 from tracker import audit
 from tracker.cases.services import transition
-from tracker.eligibility.standing import (EVALUABLE_STATES, current_assessment, is_stale, override_changes,
-                                         same_wording)
+import hashlib
+from collections import namedtuple
+
+from tracker.eligibility.standing import (EVALUABLE_STATES, clinic_default_profile_code, current_assessment,
+                                         is_stale, override_changes, same_wording)
 from tracker.extensions import db
-from tracker.models import ClinicSettings, EligibilityVerdict
+from tracker.models import Appointment, Case, ClinicSettings, EligibilityVerdict
 from tracker.policy import PROFILES
-from tracker.refusals import check_version
+from tracker.refusals import FieldError, check_version
+from tracker.vocab import NOT_STARTED
 from tracker.transactions import service
 from tracker.timeutil import format_clinic, utcnow
 from tracker.workflow import State, TransitionRefused
 
 
+class DefaultChangeImpact(namedtuple("DefaultChangeImpact", "stale booked first")):
+    """What moving the clinic's default payer profile does: how many stored verdicts (of open cases
+    without a payer of their own, read under the old default) become stale, how many of those
+    cases have a booked (or checked-in) appointment, and when the first of those starts. Counts
+    only: the admin who reads them may not see a patient."""
+
+    @property
+    def key(self):
+        return hashlib.sha256(repr(tuple(self)).encode()).hexdigest()[:16]
+
+
+def default_change_impact(code):
+    """`DefaultChangeImpact` of making `code` the clinic's default, in two queries."""
+    old = clinic_default_profile_code()
+    if code == old:
+        return DefaultChangeImpact(0, 0, None)
+    latest = (db.select(EligibilityVerdict.case_id, db.func.max(EligibilityVerdict.id).label("verdict_id"))
+              .group_by(EligibilityVerdict.case_id).subquery())
+    stale, booked, first = db.session.execute(
+        db.select(db.func.count(db.distinct(Case.id)), db.func.count(db.distinct(Appointment.case_id)),
+                  db.func.min(Appointment.starts_at))
+        .join(latest, latest.c.case_id == Case.id)
+        .join(EligibilityVerdict, EligibilityVerdict.id == latest.c.verdict_id)
+        .outerjoin(Appointment, (Appointment.case_id == Case.id) & Appointment.status.in_(NOT_STARTED))
+        .where(Case.payer_profile_code.is_(None), Case.state.in_(EVALUABLE_STATES),
+               EligibilityVerdict.profile_code == old)).one()
+    return DefaultChangeImpact(stale, booked, first)
+
+
+class DefaultChangeUnconfirmed(FieldError):
+    """Moving the default would make stored verdicts stale (`impact`): refused next to the profile
+    until the admin ticks the confirmation for that very impact (its key rides in the form)."""
+
+    def __init__(self, impact):
+        super().__init__("default_profile_code", "confirm the change of the default payer profile")
+        self.impact = impact
+
+
 @service
-def set_clinic_default_profile(code, actor):
+def set_clinic_default_profile(code, actor, confirmed=None):
+    """Make `code` the default profile of cases without a payer of their own, and return its
+    `DefaultChangeImpact`. One that makes any verdict stale waits for `confirmed`, the key of the
+    impact the admin was shown (DefaultChangeUnconfirmed)."""
     if code not in PROFILES:
         raise ValueError(f"Unknown payer profile {code!r}.")
+    impact = default_change_impact(code)
+    if impact.stale and confirmed != impact.key:
+        raise DefaultChangeUnconfirmed(impact)
     settings = db.session.get(ClinicSettings, 1) or ClinicSettings(id=1, default_profile_code=code)
     before = settings.default_profile_code if settings.id and settings in db.session else None
     settings.default_profile_code, settings.updated_by_id = code, actor.id
     db.session.add(settings)
     audit.record(audit.Action.UPDATE, "clinic_settings", 1,
-                 summary=f"default payer profile: {before} → {code}", user=actor)
+                 summary=f"default payer profile: {before} → {code}" + (
+                     f"; {impact.stale} stored verdict(s) become stale, {impact.booked} on booked appointments"
+                     if impact.stale else ""), user=actor)
     db.session.commit()
+    return impact
 
 
 @service
