@@ -177,6 +177,31 @@ def exact_window(query, page, per_page, total=None, scalars=True):
     return Window(rows[:per_page], page, per_page, len(rows) > per_page, total)
 
 
+def differences(form, record):
+    """After a conflict: the fields where the saved record differs from what was typed, as
+    (label, saved, typed) in words, so the user can reconcile. The form keeps what they typed and
+    takes the record's version: a deliberate second save may now go through."""
+    if record is None:
+        return []
+    rows = []
+    for name, typed in form.values().items():
+        saved = getattr(record, name)
+        if saved != typed:
+            rows.append((form[name].label.text, _in_words(saved), _in_words(typed)))
+    form.version_id.data = record.version_id
+    return rows
+
+
+def _in_words(value):
+    if value is None or value == "":
+        return "not recorded"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(getattr(value, "label", value))
+
+
 def page_number():
     """The ?page= of a list. Anything that is not a page number (text, 0, -2, 10**30) shows the
     first page, as a list with no ?page= does."""

@@ -10,6 +10,7 @@ from tracker.cases.summary import care_figures
 from tracker.eligibility.standing import current_assessment, profile_for
 from tracker.errors import back_to, on_refusal
 from tracker.extensions import db
+from tracker.formfields import differences
 from tracker.loaders import get_case
 from tracker.models import ConservativeCare
 from tracker.policy import CriterionCode
@@ -42,30 +43,6 @@ def _said(respond):
         _say(refusal)
         return respond(refusal)
     return answer
-
-
-def differences(form, record):
-    """After a conflict: the fields where the saved record differs from what was typed, as
-    (label, saved, typed) in words, so the user can reconcile. The form keeps what they typed."""
-    if record is None:
-        return []
-    rows = []
-    for name, typed in form.values().items():
-        saved = getattr(record, name)
-        if saved != typed:
-            rows.append((form[name].label.text, _in_words(saved), _in_words(typed)))
-    form.version_id.data = record.version_id  # a deliberate second save may now go through
-    return rows
-
-
-def _in_words(value):
-    if value is None or value == "":
-        return "not recorded"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(getattr(value, "label", value))
 
 
 def _warn_if_before_onset(case, values):

@@ -58,6 +58,7 @@ class SlotSearchForm(TrackerForm):
 
 class CancelForm(TrackerForm):
     version_id = HiddenField(validators=[DataRequired()])
+    shown_at = HiddenField()  # when the page was shown: a refusal says what others changed since
     reason = TextAreaField(_l("Reason for cancelling"), validators=[
         DataRequired(_l("Give the reason for cancelling the appointment.")), Length(max=2000)])
     submit = SubmitField(_l("Cancel appointment"))
@@ -65,6 +66,7 @@ class CancelForm(TrackerForm):
 
 class ReadinessForm(TrackerForm):
     version_id = HiddenField(validators=[DataRequired()])
+    shown_at = HiddenField()
     consent_obtained = BooleanField(_l("Consent obtained"))
     anticoagulant_plan_confirmed = BooleanField(_l("Anticoagulant hold plan confirmed"))
     # Asked when the hold did not fit the booked day: the day of the last dose.

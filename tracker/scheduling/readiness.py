@@ -79,6 +79,29 @@ def items(appointment, risk, missed=None, elsewhere=None):
     ]
 
 
+# What the appointment's History calls each readiness field when it changes.
+CHANGE_WORDS = {"consent_obtained": "consent", "anticoagulant_plan_confirmed": "anticoagulant plan",
+                "anticoagulant_last_dose_on": "day of the last dose", "driver_arranged": "driver",
+                "contrast_premedication_sent": "contrast premedication", "day_of_check_done": "day-of check"}
+
+
+def changes_in_words(before, after):
+    """What a readiness save changed, for the History: "Consent unticked, driver ticked", "Day of
+    the last dose 2026-12-03"; "" when nothing changed."""
+    said = []
+    for name, new in after.items():
+        old = before.get(name)
+        if old == new or (not old and not new):  # None and False are both "not ticked"
+            continue
+        words = CHANGE_WORDS[name]
+        if isinstance(new, bool) or isinstance(old, bool):
+            said.append(f"{words} {'ticked' if new else 'unticked'}")
+        else:
+            said.append(f"{words} {new.isoformat() if new else 'cleared'}")
+    text = ", ".join(said)
+    return text[:1].upper() + text[1:]
+
+
 # What "Still needed" says of a risk-screen question not answered yet.
 UNASKED_SHORT = {"anticoagulants": N_("risk screen: blood thinners not asked"),
                  "allergies": N_("risk screen: allergies not asked")}

@@ -417,6 +417,29 @@ def cancel(appointment, reason, actor, version_id):
     db.session.commit()
 
 
+def changes_since(appointment, moment):
+    """What others changed on the appointment after `moment` (when the refused form was shown), in
+    words for the refusal: "moved to Wednesday 09 December 2026 at 11:00 by Dana Desk". Empty when
+    the moment is unknown or nothing was recorded since."""
+    if moment is None:
+        return []
+    changes = sorted(appointment.changes, key=lambda c: (c.at, c.id or 0))
+    said = []
+    for index, change in enumerate(changes):
+        if change.at <= moment or change.change == "readiness_reset":  # the reset is said with its move
+            continue
+        by = f" by {change.actor.name}" if change.actor else ""
+        if change.change == "rescheduled":
+            later = [c.old_starts_at for c in changes[index + 1:] if c.change == "rescheduled"]
+            to = later[0] if later else appointment.starts_at
+            said.append(f"moved to {to_clinic(to):%A %d %B %Y at %H:%M}{by}")
+        elif change.change == "readiness_changed":
+            said.append(f"readiness changed{by}: {change.reason[:1].lower()}{change.reason[1:]}")
+        else:
+            said.append(f"{change.change.replace('_', ' ')}{by}")
+    return said
+
+
 def not_cancellable(appointment):
     """Why this appointment cannot be cancelled, in what happened to it. Nothing was changed."""
     last = max((c for c in appointment.changes if c.change == appointment.status.value),
@@ -470,6 +493,9 @@ def update_readiness(appointment, values, version_id, actor):
     before = {name: getattr(appointment, name) for name in values}
     for name, value in values.items():
         setattr(appointment, name, value)
+    # The History says who ticked or unticked what, and when (coordinators do not see the audit trail).
+    if changed := readiness.changes_in_words(before, values):
+        appointment.changes.append(AppointmentChange(actor_id=actor.id, change="readiness_changed", reason=changed))
     audit.record(audit.Action.UPDATE, "appointment", appointment.id,
                  summary="readiness " + audit.changed_fields(before, values, tuple(values)), user=actor,
                  before=before, after=values)

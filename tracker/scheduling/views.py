@@ -13,7 +13,7 @@ from tracker.access import allow
 from tracker.cases.services import record_view
 from tracker.errors import back_to, on_refusal
 from tracker.extensions import db
-from tracker.formfields import TrackerForm, options
+from tracker.formfields import TrackerForm, differences, options
 from tracker.loaders import get_case
 from tracker.models import Appointment, AppointmentChange
 from tracker.referrals.services import physicians
@@ -201,6 +201,9 @@ def _appointment_page(appointment, status=200, **forms):
         .filter_by(appointment_id=appointment.id).order_by(AppointmentChange.id)
     ).scalars().all()
     readiness_form = forms.get("readiness_form") or ReadinessForm(obj=appointment)
+    cancel_form = forms.get("cancel_form") or CancelForm(version_id=appointment.version_id)
+    # What the person sees now: a later refusal names what others changed after this moment.
+    readiness_form.shown_at.data = cancel_form.shown_at.data = utcnow().isoformat()
     items = services.readiness_items(appointment)
     for item in items:
         # Each box says what it confirms for this patient: the day-of check names the glucose check,
@@ -224,9 +227,9 @@ def _appointment_page(appointment, status=200, **forms):
                 if appointment.status in NOT_STARTED else None),
         override_at=overrides[-1].at if overrides and appointment.readiness_override_reason else None,
         can_check_in=board.can_check_in(appointment),
-        readiness_form=readiness_form,
+        readiness_form=readiness_form, conflicts=forms.get("conflicts", []),
         override_form=forms.get("override_form") or ReadinessOverrideForm(version_id=appointment.version_id),
-        cancel_form=forms.get("cancel_form") or CancelForm(version_id=appointment.version_id),
+        cancel_form=cancel_form, cancel_open=forms.get("cancel_open", False),
         reminder_hours=_hours_in_words(appointment_messages.offsets()),
     ), status
 
@@ -278,11 +281,25 @@ def cancel(appointment_id):
     return redirect(url_for("cases.show", case_id=appointment.case_id))
 
 
+def _stale(appointment, form, kept):
+    """Why a save from a page shown before someone else's change was refused: what they changed
+    since the page was shown (moved to when, by whom), then what became of the entries."""
+    changed = services.changes_since(appointment, _shown_at(form) if "shown_at" in form else None)
+    if not changed:
+        return f"{STALE} {kept}"
+    return " ".join([_("This appointment was changed by someone else while you were looking at it: %(changes)s.",
+                       changes="; ".join(changed)), kept])
+
+
 def _cancel_refused(appointment, form, refusal):
-    """A stale form goes back to the appointment as it is now; otherwise the reason it cannot be
+    """A stale form comes back with the reason typed, under the appointment as it is now and what
+    changed: pressing Cancel again cancels it as it now stands. Otherwise the reason it cannot be
     cancelled is shown next to the reason typed."""
     if isinstance(refusal, StaleEdit):
-        return back_to(url_for("scheduling.show", appointment_id=appointment.id), STALE)(refusal)
+        flash(_stale(appointment, form, _("Nothing was cancelled; your reason is kept below: check the appointment "
+                                          "as it is now, then press Cancel appointment again to cancel it.")), "error")
+        form.version_id.data = appointment.version_id
+        return _appointment_page(appointment, 409, cancel_form=form, cancel_open=True)
     if isinstance(refusal, services.BookingProblems) and "status" in refusal.errors:
         # No longer cancellable (done, in procedure, a no-show, cancelled): the page has no cancel
         # form any more, so the reason goes at its top.
@@ -295,16 +312,26 @@ def _cancel_refused(appointment, form, refusal):
 
 def _shown_again(appointment, form_name, form):
     """A refused readiness save or override: why, on the appointment page as it is now; a stale
-    form keeps what was typed beside it."""
+    form keeps what was typed beside it, with what changed meanwhile, and takes the current version."""
     def respond(refusal):
         if isinstance(refusal, services.BookingProblems) and refusal.errors and all(name in form for name in refusal.errors):
             # A value refused (the day of the last dose): the reason next to its field, all kept.
             for name, message in refusal.errors.items():
                 form[name].errors.append(message)
             return _appointment_page(appointment, 422, **{form_name: form})
-        stale = isinstance(refusal, StaleEdit)
-        flash(str(STALE) if stale else str(refusal), "error")
-        return _appointment_page(appointment, 409, **({form_name: form} if stale else {}))
+        if not isinstance(refusal, StaleEdit):
+            flash(str(refusal), "error")
+            return _appointment_page(appointment, 409)
+        if form_name == "readiness_form":
+            flash(_stale(appointment, form, _("Nothing was saved; your ticks are kept below, beside what is saved "
+                                              "now.")), "error")
+            conflicts = differences(form, appointment)  # the saved ticks against the typed ones
+        else:
+            flash(_stale(appointment, form, _("Nothing was saved; your reason is kept below.")), "error")
+            conflicts = []
+        # Shown what changed, the person may save again on the appointment as it now is.
+        form.version_id.data = appointment.version_id
+        return _appointment_page(appointment, 409, conflicts=conflicts, **{form_name: form})
 
     return respond
 
