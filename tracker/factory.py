@@ -174,6 +174,7 @@ def register_template_helpers(app):
                                decision_flags, diabetes_words, pregnancy_words)
 
     app.jinja_env.filters["clinic_time"] = timeutil.format_clinic
+    app.jinja_env.filters["clinic_day_time"] = timeutil.format_clinic_short
     app.jinja_env.filters["phone"] = phones.display
     app.jinja_env.globals["sms_stop"] = sms.opted_out
     app.jinja_env.globals["contact_channel"] = contact.channel_for

@@ -29,6 +29,16 @@ def format_clinic(moment, fmt="%Y-%m-%d %H:%M"):
     return local.strftime(fmt) if local else ""
 
 
+def format_clinic_short(moment, today=None):
+    """Day, month and time ("06 Nov 09:05"), with the year when it is not this clinic year's
+    ("06 Nov 2027 09:05"): a 12-month diary window read in December must not look past."""
+    local = to_clinic(moment)
+    if local is None:
+        return ""
+    this_year = (today or clinic_today()).year
+    return local.strftime("%d %b %H:%M" if local.year == this_year else "%d %b %Y %H:%M")
+
+
 def on_a_later_day(moment, now=None):
     """Whether `moment` falls on a clinic day after `now`'s (default: the present): an appointment
     on a later day is not started today (tracker.procedures.services.start; the pages offer no
