@@ -15,7 +15,7 @@ from tracker.vocab import AppointmentStatus, Modality, Side
 from tracker.workflow import State
 
 from tests.builders import clinic_at, clinic_day
-from tests.helpers import field_error, loaded, sign_in, soup, words
+from tests.helpers import field_error, form_data, loaded, sign_in, soup, words
 
 UTC = timezone.utc
 
@@ -320,8 +320,9 @@ def test_an_inactive_room_with_appointments_that_day_still_has_its_column(
     gen.appointment(patient_case(gen, "Stranded"), physician=ames, room=closed, starts_at=clinic_at(1, 9))
     gen.room(name="Unused Old", active=False)
     cols = columns(board(client, clinic_day(1)))
-    assert "Old Suite Fluoroscopy" in cols and "Stranded, Pat" in cols["Old Suite Fluoroscopy"][0]
-    assert "Unused Old Fluoroscopy" not in cols
+    assert "Old Suite Fluoroscopy · no longer in use" in cols
+    assert "Stranded, Pat" in cols["Old Suite Fluoroscopy · no longer in use"][0]
+    assert not any(heading.startswith("Unused Old") for heading in cols)
 
 
 def test_an_inactive_room_with_several_appointments_has_one_column(client, coordinator, gen, doctors, rooms):
@@ -331,11 +332,42 @@ def test_an_inactive_room_with_several_appointments_has_one_column(client, coord
     gen.appointment(patient_case(gen, "Secondold"), physician=berg, room=closed, starts_at=clinic_at(1, 11))
     page = board(client, clinic_day(1))
     headings = [plain(section.find("h2")) for section in soup(page).find_all("section", class_="board-column")]
-    assert headings.count("Old Suite Fluoroscopy") == 1, (
+    assert headings.count("Old Suite Fluoroscopy · no longer in use") == 1, (
         f"columns: {headings}: day_board (tracker/scheduling/views.py) appends an inactive room once per "
         "appointment in it, because the comprehension's `a.room not in rooms` looks at the list before "
         "the += adds anything")
     assert page.count(">Firstold, Pat</a>") == 1
+
+
+def test_a_room_taken_out_of_use_is_flagged_on_its_cards_and_appointments_in_as_many_queries(
+        client, coordinator, admin_client, gen, doctors, rooms, count_queries):
+    ames, _ = doctors
+    one, two = rooms
+    left = gen.appointment(patient_case(gen, "Stranded"), physician=ames, room=one, starts_at=clinic_at(1, 9))
+    here = gen.appointment(patient_case(gen, "Arrived"), physician=ames, room=one, starts_at=clinic_at(1, 10),
+                           status=AppointmentStatus.CHECKED_IN)
+    elsewhere = gen.appointment(patient_case(gen, "Elsewhere"), physician=ames, room=two, starts_at=clinic_at(1, 9))
+    url = f"/schedule/day?date={clinic_day(1).isoformat()}"
+    before, _shown = _queries_and_shown(client, url, count_queries)
+
+    # The admin unticks "In use" through the room's own form.
+    page = admin_client.get(f"/admin/rooms/{one.id}").get_data(as_text=True)
+    data = form_data(soup(page).find("input", attrs={"name": "version_id"}).find_parent("form"))
+    data.pop("active", None)
+    assert admin_client.post(f"/admin/rooms/{one.id}", data=data).status_code == 302
+
+    flag = "Fluoro 1 is no longer in use: move this appointment to another room."
+    after, _shown = _queries_and_shown(client, url, count_queries)
+    assert after == before  # the room's flag comes with its name, not a query per card
+    cols = columns(board(client, clinic_day(1)))
+    stranded, arrived = cols["Fluoro 1 Fluoroscopy · no longer in use"]
+    assert flag in stranded
+    assert ("Fluoro 1 is no longer in use and the patient is already here: check with the clinic which room the "
+            "procedure can be done in before starting.") in arrived
+    assert "no longer in use" not in cols["Fluoro 2 Fluoroscopy"][0]
+    assert words(soup(loaded(client.get(f"/appointments/{left.id}"))).find(id="room-out-of-use")) == flag
+    assert "already here" in words(soup(loaded(client.get(f"/appointments/{here.id}"))).find(id="room-out-of-use"))
+    assert soup(loaded(client.get(f"/appointments/{elsewhere.id}"))).find(id="room-out-of-use") is None
 
 
 def test_the_printed_board_leaves_out_navigation_and_buttons(client, coordinator, gen, doctors, rooms):

@@ -44,7 +44,7 @@ def physicians_day(day, physician_id=None):
         .group_by(AppointmentChange.appointment_id)).all()) if appointments else {}
     return [DayEntry(a, a.case.risk_screen, override_at.get(a.id), patient=a.case.patient.display_name,
                      mrn=a.case.patient.mrn, side=a.case.side, physician=a.physician.name,
-                     physician_gone=a.physician.not_booked_with, room_name=a.room.name,
+                     physician_gone=a.physician.not_booked_with, room_name=a.room.name, room_active=a.room.active,
                      override_by=a.readiness_override_by.name if a.readiness_override_by else None,
                      last_message=a.messages[-1] if a.messages else None, orm=a, time_set_at=a.time_set_at,
                      reach=(a.case.patient.preferred_contact, a.case.patient.email,
@@ -69,7 +69,7 @@ def board_entries(day):
         entries.append(DayEntry(row, risk, row.override_at, patient=f"{row.family_name}, {row.given_name}",
                                 mrn=row.mrn, side=row.side, physician=row.physician,
                                 physician_gone=row.physician_gone, room_name=row.room_name,
-                                override_by=row.override_by, last_message=last.get(row.id),
+                                room_active=row.room_active, override_by=row.override_by, last_message=last.get(row.id),
                                 room_modality=row.room_modality,
                                 time_set_at=max(row.created_at, row.moved_at or row.created_at),
                                 reach=(row.preferred_contact, row.email, row.has_account), phone=row.phone))
@@ -112,7 +112,7 @@ def _board_query():
                   name_of(Appointment.physician_id).label("physician"),
                   name_of(Appointment.physician_id, gone).label("physician_gone"),
                   Room.name.label("room_name"),
-                  Room.modality.label("room_modality"),
+                  Room.modality.label("room_modality"), Room.active.label("room_active"),
                   name_of(Appointment.readiness_override_by_id).label("override_by"),
                   override_at.label("override_at"), Appointment.created_at, moved_at.label("moved_at"),
                   *[column.label(f"risk_{key}") for key, column in _RISK_COLUMNS.items()])
@@ -139,7 +139,8 @@ class DayEntry:
     read (its row on the board, the whole appointment on the physician's day, `orm`)."""
 
     def __init__(self, appointment, risk, override_at, *, patient, mrn, side, physician, physician_gone,
-                 room_name, override_by, last_message, time_set_at, reach, phone, room_modality=None, orm=None):
+                 room_name, room_active, override_by, last_message, time_set_at, reach, phone, room_modality=None,
+                 orm=None):
         self.id, self.status = appointment.id, appointment.status
         self.starts_at, self.ends_at, self.room_id = appointment.starts_at, appointment.ends_at, appointment.room_id
         self.patient, self.mrn, self.side, self.physician = patient, mrn, side, physician
@@ -171,6 +172,19 @@ class DayEntry:
         self.flags = decision_flags(risk)
         self.can_check_in = can_check_in(appointment)
         self.physician_inactive = physician_inactive(appointment.status, physician, physician_gone)
+        self.room_out_of_use = room_out_of_use(appointment.status, room_name, room_active)
+
+
+def room_out_of_use(status, room, active):
+    """What the card and the appointment page say of an appointment not started in a room taken
+    out of use (it stays there until moved), or None. A booked one is moved to another room; a
+    checked-in one cannot be moved, the patient is already here."""
+    if status not in NOT_STARTED or active:
+        return None
+    if status == AppointmentStatus.BOOKED:
+        return _("%(room)s is no longer in use: move this appointment to another room.", room=room)
+    return _("%(room)s is no longer in use and the patient is already here: check with the clinic which room "
+             "the procedure can be done in before starting.", room=room)
 
 
 def physician_inactive(status, physician, gone):
@@ -214,5 +228,5 @@ def columns(entries):
     rooms = {room.id: room for room in services.active_room_headings()}
     for entry in entries:
         rooms.setdefault(entry.room_id, SimpleNamespace(id=entry.room_id, name=entry.room_name,
-                                                        modality=entry.room_modality))
+                                                        modality=entry.room_modality, active=False))
     return [(room, [e for e in entries if e.room_id == room.id]) for room in rooms.values()]

@@ -216,6 +216,7 @@ def _appointment_page(appointment, status=200, **forms):
         changes=changes, items=items,
         physician_inactive=board.physician_inactive(appointment.status, appointment.physician.name,
                                                     appointment.physician.not_booked_with),
+        room_out_of_use=board.room_out_of_use(appointment.status, appointment.room.name, appointment.room.active),
         ready=services.readiness.is_ready(appointment, risk),
         by_override=services.readiness.by_override(appointment, risk),
         still_needed=services.readiness.still_needed(appointment, risk),
