@@ -45,9 +45,13 @@ def texts_impossible(patient):
 
 def why_unreachable(prefers, phone, email):
     """Why nothing reaches a patient by their preferred contact (`prefers`, a ContactChannel):
-    email with no address, phone calls with no number; None otherwise. The patient forms refuse
+    neither a phone number nor an address (whatever is preferred: a FHIR referral that sent
+    neither), email with no address, phone calls with no number; None otherwise. The patient forms refuse
     both; records saved before, or sent by another system, are flagged wherever staff would
     contact them (the record, the case, the appointment, the day board)."""
+    if not (phone or "").strip() and not (email or "").strip():
+        return _("There is no phone number and no email address on the record: nobody can call or write to the "
+                 "patient and nothing is sent. Add one, and choose how to contact the patient.")
     if prefers == ContactChannel.EMAIL and not (email or "").strip():
         return _("There is no email address on the record: nothing is sent. Add the address, or correct the "
                  "preferred contact.")

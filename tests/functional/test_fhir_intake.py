@@ -616,3 +616,26 @@ def test_each_intake_request_is_in_the_audit_trail_whatever_its_answer(client, g
         [("view", "case", str(cases[0].id))], [("view", "case", str(cases[1].id))],
         [("view", "case", str(cases[0].id))], [("view", "patient", str(cases[0].patient_id))]]
     assert all("API token" in r.actor for rows in requests for r in rows)
+
+
+@pytest.mark.parametrize("telecom, prefers, flagged", [
+    ([{"system": "email", "value": "emi@example.org"}, {"system": "phone", "value": "(201) 555-0123"}],
+     "Email", None),
+    ([{"system": "phone", "value": "(201) 555-0123"}], "Text message", None),
+    ([{"system": "phone", "value": "+44 20 7946 0958"}], "Phone call", None),
+    ([], "Phone call", "There is no phone number and no email address on the record"),
+])
+def test_intake_records_a_preferred_contact_that_matches_what_was_sent(
+        client, intake, gen, login_as, telecom, prefers, flagged):
+    bundle = intake_bundle()
+    bundle["entry"][0]["resource"]["telecom"] = telecom
+    assert post_bundle(client, intake, bundle).status_code == 201
+    case = db.session.execute(db.select(Case)).scalar_one()
+    login_as(gen.user(Role.COORDINATOR))
+    for url in (f"/patients/{case.patient_id}", f"/cases/{case.id}"):
+        shown = words(client.get(url))
+        assert prefers in shown, url
+        if flagged:
+            assert "No way to reach this patient by their preferred contact" in shown and flagged in shown, url
+        else:
+            assert "No way to reach this patient" not in shown, url

@@ -49,7 +49,7 @@ def test_a_record_preferring_phone_calls_without_a_number_is_flagged_everywhere_
     case = gen.case(patient=patient, state=State.SCHEDULED)
     starts = clinic_at(2, 12)
     appointment = gen.appointment(case, starts_at=starts)
-    no_number = "There is no phone number on the record"
+    no_number = "There is no phone number"
     for url in (f"/patients/{patient.id}", f"/cases/{case.id}", f"/appointments/{appointment.id}",
                 f"/schedule/day?date={to_clinic(starts).date().isoformat()}"):
         shown = words(client.get(url))

@@ -31,7 +31,7 @@ from tracker.models import Case, CaseHistory, CaseIdentifier, Patient
 from tracker.patients.duplicates import SAME_MRN, Identity, match_reasons
 from tracker.patients.identity import mrn_key, name_key, normalise_mrn
 from tracker.patients.lookup import find_duplicates, identity_of
-from tracker.phones import PhoneError, to_e164
+from tracker.phones import PhoneError, may_take_texts, to_e164
 from tracker.referrals import services as referrals
 from tracker.timeutil import clinic_today
 from tracker.refusals import FieldError, Refusal
@@ -302,7 +302,7 @@ def _patient(patient, where, mrn_system, problems):
             validate_email(values["email"], check_deliverability=False)
         except EmailNotValidError:
             problems.append((f"{values['email']!r} is not a valid email address.", f"{where}.resource.telecom"))
-    values["preferred_contact"] = ContactChannel.EMAIL if values["email"] or not values["phone"] else ContactChannel.PHONE
+    values["preferred_contact"] = sent_contact(values["phone"], values["email"])
     # The preferred language (else the first), by its text, a coding's display or its code ("es"):
     # none sent is not known, stored as such (never assumed to be English).
     spoken = sorted(patient.communication or [], key=lambda c: not c.preferred)
@@ -312,6 +312,16 @@ def _patient(patient, where, mrn_system, problems):
     _text(values, "language", language, f"{where}.resource.communication", problems, required=False)
     values["language"] = recorded_name(values["language"])
     return values
+
+
+def sent_contact(phone, email):
+    """The preferred contact a referral implies by what it sent: email with an address (it carries
+    the preparation), else a text to a number that can take texts, else a phone call. With neither,
+    a phone call: the record is flagged as having no way to reach the patient until a coordinator
+    adds a number or an address."""
+    if email:
+        return ContactChannel.EMAIL
+    return ContactChannel.SMS if phone and may_take_texts(phone) else ContactChannel.PHONE
 
 
 def _side(body_sites):
