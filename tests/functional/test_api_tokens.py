@@ -8,7 +8,8 @@ from tracker.api import tokens
 from tracker.extensions import db
 from tracker.models import ApiToken, AuditEvent
 
-from tests.helpers import input_by_id, submit
+from tests.api_support import bearer
+from tests.helpers import input_by_id, soup, submit, words
 
 
 def _form(user, **fields):
@@ -105,3 +106,60 @@ def test_the_command_line_refuses_an_unknown_account_or_a_patient(app, gen):
     refused = runner.invoke(args=["api-tokens", "create", "--email", patient.email, "--scope", "read"])
     assert refused.exit_code != 0 and "coordinator or physician" in refused.output
     assert db.session.execute(db.select(ApiToken)).first() is None
+
+
+# ---------------------------------------------------------------- a token's account changes
+
+def _listed_status(client, row):
+    """The Status cell of the token's row on the token list."""
+    page = soup(client.get("/admin/api-tokens/").get_data(as_text=True))
+    [cell] = [tr.find_all("td")[4] for tr in page.find_all("tr") if tr.find("code") and
+              tr.find("code").get_text() == f"{row.prefix}…"]
+    return words(cell)
+
+
+def test_a_token_whose_account_changed_is_refused_in_a_plain_sentence_and_listed_as_it_stands(
+        client, admin, gen, make_client):
+    """Tokens made before an account changed, its tokens not revoked (the account changed outside
+    the admin's form): what the caller reads and what the list says."""
+    lena = gen.user(Role.COORDINATOR, email="lena.hart@test.clinic")
+    row, raw = tokens.create(lena, "read", 30, "EHR feed")
+    api = make_client()
+    for role, active, status, detail, listed in (
+            (Role.ADMIN, True, 403, "is an admin account; API tokens act only for coordinator and physician accounts.",
+             "account not allowed (now an admin account)"),
+            (Role.COORDINATOR, False, 401, "is deactivated; the token no longer opens the API.",
+             "account deactivated")):
+        lena.role, lena.active = role, active
+        db.session.commit()
+        response = api.get("/api/v1/cases", headers=bearer(raw))
+        assert response.status_code == status
+        assert response.get_json()["detail"] == f"This token's account (lena.hart@test.clinic) {detail}"
+        assert _listed_status(client, row) == listed
+
+
+@pytest.mark.parametrize("change,back,why", [
+    ({"active": None}, {"active": "y"}, "account deactivated"),
+    ({"role": "admin"}, {"role": "coordinator"}, "account made admin")], ids=["deactivated", "made admin"])
+def test_deactivating_an_account_or_making_it_an_admin_revokes_its_tokens_for_good(
+        client, admin, gen, make_client, change, back, why):
+    """Reactivating the account later (or making it a coordinator again) does not bring its old
+    tokens back: a new one is made on purpose."""
+    from tests.functional.test_admin_users import save_user
+
+    lena = gen.user(Role.COORDINATOR, email="lena.hart@test.clinic")
+    row, raw = tokens.create(lena, "read", 30, "EHR feed")
+    response = save_user(client, lena.id, **change)
+    assert response.status_code == 302
+    said = words(client.get(response.location).get_data(as_text=True))
+    assert f"Its API token {row.prefix}… (EHR feed) was revoked" in said
+    assert _listed_status(client, row) == "revoked"
+    trail = db.session.execute(db.select(AuditEvent).filter_by(object_type="api_token", object_id=str(row.id),
+                                                               action="update")).scalar_one()
+    assert (trail.user_id, trail.summary) == (
+        admin.id, f"API token {row.prefix}… (read) for lena.hart@test.clinic revoked: {why}")
+
+    assert save_user(client, lena.id, **back).status_code == 302
+    response = make_client().get("/api/v1/cases", headers=bearer(raw))
+    assert response.status_code == 401
+    assert response.get_json()["detail"] == "This token was revoked; ask the clinic's admin for a new one."

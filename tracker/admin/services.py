@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from tracker import audit
+from tracker.api import tokens
 from tracker.auth.services import normalise_email, set_password
 from tracker.clinic import tidy_address
 from tracker.extensions import db
@@ -192,7 +193,8 @@ def update_user(user, stamp, email, name, role, active, patient_mrn, actor, conf
                 confirmed_leaving=None):
     """Save an admin's edit, or raise StaleEdit if the account changed since `stamp` was taken.
     `confirmed_patient_id` as for `create_user`; `confirmed_leaving`: the key of the warnings the
-    admin ticked "Take them off the schedule anyway" for (LeavingUnconfirmed), if any."""
+    admin ticked "Take them off the schedule anyway" for (LeavingUnconfirmed), if any. Returns the
+    account's API tokens revoked because it was deactivated or given a role no token acts for."""
     if stamp != edit_stamp(user):
         raise StaleEdit
     email = normalise_email(email)
@@ -211,12 +213,14 @@ def update_user(user, stamp, email, name, role, active, patient_mrn, actor, conf
              "patient": patient.id if patient else None}
     if before["active"] and not active or before["role"] != user.role:
         user.rotate_session_token()  # a deactivated or re-roled account is signed out everywhere
+    revoked = tokens.revoke_unusable(user, actor)
     _flush_or_explain(email, role, patient_mrn, user.id)
     audit.record(audit.Action.UPDATE, "user", user.id,
                  summary=audit.changed_fields(before, after, ADMIN_FIELDS_SHOWN)
                  + (CONFIRMED % f"patient {patient.id}" if confirmed else "") + leaving_confirmed, user=actor,
                  before=before, after=after)
     db.session.commit()
+    return revoked
 
 
 def left_to(physician):

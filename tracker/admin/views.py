@@ -176,14 +176,27 @@ def edit_user(user_id):
     on_refusal(_account_refused(form, lambda status=None: _user_page(form, user, stale=status == 409, status=status),
                                 stale=STALE_ACCOUNT))
     was_bookable = user.bookable
-    services.update_user(user, form.version_id.data, form.email.data, form.name.data, form.role.data,
-                         form.active.data, form.patient_mrn.data, actor=current_user,
-                         confirmed_patient_id=form.confirmed_patient_id(),
-                         confirmed_leaving=form.confirmed_leaving())
+    revoked = services.update_user(user, form.version_id.data, form.email.data, form.name.data, form.role.data,
+                                   form.active.data, form.patient_mrn.data, actor=current_user,
+                                   confirmed_patient_id=form.confirmed_patient_id(),
+                                   confirmed_leaving=form.confirmed_leaving())
     flash(_("Account saved."), "success")
+    if revoked:
+        flash(_revoked_said(revoked), "warning")
     if was_bookable and not user.bookable:
         _say_what_is_left(user)
     return redirect(url_for("admin.users"))
+
+
+def _revoked_said(rows):
+    """The account's API tokens revoked by the save: a system using one stops at once, and
+    reactivating the account later does not bring them back."""
+    names = ", ".join(f"{row.prefix}… ({row.label})" for row in rows)
+    return ngettext("Its API token %(names)s was revoked: the system using it can no longer call the API, and "
+                    "reactivating the account will not bring it back (make a new token if needed).",
+                    "Its %(num)s API tokens %(names)s were revoked: the systems using them can no longer call "
+                    "the API, and reactivating the account will not bring them back (make new tokens if needed).",
+                    len(rows), names=names)
 
 
 def _say_what_is_left(physician):

@@ -17,7 +17,7 @@ from tracker.access import record_denial
 from tracker.api import tokens
 from tracker.models import ApiScope
 from tracker.refusals import Refusal
-from tracker.roles import Role
+from tracker.roles import CLINICAL_STAFF, Role
 from tracker.timeutil import utcnow
 
 REALM = "si-joint-tracker"
@@ -67,14 +67,38 @@ def authenticate():
     if token is None:
         raise unauthorized("The token is not known.")
     now = utcnow()
+    # A role no token acts for is the route's refusal (403), as for a role the route does not admit.
     status = token.status_at(now)
-    if status != "active":
+    if status not in ("active", "account not allowed"):
         g.api_token = token
-        _refuse(401, f"token {status}", token.user)
-        raise unauthorized(f"The token is {status}.")
+        message = _dead(token, status)
+        _refuse(401, message, token.user)
+        raise unauthorized(message)
     token.last_used_at = now
     g.api_token, g.api_user = token, token.user
     return token
+
+
+def _dead(token, status):
+    """Why a token no longer opens the API, in a sentence for whoever runs the calling system."""
+    if status == "revoked":
+        return "This token was revoked; ask the clinic's admin for a new one."
+    if status == "expired":
+        return f"This token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; ask the clinic's admin for a new one."
+    return f"This token's account ({token.user.email}) is deactivated; the token no longer opens the API."
+
+
+def _an(role):
+    label = role.label.lower()
+    return f"{'an' if label[:1] in 'aeiou' else 'a'} {label} account"
+
+
+def _not_admitted(user, declared):
+    if user.role not in CLINICAL_STAFF:
+        return (f"This token's account ({user.email}) is {_an(user.role)}; API tokens act only for "
+                f"coordinator and physician accounts.")
+    return (f"This token's account ({user.email}) is {_an(user.role)}; this route is only for "
+            f"{' and '.join(sorted(r.label.lower() for r in declared))} accounts.")
 
 
 def token_allow(*roles, scope=ApiScope.READ):
@@ -86,8 +110,7 @@ def token_allow(*roles, scope=ApiScope.READ):
         def guarded(*args, **kwargs):
             token = authenticate()
             if token.user.role not in declared:
-                raise _refuse(403, f"a {token.user.role.label.lower()} account may not use this",
-                              token.user)
+                raise _refuse(403, _not_admitted(token.user, declared), token.user)
             if scope == ApiScope.INTAKE and token.scope != ApiScope.INTAKE:
                 raise _refuse(403, "the token's scope is read; this needs intake", token.user,
                               "forbidden")

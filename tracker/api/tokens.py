@@ -73,14 +73,32 @@ def create(user, scope, days, label, actor=None, now=None, channel=COMMAND_LINE)
 @service
 def revoke(row, actor=None, now=None, channel=COMMAND_LINE):
     """Stop the token at once; audited as `create` is, naming the account it acted as."""
-    if row.revoked_at is not None:
-        return row
+    if row.revoked_at is None:
+        _revoke(row, actor, now, channel)
+        db.session.commit()
+    return row
+
+
+def _revoke(row, actor, now=None, channel=COMMAND_LINE, why=""):
     row.revoked_at = now or utcnow()
     row.revoked_by_id = actor.id if actor else None
     audit.record(audit.Action.UPDATE, "api_token", row.id, user=actor, actor=None if actor else channel,
-                 summary=f"API token {row.prefix}… ({row.scope.value}) for {row.user.email} revoked")
-    db.session.commit()
-    return row
+                 summary=f"API token {row.prefix}… ({row.scope.value}) for {row.user.email} revoked"
+                         + (f": {why}" if why else ""))
+
+
+def revoke_unusable(user, actor):
+    """Revoke every token of `user` not yet revoked when the account is deactivated or given a role no
+    token acts for (part of the admin's save: no commit here), so that reactivating it later does
+    not bring them back. Returns the tokens revoked."""
+    if user.active and user.role in CLINICAL_STAFF:
+        return []
+    why = "account deactivated" if not user.active else f"account made {user.role.label.lower()}"
+    rows = db.session.execute(db.select(ApiToken).filter_by(user_id=user.id, revoked_at=None)
+                              .order_by(ApiToken.id)).scalars().all()
+    for row in rows:
+        _revoke(row, actor, why=why)
+    return rows
 
 
 def find(raw):

@@ -4,11 +4,13 @@ Each token acts as one staff account, with that account's role at the moment of 
 scope: read, or read and referral intake. Only a SHA-256 digest of the token is stored (a token is
 256 random bits, so a fast digest is enough: there is nothing to guess); the token itself is shown
 once, when it is made. A token stops working when revoked, when it expires, or when its account is
-deactivated.
+deactivated or given a role tokens do not act for (admin, patient); the admin's form revokes the
+account's tokens then, so reactivating the account does not bring them back.
 """
 from sqlalchemy import CheckConstraint
 
 from tracker.extensions import db
+from tracker.roles import CLINICAL_STAFF
 from tracker.models.types import UTCDateTime, choice_enum
 from tracker.timeutil import utcnow
 from tracker.vocab import N_, Choice
@@ -50,8 +52,12 @@ class ApiToken(db.Model):
         return self.revoked_at is None and moment < self.expires_at and self.user.active
 
     def status_at(self, moment):
+        """What the token list says of it: "active", "revoked", "expired", "account deactivated",
+        or "account not allowed" (its account's role is one no token acts for)."""
         if self.revoked_at is not None:
             return "revoked"
         if moment >= self.expires_at:
             return "expired"
-        return "active" if self.user.active else "account inactive"
+        if not self.user.active:
+            return "account deactivated"
+        return "active" if self.user.role in CLINICAL_STAFF else "account not allowed"
