@@ -216,6 +216,32 @@ def test_the_slot_list_starts_with_the_cases_physician_and_any_physician_is_a_ch
     assert {physician for _, _, physician, _ in offered_slots(anyone)} == {early.id, late.id}
 
 
+@pytest.mark.parametrize("taken_off, said", [
+    ({"active": False}, "Dr Tomas Ortega is no longer active: searching all physicians."),
+    ({"role": Role.COORDINATOR}, "Dr Tomas Ortega is no longer a physician: searching all physicians."),
+])
+def test_the_slot_list_of_a_case_whose_physician_was_taken_off_searches_every_active_physician_and_says_so(
+        client, coordinator, gen, room, taken_off, said):
+    ortega, raman = gen.user(Role.PHYSICIAN, name="Dr Tomas Ortega"), gen.user(Role.PHYSICIAN, name="Dr Priya Raman")
+    set_hours(ortega)
+    set_hours(raman)
+    case = gen.case(state=State.ELIGIBLE, physician_id=ortega.id)
+    for name, value in taken_off.items():
+        setattr(ortega, name, value)
+    db.session.commit()
+
+    page = text(client.get(book_url(case)))  # first load, nothing chosen
+
+    slots = offered_slots(page)
+    assert slots and {physician for _, _, physician, _ in slots} == {raman.id}
+    assert "No free slot in the next two weeks" not in page
+    finder = soup(page).find("form", class_="slot-finder")
+    assert said in words(finder)
+    assert selected(str(finder), "physician") in (None, "")  # the filter shows what was searched: anyone
+    again = text(client.get(f"{book_url(case)}?from_date=&physician=&minutes=30"))  # Find free slots, unchanged
+    assert offered_slots(again) == slots and said not in words(soup(again).find("form", class_="slot-finder"))
+
+
 def test_the_slot_list_follows_the_chosen_duration(client, coordinator, gen, room, case):
     doctor = gen.user(Role.PHYSICIAN, name="Dr Morning")
     day = clinic_day(2)

@@ -61,8 +61,15 @@ def _slots_for(duration, case=None, appointment=None):
     search = SlotSearchForm(request.args)
     search.physician.choices = options([(str(u.id), u.name) for u in physicians()], blank="Any physician")
     search.validate()
+    search.physician_note = None
     if "physician" not in request.args and case is not None and case.physician_id:
-        search.physician.data = str(case.physician_id)
+        if case.physician.bookable:
+            search.physician.data = str(case.physician_id)
+        else:  # an inactive physician has no free slot: the list is every active physician's, and says so
+            search.physician_note = (
+                _("%(name)s is no longer active: searching all physicians.", name=case.physician.name)
+                if not case.physician.active else
+                _("%(name)s is no longer a physician: searching all physicians.", name=case.physician.name))
     today = clinic_today()
     fits = (instructions.first_day_that_fits(case.risk_screen, to_clinic(utcnow()))
             if case is not None and case.risk_screen is not None else today)
