@@ -78,11 +78,13 @@ def viewed(object_type, object_id, summary="", **who):
         session.expire_on_commit = True
 
 
-def viewed_list(object_type, what, shown, noun, filters="", **who):
+def viewed_list(object_type, what, shown, noun, filters="", which="", **who):
     """Audit that someone saw a list of patients (a worklist, search results): one row naming the
-    list, how many `noun`s ("case", "patient") it showed and its `filters` ("q=lee, side=left"),
-    however long the list (one INSERT, never one per patient), committed as `viewed` is."""
-    summary = f"viewed {what}: {shown} {noun}{'' if shown == 1 else 's'}" + (f" ({filters})" if filters else "")
+    list, how many `noun`s ("case", "patient") it showed, `which` ones ("at or near their cap") and
+    its `filters` ("q=lee, side=left"), however long the list (one INSERT, never one per patient),
+    committed as `viewed` is."""
+    summary = (f"viewed {what}: {shown} {noun}{'' if shown == 1 else 's'}" + (f" {which}" if which else "")
+               + (f" ({filters})" if filters else ""))
     viewed(object_type, None, summary=summary, **who)
 
 

@@ -196,3 +196,29 @@ def test_an_accounts_page_is_audited_as_a_view_of_the_account(client, admin, gen
     event = only_view(admin)
     assert (event.object_type, event.object_id) == ("user", str(account.id))
     assert event.summary == (f"viewed account (linked to patient {patient.id})" if linked else "viewed account")
+
+
+def test_the_reports_page_writes_one_row_naming_the_patients_it_lists_at_their_cap(client, coordinator, gen):
+    """The Caps report lists patients by name and MRN: opening the page is a view of that list, one
+    row (one INSERT) however many it names, with the report's filters; a refused filter lists nobody."""
+    from tracker.models import OutsideInjection
+    from tracker.timeutil import clinic_today
+    from tracker.vocab import Indication
+
+    for family in ("Capped", "Capstone"):
+        case = gen.case(state=State.ELIGIBLE, patient=gen.patient(family_name=family))
+        for days in (30, 90):
+            db.session.add(OutsideInjection(patient=case.patient, performed_on=clinic_today() - timedelta(days=days),
+                                            side="left", indication=Indication.DIAGNOSTIC, place="Hillside Spine",
+                                            source="letter"))
+    db.session.commit()
+
+    page = text(client.get("/reports?side=left"))
+    assert "Capped" in page and "Capstone" in page
+    event = only_view(coordinator)
+    assert (event.object_type, event.object_id) == ("reports", None)
+    assert event.summary.startswith("viewed reports: 2 patients at or near their cap (period ")
+    assert event.summary.endswith(", side left)")
+
+    assert client.get("/reports?side=up").status_code == 422
+    assert len(views()) == 1

@@ -1,7 +1,8 @@
 """The reports page and its CSV downloads (coordinators and physicians)."""
 from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
 
-from tracker import export
+from tracker import audit, export
 from tracker.access import allow
 from tracker.cases.worklist import physician_filter_options
 from tracker.roles import Role
@@ -69,8 +70,15 @@ def index():
     form, filters = read_filters()
     reports = figures.all_reports(filters) if filters else []
     drawn = {figure.key: charts.draw(figure) for report in reports for figure in report.figures}
-    return render_template("reports/index.html", form=form, filters=filters, reports=reports, charts=drawn,
-                           args=_filter_args()), 200 if filters else 422
+    html = render_template("reports/index.html", form=form, filters=filters, reports=reports, charts=drawn,
+                           args=_filter_args())
+    if filters:
+        # The Caps table names patients (name and MRN): one row for the list, as other lists write.
+        listed = {row[1] for report in reports for figure in report.figures if figure.key == "caps"
+                  for row in figure.rows}
+        audit.viewed_list("reports", "reports", len(listed), "patient", filters.as_text(), "at or near their cap",
+                          user=current_user)
+    return html, 200 if filters else 422
 
 
 @bp.route("/reports/export")
