@@ -7,9 +7,15 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from tracker import phones, sms
-from tracker.vocab import ContactChannel
+from tracker.vocab import LOG_ONLY_MARK, ContactChannel
 
 EMAIL, SMS = "email", "sms"
+def log_only_detail(channel):
+    """The detail kept with a message written to the log for want of a provider (development, the
+    demo): never delivered. Its status stays "sent" (it is not tried again); the pages show it as
+    "not delivered" (tracker.models.AppointmentMessage.shown_status)."""
+    missing = "no text message provider is set up" if channel == SMS else "no mail server is set up"
+    return f"{missing}: {LOG_ONLY_MARK}"
 
 
 @dataclass

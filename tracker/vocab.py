@@ -403,3 +403,8 @@ class NextStep(Choice):
     SURGICAL_REFERRAL = "surgical_referral", N_("Surgical referral")
     PHYSICAL_THERAPY = "physical_therapy", N_("Physical therapy")
     DISCHARGE = "discharge", N_("Discharge")
+
+
+# The words that end the detail of a message written to the server's log for want of a provider
+# (tracker.contact.log_only_detail; the pages' status reads them: tracker.scheduling.reminders.status_words).
+LOG_ONLY_MARK = "written to the server's log, not delivered"

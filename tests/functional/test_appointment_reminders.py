@@ -4,6 +4,7 @@ coordinator sees them on the appointment page and the day board and can send one
 import email
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from icalendar import Calendar
 
 from tracker import contact
@@ -15,7 +16,7 @@ from tracker.timeutil import to_clinic
 from tracker.vocab import AppointmentStatus, ContactChannel, Side
 from tracker.workflow import State
 
-from tests.helpers import submit, words
+from tests.helpers import soup, submit, words
 from tests.sms_provider import provider, settings_for  # noqa: F401
 
 MOBILE = "+12015550123"
@@ -205,6 +206,26 @@ def test_the_coordinator_sees_each_message_and_sends_one_again(client, gen, logi
     assert "Sent again by email." in response.get_data(as_text=True)
     assert [m.attempt for m in messages_of(appointment)] == [1, 2] and len(reminder_outbox) == 2
     assert messages_of(appointment)[1].requested_by_id is not None
+
+
+@pytest.mark.parametrize("mail_server, badge, detail", [
+    (None, "not delivered", "no mail server is set up: written to the server's log, not delivered"),
+    ("smtp.clinic.example", "sent", ""),
+])
+def test_a_message_no_provider_delivered_is_shown_as_not_delivered(app, client, gen, login_as, reminder_outbox,
+                                                                     monkeypatch, mail_server, badge, detail):
+    """Without a mail server (development, the demo) a reminder is written to the log: kept as sent
+    so it is not tried again, but never shown as "sent" to a coordinator asked whether it went."""
+    monkeypatch.setitem(app.config, "MAIL_SERVER", mail_server)
+    appointment = booked(gen, 20)
+    login_as(gen.user(Role.COORDINATOR))
+    reminders.send_due()
+    cell = soup(client.get(f"/appointments/{appointment.id}").get_data(as_text=True)).find(
+        "span", class_="msg-sent").find_parent("td")
+    assert words(cell.find("span")) == badge
+    assert words(cell.find("small")) == detail if detail else cell.find("small") is None
+    card = words(client.get(f"/schedule/day?date={to_clinic(appointment.starts_at).date().isoformat()}"))
+    assert f"Last message: reminder by email, {badge} " in card
 
 
 # ------------------------------------------------------------------ two runs at the same moment

@@ -221,7 +221,7 @@ def _send_for_patient(claim_ids, counts, channel=EMAIL):
     else:
         sent_at = utcnow()
         configured = current_app.config.get("TWILIO_ACCOUNT_SID" if channel == SMS else "MAIL_SERVER")
-        detail = None if configured else "written to the log (no provider configured)"
+        detail = None if configured else contact.log_only_detail(channel)
         for claim in to_send:
             claim.status, claim.sent_at, claim.detail = SENT, sent_at, detail
         counts.sent += len(to_send)

@@ -128,7 +128,7 @@ def _board_query():
 def _board_messages_query():
     return (db.select(AppointmentMessage.appointment_id, AppointmentMessage.kind, AppointmentMessage.channel,
                       AppointmentMessage.status, AppointmentMessage.sent_at, AppointmentMessage.claimed_at)
-            .add_columns(AppointmentMessage.topic)
+            .add_columns(AppointmentMessage.topic, AppointmentMessage.detail)
             .where(AppointmentMessage.appointment_id.in_(db.bindparam("ids", expanding=True)))
             .order_by(AppointmentMessage.id))
 

@@ -46,7 +46,7 @@ from tracker.scheduling.instructions import preparation
 from tracker.sms import SmsError, send_sms
 from tracker.timeutil import clinic_zone, to_clinic, utcnow
 from tracker.transactions import undo_refused_write
-from tracker.vocab import AppointmentStatus
+from tracker.vocab import LOG_ONLY_MARK, AppointmentStatus
 
 REMINDER, UPDATE, CANCELLATION = "reminder", "update", "cancellation"
 CLAIMED, SENT, SKIPPED, FAILED, UNCERTAIN = "claimed", "sent", "skipped", "failed", "uncertain"
@@ -317,7 +317,7 @@ def deliver(message, now, counts, recheck=True):
             return _finish(message, counts, FAILED, str(error) or "the mail server refused it")
     logged = not (current_app.config.get("TWILIO_ACCOUNT_SID") if channel == contact.SMS
                   else current_app.config.get("MAIL_SERVER"))
-    return _finish(message, counts, SENT, "written to the log (no provider configured)" if logged else None)
+    return _finish(message, counts, SENT, contact.log_only_detail(channel) if logged else None)
 
 
 def _why_not(appointment):
@@ -447,3 +447,13 @@ def preparation_for(appointment):
 def _sign_in_link():
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
         return url_for("auth.sign_in", _external=True)
+
+
+def status_words(message):
+    """A message's status as the pages show it (`message`: a row or record with status and
+    detail): "not delivered" for one written to the server's log because no provider is set up,
+    which is kept as sent so that it is not tried again (whatever the wording of the release that
+    wrote it); else its status."""
+    detail = message.detail or ""
+    logged = LOG_ONLY_MARK in detail or detail.startswith("written to the log")
+    return "not delivered" if message.status == SENT and logged else message.status

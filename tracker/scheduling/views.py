@@ -31,6 +31,7 @@ from tracker.vocab import NOT_STARTED
 
 bp = Blueprint("scheduling", __name__)
 bp.add_app_template_global(appointment_messages.label, "message_label")
+bp.add_app_template_global(appointment_messages.status_words, "message_status")
 
 SCHEDULERS = (Role.COORDINATOR, Role.PHYSICIAN)
 STALE = _l("This appointment was changed by someone else while you were looking at it. Nothing was "
