@@ -245,10 +245,12 @@ def test_a_patient_reached_by_text_gets_the_preparation_by_email_too_and_the_tex
     assert f"take your last dose on {long(AHEAD - 4)}" in flat(reminder_outbox[-1][2])
 
 
-def test_a_text_alone_when_there_is_nothing_to_act_on(client, coordinator, gen, physician, room, reminder_outbox,
-                                                      provider):
+def test_a_text_alone_when_there_is_nothing_to_act_on_and_an_account_to_read_it_at(
+        client, coordinator, gen, physician, room, reminder_outbox, provider):
+    # Without an account the email goes as well (test_text_without_account).
     appointment = book(client, gen, physician, room, {"preferred_contact": ContactChannel.SMS, "phone": MOBILE},
                        sedation_planned=False)
+    gen.user(Role.PATIENT, patient=appointment.case.patient)
     reminders.send_due()
     assert topics(appointment) == [("booked", "sms", "sent")] and reminder_outbox == []
 
@@ -277,7 +279,9 @@ def board_card(client, appointment):
 @pytest.mark.parametrize("patient_fields, risk, warned", [
     ({"email": None, "preferred_contact": ContactChannel.SMS, "phone": MOBILE}, APIXABAN, True),
     ({"email": None, "preferred_contact": ContactChannel.SMS, "phone": MOBILE}, {"fasting_hours": 6}, True),
-    ({"email": None, "preferred_contact": ContactChannel.SMS, "phone": MOBILE}, {"sedation_planned": True}, False),
+    # Nothing dated to act on, but the text says the clinic will call about the preparation.
+    ({"email": None, "preferred_contact": ContactChannel.SMS, "phone": MOBILE}, {"sedation_planned": True}, True),
+    ({"email": None, "preferred_contact": ContactChannel.PHONE, "phone": MOBILE}, {"sedation_planned": True}, False),
     ({"preferred_contact": ContactChannel.SMS, "phone": MOBILE}, APIXABAN, False),  # emailed as well
 ])
 def test_staff_are_told_to_call_a_patient_who_cannot_read_the_preparation(client, coordinator, gen, physician,

@@ -181,9 +181,11 @@ def last_step_change(risk):
 def preparation_unread(risk, prefers, email, has_account):
     """What staff are told when the patient cannot read a step they must act on: no email goes to
     them (no address, or phone calls preferred: `prefers` is their ContactChannel) and no account
-    shows it (a text never carries it). None when they can, or there is no such step."""
+    shows it (a text never carries it). None when they can, or there is no such step. A patient
+    reached by text is told the clinic will call about the preparation as a whole (arrive early,
+    a driver), so staff are told whenever they can read it nowhere."""
     emailed = bool((email or "").strip()) and prefers != ContactChannel.PHONE
-    if not steps_to_act_on(risk) or emailed or has_account:
+    if emailed or has_account or (not steps_to_act_on(risk) and prefers != ContactChannel.SMS):
         return None
     if prefers == ContactChannel.PHONE:
         return ("The patient gets no written preparation (phone calls preferred, no account): tell them "

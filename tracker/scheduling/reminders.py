@@ -15,9 +15,10 @@
 By the patient's channel (`tracker.contact`): an email with the date, time, place, the preparation
 this patient needs (from the risk screen), the clinic's phone and the .ics attached; or a text with
 the date, time, place and the clinic's phone only (no clinical detail in a text: the preparation
-is on the patient's page, which the text points to). A patient reached by text whose preparation
-has a step to act on (a hold, a premedication, fasting) gets each message by email as well when
-there is an address. In the patient's language.
+is on the patient's page, which the text points to when they have an account). A patient reached by
+text whose preparation has a step to act on (a hold, a premedication, fasting), or who has no
+account to read it at, gets each message by email as well when there is an address; with neither an
+account nor an address, the text says the clinic will call. In the patient's language.
 
 Exactly once per channel, as for diary reminders: a sender claims attempt n of a topic by inserting
 its AppointmentMessage row in a transaction of its own; the unique (appointment, topic, channel,
@@ -80,16 +81,21 @@ def offsets():
 
 def channels_for(appointment):
     """The channels the appointment's messages go by: the patient's (`contact.channel_for`), and
-    email as well for a patient reached by text whose preparation has a step to act on (a text
-    carries none of it) when there is an address."""
+    email as well, when there is an address, for a patient reached by text who cannot read the
+    preparation at their sign-in (no account) or whose preparation has a step to act on: a text
+    carries none of it."""
     patient = appointment.case.patient
     channel = contact.channel_for(patient)
     if channel is None:
         return ()
     if (channel == contact.SMS and contact.email_address(patient)
-            and instructions.steps_to_act_on(appointment.case.risk_screen)):
+            and (not _has_account(patient) or instructions.steps_to_act_on(appointment.case.risk_screen))):
         return (contact.SMS, contact.EMAIL)
     return (channel,)
+
+
+def _has_account(patient):
+    return bool(patient.account and patient.account.active)
 
 
 def topic_of(appointment, now):
@@ -192,7 +198,7 @@ def preparation_unread(appointment):
     """What staff are told when the patient cannot read the preparation (`instructions.preparation_unread`)."""
     patient = appointment.case.patient
     return instructions.preparation_unread(appointment.case.risk_screen, patient.preferred_contact, patient.email,
-                                           bool(patient.account and patient.account.active))
+                                           _has_account(patient))
 
 
 def label(topic, kind):
@@ -386,13 +392,16 @@ def text_body(appointment, kind, topic=""):
             lead = ngettext("%(clinic)s: reminder of your appointment on %(day)s at %(time)s, %(place)s.",
                             "%(clinic)s: reminder of your appointment on %(day)s at %(time)s, %(place)s.",
                             hour, clinic=clinic, day=day, time=time, place=place)
-        if preparation_unread(appointment):
+        emailed, signs_in = contact.EMAIL in channels_for(appointment), _has_account(appointment.case.patient)
+        if emailed and signs_in:
+            how = _("How to prepare: in the email we sent you, and at %(link)s", link=_sign_in_link())
+        elif emailed:
+            how = _("How to prepare: in the email we sent you.")
+        elif signs_in:
+            how = _("How to prepare: %(link)s", link=_sign_in_link())
+        else:
             # No email and no account: the sign-in address would lead nowhere; staff are told to call.
             how = _("How to prepare: the clinic will call you before your appointment.")
-        elif contact.EMAIL in channels_for(appointment):
-            how = _("How to prepare: in the email we sent you, and at %(link)s", link=_sign_in_link())
-        else:
-            how = _("How to prepare: %(link)s", link=_sign_in_link())
         lines = [lead, how]
     return " ".join([*lines, _phone_line()])
 
