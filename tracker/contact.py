@@ -18,6 +18,16 @@ def log_only_detail(channel):
     return f"{missing}: {LOG_ONLY_MARK}"
 
 
+def status_words(message):
+    """A message's status as pages and downloads show it (`message`: a row or record with status and
+    detail, an appointment's message or a diary reminder): "not delivered" for one written to the
+    server's log because no provider is set up, which is kept as sent so that it is not tried again
+    (whatever the wording of the release that wrote it); else its status."""
+    detail = message.detail or ""
+    logged = LOG_ONLY_MARK in detail or detail.startswith("written to the log")
+    return "not delivered" if message.status == "sent" and logged else message.status
+
+
 @dataclass
 class Counts:
     """What one run of a sender (`flask reminders send`) did: sent, skipped (no longer due when

@@ -140,3 +140,13 @@ def test_a_patient_nobody_can_remind_is_flagged_with_what_to_do(client, coordina
     reachable, unreachable = row_of(html, "Reachable"), row_of(html, "Unreachable")
     assert "none sent" in words(reachable) and "none can be sent" not in words(reachable)
     assert unreachable.find("strong", string="none can be sent") and "send a diary link" in words(unreachable)
+
+
+def test_a_reminder_written_to_the_log_reads_not_delivered_not_sent(client, coordinator, gen, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", None)
+    named(gen, "Logged", injected_ago=timedelta(days=3))
+    assert reminders.send_due().sent
+    last_reminder = row_of(page(client), "Logged").find_all("td")[-1]
+    assert last_reminder.small.get_text().startswith("not delivered: no mail server is set up")
+    download = client.get("/diaries/overdue.csv").get_data(as_text=True)
+    assert "not delivered: no mail server is set up" in download and ",sent" not in download

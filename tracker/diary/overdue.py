@@ -19,6 +19,7 @@ from functools import lru_cache
 from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import aliased
 
+from tracker.contact import status_words
 from tracker.diary.schedule import point_of
 from tracker.extensions import db
 from tracker.models import Case, DiaryLink, DiaryPoint, DiaryReminder, Patient, User
@@ -149,5 +150,5 @@ def csv_row(row):
     return (row.case_id, row.mrn, row.patient, row.phone, row.side,
             "; ".join(point.label for point in row.points), min((p.closed_at for p in row.points), default=None),
             row.days_overdue, (reminder.sent_at or reminder.claimed_at) if reminder else None,
-            (reminder.status + (f": {reminder.detail}" if reminder.detail else "")) if reminder else "none sent",
+            (status_words(reminder) + (f": {reminder.detail}" if reminder.detail else "")) if reminder else "none sent",
             row.reachable)

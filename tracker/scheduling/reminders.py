@@ -47,7 +47,7 @@ from tracker.scheduling.instructions import preparation
 from tracker.sms import SmsError, send_sms
 from tracker.timeutil import clinic_zone, to_clinic, utcnow
 from tracker.transactions import undo_refused_write
-from tracker.vocab import LOG_ONLY_MARK, AppointmentStatus
+from tracker.vocab import AppointmentStatus
 
 REMINDER, UPDATE, CANCELLATION = "reminder", "update", "cancellation"
 CLAIMED, SENT, SKIPPED, FAILED, UNCERTAIN = "claimed", "sent", "skipped", "failed", "uncertain"
@@ -459,10 +459,5 @@ def _sign_in_link():
 
 
 def status_words(message):
-    """A message's status as the pages show it (`message`: a row or record with status and
-    detail): "not delivered" for one written to the server's log because no provider is set up,
-    which is kept as sent so that it is not tried again (whatever the wording of the release that
-    wrote it); else its status."""
-    detail = message.detail or ""
-    logged = LOG_ONLY_MARK in detail or detail.startswith("written to the log")
-    return "not delivered" if message.status == SENT and logged else message.status
+    """`tracker.contact.status_words`: "not delivered" for a message written to the server's log."""
+    return contact.status_words(message)
