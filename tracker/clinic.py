@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from tracker import phones
 from tracker.extensions import db
 from tracker.models import ClinicSettings
+from tracker.refusals import StaleEdit
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,20 @@ def clinic_contact():
             pass  # shown as configured
     return ClinicContact(name=current_app.config["CLINIC_NAME"], phone=phone,
                          address=settings.contact_address if settings else "")
+
+
+def settings_version():
+    """The version of the clinic's settings a form opened now carries ("0" before the first save)."""
+    settings = db.session.get(ClinicSettings, 1)
+    return str(settings.version_id) if settings else "0"
+
+
+def check_settings_version(settings, version_id):
+    """Refuse (StaleEdit) a save of the clinic's settings from a form opened on another version of
+    them: another admin saved the row since (any of its forms). `settings` is the row, or None
+    before the first save; `version_id` None is a save with no form (the demo, a command). A
+    form that sent no version is stale, as `tracker.refusals.check_version` says."""
+    if version_id is None:
+        return
+    if str(settings.version_id if settings is not None else 0) != str(version_id):
+        raise StaleEdit

@@ -10,7 +10,7 @@ from tracker.roles import Role
 from tracker.vocab import Side
 
 from tests.api_support import bearer, fhir_json, token_for
-from tests.helpers import is_checked, soup, submit, text, words
+from tests.helpers import input_value, is_checked, soup, submit, text, words
 
 CPT, HCPCS = "http://www.ama-assn.org/go/cpt", "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 
@@ -21,8 +21,9 @@ def signed(gen, physician):
 
 
 def choose(admin_client, setting, follow_redirects=True):
-    return submit(admin_client, "/admin/settings/billing", {"billing_setting": setting}, form_page="/admin/settings",
-                  follow_redirects=follow_redirects)
+    version = input_value(text(admin_client.get("/admin/settings")), "billing_version_id")  # as opened now
+    return submit(admin_client, "/admin/settings/billing", {"billing_setting": setting, "billing_version_id": version},
+                  form_page="/admin/settings", follow_redirects=follow_redirects)
 
 
 def billing_section(client, record):

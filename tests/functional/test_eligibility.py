@@ -368,9 +368,11 @@ def test_the_admin_chooses_the_clinic_default_profile_for_cases_without_a_payer(
     assert refused.status_code == 403, "only an admin may change the clinic's default profile"
 
     admin = login_as(gen.user(Role.ADMIN), on=make_client())
+    version = input_value(text(admin.get("/admin/settings")), "profile_version_id")
     saved = submit(admin, "/admin/settings", {"default_profile_code": "EVICORE_CMM_203", "confirm_change": "y",
                                               "change_key": eligibility_services.default_change_impact(
-                                                  "EVICORE_CMM_203").key}, follow_redirects=True)
+                                                  "EVICORE_CMM_203").key, "profile_version_id": version},
+                   follow_redirects=True)
     assert "default payer profile is saved" in text(saved)
     assert '<option selected value="EVICORE_CMM_203">' in text(admin.get("/admin/settings"))
 
@@ -409,7 +411,7 @@ def test_changing_the_default_profile_counts_the_verdicts_it_makes_stale_and_wai
     _judged_under_medicare(gen, n_booked_at=(clinic_at(2, 12), first), n_unbooked=1)
     admin = login_as(gen.user(Role.ADMIN), on=make_client())
 
-    refused = submit(admin, "/admin/settings", {"default_profile_code": "EVICORE_CMM_203"})
+    refused = submit(admin, "/admin/settings", {"default_profile_code": "EVICORE_CMM_203", **_opened_version(admin)})
 
     assert refused.status_code == 422
     page = text(refused)
@@ -448,6 +450,11 @@ def test_counting_what_a_default_change_makes_stale_takes_the_same_queries_for_a
     assert queries() == (few, 8)
 
 
+def _opened_version(admin):
+    """The clinic settings' version the admin's page carries as opened now."""
+    return {"profile_version_id": input_value(text(admin.get("/admin/settings")), "profile_version_id")}
+
+
 def _form_values(page):
     form = soup(page).find("select", attrs={"name": "default_profile_code"}).find_parent("form")
     return form_data(form)
@@ -456,7 +463,7 @@ def _form_values(page):
 def test_a_confirmation_given_for_other_counts_does_not_carry_over(gen, make_client, login_as):
     _judged_under_medicare(gen)
     admin = login_as(gen.user(Role.ADMIN), on=make_client())
-    page = text(submit(admin, "/admin/settings", {"default_profile_code": "EVICORE_CMM_203"}))
+    page = text(submit(admin, "/admin/settings", {"default_profile_code": "EVICORE_CMM_203", **_opened_version(admin)}))
     data = {**_form_values(page), "confirm_change": "y"}
 
     gen.verdict(gen.case(state=State.ELIGIBLE))  # meanwhile, another case is judged
@@ -471,7 +478,7 @@ def test_a_default_change_that_makes_nothing_stale_saves_at_once_and_says_so(gen
     gen.verdict(gen.case(state=State.ELIGIBLE, payer_profile_code="MEDICARE_LCD_2023"))
     admin = login_as(gen.user(Role.ADMIN), on=make_client())
 
-    saved = submit(admin, "/admin/settings", {"default_profile_code": "EVICORE_CMM_203"}, follow_redirects=True)
+    saved = submit(admin, "/admin/settings", {"default_profile_code": "EVICORE_CMM_203", **_opened_version(admin)}, follow_redirects=True)
 
     assert ("The clinic's default payer profile is saved. No stored verdict becomes stale: no open case without a "
             "payer of its own was judged under the old default.") in words(text(saved))

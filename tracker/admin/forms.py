@@ -118,6 +118,9 @@ class RoomForm(TrackerForm):
 
 
 class BillingSettingForm(TrackerForm):
+    # The clinic settings' version the page was opened on (a stale save is refused); named apart
+    # from the payer profile form's, on the same page.
+    billing_version_id = HiddenField()
     billing_setting = RadioField(_l("Where the clinic bills the injection"),
                                  choices=options([(s.value, _l(s.label)) for s in BillingSetting]),
                                  validators=[DataRequired(_l("Choose where the clinic bills the injection."))])
@@ -154,6 +157,8 @@ for _day, _name in enumerate(WEEKDAYS):
 
 class ClinicContactForm(TrackerForm):
     """What patients are given wherever they are told to call the clinic."""
+
+    version_id = HiddenField()  # the clinic settings' version the form was opened on
 
     phone = StringField(_l("Clinic phone number"), validators=[
         DataRequired(_l("Enter the number patients should call.")), Length(max=32), PhoneNumber(extension=True)])

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from tracker import audit
 from tracker.api import tokens
 from tracker.auth.services import normalise_email, set_password
-from tracker.clinic import tidy_address
+from tracker.clinic import check_settings_version, tidy_address
 from tracker.extensions import db
 from tracker.models import (Appointment, AuditEvent, Case, ClinicSettings, Patient, ProcedureRecord, ProcedureStatus,
                             Room, User)
@@ -241,9 +241,13 @@ def reset_password(user, new_password, actor):
 
 
 @service
-def set_clinic_contact(phone, address, actor):
-    """The phone number (E.164, or "" for none) and address patients are given (tracker/clinic.py)."""
-    settings = db.session.get(ClinicSettings, 1) or ClinicSettings(id=1, default_profile_code=DEFAULT_PROFILE_CODE)
+def set_clinic_contact(phone, address, actor, version_id=None):
+    """The phone number (E.164, or "" for none) and address patients are given (tracker/clinic.py).
+    `version_id`: the settings' version the form was opened on (StaleEdit when another admin saved
+    them since)."""
+    settings = db.session.get(ClinicSettings, 1)
+    check_settings_version(settings, version_id)
+    settings = settings or ClinicSettings(id=1, default_profile_code=DEFAULT_PROFILE_CODE)
     address = tidy_address(address)
     before = {"phone": settings.contact_phone or "", "address": tidy_address(settings.contact_address)}
     settings.contact_phone, settings.contact_address, settings.updated_by_id = phone, address, actor.id
@@ -256,11 +260,14 @@ def set_clinic_contact(phone, address, actor):
 
 
 @service
-def set_billing_setting(setting, actor):
+def set_billing_setting(setting, actor, version_id=None):
     """Where the clinic bills the injection: the note, the FHIR Procedure and every export show
-    G0260 (the facility's claim) only where the setting is a facility."""
+    G0260 (the facility's claim) only where the setting is a facility. `version_id` as for
+    `set_clinic_contact`."""
     setting = BillingSetting(setting)
-    settings = db.session.get(ClinicSettings, 1) or ClinicSettings(id=1, default_profile_code=DEFAULT_PROFILE_CODE)
+    settings = db.session.get(ClinicSettings, 1)
+    check_settings_version(settings, version_id)
+    settings = settings or ClinicSettings(id=1, default_profile_code=DEFAULT_PROFILE_CODE)
     before = settings.billing_setting or BillingSetting.OFFICE.value
     settings.billing_setting, settings.updated_by_id = setting.value, actor.id
     db.session.add(settings)

@@ -7,7 +7,7 @@ from flask_babel import ngettext
 
 from tracker import audit, audit_chain, export
 from tracker.access import allow
-from tracker.clinic import clinic_contact
+from tracker.clinic import clinic_contact, settings_version
 from tracker.clinical import PROVOCATION_TESTS
 from tracker.admin import services
 from tracker.admin.forms import (AuditFilterForm, BillingSettingForm, ClinicContactForm, CreateUserForm,
@@ -32,6 +32,10 @@ bp = Blueprint("admin", __name__)
 
 STALE_ACCOUNT = _l("Someone else changed this account while you were editing. Nothing was saved; the current "
                  "values are shown below, your entries are kept in the form.")
+STALE_CONTACT = _l("Someone else saved the clinic's contact details after you opened this page. Nothing was saved; "
+                  "the current values are shown below, your entries are kept in the form.")
+STALE_SETTINGS = _l("Someone else saved the clinic's settings after you opened this page. Nothing was saved; the "
+                   "current values are shown below, your entries are kept in the form.")
 STALE_ROOM = _l("Someone else changed this room meanwhile. Nothing was saved; your entries are kept. Reload to "
               "see the room as it is now.")
 
@@ -271,12 +275,18 @@ def audit_csv():
 
 
 def _settings_page(form=None, billing_form=None, status=200):
+    """The Billing & payer profiles page; a form not given is shown as saved. Refused as stale
+    (409), it says the values saved now."""
+    version = settings_version()
     if form is None:
-        form = DefaultProfileForm(formdata=None, default_profile_code=standing.clinic_default_profile_code())
+        form = DefaultProfileForm(formdata=None, default_profile_code=standing.clinic_default_profile_code(),
+                                  profile_version_id=version)
     if billing_form is None:
-        billing_form = BillingSettingForm(formdata=None, billing_setting=billing_setting().value)
+        billing_form = BillingSettingForm(formdata=None, billing_setting=billing_setting().value,
+                                          billing_version_id=version)
+    saved = {"billing": billing_setting().label, "profile": PROFILES[standing.clinic_default_profile_code()].name}
     return render_template("admin/settings.html", form=form, billing_form=billing_form,
-                           profiles=PROFILES.values(), labels=CRITERION_LABELS,
+                           profiles=PROFILES.values(), labels=CRITERION_LABELS, stale=status == 409, saved=saved,
                            examined_tests=len(PROVOCATION_TESTS)), status
 
 
@@ -286,10 +296,12 @@ def settings():
     form = DefaultProfileForm()
     if not form.is_submitted():
         form.default_profile_code.data = standing.clinic_default_profile_code()
+        form.profile_version_id.data = settings_version()
     if form.validate_on_submit():
         on_refusal(lambda refusal: _default_change_refused(form, refusal))
         impact = eligibility.set_clinic_default_profile(form.default_profile_code.data, current_user,
-                                                        confirmed=form.confirmed())
+                                                        confirmed=form.confirmed(),
+                                                        version_id=form.profile_version_id.data or "")
         flash(" ".join((_("The clinic's default payer profile is saved."), _impact_said(impact))), "success")
         return redirect(url_for("admin.settings"))
     return _settings_page(form=form, status=422 if form.errors else 200)
@@ -317,7 +329,8 @@ def _impact_said(impact, becomes=False):
 def _default_change_refused(form, refusal):
     """The settings page again, the count next to the profile and the box to confirm it."""
     if not isinstance(refusal, eligibility.DefaultChangeUnconfirmed):
-        return form_again(form, lambda status=None: _settings_page(form=form, status=status or 422))(refusal)
+        return form_again(form, lambda status=None: _settings_page(form=form, status=status or 422),
+                          stale=STALE_SETTINGS)(refusal)
     form.default_profile_code.errors.append(" ".join((
         _impact_said(refusal.impact, becomes=True),
         _("Tick “Change it anyway” to save, or keep the current default."))))
@@ -331,7 +344,9 @@ def billing():
     form = BillingSettingForm()
     if not form.validate_on_submit():
         return _settings_page(billing_form=form, status=422)
-    services.set_billing_setting(form.billing_setting.data, current_user)
+    on_refusal(form_again(form, lambda status=None: _settings_page(billing_form=form, status=status or 422),
+                          stale=STALE_SETTINGS))
+    services.set_billing_setting(form.billing_setting.data, current_user, form.billing_version_id.data or "")
     flash(_("The billing setting is saved: procedure notes, FHIR and exports now show the facility's claim "
             "(HCPCS G0260) besides the physician's (CPT 27096).") if form.billing_setting.data == "facility"
           else _("The billing setting is saved: procedure notes, FHIR and exports show the physician's claim "
@@ -343,12 +358,20 @@ def billing():
 @allow(Role.ADMIN)
 def clinic():
     form = ClinicContactForm()
-    contact = clinic_contact()
     if not form.is_submitted():
+        contact = clinic_contact()
         form.phone.data, form.address.data = contact.phone_shown, contact.address
+        form.version_id.data = settings_version()
+
+    def page(status=None):
+        # Read now: after a refusal, the details as saved by the other admin.
+        return render_template("admin/clinic.html", form=form, contact=clinic_contact(), stale=status == 409), \
+            status or (422 if form.errors else 200)
+
     if not form.validate_on_submit():
-        return render_template("admin/clinic.html", form=form, contact=contact), 422 if form.errors else 200
-    services.set_clinic_contact(form.phone.e164, form.address.data.strip(), current_user)
+        return page()
+    on_refusal(form_again(form, page, stale=STALE_CONTACT))
+    services.set_clinic_contact(form.phone.e164, form.address.data.strip(), current_user, form.version_id.data or "")
     flash(_("The clinic's contact details are saved: patients see them from now on."), "success")
     return redirect(url_for("admin.clinic"))
 

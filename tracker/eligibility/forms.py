@@ -20,6 +20,8 @@ class OverrideForm(TrackerForm):
 
 
 class DefaultProfileForm(TrackerForm):
+    # The clinic settings' version the page was opened on (a stale save is refused).
+    profile_version_id = HiddenField()
     default_profile_code = SelectField(_l("Clinic's default payer profile"), choices=options([(code, _l(name)) for code, name in PROFILE_CHOICES]))
     # Shown once a change that makes stored verdicts stale was refused: ticked, it confirms the
     # impact `change_key` names (a tick given for another count does not carry over).

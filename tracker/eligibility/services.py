@@ -4,6 +4,7 @@ The verdict moves the case through `tracker.cases.services.transition`, in the s
 as the stored snapshot.
 """
 from tracker import audit
+from tracker.clinic import check_settings_version
 from tracker.cases.services import transition
 import hashlib
 from collections import namedtuple
@@ -59,16 +60,20 @@ class DefaultChangeUnconfirmed(FieldError):
 
 
 @service
-def set_clinic_default_profile(code, actor, confirmed=None):
+def set_clinic_default_profile(code, actor, confirmed=None, version_id=None):
     """Make `code` the default profile of cases without a payer of their own, and return its
     `DefaultChangeImpact`. One that makes any verdict stale waits for `confirmed`, the key of the
-    impact the admin was shown (DefaultChangeUnconfirmed)."""
+    impact the admin was shown (DefaultChangeUnconfirmed). `version_id`: the clinic settings'
+    version the admin's form was opened on (StaleEdit when another admin saved them since; None
+    for no form)."""
     if code not in PROFILES:
         raise ValueError(f"Unknown payer profile {code!r}.")
+    settings = db.session.get(ClinicSettings, 1)
+    check_settings_version(settings, version_id)
     impact = default_change_impact(code)
     if impact.stale and confirmed != impact.key:
         raise DefaultChangeUnconfirmed(impact)
-    settings = db.session.get(ClinicSettings, 1) or ClinicSettings(id=1, default_profile_code=code)
+    settings = settings or ClinicSettings(id=1, default_profile_code=code)
     before = settings.default_profile_code if settings.id and settings in db.session else None
     settings.default_profile_code, settings.updated_by_id = code, actor.id
     db.session.add(settings)

@@ -95,3 +95,8 @@ class ClinicSettings(db.Model):
     billing_setting = db.Column(db.String(20), nullable=False, default="office", server_default="office")
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
     updated_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    # Every save bumps it: the admin's forms (Clinic contact, Billing & payer profiles) carry the
+    # version they were opened on, and a save from an older one is refused (tracker/clinic.py).
+    version_id = db.Column(db.Integer, nullable=False, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version_id}
