@@ -87,6 +87,15 @@ def test_a_spanish_speaking_patient_gets_the_invitation_and_the_page_in_spanish(
     assert "Elija su contraseña" in text(page)
 
 
+def test_a_spanish_speaking_patient_is_told_in_spanish_which_part_of_the_address_the_password_holds(
+        client, coordinator, gen, account_outbox, make_client):
+    patient = gen.patient(language="Spanish", email="lucia.marquez@example.org")
+    submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}")
+    refused = set_password(make_client(), link_in(account_outbox[0][2]), "Marquez-Sacro-Iliaca-26")
+    said = field_error(refused.get_data(as_text=True), "new_password")
+    assert refused.status_code == 422 and "«marquez»" in said and "contraseña" in said, said
+
+
 def test_a_bad_password_is_explained_next_to_the_field_and_no_account_is_made(
         client, coordinator, gen, account_outbox, make_client):
     patient = gen.patient(email="pat@example.org")
