@@ -42,7 +42,9 @@ def test_coordinator_takes_a_new_referral_to_an_eligible_case(app, live_server, 
     page.get_by_label("Family name").fill("Okonkwo")
     page.get_by_label("Given name").fill("Ada")
     page.get_by_label("Date of birth").fill("1970-03-14")
+    page.get_by_label("Phone").fill("(201) 555-0142")
     page.get_by_label("Preferred contact").select_option("phone")  # no email address to prefer
+    page.locator("select#language").select_option("English")
     page.get_by_label("Referring clinician").fill("Dr Marsh")
     page.get_by_label("Referral date").fill(today.isoformat())
     page.get_by_label("Side to inject").select_option("left")

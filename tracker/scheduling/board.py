@@ -53,6 +53,17 @@ def physicians_day(day, physician_id=None):
             for a in appointments]
 
 
+class _BoardRow:
+    """A board query's row with the appointment's day in the clinic's calendar (`clinic_day`), as an
+    Appointment has it: the readiness rules (pure) read it to count a hold's days."""
+
+    def __init__(self, row):
+        self._row, self.clinic_day = row, to_clinic(row.starts_at).date()
+
+    def __getattr__(self, name):
+        return getattr(self._row, name)
+
+
 def board_entries(day):
     """The day's appointments for the board, in two queries of the columns its cards show: the
     appointments, then their messages."""
@@ -66,7 +77,7 @@ def board_entries(day):
         columns = row._mapping  # built afresh on each access
         risk = (SimpleNamespace(**{key: columns[f"risk_{key}"] for key in _RISK_COLUMNS})
                 if row.risk_id is not None else None)
-        entries.append(DayEntry(row, risk, row.override_at, patient=f"{row.family_name}, {row.given_name}",
+        entries.append(DayEntry(_BoardRow(row), risk, row.override_at, patient=f"{row.family_name}, {row.given_name}",
                                 mrn=row.mrn, side=row.side, physician=row.physician,
                                 physician_gone=row.physician_gone, room_name=row.room_name,
                                 room_active=row.room_active, override_by=row.override_by, last_message=last.get(row.id),

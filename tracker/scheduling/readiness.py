@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from tracker.scheduling.instructions import FASTING, HOLD, PREMEDICATION, in_words
-from tracker.timeutil import to_clinic
 from tracker.vocab import (N_, Pregnancy, allergy_words, anticoagulant_words, decision_flags, infection_flag,
                           not_asked, pregnancy_flag, takes_anticoagulant)
 
@@ -108,12 +107,10 @@ UNASKED_SHORT = {"anticoagulants": N_("risk screen: blood thinners not asked"),
 
 
 def _day(appointment):
-    """The appointment's day in the clinic's calendar (None without a start): `Appointment.clinic_day`,
-    or the day board's row's start in the clinic's zone (a row has no `clinic_day`)."""
-    day = getattr(appointment, "clinic_day", None)
-    if day is None and getattr(appointment, "starts_at", None) is not None:
-        day = to_clinic(appointment.starts_at).date()
-    return day
+    """The appointment's day in the clinic's calendar (None without a start): `clinic_day`, which the
+    appointment and the day board's row (tracker.scheduling.board) both carry. Pure: the rules never
+    read the clinic's zone themselves."""
+    return getattr(appointment, "clinic_day", None)
 
 
 def days_held(last_dose_on, day):
