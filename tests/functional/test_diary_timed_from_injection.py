@@ -193,3 +193,24 @@ def test_the_anaesthetic_scores_are_taken_from_the_injectate_while_the_record_wa
     assert scored == {"m15": (2, False), "m30": (1, False)}
     rows = diary_rows(text(doctor.get(f"/cases/{case.id}")))
     assert rows["15 minutes after"][1] == rows["30 minutes after"][1] == "Entered"
+
+
+def test_saving_the_injectate_without_a_diary_link_asks_for_one_as_the_diary_starts(
+        gen, doctor, physician, clock):
+    noon = clinic_at(0, 12)
+    case = booked_at_noon(gen, physician, Side.LEFT, noon)
+    clock.set(noon)
+    submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
+           form_page=checklist_url(case.id))
+    prompt = 'The pain diary has started. <a href="/cases/%d#diary">Send the patient their diary link</a>' % case.id
+    for step in STEPS:
+        clock.set(noon + timedelta(minutes=START_MINUTES[step.value]))
+        saved = post_step(doctor, case.id, step.value, answers_for(step.value, case.side),
+                          side=Side.LEFT.value if step in PER_SIDE_STEPS else None)
+        assert saved.status_code == 302, text(saved)
+        shown = text(doctor.get(saved.location))
+        if step.value == "injectate":
+            # The diary starts now: its first score is 15 minutes away, so the link is asked for now.
+            assert prompt in shown, "asked for the link when the diary starts"
+        else:
+            assert prompt not in shown, step.value

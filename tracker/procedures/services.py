@@ -509,7 +509,7 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
     except IntegrityError as error:
         # The same step saved a moment ago from another tab: theirs stands.
         raise StaleEdit from error
-    if step == Step.INJECTATE and created and _every_joint_injected(record):
+    if step == Step.INJECTATE and created and every_joint_injected(record):
         # The injection is given (each joint's, for both sides): the diary's post-injection points
         # are made now, timed from it, and take the patient's scores however late the record is signed.
         _start_diary(record)
@@ -601,7 +601,8 @@ def sign(record, actor, version_id, entries=None, now=None):
     return record.duration_minutes
 
 
-def _every_joint_injected(record):
+def every_joint_injected(record):
+    """Each joint's injectate is recorded: the injection is given and the diary has started."""
     return {Side(row.side) for row in record.steps if row.step == Step.INJECTATE} >= set(joints_of(record.side))
 
 

@@ -337,6 +337,8 @@ def save_step(case_id, step):
     flash(_("%(label)s saved.", label=label), "success")
     for warning in warnings:
         flash(_("Warning: %(warning)s", warning=warning), "warning")
+    if step == Step.INJECTATE and services.every_joint_injected(record):
+        _ask_for_diary_link(case)  # the injectate started the diary (tracker.procedures.services.save_step)
     return redirect(url_for("procedures.checklist", case_id=case.id,
                             _anchor=_after_save(case, (step, side), warnings)))
 
@@ -398,13 +400,18 @@ def sign(case_id):
                 "whole checklist needs: it is flagged on the record for review (were the steps ticked after "
                 "the fact?).",
                 minutes_text=minutes_text(minutes), short_procedure_minutes=SHORT_PROCEDURE_MINUTES), "warning")
+    _ask_for_diary_link(case)
+    return redirect(url_for("procedures.note", case_id=case.id))
+
+
+def _ask_for_diary_link(case):
+    """The diary's first scores open within minutes of the injection: without a working link, the
+    patient needs one (or their account) now, not when someone notices the overdue list. Said when
+    the injectate starts the diary, and again at the signature while there is still none."""
     if diary_services.live_link(case) is None:
-        # The diary's first scores open within minutes: the patient needs the link (or their
-        # account) now, not when someone notices the overdue list.
         flash(Markup(_('The pain diary has started. <a href="%(url)s">Send the patient their diary link</a> '
                        'from the case page now: the first score is due 15 minutes after the injection.',
                        url=url_for("cases.show", case_id=case.id, _anchor="diary"))), "warning")
-    return redirect(url_for("procedures.note", case_id=case.id))
 
 
 def _sign_refused(case_id, refusal):
