@@ -148,7 +148,20 @@ def test_diary_completion_per_time_point(clinic):
 def test_late_entries_and_reminders(clinic):
     assert _figure("late_entries").rows == [("Patient (account)", 0), ("Patient (personal link)", 1),
                                             ("Staff, by phone", 1)]
-    assert _figure("reminders").rows == [("Sent", 1), ("Failed", 1), ("Skipped", 1), ("Being sent", 0)]
+    assert _figure("reminders").rows == [("Sent", 1), ("Not delivered", 0), ("Failed", 1), ("Skipped", 1),
+                                         ("Being sent", 0)]
+
+
+def test_a_reminder_written_to_the_servers_log_is_counted_as_not_delivered_not_sent(clinic):
+    from tracker.contact import log_only_detail
+    from tracker.models import DiaryPoint, DiaryReminder
+
+    point = db.session.execute(db.select(DiaryPoint).filter_by(case_id=clinic.c1.id, point_code="d7")).scalar_one()
+    db.session.add(DiaryReminder(point_id=point.id, channel="email", attempt=2, status="sent", claimed_at=at(3, 19),
+                                 detail=log_only_detail("email")))
+    db.session.commit()
+    assert _figure("reminders").rows == [("Sent", 1), ("Not delivered", 1), ("Failed", 1), ("Skipped", 1),
+                                         ("Being sent", 0)]
 
 
 def _signed_by(clinic, case, physician, started):

@@ -30,7 +30,7 @@ from tracker.reports.stats import kaplan_meier, months_between, share, working_m
 from tracker.scheduling.rules import first_clinic_day
 from tracker.scheduling.services import clinic_weekdays
 from tracker.timeutil import clinic_today, clinic_zone, utcnow
-from tracker.vocab import AppointmentStatus, EntrySource, NextStep, Side, joints_of
+from tracker.vocab import LOG_ONLY_MARK, AppointmentStatus, EntrySource, NextStep, Side, joints_of
 from tracker.workflow import State
 
 
@@ -469,15 +469,24 @@ def diary(filters):
         [(source.label, by_source.get(source, 0)) for source in EntrySource] if by_source else [],
         Chart("bars", (0,), (1,)))
 
+    # A reminder written to the server's log for want of a provider is kept as sent (so it is not
+    # tried again) but never reached anyone: counted as not delivered, as the pages say it
+    # (tracker.contact.status_words).
+    logged = and_(DiaryReminder.status == "sent",
+                  or_(DiaryReminder.detail.contains(LOG_ONLY_MARK, autoescape=True),
+                      DiaryReminder.detail.startswith("written to the log", autoescape=True)))
+    shown = case((logged, literal("not delivered")), else_=DiaryReminder.status)
     statuses = dict(db.session.execute(
-        select(DiaryReminder.status, func.count()).join(DiaryPoint, DiaryPoint.id == DiaryReminder.point_id)
+        select(shown, func.count()).join(DiaryPoint, DiaryPoint.id == DiaryReminder.point_id)
         .where(_in_period(DiaryReminder.claimed_at, filters), *_of_cases(DiaryPoint.case_id, filters))
-        .group_by(DiaryReminder.status)).all())
-    labels = (("sent", "Sent"), ("failed", "Failed"), ("skipped", "Skipped"), ("claimed", "Being sent"))
+        .group_by(shown)).all())
+    labels = (("sent", "Sent"), ("not delivered", "Not delivered"), ("failed", "Failed"), ("skipped", "Skipped"),
+              ("claimed", "Being sent"))
     reminders = Figure(
         "reminders", "Reminders",
         "Diary reminder attempts made inside the period, by what became of them (skipped: the score "
-        "was entered meanwhile, the case closed, or no address).",
+        "was entered meanwhile, the case closed, or no address; not delivered: written to the server's log "
+        "because no mail server or text provider is set up).",
         ["Reminders", "Count"], [(label, statuses.get(code, 0)) for code, label in labels] if statuses else [],
         Chart("bars", (0,), (1,)))
     return Report("diary", "Diary", [completion, late_entries, reminders])
