@@ -262,6 +262,14 @@ def test_a_search_is_said_to_be_unsupported_with_what_to_ask_instead(client, rea
     assert "Search is not supported" in issue["diagnostics"] and "$everything" in issue["diagnostics"]
 
 
+def test_a_search_of_a_type_the_server_does_not_read_says_so_rather_than_pointing_at_a_read_that_fails(
+        client, reader):
+    response = client.get("/fhir/Claim?patient=1", headers=reader)
+    assert response.status_code == 404
+    diagnostics = fhir_json(response)["issue"][0]["diagnostics"]
+    assert diagnostics.startswith("Claim is not a resource type this server reads") and "/fhir/Claim/" not in diagnostics
+
+
 def test_a_search_without_a_token_is_refused_as_a_read_is(client):
     assert client.get("/fhir/Patient?name=x").status_code == 401
 

@@ -80,6 +80,11 @@ def _readable(kind):
     return entry
 
 
+def _not_readable(kind):
+    return outcome_response(404, [f"{kind} is not a resource type this server reads ({', '.join(READABLE)})."],
+                            "not-supported")
+
+
 def _not_found(kind, ident):
     return outcome_response(404, [f"{kind}/{ident} is not known."])
 
@@ -88,7 +93,10 @@ def _not_found(kind, ident):
 @token_allow(*READERS)
 def search(kind):
     """FHIR search (GET /fhir/Patient?name=…) is not offered: said so, with what to ask instead,
-    rather than a bare "not found" that reads like no match."""
+    rather than a bare "not found" that reads like no match. A type the server does not read is
+    said to be one, as its read says (no read by id to point to)."""
+    if kind not in READABLE:
+        return _not_readable(kind)
     return outcome_response(400, [f"Search is not supported ({kind}?…): read a resource by its id "
                                   f"(GET /fhir/{kind}/<id>), or a patient's whole record with "
                                   "GET /fhir/Patient/<id>/$everything."], "not-supported")
@@ -98,8 +106,7 @@ def search(kind):
 @token_allow(*READERS)
 def read(kind, ident):
     if kind not in READABLE:
-        return outcome_response(404, [f"{kind} is not a resource type this server reads "
-                                      f"({', '.join(READABLE)})."], "not-supported")
+        return _not_readable(kind)
     found = _find(kind, ident)
     if found is None:
         return _not_found(kind, ident)
