@@ -81,6 +81,20 @@ def test_a_confirmation_is_for_the_value_it_named_only(admin_client):
     assert drug("triamcinolone").usual_max_dose_mg == 40
 
 
+def test_the_confirmation_box_still_names_the_change_when_another_field_is_refused(admin_client):
+    url = drug_url(admin_client, "triamcinolone")
+    page = text(save(admin_client, url, usual_max_dose_mg="400"))
+    again = save(admin_client, url, page=page, name="")
+    assert again.status_code == 422
+    box = soup(text(again)).find("label", attrs={"for": "confirm_maximum"})
+    assert box is not None and words_of(box) == (
+        "I confirm the usual maximum of Triamcinolone acetonide changes from 40 mg to 400 mg"), words_of(box)
+
+
+def words_of(tag):
+    return " ".join(tag.get_text().split())
+
+
 def test_a_maximum_cut_below_half_or_removed_is_asked_about_too(admin_client):
     url = drug_url(admin_client, "triamcinolone")
     cut = save(admin_client, url, usual_max_dose_mg="4")

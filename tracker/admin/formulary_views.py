@@ -106,14 +106,30 @@ def _drug_refused(form, page):
             return answer(refusal)
         form.usual_max_dose_mg.errors = [*form.usual_max_dose_mg.errors, _maximum_question(refusal)]
         form.confirm_maximum_for.data, form.confirm_maximum.data = refusal.key, False
-        old, new = services.mg_words(refusal.old), services.mg_words(refusal.new)
-        form.confirm_maximum.label.text = (
-            _("I confirm the usual maximum of %(name)s changes from %(old)s to %(new)s", name=refusal.name,
-              old=old, new=new) if refusal.new is not None else
-            _("I confirm the usual maximum of %(name)s (%(old)s) is removed", name=refusal.name, old=old))
+        _name_the_change(form, refusal.name, refusal.old, refusal.new)
         return page()
 
     return respond
+
+
+def _name_the_change(form, name, old, new):
+    """The confirmation box's label: the drug and the change of its usual maximum it confirms."""
+    old_words, new_words = services.mg_words(old), services.mg_words(new)
+    form.confirm_maximum.label.text = (
+        _("I confirm the usual maximum of %(name)s changes from %(old)s to %(new)s", name=name, old=old_words,
+          new=new_words) if new is not None else
+        _("I confirm the usual maximum of %(name)s (%(old)s) is removed", name=name, old=old_words))
+
+
+def _name_the_asked_change(form, drug):
+    """A form refused for another field while the box is shown: it still names the change it was
+    asked for (its key, "old:new"), not a bare "Confirm Maximum"."""
+    old, _sep, new = (form.confirm_maximum_for.data or "").partition(":")
+    try:
+        _name_the_change(form, (form.name.data or "").strip() or drug.name, Decimal(old) if old else None,
+                         Decimal(new) if new else None)
+    except InvalidOperation:
+        form.confirm_maximum_for.data = ""  # a hand-edited key: no box, the change is asked about again
 
 
 def _maximum_question(refusal):
@@ -169,6 +185,8 @@ def edit_drug(drug_id):
             status or (422 if form.errors else 200)
 
     if not form.validate_on_submit():
+        if form.confirm_maximum_for.data:
+            _name_the_asked_change(form, drug)
         return page()
     on_refusal(_drug_refused(form, page))
     services.save_drug(drug, form.values(), current_user, form.version_id.data, form.confirmed_maximum())
