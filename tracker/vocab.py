@@ -406,5 +406,5 @@ class NextStep(Choice):
 
 
 # The words that end the detail of a message written to the server's log for want of a provider
-# (tracker.contact.log_only_detail; the pages' status reads them: tracker.scheduling.reminders.status_words).
+# (tracker.contact.log_only_detail; the pages' status reads them: tracker.contact.status_words).
 LOG_ONLY_MARK = "written to the server's log, not delivered"

@@ -457,7 +457,3 @@ def _sign_in_link():
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
         return url_for("auth.sign_in", _external=True)
 
-
-def status_words(message):
-    """`tracker.contact.status_words`: "not delivered" for a message written to the server's log."""
-    return contact.status_words(message)

@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
-from tracker import audit
+from tracker import audit, contact
 from tracker.access import allow
 from tracker.cases.services import record_view
 from tracker.errors import back_to, on_refusal
@@ -31,7 +31,7 @@ from tracker.vocab import NOT_STARTED
 
 bp = Blueprint("scheduling", __name__)
 bp.add_app_template_global(appointment_messages.label, "message_label")
-bp.add_app_template_global(appointment_messages.status_words, "message_status")
+bp.add_app_template_global(contact.status_words, "message_status")
 
 SCHEDULERS = (Role.COORDINATOR, Role.PHYSICIAN)
 STALE = _l("This appointment was changed by someone else while you were looking at it. Nothing was "
