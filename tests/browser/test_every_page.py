@@ -19,6 +19,7 @@ from flask import render_template
 from playwright.sync_api import Error as PlaywrightError
 
 from tracker import demo
+from tracker.api import tokens as api_tokens
 from tracker.diary import links
 from tracker.extensions import db
 from tracker.patient_accounts import tokens as account_links
@@ -101,6 +102,7 @@ def _demo_pages():
     invited.email = invited.email or "invited@demo.example"
     db.session.commit()
     invitation = account_links.invitation(invited, invited.email.lower())
+    api_token, _ = api_tokens.create(coordinator, "intake", 30, "EHR referral feed")
 
     case_pages = {"referred": referred, "under review": under_review, "eligible, both sides": bilateral_eligible,
                   "not eligible": not_eligible, "scheduled": scheduled, "in procedure": in_procedure,
@@ -170,6 +172,8 @@ def _demo_pages():
         ("clinic contact", "/admin/clinic", 200),
         ("audit", "/admin/audit", 200),
         ("API tokens", "/admin/api-tokens/", 200),
+        ("revoke an API token", f"/admin/api-tokens/{api_token.id}/revoke", 200),
+        ("revoke an API token sent unticked", f"/admin/api-tokens/{api_token.id}/revoke", 422, "Revoke token"),
     ]
     patient_pages = [
         ("patient home", "/my/", 200),

@@ -9,7 +9,7 @@ from tracker.extensions import db
 from tracker.models import ApiToken, AuditEvent
 
 from tests.api_support import bearer
-from tests.helpers import input_by_id, soup, submit, words
+from tests.helpers import field_error, form_data, form_posting_to, input_by_id, soup, submit, words
 
 
 def _form(user, **fields):
@@ -50,15 +50,57 @@ def test_bad_input_is_explained_next_to_the_field_and_kept(client, admin, gen):
     assert 'value="Lab feed"' in page
 
 
-def test_an_admin_revokes_a_token(client, admin, gen):
-    row, _ = tokens.create(gen.user(Role.PHYSICIAN), "read", 30, "feed")
-    response = submit(client, f"/admin/api-tokens/{row.id}/revoke", {}, form_page="/admin/api-tokens/",
-                      follow_redirects=True)
+def test_an_admin_revokes_a_token_once_the_page_naming_it_is_confirmed(client, admin, gen, make_client):
+    """The list's Revoke… opens a page naming the token, its account, its scope and what stops
+    working; the token is revoked only when its box is ticked."""
+    row, raw = tokens.create(gen.user(Role.PHYSICIAN, name="Lena Hart", email="lena.hart@test.clinic"),
+                             "intake", 30, "EHR feed")
+    listed = soup(client.get("/admin/api-tokens/"))
+    url = f"/admin/api-tokens/{row.id}/revoke"
+    assert [a for a in listed.find_all("a", href=url) if words(a) == "Revoke…"]
+    assert not listed.find("form", action=url)
+    page = client.get(url)
+    said = words(page)
+    assert page.status_code == 200
+    assert f"Revoke API token {row.prefix}…?" in said
+    assert f"{row.prefix}… — EHR feed" in said and "Lena Hart (Physician, lena.hart@test.clinic)" in said
+    assert "Read and referral intake" in said
+    assert ("“EHR feed” can no longer read records or send referrals as lena.hart@test.clinic: every call to "
+            "the FHIR and JSON API (/fhir, /api/v1) with this token is refused from now on") in said
+    assert f"I confirm revoking token {row.prefix}… (EHR feed) for lena.hart@test.clinic" in said
+
+    unticked = submit(client, url, form_data(form_posting_to(page.get_data(as_text=True), url)))
+    assert unticked.status_code == 422
+    assert field_error(unticked.get_data(as_text=True), "confirm") == (
+        "Tick the box to revoke this token, or go back to keep it.")
+    db.session.expire_all()
+    assert db.session.get(ApiToken, row.id).revoked_at is None
+    assert make_client().get("/api/v1/cases", headers=bearer(raw)).status_code == 200
+
+    response = submit(client, url, {"confirm": "y"}, follow_redirects=True)
     assert "revoked: it no longer opens the API" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(ApiToken, row.id).revoked_by_id == admin.id
     revoked = db.session.execute(db.select(AuditEvent).filter_by(object_type="api_token", action="update")).scalar_one()
-    assert (revoked.user_id, revoked.summary) == (admin.id, f"API token {row.prefix}… (read) for {row.user.email} revoked")
+    assert (revoked.user_id, revoked.summary) == (admin.id, f"API token {row.prefix}… (intake) for {row.user.email} revoked")
+    assert make_client().get("/api/v1/cases", headers=bearer(raw)).status_code == 401
+    assert _listed_status(client, row) == "revoked"
+    assert not soup(client.get("/admin/api-tokens/")).find("a", href=url)
+
+
+def test_a_read_token_s_page_says_only_reading_stops(client, admin, gen):
+    row, _ = tokens.create(gen.user(Role.COORDINATOR, email="feed@test.clinic"), "read", 30, "Lab feed")
+    said = words(client.get(f"/admin/api-tokens/{row.id}/revoke"))
+    assert "“Lab feed” can no longer read records as feed@test.clinic:" in said and "send referrals" not in said
+
+
+def test_a_token_already_revoked_is_not_revoked_again(client, admin, gen):
+    row, _ = tokens.create(gen.user(Role.PHYSICIAN), "read", 30, "feed")
+    tokens.revoke(row)
+    response = client.get(f"/admin/api-tokens/{row.id}/revoke", follow_redirects=True)
+    assert f"Token {row.prefix}… was already revoked." in words(response)
+    assert len(db.session.execute(db.select(AuditEvent).filter_by(object_type="api_token", action="update"))
+               .scalars().all()) == 1
 
 
 def test_the_command_line_prints_the_token_once_and_revokes_it(app, gen):

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from tracker.api.tokens import DEFAULT_DAYS, MAX_DAYS
 from tracker.formfields import TrackerForm, options
@@ -16,3 +16,9 @@ class NewTokenForm(TrackerForm):
         DataRequired(_l("Enter the number of days, 1 to 366.")),
         NumberRange(1, MAX_DAYS, _l("A token lasts from 1 to %(days)s days.", days=MAX_DAYS))])
     submit = SubmitField(_l("Create token"))
+
+
+class RevokeTokenForm(TrackerForm):
+    # Its label names the token and its account (set by the view): the tick confirms that token only.
+    confirm = BooleanField(validators=[InputRequired(_l("Tick the box to revoke this token, or go back to keep it."))])
+    submit = SubmitField(_l("Revoke token"))
