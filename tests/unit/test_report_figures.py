@@ -206,6 +206,20 @@ def test_positive_block_rate_per_physician_credits_the_physician_who_signed_the_
         ("Medicare SI joint LCDs (2023)", 0, 0, 1, None), ("eviCore / Cigna CMM-203", 0, 1, 0, Decimal("0.0"))]
 
 
+def test_two_physicians_of_one_name_each_have_their_own_row_named_with_their_email(clinic):
+    # Dr Bo renamed Dr Ada: c1's positive is still Dr Ada's (ada@), c2's negative the other's (bo@),
+    # never one "Dr Ada" row at 50 %; and so is the override Dr Bo made.
+    clinic.bo.name = "Dr Ada"
+    db.session.commit()
+
+    assert _figure("block_rate_physician").rows == [("Dr Ada (ada@test.clinic)", 1, 0, 0, Decimal("100.0")),
+                                                    ("Dr Ada (bo@test.clinic)", 0, 1, 0, Decimal("0.0")),
+                                                    ("no signed procedure", 0, 0, 1, None)]
+    assert _figure("block_rate_physician", physician_id=clinic.bo.id).rows == [
+        ("Dr Ada (bo@test.clinic)", 0, 1, 0, Decimal("0.0"))]
+    assert _figure("overrides").rows == [("Dr Ada (bo@test.clinic)", 1)]
+
+
 def test_a_block_outcome_without_a_signed_procedure_is_named_so(clinic):
     # c7 has an outcome but no signed procedure record (the app records an outcome only after
     # signing): it is not credited to the case's booked physician.

@@ -136,6 +136,20 @@ def _profile_name(code):
     return profile.name if profile else code
 
 
+def _physician(user=User):
+    """A physician's row of a figure is theirs by id, never by name: their id, name and email, and
+    how many other accounts have the same name (`_physician_name` tells those apart)."""
+    namesake = aliased(User)
+    namesakes = (select(func.count()).where(namesake.name == user.name, namesake.id != user.id)
+                 .correlate(user).scalar_subquery())
+    return user.id, user.name, user.email, namesakes
+
+
+def _physician_name(user_id, name, email, namesakes):
+    """The name a figure shows: with the email when another account has the same name."""
+    return f"{name} ({email})" if namesakes else name
+
+
 def _rounded(value):
     return None if value is None else round(float(value), 1)
 
@@ -271,15 +285,16 @@ def eligibility(filters):
         Chart("bars", (0, 1), (2,)))
 
     overrides = db.session.execute(
-        select(User.name, func.count()).select_from(EligibilityVerdict)
+        select(*_physician(), func.count()).select_from(EligibilityVerdict)
         .join(User, User.id == EligibilityVerdict.override_by_id)
         .where(_in_period(EligibilityVerdict.override_at, filters), *_of_cases(EligibilityVerdict.case_id, filters))
-        .group_by(User.name).order_by(func.count().desc(), User.name)).all()
+        .group_by(User.id, User.name, User.email).order_by(func.count().desc(), User.name, User.id)).all()
     override_figure = Figure(
         "overrides", "Overrides by physician",
         "Not-eligible verdicts a physician overrode to eligible, by the physician, for overrides "
         "made inside the period.",
-        ["Physician", "Overrides"], [tuple(row) for row in overrides], Chart("bars", (0,), (1,)))
+        ["Physician", "Overrides"], [(_physician_name(*row[:-1]), row[-1]) for row in overrides],
+        Chart("bars", (0,), (1,)))
     return Report("eligibility", "Eligibility", [first_figure, criteria, override_figure])
 
 
@@ -494,10 +509,11 @@ def diary(filters):
 
 # ---------------------------------------------------------------------------------- outcomes
 
-def _block_rates(filters, group, name, title, key, per=""):
+def _block_rates(filters, group, label, name, title, key, per=""):
     """A block is credited to its proceduralist: the physician who signed the case's procedure
     record (any physician may start, sign and read a block booked with another), not the physician
-    the case was booked with. The physician filter chooses the blocks that physician signed."""
+    the case was booked with. The physician filter chooses the blocks that physician signed.
+    `group`: the columns a row is counted by; `label(*their values)`: the row's name."""
     conditions = _case_filters(replace(filters, physician_id=None))
     if filters.physician_id:
         conditions.append(ProcedureRecord.signed_by_id == filters.physician_id)
@@ -505,7 +521,7 @@ def _block_rates(filters, group, name, title, key, per=""):
     # block whose left joint read negative and right positive is one of each. Read row by row (a
     # period's outcomes are few) rather than through each database's JSON functions.
     found = db.session.execute(
-        select(group, Outcome.diagnostic_result, Outcome.side_results, Case.side)
+        select(*group, Outcome.diagnostic_result, Outcome.side_results, Case.side)
         .select_from(Outcome).join(Case, Case.id == Outcome.case_id)
         .outerjoin(ProcedureRecord, and_(ProcedureRecord.case_id == Case.id, _signed()))
         .outerjoin(User, User.id == ProcedureRecord.signed_by_id)
@@ -513,13 +529,14 @@ def _block_rates(filters, group, name, title, key, per=""):
                or_(Outcome.diagnostic_result.is_not(None), Outcome.side_results.is_not(None)),
                Case.indication.in_([str(i) for i in DIAGNOSTIC_INDICATIONS]), *conditions)).all()
     counts = defaultdict(lambda: {"positive": 0, "negative": 0, "indeterminate": 0})
-    for label, one, per_joint, side in found:
-        joints = [joint.value for joint in joints_of(side)]
-        for joint in joints:
-            result = (per_joint or {}).get(joint) if per_joint else one
-            if result in counts[label]:
-                counts[label][result] += 1
-    rows = [(label, c["positive"], c["negative"], c["indeterminate"]) for label, c in counts.items()]
+    for *grouped, one, per_joint, side in found:
+        counted = counts[tuple(grouped)]
+        for joint in joints_of(side):
+            result = (per_joint or {}).get(joint.value) if per_joint else one
+            if result in counted:
+                counted[result] += 1
+    rows = [(label(*grouped) if grouped[0] is not None else None, c["positive"], c["negative"], c["indeterminate"])
+            for grouped, c in counts.items()]
     rows = sorted(rows, key=lambda row: (row[0] is None, row[0] or ""))
     return Figure(
         key, title,
@@ -555,13 +572,12 @@ def relief_survival(filters):
 
 
 def outcomes(filters):
-    physician = _block_rates(filters, User.name, "Physician who signed the procedure",
+    physician = _block_rates(filters, _physician(), _physician_name, "Physician who signed the procedure",
                              "Positive-block rate per physician", "block_rate_physician",
                              "Physician: the physician who signed the block's procedure record (who performed the "
                              "block), not the physician the case was booked with. ")
-    payer = _block_rates(filters, _profile_of_case(filters), "Payer profile", "Positive-block rate per payer profile",
-                         "block_rate_payer")
-    payer.rows = [(_profile_name(row[0]), *row[1:]) for row in payer.rows]
+    payer = _block_rates(filters, (_profile_of_case(filters),), _profile_name, "Payer profile",
+                         "Positive-block rate per payer profile", "block_rate_payer")
     steps = dict(db.session.execute(
         select(Outcome.next_step, func.count())
         .where(_in_period(Outcome.decided_at, filters), *_of_cases(Outcome.case_id, filters))
