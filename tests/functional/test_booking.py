@@ -803,6 +803,45 @@ def test_the_move_form_starts_from_the_current_appointment(client, coordinator, 
     assert soup(page).find("label", attrs={"for": "reason"}).find("span", class_="req") is not None
 
 
+def test_the_move_form_does_not_open_on_a_cancelled_appointment_and_says_why(client, coordinator, booked):
+    cancel(client, booked, "Patient has the flu")
+    response = client.get(f"/appointments/{booked.id}/reschedule")
+    assert response.status_code == 302 and response.location == f"/appointments/{booked.id}"
+    page = words(client.get(response.location))
+    assert "Not moved: this appointment was cancelled on " in page
+    assert "by Casey Coordinator: Patient has the flu. Book a new appointment from the case." in page
+    assert "Move appointment" not in page
+
+
+def test_a_move_opened_before_the_appointment_was_cancelled_is_refused_and_moves_nothing(
+        client, coordinator, physician, room, booked):
+    opened = text(client.get(f"/appointments/{booked.id}/reschedule"))
+    cancel(client, booked, "Patient has the flu")
+    response = client.post(f"/appointments/{booked.id}/reschedule", data={
+        "csrf_token": csrf_from(opened), **booking(clinic_day(2), "11:00", physician, room, reason="later",
+                                                   version_id=input_value(opened, "version_id"))})
+    assert response.status_code == 302 and response.location == f"/appointments/{booked.id}"
+    assert "Not moved: this appointment was cancelled" in words(client.get(response.location))
+    moved = fresh(booked)
+    assert moved.status == AppointmentStatus.CANCELLED and moved.starts_at == clinic_at(1, 10)
+    assert "rescheduled" not in [c.change for c in moved.changes]
+
+
+@pytest.mark.parametrize("status, why", [
+    (AppointmentStatus.CHECKED_IN, "the patient checked in and is already here"),
+    (AppointmentStatus.IN_PROCEDURE, "the procedure has started"),
+    (AppointmentStatus.DONE, "this appointment is done, the injection was given"),
+    (AppointmentStatus.NO_SHOW, "the patient did not come"),
+])
+def test_the_move_form_does_not_open_once_the_patient_is_here_or_the_day_is_over(
+        client, coordinator, booked, status, why):
+    booked.status = status
+    db.session.commit()
+    response = client.get(f"/appointments/{booked.id}/reschedule")
+    assert response.status_code == 302 and response.location == f"/appointments/{booked.id}"
+    assert f"Not moved: {why}" in words(client.get(response.location))
+
+
 def test_moving_resets_the_day_of_check_and_the_override_and_keeps_the_rest(
         client, coordinator, physician, room, booked, gen):
     db.session.add(RiskScreen(case_id=booked.case_id, anticoagulants="apixaban", sedation_planned=True,

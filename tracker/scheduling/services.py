@@ -324,9 +324,8 @@ def book(case, proposal, actor, acknowledged=False, seen_at=None):
 @service
 def reschedule(appointment, proposal, reason, actor, version_id, acknowledged=False, seen_at=None):
     check_version(appointment, version_id)
-    if appointment.status != AppointmentStatus.BOOKED:
-        raise BookingProblems(errors={"start": f"A {appointment.status.label.lower()} appointment "
-                                               f"cannot be moved."})
+    if why := not_movable(appointment):
+        raise BookingProblems(errors={"start": why})
     # A verdict that no longer stands holds back a move as it holds back booking: re-evaluate first.
     verdict = appointment.case.current_verdict
     if verdict is not None and (because := staleness(appointment.case, verdict)):
@@ -440,23 +439,49 @@ def changes_since(appointment, moment):
     return said
 
 
-def not_cancellable(appointment):
-    """Why this appointment cannot be cancelled, in what happened to it. Nothing was changed."""
+def _when_and_by(appointment):
+    """" on 03 May 2026 at 10:00" and " by Dana Desk" of the change that gave the appointment its
+    status (empty when not recorded)."""
     last = max((c for c in appointment.changes if c.change == appointment.status.value),
                key=lambda c: (c.at, c.id or 0), default=None)
-    when = f" on {to_clinic(last.at):%d %B %Y at %H:%M}" if last and last.at else ""
-    by = f" by {last.actor.name}" if last and last.actor else ""
-    if appointment.status == AppointmentStatus.DONE:
-        return ("Not cancelled: this appointment is done, the injection was given and its procedure record "
-                "signed. A done appointment stays in the record as it happened; nothing was changed.")
-    if appointment.status == AppointmentStatus.IN_PROCEDURE:
-        return ("Not cancelled: the procedure has started. If it must stop, the physician abandons it on the "
-                "procedure checklist, with the reason; nothing was changed.")
-    if appointment.status == AppointmentStatus.NO_SHOW:
-        return (f"Not cancelled: the patient did not come, and the appointment was closed as a no-show{when}. "
-                "Nothing was changed; book a new appointment from the case.")
+    return (f" on {to_clinic(last.at):%d %B %Y at %H:%M}" if last and last.at else "",
+            f" by {last.actor.name}" if last and last.actor else "")
+
+
+def _what_became_of(appointment):
+    """What happened to an appointment no longer booked, and what to do instead."""
+    when, by = _when_and_by(appointment)
     reason = f": {appointment.cancelled_reason}" if appointment.cancelled_reason else ""
-    return f"Not cancelled again: this appointment was already cancelled{when}{by}{reason}."
+    return {
+        AppointmentStatus.CHECKED_IN: (f"the patient checked in{when} and is already here",
+                                       "If the procedure cannot be done today, cancel the appointment and "
+                                       "book a new one from the case"),
+        AppointmentStatus.IN_PROCEDURE: ("the procedure has started", "If it must stop, the physician abandons "
+                                         "it on the procedure checklist, with the reason"),
+        AppointmentStatus.DONE: ("this appointment is done, the injection was given and its procedure record "
+                                 "signed", "A done appointment stays in the record as it happened"),
+        AppointmentStatus.NO_SHOW: (f"the patient did not come, and the appointment was closed as a no-show{when}",
+                                    "Book a new appointment from the case"),
+        AppointmentStatus.CANCELLED: (f"this appointment was cancelled{when}{by}{reason}",
+                                      "Book a new appointment from the case"),
+    }[appointment.status]
+
+
+def not_movable(appointment):
+    """Why this appointment cannot be moved, in what happened to it; None for a booked one, the only
+    kind that moves. The move form does not open on any other, and a move posted to it is refused."""
+    if appointment.status == AppointmentStatus.BOOKED:
+        return None
+    happened, instead = _what_became_of(appointment)
+    return f"Not moved: {happened}. {instead}."
+
+
+def not_cancellable(appointment):
+    """Why this appointment cannot be cancelled, in what happened to it. Nothing was changed."""
+    happened, instead = _what_became_of(appointment)
+    if appointment.status == AppointmentStatus.CANCELLED:
+        return f"Not cancelled again: {happened.replace('was cancelled', 'was already cancelled', 1)}."
+    return f"Not cancelled: {happened}. {instead}; nothing was changed."
 
 
 @service

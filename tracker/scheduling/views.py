@@ -253,6 +253,11 @@ def _hours_in_words(hours):
 @allow(*SCHEDULERS)
 def reschedule(appointment_id):
     appointment = get_appointment(appointment_id)
+    if why := services.not_movable(appointment):
+        # Cancelled, checked in, started, done or a no-show: no form to fill in, and a form opened
+        # before that happened is refused the same way, whatever its version.
+        flash(why, "error")
+        return redirect(url_for("scheduling.show", appointment_id=appointment.id))
     local = to_clinic(appointment.starts_at)
     minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
     form = BookingForm(request.form if request.method == "POST" else None, data={
