@@ -1,12 +1,13 @@
 """The audit trail: what each action writes, what it never writes, the admin's page, and that
 rows cannot be changed or deleted."""
 from datetime import date, datetime, timedelta, timezone
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tests.helpers import PASSWORD, input_value, sign_in, soup, submit
+from tests.helpers import PASSWORD, input_value, sign_in, soup, submit, words
 from tracker.extensions import db
 from tracker.models import AuditAction, AuditEvent, Case, User
 from tracker.models.audit import AuditTrailIsAppendOnly
@@ -292,8 +293,65 @@ def test_audit_page_shows_who_role_action_object_and_ip(auditor, make_client, ge
 
     assert len(rows) == 1
     when, who, role, action, obj, ip, summary = rows[0]
-    assert (who, role, action, obj, ip) == ("priya@test.clinic", "Physician", "Viewed record",
-                                            f"case {case.id}", IP)
+    assert (who, role, action, ip) == ("priya@test.clinic", "Physician", "Viewed record", IP)
+    assert words(obj) == f"case {case.id} {case.patient.display_name} (MRN {case.patient.mrn})"
+
+
+# ---------------------------------------------------------------- by patient
+
+
+@pytest.fixture
+def two_patients(gen):
+    """Ana Reyes (MRN QA-7001) with cases 1 and 2 and Ben Okafor with one; a view of each record and
+    case, and a row about a user."""
+    ana, ben = (gen.patient(family_name="Reyes", given_name="Ana", mrn="QA-7001"),
+                gen.patient(family_name="Okafor", given_name="Ben", mrn="QA-8002"))
+    cases = [gen.case(patient=ana), gen.case(patient=ana), gen.case(patient=ben)]
+    rows = [AuditEvent(action=AuditAction.VIEW, object_type="patient", object_id=str(p.id), summary=f"record {p.mrn}")
+            for p in (ana, ben)]
+    rows += [AuditEvent(action=AuditAction.VIEW, object_type="case", object_id=str(c.id), summary=f"case of {c.patient.mrn}")
+             for c in cases]
+    rows.append(AuditEvent(action=AuditAction.UPDATE, object_type="user", object_id=str(ana.id), summary="an account"))
+    db.session.add_all(rows)
+    db.session.commit()
+    return ana, ben, cases
+
+
+@pytest.mark.parametrize("typed", ["qa 7001", "Reyes", "reyes, ana"], ids=["MRN", "family name", "Family, Given"])
+def test_the_audit_trail_filters_by_a_patient_typed_by_mrn_or_name(two_patients, auditor, typed):
+    ana, _, (first, second, _) = two_patients
+    page = soup(auditor.get("/admin/audit?" + urlencode({"patient": typed})).get_data(as_text=True))
+    rows = [[words(td) for td in tr.find_all("td")] for tr in page.find("tbody").find_all("tr")]
+
+    assert sorted((row[4], row[6]) for row in rows) == sorted([
+        (f"patient {ana.id} Reyes, Ana (MRN QA-7001)", "record QA-7001"),
+        (f"case {first.id} Reyes, Ana (MRN QA-7001)", "case of QA-7001"),
+        (f"case {second.id} Reyes, Ana (MRN QA-7001)", "case of QA-7001")])
+    assert page.find("input", attrs={"name": "patient"})["value"] == typed
+
+
+def test_a_patient_no_record_matches_shows_no_rows(two_patients, auditor):
+    page = soup(auditor.get("/admin/audit?patient=QA-9999").get_data(as_text=True))
+    assert words(page.find("tbody")) == "No events match."
+
+
+def test_the_audit_page_names_each_row_s_patient_in_the_same_number_of_queries(
+        two_patients, auditor, gen, count_queries):
+    def queries():
+        with count_queries() as counter:
+            assert auditor.get("/admin/audit").status_code == 200
+        return counter.n
+
+    few = queries()
+    for _ in range(10):
+        case = gen.case()
+        db.session.add_all([AuditEvent(action=AuditAction.VIEW, object_type="case", object_id=str(case.id)),
+                            AuditEvent(action=AuditAction.VIEW, object_type="patient", object_id=str(case.patient_id))])
+    db.session.commit()
+    page = soup(auditor.get("/admin/audit").get_data(as_text=True))
+
+    assert queries() == few
+    assert sum("(MRN " in words(tr) for tr in page.find("tbody").find_all("tr")) == 5 + 20
 
 
 # ---------------------------------------------------------------- append-only

@@ -90,6 +90,7 @@ class AuditFilterForm(TrackerForm):
                          validators=[Optional()])
     object_type = StringField(_l("Object type"), validators=[Optional(), Length(max=40)])
     object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=40)])
+    patient = StringField(_l("Patient (name or MRN)"), validators=[Optional(), Length(max=120)])
     date_from = TypedDateField(_l("From (date)"), validators=[Optional(), plausible_date])
     date_to = TypedDateField(_l("To (date)"), validators=[Optional(), plausible_date, ends_after("date_from")])
 

@@ -14,6 +14,7 @@ from tracker.extensions import db
 from tracker.models import (Appointment, AuditEvent, Case, ClinicSettings, Patient, ProcedureRecord, ProcedureStatus,
                             Room, User)
 from tracker.patients.identity import account_name_matches, mrn_key
+from tracker.patients.lookup import ids_matching, parse_name_or_mrn
 from tracker.policy import DEFAULT_PROFILE_CODE
 from tracker.procedures.rules.billing import BillingSetting
 from tracker.refusals import FieldError, StaleEdit
@@ -291,10 +292,32 @@ def users_query(role=None, status=None, q=None):
     return query
 
 
+# The audit rows whose object id is a patient's id, and those whose is a case's.
+PATIENT_OBJECTS = ("patient", "patient_invitation")
+CASE_OBJECTS = ("case",)
+
+
+def _about_patients(typed):
+    """Condition: the row is about a record the worklist's name-or-MRN box finds for `typed` (or a
+    record merged into it), or about one of its cases."""
+    found = ids_matching(parse_name_or_mrn(typed))
+    if found is None:
+        return db.false()
+    records = db.select(Patient.id).filter(db.or_(Patient.id.in_(found), Patient.merged_into_id.in_(found)))
+    return db.or_(
+        db.and_(AuditEvent.object_type.in_(PATIENT_OBJECTS),
+                AuditEvent.object_id.in_(db.select(db.cast(Patient.id, db.String)).filter(Patient.id.in_(records)))),
+        db.and_(AuditEvent.object_type.in_(CASE_OBJECTS),
+                AuditEvent.object_id.in_(db.select(db.cast(Case.id, db.String)).filter(Case.patient_id.in_(records)))))
+
+
 def audit_query(user=None, action=None, object_type=None, object_id=None, date_from=None,
-                date_to=None):
-    """Newest first; dates are the clinic's calendar days."""
+                date_to=None, patient=None):
+    """Newest first; dates are the clinic's calendar days; `patient`: a name or MRN (rows about the
+    patients it finds and their cases)."""
     query = db.select(AuditEvent).order_by(AuditEvent.id.desc())
+    if patient and patient.strip():
+        query = query.filter(_about_patients(patient))
     if user:
         query = query.filter(contains(AuditEvent.actor, user.strip().lower()))
     if action:
@@ -308,6 +331,28 @@ def audit_query(user=None, action=None, object_type=None, object_id=None, date_f
     if date_to:
         query = query.filter(AuditEvent.at < _clinic_midnight(date_to + timedelta(days=1)))
     return query
+
+
+def audit_patients(events):
+    """{event id: the patient it is about} for the rows of `events` whose object is a patient's
+    record or case: two queries for a page however many rows name one."""
+    def ids(types):
+        return {int(e.object_id) for e in events if e.object_type in types and (e.object_id or "").isdigit()}
+
+    patient_ids, case_ids = ids(PATIENT_OBJECTS), ids(CASE_OBJECTS)
+    patients = {p.id: p for p in db.session.execute(
+        db.select(Patient).filter(Patient.id.in_(patient_ids))).scalars()} if patient_ids else {}
+    of_case = dict(db.session.execute(
+        db.select(Case.id, Patient).join(Patient, Patient.id == Case.patient_id)
+        .filter(Case.id.in_(case_ids))).all()) if case_ids else {}
+    named = {}
+    for event in events:
+        if (event.object_id or "").isdigit():
+            found = (patients if event.object_type in PATIENT_OBJECTS else
+                     of_case if event.object_type in CASE_OBJECTS else {}).get(int(event.object_id))
+            if found is not None:
+                named[event.id] = found
+    return named
 
 
 AUDIT_CSV_HEADER = ["When", "Who", "Role", "Action", "Object type", "Object id", "IP", "Summary", "Changes"]

@@ -253,6 +253,7 @@ def _audit_query():
     return filters, services.audit_query(
         _valid(filters.user), _valid(filters.action), _valid(filters.object_type),
         _valid(filters.object_id), _valid(filters.date_from), _valid(filters.date_to),
+        patient=_valid(filters.patient),
     )
 
 
@@ -262,6 +263,7 @@ def audit_log():
     filters, query = _audit_query()
     page = paginate(query, per_page=50)
     return render_template("admin/audit.html", page=page, filters=filters,
+                           patients=services.audit_patients(page.items),
                            check=audit_chain.latest_check(), sealed=audit_chain.sealed_through())
 
 
