@@ -15,6 +15,7 @@ from tracker.diary import services as diary_services
 from tracker.extensions import db
 from tracker.models import DiaryEntry, DiaryLink, DiaryPoint, Examination, ProcedureRecord, ReliefSpan
 from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS
+from tracker.roles import Role
 from tracker.timeutil import format_clinic
 from tracker.vocab import Side, joints_of
 from tracker.workflow import State
@@ -58,9 +59,10 @@ def booked_at_noon(gen, physician, side, noon):
     return case
 
 
-def walk_the_checklist(doctor, case, clock, noon, minutes=START_MINUTES):
+def walk_the_checklist(doctor, case, clock, noon, minutes=START_MINUTES, through=None):
     """Start at noon, then save each step (each joint's needle steps) at `noon + minutes[step]`
-    (a {step: {side: minutes}} entry times each joint apart), through the checklist's forms."""
+    (a {step: {side: minutes}} entry times each joint apart), through the checklist's forms; with
+    `through`, no step after that one."""
     clock.set(noon)
     response = submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
                       form_page=checklist_url(case.id))
@@ -74,6 +76,8 @@ def walk_the_checklist(doctor, case, clock, noon, minutes=START_MINUTES):
             answers = answers_for(step.value, case.side)
             response = post_step(doctor, case.id, step.value, answers, side=joint and joint.value)
             assert response.status_code == 302, text(response)
+        if step.value == through:
+            break
     db.session.expire_all()
     return db.session.execute(db.select(ProcedureRecord).filter_by(case_id=case.id)).scalar_one()
 
@@ -193,6 +197,36 @@ def test_the_anaesthetic_scores_are_taken_from_the_injectate_while_the_record_wa
     assert scored == {"m15": (2, False), "m30": (1, False)}
     rows = diary_rows(text(doctor.get(f"/cases/{case.id}")))
     assert rows["15 minutes after"][1] == rows["30 minutes after"][1] == "Entered"
+
+
+def test_the_patients_case_page_says_the_injection_was_given_once_its_injectate_is_recorded(
+        gen, doctor, physician, clock, make_client, login_as):
+    noon = clinic_at(0, 12)
+    case = booked_at_noon(gen, physician, Side.LEFT, noon)
+    patient = login_as(gen.user(Role.PATIENT, patient=case.patient), on=make_client())
+    walk_the_checklist(doctor, case, clock, noon, through="contrast")
+    page = words(patient.get(f"/my/cases/{case.id}"))
+    assert "Your injection is under way." in page and "has been given" not in page
+
+    clock.set(noon + timedelta(minutes=12))
+    saved = post_step(doctor, case.id, "injectate", answers_for("injectate", case.side), side=Side.LEFT.value)
+    assert saved.status_code == 302, text(saved)
+    record = db.session.execute(db.select(ProcedureRecord).filter_by(case_id=case.id)).scalar_one()
+    assert record.case.state == State.IN_PROCEDURE and not record.signed
+    page = words(patient.get(f"/my/cases/{case.id}"))
+    assert ("Your injection has been given. Please record your pain at set times after it: each score is "
+            "shown below when it is due.") in page
+    assert "under way" not in page
+    # 15 minutes after the injection, the diary asks for that score, and the page points to it.
+    clock.set(noon + timedelta(minutes=12 + 15))
+    page = patient.get(f"/my/cases/{case.id}")
+    assert "has been given" in words(page) and "under way" not in words(page)
+    assert "Your “15 minutes after” pain score is due now." in words(page)
+    assert words(soup(text(page)).find("p", class_="diary-about")).startswith("Your left side, after your injection on")
+
+    patient.set_cookie("lang", "es")
+    spanish = words(patient.get(f"/my/cases/{case.id}"))
+    assert "Ya se le ha puesto la inyección." in spanish and "en curso" not in spanish
 
 
 def test_saving_the_injectate_without_a_diary_link_asks_for_one_as_the_diary_starts(

@@ -193,6 +193,12 @@ class Diary:
     def missed(self):
         return [p for p in self.points if p.missed]
 
+    @property
+    def injected_at(self):
+        """When the injection was given (its injectate recorded, which made the points after it),
+        or None before."""
+        return next((p.injected_at for p in self.points if p.injected_at is not None), None)
+
     def view(self, code):
         return next((p for p in self.points if p.code == code), None)
 
@@ -308,9 +314,8 @@ def diary_about(case, diary=None):
     baseline is asked."""
     diary = diary or read_diary(case)
     side = Side(case.side).value
-    injected_at = next((p.injected_at for p in diary.points if p.injected_at is not None), None)
-    if injected_at is not None:
-        return _(_ABOUT[(side, "after")], date=i18n.long_date(injected_at))
+    if diary.injected_at is not None:
+        return _(_ABOUT[(side, "after")], date=i18n.long_date(diary.injected_at))
     booked = min((a.starts_at for a in case.appointments if a.status in ACTIVE_STATUSES), default=None)
     if booked is not None:
         return _(_ABOUT[(side, "before")], date=i18n.long_date(booked))
@@ -322,6 +327,25 @@ def due_summary(case, now=None):
     if case.state not in ENTRY_STATES:
         return None
     return read_diary(case, now).current
+
+
+@dataclass(frozen=True)
+class PatientNote:
+    """What a patient's page says of a case's diary, from one reading of it."""
+
+    due: PointView | None = None  # the point to enter now
+    about: str | None = None  # which injection the diary is about, said with the point due
+    given: bool = False  # the injection was given: its injectate is recorded, the diary runs from it
+
+
+def patient_note(case, now=None):
+    """The patient's case page's words on the diary: the score due now, what it is about, and
+    whether the injection was given (the procedure may still be open, its record unsigned)."""
+    if case.state not in ENTRY_STATES:
+        return PatientNote()
+    diary = read_diary(case, now)
+    due = diary.current
+    return PatientNote(due, diary_about(case, diary) if due else None, diary.injected_at is not None)
 
 
 # ------------------------------------------------------------------ entries

@@ -46,6 +46,12 @@ def diary_due(case):
     return services.due_summary(case)
 
 
+@bp.app_template_global()
+def diary_note(case):
+    """What the patient's case page says of the diary (tracker.diary.services.patient_note)."""
+    return services.patient_note(case)
+
+
 # ------------------------------------------------------------------ the patient's account
 
 @bp.route("/my/cases/<int:case_id>/diary", methods=["GET", "POST"])
