@@ -14,7 +14,7 @@ from tracker.models import Case
 from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.roles import Role
 from tracker.scheduling import calendar
-from tracker.scheduling.reminders import preparation_for
+from tracker.scheduling.reminders import after_cancelling, preparation_for
 from tracker.timeutil import utcnow
 from tracker.vocab import NOT_STARTED, AppointmentStatus
 
@@ -44,7 +44,7 @@ def case(case_id):
     appointment = next_appointment(case)
     return render_template("patient/case.html", case=case, appointment=appointment,
                            moved=appointment is not None and calendar.sequence(appointment) > 0,
-                           cancelled=cancelled_ahead(case),
+                           cancelled=cancelled_ahead(case), undo_steps=after_cancelling,
                            steps=preparation_for(appointment) if appointment else [])
 
 

@@ -223,6 +223,47 @@ def _anticoagulant(risk, starts_at, gone, phone):
             {"drug": drug, "last_dose": last_dose, "first_day": first_without})
 
 
+def after_cancelling(risk, starts_at, told_at):
+    """What a patient given this appointment's preparation must hear when it is cancelled before
+    its time, about the steps they may have begun: an agreed blood-thinner hold (the preparation
+    said "the clinic will tell you when to start it again": a cancellation that says nothing leaves
+    them off it) and a planned contrast premedication. Steps as `preparation` gives them; [] when
+    they were given neither."""
+    if risk is None:
+        return []
+    steps = []
+    if takes_anticoagulant(risk) and risk.anticoagulant_hold_days and risk.anticoagulant_prescriber_agreed:
+        drug = risk.anticoagulants.strip()
+        dates = hold_dates(risk, starts_at) if HOLD not in missed(risk, starts_at, told_at) else None
+        if dates:
+            steps.append((N_("Blood thinner (%(drug)s): for this appointment you were told to take your last dose "
+                             "on %(last_dose)s. If you have stopped it, ask the doctor who prescribes it, or the "
+                             "clinic, now when to start it again. If you have not stopped it yet, keep taking it "
+                             "as usual."), {"drug": drug, "last_dose": dates[0]}))
+        else:
+            steps.append((N_("Blood thinner (%(drug)s): if you stopped it for this appointment, ask the doctor who "
+                             "prescribes it, or the clinic, now when to start it again. If you have not stopped "
+                             "it, keep taking it as usual."), {"drug": drug}))
+    if risk.allergy_contrast and risk.contrast_premedication_planned:
+        steps.append((N_("Contrast allergy: do not take the premedication planned for this appointment. The "
+                         "clinic will tell you again before a new appointment."), {}))
+    return steps
+
+
+def hold_undone_words(risk, starts_at, told_at):
+    """The same for staff, on the cancelled appointment and as it is cancelled ("" without an
+    agreed hold): someone must tell the patient when to restart the blood thinner."""
+    if not (risk is not None and takes_anticoagulant(risk) and risk.anticoagulant_hold_days
+            and risk.anticoagulant_prescriber_agreed):
+        return ""
+    dates = hold_dates(risk, starts_at) if HOLD not in missed(risk, starts_at, told_at) else None
+    told = (f"to take the last dose of {risk.anticoagulants.strip()} on {in_words(dates[0])}" if dates
+            else f"to stop {risk.anticoagulants.strip()} (the hold did not fit: they were told to call)")
+    return (f"The patient was told {told} for this appointment: make sure they know when to start it "
+            f"again (ask the prescriber), or to keep taking it if they have not stopped. The cancellation "
+            f"message asks them to.")
+
+
 def _contrast(risk, starts_at, gone, phone):
     plan = (risk.contrast_premedication_plan or "").strip()
     if PREMEDICATION in gone:

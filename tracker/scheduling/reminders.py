@@ -373,6 +373,9 @@ def text_body(appointment, kind, topic=""):
         lines = [ngettext("%(clinic)s: your appointment on %(day)s at %(time)s is cancelled.",
                           "%(clinic)s: your appointment on %(day)s at %(time)s is cancelled.", hour,
                           clinic=clinic, day=day, time=time)]
+        if hold_undone(appointment):
+            # No drug named in a text: the email and the patient's page name it.
+            lines.append(_("If you stopped a medicine for this appointment, ask the clinic when to start it again."))
     else:
         if kind == UPDATE:
             lead = ngettext("%(clinic)s: your appointment has moved to %(day)s at %(time)s, %(place)s.",
@@ -422,6 +425,7 @@ def email_body(appointment, kind, topic=""):
                                        "Your appointment at %(clinic)s on %(day)s at %(time)s is cancelled. "
                                        "The attached calendar file removes it from your calendar.", hour,
                                        clinic=clinic, day=day, time=time)]
+        parts += [i18n.say(step) for step in after_cancelling(appointment)]
     else:
         if kind == UPDATE:
             subject, lead = (_("Your appointment has moved: %(day)s", day=day),
@@ -451,6 +455,19 @@ def preparation_for(appointment):
     copy), judged from when it got its time: a step that did not fit then says to call the clinic."""
     return preparation(appointment.case.risk_screen, to_clinic(appointment.starts_at),
                        told_at=to_clinic(appointment.time_set_at), phone=clinic_contact().phone_shown)
+
+
+def after_cancelling(appointment):
+    """What the patient is told when the appointment is cancelled about the steps they may have
+    begun (instructions.after_cancelling): the cancellation's email and the patient's page."""
+    return instructions.after_cancelling(appointment.case.risk_screen, to_clinic(appointment.starts_at),
+                                         to_clinic(appointment.time_set_at))
+
+
+def hold_undone(appointment):
+    """For staff, on a cancelled appointment: the blood-thinner hold the patient was told, to undo."""
+    return instructions.hold_undone_words(appointment.case.risk_screen, to_clinic(appointment.starts_at),
+                                          to_clinic(appointment.time_set_at))
 
 
 def _sign_in_link():

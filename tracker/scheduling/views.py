@@ -27,7 +27,7 @@ from tracker.scheduling.rules import DEFAULT_DURATION, MAX_DURATION, MIN_DURATIO
 from tracker.security import is_safe_next
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.workflow import State
-from tracker.vocab import NOT_STARTED
+from tracker.vocab import NOT_STARTED, AppointmentStatus
 
 bp = Blueprint("scheduling", __name__)
 bp.add_app_template_global(appointment_messages.label, "message_label")
@@ -234,6 +234,8 @@ def _appointment_page(appointment, status=200, **forms):
         preparing=appointment_messages.preparation_reminder_to_come(appointment),
         unread=(appointment_messages.preparation_unread(appointment)
                 if appointment.status in NOT_STARTED else None),
+        hold_undone=(appointment_messages.hold_undone(appointment)
+                     if appointment.status == AppointmentStatus.CANCELLED else ""),
         override_at=overrides[-1].at if overrides and appointment.readiness_override_reason else None,
         can_check_in=board.can_check_in(appointment),
         readiness_form=readiness_form, conflicts=forms.get("conflicts", []),
@@ -292,6 +294,8 @@ def cancel(appointment_id):
     on_refusal(lambda refusal: _cancel_refused(appointment, form, refusal))
     services.cancel(appointment, form.reason.data, current_user, form.version_id.data)
     flash(_("Appointment cancelled; the case is eligible again and can be booked."), "success")
+    if undo := appointment_messages.hold_undone(appointment):
+        flash(undo, "warning")
     return redirect(url_for("cases.show", case_id=appointment.case_id))
 
 

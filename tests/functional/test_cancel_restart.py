@@ -1,0 +1,126 @@
+"""A patient told to stop a blood thinner for an appointment that is then cancelled is told what to
+do about it (the preparation promised "the clinic will tell you when to start it again"): the
+cancellation's email names the drug and the last dose they were given, the text says to ask the
+clinic (no drug in a text), the patient's page says it, and the coordinator who cancels, and the
+cancelled appointment's page, say that someone must tell them. Through the real forms, CSRF on."""
+from datetime import timedelta
+
+import pytest
+
+from tracker.extensions import db
+from tracker.models import Appointment, RiskScreen, WorkingHours
+from tracker.roles import Role
+from tracker.scheduling import reminders
+from tracker.scheduling.instructions import in_words
+from tracker.vocab import ContactChannel, Side
+from tracker.workflow import State
+
+from tests.builders import clinic_at, clinic_day
+from tests.helpers import by_id, loaded, sign_in, soup, submit, words
+from tests.sms_provider import provider, settings_for  # noqa: F401
+
+MOBILE = "+12015550123"
+# Agreed 2-day hold for an appointment 7 days ahead: last dose 3 days before it, none from 2 days before.
+APIXABAN = {"anticoagulant_answer": "taking", "anticoagulants": "Eliquis 5 mg twice daily",
+            "anticoagulant_hold_days": 2, "anticoagulant_prescriber_agreed": True,
+            "allergy_answer": "nkda", "red_flags_screened": True}
+
+
+def _booked(gen, risk, days_ahead=7, **patient):
+    user = gen.user(Role.PATIENT, patient=gen.patient(email="maria@example.org", **patient))
+    case = gen.case(patient=user.patient, state=State.SCHEDULED, side=Side.LEFT)
+    db.session.add(RiskScreen(case_id=case.id, **risk))
+    physician = gen.user(Role.PHYSICIAN)
+    for weekday in range(7):
+        db.session.add(WorkingHours(physician_id=physician.id, weekday=weekday, starts=clinic_at(0, 8).time(),
+                                    ends=clinic_at(0, 17).time()))
+    db.session.commit()
+    appointment = gen.appointment(case, physician=physician, room=gen.room(location="Level 2"),
+                                  starts_at=clinic_at(days_ahead, 10))
+    return user, appointment
+
+
+def _cancel(make_client, gen, appointment):
+    coordinator = make_client()
+    sign_in(coordinator, gen.user(Role.COORDINATOR))
+    response = submit(coordinator, f"/appointments/{appointment.id}/cancel", {
+        "reason": "Admitted to hospital with pneumonia",
+        "version_id": str(db.session.get(Appointment, appointment.id).version_id)},
+        form_page=f"/appointments/{appointment.id}", follow_redirects=True)
+    assert response.status_code == 200
+    db.session.expire_all()
+    return coordinator, loaded(response)
+
+
+def test_cancelling_tells_the_coordinator_and_the_appointment_page_that_the_patient_must_hear_about_restarting(
+        make_client, gen):
+    _, appointment = _booked(gen, APIXABAN)
+    coordinator, page = _cancel(make_client, gen, appointment)
+    last_dose = in_words(clinic_day(7) - timedelta(days=3))
+    said = (f"The patient was told to take the last dose of Eliquis 5 mg twice daily on {last_dose} for this "
+            f"appointment: make sure they know when to start it again (ask the prescriber)")
+    assert said in words(soup(page))
+    shown = loaded(coordinator.get(f"/appointments/{appointment.id}"))
+    assert said in words(by_id(shown, "hold-undone"))
+
+
+def test_the_cancellation_email_names_the_drug_and_the_last_dose_and_asks_them_to_ask_about_restarting(
+        make_client, gen, reminder_outbox):
+    _, appointment = _booked(gen, APIXABAN)
+    _cancel(make_client, gen, appointment)
+    reminders.send_due()
+    [(_, subject, body, _)] = [m for m in reminder_outbox if "cancelled" in m[1]]
+    last_dose = (clinic_day(7) - timedelta(days=3))
+    assert "Eliquis 5 mg twice daily" in body and f"{last_dose:%B} {last_dose.day}" in body
+    assert "If you have stopped it, ask the doctor who prescribes it, or the clinic, now when to start it again." in body
+    assert "If you have not stopped it yet, keep taking it as usual." in body
+
+
+def test_a_spanish_speaking_patient_reads_it_in_spanish_on_her_page(make_client, gen):
+    user, appointment = _booked(gen, {**APIXABAN, "allergy_answer": "documented", "allergy_contrast": True,
+                                      "contrast_premedication_planned": True,
+                                      "contrast_premedication_plan": "prednisona 50 mg"}, language="Spanish")
+    _cancel(make_client, gen, appointment)
+    patient = make_client()
+    sign_in(patient, user)
+    page = words(soup(loaded(patient.get(f"/my/cases/{appointment.case_id}"))))
+    assert "Anticoagulante (Eliquis 5 mg twice daily)" in page
+    assert "pregunte ahora al médico que se lo receta, o a la clínica, cuándo volver a tomarlo" in page
+    assert "no tome la premedicación prevista para esta cita" in page
+
+
+def test_a_text_says_to_ask_the_clinic_without_naming_the_drug(make_client, gen, provider):  # noqa: F811
+    _, appointment = _booked(gen, APIXABAN, preferred_contact=ContactChannel.SMS, phone=MOBILE)
+    _cancel(make_client, gen, appointment)
+    reminders.send_due()
+    [text] = [t for t in provider.texts_to(MOBILE) if "cancelled" in t["body"]]
+    assert "If you stopped a medicine for this appointment, ask the clinic when to start it again." in text["body"]
+    assert "Eliquis" not in text["body"]
+
+
+@pytest.mark.parametrize("risk", [
+    {"anticoagulant_answer": "none", "allergy_answer": "nkda", "red_flags_screened": True},
+    {**APIXABAN, "anticoagulant_prescriber_agreed": None},  # told not to stop until the clinic confirms
+    {**APIXABAN, "anticoagulant_hold_days": 0},  # told to keep taking it
+])
+def test_nothing_is_said_when_the_patient_was_told_no_hold(make_client, gen, reminder_outbox, risk):
+    _, appointment = _booked(gen, risk)
+    coordinator, page = _cancel(make_client, gen, appointment)
+    assert "start it again" not in words(soup(page))
+    assert soup(loaded(coordinator.get(f"/appointments/{appointment.id}"))).find(id="hold-undone") is None
+    reminders.send_due()
+    [(_, _, body, _)] = [m for m in reminder_outbox if "cancelled" in m[1]]
+    assert "start it again" not in body
+
+
+def test_cancelling_the_case_says_the_same_to_the_coordinator(make_client, gen):
+    _, appointment = _booked(gen, APIXABAN)
+    case = appointment.case
+    coordinator = make_client()
+    sign_in(coordinator, gen.user(Role.COORDINATOR))
+    response = submit(coordinator, f"/cases/{case.id}/transition",
+                      {"action": "cancel", "reason": "Patient moved away", "version_id": case.version_id},
+                      form_page=f"/cases/{case.id}", follow_redirects=True)
+    page = words(soup(loaded(response)))
+    assert "Case is now cancelled." in page
+    assert "The patient was told to take the last dose of Eliquis 5 mg twice daily on" in page
