@@ -128,3 +128,17 @@ def test_the_patient_reads_which_injection_in_spanish(client, gen, login_as):
     }
     assert about(text(client.get(f"/my/cases/{right.id}/diary"))) == (
         f"Su lado derecho, antes de su inyección del {day(appointment.starts_at, 'es')}")
+
+
+def test_the_home_page_reads_each_diary_once(client, gen, login_as, patient, count_queries):
+    left = injected(gen, patient, Side.LEFT, 15)          # its 2-week score is due
+    right, _ = booked(gen, patient, Side.RIGHT, 3)        # its baseline is due
+    login_as(patient)
+    client.get("/my/")  # the session and the catalog warmed up
+
+    with count_queries() as counter:
+        home = text(client.get("/my/"))
+
+    assert set(cards(home)) == {f"/my/cases/{left.id}/diary", f"/my/cases/{right.id}/diary"}
+    diary_reads = [s for s in counter.statements if "FROM diary_points" in s]
+    assert len(diary_reads) == 2, "one reading of each due diary, for its notice and for what it is about"

@@ -322,16 +322,9 @@ def diary_about(case, diary=None):
     return _(_ABOUT[(side, None)])
 
 
-def due_summary(case, now=None):
-    """The point to enter now for the patient's case page, or None."""
-    if case.state not in ENTRY_STATES:
-        return None
-    return read_diary(case, now).current
-
-
 @dataclass(frozen=True)
 class PatientNote:
-    """What a patient's page says of a case's diary, from one reading of it."""
+    """What a patient's home card and case page say of a case's diary, from one reading of it."""
 
     due: PointView | None = None  # the point to enter now
     about: str | None = None  # which injection the diary is about, said with the point due
@@ -339,7 +332,7 @@ class PatientNote:
 
 
 def patient_note(case, now=None):
-    """The patient's case page's words on the diary: the score due now, what it is about, and
+    """The patient's pages' words on the diary: the score due now, what it is about, and
     whether the injection was given (the procedure may still be open, its record unsigned)."""
     if case.state not in ENTRY_STATES:
         return PatientNote()

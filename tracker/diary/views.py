@@ -41,14 +41,9 @@ def diary_panel(case):
 
 
 @bp.app_template_global()
-def diary_due(case):
-    """The point the patient's case page invites them to enter now, or None."""
-    return services.due_summary(case)
-
-
-@bp.app_template_global()
 def diary_note(case):
-    """What the patient's case page says of the diary (tracker.diary.services.patient_note)."""
+    """What the patient's home card and case page say of the diary, from one reading of it
+    (tracker.diary.services.patient_note)."""
     return services.patient_note(case)
 
 
