@@ -14,7 +14,7 @@ API's own format (an OperationOutcome, a problem document), never an HTML page.
 """
 import uuid
 
-from flask import flash, g, redirect, render_template
+from flask import flash, g, redirect, render_template, request
 from flask_babel import force_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -25,6 +25,7 @@ from werkzeug.exceptions import BadRequest
 from tracker import api
 from tracker.extensions import db
 from tracker.formfields import show_on_form
+from tracker import typed as typed_forms
 from tracker.refusals import FieldError, Refusal, StaleEdit
 from tracker.roles import Role
 
@@ -73,8 +74,14 @@ def init_app(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        # Most often the session this form was opened in has ended (signed out, or signed in
+        # again, in another tab): its token is gone. What was typed is shown back to this browser,
+        # which sent it, so that nothing typed is lost; it is kept nowhere (no one is known to hold
+        # it for: tracker/auth/held_forms.py holds a form only for a session that expired).
+        typed = typed_forms.shown_fields(typed_forms.posted_fields())
         return api.error_response(400, error.description) or (
-            render_template("errors/400.html", reason=error.description), 400)
+            render_template("errors/400.html", reason=error.description, typed=typed,
+                            form_page=_same_site_referrer()), 400)
 
     @app.errorhandler(400)
     def bad_request(error):
@@ -146,6 +153,12 @@ def init_app(app):
 
 # How long a client should wait before retrying when the database is away (a restart, a failover).
 RETRY_AFTER_SECONDS = 30
+
+
+def _same_site_referrer():
+    """The page the refused form was on, when it is this site's (to open it again), else None."""
+    referrer = request.referrer or ""
+    return referrer if referrer.startswith(request.host_url) else None
 
 
 def _incident():

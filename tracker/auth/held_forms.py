@@ -17,24 +17,14 @@ from flask_login import current_user
 from tracker.extensions import db
 from tracker.models import HeldForm
 from tracker.timeutil import utcnow
+from tracker.typed import RESENT_FIELD, posted_fields, shown_fields  # noqa: F401 (the held form's page uses them)
 
 SESSION_KEY = "held_form"
-# The re-send form carries the token in this field, so the held copy is dropped once it is used.
-RESENT_FIELD = "_held_form"
-# Never held, never shown back: a fresh token is sent with the re-sent form. Nor is any password
-# (a new account's, a reset): it is typed again, never stored or echoed into a page.
-NOT_KEPT = {"csrf_token", RESENT_FIELD}
-# Posts that are not someone's work: signing in or out, staying signed in.
-NOT_HELD_ENDPOINTS = {"auth.sign_in", "auth.sign_out", "auth.keep_alive", "auth.discard_held_form"}
 
 
 def hold_if_form(user):
     """Hold the current request's form for `user` if it is one worth keeping; the token, or None."""
-    if (request.method != "POST" or request.endpoint in NOT_HELD_ENDPOINTS
-            or request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data")):
-        return None
-    fields = [[name, value] for name, value in request.form.items(multi=True)
-              if name not in NOT_KEPT and "password" not in name.lower()]
+    fields = posted_fields()
     if not fields:
         return None
     now = utcnow()
@@ -69,12 +59,6 @@ def forget_resent():
         db.session.execute(db.delete(HeldForm).where(HeldForm.token == token,
                                                      HeldForm.user_id == current_user.id))
         db.session.commit()
-
-
-def shown_fields(held):
-    """The fields a person recognises (not the hidden bookkeeping ones), in words."""
-    return [(name.replace("_", " ").capitalize(), value) for name, value in held.fields
-            if name not in ("version_id", "next", "submit") and not name.endswith("_version") and value != ""]
 
 
 def remember_in_session(token):

@@ -89,7 +89,7 @@ def keep_alive():
 @allow(*Role)
 def held_form(token):
     held = held_forms.waiting_for(current_user, token) or abort(404)
-    return render_template("auth/held_form.html", held=held, shown=held_forms.shown_fields(held),
+    return render_template("auth/held_form.html", held=held, shown=held_forms.shown_fields(held.fields),
                            resent_field=held_forms.RESENT_FIELD)
 
 
