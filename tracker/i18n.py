@@ -251,7 +251,7 @@ def init_app(app):
     app.jinja_env.filters.update(long_date=long_date, short_date=short_date, clock=clock,
                                  day_and_time=day_and_time, number=number)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=lambda: str(_locale()),
-                                 case_title=case_title, side_word=side_word, say=say,
+                                 case_title=case_title, side_word=side_word, which_side=which_side, say=say,
                                  has_catalog=has_catalog, same_language=same_language, hour_shown=hour_shown, zone_city=zone_city)
 
     @app.after_request
@@ -296,6 +296,13 @@ def side_word(side):
     """"Left" / "izquierda": the side as an adjective of the joint."""
     return {"left": pgettext("joint", "Left"), "right": pgettext("joint", "Right")}.get(
         str(side), pgettext("joint", "Bilateral"))
+
+
+def which_side(side):
+    """"left" / "izquierdo", "both sides" / "ambos lados": the answer to "Which side:" (agreeing with
+    "lado", where `side_word` agrees with "articulación")."""
+    return {"left": pgettext("which side", "left"), "right": pgettext("which side", "right")}.get(
+        str(side), pgettext("which side", "both sides"))
 
 
 def case_title(case):

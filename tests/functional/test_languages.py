@@ -12,7 +12,7 @@ from tracker.extensions import db
 from tracker.models import RiskScreen
 from tracker.scheduling.rules import clinic_to_utc
 from tracker.timeutil import clinic_today, clinic_zone
-from tracker.vocab import Side
+from tracker.vocab import AppointmentStatus, Side
 from tracker.workflow import State
 
 from tests.builders import make_diary_link, now
@@ -72,12 +72,32 @@ def test_a_spanish_speaking_patient_reads_home_and_case_in_spanish_with_spanish_
     day = format_date(clinic_today() + timedelta(days=2), "full", locale="es")
     assert day in page and day.startswith(("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"))
     assert "a las 10:15 (hora de Nueva York)" in page
-    assert "Dónde: Planta 2" in page and "Qué lado: derecha" in page
+    assert "Dónde: Planta 2" in page and "Qué lado: derecho" in page
     # The preparation, in Spanish; what staff typed is shown as typed.
     assert "Llegue 30 minutos antes de la hora de su cita" in page
     assert "Anticoagulantes: Stop apixaban 2 days before." in page
     assert "un adulto debe llevarle a casa y usted no debe conducir durante 24 horas" in page
     assert "Agregar a mi calendario" in page and "Add to my calendar" not in page
+
+
+@pytest.mark.parametrize("side, answer", [(Side.LEFT, "Qué lado: izquierdo"), (Side.BILATERAL, "Qué lado: ambos lados")])
+def test_which_side_agrees_with_lado(client, gen, login_as, spanish_patient, side, answer):
+    case, _appointment = booked_case(gen, spanish_patient)
+    case.side = side
+    db.session.commit()
+    login_as(spanish_patient)
+    assert answer in visible(client.get(f"/my/cases/{case.id}"))
+
+
+@pytest.mark.parametrize("hour, words", [(10, "a las 10:00"), (13, "a las 13:00"), (1, "a la 1:00")])
+def test_a_cancelled_appointment_says_a_las_for_every_hour_but_one(client, gen, login_as, spanish_patient, hour, words):
+    case = gen.case(patient=spanish_patient.patient, state=State.ELIGIBLE, side=Side.LEFT)
+    starts = clinic_to_utc(clinic_today() + timedelta(days=3), time(hour, 0), clinic_zone())
+    gen.appointment(case, starts_at=starts, status=AppointmentStatus.CANCELLED, cancelled_reason="clinic closed")
+    login_as(spanish_patient)
+    page = visible(client.get(f"/my/cases/{case.id}"))
+    assert f"Su cita del {format_date(clinic_today() + timedelta(days=3), 'full', locale='es')} {words} quedó cancelada." \
+        in page
 
 
 def test_the_pain_diary_in_spanish_scale_words_errors_thanks_and_correction(client, gen, login_as, spanish_patient):
