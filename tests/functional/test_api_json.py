@@ -151,7 +151,7 @@ def test_a_closed_loop_case_comes_with_its_procedure_and_outcome(client, gen, he
     assert detail["outcome"] == {
         "diagnostic_result": None,
         "results_by_joint": [{"side": "left", "result": "negative"}, {"side": "right", "result": "positive"}],
-        "therapeutic_days": 42, "next_step": "rfa_evaluation", "decided_by": record.started_by.name,
+        "therapeutic_days": 42, "days_by_joint": [], "next_step": "rfa_evaluation", "decided_by": record.started_by.name,
         "decided_at": detail["outcome"]["decided_at"], "follow_on_case_id": None}
     # Before the procedure: no attempt and no outcome.
     waiting = client.get(f"/api/v1/cases/{gen.case(state=State.SCHEDULED).id}", headers=headers).get_json()

@@ -793,9 +793,10 @@ def test_a_repeat_in_one_joint_is_judged_on_that_joints_relief_after_a_bilateral
     case = followed_up(gen, physician, side=Side.BILATERAL, indication=Indication.THERAPEUTIC,
                        scores={code: {Side.LEFT: left[code], Side.RIGHT: right[code]} for code in left})
     login_as(physician)
-    prefilled = input_value(outcome_form(client, case.id), "therapeutic_days")
-    assert prefilled == "0"  # the case's duration is its shorter side's
-    record(client, case.id, diagnostic_result="negative", therapeutic_days=prefilled)
+    page = outcome_form(client, case.id)
+    prefilled = {f"{joint}_days": input_value(page, f"{joint}_days") for joint in ("left", "right")}
+    assert prefilled == {"left_days": "90", "right_days": "0"}  # each joint's duration is its own side's
+    record(client, case.id, diagnostic_result="negative", **prefilled)
     db.session.expire_all()
 
     for side, status, evidence in (

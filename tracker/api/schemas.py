@@ -160,13 +160,23 @@ class JointResult(BaseModel):
     result: ResultCode
 
 
+class JointDays(BaseModel):
+    side: Literal["left", "right"]
+    days: int | None
+
+
 class OutcomeSummary(BaseModel):
     diagnostic_result: ResultCode | None = Field(
         description="A block's result. None for a therapeutic injection, and for a bilateral block whose joints "
                     "were recorded differently: read results_by_joint.")
     results_by_joint: list[JointResult] = Field(
         description="A bilateral block's result for each joint (left first); empty otherwise.")
-    therapeutic_days: int | None = Field(description="How long relief stayed at 50 % or more, as recorded.")
+    therapeutic_days: int | None = Field(
+        description="How long relief stayed at 50 % or more, as recorded. For a bilateral case, the shorter "
+                    "joint's: read days_by_joint.")
+    days_by_joint: list[JointDays] = Field(
+        description="A bilateral case's therapeutic duration for each joint (left first; days null: not known); "
+                    "empty otherwise.")
     next_step: NextStepCode
     decided_by: str
     decided_at: datetime

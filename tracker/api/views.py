@@ -180,7 +180,9 @@ def _outcome(outcome):
     return schemas.OutcomeSummary(
         diagnostic_result=outcome.diagnostic_result,
         results_by_joint=[schemas.JointResult(side=side, result=result) for side, result in outcome.results_by_side],
-        therapeutic_days=outcome.therapeutic_days, next_step=outcome.next_step.value,
+        therapeutic_days=outcome.therapeutic_days,
+        days_by_joint=[schemas.JointDays(side=side, days=days) for side, days in outcome.days_by_side],
+        next_step=outcome.next_step.value,
         decided_by=outcome.decided_by.name, decided_at=outcome.decided_at, follow_on_case_id=outcome.follow_on_case_id)
 
 

@@ -11,8 +11,11 @@ Choices made here:
 - A bilateral case is read side by side, and a bilateral block records one diagnostic result
   per joint (Outcome.side_results), each prefilled from that side's diary reading and departing
   from it only with a reason. The case's diagnostic_result then holds the joints' result when they
-  agree and is NULL when they differ: every reader asks Outcome.result_for(side). The suggested
-  duration is the shorter side's.
+  agree and is NULL when they differ: every reader asks Outcome.result_for(side). So does the
+  therapeutic duration of every bilateral case (Outcome.side_days): each joint's days prefilled from
+  its side's diary reading, a departure from that side's reading needing the duration's reason;
+  the case's therapeutic_days holds the shorter joint's, and every reader asks
+  Outcome.days_for(side), so a joint whose relief lasted 7 days never reads as the other's 90.
 - A repeat or confirmatory block opened from a bilateral block whose joints differ is for the
   positive joint only (the joint whose block failed is not injected again on it); with no
   positive joint the follow-on case keeps the case's sides, as before.
@@ -185,6 +188,11 @@ class OutcomeDiary:
             return None
         side = str(getattr(side, "value", side))
         return next((r.interpretation.diagnostic for r in self.sides if r.side.value == side), None)
+
+    def diary_days(self, side):
+        """One side's diary reading of the duration (None: nothing to judge by, or no such side)."""
+        side = str(getattr(side, "value", side))
+        return next((r.therapeutic_days for r in self.sides if r.side.value == side), None)
 
     @property
     def suggested_days(self):
@@ -385,12 +393,15 @@ def already_recorded(outcome):
 
 @service
 def record_outcome(case, actor, diagnostic_result, therapeutic_days, next_step, notes="", reason="",
-                   version_id=None, reading=None, days_reason="", confirm_early=False, side_results=None):
+                   version_id=None, reading=None, days_reason="", confirm_early=False, side_results=None,
+                   side_days=None):
     """Store the outcome, close the case and open the linked new case if the next step is another
     injection, in one commit. Returns the Outcome.
 
     A bilateral block's result is given per joint in `side_results` ({"left": ..., "right": ...});
-    a `diagnostic_result` given instead stands for every joint.
+    a `diagnostic_result` given instead stands for every joint. A bilateral case's duration is given
+    per joint in `side_days` ({"left": days, "right": days}); a `therapeutic_days` given instead is
+    read as `given_days` says.
 
     Raises FieldError (a value to correct, a reason or a confirmation missing), OutcomeRefused
     (already recorded, case not in follow-up), TransitionRefused or StaleEdit (the case changed
@@ -402,13 +413,13 @@ def record_outcome(case, actor, diagnostic_result, therapeutic_days, next_step, 
         raise OutcomeRefused(f"An outcome is recorded in follow-up; this case is {case.state.label.lower()}.")
     reading = reading or read_outcome_diary(case)
     results = given_results(case, diagnostic_result, side_results)
+    days = given_days(case, therapeutic_days, side_days, reading.diary_days, reading.suggested_days)
     next_step = NextStep(next_step)
     _given_ok, _days_ok, why, days_reason, _to_come = each_checked(
-        lambda: _check_given(results), lambda: _check_days(therapeutic_days),
-        *_recording_checks(reading, results, therapeutic_days, reason, days_reason, confirm_early))
+        lambda: _check_given(results), lambda: _check_days(days),
+        *_recording_checks(reading, results, days, reason, days_reason, confirm_early))
     try:
-        outcome = _write(case, actor, results, therapeutic_days, days_reason, next_step, notes, why, version_id,
-                         reading)
+        outcome = _write(case, actor, results, days, days_reason, next_step, notes, why, version_id, reading)
         db.session.commit()
     except IntegrityError:
         # Another tab or person recorded it between our check and our write (one outcome per case).
@@ -480,9 +491,47 @@ def results_words(row, bilateral_words=True):
     return row.diagnostic_result or ""
 
 
-def _check_days(therapeutic_days):
-    if therapeutic_days is not None and not 0 <= therapeutic_days <= MAX_THERAPEUTIC_DAYS:
-        raise FieldError("therapeutic_days", f"Enter a number of days from 0 to {MAX_THERAPEUTIC_DAYS}.")
+def given_days(case, therapeutic_days, side_days=None, diary_days=None, case_diary_days=None):
+    """Each joint's therapeutic duration as given, {"left": days | None, ...} (None: not known): a
+    one-sided case's one; a bilateral case's per joint (`side_days`). One duration given for a
+    bilateral case instead (a caller that knows no joints) is read as it was before durations were
+    kept per joint: the diary's reading (`case_diary_days`, the shorter side's) stands for each
+    joint's own (`diary_days(joint)`), another value for both joints, departing from a joint's
+    reading only with the duration's reason."""
+    joints = [joint.value for joint in joints_of(case.side)]
+    if len(joints) == 1:
+        return {joints[0]: therapeutic_days}
+    if side_days is not None:
+        return {joint: side_days.get(joint) for joint in joints}
+    if therapeutic_days is not None and therapeutic_days == case_diary_days and diary_days is not None:
+        return {joint: diary_days(joint) for joint in joints}
+    return {joint: therapeutic_days for joint in joints}
+
+
+def days_field(joint, bilateral):
+    """The form field of one joint's duration: "left_days" of a bilateral case, else the one
+    "therapeutic_days"."""
+    return f"{joint}_days" if bilateral else "therapeutic_days"
+
+
+def stored_days(days):
+    """(therapeutic_days, side_days) as an outcome keeps them: one joint's duration alone; a
+    bilateral case's per joint, with the shorter known joint's as the case's."""
+    if len(days) == 1:
+        (one,) = days.values()
+        return one, None
+    known = [value for value in days.values() if value is not None]
+    return (min(known) if known else None), dict(days)
+
+
+def _check_days(days):
+    """Every joint's duration, when given, is whole days in range; each wrong one named next to its field."""
+    bilateral = len(days) > 1
+    each_checked(*(
+        (lambda joint=joint: _refuse(days_field(joint, bilateral),
+                                     f"Enter the {joint} joint's number of days from 0 to {MAX_THERAPEUTIC_DAYS}."
+                                     if bilateral else f"Enter a number of days from 0 to {MAX_THERAPEUTIC_DAYS}."))
+        for joint, value in days.items() if value is not None and not 0 <= value <= MAX_THERAPEUTIC_DAYS))
 
 
 def _departures(reading, results, reason):
@@ -535,6 +584,26 @@ def _days_departure(days, diary_days, days_reason):
     return days_reason
 
 
+def _days_departures(days, diary_days, case_diary_days, days_reason):
+    """The reason kept for durations other than the diary's reading ('' when each agrees or is left
+    unknown): a one-sided case's against the diary's one reading, as before; a bilateral case's
+    each against its own side's reading (`diary_days(joint)`). FieldError without a reason."""
+    if len(days) == 1:
+        (one,) = days.values()
+        return _days_departure(one, case_diary_days, days_reason)
+    departing = [(joint, value, diary_days(joint)) for joint, value in days.items()
+                 if value is not None and value != diary_days(joint)]
+    days_reason = (days_reason or "").strip()
+    if not departing:
+        return ""
+    if not days_reason:
+        read = " and ".join(f"the {joint} joint {days_read(diary)}" for joint, _v, diary in departing)
+        recorded = " and ".join(f"{days_read(value)} for the {joint} joint" for joint, value, _d in departing)
+        raise FieldError("days_reason", f"The diary reads {read}. Give the reason for recording {recorded} "
+                                        "instead (for example the outside records).")
+    return days_reason
+
+
 def _check_nothing_to_come(reading, confirmed):
     to_come = reading.points_to_come
     if to_come and not confirmed:
@@ -546,10 +615,12 @@ def _check_nothing_to_come(reading, confirmed):
             "Tick the box to record the outcome now anyway."))
 
 
-def _write(case, actor, results, therapeutic_days, days_reason, next_step, notes, why, version_id, reading):
+def _write(case, actor, results, days, days_reason, next_step, notes, why, version_id, reading):
     one, per_joint = stored_results(results)
+    therapeutic_days, joint_days = stored_days(days)
     outcome = Outcome(case=case, diagnostic_result=one, side_results=per_joint, therapeutic_days=therapeutic_days,
-                      diary_therapeutic_days=reading.suggested_days, therapeutic_days_reason=days_reason,
+                      side_days=joint_days, diary_therapeutic_days=reading.suggested_days,
+                      therapeutic_days_reason=days_reason,
                       per_side=reading.snapshot(), next_step=next_step, notes=(notes or "").strip(),
                       decided_by_id=actor.id, decided_at=utcnow())
     db.session.add(outcome)
@@ -559,7 +630,11 @@ def _write(case, actor, results, therapeutic_days, days_reason, next_step, notes
         outcome.follow_on_case = _open_follow_on(case, indication, actor, follow_on_side(case, per_joint))
     audit.record(audit.Action.CREATE, "outcome", case.id,
                  summary="outcome recorded (diagnostic result, therapeutic duration, next step)"
-                 + (f"; duration {therapeutic_days} days against the diary's {reading.suggested_days}"
+                 + ((f"; duration {therapeutic_days} days against the diary's {reading.suggested_days}"
+                     if joint_days is None else
+                     "; duration per joint " + ", ".join(f"{joint} {value}" for joint, value in joint_days.items())
+                     + " days against the diary's "
+                     + ", ".join(f"{joint} {reading.diary_days(joint)}" for joint in joint_days))
                     if days_reason else "")
                  + (f"; follow-on case #{outcome.follow_on_case.id} opened" if indication else ""),
                  user=actor)
@@ -568,45 +643,50 @@ def _write(case, actor, results, therapeutic_days, days_reason, next_step, notes
 
 @service
 def correct_outcome(outcome, actor, diagnostic_result, therapeutic_days, days_reason, notes, reason, version_id,
-                    side_results=None):
+                    side_results=None, side_days=None):
     """A physician's correction of a recorded outcome: the replaced values are kept as a revision
     with who, when and why, and audited. The duration still needs its own reason where it departs
-    from the diary's reading. A bilateral block's results are corrected per joint (`side_results`).
+    from the diary's reading (a bilateral case's each joint's from its side's). A bilateral block's
+    results are corrected per joint (`side_results`), a bilateral case's durations too (`side_days`).
     Raises FieldError or StaleEdit; nothing is written then."""
     check_version(outcome, version_id)
     case = outcome.case
     results = given_results(case, diagnostic_result, side_results)
+    days = given_days(case, therapeutic_days, side_days, outcome.diary_days_for, outcome.diary_therapeutic_days)
     reason = (reason or "").strip()
     _given_ok, _days_ok, _reason_ok, days_reason = each_checked(
-        lambda: _check_given(results), lambda: _check_days(therapeutic_days),
-        *_correction_checks(outcome, therapeutic_days, days_reason, reason))
+        lambda: _check_given(results), lambda: _check_days(days),
+        *_correction_checks(outcome, days, days_reason, reason))
     joints = [joint.value for joint in joints_of(case.side)]
     # What each joint's result is, as read (an outcome recorded before results were kept per joint
     # has its one result for both): a correction that changes nothing is refused on what it means.
     read_before = tuple(outcome.result_for(joint) for joint in joints)
-    before = (outcome.diagnostic_result, outcome.side_results, outcome.therapeutic_days,
+    days_before = tuple(outcome.days_for(joint) for joint in joints)
+    before = (outcome.diagnostic_result, outcome.side_results, outcome.therapeutic_days, outcome.side_days,
               outcome.therapeutic_days_reason, outcome.notes)
     # A therapeutic injection's correction asks no result: one an earlier release let the form
     # record stays as it was (the report and the pages do not read it), never erased by a
     # correction of the days or the notes.
     kept = stored_results(results) if results is not None else (outcome.diagnostic_result, outcome.side_results)
-    after = (*kept, therapeutic_days, days_reason, (notes or "").strip())
+    after = (*kept, *stored_days(days), days_reason, (notes or "").strip())
     read_after = tuple((results[joint].value for joint in joints) if results is not None else read_before)
-    if (read_before, *before[2:]) == (read_after, *after[2:]):
+    days_after = tuple(days[joint] for joint in joints)
+    # Compared as read: each joint's result and duration, the duration's reason, the notes.
+    if (read_before, days_before, *before[4:]) == (read_after, days_after, *after[4:]):
         raise FieldError("correction_reason", "Nothing was changed: correct a value, or leave the outcome as it is.")
     db.session.add(OutcomeRevision(outcome=outcome, diagnostic_result=before[0], side_results=before[1],
-                                   therapeutic_days=before[2], therapeutic_days_reason=before[3], notes=before[4],
-                                   replaced_at=utcnow(), replaced_by_id=actor.id, reason=reason))
-    (outcome.diagnostic_result, outcome.side_results, outcome.therapeutic_days, outcome.therapeutic_days_reason,
-     outcome.notes) = after
+                                   therapeutic_days=before[2], side_days=before[3], therapeutic_days_reason=before[4],
+                                   notes=before[5], replaced_at=utcnow(), replaced_by_id=actor.id, reason=reason))
+    (outcome.diagnostic_result, outcome.side_results, outcome.therapeutic_days, outcome.side_days,
+     outcome.therapeutic_days_reason, outcome.notes) = after
     names = ("diagnostic result", "therapeutic duration", "duration reason", "notes")
-    changed = [name for name, old, new in zip(names, (read_before, *before[2:]), (read_after, *after[2:]))
-               if old != new]
+    changed = [name for name, old, new in zip(names, (read_before, days_before, *before[4:]),
+                                              (read_after, days_after, *after[4:])) if old != new]
     departs = outcome.result_departs_from_diary and read_before != read_after
     diary_read = (", ".join(f"{joint} {outcome.diary_result_for(joint)}" for joint in joints
                             if outcome.side_departs_from_diary(joint)) if outcome.side_results
                   else outcome.diary_result)
-    keys = ("diagnostic_result", "side_results", "therapeutic_days", "therapeutic_days_reason", "notes")
+    keys = ("diagnostic_result", "side_results", "therapeutic_days", "side_days", "therapeutic_days_reason", "notes")
     audit.record(audit.Action.UPDATE, "outcome", outcome.case_id,
                  summary=f"outcome corrected ({', '.join(changed)}); reason and earlier values kept"
                  + (f"; the diary read {diary_read}" if departs else ""), user=actor,
@@ -617,9 +697,11 @@ def correct_outcome(outcome, actor, diagnostic_result, therapeutic_days, days_re
 
 
 def _without_empty_sides(values):
-    """The audit's values as before for a one-sided case (no side_results key when it has none)."""
-    if values.get("side_results") is None:
-        values.pop("side_results")
+    """The audit's values as before for a one-sided case (no side_results or side_days key when it
+    has none)."""
+    for key in ("side_results", "side_days"):
+        if values.get(key) is None:
+            values.pop(key)
     return values
 
 
@@ -628,34 +710,36 @@ def _check_correction_reason(reason):
         raise FieldError("correction_reason", "Say why the outcome is corrected; the earlier values are kept.")
 
 
-def _recording_checks(reading, results, therapeutic_days, reason, days_reason, confirm_early):
+def _recording_checks(reading, results, days, reason, days_reason, confirm_early):
     """Recording's checks against the diary, each returning what is kept (the departure's words,
     the duration's reason) or raising FieldError: the one list for recording and for a form with
     other errors too. A result not given (None) is not judged."""
     return (lambda: _departures(reading, results, reason),
-            lambda: _days_departure(therapeutic_days, reading.suggested_days, days_reason),
+            lambda: _days_departures(days, reading.diary_days, reading.suggested_days, days_reason),
             lambda: _check_nothing_to_come(reading, confirm_early))
 
 
-def _correction_checks(outcome, therapeutic_days, days_reason, reason):
+def _correction_checks(outcome, days, days_reason, reason):
     """As `_recording_checks`, for a correction: its reason, and the duration's against the diary."""
     return (lambda: _check_correction_reason(reason),
-            lambda: _days_departure(therapeutic_days, outcome.diary_therapeutic_days, days_reason))
+            lambda: _days_departures(days, outcome.diary_days_for, outcome.diary_therapeutic_days, days_reason))
 
 
 def recording_problems(case, diagnostic_result, therapeutic_days, reason, days_reason, confirm_early,
-                       side_results=None):
+                       side_results=None, side_days=None):
     """What recording would still refuse, for a form the form's own checks refused too: named in
     the same answer, not after those are fixed. A value the form refused is None and not judged."""
     reading = read_outcome_diary(case)
     results = given_results(case, diagnostic_result, side_results)
-    return _problems(*_recording_checks(reading, results, therapeutic_days, reason, days_reason,
-                                        confirm_early))
+    days = given_days(case, therapeutic_days, side_days, reading.diary_days, reading.suggested_days)
+    return _problems(*_recording_checks(reading, results, days, reason, days_reason, confirm_early))
 
 
-def correction_problems(outcome, therapeutic_days, days_reason, reason):
+def correction_problems(outcome, therapeutic_days, days_reason, reason, side_days=None):
     """As `recording_problems`, for a correction."""
-    return _problems(*_correction_checks(outcome, therapeutic_days, days_reason, reason))
+    days = given_days(outcome.case, therapeutic_days, side_days, outcome.diary_days_for,
+                      outcome.diary_therapeutic_days)
+    return _problems(*_correction_checks(outcome, days, days_reason, reason))
 
 
 def _problems(*checks):
@@ -772,6 +856,31 @@ def duration_evidence(therapeutic_days, diary_days, days_reason="", so_far=False
         return f"{days_read(therapeutic_days)} (the diary's reading)"
     because = f" ({days_reason})" if days_reason else " (no reason on file)"
     return f"recorded {days_read(therapeutic_days)}; diary read {read}{because}"
+
+
+def recorded_duration(outcome):
+    """The outcome's therapeutic duration as evidence (`duration_evidence`), a bilateral case's per
+    joint, each against its own side's diary reading: "left joint: 90 days (the diary's reading);
+    right joint: 7 days (the diary's reading)"."""
+    per_joint = outcome.days_by_side
+    if not per_joint:
+        return duration_evidence(outcome.therapeutic_days, outcome.diary_therapeutic_days,
+                                 outcome.therapeutic_days_reason, outcome.diary_days_so_far)
+    return "; ".join(
+        f"{joint} joint: " + duration_evidence(days, outcome.diary_days_for(joint), outcome.therapeutic_days_reason,
+                                               bool(((outcome.per_side or {}).get(joint) or {}).get("days_so_far")))
+        for joint, days in per_joint)
+
+
+def days_words(row):
+    """A recorded duration in words, a bilateral case's per joint: "90 days", "left joint 90 days,
+    right joint 7 days", "not known" (row: an Outcome or an OutcomeRevision)."""
+    def one(days):
+        return "not known" if days is None else f"{days} day{'' if days == 1 else 's'}"
+    per_joint = row.days_by_side
+    if per_joint:
+        return ", ".join(f"{joint} joint {one(days)}" for joint, days in per_joint)
+    return one(row.therapeutic_days)
 
 
 def close_reason(case):

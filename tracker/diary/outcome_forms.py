@@ -35,6 +35,13 @@ class _Figures:
     therapeutic_days = StringField("Therapeutic relief lasted (days at 50 % relief or more)",
                                    validators=[whole_days, Length(max=12)],
                                    render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    # A bilateral case records one duration per joint (the view keeps these two, or the one above).
+    left_days = StringField("Left joint: therapeutic relief lasted (days at 50 % relief or more)",
+                            validators=[whole_days, Length(max=12)],
+                            render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    right_days = StringField("Right joint: therapeutic relief lasted (days at 50 % relief or more)",
+                             validators=[whole_days, Length(max=12)],
+                             render_kw={"inputmode": "numeric", "autocomplete": "off"})
     days_reason = TextAreaField("Reason, if the duration differs from the diary's reading",
                                 validators=[Length(max=2000)])
     notes = TextAreaField("Notes", validators=[Length(max=4000)])

@@ -27,15 +27,16 @@ bp = Blueprint("outcome", __name__)
 
 @bp.app_template_global()
 def outcome_duration(outcome):
-    """The outcome's therapeutic duration as evidence, with the diary's reading when they differ."""
-    return services.duration_evidence(outcome.therapeutic_days, outcome.diary_therapeutic_days,
-                                      outcome.therapeutic_days_reason, outcome.diary_days_so_far)
+    """The outcome's therapeutic duration as evidence, with the diary's reading when they differ
+    (a bilateral case's per joint)."""
+    return services.recorded_duration(outcome)
 
 # A rise in pain reads as one ("pain worse than before (+6)"), never as "-200 %".
 bp.add_app_template_global(relief_words)
 bp.add_app_template_global(pain_rise)
 bp.add_app_template_global(services.results_words, "outcome_results_words")
 bp.add_app_template_global(services.narrowed_words, "follow_on_narrowed_words")
+bp.add_app_template_global(services.days_words, "outcome_days_words")
 
 READERS = (Role.PHYSICIAN, Role.COORDINATOR)
 CHANGED = ("This case changed after you opened the form (someone else saved it). Nothing was saved; "
@@ -56,7 +57,8 @@ def _chart(reading):
 
 def _for_case(form, case):
     """The form as this case offers it: a therapeutic injection has no diagnostic result to record;
-    a bilateral block records one per joint (left_result, right_result), a one-sided block one."""
+    a bilateral block records one per joint (left_result, right_result), a one-sided block one; a
+    bilateral case records its duration per joint (left_days, right_days), a one-sided case one."""
     if not services.has_block_result(case):
         del form.diagnostic_result
     if not _per_joint(case):
@@ -64,7 +66,16 @@ def _for_case(form, case):
         del form.right_result
     else:
         del form.diagnostic_result
+    if _bilateral(case):
+        del form.therapeutic_days
+    else:
+        del form.left_days
+        del form.right_days
     return form
+
+
+def _bilateral(case):
+    return Side(case.side) == Side.BILATERAL
 
 
 def _per_joint(case):
@@ -78,13 +89,25 @@ def _results_of(form):
     return (form.diagnostic_result.data if getattr(form, "diagnostic_result", None) is not None else None), None
 
 
+def _days_of(form):
+    """(therapeutic_days, side_days) as the form gives them (a value the form refused is None)."""
+    if getattr(form, "left_days", None) is not None:
+        return None, {joint: getattr(form[f"{joint}_days"], "days", None) for joint in ("left", "right")}
+    return getattr(form.therapeutic_days, "days", None), None
+
+
+def _shown(days):
+    return "" if days is None else str(days)
+
+
 def _prefilled(case, reading):
     suggested = reading.suggested_result
     days = reading.suggested_days
     per_side = {f"{side}_result": getattr(reading.diary_result(side), "value", None) for side in ("left", "right")}
+    per_side.update({f"{side}_days": _shown(reading.diary_days(side)) for side in ("left", "right")})
     return _for_case(OutcomeForm(formdata=None, version_id=case.version_id,
                                  diagnostic_result=suggested.value if suggested else None,
-                                 therapeutic_days="" if days is None else str(days), **per_side), case)
+                                 therapeutic_days=_shown(days), **per_side), case)
 
 
 def _may_record(case):
@@ -95,8 +118,8 @@ def _correction_form(outcome):
     return _for_case(OutcomeCorrectionForm(
         formdata=None, version_id=outcome.version_id, diagnostic_result=outcome.diagnostic_result,
         left_result=outcome.result_for("left"), right_result=outcome.result_for("right"),
-        days_reason=outcome.therapeutic_days_reason,
-        therapeutic_days="" if outcome.therapeutic_days is None else str(outcome.therapeutic_days),
+        days_reason=outcome.therapeutic_days_reason, therapeutic_days=_shown(outcome.therapeutic_days),
+        left_days=_shown(outcome.days_for("left")), right_days=_shown(outcome.days_for("right")),
         notes=outcome.notes), outcome.case)
 
 
@@ -150,15 +173,18 @@ def record(case_id):
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
+        days, side_days = _days_of(form)
         _also_show(form, services.recording_problems(
-            case, result, getattr(form.therapeutic_days, "days", None), form.reason.data,
-            form.days_reason.data, form.confirm_early.data, side_results=side_results))
+            case, result, days, form.reason.data, form.days_reason.data, form.confirm_early.data,
+            side_results=side_results, side_days=side_days))
         return _page(case, form, 422)
     on_refusal(lambda refusal: _outcome_refused(case, form, refusal))
+    days, side_days = _days_of(form)
     outcome = services.record_outcome(
-        case, current_user, result, form.therapeutic_days.days, form.next_step.data,
+        case, current_user, result, days, form.next_step.data,
         notes=form.notes.data, reason=form.reason.data, version_id=form.version_id.data,
-        days_reason=form.days_reason.data, confirm_early=form.confirm_early.data, side_results=side_results)
+        days_reason=form.days_reason.data, confirm_early=form.confirm_early.data, side_results=side_results,
+        side_days=side_days)
     if outcome.follow_on_case is not None:
         new = outcome.follow_on_case
         narrowed = services.narrowed_words(outcome)
@@ -202,14 +228,15 @@ def correct(case_id):
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
+        days, side_days = _days_of(form)
         _also_show(form, services.correction_problems(
-            case.outcome, getattr(form.therapeutic_days, "days", None), form.days_reason.data,
-            form.correction_reason.data))
+            case.outcome, days, form.days_reason.data, form.correction_reason.data, side_days=side_days))
         return _page(case, status=422, correction=form)
     on_refusal(lambda refusal: _correction_refused(case, form, refusal))
     result, side_results = _results_of(form)
-    services.correct_outcome(case.outcome, current_user, result, form.therapeutic_days.days,
+    days, side_days = _days_of(form)
+    services.correct_outcome(case.outcome, current_user, result, days,
                              form.days_reason.data, form.notes.data, form.correction_reason.data, form.version_id.data,
-                             side_results=side_results)
+                             side_results=side_results, side_days=side_days)
     flash(_("Outcome of case #%(id)s corrected; the earlier values are kept in its history.", id=case.id), "success")
     return redirect(url_for("outcome.physician_view", case_id=case.id, _anchor="outcome"))

@@ -106,9 +106,10 @@ def recorded_relief(case, joint, profile=None):
       recorded a block's result other than this joint's diary reading, the diary's reading comes
       with it (its result, its scores in the window, who recorded the result): the engine then
       counts a recorded positive as met only on the diary's relief, and the evidence names both.
-    - The duration is the joint's own diary reading at 50 % relief, as recorded; a recorded
-      duration other than the diary's (given with a reason, for the case) stands for each joint,
-      with the joint's diary reading beside it (the evidence shows both when they differ). A
+    - The duration is the joint's own as recorded (Outcome.days_for: a bilateral case records one
+      per joint, each prefilled from its side's diary reading), with the joint's diary reading
+      beside it (the evidence shows both when they differ, the recorded one deciding): a joint
+      whose relief lasted 7 days reads 7 days whatever the other joint's. A
       profile that asks more of a repeat (eviCore: 75 %) gets it read again from the joint's
       recorded scores at its threshold, never longer than recorded.
     """
@@ -122,10 +123,8 @@ def recorded_relief(case, joint, profile=None):
     peak = side.get(key)
     result = outcome.result_for(joint)
     departs = block and side.get("diagnostic") is not None and side["diagnostic"] != result
-    diary_days = side.get("therapeutic_days", outcome.diary_therapeutic_days)
-    days = outcome.therapeutic_days if outcome.days_depart_from_diary or not side else diary_days
-    if outcome.therapeutic_days is None:
-        days = None
+    diary_days = outcome.diary_days_for(joint)
+    days = outcome.days_for(joint)
     threshold = profile.repeat_relief_threshold_percent if profile else THERAPEUTIC_RELIEF_PERCENT
     read_at = THERAPEUTIC_RELIEF_PERCENT
     if threshold > THERAPEUTIC_RELIEF_PERCENT:

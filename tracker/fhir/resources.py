@@ -440,7 +440,15 @@ def _procedure_outcome(row):
         parts = ["diagnostic block " + ", ".join(f"{joint} SI joint {result}" for joint, result in per_joint)]
     else:
         parts = [f"diagnostic block {row.diagnostic_result}"] if row.diagnostic_result else []
-    if row.therapeutic_days == 0:
+    # A bilateral case's duration is each joint's, named (never one figure an EHR would read as both's).
+    # Not known for either joint: nothing said, as for one joint.
+    per_joint_days = getattr(row, "days_by_side", None) or []
+    if per_joint_days:
+        if any(days is not None for _joint, days in per_joint_days):
+            parts.append("relief of 50% or more: " + ", ".join(
+                f"{joint} SI joint {_relief_lasted(days, row.side_days_so_far(joint))}"
+                for joint, days in per_joint_days))
+    elif row.therapeutic_days == 0:
         parts.append("no relief of 50% or more")  # as the diary page says it, never "for 0 days"
     elif row.therapeutic_days is not None:
         days = f"{row.therapeutic_days} day{'' if row.therapeutic_days == 1 else 's'}"
@@ -449,6 +457,16 @@ def _procedure_outcome(row):
     parts.append(f"next step: {row.next_step.label.lower()}")
     text = "; ".join(parts)
     return {"text": text[:1].upper() + text[1:]}
+
+
+def _relief_lasted(days, at_least):
+    """One joint's relief in the Procedure's words: "for 90 days", "none", "not known"."""
+    if days is None:
+        return "not known"
+    if days == 0:
+        return "none"
+    lasted = f"{days} day{'' if days == 1 else 's'}"
+    return f"for at least {lasted} (the diary still running when recorded)" if at_least else f"for {lasted}"
 
 
 def _days_at_least(row):
@@ -535,7 +553,14 @@ def outcome(case):
     if row.diagnostic_result and not row.results_by_side:
         components.append({"code": concept(coding.DIAGNOSTIC_RESULT), "valueCodeableConcept": concept(
             coding.value("diagnostic-result", row.diagnostic_result, row.diagnostic_result.capitalize()))})
-    if row.therapeutic_days is not None:
+    # A bilateral case: one duration component per joint, named in its code's text.
+    for joint, joint_days in row.days_by_side:
+        if joint_days is not None:
+            days = quantity(joint_days, "days", "d")
+            components.append({"code": concept(coding.THERAPEUTIC_DAYS,
+                                               text=f"Therapeutic relief duration, {joint} SI joint"),
+                               "valueQuantity": {**days, "comparator": ">="} if row.side_days_so_far(joint) else days})
+    if row.therapeutic_days is not None and not row.days_by_side:
         days = quantity(row.therapeutic_days, "days", "d")
         components.append({"code": concept(coding.THERAPEUTIC_DAYS),
                            "valueQuantity": {**days, "comparator": ">="} if _days_at_least(row) else days})

@@ -266,6 +266,15 @@ class Outcome(db.Model):
     # A bilateral block recorded before results were kept per joint has NULL here: its one result
     # stood for both joints, and result_for reads it so.
     side_results = db.Column(db.JSON(none_as_null=True))
+    # A bilateral case's therapeutic duration per joint, {"left": days, "right": days} (a joint's
+    # None: not known), each prefilled from its side's diary reading and departing from it only with
+    # the duration's reason; NULL for a one-sided case, whose one duration is therapeutic_days. For
+    # a bilateral case therapeutic_days holds the shorter joint's (as diary_therapeutic_days holds
+    # the shorter side's reading): read a joint's duration with days_for(side), never
+    # therapeutic_days alone. Migration 0053 wrote each earlier bilateral outcome's days per joint
+    # as they were read before (the diary's reading accepted: each side's own; a recorded
+    # departure: the recorded value for both).
+    side_days = db.Column(db.JSON(none_as_null=True))
     next_step = db.Column(choice_enum(NextStep, "next_step"), nullable=False)
     notes = db.Column(db.Text, nullable=False, default="")
     decided_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
@@ -300,6 +309,39 @@ class Outcome(db.Model):
         read = self.diary_result_for(side)
         return read is not None and self.result_for(side) != read
 
+    def days_for(self, side):
+        """The therapeutic duration recorded for one joint ("left"/"right"): the joint's own for a
+        bilateral case, else the case's one duration. (A bilateral outcome without side_days,
+        written before them and not through migration 0053, reads as it did: the diary's reading
+        accepted is each side's own, a departure stands for both.)"""
+        if self.side_days is None and self.therapeutic_days is not None \
+                and self.therapeutic_days == self.diary_therapeutic_days:
+            return self.diary_days_for(side)
+        return _days_for(self, side)
+
+    @property
+    def days_by_side(self):
+        """[(side, days)] of a bilateral case recorded per joint, left first; [] otherwise."""
+        return _days_by_side(self)
+
+    def diary_days_for(self, side):
+        """The diary's reading of one joint's duration when the outcome was recorded (the case's
+        reading when the side's was not kept)."""
+        kept = (self.per_side or {}).get(str(getattr(side, "value", side)))
+        return kept.get("therapeutic_days") if kept and "therapeutic_days" in kept else self.diary_therapeutic_days
+
+    def side_days_depart_from_diary(self, side):
+        """One joint's recorded duration is not its side's diary reading (leaving it unknown is not)."""
+        days = self.days_for(side)
+        return days is not None and days != self.diary_days_for(side)
+
+    def side_days_so_far(self, side):
+        """One joint's recorded duration is its side's diary reading, a lower bound when recorded
+        (the diary still ran and relief still held at that side's latest score)."""
+        kept = (self.per_side or {}).get(str(getattr(side, "value", side))) or {}
+        days = self.days_for(side)
+        return bool(kept.get("days_so_far")) and days is not None and days == kept.get("therapeutic_days")
+
     @property
     def diary_days_so_far(self):
         """The diary's reading of the duration (diary_therapeutic_days) was a lower bound when the
@@ -313,6 +355,8 @@ class Outcome(db.Model):
     def days_depart_from_diary(self):
         """The recorded duration is not the diary's reading (a recorded value where the diary had
         none counts; leaving it unknown does not)."""
+        if self.side_days:
+            return any(self.side_days_depart_from_diary(side) for side in self.side_days)
         return self.therapeutic_days is not None and self.therapeutic_days != self.diary_therapeutic_days
 
     @property
@@ -331,15 +375,31 @@ class Outcome(db.Model):
         return self.diary_result is not None and self.diagnostic_result != self.diary_result
 
 
+def _for_joint(per_joint, one, side):
+    """One joint's value of a per-joint column ({"left": ..., "right": ...}), else the case's one."""
+    if per_joint:
+        return per_joint.get(str(getattr(side, "value", side)))
+    return one
+
+
+def _by_joint(per_joint):
+    return [(side, per_joint[side]) for side in ("left", "right") if side in (per_joint or {})]
+
+
 def _result_for(row, side):
-    side = str(getattr(side, "value", side))
-    if row.side_results:
-        return row.side_results.get(side)
-    return row.diagnostic_result
+    return _for_joint(row.side_results, row.diagnostic_result, side)
 
 
 def _results_by_side(row):
-    return [(side, row.side_results[side]) for side in ("left", "right") if side in (row.side_results or {})]
+    return _by_joint(row.side_results)
+
+
+def _days_for(row, side):
+    return _for_joint(row.side_days, row.therapeutic_days, side)
+
+
+def _days_by_side(row):
+    return _by_joint(row.side_days)
 
 
 class OutcomeRevision(db.Model):
@@ -356,6 +416,8 @@ class OutcomeRevision(db.Model):
     # The replaced per-joint results of a bilateral block (Outcome.side_results); NULL otherwise.
     side_results = db.Column(db.JSON(none_as_null=True))
     therapeutic_days = db.Column(db.Integer)
+    # The replaced per-joint durations of a bilateral case (Outcome.side_days); NULL otherwise.
+    side_days = db.Column(db.JSON(none_as_null=True))
     therapeutic_days_reason = db.Column(db.Text, nullable=False)
     notes = db.Column(db.Text, nullable=False)
     replaced_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
@@ -372,3 +434,11 @@ class OutcomeRevision(db.Model):
     @property
     def results_by_side(self):
         return _results_by_side(self)
+
+    def days_for(self, side):
+        """The joint's duration this revision replaced (as Outcome.days_for)."""
+        return _days_for(self, side)
+
+    @property
+    def days_by_side(self):
+        return _days_by_side(self)
