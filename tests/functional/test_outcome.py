@@ -762,6 +762,45 @@ def test_a_repeats_relief_criterion_is_read_from_the_recorded_outcome(client, ge
     assert f", {prefilled} days at 50% or more" in criterion.evidence
 
 
+@pytest.mark.parametrize("given_after_due, days, shown, status", [
+    # The probe's case: the 3-month score given the day its window opens (day 76). Relief was seen
+    # for 76 days, short of Medicare's 90: the repeat is not met, and the reading says why not 90.
+    (timedelta(days=-14), 76, "76 days (last follow-up point at 50 % or more: 3 months, given on day 76)",
+     Status.NOT_MET),
+    # Given late in its window (day 100), it shows relief to day 100.
+    (timedelta(days=10), 100, "100 days (last follow-up point at 50 % or more: 3 months, given on day 100)",
+     Status.MET),
+])
+def test_a_score_given_early_or_late_in_its_window_reads_at_the_day_it_was_given(
+        client, gen, physician, login_as, given_after_due, days, shown, status):
+    from tracker.diary.kept import keep_relief
+    from tracker.models import ReliefSpan
+
+    # Medicare, therapeutic: 8 before, 50 % or more to the 3-month score (4 of 8), none at 6 months.
+    case = followed_up(gen, physician, indication=Indication.THERAPEUTIC,
+                       scores={"t0": 8, "d1": 3, "d7": 2, "w2": 2, "w6": 3, "mo3": 4, "mo6": 8})
+    three_months = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code="mo3")).scalar_one()
+    entry = db.session.execute(db.select(DiaryEntry).filter_by(point_id=three_months.id)).scalar_one()
+    entry.felt_at = entry.entered_at = three_months.due_at + given_after_due
+    keep_relief(case)
+    db.session.commit()
+    login_as(physician)
+
+    page = outcome_form(client, case.id)
+    assert shown in words(by_id(page, "reading-left"))
+    assert input_value(page, "therapeutic_days") == str(days)
+    # The Reports survival curve counts the same day (relief ended there).
+    assert [(span.lasted_days, span.ended) for span in db.session.execute(
+        db.select(ReliefSpan).filter_by(case_id=case.id)).scalars()] == [(days, True)]
+
+    record(client, case.id, next_step="repeat_injection", therapeutic_days=str(days))
+
+    db.session.expire_all()
+    criterion = repeat_relief(case.outcome.follow_on_case)
+    assert criterion.status == status
+    assert f", {days} days at 50% or more, needs 50% for 90 days (left)" in criterion.evidence
+
+
 def test_before_an_outcome_the_earlier_injections_relief_is_unknown(gen, physician):
     case = followed_up(gen, physician, indication=Indication.THERAPEUTIC)
     repeat = gen.case(patient=case.patient, indication=Indication.THERAPEUTIC, state=State.UNDER_REVIEW)

@@ -1,8 +1,8 @@
 """Rows the data-migration tests start from, written with plain inserts (the models may be newer
 than the revision under test): a coordinator, a patient and their cases."""
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import MetaData, insert, select
 
 T = datetime(2026, 11, 2, 9, 0)
 
@@ -25,3 +25,22 @@ def patient_with_cases(conn, tables, sides):
          "indication": "diagnostic", "referring_clinician": "Dr R", "referral_date": date(2026, 10, 1),
          "reason": "", "created_at": T, "created_by_id": 1, "version_id": 1}
         for case_id, side in enumerate(sides, start=1)])
+
+
+def signed_left_records(conn, tables, case_ids):
+    """A signed procedure record for each left case in `case_ids` (record id = case id), started at T."""
+    signed = T + timedelta(minutes=20)
+    conn.execute(insert(tables.tables["procedure_records"]), [
+        {"id": case_id, "case_id": case_id, "side": "left", "started_at": T, "started_by_id": 1,
+         "last_change_at": T, "version_id": 1, "status": "signed", "signed_by_id": 1,
+         "signed_at": signed, "ended_at": signed, "duration_minutes": 20} for case_id in case_ids])
+
+
+def kept_spans(engine):
+    """The relief_spans rows: {(case id, side): (lasted days, ended)}."""
+    tables = MetaData()
+    tables.reflect(engine)
+    spans = tables.tables["relief_spans"]
+    with engine.connect() as conn:
+        return {(case_id, side): (days, bool(ended)) for case_id, side, days, ended in conn.execute(
+            select(spans.c.case_id, spans.c.side, spans.c.lasted_days, spans.c.ended))}

@@ -9,11 +9,11 @@ from datetime import timedelta
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import MetaData, insert, select
+from sqlalchemy import MetaData, insert
 
 from tracker.extensions import db
 
-from tests.migrations.rows import T, patient_with_cases
+from tests.migrations.rows import T, kept_spans, patient_with_cases, signed_left_records
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -21,30 +21,16 @@ HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 POINTS = {"t0": None, "d1": DAY, "d2": 2 * DAY, "d7": 7 * DAY, "w2": 14 * DAY}
 
 
-def kept():
-    tables = MetaData()
-    tables.reflect(db.engine)
-    spans = tables.tables["relief_spans"]
-    with db.engine.connect() as conn:
-        return {(case_id, side): (days, bool(ended)) for case_id, side, days, ended in conn.execute(
-            select(spans.c.case_id, spans.c.side, spans.c.lasted_days, spans.c.ended))}
-
-
 def test_the_upgrade_works_the_spans_out_again_with_the_steroids_first_week(migration_app):
     upgrade(revision="0035_preparation_step_changes")
     tables = MetaData()
     tables.reflect(db.engine)
-    records, points, entries, spans = (tables.tables[name] for name in (
-        "procedure_records", "diary_points", "diary_entries", "relief_spans"))
+    points, entries, spans = (tables.tables[name] for name in ("diary_points", "diary_entries", "relief_spans"))
     scores = {1: {"t0": 8, "d1": 5, "d2": 3, "d7": 2, "w2": 4},   # 37.5 % on day 1, then half or more
               2: {"t0": 8, "d1": 2, "d7": 3, "w2": 7}}            # ended at 2 weeks: unchanged
     with db.engine.begin() as conn:
         patient_with_cases(conn, tables, ("left", "left"))
-        conn.execute(insert(records), [
-            {"id": case_id, "case_id": case_id, "side": "left", "started_at": T, "started_by_id": 1,
-             "last_change_at": T, "version_id": 1, "status": "signed", "signed_by_id": 1,
-             "signed_at": T + 20 * timedelta(minutes=1), "ended_at": T + 20 * timedelta(minutes=1),
-             "duration_minutes": 20} for case_id in (1, 2)])
+        signed_left_records(conn, tables, (1, 2))
         point_id, rows = 0, []
         for case_id, by_code in scores.items():
             for code, score in by_code.items():
@@ -62,7 +48,7 @@ def test_the_upgrade_works_the_spans_out_again_with_the_steroids_first_week(migr
                                      {"case_id": 2, "side": "left", "injected_at": T, "lasted_days": 7, "ended": True}])
 
     upgrade(revision="0036_relief_onset_week")
-    assert kept() == {(1, "left"): (14, False), (2, "left"): (7, True)}
+    assert kept_spans(db.engine) == {(1, "left"): (14, False), (2, "left"): (7, True)}
 
     downgrade(revision="0035_preparation_step_changes")
-    assert kept() == {(1, "left"): (14, False), (2, "left"): (7, True)}
+    assert kept_spans(db.engine) == {(1, "left"): (14, False), (2, "left"): (7, True)}

@@ -99,9 +99,18 @@ def test_the_peak_inside_the_window_decides_not_the_last_or_the_average():
 
 
 def test_readings_outside_the_anaesthetic_window_are_ignored():
-    # Relief on day 1 (steroid) or a score at injection time says nothing about the anaesthetic block.
-    readings = [Reading("t", 0, 0), at("m15", 6), at("h1", 6), Reading("late", 6.01, 0), at("d1", 0)]
+    # Relief on day 1 (steroid), a score at injection time or one after the 6-hour point's window
+    # (6 h 15) says nothing about the anaesthetic block.
+    readings = [Reading("t", 0, 0), at("m15", 6), at("h1", 6), Reading("late", 6.26, 0), at("d1", 0)]
     assert diagnostic_result(8, readings, 75) == (NEGATIVE, Decimal("25.0"))
+
+
+def test_a_six_hour_score_given_inside_its_window_after_six_hours_still_reads_the_block():
+    # Read at the moment it was felt, 6 h 10: the 6-hour point's window runs to 6 h 15, and the
+    # score is the one the block asked for, not a follow-up score.
+    readings = [at("m15", 6), Reading("h6", 6 + 10 / 60, 2)]
+    assert diagnostic_result(8, readings, 75) == (POSITIVE, Decimal("75.0"))
+    assert therapeutic_duration(8, readings) == (None, None)
 
 
 def test_a_reading_at_exactly_six_hours_is_inside_the_window():
@@ -208,8 +217,19 @@ def test_no_duration_when_nothing_reaches_half_before_a_score_below_it_from_day_
 
 
 def test_a_span_is_censored_when_the_diary_stops_before_day_7_below_half():
-    assert relief_span(8, follow_up(d1=5, d2=6)) == ReliefSpan(0, False)
-    assert relief_span(8, follow_up(d1=5, d7=6)) == ReliefSpan(0, True)
+    # Censored where the diary stops (its latest score, day 2), not at day 0.
+    span = relief_span(8, follow_up(d1=5, d2=6))
+    assert span == ReliefSpan(0, False, 2) and span.curve_days == 2
+    span = relief_span(8, follow_up(d1=5, d7=6))
+    assert span == ReliefSpan(0, True, 7) and span.curve_days == 0
+
+
+def test_a_span_whose_relief_held_then_dipped_before_day_7_is_censored_at_the_latest_score():
+    # Day 1 at 62.5 %, day 2 at 25 % and the diary stops: relief lasted 1 day so far, and the side
+    # was followed to day 2 without relief ending, so the survival curve censors it on day 2.
+    span = relief_span(8, follow_up(d1=3, d2=6))
+    assert (span.days, span.ended, span.curve_days) == (1, False, 2)
+    assert span.days == therapeutic_duration(8, follow_up(d1=3, d2=6))[1]
 
 
 def test_anaesthetic_window_readings_do_not_count_as_follow_up():
@@ -290,12 +310,31 @@ def test_the_span_ends_where_relief_first_falls_below_half():
 
 def test_a_diary_that_stops_while_relief_holds_is_censored_at_its_last_score():
     span = relief_span(8, follow_up(d1=2, d7=3, w2=4))
-    assert (span.days, span.ended) == (14, False)
+    assert (span.days, span.ended, span.curve_days) == (14, False, 14)
 
 
 def test_no_score_at_half_relief_by_day_7_ends_on_day_0():
     span = relief_span(8, follow_up(d1=5, d7=5, w2=1))
-    assert (span.days, span.ended) == (0, True)
+    assert (span.days, span.ended, span.curve_days) == (0, True, 0)
+
+
+def test_a_score_is_read_at_the_moment_it_was_felt_not_at_its_points_time():
+    # Medicare's repeat needs 50 % for 90 days. A 3-month score at 50 % given on day 76 (the day
+    # its window opens) and a 6-month score without relief: relief was seen for 76 days, not 90.
+    early = [at("d7", 2), at("w2", 2), at("w6", 3), Reading("mo3", 76 * 24, 4), at("mo6", 8)]
+    assert therapeutic_duration(8, early)[1] == 76
+    assert relief_span(8, early) == ReliefSpan(76, True, 180)
+    # Given late in its window, on day 100, it shows relief to day 100.
+    late = [at("d7", 2), Reading("mo3", 100 * 24, 4), at("mo6", 8)]
+    assert therapeutic_duration(8, late)[1] == 100
+    # eviCore's 75 % for 2 weeks: a "2 weeks" score given on day 11 shows 11 days.
+    assert therapeutic_duration(8, [at("d7", 1), Reading("w2", 11 * 24, 2), at("w6", 8)], 75)[1] == 11
+
+
+def test_a_day_7_score_given_on_day_6_is_before_day_7_and_neither_ends_nor_denies_relief():
+    # The steroid's first week is counted in time, not by the point's label.
+    readings = [at("d1", 2), Reading("d7", 6.5 * 24, 6), at("w2", 3)]
+    assert therapeutic_duration(8, readings)[1] == 14
 
 
 def test_a_span_counts_whole_days_of_a_score_read_between_points():

@@ -1,12 +1,12 @@
 """The pain diary's time points and due windows: every DESIGN.md point is asked for, windows never
 overlap, the patient is asked only for a point whose window is open now (a missed one stays
 missed), a recalled moment belongs to the window that holds it, and a score reads at the moment it
-describes (the point's time inside its window, the moment itself outside it)."""
+describes (the moment it was felt, inside its point's window or not)."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tracker.diary.relief import ANAESTHETIC_WINDOW_HOURS
+from tracker.diary.relief import ANAESTHETIC_WINDOW_HOURS, BLOCK_READINGS_UNTIL_HOURS
 from tracker.diary.schedule import (
     DEFAULT_SCHEDULE,
     SCHEDULES,
@@ -226,8 +226,23 @@ def test_a_recalled_moment_belongs_to_the_window_that_holds_it(moment, code):
     assert (found.point.code if found else None) == code
 
 
-def test_a_score_inside_its_window_reads_at_the_point_and_outside_at_its_own_moment():
-    d7 = due("d7")
-    assert describes_hours(d7, INJECTED + 6 * DAY + HOUR, INJECTED) == 7 * 24
+def test_a_score_reads_at_the_moment_it_was_felt_inside_its_window_or_not():
+    # Inside Day 7's window, an hour after it opens: day 6 and an hour, not day 7.
+    assert describes_hours(INJECTED + 6 * DAY + HOUR, INJECTED) == 6 * 24 + 1
+    # A 3-month score given the day its window opens (day 76) describes day 76, not day 90; one
+    # given late in it (day 100) describes day 100.
+    mo3 = due("mo3")
+    assert window_holding(DUES, INJECTED + 76 * DAY) == mo3 == window_holding(DUES, INJECTED + 100 * DAY)
+    assert describes_hours(INJECTED + 76 * DAY, INJECTED) == 76 * 24
+    assert describes_hours(INJECTED + 100 * DAY, INJECTED) == 100 * 24
     # Filed under day 7 but given six months on: it describes six months on, not day 7.
-    assert describes_hours(d7, INJECTED + 180 * DAY, INJECTED) == 180 * 24
+    assert describes_hours(INJECTED + 180 * DAY, INJECTED) == 180 * 24
+
+
+def test_the_block_reads_every_anaesthetic_points_window_and_nothing_after_it():
+    # tracker.diary.relief counts a score as the block's up to the 6-hour point's close, and no
+    # window opens between then and Day 1's: the split between block and follow-up holds.
+    anaesthetic = [d for d in DUES if d.point.phase == Phase.ANAESTHETIC]
+    last_close = max(d.closes_at for d in anaesthetic) - INJECTED
+    assert last_close == BLOCK_READINGS_UNTIL_HOURS * HOUR
+    assert min(d.opens_at for d in DUES if d.point.phase == Phase.THERAPEUTIC) - INJECTED > last_close

@@ -229,10 +229,12 @@ def test_a_block_outcome_without_a_signed_procedure_is_named_so(clinic):
 
 
 def test_relief_survival_is_kaplan_meier_censored_where_the_diary_ends(clinic):
-    # c1: relief to day 7, below at 2 weeks (ended at 7). c3: to 2 weeks, below at 6 weeks (ended at 14).
-    # c2: still at 50 % at 2 weeks, the last score (censored at 14).
-    # Day 7: 3 followed, 1 ended -> 2/3. Day 14: 2 followed, 1 ended, 1 censored -> 2/3 x 1/2 = 1/3.
-    assert _figure("relief_survival").rows == [(7, 3, 1, 0, Decimal("66.7")), (14, 2, 1, 1, Decimal("33.3"))]
+    # Each score is read at the moment it was felt, and these were given minutes before their
+    # points' days were up (the Day 7 score 6 days 23 h 55 min after the injection reads day 6).
+    # c1: relief to day 6, below at 2 weeks (ended at 6). c3: to day 13, below at 6 weeks (ended at 13).
+    # c2: still at 50 % at the 2-week score, its last, given on day 13 (censored at 13).
+    # Day 6: 3 followed, 1 ended -> 2/3. Day 13: 2 followed, 1 ended, 1 censored -> 2/3 x 1/2 = 1/3.
+    assert _figure("relief_survival").rows == [(6, 3, 1, 0, Decimal("66.7")), (13, 2, 1, 1, Decimal("33.3"))]
 
 
 def test_relief_survival_reads_each_score_at_the_moment_it_describes(clinic):
@@ -265,6 +267,56 @@ def test_relief_survival_reads_each_score_at_the_moment_it_describes(clinic):
     db.session.commit()
     rows = _figure("relief_survival", start=date(2025, 11, 1), end=date(2025, 11, 30)).rows
     assert rows == [(10, 1, 0, 1, Decimal("100.0"))]
+
+
+def _own_month_case(clinic, scores):
+    """A left therapeutic case injected 2025-11-03 15:00 (a month of its own), with the given scores:
+    (code, offset of its point, score, felt after the injection), each felt inside its window."""
+    from datetime import timedelta
+
+    from tests.report_data import at
+    from tracker.extensions import db
+    from tracker.models import DiaryEntry, DiaryPoint
+    from tracker.vocab import EntrySource
+    from tracker.workflow import State
+
+    case = clinic._case("left", "therapeutic", clinic.ada, None, date(2025, 10, 1), State.FOLLOW_UP)
+    injected = at(11, 3, 15, year=2025)
+    clinic._procedure(case, None, injected, 20)
+    for code, offset, score, felt in scores:
+        due = injected + offset
+        point = DiaryPoint(case_id=case.id, point_code=code, due_at=due, opens_at=due - timedelta(days=14),
+                           closes_at=due + timedelta(days=14), completed_at=injected + felt)
+        db.session.add(point)
+        db.session.flush()
+        db.session.add(DiaryEntry(point_id=point.id, case_id=case.id, side="left", score=score,
+                                  felt_at=injected + felt, entered_at=injected + felt, late=False,
+                                  source=EntrySource.LINK))
+    clinic.keep_relief()
+    db.session.commit()
+    return _figure("relief_survival", start=date(2025, 11, 1), end=date(2025, 11, 30)).rows
+
+
+def test_relief_survival_reads_a_score_given_early_in_its_window_at_its_own_day(clinic):
+    # The probe's Medicare case: the 3-month score (50 %) given on day 76, the day its window
+    # opens, then no relief at 6 months: relief ended on day 76, not 90.
+    from datetime import timedelta
+
+    day = timedelta(days=1)
+    rows = _own_month_case(clinic, [("t0", timedelta(0), 8, -timedelta(hours=1)), ("d7", 7 * day, 2, 7 * day),
+                                    ("mo3", 90 * day, 4, 76 * day), ("mo6", 180 * day, 8, 180 * day)])
+    assert rows == [(76, 1, 1, 0, Decimal("0.0"))]
+
+
+def test_relief_survival_censors_a_side_where_its_diary_ends_not_at_its_last_score_at_half(clinic):
+    # 62.5 % on day 1, 25 % on day 2 (below half before day 7: not an end), then nothing: followed
+    # to day 2 without relief ending, so censored on day 2 (it was censored on day 1).
+    from datetime import timedelta
+
+    day = timedelta(days=1)
+    rows = _own_month_case(clinic, [("t0", timedelta(0), 8, -timedelta(hours=1)), ("d1", day, 3, day),
+                                    ("d2", 2 * day, 6, 2 * day)])
+    assert rows == [(2, 1, 0, 1, Decimal("100.0"))]
 
 
 def test_next_steps(clinic):

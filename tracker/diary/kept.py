@@ -1,9 +1,10 @@
 """Each injected side's relief span, kept for the reports (the relief survival curve).
 
 The reports page cannot read a year of diary scores in time order for every injected side each time
-it is opened, so each side's span is kept in `relief_spans`: the whole days relief lasted at 50 % or
-more and whether it ended (relief fell below) or the diary stopped while it held (censored), with
-the injection's time (the report's period column). It is read by the same functions as the
+it is opened, so each side's span is kept in `relief_spans`: the day the side leaves the curve and
+whether relief ended there (the whole days it lasted at 50 % or more) or the diary stopped before
+it ended (censored at the latest follow-up score's day), with the injection's time (the report's
+period column). It is read by the same functions as the
 physician's diary reading (tracker/diary/outcome.py): `follow_up_readings` picks and times the
 scores, `tracker.diary.relief.relief_span` reads the run, so the report and the diary cannot
 disagree. The injection's time is read as the diary reads it: from the case's stored points, which
@@ -16,14 +17,14 @@ in for a missing t0). Nothing in a span depends on the clock: a diary still open
 latest follow-up score, as the diary page reads it, until the next score moves it.
 
 `spans_of_case` is pure (plain values in, rows out); `keep_all` backfills every case with it
-(migration 0032, the benchmarks' fills).
+(migration 0032, and 0036 and 0053 when the reading changed; the benchmarks' fills).
 """
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from tracker.diary.relief import Reading, relief_span
-from tracker.diary.schedule import Due, Phase, TimePoint, describes_hours, point_of
+from tracker.diary.schedule import Phase, TimePoint, describes_hours, point_of
 from tracker.vocab import joints_of
 
 
@@ -32,14 +33,14 @@ class Scored:
     """One stored score with its point: the values `follow_up_readings` reads."""
 
     point: TimePoint
-    due: Due
     score: int
     felt_at: datetime
     late: bool
 
 
 def follow_up_readings(scored: Iterable[Scored], injected_at: datetime | None) -> tuple[Reading, ...]:
-    """One side's post-injection scores, each at the moment it describes, in time order.
+    """One side's post-injection scores, each at the moment it describes (when it was felt, inside
+    its point's window or not), in time order.
 
     A score for the first hours recorded after its window closed is a memory, not a measurement
     of the block: shown in the diary's table, never counted in the result.
@@ -50,12 +51,8 @@ def follow_up_readings(scored: Iterable[Scored], injected_at: datetime | None) -
             continue  # the baseline (or a point no schedule times)
         if item.late and item.point.phase == Phase.ANAESTHETIC:
             continue
-        readings.append(Reading(item.point.code, describes_hours(item.due, item.felt_at, injected_at), item.score))
+        readings.append(Reading(item.point.code, describes_hours(item.felt_at, injected_at), item.score))
     return tuple(sorted(readings, key=lambda r: r.hours_after))
-
-
-# Stands in for "no end yet", as in tracker.diary.services.
-_NO_END = datetime(9999, 1, 1, tzinfo=timezone.utc)
 
 
 def _utc(moment):
@@ -65,12 +62,6 @@ def _utc(moment):
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
-def _due(point, due_at, opens_at, closes_at):
-    # As the diary reads a stored point (tracker.diary.services._due_of).
-    end = _utc(closes_at) or _NO_END
-    return Due(point, _utc(due_at) or end, _utc(opens_at), end)
 
 
 def timed_from(stored: Iterable[tuple]) -> datetime | None:
@@ -101,11 +92,10 @@ def spans_of_case(profile_code: str | None, case_side: str, injected_at: datetim
         mine = by_side.get(side.value, [])
         # The baseline is the patient's own t0 score for the side; without one, the examination's.
         baseline = next((score for (point, *_), score, _, _ in mine if point.phase == Phase.BASELINE), exam_baseline)
-        scored = [Scored(point, _due(point, due_at, opens_at, closes_at), score, _utc(felt_at), bool(late))
-                  for (point, due_at, opens_at, closes_at), score, felt_at, late in mine]
+        scored = [Scored(point, score, _utc(felt_at), bool(late)) for (point, *_), score, felt_at, late in mine]
         span = relief_span(baseline, follow_up_readings(scored, injected_at))
         if span.days is not None:
-            rows.append({"side": side.value, "injected_at": injected_at, "lasted_days": span.days,
+            rows.append({"side": side.value, "injected_at": injected_at, "lasted_days": span.curve_days,
                          "ended": span.ended})
     return rows
 

@@ -38,6 +38,7 @@ Choices made here:
 """
 import math
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -47,7 +48,7 @@ from tracker import audit, i18n
 from tracker.cases.services import open_case, transition
 from tracker.diary import services as diary_services
 from tracker.diary.kept import Scored, follow_up_readings
-from tracker.diary.relief import (ANAESTHETIC_WINDOW_HOURS, THERAPEUTIC_RELIEF_PERCENT, DiagnosticResult,
+from tracker.diary.relief import (BLOCK_READINGS_UNTIL_HOURS, THERAPEUTIC_RELIEF_PERCENT, DiagnosticResult,
                                   Interpretation, interpret, percent_relief, relief_span, relief_undefined,
                                   relief_words)
 from tracker.clinical import ODI_SECTIONS
@@ -69,6 +70,10 @@ FOLLOW_ON_INDICATION = {
 # The longest therapeutic duration a person can type: the diary follows 12 months; outside records
 # may tell of longer relief, but not of decades.
 MAX_THERAPEUTIC_DAYS = 3650
+
+
+# Hours read back into a moment may be off by a microsecond or so.
+_ROUNDING = timedelta(seconds=1)
 
 
 def has_block_result(case):
@@ -124,7 +129,7 @@ class SideReading:
     @property
     def latest_follow_up(self):
         """The latest score after the anaesthetic window, or None."""
-        return next((r for r in reversed(self.readings) if r.hours_after > ANAESTHETIC_WINDOW_HOURS), None)
+        return next((r for r in reversed(self.readings) if r.hours_after > BLOCK_READINGS_UNTIL_HOURS), None)
 
     def snapshot(self, block=True):
         """What Outcome.per_side keeps for this side: the figures shown when the outcome was
@@ -230,14 +235,24 @@ class OutcomeDiary:
         return side is not None and self.relief_so_far(side)
 
     def reading_label(self, reading):
-        """The point's label, or for a score describing another moment (given after its point
-        closed) that moment: a score is never shown under a label it does not describe."""
+        """The point's label, with the moment the score describes when that is another day than the
+        point's: a score is read at the moment it was felt, so a 3-month score given on day 76 reads
+        "3 months, given on day 76" (its relief was seen until day 76, not 90); one given after its
+        point closed (filed there before that was refused) reads as that moment. A score is never
+        shown under a label alone that it does not describe."""
         view = next((row.view for row in self.rows if row.view.code == reading.code), None)
         if view is None:
             return reading.code
-        if view.point.hours_after == reading.hours_after:
+        day = math.floor(reading.hours_after / 24)
+        if view.injected_at is not None and view.due.opens_at is not None:
+            felt_at = view.injected_at + timedelta(hours=reading.hours_after)
+            if not view.due.opens_at - _ROUNDING <= felt_at <= view.due.closes_at + _ROUNDING:
+                return f"day {day} (given after “{view.label}” closed)"
+        if view.point.hours_after is None or day == math.floor(view.point.hours_after / 24):
             return view.label
-        return f"day {math.floor(reading.hours_after / 24)} (given after “{view.label}” closed)"
+        if reading.hours_after < 48:
+            return f"{view.label}, given {math.floor(reading.hours_after)} hours after the injection"
+        return f"{view.label}, given on day {day}"
 
     def therapeutic_words(self, side, with_next=True, now=None):
         """How long the side's relief lasted, in the words the diary page and the outcome form's
@@ -340,13 +355,14 @@ def _readings(diary, side):
     """One side's post-injection scores, each at the moment it describes, in time order
     (tracker.diary.kept.follow_up_readings, the reports' reading too)."""
     injected_at = next((view.injected_at for view in diary.points if view.injected_at is not None), None)
-    return follow_up_readings((Scored(view.point, view.due, entry.score, entry.felt_at, entry.late)
+    return follow_up_readings((Scored(view.point, entry.score, entry.felt_at, entry.late)
                                for view in diary.points if (entry := view.entries.get(side)) is not None),
                               injected_at)
 
 
 def _read_side(side, baseline, readings, profile):
-    follow_up = [percent_relief(baseline.score, r.score) for r in readings if r.hours_after > ANAESTHETIC_WINDOW_HOURS]
+    follow_up = [percent_relief(baseline.score, r.score) for r in readings
+                 if r.hours_after > BLOCK_READINGS_UNTIL_HOURS]
     peak = max((relief for relief in follow_up if relief is not None), default=None)
     return SideReading(side, baseline, interpret(baseline.score, readings, profile), readings, peak)
 

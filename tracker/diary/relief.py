@@ -15,6 +15,11 @@ from tracker.vocab import N_, Choice
 NRS_MIN, NRS_MAX = 0, 10
 # The local anaesthetic window, in hours after the injection (DESIGN.md section 3).
 ANAESTHETIC_WINDOW_HOURS = 6
+# The block's scores are those felt up to the close of the "6 hours after" point's window
+# (tracker.diary.schedule: 15 minutes either side), 6 h 15: a score is read at the moment it was
+# felt, and a 6-hour score the patient gives at 6 h 10 is still the one the block asked for. No
+# window opens between then and Day 1's (18 h), so this splits the block's scores from the follow-up.
+BLOCK_READINGS_UNTIL_HOURS = ANAESTHETIC_WINDOW_HOURS + 0.25
 # One reading cannot tell a block from noise: a single low score may be a good moment, a
 # misread scale or a tap on the wrong button. Two readings inside the window are the least
 # that shows the relief was there while the anaesthetic acted.
@@ -22,8 +27,8 @@ MIN_WINDOW_READINGS = 2
 # DESIGN.md section 3: therapeutic relief is how long relief stayed at or above 50 %.
 THERAPEUTIC_RELIEF_PERCENT = 50
 # The steroid takes days to act after the anaesthetic wears off: a score below the threshold
-# before day 7 (the diary's "Day 7" point) neither ends the relief nor denies it. From day 7 on, the
-# first score below the threshold ends it.
+# felt before day 7 (168 hours after the injection: a "Day 7" score given on day 6 is before it)
+# neither ends the relief nor denies it. From day 7 on, the first score below the threshold ends it.
 STEROID_ONSET_HOURS = 7 * 24
 
 _ONE_DECIMAL = Decimal("0.1")
@@ -43,9 +48,8 @@ class Reading:
     """One diary score after the injection.
 
     ``hours_after`` is the moment the score describes (``tracker.diary.schedule.describes_hours``):
-    the time point's nominal offset for a score felt inside its window (a "6 hours after" score
-    given at 6 h 10 min still describes the window it was asked for, a 3-month score given on day
-    80 still means 3 months), else the moment itself, never the label of a point it missed.
+    the hours from the injection to the moment the pain was felt, inside its point's window or not
+    (a 3-month score given on day 76 describes day 76, not day 90), never the label of a point.
     """
 
     code: str
@@ -122,7 +126,7 @@ def _window(readings, window_hours):
 
 
 def diagnostic_result(baseline: int | None, readings: Iterable[Reading], threshold_percent: Decimal | float,
-                      window_hours: float = ANAESTHETIC_WINDOW_HOURS) -> tuple[DiagnosticResult, Decimal | None]:
+                      window_hours: float = BLOCK_READINGS_UNTIL_HOURS) -> tuple[DiagnosticResult, Decimal | None]:
     """The block's verdict and the peak relief inside the anaesthetic window.
 
     Positive when the peak reaches the threshold (exactly 75 % is positive for 75), negative
@@ -146,7 +150,7 @@ def diagnostic_result(baseline: int | None, readings: Iterable[Reading], thresho
 
 def therapeutic_duration(baseline: int | None, readings: Iterable[Reading],
                          threshold_percent: Decimal | float = THERAPEUTIC_RELIEF_PERCENT,
-                         window_hours: float = ANAESTHETIC_WINDOW_HOURS) -> tuple[Reading | None, float | None]:
+                         window_hours: float = BLOCK_READINGS_UNTIL_HOURS) -> tuple[Reading | None, float | None]:
     """How long relief lasted: the last follow-up reading still at or above the threshold, and
     its days after the injection.
 
@@ -192,23 +196,37 @@ class ReliefSpan:
     ``days`` are the whole days to the last follow-up reading of the run (`therapeutic_duration`;
     0 when no reading reached the threshold before it ended), None when there is nothing to judge by (no
     follow-up reading, or relief undefined: no baseline, baseline 0). ``ended`` says relief fell
-    below the threshold (an event of the survival curve); otherwise the diary stopped while relief
-    still held, and the side is censored at ``days``.
+    below the threshold (an event of the survival curve, on day ``days``); otherwise relief had not
+    ended where the diary stops, and the side is censored there: on ``followed_days``, the whole
+    days to its latest follow-up reading. That is ``days`` while relief still held at the latest
+    reading, and later when the latest reading, before day 7, was below the threshold (which
+    neither ends nor denies relief): the side was followed that long without relief ending.
     """
 
     days: int | None
     ended: bool
+    followed_days: int | None = None
+
+    @property
+    def curve_days(self) -> int | None:
+        """The day the side leaves the survival curve: relief's last day when it ended, else the day
+        its diary stops (censored)."""
+        if self.days is None or self.ended:
+            return self.days
+        return self.days if self.followed_days is None else max(self.days, self.followed_days)
 
 
 def relief_span(baseline: int | None, readings: Iterable[Reading],
                 threshold_percent: Decimal | float = THERAPEUTIC_RELIEF_PERCENT,
-                window_hours: float = ANAESTHETIC_WINDOW_HOURS) -> ReliefSpan:
+                window_hours: float = BLOCK_READINGS_UNTIL_HOURS) -> ReliefSpan:
     """The side's relief span (see `ReliefSpan`), by the same run as `therapeutic_duration`."""
     readings = _checked(readings, baseline)
     if not baseline or not any(reading.hours_after > window_hours for reading in readings):
         return ReliefSpan(None, False)
     last, broke = _unbroken_run(readings, baseline, threshold_percent, window_hours)
-    return ReliefSpan(math.floor(last.hours_after / 24) if last is not None else 0, broke is not None)
+    latest = readings[-1]
+    return ReliefSpan(math.floor(last.hours_after / 24) if last is not None else 0, broke is not None,
+                      math.floor(latest.hours_after / 24))
 
 
 @dataclass(frozen=True)
@@ -239,7 +257,7 @@ def interpret(baseline: int | None, readings: Iterable[Reading], profile) -> Int
         baseline=baseline,
         relief={reading.code: percent_relief(baseline, reading.score) for reading in readings},
         threshold_percent=threshold,
-        window_readings=len(_window(readings, ANAESTHETIC_WINDOW_HOURS)),
+        window_readings=len(_window(readings, BLOCK_READINGS_UNTIL_HOURS)),
         diagnostic=diagnostic,
         peak_relief=peak,
         therapeutic_threshold_percent=Decimal(THERAPEUTIC_RELIEF_PERCENT),
@@ -251,6 +269,6 @@ def interpret(baseline: int | None, readings: Iterable[Reading], profile) -> Int
 
 
 def _why_indeterminate(baseline, readings):
-    in_window = len(_window(readings, ANAESTHETIC_WINDOW_HOURS))
+    in_window = len(_window(readings, BLOCK_READINGS_UNTIL_HOURS))
     return relief_undefined(baseline) or (
         f"too few entries in the anaesthetic window: {in_window}, at least {MIN_WINDOW_READINGS} needed")

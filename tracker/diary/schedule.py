@@ -38,7 +38,8 @@ class TimePoint:
 
     @property
     def hours_after(self) -> float | None:
-        """The nominal hours after the injection, the value a diary reading is charted and judged at."""
+        """The nominal hours after the injection: the point's place in the schedule (the table's order,
+        its label). A score is charted and judged at the moment it was felt (`describes_hours`)."""
         return None if self.offset is None else self.offset / timedelta(hours=1)
 
 
@@ -78,7 +79,8 @@ def _hourly(hours):
 # - Day 1: 18 h to 36 h (the evening after the injection to the next day's end); day 2: 40 h to 60 h.
 # - Day 7: one day either side; 2 weeks: 3 days; 6 weeks: 7 days; months: 14 days.
 # - Months are counted as 90, 180 and 365 days, the reading the payer profiles give "3 months"
-#   (Medicare repeat relief: 90 days), so relief still present at the 3-month point meets it.
+#   (Medicare repeat relief: 90 days). A score is read at the moment it is felt, so only a 3-month
+#   score given on day 90 or later, still at 50 %, shows the 90 days: one given on day 76 shows 76.
 # T0 has no offset and a zero window: it is due from booking until the injection.
 DEFAULT_SCHEDULE = DiarySchedule(
     code="default",
@@ -208,14 +210,11 @@ def window_holding(dues: Iterable[Due], moment: datetime) -> Due | None:
     return next((due for due in dues if due.opens_at <= moment <= due.closes_at), None)
 
 
-def describes_hours(due: Due, felt_at: datetime, injected_at: datetime) -> float:
-    """The hours after the injection a score describes, the value it is charted and judged at.
-
-    A score felt inside its point's window reads at the point's nominal time: the window is the
-    schedule's tolerance (a "3 months" score given on day 80 means 3 months, the payers' reading).
-    A score felt outside it (an entry from before this rule, filed under a point it missed) reads
-    at the moment it describes, never at the missed point's label.
+def describes_hours(felt_at: datetime, injected_at: datetime) -> float:
+    """The hours after the injection a score describes, the value it is charted and judged at: the
+    moment it was felt, inside its point's window or not (DESIGN.md section 4). A "3 months" score
+    given on day 76, the day its window opens, describes day 76 and shows relief observed for 76
+    days, not 90; one given on day 100 describes day 100. The window says only which point a
+    score is filed under, never when it describes.
     """
-    if due.opens_at <= felt_at <= due.closes_at:
-        return due.point.hours_after
     return (felt_at - injected_at) / timedelta(hours=1)

@@ -165,7 +165,7 @@ class PointView:
 
     def describes_hours(self, entry):
         """The hours after the injection `entry` describes (tracker.diary.schedule.describes_hours)."""
-        return describes_hours(self.due, entry.felt_at, self.injected_at)
+        return describes_hours(entry.felt_at, self.injected_at)
 
     def outside_window(self, entry):
         """An entry describing a moment outside this point's window (filed here before scores were

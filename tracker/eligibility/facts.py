@@ -5,7 +5,7 @@ import json
 import math
 
 from tracker.clinical import oswestry_index, positive_provocation_count
-from tracker.diary.relief import ANAESTHETIC_WINDOW_HOURS, THERAPEUTIC_RELIEF_PERCENT, Reading, therapeutic_duration
+from tracker.diary.relief import BLOCK_READINGS_UNTIL_HOURS, THERAPEUTIC_RELIEF_PERCENT, Reading, therapeutic_duration
 from tracker.models.review import EXAM_SIDES
 from tracker.policy import CaseFacts, PriorInjection, TherapyFact
 from tracker.timeutil import to_clinic
@@ -147,7 +147,7 @@ def _against_the_diary(outcome, side, joint):
     result (the physician of the correction that last changed it, else the one who decided)."""
     readings = side.get("readings")
     in_window = None if readings is None else sum(
-        1 for _, hours, _ in readings if 0 < hours <= ANAESTHETIC_WINDOW_HOURS)
+        1 for _, hours, _ in readings if 0 < hours <= BLOCK_READINGS_UNTIL_HOURS)
     return {"diary_result": side["diagnostic"], "diary_window_scores": in_window,
             "recorded_by": _result_recorded_by(outcome, joint).name}
 
@@ -167,7 +167,7 @@ def _days_at(side, threshold):
     """Whole days relief stayed at `threshold` or more in one side's recorded scores (None: no
     follow-up scores to read)."""
     readings = [Reading(code, hours, score) for code, hours, score in side.get("readings", [])]
-    if not side.get("baseline") or not any(r.hours_after > ANAESTHETIC_WINDOW_HOURS for r in readings):
+    if not side.get("baseline") or not any(r.hours_after > BLOCK_READINGS_UNTIL_HOURS for r in readings):
         return None
     _, days = therapeutic_duration(side["baseline"], readings, threshold)
     return 0 if days is None else math.floor(days)

@@ -553,8 +553,9 @@ def _block_rates(filters, group, label, name, title, key, per=""):
 
 def relief_survival(filters):
     """Each injected side's span as the case's pain diary reads it (tracker.diary.relief.relief_span,
-    kept per side in relief_spans by tracker.diary.kept with every change that alters it): the
-    report only counts the kept rows of the period."""
+    kept per side in relief_spans by tracker.diary.kept with every change that alters it: the day
+    relief ended, or the day its diary stops when censored): the report only counts the kept rows of
+    the period."""
     groups = db.session.execute(
         select(ReliefSpan.lasted_days, ReliefSpan.ended, func.count())
         .where(_in_period(ReliefSpan.injected_at, filters), *_of_cases(ReliefSpan.case_id, filters))
@@ -564,8 +565,9 @@ def relief_survival(filters):
         "relief_survival", "Therapeutic relief over time (survival curve)",
         "Injected sides with a procedure started inside the period: the share whose relief (50 % or "
         "more from the baseline) lasted beyond each day, Kaplan-Meier; each score read at the moment it "
-        "describes; relief ends after the last follow-up score still at 50 %; a side whose diary ends "
-        "while still at 50 % is censored there.",
+        "was felt, inside its time point's window or not (a 3-month score given on day 76 counts on day "
+        "76); relief ends after the last follow-up score still at 50 %; a side whose relief has not ended "
+        "is censored where its diary ends (its latest follow-up score).",
         ["Day", "Sides followed", "Relief ended", "Censored", "Still at 50 % or more %"],
         [(step.day, step.at_risk, step.ended, step.censored, step.surviving) for step in steps],
         Chart("survival", (0,), (4,), "%"))
