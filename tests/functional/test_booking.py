@@ -777,6 +777,27 @@ def test_moving_within_its_own_old_slot_is_not_a_conflict(client, coordinator, p
     assert fresh(booked).starts_at == clinic_at(1, 10, 15)
 
 
+def test_a_move_with_a_warning_asks_to_move_anyway_not_to_book(client, coordinator, physician, room, booked):
+    data = booking(clinic_day(1), "18:00", physician, room, reason="Patient asked for later",
+                   version_id=str(booked.version_id))
+    first = submit(client, f"/appointments/{booked.id}/reschedule", data)
+    page = text(first)
+    assert first.status_code == 409
+    assert "Please check before moving:" in page and "Tick the box below to move anyway." in page
+    assert "I have read the warnings above and want to move anyway" in page
+    assert "booking" not in page.lower().split("please check before moving")[1].split("</form>")[0]
+    second = submit(client, f"/appointments/{booked.id}/reschedule", acknowledging(page, data))
+    assert second.status_code == 302 and fresh(booked).starts_at == clinic_at(1, 18)
+
+
+@pytest.mark.parametrize("side, shown", [(Side.LEFT, "· Left side ·"), (Side.BILATERAL, "· Both sides ·")])
+def test_the_appointment_page_names_the_side(client, coordinator, physician, room, gen, side, shown):
+    appointment = gen.appointment(gen.case(state=State.SCHEDULED, side=side), physician=physician, room=room,
+                                  starts_at=clinic_at(1, 10))
+    page = " ".join(text(client.get(f"/appointments/{appointment.id}")).split())
+    assert shown in page and "Bilateral side" not in page
+
+
 def test_the_move_offers_the_times_overlapping_its_own_slot_but_not_the_slot_itself(
         client, coordinator, physician, room, booked):
     page = text(client.get(f"/appointments/{booked.id}/reschedule?from_date={clinic_day(1).isoformat()}"

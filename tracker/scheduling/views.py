@@ -267,7 +267,8 @@ def reschedule(appointment_id):
         "physician_id": appointment.physician_id, "room_id": appointment.room_id,
         "version_id": appointment.version_id, **_prefill(request.args)})
     form.set_choices(physicians(), services.active_rooms())
-    form.submit.label.text = "Move appointment"
+    form.submit.label.text = _("Move appointment")
+    form.acknowledge.label.text = _("I have read the warnings above and want to move anyway")
     form.reason.flags.required = True  # a move needs its reason (the service says so if it is left empty)
 
     def page(warnings, status):
