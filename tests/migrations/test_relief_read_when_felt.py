@@ -1,4 +1,4 @@
-"""0053_relief_read_when_felt works every kept relief span out again with each score read at the
+"""0054_relief_read_when_felt works every kept relief span out again with each score read at the
 moment it was felt: a span kept as 90 days because a 3-month score at 50 % was given on day 76 (its
 window's first day) now reads 76 days; one censored on day 1 (day 1 at 50 %, day 2 below, the diary
 stopping there) is censored where its diary stops, day 2; a span the reading does not change stays;
@@ -25,7 +25,7 @@ POINTS = {"t0": (None, None), "d1": (DAY, 6 * HOUR), "d2": (2 * DAY, 8 * HOUR), 
 
 
 def test_the_upgrade_reads_every_score_at_the_moment_it_was_felt(migration_app):
-    upgrade(revision="0052_revoke_unusable_tokens")
+    upgrade(revision="0053_side_days")
     tables = MetaData()
     tables.reflect(db.engine)
     points, entries, spans = (tables.tables[name] for name in ("diary_points", "diary_entries", "relief_spans"))
@@ -56,8 +56,8 @@ def test_the_upgrade_reads_every_score_at_the_moment_it_was_felt(migration_app):
                                      {"case_id": 2, "side": "left", "injected_at": T, "lasted_days": 1, "ended": False},
                                      {"case_id": 3, "side": "left", "injected_at": T, "lasted_days": 7, "ended": True}])
 
-    upgrade(revision="0053_relief_read_when_felt")
+    upgrade(revision="0054_relief_read_when_felt")
     assert kept_spans(db.engine) == {(1, "left"): (76, True), (2, "left"): (2, False), (3, "left"): (7, True)}
 
-    downgrade(revision="0052_revoke_unusable_tokens")
+    downgrade(revision="0053_side_days")
     assert kept_spans(db.engine) == {(1, "left"): (76, True), (2, "left"): (2, False), (3, "left"): (7, True)}

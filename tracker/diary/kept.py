@@ -17,7 +17,7 @@ in for a missing t0). Nothing in a span depends on the clock: a diary still open
 latest follow-up score, as the diary page reads it, until the next score moves it.
 
 `spans_of_case` is pure (plain values in, rows out); `keep_all` backfills every case with it
-(migration 0032, and 0036 and 0053 when the reading changed; the benchmarks' fills).
+(migration 0032, and 0036 and 0054 when the reading changed; the benchmarks' fills).
 """
 from collections.abc import Iterable
 from dataclasses import dataclass

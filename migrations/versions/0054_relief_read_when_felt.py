@@ -10,8 +10,8 @@ a batch of cases at a time). Recorded outcomes are not touched: a recorded clini
 the duration the physician recorded. The downgrade keeps the spans as they are: the reading before
 cannot be run again from here, and the reports read them either way.
 
-Revision ID: 0053_relief_read_when_felt
-Revises: 0052_revoke_unusable_tokens
+Revision ID: 0054_relief_read_when_felt
+Revises: 0053_side_days
 Create Date: 2026-12-06 12:00:00
 
 """
@@ -22,8 +22,8 @@ from tracker.diary.kept import keep_all
 
 
 # revision identifiers, used by Alembic.
-revision = '0053_relief_read_when_felt'
-down_revision = '0052_revoke_unusable_tokens'
+revision = '0054_relief_read_when_felt'
+down_revision = '0053_side_days'
 branch_labels = None
 depends_on = None
 
