@@ -7,6 +7,7 @@ import contextvars
 import html as html_lib
 import re
 import socket
+import threading
 
 from bs4 import BeautifulSoup, Tag
 from flask.testing import FlaskClient
@@ -157,6 +158,33 @@ def form_data(form):
 
 
 # ---------------------------------------------------------------- forms and sign-in
+
+def post_together(clients, url, forms, timeout=60):
+    """Open the form at `url` on each client, then post `forms[i]` (with its page's CSRF token) from
+    every client at the same instant, each from its own thread: its own request, database session
+    and connection, as simultaneous web requests are. One response per client; fails when a post
+    hung (a lock never released?) or raised instead of waiting its turn."""
+    tokens = [csrf_from(client.get(url).get_data(as_text=True)) for client in clients]
+    barrier = threading.Barrier(len(clients), timeout=timeout)
+    outcomes = [None] * len(clients)
+
+    def post(index):
+        barrier.wait()
+        try:
+            outcomes[index] = clients[index].post(url, data={**forms[index], "csrf_token": tokens[index]})
+        except Exception as error:  # noqa: BLE001 - reported by the test, never hidden
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=post, args=(i,), name=f"post-{i}") for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not any(t.is_alive() for t in threads), f"a post to {url} hung (a lock never released?)"
+    crashed = [o for o in outcomes if isinstance(o, Exception)]
+    assert not crashed, f"a simultaneous post to {url} crashed: {crashed[0]!r}"
+    return outcomes
+
 
 def csrf_from(page):
     tag = soup(page).find("input", attrs={"name": "csrf_token"})

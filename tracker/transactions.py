@@ -10,16 +10,22 @@ session: no service catches another's refusal to carry on.
 write (a unique constraint: another request wrote the same a moment ago), and the service reads
 what is stored now to answer with it or to refuse in the user's words. `savepoint` keeps such a
 refusal to the writes inside it.
+
+`lock` makes a check and the write it allows one step for two requests sent at the same moment
+(a booking's overlap check, a referral's open-case check): the second waits for the first's
+commit, then checks what it wrote.
 """
 import re
 from contextlib import contextmanager
 from functools import wraps
 
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.extensions import db
+from tracker.models import ScheduleLock
 from tracker.refusals import Refusal, StaleEdit
 
 
@@ -73,6 +79,24 @@ def undo_refused_write():
         nested.rollback()
     else:
         db.session.rollback()
+
+
+def lock(*resources):
+    """Take the locks of these resources ("room:3", "physician:7", "patient:12"; see ScheduleLock)
+    until this transaction ends. Take them before reading what the check decides on."""
+    for resource in resources:
+        updated = db.session.execute(
+            update(ScheduleLock).where(ScheduleLock.resource == resource)
+            .values(bookings=ScheduleLock.bookings + 1)
+        ).rowcount
+        if not updated:
+            try:
+                with db.session.begin_nested():
+                    db.session.add(ScheduleLock(resource=resource, bookings=1))
+            except IntegrityError:
+                # Created by a concurrent request a moment ago: lock the row it made.
+                db.session.execute(update(ScheduleLock).where(ScheduleLock.resource == resource)
+                                   .values(bookings=ScheduleLock.bookings + 1))
 
 
 def _open(nested):

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests.builders import GENERIC, LOCKED, make_user
-from tests.helpers import PASSWORD, csrf_from, field_error, is_signed_in
+from tests.helpers import PASSWORD, field_error, is_signed_in, post_together
 from tracker.auth import services
 from tracker.extensions import db
 from tracker.models import AuditEvent, SignInThrottle, User
@@ -46,30 +46,9 @@ def hash_checks(monkeypatch):
 
 
 def _post_together(app, clients, email, password):
-    """Post the sign-in form from every client at the same instant; one response (or the
-    exception, which the test reports) per client."""
-    tokens = [csrf_from(client.get("/sign-in").get_data(as_text=True)) for client in clients]
-    barrier = threading.Barrier(len(clients), timeout=THREAD_TIMEOUT)
-    outcomes = [None] * len(clients)
-
-    def post(index):
-        barrier.wait()
-        try:
-            outcomes[index] = clients[index].post("/sign-in", data={
-                "csrf_token": tokens[index], "email": email, "password": password})
-        except Exception as error:  # noqa: BLE001 - reported by the test, never hidden
-            outcomes[index] = error
-
-    threads = [threading.Thread(target=post, args=(i,), name=f"sign-in-{i}")
-               for i in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(THREAD_TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "a sign-in hung (a lock never released?)"
-    crashed = [o for o in outcomes if isinstance(o, Exception)]
-    assert not crashed, f"a simultaneous sign-in crashed: {crashed[0]!r}"
-    return outcomes
+    """Post the sign-in form from every client at the same instant; one response per client."""
+    return post_together(clients, "/sign-in", [{"email": email, "password": password}] * len(clients),
+                         THREAD_TIMEOUT)
 
 
 @pytest.mark.parametrize("account", ["existing", "unknown"])

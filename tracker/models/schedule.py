@@ -42,9 +42,12 @@ class WorkingHours(db.Model):
 
 
 class ScheduleLock(db.Model):
-    """One row per room and per physician. A booking first updates the rows of its room and
-    physician: on PostgreSQL that locks them, on SQLite it takes the write lock, so two bookings of
-    the same resource are checked and written one after the other, never interleaved."""
+    """One row per room and per physician, and per patient given a further referral
+    (tracker.transactions.lock). A booking first updates the rows of its room and physician, a
+    referral for a known patient the row of the patient: on PostgreSQL that locks them, on SQLite
+    it takes the write lock, so two bookings of the same resource, or two referrals of the same
+    patient, are checked and written one after the other, never interleaved. `bookings` counts
+    the times the row was taken."""
 
     __tablename__ = "schedule_locks"
 

@@ -4,12 +4,12 @@ from sqlalchemy.exc import IntegrityError
 from tracker import audit
 from tracker.cases.services import open_case
 from tracker.extensions import db
-from tracker.models import Patient, User
+from tracker.models import Case, Patient, User
 from tracker.patients.lookup import search_patients
 from tracker.patients.services import PossibleDuplicate, check_duplicates, check_mrn_free
 from tracker.refusals import FieldError, Refusal, check_version
 from tracker.roles import Role
-from tracker.transactions import service, undo_refused_write
+from tracker.transactions import lock, service, undo_refused_write
 from tracker.vocab import joints_of
 from tracker.workflow import BEFORE_BOOKING, FINAL_STATES
 
@@ -67,10 +67,14 @@ class SecondReferral(Refusal):
 
 def open_cases_on_side(patient, side):
     """The patient's cases not yet closed or cancelled that concern a joint `side` concerns (a
-    bilateral case concerns both sides), oldest first."""
+    bilateral case concerns both sides), oldest first: read from the database, not from the
+    patient's cases loaded earlier in the request, so that a referral waiting on the patient's
+    lock sees the case the one before it opened."""
     joints = set(joints_of(side))
-    return [case for case in sorted(patient.cases, key=lambda c: c.id)
-            if case.state not in FINAL_STATES and joints & set(joints_of(case.side))]
+    open_cases = db.session.execute(
+        db.select(Case).filter(Case.patient_id == patient.id, Case.state.notin_(FINAL_STATES)).order_by(Case.id)
+    ).scalars().all()
+    return [case for case in open_cases if joints & set(joints_of(case.side))]
 
 
 @service
@@ -79,8 +83,13 @@ def refer(patient, referral_values, actor, commit=True, confirmed_second_referra
     transaction (FHIR intake adds the sender's identifier). `confirmed_second_referral`: False
     refuses (SecondReferral) a referral for a side the patient already has an open case on, True
     is the user's confirmation, None (a new patient, or an intake that says so itself) checks
-    nothing."""
+    nothing.
+
+    The check and the case it allows are one step under the patient's lock: the same form sent
+    twice at once (a double click, a browser's retry, two coordinators logging the same faxed
+    referral) opens one case, and the other is refused as a second referral would be."""
     if confirmed_second_referral is False:
+        lock(f"patient:{patient.id}")
         already_open = open_cases_on_side(patient, referral_values["side"])
         if already_open:
             raise SecondReferral(already_open)

@@ -13,15 +13,13 @@ from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 
 from tracker import audit
 from tracker.cases.services import answered_elsewhere, guard_facts, risk_screens_elsewhere, transition
 from tracker.diary import services as diary
 from tracker.eligibility.standing import current_assessment, staleness
 from tracker.extensions import db
-from tracker.models import Appointment, AppointmentChange, Room, ScheduleLock, User, WorkingHours
+from tracker.models import Appointment, AppointmentChange, Room, User, WorkingHours
 from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.policy import CriterionCode
 from tracker.refusals import Refusal, check_version
@@ -30,7 +28,7 @@ from tracker.scheduling import instructions, readiness
 from tracker.scheduling.release import release
 from tracker.scheduling.rules import MAX_DURATION, MIN_DURATION, Busy, Hours, free_slots, outside_hours
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
-from tracker.transactions import service
+from tracker.transactions import lock, service
 from tracker.vocab import NOT_STARTED, AppointmentStatus, Modality
 from tracker.workflow import State, stale_verdict_words, verdict_problems
 
@@ -211,23 +209,6 @@ def clinic_day_start(day):
     return datetime.combine(day, time.min, tzinfo=clinic_zone()).astimezone(timezone.utc)
 
 
-def _lock(*resources):
-    """Take the schedule locks of these resources (see ScheduleLock) for this transaction."""
-    for resource in resources:
-        updated = db.session.execute(
-            update(ScheduleLock).where(ScheduleLock.resource == resource)
-            .values(bookings=ScheduleLock.bookings + 1)
-        ).rowcount
-        if not updated:
-            try:
-                with db.session.begin_nested():
-                    db.session.add(ScheduleLock(resource=resource, bookings=1))
-            except IntegrityError:
-                # Created by a concurrent booking a moment ago: lock the row it made.
-                db.session.execute(update(ScheduleLock).where(ScheduleLock.resource == resource)
-                                   .values(bookings=ScheduleLock.bookings + 1))
-
-
 def _taken(proposal, exclude_id=None):
     busy = db.session.execute(
         db.select(Appointment).filter(
@@ -272,7 +253,7 @@ def _refuse_or_warn(case, proposal, acknowledged, exclude_id=None, seen_at=None)
     errors, warnings = check(case, proposal, exclude_id)
     if errors:
         raise BookingProblems(errors=errors)
-    _lock(f"room:{proposal.room_id}", f"physician:{proposal.physician_id}")
+    lock(f"room:{proposal.room_id}", f"physician:{proposal.physician_id}")
     taken = _taken(proposal, exclude_id)
     if taken:
         clash = min(taken, key=lambda a: (a.physician_id != proposal.physician_id, a.starts_at))
