@@ -904,6 +904,10 @@ def physician_shown(client, case):
     return words(term.find_next_sibling("dd"))
 
 
+def timeline(client, case):
+    return [words(li) for li in soup(client.get(f"/cases/{case.id}")).select("ol.timeline li")]
+
+
 def test_booking_makes_the_appointments_physician_the_cases(client, coordinator, physician, room, gen):
     other = gen.user(Role.PHYSICIAN, name="Dr Referral Choice")
     assigned = gen.case(state=State.ELIGIBLE, physician_id=other.id, patient=gen.patient(family_name="Assigned"))
@@ -914,21 +918,90 @@ def test_booking_makes_the_appointments_physician_the_cases(client, coordinator,
     assert physician_shown(client, assigned) == "Dr Priya Raman"
     [row] = [words(tr) for tr in soup(client.get("/cases/?q=Assigned")).find_all("tr") if "Assigned" in words(tr)]
     assert "Dr Priya Raman" in row and "Dr Referral Choice" not in row
+    # Who changed the physician, from whom, to whom and why: on the timeline and in the audit trail.
     [entry] = db.session.execute(db.select(AuditEvent).filter_by(
         object_type="case", object_id=str(assigned.id), action=AuditAction.UPDATE)).scalars().all()
     assert entry.user_id == coordinator.id
-    assert entry.summary == f"appointment's changed physician_id: {other.id} → {physician.id}"
+    assert entry.summary == ("physician changed from Dr Referral Choice to Dr Priya Raman "
+                             "(booked with Dr Priya Raman)")
+    assert entry.changes == [{"field": "physician_id", "old": other.id, "new": physician.id}]
+    [note] = [line for line in timeline(client, assigned) if "Case reassigned" in line]
+    assert note.endswith("· Case reassigned · Casey Coordinator (coordinator) Physician changed from "
+                         "Dr Referral Choice to Dr Priya Raman (booked with Dr Priya Raman).")
+    assert any("Scheduled (from eligible)" in line for line in timeline(client, assigned))
+    history = db.session.execute(db.select(CaseHistory).filter_by(
+        case_id=assigned.id, action="physician_changed")).scalars().one()
+    # A note: it moves the case nowhere.
+    assert history.from_state == history.to_state == State.ELIGIBLE
+
+
+def test_booking_with_the_cases_own_physician_or_an_unassigned_case_adds_no_reassignment(
+        client, coordinator, physician, room, gen, case):
+    own = gen.case(state=State.ELIGIBLE, physician_id=physician.id, patient=gen.patient(family_name="Own"))
+    for booked_case, clock in ((own, "10:00"), (case, "11:00")):
+        assert submit(client, book_url(booked_case), booking(clinic_day(1), clock, physician, room)).status_code == 302
+        assert not [line for line in timeline(client, booked_case) if "reassigned" in line]
+    # The unassigned case gets its physician, said in the audit trail.
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).physician_id == physician.id
+    [entry] = db.session.execute(db.select(AuditEvent).filter_by(
+        object_type="case", object_id=str(case.id), action=AuditAction.UPDATE)).scalars().all()
+    assert entry.summary == "physician set to Dr Priya Raman (booked with Dr Priya Raman)"
+
+
+def physician_hint(page):
+    return words(by_id(page, "physician_id-hint"))
+
+
+def test_the_booking_page_says_before_booking_that_another_physician_takes_the_case_over(
+        client, coordinator, physician, room, gen):
+    ortega = gen.user(Role.PHYSICIAN, name="Dr Tomas Ortega")
+    set_hours(ortega)
+    silva = gen.case(state=State.ELIGIBLE, physician_id=ortega.id, patient=gen.patient(family_name="Silva"))
+    page = text(client.get(book_url(silva)))
+    assert physician_hint(page) == ("The case's physician is Dr Tomas Ortega. Choosing another physician "
+                                    "reassigns the case to them (it moves to their list; the timeline records "
+                                    "the change).")
+    assert selected(page, "physician_id") == str(ortega.id)
+    # A free slot of another physician chosen from the list ("Any physician"): said before booking.
+    slot = f"{book_url(silva)}?date={clinic_day(1).isoformat()}&start=10:00&minutes=30&physician={physician.id}&room={room.id}"
+    page = text(client.get(slot))
+    hint = by_id(page, "physician_id-hint")
+    assert hint.find("strong") is not None
+    assert words(hint) == ("Not the case's physician: booking with Dr Priya Raman reassigns the case from "
+                           "Dr Tomas Ortega to Dr Priya Raman (it leaves Dr Tomas Ortega's list for theirs; "
+                           "the timeline records the change).")
+    # Booked so: the case is Dr Raman's, and its timeline says who changed it, from whom and why.
+    response = submit(client, book_url(silva), booking(clinic_day(1), "10:00", physician, room), form_page=slot)
+    assert response.status_code == 302
+    assert physician_shown(client, silva) == "Dr Priya Raman"
+    assert [line.split(" · ", 1)[1] for line in timeline(client, silva) if "reassigned" in line] == [
+        "Case reassigned · Casey Coordinator (coordinator) Physician changed from Dr Tomas Ortega to "
+        "Dr Priya Raman (booked with Dr Priya Raman)."]
+
+
+def test_an_unassigned_case_s_booking_page_says_it_gets_the_physician_booked(client, coordinator, case):
+    page = text(client.get(book_url(case)))
+    assert physician_hint(page) == "The case has no physician yet: it becomes the case of the physician it is booked with."
 
 
 def test_moving_to_another_physician_makes_them_the_cases(client, coordinator, physician, room, booked, gen):
     colleague = gen.user(Role.PHYSICIAN, name="Dr Colleague")
     set_hours(colleague)
-    assert move(client, booked, clinic_day(2), "09:00", colleague, room).status_code == 302
+    booked.case.physician_id = physician.id
+    db.session.commit()
+    page = text(client.get(f"/appointments/{booked.id}/reschedule?physician={colleague.id}"))
+    assert "Not the case's physician: booking with Dr Colleague reassigns the case" in physician_hint(page)
+    assert move(client, booked, clinic_day(2), "09:00", colleague, room, reason="Dr Raman on leave").status_code == 302
     db.session.expire_all()
     assert db.session.get(Case, booked.case_id).physician_id == colleague.id
     assert physician_shown(client, booked.case) == "Dr Colleague"
-    assert db.session.execute(db.select(AuditEvent).filter_by(
-        object_type="case", object_id=str(booked.case_id), action=AuditAction.UPDATE)).scalars().one()
+    [entry] = db.session.execute(db.select(AuditEvent).filter_by(
+        object_type="case", object_id=str(booked.case_id), action=AuditAction.UPDATE)).scalars().all()
+    assert entry.summary == "physician changed from Dr Priya Raman to Dr Colleague (appointment moved to Dr Colleague)"
+    assert [line.split(" · ", 1)[1] for line in timeline(client, booked.case) if "reassigned" in line] == [
+        "Case reassigned · Casey Coordinator (coordinator) Physician changed from Dr Priya Raman to "
+        "Dr Colleague (appointment moved to Dr Colleague). Reason for the move: Dr Raman on leave"]
 
 
 def test_moving_with_the_same_physician_writes_no_physician_change(client, coordinator, physician, room, booked):

@@ -118,7 +118,9 @@ class CaseHistory(db.Model):
     actor = db.relationship("User")
 
     # Timeline entries that do not move the case, by action, with what the timeline calls them.
-    NOTES = {"referral_resent_differently": N_("Referral re-sent with other content, not applied")}
+    NOTES = {"referral_resent_differently": N_("Referral re-sent with other content, not applied"),
+             # Booked or moved to another physician (tracker/scheduling/services.py).
+             "physician_changed": N_("Case reassigned")}
 
     @property
     def note(self):

@@ -19,7 +19,7 @@ from tracker.cases.services import answered_elsewhere, guard_facts, risk_screens
 from tracker.diary import services as diary
 from tracker.eligibility.standing import current_assessment, staleness
 from tracker.extensions import db
-from tracker.models import Appointment, AppointmentChange, Room, User, WorkingHours
+from tracker.models import Appointment, AppointmentChange, CaseHistory, Room, User, WorkingHours
 from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.policy import CriterionCode
 from tracker.refusals import Refusal, check_version
@@ -263,15 +263,33 @@ def _refuse_or_warn(case, proposal, acknowledged, exclude_id=None, seen_at=None)
     return warnings
 
 
-def _assign_physician(case, physician_id, actor):
-    """The case's physician is whoever will do the procedure: the worklist and case page show it."""
+PHYSICIAN_CHANGED = "physician_changed"
+
+
+def _assign_physician(case, physician_id, actor, because, why=""):
+    """The case's physician is whoever will do the procedure: the worklist, the physician's list
+    and the case page show it. Booking or moving the appointment to another physician reassigns
+    the case to them, and says so where people look: the case's timeline ("Physician changed from
+    Dr A to Dr B (booked with Dr B)", with who did it) and the audit trail. `because` is how the
+    appointment came to that physician, with `{physician}` for their name ("booked with {physician}");
+    `why`, the reason typed for a move, is on the timeline only (the audit trail keeps no free text)."""
     if case.physician_id == physician_id:
         return
-    before = case.physician_id
+    before_id, before_name = case.physician_id, case.physician.name if case.physician else None
+    after_name = db.session.get(User, physician_id).name
     case.physician_id = physician_id
-    before, after = {"physician_id": before}, {"physician_id": physician_id}
-    audit.record(audit.Action.UPDATE, "case", case.id, user=actor, before=before, after=after,
-                 summary="appointment's " + audit.changed_fields(before, after, ("physician_id",)))
+    because = because.replace("{physician}", after_name)
+    if before_name is None:
+        summary = f"physician set to {after_name} ({because})"
+    else:
+        summary = f"physician changed from {before_name} to {after_name} ({because})"
+        # A note on the timeline: it moves the case nowhere (from and to the state it is in).
+        db.session.add(CaseHistory(case=case, actor_id=actor.id, actor_role=actor.role, action=PHYSICIAN_CHANGED,
+                                   from_state=case.state, to_state=case.state,
+                                   reason=f"Physician changed from {before_name} to {after_name} ({because})."
+                                          + (f" Reason for the move: {why}" if why else "")))
+    audit.record(audit.Action.UPDATE, "case", case.id, user=actor, before={"physician_id": before_id},
+                 after={"physician_id": physician_id}, summary=summary)
 
 
 # ------------------------------------------------------------------ changing the schedule
@@ -290,7 +308,7 @@ def book(case, proposal, actor, acknowledged=False, seen_at=None):
                               acknowledged_warnings="\n".join(warnings), created_by_id=actor.id)
     db.session.add(appointment)
     appointment.changes.append(AppointmentChange(actor_id=actor.id, change="booked"))
-    _assign_physician(case, proposal.physician_id, actor)
+    _assign_physician(case, proposal.physician_id, actor, "booked with {physician}")
     db.session.flush()
     transition(case, "schedule", actor, commit=False)
     # The baseline pain score is asked for from booking until the injection starts.
@@ -323,7 +341,8 @@ def reschedule(appointment, proposal, reason, actor, version_id, acknowledged=Fa
     appointment.room_id, appointment.physician_id = proposal.room_id, proposal.physician_id
     appointment.acknowledged_warnings = "\n".join(warnings)
     _reset_day_of_readiness(appointment, actor)
-    _assign_physician(appointment.case, proposal.physician_id, actor)
+    _assign_physician(appointment.case, proposal.physician_id, actor,
+                      "appointment moved to {physician}", why=reason.strip())
     audit.record(audit.Action.UPDATE, "appointment", appointment.id, summary="rescheduled", user=actor)
     db.session.commit()
 

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy.orm import joinedload
 
 from tracker import audit, contact
@@ -101,14 +102,32 @@ def _booking_page(template, status, **context):
     search, slots = (_slots_for(timedelta(minutes=minutes) if minutes else DEFAULT_DURATION,
                                 context.get("case"), context.get("appointment"))
                      if context.get("bookable", True) else (None, []))
+    physician_names = {value: label for value, label, *_ in form.physician_id.iter_choices()}
     html = render_template(
-        template, search=search, slots=slots,
-        physician_names={value: label for value, label, *_ in form.physician_id.iter_choices()},
+        template, search=search, slots=slots, physician_names=physician_names,
+        physician_hint=_physician_hint(context["case"], form, physician_names),
         room_names={value: label for value, label, *_ in form.room_id.iter_choices()}, **context)
     if request.method == "GET":
         # The form names the patient: opening it is a view of the case, as the case page is.
         record_view(context["case"], current_user, "move form" if context.get("appointment") else "booking form")
     return html, status
+
+
+def _physician_hint(case, form, physician_names):
+    """What the physician chosen does to the case, said before booking: the case's physician is
+    the one it is booked with, so another physician takes the case over (see
+    services._assign_physician). Said again in bold when the one chosen (a free slot of another
+    physician, or a form sent back) is not the case's."""
+    if case.physician is None:
+        return _("The case has no physician yet: it becomes the case of the physician it is booked with.")
+    chosen = form.physician_id.data
+    if chosen in (None, case.physician_id):
+        return _("The case's physician is %(name)s. Choosing another physician reassigns the case to them "
+                 "(it moves to their list; the timeline records the change).", name=case.physician.name)
+    return Markup("<strong>%s</strong>") % _(
+        "Not the case's physician: booking with %(chosen)s reassigns the case from %(name)s to %(chosen)s "
+        "(it leaves %(name)s's list for theirs; the timeline records the change).",
+        chosen=physician_names.get(chosen) or _("this physician"), name=case.physician.name)
 
 
 def _shown_at(form):
