@@ -65,23 +65,32 @@ def end_session(user):
     session.clear()
 
 
+# Requests that neither end nor renew a session: the page's question "has my session ended?"
+# (static/js/session.js) must not answer by ending it, which would drop the held form's user.
+READ_ONLY_ENDPOINTS = {"static", "auth.session_left"}
+
+
+def session_over(now):
+    """Whether the signed-in user's session has passed its absolute limit, or (staff) its idle limit."""
+    config = current_app.config
+    expired = now - session.get("signed_in_at", 0) > config["SESSION_MAX_AGE"].total_seconds()
+    idle = current_user.is_staff and now - session.get("last_seen", 0) > config["STAFF_IDLE_TIMEOUT"].total_seconds()
+    return expired or idle
+
+
 def enforce_session_limits():
     """Staff sessions end after the idle limit, every session after the absolute limit.
 
     The times live in the signed session and are checked here on the server, so an old
     cookie replayed later is refused whatever the browser keeps.
     """
-    if request.endpoint == "static" or api_format() or not current_user.is_authenticated:
+    if request.endpoint in READ_ONLY_ENDPOINTS or api_format() or not current_user.is_authenticated:
         # A session opens nothing under the API prefixes (tokens only): an ended one is no
         # reason to send an API client to the sign-in page, and an API call keeps no session alive.
         return None
     now = time.time()
-    config = current_app.config
-    started = session.get("signed_in_at", 0)
     last_seen = session.get("last_seen", 0)
-    expired = now - started > config["SESSION_MAX_AGE"].total_seconds()
-    idle = current_user.is_staff and now - last_seen > config["STAFF_IDLE_TIMEOUT"].total_seconds()
-    if expired or idle:
+    if session_over(now):
         held = held_forms.hold_if_form(current_user._get_current_object())
         logout_user()
         session.clear()

@@ -6,8 +6,11 @@
  *   once a minute), so a long checklist or note never times out under the person's hands.
  * - SESSION_WARNING_SECONDS before the limit, with nothing done meanwhile, a notice says so and
  *   offers "Stay signed in" (keyboard and screen readers reach it: role=alertdialog, focus moved).
- * - Past the limit the notice says the session has ended. Nothing typed is lost either way: a
- *   form sent after the end is kept on the server and shown back after signing in again.
+ * - Past the limit the page asks the server whether the session has really ended (another tab
+ *   may have kept it alive; asking neither ends nor renews it). If it has, the page hides its
+ *   content at once (no patient details left on an unattended screen) and leaves: a form typed
+ *   into is sent, and the server holds it (never applies it) to show it back after signing in
+ *   again; otherwise the page is loaded again, which leads to the sign-in page.
  */
 (function () {
   "use strict";
@@ -16,9 +19,10 @@
   var idle = parseInt(body.getAttribute("data-session-idle"), 10);
   var warnBefore = parseInt(body.getAttribute("data-session-warn"), 10);
   var url = body.getAttribute("data-keep-alive");
+  var leftUrl = body.getAttribute("data-session-left-url");
   var csrf = body.getAttribute("data-csrf");
   var notice = document.getElementById("session-warning");
-  if (!idle || !url || !notice) { return; }
+  if (!idle || !url || !notice || !leftUrl) { return; }
 
   var countdown = notice.querySelector("[data-countdown]");
   var stay = notice.querySelector("[data-stay]");
@@ -30,6 +34,9 @@
   var lastContact = Date.now() - (isNaN(left) ? 0 : Math.max(0, idle - left) * 1000);
   var activeSince = false;        // activity since the last contact
   var ended = false;
+  var asking = false;             // a question to the server about the session is on its way
+  var main = document.getElementById("main");
+  var typedForm = null;           // the last form that posts and was typed into
 
   function keepAlive() {
     activeSince = false;
@@ -57,16 +64,48 @@
     return seconds + " second" + (seconds === 1 ? "" : "s");
   }
 
+  function noteTyping(event) {
+    var form = event.target && event.target.form;
+    if (form && (form.getAttribute("method") || "").toLowerCase() === "post") { typedForm = form; }
+  }
+
+  function leave() {
+    ended = true;
+    if (main) { main.hidden = true; }
+    text.textContent = typedForm
+      ? "Your session has ended. What you typed is kept: sign in again to see it and send it."
+      : "Your session has ended. Please sign in again.";
+    stay.hidden = true;
+    notice.hidden = false;
+    if (typedForm) {
+      // The form's own submit, even when a field is named "submit"; the server holds it.
+      HTMLFormElement.prototype.submit.call(typedForm);
+    } else {
+      window.location.assign(window.location.pathname + window.location.search);
+    }
+  }
+
+  function askServer() {
+    asking = true;
+    fetch(leftUrl, {credentials: "same-origin", redirect: "manual", headers: {"Accept": "application/json"}})
+      .then(function (response) {
+        // Signed out meanwhile (another tab): the answer is the way to the sign-in page.
+        if (response.type === "opaqueredirect" || !response.ok) { return {ended: true}; }
+        return response.json();
+      })
+      .then(function (state) {
+        asking = false;
+        if (state.ended) { leave(); return; }
+        lastContact = Date.now() - Math.max(0, idle - state.left) * 1000;
+        hide();
+      })
+      .catch(function () { asking = false; /* offline: asked again on the next tick */ });
+  }
+
   function tick() {
     var left = Math.round(idle - (Date.now() - lastContact) / 1000);
     if (left <= 0) {
-      if (!ended) {
-        ended = true;
-        text.textContent = "Your session has ended. Anything you send now is kept: after signing in " +
-                           "again you will see it and can send it.";
-        stay.hidden = true;
-        notice.hidden = false;
-      }
+      if (!ended && !asking) { askServer(); }
       return;
     }
     if (left <= warnBefore) {
@@ -80,6 +119,8 @@
   }
 
   stay.addEventListener("click", function () { keepAlive(); });
+  document.addEventListener("input", noteTyping, true);
+  document.addEventListener("change", noteTyping, true);
   ["keydown", "input", "change", "click", "scroll", "touchstart"].forEach(function (name) {
     document.addEventListener(name, onActivity, {passive: true, capture: true});
   });

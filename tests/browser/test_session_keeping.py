@@ -72,13 +72,11 @@ def test_a_form_sent_after_the_session_ended_comes_back_after_signing_in(live_se
     sign_in(page, live_server, coordinator.email)
     page.goto(f"{live_server}/referrals/cases/{case.id}")
     page.get_by_label("Reason for referral").fill("Typed before a long phone call")
-    warning = page.locator("#session-warning")
-    # The typing renewed the session once more (at the warning); then a whole idle limit passes.
-    expect(warning).to_contain_text("Your session has ended", timeout=(2 * IDLE_SECONDS + 8) * 1000)
+    # The typing renewed the session once more (at the warning); then a whole idle limit passes and
+    # the page leaves by itself, sending what was typed for the server to hold (never to apply).
+    expect(page.get_by_text("Nothing is lost: sign in again")).to_be_visible(timeout=(2 * IDLE_SECONDS + 10) * 1000)
     screenshot(page, "ended")
-
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("Nothing is lost: sign in again")).to_be_visible()
+    assert "/sign-in" in page.url
     assert saved_reason(case) != "Typed before a long phone call"
 
     page.get_by_label("Email").fill(coordinator.email)
@@ -92,3 +90,33 @@ def test_a_form_sent_after_the_session_ended_comes_back_after_signing_in(live_se
     page.get_by_role("button", name="Send it now").click()
     expect(page.locator(".notice-success")).to_be_visible()
     assert saved_reason(case) == "Typed before a long phone call"
+
+
+def test_an_idle_page_hides_the_patients_details_and_leaves_for_the_sign_in_page(live_server, page, referral,
+                                                                                 short_sessions, screenshot):
+    coordinator, case = referral
+    sign_in(page, live_server, coordinator.email)
+    page.goto(f"{live_server}/cases/")
+    name = case.patient.family_name
+    expect(page.get_by_text(name).first).to_be_visible()
+    # Nothing typed, nothing done: past the idle limit no patient is left on the screen.
+    expect(page.get_by_text("Your session has ended. Please sign in again.")).to_be_visible(
+        timeout=(IDLE_SECONDS + 8) * 1000)
+    screenshot(page, "left")
+    assert "/sign-in" in page.url and name not in page.content()
+
+
+def test_a_tab_kept_alive_by_another_tab_stays(live_server, page, referral, short_sessions):
+    coordinator, case = referral
+    sign_in(page, live_server, coordinator.email)
+    page.goto(f"{live_server}/cases/")
+    other = page.context.new_page()
+    other.goto(f"{live_server}/referrals/cases/{case.id}")
+    reason = other.get_by_label("Reason for referral")
+    # Someone works in the other tab for longer than the idle limit: this tab's own clock runs
+    # out, but the session has not ended, so it stays where it is.
+    for _ in range(IDLE_SECONDS + 6):
+        reason.press_sequentially("x")
+        other.wait_for_timeout(1_000)
+    assert page.url.endswith("/cases/")
+    expect(page.get_by_text(case.patient.family_name).first).to_be_visible()

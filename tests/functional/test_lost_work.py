@@ -114,3 +114,28 @@ def test_a_password_in_a_held_form_is_never_kept_or_shown(client, gen, app):
     assert "Very-secret-pass-42" not in str(held.fields) and ["name", "New Person"] in held.fields
     page = text(client.get(sign_in(client, admin).location))
     assert "New Person" in page and "Very-secret-pass-42" not in page
+
+
+def test_asking_whether_the_session_ended_neither_ends_nor_renews_it(client, gen, app):
+    user = gen.user(Role.COORDINATOR)
+    sign_in(client, user)
+    token = csrf_from(client.get("/referrals/new").get_data(as_text=True))
+    answer = client.get("/session/left")
+    assert answer.status_code == 200 and answer.json["ended"] is False and answer.json["left"] > 0
+    assert answer.headers["Cache-Control"] == "no-store"
+
+    go_idle(client, app)
+    with client.session_transaction() as session:
+        idle_since = session["last_seen"]
+    assert client.get("/session/left").json == {"ended": True, "left": 0}
+    with client.session_transaction() as session:
+        assert session["last_seen"] == idle_since and "_user_id" in session  # not renewed, not ended
+    # So the form the page then sends is still held for its user (static/js/session.js).
+    response = client.post("/referrals/new", data={"csrf_token": token, **PATIENT, **REFERRAL})
+    assert response.status_code == 302 and count(HeldForm) == 1
+    assert sign_in(client, user).location.startswith("/session/held/")
+
+
+def test_asking_whether_the_session_ended_when_signed_out_leads_to_the_sign_in_page(client):
+    answer = client.get("/session/left")
+    assert answer.status_code == 302 and answer.location.startswith("/sign-in")

@@ -1,5 +1,7 @@
 """Sign-in, sign-out, password change and the role-based home redirect."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+import time
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -7,7 +9,7 @@ from tracker.access import allow, public
 from tracker.auth import held_forms, services
 from tracker.auth.forms import ChangePasswordForm, SignInForm
 from tracker.roles import Role
-from tracker.security import is_safe_next
+from tracker.security import idle_seconds_left, is_safe_next, session_over
 
 bp = Blueprint("auth", __name__)
 
@@ -83,6 +85,19 @@ def keep_alive():
     """The page saw someone typing, ticking or scrolling (static/js/session.js): the request
     itself renews the idle clock (security.enforce_session_limits); nothing else to do."""
     return "", 204
+
+
+@bp.route("/session/left")
+@allow(*Role)
+def session_left():
+    """Whether this session has ended, asked by a page whose own clock says it has
+    (static/js/session.js): another tab may have kept it alive meanwhile. Answering neither ends
+    nor renews it (security.READ_ONLY_ENDPOINTS), so a form the page then sends is still held for
+    its user."""
+    now = time.time()
+    response = jsonify(ended=session_over(now), left=idle_seconds_left())
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/session/held/<token>")
