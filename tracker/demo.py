@@ -249,7 +249,7 @@ def _rooms_and_hours(admin, physicians):
         create_room({"name": name, "modality": modality, "location": location, "active": True}, admin)
     weekdays = {day: (time(8, 0), time(16, 0)) for day in range(5)}
     for physician in physicians:
-        set_hours(physician, {**weekdays, 5: None, 6: None}, admin)
+        set_hours(physician, {**weekdays, 5: None, 6: None}, admin, physician.hours_version)
 
 
 def _book_next_free(case, coordinator, physician):

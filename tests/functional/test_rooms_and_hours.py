@@ -14,7 +14,8 @@ from tracker.vocab import WEEKDAYS, AppointmentStatus, Modality
 from tracker.workflow import State
 
 from tests.builders import commit_elsewhere
-from tests.helpers import field_error, input_value, links, sign_in, soup, submit, table_rows, text, words
+from tests.helpers import (by_id, csrf_from, field_error, input_value, links, sign_in, soup, submit, table_rows,
+                           text, words)
 
 
 def rooms_table(page):
@@ -235,7 +236,9 @@ def hours_form(**spans):
 
 
 def save_hours(client, physician, **spans):
-    return submit(client, f"/admin/physicians/{physician.id}/hours", hours_form(**spans))
+    url = f"/admin/physicians/{physician.id}/hours"
+    version = input_value(text(client.get(url)), "version_id")  # the form as opened now
+    return submit(client, url, {**hours_form(**spans), "version_id": version})
 
 
 def test_the_admin_sets_working_hours_per_weekday(client, admin, physician):
@@ -288,6 +291,42 @@ def test_an_end_not_after_the_start_is_refused(client, admin, physician, ends):
     assert field_error(page, "ends_0") == "On Monday the end must be after the start."
     assert hours_of(physician) == {}, "nothing is saved while one day is wrong"
     assert input_value(page, "starts_1") == "09:00", "the other days' entries are kept"
+
+
+def test_hours_saved_from_a_form_opened_before_another_admins_save_are_refused_and_kept(
+        client, admin, physician, gen, make_client, login_as):
+    url = f"/admin/physicians/{physician.id}/hours"
+    save_hours(client, physician, mon=("09:00", "17:00"))
+    mine = text(client.get(url))
+    other = login_as(gen.user(Role.ADMIN, name="Otto Other"), on=make_client())
+    save_hours(other, physician, mon=("08:00", "12:00"), tue=("08:00", "12:00"))
+
+    typed = {**hours_form(mon=("10:00", "18:00"), fri=("07:30", "11:00")),
+             "version_id": input_value(mine, "version_id"), "csrf_token": csrf_from(mine)}
+    response = client.post(url, data=typed)
+    page = text(response)
+    assert response.status_code == 409
+    assert ("Someone else saved these working hours after you opened this page. Nothing was saved; the hours "
+            "as saved now are shown above your entries, which are kept in the form: press Save working hours "
+            "again to replace them with yours.") in words(page)
+    assert hours_of(physician) == {0: (time(8), time(12)), 1: (time(8), time(12))}, "the other admin's hours stand"
+    saved = words(by_id(page, "current-saved"))
+    assert "Monday: 08:00–12:00" in saved and "Tuesday: 08:00–12:00" in saved and "Friday: not working" in saved
+    assert (input_value(page, "starts_0"), input_value(page, "ends_0")) == ("10:00", "18:00")
+    assert (input_value(page, "starts_4"), input_value(page, "ends_4")) == ("07:30", "11:00")
+
+    # Having read the hours saved now, she saves hers over them from the page as shown again.
+    again = client.post(url, data={**typed, "version_id": input_value(page, "version_id"),
+                                   "csrf_token": csrf_from(page)})
+    assert again.status_code == 302
+    assert hours_of(physician) == {0: (time(10), time(18)), 4: (time(7, 30), time(11))}
+
+
+def test_hours_sent_without_the_forms_version_are_refused(client, admin, physician):
+    url = f"/admin/physicians/{physician.id}/hours"
+    response = submit(client, url, hours_form(mon=("09:00", "17:00")))
+    assert response.status_code == 409
+    assert hours_of(physician) == {}
 
 
 def test_hours_are_only_for_physicians(client, admin, gen):

@@ -131,6 +131,7 @@ class BillingSettingForm(TrackerForm):
 class WorkingHoursForm(TrackerForm):
     """One start and end per weekday; both empty = not working that day."""
 
+    version_id = HiddenField()  # the physician's hours_version the form was opened on
     submit = SubmitField(_l("Save working hours"))
 
     def spans(self):

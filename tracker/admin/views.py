@@ -36,6 +36,9 @@ STALE_CONTACT = _l("Someone else saved the clinic's contact details after you op
                   "the current values are shown below, your entries are kept in the form.")
 STALE_SETTINGS = _l("Someone else saved the clinic's settings after you opened this page. Nothing was saved; the "
                    "current values are shown below, your entries are kept in the form.")
+STALE_HOURS = _l("Someone else saved these working hours after you opened this page. Nothing was saved; the "
+                "hours as saved now are shown above your entries, which are kept in the form: press Save "
+                "working hours again to replace them with yours.")
 STALE_ROOM = _l("Someone else changed this room meanwhile. Nothing was saved; your entries are kept. Reload to "
               "see the room as it is now.")
 
@@ -445,12 +448,26 @@ def working_hours(user_id):
     form = WorkingHoursForm(data={
         **{f"starts_{d}": h.starts for d, h in current.items()},
         **{f"ends_{d}": h.ends for d, h in current.items()}})
-    if form.validate_on_submit():
-        resources.set_hours(physician, form.spans(), current_user)
-        flash(_("Working hours saved for %(name)s.", name=physician.name), "success")
-        return redirect(url_for("admin.rooms"))
-    return render_template("admin/hours.html", form=form, physician=physician, weekdays=WEEKDAYS), \
-        422 if form.errors else 200
+    if not form.is_submitted():  # a save sends the version its page was opened on, or none: stale
+        form.version_id.data = physician.hours_version
+
+    def page(status=None):
+        saved = None
+        if status == 409:
+            # Another admin saved the hours after this form was opened: theirs, read now (the
+            # refusal rolled the session back), above the entries kept as typed; the form takes
+            # their version, so saving again replaces them.
+            saved = resources.hours_by_physician().get(physician.id, {})
+            form.version_id.data = physician.hours_version
+        return render_template("admin/hours.html", form=form, physician=physician, weekdays=WEEKDAYS,
+                               saved=saved), status or (422 if form.errors else 200)
+
+    if not form.validate_on_submit():
+        return page()
+    on_refusal(form_again(form, page, stale=STALE_HOURS))
+    resources.set_hours(physician, form.spans(), current_user, form.version_id.data)
+    flash(_("Working hours saved for %(name)s.", name=physician.name), "success")
+    return redirect(url_for("admin.rooms"))
 
 
 from tracker.admin import formulary_views  # noqa: E402,F401  (the formulary editor's routes live on this blueprint)

@@ -46,6 +46,10 @@ class User(UserMixin, db.Model):
     password_changed_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     last_sign_in_at = db.Column(UTCDateTime)
     version_id = db.Column(db.Integer, nullable=False, default=1)
+    # A physician's working hours (WorkingHours rows, one per weekday, none for a day off) are saved
+    # as one week: the version the hours form was opened on, so a stale form overwrites nothing.
+    # Apart from version_id, so editing the account and its hours never makes the other stale.
+    hours_version = db.Column(db.Integer, nullable=False, default=1, server_default="1")
 
     patient = db.relationship("Patient", back_populates="account")
 

@@ -1,11 +1,11 @@
 """Rooms and physicians' working hours, managed by an admin."""
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 
 from tracker import audit
 from tracker.extensions import db
-from tracker.models import Appointment, Room, WorkingHours
-from tracker.refusals import FieldError, check_version
+from tracker.models import Appointment, Room, User, WorkingHours
+from tracker.refusals import FieldError, StaleEdit, check_version
 from tracker.timeutil import utcnow
 from tracker.transactions import service
 from tracker.vocab import NOT_STARTED, WEEKDAYS
@@ -74,6 +74,11 @@ def _still_to_come():
     return Appointment.starts_at >= utcnow(), Appointment.status.in_(NOT_STARTED)
 
 
+def _as_version(version_id):
+    """The version a form sent, as a number (-1, matching none, for a missing or edited one)."""
+    return int(version_id) if str(version_id or "").isdigit() else -1
+
+
 def hours_by_physician():
     """{physician_id: {weekday: WorkingHours}} for every physician, in one query."""
     table = {}
@@ -90,8 +95,17 @@ def _hours_as_audited(spans):
 
 
 @service
-def set_hours(physician, spans, actor):
-    """`spans` maps weekday (0 = Monday) to (starts, ends) or None for a day off."""
+def set_hours(physician, spans, actor, version_id):
+    """`spans` maps weekday (0 = Monday) to (starts, ends) or None for a day off. `version_id`: the
+    physician's hours_version the form was opened on (StaleEdit when another admin saved the hours
+    since)."""
+    # Bumped first and only from the version the form saw: of two saves from forms opened on the
+    # same hours, the second waits for the first's row lock, then matches no row and is refused.
+    bumped = db.session.execute(
+        update(User).where(User.id == physician.id, User.hours_version == _as_version(version_id))
+        .values(hours_version=User.hours_version + 1).execution_options(synchronize_session=False))
+    if bumped.rowcount != 1:
+        raise StaleEdit
     current = {h.weekday: h for h in db.session.execute(
         db.select(WorkingHours).filter_by(physician_id=physician.id)).scalars()}
     before = _hours_as_audited({day: (row.starts, row.ends) for day, row in current.items()})
