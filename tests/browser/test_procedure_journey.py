@@ -130,7 +130,8 @@ def test_physician_completes_a_bilateral_checklist_signs_and_prints_the_note(
             injectate.locator("#injectate-left-rows-1-volume_ml").fill("2")
             injectate.get_by_role("button", name="Save injectate — left side").click()
             error = box(page, "step-injectate-left").locator("#injectate-left-rows-1-volume_ml-error")
-            expect(error).to_have_text("40 mg at 40 mg/mL is 1.0 mL, not 2.0 mL.")
+            expect(error).to_have_text("40 mg at 40 mg/mL is 1.0 mL, not 2.0 mL; 2.0 mL of it is 80 mg. "
+                                       "Dose = concentration × volume: correct the one mistyped.")
             screenshot(page, "2-injectate-dose-mismatch")
             injectate = box(page, "step-injectate-left")
             expect(injectate.locator("#injectate-left-rows-1-lot_number")).to_have_value("TA-23890")
@@ -143,8 +144,8 @@ def test_physician_completes_a_bilateral_checklist_signs_and_prints_the_note(
             injectate = box(page, "step-injectate-right")
             expect(injectate.locator("#injectate-right-rows-0-concentration_mg_per_ml-error")).to_contain_text(
                 "is a tenth of the listed 2.5 mg/mL (0.25 %)")
-            expect(injectate.get_by_label("I have checked the strength and dose and confirm them as typed")).to_be_visible()
-            injectate.get_by_label("I have checked the strength and dose and confirm them as typed").scroll_into_view_if_needed()
+            expect(injectate.get_by_label("I have checked the strength, dose and volume and confirm them as typed")).to_be_visible()
+            injectate.get_by_label("I have checked the strength, dose and volume and confirm them as typed").scroll_into_view_if_needed()
             page.screenshot(path=str(screenshot(page, "2b-injectate-strength-hard-stop")), animations="disabled")
             # Typed as a percentage, it is the listed strength, shown in both units.
             injectate.locator("#injectate-right-rows-0-concentration_mg_per_ml").fill("0.25 %")

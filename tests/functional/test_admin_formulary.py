@@ -144,3 +144,15 @@ def test_working_hours_keep_the_old_and_new_hours_in_the_audit_trail(admin_clien
     assert {"field": "wednesday", "old": "09:00–13:00", "new": "not working"} in event.changes
     page = text(admin_client.get(f"/admin/audit?object_type=user&object_id={physician.id}"))
     assert "Monday: 08:00–16:00 → 08:00–12:00" in page
+
+
+def test_a_local_anaesthetic_s_maximum_raised_tenfold_says_the_checklist_stops_only_above_it(admin_client):
+    # A local anaesthetic is stopped above its maximum itself (not warned, and not ten times it).
+    url = drug_url(admin_client, "bupivacaine")
+    assert drug("bupivacaine").usual_max_dose_mg == 25
+    refused = save(admin_client, url, usual_max_dose_mg="250")
+    assert refused.status_code == 422
+    assert field_error(text(refused), "usual_max_dose_mg") == (
+        "This changes the usual maximum from 25 mg to 250 mg, ten times the saved maximum: the checklist "
+        "would stop a dose only above 250 mg. Check the number; if it is right, tick the box below.")
+    assert drug("bupivacaine").usual_max_dose_mg == 25

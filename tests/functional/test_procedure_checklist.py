@@ -581,7 +581,9 @@ def test_a_dose_that_does_not_match_the_concentration_and_volume_is_refused_on_i
 
     assert response.status_code == 422
     page = text(response)
-    assert field_error(page, "injectate-left-rows-0-volume_ml") == "40 mg at 40 mg/mL is 1.0 mL, not 2.0 mL."
+    assert field_error(page, "injectate-left-rows-0-volume_ml") == (
+        "40 mg at 40 mg/mL is 1.0 mL, not 2.0 mL; 2.0 mL of it is 80 mg. Dose = concentration × volume: correct the "
+        "one mistyped.")
     assert input_value(page, "injectate-left-rows-0-volume_ml") == "2"
     assert input_value(page, "injectate-left-rows-0-lot_number") == "TA-2231"
     assert rows(record.id, "injectate") == []
@@ -622,10 +624,10 @@ def test_a_strength_outside_the_formulary_is_a_hard_stop_that_keeps_what_was_typ
         "Bupivacaine at 0.5 mg/mL (0.05 %) is a tenth of the listed 5 mg/mL (0.5 %): a slipped decimal point, or a "
         "percentage typed as mg/mL? Correct it, or confirm it below with the reason.")
     assert field_error(page, "injectate-left-strength_reason").startswith(
-        "Not saved: a strength or dose outside the formulary needs your confirmation and the reason")
+        "Not saved: a strength, dose or volume outside the usual range needs your confirmation and the reason")
     assert input_value(page, "injectate-left-rows-0-concentration_mg_per_ml") == "0.5"
     assert input_value(page, "injectate-left-rows-0-lot_number") == "BU-77"
-    assert "I have checked the strength and dose and confirm them as typed" in page
+    assert "I have checked the strength, dose and volume and confirm them as typed" in page
     assert rows(record.id, "injectate") == []
 
     ticked_only = {**bupivacaine("0.5", dose="0.5"), "strength_confirmed": True}
@@ -648,15 +650,15 @@ def test_a_strength_outside_the_formulary_confirmed_with_a_reason_is_saved_shown
     assert row.answers == {"strength_reason": "Diluted 1:10 on purpose for a test dose"}
     assert row.warnings.startswith("Confirmed outside the formulary: Bupivacaine at 0.5 mg/mL (0.05 %) is a tenth")
     box = step_box(text(doctor.get(checklist_url(record.case_id))), "step-injectate-left")
-    assert ("Strength or dose outside the formulary confirmed</strong> by Dr Priya Raman: “Diluted 1:10 on purpose "
-            "for a test dose”") in box
+    assert ("Strength, dose or volume outside the usual range confirmed</strong> by Dr Priya Raman: “Diluted 1:10 on "
+            "purpose for a test dose”") in box
     assert is_checked(box, "injectate-left-strength_confirmed"), "a re-save keeps the confirmation shown"
     note = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
-    assert "Strength or dose outside the formulary, confirmed by Dr Priya Raman at" in note
+    assert "Strength, dose or volume outside the usual range, confirmed by Dr Priya Raman at" in note
     assert "Reason: Diluted 1:10 on purpose for a test dose" in note
     audit = db.session.execute(db.select(AuditEvent).filter(AuditEvent.summary.like("%injectate%"))).scalar_one()
-    assert audit.summary.endswith("injectate saved, a strength or dose outside the formulary confirmed with a reason, "
-                                  "with warnings")
+    assert audit.summary.endswith("injectate saved, a strength, dose or volume outside the usual range confirmed with "
+                                  "a reason, with warnings")
     assert "Diluted" not in audit.summary, "the audit names what was saved, never the clinical values"
 
     # Corrected to a listed strength: the confirmation goes with the strength it was for.
@@ -684,12 +686,12 @@ def test_one_save_shows_every_rows_problems_the_strength_hard_stop_with_another_
     assert field_error(page, prefix + "rows-0-concentration_mg_per_ml") == (
         "Bupivacaine at 0.5 mg/mL (0.05 %) is a tenth of the listed 5 mg/mL (0.5 %): a slipped decimal point, or a "
         "percentage typed as mg/mL? Correct it, or confirm it below with the reason.")
-    assert field_error(page, prefix + "rows-1-volume_ml") == "400 mg at 40 mg/mL is 10.0 mL, not 1.0 mL."
+    assert field_error(page, prefix + "rows-1-volume_ml").startswith("400 mg at 40 mg/mL is 10.0 mL, not 1.0 mL;")
     assert field_error(page, prefix + "rows-1-dose_mg") == (
         "Triamcinolone acetonide 400 mg is ten times or more the usual maximum of 40 mg per SI joint. Correct it, or "
         "confirm it below with the reason.")
     assert field_error(page, prefix + "strength_reason").startswith(
-        "Not saved: a strength or dose outside the formulary needs your confirmation and the reason")
+        "Not saved: a strength, dose or volume outside the usual range needs your confirmation and the reason")
     for name, value in (("rows-0-concentration_mg_per_ml", "0.5"), ("rows-1-dose_mg", "400"),
                         ("rows-1-lot_number", "TA-2231")):
         assert input_value(page, prefix + name) == value
@@ -702,6 +704,87 @@ def test_one_save_shows_every_rows_problems_the_strength_hard_stop_with_another_
     assert response.status_code == 302, field_error(text(response), prefix + "rows-0-concentration_mg_per_ml")
     [row] = rows(record.id, "injectate")
     assert row.answers == {"strength_reason": "Diluted 1:10 on purpose for a test dose"}
+
+
+# The walkthrough's overdose (walk3 F4): 500 mg of bupivacaine in 100 mL, 10 g of lidocaine in 500 mL.
+OVERDOSES = ((("bupivacaine", "5", "500", "100", "B1"), "Bupivacaine 500 mg is above the usual maximum of 25 mg"),
+             (("lidocaine", "20", "10000", "500", "L1"), "Lidocaine 10000 mg is above the usual maximum of 100 mg"))
+
+
+def one_row(drug, concentration, dose, volume, lot):
+    return {"rows": [{"drug": drug, "concentration_mg_per_ml": concentration, "dose_mg": dose, "volume_ml": volume,
+                      "lot_number": lot}]}
+
+
+@pytest.mark.parametrize("row, dose_said", OVERDOSES)
+def test_a_local_anaesthetic_overdose_in_a_large_volume_is_stopped_and_asks_for_a_confirmation(
+        gen, doctor, physician, row, dose_said):
+    record = started(gen, physician, steps=BEFORE["injectate"])
+
+    response = post_step(doctor, record.case_id, "injectate", one_row(*row), side="left")
+
+    assert response.status_code == 422
+    page = text(response)
+    prefix = "injectate-left-rows-0-"
+    assert field_error(page, prefix + "dose_mg") == (
+        f"{dose_said} per SI joint. Correct it, or confirm it below with the reason.")
+    assert field_error(page, prefix + "volume_ml") == (
+        f"{row[3]}.0 mL in total is far more than an SI joint holds (about 0.6–2.5 mL; more than 5 mL is asked "
+        f"about). Correct it, or confirm it below with the reason.")
+    assert field_error(page, "injectate-left-strength_reason").startswith("Not saved:")
+    assert "I have checked the strength, dose and volume and confirm them as typed" in page
+    for name, value in zip(("concentration_mg_per_ml", "dose_mg", "volume_ml", "lot_number"), row[1:]):
+        assert input_value(page, prefix + name) == value, f"{name} was not kept"
+    assert rows(record.id, "injectate") == [], "nothing is saved until it is corrected or confirmed"
+
+
+def test_a_large_volume_confirmed_with_a_reason_is_saved_and_noted_on_the_note_and_in_the_audit_trail(
+        gen, doctor, physician):
+    record = started(gen, physician, steps=BEFORE["injectate"])
+    typed = {**one_row("bupivacaine", "2.5", "20", "8", "B1"), "strength_confirmed": True,
+             "strength_reason": "Periarticular spread planned as well; checked the syringe"}
+
+    response = post_step(doctor, record.case_id, "injectate", typed, side="left")
+
+    assert response.status_code == 302, field_error(text(response), "injectate-left-rows-0-volume_ml")
+    [row] = rows(record.id, "injectate")
+    assert row.answers == {"strength_reason": "Periarticular spread planned as well; checked the syringe"}
+    confirmed = ("Confirmed outside the formulary: 8.0 mL in total is far more than an SI joint holds (about "
+                 "0.6–2.5 mL; more than 5 mL is asked about). Reason: Periarticular spread planned as well; "
+                 "checked the syringe")
+    assert row.warnings.splitlines() == [
+        confirmed, "Left side: 8.0 mL in total is more than the joint usually holds (about 0.6–2.5 mL)."]
+    note = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+    assert "Strength, dose or volume outside the usual range, confirmed by Dr Priya Raman at" in note
+    assert confirmed in words(note)
+    audit = db.session.execute(db.select(AuditEvent).filter(AuditEvent.summary.like("%injectate%"))).scalar_one()
+    assert audit.summary.endswith("injectate saved, a strength, dose or volume outside the usual range confirmed with "
+                                  "a reason, with warnings")
+
+
+def test_the_walkthrough_s_bupivacaine_overdose_confirmed_with_a_reason_says_both_on_the_note(gen, doctor, physician):
+    record = started(gen, physician, steps=BEFORE["injectate"])
+    typed = {**one_row("bupivacaine", "5", "500", "100", "B1"), "strength_confirmed": True,
+             "strength_reason": "Record test"}
+
+    assert post_step(doctor, record.case_id, "injectate", typed, side="left").status_code == 302
+
+    note = words(text(doctor.get(f"/cases/{record.case_id}/procedure/note")))
+    assert ("Confirmed outside the formulary: Bupivacaine 500 mg is above the usual maximum of 25 mg per SI joint. "
+            "Reason: Record test") in note
+    assert "Confirmed outside the formulary: 100.0 mL in total is far more than an SI joint holds" in note
+
+
+def test_a_usual_injection_of_bupivacaine_saves_without_a_question(gen, doctor, physician):
+    # 1.5 mL of 0.5 %: 7.5 mg, well inside the joint and the maximum.
+    record = started(gen, physician, steps=BEFORE["injectate"])
+
+    response = post_step(doctor, record.case_id, "injectate", one_row("bupivacaine", "0.5 %", "7.5", "1.5", "B1"),
+                         side="left")
+
+    assert response.status_code == 302, field_error(text(response), "injectate-left-rows-0-volume_ml")
+    [row] = rows(record.id, "injectate")
+    assert row.warnings == "" and row.answers == {}
 
 
 def test_the_strength_hints_show_the_percent_sign_once(gen, doctor, physician):

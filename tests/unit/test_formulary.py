@@ -8,6 +8,7 @@ from tracker.procedures.formulary import (
     INJECTATE_KINDS,
     DrugKind,
     dose_matches,
+    joint_dose_problem,
     entries_of_kind,
     formulary_by_code,
     read_concentration,
@@ -65,8 +66,22 @@ def test_each_steroid_has_a_usual_maximum_per_joint_marked_as_a_convention(code,
     assert "convention" in entry.source
 
 
+@pytest.mark.parametrize("code, maximum, strongest, systemic", [
+    ("lidocaine", 100, 20, 300), ("bupivacaine", 25, 5, 175), ("ropivacaine", 25, 5, 225),
+])
+def test_each_local_anaesthetic_has_a_usual_maximum_per_joint_far_below_its_systemic_maximum(
+        code, maximum, strongest, systemic):
+    # 5 mL of the strongest listed solution: above what an SI joint injection uses (1-3 mL), a
+    # fraction of the systemic maximum, and the note says both and that the checklist stops above it.
+    entry = FORMULARY[code]
+    assert entry.usual_max_dose_mg == Decimal(maximum) == Decimal(strongest) * 5
+    assert maximum * 3 <= systemic
+    assert f"usual maximum per SI joint {maximum} mg" in entry.source and f"{systemic} mg" in entry.source
+    assert "no per-joint maximum" not in entry.source and "stops" in entry.source
+
+
 def test_drugs_without_a_per_joint_maximum_say_so_with_none():
-    others = [entry for entry in DEFAULT_FORMULARY if entry.kind != DrugKind.STEROID]
+    others = [entry for entry in DEFAULT_FORMULARY if entry.kind not in INJECTATE_KINDS]
     assert all(entry.usual_max_dose_mg is None for entry in others)
     assert all(entry.source for entry in DEFAULT_FORMULARY)
 
@@ -100,12 +115,13 @@ def test_a_dose_more_than_two_percent_off_does_not_match():
 def test_a_mismatch_says_which_volume_the_dose_needs():
     check = dose_matches(Decimal(40), Decimal(40), Decimal(2))
     assert not check
-    assert check.message == "40 mg at 40 mg/mL is 1.0 mL, not 2.0 mL."
+    assert check.message == ("40 mg at 40 mg/mL is 1.0 mL, not 2.0 mL; 2.0 mL of it is 80 mg. "
+                             "Dose = concentration × volume: correct the one mistyped.")
 
 
 def test_a_mismatch_message_keeps_small_volumes_readable():
     check = dose_matches(Decimal(4), Decimal(3), Decimal(1))
-    assert check.message == "3 mg at 4 mg/mL is 0.75 mL, not 1.0 mL."
+    assert check.message.startswith("3 mg at 4 mg/mL is 0.75 mL, not 1.0 mL; 1.0 mL of it is 4 mg.")
 
 
 @pytest.mark.parametrize("concentration, dose, volume", [(0, 40, 1), (40, 0, 1), (40, 40, 0), (40, -40, -1)])
@@ -177,6 +193,16 @@ def test_a_dose_ten_times_the_usual_maximum_is_stopped_and_just_under_is_not():
     assert problems("triamcinolone", "40", "400") == [("dose_mg",
         "Triamcinolone acetonide 400 mg is ten times or more the usual maximum of 40 mg per SI joint.")]
     assert problems("triamcinolone", "40", "399.9") == []
+
+
+def test_a_local_anaesthetic_is_stopped_above_its_maximum_for_the_joint_not_at_ten_times_it():
+    # The walkthrough's 500 mg of bupivacaine: stopped per joint (the rows together), and not said twice.
+    assert problems("bupivacaine", "5", "500") == []
+    assert joint_dose_problem(FORMULARY["bupivacaine"], Decimal("500")) == (
+        "Bupivacaine 500 mg is above the usual maximum of 25 mg per SI joint.")
+    assert joint_dose_problem(FORMULARY["bupivacaine"], Decimal("25")) is None
+    assert joint_dose_problem(FORMULARY["lidocaine"], Decimal("100.5")).startswith("Lidocaine 100.5 mg is above")
+    assert joint_dose_problem(FORMULARY["triamcinolone"], Decimal("80")) is None, "a steroid above it is a warning"
 
 
 def test_drugs_not_measured_in_mg_per_ml_are_not_checked():

@@ -16,8 +16,8 @@ from tracker.procedures.rules.drug_warnings import (ALLERGY_CONTRAST, ALLERGY_IO
 from tracker.procedures.rules.duration import (LONG_PROCEDURE_MINUTES, SHORT_PROCEDURE_MINUTES, duration_flag,
                                                duration_minutes, flag_long, flag_short)
 from tracker.procedures.rules.order import may_record, next_open
-from tracker.procedures.rules.schema import (MAX_INJECTATE_ML_PER_SIDE, PER_SIDE_STEPS, STEPS,
-                                             ChecklistContext, Step)
+from tracker.procedures.rules.schema import (MAX_CONFIRMED_INJECTATE_ML_PER_SIDE, MAX_INJECTATE_ML_PER_SIDE,
+                                             PER_SIDE_STEPS, STEPS, ChecklistContext, Step)
 
 FORMULARY = formulary_by_code()
 LEFT = ChecklistContext(side="left")
@@ -331,7 +331,8 @@ def test_contrast_cannot_be_both_omitted_and_recorded():
 
 def test_an_injectate_dose_that_disagrees_with_its_volume_is_refused_on_that_row():
     values = {"rows": [row(), row(dose="40", volume="2")]}
-    assert errors("injectate", values) == {"rows-1-volume_ml": "40 mg at 40 mg/mL is 1.0 mL, not 2.0 mL."}
+    assert errors("injectate", values) == {"rows-1-volume_ml": ("40 mg at 40 mg/mL is 1.0 mL, not 2.0 mL; 2.0 mL of it is 80 mg. Dose = concentration × volume: correct "
+                            "the one mistyped.")}
 
 
 def test_an_injectate_row_must_be_a_local_anaesthetic_or_steroid_from_the_formulary():
@@ -523,7 +524,8 @@ def test_two_rows_of_the_same_steroid_count_together_against_its_maximum():
         "Left side: Triamcinolone acetonide 60 mg is above the usual maximum of 40 mg per SI joint."]
 
 
-def test_local_anaesthetics_have_no_per_joint_maximum():
+def test_a_local_anaesthetic_within_its_maximum_is_no_warning():
+    # (Above it is a hard stop, not a warning: test_a_local_anaesthetic_above_its_maximum_is_stopped...)
     assert injectate_warnings({"left": [row("lidocaine", "20", "40", "2")]}, FORMULARY) == []
 
 
@@ -533,8 +535,8 @@ def test_a_concentration_the_formulary_does_not_list_is_no_warning_but_a_hard_st
     assert errors == {
         "rows-0-concentration_mg_per_ml": "Lidocaine at 15 mg/mL (1.5 %) is not a listed strength (10 mg/mL (1 %), "
                                           "20 mg/mL (2 %)). Correct it, or confirm it below with the reason.",
-        "strength_reason": "Not saved: a strength or dose outside the formulary needs your confirmation and the "
-                           "reason, or correct it above."}
+        "strength_reason": "Not saved: a strength, dose or volume outside the usual range needs your confirmation "
+                           "and the reason, or correct it above."}
     assert warnings == []
 
 
@@ -582,7 +584,7 @@ def test_a_strength_outside_the_formulary_is_stopped_on_the_same_save_as_another
     errors, warnings = validate_step("injectate", injectate(typed("bupivacaine", "0.5", "0.75", "1.5"),
                                                             typed("triamcinolone", "40", "400", "1")), LEFT)
     assert set(errors) == {"rows-0-concentration_mg_per_ml", "rows-1-volume_ml", "rows-1-dose_mg", "strength_reason"}
-    assert errors["rows-1-volume_ml"] == "400 mg at 40 mg/mL is 10.0 mL, not 1.0 mL."
+    assert errors["rows-1-volume_ml"].startswith("400 mg at 40 mg/mL is 10.0 mL, not 1.0 mL; 1.0 mL of it is 40 mg.")
     assert errors["rows-0-concentration_mg_per_ml"].startswith("Bupivacaine at 0.5 mg/mL (0.05 %) is a tenth")
     assert warnings == []
 
@@ -591,11 +593,70 @@ def test_a_confirmed_strength_adds_no_error_to_another_rows_and_is_noted_only_on
     errors, warnings = validate_step("injectate", injectate(
         typed("bupivacaine", "0.5", "0.75", "1.5"), typed("triamcinolone", "40", "400", "10"),
         strength_confirmed=True, strength_reason="Diluted on purpose"), LEFT)
-    assert errors == {} and len([w for w in warnings if w.startswith("Confirmed outside the formulary")]) == 2
+    # The strength, the steroid's dose and the 11.5 mL in the joint: each noted with the reason.
+    assert errors == {} and len([w for w in warnings if w.startswith("Confirmed outside the formulary")]) == 3
     errors, warnings = validate_step("injectate", injectate(
         typed("bupivacaine", "0.5", "0.75", "1.5"), typed("triamcinolone", "40", "400", "1"),
         strength_confirmed=True, strength_reason="Diluted on purpose"), LEFT)
-    assert errors == {"rows-1-volume_ml": "400 mg at 40 mg/mL is 10.0 mL, not 1.0 mL."} and warnings == []
+    assert list(errors) == ["rows-1-volume_ml"] and warnings == []
+    assert errors["rows-1-volume_ml"].startswith("400 mg at 40 mg/mL is 10.0 mL, not 1.0 mL;")
+
+
+# --- the joint's volume and a local anaesthetic's dose: the walkthrough's 500 mg of bupivacaine in 100 mL
+
+def test_a_usual_injectate_saves_without_a_question():
+    errors, warnings = validate_step("injectate", injectate(typed("bupivacaine", "0.5 %", "7.5", "1.5"),
+                                                            typed("triamcinolone", "40", "40", "1")), LEFT)
+    assert errors == {} and warnings == []
+
+
+def test_more_than_five_ml_in_a_joint_is_stopped_next_to_the_volume_naming_it_and_the_usual_range():
+    assert MAX_CONFIRMED_INJECTATE_ML_PER_SIDE == 2 * MAX_INJECTATE_ML_PER_SIDE == Decimal(5)
+    # 20 mL typed for 2.0 mL of 1% lidocaine (the dose typed to match): the volume is the only clue.
+    errors, warnings = validate_step("injectate", injectate(typed("lidocaine", "10", "200", "20")), LEFT)
+    assert errors["rows-0-volume_ml"] == (
+        "20.0 mL in total is far more than an SI joint holds (about 0.6–2.5 mL; more than 5 mL is asked about). "
+        "Correct it, or confirm it below with the reason.")
+    assert "rows-0-dose_mg" in errors, "200 mg of lidocaine is above its maximum of 100 mg too"
+    assert errors["strength_reason"].startswith("Not saved: a strength, dose or volume outside the usual range")
+    assert warnings == []
+
+
+def test_five_ml_is_warned_but_not_stopped_and_the_rows_count_together():
+    errors, warnings = validate_step("injectate", injectate(typed("bupivacaine", "2.5", "7.5", "3"),
+                                                            typed("triamcinolone", "40", "80", "2")), LEFT)
+    assert errors == {}
+    assert warnings[0] == "Left side: 5.0 mL in total is more than the joint usually holds (about 0.6–2.5 mL)."
+    errors, _ = validate_step("injectate", injectate(typed("bupivacaine", "2.5", "7.5", "3"),
+                                                      typed("triamcinolone", "40", "84", "2.1")), LEFT)
+    assert set(errors) == {"rows-1-volume_ml", "strength_reason"}, "said on the row that took it over 5 mL"
+    assert errors["rows-1-volume_ml"].startswith("5.1 mL in total is far more than an SI joint holds")
+
+
+def test_a_local_anaesthetic_above_its_maximum_is_stopped_on_the_dose_its_rows_together():
+    errors, _ = validate_step("injectate", injectate(typed("bupivacaine", "5", "500", "100")), LEFT)
+    assert errors["rows-0-dose_mg"] == (
+        "Bupivacaine 500 mg is above the usual maximum of 25 mg per SI joint. Correct it, or confirm it below with "
+        "the reason.")
+    assert errors["rows-0-volume_ml"].startswith("100.0 mL in total is far more than an SI joint holds")
+    # Two rows of 2% lidocaine, 2.5 mL each: 100 mg is the maximum, 104 mg is over it (said on the second row).
+    assert validate_step("injectate", injectate(typed("lidocaine", "20", "50", "2.5"),
+                                                typed("lidocaine", "20", "50", "2.5")), LEFT)[0] == {}
+    errors, _ = validate_step("injectate", injectate(typed("lidocaine", "20", "50", "2.5"),
+                                                      typed("lidocaine", "20", "54", "2.7")), LEFT)
+    assert errors["rows-1-dose_mg"].startswith("Lidocaine 104 mg is above the usual maximum of 100 mg per SI joint.")
+    assert "rows-0-dose_mg" not in errors
+
+
+def test_a_large_volume_and_dose_confirmed_with_a_reason_are_saved_with_both_noted():
+    errors, warnings = validate_step("injectate", injectate(
+        typed("bupivacaine", "5", "500", "100"), strength_confirmed=True, strength_reason="Test of the record"), LEFT)
+    assert errors == {}
+    assert warnings[:2] == [
+        "Confirmed outside the formulary: Bupivacaine 500 mg is above the usual maximum of 25 mg per SI joint. "
+        "Reason: Test of the record",
+        "Confirmed outside the formulary: 100.0 mL in total is far more than an SI joint holds (about 0.6–2.5 mL; "
+        "more than 5 mL is asked about). Reason: Test of the record"]
 
 
 def test_a_dose_ten_times_the_usual_maximum_is_stopped_on_the_dose():

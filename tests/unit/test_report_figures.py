@@ -129,7 +129,7 @@ def test_warnings_and_contrast_repeats(clinic):
     assert _figure("warnings").rows == [
         ("Volume above what the joint holds", 1, Decimal("33.3")), ("Dose above the usual maximum", 0, Decimal("0.0")),
         ("Drug against a documented allergy", 1, Decimal("33.3")),
-        ("Strength or dose outside the formulary, confirmed", 0, Decimal("0.0"))]
+        ("Strength, dose or volume outside the usual range, confirmed", 0, Decimal("0.0"))]
     assert _figure("contrast_repeats").rows == [(3, 1, Decimal("33.3"), 1)]
 
 

@@ -141,7 +141,10 @@ def _maximum_question(refusal):
     else:
         stop = services.mg_words(refusal.new * TEN_FOLD)
         raised = refusal.new > refusal.old
-        if refusal.warns and refusal.stops:
+        if refusal.stops_above:
+            effect = (_("the checklist would stop a dose only above %(new)s.", new=new) if raised else
+                      _("the checklist would stop a dose above %(new)s.", new=new))
+        elif refusal.warns and refusal.stops:
             effect = (_("the checklist would warn only above %(new)s and stop a dose only from %(stop)s.",
                         new=new, stop=stop) if raised else
                       _("the checklist would warn above %(new)s and stop a dose from %(stop)s.", new=new, stop=stop))

@@ -5,9 +5,11 @@ that table. Anything with the attributes of ``FormularyEntry`` (a model row, say
 for an entry. Strengths are in the entry's ``strength_unit``; only drugs measured in mg/mL are
 checked by ``dose_matches``.
 
-The usual maximum doses are per SI joint per session. They are clinical conventions found in
-the interventional pain literature, not labelled limits: exceeding one is a warning, never a
-refusal, and each entry's ``source`` says so.
+The usual maximum doses are per SI joint per session. A steroid's is a clinical convention found
+in the interventional pain literature, not a labelled limit: exceeding it is a warning, and ten
+times it a hard stop. A local anaesthetic's is set well above what an SI joint injection uses and
+well below a systemic toxic dose: exceeding it is a hard stop (see ``STOP_ABOVE_MAXIMUM_KINDS``).
+Each entry's ``source`` says which.
 """
 
 from collections.abc import Iterable, Mapping
@@ -26,6 +28,11 @@ class DrugKind(Choice):
 
 # What may be written on an injectate row; contrast and skin prep have steps of their own.
 INJECTATE_KINDS = frozenset({DrugKind.LOCAL_ANAESTHETIC, DrugKind.STEROID})
+# Drugs whose dose above the usual maximum per joint is itself a hard stop (confirmed with a reason),
+# not a warning with the stop at ten times it: a local anaesthetic's harm is systemic and acute
+# (seizures, cardiac arrest), and ten times any sensible per-joint maximum of lidocaine (60-100 mg)
+# is past its toxic dose (about 300 mg). Its maximum is therefore set well below toxicity.
+STOP_ABOVE_MAXIMUM_KINDS = frozenset({DrugKind.LOCAL_ANAESTHETIC})
 
 MG_PER_ML = "mg/mL"
 # Within 2% the difference is the reading of a syringe, not a different dose.
@@ -44,8 +51,14 @@ class FormularyEntry:
 
 
 _CONVENTION = "clinical convention for one SI joint, not a labelled maximum; above it is a warning"
-_WEIGHT_BASED = ("the toxic dose is weight-based and far above what an SI joint holds, "
-                 "so no per-joint maximum is checked")
+# A local anaesthetic's usual maximum per SI joint is 5 mL of its strongest listed solution: an SI
+# joint injection uses 1-3 mL (the joint holds about 0.6-2.5 mL), and the checklist asks about more
+# than 5 mL in any case (schema.MAX_CONFIRMED_INJECTATE_ML_PER_SIDE). Each is a fraction of the
+# systemic maximum for an adult, so a dose above it is a typing error or a choice to be recorded
+# with a reason, never a toxic dose saved unasked.
+_LA_MAXIMUM = ("usual maximum per SI joint {maximum} mg (5 mL of the {strongest}% solution; an SI joint "
+               "injection uses {usual}); the systemic maximum is {systemic}, so above {maximum} mg the "
+               "checklist stops until the physician confirms the dose with a reason")
 
 DEFAULT_FORMULARY = (
     FormularyEntry(
@@ -54,8 +67,10 @@ DEFAULT_FORMULARY = (
         kind=DrugKind.LOCAL_ANAESTHETIC,
         strengths=(Decimal("10"), Decimal("20")),
         strength_unit=MG_PER_ML,
-        usual_max_dose_mg=None,
-        source=f"1% and 2% solutions (10 and 20 mg/mL); {_WEIGHT_BASED}.",
+        usual_max_dose_mg=Decimal("100"),
+        source="1% and 2% solutions (10 and 20 mg/mL); " + _LA_MAXIMUM.format(
+            maximum=100, strongest=2, usual="1–3 mL of 1–2%, 10–60 mg",
+            systemic="about 4.5 mg/kg, at most 300 mg without adrenaline") + ".",
     ),
     FormularyEntry(
         code="bupivacaine",
@@ -63,8 +78,10 @@ DEFAULT_FORMULARY = (
         kind=DrugKind.LOCAL_ANAESTHETIC,
         strengths=(Decimal("2.5"), Decimal("5")),
         strength_unit=MG_PER_ML,
-        usual_max_dose_mg=None,
-        source=f"0.25% and 0.5% solutions (2.5 and 5 mg/mL); {_WEIGHT_BASED}.",
+        usual_max_dose_mg=Decimal("25"),
+        source="0.25% and 0.5% solutions (2.5 and 5 mg/mL); " + _LA_MAXIMUM.format(
+            maximum=25, strongest=0.5, usual="1–3 mL of 0.25–0.5%, 2.5–15 mg",
+            systemic="about 2 mg/kg, at most 175 mg") + ".",
     ),
     FormularyEntry(
         code="ropivacaine",
@@ -72,8 +89,10 @@ DEFAULT_FORMULARY = (
         kind=DrugKind.LOCAL_ANAESTHETIC,
         strengths=(Decimal("2"), Decimal("5")),
         strength_unit=MG_PER_ML,
-        usual_max_dose_mg=None,
-        source=f"0.2% and 0.5% solutions (2 and 5 mg/mL); {_WEIGHT_BASED}.",
+        usual_max_dose_mg=Decimal("25"),
+        source="0.2% and 0.5% solutions (2 and 5 mg/mL); " + _LA_MAXIMUM.format(
+            maximum=25, strongest=0.5, usual="1–3 mL of 0.2–0.5%, 2–15 mg",
+            systemic="about 3 mg/kg, at most about 225 mg") + ".",
     ),
     FormularyEntry(
         code="triamcinolone",
@@ -189,8 +208,12 @@ def dose_matches(concentration_mg_per_ml, dose_mg, volume_ml, tolerance=DOSE_TOL
     delivered = concentration * volume
     if abs(delivered - dose) <= tolerance * delivered:
         return DoseCheck(True)
+    # Both readings, since any of the three may be the slipped one: the volume the dose needs and
+    # the dose the volume gives.
     return DoseCheck(False, f"{plain(dose)} mg at {plain(concentration)} mg/mL is "
-                            f"{millilitres(dose / concentration)} mL, not {millilitres(volume)} mL.")
+                            f"{millilitres(dose / concentration)} mL, not {millilitres(volume)} mL; "
+                            f"{millilitres(volume)} mL of it is {plain(delivered.quantize(Decimal('0.01')))} mg. "
+                            f"Dose = concentration × volume: correct the one mistyped.")
 
 
 # A percentage strength is grams per 100 mL: 1 % is 10 mg/mL, so 0.5 % bupivacaine is 5 mg/mL.
@@ -265,10 +288,24 @@ def strength_problems(entry, concentration_mg_per_ml, dose_mg) -> list[tuple[str
                              f"({', '.join(strength_words(strength) for strength in listed)})."))
     maximum = Decimal(str(entry.usual_max_dose_mg)) if entry.usual_max_dose_mg is not None else None
     dose = Decimal(str(dose_mg)) if dose_mg is not None else None
-    if maximum is not None and dose is not None and dose >= maximum * TEN_FOLD:
+    # (A local anaesthetic is stopped above its maximum, for the joint's rows together: joint_dose_problem.)
+    if maximum is not None and dose is not None and dose >= maximum * TEN_FOLD \
+            and entry.kind not in STOP_ABOVE_MAXIMUM_KINDS:
         problems.append(("dose_mg", f"{entry.name} {plain(dose)} mg is ten times or more the usual maximum of "
                                     f"{plain(maximum)} mg per SI joint."))
     return problems
+
+
+def joint_dose_problem(entry, total_dose_mg) -> str | None:
+    """Why one joint's dose of a drug stopped above its usual maximum (a local anaesthetic: rows of
+    the same drug together) needs the physician's confirmation with a reason, or None."""
+    if entry is None or entry.kind not in STOP_ABOVE_MAXIMUM_KINDS or entry.strength_unit != MG_PER_ML \
+            or entry.usual_max_dose_mg is None or total_dose_mg is None:
+        return None
+    maximum, dose = Decimal(str(entry.usual_max_dose_mg)), Decimal(str(total_dose_mg))
+    if dose <= maximum:
+        return None
+    return f"{entry.name} {plain(dose)} mg is above the usual maximum of {plain(maximum)} mg per SI joint."
 
 
 # A usual maximum moved beyond these bounds of the saved one (or removed) is asked about before it

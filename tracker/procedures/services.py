@@ -17,8 +17,8 @@ from tracker.diary.kept import keep_relief
 from tracker.extensions import db
 from tracker.models import (AppointmentChange, Case, ClinicSettings, FormularyDrug, InjectateRow, ProcedureAddendum,
                             ProcedureRecord, ProcedureStatus, ProcedureStep)
-from tracker.procedures.formulary import (DEFAULT_FORMULARY, MG_PER_ML, DrugKind, maximum_change_to_confirm, plain,
-                                          read_concentration)
+from tracker.procedures.formulary import (DEFAULT_FORMULARY, MG_PER_ML, STOP_ABOVE_MAXIMUM_KINDS, DrugKind,
+                                          maximum_change_to_confirm, plain, read_concentration)
 from tracker.procedures.rules.billing import BillingSetting
 from tracker.procedures.rules.checks import CONFIRMED, CONTRAST_CONFIRMED, validate_step
 from tracker.procedures.rules.drug_warnings import contrast_against_allergy
@@ -118,6 +118,8 @@ class MaximumChangeToConfirm(FieldError):
         self.name, self.old, self.new = name, old, new
         self.warns = kind == DrugKind.STEROID  # the checklist warns above a steroid's maximum only
         self.stops = strength_unit == MG_PER_ML  # and stops at ten times an mg/mL drug's
+        # ... but above a local anaesthetic's maximum itself (formulary.STOP_ABOVE_MAXIMUM_KINDS)
+        self.stops_above = self.stops and kind in STOP_ABOVE_MAXIMUM_KINDS
         self.key = maximum_change_key(old, new)
         super().__init__("usual_max_dose_mg", f"The usual maximum of {name} changes from {mg_words(old)} to "
                                               f"{mg_words(new)}: confirm it with the box below.")
@@ -493,7 +495,7 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
     confirmed = step == Step.INJECTATE and any(line.startswith(CONFIRMED) for line in warnings)
     against_allergy = any(line.startswith(CONTRAST_CONFIRMED) for line in warnings)
     if step == Step.INJECTATE:
-        # The confirmation of a strength outside the formulary is kept only while one is recorded.
+        # The confirmation of a strength, dose or volume outside the usual range is kept only while one is recorded.
         row.answers = {"strength_reason": answers["strength_reason"].strip()} if confirmed else {}
         row.injectate = [_injectate_row(position, values)
                          for position, values in enumerate(_filled(answers.get("rows")))]
@@ -515,7 +517,7 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
         _start_diary(record)
     audit.record(audit.Action.CREATE if created else audit.Action.UPDATE, "procedure_record", record.id,
                  summary=f"case {record.case_id}: {step.value}{where}{repeat} saved"
-                         + (", a strength or dose outside the formulary confirmed with a reason," if confirmed else "")
+                         + (", a strength, dose or volume outside the usual range confirmed with a reason," if confirmed else "")
                          + (", iodinated contrast against a documented contrast allergy confirmed with a reason,"
                             if against_allergy else "")
                          + (" with warnings" if warnings else ""), user=actor)

@@ -378,7 +378,7 @@ WARNING_KINDS = (
     ("Volume above what the joint holds", "%usually holds%"),
     ("Dose above the usual maximum", "%above the usual maximum%"),
     ("Drug against a documented allergy", "%Documented % allergy%"),
-    ("Strength or dose outside the formulary, confirmed", f"%{CONFIRMED}%"),
+    ("Strength, dose or volume outside the usual range, confirmed", f"%{CONFIRMED}%"),
 )
 
 

@@ -1,11 +1,13 @@
 """Checking one step's values on save: errors refuse the save, warnings go with it."""
 from collections.abc import Mapping
+from decimal import Decimal
 
-from tracker.procedures.formulary import (INJECTATE_KINDS, DrugKind, dose_matches, millilitres, plain,
-                                         read_concentration, strength_problems)
+from tracker.procedures.formulary import (INJECTATE_KINDS, DrugKind, dose_matches, joint_dose_problem, millilitres,
+                                         plain, read_concentration, strength_problems)
 from tracker.procedures.rules.drug_warnings import allergy_warnings, contrast_against_allergy, injectate_warnings
 from tracker.procedures.rules.order import side_phrase, vascular_uptake_message
-from tracker.procedures.rules.schema import (MAX_CONTRAST_ML, MAX_FLUOROSCOPY_SECONDS, MIN_VIEWS,
+from tracker.procedures.rules.schema import (MAX_CONFIRMED_INJECTATE_ML_PER_SIDE, MAX_CONTRAST_ML,
+                                             MAX_FLUOROSCOPY_SECONDS, MAX_INJECTATE_ML_PER_SIDE, MIN_VIEWS,
                                              NEEDLE_GAUGE_RANGE, NON_NEGATIVE_DOSES, NRS_MAX, NRS_MIN,
                                              PER_SIDE_STEPS, STEP_FIELDS, ArthrogramPattern,
                                              ChecklistContext, Complication, Guidance, SkinAnaesthetic, Step)
@@ -137,6 +139,8 @@ def _validate_contrast(values, context, joint, errors, warnings):
 def _validate_injectate(values, context, joint, errors, warnings):
     rows = filled_rows(values.get("rows"))
     unconfirmed = {}
+    # Per joint: the volume of every row, and each drug's dose over its rows (the last row of each says it).
+    volume, volume_key, doses = Decimal(0), None, {}
     for index, row in rows:
         key = f"rows-{index}-"
         _check_formulary_choice(row, "drug", INJECTATE_KINDS, context.formulary, errors,
@@ -151,17 +155,31 @@ def _validate_injectate(values, context, joint, errors, warnings):
             check = dose_matches(amounts["concentration_mg_per_ml"], amounts["dose_mg"], amounts["volume_ml"])
             if not check:
                 errors[key + "volume_ml"] = check.message
+        if amounts["volume_ml"] is not None and amounts["volume_ml"] > 0:
+            volume, volume_key = volume + amounts["volume_ml"], key + "volume_ml"
         if key + "drug" not in errors:
             for name, problem in strength_problems(context.formulary.get(row.get("drug")),
                                                    amounts["concentration_mg_per_ml"], amounts["dose_mg"]):
                 unconfirmed.setdefault(key + name, []).append(problem)
+            if amounts["dose_mg"] is not None and amounts["dose_mg"] > 0:
+                total, _ = doses.get(row.get("drug"), (Decimal(0), None))
+                doses[row.get("drug")] = (total + amounts["dose_mg"], key + "dose_mg")
+    for code, (total, field) in doses.items():
+        problem = joint_dose_problem(context.formulary.get(code), total)
+        if problem:
+            unconfirmed.setdefault(field, []).append(problem)
+    if volume > MAX_CONFIRMED_INJECTATE_ML_PER_SIDE:
+        unconfirmed.setdefault(volume_key, []).append(
+            f"{millilitres(volume)} mL in total is far more than an SI joint holds (about "
+            f"0.6–{plain(MAX_INJECTATE_ML_PER_SIDE)} mL; more than {plain(MAX_CONFIRMED_INJECTATE_ML_PER_SIDE)} mL "
+            f"is asked about).")
     # Said on the same save as the rows' other errors, each beside its field: the physician at the
     # table corrects everything in one go rather than meeting the hard stop only once the rest is right.
     if unconfirmed and not strength_confirmed(values):
         for field, problems in unconfirmed.items():
             errors[field] = " ".join(filter(None, (errors.get(field), *problems, CONFIRM_STRENGTH)))
-        errors["strength_reason"] = ("Not saved: a strength or dose outside the formulary needs your confirmation "
-                                     "and the reason, or correct it above.")
+        errors["strength_reason"] = ("Not saved: a strength, dose or volume outside the usual range needs your "
+                                     "confirmation and the reason, or correct it above.")
     elif unconfirmed and not errors:
         warnings += [f"{CONFIRMED}{side_phrase(joint, context)}: {problem} Reason: {values['strength_reason'].strip()}"
                      for problems in unconfirmed.values() for problem in problems]
@@ -178,13 +196,14 @@ CONTRAST_CONFIRMED = "Confirmed against a documented contrast allergy"
 def contrast_allergy_confirmed(values) -> bool:
     """The physician ticked the confirmation and gave the reason (a tick alone is not a reason)."""
     return values.get("contrast_allergy_confirmed") is True and not blank(values.get("contrast_allergy_reason"))
-# How a confirmed strength or dose outside the formulary is kept among the step's warnings.
+# How a confirmed strength, dose or volume outside the usual range is kept among the step's warnings
+# (the words records saved before volumes were asked about hold, which the reports count).
 CONFIRMED = "Confirmed outside the formulary"
 
 
 def strength_confirmed(values) -> bool:
-    """The physician ticked the confirmation and gave the reason for a strength or dose outside the
-    formulary (both are needed; a tick alone is not a reason)."""
+    """The physician ticked the confirmation and gave the reason for a strength, dose or volume
+    outside the usual range (both are needed; a tick alone is not a reason)."""
     return values.get("strength_confirmed") is True and not blank(values.get("strength_reason"))
 
 

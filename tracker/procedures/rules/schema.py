@@ -55,6 +55,12 @@ class Complication(Choice):
 
 # The joint holds only about 0.6-2.5 mL; more than that spills out of it (DESIGN.md section 3).
 MAX_INJECTATE_ML_PER_SIDE = Decimal("2.5")
+# More than twice the most it holds is no larger joint but a typing error (2.0 mL typed as 20, a
+# dose typed into the volume): saved only with the physician's confirmation and reason, like a
+# strength outside the formulary. A deliberate larger volume (a capsular or periarticular spread)
+# is recorded with its reason. It also bounds a local anaesthetic's dose: 5 mL of 2% lidocaine is
+# 100 mg, of 0.5% bupivacaine 25 mg.
+MAX_CONFIRMED_INJECTATE_ML_PER_SIDE = Decimal("5")
 MIN_VIEWS = 2
 # Over an hour of screening time for one SI joint is a typing error, not a procedure.
 MAX_FLUOROSCOPY_SECONDS = Decimal("3600")
@@ -148,11 +154,12 @@ INJECTATE_ROW_FIELDS = (
     Field("lot_number", N_("Lot number")),
 )
 
-# A strength or dose outside the formulary is saved only with both: the tick and the reason. They
-# belong to the injectate step (one side), are kept with it and shown in the note.
+# A strength, dose or volume outside the usual range (formulary.strength_problems, joint_dose_problem,
+# MAX_CONFIRMED_INJECTATE_ML_PER_SIDE) is saved only with both: the tick and the reason. They belong
+# to the injectate step (one side), are kept with it and shown in the note.
 STRENGTH_CONFIRMATION = (
-    Field("strength_confirmed", N_("I have checked the strength and dose and confirm them as typed"), True),
-    Field("strength_reason", N_("Reason for a strength or dose outside the formulary")),
+    Field("strength_confirmed", N_("I have checked the strength, dose and volume and confirm them as typed"), True),
+    Field("strength_reason", N_("Reason for a strength, dose or volume outside the usual range")),
 )
 
 # Which dose record each guidance needs. A fluoroscope reports screening time, reference air
