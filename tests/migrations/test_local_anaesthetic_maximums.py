@@ -1,4 +1,4 @@
-"""0055_local_anaesthetic_maximums gives the default local anaesthetics a usual maximum per SI joint
+"""0056_local_anaesthetic_maximums gives the default local anaesthetics a usual maximum per SI joint
 where a formulary copied before had none (lidocaine 100 mg, bupivacaine 25 mg, ropivacaine 25 mg), and
 their new note where the note is still the old default's; a maximum or a note the admin set is left as
 it is. Each change has an audit row naming the upgrade; the drug's version moves (a form opened before
@@ -18,7 +18,7 @@ from tracker.procedures.formulary import formulary_by_code
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-BEFORE, REVISION = "0054_relief_read_when_felt", "0055_local_anaesthetic_maximums"
+BEFORE, REVISION = "0055_working_hours_version", "0056_local_anaesthetic_maximums"
 OLD = "the toxic dose is weight-based and far above what an SI joint holds, so no per-joint maximum is checked."
 DEFAULTS = formulary_by_code()
 

@@ -13,8 +13,8 @@ admin's own note stays). Each change is in the audit trail as an admin's save of
 by this upgrade; the form of a drug opened before the upgrade is refused as stale. The downgrade
 leaves the maximums: an admin may clear one on the formulary page.
 
-Revision ID: 0055_local_anaesthetic_maximums
-Revises: 0054_relief_read_when_felt
+Revision ID: 0056_local_anaesthetic_maximums
+Revises: 0055_working_hours_version
 Create Date: 2026-12-06 12:00:00
 
 """
@@ -26,8 +26,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0055_local_anaesthetic_maximums'
-down_revision = '0054_relief_read_when_felt'
+revision = '0056_local_anaesthetic_maximums'
+down_revision = '0055_working_hours_version'
 branch_labels = None
 depends_on = None
 
