@@ -642,6 +642,96 @@ def test_a_payer_rule_met_gives_no_warning(client, coordinator, physician, room,
     assert submit(client, book_url(case), booking(clinic_day(1), "10:00", physician, room)).status_code == 302
 
 
+def _named(appointment_day, case):
+    return f"the appointment of {appointment_day:%a} {appointment_day.day} {appointment_day:%b %Y} (case {case.id})"
+
+
+def _up_to(day):
+    return f"{day.day} {day:%b %Y}"
+
+
+@pytest.fixture
+def at_one_of_two(gen):
+    """Walkthrough F8: a Medicare patient with one diagnostic block given 16 days ago, and two more
+    blocks evaluated eligible: a confirmatory one (left) and a diagnostic one (right)."""
+    patient = gen.patient(family_name="Okafor", given_name="Grace")
+    injected_before(gen, patient, 16, Indication.DIAGNOSTIC)
+    confirmatory = gen.case(patient=patient, state=State.ELIGIBLE, side=Side.LEFT, indication=Indication.CONFIRMATORY)
+    diagnostic = gen.case(patient=patient, state=State.ELIGIBLE, side=Side.RIGHT, indication=Indication.DIAGNOSTIC)
+    return confirmatory, diagnostic
+
+
+def test_a_block_booked_for_another_case_counts_towards_the_cap_at_booking(
+        client, coordinator, physician, room, at_one_of_two):
+    confirmatory, diagnostic = at_one_of_two
+    # 1 given: the first booking is session 2 of 2, as the verdict says.
+    assert submit(client, book_url(confirmatory), booking(clinic_day(9), "09:00", physician, room)).status_code == 302
+    data = booking(clinic_day(37), "09:00", physician, room)
+    first = submit(client, book_url(diagnostic), data)
+    page = text(first)
+    assert first.status_code == 409 and appointments_of(diagnostic) == []
+    warning = ("The payer's diagnostic 12-month cap on that date, counting the sessions already booked: this would "
+               f"be session 3 of 2 (patient) in the 12 months to {_up_to(clinic_day(37))}, counting "
+               f"{_named(clinic_day(9), confirmatory)}. Once given, a session over the cap is not covered.")
+    assert warning in html.unescape(page)
+    # The verdict does not count a session not yet given: its own rule reads 2 of 2, met.
+    assert "Payer rule on" not in page
+    assert submit(client, book_url(diagnostic), acknowledging(page, data)).status_code == 302
+    [appointment] = appointments_of(diagnostic)
+    assert appointment.acknowledged_warnings == warning
+
+
+def test_booking_before_a_block_already_booked_warns_about_that_one(
+        client, coordinator, physician, room, at_one_of_two):
+    confirmatory, diagnostic = at_one_of_two
+    gen_booked = submit(client, book_url(diagnostic), booking(clinic_day(37), "09:00", physician, room))
+    assert gen_booked.status_code == 302
+    first = submit(client, book_url(confirmatory), booking(clinic_day(9), "09:00", physician, room))
+    assert first.status_code == 409
+    assert (f"{_named(clinic_day(37), diagnostic)} would then be session 3 of 2 (patient) in the 12 months to "
+            f"{_up_to(clinic_day(37))}, counting this one.") in html.unescape(text(first))
+
+
+def test_a_cancelled_appointment_does_not_count_towards_the_cap(
+        client, coordinator, physician, room, at_one_of_two, gen):
+    confirmatory, diagnostic = at_one_of_two
+    assert submit(client, book_url(confirmatory), booking(clinic_day(9), "09:00", physician, room)).status_code == 302
+    [appointment] = appointments_of(confirmatory)
+    assert cancel(client, appointment, "Patient chose to wait").status_code == 302
+    assert fresh(appointment).status == AppointmentStatus.CANCELLED
+    missed = gen.case(patient=confirmatory.patient, state=State.SCHEDULED, side=Side.LEFT)
+    gen.appointment(missed, physician=physician, room=gen.room(name="Suite C"), starts_at=clinic_at(-1, 9),
+                    status=AppointmentStatus.NO_SHOW)
+    assert submit(client, book_url(diagnostic), booking(clinic_day(37), "09:00", physician, room)).status_code == 302
+
+
+def test_a_block_booked_beyond_the_twelve_months_does_not_count(
+        client, coordinator, physician, room, at_one_of_two, gen):
+    confirmatory, diagnostic = at_one_of_two
+    gen.appointment(confirmatory, physician=physician, room=gen.room(name="Suite B"), starts_at=clinic_at(9, 9))
+    far = clinic_day(9) + relativedelta(months=12)
+    response = submit(client, book_url(diagnostic), booking(far, "09:00", physician, room))
+    assert "counting the sessions already booked" not in text(response)
+
+
+def test_moving_an_appointment_counts_the_blocks_booked_for_other_cases(
+        client, coordinator, physician, room, at_one_of_two, gen):
+    confirmatory, diagnostic = at_one_of_two
+    gen.appointment(confirmatory, physician=physician, room=gen.room(name="Suite B"), starts_at=clinic_at(9, 9))
+    diagnostic.state = State.SCHEDULED
+    db.session.commit()
+    later = gen.appointment(diagnostic, physician=physician, room=room, starts_at=clinic_at(120, 9))
+    first = move(client, later, clinic_day(37), "09:00", physician, room)
+    page = html.unescape(text(first))
+    assert first.status_code == 409
+    assert (f"this would be session 3 of 2 (patient) in the 12 months to {_up_to(clinic_day(37))}, counting "
+            f"{_named(clinic_day(9), confirmatory)}") in page
+    assert fresh(later).starts_at == clinic_at(120, 9)
+    assert move(client, later, clinic_day(37), "09:00", physician, room,
+                acknowledge="y", warnings_digest=input_value(page, "warnings_digest")).status_code == 302
+    assert fresh(later).starts_at == clinic_at(37, 9)
+
+
 def test_a_booking_without_warnings_records_none(client, coordinator, physician, room, case):
     submit(client, book_url(case), booking(clinic_day(1), "10:00", physician, room))
     [appointment] = appointments_of(case)

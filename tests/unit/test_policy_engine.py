@@ -1007,3 +1007,52 @@ def test_a_repeats_relief_says_the_level_its_days_were_read_at():
     assert "peak relief 80%, 60 days at 50% or more, needs 75% for" in found.evidence
     at_threshold = [injection(90, "therapeutic", peak_relief_percent=80.0, relief_duration_days=60)]
     assert "60 days at 75% or more" in criterion(facts, EVICORE, at_threshold, CriterionCode.REPEAT_RELIEF).evidence
+
+
+# ------------------------------------------------------------------ sessions already booked
+
+def booked(days_ahead, indication="diagnostic", side="left", case_id=41):
+    from tracker.policy import BookedSession
+
+    day = AS_OF + timedelta(days=days_ahead)
+    return BookedSession(day=day, side=side, indication=indication, named=f"case {case_id} on {day.isoformat()}")
+
+
+def test_a_booked_session_in_the_window_makes_this_one_over_the_cap():
+    from tracker.policy import booked_over_cap
+
+    # 1 given, 1 booked before this day: 3 of 2 (the criterion alone reads 2 of 2, met).
+    [breach] = booked_over_cap(case(indication="confirmatory"), [injection(50)], [booked(-20)], MEDICARE)
+    assert (breach.kind, breach.scope, breach.sessions, breach.maximum, breach.window_end) == (
+        "diagnostic", "patient", 3, 2, AS_OF)
+    assert breach.words() == ("this would be session 3 of 2 (patient) in the 12 months to 15 Jun 2024, counting "
+                              "case 41 on 2024-05-26")
+
+
+def test_a_booked_session_after_this_day_would_be_the_one_over_the_cap():
+    from tracker.policy import booked_over_cap
+
+    [breach] = booked_over_cap(case(), [injection(50)], [booked(30, side="right", case_id=42)], MEDICARE)
+    assert breach.later is not None and breach.window_end == AS_OF + timedelta(days=30)
+    assert breach.words() == ("case 42 on 2024-07-15 would then be session 3 of 2 (patient) in the 12 months to "
+                              "15 Jul 2024, counting this one")
+
+
+def test_booked_sessions_count_as_the_caps_do():
+    from tracker.policy import booked_over_cap
+
+    prior = [injection(50)]
+    # Within the cap with it; outside the 12 months; the other cap; the same day as a given one or this one.
+    assert booked_over_cap(case(), [], [booked(-20)], MEDICARE) == []
+    assert booked_over_cap(case(), prior, [booked(400)], MEDICARE) == []
+    assert booked_over_cap(case(), prior, [booked(-20, indication="therapeutic")], MEDICARE) == []
+    assert booked_over_cap(case(), prior, [booked(-50), booked(0, side="right")], MEDICARE) == []
+    # A bilateral session on one day is one session.
+    assert booked_over_cap(case(), prior, [booked(-20, side="left"), booked(-20, side="right")], MEDICARE)[0].sessions == 3
+    # A payer counting per joint counts the other joint's sessions apart (eviCore: 4 per joint).
+    therapeutic = case(indication="therapeutic")
+    others = [injection(300, "therapeutic", "right"), injection(200, "therapeutic", "right")]
+    right = [booked(-100, "therapeutic", "right"), booked(-30, "therapeutic", "right")]
+    assert booked_over_cap(therapeutic, others, right, EVICORE) == []
+    [breach] = booked_over_cap(case(indication="therapeutic", side="right"), others, right, EVICORE)
+    assert (breach.scope, breach.sessions, breach.maximum) == ("right joint", 5, 4)

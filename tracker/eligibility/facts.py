@@ -7,9 +7,9 @@ import math
 from tracker.clinical import oswestry_index, positive_provocation_count
 from tracker.diary.relief import BLOCK_READINGS_UNTIL_HOURS, THERAPEUTIC_RELIEF_PERCENT, Reading, therapeutic_duration
 from tracker.models.review import EXAM_SIDES
-from tracker.policy import CaseFacts, PriorInjection, TherapyFact
+from tracker.policy import BookedSession, CaseFacts, PriorInjection, TherapyFact
 from tracker.timeutil import to_clinic
-from tracker.vocab import Indication, joints_of
+from tracker.vocab import NOT_STARTED, Indication, joints_of
 from tracker.workflow import State
 
 # States in which a case's injection has been given (its checklist was started).
@@ -83,6 +83,25 @@ def patient_injections(patient, profile=None, leave_out=None):
                                       **recorded_relief(other, joint.value, profile))
                        for joint in joints_of(other.side)]
     return injections
+
+
+def booked_sessions(case):
+    """The patient's other cases' appointments booked and not yet begun (booked or checked in; never
+    cancelled or missed), as sessions the caps will count once given. A case whose injection is
+    given is counted by `prior_injections` instead; the case's own appointment (the one being moved)
+    is never one of them."""
+    sessions = []
+    for other in case.patient.cases:
+        if other.id == case.id or other.state in INJECTED_STATES:
+            continue
+        for appointment in other.appointments:
+            if appointment.status not in NOT_STARTED:
+                continue
+            day = to_clinic(appointment.starts_at).date()
+            sessions.append(BookedSession(day=day, side=other.side.value, indication=other.indication.value,
+                                          named=f"the appointment of {day:%a} {day.day} {day:%b %Y} "
+                                                f"(case {other.id})"))
+    return sessions
 
 
 def outside_injection(row):

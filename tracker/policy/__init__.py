@@ -1,10 +1,11 @@
 """Payer policy profiles as data, and the pure eligibility evaluation over them."""
 
-from tracker.policy.engine import (CapUsage, CareFigures, Criterion, Status, Verdict, cap_usage,
-                                   conservative_care_figures, evaluate)
+from tracker.policy.engine import (BookedOverCap, CapUsage, CareFigures, Criterion, Status, Verdict,
+                                   booked_over_cap, cap_usage, conservative_care_figures, evaluate)
 from tracker.policy.facts import (
     DIAGNOSTIC_INDICATIONS,
     BlockResult,
+    BookedSession,
     CaseFacts,
     PriorInjection,
     TherapyFact,
@@ -22,6 +23,8 @@ from tracker.policy.profiles import (
 
 __all__ = [
     "BlockResult",
+    "BookedOverCap",
+    "BookedSession",
     "CapUsage",
     "CRITERION_LABELS",
     "CareFigures",
@@ -38,6 +41,7 @@ __all__ = [
     "Status",
     "TherapyFact",
     "Verdict",
+    "booked_over_cap",
     "cap_usage",
     "conservative_care_figures",
     "evaluate",

@@ -17,6 +17,7 @@ from tracker.clinical import (FAILED_RESPONSES, PROVOCATION_TESTS, THERAPY_KINDS
 from tracker.policy.facts import (
     DIAGNOSTIC_INDICATIONS,
     BlockResult,
+    BookedSession,
     CaseFacts,
     PriorInjection,
     TherapyFact,
@@ -556,6 +557,73 @@ def cap_usage(prior: Sequence[PriorInjection], profile: Profile, as_of: date) ->
         scopes = _sessions_in_year(prior, profile, indications, as_of, ("left", "right"))
         usage += [CapUsage(kind, scope, tuple(days), maximum) for scope, days in scopes.items()]
     return usage
+
+
+def _caps_of(profile: Profile):
+    """(kind, indications counted, maximum) of each cap the profile sets."""
+    return [(kind, indications, maximum) for kind, indications, maximum in (
+        ("diagnostic", DIAGNOSTIC_INDICATIONS, profile.max_diagnostic_per_12m),
+        ("therapeutic", frozenset({Indication.THERAPEUTIC}), profile.max_therapeutic_per_12m))
+        if maximum is not None]
+
+
+@dataclass(frozen=True)
+class BookedOverCap:
+    """A cap a session on the case's day would break once the sessions already booked (other cases'
+    appointments, not yet given) are given too: `sessions` of `maximum` in the rolling 12 months to
+    `window_end`, counting `booked`. `later` is the booked session the window ends at when it is that
+    one that would be over the cap (None: the case's own session would be)."""
+
+    kind: str
+    scope: str
+    maximum: int
+    window_end: date
+    sessions: int
+    booked: tuple
+    later: BookedSession | None = None
+
+    def words(self) -> str:
+        end = f"{self.window_end.day} {self.window_end:%b %Y}"
+        counted = [b.named for b in self.booked if b is not self.later]
+        if self.later is None:
+            return (f"this would be session {self.sessions} of {self.maximum} ({self.scope}) in the 12 months "
+                    f"to {end}, counting {' and '.join(counted)}")
+        return (f"{self.later.named} would then be session {self.sessions} of {self.maximum} ({self.scope}) in "
+                f"the 12 months to {end}, counting this one" + "".join(f" and {named}" for named in counted))
+
+
+def booked_over_cap(facts: CaseFacts, prior: Sequence[PriorInjection], booked: Sequence[BookedSession],
+                    profile: Profile) -> list[BookedOverCap]:
+    """The caps a session on `facts.as_of` breaks counting the sessions already booked, as the cap
+    criteria will count them once given (per scope the profile counts by, one session per day).
+
+    Every 12-month window holding the day is read: the one ending on it (this session over the
+    cap) and those ending on a later booked session (that one over the cap once this one is given).
+    One breach per cap and scope, this day's first. A breach counts at least one booked session
+    (over the cap on given injections alone, the cap criterion itself says so)."""
+    breaches = []
+    for kind, indications, maximum in _caps_of(profile):
+        if facts.indication not in indications:
+            continue
+        scopes = ([(f"{joint} joint", joint) for joint in facts.joints] if profile.caps_per_joint
+                  else [("patient", None)])
+        for scope, joint in scopes:
+            given = {p.performed_on for p in prior
+                     if p.indication in indications and (joint is None or p.covers(joint))}
+            ours = sorted((b for b in booked if b.indication in indications and (joint is None or b.covers(joint))),
+                          key=lambda b: b.day)
+            for later in [None, *(b for b in ours if b.day > facts.as_of)]:
+                end = facts.as_of if later is None else later.day
+                start = _rolling_year_start(end)
+                if facts.as_of <= start:
+                    break
+                counted = tuple(b for b in ours if start < b.day <= end and b.day not in given
+                                and b.day != facts.as_of)
+                days = {d for d in given if start < d <= end} | {facts.as_of} | {b.day for b in counted}
+                if counted and len(days) > maximum:
+                    breaches.append(BookedOverCap(kind, scope, maximum, end, len(days), counted, later))
+                    break
+    return breaches
 
 
 def next_session_day(sessions: Sequence[date], maximum: int, as_of: date, interval_days: int | None = None) -> date:

@@ -94,6 +94,21 @@ class PriorInjection:
 
 
 @dataclass(frozen=True)
+class BookedSession:
+    """An appointment of another case of the patient's, booked and not yet begun: not an injection
+    (no criterion counts it), but a session the caps will count once it is given. ``named`` is how a
+    warning names it ("the appointment of Tue 15 Dec 2026 (case 41)")."""
+
+    day: date
+    side: str
+    indication: str
+    named: str
+
+    def covers(self, joint: str) -> bool:
+        return self.side in (joint, Side.BILATERAL)
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     """What is known about the case on ``as_of`` (the day the injection would be given)."""
 

@@ -17,7 +17,7 @@ from flask import current_app
 from tracker import audit
 from tracker.cases.services import answered_elsewhere, guard_facts, risk_screens_elsewhere, transition
 from tracker.diary import services as diary
-from tracker.eligibility.standing import current_assessment, staleness
+from tracker.eligibility.standing import current_assessment, over_cap_with_booked, staleness
 from tracker.extensions import db
 from tracker.models import Appointment, AppointmentChange, CaseHistory, Room, User, WorkingHours
 from tracker.models.schedule import ACTIVE_STATUSES
@@ -174,6 +174,9 @@ def check(case, proposal, exclude_id=None):
     for criterion in verdict.criteria:
         if criterion.code in PAYER_WARNINGS and criterion.status != "met":
             warnings.append(f"Payer rule on {day.isoformat()}: {criterion.label}: {criterion.evidence}.")
+    for breach in over_cap_with_booked(case, day):
+        warnings.append(f"The payer's {breach.kind} 12-month cap on that date, counting the sessions already "
+                        f"booked: {breach.words()}. Once given, a session over the cap is not covered.")
     warnings += instructions.too_late(case.risk_screen, to_clinic(proposal.start), to_clinic(utcnow()),
                                       weekdays=clinic_weekdays())
     far = _far_ahead(case, day)
