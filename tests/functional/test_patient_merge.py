@@ -490,7 +490,7 @@ def test_a_closed_block_over_the_cap_once_a_merge_brings_earlier_injections_says
     [caps_row] = [row for row in figures.caps(Filters(start=today, end=today, default_profile="MEDICARE_LCD_2023"))
                   .figures[0].rows if row[1] == "W-7001"]
     next_day = next_session_day(sorted([*outside, injected]), 2, today)
-    assert (caps_row[5], caps_row[6], caps_row[7]) == (3, 2, next_day)
+    assert (caps_row[5], caps_row[6], caps_row[7], caps_row[8]) == (3, "none", 2, next_day)
     # The merge says it at once, on the record kept.
     assert (f"Case {case.id} (bilateral): its injection of {injected.isoformat()} was over the cap, counted with the "
             f"merged record's injections: diagnostic cap: this injection made 3 of 2 (patient), next from "

@@ -1056,3 +1056,20 @@ def test_booked_sessions_count_as_the_caps_do():
     assert booked_over_cap(therapeutic, others, right, EVICORE) == []
     [breach] = booked_over_cap(case(indication="therapeutic", side="right"), others, right, EVICORE)
     assert (breach.scope, breach.sessions, breach.maximum) == ("right joint", 5, 4)
+
+
+def test_the_next_session_day_counts_the_sessions_already_booked():
+    from tracker.policy.engine import _leaves_rolling_year, next_session_day, next_session_day_with_booked
+
+    given = [AS_OF - timedelta(days=16)]
+    first, second = AS_OF + timedelta(days=9), AS_OF + timedelta(days=37)
+    # Nothing booked: the day next_session_day gives.
+    assert next_session_day_with_booked(given, [], 2, AS_OF) == next_session_day(given, 2, AS_OF) == AS_OF
+    # 1 given, 1 booked of 2: nothing fits between them (it would make the booked one 3 of 2), nor after.
+    assert next_session_day_with_booked(given, [first], 2, AS_OF) == _leaves_rolling_year(given[0])
+    # 0 given, 1 booked of 2: today still fits, before it.
+    assert next_session_day_with_booked([], [first], 2, AS_OF) == AS_OF
+    # 1 given, 2 booked: once the earlier booked one leaves the 12 months.
+    assert next_session_day_with_booked(given, [first, second], 2, AS_OF) == _leaves_rolling_year(first)
+    # An interval keeps its distance from a booked session on either side (eviCore: 60 days).
+    assert next_session_day_with_booked([], [AS_OF + timedelta(days=30)], 4, AS_OF, 60) == AS_OF + timedelta(days=90)

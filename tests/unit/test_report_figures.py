@@ -330,11 +330,11 @@ def test_caps_list_patients_at_or_one_short_of_their_cap(clinic):
 
     rows = _figure("caps").rows
     today = clinic_today()
-    capped = [row[:8] for row in rows if row[0] == "Capped, Carla"]
+    capped = [row[:9] for row in rows if row[0] == "Capped, Carla"]
     # Two diagnostic blocks (2026-02-01, 2026-08-01) of Medicare's 2: the next once February 2026's leaves the year.
-    assert capped == [("Capped, Carla", capped[0][1], "Medicare SI joint LCDs (2023)", "diagnostic", "patient", 2, 2,
-                       date(2027, 2, 1) if today < date(2027, 2, 1) else capped[0][7])]
-    near = {(row[4], row[5], row[6], row[7]) for row in rows if row[0] != "Capped, Carla"}
+    assert capped == [("Capped, Carla", capped[0][1], "Medicare SI joint LCDs (2023)", "diagnostic", "patient", 2,
+                       "none", 2, date(2027, 2, 1) if today < date(2027, 2, 1) else capped[0][8])]
+    near = {(row[4], row[5], row[7], row[8]) for row in rows if row[0] != "Capped, Carla"}
     # c1 (Medicare, per patient) and c2 (eviCore counts per joint) used one of two diagnostic blocks.
     assert ("patient", 1, 2, today) in near and ("right", 1, 2, today) in near
 
@@ -357,7 +357,7 @@ def test_the_next_possible_session_is_never_the_day_of_the_last_and_waits_for_th
         clinic._procedure(injected, None, _clinic_noon(today - timedelta(days=days_ago)), 20)
     db.session.commit()
 
-    rows = {row[0]: row[3:8] for row in _figure("caps").rows}
+    rows = {row[0]: row[3:6] + row[7:9] for row in _figure("caps").rows}
 
     assert rows["Today, Tess"] == ("diagnostic", "patient", 1, 2, today + timedelta(days=1))
     assert rows["Spaced, Sam"] == ("therapeutic", "left", 3, 4, today + timedelta(days=50))
@@ -380,18 +380,18 @@ def test_the_day_to_book_from_is_the_first_day_the_clinic_works_on_or_after_the_
     db.session.commit()
 
     figure = _figure("caps")
-    rows = {row[0]: row[7:] for row in figure.rows}
+    rows = {row[0]: row[8:] for row in figure.rows}
 
-    assert figure.columns[7:] == ["Next possible", "Book from"]
+    assert figure.columns[8:] == ["Next possible", "Book from"]
     assert rows["Weekend, Wes"] == (saturday, saturday + timedelta(days=2))
     # A physician who works Saturdays makes the Saturday a day to book; one no longer in use does not.
     clinic.bo.active = False
     db.session.add(WorkingHours(physician_id=clinic.bo.id, weekday=5, starts=time(9), ends=time(13)))
     db.session.commit()
-    assert {row[0]: row[8] for row in _figure("caps").rows}["Weekend, Wes"] == saturday + timedelta(days=2)
+    assert {row[0]: row[9] for row in _figure("caps").rows}["Weekend, Wes"] == saturday + timedelta(days=2)
     clinic.bo.active = True
     db.session.commit()
-    assert {row[0]: row[8] for row in _figure("caps").rows}["Weekend, Wes"] == saturday
+    assert {row[0]: row[9] for row in _figure("caps").rows}["Weekend, Wes"] == saturday
 
 
 def test_caps_count_injections_given_elsewhere_as_eligibility_does(clinic):
@@ -413,10 +413,10 @@ def test_caps_count_injections_given_elsewhere_as_eligibility_does(clinic):
                                     source="patient report"))
     db.session.commit()
 
-    rows = {row[0]: row[3:7] for row in _figure("caps").rows}
+    rows = {row[0]: row[3:6] + row[7:8] for row in _figure("caps").rows}
     assert rows["Elsewhere, Elsa"] == ("diagnostic", "patient", 2, 2)
     # Her physician's view of the report counts it too: the cap is the patient's, not the physician's.
-    rows = {row[0]: row[3:7] for row in _figure("caps", physician_id=clinic.ada.id).rows}
+    rows = {row[0]: row[3:6] + row[7:8] for row in _figure("caps", physician_id=clinic.ada.id).rows}
     assert rows["Elsewhere, Elsa"] == ("diagnostic", "patient", 2, 2)
 
 
@@ -436,7 +436,7 @@ def test_caps_filters_choose_the_patients_and_never_shorten_their_count(clinic):
     db.session.commit()
 
     def sue(**chosen):
-        return [row[2:7] for row in _figure("caps", **chosen).rows if row[0] == "Shared, Sue"]
+        return [row[2:6] + row[7:8] for row in _figure("caps", **chosen).rows if row[0] == "Shared, Sue"]
 
     medicare = "Medicare SI joint LCDs (2023)"
     # Medicare counts two diagnostic blocks per patient in 12 months: one left, one right.
@@ -508,7 +508,7 @@ def test_caps_leave_out_an_injection_given_on_the_day_twelve_months_ago_as_eligi
         clinic._procedure(injected, None, _clinic_noon(day), 20)
     db.session.commit()
 
-    rows = {row[0]: row[3:8] for row in _figure("caps").rows}
+    rows = {row[0]: row[3:6] + row[7:9] for row in _figure("caps").rows}
 
     # Medicare: 1 of 2 diagnostic blocks in the 12 months to today, another possible today.
     assert rows["Anniversary, Ann"] == ("diagnostic", "patient", 1, 2, today)
@@ -549,7 +549,7 @@ def test_caps_count_a_procedure_started_and_not_yet_signed_as_eligibility_does(c
                                    abandoned_by_id=clinic.ada.id, abandon_reason="vasovagal before the needle"))
     db.session.commit()
 
-    rows = {row[0]: row[3:8] for row in _figure("caps").rows}
+    rows = {row[0]: row[3:6] + row[7:9] for row in _figure("caps").rows}
 
     medicare = get_profile("MEDICARE_LCD_2023")
     assert [len(u.sessions) for u in cap_usage(patient_injections(unsigned, medicare), medicare, today)
@@ -558,3 +558,76 @@ def test_caps_count_a_procedure_started_and_not_yet_signed_as_eligibility_does(c
     assert rows["Unsigned, Una"][:4] == ("diagnostic", "patient", 2, 2)
     assert rows["Unsigned, Una"][4] > today + timedelta(days=300)
     assert rows["Abandoned, Abe"] == ("diagnostic", "patient", 1, 2, today)
+
+
+def test_caps_show_the_sessions_already_booked_and_the_next_possible_day_counts_them(clinic):
+    """Walkthrough F8: one block given, two more booked for other cases: the row says so and its
+    next possible day is the one the booking's warning would allow (a cancelled appointment is not
+    counted)."""
+    from datetime import timedelta
+
+    from tracker.policy.engine import _leaves_rolling_year
+    from tracker.timeutil import clinic_today
+    from tracker.vocab import AppointmentStatus
+
+    today = clinic_today()
+    grace = clinic._patient("Okafor", "Grace")
+    given = clinic._case("left", "diagnostic", clinic.ada, None, today, State.FOLLOW_UP, patient=grace)
+    clinic._procedure(given, None, _clinic_noon(today - timedelta(days=16)), 20)
+    confirmatory = clinic._case("left", "confirmatory", clinic.ada, None, today, State.SCHEDULED, patient=grace)
+    clinic._appointment(confirmatory, clinic.suite1, _clinic_noon(today + timedelta(days=9)), 30,
+                        AppointmentStatus.BOOKED, booked=_earlier_today())
+    diagnostic = clinic._case("right", "diagnostic", clinic.ada, None, today, State.SCHEDULED, patient=grace)
+    clinic._appointment(diagnostic, clinic.suite1, _clinic_noon(today + timedelta(days=3)), 30,
+                        AppointmentStatus.CANCELLED, booked=_earlier_today())
+    clinic._appointment(diagnostic, clinic.suite1, _clinic_noon(today + timedelta(days=37)), 30,
+                        AppointmentStatus.BOOKED, booked=_earlier_today())
+    # Booked only: 0 given, 1 booked of 2: listed (one short); another session fits before it.
+    booker = clinic._patient("Booked", "Bea")
+    only = clinic._case("left", "diagnostic", clinic.ada, None, today, State.SCHEDULED, patient=booker)
+    clinic._appointment(only, clinic.suite1, _clinic_noon(today + timedelta(days=20)), 30,
+                        AppointmentStatus.BOOKED, booked=_earlier_today())
+    db.session.commit()
+
+    figure = _figure("caps")
+    rows = {row[0]: row[3:9] for row in figure.rows}
+
+    assert figure.columns[5:8] == ["Sessions in 12 months", "Booked, not yet given", "Cap"]
+    first, second = today + timedelta(days=9), today + timedelta(days=37)
+    named = [f"{day:%a} {day.day} {day:%b %Y} (case {case.id})" for day, case in ((first, confirmatory),
+                                                                                    (second, diagnostic))]
+    # 1 given, 2 booked: 3 of 2 once both are given; nothing more until the one of 9 days ahead leaves the year.
+    assert rows["Okafor, Grace"] == ("diagnostic", "patient", 1, f"2: {named[0]}; {named[1]}", 2,
+                                     _leaves_rolling_year(first))
+    assert rows["Booked, Bea"] == ("diagnostic", "patient", 0, f"1: {(today + timedelta(days=20)):%a} "
+                                   f"{(today + timedelta(days=20)).day} {(today + timedelta(days=20)):%b %Y} "
+                                   f"(case {only.id})", 2, today)
+
+
+def test_the_caps_table_runs_as_many_queries_however_many_booked_patients_it_lists(clinic, count_queries):
+    from datetime import timedelta
+
+    from tracker.timeutil import clinic_today
+    from tracker.vocab import AppointmentStatus
+
+    today = clinic_today()
+
+    def booked_patient(n):
+        patient = clinic._patient(f"Booked{n}", "Bo")
+        for days in (10 + n, 40 + n):
+            booked = clinic._case("left", "diagnostic", clinic.ada, None, today, State.SCHEDULED, patient=patient)
+            clinic._appointment(booked, clinic.suite1, _clinic_noon(today + timedelta(days=days)), 30,
+                                AppointmentStatus.BOOKED, booked=_earlier_today())
+        db.session.commit()
+
+    def counted():
+        with count_queries() as counter:
+            figure = _figure("caps")
+        return counter.n, len(figure.rows)
+
+    booked_patient(0)
+    few, listed = counted()
+    for n in range(1, 6):
+        booked_patient(n)
+    many, more = counted()
+    assert more == listed + 5 and many == few

@@ -642,6 +642,39 @@ def next_session_day(sessions: Sequence[date], maximum: int, as_of: date, interv
     return day
 
 
+def next_session_day_with_booked(sessions: Sequence[date], booked: Sequence[date], maximum: int, as_of: date,
+                                 interval_days: int | None = None) -> date:
+    """`next_session_day` counting the sessions already booked (`booked`: their days, given or not
+    yet): the first day from `as_of` on which another session breaks no cap once every booked one
+    is given too. Not a day of a session (given or booked: one that day would be part of it); within
+    the cap in the 12 months ending on it and in those ending on each later booked session; and,
+    where the profile sets an interval, that far from the sessions on either side. Without booked
+    sessions, `next_session_day`'s day."""
+    if not booked:
+        return next_session_day(sessions, maximum, as_of, interval_days)
+    days = sorted({*sessions, *booked})
+
+    def allowed(day):
+        if day in days:
+            return False
+        for end in (day, *(d for d in days if d > day)):
+            start = _rolling_year_start(end)
+            if day <= start:
+                break
+            if sum(1 for d in days if start < d <= end) + 1 > maximum:
+                return False
+        return interval_days is None or all(abs((d - day).days) >= interval_days for d in days)
+
+    # Whether a day is allowed changes only where a session's day is passed, a session leaves the 12
+    # months, or an interval ends: the first allowed day is one of these.
+    candidates = {as_of}
+    for d in days:
+        candidates |= {d + timedelta(days=1), _leaves_rolling_year(d)}
+        if interval_days is not None:
+            candidates.add(d + timedelta(days=interval_days))
+    return min(day for day in candidates if day >= as_of and allowed(day))
+
+
 def _diagnostic_cap(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile) -> Criterion | None:
     return _cap(
         facts,

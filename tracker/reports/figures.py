@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, distinct, func, literal, or_, select, text, t
 from sqlalchemy.orm import aliased
 
 from tracker.diary.schedule import SCHEDULES
+from tracker.eligibility.facts import INJECTED_STATES
 from tracker.extensions import db
 from tracker.models import (Appointment, Case, DiaryEntry, DiaryPoint, DiaryReminder, EligibilityVerdict,
                             Outcome, OutsideInjection, Patient, ProcedureRecord, ProcedureStep, ReliefSpan, Room, User,
@@ -24,13 +25,13 @@ from tracker.policy import CRITERION_LABELS, DIAGNOSTIC_INDICATIONS, PROFILES
 from tracker.procedures.rules.checks import CONFIRMED
 from tracker.procedures.rules.duration import LONG_PROCEDURE_MINUTES, SHORT_PROCEDURE_MINUTES
 # The engine's own calendar arithmetic, so a cap's "next possible" day is the one the verdict gives.
-from tracker.policy.engine import _add_months, next_session_day
+from tracker.policy.engine import _add_months, next_session_day_with_booked
 from tracker.reports import sql
 from tracker.reports.stats import kaplan_meier, months_between, share, working_minutes
 from tracker.scheduling.rules import first_clinic_day
 from tracker.scheduling.services import clinic_weekdays
 from tracker.timeutil import clinic_today, clinic_zone, utcnow
-from tracker.vocab import LOG_ONLY_MARK, AppointmentStatus, EntrySource, NextStep, Side, joints_of
+from tracker.vocab import LOG_ONLY_MARK, NOT_STARTED, AppointmentStatus, EntrySource, NextStep, Side, joints_of
 from tracker.workflow import State
 
 
@@ -614,22 +615,30 @@ def caps(filters):
     diagnostic = [str(i) for i in DIAGNOSTIC_INDICATIONS]
     kind = case((Case.indication.in_(diagnostic), "diagnostic"), else_="therapeutic")
     ours = (select(Case.patient_id.label("patient_id"), kind.label("kind"), day.label("day"),
-                   Case.side.label("side"))
+                   Case.side.label("side"), literal(None).label("booked_case"))
             .join(ProcedureRecord, ProcedureRecord.case_id == Case.id)
             .where(_given(), ProcedureRecord.started_at >= datetime.combine(first_day, time(), clinic_zone())))
     outside_kind = case((OutsideInjection.indication.in_(diagnostic), "diagnostic"), else_="therapeutic")
     elsewhere = (select(OutsideInjection.patient_id, outside_kind, OutsideInjection.performed_on,
-                        OutsideInjection.side)
+                        OutsideInjection.side, literal(None))
                  .where(OutsideInjection.performed_on >= first_day, OutsideInjection.performed_on <= today))
-    injections = union_all(ours, elsewhere).subquery()
+    # The sessions already booked (not cancelled or missed, not begun), from the same first day on:
+    # the caps count them once given (the booking's warning, tracker.eligibility.facts.booked_sessions).
+    booked = (select(Case.patient_id, kind, sql.clinic_date(Appointment.starts_at), Case.side, Case.id)
+              .join(Appointment, Appointment.case_id == Case.id)
+              .where(Appointment.status.in_(NOT_STARTED), Case.state.not_in(INJECTED_STATES),
+                     Appointment.starts_at >= datetime.combine(first_day, time(), clinic_zone())))
+    injections = union_all(ours, elsewhere, booked).subquery()
     newest = (select(Case.patient_id, func.max(Case.id).label("case_id")).group_by(Case.patient_id).subquery())
     profile = (select(newest.c.patient_id, func.coalesce(Case.payer_profile_code, filters.default_profile)
                       .label("code")).join(Case, Case.id == newest.c.case_id).subquery())
     per_joint_codes = [code for code, p in PROFILES.items() if p.caps_per_joint]
     joints = union_all(
-        select(injections.c.patient_id, injections.c.kind, injections.c.day, literal(None).label("joint"))
+        select(injections.c.patient_id, injections.c.kind, injections.c.day, injections.c.booked_case,
+               literal(None).label("joint"))
         .select_from(injections),
-        *[select(injections.c.patient_id, injections.c.kind, injections.c.day, literal(joint).label("joint"))
+        *[select(injections.c.patient_id, injections.c.kind, injections.c.day, injections.c.booked_case,
+                 literal(joint).label("joint"))
           .where(injections.c.side.in_([joint, Side.BILATERAL.value])) for joint in ("left", "right")]).subquery()
     cap = case(*[(and_(profile.c.code == code, joints.c.kind == kind_), limit)
                  for code, p in PROFILES.items()
@@ -637,9 +646,11 @@ def caps(filters):
                                       ("therapeutic", p.max_therapeutic_per_12m)) if limit is not None])
     scope = or_(and_(joints.c.joint.is_(None), profile.c.code.not_in(per_joint_codes)),
                 and_(joints.c.joint.is_not(None), profile.c.code.in_(per_joint_codes)))
+    # Listed by the sessions given and booked (a day once); the count shown is the given ones.
     sessions = func.count(distinct(joints.c.day))
+    given = func.count(distinct(case((joints.c.booked_case.is_(None), joints.c.day))))
     near = db.session.execute(
-        select(joints.c.patient_id, joints.c.kind, joints.c.joint, profile.c.code, sessions, cap)
+        select(joints.c.patient_id, joints.c.kind, joints.c.joint, profile.c.code, given, cap)
         .join(profile, profile.c.patient_id == joints.c.patient_id)
         .where(scope, cap.is_not(None), *_caps_chosen(filters, joints, profile))
         .group_by(joints.c.patient_id, joints.c.kind, joints.c.joint, profile.c.code, cap)
@@ -649,15 +660,17 @@ def caps(filters):
         "caps", "Patients at or near their yearly cap",
         "Patients whose injections in the rolling 12 months to today (procedures by any physician, signed or "
         "still being recorded, never an abandoned attempt, "
-        "and those given elsewhere as recorded on the patient's record) reach their payer's cap or are one "
+        "and those given elsewhere as recorded on the patient's record), with the sessions already booked for "
+        "them (appointments not cancelled, missed or begun), reach their payer's cap or are one "
         "session short of it (payer of the patient's newest case; per joint where the payer counts per "
-        "joint), with the first day another session is allowed and the first day on or after it that the "
+        "joint), with the first day another session is allowed once the booked ones are given too and the "
+        "first day on or after it that the "
         "clinic works (a physician in use has working hours that weekday), the day to book from. A physician "
         "or side filter lists the patients with a case of that physician or side, a payer filter those whose "
         "payer it is, an "
         "indication filter that kind of cap; each count is still all of the patient's injections.",
-        ["Patient", "MRN", "Payer profile", "Kind", "Joint", "Sessions in 12 months", "Cap", "Next possible",
-         "Book from"],
+        ["Patient", "MRN", "Payer profile", "Kind", "Joint", "Sessions in 12 months", "Booked, not yet given",
+         "Cap", "Next possible", "Book from"],
         rows)
     if len(near) == CAPS_SHOWN:
         figure.note = f"The first {CAPS_SHOWN} found; narrow the filters to see others."
@@ -686,23 +699,38 @@ def _caps_chosen(filters, joints, profile):
 def _cap_rows(near, injections, today):
     ids = sorted({row[0] for row in near})
     patients = {p.id: p for p in db.session.execute(select(Patient).where(Patient.id.in_(ids))).scalars()}
-    days = defaultdict(set)
-    for patient_id, kind_, day, side in db.session.execute(
+    days, booked = defaultdict(set), defaultdict(dict)
+    for patient_id, kind_, day, side, booked_case in db.session.execute(
             select(injections).where(injections.c.patient_id.in_(ids))).all():
         day = date.fromisoformat(str(day)[:10])
         for joint in (None, *([side] if side != "bilateral" else ["left", "right"])):
-            days[(patient_id, kind_, joint)].add(day)
+            if booked_case is None:
+                days[(patient_id, kind_, joint)].add(day)
+            else:
+                booked[(patient_id, kind_, joint)].setdefault(day, []).append(booked_case)
     rows, weekdays = [], clinic_weekdays()
     for patient_id, kind_, joint, code, count, limit in near:
         sessions = sorted(days[(patient_id, kind_, joint)])
+        # A booked session on the day of a given one is part of it.
+        ahead = {day: cases for day, cases in booked[(patient_id, kind_, joint)].items() if day not in sessions}
         # The interval between therapeutic injections runs per joint (every profile that sets one
         # counts its caps per joint, so its rows are joints).
         interval = PROFILES[code].min_days_between_injections if kind_ == "therapeutic" and joint else None
-        next_possible = next_session_day(sessions, limit, today, interval)
+        next_possible = next_session_day_with_booked(sessions, sorted(ahead), limit, today, interval)
         patient = patients[patient_id]
         rows.append((patient.display_name, patient.mrn, _profile_name(code), kind_, joint or "patient",
-                     count, limit, next_possible, first_clinic_day(next_possible, weekdays)))
-    return sorted(rows, key=lambda row: (row[7], row[0]))
+                     count, _booked_words(ahead), limit, next_possible, first_clinic_day(next_possible, weekdays)))
+    return sorted(rows, key=lambda row: (row[8], row[0]))
+
+
+def _booked_words(ahead):
+    """The sessions booked and not yet given, as the Caps table shows them: "1: Tue 15 Dec 2026
+    (case 41)"; "none"."""
+    if not ahead:
+        return "none"
+    named = [f"{day:%a} {day.day} {day:%b %Y} (case {', '.join(str(c) for c in sorted(cases))})"
+             for day, cases in sorted(ahead.items())]
+    return f"{len(named)}: {'; '.join(named)}"
 
 
 REPORTS = {"flow": flow, "eligibility": eligibility, "scheduling": scheduling, "procedures": procedures,
