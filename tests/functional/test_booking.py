@@ -732,6 +732,42 @@ def test_moving_an_appointment_counts_the_blocks_booked_for_other_cases(
     assert fresh(later).starts_at == clinic_at(37, 9)
 
 
+def test_the_case_page_names_the_blocks_booked_for_other_cases_and_the_verdict_goes_stale_once_one_is_given(
+        client, coordinator, physician, room, at_one_of_two):
+    confirmatory, diagnostic = at_one_of_two
+    assert submit(client, book_url(confirmatory), booking(clinic_day(9), "09:00", physician, room)).status_code == 302
+    data = booking(clinic_day(37), "09:00", physician, room)
+    assert submit(client, book_url(diagnostic), acknowledging(text(submit(client, book_url(diagnostic), data)),
+                                                              data)).status_code == 302
+
+    page = soup(client.get(f"/cases/{diagnostic.id}").get_data(as_text=True))
+    [note] = page.select(".booked-caps li")
+    assert words(note.get_text()) == (
+        f"diagnostic cap (patient): 1 given; 1 more booked: {_named(clinic_day(9), confirmatory)}; once given, "
+        f"this would be session 3 of 2 (patient) in the 12 months to {_up_to(clinic_day(37))}")
+    # Not given, so not counted: the criterion reads 2 of 2, met, and the verdict stands.
+    assert "this would be 2 of 2 (patient)" in page.select_one("table.criteria").get_text()
+    assert "no longer stands" not in page.get_text()
+    # The case booked first is told which later session it would take over the cap.
+    [note] = soup(client.get(f"/cases/{confirmatory.id}").get_data(as_text=True)).select(".booked-caps li")
+    assert words(note.get_text()).endswith(
+        f"once given, {_named(clinic_day(37), diagnostic)} would then be session 3 of 2 (patient) in the 12 months "
+        f"to {_up_to(clinic_day(37))}, counting this one")
+
+    # Once the first is given, the second's verdict no longer stands, naming the cap (walkthrough F8:
+    # re-evaluating then cancels its appointment), and the note has nothing booked left to name.
+    db.session.expire_all()
+    given = db.session.get(Case, confirmatory.id)
+    given.state = State.IN_PROCEDURE
+    given.active_appointment.status = AppointmentStatus.IN_PROCEDURE
+    db.session.add(CaseHistory(case=given, at=clinic_at(0, 0, 1), action="start_procedure",
+                               from_state=State.SCHEDULED, to_state=State.IN_PROCEDURE))
+    db.session.commit()
+    page = text(client.get(f"/cases/{diagnostic.id}"))
+    assert "This verdict no longer stands: diagnostic blocks in 12 months: was" in html.unescape(page)
+    assert "booked-caps" not in page
+
+
 def test_a_booking_without_warnings_records_none(client, coordinator, physician, room, case):
     submit(client, book_url(case), booking(clinic_day(1), "10:00", physician, room))
     [appointment] = appointments_of(case)

@@ -1073,3 +1073,18 @@ def test_the_next_session_day_counts_the_sessions_already_booked():
     assert next_session_day_with_booked(given, [first, second], 2, AS_OF) == _leaves_rolling_year(first)
     # An interval keeps its distance from a booked session on either side (eviCore: 60 days).
     assert next_session_day_with_booked([], [AS_OF + timedelta(days=30)], 4, AS_OF, 60) == AS_OF + timedelta(days=90)
+
+
+def test_the_booked_notes_name_the_sessions_sharing_a_year_with_the_case_and_what_they_make_of_it():
+    from tracker.policy import booked_notes
+
+    prior = [injection(50)]
+    [note] = booked_notes(case(), prior, [booked(-20), booked(400), booked(-20, indication="therapeutic")], MEDICARE)
+    assert (note.kind, note.scope, note.given, [b.day for b in note.booked]) == (
+        "diagnostic", "patient", 1, [AS_OF - timedelta(days=20)])
+    assert note.words() == ("diagnostic cap (patient): 1 given; 1 more booked: case 41 on 2024-05-26; once given, "
+                            "this would be session 3 of 2 (patient) in the 12 months to 15 Jun 2024")
+    # Within the cap with it: named, nothing over.
+    [note] = booked_notes(case(), [], [booked(30)], MEDICARE)
+    assert note.over is None and note.words() == "diagnostic cap (patient): 0 given; 1 more booked: case 41 on 2024-07-15"
+    assert booked_notes(case(), prior, [booked(400)], MEDICARE) == []

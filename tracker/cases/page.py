@@ -10,12 +10,13 @@ from tracker.cases.services import guard_facts
 from tracker.cases.summary import case_summary
 from tracker.eligibility.facts import injection_day
 from tracker.eligibility.forms import EvaluateForm, OverrideForm
-from tracker.eligibility.standing import (caps_not_met, clinic_default_profile_code, current_assessment,
-                                          may_evaluate, profile_for, staleness)
+from tracker.eligibility.standing import (booked_cap_notes, caps_not_met, clinic_default_profile_code,
+                                          current_assessment, may_evaluate, profile_for, staleness)
 from tracker.extensions import db
 from tracker.models import (Appointment, Case, CaseHistory, EligibilityVerdict, Outcome, Patient,
                             ProcedureRecord)
 from tracker.roles import Role
+from tracker.timeutil import clinic_today, to_clinic
 from tracker.workflow import State, available, verdict_problems
 
 
@@ -67,6 +68,7 @@ def render_case(case, override_form=None, status=200, refused_transition=None):
         case.state == State.NOT_ELIGIBLE
         or (case.state == State.UNDER_REVIEW and verdict.incomplete and stale_reason is None))
     transitions = available(case.state, current_user.role)
+    booked = _booked_around(case, injected_on, default_code)
     can_evaluate = may_evaluate(case, stale_reason is not None)
     # Each form is built only when the page shows it (a form costs its fields and a CSRF token).
     return render_template(
@@ -80,6 +82,21 @@ def render_case(case, override_form=None, status=200, refused_transition=None):
         booking_problems=booking_problems,
         assessment=today[0], can_evaluate=can_evaluate, injected_on=injected_on,
         over_cap=bool(caps_not_met(today[0].criteria)),
+        booked_notes=booked, booked_over=any(note.over for note in booked),
         evaluate_form=EvaluateForm(version_id=case.version_id) if can_evaluate else None,
         override_form=override_form or (OverrideForm(version_id=case.version_id) if may_override else None),
     ), status
+
+
+def _booked_around(case, injected_on, default_code):
+    """The caps this case shares with sessions booked for the patient's other cases, around its day
+    (its appointment's, else today): not given, so the verdict does not count them, and the page
+    says so beside it. Before the injection only; read only when another case of the patient is
+    scheduled (a booked appointment's case is: every move out of it frees the booking), so a page
+    with none costs no query more."""
+    if injected_on is not None or not any(other.id != case.id and other.state == State.SCHEDULED
+                                          for other in case.patient.cases):
+        return []
+    appointment = case.active_appointment
+    day = to_clinic(appointment.starts_at).date() if appointment else clinic_today()
+    return booked_cap_notes(case, day, default_code)

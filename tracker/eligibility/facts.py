@@ -6,6 +6,8 @@ import math
 
 from tracker.clinical import oswestry_index, positive_provocation_count
 from tracker.diary.relief import BLOCK_READINGS_UNTIL_HOURS, THERAPEUTIC_RELIEF_PERCENT, Reading, therapeutic_duration
+from tracker.extensions import db
+from tracker.models import Appointment, Case
 from tracker.models.review import EXAM_SIDES
 from tracker.policy import BookedSession, CaseFacts, PriorInjection, TherapyFact
 from tracker.timeutil import to_clinic
@@ -87,20 +89,19 @@ def patient_injections(patient, profile=None, leave_out=None):
 
 def booked_sessions(case):
     """The patient's other cases' appointments booked and not yet begun (booked or checked in; never
-    cancelled or missed), as sessions the caps will count once given. A case whose injection is
-    given is counted by `prior_injections` instead; the case's own appointment (the one being moved)
-    is never one of them."""
+    cancelled or missed), as sessions the caps will count once given, in one query. A case whose
+    injection is given is counted by `prior_injections` instead; the case's own appointment (the one
+    being moved) is never one of them."""
+    rows = db.session.execute(
+        db.select(Appointment.starts_at, Case.id, Case.side, Case.indication).join(Appointment.case)
+        .where(Case.patient_id == case.patient_id, Case.id != case.id, Case.state.not_in(INJECTED_STATES),
+               Appointment.status.in_(NOT_STARTED))
+        .order_by(Appointment.starts_at)).all()
     sessions = []
-    for other in case.patient.cases:
-        if other.id == case.id or other.state in INJECTED_STATES:
-            continue
-        for appointment in other.appointments:
-            if appointment.status not in NOT_STARTED:
-                continue
-            day = to_clinic(appointment.starts_at).date()
-            sessions.append(BookedSession(day=day, side=other.side.value, indication=other.indication.value,
-                                          named=f"the appointment of {day:%a} {day.day} {day:%b %Y} "
-                                                f"(case {other.id})"))
+    for starts_at, case_id, side, indication in rows:
+        day = to_clinic(starts_at).date()
+        sessions.append(BookedSession(day=day, side=side.value, indication=indication.value,
+                                      named=f"the appointment of {day:%a} {day.day} {day:%b %Y} (case {case_id})"))
     return sessions
 
 

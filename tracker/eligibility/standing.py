@@ -6,7 +6,7 @@ from datetime import date
 from tracker.eligibility.facts import booked_sessions, case_facts, fingerprint, injection_day, prior_injections
 from tracker.extensions import db
 from tracker.models import ClinicSettings
-from tracker.policy import DEFAULT_PROFILE_CODE, PROFILES, booked_over_cap, evaluate, get_profile
+from tracker.policy import DEFAULT_PROFILE_CODE, PROFILES, booked_notes, booked_over_cap, evaluate, get_profile
 from tracker.policy.engine import EVIDENCE_WORDING, Status
 from tracker.policy.profiles import CriterionCode
 from tracker.timeutil import clinic_today, to_clinic
@@ -37,9 +37,16 @@ def current_assessment(case, default_code=None, as_of=None):
 def over_cap_with_booked(case, as_of, default_code=None):
     """The caps a session of `case` on `as_of` would break once the patient's other booked
     appointments are given too (policy.BookedOverCap each; [] within every cap). The verdict never
-    counts them: they are not given yet (README, "Caps count what is booked")."""
+    counts them: they are not given yet (README, "Sessions already booked")."""
     profile = profile_for(case, default_code)
     return booked_over_cap(case_facts(case, as_of), prior_injections(case, profile), booked_sessions(case), profile)
+
+
+def booked_cap_notes(case, as_of, default_code=None):
+    """The case's caps with the patient's other booked sessions around `as_of` (policy.BookedNote
+    each), for the case page: they are not given, so no criterion counts them."""
+    profile = profile_for(case, default_code)
+    return booked_notes(case_facts(case, as_of), prior_injections(case, profile), booked_sessions(case), profile)
 
 
 CAP_CRITERIA = frozenset({CriterionCode.DIAGNOSTIC_CAP, CriterionCode.THERAPEUTIC_CAP})

@@ -1,7 +1,7 @@
 """Payer policy profiles as data, and the pure eligibility evaluation over them."""
 
-from tracker.policy.engine import (BookedOverCap, CapUsage, CareFigures, Criterion, Status, Verdict,
-                                   booked_over_cap, cap_usage, conservative_care_figures, evaluate)
+from tracker.policy.engine import (BookedNote, BookedOverCap, CapUsage, CareFigures, Criterion, Status, Verdict,
+                                   booked_notes, booked_over_cap, cap_usage, conservative_care_figures, evaluate)
 from tracker.policy.facts import (
     DIAGNOSTIC_INDICATIONS,
     BlockResult,
@@ -23,6 +23,7 @@ from tracker.policy.profiles import (
 
 __all__ = [
     "BlockResult",
+    "BookedNote",
     "BookedOverCap",
     "BookedSession",
     "CapUsage",
@@ -41,6 +42,7 @@ __all__ = [
     "Status",
     "TherapyFact",
     "Verdict",
+    "booked_notes",
     "booked_over_cap",
     "cap_usage",
     "conservative_care_figures",

@@ -582,12 +582,13 @@ class BookedOverCap:
     booked: tuple
     later: BookedSession | None = None
 
-    def words(self) -> str:
+    def words(self, naming: bool = True) -> str:
+        """In words, naming the booked sessions counted (`naming` False: where they are named already)."""
         end = f"{self.window_end.day} {self.window_end:%b %Y}"
-        counted = [b.named for b in self.booked if b is not self.later]
+        counted = [b.named for b in self.booked if b is not self.later] if naming else []
         if self.later is None:
             return (f"this would be session {self.sessions} of {self.maximum} ({self.scope}) in the 12 months "
-                    f"to {end}, counting {' and '.join(counted)}")
+                    f"to {end}" + (f", counting {' and '.join(counted)}" if counted else ""))
         return (f"{self.later.named} would then be session {self.sessions} of {self.maximum} ({self.scope}) in "
                 f"the 12 months to {end}, counting this one" + "".join(f" and {named}" for named in counted))
 
@@ -640,6 +641,46 @@ def next_session_day(sessions: Sequence[date], maximum: int, as_of: date, interv
         if interval_days is not None:
             day = max(day, sessions[-1] + timedelta(days=interval_days))
     return day
+
+
+@dataclass(frozen=True)
+class BookedNote:
+    """One cap of a case with the patient's other sessions booked around its day: `given` sessions
+    in the 12 months to the day (as the criterion counts them), and `booked` ones (not given yet, so
+    not counted) sharing a 12-month window with it; `over` when they would take it over the cap."""
+
+    kind: str
+    scope: str
+    given: int
+    booked: tuple
+    over: BookedOverCap | None = None
+
+    def words(self) -> str:
+        names = "; ".join(b.named for b in self.booked)
+        text = f"{self.kind} cap ({self.scope}): {self.given} given; {len(self.booked)} more booked: {names}"
+        return text + (f"; once given, {self.over.words(naming=False)}" if self.over else "")
+
+
+def booked_notes(facts: CaseFacts, prior: Sequence[PriorInjection], booked: Sequence[BookedSession],
+                 profile: Profile) -> list[BookedNote]:
+    """For each cap of the case, the sessions booked for other cases that share a rolling 12 months
+    with a session on `facts.as_of` (none on the day of a given session or on that day: part of it),
+    and whether counting them breaks the cap (`booked_over_cap`)."""
+    over = {(b.kind, b.scope): b for b in booked_over_cap(facts, prior, booked, profile)}
+    notes = []
+    for kind, indications, maximum in _caps_of(profile):
+        if facts.indication not in indications:
+            continue
+        for scope, sessions in _sessions_in_year(prior, profile, indications, facts.as_of, facts.joints).items():
+            joint = scope.removesuffix(" joint") if profile.caps_per_joint else None
+            given = {p.performed_on for p in prior if p.indication in indications and (joint is None or p.covers(joint))}
+            near = tuple(b for b in booked if b.indication in indications and (joint is None or b.covers(joint))
+                         and b.day not in given and b.day != facts.as_of
+                         and (_rolling_year_start(facts.as_of) < b.day < facts.as_of
+                              or _rolling_year_start(b.day) < facts.as_of < b.day))
+            if near:
+                notes.append(BookedNote(kind, scope, len(sessions), near, over.get((kind, scope))))
+    return notes
 
 
 def next_session_day_with_booked(sessions: Sequence[date], booked: Sequence[date], maximum: int, as_of: date,

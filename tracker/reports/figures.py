@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, distinct, func, literal, or_, select, text, true, union_all
+from sqlalchemy import Integer, and_, case, cast, distinct, func, literal, null, or_, select, text, true, union_all
 from sqlalchemy.orm import aliased
 
 from tracker.diary.schedule import SCHEDULES
@@ -615,12 +615,12 @@ def caps(filters):
     diagnostic = [str(i) for i in DIAGNOSTIC_INDICATIONS]
     kind = case((Case.indication.in_(diagnostic), "diagnostic"), else_="therapeutic")
     ours = (select(Case.patient_id.label("patient_id"), kind.label("kind"), day.label("day"),
-                   Case.side.label("side"), literal(None).label("booked_case"))
+                   Case.side.label("side"), cast(null(), Integer).label("booked_case"))
             .join(ProcedureRecord, ProcedureRecord.case_id == Case.id)
             .where(_given(), ProcedureRecord.started_at >= datetime.combine(first_day, time(), clinic_zone())))
     outside_kind = case((OutsideInjection.indication.in_(diagnostic), "diagnostic"), else_="therapeutic")
     elsewhere = (select(OutsideInjection.patient_id, outside_kind, OutsideInjection.performed_on,
-                        OutsideInjection.side, literal(None))
+                        OutsideInjection.side, cast(null(), Integer))
                  .where(OutsideInjection.performed_on >= first_day, OutsideInjection.performed_on <= today))
     # The sessions already booked (not cancelled or missed, not begun), from the same first day on:
     # the caps count them once given (the booking's warning, tracker.eligibility.facts.booked_sessions).
