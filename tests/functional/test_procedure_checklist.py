@@ -572,6 +572,43 @@ def test_absurd_numbers_are_refused_next_to_the_field_and_the_typed_values_are_k
     assert rows(record.id, step) == []
 
 
+def test_one_refused_save_lists_every_problem_at_the_top_of_its_box_and_a_comma_says_use_a_point(
+        gen, doctor, physician):
+    # The walkthrough's imaging step: five bad fields, the last one (a comma) below the fold.
+    record = started(gen, physician, steps=BEFORE["fluoroscopy"])
+    typed = {**answers_for("fluoroscopy"), "views": "1", "needle_gauge": "0", "fluoroscopy_time_s": "4000",
+             "air_kerma_mgy": "-1", "dap_mgy_cm2": "1,5"}
+
+    response = post_step(doctor, record.case_id, "fluoroscopy", typed, side="left")
+
+    assert response.status_code == 422
+    page = text(response)
+    assert field_error(page, "fluoroscopy-left-dap_mgy_cm2") == "Use a point for decimals: 1.5"
+    summary = soup(page).find("section", id="step-fluoroscopy-left").find(class_="step-errors")
+    assert "Not saved: please correct the highlighted fields:" in summary.get_text()
+    listed = {a["href"]: " ".join(a.parent.get_text().split()) for a in summary.find_all("a")}
+    assert listed == {
+        "#fluoroscopy-left-views": "Views: At least 2 views are needed to confirm the needle position.",
+        "#fluoroscopy-left-needle_gauge": "Needle gauge: A needle gauge is between 16 G and 30 G.",
+        "#fluoroscopy-left-fluoroscopy_time_s": "Fluoroscopy time (s): A fluoroscopy time of 4000 s is over an "
+                                                "hour; check the value (it is in seconds).",
+        "#fluoroscopy-left-air_kerma_mgy": "Reference air kerma (mGy): Reference air kerma cannot be negative.",
+        "#fluoroscopy-left-dap_mgy_cm2": "Dose-area product (mGy·cm²): Use a point for decimals: 1.5",
+    }
+    assert rows(record.id, "fluoroscopy") == []
+
+
+def test_an_injectate_rows_comma_is_listed_with_its_drug(gen, doctor, physician):
+    record = started(gen, physician, steps=BEFORE["injectate"])
+    typed = {"rows": [{"drug": "bupivacaine", "concentration_mg_per_ml": "5", "dose_mg": "7,5",
+                       "volume_ml": "1,5", "lot_number": "BU-77"}]}
+    page = text(post_step(doctor, record.case_id, "injectate", typed, side="left"))
+    summary = soup(page).find("section", id="step-injectate-left").find(class_="step-errors")
+    listed = [" ".join(li.get_text().split()) for li in summary.find_all("li")]
+    assert listed == ["Drug 1: Dose (mg): Use a point for decimals: 7.5",
+                      "Drug 1: Volume (mL): Use a point for decimals: 1.5"]
+
+
 def test_a_dose_that_does_not_match_the_concentration_and_volume_is_refused_on_its_row(gen, doctor, physician):
     record = started(gen, physician, steps=BEFORE["injectate"])
     typed = {"rows": [{"drug": "triamcinolone", "concentration_mg_per_ml": "40", "dose_mg": "40",

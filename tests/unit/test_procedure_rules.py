@@ -270,6 +270,17 @@ def test_text_in_a_number_field_is_refused_not_ignored():
     assert errors("fluoroscopy", {**FLUOROSCOPY, "air_kerma_mgy": "lots"}) == {"air_kerma_mgy": "Enter a number."}
 
 
+@pytest.mark.parametrize("typed, message", [
+    ("1,5", "Use a point for decimals: 1.5"),
+    ("12,25", "Use a point for decimals: 12.25"),
+    ("1,500", "Write the number without a comma: 1500, or with a point for decimals: 1.500"),
+    ("1,2,3", "Enter a number."),
+    ("1,5 mGy", "Enter a number."),
+])
+def test_a_decimal_comma_is_refused_saying_how_to_write_it(typed, message):
+    assert errors("fluoroscopy", {**FLUOROSCOPY, "dap_mgy_cm2": typed}) == {"dap_mgy_cm2": message}
+
+
 def test_fractional_views_or_needle_gauge_are_refused():
     assert errors("fluoroscopy", {**FLUOROSCOPY, "views": Decimal("2.5"), "needle_gauge": Decimal("22.5")}) == {
         "views": "Enter a whole number.", "needle_gauge": "Enter a whole number."}

@@ -1,4 +1,5 @@
 """Reading a step's values as a form gives them: blank or not, a choice, a number."""
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
@@ -71,8 +72,20 @@ def read_number(values: Mapping, name: str, errors: dict, prefix: str = "") -> D
         return None
     number = quiet_decimal(value)
     if number is None:
-        errors[prefix + name] = "Enter a number."
+        errors[prefix + name] = _not_a_number(value)
     return number
+
+
+def _not_a_number(value) -> str:
+    """ "1,5" was meant as 1.5 in many countries: say how to write it rather than only refusing it.
+    A comma before three digits ("1,500") may be a thousands separator: both readings are named."""
+    typed = str(value).strip()
+    if typed.count(",") != 1 or quiet_decimal(typed.replace(",", ".")) is None:
+        return "Enter a number."
+    if re.fullmatch(r"[+-]?\d{1,3},\d{3}", typed):
+        return (f"Write the number without a comma: {typed.replace(',', '')}, "
+                f"or with a point for decimals: {typed.replace(',', '.')}")
+    return f"Use a point for decimals: {typed.replace(',', '.')}"
 
 
 def read_whole_number(values: Mapping, name: str, errors: dict) -> int | None:
