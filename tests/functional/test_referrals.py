@@ -11,7 +11,7 @@ from tracker.vocab import Side
 from tracker.workflow import State
 
 from tests.builders import PATIENT, REFERRAL, commit_elsewhere
-from tests.helpers import field_error, input_by_id, is_checked, soup, submit, words
+from tests.helpers import field_error, input_by_id, input_value, is_checked, soup, submit, words
 
 
 def _count(model):
@@ -334,6 +334,24 @@ def test_registering_a_patient_who_prefers_email_without_an_address_is_refused_n
     assert db.session.execute(db.select(Patient)).first() is None
     assert submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "email": "",
                                              "preferred_contact": "phone"}).status_code == 302
+
+
+def test_the_new_referral_form_presumes_no_way_of_contact_and_asks_for_one_keeping_what_was_typed(
+        client, coordinator):
+    page = client.get("/referrals/new").get_data(as_text=True)
+    chosen = soup(page).find("select", id="preferred_contact").find("option", selected=True)
+    assert chosen is None or chosen["value"] == "", "no channel is chosen for the coordinator"
+
+    phone_only = {**PATIENT, **REFERRAL, "email": "", "preferred_contact": ""}
+    response = submit(client, "/referrals/new", phone_only)
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert field_error(page, "preferred_contact") == (
+        "Choose how to contact the patient: a phone call, a text message (a mobile number) or email (an address).")
+    assert input_value(page, "phone") == "+1 201 555 0100" and input_value(page, "mrn") == PATIENT["mrn"]
+    assert db.session.execute(db.select(Patient)).first() is None
+    assert submit(client, "/referrals/new", {**phone_only, "preferred_contact": "phone"}).status_code == 302
 
 
 @pytest.mark.parametrize("field, typed, message", [

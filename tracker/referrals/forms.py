@@ -42,7 +42,12 @@ class PatientFields:
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32), PhoneNumber()])
     email = EmailField(_l("Email"), validators=[Optional(), Email(_l("Enter a valid email address.")),
                                             Length(max=254)])
-    preferred_contact = SelectField(_l("Preferred contact"), choices=options(ContactChannel))
+    # Nothing is chosen at first (as for the language): a channel chosen for the coordinator would be
+    # wrong for every patient registered without it (email, for a phone-only registration).
+    preferred_contact = SelectField(_l("Preferred contact"), default="", choices=options(
+        ContactChannel, blank=_l("Choose…")), validators=[DataRequired(_l(
+            "Choose how to contact the patient: a phone call, a text message (a mobile number) or email (an "
+            "address)."))])
     # The languages the tracker speaks to patients in, then Other with its own box; nothing is
     # chosen at first, so nobody is recorded as reading English because the box was left as it was.
     language = SelectField(_l("Language"), default="", choices=options(
