@@ -4,6 +4,7 @@ otherwise by email when there is an address. A patient who prefers phone calls g
 message (the coordinator calls), nor does one with neither."""
 from dataclasses import dataclass, field
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from tracker import phones, sms
@@ -13,9 +14,13 @@ EMAIL, SMS = "email", "sms"
 def log_only_detail(channel):
     """The detail kept with a message written to the log for want of a provider (development, the
     demo): never delivered. Its status stays "sent" (it is not tried again); the pages show it as
-    "not delivered" (tracker.models.AppointmentMessage.shown_status)."""
-    missing = "no text message provider is set up" if channel == SMS else "no mail server is set up"
-    return f"{missing}: {LOG_ONLY_MARK}"
+    "not delivered" (tracker.models.AppointmentMessage.shown_status). An email is also kept whole as
+    a file when MAIL_FILE_DIR is set (tracker.mail.send_mail): the detail says where."""
+    if channel == SMS:
+        return f"no text message provider is set up: {LOG_ONLY_MARK}"
+    folder = current_app.config.get("MAIL_FILE_DIR")
+    kept = f"kept as a file in {folder} and " if folder else ""
+    return f"no mail server is set up: {kept}{LOG_ONLY_MARK}"
 
 
 def status_words(message):

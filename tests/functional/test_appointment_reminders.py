@@ -208,15 +208,21 @@ def test_the_coordinator_sees_each_message_and_sends_one_again(client, gen, logi
     assert messages_of(appointment)[1].requested_by_id is not None
 
 
-@pytest.mark.parametrize("mail_server, badge, detail", [
-    (None, "not delivered", "no mail server is set up: written to the server's log, not delivered"),
-    ("smtp.clinic.example", "sent", ""),
+@pytest.mark.parametrize("mail_server, folder, badge, detail", [
+    (None, "", "not delivered", "no mail server is set up: written to the server's log, not delivered"),
+    (None, "instance/mail", "not delivered",
+     "no mail server is set up: kept as a file in instance/mail and written to the server's log, not delivered"),
+    ("smtp.clinic.example", "", "sent", ""),
 ])
 def test_a_message_no_provider_delivered_is_shown_as_not_delivered(app, client, gen, login_as, reminder_outbox,
-                                                                     monkeypatch, mail_server, badge, detail):
-    """Without a mail server (development, the demo) a reminder is written to the log: kept as sent
-    so it is not tried again, but never shown as "sent" to a coordinator asked whether it went."""
+                                                                     monkeypatch, tmp_path, mail_server, folder,
+                                                                     badge, detail):
+    """Without a mail server (development, the demo) a reminder is written to the log (and in the demo
+    kept as a file, as the README says): kept as sent so it is not tried again, but never shown as
+    "sent" to a coordinator asked whether it went."""
     monkeypatch.setitem(app.config, "MAIL_SERVER", mail_server)
+    monkeypatch.setitem(app.config, "MAIL_FILE_DIR", folder)
+    monkeypatch.chdir(tmp_path)  # the folder, relative, is made in the test's own directory
     appointment = booked(gen, 20)
     login_as(gen.user(Role.COORDINATOR))
     reminders.send_due()

@@ -35,7 +35,8 @@ def audit_summaries():
 # ------------------------------------------------------------------ the invitation
 
 def test_an_invited_patient_chooses_a_password_and_the_account_is_made(client, coordinator, gen, account_outbox,
-                                                                       make_client):
+                                                                       make_client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.outbox.test")  # the outbox stands in for it
     patient = gen.patient(family_name="Okafor", given_name="Grace", email="Grace.Okafor@example.org")
     response = submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}",
                       follow_redirects=True)
@@ -252,6 +253,24 @@ def test_the_patient_page_says_when_the_account_signs_in_with_another_address(cl
     same = gen.patient(email="Pat.Same@example.org ")
     gen.user(Role.PATIENT, email="pat.same@example.org", patient=same)
     assert "signs in with" not in words(text(client.get(f"/patients/{same.id}")))
+
+
+@pytest.mark.parametrize("folder, said", [
+    ("", "No mail server is set up (MAIL_SERVER), so the invitation to nomail@example.org was not sent. Its link "
+         "lets the patient set a password once, within 7 days."),
+    ("instance/mail", "No mail server is set up (MAIL_SERVER), so the invitation to nomail@example.org was not sent "
+                      "(a copy is kept in the folder instance/mail). Its link lets the patient set a password once, "
+                      "within 7 days."),
+])
+def test_without_a_mail_server_the_invitation_says_it_was_not_sent(client, coordinator, gen, account_outbox, app,
+                                                                   monkeypatch, folder, said):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", None)
+    monkeypatch.setitem(app.config, "MAIL_FILE_DIR", folder)
+    patient = gen.patient(email="nomail@example.org")
+    response = submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}",
+                      follow_redirects=True)
+    page = words(text(response))
+    assert said in page and "Invitation sent to" not in page
 
 
 def test_the_patient_page_says_an_invitation_is_waiting_and_until_when(client, coordinator, gen, account_outbox,

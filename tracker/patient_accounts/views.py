@@ -22,9 +22,18 @@ def invite(patient_id):
     page = url_for("patients.show", patient_id=patient.id, _anchor="account")
     on_refusal(back_to(page))
     address = services.invite(patient, current_user)
-    flash(_("Invitation sent to %(address)s: the link lets the patient set a password once, within "
-            "%(patient_invitation_days)s days.",
-            address=address, patient_invitation_days=current_app.config['PATIENT_INVITATION_DAYS']), "success")
+    days = current_app.config["PATIENT_INVITATION_DAYS"]
+    if current_app.config.get("MAIL_SERVER"):
+        flash(_("Invitation sent to %(address)s: the link lets the patient set a password once, within "
+                "%(patient_invitation_days)s days.", address=address, patient_invitation_days=days), "success")
+        return redirect(page)
+    # Nothing went out (development, the demo): say so, as the diary link's button does; the email
+    # was written to the log, and kept whole as a file when MAIL_FILE_DIR is set (tracker.mail).
+    folder = current_app.config.get("MAIL_FILE_DIR")
+    flash(_("No mail server is set up (MAIL_SERVER), so the invitation to %(address)s was not sent%(file)s. Its "
+            "link lets the patient set a password once, within %(patient_invitation_days)s days.",
+            address=address, patient_invitation_days=days,
+            file=_(" (a copy is kept in the folder %(folder)s)", folder=folder) if folder else ""), "warning")
     return redirect(page)
 
 
