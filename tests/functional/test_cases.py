@@ -11,7 +11,7 @@ from tracker.vocab import EntrySource
 from tracker.workflow import State
 
 from tests.builders import diary, followed_up, make_diary_link, make_injection
-from tests.helpers import sign_in, submit
+from tests.helpers import sign_in, soup, submit
 
 # What the case page costs (SQL statements, the signed-in user's own row and the audit row of the
 # view among them): a change that reads one more thing per request fails here, and says so.
@@ -212,3 +212,18 @@ def test_a_booked_case_offers_no_referral_edit_but_still_the_review_pages(client
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert f'href="/referrals/cases/{case.id}"' not in page
     assert f'href="/cases/{case.id}/examination"' in page
+
+
+@pytest.mark.parametrize("state, badge", [(State.ELIGIBLE, True), (State.SCHEDULED, True),
+                                          (State.CANCELLED, False), (State.CLOSED, False)])
+def test_the_overrides_badge_is_shown_while_it_clears_the_case_and_quietly_after(
+        client, coordinator, gen, physician, state, badge):
+    case = gen.case(state=state)
+    verdict = gen.verdict(case, eligible=False)
+    at = verdict.evaluated_at
+    verdict.override_reason, verdict.override_by_id, verdict.override_at = "Clear history of SI pain", physician.id, at
+    db.session.commit()
+    header = soup(client.get(f"/cases/{case.id}").get_data(as_text=True)).find("hgroup")
+    shown = header.find("span", class_="badge", string="Eligible by physician override")
+    assert (shown is not None) == badge
+    assert (header.find(class_="override-history") is not None) == (not badge)
