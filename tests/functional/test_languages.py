@@ -80,6 +80,18 @@ def test_a_spanish_speaking_patient_reads_home_and_case_in_spanish_with_spanish_
     assert "Agregar a mi calendario" in page and "Add to my calendar" not in page
 
 
+def test_two_cases_of_the_same_title_on_the_home_page_are_told_apart_by_their_referral_date(
+        client, gen, login_as, spanish_patient):
+    from datetime import date
+    for state, day in ((State.REFERRED, date(2026, 11, 30)), (State.CANCELLED, date(2026, 10, 2))):
+        gen.case(patient=spanish_patient.patient, state=state, side=Side.LEFT).referral_date = day
+    db.session.commit()
+    login_as(spanish_patient)
+    cards = [" ".join(card.get_text(" ").split()) for card in soup(client.get("/my/")).find_all("article")]
+    assert any("Estado: Derivado · Fecha de derivación: lunes, 30 de noviembre de 2026" in c for c in cards)
+    assert any("Estado: Cancelado · Fecha de derivación: viernes, 2 de octubre de 2026" in c for c in cards)
+
+
 @pytest.mark.parametrize("side, answer", [(Side.LEFT, "Qué lado: izquierdo"), (Side.BILATERAL, "Qué lado: ambos lados")])
 def test_which_side_agrees_with_lado(client, gen, login_as, spanish_patient, side, answer):
     case, _appointment = booked_case(gen, spanish_patient)
