@@ -25,6 +25,17 @@ def _open_reports(page, live_server, email):
     page.get_by_role("button", name="Show").click()
 
 
+def _reports_of_a_clinic(app, live_server, new_page, viewport):
+    """The reports of the test clinic (tests.report_data), opened by a coordinator at `viewport`."""
+    with app.app_context():
+        Clinic()
+        email = make_user(Role.COORDINATOR).email
+        db.session.remove()
+    page = new_page(viewport)
+    _open_reports(page, live_server, email)
+    return page
+
+
 # For each chart, its shown width over its drawn width (1: labels at their drawn 11-12 px); for each
 # table, how many pixels of it are hidden beyond its region's edge.
 CHART_SCALES_JS = """() => [...document.querySelectorAll('svg.report-chart')].map(
@@ -36,12 +47,7 @@ CLIPPED_JS = """key => { const region = document.querySelector(`#figure-${key} .
 @pytest.mark.parametrize("viewport", [{"width": 1024, "height": 768}, {"width": 390, "height": 844}])
 def test_on_a_tablet_and_a_phone_chart_labels_keep_their_size_and_the_rate_tables_show_every_column(
         app, live_server, new_page, screenshot, viewport):
-    with app.app_context():
-        Clinic()
-        email = make_user(Role.COORDINATOR).email
-        db.session.remove()
-    page = new_page(viewport)
-    _open_reports(page, live_server, email)
+    page = _reports_of_a_clinic(app, live_server, new_page, viewport)
     expect(page.locator("#figure-block_rate_payer table")).to_be_visible()
 
     scales = page.evaluate(CHART_SCALES_JS)
@@ -87,3 +93,19 @@ def test_coordinator_reads_the_reports_and_a_chart(app, live_server, new_page, s
     expect(lead.get_by_role("link", name=re.compile("Download CSV"))).to_be_hidden()
     expect(chart).to_be_visible()
     screenshot(page, "print")
+
+
+# Each cell of the caps table's MRN and date columns: how many lines its text takes.
+CAPS_LINES_JS = """() => [...document.querySelectorAll('#figure-caps tbody tr')].flatMap(tr =>
+    [1, 7, 8].map(i => { const cell = tr.children[i]; const range = document.createRange();
+        range.selectNodeContents(cell);
+        return [cell.textContent.trim(), new Set([...range.getClientRects()].map(r => Math.round(r.top))).size]; }))"""
+
+
+def test_on_a_tablet_the_caps_table_keeps_each_mrn_and_date_on_one_line(app, live_server, new_page, screenshot):
+    page = _reports_of_a_clinic(app, live_server, new_page, {"width": 1024, "height": 768})
+    expect(page.locator("#figure-caps table")).to_be_visible()
+    cells = page.evaluate(CAPS_LINES_JS)
+    assert cells and all(lines == 1 for _, lines in cells), cells
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#figure-caps").screenshot(path=str(SCREENSHOTS / "reports-caps-1024.png"))
