@@ -24,7 +24,7 @@ from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS, Step
 from tracker.referrals.services import register_and_refer
 from tracker.review.services import add_therapy, save_examination, save_risk_screen
 from tracker.roles import Role
-from tracker.scheduling.resources import create_room, set_hours
+from tracker.scheduling.resources import create_closure, create_room, set_hours
 from tracker.scheduling.services import Proposal, book, next_free_slots, update_readiness
 from tracker.timeutil import clinic_today, clinic_zone, utcnow
 from tracker.vocab import (AllergyAnswer, AnticoagulantAnswer, AppointmentStatus, ContactChannel, EntrySource,
@@ -250,6 +250,16 @@ def _rooms_and_hours(admin, physicians):
     weekdays = {day: (time(8, 0), time(16, 0)) for day in range(5)}
     for physician in physicians:
         set_hours(physician, {**weekdays, 5: None, 6: None}, admin, physician.hours_version)
+    _holidays(admin)
+
+
+def _holidays(admin):
+    """The next Christmas Day and New Year's Day, closed for the whole clinic: the free slots skip
+    them, and a booking on one asks first."""
+    today = clinic_today()
+    christmas = date(today.year if today <= date(today.year, 12, 25) else today.year + 1, 12, 25)
+    for day, reason in ((christmas, "Christmas Day"), (date(christmas.year + 1, 1, 1), "New Year's Day")):
+        create_closure({"first_day": day, "last_day": day, "reason": reason, "physician_id": None}, admin)
 
 
 def _book_next_free(case, coordinator, physician):

@@ -16,6 +16,7 @@ MAIN = (
     ("reports.index", N_("Reports")),
     ("admin.users", N_("Users")),
     ("admin.rooms", N_("Rooms & hours")),
+    ("admin.closures", N_("Closures")),
     ("admin.audit_log", N_("Audit trail")),
     ("admin.settings", N_("Billing & payer profiles")),
     ("admin.clinic", N_("Clinic contact")),

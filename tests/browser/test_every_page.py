@@ -166,6 +166,8 @@ def _demo_pages():
         ("working hours", f"/admin/physicians/{physician.id}/hours", 200),
         ("rooms", "/admin/rooms", 200),
         ("edit room", f"/admin/rooms/{room.id}", 200),
+        ("closures (the demo's Christmas Day and New Year's Day)", "/admin/closures", 200),
+        ("closure sent empty", "/admin/closures", 422, "Add closure"),
         ("formulary", "/admin/formulary", 200),
         ("edit formulary drug", f"/admin/formulary/{drug.id}", 200),
         ("settings", "/admin/settings", 200),

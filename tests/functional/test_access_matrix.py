@@ -59,13 +59,14 @@ def world(gen):
     entry, link, token = _diary_link(case, users[Role.COORDINATOR])
     api_token, _ = tokens.create(users[Role.COORDINATOR], "read", 30, "matrix")
     injection = _outside_injection(patient)
+    closure = _closure(users[Role.ADMIN])
     return {"users": users, "case": case, "other_patient_user": other_patient_user,
             "ids": {"case_id": case.id, "therapy_id": therapy.id, "patient_id": patient.id,
                     "other_id": other_patient_user.patient_id,
                     "user_id": users[Role.PHYSICIAN].id, "room_id": appointment.room_id,
                     "appointment_id": appointment.id, "step": "sign_in",
                     "drug_id": next(iter(formulary().values())).id,
-                    "entry_id": entry.id, "link_id": link.id, "injection_id": injection.id, "token": token, "token_id": api_token.id}}
+                    "entry_id": entry.id, "link_id": link.id, "injection_id": injection.id, "closure_id": closure.id, "token": token, "token_id": api_token.id}}
 
 
 def _outside_injection(patient):
@@ -80,6 +81,15 @@ def _outside_injection(patient):
     db.session.add(row)
     db.session.commit()
     return row
+
+
+def _closure(admin):
+    """A day the clinic is closed (its remove button is one of the routes)."""
+    from tracker.scheduling import resources
+    from tracker.timeutil import clinic_today
+
+    return resources.create_closure({"first_day": clinic_today(), "last_day": clinic_today(), "reason": "Holiday",
+                                     "physician_id": None}, admin)
 
 
 def _diary_link(case, creator):

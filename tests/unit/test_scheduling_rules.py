@@ -10,8 +10,9 @@ import pytest
 
 from tracker.models import RiskScreen
 from tracker.scheduling import instructions, readiness
-from tracker.scheduling.rules import (Busy, Hours, NotAClockTime, Slot, clinic_to_utc, conflicts,
-                                      first_clinic_day, free_slots, outside_hours, overlaps, within_hours)
+from tracker.scheduling.rules import (Busy, Closed, Hours, NotAClockTime, Slot, clinic_to_utc, closed_on,
+                                      closed_words, conflicts, first_clinic_day, free_slots, outside_hours, overlaps,
+                                      within_hours)
 from tracker.vocab import AllergyAnswer, AnticoagulantAnswer, allergy_words, anticoagulant_words, means_no_drug
 
 NY = ZoneInfo("America/New_York")
@@ -254,6 +255,37 @@ def test_free_slots_continue_on_the_following_days_with_hours():
     hours = [morning(day=wednesday, start=time(9), end=time(9, 30))]
     slots = free_slots(TUESDAY, 9, THIRTY, hours, [5], [], NY, LONG_AGO)
     assert [s.start for s in slots] == [ny(wednesday, 9), ny(wednesday + timedelta(days=7), 9)]
+
+
+def test_free_slots_skip_a_day_the_clinic_is_closed():
+    wednesday = TUESDAY + timedelta(days=1)
+    hours = [morning(), morning(day=wednesday)]
+    slots = free_slots(TUESDAY, 2, THIRTY, hours, [5], [], NY, LONG_AGO, closures=[Closed(TUESDAY, TUESDAY, "Holiday")])
+    assert {s.start.astimezone(NY).date() for s in slots} == {wednesday}
+
+
+def test_free_slots_skip_a_physicians_leave_and_still_offer_the_others():
+    hours = [morning(physician_id=1), morning(physician_id=2)]
+    leave = [Closed(TUESDAY - timedelta(days=3), TUESDAY, "Annual leave", physician_id=1)]
+    slots = free_slots(TUESDAY, 1, THIRTY, hours, [5, 6], [], NY, LONG_AGO, closures=leave)
+    assert {s.physician_id for s in slots} == {2} and len(slots) == 3
+
+
+def test_the_clinics_closure_is_named_before_a_physicians_leave_on_the_same_day():
+    holiday, leave = Closed(TUESDAY, TUESDAY, "Christmas Day"), Closed(TUESDAY, TUESDAY, "Leave", physician_id=1)
+    assert closed_on(TUESDAY, 1, [leave, holiday]) is holiday
+    assert closed_on(TUESDAY, 2, [leave]) is None
+    assert closed_on(TUESDAY + timedelta(days=1), 1, [leave, holiday]) is None
+
+
+def test_a_closed_day_is_said_with_its_weekday_and_reason():
+    christmas = date(2026, 12, 25)
+    assert closed_words(christmas, Closed(christmas, christmas, "Christmas Day"), "Dr Priya Raman") == \
+        "The clinic is closed on Friday, December 25, 2026 (Christmas Day)."
+    leave = Closed(date(2026, 12, 28), date(2027, 1, 1), "Annual leave", physician_id=1)
+    assert closed_words(date(2026, 12, 29), leave, "Dr Priya Raman") == \
+        ("Dr Priya Raman is on leave on Tuesday, December 29, 2026 (Annual leave, 28 December 2026 to "
+         "1 January 2027).")
 
 
 def test_the_first_free_slots_are_the_earliest_across_physicians():
@@ -788,3 +820,29 @@ MONDAY_TO_FRIDAY = frozenset(range(5))
 ])
 def test_the_first_clinic_day_is_the_first_day_on_or_after_on_which_the_clinic_works(day, weekdays, first):
     assert first_clinic_day(day, weekdays) == first
+
+
+CHRISTMAS = Closed(date(2026, 12, 25), date(2026, 12, 25), "Christmas Day")
+
+
+@pytest.mark.parametrize("day, weekdays, closed, first", [
+    (date(2026, 12, 25), MONDAY_TO_FRIDAY, [CHRISTMAS], date(2026, 12, 28)),  # a Friday holiday: the Monday after
+    (date(2026, 12, 24), MONDAY_TO_FRIDAY, [CHRISTMAS], date(2026, 12, 24)),  # the day before is open
+    (date(2026, 12, 25), frozenset(), [CHRISTMAS], date(2026, 12, 26)),  # no hours set: only the closure moves it
+    # A physician's leave does not close the clinic.
+    (date(2026, 12, 25), MONDAY_TO_FRIDAY, [Closed(date(2026, 12, 25), date(2026, 12, 31), "Leave", 1)],
+     date(2026, 12, 25)),
+    # One closure after another (and the weekend between): the first day after both.
+    (date(2026, 12, 25), MONDAY_TO_FRIDAY, [CHRISTMAS, Closed(date(2026, 12, 28), date(2027, 1, 1), "Week off")],
+     date(2027, 1, 4)),
+])
+def test_the_first_clinic_day_skips_the_clinics_closures(day, weekdays, closed, first):
+    assert first_clinic_day(day, weekdays, closed) == first
+
+
+def test_the_booking_warning_names_the_first_clinic_day_after_a_closure():
+    """A 6-day hold told on Saturday 5 December fits from Saturday 12 December; Monday 14 December
+    closed, the clinic books from Tuesday 15 December."""
+    closed = [Closed(date(2026, 12, 14), date(2026, 12, 14), "Staff training")]
+    [words] = instructions.too_late(held(6), on_day(0), TOLD, weekdays=MONDAY_TO_FRIDAY, closed=closed)
+    assert "Book on or after Tuesday, December 15, 2026, or record the prescriber's new plan." in words

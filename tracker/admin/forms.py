@@ -2,7 +2,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (BooleanField, EmailField, HiddenField, PasswordField, RadioField,
                      SelectField, StringField, SubmitField, TextAreaField, TimeField)
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from tracker.auth.forms import NewPasswordMixin
 from tracker.formfields import TrackerForm, TypedDateField, ends_after, options, plausible_date
@@ -116,6 +116,27 @@ class RoomForm(TrackerForm):
     def values(self):
         return {"name": self.name.data.strip(), "modality": Modality(self.modality.data),
                 "location": (self.location.data or "").strip(), "active": self.active.data}
+
+
+class ClosureForm(TrackerForm):
+    """A date range closed, for the whole clinic or one physician (choices set by the view). The
+    service checks the range and the reason, naming each refused field at once."""
+
+    first_day = TypedDateField(_l("First day"), validators=[
+        InputRequired(_l("Enter the first day closed, e.g. 2026-12-25.")), plausible_date])
+    last_day = TypedDateField(_l("Last day"), validators=[
+        InputRequired(_l("Enter the last day closed (the first day again for one day).")), plausible_date])
+    reason = StringField(_l("Reason"), validators=[Length(max=120)])
+    physician_id = SelectField(_l("Closed for"))
+    submit = SubmitField(_l("Add closure"))
+
+    def set_choices(self, physicians):
+        self.physician_id.choices = options([("", _("The whole clinic"))] +
+                                            [(str(p.id), _("%(name)s (leave)", name=p.name)) for p in physicians])
+
+    def values(self):
+        return {"first_day": self.first_day.data, "last_day": self.last_day.data, "reason": self.reason.data,
+                "physician_id": int(self.physician_id.data) if self.physician_id.data else None}
 
 
 class BillingSettingForm(TrackerForm):

@@ -10,7 +10,7 @@ from tracker.access import allow
 from tracker.clinic import clinic_contact, settings_version
 from tracker.clinical import PROVOCATION_TESTS
 from tracker.admin import services
-from tracker.admin.forms import (AuditFilterForm, BillingSettingForm, ClinicContactForm, CreateUserForm,
+from tracker.admin.forms import (AuditFilterForm, BillingSettingForm, ClinicContactForm, ClosureForm, CreateUserForm,
                                  EditUserForm, ResetPasswordForm, RoomForm, UserFilterForm, WorkingHoursForm)
 from tracker.cases.worklist import physician_label
 from tracker.eligibility import services as eligibility
@@ -18,8 +18,8 @@ from tracker.eligibility import standing
 from tracker.eligibility.forms import DefaultProfileForm
 from tracker.errors import form_again, on_refusal
 from tracker.extensions import db
-from tracker.formfields import paginate
-from tracker.models import Patient, Room, User
+from tracker.formfields import TrackerForm, paginate
+from tracker.models import Closure, Patient, Room, User
 from tracker.policy import CRITERION_LABELS, PROFILES
 from tracker.procedures.services import billing_setting
 from tracker.referrals.services import physicians
@@ -468,6 +468,49 @@ def working_hours(user_id):
     resources.set_hours(physician, form.spans(), current_user, form.version_id.data)
     flash(_("Working hours saved for %(name)s.", name=physician.name), "success")
     return redirect(url_for("admin.rooms"))
+
+
+@bp.route("/closures", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def closures():
+    form = ClosureForm()
+    form.set_choices(physicians())
+    form.reason.flags.required = True  # the service says so next to the field when it is left empty
+
+    def page(status=None):
+        return render_template("admin/closures.html", form=form, closures=resources.closures(),
+                               today=clinic_today()), \
+            status or (422 if form.errors else 200)
+
+    if not form.validate_on_submit():
+        return page()
+    on_refusal(form_again(form, page))
+    closure = resources.create_closure(form.values(), current_user)
+    flash(_("Closure added: %(closure)s.", closure=resources.closure_words(closure)), "success")
+    _say_what_is_booked_in(closure)
+    return redirect(url_for("admin.closures"))
+
+
+def _say_what_is_booked_in(closure):
+    """A closure added over appointments already booked leaves them where they are: the admin is
+    told which (day, time, physician and room; no patient, whose appointment an admin may not
+    open) to have moved. The day board and each appointment's page flag them too."""
+    booked = resources.booked_in(closure)
+    if booked:
+        listed = "; ".join(f"{format_clinic(a.starts_at, '%a %d %b %Y %H:%M')}, {a.physician.name}, {a.room.name}" for a in booked)
+        flash(" ".join((
+            ngettext("%(num)s appointment is booked in this closure: %(listed)s.",
+                     "%(num)s appointments are booked in this closure: %(listed)s.", len(booked), listed=listed),
+            _("Ask a coordinator to move them: the Day board and each appointment's page flag them."))), "warning")
+
+
+@bp.route("/closures/<int:closure_id>/remove", methods=["POST"])
+@allow(Role.ADMIN)
+def remove_closure(closure_id):
+    closure = db.session.get(Closure, closure_id) or abort(404)
+    if TrackerForm().validate_on_submit():  # the CSRF check: the button has no other fields
+        flash(_("Closure removed: %(closure)s.", closure=resources.remove_closure(closure, current_user)), "success")
+    return redirect(url_for("admin.closures"))
 
 
 from tracker.admin import formulary_views  # noqa: E402,F401  (the formulary editor's routes live on this blueprint)

@@ -12,11 +12,11 @@ from tracker.models.patient import FamilyNamePart, FormerMrn, Patient, PatientHi
 from tracker.models.procedure import (FormularyDrug, InjectateRow, ProcedureAddendum, ProcedureRecord,
                                       ProcedureStatus, ProcedureStep)
 from tracker.models.review import ConservativeCare, Examination, RiskScreen
-from tracker.models.schedule import (Appointment, AppointmentChange, AppointmentMessage, Room, ScheduleLock,
+from tracker.models.schedule import (Appointment, AppointmentChange, AppointmentMessage, Closure, Room, ScheduleLock,
                                      WorkingHours)
 from tracker.models.user import SignInThrottle, User
 
-__all__ = ["ApiScope", "ApiToken", "Appointment", "AppointmentChange", "AppointmentMessage", "AuditAction", "AuditCheck", "AuditEvent", "AuditSeal", "Case", "CaseHistory", "CaseIdentifier", "CaseRow", "CaseStateCount", "ClinicSettings", "ConservativeCare",
+__all__ = ["ApiScope", "ApiToken", "Appointment", "AppointmentChange", "AppointmentMessage", "AuditAction", "AuditCheck", "AuditEvent", "AuditSeal", "Case", "CaseHistory", "CaseIdentifier", "CaseRow", "CaseStateCount", "ClinicSettings", "Closure", "ConservativeCare",
            "DiaryEntry", "DiaryEntryRevision", "DiaryLink", "DiaryPoint", "DiaryReminder",
            "EligibilityVerdict", "HeldForm", "Examination", "FamilyNamePart", "FormerMrn", "FormularyDrug", "InjectateRow", "Outcome", "OutcomeRevision", "OutsideInjection", "Patient", "ReliefSpan", "PatientHistory",
            "ProcedureAddendum", "ProcedureRecord", "ProcedureStatus", "ProcedureStep", "RiskScreen", "Room", "ScheduleLock", "SignInThrottle", "SmsOptOut", "User",

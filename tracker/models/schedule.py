@@ -41,6 +41,30 @@ class WorkingHours(db.Model):
     ends = db.Column(db.Time, nullable=False)
 
 
+class Closure(db.Model):
+    """Days the whole clinic is closed (`physician_id` None: a public holiday) or one physician is
+    away (leave), first and last day included, in the clinic's dates: the free slots skip them and a
+    booking on one is a warning to acknowledge."""
+
+    __tablename__ = "closures"
+    __table_args__ = (
+        CheckConstraint("last_day >= first_day", name="last_day_not_before_first"),
+        CheckConstraint("reason <> ''", name="reason_given"),
+        # The closures still to come, or covering a day: by their last day.
+        db.Index("ix_closures_last_day", "last_day"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    first_day = db.Column(db.Date, nullable=False)
+    last_day = db.Column(db.Date, nullable=False)
+    reason = db.Column(db.String(120), nullable=False)
+    physician_id = db.Column(db.Integer, db.ForeignKey("users.id"), index=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+
+    physician = db.relationship("User", foreign_keys=[physician_id])
+
+
 class ScheduleLock(db.Model):
     """One row per room and per physician, and per patient given a further referral
     (tracker.transactions.lock). A booking first updates the rows of its room and physician, a

@@ -29,7 +29,7 @@ from tracker.policy.engine import _add_months, next_session_day_with_booked
 from tracker.reports import sql
 from tracker.reports.stats import kaplan_meier, months_between, share, working_minutes
 from tracker.scheduling.rules import first_clinic_day
-from tracker.scheduling.services import clinic_weekdays
+from tracker.scheduling.services import clinic_closed, clinic_weekdays
 from tracker.timeutil import clinic_today, clinic_zone, utcnow
 from tracker.vocab import LOG_ONLY_MARK, NOT_STARTED, AppointmentStatus, EntrySource, NextStep, Side, joints_of
 from tracker.workflow import State
@@ -708,7 +708,7 @@ def _cap_rows(near, injections, today):
                 days[(patient_id, kind_, joint)].add(day)
             else:
                 booked[(patient_id, kind_, joint)].setdefault(day, []).append(booked_case)
-    rows, weekdays = [], clinic_weekdays()
+    rows, weekdays, closed = [], clinic_weekdays(), clinic_closed()
     for patient_id, kind_, joint, code, count, limit in near:
         sessions = sorted(days[(patient_id, kind_, joint)])
         # A booked session on the day of a given one is part of it.
@@ -719,7 +719,8 @@ def _cap_rows(near, injections, today):
         next_possible = next_session_day_with_booked(sessions, sorted(ahead), limit, today, interval)
         patient = patients[patient_id]
         rows.append((patient.display_name, patient.mrn, _profile_name(code), kind_, joint or "patient",
-                     count, _booked_words(ahead), limit, next_possible, first_clinic_day(next_possible, weekdays)))
+                     count, _booked_words(ahead), limit, next_possible,
+                     first_clinic_day(next_possible, weekdays, closed)))
     return sorted(rows, key=lambda row: (row[8], row[0]))
 
 

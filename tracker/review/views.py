@@ -19,7 +19,7 @@ from tracker.review import services
 from tracker.review.forms import ExaminationForm, OngoingRehabForm, RiskScreenForm, TherapyForm
 from tracker.roles import Role
 from tracker.scheduling import instructions
-from tracker.scheduling.services import clinic_weekdays
+from tracker.scheduling.services import clinic_closed, clinic_weekdays
 from tracker.timeutil import to_clinic, utcnow
 
 bp = Blueprint("review", __name__)
@@ -198,7 +198,7 @@ def _plan_against_the_booking(case):
     premedication added the day before): say so now, as booking would have, so the appointment is
     moved or the patient called while there is time."""
     for words in instructions.plan_against_booking(case.active_appointment, case.risk_screen, to_clinic(utcnow()),
-                                                   clinic_weekdays()):
+                                                   clinic_weekdays(), clinic_closed()):
         flash(words, "warning")
 
 

@@ -15,6 +15,7 @@ from tracker.models import Appointment, AppointmentChange, AppointmentMessage, C
 from tracker.models.user import ANOTHER_ROLE, DEACTIVATED
 from tracker.roles import Role
 from tracker.scheduling import instructions, services
+from tracker.scheduling.rules import closed_on, closed_words
 from tracker.timeutil import clinic_today, to_clinic
 from tracker.vocab import NOT_STARTED, AppointmentStatus, decision_flags
 
@@ -36,6 +37,7 @@ def physicians_day(day, physician_id=None):
     if physician_id:
         query = query.filter(Appointment.physician_id == physician_id)
     appointments = db.session.execute(query).unique().scalars().all()
+    closures = services.closures_between(day, day)
     # When each physician override was recorded (its history row), for all of them in one query.
     override_at = dict(db.session.execute(
         db.select(AppointmentChange.appointment_id, db.func.max(AppointmentChange.at))
@@ -49,7 +51,7 @@ def physicians_day(day, physician_id=None):
                      last_message=a.messages[-1] if a.messages else None, orm=a, time_set_at=a.time_set_at,
                      reach=(a.case.patient.preferred_contact, a.case.patient.email,
                             bool(a.case.patient.account and a.case.patient.account.active)),
-                     phone=a.case.patient.phone)
+                     phone=a.case.patient.phone, closure=closed_on(day, a.physician_id, closures))
             for a in appointments]
 
 
@@ -72,6 +74,7 @@ def board_entries(day):
     # The last message of each (`Appointment.messages` is in id order): a handful each.
     last = {message.appointment_id: message for message in db.session.execute(
         _board_messages_query(), {"ids": [row.id for row in rows]})} if rows else {}
+    closures = services.closures_between(day, day) if rows else []
     entries = []
     for row in rows:
         columns = row._mapping  # built afresh on each access
@@ -83,7 +86,8 @@ def board_entries(day):
                                 room_active=row.room_active, override_by=row.override_by, last_message=last.get(row.id),
                                 room_modality=row.room_modality,
                                 time_set_at=max(row.created_at, row.moved_at or row.created_at),
-                                reach=(row.preferred_contact, row.email, row.has_account), phone=row.phone))
+                                reach=(row.preferred_contact, row.email, row.has_account), phone=row.phone,
+                                closure=closed_on(day, row.physician_id, closures)))
     return entries
 
 
@@ -113,7 +117,8 @@ def _board_query():
                 .where(AppointmentChange.appointment_id == Appointment.id,
                        AppointmentChange.change.in_(("booked", "rescheduled"))).scalar_subquery())
     return (
-        db.select(Appointment.id, Appointment.room_id, Appointment.starts_at, Appointment.ends_at,
+        db.select(Appointment.id, Appointment.room_id, Appointment.physician_id, Appointment.starts_at,
+                  Appointment.ends_at,
                   Appointment.status, Appointment.consent_obtained, Appointment.anticoagulant_plan_confirmed,
                   Appointment.driver_arranged, Appointment.contrast_premedication_sent,
                   Appointment.day_of_check_done, Appointment.readiness_override_reason,
@@ -151,7 +156,7 @@ class DayEntry:
 
     def __init__(self, appointment, risk, override_at, *, patient, mrn, side, physician, physician_gone,
                  room_name, room_active, override_by, last_message, time_set_at, reach, phone, room_modality=None,
-                 orm=None):
+                 orm=None, closure=None):
         self.id, self.status = appointment.id, appointment.status
         self.starts_at, self.ends_at, self.room_id = appointment.starts_at, appointment.ends_at, appointment.room_id
         self.patient, self.mrn, self.side, self.physician = patient, mrn, side, physician
@@ -184,6 +189,20 @@ class DayEntry:
         self.can_check_in = can_check_in(appointment)
         self.physician_inactive = physician_inactive(appointment.status, physician, physician_gone)
         self.room_out_of_use = room_out_of_use(appointment.status, room_name, room_active)
+        self.closed = closed_flag(appointment.status, closure, day, physician)
+
+
+def closed_flag(status, closure, day, physician):
+    """What the card and the appointment page say of an appointment not started on a day closed
+    after it was booked (a holiday, the physician's leave; rules.Closed), or None: it stays until
+    moved. A checked-in patient is already here: whoever is in decides."""
+    if status not in NOT_STARTED or closure is None:
+        return None
+    closed = closed_words(day, closure, physician)
+    if status == AppointmentStatus.BOOKED:
+        return _("%(closed)s Move this appointment to another day.", closed=closed)
+    return _("%(closed)s The patient is already here: check with the clinic whether the procedure can go ahead "
+             "today.", closed=closed)
 
 
 def room_out_of_use(status, room, active):

@@ -101,12 +101,13 @@ def first_day_that_fits(risk, told_at):
     return day
 
 
-def too_late(risk, starts_at, now, gone=None, weekdays=frozenset()):
+def too_late(risk, starts_at, now, gone=None, weekdays=frozenset(), closed=()):
     """What a booking at `starts_at` made `now` would leave undone, in staff's words (warnings);
     `gone`: the steps already judged missed (else judged as told `now`). The day to book on or after
-    is the first the clinic works (`weekdays`, rules.first_clinic_day) from the day the plan fits."""
+    is the first the clinic works (`weekdays` and the clinic's closures `closed`,
+    rules.first_clinic_day) from the day the plan fits."""
     gone = missed(risk, starts_at, now) if gone is None else gone
-    first = in_words(first_clinic_day(first_day_that_fits(risk, now), weekdays))
+    first = in_words(first_clinic_day(first_day_that_fits(risk, now), weekdays, closed))
     words = []
     if HOLD in gone:
         words.append(f"A {risk.anticoagulant_hold_days}-day hold of {risk.anticoagulants.strip()} is no longer "
@@ -123,7 +124,7 @@ def too_late(risk, starts_at, now, gone=None, weekdays=frozenset()):
     return words
 
 
-def plan_against_booking(appointment, risk, now, weekdays=frozenset()):
+def plan_against_booking(appointment, risk, now, weekdays=frozenset(), closed=()):
     """What the preparation plan, as the patient was given each step (the booking, or the step's
     later change: a longer hold, a premedication added the day before), leaves undone before an
     appointment still to come, in staff's words; [] when it fits or the appointment has started or
@@ -133,7 +134,7 @@ def plan_against_booking(appointment, risk, now, weekdays=frozenset()):
     starts = appointment.starts_at.astimezone(now.tzinfo)
     gone = missed(risk, starts, appointment.time_set_at.astimezone(now.tzinfo))
     return [f"The appointment booked for {in_words(starts)} does not leave room for this plan. {words}"
-            for words in too_late(risk, starts, now, gone, weekdays)]
+            for words in too_late(risk, starts, now, gone, weekdays, closed)]
 
 
 def steps_to_act_on(risk):

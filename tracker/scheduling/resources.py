@@ -1,12 +1,15 @@
-"""Rooms and physicians' working hours, managed by an admin."""
+"""Rooms, physicians' working hours and the days closed (holidays, leave), managed by an admin."""
+from datetime import timedelta
+
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 
 from tracker import audit
 from tracker.extensions import db
-from tracker.models import Appointment, Room, User, WorkingHours
-from tracker.refusals import FieldError, StaleEdit, check_version
-from tracker.timeutil import utcnow
+from tracker.models import Appointment, Closure, Room, User, WorkingHours
+from tracker.refusals import FieldError, StaleEdit, check_version, each_checked
+from tracker.scheduling.services import clinic_day_start
+from tracker.timeutil import clinic_today, utcnow
 from tracker.transactions import service
 from tracker.vocab import NOT_STARTED, WEEKDAYS
 
@@ -126,3 +129,96 @@ def set_hours(physician, spans, actor, version_id):
                  summary="working hours set" + (f": {', '.join(changed)} changed" if changed else " unchanged"),
                  user=actor, before=before, after=after)
     db.session.commit()
+
+
+# ------------------------------------------------------------------ closures
+
+# Longer is a year typed wrong (2027 for 2026): a closure covers a holiday or a leave.
+MAX_CLOSURE_DAYS = 366
+
+
+def closures(today=None):
+    """Every closure, those not over yet first (the nearest first), then past ones (the latest first)."""
+    today = today or clinic_today()
+    rows = db.session.execute(db.select(Closure).order_by(Closure.first_day, Closure.id)).scalars().all()
+    ahead = [c for c in rows if c.last_day >= today]
+    return ahead + sorted((c for c in rows if c.last_day < today), key=lambda c: c.first_day, reverse=True)
+
+
+def closure_words(closure):
+    """"25 December 2026 (Christmas Day), whole clinic" as the audit row and the answers say it."""
+    span = (f"{closure.first_day.isoformat()}" if closure.first_day == closure.last_day
+            else f"{closure.first_day.isoformat()} to {closure.last_day.isoformat()}")
+    who = closure.physician.name if closure.physician is not None else "whole clinic"
+    return f"{span} ({closure.reason}), {who}"
+
+
+def _closure_fields(closure):
+    return {"first_day": closure.first_day.isoformat(), "last_day": closure.last_day.isoformat(),
+            "reason": closure.reason, "physician": closure.physician.name if closure.physician else "whole clinic"}
+
+
+def _closure_reason(values):
+    reason = (values["reason"] or "").strip()
+    if not reason:
+        raise FieldError("reason", 'Give the reason, e.g. "Christmas Day" or "Dr Raman on leave".')
+    return reason
+
+
+def _closure_days(values):
+    first, last = values["first_day"], values["last_day"]
+    if last < first:
+        raise FieldError("last_day", f"The last day ({last.isoformat()}) is before the first day "
+                                     f"({first.isoformat()}); check the two dates.")
+    days = (last - first).days + 1
+    if days > MAX_CLOSURE_DAYS:
+        raise FieldError("last_day", f"From {first.isoformat()} to {last.isoformat()} is {days} days; a closure "
+                                     f"lasts at most {MAX_CLOSURE_DAYS} days. Check the year of each date.")
+    return first, last
+
+
+def _closure_physician(values):
+    if values["physician_id"] is None:
+        return None
+    physician = db.session.get(User, values["physician_id"])
+    if physician is None or not physician.bookable:
+        raise FieldError("physician_id", "Choose the whole clinic or an active physician.")
+    return physician
+
+
+@service
+def create_closure(values, actor):
+    """`values`: first_day, last_day, reason, physician_id (None: the whole clinic). Every field
+    refused is named at once."""
+    reason, (first, last), physician = each_checked(
+        lambda: _closure_reason(values), lambda: _closure_days(values), lambda: _closure_physician(values))
+    closure = Closure(first_day=first, last_day=last, reason=reason,
+                      physician=physician, created_by_id=actor.id)
+    db.session.add(closure)
+    db.session.flush()
+    audit.record(audit.Action.CREATE, "closure", closure.id, summary=f"closure added: {closure_words(closure)}",
+                 user=actor, before=dict.fromkeys(_closure_fields(closure)), after=_closure_fields(closure))
+    db.session.commit()
+    return closure
+
+
+@service
+def remove_closure(closure, actor):
+    words, kept = closure_words(closure), _closure_fields(closure)
+    audit.record(audit.Action.UPDATE, "closure", closure.id, summary=f"closure removed: {words}", user=actor,
+                 before=kept, after=dict.fromkeys(kept))
+    db.session.delete(closure)
+    db.session.commit()
+    return words
+
+
+def booked_in(closure):
+    """The appointments not started yet (booked or checked in) that fall in the closure (the
+    physician's own for a leave), earliest first: to be moved. Times, physician and room only."""
+    query = (db.select(Appointment).filter(
+        Appointment.starts_at >= clinic_day_start(closure.first_day),
+        Appointment.starts_at < clinic_day_start(closure.last_day + timedelta(days=1)),
+        Appointment.status.in_(NOT_STARTED)).order_by(Appointment.starts_at, Appointment.id))
+    if closure.physician_id is not None:
+        query = query.filter(Appointment.physician_id == closure.physician_id)
+    return db.session.execute(query).scalars().all()

@@ -5,7 +5,7 @@ interval is half-open [start, end), so an appointment ending at 10:00 and one st
 do not overlap.
 """
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 SLOT_STEP = timedelta(minutes=15)
 DEFAULT_DURATION = timedelta(minutes=30)
@@ -55,6 +55,42 @@ class Hours:
     weekday: int
     start: time
     end: time
+
+
+@dataclass(frozen=True)
+class Closed:
+    """Days closed, first and last included (clinic dates): the whole clinic (`physician_id` None)
+    or one physician's leave."""
+
+    first: date
+    last: date
+    reason: str
+    physician_id: int | None = None
+
+    def covers(self, day, physician_id=None):
+        """True if `day` is closed for the clinic, or for `physician_id` by their leave."""
+        return self.first <= day <= self.last and self.physician_id in (None, physician_id)
+
+
+def closed_on(day, physician_id, closures):
+    """The closure that shuts `day` for the physician (the clinic's first, then their own leave), or None."""
+    return min((c for c in closures if c.covers(day, physician_id)),
+               key=lambda c: (c.physician_id is not None, c.first), default=None)
+
+
+def closed_words(day, closure, name):
+    """The booking's warning for a day closed: "The clinic is closed on Friday, December 25, 2026
+    (Christmas Day)." or "Dr Priya Raman is on leave on Monday, December 28, 2026 (Annual leave,
+    28 December 2026 to 1 January 2027)." """
+    said = f"{WEEKDAYS[day.weekday()]}, {day:%B} {day.day}, {day.year}"
+    span = "" if closure.first == closure.last else f", {_date(closure.first)} to {_date(closure.last)}"
+    if closure.physician_id is None:
+        return f"The clinic is closed on {said} ({closure.reason}{span})."
+    return f"{name} is on leave on {said} ({closure.reason}{span})."
+
+
+def _date(day):
+    return f"{day.day} {day:%B %Y}"
 
 
 @dataclass(frozen=True)
@@ -111,12 +147,13 @@ def _clock(value):
 
 
 def free_slots(first_day, days, duration, hours, room_ids, busy, zone, not_before, limit=10,
-               physician_ids=None):
+               physician_ids=None, closures=()):
     """The first `limit` free (start, physician, room) combinations from `first_day` on, earliest
     first across all physicians.
 
     Walks each day's working hours in SLOT_STEP steps; a slot is free when neither the physician
-    nor the room has an overlapping active appointment. Skips times before `not_before`.
+    nor the room has an overlapping active appointment. Skips times before `not_before`, the days
+    the clinic is closed and each physician's days of leave (`closures`).
     """
     found = []
     for offset in range(days):
@@ -125,6 +162,7 @@ def free_slots(first_day, days, duration, hours, room_ids, busy, zone, not_befor
             (start, h.physician_id)
             for h in hours
             if h.weekday == day.weekday() and (not physician_ids or h.physician_id in physician_ids)
+            and closed_on(day, h.physician_id, closures) is None
             for start in _starts(day, h, duration, zone)
             if start >= not_before
         )
@@ -139,13 +177,13 @@ def free_slots(first_day, days, duration, hours, room_ids, busy, zone, not_befor
     return found
 
 
-def first_clinic_day(day, weekdays):
+def first_clinic_day(day, weekdays, closed=()):
     """The first day on or after `day` the clinic works: its weekday (0 = Monday) is one of
-    `weekdays`, those a physician in use has working hours on. With none set the clinic has said
-    nothing of its days, and `day` is kept."""
-    if not weekdays:
-        return day
-    while day.weekday() not in weekdays:
+    `weekdays`, those a physician in use has working hours on, and no clinic-wide closure in
+    `closed` covers it (a physician's leave does not close the clinic). With no weekdays set the
+    clinic has said nothing of its days, and only closures move `day`."""
+    clinic_wide = [c for c in closed if c.physician_id is None]
+    while (weekdays and day.weekday() not in weekdays) or closed_on(day, None, clinic_wide):
         day += timedelta(days=1)
     return day
 

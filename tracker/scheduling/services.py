@@ -19,14 +19,15 @@ from tracker.cases.services import answered_elsewhere, guard_facts, risk_screens
 from tracker.diary import services as diary
 from tracker.eligibility.standing import current_assessment, over_cap_with_booked, staleness
 from tracker.extensions import db
-from tracker.models import Appointment, AppointmentChange, CaseHistory, Room, User, WorkingHours
+from tracker.models import Appointment, AppointmentChange, CaseHistory, Closure, Room, User, WorkingHours
 from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.policy import CriterionCode
 from tracker.refusals import Refusal, check_version
 from tracker.roles import Role
 from tracker.scheduling import instructions, readiness
 from tracker.scheduling.release import release
-from tracker.scheduling.rules import MAX_DURATION, MIN_DURATION, Busy, Hours, free_slots, outside_hours
+from tracker.scheduling.rules import (MAX_DURATION, MIN_DURATION, Busy, Closed, Hours, closed_on, closed_words,
+                                     free_slots, outside_hours)
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.transactions import lock, service
 from tracker.vocab import NOT_STARTED, AppointmentStatus, Modality
@@ -116,6 +117,23 @@ def clinic_weekdays():
         .filter(User.active.is_(True), User.role == Role.PHYSICIAN).distinct()).scalars())
 
 
+def closures_between(first, last):
+    """The closures (rules.Closed) covering any day from `first` to `last`, clinic-wide and each
+    physician's leave, in one query (index: last day)."""
+    rows = db.session.execute(db.select(Closure.first_day, Closure.last_day, Closure.reason, Closure.physician_id)
+                              .filter(Closure.last_day >= first, Closure.first_day <= last)
+                              .order_by(Closure.first_day, Closure.id)).all()
+    return [Closed(*row) for row in rows]
+
+
+def clinic_closed():
+    """The clinic-wide closures from today on: the days `first_clinic_day` skips."""
+    return [Closed(*row) for row in db.session.execute(
+        db.select(Closure.first_day, Closure.last_day, Closure.reason, Closure.physician_id)
+        .filter(Closure.last_day >= clinic_today(), Closure.physician_id.is_(None))
+        .order_by(Closure.first_day)).all()]
+
+
 def next_free_slots(first_day, duration, physician_id=None, limit=10, days=14, exclude_id=None):
     """The first free combinations of time, physician and room from `first_day`: a fixed number of
     queries (rooms, physicians' hours, the busy intervals of the window)."""
@@ -127,7 +145,8 @@ def next_free_slots(first_day, duration, physician_id=None, limit=10, days=14, e
     hours = [h for h in working_hours(list(wanted)) if h.physician_id in active_physicians]
     busy = busy_between(clinic_day_start(first_day), clinic_day_start(first_day + timedelta(days=days)),
                         exclude_id)
-    return free_slots(first_day, days, duration, hours, room_ids, busy, zone, utcnow(), limit)
+    closures = closures_between(first_day, first_day + timedelta(days=days))
+    return free_slots(first_day, days, duration, hours, room_ids, busy, zone, utcnow(), limit, closures=closures)
 
 
 # ------------------------------------------------------------------ checking a proposal
@@ -156,9 +175,12 @@ def check(case, proposal, exclude_id=None):
     zone = clinic_zone()
     outside = outside_hours(proposal.start, proposal.end, proposal.physician_id,
                             working_hours([proposal.physician_id]), zone, physician.name)
+    day = to_clinic(proposal.start).date()
+    closed = closed_on(day, proposal.physician_id, closures_between(day, day))
+    if closed:
+        warnings.append(closed_words(day, closed, physician.name))
     if outside:
         warnings.append(outside)
-    day = to_clinic(proposal.start).date()
     same_day = [a for a in _patient_appointments_on(case.patient_id, day) if a.id != exclude_id]
     if same_day:
         warnings.append("The patient already has an appointment that day "
@@ -178,7 +200,7 @@ def check(case, proposal, exclude_id=None):
         warnings.append(f"The payer's {breach.kind} 12-month cap on that date, counting the sessions already "
                         f"booked: {breach.words()}. Once given, a session over the cap is not covered.")
     warnings += instructions.too_late(case.risk_screen, to_clinic(proposal.start), to_clinic(utcnow()),
-                                      weekdays=clinic_weekdays())
+                                      weekdays=clinic_weekdays(), closed=clinic_closed())
     far = _far_ahead(case, day)
     if far:
         warnings.append(far)

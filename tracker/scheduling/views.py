@@ -24,7 +24,8 @@ from tracker.scheduling import board, instructions, services
 from tracker.scheduling import reminders as appointment_messages
 from tracker.scheduling.forms import (FIRST_YEAR, LAST_YEAR, BookingForm, CancelForm, DayForm,
                                       ReadinessForm, ReadinessOverrideForm, SlotSearchForm)
-from tracker.scheduling.rules import DEFAULT_DURATION, MAX_DURATION, MIN_DURATION, NotAClockTime, clinic_to_utc, slots_from
+from tracker.scheduling.rules import (DEFAULT_DURATION, MAX_DURATION, MIN_DURATION, NotAClockTime, closed_on,
+                                     clinic_to_utc, slots_from)
 from tracker.security import is_safe_next
 from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.workflow import State
@@ -244,6 +245,7 @@ def _appointment_page(appointment, status=200, **forms):
         physician_inactive=board.physician_inactive(appointment.status, appointment.physician.name,
                                                     appointment.physician.not_booked_with),
         room_out_of_use=board.room_out_of_use(appointment.status, appointment.room.name, appointment.room.active),
+        closed=_closed(appointment),
         ready=services.readiness.is_ready(appointment, risk),
         by_override=services.readiness.by_override(appointment, risk),
         still_needed=services.readiness.still_needed(appointment, risk),
@@ -262,6 +264,13 @@ def _appointment_page(appointment, status=200, **forms):
         cancel_form=cancel_form, cancel_open=forms.get("cancel_open", False),
         reminder_hours=_hours_in_words(appointment_messages.offsets()),
     ), status
+
+
+def _closed(appointment):
+    """The appointment page's flag for a day closed (a holiday, the physician's leave), or None."""
+    day = appointment.clinic_day
+    closure = closed_on(day, appointment.physician_id, services.closures_between(day, day))
+    return board.closed_flag(appointment.status, closure, day, appointment.physician.name)
 
 
 def _hours_in_words(hours):
