@@ -949,6 +949,122 @@ def test_iodinated_contrast_against_an_allergy_whose_plan_uses_no_contrast_is_sa
     assert "contrast_allergy_reason" not in row.answers and row.warnings == ""
 
 
+def allergic_to(record, **allergies):
+    db.session.add(RiskScreen(case_id=record.case_id, allergy_answer="documented", **allergies))
+    db.session.commit()
+
+
+REVIEWED = "I have reviewed the allergy (e.g. a different amide/ester class, or a documented non-allergic reaction)"
+
+
+def test_local_skin_anaesthetic_against_a_documented_allergy_is_stopped_until_confirmed_with_a_reason(
+        gen, doctor, physician):
+    record = started(gen, physician)
+    allergic_to(record, allergy_local_anaesthetic=True)
+    url, save = checklist_url(record.case_id), f"/cases/{record.case_id}/procedure/steps/skin_prep#step-skin_prep"
+    typed = {"skin_prep-prep_agent": "chlorhexidine_alcohol", "skin_prep-sterile_drape": "y",
+             "skin_prep-local_skin_anaesthetic": "used"}
+    assert REVIEWED in step_box(text(doctor.get(url)), "step-skin_prep")
+
+    refused = send_form(doctor, text(doctor.get(url)), save, **typed)
+
+    assert refused.status_code == 422
+    page = text(refused)
+    assert field_error(page, "skin_prep-local_skin_anaesthetic").startswith(
+        "Documented local anaesthetic allergy: local skin anaesthetic chosen. Choose another agent, or confirm below")
+    assert field_error(page, "skin_prep-allergy_reason").startswith(
+        "Not saved: Documented local anaesthetic allergy: local skin anaesthetic chosen.")
+    assert "premedication" not in step_box(page, "step-skin_prep")
+    assert is_checked(page, "skin_prep-local_skin_anaesthetic", "used"), "what was typed is kept"
+    assert rows(record.id, "skin_prep") == [], "nothing is saved with only a warning"
+
+    reason = "Allergy was to an ester (procaine); lidocaine is an amide"
+    assert send_form(doctor, page, save, **typed, **{"skin_prep-allergy_confirmed": "y"}).status_code == 422, \
+        "a tick alone is not a reason"
+    response = send_form(doctor, page, save, **typed, **{"skin_prep-allergy_confirmed": "y",
+                                                         "skin_prep-allergy_reason": reason})
+
+    assert response.status_code == 302
+    [row] = rows(record.id, "skin_prep")
+    assert row.answers["allergy_reason"] == reason and row.answers["allergy_confirmed"] is True
+    line = ("Confirmed against a documented allergy: Documented local anaesthetic allergy: local skin anaesthetic "
+            f"chosen. Allergy reviewed; the physician's decision to proceed. Reason: {reason}")
+    assert row.warnings.splitlines() == [line]
+    assert "✓ Done" in step_box(text(doctor.get(url)), "step-skin_prep"), "the confirmation is never missing"
+    note = soup(text(doctor.get(f"/cases/{record.case_id}/procedure/note")))
+    assert f"Warning noted: {line}" in [words(li) for li in note.select(".note-warnings li")]
+    summaries = db.session.execute(db.select(AuditEvent.summary).filter_by(
+        object_type="procedure_record", object_id=str(record.id))).scalars().all()
+    assert (f"case {record.case_id}: skin_prep saved, a drug against a documented allergy confirmed with a reason, "
+            "with warnings") in summaries
+
+    # Corrected to no local anaesthetic, the confirmation is no longer kept.
+    [row] = rows(record.id, "skin_prep")
+    assert post_step(doctor, record.case_id, "skin_prep", {**answers_for("skin_prep"), "local_skin_anaesthetic":
+                                                           "not_used"}, version=row.version_id).status_code == 302
+    [row] = rows(record.id, "skin_prep")
+    assert "allergy_reason" not in row.answers and row.warnings == ""
+
+
+def test_a_local_anaesthetic_and_a_steroid_against_documented_allergies_are_stopped_then_confirmed_on_the_note(
+        gen, doctor, physician):
+    record = started(gen, physician, steps=BEFORE["injectate"])
+    allergic_to(record, allergy_local_anaesthetic=True, allergy_steroid=True)
+    url = checklist_url(record.case_id)
+    save = f"/cases/{record.case_id}/procedure/steps/injectate?side=left#step-injectate-left"
+    typed = {"injectate-left-rows-0-drug": "bupivacaine", "injectate-left-rows-0-concentration_mg_per_ml": "2.5",
+             "injectate-left-rows-0-dose_mg": "2.5", "injectate-left-rows-0-volume_ml": "1",
+             "injectate-left-rows-0-lot_number": "BU-1",
+             "injectate-left-rows-1-drug": "triamcinolone", "injectate-left-rows-1-concentration_mg_per_ml": "40",
+             "injectate-left-rows-1-dose_mg": "40", "injectate-left-rows-1-volume_ml": "1",
+             "injectate-left-rows-1-lot_number": "TA-1"}
+
+    refused = send_form(doctor, text(doctor.get(url)), save, **typed)
+
+    assert refused.status_code == 422
+    page = text(refused)
+    assert field_error(page, "injectate-left-rows-0-drug").startswith(
+        "Documented local anaesthetic allergy: Bupivacaine chosen. Choose another agent, or confirm below")
+    assert field_error(page, "injectate-left-rows-1-drug").startswith(
+        "Documented steroid allergy: Triamcinolone acetonide chosen.")
+    assert field_error(page, "injectate-left-allergy_reason").startswith("Not saved:")
+    box = step_box(page, "step-injectate-left")
+    assert REVIEWED in box and "premedication" not in box
+    assert input_value(page, "injectate-left-rows-1-lot_number") == "TA-1", "what was typed is kept"
+    assert rows(record.id, "injectate") == []
+
+    reason = "Previous 'allergy' was a vasovagal episode, documented by allergy clinic 2024"
+    response = send_form(doctor, page, save, **typed, **{"injectate-left-allergy_confirmed": "y",
+                                                         "injectate-left-allergy_reason": reason})
+
+    assert response.status_code == 302
+    [row] = rows(record.id, "injectate")
+    assert row.answers == {"allergy_reason": reason}
+    assert [line.split(" Allergy reviewed")[0] for line in row.warnings.splitlines()] == [
+        "Confirmed against a documented allergy: Documented local anaesthetic allergy: Bupivacaine chosen.",
+        "Confirmed against a documented allergy: Documented steroid allergy: Triamcinolone acetonide chosen."]
+    assert "Drug against the documented allergy confirmed" in step_box(text(doctor.get(url)), "step-injectate-left")
+    note = words(soup(text(doctor.get(f"/cases/{record.case_id}/procedure/note"))))
+    assert "Drug against the documented allergy, confirmed by Dr Priya Raman at" in note
+    assert f"Reason: {reason}" in note
+    summaries = db.session.execute(db.select(AuditEvent.summary).filter_by(
+        object_type="procedure_record", object_id=str(record.id))).scalars().all()
+    assert any("injectate saved, a drug against a documented allergy confirmed with a reason" in summary
+               for summary in summaries)
+
+
+def test_a_patient_without_a_local_anaesthetic_or_steroid_allergy_is_not_asked(gen, doctor, physician):
+    record = started(gen, physician, steps=BEFORE["injectate"])
+    allergic_to(record, allergy_latex=True)
+    page = text(doctor.get(checklist_url(record.case_id)))
+    assert REVIEWED not in page
+
+    assert post_step(doctor, record.case_id, "skin_prep", answers_for("skin_prep")).status_code == 302
+    assert post_step(doctor, record.case_id, "injectate", answers_for("injectate"), side="left").status_code == 302
+    [row] = rows(record.id, "injectate")
+    assert row.answers == {} and row.warnings == ""
+
+
 def test_every_warning_of_a_contrast_check_is_shown_on_that_check_as_the_note_prints_it(gen, doctor, physician):
     record = started(gen, physician, side=Side.BILATERAL, steps=["sign_in", "time_out"])
     db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True, contrast_premedication_planned=True,

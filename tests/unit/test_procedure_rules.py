@@ -817,22 +817,48 @@ def test_an_iodine_allergy_is_warned_for_povidone_iodine_but_is_no_cross_reactio
     prep = {"prep_agent": "povidone_iodine", "sterile_drape": True, "local_skin_anaesthetic": "not_used"}
     _, warnings = validate_step("skin_prep", prep, allergic(ALLERGY_IODINE))
     assert warnings == ["Documented iodine / povidone-iodine allergy: Povidone-iodine 10% was chosen. "
-                        "Confirm premedication or choose another agent."]
+                        "Choose another agent unless the allergy has been reviewed."]
     assert validate_step("skin_prep", {**prep, "prep_agent": "chlorhexidine_alcohol"}, allergic(ALLERGY_IODINE))[1] == []
     assert validate_step("contrast", IOHEXOL, allergic(ALLERGY_IODINE)) == ({}, [])
 
 
-def test_local_anaesthetic_and_steroid_allergies_are_warned_on_the_injectate_and_the_skin():
+def test_a_local_anaesthetic_or_steroid_against_its_allergy_is_saved_only_when_confirmed_with_a_reason():
     rows = {"rows": [{"drug": "bupivacaine", "concentration_mg_per_ml": "2.5", "dose_mg": "2.5", "volume_ml": "1",
                       "lot_number": "B1"},
                      {"drug": "triamcinolone", "concentration_mg_per_ml": "40", "dose_mg": "40", "volume_ml": "1",
                       "lot_number": "T1"}]}
-    _, warnings = validate_step("injectate", rows, allergic(ALLERGY_LOCAL_ANAESTHETIC, ALLERGY_STEROID))
-    assert [w.split(":")[0] for w in warnings] == ["Documented local anaesthetic allergy",
-                                                  "Documented steroid allergy"]
+    both = allergic(ALLERGY_LOCAL_ANAESTHETIC, ALLERGY_STEROID)
+
+    errors, warnings = validate_step("injectate", rows, both)
+
+    assert errors["rows-0-drug"].startswith("Documented local anaesthetic allergy: Bupivacaine chosen. ")
+    assert errors["rows-1-drug"].startswith("Documented steroid allergy: Triamcinolone acetonide chosen. ")
+    assert errors["allergy_reason"].startswith("Not saved: Documented local anaesthetic allergy: Bupivacaine "
+                                               "chosen. Documented steroid allergy: Triamcinolone acetonide chosen.")
+    assert "premedication" not in " ".join(errors.values())
+    tick_alone = {**rows, "allergy_confirmed": True, "allergy_reason": " "}
+    assert "allergy_reason" in validate_step("injectate", tick_alone, both)[0], "a tick alone is not a reason"
+
+    confirmed = {**rows, "allergy_confirmed": True, "allergy_reason": "2019 reaction was vasovagal"}
+    assert validate_step("injectate", confirmed, both) == ({}, [
+        "Confirmed against a documented allergy: Documented local anaesthetic allergy: Bupivacaine chosen. "
+        "Allergy reviewed; the physician's decision to proceed. Reason: 2019 reaction was vasovagal",
+        "Confirmed against a documented allergy: Documented steroid allergy: Triamcinolone acetonide chosen. "
+        "Allergy reviewed; the physician's decision to proceed. Reason: 2019 reaction was vasovagal"])
+    assert validate_step("injectate", rows, allergic()) == ({}, []), "no allergy: nothing asked"
+    assert validate_step("injectate", rows, allergic(ALLERGY_STEROID))[0].keys() == {"rows-1-drug", "allergy_reason"}
+
     prep = {"prep_agent": "chlorhexidine_alcohol", "sterile_drape": True, "local_skin_anaesthetic": "used"}
-    assert validate_step("skin_prep", prep, allergic(ALLERGY_LOCAL_ANAESTHETIC))[1] == [
-        "Documented local anaesthetic allergy: local skin anaesthetic was given."]
+    errors, _ = validate_step("skin_prep", prep, allergic(ALLERGY_LOCAL_ANAESTHETIC))
+    assert errors["local_skin_anaesthetic"].startswith(
+        "Documented local anaesthetic allergy: local skin anaesthetic chosen. Choose another agent")
+    assert validate_step("skin_prep", {**prep, "allergy_confirmed": True, "allergy_reason": "ester allergy; lidocaine "
+                                       "is an amide"}, allergic(ALLERGY_LOCAL_ANAESTHETIC)) == ({}, [
+        "Confirmed against a documented allergy: Documented local anaesthetic allergy: local skin anaesthetic "
+        "chosen. Allergy reviewed; the physician's decision to proceed. Reason: ester allergy; lidocaine is an amide"])
+    assert validate_step("skin_prep", {**prep, "local_skin_anaesthetic": "not_used"},
+                         allergic(ALLERGY_LOCAL_ANAESTHETIC)) == ({}, [])
+    assert validate_step("skin_prep", prep, allergic()) == ({}, [])
 
 
 # --- where the page goes after a save ---------------------------------------------------------

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.formfields import TrackerForm, options
-from tracker.procedures.rules.schema import (INJECTATE_ROW_FIELDS, NRS_MAX, NRS_MIN, PER_SIDE_STEPS,
+from tracker.procedures.rules.schema import (DRUG_ALLERGY_CONFIRMATION, INJECTATE_ROW_FIELDS, NRS_MAX, NRS_MIN, PER_SIDE_STEPS,
                                              STEP_FIELDS, STRENGTH_CONFIRMATION, ArthrogramPattern, Complication,
                                              Guidance, SkinAnaesthetic, Step)
 from tracker.procedures.rules.values import saved_answers
@@ -54,6 +54,7 @@ FIELD_KINDS = {
     (Step.CONTRAST, "arthrogram_pattern"): _choice(ArthrogramPattern.choices()),
     (Step.CONTRAST, "vascular_uptake"): _choice(YES_NO),
     (Step.CONTRAST, "contrast_allergy_reason"): _text,
+    (Step.SKIN_PREP, "allergy_reason"): _text,
     (Step.SIGN_OUT, "complications"): lambda label: SelectMultipleField(
         label, choices=options(Complication), validate_choice=False,
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()),
@@ -90,7 +91,7 @@ class StepForm(TrackerForm):
         if self.STEP == Step.INJECTATE:
             return {"rows": [{f.name: _clean(row.form[f.name].data) for f in INJECTATE_ROW_FIELDS}
                              for row in self.rows],
-                    **{f.name: _clean(self[f.name].data) for f in STRENGTH_CONFIRMATION}}
+                    **{f.name: _clean(self[f.name].data) for f in STRENGTH_CONFIRMATION + DRUG_ALLERGY_CONFIRMATION}}
         answers = {f.name: _clean(self[f.name].data) for f in STEP_FIELDS[self.STEP]}
         if "vascular_uptake" in answers:
             answers["vascular_uptake"] = {"yes": True, "no": False}.get(answers["vascular_uptake"])
@@ -132,6 +133,8 @@ def _step_form(step):
             fields["rows"] = FieldList(FormField(InjectateRowForm), min_entries=INJECTATE_ROWS)
             fields["strength_confirmed"] = BooleanField(_l(STRENGTH_CONFIRMATION[0].label))
             fields["strength_reason"] = StringField(_l(STRENGTH_CONFIRMATION[1].label), validators=[Length(max=500)])
+            fields["allergy_confirmed"] = BooleanField(_l(DRUG_ALLERGY_CONFIRMATION[0].label))
+            fields["allergy_reason"] = StringField(_l(DRUG_ALLERGY_CONFIRMATION[1].label), validators=[Length(max=500)])
         elif f.confirmation:
             fields[f.name] = BooleanField(f.label)
         else:
@@ -154,7 +157,9 @@ def form_data(step, answers, injectate_rows=()):
         rows = [dict(row) for row in injectate_rows]
         return {"rows": rows + [{}] * max(0, INJECTATE_ROWS - len(rows)),
                 "strength_confirmed": bool(answers.get("strength_reason")),
-                "strength_reason": answers.get("strength_reason", "")}
+                "strength_reason": answers.get("strength_reason", ""),
+                "allergy_confirmed": bool(answers.get("allergy_reason")),
+                "allergy_reason": answers.get("allergy_reason", "")}
     data = saved_answers(step, answers)
     if "vascular_uptake" in data:
         data["vascular_uptake"] = {True: "yes", False: "no"}.get(data["vascular_uptake"])

@@ -20,13 +20,13 @@ from tracker.models import (AppointmentChange, Case, ClinicSettings, FormularyDr
 from tracker.procedures.formulary import (DEFAULT_FORMULARY, MG_PER_ML, STOP_ABOVE_MAXIMUM_KINDS, DrugKind,
                                           maximum_change_to_confirm, plain, read_concentration)
 from tracker.procedures.rules.billing import BillingSetting
-from tracker.procedures.rules.checks import CONFIRMED, CONTRAST_CONFIRMED, validate_step
-from tracker.procedures.rules.drug_warnings import contrast_against_allergy
+from tracker.procedures.rules.checks import ALLERGY_CONFIRMED, CONFIRMED, CONTRAST_CONFIRMED, validate_step
+from tracker.procedures.rules.drug_warnings import contrast_against_allergy, drugs_against_allergy
 from tracker.procedures.rules.completeness import missing_fields, missing_for_signing
 from tracker.procedures.rules.duration import duration_flag, duration_minutes
 from tracker.procedures.rules.order import may_record
-from tracker.procedures.rules.schema import (CONTRAST_ALLERGY_FIELDS, INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS,
-                                             ArthrogramPattern, ChecklistContext, Step)
+from tracker.procedures.rules.schema import (CONTRAST_ALLERGY_FIELDS, DRUG_ALLERGY_FIELDS, INJECTATE_ROW_FIELDS,
+                                             PER_SIDE_STEPS, STEPS, ArthrogramPattern, ChecklistContext, Step)
 from tracker.procedures.rules.values import saved_answers
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
 from tracker.timeutil import on_a_later_day, to_clinic, utcnow
@@ -474,7 +474,8 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
     # Only what this patient is asked is kept; a confirmation of contrast against an allergy only
     # while such an agent is recorded.
     dropped = ctx.fields_not_asked(step) | (CONTRAST_ALLERGY_FIELDS if step == Step.CONTRAST
-                                            and not contrast_against_allergy(answers, ctx) else frozenset())
+                                            and not contrast_against_allergy(answers, ctx) else frozenset()) \
+        | (DRUG_ALLERGY_FIELDS if not drugs_against_allergy(step, answers, ctx) else frozenset())
     answers = {name: value for name, value in answers.items() if name not in dropped}
     checklist = Checklist(record)
     refusals = may_record(step, checklist.done(), checklist.contrast_results(), ctx, side)
@@ -494,9 +495,12 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
         db.session.add(row)
     confirmed = step == Step.INJECTATE and any(line.startswith(CONFIRMED) for line in warnings)
     against_allergy = any(line.startswith(CONTRAST_CONFIRMED) for line in warnings)
+    drug_against_allergy = any(line.startswith(ALLERGY_CONFIRMED) for line in warnings)
     if step == Step.INJECTATE:
-        # The confirmation of a strength, dose or volume outside the usual range is kept only while one is recorded.
-        row.answers = {"strength_reason": answers["strength_reason"].strip()} if confirmed else {}
+        # The confirmation of a strength, dose or volume outside the usual range is kept only while one
+        # is recorded; that of a drug against a documented allergy only while one is chosen.
+        row.answers = ({"strength_reason": answers["strength_reason"].strip()} if confirmed else {}) \
+            | ({"allergy_reason": answers["allergy_reason"].strip()} if drug_against_allergy else {})
         row.injectate = [_injectate_row(position, values)
                          for position, values in enumerate(_filled(answers.get("rows")))]
     else:
@@ -520,6 +524,8 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
                          + (", a strength, dose or volume outside the usual range confirmed with a reason," if confirmed else "")
                          + (", iodinated contrast against a documented contrast allergy confirmed with a reason,"
                             if against_allergy else "")
+                         + (", a drug against a documented allergy confirmed with a reason,"
+                            if drug_against_allergy else "")
                          + (" with warnings" if warnings else ""), user=actor)
     db.session.commit()
     return warnings

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 from tracker.procedures.formulary import (INJECTATE_KINDS, DrugKind, dose_matches, joint_dose_problem, millilitres,
                                          plain, read_concentration, strength_problems)
-from tracker.procedures.rules.drug_warnings import allergy_warnings, contrast_against_allergy, injectate_warnings
+from tracker.procedures.rules.drug_warnings import (allergy_warnings, contrast_against_allergy, drugs_against_allergy,
+                                                   injectate_warnings)
 from tracker.procedures.rules.order import side_phrase, vascular_uptake_message
 from tracker.procedures.rules.schema import (MAX_CONFIRMED_INJECTATE_ML_PER_SIDE, MAX_CONTRAST_ML,
                                              MAX_FLUOROSCOPY_SECONDS, MAX_INJECTATE_ML_PER_SIDE, MIN_VIEWS,
@@ -59,6 +60,7 @@ def _validate_skin_prep(values, context, joint, errors, warnings):
     anaesthetic = values.get("local_skin_anaesthetic")
     if not blank(anaesthetic) and as_choice(SkinAnaesthetic, anaesthetic) is None:
         errors["local_skin_anaesthetic"] = "Say whether local skin anaesthetic was used."
+    _check_drug_allergies(Step.SKIN_PREP, values, context, joint, errors, warnings)
 
 
 def _validate_guidance(values, context, joint, errors, warnings):
@@ -183,8 +185,29 @@ def _validate_injectate(values, context, joint, errors, warnings):
     elif unconfirmed and not errors:
         warnings += [f"{CONFIRMED}{side_phrase(joint, context)}: {problem} Reason: {values['strength_reason'].strip()}"
                      for problems in unconfirmed.values() for problem in problems]
+    _check_drug_allergies(Step.INJECTATE, values, context, joint, errors, warnings)
     if not errors:
         warnings += injectate_warnings({joint: [row for _, row in rows]}, context.formulary)
+
+
+def _check_drug_allergies(step, values, context, joint, errors, warnings):
+    """A local anaesthetic or a steroid against its documented allergy: refused beside the field
+    (with the stop of iodinated contrast against a contrast allergy, on the same save as the step's
+    other errors) unless the physician ticks that she has reviewed the allergy and gives the reason."""
+    hits = [(field, words) for field, words in drugs_against_allergy(step, values, context) if field not in errors]
+    if not hits:
+        return
+    if drug_allergy_confirmed(values):
+        if not errors:
+            reason = values["allergy_reason"].strip()
+            # "Documented … allergy": the reports count it among the drugs given against an allergy.
+            warnings += [f"{ALLERGY_CONFIRMED}{side_phrase(joint, context)}: {words} Allergy reviewed; the "
+                         f"physician's decision to proceed. Reason: {reason}" for _, words in hits]
+        return
+    for field, words in hits:
+        errors[field] = f"{words} Choose another agent, or confirm below that you have reviewed the allergy, with the reason."
+    errors["allergy_reason"] = (f"Not saved: {' '.join(words for _, words in hits)} Tick that you have reviewed the "
+                                f"allergy and proceed, and give the reason, or choose another agent.")
 
 
 CONFIRM_STRENGTH = "Correct it, or confirm it below with the reason."
@@ -196,6 +219,16 @@ CONTRAST_CONFIRMED = "Confirmed against a documented contrast allergy"
 def contrast_allergy_confirmed(values) -> bool:
     """The physician ticked the confirmation and gave the reason (a tick alone is not a reason)."""
     return values.get("contrast_allergy_confirmed") is True and not blank(values.get("contrast_allergy_reason"))
+# How a drug confirmed against a documented local anaesthetic or steroid allergy is kept among the
+# step's warnings.
+ALLERGY_CONFIRMED = "Confirmed against a documented allergy"
+
+
+def drug_allergy_confirmed(values) -> bool:
+    """The physician ticked that she has reviewed the allergy and gave the reason (both are needed)."""
+    return values.get("allergy_confirmed") is True and not blank(values.get("allergy_reason"))
+
+
 # How a confirmed strength, dose or volume outside the usual range is kept among the step's warnings
 # (the words records saved before volumes were asked about hold, which the reports count).
 CONFIRMED = "Confirmed outside the formulary"

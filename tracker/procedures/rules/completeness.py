@@ -1,7 +1,7 @@
 """What a step, and the whole checklist, still needs before the record may be signed."""
 from collections.abc import Mapping
 
-from tracker.procedures.rules.schema import (CONTRAST_DETAILS, GUIDANCE_FIELDS, INJECTATE_ROW_FIELDS,
+from tracker.procedures.rules.schema import (CONTRAST_DETAILS, DRUG_ALLERGY_FIELDS, GUIDANCE_FIELDS, INJECTATE_ROW_FIELDS,
                                              PER_SIDE_STEPS, STEP_FIELDS, STEPS, ChecklistContext, Complication,
                                              Guidance, Step, sign_in_not_asked)
 from tracker.procedures.rules.values import as_choice, complications_of, filled_rows, recorded
@@ -31,7 +31,8 @@ def required_fields(step_code: str, values: Mapping, pregnancy: str = "",
     if step == Step.SIGN_IN:
         not_asked = sign_in_not_asked(pregnancy, infection)
         return tuple(f.name for f in STEP_FIELDS[step] if f.name not in not_asked)
-    return tuple(f.name for f in STEP_FIELDS[step])
+    # A confirmation against an allergy is asked when a drug needs it (checks), never missing.
+    return tuple(f.name for f in STEP_FIELDS[step] if f.name not in DRUG_ALLERGY_FIELDS)
 
 
 def missing_fields(step_code: str, values: Mapping, pregnancy: str = "", infection: bool = False) -> list[str]:

@@ -29,6 +29,26 @@ def contrast_against_allergy(values: Mapping, context: ChecklistContext) -> bool
     return entry is not None and _iodinated(entry)
 
 
+def drugs_against_allergy(step_code: str, values: Mapping, context: ChecklistContext) -> list[tuple[str, str]]:
+    """The drugs chosen of a class the risk screen documents an allergy to (a local anaesthetic on the
+    skin or in the injectate, a steroid in the injectate), as (field, "Documented … allergy: <drug>
+    chosen.") pairs: saved only with the physician's confirmation and reason (checks)."""
+    step, hits = Step(step_code), []
+    if step == Step.SKIN_PREP:
+        if values.get("local_skin_anaesthetic") == SkinAnaesthetic.USED \
+                and ALLERGY_LOCAL_ANAESTHETIC in context.allergies:
+            hits.append(("local_skin_anaesthetic", f"Documented {ALLERGY_LOCAL_ANAESTHETIC.label} allergy: "
+                                                   f"local skin anaesthetic chosen."))
+    elif step == Step.INJECTATE:
+        for index, row in filled_rows(values.get("rows")):
+            entry = context.formulary.get(row.get("drug")) if not blank(row.get("drug")) else None
+            for allergy in (_allergies_hit(entry, context) if entry else ()):
+                if allergy in (ALLERGY_LOCAL_ANAESTHETIC, ALLERGY_STEROID):
+                    hits.append((f"rows-{index}-drug",
+                                 f"Documented {Allergy(allergy).label} allergy: {entry.name} chosen."))
+    return hits
+
+
 def _allergies_hit(entry, context) -> list[str]:
     hits = []
     if _iodinated(entry) and ALLERGY_CONTRAST in context.allergies:
@@ -46,24 +66,23 @@ def _allergies_hit(entry, context) -> list[str]:
 
 def allergy_warnings(step_code: str, values: Mapping, context: ChecklistContext) -> list[str]:
     """A drug chosen against an allergy the risk screen documents: a warning kept with the step
-    (premedication or a test dose may make it the physician's considered choice), never a block."""
+    (iodinated contrast with premedication planned, povidone-iodine against an iodine allergy).
+    A local anaesthetic or a steroid against its allergy is no warning but a confirmation with a
+    reason (`drugs_against_allergy`), as is iodinated contrast with no premedication planned."""
     step = Step(step_code)
     chosen, warnings = [], []
     if step == Step.SKIN_PREP:
         chosen = [values.get("prep_agent")]
-        if values.get("local_skin_anaesthetic") == SkinAnaesthetic.USED and ALLERGY_LOCAL_ANAESTHETIC in context.allergies:
-            warnings.append(f"Documented {ALLERGY_LOCAL_ANAESTHETIC.label} allergy: local skin "
-                            f"anaesthetic was given.")
     elif step == Step.CONTRAST and values.get("omitted") is not True and not contrast_against_allergy(values, context):
         # (Against an allergy with no premedication planned, the check's confirmation says it instead.)
         chosen = [values.get("agent")]
-    elif step == Step.INJECTATE:
-        chosen = [row.get("drug") for _, row in filled_rows(values.get("rows"))]
     for code in chosen:
         entry = context.formulary.get(code) if not blank(code) else None
         for allergy in (_allergies_hit(entry, context) if entry else ()):
-            warnings.append(f"Documented {Allergy(allergy).label} allergy: {entry.name} was chosen. "
-                            f"Confirm premedication or choose another agent.")
+            # Only a contrast allergy has a premedication plan to confirm.
+            then = ("Confirm premedication or choose another agent." if allergy == ALLERGY_CONTRAST
+                    else "Choose another agent unless the allergy has been reviewed.")
+            warnings.append(f"Documented {Allergy(allergy).label} allergy: {entry.name} was chosen. {then}")
     return warnings
 
 def injectate_warnings(rows_by_side: Mapping, formulary: Mapping) -> list[str]:

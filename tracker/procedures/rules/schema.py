@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tracker.procedures.formulary import formulary_by_code
-from tracker.vocab import N_, Choice, Side, joints_of
+from tracker.vocab import N_, Allergy, Choice, Side, joints_of
 
 
 class Step(Choice):
@@ -79,6 +79,17 @@ class Field:
     confirmation: bool = False
 
 
+# A drug of a class the risk screen documents an allergy to (a local anaesthetic on the skin or in the
+# injectate, a steroid in the injectate) is saved only with both: the tick and the reason, like
+# iodinated contrast against a contrast allergy with no premedication. Asked only of such a patient,
+# kept with the step only while such a drug is recorded, and shown in the note.
+DRUG_ALLERGY_CONFIRMATION = (
+    Field("allergy_confirmed", N_("I have reviewed the allergy (e.g. a different amide/ester class, or a documented "
+                                  "non-allergic reaction) and proceed: my decision"), True),
+    Field("allergy_reason", N_("Reason to proceed despite the documented allergy")),
+)
+DRUG_ALLERGY_FIELDS = frozenset(f.name for f in DRUG_ALLERGY_CONFIRMATION)
+
 STEP_FIELDS = {
     Step.SIGN_IN: (
         Field("identifiers_confirmed", "Two patient identifiers confirmed", True),
@@ -110,6 +121,8 @@ STEP_FIELDS = {
         Field("sterile_drape", "Sterile drape", True),
         # Used or not used (SkinAnaesthetic); records saved before kept a tick (values.saved_answers).
         Field("local_skin_anaesthetic", "Local skin anaesthetic"),
+        # Asked only of a patient with a documented local anaesthetic allergy (DRUG_ALLERGY_FIELDS).
+        *DRUG_ALLERGY_CONFIRMATION,
     ),
     Step.FLUOROSCOPY: (
         Field("modality", "Guidance"),
@@ -180,6 +193,12 @@ INFECTION_FIELDS = frozenset({"infection_reviewed"})
 # patient, kept only while such an agent is recorded.
 CONTRAST_ALLERGY_FIELDS = frozenset({"contrast_allergy_confirmed", "contrast_allergy_reason"})
 
+# The steps that ask DRUG_ALLERGY_CONFIRMATION, and the allergies (Allergy values) that make them ask it.
+DRUG_ALLERGY_STEPS = {
+    Step.SKIN_PREP: frozenset({Allergy.LOCAL_ANAESTHETIC}),
+    Step.INJECTATE: frozenset({Allergy.LOCAL_ANAESTHETIC, Allergy.STEROID}),
+}
+
 CONTRAST_DETAILS = ("agent", "volume_ml", "arthrogram_pattern", "vascular_uptake")
 NON_NEGATIVE_DOSES = ("fluoroscopy_time_s", "air_kerma_mgy", "dap_mgy_cm2", "ctdi_vol_mgy", "dlp_mgy_cm")
 
@@ -218,6 +237,8 @@ class ChecklistContext:
             return sign_in_not_asked(self.pregnancy, self.infection)
         if step == Step.CONTRAST and not self.contrast_allergy_unprepared:
             return CONTRAST_ALLERGY_FIELDS
+        if step in DRUG_ALLERGY_STEPS and not self.allergies & DRUG_ALLERGY_STEPS[step]:
+            return DRUG_ALLERGY_FIELDS
         return frozenset()
 
     @property
