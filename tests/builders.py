@@ -191,14 +191,15 @@ def make_injection(patient, days_ago):
 
 def make_diary(case, injected_at=None, entries=None, booked_at=None):
     """A case's diary as booking and signing make it: the baseline open from `booked_at` (default
-    two days before the injection) and, with `injected_at`, every post-injection point of its
+    two days before the injection; booking opens it at the start of the appointment's day,
+    tracker.diary.services.baseline_opens) and, with `injected_at`, every post-injection point of its
     schedule. `entries` is {point code: score, or {side: score}}, entered through the personal
     link at the point's due time (test set-up; entries through the app use the service)."""
     now = datetime.now(timezone.utc).replace(microsecond=0)
     booked_at = booked_at or (injected_at or now) - timedelta(days=2)
     diary_services.ensure_baseline(case, booked_at)
     if injected_at is not None:
-        diary_services.start_follow_up(case, injected_at, booked_at)
+        diary_services.start_follow_up(case, injected_at)
     db.session.flush()
     for code, score in (entries or {}).items():
         point = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code=code)).scalar_one()
@@ -345,7 +346,7 @@ def diary_case(gen, injected_ago=ONLY_SIX_WEEKS, side=Side.LEFT, address="patien
     patient = patient or gen.patient(email=address)
     case = gen.case(patient=patient, state=state, side=side)
     injected_at = now() - injected_ago
-    diary_services.start_follow_up(case, injected_at, opened_at=injected_at - timedelta(days=7))
+    diary_services.start_follow_up(case, injected_at)
     if link:
         db.session.add(DiaryLink(case_id=case.id, created_by_id=case.created_by_id, sent_to=address,
                                  expires_at=now() + timedelta(days=400)))

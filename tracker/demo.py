@@ -378,15 +378,17 @@ DEMO_LATE = {("DEMO-0015", "d7"): timedelta(days=2)}
 
 
 def _diary_baseline(case, coordinator, appointment):
-    """The diary as booking opens it (three days before the appointment), its personal link, and
-    the patient's baseline score the evening before."""
-    diary.ensure_baseline(case, appointment.starts_at - timedelta(days=3))
+    """The diary as booking opens it (its personal link sent three days before the appointment;
+    the baseline asked on the appointment's day) and the patient's baseline score that morning,
+    an hour before the appointment."""
+    baseline = diary.ensure_baseline(case, diary.baseline_opens(appointment.starts_at))
     link, _ = diary.create_link(case, coordinator, now=appointment.starts_at - timedelta(days=3),
                                 sent_to=case.patient.email)
     db.session.commit()
-    _through_link(link, appointment.starts_at - timedelta(hours=14))
+    given_at = max(baseline.opens_at, appointment.starts_at - timedelta(hours=1))
+    _through_link(link, given_at)
     diary.record_entry(case, "t0", {side: DEMO_BASELINE for side in diary.sides_of(case)}, {},
-                       EntrySource.LINK, link=link, now=appointment.starts_at - timedelta(hours=14))
+                       EntrySource.LINK, link=link, now=given_at)
     return link
 
 

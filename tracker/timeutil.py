@@ -1,5 +1,5 @@
 """Time: stored in UTC, shown in the clinic's zone."""
-from datetime import datetime, timezone
+from datetime import datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -22,6 +22,16 @@ def to_clinic(moment):
     if moment is None:
         return None
     return moment.astimezone(clinic_zone())
+
+
+def clinic_day_start(day):
+    """UTC instant of the clinic's midnight starting `day` (23 or 25 hours apart around DST)."""
+    return datetime.combine(day, time.min, tzinfo=clinic_zone()).astimezone(timezone.utc)
+
+
+def start_of_clinic_day(moment):
+    """The clinic's midnight starting the clinic day `moment` falls on (UTC)."""
+    return clinic_day_start(to_clinic(moment).date())
 
 
 def format_clinic(moment, fmt="%Y-%m-%d %H:%M"):

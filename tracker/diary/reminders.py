@@ -6,7 +6,7 @@ attempts); everyone else by email, as below.
 
 A reminder is due for a time point that is open now, or closed without an entry for every side
 less than REMINDER_LATE_DAYS ago, on a live case (from the injection on, signed or not; the baseline while the injection is
-booked), whose patient can be reached (a live personal link, or a patient account), with fewer
+booked, from 06:00 on its day), whose patient can be reached (a live personal link, or a patient account), with fewer
 than REMINDER_MAX_ATTEMPTS attempts for that point and channel and none in the last
 REMINDER_REPEAT_HOURS. `due_reminders` finds them all in one query.
 
@@ -56,6 +56,10 @@ CLAIMED, SENT, SKIPPED, FAILED = "claimed", "sent", "skipped", "failed"
 # points' (opens_at, closes_at) index instead of every point ever opened.
 LONGEST_WINDOW = max(point.opens_before + point.closes_after
                      for schedule in SCHEDULES.values() for point in schedule.points)
+
+# The baseline's reminder goes out from 06:00 on the injection's day, not at the midnight its
+# window opens (an hour off on the day the clocks change).
+BASELINE_REMINDER_AFTER = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -111,8 +115,11 @@ def due_query(now, max_attempts, repeat_after, late_limit, channel=EMAIL):
              # An anaesthetic-window score is asked for only while its window is open, any other
              # only until a later point opens.
              or_(point.point_code.not_in(ANAESTHETIC_CODES), point.closes_at >= now), ~superseded(now)),
-        # The baseline has no closing time until the injection starts.
-        and_(point.point_code == BASELINE, point.closes_at.is_(None), point.opens_at <= now),
+        # The baseline has no closing time until the injection starts. Its window opens at the
+        # clinic's midnight of the injection's day (for a score recalled from early that morning):
+        # its reminder waits for the morning, BASELINE_REMINDER_AFTER later.
+        and_(point.point_code == BASELINE, point.closes_at.is_(None),
+             point.opens_at <= now - BASELINE_REMINDER_AFTER),
     )
     # The post-injection points are asked from the injection on, signed or not.
     live_case = or_(and_(Case.state.in_(sorted(AFTER_INJECTION_STATES, key=str)), point.point_code != BASELINE),

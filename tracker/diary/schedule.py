@@ -81,7 +81,7 @@ def _hourly(hours):
 # - Months are counted as 90, 180 and 365 days, the reading the payer profiles give "3 months"
 #   (Medicare repeat relief: 90 days). A score is read at the moment it is felt, so only a 3-month
 #   score given on day 90 or later, still at 50 %, shows the 90 days: one given on day 76 shows 76.
-# T0 has no offset and a zero window: it is due from booking until the injection.
+# T0 has no offset and a zero window: it is asked from 00:00 of the injection's day until the injection.
 DEFAULT_SCHEDULE = DiarySchedule(
     code="default",
     name="SI joint injection: baseline, anaesthetic window and 12 months' follow-up",

@@ -36,7 +36,7 @@ from tracker.sms import SmsError, send_sms
 from tracker.models import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint
 from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.refusals import FieldError, Refusal, check_version
-from tracker.timeutil import to_clinic, utcnow
+from tracker.timeutil import start_of_clinic_day, to_clinic, utcnow
 from tracker.transactions import service, undo_refused_write
 from tracker.vocab import N_, ContactChannel, EntrySource, Side, joints_of
 from tracker.workflow import FINAL_STATES, State
@@ -91,20 +91,40 @@ def time_point(case, code):
     return point_of(case.payer_profile_code, code)
 
 
+def baseline_opens(starts_at):
+    """When the baseline's window opens for an appointment starting at `starts_at`: the clinic's
+    midnight starting its day, the morning of the injection. A score given days before describes
+    the pain then, not before the injection; opening at midnight, not at the booking, also lets
+    staff record a score the patient recalls from that morning when the booking is made the same day."""
+    return start_of_clinic_day(starts_at)
+
+
 def ensure_baseline(case, opens_at):
-    """The baseline point, open from booking (a no-show rebooked keeps the one it has)."""
+    """The baseline point, open from `opens_at` (baseline_opens: the morning of the injection's day)
+    until the injection. Booked again (after a no-show or a cancellation) or moved before anything
+    was entered for it, its window follows the new day; a baseline already given stays as given
+    (it describes the moment it was given), and one closed by the injection is not moved."""
     row = _point_row(case, BASELINE)
     if row is None:
         row = DiaryPoint(case_id=case.id, point_code=BASELINE, opens_at=opens_at)
         db.session.add(row)
+    elif row.closes_at is None and row.completed_at is None and not row.entries:
+        row.opens_at = opens_at
     return row
 
 
-def start_follow_up(case, injected_at, opened_at=None):
+def start_follow_up(case, injected_at):
     """At the injection (its injectate recorded), and again at signing: close the baseline at the
     injection and create every post-injection point of the case's schedule with its window, timed
-    from `injected_at`; points already made are kept as they are. The caller commits."""
-    baseline = ensure_baseline(case, min(opened_at or injected_at, injected_at))
+    from `injected_at`; points already made are kept as they are. The caller commits.
+
+    A procedure started on an earlier day than booked opens the baseline's window at that day's
+    start at the latest, so the window never closes before it opens."""
+    baseline = _point_row(case, BASELINE)
+    if baseline is None:
+        baseline = ensure_baseline(case, baseline_opens(injected_at))
+    elif baseline.closes_at is None:
+        baseline.opens_at = min(baseline.opens_at, baseline_opens(injected_at))
     baseline.due_at = baseline.closes_at = injected_at
     existing = set(db.session.execute(
         db.select(DiaryPoint.point_code).filter_by(case_id=case.id)).scalars())
@@ -291,6 +311,15 @@ def from_when(moment, now=None):
     return i18n.from_when(moment, now or utcnow())
 
 
+def opens_words(view, now=None):
+    """When a point not open yet will be asked, as the patient reads it after "Next: <point>,":
+    "from Tuesday, December 8 at 10:15 AM", and for the baseline (open from the clinic's midnight)
+    "on the morning of your injection, Monday, December 7, 2026"."""
+    if view.is_baseline:
+        return _("on the morning of your injection, %(date)s", date=i18n.long_date(view.row.opens_at))
+    return from_when(view.row.opens_at, now)
+
+
 # Which injection a diary is about, in a patient's words: a patient with two open cases (both
 # joints, or two injections) must not file one injection's score under the other's. Whole
 # sentences per side and moment, so each language orders and agrees them its own way.
@@ -329,16 +358,21 @@ class PatientNote:
     due: PointView | None = None  # the point to enter now
     about: str | None = None  # which injection the diary is about, said with the point due
     given: bool = False  # the injection was given: its injectate is recorded, the diary runs from it
+    # The baseline when it is not asked yet (booked for a later day): "on the morning of your
+    # injection, …" (opens_words).
+    baseline_later: PointView | None = None
 
 
 def patient_note(case, now=None):
-    """The patient's pages' words on the diary: the score due now, what it is about, and
-    whether the injection was given (the procedure may still be open, its record unsigned)."""
+    """The patient's pages' words on the diary: the score due now, what it is about, whether the
+    injection was given (the procedure may still be open, its record unsigned), and the baseline
+    still to come."""
     if case.state not in ENTRY_STATES:
         return PatientNote()
     diary = read_diary(case, now)
     due = diary.current
-    return PatientNote(due, diary_about(case, diary) if due else None, diary.injected_at is not None)
+    later = diary.upcoming if due is None and diary.upcoming is not None and diary.upcoming.is_baseline else None
+    return PatientNote(due, diary_about(case, diary) if due else None, diary.injected_at is not None, later)
 
 
 # ------------------------------------------------------------------ entries
@@ -354,7 +388,7 @@ def _check_open(case, view, now, for_patient):
         raise EntryRefused(NOT_LIVE)
     if now < view.row.opens_at:
         raise EntryRefused(_("The “%(point)s” score can be entered %(from)s. Please come back then.",
-                             point=view.label, **{"from": i18n.from_when(view.row.opens_at, now)}))
+                             point=view.label, **{"from": opens_words(view, now)}))
     if for_patient and not is_open_now(view.due, now):
         raise EntryRefused(_("The “%(point)s” score could be given until %(until)s: it is missed. A score now "
                              "would describe your pain today, not then, so please give the next one when it is due.",

@@ -21,6 +21,7 @@ from tracker.vocab import ContactChannel, EntrySource
 bp = Blueprint("diary", __name__)
 bp.add_app_template_global(services.from_when, "diary_from")
 bp.add_app_template_global(services.when, "diary_when")
+bp.add_app_template_global(services.opens_words, "diary_opens")
 bp.add_app_template_global(services.point_status)
 bp.add_app_template_global(services.diary_about)
 bp.add_app_template_global(services.sent_to_shown, "diary_sent_to")

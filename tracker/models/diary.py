@@ -16,8 +16,8 @@ from tracker.vocab import EntrySource, NextStep, Side
 class DiaryPoint(db.Model):
     """One time point of a case's diary and its window.
 
-    The baseline (t0) opens at booking; it has no due time and no closing time until the
-    injection starts, and then closes at the procedure's start. Post-injection points are created
+    The baseline (t0) opens at 00:00 (clinic time) of the appointment's day; it has no due time
+    and no closing time until the injection, and then closes at it. Post-injection points are created
     when the procedure is signed, from the injection time.
     """
 

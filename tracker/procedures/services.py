@@ -617,8 +617,7 @@ def every_joint_injected(record):
 def _start_diary(record):
     """The diary's post-injection points, timed from the injection (the injectate step), not from the
     start, so the 15-minute score is never due before the patient leaves the table."""
-    diary.start_follow_up(record.case, injected_at=record.injected_at or record.started_at,
-                          opened_at=record.appointment.created_at if record.appointment else None)
+    diary.start_follow_up(record.case, injected_at=record.injected_at or record.started_at)
 
 
 ABANDON_AFTER_INJECTATE = (

@@ -8,7 +8,7 @@ warning the coordinator acknowledges.
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import timedelta
 from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
@@ -28,7 +28,7 @@ from tracker.scheduling import instructions, readiness
 from tracker.scheduling.release import release
 from tracker.scheduling.rules import (MAX_DURATION, MIN_DURATION, Busy, Closed, Hours, closed_on, closed_words,
                                      free_slots, outside_hours)
-from tracker.timeutil import clinic_today, clinic_zone, to_clinic, utcnow
+from tracker.timeutil import clinic_day_start, clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.transactions import lock, service
 from tracker.vocab import NOT_STARTED, AppointmentStatus, Modality
 from tracker.workflow import State, stale_verdict_words, verdict_problems
@@ -229,11 +229,6 @@ def _patient_appointments_on(patient_id, day):
     ).scalars().all()
 
 
-def clinic_day_start(day):
-    """UTC instant of the clinic's midnight starting `day` (23 or 25 hours apart around DST)."""
-    return datetime.combine(day, time.min, tzinfo=clinic_zone()).astimezone(timezone.utc)
-
-
 def _taken(proposal, exclude_id=None):
     busy = db.session.execute(
         db.select(Appointment).filter(
@@ -336,8 +331,8 @@ def book(case, proposal, actor, acknowledged=False, seen_at=None):
     _assign_physician(case, proposal.physician_id, actor, "booked with {physician}")
     db.session.flush()
     transition(case, "schedule", actor, commit=False)
-    # The baseline pain score is asked for from booking until the injection starts.
-    diary.ensure_baseline(case, opens_at=appointment.created_at or utcnow())
+    # The baseline pain score is asked for on the morning of the injection, until it is given.
+    diary.ensure_baseline(case, opens_at=diary.baseline_opens(appointment.starts_at))
     audit.record(audit.Action.CREATE, "appointment", appointment.id,
                  summary=f"case {case.id} booked" + (" (warnings acknowledged)" if warnings else ""),
                  user=actor)
@@ -368,6 +363,8 @@ def reschedule(appointment, proposal, reason, actor, version_id, acknowledged=Fa
     _reset_day_of_readiness(appointment, actor)
     _assign_physician(appointment.case, proposal.physician_id, actor,
                       "appointment moved to {physician}", why=reason.strip())
+    # A baseline not given yet is asked for on the new day's morning (one given stays as given).
+    diary.ensure_baseline(appointment.case, opens_at=diary.baseline_opens(appointment.starts_at))
     audit.record(audit.Action.UPDATE, "appointment", appointment.id, summary="rescheduled", user=actor)
     db.session.commit()
 
