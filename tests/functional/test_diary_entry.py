@@ -11,7 +11,7 @@ from babel.dates import format_time
 from tracker.extensions import db
 from tracker.models import AuditEvent, DiaryEntry, DiaryPoint
 from tracker.roles import Role
-from tracker.timeutil import to_clinic
+from tracker.timeutil import start_of_clinic_day, to_clinic
 from tracker.vocab import EntrySource, Side
 from tracker.workflow import State
 
@@ -430,6 +430,8 @@ def test_booking_opens_the_baseline(client, gen, login_as):
                                    room_id=gen.room().id), coordinator, acknowledged=True)
     [baseline] = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id)).scalars().all()
     assert baseline.point_code == "t0" and baseline.closes_at is None
+    # Asked on the morning of the injection, not from the booking (tests/functional/test_diary_baseline_day.py).
+    assert baseline.opens_at == start_of_clinic_day(start)
 
 
 def test_in_the_first_hours_only_the_open_point_is_asked_never_a_missed_one_marked_late(
@@ -561,13 +563,17 @@ def test_a_recalled_time_in_the_minute_a_window_opens_is_filed_under_it(
 
 def test_a_baseline_open_only_seconds_inside_one_minute_takes_that_minute(
         client, gen, login_as, patient, coordinator_account):
-    # Booked at hh:mm:00.4 and the procedure started 13 seconds later: the baseline's window is
-    # those seconds. Called back later, the patient recalls their pain "at hh:mm", the minute staff
-    # type: it is that baseline's, kept at its opening (it was refused as "between windows", saying
-    # the baseline "opens" at the very minute typed).
+    # A diary from before the baseline opened on the injection's morning: booked at hh:mm:00.4 and
+    # the procedure started 13 seconds later, its baseline's window is those seconds. Called back
+    # later, the patient recalls their pain "at hh:mm", the minute staff type: it is that
+    # baseline's, kept at its opening (it was refused as "between windows", saying the baseline
+    # "opens" at the very minute typed).
     booked = (now() - timedelta(hours=3)).replace(second=0, microsecond=400000)
     case = gen.case(patient=patient.patient, state=State.FOLLOW_UP, side=Side.LEFT)
     gen.diary(case, injected_at=booked + timedelta(seconds=13), booked_at=booked, entries={})
+    baseline = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code="t0")).scalar_one()
+    baseline.opens_at = booked  # as it was kept then (signing now opens it at that day's start)
+    db.session.commit()
     login_as(coordinator_account)
 
     response = submit(client, f"/cases/{case.id}/diary/phone", {"score": "6", **felt(booked)})
