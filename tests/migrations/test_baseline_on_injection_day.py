@@ -1,4 +1,4 @@
-"""0057_baseline_on_injection_day opens a booked case's baseline not given yet at the clinic's
+"""0058_baseline_on_injection_day opens a booked case's baseline not given yet at the clinic's
 midnight starting its appointment's day (it opened at the booking); a baseline already given, one
 closed by the injection, and one of a case no longer booked stay as they were.
 
@@ -22,7 +22,7 @@ MORNING = datetime(2026, 11, 10, 5, 0)  # 00:00 in New York that day, in UTC
 
 
 def test_a_booked_baseline_not_given_opens_on_the_appointments_day(migration_app):
-    upgrade(revision="0056_local_anaesthetic_maximums")
+    upgrade(revision="0057_closures")
     tables = MetaData()
     tables.reflect(db.engine)
     cases, points, entries = (tables.tables[name] for name in ("cases", "diary_points", "diary_entries"))
@@ -50,7 +50,7 @@ def test_a_booked_baseline_not_given_opens_on_the_appointments_day(migration_app
                                         "felt_at": BOOKED_AT + timedelta(hours=1), "source": "link",
                                         "late": False, "version_id": 1}])
 
-    upgrade(revision="0057_baseline_on_injection_day")
+    upgrade(revision="0058_baseline_on_injection_day")
 
     tables = MetaData()
     tables.reflect(db.engine)
@@ -59,4 +59,4 @@ def test_a_booked_baseline_not_given_opens_on_the_appointments_day(migration_app
         opens = dict(conn.execute(select(points.c.case_id, points.c.opens_at)).all())
     assert opens == {1: MORNING, 2: BOOKED_AT, 3: BOOKED_AT, 4: BOOKED_AT}
 
-    downgrade(revision="0056_local_anaesthetic_maximums")
+    downgrade(revision="0057_closures")

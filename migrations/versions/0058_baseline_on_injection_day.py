@@ -8,8 +8,8 @@ window still open, no entry) get that opening from their active appointment; a b
 given stays as given (it describes the moment it was given), and closed windows are not touched.
 The downgrade keeps the windows as they are (the booking moments are not all kept).
 
-Revision ID: 0057_baseline_on_injection_day
-Revises: 0056_local_anaesthetic_maximums
+Revision ID: 0058_baseline_on_injection_day
+Revises: 0057_closures
 Create Date: 2026-12-06 12:15:00
 
 """
@@ -22,8 +22,8 @@ from flask import current_app
 
 
 # revision identifiers, used by Alembic.
-revision = '0057_baseline_on_injection_day'
-down_revision = '0056_local_anaesthetic_maximums'
+revision = '0058_baseline_on_injection_day'
+down_revision = '0057_closures'
 branch_labels = None
 depends_on = None
 
