@@ -705,6 +705,41 @@ def test_a_cancelled_appointment_does_not_count_towards_the_cap(
     assert submit(client, book_url(diagnostic), booking(clinic_day(37), "09:00", physician, room)).status_code == 302
 
 
+def test_a_booked_appointment_past_its_no_show_grace_does_not_count_even_before_the_cron_marks_it(
+        client, coordinator, physician, room, at_one_of_two, gen, app):
+    """A block booked for an hour and more ago and never checked in is a no-show
+    (NO_SHOW_GRACE_MINUTES after its start) whether or not `flask appointments mark-no-shows` has
+    run: it was never given, so it must not make the next booking look over the cap."""
+    confirmatory, diagnostic = at_one_of_two
+    grace = app.config["NO_SHOW_GRACE_MINUTES"]
+    missed = gen.appointment(confirmatory, physician=physician, room=gen.room(name="Suite B"),
+                             starts_at=utcnow() - timedelta(minutes=grace + 5))
+    assert fresh(missed).status == AppointmentStatus.BOOKED  # not marked by the cron job yet
+    response = submit(client, book_url(diagnostic), booking(clinic_day(37), "09:00", physician, room))
+    assert response.status_code == 302, text(response)
+
+
+def test_a_booked_appointment_still_inside_its_grace_period_counts(
+        client, coordinator, physician, room, at_one_of_two, gen, app):
+    """Within the grace period the patient may be in the waiting room: the session may still be given."""
+    confirmatory, diagnostic = at_one_of_two
+    grace = app.config["NO_SHOW_GRACE_MINUTES"]
+    gen.appointment(confirmatory, physician=physician, room=gen.room(name="Suite B"),
+                    starts_at=utcnow() - timedelta(minutes=grace - 5))
+    response = submit(client, book_url(diagnostic), booking(clinic_day(37), "09:00", physician, room))
+    assert response.status_code == 409 and "counting the sessions already booked" in text(response)
+
+
+def test_a_checked_in_appointment_counts_however_long_the_patient_has_waited(
+        client, coordinator, physician, room, at_one_of_two, gen, app):
+    confirmatory, diagnostic = at_one_of_two
+    grace = app.config["NO_SHOW_GRACE_MINUTES"]
+    gen.appointment(confirmatory, physician=physician, room=gen.room(name="Suite B"),
+                    starts_at=utcnow() - timedelta(minutes=grace + 30), status=AppointmentStatus.CHECKED_IN)
+    response = submit(client, book_url(diagnostic), booking(clinic_day(37), "09:00", physician, room))
+    assert response.status_code == 409 and "counting the sessions already booked" in text(response)
+
+
 def test_a_block_booked_beyond_the_twelve_months_does_not_count(
         client, coordinator, physician, room, at_one_of_two, gen):
     confirmatory, diagnostic = at_one_of_two

@@ -604,6 +604,38 @@ def test_caps_show_the_sessions_already_booked_and_the_next_possible_day_counts_
                                    f"(case {only.id})", 2, today)
 
 
+def test_caps_leave_out_a_booked_appointment_past_its_no_show_grace(clinic, app):
+    """One block given, one booked for yesterday and never checked in (the no-show cron has not run
+    yet): that session was never given, so the row shows 1 given, none booked, not at the cap."""
+    from datetime import timedelta
+
+    from tracker.timeutil import clinic_today, to_clinic, utcnow
+    from tracker.vocab import AppointmentStatus
+
+    today = clinic_today()
+    grace = app.config["NO_SHOW_GRACE_MINUTES"]
+    patient = clinic._patient("Missed", "Mo")
+    given = clinic._case("left", "diagnostic", clinic.ada, None, today, State.FOLLOW_UP, patient=patient)
+    clinic._procedure(given, None, _clinic_noon(today - timedelta(days=16)), 20)
+    missed = clinic._case("right", "diagnostic", clinic.ada, None, today, State.SCHEDULED, patient=patient)
+    starts = utcnow() - timedelta(days=1)
+    clinic._appointment(missed, clinic.suite1, starts, 30, AppointmentStatus.BOOKED, booked=starts - timedelta(days=7))
+    waiting = clinic._patient("Waiting", "Wu")
+    given = clinic._case("left", "diagnostic", clinic.ada, None, today, State.FOLLOW_UP, patient=waiting)
+    clinic._procedure(given, None, _clinic_noon(today - timedelta(days=16)), 20)
+    checked_in = clinic._case("right", "diagnostic", clinic.ada, None, today, State.SCHEDULED, patient=waiting)
+    starts = utcnow() - timedelta(minutes=grace + 30)
+    clinic._appointment(checked_in, clinic.suite1, starts, 30, AppointmentStatus.CHECKED_IN,
+                        booked=starts - timedelta(days=7))
+    db.session.commit()
+
+    rows = {row[0]: row[3:8] for row in _figure("caps").rows}
+
+    assert rows["Missed, Mo"] == ("diagnostic", "patient", 1, "none", 2)
+    assert rows["Waiting, Wu"][2:4] == (1, f"1: {to_clinic(starts):%a} {to_clinic(starts).day} "
+                                           f"{to_clinic(starts):%b %Y} (case {checked_in.id})")
+
+
 def test_the_caps_table_runs_as_many_queries_however_many_booked_patients_it_lists(clinic, count_queries):
     from datetime import timedelta
 

@@ -3,15 +3,17 @@ import dataclasses
 import hashlib
 import json
 import math
+from datetime import timedelta
 
+from flask import current_app
 from tracker.clinical import oswestry_index, positive_provocation_count
 from tracker.diary.relief import BLOCK_READINGS_UNTIL_HOURS, THERAPEUTIC_RELIEF_PERCENT, Reading, therapeutic_duration
 from tracker.extensions import db
 from tracker.models import Appointment, Case
 from tracker.models.review import EXAM_SIDES
 from tracker.policy import BookedSession, CaseFacts, PriorInjection, TherapyFact
-from tracker.timeutil import to_clinic
-from tracker.vocab import NOT_STARTED, Indication, joints_of
+from tracker.timeutil import to_clinic, utcnow
+from tracker.vocab import AppointmentStatus, Indication, joints_of
 from tracker.workflow import State
 
 # States in which a case's injection has been given (its checklist was started).
@@ -87,15 +89,27 @@ def patient_injections(patient, profile=None, leave_out=None):
     return injections
 
 
+def still_to_be_given(now=None):
+    """The appointments whose session may still be given: the patient checked in, or booked and not
+    yet past the no-show grace period (NO_SHOW_GRACE_MINUTES after its start). A booked appointment
+    past it is a no-show by definition, whether or not `flask appointments mark-no-shows` has marked
+    it yet: a session that was never given must not count towards a cap (or warn a booking) because
+    a cron run is late."""
+    now = now or utcnow()
+    grace = timedelta(minutes=current_app.config["NO_SHOW_GRACE_MINUTES"])
+    return db.or_(Appointment.status == AppointmentStatus.CHECKED_IN,
+                  db.and_(Appointment.status == AppointmentStatus.BOOKED, Appointment.starts_at >= now - grace))
+
+
 def booked_sessions(case):
-    """The patient's other cases' appointments booked and not yet begun (booked or checked in; never
-    cancelled or missed), as sessions the caps will count once given, in one query. A case whose
-    injection is given is counted by `prior_injections` instead; the case's own appointment (the one
-    being moved) is never one of them."""
+    """The patient's other cases' appointments booked and not yet begun (`still_to_be_given`: never
+    cancelled or missed, nor booked and past the no-show grace period), as sessions the caps will
+    count once given, in one query. A case whose injection is given is counted by `prior_injections`
+    instead; the case's own appointment (the one being moved) is never one of them."""
     rows = db.session.execute(
         db.select(Appointment.starts_at, Case.id, Case.side, Case.indication).join(Appointment.case)
         .where(Case.patient_id == case.patient_id, Case.id != case.id, Case.state.not_in(INJECTED_STATES),
-               Appointment.status.in_(NOT_STARTED))
+               still_to_be_given())
         .order_by(Appointment.starts_at)).all()
     sessions = []
     for starts_at, case_id, side, indication in rows:

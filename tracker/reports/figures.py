@@ -15,7 +15,7 @@ from sqlalchemy import Integer, and_, case, cast, distinct, func, literal, null,
 from sqlalchemy.orm import aliased
 
 from tracker.diary.schedule import SCHEDULES
-from tracker.eligibility.facts import INJECTED_STATES
+from tracker.eligibility.facts import INJECTED_STATES, still_to_be_given
 from tracker.extensions import db
 from tracker.models import (Appointment, Case, DiaryEntry, DiaryPoint, DiaryReminder, EligibilityVerdict,
                             Outcome, OutsideInjection, Patient, ProcedureRecord, ProcedureStep, ReliefSpan, Room, User,
@@ -31,7 +31,7 @@ from tracker.reports.stats import kaplan_meier, months_between, share, working_m
 from tracker.scheduling.rules import first_clinic_day
 from tracker.scheduling.services import clinic_closed, clinic_weekdays
 from tracker.timeutil import clinic_today, clinic_zone, utcnow
-from tracker.vocab import LOG_ONLY_MARK, NOT_STARTED, AppointmentStatus, EntrySource, NextStep, Side, joints_of
+from tracker.vocab import LOG_ONLY_MARK, AppointmentStatus, EntrySource, NextStep, Side, joints_of
 from tracker.workflow import State
 
 
@@ -622,11 +622,12 @@ def caps(filters):
     elsewhere = (select(OutsideInjection.patient_id, outside_kind, OutsideInjection.performed_on,
                         OutsideInjection.side, cast(null(), Integer))
                  .where(OutsideInjection.performed_on >= first_day, OutsideInjection.performed_on <= today))
-    # The sessions already booked (not cancelled or missed, not begun), from the same first day on:
-    # the caps count them once given (the booking's warning, tracker.eligibility.facts.booked_sessions).
+    # The sessions already booked (not cancelled or missed, not begun, not past the no-show grace
+    # period), from the same first day on: the caps count them once given (the booking's warning,
+    # tracker.eligibility.facts.booked_sessions).
     booked = (select(Case.patient_id, kind, sql.clinic_date(Appointment.starts_at), Case.side, Case.id)
               .join(Appointment, Appointment.case_id == Case.id)
-              .where(Appointment.status.in_(NOT_STARTED), Case.state.not_in(INJECTED_STATES),
+              .where(still_to_be_given(), Case.state.not_in(INJECTED_STATES),
                      Appointment.starts_at >= datetime.combine(first_day, time(), clinic_zone())))
     injections = union_all(ours, elsewhere, booked).subquery()
     newest = (select(Case.patient_id, func.max(Case.id).label("case_id")).group_by(Case.patient_id).subquery())
