@@ -111,6 +111,24 @@ def test_room_use_per_week_over_working_minutes(clinic):
     ]
 
 
+def test_room_use_leaves_out_the_days_the_whole_clinic_was_closed(clinic):
+    """Monday 2026-03-16 a clinic-wide closure (540 minutes off the week); a physician's leave on the
+    Tuesday closes no room; a closure outside the period changes nothing."""
+    from tracker.models import Closure
+
+    db.session.add_all([
+        Closure(first_day=date(2026, 3, 16), last_day=date(2026, 3, 16), reason="Inspection",
+                created_by_id=clinic.coordinator.id),
+        Closure(first_day=date(2026, 3, 17), last_day=date(2026, 3, 17), reason="Leave", physician_id=clinic.ada.id,
+                created_by_id=clinic.coordinator.id),
+        Closure(first_day=date(2025, 12, 25), last_day=date(2025, 12, 25), reason="Christmas Day",
+                created_by_id=clinic.coordinator.id)])
+    db.session.commit()
+    rows = {(room, week): (minutes, available) for room, week, minutes, available, _ in _figure("room_use").rows}
+    assert rows[("Suite 1", "2026-03-16")] == (30, 2460 - 540)
+    assert rows[("Suite 1", "2026-04-06")] == (30, 2460)
+
+
 def test_room_use_counts_only_the_period_days_of_a_part_week(clinic):
     # 2026-03-02 (Monday) to 03-03 (Tuesday): 540 + 480 working minutes; c3's 30 minutes on the Tuesday.
     assert _figure("room_use", start=date(2026, 3, 2), end=date(2026, 3, 3)).rows == [

@@ -72,6 +72,17 @@ def test_months_between_spans_years():
     assert months_between(date(2026, 3, 5), date(2026, 3, 9)) == ["2026-03"]
 
 
+def test_working_minutes_leave_out_the_days_the_clinic_was_closed():
+    weekdays = {0: 540, 1: 480, 2: 480, 3: 480, 4: 480}
+    # Friday 2026-12-25 closed: that week counts Monday to Thursday (540 + 3 x 480); a closure of
+    # Thursday 12-31 to Friday 2027-01-01 takes two days of the next week; the first and last day
+    # of a closure are both closed.
+    closed = [(date(2026, 12, 25), date(2026, 12, 25)), (date(2026, 12, 31), date(2027, 1, 1))]
+    assert working_minutes(weekdays, date(2026, 12, 21), date(2027, 1, 3), closed) == {
+        date(2026, 12, 21): 1980, date(2026, 12, 28): 1500}
+    assert working_minutes(weekdays, date(2026, 12, 21), date(2026, 12, 27)) == {date(2026, 12, 21): 2460}
+
+
 def test_working_minutes_count_only_the_days_inside_the_period():
     weekdays = {0: 540, 1: 480, 2: 480, 3: 480, 4: 480}
     # Sunday 2026-03-01 belongs to the week of Monday 02-23 (no hours on Sundays); Monday 03-02 and

@@ -29,7 +29,7 @@ from tracker.policy.engine import _add_months, next_session_day_with_booked
 from tracker.reports import sql
 from tracker.reports.stats import kaplan_meier, months_between, share, working_minutes
 from tracker.scheduling.rules import first_clinic_day
-from tracker.scheduling.services import clinic_closed, clinic_weekdays
+from tracker.scheduling.services import clinic_closed, clinic_weekdays, closures_between
 from tracker.timeutil import clinic_today, clinic_zone, utcnow
 from tracker.vocab import LOG_ONLY_MARK, AppointmentStatus, EntrySource, NextStep, Side, joints_of
 from tracker.workflow import State
@@ -351,7 +351,9 @@ def room_use(filters, conditions):
             select(WorkingHours.weekday, func.min(WorkingHours.starts), func.max(WorkingHours.ends))
             .group_by(WorkingHours.weekday)).all():
         spans[weekday] = _minutes(ends) - _minutes(starts)
-    working = working_minutes(spans, filters.start, filters.end)
+    # A day the whole clinic was closed (Admin › Closures) is no working day: nothing could be booked.
+    closed = [(c.first, c.last) for c in closures_between(filters.start, filters.end) if c.physician_id is None]
+    working = working_minutes(spans, filters.start, filters.end, closed)
     rows = []
     for room, monday, minutes in booked:
         available = working.get(date.fromisoformat(str(monday)[:10]), 0)
@@ -361,7 +363,7 @@ def room_use(filters, conditions):
         "room_use", "Room use per week",
         "Minutes booked in each room per week (Monday's date), appointments not cancelled and starting "
         "inside the period, over the minutes the clinic works that week (earliest to latest physician "
-        "hours each weekday, days inside the period only).",
+        "hours each weekday, days inside the period only, days the whole clinic was closed left out).",
         ["Room", "Week of", "Booked minutes", "Working minutes", "Use %"], rows, Chart("bars", (0, 1), (4,), "%"))
 
 

@@ -102,14 +102,19 @@ def months_between(start: date, end: date) -> list[str]:
     return months
 
 
-def working_minutes(spans_by_weekday: dict[int, int], start: date, end: date) -> dict[date, int]:
+def working_minutes(spans_by_weekday: dict[int, int], start: date, end: date,
+                    closed: Iterable[tuple[date, date]] = ()) -> dict[date, int]:
     """Minutes a room is staffed in each week (keyed by its Monday) of [start, end]:
     `spans_by_weekday` gives the minutes per weekday (0 Monday); days outside the period do not
-    count, so the first and last weeks of a period may be part weeks."""
+    count, so the first and last weeks of a period may be part weeks; nor do the days of `closed`
+    ((first, last) day spans, both included: the clinic-wide closures), so a week with a public
+    holiday is measured against the days the clinic was open."""
+    spans = list(closed)
     weeks: dict[date, int] = {}
     day = start
     while day <= end:
         monday = day - timedelta(days=day.weekday())
-        weeks[monday] = weeks.get(monday, 0) + spans_by_weekday.get(day.weekday(), 0)
+        is_closed = any(first <= day <= last for first, last in spans)
+        weeks[monday] = weeks.get(monday, 0) + (0 if is_closed else spans_by_weekday.get(day.weekday(), 0))
         day += timedelta(days=1)
     return weeks
