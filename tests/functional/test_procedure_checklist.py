@@ -21,7 +21,7 @@ from tracker.workflow import State
 
 from tests.builders import BEFORE, answers_for, checklist_url, form_fields, post_step
 from tests.helpers import (by_id, csrf_from, field_error, form_data, form_posting_to, input_value, is_checked,
-                           links, outer_html, soup, submit, text, words)
+                           links, outer_html, selected, soup, submit, text, words)
 
 
 # ------------------------------------------------------------------ helpers
@@ -810,6 +810,52 @@ def test_the_walkthrough_s_bupivacaine_overdose_confirmed_with_a_reason_says_bot
     assert ("Confirmed outside the formulary: Bupivacaine 500 mg is above the usual maximum of 25 mg per SI joint. "
             "Reason: Record test") in note
     assert "Confirmed outside the formulary: 100.0 mL in total is far more than an SI joint holds" in note
+
+
+def test_two_local_anaesthetics_above_their_maximum_together_are_stopped_then_saved_once_confirmed(
+        gen, doctor, physician):
+    # A clinic that keeps lidocaine to 3 mL of 2 % per joint (60 mg): 2 mL of it (67 % of that) with
+    # 2 mL of 0.5 % bupivacaine (10 mg, 40 % of 25 mg), each within its own maximum and 4 mL in all.
+    services.formulary()["lidocaine"].usual_max_dose_mg = Decimal("60")
+    db.session.commit()
+    record = started(gen, physician, steps=BEFORE["injectate"])
+    url = checklist_url(record.case_id)
+    save = f"/cases/{record.case_id}/procedure/steps/injectate?side=left#step-injectate-left"
+    prefix = "injectate-left-rows-"
+    typed = {f"{prefix}0-drug": "lidocaine", f"{prefix}0-concentration_mg_per_ml": "2 %", f"{prefix}0-dose_mg": "40",
+             f"{prefix}0-volume_ml": "2", f"{prefix}0-lot_number": "LI-31",
+             f"{prefix}1-drug": "bupivacaine", f"{prefix}1-concentration_mg_per_ml": "5", f"{prefix}1-dose_mg": "10",
+             f"{prefix}1-volume_ml": "2", f"{prefix}1-lot_number": "BU-77"}
+
+    refused = send_form(doctor, text(doctor.get(url)), save, **typed)
+
+    assert refused.status_code == 422
+    page = text(refused)
+    said = ("Lidocaine 40 mg (66.7 % of its maximum) and bupivacaine 10 mg (40 %) together reach 106.7 % of the local "
+            "anaesthetic maximum for one joint: their toxicity adds up, so together they are above the usual maximum.")
+    assert field_error(page, f"{prefix}1-dose_mg") == f"{said} Correct it, or confirm it below with the reason."
+    assert field_error(page, f"{prefix}0-dose_mg") is None
+    assert field_error(page, "injectate-left-strength_reason").startswith("Not saved:")
+    for name, value in typed.items():
+        shown = selected(page, name) if name.endswith("-drug") else input_value(page, name)
+        assert shown == value, f"{name} was not kept"
+    assert rows(record.id, "injectate") == [], "nothing is saved until it is corrected or confirmed"
+
+    # The refused form as it stands, with only the confirmation and its reason added.
+    reason = "Bupivacaine for the longer block; lidocaine total checked with the anaesthetist"
+    response = send_form(doctor, page, save, **{"injectate-left-strength_confirmed": "y",
+                                                "injectate-left-strength_reason": reason})
+
+    assert response.status_code == 302, field_error(text(response), f"{prefix}1-dose_mg")
+    [row] = rows(record.id, "injectate")
+    assert [(line.drug_code, line.dose_mg, line.lot_number) for line in row.injectate] == [
+        ("lidocaine", Decimal("40"), "LI-31"), ("bupivacaine", Decimal("10"), "BU-77")]
+    assert row.answers == {"strength_reason": reason}
+    assert row.warnings.splitlines() == [f"Confirmed outside the formulary: {said} Reason: {reason}",
+                                         "Left side: 4.0 mL in total is more than the joint usually holds "
+                                         "(about 0.6–2.5 mL)."]
+    note = words(text(doctor.get(f"/cases/{record.case_id}/procedure/note")))
+    assert f"Confirmed outside the formulary: {said} Reason: {reason}" in note
 
 
 def test_a_usual_injection_of_bupivacaine_saves_without_a_question(gen, doctor, physician):

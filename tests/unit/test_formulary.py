@@ -1,4 +1,5 @@
 """The default formulary as data, and the dose arithmetic: dose = concentration x volume."""
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -7,6 +8,7 @@ from tracker.procedures.formulary import (
     DEFAULT_FORMULARY,
     INJECTATE_KINDS,
     DrugKind,
+    combined_dose_problem,
     dose_matches,
     joint_dose_problem,
     entries_of_kind,
@@ -203,6 +205,59 @@ def test_a_local_anaesthetic_is_stopped_above_its_maximum_for_the_joint_not_at_t
     assert joint_dose_problem(FORMULARY["bupivacaine"], Decimal("25")) is None
     assert joint_dose_problem(FORMULARY["lidocaine"], Decimal("100.5")).startswith("Lidocaine 100.5 mg is above")
     assert joint_dose_problem(FORMULARY["triamcinolone"], Decimal("80")) is None, "a steroid above it is a warning"
+
+
+def together(*doses):
+    """One joint's local anaesthetics, each (code, mg), said next to its own row's dose."""
+    return combined_dose_problem((FORMULARY[code], Decimal(dose), f"rows-{index}-dose_mg")
+                                 for index, (code, dose) in enumerate(doses))
+
+
+def test_local_anaesthetics_in_one_joint_add_up_to_their_maximum_each_as_a_share_of_its_own():
+    assert together(("lidocaine", "80"), ("bupivacaine", "20")) == ("rows-1-dose_mg", (
+        "Lidocaine 80 mg (80 % of its maximum) and bupivacaine 20 mg (80 %) together reach 160 % of the local "
+        "anaesthetic maximum for one joint: their toxicity adds up, so together they are above the usual maximum."))
+
+
+def test_local_anaesthetics_at_exactly_their_maximum_together_pass_and_just_above_it_are_stopped():
+    assert together(("lidocaine", "50"), ("bupivacaine", "12.5")) is None
+    assert together(("lidocaine", "60"), ("ropivacaine", "10")) is None
+    # Shares are summed exactly: three thirds are 100 %, not a rounding error either side of it.
+    thirty = [replace(FORMULARY[code], usual_max_dose_mg=Decimal("30"))
+              for code in ("lidocaine", "bupivacaine", "ropivacaine")]
+    assert combined_dose_problem([(entry, Decimal("10"), entry.code) for entry in thirty]) is None
+    assert combined_dose_problem([(entry, Decimal(dose), entry.code)
+                                  for entry, dose in zip(thirty, ("20", "5", "5.01"))])[1].startswith(
+        "Lidocaine 20 mg (66.7 % of its maximum), bupivacaine 5 mg (16.7 %) and ropivacaine 5.01 mg (16.7 %) together "
+        "reach 100.1 %")
+    where, just_above = together(("lidocaine", "50.1"), ("bupivacaine", "12.5"))
+    assert where == "rows-1-dose_mg"
+    assert just_above.startswith("Lidocaine 50.1 mg (50.1 % of its maximum) and bupivacaine 12.5 mg (50 %) "
+                                 "together reach 100.1 % of the local anaesthetic maximum")
+    # A hair above 100 % is never said as 100 %.
+    _, hair = together(("lidocaine", "50.001"), ("bupivacaine", "12.5"))
+    assert "together reach 100.1 %" in hair
+
+
+def test_three_local_anaesthetics_are_named_in_the_order_of_their_rows():
+    where, said = together(("ropivacaine", "10"), ("lidocaine", "40"), ("bupivacaine", "10"))
+    assert where == "rows-2-dose_mg"
+    assert said.startswith("Ropivacaine 10 mg (40 % of its maximum), lidocaine 40 mg (40 %) and bupivacaine 10 mg "
+                           "(40 %) together reach 120 % of the local anaesthetic maximum for one joint")
+
+
+def test_one_local_anaesthetic_or_a_steroid_beside_it_is_not_combined():
+    # One drug alone is held to its own maximum (joint_dose_problem), not said twice.
+    assert together(("lidocaine", "150")) is None
+    assert together(("bupivacaine", "20"), ("triamcinolone", "40")) is None
+    assert together(("bupivacaine", "20"), ("dexamethasone", "10"), ("lidocaine", "10")) is None
+    assert together(("bupivacaine", "20"), ("dexamethasone", "10"), ("lidocaine", "30"))[0] == "rows-2-dose_mg"
+
+
+def test_a_local_anaesthetic_without_a_maximum_is_left_out_of_the_sum():
+    unlimited = replace(FORMULARY["bupivacaine"], usual_max_dose_mg=None)
+    assert combined_dose_problem([(FORMULARY["lidocaine"], Decimal("90"), "a"), (unlimited, Decimal("20"), "b")]) \
+        is None
 
 
 def test_drugs_not_measured_in_mg_per_ml_are_not_checked():

@@ -670,6 +670,48 @@ def test_a_large_volume_and_dose_confirmed_with_a_reason_are_saved_with_both_not
         "more than 5 mL is asked about). Reason: Test of the record"]
 
 
+COMBINED = ("Lidocaine 80 mg (80 % of its maximum) and bupivacaine 20 mg (80 %) together reach 160 % of the local "
+            "anaesthetic maximum for one joint: their toxicity adds up, so together they are above the usual maximum.")
+
+
+def test_two_local_anaesthetics_each_within_its_maximum_are_stopped_together_on_the_last_ones_dose():
+    errors, _ = validate_step("injectate", injectate(typed("lidocaine", "20", "80", "4"),
+                                                      typed("bupivacaine", "5", "20", "4")), LEFT)
+    assert errors["rows-1-dose_mg"] == f"{COMBINED} Correct it, or confirm it below with the reason."
+    assert "rows-0-dose_mg" not in errors
+    assert errors["strength_reason"].startswith("Not saved: a strength, dose or volume outside the usual range")
+
+
+def test_local_anaesthetics_at_exactly_their_combined_maximum_save_and_just_above_are_stopped():
+    # 2.5 mL of 2 % lidocaine (50 mg, half its maximum) and 2.5 mL of 0.5 % bupivacaine (12.5 mg, half of its).
+    at_maximum = injectate(typed("lidocaine", "20", "50", "2.5"), typed("bupivacaine", "5", "12.5", "2.5"))
+    assert validate_step("injectate", at_maximum, LEFT)[0] == {}
+    # 50.5 mg read off 2.5 mL of 2 % (within a syringe's reading of 50 mg): 5 mL in all, not more, yet above.
+    just_above = injectate(typed("lidocaine", "20", "50.5", "2.5"), typed("bupivacaine", "5", "12.5", "2.5"))
+    errors, _ = validate_step("injectate", just_above, LEFT)
+    assert set(errors) == {"rows-1-dose_mg", "strength_reason"}
+    assert errors["rows-1-dose_mg"].startswith(
+        "Lidocaine 50.5 mg (50.5 % of its maximum) and bupivacaine 12.5 mg (50 %) together reach 100.5 % of the local "
+        "anaesthetic maximum for one joint")
+
+
+def test_a_bilateral_case_adds_up_each_joints_local_anaesthetics_on_their_own():
+    # 80 mg of lidocaine in the left joint and 20 mg of bupivacaine in the right: each joint is within.
+    assert validate_step("injectate", injectate(typed("lidocaine", "20", "80", "4")), BILATERAL, "left")[0] == {}
+    assert validate_step("injectate", injectate(typed("bupivacaine", "5", "20", "4")), BILATERAL, "right")[0] == {}
+    errors, _ = validate_step("injectate", injectate(typed("lidocaine", "20", "80", "4"),
+                                                      typed("bupivacaine", "5", "20", "4")), BILATERAL, "right")
+    assert errors["rows-1-dose_mg"].startswith(COMBINED)
+
+
+def test_local_anaesthetics_above_their_combined_maximum_confirmed_with_a_reason_are_saved_and_noted():
+    errors, warnings = validate_step("injectate", injectate(
+        typed("lidocaine", "20", "80", "4"), typed("bupivacaine", "5", "20", "4"),
+        strength_confirmed=True, strength_reason="Two syringes drawn up on purpose"), LEFT)
+    assert errors == {}
+    assert warnings[0] == f"Confirmed outside the formulary: {COMBINED} Reason: Two syringes drawn up on purpose"
+
+
 def test_a_dose_ten_times_the_usual_maximum_is_stopped_on_the_dose():
     errors, _ = validate_step("injectate", injectate(typed("dexamethasone", "10", "100", "10")), LEFT)
     assert errors["rows-0-dose_mg"].startswith(

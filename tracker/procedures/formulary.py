@@ -14,7 +14,8 @@ Each entry's ``source`` says which.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 
 from tracker.vocab import N_, Choice
 
@@ -296,16 +297,68 @@ def strength_problems(entry, concentration_mg_per_ml, dose_mg) -> list[tuple[str
     return problems
 
 
+def _stopped_maximum(entry) -> Decimal | None:
+    """The usual maximum per joint of a drug stopped above it (a local anaesthetic in mg/mL), or None."""
+    if entry is None or entry.kind not in STOP_ABOVE_MAXIMUM_KINDS or entry.strength_unit != MG_PER_ML \
+            or entry.usual_max_dose_mg is None:
+        return None
+    maximum = Decimal(str(entry.usual_max_dose_mg))
+    return maximum if maximum > 0 else None
+
+
 def joint_dose_problem(entry, total_dose_mg) -> str | None:
     """Why one joint's dose of a drug stopped above its usual maximum (a local anaesthetic: rows of
     the same drug together) needs the physician's confirmation with a reason, or None."""
-    if entry is None or entry.kind not in STOP_ABOVE_MAXIMUM_KINDS or entry.strength_unit != MG_PER_ML \
-            or entry.usual_max_dose_mg is None or total_dose_mg is None:
+    maximum = _stopped_maximum(entry)
+    if maximum is None or total_dose_mg is None:
         return None
-    maximum, dose = Decimal(str(entry.usual_max_dose_mg)), Decimal(str(total_dose_mg))
+    dose = Decimal(str(total_dose_mg))
     if dose <= maximum:
         return None
     return f"{entry.name} {plain(dose)} mg is above the usual maximum of {plain(maximum)} mg per SI joint."
+
+
+def combined_dose_problem(doses: Iterable) -> tuple[str, str] | None:
+    """Why one joint's local anaesthetics together need the physician's confirmation with a reason,
+    as (where, message), or None. `doses` is (entry, that drug's dose in the joint with its rows
+    together, where to say it), one per drug in the order of their rows; the message is said where
+    the last local anaesthetic counted is (the one that took the joint over).
+
+    Local anaesthetic toxicity is additive: each drug's dose is a fraction of its own usual maximum
+    per joint, and the fractions together may reach 1 (100 %), not more. Lidocaine 80 mg (80 % of
+    100 mg) and bupivacaine 20 mg (80 % of 25 mg) are each within their maximum and 160 % together.
+    Exactly 100 % passes, as a single drug at its maximum does. The sum is exact (fractions, not
+    rounded decimals), so three thirds of the maximum are 100 %, not a hair either side of it.
+    """
+    counted = []
+    for entry, dose, where in doses:
+        maximum, dose = _stopped_maximum(entry), Decimal(str(dose)) if dose is not None else None
+        if maximum is not None and dose is not None and dose > 0:
+            counted.append((entry, dose, maximum, where))
+    if len(counted) < 2:
+        return None  # one drug alone is held to its own maximum (joint_dose_problem)
+    shares = [Fraction(dose) / Fraction(maximum) for _, dose, maximum, _ in counted]
+    together = sum(shares, Fraction(0))
+    if together <= 1:
+        return None
+    said = [f"{entry.name if position == 0 else lower_first(entry.name)} {plain(dose)} mg "
+            f"({percent_words(share)} %{' of its maximum' if position == 0 else ''})"
+            for position, ((entry, dose, _, _), share) in enumerate(zip(counted, shares))]
+    # Rounded up: a sum just above 100 % never reads as 100 %.
+    return counted[-1][3], (f"{', '.join(said[:-1])} and {said[-1]} together reach "
+                            f"{percent_words(together, ROUND_CEILING)} % of the local anaesthetic maximum for one "
+                            f"joint: their toxicity adds up, so together they are above the usual maximum.")
+
+
+def percent_words(share: Fraction, rounding=ROUND_HALF_UP) -> str:
+    """A fraction of a maximum as a percentage to at most one decimal: 80, 33.3, 100.1."""
+    percent = Decimal(share.numerator * 100) / Decimal(share.denominator)
+    return plain(percent.quantize(Decimal("0.1"), rounding=rounding))
+
+
+def lower_first(name: str) -> str:
+    """A drug's name inside a sentence: "bupivacaine" (a name in capitals, "EMLA", stays so)."""
+    return name if name[:2].isupper() else name[:1].lower() + name[1:]
 
 
 # A usual maximum moved beyond these bounds of the saved one (or removed) is asked about before it

@@ -2,8 +2,9 @@
 from collections.abc import Mapping
 from decimal import Decimal
 
-from tracker.procedures.formulary import (INJECTATE_KINDS, DrugKind, dose_matches, joint_dose_problem, millilitres,
-                                         plain, read_concentration, strength_problems)
+from tracker.procedures.formulary import (INJECTATE_KINDS, DrugKind, combined_dose_problem, dose_matches,
+                                         joint_dose_problem, millilitres, plain, read_concentration,
+                                         strength_problems)
 from tracker.procedures.rules.drug_warnings import (allergy_warnings, contrast_against_allergy, drugs_against_allergy,
                                                    injectate_warnings)
 from tracker.procedures.rules.order import side_phrase, vascular_uptake_message
@@ -141,7 +142,8 @@ def _validate_contrast(values, context, joint, errors, warnings):
 def _validate_injectate(values, context, joint, errors, warnings):
     rows = filled_rows(values.get("rows"))
     unconfirmed = {}
-    # Per joint: the volume of every row, and each drug's dose over its rows (the last row of each says it).
+    # Per joint: the volume of every row, and each drug's dose over its rows (the last row of each says it),
+    # the drugs in the order of their last rows.
     volume, volume_key, doses = Decimal(0), None, {}
     for index, row in rows:
         key = f"rows-{index}-"
@@ -164,12 +166,18 @@ def _validate_injectate(values, context, joint, errors, warnings):
                                                    amounts["concentration_mg_per_ml"], amounts["dose_mg"]):
                 unconfirmed.setdefault(key + name, []).append(problem)
             if amounts["dose_mg"] is not None and amounts["dose_mg"] > 0:
-                total, _ = doses.get(row.get("drug"), (Decimal(0), None))
+                total, _ = doses.pop(row.get("drug"), (Decimal(0), None))
                 doses[row.get("drug")] = (total + amounts["dose_mg"], key + "dose_mg")
     for code, (total, field) in doses.items():
         problem = joint_dose_problem(context.formulary.get(code), total)
         if problem:
             unconfirmed.setdefault(field, []).append(problem)
+    # Local anaesthetics add up: two drugs each within its own maximum may be above it together.
+    combined = combined_dose_problem((context.formulary.get(code), total, field)
+                                     for code, (total, field) in doses.items())
+    if combined:
+        field, problem = combined
+        unconfirmed.setdefault(field, []).append(problem)
     if volume > MAX_CONFIRMED_INJECTATE_ML_PER_SIDE:
         unconfirmed.setdefault(volume_key, []).append(
             f"{millilitres(volume)} mL in total is far more than an SI joint holds (about "

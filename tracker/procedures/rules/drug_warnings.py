@@ -88,8 +88,9 @@ def allergy_warnings(step_code: str, values: Mapping, context: ChecklistContext)
 def injectate_warnings(rows_by_side: Mapping, formulary: Mapping) -> list[str]:
     """Warnings for each side's injectate: too much volume, a steroid above its usual maximum.
     Rows that are not yet valid are skipped. (A strength the formulary does not list, a local
-    anaesthetic above its maximum and more than 5 mL in the joint are not warnings but hard stops:
-    see `formulary.strength_problems`, `formulary.joint_dose_problem` and `checks._validate_injectate`.)"""
+    anaesthetic above its maximum, local anaesthetics above it together and more than 5 mL in the
+    joint are not warnings but hard stops: see `formulary.strength_problems`,
+    `formulary.joint_dose_problem`, `formulary.combined_dose_problem` and `checks._validate_injectate`.)"""
     warnings = []
     for side, rows in rows_by_side.items():
         where = f"{side_label(side)} side"

@@ -168,8 +168,8 @@ INJECTATE_ROW_FIELDS = (
 )
 
 # A strength, dose or volume outside the usual range (formulary.strength_problems, joint_dose_problem,
-# MAX_CONFIRMED_INJECTATE_ML_PER_SIDE) is saved only with both: the tick and the reason. They belong
-# to the injectate step (one side), are kept with it and shown in the note.
+# combined_dose_problem, MAX_CONFIRMED_INJECTATE_ML_PER_SIDE) is saved only with both: the tick and
+# the reason. They belong to the injectate step (one side), are kept with it and shown in the note.
 STRENGTH_CONFIRMATION = (
     Field("strength_confirmed", N_("I have checked the strength, dose and volume and confirm them as typed"), True),
     Field("strength_reason", N_("Reason for a strength, dose or volume outside the usual range")),
