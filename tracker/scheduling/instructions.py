@@ -224,6 +224,16 @@ def _anticoagulant(risk, starts_at, gone, phone):
             {"drug": drug, "last_dose": last_dose, "first_day": first_without})
 
 
+def agreed_hold(risk, starts_at, told_at):
+    """The blood-thinner hold the patient was given for this appointment once their prescriber
+    agreed: its (last dose, first day without) when it fitted, () when it did not (they were told to
+    call the clinic instead), None without an agreed hold."""
+    if not (risk is not None and takes_anticoagulant(risk) and risk.anticoagulant_hold_days
+            and risk.anticoagulant_prescriber_agreed):
+        return None
+    return (hold_dates(risk, starts_at) if HOLD not in missed(risk, starts_at, told_at) else None) or ()
+
+
 def after_cancelling(risk, starts_at, told_at):
     """What a patient given this appointment's preparation must hear when it is cancelled before
     its time, about the steps they may have begun: an agreed blood-thinner hold (the preparation
@@ -233,9 +243,9 @@ def after_cancelling(risk, starts_at, told_at):
     if risk is None:
         return []
     steps = []
-    if takes_anticoagulant(risk) and risk.anticoagulant_hold_days and risk.anticoagulant_prescriber_agreed:
+    dates = agreed_hold(risk, starts_at, told_at)
+    if dates is not None:
         drug = risk.anticoagulants.strip()
-        dates = hold_dates(risk, starts_at) if HOLD not in missed(risk, starts_at, told_at) else None
         if dates:
             steps.append((N_("Blood thinner (%(drug)s): for this appointment you were told to take your last dose "
                              "on %(last_dose)s. If you have stopped it, ask the doctor who prescribes it, or the "
@@ -254,10 +264,9 @@ def after_cancelling(risk, starts_at, told_at):
 def hold_undone_words(risk, starts_at, told_at):
     """The same for staff, on the cancelled appointment and as it is cancelled ("" without an
     agreed hold): someone must tell the patient when to restart the blood thinner."""
-    if not (risk is not None and takes_anticoagulant(risk) and risk.anticoagulant_hold_days
-            and risk.anticoagulant_prescriber_agreed):
+    dates = agreed_hold(risk, starts_at, told_at)
+    if dates is None:
         return ""
-    dates = hold_dates(risk, starts_at) if HOLD not in missed(risk, starts_at, told_at) else None
     told = (f"to take the last dose of {risk.anticoagulants.strip()} on {in_words(dates[0])}" if dates
             else f"to stop {risk.anticoagulants.strip()} (the hold did not fit: they were told to call)")
     return (f"The patient was told {told} for this appointment: make sure they know when to start it "
