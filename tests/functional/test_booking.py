@@ -749,13 +749,19 @@ def test_a_block_booked_beyond_the_twelve_months_does_not_count(
     assert "counting the sessions already booked" not in text(response)
 
 
+def booked_beside(gen, physician, room, other, other_day, moving, moving_day):
+    """`other` booked at 09:00 `other_day` days ahead (in Suite B), and `moving` scheduled at 09:00
+    `moving_day` days ahead in `room`: the appointment to move."""
+    gen.appointment(other, physician=physician, room=gen.room(name="Suite B"), starts_at=clinic_at(other_day, 9))
+    moving.state = State.SCHEDULED
+    db.session.commit()
+    return gen.appointment(moving, physician=physician, room=room, starts_at=clinic_at(moving_day, 9))
+
+
 def test_moving_an_appointment_counts_the_blocks_booked_for_other_cases(
         client, coordinator, physician, room, at_one_of_two, gen):
     confirmatory, diagnostic = at_one_of_two
-    gen.appointment(confirmatory, physician=physician, room=gen.room(name="Suite B"), starts_at=clinic_at(9, 9))
-    diagnostic.state = State.SCHEDULED
-    db.session.commit()
-    later = gen.appointment(diagnostic, physician=physician, room=room, starts_at=clinic_at(120, 9))
+    later = booked_beside(gen, physician, room, confirmatory, 9, diagnostic, 120)
     first = move(client, later, clinic_day(37), "09:00", physician, room)
     page = html.unescape(text(first))
     assert first.status_code == 409
@@ -801,6 +807,111 @@ def test_the_case_page_names_the_blocks_booked_for_other_cases_and_the_verdict_g
     page = text(client.get(f"/cases/{diagnostic.id}"))
     assert "This verdict no longer stands: diagnostic blocks in 12 months: was" in html.unescape(page)
     assert "booked-caps" not in page
+
+
+@pytest.fixture
+def two_repeats(gen):
+    """An eviCore patient with two therapeutic cases evaluated eligible, left and left again (a
+    repeat), no therapeutic injection given yet: the interval criterion has nothing to read."""
+    patient = gen.patient(family_name="Lindqvist", given_name="Maja")
+    first, second = (gen.case(patient=patient, state=State.ELIGIBLE, side=Side.LEFT, indication=Indication.THERAPEUTIC,
+                              payer_profile_code="EVICORE_CMM_203") for _ in range(2))
+    return first, second
+
+
+def _interval_warning(days, relation, named, limit):
+    span = ("from that appointment's date to this one's" if relation == "after"
+            else "from this appointment's date to that one's")
+    bound = "not before" if relation == "after" else "not after"
+    return ("The payer's interval between therapeutic injections on that date, counting the sessions already booked: "
+            f"in the left joint, only {days} days {relation} {named}, counted {span}; eviCore / Cigna CMM-203 asks "
+            f"for at least 60 days, so {bound} {limit:%a} {limit.day} {limit:%b %Y}. Once given, an injection too "
+            "soon is not covered.")
+
+
+def test_a_therapeutic_session_booked_too_soon_after_another_cases_needs_acknowledging(
+        client, coordinator, physician, room, two_repeats):
+    first, second = two_repeats
+    assert submit(client, book_url(first), booking(clinic_day(10), "09:00", physician, room)).status_code == 302
+    data = booking(clinic_day(31), "11:30", physician, room, duration=45)
+    refused = submit(client, book_url(second), data)
+    page = text(refused)
+    assert refused.status_code == 409 and appointments_of(second) == [] and state_of(second) == State.ELIGIBLE
+    warning = _interval_warning(21, "after", _named(clinic_day(10), first), clinic_day(70))
+    assert warning in html.unescape(page)
+    # The interval criterion reads only the injections given: none, so no payer rule of its own.
+    assert "Payer rule on" not in page
+    assert (input_value(page, "date"), input_value(page, "start"), input_value(page, "duration")) == (
+        clinic_day(31).isoformat(), "11:30", "45")
+    assert selected(page, "physician_id") == str(physician.id) and selected(page, "room_id") == str(room.id)
+    assert submit(client, book_url(second), acknowledging(page, data)).status_code == 302
+    [appointment] = appointments_of(second)
+    assert appointment.acknowledged_warnings == warning and appointment.starts_at == clinic_at(31, 11, 30)
+
+
+def test_booking_too_soon_before_a_therapeutic_session_already_booked_warns_about_that_one(
+        client, coordinator, physician, room, two_repeats):
+    first, second = two_repeats
+    assert submit(client, book_url(second), booking(clinic_day(31), "09:00", physician, room)).status_code == 302
+    refused = submit(client, book_url(first), booking(clinic_day(10), "09:00", physician, room))
+    assert refused.status_code == 409 and appointments_of(first) == []
+    assert _interval_warning(21, "before", _named(clinic_day(31), second), clinic_day(-29)) in html.unescape(
+        text(refused))
+
+
+def test_a_therapeutic_session_exactly_the_interval_from_one_booked_asks_nothing_and_a_day_less_warns(
+        client, coordinator, physician, room, two_repeats):
+    first, second = two_repeats
+    assert submit(client, book_url(first), booking(clinic_day(10), "09:00", physician, room)).status_code == 302
+    assert "interval between therapeutic injections" in text(
+        submit(client, book_url(second), booking(clinic_day(69), "09:00", physician, room)))
+    assert submit(client, book_url(second), booking(clinic_day(70), "09:00", physician, room)).status_code == 302
+
+
+def test_a_cancelled_therapeutic_appointment_is_not_too_close(client, coordinator, physician, room, two_repeats):
+    first, second = two_repeats
+    assert submit(client, book_url(first), booking(clinic_day(10), "09:00", physician, room)).status_code == 302
+    assert "interval between therapeutic injections" in text(
+        submit(client, book_url(second), booking(clinic_day(31), "09:00", physician, room)))
+    [appointment] = appointments_of(first)
+    assert cancel(client, appointment, "Patient chose to wait").status_code == 302
+    assert submit(client, book_url(second), booking(clinic_day(31), "09:00", physician, room)).status_code == 302
+
+
+def test_the_other_side_of_a_bilateral_pair_booked_the_same_day_is_not_too_close(
+        client, coordinator, physician, room, gen):
+    patient = gen.patient(family_name="Sato")
+    left, right = (gen.case(patient=patient, state=State.ELIGIBLE, side=side, indication=Indication.THERAPEUTIC,
+                            payer_profile_code="EVICORE_CMM_203") for side in (Side.LEFT, Side.RIGHT))
+    both = gen.case(patient=patient, state=State.ELIGIBLE, side=Side.BILATERAL, indication=Indication.THERAPEUTIC,
+                    payer_profile_code="EVICORE_CMM_203")
+    assert submit(client, book_url(left), booking(clinic_day(10), "09:00", physician, room)).status_code == 302
+    for other, clock in ((right, "10:00"), (both, "11:00")):
+        refused = submit(client, book_url(other), data := booking(clinic_day(10), clock, physician, room))
+        page = text(refused)
+        assert refused.status_code == 409 and "The patient already has an appointment that day" in page
+        assert "interval between therapeutic injections" not in page
+        assert submit(client, book_url(other), acknowledging(page, data)).status_code == 302
+
+
+def test_moving_a_therapeutic_appointment_too_close_to_another_booked_one_needs_acknowledging(
+        client, coordinator, physician, room, two_repeats, gen):
+    first, second = two_repeats
+    later = booked_beside(gen, physician, room, first, 10, second, 90)
+    refused = move(client, later, clinic_day(31), "14:15", physician, room, reason="Patient asked for earlier")
+    page = html.unescape(text(refused))
+    assert refused.status_code == 409
+    warning = _interval_warning(21, "after", _named(clinic_day(10), first), clinic_day(70))
+    assert warning in page
+    assert (input_value(page, "date"), input_value(page, "start")) == (clinic_day(31).isoformat(), "14:15")
+    assert soup(page).find("textarea", attrs={"name": "reason"}).get_text().strip() == "Patient asked for earlier"
+    assert fresh(later).starts_at == clinic_at(90, 9)
+    moved = move(client, later, clinic_day(31), "14:15", physician, room, reason="Patient asked for earlier",
+                 acknowledge="y", warnings_digest=input_value(page, "warnings_digest"))
+    assert moved.status_code == 302
+    assert fresh(later).starts_at == clinic_at(31, 14, 15)
+    # Moved back out of the interval: nothing to acknowledge.
+    assert move(client, fresh(later), clinic_day(70), "09:00", physician, room).status_code == 302
 
 
 def test_a_booking_without_warnings_records_none(client, coordinator, physician, room, case):

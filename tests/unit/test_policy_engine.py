@@ -1088,3 +1088,76 @@ def test_the_booked_notes_name_the_sessions_sharing_a_year_with_the_case_and_wha
     [note] = booked_notes(case(), [], [booked(30)], MEDICARE)
     assert note.over is None and note.words() == "diagnostic cap (patient): 0 given; 1 more booked: case 41 on 2024-07-15"
     assert booked_notes(case(), prior, [booked(400)], MEDICARE) == []
+
+
+def test_a_therapeutic_session_booked_less_than_the_interval_before_warns_and_exactly_the_interval_does_not():
+    from tracker.policy import booked_too_close
+
+    therapeutic = case(indication="therapeutic")
+    assert booked_too_close(therapeutic, [], [booked(-60, "therapeutic")], EVICORE) == []
+    [near] = booked_too_close(therapeutic, [], [booked(-59, "therapeutic")], EVICORE)
+    assert (near.days, near.needed, near.joints, near.after) == (59, 60, ("left",), True)
+    assert near.words() == ("in the left joint, only 59 days after case 41 on 2024-04-17, counted from that "
+                            "appointment's date to this one's; eviCore / Cigna CMM-203 asks for at least 60 days, "
+                            "so not before Sun 16 Jun 2024")
+
+
+def test_a_therapeutic_session_booked_less_than_the_interval_after_warns_and_exactly_the_interval_does_not():
+    from tracker.policy import booked_too_close
+
+    therapeutic = case(indication="therapeutic")
+    assert booked_too_close(therapeutic, [], [booked(60, "therapeutic", case_id=42)], EVICORE) == []
+    [near] = booked_too_close(therapeutic, [], [booked(59, "therapeutic", case_id=42)], EVICORE)
+    assert (near.days, near.after) == (59, False)
+    assert near.words() == ("in the left joint, only 59 days before case 42 on 2024-08-13, counted from this "
+                            "appointment's date to that one's; eviCore / Cigna CMM-203 asks for at least 60 days, "
+                            "so not after Fri 14 Jun 2024")
+
+
+def test_booked_sessions_on_both_sides_too_close_are_each_named_in_date_order():
+    from tracker.policy import booked_too_close
+
+    sessions = [booked(21, "therapeutic", case_id=42), booked(-21, "therapeutic", case_id=41),
+                booked(-100, "therapeutic", case_id=40)]
+    found = booked_too_close(case(indication="therapeutic"), [], sessions, EVICORE)
+    assert [(n.booked.named, n.days, n.after) for n in found] == [
+        ("case 41 on 2024-05-25", 21, True), ("case 42 on 2024-07-06", 21, False)]
+
+
+def test_the_booked_interval_reads_only_what_the_interval_criterion_reads():
+    from tracker.policy import booked_too_close
+
+    therapeutic = case(indication="therapeutic")
+    # Not a therapeutic request; a booked block; the other joint; a payer with no interval.
+    assert booked_too_close(case(), [], [booked(-21, "therapeutic")], EVICORE) == []
+    assert booked_too_close(therapeutic, [], [booked(-21, "diagnostic")], EVICORE) == []
+    assert booked_too_close(therapeutic, [], [booked(-21, "therapeutic", side="right")], EVICORE) == []
+    assert booked_too_close(therapeutic, [], [booked(-21, "therapeutic")], MEDICARE) == []
+    # A bilateral one covers the joint.
+    [near] = booked_too_close(therapeutic, [], [booked(-21, "therapeutic", side="bilateral")], EVICORE)
+    assert near.joints == ("left",)
+
+
+def test_a_session_booked_the_same_day_is_part_of_this_one_and_never_too_close():
+    from tracker.policy import booked_too_close
+
+    # A bilateral request booked as this case (left) and another case (right, or both sides) that day.
+    assert booked_too_close(case(indication="therapeutic"), [], [booked(0, "therapeutic", side="right")], EVICORE) == []
+    assert booked_too_close(case(indication="therapeutic"), [], [booked(0, "therapeutic", side="bilateral")],
+                            EVICORE) == []
+    # A session booked on the day of an injection given in the joint is part of it: the criterion reads it.
+    given = [injection(10, "therapeutic")]
+    assert booked_too_close(case(indication="therapeutic"), given, [booked(-10, "therapeutic")], EVICORE) == []
+    assert criterion(case(indication="therapeutic"), EVICORE, given, CriterionCode.SPACING).status == NOT_MET
+
+
+def test_a_bilateral_request_names_a_booked_bilateral_session_once_with_both_joints():
+    from tracker.policy import booked_too_close
+
+    bilateral = case(side="bilateral", indication="therapeutic")
+    [near] = booked_too_close(bilateral, [], [booked(30, "therapeutic", side="bilateral")], EVICORE)
+    assert near.joints == ("left", "right")
+    assert near.words().startswith("in the left and right joints, only 30 days before case 41 on 2024-07-15,")
+    # Too close in one joint only: that joint is named.
+    [near] = booked_too_close(bilateral, [], [booked(30, "therapeutic", side="right")], EVICORE)
+    assert near.words().startswith("in the right joint, only 30 days before")

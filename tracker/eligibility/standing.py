@@ -6,7 +6,8 @@ from datetime import date
 from tracker.eligibility.facts import booked_sessions, case_facts, fingerprint, injection_day, prior_injections
 from tracker.extensions import db
 from tracker.models import ClinicSettings
-from tracker.policy import DEFAULT_PROFILE_CODE, PROFILES, booked_notes, booked_over_cap, evaluate, get_profile
+from tracker.policy import (DEFAULT_PROFILE_CODE, PROFILES, booked_notes, booked_over_cap, booked_too_close, evaluate,
+                            get_profile)
 from tracker.policy.engine import EVIDENCE_WORDING, Status
 from tracker.policy.profiles import CriterionCode
 from tracker.timeutil import clinic_today, to_clinic
@@ -40,6 +41,15 @@ def over_cap_with_booked(case, as_of, default_code=None):
     counts them: they are not given yet (README, "Sessions already booked")."""
     profile = profile_for(case, default_code)
     return booked_over_cap(case_facts(case, as_of), prior_injections(case, profile), booked_sessions(case), profile)
+
+
+def too_close_to_booked(case, as_of, default_code=None):
+    """The patient's other booked appointments, earlier or later, that a session of `case` on `as_of`
+    would be nearer to than the payer's interval between therapeutic injections once both are given
+    (policy.BookedTooClose each; [] where none is, or the profile sets no interval). The interval
+    criterion reads only the injections given, as the caps do."""
+    profile = profile_for(case, default_code)
+    return booked_too_close(case_facts(case, as_of), prior_injections(case, profile), booked_sessions(case), profile)
 
 
 def booked_cap_notes(case, as_of, default_code=None):

@@ -1,7 +1,8 @@
 """Payer policy profiles as data, and the pure eligibility evaluation over them."""
 
-from tracker.policy.engine import (BookedNote, BookedOverCap, CapUsage, CareFigures, Criterion, Status, Verdict,
-                                   booked_notes, booked_over_cap, cap_usage, conservative_care_figures, evaluate)
+from tracker.policy.engine import (BookedNote, BookedOverCap, BookedTooClose, CapUsage, CareFigures, Criterion, Status,
+                                   Verdict, booked_notes, booked_over_cap, booked_too_close, cap_usage,
+                                   conservative_care_figures, evaluate)
 from tracker.policy.facts import (
     DIAGNOSTIC_INDICATIONS,
     BlockResult,
@@ -26,6 +27,7 @@ __all__ = [
     "BookedNote",
     "BookedOverCap",
     "BookedSession",
+    "BookedTooClose",
     "CapUsage",
     "CRITERION_LABELS",
     "CareFigures",
@@ -44,6 +46,7 @@ __all__ = [
     "Verdict",
     "booked_notes",
     "booked_over_cap",
+    "booked_too_close",
     "cap_usage",
     "conservative_care_figures",
     "evaluate",

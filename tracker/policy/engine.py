@@ -627,6 +627,68 @@ def booked_over_cap(facts: CaseFacts, prior: Sequence[PriorInjection], booked: S
     return breaches
 
 
+def _day_words(day: date) -> str:
+    """A day as the booking's warnings name it: "Sat 13 Feb 2027"."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+@dataclass(frozen=True)
+class BookedTooClose:
+    """A therapeutic session booked for another case (an appointment, not yet given) nearer to the
+    case's day than the interval the profile sets between therapeutic injections in a joint:
+    `days` from the earlier appointment's day to the later one's, counted as `_spacing` counts the
+    days since the last injection (the dates' difference: the next day is 1 day after, the same day
+    0, and exactly `needed` days is enough). `after`: the case's day is the later one."""
+
+    booked: BookedSession
+    as_of: date
+    days: int
+    needed: int
+    joints: tuple
+    payer: str
+
+    @property
+    def after(self) -> bool:
+        return self.booked.day < self.as_of
+
+    def words(self) -> str:
+        joints = " and ".join(self.joints) + (" joint" if len(self.joints) == 1 else " joints")
+        if self.after:
+            span, bound = "from that appointment's date to this one's", "not before"
+            limit = self.booked.day + timedelta(days=self.needed)
+        else:
+            span, bound = "from this appointment's date to that one's", "not after"
+            limit = self.booked.day - timedelta(days=self.needed)
+        return (f"in the {joints}, only {self.days} days {'after' if self.after else 'before'} {self.booked.named}, "
+                f"counted {span}; {self.payer} asks for at least {self.needed} days, so {bound} "
+                f"{_day_words(limit)}")
+
+
+def booked_too_close(facts: CaseFacts, prior: Sequence[PriorInjection], booked: Sequence[BookedSession],
+                     profile: Profile) -> list[BookedTooClose]:
+    """The therapeutic sessions booked for other cases, earlier or later, that a therapeutic session
+    on `facts.as_of` would be too close to once both are given, by the interval the profile sets
+    between therapeutic injections in a joint (`_spacing`, which reads only the injections given).
+    Per joint of the case, one entry per booked session naming the joints it is too close in, in
+    date order. Never one on `facts.as_of` (the same session, as for the caps: a bilateral case
+    booked as a left and a right one that day) nor one on the day of an injection given in that
+    joint (part of that session, which `_spacing` reads)."""
+    needed = profile.min_days_between_injections
+    if needed is None or facts.indication != Indication.THERAPEUTIC:
+        return []
+    joints_by_session: dict[BookedSession, list[str]] = {}
+    for joint in facts.joints:
+        given = {p.performed_on for p in prior if p.indication == Indication.THERAPEUTIC and p.covers(joint)}
+        for session in booked:
+            days = abs((facts.as_of - session.day).days)
+            if (session.indication == Indication.THERAPEUTIC and session.covers(joint)
+                    and session.day not in given and 0 < days < needed):
+                joints_by_session.setdefault(session, []).append(str(joint))
+    return [BookedTooClose(session, facts.as_of, abs((facts.as_of - session.day).days), needed, tuple(joints),
+                           profile.name)
+            for session, joints in sorted(joints_by_session.items(), key=lambda item: item[0].day)]
+
+
 def next_session_day(sessions: Sequence[date], maximum: int, as_of: date, interval_days: int | None = None) -> date:
     """The first day from `as_of` another session may be given in one cap's scope (`sessions`: the
     days counting towards the cap on `as_of`, in order), by the rules the criteria apply: never the

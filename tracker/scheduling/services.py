@@ -17,7 +17,7 @@ from flask import current_app
 from tracker import audit
 from tracker.cases.services import answered_elsewhere, guard_facts, risk_screens_elsewhere, transition
 from tracker.diary import services as diary
-from tracker.eligibility.standing import current_assessment, over_cap_with_booked, staleness
+from tracker.eligibility.standing import current_assessment, over_cap_with_booked, staleness, too_close_to_booked
 from tracker.extensions import db
 from tracker.models import Appointment, AppointmentChange, CaseHistory, Closure, Room, User, WorkingHours
 from tracker.models.schedule import ACTIVE_STATUSES
@@ -199,6 +199,9 @@ def check(case, proposal, exclude_id=None):
     for breach in over_cap_with_booked(case, day):
         warnings.append(f"The payer's {breach.kind} 12-month cap on that date, counting the sessions already "
                         f"booked: {breach.words()}. Once given, a session over the cap is not covered.")
+    for near in too_close_to_booked(case, day):
+        warnings.append(f"The payer's interval between therapeutic injections on that date, counting the sessions "
+                        f"already booked: {near.words()}. Once given, an injection too soon is not covered.")
     warnings += instructions.too_late(case.risk_screen, to_clinic(proposal.start), to_clinic(utcnow()),
                                       weekdays=clinic_weekdays(), closed=clinic_closed())
     far = _far_ahead(case, day)
