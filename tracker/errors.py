@@ -77,8 +77,9 @@ def init_app(app):
         # Most often the session this form was opened in has ended (signed out, or signed in
         # again, in another tab): its token is gone. What was typed is shown back to this browser,
         # which sent it, so that nothing typed is lost; it is kept nowhere (no one is known to hold
-        # it for: tracker/auth/held_forms.py holds a form only for a session that expired).
-        typed = typed_forms.shown_fields(typed_forms.posted_fields())
+        # it for: tracker/auth/held_forms.py holds a form only for a session that expired). Not
+        # for a form an idle page sent by itself, nor one sent from another site (may_show_back).
+        typed = typed_forms.shown_fields(typed_forms.posted_fields()) if typed_forms.may_show_back() else []
         return api.error_response(400, error.description) or (
             render_template("errors/400.html", reason=error.description, typed=typed,
                             form_page=_same_site_referrer()), 400)

@@ -7,7 +7,9 @@ from flask import request
 RESENT_FIELD = "_held_form"
 # Never held, never shown back: a fresh token is sent with the re-sent form. Nor is any password
 # (a new account's, a reset): it is typed again, never stored or echoed into a page.
-NOT_KEPT = {"csrf_token", RESENT_FIELD}
+# static/js/session.js marks the form it sends itself from an idle page: nobody is at the screen.
+LEFT_IDLE_FIELD = "_left_idle"
+NOT_KEPT = {"csrf_token", RESENT_FIELD, LEFT_IDLE_FIELD}
 # Posts that are not someone's work: signing in or out, staying signed in.
 NOT_HELD_ENDPOINTS = {"auth.sign_in", "auth.sign_out", "auth.keep_alive", "auth.discard_held_form"}
 
@@ -28,3 +30,18 @@ def shown_fields(fields):
     return [(name.replace("_", " ").capitalize(), value) for name, value in fields
             if name not in ("version_id", "next", "submit", "shown_at") and not name.endswith("_version")
             and value != ""]
+
+
+def may_show_back():
+    """Whether a refused post's typed fields may be shown back in the answer: only to the person
+    who sent them from this site's own page. Never for the form static/js/session.js sends from
+    an idle page (nobody is at that screen: the answer would stay on it for the next passer-by),
+    nor for a post another site's page sent (its words would appear on this site's page). The
+    browser says where a request comes from (Sec-Fetch-Site); without that header, this site's
+    own page as the referrer."""
+    if request.form.get(LEFT_IDLE_FIELD):
+        return False
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    return (request.referrer or "").startswith(request.host_url)

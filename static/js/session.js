@@ -10,7 +10,8 @@
  *   may have kept it alive; asking neither ends nor renews it). If it has, the page hides its
  *   content at once (no patient details left on an unattended screen) and leaves: a form typed
  *   into is sent, and the server holds it (never applies it) to show it back after signing in
- *   again; otherwise the page is loaded again, which leads to the sign-in page.
+ *   again; otherwise the page is loaded again, which leads to the sign-in page. A session
+ *   signed out meanwhile (another tab) holds nothing: the typed form is then not sent.
  */
 (function () {
   "use strict";
@@ -69,15 +70,28 @@
     if (form && (form.getAttribute("method") || "").toLowerCase() === "post") { typedForm = form; }
   }
 
-  function leave() {
+  // `hold`: the server said this session has ended by its limits, so it still knows whose
+  // session it was and holds a form sent now for them (tracker/auth/held_forms.py). Without that
+  // answer (signed out meanwhile in another tab, or any other answer) nobody is known to hold the
+  // form for: it is not sent, since the refusal page would show what was typed to whoever passes
+  // the unattended screen next.
+  function leave(hold) {
     ended = true;
     if (main) { main.hidden = true; }
-    text.textContent = typedForm
+    var sending = hold && typedForm;
+    text.textContent = sending
       ? "Your session has ended. What you typed is kept: sign in again to see it and send it."
       : "Your session has ended. Please sign in again.";
     stay.hidden = true;
     notice.hidden = false;
-    if (typedForm) {
+    if (sending) {
+      // Marked as sent by this script: if the server cannot hold it after all, its refusal
+      // shows nothing typed (tracker/errors.py).
+      var mark = document.createElement("input");
+      mark.type = "hidden";
+      mark.name = "_left_idle";
+      mark.value = "1";
+      typedForm.appendChild(mark);
       // The form's own submit, even when a field is named "submit"; the server holds it.
       HTMLFormElement.prototype.submit.call(typedForm);
     } else {
@@ -90,12 +104,12 @@
     fetch(leftUrl, {credentials: "same-origin", redirect: "manual", headers: {"Accept": "application/json"}})
       .then(function (response) {
         // Signed out meanwhile (another tab): the answer is the way to the sign-in page.
-        if (response.type === "opaqueredirect" || !response.ok) { return {ended: true}; }
+        if (response.type === "opaqueredirect" || !response.ok) { return {ended: true, signedOut: true}; }
         return response.json();
       })
       .then(function (state) {
         asking = false;
-        if (state.ended) { leave(); return; }
+        if (state.ended) { leave(!state.signedOut); return; }
         lastContact = Date.now() - Math.max(0, idle - state.left) * 1000;
         hide();
       })

@@ -120,3 +120,25 @@ def test_a_tab_kept_alive_by_another_tab_stays(live_server, page, referral, shor
         other.wait_for_timeout(1_000)
     assert page.url.endswith("/cases/")
     expect(page.get_by_text(case.patient.family_name).first).to_be_visible()
+
+
+def test_a_typed_page_signed_out_in_another_tab_shows_nothing_typed_when_it_leaves(live_server, page, referral,
+                                                                                   short_sessions, screenshot):
+    """Review finding: typed into in one tab, signed out in another, walked away. The idle page
+    must not send the typed form (nobody is known to hold it for: its refusal would list what was
+    typed, signed out, on an unattended screen); it hides its content and goes to the sign-in page."""
+    coordinator, case = referral
+    sign_in(page, live_server, coordinator.email)
+    page.goto(f"{live_server}/referrals/cases/{case.id}")
+    page.get_by_label("Reason for referral").fill("Xarelto 20 mg daily, typed and left")
+    other = page.context.new_page()
+    other.goto(f"{live_server}/cases/")
+    other.get_by_role("button", name="Sign out").click()
+    other.close()
+    page.wait_for_url("**/sign-in**", timeout=(2 * IDLE_SECONDS + 10) * 1000)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(page.get_by_text("Please sign in to continue.")).to_have_count(1)  # once, not once per request
+    screenshot(page, "signed-out-elsewhere")
+    assert "Xarelto 20 mg daily" not in page.content()
+    assert case.patient.family_name not in page.content()
+    assert saved_reason(case) != "Xarelto 20 mg daily, typed and left"

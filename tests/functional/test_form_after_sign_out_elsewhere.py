@@ -67,3 +67,33 @@ def test_a_refused_password_form_echoes_no_password(client, gen):
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "Secret-Horse-77" not in page and "Another-Horse-88" not in page
+
+
+def test_a_form_an_idle_page_sent_by_itself_is_refused_without_showing_what_was_typed(client, opened):
+    """static/js/session.js marks the form it sends from an idle page (`_left_idle`): nobody is at
+    that screen, so a refusal must not list the patient's details on it."""
+    _, url, token = opened
+    submit(client, "/sign-out", {}, form_page="/cases/")
+    response = client.post(url, data={"csrf_token": token, "_left_idle": "1", **TYPED},
+                           headers={"Referer": f"http://localhost{url}"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Xarelto 20 mg daily" not in page and "Hold 2 days" not in page
+    assert soup(page).find("dl", class_="held-fields") is None
+
+
+@pytest.mark.parametrize("site, shown", [("same-origin", True), ("cross-site", False), ("same-site", False)])
+def test_typed_fields_are_shown_back_only_to_this_sites_own_page(client, opened, site, shown):
+    """A post another site's page sent would put its words on this site's refusal page."""
+    _, url, token = opened
+    submit(client, "/sign-out", {}, form_page="/cases/")
+    response = client.post(url, data={"csrf_token": token, **TYPED}, headers={"Sec-Fetch-Site": site})
+    assert response.status_code == 400
+    assert ("Xarelto 20 mg daily" in response.get_data(as_text=True)) is shown
+
+
+def test_without_the_browsers_header_another_sites_referrer_shows_nothing_typed(client, opened):
+    _, url, token = opened
+    submit(client, "/sign-out", {}, form_page="/cases/")
+    response = client.post(url, data={"csrf_token": token, **TYPED}, headers={"Referer": "https://evil.example/x"})
+    assert response.status_code == 400 and "Xarelto 20 mg daily" not in response.get_data(as_text=True)
