@@ -124,3 +124,74 @@ def test_cancelling_the_case_says_the_same_to_the_coordinator(make_client, gen):
     page = words(soup(loaded(response)))
     assert "Case is now cancelled." in page
     assert "The patient was told to take the last dose of Eliquis 5 mg twice daily on" in page
+
+
+def test_once_the_case_is_booked_again_the_page_sends_the_patient_to_the_new_appointments_preparation(
+        make_client, gen):
+    """Review finding: cancelled on day 9, booked again for day 5. "If you have not stopped it yet,
+    keep taking it as usual" under the cancelled one would sit beside the new one's "take your
+    last dose on ...": the cancelled appointment now points to the new preparation instead."""
+    user, appointment = _booked(gen, {**APIXABAN, "allergy_answer": "documented", "allergy_contrast": True,
+                                      "contrast_premedication_planned": True,
+                                      "contrast_premedication_plan": "prednisone 50 mg"}, days_ahead=9)
+    _cancel(make_client, gen, appointment)
+    again = gen.appointment(appointment.case, physician=appointment.physician, room=appointment.room,
+                            starts_at=clinic_at(5, 10))
+    patient = make_client()
+    sign_in(patient, user)
+    html = loaded(patient.get(f"/my/cases/{appointment.case_id}"))
+    page = soup(html)
+    cancelled = words(by_id(html, f"cancelled-{appointment.id}-h").parent)
+    new_day = clinic_day(5)
+    assert "You have another appointment booked, on" in cancelled and f"{new_day:%B} {new_day.day}" in cancelled
+    assert "keep taking it as usual" not in cancelled
+    assert "do not take the premedication planned" not in cancelled
+    # The new appointment's own preparation is there, whole.
+    last_dose = clinic_day(5) - timedelta(days=3)
+    assert f"take your last dose on" in words(page) and f"{last_dose:%B} {last_dose.day}" in words(page)
+    assert again.id != appointment.id
+
+
+def test_a_cancellation_email_while_another_case_is_booked_points_to_that_appointment(
+        make_client, gen, reminder_outbox):
+    """Left and right booked as two cases; the left one is cancelled: the right one still needs the
+    hold, so the email must not tell the patient to keep taking the blood thinner."""
+    user, appointment = _booked(gen, APIXABAN, days_ahead=7)
+    right = gen.case(patient=user.patient, state=State.SCHEDULED, side=Side.RIGHT)
+    db.session.add(RiskScreen(case_id=right.id, **APIXABAN))
+    db.session.commit()
+    gen.appointment(right, physician=appointment.physician, room=appointment.room, starts_at=clinic_at(8, 10))
+    _cancel(make_client, gen, appointment)
+    reminders.send_due()
+    [(_, subject, body, _)] = [m for m in reminder_outbox if "cancelled" in m[1]]
+    day = clinic_day(8)
+    assert "You have another appointment booked, on" in body and f"{day:%B} {day.day}" in body
+    assert "keep taking it as usual" not in body
+
+
+def test_a_hold_plan_recorded_as_text_before_the_days_were_asked_still_gets_the_restart_advice(
+        make_client, gen, reminder_outbox):
+    """Review finding: a risk screen saved before the hold's days were asked holds only the plan
+    ("Stop Eliquis 2 days before"): its patient may have stopped by it, so the cancellation says
+    when to restart, and the coordinator is told too."""
+    plan = {**APIXABAN, "anticoagulant_hold_days": None, "anticoagulant_prescriber_agreed": None,
+            "anticoagulant_hold_plan": "Stop Eliquis 2 days before, restart the next morning"}
+    _, appointment = _booked(gen, plan)
+    coordinator, page = _cancel(make_client, gen, appointment)
+    assert ("given the blood-thinner plan \"Stop Eliquis 2 days before, restart the next morning\" for this "
+            "appointment: make sure they know when to start Eliquis 5 mg twice daily again") in words(soup(page))
+    reminders.send_due()
+    [(_, subject, body, _)] = [m for m in reminder_outbox if "cancelled" in m[1]]
+    assert "if you stopped it for this appointment, ask the doctor who prescribes it, or the clinic, now" in body
+
+
+def test_a_spanish_speaking_patient_booked_again_reads_where_to_look_in_spanish(make_client, gen):
+    user, appointment = _booked(gen, APIXABAN, days_ahead=9, language="Spanish")
+    _cancel(make_client, gen, appointment)
+    gen.appointment(appointment.case, physician=appointment.physician, room=appointment.room,
+                    starts_at=clinic_at(5, 10))
+    patient = make_client()
+    sign_in(patient, user)
+    html = loaded(patient.get(f"/my/cases/{appointment.case_id}"))
+    cancelled = words(by_id(html, f"cancelled-{appointment.id}-h").parent)
+    assert "Tiene otra cita reservada, el" in cancelled and "siga la preparación que la clínica le dio" in cancelled

@@ -234,16 +234,30 @@ def agreed_hold(risk, starts_at, told_at):
     return (hold_dates(risk, starts_at) if HOLD not in missed(risk, starts_at, told_at) else None) or ()
 
 
-def after_cancelling(risk, starts_at, told_at):
+def _plan_as_typed(risk):
+    """A hold plan recorded as free text before the days were asked (`_anticoagulant` told the
+    patient the plan as typed): the patient may have stopped the drug by it."""
+    return (risk is not None and takes_anticoagulant(risk) and risk.anticoagulant_hold_days is None
+            and bool((risk.anticoagulant_hold_plan or "").strip()))
+
+
+def after_cancelling(risk, starts_at, told_at, next_day=None):
     """What a patient given this appointment's preparation must hear when it is cancelled before
-    its time, about the steps they may have begun: an agreed blood-thinner hold (the preparation
-    said "the clinic will tell you when to start it again": a cancellation that says nothing leaves
-    them off it) and a planned contrast premedication. Steps as `preparation` gives them; [] when
-    they were given neither."""
+    its time, about the steps they may have begun: an agreed blood-thinner hold, or a hold plan
+    recorded as text (the preparation said "the clinic will tell you when to start it again": a
+    cancellation that says nothing leaves them off it) and a planned contrast premedication. Steps
+    as `preparation` gives them; [] when they were given neither.
+
+    `next_day`: the day of the patient's next appointment still booked (any of their cases), if
+    any. Then "keep taking it" or "do not take the premedication" would contradict that
+    appointment's own preparation (restarting a blood thinner its hold needs stopped): the one
+    step says to follow that appointment's preparation instead."""
     if risk is None:
         return []
     steps = []
     dates = agreed_hold(risk, starts_at, told_at)
+    if dates is None and _plan_as_typed(risk):
+        dates = ()
     if dates is not None:
         drug = risk.anticoagulants.strip()
         if dates:
@@ -258,6 +272,10 @@ def after_cancelling(risk, starts_at, told_at):
     if risk.allergy_contrast and risk.contrast_premedication_planned:
         steps.append((N_("Contrast allergy: do not take the premedication planned for this appointment. The "
                          "clinic will tell you again before a new appointment."), {}))
+    if steps and next_day is not None:
+        return [(N_("You have another appointment booked, on %(day)s: for your blood thinner and any "
+                    "premedication, follow the preparation the clinic gave you for that appointment. If you "
+                    "are not sure what it says, call the clinic."), {"day": next_day})]
     return steps
 
 
@@ -265,6 +283,10 @@ def hold_undone_words(risk, starts_at, told_at):
     """The same for staff, on the cancelled appointment and as it is cancelled ("" without an
     agreed hold): someone must tell the patient when to restart the blood thinner."""
     dates = agreed_hold(risk, starts_at, told_at)
+    if dates is None and _plan_as_typed(risk):
+        return (f"The patient was given the blood-thinner plan \"{risk.anticoagulant_hold_plan.strip()}\" for this "
+                f"appointment: make sure they know when to start {risk.anticoagulants.strip()} again (ask the "
+                f"prescriber), or to keep taking it if they have not stopped. The cancellation message asks them to.")
     if dates is None:
         return ""
     told = (f"to take the last dose of {risk.anticoagulants.strip()} on {in_words(dates[0])}" if dates

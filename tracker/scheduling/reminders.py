@@ -47,7 +47,7 @@ from tracker.scheduling.instructions import preparation
 from tracker.sms import SmsError, send_sms
 from tracker.timeutil import clinic_zone, to_clinic, utcnow
 from tracker.transactions import undo_refused_write
-from tracker.vocab import AppointmentStatus
+from tracker.vocab import NOT_STARTED, AppointmentStatus
 
 REMINDER, UPDATE, CANCELLATION = "reminder", "update", "cancellation"
 CLAIMED, SENT, SKIPPED, FAILED, UNCERTAIN = "claimed", "sent", "skipped", "failed", "uncertain"
@@ -459,9 +459,22 @@ def preparation_for(appointment):
 
 def after_cancelling(appointment):
     """What the patient is told when the appointment is cancelled about the steps they may have
-    begun (instructions.after_cancelling): the cancellation's email and the patient's page."""
+    begun (instructions.after_cancelling): the cancellation's email and the patient's page. Once
+    another appointment of the patient is booked (this case booked again, or another case), they
+    are sent to that appointment's preparation instead of being told to undo this one's."""
     return instructions.after_cancelling(appointment.case.risk_screen, to_clinic(appointment.starts_at),
-                                         to_clinic(appointment.time_set_at))
+                                         to_clinic(appointment.time_set_at), next_day=_next_booked_day(appointment))
+
+
+def _next_booked_day(cancelled):
+    """The clinic day of the patient's next appointment not started yet and still to come, other
+    than `cancelled`, or None."""
+    starts_at = db.session.execute(
+        db.select(Appointment.starts_at).join(Appointment.case)
+        .where(Case.patient_id == cancelled.case.patient_id, Appointment.id != cancelled.id,
+               Appointment.status.in_(NOT_STARTED), Appointment.starts_at > utcnow())
+        .order_by(Appointment.starts_at).limit(1)).scalar()
+    return None if starts_at is None else to_clinic(starts_at).date()
 
 
 def hold_undone(appointment):
