@@ -305,11 +305,33 @@ def test_a_second_referral_for_a_side_with_an_open_case_is_warned_and_needs_conf
     # What was typed is kept for the confirmation.
     assert "Buttock pain on sit-to-stand" in page and 'value="Dr Marsh"' in page
     assert len(db.session.get(Patient, patient.id).cases) == 1
-    confirmed = submit(client, url, {**REFERRAL, "side": referred_side, "confirm_second_referral": "y"},
-                       follow_redirects=True)
+    # The confirmation covers the open cases listed: the form carries their ids.
+    assert soup(page).find("input", attrs={"name": "seen_open_cases"})["value"] == str(open_case.id)
+    confirmed = submit(client, url, {**REFERRAL, "side": referred_side, "confirm_second_referral": "y",
+                                     "seen_open_cases": str(open_case.id)}, follow_redirects=True)
     assert "Referral logged for Lindqvist" in confirmed.get_data(as_text=True)
     db.session.expire_all()
     assert len(db.session.get(Patient, patient.id).cases) == 2
+
+
+def test_a_confirmation_covers_the_cases_it_listed_not_one_opened_since(client, coordinator, gen):
+    """Review finding: the confirmed further referral sent twice (a double click, a retry) opened
+    two cases. The second is refused, listing the case the first one opened."""
+    patient = gen.patient(family_name="Lindqvist")
+    open_case = gen.case(patient=patient, state=State.UNDER_REVIEW, side=Side.LEFT)
+    url = f"/referrals/patients/{patient.id}/new"
+    confirmation = {**REFERRAL, "side": "left", "confirm_second_referral": "y", "seen_open_cases": str(open_case.id)}
+    assert submit(client, url, confirmation).status_code == 302
+    again = submit(client, url, confirmation)
+    assert again.status_code == 422
+    page = again.get_data(as_text=True)
+    db.session.expire_all()
+    cases = db.session.get(Patient, patient.id).cases
+    assert len(cases) == 2
+    newest = max(case.id for case in cases)
+    assert f'href="/cases/{newest}"' in page and "tick this box to log this referral as well" in page
+    # Seen now, it can still be confirmed (a third referral on purpose).
+    assert soup(page).find("input", attrs={"name": "seen_open_cases"})["value"] == f"{open_case.id},{newest}"
 
 
 @pytest.mark.parametrize("state, side", [

@@ -180,6 +180,12 @@ class RepeatReferralForm(ReferralForm):
 
     confirm_second_referral = BooleanField(
         _l("I have seen the open case: this is a further referral to log as well"))
+    # The open cases listed when the box was offered: the confirmation covers those, not a case
+    # opened since (the same confirmation sent twice would otherwise open two).
+    seen_open_cases = HiddenField()
+
+    def seen_case_ids(self):
+        return {int(part) for part in (self.seen_open_cases.data or "").split(",") if part.strip().isdigit()}
     # Logging a referral reads the same for a known patient as for a new one; "Save referral" is
     # the edit of a case's referral.
     submit = SubmitField(_l("Log referral"))

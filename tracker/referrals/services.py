@@ -78,20 +78,23 @@ def open_cases_on_side(patient, side):
 
 
 @service
-def refer(patient, referral_values, actor, commit=True, confirmed_second_referral=None):
+def refer(patient, referral_values, actor, commit=True, confirmed_second_referral=None, seen_open_cases=()):
     """Open the case. `commit=False` leaves the commit to a caller that writes more in the same
     transaction (FHIR intake adds the sender's identifier). `confirmed_second_referral`: False
     refuses (SecondReferral) a referral for a side the patient already has an open case on, True
-    is the user's confirmation, None (a new patient, or an intake that says so itself) checks
-    nothing.
+    is the user's confirmation for the open cases they were shown (`seen_open_cases`, ids): an
+    open case on that side beyond those is refused again, listed with them; None (a new patient,
+    or an intake that says so itself) checks nothing.
 
     The check and the case it allows are one step under the patient's lock: the same form sent
     twice at once (a double click, a browser's retry, two coordinators logging the same faxed
-    referral) opens one case, and the other is refused as a second referral would be."""
-    if confirmed_second_referral is False:
+    referral, or confirming the same further referral) opens one case, and the other is refused
+    as a second referral would be, listing the case the first one opened."""
+    if confirmed_second_referral is not None:
         lock(f"patient:{patient.id}")
         already_open = open_cases_on_side(patient, referral_values["side"])
-        if already_open:
+        unseen = [case for case in already_open if case.id not in set(seen_open_cases)]
+        if unseen if confirmed_second_referral else already_open:
             raise SecondReferral(already_open)
     case = open_case(patient, actor, "referral logged", "referral logged", **referral_values)
     if commit:

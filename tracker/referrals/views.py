@@ -121,6 +121,7 @@ def _referral_page(form, patient=None, refusal=None):
             "tick this box if this is a different person.")
     elif isinstance(refusal, services.SecondReferral):
         open_cases = refusal.cases
+        form.seen_open_cases.data = ",".join(str(case.id) for case in open_cases)
         form.confirm_second_referral.errors.append(
             "This patient already has an open case on this side (listed above). Open that case, or "
             "tick this box to log this referral as well.")
@@ -153,7 +154,8 @@ def new_referral(patient_id):
         return _referral_page(form, patient)
     on_refusal(lambda refusal: _referral_page(form, patient, refusal))
     case = services.refer(patient, form.referral_values(), current_user,
-                          confirmed_second_referral=bool(form.confirm_second_referral.data))
+                          confirmed_second_referral=bool(form.confirm_second_referral.data),
+                          seen_open_cases=form.seen_case_ids())
     flash(_("Referral logged for %(display_name)s.", display_name=patient.display_name), "success")
     return redirect(url_for("cases.show", case_id=case.id))
 
