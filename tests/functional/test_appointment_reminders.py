@@ -130,7 +130,9 @@ def test_a_cancelled_appointment_sends_a_cancellation_with_a_calendar_cancel(app
     reminders.send_due()
 
     [(_, subject, body, [(_, _, ics)])] = reminder_outbox
-    assert "is cancelled" in subject and "apixaban" not in body
+    # No preparation repeated; the hold plan recorded as text gets the advice about restarting.
+    assert "is cancelled" in subject and "Stop apixaban on Monday 30 November" not in body
+    assert "Blood thinner (apixaban): if you stopped it for this appointment, ask the doctor" in body
     calendar = Calendar.from_ical(ics)
     assert calendar["method"] == "CANCEL" and calendar.walk("VEVENT")[0]["status"] == "CANCELLED"
 
