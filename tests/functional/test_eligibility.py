@@ -629,6 +629,42 @@ def test_a_scheduled_case_no_longer_eligible_loses_its_appointment_on_re_evaluat
                                 (State.UNDER_REVIEW, State.NOT_ELIGIBLE)]
 
 
+def test_a_re_evaluation_that_cancels_the_appointment_says_so_and_what_the_patient_must_hear(
+        client, coordinator, gen):
+    """Walkthrough finding: the page said only "Not eligible"; the appointment's cancellation and
+    the blood-thinner restart (said on a manual cancel) were nowhere to be seen."""
+    from tracker.timeutil import format_clinic
+
+    case = documented_case(gen)
+    risk = case.risk_screen
+    risk.anticoagulant_answer, risk.anticoagulants = "taking", "Eliquis 5 mg twice daily"
+    risk.anticoagulant_hold_days, risk.anticoagulant_prescriber_agreed = 2, True
+    db.session.commit()
+    evaluate(client, case)
+    appointment = scheduled(gen, case)
+    exam = db.session.get(Examination, case.examination.id)
+    exam.gaenslen_left = ProvocationResult.NEGATIVE
+    db.session.commit()
+
+    page = words(soup(evaluate(client, case).get_data(as_text=True)))
+    assert "Not eligible: see the criteria not met below." in page
+    when = format_clinic(appointment.starts_at, "%a %d %b %Y %H:%M")
+    assert f"The appointment of {when} with {appointment.physician.name} is cancelled with it" in page
+    # Booked for tomorrow, the 2-day hold did not fit: the patient was told to stop and call.
+    assert ("The patient was told to stop Eliquis 5 mg twice daily (the hold did not fit: they were told to "
+            "call) for this appointment: make sure they know when to start it again") in page
+
+
+def test_a_re_evaluation_that_keeps_the_booking_says_nothing_of_the_appointment(client, coordinator, gen):
+    case = documented_case(gen)
+    evaluate(client, case)
+    scheduled(gen, case)
+    case.examination.baseline_nrs = 6  # read by no Medicare criterion: the verdict stands
+    db.session.commit()
+    page = words(soup(evaluate(client, case).get_data(as_text=True)))
+    assert "is cancelled with it" not in page
+
+
 # ---------------------------------------------------------------- stale only when a criterion's fact changed
 
 def test_a_fact_no_criterion_of_the_profile_reads_does_not_make_the_verdict_stale(client, coordinator, gen):

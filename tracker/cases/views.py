@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from tracker import audit, export
 from tracker.access import allow
-from tracker.cases import services
+from tracker.cases import freed, services
 from tracker.cases import worklist as worklist_queries
 from tracker.cases.forms import TransitionForm, WorklistFilterForm
 from tracker.cases.page import PAGE_LOAD, render_case
@@ -18,8 +18,6 @@ from tracker.links import id_links
 from tracker.loaders import get_case
 from tracker.policy import PROFILE_CHOICES
 from tracker.roles import Role
-from tracker.scheduling.reminders import hold_undone
-from tracker.vocab import NOT_STARTED, AppointmentStatus
 from tracker.workflow import State
 
 bp = Blueprint("cases", __name__)
@@ -145,12 +143,8 @@ def apply_transition(case_id):
         # The reason is over its limit: said next to it, with what was typed.
         return render_case(case, refused_transition=form, status=422)
     on_refusal(back_to(url_for("cases.show", case_id=case_id), stale=STALE))
-    booked = [a for a in case.appointments if a.status in NOT_STARTED]
+    booked = freed.booked(case)
     move = services.apply_button(case, form.action.data, current_user, form.reason.data, form.version_id.data)
     flash(_("Case is now %(target)s.", target=move.target.label.lower()), "success")
-    # Cancelling the case cancelled its appointment: a blood thinner the patient was told to stop
-    # for it is theirs to hear about (the appointment's own Cancel says the same).
-    for appointment in booked:
-        if appointment.status == AppointmentStatus.CANCELLED and (undo := hold_undone(appointment)):
-            flash(undo, "warning")
+    freed.say_cancelled(booked)
     return redirect(url_for("cases.show", case_id=case_id))

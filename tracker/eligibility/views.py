@@ -5,6 +5,7 @@ from flask_login import current_user
 from flask_babel import gettext as _
 
 from tracker.access import allow
+from tracker.cases import freed
 from tracker.cases.page import render_case
 from tracker.eligibility import services
 from tracker.eligibility.forms import EvaluateForm, OverrideForm
@@ -28,8 +29,10 @@ def evaluate(case_id):
     back = url_for("cases.show", case_id=case_id, _anchor="eligibility")
     if form.validate_on_submit():
         on_refusal(back_to(back, stale=STALE_PAGE))
+        booked = freed.booked(case)
         verdict = services.evaluate_case(case, current_user, form.version_id.data)
         flash(*_verdict_message(verdict))
+        freed.say_cancelled(booked)  # no longer eligible: its appointment went with the booking
     return redirect(back)
 
 
