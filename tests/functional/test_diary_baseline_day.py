@@ -123,14 +123,16 @@ def test_a_moved_appointment_moves_a_baseline_not_given_and_keeps_one_given(
     login_as(patient)
     assert submit(client, f"/my/cases/{given.id}/diary", {"point": "t0", "score": "6"}).status_code == 302
 
-    for appointment, day in ((moved, 5), (kept, 1)):
+    # Moved within the day, a baseline given stays as given (moved to another day it is asked again:
+    # tests/functional/test_diary_baseline_asked_again.py).
+    for appointment, day, clock_at in ((moved, 5, "11:00"), (kept, 0, "16:00")):
         response = submit(staff, f"/appointments/{appointment.id}/reschedule",
-                          booking(clinic_day(day), "11:00", physician, room, reason="Patient asked",
+                          booking(clinic_day(day), clock_at, physician, room, reason="Patient asked",
                                   version_id=str(appointment.version_id), acknowledge="y"))
         assert response.status_code == 302, words(text(response))
 
     assert point(waiting, "t0").opens_at == clinic_at(5, 0), "not given: asked on the new day's morning"
-    assert point(given, "t0").opens_at == clinic_at(0, 0), "given: it stays as given"
+    assert point(given, "t0").opens_at == clinic_at(0, 0), "given, moved within the day: it stays as given"
     [entry] = db.session.execute(db.select(DiaryEntry).filter_by(case_id=given.id)).scalars().all()
     assert entry.felt_at == clinic_at(0, 7)
 

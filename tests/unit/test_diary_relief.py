@@ -387,3 +387,26 @@ def test_a_kept_span_is_timed_from_the_moment_the_diarys_points_were_timed_from(
                    (1, "left", 3, timed_from + timedelta(days=7), False)]
         [row] = spans_of_case(None, "left", started, 8, points, entries)
         assert row["injected_at"] == timed_from and row["lasted_days"] == 7
+
+
+def test_a_kept_span_does_not_read_a_baseline_given_for_an_earlier_appointment():
+    """A t0 score felt before its window opened (given on the morning of an appointment that did
+    not take place) is no baseline: the span reads the examination's, as without a t0 score."""
+    from datetime import datetime, timedelta, timezone
+
+    from tracker.diary.kept import spans_of_case
+
+    injected = datetime(2026, 12, 29, 15, 12, tzinfo=timezone.utc)
+    morning = datetime(2026, 12, 29, 5, 0, tzinfo=timezone.utc)
+    points = [(9, "t0", injected, morning, injected)] + _points_timed_from(injected, ["d1", "d7", "w2"])
+    follow_up = [(0, "left", 3, injected + timedelta(days=1), False), (1, "left", 3, injected + timedelta(days=7), False),
+                 (2, "left", 3, injected + timedelta(days=14), False)]
+
+    def span(t0_felt_at):
+        t0 = [(9, "left", 8, t0_felt_at, False)] if t0_felt_at else []
+        return spans_of_case(None, "left", injected, 5, points, t0 + follow_up)
+
+    # 8 -> 3 is 62.5 % (relief lasts); the examination's 5 -> 3 is 40 % (no relief).
+    assert span(morning + timedelta(hours=2)) != span(None)
+    assert span(morning - timedelta(days=22)) == span(None)
+    assert span(morning) != span(None), "felt at the window's first moment: the baseline"

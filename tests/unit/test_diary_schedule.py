@@ -17,6 +17,7 @@ from tracker.diary.schedule import (
     describes_hours,
     due_times,
     entry_status,
+    given_for_earlier_appointment,
     is_open_now,
     schedule_for,
     window_holding,
@@ -246,3 +247,14 @@ def test_the_block_reads_every_anaesthetic_points_window_and_nothing_after_it():
     last_close = max(d.closes_at for d in anaesthetic) - INJECTED
     assert last_close == BLOCK_READINGS_UNTIL_HOURS * HOUR
     assert min(d.opens_at for d in DUES if d.point.phase == Phase.THERAPEUTIC) - INJECTED > last_close
+
+
+def test_a_baseline_felt_before_its_window_opens_was_given_for_an_earlier_appointment():
+    opens = datetime(2026, 12, 29, 5, 0, tzinfo=timezone.utc)  # 00:00 clinic time of the new day
+    assert given_for_earlier_appointment(Phase.BASELINE, opens - 22 * DAY, opens)
+    assert given_for_earlier_appointment(Phase.BASELINE, opens - MIN, opens)
+    assert not given_for_earlier_appointment(Phase.BASELINE, opens, opens), "the window's first moment is in it"
+    assert not given_for_earlier_appointment(Phase.BASELINE, opens + 2 * HOUR, opens)
+    assert not given_for_earlier_appointment(Phase.BASELINE, None, opens)
+    # Another point's score outside its window is read at its moment, never dropped.
+    assert not given_for_earlier_appointment(Phase.THERAPEUTIC, opens - DAY, opens)

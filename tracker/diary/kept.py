@@ -13,7 +13,8 @@ diary signed before, whose points keep that timing).
 
 `keep_relief(case)` rewrites a case's rows in the transaction of the change that alters them: a
 diary entry saved or corrected, the procedure signed, the examination's baseline changed (it stands
-in for a missing t0). Nothing in a span depends on the clock: a diary still open is censored at its
+in for a missing t0), the baseline asked again for a new appointment (its earlier score no
+longer counts). Nothing in a span depends on the clock: a diary still open is censored at its
 latest follow-up score, as the diary page reads it, until the next score moves it.
 
 `spans_of_case` is pure (plain values in, rows out); `keep_all` backfills every case with it
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from tracker.diary.relief import Reading, relief_span
-from tracker.diary.schedule import Phase, TimePoint, describes_hours, point_of
+from tracker.diary.schedule import Phase, TimePoint, describes_hours, given_for_earlier_appointment, point_of
 from tracker.vocab import joints_of
 
 
@@ -84,7 +85,9 @@ def spans_of_case(profile_code: str | None, case_side: str, injected_at: datetim
               for point_id, code, due_at, opens_at, closes_at in points}
     by_side = {}
     for point_id, side, score, felt_at, late in entries:
-        if point_id in stored:
+        if point_id in stored and not given_for_earlier_appointment(stored[point_id][0].phase, _utc(felt_at),
+                                                                    _utc(stored[point_id][2])):
+            # (A baseline given for an appointment that did not take place is no baseline.)
             by_side.setdefault(side, []).append((stored[point_id], score, felt_at, late))
     injected_at = timed_from(stored.values()) or _utc(injected_at)
     rows = []

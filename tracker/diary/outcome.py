@@ -90,6 +90,9 @@ class Baseline:
     score: int | None
     # "diary" (the patient's t0 entry), "examination" (stand-in) or None (neither recorded).
     source: str | None
+    # A t0 entry given for an appointment that did not take place (diary_services.given_earlier):
+    # named on the page, never read as the baseline.
+    earlier: object = None
 
     @property
     def from_examination(self):
@@ -347,8 +350,9 @@ def _baseline(case, diary, side):
     entry = t0.entries.get(side) if t0 else None
     if entry is not None:
         return Baseline(entry.score, "diary")
+    earlier = t0.earlier.get(side) if t0 else None
     exam_score = case.examination.baseline_nrs if case.examination else None
-    return Baseline(exam_score, "examination" if exam_score is not None else None)
+    return Baseline(exam_score, "examination" if exam_score is not None else None, earlier)
 
 
 def _readings(diary, side):

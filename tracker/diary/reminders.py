@@ -38,7 +38,8 @@ from tracker import contact, i18n
 from tracker.clinic import clinic_contact
 from tracker.diary.overdue import entry_missing, superseded
 from tracker.diary.schedule import ANAESTHETIC_CODES, SCHEDULES
-from tracker.diary.services import AFTER_INJECTION_STATES, BASELINE, link_url, live_link, sides_of
+from tracker.diary.services import (AFTER_INJECTION_STATES, BASELINE, given_earlier, link_url, live_link,
+                                    sides_of)
 from tracker.extensions import db
 from tracker.mail import MailError, send_mail
 from tracker.sms import SmsError, send_sms
@@ -257,7 +258,7 @@ def _recipient(case, link, account):
 
 
 def _skip_reason(case, point, address):
-    entered = {Side(entry.side) for entry in point.entries}
+    entered = {Side(entry.side) for entry in point.entries if not given_earlier(point, entry)}
     if set(sides_of(case)) <= entered:
         return "entered before the reminder went"
     if case.state in (State.CLOSED, State.CANCELLED):

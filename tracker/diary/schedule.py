@@ -218,3 +218,14 @@ def describes_hours(felt_at: datetime, injected_at: datetime) -> float:
     score is filed under, never when it describes.
     """
     return (felt_at - injected_at) / timedelta(hours=1)
+
+
+def given_for_earlier_appointment(phase: Phase, felt_at: datetime | None, opens_at: datetime) -> bool:
+    """A baseline score felt before its point's window opens was given for an earlier appointment
+    (cancelled, missed or moved to another day): the window opens on the morning of the injection
+    and moves to the new morning when the appointment does, so the score describes the pain of
+    another day and is no baseline (README, "The baseline is asked on the morning of the
+    injection"). It stays stored (the new score replaces it, keeping it as a revision) but no
+    reading counts it. Another point's score outside its window is read at the moment it
+    describes (`describes_hours`), never dropped."""
+    return phase == Phase.BASELINE and felt_at is not None and felt_at < opens_at

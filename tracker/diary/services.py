@@ -22,14 +22,15 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import audit, contact, i18n, phones
 from tracker.access import record_denial
 from tracker.clinic import clinic_contact
 from tracker.diary import chase, kept, links
 from tracker.diary.schedule import (DEFAULT_SCHEDULE, Due, EntryStatus, Phase, TimePoint, current_points,
-                                    describes_hours, due_times, entry_status, is_open_now, point_of, schedule_for,
-                                    window_holding)
+                                    describes_hours, due_times, entry_status, given_for_earlier_appointment,
+                                    is_open_now, point_of, schedule_for, window_holding)
 from tracker.extensions import db
 from tracker.mail import MailError, send_mail
 from tracker.sms import SmsError, send_sms
@@ -102,15 +103,34 @@ def baseline_opens(starts_at):
 def ensure_baseline(case, opens_at):
     """The baseline point, open from `opens_at` (baseline_opens: the morning of the injection's day)
     until the injection. Booked again (after a no-show or a cancellation) or moved before anything
-    was entered for it, its window follows the new day; a baseline already given stays as given
-    (it describes the moment it was given), and one closed by the injection is not moved."""
+    was entered for it, its window follows the new day. Given already, it describes the pain on
+    the morning it was given: moved to a later day (or booked again) its scores felt before the new
+    morning were given for an appointment that did not take place, so the window follows the new
+    day too and the patient is asked again (`given_earlier`: no reading counts those scores; the
+    new score replaces them, keeping them as a revision). Moved within the day it stays as given;
+    one closed by the injection is never moved. The caller commits."""
     row = _point_row(case, BASELINE)
     if row is None:
         row = DiaryPoint(case_id=case.id, point_code=BASELINE, opens_at=opens_at)
         db.session.add(row)
     elif row.closes_at is None and row.completed_at is None and not row.entries:
         row.opens_at = opens_at
+    elif row.closes_at is None and any(entry.felt_at < opens_at for entry in row.entries):
+        row.opens_at, row.completed_at = opens_at, None
+        _audit(audit.Action.UPDATE, "diary_point", row.id,
+               f"case {case.id}: diary {BASELINE} asked again on the morning of the new appointment "
+               f"(the score given {short_day(min(e.felt_at for e in row.entries))} was for an "
+               "appointment that did not take place)", None, None)
+        kept.keep_relief(case)  # the reports' relief span, in the caller's commit
     return row
+
+
+def given_earlier(row, entry):
+    """Whether `entry` of point `row` is a baseline given for an earlier appointment, felt before
+    the window of the appointment it now waits for (schedule.given_for_earlier_appointment): kept,
+    shown as such, never read as the baseline."""
+    return given_for_earlier_appointment(Phase.BASELINE if row.point_code == BASELINE else None,
+                                         entry.felt_at, row.opens_at)
 
 
 def start_follow_up(case, injected_at):
@@ -152,6 +172,9 @@ class PointView:
     due: Due
     status: str
     entries: dict = field(default_factory=dict)  # side -> DiaryEntry
+    # side -> a baseline DiaryEntry given for an earlier appointment (given_earlier): not a score
+    # of this point; the patient is asked again, and the new score replaces it.
+    earlier: dict = field(default_factory=dict)
 
     @property
     def code(self):
@@ -253,12 +276,14 @@ def _load_diary(case):
     return rows, by_point
 
 
-def _point_view(case, row, entries, now):
+def _point_view(case, row, all_entries, now):
     point = time_point(case, row.point_code)
     due = _due_of(row, point)
+    entries = {side: e for side, e in all_entries.items() if not given_earlier(row, e)}
+    earlier = {side: e for side, e in all_entries.items() if given_earlier(row, e)}
     first = min((e.entered_at for e in entries.values()), default=None)
     status = EntryStatus.LATE if any(e.late for e in entries.values()) else entry_status(due, first, now)
-    return PointView(row, point, due, status, entries)
+    return PointView(row, point, due, status, entries, earlier)
 
 
 def _asked_of_patient(askable, now):
@@ -470,6 +495,9 @@ def record_entry(case, code, scores, answers, source, actor=None, link=None, now
     if set(scores) != set(sides):
         raise EntryRefused(_("Give a score for each side."), field="score")
     for side in sides:
+        if side in view.earlier:
+            _replace_earlier(view.earlier[side], scores[side], answers, felt_at, late, source, actor, now)
+            continue
         db.session.add(DiaryEntry(point_id=view.row.id, case_id=case.id, side=side, score=scores[side],
                                   entered_at=now, felt_at=felt_at, entered_by_id=actor.id if actor else None,
                                   source=source, late=late, **_answers(answers)))
@@ -478,16 +506,45 @@ def record_entry(case, code, scores, answers, source, actor=None, link=None, now
     view.row.completed_at = now
     try:
         db.session.flush()
-    except IntegrityError:
-        # Another tab or device entered this point a moment ago: the unique constraint refused it.
+    except (IntegrityError, StaleDataError):
+        # Another tab or device entered this point a moment ago: the unique constraint refused it
+        # (or, given again, the earlier score's entry was replaced meanwhile: its version moved).
         undo_refused_write()
         raise _duplicate(read_diary(case, now, for_patient).view(view.code)) from None
     _audit(audit.Action.CREATE, "diary_point", view.row.id,
            f"case {case.id}: diary {view.code} entered ({EntrySource(source).label.lower()})"
-           + (", late" if late else ""), actor, link)
+           + (", late" if late else "")
+           + (", replacing the score given for an appointment that did not take place" if view.earlier else ""),
+           actor, link)
     kept.keep_relief(case)  # the reports' relief span, in this commit
     db.session.commit()
     return view, late
+
+
+def _replace_earlier(entry, score, answers, felt_at, late, source, actor, now):
+    """The baseline given again replaces the one given for an earlier appointment (one entry per
+    point and side), which is kept as a revision saying so."""
+    reason = (f"Given on {short_day(entry.felt_at)} for an appointment that did not take place; asked again "
+              f"on the morning of {short_day(felt_at)}")
+    _keep_revision(entry, reason, actor, now)
+    entry.score, entry.felt_at, entry.late = score, felt_at, late
+    for name, value in _answers(answers).items():
+        setattr(entry, name, value)
+    entry.entered_at, entry.entered_by_id, entry.source = now, actor.id if actor else None, source
+
+
+def short_day(moment):
+    """"Mon 7 Dec 2026", clinic time: the day a revision's reason names."""
+    local = to_clinic(moment)
+    return f"{local:%a} {local.day} {local:%b %Y}"
+
+
+def _keep_revision(entry, reason, actor, now):
+    entry.revisions.append(DiaryEntryRevision(
+        score=entry.score, analgesic_used=entry.analgesic_used, opioid_used=entry.opioid_used,
+        physical_therapy_done=entry.physical_therapy_done, entered_at=entry.entered_at,
+        entered_by_id=entry.entered_by_id, source=entry.source, replaced_at=now,
+        replaced_by_id=actor.id if actor else None, reason=reason))
 
 
 def _duplicate(view):
@@ -522,6 +579,9 @@ def correct_entry(entry, score, answers, reason, version_id, source, actor=None,
     check_version(entry, version_id)
     if entry.case.state not in ENTRY_STATES:
         raise EntryRefused(NOT_LIVE, field="score")
+    if given_earlier(entry.point, entry):
+        raise EntryRefused(_("This score was given for an appointment that did not take place: give the score "
+                             "before the injection again instead."), field="score")
     if source != EntrySource.STAFF_PHONE and not may_patient_correct(entry, now):
         raise EntryRefused(_("This entry can no longer be changed here: please ask the clinic to correct it."),
                            field="score")
@@ -534,11 +594,7 @@ def correct_entry(entry, score, answers, reason, version_id, source, actor=None,
     reason = (reason or "").strip()
     if not reason:
         raise EntryRefused(_("Say why the score changes (for example: I tapped the wrong number)."), field="reason")
-    entry.revisions.append(DiaryEntryRevision(
-        score=entry.score, analgesic_used=entry.analgesic_used, opioid_used=entry.opioid_used,
-        physical_therapy_done=entry.physical_therapy_done, entered_at=entry.entered_at,
-        entered_by_id=entry.entered_by_id, source=entry.source, replaced_at=now,
-        replaced_by_id=actor.id if actor else None, reason=reason))
+    _keep_revision(entry, reason, actor, now)
     entry.score = score
     for name, value in _answers(answers).items():
         setattr(entry, name, value)

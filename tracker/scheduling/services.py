@@ -366,7 +366,7 @@ def reschedule(appointment, proposal, reason, actor, version_id, acknowledged=Fa
     _reset_day_of_readiness(appointment, actor)
     _assign_physician(appointment.case, proposal.physician_id, actor,
                       "appointment moved to {physician}", why=reason.strip())
-    # A baseline not given yet is asked for on the new day's morning (one given stays as given).
+    # A baseline not given yet, or given for another day, is asked for on the new day's morning.
     diary.ensure_baseline(appointment.case, opens_at=diary.baseline_opens(appointment.starts_at))
     audit.record(audit.Action.UPDATE, "appointment", appointment.id, summary="rescheduled", user=actor)
     db.session.commit()
