@@ -148,7 +148,9 @@ def form_data(form):
         if not name or tag.get("type") in ("submit", "button", "file"):
             continue
         if tag.name == "textarea":
-            data[name] = tag.get_text()
+            # A browser drops the one line break that follows <textarea> in the page.
+            text = tag.get_text()
+            data[name] = text[2:] if text.startswith("\r\n") else text[1:] if text.startswith("\n") else text
         elif tag.name == "select":
             chosen = tag.find("option", selected=True) or tag.find("option")
             data[name] = chosen.get("value", chosen.get_text()) if chosen else ""

@@ -1,5 +1,6 @@
 """Form helpers shared by every area's forms, and the bounds every typed value is held to."""
 import calendar
+import json
 import re
 from datetime import date
 
@@ -190,6 +191,105 @@ def differences(form, record):
             rows.append((form[name].label.text, _in_words(saved), _in_words(typed)))
     form.version_id.data = record.version_id
     return rows
+
+
+# ---------------------------------------------------------------- a form saved by someone else meanwhile
+
+# Fields that carry no one's entry: never merged.
+_BOOKKEEPING = {"csrf_token", "version_id", "opened", "submit"}
+
+
+def remember_opened(form):
+    """What each field of `form` holds as it is first shown (its hidden `opened` field), so that a
+    save refused because someone else saved meanwhile can tell the fields this user changed from
+    those they left as they were (`merge_with_saved`)."""
+    form.opened.data = json.dumps({name: _raw(form[name].data) for name in _entries(form)}, sort_keys=True)
+
+
+def merge_with_saved(form, saved):
+    """After a save refused as stale: a three-way merge of the form as opened (`opened`), as typed
+    (`form`) and as saved now (`saved`: the same form filled from the record as it is now, as the
+    page first shows it).
+
+    - A field this user left as it was, that the other save changed, takes the saved value: a
+      second save must not quietly undo a colleague's correction (their payer, their onset date).
+    - A field only this user changed keeps what they typed.
+    - A field both changed, differently, keeps what was typed and is listed with the saved value.
+    The form then takes the saved version and remembers the saved values as opened, so a second
+    save goes through and merges again against anything saved after it. Returns (the labels of the
+    fields taken from the saved record, [(label, saved, typed)] where both changed). Without a
+    record of the opened form (a page opened before this existed), every difference is listed."""
+    try:
+        opened = json.loads(form.opened.data or "{}")
+    except ValueError:
+        opened = {}
+    taken, both = [], []
+    for name in _entries(form):
+        typed, now = _raw(form[name].data), _raw(saved[name].data)
+        if typed == now:
+            continue
+        if name in opened and opened[name] == typed:
+            # raw_data too: a date field shows what was sent rather than its data while it has any.
+            form[name].data, form[name].raw_data = saved[name].data, saved[name].raw_data
+            taken.append(str(form[name].label.text))
+        elif name not in opened or opened[name] != now:
+            both.append((str(form[name].label.text), _shown(saved[name]), _shown(form[name])))
+    form.version_id.data = saved.version_id.data
+    # How the page words the fields listed: changed by both, or (not known) only different.
+    form.merged_with_opened = bool(opened)
+    remember_opened(saved)
+    form.opened.data = saved.opened.data
+    return taken, both
+
+
+def say_taken(taken):
+    """The flash that names the fields a merge took from the record as saved now."""
+    if taken:
+        from flask import flash
+        flash(_("Their changes to fields you had not changed are now in the form: %(fields)s.",
+                fields=", ".join(taken)), "warning")
+
+
+def _entries(form):
+    return [field.name for field in form if field.name not in _BOOKKEEPING and field.type not in ("HiddenField", "SubmitField")]
+
+
+def _raw(value):
+    """A field's data as comparable, JSON-safe text: what the page would send back."""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return sorted(_raw(item) for item in value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"  # never "" : no is an answer, not "not recorded"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(getattr(value, "value", value))
+
+
+def _shown(field):
+    """A field's value in words: a choice by its label, as the form offers it (the choice whose
+    value the field's coerce turns into the data: "no" for False, "Not recorded" for None)."""
+    choices = [(value, label) for value, label, *_ in (getattr(field, "choices", None) or [])
+               if not isinstance(label, (list, tuple))]
+    if not choices:
+        return _in_words(field.data)
+    coerce = getattr(field, "coerce", str)
+
+    def label_of(item):
+        for value, label in choices:
+            try:
+                if coerce(value) == item and type(coerce(value)) is type(item):
+                    return str(label)
+            except (TypeError, ValueError):
+                continue
+            if str(value) == _raw(item):
+                return str(label)
+        return _in_words(item)
+
+    if isinstance(field.data, (list, tuple, set)):
+        return ", ".join(label_of(item) for item in field.data) or "not recorded"
+    return label_of(field.data)
 
 
 def _in_words(value):

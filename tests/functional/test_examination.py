@@ -13,7 +13,7 @@ from tracker.timeutil import clinic_today
 from tracker.vocab import ProvocationResult
 from tracker.workflow import State
 
-from tests.helpers import conflict_notice, field_error, input_by_id, is_checked, soup, submit, text, words
+from tests.helpers import conflict_notice, field_error, form_data, input_by_id, is_checked, soup, submit, text, words
 
 TESTS = [test for test, _ in PROVOCATION_TESTS]
 
@@ -201,8 +201,32 @@ def test_a_conflict_shows_yes_no_and_not_recorded_in_words(client, coordinator, 
     second = submit(other, exam_url(case), {**exam(nrs="5", version_id=opened_version),
                                             "radicular_signs": "yes"})
     notice = conflict_notice(text(second))
-    assert notice and "saved <strong>no</strong>, your form <strong>yes</strong>" in notice
+    # In the form's own words (its choices' labels).
+    assert notice and "saved <strong>No</strong>, your form <strong>Yes</strong>" in notice
     assert "False" not in notice and "None" not in notice
+
+
+def test_after_a_conflict_each_persons_change_is_kept_and_a_second_save_stores_both(
+        client, coordinator, case, gen, make_client, login_as):
+    """A colleague corrects the baseline pain; this user, on a form opened before, ticks Gaenslen
+    on the left. The refused form takes the colleague's baseline (left alone here) and keeps the
+    tick: saving again stores both, and nothing is listed as changed by both."""
+    assert submit(client, exam_url(case), exam(left=2, nrs="7")).status_code == 302
+    other = login_as(gen.user(Role.PHYSICIAN), on=make_client())
+    page = other.get(exam_url(case)).get_data(as_text=True)
+    mine = form_data(soup(page).find("input", attrs={"name": "version_id"}).find_parent("form"))
+    version = str(saved_exam(case).version_id)
+    assert submit(client, exam_url(case), exam(left=2, nrs="4", version_id=version)).status_code == 302
+
+    refused = submit(other, exam_url(case), {**mine, "gaenslen_left": "positive"})
+    assert refused.status_code == 409
+    again = form_data(soup(refused.get_data(as_text=True)).find("input", attrs={"name": "version_id"})
+                      .find_parent("form"))
+    assert again["baseline_nrs"] == "4" and again["gaenslen_left"] == "positive"
+    assert conflict_notice(text(refused)) is None
+    assert submit(other, exam_url(case), again).status_code == 302
+    record = saved_exam(case)
+    assert record.baseline_nrs == 4 and record.gaenslen_left == ProvocationResult.POSITIVE
 
 
 # ------------------------------------------------------------------ radios for a tablet

@@ -11,7 +11,7 @@ from tracker.vocab import Side
 from tracker.workflow import State
 
 from tests.builders import PATIENT, REFERRAL, commit_elsewhere
-from tests.helpers import field_error, input_by_id, input_value, is_checked, soup, submit, words
+from tests.helpers import field_error, form_data, input_by_id, input_value, is_checked, soup, submit, words
 
 
 def _count(model):
@@ -107,9 +107,76 @@ def test_editing_the_referral_saves_and_a_stale_form_is_refused(client, make_cli
     other = login_as(gen.user(Role.COORDINATOR), on=make_client())
     stale = submit(other, f"/referrals/cases/{case.id}", {**edited, "side": "left"})
     assert stale.status_code == 409
-    assert "Someone else changed this case" in stale.get_data(as_text=True)
+    assert "Someone else saved this referral after you opened the form" in stale.get_data(as_text=True)
     db.session.expire_all()
     assert case.side.value == "bilateral"
+
+
+def _referral_form(page):
+    """What the browser would send back unchanged from the referral form on `page`."""
+    return form_data(soup(page).find("input", attrs={"name": "version_id"}).find_parent("form"))
+
+
+def _opened(client, case):
+    """The referral form as a tab opened it."""
+    return _referral_form(client.get(f"/referrals/cases/{case.id}").get_data(as_text=True))
+
+
+def test_a_second_save_after_a_conflict_keeps_a_colleagues_changes_to_fields_left_alone(client, coordinator, gen):
+    """Walkthrough finding: tab A corrects the payer and the onset; tab B, opened before, changes
+    only the reason and is refused as stale; pressing Save again put back the old payer and onset
+    (and the old verdict). Now the refused form takes their values for the fields B left alone."""
+    case = gen.case(state=State.UNDER_REVIEW, reason="Buttock pain")
+    url = f"/referrals/cases/{case.id}"
+    tab_a, tab_b = _opened(client, case), _opened(client, case)
+    assert submit(client, url, {**tab_a, "payer_profile_code": "MP_558", "symptom_onset": "2025-10-01"}).status_code == 302
+
+    refused = submit(client, url, {**tab_b, "reason": "Buttock pain, worse on stairs"})
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert "Their changes to fields you had not changed are now in the form: Symptom onset, Payer profile." in words(soup(page))
+    shown = _referral_form(page)
+    assert (shown["payer_profile_code"], shown["symptom_onset"]) == ("MP_558", "2025-10-01")
+    assert shown["reason"] == "Buttock pain, worse on stairs"  # what B typed, kept
+    assert soup(page).find(class_="notice-warning", role="alert") is None  # nothing changed by both
+
+    assert submit(client, url, shown).status_code == 302
+    db.session.expire_all()
+    assert (case.payer_profile_code, case.symptom_onset.isoformat(), case.reason) == (
+        "MP_558", "2025-10-01", "Buttock pain, worse on stairs")
+
+
+def test_a_field_both_changed_is_listed_and_the_second_save_stores_what_was_typed(client, coordinator, gen):
+    case = gen.case(state=State.UNDER_REVIEW, reason="Buttock pain")
+    url = f"/referrals/cases/{case.id}"
+    tab_a, tab_b = _opened(client, case), _opened(client, case)
+    assert submit(client, url, {**tab_a, "reason": "Pain on sit-to-stand"}).status_code == 302
+    refused = submit(client, url, {**tab_b, "reason": "Pain after a long drive"})
+    assert refused.status_code == 409
+    notice = words(soup(refused.get_data(as_text=True)).find(class_="notice-warning", role="alert"))
+    assert "Changed by both of you:" in notice
+    assert "Reason for referral: saved Pain on sit-to-stand, your form Pain after a long drive" in notice
+    shown = _referral_form(refused.get_data(as_text=True))
+    assert shown["reason"] == "Pain after a long drive"
+    assert submit(client, url, shown).status_code == 302
+    db.session.expire_all()
+    assert case.reason == "Pain after a long drive"
+
+
+def test_a_third_save_merges_again_against_what_was_saved_after_the_second(client, coordinator, gen):
+    """The refused form remembers the record as saved then: a colleague saving once more before the
+    second save is merged again, not overwritten."""
+    case = gen.case(state=State.UNDER_REVIEW, reason="Buttock pain")
+    url = f"/referrals/cases/{case.id}"
+    tab_a, tab_b = _opened(client, case), _opened(client, case)
+    assert submit(client, url, {**tab_a, "payer_profile_code": "MP_558"}).status_code == 302
+    shown = _referral_form(submit(client, url, {**tab_b, "reason": "Typed in B"}).get_data(as_text=True))
+    again = _opened(client, case)
+    assert submit(client, url, {**again, "symptom_onset": "2025-09-15"}).status_code == 302
+    second = submit(client, url, shown)
+    assert second.status_code == 409
+    final = _referral_form(second.get_data(as_text=True))
+    assert (final["payer_profile_code"], final["symptom_onset"], final["reason"]) == ("MP_558", "2025-09-15", "Typed in B")
 
 
 # ---------------------------------------------------------------- MRNs as a clinic types them

@@ -10,7 +10,7 @@ from tracker.roles import Role
 from tracker.vocab import Pregnancy
 from tracker.workflow import State
 
-from tests.helpers import field_error, input_by_id, soup, submit, text, words
+from tests.helpers import field_error, form_data, input_by_id, soup, submit, text, words
 
 
 @pytest.fixture
@@ -219,6 +219,36 @@ def test_two_people_saving_the_risk_screen_the_second_is_refused(client, coordin
     assert "Someone else saved this record after you opened it" in page
     record = saved_screen(case)
     assert (record.allergy_latex, record.allergy_steroid) == (True, False)
+
+
+def _risk_form(page):
+    return form_data(soup(page).find("input", attrs={"name": "version_id"}).find_parent("form"))
+
+
+def test_a_second_save_after_a_conflict_keeps_the_colleagues_blood_thinner(client, coordinator, case, gen,
+                                                                           make_client, login_as):
+    """Walkthrough finding: a colleague recorded "clopidogrel 75 mg, 7-day hold"; a form opened
+    before (no anticoagulants asked yet) was refused as stale, and one more Save replaced the
+    colleague's answer. The refused form now holds their answer for the fields left alone."""
+    assert submit(client, risk_url(case), screen(anticoagulant_answer="none")).status_code == 302
+    other = login_as(gen.user(Role.COORDINATOR), on=make_client())
+    mine = _risk_form(other.get(risk_url(case)).get_data(as_text=True))  # opened before the colleague's save
+    assert submit(client, risk_url(case), screen(
+        version_id=str(saved_screen(case).version_id), anticoagulant_answer="taking",
+        anticoagulants="clopidogrel 75 mg", anticoagulant_hold_days="7", anticoagulant_hold_plan="7-day hold",
+        anticoagulant_prescriber_agreed="yes")).status_code == 302
+
+    refused = submit(other, risk_url(case), {**mine, "allergy_latex": "y"})
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert "Their changes to fields you had not changed are now in the form" in words(soup(page))
+    again = _risk_form(page)
+    assert (again["anticoagulant_answer"], again["anticoagulants"], again["anticoagulant_hold_days"]) == (
+        "taking", "clopidogrel 75 mg", "7")
+    assert again.get("allergy_latex") == "y"
+    assert submit(other, risk_url(case), again).status_code in (302, 303)
+    record = saved_screen(case)
+    assert (record.anticoagulants, record.anticoagulant_hold_days, record.allergy_latex) == ("clopidogrel 75 mg", 7, True)
 
 
 def test_pregnancy_has_no_preset_answer_and_must_be_chosen(client, coordinator, case):

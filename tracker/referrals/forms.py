@@ -172,6 +172,9 @@ class ReferralForm(ReferralFields, TrackerForm):
     """A referral for a patient already on file, and the edit form of a case's referral."""
 
     version_id = HiddenField()
+    # The edit form's fields as it opened (tracker.formfields.remember_opened): a save refused
+    # because someone else saved meanwhile is merged field by field, never overwriting theirs.
+    opened = HiddenField()
     submit = SubmitField(_l("Save referral"))
 
 

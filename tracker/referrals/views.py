@@ -12,7 +12,7 @@ from tracker.cases.services import record_view
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.errors import on_refusal
 from tracker.extensions import db
-from tracker.formfields import options, show_on_form
+from tracker.formfields import merge_with_saved, options, remember_opened, say_taken, show_on_form
 from tracker.loaders import follow_tombstone, get_case
 from tracker.models import Patient
 from tracker.patients.identity import clean_text
@@ -27,8 +27,8 @@ from tracker.roles import Role
 bp = Blueprint("referrals", __name__)
 
 INTAKE_ROLES = (Role.COORDINATOR, Role.PHYSICIAN)
-STALE = _l("Someone else changed this case after you opened the form. Nothing was saved; your entries are "
-         "kept below. Check the case page, then save again.")
+STALE = _l("Someone else saved this referral after you opened the form. Nothing was saved; your own changes "
+         "are kept below. Check the form, then save again.")
 
 
 def _choose_options(form, case=None):
@@ -167,10 +167,8 @@ def edit_referral(case_id):
     form = ReferralForm(obj=case)
     _choose_options(form, case)
     if not form.is_submitted():
-        form.side.data, form.indication.data = case.side.value, case.indication.value
-        form.payer_profile_code.data = case.payer_profile_code or ""
-        form.physician_id.data = str(case.physician_id or "")
-    if not form.is_submitted():
+        form = _as_saved(case)
+        remember_opened(form)
         html, status = _edit_page(case, form, 200)
         record_view(case, current_user, "referral form")
         return html, status
@@ -182,16 +180,28 @@ def edit_referral(case_id):
     return redirect(url_for("cases.show", case_id=case.id))
 
 
-def _edit_page(case, form, status):
-    return render_template("referrals/edit.html", form=form, case=case), status
+def _as_saved(case):
+    """The referral form filled from the case as saved now, as the page first shows it."""
+    form = ReferralForm(formdata=None, obj=case)
+    _choose_options(form, case)
+    form.side.data, form.indication.data = case.side.value, case.indication.value
+    form.payer_profile_code.data = case.payer_profile_code or ""
+    form.physician_id.data = str(case.physician_id or "")
+    return form
+
+
+def _edit_page(case, form, status, conflicts=()):
+    return render_template("referrals/edit.html", form=form, case=case, conflicts=conflicts), status
 
 
 def _edit_refused(case, form, refusal):
     """The form as typed, with the reason next to its field or, saved by someone else meanwhile,
-    a second save offered against the case as it is now."""
+    merged with the case as it is now (tracker.formfields.merge_with_saved): what they changed and
+    this user left alone is taken, what both changed is listed, and a second save is offered."""
     if isinstance(refusal, FieldError):
         show_on_form(form, refusal)
         return _edit_page(case, form, 422)
-    form.version_id.data = case.version_id
+    taken, both = merge_with_saved(form, _as_saved(case))
     flash(str(STALE), "error")
-    return _edit_page(case, form, 409)
+    say_taken(taken)
+    return _edit_page(case, form, 409, conflicts=both)

@@ -68,6 +68,7 @@ class ExaminationForm(TrackerForm):
     its words), quick to tap on a tablet; the stored values are those the drop-downs stored."""
 
     version_id = HiddenField()
+    opened = HiddenField()  # the fields as the form opened: a stale save is merged (formfields.merge_with_saved)
     examined_on = TypedDateField(_l("Examined on"), validators=[
         Optional(), plausible_date, not_in_future, not_before_birth])
     pain_below_l5 = YesNoRadios(_l("Pain mainly below L5, between iliac crest and gluteal fold"))
@@ -120,6 +121,7 @@ for _n, (_name, _statements) in enumerate(ODI_QUESTIONNAIRE, start=1):
 
 class RiskScreenForm(TrackerForm):
     version_id = HiddenField()
+    opened = HiddenField()  # the fields as the form opened: a stale save is merged (formfields.merge_with_saved)
     anticoagulant_answer = RadioField(_l("Anticoagulants / antiplatelets"), choices=AnticoagulantAnswer.choices(),
                                       default=AnticoagulantAnswer.NOT_ASKED.value)
     # No Optional(): "taking" with the name left empty must reach validate_anticoagulants.

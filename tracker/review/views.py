@@ -10,7 +10,7 @@ from tracker.cases.summary import care_figures
 from tracker.eligibility.standing import current_assessment, profile_for
 from tracker.errors import back_to, on_refusal
 from tracker.extensions import db
-from tracker.formfields import differences
+from tracker.formfields import differences, merge_with_saved, remember_opened, say_taken
 from tracker.loaders import get_case
 from tracker.models import ConservativeCare
 from tracker.policy import CriterionCode
@@ -153,7 +153,8 @@ def examination(case_id):
     exam = case.examination
     form = ExaminationForm(obj=exam)
     if not form.is_submitted():
-        form.version_id.data = exam.version_id if exam else ""
+        form = _examination_as_saved(case)
+        remember_opened(form)
     if form.validate_on_submit():
         on_refusal(_said(lambda refusal: _examination_page(case, form, 409, conflict=True)))
         services.save_examination(case, form.values(), form.version_id.data, current_user)
@@ -162,10 +163,22 @@ def examination(case_id):
     return _examination_page(case, form, 422 if form.is_submitted() else 200)
 
 
-def _examination_page(case, form, status, conflict=False):
-    """The examination page; after a conflict, the examination as saved now beside what was typed."""
+def _examination_as_saved(case):
+    """The examination form filled from the examination as saved now, as the page first shows it."""
     exam = case.examination
-    conflicts = differences(form, exam) if conflict else []
+    form = ExaminationForm(formdata=None, obj=exam)
+    form.version_id.data = exam.version_id if exam else ""
+    return form
+
+
+def _examination_page(case, form, status, conflict=False):
+    """The examination page; after a conflict, the form merged with the examination as saved now
+    (formfields.merge_with_saved)."""
+    conflicts = []
+    if conflict:
+        taken, conflicts = merge_with_saved(form, _examination_as_saved(case))
+        say_taken(taken)
+    exam = case.examination
     _viewed(case, "examination")
     index = oswestry_index(exam.odi_sections) if exam else None
     return render_template(
@@ -181,9 +194,8 @@ def risk_screen(case_id):
     screen = case.risk_screen
     form = RiskScreenForm(obj=screen, sex=case.patient.sex)
     if not form.is_submitted():
-        form.version_id.data = screen.version_id if screen else ""
-        if screen:
-            form.pregnancy.data = screen.pregnancy.value
+        form = _risk_screen_as_saved(case)
+        remember_opened(form)
     if form.validate_on_submit():
         on_refusal(_said(lambda refusal: _risk_screen_page(case, form, 409, conflict=True)))
         services.save_risk_screen(case, form.values(), form.version_id.data, current_user)
@@ -202,10 +214,25 @@ def _plan_against_the_booking(case):
         flash(words, "warning")
 
 
-def _risk_screen_page(case, form, status, conflict=False):
-    """The risk screen page; after a conflict, the screen as saved now beside what was typed."""
+def _risk_screen_as_saved(case):
+    """The risk screen form filled from the screen as saved now, as the page first shows it."""
     screen = case.risk_screen
-    conflicts = differences(form, screen) if conflict else []
+    form = RiskScreenForm(formdata=None, obj=screen, sex=case.patient.sex)
+    form.version_id.data = screen.version_id if screen else ""
+    if screen:
+        form.pregnancy.data = screen.pregnancy.value
+    return form
+
+
+def _risk_screen_page(case, form, status, conflict=False):
+    """The risk screen page; after a conflict, the form merged with the screen as saved now
+    (formfields.merge_with_saved: a colleague's change to a field left alone is taken, a field
+    both changed is listed)."""
+    conflicts = []
+    if conflict:
+        taken, conflicts = merge_with_saved(form, _risk_screen_as_saved(case))
+        say_taken(taken)
+    screen = case.risk_screen
     _viewed(case, "risk screen")
     return render_template("review/risk_screen.html", case=case, screen=screen, form=form,
                            conflicts=conflicts), status
