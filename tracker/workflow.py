@@ -31,6 +31,9 @@ FINAL_STATES = frozenset({State.CLOSED, State.CANCELLED})
 BEFORE_VERDICT = frozenset({State.REFERRED, State.UNDER_REVIEW})
 # The referral (side, indication, payer) is fixed once an appointment is booked for it.
 BEFORE_BOOKING = BEFORE_PROCEDURE - {State.SCHEDULED}
+# What no verdict, booking or claim reads (who referred, the reason in their words) can still be
+# corrected after the booking, until the case is closed or cancelled.
+REFERRAL_NOTES_ONLY = frozenset(State) - BEFORE_BOOKING - FINAL_STATES
 # Cleared by a verdict (or its override) and not yet injected.
 CLEARED_FOR_PROCEDURE = frozenset({State.ELIGIBLE, State.SCHEDULED})
 # From the booking on, the case has a procedure (to come or done) and a pain diary.

@@ -205,12 +205,14 @@ def test_the_case_page_reads_a_full_record_in_the_same_number_of_queries_however
     assert queries() == few == FOLLOW_UP_CASE_QUERIES
 
 
-def test_a_booked_case_offers_no_referral_edit_but_still_the_review_pages(client, coordinator, gen):
+def test_a_booked_case_offers_only_the_referral_notes_and_still_the_review_pages(client, coordinator, gen):
     eligible = gen.case(state=State.ELIGIBLE)
     assert f'href="/referrals/cases/{eligible.id}"' in client.get(f"/cases/{eligible.id}").get_data(as_text=True)
     case = gen.case(state=State.SCHEDULED)
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert f'href="/referrals/cases/{case.id}"' not in page
+    assert f'href="/referrals/cases/{case.id}"' in page  # who referred and the reason only
+    edit = client.get(f"/referrals/cases/{case.id}").get_data(as_text=True)
+    assert 'name="referring_clinician"' in edit and 'name="side"' not in edit
     assert f'href="/cases/{case.id}/examination"' in page
 
 

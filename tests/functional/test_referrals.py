@@ -457,3 +457,42 @@ def test_a_day_that_does_not_exist_is_named_next_to_the_field_and_everything_typ
     assert input_by_id(page, field)["value"] == typed
     assert input_by_id(page, "family_name")["value"] == PATIENT["family_name"]
     assert db.session.scalars(db.select(Patient)).first() is None
+
+
+def test_once_booked_who_referred_and_the_reason_can_still_be_corrected(client, coordinator, gen):
+    """Walkthrough finding: a typo in the referring clinician could not be fixed once the case was
+    scheduled, and the refusal blamed the side, which had not changed."""
+    case = gen.case(state=State.SCHEDULED, reason="Buttock pain", side=Side.LEFT)
+    case_page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert soup(case_page).find("a", href=f"/referrals/cases/{case.id}") is not None
+    page = client.get(f"/referrals/cases/{case.id}").get_data(as_text=True)
+    shown = _referral_form(page)
+    assert "side" not in shown and "payer_profile_code" not in shown  # not offered
+    assert "Who referred and the reason for referral can still be corrected." in words(soup(page))
+    response = submit(client, f"/referrals/cases/{case.id}", {**shown, "referring_clinician": "Dr Marsh",
+                                                              "reason": "Buttock pain on stairs"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (case.referring_clinician, case.reason, case.side) == ("Dr Marsh", "Buttock pain on stairs", Side.LEFT)
+
+
+def test_once_booked_a_side_sent_anyway_changes_nothing(client, coordinator, gen):
+    case = gen.case(state=State.SCHEDULED, side=Side.LEFT, payer_profile_code=None)
+    shown = _referral_form(client.get(f"/referrals/cases/{case.id}").get_data(as_text=True))
+    response = submit(client, f"/referrals/cases/{case.id}", {**shown, "side": "right",
+                                                              "payer_profile_code": "MP_558", "reason": "Typo fixed"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (case.side, case.payer_profile_code, case.reason) == (Side.LEFT, None, "Typo fixed")
+
+
+@pytest.mark.parametrize("state", [State.CLOSED, State.CANCELLED])
+def test_a_closed_or_cancelled_case_offers_no_referral_edit(client, coordinator, gen, state):
+    case = gen.case(state=state)
+    assert soup(client.get(f"/cases/{case.id}").get_data(as_text=True)).find(
+        "a", href=f"/referrals/cases/{case.id}") is None
+    shown = {"referring_clinician": "Dr Marsh", "referral_date": "2026-01-05", "side": case.side.value,
+             "indication": case.indication.value, "version_id": str(case.version_id)}
+    response = submit(client, f"/referrals/cases/{case.id}", shown)
+    assert response.status_code == 422
+    assert "This can no longer change" in response.get_data(as_text=True)

@@ -11,7 +11,7 @@ from tracker.refusals import FieldError, Refusal, check_version
 from tracker.roles import Role
 from tracker.transactions import lock, service, undo_refused_write
 from tracker.vocab import joints_of
-from tracker.workflow import BEFORE_BOOKING, FINAL_STATES
+from tracker.workflow import BEFORE_BOOKING, FINAL_STATES, REFERRAL_NOTES_ONLY
 
 MAX_MATCHES = 20
 
@@ -102,11 +102,22 @@ def refer(patient, referral_values, actor, commit=True, confirmed_second_referra
     return case
 
 
+# Read by no verdict, booking or claim: corrected after the booking too (REFERRAL_NOTES_ONLY).
+REFERRAL_NOTES = ("referring_clinician", "reason")
+
+
 @service
 def update_referral(case, values, version_id, actor):
+    """Save the referral's corrections. Before the booking, every field; after it (until the case
+    is closed or cancelled), only `REFERRAL_NOTES`: a change to another is refused next to that
+    field (the side an appointment was booked for, the payer whose rules the verdict read)."""
     check_version(case, version_id)
     if case.state not in BEFORE_BOOKING:
-        raise FieldError("side", f"The referral can no longer change: the case is {case.state.label.lower()}.")
+        fixed = [name for name in values if name not in REFERRAL_NOTES and values[name] != getattr(case, name)]
+        if case.state not in REFERRAL_NOTES_ONLY or fixed:
+            raise FieldError(fixed[0] if fixed else "referring_clinician",
+                             f"This can no longer change: the case is {case.state.label.lower()}. Only who "
+                             f"referred and the reason for referral can still be corrected.")
     before = {name: getattr(case, name) for name in values}
     for name, value in values.items():
         setattr(case, name, value)

@@ -23,6 +23,7 @@ from tracker.referrals import services
 from tracker.referrals.forms import FindPatientForm, NewPatientReferralForm, ReferralForm, RepeatReferralForm
 from tracker.refusals import FieldError
 from tracker.roles import Role
+from tracker.workflow import REFERRAL_NOTES_ONLY
 
 bp = Blueprint("referrals", __name__)
 
@@ -164,7 +165,8 @@ def new_referral(patient_id):
 @allow(*INTAKE_ROLES)
 def edit_referral(case_id):
     case = get_case(case_id)
-    form = ReferralForm(obj=case)
+    sent = _notes_only_sent(case)
+    form = ReferralForm(obj=case) if sent is None else ReferralForm(formdata=sent, obj=case)
     _choose_options(form, case)
     if not form.is_submitted():
         form = _as_saved(case)
@@ -178,6 +180,26 @@ def edit_referral(case_id):
     services.update_referral(case, form.referral_values(), form.version_id.data, current_user)
     flash(_("Referral saved."), "success")
     return redirect(url_for("cases.show", case_id=case.id))
+
+
+def _notes_only_sent(case):
+    """What the form reads: what was sent; once the case is booked (its page offers only who
+    referred and the reason) the other fields as saved, whatever was sent for them. None: the
+    request's own form, as usual."""
+    if case.state not in REFERRAL_NOTES_ONLY or request.method != "POST":
+        return None
+    sent = request.form.copy()
+    saved = _as_saved(case)
+    for name in saved.REFERRAL_FIELDS:
+        if name not in services.REFERRAL_NOTES:
+            data = saved[name].data
+            if saved[name].type == "BooleanField":
+                sent.setlist(name, ["y"] if data else [])
+            elif isinstance(data, (list, tuple)):
+                sent.setlist(name, [str(item) for item in data])
+            else:
+                sent.setlist(name, ["" if data is None else data.isoformat() if hasattr(data, "isoformat") else str(data)])
+    return sent
 
 
 def _as_saved(case):
