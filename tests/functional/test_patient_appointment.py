@@ -152,16 +152,21 @@ def test_the_calendar_file_has_the_start_end_and_place(browser, case, appointmen
     assert event.decoded("sequence") == 0
 
 
-def test_the_calendar_file_says_nothing_clinical_beyond_the_kind_of_appointment(browser, case, appointment):
+def test_the_calendar_file_says_nothing_clinical_beyond_the_kind_of_appointment(browser, case, appointment, app):
     # Calendars sync to third parties: no side, drug, allergy, sedation or diagnosis may travel with it.
     add_risk(case, sedation_planned=True, anticoagulants="apixaban",
              anticoagulant_hold_plan="Stop apixaban 2 days before.", allergy_contrast=True,
              contrast_premedication_plan="Prednisone 50 mg.", diabetes=True, insulin=True)
     event = calendar_event(browser.get(f"/my/appointments/{appointment.id}.ics"))
     assert str(event.get("summary")) == "SI joint injection appointment · SI Joint Injection Clinic"
+    from tracker.i18n import clock
+
+    with app.test_request_context():
+        arrive = clock(appointment.starts_at - timedelta(minutes=30))
     assert str(event.get("description")) == (
         "SI joint injection appointment at SI Joint Injection Clinic, Level 2, Imaging, desk B. "
-        "How to prepare: see your page on the clinic's website.")
+        "How to prepare: see your page on the clinic's website. "
+        f"Please arrive at {arrive}, 30 minutes before the appointment time.")
     everything = browser.get(f"/my/appointments/{appointment.id}.ics").get_data(as_text=True).lower()
     for word in ("right", "left", "apixaban", "prednisone", "sedat", "driv", "allerg", "diabet", "glucose",
                  "diagnostic", "therapeutic", "dr needle", "patient"):

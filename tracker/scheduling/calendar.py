@@ -5,15 +5,21 @@ more on cancellation), so a calendar that imports a later file updates or drops 
 of adding a second one. Calendar entries sync to third parties (phone vendors, mail providers):
 no side, drug or diagnosis. Written in the current language (the patient's: callers see to it).
 """
+from datetime import timedelta
+
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from tracker import i18n
 from tracker.clinic import clinic_contact
 from tracker.timeutil import utcnow
 
 CALENDAR_TITLE = _l("SI joint injection appointment")
+# As the preparation asks ("Arrive 30 minutes before your appointment time", instructions.preparation).
+ARRIVE_MINUTES_BEFORE = 30
 MIMETYPE = "text/calendar"
 
 
@@ -50,7 +56,14 @@ def appointment_calendar(appointment, cancelled=False):
     event.add("location", f"{clinic}, {place}" + (f", {address}" if address else ""))
     if cancelled:
         event.add("status", "CANCELLED")
-    event.add("description", _("%(title)s at %(clinic)s, %(place)s. How to prepare: see your page on the "
-                               "clinic's website.", title=CALENDAR_TITLE, clinic=clinic, place=place))
+    # The entry is at the appointment's time (what the clinic books), and says when to be there:
+    # the preparation asks the patient to arrive 30 minutes before.
+    arrive = appointment.starts_at - timedelta(minutes=ARRIVE_MINUTES_BEFORE)
+    event.add("description", " ".join((
+        _("%(title)s at %(clinic)s, %(place)s. How to prepare: see your page on the clinic's website.",
+          title=CALENDAR_TITLE, clinic=clinic, place=place),
+        ngettext("Please arrive at %(time)s, 30 minutes before the appointment time.",
+                 "Please arrive at %(time)s, 30 minutes before the appointment time.",
+                 i18n.hour_shown(arrive), time=i18n.clock(arrive)))))
     calendar.add_component(event)
     return calendar.to_ical()
