@@ -296,9 +296,9 @@ def answers_for(step, side=Side.LEFT):
 
 # ---------------------------------------------------------------- diaries
 
-# 40 days after the injection only the 6-week score (window: days 35 to 49) is due: every
-# earlier window closed more than REMINDER_LATE_DAYS ago.
-ONLY_SIX_WEEKS = timedelta(days=40)
+# 45 days after the injection only the 6-week score (window: days 42 to 56) is due: every
+# earlier window closed more than REMINDER_LATE_DAYS ago (2 weeks' on day 20).
+ONLY_SIX_WEEKS = timedelta(days=45)
 
 
 def now():

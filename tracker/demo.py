@@ -272,7 +272,7 @@ def _book_next_free(case, coordinator, physician):
 
 
 # How long ago the injection was, by the case's state: two weeks for follow-up (Grace Okafor's
-# 2-week score is due: its window runs from day 11 to day 17), a little more for the closed cases
+# 2-week score is due: its window runs from day 14 to day 20), a little more for the closed cases
 # (their 2-week scores were given before today), the case in procedure now. On a weekend day the
 # injection moves back to the Friday before (the physicians work Monday to Friday).
 PROCEDURE_DAYS_AGO = {"in_procedure": 0, "follow_up": 14, "closed": 16}

@@ -90,12 +90,12 @@ def test_each_card_and_diary_page_names_its_side_and_the_injections_day(client, 
 
 
 def test_two_injections_of_one_side_are_told_apart_by_their_day(client, gen, login_as, patient):
-    earlier = injected(gen, patient, Side.LEFT, 40)   # its 6-week score is due
+    earlier = injected(gen, patient, Side.LEFT, 45)   # its 6-week score is due
     later = injected(gen, patient, Side.LEFT, 15)     # its 2-week score is due
     login_as(patient)
 
     assert cards(text(client.get("/my/"))) == {
-        f"/my/cases/{earlier.id}/diary": f"Your left side, after your injection on {day(clinic_at(-40, 12))}",
+        f"/my/cases/{earlier.id}/diary": f"Your left side, after your injection on {day(clinic_at(-45, 12))}",
         f"/my/cases/{later.id}/diary": f"Your left side, after your injection on {day(clinic_at(-15, 12))}",
     }
 

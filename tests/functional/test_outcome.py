@@ -411,11 +411,13 @@ def test_recording_while_scores_are_to_come_asks_first(client, gen, physician, l
     assert case.outcome is None and case.state == State.FOLLOW_UP
 
 
-@pytest.mark.parametrize("days_ago", [15, 12], ids=["its-due-moment-passed", "its-due-moment-ahead"])
+@pytest.mark.parametrize("days_ago", [15, 19], ids=["its-due-moment-passed", "late-in-its-window"])
 def test_the_outcome_forms_next_score_reads_as_the_patients_diary_page(app, client, gen, physician, login_as,
                                                                        days_ago):
     # Injected at noon `days_ago` clinic days ago, baseline and day 1 given: the 2-week window
-    # (days 11 to 17) is open now at any hour; day 2 and day 7 closed unscored (missed, not to come).
+    # (days 14 to 20) is open now at any hour, its due moment passed (from day 7 on a window opens at
+    # its point, so an open window's due moment is never ahead); day 2 and day 7 closed unscored
+    # (missed, not to come).
     case = gen.case(state=State.FOLLOW_UP, physician_id=physician.id)
     gen.diary(case, injected_at=clinic_at(-days_ago, 12), entries={"t0": 7, "d1": 3})
     two_weeks = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code="w2")).scalar_one()
@@ -763,8 +765,12 @@ def test_a_repeats_relief_criterion_is_read_from_the_recorded_outcome(client, ge
 
 
 @pytest.mark.parametrize("given_after_due, days, shown, status", [
-    # The probe's case: the 3-month score given the day its window opens (day 76). Relief was seen
-    # for 76 days, short of Medicare's 90: the repeat is not met, and the reading says why not 90.
+    # On time: the 3-month window opens on day 90 (its reminder goes out then) and the score given
+    # that day shows relief for the 90 days Medicare's repeat asks: met.
+    (timedelta(0), 90, "90 days (last follow-up point at 50 % or more: 3 months)", Status.MET),
+    # The probe's case: the 3-month score given the day its window opened when windows opened 14
+    # days early (day 76; a window opened or answered before upgrade 0059 keeps its days). Relief was
+    # seen for 76 days, short of Medicare's 90: the repeat is not met, and the reading says why not 90.
     (timedelta(days=-14), 76, "76 days (last follow-up point at 50 % or more: 3 months, given on day 76)",
      Status.NOT_MET),
     # Given late in its window (day 100), it shows relief to day 100.
@@ -782,6 +788,8 @@ def test_a_score_given_early_or_late_in_its_window_reads_at_the_day_it_was_given
     three_months = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code="mo3")).scalar_one()
     entry = db.session.execute(db.select(DiaryEntry).filter_by(point_id=three_months.id)).scalar_one()
     entry.felt_at = entry.entered_at = three_months.due_at + given_after_due
+    # The window the score was given in (before upgrade 0059 it opened 14 days before the point).
+    three_months.opens_at = min(three_months.opens_at, entry.felt_at)
     keep_relief(case)
     db.session.commit()
     login_as(physician)

@@ -50,8 +50,8 @@ def named(gen, family_name, **fields):
 def test_overdue_diaries_most_overdue_first_with_the_missing_scores(client, coordinator, gen):
     named(gen, "Recent", injected_ago=timedelta(days=3))
     named(gen, "Longago", injected_ago=timedelta(days=30))
-    named(gen, "Moved-on", injected_ago=timedelta(days=40))  # 2 weeks missed, 6 weeks open: not chased
-    up_to_date = named(gen, "Diligent", injected_ago=timedelta(days=40))
+    named(gen, "Moved-on", injected_ago=timedelta(days=45))  # 2 weeks missed, 6 weeks open: not chased
+    up_to_date = named(gen, "Diligent", injected_ago=timedelta(days=45))
     entered_up_to_now(up_to_date)
     named(gen, "Fresh", injected_ago=timedelta(minutes=5))  # nothing has closed yet
     # 2 weeks missed and 6 weeks not open yet, but the case has left follow-up: nobody chases it.
@@ -67,8 +67,8 @@ def test_overdue_diaries_most_overdue_first_with_the_missing_scores(client, coor
     assert "2 weeks" in words(longago)
     for label in ("15 minutes after", "6 hours after", "Day 1", "Day 7", "6 weeks"):
         assert label not in words(longago)
-    # the 2-week window closed 17 days after the injection, 30 days ago
-    assert "13" in [words(td) for td in longago.find_all("td")]
+    # the 2-week window closed 20 days after the injection, 30 days ago
+    assert "10" in [words(td) for td in longago.find_all("td")]
     assert "none sent" in words(longago)
     recent = words(row_of(html, "Recent"))
     assert "Day 2" in recent and "Day 1" not in recent

@@ -110,6 +110,20 @@ def test_the_cap_and_the_interval_come_from_the_settings(app, gen, inbox, monkey
     assert len(inbox.messages) == 3
 
 
+def test_the_three_month_reminder_goes_out_on_day_90_not_day_76(gen, inbox, run):
+    # The reminder goes out when the window opens, and from day 7 on a window opens at its point:
+    # a patient who answers it at once describes day 90, so relief can show the 90 days Medicare's
+    # repeat asks (opening 14 days early, on day 76, an on-time score showed 76).
+    case = diary_case(gen, injected_ago=timedelta(days=76))
+    assert "0 reminder(s) sent" in run()  # day 76: 6 weeks closed 20 days ago, 3 months not open
+    assert reminders.send_due(now=now() + timedelta(days=14) - timedelta(minutes=1)).sent == 0
+    assert attempts(case, "mo3") == []
+    assert reminders.send_due(now=now() + timedelta(days=14)).sent == 1  # day 90
+    assert [r.status for r in attempts(case, "mo3")] == ["sent"]
+    assert point(case, "mo3").opens_at == point(case, "mo3").due_at
+    assert len(inbox.messages) == 1
+
+
 def test_a_missed_score_is_not_reminded_once_a_later_point_has_opened(gen, inbox, run):
     # 50 hours after the injection, nothing entered: day 1 is missed and day 2 is open. Only day 2
     # is reminded; the anaesthetic window's closed points are not chased either.
@@ -158,8 +172,8 @@ def test_a_bilateral_case_is_reminded_until_both_sides_are_rated(gen, inbox, run
 
 
 def test_a_score_long_overdue_gets_no_reminder(app, gen, inbox, run):
-    # 3 weeks after the injection: the 2-week window (days 11 to 17) closed 4 days ago and is
-    # reminded; day 7's (days 6 to 8) closed 13 days ago, past REMINDER_LATE_DAYS.
+    # 3 weeks after the injection: the 2-week window (days 14 to 20) closed a day ago and is
+    # reminded; day 7's (days 7 to 9) closed 12 days ago, past REMINDER_LATE_DAYS.
     case = diary_case(gen, injected_ago=timedelta(days=21))
     assert app.config["REMINDER_LATE_DAYS"] == 7
     run()

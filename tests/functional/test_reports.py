@@ -237,10 +237,11 @@ def test_the_overdue_list_downloads_as_the_page_shows_it(client, coordinator, ge
     assert _csv(client.get("/diaries/overdue.csv")) == [
         ["Case", "MRN", "Patient", "Phone", "Side", "Overdue scores", "Oldest window closed", "Days overdue",
          "Last reminder", "Last reminder status", "A reminder can reach the patient"]]
-    case = diary_case(gen, patient=gen.patient(family_name=FORMULA), injected_ago=timedelta(days=20))
+    case = diary_case(gen, patient=gen.patient(family_name=FORMULA), injected_ago=timedelta(days=22))
     rows = _csv(client.get("/diaries/overdue.csv"))
     assert len(rows) == 2 and rows[1][0] == str(case.id) and rows[1][2].startswith("'=HYPERLINK")
-    # 20 days on, 2 weeks is overdue; Day 7 is missed, not chased (2 weeks opened after it).
+    # 22 days on, 2 weeks (closed on day 20) is overdue; Day 7 is missed, not chased (2 weeks
+    # opened after it).
     assert rows[1][5] == "2 weeks" and rows[1][6].startswith("20")  # an ISO date
     assert [e.summary for e in _exports()] == ["exported overdue diaries as CSV"] * 2
 

@@ -363,13 +363,13 @@ def test_across_day_boundaries_the_nightly_refresh_keeps_every_time_driven_field
     make_verdict(judged, eligible=False)
     judged.state = State.NOT_ELIGIBLE
     db.session.commit()
-    diarist = diary_case(gen, injected_ago=timedelta(days=9), patient=gen.patient(family_name="Diarist"))
+    diarist = diary_case(gen, injected_ago=timedelta(days=12), patient=gen.patient(family_name="Diarist"))
     assert not line(judged).verdict_stale and "conservative care 3 of 4 weeks" in " ".join(line(waiting).waiting_for)
     page = overdue_page()
-    assert "Diarist" in page and "Day 7" in page  # day 7's window closed on day 8; 2 weeks opens on day 11
+    assert "Diarist" in page and "Day 7" in page  # day 7's window closed on day 9; 2 weeks opens on day 14
     assert "d7" in chased(diarist)
 
-    days_on(3)  # day 12 after the injection: 2 weeks has opened, day 7 is missed, not chased
+    days_on(3)  # day 15 after the injection: 2 weeks has opened, day 7 is missed, not chased
     assert "Diarist" not in overdue_page()  # before the nightly run too
     worklist = client.get("/cases/").get_data(as_text=True)
     assert "verdict stale: re-evaluate" not in worklist  # three days: still three weeks of care
@@ -384,7 +384,7 @@ def test_across_day_boundaries_the_nightly_refresh_keeps_every_time_driven_field
     assert line(judged).verdict_stale and line(judged).waiting_for == ["verdict stale: re-evaluate"]
     assert "d7" not in chased(diarist) and "w2" in chased(diarist)
 
-    days_on(9)  # day 18: the 2-week window closed on day 17, 6 weeks opens on day 35
+    days_on(9)  # day 21: the 2-week window closed on day 20, 6 weeks opens on day 42
     page = overdue_page()
     assert "Diarist" in page and "2 weeks" in page
     output = refresh()

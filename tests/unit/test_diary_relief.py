@@ -1,6 +1,7 @@
 """Percent relief, the diagnostic verdict and the therapeutic duration at their boundaries:
 exactly the threshold is positive, one step below is not, a baseline of 0 gives no relief at all,
 and only readings inside the anaesthetic window decide the block."""
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -17,7 +18,7 @@ from tracker.diary.relief import (
     relief_words,
     therapeutic_duration,
 )
-from tracker.diary.schedule import DEFAULT_SCHEDULE
+from tracker.diary.schedule import DEFAULT_SCHEDULE, describes_hours, due_times
 from tracker.policy import PROFILES, BlockResult
 
 POSITIVE, NEGATIVE, INDETERMINATE = (DiagnosticResult.POSITIVE, DiagnosticResult.NEGATIVE,
@@ -320,15 +321,28 @@ def test_no_score_at_half_relief_by_day_7_ends_on_day_0():
 
 def test_a_score_is_read_at_the_moment_it_was_felt_not_at_its_points_time():
     # Medicare's repeat needs 50 % for 90 days. A 3-month score at 50 % given on day 76 (the day
-    # its window opens) and a 6-month score without relief: relief was seen for 76 days, not 90.
+    # its window opened before it opened at the point; kept as given) and a 6-month score without
+    # relief: relief was seen for 76 days, not 90.
     early = [at("d7", 2), at("w2", 2), at("w6", 3), Reading("mo3", 76 * 24, 4), at("mo6", 8)]
     assert therapeutic_duration(8, early)[1] == 76
     assert relief_span(8, early) == ReliefSpan(76, True, 180)
     # Given late in its window, on day 100, it shows relief to day 100.
     late = [at("d7", 2), Reading("mo3", 100 * 24, 4), at("mo6", 8)]
     assert therapeutic_duration(8, late)[1] == 100
-    # eviCore's 75 % for 2 weeks: a "2 weeks" score given on day 11 shows 11 days.
+    # eviCore's 75 % for 2 weeks: a "2 weeks" score felt on day 11 shows 11 days.
     assert therapeutic_duration(8, [at("d7", 1), Reading("w2", 11 * 24, 2), at("w6", 8)], 75)[1] == 11
+
+
+def test_an_on_time_three_month_score_at_half_relief_shows_the_ninety_days_medicare_asks():
+    # The 3-month window opens on day 90, the day its reminder goes out: a patient who answers at
+    # once describes day 90, so 50 % then, and none at 6 months, shows relief for 90 days.
+    injected = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    opens = {d.point.code: d.opens_at for d in due_times(DEFAULT_SCHEDULE, injected)}
+    on_time = [Reading(code, describes_hours(opens[code], injected), score)
+               for code, score in (("d7", 2), ("w2", 2), ("w6", 3), ("mo3", 4), ("mo6", 8))]
+    assert percent_relief(8, 4) == 50
+    assert therapeutic_duration(8, on_time)[1] == 90 == MEDICARE.repeat_relief_min_days
+    assert relief_span(8, on_time) == ReliefSpan(90, True, 180)
 
 
 def test_a_day_7_score_given_on_day_6_is_before_day_7_and_neither_ends_nor_denies_relief():

@@ -89,16 +89,47 @@ def test_consecutive_windows_never_overlap_and_each_contains_its_due_time(schedu
     ("h6", 6 * HOUR - 15 * MIN, 6 * HOUR + 15 * MIN),
     ("d1", 18 * HOUR, 36 * HOUR),
     ("d2", 40 * HOUR, 60 * HOUR),
-    ("d7", 6 * DAY, 8 * DAY),
-    ("w2", 11 * DAY, 17 * DAY),
-    ("w6", 35 * DAY, 49 * DAY),
-    ("mo3", 76 * DAY, 104 * DAY),
-    ("mo12", 351 * DAY, 379 * DAY),
+    ("d7", 7 * DAY, 9 * DAY),
+    ("w2", 14 * DAY, 20 * DAY),
+    ("w6", 42 * DAY, 56 * DAY),
+    ("mo3", 90 * DAY, 118 * DAY),
+    ("mo6", 180 * DAY, 208 * DAY),
+    ("mo12", 365 * DAY, 393 * DAY),
 ])
 def test_due_windows_from_the_injection_time(code, opens, closes):
     item = due(code)
     assert item.due_at == INJECTED + DEFAULT_SCHEDULE.point(code).offset
     assert (item.opens_at, item.closes_at) == (INJECTED + opens, INJECTED + closes)
+
+
+FOLLOW_UP_FROM_DAY_7 = ("d7", "w2", "w6", "mo3", "mo6", "mo12")
+
+
+@pytest.mark.parametrize("code", FOLLOW_UP_FROM_DAY_7)
+def test_from_day_7_a_window_opens_at_its_points_own_moment_never_before(code):
+    # A score describes the moment it is given: one given the day its window opens must describe at
+    # least the time its point stands for, or a payer's duration (Medicare: 90 days, the 3-month
+    # point) could never be met by a patient who answers on time.
+    item = due(code)
+    assert DEFAULT_SCHEDULE.point(code).opens_before == timedelta(0)
+    assert item.opens_at == item.due_at
+    assert describes_hours(item.opens_at, INJECTED) == DEFAULT_SCHEDULE.point(code).hours_after
+
+
+@pytest.mark.parametrize("code, tolerance", [
+    ("d7", 2 * DAY), ("w2", 6 * DAY), ("w6", 14 * DAY), ("mo3", 28 * DAY), ("mo6", 28 * DAY), ("mo12", 28 * DAY)])
+def test_from_day_7_a_window_stays_open_after_its_point_as_long_as_the_whole_window_was(code, tolerance):
+    # As long as the window was before it opened at the point (one day either side of day 7,
+    # 3 days of 2 weeks, 7 of 6 weeks, 14 of the months): the patient has as much time to answer.
+    assert DEFAULT_SCHEDULE.point(code).closes_after == tolerance
+    assert due(code).closes_at - due(code).due_at == tolerance
+
+
+def test_the_first_days_and_the_anaesthetic_window_keep_their_windows_around_the_point():
+    assert [(DEFAULT_SCHEDULE.point(code).opens_before, DEFAULT_SCHEDULE.point(code).closes_after)
+            for code in ("m15", "m30", "h1", "h6", "d1", "d2")] == [
+        (5 * MIN, 7 * MIN), (5 * MIN, 10 * MIN), (15 * MIN, 15 * MIN), (15 * MIN, 15 * MIN),
+        (6 * HOUR, 12 * HOUR), (8 * HOUR, 12 * HOUR)]
 
 
 def test_three_months_is_ninety_days_as_the_profiles_read_it():
@@ -199,7 +230,7 @@ def test_between_windows_nothing_is_asked():
 
 def test_six_months_on_only_the_six_month_point_is_asked_never_day_7():
     assert codes(current_points(DUES, {"m15"}, INJECTED + 180 * DAY)) == ["mo6"]
-    assert current_points(DUES, set(), INJECTED + 200 * DAY) == []
+    assert current_points(DUES, set(), INJECTED + 210 * DAY) == []  # 6 months closed on day 208
 
 
 def test_a_diary_kept_up_to_date_asks_only_for_the_point_now_open():
@@ -216,10 +247,12 @@ def test_open_points_are_ordered_by_the_soonest_closing():
 
 
 @pytest.mark.parametrize("moment, code", [
-    (INJECTED + 7 * DAY - DAY, "d7"),  # the window's first moment
-    (INJECTED + 8 * DAY, "d7"),  # its last
-    (INJECTED + 8 * DAY + timedelta(seconds=1), None),  # between day 7 and 2 weeks
-    (INJECTED + 11 * DAY, "w2"),
+    (INJECTED + 7 * DAY - timedelta(seconds=1), None),  # between day 2 and day 7: none opens early
+    (INJECTED + 7 * DAY, "d7"),  # the window's first moment
+    (INJECTED + 9 * DAY, "d7"),  # its last
+    (INJECTED + 9 * DAY + timedelta(seconds=1), None),  # between day 7 and 2 weeks
+    (INJECTED + 11 * DAY, None),
+    (INJECTED + 14 * DAY, "w2"),
     (INJECTED + 42 * MIN, None),  # between 30 minutes and 1 hour
 ])
 def test_a_recalled_moment_belongs_to_the_window_that_holds_it(moment, code):
@@ -228,13 +261,14 @@ def test_a_recalled_moment_belongs_to_the_window_that_holds_it(moment, code):
 
 
 def test_a_score_reads_at_the_moment_it_was_felt_inside_its_window_or_not():
-    # Inside Day 7's window, an hour after it opens: day 6 and an hour, not day 7.
-    assert describes_hours(INJECTED + 6 * DAY + HOUR, INJECTED) == 6 * 24 + 1
-    # A 3-month score given the day its window opens (day 76) describes day 76, not day 90; one
-    # given late in it (day 100) describes day 100.
+    # Inside Day 7's window, an hour after it opens: day 7 and an hour, not day 7.
+    assert describes_hours(INJECTED + 7 * DAY + HOUR, INJECTED) == 7 * 24 + 1
+    # A 3-month score given the day its window opens (day 90) describes day 90; one given late in
+    # it (day 100) describes day 100, not 90. Day 76 is in no window: no 3-month score describes it.
     mo3 = due("mo3")
-    assert window_holding(DUES, INJECTED + 76 * DAY) == mo3 == window_holding(DUES, INJECTED + 100 * DAY)
-    assert describes_hours(INJECTED + 76 * DAY, INJECTED) == 76 * 24
+    assert window_holding(DUES, INJECTED + 90 * DAY) == mo3 == window_holding(DUES, INJECTED + 100 * DAY)
+    assert window_holding(DUES, INJECTED + 76 * DAY) is None
+    assert describes_hours(INJECTED + 90 * DAY, INJECTED) == 90 * 24
     assert describes_hours(INJECTED + 100 * DAY, INJECTED) == 100 * 24
     # Filed under day 7 but given six months on: it describes six months on, not day 7.
     assert describes_hours(INJECTED + 180 * DAY, INJECTED) == 180 * 24

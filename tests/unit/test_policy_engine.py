@@ -1,7 +1,10 @@
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
+
+from tracker.diary.relief import Reading, percent_relief, therapeutic_duration
+from tracker.diary.schedule import Phase, describes_hours, due_times, schedule_for
 
 from tracker.policy import (
     DEFAULT_PROFILE_CODE,
@@ -875,6 +878,27 @@ def test_a_repeat_needs_the_threshold_relief_for_the_minimum_days(profile):
     assert repeat_status(threshold, days) == MET
     assert repeat_status(threshold - 0.1, days) == NOT_MET
     assert repeat_status(threshold, days - 1) == NOT_MET
+
+
+@ALL_PROFILES
+def test_an_on_time_diary_shows_each_profiles_repeat_duration_and_meets_it(profile):
+    # Each payer's duration (90, 42 or 14 days) falls on a point of the diary (3 months, 6 weeks,
+    # 2 weeks). A patient who answers the day the point's window opens (the day its reminder goes
+    # out) describes that day: the window opens at the point, never before it, so relief at the
+    # threshold then shows the whole duration and the repeat is met (it opened 14 days early and an
+    # on-time 3-month score showed 76 days: never met on time).
+    injected = datetime(2024, 1, 2, 9, 0, tzinfo=timezone.utc)
+    threshold, days = profile.repeat_relief_threshold_percent, profile.repeat_relief_min_days
+    dues = [d for d in due_times(schedule_for(profile.code), injected) if d.point.phase == Phase.THERAPEUTIC]
+    on_point = next(d for d in dues if d.due_at - injected == timedelta(days=days))
+    baseline, relieved = 8, int(8 * (100 - threshold) / 100)
+    readings = [Reading(d.point.code, describes_hours(d.opens_at, injected),
+                        relieved if d.due_at <= on_point.due_at else baseline) for d in dues]
+    _, shown = therapeutic_duration(baseline, readings, threshold)
+    assert shown == days
+    last = injection(120, "therapeutic", peak_relief_percent=float(percent_relief(baseline, relieved)),
+                     relief_duration_days=int(shown))
+    assert status(case(indication="therapeutic"), profile, POSITIVE_BLOCKS + (last,), CriterionCode.REPEAT_RELIEF) == MET
 
 
 def test_medicare_repeat_needs_half_the_pain_gone_for_ninety_days():

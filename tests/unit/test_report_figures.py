@@ -317,7 +317,8 @@ def _own_month_case(clinic, scores):
 
 def test_relief_survival_reads_a_score_given_early_in_its_window_at_its_own_day(clinic):
     # The probe's Medicare case: the 3-month score (50 %) given on day 76, the day its window
-    # opens, then no relief at 6 months: relief ended on day 76, not 90.
+    # opened when it opened 14 days early (kept as given), then no relief at 6 months: relief
+    # ended on day 76, not 90.
     from datetime import timedelta
 
     day = timedelta(days=1)

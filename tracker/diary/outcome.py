@@ -239,8 +239,8 @@ class OutcomeDiary:
 
     def reading_label(self, reading):
         """The point's label, with the moment the score describes when that is another day than the
-        point's: a score is read at the moment it was felt, so a 3-month score given on day 76 reads
-        "3 months, given on day 76" (its relief was seen until day 76, not 90); one given after its
+        point's: a score is read at the moment it was felt, so a 3-month score given on day 100 reads
+        "3 months, given on day 100" (its relief was seen until day 100, not 90); one given after its
         point closed (filed there before that was refused) reads as that moment. A score is never
         shown under a label alone that it does not describe."""
         view = next((row.view for row in self.rows if row.view.code == reading.code), None)

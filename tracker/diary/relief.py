@@ -49,7 +49,7 @@ class Reading:
 
     ``hours_after`` is the moment the score describes (``tracker.diary.schedule.describes_hours``):
     the hours from the injection to the moment the pain was felt, inside its point's window or not
-    (a 3-month score given on day 76 describes day 76, not day 90), never the label of a point.
+    (a 3-month score given on day 100 describes day 100, not day 90), never the label of a point.
     """
 
     code: str

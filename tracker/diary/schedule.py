@@ -3,6 +3,8 @@
 Plain values only: no database, no request. Every datetime is aware (UTC, as the models store it).
 
 A time point's due window is ``[due - opens_before, due + closes_after]``, both ends included.
+From day 7 on a window opens at its point's moment (``opens_before`` is 0): a score given in it
+describes at least the time its point stands for (see DEFAULT_SCHEDULE).
 A score describes the pain at the moment it is given (DESIGN.md section 4), so the patient gives
 one only while its window is open: before, a "2 hours after" score given at 1 hour would put the
 wrong number in the anaesthetic window; after, a "Day 7" score given months later would describe
@@ -77,10 +79,18 @@ def _hourly(hours):
 #   still in recovery observation: these two must not be confused with each other or with 1 hour.
 # - 1 to 6 hours: 15 minutes either side (45-75 min, 1 h 45-2 h 15, ... 5 h 45-6 h 15).
 # - Day 1: 18 h to 36 h (the evening after the injection to the next day's end); day 2: 40 h to 60 h.
-# - Day 7: one day either side; 2 weeks: 3 days; 6 weeks: 7 days; months: 14 days.
+# - From day 7 on, a window opens at the point's own moment, never before it, and stays open
+#   after it as long as the whole window used to be: day 7 for 2 days (days 7-9), 2 weeks for 6
+#   (days 14-20), 6 weeks for 14 (days 42-56), 3, 6 and 12 months for 28 (days 90-118, 180-208,
+#   365-393). A score describes the moment it is felt (DESIGN.md section 4) and the reminder goes
+#   out when the window opens, so a window opening early made every on-time patient describe a day
+#   before the point: a 3-month score given on day 76 showed relief for 76 days, and a payer's
+#   duration (Medicare repeat relief: 50 % for 90 days; the others 90, 42 or 14 days, each on the
+#   3-month, 6-week or 2-week point) could never be met on time. Opening at the point, an on-time
+#   score describes at least the time its point stands for.
 # - Months are counted as 90, 180 and 365 days, the reading the payer profiles give "3 months"
 #   (Medicare repeat relief: 90 days). A score is read at the moment it is felt, so only a 3-month
-#   score given on day 90 or later, still at 50 %, shows the 90 days: one given on day 76 shows 76.
+#   score given on day 90 or later, still at 50 %, shows the 90 days: the window holds no earlier day.
 # T0 has no offset and a zero window: it is asked from 00:00 of the injection's day until the injection.
 DEFAULT_SCHEDULE = DiarySchedule(
     code="default",
@@ -92,12 +102,12 @@ DEFAULT_SCHEDULE = DiarySchedule(
         *(_hourly(hours) for hours in range(1, 7)),
         TimePoint("d1", N_("Day 1"), Phase.THERAPEUTIC, _DAY, 6 * _HOUR, 12 * _HOUR),
         TimePoint("d2", N_("Day 2"), Phase.THERAPEUTIC, 2 * _DAY, 8 * _HOUR, 12 * _HOUR),
-        TimePoint("d7", N_("Day 7"), Phase.THERAPEUTIC, 7 * _DAY, _DAY, _DAY),
-        TimePoint("w2", N_("2 weeks"), Phase.THERAPEUTIC, 14 * _DAY, 3 * _DAY, 3 * _DAY),
-        TimePoint("w6", N_("6 weeks"), Phase.THERAPEUTIC, 42 * _DAY, 7 * _DAY, 7 * _DAY),
-        TimePoint("mo3", N_("3 months"), Phase.THERAPEUTIC, 90 * _DAY, 14 * _DAY, 14 * _DAY),
-        TimePoint("mo6", N_("6 months"), Phase.THERAPEUTIC, 180 * _DAY, 14 * _DAY, 14 * _DAY),
-        TimePoint("mo12", N_("12 months"), Phase.THERAPEUTIC, 365 * _DAY, 14 * _DAY, 14 * _DAY),
+        TimePoint("d7", N_("Day 7"), Phase.THERAPEUTIC, 7 * _DAY, timedelta(0), 2 * _DAY),
+        TimePoint("w2", N_("2 weeks"), Phase.THERAPEUTIC, 14 * _DAY, timedelta(0), 6 * _DAY),
+        TimePoint("w6", N_("6 weeks"), Phase.THERAPEUTIC, 42 * _DAY, timedelta(0), 14 * _DAY),
+        TimePoint("mo3", N_("3 months"), Phase.THERAPEUTIC, 90 * _DAY, timedelta(0), 28 * _DAY),
+        TimePoint("mo6", N_("6 months"), Phase.THERAPEUTIC, 180 * _DAY, timedelta(0), 28 * _DAY),
+        TimePoint("mo12", N_("12 months"), Phase.THERAPEUTIC, 365 * _DAY, timedelta(0), 28 * _DAY),
     ),
 )
 
@@ -213,8 +223,8 @@ def window_holding(dues: Iterable[Due], moment: datetime) -> Due | None:
 def describes_hours(felt_at: datetime, injected_at: datetime) -> float:
     """The hours after the injection a score describes, the value it is charted and judged at: the
     moment it was felt, inside its point's window or not (DESIGN.md section 4). A "3 months" score
-    given on day 76, the day its window opens, describes day 76 and shows relief observed for 76
-    days, not 90; one given on day 100 describes day 100. The window says only which point a
+    given on day 90, the day its window opens, describes day 90 and shows relief observed for 90
+    days; one given on day 100 describes day 100, not 90. The window says only which point a
     score is filed under, never when it describes.
     """
     return (felt_at - injected_at) / timedelta(hours=1)
