@@ -110,6 +110,10 @@ class Profile:
     min_pain_nrs: int | None
     min_odi: float | None
     rules: tuple[Rule, ...]
+    # Medicare's own coverage documents: a session expected to be denied (over a frequency limit)
+    # needs an ABN signed before it and modifier GA or GZ on the claim (procedures/rules/billing.py);
+    # another payer's needs its own financial-responsibility notice.
+    medicare: bool = False
 
     def rule(self, code: CriterionCode) -> Rule:
         for rule in self.rules:
@@ -129,6 +133,7 @@ MEDICARE_LCD_2023 = Profile(
     code="MEDICARE_LCD_2023",
     name=N_("Medicare SI joint LCDs (2023)"),
     document_id="LCD L39455 / L39402",
+    medicare=True,
     document_title="Sacroiliac Joint Injections and Procedures",
     effective_date=_MEDICARE_DATE,
     version=1,

@@ -449,6 +449,7 @@ def _note_page(case, record, form=None, status=200, problems=()):
         "procedures/note.html", case=case, record=record, checklist=checklist, entries=entries,
         steps=STEPS, per_side=PER_SIDE_STEPS, describe=describe,
         codes=claims(record.side.value, setting, guidance), billing_setting=setting,
+        liability=scheduling_services.liability_notice(case, record.appointment, record.started_at),
         form=form or AddendumForm(formdata=None), elapsed=services.elapsed_minutes(record), problems=problems,
     ), status
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import contact
 from tracker.extensions import db
-from tracker.models import Appointment, AppointmentChange, AppointmentMessage, Case, Patient, RiskScreen, Room, User
+from tracker.models import (Appointment, AppointmentChange, AppointmentMessage, Case, EligibilityVerdict, Patient,
+                            RiskScreen, Room, User)
 from tracker.models.user import ANOTHER_ROLE, DEACTIVATED
 from tracker.roles import Role
 from tracker.scheduling import instructions, services
@@ -38,6 +39,7 @@ def physicians_day(day, physician_id=None):
         query = query.filter(Appointment.physician_id == physician_id)
     appointments = db.session.execute(query).unique().scalars().all()
     closures = services.closures_between(day, day)
+    liability = services.liability_notices((a.id, a.case_id, a.acknowledged_warnings) for a in appointments)
     # When each physician override was recorded (its history row), for all of them in one query.
     override_at = dict(db.session.execute(
         db.select(AppointmentChange.appointment_id, db.func.max(AppointmentChange.at))
@@ -51,7 +53,8 @@ def physicians_day(day, physician_id=None):
                      last_message=a.messages[-1] if a.messages else None, orm=a, time_set_at=a.time_set_at,
                      reach=(a.case.patient.preferred_contact, a.case.patient.email,
                             bool(a.case.patient.account and a.case.patient.account.active)),
-                     phone=a.case.patient.phone, closure=closed_on(day, a.physician_id, closures))
+                     phone=a.case.patient.phone, closure=closed_on(day, a.physician_id, closures),
+                     liability=liability.get(a.id))
             for a in appointments]
 
 
@@ -87,7 +90,9 @@ def board_entries(day):
                                 room_modality=row.room_modality,
                                 time_set_at=max(row.created_at, row.moved_at or row.created_at),
                                 reach=(row.preferred_contact, row.email, row.has_account), phone=row.phone,
-                                closure=closed_on(day, row.physician_id, closures)))
+                                closure=closed_on(day, row.physician_id, closures),
+                                liability=services.card_notice(row.verdict_failed, row.verdict_override_at,
+                                                               row.verdict_profile, row.acknowledged_warnings)))
     return entries
 
 
@@ -116,13 +121,22 @@ def _board_query():
     moved_at = (db.select(db.func.max(AppointmentChange.at))
                 .where(AppointmentChange.appointment_id == Appointment.id,
                        AppointmentChange.change.in_(("booked", "rescheduled"))).scalar_subquery())
+    # The case's newest verdict, for the liability notice of a session over the payer's limits
+    # (services.card_notice): read through the (case_id, id) index.
+    def of_verdict(column):
+        return (db.select(column).where(EligibilityVerdict.case_id == Appointment.case_id)
+                .order_by(EligibilityVerdict.id.desc()).limit(1).scalar_subquery())
+
     return (
         db.select(Appointment.id, Appointment.room_id, Appointment.physician_id, Appointment.starts_at,
                   Appointment.ends_at,
                   Appointment.status, Appointment.consent_obtained, Appointment.anticoagulant_plan_confirmed,
                   Appointment.driver_arranged, Appointment.contrast_premedication_sent,
                   Appointment.day_of_check_done, Appointment.readiness_override_reason,
-                  Appointment.anticoagulant_last_dose_on,
+                  Appointment.anticoagulant_last_dose_on, Appointment.acknowledged_warnings,
+                  of_verdict(EligibilityVerdict.failed_criteria).label("verdict_failed"),
+                  of_verdict(EligibilityVerdict.override_at).label("verdict_override_at"),
+                  of_verdict(EligibilityVerdict.profile_code).label("verdict_profile"),
                   Patient.family_name, Patient.given_name, Patient.mrn, Case.side,
                   Patient.preferred_contact, Patient.email, Patient.phone, has_account.label("has_account"),
                   name_of(Appointment.physician_id).label("physician"),
@@ -156,7 +170,7 @@ class DayEntry:
 
     def __init__(self, appointment, risk, override_at, *, patient, mrn, side, physician, physician_gone,
                  room_name, room_active, override_by, last_message, time_set_at, reach, phone, room_modality=None,
-                 orm=None, closure=None):
+                 orm=None, closure=None, liability=None):
         self.id, self.status = appointment.id, appointment.status
         self.starts_at, self.ends_at, self.room_id = appointment.starts_at, appointment.ends_at, appointment.room_id
         self.patient, self.mrn, self.side, self.physician = patient, mrn, side, physician
@@ -190,6 +204,8 @@ class DayEntry:
         self.physician_inactive = physician_inactive(appointment.status, physician, physician_gone)
         self.room_out_of_use = room_out_of_use(appointment.status, room_name, room_active)
         self.closed = closed_flag(appointment.status, closure, day, physician)
+        # Over the payer's limits (services.liability_notice): the notice the patient signs first.
+        self.liability = liability if appointment.status in NOT_STARTED else None
 
 
 def closed_flag(status, closure, day, physician):

@@ -246,6 +246,8 @@ def _appointment_page(appointment, status=200, **forms):
                                                     appointment.physician.not_booked_with),
         room_out_of_use=board.room_out_of_use(appointment.status, appointment.room.name, appointment.room.active),
         closed=_closed(appointment),
+        liability=(services.liability_notice(appointment.case, appointment)
+                   if appointment.status in NOT_STARTED else None),
         ready=services.readiness.is_ready(appointment, risk),
         by_override=services.readiness.by_override(appointment, risk),
         still_needed=services.readiness.still_needed(appointment, risk),

@@ -67,3 +67,98 @@ def claims(side: str, setting: str, guidance: str = Guidance.FLUOROSCOPY) -> dic
     if BillingSetting(setting) == BillingSetting.FACILITY:
         found[FACILITY_CLAIM] = billing_codes(side, True, guidance)
     return found
+
+
+# --- a session given over the payer's limit: the patient's liability notice ----------------------
+
+# The payer's limits on how often an injection is covered (tracker.policy.profiles.CriterionCode):
+# a session over one is expected to be denied whatever the clinical reason for giving it.
+PAYER_LIMITS = ("diagnostic_cap", "therapeutic_cap", "spacing")
+# How the booking's warnings about those limits begin (tracker.scheduling.services.check): the
+# criterion on the booked day ("Payer rule on 2026-12-09: Diagnostic blocks in 12 months: …"), then
+# a cap or the interval counting the sessions already booked ("The payer's diagnostic 12-month cap …").
+BOOKING_VERDICT_WARNING, BOOKING_BOOKED_WARNING = "Payer rule on ", "The payer's "
+# HCPCS Level II modifiers Medicare reads on a line expected to be denied as not reasonable and
+# necessary (a frequency limit): GA, an ABN (form CMS-R-131) signed before the service is on file,
+# so the patient may be billed if Medicare denies; GZ, none is on file, so the patient may not be.
+ABN_ON_FILE_MODIFIER, NO_ABN_MODIFIER = "GA", "GZ"
+
+
+@dataclass(frozen=True)
+class LiabilityNotice:
+    """Why a session is expected to be denied, and the notice the patient must have signed first.
+
+    `payer`: the payer profile's name; `medicare`: whether it is Medicare's (an ABN, and GA or GZ on
+    the claim line) or another payer's (its own financial-responsibility notice, no GA/GZ);
+    `limits`: each limit not met, in words ("Diagnostic blocks in 12 months: diagnostic cap: this
+    would be 3 of 2 (patient), next from 2027-03-02"); `override`: who overrode the verdict that
+    read them and when ("" when no override is involved); `acknowledged`: the booking's warnings
+    about the payer's limits that the coordinator acknowledged. The tracker does not record whether
+    a notice was signed, so the words never say that one was.
+    """
+
+    payer: str
+    medicare: bool
+    limits: tuple[str, ...]
+    override: str = ""
+    acknowledged: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        how = f"by physician override ({self.override})" if self.override else "with the booking's warning acknowledged"
+        return f"Over the payer's limit under {self.payer}, given {how}: this session is expected to be denied."
+
+    def notice(self) -> str:
+        if self.medicare:
+            return ("Medicare: the patient can be billed for it only with an Advance Beneficiary Notice of "
+                    "Noncoverage (ABN, form CMS-R-131) signed before the procedure. Add modifier "
+                    f"{ABN_ON_FILE_MODIFIER} with a signed ABN on file, {NO_ABN_MODIFIER} without one (the patient "
+                    "then cannot be billed). The tracker does not record the ABN: check the patient's signed forms.")
+        return (f"{self.payer} is not Medicare: the patient can be billed for it only with the payer's patient "
+                "financial-responsibility notice (waiver) signed before the procedure, as its rules ask. No "
+                f"{ABN_ON_FILE_MODIFIER} or {NO_ABN_MODIFIER} modifier: those are Medicare's. The tracker does "
+                "not record the notice: check the patient's signed forms.")
+
+    def before(self) -> str:
+        """What the staff do before the procedure (the appointment page and the day board say it)."""
+        if self.medicare:
+            return ("Before the procedure, have the patient read and sign an Advance Beneficiary Notice of "
+                    "Noncoverage (ABN, form CMS-R-131) naming this injection and its expected cost, and keep it on "
+                    "file: without it the patient cannot be billed when Medicare denies the claim.")
+        return (f"Before the procedure, have the patient sign {self.payer}'s patient financial-responsibility "
+                "notice (waiver), as its rules ask, and keep it on file: without it the patient may not be billed "
+                "when the payer denies the claim.")
+
+    def card(self) -> str:
+        """The day board's line."""
+        if self.medicare:
+            return "Over Medicare's limits: have the patient sign an ABN (form CMS-R-131) before the procedure."
+        return (f"Over {self.payer}'s limits: have the patient sign its financial-responsibility notice before the "
+                "procedure.")
+
+    def modifier(self) -> str:
+        """Beside a code: "with GA (ABN on file) or GZ (no ABN)" for Medicare, "" otherwise."""
+        if not self.medicare:
+            return ""
+        return f"with {ABN_ON_FILE_MODIFIER} (ABN on file) or {NO_ABN_MODIFIER} (no ABN)"
+
+
+def over_payer_limit(criteria, payer: str, medicare: bool, override: str = "",
+                     acknowledged: str = "") -> LiabilityNotice | None:
+    """The liability notice a session needs, or None when it is within the payer's limits as far as
+    the tracker knows.
+
+    `criteria`: the verdict's criteria as its snapshot stores them (dicts with code, label, status,
+    shortfall); `override`: who overrode that verdict and when, "" when it was not overridden;
+    `acknowledged`: the booking's acknowledged warnings, one a line. A limit criterion not met
+    counts only under an override (without one the case is not booked); the booking's warnings
+    about the limits count on their own. A criterion's words on the booked day ("Payer rule on …")
+    are left out where the overridden verdict already names the limits.
+    """
+    limits = tuple(f"{c['label']}: {c.get('shortfall') or c.get('evidence', '')}" for c in criteria or ()
+                   if override and c.get("code") in PAYER_LIMITS and c.get("status") == "not_met")
+    lines = [line.strip() for line in (acknowledged or "").splitlines()]
+    warned = tuple(line for line in lines if line.startswith(BOOKING_BOOKED_WARNING)
+                   or (line.startswith(BOOKING_VERDICT_WARNING) and not limits))
+    if not limits and not warned:
+        return None
+    return LiabilityNotice(payer, medicare, limits, override if limits else "", warned)
