@@ -126,7 +126,8 @@ def test_a_typed_page_signed_out_in_another_tab_shows_nothing_typed_when_it_leav
                                                                                    short_sessions, screenshot):
     """Review finding: typed into in one tab, signed out in another, walked away. The idle page
     must not send the typed form (nobody is known to hold it for: its refusal would list what was
-    typed, signed out, on an unattended screen); it hides its content and goes to the sign-in page."""
+    typed, signed out, on an unattended screen); it hides its content and goes to the sign-in page.
+    Every wait here is bounded (expect's and wait_for_url's timeouts)."""
     coordinator, case = referral
     sign_in(page, live_server, coordinator.email)
     page.goto(f"{live_server}/referrals/cases/{case.id}")
@@ -134,11 +135,12 @@ def test_a_typed_page_signed_out_in_another_tab_shows_nothing_typed_when_it_leav
     other = page.context.new_page()
     other.goto(f"{live_server}/cases/")
     other.get_by_role("button", name="Sign out").click()
-    other.close()
+    expect(other.get_by_role("button", name="Sign in")).to_be_visible()
     page.wait_for_url("**/sign-in**", timeout=(2 * IDLE_SECONDS + 10) * 1000)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(page.get_by_text("Please sign in to continue.")).to_have_count(1)  # once, not once per request
     screenshot(page, "signed-out-elsewhere")
-    assert "Xarelto 20 mg daily" not in page.content()
-    assert case.patient.family_name not in page.content()
+    body = page.locator("body")
+    expect(body).not_to_contain_text("Xarelto 20 mg daily")
+    expect(body).not_to_contain_text(case.patient.family_name)
     assert saved_reason(case) != "Xarelto 20 mg daily, typed and left"

@@ -97,7 +97,8 @@ def test_a_patient_with_both_joints_in_follow_up_tells_the_two_diaries_apart_on_
         left = make_case(patient=user.patient, state=State.FOLLOW_UP, side=Side.LEFT)
         make_diary(left, injected_at=clinic_at(-15, 12), entries={"t0": 7})
         right = make_case(patient=user.patient, state=State.FOLLOW_UP, side=Side.RIGHT)
-        make_diary(right, injected_at=clinic_at(-40, 12), entries={"t0": 6})
+        # Day 45: inside the 6-week window (days 42 to 56), which opens on its day, never before.
+        make_diary(right, injected_at=clinic_at(-45, 12), entries={"t0": 6})
         email, right_id = user.email, right.id
 
     page = new_page({"width": 390, "height": 844})
