@@ -4,7 +4,7 @@ import json
 import re
 from datetime import date
 
-from flask import request
+from flask import flash, request
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -245,7 +245,6 @@ def merge_with_saved(form, saved):
 def say_taken(taken):
     """The flash that names the fields a merge took from the record as saved now."""
     if taken:
-        from flask import flash
         flash(_("Their changes to fields you had not changed are now in the form: %(fields)s.",
                 fields=", ".join(taken)), "warning")
 

@@ -195,3 +195,31 @@ def test_a_spanish_speaking_patient_booked_again_reads_where_to_look_in_spanish(
     html = loaded(patient.get(f"/my/cases/{appointment.case_id}"))
     cancelled = words(by_id(html, f"cancelled-{appointment.id}-h").parent)
     assert "Tiene otra cita reservada, el" in cancelled and "siga la preparación que la clínica le dio" in cancelled
+
+
+def test_the_page_finds_the_next_booking_once_whatever_the_number_of_cancelled_appointments(
+        make_client, gen, count_queries):
+    """Each cancelled appointment still ahead points to the patient's next booking: the page reads
+    it once, so two cancelled appointments cost the queries one does, and both point to it."""
+    user, first = _booked(gen, APIXABAN, days_ahead=9)
+    _cancel(make_client, gen, first)
+    second = gen.appointment(first.case, physician=first.physician, room=first.room, starts_at=clinic_at(8, 10))
+    patient = make_client()
+    sign_in(patient, user)
+
+    def page():
+        with count_queries() as counter:
+            html = loaded(patient.get(f"/my/cases/{first.case_id}"))
+        return html, counter.n
+
+    _, with_one_cancelled = page()
+    db.session.get(type(first.case), first.case_id).state = State.SCHEDULED  # booked again, as the form would
+    db.session.commit()
+    _cancel(make_client, gen, second)
+    gen.appointment(first.case, physician=first.physician, room=first.room, starts_at=clinic_at(6, 10))
+    html, with_two_cancelled = page()
+    assert with_two_cancelled == with_one_cancelled
+    new_day = clinic_day(6)
+    for old in (first, second):
+        cancelled = words(by_id(html, f"cancelled-{old.id}-h").parent)
+        assert "You have another appointment booked, on" in cancelled and f"{new_day:%B} {new_day.day}" in cancelled

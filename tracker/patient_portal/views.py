@@ -5,16 +5,17 @@ appointment is a 404.
 """
 from flask import Blueprint, Response, abort, render_template
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from tracker import audit
 from tracker.access import allow
 from tracker.extensions import db
 from tracker.loaders import own_appointment, own_case
-from tracker.models import Case
+from tracker.models import Appointment, Case
 from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.roles import Role
 from tracker.scheduling import calendar
-from tracker.scheduling.reminders import after_cancelling, preparation_for
+from tracker.scheduling.reminders import after_cancelling, next_booked_day, preparation_for
 from tracker.timeutil import utcnow
 from tracker.vocab import NOT_STARTED, AppointmentStatus
 
@@ -42,18 +43,24 @@ def case(case_id):
     case = own_case(case_id)
     audit.viewed("case", case.id, summary="patient viewed own case")
     appointment = next_appointment(case)
+    cancelled = cancelled_ahead(case)
+    # Every cancelled appointment points to the same next booking: read once, whatever their number.
+    next_day = next_booked_day(case.patient_id) if cancelled else None
     return render_template("patient/case.html", case=case, appointment=appointment,
                            moved=appointment is not None and calendar.sequence(appointment) > 0,
-                           cancelled=cancelled_ahead(case), undo_steps=after_cancelling,
+                           cancelled=cancelled, undo_steps=lambda old: after_cancelling(old, next_day),
                            steps=preparation_for(appointment) if appointment else [])
 
 
 def cancelled_ahead(case):
     """Cancelled appointments whose time has not come: the patient may still have them in a
     calendar, and their calendar file now removes them."""
-    now = utcnow()
-    return sorted((a for a in case.appointments if a.status == AppointmentStatus.CANCELLED and a.ends_at > now),
-                  key=lambda a: a.starts_at)
+    # With their changes (when each got its time), in one query more whatever their number.
+    return db.session.execute(
+        db.select(Appointment).options(selectinload(Appointment.changes))
+        .where(Appointment.case_id == case.id, Appointment.status == AppointmentStatus.CANCELLED,
+               Appointment.ends_at > utcnow())
+        .order_by(Appointment.starts_at)).scalars().all()
 
 
 @bp.route("/appointments/<int:appointment_id>.ics")

@@ -457,22 +457,24 @@ def preparation_for(appointment):
                        told_at=to_clinic(appointment.time_set_at), phone=clinic_contact().phone_shown)
 
 
-def after_cancelling(appointment):
+def after_cancelling(appointment, next_day=...):
     """What the patient is told when the appointment is cancelled about the steps they may have
     begun (instructions.after_cancelling): the cancellation's email and the patient's page. Once
     another appointment of the patient is booked (this case booked again, or another case), they
-    are sent to that appointment's preparation instead of being told to undo this one's."""
+    are sent to that appointment's preparation instead of being told to undo this one's.
+    `next_day`: that appointment's day (next_booked_day) when the caller has read it already."""
+    if next_day is ...:
+        next_day = next_booked_day(appointment.case.patient_id)
     return instructions.after_cancelling(appointment.case.risk_screen, to_clinic(appointment.starts_at),
-                                         to_clinic(appointment.time_set_at), next_day=_next_booked_day(appointment))
+                                         to_clinic(appointment.time_set_at), next_day=next_day)
 
 
-def _next_booked_day(cancelled):
-    """The clinic day of the patient's next appointment not started yet and still to come, other
-    than `cancelled`, or None."""
+def next_booked_day(patient_id):
+    """The clinic day of the patient's next appointment not started yet and still to come, or None
+    (a cancelled appointment is never one of them)."""
     starts_at = db.session.execute(
         db.select(Appointment.starts_at).join(Appointment.case)
-        .where(Case.patient_id == cancelled.case.patient_id, Appointment.id != cancelled.id,
-               Appointment.status.in_(NOT_STARTED), Appointment.starts_at > utcnow())
+        .where(Case.patient_id == patient_id, Appointment.status.in_(NOT_STARTED), Appointment.starts_at > utcnow())
         .order_by(Appointment.starts_at).limit(1)).scalar()
     return None if starts_at is None else to_clinic(starts_at).date()
 

@@ -624,12 +624,17 @@ def liability_notice(case, appointment=None, at=None):
     verdict = verdicts[-1] if verdicts else None
     if verdict is None:
         return None
-    profile = PROFILES.get(verdict.profile_code)
     override = (f"{verdict.override_by.name}, {format_clinic(verdict.override_at, '%Y-%m-%d')}"
                 if verdict.override_at is not None else "")
-    payer = str(profile.name) if profile else verdict.profile_code
-    return over_payer_limit(verdict.snapshot.get("criteria", ()), payer, bool(profile and profile.medicare), override,
+    return over_payer_limit(verdict.snapshot.get("criteria", ()), *_payer(verdict.profile_code), override,
                             appointment.acknowledged_warnings if appointment is not None else "")
+
+
+def _payer(profile_code):
+    """The payer's name as a notice names it and whether it is Medicare, from a profile code (a
+    profile no longer defined is named by its code and treated as another payer)."""
+    profile = PROFILES.get(profile_code)
+    return (str(profile.name) if profile else profile_code), bool(profile and profile.medicare)
 
 
 def liability_notices(appointments):
@@ -661,10 +666,8 @@ def card_notice(failed_criteria, override_at, profile_code, acknowledged):
     acknowledged warnings. The card names no criterion (the appointment page does): the codes do."""
     if failed_criteria is None:
         return None
-    profile = PROFILES.get(profile_code)
     failed = [{"code": code, "label": code, "status": "not_met"} for code in json.loads(failed_criteria)]
-    return over_payer_limit(failed, str(profile.name) if profile else profile_code, bool(profile and profile.medicare),
-                            "override" if override_at is not None else "", acknowledged)
+    return over_payer_limit(failed, *_payer(profile_code), "override" if override_at is not None else "", acknowledged)
 
 
 def hold_at_table(appointment, record=None):
