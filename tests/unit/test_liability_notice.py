@@ -88,3 +88,26 @@ def test_before_the_procedure_the_staff_are_told_which_notice_to_get_signed():
     assert other.before().startswith("Before the procedure, have the patient sign MP-558 profile's patient "
                                      "financial-responsibility notice (waiver)")
     assert "ABN" not in other.before() + other.card()
+
+
+@pytest.mark.parametrize("signed, modifier, said", [
+    (True, "with GA (ABN on file)", "Medicare: the patient signed an Advance Beneficiary Notice of Noncoverage (ABN, "
+     "form CMS-R-131) before the procedure (recorded at readiness). Add modifier GA: the patient can be billed if "
+     "Medicare denies the claim."),
+    (False, "with GZ (no ABN on file)", "Medicare: no signed ABN (form CMS-R-131) was recorded before the procedure. "
+     "Add modifier GZ: the patient cannot be billed if Medicare denies the claim."),
+    (None, "with GA (ABN on file) or GZ (no ABN)", None)])
+def test_what_readiness_recorded_of_the_abn_decides_ga_or_gz(signed, modifier, said):
+    notice = over_payer_limit([CAP], MEDICARE, True, OVERRIDE, signed=signed)
+    assert notice.modifier() == modifier
+    if said:
+        assert notice.notice() == said
+    else:
+        assert notice.notice().endswith("The tracker does not record the ABN: check the patient's signed forms.")
+
+
+def test_another_payers_signed_notice_is_said_without_ga_or_gz():
+    notice = over_payer_limit([CAP], "CAM 770HB", False, OVERRIDE, signed=True)
+    assert notice.modifier() == ""
+    assert "the patient signed the payer's financial-responsibility notice" in notice.notice()
+    assert notice.card() == "Over CAM 770HB's limits: financial-responsibility notice signed."

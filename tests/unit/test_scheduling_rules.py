@@ -358,6 +358,29 @@ def required(appt, screen):
 ALWAYS = {"consent_obtained", "day_of_check_done"}
 
 
+def test_a_session_over_the_payers_limits_needs_its_liability_notice_signed_before_it_is_ready():
+    from tracker.procedures.rules.billing import over_payer_limit
+    cap = {"code": "diagnostic_cap", "label": "Diagnostic blocks in 12 months", "status": "not_met",
+           "shortfall": "this would be 3 of 2 (patient)"}
+    medicare = over_payer_limit([cap], "Medicare SI joint LCDs (2023)", True, "Dr Osei, 2026-12-01")
+    ticked = appointment(consent_obtained=True, day_of_check_done=True)
+    assert readiness.is_ready(ticked, risk()), "within the limits: no notice to sign"
+    assert "liability_notice_signed" not in {item.field for item in readiness.items(ticked, risk())}
+    assert not readiness.is_ready(ticked, risk(), medicare)
+    assert readiness.still_needed(ticked, risk(), medicare) == "Still needed: liability notice"
+    [item] = [i for i in readiness.items(ticked, risk(), notice=medicare) if i.field == "liability_notice_signed"]
+    assert item.label == "Liability notice signed before the procedure (Medicare: ABN, form CMS-R-131)"
+    other = over_payer_limit([cap], "CAM 770HB", False, "Dr Osei, 2026-12-01")
+    [item] = [i for i in readiness.items(ticked, risk(), notice=other) if i.field == "liability_notice_signed"]
+    assert item.label == ("Liability notice signed before the procedure (the payer's financial-responsibility "
+                          "notice)")
+    signed = appointment(consent_obtained=True, day_of_check_done=True, liability_notice_signed=True)
+    assert readiness.is_ready(signed, risk(), medicare)
+    # Ticked, then the limits no longer apply (a new verdict): listed, not required, so it can be unticked.
+    [item] = [i for i in readiness.items(signed, risk()) if i.field == "liability_notice_signed"]
+    assert not item.required and item.done
+
+
 def test_every_patient_needs_consent_and_the_day_of_check():
     assert required(appointment(), risk()) == ALWAYS
 

@@ -22,8 +22,10 @@ from tracker.models import (Appointment, Case, CaseHistory, DiaryEntry, DiaryPoi
                             Patient, ProcedureRecord, User)
 from tracker.roles import Role
 from tracker.scheduling import readiness
+from tracker.scheduling.liability import notices_for
 from tracker.scheduling.services import clinic_day_start
 from tracker.timeutil import clinic_today
+from tracker.vocab import NOT_STARTED
 
 bp = Blueprint("api_v1", __name__)
 # Tokens only (tracker/api/auth.py): a browser session opens nothing here, so no CSRF token is needed.
@@ -206,11 +208,14 @@ def appointments():
     if query.physician_id:
         statement = statement.filter(Appointment.physician_id == query.physician_id)
     page = _page(statement, query)
+    # A session over the payer's limits needs its liability notice signed, as on the appointment page.
+    notices = notices_for((a.id, a.case_id, a.acknowledged_warnings, a.liability_notice_signed) for a in page.items
+                          if a.status in NOT_STARTED)
     items = [schemas.DayAppointment(
         id=a.id, case_id=a.case_id, patient=_patient(a.case.patient), side=a.case.side.value,
         starts_at=a.starts_at, ends_at=a.ends_at, status=a.status.value, physician=a.physician.name,
-        room=a.room.name, ready=readiness.is_ready(a, a.case.risk_screen),
-        still_needed=readiness.still_needed_items(a, a.case.risk_screen)) for a in page.items]
+        room=a.room.name, ready=readiness.is_ready(a, a.case.risk_screen, notices.get(a.id)),
+        still_needed=readiness.still_needed_items(a, a.case.risk_screen, notices.get(a.id))) for a in page.items]
     record_read("schedule_day", day.isoformat())
     return _respond(schemas.DayPage(day=day, items=items, **_paging(page)))
 

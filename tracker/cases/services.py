@@ -15,6 +15,7 @@ from tracker.patients.services import hold_live
 from tracker.procedures.records import current_record
 from tracker.refusals import check_version
 from tracker.scheduling import readiness
+from tracker.scheduling.liability import notice_for
 from tracker.scheduling.release import release
 from tracker.timeutil import utcnow
 from tracker.transactions import service
@@ -43,8 +44,9 @@ def guard_facts(case, action=None, stale_because=_ASK):
     appointment = case.active_appointment
     record = current_record(case.procedure_records)
     not_ready = ()
-    if appointment is not None and not readiness.is_ready(appointment, case.risk_screen):
-        not_ready = tuple(readiness.missing(appointment, case.risk_screen))
+    notice = notice_for(case, appointment) if appointment is not None else None
+    if appointment is not None and not readiness.is_ready(appointment, case.risk_screen, notice):
+        not_ready = tuple(readiness.missing(appointment, case.risk_screen, notice))
     return GuardFacts(
         state=State(case.state),
         verdict_eligible=None if verdict is None else verdict.eligible,

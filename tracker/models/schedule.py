@@ -115,6 +115,9 @@ class Appointment(db.Model):
     driver_arranged = db.Column(db.Boolean, nullable=False, default=False)
     contrast_premedication_sent = db.Column(db.Boolean, nullable=False, default=False)
     day_of_check_done = db.Column(db.Boolean, nullable=False, default=False)
+    # A session over the payer's limits: the patient signed its liability notice (Medicare's ABN)
+    # before the procedure. NULL: booked before the tracker asked (migration 0060), not recorded.
+    liability_notice_signed = db.Column(db.Boolean, default=False)
     readiness_override_reason = db.Column(db.Text)
     readiness_override_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     checked_in_at = db.Column(UTCDateTime)

@@ -35,6 +35,7 @@ from tracker.procedures.services import AcknowledgeFirst, ProcedureRefused, Step
 from tracker.refusals import StaleEdit
 from tracker.roles import Role
 from tracker.scheduling import services as scheduling_services
+from tracker.scheduling.liability import notice_for
 from tracker.timeutil import utcnow
 from tracker.vocab import Side
 
@@ -449,7 +450,7 @@ def _note_page(case, record, form=None, status=200, problems=()):
         "procedures/note.html", case=case, record=record, checklist=checklist, entries=entries,
         steps=STEPS, per_side=PER_SIDE_STEPS, describe=describe,
         codes=claims(record.side.value, setting, guidance), billing_setting=setting,
-        liability=scheduling_services.liability_notice(case, record.appointment, record.started_at),
+        liability=notice_for(case, record.appointment, record.started_at),
         form=form or AddendumForm(formdata=None), elapsed=services.elapsed_minutes(record), problems=problems,
     ), status
 

@@ -16,6 +16,7 @@ from tracker.models import (Appointment, AppointmentChange, AppointmentMessage, 
 from tracker.models.user import ANOTHER_ROLE, DEACTIVATED
 from tracker.roles import Role
 from tracker.scheduling import instructions, services
+from tracker.scheduling.liability import card_notice, notices_for
 from tracker.scheduling.rules import closed_on, closed_words
 from tracker.timeutil import clinic_today, to_clinic
 from tracker.vocab import NOT_STARTED, AppointmentStatus, decision_flags
@@ -39,7 +40,8 @@ def physicians_day(day, physician_id=None):
         query = query.filter(Appointment.physician_id == physician_id)
     appointments = db.session.execute(query).unique().scalars().all()
     closures = services.closures_between(day, day)
-    liability = services.liability_notices((a.id, a.case_id, a.acknowledged_warnings) for a in appointments)
+    liability = notices_for((a.id, a.case_id, a.acknowledged_warnings, a.liability_notice_signed)
+                                           for a in appointments)
     # When each physician override was recorded (its history row), for all of them in one query.
     override_at = dict(db.session.execute(
         db.select(AppointmentChange.appointment_id, db.func.max(AppointmentChange.at))
@@ -91,8 +93,9 @@ def board_entries(day):
                                 time_set_at=max(row.created_at, row.moved_at or row.created_at),
                                 reach=(row.preferred_contact, row.email, row.has_account), phone=row.phone,
                                 closure=closed_on(day, row.physician_id, closures),
-                                liability=services.card_notice(row.verdict_failed, row.verdict_override_at,
-                                                               row.verdict_profile, row.acknowledged_warnings)))
+                                liability=card_notice(row.verdict_failed, row.verdict_override_at,
+                                                               row.verdict_profile, row.acknowledged_warnings,
+                                                               row.liability_notice_signed)))
     return entries
 
 
@@ -122,7 +125,7 @@ def _board_query():
                 .where(AppointmentChange.appointment_id == Appointment.id,
                        AppointmentChange.change.in_(("booked", "rescheduled"))).scalar_subquery())
     # The case's newest verdict, for the liability notice of a session over the payer's limits
-    # (services.card_notice): read through the (case_id, id) index.
+    # (liability.card_notice): read through the (case_id, id) index.
     def of_verdict(column):
         return (db.select(column).where(EligibilityVerdict.case_id == Appointment.case_id)
                 .order_by(EligibilityVerdict.id.desc()).limit(1).scalar_subquery())
@@ -134,6 +137,7 @@ def _board_query():
                   Appointment.driver_arranged, Appointment.contrast_premedication_sent,
                   Appointment.day_of_check_done, Appointment.readiness_override_reason,
                   Appointment.anticoagulant_last_dose_on, Appointment.acknowledged_warnings,
+                  Appointment.liability_notice_signed,
                   of_verdict(EligibilityVerdict.failed_criteria).label("verdict_failed"),
                   of_verdict(EligibilityVerdict.override_at).label("verdict_override_at"),
                   of_verdict(EligibilityVerdict.profile_code).label("verdict_profile"),
@@ -180,7 +184,10 @@ class DayEntry:
         # The preparation judged as the patient was told it, when the appointment got its time.
         missed = (instructions.missed(risk, to_clinic(appointment.starts_at), to_clinic(time_set_at))
                   if appointment.status in NOT_STARTED else {})
-        readiness = services.readiness.summary(appointment, risk, missed)
+        # Over the payer's limits (liability.notice_for): the notice the patient signs first,
+        # itself an item of readiness.
+        readiness = services.readiness.summary(appointment, risk, missed,
+                                               liability if appointment.status in NOT_STARTED else None)
         self.ready, self.by_override, self.still_needed = readiness.ready, readiness.by_override, readiness.still_needed
         self.did_not_fit = readiness.did_not_fit
         # A hold that did not fit: the day of the last dose confirmed at readiness (None: not yet).
@@ -204,7 +211,7 @@ class DayEntry:
         self.physician_inactive = physician_inactive(appointment.status, physician, physician_gone)
         self.room_out_of_use = room_out_of_use(appointment.status, room_name, room_active)
         self.closed = closed_flag(appointment.status, closure, day, physician)
-        # Over the payer's limits (services.liability_notice): the notice the patient signs first.
+        # Over the payer's limits (liability.notice_for): the notice the patient signs first.
         self.liability = liability if appointment.status in NOT_STARTED else None
 
 

@@ -74,10 +74,11 @@ class ReadinessForm(TrackerForm):
     driver_arranged = BooleanField(_l("Driver arranged"))
     contrast_premedication_sent = BooleanField(_l("Contrast-allergy premedication instructions sent"))
     day_of_check_done = BooleanField(_l("Day-of check done"))
+    liability_notice_signed = BooleanField(_l("Liability notice signed by the patient"))
     submit = SubmitField(_l("Save readiness"))
 
     FIELDS = ("consent_obtained", "anticoagulant_plan_confirmed", "anticoagulant_last_dose_on", "driver_arranged",
-              "contrast_premedication_sent", "day_of_check_done")
+              "contrast_premedication_sent", "day_of_check_done", "liability_notice_signed")
 
     def values(self):
         return {name: self[name].data for name in self.FIELDS}

@@ -32,10 +32,13 @@ class Item:
     elsewhere: str = ""
 
 
-def items(appointment, risk, missed=None, elsewhere=None):
+def items(appointment, risk, missed=None, elsewhere=None, notice=None):
     """Every readiness item with whether this patient needs it and whether it is done. `missed`:
     the preparation steps that did not fit (`instructions.missed`), said beside their items;
-    `elsewhere`: {"anticoagulants" or "allergies": what another open case of the patient records}.
+    `elsewhere`: {"anticoagulants" or "allergies": what another open case of the patient records};
+    `notice`: the session's liability notice when it is over the payer's limits
+    (procedures.rules.billing.LiabilityNotice; None when within them), whose signature is then an
+    item of its own (listed too while ticked, so that it can be unticked).
 
     A risk-screen question not answered yet (no risk screen at all, or "not asked") makes its item
     required and never done: ticking cannot stand for the answer. A day of the last dose that
@@ -75,13 +78,29 @@ def items(appointment, risk, missed=None, elsewhere=None):
              appointment.day_of_check_done, N_("day-of check"),
              "; ".join(_DAY_OF_WHY[flag.kind].format(answer=flag.answer) for flag in flags),
              alert=alerts.get(FASTING, "")),
-    ]
+    ] + _liability_item(appointment, notice)
+
+
+def _liability_item(appointment, notice):
+    signed = bool(getattr(appointment, "liability_notice_signed", False))
+    if notice is None and not signed:
+        return []
+    medicare = notice is None or notice.medicare
+    return [Item("liability_notice_signed", LIABILITY_LABELS[medicare], notice is not None, signed,
+                 N_("liability notice"), N_("over the payer's limits") if notice is not None else "")]
+
+
+# The liability notice's item, for Medicare (True) and another payer (False).
+LIABILITY_LABELS = {
+    True: N_("Liability notice signed before the procedure (Medicare: ABN, form CMS-R-131)"),
+    False: N_("Liability notice signed before the procedure (the payer's financial-responsibility notice)")}
 
 
 # What the appointment's History calls each readiness field when it changes.
 CHANGE_WORDS = {"consent_obtained": "consent", "anticoagulant_plan_confirmed": "anticoagulant plan",
                 "anticoagulant_last_dose_on": "day of the last dose", "driver_arranged": "driver",
-                "contrast_premedication_sent": "contrast premedication", "day_of_check_done": "day-of check"}
+                "contrast_premedication_sent": "contrast premedication", "day_of_check_done": "day-of check",
+                "liability_notice_signed": "liability notice signed"}
 
 
 def changes_in_words(before, after):
@@ -254,30 +273,34 @@ def last_dose_window(hold_days):
     return max(LAST_DOSE_WITHIN_DAYS, (hold_days or 0) + 1 + LONG_HOLD_SLACK_DAYS)
 
 
-def missing(appointment, risk):
+# Each of these takes the session's liability notice (`notice`, as for `items`): every caller
+# passes the one tracker.scheduling.liability.notice_for reads, so that the page, the day
+# board, the API and the start of the procedure agree on what is ready.
+
+def missing(appointment, risk, notice=None):
     """The items still needed by their labels; a risk-screen question not answered yet as such."""
     return [item.short[:1].upper() + item.short[1:] if item.unknown else item.label
-            for item in _needed(appointment, risk)]
+            for item in _needed(appointment, risk, notice)]
 
 
-def still_needed(appointment, risk):
+def still_needed(appointment, risk, notice=None):
     """The one-line summary of what is missing, e.g. "Still needed: consent, driver" ("" if none)."""
-    return _still_needed(_needed(appointment, risk))
+    return _still_needed(_needed(appointment, risk, notice))
 
 
-def still_needed_items(appointment, risk):
+def still_needed_items(appointment, risk, notice=None):
     """What is missing, each item by its short name: ["consent", "driver"] ([] if none)."""
-    return [item.short for item in _needed(appointment, risk)]
+    return [item.short for item in _needed(appointment, risk, notice)]
 
 
-def is_ready(appointment, risk):
+def is_ready(appointment, risk, notice=None):
     """Ready when every required item is done, or a physician recorded why it may go ahead."""
-    return _ready(appointment, _needed(appointment, risk))
+    return _ready(appointment, _needed(appointment, risk, notice))
 
 
-def by_override(appointment, risk):
+def by_override(appointment, risk, notice=None):
     """Ready only because a physician recorded why it may go ahead without every item."""
-    return _by_override(appointment, _needed(appointment, risk))
+    return _by_override(appointment, _needed(appointment, risk, notice))
 
 
 @dataclass(frozen=True)
@@ -294,17 +317,17 @@ class Summary:
 _STEP_WORDS = {HOLD: "anticoagulant hold", PREMEDICATION: "contrast premedication", FASTING: "fasting"}
 
 
-def summary(appointment, risk, missed=None):
+def summary(appointment, risk, missed=None, notice=None):
     """`is_ready`, `by_override`, `still_needed` and `did_not_fit` from one reading of the items:
-    a day's list shows them for every appointment. `missed`: as for `items`."""
-    needed = _needed(appointment, risk)
+    a day's list shows them for every appointment. `missed`, `notice`: as for `items`."""
+    needed = _needed(appointment, risk, notice)
     steps = [_STEP_WORDS[step] for step in (HOLD, PREMEDICATION, FASTING) if step in (missed or {})]
     return Summary(_ready(appointment, needed), _by_override(appointment, needed), _still_needed(needed),
                    "Did not fit as planned: " + ", ".join(steps) if steps else "")
 
 
-def _needed(appointment, risk):
-    return [item for item in items(appointment, risk) if item.required and not item.done]
+def _needed(appointment, risk, notice=None):
+    return [item for item in items(appointment, risk, notice=notice) if item.required and not item.done]
 
 
 def _still_needed(needed):

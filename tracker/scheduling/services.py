@@ -6,7 +6,6 @@ for overlaps and writes, all in one transaction. Everything else a clinic worrie
 warning the coordinator acknowledges.
 """
 import hashlib
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,19 +19,19 @@ from tracker.cases.services import answered_elsewhere, guard_facts, risk_screens
 from tracker.diary import services as diary
 from tracker.eligibility.standing import current_assessment, over_cap_with_booked, staleness, too_close_to_booked
 from tracker.extensions import db
-from tracker.models import (Appointment, AppointmentChange, CaseHistory, Closure, EligibilityVerdict, Room, User,
+from tracker.models import (Appointment, AppointmentChange, CaseHistory, Closure, Room, User,
                             WorkingHours)
 from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.policy import CriterionCode
-from tracker.policy.profiles import PROFILES
-from tracker.procedures.rules.billing import BOOKING_BOOKED_WARNING, BOOKING_VERDICT_WARNING, over_payer_limit
+from tracker.procedures.rules.billing import BOOKING_BOOKED_WARNING, BOOKING_VERDICT_WARNING
 from tracker.refusals import Refusal, check_version
 from tracker.roles import Role
 from tracker.scheduling import instructions, readiness
+from tracker.scheduling.liability import notice_for
 from tracker.scheduling.release import release
 from tracker.scheduling.rules import (MAX_DURATION, MIN_DURATION, Busy, Closed, Hours, closed_on, closed_words,
                                      free_slots, outside_hours)
-from tracker.timeutil import clinic_day_start, clinic_today, clinic_zone, format_clinic, to_clinic, utcnow
+from tracker.timeutil import clinic_day_start, clinic_today, clinic_zone, to_clinic, utcnow
 from tracker.transactions import lock, service
 from tracker.vocab import NOT_STARTED, AppointmentStatus, Modality
 from tracker.workflow import State, stale_verdict_words, verdict_problems
@@ -613,61 +612,7 @@ def readiness_items(appointment):
     """The appointment's readiness items, a question this case's risk screen has not answered named
     with what the patient's other open case records (`answered_elsewhere`)."""
     return readiness.items(appointment, appointment.case.risk_screen, _missed(appointment),
-                           answered_elsewhere(appointment.case))
-
-
-def liability_notice(case, appointment=None, at=None):
-    """The patient liability notice a session of `case` needs (billing.over_payer_limit), or None:
-    read from the verdict the session rests on (the newest one evaluated by `at`, the procedure's
-    start; the case's current one without `at`) and the warnings `appointment`'s booking acknowledged."""
-    verdicts = [v for v in case.verdicts if at is None or v.evaluated_at <= at] or case.verdicts
-    verdict = verdicts[-1] if verdicts else None
-    if verdict is None:
-        return None
-    override = (f"{verdict.override_by.name}, {format_clinic(verdict.override_at, '%Y-%m-%d')}"
-                if verdict.override_at is not None else "")
-    return over_payer_limit(verdict.snapshot.get("criteria", ()), *_payer(verdict.profile_code), override,
-                            appointment.acknowledged_warnings if appointment is not None else "")
-
-
-def _payer(profile_code):
-    """The payer's name as a notice names it and whether it is Medicare, from a profile code (a
-    profile no longer defined is named by its code and treated as another payer)."""
-    profile = PROFILES.get(profile_code)
-    return (str(profile.name) if profile else profile_code), bool(profile and profile.medicare)
-
-
-def liability_notices(appointments):
-    """The liability notice each of the day's appointments needs ({appointment id: notice}, those
-    needing none left out), as `liability_notice` reads it from the case's current verdict, in one
-    query whatever their number. `appointments`: (appointment id, case id, acknowledged warnings)."""
-    appointments = list(appointments)
-    if not appointments:
-        return {}
-    latest = (db.select(db.func.max(EligibilityVerdict.id))
-              .where(EligibilityVerdict.case_id.in_({case_id for _, case_id, _ in appointments}))
-              .group_by(EligibilityVerdict.case_id))
-    verdicts = {row.case_id: row for row in db.session.execute(
-        db.select(EligibilityVerdict.case_id, EligibilityVerdict.override_at, EligibilityVerdict.failed_criteria,
-                  EligibilityVerdict.profile_code).where(EligibilityVerdict.id.in_(latest)))}
-    found = {}
-    for appointment_id, case_id, acknowledged in appointments:
-        verdict = verdicts.get(case_id)
-        notice = verdict and card_notice(verdict.failed_criteria, verdict.override_at, verdict.profile_code,
-                                         acknowledged)
-        if notice:
-            found[appointment_id] = notice
-    return found
-
-
-def card_notice(failed_criteria, override_at, profile_code, acknowledged):
-    """A day card's liability notice (`liability_notice`) from the case's newest verdict's columns
-    (`failed_criteria`, its JSON list of codes; None without a verdict) and the booking's
-    acknowledged warnings. The card names no criterion (the appointment page does): the codes do."""
-    if failed_criteria is None:
-        return None
-    failed = [{"code": code, "label": code, "status": "not_met"} for code in json.loads(failed_criteria)]
-    return over_payer_limit(failed, *_payer(profile_code), "override" if override_at is not None else "", acknowledged)
+                           answered_elsewhere(appointment.case), notice_for(appointment.case, appointment))
 
 
 def hold_at_table(appointment, record=None):

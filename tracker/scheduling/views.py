@@ -22,6 +22,7 @@ from tracker.refusals import StaleEdit
 from tracker.roles import Role
 from tracker.scheduling import board, instructions, services
 from tracker.scheduling import reminders as appointment_messages
+from tracker.scheduling.liability import notice_for
 from tracker.scheduling.forms import (FIRST_YEAR, LAST_YEAR, BookingForm, CancelForm, DayForm,
                                       ReadinessForm, ReadinessOverrideForm, SlotSearchForm)
 from tracker.scheduling.rules import (DEFAULT_DURATION, MAX_DURATION, MIN_DURATION, NotAClockTime, closed_on,
@@ -238,6 +239,7 @@ def _appointment_page(appointment, status=200, **forms):
         # the pregnancy test or the physician's decision when the risk screen asks for them.
         readiness_form[item.field].label.text = _(item.label)
     risk = appointment.case.risk_screen
+    notice = notice_for(appointment.case, appointment)
     overrides = [c for c in changes if c.change == "readiness_override"]
     return render_template(
         "scheduling/appointment.html", appointment=appointment, case=appointment.case,
@@ -246,11 +248,10 @@ def _appointment_page(appointment, status=200, **forms):
                                                     appointment.physician.not_booked_with),
         room_out_of_use=board.room_out_of_use(appointment.status, appointment.room.name, appointment.room.active),
         closed=_closed(appointment),
-        liability=(services.liability_notice(appointment.case, appointment)
-                   if appointment.status in NOT_STARTED else None),
-        ready=services.readiness.is_ready(appointment, risk),
-        by_override=services.readiness.by_override(appointment, risk),
-        still_needed=services.readiness.still_needed(appointment, risk),
+        liability=notice if appointment.status in NOT_STARTED else None,
+        ready=services.readiness.is_ready(appointment, risk, notice),
+        by_override=services.readiness.by_override(appointment, risk, notice),
+        still_needed=services.readiness.still_needed(appointment, risk, notice),
         hold=services.hold_at_table(appointment),
         steps=appointment_messages.preparation_for(appointment),
         channels=appointment_messages.channels_for(appointment),

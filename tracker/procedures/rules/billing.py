@@ -93,8 +93,9 @@ class LiabilityNotice:
     `limits`: each limit not met, in words ("Diagnostic blocks in 12 months: diagnostic cap: this
     would be 3 of 2 (patient), next from 2027-03-02"); `override`: who overrode the verdict that
     read them and when ("" when no override is involved); `acknowledged`: the booking's warnings
-    about the payer's limits that the coordinator acknowledged. The tracker does not record whether
-    a notice was signed, so the words never say that one was.
+    about the payer's limits that the coordinator acknowledged; `signed`: what readiness recorded
+    before the procedure (True: signed, False: not signed, None: not recorded, an appointment booked
+    before the tracker asked), which decides GA or GZ.
     """
 
     payer: str
@@ -102,12 +103,28 @@ class LiabilityNotice:
     limits: tuple[str, ...]
     override: str = ""
     acknowledged: tuple[str, ...] = ()
+    signed: bool | None = None
 
     def summary(self) -> str:
         how = f"by physician override ({self.override})" if self.override else "with the booking's warning acknowledged"
         return f"Over the payer's limit under {self.payer}, given {how}: this session is expected to be denied."
 
     def notice(self) -> str:
+        if self.medicare and self.signed is not None:
+            if self.signed:
+                return (f"Medicare: the patient signed an Advance Beneficiary Notice of Noncoverage (ABN, form "
+                        f"CMS-R-131) before the procedure (recorded at readiness). Add modifier {ABN_ON_FILE_MODIFIER}: "
+                        "the patient can be billed if Medicare denies the claim.")
+            return (f"Medicare: no signed ABN (form CMS-R-131) was recorded before the procedure. Add modifier "
+                    f"{NO_ABN_MODIFIER}: the patient cannot be billed if Medicare denies the claim.")
+        if self.signed is not None:
+            if self.signed:
+                return (f"{self.payer} is not Medicare: the patient signed the payer's financial-responsibility notice "
+                        f"before the procedure (recorded at readiness). No {ABN_ON_FILE_MODIFIER} or {NO_ABN_MODIFIER} "
+                        "modifier: those are Medicare's.")
+            return (f"{self.payer} is not Medicare: no signed financial-responsibility notice was recorded before the "
+                    "procedure, so the patient may not be billed if the payer denies the claim. No "
+                    f"{ABN_ON_FILE_MODIFIER} or {NO_ABN_MODIFIER} modifier: those are Medicare's.")
         if self.medicare:
             return ("Medicare: the patient can be billed for it only with an Advance Beneficiary Notice of "
                     "Noncoverage (ABN, form CMS-R-131) signed before the procedure. Add modifier "
@@ -120,6 +137,10 @@ class LiabilityNotice:
 
     def before(self) -> str:
         """What the staff do before the procedure (the appointment page and the day board say it)."""
+        if self.signed:
+            return ("The patient signed the " + ("ABN (form CMS-R-131)" if self.medicare else
+                                                 f"{self.payer}'s financial-responsibility notice")
+                    + " (recorded at readiness): keep it on file.")
         if self.medicare:
             return ("Before the procedure, have the patient read and sign an Advance Beneficiary Notice of "
                     "Noncoverage (ABN, form CMS-R-131) naming this injection and its expected cost, and keep it on "
@@ -130,6 +151,9 @@ class LiabilityNotice:
 
     def card(self) -> str:
         """The day board's line."""
+        if self.signed:
+            return ("Over Medicare's limits: ABN signed." if self.medicare
+                    else f"Over {self.payer}'s limits: financial-responsibility notice signed.")
         if self.medicare:
             return "Over Medicare's limits: have the patient sign an ABN (form CMS-R-131) before the procedure."
         return (f"Over {self.payer}'s limits: have the patient sign its financial-responsibility notice before the "
@@ -139,17 +163,20 @@ class LiabilityNotice:
         """Beside a code: "with GA (ABN on file) or GZ (no ABN)" for Medicare, "" otherwise."""
         if not self.medicare:
             return ""
+        if self.signed is not None:
+            return (f"with {ABN_ON_FILE_MODIFIER} (ABN on file)" if self.signed
+                    else f"with {NO_ABN_MODIFIER} (no ABN on file)")
         return f"with {ABN_ON_FILE_MODIFIER} (ABN on file) or {NO_ABN_MODIFIER} (no ABN)"
 
 
 def over_payer_limit(criteria, payer: str, medicare: bool, override: str = "",
-                     acknowledged: str = "") -> LiabilityNotice | None:
+                     acknowledged: str = "", signed: bool | None = None) -> LiabilityNotice | None:
     """The liability notice a session needs, or None when it is within the payer's limits as far as
     the tracker knows.
 
     `criteria`: the verdict's criteria as its snapshot stores them (dicts with code, label, status,
     shortfall); `override`: who overrode that verdict and when, "" when it was not overridden;
-    `acknowledged`: the booking's acknowledged warnings, one a line. A limit criterion not met
+    `acknowledged`: the booking's acknowledged warnings, one a line; `signed`: as the notice's. A limit criterion not met
     counts only under an override (without one the case is not booked); the booking's warnings
     about the limits count on their own. A criterion's words on the booked day ("Payer rule on …")
     are left out where the overridden verdict already names the limits.
@@ -161,4 +188,4 @@ def over_payer_limit(criteria, payer: str, medicare: bool, override: str = "",
                    or (line.startswith(BOOKING_VERDICT_WARNING) and not limits))
     if not limits and not warned:
         return None
-    return LiabilityNotice(payer, medicare, limits, override if limits else "", warned)
+    return LiabilityNotice(payer, medicare, limits, override if limits else "", warned, signed)
