@@ -108,9 +108,11 @@ def _user(email):
 SPANISH_BY_TEXT = {7, 14}
 
 DEMO_ROOMS = [
-    ("Fluoro Suite 1", Modality.FLUOROSCOPY, "Imaging department, level 2, suite 1"),
-    ("Fluoro Suite 2", Modality.FLUOROSCOPY, "Imaging department, level 2, suite 2"),
-    ("CT Room", Modality.CT, "Imaging department, level 1"),
+    ("Fluoro Suite 1", Modality.FLUOROSCOPY, "Imaging department, level 2, suite 1",
+     "Departamento de radiología, planta 2, sala 1"),
+    ("Fluoro Suite 2", Modality.FLUOROSCOPY, "Imaging department, level 2, suite 2",
+     "Departamento de radiología, planta 2, sala 2"),
+    ("CT Room", Modality.CT, "Imaging department, level 1", "Departamento de radiología, planta 1"),
 ]
 
 
@@ -245,8 +247,9 @@ def _age(case, referral_date, days_ago):
 def _rooms_and_hours(admin, physicians):
     if db.session.execute(db.select(Room)).first() is not None:
         return
-    for name, modality, location in DEMO_ROOMS:
-        create_room({"name": name, "modality": modality, "location": location, "active": True}, admin)
+    for name, modality, location, location_es in DEMO_ROOMS:
+        create_room({"name": name, "modality": modality, "location": location, "location_es": location_es,
+                     "active": True}, admin)
     weekdays = {day: (time(8, 0), time(16, 0)) for day in range(5)}
     for physician in physicians:
         set_hours(physician, {**weekdays, 5: None, 6: None}, admin, physician.hours_version)

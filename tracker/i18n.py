@@ -251,7 +251,7 @@ def init_app(app):
     app.jinja_env.filters.update(long_date=long_date, short_date=short_date, clock=clock,
                                  day_and_time=day_and_time, number=number)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=lambda: str(_locale()),
-                                 case_title=case_title, side_word=side_word, which_side=which_side, say=say,
+                                 case_title=case_title, side_word=side_word, which_side=which_side, say=say, place=place,
                                  has_catalog=has_catalog, same_language=same_language, hour_shown=hour_shown, zone_city=zone_city)
 
     @app.after_request
@@ -275,6 +275,14 @@ _TITLES = {
     ("confirmatory", True): N_("Bilateral sacroiliac joint confirmatory block"),
     ("therapeutic", True): N_("Bilateral sacroiliac joint therapeutic injection"),
 }
+
+
+def place(room):
+    """Where the patient goes, in the language being written: the room's Spanish location for a
+    Spanish reader when the admin typed one, else its location, else the room's name."""
+    if str(_locale()) == "es" and room.location_es:
+        return room.location_es
+    return room.location or room.name
 
 
 def say(message):

@@ -41,7 +41,7 @@ def add_room(client, name, modality="fluoroscopy", location="", active="y"):
 
 def edit_room(client, room, **changes):
     data = {"version_id": str(room.version_id), "name": room.name, "modality": room.modality.value,
-            "location": room.location, "active": "y" if room.active else None}
+            "location": room.location, "location_es": room.location_es, "active": "y" if room.active else None}
     data.update(changes)
     return submit(client, f"/admin/rooms/{room.id}", {k: v for k, v in data.items() if v is not None})
 
@@ -58,6 +58,42 @@ def test_the_admin_adds_a_room_and_sees_it_listed(client, admin):
     assert db.session.execute(db.select(AuditEvent).filter_by(object_type="room")).scalars().first()
     assert room.active, NEW_ROOM_INACTIVE
     assert rooms_table(page) == ["Fluoro Suite 1 Level 2, Imaging, desk B Fluoroscopy In use"]
+
+
+def test_a_room_has_its_location_in_spanish_for_patients_who_read_spanish(
+        client, admin, gen, make_client, reminder_outbox):
+    from icalendar import Calendar
+
+    from tracker.scheduling import reminders
+    from tests.builders import clinic_at
+    add_room(client, "Fluoro Suite 1", location="Imaging department, level 2")
+    [room] = all_rooms()
+    response = edit_room(client, room, location_es="Departamento de radiología, planta 2")
+    assert response.status_code == 302
+    [room] = all_rooms()
+    assert room.location_es == "Departamento de radiología, planta 2"
+    assert input_value(client.get(f"/admin/rooms/{room.id}"), "location_es") == "Departamento de radiología, planta 2"
+
+    def booked_for(language, email):
+        user = gen.user(Role.PATIENT, patient=gen.patient(language=language, email=email))
+        case = gen.case(patient=user.patient, state=State.SCHEDULED)
+        return user, gen.appointment(case, room=room, starts_at=clinic_at(1, 10))
+
+    ana, hers = booked_for("Spanish", "ana@example.org")
+    grace, _ = booked_for("English", "grace@example.org")
+    for user, expected, other in ((ana, "Departamento de radiología, planta 2", "Imaging department"),
+                                  (grace, "Imaging department, level 2", "Departamento")):
+        patient = make_client()
+        sign_in(patient, user)
+        mine = words(text(patient.get(f"/my/cases/{user.patient.cases[0].id}")))
+        assert expected in mine and other not in mine
+    reminders.send_due()
+    [(_, _, body, [(_, _, ics)])] = [m for m in reminder_outbox if m[0] == "ana@example.org"]
+    assert "Departamento de radiología, planta 2" in body
+    [event] = Calendar.from_ical(ics).walk("VEVENT")
+    assert str(event["location"]).endswith("Departamento de radiología, planta 2")
+    [(_, _, english, _)] = [m for m in reminder_outbox if m[0] == "grace@example.org"]
+    assert "Imaging department, level 2" in english and "Departamento" not in english
 
 
 NEW_ROOM_INACTIVE = (

@@ -110,12 +110,14 @@ class RoomForm(TrackerForm):
     name = StringField(_l("Room name"), validators=[DataRequired(_l("Give the room a name.")), Length(max=80)])
     modality = SelectField(_l("Imaging"), choices=options(Modality))
     location = StringField(_l("Where the patient goes"), validators=[Optional(), Length(max=200)])
+    location_es = StringField(_l("Where the patient goes, in Spanish"), validators=[Optional(), Length(max=200)])
     active = BooleanField(_l("In use (can be booked)"), default=True)
     submit = SubmitField(_l("Save room"))
 
     def values(self):
         return {"name": self.name.data.strip(), "modality": Modality(self.modality.data),
-                "location": (self.location.data or "").strip(), "active": self.active.data}
+                "location": (self.location.data or "").strip(), "location_es": (self.location_es.data or "").strip(),
+                "active": self.active.data}
 
 
 class ClosureForm(TrackerForm):

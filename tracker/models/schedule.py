@@ -19,6 +19,8 @@ class Room(db.Model):
     modality = db.Column(choice_enum(Modality, "modality"), nullable=False, default=Modality.FLUOROSCOPY)
     # Where the patient goes: shown on the patient's appointment page and calendar entry.
     location = db.Column(db.String(200), nullable=False, default="")
+    # The same in Spanish, for patients who read Spanish ("" : they read `location`): i18n.place.
+    location_es = db.Column(db.String(200), nullable=False, default="", server_default="")
     active = db.Column(db.Boolean, nullable=False, default=True)
     version_id = db.Column(db.Integer, nullable=False, default=1)
     __mapper_args__ = {"version_id_col": version_id}

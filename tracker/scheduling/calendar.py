@@ -35,7 +35,7 @@ def sequence(appointment, cancelled=False):
 def appointment_calendar(appointment, cancelled=False):
     """The .ics bytes: METHOD:PUBLISH for the entry as it stands, METHOD:CANCEL for a cancellation."""
     clinic = current_app.config["CLINIC_NAME"]
-    place = appointment.room.location or appointment.room.name
+    place = i18n.place(appointment.room)
     calendar = Calendar()
     calendar.add("prodid", "-//SI joint injection tracker//EN")
     calendar.add("version", "2.0")

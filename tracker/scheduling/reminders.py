@@ -350,7 +350,7 @@ def _finish(message, counts, status, detail):
 # ------------------------------------------------------------------ what the patient reads
 
 def _when_and_where(appointment):
-    place = appointment.room.location or appointment.room.name
+    place = i18n.place(appointment.room)
     return i18n.long_date(appointment.starts_at), i18n.clock(appointment.starts_at), place
 
 
