@@ -1309,3 +1309,27 @@ def test_a_case_without_the_risk_screens_answers_is_not_started_and_the_physicia
             "not asked. Complete them, or a physician records why the procedure may go ahead.") in words(text(response))
     db.session.expire_all()
     assert db.session.get(Case, case.id).state == State.SCHEDULED
+
+
+@pytest.mark.parametrize("blank_field, message", [
+    ("dose_mg", "Give the dose in mg (concentration × volume)."),
+    ("volume_ml", "Give the volume in mL."),
+    ("concentration_mg_per_ml", "Give the concentration (mg/mL, or % as on the vial)."),
+    ("drug", "Choose the drug, or clear this row.")])
+def test_a_drug_row_with_a_part_left_empty_is_refused_beside_it_and_keeps_what_was_typed(
+        gen, doctor, physician, blank_field, message):
+    """Walkthrough: lidocaine 2 %, 2 mL, dose left empty, crashed the page and lost the entries."""
+    record = started(gen, physician, steps=BEFORE["injectate"])
+    save = f"/cases/{record.case_id}/procedure/steps/injectate?side=left#step-injectate-left"
+    typed = {"injectate-left-rows-0-drug": "lidocaine", "injectate-left-rows-0-concentration_mg_per_ml": "2%",
+             "injectate-left-rows-0-dose_mg": "40", "injectate-left-rows-0-volume_ml": "2",
+             "injectate-left-rows-0-lot_number": "L1"}
+    typed[f"injectate-left-rows-0-{blank_field}"] = ""
+
+    refused = send_form(doctor, text(doctor.get(checklist_url(record.case_id))), save, **typed)
+
+    assert refused.status_code == 422
+    page = text(refused)
+    assert field_error(page, f"injectate-left-rows-0-{blank_field}") == message
+    assert input_value(page, "injectate-left-rows-0-lot_number") == "L1", "what was typed is kept"
+    assert rows(record.id, "injectate") == []

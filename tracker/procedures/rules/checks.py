@@ -139,6 +139,16 @@ def _validate_contrast(values, context, joint, errors, warnings):
         warnings.append(vascular_uptake_message(side_phrase(joint, context)))
 
 
+# What a drug row that has something typed says of each part left empty: saved, it would be a drug
+# given without its amount (the record keeps every part of every drug).
+ROW_PARTS_MISSING = {
+    "drug": "Choose the drug, or clear this row.",
+    "concentration_mg_per_ml": "Give the concentration (mg/mL, or % as on the vial).",
+    "dose_mg": "Give the dose in mg (concentration × volume).",
+    "volume_ml": "Give the volume in mL.",
+}
+
+
 def _validate_injectate(values, context, joint, errors, warnings):
     rows = filled_rows(values.get("rows"))
     unconfirmed = {}
@@ -152,6 +162,10 @@ def _validate_injectate(values, context, joint, errors, warnings):
         amounts = {"concentration_mg_per_ml": read_concentration_field(row, errors, key)}
         for name in ("dose_mg", "volume_ml"):
             amounts[name] = read_number(row, name, errors, prefix=key)
+        # A drug given is recorded whole: the note, the dose limits and the diary read every part.
+        for name, missing in ROW_PARTS_MISSING.items():
+            if blank(row.get(name)) and key + name not in errors:
+                errors[key + name] = missing
         for name, amount in amounts.items():
             if amount is not None and amount <= 0:
                 errors[key + name] = "Must be more than 0."
