@@ -591,6 +591,25 @@ def test_left_and_right_on_one_day_are_one_session():
     assert status(case(), MEDICARE, bilateral, CriterionCode.DIAGNOSTIC_CAP) == MET
 
 
+def test_the_other_side_injected_earlier_the_same_day_is_this_same_session_not_one_more():
+    """Walkthrough: left started this morning, right booked this afternoon (two cases), one block
+    before: the right side read "this would be 3 of 2" and its re-evaluation cancelled it."""
+    prior = [injection(90, side="left"), injection(0, side="left")]
+    found = criterion(case(side="right"), MEDICARE, prior, CriterionCode.DIAGNOSTIC_CAP)
+    assert found.status == MET
+    assert found.evidence == ("diagnostic sessions in the last 12 months: 2; this would be 2 of 2 (patient), the "
+                              f"same session as the injection of {AS_OF.isoformat()} (one session a day)")
+    # Two sessions before today, then the left this morning: the right side is still over the cap.
+    over = [injection(120, side="left"), injection(90, side="left"), injection(0, side="left")]
+    found = criterion(case(side="right"), MEDICARE, over, CriterionCode.DIAGNOSTIC_CAP)
+    assert found.status == NOT_MET and "this would be 3 of 2 (patient)" in found.shortfall
+    # eviCore counts per joint: the left this morning is no session of the right joint.
+    therapeutic = [injection(0, "therapeutic", side="left")]
+    found = criterion(case(side="right", indication="therapeutic"), EVICORE, therapeutic,
+                      CriterionCode.THERAPEUTIC_CAP)
+    assert "the same session" not in found.evidence
+
+
 def test_medicare_caps_count_per_patient_across_both_joints():
     left_sessions = [injection(70 * (n + 1), "therapeutic", side="left") for n in range(4)]
     facts = case(side="right", indication="therapeutic")

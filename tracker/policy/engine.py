@@ -61,7 +61,7 @@ class Criterion:
 # this: a verdict stored in earlier words is then compared with today's by status alone
 # (tracker.eligibility.standing), since new words are no new fact, and an override must not end
 # (nor a booked case go back under review) for them.
-EVIDENCE_WORDING = 3
+EVIDENCE_WORDING = 4
 
 
 @dataclass(frozen=True)
@@ -498,11 +498,17 @@ def _cap(
     sessions_by_scope = _sessions_in_year(prior, profile, indications, facts.as_of, facts.joints)
     statuses, evidence, shortfalls = [], [], []
     for scope, sessions in sessions_by_scope.items():
-        within = len(sessions) + 1 <= maximum
+        # One session a day: an injection already given on this session's day (the other side,
+        # started this morning) is this same session, not one more.
+        same_day = facts.as_of in sessions
+        count = len(sessions) if same_day else len(sessions) + 1
+        within = count <= maximum
         statuses.append(Status.MET if within else Status.NOT_MET)
         evidence.append(
             f"{kind} sessions in the last 12 months: {len(sessions)}; "
-            f"this would be {len(sessions) + 1} of {maximum} ({scope})"
+            f"this would be {count} of {maximum} ({scope})"
+            + (f", the same session as the injection of {facts.as_of.isoformat()} (one session a day)"
+               if same_day else "")
         )
         if not within:
             # The same count as the evidence. The next session is the day the count in the window
@@ -513,7 +519,7 @@ def _cap(
             next_allowed = next_session_day(counted, maximum, facts.as_of)
             made = "this injection made" if given else "this would be"
             shortfalls.append(
-                f"{kind} cap: {made} {len(sessions) + 1} of {maximum} ({scope}), next from {next_allowed.isoformat()}"
+                f"{kind} cap: {made} {count} of {maximum} ({scope}), next from {next_allowed.isoformat()}"
             )
     # An injection given elsewhere is named, so the reader sees where the count comes from.
     year_start = _rolling_year_start(facts.as_of)
