@@ -130,6 +130,12 @@ def register_blueprints(app):
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
+def _premedication_at_table(appointment):
+    """scheduling.services.premedication_at_table, imported when a page asks."""
+    from tracker.scheduling.services import premedication_at_table
+    return premedication_at_table(appointment)
+
+
 def _hold_at_table(appointment, record=None):
     """scheduling.services.hold_at_table, imported when a page asks (the services need the app)."""
     from tracker.scheduling.services import hold_at_table
@@ -188,7 +194,7 @@ def register_template_helpers(app):
     app.jinja_env.globals.update(
         may=may, main_links=main_links, idle_seconds_left=idle_seconds_left, allergy_words=allergy_words, anticoagulant_words=anticoagulant_words,
         pregnancy_words=pregnancy_words, decision_flags=decision_flags,
-        diabetes_words=diabetes_words, hold_at_table=_hold_at_table, risk_screens_elsewhere=_risk_screens_elsewhere,
+        diabetes_words=diabetes_words, hold_at_table=_hold_at_table, premedication_at_table=_premedication_at_table, risk_screens_elsewhere=_risk_screens_elsewhere,
         may_move=lambda case, action: workflow.open_to(case.state, action, current_user.role),
         state_allows=lambda case, action: workflow.open_to(case.state, action),
         BEFORE_PROCEDURE=workflow.BEFORE_PROCEDURE, BEFORE_VERDICT=workflow.BEFORE_VERDICT,

@@ -246,6 +246,7 @@ def test_a_checks_warnings_a_refused_signature_and_a_strength_echo_are_read_wher
         record = make_procedure(side=Side.BILATERAL, physician=physician, steps=["sign_in", "time_out"],
                                 patient=make_patient(family_name="Tran", given_name="Minh"))
         db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True, contrast_premedication_planned=True))
+        record.appointment.contrast_premedication_sent = True  # booked today: the new plan confirmed at readiness
         db.session.commit()
         case_id, email = record.case_id, physician.email
         db.session.remove()

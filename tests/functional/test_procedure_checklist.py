@@ -935,6 +935,9 @@ def test_an_iodinated_contrast_agent_for_a_documented_contrast_allergy_is_warned
     record = started(gen, physician, steps=["sign_in", "time_out"])
     db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True, contrast_premedication_planned=True,
                               contrast_premedication_plan="prednisone 13, 7, 1 h"))
+    # Booked today, so the premedication from the evening before did not fit: the coordinator
+    # confirmed the new plan at readiness.
+    record.appointment.contrast_premedication_sent = True
     db.session.commit()
 
     response = post_step(doctor, record.case_id, "contrast", answers_for("contrast"), side="left")
@@ -1115,6 +1118,7 @@ def test_every_warning_of_a_contrast_check_is_shown_on_that_check_as_the_note_pr
     record = started(gen, physician, side=Side.BILATERAL, steps=["sign_in", "time_out"])
     db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True, contrast_premedication_planned=True,
                               contrast_premedication_plan="prednisone 13, 7, 1 h"))
+    record.appointment.contrast_premedication_sent = True  # booked today: the new plan confirmed at readiness
     db.session.commit()
     url, save = checklist_url(record.case_id), \
         f"/cases/{record.case_id}/procedure/steps/contrast?side=left#step-contrast-left"
@@ -1333,3 +1337,37 @@ def test_a_drug_row_with_a_part_left_empty_is_refused_beside_it_and_keeps_what_w
     assert field_error(page, f"injectate-left-rows-0-{blank_field}") == message
     assert input_value(page, "injectate-left-rows-0-lot_number") == "L1", "what was typed is kept"
     assert rows(record.id, "injectate") == []
+
+
+def test_a_premedication_that_did_not_fit_with_no_new_plan_holds_iodinated_contrast_to_a_confirmation(
+        gen, doctor, physician):
+    """Walkthrough: moved to today, the premedication from the evening before could not be taken, the
+    physician overrode readiness, and the banner said nothing while iohexol was only a soft warning."""
+    record = started(gen, physician, steps=["sign_in", "time_out"])
+    db.session.add(RiskScreen(case_id=record.case_id, allergy_answer="documented", allergy_contrast=True,
+                              contrast_premedication_planned=True, contrast_premedication_plan="prednisone 50 mg"))
+    db.session.commit()
+    url = checklist_url(record.case_id)
+    page = text(doctor.get(url))
+    banner = words(soup(page).find(class_="premedication-flag"))
+    assert banner.startswith("Contrast premedication planned (prednisone 50 mg) — did not fit this booking: it "
+                             "would have started on ")
+    assert banner.endswith("no new plan was confirmed at readiness. Ask the patient whether they took it: "
+                           "iodinated contrast needs your confirmation and the reason.")
+    save = f"/cases/{record.case_id}/procedure/steps/contrast?side=left#step-contrast-left"
+    typed = {f"contrast-left-{name}": value for name, value in {
+        "agent": "iohexol", "volume_ml": "0.5", "arthrogram_pattern": "intra_articular_cephalad"}.items()}
+
+    refused = send_form(doctor, page, save, **typed)
+
+    assert refused.status_code == 422
+    assert field_error(text(refused), "contrast-left-agent").startswith(
+        "Documented iodinated contrast allergy, and the planned premedication did not fit this booking and no new "
+        "plan was confirmed at readiness: Iohexol (Omnipaque) is iodinated.")
+    assert rows(record.id, "contrast") == []
+    reason = "Patient took prednisone 13, 7 and 1 h before on her own GP's plan; seen the packet"
+    saved = send_form(doctor, text(refused), save, **typed, **{"contrast-left-contrast_allergy_confirmed": "y",
+                                                               "contrast-left-contrast_allergy_reason": reason})
+    assert saved.status_code == 302
+    [row] = rows(record.id, "contrast")
+    assert "with the premedication not taken as planned; Iohexol (Omnipaque) given. Reason: " + reason in row.warnings

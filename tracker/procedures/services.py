@@ -210,7 +210,10 @@ def context(record, entries):
     return ChecklistContext(side=record.side.value, contrast_allergy=bool(risk and risk.allergy_contrast),
                             formulary=active(entries), allergies=allergies, not_asked=not_asked(risk),
                             pregnancy=pregnancy, infection=infection,
-                            contrast_premedication_planned=bool(risk and risk.contrast_premedication_planned))
+                            contrast_premedication_planned=bool(risk and risk.contrast_premedication_planned),
+                            # Judged at the table, not after: a signed record keeps what it was asked.
+                            premedication_not_taken=("" if record.signed
+                                                     else scheduling.premedication_not_taken(record.appointment)))
 
 
 def _reviews(record):

@@ -221,6 +221,30 @@ def hold_words(risk, missed, last_dose_on, at_start=None, day=None):
     return f"Hold planned {risk.anticoagulant_hold_days} days — {fit}{confirmed}"
 
 
+def premedication_words(risk, missed, confirmed):
+    """A contrast premedication that did not fit the booked day, as the table reads it (the
+    checklist's banner; "" when it fitted or none is planned): whether a new plan was confirmed at
+    readiness (`confirmed`: its premedication item ticked after the alert) or the patient must be asked."""
+    if PREMEDICATION not in missed:
+        return ""
+    plan = f" ({risk.contrast_premedication_plan.strip()})" if (risk.contrast_premedication_plan or "").strip() else ""
+    said = (f"Contrast premedication planned{plan} — did not fit this booking: it would have started "
+            f"on {in_words(missed[PREMEDICATION])}; ")
+    if confirmed:
+        return said + "a new plan was confirmed at readiness."
+    return said + ("no new plan was confirmed at readiness. Ask the patient whether they took it: iodinated "
+                   "contrast needs your confirmation and the reason.")
+
+
+def premedication_not_taken(missed, confirmed):
+    """Why the planned premedication cannot be counted on at the table ("" when it can): it did not
+    fit the booked day and no new plan was confirmed at readiness. Iodinated contrast is then held
+    to the confirmation asked when no premedication is planned."""
+    if PREMEDICATION not in missed or confirmed:
+        return ""
+    return "the planned premedication did not fit this booking and no new plan was confirmed at readiness"
+
+
 def unconfirmed_hold(risk, missed, last_dose_on, day=None):
     """What the start asks the physician about the hold, "" when nothing: a hold that did not fit the
     booked day while no day of the last dose was confirmed (readiness overridden instead), or a last

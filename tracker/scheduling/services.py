@@ -625,6 +625,22 @@ def hold_at_table(appointment, record=None):
                                 appointment.anticoagulant_last_dose_on, at_start=record, day=_day(appointment))
 
 
+def premedication_at_table(appointment):
+    """The appointment's contrast premedication that did not fit its day, as the checklist's banner
+    says it ("" when it fitted, none is planned, or with no appointment): readiness.premedication_words."""
+    if appointment is None:
+        return ""
+    return readiness.premedication_words(appointment.case.risk_screen, _missed(appointment),
+                                         appointment.contrast_premedication_sent)
+
+
+def premedication_not_taken(appointment):
+    """readiness.premedication_not_taken for the appointment ("" with none)."""
+    if appointment is None:
+        return ""
+    return readiness.premedication_not_taken(_missed(appointment), appointment.contrast_premedication_sent)
+
+
 def unconfirmed_hold(appointment):
     """The hold that did not fit with no day of the last dose confirmed, as the start asks the physician
     about it ("" when there is none to ask): readiness.unconfirmed_hold."""

@@ -110,10 +110,10 @@ def _validate_contrast(values, context, joint, errors, warnings):
         if contrast_allergy_confirmed(values):
             # "Documented … allergy": the reports count it among the drugs given against an allergy.
             warnings.append(f"{CONTRAST_CONFIRMED}{side_phrase(joint, context)}: Documented iodinated contrast "
-                            f"allergy with no premedication planned; {name} given. "
-                            f"Reason: {values['contrast_allergy_reason'].strip()}")
+                            f"allergy with {'the premedication not taken as planned' if context.premedication_not_taken else 'no premedication planned'}; "
+                            f"{name} given. Reason: {values['contrast_allergy_reason'].strip()}")
         else:
-            errors["agent"] = (f"Documented iodinated contrast allergy, and the risk screen plans no premedication: "
+            errors["agent"] = (f"Documented iodinated contrast allergy, and {context.premedication_words}: "
                                f"{name} is iodinated. Choose a gadolinium agent or omit contrast, or confirm it "
                                f"below with the reason.")
             errors["contrast_allergy_reason"] = ("Not saved: iodinated contrast against a documented contrast "

@@ -226,6 +226,9 @@ class ChecklistContext:
     infection: bool = False
     # The risk screen plans premedication for the contrast allergy (taken from the evening before).
     contrast_premedication_planned: bool = False
+    # Why that plan cannot be counted on ("": it can): it did not fit the booked day and no new plan
+    # was confirmed at readiness (tracker.scheduling.readiness.premedication_not_taken).
+    premedication_not_taken: str = ""
 
     def __post_init__(self):
         Side(self.side)
@@ -243,8 +246,13 @@ class ChecklistContext:
 
     @property
     def contrast_allergy_unprepared(self) -> bool:
-        """A documented contrast allergy with no premedication planned."""
-        return self.contrast_allergy and not self.contrast_premedication_planned
+        """A documented contrast allergy with no premedication planned, or with one not taken as planned."""
+        return self.contrast_allergy and (not self.contrast_premedication_planned or bool(self.premedication_not_taken))
+
+    @property
+    def premedication_words(self) -> str:
+        """What the contrast confirmation says of the premedication."""
+        return self.premedication_not_taken or "the risk screen plans no premedication"
 
     @property
     def joints(self) -> tuple[Side, ...]:
