@@ -142,3 +142,27 @@ def test_the_home_page_reads_each_diary_once(client, gen, login_as, patient, cou
     assert set(cards(home)) == {f"/my/cases/{left.id}/diary", f"/my/cases/{right.id}/diary"}
     diary_reads = [s for s in counter.statements if "FROM diary_points" in s]
     assert len(diary_reads) == 2, "one reading of each due diary, for its notice and for what it is about"
+
+
+def test_between_two_scores_the_card_and_the_case_page_name_the_injection_and_the_next_score(
+        client, gen, login_as, patient):
+    """Walkthrough: after the injection, with nothing due, the card said only the status and the case
+    page "After your injection, the clinic will ask you…", in the future tense."""
+    case = injected(gen, patient, Side.LEFT, 3)
+    upcoming = diary_services.read_diary(case).upcoming
+    assert upcoming is not None and diary_services.read_diary(case).current is None
+    login_as(patient)
+    expected_about = f"Your left side, after your injection on {day(clinic_at(-3, 12))}"
+    next_words = " ".join(f"Nothing to enter right now. Next: {upcoming.label}, "
+                          f"{diary_services.opens_words(upcoming)}.".split())
+
+    home = soup(text(client.get("/my/")))
+    [card] = home.find_all("article")
+    assert words(card.find("p", class_="diary-about")) == expected_about
+    assert next_words in words(card)
+
+    page = text(client.get(f"/my/cases/{case.id}"))
+    assert about(page) == expected_about
+    assert next_words in words(page)
+    assert "Your injection has been given. Please record your pain at set times after it" in words(page)
+    assert "the clinic will ask you" not in words(page)

@@ -381,11 +381,15 @@ class PatientNote:
     """What a patient's home card and case page say of a case's diary, from one reading of it."""
 
     due: PointView | None = None  # the point to enter now
-    about: str | None = None  # which injection the diary is about, said with the point due
+    # Which injection the diary is about: said with the point due, and once the injection is given.
+    about: str | None = None
     given: bool = False  # the injection was given: its injectate is recorded, the diary runs from it
     # The baseline when it is not asked yet (booked for a later day): "on the morning of your
     # injection, …" (opens_words).
     baseline_later: PointView | None = None
+    # Nothing due now, the injection given: the next point and when it opens ("Next: 30 minutes
+    # after, from 12:19 PM"), so the patient knows when to come back.
+    next_after: PointView | None = None
 
 
 def patient_note(case, now=None):
@@ -395,9 +399,11 @@ def patient_note(case, now=None):
     if case.state not in ENTRY_STATES:
         return PatientNote()
     diary = read_diary(case, now)
-    due = diary.current
-    later = diary.upcoming if due is None and diary.upcoming is not None and diary.upcoming.is_baseline else None
-    return PatientNote(due, diary_about(case, diary) if due else None, diary.injected_at is not None, later)
+    due, given = diary.current, diary.injected_at is not None
+    upcoming = diary.upcoming if due is None else None
+    later = upcoming if upcoming is not None and upcoming.is_baseline else None
+    return PatientNote(due, diary_about(case, diary) if due or given else None, given, later,
+                       upcoming if given and later is None else None)
 
 
 # ------------------------------------------------------------------ entries
