@@ -331,6 +331,19 @@ def not_in_future(form, field):
         raise ValidationError(_("This date is in the future; check the day, month and year."))
 
 
+# Older than this on the day typed is a typing slip in the year (1900 for 1990), not a patient.
+OLDEST_PATIENT_YEARS = 120
+
+
+def plausible_birth_date(form, field):
+    """A date of birth that would make the patient older than OLDEST_PATIENT_YEARS today."""
+    today = clinic_today()
+    if field.data and field.data <= today:
+        age = today.year - field.data.year - ((today.month, today.day) < (field.data.month, field.data.day))
+        if age > OLDEST_PATIENT_YEARS:
+            raise ValidationError(_("That would make the patient %(age)s years old; check the year.", age=age))
+
+
 def not_before_birth(form, field):
     """For dates in the patient's story (referral, symptom onset, therapy, examination)."""
     born = _patient_birth_date(form)

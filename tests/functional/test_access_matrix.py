@@ -226,3 +226,17 @@ def test_injections_given_elsewhere_are_recorded_corrected_and_removed_by_clinic
     for endpoint in ("patients.outside_injections", "patients.correct_outside_injection",
                      "patients.remove_outside_injection"):
         assert allowed_roles(_map_app.view_functions[endpoint]) == {Role.COORDINATOR, Role.PHYSICIAN}, endpoint
+
+
+def test_the_refusal_tells_an_admin_that_clinical_work_needs_a_clinical_account(client, admin, make_client, gen):
+    """Walkthrough: an admin refused a clinical page was told "If you need it, ask an admin"."""
+    from tracker.roles import Role as Roles
+    from tests.helpers import sign_in, text, words
+    refused = client.get("/cases/")
+    assert refused.status_code == 403
+    said = words(text(refused))
+    assert "it is clinical work, done with a coordinator’s or a physician’s account" in said
+    assert "ask an admin" not in said
+    coordinator = make_client()
+    sign_in(coordinator, gen.user(Roles.COORDINATOR))
+    assert "If you need it, ask an admin." in words(text(coordinator.get("/admin/rooms")))

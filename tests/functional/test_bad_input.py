@@ -111,13 +111,23 @@ def test_a_date_with_an_impossible_year_is_explained_next_to_its_field(client, c
     assert count(saved_model) == before
 
 
-def test_the_first_day_of_the_range_is_a_possible_date_of_birth(client, coordinator, gen):
+def test_a_date_of_birth_making_the_patient_older_than_120_is_refused_as_a_slip_in_the_year(
+        client, coordinator, gen):
+    """Walkthrough: 1900-01-01 was taken for a booked patient (126 years old)."""
+    from tracker.timeutil import clinic_today
     url, data, _ = _new_patient_referral(gen)
+    today = clinic_today()
+    # (The 28th at most: a 29 February has no day in most years.)
+    too_old = date(today.year - 121, today.month, min(today.day, 28))
 
-    response = submit(client, url, {**data, "date_of_birth": "1900-01-01"})
+    response = submit(client, url, {**data, "date_of_birth": too_old.isoformat()})
 
-    assert response.status_code == 302
-    assert db.session.execute(db.select(Patient.date_of_birth)).scalar_one() == date(1900, 1, 1)
+    assert response.status_code == 422
+    assert field_error(text(response), "date_of_birth") == "That would make the patient 121 years old; check the year."
+    assert typed_value(text(response), "date_of_birth") == too_old.isoformat()
+    oldest = date(today.year - 120, today.month, min(today.day, 28))
+    assert submit(client, url, {**data, "date_of_birth": oldest.isoformat()}).status_code == 302
+    assert db.session.execute(db.select(Patient.date_of_birth)).scalar_one() == oldest
 
 
 @pytest.mark.parametrize("param", ["date_from", "date_to"])

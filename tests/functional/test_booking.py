@@ -910,6 +910,8 @@ def test_moving_a_therapeutic_appointment_too_close_to_another_booked_one_needs_
                  acknowledge="y", warnings_digest=input_value(page, "warnings_digest"))
     assert moved.status_code == 302
     assert fresh(later).starts_at == clinic_at(31, 14, 15)
+    shown = words(text(client.get(f"/appointments/{later.id}")))
+    assert "Moved despite: " in shown and "Booked despite" not in shown, "the move's warnings, named as such"
     # Moved back out of the interval: nothing to acknowledge.
     assert move(client, fresh(later), clinic_day(70), "09:00", physician, room).status_code == 302
 
