@@ -132,7 +132,9 @@ def init_app(app):
     def forbidden(error):
         # "Ask an admin" means nothing to a patient: theirs leads back to their page and the clinic's phone.
         page = "errors/403_patient.html" if _signed_in_patient() else "errors/403.html"
-        return api.error_response(403, error.description) or (render_template(page), 403)
+        # Nor to an admin, who is the one to ask: their refusals are of clinical work.
+        admin = current_user.is_authenticated and current_user.role == Role.ADMIN
+        return api.error_response(403, error.description) or (render_template(page, admin=admin), 403)
 
     @app.errorhandler(404)
     def not_found(error):

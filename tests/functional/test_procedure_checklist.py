@@ -1371,3 +1371,20 @@ def test_a_premedication_that_did_not_fit_with_no_new_plan_holds_iodinated_contr
     assert saved.status_code == 302
     [row] = rows(record.id, "contrast")
     assert "with the premedication not taken as planned; Iohexol (Omnipaque) given. Reason: " + reason in row.warnings
+
+
+def test_an_injectate_saved_with_no_drug_is_refused_and_starts_no_diary(gen, doctor, physician):
+    """Walkthrough: a save with no drug chosen became the injection's time on the note, and started
+    the diary's clock."""
+    record = started(gen, physician, steps=BEFORE["injectate"])
+    save = f"/cases/{record.case_id}/procedure/steps/injectate?side=left#step-injectate-left"
+
+    refused = send_form(doctor, text(doctor.get(checklist_url(record.case_id))), save)
+
+    assert refused.status_code == 422
+    assert field_error(text(refused), "injectate-left-rows-0-drug").startswith(
+        "Record the drug given (drug, concentration, dose and volume)")
+    assert rows(record.id, "injectate") == []
+    db.session.expire_all()
+    assert not db.session.get(type(record), record.id).case.diary_points or all(
+        point.point_code == "t0" for point in db.session.get(type(record), record.id).case.diary_points)

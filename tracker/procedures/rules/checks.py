@@ -139,6 +139,8 @@ def _validate_contrast(values, context, joint, errors, warnings):
         warnings.append(vascular_uptake_message(side_phrase(joint, context)))
 
 
+NO_DRUG = ("Record the drug given (drug, concentration, dose and volume): the injectate is saved only with its "
+           "drug, since saving it starts the pain diary.")
 # What a drug row that has something typed says of each part left empty: saved, it would be a drug
 # given without its amount (the record keeps every part of every drug).
 ROW_PARTS_MISSING = {
@@ -151,6 +153,10 @@ ROW_PARTS_MISSING = {
 
 def _validate_injectate(values, context, joint, errors, warnings):
     rows = filled_rows(values.get("rows"))
+    if not rows:
+        # Saved, the step says the drug was given: it starts the pain diary's clock and counts
+        # towards the caps. Nothing typed is no injection.
+        errors["rows-0-drug"] = NO_DRUG
     unconfirmed = {}
     # Per joint: the volume of every row, and each drug's dose over its rows (the last row of each says it),
     # the drugs in the order of their last rows.
