@@ -390,10 +390,19 @@ def test_a_stale_correction_is_refused_and_nothing_overwritten(client, gen, logi
     login_as(coordinator_account)
     url = f"/cases/{case.id}/diary/entries/{entry.id}/correct"
     submit(client, url, {"score": "3", "reason": "first", "version_id": str(entry.version_id)})
-    response = submit(client, url, {"score": "9", "reason": "second", "version_id": str(entry.version_id)},
-                      follow_redirects=True)
-    assert "changed after you opened it" in text(response)
+    response = submit(client, url, {"score": "9", "reason": "second", "version_id": str(entry.version_id)})
+    assert response.status_code == 409
+    page = text(response)
+    assert ("This score was corrected meanwhile (in another window, or by the clinic): it is now 3/10. Your "
+            "correction is still below; save it again to replace that one.") in words(page)
     assert entries_of(case)[-1].score == 3
+    # What was typed is kept (walkthrough: the score chosen was lost), and saving it again replaces it.
+    assert soup(page).find("input", attrs={"name": "score", "value": "9"}).has_attr("checked")
+    assert soup(page).find("textarea", attrs={"name": "reason"}).get_text().strip() == "second"
+    again = submit(client, url, {"score": "9", "reason": "second",
+                                 "version_id": soup(page).find("input", attrs={"name": "version_id"})["value"]})
+    assert again.status_code == 302
+    assert entries_of(case)[-1].score == 9
 
 
 def test_an_admin_cannot_enter_scores(client, gen, login_as, patient):

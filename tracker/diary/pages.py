@@ -14,7 +14,7 @@ from tracker.diary.forms import CorrectionForm, EntryForm, PhoneEntryForm, entry
 from tracker.errors import back_to, on_refusal
 from tracker.extensions import db
 from tracker.models import DiaryEntry
-from tracker.refusals import FieldError
+from tracker.refusals import FieldError, StaleEdit
 from tracker.scheduling.rules import NotAClockTime
 from tracker.timeutil import to_clinic, utcnow
 from tracker.vocab import EntrySource
@@ -129,11 +129,12 @@ def correction_page(case, entry, source, layout, back, actor=None, link=None):
             form[name].data = None if value is None else ("yes" if value else "no")
     allowed = staff or services.may_patient_correct(entry)
 
-    def page(status):
+    def page(status, changed_meanwhile=False):
         label = _(services.time_point(case, entry.point.point_code).label)
         return render_template("diary/correct.html", layout=layout, case=case, entry=entry, form=form,
                                label=label, about=None if staff else services.diary_about(case),
-                               allowed=allowed, back=back, staff=staff, link=link), status
+                               allowed=allowed, back=back, staff=staff, link=link,
+                               changed_meanwhile=changed_meanwhile), status
 
     if request.method != "POST":
         return page(200)
@@ -141,15 +142,21 @@ def correction_page(case, entry, source, layout, back, actor=None, link=None):
         return page(409)
     if not form.validate_on_submit():
         return page(422)
-    on_refusal(lambda refusal: _correction_refused(form, refusal, back, page))
+    on_refusal(lambda refusal: _correction_refused(form, refusal, back, page, entry))
     services.correct_entry(entry, form.score.data, form.answers(), form.reason.data,
                            form.version_id.data, source, actor=actor, link=link)
     flash(_("The score is corrected; the earlier value is kept in its history."), "success")
     return redirect(back)
 
 
-def _correction_refused(form, refusal, back, page):
+def _correction_refused(form, refusal, back, page, entry):
     if isinstance(refusal, FieldError):
         form[refusal.field].errors = list(form[refusal.field].errors) + [str(refusal)]
         return page(422)
+    if isinstance(refusal, StaleEdit):
+        # Corrected meanwhile (another tab, or the clinic): the page shows the score as saved now and
+        # keeps the correction as typed; saving it again replaces the other one, knowingly.
+        db.session.refresh(entry)
+        form.version_id.data = entry.version_id
+        return page(409, changed_meanwhile=True)
     return back_to(back, STALE)(refusal)
