@@ -61,6 +61,8 @@ def test_merging_moves_the_cases_and_recounts_the_caps_on_the_record_kept(client
     marked = [words(mark) for mark in soup(opened).find_all("mark")]
     assert "lucia@example.org" in marked and "1961-04-02" not in marked
     assert "(201) 555-0123" in marked  # the phone as the patient page shows it, not +12015550123
+    # The names spelled differently (accents) are highlighted too (walkthrough: they were not).
+    assert "García, Lucía" in marked and "Garcia, Lucia" in marked
     # Showing both records in full is audited for each, as opening a patient page is.
     viewed = db.session.scalars(db.select(AuditEvent.object_id).filter(AuditEvent.summary.like("%merge comparison%"))).all()
     assert sorted(viewed) == sorted([str(kept.id), str(duplicate.id)])
