@@ -335,13 +335,22 @@ def not_in_future(form, field):
 OLDEST_PATIENT_YEARS = 120
 
 
+def too_old(born, today):
+    """The age `born` gives today when it is older than OLDEST_PATIENT_YEARS, else None."""
+    if born is None or born > today:
+        return None
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return age if age > OLDEST_PATIENT_YEARS else None
+
+
 def plausible_birth_date(form, field):
-    """A date of birth that would make the patient older than OLDEST_PATIENT_YEARS today."""
-    today = clinic_today()
-    if field.data and field.data <= today:
-        age = today.year - field.data.year - ((today.month, today.day) < (field.data.month, field.data.day))
-        if age > OLDEST_PATIENT_YEARS:
-            raise ValidationError(_("That would make the patient %(age)s years old; check the year.", age=age))
+    """A date of birth that would make the patient older than OLDEST_PATIENT_YEARS today. One saved
+    before this check (`form.stored_birth_date`) is kept unless it is changed: correcting a phone
+    number must not wait for it."""
+    if field.data == getattr(form, "stored_birth_date", None):
+        return
+    if age := too_old(field.data, clinic_today()):
+        raise ValidationError(_("That would make the patient %(age)s years old; check the year.", age=age))
 
 
 def not_before_birth(form, field):

@@ -235,7 +235,8 @@ def test_the_refusal_tells_an_admin_that_clinical_work_needs_a_clinical_account(
     refused = client.get("/cases/")
     assert refused.status_code == 403
     said = words(text(refused))
-    assert "it is clinical work, done with a coordinator’s or a physician’s account" in said
+    assert "An admin account does not include this page or action: it is another role’s" in said
+    assert "clinical work is done with a coordinator’s or a physician’s account" in said
     assert "ask an admin" not in said
     coordinator = make_client()
     sign_in(coordinator, gen.user(Roles.COORDINATOR))

@@ -876,3 +876,29 @@ def test_a_verdict_that_counted_care_from_before_the_onset_is_stale_naming_the_c
             f"days”, now “failed conservative care 29 days, needs 28 days; counted from the onset: {clipped}”") in page
     assert "with the passing of time" not in page
     assert "Verdict stale" not in text(client.get(case_url(untouched)))
+
+
+def test_a_right_side_evaluated_on_the_day_the_left_was_injected_is_one_more_session_unless_booked_that_day(
+        gen, coordinator):
+    """Review: the same-day rule read the evaluation day as the session's, so a right side still under
+    review (not bookable today) was stored within Medicare's cap of 2 on the left side's day."""
+    from tests.builders import clinic_at, make_injection
+    from tracker.eligibility.services import evaluate_case
+    from tracker.models import Appointment
+    patient = gen.patient()
+    make_injection(patient, days_ago=90)
+    make_injection(patient, days_ago=0)  # the left side, this morning
+    right = documented_case(gen, side=Side.RIGHT, patient=patient)
+
+    stored = {c["code"]: c for c in evaluate_case(right, gen.user(Role.COORDINATOR)).snapshot["criteria"]}
+    assert stored["diagnostic_cap"]["status"] == "not_met"
+    assert "this would be 3 of 2 (patient)" in stored["diagnostic_cap"]["evidence"]
+    # Booked for this evening: the same session as the left side's this morning.
+    db.session.add(Appointment(case=right, physician_id=gen.user(Role.PHYSICIAN).id, room_id=gen.room().id,
+                               starts_at=clinic_at(0, 23, 0), ends_at=clinic_at(0, 23, 30),
+                               created_by_id=gen.user(Role.COORDINATOR).id))
+    db.session.commit()
+    db.session.expire_all()
+    from tracker.eligibility.standing import current_assessment
+    [cap] = [c for c in current_assessment(right)[0].criteria if c.code == "diagnostic_cap"]
+    assert cap.status == "met" and "the same session as the injection of" in cap.evidence

@@ -574,6 +574,17 @@ def test_a_date_of_birth_before_1900_is_refused_as_the_form_refuses_it(client, i
     assert (_count(Patient), _count(Case)) == (0, 0)
 
 
+def test_a_date_of_birth_making_the_patient_older_than_120_is_refused_as_the_form_refuses_it(client, intake):
+    from tracker.timeutil import clinic_today
+    today = clinic_today()
+    born = today.replace(year=today.year - 123, day=min(today.day, 28))
+    [issue] = _issues(post_bundle(client, intake, intake_bundle(birth_date=born.isoformat())), 422)
+    assert issue["expression"] == ["Bundle.entry[0].resource.birthDate"]
+    assert issue["diagnostics"] == (f"The patient's date of birth ({born.isoformat()}) would make them 123 years old: "
+                                    "the year looks like a typing slip.")
+    assert (_count(Patient), _count(Case)) == (0, 0)
+
+
 # ---------------------------------------------------------------- the audit trail of an intake
 
 def _rows_after(last_id):

@@ -212,3 +212,38 @@ def test_a_session_within_the_limits_has_no_notice_item_to_tick(gen, client, coo
     appointment = gen.appointment(booked, physician=physician)
     page = soup(text(client.get(f"/appointments/{appointment.id}")))
     assert page.find("input", attrs={"name": "liability_notice_signed"}) is None
+
+
+def test_readiness_is_frozen_once_the_procedure_starts_so_an_abn_ticked_late_is_not_read_as_signed_before(
+        gen, client, coordinator, make_client, login_as, physician, room):  # noqa: F811
+    """Review: ticked during the procedure, the notice read on the note as signed before it (GA)."""
+    case, doctor, *_ = over_the_cap_and_signed(gen, client, make_client, login_as, physician, room, abn=False)
+    appointment = db.session.execute(db.select(Appointment).filter_by(case_id=case.id)).scalar_one()
+    late = save_readiness(client, appointment, "consent_obtained", "day_of_check_done", "liability_notice_signed")
+    assert late.status_code != 302
+    assert "Readiness cannot change on a done appointment." in words(soup(text(late)))
+    db.session.expire_all()
+    assert db.session.get(Appointment, appointment.id).liability_notice_signed is False
+    assert "with GZ (no ABN on file)" in billing(text(doctor.get(f"/cases/{case.id}/procedure/note")))
+
+
+def test_readiness_cannot_change_while_the_procedure_is_under_way(
+        gen, client, coordinator, make_client, login_as, physician, room):  # noqa: F811
+    from tracker.models import Case
+    case, doctor, appointment = booked_over_the_cap(gen, client, make_client, login_as, physician, room)
+    appointment.starts_at = utcnow().replace(microsecond=0) - timedelta(minutes=5)
+    appointment.ends_at = appointment.starts_at + timedelta(minutes=30)
+    db.session.commit()
+    assert override_readiness(doctor, appointment, "Patient would not sign the ABN; proceeding.").status_code == 302
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
+                  form_page=checklist_url(case.id)).status_code == 302
+    db.session.expire_all()
+    appointment = db.session.get(Appointment, appointment.id)
+    page = soup(text(client.get(f"/appointments/{appointment.id}")))
+    assert page.find("input", attrs={"name": "liability_notice_signed"}).find_parent("fieldset").has_attr("disabled")
+    late = save_readiness(client, appointment, "liability_notice_signed")
+    assert late.status_code != 302
+    db.session.expire_all()
+    assert not db.session.get(Appointment, appointment.id).liability_notice_signed

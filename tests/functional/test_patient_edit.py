@@ -375,3 +375,16 @@ def test_a_reason_given_for_an_older_records_mrn_typed_as_the_same_number_does_n
     db.session.expire_all()
     assert db.session.get(Patient, legacy_mrn.id).mrn == "qa 1002"
     assert db.session.execute(db.select(PatientHistory).filter_by(patient_id=legacy_mrn.id, field="mrn")).first() is None
+
+
+def test_a_date_of_birth_saved_before_the_age_check_does_not_hold_up_other_corrections(client, coordinator, gen):
+    """Review: a record with a birth date over 120 years ago (taken from an EHR before the check) could
+    not have its phone corrected; a new such date is still refused."""
+    patient = gen.patient(family_name="García", given_name="Lucía", date_of_birth=date(1903, 3, 3))
+    kept = _edit(client, patient, date_of_birth="1903-03-03", phone="(201) 555-0199")
+    assert kept.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Patient, patient.id).phone == "+12015550199"
+    changed = _edit(client, patient, date_of_birth="1902-03-03")
+    assert changed.status_code == 422
+    assert field_error(changed.get_data(as_text=True), "date_of_birth").startswith("That would make the patient 12")

@@ -1364,6 +1364,9 @@ def test_a_premedication_that_did_not_fit_with_no_new_plan_holds_iodinated_contr
     assert field_error(text(refused), "contrast-left-agent").startswith(
         "Documented iodinated contrast allergy, and the planned premedication did not fit this booking and no new "
         "plan was confirmed at readiness: Iohexol (Omnipaque) is iodinated.")
+    assert field_error(text(refused), "contrast-left-contrast_allergy_reason") == (
+        "Not saved: iodinated contrast against a documented contrast allergy with the premedication not taken as "
+        "planned needs your confirmation and the reason.")
     assert rows(record.id, "contrast") == []
     reason = "Patient took prednisone 13, 7 and 1 h before on her own GP's plan; seen the packet"
     saved = send_form(doctor, text(refused), save, **typed, **{"contrast-left-contrast_allergy_confirmed": "y",

@@ -595,19 +595,29 @@ def test_the_other_side_injected_earlier_the_same_day_is_this_same_session_not_o
     """Walkthrough: left started this morning, right booked this afternoon (two cases), one block
     before: the right side read "this would be 3 of 2" and its re-evaluation cancelled it."""
     prior = [injection(90, side="left"), injection(0, side="left")]
-    found = criterion(case(side="right"), MEDICARE, prior, CriterionCode.DIAGNOSTIC_CAP)
+    found = criterion(case(side="right", session_on=AS_OF), MEDICARE, prior, CriterionCode.DIAGNOSTIC_CAP)
     assert found.status == MET
     assert found.evidence == ("diagnostic sessions in the last 12 months: 2; this would be 2 of 2 (patient), the "
                               f"same session as the injection of {AS_OF.isoformat()} (one session a day)")
     # Two sessions before today, then the left this morning: the right side is still over the cap.
     over = [injection(120, side="left"), injection(90, side="left"), injection(0, side="left")]
-    found = criterion(case(side="right"), MEDICARE, over, CriterionCode.DIAGNOSTIC_CAP)
+    found = criterion(case(side="right", session_on=AS_OF), MEDICARE, over, CriterionCode.DIAGNOSTIC_CAP)
     assert found.status == NOT_MET and "this would be 3 of 2 (patient)" in found.shortfall
     # eviCore counts per joint: the left this morning is no session of the right joint.
     therapeutic = [injection(0, "therapeutic", side="left")]
-    found = criterion(case(side="right", indication="therapeutic"), EVICORE, therapeutic,
+    found = criterion(case(side="right", indication="therapeutic", session_on=AS_OF), EVICORE, therapeutic,
                       CriterionCode.THERAPEUTIC_CAP)
     assert "the same session" not in found.evidence
+
+
+@pytest.mark.parametrize("session_on", [None, AS_OF + timedelta(days=7)], ids=["not booked", "booked next week"])
+def test_a_case_whose_session_is_not_that_day_is_one_more_session_whatever_was_given_that_day(session_on):
+    """Review: a right side still under review (or booked for next week), evaluated on the day the
+    left was injected, read as that same session and was eligible without an override."""
+    prior = [injection(90, side="left"), injection(0, side="left")]
+    found = criterion(case(side="right", session_on=session_on), MEDICARE, prior, CriterionCode.DIAGNOSTIC_CAP)
+    assert found.status == NOT_MET
+    assert found.evidence == "diagnostic sessions in the last 12 months: 2; this would be 3 of 2 (patient)"
 
 
 def test_medicare_caps_count_per_patient_across_both_joints():

@@ -13,14 +13,16 @@ from tracker.models import Appointment, Case
 from tracker.models.review import EXAM_SIDES
 from tracker.policy import BookedSession, CaseFacts, PriorInjection, TherapyFact
 from tracker.timeutil import to_clinic, utcnow
-from tracker.vocab import AppointmentStatus, Indication, joints_of
+from tracker.vocab import NOT_STARTED, AppointmentStatus, Indication, joints_of
 from tracker.workflow import State
 
 # States in which a case's injection has been given (its checklist was started).
 INJECTED_STATES = frozenset({State.IN_PROCEDURE, State.FOLLOW_UP, State.CLOSED})
 
 
-def case_facts(case, as_of):
+def case_facts(case, as_of, session_on=None):
+    """The facts the engine reads of `case` on `as_of`; `session_on`: the day of the session asked
+    about (a booking's day), else the case's own as known (its injection's, else its booking's)."""
     exam, risk = case.examination, case.risk_screen
     return CaseFacts(
         as_of=as_of,
@@ -38,7 +40,14 @@ def case_facts(case, as_of):
         red_flags_screened=risk.red_flags_screened if risk else None,
         red_flags_present=risk.red_flags_present if risk and risk.red_flags_screened else None,
         injected_on=injection_day(case),
+        session_on=session_on or injection_day(case) or booked_day(case),
     )
+
+
+def booked_day(case):
+    """The clinic day of the case's booked (or checked-in) appointment, None without one."""
+    starts = [a.starts_at for a in case.appointments if a.status in NOT_STARTED]
+    return to_clinic(min(starts)).date() if starts else None
 
 
 def injection_day(case):
@@ -232,7 +241,10 @@ def fingerprint(facts, prior, profile):
     the earlier injections or the profile change, not merely because a day has passed."""
     material = {
         # Nor the day of the case's own injection: the criteria's statuses and evidence never read it.
-        "facts": {k: v for k, v in dataclasses.asdict(facts).items() if k not in ("as_of", "injected_on")},
+        # Nor the day of its session: read only on that very day, when what changes the answer is
+        # the other injection of that day, an earlier injection in this digest.
+        "facts": {k: v for k, v in dataclasses.asdict(facts).items()
+                  if k not in ("as_of", "injected_on", "session_on")},
         # An own injection's digest reads as before the outside ones could be recorded.
         # So does a block recorded as the diary read it (the diary's reading is kept only against it).
         # Who recorded a block's result is named in the evidence but is no fact about the block: a

@@ -28,10 +28,11 @@ def profile_for(case, default_code=None):
     return get_profile(case.payer_profile_code or default_code or clinic_default_profile_code())
 
 
-def current_assessment(case, default_code=None, as_of=None):
-    """What the engine says today from the facts as they stand (not stored)."""
+def current_assessment(case, default_code=None, as_of=None, session_on=None):
+    """What the engine says today (or on `as_of`) from the facts as they stand (not stored);
+    `session_on`: the day of the session asked about, for a booking's check (case_facts)."""
     profile = profile_for(case, default_code)
-    facts, prior = case_facts(case, as_of or clinic_today()), prior_injections(case, profile)
+    facts, prior = case_facts(case, as_of or clinic_today(), session_on), prior_injections(case, profile)
     return evaluate(facts, prior, profile), fingerprint(facts, prior, profile)
 
 

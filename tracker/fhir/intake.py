@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker import audit, coding
 from tracker.extensions import db
-from tracker.formfields import EARLIEST_DATE, LATEST_DATE, name_problem
+from tracker.formfields import EARLIEST_DATE, LATEST_DATE, name_problem, too_old
 from tracker.i18n import recorded_name
 from tracker.models import Case, CaseHistory, CaseIdentifier, Patient
 from tracker.patients.duplicates import SAME_MRN, Identity, match_reasons
@@ -286,6 +286,10 @@ def _patient(patient, where, mrn_system, problems):
         problems.append((f"The patient's date of birth ({patient.birthDate.isoformat()}) is before "
                          f"{EARLIEST_DATE.year}: the year looks like a typing slip (the referral form takes dates "
                          f"from {EARLIEST_DATE.year} to {LATEST_DATE.year}).", f"{where}.resource.birthDate"))
+    elif age := too_old(patient.birthDate, clinic_today()):
+        # The referral form's rule (formfields.plausible_birth_date).
+        problems.append((f"The patient's date of birth ({patient.birthDate.isoformat()}) would make them {age} "
+                         f"years old: the year looks like a typing slip.", f"{where}.resource.birthDate"))
     values["date_of_birth"] = patient.birthDate
     values["sex"] = SEXES.get(patient.gender or "unknown", Sex.UNKNOWN)
     telecom = {t.system: t.value for t in reversed(patient.telecom or []) if t.value}

@@ -32,6 +32,7 @@ class PatientEditForm(PatientFields, TrackerForm):
         self.stored_contact = ((obj.preferred_contact.value, obj.email or "", obj.phone or "") if obj is not None
                                else None)
         self.stored_language = getattr(obj, "language", None)
+        self.stored_birth_date = getattr(obj, "date_of_birth", None)
 
     def edited_values(self):
         values = {name: _clean(self[name].data) for name in self.EDITED}

@@ -500,7 +500,7 @@ def _cap(
     for scope, sessions in sessions_by_scope.items():
         # One session a day: an injection already given on this session's day (the other side,
         # started this morning) is this same session, not one more.
-        same_day = facts.as_of in sessions
+        same_day = facts.session_on == facts.as_of and facts.as_of in sessions
         count = len(sessions) if same_day else len(sessions) + 1
         within = count <= maximum
         statuses.append(Status.MET if within else Status.NOT_MET)

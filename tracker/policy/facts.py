@@ -129,6 +129,11 @@ class CaseFacts:
     # The day this case's own injection was given (its checklist started), None before: a cap's
     # next session then counts it. No criterion's status or evidence reads it.
     injected_on: date | None = None
+    # The day of this case's own session as known: its injection's day, else the day it is booked
+    # for (or the day a booking asks about), None while neither. A cap counts another injection on
+    # that day as this same session (one session a day), but only when the verdict is for that day
+    # (`as_of`): evaluated on another day, the session is not known to be that one.
+    session_on: date | None = None
 
     def __post_init__(self):
         Side(self.side)

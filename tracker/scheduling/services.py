@@ -195,7 +195,7 @@ def check(case, proposal, exclude_id=None):
                                 f"({other.case.side.label.lower()}) on {to_clinic(other.starts_at):%A %d %B %Y at %H:%M}. "
                                 f"Two injection sessions on consecutive days: check they are meant to be separate.")
     warnings += risk_screens_elsewhere(case)
-    verdict, _ = current_assessment(case, as_of=day)
+    verdict, _ = current_assessment(case, as_of=day, session_on=day)
     for criterion in verdict.criteria:
         if criterion.code in PAYER_WARNINGS and criterion.status != "met":
             warnings.append(f"{BOOKING_VERDICT_WARNING}{day.isoformat()}: {criterion.label}: {criterion.evidence}.")
@@ -528,8 +528,10 @@ def check_in(appointment, actor):
     db.session.commit()
 
 
-def _refuse_unless_active(appointment, what):
-    if not appointment.active:
+def _refuse_once_started(appointment, what):
+    """Readiness is what was known before the procedure: frozen once it starts (the note reads the
+    liability notice and the premedication from it), as on an appointment no longer active."""
+    if appointment.status not in NOT_STARTED:
         raise BookingProblems(errors={"status": f"{what} cannot change on a "
                                                 f"{appointment.status.label.lower()} appointment."})
 
@@ -537,7 +539,7 @@ def _refuse_unless_active(appointment, what):
 @service
 def update_readiness(appointment, values, version_id, actor):
     check_version(appointment, version_id)
-    _refuse_unless_active(appointment, "Readiness")
+    _refuse_once_started(appointment, "Readiness")
     problem = readiness.last_dose_problem(_missed(appointment), values.get("anticoagulant_plan_confirmed"),
                                           values.get("anticoagulant_last_dose_on"),
                                           to_clinic(appointment.starts_at).date(), _hold_days(appointment))
@@ -558,7 +560,7 @@ def update_readiness(appointment, values, version_id, actor):
 @service
 def override_readiness(appointment, reason, actor, version_id):
     check_version(appointment, version_id)
-    _refuse_unless_active(appointment, "Readiness")
+    _refuse_once_started(appointment, "Readiness")
     appointment.readiness_override_reason = reason.strip()
     appointment.readiness_override_by_id = actor.id
     # The history row also says when: the page and the day board show who and when.

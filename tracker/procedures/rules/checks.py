@@ -117,8 +117,10 @@ def _validate_contrast(values, context, joint, errors, warnings):
                                f"{name} is iodinated. Choose a gadolinium agent or omit contrast, or confirm it "
                                f"below with the reason.")
             errors["contrast_allergy_reason"] = ("Not saved: iodinated contrast against a documented contrast "
-                                                 "allergy with no premedication needs your confirmation and the "
-                                                 "reason.")
+                                                 "allergy with " + ("the premedication not taken as planned"
+                                                                    if context.premedication_not_taken
+                                                                    else "no premedication")
+                                                 + " needs your confirmation and the reason.")
     volume = read_number(values, "volume_ml", errors)
     if volume is not None and volume <= 0:
         errors["volume_ml"] = "The contrast volume must be more than 0 mL."
