@@ -160,12 +160,14 @@ def make_procedure(side=Side.LEFT, physician=None, steps=(), sign=False, **case_
     Start button does), with `steps` recorded from PROCEDURE_ANSWERS ("all" for every step) and
     the record signed if `sign`. Returns the record."""
     physician = physician or make_user(Role.PHYSICIAN)
-    case = make_case(state=State.SCHEDULED, side=side, physician_id=physician.id, **case_fields)
+    case = make_case(state=State.SCHEDULED, side=side, physician_id=physician.id, verdict=False, **case_fields)
     # Readiness waits for the risk screen's answers on blood thinners and allergies: a case built
     # without them goes ahead by a physician's override, as the clinic's would.
     unanswered = {"readiness_override_reason": "test set-up: no risk screen"} if not_asked(case.risk_screen) else {}
     make_appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,
                      starts_at=datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5), **unanswered)
+    # The verdict as the clinic's stands at the start: read with the case booked for today.
+    make_verdict(case, eligible=True)
     record = procedure_services.start(case, physician, acknowledged=True)
     for step in (STEPS if steps == "all" else steps):
         answers = dict(PROCEDURE_ANSWERS[step])

@@ -902,3 +902,8 @@ def test_a_right_side_evaluated_on_the_day_the_left_was_injected_is_one_more_ses
     from tracker.eligibility.standing import current_assessment
     [cap] = [c for c in current_assessment(right)[0].criteria if c.code == "diagnostic_cap"]
     assert cap.status == "met" and "the same session as the injection of" in cap.evidence
+    # The verdict read before the booking no longer stands, for what changed (not "the passing of time").
+    from tracker.eligibility.standing import staleness
+    from tracker.workflow import stale_verdict_words
+    because = staleness(db.session.get(type(right), right.id))
+    assert because and "passing of time" not in stale_verdict_words(because)

@@ -256,5 +256,11 @@ def fingerprint(facts, prior, profile):
     }
     if begun_before_onset := _begun_before_onset(facts):
         material["counted_from_onset"] = begun_before_onset
+    # The case's session shares its day with another injection (one session a day): a fact of its
+    # own, read apart so that booking onto that day makes a verdict read before it stale for what
+    # changed, not "with the passing of time"; a digest without it stays as it was.
+    if facts.session_on is not None and facts.session_on == facts.as_of \
+            and any(p.performed_on == facts.as_of for p in prior):
+        material["session_shared_on_its_day"] = True
     encoded = json.dumps(material, sort_keys=True, default=str).encode()
     return hashlib.sha256(encoded).hexdigest()
