@@ -209,8 +209,7 @@ def appointments():
         statement = statement.filter(Appointment.physician_id == query.physician_id)
     page = _page(statement, query)
     # A session over the payer's limits needs its liability notice signed, as on the appointment page.
-    notices = notices_for((a.id, a.case_id, a.acknowledged_warnings, a.liability_notice_signed) for a in page.items
-                          if a.status in NOT_STARTED)
+    notices = notices_for(a for a in page.items if a.status in NOT_STARTED)
     items = [schemas.DayAppointment(
         id=a.id, case_id=a.case_id, patient=_patient(a.case.patient), side=a.case.side.value,
         starts_at=a.starts_at, ends_at=a.ends_at, status=a.status.value, physician=a.physician.name,

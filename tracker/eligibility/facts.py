@@ -46,8 +46,7 @@ def case_facts(case, as_of, session_on=None):
 
 def booked_day(case):
     """The clinic day of the case's booked (or checked-in) appointment, None without one."""
-    starts = [a.starts_at for a in case.appointments if a.status in NOT_STARTED]
-    return to_clinic(min(starts)).date() if starts else None
+    return min((a.clinic_day for a in case.appointments if a.status in NOT_STARTED), default=None)
 
 
 def injection_day(case):

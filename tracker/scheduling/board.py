@@ -40,8 +40,7 @@ def physicians_day(day, physician_id=None):
         query = query.filter(Appointment.physician_id == physician_id)
     appointments = db.session.execute(query).unique().scalars().all()
     closures = services.closures_between(day, day)
-    liability = notices_for((a.id, a.case_id, a.acknowledged_warnings, a.liability_notice_signed)
-                                           for a in appointments)
+    liability = notices_for(appointments)
     # When each physician override was recorded (its history row), for all of them in one query.
     override_at = dict(db.session.execute(
         db.select(AppointmentChange.appointment_id, db.func.max(AppointmentChange.at))

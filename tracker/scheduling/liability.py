@@ -36,24 +36,23 @@ def _payer(profile_code):
 def notices_for(appointments):
     """The liability notice each of the day's appointments needs ({appointment id: notice}, those
     needing none left out), as `notice_for` reads it from the case's current verdict, in one
-    query whatever their number. `appointments`: (appointment id, case id, acknowledged warnings,
-    liability notice signed)."""
+    query whatever their number."""
     appointments = list(appointments)
     if not appointments:
         return {}
     latest = (db.select(db.func.max(EligibilityVerdict.id))
-              .where(EligibilityVerdict.case_id.in_({case_id for _, case_id, _, _ in appointments}))
+              .where(EligibilityVerdict.case_id.in_({a.case_id for a in appointments}))
               .group_by(EligibilityVerdict.case_id))
     verdicts = {row.case_id: row for row in db.session.execute(
         db.select(EligibilityVerdict.case_id, EligibilityVerdict.override_at, EligibilityVerdict.failed_criteria,
                   EligibilityVerdict.profile_code).where(EligibilityVerdict.id.in_(latest)))}
     found = {}
-    for appointment_id, case_id, acknowledged, signed in appointments:
-        verdict = verdicts.get(case_id)
+    for appointment in appointments:
+        verdict = verdicts.get(appointment.case_id)
         notice = verdict and card_notice(verdict.failed_criteria, verdict.override_at, verdict.profile_code,
-                                         acknowledged, signed)
+                                         appointment.acknowledged_warnings, appointment.liability_notice_signed)
         if notice:
-            found[appointment_id] = notice
+            found[appointment.id] = notice
     return found
 
 
