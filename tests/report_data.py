@@ -225,4 +225,6 @@ class Clinic:
     def _outcome(self, case, result, next_step, when):
         db.session.add(Outcome(case_id=case.id, diagnostic_result=result, next_step=next_step,
                                decided_by_id=case.physician_id, decided_at=when, per_side={}))
+        # Recording the outcome closes the case: its state changed then.
+        case.state_changed_at = when
         db.session.flush()

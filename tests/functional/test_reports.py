@@ -389,3 +389,22 @@ def test_each_joint_of_a_bilateral_block_counts_as_a_block_with_its_own_result(c
     db.session.commit()
     rows = _csv(client.get(f"/reports/export?table=block_rate_physician&{PERIOD}"))
     assert ["Dr Ada", "2", "0", "0", "100.0"] in rows
+
+
+def test_an_override_that_stands_through_a_re_evaluation_is_one_override_in_the_report(client, coordinator, gen):
+    from tests.functional.test_eligibility import days_ago, documented_case
+    from tracker.eligibility import services as eligibility
+    from tracker.workflow import State
+
+    physician = gen.user(Role.PHYSICIAN, name="Dr Amara Osei")
+    case = documented_case(gen, positive={"left": 2, "right": 0})
+    eligibility.evaluate_case(case, coordinator)
+    eligibility.override(case, physician, "Outside examination: 3 positive tests")
+    case.symptom_onset = days_ago(157)  # a fact no failed criterion reads: the override stands
+    db.session.commit()
+    eligibility.evaluate_case(case, coordinator)
+    db.session.expire_all()
+    assert case.state == State.ELIGIBLE and len(case.verdicts) == 2
+
+    assert figures.figure(figures.Filters(start=days_ago(30), end=days_ago(0), default_profile="MEDICARE_LCD_2023"),
+                          "overrides").rows == [("Dr Amara Osei", 1)]

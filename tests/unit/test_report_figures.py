@@ -163,6 +163,37 @@ def test_diary_completion_per_time_point(clinic):
     ]
 
 
+def test_diary_completion_leaves_out_points_never_asked_once_the_case_closed(clinic):
+    from tracker.diary import services as diary_services
+
+    # c2 was closed with its outcome on 05-01; its 6-week window closed on 06-01 with no score. The
+    # diary had stopped asking: the point is "not asked", not missing, on the page and in the report.
+    rows = {row[0]: row[1:] for row in _figure("diary_completion", end=date(2026, 6, 30)).rows}
+    assert rows["6 weeks"] == (2, 1, 1, 0, Decimal("50.0"))  # c1 on time, c3 late
+    diary = diary_services.read_diary(clinic.c2, for_patient=False)
+    assert diary_services.point_status(clinic.c2, diary.view("w6")) == "Not asked: the diary has ended"
+    assert [p.code for p in diary.missed] == []
+    # A point whose window closed before the case closed stays missed (c3's day 7, still open).
+    c3 = diary_services.read_diary(clinic.c3, for_patient=False)
+    assert diary_services.point_status(clinic.c3, c3.view("d7")) == "Missed"
+
+
+def test_a_late_score_corrected_later_stays_in_the_period_it_was_first_entered_in(clinic):
+    from tracker.diary import services as diary_services
+    from tracker.models import DiaryEntry, DiaryPoint
+    from tracker.vocab import EntrySource
+
+    # c3's 6-week score was recalled by phone and entered late inside the period; its correction a
+    # month after the period does not move it out of the period (nor into June's).
+    w6 = db.session.execute(db.select(DiaryPoint).filter_by(case_id=clinic.c3.id, point_code="w6")).scalar_one()
+    entry = db.session.execute(db.select(DiaryEntry).filter_by(point_id=w6.id)).scalar_one()
+    diary_services.correct_entry(entry, 4, {}, "misheard on the call", entry.version_id, EntrySource.STAFF_PHONE,
+                                 actor=clinic.coordinator, now=at(6, 10))
+    assert dict(_figure("late_entries").rows)["Staff, by phone"] == 1
+    june = dict(_figure("late_entries", start=date(2026, 6, 1), end=date(2026, 6, 30)).rows)
+    assert sum(june.values()) == 0
+
+
 def test_late_entries_and_reminders(clinic):
     assert _figure("late_entries").rows == [("Patient (account)", 0), ("Patient (personal link)", 1),
                                             ("Staff, by phone", 1)]

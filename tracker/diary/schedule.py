@@ -184,16 +184,22 @@ class EntryStatus(Choice):
     # Closed without an entry: it stays missed. A score given later describes a later moment,
     # so nobody is asked for it (DESIGN.md section 4, "What a score describes").
     MISSED = "missed", N_("Missed")
+    # The case ended (closed or cancelled) before the window closed, and nobody scored it: the
+    # diary stopped asking, so the patient missed nothing.
+    ENDED = "ended", N_("Not asked: the diary has ended")
 
 
-def entry_status(due: Due, entered_at: datetime | None, now: datetime) -> str:
+def entry_status(due: Due, entered_at: datetime | None, now: datetime, ended_at: datetime | None = None) -> str:
     """Where one time point stands, as an ``EntryStatus`` (a str: "open", "late", ...).
 
     An entry made after the window closed (only staff can make one: a score the patient recalls
-    for a moment inside the window) is "late"; a closed window without an entry is "missed".
+    for a moment inside the window) is "late"; a closed window without an entry is "missed",
+    unless the case ended (`ended_at`) before it closed: then it was never asked ("ended").
     """
     if entered_at is not None:
         return EntryStatus.LATE if entered_at > due.closes_at else EntryStatus.DONE
+    if ended_at is not None and due.closes_at > ended_at:
+        return EntryStatus.ENDED
     if now < due.opens_at:
         return EntryStatus.NOT_OPEN
     if now <= due.closes_at:

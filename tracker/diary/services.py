@@ -282,7 +282,10 @@ def _point_view(case, row, all_entries, now):
     entries = {side: e for side, e in all_entries.items() if not given_earlier(row, e)}
     earlier = {side: e for side, e in all_entries.items() if given_earlier(row, e)}
     first = min((e.entered_at for e in entries.values()), default=None)
-    status = EntryStatus.LATE if any(e.late for e in entries.values()) else entry_status(due, first, now)
+    # A case's state changes no more once it is closed or cancelled: the change is its end.
+    ended_at = case.state_changed_at if case.state in FINAL_STATES else None
+    status = (EntryStatus.LATE if any(e.late for e in entries.values())
+              else entry_status(due, first, now, ended_at))
     return PointView(row, point, due, status, entries, earlier)
 
 

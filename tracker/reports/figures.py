@@ -6,20 +6,20 @@ rows of its table, and how its chart reads those same rows (so chart, table and 
 disagree). Filters narrow every figure to the cases of one physician, payer profile, side or
 indication; the period decides which events count (each definition says which date).
 """
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, and_, case, cast, distinct, func, literal, null, or_, select, text, true, union_all
+from sqlalchemy import Integer, and_, case, cast, distinct, exists, func, literal, null, or_, select, text, true, union_all
 from sqlalchemy.orm import aliased
 
 from tracker.diary.schedule import SCHEDULES
 from tracker.eligibility.facts import INJECTED_STATES, still_to_be_given
 from tracker.extensions import db
-from tracker.models import (Appointment, Case, DiaryEntry, DiaryPoint, DiaryReminder, EligibilityVerdict,
-                            Outcome, OutsideInjection, Patient, ProcedureRecord, ProcedureStep, ReliefSpan, Room, User,
-                            WorkingHours)
+from tracker.models import (Appointment, Case, DiaryEntry, DiaryEntryRevision, DiaryPoint, DiaryReminder,
+                            EligibilityVerdict, Outcome, OutsideInjection, Patient, ProcedureRecord, ProcedureStep,
+                            ReliefSpan, Room, User, WorkingHours)
 from tracker.models.procedure import ProcedureStatus
 from tracker.policy import CRITERION_LABELS, DIAGNOSTIC_INDICATIONS, PROFILES
 from tracker.procedures.rules.checks import CONFIRMED
@@ -32,7 +32,7 @@ from tracker.scheduling.rules import first_clinic_day
 from tracker.scheduling.services import clinic_closed, clinic_weekdays, closures_between
 from tracker.timeutil import clinic_today, clinic_zone, utcnow
 from tracker.vocab import LOG_ONLY_MARK, AppointmentStatus, EntrySource, NextStep, Side, joints_of
-from tracker.workflow import State
+from tracker.workflow import FINAL_STATES, State
 
 
 @dataclass(frozen=True)
@@ -285,10 +285,16 @@ def eligibility(filters):
           share(count, per_profile[profile])) for profile, criterion, count in failing],
         Chart("bars", (0, 1), (2,)))
 
+    # An override that stands through a re-evaluation is copied onto the new verdict: it is
+    # counted once, on the verdict it was made on (no earlier verdict of the case carries it).
+    earlier = aliased(EligibilityVerdict)
+    carried = exists().where(earlier.case_id == EligibilityVerdict.case_id, earlier.id < EligibilityVerdict.id,
+                             earlier.override_at == EligibilityVerdict.override_at)
     overrides = db.session.execute(
         select(*_physician(), func.count()).select_from(EligibilityVerdict)
         .join(User, User.id == EligibilityVerdict.override_by_id)
-        .where(_in_period(EligibilityVerdict.override_at, filters), *_of_cases(EligibilityVerdict.case_id, filters))
+        .where(_in_period(EligibilityVerdict.override_at, filters), ~carried,
+               *_of_cases(EligibilityVerdict.case_id, filters))
         .group_by(User.id, User.name, User.email).order_by(func.count().desc(), User.name, User.id)).all()
     override_figure = Figure(
         "overrides", "Overrides by physician",
@@ -453,32 +459,58 @@ def _point_order():
     return order
 
 
+def _late_entries_by_first_source(filters):
+    """{source: late scores} for the late scores first entered inside the period, by who entered
+    them first. A correction keeps the score's lateness (that belongs to when the point was first
+    answered) and files the score it replaced as a revision: the earliest revision is the first entry."""
+    revised = exists().where(DiaryEntryRevision.entry_id == DiaryEntry.id)
+    counts = Counter(dict(db.session.execute(
+        select(DiaryEntry.source, func.count())
+        .where(DiaryEntry.late.is_(True), _in_period(DiaryEntry.entered_at, filters), ~revised,
+               *_of_cases(DiaryEntry.case_id, filters))
+        .group_by(DiaryEntry.source)).all()))
+    # Corrections are few: their earliest revisions are read through the revisions table.
+    later = aliased(DiaryEntryRevision)
+    earliest = ~exists().where(later.entry_id == DiaryEntryRevision.entry_id,
+                               or_(later.entered_at < DiaryEntryRevision.entered_at,
+                                   and_(later.entered_at == DiaryEntryRevision.entered_at,
+                                        later.id < DiaryEntryRevision.id)))
+    counts.update(dict(db.session.execute(
+        select(DiaryEntryRevision.source, func.count()).join(DiaryEntry, DiaryEntry.id == DiaryEntryRevision.entry_id)
+        .where(DiaryEntry.late.is_(True), _in_period(DiaryEntryRevision.entered_at, filters), earliest,
+               *_of_cases(DiaryEntry.case_id, filters))
+        .group_by(DiaryEntryRevision.source)).all()))
+    return counts
+
+
 def diary(filters):
     now = utcnow()
     on_time = DiaryPoint.completed_at <= DiaryPoint.closes_at
     late = DiaryPoint.completed_at > DiaryPoint.closes_at
+    # A point nobody scored whose case ended (closed or cancelled) before its window closed was
+    # never asked: the diary page says "Not asked: the diary has ended", and it is no point here.
+    never_asked = exists().where(Case.id == DiaryPoint.case_id, Case.state.in_(FINAL_STATES),
+                                 Case.state_changed_at < DiaryPoint.closes_at)
     counts = db.session.execute(
         select(DiaryPoint.point_code, func.count(),
                func.coalesce(func.sum(case((on_time, 1), else_=0)), 0),
                func.coalesce(func.sum(case((late, 1), else_=0)), 0))
-        .where(_in_period(DiaryPoint.closes_at, filters, until=now), *_of_cases(DiaryPoint.case_id, filters))
+        .where(_in_period(DiaryPoint.closes_at, filters, until=now), *_of_cases(DiaryPoint.case_id, filters),
+               or_(DiaryPoint.completed_at.is_not(None), ~never_asked))
         .group_by(DiaryPoint.point_code)).all()
     order = _point_order()
     counts = sorted(counts, key=lambda row: order.get(row[0], (len(order), row[0])))
     completion = Figure(
         "diary_completion", "Diary completion per time point",
         "Time points whose window closed inside the period (and before now): completed on time "
-        "(every side scored before the window closed), late, or missing; share on time.",
+        "(every side scored before the window closed), late, or missing; share on time. A point "
+        "nobody scored whose case was closed before its window closed was never asked: not counted.",
         ["Time point", "Points", "On time", "Late", "Missing", "On time %"],
         [(order.get(code, (0, code))[1], total, ok, late_, total - ok - late_, share(ok, total))
          for code, total, ok, late_ in counts],
         Chart("bars", (0,), (2, 3, 4)))
 
-    by_source = dict(db.session.execute(
-        select(DiaryEntry.source, func.count())
-        .where(DiaryEntry.late.is_(True), _in_period(DiaryEntry.entered_at, filters),
-               *_of_cases(DiaryEntry.case_id, filters))
-        .group_by(DiaryEntry.source)).all())
+    by_source = _late_entries_by_first_source(filters)
     late_entries = Figure(
         "late_entries", "Late entries",
         "Diary scores entered after their window closed (accepted and marked late), entered inside "
