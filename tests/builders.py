@@ -413,6 +413,20 @@ def diary(case, scores, **marks):
     db.session.commit()
 
 
+def diary_moved_back(case, days):
+    """Move the case's diary `days` into the past, its points' windows with their entries, as if the
+    injection had been given that much earlier (test set-up: a duration longer than the time
+    since the injection is refused)."""
+    shift = timedelta(days=days)
+    for point in db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id)).scalars():
+        for name in ("opens_at", "due_at", "closes_at", "completed_at", "chase_until"):
+            if getattr(point, name) is not None:
+                setattr(point, name, getattr(point, name) - shift)
+        for entry in point.entries:
+            entry.entered_at, entry.felt_at = entry.entered_at - shift, (entry.felt_at or entry.entered_at) - shift
+    db.session.commit()
+
+
 def followed_up(gen, physician, side=Side.LEFT, scores=GOOD_BLOCK, **case_fields):
     """A case whose procedure was signed (the diary's points exist) with `scores` entered."""
     record = gen.procedure(side=side, physician=physician, steps="all", sign=True, **case_fields)

@@ -22,7 +22,7 @@ from tracker.timeutil import clinic_today
 from tracker.vocab import EntrySource, Indication, NextStep, Side
 from tracker.workflow import State
 
-from tests.builders import GOOD_BLOCK, clinic_at, commit_elsewhere, followed_up, now
+from tests.builders import GOOD_BLOCK, clinic_at, commit_elsewhere, diary_moved_back, followed_up, now
 from tests.functional.test_eligibility import criteria
 from tests.helpers import (by_id, csrf_from, field_error, inner_html, input_value, is_checked, soup, submit, text,
                            words)
@@ -442,8 +442,9 @@ def test_the_outcome_forms_next_score_reads_as_the_patients_diary_page(app, clie
 
 def test_a_duration_other_than_the_diarys_needs_a_reason_and_both_values_are_shown_as_evidence(
         client, gen, physician, login_as):
-    # GOOD_BLOCK reads 90 days (4 of 8 at 3 months); the physician records 120.
+    # GOOD_BLOCK reads 90 days (4 of 8 at 3 months); the physician records 120, five months on.
     case = followed_up(gen, physician, indication=Indication.THERAPEUTIC)
+    diary_moved_back(case, 150)
     login_as(physician)
 
     refused = record(client, case.id, therapeutic_days="120", next_step="repeat_injection")
@@ -1061,3 +1062,28 @@ def test_a_corrections_own_errors_and_its_missing_reason_come_in_one_answer(clie
 
     assert "Enter whole days from 0 to" in field_error(page, "therapeutic_days")
     assert "Say why the outcome is corrected" in field_error(page, "correction_reason")
+
+
+def test_a_duration_longer_than_the_time_since_the_injection_is_refused_even_with_a_reason(
+        client, gen, physician, login_as):
+    # Injected 100 days ago; the physician types 120 days, with a reason: relief cannot have lasted
+    # longer than the time since the injection, and the repeat would meet its relief criterion on
+    # no evidence.
+    case = followed_up(gen, physician, indication=Indication.THERAPEUTIC)
+    diary_moved_back(case, 100)
+    login_as(physician)
+
+    refused = record(client, case.id, therapeutic_days="120", next_step="repeat_injection",
+                     days_reason="Patient says relief has lasted four months.")
+
+    assert refused.status_code == 422
+    assert field_error(text(refused), "therapeutic_days").startswith(
+        "Relief cannot have lasted longer than the time since the injection (")
+    assert "at most 100 days today." in field_error(text(refused), "therapeutic_days")
+    assert soup(refused).find("input", attrs={"name": "therapeutic_days"})["value"] == "120"
+    assert db.session.execute(db.select(Outcome).filter_by(case_id=case.id)).first() is None
+    # 100 days, the whole time since, is possible.
+    record(client, case.id, therapeutic_days="100", next_step="repeat_injection",
+           days_reason="Patient says relief has lasted to today.")
+    db.session.expire_all()
+    assert case.outcome.therapeutic_days == 100

@@ -95,12 +95,29 @@ def test_an_injection_given_elsewhere_counts_towards_the_cap_and_interval_and_ma
 
 def test_a_reported_relief_decides_the_repeat(client, coordinator, repeat_case):
     case = repeat_case
-    submit(client, outside_url(case.patient), entry(days_ago(100), relief_percent="80", relief_days="120"))
+    submit(client, outside_url(case.patient), entry(days_ago(100), relief_percent="80", relief_days="95"))
     page = text(client.get(case_url(case)))
     status, evidence = criteria(page, TODAY_TABLE)["Relief after last therapeutic injection"]
     assert status.endswith("Met")
     assert evidence.startswith(f"after outside injection of {days_ago(100).isoformat()} at Riverside Pain Clinic "
-                               "(patient report): peak relief 80%, 120 days at 80% or more")
+                               "(patient report): peak relief 80%, 95 days at 80% or more")
+
+
+def test_relief_longer_than_the_time_since_the_injection_is_refused_and_decides_nothing(client, coordinator,
+                                                                                         repeat_case):
+    # 35 days ago, a relief reported to have lasted 400 days: a typing slip, never evidence for a repeat.
+    case = repeat_case
+    refused = submit(client, outside_url(case.patient), entry(days_ago(35), relief_percent="60", relief_days="400"))
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert field_error(page, "relief_days") == (
+        "Relief cannot have lasted longer than the time since the injection: at most 35 days "
+        f"(from {days_ago(35):%A, %B} {days_ago(35).day}, {days_ago(35).year} to today).")
+    assert input_value(page, "relief_days") == "400" and input_value(page, "relief_percent") == "60"
+    assert [row.indication for row in stored(case.patient)] == [Indication.DIAGNOSTIC, Indication.CONFIRMATORY]
+    # The whole time since is possible (relief to today).
+    submit(client, outside_url(case.patient), entry(days_ago(35), relief_percent="60", relief_days="35"))
+    assert stored(case.patient)[-1].relief_days == 35
 
 
 def test_refused_input_is_said_next_to_its_field_and_what_was_typed_is_kept(client, coordinator, gen):

@@ -179,6 +179,11 @@ class OutcomeDiary:
         return has_block_result(self.case)
 
     @property
+    def injected_at(self):
+        """When the injection was given (the diary is timed from it), or None."""
+        return next((row.view.injected_at for row in self.rows if row.view.injected_at is not None), None)
+
+    @property
     def suggested_result(self):
         if not self.is_block:
             return None
@@ -436,7 +441,7 @@ def record_outcome(case, actor, diagnostic_result, therapeutic_days, next_step, 
     days = given_days(case, therapeutic_days, side_days, reading.diary_days, reading.suggested_days)
     next_step = NextStep(next_step)
     _given_ok, _days_ok, why, days_reason, _to_come = each_checked(
-        lambda: _check_given(results), lambda: _check_days(days),
+        lambda: _check_given(results), lambda: _check_days(days, reading.injected_at, reading.diary_days),
         *_recording_checks(reading, results, days, reason, days_reason, confirm_early))
     try:
         outcome = _write(case, actor, results, days, days_reason, next_step, notes, why, version_id, reading)
@@ -544,14 +549,27 @@ def stored_days(days):
     return (min(known) if known else None), dict(days)
 
 
-def _check_days(days):
-    """Every joint's duration, when given, is whole days in range; each wrong one named next to its field."""
+def _check_days(days, injected_at=None, diary_days=None):
+    """Every joint's duration, when given, is whole days in range; one other than the diary's reading
+    (`diary_days(joint)`, read from scores already given) is no longer than the days from the
+    injection to today: relief cannot have lasted longer than the time since it was given, and a
+    duration that did would meet a repeat injection's criterion on no evidence. Each wrong one is
+    named next to its field."""
     bilateral = len(days) > 1
-    each_checked(*(
-        (lambda joint=joint: _refuse(days_field(joint, bilateral),
-                                     f"Enter the {joint} joint's number of days from 0 to {MAX_THERAPEUTIC_DAYS}."
-                                     if bilateral else f"Enter a number of days from 0 to {MAX_THERAPEUTIC_DAYS}."))
-        for joint, value in days.items() if value is not None and not 0 <= value <= MAX_THERAPEUTIC_DAYS))
+    # Whole days since the injection, as the diary counts a duration's days (elapsed time).
+    since = (utcnow() - injected_at) // timedelta(days=1) if injected_at is not None else None
+
+    def refuse(joint, value):
+        field = days_field(joint, bilateral)
+        if not 0 <= value <= MAX_THERAPEUTIC_DAYS:
+            _refuse(field, f"Enter the {joint} joint's number of days from 0 to {MAX_THERAPEUTIC_DAYS}."
+                    if bilateral else f"Enter a number of days from 0 to {MAX_THERAPEUTIC_DAYS}.")
+        if since is not None and value > since and (diary_days is None or value != diary_days(joint)):
+            _refuse(field, f"Relief cannot have lasted longer than the time since the injection "
+                           f"({format_clinic(injected_at, '%d %b %Y')}): at most {days_read(since)} today.")
+
+    each_checked(*((lambda joint=joint, value=value: refuse(joint, value))
+                   for joint, value in days.items() if value is not None))
 
 
 def _departures(reading, results, reason):
@@ -675,7 +693,9 @@ def correct_outcome(outcome, actor, diagnostic_result, therapeutic_days, days_re
     days = given_days(case, therapeutic_days, side_days, outcome.diary_days_for, outcome.diary_therapeutic_days)
     reason = (reason or "").strip()
     _given_ok, _days_ok, _reason_ok, days_reason = each_checked(
-        lambda: _check_given(results), lambda: _check_days(days),
+        lambda: _check_given(results),
+        lambda: _check_days(days, diary_services.read_diary(case, for_patient=False).injected_at,
+                            outcome.diary_days_for),
         *_correction_checks(outcome, days, days_reason, reason))
     joints = [joint.value for joint in joints_of(case.side)]
     # What each joint's result is, as read (an outcome recorded before results were kept per joint

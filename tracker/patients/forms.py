@@ -1,12 +1,14 @@
 """The forms of the patient record: correcting details, merging two records, injections given elsewhere."""
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from wtforms import (BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField,
                      TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from tracker.i18n import same_language
+from tracker.i18n import long_date, same_language
 from tracker.formfields import TrackerForm, TypedDateField, not_before_birth, not_in_future, options, plausible_date
 from tracker.referrals.forms import PatientFields
+from tracker.timeutil import clinic_today
 from tracker.vocab import ContactChannel, Indication, Sex, Side
 
 
@@ -95,6 +97,19 @@ class OutsideInjectionForm(TrackerForm):
         DataRequired(_l("Say where these facts come from.")), Length(max=200)])
     reason = TextAreaField(_l("Reason for the correction"), validators=[Length(max=2000)])
     submit = SubmitField(_l("Save injection"))
+
+    def validate_relief_days(self, field):
+        # Relief cannot have lasted longer than the time since the injection: a duration that did
+        # would meet a repeat injection's relief criterion on no evidence.
+        given = self.performed_on.data
+        if field.data is None or given is None or given > clinic_today():
+            return
+        since = (clinic_today() - given).days
+        if field.data > since:
+            raise ValidationError(ngettext(
+                "Relief cannot have lasted longer than the time since the injection: at most %(num)d day "
+                "(from %(day)s to today).", "Relief cannot have lasted longer than the time since the "
+                "injection: at most %(num)d days (from %(day)s to today).", since, day=long_date(given)))
 
     def values(self):
         return {"performed_on": self.performed_on.data, "side": Side(self.side.data),
