@@ -164,8 +164,13 @@ def make_procedure(side=Side.LEFT, physician=None, steps=(), sign=False, **case_
     # Readiness waits for the risk screen's answers on blood thinners and allergies: a case built
     # without them goes ahead by a physician's override, as the clinic's would.
     unanswered = {"readiness_override_reason": "test set-up: no risk screen"} if not_asked(case.risk_screen) else {}
+    # Five minutes ago, but today in the clinic (a procedure starts on its appointment's day).
+    from tracker.timeutil import clinic_day_start, clinic_today
+
+    starts_at = max(datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5),
+                    clinic_day_start(clinic_today()))
     make_appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,
-                     starts_at=datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5), **unanswered)
+                     starts_at=starts_at, **unanswered)
     # The verdict as the clinic's stands at the start: read with the case booked for today.
     make_verdict(case, eligible=True)
     record = procedure_services.start(case, physician, acknowledged=True)

@@ -187,7 +187,7 @@ def register_template_helpers(app):
     app.jinja_env.globals["texts_impossible"] = contact.texts_impossible
     app.jinja_env.globals["unreachable"] = contact.unreachable
     app.jinja_env.globals["clinic_contact"] = clinic_contact
-    app.jinja_env.globals["on_a_later_day"] = timeutil.on_a_later_day
+    app.jinja_env.globals["start_day_words"] = timeutil.start_day_words
     app.jinja_env.filters["profile_name"] = _profile_name
     # An audit row's changes in words, as the audit page and its CSV download both write them.
     app.jinja_env.globals["audit_change"] = audit.change_words

@@ -689,7 +689,10 @@ def test_a_strength_outside_the_formulary_confirmed_with_a_reason_is_saved_shown
     box = step_box(text(doctor.get(checklist_url(record.case_id))), "step-injectate-left")
     assert ("Strength, dose or volume outside the usual range confirmed</strong> by Dr Priya Raman: “Diluted 1:10 on "
             "purpose for a test dose”") in box
-    assert is_checked(box, "injectate-left-strength_confirmed"), "a re-save keeps the confirmation shown"
+    # Shown again, the reason is kept but the box is not ticked: a tick confirms the problems shown
+    # when it was given, never those a correction brings.
+    assert not is_checked(box, "injectate-left-strength_confirmed")
+    assert input_value(box, "injectate-left-strength_reason") == "Diluted 1:10 on purpose for a test dose"
     note = text(doctor.get(f"/cases/{record.case_id}/procedure/note"))
     assert "Strength, dose or volume outside the usual range, confirmed by Dr Priya Raman at" in note
     assert "Reason: Diluted 1:10 on purpose for a test dose" in note
@@ -1278,7 +1281,8 @@ def test_an_appointment_on_a_later_day_offers_no_start_and_says_when_it_can_be_s
     later = datetime.now(timezone.utc) + timedelta(days=2)
     appointment = gen.appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,
                                   starts_at=later)
-    on_the_day = f"Start the procedure on {format_clinic(later, '%A %d %B')}, or move the appointment to today."
+    on_the_day = (f"This appointment is on {format_clinic(later, '%A %d %B')}: start the procedure on that day, "
+                  "or move the appointment to today first.")
     for url in (f"/appointments/{appointment.id}", checklist_url(case.id)):
         page = doctor.get(url).get_data(as_text=True)
         assert soup(page).find("form", action=f"/cases/{case.id}/procedure/start") is None, url

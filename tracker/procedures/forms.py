@@ -151,15 +151,16 @@ def form_prefix(step, side=None):
 
 
 def form_data(step, answers, injectate_rows=()):
-    """Saved answers back into a form's shape (an injectate's confirmation of a strength outside
-    the formulary comes back ticked, with its reason)."""
+    """Saved answers back into a form's shape. An injectate's confirmations (a strength, dose or
+    volume outside the usual range; a drug against a documented allergy) come back with their
+    reasons but unticked: each tick confirms the problems shown when it was given, and a
+    correction may bring new ones (another drug against the allergy, a dose over the maximum)
+    that a tick carried over would let through unseen."""
     if step == Step.INJECTATE:
         rows = [dict(row) for row in injectate_rows]
         return {"rows": rows + [{}] * max(0, INJECTATE_ROWS - len(rows)),
-                "strength_confirmed": bool(answers.get("strength_reason")),
-                "strength_reason": answers.get("strength_reason", ""),
-                "allergy_confirmed": bool(answers.get("allergy_reason")),
-                "allergy_reason": answers.get("allergy_reason", "")}
+                "strength_confirmed": False, "strength_reason": answers.get("strength_reason", ""),
+                "allergy_confirmed": False, "allergy_reason": answers.get("allergy_reason", "")}
     data = saved_answers(step, answers)
     if "vascular_uptake" in data:
         data["vascular_uptake"] = {True: "yes", False: "no"}.get(data["vascular_uptake"])
@@ -180,14 +181,24 @@ class StartForm(TrackerForm):
     # the last dose was confirmed at readiness: the day (asked of the patient), or her decision without it.
     anticoagulant_last_dose_on = ClinicDateField(_l("Day of the last dose"), validators=[Optional()])
     hold_acknowledged = BooleanField(_l("I proceed without a confirmed day of the last dose: my decision"))
+    # What the warning said of each flag ticked ("pregnancy: Possibly pregnant …", one a line): a tick
+    # acknowledges the answer she read, not one the risk screen recorded since.
+    risks_shown = HiddenField()
     submit = SubmitField(_l("Start procedure"))
 
     def acknowledged_ids(self):
         return {int(part) for part in (self.acknowledged.data or "").split() if part.isdigit()}
 
     def risks_acknowledged(self):
-        """The kinds of the risk screen's flags (vocab.decision_flags) whose box she ticked."""
-        return {kind for kind in ("pregnancy", "infection") if self[f"{kind}_acknowledged"].data}
+        """{kind: the words the warning showed} of the risk screen's flags (vocab.decision_flags) whose
+        box she ticked."""
+        shown = dict(line.split(": ", 1) for line in (self.risks_shown.data or "").splitlines() if ": " in line)
+        return {kind: shown.get(kind, "") for kind in ("pregnancy", "infection") if self[f"{kind}_acknowledged"].data}
+
+    @staticmethod
+    def shown(flags):
+        """The `risks_shown` value of a warning showing `flags`."""
+        return "\n".join(f"{flag.kind}: {flag.words}" for flag in flags)
 
 
 class SignForm(TrackerForm):

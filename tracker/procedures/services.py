@@ -29,7 +29,7 @@ from tracker.procedures.rules.schema import (CONTRAST_ALLERGY_FIELDS, DRUG_ALLER
                                              PER_SIDE_STEPS, STEPS, ArthrogramPattern, ChecklistContext, Step)
 from tracker.procedures.rules.values import saved_answers
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
-from tracker.timeutil import on_a_later_day, to_clinic, utcnow
+from tracker.timeutil import start_day_words, to_clinic, utcnow
 from tracker.scheduling import services as scheduling
 from tracker.scheduling.instructions import in_words
 from tracker.transactions import service, undo_refused_write
@@ -278,6 +278,14 @@ class Checklist:
                        if step in PER_SIDE_STEPS else self.complete(step))
                 for step in STEPS}
 
+    def order_done(self):
+        """What the safety order (rules.order.may_record) reads as done: each step complete, but the
+        injectate once given (saved), not complete: the sign-out follows the injection, and a lot
+        number may wait until signing, which asks for it."""
+        done = self.done()
+        done[Step.INJECTATE] = {joint: self.latest(Step.INJECTATE, joint) is not None for joint in self.joints}
+        return done
+
     def contrast_results(self):
         return {joint: [dict(row.answers) for row in self.checks(Step.CONTRAST, joint)]
                 for joint in self.joints}
@@ -373,6 +381,15 @@ def running_elsewhere(case, actor, at=None):
     ).scalars().all()
 
 
+def _risk_acknowledged(flag, risks_acknowledged):
+    """Whether the physician ticked this flag of the risk screen as it reads now: `risks_acknowledged`
+    holds the kinds ticked, or {kind: the words the warning showed} (the warning's form), so a tick
+    given for "possibly pregnant" never starts a patient recorded pregnant since."""
+    if flag.kind not in risks_acknowledged:
+        return False
+    return not isinstance(risks_acknowledged, dict) or risks_acknowledged[flag.kind] == flag.words
+
+
 def _acknowledges(acknowledged, running):
     """`acknowledged` holds the ids of the procedures in progress the physician was shown and
     started past (the warning's form), or is True for a script (the demo, test set-up). It holds
@@ -398,15 +415,14 @@ def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowl
     formulary()
     appointment = case.active_appointment
     _may_record(appointment, actor)
-    if appointment is not None and on_a_later_day(appointment.starts_at, now):
-        # Readiness ticked early must not let tomorrow's patient be started today by mistake.
-        raise ProcedureRefused(f"This appointment is on {to_clinic(appointment.starts_at):%A %d %B}: start "
-                               f"the procedure on that day, or move the appointment to today first.")
+    if appointment is not None and (not_today := start_day_words(appointment.starts_at, now)):
+        raise ProcedureRefused(not_today)
     transition(case, "start_procedure", actor, version_id=version_id, commit=False, at=now)
     # Asked once the start is otherwise allowed: the warning is never followed by another refusal.
     running = running_elsewhere(case, actor, now)
     flags = decision_flags(case.risk_screen)
-    unacknowledged = [flag for flag in flags if acknowledged is not True and flag.kind not in set(risks_acknowledged)]
+    unacknowledged = [flag for flag in flags
+                      if acknowledged is not True and not _risk_acknowledged(flag, risks_acknowledged)]
     hold = scheduling.unconfirmed_hold(appointment) if appointment is not None else ""
     problem = scheduling.last_dose_problem(appointment, last_dose_on) if hold and last_dose_on is not None else None
     # A day entered here that leaves fewer days than the planned hold is her decision too: she ticks it.
@@ -481,7 +497,7 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
         | (DRUG_ALLERGY_FIELDS if not drugs_against_allergy(step, answers, ctx) else frozenset())
     answers = {name: value for name, value in answers.items() if name not in dropped}
     checklist = Checklist(record)
-    refusals = may_record(step, checklist.done(), checklist.contrast_results(), ctx, side)
+    refusals = may_record(step, checklist.order_done(), checklist.contrast_results(), ctx, side)
     if refusals:
         raise ProcedureRefused(refusals)
     joint = checklist.side_of(step, side)

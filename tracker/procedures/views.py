@@ -151,7 +151,7 @@ def _side_arg():
 def _items(record, entries, overrides):
     checklist = services.Checklist(record)
     ctx = services.context(record, entries)
-    done, contrast = checklist.done(), checklist.contrast_results()
+    done, contrast = checklist.order_done(), checklist.contrast_results()
     offered = services.by_kind(services.active(entries))
     items = []
     for number, step in enumerate(STEPS, start=1):
@@ -286,6 +286,9 @@ def _acknowledge_first(case, refusal, typed):
         form.version_id.data, form.acknowledged.data = case.version_id, shown
     else:
         form = StartForm(formdata=None, version_id=case.version_id, acknowledged=shown)
+    form.risks_shown.data = StartForm.shown(refusal.flags)
+    for flag in refusal.flags:  # shown for a decision not taken yet (or taken on other words): unticked
+        form[f"{flag.kind}_acknowledged"].data = False
     appointment = case.active_appointment
     last_dose_on = (typed.anticoagulant_last_dose_on.data if isinstance(typed.anticoagulant_last_dose_on.data, date)
                     else None) or (appointment.anticoagulant_last_dose_on if appointment is not None else None)

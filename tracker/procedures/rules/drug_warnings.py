@@ -1,9 +1,10 @@
 """Warnings about the drugs chosen: against a documented allergy, or an injectate beyond what
 a joint holds or a steroid's usual maximum. Warnings never block a save."""
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
+from fractions import Fraction
 
-from tracker.procedures.formulary import DrugKind, millilitres, plain
+from tracker.procedures.formulary import DrugKind, lower_first, millilitres, percent_words, plain
 from tracker.procedures.rules.schema import MAX_INJECTATE_ML_PER_SIDE, ChecklistContext, SkinAnaesthetic, Step
 from tracker.procedures.rules.values import blank, filled_rows, quiet_decimal
 from tracker.vocab import Allergy, Side
@@ -109,13 +110,37 @@ def injectate_warnings(rows_by_side: Mapping, formulary: Mapping) -> list[str]:
             if entry.kind == DrugKind.STEROID and dose is not None:
                 # Two rows of the same steroid go into the same joint: the maximum is for the sum.
                 steroid_doses[code] = steroid_doses.get(code, Decimal(0)) + dose
+        over = False
         for code, dose in steroid_doses.items():
             entry = formulary[code]
             maximum = quiet_decimal(entry.usual_max_dose_mg)
             if maximum is not None and dose > maximum:
+                over = True
                 warnings.append(f"{where}: {entry.name} {plain(dose)} mg is above the usual maximum of "
                                 f"{plain(maximum)} mg per SI joint.")
+        if not over:
+            warnings += _steroids_together(where, steroid_doses, formulary)
     return warnings
+
+
+def _steroids_together(where, steroid_doses, formulary):
+    """Two steroids in one joint, each within its own usual maximum, above it together: each dose is a
+    share of its own maximum (the joint's steroid load adds up, as local anaesthetics' toxicity does),
+    and the shares together above 100 % are a warning."""
+    counted = [(formulary[code], dose, quiet_decimal(formulary[code].usual_max_dose_mg))
+               for code, dose in steroid_doses.items()]
+    counted = [(entry, dose, maximum) for entry, dose, maximum in counted if maximum and dose > 0]
+    if len(counted) < 2:
+        return []
+    shares = [Fraction(dose) / Fraction(maximum) for _, dose, maximum in counted]
+    together = sum(shares, Fraction(0))
+    if together <= 1:
+        return []
+    said = [f"{entry.name if position == 0 else lower_first(entry.name)} {plain(dose)} mg "
+            f"({percent_words(share)} %{' of its usual maximum' if position == 0 else ''})"
+            for position, ((entry, dose, _), share) in enumerate(zip(counted, shares))]
+    return [f"{where}: {', '.join(said[:-1])} and {said[-1]} together reach "
+            f"{percent_words(together, ROUND_CEILING)} % of the usual steroid maximum per SI joint."]
 
 def side_label(side: str) -> str:
     return Side(side).label

@@ -1,0 +1,183 @@
+"""The procedure day's hard stops hold however the physician gets there: a correction of the
+injectate meets the stops its new drugs and doses raise (a confirmation given for other problems
+does not carry over); a procedure starts only on its appointment's day; a pregnancy acknowledged on
+a warning is the answer that warning showed; two steroids in one joint add up; the sign-out
+follows the injection given, the lot number waiting for the signature."""
+from datetime import timedelta
+
+import pytest
+
+from tracker.extensions import db
+from tracker.models import Appointment, ProcedureStep, RiskScreen
+from tracker.procedures import services as procedures
+from tracker.review import services as review
+from tracker.roles import Role
+from tracker.timeutil import format_clinic
+from tracker.vocab import AppointmentStatus
+from tracker.workflow import State
+
+from tests.builders import BEFORE, PROCEDURE_ANSWERS, checklist_url, clinic_at, post_step
+from tests.helpers import field_error, form_data, form_posting_to, soup, text, words
+
+INJ = "injectate-left-"
+SAVE = "/cases/{}/procedure/steps/injectate?side=left"
+
+
+def _rows(record_id, step):
+    db.session.expire_all()
+    return db.session.execute(db.select(ProcedureStep).filter_by(record_id=record_id, step=step)
+                              .order_by(ProcedureStep.id)).scalars().all()
+
+
+def _send(client, case_id, **typed):
+    """The injectate form as the checklist page shows it now, with `typed` changed."""
+    page = text(client.get(checklist_url(case_id)))
+    action = SAVE.format(case_id)
+    return client.post(action, data={**form_data(form_posting_to(page, action + "#step-injectate-left")), **typed})
+
+
+def _ready_case(gen, physician, starts_at, **ticks):
+    """A scheduled case with a risk screen answered (no blood thinners, NKDA) and its appointment."""
+    case = gen.case(state=State.SCHEDULED, physician_id=physician.id, verdict=False)
+    db.session.add(RiskScreen(case_id=case.id, anticoagulant_answer="none", allergy_answer="nkda",
+                              red_flags_screened=True))
+    db.session.commit()
+    appointment = gen.appointment(case, physician=physician, starts_at=starts_at, **ticks)
+    gen.verdict(case)
+    return case, appointment
+
+
+STEROID = {INJ + "rows-0-drug": "triamcinolone", INJ + "rows-0-concentration_mg_per_ml": "40",
+           INJ + "rows-0-dose_mg": "40", INJ + "rows-0-volume_ml": "1", INJ + "rows-0-lot_number": "TA-1"}
+
+
+def test_a_correction_that_adds_a_drug_against_the_allergy_meets_its_stop_after_an_earlier_confirmation(
+        gen, doctor, physician):
+    record = gen.procedure(physician=physician, steps=BEFORE["injectate"])
+    db.session.add(RiskScreen(case_id=record.case_id, allergy_answer="documented", allergy_steroid=True,
+                              allergy_local_anaesthetic=True))
+    db.session.commit()
+    first = _send(doctor, record.case_id, **STEROID, **{INJ + "allergy_confirmed": "y",
+                                                      INJ + "allergy_reason": "Steroid 'allergy' was flushing only"})
+    assert first.status_code == 302
+    # Shown again, the reason is kept and the box unticked; the correction adds bupivacaine against
+    # the documented local anaesthetic allergy, never reviewed.
+    corrected = _send(doctor, record.case_id, **{INJ + "rows-1-drug": "bupivacaine",
+                                                 INJ + "rows-1-concentration_mg_per_ml": "2.5",
+                                                 INJ + "rows-1-dose_mg": "2.5", INJ + "rows-1-volume_ml": "1",
+                                                 INJ + "rows-1-lot_number": "BU-1"})
+    assert corrected.status_code == 422
+    assert "local anaesthetic allergy" in field_error(text(corrected), "injectate-left-allergy_reason").lower()
+    assert soup(corrected).find("input", attrs={"name": INJ + "allergy_reason"})["value"] == \
+        "Steroid 'allergy' was flushing only"
+    [row] = _rows(record.id, "injectate")
+    assert [r.drug_code for r in row.injectate] == ["triamcinolone"]
+    # Ticked again, having seen both: saved, each allergy named on the record.
+    again = _send(doctor, record.case_id, **{INJ + "rows-1-drug": "bupivacaine",
+                                             INJ + "rows-1-concentration_mg_per_ml": "2.5",
+                                             INJ + "rows-1-dose_mg": "2.5", INJ + "rows-1-volume_ml": "1",
+                                             INJ + "rows-1-lot_number": "BU-1", INJ + "allergy_confirmed": "y"})
+    assert again.status_code == 302
+    [row] = _rows(record.id, "injectate")
+    assert "local anaesthetic allergy" in row.warnings.lower() and "steroid allergy" in row.warnings.lower()
+
+
+def test_a_correction_over_the_local_anaesthetic_maximum_meets_its_stop_after_a_volume_confirmation(
+        gen, doctor, physician):
+    record = gen.procedure(physician=physician, steps=BEFORE["injectate"])
+    six_ml = {**STEROID, INJ + "rows-1-drug": "lidocaine", INJ + "rows-1-concentration_mg_per_ml": "10",
+              INJ + "rows-1-dose_mg": "50", INJ + "rows-1-volume_ml": "5", INJ + "rows-1-lot_number": "LI-1"}
+    assert _send(doctor, record.case_id, **six_ml, **{INJ + "strength_confirmed": "y",
+                                                      INJ + "strength_reason": "Periarticular spread intended"}
+                 ).status_code == 302
+    # Lidocaine 2 % (100 mg, its maximum) and bupivacaine 5 mg: 120 % of the maximum together.
+    corrected = _send(doctor, record.case_id, **{INJ + "rows-1-concentration_mg_per_ml": "20",
+                                                 INJ + "rows-1-dose_mg": "100", INJ + "rows-2-drug": "bupivacaine",
+                                                 INJ + "rows-2-concentration_mg_per_ml": "5",
+                                                 INJ + "rows-2-dose_mg": "5", INJ + "rows-2-volume_ml": "1",
+                                                 INJ + "rows-2-lot_number": "BU-1"})
+    assert corrected.status_code == 422
+    assert "together reach 120 % of the local anaesthetic maximum" in words(corrected)
+
+
+def test_an_appointment_of_an_earlier_day_is_not_started_today_after_an_abandoned_attempt(gen, doctor, physician):
+    yesterday = clinic_at(-1, 10)
+    case, appointment = _ready_case(gen, physician, yesterday, consent_obtained=True, day_of_check_done=True)
+    record = procedures.start(case, physician, acknowledged=True, now=yesterday + timedelta(minutes=5))
+    procedures.abandon(record, physician, "Febrile 38.4 on the table", record.version_id)
+    db.session.expire_all()
+    assert db.session.get(Appointment, appointment.id).status == AppointmentStatus.CHECKED_IN
+
+    # Yesterday's day-of check (the fever the attempt was stopped for) is not today's.
+    said = (f"This appointment was on {format_clinic(yesterday, '%A %d %B %Y')}: a procedure starts on its "
+            "appointment's day, with that day's checks. Move it to today, or cancel it and book again from the "
+            "case, first.")
+    with pytest.raises(procedures.ProcedureRefused, match="a procedure starts on its appointment's day"):
+        procedures.start(db.session.get(type(case), case.id), physician, acknowledged=True)
+    for url in (f"/appointments/{appointment.id}", checklist_url(case.id)):
+        page = doctor.get(url).get_data(as_text=True)
+        assert soup(page).find("form", action=f"/cases/{case.id}/procedure/start") is None, url
+        assert said in words(page), url
+
+
+def test_a_booked_appointment_of_an_earlier_day_is_not_started_today(gen, physician):
+    case, _ = _ready_case(gen, physician, clinic_at(-1, 10), consent_obtained=True, day_of_check_done=True)
+    with pytest.raises(procedures.ProcedureRefused):
+        procedures.start(case, physician, acknowledged=True)
+    db.session.expire_all()
+    assert db.session.get(type(case), case.id).state == State.SCHEDULED
+
+
+def test_a_pregnancy_ticked_on_a_warning_does_not_start_a_patient_recorded_pregnant_since(gen, doctor, physician):
+    from tests.functional.test_pregnancy import booked_today
+
+    coordinator = gen.user(Role.COORDINATOR)
+    case, _appointment = booked_today(gen, physician, "possible")
+    start = f"/cases/{case.id}/procedure/start"
+    warning = doctor.post(start, data=form_data(form_posting_to(text(doctor.get(f"/cases/{case.id}")), start)))
+    assert warning.status_code == 409 and "Possibly pregnant" in text(warning)
+
+    db.session.expire_all()
+    case = db.session.get(type(case), case.id)
+    review.save_risk_screen(case, {"pregnancy": "yes"}, case.risk_screen.version_id, coordinator)
+
+    again = doctor.post(start, data={**form_data(form_posting_to(text(warning), start)), "pregnancy_acknowledged": "y"})
+    assert again.status_code == 409, "she acknowledged 'possibly pregnant', not a recorded pregnancy"
+    db.session.expire_all()
+    assert db.session.get(type(case), case.id).state == State.SCHEDULED
+    # The new warning shows the answer as it is now, its box unticked; ticked there, the start goes ahead.
+    assert "Possibly pregnant" not in text(again)
+    assert soup(again).find("input", attrs={"name": "pregnancy_acknowledged"}).get("checked") is None
+    started = doctor.post(start, data={**form_data(form_posting_to(text(again), start)), "pregnancy_acknowledged": "y"})
+    assert started.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(case), case.id).state == State.IN_PROCEDURE
+
+
+def test_two_steroids_in_one_joint_are_added_up_against_the_usual_maximum(gen, doctor, physician):
+    record = gen.procedure(physician=physician, steps=BEFORE["injectate"])
+    rows = {"rows": [{"drug": "triamcinolone", "concentration_mg_per_ml": "40", "dose_mg": "40", "volume_ml": "1",
+                      "lot_number": "TA-1"},
+                     {"drug": "methylprednisolone_acetate", "concentration_mg_per_ml": "40", "dose_mg": "40",
+                      "volume_ml": "1", "lot_number": "MP-1"}]}
+    assert post_step(doctor, record.case_id, "injectate", rows, side="left").status_code == 302
+    [row] = _rows(record.id, "injectate")
+    assert "together reach 150 % of the usual steroid maximum per SI joint" in row.warnings
+    # One steroid at its maximum alone: no warning.
+    rows["rows"] = rows["rows"][:1]
+    post_step(doctor, record.case_id, "injectate", rows, side="left", version=str(row.version_id))
+    [row] = _rows(record.id, "injectate")
+    assert "steroid maximum" not in row.warnings
+
+
+def test_the_sign_out_follows_the_injection_given_and_the_lot_number_waits_for_the_signature(
+        gen, doctor, physician):
+    record = gen.procedure(physician=physician, steps=BEFORE["injectate"])
+    no_lot = {"rows": [{"drug": "triamcinolone", "concentration_mg_per_ml": "40", "dose_mg": "40",
+                        "volume_ml": "1", "lot_number": ""}]}
+    assert post_step(doctor, record.case_id, "injectate", no_lot, side="left").status_code == 302
+    signed_out = post_step(doctor, record.case_id, "sign_out", PROCEDURE_ANSWERS["sign_out"])
+    assert signed_out.status_code == 302
+    assert len(_rows(record.id, "sign_out")) == 1
+    with pytest.raises(procedures.ProcedureRefused, match="(?i)lot number"):
+        procedures.sign(db.session.get(type(record), record.id), physician, record.version_id)
