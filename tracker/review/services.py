@@ -11,7 +11,7 @@ from tracker.extensions import db
 from tracker.models import ConservativeCare, Examination, RiskScreen
 from tracker.refusals import StaleEdit, check_version
 from tracker.scheduling import instructions
-from tracker.scheduling.services import preparation_changed
+from tracker.scheduling.services import risk_screen_changed
 from tracker.timeutil import utcnow
 from tracker.transactions import service
 from tracker.workflow import BEFORE_PROCEDURE, TransitionRefused
@@ -106,14 +106,13 @@ def save_examination(case, values, version_id, actor):
 def save_risk_screen(case, values, version_id, actor):
     def preparation(screen, before):
         # A preparation step changed here is given to the patient now: note when, so its dates
-        # are judged from now (tracker/scheduling/instructions.py), and undo the appointment's
-        # confirmations of the old plan.
+        # are judged from now (tracker/scheduling/instructions.py), and undo what the appointment's
+        # readiness confirmed for the old screen.
         steps = instructions.changed_steps(before, values)
         now = utcnow()
         for step in steps:
             setattr(screen, instructions.STEP_SET_AT[step], now)
-        if before:
-            preparation_changed(case.active_appointment, steps, actor)
+        risk_screen_changed(case.active_appointment, screen, before or None, steps, actor)
 
     return _save_one_to_one(case, RiskScreen, "risk_screen", values, version_id, actor,
                             "risk_screen", on_change=preparation)

@@ -159,8 +159,33 @@ def _day_of(diabetic, pregnancy, infection):
     """What the day-of check confirms: no fever or infection (or, with one on the risk screen, that
     it resolved or the physician decided to proceed), the glucose of a diabetic, and for possibly
     pregnant a test (or the physician's decision), for pregnant the physician's decision."""
-    return "Day-of check: " + ", ".join(part for part in (
-        _INFECTION_CHECK[infection], _GLUCOSE_CHECK if diabetic else "", _PREGNANCY_CHECK.get(pregnancy, "")) if part)
+    return "Day-of check: " + ", ".join(_day_of_parts(diabetic, pregnancy, infection))
+
+
+def _day_of_parts(diabetic, pregnancy, infection):
+    return [part for part in (_INFECTION_CHECK[infection], _GLUCOSE_CHECK if diabetic else "",
+                              _PREGNANCY_CHECK.get(pregnancy, "")) if part]
+
+
+def day_of_asks(risk):
+    """What the day-of check asks for this risk screen (None: none yet), part by part: ["no fever or
+    infection", "glucose checked"]."""
+    return _day_of_parts(bool(risk and (risk.diabetes or risk.insulin)), pregnancy_flag(risk), infection_flag(risk))
+
+
+def newly_asked(appointment, before, after):
+    """What readiness asks of `appointment` under the risk screen `after` that it did not under
+    `before` (None: there was none): each item newly required, by its short name ("anticoagulant
+    plan", "driver"), and each part the day-of check newly asks ("glucose checked"), as two lists. A
+    tick or a physician's override given before did not cover them. An item required before as "not
+    known yet" is not new once answered: an override given without the answer was given for it."""
+    def required(risk):
+        return {item.field: item.short for item in items(appointment, risk) if item.required}
+
+    was = required(before)
+    said_before = day_of_asks(before)
+    return ([short for name, short in required(after).items() if name not in was],
+            [part for part in day_of_asks(after) if part not in said_before])
 
 
 _INFECTION_CHECK = {

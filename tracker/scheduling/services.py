@@ -391,14 +391,18 @@ def _unconfirm(appointment, item):
 def _reset_day_of_readiness(appointment, actor):
     """The day-of check and a physician's readiness override were about the old day: a moved
     appointment needs them again, and so do the anticoagulant plan and the premedication when they
-    no longer fit before the new day. Consent, the driver, and a plan that still fits stay."""
+    no longer fit before the new day, and a hold confirmed with the day of the last dose (its dates
+    were the old day's). Consent, the driver, and a plan that still fits stay."""
     cleared = []
     if appointment.day_of_check_done:
         appointment.day_of_check_done = False
         cleared.append("day-of check")
     missed = instructions.missed(appointment.case.risk_screen, to_clinic(appointment.starts_at), to_clinic(utcnow()))
     for step, item, words in PLAN_CONFIRMATIONS:
-        if step in missed and getattr(appointment, item):
+        # A hold confirmed with the day of the last dose (it did not fit the old day) was the old day's
+        # dates: the patient is now told the new day's, whether or not the hold fits it.
+        dated = item == "anticoagulant_plan_confirmed" and appointment.anticoagulant_last_dose_on is not None
+        if (step in missed or dated) and getattr(appointment, item):
             _unconfirm(appointment, item)
             cleared.append(words)
     if appointment.readiness_override_reason:
@@ -411,22 +415,59 @@ def _reset_day_of_readiness(appointment, actor):
             reason=f"Moved: the {' and the '.join(cleared)} were for the old day and must be done again."))
 
 
-def preparation_changed(appointment, steps, actor):
-    """The risk screen changed these preparation steps (instructions.STEP_FIELDS) after the
-    appointment was booked: a confirmation ticked for the old plan (the anticoagulant plan, the
-    premedication sent) must be done again. Part of the risk screen's save (no commit here)."""
+def risk_screen_changed(appointment, screen, before, steps, actor):
+    """The risk screen `screen` was saved after the appointment was booked, `before` holding the
+    values its save replaced (None: it was just created), `steps` the preparation steps it changed
+    (instructions.STEP_FIELDS). What was confirmed for the old screen must be done again, and the
+    History and the audit trail say why:
+    - a confirmation ticked for the old plan (the anticoagulant plan, the premedication sent);
+    - the day-of check, when it now asks more ("glucose checked" for a diabetes newly recorded);
+    - a physician's readiness override, when readiness now asks for an item it did not (a hold plan,
+      premedication, a driver, a part of the day-of check): the override was not given for it.
+    A plan's tick is kept when the screen was just created: answering the questions lets the ticks
+    given while they were "not asked" count. Part of the risk screen's save (no commit here)."""
     if appointment is None or appointment.status not in NOT_STARTED:
         return
-    cleared = []
+    reasons, cleared, unticked = [], [], []
     for step, item, words in PLAN_CONFIRMATIONS:
-        if step in steps and getattr(appointment, item):
+        if before is not None and step in steps and getattr(appointment, item):
             _unconfirm(appointment, item)
-            cleared.append(words)
-    if cleared:
-        appointment.changes.append(AppointmentChange(
-            actor_id=actor.id, change="readiness_reset",
-            reason=f"The risk screen's plan changed: the {' and the '.join(cleared)} "
-                   f"{'were' if len(cleared) > 1 else 'was'} for the old plan and must be done again."))
+            unticked.append(words)
+    if unticked:
+        reasons.append(f"The risk screen's plan changed: the {' and the '.join(unticked)} "
+                       f"{'were' if len(unticked) > 1 else 'was'} for the old plan and must be done again.")
+        cleared += unticked
+    added, parts = readiness.newly_asked(appointment, _as_it_was(screen, before), screen)
+    if parts and appointment.day_of_check_done:
+        appointment.day_of_check_done = False
+        reasons.append(f"The day-of check now also asks: {', '.join(parts)}. It was ticked before that and must be "
+                       f"done again.")
+        cleared.append("day-of check")
+    if (added or parts) and appointment.readiness_override_reason:
+        appointment.readiness_override_reason = None
+        appointment.readiness_override_by_id = None
+        reasons.append(f"Readiness now also asks for {', '.join(added + parts)}, which the physician's readiness "
+                       f"override was given without: confirm it, or a physician overrides readiness again.")
+        cleared.append("physician's readiness override")
+    if reasons:
+        appointment.changes.append(AppointmentChange(actor_id=actor.id, change="readiness_reset",
+                                                     reason=" ".join(reasons)))
+        audit.record(audit.Action.UPDATE, "appointment", appointment.id, user=actor,
+                     summary=f"readiness reset (the risk screen changed): {', '.join(cleared)} cleared")
+
+
+class _AsItWas:
+    """The risk screen as it was before a save: the values the save replaced, the rest as saved."""
+
+    def __init__(self, screen, before):
+        self._screen, self._before = screen, before
+
+    def __getattr__(self, name):
+        return self._before[name] if name in self._before else getattr(self._screen, name)
+
+
+def _as_it_was(screen, before):
+    return None if before is None else _AsItWas(screen, before)
 
 
 @service
