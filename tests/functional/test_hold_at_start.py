@@ -90,6 +90,8 @@ def test_the_start_shows_the_drug_the_hold_and_that_it_did_not_fit_and_waits(doc
     warning = by_id(page, "hold-warning")
     assert HOLD.format(would=would_have_been()) in words(warning)
     assert "Nothing has started" in words(warning)
+    assert ("Ask the patient when they took the last dose and enter the day, or tick that you proceed without it"
+            in words(warning))
     unticked = form_data(form_posting_to(page, start_url(overridden)))
     assert unticked.get("anticoagulant_last_dose_on", "") == "" and "hold_acknowledged" not in unticked
     assert doctor.post(start_url(overridden), data=unticked).status_code == 409
@@ -214,6 +216,10 @@ def test_a_last_dose_confirmed_at_readiness_inside_the_hold_asks_the_physician_n
     assert (f"Blood thinner: apixaban 5 mg twice daily. {shortfall(last)} before the appointment: the hold was "
             f"not kept as planned (confirmed at readiness).") in warning
     assert "I proceed although the hold was not kept as planned: my decision" in warning
+    # The day is recorded: she is not asked to ask the patient for it.
+    assert "Ask the patient when they took the last dose" not in warning
+    assert (f"The day of the last dose was confirmed at readiness: tick that you proceed although the hold was not "
+            f"kept as planned, or enter another day if the patient gives one") in warning
     not_started(overridden)
 
 
