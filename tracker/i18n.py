@@ -9,7 +9,7 @@ then their browser's Accept-Language. Staff pages are always English (the switch
 import re
 import unicodedata
 from functools import cached_property
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
@@ -185,9 +185,21 @@ def when(moment, now):
                     day=_weekday(local), time=clock(moment))
 
 
+def opening_minute(moment):
+    """The first whole minute at which something opening at `moment` is open: `moment` itself on
+    the minute, else the next minute (14:37:45 -> 14:38, 23:59:30 -> 00:00 the next day). A time
+    shown without seconds as "from" is read as open from that minute's start: rounded down, a
+    window opening at 14:37:45 would be promised at 14:37, when nothing is open yet."""
+    if moment.second or moment.microsecond:
+        return moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return moment
+
+
 def from_when(moment, now):
     """"from 10:15 AM" today, else "from Tuesday, December 8 at 10:15 AM": whole phrases, as
-    languages join "from" to a time and to a day differently ("a partir de las", "a partir del")."""
+    languages join "from" to a time and to a day differently ("a partir de las", "a partir del").
+    The moment is shown at its `opening_minute`, so the time said is one at which it is open."""
+    moment = opening_minute(moment)
     local = to_clinic(moment)
     if local.date() == to_clinic(now).date():
         return ngettext("from %(time)s", "from %(time)s", hour_shown(moment), time=clock(moment))

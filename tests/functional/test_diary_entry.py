@@ -9,9 +9,10 @@ import pytest
 from babel.dates import format_time
 
 from tracker.extensions import db
+from tracker.i18n import opening_minute
 from tracker.models import AuditEvent, DiaryEntry, DiaryPoint
 from tracker.roles import Role
-from tracker.timeutil import start_of_clinic_day, to_clinic
+from tracker.timeutil import format_clinic_short, start_of_clinic_day, to_clinic
 from tracker.vocab import EntrySource, Side
 from tracker.workflow import State
 
@@ -179,7 +180,8 @@ def test_a_point_not_open_yet_is_refused_with_its_opening_time_and_the_typed_sco
     page = text(response)
     h2 = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code="h2")).scalar_one()
     message = error_of(page, "point")
-    opens = format_time(to_clinic(h2.opens_at), "short", locale="en")
+    # The window opens at the injection's second: the time said is the first whole minute it is open.
+    opens = format_time(to_clinic(opening_minute(h2.opens_at)), "short", locale="en")
     assert "The “2 hours after” score can be entered from" in message and opens in message
     assert checked(page, "score") == "5" and checked(page, "analgesic_used") == "yes"
     assert [e.point.point_code for e in entries_of(case)] == ["t0"]
@@ -381,7 +383,8 @@ def test_staff_correct_an_entry_with_a_reason_and_the_history_shows_on_the_case_
     assert entry.score == 3 and entry.revisions[0].score == 5
     assert entry.revisions[0].replaced_by_id == coordinator_account.id
     page = text(client.get(f"/cases/{case.id}"))
-    assert "corrected (1)" in page and "Was <strong>5/10</strong>" in page and "Patient called: meant 3" in page
+    assert "earlier values (1)" in page and "Was <strong>5/10</strong>" in page and "Patient called: meant 3" in page
+    assert "corrected " + format_clinic_short(entry.entered_at) + " by phone (Casey Coordinator)" in words(page)
 
 
 def test_a_stale_correction_is_refused_and_nothing_overwritten(client, gen, login_as, patient, coordinator_account):

@@ -93,6 +93,10 @@ class Baseline:
     # A t0 entry given for an appointment that did not take place (diary_services.given_earlier):
     # named on the page, never read as the baseline.
     earlier: object = None
+    # The t0 score as first entered when it was recalled after the injection (marked late, or first
+    # entered after the injection: staff typing a score the patient gave earlier, on a call). It is
+    # the baseline still (a score is read by the moment it describes), but the page says what it is.
+    recalled: object = None
 
     @property
     def from_examination(self):
@@ -354,7 +358,10 @@ def _baseline(case, diary, side):
     t0 = diary.view(diary_services.BASELINE)
     entry = t0.entries.get(side) if t0 else None
     if entry is not None:
-        return Baseline(entry.score, "diary")
+        first = diary_services.first_entry(entry)
+        injected_at = diary.injected_at
+        after = entry.late or (injected_at is not None and first.entered_at > injected_at)
+        return Baseline(entry.score, "diary", recalled=first if after else None)
     earlier = t0.earlier.get(side) if t0 else None
     exam_score = case.examination.baseline_nrs if case.examination else None
     return Baseline(exam_score, "examination" if exam_score is not None else None, earlier)

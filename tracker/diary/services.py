@@ -133,6 +133,26 @@ def given_earlier(row, entry):
                                          entry.felt_at, row.opens_at)
 
 
+def first_entry(entry):
+    """The score as it was first entered: the values its first correction replaced (a revision), or
+    the entry itself when it was never corrected. Its `entered_at` is when the score was first
+    entered (a correction saves the entry's `entered_at` as the moment of the correction), its
+    `source` and `entered_by` how and by whom. A baseline given again for this appointment starts
+    afresh: the score it replaced, entered before this window opened, is another appointment's."""
+    row = entry.point
+    since = entry.revisions
+    if row.point_code == BASELINE:
+        earlier = [i for i, r in enumerate(entry.revisions) if r.entered_at < row.opens_at]
+        since = entry.revisions[earlier[-1] + 1:] if earlier else since
+    return since[0] if since else entry
+
+
+def corrected_at(entry):
+    """When the score was last corrected (its entered_at once corrected), or None when it stands as
+    first entered."""
+    return entry.entered_at if first_entry(entry) is not entry else None
+
+
 def start_follow_up(case, injected_at):
     """At the injection (its injectate recorded), and again at signing: close the baseline at the
     injection and create every post-injection point of the case's schedule with its window, timed
@@ -197,6 +217,12 @@ class PointView:
     @property
     def late(self):
         return any(entry.late for entry in self.entries.values())
+
+    @property
+    def first_entered_at(self):
+        """When this point's first score was first entered (a later correction moves no entry time
+        shown), or None."""
+        return min((first_entry(entry).entered_at for entry in self.entries.values()), default=None)
 
     @property
     def missed(self):
@@ -270,7 +296,8 @@ def _load_diary(case):
         db.select(DiaryPoint).filter_by(case_id=case.id).order_by(DiaryPoint.opens_at, DiaryPoint.id)
         .options(db.joinedload(DiaryPoint.entries).options(
             db.joinedload(DiaryEntry.entered_by),
-            db.joinedload(DiaryEntry.revisions).joinedload(DiaryEntryRevision.replaced_by)))
+            db.joinedload(DiaryEntry.revisions).options(db.joinedload(DiaryEntryRevision.replaced_by),
+                                                        db.joinedload(DiaryEntryRevision.entered_by))))
     ).unique().scalars().all()
     by_point = {row.id: {Side(entry.side): entry for entry in row.entries} for row in rows if row.entries}
     return rows, by_point
@@ -281,7 +308,7 @@ def _point_view(case, row, all_entries, now):
     due = _due_of(row, point)
     entries = {side: e for side, e in all_entries.items() if not given_earlier(row, e)}
     earlier = {side: e for side, e in all_entries.items() if given_earlier(row, e)}
-    first = min((e.entered_at for e in entries.values()), default=None)
+    first = min((first_entry(e).entered_at for e in entries.values()), default=None)
     # A case's state changes no more once it is closed or cancelled: the change is its end.
     ended_at = case.state_changed_at if case.state in FINAL_STATES else None
     status = (EntryStatus.LATE if any(e.late for e in entries.values())
@@ -557,7 +584,7 @@ def _keep_revision(entry, reason, actor, now):
 
 
 def _duplicate(view):
-    first = min(e.entered_at for e in view.entries.values()) if view and view.entries else None
+    first = view.first_entered_at if view else None
     message = (_("The “%(point)s” score was already entered (%(when)s).", point=view.label, when=when(first))
                if first else _("The “%(point)s” score was already entered.", point=view.label))
     return EntryRefused(message + " " + _("Only one entry per time point is kept: to change it, use “Correct”."))
@@ -576,8 +603,7 @@ def may_patient_correct(entry, now=None):
         return False  # a closed or cancelled case's diary takes nothing more
     if entry.point.point_code == BASELINE and entry.point.closes_at is not None:
         return False  # the baseline is fixed once the injection has started: relief is measured from it
-    first = entry.revisions[0].entered_at if entry.revisions else entry.entered_at
-    return to_clinic(first).date() == to_clinic(now or utcnow()).date()
+    return to_clinic(first_entry(entry).entered_at).date() == to_clinic(now or utcnow()).date()
 
 
 @service

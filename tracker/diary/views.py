@@ -23,6 +23,8 @@ bp.add_app_template_global(services.from_when, "diary_from")
 bp.add_app_template_global(services.when, "diary_when")
 bp.add_app_template_global(services.opens_words, "diary_opens")
 bp.add_app_template_global(services.point_status)
+bp.add_app_template_global(services.first_entry, "diary_first_entry")
+bp.add_app_template_global(services.corrected_at, "diary_corrected_at")
 bp.add_app_template_global(services.diary_about)
 bp.add_app_template_global(services.sent_to_shown, "diary_sent_to")
 
