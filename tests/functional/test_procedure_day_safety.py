@@ -141,7 +141,15 @@ def test_a_pregnancy_ticked_on_a_warning_does_not_start_a_patient_recorded_pregn
     case = db.session.get(type(case), case.id)
     review.save_risk_screen(case, {"pregnancy": "yes"}, case.risk_screen.version_id, coordinator)
 
-    again = doctor.post(start, data={**form_data(form_posting_to(text(warning), start)), "pregnancy_acknowledged": "y"})
+    # The day-of check now asks for the decision in pregnancy: the change unticked it (nothing starts).
+    tick = {**form_data(form_posting_to(text(warning), start)), "pregnancy_acknowledged": "y"}
+    refused = doctor.post(start, data=tick)
+    assert refused.status_code == 302 and "Not ready: day-of check" in words(doctor.get(refused.location))
+    # Checked again by the coordinator, the old warning's tick still starts nothing: it was for another answer.
+    db.session.expire_all()
+    db.session.get(Appointment, _appointment.id).day_of_check_done = True
+    db.session.commit()
+    again = doctor.post(start, data=tick)
     assert again.status_code == 409, "she acknowledged 'possibly pregnant', not a recorded pregnancy"
     db.session.expire_all()
     assert db.session.get(type(case), case.id).state == State.SCHEDULED
@@ -181,3 +189,38 @@ def test_the_sign_out_follows_the_injection_given_and_the_lot_number_waits_for_t
     assert len(_rows(record.id, "sign_out")) == 1
     with pytest.raises(procedures.ProcedureRefused, match="(?i)lot number"):
         procedures.sign(db.session.get(type(record), record.id), physician, record.version_id)
+
+
+def test_a_patient_who_held_a_blood_thinner_is_told_when_to_restart_it_before_the_record_is_signed(
+        gen, doctor, physician):
+    record = gen.procedure(physician=physician, steps="all")  # its sign-out saved without the restart
+    db.session.add(RiskScreen(case_id=record.case_id, anticoagulant_answer="taking",
+                              anticoagulants="apixaban 5 mg twice daily", anticoagulant_hold_days=2,
+                              anticoagulant_prescriber_agreed=True, allergy_answer="nkda"))
+    db.session.commit()
+    page = text(doctor.get(checklist_url(record.case_id)))
+    assert "Blood thinner: when the patient was told to restart it" in words(page)
+
+    with pytest.raises(procedures.ProcedureRefused, match="Blood thinner: when the patient was told to restart it"):
+        procedures.sign(db.session.get(type(record), record.id), physician, record.version_id)
+    [row] = _rows(record.id, "sign_out")
+    told = {**PROCEDURE_ANSWERS["sign_out"], "anticoagulant_restart": "Apixaban tomorrow at 8 am, as Dr Hale agreed"}
+    assert post_step(doctor, record.case_id, "sign_out", told, version=str(row.version_id)).status_code == 302
+    db.session.expire_all()
+    record = db.session.get(type(record), record.id)
+    procedures.sign(record, physician, record.version_id)
+    note = words(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+    sign_out = note[note.find("Sign-out 20"):note.find("Billing codes")]
+    assert "Blood thinner: when the patient was told to restart it" in sign_out
+    assert "Apixaban tomorrow at 8 am, as Dr Hale agreed" in sign_out
+
+
+def test_a_patient_who_held_no_blood_thinner_is_not_asked_about_a_restart(gen, doctor, physician):
+    record = gen.procedure(physician=physician, steps="all")
+    db.session.add(RiskScreen(case_id=record.case_id, anticoagulant_answer="taking",
+                              anticoagulants="aspirin 81 mg daily", anticoagulant_hold_days=0, allergy_answer="nkda"))
+    db.session.commit()
+    assert "restart" not in words(doctor.get(checklist_url(record.case_id))).lower()
+    db.session.expire_all()
+    record = db.session.get(type(record), record.id)
+    procedures.sign(record, physician, record.version_id)

@@ -54,6 +54,7 @@ FIELD_KINDS = {
     (Step.CONTRAST, "arthrogram_pattern"): _choice(ArthrogramPattern.choices()),
     (Step.CONTRAST, "vascular_uptake"): _choice(YES_NO),
     (Step.CONTRAST, "contrast_allergy_reason"): _text,
+    (Step.SIGN_OUT, "anticoagulant_restart"): _text,
     (Step.SKIN_PREP, "allergy_reason"): _text,
     (Step.SIGN_OUT, "complications"): lambda label: SelectMultipleField(
         label, choices=options(Complication), validate_choice=False,

@@ -33,8 +33,8 @@ from tracker.timeutil import start_day_words, to_clinic, utcnow
 from tracker.scheduling import services as scheduling
 from tracker.scheduling.instructions import in_words
 from tracker.transactions import service, undo_refused_write
-from tracker.vocab import (AppointmentStatus, Side, allergies_of, anticoagulant_words, decision_flags, infection_flag,
-                           joints_of, not_asked, pregnancy_flag)
+from tracker.vocab import (AnticoagulantAnswer, AppointmentStatus, Side, allergies_of, anticoagulant_words,
+                           decision_flags, infection_flag, joints_of, not_asked, pregnancy_flag)
 from tracker.workflow import State
 
 SIGNED = "This procedure record is signed and can no longer change. Add an addendum instead."
@@ -209,7 +209,7 @@ def context(record, entries):
     pregnancy, infection = _reviews(record)
     return ChecklistContext(side=record.side.value, contrast_allergy=bool(risk and risk.allergy_contrast),
                             formulary=active(entries), allergies=allergies, not_asked=not_asked(risk),
-                            pregnancy=pregnancy, infection=infection,
+                            pregnancy=pregnancy, infection=infection, held_anticoagulant=held_anticoagulant(record),
                             contrast_premedication_planned=bool(risk and risk.contrast_premedication_planned),
                             # Judged at the table, not after: a signed record keeps what it was asked.
                             premedication_not_taken=("" if record.signed
@@ -231,6 +231,19 @@ def _reviews(record):
     return pregnancy, infection
 
 
+def held_anticoagulant(record):
+    """The blood thinner the patient held for this injection, as the risk screen names it ("" when
+    none was held): the sign-out asks when the patient was told to restart it. A signed record asks
+    it only if its sign-out answered it (one signed before the question was asked is complete)."""
+    risk = record.case.risk_screen
+    held = (risk.anticoagulants if risk is not None and risk.anticoagulant_answer == AnticoagulantAnswer.TAKING
+            and (risk.anticoagulant_hold_days or 0) > 0 else "")
+    if held and record.signed:
+        answered = set().union(*(row.answers for row in record.steps if row.step == Step.SIGN_OUT))
+        held = held if "anticoagulant_restart" in answered else ""
+    return held
+
+
 class Checklist:
     """A record's saved steps arranged the way the rules read them."""
 
@@ -238,6 +251,7 @@ class Checklist:
         self.record = record
         self.joints = joints_of(record.side)
         self.pregnancy, self.infection = _reviews(record)
+        self.held_anticoagulant = held_anticoagulant(record)
         self.rows = {}
         for row in record.steps:
             self.rows.setdefault((Step(row.step), Side(row.side)), []).append(row)
@@ -271,7 +285,8 @@ class Checklist:
 
     def missing(self, step, side=None):
         """The labels of the step's required fields still blank (its latest row)."""
-        return missing_fields(step, self.answers(step, side), self.pregnancy, self.infection)
+        return missing_fields(step, self.answers(step, side), self.pregnancy, self.infection,
+                              self.held_anticoagulant)
 
     def done(self):
         return {step: ({joint: self.complete(step, joint) for joint in self.joints}

@@ -8,7 +8,7 @@ from tracker.procedures.rules.values import as_choice, complications_of, filled_
 
 
 def required_fields(step_code: str, values: Mapping, pregnancy: str = "",
-                    infection: bool = False) -> tuple[str, ...]:
+                    infection: bool = False, held_anticoagulant: str = "") -> tuple[str, ...]:
     """The names a step needs before signing, given what has been chosen so far.
 
     Guidance decides the dose fields, omitting contrast replaces the contrast details with
@@ -27,6 +27,8 @@ def required_fields(step_code: str, values: Mapping, pregnancy: str = "",
         names = ("complications", "pain_nrs", "discharge_instructions_given")
         if Complication.OTHER in complications_of(values.get("complications")):
             names += ("complication_other",)
+        if held_anticoagulant:
+            names += ("anticoagulant_restart",)
         return names
     if step == Step.SIGN_IN:
         not_asked = sign_in_not_asked(pregnancy, infection)
@@ -35,13 +37,15 @@ def required_fields(step_code: str, values: Mapping, pregnancy: str = "",
     return tuple(f.name for f in STEP_FIELDS[step] if f.name not in DRUG_ALLERGY_FIELDS)
 
 
-def missing_fields(step_code: str, values: Mapping, pregnancy: str = "", infection: bool = False) -> list[str]:
+def missing_fields(step_code: str, values: Mapping, pregnancy: str = "", infection: bool = False,
+                   held_anticoagulant: str = "") -> list[str]:
     """The labels of the required fields still blank, in the order the form shows them.
-    `pregnancy`, `infection`: as ChecklistContext's (the sign-in then asks for their review)."""
+    `pregnancy`, `infection`: as ChecklistContext's (the sign-in then asks for their review);
+    `held_anticoagulant` too (the sign-out then asks when it restarts)."""
     step = Step(step_code)
     if step == Step.INJECTATE:
         return _missing_injectate(values)
-    required = set(required_fields(step, values, pregnancy, infection))
+    required = set(required_fields(step, values, pregnancy, infection, held_anticoagulant))
     return [f.label for f in STEP_FIELDS[step]
             if f.name in required and not recorded(f, values.get(f.name))]
 
@@ -72,5 +76,5 @@ def missing_for_signing(steps_values: Mapping, context: ChecklistContext) -> lis
         else:
             missing += [f"{step.label}: {label}"
                         for label in missing_fields(step, steps_values.get(step) or {}, context.pregnancy,
-                                                    context.infection)]
+                                                    context.infection, context.held_anticoagulant)]
     return missing

@@ -155,6 +155,8 @@ STEP_FIELDS = {
         Field("complication_other", "Other complication (describe)"),
         Field("pain_nrs", "Immediate post-procedure pain (0–10)"),
         Field("discharge_instructions_given", "Discharge instructions given", True),
+        # Asked only when the patient held a blood thinner for the injection (RESTART_FIELDS).
+        Field("anticoagulant_restart", "Blood thinner: when the patient was told to restart it"),
     ),
 }
 
@@ -187,6 +189,9 @@ GUIDANCE_FIELDS = {
 # The sign-in's fields asked only of a patient the risk screen says is or may be pregnant, and
 # those asked only of one it says has an active infection or fever.
 PREGNANCY_FIELDS = frozenset({"pregnancy_reviewed"})
+# The sign-out's restart of a blood thinner held for the injection: asked only of a patient who held
+# one (a missed restart carries the risk of a clot or a stroke).
+RESTART_FIELDS = frozenset({"anticoagulant_restart"})
 INFECTION_FIELDS = frozenset({"infection_reviewed"})
 # The contrast check's confirmation, with its reason, of iodinated contrast given against a documented
 # contrast allergy whose plan has no premedication ("no contrast will be used"): asked only of such a
@@ -224,6 +229,9 @@ class ChecklistContext:
     pregnancy: str = ""
     # The risk screen says active infection or fever: the sign-in then records her review.
     infection: bool = False
+    # The blood thinner held for the injection, as the risk screen names it ("" when none was held):
+    # the sign-out then records when the patient was told to restart it.
+    held_anticoagulant: str = ""
     # The risk screen plans premedication for the contrast allergy (taken from the evening before).
     contrast_premedication_planned: bool = False
     # Why that plan cannot be counted on ("": it can): it did not fit the booked day and no new plan
@@ -238,6 +246,8 @@ class ChecklistContext:
         step = Step(step_code)
         if step == Step.SIGN_IN:
             return sign_in_not_asked(self.pregnancy, self.infection)
+        if step == Step.SIGN_OUT and not self.held_anticoagulant:
+            return RESTART_FIELDS
         if step == Step.CONTRAST and not self.contrast_allergy_unprepared:
             return CONTRAST_ALLERGY_FIELDS
         if step in DRUG_ALLERGY_STEPS and not self.allergies & DRUG_ALLERGY_STEPS[step]:
