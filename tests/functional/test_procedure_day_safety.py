@@ -192,7 +192,7 @@ def test_the_sign_out_follows_the_injection_given_and_the_lot_number_waits_for_t
 
 
 def test_a_patient_who_held_a_blood_thinner_is_told_when_to_restart_it_before_the_record_is_signed(
-        gen, doctor, physician):
+        gen, doctor, physician, login_as, make_client):
     record = gen.procedure(physician=physician, steps="all")  # its sign-out saved without the restart
     db.session.add(RiskScreen(case_id=record.case_id, anticoagulant_answer="taking",
                               anticoagulants="apixaban 5 mg twice daily", anticoagulant_hold_days=2,
@@ -213,6 +213,11 @@ def test_a_patient_who_held_a_blood_thinner_is_told_when_to_restart_it_before_th
     sign_out = note[note.find("Sign-out 20"):note.find("Billing codes")]
     assert "Blood thinner: when the patient was told to restart it" in sign_out
     assert "Apixaban tomorrow at 8 am, as Dr Hale agreed" in sign_out
+    # The patient reads it on her own page while the diary runs.
+    patient = login_as(gen.user(Role.PATIENT, patient=record.case.patient), on=make_client())
+    mine = words(patient.get(f"/my/cases/{record.case_id}"))
+    assert ("Your blood thinner (apixaban 5 mg twice daily): restart it as the clinic told you: Apixaban tomorrow "
+            "at 8 am, as Dr Hale agreed") in mine
 
 
 def test_a_patient_who_held_no_blood_thinner_is_not_asked_about_a_restart(gen, doctor, physician):

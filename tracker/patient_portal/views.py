@@ -13,11 +13,13 @@ from tracker.extensions import db
 from tracker.loaders import own_appointment, own_case
 from tracker.models import Appointment, Case
 from tracker.models.schedule import ACTIVE_STATUSES
+from tracker.procedures.records import restart_told
 from tracker.roles import Role
 from tracker.scheduling import calendar
 from tracker.scheduling.reminders import after_cancelling, next_booked_day, preparation_for
 from tracker.timeutil import utcnow
 from tracker.vocab import NOT_STARTED, AppointmentStatus
+from tracker.workflow import State
 
 bp = Blueprint("patient", __name__)
 
@@ -46,7 +48,9 @@ def case(case_id):
     cancelled = cancelled_ahead(case)
     # Every cancelled appointment points to the same next booking: read once, whatever their number.
     next_day = next_booked_day(case.patient_id) if cancelled else None
-    return render_template("patient/case.html", case=case, appointment=appointment,
+    # Told at the sign-out; said on the patient's page while the diary runs.
+    restart = restart_told(case.procedure_records) if case.state in (State.IN_PROCEDURE, State.FOLLOW_UP) else ""
+    return render_template("patient/case.html", case=case, appointment=appointment, restart=restart,
                            moved=appointment is not None and calendar.sequence(appointment) > 0,
                            cancelled=cancelled, undo_steps=lambda old: after_cancelling(old, next_day),
                            steps=preparation_for(appointment) if appointment else [])

@@ -17,6 +17,16 @@ def current_record(records):
     return live[-1] if live else None
 
 
+def restart_told(records):
+    """When the patient was told at the sign-out to restart the blood thinner held for the injection
+    (the current record's answer), or "" when nothing was recorded."""
+    record = current_record(records)
+    if record is None:
+        return ""
+    answers = [row.answers for row in record.steps if row.step == Step.SIGN_OUT]
+    return (answers[-1].get("anticoagulant_restart") or "").strip() if answers else ""
+
+
 def _shortfall(record):
     """The hold the physician proceeded past although its last dose left fewer days than planned
     (readiness.hold_shortfall): the day she entered, or the one confirmed at readiness."""
