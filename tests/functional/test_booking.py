@@ -734,10 +734,23 @@ def test_a_checked_in_appointment_counts_however_long_the_patient_has_waited(
         client, coordinator, physician, room, at_one_of_two, gen, app):
     confirmatory, diagnostic = at_one_of_two
     grace = app.config["NO_SHOW_GRACE_MINUTES"]
+    from tracker.timeutil import clinic_day_start, clinic_today
+
     gen.appointment(confirmatory, physician=physician, room=gen.room(name="Suite B"),
-                    starts_at=utcnow() - timedelta(minutes=grace + 30), status=AppointmentStatus.CHECKED_IN)
+                    starts_at=max(utcnow() - timedelta(minutes=grace + 30), clinic_day_start(clinic_today())),
+                    status=AppointmentStatus.CHECKED_IN)
     response = submit(client, book_url(diagnostic), booking(clinic_day(37), "09:00", physician, room))
     assert response.status_code == 409 and "counting the sessions already booked" in text(response)
+
+
+def test_a_check_in_of_an_earlier_day_does_not_count(client, coordinator, physician, room, at_one_of_two, gen):
+    """Checked in yesterday and sent home (an attempt abandoned): it cannot be started today, so it is
+    no session to come."""
+    confirmatory, diagnostic = at_one_of_two
+    gen.appointment(confirmatory, physician=physician, room=gen.room(name="Suite B"), starts_at=clinic_at(-1, 9),
+                    status=AppointmentStatus.CHECKED_IN)
+    response = submit(client, book_url(diagnostic), booking(clinic_day(37), "09:00", physician, room))
+    assert response.status_code == 302, text(response)
 
 
 def test_a_block_booked_beyond_the_twelve_months_does_not_count(

@@ -12,7 +12,7 @@ from tracker.extensions import db
 from tracker.models import Appointment, Case
 from tracker.models.review import EXAM_SIDES
 from tracker.policy import BookedSession, CaseFacts, PriorInjection, TherapyFact
-from tracker.timeutil import to_clinic, utcnow
+from tracker.timeutil import clinic_day_start, to_clinic, utcnow
 from tracker.vocab import NOT_STARTED, AppointmentStatus, Indication, joints_of
 from tracker.workflow import State
 
@@ -98,14 +98,16 @@ def patient_injections(patient, profile=None, leave_out=None):
 
 
 def still_to_be_given(now=None):
-    """The appointments whose session may still be given: the patient checked in, or booked and not
-    yet past the no-show grace period (NO_SHOW_GRACE_MINUTES after its start). A booked appointment
-    past it is a no-show by definition, whether or not `flask appointments mark-no-shows` has marked
-    it yet: a session that was never given must not count towards a cap (or warn a booking) because
-    a cron run is late."""
+    """The appointments whose session may still be given: the patient checked in today, or booked
+    and not yet past the no-show grace period (NO_SHOW_GRACE_MINUTES after its start). A booked
+    appointment past it is a no-show by definition, whether or not `flask appointments mark-no-shows`
+    has marked it yet: a session that was never given must not count towards a cap (or warn a
+    booking) because a cron run is late. Nor does a check-in of an earlier day (an attempt
+    abandoned, the patient sent home): a procedure starts only on its appointment's day."""
     now = now or utcnow()
     grace = timedelta(minutes=current_app.config["NO_SHOW_GRACE_MINUTES"])
-    return db.or_(Appointment.status == AppointmentStatus.CHECKED_IN,
+    today_starts = clinic_day_start(to_clinic(now).date())
+    return db.or_(db.and_(Appointment.status == AppointmentStatus.CHECKED_IN, Appointment.starts_at >= today_starts),
                   db.and_(Appointment.status == AppointmentStatus.BOOKED, Appointment.starts_at >= now - grace))
 
 
