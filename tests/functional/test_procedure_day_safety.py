@@ -229,3 +229,22 @@ def test_a_patient_who_held_no_blood_thinner_is_not_asked_about_a_restart(gen, d
     db.session.expire_all()
     record = db.session.get(type(record), record.id)
     procedures.sign(record, physician, record.version_id)
+
+
+def test_a_signed_note_keeps_the_drug_names_it_was_signed_with_when_the_formulary_renames_a_drug(
+        gen, doctor, physician):
+    from tracker.models import FormularyDrug
+    from tracker.procedures.services import formulary
+
+    record = gen.procedure(physician=physician, steps="all", sign=True)
+    note_before = words(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+    assert "Triamcinolone" in note_before
+    formulary()  # the table holds the defaults once used
+    drug = db.session.execute(db.select(FormularyDrug).filter_by(code="triamcinolone")).scalar_one()
+    drug.name = "Kenalog-40 (renamed)"
+    db.session.commit()
+
+    note = words(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+    assert "Kenalog-40" not in note and note.count("Triamcinolone") == note_before.count("Triamcinolone")
+    # The checklist of a new procedure offers the new name.
+    assert "Kenalog-40 (renamed)" in words(doctor.get(checklist_url(gen.procedure(physician=physician).case_id)))

@@ -24,7 +24,7 @@ from tracker.diary.schedule import Phase
 from tracker.diary.services import time_point
 from tracker.models.procedure import ProcedureStatus
 from tracker.models.review import EXAM_SIDES
-from tracker.procedures.records import acknowledged, describe
+from tracker.procedures.records import acknowledged, describe, drug_name
 from tracker.procedures.rules.billing import claims
 from tracker.procedures.rules.duration import duration_flag
 from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS, Complication, Guidance, Step
@@ -480,8 +480,7 @@ def administrations(case, formulary):
     for record in case.procedure_records:
         for side, step in sorted(_latest(record, Step.INJECTATE).items()):
             for row in step.injectate:
-                drug = formulary.get(row.drug_code)
-                name = drug.name if drug else row.drug_code
+                name = drug_name(row, formulary)
                 text = (f"{name} {row.concentration_mg_per_ml.normalize():f} mg/mL, {row.volume_ml.normalize():f} mL "
                         f"({row.dose_mg.normalize():f} mg), {side.label.lower()} SI joint")
                 found.append(MedicationAdministration(

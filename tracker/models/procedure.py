@@ -199,6 +199,9 @@ class InjectateRow(db.Model):
     step_id = db.Column(db.Integer, db.ForeignKey("procedure_steps.id"), nullable=False, index=True)
     position = db.Column(db.Integer, nullable=False)
     drug_code = db.Column(db.String(40), nullable=False)
+    # The formulary's name when the row was saved: a signed note keeps naming the drug it was signed
+    # with when an admin renames it (NULL: saved before names were kept and not in the formulary).
+    drug_name = db.Column(db.String(120))
     concentration_mg_per_ml = db.Column(db.Numeric(8, 3), nullable=False)
     dose_mg = db.Column(db.Numeric(8, 3), nullable=False)
     volume_ml = db.Column(db.Numeric(6, 2), nullable=False)

@@ -69,11 +69,19 @@ def acknowledged(record):
 _YES_NO = {True: "yes", False: "no"}
 
 
+def drug_name(row, entries):
+    """An injectate row's drug as the record names it: the name it was saved with, else (a row saved
+    before names were kept) the formulary's, else its code."""
+    if row.drug_name:
+        return row.drug_name
+    return entries[row.drug_code].name if row.drug_code in entries else row.drug_code
+
+
 def describe(step, answers, entries, injectate=()):
     """A saved step as (label, text) pairs in the form's order, in the clinic's words."""
     step = Step(step)
     if step == Step.INJECTATE:
-        return [(entries[r.drug_code].name if r.drug_code in entries else r.drug_code,
+        return [(drug_name(r, entries),
                  f"{strength_words(r.concentration_mg_per_ml)}, {plain(r.dose_mg)} mg, "
                  f"{plain(r.volume_ml)} mL, lot {r.lot_number}") for r in injectate]
     answers = saved_answers(step, answers)

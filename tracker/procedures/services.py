@@ -535,7 +535,7 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
         # is recorded; that of a drug against a documented allergy only while one is chosen.
         row.answers = ({"strength_reason": answers["strength_reason"].strip()} if confirmed else {}) \
             | ({"allergy_reason": answers["allergy_reason"].strip()} if drug_against_allergy else {})
-        row.injectate = [_injectate_row(position, values)
+        row.injectate = [_injectate_row(position, values, entries)
                          for position, values in enumerate(_filled(answers.get("rows")))]
     else:
         row.answers = _storable(answers)
@@ -590,8 +590,9 @@ def _filled(rows):
     return [row for row in rows or () if any(row.get(f.name) for f in INJECTATE_ROW_FIELDS)]
 
 
-def _injectate_row(position, values):
-    return InjectateRow(position=position, drug_code=values["drug"],
+def _injectate_row(position, values, entries):
+    entry = entries.get(values["drug"])
+    return InjectateRow(position=position, drug_code=values["drug"], drug_name=entry.name if entry else None,
                         concentration_mg_per_ml=read_concentration(values["concentration_mg_per_ml"]).mg_per_ml,
                         dose_mg=Decimal(values["dose_mg"]), volume_ml=Decimal(values["volume_ml"]),
                         lot_number=values["lot_number"] or "")
