@@ -49,16 +49,18 @@ def format_clinic_short(moment, today=None):
     return local.strftime("%d %b %H:%M" if local.year == this_year else "%d %b %Y %H:%M")
 
 
-def start_day_words(starts_at, now=None):
+def start_day_words(starts_at, now=None, checked_in=False):
     """Why an appointment starting at `starts_at` is not started now, or "" on its own clinic day:
     readiness ticked early must not let tomorrow's patient be started today, and the day-of check
     and readiness of an earlier day (a booking never started, an attempt abandoned) are not
     today's. tracker.procedures.services.start refuses with these words; the pages show them in
-    place of Start."""
+    place of Start. A `checked_in` appointment is cancelled, never moved."""
     day, today = to_clinic(starts_at).date(), to_clinic(now or utcnow()).date()
     if day > today:
         return f"This appointment is on {day:%A %d %B}: start the procedure on that day, or move the appointment to today first."
     if day < today:
+        instead = ("Cancel it and book again from the case first." if checked_in
+                   else "Move it to today, or cancel it and book again from the case, first.")
         return (f"This appointment was on {day:%A %d %B %Y}: a procedure starts on its appointment's day, with that "
-                f"day's checks. Move it to today, or cancel it and book again from the case, first.")
+                f"day's checks. {instead}")
     return ""

@@ -22,6 +22,7 @@ from tracker.timeutil import clinic_today
 from tracker.vocab import EntrySource, Indication, NextStep, Side
 from tracker.workflow import State
 
+from tests.functional.test_diary_timed_from_injection import clock  # noqa: F401 (fixture)
 from tests.builders import GOOD_BLOCK, clinic_at, commit_elsewhere, diary_moved_back, followed_up, now
 from tests.functional.test_eligibility import criteria
 from tests.helpers import (by_id, csrf_from, field_error, inner_html, input_value, is_checked, soup, submit, text,
@@ -1087,3 +1088,16 @@ def test_a_duration_longer_than_the_time_since_the_injection_is_refused_even_wit
            days_reason="Patient says relief has lasted to today.")
     db.session.expire_all()
     assert case.outcome.therapeutic_days == 100
+
+
+def test_relief_from_one_monday_afternoon_to_the_next_monday_morning_may_be_recorded_as_seven_days(app, clock):
+    """Counted as an injection given elsewhere counts it: from the injection's clinic day to today."""
+    from tracker.diary import outcome as outcome_rules
+    from tracker.refusals import FieldError
+
+    with app.test_request_context():
+        clock.set(clinic_at(0, 9))
+        injected_at = clinic_at(-7, 16)  # a week ago, in the afternoon; recorded this morning
+        outcome_rules._check_days({"left": 7}, injected_at, lambda joint: None)
+        with pytest.raises(FieldError, match="at most 7 days today"):
+            outcome_rules._check_days({"left": 8}, injected_at, lambda joint: None)

@@ -110,8 +110,7 @@ def test_an_appointment_of_an_earlier_day_is_not_started_today_after_an_abandone
 
     # Yesterday's day-of check (the fever the attempt was stopped for) is not today's.
     said = (f"This appointment was on {format_clinic(yesterday, '%A %d %B %Y')}: a procedure starts on its "
-            "appointment's day, with that day's checks. Move it to today, or cancel it and book again from the "
-            "case, first.")
+            "appointment's day, with that day's checks. Cancel it and book again from the case first.")
     with pytest.raises(procedures.ProcedureRefused, match="a procedure starts on its appointment's day"):
         procedures.start(db.session.get(type(case), case.id), physician, acknowledged=True)
     for url in (f"/appointments/{appointment.id}", checklist_url(case.id)):
@@ -122,7 +121,8 @@ def test_an_appointment_of_an_earlier_day_is_not_started_today_after_an_abandone
 
 def test_a_booked_appointment_of_an_earlier_day_is_not_started_today(gen, physician):
     case, _ = _ready_case(gen, physician, clinic_at(-1, 10), consent_obtained=True, day_of_check_done=True)
-    with pytest.raises(procedures.ProcedureRefused):
+    # Booked, it can be moved (a checked-in one is cancelled instead: the move refuses it).
+    with pytest.raises(procedures.ProcedureRefused, match="Move it to today, or cancel it and book again"):
         procedures.start(case, physician, acknowledged=True)
     db.session.expire_all()
     assert db.session.get(type(case), case.id).state == State.SCHEDULED

@@ -281,14 +281,15 @@ def test_a_case_diary_download_says_when_a_phone_score_was_felt_and_who_typed_it
 
     # The columns scripts read stay where they were; the new ones come last.
     assert rows[0] == ["Case", "MRN", "Time point", "Side", "Status", "Entered at", "Score", "Relief %", "Late",
-                       "Entered by", "Corrected", "Analgesic", "Opioid", "Physical therapy", "Felt at", "Typed by"]
+                       "Entered by", "Corrected", "Analgesic", "Opioid", "Physical therapy", "Felt at", "Typed by",
+                       "Corrected at"]
     baseline = next(row for row in rows[1:] if row[2] == "Before the injection")
     assert baseline[9] == "Staff, by phone" and baseline[8] == "yes"
     assert baseline[14] == felt.replace(second=0, microsecond=0).isoformat(timespec="seconds")
     assert baseline[5] > baseline[14]  # typed after it was felt
     assert baseline[15] == "Casey Coordinator"
     waiting = next(row for row in rows[1:] if row[2] == "Day 7")
-    assert waiting[14:] == ["", ""]
+    assert waiting[14:] == ["", "", ""]
 
 
 def test_a_closed_cases_diary_downloads_with_the_pages_status_words(client, coordinator, gen):

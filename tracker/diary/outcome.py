@@ -57,7 +57,7 @@ from tracker.extensions import db
 from tracker.models import Case, Outcome, OutcomeRevision
 from tracker.policy import DIAGNOSTIC_INDICATIONS
 from tracker.refusals import FieldError, Refusal, check_version, each_checked
-from tracker.timeutil import clinic_today, format_clinic, utcnow
+from tracker.timeutil import clinic_today, format_clinic, to_clinic, utcnow
 from tracker.transactions import service, undo_refused_write
 from tracker.vocab import EntrySource, Indication, NextStep, Side, joints_of
 from tracker.workflow import FINAL_STATES, State
@@ -395,7 +395,8 @@ def _rows(diary, sides):
 
 # New columns go at the end: scripts read the earlier ones by position.
 DIARY_CSV_HEADER = ["Case", "MRN", "Time point", "Side", "Status", "Entered at", "Score", "Relief %", "Late",
-                    "Entered by", "Corrected", "Analgesic", "Opioid", "Physical therapy", "Felt at", "Typed by"]
+                    "Entered by", "Corrected", "Analgesic", "Opioid", "Physical therapy", "Felt at", "Typed by",
+                    "Corrected at"]
 
 
 def diary_csv_rows(reading):
@@ -408,14 +409,17 @@ def diary_csv_rows(reading):
         for side in (s.side for s in reading.sides):
             entry = view.entries.get(side)
             if entry is None:
-                yield (reading.case.id, patient.mrn, view.label, side, status) + (None,) * 11
+                yield (reading.case.id, patient.mrn, view.label, side, status) + (None,) * 12
                 continue
             # The moment the score describes (a score given by phone: when the patient felt it, not
             # when it was typed) and, as the case page names them, the staff member who typed it.
             typed_by = entry.entered_by.name if entry.source == EntrySource.STAFF_PHONE and entry.entered_by else None
-            yield (reading.case.id, patient.mrn, view.label, side, status, entry.entered_at, entry.score,
-                   None if view.is_baseline else row.relief.get(side), entry.late, entry.source, entry.corrected,
-                   entry.analgesic_used, entry.opioid_used, entry.physical_therapy_done, entry.felt_at, typed_by)
+            # As the pages say it: when and how the score was first entered, and when it was last corrected.
+            first = diary_services.first_entry(entry)
+            yield (reading.case.id, patient.mrn, view.label, side, status, first.entered_at, entry.score,
+                   None if view.is_baseline else row.relief.get(side), entry.late, first.source, entry.corrected,
+                   entry.analgesic_used, entry.opioid_used, entry.physical_therapy_done, entry.felt_at, typed_by,
+                   diary_services.corrected_at(entry))
 
 
 def already_recorded(outcome):
@@ -563,8 +567,10 @@ def _check_days(days, injected_at=None, diary_days=None):
     duration that did would meet a repeat injection's criterion on no evidence. Each wrong one is
     named next to its field."""
     bilateral = len(days) > 1
-    # Whole days since the injection, as the diary counts a duration's days (elapsed time).
-    since = (utcnow() - injected_at) // timedelta(days=1) if injected_at is not None else None
+    # Days from the injection's clinic day to today, as an injection given elsewhere counts them (a
+    # Monday afternoon to the next Monday morning is 7), and never fewer than the whole days elapsed.
+    since = (max((clinic_today() - to_clinic(injected_at).date()).days, (utcnow() - injected_at) // timedelta(days=1))
+             if injected_at is not None else None)
 
     def refuse(joint, value):
         field = days_field(joint, bilateral)

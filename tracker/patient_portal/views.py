@@ -48,8 +48,8 @@ def case(case_id):
     cancelled = cancelled_ahead(case)
     # Every cancelled appointment points to the same next booking: read once, whatever their number.
     next_day = next_booked_day(case.patient_id) if cancelled else None
-    # Told at the sign-out; said on the patient's page while the diary runs.
-    restart = restart_told(case.procedure_records) if case.state in (State.IN_PROCEDURE, State.FOLLOW_UP) else ""
+    # Told at the sign-out; said on the patient's page once the record is signed, while the diary runs.
+    restart = restart_told(case.procedure_records) if case.state == State.FOLLOW_UP else ""
     return render_template("patient/case.html", case=case, appointment=appointment, restart=restart,
                            moved=appointment is not None and calendar.sequence(appointment) > 0,
                            cancelled=cancelled, undo_steps=lambda old: after_cancelling(old, next_day),

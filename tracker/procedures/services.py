@@ -430,7 +430,8 @@ def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowl
     formulary()
     appointment = case.active_appointment
     _may_record(appointment, actor)
-    if appointment is not None and (not_today := start_day_words(appointment.starts_at, now)):
+    if appointment is not None and (not_today := start_day_words(
+            appointment.starts_at, now, checked_in=appointment.status == AppointmentStatus.CHECKED_IN)):
         raise ProcedureRefused(not_today)
     transition(case, "start_procedure", actor, version_id=version_id, commit=False, at=now)
     # Asked once the start is otherwise allowed: the warning is never followed by another refusal.

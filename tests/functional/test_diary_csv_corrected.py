@@ -1,0 +1,32 @@
+"""The diary CSV download says when a corrected score was first entered, as the pages do, and when it
+was corrected in its last column."""
+from tests.builders import clinic_at
+from tests.helpers import submit, text
+from tests.functional.test_diary_entry import diary_url, felt, patient  # noqa: F401
+from tests.functional.test_diary_timed_from_injection import clock  # noqa: F401
+from tests.functional.test_diary_times_said import case_after_injection, entry_of
+from tests.functional.test_reports import _csv
+from tracker.diary.outcome import DIARY_CSV_HEADER
+
+
+def test_the_diary_csv_gives_a_corrected_scores_first_entered_time_as_the_pages_do(
+        client, make_client, gen, login_as, patient, coordinator_account, clock):  # noqa: F811
+    case = case_after_injection(gen, patient)
+    given, corrected = clinic_at(0, 14, 38), clinic_at(0, 14, 54)
+    clock.set(given)
+    login_as(patient)
+    submit(client, diary_url(case), {"point": "m15", "score": "6"})
+    entry = entry_of(case, "m15")
+    clock.set(corrected)
+    response = submit(client, f"{diary_url(case)}/entries/{entry.id}/correct",
+                      {"score": "4", "reason": "I tapped the wrong number", "version_id": str(entry.version_id)})
+    assert response.status_code == 302, text(response)
+
+    staff = login_as(coordinator_account, on=make_client())
+    rows = _csv(staff.get(f"/cases/{case.id}/diary.csv"))
+    row = next(r for r in rows[1:] if r[2] == "15 minutes after")
+    entered = row[DIARY_CSV_HEADER.index("Entered at")]
+    # The page reads 14:38 (first entered), "corrected 14:54" beside it; so does the CSV.
+    assert "T14:38" in entered, (entered, row)
+    assert "T14:54" in row[DIARY_CSV_HEADER.index("Corrected at")]
+    assert row[DIARY_CSV_HEADER.index("Corrected")] == "yes" and row[DIARY_CSV_HEADER.index("Score")] == "4"
