@@ -97,7 +97,7 @@ def test_the_appointment_page_unticks_the_day_of_check_when_diabetes_is_recorded
     assert (f"readiness reset · {coordinator.name} Reason: The day-of check now also asks: glucose checked. It was "
             f"ticked before that and must be done again.") in history(page)
     assert db.session.execute(db.select(AuditEvent.summary).filter_by(
-        object_type="appointment", object_id=str(appointment.id))).scalars().all()[-1] == (
+        object_type="appointment", object_id=str(appointment.id)).order_by(AuditEvent.id)).scalars().all()[-1] == (
         "readiness reset (the risk screen changed): day-of check cleared")
     # Ticked again for what it now asks, it is ready.
     save_readiness(client, fresh(appointment), "consent_obtained", "day_of_check_done")
