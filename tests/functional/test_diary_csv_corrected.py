@@ -1,26 +1,15 @@
 """The diary CSV download says when a corrected score was first entered, as the pages do, and when it
 was corrected in its last column."""
-from tests.builders import clinic_at
-from tests.helpers import submit, text
-from tests.functional.test_diary_entry import diary_url, felt, patient  # noqa: F401
-from tests.functional.test_diary_timed_from_injection import clock  # noqa: F401
-from tests.functional.test_diary_times_said import case_after_injection, entry_of
+from tests.functional.test_diary_entry import felt, patient  # noqa: F401 (fixtures)
+from tests.functional.test_diary_timed_from_injection import clock  # noqa: F401 (fixture)
+from tests.functional.test_diary_times_said import given_then_corrected
 from tests.functional.test_reports import _csv
 from tracker.diary.outcome import DIARY_CSV_HEADER
 
 
 def test_the_diary_csv_gives_a_corrected_scores_first_entered_time_as_the_pages_do(
         client, make_client, gen, login_as, patient, coordinator_account, clock):  # noqa: F811
-    case = case_after_injection(gen, patient)
-    given, corrected = clinic_at(0, 14, 38), clinic_at(0, 14, 54)
-    clock.set(given)
-    login_as(patient)
-    submit(client, diary_url(case), {"point": "m15", "score": "6"})
-    entry = entry_of(case, "m15")
-    clock.set(corrected)
-    response = submit(client, f"{diary_url(case)}/entries/{entry.id}/correct",
-                      {"score": "4", "reason": "I tapped the wrong number", "version_id": str(entry.version_id)})
-    assert response.status_code == 302, text(response)
+    case, _given, _corrected = given_then_corrected(client, gen, login_as, patient, clock)
 
     staff = login_as(coordinator_account, on=make_client())
     rows = _csv(staff.get(f"/cases/{case.id}/diary.csv"))

@@ -127,11 +127,9 @@ def test_a_baseline_given_before_the_injection_and_corrected_after_it_is_still_t
 
 # ------------------------------------------------------------------ a score corrected: when it was first entered
 
-def test_a_patients_correction_keeps_the_time_the_score_was_first_entered_on_the_staff_pages(
-        client, make_client, gen, login_as, patient, coordinator_account, clock):  # noqa: F811
-    """Walkthrough: a 15-minute score given at 14:38 and corrected at 14:54 read "06 Dec 14:54 · by the
-    patient (account) · pain felt 06 Dec 14:38" on the case page, and "Entered 14:54" on the diary
-    page, outside its window (14:37-14:49) though not late."""
+def given_then_corrected(client, gen, login_as, patient, clock):
+    """The patient gives her 15-minute score (6) at 14:38, in its window, and corrects it to 4 at
+    14:54. Returns the case, the moment it was given and the moment of the correction."""
     case = case_after_injection(gen, patient)
     given, corrected = clinic_at(0, 14, 38), clinic_at(0, 14, 54)
     clock.set(given)
@@ -142,6 +140,15 @@ def test_a_patients_correction_keeps_the_time_the_score_was_first_entered_on_the
     response = submit(client, f"{diary_url(case)}/entries/{entry.id}/correct",
                       {"score": "4", "reason": "I tapped the wrong number", "version_id": str(entry.version_id)})
     assert response.status_code == 302, text(response)
+    return case, given, corrected
+
+
+def test_a_patients_correction_keeps_the_time_the_score_was_first_entered_on_the_staff_pages(
+        client, make_client, gen, login_as, patient, coordinator_account, clock):  # noqa: F811
+    """Walkthrough: a 15-minute score given at 14:38 and corrected at 14:54 read "06 Dec 14:54 · by the
+    patient (account) · pain felt 06 Dec 14:38" on the case page, and "Entered 14:54" on the diary
+    page, outside its window (14:37-14:49) though not late."""
+    case, given, corrected = given_then_corrected(client, gen, login_as, patient, clock)
     assert entry_of(case, "m15").entered_at == corrected
 
     staff = login_as(coordinator_account, on=make_client())
