@@ -650,3 +650,59 @@ def test_intake_records_a_preferred_contact_that_matches_what_was_sent(
             assert "No way to reach this patient by their preferred contact" in shown and flagged in shown, url
         else:
             assert "No way to reach this patient" not in shown, url
+
+
+def _service_request_of(bundle):
+    return next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "ServiceRequest")
+
+
+def test_an_authored_on_instant_is_the_clinics_day_it_fell_on(client, intake, monkeypatch):
+    """An EHR stamps authoredOn as a UTC instant. At 21:00 in New York (02:00 UTC the next day) a
+    referral authored half an hour before is not "in the future", and its referral date, from which
+    lead times run, is the clinic's day it was authored on."""
+    from datetime import datetime, timezone
+
+    from tracker import timeutil
+    monkeypatch.setattr(timeutil, "utcnow", lambda: datetime(2026, 12, 2, 2, 0, tzinfo=timezone.utc))
+    bundle = intake_bundle()
+    _service_request_of(bundle)["authoredOn"] = "2026-12-02T01:30:00Z"  # 20:30 on 1 December in New York
+    response = post_bundle(client, intake, bundle)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert db.session.execute(db.select(Case)).scalar_one().referral_date == date(2026, 12, 1)
+
+
+def test_a_month_for_the_referral_date_or_the_onset_is_refused_by_name_not_taken_as_today_or_dropped(client, intake):
+    """"2026-11" is valid FHIR but not a day: taken as today it would shorten every lead time, and a
+    symptom onset dropped would leave "pain for 3 months" unknown without a word."""
+    bundle = intake_bundle(onset="2026-05")
+    _service_request_of(bundle)["authoredOn"] = "2026-11"
+    response = post_bundle(client, intake, bundle)
+    assert response.status_code == 422
+    issues = {i["expression"][0]: i["diagnostics"] for i in fhir_json(response)["issue"]}
+    request_at = next(k for k in issues if k.endswith(".authoredOn"))
+    onset_at = next(k for k in issues if k.endswith(".onsetDateTime"))
+    assert "needs a full day (YYYY-MM-DD), not 2026-11" in issues[request_at]
+    assert "needs a full day (YYYY-MM-DD), not 2026-05" in issues[onset_at]
+    assert _count(Case) == 0
+
+
+def test_an_onset_given_as_text_is_refused_where_it_is(client, intake):
+    bundle = intake_bundle()
+    condition = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition")
+    condition.pop("onsetDateTime", None)
+    condition["onsetString"] = "last spring"
+    response = post_bundle(client, intake, bundle)
+    assert response.status_code == 422
+    assert any(i["expression"][0].endswith(".onsetString") for i in fhir_json(response)["issue"])
+
+
+@pytest.mark.parametrize("body", [
+    "[" * 100000 + "]" * 100000,
+    '{"resourceType": "Bundle", "type": "transaction", "entry": ' + "[" * 50000 + "]" * 50000 + "}",
+])
+def test_a_body_nested_too_deep_is_a_400_outcome_not_an_internal_error(client, intake, app, monkeypatch, body):
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    monkeypatch.setattr(app, "testing", False)
+    response = client.post("/fhir", headers={**intake, "Content-Type": "application/fhir+json"}, data=body)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert fhir_json(response)["resourceType"] == "OperationOutcome"

@@ -18,7 +18,7 @@ from tracker.vocab import ContactChannel, Indication, Side
 from tracker.workflow import State
 
 from tests.builders import REFERRAL, make_injection
-from tests.helpers import by_id, csrf_from, field_error, input_value, sign_in, soup, words
+from tests.helpers import by_id, csrf_from, field_error, input_value, sign_in, soup, submit, words
 
 
 @pytest.fixture
@@ -40,6 +40,16 @@ def _merge(client, kept, merged, reason="Same name, date of birth and address; c
     data = {"csrf_token": csrf_from(page), "reason": reason, "kept_version": input_value(page, "kept_version"),
             "merged_version": input_value(page, "merged_version"), **extra}
     return client.post(url, data=data)
+
+
+def _merge_refused(client, kept, merged, comparison):
+    """Post the merge of a refused comparison anyway (as a second tab might): 409, nothing merged."""
+    response = client.post(f"/patients/{kept.id}/merge/{merged.id}", data={
+        "csrf_token": csrf_from(comparison), "reason": "Same person", "kept_version": kept.version_id,
+        "merged_version": merged.version_id})
+    assert response.status_code == 409
+    db.session.expire_all()
+    return response
 
 
 def _caps(client, patient):
@@ -160,17 +170,48 @@ def test_the_account_and_the_diary_links_move_with_the_merge(client, coordinator
     assert account.email in client.get(f"/patients/{kept.id}").get_data(as_text=True)
 
 
+def test_two_records_of_different_people_are_not_merged_and_the_page_says_why(client, coordinator, gen):
+    """A merge cannot be undone: two records that match none of the duplicate rules (another name
+    and another date of birth) are refused, named with what differs, whichever way round."""
+    zoe = gen.patient(mrn="W-7003", family_name="Ó Briain", given_name="Zoë", date_of_birth=date(1975, 11, 2))
+    lan = gen.patient(mrn="W-7004", family_name="Nguyễn", given_name="Thị Lan", date_of_birth=date(1950, 1, 15))
+    lans_case = gen.case(patient=lan)
+    comparison = client.get(f"/patients/{zoe.id}/merge/{lan.id}?keep=chosen").get_data(as_text=True)
+    assert "match none of the rules" in comparison and 'name="reason"' not in comparison
+    assert "born 1950-01-15 (MRN W-7004)" in comparison
+    response = _merge_refused(client, zoe, lan, comparison)
+    assert "correct the wrong details on one record first" in response.get_data(as_text=True)
+    assert db.session.get(Patient, lan.id).merged_into_id is None
+    assert db.session.get(Case, lans_case.id).patient_id == lan.id
+
+
+def test_with_one_account_deactivated_the_merge_keeps_the_account_in_use(client, coordinator, gen, pair):
+    """Two records each with a patient account: once an admin deactivates the one not in use, the
+    comparison keeps the record whose account is in use (from either record's warning), and the
+    deactivated account stays with the record merged away, signing nobody in."""
+    kept, duplicate, _ = pair
+    old_account = gen.user(Role.PATIENT, patient=kept)
+    in_use = gen.user(Role.PATIENT, patient=duplicate)
+    old_account.active = False
+    db.session.commit()
+    opened = client.get(f"/patients/{kept.id}/merge/{duplicate.id}")
+    assert opened.status_code == 302 and opened.location.endswith(f"/patients/{duplicate.id}/merge/{kept.id}")
+    chosen = client.get(f"/patients/{kept.id}/merge/{duplicate.id}?keep=chosen").get_data(as_text=True)
+    assert "account in use is on Garcia, Lucia" in chosen and 'name="reason"' not in chosen
+    assert _merge(client, duplicate, kept).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Patient, kept.id).merged_into_id == duplicate.id
+    assert db.session.get(User, in_use.id).patient_id == duplicate.id
+    assert db.session.get(User, old_account.id).patient_id == kept.id and not db.session.get(User, old_account.id).active
+
+
 def test_two_records_each_with_an_account_are_not_merged_and_the_page_says_why(client, coordinator, gen, pair):
     kept, duplicate, _ = pair
     gen.user(Role.PATIENT, patient=kept)
     gen.user(Role.PATIENT, patient=duplicate)
     comparison = client.get(f"/patients/{kept.id}/merge/{duplicate.id}").get_data(as_text=True)
     assert "Both records have a patient account" in comparison and 'name="reason"' not in comparison
-    response = client.post(f"/patients/{kept.id}/merge/{duplicate.id}", data={
-        "csrf_token": csrf_from(comparison), "reason": "same", "kept_version": kept.version_id,
-        "merged_version": duplicate.version_id})
-    assert response.status_code == 409 and "Both records have a patient account" in response.get_data(as_text=True)
-    db.session.expire_all()
+    assert "Both records have a patient account" in _merge_refused(client, kept, duplicate, comparison).get_data(as_text=True)
     assert db.session.get(Patient, duplicate.id).merged_into_id is None
 
 
@@ -509,3 +550,35 @@ def test_a_closed_block_over_the_cap_once_a_merge_brings_earlier_injections_says
             f"the facts as they now stand, it did not meet: diagnostic cap: "
             f"this injection made 3 of 2 (patient), next from {next_day.isoformat()}. Check the claim against the "
             "payer's cap.") in shown
+
+
+def test_after_a_merge_the_record_kept_takes_the_duplicates_mrn_and_is_found_by_it(client, coordinator, gen):
+    """The record kept holds the care but was registered under a mistyped MRN; the duplicate merged
+    into it had the hospital's real number. The kept record may take that number (the same
+    person's); another record still may not, and is told which record holds it."""
+    kept = gen.patient(mrn="A-100209", family_name="García", given_name="Lucía", date_of_birth=date(1961, 4, 2))
+    gen.case(patient=kept)
+    duplicate = gen.patient(mrn="A-100200", family_name="Garcia", given_name="Lucia", date_of_birth=date(1961, 4, 2))
+    url = f"/patients/{kept.id}/merge/{duplicate.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert client.post(url, data={"csrf_token": csrf_from(page), "reason": "Same person: date of birth checked by phone",
+                                  "kept_version": input_value(page, "kept_version"),
+                                  "merged_version": input_value(page, "merged_version")}).status_code == 302
+    form = {"family_name": "García", "given_name": "Lucía", "date_of_birth": "1961-04-02", "sex": "female",
+            "phone": "(201) 555-0123", "email": "lucia@example.org", "preferred_contact": "sms", "language": "Spanish"}
+    response = submit(client, f"/patients/{kept.id}/edit",
+                      {**form, "mrn": "A-100200", "mrn_reason": "The merged duplicate had the hospital's number"})
+    assert response.status_code == 302, field_error(response.get_data(as_text=True), "mrn")
+    db.session.expire_all()
+    assert db.session.get(Patient, kept.id).mrn == "A-100200"
+    found = client.get("/search?q=A-100200")
+    assert found.status_code == 200
+    assert [a.get_text(strip=True) for a in soup(found).select(f'a[href="/patients/{kept.id}"]')]
+    assert not soup(found).select(f'a[href="/patients/{duplicate.id}"]')
+
+    other = gen.patient(mrn="B-5", family_name="Okafor", given_name="Ada", date_of_birth=date(1970, 1, 1))
+    response = submit(client, f"/patients/{other.id}/edit",
+                      {**form, "family_name": "Okafor", "given_name": "Ada", "date_of_birth": "1970-01-01",
+                       "mrn": "A-100200", "mrn_reason": "Typing slip"})
+    assert response.status_code == 422
+    assert "García, Lucía" in field_error(response.get_data(as_text=True), "mrn")

@@ -13,6 +13,7 @@ correction); one that says another side, indication, diagnosis, symptom onset or
 refusal is noted on its timeline (`note_resent_differently`, once for each distinct content).
 """
 import enum
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -33,7 +34,7 @@ from tracker.patients.identity import mrn_key, name_key, normalise_mrn
 from tracker.patients.lookup import find_duplicates, identity_of
 from tracker.phones import PhoneError, may_take_texts, to_e164
 from tracker.referrals import services as referrals
-from tracker.timeutil import clinic_today
+from tracker.timeutil import clinic_today, to_clinic
 from tracker.refusals import FieldError, Refusal
 from tracker.transactions import savepoint, service
 from tracker.vocab import ContactChannel, Indication, Sex, Side
@@ -92,6 +93,16 @@ class Referral:
     wheres: dict = field(default_factory=dict)
 
 
+def loads(body):
+    """The posted bytes as JSON, or None when they are not JSON (`parse_bundle` then says so). A
+    body nested deeper than the parser's recursion allows is no FHIR resource either: a 400, not
+    an internal error."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
 def parse_bundle(document):
     """The Bundle as a validated R4B model, or IntakeProblem(400) naming each invalid element in
     plain words, where it is as FHIRPath ("Bundle.entry[0].resource.birthDate")."""
@@ -112,6 +123,8 @@ def parse_bundle(document):
         raise IntakeProblem([(_plain(e), _fhirpath(e["loc"])) for e in error.errors()[:20]], 400) from None
     except (ValueError, TypeError) as error:
         raise IntakeProblem([(f"Not a valid Bundle: {error}", None)], 400) from None
+    except RecursionError:
+        raise IntakeProblem([("The body is not a FHIR JSON resource: it is nested too deep.", None)], 400) from None
 
 
 def _article(word):
@@ -374,8 +387,13 @@ def _service_request(request, where, profiles, problems, today):
         values["payer_profile_code"] = known.get(profile_code)
     _text(values, "referring_clinician", request.requester.display if request.requester else None,
           f"{where}.resource.requester.display", problems, label="Who referred the patient (requester.display)")
+    # Absent, the referral is dated the day it arrives; present, it must name a day: a month alone
+    # ("2026-11") taken as today would shorten every lead time counted from the referral date.
     values["referral_date"] = _day(request.authoredOn) or today or clinic_today()
-    if values["referral_date"] > clinic_today():
+    if request.authoredOn is not None and _day(request.authoredOn) is None:
+        problems.append((f"The referral date (authoredOn) needs a full day (YYYY-MM-DD), not "
+                         f"{request.authoredOn!s}.", f"{where}.resource.authoredOn"))
+    elif values["referral_date"] > clinic_today():
         problems.append(("The referral date (authoredOn) is in the future.", f"{where}.resource.authoredOn"))
     reason = "\n".join(n.text for n in request.note or [] if n.text)
     _text(values, "reason", reason, f"{where}.resource.note", problems, required=False)
@@ -383,9 +401,11 @@ def _service_request(request, where, profiles, problems, today):
 
 
 def _day(value):
-    """A FHIR date or dateTime as a day (a partial date such as "2026-05" is not a day)."""
+    """A FHIR date or dateTime as the clinic's day: an instant ("2026-11-21T02:30:00Z") is the day
+    it fell on in the clinic (20 November in New York), as every recorded moment is. A partial date
+    such as "2026-05" is not a day: None."""
     if isinstance(value, datetime):
-        return value.date()
+        return to_clinic(value).date()
     return value if isinstance(value, date) else None
 
 
@@ -410,6 +430,15 @@ def _diagnoses(conditions, request, request_where, diagnoses, full_urls, problem
         _check_subject(condition.subject, where, full_urls, problems)
         if _day(condition.onsetDateTime) is not None:
             onsets.append((_day(condition.onsetDateTime), f"{where}.resource.onsetDateTime"))
+        elif condition.onsetDateTime is not None:
+            # Dropped, the month the referrer knows would leave "pain for 3 months" unknown unsaid.
+            problems.append((f"The symptom onset (onsetDateTime) needs a full day (YYYY-MM-DD), not "
+                             f"{condition.onsetDateTime!s}: give the first of the month if only the month "
+                             f"is known.", f"{where}.resource.onsetDateTime"))
+        for kind in ("onsetAge", "onsetPeriod", "onsetRange", "onsetString"):
+            if getattr(condition, kind, None) is not None:
+                problems.append((f"The symptom onset is taken as onsetDateTime (a day), not {kind}.",
+                                 f"{where}.resource.{kind}"))
     for where, concept in sources:
         codes = _icd_codes(concept)
         if not codes:

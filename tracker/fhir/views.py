@@ -166,7 +166,7 @@ def transaction():
     or when the referral was received before saying something else (each difference named)."""
     if request.mimetype not in ("application/fhir+json", "application/json"):
         return outcome_response(415, ["Send the Bundle as application/fhir+json."])
-    document = request.get_json(force=True, silent=True)
+    document = intake.loads(request.get_data())
     context = record.Context.load()
     on_refusal(_intake_refused)
     referral = intake.read_referral(document, record.mrn_system(), context.diagnoses, PROFILES)

@@ -39,10 +39,14 @@ class Patient(db.Model):
         # finds it in one step where the trigram index would intersect its trigrams' lists.
         db.Index("ix_patients_mrn_key_exact", "mrn_key"),
         _trigram("ix_patients_phone_key", "phone_key"),
+        # One record in use per MRN; a record merged away keeps its number, which the record kept
+        # may take (the duplicate held the hospital's real number; patients/services.check_mrn_free).
+        db.Index("uq_patients_live_mrn", "mrn", unique=True, sqlite_where=db.text("merged_into_id IS NULL"),
+                 postgresql_where=db.text("merged_into_id IS NULL")),
     )
 
     id = db.Column(db.Integer, primary_key=True)
-    mrn = db.Column(db.String(32), nullable=False, unique=True)
+    mrn = db.Column(db.String(32), nullable=False)
     # The MRN keeps the clinic's spelling ("QA-1002"); the key drops its punctuation and spaces
     # ("QA1002") and is what is compared, so "QA1002", "qa 1002" and "QA-1002" are one number, and
     # records from before normalisation (invisible characters) are found all the same.

@@ -20,9 +20,9 @@ from tracker.models import (Case, ConservativeCare, DiaryEntry, Examination, Out
 from tracker.phones import why_no_texts
 from tracker.vocab import ContactChannel, Pregnancy, joints_of, may_be_pregnant, pregnancy_flag
 from tracker.workflow import BEFORE_PROCEDURE, FINAL_STATES
-from tracker.patients.duplicates import SAME_MRN, Identity
+from tracker.patients.duplicates import SAME_MRN, Identity, match_reasons
 from tracker.patients.identity import mrn_key, normalise_mrn
-from tracker.patients.lookup import find_duplicates
+from tracker.patients.lookup import find_duplicates, identity_of
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version, each_checked
 from tracker.timeutil import to_clinic, utcnow
 from tracker.transactions import service
@@ -78,17 +78,28 @@ class MergeRefused(Refusal):
 def check_mrn_free(mrn, patient_id=None):
     """Refuse an MRN another record holds (compared by its key, so a pasted invisible character,
     a full-width digit or a hyphen left out makes no new number: QA1002 is QA-1002)."""
-    existing = db.session.execute(db.select(Patient).filter(
-        Patient.mrn_key == mrn_key(mrn), Patient.id != (patient_id or 0)).limit(1)).scalar()
+    holders = db.session.scalars(db.select(Patient).filter(
+        Patient.mrn_key == mrn_key(mrn), Patient.id != (patient_id or 0)).order_by(Patient.id).limit(5)).all()
+    # A duplicate merged into this very record held the same person's number: the record kept may
+    # take it (the hospital's real number, when the kept record was registered under a slip).
+    existing = next((p for p in holders if patient_id is None or _kept_record(p).id != patient_id), None)
     if existing is None:
         return
     if existing.merged_into_id is not None:
-        kept = existing.merged_into
+        kept = _kept_record(existing)
         raise MrnTaken(kept, f"This MRN belonged to a record merged into {kept.display_name} "
                              f"(MRN {kept.mrn}). Find them and add the referral to their record.")
     raise MrnTaken(existing, f"A patient with this MRN is already registered ({existing.display_name}, "
                              f"born {existing.date_of_birth.isoformat()}). Find them and add the "
                              f"referral to their record instead.")
+
+
+def _kept_record(patient):
+    """The record `patient` was merged into, step by step (a record kept may itself be merged
+    later), or `patient` itself."""
+    while patient.merged_into_id is not None:
+        patient = patient.merged_into
+    return patient
 
 
 class MrnTaken(FieldError):
@@ -312,10 +323,27 @@ def merge_refusal(kept, merged):
             return (f"{record.display_name} (MRN {record.mrn}) was already merged into "
                     f"{record.merged_into.display_name} (MRN {record.merged_into.mrn}): a merged record "
                     f"is kept only as a pointer and takes part in no other merge.")
-    if kept.account is not None and merged.account is not None:
-        return ("Both records have a patient account, and a patient has one account: an admin must "
-                "deactivate the one not in use and unlink it before the records can be merged.")
+    if not (match_reasons(identity_of(kept), identity_of(merged)) or match_reasons(identity_of(merged), identity_of(kept))):
+        # A merge cannot be undone: two records are merged only when the rules that find one
+        # person's records twice say they may be (the comparison shows what differs).
+        return (f"These records match none of the rules by which the tracker finds one person's two records: "
+                f"the same medical record number, or the same date of birth with the same family name, the "
+                f"names swapped, a name one letter apart, or one family name part of the other. "
+                f"{kept.display_name} was born {kept.date_of_birth.isoformat()} (MRN {kept.mrn}); "
+                f"{merged.display_name} was born {merged.date_of_birth.isoformat()} (MRN {merged.mrn}). "
+                f"If they are the same person, correct the wrong details on one record first (Correct "
+                f"details, with the reason), then merge.")
+    if _in_use(kept.account) and _in_use(merged.account):
+        return ("Both records have a patient account in use, and a patient has one account: an admin must "
+                "deactivate the one not in use before the records can be merged.")
+    if kept.account is not None and _in_use(merged.account):
+        return (f"The patient's account in use is on {merged.display_name} (MRN {merged.mrn}): keep that "
+                f"record instead (the deactivated account stays with the record merged away).")
     return None
+
+
+def _in_use(account):
+    return account is not None and account.active
 
 
 def _claim(patients_and_versions):
@@ -336,10 +364,15 @@ def _claim(patients_and_versions):
 def default_kept(one, other):
     """Which of two records of one person a merge keeps unless the coordinator chooses: the one
     that already holds the patient's care (a case, so a booking or a history, or the patient
-    account) over one that holds neither (a record made again at a later referral); between two
-    alike, the older, the number the clinic has known longest."""
+    account) over one that holds neither (a record made again at a later referral); when both have
+    an account, the one whose account is in use; between two alike, the older, the number the
+    clinic has known longest."""
+    both_accounts = one.account is not None and other.account is not None
+
     def rank(patient):
-        return (not (patient.cases or patient.account is not None), patient.created_at, patient.id)
+        # Two accounts (one deactivated, or the merge is refused): the one in use stays in use.
+        return (not (patient.cases or patient.account is not None), both_accounts and not _in_use(patient.account),
+                patient.created_at, patient.id)
     return min((one, other), key=rank)
 
 
@@ -462,7 +495,9 @@ def merge_patients(kept, merged, reason, actor, kept_version, merged_version, co
     caps_before = _caps_standing([*kept.cases, *merged.cases])
 
     moved_cases = [c.id for c in merged.cases]
-    account_moved = merged.account is not None
+    # An account moves with its record's care unless the record kept has one (deactivated: it
+    # then stays with the record merged away, signing nobody in).
+    account_moved = merged.account is not None and kept.account is None
     # Moved in SQL, not through the ORM: a case's own version is not bumped, so nobody working on
     # one of these cases loses what they are typing to a merge of the patient record.
     db.session.execute(update(Case.__table__).where(Case.__table__.c.patient_id == merged_id)

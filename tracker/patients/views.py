@@ -184,7 +184,8 @@ def merge(patient_id, other_id):
     """Merge record `other_id` into record `patient_id` (the one kept), after comparing them side by side."""
     kept, merged = get_patient(patient_id), get_patient(other_id)
     if request.method == "GET" and request.args.get("keep") != "chosen" \
-            and services.default_kept(kept, merged).id != kept.id and not services.merge_refusal(kept, merged):
+            and kept.merged_into_id is None and merged.merged_into_id is None \
+            and services.default_kept(kept, merged).id != kept.id:
         # From either record's duplicate warning, the comparison opens keeping the record that
         # holds the patient's care, or the older; "Keep … instead" is a choice and is not undone.
         return redirect(url_for("patients.merge", patient_id=other_id, other_id=patient_id))
