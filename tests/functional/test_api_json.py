@@ -6,11 +6,14 @@ import pytest
 
 from tracker.access import Role
 from tracker.extensions import db
-from tracker.models import AuditEvent, RiskScreen
+from tracker.models import AuditEvent, DiaryEntry, DiaryEntryRevision, RiskScreen
 from tracker.vocab import Side
 from tracker.workflow import State
 
 from tests.api_support import bearer, episode, token_for
+from tests.functional.test_diary_entry import patient  # noqa: F401 (fixture)
+from tests.functional.test_diary_timed_from_injection import clock  # noqa: F401 (fixture)
+from tests.functional.test_diary_times_said import given_then_corrected
 from tests.functional.test_eligibility import OVERRIDE_REASON, documented_case, evaluate, override
 
 
@@ -204,6 +207,41 @@ def test_a_cases_diary_shows_each_score_with_the_time_it_describes_and_late_ones
     [late] = points["h2"]["scores"]
     assert late["late"] is True
     assert datetime.fromisoformat(late["entered_at"]) > datetime.fromisoformat(points["h2"]["closes_at"])
+
+
+def test_a_corrected_diary_score_gives_when_it_was_first_entered_and_when_it_was_corrected(
+        client, make_client, gen, login_as, patient, clock, headers):  # noqa: F811
+    """As the diary page and its CSV: a 15-minute score given at 14:38 and corrected at 14:54 was
+    entered at 14:38, corrected at 14:54; a score never corrected has no correction time."""
+    case, given, corrected = given_then_corrected(client, gen, login_as, patient, clock)
+    diary = make_client().get(f"/api/v1/cases/{case.id}/diary", headers=headers).get_json()
+    points = {p["code"]: p for p in diary["points"]}
+    [score] = points["m15"]["scores"]
+    assert (score["score"], score["corrected"]) == (4, True)
+    assert datetime.fromisoformat(score["entered_at"]) == given
+    assert datetime.fromisoformat(score["corrected_at"]) == corrected
+    [baseline] = points["t0"]["scores"]
+    assert (baseline["corrected"], baseline["corrected_at"]) == (False, None)
+
+
+def test_a_cases_diary_keeps_a_fixed_number_of_queries_however_many_corrections(
+        client, gen, headers, count_queries):
+    case = episode(gen, side=Side.BILATERAL)
+    url = f"/api/v1/cases/{case.id}/diary"
+    counts = []
+    for _ in range(2):
+        db.session.expire_all()
+        with count_queries() as counter:
+            assert client.get(url, headers=headers).status_code == 200
+        counts.append(counter.n)
+        # Then every score corrected twice.
+        for entry in db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id)).scalars():
+            for _ in range(2):
+                entry.revisions.append(DiaryEntryRevision(
+                    score=entry.score, entered_at=entry.entered_at, source=entry.source,
+                    replaced_at=entry.entered_at, reason="Typed the wrong number"))
+        db.session.commit()
+    assert counts[0] == counts[1], counts
 
 
 def test_every_api_read_is_audited(client, gen):

@@ -230,7 +230,9 @@ class DayPage(Paging):
 class DiaryScore(BaseModel):
     side: Literal["left", "right"]
     score: int = Field(ge=0, le=10)
-    entered_at: datetime = Field(description="When it was recorded.")
+    entered_at: datetime = Field(description="When the score was first entered: a correction never moves it.")
+    corrected_at: datetime | None = Field(description="When the score was last corrected; null if it was never "
+                                                      "corrected.")
     felt_at: datetime = Field(description="The moment the score describes: when it was given, or the time the "
                                           "patient recalled for a score staff took by phone.")
     late: bool

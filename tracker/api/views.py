@@ -14,7 +14,7 @@ from tracker.api import openapi, schemas
 from tracker.api.auth import record_read, token_allow
 from tracker.api.responses import json_response, problem_response
 from tracker.cases import worklist
-from tracker.diary.services import time_point
+from tracker.diary.services import corrected_at, first_entry, time_point
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.extensions import csrf, db
 from tracker.formfields import exact_window
@@ -219,6 +219,14 @@ def appointments():
     return _respond(schemas.DayPage(day=day, items=items, **_paging(page)))
 
 
+def _diary_score(entry):
+    # As the diary page and its CSV say it: when the score was first entered (a correction keeps the
+    # moment of the correction as the entry's entered_at), and when it was last corrected.
+    return schemas.DiaryScore(side=entry.side.value, score=entry.score, entered_at=first_entry(entry).entered_at,
+                              corrected_at=corrected_at(entry), felt_at=entry.felt_at or entry.entered_at,
+                              late=entry.late, source=entry.source.value, corrected=bool(entry.revisions))
+
+
 @bp.route("/cases/<int:case_id>/diary")
 @token_allow(*READERS)
 @openapi.document("A case's pain diary", schemas.CaseDiary)
@@ -234,8 +242,6 @@ def diary(case_id):
         points.append(schemas.DiaryPoint(
             code=point.point_code, label=described.label, phase=described.phase.value, due_at=point.due_at,
             opens_at=point.opens_at, closes_at=point.closes_at, completed_at=point.completed_at,
-            scores=[schemas.DiaryScore(side=e.side.value, score=e.score, entered_at=e.entered_at,
-                                       felt_at=e.felt_at or e.entered_at, late=e.late,
-                                       source=e.source.value, corrected=bool(e.revisions)) for e in point.entries]))
+            scores=[_diary_score(e) for e in point.entries]))
     record_read("case", found.id)
     return _respond(schemas.CaseDiary(case_id=found.id, side=found.side.value, points=points))
