@@ -248,3 +248,28 @@ def test_a_signed_note_keeps_the_drug_names_it_was_signed_with_when_the_formular
     assert "Kenalog-40" not in note and note.count("Triamcinolone") == note_before.count("Triamcinolone")
     # The checklist of a new procedure offers the new name.
     assert "Kenalog-40 (renamed)" in words(doctor.get(checklist_url(gen.procedure(physician=physician).case_id)))
+
+
+def test_a_signed_note_keeps_the_skin_prep_and_contrast_agents_it_was_signed_with_when_the_formulary_renames_them(
+        client, gen, doctor, physician, admin_client):
+    from tests.api_support import bearer, fhir_json, token_for
+    from tests.functional.test_admin_formulary import drug_url, save
+
+    record = gen.procedure(physician=physician, steps="all", sign=True)
+    note_url = f"/cases/{record.case_id}/procedure/note"
+    note_before = words(doctor.get(note_url))
+    signed_with = ("Chlorhexidine 2% in 70% isopropyl alcohol", "Iohexol (Omnipaque)")
+    assert all(name in note_before for name in signed_with)
+    for code, renamed in (("chlorhexidine_alcohol", "ChloraPrep (renamed)"), ("iohexol", "Omnipaque 300 (renamed)")):
+        assert save(admin_client, drug_url(admin_client, code), name=renamed).status_code == 302
+
+    note = words(doctor.get(note_url))
+    assert "(renamed)" not in note
+    assert all(note.count(name) == note_before.count(name) for name in signed_with)
+    reader = bearer(token_for(gen.user(Role.COORDINATOR)))
+    procedure = fhir_json(client.get(f"/fhir/Procedure/{record.case_id}-procedure-{record.id}", headers=reader))
+    assert "Skin prep: Skin prep agent: Chlorhexidine 2% in 70% isopropyl alcohol" in [
+        n["text"] for n in procedure["note"]]
+    # The checklist of a new procedure offers the new names.
+    checklist = words(doctor.get(checklist_url(gen.procedure(physician=physician, steps=BEFORE["contrast"]).case_id)))
+    assert "ChloraPrep (renamed)" in checklist and "Omnipaque 300 (renamed)" in checklist

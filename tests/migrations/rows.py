@@ -36,6 +36,19 @@ def signed_left_records(conn, tables, case_ids):
          "signed_at": signed, "ended_at": signed, "duration_minutes": 20} for case_id in case_ids])
 
 
+def drug_row(drug_id, code, name, kind, **fields):
+    """A formulary_drugs row (stocked), `fields` overriding its strengths, unit and maximum."""
+    return {"id": drug_id, "code": code, "name": name, "kind": kind, "strengths": ["1"], "strength_unit": "%",
+            "usual_max_dose_mg": None, "source": "", "active": True, "version_id": 1, **fields}
+
+
+def step_row(step_id, step, answers, attempt=1):
+    """A procedure_steps row of record 1's left side, saved once at T by user 1."""
+    return {"id": step_id, "record_id": 1, "step": step, "side": "left", "attempt": attempt, "answers": answers,
+            "warnings": "", "recorded_at": T, "recorded_by_id": 1, "first_recorded_at": T,
+            "first_recorded_by_id": 1, "version_id": 1}
+
+
 def kept_spans(engine):
     """The relief_spans rows: {(case id, side): (lasted days, ended)}."""
     tables = MetaData()

@@ -11,7 +11,7 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, inspect, insert, select
 
-from tests.migrations.rows import T, patient_with_cases, signed_left_records
+from tests.migrations.rows import drug_row, patient_with_cases, signed_left_records, step_row
 from tracker.extensions import db
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -27,13 +27,9 @@ def test_rows_saved_before_take_the_formularys_name_and_the_downgrade_drops_it(m
         patient_with_cases(conn, tables, ("left",))
         signed_left_records(conn, tables, (1,))
         conn.execute(insert(tables.tables["formulary_drugs"]), [
-            {"id": 1, "code": "triamcinolone", "name": "Triamcinolone acetonide", "kind": "steroid",
-             "strengths": ["40"], "strength_unit": "mg/mL", "usual_max_dose_mg": Decimal("40"), "source": "",
-             "active": True, "version_id": 1}])
-        conn.execute(insert(tables.tables["procedure_steps"]), [
-            {"id": 1, "record_id": 1, "step": "injectate", "side": "left", "attempt": 1, "answers": {},
-             "warnings": "", "recorded_at": T, "recorded_by_id": 1, "first_recorded_at": T,
-             "first_recorded_by_id": 1, "version_id": 1}])
+            drug_row(1, "triamcinolone", "Triamcinolone acetonide", "steroid", strengths=["40"],
+                     strength_unit="mg/mL", usual_max_dose_mg=Decimal("40"))])
+        conn.execute(insert(tables.tables["procedure_steps"]), [step_row(1, "injectate", {})])
         conn.execute(insert(tables.tables["injectate_rows"]), [
             {"id": 1, "step_id": 1, "position": 0, "drug_code": "triamcinolone", "concentration_mg_per_ml": 40,
              "dose_mg": 40, "volume_ml": 1, "lot_number": "TA-1"},

@@ -354,7 +354,7 @@ def _record_notes(record, formulary):
         for row in _latest(record, step).values():
             notes += [{"text": f"{step.label}: {label}: {value}{_correction(row)}", "time": row.first_recorded_at,
                        "authorReference": practitioner_ref(row.first_recorded_by)}
-                      for label, value in describe(step, row.answers, formulary)]
+                      for label, value in describe(row, formulary)]
     return notes
 
 

@@ -163,6 +163,10 @@ class ProcedureStep(db.Model):
     side = db.Column(choice_enum(Side, "side"), nullable=False)
     attempt = db.Column(db.Integer, nullable=False, default=1)
     answers = db.Column(db.JSON, nullable=False, default=dict)
+    # The skin prep's or contrast check's agent (schema.AGENT_FIELDS) as the formulary named it when
+    # the step was saved: a signed note keeps naming the agent it was signed with when an admin renames
+    # it (NULL: no agent recorded, or saved before names were kept and not in the formulary).
+    agent_name = db.Column(db.String(120))
     # Warnings shown when it was saved (never blocking), one a line: kept with the record.
     warnings = db.Column(db.Text, nullable=False, default="")
     # The last save (the values as they stand) ...

@@ -2,8 +2,8 @@
 attributes: which record counts, what its physician acknowledged to start it, and a saved step's
 answers in the clinic's words (the note, the checklist and the FHIR Procedure say them alike)."""
 from tracker.procedures.formulary import plain, strength_words
-from tracker.procedures.rules.schema import (STEP_FIELDS, ArthrogramPattern, Complication, Guidance,
-                                             SkinAnaesthetic, Step)
+from tracker.procedures.rules.schema import (AGENT_FIELDS, STEP_FIELDS, ArthrogramPattern, Complication,
+                                             Guidance, SkinAnaesthetic, Step)
 from tracker.procedures.rules.values import saved_answers
 from tracker.scheduling.instructions import in_words
 from tracker.scheduling.readiness import hold_shortfall
@@ -69,36 +69,41 @@ def acknowledged(record):
 _YES_NO = {True: "yes", False: "no"}
 
 
+def kept_name(saved_name, code, entries):
+    """A drug or agent as a saved record names it: the name it was saved with, else (saved before
+    names were kept) the formulary's, else its code."""
+    if saved_name:
+        return saved_name
+    return entries[code].name if code in entries else code
+
+
 def drug_name(row, entries):
-    """An injectate row's drug as the record names it: the name it was saved with, else (a row saved
-    before names were kept) the formulary's, else its code."""
-    if row.drug_name:
-        return row.drug_name
-    return entries[row.drug_code].name if row.drug_code in entries else row.drug_code
+    """An injectate row's drug as the record names it (kept_name)."""
+    return kept_name(row.drug_name, row.drug_code, entries)
 
 
-def describe(step, answers, entries, injectate=()):
-    """A saved step as (label, text) pairs in the form's order, in the clinic's words."""
-    step = Step(step)
+def describe(row, entries):
+    """A saved step (a ProcedureStep row) as (label, text) pairs in the form's order, in the clinic's
+    words; the skin prep's and contrast check's agent by the name it was saved with."""
+    step = Step(row.step)
     if step == Step.INJECTATE:
         return [(drug_name(r, entries),
                  f"{strength_words(r.concentration_mg_per_ml)}, {plain(r.dose_mg)} mg, "
-                 f"{plain(r.volume_ml)} mL, lot {r.lot_number}") for r in injectate]
-    answers = saved_answers(step, answers)
+                 f"{plain(r.volume_ml)} mL, lot {r.lot_number}") for r in row.injectate]
+    answers = saved_answers(step, row.answers)
     pairs = []
     for f in STEP_FIELDS[step]:
         value = answers.get(f.name)
         if value is None or value == "" or value == []:
             continue
-        pairs.append((f.label, _words(f.name, value, entries)))
+        pairs.append((f.label, kept_name(row.agent_name, value, entries) if f.name == AGENT_FIELDS.get(step)
+                      else _words(f.name, value)))
     return pairs
 
 
-def _words(name, value, entries):
+def _words(name, value):
     if isinstance(value, bool):
         return _YES_NO[value]
-    if name in ("prep_agent", "agent"):
-        return entries[value].name if value in entries else value
     vocabularies = {"side_confirmed": Side, "modality": Guidance, "arthrogram_pattern": ArthrogramPattern,
                     "local_skin_anaesthetic": SkinAnaesthetic}
     if name in vocabularies:

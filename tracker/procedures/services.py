@@ -25,8 +25,9 @@ from tracker.procedures.rules.drug_warnings import contrast_against_allergy, dru
 from tracker.procedures.rules.completeness import missing_fields, missing_for_signing
 from tracker.procedures.rules.duration import duration_flag, duration_minutes
 from tracker.procedures.rules.order import may_record
-from tracker.procedures.rules.schema import (CONTRAST_ALLERGY_FIELDS, DRUG_ALLERGY_FIELDS, INJECTATE_ROW_FIELDS,
-                                             PER_SIDE_STEPS, STEPS, ArthrogramPattern, ChecklistContext, Step)
+from tracker.procedures.rules.schema import (AGENT_FIELDS, CONTRAST_ALLERGY_FIELDS, DRUG_ALLERGY_FIELDS,
+                                             INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS, ArthrogramPattern,
+                                             ChecklistContext, Step)
 from tracker.procedures.rules.values import saved_answers
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
 from tracker.timeutil import start_day_words, to_clinic, utcnow
@@ -540,6 +541,9 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
                          for position, values in enumerate(_filled(answers.get("rows")))]
     else:
         row.answers = _storable(answers)
+        # The agent's name as the formulary gives it now: the note keeps it when the formulary renames it.
+        agent = entries.get(row.answers.get(AGENT_FIELDS.get(step)))
+        row.agent_name = agent.name if agent else None
     row.warnings = "\n".join(warnings)
     row.recorded_at, row.recorded_by_id = now, actor.id
     record.last_change_at = now

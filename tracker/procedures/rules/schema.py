@@ -23,6 +23,9 @@ class Step(Choice):
 STEPS = tuple(Step)
 # The needle steps: each is recorded per joint (keyed by side), and none before the time-out.
 PER_SIDE_STEPS = frozenset({Step.FLUOROSCOPY, Step.CONTRAST, Step.INJECTATE})
+# The steps that name a formulary agent, and the field that holds its code: the step keeps the
+# agent's name as it was saved (ProcedureStep.agent_name).
+AGENT_FIELDS = {Step.SKIN_PREP: "prep_agent", Step.CONTRAST: "agent"}
 
 
 class Guidance(Choice):
