@@ -270,3 +270,60 @@ def test_a_day_entered_at_the_start_inside_the_hold_waits_for_her_tick(doctor, p
                      "Acknowledged at the start") == [
         f"Anticoagulant hold not kept as planned: {shortfall(last)[:1].lower()}{shortfall(last)[1:]} before the "
         f"appointment (entered at the start), acknowledged by {physician.name} at {format_clinic(record.started_at)}"]
+
+
+def pregnancy_box(page):
+    return soup(page).find("input", attrs={"name": "pregnancy_acknowledged"})
+
+
+@pytest.fixture
+def possibly_pregnant(overridden):
+    """The overridden booking of a patient the risk screen also says is possibly pregnant."""
+    db.session.get(Case, overridden.case_id).risk_screen.pregnancy = "possible"
+    db.session.commit()
+    return overridden
+
+
+def test_a_pregnancy_ticked_stays_ticked_when_the_day_of_the_last_dose_is_refused(
+        doctor, physician, possibly_pregnant):
+    page = warned(doctor, possibly_pregnant)
+    assert "Possibly pregnant" in words(by_id(page, "pregnancy-warning")) and pregnancy_box(page).get("checked") is None
+    tomorrow = (clinic_today() + timedelta(days=1)).isoformat()
+    data = {**form_data(form_posting_to(page, start_url(possibly_pregnant))), "pregnancy_acknowledged": "y",
+            "anticoagulant_last_dose_on": tomorrow}
+
+    refused = doctor.post(start_url(possibly_pregnant), data=data)
+
+    assert refused.status_code == 409
+    assert "The last dose cannot be after the appointment's day" in words(by_id(text(refused), "hold-warning"))
+    # The pregnancy she ticked is shown again with its words, still ticked: she is not asked again.
+    assert "Possibly pregnant" in words(by_id(text(refused), "pregnancy-warning"))
+    assert pregnancy_box(text(refused)).get("checked") is not None
+    not_started(possibly_pregnant)
+    last = clinic_today() - timedelta(days=3)
+    again = {**form_data(form_posting_to(text(refused), start_url(possibly_pregnant))),
+             "anticoagulant_last_dose_on": last.isoformat()}
+    assert again["pregnancy_acknowledged"] == "y"
+
+    assert doctor.post(start_url(possibly_pregnant), data=again).status_code == 302
+    record = record_of(possibly_pregnant)
+    assert (record.pregnancy_acknowledged, record.anticoagulant_last_dose_on) == ("possible", last)
+
+
+def test_a_pregnancy_ticked_on_other_words_is_asked_again_when_the_day_of_the_last_dose_is_refused(
+        doctor, possibly_pregnant):
+    page = warned(doctor, possibly_pregnant)
+    tomorrow = (clinic_today() + timedelta(days=1)).isoformat()
+    data = {**form_data(form_posting_to(page, start_url(possibly_pregnant))), "pregnancy_acknowledged": "y",
+            "anticoagulant_last_dose_on": tomorrow}
+    # Recorded pregnant since the warning was shown (and ready again on that answer).
+    db.session.get(Case, possibly_pregnant.case_id).risk_screen.pregnancy = "yes"
+    db.session.commit()
+
+    refused = doctor.post(start_url(possibly_pregnant), data=data)
+
+    assert refused.status_code == 409
+    warning = words(by_id(text(refused), "pregnancy-warning"))
+    assert "Pregnant:" in warning and "Possibly pregnant" not in warning
+    assert pregnancy_box(text(refused)).get("checked") is None
+    not_started(possibly_pregnant)

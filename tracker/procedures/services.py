@@ -55,10 +55,13 @@ class AcknowledgeFirst(Refusal):
     (`records`, oldest first; it may simply not be signed yet), the risk screen's answers that
     wait for her decision (`flags`, vocab.decision_flags: a pregnancy, an active infection or fever),
     and a blood thinner's hold that did not fit with no last dose confirmed (`hold`, its words; `errors`:
-    why the day of the last dose she entered was refused, by field)."""
+    why the day of the last dose she entered was refused, by field). `shown_flags`: every such answer
+    the warning shows, in the pages' order: those waiting, and those she ticked on the words they
+    still read (shown again ticked, not asked again); by default the waiting ones."""
 
-    def __init__(self, records, flags=(), hold="", errors=None):
+    def __init__(self, records, flags=(), hold="", errors=None, shown_flags=None):
         self.records, self.flags, self.hold, self.errors = list(records), list(flags), hold, dict(errors or {})
+        self.shown_flags = list(flags if shown_flags is None else shown_flags)
         said = (["You have another procedure in progress: "
                  + "; ".join(f"case {record.case_id}" for record in self.records) + "."] if self.records else [])
         said += [f"The risk screen says {flag.answer}." for flag in self.flags]
@@ -453,7 +456,7 @@ def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowl
                                                                                 and not hold_acknowledged))
     if (running and not _acknowledges(acknowledged, running)) or unacknowledged or hold_open:
         raise AcknowledgeFirst(running if not _acknowledges(acknowledged, running) else (), unacknowledged,
-                               hold if hold_open else "", refused)
+                               hold if hold_open else "", refused, shown_flags=flags)
     entered = last_dose_on if hold and acknowledged is not True else None
     # The hold not kept as planned that she proceeded past: the day entered now, or else the one
     # confirmed at readiness.

@@ -272,7 +272,7 @@ def _acknowledge_first(case, refusal, typed):
     fever), and a hold that did not fit with no last dose confirmed, with the Start button again
     carrying what she was shown (each flag as a box she ticks herself; the hold as the day of the
     last dose or a box). A day of the last dose refused is shown as typed beside its reason, with
-    what she ticked.
+    what she ticked (a flag's tick as long as it reads as it did).
 
     The page names the patient, and each procedure in progress names its own: the view row names
     the case and the cases shown with it. Written each time the warning is shown: sent from the
@@ -286,16 +286,19 @@ def _acknowledge_first(case, refusal, typed):
         form.version_id.data, form.acknowledged.data = case.version_id, shown
     else:
         form = StartForm(formdata=None, version_id=case.version_id, acknowledged=shown)
-    form.risks_shown.data = StartForm.shown(refusal.flags)
-    for flag in refusal.flags:  # shown for a decision not taken yet (or taken on other words): unticked
-        form[f"{flag.kind}_acknowledged"].data = False
+    # Each answer with the words it reads now: ticked if she ticked it on these words (the warning is
+    # shown again for the hold or a procedure started meanwhile), unticked for a decision not taken
+    # yet or taken on other words.
+    form.risks_shown.data = StartForm.shown(refusal.shown_flags)
+    for flag in refusal.shown_flags:
+        form[f"{flag.kind}_acknowledged"].data = flag not in refusal.flags
     appointment = case.active_appointment
     last_dose_on = (typed.anticoagulant_last_dose_on.data if isinstance(typed.anticoagulant_last_dose_on.data, date)
                     else None) or (appointment.anticoagulant_last_dose_on if appointment is not None else None)
     if refusal.hold and last_dose_on and scheduling_services.hold_shortfall(appointment, last_dose_on):
         # A last dose that leaves fewer days than the planned hold: she proceeds past it, not without it.
         form.hold_acknowledged.label.text = _("I proceed although the hold was not kept as planned: my decision")
-    html = render_template("procedures/start_warning.html", case=case, form=form, flags=refusal.flags,
+    html = render_template("procedures/start_warning.html", case=case, form=form, flags=refusal.shown_flags,
                            hold=refusal.hold,
                            # How long ago each started (its own duration may have stopped at its sign-out).
                            running=[(record, duration_minutes(record.started_at, utcnow()))
