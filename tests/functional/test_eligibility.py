@@ -14,6 +14,7 @@ from tracker.timeutil import clinic_today, to_clinic
 from tracker.vocab import ProvocationResult, Response, Side, TherapyKind
 from tracker.workflow import State
 
+from tests.functional.test_diary_timed_from_injection import clock  # noqa: F401 (fixture)
 from tests.helpers import field_error, form_data, input_value, is_checked, soup, submit, text, words
 from tracker.eligibility import services as eligibility_services
 
@@ -907,3 +908,41 @@ def test_a_right_side_evaluated_on_the_day_the_left_was_injected_is_one_more_ses
     from tracker.workflow import stale_verdict_words
     because = staleness(db.session.get(type(right), right.id))
     assert because and "passing of time" not in stale_verdict_words(because)
+
+
+@pytest.mark.parametrize("left_as", ["checked_in", "booked"])
+def test_a_check_in_of_an_earlier_day_is_no_session_to_come_for_the_cases_own_verdict(
+        gen, client, coordinator, clock, left_as):
+    """Read yesterday with the right side booked for the evening, the session the left side was given
+    that morning: within Medicare's cap of 2. The patient checked in and was sent home (the attempt
+    abandoned), or never came (a no-show not marked yet): today that appointment is no session to
+    come, so the verdict no longer stands for what changed, the cap criterion named (never "with the
+    passing of time"), as the caps and booking warnings read it (facts.still_to_be_given)."""
+    from tests.builders import clinic_at, make_injection
+    from tracker.models import Appointment
+    from tracker.vocab import AppointmentStatus
+
+    patient = gen.patient()
+    make_injection(patient, days_ago=90)
+    make_injection(patient, days_ago=1)  # the left side, yesterday morning
+    right = documented_case(gen, side=Side.RIGHT, patient=patient)
+    evening = Appointment(case=right, physician_id=gen.user(Role.PHYSICIAN).id, room_id=gen.room().id,
+                          starts_at=clinic_at(-1, 19, 0), ends_at=clinic_at(-1, 19, 30),
+                          created_by_id=gen.user(Role.COORDINATOR).id)
+    db.session.add(evening)
+    db.session.commit()
+    clock.set(clinic_at(-1, 17, 0))
+    evaluate(client, right)
+    stored = {c["code"]: c for c in verdicts(right)[-1].snapshot["criteria"]}
+    assert stored["diagnostic_cap"]["status"] == "met"
+    assert "the same session as the injection of" in stored["diagnostic_cap"]["evidence"]
+    # Checked in at 19:00 and sent home febrile (nothing started), or left booked.
+    evening.status = AppointmentStatus(left_as)
+    db.session.commit()
+
+    clock.set(None)  # today
+    page = text(client.get(case_url(right)))
+    assert "Verdict stale" in page
+    reason = words(soup(page).find(string=re.compile("This verdict no longer stands")).parent)
+    assert "diagnostic" in reason.lower() and "3 of 2" in reason, reason
+    assert "with the passing of time" not in page

@@ -13,7 +13,7 @@ from tracker.models import Appointment, Case
 from tracker.models.review import EXAM_SIDES
 from tracker.policy import BookedSession, CaseFacts, PriorInjection, TherapyFact
 from tracker.timeutil import clinic_day_start, to_clinic, utcnow
-from tracker.vocab import NOT_STARTED, AppointmentStatus, Indication, joints_of
+from tracker.vocab import AppointmentStatus, Indication, joints_of
 from tracker.workflow import State
 
 # States in which a case's injection has been given (its checklist was started).
@@ -45,8 +45,12 @@ def case_facts(case, as_of, session_on=None):
 
 
 def booked_day(case):
-    """The clinic day of the case's booked (or checked-in) appointment, None without one."""
-    return min((a.clinic_day for a in case.appointments if a.status in NOT_STARTED), default=None)
+    """The clinic day of the case's appointment still to be given (`still_to_be_given`: booked, or
+    checked in today), None without one: a check-in of an earlier day (the attempt abandoned) or a
+    booking past the no-show grace period is no session to come."""
+    now = utcnow()
+    return min((a.clinic_day for a in case.appointments if _still_to_be_given(a.status, a.starts_at, now)),
+               default=None)
 
 
 def injection_day(case):
@@ -104,11 +108,16 @@ def still_to_be_given(now=None):
     has marked it yet: a session that was never given must not count towards a cap (or warn a
     booking) because a cron run is late. Nor does a check-in of an earlier day (an attempt
     abandoned, the patient sent home): a procedure starts only on its appointment's day."""
-    now = now or utcnow()
+    return _still_to_be_given(Appointment.status, Appointment.starts_at, now or utcnow())
+
+
+def _still_to_be_given(status, starts_at, now):
+    """The one rule, for the columns (a query's condition) and for a loaded appointment's values
+    (`booked_day`): `&` and `|` read both."""
     grace = timedelta(minutes=current_app.config["NO_SHOW_GRACE_MINUTES"])
     today_starts = clinic_day_start(to_clinic(now).date())
-    return db.or_(db.and_(Appointment.status == AppointmentStatus.CHECKED_IN, Appointment.starts_at >= today_starts),
-                  db.and_(Appointment.status == AppointmentStatus.BOOKED, Appointment.starts_at >= now - grace))
+    return (((status == AppointmentStatus.CHECKED_IN) & (starts_at >= today_starts))
+            | ((status == AppointmentStatus.BOOKED) & (starts_at >= now - grace)))
 
 
 def booked_sessions(case):
