@@ -1,4 +1,4 @@
-"""0063_step_agent_name keeps the skin prep's and each contrast check's agent name: steps saved before
+"""0064_step_agent_name keeps the skin prep's and each contrast check's agent name: steps saved before
 get the formulary's name of today (a contrast omitted, or an agent the formulary no longer holds, keeps
 none, and the note shows its code); other steps get none; the downgrade drops the column. After the
 upgrade, renaming an agent leaves a signed note as it was signed
@@ -15,7 +15,7 @@ from tracker.extensions import db
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-BEFORE, REVISION = "0062_injectate_drug_name", "0063_step_agent_name"
+BEFORE, REVISION = "0063_live_mrn_unique", "0064_step_agent_name"
 
 
 def test_skin_prep_and_contrast_steps_saved_before_take_the_formularys_name_and_the_downgrade_drops_it(

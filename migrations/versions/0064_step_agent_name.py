@@ -9,8 +9,8 @@ saved before (the names they were signed with are not known; today's are the bes
 with no agent, contrast omitted, or an agent the formulary no longer holds keeps NULL: the pages
 then show the code, as before). The downgrade drops the column.
 
-Revision ID: 0063_step_agent_name
-Revises: 0062_injectate_drug_name
+Revision ID: 0064_step_agent_name
+Revises: 0063_live_mrn_unique
 Create Date: 2026-12-07 10:00:00
 
 """
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0063_step_agent_name'
-down_revision = '0062_injectate_drug_name'
+revision = '0064_step_agent_name'
+down_revision = '0063_live_mrn_unique'
 branch_labels = None
 depends_on = None
 
