@@ -1,6 +1,7 @@
 """A local HTTP server that implements Twilio's Messages endpoint and records each request, so the
 SMS tests drive the real Twilio client over real HTTP. `mode` makes it answer like a provider in
-trouble: "refuse" (HTTP 400 with a Twilio error code), "slow" (answers after the client's timeout),
+trouble: "refuse" (HTTP 429, too many requests: worth trying again), "unsubscribed" (HTTP 400, error 21610:
+the number answered STOP), "slow" (answers after the client's timeout),
 "error" (HTTP 500)."""
 import base64
 import itertools
@@ -40,6 +41,8 @@ class FakeTwilio:
                                               "body": form.get("Body")})
                     sid = f"SM{next(provider._ids):032d}"
                 if provider.mode == "refuse":
+                    return self._answer(429, {"code": 20429, "message": "Too Many Requests", "status": 429})
+                if provider.mode == "unsubscribed":
                     return self._answer(400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient",
                                               "status": 400})
                 if provider.mode == "error":

@@ -38,7 +38,9 @@ _NAMES = {
 }
 
 def _folded(text):
-    text = unicodedata.normalize("NFKD", (text or "").strip().lower())
+    """Without case, accents or region: "Español", "es-MX", "es_ES" and "Spanish (Mexico)" are all
+    the one language (the region's words do not change which catalog the patient reads)."""
+    text = unicodedata.normalize("NFKD", (text or "").split("(")[0].strip().lower())
     return "".join(ch for ch in text if not unicodedata.combining(ch)).split("-")[0].split("_")[0]
 
 

@@ -26,6 +26,11 @@ from tracker.timeutil import utcnow
 # The words a phone answers to stop or restart texts (the carriers' standard list, as Twilio reads it).
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"})
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
+# The provider's error for a number that answered STOP ("Attempt to send to unsubscribed recipient").
+UNSUBSCRIBED = 21610
+PROVIDER_STOP = "provider"  # the opt-out's keyword when the provider, not a reply we received, said so
+# Spaces a phone's plain alphabet (GSM-7) lacks, as the plain space a text sends instead.
+PLAIN_SPACES = str.maketrans({"\u202f": " ", "\u00a0": " ", "\u2009": " "})
 
 
 class SmsError(Exception):
@@ -57,11 +62,19 @@ def opted_out(phone):
     return db.session.execute(db.select(SmsOptOut).filter_by(phone=phone)).scalar_one_or_none()
 
 
-def record_reply(phone, body, now=None):
+def record_reply(phone, body, opt_out_type=None, now=None):
     """A text the patient sent us: STOP (and the like) stops every text to the number, START
     restarts them; anything else changes nothing. Returns "stopped", "restarted" or None. The
-    caller commits."""
-    keyword = (body or "").strip().split(maxsplit=1)[0].upper() if (body or "").strip() else ""
+    caller commits.
+
+    As the provider reads them: a keyword is the whole message ("stop", "Stop."), never the first
+    word of a sentence ("Cancel my appointment please" stops nothing, and the provider goes on
+    delivering). With the provider's Advanced Opt-Out, its own reading (`opt_out_type`: STOP,
+    START or HELP, for the keywords set up there, in any language) is taken instead."""
+    if opt_out_type:
+        keyword = {"STOP": "STOP", "START": "START"}.get(opt_out_type.strip().upper(), "")
+    else:
+        keyword = (body or "").strip().strip(".!").strip().upper()
     existing = opted_out(phone)
     if keyword in STOP_WORDS:
         if existing is None:
@@ -77,6 +90,9 @@ def record_reply(phone, body, now=None):
 def send_sms(to, body):
     """Send `body` to the E.164 number `to`; the provider's message id, or None when it went to the
     log (no provider configured). Raises SmsError."""
+    # Babel's clock puts a narrow no-break space before "AM": one such character makes the whole
+    # text Unicode (70 characters a part, not 160) and shows as a box on some phones.
+    body = body.translate(PLAIN_SPACES)
     if not configured():
         current_app.logger.info("Text not sent (no TWILIO_ACCOUNT_SID); to %s:\n%s", _masked(to), redact(body))
         return None
@@ -84,6 +100,10 @@ def send_sms(to, body):
         message = _client().messages.create(to=to, from_=current_app.config["TWILIO_FROM"], body=body)
     except TwilioRestException as error:
         current_app.logger.warning("The SMS provider refused a text: HTTP %s, code %s", error.status, error.code)
+        if error.code == UNSUBSCRIBED:
+            # The number answered STOP (the provider's block holds even if our webhook never heard
+            # of it): kept as stopped, so the next message goes by email, and the case page says so.
+            _stopped_by_provider(to)
         raise SmsError(f"refused by the provider (HTTP {error.status}"
                        + (f", error {error.code})" if error.code else ")")) from error
     except requests.exceptions.ReadTimeout as error:
@@ -94,6 +114,11 @@ def send_sms(to, body):
         current_app.logger.warning("The SMS provider could not be reached: %s", type(error).__name__)
         raise SmsError(f"the provider could not be reached ({type(error).__name__})") from error
     return message.sid
+
+
+def _stopped_by_provider(phone):
+    if opted_out(phone) is None:
+        db.session.add(SmsOptOut(phone=phone, keyword=PROVIDER_STOP, opted_out_at=utcnow()))
 
 
 def _masked(number):

@@ -41,7 +41,7 @@ def inbound():
         phone = to_e164(request.form.get("From", ""))
     except PhoneError:
         return Response(EMPTY_TWIML, mimetype="text/xml")  # a short code or an unknown sender
-    change = record_reply(phone, request.form.get("Body", ""))
+    change = record_reply(phone, request.form.get("Body", ""), request.form.get("OptOutType"))
     if change:
         # The number is personal data: the audit row says what changed, the opt-out row says for whom.
         audit.record(audit.Action.UPDATE, "sms_opt_out", None, summary=f"texts {change} by the patient's reply")

@@ -159,6 +159,17 @@ def test_a_patient_who_prefers_texts_gets_a_text_with_nothing_clinical(app, app_
     assert messages_of(appointment)[0].channel == "sms"
 
 
+def test_an_english_text_is_in_the_phones_plain_alphabet(app, app_ctx, gen, provider):
+    """Babel writes "10:15 AM" with a narrow no-break space: sent as it is, that one character makes
+    the whole text Unicode (70 characters a part, not 160: twice the parts) and shows as a box on
+    some phones. The text carries a plain space."""
+    booked(gen, 20, preferred_contact=ContactChannel.SMS, phone=MOBILE, language="English")
+    reminders.send_due()
+    [text] = provider.texts_to(MOBILE)
+    assert " AM" in text["body"] or " PM" in text["body"]
+    assert not {c for c in text["body"] if c in "\u202f\u00a0\u2009" or ord(c) > 0x20ac}
+
+
 def test_a_refused_text_is_retried_within_the_limit_and_a_timeout_is_never_repeated(app, app_ctx, gen, provider):
     refused = booked(gen, 20, preferred_contact=ContactChannel.SMS, phone=MOBILE)
     provider.mode = "refuse"

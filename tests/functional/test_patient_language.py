@@ -6,6 +6,8 @@ serves no communication."""
 import copy
 from datetime import date
 
+import pytest
+
 from tracker.access import Role
 from tracker.extensions import db
 from tracker.models import Patient, PatientHistory
@@ -119,3 +121,28 @@ def test_fhir_intake_reads_the_language_sent_as_a_code(client, gen):
         {"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "es"}]}, "preferred": True}]
     assert post_bundle(client, intake, bundle).status_code == 201
     assert registered("EHR-1001").language == "Spanish"
+
+
+@pytest.mark.parametrize("language", [
+    {"coding": [{"system": "urn:ietf:bcp:47", "code": "es-MX", "display": "Spanish (Mexico)"}]},
+    {"coding": [{"system": "urn:ietf:bcp:47", "code": "es-ES", "display": "Spanish (Spain)"}]},
+    {"coding": [{"system": "urn:ietf:bcp:47", "code": "es-US", "display": "Mexican"}]},
+    {"text": "Español (México)"},
+])
+def test_fhir_intake_reads_a_regional_spanish_as_spanish(client, gen, language):
+    """A BCP-47 coding of a region ("es-MX", displayed "Spanish (Mexico)", as the FHIR value set
+    names it) is Spanish: the patient reads Spanish, not English with a "no translation" note."""
+    intake = bearer(token_for(gen.user(Role.COORDINATOR), "intake"))
+    bundle = copy.deepcopy(intake_bundle())
+    bundle["entry"][0]["resource"]["communication"] = [{"language": language, "preferred": True}]
+    assert post_bundle(client, intake, bundle).status_code == 201
+    assert registered("EHR-1001").language == "Spanish"
+
+
+def test_a_language_the_tracker_does_not_speak_is_kept_as_sent(client, gen):
+    intake = bearer(token_for(gen.user(Role.COORDINATOR), "intake"))
+    bundle = copy.deepcopy(intake_bundle())
+    bundle["entry"][0]["resource"]["communication"] = [
+        {"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "vi", "display": "Vietnamese"}]}}]
+    assert post_bundle(client, intake, bundle).status_code == 201
+    assert registered("EHR-1001").language == "Vietnamese"

@@ -113,3 +113,72 @@ def test_without_an_auth_token_every_webhook_is_refused(app, client):
     validator = RequestValidator("anything")
     assert post_reply(client, validator, "STOP").status_code == 403
     assert opted_out(PHONE) is None
+
+
+@pytest.mark.parametrize("body", ["Cancel my appointment please, I have a fever", "End of the pain is near, thank you!",
+                                  "Stop by the front desk? I lost my parking ticket"])
+def test_a_sentence_that_starts_with_a_stop_word_stops_nothing(client, signing, body):
+    """The provider blocks only on a message that is the keyword alone: a sentence starting with
+    one is still delivered to, so the tracker must not stop the patient's texts on its own."""
+    assert post_reply(client, signing, body).status_code == 200
+    assert opted_out(PHONE) is None
+
+
+def test_a_sentence_that_starts_with_yes_leaves_texts_stopped(client, signing):
+    """After STOP the provider restarts only on START, YES or UNSTOP alone: "Yes I will be there"
+    leaves its block, so the number stays stopped here too (and messages go by email)."""
+    post_reply(client, signing, "Stop.")
+    post_reply(client, signing, "Yes I will be there on Monday")
+    db.session.expire_all()
+    assert opted_out(PHONE) is not None
+
+
+def test_the_providers_own_reading_of_a_keyword_is_taken(client, signing):
+    """With the provider's Advanced Opt-Out, its OptOutType says which keyword (set up there, in
+    any language) the reply was: "PARAR" stops texts, "HELP" changes nothing."""
+    def reply(body, kind):
+        form = {"From": PHONE, "To": SETTINGS["TWILIO_FROM"], "Body": body, "MessageSid": "SM1", "OptOutType": kind}
+        signature = signing.compute_signature("http://127.0.0.1:5000/sms/inbound", form)
+        return client.post("/sms/inbound", data=form, headers={"X-Twilio-Signature": signature})
+
+    reply("AYUDA", "HELP")
+    assert opted_out(PHONE) is None
+    reply("PARAR", "STOP")
+    assert opted_out(PHONE).keyword == "STOP"
+    reply("EMPEZAR", "START")
+    db.session.expire_all()
+    assert opted_out(PHONE) is None
+
+
+def test_a_number_the_provider_reports_as_stopped_is_kept_stopped_and_staff_see_why(
+        client, app, gen, login_as, provider):
+    """The provider refuses a text with error 21610 when the number answered STOP (its block holds
+    even when our webhook never heard of it): the number is kept as stopped, so the next message
+    goes by email, and the case page says the provider reported it."""
+
+    case = gen.case(patient=gen.patient(phone=PHONE))
+    provider.mode = "unsubscribed"
+    with pytest.raises(SmsError):
+        send_sms(PHONE, "A reminder")
+    db.session.commit()
+    assert opted_out(PHONE).keyword == "provider"
+    login_as(gen.user(Role.COORDINATOR))
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'id="texts-stopped"' in page and "the text provider refused a text" in page
+
+
+def test_a_diary_reminder_the_provider_refuses_as_stopped_goes_by_email_next(app, gen, provider, inbox):
+    """The patient prefers texts and has an address; the provider answers 21610 (the number answered
+    STOP): the next run reminds them by email rather than texting into the block until the limit."""
+    from datetime import datetime, timedelta, timezone
+
+    from tracker.diary import reminders
+    from tests.builders import attempts
+    from tests.functional.test_reminders_sms import texting_case
+
+    case = texting_case(gen)
+    provider.mode = "unsubscribed"
+    reminders.send_due()
+    reminders.send_due(now=datetime.now(timezone.utc) + timedelta(hours=app.config["REMINDER_REPEAT_HOURS"] + 1))
+    assert sorted((r.channel, r.status) for r in attempts(case, "w6")) == [("email", "sent"), ("sms", "failed")]
+    assert len(inbox.messages) == 1 and len(provider.requests) == 1

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker import audit, coding
 from tracker.extensions import db
 from tracker.formfields import EARLIEST_DATE, LATEST_DATE, name_problem, too_old
-from tracker.i18n import recorded_name
+from tracker.i18n import has_catalog, recorded_name
 from tracker.models import Case, CaseHistory, CaseIdentifier, Patient
 from tracker.patients.duplicates import SAME_MRN, Identity, match_reasons
 from tracker.patients.identity import mrn_key, name_key, normalise_mrn
@@ -320,12 +320,14 @@ def _patient(patient, where, mrn_system, problems):
         except EmailNotValidError:
             problems.append((f"{values['email']!r} is not a valid email address.", f"{where}.resource.telecom"))
     values["preferred_contact"] = sent_contact(values["phone"], values["email"])
-    # The preferred language (else the first), by its text, a coding's display or its code ("es"):
-    # none sent is not known, stored as such (never assumed to be English).
+    # The preferred language (else the first), by its text, a coding's display or its code ("es"),
+    # the first of them that names a language the tracker speaks ("es-MX" when the display says
+    # "Mexican"), else the first given: none sent is not known, stored as such (never assumed English).
     spoken = sorted(patient.communication or [], key=lambda c: not c.preferred)
-    language = next((c.language.text or next((x.display or x.code for x in c.language.coding or []
-                                              if x.display or x.code), None)
-                     for c in spoken if c.language), None)
+    language = next((c.language for c in spoken if c.language), None)
+    names = [n for n in ([language.text] + [x for c in language.coding or [] for x in (c.display, c.code)]
+                         if language else []) if n]
+    language = next((n for n in names if has_catalog(n)), names[0] if names else None)
     _text(values, "language", language, f"{where}.resource.communication", problems, required=False)
     values["language"] = recorded_name(values["language"])
     return values
