@@ -4,13 +4,17 @@ who waits, future ones and those within the grace period are untouched; one that
 without undoing the others; a second run changes nothing."""
 from datetime import datetime, timedelta, timezone
 
+import threading
+
 import pytest
 
 from tracker.extensions import db
 from tracker.models import Appointment, AuditEvent, Case, CaseHistory
 from tracker.roles import Role
+from tracker.scheduling.services import mark_no_shows
 from tracker.vocab import AppointmentStatus
 from tracker.workflow import State
+from tests.builders import make_appointment, make_case, make_room, make_user
 from tests.helpers import words
 
 UTC = timezone.utc
@@ -215,3 +219,44 @@ def test_several_missed_appointments_are_all_marked(run, gen, physician, room):
     assert run() == "3 appointment(s) marked as no-show."
     assert {status(a) for a in missed} == {AppointmentStatus.NO_SHOW}
     assert {state(a) for a in missed} == {State.ELIGIBLE}
+
+
+def test_two_no_show_sweeps_at_once_mark_each_appointment_once_and_report_no_failure(app):
+    """Two sweeps started together (cron on two machines) both read the same booked appointments:
+    each is marked once, and the run that finds one already marked by the other reports no failure
+    (a failure exits 1 and makes cron raise an alarm, which would hide a real one)."""
+    with app.app_context():
+        physician, room = make_user(Role.PHYSICIAN), make_room()
+        yesterday = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+        for hours in range(3):
+            make_appointment(make_case(state=State.SCHEDULED), physician=physician, room=room,
+                             starts_at=yesterday + timedelta(hours=hours))
+        db.session.remove()
+    barrier = threading.Barrier(2, timeout=30)
+    results = [None, None]
+
+    def sweep(index):
+        with app.app_context():
+            try:
+                barrier.wait()
+                results[index] = mark_no_shows()
+            except Exception as error:  # noqa: BLE001 - reported by the test, never hidden
+                db.session.rollback()
+                results[index] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=sweep, args=(i,), name=f"no-shows-{i}") for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(t.is_alive() for t in threads), "a no-show sweep hung"
+    with app.app_context():
+        statuses = db.session.execute(db.select(Appointment.status).order_by(Appointment.id)).scalars().all()
+        db.session.remove()
+    assert statuses == [AppointmentStatus.NO_SHOW] * 3
+    assert all(isinstance(result, tuple) for result in results), results
+    # Each appointment marked once in all, and neither run reports a failure (exit 0 on both machines).
+    assert sum(marked for marked, _ in results) == 3, results
+    assert [failed for _, failed in results] == [[], []], results

@@ -1,6 +1,6 @@
 """The admin's rooms (add, edit, take out of use) and each physician's working hours per weekday,
 and how both drive what the coordinator can book."""
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -9,7 +9,7 @@ from tracker.extensions import db
 from tracker.models import AuditEvent, Room, WorkingHours
 from tracker.roles import Role
 from tracker.scheduling import resources
-from tracker.timeutil import clinic_today
+from tracker.timeutil import clinic_day_start, clinic_today, format_clinic
 from tracker.vocab import WEEKDAYS, AppointmentStatus, Modality
 from tracker.workflow import State
 
@@ -402,3 +402,25 @@ def test_only_an_admin_manages_rooms_and_hours(make_client, gen, physician, role
     sign_in(browser, gen.user(role))
     for url in ("/admin/rooms", f"/admin/rooms/{room.id}", f"/admin/physicians/{physician.id}/hours"):
         assert browser.get(url).status_code == 403, url
+
+
+def test_taking_a_room_out_of_use_counts_the_checked_in_patient_still_waiting_in_it(client, admin, gen):
+    """A patient checked in for 10:00 who is still waiting at 10:10 (the physician running late) is
+    still to come in that room: the admin taking it out of use is told, as for a physician taken
+    off the schedule (the same count)."""
+    physician = gen.user(Role.PHYSICIAN, name="Dr Late Running")
+    room = gen.room(name="Fluoro Suite 1")
+    # Today's appointment, ten minutes ago (never before the clinic's midnight: an earlier day's check-in is
+    # a patient sent home, which this test is not about).
+    started = max(datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=10), clinic_day_start(clinic_today()))
+    waiting = gen.appointment(gen.case(state=State.SCHEDULED), physician=physician, room=room, starts_at=started,
+                              status=AppointmentStatus.CHECKED_IN, checked_in_at=started - timedelta(minutes=20))
+
+    assert edit_room(client, room, active=None).status_code == 302
+    page = words(text(client.get("/admin/rooms")))
+
+    assert (f"Fluoro Suite 1 can no longer be booked. 1 appointment is still to come in it "
+            f"({format_clinic(waiting.starts_at)})") in page, page
+    # A physician taken off the schedule is told the same way (tracker.admin.services.left_to).
+    from tracker.admin.services import left_to
+    assert left_to(physician)[0] == 1

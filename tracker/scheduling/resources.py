@@ -11,7 +11,7 @@ from tracker.refusals import FieldError, StaleEdit, check_version, each_checked
 from tracker.scheduling.services import clinic_day_start
 from tracker.timeutil import clinic_today, utcnow
 from tracker.transactions import service
-from tracker.vocab import NOT_STARTED, WEEKDAYS
+from tracker.vocab import NOT_STARTED, WEEKDAYS, AppointmentStatus
 
 
 def rooms():
@@ -74,7 +74,11 @@ def count_ahead(physician=None, room=None):
 
 
 def _still_to_come():
-    return Appointment.starts_at >= utcnow(), Appointment.status.in_(NOT_STARTED)
+    """Booked from now on, or checked in today (a patient waiting for a late physician; one checked
+    in on an earlier day was sent home)."""
+    return (Appointment.starts_at >= clinic_day_start(clinic_today()),  # the index's range: from today on
+            db.or_(Appointment.status == AppointmentStatus.CHECKED_IN,
+                   db.and_(Appointment.status == AppointmentStatus.BOOKED, Appointment.starts_at >= utcnow())))
 
 
 def _as_version(version_id):

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app
+from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import audit
 from tracker.cases.services import answered_elsewhere, guard_facts, risk_screens_elsewhere, transition
@@ -636,6 +637,12 @@ def mark_no_shows(now=None):
                         status=AppointmentStatus.NO_SHOW)
                 if appointment.case.state == State.SCHEDULED:
                     transition(appointment.case, "unschedule", None, "no-show", commit=False)
+        except StaleDataError:
+            # Changed since this run read it: another run (on this machine or another) marked it,
+            # or the patient was checked in at this very moment. Still booked, it failed.
+            if _status_now(appointment_id) == AppointmentStatus.BOOKED:
+                log.exception("could not mark appointment %s as a no-show", appointment_id)
+                failed.append(appointment_id)
         except Exception:  # noqa: BLE001 (one bad appointment must not stop the cron job)
             log.exception("could not mark appointment %s as a no-show", appointment_id)
             failed.append(appointment_id)
@@ -643,6 +650,12 @@ def mark_no_shows(now=None):
             marked += 1
     db.session.commit()
     return marked, failed
+
+
+def _status_now(appointment_id):
+    """The appointment's status as committed now (the loaded object holds what this run read)."""
+    return db.session.execute(db.select(Appointment.status).where(Appointment.id == appointment_id)
+                              .execution_options(populate_existing=True)).scalar()
 
 
 def _missed(appointment):
