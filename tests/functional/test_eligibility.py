@@ -946,3 +946,63 @@ def test_a_check_in_of_an_earlier_day_is_no_session_to_come_for_the_cases_own_ve
     reason = words(soup(page).find(string=re.compile("This verdict no longer stands")).parent)
     assert "diagnostic" in reason.lower() and "3 of 2" in reason, reason
     assert "with the passing of time" not in page
+
+
+def _tests_done(case, positive, not_done):
+    """The case's left side: `positive` tests positive, then `not_done` not done, the rest negative."""
+    for i, (test, _) in enumerate(PROVOCATION_TESTS):
+        setattr(case.examination, f"{test}_left", ProvocationResult.POSITIVE if i < positive else
+                ProvocationResult.NOT_DONE if i < positive + not_done else ProvocationResult.NEGATIVE)
+    db.session.commit()
+
+
+def _red_flags_not_screened(case):
+    """The risk screen saved (blood thinners, allergies) before anyone screened for red flags."""
+    case.risk_screen.red_flags_screened = False
+    case.risk_screen.red_flags_present = False
+    db.session.commit()
+
+
+@pytest.mark.parametrize("criterion,still_to_record", [
+    # Two tests tapped positive and four still *Not done* (the form's default): 3 of 6 is still possible.
+    ("Provocation tests", lambda case: _tests_done(case, positive=2, not_done=4)),
+    ("Other causes excluded (red flags)", _red_flags_not_screened),
+])
+def test_a_fact_still_to_record_leaves_the_verdict_incomplete_not_ineligible(
+        client, coordinator, gen, criterion, still_to_record):
+    """Recording the fact can meet the criterion: unknown, the verdict incomplete and the case still
+    under review, never *Not eligible*."""
+    case = documented_case(gen, side=Side.LEFT)
+    still_to_record(case)
+
+    page = text(evaluate(client, case))
+
+    db.session.expire_all()
+    assert criteria(page)[criterion][0] == "? Unknown"
+    assert verdicts(case)[-1].incomplete
+    assert case.state == State.UNDER_REVIEW
+
+
+def test_a_verdict_read_before_tests_not_done_counted_stands_unless_they_change_its_answer(
+        client, coordinator, gen, monkeypatch):
+    """A release before this one read a test not done as not positive. After the upgrade, a verdict
+    whose answer the tests not done do not change (4 positive, 2 not done: met either way) stands;
+    one they change (2 positive, 4 not done: "not met" then, unknown now) is stale, naming the
+    criterion and what it read before and now."""
+    from tracker.eligibility import facts as facts_module
+
+    met, short = documented_case(gen), documented_case(gen)
+    _tests_done(met, positive=4, not_done=2)
+    _tests_done(short, positive=2, not_done=4)
+    earlier = facts_module._provocation_tests
+    monkeypatch.setattr(facts_module, "_provocation_tests", lambda exam: (earlier(exam)[0], {}))
+    evaluate(client, met)
+    evaluate(client, short)
+    db.session.expire_all()
+    assert (met.state, short.state) == (State.ELIGIBLE, State.NOT_ELIGIBLE)
+    monkeypatch.undo()
+
+    assert "Verdict stale" not in text(client.get(case_url(met)))
+    page = text(client.get(case_url(short)))
+    assert ("provocation tests: was “2 of 6 tests positive, needs 3 (left)”, now “2 of 6 tests positive, 4 not "
+            "done, needs 3 (left)”") in page

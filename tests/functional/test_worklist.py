@@ -41,7 +41,7 @@ def test_each_case_says_what_it_is_waiting_for(client, coordinator, gen):
     db.session.commit()
     html = page(client)
     assert "conservative care 3 of 4 weeks" in html
-    assert "2 of 3 positive tests (left)" in html
+    assert "provocation tests not done (left: 3)" in html  # 2 positive, 1 negative: 3 of 6 still possible
 
 
 def test_a_referred_case_waits_for_the_review_to_start(client, coordinator, gen):

@@ -112,11 +112,11 @@ def test_a_line_is_kept_when_the_record_changes_and_read_without_the_engine(clie
                                gaenslen_left=ProvocationResult.POSITIVE))
     db.session.commit()
     kept_line = db.session.get(CaseRow, case.id).waiting_for
-    assert "2 of 3 positive tests (left)" in kept_line and "conservative care 3 of 4 weeks" in kept_line
+    assert "provocation tests not done (left: 4)" in kept_line and "conservative care 3 of 4 weeks" in kept_line
     import tracker.cases.rows as rows
     monkeypatch.setattr(rows, "current_assessment", lambda *a, **k: pytest.fail("engine ran on a read"))
     html = client.get("/cases/").get_data(as_text=True)
-    assert "2 of 3 positive tests (left)" in html
+    assert "provocation tests not done (left: 4)" in html
 
 
 def test_time_alone_moves_a_line_and_the_nightly_refresh_keeps_it(client, coordinator, gen, monkeypatch, app):

@@ -277,6 +277,23 @@ def test_bilateral_injection_with_one_side_unexamined_is_unknown():
     assert status(facts, code=CriterionCode.PROVOCATION_TESTS) == UNKNOWN
 
 
+def test_tests_not_done_that_could_still_meet_the_minimum_leave_it_unknown_not_failed():
+    """2 positive and 4 not done: the four may yet be positive, so 3 of 6 is still possible."""
+    found = criterion(case(positive_tests_by_side={"left": 2}, untested_by_side={"left": 4}),
+                      code=CriterionCode.PROVOCATION_TESTS)
+    assert found.status == UNKNOWN
+    assert found.evidence == "2 of 6 tests positive, 4 not done, needs 3 (left)"
+    assert found.shortfall == "provocation tests not done (left: 4)"
+
+
+def test_tests_not_done_too_few_to_reach_the_minimum_leave_it_not_met():
+    """1 positive, 4 negative, 1 not done: even that one positive makes 2 of 3."""
+    found = criterion(case(positive_tests_by_side={"left": 1}, untested_by_side={"left": 1}),
+                      code=CriterionCode.PROVOCATION_TESTS)
+    assert found.status == NOT_MET
+    assert found.shortfall == "1 of 3 positive tests (left)"
+
+
 # --- conservative care -------------------------------------------------------------------------
 
 
@@ -532,7 +549,7 @@ def test_medicare_does_not_ask_for_ongoing_rehab():
         (True, False, MET),
         (True, True, NOT_MET),
         (None, True, NOT_MET),
-        (False, None, NOT_MET),
+        (False, None, UNKNOWN),  # a screen not done yet is still to record, never a failure
         (True, None, UNKNOWN),
         (None, None, UNKNOWN),
     ],

@@ -6,7 +6,7 @@ import math
 from datetime import timedelta
 
 from flask import current_app
-from tracker.clinical import oswestry_index, positive_provocation_count
+from tracker.clinical import PROVOCATION_TESTS, oswestry_index, positive_provocation_count
 from tracker.diary.relief import BLOCK_READINGS_UNTIL_HOURS, THERAPEUTIC_RELIEF_PERCENT, Reading, therapeutic_duration
 from tracker.extensions import db
 from tracker.models import Appointment, Case
@@ -24,6 +24,7 @@ def case_facts(case, as_of, session_on=None):
     """The facts the engine reads of `case` on `as_of`; `session_on`: the day of the session asked
     about (a booking's day), else the case's own as known (its injection's, else its booking's)."""
     exam, risk = case.examination, case.risk_screen
+    positive_tests, untested_tests = _provocation_tests(exam)
     return CaseFacts(
         as_of=as_of,
         side=case.side.value,
@@ -31,7 +32,8 @@ def case_facts(case, as_of, session_on=None):
         symptom_onset=case.symptom_onset,
         pain_below_l5=exam.pain_below_l5 if exam else None,
         radicular_signs=exam.radicular_signs if exam else None,
-        positive_tests_by_side=_positive_tests(exam),
+        positive_tests_by_side=positive_tests,
+        untested_by_side=untested_tests,
         baseline_nrs=exam.baseline_nrs if exam else None,
         odi=oswestry_index(exam.odi_sections) if exam else None,
         therapies=[TherapyFact(kind=row.kind.value, start=row.start_date, end=row.end_date,
@@ -61,16 +63,25 @@ def injection_day(case):
     return to_clinic(started[-1]).date() if started else None
 
 
-def _positive_tests(exam):
-    """Positive tests per side; a side with no test done is unknown, not zero."""
-    if exam is None:
-        return {}
-    counts = {}
-    for side in EXAM_SIDES:
+def _provocation_tests(exam):
+    """Per side examined: how many tests are positive, and how many are not done (they may still
+    be). A side with no test done is unknown as a whole (None), not zero."""
+    positive, untested = {}, {}
+    for side in EXAM_SIDES if exam is not None else ():
         results = exam.results(side)
-        done = any(value != "not_done" for value in results.values())
-        counts[side.value] = positive_provocation_count(results) if done else None
-    return counts
+        done = sum(value != "not_done" for value in results.values())
+        positive[side.value] = positive_provocation_count(results) if done else None
+        if done:
+            untested[side.value] = len(PROVOCATION_TESTS) - done
+    return positive, untested
+
+
+def _tests_still_possible(facts, profile):
+    """{side: tests not done} where the positive count is short of the minimum but the tests not
+    done could still reach it (the engine's provocation criterion then reads unknown)."""
+    needed = profile.min_positive_tests
+    return {side: untested for side, untested in facts.untested_by_side.items()
+            if (count := facts.positive_tests_by_side.get(side)) is not None and count < needed <= count + untested}
 
 
 def prior_injections(case, profile=None):
@@ -254,7 +265,7 @@ def fingerprint(facts, prior, profile):
         # Nor the day of its session: read only on that very day, when what changes the answer is
         # the other injection of that day, an earlier injection in this digest.
         "facts": {k: v for k, v in dataclasses.asdict(facts).items()
-                  if k not in ("as_of", "injected_on", "session_on")},
+                  if k not in ("as_of", "injected_on", "session_on", "untested_by_side")},
         # An own injection's digest reads as before the outside ones could be recorded.
         # So does a block recorded as the diary read it (the diary's reading is kept only against it).
         # Who recorded a block's result is named in the evidence but is no fact about the block: a
@@ -272,5 +283,9 @@ def fingerprint(facts, prior, profile):
     if facts.session_on is not None and facts.session_on == facts.as_of \
             and any(p.performed_on == facts.as_of for p in prior):
         material["session_shared_on_its_day"] = True
+    # Tests not done are read only where they keep the minimum within reach (unknown, not "not
+    # met"): a digest where they change no answer stays as it was before they were read.
+    if still_possible := _tests_still_possible(facts, profile):
+        material["tests_not_done"] = still_possible
     encoded = json.dumps(material, sort_keys=True, default=str).encode()
     return hashlib.sha256(encoded).hexdigest()

@@ -253,14 +253,22 @@ def _provocation_tests(facts: CaseFacts, prior: Sequence[PriorInjection], profil
     statuses, evidence, shortfalls = [], [], []
     for joint in facts.joints:
         count = facts.positive_tests_by_side.get(joint)
+        untested = facts.untested_by_side.get(joint, 0)
         status = _at_least(count, needed)
+        if status == Status.NOT_MET and count + untested >= needed:
+            # The tests not done yet may still be positive: unknown until they are, never "not met".
+            status = Status.UNKNOWN
         statuses.append(status)
         if count is None:
             evidence.append(f"not examined ({joint})")
             shortfalls.append(f"provocation tests ({joint})")
         else:
-            evidence.append(f"{count} of {EXAMINED_TESTS} tests positive, needs {needed} ({joint})")
-            if status != Status.MET:
+            # The tests not done are named where they decide the answer (unknown) and only there.
+            not_done = f", {untested} not done" if status == Status.UNKNOWN else ""
+            evidence.append(f"{count} of {EXAMINED_TESTS} tests positive{not_done}, needs {needed} ({joint})")
+            if status == Status.UNKNOWN:
+                shortfalls.append(f"provocation tests not done ({joint}: {untested})")
+            elif status != Status.MET:
                 shortfalls.append(f"{count} of {needed} positive tests ({joint})")
     if profile.tests_counted != EXAMINED_TESTS:
         # The count is out of the tests the examination records, as the case page counts it.
@@ -474,9 +482,9 @@ def _other_causes_excluded(facts: CaseFacts, prior: Sequence[PriorInjection], pr
     screened, present = facts.red_flags_screened, facts.red_flags_present
     if present is True:
         status, shortfall = Status.NOT_MET, "red flags present"
-    elif screened is False:
-        status, shortfall = Status.NOT_MET, "red-flag screen not done"
-    elif screened is None or present is None:
+    elif not screened or present is None:
+        # A screen not done yet (the risk screen saved with its box unticked, or no risk screen) is
+        # a fact still to record, which recording can meet: unknown, never a failure.
         status, shortfall = Status.UNKNOWN, "red-flag screen"
     else:
         status, shortfall = Status.MET, ""

@@ -118,8 +118,10 @@ class CaseFacts:
     symptom_onset: date | None = None
     pain_below_l5: bool | None = None
     radicular_signs: bool | None = None
-    # Count of positive provocation tests per examined side ("left", "right").
+    # Count of positive provocation tests per examined side ("left", "right"), and of the tests not
+    # done on each side examined (they may still be positive).
     positive_tests_by_side: Mapping[str, int | None] = field(default_factory=dict)
+    untested_by_side: Mapping[str, int] = field(default_factory=dict)
     baseline_nrs: int | None = None
     odi: float | None = None
     therapies: Sequence[TherapyFact] = ()
@@ -140,6 +142,7 @@ class CaseFacts:
         Indication(self.indication)
         # Frozen means frozen: copy the containers so the caller cannot change the facts later.
         object.__setattr__(self, "positive_tests_by_side", dict(self.positive_tests_by_side))
+        object.__setattr__(self, "untested_by_side", dict(self.untested_by_side))
         object.__setattr__(self, "therapies", tuple(self.therapies))
 
     @property
