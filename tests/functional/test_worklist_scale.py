@@ -183,6 +183,9 @@ def _plan(statement):
     # gives the order).
     for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
         db.session.execute(text(f"SET LOCAL {setting} = off"))
+    # Statistics as of now, not as autovacuum last found the tables (mid-run, after another test's
+    # thousands of rows, it could weigh the indexes otherwise: a plan chosen by timing).
+    db.session.execute(text("ANALYZE"))
     return " ".join(row[0] for row in db.session.execute(text(f"EXPLAIN {sql}")))
 
 
