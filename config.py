@@ -116,6 +116,10 @@ class Config:
     REMINDER_MAX_ATTEMPTS = _env_int("REMINDER_MAX_ATTEMPTS", 2)
     REMINDER_REPEAT_HOURS = _env_int("REMINDER_REPEAT_HOURS", 24)
     REMINDER_LATE_DAYS = _env_int("REMINDER_LATE_DAYS", 7)
+    # Nothing goes to a patient on its own (diary reminders, repeats, appointment messages) between
+    # these clinic times, "from-to" ("21-8": 21:00 to 08:00; "21:30-7:30"; "" for none), unless it
+    # would be of no use once they end (tracker/contact.py). Checked at start-up.
+    REMINDER_QUIET_HOURS = os.environ.get("REMINDER_QUIET_HOURS", "21-8")
 
     # `flask reminders send` also reminds patients of their appointment this many hours before it
     # (comma-separated; default two days and the day before), with the clinic's phone number.
@@ -171,6 +175,8 @@ class TestingConfig(Config):
     )
     # A cheaper hash keeps the suite fast; the algorithm is the same as in production.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    # The suite runs at any hour: the tests of the quiet hours set them (Config's default).
+    REMINDER_QUIET_HOURS = ""
 
 
 class ProductionConfig(Config):

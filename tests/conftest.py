@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
-from config import TestingConfig
+from config import Config, TestingConfig
 from tracker import create_app, ratelimit
 from tracker.extensions import db
 from tracker.roles import Role
@@ -298,6 +298,13 @@ def inbox(app, smtp_server, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
     monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
     return inbox
+
+
+@pytest.fixture
+def quiet_hours(app, monkeypatch):
+    """A clinic's quiet hours, the default (the suite runs without them: it runs at any hour)."""
+    monkeypatch.setitem(app.config, "REMINDER_QUIET_HOURS", Config.REMINDER_QUIET_HOURS)
+    assert Config.REMINDER_QUIET_HOURS == "21-8"
 
 
 # ---------------------------------------------------------------- query counting

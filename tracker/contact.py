@@ -1,16 +1,30 @@
 """How the tracker reaches a patient on its own (reminders, appointment messages): by text when
 their preferred contact is a text message, their number can take texts and has not answered STOP;
 otherwise by email when there is an address. A patient who prefers phone calls gets no automatic
-message (the coordinator calls), nor does one with neither."""
+message (the coordinator calls), nor does one with neither. `channel` is that rule, for a record
+(`channel_for`) and for the rows of a query (the diary reminders').
+
+Nothing goes on its own during the quiet hours (REMINDER_QUIET_HOURS, clinic time) unless it would
+be of no use once they end: `quiet_until`."""
+import re
 from dataclasses import dataclass, field
+from datetime import time, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 
 from tracker import phones, sms
+from tracker.timeutil import clinic_time, to_clinic
 from tracker.vocab import LOG_ONLY_MARK, ContactChannel
 
 EMAIL, SMS = "email", "sms"
+
+# By preferred contact, the channels that may reach the patient on their own, the first that works
+# taken: a text when the number takes texts and has not answered STOP, else an email when there is
+# an address. Phone calls: none (the coordinator calls).
+REACHED_BY = {ContactChannel.SMS: (SMS, EMAIL), ContactChannel.EMAIL: (EMAIL,), ContactChannel.PHONE: ()}
+
+
 def log_only_detail(channel):
     """The detail kept with a message written to the log for want of a provider (development, the
     demo): never delivered. Its status stays "sent" (it is not tried again); the pages show it as
@@ -49,11 +63,28 @@ class Counts:
     failed_cases: list = field(default_factory=list)
 
 
+def channel(prefers, phone, address, stopped):
+    """SMS, EMAIL or None for a patient who prefers `prefers` (a ContactChannel), with `phone` (E.164)
+    and an `address` to email (truthy when there is one): the first channel of REACHED_BY that works.
+    `stopped(phone)` says whether the number answered STOP (`sms.opted_out`, or what a query read
+    with the rest of the row); it is asked only of a number that would otherwise be texted."""
+    for candidate in REACHED_BY[ContactChannel(prefers)]:
+        if candidate == SMS and phones.may_take_texts(phone) and not stopped(phone):
+            return SMS
+        if candidate == EMAIL and address:
+            return EMAIL
+    return None
+
+
+def preferences_reached_by(way):
+    """The preferred contacts for which `way` (SMS or EMAIL) may reach a patient (REACHED_BY): what
+    a query of many patients narrows by before `channel` decides for each row."""
+    return sorted((prefers for prefers, ways in REACHED_BY.items() if way in ways), key=str)
+
+
 def text_number(patient):
     """The E.164 number to text this patient at, or None."""
-    if patient.preferred_contact != ContactChannel.SMS or not phones.may_take_texts(patient.phone):
-        return None
-    return None if sms.opted_out(patient.phone) else patient.phone
+    return patient.phone if channel_for(patient) == SMS else None
 
 
 def texts_impossible(patient):
@@ -93,8 +124,50 @@ def email_address(patient):
 
 def channel_for(patient):
     """SMS, EMAIL or None, as above."""
-    if text_number(patient):
-        return SMS
-    if patient.preferred_contact == ContactChannel.PHONE:
+    return channel(patient.preferred_contact, patient.phone, email_address(patient), sms.opted_out)
+
+
+def parse_quiet_hours(setting):
+    """REMINDER_QUIET_HOURS ("21-8": from 21:00 to 08:00 clinic time; "21:30-7:30"; "" for none) as
+    (start, end) times, or None for none. Raises ValueError with what to write instead: checked at
+    start-up, so a typo stops the app rather than texting patients at night."""
+    text = (setting or "").strip()
+    if not text:
         return None
-    return EMAIL if email_address(patient) else None
+    clock = r"(\d{1,2})(?::(\d{2}))?"
+    match = re.fullmatch(rf"{clock}\s*-\s*{clock}", text)
+    bounds = None
+    if match:
+        hours, minutes = [int(match[i]) for i in (1, 3)], [int(match[i] or 0) for i in (2, 4)]
+        if all(h < 24 for h in hours) and all(m < 60 for m in minutes):
+            bounds = time(hours[0], minutes[0]), time(hours[1], minutes[1])
+    if bounds is None or bounds[0] == bounds[1]:
+        raise ValueError(f"REMINDER_QUIET_HOURS must be two different clock times, from-to, in the clinic's "
+                         f"time (e.g. 21-8 for 21:00 to 08:00, or 21:30-7:30), or empty for none; not {setting!r}.")
+    return bounds
+
+
+def quiet_until(now):
+    """When the quiet hours that `now` falls in end (UTC), or None outside them. A message found due
+    in them waits for that moment unless it would be of no use by then (a diary point whose window
+    closes before, an appointment that starts before)."""
+    bounds = parse_quiet_hours(current_app.config["REMINDER_QUIET_HOURS"])
+    if bounds is None:
+        return None
+    start, end = bounds
+    local = to_clinic(now)
+    clock, day = local.time(), local.date()
+    if start < end:
+        quiet = start <= clock < end
+    else:
+        quiet = clock >= start or clock < end
+        if clock >= start:
+            day += timedelta(days=1)
+    return clinic_time(day, end) if quiet else None
+
+
+def waits_for_quiet_hours(now, of_use_until):
+    """Whether a message due at `now` waits for the quiet hours to end: it does unless it would be of
+    no use by then (`of_use_until`: when it stops being of use, or None for never)."""
+    end = quiet_until(now)
+    return end is not None and (of_use_until is None or of_use_until >= end)

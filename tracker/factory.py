@@ -35,6 +35,9 @@ def create_app(config=None, **overrides):
     from tracker.coding import clinic_diagnosis_codes
 
     clinic_diagnosis_codes(app.config["DIAGNOSIS_CODES"])  # a bad clinic code stops start-up
+    from tracker.contact import parse_quiet_hours
+
+    parse_quiet_hours(app.config["REMINDER_QUIET_HOURS"])  # and so do quiet hours that are not two times
     INSTANCE_DIR.mkdir(exist_ok=True)
 
     register_extensions(app)

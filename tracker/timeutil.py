@@ -24,9 +24,16 @@ def to_clinic(moment):
     return moment.astimezone(clinic_zone())
 
 
+def clinic_time(day, clock):
+    """UTC instant of the clinic's wall-clock `clock` on `day`: 06:00 is 06:00 on the clinic's clock
+    on the day the clocks change too, not six hours after midnight. (In the autumn hour that happens
+    twice, the first; in the spring hour that does not happen, the hour after.)"""
+    return datetime.combine(day, clock, tzinfo=clinic_zone()).astimezone(timezone.utc)
+
+
 def clinic_day_start(day):
     """UTC instant of the clinic's midnight starting `day` (23 or 25 hours apart around DST)."""
-    return datetime.combine(day, time.min, tzinfo=clinic_zone()).astimezone(timezone.utc)
+    return clinic_time(day, time.min)
 
 
 def start_of_clinic_day(moment):

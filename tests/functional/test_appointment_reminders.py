@@ -16,6 +16,7 @@ from tracker.timeutil import to_clinic
 from tracker.vocab import AppointmentStatus, ContactChannel, Side
 from tracker.workflow import State
 
+from tests.builders import clinic_at
 from tests.helpers import soup, submit, words
 from tests.sms_provider import provider, settings_for  # noqa: F401
 
@@ -144,6 +145,45 @@ def test_a_claim_is_rechecked_and_skipped_when_the_appointment_moved_meanwhile(a
     move(appointment, 70)
     reminders.deliver(message, now(), contact.Counts())
     assert messages_of(appointment)[0].status == "skipped" and reminder_outbox == []
+
+
+# ------------------------------------------------------------------ quiet hours
+
+def booked_for(gen, starts_at):
+    """An appointment at `starts_at`, booked three weeks before it."""
+    appointment = booked(gen, 24)
+    appointment.starts_at, appointment.ends_at = starts_at, starts_at + timedelta(minutes=30)
+    appointment.created_at = starts_at - timedelta(days=21)
+    db.session.commit()
+    return appointment
+
+
+def test_a_reminder_whose_time_comes_in_the_quiet_hours_goes_when_they_end(app_ctx, gen, reminder_outbox,
+                                                                          quiet_hours):
+    appointment = booked_for(gen, clinic_at(3, 7))  # its reminders fall at 07:00 two days and a day before
+
+    assert reminders.send_due(now=clinic_at(1, 7, 5)).sent == 0
+    assert reminders.send_due(now=clinic_at(1, 8)).sent == 1
+    assert reminders.send_due(now=clinic_at(2, 7, 5)).sent == 0
+    assert reminders.send_due(now=clinic_at(2, 8)).sent == 1
+    assert [m.topic[:10] for m in messages_of(appointment)] == ["before-48h", "before-24h"]
+
+
+@pytest.mark.parametrize("starts,goes_at", [((7, 30), (1, 23, 5)), ((10, 0), (2, 8, 0))],
+                         ids=["07:30: at once", "10:00: in the morning"])
+def test_a_cancellation_in_the_quiet_hours_goes_at_once_only_for_an_appointment_before_they_end(
+        app_ctx, gen, reminder_outbox, quiet_hours, starts, goes_at):
+    appointment = booked_for(gen, clinic_at(2, *starts))
+    appointment.status, appointment.cancelled_reason = AppointmentStatus.CANCELLED, "no longer needed"
+    appointment.changes.append(AppointmentChange(change="cancelled", reason="no longer needed", at=clinic_at(1, 23)))
+    db.session.commit()
+
+    for moment in (clinic_at(1, 23, 5), clinic_at(2, 7, 55), clinic_at(2, 8)):
+        reminders.send_due(now=moment)
+
+    [message] = messages_of(appointment)
+    assert (message.kind, message.status, message.claimed_at) == ("cancellation", "sent", clinic_at(*goes_at))
+    assert len(reminder_outbox) == 1
 
 
 # ------------------------------------------------------------------ by text, and a provider in trouble

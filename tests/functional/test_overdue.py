@@ -10,7 +10,7 @@ from tracker.diary import reminders
 from tracker.extensions import db
 from tracker.models import DiaryPoint
 from tracker.roles import Role
-from tracker.vocab import Side
+from tracker.vocab import ContactChannel, Side
 from tracker.workflow import State
 
 from tests.builders import diary_case, enter, now
@@ -140,6 +140,22 @@ def test_a_patient_nobody_can_remind_is_flagged_with_what_to_do(client, coordina
     reachable, unreachable = row_of(html, "Reachable"), row_of(html, "Unreachable")
     assert "none sent" in words(reachable) and "none can be sent" not in words(reachable)
     assert unreachable.find("strong", string="none can be sent") and "send a diary link" in words(unreachable)
+
+
+def test_a_patient_who_prefers_phone_calls_is_listed_for_staff_to_call(client, coordinator, gen, inbox):
+    """No reminder goes to them on its own (README, Reaching patients): the list says so, with the
+    number to call, and its download says no reminder can reach them."""
+    diary_case(gen, injected_ago=timedelta(days=10), patient=gen.patient(
+        family_name="Caller", email="caller@home.example", phone="+12015550177",
+        preferred_contact=ContactChannel.PHONE))
+    reminders.send_due()
+    assert inbox.messages == []
+    row = row_of(page(client), "Caller")
+    assert "(201) 555-0177" in words(row) and "Day 7" in words(row)
+    assert row.find("strong", string="none: prefers phone calls") and "call the patient" in words(row)
+    download = client.get("/diaries/overdue.csv").get_data(as_text=True)
+    [line] = [line for line in download.splitlines() if "Caller" in line]
+    assert line.endswith(",none: prefers phone calls,no")
 
 
 def test_a_reminder_written_to_the_log_reads_not_delivered_not_sent(client, coordinator, gen, app, monkeypatch):

@@ -1,21 +1,28 @@
 """`flask reminders send`: each due diary score gets one email over a real (local) SMTP server,
 holding the personal link and nothing clinical; repeats wait REMINDER_REPEAT_HOURS and stop at
 REMINDER_MAX_ATTEMPTS; never for an entry already made, a closed or cancelled case, a revoked or
-expired link; everything is checked again just before sending."""
+expired link, nor to a patient who prefers phone calls; nothing in the quiet hours unless it would
+be of no use once they end; everything is checked again just before sending."""
 import re
-from datetime import timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
+from config import TestingConfig
+from tracker import create_app
+from tracker.contact import quiet_until
 from tracker.diary import links, reminders, services
 from tracker.extensions import db
 from tracker.models import DiaryLink
 from tracker.roles import Role
-from tracker.vocab import Side
+from tracker.timeutil import clinic_day_start, clinic_zone, to_clinic
+from tracker.vocab import ContactChannel, Side
 from tracker.workflow import State
 
-from tests.builders import attempts, close, diary_case, enter, enter_six_weeks, now, point, revoke_links
+from tests.builders import (attempts, clinic_at, clinic_day, close, diary_case, enter, enter_six_weeks, now, point,
+                            revoke_links)
 from tests.helpers import free_port
+from tests.sms_provider import provider  # noqa: F401
 
 UTC = timezone.utc
 
@@ -207,6 +214,164 @@ def test_the_baseline_is_reminded_while_booked_and_not_once_the_injection_starte
     db.session.commit()
     run()
     assert attempts(started, "t0") == [] and len(inbox.messages) == 1
+
+
+def test_the_baseline_reminder_waits_for_06_00_on_the_day_the_clocks_go_back(app, gen, inbox):
+    """The baseline's "reminder goes out from 06:00 that day" (README). On Sunday 1 November 2026
+    New York leaves daylight time at 02:00: the clinic's midnight + 6 hours is 05:00 on the clock."""
+    assert str(clinic_zone()) == "America/New_York"
+    day = date(2026, 11, 1)
+    case = booked_case(gen)
+    point(case, "t0").opens_at = clinic_day_start(day)
+    db.session.commit()
+    five_thirty, six = (datetime.combine(day, clock, tzinfo=clinic_zone()).astimezone(UTC)
+                        for clock in (time(5, 30), time(6)))
+    assert to_clinic(five_thirty).strftime("%H:%M %Z") == "05:30 EST"
+
+    reminders.send_due(now=five_thirty)
+    assert inbox.messages == [], "the baseline reminder went at 05:30, before 06:00"
+    reminders.send_due(now=six)
+    assert [r.status for r in attempts(case, "t0")] == ["sent"]
+
+
+@pytest.mark.parametrize("with_account", [False, True], ids=["link", "link and account"])
+def test_a_patient_who_prefers_phone_calls_gets_no_diary_reminder(gen, inbox, run, with_account):
+    """README, Reaching patients: "A patient who prefers phone calls gets no automatic message: the
+    coordinator calls" (the overdue list shows the case: test_overdue.py)."""
+    patient = gen.patient(email="calls-only@home.example", phone="+12015550177",
+                          preferred_contact=ContactChannel.PHONE)
+    if with_account:
+        gen.user(Role.PATIENT, patient=patient, email="calls-only@account.example")
+    case = diary_case(gen, patient=patient, address=patient.email)
+
+    assert "0 reminder(s) sent" in run()
+    assert inbox.messages == [] and attempts(case, "w6") == []
+
+
+def test_finding_the_due_reminders_takes_as_many_queries_for_30_patients_as_for_3(gen, count_queries):
+    """Whatever the mix of channels (a number that cannot take texts is a question for Python, not
+    the database), the due reminders are one query per channel, never one per patient."""
+    def make(n):
+        for i in range(n):
+            phone = ("+12015550123", "+442079460000", "+12015550177")[i % 3]
+            prefers = (ContactChannel.SMS, ContactChannel.SMS, ContactChannel.PHONE)[i % 3]
+            diary_case(gen, patient=gen.patient(email=f"mix{n}-{i}@home.example", phone=phone,
+                                                preferred_contact=prefers))
+
+    def queries():
+        with count_queries() as counter:
+            due = reminders.due_reminders()
+        return counter.n, len(due)
+
+    make(3)
+    few, found = queries()
+    assert found == 2  # the mobile by text, the landline by email; nothing for the phone calls
+    make(27)
+    many, found = queries()
+    assert (many, found) == (few, 20)
+
+
+# ---------------------------------------------------------------- quiet hours
+
+def injected_at(gen, moment, patient=None):
+    """A case in follow-up injected at `moment`, with a live link."""
+    patient = patient or gen.patient(email="night@home.example")
+    case = gen.case(patient=patient, state=State.FOLLOW_UP, side=Side.LEFT)
+    services.start_follow_up(case, moment)
+    db.session.add(DiaryLink(case_id=case.id, created_by_id=case.created_by_id, sent_to=patient.phone or patient.email,
+                             expires_at=moment + timedelta(days=400)))
+    db.session.commit()
+    return case
+
+
+def on_the_clock(moment, hh, mm=0):
+    """hh:mm clinic time on the clinic day of `moment`."""
+    return datetime.combine(to_clinic(moment).date(), time(hh, mm), tzinfo=clinic_zone()).astimezone(UTC)
+
+
+@pytest.mark.parametrize("code,opens_after", [("d1", timedelta(hours=18)), ("d2", timedelta(hours=40))])
+def test_a_morning_injection_is_not_followed_by_a_text_in_the_middle_of_the_night(app, gen, provider, quiet_hours,
+                                                                                   code, opens_after):
+    """An injection at 09:00 (clinic time): Day 1's window opens 18 h later (03:00) and Day 2's 40 h
+    later (01:00). The reminder waits for the end of the quiet hours (08:00), and then goes."""
+    patient = gen.patient(email="night@home.example", phone="+12015550123", preferred_contact=ContactChannel.SMS)
+    case = injected_at(gen, clinic_at(-3, 9), patient)
+    night = clinic_at(-3, 9) + opens_after + timedelta(minutes=5)
+    assert to_clinic(night).hour < 6
+
+    reminders.send_due(now=night)
+    assert provider.requests == [], f"texted at {to_clinic(night):%H:%M} clinic time"
+    reminders.send_due(now=on_the_clock(night, 7, 59))
+    assert provider.requests == []
+
+    reminders.send_due(now=on_the_clock(night, 8))
+    assert len(provider.requests) == 1 and [r.status for r in attempts(case, code)] == ["sent"]
+
+
+def test_a_repeat_reminder_waits_for_the_morning_too(app, gen, inbox, quiet_hours, monkeypatch):
+    monkeypatch.setitem(app.config, "REMINDER_REPEAT_HOURS", 4)
+    case = injected_at(gen, clinic_at(-45, 10))  # 6 weeks: open from day 42 at 10:00 to day 56
+    evening = clinic_at(-2, 19)
+    assert reminders.send_due(now=evening).sent == 1
+    assert reminders.send_due(now=evening + timedelta(hours=4, minutes=5)).sent == 0  # 23:05
+    assert reminders.send_due(now=on_the_clock(evening + timedelta(days=1), 8, 5)).sent == 1
+    assert [r.attempt for r in attempts(case, "w6")] == [1, 2] and len(inbox.messages) == 2
+
+
+def test_an_anaesthetic_window_score_after_an_evening_injection_is_asked_at_night(gen, inbox, quiet_hours):
+    """Its window (15 minutes either side of the hour) would close long before 08:00: held, it
+    would never be asked, and the block is read only then (DESIGN section 4)."""
+    injection = clinic_at(-1, 20)
+    case = injected_at(gen, injection)
+
+    assert reminders.send_due(now=injection + timedelta(hours=2, minutes=5)).sent == 1  # 22:05
+    assert reminders.send_due(now=injection + timedelta(hours=5, minutes=5)).sent == 1  # 01:05
+    assert [[r.status for r in attempts(case, code)] for code in ("h2", "h5")] == [["sent"], ["sent"]]
+    # Day 1 opens at 14:00 the next day: nothing of it at night.
+    assert attempts(case, "d1") == []
+
+
+def test_the_baseline_reminder_waits_for_the_quiet_hours_to_end_unless_the_injection_comes_first(
+        gen, inbox, quiet_hours):
+    """From 06:00 on the injection's day, as without quiet hours, for a patient booked at 07:30
+    (waiting until 08:00 would be too late); for one booked at 10:00, at 08:00."""
+    day = clinic_day(2)
+    early, late = booked_case(gen, "early@home.example"), booked_case(gen, "late@home.example")
+    for case, clock in ((early, time(7, 30)), (late, time(10))):
+        point(case, "t0").opens_at = clinic_day_start(day)
+        gen.appointment(case, starts_at=datetime.combine(day, clock, tzinfo=clinic_zone()).astimezone(UTC))
+    db.session.commit()
+    six = datetime.combine(day, time(6), tzinfo=clinic_zone()).astimezone(UTC)
+
+    assert reminders.send_due(now=six - timedelta(minutes=5)).sent == 0
+    assert reminders.send_due(now=six + timedelta(minutes=5)).sent == 1
+    assert [r.status for r in attempts(early, "t0")] == ["sent"] and attempts(late, "t0") == []
+    assert reminders.send_due(now=on_the_clock(six, 8, 5)).sent == 1
+    assert [r.status for r in attempts(late, "t0")] == ["sent"]
+
+
+@pytest.mark.parametrize("setting", ["9pm-8am", "21", "25-8", "21-21", "21:75-8"])
+def test_quiet_hours_that_are_not_two_clock_times_stop_the_app_at_start_up(setting):
+    with pytest.raises(ValueError, match="REMINDER_QUIET_HOURS must be two different clock times"):
+        create_app(TestingConfig, REMINDER_QUIET_HOURS=setting)
+
+
+@pytest.mark.parametrize("setting,end,quiet_at,not_quiet_at", [
+    ("21-8", time(8), [time(21), time(23, 59), time(0), time(7, 59)], [time(8), time(12), time(20, 59)]),
+    ("21:30-7:30", time(7, 30), [time(21, 30), time(7, 29)], [time(7, 30), time(21, 29)]),
+    ("1-5", time(5), [time(1), time(4, 59)], [time(0, 59), time(5), time(23)]),
+    ("", None, [], [time(0), time(3), time(22)]),
+])
+def test_the_quiet_hours_are_clinic_times_and_end_at_their_end(app, app_ctx, monkeypatch, setting, end, quiet_at,
+                                                                 not_quiet_at):
+    monkeypatch.setitem(app.config, "REMINDER_QUIET_HOURS", setting)
+    day = clinic_day(1)
+    for clock in quiet_at:
+        moment = datetime.combine(day, clock, tzinfo=clinic_zone()).astimezone(UTC)
+        ends = to_clinic(quiet_until(moment))
+        assert ends.time() == end and timedelta(0) < ends - to_clinic(moment) < timedelta(hours=12), clock
+    for clock in not_quiet_at:
+        assert quiet_until(datetime.combine(day, clock, tzinfo=clinic_zone()).astimezone(UTC)) is None, clock
 
 
 # ---------------------------------------------------------------- checked again just before sending

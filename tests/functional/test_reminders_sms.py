@@ -1,6 +1,6 @@
 """Diary reminders by text for patients who prefer texts: through Twilio's client against a local
 server, with nothing clinical in them, exactly once per channel even with two runs at once; a
-number that answered STOP gets email instead."""
+number that answered STOP, or that cannot take texts, gets email instead."""
 from collections import Counter
 
 from tracker.diary import reminders
@@ -42,6 +42,20 @@ def test_a_number_that_answered_stop_is_reminded_by_email_instead(app, gen, prov
     reminders.send_due()
     assert provider.requests == [] and len(inbox.messages) == 1
     assert [r.channel for r in attempts(case, "w6")] == ["email"]
+
+
+def test_a_number_that_cannot_take_texts_gets_its_diary_reminders_by_email(app, gen, provider, inbox):
+    """README, Reaching patients: a number stored before the check (or imported) that cannot take
+    texts is flagged *No texts* "and the patient's messages go by email when there is an address".
+    A London landline stored before the check, preferring texts, with an email address."""
+    case = texting_case(gen, number="+442079460000")
+
+    counts = reminders.send_due()
+
+    assert provider.requests == []
+    assert [(r.channel, r.status) for r in attempts(case, "w6")] == [("email", "sent")]
+    [(recipients, _message)] = inbox.messages
+    assert recipients == ["442079460000@home.example"] and (counts.emails, counts.skipped) == (1, 0)
 
 
 def test_a_refused_text_is_recorded_as_failed(app, gen, provider):

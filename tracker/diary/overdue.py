@@ -19,10 +19,11 @@ from functools import lru_cache
 from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import aliased
 
-from tracker.contact import status_words
+from tracker.contact import REACHED_BY, status_words
 from tracker.diary.schedule import point_of
 from tracker.extensions import db
 from tracker.models import Case, DiaryLink, DiaryPoint, DiaryReminder, Patient, User
+from tracker.vocab import ContactChannel
 
 
 def entry_missing():
@@ -68,7 +69,8 @@ def _listing():
     with_account = (select(User.id).where(User.patient_id == Case.patient_id, User.active.is_(True))
                     .scalar_subquery().is_not(None))
     return (select(Case.id.label("case_id"), Case.side, Case.payer_profile_code, Patient.family_name,
-                   Patient.given_name, Patient.mrn, Patient.phone, DiaryPoint.point_code, DiaryPoint.closes_at,
+                   Patient.given_name, Patient.mrn, Patient.phone, Patient.preferred_contact, DiaryPoint.point_code,
+                   DiaryPoint.closes_at,
                    or_(linked, with_account).label("reachable"))
             .join_from(DiaryPoint, Case, DiaryPoint.case_id == Case.id)
             .join(Patient, Patient.id == Case.patient_id)
@@ -112,8 +114,11 @@ class Row:
     points: list
     days_overdue: int
     last_reminder: LastReminder | None
-    # A working personal link or an active patient account: otherwise no reminder can go out.
+    # A working personal link or an active patient account, and a patient who does not prefer phone
+    # calls: otherwise no reminder can go out.
     reachable: bool = True
+    # No automatic message goes to a patient who prefers phone calls (tracker.contact): staff call.
+    prefers_calls: bool = False
 
 
 def rows(found, now):
@@ -134,9 +139,10 @@ def rows(found, now):
         shown = [OverduePoint(point_of(first.payer_profile_code, p.point_code).label, p.closes_at,
                               (now - p.closes_at).days)
                  for p in sorted(points, key=lambda p: p.closes_at)]
+        prefers_calls = not REACHED_BY[ContactChannel(first.preferred_contact)]
         result.append(Row(case_id, f"{first.family_name}, {first.given_name}", first.mrn, first.phone,
                           first.side, shown, max(p.days for p in shown), last.get(case_id),
-                          bool(first.reachable)))
+                          bool(first.reachable) and not prefers_calls, prefers_calls))
     return result
 
 
@@ -150,5 +156,6 @@ def csv_row(row):
     return (row.case_id, row.mrn, row.patient, row.phone, row.side,
             "; ".join(point.label for point in row.points), min((p.closed_at for p in row.points), default=None),
             row.days_overdue, (reminder.sent_at or reminder.claimed_at) if reminder else None,
-            (status_words(reminder) + (f": {reminder.detail}" if reminder.detail else "")) if reminder else "none sent",
+            (status_words(reminder) + (f": {reminder.detail}" if reminder.detail else "")) if reminder
+            else "none: prefers phone calls" if row.prefers_calls else "none sent",
             row.reachable)

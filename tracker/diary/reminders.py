@@ -1,14 +1,17 @@
 """Diary reminders by email or text: `flask reminders send`, safe to run from cron every few minutes.
 
-A patient whose preferred contact is a text message, with a number that has not answered STOP, is
-reminded by text (claims per channel: a text and an email for the same point are separate
-attempts); everyone else by email, as below.
+A patient is reminded by the channel `tracker.contact.channel` picks: by text when their preferred
+contact is a text message and their number takes texts and has not answered STOP, else by email
+(claims per channel: a text and an email for the same point are separate attempts); a patient
+who prefers phone calls gets none (the coordinator calls: the overdue list shows the case).
 
 A reminder is due for a time point that is open now, or closed without an entry for every side
 less than REMINDER_LATE_DAYS ago, on a live case (from the injection on, signed or not; the baseline while the injection is
-booked, from 06:00 on its day), whose patient can be reached (a live personal link, or a patient account), with fewer
+booked, from 06:00 on its day, clinic time), whose patient can be reached (a live personal link, or a patient account), with fewer
 than REMINDER_MAX_ATTEMPTS attempts for that point and channel and none in the last
-REMINDER_REPEAT_HOURS. `due_reminders` finds them all in one query.
+REMINDER_REPEAT_HOURS; in the quiet hours (REMINDER_QUIET_HOURS) only when it would be of no use
+once they end (a window closing before then, a baseline whose appointment starts before then).
+`due_reminders` finds them all in one query per channel.
 
 Exactly once, even with two workers at the same moment, and one message per patient and channel:
 a worker claims everything due for one patient on a channel at once, by inserting a DiaryReminder
@@ -27,7 +30,7 @@ clinic's name and the personal link (or, for a patient with an account and no li
 page): nothing clinical, no side, no score. Without MAIL_SERVER (development) it goes to the log.
 """
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
@@ -42,11 +45,11 @@ from tracker.diary.services import (AFTER_INJECTION_STATES, BASELINE, given_earl
                                     sides_of)
 from tracker.extensions import db
 from tracker.mail import MailError, send_mail
-from tracker.sms import SmsError, send_sms
-from tracker.models import Case, DiaryLink, DiaryPoint, DiaryReminder, Patient, SmsOptOut, User
-from tracker.timeutil import utcnow
+from tracker.sms import SmsError, opted_out, send_sms
+from tracker.models import Appointment, Case, DiaryLink, DiaryPoint, DiaryReminder, Patient, SmsOptOut, User
+from tracker.timeutil import clinic_day_start, clinic_time, to_clinic, utcnow
 from tracker.transactions import undo_refused_write
-from tracker.vocab import ContactChannel, Side
+from tracker.vocab import AppointmentStatus, Side
 from tracker.workflow import State
 
 EMAIL, SMS = contact.EMAIL, contact.SMS
@@ -58,9 +61,9 @@ CLAIMED, SENT, SKIPPED, FAILED = "claimed", "sent", "skipped", "failed"
 LONGEST_WINDOW = max(point.opens_before + point.closes_after
                      for schedule in SCHEDULES.values() for point in schedule.points)
 
-# The baseline's reminder goes out from 06:00 on the injection's day, not at the midnight its
-# window opens (an hour off on the day the clocks change).
-BASELINE_REMINDER_AFTER = timedelta(hours=6)
+# The baseline's reminder goes out from 06:00 (the clinic's clock) on the injection's day, not at
+# the midnight its window opens.
+BASELINE_REMINDER_AT = time(6)
 
 
 @dataclass(frozen=True)
@@ -81,9 +84,10 @@ def _settings():
 
 
 def due_query(now, max_attempts, repeat_after, late_limit, channel=EMAIL):
-    """Every point a reminder is due for at `now` on `channel`, as (point id, case id, patient id,
-    channel, attempts so far). A patient is reminded by text when they prefer texts, have a number and it
-    has not answered STOP (`tracker.contact`); by email otherwise."""
+    """Every point a reminder may be due for at `now` on `channel`, as (point id, case id, patient id,
+    channel, attempts so far, and the patient's preferred contact, phone and whether it answered
+    STOP): `due_reminders` keeps the rows of the channel `contact.channel` picks for the patient (a
+    number that takes texts is a question the database cannot answer)."""
     point = DiaryPoint
     attempts = (select(func.coalesce(func.max(DiaryReminder.attempt), 0))
                 .where(DiaryReminder.point_id == point.id, DiaryReminder.channel == channel).scalar_subquery())
@@ -92,23 +96,19 @@ def due_query(now, max_attempts, repeat_after, late_limit, channel=EMAIL):
     held_back = exists().where(DiaryReminder.point_id == point.id, DiaryReminder.channel == channel,
                                or_(DiaryReminder.attempt >= max_attempts,
                                    DiaryReminder.claimed_at > now - repeat_after))
-    texted = exists().where(Patient.id == Case.patient_id, Patient.preferred_contact == ContactChannel.SMS,
-                            Patient.phone.is_not(None), ~exists().where(SmsOptOut.phone == Patient.phone))
+    stopped = exists().where(SmsOptOut.phone == Patient.phone)
     link_works = and_(DiaryLink.case_id == Case.id, DiaryLink.revoked_at.is_(None), DiaryLink.expires_at > now)
-    # Correlated to the outer query's case (two levels up: automatic correlation reaches one).
-    patient_email = (exists().where(Patient.id == Case.patient_id, func.coalesce(Patient.email, "") != "")
-                     .correlate_except(Patient))
     has_account = exists().where(User.patient_id == Case.patient_id, User.active.is_(True))
     if channel == SMS:
         # The text carries the live link, or the sign-in page for a patient with an account.
-        reachable = and_(texted, or_(exists().where(link_works), has_account))
+        reachable = or_(exists().where(link_works), has_account)
     else:
-        reachable = and_(~texted, or_(
+        reachable = or_(
             # A link texted keeps the number in sent_to: only an address is one to email.
-            exists().where(link_works, or_(DiaryLink.sent_to.contains("@"), patient_email)),
+            exists().where(link_works, or_(DiaryLink.sent_to.contains("@"), func.coalesce(Patient.email, "") != "")),
             # users.patient_id is set on patient accounts only (a CHECK constraint says so).
             has_account,
-        ))
+        )
     # Written on the point's own columns, so each branch is a range of one of its indexes.
     window = or_(
         and_(point.point_code != BASELINE, point.opens_at <= now,
@@ -118,20 +118,41 @@ def due_query(now, max_attempts, repeat_after, late_limit, channel=EMAIL):
              or_(point.point_code.not_in(ANAESTHETIC_CODES), point.closes_at >= now), ~superseded(now)),
         # The baseline has no closing time until the injection starts. Its window opens at the
         # clinic's midnight of the injection's day (for a score recalled from early that morning):
-        # its reminder waits for the morning, BASELINE_REMINDER_AFTER later.
+        # its reminder waits for the morning, BASELINE_REMINDER_AT on that day's clock.
         and_(point.point_code == BASELINE, point.closes_at.is_(None),
-             point.opens_at <= now - BASELINE_REMINDER_AFTER),
+             point.opens_at < clinic_day_start(_latest_baseline_morning(now) + timedelta(days=1))),
     )
     # The post-injection points are asked from the injection on, signed or not.
     live_case = or_(and_(Case.state.in_(sorted(AFTER_INJECTION_STATES, key=str)), point.point_code != BASELINE),
                     and_(Case.state == State.SCHEDULED, point.point_code == BASELINE))
+    conditions = [window, live_case, reachable, ~held_back, entry_missing(),
+                  # Only a narrowing: contact.channel decides.
+                  Patient.preferred_contact.in_(contact.preferences_reached_by(channel))]
+    quiet_end = contact.quiet_until(now)
+    if quiet_end is not None:
+        # In the quiet hours, only what would be of no use once they end: a point whose window
+        # closes before then (the anaesthetic window's scores after an evening injection), a
+        # baseline whose appointment starts before then.
+        booked_before = exists().where(Appointment.case_id == point.case_id,
+                                       Appointment.status == AppointmentStatus.BOOKED,
+                                       Appointment.starts_at < quiet_end)
+        conditions.append(or_(and_(point.point_code != BASELINE, point.closes_at >= now,
+                                   point.closes_at < quiet_end),
+                              and_(point.point_code == BASELINE, booked_before)))
     return (
         select(point.id, point.case_id, Case.patient_id, literal(channel).label("channel"),
-               attempts.label("attempts"))
+               attempts.label("attempts"), Patient.preferred_contact, Patient.phone, stopped.label("stopped"))
         .join(Case, Case.id == point.case_id)
-        .where(window, live_case, reachable, ~held_back, entry_missing())
+        .join(Patient, Patient.id == Case.patient_id)
+        .where(*conditions)
         .order_by(Case.patient_id, point.case_id, point.id)
     )
+
+
+def _latest_baseline_morning(now):
+    """The latest clinic day whose BASELINE_REMINDER_AT has come by `now`."""
+    today = to_clinic(now).date()
+    return today if clinic_time(today, BASELINE_REMINDER_AT) <= now else today - timedelta(days=1)
 
 
 def due_reminders(now=None):
@@ -143,7 +164,10 @@ def due_reminders(now=None):
     rows = [row for channel in (EMAIL, SMS) for row in db.session.execute(due_query(now, *_settings(), channel))]
     # End the read transaction: each claim below is a short transaction of its own.
     db.session.commit()
-    return [DueReminder(*row) for row in rows]
+    # An email row was found only for a patient with an address to write to (or an account).
+    return [DueReminder(*row[:5]) for row in rows
+            if contact.channel(row.preferred_contact, row.phone, row.channel == EMAIL,
+                               lambda _phone, stopped=row.stopped: stopped) == row.channel]
 
 
 def send_due(due=None, now=None):
@@ -193,9 +217,11 @@ def _send_for_patient(claim_ids, counts, channel=EMAIL):
         patient = case.patient
         if case.id not in reach:
             case_address, target = _recipient(case, live_link(case), _account(case))
-            if channel == SMS:
-                # The number as it is now: a STOP received meanwhile, or a number that takes no texts.
-                case_address = contact.text_number(case.patient)
+            # The patient's channel as it is now: a STOP received meanwhile, another preferred contact.
+            if contact.channel(patient.preferred_contact, patient.phone, case_address, opted_out) != channel:
+                case_address = None
+            elif channel == SMS:
+                case_address = patient.phone
             reach[case.id] = case_address, target
         case_address, target = reach[case.id]
         reason = _skip_reason(case, claim.point, case_address)
@@ -267,7 +293,8 @@ def _skip_reason(case, point, address):
     if case.state not in live or (point.point_code == BASELINE and point.closes_at is not None):
         return f"case now {case.state.label.lower()}: not taking this entry"
     if address is None:
-        return "no way to reach the patient (link revoked or expired, no account or email; for a text: no number that takes texts, or STOP received)"
+        return ("no way to reach the patient (link revoked or expired, no account or email; for a text: no number that "
+                "takes texts, or STOP received; or another preferred contact now)")
     return None
 
 

@@ -12,6 +12,10 @@
   time; one moved before anything went is confirmed at its new time);
 - a cancellation when it was cancelled before its time.
 
+None of them goes in the quiet hours (REMINDER_QUIET_HOURS, `contact.quiet_until`) unless the
+appointment starts before they end: it waits for their end, and is then the message due at that
+moment (a reminder whose time came at night goes in the morning).
+
 By the patient's channel (`tracker.contact`): an email with the date, time, place, the preparation
 this patient needs (from the risk screen), the clinic's phone and the .ics attached; or a text with
 the date, time, place and the clinic's phone only (no clinical detail in a text: the preparation
@@ -239,7 +243,8 @@ def due_messages(now=None):
     due = []
     for appointment in appointments:
         topic, kind = topic_of(appointment, now)
-        if topic is None:
+        # In the quiet hours, only a message the patient needs before they end (an early appointment).
+        if topic is None or contact.waits_for_quiet_hours(now, appointment.starts_at):
             continue
         for channel in channels_for(appointment):
             tried = [m for m in appointment.messages if m.topic == topic and m.channel == channel]
