@@ -387,6 +387,33 @@ def test_staff_correct_an_entry_with_a_reason_and_the_history_shows_on_the_case_
     assert "corrected " + format_clinic_short(entry.entered_at) + " by phone (Casey Coordinator)" in words(page)
 
 
+def test_a_patients_score_corrected_by_phone_is_still_the_patients(
+        client, make_client, gen, login_as, patient, coordinator_account):
+    """Staff correct the patient's Day 2 score on the phone: the score stays the patient's. Her own
+    diary does not call it a score taken by phone, the API gives how it was first entered, and the
+    FHIR Observation's performer is still the patient."""
+    from tests.api_support import bearer, fhir_json, token_for
+
+    case = follow_up_case(gen, patient, timedelta(days=3), entries={"t0": 7, "d2": 5})
+    entry = entries_of(case)[-1]
+    assert entry.source == EntrySource.LINK
+    login_as(coordinator_account)
+    submit(client, f"/cases/{case.id}/diary/entries/{entry.id}/correct",
+           {"score": "3", "reason": "Patient called: meant 3", "version_id": str(entry.version_id)})
+
+    mine = login_as(patient, on=make_client())
+    own = words(soup(text(mine.get(diary_url(case)))).find("ul", class_="diary-log"))
+    assert "Day 2: 3/10" in own and "corrected" in own and "by phone" not in own
+    reader = bearer(token_for(gen.user(Role.PHYSICIAN)))
+    api = make_client()
+    [day2] = [p for p in api.get(f"/api/v1/cases/{case.id}/diary", headers=reader).get_json()["points"]
+              if p["code"] == "d2"]
+    assert (day2["scores"][0]["source"], day2["scores"][0]["score"]) == ("link", 3)
+    observation = fhir_json(api.get(f"/fhir/Observation/{case.id}-diary-{entry.id}",
+                                    headers=bearer(token_for(gen.user(Role.PHYSICIAN)), Accept="application/fhir+json")))
+    assert observation["performer"] == [{"reference": f"Patient/{case.patient_id}"}]
+
+
 def test_a_stale_correction_is_refused_and_nothing_overwritten(client, gen, login_as, patient, coordinator_account):
     case = follow_up_case(gen, patient, timedelta(days=3), entries={"t0": 7, "d2": 5})
     entry = entries_of(case)[-1]

@@ -158,6 +158,24 @@ def test_a_patient_who_prefers_phone_calls_is_listed_for_staff_to_call(client, c
     assert line.endswith(",none: prefers phone calls,no")
 
 
+def test_a_patient_who_chose_phone_calls_after_a_reminder_is_still_listed_for_staff_to_call(
+        client, coordinator, gen, inbox):
+    """A reminder went by email; the patient then asked to be called instead. The row keeps the
+    reminder sent and says no more will go: staff must not wait for reminders that never come."""
+    case = diary_case(gen, injected_ago=timedelta(days=10), patient=gen.patient(
+        family_name="Switcher", email="switcher@home.example", phone="+12015550178"))
+    reminders.send_due()
+    assert len(inbox.messages) == 1
+    case.patient.preferred_contact = ContactChannel.PHONE
+    db.session.commit()
+    row = row_of(page(client), "Switcher")
+    assert "sent" in words(row.find_all("td")[-1].small)
+    assert row.find("strong", string="none: prefers phone calls") and "call the patient" in words(row)
+    download = client.get("/diaries/overdue.csv").get_data(as_text=True)
+    [line] = [line for line in download.splitlines() if "Switcher" in line]
+    assert "; none: prefers phone calls," in line and line.endswith(",no")
+
+
 def test_a_reminder_written_to_the_log_reads_not_delivered_not_sent(client, coordinator, gen, app, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_SERVER", None)
     named(gen, "Logged", injected_ago=timedelta(days=3))

@@ -98,8 +98,8 @@ def test_the_comparison_names_each_record_rather_than_its_place_on_the_screen(cl
     page = soup(client.get(f"/patients/{kept.id}/merge/{duplicate.id}"))
     text = words(page)
     assert "on the right" not in text and "on the left" not in text
-    assert (f"the patient account of Garcia, Lucia (MRN {duplicate.mrn}) to García, Lucía (MRN A-100200)"
-            in text)
+    assert (f"Merging moves every case (with its diary links) of Garcia, Lucia (MRN {duplicate.mrn}) to García, "
+            f"Lucía (MRN A-100200)" in text)
     swap = page.find("a", href=f"/patients/{duplicate.id}/merge/{kept.id}?keep=chosen")
     assert words(swap) == f"Keep Garcia, Lucia (MRN {duplicate.mrn}) instead"
 
@@ -198,6 +198,11 @@ def test_with_one_account_deactivated_the_merge_keeps_the_account_in_use(client,
     assert opened.status_code == 302 and opened.location.endswith(f"/patients/{duplicate.id}/merge/{kept.id}")
     chosen = client.get(f"/patients/{kept.id}/merge/{duplicate.id}?keep=chosen").get_data(as_text=True)
     assert "account in use is on Garcia, Lucia" in chosen and 'name="reason"' not in chosen
+    comparison = words(soup(client.get(opened.location)))
+    assert (f"García, Lucía (MRN {kept.mrn}) keeps its patient account" not in comparison
+            and f"Garcia, Lucia (MRN {duplicate.mrn}) keeps its patient account; the deactivated account of "
+                f"García, Lucía (MRN {kept.mrn}) stays with" in comparison)
+    assert f"{old_account.email} · deactivated · never signed in" in comparison
     assert _merge(client, duplicate, kept).status_code == 302
     db.session.expire_all()
     assert db.session.get(Patient, kept.id).merged_into_id == duplicate.id

@@ -51,3 +51,24 @@ def test_a_physicians_cases_under_review_are_listed_with_what_each_waits_for(
     db.session.expire_all()
     assert incomplete.state == State.ELIGIBLE
     assert "Incomplete, Ida" not in _rows(mine)
+
+
+def test_an_incomplete_verdict_whose_facts_changed_asks_to_evaluate_again_on_both_lists(
+        client, coordinator, gen, make_client, login_as):
+    """An incomplete verdict, then the examination recorded: the verdict read facts that changed,
+    so the worklist and the physician's list say to re-evaluate (first), not to decide it."""
+    from tracker.models import Examination
+
+    physician = gen.user(Role.PHYSICIAN, name="Dr Amara Osei")
+    case = documented_case(gen, exam=False, physician=physician,
+                           patient=gen.patient(family_name="Examined", given_name="Eve"))
+    evaluate(client, case)
+    db.session.add(Examination(case=case, pain_below_l5=True, radicular_signs=False, baseline_nrs=7))
+    db.session.commit()
+
+    _state, waiting = _rows(login_as(physician, on=make_client()))["Examined, Eve"]
+    assert waiting.startswith("verdict stale: re-evaluate") and INCOMPLETE not in waiting
+    worklist = words(soup(loaded(client.get("/cases/"))).find("table"))
+    assert "verdict stale: re-evaluate" in worklist and INCOMPLETE not in worklist
+    # The case page names the criterion inside its sentence as written: "pain below L5", not "l5".
+    assert "no longer stands: pain below L5 without radiculopathy" in words(loaded(client.get(f"/cases/{case.id}")))

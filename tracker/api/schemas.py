@@ -236,7 +236,8 @@ class DiaryScore(BaseModel):
     felt_at: datetime = Field(description="The moment the score describes: when it was given, or the time the "
                                           "patient recalled for a score staff took by phone.")
     late: bool
-    source: Literal["patient", "link", "staff_phone"]
+    source: Literal["patient", "link", "staff_phone"] = Field(
+        description="How the score was first entered (a correction by phone does not make it the staff's).")
     corrected: bool
 
 

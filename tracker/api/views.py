@@ -222,9 +222,10 @@ def appointments():
 def _diary_score(entry):
     # As the diary page and its CSV say it: when the score was first entered (a correction keeps the
     # moment of the correction as the entry's entered_at), and when it was last corrected.
-    return schemas.DiaryScore(side=entry.side.value, score=entry.score, entered_at=first_entry(entry).entered_at,
+    first = first_entry(entry)
+    return schemas.DiaryScore(side=entry.side.value, score=entry.score, entered_at=first.entered_at,
                               corrected_at=corrected_at(entry), felt_at=entry.felt_at or entry.entered_at,
-                              late=entry.late, source=entry.source.value, corrected=bool(entry.revisions))
+                              late=entry.late, source=first.source.value, corrected=bool(entry.revisions))
 
 
 @bp.route("/cases/<int:case_id>/diary")

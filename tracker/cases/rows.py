@@ -40,6 +40,7 @@ WAITING_BY_STATE = {
     State.FOLLOW_UP: "pain diary and outcome",
 }
 INCOMPLETE_VERDICT = "physician: incomplete verdict to decide or override"
+REEVALUATE = "verdict stale: re-evaluate"
 # States whose line depends on the verdict and whether it still stands (and so on time).
 VERDICT_STATES = frozenset({State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE, State.SCHEDULED})
 
@@ -57,12 +58,16 @@ def work_out(case, default_profile, today):
     result = assessment[0]
     if case.state == State.UNDER_REVIEW:
         waiting = result.waiting_for() or ["eligibility verdict (all criteria met)"]
-        if verdict is not None and verdict.incomplete and not stale and not overridden:
+        if stale:
+            # An incomplete verdict read facts that have changed since: evaluate again (the case
+            # page names what changed), then whatever is still to record.
+            waiting = [REEVALUATE] + waiting
+        elif verdict is not None and verdict.incomplete and not overridden:
             # The verdict stands and says "incomplete": a physician decides (override with the
             # outside records) unless the unknown criteria get answered.
             waiting = [INCOMPLETE_VERDICT] + waiting
     elif stale:
-        waiting = ["verdict stale: re-evaluate"]
+        waiting = [REEVALUATE]
     elif case.state == State.ELIGIBLE:
         waiting = ["booking"]
     elif case.state == State.SCHEDULED:

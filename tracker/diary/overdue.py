@@ -156,6 +156,8 @@ def csv_row(row):
     return (row.case_id, row.mrn, row.patient, row.phone, row.side,
             "; ".join(point.label for point in row.points), min((p.closed_at for p in row.points), default=None),
             row.days_overdue, (reminder.sent_at or reminder.claimed_at) if reminder else None,
-            (status_words(reminder) + (f": {reminder.detail}" if reminder.detail else "")) if reminder
-            else "none: prefers phone calls" if row.prefers_calls else "none sent",
+            "; ".join(filter(None, (
+                (status_words(reminder) + (f": {reminder.detail}" if reminder.detail else "")) if reminder else None,
+                # What holds now, after any earlier reminder: a patient who has since chosen calls gets no more.
+                "none: prefers phone calls" if row.prefers_calls else None))) or "none sent",
             row.reachable)

@@ -136,13 +136,13 @@ def changed_criteria(stored, criteria, evidence=True):
     for code, criterion in now.items():
         old = before.get(code)
         if old is None:
-            changes.append(f"{criterion.label.lower()} now applies: {criterion.evidence}")
+            changes.append(f"{_in_sentence(criterion.label)} now applies: {criterion.evidence}")
         elif evidence and old["evidence"] != criterion.evidence:
-            changes.append(f"{criterion.label.lower()}: was “{old['evidence']}”, now “{criterion.evidence}”")
+            changes.append(f"{_in_sentence(criterion.label)}: was “{old['evidence']}”, now “{criterion.evidence}”")
         elif old["status"] != criterion.status.value:
-            changes.append(f"{criterion.label.lower()} was {_status_words(old['status'])}, now "
+            changes.append(f"{_in_sentence(criterion.label)} was {_status_words(old['status'])}, now "
                            f"{_status_words(criterion.status.value)} ({criterion.evidence})")
-    changes += [f"{old['label'].lower()} no longer applies" for code, old in before.items() if code not in now]
+    changes += [f"{_in_sentence(old['label'])} no longer applies" for code, old in before.items() if code not in now]
     return changes
 
 
@@ -157,7 +157,7 @@ def override_changes(stored, criteria, evidence=True):
     changes = []
     for code, criterion in now.items():
         old = before.get(code)
-        label = criterion.label.lower()
+        label = _in_sentence(criterion.label)
         if old is None:
             changes.append(f"{label} now applies ({_status_words(criterion.status.value)}: {criterion.evidence})")
         elif old["status"] != criterion.status.value:
@@ -165,7 +165,7 @@ def override_changes(stored, criteria, evidence=True):
                            f"{_status_words(criterion.status.value)} ({criterion.evidence})")
         elif evidence and old["status"] != "met" and old["evidence"] != criterion.evidence:
             changes.append(f"{label}: was “{old['evidence']}”, now “{criterion.evidence}”")
-    changes += [f"{old['label'].lower()} no longer applies" for code, old in before.items() if code not in now]
+    changes += [f"{_in_sentence(old['label'])} no longer applies" for code, old in before.items() if code not in now]
     return changes
 
 
@@ -187,3 +187,9 @@ def may_evaluate(case, stale):
     if case.state == State.UNDER_REVIEW:
         return True
     return case.state in REEVALUATE_ONLY_WHEN_STALE and stale
+
+
+def _in_sentence(label):
+    """A criterion's label inside a sentence: its first letter lower-cased, the rest as written
+    ("Pain below L5 …" reads "pain below L5 …"; an abbreviation such as "ODI" stays)."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]

@@ -21,7 +21,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from tracker import coding
 from tracker.clinical import PROVOCATION_TESTS, oswestry_index
 from tracker.diary.schedule import Phase
-from tracker.diary.services import time_point
+from tracker.diary.services import first_entry, time_point
 from tracker.models.procedure import ProcedureStatus
 from tracker.models.review import EXAM_SIDES
 from tracker.procedures.records import acknowledged, describe, drug_name
@@ -512,8 +512,9 @@ def taken_by_staff(entry):
 def diary(case, entries):
     """Each diary score as a LOINC 72514-3 Observation at the moment it describes (`effective`:
     when it was given, or the time the patient recalled for a score staff took by phone; `issued`:
-    when it was recorded), with its time point, its side, and whether it came late. Its performer
-    is the patient, or the Practitioner who took it by phone."""
+    when this version was recorded: a correction's time), with its time point, its side, and whether
+    it came late. Its performer is whoever gave the score first: the patient, or the Practitioner
+    who took it by phone (a correction by phone does not make the patient's score the staff's)."""
     found = []
     for entry in entries:
         point = time_point(case, entry.point.point_code)
@@ -529,7 +530,7 @@ def diary(case, entries):
             category=category("survey", "Survey"), effectiveDateTime=entry.felt_at or entry.entered_at,
             issued=entry.entered_at,
             valueInteger=entry.score, bodySite=si_joint(entry.side), extension=extensions, note=notes or None,
-            performer=[practitioner_ref(taken_by_staff(entry)) or ref("Patient", case.patient_id)]))
+            performer=[practitioner_ref(taken_by_staff(first_entry(entry))) or ref("Patient", case.patient_id)]))
     return found
 
 
