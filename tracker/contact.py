@@ -164,10 +164,3 @@ def quiet_until(now):
         if clock >= start:
             day += timedelta(days=1)
     return clinic_time(day, end) if quiet else None
-
-
-def waits_for_quiet_hours(now, of_use_until):
-    """Whether a message due at `now` waits for the quiet hours to end: it does unless it would be of
-    no use by then (`of_use_until`: when it stops being of use, or None for never)."""
-    end = quiet_until(now)
-    return end is not None and (of_use_until is None or of_use_until >= end)

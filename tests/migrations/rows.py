@@ -36,6 +36,21 @@ def signed_left_records(conn, tables, case_ids):
          "signed_at": signed, "ended_at": signed, "duration_minutes": 20} for case_id in case_ids])
 
 
+def signed_case_at(engine, revision, *rows):
+    """Migrate to `revision`, then write user 1, patient 1 with left case 1 and its signed record 1,
+    and each (table name, rows) of `rows`, in one transaction."""
+    from flask_migrate import upgrade
+
+    upgrade(revision=revision)
+    tables = MetaData()
+    tables.reflect(engine)
+    with engine.begin() as conn:
+        patient_with_cases(conn, tables, ("left",))
+        signed_left_records(conn, tables, (1,))
+        for name, values in rows:
+            conn.execute(insert(tables.tables[name]), values)
+
+
 def drug_row(drug_id, code, name, kind, **fields):
     """A formulary_drugs row (stocked), `fields` overriding its strengths, unit and maximum."""
     return {"id": drug_id, "code": code, "name": name, "kind": kind, "strengths": ["1"], "strength_unit": "%",

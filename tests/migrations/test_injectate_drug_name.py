@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import MetaData, inspect, insert, select
+from sqlalchemy import MetaData, inspect, select
 
-from tests.migrations.rows import drug_row, patient_with_cases, signed_left_records, step_row
+from tests.migrations.rows import drug_row, signed_case_at, step_row
 from tracker.extensions import db
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -20,21 +20,15 @@ BEFORE, REVISION = "0061_room_location_es", "0062_injectate_drug_name"
 
 
 def test_rows_saved_before_take_the_formularys_name_and_the_downgrade_drops_it(migration_app):
-    upgrade(revision=BEFORE)
-    tables = MetaData()
-    tables.reflect(db.engine)
-    with db.engine.begin() as conn:
-        patient_with_cases(conn, tables, ("left",))
-        signed_left_records(conn, tables, (1,))
-        conn.execute(insert(tables.tables["formulary_drugs"]), [
-            drug_row(1, "triamcinolone", "Triamcinolone acetonide", "steroid", strengths=["40"],
-                     strength_unit="mg/mL", usual_max_dose_mg=Decimal("40"))])
-        conn.execute(insert(tables.tables["procedure_steps"]), [step_row(1, "injectate", {})])
-        conn.execute(insert(tables.tables["injectate_rows"]), [
+    signed_case_at(db.engine, BEFORE, (
+        "formulary_drugs", [drug_row(1, "triamcinolone", "Triamcinolone acetonide", "steroid", strengths=["40"],
+                                     strength_unit="mg/mL", usual_max_dose_mg=Decimal("40"))]),
+        ("procedure_steps", [step_row(1, "injectate", {})]),
+        ("injectate_rows", [
             {"id": 1, "step_id": 1, "position": 0, "drug_code": "triamcinolone", "concentration_mg_per_ml": 40,
              "dose_mg": 40, "volume_ml": 1, "lot_number": "TA-1"},
             {"id": 2, "step_id": 1, "position": 1, "drug_code": "retired_drug", "concentration_mg_per_ml": 5,
-             "dose_mg": 5, "volume_ml": 1, "lot_number": "R-1"}])
+             "dose_mg": 5, "volume_ml": 1, "lot_number": "R-1"}]))
 
     upgrade(revision=REVISION)
     rows = MetaData()

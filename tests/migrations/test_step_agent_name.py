@@ -8,9 +8,9 @@ Runs against the database of this test run: SQLite by default, PostgreSQL in CI'
 """
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import MetaData, inspect, insert, select
+from sqlalchemy import MetaData, inspect, select
 
-from tests.migrations.rows import drug_row, patient_with_cases, signed_left_records, step_row
+from tests.migrations.rows import drug_row, signed_case_at, step_row
 from tracker.extensions import db
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -20,21 +20,16 @@ BEFORE, REVISION = "0063_live_mrn_unique", "0064_step_agent_name"
 
 def test_skin_prep_and_contrast_steps_saved_before_take_the_formularys_name_and_the_downgrade_drops_it(
         migration_app):
-    upgrade(revision=BEFORE)
-    tables = MetaData()
-    tables.reflect(db.engine)
-    with db.engine.begin() as conn:
-        patient_with_cases(conn, tables, ("left",))
-        signed_left_records(conn, tables, (1,))
-        conn.execute(insert(tables.tables["formulary_drugs"]), [
+    signed_case_at(db.engine, BEFORE, (
+        "formulary_drugs", [
             drug_row(1, "chlorhexidine_alcohol", "Chlorhexidine 2% in 70% isopropyl alcohol", "skin_prep"),
-            drug_row(2, "iohexol", "Iohexol (Omnipaque)", "contrast")])
-        conn.execute(insert(tables.tables["procedure_steps"]), [
+            drug_row(2, "iohexol", "Iohexol (Omnipaque)", "contrast")]),
+        ("procedure_steps", [
             step_row(1, "skin_prep", {"prep_agent": "chlorhexidine_alcohol", "sterile_drape": True}),
             step_row(2, "contrast", {"agent": "iohexol", "volume_ml": "0.5", "vascular_uptake": True}),
             step_row(3, "contrast", {"agent": "retired_contrast", "volume_ml": "0.5"}, attempt=2),
             step_row(4, "sign_in", {"consent_confirmed": True}),
-            step_row(5, "fluoroscopy", {"modality": "fluoroscopy", "agent": "iohexol"})])
+            step_row(5, "fluoroscopy", {"modality": "fluoroscopy", "agent": "iohexol"})]))
 
     upgrade(revision=REVISION)
     rows = MetaData()

@@ -11,7 +11,7 @@ from tracker.diary.relief import BLOCK_READINGS_UNTIL_HOURS, THERAPEUTIC_RELIEF_
 from tracker.extensions import db
 from tracker.models import Appointment, Case
 from tracker.models.review import EXAM_SIDES
-from tracker.policy import BookedSession, CaseFacts, PriorInjection, TherapyFact
+from tracker.policy import BookedSession, CaseFacts, PriorInjection, TherapyFact, tests_within_reach
 from tracker.timeutil import clinic_day_start, to_clinic, utcnow
 from tracker.vocab import AppointmentStatus, Indication, joints_of
 from tracker.workflow import State
@@ -79,9 +79,8 @@ def _provocation_tests(exam):
 def _tests_still_possible(facts, profile):
     """{side: tests not done} where the positive count is short of the minimum but the tests not
     done could still reach it (the engine's provocation criterion then reads unknown)."""
-    needed = profile.min_positive_tests
     return {side: untested for side, untested in facts.untested_by_side.items()
-            if (count := facts.positive_tests_by_side.get(side)) is not None and count < needed <= count + untested}
+            if tests_within_reach(facts.positive_tests_by_side.get(side), untested, profile.min_positive_tests)}
 
 
 def prior_injections(case, profile=None):

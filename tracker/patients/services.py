@@ -323,7 +323,7 @@ def merge_refusal(kept, merged):
             return (f"{record.display_name} (MRN {record.mrn}) was already merged into "
                     f"{record.merged_into.display_name} (MRN {record.merged_into.mrn}): a merged record "
                     f"is kept only as a pointer and takes part in no other merge.")
-    if not (match_reasons(identity_of(kept), identity_of(merged)) or match_reasons(identity_of(merged), identity_of(kept))):
+    if not match_reasons(identity_of(kept), identity_of(merged)):  # the rules read both records alike
         # A merge cannot be undone: two records are merged only when the rules that find one
         # person's records twice say they may be (the comparison shows what differs).
         return (f"These records match none of the rules by which the tracker finds one person's two records: "

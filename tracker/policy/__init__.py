@@ -2,7 +2,7 @@
 
 from tracker.policy.engine import (BookedNote, BookedOverCap, BookedTooClose, CapUsage, CareFigures, Criterion, Status,
                                    Verdict, booked_notes, booked_over_cap, booked_too_close, cap_usage,
-                                   conservative_care_figures, evaluate)
+                                   conservative_care_figures, evaluate, tests_within_reach)
 from tracker.policy.facts import (
     DIAGNOSTIC_INDICATIONS,
     BlockResult,
@@ -51,4 +51,5 @@ __all__ = [
     "conservative_care_figures",
     "evaluate",
     "get_profile",
+    "tests_within_reach",
 ]

@@ -248,16 +248,19 @@ def _pain_severity(facts: CaseFacts, prior: Sequence[PriorInjection], profile: P
     return _criterion(profile, CriterionCode.PAIN_SEVERITY, status, evidence, shortfall)
 
 
+def tests_within_reach(positive: int | None, not_done: int, needed: int) -> bool:
+    """Short of the positive tests needed, but the tests not done could still reach them."""
+    return positive is not None and positive < needed <= positive + not_done
+
+
 def _provocation_tests(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile) -> Criterion:
     needed = profile.min_positive_tests
     statuses, evidence, shortfalls = [], [], []
     for joint in facts.joints:
         count = facts.positive_tests_by_side.get(joint)
         untested = facts.untested_by_side.get(joint, 0)
-        status = _at_least(count, needed)
-        if status == Status.NOT_MET and count + untested >= needed:
-            # The tests not done yet may still be positive: unknown until they are, never "not met".
-            status = Status.UNKNOWN
+        # The tests not done yet may still be positive: unknown until they are, never "not met".
+        status = Status.UNKNOWN if tests_within_reach(count, untested, needed) else _at_least(count, needed)
         statuses.append(status)
         if count is None:
             evidence.append(f"not examined ({joint})")

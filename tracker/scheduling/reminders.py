@@ -240,11 +240,12 @@ def due_messages(now=None):
         .order_by(Appointment.starts_at)
     ).scalars().all()
     max_attempts = current_app.config["REMINDER_MAX_ATTEMPTS"]
+    quiet_end = contact.quiet_until(now)
     due = []
     for appointment in appointments:
         topic, kind = topic_of(appointment, now)
         # In the quiet hours, only a message the patient needs before they end (an early appointment).
-        if topic is None or contact.waits_for_quiet_hours(now, appointment.starts_at):
+        if topic is None or (quiet_end is not None and appointment.starts_at >= quiet_end):
             continue
         for channel in channels_for(appointment):
             tried = [m for m in appointment.messages if m.topic == topic and m.channel == channel]
