@@ -16,7 +16,7 @@ from tracker.vocab import Side
 from tracker.workflow import State
 
 from tests.builders import PATIENT, REFERRAL, commit_elsewhere
-from tests.api_support import (bearer, check_bundle, codes, fhir_json, intake_bundle, of_type, post_bundle,
+from tests.api_support import (MRN_SYSTEM, bearer, check_bundle, codes, fhir_json, intake_bundle, of_type, post_bundle,
                                token_for, validated)
 from tests.helpers import field_error, form_data, loaded, soup, submit, words
 
@@ -319,6 +319,24 @@ def test_each_problem_is_named_with_where_it_is(client, intake):
     assert "“555” is not a valid phone number" in text
     assert issues[next(m for m in issues if m.startswith("The side"))] == "Bundle.entry[1].resource.bodySite"
     assert _count(Case) == 0 and _count(Patient) == 0
+
+
+def test_two_different_mrns_under_the_clinics_system_are_refused_naming_both(client, intake, gen):
+    """Filing the referral under the first of two numbers would pick a patient the sender may not
+    mean; the same number written twice (in other punctuation) is one number and goes through."""
+    gen.patient(mrn="EHR-1001", family_name="Nakamura", given_name="Emi", date_of_birth=date(1968, 4, 2))
+    bundle = intake_bundle(mrn="EHR-2002")
+    bundle["entry"][0]["resource"]["identifier"].append({"system": MRN_SYSTEM, "value": "EHR-1001"})
+    [issue] = _issues(post_bundle(client, intake, bundle), 422)
+    assert issue["diagnostics"] == (
+        f"The Patient has 2 different medical record numbers with system {MRN_SYSTEM} (EHR-2002, EHR-1001): "
+        "send the one this clinic files the patient under.")
+    assert issue["expression"] == ["Bundle.entry[0].resource.identifier"]
+    assert (_count(Patient), _count(Case)) == (1, 0)
+    same = intake_bundle(mrn="EHR-1001")
+    same["entry"][0]["resource"]["identifier"].append({"system": MRN_SYSTEM, "value": "ehr 1001"})
+    assert post_bundle(client, intake, same).status_code == 201
+    assert (_count(Patient), _count(Case)) == (1, 1)
 
 
 def test_a_bundle_that_is_not_valid_fhir_is_a_400_naming_the_element(client, intake):

@@ -276,7 +276,15 @@ def _text(values, name, value, where, problems, required=True, label=None):
 
 def _patient(patient, where, mrn_system, problems):
     values = {}
-    mrn = normalise_mrn(next((i.value for i in patient.identifier or [] if i.system == mrn_system), None))
+    numbers = [normalise_mrn(i.value) for i in patient.identifier or [] if i.system == mrn_system and i.value]
+    # Two different numbers under the clinic's own system: taking either would file the referral
+    # under a patient the sender may not mean (the same number written twice is one number).
+    distinct = list(dict.fromkeys(n for n in numbers if n))
+    if len({mrn_key(n) for n in distinct}) > 1:
+        problems.append((f"The Patient has {len(distinct)} different medical record numbers with system "
+                         f"{mrn_system} ({', '.join(distinct)}): send the one this clinic files the patient under.",
+                         f"{where}.resource.identifier"))
+    mrn = distinct[0] if distinct else None
     if not mrn:
         problems.append((f"The Patient needs its medical record number as an identifier with system "
                          f"{mrn_system}.", f"{where}.resource.identifier"))
