@@ -61,6 +61,40 @@ def test_an_invited_patient_chooses_a_password_and_the_account_is_made(client, c
     assert "patient account created from an invitation" in audit_summaries()
 
 
+def test_an_invitation_accepted_while_its_record_is_merged_away_opens_no_account_on_the_tombstone(
+        client, coordinator, gen, account_outbox, make_client, monkeypatch):
+    """The link was checked a moment before another coordinator's merge committed: the account is
+    not linked to the record merged away (which nobody would see or move again)."""
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from tracker.models import Patient
+    from tracker.patient_accounts import services
+
+    kept = gen.patient(family_name="Okafor", given_name="Grace", email=None)
+    merged = gen.patient(family_name="Okafor", given_name="Grace", email="grace@example.org")
+    submit(client, f"/patients/{merged.id}/account/invite", {}, form_page=f"/patients/{merged.id}")
+    path = link_in(account_outbox[0][2])
+    checked, calls = services.holder, []
+
+    def merged_meanwhile(token):
+        found = checked(token)
+        calls.append(token)
+        if len(calls) < 2:  # the page's check; the merge commits after the service's own
+            return found
+        with Session(db.engine) as other:
+            other.execute(update(Patient).where(Patient.id == merged.id).values(merged_into_id=kept.id))
+            other.commit()
+        return found
+
+    patient_browser = make_client()
+    assert patient_browser.get(path).status_code == 200
+    monkeypatch.setattr(services, "holder", merged_meanwhile)
+    done = set_password(patient_browser, path)
+    assert done.status_code == 404 and "does not work any more" in text(done)
+    assert db.session.execute(db.select(User).filter_by(role=Role.PATIENT)).first() is None
+
+
 def test_a_patient_without_an_email_address_cannot_be_invited(client, coordinator, gen, account_outbox):
     patient = gen.patient(email=None)
     response = submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}",

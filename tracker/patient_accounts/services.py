@@ -17,6 +17,7 @@ from tracker.extensions import db
 from tracker.mail import MailError, after_response, send_mail
 from tracker.models import Patient, User
 from tracker.patient_accounts import tokens
+from tracker.patients.services import RecordMerged, hold_live
 from tracker.refusals import Refusal
 from tracker.roles import Role
 from tracker.transactions import service, undo_refused_write
@@ -166,6 +167,13 @@ def set_password_by_link(token, new_password):
     patient, account, data = holder(token)
     created = account is None
     if created:
+        # Hold the record as the account is linked to it: a merge under way finishes first (the
+        # record is then a tombstone, and the link opens nothing), and a merge after it sees the
+        # account and moves it with the record's care.
+        try:
+            hold_live(patient)
+        except RecordMerged:
+            raise LinkNotValid() from None
         account = User(email=data["email"], name=f"{patient.given_name} {patient.family_name}",
                        role=Role.PATIENT, patient=patient, password_hash="!")
         db.session.add(account)
