@@ -45,7 +45,8 @@ test: install-dev chromium axe
 chromium:
 	@bash scripts/ensure-chromium
 
-## axe-core for the browser tests' accessibility check, at the version package-lock.json pins
+## axe-core for the browser tests' accessibility check and HL7's FHIR R4 JSON schema for the FHIR
+## tests, at the versions package-lock.json pins
 axe: node_modules/axe-core/axe.min.js
 
 node_modules/axe-core/axe.min.js: package.json package-lock.json

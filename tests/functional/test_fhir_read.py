@@ -16,7 +16,7 @@ from tracker.vocab import EntrySource, Side
 from tracker.workflow import State
 
 from tests.api_support import (FHIR_JSON, bearer, check_bundle, codes, episode, fhir_json, of_type,
-                               token_for, validated)
+                               r4_errors, token_for, validated)
 from tests.helpers import csrf_from, input_value, submit
 
 SNOMED, LOINC, CPT, ICD = "http://snomed.info/sct", "http://loinc.org", "http://www.ama-assn.org/go/cpt", \
@@ -40,6 +40,16 @@ def _everything(client, headers, patient_id):
 def _laterality(concept):
     [ext] = [e for e in concept["extension"] if e["url"].endswith("/laterality")]
     return codes(ext["valueCodeableConcept"])
+
+
+def test_the_r4_check_names_what_fhir_r4_does_not_allow():
+    """The resources here are held to HL7's R4 JSON schema as well as to the R4B models: it names
+    an element R4 does not have, a code outside a required value set and a malformed date."""
+    patient = {"resourceType": "Patient", "gender": "woman", "birthDate": "1970-13-01", "nickname": "Ada"}
+    errors = r4_errors(patient)
+    assert any(e.startswith("gender:") for e in errors) and any(e.startswith("birthDate:") for e in errors)
+    assert any("'nickname' was unexpected" in e for e in errors)
+    assert r4_errors({"resourceType": "Patient", "gender": "female", "birthDate": "1970-12-01"}) == []
 
 
 def test_metadata_says_what_is_supported_and_nothing_more(client):
