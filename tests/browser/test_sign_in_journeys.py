@@ -285,13 +285,15 @@ def test_staff_home_fits_the_screen_and_keeps_its_navigation_in_view(role, viewp
     screenshot(page, "home")
 
 
-def test_on_a_landscape_tablet_the_header_is_two_rows_and_the_account_stays_together(demo, live_server,
+@pytest.mark.parametrize("width", [1024, 1366])
+def test_on_a_landscape_tablet_the_header_is_two_rows_and_the_account_stays_together(width, demo, live_server,
                                                                                   new_page, screenshot):
-    # A coordinator's tablet, landscape (1024 wide): the title and the links on one row; the search,
-    # the name and Sign out on the next, the search stretching from the left edge to the name, so
-    # that row is no blank band with the account alone at its end; never Sign out alone.
+    # A coordinator's tablet, landscape (1024 wide), or a laptop (1366: the page is 1,200 px wide):
+    # the title and the links on one row; the search, the name and Sign out on the next, the search
+    # stretching from the left edge to the name, so that row is no blank band with the account
+    # alone at its end; never Sign out alone.
     page = new_page("tablet")
-    page.set_viewport_size({"width": 1024, "height": 768})
+    page.set_viewport_size({"width": width, "height": 768})
     sign_in(page, live_server, "coordinator")
     nav = page.get_by_role("navigation", name="Main")
     top = lambda locator: round(locator.bounding_box()["y"])  # noqa: E731
@@ -302,11 +304,12 @@ def test_on_a_landscape_tablet_the_header_is_two_rows_and_the_account_stays_toge
     assert abs(top(brand) - top(worklist)) < 20 and top(worklist) < top(name)
     assert abs(top(name) - top(sign_out)) < 20 and abs(top(search) - top(name)) < 20
     right = sign_out.bounding_box()
-    assert right["x"] + right["width"] > 1024 - 60, "the account keeps to the right edge"
+    edge = page.locator("header").bounding_box()
+    assert right["x"] + right["width"] > edge["x"] + edge["width"] - 60, "the account keeps to the right edge"
     field, account = search.bounding_box(), name.bounding_box()
     assert field["x"] <= brand.bounding_box()["x"] + 24, "the search starts the row, under the title"
     assert account["x"] - (field["x"] + field["width"]) < 60, "the search reaches the account: no blank band"
-    screenshot(page, "tablet-header")
+    screenshot(page, f"header-{width}")
 
 
 @pytest.mark.parametrize("role", ["coordinator", "physician", "admin"])
