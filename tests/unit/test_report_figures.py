@@ -135,6 +135,17 @@ def test_room_use_counts_only_the_period_days_of_a_part_week(clinic):
         ("Suite 2", "2026-03-02", 30, 1020, Decimal("2.9"))]
 
 
+def test_room_use_counts_only_the_hours_of_physicians_still_in_use(clinic):
+    """A physician who left (deactivated) or is no longer a physician staffs no room: their hours,
+    which Admin › Rooms & hours no longer lists (so nobody can clear them), must not stay in the
+    working minutes. Without Dr Bo's Mondays (09:00-17:00) the suite is staffed 08:00-16:00 every
+    weekday: 5 x 480 = 2,400 minutes a week, as the caps' "Book from" already reads the clinic's days."""
+    clinic.bo.active = False
+    db.session.commit()
+    rows = {(room, week): (minutes, available) for room, week, minutes, available, _ in _figure("room_use").rows}
+    assert rows[("Suite 1", "2026-03-16")] == (30, 2400)
+
+
 def test_procedure_durations_against_the_target(clinic):
     # c3 18, c1 25, c2 35 minutes.
     assert _figure("durations").rows == [
