@@ -28,6 +28,7 @@ from tracker.procedures.rules.duration import LONG_PROCEDURE_MINUTES, SHORT_PROC
 from tracker.policy.engine import _add_months, next_session_day_with_booked
 from tracker.reports import sql
 from tracker.reports.stats import kaplan_meier, months_between, share, working_minutes
+from tracker.roles import Role
 from tracker.scheduling.rules import first_clinic_day
 from tracker.scheduling.services import clinic_closed, clinic_weekdays, closures_between
 from tracker.timeutil import clinic_today, clinic_zone, utcnow
@@ -355,6 +356,10 @@ def room_use(filters, conditions):
     spans = {}
     for weekday, starts, ends in db.session.execute(
             select(WorkingHours.weekday, func.min(WorkingHours.starts), func.max(WorkingHours.ends))
+            .join(User, User.id == WorkingHours.physician_id)
+            # Only the physicians in use staff a room (as clinic_weekdays reads them): a departed
+            # physician's hours stay stored, unlisted in Admin › Rooms & hours.
+            .where(User.active.is_(True), User.role == Role.PHYSICIAN)
             .group_by(WorkingHours.weekday)).all():
         spans[weekday] = _minutes(ends) - _minutes(starts)
     # A day the whole clinic was closed (Admin › Closures) is no working day: nothing could be booked.
@@ -368,8 +373,8 @@ def room_use(filters, conditions):
     return Figure(
         "room_use", "Room use per week",
         "Minutes booked in each room per week (Monday's date), appointments not cancelled and starting "
-        "inside the period, over the minutes the clinic works that week (earliest to latest physician "
-        "hours each weekday, days inside the period only, days the whole clinic was closed left out).",
+        "inside the period, over the minutes the clinic works that week (earliest to latest hours of the "
+        "physicians in use each weekday, days inside the period only, days the whole clinic was closed left out).",
         ["Room", "Week of", "Booked minutes", "Working minutes", "Use %"], rows, Chart("bars", (0, 1), (4,), "%"))
 
 
