@@ -254,3 +254,28 @@ def test_a_baseline_closed_by_the_injection_is_never_moved(gen):
     assert (baseline.opens_at, baseline.closes_at) == (at(0, 0), at(0, 10))
     [side] = read_outcome_diary(case).sides
     assert (side.baseline.score, side.baseline.source) == (8, "diary")
+
+
+def test_not_given_again_the_api_and_fhir_do_not_give_the_earlier_score_as_the_baseline(
+        client, gen, login_as, make_client, physician, clock, given_that_morning):
+    """The diary page, its CSV and the relief read no baseline diary entry (the examination's 7 stands
+    in); the JSON API and the FHIR export must not hand another system the 8 given for the appointment
+    that did not take place as the score of "Before the injection", unmarked and final."""
+    from tests.api_support import bearer, check_bundle, fhir_json, token_for
+
+    scene = given_that_morning(score="8")
+    case = scene.case
+    cancelled_and_booked_again(scene, physician, clock)
+    doctor = login_as(physician, on=make_client())
+    inject_and_score_the_block(doctor, client, case, clock, 23, 2)
+    assert "7/10 from the examination (no baseline diary entry)" in words(text(doctor.get(f"/cases/{case.id}/diary")))
+
+    headers = bearer(token_for(gen.user(Role.COORDINATOR)))
+    api = make_client()
+    points = {p["code"]: p for p in api.get(f"/api/v1/cases/{case.id}/diary", headers=headers).get_json()["points"]}
+    assert [s["score"] for s in points["t0"]["scores"]] == [], "the API gives 8 as the baseline score"
+
+    found = check_bundle(fhir_json(api.get(f"/fhir/Patient/{case.patient_id}/$everything", headers=headers)))
+    baseline_scores = [o["valueInteger"] for o in found.values() if o["resourceType"] == "Observation"
+                       and "-diary-" in o["id"] and '"diary-point-t0"' in __import__("json").dumps(o)]
+    assert baseline_scores == [], "FHIR gives 8 as the pain before the injection"
