@@ -14,7 +14,7 @@ from tracker.api import openapi, schemas
 from tracker.api.auth import record_read, token_allow
 from tracker.api.responses import json_response, problem_response
 from tracker.cases import worklist
-from tracker.diary.services import corrected_at, first_entry, time_point
+from tracker.diary.services import corrected_at, first_entry, given_earlier, time_point
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.extensions import csrf, db
 from tracker.formfields import exact_window
@@ -243,6 +243,8 @@ def diary(case_id):
         points.append(schemas.DiaryPoint(
             code=point.point_code, label=described.label, phase=described.phase.value, due_at=point.due_at,
             opens_at=point.opens_at, closes_at=point.closes_at, completed_at=point.completed_at,
-            scores=[_diary_score(e) for e in point.entries]))
+            # A baseline given for an appointment that did not take place is no score of this point
+            # (the diary page and its CSV leave it out; no reading counts it).
+            scores=[_diary_score(e) for e in point.entries if not given_earlier(point, e)]))
     record_read("case", found.id)
     return _respond(schemas.CaseDiary(case_id=found.id, side=found.side.value, points=points))

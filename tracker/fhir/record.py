@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import coding
+from tracker.diary.services import given_earlier
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.extensions import db
 from tracker.fhir import resources as fhir
@@ -75,7 +76,10 @@ def load_case(case_id):
 
 
 def _entries(case):
-    return sorted((e for point in case.diary_points for e in point.entries), key=lambda e: (e.entered_at, e.id))
+    # A baseline given for an appointment that did not take place describes another day's pain: the
+    # diary page, its CSV and every reading leave it out, and so does the export.
+    return sorted((e for point in case.diary_points for e in point.entries if not given_earlier(point, e)),
+                  key=lambda e: (e.entered_at, e.id))
 
 
 def case_resources(case, context):
