@@ -517,6 +517,31 @@ def test_caps_filters_choose_the_patients_and_never_shorten_their_count(clinic):
     assert sue(physician_id=other.id) == []
 
 
+def test_a_side_filter_lists_a_joint_at_its_cap_through_bilateral_sessions(clinic):
+    """eviCore counts its cap per joint (4 therapeutic a joint in 12 months), and a bilateral session
+    counts for each joint: three bilateral sessions leave the left joint one short of its cap. The
+    report lists that left-joint row unfiltered; the side filter "left" must list it too (the
+    filter's own rule keeps a per-joint payer's row of that side), not drop the patient because
+    none of her cases is a left-only case."""
+    from datetime import timedelta
+
+    from tracker.timeutil import clinic_today
+
+    today = clinic_today()
+    both = clinic._patient("Both", "Bea")
+    for days in (300, 200, 100):
+        done = clinic._case("bilateral", "therapeutic", clinic.bo, "EVICORE_CMM_203", today, State.CLOSED,
+                            patient=both)
+        clinic._procedure(done, None, _clinic_noon(today - timedelta(days=days)), 20)
+    db.session.commit()
+
+    def bea(**chosen):
+        return [(row[4], row[5], row[7]) for row in _figure("caps", **chosen).rows if row[0] == "Both, Bea"]
+
+    assert bea() == [("left", 3, 4), ("right", 3, 4)]
+    assert bea(side="left") == [("left", 3, 4)]
+
+
 def test_filters_narrow_every_figure(clinic):
     assert _figure("referrals_per_month", physician_id=clinic.ada.id).rows == [
         ("2026-03", 1), ("2026-04", 0), ("2026-05", 1)]
