@@ -722,7 +722,9 @@ def _caps_chosen(filters, joints, profile):
     chosen = []
     by_case = [condition for condition in (
         Case.physician_id == filters.physician_id if filters.physician_id else None,
-        Case.side == filters.side if filters.side else None) if condition is not None]
+        # A bilateral case is a case of each side: its sessions count on each joint.
+        Case.side.in_([filters.side, Side.BILATERAL.value]) if filters.side in ("left", "right")
+        else Case.side == filters.side if filters.side else None) if condition is not None]
     if by_case:
         chosen.append(joints.c.patient_id.in_(select(Case.patient_id).where(*by_case)))
     if filters.side in ("left", "right"):
