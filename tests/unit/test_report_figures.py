@@ -71,6 +71,15 @@ def test_lead_times_count_intervals_ending_inside_the_period(clinic):
     assert rows["Referral to procedure"] == (3, 21.0, 23.4)
 
 
+def test_lead_times_run_from_the_referral_date_to_the_booking_as_design_settles(clinic):
+    """DESIGN.md section 4: lead times run from the referral date to the first verdict, to the booking,
+    to the procedure's start. Referral to first booking, ending inside the period: c1 03-02 to 03-10
+    (8), c2 03-20 to 03-30 (10), c4 04-15 to 05-12 (27); c3 was booked before the period -> median 10;
+    90th: 10 + 17 x 0.8 = 23.6."""
+    rows = {row[0]: row[1:] for row in _figure("lead_times").rows}
+    assert rows.get("Referral to booking") == (3, 10.0, 23.6)
+
+
 def test_share_eligible_at_first_evaluation(clinic):
     # First verdicts in the period: c1 eligible, c2 and c4 not (c4's eligible re-evaluation is not a
     # first), c10 incomplete (only an unknown criterion): counted apart, not as not eligible.
