@@ -143,7 +143,8 @@ def test_a_report_table_downloads_as_the_same_rows_and_is_audited(client, coordi
     rows = _csv(client.get(f"/reports/export?table=lead_times&{PERIOD}"))
     assert rows[0] == ["Interval", "Cases", "Median days", "90th percentile days"]
     assert rows[1:] == [["Referral to first verdict", "4", "6.0", "7.0"], ["First verdict to booking", "3", "5.0", "17.0"],
-                        ["Booking to procedure", "3", "6.0", "12.4"], ["Referral to procedure", "3", "21.0", "23.4"]]
+                        ["Booking to procedure", "3", "6.0", "12.4"], ["Referral to procedure", "3", "21.0", "23.4"],
+                        ["Referral to booking", "3", "10.0", "23.6"]]
     event = _exports()[-1]
     assert event.user_id == coordinator.id
     assert "report table lead_times" in event.summary and "period 2026-03-01 to 2026-05-31" in event.summary

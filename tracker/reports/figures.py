@@ -226,6 +226,10 @@ def lead_times(filters):
         ("Referral to procedure", "referral date", "day the signed procedure started",
          select(sql.days_between(procedure_day, Case.referral_date)).select_from(Case)
          .join(ProcedureRecord, by_procedure).where(_in_period(ProcedureRecord.started_at, filters), *conditions)),
+        # DESIGN.md section 4: lead times run from the referral date to the verdict, the booking and the procedure.
+        ("Referral to booking", "referral date", "day the first appointment was booked",
+         select(sql.days_between(booking_day, Case.referral_date)).select_from(Case)
+         .join(Appointment, by_booking).where(_in_period(Appointment.created_at, filters), *conditions)),
     ]
     rows = []
     for label, _, _, statement in intervals:
