@@ -260,3 +260,24 @@ def test_two_no_show_sweeps_at_once_mark_each_appointment_once_and_report_no_fai
     # Each appointment marked once in all, and neither run reports a failure (exit 0 on both machines).
     assert sum(marked for marked, _ in results) == 3, results
     assert [failed for _, failed in results] == [[], []], results
+
+
+def test_cancelling_a_missed_appointment_before_the_run_keeps_it_a_no_show(client, coordinator, missed):
+    """A booked appointment not checked in within the grace period is a no-show "whether or not
+    `flask appointments mark-no-shows` has marked it yet" (README, Caps and No-shows). A coordinator
+    who cancels it (or its case) the next morning, before the cron has run, must not turn the
+    patient's no-show into a cancellation: the No-shows report would lose it and Cancellations by
+    reason gain it, depending only on when the cron last ran."""
+    from tests.helpers import submit
+    from tracker.reports import figures
+    from tracker.timeutil import clinic_today, to_clinic
+
+    response = submit(client, f"/appointments/{missed.id}/cancel",
+                      {"version_id": str(missed.version_id), "reason": "Patient did not come"},
+                      form_page=f"/appointments/{missed.id}")
+    assert response.status_code in (302, 409, 422)
+    db.session.expire_all()
+    day = to_clinic(missed.starts_at).date()
+    filters = figures.Filters(start=day, end=clinic_today(), default_profile="MEDICARE_LCD_2023")
+    rows = {row[0]: row[1] for row in figures.figure(filters, "no_shows").rows}
+    assert rows.get("No-show") == 1, f"the no-show became a cancellation: {status(missed)}"
