@@ -222,3 +222,23 @@ def test_the_reports_page_writes_one_row_naming_the_patients_it_lists_at_their_c
 
     assert client.get("/reports?side=up").status_code == 422
     assert len(views()) == 1
+
+
+@pytest.mark.parametrize("page", ["phone", "correct"])
+def test_the_staff_phone_entry_and_correction_pages_are_audited_as_views_of_the_case(client, coordinator, gen, page):
+    # Both show the patient's name and MRN with their diary's scores (README: every page that shows a
+    # patient's name, MRN or date of birth writes a "view" row).
+    from tests.builders import enter
+    from tracker.models import DiaryEntry
+
+    case = diary_case(gen)
+    enter(case, "d1")
+    entry = db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id)).scalar_one()
+    url = (f"/cases/{case.id}/diary/phone" if page == "phone"
+           else f"/cases/{case.id}/diary/entries/{entry.id}/correct")
+
+    response = client.get(url)
+
+    assert response.status_code == 200 and case.patient.mrn in response.get_data(as_text=True)
+    event = only_view(coordinator)
+    assert (event.object_type, event.object_id) == ("case", str(case.id))
