@@ -4,10 +4,11 @@ case page's Diary panel. The personal link's own pages (/d/<token>) are the untr
 `tracker.patient_link`; all three doors share the entry and correction pages of
 `tracker.diary.pages`.
 """
-from flask import Blueprint, abort, current_app, flash, redirect, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_babel import gettext as _
 
+from tracker import audit
 from tracker.access import allow, deny
 from tracker.diary import services
 from tracker.diary.pages import PATIENT_LAYOUT, STAFF_LAYOUT, correction_page, entry_of, entry_page
@@ -79,6 +80,8 @@ def patient_correct(case_id, entry_id):
 @allow(Role.COORDINATOR, Role.PHYSICIAN)
 def phone_entry(case_id):
     case = get_case(case_id)
+    if request.method == "GET":
+        audit.viewed("case", case.id, summary="viewed phone entry form")
     return entry_page(case, EntrySource.STAFF_PHONE, STAFF_LAYOUT,
                        url_for("diary.phone_entry", case_id=case.id),
                        lambda entry: url_for("diary.staff_correct", case_id=case.id, entry_id=entry.id),
@@ -90,6 +93,8 @@ def phone_entry(case_id):
 def staff_correct(case_id, entry_id):
     case = get_case(case_id)
     entry = entry_of(case, entry_id) or abort(404)
+    if request.method == "GET":
+        audit.viewed("case", case.id, summary=f"viewed diary entry {entry.id} correction form")
     return correction_page(case, entry, EntrySource.STAFF_PHONE, STAFF_LAYOUT,
                             url_for("cases.show", case_id=case.id, _anchor="diary"),
                             actor=current_user._get_current_object())
