@@ -61,3 +61,21 @@ def test_staff_see_when_a_closed_cases_link_ends(client, gen, login_as, app, clo
     ends = closed_case.state_changed_at + timedelta(days=app.config["DIARY_LINK_DAYS_AFTER_CLOSE"])
     assert (f"works until {format_clinic(ends, '%d %B %Y')} "
             f"({app.config['DIARY_LINK_DAYS_AFTER_CLOSE']} days after the case closed)") in page
+
+
+def test_a_closed_cases_link_opens_no_correction_page_naming_staff(client, gen, closed_case):
+    # "Once a case is closed (or cancelled), its personal link shows the patient's own scores and
+    # nothing else (no form, no names of staff, no outcome)": the link's correction address too.
+    from tracker.diary import services
+
+    staff = gen.user(Role.PHYSICIAN, name="Dr Quinn Corrector")
+    entry = db.session.execute(db.select(DiaryEntry).filter_by(case_id=closed_case.id, source=EntrySource.LINK)
+                               ).scalars().first()
+    services.correct_entry(entry, 5, {}, "Patient called: meant 5", entry.version_id, EntrySource.STAFF_PHONE,
+                           actor=staff)
+    _, token = make_diary_link(closed_case)
+    close(closed_case, days_ago=2)
+
+    page = text(client.get(f"/d/{token}/entries/{entry.id}/correct"))
+
+    assert "Dr Quinn Corrector" not in page and "Patient called" not in page
