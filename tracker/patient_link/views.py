@@ -4,7 +4,7 @@ The token in the address opens this one case's diary and nothing else; it travel
 address. This module imports no staff code (no staff views, no case loaders, no role checks
 beyond `@public`): `tests/unit/test_dependencies.py` holds it to that.
 """
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 
 from tracker import i18n
 from tracker.access import public
@@ -41,6 +41,10 @@ def correct(token, entry_id):
         # Another case's entry: the same page as a bad link, so nothing is learnt about it.
         services.refuse_link_use(link, f"asked for diary entry {entry_id} of another case")
         return _link_not_valid()
+    if link.case.state in services.CLOSED_STATES:
+        # The diary is over: its link shows the patient's own scores, never a correction's history
+        # (who corrected a score, and why).
+        return redirect(url_for("patient_link.entry", token=token))
     services.note_link_view(link)
     i18n.use_patient_language(link.case.patient)
     return correction_page(link.case, diary_entry, EntrySource.LINK, LINK_LAYOUT,
