@@ -194,3 +194,12 @@ def test_a_refusal_under_each_prefix_is_in_that_prefixs_format(make_client, gen,
     api = make_client().get("/api/v1/cases", headers=admin_token)
     assert api.status_code == 403 and api.content_type == "application/problem+json"
     assert api.get_json(force=True)["status"] == 403
+
+
+@pytest.mark.parametrize("method,url,allowed", [
+    ("post", "/api/v1/cases", "GET"), ("delete", "/fhir/metadata", "GET"), ("put", "/sign-out", "POST")])
+def test_a_wrong_method_names_the_methods_the_address_takes(make_client, method, url, allowed):
+    # RFC 9110 §15.5.6: a 405 carries Allow (schemathesis: "405 without required Allow header").
+    response = getattr(make_client(), method)(url)
+    assert response.status_code == 405
+    assert allowed in {m.strip() for m in response.headers.get("Allow", "").split(",")}
