@@ -142,7 +142,10 @@ def init_app(app):
 
     @app.errorhandler(405)
     def method_not_allowed(error):
-        return api.error_response(405, "Method not allowed here.") or (render_template("errors/404.html"), 405)
+        allow = dict(error.get_headers()).get("Allow")  # RFC 9110: a 405 names the methods taken
+        headers = {"Allow": allow} if allow else {}
+        return api.error_response(405, "Method not allowed here.", headers) or (
+            render_template("errors/404.html"), 405, headers)
 
     @app.errorhandler(500)
     def server_error(error):
