@@ -10,12 +10,14 @@ import pytest
 
 from tracker.extensions import db
 from tracker.models import Appointment, AuditEvent, Case, CaseHistory
+from tracker.reports import figures
 from tracker.roles import Role
 from tracker.scheduling.services import mark_no_shows
+from tracker.timeutil import clinic_today, to_clinic
 from tracker.vocab import AppointmentStatus
 from tracker.workflow import State
 from tests.builders import make_appointment, make_case, make_room, make_user
-from tests.helpers import words
+from tests.helpers import submit, text, words
 
 UTC = timezone.utc
 
@@ -262,22 +264,32 @@ def test_two_no_show_sweeps_at_once_mark_each_appointment_once_and_report_no_fai
     assert [failed for _, failed in results] == [[], []], results
 
 
+def _no_shows_reported(appointment):
+    day = to_clinic(appointment.starts_at).date()
+    filters = figures.Filters(start=day, end=clinic_today(), default_profile="MEDICARE_LCD_2023")
+    return {row[0]: row[1] for row in figures.figure(filters, "no_shows").rows}.get("No-show")
+
+
 def test_cancelling_a_missed_appointment_before_the_run_keeps_it_a_no_show(client, coordinator, missed):
     """A booked appointment not checked in within the grace period is a no-show "whether or not
-    `flask appointments mark-no-shows` has marked it yet" (README, Caps and No-shows). A coordinator
-    who cancels it (or its case) the next morning, before the cron has run, must not turn the
-    patient's no-show into a cancellation: the No-shows report would lose it and Cancellations by
-    reason gain it, depending only on when the cron last ran."""
-    from tests.helpers import submit
-    from tracker.reports import figures
-    from tracker.timeutil import clinic_today, to_clinic
-
+    `flask appointments mark-no-shows` has marked it yet": a coordinator who cancels it the next
+    morning, before the cron has run, is told so, and the No-shows report keeps it (it would
+    otherwise move to Cancellations by reason, depending only on when the cron last ran)."""
     response = submit(client, f"/appointments/{missed.id}/cancel",
                       {"version_id": str(missed.version_id), "reason": "Patient did not come"},
-                      form_page=f"/appointments/{missed.id}")
-    assert response.status_code in (302, 409, 422)
+                      form_page=f"/appointments/{missed.id}", follow_redirects=True)
+    assert "recorded as a no-show, not a cancellation" in text(response)
     db.session.expire_all()
-    day = to_clinic(missed.starts_at).date()
-    filters = figures.Filters(start=day, end=clinic_today(), default_profile="MEDICARE_LCD_2023")
-    rows = {row[0]: row[1] for row in figures.figure(filters, "no_shows").rows}
-    assert rows.get("No-show") == 1, f"the no-show became a cancellation: {status(missed)}"
+    assert status(missed) == AppointmentStatus.NO_SHOW and missed.cancelled_reason is None
+    assert missed.case.state == State.ELIGIBLE
+    assert _no_shows_reported(missed) == 1
+
+
+def test_cancelling_the_case_of_a_missed_appointment_keeps_the_appointment_a_no_show(client, coordinator, missed):
+    response = submit(client, f"/cases/{missed.case_id}/transition",
+                      {"action": "cancel", "reason": "Patient moved away", "version_id": missed.case.version_id},
+                      form_page=f"/cases/{missed.case_id}")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (status(missed), missed.case.state) == (AppointmentStatus.NO_SHOW, State.CANCELLED)
+    assert _no_shows_reported(missed) == 1

@@ -3,7 +3,7 @@ cancel), the day board per room and the physician's own day."""
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -325,7 +325,12 @@ def cancel(appointment_id):
         return _appointment_page(appointment, 422, cancel_form=form)
     on_refusal(lambda refusal: _cancel_refused(appointment, form, refusal))
     services.cancel(appointment, form.reason.data, current_user, form.version_id.data)
-    flash(_("Appointment cancelled; the case is eligible again and can be booked."), "success")
+    if appointment.status == AppointmentStatus.NO_SHOW:
+        flash(_("The patient did not come within %(grace)s minutes of the start, so the appointment is "
+                "recorded as a no-show, not a cancellation; the case is eligible again and can be booked.",
+                grace=current_app.config["NO_SHOW_GRACE_MINUTES"]), "success")
+    else:
+        flash(_("Appointment cancelled; the case is eligible again and can be booked."), "success")
     if undo := appointment_messages.hold_undone(appointment):
         flash(undo, "warning")
     return redirect(url_for("cases.show", case_id=appointment.case_id))
