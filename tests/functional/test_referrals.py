@@ -496,3 +496,40 @@ def test_a_closed_or_cancelled_case_offers_no_referral_edit(client, coordinator,
     response = submit(client, f"/referrals/cases/{case.id}", shown)
     assert response.status_code == 422
     assert "This can no longer change" in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- a physician taken off the schedule
+
+
+def _physician_taken_off(gen, state):
+    doctor = gen.user(Role.PHYSICIAN, name="Dr Former")
+    case = gen.case(state=state, physician_id=doctor.id, reason="Buttock pain")
+    doctor.active = False
+    db.session.commit()
+    return doctor, case
+
+
+def test_correcting_a_referral_keeps_a_deactivated_physician_the_case_still_belongs_to(client, coordinator, gen):
+    """README: a deactivated physician's cases stay theirs until a coordinator reassigns them (the
+    worklist's filter lists them as "(inactive)"). The edit form offered active physicians only, so
+    the browser sent "Not assigned yet" and correcting the onset silently unassigned the case."""
+    doctor, case = _physician_taken_off(gen, State.UNDER_REVIEW)
+    url = f"/referrals/cases/{case.id}"
+    opened = _opened(client, case)
+    assert opened["physician_id"] == str(doctor.id)  # shown as the case's physician, not as none
+
+    assert submit(client, url, {**opened, "symptom_onset": "2025-10-01"}).status_code == 302
+    db.session.expire_all()
+    assert case.physician_id == doctor.id and case.symptom_onset == date(2025, 10, 1)
+
+
+def test_the_reason_can_be_corrected_on_a_booked_case_whose_physician_was_deactivated(client, coordinator, gen):
+    """Once booked only who referred and the reason can change; with the case's physician taken off
+    the schedule (its appointment stays theirs until moved) the save was refused with "Physician: Not
+    a valid choice.", a field the page does not even offer."""
+    doctor, case = _physician_taken_off(gen, State.SCHEDULED)
+    url = f"/referrals/cases/{case.id}"
+    response = submit(client, url, {**_opened(client, case), "reason": "Buttock pain, worse on stairs"})
+    assert response.status_code == 302, words(soup(response.get_data(as_text=True)).find("main"))
+    db.session.expire_all()
+    assert (case.reason, case.physician_id) == ("Buttock pain, worse on stairs", doctor.id)
