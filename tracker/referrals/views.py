@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from tracker import audit, export
 from tracker.access import allow
 from tracker.cases.services import record_view
+from tracker.cases.worklist import physician_label
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.errors import on_refusal
 from tracker.extensions import db
@@ -36,8 +37,12 @@ def _choose_options(form, case=None):
     form.offer_diagnoses(case.diagnosis_codes if case else ())
     default = PROFILES[clinic_default_profile_code()]
     form.payer_profile_code.choices = options(PROFILE_CHOICES, blank=f"Clinic default ({default.name})")
-    form.physician_id.choices = options([(str(u.id), u.name) for u in services.physicians()],
-                                        blank="Not assigned yet")
+    offered = [(str(u.id), u.name) for u in services.physicians()]
+    if case is not None and case.physician is not None and not case.physician.bookable:
+        # Taken off the schedule, still the case's physician until a coordinator reassigns it: kept
+        # as a choice, or saving the form would unassign it (or refuse a booked case's notes).
+        offered.append((str(case.physician_id), physician_label(case.physician)))
+    form.physician_id.choices = options(offered, blank="Not assigned yet")
 
 
 @bp.route("/find")
