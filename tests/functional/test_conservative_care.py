@@ -322,3 +322,21 @@ def test_a_course_begun_before_the_symptom_onset_counts_only_its_days_from_the_o
     assert "Not met" in words(row.find_all("td")[0])
     assert words(row.find_all("td")[1]) == (f"failed conservative care 27 days, needs 28 days; counted from the onset: "
                                             f"{clipped}")
+
+
+def test_removing_a_therapy_keeps_what_it_said_in_the_audit_trail(client, coordinator, case, gen):
+    """A therapy counts towards the payer's weeks of failed care; removed, its row is deleted. The
+    audit row of its removal named only "therapy removed" (its creation names no values either), so
+    nothing anywhere said what was taken out of the count. As for a closure or an injection given
+    elsewhere, the removal's audit row keeps the fields it had."""
+    from tracker.models import AuditEvent
+
+    gone = gen.therapy(case, kind=TherapyKind.MEDICATION, start_date=days_ago(20), end_date=days_ago(11),
+                       response=Response.NONE)
+    submit(client, f"{care_url(case)}/{gone.id}/remove", {"version_id": gone.version_id}, form_page=care_url(case))
+    event = db.session.execute(db.select(AuditEvent).filter_by(object_type="conservative_care", object_id=str(gone.id))
+                               .order_by(AuditEvent.id.desc())).scalars().first()
+    assert "removed" in event.summary
+    changed = {change["field"]: change.get("old") for change in event.changes or ()}
+    assert changed.get("kind") == "medication" and changed.get("start_date") == days_ago(20).isoformat()
+    assert changed.get("end_date") == days_ago(11).isoformat() and changed.get("response") == "none"
