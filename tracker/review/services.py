@@ -23,6 +23,9 @@ def ensure_editable(case):
             f"The review can no longer change: the case is {case.state.label.lower()}.")
 
 
+THERAPY_FIELDS = ("kind", "start_date", "end_date", "response", "details")
+
+
 def _apply(record, values):
     """Set `values` on `record`; the values they replace, for the audit row."""
     before = {name: getattr(record, name) for name in values}
@@ -55,8 +58,11 @@ def update_therapy(row, values, version_id, actor):
 def remove_therapy(row, version_id, actor):
     ensure_editable(row.case)
     check_version(row, version_id)
+    # The row is deleted: its audit row keeps what it said (what left the count of failed care).
+    kept = {name: getattr(row, name) for name in THERAPY_FIELDS}
     audit.record(audit.Action.UPDATE, "conservative_care", row.id,
-                 summary=f"therapy removed from case {row.case_id}", user=actor)
+                 summary=f"therapy removed from case {row.case_id}", user=actor,
+                 before=kept, after=dict.fromkeys(kept))
     db.session.delete(row)
     db.session.commit()
 
