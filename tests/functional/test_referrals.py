@@ -533,3 +533,19 @@ def test_the_reason_can_be_corrected_on_a_booked_case_whose_physician_was_deacti
     assert response.status_code == 302, words(soup(response.get_data(as_text=True)).find("main"))
     db.session.expire_all()
     assert (case.reason, case.physician_id) == ("Buttock pain, worse on stairs", doctor.id)
+
+
+def test_correcting_a_referrals_side_onto_a_side_with_an_open_case_is_warned_too(client, coordinator, gen):
+    """A second referral for a joint with an open case is warned and needs the box (README, "A
+    second referral for the same joint"). Logged for the right side and corrected to the left, the
+    patient had two open cases on the left joint and nobody was told: the duplicate case the warning
+    exists to prevent, reached through Edit."""
+    patient = gen.patient(family_name="Lindqvist")
+    left = gen.case(patient=patient, state=State.UNDER_REVIEW, side=Side.LEFT)
+    right = gen.case(patient=patient, state=State.REFERRED, side=Side.RIGHT)
+    url = f"/referrals/cases/{right.id}"
+    response = submit(client, url, {**_opened(client, right), "side": "left"})
+    page = response.get_data(as_text=True)
+    db.session.expire_all()
+    assert right.side == Side.RIGHT, "saved onto the left joint with an open left case, no warning"
+    assert response.status_code == 422 and f'href="/cases/{left.id}"' in page
