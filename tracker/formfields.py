@@ -196,7 +196,7 @@ def differences(form, record):
 # ---------------------------------------------------------------- a form saved by someone else meanwhile
 
 # Fields that carry no one's entry: never merged.
-_BOOKKEEPING = {"csrf_token", "version_id", "opened", "submit"}
+_BOOKKEEPING = {"csrf_token", "version_id", "opened", "submit", "confirm_second_referral"}
 
 
 def remember_opened(form):

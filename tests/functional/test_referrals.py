@@ -549,3 +549,12 @@ def test_correcting_a_referrals_side_onto_a_side_with_an_open_case_is_warned_too
     db.session.expire_all()
     assert right.side == Side.RIGHT, "saved onto the left joint with an open left case, no warning"
     assert response.status_code == 422 and f'href="/cases/{left.id}"' in page
+    assert "Already an open case on this side" in page
+    assert field_error(page, "confirm_second_referral").startswith("This patient already has an open case")
+    # Confirmed, the correction is saved (what was typed came back as typed, the box now ticked).
+    again = submit(client, url, {**_referral_form(page), "confirm_second_referral": "y"})
+    assert again.status_code == 302, words(soup(again.get_data(as_text=True)).find("main"))
+    db.session.expire_all()
+    assert right.side == Side.LEFT
+    # Corrected again without touching the side, nothing is asked: the joint's cases were confirmed.
+    assert submit(client, url, {**_opened(client, right), "reason": "Worse on stairs"}).status_code == 302

@@ -170,7 +170,21 @@ class NewPatientReferralForm(PatientFields, ReferralFields, TrackerForm):
     mrn_owner = None
 
 
-class ReferralForm(ReferralFields, TrackerForm):
+class SecondReferralConfirmation:
+    """The box that confirms a referral for a joint the patient already has an open case on (a new
+    referral, or a correction of a case's side onto that joint)."""
+
+    confirm_second_referral = BooleanField(
+        _l("I have seen the open case: this is a further referral to log as well"))
+    # The open cases listed when the box was offered: the confirmation covers those, not a case
+    # opened since (the same confirmation sent twice would otherwise open two).
+    seen_open_cases = HiddenField()
+
+    def seen_case_ids(self):
+        return {int(part) for part in (self.seen_open_cases.data or "").split(",") if part.strip().isdigit()}
+
+
+class ReferralForm(SecondReferralConfirmation, ReferralFields, TrackerForm):
     """A referral for a patient already on file, and the edit form of a case's referral."""
 
     version_id = HiddenField()
@@ -183,14 +197,6 @@ class ReferralForm(ReferralFields, TrackerForm):
 class RepeatReferralForm(ReferralForm):
     """A referral for a patient already on file, who may already have an open case on that side."""
 
-    confirm_second_referral = BooleanField(
-        _l("I have seen the open case: this is a further referral to log as well"))
-    # The open cases listed when the box was offered: the confirmation covers those, not a case
-    # opened since (the same confirmation sent twice would otherwise open two).
-    seen_open_cases = HiddenField()
-
-    def seen_case_ids(self):
-        return {int(part) for part in (self.seen_open_cases.data or "").split(",") if part.strip().isdigit()}
     # Logging a referral reads the same for a known patient as for a new one; "Save referral" is
     # the edit of a case's referral.
     submit = SubmitField(_l("Log referral"))

@@ -77,6 +77,23 @@ def open_cases_on_side(patient, side):
     return [case for case in open_cases if joints & set(joints_of(case.side))]
 
 
+def _check_second_referral(patient, side, confirmed, seen_open_cases, case=None):
+    """Refuse (SecondReferral) a referral for `side` while the patient has an open case on a joint
+    it names, unless the user confirmed every such case (they were shown `seen_open_cases`). For
+    the correction of `case`'s side, only the cases on a joint the correction adds count: the
+    others were there, and confirmed, before. Under the patient's lock, so that two referrals at
+    once each see the case the other opened."""
+    lock(f"patient:{patient.id}")
+    already_open = open_cases_on_side(patient, side)
+    if case is not None:
+        added = set(joints_of(side)) - set(joints_of(case.side))
+        already_open = [other for other in already_open
+                        if other.id != case.id and added & set(joints_of(other.side))]
+    unseen = [other for other in already_open if other.id not in set(seen_open_cases)]
+    if unseen if confirmed else already_open:
+        raise SecondReferral(already_open)
+
+
 @service
 def refer(patient, referral_values, actor, commit=True, confirmed_second_referral=None, seen_open_cases=()):
     """Open the case. `commit=False` leaves the commit to a caller that writes more in the same
@@ -91,11 +108,7 @@ def refer(patient, referral_values, actor, commit=True, confirmed_second_referra
     referral, or confirming the same further referral) opens one case, and the other is refused
     as a second referral would be, listing the case the first one opened."""
     if confirmed_second_referral is not None:
-        lock(f"patient:{patient.id}")
-        already_open = open_cases_on_side(patient, referral_values["side"])
-        unseen = [case for case in already_open if case.id not in set(seen_open_cases)]
-        if unseen if confirmed_second_referral else already_open:
-            raise SecondReferral(already_open)
+        _check_second_referral(patient, referral_values["side"], confirmed_second_referral, seen_open_cases)
     case = open_case(patient, actor, "referral logged", "referral logged", **referral_values)
     if commit:
         db.session.commit()
@@ -107,10 +120,12 @@ REFERRAL_NOTES = ("referring_clinician", "reason")
 
 
 @service
-def update_referral(case, values, version_id, actor):
+def update_referral(case, values, version_id, actor, confirmed_second_referral=False, seen_open_cases=()):
     """Save the referral's corrections. Before the booking, every field; after it (until the case
     is closed or cancelled), only `REFERRAL_NOTES`: a change to another is refused next to that
-    field (the side an appointment was booked for, the payer whose rules the verdict read)."""
+    field (the side an appointment was booked for, the payer whose rules the verdict read). A side
+    corrected onto a joint the patient has another open case on is refused (SecondReferral) unless
+    confirmed, as a new referral for that joint would be."""
     check_version(case, version_id)
     if case.state not in BEFORE_BOOKING:
         fixed = [name for name in values if name not in REFERRAL_NOTES and values[name] != getattr(case, name)]
@@ -118,6 +133,8 @@ def update_referral(case, values, version_id, actor):
             raise FieldError(fixed[0] if fixed else "referring_clinician",
                              f"This can no longer change: the case is {case.state.label.lower()}. Only who "
                              f"referred and the reason for referral can still be corrected.")
+    if "side" in values and values["side"] != case.side:
+        _check_second_referral(case.patient, values["side"], confirmed_second_referral, seen_open_cases, case)
     before = {name: getattr(case, name) for name in values}
     for name, value in values.items():
         setattr(case, name, value)

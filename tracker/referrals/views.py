@@ -115,6 +115,14 @@ def _mrn_taken_too(form):
             form.mrn_owner = taken.patient
 
 
+def _offer_second_referral(form, refusal):
+    """The box to confirm a referral for a joint with an open case, covering the cases listed."""
+    form.seen_open_cases.data = ",".join(str(case.id) for case in refusal.cases)
+    form.confirm_second_referral.errors.append(
+        "This patient already has an open case on this side (listed above). Open that case, or "
+        "tick this box to log this referral as well.")
+
+
 def _referral_page(form, patient=None, refusal=None):
     """The referral form, as typed. A refusal shows its reason next to its field; a possible
     duplicate lists the patients it may be, and an open case on the same side lists that case,
@@ -127,10 +135,7 @@ def _referral_page(form, patient=None, refusal=None):
             "tick this box if this is a different person.")
     elif isinstance(refusal, services.SecondReferral):
         open_cases = refusal.cases
-        form.seen_open_cases.data = ",".join(str(case.id) for case in open_cases)
-        form.confirm_second_referral.errors.append(
-            "This patient already has an open case on this side (listed above). Open that case, or "
-            "tick this box to log this referral as well.")
+        _offer_second_referral(form, refusal)
     elif isinstance(refusal, FieldError):
         show_on_form(form, refusal)
         if isinstance(refusal, MrnTaken):
@@ -182,7 +187,9 @@ def edit_referral(case_id):
     if not form.validate_on_submit():
         return _edit_page(case, form, 422)
     on_refusal(lambda refusal: _edit_refused(case, form, refusal))
-    services.update_referral(case, form.referral_values(), form.version_id.data, current_user)
+    services.update_referral(case, form.referral_values(), form.version_id.data, current_user,
+                             confirmed_second_referral=bool(form.confirm_second_referral.data),
+                             seen_open_cases=form.seen_case_ids())
     flash(_("Referral saved."), "success")
     return redirect(url_for("cases.show", case_id=case.id))
 
@@ -217,17 +224,22 @@ def _as_saved(case):
     return form
 
 
-def _edit_page(case, form, status, conflicts=()):
-    return render_template("referrals/edit.html", form=form, case=case, conflicts=conflicts), status
+def _edit_page(case, form, status, conflicts=(), open_cases=()):
+    return render_template("referrals/edit.html", form=form, case=case, conflicts=conflicts,
+                           open_cases=open_cases), status
 
 
 def _edit_refused(case, form, refusal):
-    """The form as typed, with the reason next to its field or, saved by someone else meanwhile,
+    """The form as typed, with the reason next to its field; a side corrected onto a joint with
+    another open case lists that case with the box to confirm; saved by someone else meanwhile,
     merged with the case as it is now (tracker.formfields.merge_with_saved): what they changed and
     this user left alone is taken, what both changed is listed, and a second save is offered."""
     if isinstance(refusal, FieldError):
         show_on_form(form, refusal)
         return _edit_page(case, form, 422)
+    if isinstance(refusal, services.SecondReferral):
+        _offer_second_referral(form, refusal)
+        return _edit_page(case, form, 422, open_cases=refusal.cases)
     taken, both = merge_with_saved(form, _as_saved(case))
     flash(str(STALE), "error")
     say_taken(taken)
