@@ -9,11 +9,11 @@ from sqlalchemy.exc import IntegrityError
 from tracker import audit
 from tracker.extensions import db
 from tracker.models import ConservativeCare, Examination, RiskScreen
-from tracker.refusals import StaleEdit, check_version
+from tracker.refusals import Refusal, StaleEdit, check_version
 from tracker.scheduling import instructions
 from tracker.scheduling.services import risk_screen_changed
 from tracker.timeutil import utcnow
-from tracker.transactions import service
+from tracker.transactions import lock, service
 from tracker.workflow import BEFORE_PROCEDURE, TransitionRefused
 
 
@@ -37,6 +37,12 @@ def _apply(record, values):
 @service
 def add_therapy(case, values, actor):
     ensure_editable(case)
+    # The same form sent twice (a double click, a browser's retry) adds the therapy once: the check
+    # and the row it allows are one step under the case's lock.
+    lock(f"case:{case.id}")
+    if db.session.execute(db.select(ConservativeCare.id).filter_by(case_id=case.id, **values)).first():
+        raise Refusal("This therapy is already listed with the same dates, response and details: it was not "
+                      "added again.")
     row = audit.created(ConservativeCare(case=case, **values), "conservative_care",
                         f"case {case.id}: therapy added", user=actor)
     db.session.commit()
