@@ -25,7 +25,7 @@ from tracker.patients.identity import mrn_key, normalise_mrn
 from tracker.patients.lookup import find_duplicates, identity_of
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version, each_checked
 from tracker.timeutil import to_clinic, utcnow
-from tracker.transactions import service
+from tracker.transactions import lock, service
 
 # What a correction may change. The MRN, the record's identifier, is corrected apart (with a
 # reason, checked against every other record's: `_correct_mrn`).
@@ -556,6 +556,11 @@ def add_outside_injection(patient, values, actor):
     commit). It counts for every case of the patient at once: returns the row and [(case, why)]
     for each verdict that stood and no longer does. Refuses RecordMerged on a tombstone."""
     hold_live(patient, "record it there instead")
+    # The same form sent twice (a double click, a browser's retry) records it once: the check and
+    # the row it allows are one step under the patient's lock.
+    lock(f"patient:{patient.id}")
+    if db.session.execute(db.select(OutsideInjection.id).filter_by(patient_id=patient.id, **values)).first():
+        raise Refusal("This injection given elsewhere is already recorded as typed: it was not recorded again.")
     standing = _verdict_standing(patient.cases)
     row = audit.created(OutsideInjection(patient=patient, created_by_id=actor.id, **values), "outside_injection",
                         f"patient {patient.id}: injection given elsewhere recorded", user=actor)
