@@ -33,7 +33,7 @@ from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
 from tracker.timeutil import start_day_words, to_clinic, utcnow
 from tracker.scheduling import services as scheduling
 from tracker.scheduling.instructions import in_words
-from tracker.transactions import service, undo_refused_write
+from tracker.transactions import lock, service, undo_refused_write
 from tracker.vocab import (AnticoagulantAnswer, AppointmentStatus, Side, allergies_of, anticoagulant_words,
                            decision_flags, infection_flag, joints_of, not_asked, pregnancy_flag)
 from tracker.workflow import State
@@ -703,6 +703,12 @@ def abandon(record, actor, reason, version_id):
 def add_addendum(record, actor, reason, text):
     if record.status != ProcedureStatus.SIGNED:
         raise ProcedureRefused("Addenda are for a signed record; until it is signed, correct the step itself.")
+    # An addendum is never removed: the same one sent twice (a double click, a retry) is added once,
+    # the check and the row it allows one step under the record's lock.
+    lock(f"procedure:{record.id}")
+    if db.session.execute(db.select(ProcedureAddendum.id).filter_by(
+            record_id=record.id, author_id=actor.id, reason=reason.strip(), text=text.strip())).first():
+        raise ProcedureRefused("This addendum is already on the record: it was not added again.")
     addendum = audit.created(ProcedureAddendum(record=record, author_id=actor.id, at=utcnow(), reason=reason.strip(),
                                                text=text.strip()),
                              "procedure_addendum", f"case {record.case_id}: addendum to the signed procedure record",
