@@ -507,7 +507,10 @@ def _say_what_is_booked_in(closure):
 @bp.route("/closures/<int:closure_id>/remove", methods=["POST"])
 @allow(Role.ADMIN)
 def remove_closure(closure_id):
-    closure = db.session.get(Closure, closure_id) or abort(404)
+    closure = db.session.get(Closure, closure_id)
+    if closure is None:  # removed meanwhile (another tab, another admin, the button pressed twice)
+        flash(_("This closure was already removed."), "info")
+        return redirect(url_for("admin.closures"))
     if TrackerForm().validate_on_submit():  # the CSRF check: the button has no other fields
         flash(_("Closure removed: %(closure)s.", closure=resources.remove_closure(closure, current_user)), "success")
     return redirect(url_for("admin.closures"))

@@ -7,10 +7,10 @@ from sqlalchemy.exc import IntegrityError
 from tracker import audit
 from tracker.extensions import db
 from tracker.models import Appointment, Closure, Room, User, WorkingHours
-from tracker.refusals import FieldError, StaleEdit, check_version, each_checked
+from tracker.refusals import FieldError, Refusal, StaleEdit, check_version, each_checked
 from tracker.scheduling.services import clinic_day_start
 from tracker.timeutil import clinic_today, utcnow
-from tracker.transactions import service
+from tracker.transactions import lock, service
 from tracker.vocab import NOT_STARTED, WEEKDAYS, AppointmentStatus
 
 
@@ -196,6 +196,11 @@ def create_closure(values, actor):
     refused is named at once."""
     reason, (first, last), physician = each_checked(
         lambda: _closure_reason(values), lambda: _closure_days(values), lambda: _closure_physician(values))
+    # The same form sent twice (a double click, a retry) adds the closure once, under one lock.
+    lock("closures")
+    if db.session.execute(db.select(Closure.id).filter_by(first_day=first, last_day=last, reason=reason,
+                                                          physician_id=physician.id if physician else None)).first():
+        raise Refusal("This closure is already listed: it was not added again.")
     closure = Closure(first_day=first, last_day=last, reason=reason,
                       physician=physician, created_by_id=actor.id)
     db.session.add(closure)
