@@ -14,14 +14,17 @@ coordinator sees it and can resend.
 
 import requests
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from tracker import audit
 from tracker.extensions import db
 from tracker.models import SmsOptOut
 from tracker.redaction import redact
 from tracker.timeutil import utcnow
+from tracker.transactions import undo_refused_write
 
 # The words a phone answers to stop or restart texts (the carriers' standard list, as Twilio reads it).
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"})
@@ -85,6 +88,22 @@ def record_reply(phone, body, opt_out_type=None, now=None):
             db.session.delete(existing)
         return "restarted"
     return None
+
+
+def take_reply(phone, body, opt_out_type=None):
+    """A reply from the provider's webhook: `record_reply`, its audit row, committed. Two STOPs
+    from one number at the same moment (the provider retrying, or two texts) both find no opt-out
+    and both add one: the database keeps one (the number is unique) and the later is undone, the
+    number stopped either way. Returns what `record_reply` does."""
+    change = record_reply(phone, body, opt_out_type)
+    if change:
+        # The number is personal data: the audit row says what changed, the opt-out row says for whom.
+        audit.record(audit.Action.UPDATE, "sms_opt_out", None, summary=f"texts {change} by the patient's reply")
+    try:
+        db.session.commit()
+    except IntegrityError:
+        undo_refused_write()
+    return change
 
 
 def send_sms(to, body):

@@ -10,11 +10,10 @@ sends the carriers' standard confirmation of STOP and START.
 from flask import Blueprint, Response, current_app, request
 from twilio.request_validator import RequestValidator
 
-from tracker import audit
 from tracker.access import deny, public
-from tracker.extensions import csrf, db
+from tracker.extensions import csrf
 from tracker.phones import PhoneError, to_e164
-from tracker.sms import record_reply
+from tracker.sms import take_reply
 
 bp = Blueprint("sms", __name__)
 
@@ -41,9 +40,5 @@ def inbound():
         phone = to_e164(request.form.get("From", ""))
     except PhoneError:
         return Response(EMPTY_TWIML, mimetype="text/xml")  # a short code or an unknown sender
-    change = record_reply(phone, request.form.get("Body", ""), request.form.get("OptOutType"))
-    if change:
-        # The number is personal data: the audit row says what changed, the opt-out row says for whom.
-        audit.record(audit.Action.UPDATE, "sms_opt_out", None, summary=f"texts {change} by the patient's reply")
-    db.session.commit()
+    take_reply(phone, request.form.get("Body", ""), request.form.get("OptOutType"))
     return Response(EMPTY_TWIML, mimetype="text/xml")

@@ -84,6 +84,23 @@ def test_a_signed_stop_stops_every_text_to_the_number_and_staff_see_it(client, g
     assert db.session.execute(db.select(db.func.count(SmsOptOut.id))).scalar() == 1
 
 
+def test_two_stops_from_one_number_at_the_same_moment_stop_it_once_without_an_error(client, signing, monkeypatch):
+    """The provider's retry, or two texts: both requests find no opt-out yet and both add one. The
+    number's opt-out is unique: the later is undone, and the provider gets its answer, not a 500."""
+    from tests.builders import commit_elsewhere
+    from tracker import sms
+    from tracker.timeutil import utcnow
+
+    commit_elsewhere(SmsOptOut(phone=PHONE, keyword="STOP", opted_out_at=utcnow()))
+    monkeypatch.setattr(sms, "opted_out", lambda phone: None)  # read before the other committed
+    response = post_reply(client, signing, "STOP")
+    assert response.status_code == 200 and "<Response>" in response.text
+    monkeypatch.undo()
+    db.session.expire_all()
+    assert db.session.execute(db.select(db.func.count(SmsOptOut.id))).scalar() == 1
+    assert opted_out(PHONE).keyword == "STOP"
+
+
 def test_a_signed_start_restarts_texts(client, signing):
     post_reply(client, signing, "UNSUBSCRIBE")
     assert opted_out(PHONE) is not None
