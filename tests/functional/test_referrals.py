@@ -283,6 +283,36 @@ def test_a_search_by_name_and_birth_date_that_found_nobody_starts_the_registrati
     assert response.status_code == 302
 
 
+def test_a_family_given_search_that_found_nobody_starts_the_registration_with_each_name_in_its_box(
+        client, coordinator, gen):
+    """The find box takes "Family, Given" (as the worklist shows names): a search that found nobody
+    starts the registration with the family name and the given name each in its own box, never the
+    whole "Ní Bhriain, Aoife" as a family name (which the name rules then refuse for its comma)."""
+    gen.patient(family_name="Okonkwo")
+
+    page = client.get("/referrals/find", query_string={"q": "Ní Bhriain, Aoife",
+                                                       "date_of_birth": "1955-03-14"}).get_data(as_text=True)
+    form = client.get(_register_link(page)).get_data(as_text=True)
+
+    assert "No patient found" in page
+    assert input_by_id(form, "family_name").get("value") == "Ní Bhriain"
+    assert input_by_id(form, "given_name").get("value") == "Aoife"
+
+
+def test_a_phone_search_that_found_nobody_does_not_start_the_registration_with_it_as_the_mrn(
+        client, coordinator, gen):
+    """The find box takes a phone number; one that found nobody is the patient's phone, not an MRN:
+    the registration must not offer "(201) 555-0199" as the medical record number."""
+    gen.patient(mrn="C-42")
+
+    page = client.get("/referrals/find", query_string={"q": "(201) 555-0199"}).get_data(as_text=True)
+    form = client.get(_register_link(page)).get_data(as_text=True)
+
+    assert "No patient found" in page
+    assert input_by_id(form, "mrn").get("value") == ""
+    assert input_by_id(form, "phone").get("value") in ("", "(201) 555-0199")
+
+
 def test_a_search_that_found_the_patient_offers_an_empty_registration(client, coordinator, gen):
     gen.patient(mrn="C-42")
 
