@@ -1,4 +1,5 @@
 """Referral intake: find the patient (or register one), log the referral, edit it later."""
+import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -79,9 +80,21 @@ def _typed_patient(term, born):
     it is taken for an MRN, any other for a family name (names have no digits; MRNs nearly
     always do)."""
     typed = {"date_of_birth": born.isoformat()} if born else {}
-    if term:
-        typed["mrn" if any(c.isdigit() for c in term) else "family_name"] = term
+    term = (term or "").strip()
+    if not term:
+        return typed
+    if "," in term and not any(c.isdigit() for c in term):
+        # "Family, Given", as the find box and the worklist read it.
+        family, given = (part.strip() for part in term.split(",", 1))
+        return {**typed, "family_name": family, "given_name": given}
+    digits = sum(c.isdigit() for c in term)
+    if _PHONE_SHAPED.fullmatch(term) and (digits >= 10 or any(c in term for c in "(+ ")):
+        return {**typed, "phone": term}   # a phone number, never an MRN
+    typed["mrn" if digits else "family_name"] = term
     return typed
+
+
+_PHONE_SHAPED = re.compile(r"[\d\s()+.\-/]+")
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -93,6 +106,8 @@ def new_patient_referral():
         # Carried over from a search that found nobody (see _typed_patient).
         form.mrn.data = request.args.get("mrn", "")
         form.family_name.data = request.args.get("family_name", "")
+        form.given_name.data = request.args.get("given_name", "")
+        form.phone.data = request.args.get("phone", "")
         form.date_of_birth.data = request.args.get("date_of_birth", type=date.fromisoformat)
     if not form.validate_on_submit():
         _mrn_taken_too(form)
