@@ -1667,6 +1667,26 @@ def test_a_cancel_from_an_old_page_is_refused(client, coordinator, booked):
     assert state_of(booked.case) == State.SCHEDULED
 
 
+def test_the_readiness_override_box_has_its_own_label_and_error_link_on_the_appointment_page(
+        make_client, physician, booked):
+    """The appointment page holds two reason boxes, *Cancel appointment* and *Go ahead without every
+    item*: each has its own id, so the override's label names the override's box (a tap on it, a
+    screen reader) and a refused override's "please correct" link leads to it, not to the closed
+    cancel box above."""
+    browser = make_client()
+    sign_in(browser, physician)
+    response = override(browser, booked, "short")
+    page = soup(text(response))
+    override_form = page.find("form", action=f"/appointments/{booked.id}/readiness-override")
+    box = override_form.find("textarea")
+    ids = [tag["id"] for tag in page.find_all(["input", "textarea", "select"], id=True)
+           if tag.get("type") not in ("hidden", "submit")]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    [label] = [tag for tag in page.find_all("label") if "Why the procedure may go ahead" in tag.get_text()]
+    assert label["for"] == box["id"]
+    assert [a["href"] for a in page.find(id="form-errors").find_all("a")] == [f"#{box['id']}"]
+
+
 def test_an_override_from_an_old_page_is_refused(make_client, physician, booked):
     browser = make_client()
     sign_in(browser, physician)
