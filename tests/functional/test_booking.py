@@ -1588,7 +1588,7 @@ def test_an_override_needs_a_reason_of_some_length(make_client, physician, booke
     sign_in(browser, physician)
     response = override(browser, booked, "ok")
     assert response.status_code == 422
-    assert field_error(text(response), "reason") == "Write the reason in at least 10 characters."
+    assert field_error(text(response), "override-reason") == "Write the reason in at least 10 characters."
     assert fresh(booked).readiness_override_reason is None
     db.session.expire_all()
     with pytest.raises(TransitionRefused):

@@ -86,7 +86,8 @@ class ReadinessForm(TrackerForm):
 
 class ReadinessOverrideForm(TrackerForm):
     version_id = HiddenField(validators=[DataRequired()])
-    reason = TextAreaField(_l("Why the procedure may go ahead without every item"), validators=[
+    # Its own id: the appointment page also holds the cancel form's "reason" box.
+    reason = TextAreaField(_l("Why the procedure may go ahead without every item"), id="override-reason", validators=[
         DataRequired(_l("Write why the procedure may go ahead.")),
         Length(min=10, max=2000, message=_l("Write the reason in at least 10 characters."))])
     submit = SubmitField(_l("Record readiness override"))
