@@ -150,6 +150,23 @@ def test_the_checklist_shows_the_pregnancy_and_the_sign_in_records_the_physician
     assert described(note, REVIEWED) == ["yes"]
 
 
+def test_a_time_out_after_a_sign_in_saved_without_the_review_says_what_the_sign_in_still_lacks(
+        gen, doctor, physician):
+    """The sign-in is saved (stamped, "Started: incomplete") but lacks the pregnancy review: the
+    refused time-out must say so, naming it, not "Record the sign-in", which the physician at the
+    table has just done and would read as a sign-in lost."""
+    record = gen.procedure(physician=physician)
+    screened(record.case, "possible")
+    assert post_step(doctor, record.case_id, "sign_in", answers_for("sign_in")).status_code == 302
+
+    response = post_step(doctor, record.case_id, "time_out", answers_for("time_out"))
+
+    assert response.status_code == 409
+    said = words(by_id(text(response), "step-time_out"))
+    assert "Record the sign-in before the time-out" not in said
+    assert "Pregnancy reviewed" in said
+
+
 def test_a_sign_in_without_a_pregnancy_on_the_risk_screen_keeps_no_pregnancy_answer(gen, doctor, physician):
     record = gen.procedure(physician=physician)
     screened(record.case, "no")
