@@ -297,6 +297,19 @@ class Checklist:
                        if step in PER_SIDE_STEPS else self.complete(step))
                 for step in STEPS}
 
+    def order_refusals(self, step, ctx, side=None):
+        """Why the step cannot be recorded now (rules.order.may_record), a sign-in or time-out
+        saved but incomplete named with what it still lacks, not as if it were never recorded."""
+        refusals = may_record(step, self.order_done(), self.contrast_results(), ctx, side)
+        for before, said, then in (
+                (Step.SIGN_IN, "Record the sign-in before the time-out.", "the time-out"),
+                (Step.TIME_OUT, "Record the time-out before any needle step (imaging, contrast, injectate).",
+                 "any needle step (imaging, contrast, injectate)")):
+            if said in refusals and self.latest(before) is not None:
+                refusals[refusals.index(said)] = (f"Complete the {before.value.replace('_', '-')} before {then}: "
+                                                  f"still missing {', '.join(self.missing(before))}.")
+        return refusals
+
     def order_done(self):
         """What the safety order (rules.order.may_record) reads as done: each step complete, but the
         injectate once given (saved), not complete: the sign-out follows the injection, and a lot
@@ -517,7 +530,7 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
         | (DRUG_ALLERGY_FIELDS if not drugs_against_allergy(step, answers, ctx) else frozenset())
     answers = {name: value for name, value in answers.items() if name not in dropped}
     checklist = Checklist(record)
-    refusals = may_record(step, checklist.order_done(), checklist.contrast_results(), ctx, side)
+    refusals = checklist.order_refusals(step, ctx, side)
     if refusals:
         raise ProcedureRefused(refusals)
     joint = checklist.side_of(step, side)

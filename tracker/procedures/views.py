@@ -29,7 +29,7 @@ from tracker.procedures.records import acknowledged, current_record, describe
 from tracker.procedures.rules.billing import claims
 from tracker.procedures.rules.duration import (LONG_PROCEDURE_MINUTES, SHORT_PROCEDURE_MINUTES, duration_flag,
                                                duration_minutes, flag_long, flag_short)
-from tracker.procedures.rules.order import may_record, next_open
+from tracker.procedures.rules.order import next_open
 from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS, Guidance, Step
 from tracker.procedures.services import AcknowledgeFirst, ProcedureRefused, StepInvalid
 from tracker.refusals import StaleEdit
@@ -151,7 +151,6 @@ def _side_arg():
 def _items(record, entries, overrides):
     checklist = services.Checklist(record)
     ctx = services.context(record, entries)
-    done, contrast = checklist.order_done(), checklist.contrast_results()
     offered = services.by_kind(services.active(entries))
     items = []
     for number, step in enumerate(STEPS, start=1):
@@ -162,7 +161,7 @@ def _items(record, entries, overrides):
             item = StepItem(number, step, side, row, earlier=checks[:-1],
                             complete=checklist.complete(step, side),
                             missing=checklist.missing(step, side) if row else [],
-                            refusals=may_record(step, done, contrast, ctx, side))
+                            refusals=checklist.order_refusals(step, ctx, side))
             if step == Step.CONTRAST and checklist.needs_repeat(side):
                 # The latest check asks for a repositioned needle: the form records the repeat.
                 item.earlier, item.row = checks, None
