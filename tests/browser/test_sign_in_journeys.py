@@ -332,6 +332,26 @@ def test_on_a_landscape_tablet_every_staff_header_is_two_rows(role, demo, live_s
     assert nav.get_by_role("list").count() == 3
 
 
+@pytest.mark.parametrize("width", [1280, 1366])
+@pytest.mark.parametrize("role", ["coordinator", "physician", "admin"])
+def test_on_a_desktop_the_account_is_never_alone_on_a_header_row(role, width, demo, live_server, new_page,
+                                                                 screenshot):
+    """A coordinator's desk (a 1366-wide laptop, or 1280): past the tablet widths the header is one
+    row; where it must wrap, the account (name and Sign out) never sits alone on a row of its own at
+    the right end of a blank band, as the tablet layout promises."""
+    page = new_page("desktop")
+    page.set_viewport_size({"width": width, "height": 800})
+    sign_in(page, live_server, role)
+    nav = page.get_by_role("navigation", name="Main")
+    screenshot(page, f"desktop-header-{width}")
+    sign_out = nav.get_by_role("button", name="Sign out").bounding_box()
+    row = lambda box: abs((box["y"] + box["height"] / 2) - (sign_out["y"] + sign_out["height"] / 2)) < 12  # noqa: E731
+    boxes = [item.bounding_box() for item in nav.locator("a, button, input:not([type=hidden])").all()]
+    on_its_row = [box for box in boxes if row(box)]
+    # Sign out, the name and its role link: anything more (a link, the search) means the row is shared.
+    assert len(on_its_row) > 2, (role, width, "the account is alone on its header row")
+
+
 # ------------------------------------------------------------------ keyboard only
 
 def test_keyboard_alone_reaches_email_password_and_sign_in_and_enter_submits(demo, live_server, page,
