@@ -743,6 +743,31 @@ def test_the_coordinators_filter_named_to_the_admin_lists_the_cases_left(admin_c
     assert "O'Brien, Sean" in words(client.get(f"/cases/?physician={ortega.id}"))
 
 
+def test_a_follow_up_case_of_a_deactivated_physician_can_be_reassigned_to_another_physician(
+        admin_client, client, gen, login_as):
+    """The admin is told to ask a coordinator to "reassign each case to another physician". A case
+    in follow-up (the diary running, the outcome still to record) is on no physician's list once its
+    physician has left ("Cases needing a physician" lists one's own and unassigned cases): the
+    coordinator must be able to give it to a physician still here, who then finds it on her list."""
+    from tracker.models import Case
+    from tracker.workflow import State
+
+    ortega, _ = _ortega_with_work_left(gen)
+    raman = db.session.execute(db.select(User).filter_by(name="Dr Priya Raman")).scalar_one()
+    waiting = gen.case(state=State.FOLLOW_UP, physician=ortega,
+                       patient=gen.patient(family_name="Ní Bhriain", given_name="Aoife"))
+    save_user(admin_client, ortega.id, active=None)
+
+    login_as(gen.user(Role.COORDINATOR))
+    edit = soup(client.get(f"/referrals/cases/{waiting.id}").get_data(as_text=True))
+    form = edit.find("form", method="post", attrs={"novalidate": True})
+    assert form is not None and form.find("select", attrs={"name": "physician_id"}) is not None, \
+        "the follow-up case of a deactivated physician offers no way to reassign it"
+    client.post(f"/referrals/cases/{waiting.id}", data={**form_data(form), "physician_id": str(raman.id)})
+
+    assert db.session.get(Case, waiting.id).physician_id == raman.id
+
+
 def test_deactivating_a_physician_with_nothing_left_says_only_saved(admin_client, gen):
     from tracker.workflow import State
 
