@@ -115,6 +115,22 @@ def test_the_start_waits_for_the_physician_to_acknowledge_the_pregnancy_and_the_
     assert f"case {case.id}: procedure started; possibly pregnant on the risk screen (acknowledged)" in summaries
 
 
+def test_the_start_warning_says_nothing_has_started_once_when_it_also_names_a_procedure_in_progress(
+        gen, doctor, physician):
+    """A possibly pregnant patient while another of the physician's procedures runs: one warning
+    page asks both, and says "Nothing has started for … yet." once, not once per warning."""
+    gen.procedure(physician=physician, patient=gen.patient(family_name="Running"))
+    case, _appointment = booked_today(gen, physician, "possible")
+    start = f"/cases/{case.id}/procedure/start"
+
+    response = doctor.post(start, data=form_data(form_posting_to(text(doctor.get(f"/cases/{case.id}")), start)))
+
+    assert response.status_code == 409
+    said = words(soup(text(response)).find("main"))
+    assert "You have another procedure in progress" in said and POSSIBLY in said
+    assert said.count(f"Nothing has started for {case.patient.display_name} yet.") == 1, said
+
+
 def the_sign_in_waits_for_the_review(doctor, record, name, label):
     """Saved without the review (`name`, labelled `label`), the sign-in is not done, the time-out
     waits and the step says what is missing; saved again with it, the sign-in row is returned."""
