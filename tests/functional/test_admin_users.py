@@ -222,6 +222,20 @@ def test_edit_form_shows_the_current_values(admin_client, gen):
     assert values["active"] == "y"
 
 
+def test_a_taken_email_is_named_in_the_same_refusal_as_a_short_password(admin_client, gen):
+    """Both problems of a new account at once: the admin is not sent back for the password, told
+    only then that the email is taken, and made to type the password (never shown again) twice more."""
+    gen.user(Role.COORDINATOR, email="taken@test.clinic", name="First Owner")
+
+    response = submit(admin_client, "/admin/users/new", {
+        "email": "taken@test.clinic", "name": "Róisín O'Neill", "role": "coordinator", "new_password": "short",
+    })
+
+    html = response.get_data(as_text=True)
+    assert field_error(html, "new_password") is not None
+    assert field_error(html, "email") == "Another account already uses this email address."
+
+
 def test_edit_refuses_an_email_another_account_uses(admin_client, gen):
     gen.user(Role.COORDINATOR, email="taken@test.clinic")
     user = gen.user(Role.PHYSICIAN, email="mine@test.clinic", name="Dr Mine")
