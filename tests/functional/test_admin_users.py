@@ -228,7 +228,7 @@ def test_a_taken_email_is_named_in_the_same_refusal_as_a_short_password(admin_cl
     gen.user(Role.COORDINATOR, email="taken@test.clinic", name="First Owner")
 
     response = submit(admin_client, "/admin/users/new", {
-        "email": "taken@test.clinic", "name": "Róisín O'Neill", "role": "coordinator", "new_password": "short",
+        "email": "Taken@Test.Clinic", "name": "Róisín O'Neill", "role": "coordinator", "new_password": "short",
     })
 
     html = response.get_data(as_text=True)

@@ -147,10 +147,18 @@ def names_differing(accounts):
     return differing
 
 
+EMAIL_TAKEN = "Another account already uses this email address."
+
+
+def email_in_use(email, user_id=None):
+    """Whether an account other than `user_id` signs in with `email` (however it is capitalised)."""
+    existing = db.session.execute(db.select(User).filter_by(email=normalise_email(email))).scalar_one_or_none()
+    return existing is not None and existing.id != user_id
+
+
 def _check_email_free(email, user_id=None):
-    existing = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
-    if existing is not None and existing.id != user_id:
-        raise FieldError("email", "Another account already uses this email address.")
+    if email_in_use(email, user_id):
+        raise FieldError("email", EMAIL_TAKEN)
 
 
 def _flush_or_explain(email, role, patient_mrn, user_id=None):

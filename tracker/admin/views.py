@@ -156,6 +156,10 @@ def create_user():
         return render_template("admin/user_new.html", form=form)
 
     if not form.validate_on_submit():
+        # A taken email is said with the form's other problems, not only once they are corrected.
+        if form.is_submitted() and form.email.data and not form.email.errors \
+                and services.email_in_use(form.email.data):
+            form.email.errors.append(_(services.EMAIL_TAKEN))
         return page()
     on_refusal(_account_refused(form, page))
     user = services.create_user(form.email.data, form.name.data, form.role.data, form.new_password.data,
