@@ -89,7 +89,7 @@ def test_the_start_shows_the_drug_the_hold_and_that_it_did_not_fit_and_waits(doc
 
     warning = by_id(page, "hold-warning")
     assert HOLD.format(would=would_have_been()) in words(warning)
-    assert "Nothing has started" in words(warning)
+    assert "Nothing has started" in words(by_id(page, "nothing-started"))
     assert ("Ask the patient when they took the last dose and enter the day, or tick that you proceed without it"
             in words(warning))
     unticked = form_data(form_posting_to(page, start_url(overridden)))

@@ -65,7 +65,7 @@ def test_the_start_waits_for_the_physician_to_acknowledge_the_infection_and_the_
 
     assert response.status_code == 409
     warning = by_id(text(response), "infection-warning")
-    assert INFECTION in words(warning) and "Nothing has started" in words(warning)
+    assert INFECTION in words(warning) and "Nothing has started" in words(by_id(text(response), "nothing-started"))
     unticked = form_data(form_posting_to(text(response), start))
     assert "infection_acknowledged" not in unticked
     assert doctor.post(start, data=unticked).status_code == 409

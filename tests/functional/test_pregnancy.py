@@ -92,7 +92,7 @@ def test_the_start_waits_for_the_physician_to_acknowledge_the_pregnancy_and_the_
 
     assert response.status_code == 409
     warning = by_id(text(response), "pregnancy-warning")
-    assert POSSIBLY in words(warning) and "Nothing has started" in words(warning)
+    assert POSSIBLY in words(warning) and "Nothing has started" in words(by_id(text(response), "nothing-started"))
     db.session.expire_all()
     assert db.session.get(Case, case.id).state == State.SCHEDULED
     page = text(response)
