@@ -758,7 +758,7 @@ def test_the_coordinators_filter_named_to_the_admin_lists_the_cases_left(admin_c
 
 
 def test_a_follow_up_case_of_a_deactivated_physician_can_be_reassigned_to_another_physician(
-        admin_client, client, gen, login_as):
+        admin_client, client, gen, login_as, make_client):
     """The admin is told to ask a coordinator to "reassign each case to another physician". A case
     in follow-up (the diary running, the outcome still to record) is on no physician's list once its
     physician has left ("Cases needing a physician" lists one's own and unassigned cases): the
@@ -777,9 +777,15 @@ def test_a_follow_up_case_of_a_deactivated_physician_can_be_reassigned_to_anothe
     form = edit.find("form", method="post", attrs={"novalidate": True})
     assert form is not None and form.find("select", attrs={"name": "physician_id"}) is not None, \
         "the follow-up case of a deactivated physician offers no way to reassign it"
-    client.post(f"/referrals/cases/{waiting.id}", data={**form_data(form), "physician_id": str(raman.id)})
-
+    assert "is no longer on the schedule: give it to a physician still here" in words(edit)
+    saved = client.post(f"/referrals/cases/{waiting.id}", data={**form_data(form), "physician_id": str(raman.id)})
+    assert saved.status_code == 302, words(soup(saved.get_data(as_text=True)).find("main"))
+    db.session.expire_all()
     assert db.session.get(Case, waiting.id).physician_id == raman.id
+    # Now on the new physician's list, and the form goes back to who referred and why only.
+    assert "Bhriain" in words(login_as(raman, on=make_client()).get("/cases/physician"))
+    again = soup(client.get(f"/referrals/cases/{waiting.id}").get_data(as_text=True))
+    assert again.find("select", attrs={"name": "physician_id"}) is None
 
 
 def test_deactivating_a_physician_with_nothing_left_says_only_saved(admin_client, gen):

@@ -11,7 +11,7 @@ from tracker.refusals import FieldError, Refusal, check_version
 from tracker.roles import Role
 from tracker.transactions import lock, service, undo_refused_write
 from tracker.vocab import joints_of
-from tracker.workflow import BEFORE_BOOKING, FINAL_STATES, REFERRAL_NOTES_ONLY
+from tracker.workflow import BEFORE_BOOKING, FINAL_STATES, REFERRAL_NOTES_ONLY, State
 
 MAX_MATCHES = 20
 
@@ -119,6 +119,20 @@ def refer(patient, referral_values, actor, commit=True, confirmed_second_referra
 REFERRAL_NOTES = ("referring_clinician", "reason")
 
 
+def physician_reassignable(case):
+    """Whether a case past its booking may still be given to another physician: once its procedure
+    has started (in procedure, in follow-up) while its physician is no longer on the schedule
+    (deactivated, or another role), someone still here must read its diary and record its outcome.
+    A booked case is not: its appointment is moved to another physician instead."""
+    return (case.state in REFERRAL_NOTES_ONLY and case.state != State.SCHEDULED
+            and case.physician is not None and not case.physician.bookable)
+
+
+def correctable_after_booking(case):
+    """The fields of a booked case's referral that may still change."""
+    return REFERRAL_NOTES + (("physician_id",) if physician_reassignable(case) else ())
+
+
 @service
 def update_referral(case, values, version_id, actor, confirmed_second_referral=False, seen_open_cases=()):
     """Save the referral's corrections. Before the booking, every field; after it (until the case
@@ -128,7 +142,8 @@ def update_referral(case, values, version_id, actor, confirmed_second_referral=F
     confirmed, as a new referral for that joint would be."""
     check_version(case, version_id)
     if case.state not in BEFORE_BOOKING:
-        fixed = [name for name in values if name not in REFERRAL_NOTES and values[name] != getattr(case, name)]
+        correctable = correctable_after_booking(case)
+        fixed = [name for name in values if name not in correctable and values[name] != getattr(case, name)]
         if case.state not in REFERRAL_NOTES_ONLY or fixed:
             raise FieldError(fixed[0] if fixed else "referring_clinician",
                              f"This can no longer change: the case is {case.state.label.lower()}. Only who "

@@ -218,7 +218,7 @@ def _notes_only_sent(case):
     sent = request.form.copy()
     saved = _as_saved(case)
     for name in saved.REFERRAL_FIELDS:
-        if name not in services.REFERRAL_NOTES:
+        if name not in services.correctable_after_booking(case):
             data = saved[name].data
             if saved[name].type == "BooleanField":
                 sent.setlist(name, ["y"] if data else [])
@@ -241,7 +241,7 @@ def _as_saved(case):
 
 def _edit_page(case, form, status, conflicts=(), open_cases=()):
     return render_template("referrals/edit.html", form=form, case=case, conflicts=conflicts,
-                           open_cases=open_cases), status
+                           open_cases=open_cases, reassign=services.physician_reassignable(case)), status
 
 
 def _edit_refused(case, form, refusal):
