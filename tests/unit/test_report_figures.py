@@ -464,6 +464,39 @@ def test_the_day_to_book_from_is_the_first_day_the_clinic_works_on_or_after_the_
     assert {row[0]: row[9] for row in _figure("caps").rows}["Weekend, Wes"] == saturday
 
 
+def test_the_day_to_book_from_is_never_the_day_of_a_session_already_booked(clinic):
+    """Walkthrough 2: a patient with no block given and one booked for the first day the clinic is
+    open again: the next possible day is today (closed), and "Book from" is not that booked day (a
+    second appointment that day would be part of the same session, not another): the clinic's next
+    working day after it."""
+    from datetime import timedelta
+
+    from tracker.models import Closure
+    from tracker.timeutil import clinic_today
+    from tracker.vocab import AppointmentStatus
+
+    def next_weekday(day):
+        day += timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        return day
+
+    today = clinic_today()
+    reopens = next_weekday(today)
+    db.session.add(Closure(first_day=today, last_day=reopens - timedelta(days=1), reason="Holiday",
+                           created_by_id=clinic.ada.id))
+    patient = clinic._patient("OBrien", "Sean")
+    booked = clinic._case("left", "diagnostic", clinic.ada, None, today, State.SCHEDULED, patient=patient)
+    clinic._appointment(booked, clinic.suite1, _clinic_noon(reopens), 30, AppointmentStatus.BOOKED,
+                        booked=_earlier_today())
+    db.session.commit()
+
+    rows = {row[0]: row[5:] for row in _figure("caps").rows}
+
+    assert rows["OBrien, Sean"][0] == 0 and rows["OBrien, Sean"][3] == today
+    assert rows["OBrien, Sean"][4] == next_weekday(reopens)
+
+
 def test_caps_count_injections_given_elsewhere_as_eligibility_does(clinic):
     """An outside injection counts towards the cap in the report as in the criteria: a patient at
     her cap only because of one is listed (with no physician filter: it has no physician)."""
