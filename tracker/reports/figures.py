@@ -766,8 +766,17 @@ def _cap_rows(near, injections, today):
         patient = patients[patient_id]
         rows.append((patient.display_name, patient.mrn, _profile_name(code), kind_, joint or "patient",
                      count, _booked_words(ahead), limit, next_possible,
-                     first_clinic_day(next_possible, weekdays, closed)))
+                     _book_from(next_possible, sessions, sorted(ahead), limit, interval, weekdays, closed)))
     return sorted(rows, key=lambda row: (row[8], row[0]))
+
+
+def _book_from(day, sessions, booked, limit, interval, weekdays, closed):
+    """The first day on or after `day` the clinic works on which the rule allows another session
+    (a working day that is a booked session's day would be part of that session, not another)."""
+    while (working := first_clinic_day(day, weekdays, closed)) != day or \
+            next_session_day_with_booked(sessions, booked, limit, day, interval) != day:
+        day = next_session_day_with_booked(sessions, booked, limit, working, interval)
+    return day
 
 
 def _booked_words(ahead):
