@@ -205,3 +205,20 @@ def test_deactivating_an_account_or_making_it_an_admin_revokes_its_tokens_for_go
     response = make_client().get("/api/v1/cases", headers=bearer(raw))
     assert response.status_code == 401
     assert response.get_json()["detail"] == "This token was revoked; ask the clinic's admin for a new one."
+
+
+def test_a_read_token_sending_a_referral_is_refused_in_a_plain_sentence_saying_what_to_ask_for(gen, make_client):
+    """Walkthrough 2: an EHR that sends a referral with a read token is told why in a sentence, as
+    every other refusal of a token is ("This token was revoked; ask the clinic's admin for a new
+    one."), not in the code's words ("the token's scope is read; this needs intake")."""
+    from tests.api_support import intake_bundle, post_bundle
+
+    _, raw = tokens.create(gen.user(Role.COORDINATOR), "read", 30, "EHR feed")
+    response = post_bundle(make_client(), bearer(raw), intake_bundle())
+    assert response.status_code == 403
+    [issue] = response.get_json()["issue"]
+    assert issue["code"] == "forbidden"
+    assert issue["diagnostics"] == ("This token's scope is read: it reads but does not send referrals; "
+                                    "ask the clinic's admin for an intake token.")
+    assert db.session.execute(db.select(db.func.count(AuditEvent.id)).filter(
+        AuditEvent.summary.contains("ask the clinic's admin for an intake token"))).scalar() == 1
