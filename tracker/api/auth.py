@@ -112,7 +112,8 @@ def token_allow(*roles, scope=ApiScope.READ):
             if token.user.role not in declared:
                 raise _refuse(403, _not_admitted(token.user, declared), token.user)
             if scope == ApiScope.INTAKE and token.scope != ApiScope.INTAKE:
-                raise _refuse(403, "the token's scope is read; this needs intake", token.user,
+                raise _refuse(403, "This token's scope is read: it reads but does not send referrals; "
+                              "ask the clinic's admin for an intake token.", token.user,
                               "forbidden")
             return view(*args, **kwargs)
 
