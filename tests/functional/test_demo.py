@@ -159,3 +159,25 @@ def rebuilt(run):
     assert "Demo database rebuilt (6 users and 20 cases added)." in run.output
     assert db.session.execute(db.select(db.func.count(Case.id))).scalar_one() == 20
     assert rule_breaks() == []
+
+
+def test_the_demos_score_recalled_on_a_call_is_late_and_the_text_patients_links_went_by_text(app_ctx):
+    """Walkthrough 2: the demo's Day 7 score that DEMO-0015 recalled on a call, entered by staff
+    past its window, is late (the diary says "Entered late" and *Reports › Late entries* counts it;
+    entered at the very moment the window closed, it was on time and both said nothing); and the
+    personal link of a patient the README says is reached by text message (Ana Silva, Lucía
+    García) is recorded as sent to her number, as *Send the diary link* would send it, not to her
+    email address."""
+    from tracker.contact import text_number
+    from tracker.models import DiaryEntry, DiaryLink
+    from tracker.vocab import EntrySource
+
+    seed()
+    recalled = db.session.execute(db.select(DiaryEntry).join(Case).join(Patient).filter(
+        Patient.mrn == "DEMO-0015", DiaryEntry.source == EntrySource.STAFF_PHONE)).scalar_one()
+    assert recalled.late and recalled.entered_at > recalled.point.closes_at
+    for mrn in ("DEMO-0007", "DEMO-0014"):
+        patient = db.session.execute(db.select(Patient).filter_by(mrn=mrn)).scalar_one()
+        links = db.session.execute(db.select(DiaryLink).join(Case).filter(Case.patient_id == patient.id)).scalars().all()
+        assert text_number(patient) is not None
+        assert [link.sent_to for link in links if link.sent_to] == [text_number(patient)] * len(links), mrn
