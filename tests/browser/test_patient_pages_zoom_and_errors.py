@@ -76,3 +76,25 @@ def test_the_forgotten_password_page_has_finger_sized_links_on_a_phone(live_serv
         if box["height"] < TAP_TARGET_PX:
             small.append((link.inner_text(), round(box["height"])))
     assert small == [], f"links under {TAP_TARGET_PX} px tall: {small}"
+
+
+def test_a_score_sent_without_a_number_puts_the_focus_on_the_scale_that_says_why(app, live_server, new_page):
+    """Save my score with no number chosen: the page comes back with "Choose a number…" in the
+    scale's group; the focus lands there (a screen reader then reads the question, the error and
+    the first choice), not at the top of the page, where nothing is read out."""
+    with app.app_context():
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        case = make_case(patient=make_patient(), state=State.FOLLOW_UP, side=Side.LEFT)
+        make_diary(case, injected_at=now - timedelta(hours=1, minutes=55))
+        link = DiaryLink(case_id=case.id, created_by_id=db.session.get(User, case.created_by_id).id,
+                         expires_at=now + timedelta(days=30))
+        db.session.add(link)
+        db.session.commit()
+        token = links.sign(link)
+
+    page = new_page(PHONE)
+    page.goto(f"{live_server}/d/{token}")
+    page.get_by_role("button", name="Save my score", exact=True).click()
+    expect(page.locator("#score-error")).to_have_text(
+        "Choose a number from 0 (no pain) to 10 (worst pain imaginable).")
+    expect(page.locator("#score input[type=radio]").first).to_be_focused()
