@@ -575,6 +575,12 @@ def test_the_patient_sees_a_score_given_by_phone_at_the_moment_it_describes(
                 if "Day 2" in li.get_text())
     assert felt_at.strftime("%b") in words(line) and f"{felt_at.day}," in words(line)
     assert to_clinic(now()).strftime("%a, %b %-d") not in words(line)
+    # Entered by the clinic after Day 2's window closed: the patient is told what "late" means
+    # (their own entries are never late: a closed point is not offered to them).
+    assert "recorded after its time had passed" in words(line) and "· late" not in words(line)
+    staff_line = next(li for li in soup(text(client.get(f"/cases/{case.id}/diary/phone"))).select("ul.diary-log li")
+                      if "Day 2" in li.get_text())
+    assert "late" in words(staff_line).split() and "recorded after" not in words(staff_line)
 
 
 def test_a_recalled_time_in_the_minute_a_window_opens_is_filed_under_it(
