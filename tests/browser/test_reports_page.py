@@ -107,5 +107,10 @@ def test_on_a_tablet_the_caps_table_keeps_each_mrn_and_date_on_one_line(app, liv
     expect(page.locator("#figure-caps table")).to_be_visible()
     cells = page.evaluate(CAPS_LINES_JS)
     assert cells and all(lines == 1 for _, lines in cells), cells
+    # Words read from the left under their heading (the MRN, the sessions booked); numbers on the right.
+    aligns = page.evaluate("""() => [...document.querySelectorAll('#figure-caps tbody tr:first-child td')].map(
+        td => [td.textContent.trim(), getComputedStyle(td).textAlign])""")
+    wrong = [(text, align) for text, align in aligns if align != ("right" if text.replace(".", "").isdigit() else "left")]
+    assert aligns and not wrong, wrong
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.locator("#figure-caps").screenshot(path=str(SCREENSHOTS / "reports-caps-1024.png"))

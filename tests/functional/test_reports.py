@@ -50,7 +50,7 @@ def test_every_report_shows_a_chart_and_a_table_with_a_definition(client, coordi
     assert html.count('<svg') >= 15 and html.count('class="report-table"') == len(figures.FIGURE_REPORT)
     # Hand-worked figures: verdict to booking 90th percentile 17 days; the survival curve's last step.
     lead = outer_html(html, "figure-lead_times")
-    assert "<th scope=\"row\">First verdict to booking</th><td>3</td><td>5.0</td><td>17.0</td>" in lead
+    assert "<th scope=\"row\">First verdict to booking</th><td class=\"num\">3</td><td class=\"num\">5.0</td><td class=\"num\">17.0</td>" in lead
     assert "33.3" in outer_html(html, "figure-relief_survival")
 
 
@@ -87,7 +87,7 @@ def test_filters_narrow_the_page(client, coordinator, clinic):
     overrides = outer_html(html, "figure-overrides")
     assert "Dr Bo" in overrides
     months = outer_html(html, "figure-referrals_per_month")
-    assert '<th class="nowrap" scope="row">2026-03</th><td>1</td>' in months  # c2 only
+    assert '<th class="nowrap" scope="row">2026-03</th><td class="num">1</td>' in months  # c2 only
 
 
 def _physician_options(html):
@@ -106,7 +106,7 @@ def test_a_physician_who_has_left_is_offered_marked_inactive_and_reported_on(cli
     response = client.get(f"/reports?{PERIOD}&physician={clinic.bo.id}")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and selected(html, "physician") == str(clinic.bo.id)
-    assert '<th class="nowrap" scope="row">2026-03</th><td>1</td>' in outer_html(html, "figure-referrals_per_month")  # c2 only
+    assert '<th class="nowrap" scope="row">2026-03</th><td class="num">1</td>' in outer_html(html, "figure-referrals_per_month")  # c2 only
     response = client.get(f"/reports?{PERIOD}&physician={gone.id}")
     assert response.status_code == 200
     assert selected(response.get_data(as_text=True), "physician") == str(gone.id)
@@ -162,7 +162,7 @@ def test_the_positive_block_rate_per_physician_is_the_signing_physicians_on_the_
     figure = outer_html(client.get(f"/reports?{PERIOD}").get_data(as_text=True), "figure-block_rate_physician")
     assert "the physician who signed the block's procedure record" in words(figure)
     assert "not the physician the case was booked with" in words(figure)
-    assert "<th scope=\"row\">Dr Bo</th><td>0</td><td>1</td><td>1</td>" in figure
+    assert "<th scope=\"row\">Dr Bo</th><td class=\"num\">0</td><td class=\"num\">1</td><td class=\"num\">1</td>" in figure
     rows = _csv(client.get(f"/reports/export?table=block_rate_physician&{PERIOD}"))
     assert rows == [["Physician who signed the procedure", "Positive", "Negative", "Indeterminate", "Positive rate %"],
                     ["Dr Ada", "1", "0", "0", "100.0"], ["Dr Bo", "0", "1", "1", "0.0"]]
