@@ -98,3 +98,27 @@ def test_a_score_sent_without_a_number_puts_the_focus_on_the_scale_that_says_why
     expect(page.locator("#score-error")).to_have_text(
         "Choose a number from 0 (no pain) to 10 (worst pain imaginable).")
     expect(page.locator("#score input[type=radio]").first).to_be_focused()
+
+
+def test_a_correction_sent_without_its_reason_puts_the_focus_on_the_reason(app, live_server, new_page):
+    """The correction page has no list of errors either: a correction without its reason comes back
+    with the focus in the reason box, whose message is read with it."""
+    with app.app_context():
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        case = make_case(patient=make_patient(), state=State.FOLLOW_UP, side=Side.LEFT)
+        make_diary(case, injected_at=now - timedelta(hours=1, minutes=55))
+        link = DiaryLink(case_id=case.id, created_by_id=db.session.get(User, case.created_by_id).id,
+                         expires_at=now + timedelta(days=30))
+        db.session.add(link)
+        db.session.commit()
+        token = links.sign(link)
+
+    page = new_page(PHONE)
+    page.goto(f"{live_server}/d/{token}")
+    page.locator("#score label").filter(has_text="6").first.click()
+    page.get_by_role("button", name="Save my score", exact=True).click()
+    page.locator("a.correct-link").first.click()
+    page.locator("#score label").filter(has_text="4").first.click()
+    page.get_by_role("button", name="Save the correction").click()
+    expect(page.locator("#reason-error")).to_be_visible()
+    expect(page.locator("#reason")).to_be_focused()
