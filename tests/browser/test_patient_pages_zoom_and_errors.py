@@ -78,10 +78,8 @@ def test_the_forgotten_password_page_has_finger_sized_links_on_a_phone(live_serv
     assert small == [], f"links under {TAP_TARGET_PX} px tall: {small}"
 
 
-def test_a_score_sent_without_a_number_puts_the_focus_on_the_scale_that_says_why(app, live_server, new_page):
-    """Save my score with no number chosen: the page comes back with "Choose a number…" in the
-    scale's group; the focus lands there (a screen reader then reads the question, the error and
-    the first choice), not at the top of the page, where nothing is read out."""
+def _link_to_a_score_due_now(app):
+    """The personal link of a left-side case whose 2-hour score is due now."""
     with app.app_context():
         now = datetime.now(timezone.utc).replace(microsecond=0)
         case = make_case(patient=make_patient(), state=State.FOLLOW_UP, side=Side.LEFT)
@@ -90,7 +88,14 @@ def test_a_score_sent_without_a_number_puts_the_focus_on_the_scale_that_says_why
                          expires_at=now + timedelta(days=30))
         db.session.add(link)
         db.session.commit()
-        token = links.sign(link)
+        return links.sign(link)
+
+
+def test_a_score_sent_without_a_number_puts_the_focus_on_the_scale_that_says_why(app, live_server, new_page):
+    """Save my score with no number chosen: the page comes back with "Choose a number…" in the
+    scale's group; the focus lands there (a screen reader then reads the question, the error and
+    the first choice), not at the top of the page, where nothing is read out."""
+    token = _link_to_a_score_due_now(app)
 
     page = new_page(PHONE)
     page.goto(f"{live_server}/d/{token}")
@@ -103,15 +108,7 @@ def test_a_score_sent_without_a_number_puts_the_focus_on_the_scale_that_says_why
 def test_a_correction_sent_without_its_reason_puts_the_focus_on_the_reason(app, live_server, new_page):
     """The correction page has no list of errors either: a correction without its reason comes back
     with the focus in the reason box, whose message is read with it."""
-    with app.app_context():
-        now = datetime.now(timezone.utc).replace(microsecond=0)
-        case = make_case(patient=make_patient(), state=State.FOLLOW_UP, side=Side.LEFT)
-        make_diary(case, injected_at=now - timedelta(hours=1, minutes=55))
-        link = DiaryLink(case_id=case.id, created_by_id=db.session.get(User, case.created_by_id).id,
-                         expires_at=now + timedelta(days=30))
-        db.session.add(link)
-        db.session.commit()
-        token = links.sign(link)
+    token = _link_to_a_score_due_now(app)
 
     page = new_page(PHONE)
     page.goto(f"{live_server}/d/{token}")
