@@ -257,6 +257,8 @@ def test_the_patient_corrects_a_score_the_same_day_and_the_earlier_value_is_kept
     no_reason = submit(client, url, {"score": "2", "reason": "", "version_id": str(entry.version_id)})
     assert no_reason.status_code == 422
     assert "Say why the score changes" in text(no_reason) and checked(text(no_reason), "score") == "2"
+    # What is on file, not "saved now", which read as if the refused correction had been saved.
+    assert "The score on file: 8/10" in words(text(no_reason))
 
     response = submit(client, url, {"score": "2", "reason": "I tapped 8 instead of 2",
                                     "version_id": str(entry.version_id)}, follow_redirects=True)
