@@ -1006,3 +1006,43 @@ def test_a_verdict_read_before_tests_not_done_counted_stands_unless_they_change_
     page = text(client.get(case_url(short)))
     assert ("provocation tests: was “2 of 6 tests positive, needs 3 (left)”, now “2 of 6 tests positive, 4 not "
             "done, needs 3 (left)”") in page
+
+
+def test_the_kept_worklist_line_goes_stale_with_the_case_page_once_the_same_day_booking_is_a_no_show(
+        gen, client, coordinator, clock, app):
+    """Review: the right side booked for 09:00 today, read at 08:30 as the same session as the left
+    side's of this morning (within Medicare's cap of 2). Not checked in past NO_SHOW_GRACE_MINUTES, it is
+    a no-show whether or not the cron has marked it (README, "Caps count the patient's earlier
+    injections"): the case page says the verdict no longer stands (the cap "3 of 2"), and the worklist
+    line, kept since 08:30 for today, must say so too (rows.py: "the two never disagree")."""
+    from tests.builders import clinic_at, make_injection
+    from tracker.cases.rows import line_for
+    from tracker.eligibility.standing import clinic_default_profile_code
+    from tracker.models import Appointment
+
+    patient = gen.patient()
+    make_injection(patient, days_ago=90)
+    left = make_injection(patient, days_ago=0)
+    start = db.session.execute(db.select(CaseHistory).filter_by(case_id=left.id, action="start_procedure")).scalar_one()
+    start.at = clinic_at(0, 7, 0)  # the left side, this morning
+    right = documented_case(gen, side=Side.RIGHT, patient=patient)
+    db.session.add(Appointment(case=right, physician_id=gen.user(Role.PHYSICIAN).id, room_id=gen.room().id,
+                               starts_at=clinic_at(0, 9, 0), ends_at=clinic_at(0, 9, 30),
+                               created_by_id=gen.user(Role.COORDINATOR).id))
+    db.session.commit()
+    clock.set(clinic_at(0, 8, 30))
+    evaluate(client, right)
+    stored = {c["code"]: c for c in verdicts(right)[-1].snapshot["criteria"]}
+    assert "the same session as the injection of" in stored["diagnostic_cap"]["evidence"]
+    right.state = State.SCHEDULED
+    db.session.commit()
+    db.session.expire_all()
+    assert line_for(right, clinic_default_profile_code(), clinic_today()) == (["procedure day"], False, False)
+
+    # Never checked in: past the grace period it is a no-show, not marked yet.
+    clock.set(clinic_at(0, 9, 0) + timedelta(minutes=app.config["NO_SHOW_GRACE_MINUTES"] + 5))
+    page = text(client.get(case_url(right)))
+    assert "Verdict stale" in page and "3 of 2" in page
+    db.session.expire_all()
+    waiting, stale, _ = line_for(right, clinic_default_profile_code(), clinic_today())
+    assert stale and waiting == ["verdict stale: re-evaluate"]
