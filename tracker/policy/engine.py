@@ -527,7 +527,10 @@ def _cap(
             # counting it.
             given = facts.injected_on
             counted = sorted({*sessions, given}) if given and given > _rolling_year_start(facts.as_of) else sessions
-            next_allowed = next_session_day(counted, maximum, facts.as_of)
+            # A profile with an interval between therapeutic injections in a joint (its caps count
+            # per joint) allows the next one no sooner, as Reports › Caps gives it too.
+            interval = profile.min_days_between_injections if kind == "therapeutic" and profile.caps_per_joint else None
+            next_allowed = next_session_day(counted, maximum, facts.as_of, interval)
             made = "this injection made" if given else "this would be"
             shortfalls.append(
                 f"{kind} cap: {made} {count} of {maximum} ({scope}), next from {next_allowed.isoformat()}"
