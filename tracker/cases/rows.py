@@ -14,21 +14,24 @@ line depends on is written, in the same flush as that change, and the answer is 
 - time alone can change an answer (a rolling 12-month window, ongoing care adding weeks): a line
   records the clinic day it was worked out for, and `flask worklist refresh` (cron, once a night
   after midnight, clinic time; safe to run twice at once) brings the lines of earlier days up to
-  date;
+  date. Within the day, a booking of the patient's passing its no-show grace changes what the caps
+  read: the line keeps that moment (`current_until`), and past it counts as outdated too;
 - a line worked out on an earlier day, or under another clinic default payer profile, is never
   shown as it is: the page works it out again for that row (so a missed cron run costs speed, never
   correctness).
 """
 import logging
-from datetime import date
+from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tracker.eligibility.standing import clinic_default_profile_code, current_assessment, staleness
 from tracker.extensions import db
-from tracker.models import Case, CaseRow, OutsideInjection, Patient
-from tracker.timeutil import clinic_today
+from tracker.models import Appointment, Case, CaseRow, OutsideInjection, Patient
+from tracker.timeutil import clinic_today, utcnow
+from tracker.vocab import AppointmentStatus
 from tracker.workflow import State
 
 logger = logging.getLogger(__name__)
@@ -78,13 +81,29 @@ def work_out(case, default_profile, today):
     return waiting, stale, overridden
 
 
-def is_current(row, case, default_profile, today):
-    """Whether the kept line still says what working it out now would say."""
+def is_current(row, case, default_profile, today, now=None):
+    """Whether the kept line still says what working it out now would say: worked out today (and,
+    for a line that reads the verdict, not past its `current_until`), under the clinic's default
+    profile where the case has none of its own."""
     if row is None:
         return False
     if case.payer_profile_code is None and row.default_profile != default_profile:
         return False
-    return row.computed_on == today or case.state not in VERDICT_STATES
+    if case.state not in VERDICT_STATES:
+        return True
+    return row.computed_on == today and (row.current_until is None or (now or utcnow()) < row.current_until)
+
+
+def current_until(session, case, now):
+    """When time alone may next change the line of `case` today: the first moment one of the
+    patient's bookings passes its no-show grace and stops counting as a session to come (its own
+    booked day, the caps' booked sessions; `eligibility.facts.still_to_be_given`). None without one."""
+    grace = timedelta(minutes=current_app.config["NO_SHOW_GRACE_MINUTES"])
+    first = session.scalar(
+        db.select(db.func.min(Appointment.starts_at)).join(Appointment.case)
+        .where(Case.patient_id == case.patient_id, Appointment.status == AppointmentStatus.BOOKED,
+               Appointment.starts_at >= now - grace))
+    return None if first is None else first + grace
 
 
 def line_for(case, default_profile, today):
@@ -103,6 +122,7 @@ def keep(session, case, default_profile, today):
         session.add(row)
     row.waiting_for, row.verdict_stale, row.overridden = waiting, stale, overridden
     row.computed_on, row.default_profile = today, default_profile
+    row.current_until = current_until(session, case, utcnow()) if case.state in VERDICT_STATES else None
     return row
 
 
@@ -117,7 +137,7 @@ def refresh_outdated(batch=500):
         today, default_profile = clinic_today(), clinic_default_profile_code()
         locked = db.session.scalars(
             db.select(CaseRow.case_id).join(Case).where(
-                db.or_(CaseRow.computed_on < today,
+                db.or_(CaseRow.computed_on < today, CaseRow.current_until <= utcnow(),
                        db.and_(Case.payer_profile_code.is_(None), CaseRow.default_profile != default_profile)),
                 db.or_(Case.state.in_(VERDICT_STATES), CaseRow.computed_on == date.min))
             .order_by(CaseRow.case_id).limit(batch).with_for_update(of=CaseRow, skip_locked=True)).all()

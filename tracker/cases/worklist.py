@@ -21,7 +21,7 @@ from tracker.models import Case, CaseRow, Patient, User
 from tracker.patients.lookup import ids_matching, parse_name_or_mrn
 from tracker.policy import PROFILES
 from tracker.roles import Role
-from tracker.timeutil import clinic_today, to_clinic
+from tracker.timeutil import clinic_today, to_clinic, utcnow
 from tracker.vocab import N_, Indication, Side
 from tracker.workflow import FINAL_STATES, State
 
@@ -41,7 +41,7 @@ ROW_DETAILS = (joinedload(Case.physician), joinedload(Case.row))
 LINE_COLUMNS = (Case.id, Case.state, Case.side, Case.indication, Case.referral_date, Case.state_changed_at,
                 Case.payer_profile_code, Patient.id.label("patient_id"), Patient.mrn, Patient.family_name,
                 Patient.given_name, User.name.label("physician"), CaseRow.waiting_for, CaseRow.verdict_stale,
-                CaseRow.overridden, CaseRow.computed_on, CaseRow.default_profile)
+                CaseRow.overridden, CaseRow.computed_on, CaseRow.default_profile, CaseRow.current_until)
 
 
 @dataclass(frozen=True)
@@ -141,8 +141,8 @@ def lines(results, default_profile):
     """The lines of `query`'s results from each case's kept line. A line kept for an earlier day
     (or under another default payer profile) is worked out again here, for that case alone (see
     tracker/cases/rows.py), so a row never shows yesterday's answer."""
-    today = clinic_today()
-    outdated = [r.id for r in results if r.computed_on is None or not is_current(r, r, default_profile, today)]
+    today, now = clinic_today(), utcnow()
+    outdated = [r.id for r in results if r.computed_on is None or not is_current(r, r, default_profile, today, now)]
     worked_out = {}
     if outdated:
         for case in db.session.scalars(db.select(Case).where(Case.id.in_(outdated))):

@@ -153,5 +153,9 @@ class CaseRow(db.Model):
     overridden = db.Column(db.Boolean, nullable=False, default=False)
     computed_on = db.Column(db.Date, nullable=False, index=True)
     default_profile = db.Column(db.String(40), nullable=False)
+    # The moment, within that day, after which time alone may change the answer: a session of the
+    # patient's booked today passing its no-show grace stops counting as a session to come (the
+    # caps then read otherwise). None: nothing changes before the day does.
+    current_until = db.Column(UTCDateTime, nullable=True)
 
     case = db.relationship("Case", back_populates="row")
