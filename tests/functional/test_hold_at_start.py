@@ -327,3 +327,33 @@ def test_a_pregnancy_ticked_on_other_words_is_asked_again_when_the_day_of_the_la
     assert "Pregnant:" in warning and "Possibly pregnant" not in warning
     assert pregnancy_box(text(refused)).get("checked") is None
     not_started(possibly_pregnant)
+
+
+def test_a_day_inside_the_hold_entered_with_another_procedure_in_progress_starts_once_she_ticks(
+        doctor, gen, physician, overridden):
+    """Walk 3: with another of her procedures in progress, she presses *Start this procedure as
+    well*, enters the day the patient gives (inside the hold) and is asked to tick that she proceeds.
+    The tick starts the procedure: the procedure in progress she acknowledged is not asked about
+    again, and the day she typed is not dropped (it used to loop: the in-progress warning came back
+    without the day, then the hold's question without the day, and so on)."""
+    other = gen.procedure(physician=physician)
+    page = warned(doctor, overridden)
+    assert "You have another procedure in progress" in words(page)
+    last = clinic_today() - timedelta(days=1)
+    data = {**form_data(form_posting_to(page, start_url(overridden))), "anticoagulant_last_dose_on": last.isoformat()}
+    assert data["acknowledged"] == str(other.id)
+
+    asked = doctor.post(start_url(overridden), data=data)
+
+    assert asked.status_code == 409
+    assert f"{shortfall(last)} before the appointment" in words(by_id(text(asked), "hold-warning"))
+    not_started(overridden)
+    ticked = {**form_data(form_posting_to(text(asked), start_url(overridden))), "hold_acknowledged": "y"}
+    assert ticked["anticoagulant_last_dose_on"] == last.isoformat()
+
+    response = doctor.post(start_url(overridden), data=ticked)
+
+    assert response.status_code == 302, words(text(response))
+    record = record_of(overridden)
+    assert (record.anticoagulant_last_dose_on, record.hold_acknowledged) == (last, True)
+    assert record.acknowledged_case_ids == [other.case_id]
