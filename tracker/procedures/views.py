@@ -277,7 +277,10 @@ def _acknowledge_first(case, refusal, typed):
     the case and the cases shown with it. Written each time the warning is shown: sent from the
     warning itself, the start is refused again only for a procedure started meanwhile, which the
     page now names."""
-    shown = " ".join(str(record.id) for record in refusal.records)
+    # The procedures in progress she acknowledged stay acknowledged when the warning comes back for
+    # something else (the hold, a flag): only one started meanwhile is shown, and asked, again.
+    shown = " ".join(str(record_id) for record_id in sorted(
+        typed.acknowledged_ids() | {record.id for record in refusal.records}))
     if refusal.hold and (refusal.errors or typed.errors):
         form = typed
         for name, message in refusal.errors.items():
