@@ -45,15 +45,16 @@ def tick_all(section):
         boxes.nth(index).check()
 
 
-def scheduled_case(app, side):
-    """Tran, Minh booked in five minutes, consent and day-of check done: (case id, physician's email)."""
+def scheduled_case(app, side, pregnancy=None):
+    """Tran, Minh booked in five minutes, consent and day-of check done: (case id, physician's email).
+    `pregnancy`: the risk screen's answer (a female record)."""
     with app.app_context():
         physician = make_user(Role.PHYSICIAN, name=PHYSICIAN)
-        case = make_case(patient=make_patient(family_name="Tran", given_name="Minh"), state=State.SCHEDULED,
-                         side=side, physician_id=physician.id, verdict=False)
+        patient = make_patient(family_name="Tran", given_name="Minh", **({"sex": "female"} if pregnancy else {}))
+        case = make_case(patient=patient, state=State.SCHEDULED, side=side, physician_id=physician.id, verdict=False)
         # Readiness waits for the risk screen's answers on blood thinners and allergies.
         db.session.add(RiskScreen(case_id=case.id, anticoagulant_answer="none", allergy_answer="nkda",
-                                  red_flags_screened=True, red_flags_present=False))
+                                  red_flags_screened=True, red_flags_present=False, pregnancy=pregnancy))
         db.session.commit()
         make_verdict(case)
         make_appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,
@@ -61,6 +62,24 @@ def scheduled_case(app, side):
         case_id, email = case.id, physician.email
         db.session.remove()
     return case_id, email
+
+
+def test_the_start_warnings_tick_is_as_big_to_tap_as_the_checklists(app, live_server, new_page, screenshot):
+    """A possibly pregnant patient: the start asks the physician to tick that she reviewed it, at the
+    table, gloved: a box and a label as large as the checklist's (at least 44 px to tap)."""
+    case_id, email = scheduled_case(app, Side.LEFT, pregnancy="possible")
+    page = new_page(TABLET)
+    sign_in(page, live_server, email)
+    page.goto(f"{live_server}/cases/{case_id}")
+    page.get_by_role("region", name="Procedure").get_by_role("button", name=re.compile("^Start procedure")).click()
+    tick = page.locator("#pregnancy_acknowledged")
+    expect(tick).to_be_visible()
+    label = page.locator("#pregnancy-warning label")
+    assert tick.bounding_box()["height"] >= 28 and label.bounding_box()["height"] >= 44
+    screenshot(page, "start-warning-tablet")
+    tick.check()
+    page.get_by_role("button", name=re.compile("^Start procedure")).click()
+    expect(page.get_by_text("Procedure started: the timer is running.")).to_be_visible()
 
 
 def test_physician_completes_a_bilateral_checklist_signs_and_prints_the_note(
