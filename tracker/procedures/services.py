@@ -300,15 +300,9 @@ class Checklist:
     def order_refusals(self, step, ctx, side=None):
         """Why the step cannot be recorded now (rules.order.may_record), a sign-in or time-out
         saved but incomplete named with what it still lacks, not as if it were never recorded."""
-        refusals = may_record(step, self.order_done(), self.contrast_results(), ctx, side)
-        for before, said, then in (
-                (Step.SIGN_IN, "Record the sign-in before the time-out.", "the time-out"),
-                (Step.TIME_OUT, "Record the time-out before any needle step (imaging, contrast, injectate).",
-                 "any needle step (imaging, contrast, injectate)")):
-            if said in refusals and self.latest(before) is not None:
-                refusals[refusals.index(said)] = (f"Complete the {before.value.replace('_', '-')} before {then}: "
-                                                  f"still missing {', '.join(self.missing(before))}.")
-        return refusals
+        missing = {before: self.missing(before) for before in (Step.SIGN_IN, Step.TIME_OUT)
+                   if self.latest(before) is not None}
+        return may_record(step, self.order_done(), self.contrast_results(), ctx, side, missing)
 
     def order_done(self):
         """What the safety order (rules.order.may_record) reads as done: each step complete, but the

@@ -7,13 +7,15 @@ from tracker.vocab import Side
 
 
 def may_record(step_code: str, done: Mapping, contrast_results_by_side: Mapping,
-               context: ChecklistContext, side: str | None = None) -> list[str]:
+               context: ChecklistContext, side: str | None = None, missing: Mapping | None = None) -> list[str]:
     """Why the step cannot be recorded now; an empty list means it may be.
 
     ``done`` maps step code to True/False, or for a per-side step to ``{side: bool}``.
     ``contrast_results_by_side`` maps side to that side's contrast step values in the order
     recorded, the latest last (a repeat after repositioning supersedes the earlier check).
     ``side`` says which joint a per-side step is for; a unilateral case may leave it out.
+    ``missing`` maps a step saved but not complete (the sign-in, the time-out) to what it still
+    lacks, so the refusal says that rather than asking to record it as if it never was.
 
     Only the safety order is enforced: sign-in before time-out, time-out before any needle
     step, contrast confirmation before injectate, injectate before sign-out. Positioning and
@@ -29,9 +31,9 @@ def may_record(step_code: str, done: Mapping, contrast_results_by_side: Mapping,
 
     refusals = []
     if step == Step.TIME_OUT and not _done(done, Step.SIGN_IN):
-        refusals.append("Record the sign-in before the time-out.")
+        refusals.append(_first(Step.SIGN_IN, "the time-out", missing))
     if step in PER_SIDE_STEPS and not _done(done, Step.TIME_OUT):
-        refusals.append("Record the time-out before any needle step (imaging, contrast, injectate).")
+        refusals.append(_first(Step.TIME_OUT, "any needle step (imaging, contrast, injectate)", missing))
     if step == Step.INJECTATE:
         results = contrast_results_by_side.get(side) or ()
         refusals += _contrast_refusals(results, side_phrase(side, context), context)
@@ -39,6 +41,14 @@ def may_record(step_code: str, done: Mapping, contrast_results_by_side: Mapping,
         refusals += [f"Record the injectate{side_phrase(joint, context)} before the sign-out."
                      for joint in context.joints if not _done(done, Step.INJECTATE, joint)]
     return refusals
+
+
+def _first(before: Step, then: str, missing: Mapping | None) -> str:
+    """Why `before` must come first: to be recorded, or (saved incomplete) what it still lacks."""
+    name = before.value.replace("_", "-")
+    if (missing or {}).get(before):
+        return f"Complete the {name} before {then}: still missing {', '.join(missing[before])}."
+    return f"Record the {name} before {then}."
 
 
 def _contrast_refusals(results, where: str, context: ChecklistContext) -> list[str]:
