@@ -94,16 +94,18 @@ def is_current(row, case, default_profile, today, now=None):
     return row.computed_on == today and (row.current_until is None or (now or utcnow()) < row.current_until)
 
 
-def current_until(session, case, now):
-    """When time alone may next change the line of `case` today: the first moment one of the
-    patient's bookings passes its no-show grace and stops counting as a session to come (its own
-    booked day, the caps' booked sessions; `eligibility.facts.still_to_be_given`). None without one."""
+def current_until(session, patient_ids, now):
+    """{patient id: when time alone may next change the lines of that patient's cases}: the first
+    moment one of the patient's bookings passes its no-show grace and stops counting as a session
+    to come (its own booked day, the caps' booked sessions; `eligibility.facts.still_to_be_given`).
+    A patient without one is not listed. One query for all of them."""
     grace = timedelta(minutes=current_app.config["NO_SHOW_GRACE_MINUTES"])
-    first = session.scalar(
-        db.select(db.func.min(Appointment.starts_at)).join(Appointment.case)
-        .where(Case.patient_id == case.patient_id, Appointment.status == AppointmentStatus.BOOKED,
-               Appointment.starts_at >= now - grace))
-    return None if first is None else first + grace
+    rows = session.execute(
+        db.select(Case.patient_id, db.func.min(Appointment.starts_at)).join(Appointment.case)
+        .where(Case.patient_id.in_(set(patient_ids)), Appointment.status == AppointmentStatus.BOOKED,
+               Appointment.starts_at >= now - grace)
+        .group_by(Case.patient_id)).all()
+    return {patient_id: first + grace for patient_id, first in rows}  # min() reads back aware UTC, as its column
 
 
 def line_for(case, default_profile, today):
@@ -114,7 +116,8 @@ def line_for(case, default_profile, today):
     return work_out(case, default_profile, today)
 
 
-def keep(session, case, default_profile, today):
+def keep(session, case, default_profile, today, until):
+    """Work out and keep the line of `case`; `until`: `current_until` of its patient's cases."""
     waiting, stale, overridden = work_out(case, default_profile, today)
     row = case.row
     if row is None:
@@ -122,7 +125,7 @@ def keep(session, case, default_profile, today):
         session.add(row)
     row.waiting_for, row.verdict_stale, row.overridden = waiting, stale, overridden
     row.computed_on, row.default_profile = today, default_profile
-    row.current_until = current_until(session, case, utcnow()) if case.state in VERDICT_STATES else None
+    row.current_until = until.get(case.patient_id) if case.state in VERDICT_STATES else None
     return row
 
 
@@ -144,8 +147,10 @@ def refresh_outdated(batch=500):
         if not locked:
             db.session.commit()
             return done
-        for case in db.session.scalars(db.select(Case).where(Case.id.in_(locked))):
-            keep(db.session, case, default_profile, today)
+        cases = db.session.scalars(db.select(Case).where(Case.id.in_(locked))).all()
+        until = current_until(db.session, {case.patient_id for case in cases}, utcnow())
+        for case in cases:
+            keep(db.session, case, default_profile, today, until)
         db.session.commit()
         done += len(locked)
 
@@ -238,9 +243,10 @@ def _keep_lines(session):
     with session.no_autoflush:
         today, default_profile = clinic_today(), clinic_default_profile_code()
         cases = session.scalars(db.select(Case).where(Case.patient_id.in_(patient_ids))).all()
+        until = current_until(session, patient_ids, utcnow())
         for case in cases:
             try:
-                keep(session, case, default_profile, today)
+                keep(session, case, default_profile, today, until)
             except Exception:  # noqa: BLE001 - a line is a cache: the change itself must not fail
                 logger.exception("worklist line of case %s not worked out; the page will work it out", case.id)
                 if case.row is not None:
