@@ -732,11 +732,14 @@ def test_caps_show_the_sessions_already_booked_and_the_next_possible_day_counts_
                                    f"(case {only.id})", 2, today)
 
 
-def test_caps_leave_out_a_booked_appointment_past_its_no_show_grace(clinic, app):
+def test_caps_leave_out_a_booked_appointment_past_its_no_show_grace(clinic, app, clinic_clock):
     """One block given, one booked for yesterday and never checked in (the no-show cron has not run
-    yet): that session was never given, so the row shows 1 given, none booked, not at the cap."""
+    yet): that session was never given, so the row shows 1 given, none booked, not at the cap. One
+    checked in today, past its grace, still counts as booked (the clock stands at 15:00: a check-in
+    of an earlier clinic day would not)."""
     from datetime import timedelta
 
+    clinic_clock(15)
     from tracker.timeutil import clinic_today, to_clinic, utcnow
     from tracker.vocab import AppointmentStatus
 
