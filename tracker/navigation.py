@@ -1,10 +1,20 @@
-"""The staff header's links. Each shows only for the roles its route declares (@allow), in this
-order; the list for a role is worked out once (per application root) rather than on every page."""
+"""Where each role lands, and the staff header's links. Each link shows only for the roles its route
+declares (@allow), in this order; the list for a role is worked out once (per application root)
+rather than on every page."""
 from flask import request, url_for
 from flask_login import current_user
 
 from tracker.access import may
+from tracker.roles import Role
 from tracker.vocab import N_
+
+# Where each role lands: after signing in, at `/`, and (the admin) at `/admin/`.
+HOME_ENDPOINTS = {
+    Role.ADMIN: "admin.users",
+    Role.COORDINATOR: "cases.worklist",
+    Role.PHYSICIAN: "cases.physician_home",
+    Role.PATIENT: "patient.home",
+}
 
 MAIN = (
     ("cases.worklist", N_("Worklist")),
@@ -25,6 +35,10 @@ MAIN = (
 )
 
 _BY_ROLE = {}
+
+
+def home_url(user):
+    return url_for(HOME_ENDPOINTS[user.role])
 
 
 def main_links():

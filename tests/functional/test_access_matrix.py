@@ -241,3 +241,9 @@ def test_the_refusal_tells_an_admin_that_clinical_work_needs_a_clinical_account(
     coordinator = make_client()
     sign_in(coordinator, gen.user(Roles.COORDINATOR))
     assert "If you need it, ask an admin." in words(text(coordinator.get("/admin/rooms")))
+
+
+def test_the_admin_address_itself_is_for_admins_only():
+    """The row the matrix walks for `/admin/`, said outright: an admin is sent home, every other
+    role refused as on every admin page."""
+    assert allowed_roles(_map_app.view_functions["admin.home"]) == {Role.ADMIN}

@@ -52,6 +52,26 @@ def test_each_role_signs_in_with_email_and_password_and_lands_on_its_home(client
     assert "Harriet" in page.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("typed", ["/admin/", "/admin"])
+def test_an_admin_typing_admin_lands_on_the_page_signing_in_leads_to(client, gen, typed):
+    admin = gen.user(Role.ADMIN, name="Harriet Vane")
+    landed = sign_in(client, admin).location
+
+    page = client.get(typed, follow_redirects=True)
+
+    assert page.status_code == 200
+    assert page.request.path == landed == HOMES[Role.ADMIN]
+    assert "Harriet" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", [Role.COORDINATOR, Role.PHYSICIAN, Role.PATIENT])
+def test_admin_typed_by_another_role_is_refused_as_every_admin_page_is(client, gen, role):
+    sign_in(client, gen.user(role))
+
+    assert client.get("/admin/").status_code == 403
+    assert client.get("/admin", follow_redirects=True).status_code == 403
+
+
 def test_a_script_reading_the_sign_in_pages_token_finds_one_and_signs_in(client, gen):
     """Load generators and monitoring sign in by pattern-matching the token off the page (the
     benchmark yardstick does: name="csrf_token" … value="…"); the language switch's own token must

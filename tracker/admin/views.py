@@ -20,6 +20,7 @@ from tracker.errors import form_again, on_refusal
 from tracker.extensions import db
 from tracker.formfields import TrackerForm, paginate
 from tracker.models import Closure, Patient, Room, User
+from tracker.navigation import home_url
 from tracker.policy import CRITERION_LABELS, PROFILES
 from tracker.procedures.services import billing_setting
 from tracker.referrals.services import physicians
@@ -128,6 +129,14 @@ def _linked_said(user):
     return _("Account created for %(name)s, linked to the record of %(record)s, born %(born)s (%(mrn)s).",
              name=user.name, record=user.patient.display_name, born=user.patient.date_of_birth.isoformat(),
              mrn=user.patient.mrn)
+
+
+@bp.route("/")
+@allow(Role.ADMIN)
+def home():
+    """`/admin/` (and `/admin`, which Flask sends here) typed by an admin: the page they land on
+    after signing in."""
+    return redirect(home_url(current_user))
 
 
 @bp.route("/users")

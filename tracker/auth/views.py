@@ -8,22 +8,11 @@ from flask_login import current_user
 from tracker.access import allow, public
 from tracker.auth import held_forms, services
 from tracker.auth.forms import ChangePasswordForm, SignInForm
+from tracker.navigation import home_url
 from tracker.roles import Role
 from tracker.security import idle_seconds_left, is_safe_next, session_over
 
 bp = Blueprint("auth", __name__)
-
-HOME_ENDPOINTS = {
-    Role.ADMIN: "admin.users",
-    Role.COORDINATOR: "cases.worklist",
-    Role.PHYSICIAN: "cases.physician_home",
-    Role.PATIENT: "patient.home",
-}
-
-
-def home_url(user):
-    return url_for(HOME_ENDPOINTS[user.role])
-
 
 @bp.route("/")
 @public
