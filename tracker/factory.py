@@ -171,7 +171,7 @@ def register_template_helpers(app):
     (`may_move`, `state_allows`) and the named state sets, so a page never restates a rule."""
     from flask_login import current_user
 
-    from tracker import audit, contact, phones, sms, timeutil, workflow
+    from tracker import audit, contact, i18n, phones, sms, timeutil, workflow
     from tracker.clinic import clinic_contact
     from tracker.access import may
     from tracker.formfields import length_hint
@@ -184,6 +184,8 @@ def register_template_helpers(app):
 
     app.jinja_env.filters["clinic_time"] = timeutil.format_clinic
     app.jinja_env.filters["clinic_day_time"] = timeutil.format_clinic_short
+    # A diary window's opening, on the staff pages as on the patient's ("from …"): its first whole minute.
+    app.jinja_env.filters["opening_minute"] = i18n.opening_minute
     app.jinja_env.filters["phone"] = phones.display
     app.jinja_env.globals["sms_stop"] = sms.opted_out
     app.jinja_env.globals["contact_channel"] = contact.channel_for

@@ -191,7 +191,11 @@ def opening_minute(moment):
     """The first whole minute at which something opening at `moment` is open: `moment` itself on
     the minute, else the next minute (14:37:45 -> 14:38, 23:59:30 -> 00:00 the next day). A time
     shown without seconds as "from" is read as open from that minute's start: rounded down, a
-    window opening at 14:37:45 would be promised at 14:37, when nothing is open yet."""
+    window opening at 14:37:45 would be promised at 14:37, when nothing is open yet.
+
+    The one rule for a diary window's opening, on the patient's pages and the staff's (the case
+    page's Pain diary panel: template filter `opening_minute`). A closing is shown as every clock
+    here shows a moment, its seconds dropped (14:49:45 -> 14:49, the last minute it is open at)."""
     if moment.second or moment.microsecond:
         return moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
     return moment

@@ -85,6 +85,28 @@ def test_a_point_not_open_yet_names_the_minute_it_opens(client, gen, login_as, p
             "Please come back then.") in words(text(response))
 
 
+def test_the_staff_panel_and_the_patients_pages_show_a_window_at_the_same_minutes(
+        client, make_client, gen, login_as, patient, coordinator_account, clock):  # noqa: F811
+    """Walkthrough: a window opening at 14:37:45 read "14:37 – …" on the case page's Pain diary
+    panel while the patient was told "from 14:38". Both now show the first whole minute it is open
+    (14:38), and the last whole minute before it closes at 14:49:45 (14:49)."""
+    case = case_after_injection(gen, patient)
+    opens, closes = injected_at() + timedelta(minutes=10), injected_at() + timedelta(minutes=22)
+    assert (to_clinic(opens).second, to_clinic(closes).second) == (45, 45)
+    opens_shown, closes_shown = clinic_at(0, 14, 38), clinic_at(0, 14, 49)
+    staff = login_as(coordinator_account, on=make_client())
+    login_as(patient)
+
+    clock.set(opens - timedelta(seconds=35))  # 14:37:10
+    panel = soup(text(staff.get(f"/cases/{case.id}"))).find("section", id="diary")
+    row = next(tr for tr in panel.tbody.find_all("tr") if words(tr.th) == "15 minutes after")
+    assert words(row.td) == f"{format_clinic_short(opens_shown)} – {format_clinic_short(closes_shown)}"
+    assert f"Next: 15 minutes after, from {time_words(opens_shown)}." in words(text(client.get(f"/my/cases/{case.id}")))
+
+    clock.set(opens + timedelta(minutes=2))  # 14:39:45, inside the window
+    assert f"Please give it by {time_words(closes_shown)}." in words(text(client.get(diary_url(case))))
+
+
 # ------------------------------------------------------------------ a baseline recalled after the injection
 
 def diary_page(client, case):

@@ -480,7 +480,7 @@ def recalled_point(diary, felt_at, now):
         after = min((p for p in diary.points if p.due.opens_at > felt_at), key=lambda p: p.due.opens_at,
                     default=None)
         around = [f"“{before.label}” closed {when(before.due.closes_at, now)}" if before else "",
-                  f"“{after.label}” opens {when(after.due.opens_at, now)}" if after else ""]
+                  f"“{after.label}” opens {when(i18n.opening_minute(after.due.opens_at), now)}" if after else ""]
         raise EntryRefused(f"No time point of this diary covers {when(felt_at, now)} "
                            f"({'; '.join(part for part in around if part)}). A score describes the "
                            "moment it was felt, so it is kept only for a moment a time point asks about.",
