@@ -244,7 +244,7 @@ def test_proceeding_past_a_last_dose_inside_the_hold_is_her_decision_kept_and_pr
     assert history == (f"{shortfall(last)} before the appointment, confirmed at readiness: the physician's "
                        f"decision to proceed.")
     said_at_table(doctor, overridden,
-                  f"{shortfall(last)} before the appointment (as confirmed at readiness): the physician's decision "
+                  f"l{shortfall(last)[1:]} before the appointment (as confirmed at readiness): the physician's decision "
                   f"to proceed at the start",
                   f"Anticoagulant hold not kept as planned: {shortfall(last)[:1].lower()}{shortfall(last)[1:]} before "
                   f"the appointment (confirmed at readiness), acknowledged by {physician.name} at "

@@ -120,7 +120,7 @@ def test_a_last_dose_inside_the_hold_names_the_shortfall():
 def test_a_hold_kept_short_is_said_at_the_table_and_asked_at_the_start():
     short = "Last dose Saturday, December 5, 2026 leaves 0 of the planned 2 days' hold before the appointment"
     assert hold_words(RISK, {}, SAT, day=SUN) == (
-        f"Hold planned 2 days — {short} (as confirmed at readiness): not kept as planned: move the appointment, "
+        f"Hold planned 2 days — l{short[1:]} (as confirmed at readiness): not kept as planned: move the appointment, "
         f"or the physician decides at the start")
     decided = SimpleNamespace(anticoagulant_last_dose_on=None, hold_acknowledged=True)
     assert hold_words(RISK, {}, SAT, at_start=decided, day=SUN).endswith(

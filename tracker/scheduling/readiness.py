@@ -230,6 +230,8 @@ def hold_words(risk, missed, last_dose_on, at_start=None, day=None):
     if HOLD not in missed and not short:
         return ""
     if short:
+        # Inside the banner's sentence, after its dash or semicolon: "…; last dose Saturday, …".
+        short = short[:1].lower() + short[1:]
         confirmed = (f"{short} ({'as confirmed at readiness' if last_dose_on else 'as entered by the physician at the start'}): "
                      + ("the physician's decision to proceed at the start" if decided else
                         "not kept as planned: move the appointment, or the physician decides at the start"))
