@@ -16,6 +16,7 @@ LOINC = "http://loinc.org"
 CPT = "http://www.ama-assn.org/go/cpt"
 HCPCS = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 UCUM = "http://unitsofmeasure.org"
+BCP47 = "urn:ietf:bcp:47"
 
 # The tracker's own identifiers. An identifier, not a web address: `.invalid` is reserved and
 # never resolves, so it cannot collide with anyone else's system. Never change it: systems that
@@ -93,6 +94,13 @@ LATERALITY = {
 # --- scores (LOINC) ------------------------------------------------------------------------------
 
 PAIN_SCORE = Code(LOINC, "72514-3", "Pain severity - 0-10 verbal numeric rating [Score] - Reported")
+
+# --- a patient's language (BCP 47 tags, as FHIR's Patient.communication codes it) -----------------
+
+# The languages the tracker speaks to patients in, by `tracker.i18n.language_code` (the record's
+# names: `tracker.i18n.RECORDED`). Any other language the record keeps as typed goes as text alone:
+# a tag is never guessed from a name.
+LANGUAGES = {"en": Code(BCP47, "en", "English"), "es": Code(BCP47, "es", "Spanish")}
 
 # --- the procedure (CPT for the physician's claim, HCPCS for a facility's) ------------------------
 

@@ -375,6 +375,23 @@ def test_intake_then_everything_shows_the_same_facts(client, intake, gen):
     assert again.status_code == 200 and _count(Case) == 1
 
 
+def test_a_patients_language_read_from_the_tracker_is_taken_back_as_that_language(client, intake, gen):
+    """Round trip: the Patient's `communication` as `Patient/{id}` gives it (a BCP 47 coding with
+    the name as text) sent back in a referral of another patient records the same language."""
+    spanish = gen.patient(language="Spanish")
+    reader = bearer(token_for(gen.user(Role.PHYSICIAN)))
+    sent = fhir_json(client.get(f"/fhir/Patient/{spanish.id}", headers=reader))["communication"]
+    assert sent[0]["language"]["coding"] == [{"system": "urn:ietf:bcp:47", "code": "es", "display": "Spanish"}]
+    bundle = intake_bundle()
+    bundle["entry"][0]["resource"]["communication"] = sent
+    validated(bundle["entry"][0]["resource"])
+
+    assert post_bundle(client, intake, bundle).status_code == 201, "refused"
+    case = db.session.execute(db.select(Case)).scalar_one()
+    assert case.patient.language == "Spanish"
+    assert fhir_json(client.get(f"/fhir/Patient/{case.patient_id}", headers=reader))["communication"] == sent
+
+
 # ---------------------------------------------------------------- the tracker's duplicate rules
 
 def test_an_mrn_sent_with_a_zero_width_space_attaches_to_the_patient_on_file(client, intake, gen):

@@ -139,7 +139,7 @@ def test_everything_for_a_bilateral_episode_is_a_valid_bundle_with_every_fact(cl
 # Every standard code the tracker may send, each checked against its publisher's release
 # (tracker/coding.py): a code outside these in a standard system would be an invented one.
 STANDARD_CODES = {SNOMED: {"39723000", "7771000", "24028007", "51440002"}, LOINC: {"72514-3"},
-                  CPT: {"27096", "50"}, HCPCS: {"G0260"}}
+                  CPT: {"27096", "50"}, HCPCS: {"G0260"}, "urn:ietf:bcp:47": {"en", "es"}}
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
@@ -297,6 +297,24 @@ def test_json_is_served_to_clients_that_accept_it(client, gen, reader):
     patient = gen.patient()
     for accept in (FHIR_JSON, "application/json", "*/*"):
         assert client.get(f"/fhir/Patient/{patient.id}", headers={**reader, "Accept": accept}).status_code == 200
+
+
+BCP47 = "urn:ietf:bcp:47"
+
+
+@pytest.mark.parametrize("recorded, code", [("Spanish", "es"), ("English", "en")])
+def test_a_patients_language_is_coded_in_bcp_47_with_its_name_kept_as_text(client, gen, reader, recorded, code):
+    patient = gen.patient(language=recorded)
+    read = validated(fhir_json(client.get(f"/fhir/Patient/{patient.id}", headers=reader))).model_dump(mode="json")
+    assert read["communication"] == [{"language": {"coding": [{"system": BCP47, "code": code, "display": recorded}],
+                                                   "text": recorded}, "preferred": True}]
+
+
+def test_a_language_the_tracker_has_no_tag_for_is_sent_as_text_alone(client, gen, reader):
+    patient = gen.patient(language="Tagalog")
+    read = fhir_json(client.get(f"/fhir/Patient/{patient.id}", headers=reader))
+    assert not r4_errors(read)
+    assert read["communication"] == [{"language": {"text": "Tagalog"}, "preferred": True}]
 
 
 def test_every_read_is_in_the_audit_trail_with_its_token(client, gen):

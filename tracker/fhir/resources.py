@@ -22,6 +22,7 @@ from tracker import coding
 from tracker.clinical import PROVOCATION_TESTS, oswestry_index
 from tracker.diary.schedule import Phase
 from tracker.diary.services import first_entry, time_point
+from tracker.i18n import language_code
 from tracker.models.procedure import ProcedureStatus
 from tracker.models.review import EXAM_SIDES
 from tracker.procedures.records import acknowledged, describe, drug_name
@@ -123,8 +124,15 @@ def patient(row, mrn_system):
                                           "display": "Medical record number"}]}}],
         name=[{"use": "official", "family": row.family_name, "given": [row.given_name]}],
         gender=GENDER[row.sex.value], birthDate=row.date_of_birth, telecom=telecom or None,
-        communication=[{"language": {"text": row.language}, "preferred": True}] if row.language else None,
+        communication=[{"language": language(row.language), "preferred": True}] if row.language else None,
     )
+
+
+def language(recorded):
+    """The record's language as sent: its name as text and, for a language the tracker speaks, its
+    BCP 47 tag (which intake reads back as that language)."""
+    known = coding.LANGUAGES.get(language_code(recorded))
+    return concept(known, text=recorded) if known else {"text": recorded}
 
 
 def practitioner(user):
