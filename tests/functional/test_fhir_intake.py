@@ -544,6 +544,23 @@ def _issues(response, status):
     return issues
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "application/fhir+xml",
+                                          "application/x-www-form-urlencoded", None])
+def test_a_bundle_sent_as_another_content_type_is_a_415_outcome_saying_what_to_send(client, intake, content_type):
+    headers = {**intake, "Content-Type": content_type} if content_type else intake
+    response = client.post("/fhir", headers=headers, data=json.dumps(intake_bundle()))
+    [issue] = _issues(response, 415)
+    assert response.mimetype == "application/fhir+json"
+    assert (issue["code"], issue["diagnostics"]) == ("not-supported", "Send the Bundle as application/fhir+json.")
+    assert (_count(Case), _count(Patient)) == (0, 0)
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/fhir+json; charset=utf-8"])
+def test_a_bundle_sent_as_plain_json_or_with_a_charset_is_taken(client, intake, content_type):
+    response = client.post("/fhir", headers={**intake, "Content-Type": content_type}, data=json.dumps(intake_bundle()))
+    assert response.status_code == 201, response.get_data(as_text=True)
+
+
 def test_a_resource_other_than_a_bundle_is_a_400_that_says_so_in_plain_words(client, intake):
     response = client.post("/fhir", headers={**intake, "Content-Type": "application/fhir+json"},
                            data=json.dumps({"resourceType": "Patient"}))
