@@ -512,6 +512,66 @@ def test_contrast_may_be_omitted_only_for_a_documented_contrast_allergy(gen, doc
     assert post_step(doctor, allergic.case_id, "injectate", answers_for("injectate"), side="left").status_code == 302
 
 
+def contrast_box(page, side="left"):
+    return soup(page).find("section", id=f"step-contrast-{side}")
+
+
+def note_section(page, label):
+    return soup(page).find("section", attrs={"aria-label": label})
+
+
+def values_said(node):
+    """A saved step's values as its box or the note lists them: {label: text}."""
+    return {words(dt): words(dt.find_next_sibling("dd")) for dt in node.select("dl.summary dt")}
+
+
+NOT_CONFIRMED = ("Not a contrast confirmation: Contrast may be omitted only for a documented contrast allergy, and "
+                 "none is recorded for this patient: confirm the needle position with contrast before the injectate.")
+
+
+def test_contrast_omitted_without_a_documented_allergy_says_so_and_is_never_done(gen, doctor, physician):
+    """Walkthrough: contrast omitted ("Contrast not available") for a patient with no contrast
+    allergy read "✓ Done" on the checklist, like a confirmed spread, while the injectate was refused."""
+    record = started(gen, physician, steps=["sign_in", "time_out"])
+    omitted = {"omitted": True, "omission_reason": "Contrast not available"}
+    assert post_step(doctor, record.case_id, "contrast", omitted, side="left").status_code == 302
+
+    page = text(doctor.get(checklist_url(record.case_id)))
+    box = contrast_box(page)
+    assert words(box.h2.select_one(".badge")) == "Omitted: Contrast not available"
+    assert "Done" not in words(box.h2) and "step-done" not in box["class"]
+    assert NOT_CONFIRMED in words(box)
+    assert (f"Contrast confirmation: {NOT_CONFIRMED.split(': ', 1)[1]}"
+            in words(soup(page).find("section", id="sign").details))
+    note = note_section(text(doctor.get(f"/cases/{record.case_id}/procedure/note")), "Contrast confirmation (left)")
+    assert values_said(note) == {"Contrast": "Omitted: Contrast not available"}
+    assert NOT_CONFIRMED in words(note)
+
+
+def test_contrast_omitted_for_a_documented_allergy_reads_omitted_with_its_reason_to_the_signed_record(
+        gen, doctor, physician):
+    record = started(gen, physician, steps=["sign_in", "time_out", "positioning", "skin_prep", "fluoroscopy"])
+    db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True))
+    db.session.commit()
+    omitted = {"omitted": True, "omission_reason": "Anaphylaxis to iohexol in 2019"}
+    assert post_step(doctor, record.case_id, "contrast", omitted, side="left").status_code == 302
+    for step in ("injectate", "sign_out"):
+        assert post_step(doctor, record.case_id, step, answers_for(step), side="left").status_code == 302
+    db.session.expire_all()
+    version = db.session.get(ProcedureRecord, record.id).version_id
+    signed = submit(doctor, f"/cases/{record.case_id}/procedure/sign", {"version_id": version},
+                    form_page=checklist_url(record.case_id))
+    assert signed.status_code == 302, words(text(signed))
+
+    box = contrast_box(text(doctor.get(checklist_url(record.case_id))))
+    assert words(box.h2.select_one(".badge")) == "Omitted: Anaphylaxis to iohexol in 2019"
+    assert "Done" not in words(box.h2) and "Not a contrast confirmation" not in words(box)
+    assert values_said(box) == {"Contrast": "Omitted: Anaphylaxis to iohexol in 2019"}
+    note = note_section(text(doctor.get(f"/cases/{record.case_id}/procedure/note")), "Contrast confirmation (left)")
+    assert values_said(note) == {"Contrast": "Omitted: Anaphylaxis to iohexol in 2019"}
+    assert "Not a contrast confirmation" not in words(note)
+
+
 def test_the_banner_says_not_asked_and_sign_in_warns_when_the_risk_screen_left_a_question_unanswered(
         gen, doctor, physician):
     record = started(gen, physician)

@@ -15,7 +15,7 @@ from tracker.procedures.rules.drug_warnings import (ALLERGY_CONTRAST, ALLERGY_IO
                                                     injectate_warnings)
 from tracker.procedures.rules.duration import (LONG_PROCEDURE_MINUTES, SHORT_PROCEDURE_MINUTES, duration_flag,
                                                duration_minutes, flag_long, flag_short)
-from tracker.procedures.rules.order import may_record, next_open
+from tracker.procedures.rules.order import may_record, next_open, omission_refusals
 from tracker.procedures.rules.schema import (MAX_CONFIRMED_INJECTATE_ML_PER_SIDE, MAX_INJECTATE_ML_PER_SIDE,
                                              PER_SIDE_STEPS, STEPS, ChecklistContext, Step)
 
@@ -451,6 +451,16 @@ def test_omitted_contrast_without_a_documented_allergy_does_not_clear_injectate(
 
 def test_omitted_contrast_with_a_reason_and_a_documented_allergy_clears_injectate():
     assert may_record("injectate", BEFORE_NEEDLE, {"left": [OMITTED]}, ALLERGIC) == []
+
+
+def test_an_omission_is_judged_by_the_one_rule_the_injectate_is_refused_by():
+    """The checklist's box, its note and the signing list say why an omission confirms nothing with
+    the words the injectate is refused with."""
+    assert omission_refusals(OMITTED, "", ALLERGIC) == []
+    assert omission_refusals(OMITTED, "", LEFT) == may_record("injectate", BEFORE_NEEDLE, {"left": [OMITTED]}, LEFT)
+    on_left = omission_refusals(OMITTED, " on the left side", replace(BILATERAL, contrast_allergy=False))
+    assert on_left == ["Contrast may be omitted only for a documented contrast allergy, and none is recorded for "
+                       "this patient: confirm the needle position with contrast on the left side before the injectate."]
 
 
 def test_omitted_contrast_without_a_reason_does_not_clear_injectate_even_with_an_allergy():

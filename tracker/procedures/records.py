@@ -91,6 +91,10 @@ def describe(row, entries):
                  f"{strength_words(r.concentration_mg_per_ml)}, {plain(r.dose_mg)} mg, "
                  f"{plain(r.volume_ml)} mL, lot {r.lot_number}") for r in row.injectate]
     answers = saved_answers(step, row.answers)
+    if step == Step.CONTRAST and answers.get("omitted") is True:
+        # What happened, plainly: no contrast, and why (never a "Contrast omitted: yes" among findings).
+        reason = (answers.get("omission_reason") or "").strip()
+        return [("Contrast", f"Omitted: {reason}" if reason else "Omitted (no reason recorded)")]
     pairs = []
     for f in STEP_FIELDS[step]:
         value = answers.get(f.name)

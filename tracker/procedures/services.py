@@ -24,7 +24,7 @@ from tracker.procedures.rules.checks import ALLERGY_CONFIRMED, CONFIRMED, CONTRA
 from tracker.procedures.rules.drug_warnings import contrast_against_allergy, drugs_against_allergy
 from tracker.procedures.rules.completeness import missing_fields, missing_for_signing
 from tracker.procedures.rules.duration import duration_flag, duration_minutes
-from tracker.procedures.rules.order import may_record
+from tracker.procedures.rules.order import may_record, omission_refusals, side_phrase
 from tracker.procedures.rules.schema import (AGENT_FIELDS, CONTRAST_ALLERGY_FIELDS, DRUG_ALLERGY_FIELDS,
                                              INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS, ArthrogramPattern,
                                              ChecklistContext, Step)
@@ -326,19 +326,33 @@ class Checklist:
         return [(step, joint.value if step in PER_SIDE_STEPS else None)
                 for step in STEPS for joint in (self.joints if step in PER_SIDE_STEPS else (None,))]
 
-    def open_boxes(self):
-        """The boxes not yet done: never saved, saved part-filled, or a contrast check to repeat."""
+    def open_boxes(self, ctx):
+        """The boxes not yet done: never saved, saved part-filled, a contrast check to repeat, or
+        contrast omitted where that confirms nothing (no documented contrast allergy)."""
         return {(step, side) for step, side in self.boxes()
-                if not self.complete(step, side) or (step == Step.CONTRAST and self.needs_repeat(side))}
+                if not self.complete(step, side) or (step == Step.CONTRAST and (
+                    self.needs_repeat(side) or self.omission_refusals(side, ctx)))}
 
     def needs_repeat(self, side):
         """The latest contrast check asks for a repositioned needle and a repeat check."""
         latest = self.latest(Step.CONTRAST, side)
-        if latest is None or latest.answers.get("omitted") is True:
+        if latest is None or self.omitted(side) is not None:
             return False
         pattern = latest.answers.get("arthrogram_pattern")
         return latest.answers.get("vascular_uptake") is True or pattern in (
             ArthrogramPattern.POOR_SPREAD, ArthrogramPattern.EXTRAVASATION)
+
+
+    def omitted(self, side):
+        """The latest contrast check on `side` when it omitted contrast, else None."""
+        latest = self.latest(Step.CONTRAST, side)
+        return latest if latest is not None and latest.answers.get("omitted") is True else None
+
+    def omission_refusals(self, side, ctx):
+        """Why the contrast omitted on `side` confirms nothing (rules.order.omission_refusals): [] when
+        contrast was given, or omitted for a documented contrast allergy with its reason."""
+        row = self.omitted(side)
+        return omission_refusals(row.answers, side_phrase(Side(side or ctx.side), ctx), ctx) if row else []
 
 
 def injectate_answers(row):
@@ -358,6 +372,12 @@ def signing_problems(record, entries):
     repeats = [f"{Step.CONTRAST.label}{f' ({joint.value})' if ctx.bilateral else ''}: a repeat check with the "
                "needle repositioned (the last check showed vascular uptake or no intra-articular spread)"
                for joint in ctx.joints if checklist.needs_repeat(joint)]
+    # Contrast omitted without a documented allergy: named as what is missing before the injectate
+    # (once the injectate is saved, the check below names it as the injectate's refusal).
+    repeats += [f"{Step.CONTRAST.label}{f' ({joint.value})' if ctx.bilateral else ''}: {refusal}"
+                for joint in ctx.joints if checklist.complete(Step.CONTRAST, joint.value)
+                and checklist.latest(Step.INJECTATE, joint) is None
+                for refusal in checklist.omission_refusals(joint.value, ctx)]
     at = next((i for i, problem in enumerate(problems) if problem.startswith(Step.INJECTATE.label)), len(problems))
     problems[at:at] = repeats
     done, contrast = checklist.done(), checklist.contrast_results()

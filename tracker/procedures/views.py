@@ -88,6 +88,9 @@ class StepItem:
     missing: list
     refusals: list
     form: object = None
+    # A contrast check that omitted contrast: its reason, and why that confirms nothing (if it does not).
+    omitted: str | None = None
+    omission_refusals: list = field(default_factory=list)
     problems: list = field(default_factory=list)
     conflict: ProcedureStep | None = None
     # The form's fields this patient is not asked (the pregnancy review when none is flagged).
@@ -106,6 +109,9 @@ class StepItem:
         if self.row is None:
             # Earlier contrast checks but no current one: the last asked for a repeat.
             return "repeat" if self.earlier else "todo"
+        if self.omitted is not None and self.complete:
+            # Never "Done", which reads as a spread confirmed: the box says what happened.
+            return "omission-refused" if self.omission_refusals else "omitted"
         return "done" if self.complete else "started"
 
 
@@ -165,6 +171,9 @@ def _items(record, entries, overrides):
             if step == Step.CONTRAST and checklist.needs_repeat(side):
                 # The latest check asks for a repositioned needle: the form records the repeat.
                 item.earlier, item.row = checks, None
+            elif step == Step.CONTRAST and checklist.omitted(side) is not None:
+                item.omitted = (row.answers.get("omission_reason") or "").strip()
+                item.omission_refusals = checklist.omission_refusals(side, ctx)
             item.form = overrides.get((step, side)) or _saved_form(step, side, item.row, len(checks))
             item.not_asked = ctx.fields_not_asked(step)
             item.form.set_choices(offered)
@@ -349,10 +358,10 @@ def save_step(case_id, step):
     if step == Step.INJECTATE and services.every_joint_injected(record):
         _ask_for_diary_link(case)  # the injectate started the diary (tracker.procedures.services.save_step)
     return redirect(url_for("procedures.checklist", case_id=case.id,
-                            _anchor=_after_save(case, (step, side), warnings)))
+                            _anchor=_after_save(case, (step, side), warnings, entries)))
 
 
-def _after_save(case, saved, warnings):
+def _after_save(case, saved, warnings, entries):
     """Where the page goes after a save: the next box still open (the saved one when saved
     part-filled, then those after it, then from the top), or the signature once every box is done.
     A save with warnings stays on its box, so the warning shown there is read before moving on."""
@@ -360,7 +369,7 @@ def _after_save(case, saved, warnings):
         return _anchor(*saved)
     _case, _appointment, record = _load(case.id)
     checklist = services.Checklist(record)
-    following = next_open(checklist.boxes(), checklist.open_boxes(), saved)
+    following = next_open(checklist.boxes(), checklist.open_boxes(services.context(record, entries)), saved)
     return _anchor(*following) if following else "sign"
 
 
@@ -454,8 +463,10 @@ def _note_page(case, record, form=None, status=200, problems=()):
     modalities = {checklist.answers(Step.FLUOROSCOPY, joint.value).get("modality") for joint in checklist.joints}
     guidance = Guidance.ULTRASOUND if Guidance.ULTRASOUND in modalities else Guidance.FLUOROSCOPY
     setting = services.billing_setting()
+    ctx = services.context(record, entries)
     return render_template(
         "procedures/note.html", case=case, record=record, checklist=checklist, entries=entries,
+        omission_refusals={joint: checklist.omission_refusals(joint.value, ctx) for joint in checklist.joints},
         steps=STEPS, per_side=PER_SIDE_STEPS, describe=describe,
         codes=claims(record.side.value, setting, guidance), billing_setting=setting,
         liability=notice_for(case, record.appointment, record.started_at),

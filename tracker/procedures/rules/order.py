@@ -57,14 +57,7 @@ def _contrast_refusals(results, where: str, context: ChecklistContext) -> list[s
                 f"without vascular uptake, or the reason contrast was omitted for a documented contrast allergy."]
     latest = results[-1]
     if latest.get("omitted") is True:
-        refusals = []
-        if blank(latest.get("omission_reason")):
-            refusals.append(f"Record why contrast was omitted{where} before the injectate.")
-        if not context.contrast_allergy:
-            refusals.append(f"Contrast may be omitted only for a documented contrast allergy, and none is "
-                            f"recorded for this patient: confirm the needle position with contrast{where} "
-                            f"before the injectate.")
-        return refusals
+        return omission_refusals(latest, where, context)
 
     refusals = []
     uptake = latest.get("vascular_uptake")
@@ -78,6 +71,19 @@ def _contrast_refusals(results, where: str, context: ChecklistContext) -> list[s
     elif pattern != ArthrogramPattern.INTRA_ARTICULAR_CEPHALAD:
         refusals.append(f"The last contrast check{where} showed {pattern.label.lower()}, not an intra-articular "
                         f"pattern: reposition the needle and repeat the contrast check before injecting.")
+    return refusals
+
+
+def omission_refusals(check: Mapping, where: str, context: ChecklistContext) -> list[str]:
+    """Why a contrast check that omitted contrast confirms nothing for the injectate (empty when it
+    does): contrast is omitted only for a documented contrast allergy, with the reason recorded."""
+    refusals = []
+    if blank(check.get("omission_reason")):
+        refusals.append(f"Record why contrast was omitted{where} before the injectate.")
+    if not context.contrast_allergy:
+        refusals.append(f"Contrast may be omitted only for a documented contrast allergy, and none is "
+                        f"recorded for this patient: confirm the needle position with contrast{where} "
+                        f"before the injectate.")
     return refusals
 
 
