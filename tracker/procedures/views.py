@@ -114,6 +114,14 @@ class StepItem:
             return "omission-refused" if self.omission_refusals else "omitted"
         return "done" if self.complete else "started"
 
+    @property
+    def badge(self):
+        """The words on the box's badge: what happened, never "Done" for a contrast left out."""
+        if self.status in ("omitted", "omission-refused"):
+            return _("Omitted: %(reason)s", reason=self.omitted)
+        return {"done": _("✓ Done"), "started": _("Started: incomplete"), "repeat": _("Repeat check needed"),
+                "todo": _("Not yet recorded")}[self.status]
+
 
 # ------------------------------------------------------------------ loading
 
