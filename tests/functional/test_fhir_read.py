@@ -12,6 +12,7 @@ from tracker.roles import Role
 from tracker.extensions import db
 from tracker.models import AuditEvent, DiaryEntry
 from tracker.timeutil import to_clinic, utcnow
+from tracker.procedures.rules.schema import Step
 from tracker.vocab import EntrySource, Side
 from tracker.workflow import State
 
@@ -191,6 +192,26 @@ def test_a_contrast_omitted_for_a_documented_allergy_travels_with_its_reason(cli
     [allergy] = of_type(found, "AllergyIntolerance")
     assert allergy["code"]["coding"][0]["code"] == "allergy-iodinated-contrast"
     assert len(of_type(found, "MedicationAdministration")) == 2  # the injectate still given, no contrast
+
+
+def test_a_contrast_omitted_without_a_reason_on_file_sends_none_rather_than_claiming_an_allergy(
+        client, gen, reader):
+    """A check saved part-filled (omitted, its reason still to write): the export says omitted and
+    gives no reason, never "documented contrast allergy" for a patient with none on file."""
+    from tracker.models import ProcedureStep
+
+    case = episode(gen, side=Side.LEFT, contrast_allergy=True)
+    row = db.session.execute(db.select(ProcedureStep).where(ProcedureStep.step == Step.CONTRAST)).scalar_one()
+    # Written past the signed record's guard, as a row saved part-filled would read.
+    db.session.execute(db.update(ProcedureStep).where(ProcedureStep.id == row.id)
+                       .values(answers={**row.answers, "omission_reason": ""}))
+    db.session.commit()
+    _, found = _everything(client, reader, case.patient_id)
+    [procedure] = of_type(found, "Procedure")
+    [contrast] = [e for e in procedure["extension"] if e["url"].endswith("/contrast-check")]
+    parts = {p["url"]: p for p in contrast["extension"]}
+    assert parts["omitted"]["valueBoolean"] is True
+    assert "reason" not in parts
 
 
 def test_no_known_allergies_is_sent_as_an_answer_and_a_question_not_asked_sends_nothing(client, gen, reader):

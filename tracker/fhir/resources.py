@@ -321,8 +321,10 @@ def _contrast_extensions(record):
         parts = [{"url": "side", "valueCode": row.side.value}, {"url": "check", "valueInteger": row.attempt},
                  {"url": "recorded", "valueDateTime": row.first_recorded_at}]
         if answers.get("omitted"):
-            parts += [{"url": "omitted", "valueBoolean": True},
-                      {"url": "reason", "valueString": answers.get("omission_reason") or "documented contrast allergy"}]
+            # The reason as recorded; none invented (a check saved part-filled may not have one yet).
+            parts.append({"url": "omitted", "valueBoolean": True})
+            if (answers.get("omission_reason") or "").strip():
+                parts.append({"url": "reason", "valueString": answers["omission_reason"].strip()})
         else:
             for name, kind in (("agent", "valueString"), ("volume_ml", "valueDecimal"),
                                ("arthrogram_pattern", "valueString")):
