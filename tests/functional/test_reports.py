@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import field_error, links, outer_html, selected, soup, submit, words
+from tests.helpers import by_id, field_error, links, outer_html, selected, soup, submit, table_rows, words
 from tests.report_data import Clinic
 from tracker.roles import Role
 from tracker.extensions import db
@@ -391,6 +391,22 @@ def test_each_joint_of_a_bilateral_block_counts_as_a_block_with_its_own_result(c
     db.session.commit()
     rows = _csv(client.get(f"/reports/export?table=block_rate_physician&{PERIOD}"))
     assert ["Dr Ada", "2", "0", "0", "100.0"] in rows
+
+
+def test_a_bilateral_case_is_a_case_of_each_side_in_every_report_and_its_csv(client, coordinator, clinic):
+    """c4 (bilateral, referred 04-15, its 05-20 appointment cancelled "Patient unwell") is a case of the
+    left and of the right joint, as in the Caps: the side filter "left" keeps it with c3 (left, cancelled
+    "patient unwell "), "right" keeps it alone, "bilateral" keeps it alone; each table's CSV is the page's."""
+    for side, months, unwell in (("left", ("1", "1", "1"), "2"), ("right", ("1", "1", "1"), "1"),
+                                 ("bilateral", ("0", "1", "0"), "1")):
+        query = f"{PERIOD}&side={side}"
+        html = client.get(f"/reports?{query}").get_data(as_text=True)
+        shown = {key: table_rows(by_id(html, f"figure-{key}")) for key in ("referrals_per_month", "cancellations")}
+        assert shown["referrals_per_month"] == [[month, count] for month, count
+                                                in zip(("2026-03", "2026-04", "2026-05"), months)], side
+        assert shown["cancellations"] == [["Patient unwell", unwell]], side
+        for key, rows in shown.items():
+            assert _csv(client.get(f"/reports/export?table={key}&{query}"))[1:] == rows, (side, key)
 
 
 def test_an_override_that_stands_through_a_re_evaluation_is_one_override_in_the_report(client, coordinator, gen):

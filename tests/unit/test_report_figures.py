@@ -584,6 +584,38 @@ def test_a_side_filter_lists_a_joint_at_its_cap_through_bilateral_sessions(clini
     assert bea(side="left") == [("left", 3, 4)]
 
 
+def test_a_side_filter_counts_that_joint_of_a_bilateral_case(clinic):
+    """A bilateral case is a case of each side, and where a figure counts joints (a block's result, a
+    side's relief, a diary score), the side filter counts that joint only: c1 made bilateral, its left
+    joint read negative, its right positive; only its left side has diary scores. c1 was referred in
+    March, with c2 (right) beside it."""
+    from tracker.models import Case
+    from tracker.vocab import Side
+
+    db.session.get(Case, clinic.c1.id).side = Side.BILATERAL
+    clinic.c1.outcome.diagnostic_result, clinic.c1.outcome.side_results = None, {"left": "negative",
+                                                                               "right": "positive"}
+    db.session.commit()
+
+    def ada(side):
+        return [row[1:4] for row in _figure("block_rate_physician", side=side).rows if row[0] == "Dr Ada"]
+
+    assert ada(None) == [(1, 1, 0)]
+    assert ada("left") == [(0, 1, 0)]
+    assert ada("right") == [(1, 0, 0)]
+    assert ada("bilateral") == [(1, 1, 0)]
+    assert _figure("referrals_per_month", side="left").rows[0] == ("2026-03", 1)
+    assert _figure("referrals_per_month", side="right").rows[0] == ("2026-03", 2)
+    # The sides followed from day 0: c1's left span is in the left joint's curve (with c3's), never in
+    # the right one's (c2's alone).
+    assert _figure("relief_survival").rows[0][1] == 3
+    assert _figure("relief_survival", side="left").rows[0][1] == 2
+    assert _figure("relief_survival", side="right").rows[0][1] == 1
+    # Its late score (w2, its left side's) is a left joint's, as c3's: the right joint has none late.
+    assert sum(row[1] for row in _figure("late_entries", side="left").rows) == 2
+    assert _figure("late_entries", side="right").rows == []
+
+
 def test_filters_narrow_every_figure(clinic):
     assert _figure("referrals_per_month", physician_id=clinic.ada.id).rows == [
         ("2026-03", 1), ("2026-04", 0), ("2026-05", 1)]
