@@ -4,7 +4,8 @@ never a walk over every case in Python.
 Every figure is a `Figure`: a title, a one-line definition of what it counts, the columns and
 rows of its table, and how its chart reads those same rows (so chart, table and CSV cannot
 disagree). Filters narrow every figure to the cases of one physician, payer profile, side or
-indication; the period decides which events count (each definition says which date).
+indication (a bilateral case is a case of each side: `_of_side`); the period decides which events
+count (each definition says which date).
 """
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
@@ -104,6 +105,27 @@ def _in_period(column, filters, until=None):
     return and_(column >= start, column < end)
 
 
+def _of_side(side_column, side):
+    """The side filter, as every figure reads it: a bilateral case is a case of each side, so
+    "left" keeps the left and the bilateral cases, "right" the right and the bilateral ones, and
+    "bilateral" the bilateral ones only."""
+    if side in (Side.LEFT, Side.RIGHT):
+        return side_column.in_([side, Side.BILATERAL.value])
+    return side_column == side
+
+
+def _chosen_joint(filters):
+    """The one joint a figure that counts joints (a block's result, a side's relief, a diary score)
+    keeps of a bilateral case under the side filter: "left" or "right"; None keeps every joint."""
+    return filters.side if filters.side in (Side.LEFT, Side.RIGHT) else None
+
+
+def _of_joint(joint_column, filters):
+    """Conditions keeping the rows of the chosen joint (see `_chosen_joint`): none without one."""
+    joint = _chosen_joint(filters)
+    return [joint_column == joint] if joint else []
+
+
 def _case_filters(filters):
     """Conditions on `Case` for the chosen physician, payer profile, side and indication. A case
     without a profile of its own is under the clinic's default."""
@@ -116,7 +138,7 @@ def _case_filters(filters):
             chosen = or_(chosen, Case.payer_profile_code.is_(None))
         conditions.append(chosen)
     if filters.side:
-        conditions.append(Case.side == filters.side)
+        conditions.append(_of_side(Case.side, filters.side))
     if filters.indication:
         conditions.append(Case.indication == filters.indication)
     return conditions
@@ -476,7 +498,7 @@ def _late_entries_by_first_source(filters):
     counts = Counter(dict(db.session.execute(
         select(DiaryEntry.source, func.count())
         .where(DiaryEntry.late.is_(True), _in_period(DiaryEntry.entered_at, filters), ~revised,
-               *_of_cases(DiaryEntry.case_id, filters))
+               *_of_cases(DiaryEntry.case_id, filters), *_of_joint(DiaryEntry.side, filters))
         .group_by(DiaryEntry.source)).all()))
     # Corrections are few: their earliest revisions are read through the revisions table.
     later = aliased(DiaryEntryRevision)
@@ -487,7 +509,7 @@ def _late_entries_by_first_source(filters):
     counts.update(dict(db.session.execute(
         select(DiaryEntryRevision.source, func.count()).join(DiaryEntry, DiaryEntry.id == DiaryEntryRevision.entry_id)
         .where(DiaryEntry.late.is_(True), _in_period(DiaryEntryRevision.entered_at, filters), earliest,
-               *_of_cases(DiaryEntry.case_id, filters))
+               *_of_cases(DiaryEntry.case_id, filters), *_of_joint(DiaryEntry.side, filters))
         .group_by(DiaryEntryRevision.source)).all()))
     return counts
 
@@ -573,9 +595,12 @@ def _block_rates(filters, group, label, name, title, key, per=""):
                or_(Outcome.diagnostic_result.is_not(None), Outcome.side_results.is_not(None)),
                Case.indication.in_([str(i) for i in DIAGNOSTIC_INDICATIONS]), *conditions)).all()
     counts = defaultdict(lambda: {"positive": 0, "negative": 0, "indeterminate": 0})
+    chosen = _chosen_joint(filters)
     for *grouped, one, per_joint, side in found:
         counted = counts[tuple(grouped)]
         for joint in joints_of(side):
+            if chosen and joint != chosen:
+                continue
             result = (per_joint or {}).get(joint.value) if per_joint else one
             if result in counted:
                 counted[result] += 1
@@ -602,7 +627,8 @@ def relief_survival(filters):
     the period."""
     groups = db.session.execute(
         select(ReliefSpan.lasted_days, ReliefSpan.ended, func.count())
-        .where(_in_period(ReliefSpan.injected_at, filters), *_of_cases(ReliefSpan.case_id, filters))
+        .where(_in_period(ReliefSpan.injected_at, filters), *_of_cases(ReliefSpan.case_id, filters),
+               *_of_joint(ReliefSpan.side, filters))
         .group_by(ReliefSpan.lasted_days, ReliefSpan.ended)).all()
     steps = kaplan_meier((int(days), bool(ended), count) for days, ended, count in groups)
     return Figure(
@@ -726,14 +752,12 @@ def _caps_chosen(filters, joints, profile):
     chosen = []
     by_case = [condition for condition in (
         Case.physician_id == filters.physician_id if filters.physician_id else None,
-        # A bilateral case is a case of each side: its sessions count on each joint.
-        Case.side.in_([filters.side, Side.BILATERAL.value]) if filters.side in ("left", "right")
-        else Case.side == filters.side if filters.side else None) if condition is not None]
+        _of_side(Case.side, filters.side) if filters.side else None) if condition is not None]
     if by_case:
         chosen.append(joints.c.patient_id.in_(select(Case.patient_id).where(*by_case)))
-    if filters.side in ("left", "right"):
+    if joint := _chosen_joint(filters):
         # A per-joint payer's rows are joints: the other joint's row is not this side's.
-        chosen.append(or_(joints.c.joint.is_(None), joints.c.joint == filters.side))
+        chosen.append(or_(joints.c.joint.is_(None), joints.c.joint == joint))
     if filters.profile:
         chosen.append(profile.c.code == filters.profile)
     if filters.indication:
