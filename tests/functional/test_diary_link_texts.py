@@ -142,3 +142,54 @@ def test_a_texted_links_number_is_never_used_as_an_email_address(app, client, ge
     db.session.commit()
     reminders.send_due(now=now() + timedelta(weeks=6))
     assert inbox.messages == []
+
+
+def _cookies_set(app, response):
+    """Every cookie the response sets, as sent and, for the session cookie, as its payload too: Flask's
+    session cookie is signed, never encrypted (only compressed), so whoever reads it reads that."""
+    from http.cookies import SimpleCookie
+
+    serializer = app.session_interface.get_signing_serializer(app)
+    found = []
+    for header in response.headers.getlist("Set-Cookie"):
+        found.append(header)
+        for name, morsel in SimpleCookie(header).items():
+            if name == app.config["SESSION_COOKIE_NAME"] and morsel.value:
+                found.append(repr(serializer.loads(morsel.value)))
+    return found
+
+
+@pytest.mark.parametrize("channel", ["text", "email"])
+def test_the_link_to_read_to_the_patient_never_travels_in_a_cookie(app, client, gen, login_as, monkeypatch,
+                                                                   channel):
+    """Without an SMS provider (or mail server) the coordinator is shown the patient's link to read or
+    give them: a bearer link, so no response of the journey (the send, the page after it, a reload of
+    that page) sets a cookie holding it. The page shows it in a field to copy; a reload shows the same
+    link and makes no other."""
+    from tracker.diary import links
+
+    monkeypatch.setitem(app.config, "TWILIO_ACCOUNT_SID", "")
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "")
+    case = texting_case(gen, **({} if channel == "text" else {"phone": None}))
+    login_as(gen.user(Role.COORDINATOR))
+    journey = [submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}")]
+    while journey[-1].status_code in (301, 302, 303):
+        journey.append(client.get(journey[-1].headers["Location"]))
+    page = text(journey[-1])
+    journey.append(client.get(journey[-1].request.path))  # a reload of the page that shows it
+
+    [link] = links_of(case)
+    shown = re.search(r"https?://[^\s\"<]+/d/([\w.-]+)", page)
+    assert shown and links.read(shown.group(1)) == (link.id, case.id)
+    token = shown.group(1)
+    signed = token.split(".")[0]  # the same in every signature of this link
+    for response in journey:
+        for cookie in _cookies_set(app, response):
+            assert "/d/" not in cookie and signed not in cookie, cookie
+
+    field = soup(page).find("input", id="diary-link")
+    assert field is not None and field.has_attr("readonly") and field["value"] == shown.group(0)
+    assert soup(page).find("label", attrs={"for": "diary-link"}) is not None
+    again = text(journey[-1])
+    assert links.read(soup(again).find("input", id="diary-link")["value"].rsplit("/d/", 1)[1])[0] == link.id
+    assert links_of(case) == [link]
