@@ -130,6 +130,7 @@ def _demo_pages():
         ("day board, a booked day", f"/schedule/day?day={appointment.starts_at.date().isoformat()}", 200),
         ("diary: score taken on the phone", f"/cases/{follow_up.id}/diary/phone", 200),
         ("diary: staff correction", f"/cases/{follow_up.id}/diary/entries/{entry.id}/correct", 200),
+        ("diary link to give the patient (no mail server)", f"/cases/{follow_up.id}/diary/link-to-give", 200),
         ("diary and chart, late entry", f"/cases/{late_entry.id}/diary", 200),
         ("overdue diaries", "/diaries/overdue", 200),
         ("reports", "/reports", 200),

@@ -72,11 +72,11 @@ def test_without_an_sms_provider_the_text_goes_to_the_log_and_staff_see_the_link
         page = text(send(client, case))
     assert "No SMS provider is set up (TWILIO_ACCOUNT_SID), so the text was not sent" in page
     assert "Diary link sent" not in page, "one message, not 'sent' followed by 'not sent'"
-    shown = re.search(r"read the patient the link: (\S+/d/\S+)", page).group(1)
+    shown = soup(page).find(id="diary-link")["value"]
     token = shown.rsplit("/d/", 1)[1]
     assert "Text not sent" in caplog.text and token not in caplog.text  # the log never holds the link
     # What anyone opening the case later reads: made, not sent, and why.
-    panel = words(soup(page).find(id="diary"))
+    panel = words(soup(text(client.get(f"/cases/{case.id}"))).find(id="diary"))
     assert "Sent to" not in panel
     assert "not sent (no SMS provider or mail server was set up): read it to the patient" in panel
     [link] = links_of(case)
@@ -94,12 +94,13 @@ def test_a_text_that_cannot_be_sent_leaves_the_patients_working_link_as_it_is(ap
     assert "No SMS provider is set up (TWILIO_ACCOUNT_SID), so the text was not sent" in page
     assert "The patient's link still works: nothing was sent, so it was not replaced." in page
     assert "Any earlier link for this case no longer works." not in page
-    shown = re.search(r"read it to them: (\S+/d/\S+)", page).group(1)
+    shown = soup(page).find(id="diary-link")["value"]
+    assert "It is the link sent to pat.texter@example.org" in words(soup(page))
     phone = client.application.test_client()  # the patient's phone
     assert phone.get(f"/d/{token}").status_code == 200, "the link the patient holds still works"
     assert phone.get(re.sub(r"^https?://[^/]+", "", shown)).status_code == 200
     assert [(l.id, l.revoked_at) for l in links_of(case)] == [(earlier.id, None)]
-    assert "Sent to pat.texter@example.org" in words(soup(page).find(id="diary"))
+    assert "Sent to pat.texter@example.org" in words(soup(text(client.get(f"/cases/{case.id}"))).find(id="diary"))
     assert db.session.execute(db.select(AuditEvent).filter_by(object_type="diary_link", object_id=str(earlier.id))
                               .filter(AuditEvent.summary.contains("shown to read to the patient"))).first()
 

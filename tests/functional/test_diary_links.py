@@ -61,15 +61,32 @@ def test_without_a_mail_server_the_staff_member_is_shown_the_link_and_the_log_ne
                           follow_redirects=True)
     assert "No mail server is set up (MAIL_SERVER), so the email was not sent" in text(response)
     assert "Diary link sent" not in text(response), "one message, not 'sent' followed by 'not sent'"
-    panel = words(soup(response).find(id="diary"))
+    panel = words(soup(client.get(f"/cases/{case.id}")).find(id="diary"))
     assert "Sent to" not in panel and "not sent (no SMS provider or mail server was set up): read it to the patient" in panel
-    [notice] = soup(response).find_all(string=lambda s: "read the patient the link: " in s)
-    url = notice.split("the link: ", 1)[1].split()[0]
+    url = soup(response).find(id="diary-link")["value"]
     assert url.startswith(("http://", "https://")) and "/d/" in url
     assert client.get(path_of(url)).status_code == 200
     token = url.rsplit("/d/", 1)[1]
     assert "pat.linkton@example.org" in caplog.text and "/d/[redacted]" in caplog.text
     assert token not in caplog.text and token.split(".")[0] not in caplog.text
+
+
+def test_the_link_to_give_the_patient_is_shown_only_while_nothing_can_send_it(client, gen, login_as, case, app,
+                                                                             monkeypatch):
+    """With a mail server a link goes by email: the page that shows it to give the patient shows none,
+    even the working link sent earlier, and sends staff back to the case."""
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.clinic.test")
+    link, token = make_diary_link(case, sent_to="pat.linkton@example.org")
+    login_as(gen.user(Role.COORDINATOR))
+    response = client.get(f"/cases/{case.id}/diary/link-to-give")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/cases/{case.id}#diary")
+    assert token.split(".")[0] not in text(client.get(response.headers["Location"]))
+
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "")
+    shown = soup(client.get(f"/cases/{case.id}/diary/link-to-give")).find(id="diary-link")["value"]
+    assert links.read(shown.rsplit("/d/", 1)[1]) == (link.id, case.id)
+    assert db.session.execute(db.select(AuditEvent).filter_by(object_type="diary_link", object_id=str(link.id))
+                              .filter(AuditEvent.summary.contains("shown to read to the patient"))).first()
 
 
 def test_the_patient_page_says_a_link_that_was_not_sent_was_not_sent(client, gen, login_as, case, app,

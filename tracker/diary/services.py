@@ -726,8 +726,8 @@ def send_link(case, actor, now=None):
     changed) without a number or an address, or when the SMS provider or the mail server fails.
 
     Without a provider (or mail server) nothing can go out: a working link is kept and given back
-    to be read to the patient, and a link made for want of one is kept as not sent. Returns
-    a LinkSent."""
+    to be read to the patient, and a link made for want of one is kept as not sent; either is
+    then shown by `link_to_give`. Returns a LinkSent."""
     now = now or utcnow()
     patient = case.patient
     number, address = contact.text_number(patient), contact.email_address(patient)
@@ -743,10 +743,7 @@ def send_link(case, actor, now=None):
     channel = "text" if by_text else "email"
     kept = None if sent else live_link(case, now)
     if kept is not None:
-        audit.record(audit.Action.VIEW, "diary_link", kept.id,
-                     summary=f"case {case.id}: diary link shown to read to the patient ({channel} not sent: "
-                             f"no {'SMS provider' if by_text else 'mail server'}); it still works", user=actor)
-        db.session.commit()
+        # Nothing changes: the page that shows it (`link_to_give`) audits each showing.
         return LinkSent(kept, by_text, sent=False, replaced=False)
     link, replaced = create_link(case, actor, now, sent_to=(number or address) if sent else None)
     clinic = current_app.config["CLINIC_NAME"]
@@ -773,6 +770,18 @@ def send_link(case, actor, now=None):
                  user=actor)
     db.session.commit()
     return LinkSent(link, by_text, sent)
+
+
+def link_to_give(case, now=None):
+    """The case's working link when staff are to read it to the patient (or give it to them to
+    copy) because nothing can send them one now: no SMS provider for a number that takes texts,
+    else no mail server, while a link may be sent (`LINK_STATES`). None otherwise. It is read from
+    the database each time it is shown: a bearer link never travels in a cookie or an address."""
+    patient = case.patient
+    number, address = contact.text_number(patient), contact.email_address(patient)
+    if case.state not in LINK_STATES or (number is None and address is None) or _can_send(number is not None):
+        return None
+    return live_link(case, now)
 
 
 def link_destination(patient):

@@ -4,7 +4,7 @@ case page's Diary panel. The personal link's own pages (/d/<token>) are the untr
 `tracker.patient_link`; all three doors share the entry and correction pages of
 `tracker.diary.pages`.
 """
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_babel import gettext as _
 
@@ -108,16 +108,16 @@ def send_link(case_id):
         abort(400)
     on_refusal(back_to(url_for("cases.show", case_id=case.id, _anchor="diary")))
     done = services.send_link(case, current_user._get_current_object())
-    link, shown = done.link, services.link_url(done.link)
-    earlier = _("Any earlier link for this case no longer works.")
     if done.sent:
+        link = done.link
         flash((_("Diary link sent by text message to %(sent_to)s.", sent_to=services.sent_to_shown(link))
                if done.by_text else _("Diary link sent to %(sent_to)s.", sent_to=services.sent_to_shown(link)))
-              + " " + earlier, "success")
+              + " " + _("Any earlier link for this case no longer works."), "success")
         return redirect(url_for("cases.show", case_id=case.id, _anchor="diary"))
     # Nothing went out: one message, which says so ("sent" followed by "not sent" left staff unsure
-    # which to believe), and the link to read to the patient. The text only reached the log (its
-    # link redacted); an email also a file in development (MAIL_FILE_DIR).
+    # which to believe). The text only reached the log (its link redacted); an email also a file in
+    # development (MAIL_FILE_DIR). The link itself is shown by the page redirected to, read from the
+    # database: a flash message travels in the session cookie, signed but readable by anyone.
     if done.by_text:
         not_sent = _("No SMS provider is set up (TWILIO_ACCOUNT_SID), so the text was not sent.")
     else:
@@ -125,13 +125,27 @@ def send_link(case_id):
         not_sent = _("No mail server is set up (MAIL_SERVER), so the email was not sent%(file)s.",
                      file=_(" (a copy is kept in the folder %(folder)s)", folder=folder) if folder and done.replaced
                      else "")
-    if done.replaced:
-        flash(not_sent + " " + _("You may read the patient the link: %(link_url)s", link_url=shown), "warning")
-    else:
-        flash(not_sent + " " + _("The patient's link still works: nothing was sent, so it was not replaced. You "
-                                 "may read it to them: %(link_url)s (to end it, for a link sent to the wrong "
-                                 "person, revoke it, then make a new one).", link_url=shown), "warning")
-    return redirect(url_for("cases.show", case_id=case.id, _anchor="diary"))
+    if not done.replaced:
+        not_sent += " " + _("The patient's link still works: nothing was sent, so it was not replaced.")
+    flash(not_sent, "warning")
+    return redirect(url_for("diary.link_to_give", case_id=case.id))
+
+
+@bp.route("/cases/<int:case_id>/diary/link-to-give")
+@allow(Role.COORDINATOR, Role.PHYSICIAN)
+def link_to_give(case_id):
+    """The patient's working link, to read to them or give them to copy, while nothing can send it
+    (`services.link_to_give`); a reload shows the same link and makes none."""
+    case = get_case(case_id)
+    link = services.link_to_give(case)
+    if link is None:
+        flash(_("There is no diary link to show: a link is shown here only while it works and nothing can "
+                "send it (no SMS provider or mail server)."), "info")
+        return redirect(url_for("cases.show", case_id=case.id, _anchor="diary"))
+    audit.viewed("diary_link", link.id, summary=f"case {case.id}: diary link shown to read to the patient "
+                                                f"(nothing can send it: no SMS provider or mail server)")
+    return render_template("diary/link_to_give.html", case=case, link=link, url=services.link_url(link),
+                           ends_at=services.link_ends_at(link))
 
 
 @bp.route("/cases/<int:case_id>/diary/links/<int:link_id>/revoke", methods=["POST"])
