@@ -229,7 +229,7 @@ def doctor(client, physician, login_as):
 
 @pytest.fixture
 def clinic_clock(monkeypatch):
-    """`clinic_clock(hour)`: from now on the app reads today at `hour` o'clock clinic time as now.
+    """`clinic_clock(hour, minute=0)`: from now on the app reads today at that clinic time as now.
     For a test whose facts hang on the clinic day (a check-in counts only on its own day): a real
     clock run just after the clinic's midnight would put "an hour ago" on yesterday. Every loaded
     tracker module that imported `utcnow` reads the same frozen moment."""
@@ -239,8 +239,9 @@ def clinic_clock(monkeypatch):
     from tracker import timeutil
     real = timeutil.utcnow
 
-    def set_hour(hour):
-        moment = datetime.combine(timeutil.clinic_today(), time(hour), timeutil.clinic_zone()).astimezone(timezone.utc)
+    def set_hour(hour, minute=0):
+        moment = datetime.combine(timeutil.clinic_today(), time(hour, minute),
+                                  timeutil.clinic_zone()).astimezone(timezone.utc)
         for name, module in list(sys.modules.items()):
             if (name == "tracker" or name.startswith("tracker.")) and getattr(module, "utcnow", None) is real:
                 monkeypatch.setattr(module, "utcnow", lambda: moment)

@@ -275,11 +275,13 @@ def _book_next_free(case, coordinator, physician):
     update_readiness(appointment, {"consent_obtained": True}, appointment.version_id, coordinator)
 
 
-# How long ago the injection was, by the case's state: two weeks for follow-up (Grace Okafor's
-# 2-week score is due: its window runs from day 14 to day 20), a little more for the closed cases
-# (their 2-week scores were given before today), the case in procedure now. On a weekend day the
+# How long ago the injection was, by the case's state: 15 days for follow-up (Grace Okafor's
+# 2-week score is due: its window runs from day 14 to day 20, so it is open whatever the hour the
+# demo is seeded; 14 days back it would open only at the injection's hour today, and a demo seeded
+# at 7 in the morning would have nothing to enter), a little more for the closed cases (their
+# 2-week scores were given before today), the case in procedure now. On a weekend day the
 # injection moves back to the Friday before (the physicians work Monday to Friday).
-PROCEDURE_DAYS_AGO = {"in_procedure": 0, "follow_up": 14, "closed": 16}
+PROCEDURE_DAYS_AGO = {"in_procedure": 0, "follow_up": 15, "closed": 16}
 PAST_DAY_STARTS, PAST_SLOT = time(8, 0), timedelta(minutes=45)
 
 
