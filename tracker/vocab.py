@@ -43,6 +43,14 @@ def joints_of(side: str) -> tuple[Side, ...]:
     return (Side.LEFT, Side.RIGHT) if side == Side.BILATERAL else (side,)
 
 
+def sides_filtered(side: str) -> tuple[Side, ...]:
+    """The sides of the cases a side filter keeps (worklist, API, reports alike): a bilateral case is
+    a case of each joint, so "left" keeps the left and the bilateral cases, "right" the right and the
+    bilateral ones, and "bilateral" the bilateral ones only."""
+    side = Side(side)
+    return (side,) if side == Side.BILATERAL else (side, Side.BILATERAL)
+
+
 class Indication(Choice):
     DIAGNOSTIC = "diagnostic", N_("Diagnostic block")
     CONFIRMATORY = "confirmatory", N_("Confirmatory block")

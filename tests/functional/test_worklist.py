@@ -79,10 +79,16 @@ def test_filters_by_physician_side_and_payer_profile(client, coordinator, gen):
     gen.case(patient=gen.patient(family_name="Mine"), physician=doctor, side=Side.RIGHT)
     gen.case(patient=gen.patient(family_name="Leftie"), side=Side.LEFT, payer_profile_code="EVICORE_CMM_203")
     gen.case(patient=gen.patient(family_name="Defaulty"), side=Side.LEFT)
+    gen.case(patient=gen.patient(family_name="Bothsides"), side=Side.BILATERAL)
     by_physician = page(client, f"?physician={doctor.id}")
     assert "Mine" in by_physician and "Leftie" not in by_physician
+    # A bilateral case is a case of each joint, as in the reports.
     by_side = page(client, "?side=left")
-    assert "Leftie" in by_side and "Mine" not in by_side
+    assert "Leftie" in by_side and "Bothsides" in by_side and "Mine" not in by_side
+    by_side = page(client, "?side=right")
+    assert "Mine" in by_side and "Bothsides" in by_side and "Leftie" not in by_side
+    by_side = page(client, "?side=bilateral")
+    assert "Bothsides" in by_side and "Mine" not in by_side and "Leftie" not in by_side
     by_payer = page(client, "?profile=EVICORE_CMM_203")
     assert "Leftie" in by_payer and "Defaulty" not in by_payer
     default_payer = page(client, "?profile=MEDICARE_LCD_2023")

@@ -22,7 +22,7 @@ from tracker.patients.lookup import ids_matching, parse_name_or_mrn
 from tracker.policy import PROFILES
 from tracker.roles import Role
 from tracker.timeutil import clinic_today, to_clinic, utcnow
-from tracker.vocab import N_, Indication, Side
+from tracker.vocab import N_, Indication, Side, sides_filtered
 from tracker.workflow import FINAL_STATES, State
 
 SORTS = {
@@ -93,7 +93,8 @@ def query(states=None, q=None, physician_id=None, side=None, profile=None, defau
         else:
             statement = statement.filter(mine)
     if side:
-        statement = statement.filter(Case.side == side)
+        # A bilateral case is a case of each joint (tracker.vocab.sides_filtered), as in the reports.
+        statement = statement.filter(Case.side.in_(sides_filtered(side)))
     if profile:
         by_profile = Case.payer_profile_code == profile
         if profile == default_profile:

@@ -33,7 +33,7 @@ from tracker.roles import Role
 from tracker.scheduling.rules import first_clinic_day
 from tracker.scheduling.services import clinic_closed, clinic_weekdays, closures_between
 from tracker.timeutil import clinic_today, clinic_zone, utcnow
-from tracker.vocab import LOG_ONLY_MARK, AppointmentStatus, EntrySource, NextStep, Side, joints_of
+from tracker.vocab import LOG_ONLY_MARK, AppointmentStatus, EntrySource, NextStep, Side, joints_of, sides_filtered
 from tracker.workflow import FINAL_STATES, State
 
 
@@ -106,12 +106,8 @@ def _in_period(column, filters, until=None):
 
 
 def _of_side(side_column, side):
-    """The side filter, as every figure reads it: a bilateral case is a case of each side, so
-    "left" keeps the left and the bilateral cases, "right" the right and the bilateral ones, and
-    "bilateral" the bilateral ones only."""
-    if side in (Side.LEFT, Side.RIGHT):
-        return side_column.in_([side, Side.BILATERAL.value])
-    return side_column == side
+    """The side filter, as every figure reads it (tracker.vocab.sides_filtered)."""
+    return side_column.in_([s.value for s in sides_filtered(side)])
 
 
 def _chosen_joint(filters):
