@@ -50,7 +50,8 @@ NOT_PAGES = {
     "api_v1.diary": "JSON API", "api_v1.openapi_document": "JSON API",
     "fhir.read": "FHIR JSON", "fhir.everything": "FHIR JSON", "fhir.capabilities": "FHIR JSON",
     "fhir.search": "FHIR JSON",
-    "auth.index": "redirects to the role's home page", "auth.session_left": "JSON for the page's idle clock",
+    "auth.index": "redirects to the role's home page", "admin.home": "redirects to Users, the admin's home",
+    "auth.session_left": "JSON for the page's idle clock",
 }
 # Error pages no GET request can provoke on a healthy test server: rendered by the app and served
 # at an address of their own, so they are checked in the same layout as every other page.
