@@ -23,7 +23,7 @@ from tracker.vocab import EntrySource, Indication, NextStep, Side
 from tracker.workflow import State
 
 from tests.functional.test_diary_timed_from_injection import clock  # noqa: F401 (fixture)
-from tests.builders import GOOD_BLOCK, clinic_at, commit_elsewhere, diary_moved_back, followed_up, now
+from tests.builders import GOOD_BLOCK, clinic_at, commit_elsewhere, diary, diary_moved_back, followed_up, now
 from tests.functional.test_eligibility import criteria
 from tests.helpers import (by_id, csrf_from, field_error, inner_html, input_value, is_checked, soup, submit, text,
                            words)
@@ -56,6 +56,7 @@ def test_the_physician_reads_verdict_duration_and_every_entry_with_its_marks(cli
     db.session.add(DiaryEntryRevision(entry=entry, score=2, entered_at=entry.entered_at,
                                       source=EntrySource.LINK, reason="tapped the wrong number"))
     db.session.commit()
+    diary_moved_back(case, 1)  # the anaesthetic window has closed: the block's reading is final
     login_as(physician)
 
     page = text(client.get(f"/cases/{case.id}/diary"))
@@ -103,6 +104,7 @@ def test_without_a_baseline_entry_the_examinations_baseline_is_used_and_marked(c
 def test_the_threshold_follows_the_cases_payer_profile(client, gen, physician, login_as):
     # 8 -> 2 is 75 %: positive for Medicare (75 %), negative for MP-558 (80 %).
     case = followed_up(gen, physician, scores={"t0": 8, "m30": 3, "h1": 2}, payer_profile_code="MP_558")
+    diary_moved_back(case, 1)  # the anaesthetic window has closed: the block's reading is final
     login_as(physician)
 
     page = text(client.get(f"/cases/{case.id}/diary"))
@@ -115,6 +117,7 @@ def test_a_bilateral_diary_is_read_side_by_side(client, gen, physician, login_as
     case = followed_up(gen, physician, side=Side.BILATERAL,
                        scores={"t0": {Side.LEFT: 8, Side.RIGHT: 6}, "m30": {Side.LEFT: 1, Side.RIGHT: 5},
                                "h1": {Side.LEFT: 2, Side.RIGHT: 4}})
+    diary_moved_back(case, 1)  # the anaesthetic window has closed: the block's reading is final
     login_as(physician)
 
     page = text(client.get(f"/cases/{case.id}/diary"))
@@ -132,6 +135,7 @@ def test_a_baseline_of_0_says_relief_cannot_be_computed_for_that_side_in_reading
     case = followed_up(gen, physician, side=Side.BILATERAL,
                        scores={"t0": {Side.LEFT: 0, Side.RIGHT: 6}, "m30": {Side.LEFT: 0, Side.RIGHT: 1},
                                "h1": {Side.LEFT: 1, Side.RIGHT: 1}, "d1": {Side.LEFT: 0, Side.RIGHT: 2}})
+    diary_moved_back(case, 1)  # the anaesthetic window has closed: the block's reading is final
     login_as(physician)
 
     page = text(client.get(f"/cases/{case.id}/diary"))
@@ -147,6 +151,117 @@ def test_a_baseline_of_0_says_relief_cannot_be_computed_for_that_side_in_reading
     chart = html_lib.unescape(str(soup(page).find("svg")))
     assert "Left side: 3 scores after the injection, relief cannot be computed: baseline 0" in chart
     assert "Baseline 0 (left side): relief cannot be computed: baseline 0" in chart
+
+
+def block_injected(gen, physician, minutes_ago, scores):
+    """A diagnostic block in follow-up injected `minutes_ago`, with `scores` given on time."""
+    case = gen.case(state=State.FOLLOW_UP, physician_id=physician.id)
+    gen.diary(case, injected_at=now() - timedelta(minutes=minutes_ago), entries=scores)
+    return case
+
+
+def verdict(page, side="left"):
+    """The side's diagnostic reading on the diary page, in words."""
+    return words(by_id(page, f"reading-{side}").find("dd", class_=re.compile(r"^verdict-")))
+
+
+def prefilled(page):
+    """What the outcome form says its diagnostic result is prefilled from."""
+    return words(soup(page).find("small", string=re.compile(r"^Prefilled from the diary")))
+
+
+def window_closes(case):
+    """When the anaesthetic window's last point (6 hours after) closes, as the pages say it."""
+    h6 = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code="h6")).scalar_one()
+    return " ".join(when(h6.closes_at).split())
+
+
+def test_a_block_read_while_its_window_is_open_is_positive_so_far_with_the_scores_still_to_come(
+        client, gen, physician, login_as):
+    # Baseline 8, then 0 at 15 minutes and 10 at 30: 100 % at its peak, but 1 hour to 6 hours are to come.
+    case = block_injected(gen, physician, 40, {"t0": 8, "m15": 0, "m30": 10})
+    until = window_closes(case)
+    login_as(physician)
+
+    page = text(client.get(f"/cases/{case.id}/diary"))
+
+    assert verdict(page) == (
+        "Positive so far: peak relief 100 % in the window, reaches the 75 % threshold · 2 scores in the window; "
+        f"6 more scores can come in the window, until {until}")
+    assert "<strong>Positive</strong>" not in page
+    # The outcome form's prefill says the same, and so does its refusal of another result without a reason.
+    assert is_checked(page, "diagnostic_result", "positive")
+    assert prefilled(page) == (
+        f"Prefilled from the diary: positive so far (6 more scores can come in the window, until {until}).")
+    refused = record(client, case.id, diagnostic_result="negative", therapeutic_days="")
+    assert " ".join(field_error(text(refused), "reason").split()) == (
+        f"The diary reads positive so far (6 more scores can come in the window, until {until}). "
+        "Give the reason for recording negative instead.")
+
+    # Once the window has closed, the same scores read as the result.
+    diary_moved_back(case, 1)
+    page = text(client.get(f"/cases/{case.id}/diary"))
+    assert verdict(page) == (
+        "Positive: peak relief 100 % in the window, reaches the 75 % threshold · 2 scores in the window")
+    assert prefilled(page) == "Prefilled from the diary: positive."
+
+
+def test_a_block_below_the_threshold_while_its_window_is_open_is_negative_so_far(client, gen, physician, login_as):
+    case = block_injected(gen, physician, 40, {"t0": 8, "m15": 6, "m30": 5})
+    login_as(physician)
+
+    page = text(client.get(f"/cases/{case.id}/diary"))
+
+    assert verdict(page) == (
+        "Negative so far: peak relief 37.5 % in the window, below the 75 % threshold · 2 scores in the window; "
+        f"6 more scores can come in the window, until {window_closes(case)}")
+
+
+def test_before_any_window_score_the_block_is_not_known_yet_and_indeterminate_once_the_window_closed_without(
+        client, gen, physician, login_as):
+    case = block_injected(gen, physician, 5, {"t0": 8})
+    until = window_closes(case)
+    login_as(physician)
+
+    page = text(client.get(f"/cases/{case.id}/diary"))
+
+    reading = words(by_id(page, "reading-left"))
+    assert verdict(page) == (
+        "Not known yet (too few entries in the anaesthetic window so far: 0, at least 2 needed) · 0 scores in the "
+        f"window; 8 scores can come in the window, until {until}")
+    assert "Indeterminate" not in reading
+    assert "Therapeutic relief not known yet (no follow-up score)" in reading
+    assert prefilled(page) == (
+        "Prefilled from the diary: indeterminate for now: not known yet (8 scores can come in the window, "
+        f"until {until}).")
+
+    # One score in, seven to come: still not known.
+    diary(case, {"m15": 2})
+    page = text(client.get(f"/cases/{case.id}/diary"))
+    assert verdict(page).startswith(
+        "Not known yet (too few entries in the anaesthetic window so far: 1, at least 2 needed): peak relief 75 %")
+    assert verdict(page).endswith(
+        f"· 1 score in the window; 7 more scores can come in the window, until {until}")
+
+    # The window closed with that one score: too few, for good.
+    diary_moved_back(case, 1)
+    page = text(client.get(f"/cases/{case.id}/diary"))
+    assert verdict(page) == (
+        "Indeterminate (too few entries in the anaesthetic window: 1, at least 2 needed): peak relief 75 % in the "
+        "window, reaches the 75 % threshold · 1 score in the window")
+
+
+def test_a_block_recorded_while_its_window_was_open_reads_as_final_once_the_case_is_closed(
+        client, gen, physician, login_as):
+    case = block_injected(gen, physician, 40, {"t0": 8, "m15": 0, "m30": 10})
+    login_as(physician)
+
+    assert record(client, case.id, therapeutic_days="").status_code == 302
+
+    page = text(client.get(f"/cases/{case.id}/diary"))
+    # Closing ended the diary: no window score can come any more.
+    assert verdict(page) == (
+        "Positive: peak relief 100 % in the window, reaches the 75 % threshold · 2 scores in the window")
 
 
 def test_a_score_filed_under_a_missed_point_long_after_reads_at_the_moment_it_describes(
@@ -339,6 +454,7 @@ def test_missing_fields_are_refused_next_to_the_field_and_typed_values_kept(clie
 
 def test_a_result_other_than_the_diarys_needs_a_reason_which_the_timeline_keeps(client, gen, physician, login_as):
     case = followed_up(gen, physician)
+    diary_moved_back(case, 1)  # the anaesthetic window has closed: the block's reading is final
     login_as(physician)
 
     refused = record(client, case.id, diagnostic_result="negative", notes="kept")
