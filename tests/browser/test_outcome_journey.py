@@ -44,7 +44,9 @@ def test_physician_reads_the_chart_and_closes_the_case_with_a_confirmatory_block
 
     chart = page.get_by_role("img", name=re.compile("Pain over time after the injection"))
     expect(chart).to_be_visible()
-    expect(page.locator("#reading-left")).to_contain_text("Positive: peak relief 87.5 % in the window")
+    # Injected moments ago: the rest of the anaesthetic window is still to come, so the block reads "so far".
+    expect(page.locator("#reading-left")).to_contain_text("Positive so far: peak relief 87.5 % in the window")
+    expect(page.locator("#reading-left")).to_contain_text("4 more scores can come in the window, until")
     expect(page.locator("#reading-left")).to_contain_text("90 days")
     expect(page.locator("#point-h1")).to_contain_text("87.5 %")
     chart.scroll_into_view_if_needed()
@@ -85,7 +87,8 @@ def test_physician_records_each_joints_result_of_a_bilateral_block_and_the_repea
     left, right = form.get_by_role("group", name="Left joint"), form.get_by_role("group", name="Right joint")
     expect(left.get_by_label("Negative")).to_be_checked()
     expect(right.get_by_label("Positive")).to_be_checked()
-    expect(left).to_contain_text("Prefilled from the left side's diary reading: negative.")
+    expect(left).to_contain_text("Prefilled from the left side's diary reading: negative so far (6 more scores can "
+                                 "come in the window, until")
     expect(form).to_contain_text("When one joint is positive and the other is not, the new case is for the "
                                  "positive joint only.")
     left.scroll_into_view_if_needed()

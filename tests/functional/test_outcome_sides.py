@@ -3,6 +3,7 @@ form asks the left and the right joint's result, each prefilled from that side's
 follow-on case opened from sides that differ injects the positive joint only; eligibility, the
 pages and FHIR read each joint's own result."""
 from tracker.diary.outcome import correct_outcome, record_outcome
+from tracker.diary.services import when
 from tracker.eligibility.facts import prior_injections
 from tracker.eligibility.standing import current_assessment
 from tracker.extensions import db
@@ -10,7 +11,7 @@ from tracker.policy import CriterionCode, Status
 from tracker.vocab import Indication, NextStep, Side
 from tracker.workflow import State
 
-from tests.builders import followed_up
+from tests.builders import diary_moved_back, followed_up, point
 from tests.helpers import by_id, field_error, input_value, is_checked, submit, text, words
 
 # Medicare (75 %): right 5 -> 0 (100 %, positive), left 5 -> 3 (40 %, negative), two scores in the window.
@@ -49,6 +50,15 @@ def test_the_form_asks_each_joints_result_prefilled_from_its_own_diary_reading(c
     assert "choose the result for the case" not in form
     assert is_checked(page, "left_result", "negative") and is_checked(page, "right_result", "positive")
     assert not is_checked(page, "left_result", "positive")
+    # The injection was just given: each side's reading is so far, the rest of its window to come.
+    until = " ".join(when(point(case, "h6").closes_at).split())
+    assert (f"Prefilled from the left side's diary reading: negative so far (6 more scores can come in the window, "
+            f"until {until}).") in form
+    assert (f"Prefilled from the right side's diary reading: positive so far (6 more scores can come in the window, "
+            f"until {until}).") in form
+
+    diary_moved_back(case, 1)  # the window has closed: each reading is final
+    form = words(by_id(text(client.get(f"/cases/{case.id}/diary")), "outcome-form"))
     assert "Prefilled from the left side's diary reading: negative." in form
     assert "Prefilled from the right side's diary reading: positive." in form
 
@@ -88,6 +98,7 @@ def test_a_missing_joints_result_is_refused_next_to_its_field_and_the_rest_is_ke
 
 def test_a_joints_result_other_than_its_diary_reading_needs_the_reason(client, gen, physician, login_as):
     case = bilateral_block(gen, physician)
+    diary_moved_back(case, 1)  # the anaesthetic window has closed: the diary's reading is final
     login_as(physician)
 
     refused = post_outcome(client, case.id, left_result="positive")

@@ -32,13 +32,18 @@ Choices made here:
   beside it and both are shown wherever the duration is evidence.
 - Recording while diary points are still to come asks for a confirmation first: the duration may
   not be read to its end yet.
+- While a score of the anaesthetic window can still come (a window point not closed, without the
+  side's score), the block's reading is provisional and every place that shows it says so
+  ("positive so far", "negative so far"; with too few scores yet, "not known yet", never
+  "indeterminate"), with how many window scores can still come and until when. The reading itself
+  (and what an outcome keeps of it) is the same rule as once the window has closed.
 - A recorded outcome is corrected by a physician, with a reason; the replaced values are kept as a
   revision and the correction is audited. The next step is not corrected: it may have opened a
   linked case, which has its own life.
 """
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -48,11 +53,11 @@ from tracker import audit, i18n
 from tracker.cases.services import open_case, transition
 from tracker.diary import services as diary_services
 from tracker.diary.kept import Scored, follow_up_readings
-from tracker.diary.relief import (BLOCK_READINGS_UNTIL_HOURS, THERAPEUTIC_RELIEF_PERCENT, DiagnosticResult,
-                                  Interpretation, interpret, percent_relief, relief_span, relief_undefined,
-                                  relief_words)
+from tracker.diary.relief import (BLOCK_READINGS_UNTIL_HOURS, MIN_WINDOW_READINGS, THERAPEUTIC_RELIEF_PERCENT,
+                                  DiagnosticResult, Interpretation, interpret, percent_relief, relief_span,
+                                  relief_undefined, relief_words)
 from tracker.clinical import ODI_SECTIONS
-from tracker.diary.schedule import EntryStatus
+from tracker.diary.schedule import EntryStatus, Phase
 from tracker.extensions import db
 from tracker.models import Case, Outcome, OutcomeRevision
 from tracker.policy import DIAGNOSTIC_INDICATIONS
@@ -159,6 +164,15 @@ def _number(value):
     return None if value is None else float(value)
 
 
+@dataclass(frozen=True)
+class WindowToCome:
+    """The anaesthetic window's scores a side can still be given: how many, and the moment the last
+    of their windows closes."""
+
+    count: int
+    until: datetime
+
+
 @dataclass
 class DiaryRow:
     """One time point of the table: its entries and relief per side."""
@@ -177,6 +191,7 @@ class OutcomeDiary:
     profile: object
     rows: list
     sides: list  # SideReading per side, in sides_of(case) order
+    now: datetime  # the moment the diary was read (its points' statuses are as of then)
 
     @property
     def is_block(self):
@@ -210,6 +225,81 @@ class OutcomeDiary:
         """One side's diary reading of the duration (None: nothing to judge by, or no such side)."""
         side = str(getattr(side, "value", side))
         return next((r.therapeutic_days for r in self.sides if r.side.value == side), None)
+
+    def side_reading(self, side):
+        """One side's SideReading, or None."""
+        side = str(getattr(side, "value", side))
+        return next((r for r in self.sides if r.side.value == side), None)
+
+    def window_to_come(self, side_reading):
+        """The side's anaesthetic-window scores that can still come (`WindowToCome`): the case is
+        open and a window point's window has not closed without the side's score. None when none can:
+        the block's reading is then final (a score recalled later is a memory, never counted)."""
+        if self.case.state in FINAL_STATES:
+            return None
+        to_come = [row.view for row in self.rows if row.view.point.phase == Phase.ANAESTHETIC
+                   and side_reading.side not in row.view.entries and self.now <= row.view.due.closes_at]
+        if not to_come:
+            return None
+        return WindowToCome(len(to_come), max(view.due.closes_at for view in to_come))
+
+    def block_so_far(self, side_reading):
+        """The side's block reading is provisional (`WindowToCome`), or None when it is final: not a
+        block, relief undefined (no window score can change that), or no window score can come."""
+        if not self.is_block or side_reading.relief_undefined:
+            return None
+        return self.window_to_come(side_reading)
+
+    def diagnostic_heading(self, side_reading):
+        """The block's reading as the diary page heads it: "Positive", or while window scores can
+        still come "Positive so far", "Negative so far", and with too few scores yet "Not known yet"."""
+        diagnostic = side_reading.interpretation.diagnostic
+        if self.block_so_far(side_reading) is None:
+            return diagnostic.label
+        if diagnostic == DiagnosticResult.POSITIVE:
+            return _("Positive so far")
+        if diagnostic == DiagnosticResult.NEGATIVE:
+            return _("Negative so far")
+        return _("Not known yet")
+
+    def diagnostic_reason(self, side_reading):
+        """Why the block's reading is indeterminate, or not known yet (too few window scores so far);
+        None otherwise."""
+        i = side_reading.interpretation
+        if i.indeterminate_reason is None:
+            return None
+        if self.block_so_far(side_reading) is None:
+            return i.indeterminate_reason
+        return _("too few entries in the anaesthetic window so far: %(count)s, at least %(needed)s needed",
+                 count=i.window_readings, needed=MIN_WINDOW_READINGS)
+
+    def window_to_come_words(self, side_reading):
+        """ "6 more scores can come in the window, until 3:30 PM" while the block's reading is
+        provisional; None once it is final."""
+        to_come = self.block_so_far(side_reading)
+        if to_come is None:
+            return None
+        until = i18n.when(to_come.until, self.now)
+        if side_reading.interpretation.window_readings:
+            return ngettext("%(num)s more score can come in the window, until %(until)s",
+                            "%(num)s more scores can come in the window, until %(until)s", to_come.count,
+                            until=until)
+        return ngettext("%(num)s score can come in the window, until %(until)s",
+                        "%(num)s scores can come in the window, until %(until)s", to_come.count, until=until)
+
+    def result_words(self, side_reading):
+        """The side's block reading inline, as the outcome form and its refusals say it: "positive"
+        once final; "positive so far (6 more scores can come in the window, until 3:30 PM)" while
+        provisional, and "indeterminate for now: not known yet (…)" with too few window scores yet."""
+        diagnostic = side_reading.interpretation.diagnostic
+        to_come = self.window_to_come_words(side_reading)
+        if to_come is None:
+            return diagnostic.label.lower()
+        if diagnostic == DiagnosticResult.POSITIVE:
+            return _("positive so far (%(to_come)s)", to_come=to_come)
+        if diagnostic == DiagnosticResult.NEGATIVE:
+            return _("negative so far (%(to_come)s)", to_come=to_come)
+        return _("indeterminate for now: not known yet (%(to_come)s)", to_come=to_come)
 
     @property
     def suggested_days(self):
@@ -347,10 +437,11 @@ def read_outcome_diary(case, profile=None):
     from tracker.eligibility.standing import profile_for  # the profile's threshold decides
 
     profile = profile or profile_for(case)
-    diary = diary_services.read_diary(case, for_patient=False)
+    now = utcnow()
+    diary = diary_services.read_diary(case, now=now, for_patient=False)
     sides = [_read_side(side, _baseline(case, diary, side), _readings(diary, side), profile)
              for side in diary_services.sides_of(case)]
-    return OutcomeDiary(case, profile, _rows(diary, sides), sides)
+    return OutcomeDiary(case, profile, _rows(diary, sides), sides, now)
 
 
 def _baseline(case, diary, side):
@@ -593,28 +684,31 @@ def _departures(reading, results, reason):
         return ""
     if len(results) == 1:
         (result,) = results.values()
-        return _result_departure(result, reading.suggested_result, reason) if result else ""
+        read = reading.result_words(reading.sides[0])
+        return _result_departure(result, reading.suggested_result, reason, read) if result else ""
     departing = [(joint, result, reading.diary_result(joint)) for joint, result in results.items()
                  if result is not None and reading.diary_result(joint) not in (None, result)]
     if not departing:
         return ""
     reason = (reason or "").strip()
     if not reason:
-        read = " and ".join(f"the {joint} joint {diary.label.lower()}" for joint, _r, diary in departing)
+        read = " and ".join(f"the {joint} joint {reading.result_words(reading.side_reading(joint))}"
+                            for joint, _r, _diary in departing)
         recorded = " and ".join(result.label.lower() for _j, result, _d in departing)
         raise FieldError("reason", f"The diary reads {read}. Give the reason for recording {recorded} instead.")
     return "; ".join(f"{joint.capitalize()} joint's diagnostic result recorded as {result.value}; the diary read "
                      f"{diary.value}" for joint, result, diary in departing) + f": {reason}"
 
 
-def _result_departure(result, suggested, reason):
+def _result_departure(result, suggested, reason, read_words):
     """The timeline's words for a result other than the diary's reading ('' when it agrees);
-    FieldError without a reason."""
+    FieldError without a reason, naming the reading as `read_words` say it (so far, while window
+    scores can still come)."""
     reason = (reason or "").strip()
     if suggested is None or result == suggested:
         return ""
     if not reason:
-        raise FieldError("reason", f"The diary reads {suggested.label.lower()}. Give the reason for "
+        raise FieldError("reason", f"The diary reads {read_words}. Give the reason for "
                                    f"recording {result.label.lower()} instead.")
     return f"Diagnostic result recorded as {result.value}; the diary read {suggested.value}: {reason}"
 
