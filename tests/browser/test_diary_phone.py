@@ -13,6 +13,7 @@ from tracker.models import DiaryEntry, DiaryLink, User
 from tracker.vocab import EntrySource, Side
 from tracker.workflow import State
 
+from tests.browser.test_every_page import AXE, RUN_AXE
 from tests.builders import make_case, make_diary, make_patient
 
 PHONE = {"width": 375, "height": 740}
@@ -24,18 +25,23 @@ def _fits(page):
     assert scroll_width <= client_width, f"the page scrolls sideways ({scroll_width} > {client_width})"
 
 
-def test_patient_enters_post_block_scores_through_the_link_on_a_phone(app, live_server, new_page, screenshot):
+def _two_hours_after(app):
+    """Grace Okafor's personal link two hours after her injection: the baseline (7) and the first half
+    hour are in, 1 hour was missed. (Its token, the case's id.)"""
     with app.app_context():
         now = datetime.now(timezone.utc).replace(microsecond=0)
         case = make_case(patient=make_patient(family_name="Okafor", given_name="Grace"), state=State.FOLLOW_UP,
                          side=Side.LEFT)
-        # Two hours after the injection: the baseline and the first half hour are in, 1 hour was missed.
         make_diary(case, injected_at=now - timedelta(hours=2), entries={"t0": 7, "m15": 2, "m30": 2})
         link = DiaryLink(case_id=case.id, created_by_id=db.session.get(User, case.created_by_id).id,
                          expires_at=now + timedelta(days=30))
         db.session.add(link)
         db.session.commit()
-        token, case_id = links.sign(link), case.id
+        return links.sign(link), case.id
+
+
+def test_patient_enters_post_block_scores_through_the_link_on_a_phone(app, live_server, new_page, screenshot):
+    token, case_id = _two_hours_after(app)
 
     page = new_page(PHONE)
     page.goto(f"{live_server}/d/{token}")
@@ -133,3 +139,33 @@ def test_a_patient_opening_the_link_six_months_on_is_asked_only_for_the_six_mont
         from tracker.models import Case
         reading = read_outcome_diary(db.session.get(Case, case_id))
         assert reading.suggested_days == 90
+
+
+def test_a_patient_whose_pain_is_worse_than_before_is_told_when_to_call_with_the_thanks(
+        app, live_server, browser, screenshot):
+    phone_before, app.config["CLINIC_PHONE"] = app.config.get("CLINIC_PHONE"), "+12015550188"
+    try:
+        token, _case_id = _two_hours_after(app)
+
+        # axe is put in the page as a script of its own: the context lets it past the page's CSP.
+        context = browser.new_context(viewport=PHONE, locale="en-US", bypass_csp=True)
+        page = context.new_page()
+        page.goto(f"{live_server}/d/{token}")
+        page.locator("label[for=score-10]").click()
+        page.get_by_role("button", name="Save my score").click()
+
+        # Announced as the thanks is (one status message), the number a tap away.
+        status = page.get_by_role("status").filter(has_text="Thank you")
+        expect(status).to_contain_text("Thank you: your “2 hours after” score is saved.")
+        expect(status).to_contain_text("If your pain is much worse than before your injection, or you have new "
+                                       "numbness or weakness in your leg, a fever, or redness or swelling where the "
+                                       "needle went in, call the clinic on (201) 555-0188. If it is severe, call "
+                                       "emergency services.")
+        expect(status.get_by_role("link", name="(201) 555-0188")).to_have_attribute("href", re.compile(r"^tel:"))
+        _fits(page)
+        page.add_script_tag(path=str(AXE))
+        assert page.evaluate(RUN_AXE) == []
+        screenshot(page, "told-when-to-call")
+        context.close()
+    finally:
+        app.config["CLINIC_PHONE"] = phone_before

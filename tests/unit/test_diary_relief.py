@@ -17,6 +17,7 @@ from tracker.diary.relief import (
     relief_span,
     relief_words,
     therapeutic_duration,
+    worse_than_before,
 )
 from tracker.diary.schedule import DEFAULT_SCHEDULE, describes_hours, due_times
 from tracker.policy import PROFILES, BlockResult
@@ -424,3 +425,12 @@ def test_a_kept_span_does_not_read_a_baseline_given_for_an_earlier_appointment()
     assert span(morning + timedelta(hours=2)) != span(None)
     assert span(morning - timedelta(days=22)) == span(None)
     assert span(morning) != span(None), "felt at the window's first moment: the baseline"
+
+
+@pytest.mark.parametrize("baseline, score, told", [
+    (7, 8, True), (7, 7, False), (7, 3, False),  # worse than before the injection, or not
+    (0, 1, True), (10, 10, False),
+    (None, 8, True), (None, 7, False),  # no baseline: 8 or more
+])
+def test_a_score_worse_than_before_the_injection_or_8_without_a_baseline_tells_when_to_call(baseline, score, told):
+    assert worse_than_before(baseline, score) is told
