@@ -20,7 +20,8 @@ PATIENT_FACING = sorted(
      *(TEMPLATES / name for name in (
          "base.html", "_macros/layout.html", "_macros/forms.html", "auth/sign_in.html",
          "auth/change_password.html", "diary/entry.html", "diary/correct.html", "diary/_macros.html",
-         "diary/link_base.html", "diary/link_not_valid.html", "diary/link_closed.html"))])
+         "diary/link_base.html", "diary/link_not_valid.html", "diary/link_closed.html",
+         "diary/_when_to_call.html"))])
 STAFF = sorted(set(TEMPLATES.rglob("*.html")) - set(PATIENT_FACING))
 GETTEXT = {"_", "gettext", "ngettext", "pgettext", "npgettext"}
 READ_ATTRIBUTES = re.compile(r'\b(?:aria-label|title|placeholder|alt)="([^"]*)"')

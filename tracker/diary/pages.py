@@ -8,6 +8,7 @@ Nothing here imports a door's views or access rules, so the untrusted link surfa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from tracker.diary import services
 from tracker.diary.forms import CorrectionForm, EntryForm, PhoneEntryForm, entry_form
@@ -70,9 +71,11 @@ def entry_page(case, source, layout, action, correct_url, actor=None, link=None)
         form.felt_time.errors = list(form.felt_time.errors) + [str(error)]
         return page(422)
     on_refusal(lambda refusal: page(refusal.status, refusal))
-    view, late = services.record_entry(case, form.point.data, form.scores(), form.answers(), source,
+    scores = form.scores()
+    view, late = services.record_entry(case, form.point.data, scores, form.answers(), source,
                                        actor=actor, link=link, felt_at=felt_at)
-    flash(_thanks(view, late, staff), "success")
+    thanks = _thanks(view, late, staff)
+    flash(thanks if staff else _with_when_to_call(thanks, case, view.code, scores), "success")
     return redirect(action if not staff else url_for("cases.show", case_id=case.id, _anchor="diary"))
 
 
@@ -118,6 +121,14 @@ def _thanks(view, late, staff):
     return thanks + (" " + _("It was late, and it still helps.") if late else "")
 
 
+def _with_when_to_call(message, case, code, scores):
+    """The patient's confirmation, with when to call the clinic when a score after the injection is
+    worse than before it: said in the same announcement, so it is read with the thanks."""
+    if not services.worse_than_before(case, code, scores):
+        return message
+    return Markup("{} {}").format(message, Markup(render_template("diary/_when_to_call.html")))
+
+
 def correction_page(case, entry, source, layout, back, actor=None, link=None):
     """Correcting a stored score, with the reason; the earlier value stays in its history."""
     staff = source == EntrySource.STAFF_PHONE
@@ -145,7 +156,9 @@ def correction_page(case, entry, source, layout, back, actor=None, link=None):
     on_refusal(lambda refusal: _correction_refused(form, refusal, back, page, entry))
     services.correct_entry(entry, form.score.data, form.answers(), form.reason.data,
                            form.version_id.data, source, actor=actor, link=link)
-    flash(_("The score is corrected; the earlier value is kept in its history."), "success")
+    corrected = _("The score is corrected; the earlier value is kept in its history.")
+    flash(corrected if staff else _with_when_to_call(corrected, case, entry.point.point_code,
+                                                      {entry.side: form.score.data}), "success")
     return redirect(back)
 
 

@@ -31,6 +31,10 @@ THERAPEUTIC_RELIEF_PERCENT = 50
 # neither ends the relief nor denies it. From day 7 on, the first score below the threshold ends it.
 STEROID_ONSET_HOURS = 7 * 24
 
+# A patient's score after the injection worse than before it, or this high with no baseline to compare
+# it with, earns a plain word on when to call the clinic (new numbness, fever, a red or swollen site).
+HIGH_PAIN_WITHOUT_BASELINE = 8
+
 _ONE_DECIMAL = Decimal("0.1")
 
 
@@ -94,6 +98,16 @@ def pain_rise(baseline: int, relief: Decimal) -> int:
     """The points a negative relief stands for: baseline 3 at -200 % is a rise of 6. Relief is
     rounded to 0.1 % of a baseline of at most 10, so rounding gives back the whole points."""
     return round(-relief * baseline / 100)
+
+
+def worse_than_before(baseline: int | None, score: int) -> bool:
+    """A score after the injection worse than the pain before it (over a baseline of 0: any pain),
+    or, with no baseline, HIGH_PAIN_WITHOUT_BASELINE or more: the patient is told when to call."""
+    _check_score(score, "score")
+    if baseline is None:
+        return score >= HIGH_PAIN_WITHOUT_BASELINE
+    _check_score(baseline, "baseline")
+    return score > baseline
 
 
 def relief_undefined(baseline: int | None) -> str | None:

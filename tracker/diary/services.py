@@ -27,7 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from tracker import audit, contact, i18n, phones
 from tracker.access import record_denial
 from tracker.clinic import clinic_contact
-from tracker.diary import chase, kept, links
+from tracker.diary import chase, kept, links, relief
 from tracker.diary.schedule import (DEFAULT_SCHEDULE, Due, EntryStatus, Phase, TimePoint, current_points,
                                     describes_hours, due_times, entry_status, given_for_earlier_appointment,
                                     is_open_now, point_of, schedule_for, window_holding)
@@ -342,6 +342,20 @@ def may_enter(case, view, for_patient=True):
     if not view.is_baseline and case.state not in AFTER_INJECTION_STATES:
         return False
     return True
+
+
+def worse_than_before(case, code, scores):
+    """Whether scores (side -> 0..10) just given for point `code` after the injection are, on any
+    side, worse than the pain before it (tracker.diary.relief.worse_than_before): the side's own
+    score before the injection, else the examination's, as the diary's reading takes it."""
+    if code == BASELINE:
+        return False
+    row = _point_row(case, BASELINE)
+    before = {Side(entry.side): entry.score for entry in (row.entries if row else ())
+              if not given_earlier(row, entry)}
+    examination = case.examination.baseline_nrs if case.examination else None
+    return any(relief.worse_than_before(before.get(Side(side), examination), score)
+               for side, score in scores.items())
 
 
 def point_status(case, view):
