@@ -240,6 +240,65 @@ def test_the_physicians_own_day_lists_only_their_appointments(make_client, gen, 
     assert "Check in" not in page
 
 
+@pytest.mark.parametrize("risk, allergy, anticoagulant", [
+    ({"allergy_answer": "documented", "allergy_contrast": True, "anticoagulants": "apixaban 5 mg twice daily",
+      "anticoagulant_hold_days": 2},
+     "Allergies: iodinated contrast (no contrast premedication planned)",
+     "Anticoagulants: apixaban 5 mg twice daily, held 2 days"),
+    ({"allergy_answer": "documented", "allergy_contrast": True, "contrast_premedication_planned": True,
+      "anticoagulants": "rivaroxaban", "anticoagulant_hold_days": 1},
+     "Allergies: iodinated contrast (contrast premedication planned)", "Anticoagulants: rivaroxaban, held 1 day"),
+    ({"allergy_answer": "documented", "allergy_latex": True, "allergy_local_anaesthetic": True,
+      "anticoagulants": "warfarin", "anticoagulant_hold_days": 0},
+     "Allergies: latex, local anaesthetic", "Anticoagulants: warfarin, not held (kept taking it)"),
+    ({"allergy_answer": "documented", "allergy_steroid": True, "anticoagulants": "clopidogrel"},
+     "Allergies: steroid", "Anticoagulants: clopidogrel, hold not recorded"),
+    ({"allergy_answer": "nkda", "anticoagulant_answer": "none"}, "Allergies: NKDA (no known allergies)",
+     "Anticoagulants: none"),
+    (None, "Allergies: not asked", "Anticoagulants: not asked"),
+])
+def test_the_physicians_day_card_says_the_allergy_and_the_anticoagulant_before_the_start(
+        make_client, gen, doctors, rooms, risk, allergy, anticoagulant):
+    """At the table the physician reads the card, not the checklist: what the patient is allergic to
+    and whether the anticoagulant was held are on it, in the checklist banner's words and full size,
+    before she starts."""
+    ames, _ = doctors
+    case = patient_case(gen, "Safety")
+    if risk is not None:
+        db.session.add(RiskScreen(case_id=case.id, red_flags_screened=True, **risk))
+        db.session.commit()
+    gen.appointment(case, physician=ames, room=rooms[0], starts_at=clinic_at(1, 8),
+                    consent_obtained=True, day_of_check_done=True, anticoagulant_plan_confirmed=True,
+                    contrast_premedication_sent=True, readiness_override_reason="test set-up")
+    browser = make_client()
+    sign_in(browser, ames)
+    page = loaded(browser.get(f"/schedule/mine?date={clinic_day(1).isoformat()}"))
+    [card] = soup(page).find_all("article")
+    facts = card.find(class_="safety-facts")
+    assert facts is not None, plain(card)
+    assert f"{allergy} · {anticoagulant}" == plain(facts)
+    # Read at arm's length on a tablet: not small print.
+    assert facts.find("small") is None and facts.find_parent("small") is None
+
+
+def test_the_physicians_day_card_keeps_the_safety_facts_while_the_procedure_runs(make_client, gen, doctors, rooms):
+    ames, _ = doctors
+    case = patient_case(gen, "Running", state=State.IN_PROCEDURE)
+    db.session.add(RiskScreen(case_id=case.id, red_flags_screened=True, allergy_answer="documented",
+                              allergy_contrast=True, anticoagulant_answer="none"))
+    db.session.commit()
+    gen.appointment(case, physician=ames, room=rooms[0], starts_at=clinic_at(1, 8),
+                    status=AppointmentStatus.IN_PROCEDURE)
+    gen.appointment(patient_case(gen, "Called", state=State.ELIGIBLE), physician=ames, room=rooms[0],
+                    starts_at=clinic_at(1, 9), status=AppointmentStatus.CANCELLED, cancelled_reason="patient called")
+    browser = make_client()
+    sign_in(browser, ames)
+    running, cancelled = soup(loaded(browser.get(f"/schedule/mine?date={clinic_day(1).isoformat()}"))).find_all(
+        "article")
+    assert "Allergies: iodinated contrast" in plain(running.find(class_="safety-facts"))
+    assert cancelled.find(class_="safety-facts") is None, "a cancelled appointment is not prepared for"
+
+
 def test_a_physician_with_nothing_that_day_is_told_so(make_client, doctors):
     ames, _ = doctors
     browser = make_client()
