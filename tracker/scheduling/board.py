@@ -5,7 +5,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -19,7 +19,8 @@ from tracker.scheduling import instructions, services
 from tracker.scheduling.liability import card_notice, notices_for
 from tracker.scheduling.rules import closed_on, closed_words
 from tracker.timeutil import clinic_today, to_clinic
-from tracker.vocab import NOT_STARTED, AppointmentStatus, decision_flags
+from tracker.vocab import (NOT_STARTED, AllergyAnswer, AnticoagulantAnswer, Allergy, AppointmentStatus,
+                           allergies_of, allergy_words, anticoagulant_words, decision_flags, not_asked)
 
 
 def physicians_day(day, physician_id=None):
@@ -206,12 +207,36 @@ class DayEntry:
         self.override_at = override_at
         # Said on the card, as on the appointment: a pregnancy, an infection or fever wait for the physician.
         self.flags = decision_flags(risk)
+        # What the physician reads before she starts, and while the procedure runs (My day's card).
+        self.safety = (safety_facts(risk) if appointment.status in NOT_STARTED
+                       or appointment.status == AppointmentStatus.IN_PROCEDURE else [])
         self.can_check_in = can_check_in(appointment)
         self.physician_inactive = physician_inactive(appointment.status, physician, physician_gone)
         self.room_out_of_use = room_out_of_use(appointment.status, room_name, room_active)
         self.closed = closed_flag(appointment.status, closure, day, physician)
         # Over the payer's limits (liability.notice_for): the notice the patient signs first.
         self.liability = liability if appointment.status in NOT_STARTED else None
+
+
+def safety_facts(risk):
+    """The risk screen's allergies and anticoagulant as the physician's card says them, in the words
+    of the checklist's banner (vocab.allergy_words, anticoagulant_words) with what a start needs
+    beside them: whether contrast premedication is planned for a contrast allergy, whether the
+    anticoagulant is held. [(words, alert)]: `alert` for what asks her attention (an allergy, an
+    anticoagulant, a question not asked)."""
+    unasked = not_asked(risk)
+    allergies = _("Allergies: %(allergies)s", allergies=allergy_words(risk))
+    if "allergies" not in unasked and Allergy.CONTRAST in allergies_of(risk):
+        allergies += " " + (_("(contrast premedication planned)") if risk.contrast_premedication_planned
+                            else _("(no contrast premedication planned)"))
+    anticoagulants = _("Anticoagulants: %(anticoagulants)s", anticoagulants=anticoagulant_words(risk))
+    taking = "anticoagulants" not in unasked and risk.anticoagulant_answer == AnticoagulantAnswer.TAKING
+    if taking:
+        days = risk.anticoagulant_hold_days
+        anticoagulants += ", " + (_("hold not recorded") if days is None else _("not held (kept taking it)")
+                                  if days == 0 else ngettext("held %(num)s day", "held %(num)s days", days))
+    return [(allergies, "allergies" in unasked or risk.allergy_answer == AllergyAnswer.DOCUMENTED),
+            (anticoagulants, "anticoagulants" in unasked or taking)]
 
 
 def closed_flag(status, closure, day, physician):
