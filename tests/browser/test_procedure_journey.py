@@ -10,7 +10,7 @@ from tracker.extensions import db
 from tracker.models import RiskScreen
 from tracker.procedures import services as procedure_services
 from tracker.roles import Role
-from tracker.vocab import Side
+from tracker.vocab import AppointmentStatus, Side
 from tracker.workflow import State
 
 from tests.builders import make_appointment, make_case, make_patient, make_procedure, make_user, make_verdict
@@ -45,9 +45,10 @@ def tick_all(section):
         boxes.nth(index).check()
 
 
-def scheduled_case(app, side, pregnancy=None):
-    """Tran, Minh booked in five minutes, consent and day-of check done: (case id, physician's email).
-    `pregnancy`: the risk screen's answer (a female record)."""
+def scheduled_case(app, side, pregnancy=None, checked_in=True):
+    """Tran, Minh booked in five minutes, consent and day-of check done, checked in unless
+    `checked_in` is False: (case id, physician's email). `pregnancy`: the risk screen's answer (a
+    female record)."""
     with app.app_context():
         physician = make_user(Role.PHYSICIAN, name=PHYSICIAN)
         patient = make_patient(family_name="Tran", given_name="Minh", **({"sex": "female"} if pregnancy else {}))
@@ -58,26 +59,30 @@ def scheduled_case(app, side, pregnancy=None):
         db.session.commit()
         make_verdict(case)
         make_appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,
-                         starts_at=datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=5))
+                         starts_at=datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=5),
+                         status=AppointmentStatus.CHECKED_IN if checked_in else AppointmentStatus.BOOKED)
         case_id, email = case.id, physician.email
         db.session.remove()
     return case_id, email
 
 
 def test_the_start_warnings_tick_is_as_big_to_tap_as_the_checklists(app, live_server, new_page, screenshot):
-    """A possibly pregnant patient: the start asks the physician to tick that she reviewed it, at the
-    table, gloved: a box and a label as large as the checklist's (at least 44 px to tap)."""
-    case_id, email = scheduled_case(app, Side.LEFT, pregnancy="possible")
+    """A possibly pregnant patient not checked in yet: the start asks the physician to tick that she
+    reviewed the pregnancy and that the patient is here, at the table, gloved: boxes and labels as
+    large as the checklist's (at least 44 px to tap)."""
+    case_id, email = scheduled_case(app, Side.LEFT, pregnancy="possible", checked_in=False)
     page = new_page(TABLET)
     sign_in(page, live_server, email)
     page.goto(f"{live_server}/cases/{case_id}")
     page.get_by_role("region", name="Procedure").get_by_role("button", name=re.compile("^Start procedure")).click()
-    tick = page.locator("#pregnancy_acknowledged")
-    expect(tick).to_be_visible()
-    label = page.locator("#pregnancy-warning label")
-    assert tick.bounding_box()["height"] >= 28 and label.bounding_box()["height"] >= 44
+    ticks = [page.locator("#check_in_acknowledged"), page.locator("#pregnancy_acknowledged")]
+    for tick, warning in zip(ticks, ("#check-in-warning", "#pregnancy-warning")):
+        expect(tick).to_be_visible()
+        label = page.locator(f"{warning} label")
+        assert tick.bounding_box()["height"] >= 28 and label.bounding_box()["height"] >= 44, warning
     screenshot(page, "start-warning-tablet")
-    tick.check()
+    for tick in ticks:
+        tick.check()
     page.get_by_role("button", name=re.compile("^Start procedure")).click()
     expect(page.get_by_text("Procedure started: the timer is running.")).to_be_visible()
 

@@ -17,7 +17,7 @@ from tracker.models import DiaryEntry, DiaryLink, DiaryPoint, Examination, Proce
 from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS
 from tracker.roles import Role
 from tracker.timeutil import format_clinic
-from tracker.vocab import Side, joints_of
+from tracker.vocab import AppointmentStatus, Side, joints_of
 from tracker.workflow import State
 
 from tests.builders import answers_for, checklist_url, clinic_at, post_step
@@ -53,7 +53,7 @@ def booked_at_noon(gen, physician, side, noon):
     db.session.add(Examination(case_id=case.id, baseline_nrs=7, pain_below_l5=True))  # the relief's baseline
     answered(gen, case)
     gen.appointment(case, physician=physician, starts_at=noon - timedelta(minutes=5), consent_obtained=True,
-                    day_of_check_done=True)
+                    day_of_check_done=True, status=AppointmentStatus.CHECKED_IN)
     diary_services.ensure_baseline(case, noon - timedelta(days=1))  # open from the booking
     db.session.commit()
     return case

@@ -13,7 +13,7 @@ from tracker.extensions import db
 from tracker.models import AuditEvent, DiaryEntry
 from tracker.timeutil import to_clinic, utcnow
 from tracker.procedures.rules.schema import Step
-from tracker.vocab import EntrySource, Side
+from tracker.vocab import AppointmentStatus, EntrySource, Side
 from tracker.workflow import State
 
 from tests.api_support import (FHIR_JSON, bearer, check_bundle, codes, episode, fhir_json, of_type,
@@ -493,7 +493,7 @@ def test_a_procedure_carries_each_sign_in_answer_and_what_the_physician_acknowle
     db.session.commit()
     gen.verdict(case)
     gen.appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,
-                    starts_at=utcnow().replace(microsecond=0) - timedelta(minutes=5))
+                    starts_at=utcnow().replace(microsecond=0) - timedelta(minutes=5), status=AppointmentStatus.CHECKED_IN)
     start = f"/cases/{case.id}/procedure/start"
     warning = text(doctor.post(start, data=form_data(form_posting_to(text(doctor.get(f"/cases/{case.id}")), start))))
     doctor.post(start, data={**form_data(form_posting_to(warning, start)), "pregnancy_acknowledged": "y"})

@@ -12,6 +12,7 @@ from tracker.extensions import db
 from tracker.models import Appointment, AppointmentChange, AuditEvent, Case, ProcedureRecord, RiskScreen
 from tracker.scheduling.instructions import in_words
 from tracker.timeutil import clinic_today, format_clinic
+from tracker.vocab import AppointmentStatus
 from tracker.workflow import State
 
 from tests.builders import checklist_url
@@ -30,7 +31,7 @@ def would_have_been():
 @pytest.fixture
 def overridden(gen, physician):
     """Booked just now for now, against the hold, and ready only by the physician's override: the
-    plan was never confirmed, so neither was the last dose."""
+    plan was never confirmed, so neither was the last dose. The patient is checked in."""
     case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
     db.session.add(RiskScreen(case_id=case.id, red_flags_screened=True, **APIXABAN))
     db.session.commit()
@@ -38,7 +39,7 @@ def overridden(gen, physician):
     appointment = gen.appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,
                                   starts_at=datetime.now(timezone.utc).replace(microsecond=0),
                                   readiness_override_reason="Prescriber reached; patient stopped it.",
-                                  readiness_override_by_id=physician.id)
+                                  readiness_override_by_id=physician.id, status=AppointmentStatus.CHECKED_IN)
     return appointment
 
 

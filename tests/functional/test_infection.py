@@ -14,7 +14,7 @@ from tracker.timeutil import format_clinic
 from tracker.workflow import State
 
 from tests.builders import answers_for, checklist_url, post_step
-from tests.functional.test_pregnancy import (POSSIBLY, REVIEWED, booked_today, described, screened,
+from tests.functional.test_pregnancy import (POSSIBLY, REVIEWED, checked_in_today, described, screened,
                                              the_sign_in_waits_for_the_review)
 from tests.helpers import by_id, form_data, form_posting_to, loaded, soup, text, words
 
@@ -34,7 +34,7 @@ def flags(page):
 
 
 def test_the_case_the_appointment_and_the_day_board_say_the_infection_beside_the_pregnancy(gen, doctor, physician):
-    case, appointment = booked_today(gen, physician, "possible")
+    case, appointment = checked_in_today(gen, physician, "possible")
     infected(case, "possible")
 
     assert flags(loaded(doctor.get(f"/cases/{case.id}"))) == [POSSIBLY, INFECTION]
@@ -45,7 +45,7 @@ def test_the_case_the_appointment_and_the_day_board_say_the_infection_beside_the
 
 
 def test_the_day_of_check_names_the_infection_as_why_it_is_required(gen, doctor, physician):
-    case, appointment = booked_today(gen, physician, "no")
+    case, appointment = checked_in_today(gen, physician, "no")
     infected(case)
 
     page = words(loaded(doctor.get(f"/appointments/{appointment.id}")))
@@ -57,7 +57,7 @@ def test_the_day_of_check_names_the_infection_as_why_it_is_required(gen, doctor,
 
 def test_the_start_waits_for_the_physician_to_acknowledge_the_infection_and_the_record_keeps_it(
         gen, doctor, physician):
-    case, _appointment = booked_today(gen, physician, "no")
+    case, _appointment = checked_in_today(gen, physician, "no")
     infected(case)
     start = f"/cases/{case.id}/procedure/start"
 
@@ -91,7 +91,7 @@ def test_the_start_waits_for_the_physician_to_acknowledge_the_infection_and_the_
 
 
 def test_a_patient_pregnant_and_febrile_is_asked_both_and_one_tick_is_not_enough(gen, doctor, physician):
-    case, _appointment = booked_today(gen, physician, "yes")
+    case, _appointment = checked_in_today(gen, physician, "yes")
     infected(case, "yes")
     start = f"/cases/{case.id}/procedure/start"
     warning = text(doctor.post(start, data=form_data(form_posting_to(text(doctor.get(f"/cases/{case.id}")), start))))
@@ -149,7 +149,7 @@ def test_a_sign_in_without_an_infection_on_the_risk_screen_keeps_no_infection_an
 
 @pytest.mark.parametrize("pregnancy", ["no", "possible"])
 def test_nothing_about_infection_without_it_on_the_risk_screen(gen, doctor, physician, pregnancy):
-    case, appointment = booked_today(gen, physician, pregnancy)
+    case, appointment = checked_in_today(gen, physician, pregnancy)
     assert INFECTION not in words(loaded(doctor.get(f"/appointments/{appointment.id}")))
     assert INFECTION not in words(loaded(doctor.get(f"/cases/{case.id}")))
 

@@ -48,6 +48,12 @@ def booked_over_the_cap(gen, client, make_client, login_as, physician, room, pro
     return case, doctor, db.session.execute(db.select(Appointment).filter_by(case_id=case.id)).scalar_one()
 
 
+def arrives(desk, appointment):
+    """The patient arrives: the coordinator (`desk`) checks them in, before the physician starts."""
+    assert submit(desk, f"/appointments/{appointment.id}/check-in", {},
+                  form_page=f"/appointments/{appointment.id}").status_code == 302
+
+
 def over_the_cap_and_signed(gen, client, make_client, login_as, physician, room, profile=None,  # noqa: F811
                             abn=True):
     """Evaluated (not eligible: a third diagnostic block in 12 months), overridden, booked with the
@@ -83,6 +89,7 @@ def over_the_cap_and_signed(gen, client, make_client, login_as, physician, room,
         appointment.liability_notice_signed = None  # booked before the tracker asked
         appointment.readiness_override_reason = "Booked before the tracker asked for the notice."
         db.session.commit()
+    arrives(client, appointment)
     db.session.expire_all()
     started = submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
                      form_page=checklist_url(case.id))
@@ -235,6 +242,7 @@ def test_readiness_cannot_change_while_the_procedure_is_under_way(
     appointment.ends_at = appointment.starts_at + timedelta(minutes=30)
     db.session.commit()
     assert override_readiness(doctor, appointment, "Patient would not sign the ABN; proceeding.").status_code == 302
+    arrives(client, appointment)
     db.session.expire_all()
     case = db.session.get(Case, case.id)
     assert submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},

@@ -10,6 +10,7 @@ import pytest
 from tracker.extensions import db
 from tracker.models import AuditEvent, Case, ProcedureRecord, ProcedureStep, RiskScreen
 from tracker.timeutil import format_clinic
+from tracker.vocab import AppointmentStatus
 from tracker.workflow import State
 
 from tests.builders import answers_for, checklist_url, post_step
@@ -31,11 +32,14 @@ def screened(case, pregnancy, gen=None):
         gen.verdict(case)
 
 
-def booked_today(gen, physician, pregnancy):
+def checked_in_today(gen, physician, pregnancy):
+    """A ready case booked for five minutes ago, its patient checked in: the start asks only what the
+    risk screen says."""
     case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
     screened(case, pregnancy, gen)
     appointment = gen.appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,
-                                  starts_at=datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5))
+                                  starts_at=datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5),
+                                  status=AppointmentStatus.CHECKED_IN)
     return case, appointment
 
 
@@ -51,7 +55,7 @@ def flags(page):
 @pytest.mark.parametrize("pregnancy, said", [("possible", POSSIBLY), ("yes", PREGNANT)])
 def test_the_case_the_appointment_and_the_day_board_say_the_patient_is_or_may_be_pregnant(
         gen, doctor, physician, pregnancy, said):
-    case, appointment = booked_today(gen, physician, pregnancy)
+    case, appointment = checked_in_today(gen, physician, pregnancy)
 
     assert flags(loaded(doctor.get(f"/cases/{case.id}"))) == [said]
     appointment_page = loaded(doctor.get(f"/appointments/{appointment.id}"))
@@ -62,8 +66,8 @@ def test_the_case_the_appointment_and_the_day_board_say_the_patient_is_or_may_be
 
 
 def test_the_day_of_check_asks_for_the_test_or_the_physicians_decision(gen, doctor, physician):
-    possible, possible_appointment = booked_today(gen, physician, "possible")
-    pregnant, pregnant_appointment = booked_today(gen, physician, "yes")
+    possible, possible_appointment = checked_in_today(gen, physician, "possible")
+    pregnant, pregnant_appointment = checked_in_today(gen, physician, "yes")
 
     page = words(loaded(doctor.get(f"/appointments/{possible_appointment.id}")))
     assert ("Day-of check: no fever or infection, pregnancy test negative or the physician's decision to "
@@ -74,7 +78,7 @@ def test_the_day_of_check_asks_for_the_test_or_the_physicians_decision(gen, doct
 
 @pytest.mark.parametrize("pregnancy", ["no", "not_applicable"])
 def test_nothing_is_flagged_for_a_patient_who_is_not_pregnant(gen, doctor, physician, pregnancy):
-    case, appointment = booked_today(gen, physician, pregnancy)
+    case, appointment = checked_in_today(gen, physician, pregnancy)
     assert flags(loaded(doctor.get(f"/cases/{case.id}"))) == []
     assert flags(loaded(doctor.get(f"/appointments/{appointment.id}"))) == []
     response = submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
@@ -85,7 +89,7 @@ def test_nothing_is_flagged_for_a_patient_who_is_not_pregnant(gen, doctor, physi
 
 def test_the_start_waits_for_the_physician_to_acknowledge_the_pregnancy_and_the_audit_keeps_it(
         gen, doctor, physician):
-    case, _appointment = booked_today(gen, physician, "possible")
+    case, _appointment = checked_in_today(gen, physician, "possible")
     start = f"/cases/{case.id}/procedure/start"
 
     response = doctor.post(start, data=form_data(form_posting_to(text(doctor.get(f"/cases/{case.id}")), start)))
@@ -120,7 +124,7 @@ def test_the_start_warning_says_nothing_has_started_once_when_it_also_names_a_pr
     """A possibly pregnant patient while another of the physician's procedures runs: one warning
     page asks both, and says "Nothing has started for … yet." once, not once per warning."""
     gen.procedure(physician=physician, patient=gen.patient(family_name="Running"))
-    case, _appointment = booked_today(gen, physician, "possible")
+    case, _appointment = checked_in_today(gen, physician, "possible")
     start = f"/cases/{case.id}/procedure/start"
 
     response = doctor.post(start, data=form_data(form_posting_to(text(doctor.get(f"/cases/{case.id}")), start)))
@@ -198,7 +202,7 @@ def test_a_sign_in_without_a_pregnancy_on_the_risk_screen_keeps_no_pregnancy_ans
 
 def test_the_pregnancy_acknowledged_at_the_start_is_kept_with_the_record_the_note_and_the_case_page_say_it(
         gen, doctor, physician):
-    case, _appointment = booked_today(gen, physician, "yes")
+    case, _appointment = checked_in_today(gen, physician, "yes")
     start = f"/cases/{case.id}/procedure/start"
     warning = text(doctor.post(start, data=form_data(form_posting_to(text(doctor.get(f"/cases/{case.id}")), start))))
 
@@ -215,7 +219,7 @@ def test_the_pregnancy_acknowledged_at_the_start_is_kept_with_the_record_the_not
 
 
 def test_a_start_with_nothing_to_acknowledge_keeps_no_acknowledgement(gen, doctor, physician):
-    case, _appointment = booked_today(gen, physician, "no")
+    case, _appointment = checked_in_today(gen, physician, "no")
     start = f"/cases/{case.id}/procedure/start"
 
     assert doctor.post(start, data=form_data(form_posting_to(text(doctor.get(f"/cases/{case.id}")), start))) \
@@ -229,7 +233,7 @@ def test_a_start_with_nothing_to_acknowledge_keeps_no_acknowledgement(gen, docto
 
 def test_a_sex_corrected_to_male_sets_the_pregnancy_answer_of_a_case_not_yet_started_to_not_applicable(
         gen, doctor, physician):
-    case, _appointment = booked_today(gen, physician, "possible")
+    case, _appointment = checked_in_today(gen, physician, "possible")
     patient = case.patient
     patient.sex = "female"
     earlier = gen.case(patient=patient, state=State.FOLLOW_UP)

@@ -71,10 +71,12 @@ def answered(gen, case):
 
 
 def ready_to_start(gen, physician, **case_fields):
+    """A ready case whose patient is checked in (a start before the check-in asks first:
+    test_procedure_start_check_in)."""
     case = gen.case(state=State.SCHEDULED, physician_id=physician.id, **case_fields)
     answered(gen, case)
     gen.appointment(case, physician=physician, starts_at=this_morning(), consent_obtained=True,
-                    day_of_check_done=True)
+                    day_of_check_done=True, status=AppointmentStatus.CHECKED_IN)
     return case
 
 
@@ -84,7 +86,7 @@ def test_the_physician_starts_a_ready_scheduled_case_and_the_start_time_is_recor
     case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
     answered(gen, case)
     appointment = gen.appointment(case, physician=physician, starts_at=this_morning(), consent_obtained=True,
-                                  day_of_check_done=True)
+                                  day_of_check_done=True, status=AppointmentStatus.CHECKED_IN)
     before = datetime.now(timezone.utc)
 
     response = submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
@@ -125,7 +127,7 @@ def test_a_physicians_readiness_override_lets_the_procedure_start(gen, doctor, p
     case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
     gen.appointment(case, physician=physician, starts_at=this_morning(),
                     readiness_override_reason="Consent signed on paper in clinic",
-                    readiness_override_by_id=physician.id)
+                    readiness_override_by_id=physician.id, status=AppointmentStatus.CHECKED_IN)
     response = submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
                       form_page=checklist_url(case.id))
     assert response.status_code == 302

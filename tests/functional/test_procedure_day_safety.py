@@ -129,10 +129,10 @@ def test_a_booked_appointment_of_an_earlier_day_is_not_started_today(gen, physic
 
 
 def test_a_pregnancy_ticked_on_a_warning_does_not_start_a_patient_recorded_pregnant_since(gen, doctor, physician):
-    from tests.functional.test_pregnancy import booked_today
+    from tests.functional.test_pregnancy import checked_in_today
 
     coordinator = gen.user(Role.COORDINATOR)
-    case, _appointment = booked_today(gen, physician, "possible")
+    case, _appointment = checked_in_today(gen, physician, "possible")
     start = f"/cases/{case.id}/procedure/start"
     warning = doctor.post(start, data=form_data(form_posting_to(text(doctor.get(f"/cases/{case.id}")), start)))
     assert warning.status_code == 409 and "Possibly pregnant" in text(warning)

@@ -182,6 +182,8 @@ class StartForm(TrackerForm):
     # the last dose was confirmed at readiness: the day (asked of the patient), or her decision without it.
     anticoagulant_last_dose_on = ClinicDateField(_l("Day of the last dose"), validators=[Optional()])
     hold_acknowledged = BooleanField(_l("I proceed without a confirmed day of the last dose: my decision"))
+    # Ticked on the warning page when the appointment's patient was never checked in: the start checks them in.
+    check_in_acknowledged = BooleanField(_l("The patient is here: check them in with this start"))
     # What the warning said of each flag ticked ("pregnancy: Possibly pregnant …", one a line): a tick
     # acknowledges the answer she read, not one the risk screen recorded since.
     risks_shown = HiddenField()

@@ -57,13 +57,18 @@ class AcknowledgeFirst(Refusal):
     and a blood thinner's hold that did not fit with no last dose confirmed (`hold`, its words; `errors`:
     why the day of the last dose she entered was refused, by field). `shown_flags`: every such answer
     the warning shows, in the pages' order: those waiting, and those she ticked on the words they
-    still read (shown again ticked, not asked again); by default the waiting ones."""
+    still read (shown again ticked, not asked again); by default the waiting ones. `not_checked_in`:
+    the appointment's patient was never checked in (scheduling.not_checked_in, its words), shown
+    whenever so; `check_in_waiting`: she has not ticked that the patient is here."""
 
-    def __init__(self, records, flags=(), hold="", errors=None, shown_flags=None):
+    def __init__(self, records, flags=(), hold="", errors=None, shown_flags=None, not_checked_in="",
+                 check_in_waiting=False):
         self.records, self.flags, self.hold, self.errors = list(records), list(flags), hold, dict(errors or {})
         self.shown_flags = list(flags if shown_flags is None else shown_flags)
-        said = (["You have another procedure in progress: "
-                 + "; ".join(f"case {record.case_id}" for record in self.records) + "."] if self.records else [])
+        self.not_checked_in, self.check_in_waiting = not_checked_in, check_in_waiting
+        said = [not_checked_in] if check_in_waiting else []
+        said += (["You have another procedure in progress: "
+                  + "; ".join(f"case {record.case_id}" for record in self.records) + "."] if self.records else [])
         said += [f"The risk screen says {flag.answer}." for flag in self.flags]
         said += [hold, *self.errors.values()] if hold else []
         super().__init__(" ".join(said))
@@ -445,7 +450,7 @@ def _acknowledges(acknowledged, running):
 
 @service
 def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowledged=(), last_dose_on=None,
-          hold_acknowledged=False):
+          hold_acknowledged=False, check_in_acknowledged=False):
     """Start the procedure: the case moves to in procedure, its appointment too, and a new record
     is stamped with the start time. The workflow's guard checks the appointment is ready. While
     the physician has another procedure in progress, or the risk screen says something that waits
@@ -456,7 +461,11 @@ def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowl
     So does a blood thinner's hold that did not fit the booked day with no day of the last dose
     confirmed at readiness (overridden instead): she enters the day (`last_dose_on`, refused after the
     appointment's day or too long before it as readiness refuses it, even with the box ticked) or
-    decides to proceed without it (`hold_acknowledged`); the record, the appointment's history and the audit row keep which."""
+    decides to proceed without it (`hold_acknowledged`); the record, the appointment's history and the audit row keep which.
+
+    So does an appointment whose patient was never checked in (a start at 00:29 for the 08:00 patient):
+    she ticks that the patient is here (`check_in_acknowledged`), and the start checks the appointment
+    in first, through the desk's check-in (scheduling.check_in), at the start's time and in her name."""
     now = now or utcnow()
     formulary()
     appointment = case.active_appointment
@@ -481,19 +490,26 @@ def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowl
                else {})
     hold_open = bool(hold) and acknowledged is not True and (bool(refused) or (last_dose_on is None
                                                                                 and not hold_acknowledged))
-    if (running and not _acknowledges(acknowledged, running)) or unacknowledged or hold_open:
+    not_here = scheduling.not_checked_in(appointment)
+    check_in_open = bool(not_here) and acknowledged is not True and not check_in_acknowledged
+    if (running and not _acknowledges(acknowledged, running)) or unacknowledged or hold_open or check_in_open:
         raise AcknowledgeFirst(running if not _acknowledges(acknowledged, running) else (), unacknowledged,
-                               hold if hold_open else "", refused, shown_flags=flags)
+                               hold if hold_open else "", refused, shown_flags=flags, not_checked_in=not_here,
+                               check_in_waiting=check_in_open)
     entered = last_dose_on if hold and acknowledged is not True else None
     # The hold not kept as planned that she proceeded past: the day entered now, or else the one
     # confirmed at readiness.
     short = (entered_short if entered else scheduling.hold_shortfall(appointment, appointment.anticoagulant_last_dose_on)
              if hold and appointment.anticoagulant_last_dose_on else "")
+    if not_here:
+        # The patient is here (she ticked it): the history reads checked in, then procedure started.
+        scheduling.check_in(appointment, actor, now=now, commit=False)
     appointment.status = AppointmentStatus.IN_PROCEDURE
     appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="procedure started",
                                                  reason=_hold_answered(hold, entered, short)))
     meanwhile = (" while " + ", ".join(f"case {record.case_id}" for record in running)
                  + (" was" if len(running) == 1 else " were") + " in procedure (acknowledged)") if running else ""
+    meanwhile += "; the patient was not checked in: checked in with the start (acknowledged)" if not_here else ""
     meanwhile += "".join(f"; {flag.answer} on the risk screen (acknowledged)" for flag in flags)
     if hold:
         risk = case.risk_screen

@@ -266,7 +266,8 @@ def start(case_id):
     services.start(case, current_user, version_id=form.version_id.data or None,
                    acknowledged=form.acknowledged_ids(), risks_acknowledged=form.risks_acknowledged(),
                    last_dose_on=form.anticoagulant_last_dose_on.data,
-                   hold_acknowledged=form.hold_acknowledged.data and not unreadable)
+                   hold_acknowledged=form.hold_acknowledged.data and not unreadable,
+                   check_in_acknowledged=form.check_in_acknowledged.data)
     flash(_("Procedure started: the timer is running."), "success")
     return redirect(url_for("procedures.checklist", case_id=case.id))
 
@@ -284,8 +285,9 @@ def _start_refused(case, refusal, typed):
 
 def _acknowledge_first(case, refusal, typed):
     """The warning before the start: the physician's other procedures in progress, each linked to
-    its checklist, what on the risk screen waits for her decision (a pregnancy, an infection or
-    fever), and a hold that did not fit with no last dose confirmed, with the Start button again
+    its checklist, a patient never checked in, what on the risk screen waits for her decision (a
+    pregnancy, an infection or fever), and a hold that did not fit with no last dose confirmed, with
+    the Start button again
     carrying what she was shown (each flag as a box she ticks herself; the hold as the day of the
     last dose or a box). A day of the last dose refused is shown as typed beside its reason, with
     what she ticked (a flag's tick as long as it reads as it did).
@@ -309,6 +311,8 @@ def _acknowledge_first(case, refusal, typed):
     # shown again for the hold or a procedure started meanwhile), unticked for a decision not taken
     # yet or taken on other words.
     form.risks_shown.data = StartForm.shown(refusal.shown_flags)
+    # The patient being here does not change: a tick she gave stays when the warning comes back for another reason.
+    form.check_in_acknowledged.data = bool(refusal.not_checked_in) and bool(typed.check_in_acknowledged.data)
     for flag in refusal.shown_flags:
         form[f"{flag.kind}_acknowledged"].data = flag not in refusal.flags
     appointment = case.active_appointment
@@ -318,7 +322,7 @@ def _acknowledge_first(case, refusal, typed):
         # A last dose that leaves fewer days than the planned hold: she proceeds past it, not without it.
         form.hold_acknowledged.label.text = _("I proceed although the hold was not kept as planned: my decision")
     html = render_template("procedures/start_warning.html", case=case, form=form, flags=refusal.shown_flags,
-                           hold=refusal.hold,
+                           hold=refusal.hold, not_checked_in=refusal.not_checked_in,
                            # How long ago each started (its own duration may have stopped at its sign-out).
                            running=[(record, duration_minutes(record.started_at, utcnow()))
                                     for record in refusal.records])

@@ -555,19 +555,32 @@ def not_cancellable(appointment):
 
 
 @service
-def check_in(appointment, actor):
+def check_in(appointment, actor, now=None, commit=True):
+    """The patient is here: the appointment is checked in (the no-show run passes it by). The desk's
+    Check in, and a start the physician acknowledged for a patient not checked in
+    (tracker.procedures.services.start: `now` its time, `commit` False, the start commits both)."""
     if appointment.status != AppointmentStatus.BOOKED:
         raise BookingProblems(errors={"status": f"Only a booked appointment can be checked in "
                                                 f"(this one is {appointment.status.label.lower()})."})
+    now = now or utcnow()
     day = to_clinic(appointment.starts_at).date()
-    if day != clinic_today():
+    if day != to_clinic(now).date():
         raise BookingProblems(errors={"status": f"Check-in is only possible on the day of the "
                                                 f"appointment ({day.strftime('%A %d %B %Y')})."})
     appointment.status = AppointmentStatus.CHECKED_IN
-    appointment.checked_in_at = utcnow()
-    appointment.changes.append(AppointmentChange(actor_id=actor.id, change="checked_in"))
+    appointment.checked_in_at = now
+    appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="checked_in"))
     audit.record(audit.Action.UPDATE, "appointment", appointment.id, summary="checked in", user=actor)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+
+
+def not_checked_in(appointment):
+    """What the start warns of an appointment whose patient was never checked in ("" once checked
+    in): "The patient has not been checked in for the 08:00 appointment." """
+    if appointment is None or appointment.status != AppointmentStatus.BOOKED:
+        return ""
+    return f"The patient has not been checked in for the {to_clinic(appointment.starts_at):%H:%M} appointment."
 
 
 def _refuse_once_started(appointment, what):
