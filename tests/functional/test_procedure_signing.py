@@ -535,3 +535,87 @@ def test_once_the_sign_out_is_recorded_the_checklist_and_the_draft_note_stop_the
     assert summary["Ended"] == f"{format_clinic(sign_out_at)} (sign-out)"
     assert summary["Duration"] == "23 minutes (from the start to the sign-out; not signed yet)"
     assert "Signed" not in summary
+
+
+# ------------------------------------------------------------------ what signing will keep, read before the tap
+
+def _before_signing(page):
+    """What the signature box says above its Sign button (#sign-flags), failing unless it stands
+    there: inside the box, before the one irreversible tap."""
+    box = soup(page).find("section", id="sign")
+    flags = box.find(id="sign-flags")
+    assert flags is not None, words(box)
+    html = str(box)
+    assert html.index('id="sign-flags"') < html.index('/procedure/sign'), "said after the Sign button"
+    return flags
+
+
+@pytest.mark.parametrize("started_ago, minutes, flag", [
+    (timedelta(minutes=4, seconds=50), 4, "shorter than 5 minutes"),
+    (timedelta(minutes=42), 42, "longer than 30 minutes"),
+])
+def test_a_flagged_duration_is_said_beside_the_sign_button_before_signing_as_the_record_will_keep_it(
+        gen, doctor, physician, started_ago, minutes, flag):
+    record = gen.procedure(physician=physician, steps="all")
+    record.started_at -= started_ago
+    db.session.commit()
+    record = fresh(record)
+
+    flags = _before_signing(text(doctor.get(checklist_url(record.case_id))))
+
+    assert "notice-warning" in flags["class"]
+    said = words(flags)
+    assert said.startswith("Before you sign: the signed record will say")
+    assert (f"Duration: {minutes} minutes, from the start ({format_clinic(record.started_at, '%H:%M')}) to the "
+            f"sign-out ({format_clinic(record.sign_out_at, '%H:%M')}) — flagged: {flag}") in said
+    sign(doctor, record, version=record.version_id)
+    assert fresh(record).duration_minutes == minutes
+    assert f"{minutes} minutes</strong> — <strong>flagged: {flag}" in text(
+        doctor.get(f"/cases/{record.case_id}/procedure/note")), "the record keeps what was shown"
+
+
+def test_a_duration_inside_the_target_is_said_before_signing_without_a_flag(gen, doctor, physician):
+    record, sign_out_at = _signed_out_late(gen, physician, started_ago=40, sign_out_after=23)
+    for row in record.steps:  # checks that raised no warning (the builder's case has no risk screen)
+        row.warnings = ""
+    db.session.commit()
+
+    flags = _before_signing(text(doctor.get(checklist_url(record.case_id))))
+
+    assert "notice-warning" not in flags["class"]
+    assert words(flags) == (f"Before you sign: the signed record will say Duration: 23 minutes, from the start "
+                            f"({format_clinic(record.started_at, '%H:%M')}) to the sign-out "
+                            f"({format_clinic(sign_out_at, '%H:%M')})")
+
+
+def test_the_warnings_noted_and_the_starts_acknowledgements_are_said_before_signing(gen, doctor, physician):
+    record = gen.procedure(physician=physician,
+                           steps=("sign_in", "time_out", "positioning", "skin_prep", "fluoroscopy", "contrast"))
+    record.started_at -= timedelta(minutes=20)
+    record.pregnancy_acknowledged = "possible"
+    db.session.commit()
+    rows = {"rows": [{"drug": "bupivacaine", "concentration_mg_per_ml": "2.5", "dose_mg": "7.5", "volume_ml": "3",
+                      "lot_number": "BU-1"}]}
+    assert post_step(doctor, record.case_id, "injectate", rows, side="left").status_code == 302
+    assert post_step(doctor, record.case_id, "sign_out", answers_for("sign_out")).status_code == 302
+
+    flags = _before_signing(text(doctor.get(checklist_url(record.case_id))))
+
+    assert "notice-warning" in flags["class"]
+    lines = [words(item) for item in flags.find_all("li")]
+    assert lines[0].startswith("Duration: 20 minutes") and "flagged" not in lines[0]
+    # In the checklist's order, as the note prints them: the sign-in's (no risk screen here) first.
+    assert ("Warning noted (Sign-in / verification): The risk screen does not answer the question on allergies "
+            "(not asked): ask the patient before the time-out; the answer is not on the record.") in lines
+    assert lines[-2:] == [
+        "Warning noted (Injectate): Left side: 3.0 mL in total is more than the joint usually holds (about "
+        "0.6–2.5 mL).",
+        "Acknowledged at the start: Possibly pregnant on the risk screen"]
+
+
+def test_nothing_is_said_of_the_duration_before_the_sign_out_is_recorded(gen, doctor, physician):
+    record = gen.procedure(physician=physician, steps=("sign_in", "time_out"))
+
+    box = soup(text(doctor.get(checklist_url(record.case_id)))).find("section", id="sign")
+
+    assert box.find(id="sign-flags") is None, "the duration is not known until the sign-out"
