@@ -5,7 +5,9 @@ Every change goes through here. Each save checks the record is still open, the s
 with its time and person, touches the record (so a save and a signature never interleave unseen)
 and an audit row naming what was saved (never the clinical values), and commits them together.
 """
+from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +19,7 @@ from tracker.diary.kept import keep_relief
 from tracker.extensions import db
 from tracker.models import (AppointmentChange, Case, ClinicSettings, FormularyDrug, InjectateRow, ProcedureAddendum,
                             ProcedureRecord, ProcedureStatus, ProcedureStep)
+from tracker.procedures.records import acknowledged
 from tracker.procedures.formulary import (DEFAULT_FORMULARY, MG_PER_ML, STOP_ABOVE_MAXIMUM_KINDS, DrugKind,
                                           maximum_change_to_confirm, plain, read_concentration)
 from tracker.procedures.rules.billing import BillingSetting
@@ -390,6 +393,41 @@ def signing_problems(record, entries):
         if checklist.latest(Step.INJECTATE, joint) is not None:
             problems += may_record(Step.INJECTATE, done, contrast, ctx, joint.value)
     return list(dict.fromkeys(problems))
+
+
+class SigningPreview(NamedTuple):
+    """What the signature will keep that the physician reads beside the Sign button, before the one
+    irreversible tap: the duration it stores (start to sign-out) with its flag ("" for none), each
+    check's warnings noted as (where, line), and what she acknowledged at the start ("" for nothing)."""
+
+    minutes: int
+    started_at: datetime
+    ended_at: datetime
+    flag: str
+    warnings: list
+    acknowledged: str
+
+    @property
+    def flagged(self):
+        return bool(self.flag or self.warnings or self.acknowledged)
+
+
+def signing_preview(record):
+    """The record's SigningPreview, read as `sign` will store it; None before the sign-out is
+    recorded (the end of the procedure, which signing waits for)."""
+    ended = record.sign_out_at
+    if ended is None:
+        return None
+    minutes = duration_minutes(record.started_at, ended)
+    checklist = Checklist(record)
+    warnings = []
+    for step, side in checklist.boxes():
+        checks = checklist.checks(step, side)
+        for row in checks:
+            where = (step.label + (f" — {Side(side).label.lower()} side" if side and record.side == Side.BILATERAL
+                                   else "") + (f", check {row.attempt}" if len(checks) > 1 else ""))
+            warnings += [(where, line) for line in (row.warnings or "").splitlines()]
+    return SigningPreview(minutes, record.started_at, ended, duration_flag(minutes), warnings, acknowledged(record))
 
 
 def elapsed_minutes(record, now=None):

@@ -214,6 +214,7 @@ def _checklist_page(case, records, record, status=200, overrides=None, problems=
         earlier_attempts=[r for r in records if r is not record],
         missing=services.signing_problems(record, entries) if record and record.in_progress else [],
         sign_problems=sign_problems, elapsed=services.elapsed_minutes(record) if record else None,
+        signing_preview=services.signing_preview(record) if record and record.in_progress else None,
         sign_form=SignForm(formdata=None, version_id=record.version_id if record else ""),
         start_form=StartForm(formdata=None, version_id=case.version_id),
         abandon_form=abandon_form or AbandonForm(formdata=None, version_id=record.version_id if record else ""),
