@@ -222,22 +222,33 @@ def test_physician_completes_a_bilateral_checklist_signs_and_prints_the_note(
     expect(page.get_by_text(re.compile("The record is read-only; corrections are addenda"))).to_be_visible()
 
 
-def test_every_field_of_an_injectate_row_is_in_view_on_a_tablet_upright_and_a_phone(
+# A lot number as long as a GS1 batch/lot (20 characters), in wide capitals: what the vial says.
+LOT = "MWB4471-0925-QX7K2WM"
+
+
+def test_every_field_of_an_injectate_row_is_in_view_and_shows_what_was_typed_on_a_tablet_and_a_phone(
         app, live_server, new_page, screenshot):
-    """At the table the physician fills a whole row (drug, strength, dose, volume, lot): below 900 px
-    each row is a card of labelled fields, none cut off at the side of the screen."""
+    """At the table the physician fills a whole row (drug, strength, dose, volume, lot): a table on
+    a tablet held sideways (1024 px), below 900 px a card of labelled fields (a tablet upright, a
+    phone); at each width no field is cut off at the side of the screen, and each shows the whole of
+    what was typed (a lot number of 20 characters read back in full, not "MWB4471-…")."""
     case_id, email = scheduled_case(app, Side.LEFT)
 
-    page = new_page({"width": 820, "height": 1180})
+    page = new_page(TABLET)
     sign_in(page, live_server, email)
     page.goto(f"{live_server}/cases/{case_id}")
     page.get_by_role("region", name="Procedure").get_by_role("button", name=re.compile("^Start procedure")).click()
     expect(page.get_by_role("heading", name="Procedure checklist")).to_be_visible()
+    injectate = page.locator("section[id^=step-injectate]")
+    row = injectate.locator("tbody tr").first
+    row.locator("select").select_option(label="Triamcinolone acetonide")
+    for field, typed in (("concentration_mg_per_ml", "40"), ("dose_mg", "40"), ("volume_ml", "1"), ("lot_number", LOT)):
+        row.locator(f"[id$=rows-0-{field}]").fill(typed)
 
-    for size, name in (({"width": 820, "height": 1180}, "tablet-upright"), (PHONE, "phone")):
+    for size, name in ((TABLET, "tablet-1024"), ({"width": 768, "height": 1024}, "tablet-768"),
+                       ({"width": 820, "height": 1180}, "tablet-upright"), (PHONE, "phone")):
         page.set_viewport_size(size)
-        injectate = page.locator("section[id^=step-injectate]")
-        fields = injectate.locator("tbody tr").first.locator("input, select")
+        fields = row.locator("input, select")
         assert fields.count() == 5
         for index in range(fields.count()):
             field = fields.nth(index)  # where it is as the page opens (no scrolling inside the box)
@@ -245,11 +256,17 @@ def test_every_field_of_an_injectate_row_is_in_view_on_a_tablet_upright_and_a_ph
             field_id = field.get_attribute("id")
             assert left >= 0 and left + width <= size["width"], (
                 f"{field_id} is cut off at {name} width ({left:.0f}–{left + width:.0f} px of {size['width']})")
+        # What was typed is read whole inside each box, not scrolled out of it.
+        for box in row.locator("input[type=text], input:not([type])").all():
+            shown, typed = box.evaluate("field => [field.clientWidth, field.scrollWidth]")
+            assert typed <= shown, f"{box.get_attribute('id')} cuts what was typed at {name} ({typed} > {shown} px)"
+        expect(row.locator("[id$=rows-0-lot_number]")).to_have_value(LOT)
         # Each field is labelled where it is, and the label names the row for a screen reader.
         expect(injectate.get_by_text("Lot number").first).to_be_visible()
         expect(injectate.get_by_label("Drug 1: Lot number")).to_be_editable()
-        injectate.locator("tbody tr").first.scroll_into_view_if_needed()
-        page.screenshot(path=str(screenshot(page, f"6-injectate-rows-{name}")), animations="disabled")
+        overflow = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert overflow[0] <= overflow[1], f"the checklist is {overflow[0]} px wide in a {overflow[1]} px window"
+        injectate.screenshot(path=str(screenshot(page, f"6-injectate-rows-{name}")), animations="disabled")
 
 
 def in_view(page, selector):
