@@ -41,7 +41,10 @@ def _shift(case):
 
 def _put(case, code, scores):
     p = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case.id, point_code=code)).scalar_one()
-    moment = p.due_at if code != "t0" else p.closes_at - timedelta(hours=1)
+    # The baseline an hour before the injection, but never before its window opened (the morning of
+    # the injection's day): a suite run just after midnight would put it on the day before, a score
+    # given for another appointment.
+    moment = p.due_at if code != "t0" else max(p.opens_at, p.closes_at - timedelta(hours=1))
     for side, score in scores.items():
         db.session.add(DiaryEntry(point_id=p.id, case_id=case.id, side=side, score=score, entered_at=moment,
                                   felt_at=moment, source=EntrySource.LINK, late=False))
