@@ -80,6 +80,19 @@ def test_a_spanish_speaking_patient_reads_home_and_case_in_spanish_with_spanish_
     assert "Agregar a mi calendario" in page and "Add to my calendar" not in page
 
 
+@pytest.mark.parametrize("language, browser, greeting", [("English", ENGLISH, "Hello, Thị Hằng"),
+                                                        ("Spanish", SPANISH, "Hola, Thị Hằng")])
+def test_the_patient_is_greeted_by_her_whole_given_name_as_recorded(client, gen, login_as, language, browser, greeting):
+    """Nguyễn Thị Hằng: her given name is "Thị Hằng" (two words), not its first word; her account's
+    name is written given name first, as an invitation makes it."""
+    patient = gen.patient(family_name="Nguyễn", given_name="Thị Hằng", language=language)
+    login_as(gen.user(Role.PATIENT, name="Thị Hằng Nguyễn", patient=patient))
+
+    heading = soup(client.get("/my/", headers=browser)).find("h1").get_text(" ", strip=True)
+
+    assert heading == greeting
+
+
 def test_two_cases_of_the_same_title_on_the_home_page_are_told_apart_by_their_referral_date(
         client, gen, login_as, spanish_patient):
     from datetime import date
