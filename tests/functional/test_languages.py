@@ -33,7 +33,8 @@ def lang_of(response):
 
 @pytest.fixture
 def spanish_patient(gen):
-    return gen.user(Role.PATIENT, name="Lucía Ramos", patient=gen.patient(language="Spanish"))
+    return gen.user(Role.PATIENT, name="Lucía Ramos",
+                    patient=gen.patient(family_name="Ramos", given_name="Lucía", language="Spanish"))
 
 
 def follow_up_case(gen, user, since_injection=timedelta(hours=2), side=Side.LEFT):
