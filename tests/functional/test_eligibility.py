@@ -983,6 +983,30 @@ def test_a_fact_still_to_record_leaves_the_verdict_incomplete_not_ineligible(
     assert case.state == State.UNDER_REVIEW
 
 
+def test_with_yeomans_test_not_done_the_verdict_counts_the_five_tests_done(client, coordinator, gen):
+    """The examination saved through its form with Yeoman's test *Not done* and four of the other
+    five positive: the verdict's evidence, on the case page and through the API, says "4 of 5 tests
+    done positive (1 not done)"; the case page's summary counts the same way."""
+    from tests.api_support import bearer, token_for
+
+    case = documented_case(gen)
+    results = {f"{test}_{side}": "positive" if side == "left" and i < 4 else "negative"
+               for i, (test, _) in enumerate(PROVOCATION_TESTS) for side in ("left", "right")}
+    results["yeoman_left"] = "not_done"
+    exam_url = f"/cases/{case.id}/examination"
+    data = {**form_data(soup(client.get(exam_url)).find("form", attrs={"method": "post"})), **results}
+    data.pop("csrf_token")
+    assert submit(client, exam_url, data).status_code == 302
+
+    page = text(evaluate(client, case))
+
+    evidence = "4 of 5 tests done positive (1 not done), needs 3 (left)"
+    assert criteria(page)["Provocation tests"] == ("✓ Met", evidence)
+    assert "Positive provocation tests: Left 4 of 5 done (1 not done)." in words(page)
+    api = client.get(f"/api/v1/cases/{case.id}", headers=bearer(token_for(coordinator))).get_json()
+    assert {c["code"]: c["evidence"] for c in api["verdict"]["criteria"]}["provocation_tests"] == evidence
+
+
 def test_a_verdict_read_before_tests_not_done_counted_stands_unless_they_change_its_answer(
         client, coordinator, gen, monkeypatch):
     """A release before this one read a test not done as not positive. After the upgrade, a verdict

@@ -282,7 +282,7 @@ def test_tests_not_done_that_could_still_meet_the_minimum_leave_it_unknown_not_f
     found = criterion(case(positive_tests_by_side={"left": 2}, untested_by_side={"left": 4}),
                       code=CriterionCode.PROVOCATION_TESTS)
     assert found.status == UNKNOWN
-    assert found.evidence == "2 of 6 tests positive, 4 not done, needs 3 (left)"
+    assert found.evidence == "2 of 2 tests done positive (4 not done), needs 3 (left)"
     assert found.shortfall == "provocation tests not done (left: 4)"
 
 
@@ -291,7 +291,20 @@ def test_tests_not_done_too_few_to_reach_the_minimum_leave_it_not_met():
     found = criterion(case(positive_tests_by_side={"left": 1}, untested_by_side={"left": 1}),
                       code=CriterionCode.PROVOCATION_TESTS)
     assert found.status == NOT_MET
+    assert found.evidence == "1 of 5 tests done positive (1 not done), needs 3 (left)"
     assert found.shortfall == "1 of 3 positive tests (left)"
+
+
+def test_the_evidence_counts_out_of_the_tests_done_and_names_those_not_done_whatever_the_answer():
+    """Yeoman's test not done, four of the other five positive: met, and the evidence says what was
+    done ("4 of 5"), never "4 of 6" as if the sixth had been done and found negative."""
+    found = criterion(case(positive_tests_by_side={"left": 4}, untested_by_side={"left": 1}),
+                      code=CriterionCode.PROVOCATION_TESTS)
+    assert found.status == MET
+    assert found.evidence == "4 of 5 tests done positive (1 not done), needs 3 (left)"
+    every_test_done = criterion(case(positive_tests_by_side={"left": 4}, untested_by_side={"left": 0}),
+                                code=CriterionCode.PROVOCATION_TESTS)
+    assert every_test_done.evidence == "4 of 6 tests positive, needs 3 (left)"
 
 
 # --- conservative care -------------------------------------------------------------------------
