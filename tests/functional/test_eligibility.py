@@ -1009,17 +1009,19 @@ def test_with_yeomans_test_not_done_the_verdict_counts_the_five_tests_done(clien
 
 def test_a_verdict_read_before_tests_not_done_counted_stands_unless_they_change_its_answer(
         client, coordinator, gen, monkeypatch):
-    """A release before this one read a test not done as not positive. After the upgrade, a verdict
-    whose answer the tests not done do not change (4 positive, 2 not done: met either way) stands;
-    one they change (2 positive, 4 not done: "not met" then, unknown now) is stale, naming the
-    criterion and what it read before and now."""
+    """An earlier release read a test not done as not positive (and worded the evidence in words of
+    its own, EVIDENCE_WORDING 4). After the upgrade, a verdict whose answer the tests not done do not
+    change (4 positive, 2 not done: met either way) stands; one they change (2 positive, 4 not done:
+    "not met" then, unknown now) is stale, naming the criterion, what it was and what it reads now."""
     from tracker.eligibility import facts as facts_module
+    from tracker.policy import engine
 
     met, short = documented_case(gen), documented_case(gen)
     _tests_done(met, positive=4, not_done=2)
     _tests_done(short, positive=2, not_done=4)
     earlier = facts_module._provocation_tests
     monkeypatch.setattr(facts_module, "_provocation_tests", lambda exam: (earlier(exam)[0], {}))
+    monkeypatch.setattr(engine, "EVIDENCE_WORDING", 4)
     evaluate(client, met)
     evaluate(client, short)
     db.session.expire_all()
@@ -1028,8 +1030,21 @@ def test_a_verdict_read_before_tests_not_done_counted_stands_unless_they_change_
 
     assert "Verdict stale" not in text(client.get(case_url(met)))
     page = text(client.get(case_url(short)))
-    assert ("provocation tests: was “2 of 6 tests positive, needs 3 (left)”, now “2 of 6 tests positive, 4 not "
-            "done, needs 3 (left)”") in page
+    assert ("provocation tests was not met, now unknown (2 of 2 tests done positive (4 not done), needs 3 "
+            "(left))") in page
+
+
+def test_a_test_marked_not_done_after_the_verdict_makes_it_stale_naming_what_it_reads_now(client, coordinator, gen):
+    """The evidence names the tests not done, so marking one *Not done* after the verdict (a negative
+    test found not to have been done) is a fact it read changing: the page says what it was and is."""
+    case = documented_case(gen, positive={"left": 4, "right": 0})
+    evaluate(client, case)
+    _tests_done(case, positive=4, not_done=1)
+
+    page = text(client.get(case_url(case)))
+
+    assert ("provocation tests: was “4 of 6 tests positive, needs 3 (left)”, now “4 of 5 tests done positive (1 "
+            "not done), needs 3 (left)”") in page
 
 
 def test_the_kept_worklist_line_goes_stale_with_the_case_page_once_the_same_day_booking_is_a_no_show(

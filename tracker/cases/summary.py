@@ -20,9 +20,14 @@ def case_summary(case, profile):
     return {
         "care_rows": len(case.conservative_care),
         "care": care_figures(case, profile),
-        # Only the joints this case is about: a right-sided case has no left count to show.
-        "positive_tests": {side.label: positive_provocation_count(exam.results(side))
+        # Only the joints this case is about: a right-sided case has no left count to show. Each
+        # side's (positive, not done): counted out of the tests done, as the verdict counts them.
+        "positive_tests": {side.label: _positive_and_not_done(exam.results(side))
                            for side in EXAM_SIDES if side in joints_of(case.side)} if exam else {},
         "odi": odi,
         "odi_band": oswestry_band(odi) if odi is not None else None,
     }
+
+
+def _positive_and_not_done(results):
+    return positive_provocation_count(results), sum(result == "not_done" for result in results.values())

@@ -11,7 +11,7 @@ from tracker.diary.relief import BLOCK_READINGS_UNTIL_HOURS, THERAPEUTIC_RELIEF_
 from tracker.extensions import db
 from tracker.models import Appointment, Case
 from tracker.models.review import EXAM_SIDES
-from tracker.policy import BookedSession, CaseFacts, PriorInjection, TherapyFact, tests_within_reach
+from tracker.policy import BookedSession, CaseFacts, PriorInjection, TherapyFact
 from tracker.timeutil import clinic_day_start, to_clinic, utcnow
 from tracker.vocab import AppointmentStatus, Indication, joints_of
 from tracker.workflow import State
@@ -76,11 +76,12 @@ def _provocation_tests(exam):
     return positive, untested
 
 
-def _tests_still_possible(facts, profile):
-    """{side: tests not done} where the positive count is short of the minimum but the tests not
-    done could still reach it (the engine's provocation criterion then reads unknown)."""
+def _tests_not_done(facts):
+    """{side: tests not done} for each joint of the case with a test not done among those examined:
+    the provocation criterion's evidence names them ("4 of 5 tests done positive (1 not done)"), and
+    they may keep its minimum within reach (unknown, not "not met")."""
     return {side: untested for side, untested in facts.untested_by_side.items()
-            if tests_within_reach(facts.positive_tests_by_side.get(side), untested, profile.min_positive_tests)}
+            if untested and side in facts.joints and facts.positive_tests_by_side.get(side) is not None}
 
 
 def prior_injections(case, profile=None):
@@ -282,9 +283,10 @@ def fingerprint(facts, prior, profile):
     if facts.session_on is not None and facts.session_on == facts.as_of \
             and any(p.performed_on == facts.as_of for p in prior):
         material["session_shared_on_its_day"] = True
-    # Tests not done are read only where they keep the minimum within reach (unknown, not "not
-    # met"): a digest where they change no answer stays as it was before they were read.
-    if still_possible := _tests_still_possible(facts, profile):
-        material["tests_not_done"] = still_possible
+    # Tests not done are read where the evidence names them: a digest without any stays as it was
+    # before they were read. (A verdict stored before EVIDENCE_WORDING 5 read them only where they
+    # kept the minimum within reach: its digest moves, but it is compared by status alone.)
+    if not_done := _tests_not_done(facts):
+        material["tests_not_done"] = not_done
     encoded = json.dumps(material, sort_keys=True, default=str).encode()
     return hashlib.sha256(encoded).hexdigest()

@@ -61,7 +61,7 @@ class Criterion:
 # this: a verdict stored in earlier words is then compared with today's by status alone
 # (tracker.eligibility.standing), since new words are no new fact, and an override must not end
 # (nor a booked case go back under review) for them.
-EVIDENCE_WORDING = 4
+EVIDENCE_WORDING = 5
 
 
 @dataclass(frozen=True)
@@ -253,6 +253,14 @@ def tests_within_reach(positive: int | None, not_done: int, needed: int) -> bool
     return positive is not None and positive < needed <= positive + not_done
 
 
+def tests_counted(positive: int, not_done: int) -> str:
+    """The positive tests out of those done: "4 of 6 tests positive" when all six were done, "4 of 5
+    tests done positive (1 not done)" when one was not (a test not done was never found negative)."""
+    if not not_done:
+        return f"{positive} of {EXAMINED_TESTS} tests positive"
+    return f"{positive} of {EXAMINED_TESTS - not_done} tests done positive ({not_done} not done)"
+
+
 def _provocation_tests(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile) -> Criterion:
     needed = profile.min_positive_tests
     statuses, evidence, shortfalls = [], [], []
@@ -266,9 +274,7 @@ def _provocation_tests(facts: CaseFacts, prior: Sequence[PriorInjection], profil
             evidence.append(f"not examined ({joint})")
             shortfalls.append(f"provocation tests ({joint})")
         else:
-            # The tests not done are named where they decide the answer (unknown) and only there.
-            not_done = f", {untested} not done" if status == Status.UNKNOWN else ""
-            evidence.append(f"{count} of {EXAMINED_TESTS} tests positive{not_done}, needs {needed} ({joint})")
+            evidence.append(f"{tests_counted(count, untested)}, needs {needed} ({joint})")
             if status == Status.UNKNOWN:
                 shortfalls.append(f"provocation tests not done ({joint}: {untested})")
             elif status != Status.MET:
