@@ -54,8 +54,8 @@ def test_a_saved_risk_screen_is_summarised_on_the_case_page(client, coordinator,
     summary = risk_summary(page)
     assert ("Anticoagulants: apixaban 5 mg twice daily — no dose for 3 days before the procedure day, "
             "prescriber agreed — hold plan: hold 3 days before") in summary
-    assert ("Allergies: iodinated contrast, latex — premedication: prednisolone 13, 7, 1 h "
-            "(taken from the evening before)") in summary
+    assert ("Allergies: iodinated contrast, latex — contrast-allergy plan: prednisolone 13, 7, 1 h "
+            "(premedication taken from the evening before)") in summary
     assert "Sedation planned: yes — driver and 24 h no-driving rule; fasting 6 h before" in summary
     assert "Red flags: screened" in summary and "present" not in summary
     assert "glucose monitoring" not in summary
@@ -169,6 +169,34 @@ def test_an_hba1c_without_diabetes_ticked_is_refused(client, coordinator, case):
     assert response.status_code == 422
     assert field_error(text(response), "hba1c") == "Tick 'Diabetes' to record an HbA1c, or leave it empty."
     assert saved_screen(case) is None
+
+
+def test_a_plan_to_use_no_contrast_is_labelled_a_plan_not_a_premedication(client, coordinator, gen, make_client,
+                                                                         login_as):
+    """The contrast-allergy plan may be a premedication or doing without contrast: the case page
+    labels the field by what it holds ("contrast-allergy plan"), never "premedication" for a plan
+    to use no contrast; the patient's page gives the plan as the clinic wrote it, under their allergy."""
+    from datetime import time, timedelta
+
+    from tracker.scheduling.rules import clinic_to_utc
+    from tracker.timeutil import clinic_today, clinic_zone
+
+    patient = gen.user(Role.PATIENT)
+    case = gen.case(patient=patient.patient, state=State.UNDER_REVIEW)
+    page = text(submit(client, risk_url(case), screen(allergy_contrast="y", allergy_answer="documented",
+                                                      contrast_premedication_plan="No iodinated contrast will be used"),
+                       follow_redirects=True))
+
+    summary = risk_summary(page)
+    assert "Allergies: iodinated contrast — contrast-allergy plan: No iodinated contrast will be used" in summary
+    assert "premedication" not in summary
+
+    case.state = State.SCHEDULED
+    db.session.commit()
+    gen.appointment(case, starts_at=clinic_to_utc(clinic_today() + timedelta(days=2), time(10, 15), clinic_zone()))
+    mine = words(text(login_as(patient, on=make_client()).get(f"/my/cases/{case.id}")))
+    assert "Contrast allergy: No iodinated contrast will be used" in mine
+    assert "premedication" not in mine
 
 
 def test_a_contrast_allergy_needs_a_premedication_plan_and_keeps_what_was_typed(client, coordinator, case):
