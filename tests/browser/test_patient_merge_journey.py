@@ -53,7 +53,9 @@ def test_coordinator_finds_a_duplicate_merges_it_and_sees_the_caps_change(app, l
     screenshot(page, "3-comparison")
     page.get_by_role("button", name="Merge records").click()
 
-    expect(page).to_have_url(re.compile(rf"/patients/{kept_id}$"))
+    expect(page).to_have_url(re.compile(rf"/patients/{kept_id}(\?|$)"))
+    # The duplicate's open case is on the record kept now, listed for review (nothing cancelled).
+    expect(page.locator("#moved-open-cases").get_by_role("link", name=f"Case {waiting_id}")).to_be_visible()
     expect(page.get_by_text("Records merged")).to_be_visible()
     expect(page.get_by_text(re.compile(rf"Case {waiting_id} \(left\): its eligibility verdict no longer stands"))).to_be_visible()
     expect(page.locator("li.cap-usage").first).to_contain_text("2 of 2 diagnostic")

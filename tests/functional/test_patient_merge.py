@@ -78,7 +78,7 @@ def test_merging_moves_the_cases_and_recounts_the_caps_on_the_record_kept(client
     assert sorted(viewed) == sorted([str(kept.id), str(duplicate.id)])
 
     response = _merge(client, kept, duplicate)
-    assert response.status_code == 302 and response.location == f"/patients/{kept.id}"
+    assert response.status_code == 302 and response.location.startswith(f"/patients/{kept.id}?")
     page = client.get(response.location).get_data(as_text=True)
     assert "Records merged" in page
     # The verdict that counted one earlier injection no longer stands, and says why.
@@ -433,7 +433,7 @@ def test_compare_and_merge_from_the_new_record_keeps_the_record_with_her_care(cl
 
     response = _post_merge(client, opened.location)
 
-    assert response.status_code == 302 and response.location == f"/patients/{first.id}"
+    assert response.status_code == 302 and response.location.startswith(f"/patients/{first.id}")
     db.session.expire_all()
     kept = db.session.get(Patient, first.id)
     assert (kept.language, kept.preferred_contact, kept.phone) == ("Spanish", ContactChannel.SMS, "+12015550123")
@@ -491,6 +491,52 @@ def test_the_merge_says_when_the_patient_now_has_two_open_cases_for_the_same_joi
     assert (f"Two open cases for the same joint: case {booked.id} (left, diagnostic block, scheduled) and case "
             f"{later.id} (bilateral, therapeutic injection, referred)") in shown
     assert shown.count("Two open cases for the same joint") == 1
+
+
+def test_after_a_merge_the_open_cases_that_came_from_the_duplicate_are_listed_for_review_never_cancelled(
+        client, coordinator, gen, maria):
+    """The duplicate holds a mistaken "Left · Referred" case: before the merge the comparison says it
+    will move and stay open; after it, the record kept lists it (a link to the case, where it can be
+    cancelled) with a prompt to review it. Nothing is cancelled: the case stays referred. The record
+    kept's own open case and the duplicate's closed one are not listed."""
+    first, again, booked = maria
+    mistaken = gen.case(patient=again, side=Side.LEFT, state=State.REFERRED)
+    gen.case(patient=again, side=Side.RIGHT, state=State.CLOSED)
+    url = f"/patients/{first.id}/merge/{again.id}"
+
+    before = words(by_id(client.get(url).get_data(as_text=True), "open-cases-moving"))
+    assert (f"Ruiz, Maria (MRN QA-7101) has 1 open case (case {mistaken.id}): it moves to Ruiz, María (MRN "
+            f"QA-7001) and stays open.") in before
+
+    response = _post_merge(client, url)
+    page = client.get(response.location).get_data(as_text=True)
+
+    panel = soup(page).find(id="moved-open-cases")
+    assert panel is not None, "the record kept does not list the open cases that came from the duplicate"
+    said = words(panel)
+    assert "Open cases from the merged record" in said
+    assert "came from Ruiz, Maria (MRN QA-7101)" in said and "cancel it on its page" in said
+    assert [a["href"] for a in panel.find_all("a")] == [f"/cases/{mistaken.id}"]
+    assert f"Case {mistaken.id}: Left · Diagnostic block · Referred" in said
+    db.session.expire_all()
+    assert db.session.get(Case, mistaken.id).state == State.REFERRED
+    assert db.session.get(Case, mistaken.id).patient_id == first.id
+    # The same page again (a reload) says the same; a case cancelled meanwhile is no longer listed.
+    assert words(soup(client.get(response.location)).find(id="moved-open-cases")) == said
+    db.session.get(Case, mistaken.id).state = State.CANCELLED
+    db.session.commit()
+    assert soup(client.get(response.location)).find(id="moved-open-cases") is None
+
+
+def test_a_merge_of_a_duplicate_without_open_cases_lists_none(client, coordinator, gen, maria):
+    first, again, _booked = maria
+    gen.case(patient=again, side=Side.RIGHT, state=State.CLOSED)
+    url = f"/patients/{first.id}/merge/{again.id}"
+    assert soup(client.get(url)).find(id="open-cases-moving") is None
+
+    response = _post_merge(client, url)
+
+    assert soup(client.get(response.location)).find(id="moved-open-cases") is None
 
 
 def _noon(day):
