@@ -430,6 +430,11 @@ def _reachable(channel, values):
     return True
 
 
+def open_case_ids(patient):
+    """The ids of the patient's cases not closed or cancelled, in order."""
+    return sorted(c.id for c in patient.cases if c.state not in FINAL_STATES)
+
+
 def overlapping_open_cases(patient, moved_ids):
     """[(case, case)]: pairs of the patient's open cases about the same joint (a bilateral case
     concerns both), one of them moved in by a merge: two records, each with its own referral, may
@@ -450,6 +455,9 @@ class Merged:
     overlapping: list = field(default_factory=list)
     contact_changed: list = field(default_factory=list)
     over_cap: list = field(default_factory=list)
+    # The ids of the merged record's cases still open, now on the record kept: left open for the
+    # coordinator to review (one opened on the duplicate by mistake is cancelled on its page).
+    moved_open: list = field(default_factory=list)
 
 
 @service
@@ -465,7 +473,8 @@ def merge_patients(kept, merged, reason, actor, kept_version, merged_version, co
 
     Returns Merged: the cases whose verdict stood and no longer does (the caps and the spacing
     now count the other record's injections too), each with the criterion that moved; pairs of
-    open cases now about the same joint; the contact details changed.
+    open cases now about the same joint; the contact details changed; the merged record's open
+    cases (moved, never cancelled: the coordinator reviews them).
 
     Refuses (nothing written): MergeRefused (the reason), FieldError("reason") without a
     reason, FieldError on the preferred contact's choice when the details chosen cannot reach the
@@ -495,6 +504,7 @@ def merge_patients(kept, merged, reason, actor, kept_version, merged_version, co
     caps_before = _caps_standing([*kept.cases, *merged.cases])
 
     moved_cases = [c.id for c in merged.cases]
+    moved_open = open_case_ids(merged)
     # An account moves with its record's care unless the record kept has one (deactivated: it
     # then stays with the record merged away, signing nobody in).
     account_moved = merged.account is not None and kept.account is None
@@ -537,7 +547,7 @@ def merge_patients(kept, merged, reason, actor, kept_version, merged_version, co
     audit.record(audit.Action.UPDATE, "patient", merged_id,
                  summary=f"merged into patient {kept_id} ({what})", user=actor)
     db.session.commit()
-    return Merged(stale, overlapping, contact_changed, over)
+    return Merged(stale, overlapping, contact_changed, over, moved_open)
 
 
 # --- injections given elsewhere -------------------------------------------------------------

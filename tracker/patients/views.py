@@ -17,6 +17,7 @@ from tracker.patients.forms import MergeForm, OutsideInjectionForm, PatientEditF
 from tracker.phones import display as phone_display
 from tracker.refusals import FieldError, StaleEdit
 from tracker.roles import Role
+from tracker.workflow import FINAL_STATES
 
 bp = Blueprint("patients", __name__)
 
@@ -67,10 +68,24 @@ def show(patient_id):
         return moved
     patient = summary.load_record(patient.id)
     audit.viewed("patient", patient.id, summary="viewed patient record", user=current_user)
-    return render_template("patients/show.html", patient=patient, lines=summary.case_lines(patient),
+    lines = summary.case_lines(patient)
+    return render_template("patients/show.html", patient=patient, lines=lines,
+                           moved_in=_moved_in(patient, lines),
                            caps=summary.caps_by_payer(patient), history=summary.history(patient),
                            invitation=summary.last_invitation(patient) if patient.account is None else None,
                            duplicates=lookup.find_duplicates(lookup.identity_of(patient), exclude_id=patient.id))
+
+
+def _moved_in(patient, lines):
+    """After a merge (?merged=<record merged away>&moved=<case id>…): (the record merged away, the
+    case lines of those cases still open on this record), or None. Only this record's own cases are
+    read, so the address can show nothing of anyone else."""
+    merged = db.session.get(Patient, request.args.get("merged", type=int) or 0)
+    if merged is None or merged.merged_into_id != patient.id:
+        return None
+    moved = set(request.args.getlist("moved", type=int))
+    still_open = [line for line in lines if line.case.id in moved and line.case.state not in FINAL_STATES]
+    return (merged, still_open) if still_open else None
 
 
 EDIT_STALE = _l("Someone else changed this record after you opened the form. Nothing was saved; your entries "
@@ -218,7 +233,9 @@ def merge(patient_id, other_id):
                 "injections: %(shortfalls)s. Check the claim against the payer's cap.", id=case.id,
                 side=case.side.label.lower(), day=day.isoformat(), shortfalls="; ".join(shortfalls)), "warning")
     _say_overlapping(merged_away.overlapping)
-    return redirect(url_for("patients.show", patient_id=patient_id))
+    # The page after the merge lists the open cases that came from the duplicate, for review; the
+    # address names them (the same page on a reload), and the page shows only those still open.
+    return redirect(url_for("patients.show", patient_id=patient_id, merged=other_id, moved=merged_away.moved_open))
 
 
 def _say_overlapping(pairs):
@@ -245,7 +262,8 @@ def _merge_page(kept, merged, form, status):
     choices = list(services.contact_choices(kept, merged)) if not refusal else []
     carried = services.carried_over(kept, merged) if not refusal else []
     return render_template("patients/merge.html", kept=kept, merged=merged, form=form, sides=sides,
-                           refusal=refusal, choices=choices, carried=carried), status
+                           refusal=refusal, choices=choices, carried=carried,
+                           moving=services.open_case_ids(merged)), status
 
 
 def _merge_refused(patient_id, other_id, form, refusal):
