@@ -309,6 +309,7 @@ def test_without_a_mail_server_the_invitation_says_it_was_not_sent(client, coord
 
 def test_the_patient_page_says_an_invitation_is_waiting_and_until_when(client, coordinator, gen, account_outbox,
                                                                        app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.outbox.test")  # the outbox stands in for it
     patient = gen.patient(email="waiting@example.org")
     assert "Invitation sent" not in words(text(client.get(f"/patients/{patient.id}")))
     submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}")
@@ -319,6 +320,29 @@ def test_the_patient_page_says_an_invitation_is_waiting_and_until_when(client, c
     # Past the invitation's days, the page says its link has expired.
     monkeypatch.setitem(app.config, "PATIENT_INVITATION_DAYS", 0)
     assert "Its link has expired: send another." in words(text(client.get(f"/patients/{patient.id}")))
+
+
+@pytest.mark.parametrize("folder, how_to_give", [
+    ("instance/mail", "A copy of the email is kept in the folder instance/mail: send it to the patient from there "
+                      "(it holds the link). Its link works until"),
+    ("", "Nothing holds its link: once a mail server is set up, send another."),
+])
+def test_without_a_mail_server_the_account_panel_says_the_invitation_was_made_not_sent(
+        client, coordinator, gen, account_outbox, app, monkeypatch, folder, how_to_give):
+    """The top message says the invitation was not sent; the account panel, read after it, must not
+    say "Invitation sent": it was made, not sent, and the panel says how to give it."""
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "")
+    monkeypatch.setitem(app.config, "MAIL_FILE_DIR", folder)
+    patient = gen.patient(family_name="Nguyễn", given_name="Thị Hằng", email="hang@example.org")
+    submit(client, f"/patients/{patient.id}/account/invite", {}, form_page=f"/patients/{patient.id}")
+
+    panel = words(soup(client.get(f"/patients/{patient.id}")).find("section", attrs={"aria-labelledby": "account"}))
+
+    assert "Invitation sent" not in panel
+    assert ("by Casey Coordinator, not sent: no mail server is set up (MAIL_SERVER). Not used yet.") in panel
+    assert panel.count("Invitation made ") == 1
+    assert how_to_give in panel
+    assert "account invitation made, not sent (no mail server)" in audit_summaries()
 
 
 def test_a_patient_with_an_account_but_no_email_on_the_record_is_offered_only_the_password_link(
