@@ -23,6 +23,11 @@ from tracker.roles import Role
 from tracker.transactions import service, undo_refused_write
 
 
+# How an invitation's audit row begins: sent, or made with nothing to send it.
+INVITATION_SENT = "account invitation sent by email"
+INVITATION_NOT_SENT = "account invitation made, not sent (no mail server)"
+
+
 class InvitationRefused(Refusal):
     status = 422
 
@@ -92,9 +97,11 @@ def invite(patient, actor):
     except MailError:
         raise InvitationRefused("The email could not be sent (the mail server did not accept it). "
                                 "Nothing changed: try again later.") from None
+    # Without a mail server the email went only to the log (and the mail folder, in development):
+    # the audit row says so, and the patient's record reads it (patients.summary.last_invitation).
     audit.record(audit.Action.CREATE, "patient_invitation", patient.id,
-                 summary="account invitation sent by email" + (" (existing account)" if account else ""),
-                 user=actor)
+                 summary=(INVITATION_SENT if current_app.config.get("MAIL_SERVER") else INVITATION_NOT_SENT)
+                 + (" (existing account)" if account else ""), user=actor)
     db.session.commit()
     return address
 

@@ -13,6 +13,7 @@ from tracker.eligibility.facts import patient_injections
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.extensions import db
 from tracker.models import AuditEvent, Case, DiaryLink, EligibilityVerdict, Patient, PatientHistory
+from tracker.patient_accounts.services import INVITATION_NOT_SENT
 from tracker.policy import cap_usage, get_profile
 from tracker.timeutil import clinic_today, utcnow
 
@@ -71,8 +72,9 @@ def caps_by_payer(patient):
 
 
 def last_invitation(patient):
-    """The latest account invitation sent to the patient (its audit row: when, by whom), or None:
-    the record shows an invitation waiting to be used, so nobody sends another unknowingly."""
+    """The latest account invitation made for the patient (its audit row: when, by whom, whether it
+    was sent), or None: the record shows an invitation waiting to be used, so nobody sends another
+    unknowingly, and one made while no mail server was set up as not sent."""
     event = db.session.execute(
         db.select(AuditEvent).filter_by(object_type="patient_invitation", object_id=str(patient.id),
                                         action=audit.Action.CREATE)
@@ -80,7 +82,8 @@ def last_invitation(patient):
     if event is None:
         return None
     until = event.at + timedelta(days=current_app.config["PATIENT_INVITATION_DAYS"])
-    return Invitation(event.at, event.user.name if event.user else event.actor, until, utcnow() < until)
+    return Invitation(event.at, event.user.name if event.user else event.actor, until, utcnow() < until,
+                      sent=not event.summary.startswith(INVITATION_NOT_SENT))
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ class Invitation:
     sent_by: str
     works_until: datetime
     still_works: bool
+    # False: made while no mail server was set up, so only the log (and the development mail folder) has it.
+    sent: bool = True
 
 
 def history(patient):
