@@ -122,6 +122,22 @@ def test_booking_an_eligible_case_schedules_it_and_shows_the_appointment_in_clin
     assert "Scheduled (from eligible)" in words(page)
 
 
+def test_the_appointment_page_says_its_messages_go_with_the_next_reminders_run_not_at_booking(
+        client, coordinator, physician, room, gen):
+    """Messages to the patient go out only when `flask reminders send` runs (cron): just after
+    booking the page must not promise "a confirmation when booked" beside "Nothing sent yet"."""
+    case = gen.case(state=State.ELIGIBLE, side=Side.LEFT, patient=gen.patient(email="hang@example.org"))
+    assert submit(client, book_url(case), booking(clinic_day(2), "10:00", physician, room)).status_code == 302
+    [appointment] = appointments_of(case)
+
+    messages = words(by_id(text(client.get(f"/appointments/{appointment.id}")), "messages"))
+
+    assert "A confirmation when booked" not in messages
+    assert messages.startswith("Messages to the patient A confirmation at the first reminders run after booking,")
+    assert ("Nothing sent yet: messages go out with the next reminders run (flask reminders send, every few minutes "
+            "from cron), not at the moment of booking.") in messages
+
+
 def test_booking_records_who_booked_and_assigns_the_physician(client, coordinator, physician, room, case):
     submit(client, book_url(case), booking(clinic_day(1), "11:00", physician, room))
     [appointment] = appointments_of(case)
