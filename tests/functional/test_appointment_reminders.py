@@ -244,12 +244,13 @@ def test_the_coordinator_sees_each_message_and_sends_one_again(client, gen, logi
     appointment = booked(gen, 20)
     login_as(gen.user(Role.COORDINATOR))
     before = words(client.get(f"/appointments/{appointment.id}").get_data(as_text=True))
-    assert "Nothing sent yet. Send the patient's message now" in before and "message again now" not in before
+    assert "Nothing sent yet: messages go out with the next reminders run" in before
+    assert "Send the patient's message now" in before and "message again now" not in before
     reminders.send_due()
 
     page = client.get(f"/appointments/{appointment.id}").get_data(as_text=True)
     assert "Messages to the patient" in page and "msg-sent" in page
-    assert ("A confirmation when booked, reminders 48 and 24 hours before, an update when it moves"
+    assert ("A confirmation at the first reminders run after booking, reminders 48 and 24 hours before, an update when it moves"
             in words(page))
     day = client.get(f"/schedule/day?date={to_clinic(appointment.starts_at).date().isoformat()}")
     assert "Last message: reminder by email" in day.get_data(as_text=True)

@@ -82,8 +82,8 @@ def test_a_booking_is_confirmed_at_the_next_run_with_the_whole_preparation(clien
 
     page = words(by_id(text(client.get(f"/appointments/{appointment.id}")), "messages"))
     assert "booking confirmation" in page
-    assert (f"A confirmation when booked, a reminder to prepare on {clinic_day(AHEAD - 5):%A %d %B} at 09:00, "
-            "reminders 48 and 24 hours before") in page
+    assert (f"A confirmation at the first reminders run after booking, a reminder to prepare on "
+            f"{clinic_day(AHEAD - 5):%A %d %B} at 09:00, reminders 48 and 24 hours before") in page
 
 
 def test_the_confirmation_is_in_the_patients_language(client, coordinator, gen, physician, room, reminder_outbox):
