@@ -42,6 +42,24 @@ def test_bad_referral_input_is_explained_next_to_each_field_and_nothing_typed_is
     assert _count(Case) == 0 and _count(Patient) == 0
 
 
+def test_a_date_of_birth_left_empty_is_said_to_be_required(client, coordinator):
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "date_of_birth": ""})
+
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), "date_of_birth") == "Enter the date of birth."
+    assert _count(Patient) == 0
+
+
+def test_a_date_of_birth_filled_in_part_asks_for_the_full_date(client, coordinator):
+    """A date box filled in part (no year) sends nothing, as an empty one does: the page's script
+    names it in `incomplete_dates` (static/js/dates.js), and the message asks for the whole date."""
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "date_of_birth": "",
+                                                 "incomplete_dates": "date_of_birth"})
+
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), "date_of_birth") == "Enter the date of birth as a full date."
+
+
 def test_symptom_onset_after_the_referral_is_refused(client, coordinator):
     response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "symptom_onset": "2026-11-05"})
     assert "Symptom onset is after the referral date." in response.get_data(as_text=True)
