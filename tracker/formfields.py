@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.i18n import get_translations as wtforms_catalog
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, StopValidation, ValidationError
+from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
 
 from tracker.extensions import db
 from tracker.models import Case, Patient
@@ -121,6 +121,26 @@ class TypedDateField(DateField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(not_a_date(" ".join(valuelist).strip())) from None
+
+
+# A date box filled in part (a month and day, no year) sends nothing, as an empty one does: the
+# page's script (static/js/dates.js) names each such box in this field as the form is sent.
+INCOMPLETE_DATES = "incomplete_dates"
+
+
+class DateRequired(InputRequired):
+    """InputRequired for a date box: left empty, `message` ("Enter the date of birth."); filled in
+    part, which the browser sends as empty too, `incomplete` ("… as a full date.")."""
+
+    def __init__(self, message, incomplete):
+        super().__init__(message)
+        self.incomplete = incomplete
+
+    def __call__(self, form, field):
+        if not (field.raw_data and field.raw_data[0]) and field.name in request.form.getlist(INCOMPLETE_DATES):
+            field.errors[:] = []
+            raise StopValidation(self.incomplete)
+        super().__call__(form, field)
 
 
 def options(pairs, blank=None):

@@ -8,8 +8,8 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from tracker.coding import clinic_diagnosis_codes
 from tracker.i18n import RECORDED, language_code, recorded_name
-from tracker.formfields import (TrackerForm, TypedDateField, name_problem, not_before_birth, not_in_future, options,
-                                plausible_birth_date, plausible_date)
+from tracker.formfields import (DateRequired, TrackerForm, TypedDateField, name_problem, not_before_birth,
+                                not_in_future, options, plausible_birth_date, plausible_date)
 from tracker.patients.identity import clean_name
 from tracker.phones import PhoneNumber, why_no_texts
 from tracker.timeutil import clinic_today
@@ -38,8 +38,8 @@ class PatientFields:
     given_name = StringField(_l("Given name"), validators=[
         DataRequired(_l("Enter the given name.")), Length(max=80), person_name])
     date_of_birth = TypedDateField(_l("Date of birth"), validators=[
-        InputRequired(_l("Enter the date of birth as a full date.")), plausible_date, not_in_future,
-        plausible_birth_date])
+        DateRequired(_l("Enter the date of birth."), _l("Enter the date of birth as a full date.")), plausible_date,
+        not_in_future, plausible_birth_date])
     sex = SelectField(_l("Sex"), choices=options(Sex), default=Sex.UNKNOWN.value)
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32), PhoneNumber()])
     email = EmailField(_l("Email"), validators=[Optional(), Email(_l("Enter a valid email address.")),
