@@ -435,6 +435,78 @@ def test_a_search_for_a_former_mrn_reads_indexes_never_a_whole_table(app_ctx, ge
 
 
 @pytest.fixture
+def hang(gen):
+    """Nguyễn Thị Hằng: family name Nguyễn, given name "Thị Hằng" (two words), beside namesakes."""
+    patient = gen.patient(mrn="VN-2201", family_name="Nguyễn", given_name="Thị Hằng", date_of_birth=date(1968, 3, 9))
+    gen.case(patient=patient, state=State.REFERRED)
+    gen.patient(mrn="VN-2202", family_name="Nguyễn", given_name="Văn Minh", date_of_birth=date(1971, 5, 1))
+    gen.patient(mrn="VN-2203", family_name="Trần", given_name="Thị Lan", date_of_birth=date(1980, 2, 2))
+    return patient
+
+
+@pytest.mark.parametrize("typed", [
+    # Any word of the given name alone, or from there on; with the family name in either order.
+    "hang", "Hằng", "HẰNG", "Thi Hang", "Thị Hằng", "Nguyen Hang", "Nguyễn Hằng", "Hang Nguyen", "Nguyễn, Hằng",
+    "nguyen, thi hang", "Nguyen Thi Hang",
+])
+def test_a_given_name_of_several_words_is_found_by_any_of_them(client, gen, login_as, hang, typed):
+    login_as(gen.user(Role.COORDINATOR))
+    page = _found(client, typed)
+    assert "1 patient found" in page, typed
+    assert "Nguyễn, Thị Hằng" in page and f'href="/patients/{hang.id}"' in page
+    assert f'href="/cases/{hang.cases[0].id}"' in page
+
+
+def test_the_middle_of_a_given_name_word_finds_nobody(client, gen, login_as, hang):
+    login_as(gen.user(Role.COORDINATOR))
+    assert "Nguyễn, Thị Hằng" not in _found(client, "ang")
+
+
+@pytest.mark.parametrize("typed", ["hang", "Nguyen Hang", "Hằng Nguyễn", "Nguyễn, Hằng"])
+def test_a_search_for_a_later_word_of_a_given_name_reads_indexes_never_a_whole_table(app_ctx, hang, typed):
+    plan = _search_plan(typed)
+    db.session.rollback()
+    assert any("ix_given_name_parts_key" in line for line in plan), plan
+    if db.engine.dialect.name == "sqlite":
+        assert not [line for line in plan if re.match(r"SCAN (patients|given_name_parts)\b", line)], plan
+    else:
+        assert not [line for line in plan if "Seq Scan" in line], plan
+
+
+def test_a_corrected_given_name_is_found_by_its_new_words_and_no_longer_by_the_old(client, gen, login_as, hang):
+    login_as(gen.user(Role.COORDINATOR))
+    url = f"/patients/{hang.id}/edit"
+    page = soup(client.get(url).get_data(as_text=True))
+    values = form_data(next(f for f in page.find_all("form", method="post") if not f.get("action")))
+    response = client.post(url, data={**values, "given_name": "Thị Thu Hà"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert "Nguyễn, Thị Thu Hà" in _found(client, "Thu")
+    assert "Nguyễn, Thị Thu Hà" in _found(client, "Nguyen Ha")
+    assert "No patient found" in _found(client, "Hang")
+
+
+def test_the_referrals_find_the_patient_by_a_later_word_of_her_given_name(client, gen, login_as, hang):
+    login_as(gen.user(Role.COORDINATOR))
+    page = client.get("/referrals/find", query_string={"q": "Hằng", "date_of_birth": "1968-03-09"})
+    assert f'href="/referrals/patients/{hang.id}/new"' in page.get_data(as_text=True)
+
+
+def test_did_you_mean_says_the_family_name_is_as_typed_when_only_the_given_name_differs(client, gen, login_as, hang):
+    """ "Nguyen Mai": the family name is Nguyễn's exactly, the given name nobody's: the offer must not
+    say the family name is "one letter away"."""
+    login_as(gen.user(Role.COORDINATOR))
+    page = soup(_found(client, "Nguyen Mai"))
+    assert "No patient found" in page.get_text()
+    offered = page.find(id="did-you-mean")
+    assert offered is not None
+    said = " ".join(offered.get_text(" ").split())
+    assert "one letter away" not in said
+    assert "Nguyễn, Thị Hằng" in said and "Nguyễn, Văn Minh" in said
+    for item in offered.find_all("li"):
+        assert "family name as typed, another given name" in " ".join(item.get_text(" ").split())
+
+
+@pytest.fixture
 def nunez(gen):
     patient = gen.patient(mrn="W-7001", family_name="Núñez Peña", given_name="María José",
                           date_of_birth=date(1952, 7, 14))
@@ -453,6 +525,7 @@ def test_a_name_one_slip_away_is_offered_when_the_search_finds_nobody(client, ge
     assert offered is not None, typed
     assert "Núñez Peña, María José" in offered.get_text() and "MRN W-7001, born 1952-07-14" in offered.get_text()
     assert offered.find("a", href=f"/patients/{nunez.id}")
+    assert "family name one letter away" in " ".join(offered.get_text(" ").split())
     # Nunn is two letters from "nunes" (and from "nunex"): not offered.
     assert "Nunn" not in offered.get_text()
 

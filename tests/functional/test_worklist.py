@@ -116,10 +116,12 @@ def _case_links(html):
     "O'Connor", "Dhúill", "Siobhan OConnor", "Dhuill-O'Connor, Siobhán",
     # The start of the whole family name, the given name, and the middle of a part (nobody).
     "García", "garcia l", "Lucía", "Connor", "hull",
+    # A later word of a given name of several, alone or with the family name.
+    "Hằng", "hang", "Nguyen Hang", "Hang Nguyễn", "Nguyễn, Hằng",
 ])
 def test_the_name_filter_finds_the_patients_the_search_finds(client, coordinator, gen, typed):
     for family, given in (("García López", "Lucía"), ("Ní Dhúill-O'Connor", "Siobhán"), ("Lopez", "Ana"),
-                          ("Connors", "Lucas"), ("Other", "Person")):
+                          ("Connors", "Lucas"), ("Other", "Person"), ("Nguyễn", "Thị Hằng"), ("Nguyễn", "Văn Minh")):
         gen.case(state=State.UNDER_REVIEW, patient=gen.patient(family_name=family, given_name=given))
     searched = client.get("/search", query_string={"q": typed}).get_data(as_text=True)
     on_worklist = page(client, "?" + urlencode({"q": typed}))
