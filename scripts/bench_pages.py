@@ -58,9 +58,10 @@ _SYLLABLES = ("substr('bdfgklmnprstvz', 1 + (k % 14)::int, 1) || substr('aeiou',
               "substr('bdfgklmnprstvz', 1 + (k / 70 % 14)::int, 1) || substr('aeiou', 1 + (k / 980 % 5)::int, 1)")
 RENAMED = {("patients", "family_name"): "initcap({syllables} || lower({name}))",
            ("patients", "family_name_key"): "{syllables} || {name}",
-           # The name parts' copy of the patient's key (tracker.models.FamilyNamePart): the same
-           # syllables; the later parts' own keys do not change ("Kogarcía lópez" still has "lopez").
-           ("family_name_parts", "family_name_key"): "{syllables} || {name}"}
+           # The name parts' copy of the patient's key (tracker.models.FamilyNamePart, GivenNamePart):
+           # the same syllables; the later parts' own keys do not change ("Kogarcía lópez" still has "lopez").
+           ("family_name_parts", "family_name_key"): "{syllables} || {name}",
+           ("given_name_parts", "family_name_key"): "{syllables} || {name}"}
 
 
 def seed_template(url, password):

@@ -96,11 +96,13 @@ def fill(n_patients):
                              "language, created_at, version_id) FROM STDIN") as copy:
                 for row in people(n_patients):
                     copy.write_row(row)
-            with cursor.copy("COPY family_name_parts (patient_id, key, family_name_key, given_name_key) "
-                             "FROM STDIN") as copy:
-                for row in people(n_patients):
-                    for key in later_part_keys(row[3]):
-                        copy.write_row((row[0], key, row[4], row[6]))
+            # Each name's later parts, as the app keeps them (FamilyNamePart, GivenNamePart).
+            for table, name in (("family_name_parts", 3), ("given_name_parts", 5)):
+                with cursor.copy(f"COPY {table} (patient_id, key, family_name_key, given_name_key) "
+                                 "FROM STDIN") as copy:
+                    for row in people(n_patients):
+                        for key in later_part_keys(row[name]):
+                            copy.write_row((row[0], key, row[4], row[6]))
             with cursor.copy("COPY cases (id, patient_id, state, state_changed_at, side, indication, "
                              "referring_clinician, referral_date, reason, diagnosis_codes, created_at, "
                              "created_by_id, version_id, pain_worse_standing, pain_worse_walking_uphill, "

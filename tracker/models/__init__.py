@@ -8,7 +8,7 @@ from tracker.models.diary import (DiaryEntry, DiaryEntryRevision, DiaryLink, Dia
 from tracker.models.eligibility import ClinicSettings, EligibilityVerdict
 from tracker.models.held_form import HeldForm
 from tracker.models.outside import OutsideInjection
-from tracker.models.patient import FamilyNamePart, FormerMrn, Patient, PatientHistory, SmsOptOut
+from tracker.models.patient import FamilyNamePart, FormerMrn, GivenNamePart, Patient, PatientHistory, SmsOptOut
 from tracker.models.procedure import (FormularyDrug, InjectateRow, ProcedureAddendum, ProcedureRecord,
                                       ProcedureStatus, ProcedureStep)
 from tracker.models.review import ConservativeCare, Examination, RiskScreen
@@ -18,6 +18,6 @@ from tracker.models.user import SignInThrottle, User
 
 __all__ = ["ApiScope", "ApiToken", "Appointment", "AppointmentChange", "AppointmentMessage", "AuditAction", "AuditCheck", "AuditEvent", "AuditSeal", "Case", "CaseHistory", "CaseIdentifier", "CaseRow", "CaseStateCount", "ClinicSettings", "Closure", "ConservativeCare",
            "DiaryEntry", "DiaryEntryRevision", "DiaryLink", "DiaryPoint", "DiaryReminder",
-           "EligibilityVerdict", "HeldForm", "Examination", "FamilyNamePart", "FormerMrn", "FormularyDrug", "InjectateRow", "Outcome", "OutcomeRevision", "OutsideInjection", "Patient", "ReliefSpan", "PatientHistory",
+           "EligibilityVerdict", "HeldForm", "Examination", "FamilyNamePart", "FormerMrn", "FormularyDrug", "GivenNamePart", "InjectateRow", "Outcome", "OutcomeRevision", "OutsideInjection", "Patient", "ReliefSpan", "PatientHistory",
            "ProcedureAddendum", "ProcedureRecord", "ProcedureStatus", "ProcedureStep", "RiskScreen", "Room", "ScheduleLock", "SignInThrottle", "SmsOptOut", "User",
            "WorkingHours"]

@@ -1,5 +1,5 @@
 from sqlalchemy import DDL, event
-from sqlalchemy.orm import validates
+from sqlalchemy.orm import declared_attr, mapped_column, validates
 
 from tracker.extensions import db
 from tracker.models.types import UTCDateTime, choice_enum
@@ -74,8 +74,10 @@ class Patient(db.Model):
     # Optimistic locking: an edit or merge from a stale page is refused instead of overwriting.
     version_id = db.Column(db.Integer, nullable=False, default=1, server_default="1")
 
-    # What a family name of several parts is also found by (see FamilyNamePart), kept by the validator.
+    # What a family name, or a given name, of several parts is also found by (see FamilyNamePart,
+    # GivenNamePart), kept by the validator.
     family_name_parts = db.relationship("FamilyNamePart", cascade="all, delete-orphan")
+    given_name_parts = db.relationship("GivenNamePart", cascade="all, delete-orphan")
     # The numbers this record had before a correction (see FormerMrn), kept by the MRN's validator.
     former_mrns = db.relationship("FormerMrn", cascade="all, delete-orphan", order_by="FormerMrn.replaced_at")
     account = db.relationship("User", back_populates="patient", uselist=False)
@@ -98,16 +100,18 @@ class Patient(db.Model):
     def _clean_name(self, key, value):
         value = clean_name(value)
         setattr(self, f"{key}_key", name_key(value))
-        self._keep_family_name_parts(later_part_keys(value) if key == "family_name"
-                                     else [part.key for part in self.family_name_parts])
+        for name, model in (("family_name", FamilyNamePart), ("given_name", GivenNamePart)):
+            parts = f"{name}_parts"
+            self._keep_name_parts(parts, model, later_part_keys(value) if key == name
+                                  else [part.key for part in getattr(self, parts)])
         return value
 
-    def _keep_family_name_parts(self, wanted):
+    def _keep_name_parts(self, parts, model, wanted):
         # A row whose key stays is kept (a row deleted and made again with the same key in one
         # flush would collide with itself); every row takes the name keys as they are now.
-        by_key = {part.key: part for part in self.family_name_parts}
-        self.family_name_parts = [by_key.get(key) or FamilyNamePart(key=key) for key in wanted]
-        for part in self.family_name_parts:
+        by_key = {part.key: part for part in getattr(self, parts)}
+        setattr(self, parts, [by_key.get(key) or model(key=key) for key in wanted])
+        for part in getattr(self, parts):
             part.family_name_key, part.given_name_key = self.family_name_key, self.given_name_key
 
     @validates("mrn")
@@ -151,7 +155,24 @@ class Patient(db.Model):
         return f"<Patient {self.mrn}>"
 
 
-class FamilyNamePart(db.Model):
+class _NamePart:
+    """A row of a name's later parts (FamilyNamePart, GivenNamePart): the key from one part after
+    the first to the end (tracker.patients.identity.later_part_keys), read by prefix through the
+    table's own index (text_pattern_ops on PostgreSQL, so LIKE 'abc%' uses it whatever the
+    collation), with the patient's two name keys after it."""
+
+    patient_id = mapped_column(db.Integer, db.ForeignKey("patients.id"), primary_key=True)
+    key = mapped_column(db.String(80), primary_key=True)
+    family_name_key = mapped_column(db.String(80), nullable=False)
+    given_name_key = mapped_column(db.String(80), nullable=False)
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        return (db.Index(f"ix_{cls.__tablename__}_key", "key", "family_name_key", "given_name_key", "patient_id",
+                         postgresql_ops={"key": "text_pattern_ops"}),)
+
+
+class FamilyNamePart(_NamePart, db.Model):
     """A family name of several parts is found by the start of any of them, as well as by its
     start (Patient.family_name_key): one row for each part after the first, holding the key from
     that part to the end (tracker.patients.identity.later_part_keys). "Ní Dhúill-O'Connor" has
@@ -163,15 +184,14 @@ class FamilyNamePart(db.Model):
     "Smith" at 100,000 patients, see README "Speed")."""
 
     __tablename__ = "family_name_parts"
-    __table_args__ = (
-        db.Index("ix_family_name_parts_key", "key", "family_name_key", "given_name_key", "patient_id",
-                 postgresql_ops={"key": "text_pattern_ops"}),
-    )
 
-    patient_id = db.Column(db.Integer, db.ForeignKey("patients.id"), primary_key=True)
-    key = db.Column(db.String(80), primary_key=True)
-    family_name_key = db.Column(db.String(80), nullable=False)
-    given_name_key = db.Column(db.String(80), nullable=False)
+
+class GivenNamePart(_NamePart, db.Model):
+    """A given name of several words is found by any of them, as a family name is (FamilyNamePart):
+    "Thị Hằng" by "Thị" (Patient.given_name_key, "thihang") and by "Hằng" (its row, "hang"), alone
+    or with the family name ("Nguyen Hang"). Kept by Patient's validators."""
+
+    __tablename__ = "given_name_parts"
 
 
 class FormerMrn(db.Model):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
 from tracker.loaders import kept_record
-from tracker.models import Case, FamilyNamePart, FormerMrn, Patient
+from tracker.models import Case, FamilyNamePart, FormerMrn, GivenNamePart, Patient
 from tracker.patients.duplicates import Identity, likely_duplicates
 from tracker.patients.identity import clean_text, edit_distance_at_most_one, mrn_key, name_key, parse_date, phone_key
 from tracker.search import inner_pattern, like, prefix_pattern
@@ -133,12 +133,18 @@ _COMPARED = {
     "family": lambda pattern: like(Patient.family_name_key, pattern),
     "given": lambda pattern: like(Patient.given_name_key, pattern),
 }
-# A meaning with a later part of a family name reads the parts' table instead, which holds the name
-# keys too (see FamilyNamePart): what it compares, and the name order it is cut in.
-_COMPARED_IN_PARTS = {
-    "family_part": lambda pattern: like(FamilyNamePart.key, pattern),
-    "given": lambda pattern: like(FamilyNamePart.given_name_key, pattern),
+# A meaning with a later part of a name reads that name's parts' table instead, which holds the name
+# keys too (see FamilyNamePart, GivenNamePart): the table, and what each comparison reads there.
+_PARTS = {
+    "family_part": (FamilyNamePart, {"family_part": FamilyNamePart.key, "given": FamilyNamePart.given_name_key}),
+    "given_part": (GivenNamePart, {"given_part": GivenNamePart.key, "family": GivenNamePart.family_name_key}),
 }
+
+
+def _parts_of(meaning):
+    """(the parts' table, {what: column}) for a meaning (its `what`s) comparing a later part of a
+    name, or None for one read from the patients' own columns."""
+    return next((_PARTS[what] for what in meaning if what in _PARTS), None)
 
 
 def _meanings(terms):
@@ -155,9 +161,12 @@ def _meanings(terms):
     if terms.phone_digits:
         meanings.append((("phone", inner_pattern(terms.phone_digits)),))
     for family, given in terms.names:
-        # A family name is found by its start, or by the start of one of its later parts.
-        for family_by in (("family", "family_part") if family else ("family",)):
-            meanings.append(tuple((what, prefix_pattern(typed)) for what, typed in ((family_by, family), ("given", given))
+        # A family name is found by its start, or by the start of one of its later parts; a given
+        # name by its start, or (with the family name's start) by the start of one of its later words.
+        ways = [(family_by, "given") for family_by in (("family", "family_part") if family else ("family",))]
+        ways += [("family", "given_part")] if given else []
+        for family_by, given_by in ways:
+            meanings.append(tuple((what, prefix_pattern(typed)) for what, typed in ((family_by, family), (given_by, given))
                                   if typed))
     return meanings
 
@@ -172,8 +181,10 @@ def _shape_and_values(terms):
 
 
 _NAME_ORDER = (Patient.family_name_key, Patient.given_name_key, Patient.id)
-_PARTS_NAME_ORDER = (FamilyNamePart.family_name_key, FamilyNamePart.given_name_key,
-                     FamilyNamePart.patient_id.label("id"))
+
+
+def _parts_name_order(table):
+    return table.family_name_key, table.given_name_key, table.patient_id.label("id")
 
 
 def _first_matches(shape, limit, narrowed, live_only):
@@ -190,21 +201,27 @@ def _first_matches(shape, limit, narrowed, live_only):
     index in order and stops at the first matches instead, and a family name prefix reads its own
     index, already in name order. Anyone among the first overall is among the first of a meaning
     they match, so the cut changes nothing found. A later part of a family name (O'Connor in Ní
-    Dhúill-O'Connor) is a meaning of its own, read from the index of the parts' keys, which holds
-    the name keys as well: nothing there is in name order, so the database sorts the matches of
-    the part (never walks the register in name order hoping to meet them), and reads the patients
-    only to narrow by date of birth or leave merged records out."""
+    Dhúill-O'Connor), or a later word of a given name (Hằng in Thị Hằng), is a meaning of its own,
+    read from the index of that name's parts' keys, which holds the name keys as well: nothing
+    there is in name order, so the database sorts the matches of the part (never walks the
+    register in name order hoping to meet them), and reads the patients only to narrow by date of
+    birth or leave merged records out."""
     branches = []
     for i, meaning in enumerate(shape):
-        in_parts = "family_part" in meaning
-        compared, order = (_COMPARED_IN_PARTS, _PARTS_NAME_ORDER) if in_parts else (_COMPARED, _NAME_ORDER)
-        branch = db.select(*order).filter(*(compared[what](db.bindparam(f"m{i}_{j}"))
-                                            for j, what in enumerate(meaning)))
+        parts = _parts_of(meaning)
+        if parts:
+            table, columns = parts
+            order, compared = _parts_name_order(table), [like(columns[what], db.bindparam(f"m{i}_{j}"))
+                                                         for j, what in enumerate(meaning)]
+        else:
+            order, compared = _NAME_ORDER, [_COMPARED[what](db.bindparam(f"m{i}_{j}"))
+                                            for j, what in enumerate(meaning)]
+        branch = db.select(*order).filter(*compared)
         if "former_mrn" in meaning:
             # The former number's index first, then its record by its id.
             branch = branch.select_from(FormerMrn).join(Patient, Patient.id == FormerMrn.patient_id)
-        if in_parts and (narrowed or live_only):
-            branch = branch.join(Patient, Patient.id == FamilyNamePart.patient_id)
+        if parts and (narrowed or live_only):
+            branch = branch.join(Patient, Patient.id == table.patient_id)
         if narrowed:
             branch = branch.filter(Patient.date_of_birth == db.bindparam("born"))
         if live_only:
@@ -231,14 +248,16 @@ def ids_matching(terms):
     kept_id = db.func.coalesce(Patient.merged_into_id, Patient.id)
     branches = []
     for meaning in _meanings(terms):
-        in_parts = any(what == "family_part" for what, _ in meaning)
-        compared = _COMPARED_IN_PARTS if in_parts else _COMPARED
-        matched = [compared[what](value) for what, value in meaning]
-        if in_parts:
+        parts = _parts_of([what for what, _ in meaning])
+        if parts:
             # The parts' own index first, then each match's record by its key (a join let SQLite
             # read the whole register to probe the parts).
-            matched = [Patient.id.in_(db.select(FamilyNamePart.patient_id).filter(*matched))]
-        elif any(what == "former_mrn" for what, _ in meaning):
+            table, columns = parts
+            matched = [Patient.id.in_(db.select(table.patient_id).filter(
+                *(like(columns[what], value) for what, value in meaning)))]
+        else:
+            matched = [_COMPARED[what](value) for what, value in meaning]
+        if any(what == "former_mrn" for what, _ in meaning):
             # A corrected record's former number the same way, through its own index.
             matched = [Patient.id.in_(db.select(FormerMrn.patient_id).filter(*matched))]
         branches.append(db.select(kept_id).filter(*matched))
