@@ -387,7 +387,9 @@ def search_page(terms, limit=MAX_RESULTS):
 # check at registration does for whole names. Only words of 4 letters or more are compared (a
 # shorter one is one slip from too many names), and only names that share the word's first two
 # letters are read (one index range each, at most SLIP_SCAN names): a slip in the first two
-# letters is not offered.
+# letters is not offered. A family name that starts with a typed word exactly ("Nguyen Mai" ->
+# Nguyễn, Thị Hằng) is offered too, and said to be as typed: the search found nobody for the
+# other words (the given name), not for a slip in the family name.
 MIN_SLIP_WORD = 4
 SLIP_SCAN = 5000
 MAX_SUGGESTIONS = 10
@@ -413,11 +415,20 @@ def one_slip_from(word, family_key):
                for n in (len(word) - 1, len(word), len(word) + 1) if n <= len(family_key))
 
 
+@dataclass(frozen=True)
+class Suggestion:
+    """A record "Did you mean" offers, and why: its family name starts with a typed word as typed
+    (`as_typed`: the rest of the search, the given name, is not theirs) or one slip from it."""
+
+    patient: Patient
+    as_typed: bool
+
+
 def one_slip_away(typed, limit=MAX_SUGGESTIONS):
-    """Live records (not merged) whose family name is one typing slip from a word of `typed`
-    (`slip_words`, `one_slip_from`), in name order, at most `limit`: what a search that found
-    nobody offers. Two queries at most: the names of each word's first-two-letter range, then
-    the records offered."""
+    """Live records (not merged) whose family name is one typing slip, or none, from a word of
+    `typed` (`slip_words`, `one_slip_from`), in name order, at most `limit`, each a Suggestion
+    saying which: what a search that found nobody offers. Two queries at most: the names of each
+    word's first-two-letter range, then the records offered."""
     words = slip_words(typed)
     if not words:
         return []
@@ -425,11 +436,13 @@ def one_slip_away(typed, limit=MAX_SUGGESTIONS):
     keys = db.session.execute(
         db.select(Patient.id, Patient.family_name_key)
         .where(ranges, Patient.merged_into_id.is_(None)).limit(SLIP_SCAN)).all()
-    ids = [patient_id for patient_id, key in keys if any(one_slip_from(w, key) for w in words)]
-    if not ids:
+    as_typed = {patient_id: any(key.startswith(w) for w in words) for patient_id, key in keys
+                if any(one_slip_from(w, key) for w in words)}
+    if not as_typed:
         return []
-    return db.session.execute(
-        db.select(Patient).where(Patient.id.in_(ids)).order_by(*_NAME_ORDER).limit(limit)).scalars().all()
+    offered = db.session.execute(
+        db.select(Patient).where(Patient.id.in_(as_typed)).order_by(*_NAME_ORDER).limit(limit)).scalars().all()
+    return [Suggestion(patient, as_typed[patient.id]) for patient in offered]
 
 
 def date_formats():
@@ -461,6 +474,6 @@ def identity_of(patient):
                     date_of_birth=patient.date_of_birth)
 
 
-__all__ = ["Found", "FoundCase", "SearchRefused", "SearchTerms", "find_duplicates", "identity_of", "ids_matching",
+__all__ = ["Found", "FoundCase", "SearchRefused", "SearchTerms", "Suggestion", "find_duplicates", "identity_of", "ids_matching",
            "one_slip_away", "one_slip_from", "parse_name_or_mrn", "parse_search", "search_page", "search_patients",
            "slip_words"]
