@@ -96,7 +96,7 @@ def test_coordinator_takes_a_new_referral_to_an_eligible_case(app, live_server, 
     expect(page.get_by_text("Eligible under Medicare SI joint LCDs (2023)")).to_be_visible()
     expect(page.locator(".badge.state-eligible").first).to_have_text("Eligible")
     expect(page.get_by_role("table", name="Recorded verdict, criterion by criterion")).to_contain_text(
-        "3 of 6 tests positive")
+        "3 of 3 tests done positive (3 not done), needs 3")
     screenshot(page, "3-eligible")
 
 
@@ -157,5 +157,5 @@ def test_the_examination_is_filled_by_taps_on_a_tablet(app, live_server, new_pag
     screenshot(page, "1-filled")
     page.get_by_role("button", name="Save examination").click()
     expect(page.get_by_text("Examination saved.")).to_be_visible()
-    expect(page.get_by_text("Positive provocation tests: Left 4 of 6.")).to_be_visible()
+    expect(page.get_by_text("Positive provocation tests: Left 4 of 5 done (1 not done).")).to_be_visible()
     expect(page.get_by_text("Oswestry: 40.0% (moderate).")).to_be_visible()
