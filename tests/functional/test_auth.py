@@ -41,7 +41,9 @@ def copy_cookie(source, target):
 
 @pytest.mark.parametrize("role", list(Role))
 def test_each_role_signs_in_with_email_and_password_and_lands_on_its_home(client, gen, role):
-    user = gen.user(role, name="Harriet Vane")
+    # A patient is greeted by the given name on her record.
+    record = {"patient": gen.patient(given_name="Harriet", family_name="Vane")} if role == Role.PATIENT else {}
+    user = gen.user(role, name="Harriet Vane", **record)
 
     response = sign_in(client, user)
 
