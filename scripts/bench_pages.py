@@ -11,7 +11,8 @@ times as needed. Each copy gets new ids (foreign keys follow), its unique texts 
 dates moved back by up to ten years, so every table holds what a clinic of that size would hold
 and in the same proportions; each copy's family names start with syllables of its own. The copy runs
 inside PostgreSQL (INSERT ... SELECT over generate_series), without the foreign-key triggers and
-with the plain indexes dropped and built once at the end; the times are printed. A coordinator
+with the plain indexes dropped and built once at the end; then the nightly `flask worklist refresh`
+runs, as a clinic's cron would have, and `VACUUM ANALYZE`; the times are printed. A coordinator
 `bench@bench.clinic` and the demo physician `physician@demo.clinic` sign in with PW.
 
 `run` starts gunicorn with the repository's production configuration (gunicorn.conf.py) and, beside
@@ -208,6 +209,28 @@ def clone(url, cases):
             conn.execute(text(definition))
         print(f"copied the template {copies:,} times in {loaded - started:.1f} s, "
               f"built {len(indexes)} indexes in {time.perf_counter() - loaded:.1f} s", flush=True)
+    engine.dispose()
+
+
+def nightly_refresh(url):
+    """Run what the nightly `flask worklist refresh` runs. The copies' kept lines moved back in
+    time with their bookings: a line whose `current_until` (the moment a booking passes its
+    no-show grace) now lies in the past would be worked out again on every page that shows it,
+    which no clinic's database holds after its nightly run."""
+    from config import ProductionConfig
+    from tracker import create_app
+    from tracker.cases.rows import refresh_outdated
+
+    started = time.perf_counter()
+    app = create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI=url, SECRET_KEY=secrets.token_hex(32))
+    with app.app_context():
+        done = refresh_outdated()
+    print(f"worked out {done:,} outdated worklist lines (the nightly refresh) in "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
+
+
+def vacuum(url):
+    engine = create_engine(url)
     started = time.perf_counter()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
@@ -236,6 +259,8 @@ def fill(url, cases, password):
     started = time.perf_counter()
     seed_template(url, password)
     clone(url, cases)
+    nightly_refresh(url)
+    vacuum(url)
     print(f"filled {cases:,} cases in {time.perf_counter() - started:.1f} s ({make_url(url).database})", flush=True)
 
 
