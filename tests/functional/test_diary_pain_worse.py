@@ -153,3 +153,52 @@ def test_the_baseline_itself_is_only_thanked(client, gen, login_as):
     saved = submit(client, url, {"point": "t0", "score": "10"}, follow_redirects=True)
 
     assert "call the clinic on" not in words(confirmation(saved))
+
+
+# ------------------------------------------------------------------ entered by staff on the phone
+
+STAFF_SAFETY = ("This score is worse than before the injection. While the patient is on the phone, ask about "
+                "new numbness or weakness in the leg, fever, and redness or swelling where the needle went in; "
+                "tell them to call the clinic if the pain is much worse, and emergency services if it is severe; "
+                "and let the physician know.")
+
+
+def felt_now():
+    from tracker.timeutil import to_clinic
+    local = to_clinic(now())
+    return {"felt_on": local.date().isoformat(), "felt_time": local.strftime("%H:%M")}
+
+
+@pytest.mark.parametrize("role", [Role.COORDINATOR, Role.PHYSICIAN])
+def test_staff_entering_a_worse_score_by_phone_are_told_what_to_ask_and_say(client, gen, login_as, role):
+    case = injected_two_hours_ago(gen)  # 7 before the injection
+    login_as(gen.user(role))
+
+    saved = submit(client, f"/cases/{case.id}/diary/phone", {"score": "9", **felt_now()}, follow_redirects=True)
+
+    assert words(confirmation(saved)) == ("The “2 hours after” score is saved, marked as given by phone. "
+                                          + STAFF_SAFETY)
+
+
+def test_staff_entering_a_score_no_worse_are_only_told_it_is_saved(client, gen, login_as):
+    case = injected_two_hours_ago(gen)
+    login_as(gen.user(Role.COORDINATOR))
+
+    saved = submit(client, f"/cases/{case.id}/diary/phone", {"score": "7", **felt_now()}, follow_redirects=True)
+
+    assert words(confirmation(saved)) == "The “2 hours after” score is saved, marked as given by phone."
+
+
+def test_staff_correcting_a_score_to_worse_than_before_are_told_what_to_ask_and_say(client, gen, login_as):
+    case = injected_two_hours_ago(gen)
+    login_as(gen.user(Role.COORDINATOR))
+    submit(client, f"/cases/{case.id}/diary/phone", {"score": "3", **felt_now()})
+    entry = db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id)
+                               .order_by(DiaryEntry.id.desc())).scalars().first()
+
+    corrected = submit(client, f"/cases/{case.id}/diary/entries/{entry.id}/correct",
+                       {"score": "9", "reason": "misheard on the phone", "version_id": str(entry.version_id)},
+                       follow_redirects=True)
+
+    assert words(confirmation(corrected)) == (
+        "The score is corrected; the earlier value is kept in its history. " + STAFF_SAFETY)
