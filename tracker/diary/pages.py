@@ -75,7 +75,7 @@ def entry_page(case, source, layout, action, correct_url, actor=None, link=None)
     view, late = services.record_entry(case, form.point.data, scores, form.answers(), source,
                                        actor=actor, link=link, felt_at=felt_at)
     thanks = _thanks(view, late, staff)
-    flash(thanks if staff else _with_when_to_call(thanks, case, view.code, scores), "success")
+    flash(_with_when_to_call(thanks, case, view.code, scores, staff), "success")
     return redirect(action if not staff else url_for("cases.show", case_id=case.id, _anchor="diary"))
 
 
@@ -121,11 +121,22 @@ def _thanks(view, late, staff):
     return thanks + (" " + _("It was late, and it still helps.") if late else "")
 
 
-def _with_when_to_call(message, case, code, scores):
-    """The patient's confirmation, with when to call the clinic when a score after the injection is
-    worse than before it: said in the same announcement, so it is read with the thanks."""
+# Said to staff who took the score on the phone: the patient is still on the line, so what to ask and
+# tell them now (the patient's own pages say when to call; see diary/_when_to_call.html).
+STAFF_WORSE = ("This score is worse than before the injection. While the patient is on the phone, ask about "
+               "new numbness or weakness in the leg, fever, and redness or swelling where the needle went in; "
+               "tell them to call the clinic if the pain is much worse, and emergency services if it is severe; "
+               "and let the physician know.")
+
+
+def _with_when_to_call(message, case, code, scores, staff):
+    """The confirmation, when a score after the injection is worse than before it, with when to
+    call the clinic (the patient) or what to ask and say (staff on the phone with the patient):
+    said in the same announcement, so it is read with the thanks."""
     if not services.worse_than_before(case, code, scores):
         return message
+    if staff:
+        return f"{message} {STAFF_WORSE}"
     return Markup("{} {}").format(message, Markup(render_template("diary/_when_to_call.html")))
 
 
@@ -157,8 +168,8 @@ def correction_page(case, entry, source, layout, back, actor=None, link=None):
     services.correct_entry(entry, form.score.data, form.answers(), form.reason.data,
                            form.version_id.data, source, actor=actor, link=link)
     corrected = _("The score is corrected; the earlier value is kept in its history.")
-    flash(corrected if staff else _with_when_to_call(corrected, case, entry.point.point_code,
-                                                      {entry.side: form.score.data}), "success")
+    flash(_with_when_to_call(corrected, case, entry.point.point_code, {entry.side: form.score.data}, staff),
+          "success")
     return redirect(back)
 
 
