@@ -487,30 +487,34 @@ def _rows(diary, sides):
 # New columns go at the end: scripts read the earlier ones by position.
 DIARY_CSV_HEADER = ["Case", "MRN", "Time point", "Side", "Status", "Entered at", "Score", "Relief %", "Late",
                     "Entered by", "Corrected", "Analgesic", "Opioid", "Physical therapy", "Felt at", "Typed by",
-                    "Corrected at"]
+                    "Corrected at", "Relief as the page says it"]
 
 
 def diary_csv_rows(reading):
     """The diary table as the CSV download writes it: one line per time point and side (a point
     still waiting for a side's score is a line too, with its status in the page's words)."""
     patient = reading.case.patient
+    baselines = {s.side: s.baseline.score for s in reading.sides}
     for row in reading.rows:
         view = row.view
         status = diary_services.point_status(reading.case, view)
         for side in (s.side for s in reading.sides):
             entry = view.entries.get(side)
             if entry is None:
-                yield (reading.case.id, patient.mrn, view.label, side, status) + (None,) * 12
+                yield (reading.case.id, patient.mrn, view.label, side, status) + (None,) * 13
                 continue
             # The moment the score describes (a score given by phone: when the patient felt it, not
             # when it was typed) and, as the case page names them, the staff member who typed it.
             typed_by = entry.entered_by.name if entry.source == EntrySource.STAFF_PHONE and entry.entered_by else None
             # As the pages say it: when and how the score was first entered, and when it was last corrected.
             first = diary_services.first_entry(entry)
+            # The number, for a spreadsheet's sums; and at the end its words as the pages say them
+            # (a rise in pain is "pain worse than before (+6)", never read as "-200" relief).
+            relief = None if view.is_baseline else row.relief.get(side)
             yield (reading.case.id, patient.mrn, view.label, side, status, first.entered_at, entry.score,
-                   None if view.is_baseline else row.relief.get(side), entry.late, first.source, entry.corrected,
+                   relief, entry.late, first.source, entry.corrected,
                    entry.analgesic_used, entry.opioid_used, entry.physical_therapy_done, entry.felt_at, typed_by,
-                   diary_services.corrected_at(entry))
+                   diary_services.corrected_at(entry), relief_words(baselines.get(side), relief))
 
 
 def already_recorded(outcome):
