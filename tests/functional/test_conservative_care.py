@@ -340,3 +340,17 @@ def test_removing_a_therapy_keeps_what_it_said_in_the_audit_trail(client, coordi
     changed = {change["field"]: change.get("old") for change in event.changes or ()}
     assert changed.get("kind") == "medication" and changed.get("start_date") == days_ago(20).isoformat()
     assert changed.get("end_date") == days_ago(11).isoformat() and changed.get("response") == "none"
+
+
+def test_an_end_date_typed_in_part_or_impossible_is_refused_never_saved_as_ongoing(client, coordinator, case):
+    """A date box holding "06/31/2026" (or no year) sends nothing, as an empty one does; the page's
+    script names it in `incomplete_dates` (static/js/dates.js). Read as empty, the therapy would be
+    "ongoing" and its weeks would run on to today: the criterion would count care that ended."""
+    response = submit(client, care_url(case), {**therapy(start=days_ago(200)), "incomplete_dates": "end_date"})
+
+    assert response.status_code == 422
+    assert field_error(text(response), "end_date") == (
+        "Enter a full date (month, day and year), or leave the box empty.")
+    assert rows(case) == []
+    # What was typed elsewhere is kept.
+    assert f'value="{days_ago(200).isoformat()}"' in text(response)

@@ -60,6 +60,26 @@ def test_a_date_of_birth_filled_in_part_asks_for_the_full_date(client, coordinat
     assert field_error(response.get_data(as_text=True), "date_of_birth") == "Enter the date of birth as a full date."
 
 
+def test_a_symptom_onset_filled_in_part_is_refused_not_dropped(client, coordinator):
+    # Read as empty, the referral would say "Symptom onset: not recorded" and the pain's duration unknown.
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "symptom_onset": "",
+                                                 "incomplete_dates": "symptom_onset"})
+
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), "symptom_onset") == (
+        "Enter a full date (month, day and year), or leave the box empty.")
+    assert _count(Case) == 0
+
+
+def test_a_required_date_filled_in_part_asks_for_the_full_date(client, coordinator):
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "referral_date": "",
+                                                 "incomplete_dates": "referral_date"})
+
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), "referral_date") == (
+        "Enter a full date (month, day and year).")
+
+
 def test_symptom_onset_after_the_referral_is_refused(client, coordinator):
     response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "symptom_onset": "2026-11-05"})
     assert "Symptom onset is after the referral date." in response.get_data(as_text=True)
