@@ -4,7 +4,7 @@ import json
 import re
 from datetime import date
 
-from flask import flash, request
+from flask import flash, has_request_context, request
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -114,13 +114,29 @@ def not_a_date(typed):
 class TypedDateField(DateField):
     """A date typed as YYYY-MM-DD. One that is not a date ("2026-13-01") is named in the message next
     to the field (not_a_date), and the field macro shows it as typed (a date box would show it
-    empty)."""
+    empty).
+
+    A date box the browser could not read (filled in part, or "06/31/2026") is sent empty, as an
+    empty one is; the page's script names it in INCOMPLETE_DATES. It is refused here, optional or
+    not: read as empty, a therapy's end would make it "ongoing" and its weeks would count on to
+    today."""
 
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(not_a_date(" ".join(valuelist).strip())) from None
+
+    def pre_validate(self, form):
+        if (self.raw_data and self.raw_data[0]) or not has_request_context() \
+                or self.name not in request.form.getlist(INCOMPLETE_DATES):
+            return
+        self.errors[:] = []  # "Enter the date as YYYY-MM-DD." read from the empty value: not what happened
+        required = next((v for v in self.validators if isinstance(v, DateRequired)), None)
+        if required is not None:
+            raise StopValidation(required.incomplete)  # its own words ("the date of birth as a full date")
+        raise StopValidation(_("Enter a full date (month, day and year).") if self.flags.required else
+                             _("Enter a full date (month, day and year), or leave the box empty."))
 
 
 # A date box filled in part (a month and day, no year) sends nothing, as an empty one does: the
