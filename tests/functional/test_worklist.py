@@ -311,3 +311,20 @@ def test_the_physician_filters_choices_read_the_accounts_alone(app_ctx):
     assert "cases" not in sql, sql
 
 
+
+
+def test_an_mrn_with_a_hyphen_is_never_broken_across_lines(client, coordinator, gen):
+    """At 768 px "MRN DEMO-" on one line and "0001" on the next read as two numbers: the MRN is kept
+    whole (white-space: nowrap) on the worklist, the case page, the patient's record and search."""
+    case = gen.case(patient=gen.patient(mrn="QA-7781", family_name="Fernández-Ruiz"))
+
+    def whole(page):
+        return [tag.get_text() for tag in soup(page.get_data(as_text=True)).select(".nowrap")
+                if "QA-7781" in tag.get_text()]
+
+    assert whole(client.get("/cases/")) == ["MRN QA-7781"]
+    assert whole(client.get(f"/cases/{case.id}")) == ["MRN QA-7781"]
+    assert whole(client.get(f"/patients/{case.patient_id}")) == ["MRN QA-7781"]
+    assert whole(client.get("/search?q=QA-7781")) == ["QA-7781"]
+    css = open("static/css/app.css", encoding="utf-8").read()
+    assert re.search(r"(^|,\s*)\.nowrap\b[^{]*\{\s*white-space:\s*nowrap", css, re.M)
