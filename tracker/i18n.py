@@ -21,7 +21,7 @@ from flask_babel import ngettext, pgettext
 from flask_login import current_user
 
 from tracker.roles import Role
-from tracker.timeutil import clinic_zone, to_clinic
+from tracker.timeutil import clinic_today, clinic_zone, to_clinic
 from tracker.vocab import N_
 
 # code -> the language's own name, as the switch shows it. A language is here only with a catalog.
@@ -136,10 +136,11 @@ def long_date(value):
 
 
 def short_date(value):
-    """"Sat, Dec 5" / "sáb, 5 dic" (clinic time)."""
+    """"Sat, Dec 5" / "sáb, 5 dic" (clinic time); "Fri, Jan 1, 2027" in another year than the clinic's."""
     if isinstance(value, datetime):
         value = to_clinic(value)
-    return babel_dates.format_skeleton("MMMEd", value, locale=_locale())
+    return babel_dates.format_skeleton("MMMEd" if value.year == clinic_today().year else "yMMMEd", value,
+                                       locale=_locale())
 
 
 def clock(value):
@@ -174,8 +175,11 @@ def number(value):
     return babel_numbers.format_decimal(value, locale=_locale())
 
 
-def _weekday(local):
-    return babel_dates.format_skeleton("MMMMEEEEd", local, locale=_locale())
+def _weekday(local, now):
+    """"Fri, January 1", with its year when that is not the year of `now` (clinic time): read in
+    December, an opening on 1 January without its year looks like a day already gone."""
+    return babel_dates.format_skeleton("MMMMEEEEd" if local.year == to_clinic(now).year else "yMMMMEEEEd",
+                                       local, locale=_locale())
 
 
 def when(moment, now):
@@ -184,7 +188,7 @@ def when(moment, now):
     if local.date() == to_clinic(now).date():
         return clock(moment)
     return ngettext("%(day)s at %(time)s", "%(day)s at %(time)s", hour_shown(moment),
-                    day=_weekday(local), time=clock(moment))
+                    day=_weekday(local, now), time=clock(moment))
 
 
 def opening_minute(moment):
@@ -210,7 +214,7 @@ def from_when(moment, now):
     if local.date() == to_clinic(now).date():
         return ngettext("from %(time)s", "from %(time)s", hour_shown(moment), time=clock(moment))
     return ngettext("from %(day)s at %(time)s", "from %(day)s at %(time)s", hour_shown(moment),
-                    day=_weekday(local), time=clock(moment))
+                    day=_weekday(local, now), time=clock(moment))
 
 
 class CatalogPerRequest(Domain):
