@@ -13,7 +13,7 @@ from tracker.timeutil import clinic_today
 from tracker.vocab import Indication
 
 from tests.functional.test_eligibility import case_url, criteria, documented_case, evaluate
-from tests.helpers import field_error, input_value, selected, submit, text
+from tests.helpers import field_error, input_value, selected, soup, submit, text
 
 TODAY_TABLE = "Today's assessment (not recorded)"
 
@@ -221,3 +221,20 @@ def test_a_date_of_birth_after_an_injection_given_elsewhere_is_refused(client, c
     assert refused.status_code == 422
     assert (f"after an injection given elsewhere, {days_ago(30).isoformat()}, the earliest date"
             in field_error(refused.get_data(as_text=True), "date_of_birth"))
+
+
+def test_the_case_page_lists_the_relief_reported_and_one_day_is_a_day(client, coordinator, repeat_case):
+    """The relief an outside injection gave decides a repeat: the case page says it beside the
+    injection, as the patient's record does ("80 %, 1 day", never "1 days")."""
+    case, patient = repeat_case, repeat_case.patient
+    submit(client, outside_url(patient, case), entry(days_ago(40), relief_percent="80", relief_days="1"))
+
+    listed = [" ".join(li.get_text().split()) for li in soup(text(client.get(case_url(case)))).select(
+        "#outside-h + ul li")]
+    day = days_ago(40).isoformat()
+    assert f"{day}, left, therapeutic injection, at Riverside Pain Clinic (patient report); relief reported: 80 %, 1 day" \
+        in listed
+    # Relief recorded without its duration, or not at all, says so.
+    assert any(line.endswith("relief reported: 90 %, duration not known") for line in listed)
+    record = " ".join(text(client.get(f"/patients/{patient.id}")).split())
+    assert "80 %, 1 day" in record and "1 days" not in record
