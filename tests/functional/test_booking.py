@@ -1769,3 +1769,15 @@ def test_a_free_slot_search_from_a_past_day_starts_today_and_says_so(client, coo
 def test_a_free_slot_search_from_today_says_nothing_more(client, coordinator, physician, room, case):
     page = text(client.get(f"{book_url(case)}?from_date={clinic_today().isoformat()}"))
     assert soup(page).find(id="from_date-hint") is None
+
+
+def test_on_an_eligible_case_booking_comes_before_reopening_or_cancelling(client, coordinator, case):
+    """The next step of an eligible case is its booking: the link comes first, the moves back and
+    the cancelling (each asking a reason) after it."""
+    page = text(client.get(f"/cases/{case.id}"))
+    section = soup(page).find("section", attrs={"aria-labelledby": "next-step"})
+    controls = [" ".join(tag.get_text().split()) for tag in section.find_all(["a", "summary", "button"])
+                if tag.name != "button" or tag.find_parent("details") is None]
+
+    assert controls[0] == "Book appointment", controls
+    assert any(label.startswith("Cancel case") for label in controls[1:])
