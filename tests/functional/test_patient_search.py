@@ -568,3 +568,16 @@ def test_the_header_search_box_is_for_clinical_staff_only(gen, login_as, make_cl
         client = login_as(gen.user(role), on=make_client())
         header = soup(client.get("/account/password").get_data(as_text=True)).find("header")
         assert (header.find(id="header-q") is not None) is shown, role
+
+
+def test_the_admins_search_page_says_truly_what_an_admin_sees(gen, login_as, make_client):
+    """An admin may open a case page by its address (to move a case back or cancel it), so the
+    search page never says that an admin does not see patient records."""
+    client = login_as(gen.user(Role.ADMIN), on=make_client())
+    said = " ".join(soup(client.get("/search?q=Nunes").get_data(as_text=True)).find("main").get_text().split())
+
+    assert "you do not see them" not in said
+    assert ("Patient search is for clinical staff: an admin is shown no search results. To give a patient an "
+            "account, use Users with their medical record number; a coordinator or physician can find and "
+            "correct the record itself. An admin opens a case page only from its address, to move the case "
+            "back or cancel it, and each opening is in the audit trail.") in said
