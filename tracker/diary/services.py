@@ -668,6 +668,18 @@ def link_actor(link):
     return f"diary link {link.id}"
 
 
+def baseline_missing(case, now=None):
+    """Whether the score before the injection can still be taken and has not been: the baseline's
+    window is open (from the morning of the appointment's day until the injection closes it) and
+    it has no score for every side. Staff at the desk and at the table are told so, while asking
+    the patient still gives the baseline."""
+    now = now or utcnow()
+    return db.session.scalar(
+        db.select(db.func.count()).select_from(DiaryPoint).where(
+            DiaryPoint.case_id == case.id, DiaryPoint.point_code == BASELINE, DiaryPoint.completed_at.is_(None),
+            DiaryPoint.opens_at <= now, db.or_(DiaryPoint.closes_at.is_(None), DiaryPoint.closes_at > now))) > 0
+
+
 def live_link(case, now=None):
     now = now or utcnow()
     link = db.session.execute(

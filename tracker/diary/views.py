@@ -27,6 +27,7 @@ bp.add_app_template_global(services.point_status)
 bp.add_app_template_global(services.first_entry, "diary_first_entry")
 bp.add_app_template_global(services.corrected_at, "diary_corrected_at")
 bp.add_app_template_global(services.diary_about)
+bp.add_app_template_global(services.baseline_missing, "diary_baseline_missing")
 bp.add_app_template_global(services.sent_to_shown, "diary_sent_to")
 
 
