@@ -222,3 +222,49 @@ def test_a_read_token_sending_a_referral_is_refused_in_a_plain_sentence_saying_w
                                     "ask the clinic's admin for an intake token.")
     assert db.session.execute(db.select(db.func.count(AuditEvent.id)).filter(
         AuditEvent.summary.contains("ask the clinic's admin for an intake token"))).scalar() == 1
+
+
+@pytest.mark.parametrize("change,said", [
+    ({"active": None}, "was revoked because the account is deactivated: the system using it can no longer call "
+                       "the API, and reactivating the account will not bring it back (make a new token if needed)."),
+    ({"role": "admin"}, "was revoked because API tokens act only for coordinator and physician accounts, and this "
+                        "one is now an admin account: the system using it can no longer call the API, and making "
+                        "the account a coordinator or physician again will not bring it back (make a new token "
+                        "if needed)."),
+    ({"role": "patient", "patient_mrn": "MRN-LENA"},
+     "was revoked because API tokens act only for coordinator and physician accounts, and this one is now a "
+     "patient account: the system using it can no longer call the API, and making the account a coordinator or "
+     "physician again will not bring it back (make a new token if needed)."),
+    ({"role": "admin", "active": None},
+     "was revoked because the account is deactivated and now an admin account: the system using it can no longer "
+     "call the API, and reactivating the account as a coordinator or physician will not bring it back (make a new "
+     "token if needed)."),
+], ids=["deactivated", "made admin", "made patient", "deactivated and made admin"])
+def test_the_save_says_why_the_tokens_were_revoked_in_words_that_fit_the_change(client, admin, gen, change, said):
+    """Walkthrough 17: a role change was told "reactivating the account will not bring it back",
+    words for a deactivation; each cause gets its own."""
+    from tests.functional.test_admin_users import save_user
+
+    gen.patient(mrn="MRN-LENA", family_name="Hart", given_name="Lena")
+    lena = gen.user(Role.COORDINATOR, name="Lena Hart", email="lena.hart@test.clinic")
+    row, _raw = tokens.create(lena, "read", 30, "EHR feed")
+    response = save_user(client, lena.id, **change)
+    assert response.status_code == 302, words(response.get_data(as_text=True))[:2000]
+    page = words(client.get(response.location).get_data(as_text=True))
+    assert f"Its API token {row.prefix}… (EHR feed) {said}" in page
+    assert "reactivating" not in page or "deactivated" in said
+
+
+def test_two_tokens_revoked_by_a_role_change_are_told_in_the_plural(client, admin, gen):
+    from tests.functional.test_admin_users import save_user
+
+    lena = gen.user(Role.COORDINATOR, name="Lena Hart", email="lena.hart@test.clinic")
+    first, _ = tokens.create(lena, "read", 30, "EHR feed")
+    second, _ = tokens.create(lena, "read", 30, "Lab feed")
+    response = save_user(client, lena.id, role="admin")
+    assert response.status_code == 302
+    page = words(client.get(response.location).get_data(as_text=True))
+    assert (f"Its 2 API tokens {first.prefix}… (EHR feed), {second.prefix}… (Lab feed) were revoked because API "
+            "tokens act only for coordinator and physician accounts, and this one is now an admin account: the "
+            "systems using them can no longer call the API, and making the account a coordinator or physician "
+            "again will not bring them back (make new tokens if needed).") in page
