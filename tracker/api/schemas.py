@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tracker.cases.worklist import DEFAULT_SORT, SORTS
+from tracker.cases.worklist import DEFAULT_SORT, PHYSICIAN_FOCUS, SORTS
 from tracker.formfields import INT_MAX
 from tracker.policy import PROFILES
 from tracker.diary.relief import DiagnosticResult
@@ -49,8 +49,12 @@ PHYSICIAN_ID = ("Only this physician's cases (a former physician's too: deactiva
 
 
 class WorklistQuery(Query):
-    state: StateCode | None = Field(None, description="Only cases in this state (default: every open state).")
-    physician_id: int | None = Field(None, ge=1, le=INT_MAX, description=PHYSICIAN_ID)
+    state: StateCode | None = Field(None, description=(
+        "Only cases in this state (default: every open state). A physician's token lists the physician's list: "
+        f"one of its states ({', '.join(s.value for s in PHYSICIAN_FOCUS)}), any other is a 403 naming `state`."))
+    physician_id: int | None = Field(None, ge=1, le=INT_MAX, description=PHYSICIAN_ID + (
+        " A physician's token: only its own account's id (its own cases, without the unassigned ones); another "
+        "is a 403 naming `physician_id`."))
     side: SideCode | None = None
     profile: ProfileCode | None = Field(None, description="Payer profile code (the clinic default includes "
                                                           "cases without one).")
@@ -72,9 +76,9 @@ class Paging(BaseModel):
     per_page: int
     has_next: bool = Field(description="Whether page + 1 has items; false on the last page and past it.")
     total: int | None = Field(description="Known only where the tracker keeps the count (the worklist "
-                                          "filtered by state alone), and then on every page, past the last "
-                                          "included; null otherwise, on every page: lists are never counted "
-                                          "to page them.")
+                                          "filtered by state alone, for a coordinator's token), and then on "
+                                          "every page, past the last included; null otherwise (a physician's "
+                                          "list too), on every page: lists are never counted to page them.")
     pages: int | None = Field(description="The number of pages, where `total` is known; null otherwise.")
 
 

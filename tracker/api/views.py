@@ -9,9 +9,9 @@ from flask import Blueprint, current_app, request
 from pydantic import ValidationError
 from sqlalchemy.orm import joinedload, selectinload
 
-from tracker.access import public
+from tracker.access import public, record_denial
 from tracker.api import openapi, schemas
-from tracker.api.auth import record_read, token_allow
+from tracker.api.auth import api_user, record_read, token_allow
 from tracker.api.responses import json_response, problem_response
 from tracker.cases import worklist
 from tracker.diary.services import corrected_at, first_entry, given_earlier, time_point
@@ -26,6 +26,7 @@ from tracker.scheduling.liability import notices_for
 from tracker.scheduling.services import clinic_day_start
 from tracker.timeutil import clinic_today
 from tracker.vocab import NOT_STARTED
+from tracker.workflow import State
 
 bp = Blueprint("api_v1", __name__)
 # Tokens only (tracker/api/auth.py): a browser session opens nothing here, so no CSRF token is needed.
@@ -35,14 +36,17 @@ READERS = (Role.COORDINATOR, Role.PHYSICIAN)
 
 
 class BadQuery(Exception):
-    def __init__(self, errors):
+    """A query refused, each parameter at fault named in `errors`: 400 (not valid), or 403 (valid,
+    but not for this token's account: the web app refuses its role the same)."""
+
+    def __init__(self, errors, status=400, detail="Some query parameters are not valid."):
         super().__init__("bad query")
-        self.errors = errors
+        self.errors, self.status, self.detail = errors, status, detail
 
 
 @bp.errorhandler(BadQuery)
 def bad_query(error):
-    return problem_response(400, "Some query parameters are not valid.", error.errors)
+    return problem_response(error.status, error.detail, error.errors)
 
 
 def _query(model):
@@ -61,6 +65,25 @@ def _check_physician(query):
         return
     if db.session.execute(db.select(User.id).filter_by(id=query.physician_id, ever_physician=True)).first() is None:
         raise BadQuery([{"field": "physician_id", "message": f"There is no physician with id {query.physician_id}."}])
+
+
+def _check_physicians_list(query, physician):
+    """A physician's token asks only for what the physician's list holds (as their web role is
+    refused the coordinators' worklist), or the query is a 403 naming each parameter that asks
+    for more, audited as any refusal of a known token is."""
+    errors = []
+    if query.state and State(query.state) not in worklist.PHYSICIAN_FOCUS:
+        errors.append({"field": "state", "message": f"A physician's list holds no {query.state} cases: `state` "
+                                                    f"is one of {PHYSICIANS_LIST}, or left out."})
+    if query.physician_id is not None and query.physician_id != physician.id:
+        errors.append({"field": "physician_id", "message": f"A physician's token lists only its own physician's "
+                                                           f"cases: `physician_id` is {physician.id} (this "
+                                                           f"account), or left out."})
+    if errors:
+        detail = (f"This token's account ({physician.email}) is a physician account: it lists the physician's own "
+                  f"list, as the web app shows it (/cases/physician), not the coordinators' whole worklist.")
+        record_denial(f"API {request.method} {request.path}: {detail}", user=physician)
+        raise BadQuery(errors, 403, detail)
 
 
 def _page(statement, query, total=None, scalars=True):
@@ -90,20 +113,37 @@ def openapi_document():
     return json_response(openapi.build(current_app))
 
 
+PHYSICIANS_LIST = ", ".join(s.value for s in worklist.PHYSICIAN_FOCUS)
+
+
 @bp.route("/cases")
 @token_allow(*READERS)
 @openapi.document("The worklist", schemas.WorklistPage, schemas.WorklistQuery)
 def cases():
     """Cases with what each waits for, filtered and sorted as the coordinator's worklist; every
-    open state unless `state` is given."""
+    open state unless `state` is given. A physician's token lists what the physician's web list
+    (/cases/physician) shows, as its account's role is shown it: their own cases under review,
+    not eligible, scheduled, in procedure or in follow-up, and unassigned ones in those states
+    but under review (never the coordinators' whole worklist, which a physician's role is
+    refused). The filters narrow that list: `state` one of its states, `physician_id` only the
+    physician's own id (their own cases without the unassigned ones); anything else is a 403
+    naming the parameter. `total` and `pages` are then null."""
     query = _query(schemas.WorklistQuery)
-    _check_physician(query)
     default_profile = clinic_default_profile_code()
-    states = [query.state] if query.state else worklist.open_states()
-    total = worklist.total(worklist.state_counts(), states, q=(query.q or "").strip(), physician=query.physician_id,
-                           side=query.side, profile=query.profile)
-    page = _page(worklist.query(states, query.q, query.physician_id, query.side, query.profile,
-                                default_profile, query.sort), query, total, scalars=False)
+    if api_user().role == Role.PHYSICIAN:
+        _check_physicians_list(query, api_user())
+        states = [query.state] if query.state else list(worklist.PHYSICIAN_FOCUS)
+        statement = worklist.physician_query(api_user().id, states, query.q, query.side, query.profile,
+                                             default_profile, query.sort, unassigned=query.physician_id is None)
+        total = None
+    else:
+        _check_physician(query)
+        states = [query.state] if query.state else worklist.open_states()
+        total = worklist.total(worklist.state_counts(), states, q=(query.q or "").strip(),
+                               physician=query.physician_id, side=query.side, profile=query.profile)
+        statement = worklist.query(states, query.q, query.physician_id, query.side, query.profile,
+                                   default_profile, query.sort)
+    page = _page(statement, query, total, scalars=False)
     items = [schemas.WorklistItem(
         id=line.id, patient=schemas.PatientSummary(id=line.patient_id, mrn=line.mrn, name=line.patient_name),
         state=line.state.value, side=line.side.value, indication=line.indication.value,

@@ -22,11 +22,9 @@ from tracker.workflow import State
 
 bp = Blueprint("cases", __name__)
 
-# The physician's list: their own cases in these states (under review: a verdict to decide or
-# override, or a review on its way to one), and unassigned ones in every state but under review
-# (a case under review with nobody assigned is still the coordinators').
-PHYSICIAN_FOCUS = (State.UNDER_REVIEW, State.NOT_ELIGIBLE, State.SCHEDULED, State.IN_PROCEDURE, State.FOLLOW_UP)
-PHYSICIAN_UNASSIGNED_TOO = (State.NOT_ELIGIBLE, State.SCHEDULED, State.IN_PROCEDURE, State.FOLLOW_UP)
+# The physician's list (tracker/cases/worklist.py): also what a physician's API token lists.
+PHYSICIAN_FOCUS, PHYSICIAN_UNASSIGNED_TOO = worklist_queries.PHYSICIAN_FOCUS, worklist_queries.PHYSICIAN_UNASSIGNED_TOO
+physician_query = worklist_queries.physician_query
 STALE = _l("This case was changed by someone else while you were looking at it. Nothing was changed; "
          "review the current state below and try again.")
 
@@ -97,12 +95,6 @@ def worklist_csv():
         ("state", filters.state.data), ("physician", export.chosen(filters.physician)), ("side", filters.side.data),
         ("profile", filters.profile.data), ("search", (filters.q.data or "").strip())])
     return export.download(name, worklist_queries.CSV_HEADER, rows, "worklist", export.filters_text(filters))
-
-
-def physician_query(physician_id):
-    """The physician's list, longest waiting first: one query through the open cases' index."""
-    return worklist_queries.query(PHYSICIAN_FOCUS, physician_id=physician_id,
-                                  unassigned_too=PHYSICIAN_UNASSIGNED_TOO, sort="waiting")
 
 
 @bp.route("/physician")

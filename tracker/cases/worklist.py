@@ -34,6 +34,13 @@ SORTS = {
 }
 DEFAULT_SORT = "waiting"
 
+# The physician's list (/cases/physician, and what a physician's API token lists at /api/v1/cases):
+# their own cases in these states (under review: a verdict to decide or override, or a review on
+# its way to one), and unassigned ones in every state but under review (a case under review with
+# nobody assigned is still the coordinators').
+PHYSICIAN_FOCUS = (State.UNDER_REVIEW, State.NOT_ELIGIBLE, State.SCHEDULED, State.IN_PROCEDURE, State.FOLLOW_UP)
+PHYSICIAN_UNASSIGNED_TOO = (State.NOT_ELIGIBLE, State.SCHEDULED, State.IN_PROCEDURE, State.FOLLOW_UP)
+
 # What the API's case detail loads with a case to work out its line (`line_of`).
 ROW_DETAILS = (joinedload(Case.physician), joinedload(Case.row))
 
@@ -106,6 +113,15 @@ def query(states=None, q=None, physician_id=None, side=None, profile=None, defau
         matching = ids_matching(parse_name_or_mrn(q))
         statement = statement.filter(db.false() if matching is None else Case.patient_id.in_(matching))
     return statement.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT])[1])
+
+
+def physician_query(physician_id, states=PHYSICIAN_FOCUS, q=None, side=None, profile=None, default_profile=None,
+                    sort="waiting", unassigned=True):
+    """The physician's list, longest waiting first: one query through the open cases' index.
+    The API narrows it as the worklist's filters narrow the worklist: `states` (of PHYSICIAN_FOCUS),
+    `q`, `side`, `profile`, `sort`; `unassigned=False` leaves the unassigned cases out."""
+    return query(states, q, physician_id, side, profile, default_profile, sort,
+                 unassigned_too=PHYSICIAN_UNASSIGNED_TOO if unassigned else False)
 
 
 def physician_choices_query():
