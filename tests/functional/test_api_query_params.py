@@ -40,3 +40,13 @@ def test_every_query_parameter_the_openapi_document_declares_is_accepted(client,
     query = "&".join(f"{name}={values[name]}" for name in declared)
     assert client.get(f"/api/v1{path}?{query}", headers=headers).status_code == 200
     assert "unknown" in operation["responses"]["400"]["description"].lower()
+
+
+@pytest.mark.parametrize("suffix", ["", "/diary"])
+def test_a_query_parameter_on_a_route_that_takes_none_is_a_400_naming_it(client, gen, suffix):
+    case = gen.case(state=State.REFERRED)
+    headers = bearer(token_for(gen.user(Role.COORDINATOR)))
+    assert client.get(f"/api/v1/cases/{case.id}{suffix}", headers=headers).status_code == 200
+    response = client.get(f"/api/v1/cases/{case.id}{suffix}?page=2", headers=headers)
+    assert response.status_code == 400 and response.content_type == "application/problem+json"
+    assert response.get_json()["errors"] == [{"field": "page", "message": "Unknown query parameter."}]
