@@ -103,7 +103,8 @@ def build(app):
             "responses": {
                 "200": {"description": doc["summary"],
                         "content": {"application/json": {"schema": _register(spec, doc["response"])}}},
-                "400": _problem(spec, "A query parameter is not valid (each named in `errors`)."),
+                "400": _problem(spec, "A query parameter is not valid, or is not one this route takes: an unknown "
+                                    "or misspelt parameter is refused, never ignored (each named in `errors`)."),
                 "401": _problem(spec, "No token, or an unknown, expired or revoked one."),
                 "403": _problem(spec, "The token's account or scope may not use this; or a physician's token asked "
                                     "the worklist for more than the physician's list (each parameter named in "

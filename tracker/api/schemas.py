@@ -36,12 +36,20 @@ def _printable(value):
 
 
 class Query(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    """A list's query parameters: these alone (an unknown one is a 400 naming it, tracker/api/views.py)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     page: int = Field(1, ge=1, le=INT_MAX, description=(
         "Page number, from 1. A page past the last page answers that page number with an empty `items` "
         "and `has_next` false (never the last page again): read until `has_next` is false or `items` is empty."))
     per_page: int = Field(25, ge=1, le=MAX_PER_PAGE, description=f"Items per page, 1 to {MAX_PER_PAGE}.")
+
+
+class NoQuery(BaseModel):
+    """A route that takes no query parameter (one object): any is a 400 naming it."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 PHYSICIAN_ID = ("Only this physician's cases (a former physician's too: deactivated, or given another role). An "

@@ -4,6 +4,7 @@ Each route declares its query and response models (`@document`); the OpenAPI doc
 /api/v1/openapi.json is generated from those declarations. Lists are paged (`page`, `per_page`).
 """
 from datetime import timedelta
+from difflib import get_close_matches
 
 from flask import Blueprint, current_app, request
 from pydantic import ValidationError
@@ -50,11 +51,26 @@ def bad_query(error):
 
 
 def _query(model):
+    """The list's query parameters, validated; a 400 naming each parameter at fault otherwise: a
+    value not valid, and a parameter the list does not take (a misspelt filter, or the web page's
+    name for one, ignored, would answer the unfiltered list as if it were the filtered one)."""
+    known = list(model.model_fields)
+    errors = [_unknown(name, known) for name in request.args if name not in known]
     try:
-        return model.model_validate(request.args.to_dict())
+        query = model.model_validate({k: v for k, v in request.args.items() if k in known})
     except ValidationError as error:
-        raise BadQuery([{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-                        for e in error.errors()]) from None
+        errors += [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in error.errors()]
+    if errors:
+        detail = "Some query parameters are not valid."
+        if len(errors) > len([e for e in errors if e["field"] in known]):
+            detail += f" This list takes {', '.join(known)}."
+        raise BadQuery(errors, detail=detail)
+    return query
+
+
+def _unknown(name, known):
+    meant = get_close_matches(name, known, n=1)
+    return {"field": name, "message": "Unknown query parameter" + (f": did you mean {meant[0]}?" if meant else ".")}
 
 
 def _check_physician(query):
@@ -168,6 +184,7 @@ def _not_found(what):
 @openapi.document("A case with its timeline", schemas.CaseDetail)
 def case(case_id):
     """The referral, the current verdict, the appointments and every state change of one case."""
+    _query(schemas.NoQuery)
     found = _load_case(case_id, *worklist.ROW_DETAILS,
                        selectinload(Case.appointments).options(joinedload(Appointment.physician),
                                                                joinedload(Appointment.room)),
@@ -273,6 +290,7 @@ def _diary_score(entry):
 @openapi.document("A case's pain diary", schemas.CaseDiary)
 def diary(case_id):
     """Every time point of the case's diary with its window and the scores given (per side)."""
+    _query(schemas.NoQuery)
     found = _load_case(case_id, selectinload(Case.diary_points).selectinload(DiaryPoint.entries)
                        .selectinload(DiaryEntry.revisions))
     if found is None:
