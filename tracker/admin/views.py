@@ -24,7 +24,7 @@ from tracker.navigation import home_url
 from tracker.policy import CRITERION_LABELS, PROFILES
 from tracker.procedures.services import billing_setting
 from tracker.referrals.services import physicians
-from tracker.roles import Role
+from tracker.roles import CLINICAL_STAFF, Role
 from tracker.scheduling import resources
 from tracker.timeutil import clinic_today, format_clinic, to_clinic
 from tracker.vocab import WEEKDAYS
@@ -202,21 +202,41 @@ def edit_user(user_id):
                                    confirmed_leaving=form.confirmed_leaving())
     flash(_("Account saved."), "success")
     if revoked:
-        flash(_revoked_said(revoked), "warning")
+        flash(_revoked_said(revoked, user), "warning")
     if was_bookable and not user.bookable:
         _say_what_is_left(user)
     return redirect(url_for("admin.users"))
 
 
-def _revoked_said(rows):
-    """The account's API tokens revoked by the save: a system using one stops at once, and
-    reactivating the account later does not bring them back."""
-    names = ", ".join(f"{row.prefix}… ({row.label})" for row in rows)
-    return ngettext("Its API token %(names)s was revoked: the system using it can no longer call the API, and "
-                    "reactivating the account will not bring it back (make a new token if needed).",
-                    "Its %(num)s API tokens %(names)s were revoked: the systems using them can no longer call "
-                    "the API, and reactivating the account will not bring them back (make new tokens if needed).",
-                    len(rows), names=names)
+def _revoked_said(rows, user):
+    """The account's API tokens revoked by the save, and why: a system using one stops at once, and
+    undoing the change later (reactivating the account, making it a coordinator or physician
+    again) does not bring them back."""
+    names, count = ", ".join(f"{row.prefix}… ({row.label})" for row in rows), len(rows)
+    if user.role in CLINICAL_STAFF:  # deactivated, its role one a token acts for
+        return ngettext("Its API token %(names)s was revoked because the account is deactivated: the system using "
+                        "it can no longer call the API, and reactivating the account will not bring it back (make a "
+                        "new token if needed).",
+                        "Its %(num)s API tokens %(names)s were revoked because the account is deactivated: the "
+                        "systems using them can no longer call the API, and reactivating the account will not bring "
+                        "them back (make new tokens if needed).", count, names=names)
+    account = _("an admin account") if user.role == Role.ADMIN else _("a patient account")
+    if not user.active:
+        return ngettext("Its API token %(names)s was revoked because the account is deactivated and now "
+                        "%(account)s: the system using it can no longer call the API, and reactivating the account "
+                        "as a coordinator or physician will not bring it back (make a new token if needed).",
+                        "Its %(num)s API tokens %(names)s were revoked because the account is deactivated and now "
+                        "%(account)s: the systems using them can no longer call the API, and reactivating the "
+                        "account as a coordinator or physician will not bring them back (make new tokens if "
+                        "needed).", count, names=names, account=account)
+    return ngettext("Its API token %(names)s was revoked because API tokens act only for coordinator and physician "
+                    "accounts, and this one is now %(account)s: the system using it can no longer call the API, and "
+                    "making the account a coordinator or physician again will not bring it back (make a new token "
+                    "if needed).",
+                    "Its %(num)s API tokens %(names)s were revoked because API tokens act only for coordinator and "
+                    "physician accounts, and this one is now %(account)s: the systems using them can no longer call "
+                    "the API, and making the account a coordinator or physician again will not bring them back "
+                    "(make new tokens if needed).", count, names=names, account=account)
 
 
 def _say_what_is_left(physician):
