@@ -68,3 +68,12 @@ def test_the_days_a_token_lasts_are_refused_in_one_message_whatever_is_wrong(cli
     assert response.status_code == 422
     assert field_error(response.get_data(as_text=True), "days") == \
         "Enter the number of days the token lasts, from 1 to 366."
+
+
+def test_in_spanish_the_country_is_named_in_spanish_with_no_english_article(app, region="US"):
+    from flask_babel import force_locale
+
+    from tracker.phones import PhoneError, to_e164
+
+    with app.test_request_context("/"), force_locale("es"), pytest.raises(PhoneError, match="válido de Estados Unidos\\."):
+        to_e164("12", region)
