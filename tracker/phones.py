@@ -11,12 +11,13 @@ to the field with what was typed, rather than a text message going to nobody.
 The clinic's own number may carry an extension ("+12015550188;ext=12", shown "(201) 555-0188
 ext. 12"); a patient's may not (a text cannot reach an extension).
 """
+import re
 from functools import lru_cache
 
 import phonenumbers
 from babel import Locale
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 from wtforms.validators import ValidationError
 
@@ -36,8 +37,20 @@ def clinic_country():
     return current_app.config["CLINIC_COUNTRY"]
 
 
+# English names a sentence gives with "the" ("for the United States", "the Netherlands"): plural
+# names and those built on a common noun.
+_TAKES_THE = re.compile(r"\b(States|Kingdom|Republic|Emirates|Islands|Territories|Netherlands|Philippines|Bahamas|"
+                        r"Gambia|Maldives|Seychelles|Comoros)\b")
+
+
 def country_name(region):
-    return Locale.parse("en").territories.get(region, region)
+    """The region's name in the page's language, as a sentence gives it ("the United States",
+    "Spain"; in Spanish "Estados Unidos")."""
+    language = getattr(get_locale(), "language", None) or "en"
+    if language != "en":
+        return Locale.parse(language).territories.get(region, region)
+    name = Locale.parse("en").territories.get(region, region)
+    return f"the {name}" if _TAKES_THE.search(name) else name
 
 
 def _parse(typed, region):

@@ -46,7 +46,7 @@ def test_bad_input_is_explained_next_to_the_field_and_kept(client, admin, gen):
     coordinator = gen.user(Role.COORDINATOR)
     response = submit(client, "/admin/api-tokens/", _form(coordinator, days="400", label="Lab feed"))
     page = response.get_data(as_text=True)
-    assert response.status_code == 422 and "A token lasts from 1 to 366 days." in page
+    assert response.status_code == 422 and "Enter the number of days the token lasts, from 1 to 366." in page
     assert 'value="Lab feed"' in page
 
 

@@ -40,7 +40,7 @@ def test_a_number_not_valid_for_the_clinics_country_is_refused_next_to_the_field
     response = register(client, typed)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert 'id="phone-error"' in page and "is not a valid phone number for United States" in page
+    assert 'id="phone-error"' in page and "is not a valid phone number for the United States" in page
     assert f'value="{typed}"' in page
     assert db.session.execute(db.select(db.func.count(Patient.id))).scalar() == 0
 
@@ -77,7 +77,7 @@ def test_the_clinics_country_decides_how_a_number_without_a_country_code_is_read
         assert to_e164("020 7946 0958") == "+442079460958"
         assert display("+442079460958") == "020 7946 0958"
         assert display("+12015550123") == "+1 201-555-0123"
-        with pytest.raises(PhoneError, match="for United Kingdom"):
+        with pytest.raises(PhoneError, match="for the United Kingdom"):
             to_e164("555 0123")
     finally:
         app.config["CLINIC_COUNTRY"] = "US"

@@ -36,9 +36,14 @@ def digest(raw):
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+# The one message for the days a token lasts, whatever is wrong with them (none, 0, too many):
+# the admin's form and the service (the command line) say the same.
+DAYS_RULE = f"Enter the number of days the token lasts, from 1 to {MAX_DAYS}."
+
+
 def check_days(days):
     if days is None or not 1 <= days <= MAX_DAYS:
-        raise FieldError("days", f"A token lasts from 1 to {MAX_DAYS} days.")
+        raise FieldError("days", DAYS_RULE)
     return days
 
 
@@ -64,7 +69,7 @@ def create(user, scope, days, label, actor=None, now=None, channel=COMMAND_LINE)
                    prefix=raw[:SHOWN_PREFIX], created_at=now,
                    expires_at=now + timedelta(days=check_days(days)),
                    created_by_id=actor.id if actor else None)
-    audit.created(row, "api_token", f"API token {row.prefix}… ({row.scope.value}, {days} days) for {user.email}",
+    audit.created(row, "api_token", f"API token {row.prefix}… ({row.scope.value}, {days} day{'' if days == 1 else 's'}) for {user.email}",
                   user=actor, actor=None if actor else channel)
     db.session.commit()
     return row, raw
