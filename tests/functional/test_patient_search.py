@@ -109,12 +109,12 @@ def test_an_mrn_typed_without_its_hyphen_is_found_and_shown_as_the_clinic_wrote_
     assert "No patient found" in _found(client, "A10")
 
 
-def test_admins_are_told_patient_records_are_for_clinical_staff(client, gen, login_as, garcia):
+def test_admins_are_told_patient_search_is_for_clinical_staff(client, gen, login_as, garcia):
     login_as(gen.user(Role.ADMIN))
     response = client.get("/search?q=garcia")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Patient records are for clinical staff" in page and "García" not in page
+    assert "Patient search is for clinical staff" in page and "García" not in page
     assert "ask an admin" not in page.lower()
 
 
