@@ -313,6 +313,30 @@ def test_a_duration_outside_15_to_240_minutes_is_refused_next_to_the_duration(
     assert_refused_and_kept(page, case, physician, room, day, "10:00")
 
 
+def test_a_past_day_and_a_short_duration_are_both_refused_at_once_each_beside_its_field(
+        client, coordinator, physician, room, case):
+    """Walk 17: the past day was said only on the next submit, once the duration was mended."""
+    past = clinic_day(-3)
+    response = submit(client, book_url(case), booking(past, "09:00", physician, room, duration=5))
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, "duration") == ("An appointment lasts between 15 and 240 minutes (4 hours): the "
+                                             "procedure alone takes 20–30.")
+    assert field_error(page, "date") == "This day has already passed; choose today or a later day."
+    assert input_value(page, "duration") == "5"
+    assert_refused_and_kept(page, case, physician, room, past, "09:00")
+
+
+def test_a_time_passed_today_and_a_short_duration_are_both_refused_at_once(client, coordinator, physician, room,
+                                                                            case):
+    today = clinic_day(0)
+    response = submit(client, book_url(case), booking(today, "00:00", physician, room, duration=5))
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, "start") == "This time has already passed today; choose a later time."
+    assert field_error(page, "duration") is not None and field_error(page, "date") is None
+
+
 def test_a_room_no_longer_in_use_is_refused_with_a_clear_message(
         client, coordinator, physician, room, case, gen):
     day = clinic_day(1)
