@@ -143,8 +143,17 @@ def _ready_for_procedure(facts):
         return ["There is no appointment to start."]
     if not facts.not_ready:
         return []
-    return ["Not ready: " + "; ".join(facts.not_ready).lower()
-            + ". Complete them, or a physician records why the procedure may go ahead."]
+    # Each item as the sentence goes on ("consent obtained"), its names kept as written ("Sunday,
+    # December 6", "CMS-R-131"). A hold not kept is no task to complete: it is the physician's decision.
+    tasks = [item for item in facts.not_ready if not item.startswith(HOLD_NOT_KEPT)]
+    return ["Not ready: " + "; ".join(item[:1].lower() + item[1:] for item in facts.not_ready)
+            + (". Complete them, or " if tasks else ". That is the physician's decision: ") + OVERRIDE_WORDS + "."]
+
+
+# How the refused start names a hold whose last dose left fewer days than planned (readiness.missing),
+# and the words the start's page links to the physician's override (procedures.views).
+HOLD_NOT_KEPT = "The anticoagulant hold was not kept as planned"
+OVERRIDE_WORDS = "a physician records why the procedure may go ahead"
 
 
 def _procedure_signed(facts):

@@ -89,7 +89,8 @@ def test_the_confirmed_last_dose_is_kept_and_said_beside_the_item(client, booked
 
 @pytest.mark.parametrize("offset, held", [(0, 0), (-1, 0), (-2, 1), (-5, 4)])
 def test_a_last_dose_inside_the_hold_is_kept_but_not_a_confirmed_plan(client, booked_too_late, offset, held):
-    response = readiness(client, booked_too_late, consent_obtained="y", anticoagulant_plan_confirmed="y",
+    # Saved without the tick, which it refuses (tests/functional/test_hold_not_kept.py).
+    response = readiness(client, booked_too_late, consent_obtained="y",
                          contrast_premedication_sent="y", day_of_check_done="y",
                          anticoagulant_last_dose_on=clinic_day(offset).isoformat())
     assert response.status_code == 302
@@ -104,7 +105,8 @@ def test_a_last_dose_inside_the_hold_is_kept_but_not_a_confirmed_plan(client, bo
     assert "; Last dose" not in item
     heading = words(by_id(page, "readiness-h"))
     assert "Not ready" in heading and "Ready" not in heading.replace("Not ready", "")
-    assert words(soup(page).select_one(".readiness-summary")) == "Still needed: anticoagulant plan"
+    assert words(soup(page).select_one(".readiness-summary")) == (
+        "Still needed: the physician's decision (anticoagulant hold not kept as planned)")
 
 
 def test_moving_the_appointment_clears_the_last_dose_with_the_confirmation(
@@ -231,13 +233,14 @@ def test_a_card_whose_hold_fitted_says_nothing_of_the_last_dose(client, coordina
 
 def test_the_cards_of_a_last_dose_inside_the_hold_say_not_ready_as_the_appointment_does(
         client, make_client, physician, booked_too_late, count_queries):
-    # Every box ticked, the last dose the day before: 0 of the planned 5 days' hold.
-    assert readiness(client, booked_too_late, consent_obtained="y", anticoagulant_plan_confirmed="y",
+    # Every other box ticked, the last dose the day before: 0 of the planned 5 days' hold.
+    assert readiness(client, booked_too_late, consent_obtained="y",
                      contrast_premedication_sent="y", day_of_check_done="y",
                      anticoagulant_last_dose_on=clinic_day(-1).isoformat()).status_code == 302
     said, _ = cards(client, make_client, physician, booked_too_late, count_queries)
     for card in said:
-        assert "✗ Not ready Still needed: anticoagulant plan" in card, card
+        assert ("✗ Not ready Still needed: the physician's decision (anticoagulant hold not kept as planned)"
+                in card), card
         assert "✓ Ready" not in card, card
 
 
@@ -245,8 +248,7 @@ def test_the_cards_of_a_last_dose_inside_the_hold_say_it_was_not_kept_in_as_many
         client, make_client, physician, booked_too_late, count_queries):
     _, before = cards(client, make_client, physician, booked_too_late, count_queries)
     last = clinic_day(-2)  # 1 of the planned 5 days
-    assert readiness(client, booked_too_late, anticoagulant_plan_confirmed="y",
-                     anticoagulant_last_dose_on=last.isoformat()).status_code == 302
+    assert readiness(client, booked_too_late, anticoagulant_last_dose_on=last.isoformat()).status_code == 302
     said, after = cards(client, make_client, physician, booked_too_late, count_queries)
     shown = format_skeleton("MMMEd", last, locale="en")
     for card in said:

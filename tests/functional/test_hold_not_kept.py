@@ -104,8 +104,25 @@ def test_my_day_words_the_hold_as_a_plan(client, make_client, physician, booked_
     doctor = make_client()
     sign_in(doctor, physician)
     day = clinic_day(0).isoformat()
-    for browser, url in ((doctor, f"/schedule/mine?date={day}"), (client, f"/schedule/day?date={day}")):
-        [card] = [words(article) for article in soup(loaded(browser.get(url))).find_all("article")
+    # My day's card (the day board's has no safety line).
+    for url in (f"/schedule/mine?date={day}",):
+        [card] = [words(article) for article in soup(loaded(doctor.get(url))).find_all("article")
                   if f"/appointments/{booked_too_late.id}" in str(article)]
         assert "Anticoagulants: clopidogrel 75 mg daily, hold planned 5 days" in card, card
         assert "held 5 days" not in card, card
+
+
+def test_a_tick_saved_before_with_a_day_inside_the_hold_says_it_does_not_count(client, booked_too_late):
+    """Ticked before this was refused (or on data from before): the page does not read "not
+    confirmed" beside a ticked box without saying the tick does not count, and why."""
+    appointment = saved(booked_too_late)
+    appointment.anticoagulant_plan_confirmed, appointment.anticoagulant_last_dose_on = True, clinic_day(-1)
+    db.session.commit()
+
+    page = loaded(client.get(f"/appointments/{booked_too_late.id}"))
+
+    assert is_checked(page, "anticoagulant_plan_confirmed")
+    item = words(by_id(page, "anticoagulant_last_dose_on").find_parent("li"))
+    assert ("the hold was not kept as planned, so the tick above does not count: a hold not kept is the "
+            "physician's decision") in item
+    assert "not confirmed, the hold" not in item

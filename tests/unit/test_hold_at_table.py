@@ -138,7 +138,8 @@ def test_a_confirmed_plan_with_a_last_dose_inside_the_hold_is_not_done():
                            pregnancy=None, infection_or_fever=False)
     plan = next(item for item in items(appointment, risk) if item.field == "anticoagulant_plan_confirmed")
     assert (plan.required, plan.done) == (True, False) and plan.shortfall.startswith("Last dose Saturday")
-    assert not is_ready(appointment, risk) and still_needed(appointment, risk) == "Still needed: anticoagulant plan"
+    assert not is_ready(appointment, risk) and still_needed(appointment, risk) == (
+        "Still needed: the physician's decision (anticoagulant hold not kept as planned)")
     kept = SimpleNamespace(**{**vars(appointment), "anticoagulant_last_dose_on": date(2026, 12, 3),
                               "clinic_day": date(2026, 12, 6)})
     assert is_ready(kept, risk)

@@ -8,6 +8,7 @@ from datetime import date
 from tracker.scheduling.instructions import FASTING, HOLD, PREMEDICATION, in_words
 from tracker.vocab import (N_, Pregnancy, allergy_words, anticoagulant_words, decision_flags, infection_flag,
                           not_asked, pregnancy_flag, takes_anticoagulant)
+from tracker.workflow import HOLD_NOT_KEPT
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Item:
     # What the patient's other open case answers to the question this case's risk screen has not
     # asked ("Case 21 (left) records apixaban 5 mg twice daily"): what to ask the patient.
     elsewhere: str = ""
+    # The same shortfall as the refused start names it (`hold_not_kept`): the physician's decision.
+    not_kept: str = ""
 
 
 def items(appointment, risk, missed=None, elsewhere=None, notice=None):
@@ -62,9 +65,11 @@ def items(appointment, risk, missed=None, elsewhere=None, notice=None):
         Item("anticoagulant_plan_confirmed", N_("Anticoagulant hold plan confirmed"),
              anticoagulated or no_anticoagulant_answer,
              appointment.anticoagulant_plan_confirmed and not no_anticoagulant_answer and not short,
-             UNASKED_SHORT["anticoagulants"] if no_anticoagulant_answer else N_("anticoagulant plan"),
+             UNASKED_SHORT["anticoagulants"] if no_anticoagulant_answer else NOT_KEPT_SHORT if short
+             else N_("anticoagulant plan"),
              f"anticoagulants: {anticoagulant_words(risk)}", no_anticoagulant_answer, alerts.get(HOLD, ""),
-             short, elsewhere.get("anticoagulants", "") if no_anticoagulant_answer else ""),
+             short, elsewhere.get("anticoagulants", "") if no_anticoagulant_answer else "",
+             hold_not_kept(risk, last_dose_on, _day(appointment)) if short else ""),
         Item("driver_arranged", N_("Driver arranged (sedation: no driving for 24 hours)"), sedated,
              appointment.driver_arranged, N_("driver")),
         Item("contrast_premedication_sent", N_("Contrast-allergy premedication instructions sent"),
@@ -153,6 +158,33 @@ def hold_shortfall(risk, last_dose_on, day):
         return ""
     return (f"Last dose {in_words(last_dose_on)} leaves {held} of the planned {days} "
             f"day{'s' if days != 1 else ''}' hold before the appointment")
+
+
+def hold_not_kept(risk, last_dose_on, day):
+    """A last dose that leaves fewer days than the planned hold, as the refused start and readiness's
+    refused tick name it ("The anticoagulant hold was not kept as planned: last dose on Sunday,
+    December 6, 2026 leaves 0 of the planned 2 days' hold before the appointment"); "" when kept."""
+    if not hold_shortfall(risk, last_dose_on, day):
+        return ""
+    days = risk.anticoagulant_hold_days
+    return (f"{HOLD_NOT_KEPT}: last dose on {in_words(last_dose_on)} leaves {days_held(last_dose_on, day)} of the "
+            f"planned {days} day{'s' if days != 1 else ''}' hold before the appointment")
+
+
+def tick_refused(risk, last_dose_on, day):
+    """Why *Anticoagulant hold plan confirmed* is not ticked with this day of the last dose (None when
+    it may be): a hold not kept as planned is the physician's decision, never the coordinator's tick.
+    Said beside the box; the day itself is saved without the tick."""
+    not_kept = hold_not_kept(risk, last_dose_on, day)
+    if not not_kept:
+        return None
+    return (f"The hold was not kept as planned: {not_kept[len(HOLD_NOT_KEPT) + 2:]}. A hold not kept is the "
+            f"physician's decision, not a tick: untick this box and save the day of the last dose; a physician "
+            f"then overrides readiness and decides at the start. Or move the appointment.")
+
+
+# What "Still needed" says of a hold not kept: nothing the coordinator ticks.
+NOT_KEPT_SHORT = N_("the physician's decision (anticoagulant hold not kept as planned)")
 
 
 def _day_of(diabetic, pregnancy, infection):
@@ -303,8 +335,9 @@ def last_dose_problem(missed, confirmed, last_dose_on, day, hold_days):
     """Why the anticoagulant plan cannot be confirmed as ticked, or None: a hold that did not fit the
     appointment's `day` is confirmed with the day of the last dose (taken, or by the new plan to be
     taken), never after that day nor more than `last_dose_window(hold_days)` days before it. The one
-    rule readiness and the start (`hold_days`: the risk screen's planned hold) both apply."""
-    if HOLD not in missed or not confirmed:
+    rule readiness and the start (`hold_days`: the risk screen's planned hold) both apply. A day entered
+    without the tick (a hold not kept, `tick_refused`) is held to the same days."""
+    if HOLD not in missed or not (confirmed or last_dose_on):
         return None
     if last_dose_on is None:
         return ("The hold did not fit this booking: enter the day of the last dose (ask the patient) to confirm "
@@ -329,8 +362,9 @@ def last_dose_window(hold_days):
 # board, the API and the start of the procedure agree on what is ready.
 
 def missing(appointment, risk, notice=None):
-    """The items still needed by their labels; a risk-screen question not answered yet as such."""
-    return [item.short[:1].upper() + item.short[1:] if item.unknown else item.label
+    """The items still needed by their labels; a risk-screen question not answered yet as such, a hold
+    not kept as planned by its last dose (`hold_not_kept`)."""
+    return [item.short[:1].upper() + item.short[1:] if item.unknown else item.not_kept or item.label
             for item in _needed(appointment, risk, notice)]
 
 

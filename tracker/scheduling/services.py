@@ -600,6 +600,11 @@ def update_readiness(appointment, values, version_id, actor):
                                           to_clinic(appointment.starts_at).date(), _hold_days(appointment))
     if problem:
         raise BookingProblems(errors={"anticoagulant_last_dose_on": problem})
+    refused = (readiness.tick_refused(appointment.case.risk_screen, values.get("anticoagulant_last_dose_on"),
+                                      to_clinic(appointment.starts_at).date())
+               if values.get("anticoagulant_plan_confirmed") else None)
+    if refused:
+        raise BookingProblems(errors={"anticoagulant_plan_confirmed": refused})
     before = {name: getattr(appointment, name) for name in values}
     for name, value in values.items():
         setattr(appointment, name, value)
