@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_babel import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.access import allow
@@ -38,6 +38,7 @@ from tracker.scheduling import services as scheduling_services
 from tracker.scheduling.liability import notice_for
 from tracker.timeutil import utcnow
 from tracker.vocab import Side
+from tracker.workflow import OVERRIDE_WORDS
 
 bp = Blueprint("procedures", __name__)
 # Doses and volumes as a clinic writes them: 40, 2.5, 0.25 (no "40.000").
@@ -278,8 +279,14 @@ def _start_refused(case, refusal, typed):
         return back_to(url_for("cases.show", case_id=case.id), STALE_START)(refusal)
     if isinstance(refusal, AcknowledgeFirst):
         return _acknowledge_first(case, refusal, typed)
-    flash(_("The procedure was not started. %(refusal)s", refusal=refusal), "error")
     appointment = case.active_appointment
+    said = escape(_("The procedure was not started. %(refusal)s", refusal=refusal))
+    if appointment is not None and OVERRIDE_WORDS in str(refusal):
+        # Not ready: the words lead straight to the physician's override, opened (far down the page).
+        said = Markup(said.replace(escape(OVERRIDE_WORDS), Markup('<a href="{}">{}</a>').format(
+            url_for("scheduling.show", appointment_id=appointment.id, override=1, _anchor="readiness-override"),
+            OVERRIDE_WORDS), 1))
+    flash(said, "error")
     return redirect(url_for("scheduling.show", appointment_id=appointment.id) if appointment
                     else url_for("cases.show", case_id=case.id))
 

@@ -241,6 +241,12 @@ def _appointment_page(appointment, status=200, **forms):
     risk = appointment.case.risk_screen
     notice = notice_for(appointment.case, appointment)
     overrides = [c for c in changes if c.change == "readiness_override"]
+    override_form = forms.get("override_form") or ReadinessOverrideForm(version_id=appointment.version_id)
+    # The refused start's link (?override=1#readiness-override) opens the physician's override with its
+    # reason box focused: no script needed to reach it, by keyboard or screen reader.
+    override_open = request.args.get("override") == "1"
+    if override_open:
+        override_form.reason.render_kw = {"autofocus": True}
     return render_template(
         "scheduling/appointment.html", appointment=appointment, case=appointment.case,
         changes=changes, items=items,
@@ -263,7 +269,7 @@ def _appointment_page(appointment, status=200, **forms):
         override_at=overrides[-1].at if overrides and appointment.readiness_override_reason else None,
         can_check_in=board.can_check_in(appointment),
         readiness_form=readiness_form, conflicts=forms.get("conflicts", []),
-        override_form=forms.get("override_form") or ReadinessOverrideForm(version_id=appointment.version_id),
+        override_form=override_form, override_open=override_open,
         cancel_form=cancel_form, cancel_open=forms.get("cancel_open", False),
         reminder_hours=_hours_in_words(appointment_messages.offsets()),
     ), status
