@@ -244,13 +244,13 @@ def test_the_physicians_own_day_lists_only_their_appointments(make_client, gen, 
     ({"allergy_answer": "documented", "allergy_contrast": True, "anticoagulants": "apixaban 5 mg twice daily",
       "anticoagulant_hold_days": 2},
      "Allergies: iodinated contrast (no contrast premedication planned)",
-     "Anticoagulants: apixaban 5 mg twice daily, held 2 days"),
+     "Anticoagulants: apixaban 5 mg twice daily, hold planned 2 days"),
     ({"allergy_answer": "documented", "allergy_contrast": True, "contrast_premedication_planned": True,
       "anticoagulants": "rivaroxaban", "anticoagulant_hold_days": 1},
-     "Allergies: iodinated contrast (contrast premedication planned)", "Anticoagulants: rivaroxaban, held 1 day"),
+     "Allergies: iodinated contrast (contrast premedication planned)", "Anticoagulants: rivaroxaban, hold planned 1 day"),
     ({"allergy_answer": "documented", "allergy_latex": True, "allergy_local_anaesthetic": True,
       "anticoagulants": "warfarin", "anticoagulant_hold_days": 0},
-     "Allergies: latex, local anaesthetic", "Anticoagulants: warfarin, not held (kept taking it)"),
+     "Allergies: latex, local anaesthetic", "Anticoagulants: warfarin, no hold planned (keeps taking it)"),
     ({"allergy_answer": "documented", "allergy_steroid": True, "anticoagulants": "clopidogrel"},
      "Allergies: steroid", "Anticoagulants: clopidogrel, hold not recorded"),
     ({"allergy_answer": "nkda", "anticoagulant_answer": "none"}, "Allergies: NKDA (no known allergies)",
@@ -260,7 +260,7 @@ def test_the_physicians_own_day_lists_only_their_appointments(make_client, gen, 
 def test_the_physicians_day_card_says_the_allergy_and_the_anticoagulant_before_the_start(
         make_client, gen, doctors, rooms, risk, allergy, anticoagulant):
     """At the table the physician reads the card, not the checklist: what the patient is allergic to
-    and whether the anticoagulant was held are on it, in the checklist banner's words and full size,
+    and the anticoagulant's planned hold are on it, in the checklist banner's words and full size,
     before she starts."""
     ames, _ = doctors
     case = patient_case(gen, "Safety")

@@ -222,7 +222,7 @@ def safety_facts(risk):
     """The risk screen's allergies and anticoagulant as the physician's card says them, in the words
     of the checklist's banner (vocab.allergy_words, anticoagulant_words) with what a start needs
     beside them: whether contrast premedication is planned for a contrast allergy, whether the
-    anticoagulant is held. [(words, alert)]: `alert` for what asks her attention (an allergy, an
+    anticoagulant's hold is planned. [(words, alert)]: `alert` for what asks her attention (an allergy, an
     anticoagulant, a question not asked)."""
     unasked = not_asked(risk)
     allergies = _("Allergies: %(allergies)s", allergies=allergy_words(risk))
@@ -233,8 +233,11 @@ def safety_facts(risk):
     taking = "anticoagulants" not in unasked and risk.anticoagulant_answer == AnticoagulantAnswer.TAKING
     if taking:
         days = risk.anticoagulant_hold_days
-        anticoagulants += ", " + (_("hold not recorded") if days is None else _("not held (kept taking it)")
-                                  if days == 0 else ngettext("held %(num)s day", "held %(num)s days", days))
+        # The plan, worded as a plan (as the checklist's banner does): whether it was kept is the
+        # last dose's line on the card, never this one.
+        anticoagulants += ", " + (_("hold not recorded") if days is None else _("no hold planned (keeps taking it)")
+                                  if days == 0 else ngettext("hold planned %(num)s day", "hold planned %(num)s days",
+                                                             days))
     return [(allergies, "allergies" in unasked or risk.allergy_answer == AllergyAnswer.DOCUMENTED),
             (anticoagulants, "anticoagulants" in unasked or taking)]
 
