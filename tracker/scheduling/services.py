@@ -155,15 +155,20 @@ def next_free_slots(first_day, duration, physician_id=None, limit=10, days=14, e
 
 # ------------------------------------------------------------------ checking a proposal
 
+def past(start):
+    """{field: why} for a start already past ({} when it is ahead): the field that is wrong, the date
+    when the whole day has gone, the time when it is today. The booking form says it with the form's
+    own errors (a duration out of range), all at once."""
+    if start >= utcnow():
+        return {}
+    if to_clinic(start).date() < clinic_today():
+        return {"date": "This day has already passed; choose today or a later day."}
+    return {"start": "This time has already passed today; choose a later time."}
+
+
 def check(case, proposal, exclude_id=None):
     """Errors (refuse) and warnings (acknowledge) for booking `proposal` for `case`."""
-    errors, warnings = {}, []
-    if proposal.start < utcnow():
-        # The field that is wrong: the date when the whole day has gone, the time when it is today.
-        if to_clinic(proposal.start).date() < clinic_today():
-            errors["date"] = "This day has already passed; choose today or a later day."
-        else:
-            errors["start"] = "This time has already passed today; choose a later time."
+    errors, warnings = past(proposal.start), []
     if not MIN_DURATION <= proposal.duration <= MAX_DURATION:
         errors["duration"] = ("An appointment lasts between 15 and 240 minutes (4 hours): the procedure alone "
                               "takes 20–30.")
