@@ -259,11 +259,9 @@ def _appointment_page(appointment, status=200, **forms):
     notice = notice_for(appointment.case, appointment)
     overrides = [c for c in changes if c.change == "readiness_override"]
     override_form = forms.get("override_form") or ReadinessOverrideForm(version_id=appointment.version_id)
-    # The refused start's link (?override=1#readiness-override) opens the physician's override with its
-    # reason box focused: no script needed to reach it, by keyboard or screen reader.
+    # The refused start's link (?override=1#readiness-override) opens the physician's override: no
+    # script needed to reach it (js/open-target.js puts the keyboard in its reason box).
     override_open = request.args.get("override") == "1"
-    if override_open:
-        override_form.reason.render_kw = {"autofocus": True}
     return render_template(
         "scheduling/appointment.html", appointment=appointment, case=appointment.case,
         changes=changes, items=items,
