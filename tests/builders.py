@@ -257,9 +257,9 @@ LOCKED = "Too many failed sign-ins for this account."
 # What each step needs recorded before it may be saved (the safety order).
 BEFORE = {
     "sign_in": [], "time_out": ["sign_in"], "positioning": [], "skin_prep": [],
-    "fluoroscopy": ["sign_in", "time_out"], "contrast": ["sign_in", "time_out"],
-    "injectate": ["sign_in", "time_out", "contrast"],
-    "sign_out": ["sign_in", "time_out", "contrast", "injectate"],
+    "fluoroscopy": ["sign_in", "time_out"], "contrast": ["sign_in", "time_out", "fluoroscopy"],
+    "injectate": ["sign_in", "time_out", "fluoroscopy", "contrast"],
+    "sign_out": ["sign_in", "time_out", "fluoroscopy", "contrast", "injectate"],
 }
 
 

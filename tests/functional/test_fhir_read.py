@@ -543,7 +543,7 @@ def test_a_procedure_times_each_answer_when_it_was_first_recorded_and_names_its_
     from tracker.timeutil import format_clinic
     from tests.builders import answers_for, post_step
 
-    record = gen.procedure(side=Side.LEFT, physician=physician, steps=["sign_in", "time_out", "contrast"])
+    record = gen.procedure(side=Side.LEFT, physician=physician, steps=["sign_in", "time_out", "fluoroscopy", "contrast"])
     base = utcnow().replace(microsecond=0)
     clock = {"now": base + timedelta(seconds=10)}
     monkeypatch.setattr(services, "utcnow", lambda: clock["now"])

@@ -380,9 +380,9 @@ def test_after_a_save_the_page_moves_to_the_next_step_still_open(gen, doctor, ph
         url + "#step-fluoroscopy-left"
     assert post_step(doctor, record.case_id, "fluoroscopy", answers_for("fluoroscopy"), side="right").location == \
         url + "#step-contrast-left", "the right side's imaging done, the left side's contrast is next"
-    # A box saved part-filled stays in view.
+    # A box saved part-filled stays in view (the right side's contrast: its imaging is recorded).
     partial = {"agent": "iohexol"}
-    assert post_step(doctor, record.case_id, "contrast", partial, side="left").location == url + "#step-contrast-left"
+    assert post_step(doctor, record.case_id, "contrast", partial, side="right").location == url + "#step-contrast-right"
     # The box the page moves to can take the focus (the script focuses the #target).
     page = text(doctor.get(url))
     assert 'id="step-positioning" class="step step-todo" aria-labelledby="step-positioning-h" tabindex="-1"' in page
@@ -405,13 +405,12 @@ def test_with_every_step_done_the_page_moves_to_the_signature(gen, doctor, physi
     assert response.location == checklist_url(record.case_id) + "#step-positioning", \
         "nothing open after the sign-out: the first open box from the top"
     post_step(doctor, record.case_id, "positioning", answers_for("positioning"))
-    post_step(doctor, record.case_id, "skin_prep", answers_for("skin_prep"))
-    response = post_step(doctor, record.case_id, "fluoroscopy", answers_for("fluoroscopy"), side="left")
+    response = post_step(doctor, record.case_id, "skin_prep", answers_for("skin_prep"))
     assert response.location == checklist_url(record.case_id) + "#sign"
 
 
 def test_a_bilateral_case_records_imaging_contrast_and_injectate_for_each_side(gen, doctor, physician):
-    record = started(gen, physician, side=Side.BILATERAL, steps=["sign_in", "time_out"])
+    record = started(gen, physician, side=Side.BILATERAL, steps=BEFORE["contrast"])
     page = text(doctor.get(checklist_url(record.case_id)))
     for step in ("fluoroscopy", "contrast", "injectate"):
         for side in ("left", "right"):
@@ -444,8 +443,9 @@ def test_a_bilateral_needle_step_without_a_side_is_refused(gen, doctor, physicia
     ("time_out", [], "Record the sign-in before the time-out."),
     ("fluoroscopy", ["sign_in"], "Record the time-out before any needle step (imaging, contrast, injectate)."),
     ("contrast", ["sign_in"], "Record the time-out before any needle step"),
+    ("contrast", ["sign_in", "time_out"], "Record the imaging guidance before the contrast confirmation"),
     ("injectate", ["sign_in", "time_out"], "The injectate needs a contrast confirmation first"),
-    ("sign_out", ["sign_in", "time_out", "contrast"], "Record the injectate before the sign-out."),
+    ("sign_out", ["sign_in", "time_out", "fluoroscopy", "contrast"], "Record the injectate before the sign-out."),
 ])
 def test_a_step_posted_out_of_order_is_refused_with_the_reason_and_nothing_is_stored(
         gen, doctor, physician, step, done, message):
@@ -477,7 +477,7 @@ def test_the_page_says_which_steps_cannot_be_recorded_yet(gen, doctor, physician
 
 def test_vascular_uptake_asks_for_a_reposition_and_a_repeat_check_and_every_check_is_kept(
         gen, doctor, physician):
-    record = started(gen, physician, steps=["sign_in", "time_out"])
+    record = started(gen, physician, steps=BEFORE["contrast"])
     vascular = {**answers_for("contrast"), "vascular_uptake": True}
 
     first = post_step(doctor, record.case_id, "contrast", vascular, side="left")
@@ -501,13 +501,13 @@ def test_vascular_uptake_asks_for_a_reposition_and_a_repeat_check_and_every_chec
 
 def test_contrast_may_be_omitted_only_for_a_documented_contrast_allergy(gen, doctor, physician):
     omitted = {"omitted": True, "omission_reason": "Anaphylaxis to iohexol in 2019"}
-    record = started(gen, physician, steps=["sign_in", "time_out"])
+    record = started(gen, physician, steps=BEFORE["contrast"])
     assert post_step(doctor, record.case_id, "contrast", omitted, side="left").status_code == 302
     refused = post_step(doctor, record.case_id, "injectate", answers_for("injectate"), side="left")
     assert refused.status_code == 409
     assert "Contrast may be omitted only for a documented contrast allergy" in text(refused)
 
-    allergic = started(gen, physician, steps=["sign_in", "time_out"])
+    allergic = started(gen, physician, steps=BEFORE["contrast"])
     db.session.add(RiskScreen(case_id=allergic.case_id, allergy_contrast=True))
     db.session.commit()
     assert post_step(doctor, allergic.case_id, "contrast", omitted, side="left").status_code == 302
@@ -534,7 +534,7 @@ NOT_CONFIRMED = ("Not a contrast confirmation: Contrast may be omitted only for 
 def test_contrast_omitted_without_a_documented_allergy_says_so_and_is_never_done(gen, doctor, physician):
     """Walkthrough: contrast omitted ("Contrast not available") for a patient with no contrast
     allergy read "✓ Done" on the checklist, like a confirmed spread, while the injectate was refused."""
-    record = started(gen, physician, steps=["sign_in", "time_out"])
+    record = started(gen, physician, steps=BEFORE["contrast"])
     omitted = {"omitted": True, "omission_reason": "Contrast not available"}
     assert post_step(doctor, record.case_id, "contrast", omitted, side="left").status_code == 302
 
@@ -997,7 +997,7 @@ def test_too_much_volume_and_a_steroid_above_its_usual_maximum_are_warned_saved_
 
 def test_an_iodinated_contrast_agent_for_a_documented_contrast_allergy_is_warned_and_kept(
         gen, doctor, physician):
-    record = started(gen, physician, steps=["sign_in", "time_out"])
+    record = started(gen, physician, steps=BEFORE["contrast"])
     db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True, contrast_premedication_planned=True,
                               contrast_premedication_plan="prednisone 13, 7, 1 h"))
     # Booked today, so the premedication from the evening before did not fit: the coordinator
@@ -1017,7 +1017,7 @@ def test_an_iodinated_contrast_agent_for_a_documented_contrast_allergy_is_warned
 
 def test_iodinated_contrast_against_an_allergy_whose_plan_uses_no_contrast_is_saved_only_when_confirmed_with_a_reason(
         gen, doctor, physician):
-    record = started(gen, physician, steps=["sign_in", "time_out"])
+    record = started(gen, physician, steps=BEFORE["contrast"])
     db.session.add(RiskScreen(case_id=record.case_id, allergy_answer="documented", allergy_contrast=True,
                               contrast_premedication_planned=False,
                               contrast_premedication_plan="No contrast will be used"))
@@ -1180,7 +1180,7 @@ def test_a_patient_without_a_local_anaesthetic_or_steroid_allergy_is_not_asked(g
 
 
 def test_every_warning_of_a_contrast_check_is_shown_on_that_check_as_the_note_prints_it(gen, doctor, physician):
-    record = started(gen, physician, side=Side.BILATERAL, steps=["sign_in", "time_out"])
+    record = started(gen, physician, side=Side.BILATERAL, steps=BEFORE["contrast"])
     db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True, contrast_premedication_planned=True,
                               contrast_premedication_plan="prednisone 13, 7, 1 h"))
     record.appointment.contrast_premedication_sent = True  # booked today: the new plan confirmed at readiness
@@ -1409,7 +1409,7 @@ def test_a_premedication_that_did_not_fit_with_no_new_plan_holds_iodinated_contr
         gen, doctor, physician):
     """Walkthrough: moved to today, the premedication from the evening before could not be taken, the
     physician overrode readiness, and the banner said nothing while iohexol was only a soft warning."""
-    record = started(gen, physician, steps=["sign_in", "time_out"])
+    record = started(gen, physician, steps=BEFORE["contrast"])
     db.session.add(RiskScreen(case_id=record.case_id, allergy_answer="documented", allergy_contrast=True,
                               contrast_premedication_planned=True, contrast_premedication_plan="prednisone 50 mg"))
     db.session.commit()

@@ -50,7 +50,7 @@ def snapshot(record_id):
 
 def test_signing_is_refused_while_anything_is_missing_and_lists_it(gen, doctor, physician):
     record = gen.procedure(side=Side.BILATERAL, physician=physician,
-                           steps=["sign_in", "time_out", "positioning", "skin_prep", "contrast"])
+                           steps=["sign_in", "time_out", "positioning", "skin_prep"])
 
     response = sign(doctor, record)
 

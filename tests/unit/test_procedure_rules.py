@@ -397,8 +397,19 @@ def test_sign_in_comes_before_the_time_out():
 
 @pytest.mark.parametrize("step", ["fluoroscopy", "contrast", "injectate"])
 def test_no_needle_step_before_the_time_out(step):
-    refusals = may_record(step, {"sign_in": True}, {"left": [INTRA_ARTICULAR]}, LEFT)
+    refusals = may_record(step, {"sign_in": True, "fluoroscopy": True}, {"left": [INTRA_ARTICULAR]}, LEFT)
     assert refusals == ["Record the time-out before any needle step (imaging, contrast, injectate)."]
+
+
+def test_the_contrast_check_waits_for_its_sides_imaging_guidance():
+    assert may_record("contrast", BEFORE_NEEDLE, {}, LEFT) == [
+        "Record the imaging guidance before the contrast confirmation: the contrast is read on its images."]
+    assert may_record("contrast", {**BEFORE_NEEDLE, "fluoroscopy": True}, {}, LEFT) == []
+    done = {**BEFORE_NEEDLE, "fluoroscopy": {"left": True, "right": False}}
+    assert may_record("contrast", done, {}, BILATERAL, side="left") == []
+    assert may_record("contrast", done, {}, BILATERAL, side="right") == [
+        "Record the imaging guidance on the right side before the contrast confirmation: the contrast is read on "
+        "its images."]
 
 
 def test_positioning_and_skin_prep_are_not_held_back():

@@ -30,8 +30,8 @@ from tracker.procedures.rules.duration import duration_flag, duration_minutes
 from tracker.procedures.rules.order import may_record, omission_refusals, side_phrase
 from tracker.procedures.rules.schema import (AGENT_FIELDS, CONTRAST_ALLERGY_FIELDS, DRUG_ALLERGY_FIELDS,
                                              INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS, ArthrogramPattern,
-                                             ChecklistContext, Step)
-from tracker.procedures.rules.values import saved_answers
+                                             STEP_FIELDS, ChecklistContext, Step)
+from tracker.procedures.rules.values import blank, saved_answers
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
 from tracker.timeutil import start_day_words, to_clinic, utcnow
 from tracker.scheduling import services as scheduling
@@ -42,6 +42,8 @@ from tracker.vocab import (AnticoagulantAnswer, AppointmentStatus, Side, allergi
 from tracker.workflow import State
 
 SIGNED = "This procedure record is signed and can no longer change. Add an addendum instead."
+# The imaging step's field that says which guidance was used (what a contrast check waits for).
+GUIDANCE_LABEL = next(f.label for f in STEP_FIELDS[Step.FLUOROSCOPY] if f.name == "modality")
 ABANDONED = "This procedure was abandoned; start it again from the appointment to record steps."
 
 
@@ -310,15 +312,25 @@ class Checklist:
         saved but incomplete named with what it still lacks, not as if it were never recorded."""
         missing = {before: self.missing(before) for before in (Step.SIGN_IN, Step.TIME_OUT)
                    if self.latest(before) is not None}
+        missing |= {(Step.FLUOROSCOPY, joint): [GUIDANCE_LABEL] for joint in self.joints
+                    if self.latest(Step.FLUOROSCOPY, joint) is not None and not self.imaging_begun(joint)}
         return may_record(step, self.order_done(), self.contrast_results(), ctx, side, missing)
 
     def order_done(self):
         """What the safety order (rules.order.may_record) reads as done: each step complete, but the
         injectate once given (saved), not complete: the sign-out follows the injection, and a lot
-        number may wait until signing, which asks for it."""
+        number may wait until signing, which asks for it. The imaging step of a side counts once
+        saved naming the guidance used: the contrast is read on its images, while its screening time
+        and dose are known only at the end."""
         done = self.done()
         done[Step.INJECTATE] = {joint: self.latest(Step.INJECTATE, joint) is not None for joint in self.joints}
+        done[Step.FLUOROSCOPY] = {joint: self.imaging_begun(joint) for joint in self.joints}
         return done
+
+    def imaging_begun(self, side):
+        """The imaging step of `side` is saved and names the guidance used (fluoroscopy, CT, ultrasound)."""
+        latest = self.latest(Step.FLUOROSCOPY, side)
+        return latest is not None and not blank(latest.answers.get("modality"))
 
     def contrast_results(self):
         return {joint: [dict(row.answers) for row in self.checks(Step.CONTRAST, joint)]

@@ -17,10 +17,14 @@ def may_record(step_code: str, done: Mapping, contrast_results_by_side: Mapping,
     ``missing`` maps a step saved but not complete (the sign-in, the time-out) to what it still
     lacks, so the refusal says that rather than asking to record it as if it never was.
 
+    ``missing`` may also map (the imaging step, a side) to what that side's imaging step, saved
+    without the guidance it used, still lacks.
+
     Only the safety order is enforced: sign-in before time-out, time-out before any needle
-    step, contrast confirmation before injectate, injectate before sign-out. Positioning and
-    skin prep are free, and the imaging step may be completed after the contrast and injectate
-    because its screening time and dose are only known at the end.
+    step, the imaging guidance of a side (saved, naming the guidance used) before its contrast
+    confirmation, which is read on its images, contrast confirmation before injectate, injectate
+    before sign-out. Positioning and skin prep are free, and the imaging step may be completed after
+    the contrast and injectate because its screening time and dose are only known at the end.
     """
     step = Step(step_code)
     if step in PER_SIDE_STEPS:
@@ -34,6 +38,8 @@ def may_record(step_code: str, done: Mapping, contrast_results_by_side: Mapping,
         refusals.append(_first(Step.SIGN_IN, "the time-out", missing))
     if step in PER_SIDE_STEPS and not _done(done, Step.TIME_OUT):
         refusals.append(_first(Step.TIME_OUT, "any needle step (imaging, contrast, injectate)", missing))
+    if step == Step.CONTRAST and not _done(done, Step.FLUOROSCOPY, side):
+        refusals.append(_imaging_first(side_phrase(side, context), (missing or {}).get((Step.FLUOROSCOPY, side))))
     if step == Step.INJECTATE:
         results = contrast_results_by_side.get(side) or ()
         refusals += _contrast_refusals(results, side_phrase(side, context), context)
@@ -49,6 +55,15 @@ def _first(before: Step, then: str, missing: Mapping | None) -> str:
     if (missing or {}).get(before):
         return f"Complete the {name} before {then}: still missing {', '.join(missing[before])}."
     return f"Record the {name} before {then}."
+
+
+def _imaging_first(where: str, missing) -> str:
+    """Why a contrast check waits: the imaging step of its side is not recorded, or (saved without
+    the guidance used) what it still lacks."""
+    if missing:
+        return (f"Complete the imaging guidance{where} before the contrast confirmation (the contrast is read on "
+                f"its images): still missing {', '.join(missing)}.")
+    return f"Record the imaging guidance{where} before the contrast confirmation: the contrast is read on its images."
 
 
 def _contrast_refusals(results, where: str, context: ChecklistContext) -> list[str]:
