@@ -128,7 +128,7 @@ def test_physician_completes_a_bilateral_checklist_signs_and_prints_the_note(
     for side in ("left", "right"):
         imaging = box(page, f"step-fluoroscopy-{side}")
         imaging.get_by_label("Fluoroscopy", exact=True).check()
-        for label, value in (("Views", "2"), ("Needle gauge", "22"), ("Fluoroscopy time (s)", "38"),
+        for label, value in (("Number of views", "2"), ("Needle gauge", "22"), ("Fluoroscopy time (s)", "38"),
                              ("Reference air kerma (mGy)", "4.6"), ("Dose-area product (mGy·cm²)", "315")):
             imaging.get_by_label(label).fill(value)
         save(page, f"step-fluoroscopy-{side}", f"Save imaging guidance — {side} side")

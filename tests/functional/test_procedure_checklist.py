@@ -650,7 +650,7 @@ def test_one_refused_save_lists_every_problem_at_the_top_of_its_box_and_a_comma_
     assert "Not saved: please correct the highlighted fields:" in summary.get_text()
     listed = {a["href"]: " ".join(a.parent.get_text().split()) for a in summary.find_all("a")}
     assert listed == {
-        "#fluoroscopy-left-views": "Views: At least 2 views are needed to confirm the needle position.",
+        "#fluoroscopy-left-views": "Number of views: At least 2 views are needed to confirm the needle position.",
         "#fluoroscopy-left-needle_gauge": "Needle gauge: A needle gauge is between 16 G and 30 G.",
         "#fluoroscopy-left-fluoroscopy_time_s": "Fluoroscopy time (s): A fluoroscopy time of 4000 s is over an "
                                                 "hour; check the value (it is in seconds).",

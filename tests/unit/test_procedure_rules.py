@@ -135,7 +135,7 @@ def test_time_out_needs_each_team_confirmation():
 
 def test_fluoroscopy_needs_views_time_air_kerma_and_dose_area_product():
     assert missing_fields("fluoroscopy", {"modality": "fluoroscopy", "needle_gauge": 22}) == [
-        "Views", "Fluoroscopy time (s)", "Reference air kerma (mGy)", "Dose-area product (mGy·cm²)"]
+        "Number of views", "Fluoroscopy time (s)", "Reference air kerma (mGy)", "Dose-area product (mGy·cm²)"]
 
 
 def test_ct_guidance_records_the_ct_dose_instead_of_fluoroscopy_dose():
@@ -283,7 +283,7 @@ def test_a_decimal_comma_is_refused_saying_how_to_write_it(typed, message):
 
 def test_fractional_views_or_needle_gauge_are_refused():
     assert errors("fluoroscopy", {**FLUOROSCOPY, "views": Decimal("2.5"), "needle_gauge": Decimal("22.5")}) == {
-        "views": "Enter a whole number.", "needle_gauge": "Enter a whole number."}
+        "views": "Enter the number of views taken, e.g. 2.", "needle_gauge": "Enter a whole number."}
 
 
 def test_an_absurd_needle_gauge_is_refused():

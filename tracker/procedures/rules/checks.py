@@ -64,6 +64,9 @@ def _validate_skin_prep(values, context, joint, errors, warnings):
     _check_drug_allergies(Step.SKIN_PREP, values, context, joint, errors, warnings)
 
 
+VIEWS_COUNT = f"Enter the number of views taken, e.g. {MIN_VIEWS}."
+
+
 def _validate_guidance(values, context, joint, errors, warnings):
     modality = values.get("modality")
     if not blank(modality) and as_choice(Guidance, modality) is None:
@@ -72,7 +75,10 @@ def _validate_guidance(values, context, joint, errors, warnings):
         errors["ultrasound_reason"] = "Ultrasound guidance needs a stated reason."
 
     views = read_whole_number(values, "views", errors)
-    if views is not None and views < MIN_VIEWS:
+    if "views" in errors:
+        # "AP, contralateral oblique": the views named, not counted.
+        errors["views"] = VIEWS_COUNT
+    elif views is not None and views < MIN_VIEWS:
         errors["views"] = f"At least {MIN_VIEWS} views are needed to confirm the needle position."
     gauge = read_whole_number(values, "needle_gauge", errors)
     low, high = NEEDLE_GAUGE_RANGE

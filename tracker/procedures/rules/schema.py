@@ -130,7 +130,8 @@ STEP_FIELDS = {
     Step.FLUOROSCOPY: (
         Field("modality", "Guidance"),
         Field("ultrasound_reason", "Reason for ultrasound guidance"),
-        Field("views", "Views"),
+        # A count (at least MIN_VIEWS), not the views' names: the label says so.
+        Field("views", "Number of views"),
         Field("needle_gauge", "Needle gauge"),
         Field("fluoroscopy_time_s", "Fluoroscopy time (s)"),
         Field("air_kerma_mgy", "Reference air kerma (mGy)"),
