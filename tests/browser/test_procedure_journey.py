@@ -150,10 +150,10 @@ def test_physician_completes_a_bilateral_checklist_signs_and_prints_the_note(
             injectate.locator(f"#injectate-{side}-rows-{row}-volume_ml").fill(volume)
             injectate.locator(f"#injectate-{side}-rows-{row}-lot_number").fill(lot)
         if side == "left":
-            # A dose that does not match its volume: refused next to the row, typed values kept.
+            # A dose that does not match its volume: refused under the row, typed values kept.
             injectate.locator("#injectate-left-rows-1-volume_ml").fill("2")
             injectate.get_by_role("button", name="Save injectate — left side").click()
-            error = box(page, "step-injectate-left").locator("#injectate-left-rows-1-volume_ml-error")
+            error = box(page, "step-injectate-left").locator("#injectate-left-rows-1-error")
             expect(error).to_have_text("40 mg at 40 mg/mL is 1.0 mL, not 2.0 mL; 2.0 mL of it is 80 mg. "
                                        "Dose = concentration × volume: correct the one mistyped.")
             screenshot(page, "2-injectate-dose-mismatch")
@@ -284,7 +284,8 @@ def test_a_checks_warnings_a_refused_signature_and_a_strength_echo_are_read_wher
     the concentration in both units sits under its field, not on its border."""
     with app.app_context():
         physician = make_user(Role.PHYSICIAN, name=PHYSICIAN)
-        record = make_procedure(side=Side.BILATERAL, physician=physician, steps=["sign_in", "time_out"],
+        # The imaging of each side first: a contrast check is read on its images.
+        record = make_procedure(side=Side.BILATERAL, physician=physician, steps=["sign_in", "time_out", "fluoroscopy"],
                                 patient=make_patient(family_name="Tran", given_name="Minh"))
         db.session.add(RiskScreen(case_id=record.case_id, allergy_contrast=True, contrast_premedication_planned=True))
         record.appointment.contrast_premedication_sent = True  # booked today: the new plan confirmed at readiness
@@ -378,3 +379,43 @@ def test_the_checklist_never_scrolls_sideways_and_an_injectate_cards_boxes_are_l
         tops = {field: place["y"] for field, place in boxes.items()}
         if width > PHONE["width"]:  # side by side on a tablet; one under the other on a phone
             assert max(tops.values()) - min(tops.values()) <= 1, f"boxes not level at {width} px: {tops}"
+
+
+def test_a_dose_that_does_not_match_is_said_under_its_row_at_full_width_on_a_tablet_either_way_up(
+        app, live_server, new_page, screenshot):
+    """Walkthrough 17: at 1024 px the mismatch message wrapped over 14 lines in the narrow Volume
+    column, words broken ("concentra-tion"), and was pinned to the volume though the dose may be the
+    mistyped value. It is said once under the row, as wide as the row's fields, a few lines long."""
+    with app.app_context():
+        physician = make_user(Role.PHYSICIAN, name=PHYSICIAN)
+        record = make_procedure(physician=physician, steps=("sign_in", "time_out", "fluoroscopy", "contrast"))
+        case_id, email = record.case_id, physician.email
+        db.session.remove()
+
+    page = new_page(TABLET)
+    sign_in(page, live_server, email)
+    page.goto(f"{live_server}/cases/{case_id}/procedure")
+    injectate = box(page, "step-injectate-left")
+    injectate.locator("#injectate-left-rows-0-drug").select_option(label="Bupivacaine")
+    for field, typed in (("concentration_mg_per_ml", "0.5 %"), ("dose_mg", "20"), ("volume_ml", "2"),
+                         ("lot_number", "BU-24117")):
+        injectate.locator(f"#injectate-left-rows-0-{field}").fill(typed)
+    injectate.get_by_role("button", name="Save injectate — left side").click()
+
+    message = box(page, "step-injectate-left").locator("#injectate-left-rows-0-error")
+    expect(message).to_have_text("20 mg at 5 mg/mL is 4.0 mL, not 2.0 mL; 2.0 mL of it is 10 mg. "
+                                 "Dose = concentration × volume: correct the one mistyped.")
+    expect(box(page, "step-injectate-left").locator("#injectate-left-rows-0-volume_ml-error")).to_have_count(0)
+    for size, name in ((TABLET, "1024"), ({"width": 768, "height": 1024}, "768")):
+        page.set_viewport_size(size)
+        message.scroll_into_view_if_needed()
+        row = box(page, "step-injectate-left").locator("tbody tr").first.bounding_box()
+        said = message.bounding_box()
+        line = float(message.evaluate("node => parseFloat(getComputedStyle(node).lineHeight)"))
+        assert said["width"] >= 0.75 * row["width"], f"squeezed at {name} px: {said['width']:.0f} of {row['width']:.0f}"
+        assert said["height"] <= 3 * line + 1, f"{said['height'] / line:.1f} lines at {name} px"
+        assert said["y"] >= row["y"] + row["height"] - 1, f"not under the row at {name} px"
+        overflow = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert overflow[0] <= overflow[1], f"the checklist is {overflow[0]} px wide in a {overflow[1]} px window"
+        box(page, "step-injectate-left").screenshot(path=str(screenshot(page, f"injectate-mismatch-{name}")),
+                                                    animations="disabled")

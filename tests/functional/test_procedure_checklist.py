@@ -680,7 +680,7 @@ def test_a_dose_that_does_not_match_the_concentration_and_volume_is_refused_on_i
 
     assert response.status_code == 422
     page = text(response)
-    assert field_error(page, "injectate-left-rows-0-volume_ml") == (
+    assert by_id(page, "injectate-left-rows-0-error").get_text() == (
         "40 mg at 40 mg/mL is 1.0 mL, not 2.0 mL; 2.0 mL of it is 80 mg. Dose = concentration × volume: correct the "
         "one mistyped.")
     assert input_value(page, "injectate-left-rows-0-volume_ml") == "2"
@@ -788,7 +788,7 @@ def test_one_save_shows_every_rows_problems_the_strength_hard_stop_with_another_
     assert field_error(page, prefix + "rows-0-concentration_mg_per_ml") == (
         "Bupivacaine at 0.5 mg/mL (0.05 %) is a tenth of the listed 5 mg/mL (0.5 %): a slipped decimal point, or a "
         "percentage typed as mg/mL? Correct it, or confirm it below with the reason.")
-    assert field_error(page, prefix + "rows-1-volume_ml").startswith("400 mg at 40 mg/mL is 10.0 mL, not 1.0 mL;")
+    assert by_id(page, prefix + "rows-1-error").get_text().startswith("400 mg at 40 mg/mL is 10.0 mL, not 1.0 mL;")
     assert field_error(page, prefix + "rows-1-dose_mg") == (
         "Triamcinolone acetonide 400 mg is ten times or more the usual maximum of 40 mg per SI joint. Correct it, or "
         "confirm it below with the reason.")

@@ -342,7 +342,7 @@ def test_contrast_cannot_be_both_omitted_and_recorded():
 
 def test_an_injectate_dose_that_disagrees_with_its_volume_is_refused_on_that_row():
     values = {"rows": [row(), row(dose="40", volume="2")]}
-    assert errors("injectate", values) == {"rows-1-volume_ml": ("40 mg at 40 mg/mL is 1.0 mL, not 2.0 mL; 2.0 mL of it is 80 mg. Dose = concentration × volume: correct "
+    assert errors("injectate", values) == {"rows-1": ("40 mg at 40 mg/mL is 1.0 mL, not 2.0 mL; 2.0 mL of it is 80 mg. Dose = concentration × volume: correct "
                             "the one mistyped.")}
 
 
@@ -615,8 +615,8 @@ def test_a_confirmed_strength_with_a_reason_is_saved_and_the_confirmation_kept_w
 def test_a_strength_outside_the_formulary_is_stopped_on_the_same_save_as_another_rows_error():
     errors, warnings = validate_step("injectate", injectate(typed("bupivacaine", "0.5", "0.75", "1.5"),
                                                             typed("triamcinolone", "40", "400", "1")), LEFT)
-    assert set(errors) == {"rows-0-concentration_mg_per_ml", "rows-1-volume_ml", "rows-1-dose_mg", "strength_reason"}
-    assert errors["rows-1-volume_ml"].startswith("400 mg at 40 mg/mL is 10.0 mL, not 1.0 mL; 1.0 mL of it is 40 mg.")
+    assert set(errors) == {"rows-0-concentration_mg_per_ml", "rows-1", "rows-1-dose_mg", "strength_reason"}
+    assert errors["rows-1"].startswith("400 mg at 40 mg/mL is 10.0 mL, not 1.0 mL; 1.0 mL of it is 40 mg.")
     assert errors["rows-0-concentration_mg_per_ml"].startswith("Bupivacaine at 0.5 mg/mL (0.05 %) is a tenth")
     assert warnings == []
 
@@ -630,8 +630,8 @@ def test_a_confirmed_strength_adds_no_error_to_another_rows_and_is_noted_only_on
     errors, warnings = validate_step("injectate", injectate(
         typed("bupivacaine", "0.5", "0.75", "1.5"), typed("triamcinolone", "40", "400", "1"),
         strength_confirmed=True, strength_reason="Diluted on purpose"), LEFT)
-    assert list(errors) == ["rows-1-volume_ml"] and warnings == []
-    assert errors["rows-1-volume_ml"].startswith("400 mg at 40 mg/mL is 10.0 mL, not 1.0 mL;")
+    assert list(errors) == ["rows-1"] and warnings == []
+    assert errors["rows-1"].startswith("400 mg at 40 mg/mL is 10.0 mL, not 1.0 mL;")
 
 
 # --- the joint's volume and a local anaesthetic's dose: the walkthrough's 500 mg of bupivacaine in 100 mL

@@ -112,11 +112,13 @@ class StepForm(TrackerForm):
                 row.form.drug.choices = offered(["local_anaesthetic", "steroid"])
 
     def show_errors(self, errors):
-        """Put the rules' messages next to their fields; "rows-0-dose_mg" is a row's field."""
+        """Put the rules' messages next to their fields; "rows-0-dose_mg" is a row's field, "rows-0"
+        the row as a whole (its form's form_errors, shown under the row)."""
         for key, message in errors.items():
             if key.startswith("rows-"):
-                _, index, name = key.split("-", 2)
-                self.rows[int(index)].form[name].errors.append(message)
+                _, index, *name = key.split("-", 2)
+                row = self.rows[int(index)].form
+                (row[name[0]].errors if name else row.form_errors).append(message)
             else:
                 self[key].errors.append(message)
 

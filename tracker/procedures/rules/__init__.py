@@ -13,7 +13,9 @@ No database, no request. The shapes the functions read:
 - Per-side steps (fluoroscopy, contrast, injectate) are always keyed by side,
   ``{"left": values, "right": values}``; a unilateral case has one key, its own side.
 - Injectate values: ``{"rows": [row, ...]}``, each row a dict with ``INJECTATE_ROW_FIELDS``.
-  Field errors on a row are keyed ``rows-<index>-<field>``, as a WTForms FieldList names them.
+  Field errors on a row are keyed ``rows-<index>-<field>``, as a WTForms FieldList names them;
+  an error of the row as a whole (a dose that does not match its concentration and volume, any
+  of the three possibly the mistyped one) is keyed ``rows-<index>``.
 - A formulary: a mapping from drug code to an entry with the attributes of
   ``tracker.procedures.formulary.FormularyEntry`` (a model row will do).
 """

@@ -186,7 +186,8 @@ def _validate_injectate(values, context, joint, errors, warnings):
         if all(amount is not None and amount > 0 for amount in amounts.values()):
             check = dose_matches(amounts["concentration_mg_per_ml"], amounts["dose_mg"], amounts["volume_ml"])
             if not check:
-                errors[key + "volume_ml"] = check.message
+                # Any of the three may be the slipped one: said of the row, not pinned to one field.
+                errors[f"rows-{index}"] = check.message
         if amounts["volume_ml"] is not None and amounts["volume_ml"] > 0:
             volume, volume_key = volume + amounts["volume_ml"], key + "volume_ml"
         if key + "drug" not in errors:
