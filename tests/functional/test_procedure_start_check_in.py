@@ -116,6 +116,31 @@ def test_the_ticked_start_checks_the_patient_in_as_the_day_board_does_then_start
     assert [entry.split(" · ")[1] for entry in timeline] == ["checked in", "procedure started"]
 
 
+def test_the_record_keeps_that_the_patient_was_checked_in_with_its_start(gen, doctor, physician, clinic_clock):
+    """Said where the other start acknowledgements are: the checklist and the procedure note."""
+    clinic_clock(0, 29)
+    appointment = at_eight(gen, physician)
+    press_start(doctor, appointment, text(press_start(doctor, appointment)), check_in_acknowledged="y")
+
+    record = db.session.execute(db.select(ProcedureRecord)).scalar_one()
+    assert record.checked_in_at_start is True
+    said = "Patient not checked in at the desk: checked in with the start"
+    assert said in words(doctor.get(checklist_url(appointment.case_id)))
+    assert said in words(doctor.get(f"/cases/{appointment.case_id}/procedure/note"))
+
+
+def test_a_patient_checked_in_at_the_desk_is_not_said_to_have_been_checked_in_with_the_start(
+        gen, doctor, physician, make_client, clinic_clock):
+    clinic_clock(8, 5)
+    appointment = at_eight(gen, physician)
+    desk_checks_in(make_client, gen, appointment)
+    press_start(doctor, appointment)
+
+    record = db.session.execute(db.select(ProcedureRecord)).scalar_one()
+    assert record.checked_in_at_start is False
+    assert "checked in with the start" not in words(doctor.get(f"/cases/{appointment.case_id}/procedure/note"))
+
+
 def test_an_attempt_abandoned_after_such_a_start_leaves_the_patient_checked_in(
         gen, doctor, physician, clinic_clock):
     clinic_clock(7, 50)
