@@ -117,7 +117,7 @@ def test_the_ticked_start_checks_the_patient_in_as_the_day_board_does_then_start
 
 
 def test_the_record_keeps_that_the_patient_was_checked_in_with_its_start(gen, doctor, physician, clinic_clock):
-    """Said where the other start acknowledgements are: the checklist and the procedure note."""
+    """Said where the other start acknowledgements are: the case page's Procedure panel and the note."""
     clinic_clock(0, 29)
     appointment = at_eight(gen, physician)
     press_start(doctor, appointment, text(press_start(doctor, appointment)), check_in_acknowledged="y")
@@ -125,7 +125,7 @@ def test_the_record_keeps_that_the_patient_was_checked_in_with_its_start(gen, do
     record = db.session.execute(db.select(ProcedureRecord)).scalar_one()
     assert record.checked_in_at_start is True
     said = "Patient not checked in at the desk: checked in with the start"
-    assert said in words(doctor.get(checklist_url(appointment.case_id)))
+    assert said in words(doctor.get(f"/cases/{appointment.case_id}"))
     assert said in words(doctor.get(f"/cases/{appointment.case_id}/procedure/note"))
 
 

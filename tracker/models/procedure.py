@@ -101,6 +101,9 @@ class ProcedureRecord(db.Model):
     # to proceed without one. Neither when she was not asked.
     anticoagulant_last_dose_on = db.Column(db.Date)
     hold_acknowledged = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    # The patient was never checked in at the desk: the physician ticked that they were here, and
+    # the start checked the appointment in (services.start).
+    checked_in_at_start = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     version_id = db.Column(db.Integer, nullable=False, default=1)
 
     # A backref, so the case model needs no import of this one; the workflow's signing guard reads it.

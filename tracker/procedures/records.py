@@ -58,6 +58,8 @@ def acknowledged(record):
                     f"entered at the start")
     elif record.hold_acknowledged:
         said.append("anticoagulant hold did not fit and no day of the last dose was confirmed")
+    if getattr(record, "checked_in_at_start", False):
+        said.append("patient not checked in at the desk: checked in with the start")
     cases = record.acknowledged_case_ids or []
     if cases:
         said.append(("another procedure" if len(cases) == 1 else "other procedures") + " in progress ("

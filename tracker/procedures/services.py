@@ -575,7 +575,8 @@ def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowl
                                            infection_acknowledged=infection_flag(case.risk_screen),
                                            acknowledged_case_ids=[other.case_id for other in running] or None,
                                            anticoagulant_last_dose_on=entered,
-                                           hold_acknowledged=bool(hold) and (entered is None or bool(short))),
+                                           hold_acknowledged=bool(hold) and (entered is None or bool(short)),
+                                           checked_in_at_start=bool(not_here)),
                            "procedure_record", f"case {case.id}: procedure started{meanwhile}", user=actor)
     db.session.commit()
     return record
