@@ -71,6 +71,27 @@ def test_the_two_day_reminder_goes_once_by_email_with_the_preparation_and_the_ca
     app.config["CLINIC_PHONE"] = ""
 
 
+@pytest.mark.parametrize("has_account", [True, False])
+def test_the_emailed_calendar_file_says_where_the_preparation_is(app, app_ctx, gen, reminder_outbox, has_account):
+    """With an account, the patient's case page on the clinic's public address (its URL too);
+    without one that page is out of reach, and the preparation is in the email the file came with."""
+    appointment = booked(gen, 47)
+    if has_account:
+        gen.user(Role.PATIENT, patient=appointment.case.patient, email="pat@example.org")
+
+    reminders.send_due()
+
+    [(_to, _subject, _body, [(_name, _type, ics)])] = reminder_outbox
+    [event] = Calendar.from_ical(ics).walk("VEVENT")
+    page = f"{app.config['PUBLIC_URL'].rstrip('/')}/my/cases/{appointment.case_id}"
+    if has_account:
+        assert str(event["url"]) == page
+        assert str(event["description"]).endswith(f"How to prepare: see your page on the clinic's website, {page}")
+    else:
+        assert "url" not in event
+        assert str(event["description"]).endswith("How to prepare: in the email we sent you.")
+
+
 def test_the_day_before_a_second_reminder_goes(app_ctx, gen, reminder_outbox):
     appointment = booked(gen, 47)
     reminders.send_due()

@@ -202,3 +202,56 @@ def test_staff_correcting_a_score_to_worse_than_before_are_told_what_to_ask_and_
 
     assert words(confirmation(corrected)) == (
         "The score is corrected; the earlier value is kept in its history. " + STAFF_SAFETY)
+
+
+# ------------------------------------------------------------------ on the diary page, whatever the score
+
+WHEN_TO_CALL = {"en": "When to call the clinic", "es": "Cuándo llamar a la clínica"}
+
+
+def when_to_call_note(response):
+    """The diary page's "When to call the clinic" note, or None."""
+    heading = soup(text(response)).find(["h2", "h3"], string=lambda s: s and s.strip() in WHEN_TO_CALL.values())
+    return heading.find_parent("section") if heading else None
+
+
+@pytest.mark.parametrize("language, code", [("English", "en"), ("Spanish", "es")])
+@pytest.mark.parametrize("door", ["account", "link"])
+def test_the_diary_page_says_when_to_call_the_clinic_once_the_injection_is_given_whatever_the_score(
+        client, gen, login_as, door, language, code):
+    """Walkthrough: the warning signs (a fever, redness or swelling where the needle went in, new
+    numbness or weakness) were told only after a score worse than before the injection: a patient
+    whose pain is better but who has a fever was never told to call."""
+    case = injected_two_hours_ago(gen, language)  # 7 before the injection
+    url = through(door, client, gen, login_as, case)
+
+    for page in (client.get(url), submit(client, url, {"point": "h2", "score": "2"}, follow_redirects=True)):
+        note = when_to_call_note(page)
+        assert note is not None
+        assert words(note) == WHEN_TO_CALL[code] + " " + ADVICE[code].format(phone=phone_shown())
+        call = note.find("a", href=clinic_contact().tel)
+        assert call is not None and call.get_text() == phone_shown()
+    assert words(confirmation(page)) == THANKS[code]  # a better score's thanks stay as they were
+
+
+def test_a_worse_score_still_adds_when_to_call_to_the_thanks(client, gen, login_as):
+    case = injected_two_hours_ago(gen)
+    url = through("account", client, gen, login_as, case)
+
+    saved = submit(client, url, {"point": "h2", "score": "10"}, follow_redirects=True)
+
+    assert words(confirmation(saved)) == THANKS["en"] + " " + ADVICE["en"].format(phone=phone_shown())
+    assert when_to_call_note(saved) is not None
+
+
+@pytest.mark.parametrize("door", ["account", "link"])
+def test_the_diary_page_before_the_injection_has_no_when_to_call_note(client, gen, login_as, door):
+    patient = gen.patient()
+    case = gen.case(patient=patient, state=State.SCHEDULED, side=Side.LEFT)
+    gen.diary(case, booked_at=now() - timedelta(hours=1))
+    url = through(door, client, gen, login_as, case)
+
+    page = client.get(url)
+
+    assert page.status_code == 200 and soup(text(page)).find("input", attrs={"name": "point"})["value"] == "t0"
+    assert when_to_call_note(page) is None

@@ -186,3 +186,33 @@ def test_a_patients_correction_keeps_the_time_the_score_was_first_entered_on_the
     cells = [words(td) for td in table.find_all("td")]
     assert cells[0] == format_clinic(given)
     assert f"corrected {format_clinic(corrected)}" in cells[-2]
+
+
+# ------------------------------------------------------------------ in which time zone
+
+def test_the_diarys_times_name_the_clinics_time_zone_as_the_appointment_does(client, gen, login_as, patient,
+                                                                             clock):  # noqa: F811
+    """Walkthrough: the appointment said "at 8:00 AM (New York time)", the diary's deadlines and
+    openings no zone at all: a patient in another zone would read a window closing at another hour."""
+    case = case_after_injection(gen, patient)
+    opens = injected_at() + timedelta(minutes=10)
+    opens_shown, closes_shown = clinic_at(0, 14, 38), clinic_at(0, 14, 49)
+    clock.set(opens - timedelta(seconds=35))
+    login_as(patient)
+
+    for url in ("/my/", f"/my/cases/{case.id}", diary_url(case)):
+        assert (f"Next: 15 minutes after, from {time_words(opens_shown)} (New York time)."
+                in words(text(client.get(url)))), url
+    refused = submit(client, diary_url(case), {"point": "m15", "score": "4"})
+    assert (f"The “15 minutes after” score can be entered from {time_words(opens_shown)} (New York time). "
+            "Please come back then.") in words(text(refused))
+
+    clock.set(opens + timedelta(minutes=2))
+    page = words(text(client.get(diary_url(case))))
+    assert f"Please give it by {time_words(closes_shown)} (New York time)." in page
+    assert "After this: 30 minutes after, from " in page
+    assert page.split("After this: 30 minutes after, from ", 1)[1].split(".")[0].endswith("(New York time)")
+
+    client.set_cookie("lang", "es")
+    assert (f"Anótela a más tardar: {time_words(closes_shown, 'es')} (hora de Nueva York)."
+            in words(text(client.get(diary_url(case)))))

@@ -6,7 +6,7 @@ import pytest
 
 from config import TestingConfig
 
-from tests.helpers import IsolatedClient, by_id, soup, words
+from tests.helpers import IsolatedClient, by_id, sign_in, soup, words
 from tracker import create_app
 from tracker.extensions import db
 from tracker.roles import Role
@@ -126,3 +126,74 @@ def test_a_spanish_patient_refused_a_page_reads_it_in_spanish(client, gen, login
 
     assert words(page.find("h1")) == "Esta página no forma parte de su expediente"
     assert page.find("a", string="Volver a mi página")
+
+
+# ------------------------------------------------------------------ a patient on an error page
+
+def in_patient_layout(page, home_words):
+    """The patient's own layout: their language switch, the clinic's phone at the foot, the way
+    back to their page; never the staff title nor the role badge."""
+    assert "patient" in page.body.get("class", [])
+    assert page.find("form", class_="language-switch") is not None
+    assert page.find(id="clinic-contact").find("a", href=lambda href: href and href.startswith("tel:"))
+    assert page.find("a", string=home_words)["href"] == "/my/"
+    assert "SI joint tracker" not in words(page) and "(Patient)" not in words(page)
+    assert "Seguimiento de la articulación sacroilíaca" not in words(page) and "(Paciente)" not in words(page)
+
+
+@pytest.fixture
+def clinic_phone(app, monkeypatch):
+    monkeypatch.setitem(app.config, "CLINIC_PHONE", "+12015550188")
+
+
+@pytest.mark.parametrize("address", ["/my/cases/999999", "/my/appointments/99.ics", "/nonexistent"])
+def test_a_patient_who_changes_an_address_is_not_found_in_their_own_layout(client, gen, login_as, clinic_phone,
+                                                                            address):
+    """Walkthrough: another patient's case, or a mistyped address, showed the staff layout: the
+    staff title, "Sean O'Brien (Patient)", no language switch and no clinic phone."""
+    login_as(gen.user(Role.PATIENT, name="Sean O'Brien", patient=gen.patient()))
+
+    response = client.get(address)
+
+    page = soup(response)
+    assert response.status_code == 404
+    assert words(page.find("h1")) == "Page not found"
+    in_patient_layout(page, "Go back to my page")
+
+
+def test_a_spanish_patient_not_found_reads_it_all_in_spanish(client, gen, login_as, clinic_phone):
+    login_as(gen.user(Role.PATIENT, name="Sean O'Brien", patient=gen.patient(language="Spanish")))
+
+    response = client.get("/my/cases/999999")
+
+    page = soup(response)
+    assert response.status_code == 404
+    assert page.html["lang"] == "es"
+    assert words(page.find("h1")) == "Página no encontrada"
+    in_patient_layout(page, "Volver a mi página")
+
+
+def test_a_patient_sending_the_wrong_method_gets_their_own_layout(client, gen, login_as, clinic_phone):
+    login_as(gen.user(Role.PATIENT, patient=gen.patient()))
+
+    response = client.delete("/my/")
+
+    assert response.status_code == 405 and response.headers.get("Allow")
+    in_patient_layout(soup(response), "Go back to my page")
+
+
+def test_a_server_error_met_by_a_patient_is_in_their_layout_and_says_to_call_the_clinic(
+        failing_app, gen, clinic_phone):
+    failing_app.config["CLINIC_PHONE"] = "+12015550188"
+    user = gen.user(Role.PATIENT, patient=gen.patient(language="Spanish"))
+    client = failing_app.test_client()
+    assert sign_in(client, user).status_code == 302
+
+    response = client.get("/boom")
+
+    page = soup(response)
+    assert response.status_code == 500
+    assert re.fullmatch(r"[0-9a-f]{12}", by_id(response, "incident").get_text())
+    in_patient_layout(page, "Volver a mi página")
+    assert "administrador" not in words(page)
+    assert "llame a la clínica" in words(page)

@@ -165,8 +165,8 @@ def test_the_calendar_file_says_nothing_clinical_beyond_the_kind_of_appointment(
         arrive = clock(appointment.starts_at - timedelta(minutes=30))
     assert str(event.get("description")) == (
         "SI joint injection appointment at SI Joint Injection Clinic, Level 2, Imaging, desk B. "
-        "How to prepare: see your page on the clinic's website. "
-        f"Please arrive at {arrive}, 30 minutes before the appointment time.")
+        f"Please arrive at {arrive}, 30 minutes before the appointment time. "
+        f"How to prepare: see your page on the clinic's website, {app.config['PUBLIC_URL']}/my/cases/{case.id}")
     everything = browser.get(f"/my/appointments/{appointment.id}.ics").get_data(as_text=True).lower()
     for word in ("right", "left", "apixaban", "prednisone", "sedat", "driv", "allerg", "diabet", "glucose",
                  "diagnostic", "therapeutic", "dr needle", "patient"):
@@ -183,6 +183,20 @@ def test_moving_the_appointment_keeps_the_uid_and_raises_the_sequence(browser, g
     assert str(again.get("uid")) == str(first.get("uid"))
     assert (first.decoded("sequence"), again.decoded("sequence")) == (0, 2)
     assert again.decoded("dtstart") == clinic_at(4, 9)
+
+
+def test_the_calendar_file_links_to_the_patients_case_page_on_the_clinics_public_address(
+        browser, case, appointment, app, monkeypatch):
+    """Walkthrough: the entry said "see your page on the clinic's website" and gave no address, so
+    the preparation could not be reached from the calendar. The address is the public one emails
+    use, whatever address the app was reached at (here the test client's "localhost")."""
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://pain.clinic.example/")
+
+    event = calendar_event(browser.get(f"/my/appointments/{appointment.id}.ics"))
+
+    page = f"https://pain.clinic.example/my/cases/{case.id}"
+    assert str(event.get("url")) == page
+    assert str(event.get("description")).endswith(f"How to prepare: see your page on the clinic's website, {page}")
 
 
 @pytest.mark.parametrize("status", [AppointmentStatus.NO_SHOW, AppointmentStatus.DONE,
