@@ -122,6 +122,11 @@ def email_address(patient):
     return (patient.email or "").strip() or None
 
 
+def has_account(patient):
+    """Whether the patient can sign in to read their own pages (an active account)."""
+    return bool(patient.account and patient.account.active)
+
+
 def channel_for(patient):
     """SMS, EMAIL or None, as above."""
     return channel(patient.preferred_contact, patient.phone, email_address(patient), sms.opted_out)

@@ -69,7 +69,7 @@ def init_app(app):
         respond = g.pop("answer_refusal", None)
         if respond is None:
             return api.refusal_response(refusal) or (
-                render_template("errors/refused.html", reason=str(refusal)), refusal.status)
+                _error_page("errors/refused.html", reason=str(refusal)), refusal.status)
         return respond(refusal)
 
     @app.errorhandler(CSRFError)
@@ -81,21 +81,21 @@ def init_app(app):
         # for a form an idle page sent by itself, nor one sent from another site (may_show_back).
         typed = typed_forms.shown_fields(typed_forms.posted_fields()) if typed_forms.may_show_back() else []
         return api.error_response(400, error.description) or (
-            render_template("errors/400.html", reason=error.description, typed=typed,
-                            form_page=_same_site_referrer()), 400)
+            _error_page("errors/400.html", reason=error.description, typed=typed,
+                        form_page=_same_site_referrer()), 400)
 
     @app.errorhandler(400)
     def bad_request(error):
         # Our own refusals say why; Werkzeug's default text says nothing a person can act on.
         reason = error.description if error.description != BadRequest.description else None
         return api.error_response(400, error.description) or (
-            render_template("errors/400.html", reason=reason), 400)
+            _error_page("errors/400.html", reason=reason), 400)
 
     @app.errorhandler(413)
     def too_large(error):
         limit_kb = app.config["MAX_CONTENT_LENGTH"] // 1024
         return api.error_response(413, f"The request is larger than {limit_kb} KB.") or (
-            render_template("errors/413.html", limit_kb=limit_kb), 413)
+            _error_page("errors/413.html", limit_kb=limit_kb), 413)
 
     @app.errorhandler(429)
     def too_many_attempts(error):
@@ -103,7 +103,7 @@ def init_app(app):
         window = getattr(getattr(error, "limit", None), "limit", None)
         seconds = window.get_expiry() if window else 60
         return api.error_response(429, "Too many failed attempts from this address; try again later.") or (
-            render_template("errors/429.html", retry_minutes=max(1, -(-seconds // 60))), 429)
+            _error_page("errors/429.html", retry_minutes=max(1, -(-seconds // 60))), 429)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)
@@ -138,14 +138,14 @@ def init_app(app):
 
     @app.errorhandler(404)
     def not_found(error):
-        return api.error_response(404, "Not found.") or (render_template("errors/404.html"), 404)
+        return api.error_response(404, "Not found.") or (_error_page("errors/404.html"), 404)
 
     @app.errorhandler(405)
     def method_not_allowed(error):
         allow = dict(error.get_headers()).get("Allow")  # RFC 9110: a 405 names the methods taken
         headers = {"Allow": allow} if allow else {}
         return api.error_response(405, "Method not allowed here.", headers) or (
-            render_template("errors/404.html"), 405, headers)
+            _error_page("errors/404.html"), 405, headers)
 
     @app.errorhandler(500)
     def server_error(error):
@@ -154,7 +154,7 @@ def init_app(app):
         app.logger.error("incident %s: %s", incident, getattr(error, "original_exception", error),
                          exc_info=getattr(error, "original_exception", None))
         return api.error_response(500, f"Internal error (incident {incident}).") or (
-            render_template("errors/500.html", incident=incident), 500)
+            _error_page("errors/500.html", incident=incident), 500)
 
 
 # How long a client should wait before retrying when the database is away (a restart, a failover).
@@ -181,3 +181,15 @@ def _rollback_quietly():
 
 def _signed_in_patient():
     return current_user.is_authenticated and current_user.role == Role.PATIENT
+
+
+def _error_page(template, **context):
+    """An error page in the layout of the person who met it: a patient's own (their language
+    switch, the clinic's phone, the way back to their page; a patient who changed an id in the
+    address lands here), else the staff's."""
+    try:
+        patient = _signed_in_patient()
+    except Exception:  # noqa: BLE001 - a page that cannot tell who is signed in still answers
+        patient = False
+    layout = "patient/base.html" if patient else "base.html"
+    return render_template(template, layout=layout, patient=patient, **context)

@@ -12,6 +12,7 @@ from functools import cached_property
 from datetime import date, datetime, timedelta
 
 from babel import dates as babel_dates
+from babel import lists as babel_lists
 from babel import numbers as babel_numbers
 from flask import g, has_app_context, has_request_context, request
 from markupsafe import Markup
@@ -169,6 +170,17 @@ def zone_city():
         return babel_dates.get_timezone_location(zone, locale=_locale(), return_city=True)
     except LookupError:
         return zone.split("/")[-1].replace("_", " ")
+
+
+def in_clinic_zone(moment_words):
+    """"Thursday, December 10 at 8:25 AM (New York time)": a time said to a patient, with the
+    clinic's zone as their appointment gives it, so one reading it elsewhere knows which hour it is."""
+    return _("%(moment)s (%(zone)s time)", moment=moment_words, zone=zone_city())
+
+
+def listed(items):
+    """"A, B, and C" / "A, B y C": words joined as the reader's language lists them."""
+    return babel_lists.format_list(list(items), locale=_locale())
 
 
 def number(value):

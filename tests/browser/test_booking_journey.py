@@ -94,7 +94,7 @@ def test_coordinator_books_moves_and_checks_in_a_patient(app, live_server, page,
     page.get_by_role("link", name=PATIENT).click()
     expect(page).to_have_url(f"{live_server}/cases/{case_id}")
     expect(page.locator(".badge.state-eligible").first).to_have_text("Eligible")
-    page.get_by_role("button", name="Book appointment").click()
+    page.get_by_role("link", name="Book appointment").click()
     expect(page.get_by_role("heading", name="Book the procedure")).to_be_visible()
     first = _free_slots_from(page, tomorrow).first
     booked_at, booked_room = _slot_of(first)
@@ -203,7 +203,7 @@ def test_patient_sees_the_appointment_on_a_small_phone(app, live_server, new_pag
     sign_in(phone, live_server, email)
     phone.goto(f"{live_server}/my/cases/{case_id}")
     expect(phone.get_by_role("heading", name="Your appointment")).to_be_visible()
-    expect(phone.get_by_role("button", name="Add to my calendar")).to_be_visible()
+    expect(phone.get_by_role("link", name="Add to my calendar")).to_be_visible()
     width, client_width = phone.evaluate(PAGE_WIDTH_JS)
     assert width <= client_width, (
         f"the patient's appointment scrolls sideways on a phone ({width} > {client_width} px)")

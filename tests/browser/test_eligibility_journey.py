@@ -32,7 +32,7 @@ def test_coordinator_takes_a_new_referral_to_an_eligible_case(app, live_server, 
     page.get_by_label("Name, MRN or phone").fill("Okonkwo")
     page.get_by_role("button", name="Find patient").click()
     expect(page.get_by_text("No patient found")).to_be_visible()
-    page.get_by_role("button", name="Register a new patient with this referral").click()
+    page.get_by_role("link", name="Register a new patient with this referral").click()
 
     # Each diagnosis box sits beside its label's first line, long labels wrapping beside it.
     for box in page.locator("ul.checkbox-list li").all():

@@ -40,7 +40,7 @@ def test_physician_reads_the_chart_and_closes_the_case_with_a_confirmatory_block
                                               family_name="Okafor", given_name="Grace")
 
     page.goto(f"{live_server}/cases/{case_id}")
-    page.get_by_role("button", name="Read the diary and record the outcome").click()
+    page.get_by_role("link", name="Read the diary and record the outcome").click()
 
     chart = page.get_by_role("img", name=re.compile("Pain over time after the injection"))
     expect(chart).to_be_visible()

@@ -158,8 +158,8 @@ def check_patient_home(page):
     expect(card.get_by_role("heading", level=2)).to_have_text("Left sacroiliac joint diagnostic block")
     expect(card).to_contain_text("Status: Follow-up")
     expect(card).to_contain_text("pain score is")  # her 2-week score is due
-    expect(card.get_by_role("button", name="Enter today's pain score")).to_be_visible()
-    expect(card.get_by_role("button", name="See your case")).to_be_visible()
+    expect(card.get_by_role("link", name="Enter today's pain score")).to_be_visible()
+    expect(card.get_by_role("link", name="See your case")).to_be_visible()
     expect(page.get_by_role("link", name="Worklist")).to_have_count(0)
     expect(page.get_by_text("Lindqvist")).to_have_count(0)
 
@@ -258,7 +258,7 @@ def test_patient_pages_fit_a_phone_with_large_tap_targets(demo, live_server, new
     assert page.evaluate(SMALL_TAP_TARGETS_JS, TAP_TARGET_PX) == []
     screenshot(page, "home")
 
-    page.get_by_role("button", name="See your case").click()
+    page.get_by_role("link", name="See your case").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Left sacroiliac joint diagnostic block")
     expect(page.get_by_role("main")).to_contain_text("Status: Follow-up")
     assert_fits_width(page)

@@ -41,7 +41,7 @@ def test_a_spanish_speaking_patient_enters_a_score_on_a_phone(app, live_server, 
 
     expect(page.get_by_role("heading", name="Hola, Lucía")).to_be_visible()
     assert page.locator("html").get_attribute("lang") == "es"
-    page.get_by_role("button", name="Anotar la puntuación de dolor de hoy").click()
+    page.get_by_role("link", name="Anotar la puntuación de dolor de hoy").click()
 
     expect(page.get_by_role("heading", name="Su diario del dolor")).to_be_visible()
     expect(page.get_by_role("heading", name=re.compile("Día 1"))).to_be_visible()

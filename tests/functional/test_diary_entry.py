@@ -42,9 +42,9 @@ def checked(page, name):
 
 
 def missed_points(page):
-    """The line naming the points no longer asked for (its badge, then the points), or None."""
+    """The sentence naming the points no longer asked for, or None."""
     line = soup(page).find("p", class_="missed-points")
-    return (line.find("span", class_="badge").get_text(), words(line)) if line else None
+    return words(line) if line else None
 
 
 def due_title(page):
@@ -126,8 +126,8 @@ def test_a_closed_window_is_missed_never_asked_and_a_score_for_it_refused(client
     login_as(patient)
     page = text(client.get(diary_url(case)))
     assert "Nothing to enter right now. Next: Day 7," in page
-    badge, line = missed_points(page)
-    assert badge == "missed" and re.match(r"missed 15 minutes after, .*Day 1, Day 2\.", line)
+    assert re.match(r"Missed: the “15 minutes after”, .*“Day 1”, and “Day 2” scores\. These are not asked",
+                    missed_points(page))
     assert "Save my score" not in page and "late" not in page.split("Your entries", 1)[0]
 
     response = submit(client, diary_url(case), {"point": "d2", "score": "5"})
@@ -145,7 +145,7 @@ def test_months_later_the_patient_is_asked_only_for_the_point_open_now_and_the_s
     login_as(patient)
     page = text(client.get(diary_url(case)))
     assert due_title(page) == ("6 months due now", ["badge", "state-scheduled"])
-    assert "Day 7" in missed_points(page)[1]
+    assert "“Day 7”" in missed_points(page)
     # Asking for Day 7 by its address shows the open point, and posting it is refused.
     assert '<h2 class="due-title">6 months' in text(client.get(f"{diary_url(case)}?point=d7"))
     assert submit(client, diary_url(case), {"point": "d7", "score": "5"}).status_code == 422

@@ -54,7 +54,8 @@ def test_the_next_score_opens_from_the_first_whole_minute_it_is_open_on_every_pa
     opens = injected_at() + timedelta(minutes=10)
     clock.set(opens - timedelta(seconds=35))  # 14:37:10
     login_as(patient)
-    said = f"Nothing to enter right now. Next: 15 minutes after, from {time_words(opens + timedelta(seconds=15))}."
+    said = (f"Nothing to enter right now. Next: 15 minutes after, from {time_words(opens + timedelta(seconds=15))} "
+            "(New York time).")
 
     for url in ("/my/", f"/my/cases/{case.id}", diary_url(case)):
         page = words(text(client.get(url)))
@@ -81,8 +82,8 @@ def test_a_point_not_open_yet_names_the_minute_it_opens(client, gen, login_as, p
     response = submit(client, diary_url(case), {"point": "m15", "score": "4"})
 
     assert response.status_code == 422
-    assert (f"The “15 minutes after” score can be entered from {time_words(opens + timedelta(seconds=15))}. "
-            "Please come back then.") in words(text(response))
+    assert (f"The “15 minutes after” score can be entered from {time_words(opens + timedelta(seconds=15))} "
+            "(New York time). Please come back then.") in words(text(response))
 
 
 def test_the_staff_panel_and_the_patients_pages_show_a_window_at_the_same_minutes(
@@ -101,10 +102,11 @@ def test_the_staff_panel_and_the_patients_pages_show_a_window_at_the_same_minute
     panel = soup(text(staff.get(f"/cases/{case.id}"))).find("section", id="diary")
     row = next(tr for tr in panel.tbody.find_all("tr") if words(tr.th) == "15 minutes after")
     assert words(row.td) == f"{format_clinic_short(opens_shown)} – {format_clinic_short(closes_shown)}"
-    assert f"Next: 15 minutes after, from {time_words(opens_shown)}." in words(text(client.get(f"/my/cases/{case.id}")))
+    assert (f"Next: 15 minutes after, from {time_words(opens_shown)} (New York time)."
+            in words(text(client.get(f"/my/cases/{case.id}"))))
 
     clock.set(opens + timedelta(minutes=2))  # 14:39:45, inside the window
-    assert f"Please give it by {time_words(closes_shown)}." in words(text(client.get(diary_url(case))))
+    assert f"Please give it by {time_words(closes_shown)} (New York time)." in words(text(client.get(diary_url(case))))
 
 
 # ------------------------------------------------------------------ a baseline recalled after the injection

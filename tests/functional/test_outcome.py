@@ -1102,7 +1102,7 @@ def test_the_case_page_links_the_diary_view_in_follow_up(client, gen, physician,
     case = followed_up(gen, physician)
     login_as(physician)
     page = text(client.get(f"/cases/{case.id}"))
-    assert f'href="/cases/{case.id}/diary#outcome" role="button">Read the diary and record the outcome' in page
+    assert f'href="/cases/{case.id}/diary#outcome" class="button">Read the diary and record the outcome' in page
 
 
 def test_a_correction_to_a_result_the_diary_contradicts_says_so_wherever_the_result_is_shown(

@@ -68,7 +68,9 @@ class YesNoField(RadioField):
 
 
 class _Answers:
-    analgesic_used = YesNoField(_l("Since your last entry, did you take a pain reliever (for example paracetamol or ibuprofen)?"))
+    # The names on a US pharmacy shelf: acetaminophen, not paracetamol.
+    analgesic_used = YesNoField(_l("Since your last entry, did you take a pain reliever "
+                                   "(for example acetaminophen (Tylenol) or ibuprofen (Advil))?"))
     opioid_used = YesNoField(_l("Since your last entry, did you take an opioid (a strong pain medicine such as codeine, tramadol or oxycodone)?"))
     physical_therapy_done = YesNoField(_l("Since your last entry, did you do physical therapy or your exercises?"))
 
@@ -122,7 +124,7 @@ def entry_form(case, form_class=EntryForm, **kwargs):
 class CorrectionForm(_Answers, TrackerForm):
     version_id = HiddenField()
     score = ScoreField(_l("Correct score"))
-    reason = TextAreaField(_l("Why does it change?"), validators=[Length(max=500)])
+    reason = TextAreaField(_l("Why are you changing it?"), validators=[Length(max=500)])
 
     def validate_reason(self, field):
         if not (field.data or "").strip():

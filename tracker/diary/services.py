@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -382,11 +383,28 @@ def from_when(moment, now=None):
 
 def opens_words(view, now=None):
     """When a point not open yet will be asked, as the patient reads it after "Next: <point>,":
-    "from Tuesday, December 8 at 10:15 AM", and for the baseline (open from the clinic's midnight)
-    "on the morning of your injection, Monday, December 7, 2026"."""
+    "from Tuesday, December 8 at 10:15 AM (New York time)", and for the baseline (open from the
+    clinic's midnight) "on the morning of your injection, Monday, December 7, 2026"."""
     if view.is_baseline:
         return _("on the morning of your injection, %(date)s", date=i18n.long_date(view.row.opens_at))
-    return from_when(view.row.opens_at, now)
+    return i18n.in_clinic_zone(from_when(view.row.opens_at, now))
+
+
+def closes_words(view, now=None):
+    """Until when a point open now takes its score, as the patient reads it after "Please give it
+    by": "Thursday, December 10 at 8:25 AM (New York time)"."""
+    return i18n.in_clinic_zone(when(view.due.closes_at, now))
+
+
+def missed_words(points):
+    """The points the patient missed, in a sentence with why they are not asked any more:
+    "Missed: the “15 minutes after” and “3 hours after” scores. These are not asked for any more: …"."""
+    quoted = [_("“%(point)s”", point=p.label) for p in points]
+    return ngettext("Missed: the %(points)s score. It is not asked for any more: a score given now would "
+                    "describe your pain today, not then.",
+                    "Missed: the %(points)s scores. These are not asked for any more: a score given now "
+                    "would describe your pain today, not then.",
+                    len(points), points=i18n.listed(quoted))
 
 
 # Which injection a diary is about, in a patient's words: a patient with two open cases (both
@@ -467,7 +485,7 @@ def _check_open(case, view, now, for_patient):
     if for_patient and not is_open_now(view.due, now):
         raise EntryRefused(_("The “%(point)s” score could be given until %(until)s: it is missed. A score now "
                              "would describe your pain today, not then, so please give the next one when it is due.",
-                             point=view.label, until=i18n.when(view.due.closes_at, now)))
+                             point=view.label, until=closes_words(view, now)))
 
 
 def recalled_point(diary, felt_at, now):

@@ -21,7 +21,8 @@ from tracker.vocab import ContactChannel, EntrySource
 
 bp = Blueprint("diary", __name__)
 bp.add_app_template_global(services.from_when, "diary_from")
-bp.add_app_template_global(services.when, "diary_when")
+bp.add_app_template_global(services.closes_words, "diary_closes")
+bp.add_app_template_global(services.missed_words, "diary_missed")
 bp.add_app_template_global(services.opens_words, "diary_opens")
 bp.add_app_template_global(services.point_status)
 bp.add_app_template_global(services.first_entry, "diary_first_entry")

@@ -7,13 +7,13 @@ no side, drug or diagnosis. Written in the current language (the patient's: call
 """
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from tracker import i18n
+from tracker import contact, i18n
 from tracker.clinic import clinic_contact
 from tracker.timeutil import utcnow
 
@@ -59,11 +59,25 @@ def appointment_calendar(appointment, cancelled=False):
     # The entry is at the appointment's time (what the clinic books), and says when to be there:
     # the preparation asks the patient to arrive 30 minutes before.
     arrive = appointment.starts_at - timedelta(minutes=ARRIVE_MINUTES_BEFORE)
+    # Where the preparation is: the patient's case page, for one who has an account to open it;
+    # without one, the email this file came with (only an email carries it to such a patient).
+    page = case_page(appointment.case) if contact.has_account(appointment.case.patient) else None
+    how = (_("How to prepare: see your page on the clinic's website, %(link)s", link=page) if page
+           else _("How to prepare: in the email we sent you."))
     event.add("description", " ".join((
-        _("%(title)s at %(clinic)s, %(place)s. How to prepare: see your page on the clinic's website.",
-          title=CALENDAR_TITLE, clinic=clinic, place=place),
+        _("%(title)s at %(clinic)s, %(place)s.", title=CALENDAR_TITLE, clinic=clinic, place=place),
         ngettext("Please arrive at %(time)s, 30 minutes before the appointment time.",
                  "Please arrive at %(time)s, 30 minutes before the appointment time.",
-                 i18n.hour_shown(arrive), time=i18n.clock(arrive)))))
+                 i18n.hour_shown(arrive), time=i18n.clock(arrive)),
+        how)))
+    if page:
+        event.add("url", page)
     calendar.add_component(event)
     return calendar.to_ical()
+
+
+def case_page(case):
+    """The patient's page of `case` on the clinic's public address (PUBLIC_URL), as emails link to
+    it: the same wherever the file is built (a patient's download, a cron's email)."""
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        return url_for("patient.case", case_id=case.id, _external=True)

@@ -93,13 +93,9 @@ def channels_for(appointment):
     if channel is None:
         return ()
     if (channel == contact.SMS and contact.email_address(patient)
-            and (not _has_account(patient) or instructions.steps_to_act_on(appointment.case.risk_screen))):
+            and (not contact.has_account(patient) or instructions.steps_to_act_on(appointment.case.risk_screen))):
         return (contact.SMS, contact.EMAIL)
     return (channel,)
-
-
-def _has_account(patient):
-    return bool(patient.account and patient.account.active)
 
 
 def topic_of(appointment, now):
@@ -202,7 +198,7 @@ def preparation_unread(appointment):
     """What staff are told when the patient cannot read the preparation (`instructions.preparation_unread`)."""
     patient = appointment.case.patient
     return instructions.preparation_unread(appointment.case.risk_screen, patient.preferred_contact, patient.email,
-                                           _has_account(patient))
+                                           contact.has_account(patient))
 
 
 def label(topic, kind):
@@ -401,7 +397,7 @@ def text_body(appointment, kind, topic=""):
             lead = ngettext("%(clinic)s: reminder of your appointment on %(day)s at %(time)s, %(place)s.",
                             "%(clinic)s: reminder of your appointment on %(day)s at %(time)s, %(place)s.",
                             hour, clinic=clinic, day=day, time=time, place=place)
-        emailed, signs_in = contact.EMAIL in channels_for(appointment), _has_account(appointment.case.patient)
+        emailed, signs_in = contact.EMAIL in channels_for(appointment), contact.has_account(appointment.case.patient)
         if emailed and signs_in:
             how = _("How to prepare: in the email we sent you, and at %(link)s", link=_sign_in_link())
         elif emailed:
