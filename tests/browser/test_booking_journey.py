@@ -117,7 +117,7 @@ def test_coordinator_books_moves_and_checks_in_a_patient(app, live_server, page,
     # Move it to another free slot, with a reason; the old time stays in the history.
     notice.get_by_role("link", name="readiness, check-in, move or cancel").click()
     expect(page.get_by_role("heading", name="Appointment", exact=True)).to_be_visible()
-    page.get_by_role("button", name="Move", exact=True).click()
+    page.get_by_role("link", name="Move", exact=True).click()
     expect(page.get_by_role("heading", name="Move the appointment")).to_be_visible()
     moved = _free_slots_from(page, booked_at.date()).first
     moved_at, _ = _slot_of(moved)
