@@ -262,6 +262,13 @@ def test_two_no_show_sweeps_at_once_mark_each_appointment_once_and_report_no_fai
     # Each appointment marked once in all, and neither run reports a failure (exit 0 on both machines).
     assert sum(marked for marked, _ in results) == 3, results
     assert [failed for _, failed in results] == [[], []], results
+    # One "no_show" in each appointment's history, never a second from the run that found it marked.
+    with app.app_context():
+        from tracker.models import AppointmentChange
+        changes = db.session.execute(db.select(AppointmentChange.appointment_id)
+                                     .filter_by(change="no_show")).scalars().all()
+        db.session.remove()
+    assert sorted(changes) == sorted(set(changes)) and len(changes) == 3, changes
 
 
 def _no_shows_reported(appointment):

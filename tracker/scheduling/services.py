@@ -656,6 +656,11 @@ def mark_no_shows(now=None):
         appointment_id = appointment.id
         try:
             with db.session.begin_nested():
+                if appointment.status != AppointmentStatus.BOOKED:
+                    # Read again after a savepoint rolled back (which expires what this run had
+                    # read) and found marked by another run meanwhile: setting the same status would
+                    # write no UPDATE, so no version check, and a second history and audit row.
+                    continue
                 release(appointment, f"not checked in within {grace} minutes of the start", None,
                         status=AppointmentStatus.NO_SHOW)
                 if appointment.case.state == State.SCHEDULED:
