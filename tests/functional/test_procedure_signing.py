@@ -578,6 +578,8 @@ def test_a_duration_inside_the_target_is_said_before_signing_without_a_flag(gen,
     record, sign_out_at = _signed_out_late(gen, physician, started_ago=40, sign_out_after=23)
     for row in record.steps:  # checks that raised no warning (the builder's case has no risk screen)
         row.warnings = ""
+    # The builder's start (a script's) checks the patient in: here one the desk had checked in.
+    record.checked_in_at_start = False
     db.session.commit()
 
     flags = _before_signing(text(doctor.get(checklist_url(record.case_id))))
@@ -593,6 +595,7 @@ def test_the_warnings_noted_and_the_starts_acknowledgements_are_said_before_sign
                            steps=("sign_in", "time_out", "positioning", "skin_prep", "fluoroscopy", "contrast"))
     record.started_at -= timedelta(minutes=20)
     record.pregnancy_acknowledged = "possible"
+    record.checked_in_at_start = False  # the builder's start checks in; here the desk had
     db.session.commit()
     rows = {"rows": [{"drug": "bupivacaine", "concentration_mg_per_ml": "2.5", "dose_mg": "7.5", "volume_ml": "3",
                       "lot_number": "BU-1"}]}
