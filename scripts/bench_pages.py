@@ -418,6 +418,8 @@ def run(args):
         url = f"{args.url_base}/{args.database_prefix}_{size}"
         if not args.keep or not _has_cases(url, size):
             fill(url, size, args.password)
+        else:
+            upgrade_kept(url)
         env = dict(os.environ, TRACKER_CONFIG="production", DATABASE_URL=url, STAFF_IDLE_MINUTES="600",
                    SECRET_KEY=secrets.token_hex(32), BARE_DB_URL=bare_url, FLASK_DEBUG="0")
         servers = [
@@ -478,6 +480,20 @@ def _check_page(url, cookie, label):
         status = answer.code
     if status != 200:
         raise SystemExit(f"{label}: {url} answered {status}, not 200")
+
+
+def upgrade_kept(url):
+    """A database kept from an earlier run, migrated to the code's head first: a page reading a
+    column a later migration added answers 500 on a database filled before it (nothing to do when
+    it is at head)."""
+    from flask_migrate import upgrade
+
+    from config import ProductionConfig
+    from tracker import create_app
+
+    app = create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI=url, SECRET_KEY=secrets.token_hex(32))
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
 
 
 def _has_cases(url, size):
