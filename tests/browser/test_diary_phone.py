@@ -169,3 +169,31 @@ def test_a_patient_whose_pain_is_worse_than_before_is_told_when_to_call_with_the
         context.close()
     finally:
         app.config["CLINIC_PHONE"] = phone_before
+
+
+def test_the_clinics_number_in_the_when_to_call_note_is_finger_sized_and_keeps_the_sentences_lines(
+        app, live_server, browser, screenshot):
+    """The number is tapped by a patient who may still be numb (44 px at least), inside a sentence:
+    its height comes from padding over the lines around it, so the sentence keeps even lines (a
+    44 px inline box opened a gap before and after the number)."""
+    phone_before, app.config["CLINIC_PHONE"] = app.config.get("CLINIC_PHONE"), "+12015550188"
+    try:
+        token, _case_id = _two_hours_after(app)
+        context = browser.new_context(viewport=PHONE, locale="en-US")
+        page = context.new_page()
+        page.goto(f"{live_server}/d/{token}")
+        note = page.locator(".when-to-call-note p")
+        link = note.get_by_role("link", name="(201) 555-0188")
+
+        assert link.bounding_box()["height"] >= 44
+        line = float(note.evaluate("p => parseFloat(getComputedStyle(p).lineHeight)"))
+        # The lines the sentence's words sit on (the text's own boxes, not the link's padding).
+        lines = note.evaluate("""p => { const tops = new Set(); const walk = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
+            while (walk.nextNode()) { const r = document.createRange(); r.selectNodeContents(walk.currentNode);
+              for (const box of r.getClientRects()) tops.add(Math.round(box.top)); }
+            return tops.size; }""")
+        assert note.evaluate("p => p.getBoundingClientRect().height") <= lines * line + 2, (lines, line)
+        screenshot(page, "when-to-call-note")
+        context.close()
+    finally:
+        app.config["CLINIC_PHONE"] = phone_before
