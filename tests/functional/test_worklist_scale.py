@@ -236,7 +236,7 @@ def test_the_open_lists_read_an_index_of_open_cases_in_waiting_order(app_ctx, ge
     (PostgreSQL), never walking past the closed and cancelled cases of earlier years; SQLite
     reads the index of every case in that order. Neither sorts."""
     from tracker.cases import worklist
-    from tracker.cases.views import physician_query
+    from tracker.cases.worklist import physician_query
     for state in (State.REFERRED, State.UNDER_REVIEW, State.FOLLOW_UP, State.CLOSED, State.CANCELLED):
         gen.case(state=state)
     index = "ix_cases_open_waiting" if db.engine.dialect.name == "postgresql" else "ix_cases_state_changed_at"

@@ -22,9 +22,6 @@ from tracker.workflow import State
 
 bp = Blueprint("cases", __name__)
 
-# The physician's list (tracker/cases/worklist.py): also what a physician's API token lists.
-PHYSICIAN_FOCUS, PHYSICIAN_UNASSIGNED_TOO = worklist_queries.PHYSICIAN_FOCUS, worklist_queries.PHYSICIAN_UNASSIGNED_TOO
-physician_query = worklist_queries.physician_query
 STALE = _l("This case was changed by someone else while you were looking at it. Nothing was changed; "
          "review the current state below and try again.")
 
@@ -101,9 +98,9 @@ def worklist_csv():
 @allow(Role.PHYSICIAN)
 def physician_home():
     default_profile = clinic_default_profile_code()
-    page = window(physician_query(current_user.id), current_app.config["PER_PAGE"], scalars=False)
-    html = render_template("cases/physician_home.html", page=page, focus=PHYSICIAN_FOCUS,
-                           unassigned_too=PHYSICIAN_UNASSIGNED_TOO,
+    page = window(worklist_queries.physician_query(current_user.id), current_app.config["PER_PAGE"], scalars=False)
+    html = render_template("cases/physician_home.html", page=page, focus=worklist_queries.PHYSICIAN_FOCUS,
+                           unassigned_too=worklist_queries.PHYSICIAN_UNASSIGNED_TOO,
                            lines=worklist_queries.lines(page.items, default_profile),
                            case_href=id_links("cases.show", "case_id"),
                            counts=worklist_queries.state_counts())

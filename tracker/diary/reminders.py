@@ -32,7 +32,7 @@ page): nothing clinical, no side, no score. Without MAIL_SERVER (development) it
 from dataclasses import dataclass
 from datetime import time, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, literal, or_, select, text
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +44,7 @@ from tracker.diary.schedule import ANAESTHETIC_CODES, SCHEDULES
 from tracker.diary.services import (AFTER_INJECTION_STATES, BASELINE, given_earlier, link_url, live_link,
                                     sides_of)
 from tracker.extensions import db
+from tracker.links import public_url
 from tracker.mail import MailError, send_mail
 from tracker.sms import SmsError, opted_out, send_sms
 from tracker.models import Appointment, Case, DiaryLink, DiaryPoint, DiaryReminder, Patient, SmsOptOut, User
@@ -279,7 +280,7 @@ def _recipient(case, link, account):
         return address, _public_address(lambda: link_url(link))
     if account is not None:
         return ((case.patient.email or "").strip() or account.email,
-                _public_address(lambda: url_for("auth.sign_in", _external=True)))
+                public_url("auth.sign_in"))
     return None, None
 
 

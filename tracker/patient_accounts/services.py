@@ -5,7 +5,7 @@ Only patient accounts are ever reached this way: staff passwords stay with the a
 address asking for a link gets the same answer as anyone and no email). Every step is audited.
 """
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +14,7 @@ from tracker import audit, i18n
 from tracker.auth.services import normalise_email, set_password
 from tracker.clinic import clinic_contact
 from tracker.extensions import db
+from tracker.links import public_url
 from tracker.mail import MailError, after_response, send_mail
 from tracker.models import Patient, User
 from tracker.patient_accounts import tokens
@@ -39,8 +40,7 @@ class LinkNotValid(Refusal):
 
 
 def _link(token):
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        return url_for("patient_accounts.set_password", token=token, _external=True)
+    return public_url("patient_accounts.set_password", token=token)
 
 
 def invitation_refusal(patient):

@@ -7,7 +7,7 @@ no side, drug or diagnosis. Written in the current language (the patient's: call
 """
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -15,6 +15,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from tracker import contact, i18n
 from tracker.clinic import clinic_contact
+from tracker.links import public_url
 from tracker.timeutil import utcnow
 
 CALENDAR_TITLE = _l("SI joint injection appointment")
@@ -77,7 +78,6 @@ def appointment_calendar(appointment, cancelled=False):
 
 
 def case_page(case):
-    """The patient's page of `case` on the clinic's public address (PUBLIC_URL), as emails link to
-    it: the same wherever the file is built (a patient's download, a cron's email)."""
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        return url_for("patient.case", case_id=case.id, _external=True)
+    """The patient's page of `case` on the clinic's public address, as emails link to it: the same
+    wherever the file is built (a patient's download, a cron's email)."""
+    return public_url("patient.case", case_id=case.id)

@@ -35,7 +35,7 @@ message on the appointment page and the day board and can send one again.
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import and_, exists, or_
@@ -44,6 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker import contact, i18n
 from tracker.clinic import clinic_contact
 from tracker.extensions import db
+from tracker.links import public_url
 from tracker.mail import MailError, send_mail
 from tracker.models import Appointment, AppointmentChange, AppointmentMessage, Case, RiskScreen
 from tracker.scheduling import calendar, instructions
@@ -488,6 +489,5 @@ def hold_undone(appointment):
 
 
 def _sign_in_link():
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        return url_for("auth.sign_in", _external=True)
+    return public_url("auth.sign_in")
 
