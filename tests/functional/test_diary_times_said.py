@@ -218,3 +218,19 @@ def test_the_diarys_times_name_the_clinics_time_zone_as_the_appointment_does(cli
     client.set_cookie("lang", "es")
     assert (f"Anótela a más tardar: {time_words(closes_shown, 'es')} (hora de Nueva York)."
             in words(text(client.get(diary_url(case)))))
+
+
+def test_the_patients_list_of_entries_says_its_times_are_the_clinics(client, gen, login_as, patient,
+                                                                     clock):  # noqa: F811
+    """Walkthrough: "Your entries" listed "Baseline (before): 7 / Dec 7, 2:20 PM" with no zone, under
+    deadlines that name New York time: a patient elsewhere read the hour as theirs."""
+    case = case_after_injection(gen, patient)
+    clock.set(injected_at() + timedelta(minutes=12))
+    login_as(patient)
+
+    section = soup(client.get(diary_url(case))).find("section", attrs={"aria-labelledby": "entries-h"})
+    assert "Times are New York time." in words(section)
+
+    client.set_cookie("lang", "es")
+    section = soup(client.get(diary_url(case))).find("section", attrs={"aria-labelledby": "entries-h"})
+    assert "Horas de Nueva York." in words(section)
