@@ -98,3 +98,16 @@ def test_a_repeat_contrast_check_waits_for_the_imaging_too(gen, doctor, physicia
     repeat = post_step(doctor, record.case_id, "contrast", answers_for("contrast"), side="left", attempt="2")
     assert repeat.status_code == 302
     assert [row.attempt for row in rows(record.id, "contrast")] == [1, 2]
+
+
+def test_a_refused_save_says_its_reason_once(gen, doctor, physician):
+    """Walkthrough: the refused contrast box read "Not saved: Record the imaging guidance …" and, just
+    below, "Not yet: Record the imaging guidance …": the same sentence twice, as if two problems."""
+    record = gen.procedure(physician=physician, steps=["sign_in", "time_out", "positioning", "skin_prep"])
+
+    refused = box(text(post_step(doctor, record.case_id, "contrast", answers_for("contrast"), side="left")),
+                  "step-contrast-left")
+
+    assert f"Not saved: {IMAGING_FIRST}" in refused
+    assert refused.count(IMAGING_FIRST) == 1
+    assert "Not yet:" not in refused
