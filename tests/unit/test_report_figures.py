@@ -214,6 +214,37 @@ def test_a_late_score_corrected_later_stays_in_the_period_it_was_first_entered_i
     assert sum(june.values()) == 0
 
 
+def test_a_late_baseline_given_again_for_a_rebooked_appointment_counts_when_and_by_whom_it_was_given(clinic):
+    """c11's first appointment (20 March) was cancelled after the patient gave the baseline by the
+    link, on time; rebooked for 10 April, the baseline was asked again and given by phone after the
+    injection, late. That late score is staff's and April's: the March score it replaced was another
+    appointment's (the diary CSV's *Entered at*, tracker.diary.services.first_entry), on time."""
+    from tracker.models import DiaryEntry, DiaryEntryRevision, DiaryPoint
+    from tracker.vocab import EntrySource
+
+    c11 = clinic._case("right", "diagnostic", clinic.bo, None, date(2026, 3, 1), State.FOLLOW_UP)
+    t0 = DiaryPoint(case_id=c11.id, point_code="t0", opens_at=at(4, 10, 10), closes_at=at(4, 10, 15),
+                    completed_at=at(4, 10, 18))
+    db.session.add(t0)
+    db.session.flush()
+    entry = DiaryEntry(point_id=t0.id, case_id=c11.id, side="right", score=7, felt_at=at(4, 10, 13),
+                       entered_at=at(4, 10, 18), source=EntrySource.STAFF_PHONE, late=True,
+                       entered_by_id=clinic.coordinator.id)
+    entry.revisions.append(DiaryEntryRevision(
+        score=6, entered_at=at(3, 20, 11), source=EntrySource.LINK, replaced_at=at(4, 10, 18),
+        replaced_by_id=clinic.coordinator.id,
+        reason="Given on Fri 20 Mar 2026 for an appointment that did not take place; asked again on the morning "
+               "of Fri 10 Apr 2026"))
+    db.session.add(entry)
+    db.session.commit()
+    # The period: c1's w2 by the link, c3's w6 and c11's baseline by phone.
+    assert _figure("late_entries").rows == [("Patient (account)", 0), ("Patient (personal link)", 1),
+                                            ("Staff, by phone", 2)]
+    assert dict(_figure("late_entries", start=date(2026, 4, 10), end=date(2026, 4, 10)).rows) == {
+        "Patient (account)": 0, "Patient (personal link)": 0, "Staff, by phone": 1}
+    assert _figure("late_entries", start=date(2026, 3, 20), end=date(2026, 3, 20)).rows == []
+
+
 def test_late_entries_and_reminders(clinic):
     assert _figure("late_entries").rows == [("Patient (account)", 0), ("Patient (personal link)", 1),
                                             ("Staff, by phone", 1)]
