@@ -16,6 +16,7 @@ from sqlalchemy import Integer, and_, case, cast, distinct, exists, func, litera
 from sqlalchemy.orm import aliased
 
 from tracker.diary.schedule import SCHEDULES
+from tracker.diary.services import BASELINE
 from tracker.eligibility.facts import INJECTED_STATES, still_to_be_given
 from tracker.extensions import db
 from tracker.models import (Appointment, Case, DiaryEntry, DiaryEntryRevision, DiaryPoint, DiaryReminder,
@@ -486,25 +487,34 @@ def _point_order():
     return order
 
 
+def _of_this_score(revision):
+    """Condition: `revision` is of the score as the point now holds it. A baseline given again for a
+    new appointment starts afresh (tracker.diary.services.first_entry): the score it replaced, entered
+    before the point's window opened, was another appointment's."""
+    return or_(DiaryPoint.point_code != BASELINE, revision.entered_at >= DiaryPoint.opens_at)
+
+
 def _late_entries_by_first_source(filters):
     """{source: late scores} for the late scores first entered inside the period, by who entered
     them first. A correction keeps the score's lateness (that belongs to when the point was first
     answered) and files the score it replaced as a revision: the earliest revision is the first entry."""
-    revised = exists().where(DiaryEntryRevision.entry_id == DiaryEntry.id)
+    revised = exists().where(DiaryEntryRevision.entry_id == DiaryEntry.id, _of_this_score(DiaryEntryRevision))
     counts = Counter(dict(db.session.execute(
-        select(DiaryEntry.source, func.count())
+        select(DiaryEntry.source, func.count()).join(DiaryPoint, DiaryPoint.id == DiaryEntry.point_id)
         .where(DiaryEntry.late.is_(True), _in_period(DiaryEntry.entered_at, filters), ~revised,
                *_of_cases(DiaryEntry.case_id, filters), *_of_joint(DiaryEntry.side, filters))
         .group_by(DiaryEntry.source)).all()))
     # Corrections are few: their earliest revisions are read through the revisions table.
     later = aliased(DiaryEntryRevision)
-    earliest = ~exists().where(later.entry_id == DiaryEntryRevision.entry_id,
+    earliest = ~exists().where(later.entry_id == DiaryEntryRevision.entry_id, _of_this_score(later),
                                or_(later.entered_at < DiaryEntryRevision.entered_at,
                                    and_(later.entered_at == DiaryEntryRevision.entered_at,
                                         later.id < DiaryEntryRevision.id)))
     counts.update(dict(db.session.execute(
         select(DiaryEntryRevision.source, func.count()).join(DiaryEntry, DiaryEntry.id == DiaryEntryRevision.entry_id)
+        .join(DiaryPoint, DiaryPoint.id == DiaryEntry.point_id)
         .where(DiaryEntry.late.is_(True), _in_period(DiaryEntryRevision.entered_at, filters), earliest,
+               _of_this_score(DiaryEntryRevision),
                *_of_cases(DiaryEntry.case_id, filters), *_of_joint(DiaryEntry.side, filters))
         .group_by(DiaryEntryRevision.source)).all()))
     return counts
