@@ -105,6 +105,30 @@ def test_no_show_rate_counts_unchecked_bookings_past_their_grace(clinic):
     assert _figure("no_shows").rows == [("Attended", 3, Decimal("60.0")), ("No-show", 2, Decimal("40.0"))]
 
 
+def test_a_physician_filter_counts_the_appointments_booked_with_that_physician(clinic):
+    """c12 was booked with Dr Ada for 20 April and missed; rebooked with Dr Bo (the case is now Dr
+    Bo's) and done on 27 April. The no-show was in Dr Ada's list and suite time, not Dr Bo's: a
+    physician's no-shows and room use are the appointments booked with them, as the block rates are
+    the blocks they signed."""
+    from tracker.vocab import AppointmentStatus
+
+    c12 = clinic._case("right", "diagnostic", clinic.ada, None, date(2026, 3, 1), State.FOLLOW_UP)
+    clinic._appointment(c12, clinic.suite1, at(4, 20), 30, AppointmentStatus.NO_SHOW, booked=at(4, 1))
+    c12.physician_id = clinic.bo.id
+    clinic._appointment(c12, clinic.suite1, at(4, 27), 30, AppointmentStatus.DONE, booked=at(4, 21))
+    db.session.commit()
+    # Dr Ada: c1 and c3 attended, c12's first appointment missed.
+    assert _figure("no_shows", physician_id=clinic.ada.id).rows == [
+        ("Attended", 2, Decimal("66.7")), ("No-show", 1, Decimal("33.3"))]
+    # Dr Bo: c2's second appointment and c12's second attended; c2's first and c4's missed.
+    assert _figure("no_shows", physician_id=clinic.bo.id).rows == [
+        ("Attended", 2, Decimal("50.0")), ("No-show", 2, Decimal("50.0"))]
+    ada_weeks = {(room, week) for room, week, *_ in _figure("room_use", physician_id=clinic.ada.id).rows}
+    bo_weeks = {(room, week) for room, week, *_ in _figure("room_use", physician_id=clinic.bo.id).rows}
+    assert ("Suite 1", "2026-04-20") in ada_weeks and ("Suite 1", "2026-04-20") not in bo_weeks
+    assert ("Suite 1", "2026-04-27") in bo_weeks and ("Suite 1", "2026-04-27") not in ada_weeks
+
+
 def test_cancellations_group_the_same_reason_in_any_case(clinic):
     assert _figure("cancellations").rows == [("Patient unwell", 2)]
 
