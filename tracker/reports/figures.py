@@ -332,7 +332,11 @@ def eligibility(filters):
 # ---------------------------------------------------------------------------------- scheduling
 
 def scheduling(filters):
-    conditions = _of_cases(Appointment.case_id, filters)
+    # An appointment is its physician's (a case rebooked with another physician becomes theirs, its
+    # earlier appointments stay with whom they were booked): the physician filter chooses appointments.
+    conditions = _of_cases(Appointment.case_id, replace(filters, physician_id=None))
+    if filters.physician_id:
+        conditions.append(Appointment.physician_id == filters.physician_id)
     grace = timedelta(minutes=current_app.config["NO_SHOW_GRACE_MINUTES"])
     past_grace = utcnow() - grace
     no_show = or_(Appointment.status == AppointmentStatus.NO_SHOW,
@@ -345,7 +349,8 @@ def scheduling(filters):
     no_shows = Figure(
         "no_shows", "No-shows",
         "Appointments starting inside the period (and more than the no-show grace period ago), "
-        "cancelled ones left out; a no-show was not checked in within the grace period.",
+        "cancelled ones left out; a no-show was not checked in within the grace period. A physician "
+        "filter counts the appointments booked with that physician.",
         ["Appointments", "Count", "Share %"],
         [("Attended", total - missed, share(total - missed, total)), ("No-show", missed, share(missed, total))]
         if total else [],
@@ -361,7 +366,8 @@ def scheduling(filters):
     cancellations = Figure(
         "cancellations", "Cancellations by reason",
         "Cancelled appointments that were to start inside the period, by the reason given "
-        "(the same words in any case count together).",
+        "(the same words in any case count together). A physician filter counts the appointments "
+        "booked with that physician.",
         ["Reason", "Cancelled"], [(text.strip(), count) for text, count in cancelled], Chart("bars", (0,), (1,)))
     return Report("scheduling", "Scheduling", [no_shows, cancellations, room_use(filters, conditions)])
 
@@ -397,7 +403,8 @@ def room_use(filters, conditions):
         "room_use", "Room use per week",
         "Minutes booked in each room per week (Monday's date), appointments not cancelled and starting "
         "inside the period, over the minutes the clinic works that week (earliest to latest hours of the "
-        "physicians in use each weekday, days inside the period only, days the whole clinic was closed left out).",
+        "physicians in use each weekday, days inside the period only, days the whole clinic was closed left out). "
+        "A physician filter counts the appointments booked with that physician.",
         ["Room", "Week of", "Booked minutes", "Working minutes", "Use %"], rows, Chart("bars", (0, 1), (4,), "%"))
 
 
