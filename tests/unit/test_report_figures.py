@@ -195,6 +195,24 @@ def test_warnings_and_contrast_repeats(clinic):
     assert _figure("contrast_repeats").rows == [(3, 1, Decimal("33.3"), 1)]
 
 
+def test_a_physician_filter_counts_the_procedures_that_physician_signed(clinic):
+    """Any physician may perform and sign a procedure booked with another. c2's 35-minute block
+    (booked with Dr Bo, his volume warning and vascular uptake) was done and signed by Dr Ada: under
+    a physician filter the durations, warnings and contrast repeats are hers, as the positive-block
+    rate per physician credits the physician who signed."""
+    from tracker.models import ProcedureRecord
+
+    record = db.session.execute(db.select(ProcedureRecord).filter_by(case_id=clinic.c2.id)).scalar_one()
+    record.started_by_id = record.signed_by_id = clinic.ada.id
+    db.session.commit()
+    # Dr Ada: c3 18, c1 25 and c2 35 minutes; Dr Bo none.
+    assert _figure("over_target", physician_id=clinic.ada.id).rows == [
+        (3, 1, Decimal("33.3"), 0, Decimal("0.0"), 25.0)]
+    assert _figure("contrast_repeats", physician_id=clinic.ada.id).rows == [(3, 1, Decimal("33.3"), 1)]
+    assert _figure("durations", physician_id=clinic.bo.id).rows == []
+    assert _figure("warnings", physician_id=clinic.bo.id).rows == []
+
+
 def test_diary_completion_per_time_point(clinic):
     # Windows closed in the period: t0 and day 1 of c1-c3 on time; day 7 of c3 missed; 2 weeks of c1
     # late; 6 weeks of c1 on time and of c3 late (c2's closes on 06-01, after the period).
