@@ -379,6 +379,20 @@ def test_relief_survival_is_kaplan_meier_censored_where_the_diary_ends(clinic):
     assert _figure("relief_survival").rows == [(6, 3, 1, 0, Decimal("66.7")), (13, 2, 1, 1, Decimal("33.3"))]
 
 
+def test_a_physician_filter_follows_the_relief_of_the_injections_that_physician_signed(clinic):
+    """c1 was booked with Dr Ada; Dr Bo performed and signed its injection. Its relief (ended on
+    day 6) is the outcome of his injection, as its block result is in his positive-block rate."""
+    from tracker.models import ProcedureRecord
+
+    record = db.session.execute(db.select(ProcedureRecord).filter_by(case_id=clinic.c1.id)).scalar_one()
+    record.started_by_id = record.signed_by_id = clinic.bo.id
+    db.session.commit()
+    # Dr Ada: c3 alone, ended on day 13. Dr Bo: c1 ended on day 6, c2 censored on day 13.
+    assert _figure("relief_survival", physician_id=clinic.ada.id).rows == [(13, 1, 1, 0, Decimal("0.0"))]
+    assert _figure("relief_survival", physician_id=clinic.bo.id).rows == [
+        (6, 2, 1, 0, Decimal("50.0")), (13, 1, 0, 1, Decimal("50.0"))]
+
+
 def test_relief_survival_reads_each_score_at_the_moment_it_describes(clinic):
     # A case injected 2025-11-03 15:00 (a month of its own): baseline 8, day 1 at 3, then a score of 4
     # (still 50 %) filed under day 7 after its window closed, recalled by phone for day 10. Read at the
