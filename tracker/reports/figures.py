@@ -642,9 +642,14 @@ def relief_survival(filters):
     kept per side in relief_spans by tracker.diary.kept with every change that alters it: the day
     relief ended, or the day its diary stops when censored): the report only counts the kept rows of
     the period."""
+    # An injection's relief is its proceduralist's, as a block's result is (`_block_rates`): the
+    # physician filter follows the injections that physician signed.
+    signer = ([ReliefSpan.case_id.in_(select(ProcedureRecord.case_id).where(
+        _signed(), ProcedureRecord.signed_by_id == filters.physician_id))] if filters.physician_id else [])
     groups = db.session.execute(
         select(ReliefSpan.lasted_days, ReliefSpan.ended, func.count())
-        .where(_in_period(ReliefSpan.injected_at, filters), *_of_cases(ReliefSpan.case_id, filters),
+        .where(_in_period(ReliefSpan.injected_at, filters), *signer,
+               *_of_cases(ReliefSpan.case_id, replace(filters, physician_id=None)),
                *_of_joint(ReliefSpan.side, filters))
         .group_by(ReliefSpan.lasted_days, ReliefSpan.ended)).all()
     steps = kaplan_meier((int(days), bool(ended), count) for days, ended, count in groups)
@@ -654,7 +659,8 @@ def relief_survival(filters):
         "more from the baseline) lasted beyond each day, Kaplan-Meier; each score read at the moment it "
         "was felt, inside its time point's window or not (a 3-month score given on day 100 counts on day "
         "100, not 90); relief ends after the last follow-up score still at 50 %; a side whose relief has not ended "
-        "is censored where its diary ends (its latest follow-up score).",
+        "is censored where its diary ends (its latest follow-up score). A physician filter follows the injections "
+        "that physician signed.",
         ["Day", "Sides followed", "Relief ended", "Censored", "Still at 50 % or more %"],
         [(step.day, step.at_risk, step.ended, step.censored, step.surviving) for step in steps],
         Chart("survival", (0,), (4,), "%"))
