@@ -80,6 +80,12 @@ def test_lead_times_run_from_the_referral_date_to_the_booking_as_design_settles(
     assert rows.get("Referral to booking") == (3, 10.0, 23.6)
 
 
+def test_the_lead_times_definition_says_what_every_row_measures(clinic):
+    definition = _figure("lead_times").definition
+    assert "referral date to day the signed procedure started" in definition
+    assert "referral date to day the first appointment was booked" in definition
+
+
 def test_share_eligible_at_first_evaluation(clinic):
     # First verdicts in the period: c1 eligible, c2 and c4 not (c4's eligible re-evaluation is not a
     # first), c10 incomplete (only an unknown criterion): counted apart, not as not eligible.
