@@ -257,7 +257,7 @@ def lead_times(filters):
             rows.append((label, n, _rounded(median), _rounded(p90)))
     return Figure(
         "lead_times", "Lead times (days)",
-        "Whole clinic days from " + "; ".join(f"{starts} to {ends}" for _, starts, ends, _ in intervals[:3])
+        "Whole clinic days from " + "; ".join(f"{starts} to {ends}" for _, starts, ends, _ in intervals)
         + ". A case counts when the interval ends inside the period; median and 90th percentile "
           "interpolated (PostgreSQL's percentile_cont).",
         ["Interval", "Cases", "Median days", "90th percentile days"], rows, Chart("bars", (0,), (2, 3), "days"))
