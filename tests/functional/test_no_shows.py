@@ -300,3 +300,26 @@ def test_cancelling_the_case_of_a_missed_appointment_keeps_the_appointment_a_no_
     db.session.expire_all()
     assert (status(missed), missed.case.state) == (AppointmentStatus.NO_SHOW, State.CANCELLED)
     assert _no_shows_reported(missed) == 1
+
+
+def test_a_missed_appointment_is_not_moved_to_another_day_it_stays_a_no_show(client, coordinator, missed, physician,
+                                                                              room):
+    """A booked appointment past its grace period is a no-show whether or not the cron has marked it
+    (as for a cancellation): moving it to next week before the run would erase it from the No-shows
+    report, turning a missed appointment into a future booking. The move is refused with what to do."""
+    from datetime import time
+
+    from tracker.models import WorkingHours
+
+    db.session.add_all([WorkingHours(physician_id=physician.id, weekday=d, starts=time(8), ends=time(17))
+                        for d in range(7)])
+    db.session.commit()
+    day = clinic_today() + timedelta(days=7)
+    response = submit(client, f"/appointments/{missed.id}/reschedule",
+                      {"date": day.isoformat(), "start": "10:00", "duration": "30", "physician_id": str(physician.id),
+                       "room_id": str(room.id), "version_id": str(missed.version_id), "reason": "Patient called late"},
+                      form_page=f"/appointments/{missed.id}", follow_redirects=True)
+    assert "Not moved: the patient was not checked in within 60 minutes of the start" in words(text(response))
+    db.session.expire_all()
+    assert db.session.get(Appointment, missed.id).starts_at == missed.starts_at
+    assert _no_shows_reported(missed) == 1
