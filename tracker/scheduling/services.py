@@ -29,7 +29,7 @@ from tracker.refusals import Refusal, check_version
 from tracker.roles import Role
 from tracker.scheduling import instructions, readiness
 from tracker.scheduling.liability import notice_for
-from tracker.scheduling.release import release
+from tracker.scheduling.release import missed, release
 from tracker.scheduling.rules import (MAX_DURATION, MIN_DURATION, Busy, Closed, Hours, closed_on, closed_words,
                                      free_slots, outside_hours)
 from tracker.timeutil import clinic_day_start, clinic_today, clinic_zone, to_clinic, utcnow
@@ -543,9 +543,17 @@ def _what_became_of(appointment):
 
 
 def not_movable(appointment):
-    """Why this appointment cannot be moved, in what happened to it; None for a booked one, the only
-    kind that moves. The move form does not open on any other, and a move posted to it is refused."""
+    """Why this appointment cannot be moved, in what happened to it; None for a booked one not yet past
+    its no-show grace period, the only kind that moves. The move form does not open on any other, and
+    a move posted to it is refused."""
     if appointment.status == AppointmentStatus.BOOKED:
+        if missed(appointment):
+            # A no-show whether or not the cron has marked it (as a cancellation is): moved to
+            # another day, it would leave the No-shows report as a booking still to come.
+            return (f"Not moved: the patient was not checked in within "
+                    f"{current_app.config['NO_SHOW_GRACE_MINUTES']} minutes of the start, so the appointment is "
+                    f"a no-show. Cancel it (it is recorded as a no-show, and the case is eligible again), then "
+                    f"book a new appointment from the case.")
         return None
     happened, instead = _what_became_of(appointment)
     return f"Not moved: {happened}. {instead}."
