@@ -195,6 +195,21 @@ def test_a_patient_named_like_a_formula_is_exported_as_text(client, coordinator,
     assert not any(name.startswith("=") for name in names)
 
 
+def test_the_caps_download_holds_every_patient_the_page_lists_only_the_first_of(client, coordinator, clinic,
+                                                                                 monkeypatch):
+    """The page lists the first CAPS_SHOWN rows and says so under the table, those at their cap
+    before those one session short; the CSV, which says nothing but its rows, is the whole list a
+    clinic plans from: a patient left out of it would be booked past their cap."""
+    every = _csv(client.get("/reports/export?table=caps"))[1:]
+    assert len(every) == 3  # Capped, Carla at her cap; c1's and c2's patients one block short
+    monkeypatch.setattr(figures, "CAPS_SHOWN", 2)
+    page = client.get("/reports").get_data(as_text=True)
+    shown = table_rows(outer_html(page, "figure-caps"))
+    assert len(shown) == 2 and "The first 2 found" in page
+    assert "Capped, Carla" in [row[0] for row in shown]
+    assert sorted(_csv(client.get("/reports/export?table=caps"))[1:]) == sorted(every)
+
+
 def test_an_empty_report_table_downloads_as_its_header_only(client, coordinator):
     rows = _csv(client.get("/reports/export?table=room_use&start=2025-01-01&end=2025-01-31"))
     assert rows == [["Room", "Week of", "Booked minutes", "Working minutes", "Use %"]]
