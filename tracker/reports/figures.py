@@ -692,8 +692,9 @@ def outcomes(filters):
 CAPS_SHOWN = 200
 
 
-def caps(filters):
-    """Patients at their payer's 12-month cap, or one session short of it, today.
+def caps(filters, shown=None):
+    """Patients at their payer's 12-month cap, or one session short of it, today: the first `shown`
+    rows, those at their cap first (the page lists CAPS_SHOWN); every row when None (the download).
 
     The count is every injection of the patient's in the 12 months (procedures here, signed or
     still being recorded, by any physician, and those given elsewhere), as the eligibility criteria count them: the filters
@@ -747,7 +748,8 @@ def caps(filters):
         .join(profile, profile.c.patient_id == joints.c.patient_id)
         .where(scope, cap.is_not(None), *_caps_chosen(filters, joints, profile))
         .group_by(joints.c.patient_id, joints.c.kind, joints.c.joint, profile.c.code, cap)
-        .having(sessions >= cap - 1).limit(CAPS_SHOWN)).all()
+        .having(sessions >= cap - 1)
+        .order_by((sessions >= cap).desc(), joints.c.patient_id, joints.c.kind, joints.c.joint).limit(shown)).all()
     rows = _cap_rows(near, injections, today) if near else []
     figure = Figure(
         "caps", "Patients at or near their yearly cap",
@@ -765,8 +767,9 @@ def caps(filters):
         ["Patient", "MRN", "Payer profile", "Kind", "Joint", "Sessions in 12 months", "Booked, not yet given",
          "Cap", "Next possible", "Book from"],
         rows)
-    if len(near) == CAPS_SHOWN:
-        figure.note = f"The first {CAPS_SHOWN} found; narrow the filters to see others."
+    if shown is not None and len(near) == shown:
+        figure.note = (f"The first {shown} found, those at their cap first; narrow the filters, or download the "
+                       f"CSV, to see others.")
     return Report("caps", "Caps", [figure])
 
 
@@ -836,8 +839,13 @@ def _booked_words(ahead):
     return f"{len(named)}: {'; '.join(named)}"
 
 
+def _caps_shown(filters):
+    """The caps as the page lists them: the first CAPS_SHOWN rows."""
+    return caps(filters, CAPS_SHOWN)
+
+
 REPORTS = {"flow": flow, "eligibility": eligibility, "scheduling": scheduling, "procedures": procedures,
-           "diary": diary, "outcomes": outcomes, "caps": caps}
+           "diary": diary, "outcomes": outcomes, "caps": _caps_shown}
 
 
 # Which report holds each figure (a CSV download computes only that report).
@@ -870,7 +878,8 @@ def all_reports(filters):
 
 
 def figure(filters, key):
-    """One figure, computing only the report that holds it."""
+    """One figure, computing only the report that holds it, with every row (a download: the caps
+    table's CSV is the whole list, not the page's first CAPS_SHOWN rows)."""
     _without_jit()
-    report = REPORTS[FIGURE_REPORT[key]](filters)
+    report = caps(filters) if FIGURE_REPORT[key] == "caps" else REPORTS[FIGURE_REPORT[key]](filters)
     return next(f for f in report.figures if f.key == key)
