@@ -17,7 +17,7 @@ from tracker.timeutil import clinic_today, to_clinic
 from tracker.vocab import AppointmentStatus
 from tracker.workflow import State
 from tests.builders import make_appointment, make_case, make_room, make_user
-from tests.helpers import submit, text, words
+from tests.helpers import soup, submit, text, words
 
 UTC = timezone.utc
 
@@ -323,3 +323,11 @@ def test_a_missed_appointment_is_not_moved_to_another_day_it_stays_a_no_show(cli
     db.session.expire_all()
     assert db.session.get(Appointment, missed.id).starts_at == missed.starts_at
     assert _no_shows_reported(missed) == 1
+
+
+def test_a_missed_appointments_page_offers_no_move(client, coordinator, missed):
+    """The move of a missed appointment is refused (above): its page no longer offers a Move that only
+    answers with that refusal; a booking still to come does."""
+    page = soup(client.get(f"/appointments/{missed.id}"))
+    assert page.find("a", href=f"/appointments/{missed.id}/reschedule") is None
+    assert page.find("summary", string="Cancel appointment…") is not None
