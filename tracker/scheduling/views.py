@@ -269,6 +269,8 @@ def _appointment_page(appointment, status=200, **forms):
                                                     appointment.physician.not_booked_with),
         room_out_of_use=board.room_out_of_use(appointment.status, appointment.room.name, appointment.room.active),
         closed=_closed(appointment),
+        # Only a booking still to come moves: a missed one's Move would only answer with its refusal.
+        movable=services.not_movable(appointment) is None,
         liability=notice if appointment.status in NOT_STARTED else None,
         ready=services.readiness.is_ready(appointment, risk, notice),
         by_override=services.readiness.by_override(appointment, risk, notice),
