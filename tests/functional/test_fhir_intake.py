@@ -637,6 +637,18 @@ def test_a_date_of_birth_making_the_patient_older_than_120_is_refused_as_the_for
     assert (_count(Patient), _count(Case)) == (0, 0)
 
 
+def test_a_birth_year_alone_is_refused_as_not_a_full_day_not_as_missing(client, intake):
+    # Was "The patient's full date of birth (YYYY-MM-DD) is missing." for a Bundle that sent 1968.
+    [issue] = _issues(post_bundle(client, intake, intake_bundle(birth_date="1968")), 422)
+    assert issue["expression"] == ["Bundle.entry[0].resource.birthDate"]
+    assert issue["diagnostics"] == "The patient's date of birth (birthDate) needs a full day (YYYY-MM-DD), not 1968."
+    bundle = intake_bundle()
+    del bundle["entry"][0]["resource"]["birthDate"]
+    [issue] = _issues(post_bundle(client, intake, bundle), 422)
+    assert issue["diagnostics"] == "The patient's full date of birth (YYYY-MM-DD) is missing."
+    assert (_count(Patient), _count(Case)) == (0, 0)
+
+
 # ---------------------------------------------------------------- the audit trail of an intake
 
 def _rows_after(last_id):
