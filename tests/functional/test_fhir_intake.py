@@ -649,6 +649,27 @@ def test_a_birth_year_alone_is_refused_as_not_a_full_day_not_as_missing(client, 
     assert (_count(Patient), _count(Case)) == (0, 0)
 
 
+def test_a_name_no_longer_in_use_is_not_taken_for_the_patients_name(client, intake):
+    """A Patient whose former name comes first (use "old", as an EHR keeps a maiden name) was
+    registered under that former name."""
+    bundle = intake_bundle()
+    bundle["entry"][0]["resource"]["name"] = [{"use": "old", "family": "Tanaka", "given": ["Emi"]},
+                                              {"use": "official", "family": "Nakamura", "given": ["Emi"]}]
+    response = post_bundle(client, intake, bundle)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    patient = db.session.execute(db.select(Patient)).scalar_one()
+    assert (patient.family_name, patient.given_name) == ("Nakamura", "Emi")
+
+
+def test_a_problem_with_the_name_in_use_is_named_at_that_name(client, intake):
+    bundle = intake_bundle()
+    bundle["entry"][0]["resource"]["name"] = [{"use": "old", "family": "Tanaka", "given": ["Emi"]},
+                                              {"use": "official", "family": "Smile\U0001F600", "given": ["Emi"]}]
+    [issue] = _issues(post_bundle(client, intake, bundle), 422)
+    assert issue["expression"] == ["Bundle.entry[0].resource.name[1].family"]
+    assert (_count(Patient), _count(Case)) == (0, 0)
+
+
 # ---------------------------------------------------------------- the audit trail of an intake
 
 def _rows_after(last_id):
