@@ -298,8 +298,12 @@ def _patient(patient, where, mrn_system, problems):
         problem = values[field_name] and name_problem(values[field_name])
         if problem:
             problems.append((problem, name_where))
-    if patient.birthDate is None or not isinstance(patient.birthDate, date):
+    if patient.birthDate is None:
         problems.append(("The patient's full date of birth (YYYY-MM-DD) is missing.", f"{where}.resource.birthDate"))
+    elif not isinstance(patient.birthDate, date):
+        # A year or a month alone ("1968") is valid FHIR, but sent: it is not missing.
+        problems.append((f"The patient's date of birth (birthDate) needs a full day (YYYY-MM-DD), not "
+                         f"{patient.birthDate!s}.", f"{where}.resource.birthDate"))
     elif patient.birthDate > clinic_today():
         problems.append(("The patient's date of birth is in the future.", f"{where}.resource.birthDate"))
     elif patient.birthDate < EARLIEST_DATE:
