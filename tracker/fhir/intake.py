@@ -253,8 +253,9 @@ def read_referral(document, mrn_system, diagnoses, profiles, today=None):
         raise IntakeProblem(problems)
     condition_where = by_type["Condition"][0][0] if by_type.get("Condition") else None
     patient_at, request_at = f"{patient_where}.resource", f"{request_where}.resource"
-    wheres = {"mrn": f"{patient_at}.identifier", "family_name": f"{patient_at}.name[0].family",
-              "given_name": f"{patient_at}.name[0].given", "date_of_birth": f"{patient_at}.birthDate",
+    name_at = f"{patient_at}.name[{_name_in_use(patient)[0]}]"
+    wheres = {"mrn": f"{patient_at}.identifier", "family_name": f"{name_at}.family",
+              "given_name": f"{name_at}.given", "date_of_birth": f"{patient_at}.birthDate",
               "side": f"{request_at}.bodySite", "indication": f"{request_at}.extension",
               "diagnosis_codes": f"{condition_where}.resource.code" if condition_where else f"{request_at}.reasonCode",
               "symptom_onset": onset_where or (f"{condition_where}.resource.onsetDateTime" if condition_where
@@ -274,6 +275,13 @@ def _text(values, name, value, where, problems, required=True, label=None):
     values[name] = value
 
 
+def _name_in_use(patient):
+    """(its position, the name): the first name not marked no longer in use (use "old", such as a
+    maiden name an EHR keeps), else the first; (0, None) without a name."""
+    names = list(patient.name or [])
+    return next(((i, n) for i, n in enumerate(names) if n.use != "old"), (0, names[0] if names else None))
+
+
 def _patient(patient, where, mrn_system, problems):
     values = {}
     numbers = [normalise_mrn(i.value) for i in patient.identifier or [] if i.system == mrn_system and i.value]
@@ -289,11 +297,11 @@ def _patient(patient, where, mrn_system, problems):
         problems.append((f"The Patient needs its medical record number as an identifier with system "
                          f"{mrn_system}.", f"{where}.resource.identifier"))
     _text(values, "mrn", mrn, f"{where}.resource.identifier", problems if mrn else [])
-    name = next(iter(patient.name or []), None)
+    position, name = _name_in_use(patient)
     for field_name, value, element, label in (
             ("family_name", name.family if name else None, "family", "The patient's family name"),
             ("given_name", " ".join(name.given or []) if name else None, "given", "The patient's given name")):
-        name_where = f"{where}.resource.name[0].{element}"
+        name_where = f"{where}.resource.name[{position}].{element}"
         _text(values, field_name, value, name_where, problems, label=label)
         problem = values[field_name] and name_problem(values[field_name])
         if problem:
