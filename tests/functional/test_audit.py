@@ -271,6 +271,16 @@ def test_audit_page_filters_by_object_and_keeps_the_filter_across_pages(trail, a
     assert {r[4] for r in rows + more} == {"case 7"}
 
 
+def test_audit_page_filters_by_object_type_as_the_table_shows_it(trail, auditor):
+    # "Case" (the hint's word capitalised) and "user list" (as the Object column writes user_list)
+    # found no row.
+    rows, _ = audit_rows(auditor, "?object_type=Case&object_id=7")
+    assert len(rows) == 50 and {r[4] for r in rows} == {"case 7"}
+    auditor.get("/admin/users")
+    rows, _ = audit_rows(auditor, "?object_type=user+list")
+    assert rows and {words(r[4]) for r in rows} == {"user list"}
+
+
 def test_audit_page_filters_by_clinic_calendar_day(trail, auditor):
     twelfth, _ = audit_rows(auditor, "?date_from=2026-03-12&date_to=2026-03-12")
     thirteenth, _ = audit_rows(auditor, "?date_from=2026-03-13&date_to=2026-03-13")
