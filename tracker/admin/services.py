@@ -331,7 +331,8 @@ def audit_query(user=None, action=None, object_type=None, object_id=None, date_f
     if action:
         query = query.filter(AuditEvent.action == audit.Action(action))
     if object_type:
-        query = query.filter(AuditEvent.object_type == object_type.strip())
+        # As the table shows it ("user list" for user_list), in any case.
+        query = query.filter(AuditEvent.object_type == object_type.strip().lower().replace(" ", "_"))
     if object_id:
         query = query.filter(AuditEvent.object_id == object_id.strip())
     if date_from:
