@@ -1,4 +1,4 @@
-"""The command line: `flask users create` and `flask demo seed`."""
+"""The command line: `flask users create`, `flask demo seed` and what `flask reminders send` says."""
 from datetime import date
 from pathlib import Path
 
@@ -210,3 +210,22 @@ def test_readme_lists_the_demo_passwords():
 
     for email, password in listed:
         assert f"`{email}`" in readme and f"`{password}`" in readme
+
+
+# ---------------------------------------------------------------- reminders send
+
+def test_reminders_send_in_the_quiet_hours_says_that_messages_wait_and_until_when(cli, quiet_hours, clinic_clock):
+    """Run at 06:30 clinic time (as the README's demo asks), it printed "0 reminder(s) sent" and "0
+    appointment message(s) sent" with no word of the quiet hours holding a booking's confirmation."""
+    clinic_clock(6, 30)
+    result = cli("reminders", "send")
+    assert result.exit_code == 0, result.output
+    assert ("Quiet hours (REMINDER_QUIET_HOURS 21-8) until 08:00 clinic time (America/New_York): "
+            "messages due now wait until then, unless they would be of no use by then.") in result.output
+
+
+def test_reminders_send_outside_the_quiet_hours_says_nothing_of_them(cli, quiet_hours, clinic_clock):
+    clinic_clock(10)
+    result = cli("reminders", "send")
+    assert result.exit_code == 0, result.output
+    assert "Quiet hours" not in result.output
