@@ -102,9 +102,17 @@ def send_reminders_command():
     """Send every due diary reminder and appointment message (reminders before it, updates,
     cancellations), each exactly once, by email or text (safe to run from cron every few minutes,
     also two at a time)."""
+    from tracker.contact import quiet_until
     from tracker.diary.reminders import send_due
     from tracker.scheduling import reminders as appointment_messages
+    from tracker.timeutil import to_clinic, utcnow
 
+    quiet_end = quiet_until(utcnow())
+    if quiet_end is not None:
+        # Else a run in the night (or the demo's morning) says "0 sent" with no word of why.
+        click.echo(f"Quiet hours (REMINDER_QUIET_HOURS {current_app.config['REMINDER_QUIET_HOURS']}) until "
+                   f"{to_clinic(quiet_end):%H:%M} clinic time ({current_app.config['CLINIC_TIMEZONE']}): messages "
+                   "due now wait until then, unless they would be of no use by then.")
     counts = send_due()
     click.echo(f"{counts.sent} reminder(s) sent in {counts.emails} email(s) and {counts.texts} text(s), "
                f"{counts.skipped} skipped "
