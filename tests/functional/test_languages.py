@@ -68,6 +68,7 @@ def test_a_spanish_speaking_patient_reads_home_and_case_in_spanish_with_spanish_
     assert lang_of(home) == "es"
     assert "Hola, Lucía" in visible(home) and "Estado: Programado" in visible(home)
     assert "Bloqueo diagnóstico de la articulación sacroilíaca derecha" in visible(home)
+    assert "a las 10:15 (hora de Nueva York)" in visible(home)
 
     page = visible(client.get(f"/my/cases/{case.id}"))
     day = format_date(clinic_today() + timedelta(days=2), "full", locale="es")

@@ -89,6 +89,13 @@ def test_the_patients_home_shows_the_appointment_time(browser, case, appointment
             in soup(page).get_text())
 
 
+def test_the_patients_home_names_the_clinics_zone_with_the_appointment_time(browser, case, appointment):
+    # The card said "… at 10:15 AM" while the case page and the diary name the zone.
+    page = loaded(browser.get("/my/"))
+    assert (f"Appointment: {format_date(clinic_day(2), 'full', locale='en')} at 10:15\u202fAM (New York time)"
+            in soup(page).get_text())
+
+
 def test_a_patient_without_risks_sees_only_the_general_preparation(browser, case, appointment):
     add_risk(case)
     shown = steps(loaded(browser.get(f"/my/cases/{case.id}")))
