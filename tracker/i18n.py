@@ -286,7 +286,8 @@ def init_app(app):
                                  day_and_time=day_and_time, number=number)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=lambda: str(_locale()),
                                  case_title=case_title, side_word=side_word, which_side=which_side, say=say, place=place,
-                                 has_catalog=has_catalog, same_language=same_language, hour_shown=hour_shown, zone_city=zone_city)
+                                 has_catalog=has_catalog, same_language=same_language, hour_shown=hour_shown, zone_city=zone_city,
+                                 in_clinic_zone=in_clinic_zone)
 
     @app.after_request
     def vary_on_language(response):
