@@ -670,6 +670,17 @@ def test_a_problem_with_the_name_in_use_is_named_at_that_name(client, intake):
     assert (_count(Patient), _count(Case)) == (0, 0)
 
 
+def test_lateralities_that_disagree_are_refused_as_disagreeing_not_as_missing(client, intake):
+    # Left and "right and left" were told "The side is missing: give the body site's laterality …".
+    bundle = intake_bundle(side_code="7771000")
+    _service_request_of(bundle)["bodySite"][0]["coding"].append({"system": "http://snomed.info/sct", "code": "51440002"})
+    [issue] = _issues(post_bundle(client, intake, bundle), 422)
+    assert issue["expression"] == ["Bundle.entry[1].resource.bodySite"]
+    assert issue["diagnostics"] == ("The body site's lateralities disagree (51440002, 7771000): send one, SNOMED CT "
+                                    "7771000 (left), 24028007 (right) or 51440002 (both).")
+    assert _count(Case) == 0
+
+
 # ---------------------------------------------------------------- the audit trail of an intake
 
 def _rows_after(last_id):
