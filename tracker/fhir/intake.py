@@ -363,16 +363,21 @@ def sent_contact(phone, email):
     return ContactChannel.SMS if phone and may_take_texts(phone) else ContactChannel.PHONE
 
 
-def _side(body_sites):
-    """The side from SNOMED CT laterality codes anywhere in the body sites (as a coding, or in the
-    tracker's laterality extension); None when absent or contradictory."""
-    found = set()
+def _laterality_codes(body_sites):
+    """The SNOMED CT laterality codes anywhere in the body sites (as a coding, or in the tracker's
+    laterality extension)."""
+    codes = set()
     for site in body_sites or []:
         concepts = [site] + [e.valueCodeableConcept for e in site.extension or []
                              if e.url == coding.EXT_LATERALITY and e.valueCodeableConcept]
         for concept in concepts:
-            found |= {SIDES_BY_CODE[c.code] for c in concept.coding or []
-                      if c.system == coding.SNOMED and c.code in SIDES_BY_CODE}
+            codes |= {c.code for c in concept.coding or [] if c.system == coding.SNOMED and c.code in SIDES_BY_CODE}
+    return codes
+
+
+def _side(body_sites):
+    """The side from the body sites' laterality codes; None when absent or contradictory."""
+    found = {SIDES_BY_CODE[code] for code in _laterality_codes(body_sites)}
     return found.pop() if len(found) == 1 else (Side.BILATERAL if found == {Side.LEFT, Side.RIGHT} else None)
 
 
@@ -389,7 +394,11 @@ def _service_request(request, where, profiles, problems, today):
     elif len(identifier[0]) > 255 or len(identifier[1]) > 255:
         problems.append(("The ServiceRequest identifier is longer than 255 characters.", f"{where}.resource.identifier"))
     side = _side(request.bodySite)
-    if side is None:
+    if side is None and _laterality_codes(request.bodySite):
+        problems.append((f"The body site's lateralities disagree ({', '.join(sorted(_laterality_codes(request.bodySite)))}): "
+                         "send one, SNOMED CT 7771000 (left), 24028007 (right) or 51440002 (both).",
+                         f"{where}.resource.bodySite"))
+    elif side is None:
         problems.append(("The side is missing: give the body site's laterality as SNOMED CT 7771000 (left), "
                          "24028007 (right) or 51440002 (both).", f"{where}.resource.bodySite"))
     values["side"] = side
