@@ -681,6 +681,17 @@ def test_lateralities_that_disagree_are_refused_as_disagreeing_not_as_missing(cl
     assert _count(Case) == 0
 
 
+def test_a_text_too_long_is_named_in_words_not_by_the_trackers_field_name(client, intake):
+    # Were "mrn is longer than 32 characters." and "reason is longer than 4000 characters.".
+    bundle = intake_bundle(mrn="M" * 40)
+    _service_request_of(bundle)["note"] = [{"text": "y" * 4001}]
+    issues = {i["expression"][0]: i["diagnostics"] for i in _issues(post_bundle(client, intake, bundle), 422)}
+    assert issues == {
+        "Bundle.entry[0].resource.identifier": "The patient's MRN (identifier) is longer than 32 characters.",
+        "Bundle.entry[1].resource.note": "The reason for the referral (note) is longer than 4000 characters."}
+    assert _count(Case) == 0
+
+
 # ---------------------------------------------------------------- the audit trail of an intake
 
 def _rows_after(last_id):
