@@ -296,7 +296,8 @@ def _patient(patient, where, mrn_system, problems):
     if not mrn:
         problems.append((f"The Patient needs its medical record number as an identifier with system "
                          f"{mrn_system}.", f"{where}.resource.identifier"))
-    _text(values, "mrn", mrn, f"{where}.resource.identifier", problems if mrn else [])
+    _text(values, "mrn", mrn, f"{where}.resource.identifier", problems if mrn else [],
+          label="The patient's MRN (identifier)")
     position, name = _name_in_use(patient)
     for field_name, value, element, label in (
             ("family_name", name.family if name else None, "family", "The patient's family name"),
@@ -326,8 +327,10 @@ def _patient(patient, where, mrn_system, problems):
     values["date_of_birth"] = patient.birthDate
     values["sex"] = SEXES.get(patient.gender or "unknown", Sex.UNKNOWN)
     telecom = {t.system: t.value for t in reversed(patient.telecom or []) if t.value}
-    _text(values, "phone", telecom.get("phone"), f"{where}.resource.telecom", problems, required=False)
-    _text(values, "email", telecom.get("email"), f"{where}.resource.telecom", problems, required=False)
+    _text(values, "phone", telecom.get("phone"), f"{where}.resource.telecom", problems, required=False,
+          label="The patient's phone number (telecom)")
+    _text(values, "email", telecom.get("email"), f"{where}.resource.telecom", problems, required=False,
+          label="The patient's email address (telecom)")
     values["phone"], values["email"] = values["phone"] or None, values["email"] or None
     if values["phone"]:
         try:
@@ -348,7 +351,8 @@ def _patient(patient, where, mrn_system, problems):
     names = [n for n in ([language.text] + [x for c in language.coding or [] for x in (c.display, c.code)]
                          if language else []) if n]
     language = next((n for n in names if has_catalog(n)), names[0] if names else None)
-    _text(values, "language", language, f"{where}.resource.communication", problems, required=False)
+    _text(values, "language", language, f"{where}.resource.communication", problems, required=False,
+          label="The patient's language (communication)")
     values["language"] = recorded_name(values["language"])
     return values
 
@@ -427,7 +431,8 @@ def _service_request(request, where, profiles, problems, today):
     elif values["referral_date"] > clinic_today():
         problems.append(("The referral date (authoredOn) is in the future.", f"{where}.resource.authoredOn"))
     reason = "\n".join(n.text for n in request.note or [] if n.text)
-    _text(values, "reason", reason, f"{where}.resource.note", problems, required=False)
+    _text(values, "reason", reason, f"{where}.resource.note", problems, required=False,
+          label="The reason for the referral (note)")
     return values, identifier
 
 
