@@ -50,3 +50,5 @@ def test_a_query_parameter_on_a_route_that_takes_none_is_a_400_naming_it(client,
     response = client.get(f"/api/v1/cases/{case.id}{suffix}?page=2", headers=headers)
     assert response.status_code == 400 and response.content_type == "application/problem+json"
     assert response.get_json()["errors"] == [{"field": "page", "message": "Unknown query parameter."}]
+    # Was "Some query parameters are not valid. This list takes ." (an empty list of names).
+    assert response.get_json()["detail"] == "Some query parameters are not valid. This route takes no query parameters."
