@@ -63,7 +63,7 @@ def _query(model):
     if errors:
         detail = "Some query parameters are not valid."
         if len(errors) > len([e for e in errors if e["field"] in known]):
-            detail += f" This list takes {', '.join(known)}."
+            detail += f" This list takes {', '.join(known)}." if known else " This route takes no query parameters."
         raise BadQuery(errors, detail=detail)
     return query
 
