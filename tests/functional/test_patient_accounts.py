@@ -222,6 +222,26 @@ def test_forgot_password_is_throttled_per_address(app, make_client, patient_user
     assert len(account_outbox) == 3
 
 
+def test_a_patient_asking_too_often_is_told_to_call_the_clinic_not_an_admin(app, make_client, monkeypatch):
+    """Was "too many failed attempts … If you cannot sign in, ask the clinic's admin to set a new
+    password", in the staff layout: a patient asking for a link has failed nothing and knows no admin."""
+    monkeypatch.setitem(app.config, "RATELIMIT_PASSWORD_RESET", "1 per 15 minutes")
+    client = make_client()
+    submit(client, "/account/forgot-password", {"email": "pat@example.org"})
+    paused = submit(client, "/account/forgot-password", {"email": "pat@example.org"})
+    assert paused.status_code == 429
+    assert ("There have been too many requests from your network in a short time, so this is paused for a while. "
+            "Please wait 15 minutes and try again. If you need help before then, call the clinic: the number is "
+            "below.") in words(paused)
+    assert "admin" not in words(paused).lower() and "failed" not in words(paused).lower()
+    assert by_id(paused, "clinic-contact") is not None  # the patient layout, with the clinic's phone
+    spanish = make_client()
+    spanish.environ_base["REMOTE_ADDR"], spanish.environ_base["HTTP_ACCEPT_LANGUAGE"] = "192.0.2.44", "es"
+    submit(spanish, "/account/forgot-password", {"email": "pat@example.org"})
+    paused = submit(spanish, "/account/forgot-password", {"email": "pat@example.org"})
+    assert "llame a la clínica" in words(paused)
+
+
 def test_the_forgot_password_page_is_in_spanish_for_a_spanish_browser(make_client):
     page = make_client().get("/sign-in", headers={"Accept-Language": "es-MX,es;q=0.9"})
     assert "Obtenga un enlace" in text(page)

@@ -68,7 +68,10 @@ def test_trying_diary_link_tokens_is_paused(client, limit_five):
     prober = from_address(client, "203.0.113.30")
     for n in range(5):
         assert prober.get(f"/d/guess-{n}").status_code == 404
-    assert_paused(prober.get("/d/guess-6"))
+    paused = prober.get("/d/guess-6")
+    assert_paused(paused)
+    # A patient's page: not "ask the clinic's admin to set a new password".
+    assert "call the clinic" in text(paused) and "admin" not in text(paused)
 
 
 def test_behind_a_proxy_the_clients_own_address_counts_and_a_forged_one_does_not(app, gen):
