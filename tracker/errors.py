@@ -102,8 +102,14 @@ def init_app(app):
         # Flask-Limiter adds Retry-After (seconds) to the response after this handler.
         window = getattr(getattr(error, "limit", None), "limit", None)
         seconds = window.get_expiry() if window else 60
+        minutes = max(1, -(-seconds // 60))
+        if request.endpoint in PATIENTS_PAUSED:
+            # "Ask the clinic's admin" means nothing to a patient, who has no account to sign in to
+            # yet (or none at all): the personal link's layout, with the clinic's phone.
+            return render_template("errors/429.html", layout="diary/link_base.html", patient=False,
+                                   for_patients=True, retry_minutes=minutes), 429
         return api.error_response(429, "Too many failed attempts from this address; try again later.") or (
-            _error_page("errors/429.html", retry_minutes=max(1, -(-seconds // 60))), 429)
+            _error_page("errors/429.html", retry_minutes=minutes), 429)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)
@@ -156,6 +162,10 @@ def init_app(app):
         return api.error_response(500, f"Internal error (incident {incident}).") or (
             _error_page("errors/500.html", incident=incident), 500)
 
+
+# The limited pages (tracker/ratelimit.py) a patient meets before signing in: their 429 says to call the clinic.
+PATIENTS_PAUSED = {"patient_accounts.forgot_password", "patient_accounts.set_password", "patient_link.entry",
+                   "patient_link.correct"}
 
 # How long a client should wait before retrying when the database is away (a restart, a failover).
 RETRY_AFTER_SECONDS = 30
