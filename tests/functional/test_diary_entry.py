@@ -516,6 +516,18 @@ def test_a_page_left_open_past_its_window_asks_for_the_point_open_now_with_the_s
     assert [e.point.point_code for e in entries_of(case)] == ["t0", "mo6"]
 
 
+def test_a_score_sent_again_after_its_window_closed_is_said_saved_not_missed(client, gen, login_as, patient):
+    # The Day 2 score was saved; the form sent again from another tab (or a reload) after its
+    # window closed read "The “Day 2” score could be given until …: it is missed.", beside the
+    # Day 2 score in the patient's entries.
+    case = follow_up_case(gen, patient, timedelta(hours=62), entries={"t0": 7, "d2": 4})
+    login_as(patient)
+    page = text(submit(client, diary_url(case), {"point": "d2", "score": "5"}))
+    assert "The “Day 2” score was already entered" in error_of(page, "point")
+    assert "missed" not in error_of(page, "point")
+    assert [(e.point.point_code, e.score) for e in entries_of(case)] == [("t0", 7), ("d2", 4)]
+
+
 def test_a_refused_score_with_nothing_open_now_says_why_on_the_page(client, gen, login_as, patient):
     case = follow_up_case(gen, patient, timedelta(hours=62))
     login_as(patient)
