@@ -555,6 +555,9 @@ def record_entry(case, code, scores, answers, source, actor=None, link=None, now
         felt_at, view = now, diary.view(code)
     else:
         view, felt_at = recalled_point(diary, felt_at, now)
+    if for_patient and view is not None and view.entered and case.state in ENTRY_STATES:
+        # Sent again (another tab, a reload) once its window closed: saved, not "missed".
+        raise _duplicate(view)
     _check_open(case, view, now, for_patient)
     if view.entered:
         raise _duplicate(view)
