@@ -692,6 +692,29 @@ def test_a_text_too_long_is_named_in_words_not_by_the_trackers_field_name(client
     assert _count(Case) == 0
 
 
+def test_a_relative_subject_resolved_against_restful_full_urls_is_the_bundles_patient(client, intake):
+    """An EHR sending its own addresses as fullUrls and "Patient/123" as the subject (FHIR R4's
+    rule for references in a Bundle: resolved against the fullUrl's base) was refused: "The
+    subject must reference the Bundle's Patient entry (its fullUrl)." """
+    bundle = intake_bundle()
+    base = "https://ehr.example.org/fhir/"
+    for entry, address in zip(bundle["entry"], ("Patient/123", "ServiceRequest/9", "Condition/7")):
+        entry["fullUrl"] = base + address
+        if entry["resource"]["resourceType"] != "Patient":
+            entry["resource"]["subject"] = {"reference": "Patient/123"}
+    response = post_bundle(client, intake, bundle)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    # One that resolves to another address is still refused where it is.
+    other = intake_bundle(identifier="REF-2026-0043")
+    for entry, address in zip(other["entry"], ("Patient/123", "ServiceRequest/9", "Condition/7")):
+        entry["fullUrl"] = base + address
+        if entry["resource"]["resourceType"] != "Patient":
+            entry["resource"]["subject"] = {"reference": "Patient/124"}
+    issues = _issues(post_bundle(client, intake, other), 422)
+    assert {i["expression"][0] for i in issues} == {"Bundle.entry[1].resource.subject",
+                                                    "Bundle.entry[2].resource.subject"}
+
+
 # ---------------------------------------------------------------- the audit trail of an intake
 
 def _rows_after(last_id):
