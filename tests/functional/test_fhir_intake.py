@@ -704,6 +704,10 @@ def test_a_relative_subject_resolved_against_restful_full_urls_is_the_bundles_pa
             entry["resource"]["subject"] = {"reference": "Patient/123"}
     response = post_bundle(client, intake, bundle)
     assert response.status_code == 201, response.get_data(as_text=True)
+    # The Patient's full address as the subject still is the Patient.
+    for entry in bundle["entry"][1:]:
+        entry["resource"]["subject"] = {"reference": base + "Patient/123"}
+    assert post_bundle(client, intake, bundle).status_code == 200
     # One that resolves to another address is still refused where it is.
     other = intake_bundle(identifier="REF-2026-0043")
     for entry, address in zip(other["entry"], ("Patient/123", "ServiceRequest/9", "Condition/7")):

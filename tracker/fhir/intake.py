@@ -211,7 +211,7 @@ def read_referral(document, mrn_system, diagnoses, profiles, today=None):
     problems = []
     if bundle.type != "transaction":
         problems.append((f"Referral intake takes a transaction Bundle, not {bundle.type!r}.", "Bundle.type"))
-    by_type, full_urls = {}, {}
+    by_type, full_urls, entry_urls = {}, {}, {}
     for index, entry in enumerate(bundle.entry or []):
         where = f"Bundle.entry[{index}]"
         resource = entry.resource
@@ -227,6 +227,7 @@ def read_referral(document, mrn_system, diagnoses, profiles, today=None):
         by_type.setdefault(kind, []).append((where, resource))
         if entry.fullUrl:
             full_urls[entry.fullUrl] = kind
+            entry_urls[where] = entry.fullUrl
     for kind in ("Patient", "ServiceRequest"):
         if len(by_type.get(kind, [])) != 1:
             problems.append((f"The Bundle needs exactly one {kind} (it has {len(by_type.get(kind, []))}).", "Bundle.entry"))
@@ -236,8 +237,9 @@ def read_referral(document, mrn_system, diagnoses, profiles, today=None):
     request_where, request = by_type["ServiceRequest"][0]
     patient_values = _patient(patient, patient_where, mrn_system, problems)
     referral_values, identifier = _service_request(request, request_where, profiles, problems, today)
-    _check_subject(request.subject, request_where, full_urls, problems)
-    codes, onsets = _diagnoses(by_type.get("Condition", []), request, request_where, diagnoses, full_urls, problems)
+    _check_subject(request.subject, request_where, full_urls, problems, entry_urls.get(request_where))
+    codes, onsets = _diagnoses(by_type.get("Condition", []), request, request_where, diagnoses, full_urls, problems,
+                               entry_urls)
     referral_values["diagnosis_codes"] = codes
     onset, onset_where = min(onsets, default=(None, None))
     referral_values["symptom_onset"] = onset
@@ -445,8 +447,17 @@ def _day(value):
     return value if isinstance(value, date) else None
 
 
-def _check_subject(subject, where, full_urls, problems):
+# A RESTful fullUrl ("https://ehr.example.org/fhir/ServiceRequest/9"): its base, before the type and id.
+_RESTFUL = re.compile(r"^(?P<base>https?://\S+/)[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}(/_history/[A-Za-z0-9\-.]{1,64})?$")
+
+
+def _check_subject(subject, where, full_urls, problems, own_url=None):
     target = subject.reference if subject else None
+    restful = _RESTFUL.match(own_url or "")
+    if target and restful and not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", target):
+        # FHIR R4 (Bundle, "Resolving references in Bundles"): a relative reference ("Patient/123")
+        # from an entry with a RESTful fullUrl is that fullUrl's base and the reference.
+        target = restful.group("base") + target
     if full_urls.get(target) != "Patient":
         problems.append(("The subject must reference the Bundle's Patient entry (its fullUrl).",
                          f"{where}.resource.subject"))
@@ -456,14 +467,14 @@ def _icd_codes(concept):
     return [c.code for c in (concept.coding if concept else None) or [] if c.system == coding.ICD10CM and c.code]
 
 
-def _diagnoses(conditions, request, request_where, diagnoses, full_urls, problems):
+def _diagnoses(conditions, request, request_where, diagnoses, full_urls, problems, entry_urls):
     """ICD-10-CM codes from the Conditions and the ServiceRequest's reasonCode, each on the clinic's
     list; onsets from the Conditions, each as (day, where)."""
     found, onsets = [], []
     sources = [(f"{w}.resource.code", c.code) for w, c in conditions]
     sources += [(f"{request_where}.resource.reasonCode", r) for r in request.reasonCode or []]
     for where, condition in conditions:
-        _check_subject(condition.subject, where, full_urls, problems)
+        _check_subject(condition.subject, where, full_urls, problems, entry_urls.get(where))
         if _day(condition.onsetDateTime) is not None:
             onsets.append((_day(condition.onsetDateTime), f"{where}.resource.onsetDateTime"))
         elif condition.onsetDateTime is not None:
