@@ -127,6 +127,16 @@ def test_a_duplicate_room_name_is_refused_next_to_the_name(client, admin, gen):
     assert len(all_rooms()) == 1
 
 
+def test_a_room_name_differing_only_in_spaces_inside_it_is_the_same_name(client, admin, gen):
+    # "Fluoro  Suite 1" (two spaces) was added: two rooms read "Fluoro Suite 1" on every page.
+    gen.room(name="Fluoro Suite 1")
+    response = add_room(client, "Fluoro  Suite 1")
+    assert response.status_code == 422
+    assert field_error(text(response), "name") == "Another room already has this name."
+    add_room(client, "CT   Room")
+    assert sorted(r.name for r in all_rooms()) == ["CT Room", "Fluoro Suite 1"]
+
+
 def test_a_room_needs_a_name(client, admin):
     response = add_room(client, "")
     assert field_error(text(response), "name") == "Give the room a name."
