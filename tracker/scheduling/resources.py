@@ -37,8 +37,15 @@ def _flush_name(room):
         raise FieldError("name", ROOM_NAME_TAKEN) from error
 
 
+def _one_space(values):
+    """The name with single spaces: "Fluoro  Suite 1" reads "Fluoro Suite 1" on every page, so it is
+    that name (taken or not), not a second room that looks the same."""
+    return {**values, "name": " ".join(values["name"].split())}
+
+
 @service
 def create_room(values, actor):
+    values = _one_space(values)
     _check_name_free(values["name"])
     room = Room(**values)
     db.session.add(room)
@@ -51,6 +58,7 @@ def create_room(values, actor):
 @service
 def update_room(room, values, version_id, actor):
     check_version(room, version_id)
+    values = _one_space(values)
     _check_name_free(values["name"], room.id)
     before = {name: getattr(room, name) for name in values}
     for name, value in values.items():
