@@ -156,3 +156,20 @@ def test_a_local_anaesthetic_s_maximum_raised_tenfold_says_the_checklist_stops_o
         "This changes the usual maximum from 25 mg to 250 mg, ten times the saved maximum: the checklist "
         "would stop a dose only above 250 mg. Check the number; if it is right, tick the box below.")
     assert drug("bupivacaine").usual_max_dose_mg == 25
+
+
+def test_a_new_drugs_numbers_beyond_any_vial_are_refused_next_to_their_fields(admin_client):
+    """Walkthrough: a new drug saved with a strength of 1e308 mg/mL and a usual maximum of 1e400 mg
+    (on PostgreSQL the maximum overflowed its column: an error page, the form lost)."""
+    typed = {"code": "chirocaine", "name": "Levobupivacaine", "kind": "local_anaesthetic", "strengths": "2, 1e308",
+             "strength_unit": "mg/mL", "usual_max_dose_mg": "1e400", "source": "", "active": "y"}
+    response = submit(admin_client, "/admin/formulary", typed)
+
+    assert response.status_code == 422
+    page = text(response)
+    assert field_error(page, "strengths") == (
+        "Strengths are numbers above 0 and at most 10000, separated by commas, e.g. 2.5, 5.")
+    assert field_error(page, "usual_max_dose_mg") == (
+        "The usual maximum is a number of mg above 0 and below 100000, or blank for none.")
+    assert input_value(page, "strengths") == "2, 1e308"
+    assert db.session.execute(db.select(FormularyDrug).filter_by(code="chirocaine")).scalar() is None
