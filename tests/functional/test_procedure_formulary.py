@@ -93,9 +93,9 @@ def test_the_admin_adds_a_drug_and_the_checklist_offers_it(admin_client, gen, ma
 
 
 @pytest.mark.parametrize("changes, field, message", [
-    ({"strengths": "ten, 20"}, "strengths", "Strengths are numbers above 0, separated by commas, e.g. 2.5, 5."),
-    ({"strengths": "0"}, "strengths", "Strengths are numbers above 0, separated by commas, e.g. 2.5, 5."),
-    ({"usual_max_dose_mg": "-40"}, "usual_max_dose_mg", "The usual maximum is a number of mg above 0, or blank for none."),
+    ({"strengths": "ten, 20"}, "strengths", "Strengths are numbers above 0 and at most 10000, separated by commas, e.g. 2.5, 5."),
+    ({"strengths": "0"}, "strengths", "Strengths are numbers above 0 and at most 10000, separated by commas, e.g. 2.5, 5."),
+    ({"usual_max_dose_mg": "-40"}, "usual_max_dose_mg", "The usual maximum is a number of mg above 0 and below 100000, or blank for none."),
     ({"code": "lidocaine"}, "code", "The code lidocaine is already used by Lidocaine."),
     ({"code": "Lido caine"}, "code", "Use lower-case letters, digits and _ only, e.g. ropivacaine."),
 ])

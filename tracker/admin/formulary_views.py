@@ -26,12 +26,19 @@ STALE_DRUG = _l("Someone else changed this drug meanwhile. Nothing was saved; yo
               "see the drug as it is now.")
 
 
-def _positive(text):
+# No vial holds more than this per mL (or per cent), and no dose per joint comes near this many mg
+# (the column holds up to 99999.999): a number past them is a slip of the keyboard, never a drug.
+MOST_STRENGTH = Decimal("10000")
+MOST_DOSE_MG = Decimal("100000")
+
+
+def _positive(text, most=None):
+    """The number typed, if it is above 0 (and at most `most`, when given); else None."""
     try:
         number = Decimal(text)
     except InvalidOperation:
         return None
-    return number if number.is_finite() and number > 0 else None
+    return number if number.is_finite() and number > 0 and (most is None or number <= most) else None
 
 
 class DrugFieldsMixin:
@@ -49,12 +56,15 @@ class DrugFieldsMixin:
 
     def validate_strengths(self, field):
         parts = [part.strip() for part in field.data.split(",") if part.strip()]
-        if not parts or any(_positive(part) is None for part in parts):
-            raise ValidationError("Strengths are numbers above 0, separated by commas, e.g. 2.5, 5.")
+        if not parts or any(_positive(part, MOST_STRENGTH) is None for part in parts):
+            raise ValidationError(f"Strengths are numbers above 0 and at most {MOST_STRENGTH}, separated by commas, "
+                                  f"e.g. 2.5, 5.")
 
     def validate_usual_max_dose_mg(self, field):
-        if field.data and _positive(field.data.strip()) is None:
-            raise ValidationError("The usual maximum is a number of mg above 0, or blank for none.")
+        maximum = field.data.strip() if field.data else ""
+        if maximum and (_positive(maximum) is None or Decimal(maximum) >= MOST_DOSE_MG):
+            raise ValidationError(f"The usual maximum is a number of mg above 0 and below {MOST_DOSE_MG}, "
+                                  f"or blank for none.")
 
     def values(self):
         maximum = (self.usual_max_dose_mg.data or "").strip()
