@@ -9,13 +9,13 @@ Booked through the real form; the clock is controlled by the `now` each run is g
 from datetime import datetime, time, timedelta
 
 import pytest
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 
 from tracker.extensions import db
 from tracker.models import AppointmentMessage, RiskScreen
 from tracker.roles import Role
 from tracker.scheduling import reminders
-from tracker.timeutil import clinic_zone
+from tracker.timeutil import clinic_zone, to_clinic
 from tracker.vocab import ContactChannel, Side
 from tracker.workflow import State
 
@@ -92,6 +92,17 @@ def test_the_confirmation_is_in_the_patients_language(client, coordinator, gen, 
     [(_to, subject, body, _)] = reminder_outbox
     assert subject == f"Su cita está reservada: {long(AHEAD, 'es')}"
     assert f"tome la última dosis el {long(AHEAD - 4, 'es')}" in flat(body)
+
+
+def test_the_confirmation_names_the_clinics_time_zone_as_the_patients_pages_do(
+        client, coordinator, gen, physician, room, reminder_outbox):
+    """Walkthrough: the appointment page and the home card say "at 8:00 AM (New York time)", the
+    email only "at 8:00 AM": read in another zone, the hour looks like the reader's own."""
+    appointment = book(client, gen, physician, room, **APIXABAN)
+    reminders.send_due()
+    [(_to, _subject, body, _)] = reminder_outbox
+    shown = " ".join(format_time(to_clinic(appointment.starts_at), "short", locale="en").split())
+    assert f"{long(AHEAD)} at {shown} (New York time)" in flat(body)
 
 
 def test_booked_late_the_confirmation_alone_goes_and_covers_the_reminders_already_due(
