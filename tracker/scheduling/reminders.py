@@ -420,6 +420,8 @@ def _first_day_to_act(appointment):
 def email_body(appointment, kind, topic=""):
     clinic = current_app.config["CLINIC_NAME"]
     day, time, place = _when_and_where(appointment)
+    # "10:15 AM (New York time)", as the patient's pages say it: an email may be read in another zone.
+    time = i18n.in_clinic_zone(time)
     hour = i18n.hour_shown(appointment.starts_at)
     if kind == CANCELLATION:
         subject = _("Your appointment on %(day)s is cancelled", day=day)
