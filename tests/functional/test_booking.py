@@ -267,6 +267,22 @@ def test_the_slot_list_follows_the_chosen_duration(client, coordinator, gen, roo
     assert "09:00–10:00" in page
 
 
+def test_a_refused_booking_offers_free_slots_of_the_duration_typed(client, coordinator, gen, room, case):
+    """A 60-minute booking refused for a clash: the slots below are 60-minute ones, so choosing one
+    keeps the hour typed instead of booking 30 minutes."""
+    doctor = gen.user(Role.PHYSICIAN, name="Dr Morning")
+    day = clinic_day(2)
+    set_hours(doctor, time(9), time(11), weekdays=[day.weekday()])
+    gen.appointment(gen.case(state=State.SCHEDULED), physician=doctor, room=room, starts_at=clinic_at(2, 9))
+    response = submit(client, book_url(case), booking(day, "09:00", doctor, room, duration=60))
+    page = text(response)
+    assert response.status_code == 409 and appointments_of(case) == []
+    assert input_value(page, "duration") == "60"
+    assert [s[1] for s in offered_slots(page) if s[0] == day.isoformat()] == ["09:30", "09:45", "10:00"]
+    assert "09:30–10:30" in page
+    assert input_value(str(soup(page).find("form", class_="slot-finder")), "minutes") == "60"
+
+
 # ------------------------------------------------------------------ bad input
 
 def assert_refused_and_kept(page, case, physician, room, day=None, clock=None):
