@@ -65,6 +65,8 @@ def _slots_for(duration, case=None, appointment=None):
     search = SlotSearchForm(request.args)
     search.physician.choices = options([(str(u.id), u.name) for u in physicians()], blank="Any physician")
     search.validate()
+    if "minutes" not in request.args:  # the booking form's duration until the search box is used
+        search.minutes.data = int(duration.total_seconds() // 60)
     search.physician_note = None
     if "physician" not in request.args and case is not None and case.physician_id:
         if case.physician.bookable:
