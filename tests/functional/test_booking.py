@@ -17,7 +17,7 @@ from tracker.models import (Appointment, AppointmentChange, AuditEvent, Case, Ca
 from tracker.roles import Role
 from tracker.scheduling.rules import clinic_to_utc
 from tracker.timeutil import clinic_today, to_clinic, utcnow
-from tracker.vocab import AppointmentStatus, Indication, Side
+from tracker.vocab import AppointmentStatus, ContactChannel, Indication, Side
 from tracker.workflow import State, TransitionRefused, check
 
 from tests.builders import clinic_at, clinic_day, make_verdict
@@ -136,6 +136,21 @@ def test_the_appointment_page_says_its_messages_go_with_the_next_reminders_run_n
     assert messages.startswith("Messages to the patient A confirmation at the first reminders run after booking,")
     assert ("Nothing sent yet: messages go out with the next reminders run (flask reminders send, every few minutes "
             "from cron), not at the moment of booking.") in messages
+
+
+def test_the_appointment_of_a_patient_reached_by_phone_calls_promises_no_message_from_the_reminders_run(
+        client, coordinator, physician, room, gen):
+    """Phone calls preferred, no email: no reminders run sends this patient anything, so the page
+    says to call them and does not say messages go out with the next run."""
+    patient = gen.patient(phone="+19735550142", email=None, preferred_contact=ContactChannel.PHONE)
+    case = gen.case(state=State.ELIGIBLE, side=Side.LEFT, patient=patient)
+    assert submit(client, book_url(case), booking(clinic_day(2), "10:00", physician, room)).status_code == 302
+    [appointment] = appointments_of(case)
+
+    messages = words(by_id(text(client.get(f"/appointments/{appointment.id}")), "messages"))
+
+    assert "by phone call (nothing is sent automatically: call the patient)." in messages
+    assert "messages go out with the next reminders run" not in messages
 
 
 def test_booking_records_who_booked_and_assigns_the_physician(client, coordinator, physician, room, case):
