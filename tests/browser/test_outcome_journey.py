@@ -102,3 +102,29 @@ def test_physician_records_each_joints_result_of_a_bilateral_block_and_the_repea
     expect(page.get_by_text(re.compile(r"is case #\d+, for the right joint only \(the left joint's block was "
                                        r"negative\)"))).to_be_visible()
     expect(page.locator("#follows-case")).to_contain_text("left joint negative, right joint positive")
+
+
+# The chart's reference-line labels as drawn: [text, left, top, right, bottom] each.
+LABEL_BOXES_JS = """() => [...document.querySelectorAll('svg text')]
+    .filter(t => t.textContent.includes('% relief'))
+    .map(t => { const b = t.getBoundingClientRect(); return [t.textContent, b.left, b.top, b.right, b.bottom]; })"""
+
+
+def test_a_bilateral_chart_whose_baselines_differ_by_a_point_keeps_every_relief_label_readable(
+        app, live_server, new_page, screenshot):
+    """Baselines 7 and 6: their 75 % and 50 % lines lie a few pixels apart, and each line's label
+    was drawn on the other's."""
+    scores = {"t0": {Side.LEFT: 7, Side.RIGHT: 6}, "m15": {Side.LEFT: 2, Side.RIGHT: 3}}
+    case_id, page = _signed_in_physician_with(app, live_server, new_page(VIEWPORTS["tablet"]), Side.BILATERAL,
+                                              scores, family_name="Whitfield", given_name="Harold")
+    page.goto(f"{live_server}/cases/{case_id}/diary")
+    chart = page.get_by_role("img", name=re.compile("Pain over time after the injection"))
+    chart.scroll_into_view_if_needed()
+    screenshot(page, "chart")
+
+    labels = page.evaluate(LABEL_BOXES_JS)
+    assert len(labels) == 4, labels
+    for i, (one, *a) in enumerate(labels):
+        for other, *b in labels[i + 1:]:
+            apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+            assert apart, f"“{one}” is drawn over “{other}”"
