@@ -34,6 +34,8 @@ FIRST_HOUR_SHARE = 0.45
 HOUR_TICKS = [(0, "0 h"), (0.25, "15m"), (0.5, "30m")] + [(h, f"{h} h") for h in range(1, 7)]
 # How far apart two coinciding markers are set (pixels each way): more than a marker's half width.
 SIDE_NUDGE = {"left": -5.5, "right": 5.5}
+# The least distance between two reference lines' labels (11 px text), so none is drawn over another.
+LABEL_GAP = 14
 DAY_TICKS = [(1, "1 d"), (2, "2 d"), (7, "1 wk"), (14, "2 wk"), (42, "6 wk"), (90, "3 mo"),
              (180, "6 mo"), (365, "12 mo")]
 
@@ -156,7 +158,7 @@ def _reference_lines(series, threshold_percent):
     """The baseline, the diagnostic threshold's score and the therapeutic 50 % score, once per
     distinct baseline (a bilateral case whose sides share a baseline gets one set, labelled for
     both). A baseline of 0 gets no threshold lines: relief cannot be computed against it."""
-    parts = []
+    parts, labels = [], []
     baselines = {}
     for one in series:
         if one.baseline is not None:
@@ -166,8 +168,7 @@ def _reference_lines(series, threshold_percent):
         y = _y(baseline)
         parts.append(f'<g class="baseline-line">{_hline(y, "2 3", BASELINE_COLOUR)}</g>')
         undefined = relief_undefined(baseline)
-        parts.append(_text(RIGHT - 4, y - 5, f"Baseline {baseline}{whose}" + (f": {undefined}" if undefined else ""),
-                           anchor="end", size=11, fill=BASELINE_COLOUR))
+        labels.append([y - 5, f"Baseline {baseline}{whose}" + (f": {undefined}" if undefined else ""), BASELINE_COLOUR])
         lines = [("threshold-line", threshold_percent, "8 4", THRESHOLD_COLOUR, "")]
         if Decimal(str(threshold_percent)) != THERAPEUTIC_RELIEF_PERCENT:
             lines.append(("therapeutic-line", THERAPEUTIC_RELIEF_PERCENT, "3 3", THERAPEUTIC_COLOUR, " (therapeutic)"))
@@ -178,10 +179,26 @@ def _reference_lines(series, threshold_percent):
             y = _y(score)
             parts.append(f'<g class="{css}" data-score="{_num(score)}">{_hline(y, dash, colour, 2)}</g>')
             # The label goes above the line, or below it when the line is near the top.
-            parts.append(_text(RIGHT - 4, y - 5 if css == "threshold-line" else y + 13,
-                               f"{_num(percent)} % relief{meaning}: pain {_num(score)}{whose}",
-                               anchor="end", size=11, fill=colour))
+            labels.append([y - 5 if css == "threshold-line" else y + 13,
+                           f"{_num(percent)} % relief{meaning}: pain {_num(score)}{whose}", colour])
+    for y, content, colour in _apart(labels):  # a white halo: a label moved apart may sit on a line
+        parts.append(_text(RIGHT - 4, y, content, anchor="end", size=11, fill=colour,
+                           extra=' stroke="#ffffff" stroke-width="3" paint-order="stroke"'))
     return parts
+
+
+def _apart(labels):
+    """The labels [y, text, colour] with their lines' y moved apart by LABEL_GAP at least, inside the
+    frame: two sides whose baselines differ by a point have lines a few pixels apart, and each
+    label would be drawn over the other's."""
+    labels = sorted(labels, key=lambda label: label[0])
+    for above, below in zip(labels, labels[1:]):
+        below[0] = max(below[0], above[0] + LABEL_GAP)
+    if labels and labels[-1][0] > BOTTOM - 4:
+        labels[-1][0] = BOTTOM - 4
+        for below, above in zip(labels[::-1], labels[-2::-1]):
+            above[0] = min(above[0], below[0] - LABEL_GAP)
+    return labels
 
 
 def _nudges(series):
