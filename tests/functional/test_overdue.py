@@ -74,6 +74,18 @@ def test_overdue_diaries_most_overdue_first_with_the_missing_scores(client, coor
     assert "Day 2" in recent and "Day 1" not in recent
 
 
+def test_the_page_says_which_missed_scores_it_does_not_chase(client, coordinator, gen):
+    """A coordinator who sees scores missed on a case page looks for the case here: the page's
+    own words say that a score whose next time point has opened, or one of the first six hours,
+    is missed, not chased (it said "a diary score whose window has closed without an entry")."""
+    named(gen, "Moved-on", injected_ago=timedelta(days=45))  # 2 weeks missed, 6 weeks open
+    html = page(client)
+    assert rows_of(html) == []
+    intro = words(soup(html).find("hgroup"))
+    assert "and no later time point open yet" in intro
+    assert "missed, not chased" in intro and "first six hours" in intro
+
+
 def test_a_bilateral_diary_with_one_side_rated_is_still_overdue(client, coordinator, gen):
     case = named(gen, "Twosides", side=Side.BILATERAL, injected_ago=timedelta(days=3))
     for point in db.session.execute(db.select(DiaryPoint).filter(
