@@ -131,6 +131,21 @@ def test_find_patient_by_mrn_or_name_and_refer_them_again(client, coordinator, g
     assert _count(Patient) == 2 and len(db.session.get(Patient, patient.id).cases) == 1
 
 
+def test_finding_the_patient_by_a_merged_records_mrn_or_name_finds_the_record_kept(client, coordinator, gen):
+    """A referral that names a record since merged (its MRN on an old letter, its misspelt name):
+    the header search finds the record kept, and so does the referral's search, so that the
+    injection counts with the patient's others instead of "No patient found" and a new record."""
+    kept = gen.patient(mrn="QA-7101", family_name="Whitfield", given_name="Harold", date_of_birth=date(1955, 3, 14))
+    merged = gen.patient(mrn="QA-7199", family_name="Whitfeld", given_name="Harold", date_of_birth=date(1955, 3, 14))
+    merged.merged_into_id = kept.id
+    db.session.commit()
+    for query in ("q=QA-7199", "q=QA-7199&date_of_birth=1955-03-14", "q=whitfeld&date_of_birth=1955-03-14"):
+        page = client.get(f"/referrals/find?{query}").get_data(as_text=True)
+        assert "1 patient found" in page, query
+        assert f'href="/referrals/patients/{kept.id}/new"' in page, query
+        assert f'href="/referrals/patients/{merged.id}/new"' not in page, query
+
+
 def test_editing_the_referral_saves_and_a_stale_form_is_refused(client, make_client, coordinator, gen,
                                                                 login_as):
     case = gen.case(state=State.UNDER_REVIEW)
