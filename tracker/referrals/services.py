@@ -4,6 +4,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker import audit
 from tracker.cases.services import open_case
 from tracker.extensions import db
+from tracker.loaders import kept_record
 from tracker.models import Case, Patient, User
 from tracker.patients.lookup import search_patients
 from tracker.patients.services import PossibleDuplicate, check_duplicates, check_mrn_free
@@ -18,14 +19,16 @@ MAX_MATCHES = 20
 
 def find_patients(terms=None, date_of_birth=None):
     """Live records matching the search `terms` (tracker.patients.lookup.parse_search), optionally
-    narrowed to a date of birth."""
+    narrowed to a date of birth; a merged record found is listed as the record kept, once, as the
+    header search does (an old letter's MRN must not look like a new patient)."""
     if terms is None and not date_of_birth:
         return []
     if terms is None:
         query = (db.select(Patient).filter_by(date_of_birth=date_of_birth, merged_into_id=None)
                  .order_by(Patient.family_name_key, Patient.given_name_key).limit(MAX_MATCHES))
         return db.session.execute(query).scalars().all()
-    return search_patients(terms, MAX_MATCHES, born=date_of_birth, live_only=True)[:MAX_MATCHES]
+    found = search_patients(terms, MAX_MATCHES, born=date_of_birth)
+    return list(dict.fromkeys(kept_record(patient) for patient in found))[:MAX_MATCHES]
 
 
 def physicians():
