@@ -804,6 +804,26 @@ def test_an_incomplete_verdict_can_be_overridden_by_a_physician_with_the_outside
     assert case.state == State.ELIGIBLE and verdicts(case)[-1].override_reason == OVERRIDE_REASON
 
 
+def test_an_overridden_incomplete_verdict_reads_incomplete_never_not_eligible(
+        client, coordinator, gen, signed_in_physician):
+    """Nothing failed: the profile's verdict was incomplete, and the case page, after the
+    override and after a re-evaluation that keeps it, says so rather than "Not eligible"."""
+    case = documented_case(gen, exam=False)
+    evaluate(client, case)
+
+    page = text(override(signed_in_physician[1], case, OVERRIDE_REASON))
+
+    line = re.sub(r"\s+", " ", markup(soup(page).find("p", class_="verdict")))
+    assert "Incomplete under the profile — overridden to eligible</strong> by Dr Amara Osei" in line
+    assert "Not eligible" not in line
+    db.session.expire_all()
+    case.symptom_onset = days_ago(157)  # a met criterion's figures move; the unknown ones do not
+    db.session.commit()
+    again = words(evaluate(client, case))
+    assert "Incomplete under the profile, and the physician's override stands" in again
+    assert "Not eligible under the profile" not in again
+
+
 def test_an_override_of_an_incomplete_verdict_stands_through_re_evaluation_while_nothing_it_judged_changed(
         client, coordinator, gen, signed_in_physician):
     case = documented_case(gen, exam=False)
