@@ -38,6 +38,9 @@ def evaluate(case_id):
 
 def _verdict_message(verdict):
     """What the evaluation says, with its flash category."""
+    if verdict.override_at is not None and verdict.incomplete:
+        return (_("Incomplete under the profile, and the physician's override stands: every criterion reads "
+                  "as before."), "success")
     if verdict.override_at is not None:
         return (_("Not eligible under the profile, and the physician's override stands: every criterion reads "
                   "as before."), "success")
