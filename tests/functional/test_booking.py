@@ -1431,6 +1431,24 @@ def test_cancelling_the_case_cancels_its_appointment_and_the_case_stays_cancelle
     assert again.status_code == 302
 
 
+def test_cancelling_the_case_of_a_patient_reached_by_phone_calls_says_to_call_them_not_that_they_are_sent_it(
+        client, coordinator, physician, room, gen):
+    """No message reaches a patient who prefers phone calls: the coordinator who cancels the case
+    is told to call them, not that "the patient is sent the cancellation"."""
+    patient = gen.patient(phone="+19735550142", email=None, preferred_contact=ContactChannel.PHONE)
+    scheduled = gen.case(state=State.SCHEDULED, side=Side.LEFT, patient=patient)
+    gen.appointment(scheduled, physician=physician, room=room, starts_at=clinic_at(1, 10))
+    response = submit(client, f"/cases/{scheduled.id}/transition",
+                      {"action": "cancel", "reason": "Patient declined by phone",
+                       "version_id": str(scheduled.version_id)}, form_page=f"/cases/{scheduled.id}",
+                      follow_redirects=True)
+    page = words(response)
+    assert state_of(scheduled) == State.CANCELLED
+    assert "is cancelled with it;" in page
+    assert "the patient is sent the cancellation" not in page
+    assert "no message goes to the patient by itself: call them to tell them." in page
+
+
 # ------------------------------------------------------------------ check-in
 
 @pytest.fixture
