@@ -4,7 +4,7 @@ appointment went, and the blood thinner the patient was told to stop for it."""
 from flask import flash
 from flask_babel import gettext as _
 
-from tracker.scheduling.reminders import hold_undone
+from tracker.scheduling.reminders import channels_for, hold_undone
 from tracker.timeutil import format_clinic
 from tracker.vocab import NOT_STARTED, AppointmentStatus
 
@@ -20,8 +20,12 @@ def say_cancelled(before):
     for appointment in before:
         if appointment.status != AppointmentStatus.CANCELLED:
             continue
+        which = {"when": format_clinic(appointment.starts_at, "%a %d %b %Y %H:%M"),
+                 "physician": appointment.physician.name}
+        # A patient no message reaches (phone calls preferred, no address) hears it from staff.
         flash(_("The appointment of %(when)s with %(physician)s is cancelled with it; the patient is sent the "
-                "cancellation.", when=format_clinic(appointment.starts_at, "%a %d %b %Y %H:%M"),
-                physician=appointment.physician.name), "warning")
+                "cancellation.", **which) if channels_for(appointment) else
+              _("The appointment of %(when)s with %(physician)s is cancelled with it; no message goes to the patient "
+                "by itself: call them to tell them.", **which), "warning")
         if undo := hold_undone(appointment):
             flash(undo, "warning")
