@@ -230,6 +230,22 @@ def test_the_patients_case_page_says_the_injection_was_given_once_its_injectate_
     assert "Ya se le ha puesto la inyección." in spanish and "en curso" not in spanish
 
 
+def test_for_a_patient_no_link_can_reach_the_diarys_start_says_so_and_offers_the_phone(
+        gen, doctor, physician, clock):
+    """Walkthrough: for a patient with no email address and no mobile number, the injectate's save
+    said "Send the patient their diary link from the case page now", and the case page then said
+    there was nowhere to send it. The first score is 15 minutes away: say what can be done."""
+    noon = clinic_at(0, 12)
+    case = booked_at_noon(gen, physician, Side.LEFT, noon)
+    walk_the_checklist(doctor, case, clock, noon, through="injectate")
+
+    shown = words(doctor.get(checklist_url(case.id)))
+    assert ("The pain diary has started, and no link can reach the patient (no email address, and no mobile "
+            "number that takes texts): add one on the patient's record, or enter their scores by phone. The first "
+            "score is due 15 minutes after the injection.") in shown
+    assert "Send the patient their diary link" not in shown
+
+
 def test_saving_the_injectate_without_a_diary_link_asks_for_one_as_the_diary_starts(
         gen, doctor, physician, clock):
     noon = clinic_at(0, 12)
