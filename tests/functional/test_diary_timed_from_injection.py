@@ -241,7 +241,7 @@ def test_for_a_patient_no_link_can_reach_the_diarys_start_says_so_and_offers_the
 
     shown = words(doctor.get(checklist_url(case.id)))
     assert ("The pain diary has started, and no link can reach the patient (no email address, and no mobile "
-            "number that takes texts): add one on the patient's record, or enter their scores by phone. The first "
+            "number that takes texts): add one on the patient's record, or enter their scores by phone: the first "
             "score is due 15 minutes after the injection.") in shown
     assert "Send the patient their diary link" not in shown
 
@@ -250,6 +250,8 @@ def test_saving_the_injectate_without_a_diary_link_asks_for_one_as_the_diary_sta
         gen, doctor, physician, clock):
     noon = clinic_at(0, 12)
     case = booked_at_noon(gen, physician, Side.LEFT, noon)
+    case.patient.email = "pat@example.org"  # a link can reach them
+    db.session.commit()
     clock.set(noon)
     submit(doctor, f"/cases/{case.id}/procedure/start", {"version_id": case.version_id},
            form_page=checklist_url(case.id))

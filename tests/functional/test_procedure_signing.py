@@ -90,6 +90,7 @@ def test_signing_a_complete_record_stamps_signer_time_and_duration_and_moves_the
         gen, doctor, physician):
     record = gen.procedure(physician=physician, steps="all")
     record.started_at -= timedelta(minutes=21, seconds=30)
+    record.case.patient.email = "pat@example.org"  # a diary link can reach them
     db.session.commit()
 
     response = sign(doctor, record, version=fresh(record).version_id)

@@ -446,10 +446,19 @@ def _ask_for_diary_link(case):
     """The diary's first scores open within minutes of the injection: without a working link, the
     patient needs one (or their account) now, not when someone notices the overdue list. Said when
     the injectate starts the diary, and again at the signature while there is still none."""
-    if diary_services.live_link(case) is None:
-        flash(Markup(_('The pain diary has started. <a href="%(url)s">Send the patient their diary link</a> '
-                       'from the case page now: the first score is due 15 minutes after the injection.',
-                       url=url_for("cases.show", case_id=case.id, _anchor="diary"))), "warning")
+    if diary_services.live_link(case) is not None:
+        return
+    if diary_services.link_destination(case.patient) is None:
+        # Nowhere to send one: the case page's Send button is not there, so say what can be done.
+        flash(Markup(_('The pain diary has started, and no link can reach the patient (no email address, and no '
+                       'mobile number that takes texts): <a href="%(record)s">add one on the patient\'s record</a>, '
+                       'or <a href="%(phone)s">enter their scores by phone</a>: the first score is due 15 minutes '
+                       'after the injection.', record=url_for("patients.edit", patient_id=case.patient_id),
+                       phone=url_for("diary.phone_entry", case_id=case.id))), "warning")
+        return
+    flash(Markup(_('The pain diary has started. <a href="%(url)s">Send the patient their diary link</a> '
+                   'from the case page now: the first score is due 15 minutes after the injection.',
+                   url=url_for("cases.show", case_id=case.id, _anchor="diary"))), "warning")
 
 
 def _sign_refused(case_id, refusal):
