@@ -242,3 +242,20 @@ def test_the_staff_phone_entry_and_correction_pages_are_audited_as_views_of_the_
     assert response.status_code == 200 and case.patient.mrn in response.get_data(as_text=True)
     event = only_view(coordinator)
     assert (event.object_type, event.object_id) == ("case", str(case.id))
+
+
+def test_the_audit_trail_page_writes_one_row_naming_its_filters(client, admin, gen):
+    """The audit page names the patient of each row about a record or a case (name and MRN) and
+    shows an edit's old and new values: opening it is a view of them, one row for the page as the
+    users list writes (its CSV download was audited, the page itself left no trace)."""
+    case = gen.case(patient=gen.patient(family_name="Lindqvist", mrn="QA-7101"))
+    db.session.add(AuditEvent(action=AuditAction.UPDATE, object_type="case", object_id=str(case.id),
+                              summary="referral edited"))
+    db.session.commit()
+
+    response = client.get("/admin/audit?patient=lindqvist")
+
+    assert response.status_code == 200 and "MRN QA-7101" in text(response)
+    event = only_view(admin)
+    assert (event.object_type, event.object_id) == ("audit_trail", None)
+    assert event.summary == "viewed audit trail page 1: 1 event (patient=lindqvist)"
