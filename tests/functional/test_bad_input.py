@@ -40,12 +40,18 @@ def test_a_page_number_that_is_no_page_shows_the_first_page(client, gen, login_a
     user = gen.user(role, name="Ada User")
     gen.case(state=State.NOT_ELIGIBLE, physician_id=user.id)
     login_as(user)
-    first = table_rows(text(client.get(url)))
+    first = rows_seen(text(client.get(url)))
 
     response = client.get(f"{url}?page={page}")
 
     assert response.status_code == 200
-    assert table_rows(text(response)) == first and first
+    assert rows_seen(text(response)) == first and first
+
+
+def rows_seen(page):
+    """The table's rows but the audit page's own: each opening of the audit trail is a row of it
+    ("viewed audit trail page 1"), the newest on the next opening."""
+    return [row for row in table_rows(page) if not any("viewed audit trail page" in cell for cell in row)]
 
 
 def test_a_page_past_the_last_shows_the_last_page_not_an_empty_one(client, gen, login_as, app,
@@ -134,7 +140,7 @@ def test_a_date_of_birth_making_the_patient_older_than_120_is_refused_as_a_slip_
 @pytest.mark.parametrize("typed", ["9999-12-31", "0001-01-01"])
 def test_an_impossible_audit_date_filter_is_explained_and_left_out(client, gen, login_as, param, typed):
     admin = login_as(gen.user(Role.ADMIN))
-    unfiltered = table_rows(text(admin.get("/admin/audit")))
+    unfiltered = rows_seen(text(admin.get("/admin/audit")))
 
     response = admin.get(f"/admin/audit?{param}={typed}")
 
@@ -142,7 +148,7 @@ def test_an_impossible_audit_date_filter_is_explained_and_left_out(client, gen, 
     assert response.status_code == 200
     assert field_error(page, param).startswith(OUT_OF_RANGE)
     assert typed_value(page, param) == typed
-    assert table_rows(page) == unfiltered and unfiltered  # the date is left out, not matched
+    assert rows_seen(page) == unfiltered and unfiltered  # the date is left out, not matched
 
 
 def test_an_audit_date_range_that_ends_before_it_starts_is_named_next_to_the_to_date(client, gen, login_as):
@@ -156,7 +162,7 @@ def test_an_audit_date_range_that_ends_before_it_starts_is_named_next_to_the_to_
                                             "check the two dates.")
     assert typed_value(page, "date_from") == "2026-12-05" and typed_value(page, "date_to") == "2026-11-05"
     # The To date is left out, as an impossible date is: the list is the From date's.
-    assert table_rows(text(admin.get("/admin/audit?date_from=2026-12-05"))) == table_rows(page)
+    assert rows_seen(text(admin.get("/admin/audit?date_from=2026-12-05"))) == rows_seen(page)
 
 
 @pytest.mark.parametrize("query,said", [

@@ -298,9 +298,14 @@ def _audit_query():
 def audit_log():
     filters, query = _audit_query()
     page = paginate(query, per_page=50)
-    return render_template("admin/audit.html", page=page, filters=filters,
+    html = render_template("admin/audit.html", page=page, filters=filters,
                            patients=services.audit_patients(page.items),
                            check=audit_chain.latest_check(), sealed=audit_chain.sealed_through())
+    # Its rows name their patients (name and MRN) and an edit's old and new values: one row for
+    # the page, as the users list's (written once the page is drawn, so it is on the next page).
+    audit.viewed_list("audit_trail", f"audit trail page {page.page}", len(page.items), "event",
+                      export.filters_text(filters), user=current_user)
+    return html
 
 
 @bp.route("/audit.csv")
