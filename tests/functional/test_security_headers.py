@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from config import ProductionConfig
 
-from tests.helpers import sign_in, submit
+from tests.helpers import PASSWORD, csrf_from, sign_in, submit, text
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import Case, User
@@ -128,6 +128,31 @@ def test_production_refuses_to_start_without_a_strong_secret_key(app, key):
 def test_production_refuses_to_start_with_debug_on(app):
     with pytest.raises(RuntimeError, match="Debug mode must be off in production"):
         production_app(app, SECRET_KEY=STRONG_KEY, DEBUG=True)
+
+
+def test_production_behind_its_https_proxy_takes_a_form_the_browser_posts_without_a_referrer(app, gen):
+    """Every page says Referrer-Policy: no-referrer, so a browser posts every form without a
+    Referer. Served over HTTPS behind its proxy (PROXY_COUNT=1, the proxy's X-Forwarded-Proto, as
+    *Production* sets it up), the form's token is the check: signing in works, and a post without
+    the token is still refused."""
+    user = gen.user(Role.COORDINATOR)
+    prod = production_app(app, SECRET_KEY=STRONG_KEY, PROXY_COUNT=1)
+    try:
+        browser = prod.test_client()
+        browser.environ_base.update({"HTTP_X_FORWARDED_PROTO": "https", "HTTP_X_FORWARDED_FOR": "203.0.113.7"})
+        page = browser.get("/sign-in")
+        assert page.headers["Referrer-Policy"] == "no-referrer"
+
+        forged = browser.post("/sign-in", data={"email": user.email, "password": PASSWORD})
+        response = browser.post("/sign-in", data={"csrf_token": csrf_from(page.get_data(as_text=True)),
+                                                  "email": user.email, "password": PASSWORD})
+
+        assert forged.status_code == 400
+        assert response.status_code == 302, text(response)
+        assert browser.get("/cases/").status_code == 200
+    finally:
+        with prod.app_context():
+            db.engine.dispose()
 
 
 # ---------------------------------------------------------------- CSRF
