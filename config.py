@@ -57,6 +57,10 @@ class Config:
     # A form posted after its sender's session ended is kept this long for them (tracker/auth/held_forms.py).
     HELD_FORM_MINUTES = _env_int("HELD_FORM_MINUTES", 30)
     WTF_CSRF_TIME_LIMIT = None  # the session itself expires; a form left open must still post
+    # Over HTTPS Flask-WTF would also demand a same-site Referer, which no browser sends: every page
+    # says Referrer-Policy: no-referrer (a diary link's token never leaves in one). The form's token,
+    # bound to the session, and the SameSite cookie are the check.
+    WTF_CSRF_SSL_STRICT = False
 
     # Failed sign-ins: this many failures within the window lock the account name for the window.
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
