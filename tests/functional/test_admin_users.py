@@ -684,6 +684,25 @@ def test_linking_an_existing_patient_account_to_another_record_asks_the_same(adm
     assert "the admin confirmed the account is for patient" in event.summary
 
 
+def test_the_account_form_names_a_record_only_for_the_mrn_typed_and_each_naming_is_audited(
+        admin_client, admin_account, gen):
+    """The box's record rides in the form (`confirm_for`): one typed there without its MRN is not
+    named (its id alone showed an admin any patient's name, date of birth and MRN), and a record
+    the form names, an admin kept from clinical records, is a view in the audit trail."""
+    erik = _lindqvist(gen)
+
+    probed = submit(admin_client, "/admin/users/new", {**PAT_THREE, "role": "coordinator", "patient_mrn": "",
+                                                       "new_password": "short", "confirm_for": str(erik.id)})
+    assert "Lindqvist" not in probed.get_data(as_text=True)
+    assert db.session.execute(db.select(AuditEvent).filter_by(action=AuditAction.VIEW)).first() is None
+
+    refused = submit(admin_client, "/admin/users/new", PAT_THREE).get_data(as_text=True)
+
+    assert _confirm_label(refused) == CONFIRM_BOX
+    viewed = db.session.execute(db.select(AuditEvent).filter_by(action=AuditAction.VIEW)).scalars().all()
+    assert [(e.user_id, e.object_type, e.object_id) for e in viewed] == [(admin_account.id, "patient", str(erik.id))]
+
+
 def test_editing_an_account_whose_link_and_name_stay_asks_nothing(admin_client, gen):
     pat = gen.user(Role.PATIENT, name="Pat Three", email="pat3@example.org", patient=_lindqvist(gen))
 
