@@ -21,6 +21,7 @@ from tracker.extensions import db
 from tracker.formfields import TrackerForm, paginate
 from tracker.models import Closure, Patient, Room, User
 from tracker.navigation import home_url
+from tracker.patients.identity import mrn_key
 from tracker.policy import CRITERION_LABELS, PROFILES
 from tracker.procedures.services import billing_setting
 from tracker.referrals.services import physicians
@@ -64,11 +65,16 @@ def _ask_which_record(form):
     name (the record's id rides in the form, so the box confirms that record only)."""
     typed = (form.confirm_for.data or "").strip()
     patient = db.session.get(Patient, int(typed)) if typed.isdigit() and len(typed) < 12 else None
+    if patient is not None and patient.mrn_key != mrn_key(form.patient_mrn.data or ""):
+        patient = None  # the id rides in the form: only the record of the MRN typed is named
     form.confirm_for.data = str(patient.id) if patient else ""
     if patient is not None:
         form.confirm_patient.label.text = _("This account is for %(name)s, born %(born)s (%(mrn)s)",
                                             name=patient.display_name, born=patient.date_of_birth.isoformat(),
                                             mrn=patient.mrn)
+        # An admin is kept from clinical records: a record named to them is on record.
+        audit.viewed("patient", patient.id, summary="viewed patient's name and date of birth (account form)",
+                     user=current_user)
     return patient
 
 
