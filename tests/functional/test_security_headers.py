@@ -130,6 +130,23 @@ def test_production_refuses_to_start_with_debug_on(app):
         production_app(app, SECRET_KEY=STRONG_KEY, DEBUG=True)
 
 
+def test_production_refuses_the_demo_seed_whose_accounts_have_published_passwords(app):
+    """The README lists the demo accounts' passwords (admin@demo.clinic among them): seeded into a
+    real clinic's database, anyone could sign in as its admin or coordinator."""
+    prod = production_app(app, SECRET_KEY=STRONG_KEY)
+    try:
+        result = prod.test_cli_runner().invoke(args=["demo", "seed"])
+
+        assert result.exit_code != 0
+        assert "not in production" in result.output
+        with prod.app_context():
+            assert db.session.execute(select(User).filter_by(email="admin@demo.clinic")).first() is None
+    finally:
+        with prod.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def test_production_behind_its_https_proxy_takes_a_form_the_browser_posts_without_a_referrer(app, gen):
     """Every page says Referrer-Policy: no-referrer, so a browser posts every form without a
     Referer. Served over HTTPS behind its proxy (PROXY_COUNT=1, the proxy's X-Forwarded-Proto, as
