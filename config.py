@@ -61,6 +61,7 @@ class Config:
     # says Referrer-Policy: no-referrer (a diary link's token never leaves in one). The form's token,
     # bound to the session, and the SameSite cookie are the check.
     WTF_CSRF_SSL_STRICT = False
+    DEMO_COMMANDS = True  # `flask demo seed` and `reset` (refused in production)
 
     # Failed sign-ins: this many failures within the window lock the account name for the window.
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
@@ -185,6 +186,8 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    # `flask demo seed` and `reset` make accounts whose passwords the README publishes.
+    DEMO_COMMANDS = False
 
     @classmethod
     def check(cls, app_config):

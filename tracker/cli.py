@@ -63,6 +63,7 @@ def seed_command():
     """Add demo users and about 20 demo cases (idempotent)."""
     from tracker.demo import seed
 
+    _refuse_demo_in_production()
     created = seed()
     click.echo(f"Demo data ready ({created['users']} users and {created['cases']} cases added).")
 
@@ -75,11 +76,19 @@ def reset_command(force):
     database with data that is not the demo's unless --force."""
     from tracker.demo import DemoRefused, reset
 
+    _refuse_demo_in_production()
     try:
         created = reset(force=force)
     except DemoRefused as refused:
         raise click.ClickException(str(refused)) from None
     click.echo(f"Demo database rebuilt ({created['users']} users and {created['cases']} cases added).")
+
+
+def _refuse_demo_in_production():
+    if not current_app.config["DEMO_COMMANDS"]:
+        raise click.ClickException("The demo accounts' passwords are published in the README: `flask demo` is not "
+                                   "in production (TRACKER_CONFIG=production). Create accounts with `flask users "
+                                   "create`.")
 
 
 @appointments_cli.command("mark-no-shows")
