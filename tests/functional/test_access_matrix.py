@@ -247,3 +247,30 @@ def test_the_admin_address_itself_is_for_admins_only():
     """The row the matrix walks for `/admin/`, said outright: an admin is sent home, every other
     role refused as on every admin page."""
     assert allowed_roles(_map_app.view_functions["admin.home"]) == {Role.ADMIN}
+
+
+def test_an_entry_of_another_case_is_not_found_under_ones_own_case(make_client, gen, world):
+    """The matrix tries another patient with the owner's case and entry; here the ids are mixed: a
+    patient's own case with another patient's diary entry (their account and, for staff, the case
+    page's correction) finds nothing, reading or posting, and changes nothing."""
+    from datetime import datetime, timedelta, timezone
+
+    from tracker.extensions import db
+    from tracker.models import DiaryEntry
+
+    other_case = gen.case(patient=world["other_patient_user"].patient, state=State.SCHEDULED)
+    gen.diary(other_case, entries={"t0": 4}, booked_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    other_entry = db.session.execute(db.select(DiaryEntry).filter_by(case_id=other_case.id)).scalar_one()
+    own = world["case"].id
+    patient, coordinator = make_client(), make_client()
+    sign_in(patient, world["users"][Role.PATIENT])
+    sign_in(coordinator, world["users"][Role.COORDINATOR])
+
+    for client, url in ((patient, f"/my/cases/{own}/diary/entries/{other_entry.id}/correct"),
+                        (coordinator, f"/cases/{own}/diary/entries/{other_entry.id}/correct")):
+        for method in ("GET", "POST"):
+            response = _request(client, method, url)
+            assert response.status_code == 404, (method, url)
+            assert world["other_patient_user"].patient.family_name not in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(DiaryEntry, other_entry.id).score == 4
