@@ -274,3 +274,34 @@ def test_an_entry_of_another_case_is_not_found_under_ones_own_case(make_client, 
             assert world["other_patient_user"].patient.family_name not in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(DiaryEntry, other_entry.id).score == 4
+
+
+@pytest.mark.parametrize("route", [
+    "/cases/{case_id}/diary/links/{link_id}/revoke",
+    "/cases/{case_id}/conservative-care/{therapy_id}",
+    "/cases/{case_id}/conservative-care/{therapy_id}/remove",
+    "/patients/{patient_id}/outside-injections/{injection_id}",
+    "/patients/{patient_id}/outside-injections/{injection_id}/remove",
+])
+def test_staff_routes_with_two_ids_find_nothing_of_another_record_under_the_first(make_client, gen, world, route):
+    """A record of another case or patient named under this case's (or patient's) address is not
+    found, reading or posting, and is left as it was."""
+    from tracker.extensions import db
+    from tracker.models import ConservativeCare, DiaryLink, OutsideInjection
+
+    other_case = gen.case(patient=world["other_patient_user"].patient, state=State.SCHEDULED)
+    gen.diary(other_case, entries={"t0": 4})
+    theirs = {"link_id": _diary_link(other_case, world["users"][Role.COORDINATOR])[1].id,
+              "therapy_id": gen.therapy(other_case).id,
+              "injection_id": _outside_injection(other_case.patient).id}
+    url = route.format(case_id=world["case"].id, patient_id=world["ids"]["patient_id"], **theirs)
+    coordinator = make_client()
+    sign_in(coordinator, world["users"][Role.COORDINATOR])
+
+    methods = ("POST",) if url.endswith(("/revoke", "/remove")) else ("GET", "POST")
+    for method in methods:
+        assert _request(coordinator, method, url).status_code == 404, (method, url)
+    db.session.expire_all()
+    assert db.session.get(DiaryLink, theirs["link_id"]).revoked_at is None
+    assert db.session.get(ConservativeCare, theirs["therapy_id"]) is not None
+    assert db.session.get(OutsideInjection, theirs["injection_id"]) is not None
