@@ -52,6 +52,20 @@ def test_staff_send_the_link_by_email_with_nothing_clinical_in_it(app, client, g
     assert client.get(path_of(url)).status_code == 200
 
 
+def test_a_link_sent_from_a_staff_page_is_on_the_clinics_public_address(app, client, gen, login_as, case,
+                                                                        diary_outbox, monkeypatch):
+    """Security review: a coordinator on the clinic's internal address (http://tracker.internal)
+    emailed the patient a link on that address, which the patient cannot open; the reminders and the
+    password emails were on PUBLIC_URL."""
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.clinic.test")
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://diary.clinic.example")
+    login_as(gen.user(Role.COORDINATOR))
+    submit(client, f"/cases/{case.id}/diary/link", {}, form_page=f"/cases/{case.id}")
+
+    [(_to, _subject, body, _)] = diary_outbox
+    assert re.search(r"https?://\S+/d/\S+", body).group(0).startswith("https://diary.clinic.example/d/")
+
+
 def test_without_a_mail_server_the_staff_member_is_shown_the_link_and_the_log_never_holds_it(
         client, gen, login_as, case, app, monkeypatch, caplog):
     monkeypatch.setitem(app.config, "MAIL_SERVER", "")
