@@ -26,7 +26,9 @@ def _session_payloads(app, cookies):
 
 
 def test_coordinator_copies_the_diary_link_to_give_the_patient_and_no_cookie_holds_it(
-        app, live_server, new_page, screenshot):
+        app, live_server, new_page, screenshot, monkeypatch):
+    # The clinic's public address is this server's, as `make run` sets it: the link leads here.
+    monkeypatch.setitem(app.config, "PUBLIC_URL", live_server)
     with app.app_context():
         now = datetime.now(timezone.utc).replace(microsecond=0)
         patient = make_patient(family_name="Texter", given_name="Tia", phone="+12015550123",

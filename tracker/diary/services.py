@@ -18,7 +18,7 @@ Choices made here (README, "Pain diary"):
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -33,6 +33,7 @@ from tracker.diary.schedule import (DEFAULT_SCHEDULE, Due, EntryStatus, Phase, T
                                     describes_hours, due_times, entry_status, given_for_earlier_appointment,
                                     is_open_now, point_of, schedule_for, window_holding)
 from tracker.extensions import db
+from tracker.links import public_url
 from tracker.mail import MailError, send_mail
 from tracker.sms import SmsError, send_sms
 from tracker.models import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint
@@ -729,11 +730,9 @@ def link_ends_at(link):
 
 
 def link_url(link):
-    """The link's address (a fresh signature of the same link each time: any of them works).
-    Outside a web request (a command sending mail) it is built on PUBLIC_URL."""
-    if has_request_context():
-        return url_for("patient_link.entry", token=links.sign(link), _external=True)
-    return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/d/{links.sign(link)}"
+    """The link's address (a fresh signature of the same link each time: any of them works), on
+    PUBLIC_URL: the patient opens it from outside, whatever address the staff member's page used."""
+    return public_url("patient_link.entry", token=links.sign(link))
 
 
 def create_link(case, actor, now=None, sent_to=None):
