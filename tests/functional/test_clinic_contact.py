@@ -204,3 +204,13 @@ def test_a_configured_number_with_an_extension_keeps_it_until_an_admin_sets_one(
     contact = clinic_contact()
 
     assert (contact.phone_shown, contact.tel) == ("(201) 555-0188 ext. 12", "tel:+12015550188,12")
+
+
+def test_a_configured_number_that_does_not_parse_is_written_into_its_link_escaped(app, make_client, monkeypatch):
+    """Security review: CLINIC_PHONE went into the tel: link's attribute unescaped, so a value with a
+    quote in it (a slip in the operator's environment) opened the attribute to whatever followed."""
+    monkeypatch.setitem(app.config, "CLINIC_PHONE", 'ask at the desk" onmouseover="alert(1)')
+    page = make_client().get("/d/not-a-real-token").get_data(as_text=True)
+    [link] = by_id(page, "clinic-contact").find_all("a")
+    assert link.attrs.keys() == {"href"}
+    assert link["href"] == 'tel:ask at the desk" onmouseover="alert(1)'
