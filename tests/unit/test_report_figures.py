@@ -185,6 +185,24 @@ def test_room_use_counts_only_the_hours_of_physicians_still_in_use(clinic):
     assert rows[("Suite 1", "2026-03-16")] == (30, 2400)
 
 
+def test_room_use_for_one_physician_is_over_the_minutes_that_physician_works(clinic):
+    """Review: filtered by Dr Bo, who works Mondays only (09:00-17:00), his bookings were divided by
+    the whole clinic's week (2,460 minutes), so a physician fully booked on his one day showed a room
+    use of a fifth. His own week is 480 minutes; Dr Ada's is 5 x 480, less a day of her leave."""
+    from tracker.models import Closure
+
+    db.session.add(Closure(first_day=date(2026, 3, 17), last_day=date(2026, 3, 17), reason="Leave",
+                           physician_id=clinic.ada.id, created_by_id=clinic.coordinator.id))
+    db.session.commit()
+    bo = {(room, week): available for room, week, _minutes, available, _ in
+          _figure("room_use", physician_id=clinic.bo.id).rows}
+    ada = {(room, week): available for room, week, _minutes, available, _ in
+           _figure("room_use", physician_id=clinic.ada.id).rows}
+    assert bo and set(bo.values()) == {480}
+    assert ada and {available for (_room, week), available in ada.items() if week != "2026-03-16"} == {2400}
+    assert ada.get(("Suite 1", "2026-03-16"), 1920) == 1920
+
+
 def test_procedure_durations_against_the_target(clinic):
     # c3 18, c1 25, c2 35 minutes.
     assert _figure("durations").rows == [
