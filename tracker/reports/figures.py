@@ -381,18 +381,24 @@ def room_use(filters, conditions):
                *conditions)
         .group_by(Room.name, week).order_by(Room.name, week)).all()
     # Working hours are a few rows per physician: the suite is staffed from the earliest start to
-    # the latest end of any physician's hours that weekday.
+    # the latest end of any physician's hours that weekday. Filtered by a physician, the bookings
+    # are theirs, so the minutes they could fill are theirs too: their hours, their days away.
+    if filters.physician_id:
+        whose = [WorkingHours.physician_id == filters.physician_id]
+    else:
+        # Only the physicians in use staff a room (as clinic_weekdays reads them): a departed
+        # physician's hours stay stored, unlisted in Admin › Rooms & hours.
+        whose = [User.active.is_(True), User.role == Role.PHYSICIAN]
     spans = {}
     for weekday, starts, ends in db.session.execute(
             select(WorkingHours.weekday, func.min(WorkingHours.starts), func.max(WorkingHours.ends))
-            .join(User, User.id == WorkingHours.physician_id)
-            # Only the physicians in use staff a room (as clinic_weekdays reads them): a departed
-            # physician's hours stay stored, unlisted in Admin › Rooms & hours.
-            .where(User.active.is_(True), User.role == Role.PHYSICIAN)
+            .join(User, User.id == WorkingHours.physician_id).where(*whose)
             .group_by(WorkingHours.weekday)).all():
         spans[weekday] = _minutes(ends) - _minutes(starts)
-    # A day the whole clinic was closed (Admin › Closures) is no working day: nothing could be booked.
-    closed = [(c.first, c.last) for c in closures_between(filters.start, filters.end) if c.physician_id is None]
+    # A day the whole clinic was closed (Admin › Closures) is no working day: nothing could be booked;
+    # nor, filtered by a physician, is a day that physician was away.
+    closed = [(c.first, c.last) for c in closures_between(filters.start, filters.end)
+              if c.physician_id is None or c.physician_id == filters.physician_id]
     working = working_minutes(spans, filters.start, filters.end, closed)
     rows = []
     for room, monday, minutes in booked:
@@ -404,7 +410,8 @@ def room_use(filters, conditions):
         "Minutes booked in each room per week (Monday's date), appointments not cancelled and starting "
         "inside the period, over the minutes the clinic works that week (earliest to latest hours of the "
         "physicians in use each weekday, days inside the period only, days the whole clinic was closed left out). "
-        "A physician filter counts the appointments booked with that physician.",
+        "A physician filter counts the appointments booked with that physician, over the minutes that "
+        "physician works (their hours, their days away left out too).",
         ["Room", "Week of", "Booked minutes", "Working minutes", "Use %"], rows, Chart("bars", (0, 1), (4,), "%"))
 
 
