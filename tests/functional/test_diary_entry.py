@@ -157,6 +157,20 @@ def test_months_later_the_patient_is_asked_only_for_the_point_open_now_and_the_s
     assert not [e for e in entries_of(case) if e.point.point_code == "d7"]
 
 
+def test_a_missed_score_sent_while_a_later_one_is_open_points_to_that_one(client, gen, login_as, patient):
+    """Walkthrough: "…it is missed. A score now would describe your pain today, not then, so please
+    give the next one when it is due. The form below now asks for the “6 months” score.": the next
+    one is due now, on the form below, not later."""
+    case = follow_up_case(gen, patient, timedelta(days=180), entries={"t0": 8, "d1": 2, "w6": 3, "mo3": 3})
+    login_as(patient)
+
+    said = words(error_of(text(submit(client, diary_url(case), {"point": "d7", "score": "5"})), "point"))
+
+    assert "it is missed. A score now would describe your pain today, not then." in said
+    assert "when it is due" not in said
+    assert said.endswith("The form below now asks for the “6 months” score.")
+
+
 def test_a_second_entry_for_the_same_point_is_refused_and_the_first_kept(client, gen, login_as, patient):
     case = follow_up_case(gen, patient, timedelta(hours=2), entries={"t0": 7, "h2": 4})
     login_as(patient)
