@@ -471,7 +471,7 @@ def patient_note(case, now=None):
 
 # ------------------------------------------------------------------ entries
 
-def _check_open(case, view, now, for_patient):
+def _check_open(case, view, now, for_patient, open_now=None):
     if view is None:
         raise EntryRefused(_("This time point is not in your diary."))
     if case.state not in ENTRY_STATES:
@@ -484,6 +484,11 @@ def _check_open(case, view, now, for_patient):
         raise EntryRefused(_("The “%(point)s” score can be entered %(from)s. Please come back then.",
                              point=view.label, **{"from": opens_words(view, now)}))
     if for_patient and not is_open_now(view.due, now):
+        if open_now is not None:
+            # Another point is open now: the page's form asks for it at once (diary/pages.py).
+            raise EntryRefused(_("The “%(point)s” score could be given until %(until)s: it is missed. A score "
+                                 "now would describe your pain today, not then.",
+                                 point=view.label, until=closes_words(view, now)))
         raise EntryRefused(_("The “%(point)s” score could be given until %(until)s: it is missed. A score now "
                              "would describe your pain today, not then, so please give the next one when it is due.",
                              point=view.label, until=closes_words(view, now)))
@@ -559,7 +564,7 @@ def record_entry(case, code, scores, answers, source, actor=None, link=None, now
     if for_patient and view is not None and view.entered and case.state in ENTRY_STATES:
         # Sent again (another tab, a reload) once its window closed: saved, not "missed".
         raise _duplicate(view)
-    _check_open(case, view, now, for_patient)
+    _check_open(case, view, now, for_patient, open_now=diary.current if for_patient else None)
     if view.entered:
         raise _duplicate(view)
     late = entry_status(view.due, now, now) == EntryStatus.LATE
