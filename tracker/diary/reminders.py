@@ -277,7 +277,7 @@ def _recipient(case, link, account):
     if link is not None:
         emailed_to = link.sent_to if link.sent_to and "@" in link.sent_to else None  # not a number it was texted to
         address = (case.patient.email or "").strip() or emailed_to or (account.email if account else None)
-        return address, _public_address(lambda: link_url(link))
+        return address, link_url(link)  # on PUBLIC_URL, as cron has no request
     if account is not None:
         return ((case.patient.email or "").strip() or account.email,
                 public_url("auth.sign_in"))
@@ -297,12 +297,6 @@ def _skip_reason(case, point, address):
         return ("no way to reach the patient (link revoked or expired, no account or email; for a text: no number that "
                 "takes texts, or STOP received; or another preferred contact now)")
     return None
-
-
-def _public_address(build):
-    """Build an external URL outside any web request (cron has none): against PUBLIC_URL."""
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        return build()
 
 
 def _message(target):

@@ -381,9 +381,9 @@ def _laterality_codes(body_sites):
     return codes
 
 
-def _side(body_sites):
+def _side(codes):
     """The side from the body sites' laterality codes; None when absent or contradictory."""
-    found = {SIDES_BY_CODE[code] for code in _laterality_codes(body_sites)}
+    found = {SIDES_BY_CODE[code] for code in codes}
     return found.pop() if len(found) == 1 else (Side.BILATERAL if found == {Side.LEFT, Side.RIGHT} else None)
 
 
@@ -399,9 +399,10 @@ def _service_request(request, where, profiles, problems, today):
                          "referral again must not open a second case.", f"{where}.resource.identifier"))
     elif len(identifier[0]) > 255 or len(identifier[1]) > 255:
         problems.append(("The ServiceRequest identifier is longer than 255 characters.", f"{where}.resource.identifier"))
-    side = _side(request.bodySite)
-    if side is None and _laterality_codes(request.bodySite):
-        problems.append((f"The body site's lateralities disagree ({', '.join(sorted(_laterality_codes(request.bodySite)))}): "
+    codes = _laterality_codes(request.bodySite)
+    side = _side(codes)
+    if side is None and codes:
+        problems.append((f"The body site's lateralities disagree ({', '.join(sorted(codes))}): "
                          "send one, SNOMED CT 7771000 (left), 24028007 (right) or 51440002 (both).",
                          f"{where}.resource.bodySite"))
     elif side is None:
