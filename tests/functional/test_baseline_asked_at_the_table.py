@@ -11,7 +11,7 @@ from tracker.scheduling.rules import clinic_to_utc
 from tracker.timeutil import clinic_today, clinic_zone
 from tracker.workflow import State
 
-from tests.builders import checklist_url, now
+from tests.builders import checklist_url
 from tests.helpers import sign_in, soup, text
 
 NOTICE = ("No pain score before the injection yet. Ask the patient now (0 to 10) and enter it by phone "
@@ -24,9 +24,12 @@ def booked_at_eight(gen, physician, baseline=None):
                               red_flags_screened=True))
     db.session.commit()
     gen.verdict(case)
+    starts_at = clinic_to_utc(clinic_today(), time(8, 0), clinic_zone())
     appointment = gen.appointment(case, physician=physician, consent_obtained=True, day_of_check_done=True,
-                                  starts_at=clinic_to_utc(clinic_today(), time(8, 0), clinic_zone()))
-    gen.diary(case, booked_at=now() - timedelta(hours=1), entries={} if baseline is None else {"t0": baseline})
+                                  starts_at=starts_at)
+    # Booked the day before (not an hour before the real clock: after 09:05 that was after the
+    # tests' clinic clock, and the baseline was not open yet).
+    gen.diary(case, booked_at=starts_at - timedelta(days=1), entries={} if baseline is None else {"t0": baseline})
     return appointment
 
 
