@@ -840,3 +840,21 @@ def test_a_body_nested_too_deep_is_a_400_outcome_not_an_internal_error(client, i
     response = client.post("/fhir", headers={**intake, "Content-Type": "application/fhir+json"}, data=body)
     assert response.status_code == 400, response.get_data(as_text=True)
     assert fhir_json(response)["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize("path, value, where, says", [
+    (("entry", 0, "resource", "gender"), "woman", "Bundle.entry[0].resource.gender", "male, female, other or unknown"),
+    (("entry", 0, "resource", "gender"), "F", "Bundle.entry[0].resource.gender", "male, female, other or unknown"),
+    (("entry", 0, "resource", "name", 0, "use"), "legal", "Bundle.entry[0].resource.name[0].use", "official"),
+    (("entry", 0, "resource", "telecom", 1, "system"), "mobile", "Bundle.entry[0].resource.telecom[1].system", "sms"),
+    (("entry", 1, "resource", "intent"), "referral", "Bundle.entry[1].resource.intent", "order"),
+])
+def test_a_code_fhir_r4_does_not_allow_is_a_400_at_its_element_not_recorded_as_unknown(
+        client, intake, path, value, where, says):
+    """A code outside its required value set (FHIR R4's administrative gender, name use, contact
+    point system, request intent) is not valid FHIR: a "woman" or "F" taken as sex *Unknown* would
+    lose what the sender meant without a word."""
+    issues = _issues(post_bundle(client, intake, _set(intake_bundle(), path, value)), 400)
+    assert [i["expression"] for i in issues] == [[where]]
+    assert f"“{value}”" in issues[0]["diagnostics"] and says in issues[0]["diagnostics"]
+    assert (_count(Patient), _count(Case)) == (0, 0)
