@@ -118,13 +118,15 @@ def parse_bundle(document):
                               "Bundle.resourceType")], 400)
     _check_resource_types(document)
     try:
-        return Bundle.model_validate(document)
+        bundle = Bundle.model_validate(document)
     except ValidationError as error:
         raise IntakeProblem([(_plain(e), _fhirpath(e["loc"])) for e in error.errors()[:20]], 400) from None
     except (ValueError, TypeError) as error:
         raise IntakeProblem([(f"Not a valid Bundle: {error}", None)], 400) from None
     except RecursionError:
         raise IntakeProblem([("The body is not a FHIR JSON resource: it is nested too deep.", None)], 400) from None
+    _check_codes(document)
+    return bundle
 
 
 def _article(word):
@@ -150,6 +152,50 @@ def _check_resource_types(document):
                              f"Bundle.entry[{index}].resource.resourceType"))
     if problems:
         raise IntakeProblem(problems, 400)
+
+
+# The codes FHIR R4 binds as *required* on the elements intake reads (the validator checks a code's
+# form, not its value set): a code outside its set is not valid FHIR, never read as "unknown".
+_GENDERS = ("male", "female", "other", "unknown")
+REQUIRED_CODES = {
+    "Patient": {("gender",): _GENDERS, ("name", "use"): ("usual", "official", "temp", "nickname", "anonymous", "old", "maiden"),
+                ("telecom", "system"): ("phone", "fax", "email", "pager", "url", "sms", "other"),
+                ("telecom", "use"): ("home", "work", "temp", "old", "mobile")},
+    "ServiceRequest": {("status",): ("draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"),
+                       ("intent",): ("proposal", "plan", "directive", "order", "original-order", "reflex-order",
+                                     "filler-order", "instance-order", "option"),
+                       ("priority",): ("routine", "urgent", "asap", "stat")},
+}
+
+
+def _check_codes(document):
+    """IntakeProblem(400) naming each code outside the value set FHIR R4 requires for its element
+    ("“woman” is not a code FHIR R4 allows in Patient.gender: male, female, other or unknown.")."""
+    problems = []
+    for index, entry in enumerate(document.get("entry") or []):
+        resource = entry.get("resource") or {}
+        kind = resource.get("resourceType")
+        for path, allowed in REQUIRED_CODES.get(kind, {}).items():
+            for where, value in _values_at(resource, path, f"Bundle.entry[{index}].resource"):
+                if value not in allowed:
+                    choices = f"{', '.join(allowed[:-1])} or {allowed[-1]}"
+                    problems.append((f"“{value}” is not a code FHIR R4 allows in {kind}.{'.'.join(path)}: "
+                                     f"{choices}.", where))
+    if problems:
+        raise IntakeProblem(problems, 400)
+
+
+def _values_at(value, path, where):
+    """(FHIRPath, value) of each value at `path` under `value` (lists followed, with their positions)."""
+    if not path:
+        yield where, value
+        return
+    child = value.get(path[0]) if isinstance(value, dict) else None
+    if isinstance(child, list):
+        for position, item in enumerate(child):
+            yield from _values_at(item, path[1:], f"{where}.{path[0]}[{position}]")
+    elif child is not None:
+        yield from _values_at(child, path[1:], f"{where}.{path[0]}")
 
 
 def _fhirpath(loc):
