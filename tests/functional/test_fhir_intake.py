@@ -858,3 +858,25 @@ def test_a_code_fhir_r4_does_not_allow_is_a_400_at_its_element_not_recorded_as_u
     assert [i["expression"] for i in issues] == [[where]]
     assert f"“{value}”" in issues[0]["diagnostics"] and says in issues[0]["diagnostics"]
     assert (_count(Patient), _count(Case)) == (0, 0)
+
+
+@pytest.mark.parametrize("status", ["revoked", "entered-in-error", "completed", "draft", "on-hold"])
+def test_a_referral_that_is_not_active_opens_no_case(client, intake, status):
+    """A ServiceRequest withdrawn, entered in error, done, still a draft or on hold is no referral to
+    act on: a 422 at its status saying what is taken, and nothing is written."""
+    bundle = _set(intake_bundle(), ("entry", 1, "resource", "status"), status)
+    issues = _issues(post_bundle(client, intake, bundle), 422)
+    assert [i["expression"] for i in issues] == [["Bundle.entry[1].resource.status"]]
+    assert f"status {status}" in issues[0]["diagnostics"] and "active" in issues[0]["diagnostics"]
+    assert (_count(Patient), _count(Case)) == (0, 0)
+
+
+def test_a_received_referral_sent_again_as_revoked_is_not_answered_as_a_replay(client, intake):
+    """The sender's cancellation is not applied by intake (a coordinator cancels the case): it must
+    not hear 200, as if the tracker had taken it, while the case stays on the worklist."""
+    assert post_bundle(client, intake, intake_bundle()).status_code == 201
+    revoked = _set(intake_bundle(), ("entry", 1, "resource", "status"), "revoked")
+    issues = _issues(post_bundle(client, intake, revoked), 422)
+    assert "a coordinator cancels the case" in issues[0]["diagnostics"]
+    case = db.session.execute(db.select(Case)).scalar_one()
+    assert case.state == State.REFERRED
