@@ -439,6 +439,13 @@ def _extension_code(resource, url):
 
 def _service_request(request, where, profiles, problems, today):
     values = {}
+    if request.status != "active":
+        # Withdrawn, in error, done, a draft or on hold: nothing to act on. A referral already
+        # received and now withdrawn is not a replay either: its case is cancelled by a person.
+        problems.append((f"The ServiceRequest has status {request.status}: intake takes a referral to act on, "
+                         f"status active. A referral received before and now withdrawn or entered in error "
+                         f"is not changed by intake: a coordinator cancels the case in the tracker.",
+                         f"{where}.resource.status"))
     identifier = next(((i.system, i.value) for i in request.identifier or [] if i.system and i.value), None)
     if identifier is None:
         problems.append(("The ServiceRequest needs an identifier (system and value): posting the same "
