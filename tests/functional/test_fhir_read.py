@@ -569,3 +569,32 @@ def test_a_procedure_times_each_answer_when_it_was_first_recorded_and_names_its_
     _, found = _everything(client, reader, record.case.patient_id)
     [given] = of_type(found, "MedicationAdministration")
     assert datetime.fromisoformat(given["effectiveDateTime"]) == base + timedelta(seconds=10)
+
+
+def test_everything_says_in_its_self_link_that_the_parameters_it_does_not_support_were_not_applied(
+        client, gen, reader):
+    """FHIR: a server ignoring a parameter says so by leaving it out of the Bundle's self link. A
+    `_type=Observation`, `start` or `_count` echoed back there reads as applied, and the whole
+    record taken as the filtered part of it."""
+    case = episode(gen)
+    url = f"/fhir/Patient/{case.patient_id}/$everything"
+    whole = fhir_json(client.get(url, headers=reader))
+    response = client.get(f"{url}?_type=Observation&start=2026-01-01&_count=5&_format=json", headers=reader)
+    assert response.status_code == 200
+    data = fhir_json(response)
+    assert data["total"] == whole["total"] == len(data["entry"])
+    assert data["link"] == [{"relation": "self", "url": f"http://localhost{url}?_format=json"}]
+
+
+def test_everything_with_strict_handling_refuses_a_parameter_it_does_not_support(client, gen, reader):
+    """`Prefer: handling=strict` (FHIR's way to ask for an error rather than a parameter ignored)."""
+    case = episode(gen)
+    url = f"/fhir/Patient/{case.patient_id}/$everything"
+    strict = {**reader, "Prefer": "handling=strict"}
+    response = client.get(f"{url}?_type=Observation&_count=5", headers=strict)
+    assert response.status_code == 400
+    issues = fhir_json(response)["issue"]
+    assert validated(fhir_json(response))
+    assert [(i["code"], i["expression"]) for i in issues] == [("not-supported", ["_type"]), ("not-supported", ["_count"])]
+    assert "$everything takes no parameters" in issues[0]["diagnostics"]
+    assert client.get(f"{url}?_format=json", headers=strict).status_code == 200
