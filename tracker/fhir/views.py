@@ -74,7 +74,8 @@ def _readable(kind):
         entry["operation"] = [{"name": "everything",
                                "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
                                "documentation": "Every case of the patient; no parameters (start, end, "
-                                                "_since, _type, _count are not supported). On a record "
+                                                "_since, _type, _count are ignored and left out of the "
+                                                "self link; with Prefer: handling=strict, a 400). On a record "
                                                 "merged into another (inactive, link replaced-by): the "
                                                 "record kept, where its cases went."}]
     return entry
@@ -143,6 +144,10 @@ def _find(kind, ident):
 def everything(patient_id):
     """The record's every resource; a merged record's are those of the record kept, where its
     cases went (the Bundle holds both Patients, linked replaced-by and replaces)."""
+    ignored = [name for name in request.args if name != "_format"]
+    if ignored and _strict():
+        return outcome_response(400, [(f"{name} is not supported: $everything takes no parameters and returns the "
+                                       "patient's whole record.", name) for name in ignored], "not-supported")
     patient = record.load_patient(patient_id)
     if patient is None:
         return _not_found("Patient", patient_id)
@@ -151,11 +156,19 @@ def everything(patient_id):
     found = record.everything(patient, record.Context.load())
     base = base_url()
     bundle = Bundle(type="searchset", timestamp=utcnow(), total=len(found),
-                    link=[{"relation": "self", "url": request.url}],
+                    # The parameters applied only (FHIR: one left out of the self link was ignored).
+                    link=[{"relation": "self", "url": url_for("fhir.everything", patient_id=patient_id, _external=True,
+                                                              **{k: v for k, v in request.args.items() if k == "_format"})}],
                     entry=[{"fullUrl": f"{base}/{r.get_resource_type()}/{r.id}", "resource": r,
                             "search": {"mode": "match"}} for r in found])
     record_read("patient", patient.id)
     return resource_response(bundle)
+
+
+def _strict():
+    """`Prefer: handling=strict`: the client wants an error for a parameter the server would ignore."""
+    preferences = request.headers.get("Prefer", "").replace(";", ",").split(",")
+    return any(p.strip().lower().replace(" ", "") == "handling=strict" for p in preferences)
 
 
 @bp.route("", methods=["POST"])
