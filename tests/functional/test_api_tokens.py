@@ -268,3 +268,30 @@ def test_two_tokens_revoked_by_a_role_change_are_told_in_the_plural(client, admi
             "tokens act only for coordinator and physician accounts, and this one is now an admin account: the "
             "systems using them can no longer call the API, and making the account a coordinator or physician "
             "again will not bring them back (make new tokens if needed).") in page
+
+
+@pytest.mark.parametrize("change,why", [
+    ({"active": None}, "is deactivated"),
+    ({"role": "admin"}, "is an admin account"),
+    ({"active": None, "role": "admin"}, "is deactivated and an admin account")],
+    ids=["deactivated", "made admin", "both"])
+def test_a_token_revoked_with_its_accounts_change_says_why_to_the_caller_and_in_the_audit_trail(
+        client, admin, gen, make_client, change, why):
+    """The save revokes the account's tokens; the system still calling with one is told the reason
+    (so its operator asks for a token of another account, not a new one of this account)."""
+    from tests.functional.test_admin_users import save_user
+
+    lena = gen.user(Role.COORDINATOR, email="lena.hart@test.clinic")
+    _, raw = tokens.create(lena, "read", 30, "EHR feed")
+    assert save_user(client, lena.id, **change).status_code == 302
+    said = (f"This token was revoked, and its account (lena.hart@test.clinic) {why}; ask the clinic's admin "
+            f"for a new token acting as an active coordinator or physician account.")
+    for url, detail in (("/api/v1/cases", lambda r: r.get_json()["detail"]),
+                        ("/fhir/Patient/1", lambda r: r.get_json()["issue"][0]["diagnostics"])):
+        response = make_client().get(url, headers=bearer(raw))
+        assert response.status_code == 401
+        assert detail(response) == said
+        assert f'error_description="{said}"' in response.headers["WWW-Authenticate"]
+    refused = db.session.execute(db.select(AuditEvent).filter_by(action="access_denied")
+                                 .order_by(AuditEvent.id)).scalars().all()
+    assert [r.summary for r in refused] == [f"API GET /api/v1/cases: {said}", f"API GET /fhir/Patient/1: {said}"]
