@@ -82,10 +82,22 @@ def authenticate():
 def _dead(token, status):
     """Why a token no longer opens the API, in a sentence for whoever runs the calling system."""
     if status == "revoked":
+        standing = _unusable(token.user)
+        if standing:
+            # Revoked with the account's change (tokens.revoke_unusable): a new token of this
+            # account cannot be made, so the caller is told what to ask for instead.
+            return (f"This token was revoked, and its account ({token.user.email}) {standing}; ask the clinic's "
+                    f"admin for a new token acting as an active coordinator or physician account.")
         return "This token was revoked; ask the clinic's admin for a new one."
     if status == "expired":
         return f"This token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; ask the clinic's admin for a new one."
     return f"This token's account ({token.user.email}) is deactivated; the token no longer opens the API."
+
+
+def _unusable(user):
+    """Why no token acts for `user` now ("is deactivated", "is an admin account", both), or ""."""
+    reasons = ([] if user.active else ["deactivated"]) + ([] if user.role in CLINICAL_STAFF else [_an(user.role)])
+    return f"is {' and '.join(reasons)}" if reasons else ""
 
 
 def _an(role):
