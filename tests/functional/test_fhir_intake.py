@@ -880,3 +880,17 @@ def test_a_received_referral_sent_again_as_revoked_is_not_answered_as_a_replay(c
     assert "a coordinator cancels the case" in issues[0]["diagnostics"]
     case = db.session.execute(db.select(Case)).scalar_one()
     assert case.state == State.REFERRED
+
+
+@pytest.mark.parametrize("path, where", [
+    (("entry", 1, "resource", "identifier", 0, "system"), "Bundle.entry[1].resource.identifier[0].system"),
+    (("entry", 1, "resource", "extension", 0, "url"), "Bundle.entry[1].resource.extension[0].url"),
+])
+def test_a_uri_with_a_space_is_a_400_not_kept_to_make_the_trackers_own_fhir_invalid(client, intake, path, where):
+    """A FHIR uri has no whitespace. The referral's identifier is kept and sent back on its
+    ServiceRequest: taken with a space, every read of that patient would fail HL7's schema."""
+    bundle = _set(intake_bundle(), path, "urn:oid:2.16.840.1 113883")
+    issues = _issues(post_bundle(client, intake, bundle), 400)
+    assert [i["expression"] for i in issues] == [[where]]
+    assert "“urn:oid:2.16.840.1 113883” is not a FHIR uri" in issues[0]["diagnostics"]
+    assert (_count(Patient), _count(Case)) == (0, 0)
