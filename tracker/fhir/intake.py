@@ -181,8 +181,30 @@ def _check_codes(document):
                     choices = f"{', '.join(allowed[:-1])} or {allowed[-1]}"
                     problems.append((f"“{value}” is not a code FHIR R4 allows in {kind}.{'.'.join(path)}: "
                                      f"{choices}.", where))
+        problems += _spaced_uris(resource, f"Bundle.entry[{index}].resource")
     if problems:
         raise IntakeProblem(problems, 400)
+
+
+# FHIR R4's uri type has no whitespace (pattern \S*); the validator does not hold a uri to it. An
+# identifier's system is kept and sent back: taken with a space, the tracker's own reads would fail.
+URI_ELEMENTS = ("system", "url")
+
+
+def _spaced_uris(value, where):
+    """(message, FHIRPath) of each uri element (a coding's or identifier's system, an extension's
+    url) under `value` holding whitespace."""
+    if isinstance(value, list):
+        return [p for position, item in enumerate(value) for p in _spaced_uris(item, f"{where}[{position}]")]
+    if not isinstance(value, dict):
+        return []
+    problems = []
+    for name, child in value.items():
+        if name in URI_ELEMENTS and isinstance(child, str) and re.search(r"\s", child):
+            problems.append((f"“{child}” is not a FHIR uri: a uri has no spaces.", f"{where}.{name}"))
+        else:
+            problems += _spaced_uris(child, f"{where}.{name}")
+    return problems
 
 
 def _values_at(value, path, where):
