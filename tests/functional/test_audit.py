@@ -1,5 +1,6 @@
 """The audit trail: what each action writes, what it never writes, the admin's page, and that
 rows cannot be changed or deleted."""
+import re
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urlencode
 
@@ -468,3 +469,20 @@ def test_the_csv_download_never_carries_a_secret_value(auditor):
     db.session.commit()
     text = auditor.get("/admin/audit.csv").get_data(as_text=True)
     assert "Password hash: changed (not recorded); Role: coordinator → physician" in text
+
+
+def test_a_filtered_audit_download_says_its_filters_in_its_file_name(auditor):
+    """An extract of one user's refusals, or of one patient's rows, is never a file named as the
+    whole trail; a filter refused next to its field (a To before the From) is left out of the name
+    as it is of the rows."""
+    def name(query):
+        response = auditor.get("/admin/audit.csv" + query)
+        assert response.status_code == 200
+        return re.fullmatch(r'attachment; filename="([^"]+)"', response.headers["Content-Disposition"]).group(1)
+
+    assert name("") == "audit_trail.csv"
+    assert name("?user=Lena.Hart&action=access_denied&date_from=2026-12-01&date_to=2026-12-07") == \
+        "audit_trail_user-lena-hart_action-access_denied_from-2026-12-01_to-2026-12-07.csv"
+    assert name("?object_type=case&object_id=21&patient=N%C3%BA%C3%B1ez") == \
+        "audit_trail_object-case_id-21_patient-nunez.csv"
+    assert name("?date_from=2026-12-07&date_to=2026-12-01") == "audit_trail_from-2026-12-07.csv"
