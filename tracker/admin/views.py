@@ -319,8 +319,12 @@ def audit_log():
 def audit_csv():
     filters, query = _audit_query()
     rows = (services.audit_csv_row(event) for events in export.batches(query, scalars=True) for event in events)
-    return export.download("audit_trail.csv", services.AUDIT_CSV_HEADER, rows, "audit trail",
-                           export.filters_text(filters))
+    # A filtered extract is never named as the whole trail (a filter refused is left out, as of the rows).
+    name = export.file_name("audit_trail", [(label, _valid(field)) for label, field in (
+        ("user", filters.user), ("action", filters.action), ("object", filters.object_type),
+        ("id", filters.object_id), ("patient", filters.patient), ("from", filters.date_from),
+        ("to", filters.date_to))])
+    return export.download(name, services.AUDIT_CSV_HEADER, rows, "audit trail", export.filters_text(filters))
 
 
 def _settings_page(form=None, billing_form=None, status=200):
