@@ -457,3 +457,15 @@ def test_an_override_that_stands_through_a_re_evaluation_is_one_override_in_the_
 
     assert figures.figure(figures.Filters(start=days_ago(30), end=days_ago(0), default_profile="MEDICARE_LCD_2023"),
                           "overrides").rows == [("Dr Amara Osei", 1)]
+
+
+def test_the_caps_download_is_named_for_the_day_it_counts_not_the_period_it_ignores(client, coordinator, clinic):
+    """The caps are as of today, whatever the period: a file named for March to May would be read
+    as the caps as they stood then."""
+    from tracker.timeutil import clinic_today
+
+    today = clinic_today().isoformat()
+    assert _file_name(client.get(f"/reports/export?table=caps&{PERIOD}")) == f"caps_as-of-{today}.csv"
+    assert _file_name(client.get(f"/reports/export?table=caps&{PERIOD}&physician={clinic.ada.id}&side=left")) == \
+        f"caps_as-of-{today}_physician-dr-ada_side-left.csv"
+    assert _file_name(client.get(f"/reports/export?table=no_shows&{PERIOD}")) == "no_shows_2026-03-01_2026-05-31.csv"
