@@ -92,7 +92,10 @@ def export_table():
         return render_template("reports/index.html", form=form, filters=None, reports=[], charts={},
                                args=_filter_args()), 422
     figure = figures.figure(filters, key)
-    name = export.file_name(f"{key}_{filters.start.isoformat()}_{filters.end.isoformat()}", [
+    # The caps are as of today whatever the period: named for the day they count, not the period.
+    counted = f"as-of-{clinic_today().isoformat()}" if figures.FIGURE_REPORT[key] == "caps" \
+        else f"{filters.start.isoformat()}_{filters.end.isoformat()}"
+    name = export.file_name(f"{key}_{counted}", [
         ("physician", export.chosen(form.physician)), ("profile", filters.profile), ("side", filters.side),
         ("indication", filters.indication)])
     return export.download(name, figure.columns, figure.rows, f"report table {key}", filters.as_text())
