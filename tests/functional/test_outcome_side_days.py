@@ -243,3 +243,18 @@ def test_fhir_and_the_api_name_each_joints_days(client, gen, physician):
     detail = client.get(f"/api/v1/cases/{case.id}", headers=headers).get_json()
     assert detail["outcome"]["days_by_joint"] == [{"side": "left", "days": 90}, {"side": "right", "days": 7}]
     assert detail["outcome"]["therapeutic_days"] == 7
+
+
+def test_fhir_codes_each_joints_days_with_its_laterality_not_only_in_words(client, gen, physician):
+    from tests.api_support import bearer, check_bundle, fhir_json, token_for
+
+    case = bilateral_therapeutic(gen, physician)
+    record_outcome(case, physician, None, None, NextStep.DISCHARGE, version_id=case.version_id,
+                   confirm_early=True, side_days={"left": 90, "right": 7})
+    headers = bearer(token_for(gen.user(Role.COORDINATOR)))
+    found = check_bundle(fhir_json(client.get(f"/fhir/Patient/{case.patient_id}/$everything", headers=headers)))
+    outcome = found[f"Observation/{case.id}-outcome"]
+    sides = [([e["valueCodeableConcept"]["coding"][0]["code"] for e in c.get("extension", [])
+               if e["url"].endswith("/StructureDefinition/laterality")], c["valueQuantity"]["value"])
+             for c in outcome["component"] if "valueQuantity" in c]
+    assert sides == [(["7771000"], 90), (["24028007"], 7)]

@@ -236,3 +236,21 @@ def test_the_follow_on_case_still_names_the_joint_it_was_opened_for_after_a_corr
     assert new.side == Side.RIGHT
     assert "left joint positive, right joint positive" in page
     assert "this case is for the right joint only" in page and "block was positive" not in page
+
+
+def test_fhir_codes_each_joints_result_with_its_laterality_not_only_in_words(client, gen, physician):
+    """Both joints' components have the same code: a receiving system reading codes, not text,
+    tells them apart by the tracker's laterality extension (SNOMED CT 7771000 left, 24028007 right)."""
+    from tests.api_support import bearer, check_bundle, fhir_json, token_for
+    from tracker.roles import Role
+
+    case = bilateral_block(gen, physician)
+    record_outcome(case, physician, None, None, NextStep.DISCHARGE, version_id=case.version_id,
+                   confirm_early=True, side_results={"left": "negative", "right": "positive"})
+    headers = bearer(token_for(gen.user(Role.COORDINATOR)))
+    found = check_bundle(fhir_json(client.get(f"/fhir/Patient/{case.patient_id}/$everything", headers=headers)))
+    outcome = found[f"Observation/{case.id}-outcome"]
+    sides = [([e["valueCodeableConcept"]["coding"][0]["code"] for e in c.get("extension", [])
+               if e["url"].endswith("/StructureDefinition/laterality")], c["valueCodeableConcept"]["text"])
+             for c in outcome["component"] if c["code"]["coding"][0]["code"] == "diagnostic-block-result"]
+    assert sides == [(["7771000"], "Negative"), (["24028007"], "Positive")]
