@@ -78,11 +78,14 @@ def ref(kind, ident, display=None):
     return value
 
 
+def laterality(side):
+    """The side as the tracker's (documented) laterality extension."""
+    return [{"url": coding.EXT_LATERALITY, "valueCodeableConcept": concept(coding.LATERALITY[Side(side)])}]
+
+
 def si_joint(side):
-    """The body site, with the side as a (documented) laterality extension on it."""
-    return {**concept(coding.SI_JOINT, text=f"{Side(side).label} sacroiliac joint"),
-            "extension": [{"url": coding.EXT_LATERALITY,
-                           "valueCodeableConcept": concept(coding.LATERALITY[Side(side)])}]}
+    """The body site, with the side as a laterality extension on it."""
+    return {**concept(coding.SI_JOINT, text=f"{Side(side).label} sacroiliac joint"), "extension": laterality(side)}
 
 
 def category(code, display):
@@ -553,21 +556,22 @@ def outcome(case):
     if row is None:
         return []
     components = []
-    # A bilateral block: one result component per joint, named in its code's text (never one
-    # "Positive" an EHR would read as both joints').
+    # A bilateral block: one result component per joint, named in its code's text and coded by its
+    # laterality extension (never one "Positive" an EHR would read as both joints').
     for joint, result in row.results_by_side:
-        components.append({"code": concept(coding.DIAGNOSTIC_RESULT,
+        components.append({"extension": laterality(joint), "code": concept(coding.DIAGNOSTIC_RESULT,
                                            text=f"Diagnostic block result, {joint} SI joint"),
                            "valueCodeableConcept": concept(coding.value("diagnostic-result", result,
                                                                         result.capitalize()))})
     if row.diagnostic_result and not row.results_by_side:
         components.append({"code": concept(coding.DIAGNOSTIC_RESULT), "valueCodeableConcept": concept(
             coding.value("diagnostic-result", row.diagnostic_result, row.diagnostic_result.capitalize()))})
-    # A bilateral case: one duration component per joint, named in its code's text.
+    # A bilateral case: one duration component per joint, named in its code's text and coded by its
+    # laterality extension.
     for joint, joint_days in row.days_by_side:
         if joint_days is not None:
             days = quantity(joint_days, "days", "d")
-            components.append({"code": concept(coding.THERAPEUTIC_DAYS,
+            components.append({"extension": laterality(joint), "code": concept(coding.THERAPEUTIC_DAYS,
                                                text=f"Therapeutic relief duration, {joint} SI joint"),
                                "valueQuantity": {**days, "comparator": ">="} if row.side_days_so_far(joint) else days})
     if row.therapeutic_days is not None and not row.days_by_side:
