@@ -894,3 +894,16 @@ def test_a_uri_with_a_space_is_a_400_not_kept_to_make_the_trackers_own_fhir_inva
     assert [i["expression"] for i in issues] == [[where]]
     assert "“urn:oid:2.16.840.1 113883” is not a FHIR uri" in issues[0]["diagnostics"]
     assert (_count(Patient), _count(Case)) == (0, 0)
+
+
+@pytest.mark.parametrize("body, says", [
+    ('{"resourceType": "Bundle", "type": "transaction"\n "entry": []}', "Expecting ',' delimiter at line 2, column 2"),
+    ('{"resourceType": "Bundle", "type": "transaction", ', "at line 1, column 51"),
+    (b'{"resourceType": "Bundle\xff"}', "not UTF-8 at byte 24"),
+])
+def test_a_body_that_is_not_json_says_where_the_json_breaks(client, intake, body, says):
+    """A sender's developer looking at a Bundle of thousands of lines needs the place, as any JSON
+    tool gives it, not only that it is not JSON."""
+    response = client.post("/fhir", headers={**intake, "Content-Type": "application/fhir+json"}, data=body)
+    [issue] = _issues(response, 400)
+    assert issue["diagnostics"].startswith("The body is not JSON") and says in issue["diagnostics"], issue
