@@ -93,19 +93,36 @@ class Referral:
     wheres: dict = field(default_factory=dict)
 
 
+TOO_DEEP = "The body is not a FHIR JSON resource: it is nested too deep."
+
+
+class NotJson:
+    """A body that cannot be read as JSON, and why, in a sentence (`parse_bundle` says it: a 400)."""
+
+    def __init__(self, message):
+        self.message = message
+
+
 def loads(body):
-    """The posted bytes as JSON, or None when they are not JSON (`parse_bundle` then says so). A
-    body nested deeper than the parser's recursion allows is no FHIR resource either: a 400, not
-    an internal error."""
+    """The posted bytes as JSON, or NotJson saying where they break. A body nested deeper than
+    the parser's recursion allows is no FHIR resource either: a 400, not an internal error."""
     try:
         return json.loads(body)
-    except (ValueError, RecursionError):
-        return None
+    except json.JSONDecodeError as error:
+        return NotJson(f"The body is not JSON: {error.msg} at line {error.lineno}, column {error.colno}.")
+    except UnicodeDecodeError as error:
+        return NotJson(f"The body is not JSON: not UTF-8 at byte {error.start}.")
+    except ValueError:
+        return NotJson("The body is not JSON.")
+    except RecursionError:
+        return NotJson(TOO_DEEP)
 
 
 def parse_bundle(document):
     """The Bundle as a validated R4B model, or IntakeProblem(400) naming each invalid element in
     plain words, where it is as FHIRPath ("Bundle.entry[0].resource.birthDate")."""
+    if isinstance(document, NotJson):
+        raise IntakeProblem([(document.message, None)], 400)
     if not isinstance(document, dict):
         raise IntakeProblem([("The body is not a FHIR JSON resource.", None)], 400)
     if document.get("resourceType") != "Bundle":
@@ -124,7 +141,7 @@ def parse_bundle(document):
     except (ValueError, TypeError) as error:
         raise IntakeProblem([(f"Not a valid Bundle: {error}", None)], 400) from None
     except RecursionError:
-        raise IntakeProblem([("The body is not a FHIR JSON resource: it is nested too deep.", None)], 400) from None
+        raise IntakeProblem([(TOO_DEEP, None)], 400) from None
     _check_codes(document)
     return bundle
 
