@@ -595,6 +595,7 @@ def test_everything_with_strict_handling_refuses_a_parameter_it_does_not_support
     assert response.status_code == 400
     issues = fhir_json(response)["issue"]
     assert validated(fhir_json(response))
-    assert [(i["code"], i["expression"]) for i in issues] == [("not-supported", ["_type"]), ("not-supported", ["_count"])]
+    assert [(i["code"], i["expression"]) for i in issues] == [("not-supported", ["_type"]),
+                                                              ("not-supported", ["_count"])]
     assert "$everything takes no parameters" in issues[0]["diagnostics"]
     assert client.get(f"{url}?_format=json", headers=strict).status_code == 200

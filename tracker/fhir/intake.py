@@ -173,15 +173,17 @@ def _check_resource_types(document):
 
 # The codes FHIR R4 binds as *required* on the elements intake reads (the validator checks a code's
 # form, not its value set): a code outside its set is not valid FHIR, never read as "unknown".
-_GENDERS = ("male", "female", "other", "unknown")
 REQUIRED_CODES = {
-    "Patient": {("gender",): _GENDERS, ("name", "use"): ("usual", "official", "temp", "nickname", "anonymous", "old", "maiden"),
-                ("telecom", "system"): ("phone", "fax", "email", "pager", "url", "sms", "other"),
-                ("telecom", "use"): ("home", "work", "temp", "old", "mobile")},
-    "ServiceRequest": {("status",): ("draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"),
-                       ("intent",): ("proposal", "plan", "directive", "order", "original-order", "reflex-order",
-                                     "filler-order", "instance-order", "option"),
-                       ("priority",): ("routine", "urgent", "asap", "stat")},
+    "Patient": {
+        ("gender",): ("male", "female", "other", "unknown"),
+        ("name", "use"): ("usual", "official", "temp", "nickname", "anonymous", "old", "maiden"),
+        ("telecom", "system"): ("phone", "fax", "email", "pager", "url", "sms", "other"),
+        ("telecom", "use"): ("home", "work", "temp", "old", "mobile")},
+    "ServiceRequest": {
+        ("status",): ("draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"),
+        ("intent",): ("proposal", "plan", "directive", "order", "original-order", "reflex-order", "filler-order",
+                      "instance-order", "option"),
+        ("priority",): ("routine", "urgent", "asap", "stat")},
 }
 
 

@@ -155,10 +155,11 @@ def everything(patient_id):
         patient = record.load_patient(kept_record(patient).id)
     found = record.everything(patient, record.Context.load())
     base = base_url()
+    # The self link names the parameters applied only (FHIR: one left out of it was ignored).
+    applied = {name: value for name, value in request.args.items() if name == "_format"}
     bundle = Bundle(type="searchset", timestamp=utcnow(), total=len(found),
-                    # The parameters applied only (FHIR: one left out of the self link was ignored).
-                    link=[{"relation": "self", "url": url_for("fhir.everything", patient_id=patient_id, _external=True,
-                                                              **{k: v for k, v in request.args.items() if k == "_format"})}],
+                    link=[{"relation": "self",
+                           "url": url_for("fhir.everything", patient_id=patient_id, _external=True, **applied)}],
                     entry=[{"fullUrl": f"{base}/{r.get_resource_type()}/{r.id}", "resource": r,
                             "search": {"mode": "match"}} for r in found])
     record_read("patient", patient.id)
