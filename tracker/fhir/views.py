@@ -55,8 +55,10 @@ def capabilities():
                                         "outside the token's scope or account role.", "cors": False},
             "resource": [_readable(kind) for kind in READABLE],
             "interaction": [{"code": "transaction",
-                             "documentation": "Referral intake: a Patient, a ServiceRequest and optionally "
-                                              "Conditions; needs an intake token. The same identifier sent "
+                             "documentation": "Referral intake: a Patient, a ServiceRequest (status active: a "
+                                              "referral withdrawn is cancelled by a coordinator, never by "
+                                              "intake) and optionally Conditions; needs an intake token. The "
+                                              "same identifier sent "
                                               "again is a replay (200) when the patient, side, indication, "
                                               "diagnosis codes and symptom onset are those first received "
                                               "(however a coordinator corrected the case since) or those "
