@@ -907,3 +907,31 @@ def test_a_body_that_is_not_json_says_where_the_json_breaks(client, intake, body
     response = client.post("/fhir", headers={**intake, "Content-Type": "application/fhir+json"}, data=body)
     [issue] = _issues(response, 400)
     assert issue["diagnostics"].startswith("The body is not JSON") and says in issue["diagnostics"], issue
+
+
+@pytest.mark.parametrize("status", ["revoked", "entered-in-error"])
+def test_a_referral_withdrawn_by_its_sender_is_put_on_its_cases_timeline_once(client, intake, status, gen, login_as,
+                                                                               make_client):
+    """The sender's withdrawal is refused (a person cancels the case), but the coordinator must
+    learn of it where they look, the case's timeline, or the case waits on the worklist for a
+    referral nobody wants any more; an EHR retrying does not add a second entry, and the case
+    itself (its state, how long it has waited) is not changed."""
+    assert post_bundle(client, intake, intake_bundle()).status_code == 201
+    case = db.session.execute(db.select(Case)).scalar_one()
+    version, changed_at, before = case.version_id, case.state_changed_at, _last_audit_id()
+    withdrawn = _set(intake_bundle(), ("entry", 1, "resource", "status"), status)
+    for _ in range(2):
+        _issues(post_bundle(client, intake, withdrawn), 422)
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    [note] = [h for h in case.history if h.action == "referral_withdrawn"]
+    assert (note.from_state, note.to_state) == (State.REFERRED, State.REFERRED)
+    assert (case.state, case.version_id, case.state_changed_at) == (State.REFERRED, version, changed_at)
+    [row] = [r for r in _rows_after(before) if r.action.value != "view"]
+    assert (row.action.value, row.object_type, row.object_id) == ("create", "case_history", str(note.id))
+    page = make_client()
+    login_as(gen.user(Role.COORDINATOR), on=page)
+    *_, entry = _timeline(case.id, page)
+    assert "Referral withdrawn by its sender, not applied" in entry
+    assert (f"REF-2026-0042 was sent again through FHIR intake with status {status}; the case was not changed: "
+            "cancel it on this page if the referral is withdrawn.") in entry
