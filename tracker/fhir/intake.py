@@ -38,6 +38,7 @@ from tracker.timeutil import clinic_today, to_clinic
 from tracker.refusals import FieldError, Refusal
 from tracker.transactions import savepoint, service
 from tracker.vocab import ContactChannel, Indication, Sex, Side
+from tracker.workflow import BEFORE_PROCEDURE
 
 SIDES_BY_CODE = {c.code: side for side, c in coding.LATERALITY.items()}
 INDICATIONS_BY_CODE = {coding.value("indication", i.value, i.label).code: i for i in Indication}
@@ -49,10 +50,13 @@ TEXT_LIMITS = {"mrn": 32, "family_name": 80, "given_name": 80, "phone": 32, "ema
 class IntakeProblem(Refusal):
     """The Bundle cannot become a referral: `problems` is [(message, where)], `status` 400 or 422."""
 
-    def __init__(self, problems, status=422):
+    def __init__(self, problems, status=422, withdrawn=None):
         super().__init__("; ".join(message for message, _ in problems))
         self.problems = problems
         self.status = status
+        # ((system, value), status) when the sender says it withdrew the referral (WITHDRAWN):
+        # the refusal is put on the case it opened, if any (note_withdrawn).
+        self.withdrawn = withdrawn
 
 
 class DuplicateCandidate(Refusal):
@@ -339,7 +343,8 @@ def read_referral(document, mrn_system, diagnoses, profiles, today=None):
         if day and isinstance(born, date) and day < born:
             problems.append((f"{what} ({day.isoformat()}) is before the patient was born ({born.isoformat()}).", where))
     if problems:
-        raise IntakeProblem(problems)
+        withdrawn = (identifier, request.status) if identifier and request.status in WITHDRAWN else None
+        raise IntakeProblem(problems, withdrawn=withdrawn)
     condition_where = by_type["Condition"][0][0] if by_type.get("Condition") else None
     patient_at, request_at = f"{patient_where}.resource", f"{request_where}.resource"
     name_at = f"{patient_at}.name[{_name_in_use(patient)[0]}]"
@@ -713,32 +718,56 @@ def _replayed(referral, case):
 
 
 RESENT_DIFFERENTLY = "referral_resent_differently"
+WITHDRAWN_NOTE = "referral_withdrawn"
+# ServiceRequest statuses by which the sender takes a referral back.
+WITHDRAWN = ("revoked", "entered-in-error")
 
 
 @service
 def note_resent_differently(refusal, actor):
     """Put a refused re-send (ResentDifferently) on its case's timeline, naming each differing
-    fact, with its audit row, so the coordinator looking at the case learns what the referrer now
-    says; the case itself is not changed. The same content refused again adds nothing: the
-    timeline says each distinct re-send once (each request is still audited as a read)."""
+    fact, so the coordinator looking at the case learns what the referrer now says (`_note_once`)."""
     case, (system, value) = refusal.case, refusal.referral.identifier
     said = " ".join(f"{FACT_LABELS[name]}: {sent} (on file: {held})." if now == held else
                     f"{FACT_LABELS[name]}: {sent} (received first: {held}; on file now: {now})."
                     for name, _words, held, sent, now in refusal.differing)
-    reason = f"Referral {value} was sent again through FHIR intake saying otherwise; the case was not changed. {said}"
+    fields = ", ".join(name.replace("_", " ") for name, *_ in refusal.differing)
+    return _note_once(
+        case, actor, RESENT_DIFFERENTLY,
+        f"Referral {value} was sent again through FHIR intake saying otherwise; the case was not changed. {said}",
+        f"refused re-send of referral {system}|{value} for case {case.id} noted on its timeline (differs in {fields})")
+
+
+@service
+def note_withdrawn(refusal, actor):
+    """Put a referral its sender withdrew (re-sent as revoked or entered-in-error, refused: intake
+    never cancels a case) on the timeline of the case it opened while that case can still be
+    cancelled, so the coordinator learns of it where they look (`_note_once`)."""
+    (system, value), status = refusal.withdrawn
+    case = existing_case((system, value))
+    if case is None or case.state not in BEFORE_PROCEDURE:
+        return None
+    return _note_once(
+        case, actor, WITHDRAWN_NOTE,
+        f"Referral {value} was sent again through FHIR intake with status {status}; the case was not changed: "
+        f"cancel it on this page if the referral is withdrawn.",
+        f"refused withdrawal ({status}) of referral {system}|{value} for case {case.id} noted on its timeline")
+
+
+def _note_once(case, actor, action, reason, summary):
+    """A timeline entry that moves nothing, with its audit row, committed; the case itself is not
+    changed. The same entry again adds nothing: an EHR retrying does not flood the timeline (each
+    request is still audited as a read)."""
     noted = db.session.execute(db.select(CaseHistory.id).filter_by(
-        case_id=case.id, action=RESENT_DIFFERENTLY, reason=reason).limit(1)).scalar()
+        case_id=case.id, action=action, reason=reason).limit(1)).scalar()
     if noted is not None:
         return None
     # By the case's id, not the relationship: the case row (its version, its waiting time) stays as it was.
-    note = CaseHistory(case_id=case.id, actor_id=actor.id, actor_role=actor.role, action=RESENT_DIFFERENTLY,
+    note = CaseHistory(case_id=case.id, actor_id=actor.id, actor_role=actor.role, action=action,
                        from_state=case.state, to_state=case.state, reason=reason)
     db.session.add(note)
     db.session.flush()
-    fields = ", ".join(name.replace("_", " ") for name, *_ in refusal.differing)
-    audit.record(audit.Action.CREATE, "case_history", note.id, user=actor,
-                 summary=f"refused re-send of referral {system}|{value} for case {case.id} noted on its timeline "
-                         f"(differs in {fields})")
+    audit.record(audit.Action.CREATE, "case_history", note.id, user=actor, summary=summary)
     db.session.commit()
     return note
 

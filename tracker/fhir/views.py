@@ -202,6 +202,8 @@ def _intake_refused(refusal):
     if getattr(refusal, "case", None) is not None:  # ResentDifferently: the answer quotes the case
         intake.note_resent_differently(refusal, api_user())
         record_read("case", refusal.case.id)
+    if getattr(refusal, "withdrawn", None):
+        intake.note_withdrawn(refusal, api_user())
     return outcome_response(refusal.status, getattr(refusal, "problems", [str(refusal)]),
                             getattr(refusal, "code", None))
 

@@ -119,6 +119,7 @@ class CaseHistory(db.Model):
 
     # Timeline entries that do not move the case, by action, with what the timeline calls them.
     NOTES = {"referral_resent_differently": N_("Referral re-sent with other content, not applied"),
+             "referral_withdrawn": N_("Referral withdrawn by its sender, not applied"),
              # Booked or moved to another physician (tracker/scheduling/services.py).
              "physician_changed": N_("Case reassigned")}
 
