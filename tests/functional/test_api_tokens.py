@@ -222,6 +222,10 @@ def test_a_read_token_sending_a_referral_is_refused_in_a_plain_sentence_saying_w
                                     "ask the clinic's admin for an intake token.")
     assert db.session.execute(db.select(db.func.count(AuditEvent.id)).filter(
         AuditEvent.summary.contains("ask the clinic's admin for an intake token"))).scalar() == 1
+    # RFC 6750 3.1: a client library reads the challenge, not the prose, to tell "get a token of
+    # another scope" from "get a new token".
+    assert response.headers["WWW-Authenticate"].startswith('Bearer realm="si-joint-tracker", error="insufficient_scope"')
+    assert 'scope="intake"' in response.headers["WWW-Authenticate"]
 
 
 @pytest.mark.parametrize("change,said", [
