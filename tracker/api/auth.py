@@ -34,11 +34,14 @@ class ApiRefusal(Refusal):
         self.headers = headers or {}
 
 
-def _challenge(error, description):
-    # RFC 6750: the error tells a client whether to get a new token.
+def _challenge(error, description, scope=None):
+    # RFC 6750: the error tells a client whether to get a new token (invalid_token) or one of
+    # another `scope` (insufficient_scope, with a 403).
     value = f'Bearer realm="{REALM}"'
     if error:
         value += f', error="{error}", error_description="{description}"'
+    if scope:
+        value += f', scope="{scope}"'
     return {"WWW-Authenticate": value}
 
 
@@ -55,10 +58,10 @@ def presented_token():
     return value.strip()
 
 
-def _refuse(status, message, user, code="forbidden"):
+def _refuse(status, message, user, code="forbidden", headers=None):
     """A refusal of a known account, kept in the audit trail like a refused page."""
     record_denial(f"API {request.method} {request.path}: {message}", user=user)
-    return ApiRefusal(status, message, code)
+    return ApiRefusal(status, message, code, headers)
 
 
 def authenticate():
@@ -124,9 +127,10 @@ def token_allow(*roles, scope=ApiScope.READ):
             if token.user.role not in declared:
                 raise _refuse(403, _not_admitted(token.user, declared), token.user)
             if scope == ApiScope.INTAKE and token.scope != ApiScope.INTAKE:
-                raise _refuse(403, "This token's scope is read: it reads but does not send referrals; "
-                              "ask the clinic's admin for an intake token.", token.user,
-                              "forbidden")
+                message = ("This token's scope is read: it reads but does not send referrals; "
+                           "ask the clinic's admin for an intake token.")
+                raise _refuse(403, message, token.user, "forbidden",
+                              _challenge("insufficient_scope", message, ApiScope.INTAKE.value))
             return view(*args, **kwargs)
 
         guarded.allowed_roles = declared
