@@ -203,3 +203,14 @@ def test_a_wrong_method_names_the_methods_the_address_takes(make_client, method,
     response = getattr(make_client(), method)(url)
     assert response.status_code == 405
     assert allowed in {m.strip() for m in response.headers.get("Allow", "").split(",")}
+
+
+@pytest.mark.parametrize("method", ["post", "put"])
+def test_writing_a_fhir_resource_directly_points_to_the_transaction_that_takes_a_referral(make_client, method):
+    """An EHR developer's first try is POST /fhir/Patient (or PUT): "Method not allowed here." alone
+    leaves them guessing; the answer says the server reads resources and where a referral is sent."""
+    response = getattr(make_client(), method)("/fhir/Patient", json={"resourceType": "Patient"})
+    assert response.status_code == 405
+    [issue] = response.get_json()["issue"]
+    assert issue["diagnostics"] == (f"{method.upper()} /fhir/Patient is not taken: this server reads resources "
+                                    "(GET); a referral is sent as a transaction Bundle with POST to /fhir.")
