@@ -150,7 +150,12 @@ def init_app(app):
     def method_not_allowed(error):
         allow = dict(error.get_headers()).get("Allow")  # RFC 9110: a 405 names the methods taken
         headers = {"Allow": allow} if allow else {}
-        return api.error_response(405, "Method not allowed here.", headers) or (
+        message = "Method not allowed here."
+        if request.path.startswith("/fhir/") and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            # The first try of an EHR's developer: say what the server does and where a referral goes.
+            message = (f"{request.method} {request.path} is not taken: this server reads resources (GET); "
+                       "a referral is sent as a transaction Bundle with POST to /fhir.")
+        return api.error_response(405, message, headers) or (
             _error_page("errors/404.html"), 405, headers)
 
     @app.errorhandler(500)
