@@ -262,6 +262,19 @@ def test_the_overdue_list_downloads_as_the_page_shows_it(client, coordinator, ge
     assert [e.summary for e in _exports()] == ["exported overdue diaries as CSV"] * 2
 
 
+def test_the_overdue_csv_gives_phone_numbers_as_the_page_does_not_as_formulas_to_escape(client, coordinator, gen):
+    """Stored as E.164 ("+12015550123"), a number began with "+", so the CSV escaped it as a formula
+    and a spreadsheet showed "'+12015550123"; it is written as the page shows it, the clinic's own
+    numbers in national style, and only a number abroad keeps its "+" (escaped)."""
+    from tests.builders import diary_case
+
+    home = diary_case(gen, patient=gen.patient(phone="+12015550123"), injected_ago=timedelta(days=22))
+    abroad = diary_case(gen, patient=gen.patient(phone="+442079460958"), injected_ago=timedelta(days=22))
+    phones = {row[0]: row[3] for row in _csv(client.get("/diaries/overdue.csv"))[1:]}
+    assert phones[str(home.id)] == "(201) 555-0123"
+    assert phones[str(abroad.id)] == "'+44 20 7946 0958"
+
+
 def test_a_case_diary_downloads_one_line_per_point_and_side(client, coordinator, gen):
     from tracker.timeutil import utcnow
     from tracker.workflow import State
