@@ -23,6 +23,7 @@ from tracker.contact import REACHED_BY, status_words
 from tracker.diary.schedule import point_of
 from tracker.extensions import db
 from tracker.models import Case, DiaryLink, DiaryPoint, DiaryReminder, Patient, User
+from tracker.phones import display as phone_shown
 from tracker.vocab import ContactChannel
 
 
@@ -153,7 +154,9 @@ CSV_HEADER = ["Case", "MRN", "Patient", "Phone", "Side", "Overdue scores", "Olde
 def csv_row(row):
     """An overdue row as the CSV download writes it: the page's columns, one case a line."""
     reminder = row.last_reminder
-    return (row.case_id, row.mrn, row.patient, row.phone, row.side,
+    # The number as the page shows it ("(201) 555-0100"): stored as E.164, "+1201…" would be
+    # escaped as a formula (tracker/export.py) and read "'+1201…" in a spreadsheet.
+    return (row.case_id, row.mrn, row.patient, phone_shown(row.phone), row.side,
             "; ".join(point.label for point in row.points), min((p.closed_at for p in row.points), default=None),
             row.days_overdue, (reminder.sent_at or reminder.claimed_at) if reminder else None,
             "; ".join(filter(None, (
