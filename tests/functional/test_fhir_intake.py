@@ -935,3 +935,16 @@ def test_a_referral_withdrawn_by_its_sender_is_put_on_its_cases_timeline_once(cl
     assert "Referral withdrawn by its sender, not applied" in entry
     assert (f"REF-2026-0042 was sent again through FHIR intake with status {status}; the case was not changed: "
             "cancel it on this page if the referral is withdrawn.") in entry
+
+
+def test_a_collection_bundle_is_told_to_be_a_transaction_and_nothing_a_collection_must_not_have(client, intake):
+    """A collection's entries have no request (FHIR forbids it there): telling each entry to add
+    request.method POST as well sent the sender to write an invalid collection. The one thing to
+    change is the Bundle's type."""
+    bundle = intake_bundle()
+    bundle["type"] = "collection"
+    for entry in bundle["entry"]:
+        del entry["request"]
+    issues = _issues(post_bundle(client, intake, bundle), 422)
+    assert [i["expression"] for i in issues] == [["Bundle.type"]]
+    assert (_count(Patient), _count(Case)) == (0, 0)
