@@ -313,7 +313,9 @@ def read_referral(document, mrn_system, diagnoses, profiles, today=None):
         if kind not in ("Patient", "ServiceRequest", "Condition"):
             problems.append((f"{kind} is not taken by referral intake (Patient, ServiceRequest, Condition).", where))
             continue
-        if entry.request is None or entry.request.method != "POST":
+        # Only a transaction's entries carry a request (a collection's must not): a Bundle of
+        # another type is told its type alone.
+        if bundle.type == "transaction" and (entry.request is None or entry.request.method != "POST"):
             problems.append(("Each entry is created: request.method must be POST.", f"{where}.request"))
         by_type.setdefault(kind, []).append((where, resource))
         if entry.fullUrl:
