@@ -11,7 +11,8 @@ from tracker.models import AuditEvent, Patient, PatientHistory
 from tracker.roles import Role
 from tracker.workflow import State
 
-from tests.helpers import conflict_notice, csrf_from, field_error, input_value, selected, sign_in, submit, words
+from tests.helpers import (conflict_notice, csrf_from, field_error, input_value, selected, sign_in, soup, submit,
+                           words)
 
 FORM = {"family_name": "García", "given_name": "Lucía", "date_of_birth": "1961-04-02", "sex": "female",
         "phone": "(201) 555-0123", "email": "lucia@example.org", "preferred_contact": "sms",
@@ -146,6 +147,37 @@ def test_a_correction_that_makes_the_record_look_like_another_is_warned_about_un
     assert confirmed.status_code == 302
     db.session.expire_all()
     assert db.session.get(Patient, garcia.id).date_of_birth == date(1961, 4, 2)
+
+
+def test_a_correction_that_shows_the_record_is_another_ones_duplicate_is_saved_then_leads_to_the_merge(
+        client, coordinator, gen, garcia):
+    """Walkthrough: the date of birth corrected to the real one matched the other record of the same
+    person, and the warning's *compare and merge* led away from the form, the correction unsaved,
+    to a comparison refusing the merge ("match none of the rules ... correct the wrong details on
+    one record first"): the only way on was to tick "this is a different person", which was not
+    true. The warning now saves the correction first, then opens the comparison."""
+    namesake = gen.patient(mrn="Z-9", family_name="García", given_name="Lucía", date_of_birth=date(1961, 4, 2))
+    refused = _edit(client, garcia)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    # The button belongs to the correction form, so what was typed is sent with it.
+    button = soup(page).find("button", attrs={"name": "merge_with", "value": str(namesake.id)})
+    assert button is not None and button["form"] == "correct-details"
+    assert "save the correction, then compare and merge" in words(button)
+    assert soup(page).find("form", id="correct-details") is not None
+
+    saved = submit(client, f"/patients/{garcia.id}/edit", {
+        **FORM, "version_id": input_value(page, "version_id"), "merge_with": str(namesake.id)})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Patient, garcia.id).date_of_birth == date(1961, 4, 2)
+    assert db.session.execute(db.select(PatientHistory).filter_by(
+        patient_id=garcia.id, field="date_of_birth")).scalar_one().new_value == "1961-04-02"
+    comparison = client.get(saved.location, follow_redirects=True)
+    shown = words(comparison)
+    assert comparison.status_code == 200 and "Merge two patient records" in shown
+    assert "cannot be merged" not in shown and "Details saved" in shown
+    assert soup(comparison.get_data(as_text=True)).find("textarea", attrs={"name": "reason"}) is not None
 
 
 def test_a_merged_record_cannot_be_edited_its_form_leads_to_the_record_kept(client, coordinator, gen, garcia):
