@@ -140,7 +140,8 @@ def test_a_correction_that_makes_the_record_look_like_another_is_warned_about_un
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Possible duplicate" in page and f'href="/patients/{namesake.id}"' in page
-    assert f'href="/patients/{garcia.id}/merge/{namesake.id}"' in page  # compare and merge
+    # Same person: save the correction, then compare and merge (a button of the form).
+    assert f'name="merge_with" value="{namesake.id}"' in page
     assert db.session.get(Patient, garcia.id).date_of_birth == date(1961, 2, 4)
 
     confirmed = _edit(client, garcia, confirm_not_duplicate="y")

@@ -119,8 +119,12 @@ def edit(patient_id):
         _record_checks_too(patient, form)
         return _edit_page(patient, form, status=422)
     on_refusal(lambda refusal: _edit_refused(patient_id, form, refusal))
+    # "Same person: save the correction, then compare and merge" on a likely duplicate (a
+    # coordinator's): the corrected details are saved as they are the person's, then the two
+    # records are compared as corrected (a merge reads them; before the correction it was refused).
+    merge_with = request.form.get("merge_with", type=int) if current_user.role == Role.COORDINATOR else None
     changed, stale, cleared = services.edit_patient(patient, form.edited_values(), form.version_id.data, current_user,
-                                           form.confirm_not_duplicate.data)
+                                           form.confirm_not_duplicate.data or merge_with is not None)
     if not changed:
         flash(_("Nothing changed: the details were already as typed."), "info")
     else:
@@ -129,6 +133,8 @@ def edit(patient_id):
         for case, answer in cleared:
             flash(_("Case %(id)s: the risk screen's pregnancy answer (%(answer)s) is now Not applicable, as the "
                     "recorded sex is male.", id=case.id, answer=_(answer.label)), "info")
+    if merge_with is not None:
+        return redirect(url_for("patients.merge", patient_id=patient_id, other_id=merge_with))
     return redirect(url_for("patients.show", patient_id=patient_id))
 
 
