@@ -237,6 +237,25 @@ def test_a_merge_into_itself_or_into_a_tombstone_is_refused_with_the_reason(clie
         assert message in page and 'name="reason"' not in page
 
 
+def test_a_comparison_refused_after_the_merge_does_not_call_the_record_merged_away_the_record_kept(
+        client, coordinator, gen, pair):
+    """Walkthrough: the comparison of a pair already merged (its link opened again, from either
+    record) said "These records cannot be merged ... was already merged into ...", and under it
+    headed the record merged away "Record kept" and the record kept "Merged into it". A refused
+    comparison heads each record by its name and MRN, says which is merged away, and links to the
+    record kept."""
+    kept, duplicate, _ = pair
+    assert _merge(client, kept, duplicate).status_code == 302
+    for url in (f"/patients/{duplicate.id}/merge/{kept.id}", f"/patients/{kept.id}/merge/{duplicate.id}"):
+        page = soup(client.get(url).get_data(as_text=True))
+        headings = [words(h) for h in page.select("section.merge-side h2")]
+        assert "Record kept" not in headings and "Merged into it" not in headings
+        assert "García, Lucía (MRN A-100200)" in headings
+        assert "Garcia, Lucia (MRN A-1002009): merged into García, Lucía (MRN A-100200)" in headings
+        refused = page.find(id="merge-refused")
+        assert refused.find("a", href=f"/patients/{kept.id}") is not None
+
+
 def test_a_merge_without_a_reason_is_refused_next_to_the_field(client, coordinator, gen, pair):
     kept, duplicate, _ = pair
     response = _merge(client, kept, duplicate, reason="   ")
