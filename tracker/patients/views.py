@@ -267,8 +267,11 @@ def _merge_page(kept, merged, form, status):
     # Each contact detail both records hold differently is a choice; one only the other holds is carried over.
     choices = list(services.contact_choices(kept, merged)) if not refusal else []
     carried = services.carried_over(kept, merged) if not refusal else []
+    # One of the two already merged: the refusal leads to the record that holds the patient now.
+    merged_away = next((record for record in (kept, merged) if record.merged_into_id is not None), None)
     return render_template("patients/merge.html", kept=kept, merged=merged, form=form, sides=sides,
                            refusal=refusal, choices=choices, carried=carried,
+                           record_kept=kept_record(merged_away) if merged_away else None,
                            moving=services.open_case_ids(merged)), status
 
 
