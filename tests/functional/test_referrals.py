@@ -641,3 +641,29 @@ def test_correcting_a_referrals_side_onto_a_side_with_an_open_case_is_warned_too
     assert right.side == Side.LEFT
     # Corrected again without touching the side, nothing is asked: the joint's cases were confirmed.
     assert submit(client, url, {**_opened(client, right), "reason": "Worse on stairs"}).status_code == 302
+
+
+def test_a_patient_with_one_name_is_registered_and_named_by_it_without_a_stray_comma(client, coordinator):
+    """Walkthrough: a patient with a single name (no given name: common in Indonesia, parts of
+    India, Myanmar) could not be registered: "Enter the given name." was the only answer, so
+    coordinators typed a dot or the name twice. The one name goes in *Family name*, *Given name*
+    is left empty, and every page names the patient by it ("Suharto", never "Suharto, ")."""
+    response = submit(client, "/referrals/new", {**PATIENT, **REFERRAL, "family_name": "Suharto",
+                                                 "given_name": "  "})
+    assert response.status_code == 302, field_error(response.get_data(as_text=True), "given_name")
+    patient = db.session.execute(db.select(Patient)).scalar_one()
+    assert (patient.family_name, patient.given_name, patient.display_name) == ("Suharto", "", "Suharto")
+    case_page = words(client.get(response.location))
+    assert "Suharto" in case_page and "Suharto," not in case_page
+    assert "Suharto," not in words(client.get(f"/patients/{patient.id}"))
+    worklist = words(client.get("/cases/"))
+    assert "Suharto" in worklist and "Suharto," not in worklist
+    found = words(client.get("/search?q=suharto"))
+    assert "A-100200" in found and "Suharto," not in found
+    # The correction form keeps the given name empty.
+    form = client.get(f"/patients/{patient.id}/edit").get_data(as_text=True)
+    saved = submit(client, f"/patients/{patient.id}/edit", {
+        **{k: PATIENT[k] for k in ("sex", "email", "preferred_contact", "language")}, "family_name": "Suharto",
+        "given_name": "", "date_of_birth": PATIENT["date_of_birth"], "phone": "(201) 555-0100",
+        "version_id": input_value(form, "version_id")})
+    assert saved.status_code == 302
