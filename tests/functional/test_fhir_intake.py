@@ -948,3 +948,15 @@ def test_a_collection_bundle_is_told_to_be_a_transaction_and_nothing_a_collectio
     issues = _issues(post_bundle(client, intake, bundle), 422)
     assert [i["expression"] for i in issues] == [["Bundle.type"]]
     assert (_count(Patient), _count(Case)) == (0, 0)
+def test_a_patient_with_one_name_is_taken_without_a_given_name_and_read_back_without_one(client, intake, gen):
+    """A one-name patient (no given name) comes from an EHR as `name.family` alone: taken, and read
+    back without an empty `given`."""
+    bundle = intake_bundle(family="Suharto")
+    del bundle["entry"][0]["resource"]["name"][0]["given"]
+    response = post_bundle(client, intake, bundle)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    patient = db.session.execute(db.select(Patient)).scalar_one()
+    assert (patient.family_name, patient.given_name, patient.display_name) == ("Suharto", "", "Suharto")
+    reader = bearer(token_for(gen.user(Role.COORDINATOR), "read"))
+    read = fhir_json(client.get(f"/fhir/Patient/{patient.id}", headers=reader))
+    assert read["name"] == [{"use": "official", "family": "Suharto"}]

@@ -18,6 +18,7 @@ from tracker.cases.rows import is_current, line_for, work_out
 from tracker.extensions import db
 from tracker.formfields import options
 from tracker.models import Case, CaseRow, Patient, User
+from tracker.patients.identity import full_name
 from tracker.patients.lookup import ids_matching, parse_name_or_mrn
 from tracker.policy import PROFILES
 from tracker.roles import Role
@@ -183,7 +184,7 @@ def line_of(case, default_profile):
 def _line(r, waiting, stale, overridden, today):
     return Line(id=r.id, state=r.state, side=r.side, indication=r.indication, referral_date=r.referral_date,
                 state_changed_at=r.state_changed_at, payer_profile_code=r.payer_profile_code,
-                patient_id=r.patient_id, mrn=r.mrn, patient_name=f"{r.family_name}, {r.given_name}",
+                patient_id=r.patient_id, mrn=r.mrn, patient_name=full_name(r.family_name, r.given_name),
                 physician=r.physician, waiting_for=list(waiting), days_waiting=_days_since(r.state_changed_at, today),
                 stale=stale, overridden=overridden)
 

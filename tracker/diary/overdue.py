@@ -23,6 +23,7 @@ from tracker.contact import REACHED_BY, status_words
 from tracker.diary.schedule import point_of
 from tracker.extensions import db
 from tracker.models import Case, DiaryLink, DiaryPoint, DiaryReminder, Patient, User
+from tracker.patients.identity import full_name
 from tracker.phones import display as phone_shown
 from tracker.vocab import ContactChannel
 
@@ -141,7 +142,7 @@ def rows(found, now):
                               (now - p.closes_at).days)
                  for p in sorted(points, key=lambda p: p.closes_at)]
         prefers_calls = not REACHED_BY[ContactChannel(first.preferred_contact)]
-        result.append(Row(case_id, f"{first.family_name}, {first.given_name}", first.mrn, first.phone,
+        result.append(Row(case_id, full_name(first.family_name, first.given_name), first.mrn, first.phone,
                           first.side, shown, max(p.days for p in shown), last.get(case_id),
                           bool(first.reachable) and not prefers_calls, prefers_calls))
     return result

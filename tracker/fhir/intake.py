@@ -399,7 +399,8 @@ def _patient(patient, where, mrn_system, problems):
             ("family_name", name.family if name else None, "family", "The patient's family name"),
             ("given_name", " ".join(name.given or []) if name else None, "given", "The patient's given name")):
         name_where = f"{where}.resource.name[{position}].{element}"
-        _text(values, field_name, value, name_where, problems, label=label)
+        # A patient with one name has no given name (it is in `family`, as the clinic's form keeps it).
+        _text(values, field_name, value, name_where, problems, label=label, required=field_name == "family_name")
         problem = values[field_name] and name_problem(values[field_name])
         if problem:
             problems.append((problem, name_where))

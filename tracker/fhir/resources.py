@@ -125,7 +125,8 @@ def patient(row, mrn_system):
         identifier=[{"use": "usual", "system": mrn_system, "value": row.mrn,
                      "type": {"coding": [{"system": f"{HL7}/v2-0203", "code": "MR",
                                           "display": "Medical record number"}]}}],
-        name=[{"use": "official", "family": row.family_name, "given": [row.given_name]}],
+        # A patient with one name has no given name: none is sent rather than an empty string.
+        name=[{"use": "official", "family": row.family_name, **({"given": [row.given_name]} if row.given_name else {})}],
         gender=GENDER[row.sex.value], birthDate=row.date_of_birth, telecom=telecom or None,
         communication=[{"language": language(row.language), "preferred": True}] if row.language else None,
     )

@@ -3,7 +3,7 @@ from sqlalchemy.orm import declared_attr, mapped_column, validates
 
 from tracker.extensions import db
 from tracker.models.types import UTCDateTime, choice_enum
-from tracker.patients.identity import clean_name, later_part_keys, name_key, normalise_mrn, phone_key
+from tracker.patients.identity import clean_name, full_name, later_part_keys, name_key, normalise_mrn, phone_key
 from tracker.patients.identity import mrn_key as key_of_mrn
 from tracker.roles import Role
 from tracker.timeutil import utcnow
@@ -145,7 +145,7 @@ class Patient(db.Model):
 
     @property
     def display_name(self):
-        return f"{self.family_name}, {self.given_name}"
+        return full_name(self.family_name, self.given_name)
 
     @property
     def is_merged(self):

@@ -181,7 +181,7 @@ def set_password_by_link(token, new_password):
             hold_live(patient)
         except RecordMerged:
             raise LinkNotValid() from None
-        account = User(email=data["email"], name=f"{patient.given_name} {patient.family_name}",
+        account = User(email=data["email"], name=f"{patient.given_name} {patient.family_name}".strip(),
                        role=Role.PATIENT, patient=patient, password_hash="!")
         db.session.add(account)
     set_password(account, new_password)

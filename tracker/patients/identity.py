@@ -46,6 +46,12 @@ def clean_text(value, keep_joiners=True):
     return _SPACES.sub(" ", text).strip()
 
 
+def full_name(family_name, given_name):
+    """A record's name as lists show it, "Family, Given"; a patient with one name (kept in the
+    family name, the given name empty) is named by it alone, never "Suharto, "."""
+    return f"{family_name}, {given_name}" if given_name else family_name
+
+
 def clean_name(value):
     """The stored form of a name: the real spelling, cleaned (see the module's docstring)."""
     return clean_text(value)

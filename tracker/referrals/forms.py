@@ -35,8 +35,8 @@ class PatientFields:
         DataRequired(_l("Enter the medical record number.")), Length(max=32)])
     family_name = StringField(_l("Family name"), validators=[
         DataRequired(_l("Enter the family name.")), Length(max=80), person_name])
-    given_name = StringField(_l("Given name"), validators=[
-        DataRequired(_l("Enter the given name.")), Length(max=80), person_name])
+    # Optional: a patient with one name (no given name) has it in the family name.
+    given_name = StringField(_l("Given name"), validators=[Optional(), Length(max=80), person_name])
     date_of_birth = TypedDateField(_l("Date of birth"), validators=[
         DateRequired(_l("Enter the date of birth."), _l("Enter the date of birth as a full date.")), plausible_date,
         not_in_future, plausible_birth_date])

@@ -14,6 +14,7 @@ from tracker.extensions import db
 from tracker.models import (Appointment, AppointmentChange, AppointmentMessage, Case, EligibilityVerdict, Patient,
                             RiskScreen, Room, User)
 from tracker.models.user import ANOTHER_ROLE, DEACTIVATED
+from tracker.patients.identity import full_name
 from tracker.roles import Role
 from tracker.scheduling import instructions, services
 from tracker.scheduling.liability import card_notice, notices_for
@@ -85,7 +86,7 @@ def board_entries(day):
         columns = row._mapping  # built afresh on each access
         risk = (SimpleNamespace(**{key: columns[f"risk_{key}"] for key in _RISK_COLUMNS})
                 if row.risk_id is not None else None)
-        entries.append(DayEntry(_BoardRow(row), risk, row.override_at, patient=f"{row.family_name}, {row.given_name}",
+        entries.append(DayEntry(_BoardRow(row), risk, row.override_at, patient=full_name(row.family_name, row.given_name),
                                 mrn=row.mrn, side=row.side, physician=row.physician,
                                 physician_gone=row.physician_gone, room_name=row.room_name,
                                 room_active=row.room_active, override_by=row.override_by, last_message=last.get(row.id),
