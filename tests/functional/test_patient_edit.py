@@ -364,6 +364,23 @@ def test_an_mrn_another_record_holds_is_refused_next_to_the_field_naming_that_re
     assert db.session.execute(db.select(PatientHistory).filter_by(patient_id=garcia.id)).first() is None
 
 
+def test_an_mrn_the_same_persons_other_record_holds_leads_to_that_record_and_to_compare_and_merge(
+        client, coordinator, gen, garcia):
+    """Walkthrough: the refusal said "If they are the same person, merge the two records instead."
+    with nothing to press: the coordinator had to find the other record by search. It now links to
+    the other record and, for the same person, to the comparison of the two."""
+    other = gen.patient(mrn="B-7", family_name="García", given_name="Lucía", date_of_birth=date(1961, 2, 4))
+    response = _edit(client, garcia, mrn="b 7", mrn_reason="the hospital's number is B-7")
+    assert response.status_code == 422
+    page = soup(response.get_data(as_text=True))
+    near_field = page.find(id="mrn-owner")
+    assert near_field is not None and "García, Lucía" in words(near_field)
+    assert near_field.find("a", href=f"/patients/{other.id}") is not None
+    assert near_field.find("a", href=f"/patients/{garcia.id}/merge/{other.id}") is not None
+    # What was typed stays in the form.
+    assert page.find("input", id="mrn")["value"] == "b 7"
+
+
 def test_a_physician_reads_the_mrn_but_a_coordinator_corrects_it(client, gen, login_as, garcia):
     login_as(gen.user(Role.PHYSICIAN))
     page = client.get(f"/patients/{garcia.id}/edit").get_data(as_text=True)
