@@ -307,9 +307,10 @@ def _mrn_correction_checks(patient, mrn, reason):
             check_mrn_free(mrn, patient.id)
         except MrnTaken as taken:
             other = taken.patient
-            raise FieldError("mrn", f"{mrn} is the medical record number of another record: {other.display_name}, "
-                                    f"born {other.date_of_birth.isoformat()} (MRN {other.mrn}). If they are the "
-                                    f"same person, merge the two records instead.") from None
+            # MrnTaken: the page links to that record, and to the comparison of the two.
+            raise MrnTaken(other, f"{mrn} is the medical record number of another record: {other.display_name}, "
+                                  f"born {other.date_of_birth.isoformat()} (MRN {other.mrn}). If they are the "
+                                  f"same person, merge the two records instead.") from None
 
     return [has_reason, is_free]
 

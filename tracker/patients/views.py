@@ -116,8 +116,7 @@ def edit(patient_id):
         audit.viewed("patient", patient.id, summary="viewed patient details (correction form)", user=current_user)
         return html, status
     if not form.validate_on_submit():
-        _record_checks_too(patient, form)
-        return _edit_page(patient, form, status=422)
+        return _edit_page(patient, form, status=422, mrn_owner=_record_checks_too(patient, form))
     on_refusal(lambda refusal: _edit_refused(patient_id, form, refusal))
     # "Same person: save the correction, then compare and merge" on a likely duplicate (a
     # coordinator's): the corrected details are saved as they are the person's, then the two
@@ -153,11 +152,19 @@ def _record_checks_too(patient, form):
         for one in getattr(refused, "errors", [refused]):
             if not form[one.field].errors:
                 form[one.field].errors.append(one.message)
+        return _mrn_owner(refused)
+    return None
 
 
-def _edit_page(patient, form, status, duplicates=(), conflicts=()):
+def _mrn_owner(refused):
+    """The record holding the MRN typed, when the correction was refused for it (else None)."""
+    return next((one.patient for one in getattr(refused, "errors", [refused])
+                 if isinstance(one, services.MrnTaken)), None)
+
+
+def _edit_page(patient, form, status, duplicates=(), conflicts=(), mrn_owner=None):
     return render_template("patients/edit.html", patient=patient, form=form, duplicates=duplicates,
-                           conflicts=conflicts), status
+                           conflicts=conflicts, mrn_owner=mrn_owner), status
 
 
 def _conflicts(patient, form):
@@ -184,7 +191,7 @@ def _edit_refused(patient_id, form, refusal):
         return _edit_page(patient, form, 422, duplicates=refusal.candidates)
     if isinstance(refusal, FieldError):
         show_on_form(form, refusal)
-        return _edit_page(patient, form, 422)
+        return _edit_page(patient, form, 422, mrn_owner=_mrn_owner(refusal))
     if isinstance(refusal, StaleEdit):
         flash(str(EDIT_STALE), "error")
         form.version_id.data = patient.version_id
