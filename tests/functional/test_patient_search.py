@@ -59,6 +59,20 @@ def test_a_date_of_birth_typed_day_first_is_read_day_first_and_the_page_says_so(
     assert "was read as" not in _found(client, "04/23/1979")
 
 
+@pytest.mark.parametrize("typed", ["Garcia 04/02/1961", "García, Lucía 1961-04-02", "04/02/1961 lucia garcia",
+                                   "Garc 04/02/1961"])
+def test_a_name_with_the_date_of_birth_finds_the_patient_born_that_day_only(client, coordinator, gen, garcia, typed):
+    """Walkthrough: a coordinator checks the two identifiers together, name and date of birth,
+    as they are told to: "Garcia 04/02/1961" said "No patient found" for a patient on file. The
+    name and the date typed together find the patients of that name born that day."""
+    namesake = gen.patient(mrn="C-9", family_name="Garcia", given_name="Lucia", date_of_birth=date(1975, 6, 1))
+    page = _found(client, typed)
+    assert f'href="/patients/{garcia.id}"' in page, typed
+    assert f'href="/patients/{namesake.id}"' not in page and "No patient found" not in page
+    # Another day: nobody of that name was born then.
+    assert f'href="/patients/{garcia.id}"' not in _found(client, "Garcia 1961-04-03")
+
+
 def test_a_family_name_prefix_does_not_find_other_names(client, gen, login_as, garcia):
     login_as(gen.user(Role.COORDINATOR))
     page = _found(client, "Garz")
