@@ -48,6 +48,13 @@ class SearchTerms:
     # A date typed day first ("23/04/1979") where the clinic writes the month first: read day
     # first, since its first number cannot be a month; the page says how it was read.
     day_first: bool = False
+    # A name typed with the date of birth ("Garcia 04/02/1961"): the patients of that name born
+    # that day only (the two identifiers checked together).
+    name_born: date | None = None
+
+    @property
+    def date_read(self):
+        return self.born or self.name_born
 
 
 def parse_search(typed, date_formats=("%Y-%m-%d",)):
@@ -65,6 +72,9 @@ def parse_search(typed, date_formats=("%Y-%m-%d",)):
     born = _day_first_date(text, date_formats)
     if born is not None:
         return SearchTerms(born=born, day_first=True)
+    with_birth = _name_and_birth(text, date_formats)
+    if with_birth is not None:
+        return with_birth
     mrn = mrn_key(text)
     has_digit = any(c.isdigit() for c in mrn)
     digits = phone_key(text)
@@ -84,6 +94,22 @@ def parse_name_or_mrn(typed):
 
 
 _NUMERIC_DATE = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+
+
+def _name_and_birth(text, date_formats):
+    """"Garcia 04/02/1961", "García, Lucía 1961-04-02": one word a date of birth, the rest a name
+    (SearchTerms with names and name_born), or None."""
+    words = text.split()
+    dates = [(i, parse_date(word, date_formats) or _day_first_date(word, date_formats)) for i, word in enumerate(words)]
+    dates = [(i, born) for i, born in dates if born is not None]
+    rest = " ".join(word for i, word in enumerate(words) if i not in {i for i, _ in dates})
+    if len(dates) != 1 or not any(c.isalpha() for c in rest):
+        return None
+    born = dates[0][1]
+    names = _name_terms(rest.strip(" ,"))
+    if not names:
+        return None
+    return SearchTerms(names=names, name_born=born, day_first=parse_date(words[dates[0][0]], date_formats) is None)
 
 
 def _day_first_date(text, date_formats):
@@ -325,8 +351,8 @@ _CASE_COLUMNS = (Case.id, Case.side, Case.indication, Case.state)
 
 
 @lru_cache(maxsize=256)
-def _page_statement(shape, limit):
-    first = _first_matches(shape, limit, False, False)
+def _page_statement(shape, limit, narrowed=False):
+    first = _first_matches(shape, limit, narrowed, False)
     statement = db.select(*_PATIENT_COLUMNS, FormerMrn.mrn if ("former_mrn",) in shape else db.null(),
                           *_CASE_COLUMNS).join(first, Patient.id == first.c.id)
     if ("former_mrn",) in shape:
@@ -362,7 +388,9 @@ def search_page(terms, limit=MAX_RESULTS):
     shape, values = _shape_and_values(terms)
     if not shape:
         return []
-    matches = list(_read_found(_page_statement(shape, limit), values).values())
+    if terms.name_born is not None:
+        values["born"] = terms.name_born
+    matches = list(_read_found(_page_statement(shape, limit, terms.name_born is not None), values).values())
     known = {patient.id: patient for patient in matches}
     waiting = {p.merged_into_id for p in matches if p.merged_into_id is not None} - known.keys()
     while waiting:

@@ -40,7 +40,7 @@ def search():
         else:
             # A merged record is not listed: the record it was merged into is, found by either's details.
             patients = lookup.search_page(terms)
-            day_first = terms.born if terms.day_first else None
+            day_first = terms.date_read if terms.day_first else None
     elif "q" in request.args:
         problem = "Type a name, medical record number, date of birth or phone number."
     more = len(patients) > lookup.MAX_RESULTS
