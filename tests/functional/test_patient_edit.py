@@ -11,8 +11,8 @@ from tracker.models import AuditEvent, Patient, PatientHistory
 from tracker.roles import Role
 from tracker.workflow import State
 
-from tests.helpers import (conflict_notice, csrf_from, field_error, input_value, selected, sign_in, soup, submit,
-                           words)
+from tests.helpers import (conflict_notice, csrf_from, field_error, form_data, input_value, selected, sign_in, soup,
+                           submit, words)
 
 FORM = {"family_name": "García", "given_name": "Lucía", "date_of_birth": "1961-04-02", "sex": "female",
         "phone": "(201) 555-0123", "email": "lucia@example.org", "preferred_contact": "sms",
@@ -22,6 +22,11 @@ FORM = {"family_name": "García", "given_name": "Lucía", "date_of_birth": "1961
 @pytest.fixture
 def garcia(gen):
     return gen.patient(mrn="A-100200", family_name="Garcia", given_name="Lucia", date_of_birth=date(1961, 2, 4))
+
+
+def _form(page):
+    """What the browser sends from the correction form as the page shows it."""
+    return form_data(soup(page).find("form", id="correct-details"))
 
 
 def _edit(client, patient, **changes):
@@ -131,6 +136,33 @@ def test_a_save_from_a_form_opened_before_someone_elses_is_refused_and_keeps_wha
     assert again.status_code == 302
     db.session.expire_all()
     assert db.session.get(Patient, garcia.id).email == "mine@example.org"
+
+
+def test_a_colleagues_correction_of_a_field_left_alone_is_not_undone_by_saving_again(
+        client, make_client, coordinator, gen, garcia):
+    """Walkthrough: a colleague corrected the phone (the patient's new number) while this
+    coordinator's form was open on the email; the refusal listed every difference, and saving
+    again, as it offered, put the old phone back: the next diary reminder went to the old number.
+    The form now takes the colleague's value for each field this coordinator left as it was (as the
+    referral form does), so saving again keeps both corrections."""
+    form_page = client.get(f"/patients/{garcia.id}/edit").get_data(as_text=True)
+    typed = _form(form_page)
+    other = make_client()
+    sign_in(other, gen.user(Role.COORDINATOR))
+    other_page = other.get(f"/patients/{garcia.id}/edit").get_data(as_text=True)
+    assert other.post(f"/patients/{garcia.id}/edit", data={
+        **_form(other_page), "phone": "(201) 555-0199"}).status_code == 302
+
+    response = client.post(f"/patients/{garcia.id}/edit", data={**typed, "email": "mine@example.org"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Their changes to fields you had not changed are now in the form: Phone." in page
+    assert input_value(page, "phone") == "(201) 555-0199" and input_value(page, "email") == "mine@example.org"
+    again = client.post(f"/patients/{garcia.id}/edit", data=_form(page))
+    assert again.status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Patient, garcia.id)
+    assert (saved.phone, saved.email) == ("+12015550199", "mine@example.org")
 
 
 def test_a_correction_that_makes_the_record_look_like_another_is_warned_about_until_confirmed(
