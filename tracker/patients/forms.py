@@ -22,6 +22,9 @@ class PatientEditForm(PatientFields, TrackerForm):
     confirm_new_patient = None
     confirm_not_duplicate = BooleanField(_l("I have checked the records listed: this is a different person"))
     version_id = HiddenField()
+    # What the form held when opened: a save refused as stale takes a colleague's change of a
+    # field this user left alone (tracker.formfields.merge_with_saved).
+    opened = HiddenField()
     submit = SubmitField(_l("Save details"))
 
     EDITED = ("family_name", "given_name", "date_of_birth", "sex", "phone", "email", "preferred_contact",

@@ -4,11 +4,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from flask_babel import gettext as _
 
-from tracker import audit, phones
+from tracker import audit
 from tracker.access import allow
 from tracker.errors import on_refusal
 from tracker.extensions import db
-from tracker.formfields import show_on_form
+from tracker.formfields import merge_with_saved, remember_opened, say_taken, show_on_form
 from tracker.links import id_links
 from tracker.loaders import follow_tombstone, get_patient, kept_record
 from tracker.models import Case, OutsideInjection, Patient
@@ -20,6 +20,7 @@ from tracker.roles import Role
 from tracker.workflow import FINAL_STATES
 
 bp = Blueprint("patients", __name__)
+_auto = object()  # a form read from the request, as Flask-WTF does
 
 CLINICAL = (Role.COORDINATOR, Role.PHYSICIAN)
 
@@ -102,15 +103,7 @@ def edit(patient_id):
                 "longer change: this is the record kept.",
                 display_name=patient.display_name, mrn=patient.mrn, display_name2=kept.display_name, mrn2=kept.mrn), "warning")
         return redirect(url_for("patients.edit", patient_id=kept.id))
-    form = PatientEditForm(obj=patient)
-    if current_user.role != Role.COORDINATOR:
-        # A coordinator registers patients, and corrects the number they were registered under.
-        del form.mrn, form.mrn_reason
-    if not form.is_submitted():
-        form.sex.data, form.preferred_contact.data = patient.sex.value, patient.preferred_contact.value
-        form.phone.data = phone_display(patient.phone)
-        form.show_language(patient.language)
-        form.version_id.data = patient.version_id
+    form = _edit_form(patient)
     if not form.is_submitted():
         html, status = _edit_page(patient, form, status=200)
         audit.viewed("patient", patient.id, summary="viewed patient details (correction form)", user=current_user)
@@ -135,6 +128,22 @@ def edit(patient_id):
     if merge_with is not None:
         return redirect(url_for("patients.merge", patient_id=patient_id, other_id=merge_with))
     return redirect(url_for("patients.show", patient_id=patient_id))
+
+
+def _edit_form(patient, formdata=_auto):
+    """The correction form: as typed when submitted, else as the record is saved now, with what
+    it held when shown (`opened`)."""
+    form = PatientEditForm(obj=patient) if formdata is _auto else PatientEditForm(formdata=formdata, obj=patient)
+    if current_user.role != Role.COORDINATOR:
+        # A coordinator registers patients, and corrects the number they were registered under.
+        del form.mrn, form.mrn_reason
+    if not form.is_submitted() or formdata is None:
+        form.sex.data, form.preferred_contact.data = patient.sex.value, patient.preferred_contact.value
+        form.phone.data = phone_display(patient.phone)
+        form.show_language(patient.language)
+        form.version_id.data = patient.version_id
+        remember_opened(form)
+    return form
 
 
 def _record_checks_too(patient, form):
@@ -167,18 +176,6 @@ def _edit_page(patient, form, status, duplicates=(), conflicts=(), mrn_owner=Non
                            conflicts=conflicts, mrn_owner=mrn_owner), status
 
 
-def _conflicts(patient, form):
-    """(label, saved, typed) for each field where the record as saved now differs from the form."""
-    typed = form.edited_values()
-
-    def saved_and_typed(name):
-        # Numbers as the form shows them ("(201) 555-0107"), not as stored (E.164).
-        show = phones.display if name == "phone" else services.shown
-        return show(getattr(patient, name)) or "—", show(typed[name]) or "—"
-
-    return [(form[name].label.text, *saved_and_typed(name)) for name in form.EDITED if getattr(patient, name) != typed[name]]
-
-
 def _edit_refused(patient_id, form, refusal):
     """The form as typed, with why: next to its field; the likely duplicates with the box to
     confirm; saved by someone else meanwhile, where the saved record and the form differ (and the
@@ -193,9 +190,15 @@ def _edit_refused(patient_id, form, refusal):
         show_on_form(form, refusal)
         return _edit_page(patient, form, 422, mrn_owner=_mrn_owner(refusal))
     if isinstance(refusal, StaleEdit):
+        # As the referral form: a field only the colleague changed takes their value, one only
+        # this user changed keeps theirs, one both changed is listed (saving again stores it). The
+        # number typed is compared and shown as the form shows numbers ("(201) 555-0199").
+        if getattr(form.phone, "e164", None):
+            form.phone.data = phone_display(form.phone.e164)
+        taken, both = merge_with_saved(form, _edit_form(patient, formdata=None))
         flash(str(EDIT_STALE), "error")
-        form.version_id.data = patient.version_id
-        return _edit_page(patient, form, 409, conflicts=_conflicts(patient, form))
+        say_taken(taken)
+        return _edit_page(patient, form, 409, conflicts=both)
     flash(str(refusal), "error")
     return _edit_page(patient, form, 409)
 
