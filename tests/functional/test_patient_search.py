@@ -71,6 +71,9 @@ def test_a_name_with_the_date_of_birth_finds_the_patient_born_that_day_only(clie
     assert f'href="/patients/{namesake.id}"' not in page and "No patient found" not in page
     # Another day: nobody of that name was born then.
     assert f'href="/patients/{garcia.id}"' not in _found(client, "Garcia 1961-04-03")
+    # New referral's find reads it the same way.
+    found = client.get("/referrals/find", query_string={"q": typed}).get_data(as_text=True)
+    assert f"/referrals/patients/{garcia.id}/new" in found and f"/referrals/patients/{namesake.id}/new" not in found
 
 
 def test_a_family_name_prefix_does_not_find_other_names(client, gen, login_as, garcia):
