@@ -303,10 +303,11 @@ def _patients_statement(shape, limit, narrowed, live_only):
 def search_patients(terms, limit=MAX_RESULTS, born=None, live_only=False):
     """Patients matching `terms` (with their cases), in name order; at most `limit` + 1, so the
     caller can say when there are more. `born` narrows to a date of birth; `live_only` leaves
-    merged records out."""
+    merged records out. A date of birth typed with the name (`terms.name_born`) narrows too."""
     shape, values = _shape_and_values(terms)
-    if not shape:
+    if not shape or (born is not None and terms.name_born not in (None, born)):
         return []
+    born = born or terms.name_born
     if born is not None:
         values["born"] = born
     statement = _patients_statement(shape, limit, born is not None, live_only)
