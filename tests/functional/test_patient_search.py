@@ -57,6 +57,10 @@ def test_a_date_of_birth_typed_day_first_is_read_day_first_and_the_page_says_so(
             "and 23 is not a month.") in page
     # A date the clinic's way is read as it always was, with nothing to explain.
     assert "was read as" not in _found(client, "04/23/1979")
+    # Typed with the name, the notice quotes the date, not the whole search.
+    with_name = _found(client, f"Nguyen {typed}")
+    assert "Nguyễn, Thi Lan" in with_name and f"{typed} was read as 23 April 1979" in with_name
+    assert f"Nguyen {typed} was read as" not in with_name
 
 
 @pytest.mark.parametrize("typed", ["Garcia 04/02/1961", "García, Lucía 1961-04-02", "04/02/1961 lucia garcia",
