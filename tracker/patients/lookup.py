@@ -51,6 +51,8 @@ class SearchTerms:
     # A name typed with the date of birth ("Garcia 04/02/1961"): the patients of that name born
     # that day only (the two identifiers checked together).
     name_born: date | None = None
+    # The date as typed, when typed with a name (the notice of a day-first date quotes it alone).
+    date_typed: str = ""
 
     @property
     def date_read(self):
@@ -109,7 +111,8 @@ def _name_and_birth(text, date_formats):
     names = _name_terms(rest.strip(" ,"))
     if not names:
         return None
-    return SearchTerms(names=names, name_born=born, day_first=parse_date(words[dates[0][0]], date_formats) is None)
+    typed = words[dates[0][0]]
+    return SearchTerms(names=names, name_born=born, day_first=parse_date(typed, date_formats) is None, date_typed=typed)
 
 
 def _day_first_date(text, date_formats):

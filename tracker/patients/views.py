@@ -32,7 +32,7 @@ def search():
     if current_user.role == Role.ADMIN:
         # Admins are kept from clinical records: say so here rather than refuse the page.
         return render_template("patients/search.html", q=typed, admin=True, patients=[], problem=None)
-    patients, problem, day_first = [], None, None
+    patients, problem, day_first, date_typed = [], None, None, typed.strip()
     if typed.strip():
         try:
             terms = lookup.parse_search(typed, lookup.date_formats())
@@ -42,6 +42,7 @@ def search():
             # A merged record is not listed: the record it was merged into is, found by either's details.
             patients = lookup.search_page(terms)
             day_first = terms.date_read if terms.day_first else None
+            date_typed = terms.date_typed or date_typed
     elif "q" in request.args:
         problem = "Type a name, medical record number, date of birth or phone number."
     more = len(patients) > lookup.MAX_RESULTS
@@ -50,7 +51,7 @@ def search():
     suggestions = lookup.one_slip_away(typed) if searched and not patients else []
     html = render_template("patients/search.html", q=typed, admin=False, patients=patients[:lookup.MAX_RESULTS],
                            more=more, problem=problem, searched=searched, suggestions=suggestions,
-                           day_first=day_first, patient_href=id_links("patients.show", "patient_id"),
+                           day_first=day_first, date_typed=date_typed, patient_href=id_links("patients.show", "patient_id"),
                            case_href=id_links("cases.show", "case_id"))
     if searched:
         # The results list names, MRNs and dates of birth: one row for the search, whatever it found.
