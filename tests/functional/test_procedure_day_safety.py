@@ -273,3 +273,28 @@ def test_a_signed_note_keeps_the_skin_prep_and_contrast_agents_it_was_signed_wit
     # The checklist of a new procedure offers the new names.
     checklist = words(doctor.get(checklist_url(gen.procedure(physician=physician, steps=BEFORE["contrast"]).case_id)))
     assert "ChloraPrep (renamed)" in checklist and "Omnipaque 300 (renamed)" in checklist
+
+
+def test_a_blood_thinner_whose_hold_is_not_recorded_has_its_restart_asked_before_signing(
+        gen, doctor, physician):
+    """A patient on apixaban whose hold the risk screen never recorded (the physician went ahead by a
+    readiness override): she may well have stopped it, so the sign-out asks when she restarts it, as
+    for a hold of 1 day or more; only a hold of 0 days (she keeps taking it) asks nothing."""
+    record = gen.procedure(physician=physician, steps="all")  # its sign-out saved without the restart
+    db.session.add(RiskScreen(case_id=record.case_id, anticoagulant_answer="taking",
+                              anticoagulants="apixaban 5 mg twice daily", anticoagulant_hold_days=None,
+                              allergy_answer="nkda"))
+    db.session.commit()
+    page = text(doctor.get(checklist_url(record.case_id)))
+    assert "Blood thinner: when the patient was told to restart it" in words(page)
+    with pytest.raises(procedures.ProcedureRefused, match="Blood thinner: when the patient was told to restart it"):
+        procedures.sign(db.session.get(type(record), record.id), physician, record.version_id)
+    [row] = _rows(record.id, "sign_out")
+    told = {**PROCEDURE_ANSWERS["sign_out"], "anticoagulant_restart": "She had not stopped it: keep taking it"}
+    assert post_step(doctor, record.case_id, "sign_out", told, version=str(row.version_id)).status_code == 302
+    db.session.expire_all()
+    record = db.session.get(type(record), record.id)
+    procedures.sign(record, physician, record.version_id)
+    note = words(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+    assert "She had not stopped it: keep taking it" in note
+
