@@ -246,12 +246,15 @@ def _reviews(record):
 
 
 def held_anticoagulant(record):
-    """The blood thinner the patient held for this injection, as the risk screen names it ("" when
-    none was held): the sign-out asks when the patient was told to restart it. A signed record asks
-    it only if its sign-out answered it (one signed before the question was asked is complete)."""
+    """The blood thinner the patient may have held for this injection, as the risk screen names it
+    ("" when none was): the sign-out asks when the patient was told to restart it. A hold not
+    recorded counts as held (the patient may well have stopped it, and a missed restart risks a
+    clot or a stroke); only a hold of 0 days (she keeps taking it) asks nothing. A signed record
+    asks it only if its sign-out answered it (one signed before the question was asked is complete)."""
     risk = record.case.risk_screen
+    days = risk.anticoagulant_hold_days if risk is not None else None
     held = (risk.anticoagulants if risk is not None and risk.anticoagulant_answer == AnticoagulantAnswer.TAKING
-            and (risk.anticoagulant_hold_days or 0) > 0 else "")
+            and (days is None or days > 0) else "")
     if held and record.signed:
         answered = set().union(*(row.answers for row in record.steps if row.step == Step.SIGN_OUT))
         held = held if "anticoagulant_restart" in answered else ""
