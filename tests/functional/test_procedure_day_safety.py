@@ -298,3 +298,17 @@ def test_a_blood_thinner_whose_hold_is_not_recorded_has_its_restart_asked_before
     note = words(doctor.get(f"/cases/{record.case_id}/procedure/note"))
     assert "She had not stopped it: keep taking it" in note
 
+
+
+@pytest.mark.parametrize("days, said", [(None, "hold not recorded"), (2, "hold planned 2 days"),
+                                        (0, "no hold planned (keeps taking it)")])
+def test_the_checklist_banner_says_the_blood_thinners_hold_as_my_day_does(gen, doctor, physician, days, said):
+    """The banner is what the physician reads at the table: the drug alone hid that its hold was never
+    recorded, which My day's card had said in red."""
+    record = gen.procedure(physician=physician)
+    db.session.add(RiskScreen(case_id=record.case_id, anticoagulant_answer="taking",
+                              anticoagulants="apixaban 5 mg twice daily", anticoagulant_hold_days=days,
+                              anticoagulant_prescriber_agreed=True, allergy_answer="nkda"))
+    db.session.commit()
+    banner = words(soup(text(doctor.get(checklist_url(record.case_id)))).find(class_="patient-banner"))
+    assert f"Anticoagulants: apixaban 5 mg twice daily, {said}" in banner
