@@ -145,6 +145,12 @@ def _hold_at_table(appointment, record=None):
     return hold_at_table(appointment, record)
 
 
+def _hold_plan_words(risk):
+    """scheduling.board.hold_plan_words, imported when a page asks."""
+    from tracker.scheduling.board import hold_plan_words
+    return hold_plan_words(risk)
+
+
 def _risk_screens_elsewhere(case):
     """cases.services.risk_screens_elsewhere, imported when a page asks."""
     from tracker.cases.services import risk_screens_elsewhere
@@ -199,7 +205,7 @@ def register_template_helpers(app):
     app.jinja_env.globals.update(
         may=may, main_links=main_links, idle_seconds_left=idle_seconds_left, allergy_words=allergy_words, anticoagulant_words=anticoagulant_words,
         pregnancy_words=pregnancy_words, decision_flags=decision_flags,
-        diabetes_words=diabetes_words, hold_at_table=_hold_at_table, premedication_at_table=_premedication_at_table, risk_screens_elsewhere=_risk_screens_elsewhere,
+        diabetes_words=diabetes_words, hold_at_table=_hold_at_table, hold_plan_words=_hold_plan_words, premedication_at_table=_premedication_at_table, risk_screens_elsewhere=_risk_screens_elsewhere,
         may_move=lambda case, action: workflow.open_to(case.state, action, current_user.role),
         state_allows=lambda case, action: workflow.open_to(case.state, action),
         BEFORE_PROCEDURE=workflow.BEFORE_PROCEDURE, BEFORE_VERDICT=workflow.BEFORE_VERDICT,

@@ -232,15 +232,21 @@ def safety_facts(risk):
                             else _("(no contrast premedication planned)"))
     anticoagulants = _("Anticoagulants: %(anticoagulants)s", anticoagulants=anticoagulant_words(risk))
     taking = "anticoagulants" not in unasked and risk.anticoagulant_answer == AnticoagulantAnswer.TAKING
-    if taking:
-        days = risk.anticoagulant_hold_days
-        # The plan, worded as a plan (as the checklist's banner does): whether it was kept is the
-        # last dose's line on the card, never this one.
-        anticoagulants += ", " + (_("hold not recorded") if days is None else _("no hold planned (keeps taking it)")
-                                  if days == 0 else ngettext("hold planned %(num)s day", "hold planned %(num)s days",
-                                                             days))
+    anticoagulants += hold_plan_words(risk)
     return [(allergies, "allergies" in unasked or risk.allergy_answer == AllergyAnswer.DOCUMENTED),
             (anticoagulants, "anticoagulants" in unasked or taking)]
+
+
+def hold_plan_words(risk):
+    """The hold of the blood thinner the patient takes, worded as a plan (", hold planned 2 days",
+    ", no hold planned (keeps taking it)", ", hold not recorded"), said after the drug on My day's card
+    and the checklist's banner; "" when she takes none or the question was not asked. Whether the plan
+    was kept is the last dose's line, never this one."""
+    if "anticoagulants" in not_asked(risk) or risk.anticoagulant_answer != AnticoagulantAnswer.TAKING:
+        return ""
+    days = risk.anticoagulant_hold_days
+    return ", " + (_("hold not recorded") if days is None else _("no hold planned (keeps taking it)")
+                   if days == 0 else ngettext("hold planned %(num)s day", "hold planned %(num)s days", days))
 
 
 def closed_flag(status, closure, day, physician):
