@@ -1245,6 +1245,39 @@ def test_the_same_step_saved_from_two_tabs_refuses_the_second_and_shows_the_save
     assert ticked(row) == second
 
 
+
+def test_two_tablets_ticking_different_boxes_of_one_step_keep_both_when_the_second_saves_again(
+        gen, doctor, physician, make_client, login_as):
+    """The nurse's tablet and the physician's have the time-out open; each ticks the boxes they
+    checked. The second save is refused (the first was saved meanwhile); the form shown then keeps
+    what the second person ticked and takes in what the first one ticked where the second left a box
+    as it was, so saving it again, as it is shown, records every box: before, it unticked the first
+    person's confirmations."""
+    record = started(gen, physician, steps=["sign_in"])
+    nurse = login_as(gen.user(Role.PHYSICIAN, name="Dr Tomas Ortega"), on=make_client())
+    action = f"/cases/{record.case_id}/procedure/steps/time_out#step-time_out"
+    # (Parsed as served: the form remembers how it opened in a hidden field of quoted text.)
+    mine = form_data(form_posting_to(soup(doctor.get(checklist_url(record.case_id))), action))
+    theirs = form_data(form_posting_to(soup(nurse.get(checklist_url(record.case_id))), action))
+    url = action.split("#")[0]
+    assert nurse.post(url, data={**theirs, "time_out-patient_confirmed": "y",
+                                 "time_out-procedure_confirmed": "y"}).status_code == 302
+
+    refused = doctor.post(url, data={**mine, "time_out-side_and_site_confirmed": "y",
+                                     "time_out-position_confirmed": "y", "time_out-images_available": "y"})
+
+    assert refused.status_code == 409
+    box = step_box(text(refused), "step-time_out")
+    for name in ("patient_confirmed", "procedure_confirmed", "side_and_site_confirmed", "position_confirmed",
+                 "images_available"):
+        assert is_checked(box, f"time_out-{name}"), name
+    again = doctor.post(url, data=form_data(form_posting_to(soup(refused), action)))
+    assert again.status_code == 302
+    [row] = rows(record.id, "time_out")
+    assert ticked(row) == {"patient_confirmed": True, "procedure_confirmed": True, "side_and_site_confirmed": True,
+                           "position_confirmed": True, "images_available": True}
+
+
 def test_an_edit_from_a_stale_form_overwrites_nothing(gen, doctor, physician):
     record = started(gen, physician, steps=["sign_in", "time_out"])
     assert post_step(doctor, record.case_id, "fluoroscopy", answers_for("fluoroscopy"), side="left").status_code == 302
