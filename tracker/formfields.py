@@ -286,7 +286,10 @@ def say_taken(taken):
 
 
 def _entries(form):
-    return [field.name for field in form if field.name not in _BOOKKEEPING and field.type not in ("HiddenField", "SubmitField")]
+    # By the field's own name: a form with a prefix (a checklist step's, "time_out-...") is indexed by
+    # it. A list of sub-forms (an injectate's drug rows) is not merged: it stays as typed.
+    return [field.short_name for field in form if field.short_name not in _BOOKKEEPING
+            and field.type not in ("HiddenField", "SubmitField", "FieldList")]
 
 
 def _raw(value):

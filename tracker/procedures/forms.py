@@ -84,6 +84,9 @@ class StepForm(TrackerForm):
     STEP = None
     version_id = HiddenField()
     attempt = HiddenField(default="1")
+    # The fields as the form opened: a save refused because the step was saved meanwhile (another
+    # tablet) is merged with it (formfields.merge_with_saved), so saving again keeps the other's ticks.
+    opened = HiddenField()
     submit = SubmitField(_l("Save"))
 
     def answers(self):

@@ -19,6 +19,7 @@ from tracker.cases.services import record_view as record_case_view
 from tracker.diary import services as diary_services
 from tracker.errors import back_to, form_again, on_refusal
 from tracker.extensions import db
+from tracker.formfields import merge_with_saved, remember_opened, say_taken
 from tracker.loaders import get_case
 from tracker.models import ProcedureAddendum, ProcedureRecord, ProcedureStep
 from tracker.procedures import services
@@ -66,8 +67,8 @@ def minutes_text(count):
 
 READERS = (Role.PHYSICIAN, Role.COORDINATOR)
 STALE = _l("Someone else saved this step after you opened it. Nothing was saved: the saved values are "
-         "shown above the form and your entries are still in it. Check both, then save again to "
-         "replace the saved values with yours.")
+         "shown above the form, which keeps your entries and takes theirs where you had changed nothing. "
+         "Check it, then save again to record the form as shown.")
 STALE_RECORD = _l("The checklist changed after you opened it. Nothing was signed; check it as it is now "
                 "and sign again.")
 STALE_START = _l("This case was changed by someone else meanwhile; nothing was started. Check it and "
@@ -197,6 +198,7 @@ def _saved_form(step, side, row, checks):
     form = STEP_FORMS[step](formdata=None, data=data, prefix=form_prefix(step, side))
     form.version_id.data = row.version_id if row else ""
     form.attempt.data = str(row.attempt if row else checks + 1)
+    remember_opened(form)
     return form
 
 
@@ -407,8 +409,12 @@ def _step_refused(case_id, key, form, refusal):
     if isinstance(refusal, StaleEdit):
         saved = services.Checklist(record).latest(*key) if record else None
         if saved is not None:
-            # A deliberate second save now replaces what is saved.
+            # Merged with what was saved meanwhile: a box this person left as it was takes the other
+            # save's answer (their ticks stay ticked), what this person changed stays as typed; a
+            # second save then replaces what is saved with the form as shown.
+            taken, _both = merge_with_saved(form, _saved_form(*key, saved, saved.attempt))
             form.version_id.data, form.attempt.data = saved.version_id, str(saved.attempt)
+            say_taken(taken)
         flash(str(STALE), "error")
         return _checklist_page(case, records, record, 409, overrides={key: form}, conflict=(key, saved))
     problems = refusal.problems if isinstance(refusal, ProcedureRefused) else [str(refusal)]
