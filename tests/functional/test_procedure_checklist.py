@@ -948,6 +948,19 @@ def test_the_strength_hints_show_the_percent_sign_once(gen, doctor, physician):
     assert "%%" not in words(box)
 
 
+def test_a_side_confirmed_against_the_booking_says_stop_not_correct_the_box(gen, doctor, physician):
+    """A wrong-side near miss: the patient and the consent say left, the booking says right. The
+    refusal must not read as a slip to correct (ticking the booking's side would go ahead on the
+    side the patient denies): it says to stop, check, and abandon if the booking is wrong."""
+    record = started(gen, physician)
+    typed = {**answers_for("sign_in"), "side_confirmed": "right"}
+    page = text(post_step(doctor, record.case_id, "sign_in", typed))
+    said = field_error(page, "sign_in-side_confirmed")
+    assert said.startswith("The side confirmed (right) does not match the case (left).")
+    assert ("Stop: do not change your answer to match the booking. Check the patient, the consent and the "
+            "images; if the booking's side is wrong, abandon the procedure (below) and have the case corrected.") in said
+
+
 def test_a_side_that_does_not_match_the_case_is_refused(gen, doctor, physician):
     record = started(gen, physician)
     typed = {**answers_for("sign_in"), "side_confirmed": "right"}
