@@ -220,8 +220,9 @@ def test_a_part_filled_step_saves_without_errors():
 
 
 def test_the_side_confirmed_must_match_the_case():
-    assert errors("sign_in", {**SIGN_IN, "side_confirmed": "right"}) == {
-        "side_confirmed": "The side confirmed (right) does not match the case (left)."}
+    found = errors("sign_in", {**SIGN_IN, "side_confirmed": "right"})
+    assert list(found) == ["side_confirmed"]
+    assert found["side_confirmed"].startswith("The side confirmed (right) does not match the case (left). Stop:")
 
 
 def test_a_bilateral_case_must_be_confirmed_as_bilateral():

@@ -47,8 +47,13 @@ def _validate_sign_in(values, context, joint, errors, warnings):
     if as_choice(Side, confirmed) is None:
         errors["side_confirmed"] = "Choose left, right or bilateral."
     elif confirmed != context.side:
+        # A wrong-side near miss, not a slip: changing the answer to the booked side would go ahead on
+        # the side the patient or the consent denies.
         errors["side_confirmed"] = (f"The side confirmed ({Side(confirmed).value}) does not match "
-                                    f"the case ({Side(context.side).value}).")
+                                    f"the case ({Side(context.side).value}). Stop: do not change your answer to "
+                                    f"match the booking. Check the patient, the consent and the images; if the "
+                                    f"booking's side is wrong, abandon the procedure (below) and have the case "
+                                    f"corrected.")
 
 
 def _validate_nothing(values, context, joint, errors, warnings):
