@@ -623,3 +623,23 @@ def test_nothing_is_said_of_the_duration_before_the_sign_out_is_recorded(gen, do
     box = soup(text(doctor.get(checklist_url(record.case_id)))).find("section", id="sign")
 
     assert box.find(id="sign-flags") is None, "the duration is not known until the sign-out"
+
+
+def test_a_refused_abandon_lands_on_its_box_and_says_so_at_the_top(gen, doctor, physician):
+    """The abandon box is at the foot of a checklist several screens long: a refusal shown from the
+    top of the page (a vasovagal patient, the injectate already given) looked as if nothing had
+    happened. The form's action carries the box's anchor, so the browser lands on it (and the page's
+    script puts the focus there), and a line at the top says why, linked to it."""
+    record = gen.procedure(physician=physician, steps=["sign_in", "time_out", "positioning", "skin_prep",
+                                                       "fluoroscopy", "contrast", "injectate"])
+    action = f"/cases/{record.case_id}/procedure/abandon#abandon"
+    page = soup(doctor.get(checklist_url(record.case_id)))
+    assert page.find(id="abandon") is not None and page.find(id="abandon").get("tabindex") == "-1"
+    typed = {**form_data(form_posting_to(page, action)), "reason": "Vasovagal episode: HR 42"}
+
+    refused = doctor.post(action.split("#")[0], data=typed)
+
+    assert refused.status_code == 422
+    top = by_id(text(refused), "not-abandoned")
+    assert "Not abandoned:" in words(top) and links(top) == ["#abandon"]
+    assert "Vasovagal episode: HR 42" in words(by_id(text(refused), "abandon"))
