@@ -643,3 +643,18 @@ def test_a_refused_abandon_lands_on_its_box_and_says_so_at_the_top(gen, doctor, 
     top = by_id(text(refused), "not-abandoned")
     assert "Not abandoned:" in words(top) and links(top) == ["#abandon"]
     assert "Vasovagal episode: HR 42" in words(by_id(text(refused), "abandon"))
+
+
+def test_a_refused_abandon_points_to_fields_the_sign_out_has(gen, doctor, physician):
+    """The refusal sent the physician to the sign-out's "notes", which it does not have: what stopped
+    her goes in a complication ticked, or Other with its description."""
+    record = gen.procedure(physician=physician, steps=["sign_in", "time_out", "positioning", "skin_prep",
+                                                       "fluoroscopy", "contrast", "injectate"])
+    refused = submit(doctor, f"/cases/{record.case_id}/procedure/abandon",
+                     {"version_id": record.version_id, "reason": "Vasovagal episode"},
+                     form_page=checklist_url(record.case_id))
+    said = field_error(text(refused), "reason")
+    assert "notes" not in said
+    assert "tick the complication (Vasovagal reaction, …), or Other with what stopped you in Other complication (describe)" in said
+    sign_out = words(by_id(text(refused), "step-sign_out"))
+    assert "Vasovagal reaction" in sign_out and "Other complication (describe)" in sign_out
