@@ -762,8 +762,8 @@ def _start_diary(record):
 
 ABANDON_AFTER_INJECTATE = (
     "The injectate is recorded: the injection was given, so it counts towards the patient's caps and "
-    "starts the pain diary. Record the sign-out (a complication, or what stopped you, in its notes) and sign "
-    "the record instead of abandoning it.")
+    "starts the pain diary. Record the sign-out (tick the complication (Vasovagal reaction, …), or Other with "
+    "what stopped you in Other complication (describe)) and sign the record instead of abandoning it.")
 
 
 def injected(record):
