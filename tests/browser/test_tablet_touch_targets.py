@@ -27,6 +27,17 @@ SHORT_TARGETS = """(min) => {
   return short;
 }"""
 
+# The links that stand on their own (the way back to the case, the note, the diary's CSV): the height
+# of each shorter than the target. A link inside a sentence is not one.
+SHORT_LINKS = """(min) => {
+  const short = [];
+  for (const a of document.querySelectorAll('main .crumbs a, main p.no-print > a')) {
+    const box = a.getBoundingClientRect();
+    if (box.height < min) short.push(`${a.innerText.trim().slice(0, 40)}: ${Math.round(box.height)} px`);
+  }
+  return short;
+}"""
+
 
 def _pages(app):
     """A procedure in progress (sign-out saved), a signed one with a diary, and their physician."""
@@ -43,7 +54,18 @@ def _pages(app):
 
 
 @pytest.mark.parametrize("held", sorted(TABLET))
+def test_every_link_that_stands_on_its_own_is_a_finger_sized_target_on_the_tablet(app, live_server, browser, held):
+    """The way back to the case above each page's title, the checklist's "Procedure note (draft)", the
+    note's "← Procedure checklist · Case", the diary's CSV: one 19–24 px line each."""
+    _check(app, live_server, browser, held, SHORT_LINKS)
+
+
+@pytest.mark.parametrize("held", sorted(TABLET))
 def test_every_disclosure_and_choice_is_a_finger_sized_target_on_the_tablet(app, live_server, browser, held):
+    _check(app, live_server, browser, held, SHORT_TARGETS)
+
+
+def _check(app, live_server, browser, held, measure):
     pages, email = _pages(app)
     context = browser.new_context(viewport=TABLET[held], has_touch=True, locale="en-US")
     page = context.new_page()
@@ -55,7 +77,7 @@ def test_every_disclosure_and_choice_is_a_finger_sized_target_on_the_tablet(app,
     short = {}
     for path in pages:
         page.goto(live_server + path)
-        found = page.evaluate(SHORT_TARGETS, TARGET_PX)
+        found = page.evaluate(measure, TARGET_PX)
         if found:
             short[path] = found
     context.close()
