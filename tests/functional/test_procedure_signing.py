@@ -658,3 +658,21 @@ def test_a_refused_abandon_points_to_fields_the_sign_out_has(gen, doctor, physic
     assert "tick the complication (Vasovagal reaction, …), or Other with what stopped you in Other complication (describe)" in said
     sign_out = words(by_id(text(refused), "step-sign_out"))
     assert "Vasovagal reaction" in sign_out and "Other complication (describe)" in sign_out
+
+
+def test_a_refused_addendum_lands_on_the_addenda_where_its_refusal_is(gen, doctor, physician):
+    """The addenda are at the foot of a note several screens long: a refused addendum (its text left
+    empty) came back at the top of the note, the refusal and the reason typed out of sight. The form's
+    action carries the box's anchor, so the browser lands on it, and the box takes the focus."""
+    record = gen.procedure(physician=physician, steps="all", sign=True)
+    note_url = f"/cases/{record.case_id}/procedure/note"
+    action = f"/cases/{record.case_id}/procedure/addenda#add-addendum"
+    page = soup(doctor.get(note_url))
+    assert page.find(id="add-addendum").get("tabindex") == "-1"
+    typed = {**form_data(form_posting_to(page, action)), "reason": "Lot number correction", "text": ""}
+
+    refused = doctor.post(action.split("#")[0], data=typed)
+
+    assert refused.status_code == 422
+    box = by_id(text(refused), "add-addendum")
+    assert "Write the addendum." in words(box) and "Lot number correction" in text(refused)
