@@ -676,3 +676,20 @@ def test_a_refused_addendum_lands_on_the_addenda_where_its_refusal_is(gen, docto
     assert refused.status_code == 422
     box = by_id(text(refused), "add-addendum")
     assert "Write the addendum." in words(box) and "Lot number correction" in text(refused)
+
+
+def test_my_day_says_an_attempt_was_abandoned_and_why_on_the_appointments_card(gen, doctor, physician):
+    """A wrong-side near miss abandoned at the sign-in leaves the appointment checked in and "Ready":
+    My day's card, where the physician starts her next patient, showed nothing of it, so the same
+    booking could be started again as it was. The card now says the attempt and its reason."""
+    record = gen.procedure(physician=physician, steps=["sign_in"])
+    reason = "Wrong-side near miss: patient and consent say RIGHT, booking says LEFT"
+    done = submit(doctor, f"/cases/{record.case_id}/procedure/abandon",
+                  {"version_id": record.version_id, "reason": reason}, form_page=checklist_url(record.case_id))
+    assert done.status_code == 302
+    record = fresh(record)
+
+    card = words(soup(doctor.get("/schedule/mine")).find("a", string=record.case.patient.display_name)
+                 .find_parent("article"))
+
+    assert f"Earlier attempt abandoned at {format_clinic(record.abandoned_at, '%H:%M')} by {physician.name}: “{reason}”" in card
