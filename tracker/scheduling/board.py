@@ -13,6 +13,7 @@ from tracker import contact
 from tracker.extensions import db
 from tracker.models import (Appointment, AppointmentChange, AppointmentMessage, Case, EligibilityVerdict, Patient,
                             RiskScreen, Room, User)
+from tracker.models.procedure import ProcedureRecord, ProcedureStatus
 from tracker.models.user import ANOTHER_ROLE, DEACTIVATED
 from tracker.patients.identity import full_name
 from tracker.roles import Role
@@ -49,6 +50,13 @@ def physicians_day(day, physician_id=None):
         .filter(AppointmentChange.appointment_id.in_([a.id for a in appointments]),
                 AppointmentChange.change == "readiness_override")
         .group_by(AppointmentChange.appointment_id)).all()) if appointments else {}
+    # The latest attempt abandoned on each appointment (a wrong-side near miss, a vasovagal patient):
+    # the card says it before the physician starts the same booking again, in one query.
+    abandoned = {row.appointment_id: row for row in db.session.execute(
+        db.select(ProcedureRecord).options(joinedload(ProcedureRecord.abandoned_by))
+        .filter(ProcedureRecord.appointment_id.in_([a.id for a in appointments]),
+                ProcedureRecord.status == ProcedureStatus.ABANDONED)
+        .order_by(ProcedureRecord.abandoned_at)).scalars()} if appointments else {}
     return [DayEntry(a, a.case.risk_screen, override_at.get(a.id), patient=a.case.patient.display_name,
                      mrn=a.case.patient.mrn, side=a.case.side, physician=a.physician.name,
                      physician_gone=a.physician.not_booked_with, room_name=a.room.name, room_active=a.room.active,
@@ -57,7 +65,7 @@ def physicians_day(day, physician_id=None):
                      reach=(a.case.patient.preferred_contact, a.case.patient.email,
                             bool(a.case.patient.account and a.case.patient.account.active)),
                      phone=a.case.patient.phone, closure=closed_on(day, a.physician_id, closures),
-                     liability=liability.get(a.id))
+                     liability=liability.get(a.id), abandoned=abandoned.get(a.id))
             for a in appointments]
 
 
@@ -175,7 +183,7 @@ class DayEntry:
 
     def __init__(self, appointment, risk, override_at, *, patient, mrn, side, physician, physician_gone,
                  room_name, room_active, override_by, last_message, time_set_at, reach, phone, room_modality=None,
-                 orm=None, closure=None, liability=None):
+                 orm=None, closure=None, liability=None, abandoned=None):
         self.id, self.status = appointment.id, appointment.status
         self.starts_at, self.ends_at, self.room_id = appointment.starts_at, appointment.ends_at, appointment.room_id
         self.patient, self.mrn, self.side, self.physician = patient, mrn, side, physician
@@ -211,6 +219,8 @@ class DayEntry:
         # What the physician reads before she starts, and while the procedure runs (My day's card).
         self.safety = (safety_facts(risk) if appointment.status in NOT_STARTED
                        or appointment.status == AppointmentStatus.IN_PROCEDURE else [])
+        # The latest attempt abandoned on it (My day), said while the appointment waits to start again.
+        self.abandoned = abandoned if appointment.status in NOT_STARTED else None
         self.can_check_in = can_check_in(appointment)
         self.physician_inactive = physician_inactive(appointment.status, physician, physician_gone)
         self.room_out_of_use = room_out_of_use(appointment.status, room_name, room_active)
