@@ -8,6 +8,7 @@ from flask_login import current_user
 from tracker.access import allow, public
 from tracker.auth import held_forms, services
 from tracker.auth.forms import ChangePasswordForm, SignInForm
+from tracker.diary.forms import in_her_words
 from tracker.navigation import home_url
 from tracker.roles import Role
 from tracker.security import idle_seconds_left, is_safe_next, session_over
@@ -93,6 +94,10 @@ def session_left():
 @allow(*Role)
 def held_form(token):
     held = held_forms.waiting_for(current_user, token) or abort(404)
+    if current_user.role == Role.PATIENT:
+        # Her own layout and language, and what she chose in her words (a diary score, a correction).
+        return render_template("patient/held_form.html", held=held, resent_field=held_forms.RESENT_FIELD,
+                               shown=in_her_words(held.fields, correcting=held.path.endswith("/correct")))
     return render_template("auth/held_form.html", held=held, shown=held_forms.shown_fields(held.fields),
                            resent_field=held_forms.RESENT_FIELD)
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
+from wtforms.fields.core import UnboundField
 from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
 
 from tracker.formfields import TrackerForm
@@ -129,3 +130,25 @@ class CorrectionForm(_Answers, TrackerForm):
     def validate_reason(self, field):
         if not (field.data or "").strip():
             raise ValidationError(_("Say why the score changes (for example: I tapped the wrong number)."))
+
+
+def in_her_words(fields, correcting=False):
+    """A held diary form's fields as the patient reads them (tracker/auth/held_forms.py): the time
+    point by its name, each score and answer by its question, yes and no in her language; nothing
+    else (no field names, no bookkeeping). [(question, answer)]."""
+    from tracker.diary.schedule import SCHEDULES
+
+    labels = {}
+    for base in reversed((CorrectionForm if correcting else EntryForm).__mro__):
+        labels.update({name: field.args[0] for name, field in vars(base).items()
+                       if isinstance(field, UnboundField) and field.args})
+    points = {point.code: point.label for schedule in SCHEDULES.values() for point in schedule.points}
+    shown = []
+    for name, value in fields:
+        if name == "point" and value in points:
+            shown.append((_("Time point"), _("“%(point)s”", point=_(points[value]))))
+        elif name in ("analgesic_used", "opioid_used", "physical_therapy_done") and value in ("yes", "no"):
+            shown.append((labels[name], _("Yes") if value == "yes" else _("No")))
+        elif name in ("score", "score_left", "score_right", "reason") and name in labels and value.strip():
+            shown.append((labels[name], value))
+    return shown
