@@ -14,9 +14,9 @@ from tests.builders import make_diary_link, now
 from tests.helpers import csrf_from, soup, text, words
 
 SAID = {
-    "English": ("The “2 hours after” score was already entered: 4/10, at", "Your score, 1/10, was not saved.",
+    "English": ("The “2 hours after” score was already entered: 4/10, ", "Your score, 1/10, was not saved.",
                 "to change it, use “Correct”"),
-    "Spanish": ("La puntuación «2 horas después» ya se anotó: 4/10, a las", "Su puntuación, 1/10, no se guardó.",
+    "Spanish": ("La puntuación «2 horas después» ya se anotó: 4/10, ", "Su puntuación, 1/10, no se guardó.",
                 "use «Corregir»"),
 }
 
