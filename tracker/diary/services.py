@@ -563,10 +563,10 @@ def record_entry(case, code, scores, answers, source, actor=None, link=None, now
         view, felt_at = recalled_point(diary, felt_at, now)
     if for_patient and view is not None and view.entered and case.state in ENTRY_STATES:
         # Sent again (another tab, a reload) once its window closed: saved, not "missed".
-        raise _duplicate(view)
+        raise _duplicate(view, scores)
     _check_open(case, view, now, for_patient, open_now=diary.current if for_patient else None)
     if view.entered:
-        raise _duplicate(view)
+        raise _duplicate(view, scores)
     late = entry_status(view.due, now, now) == EntryStatus.LATE
     sides = sides_of(case)
     if set(scores) != set(sides):
@@ -587,7 +587,7 @@ def record_entry(case, code, scores, answers, source, actor=None, link=None, now
         # Another tab or device entered this point a moment ago: the unique constraint refused it
         # (or, given again, the earlier score's entry was replaced meanwhile: its version moved).
         undo_refused_write()
-        raise _duplicate(read_diary(case, now, for_patient).view(view.code)) from None
+        raise _duplicate(read_diary(case, now, for_patient).view(view.code), scores) from None
     _audit(audit.Action.CREATE, "diary_point", view.row.id,
            f"case {case.id}: diary {view.code} entered ({EntrySource(source).label.lower()})"
            + (", late" if late else "")
@@ -624,11 +624,25 @@ def _keep_revision(entry, reason, actor, now):
         replaced_by_id=actor.id if actor else None, reason=reason))
 
 
-def _duplicate(view):
+def _duplicate(view, chosen=None):
+    """The refusal of a second score for an entered point: the score on file, and that the one just
+    chosen (`chosen`, side -> score: a second phone on the same link, a tab left open) was not saved."""
     first = view.first_entered_at if view else None
-    message = (_("The “%(point)s” score was already entered (%(when)s).", point=view.label, when=when(first))
+    on_file = scores_words(view.entries) if view else ""
+    message = (_("The “%(point)s” score was already entered: %(scores)s, %(when)s.", point=view.label,
+                 scores=on_file, when=when(first))
                if first else _("The “%(point)s” score was already entered.", point=view.label))
+    if chosen and all(score is not None for score in chosen.values()):
+        message += " " + _("Your score, %(scores)s, was not saved.", scores=scores_words(chosen))
     return EntryRefused(message + " " + _("Only one entry per time point is kept: to change it, use “Correct”."))
+
+
+def scores_words(scores):
+    """"4/10", or per side "left 4/10 and right 3/10" (side -> a score or an entry)."""
+    out = {Side(side): getattr(score, "score", score) for side, score in scores.items()}
+    if len(out) == 1:
+        return f"{next(iter(out.values()))}/10"
+    return i18n.listed(f"{i18n.side_word(side)} {score}/10" for side, score in sorted(out.items()))
 
 
 def _answers(answers):
