@@ -1,7 +1,8 @@
 """A local HTTP server that implements Twilio's Messages endpoint and records each request, so the
 SMS tests drive the real Twilio client over real HTTP. `mode` makes it answer like a provider in
 trouble: "refuse" (HTTP 429, too many requests: worth trying again), "unsubscribed" (HTTP 400, error 21610:
-the number answered STOP), "slow" (answers after the client's timeout),
+the number answered STOP), "not_mobile" (HTTP 400, error 21614: the number is a landline, which a North
+American number's form cannot tell), "slow" (answers after the client's timeout),
 "error" (HTTP 500)."""
 import base64
 import itertools
@@ -44,6 +45,9 @@ class FakeTwilio:
                     return self._answer(429, {"code": 20429, "message": "Too Many Requests", "status": 429})
                 if provider.mode == "unsubscribed":
                     return self._answer(400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient",
+                                              "status": 400})
+                if provider.mode == "not_mobile":
+                    return self._answer(400, {"code": 21614, "message": "'To' number is not a valid mobile number",
                                               "status": 400})
                 if provider.mode == "error":
                     return self._answer(500, {"code": 20500, "message": "Internal Server Error", "status": 500})

@@ -126,6 +126,21 @@ def test_a_refused_text_changes_nothing(client, gen, login_as, provider):
     assert links_of(case) == []
 
 
+def test_a_landline_the_provider_refuses_is_named_not_tried_again_later(client, gen, login_as, provider):
+    """A North American number may be a landline (the number's form cannot tell): the provider
+    refuses the text with error 21614. "Try again later" would never work; the coordinator is told
+    the number cannot take texts and what to do instead."""
+    case = texting_case(gen, email=None)
+    provider.mode = "not_mobile"
+    login_as(gen.user(Role.COORDINATOR))
+    page = words(soup(text(send(client, case))))
+    assert ("The SMS provider says (201) 555-0123 is not a mobile number (a landline?): texts cannot reach it. "
+            "Nothing changed: give a mobile number, or choose another way to contact the patient "
+            "(Correct details).") in page
+    assert "try again later" not in page
+    assert links_of(case) == []
+
+
 def test_with_neither_texts_nor_an_address_the_panel_says_so(client, gen, login_as):
     case = texting_case(gen, email=None, phone=None)
     login_as(gen.user(Role.COORDINATOR))
