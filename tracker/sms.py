@@ -31,6 +31,9 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 # The provider's error for a number that answered STOP ("Attempt to send to unsubscribed recipient").
 UNSUBSCRIBED = 21610
+# Its error for a number that cannot take texts ("'To' number is not a valid mobile number"): a
+# landline, which a North American number's form cannot tell from a mobile (tracker/contact.py).
+NOT_MOBILE = 21614
 PROVIDER_STOP = "provider"  # the opt-out's keyword when the provider, not a reply we received, said so
 # Spaces a phone's plain alphabet (GSM-7) lacks, as the plain space a text sends instead.
 PLAIN_SPACES = str.maketrans({"\u202f": " ", "\u00a0": " ", "\u2009": " "})
@@ -39,9 +42,11 @@ PLAIN_SPACES = str.maketrans({"\u202f": " ", "\u00a0": " ", "\u2009": " "})
 class SmsError(Exception):
     """The provider did not take the message (or did not say whether it did: `maybe_sent`)."""
 
-    def __init__(self, message, maybe_sent=False):
+    def __init__(self, message, maybe_sent=False, not_mobile=False):
         super().__init__(message)
         self.maybe_sent = maybe_sent
+        # The provider says the number cannot take texts: trying again later will not help.
+        self.not_mobile = not_mobile
 
 
 def configured():
@@ -123,8 +128,10 @@ def send_sms(to, body):
             # The number answered STOP (the provider's block holds even if our webhook never heard
             # of it): kept as stopped, so the next message goes by email, and the case page says so.
             _stopped_by_provider(to)
-        raise SmsError(f"refused by the provider (HTTP {error.status}"
-                       + (f", error {error.code})" if error.code else ")")) from error
+        raise SmsError(("refused by the provider: not a mobile number (a landline?), texts cannot reach it"
+                        if error.code == NOT_MOBILE else "refused by the provider")
+                       + f" (HTTP {error.status}" + (f", error {error.code})" if error.code else ")"),
+                       not_mobile=error.code == NOT_MOBILE) from error
     except requests.exceptions.ReadTimeout as error:
         current_app.logger.warning("The SMS provider did not answer in %ss", current_app.config["SMS_TIMEOUT_SECONDS"])
         raise SmsError("no answer from the provider in time: it may have been sent, so it is not "

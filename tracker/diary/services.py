@@ -820,6 +820,10 @@ def send_link(case, actor, now=None):
             else:
                 send_mail(address, _("Your pain diary link from %(clinic)s", clinic=clinic), _link_message(link))
     except SmsError as error:
+        if error.not_mobile:
+            raise LinkRefused(f"The SMS provider says {phones.display(number)} is not a mobile number (a landline?): "
+                              "texts cannot reach it. Nothing changed: give a mobile number, or choose another way "
+                              "to contact the patient (Correct details).") from None
         raise LinkRefused(("The text may have gone (the provider did not answer in time), but its link "
                            "does not work: nothing changed. Send it again." if error.maybe_sent else
                            "The text could not be sent (the SMS provider did not accept it). Nothing "
