@@ -199,3 +199,12 @@ def test_a_diary_reminder_the_provider_refuses_as_stopped_goes_by_email_next(app
     reminders.send_due(now=datetime.now(timezone.utc) + timedelta(hours=app.config["REMINDER_REPEAT_HOURS"] + 1))
     assert sorted((r.channel, r.status) for r in attempts(case, "w6")) == [("email", "sent"), ("sms", "failed")]
     assert len(inbox.messages) == 1 and len(provider.requests) == 1
+
+
+def test_a_landline_the_provider_refuses_says_so_where_the_result_is_shown(app_ctx, provider):
+    provider.mode = "not_mobile"
+    with pytest.raises(SmsError) as raised:
+        send_sms(PHONE, "A reminder")
+    assert raised.value.not_mobile and not raised.value.maybe_sent
+    assert str(raised.value) == ("refused by the provider: not a mobile number (a landline?), texts cannot reach it "
+                                 "(HTTP 400, error 21614)")
