@@ -360,7 +360,10 @@ def _when_and_where(appointment):
 # Messages with "at %(time)s" are counted by the hour shown (`i18n.hour_shown`): "a la 1:05", "a las 2:05".
 
 
-def _phone_line():
+def _phone_line(kind=None):
+    if kind == CANCELLATION:
+        # Nothing left to come to: "or you cannot come?" would read as if it still stood.
+        return clinic_contact().call_line()
     phone = clinic_contact().phone_shown
     return (_("Questions, or you cannot come? Call the clinic on %(phone)s.", phone=phone) if phone
             else _("Questions, or you cannot come? Call the clinic."))
@@ -409,7 +412,7 @@ def text_body(appointment, kind, topic=""):
             # No email and no account: the sign-in address would lead nowhere; staff are told to call.
             how = _("How to prepare: the clinic will call you before your appointment.")
         lines = [lead, how]
-    return " ".join([*lines, _phone_line()])
+    return " ".join([*lines, _phone_line(kind)])
 
 
 def _first_day_to_act(appointment):
@@ -451,7 +454,7 @@ def email_body(appointment, kind, topic=""):
                           hour, day=day, time=time, clinic=clinic, place=place),
                  _("Before you come:") + "\n" + "\n".join(f"- {step}" for step in steps),
                  _("The attached calendar file adds it to your calendar (or updates it).")]
-    parts += [_phone_line(), clinic_contact().signature(with_phone=False)]
+    parts += [_phone_line(kind), clinic_contact().signature(with_phone=False)]
     return subject, "\n\n".join(parts) + "\n"
 
 
