@@ -44,3 +44,12 @@ def test_a_score_sent_after_the_phone_lost_its_cookie_comes_back_chosen_and_save
                                      "score_right": "6", "analgesic_used": "yes"})
     assert again.status_code == 302
     assert ("h2", "left", 5) in scores_of(case) and ("h2", "right", 6) in scores_of(case)
+
+
+def test_a_link_post_without_any_token_saves_nothing(client, gen):
+    case = gen.case(state=State.FOLLOW_UP, side=Side.LEFT)
+    gen.diary(case, injected_at=now() - timedelta(hours=2), entries={"t0": 7})
+    _, token = make_diary_link(case)
+    answer = client.post(f"/d/{token}", data={"point": "h2", "score": "5"})
+    assert answer.status_code == 422 and "Your score is not saved yet" in text(answer)
+    assert scores_of(case) == [("t0", "left", 7)]

@@ -24,6 +24,14 @@ PATIENT_LAYOUT, LINK_LAYOUT, STAFF_LAYOUT = "patient/base.html", "diary/link_bas
 STALE = _l("This entry was changed after you opened it. Nothing was saved: check it as it is now.")
 
 
+def _not_saved_yet(form, field, button):
+    """A personal link's post whose security token no longer matches (the phone lost its cookie
+    while the page was open; tracker.patient_link): said next to `field`, what was chosen kept."""
+    if request.method == "POST" and form.csrf_token.errors:
+        field.errors = list(field.errors) + [_("Your score is not saved yet: this page was open for a long time. "
+                                               "Check it below and tap “%(button)s” again.", button=button)]
+
+
 def entry_of(case, entry_id):
     entry = db.session.get(DiaryEntry, entry_id)
     return entry if entry is not None and entry.case_id == case.id else None
@@ -64,6 +72,7 @@ def entry_page(case, source, layout, action, correct_url, actor=None, link=None)
     if not form.validate_on_submit():
         if staff and request.method == "POST":
             _time_checked_too(case, form)
+        _not_saved_yet(form, form.point, _("Save my score"))
         return page(422 if request.method == "POST" else 200)
     try:
         felt_at = form.felt_at() if staff else None
@@ -163,6 +172,7 @@ def correction_page(case, entry, source, layout, back, actor=None, link=None):
     if not allowed:
         return page(409)
     if not form.validate_on_submit():
+        _not_saved_yet(form, form.score, _("Save the correction"))
         return page(422)
     on_refusal(lambda refusal: _correction_refused(form, refusal, back, page, entry))
     services.correct_entry(entry, form.score.data, form.answers(), form.reason.data,

@@ -10,11 +10,18 @@ from tracker import i18n
 from tracker.access import public
 from tracker.diary import services
 from tracker.diary.pages import LINK_LAYOUT, correction_page, entry_of, entry_page
+from tracker.extensions import csrf
 from tracker.vocab import EntrySource
 
 bp = Blueprint("patient_link", __name__)
 
 
+# The link's forms are checked by their own form (validate_on_submit: the same token, refused the
+# same way) rather than before the view: a phone that lost its cookie while the page was open (the
+# browser closed in the background, the tab restored) gets her diary page back with her scores
+# still chosen, never the staff's error page. Nothing is saved on such a post. (What a token guards
+# against is a post made with someone's cookies; here the address is the credential.)
+@csrf.exempt
 @bp.route("/d/<token>", methods=["GET", "POST"])
 @public
 def entry(token):
@@ -30,6 +37,7 @@ def entry(token):
                        lambda shown: url_for("patient_link.correct", token=token, entry_id=shown.id), link=link)
 
 
+@csrf.exempt
 @bp.route("/d/<token>/entries/<int:entry_id>/correct", methods=["GET", "POST"])
 @public
 def correct(token, entry_id):
