@@ -208,3 +208,27 @@ def test_a_landline_the_provider_refuses_says_so_where_the_result_is_shown(app_c
     assert raised.value.not_mobile and not raised.value.maybe_sent
     assert str(raised.value) == ("refused by the provider: not a mobile number (a landline?), texts cannot reach it "
                                  "(HTTP 400, error 21614)")
+
+
+def test_a_landline_the_provider_refuses_gets_the_next_reminder_by_email_and_staff_see_why(
+        app, client, gen, login_as, provider, inbox):
+    """A North American landline passes the form (its number cannot tell), and the provider refuses
+    the text with 21614: the next reminder goes by email instead of into the same refusal until the
+    attempts run out, and the case page says the provider found no mobile there."""
+    from datetime import datetime, timedelta, timezone
+
+    from tracker.diary import reminders
+    from tests.builders import attempts
+    from tests.functional.test_reminders_sms import texting_case
+
+    case = texting_case(gen)
+    provider.mode = "not_mobile"
+    reminders.send_due()
+    reminders.send_due(now=datetime.now(timezone.utc) + timedelta(hours=app.config["REMINDER_REPEAT_HOURS"] + 1))
+    assert sorted((r.channel, r.status) for r in attempts(case, "w6")) == [("email", "sent"), ("sms", "failed")]
+    assert len(inbox.messages) == 1 and len(provider.requests) == 1
+
+    login_as(gen.user(Role.COORDINATOR))
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'id="texts-stopped"' in page and "is not a mobile number (a landline?)" in page
+    assert "answered STOP" not in page
