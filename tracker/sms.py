@@ -35,6 +35,7 @@ UNSUBSCRIBED = 21610
 # landline, which a North American number's form cannot tell from a mobile (tracker/contact.py).
 NOT_MOBILE = 21614
 PROVIDER_STOP = "provider"  # the opt-out's keyword when the provider, not a reply we received, said so
+PROVIDER_NOT_MOBILE = "not_mobile"  # the keyword when the provider said the number takes no texts (21614)
 # Spaces a phone's plain alphabet (GSM-7) lacks, as the plain space a text sends instead.
 PLAIN_SPACES = str.maketrans({"\u202f": " ", "\u00a0": " ", "\u2009": " "})
 
@@ -124,10 +125,11 @@ def send_sms(to, body):
         message = _client().messages.create(to=to, from_=current_app.config["TWILIO_FROM"], body=body)
     except TwilioRestException as error:
         current_app.logger.warning("The SMS provider refused a text: HTTP %s, code %s", error.status, error.code)
-        if error.code == UNSUBSCRIBED:
+        if error.code in (UNSUBSCRIBED, NOT_MOBILE):
             # The number answered STOP (the provider's block holds even if our webhook never heard
-            # of it): kept as stopped, so the next message goes by email, and the case page says so.
-            _stopped_by_provider(to)
+            # of it), or is a landline: kept as stopped, so the next message goes by email, and the
+            # case page says which.
+            _stopped_by_provider(to, PROVIDER_STOP if error.code == UNSUBSCRIBED else PROVIDER_NOT_MOBILE)
         raise SmsError(("refused by the provider: not a mobile number (a landline?), texts cannot reach it"
                         if error.code == NOT_MOBILE else "refused by the provider")
                        + f" (HTTP {error.status}" + (f", error {error.code})" if error.code else ")"),
@@ -142,9 +144,9 @@ def send_sms(to, body):
     return message.sid
 
 
-def _stopped_by_provider(phone):
+def _stopped_by_provider(phone, keyword):
     if opted_out(phone) is None:
-        db.session.add(SmsOptOut(phone=phone, keyword=PROVIDER_STOP, opted_out_at=utcnow()))
+        db.session.add(SmsOptOut(phone=phone, keyword=keyword, opted_out_at=utcnow()))
 
 
 def _masked(number):
