@@ -209,3 +209,23 @@ def test_the_link_to_read_to_the_patient_never_travels_in_a_cookie(app, client, 
     again = text(journey[-1])
     assert links.read(soup(again).find("input", id="diary-link")["value"].rsplit("/d/", 1)[1])[0] == link.id
     assert links_of(case) == [link]
+
+
+@pytest.mark.parametrize("mode,said", [("not_mobile", "is not a mobile number (a landline?)"),
+                                       ("unsubscribed", "because this number answered STOP")])
+def test_a_link_the_provider_refuses_for_the_number_keeps_the_number_stopped_and_the_next_goes_by_email(
+        client, gen, login_as, provider, diary_outbox, mode, said):
+    """The diary link's button meets the provider's refusal for the number itself (a landline, a
+    STOP it holds): nothing else changes, but the number is kept as one no text goes to, as a
+    reminder meeting the same refusal keeps it, so the next press sends the link by email."""
+    case = texting_case(gen)
+    provider.mode = mode
+    login_as(gen.user(Role.COORDINATOR))
+    send(client, case)
+    assert links_of(case) == []
+    page = text(client.get(f"/cases/{case.id}"))
+    assert 'id="texts-stopped"' in page and said in page
+
+    provider.mode = "ok"
+    assert "Diary link sent to" in text(send(client, case))
+    assert [to for to, *_ in diary_outbox] == ["pat.texter@example.org"] and len(provider.requests) == 1
