@@ -144,6 +144,21 @@ def send_sms(to, body):
     return message.sid
 
 
+def undo_all_but_the_stop(phone):
+    """Roll back a refused send's transaction, keeping the mark `send_sms` added for a number the
+    provider refused as such (STOP, a landline): a refusal undoes everything else (the link made
+    for the text), but the next message must still go by email rather than into the same refusal."""
+    stop = opted_out(phone)  # the mark just added, if any (a number already stopped is not texted)
+    kept = (stop.keyword, stop.opted_out_at) if stop is not None else None
+    db.session.rollback()
+    if kept:
+        db.session.add(SmsOptOut(phone=phone, keyword=kept[0], opted_out_at=kept[1]))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            undo_refused_write()  # marked meanwhile (a STOP reply at that moment): stopped either way
+
+
 def _stopped_by_provider(phone, keyword):
     if opted_out(phone) is None:
         db.session.add(SmsOptOut(phone=phone, keyword=keyword, opted_out_at=utcnow()))

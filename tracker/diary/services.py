@@ -35,7 +35,7 @@ from tracker.diary.schedule import (DEFAULT_SCHEDULE, Due, EntryStatus, Phase, T
 from tracker.extensions import db
 from tracker.links import public_url
 from tracker.mail import MailError, send_mail
-from tracker.sms import SmsError, send_sms
+from tracker.sms import SmsError, send_sms, undo_all_but_the_stop
 from tracker.models import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint
 from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.refusals import FieldError, Refusal, check_version
@@ -820,6 +820,7 @@ def send_link(case, actor, now=None):
             else:
                 send_mail(address, _("Your pain diary link from %(clinic)s", clinic=clinic), _link_message(link))
     except SmsError as error:
+        undo_all_but_the_stop(number)
         if error.not_mobile:
             raise LinkRefused(f"The SMS provider says {phones.display(number)} is not a mobile number (a landline?): "
                               "texts cannot reach it. Nothing changed: give a mobile number, or choose another way "
