@@ -470,3 +470,12 @@ def test_a_date_of_birth_saved_before_the_age_check_does_not_hold_up_other_corre
     changed = _edit(client, patient, date_of_birth="1902-03-03")
     assert changed.status_code == 422
     assert field_error(changed.get_data(as_text=True), "date_of_birth").startswith("That would make the patient 12")
+
+
+def test_the_saved_message_names_the_fields_as_the_form_labels_them(client, coordinator, garcia):
+    """"Details saved (family name, mrn)" read as the code's names; the message uses the form's words."""
+    response = _edit(client, garcia, mrn="A-100299", mrn_reason="Mistyped at registration: the letter is from the chart")
+    assert response.status_code == 302
+    said = words(client.get(response.location))
+    assert ("Details saved (family name, given name, date of birth, sex, phone, email, preferred contact, language, "
+            "medical record number).") in said, said[:400]
