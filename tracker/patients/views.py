@@ -121,7 +121,9 @@ def edit(patient_id):
     if not changed:
         flash(_("Nothing changed: the details were already as typed."), "info")
     else:
-        flash(_("Details saved (%(join)s).", join=', '.join(name.replace('_', ' ') for name in changed)), "success")
+        # Named as the form labels them ("medical record number", not "mrn").
+        flash(_("Details saved (%(join)s).", join=', '.join(
+            (form[name].label.text if name in form else name.replace('_', ' ')).lower() for name in changed)), "success")
         _say_stale(stale)
         for case, answer in cleared:
             flash(_("Case %(id)s: the risk screen's pregnancy answer (%(answer)s) is now Not applicable, as the "
