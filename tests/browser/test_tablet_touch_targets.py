@@ -31,7 +31,7 @@ SHORT_TARGETS = """(min) => {
 # of each shorter than the target. A link inside a sentence is not one.
 SHORT_LINKS = """(min) => {
   const short = [];
-  for (const a of document.querySelectorAll('main .crumbs a, main p.no-print > a, main .day-nav > a')) {
+  for (const a of document.querySelectorAll('main .crumbs a, main p.no-print > a, main .day-nav > a, main .appt a.appt-patient')) {
     const box = a.getBoundingClientRect();
     if (box.height < min) short.push(`${a.innerText.trim().slice(0, 40)}: ${Math.round(box.height)} px`);
   }
@@ -56,8 +56,8 @@ def _pages(app):
 @pytest.mark.parametrize("held", sorted(TABLET))
 def test_every_link_that_stands_on_its_own_is_a_finger_sized_target_on_the_tablet(app, live_server, browser, held):
     """The way back to the case above each page's title, the checklist's "Procedure note (draft)", the
-    note's "← Procedure checklist · Case", the diary's CSV, My day's "← Sun 06 Dec" and "Tue 08 Dec →":
-    one 19–24 px line each."""
+    note's "← Procedure checklist · Case", the diary's CSV, My day's "← Sun 06 Dec" and "Tue 08 Dec →"
+    and each card's patient (the way to the appointment, and from it to the start): one 19–24 px line each."""
     _check(app, live_server, browser, held, SHORT_LINKS)
 
 
