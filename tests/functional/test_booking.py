@@ -706,6 +706,28 @@ def test_a_therapeutic_repeat_too_soon_for_the_payer_needs_acknowledging(
     assert appointments_of(repeat) == []
 
 
+def test_a_repeat_too_soon_says_the_first_day_the_payer_allows(client, coordinator, physician, room, gen):
+    """"21 days since …, needs 60 days" left the coordinator counting: the warning names the day."""
+    patient = gen.patient(family_name="Repeat")
+    injected_before(gen, patient, 20, Indication.THERAPEUTIC)
+    repeat = gen.case(patient=patient, state=State.ELIGIBLE, side=Side.RIGHT,
+                      indication=Indication.THERAPEUTIC, payer_profile_code="EVICORE_CMM_203")
+    page = text(submit(client, book_url(repeat), booking(clinic_day(1), "10:00", physician, room)))
+    first = clinic_day(40)
+    assert (f"needs 60 days (right); the first day this rule allows: {first:%a} {first.day} {first:%b %Y}."
+            in page)
+
+
+def test_a_cap_reached_says_the_first_day_the_payer_allows(client, coordinator, physician, room, case, gen):
+    injected_before(gen, case.patient, 90, Indication.DIAGNOSTIC)
+    injected_before(gen, case.patient, 30, Indication.DIAGNOSTIC)
+    gen.verdict(case)
+    page = text(submit(client, book_url(case), booking(clinic_day(1), "10:00", physician, room)))
+    first = clinic_day(-90) + relativedelta(years=1)  # the day it leaves the 12 months
+    assert (f"this would be 3 of 2 (patient); the first day this rule allows: {first:%a} {first.day} "
+            f"{first:%b %Y}." in page)
+
+
 def test_a_payer_rule_met_gives_no_warning(client, coordinator, physician, room, case, gen):
     injected_before(gen, case.patient, 400, Indication.DIAGNOSTIC)
     injected_before(gen, case.patient, 380, Indication.DIAGNOSTIC)
