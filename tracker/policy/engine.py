@@ -45,6 +45,9 @@ class Criterion:
     source: str
     # Short worklist text saying what is missing; empty when met.
     shortfall: str = ""
+    # For a payer limit not met (a cap, the interval): the first day it allows another session, as
+    # the shortfall gives it ("next from", "earliest"). Not stored with the verdict.
+    first_allowed: date | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -129,7 +132,8 @@ def evaluate(facts: CaseFacts, prior: Iterable[PriorInjection], profile: Profile
 
 
 def _criterion(
-    profile: Profile, code: CriterionCode, status: Status, evidence: str, shortfall: str
+    profile: Profile, code: CriterionCode, status: Status, evidence: str, shortfall: str,
+    first_allowed: date | None = None,
 ) -> Criterion:
     rule = profile.rule(code)
     effective = rule.effective_date.isoformat() if rule.effective_date else "date not recorded"
@@ -140,6 +144,7 @@ def _criterion(
         evidence=evidence,
         source=f"{profile.document_id}: {rule.source} (effective {effective})",
         shortfall="" if status == Status.MET else shortfall,
+        first_allowed=None if status == Status.MET else first_allowed,
     )
 
 
@@ -513,7 +518,7 @@ def _cap(
     if maximum is None or facts.indication not in indications:
         return None
     sessions_by_scope = _sessions_in_year(prior, profile, indications, facts.as_of, facts.joints)
-    statuses, evidence, shortfalls = [], [], []
+    statuses, evidence, shortfalls, first_days = [], [], [], []
     for scope, sessions in sessions_by_scope.items():
         # One session a day: an injection already given on this session's day (the other side,
         # started this morning) is this same session, not one more.
@@ -537,6 +542,7 @@ def _cap(
             # per joint) allows the next one no sooner, as Reports › Caps gives it too.
             interval = profile.min_days_between_injections if kind == "therapeutic" and profile.caps_per_joint else None
             next_allowed = next_session_day(counted, maximum, facts.as_of, interval)
+            first_days.append(next_allowed)
             made = "this injection made" if given else "this would be"
             shortfalls.append(
                 f"{kind} cap: {made} {count} of {maximum} ({scope}), next from {next_allowed.isoformat()}"
@@ -546,7 +552,8 @@ def _cap(
     evidence += [f"counting {p.outside}" for p in prior
                  if p.outside and p.indication in indications and p.performed_on > year_start
                  and (not profile.caps_per_joint or any(p.covers(joint) for joint in facts.joints))]
-    return _criterion(profile, code, _combine(statuses), "; ".join(dict.fromkeys(evidence)), "; ".join(shortfalls))
+    return _criterion(profile, code, _combine(statuses), "; ".join(dict.fromkeys(evidence)), "; ".join(shortfalls),
+                      max(first_days, default=None))
 
 
 def _sessions_in_year(prior, profile, indications, as_of, joints):
@@ -653,7 +660,7 @@ def booked_over_cap(facts: CaseFacts, prior: Sequence[PriorInjection], booked: S
     return breaches
 
 
-def _day_words(day: date) -> str:
+def day_words(day: date) -> str:
     """A day as the booking's warnings name it: "Sat 13 Feb 2027"."""
     return f"{day:%a} {day.day} {day:%b %Y}"
 
@@ -687,7 +694,7 @@ class BookedTooClose:
             limit = self.booked.day - timedelta(days=self.needed)
         return (f"in the {joints}, only {self.days} days {'after' if self.after else 'before'} {self.booked.named}, "
                 f"counted {span}; {self.payer} asks for at least {self.needed} days, so {bound} "
-                f"{_day_words(limit)}")
+                f"{day_words(limit)}")
 
 
 def booked_too_close(facts: CaseFacts, prior: Sequence[PriorInjection], booked: Sequence[BookedSession],
@@ -850,7 +857,7 @@ def _spacing(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile
     needed = profile.min_days_between_injections
     if needed is None or facts.indication != Indication.THERAPEUTIC:
         return None
-    statuses, evidence, shortfalls = [], [], []
+    statuses, evidence, shortfalls, first_days = [], [], [], []
     # Only the day counts here: the joints last injected on one day (a bilateral session) are said once.
     joints_by_day: dict[date, list[str]] = {}
     named_by_day: dict[date, str] = {}
@@ -863,10 +870,12 @@ def _spacing(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile
         evidence.append(f"{days} days since {named_by_day[performed_on]}, needs {needed} days ({joints})")
         if days < needed:
             earliest = performed_on + timedelta(days=needed)
+            first_days.append(earliest)
             shortfalls.append(f"interval {days} of {needed} days ({joints}), earliest {earliest.isoformat()}")
     if not statuses:
         return None
-    return _criterion(profile, CriterionCode.SPACING, _combine(statuses), "; ".join(evidence), "; ".join(shortfalls))
+    return _criterion(profile, CriterionCode.SPACING, _combine(statuses), "; ".join(evidence), "; ".join(shortfalls),
+                      max(first_days, default=None))
 
 
 def _block_result(injection: PriorInjection, threshold: float) -> Status:

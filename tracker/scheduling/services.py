@@ -24,6 +24,7 @@ from tracker.models import (Appointment, AppointmentChange, CaseHistory, Closure
                             WorkingHours)
 from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.policy import CriterionCode
+from tracker.policy.engine import day_words
 from tracker.procedures.rules.billing import BOOKING_BOOKED_WARNING, BOOKING_VERDICT_WARNING
 from tracker.refusals import Refusal, check_version
 from tracker.roles import Role
@@ -204,7 +205,9 @@ def check(case, proposal, exclude_id=None):
     verdict, _ = current_assessment(case, as_of=day, session_on=day)
     for criterion in verdict.criteria:
         if criterion.code in PAYER_WARNINGS and criterion.status != "met":
-            warnings.append(f"{BOOKING_VERDICT_WARNING}{day.isoformat()}: {criterion.label}: {criterion.evidence}.")
+            allows = (f"; the first day this rule allows: {day_words(criterion.first_allowed)}"
+                      if criterion.first_allowed else "")
+            warnings.append(f"{BOOKING_VERDICT_WARNING}{day.isoformat()}: {criterion.label}: {criterion.evidence}{allows}.")
     for breach in over_cap_with_booked(case, day):
         warnings.append(f"{BOOKING_BOOKED_WARNING}{breach.kind} 12-month cap on that date, counting the sessions "
                         f"already booked: {breach.words()}. Once given, a session over the cap is not covered.")
