@@ -354,3 +354,27 @@ def test_an_end_date_typed_in_part_or_impossible_is_refused_never_saved_as_ongoi
     assert rows(case) == []
     # What was typed elsewhere is kept.
     assert f'value="{days_ago(200).isoformat()}"' in text(response)
+
+
+def test_ongoing_failing_care_says_the_day_it_will_be_enough(client, coordinator, gen):
+    """A medication trial and physical therapy still going on and still failing: the page gave the
+    days so far ("18 days … needs 28 days", "13 days (needs 14: not yet)") but not when the count
+    would be enough, the day the verdict turns and the case is worth evaluating again."""
+    case = gen.case(state=State.UNDER_REVIEW, symptom_onset=days_ago(200))
+    submit(client, care_url(case), therapy("physical_therapy", days_ago(17), None, "partial"))
+    page = words(text(submit(client, care_url(case), therapy("medication", days_ago(12), None, "none"),
+                             follow_redirects=True)))
+    weeks, medication = days_ago(-10).isoformat(), days_ago(-1).isoformat()
+    assert f"(18 days, overlaps counted once; needs 28 days) enough on {weeks} if the ongoing care goes on failing" in page
+    assert f"medication trial 13 days (needs 14: not yet, enough on {medication} if it goes on failing)" in page
+    # The assessment's shortfall (the worklist's "waiting for") gives the same day.
+    summary = words(text(client.get(f"/cases/{case.id}")))
+    assert f"conservative care 2 of 4 weeks, enough on {weeks}" in summary
+    assert f"medication trial 13 of 14 days, enough on {medication}" in summary
+
+
+def test_care_that_ended_short_names_no_day(client, coordinator, gen):
+    case = gen.case(state=State.UNDER_REVIEW, symptom_onset=days_ago(200))
+    page = words(text(submit(client, care_url(case), therapy("physical_therapy", days_ago(30), days_ago(20)),
+                             follow_redirects=True)))
+    assert "(11 days, overlaps counted once; needs 28 days)" in page and "enough on" not in page
