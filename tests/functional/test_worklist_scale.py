@@ -1,7 +1,7 @@
 """The worklist at scale: per-state counts are kept (never counted per request), and filtered lists
 page without counting the whole filtered table."""
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -10,6 +10,7 @@ from tracker.cases.counts import state_counts
 from tracker.cases.services import transition
 from tracker.extensions import db
 from tracker.models import Case, Patient
+from tracker.timeutil import clinic_today
 from tracker.workflow import State
 
 from tests.builders import correct_mrn_in_a_register
@@ -96,6 +97,11 @@ def _under_review_with_ongoing_care(gen, started_days_ago):
     return case
 
 
+def _three_of_four_weeks():
+    """The line of a case whose failed care began 22 days ago and goes on: 23 days, 28 on the 5th day from now."""
+    return f"conservative care 3 of 4 weeks, enough on {(clinic_today() + timedelta(days=5)).isoformat()}"
+
+
 def _days_later(monkeypatch, days):
     from datetime import timedelta
     import tracker.timeutil
@@ -112,7 +118,7 @@ def test_a_line_is_kept_when_the_record_changes_and_read_without_the_engine(clie
                                gaenslen_left=ProvocationResult.POSITIVE))
     db.session.commit()
     kept_line = db.session.get(CaseRow, case.id).waiting_for
-    assert "provocation tests not done (left: 4)" in kept_line and "conservative care 3 of 4 weeks" in kept_line
+    assert "provocation tests not done (left: 4)" in kept_line and _three_of_four_weeks() in kept_line
     import tracker.cases.rows as rows
     monkeypatch.setattr(rows, "current_assessment", lambda *a, **k: pytest.fail("engine ran on a read"))
     html = client.get("/cases/").get_data(as_text=True)
@@ -122,7 +128,7 @@ def test_a_line_is_kept_when_the_record_changes_and_read_without_the_engine(clie
 def test_time_alone_moves_a_line_and_the_nightly_refresh_keeps_it(client, coordinator, gen, monkeypatch, app):
     from tracker.models import CaseRow
     case = _under_review_with_ongoing_care(gen, 22)
-    assert "conservative care 3 of 4 weeks" in db.session.get(CaseRow, case.id).waiting_for
+    assert _three_of_four_weeks() in db.session.get(CaseRow, case.id).waiting_for
     _days_later(monkeypatch, 7)  # ongoing care has now lasted four weeks
     # Before the nightly run the page works the line out again: never yesterday's answer.
     html = client.get("/cases/").get_data(as_text=True)
@@ -167,7 +173,7 @@ def test_after_an_upgrade_the_refresh_works_out_every_missing_line(client, coord
     assert "2 worklist line(s)" in result.output
     db.session.expire_all()
     assert db.session.get(CaseRow, referred.id).waiting_for == ["review to start"]
-    assert "conservative care 3 of 4 weeks" in db.session.get(CaseRow, reviewed.id).waiting_for
+    assert _three_of_four_weeks() in db.session.get(CaseRow, reviewed.id).waiting_for
 
 
 # ---------------------------------------------------------------- the other busy pages

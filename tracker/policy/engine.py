@@ -330,6 +330,8 @@ class ComponentFigures:
     min_days: int
     # A course of its kinds with no response recorded: it may yet turn out to have failed.
     unrecorded: bool
+    # Short of the least, the day it is reached if the failed courses go on as recorded (None: never).
+    enough_on: date | None = None
 
     @property
     def met(self) -> bool:
@@ -351,6 +353,9 @@ class CareFigures:
     unrecorded: int
     # Failed courses counted from the symptom onset, not from their start.
     from_onset: tuple[FromOnset, ...] = ()
+    # Short of the days needed, the day they are reached if the failed courses go on as recorded
+    # (an ongoing course failing on, a planned end kept); None when they never are.
+    enough_on: date | None = None
 
 
 def _kind_label(kind: str) -> str:
@@ -397,24 +402,49 @@ def _from_onset(facts: CaseFacts, counted: Sequence[TherapyFact], since: date | 
     )
 
 
+def _enough_on(facts: CaseFacts, therapies: Sequence[TherapyFact], window: int | None, needed: int,
+               counted: int) -> date | None:
+    """The first day after `facts.as_of` on which the failed days of `therapies` reach `needed`, if
+    they go on as recorded (an ongoing course failing on, a planned end kept), counted as on that day
+    (from the onset, inside the look-back window then); None when they already do or never will.
+    `counted`: the days counted on `facts.as_of`; a day adds at most one, so none is sooner than the
+    days missing, and an ongoing course alone reaches `needed` within `needed` days."""
+    failed = failed_therapies(therapies)
+    last = max((date.max if t.end is None else t.end for t in failed), default=None)
+    if last is None or last <= facts.as_of:
+        return None
+    for ahead in range(max(needed - counted, 1), needed + 1):
+        day = facts.as_of + timedelta(days=ahead)
+        if day > last:
+            return None
+        since = None if window is None else day - timedelta(days=window - 1)
+        if failed_conservative_care_days(failed, day, _count_from(since, facts.symptom_onset)) >= needed:
+            return day
+    return None
+
+
 def conservative_care_figures(facts: CaseFacts, profile: Profile) -> CareFigures:
     since, counted, left_out = _sort_care(facts, profile)
     first = _count_from(since, facts.symptom_onset)
-    components = tuple(
-        ComponentFigures(
-            component.name,
-            failed_conservative_care_days([t for t in counted if t.kind in component.kinds], facts.as_of, first),
-            component.min_days,
-            any(t.kind in component.kinds and t.response is None for t in counted),
-        )
-        for component in profile.conservative_care.components
-    )
+    window = profile.conservative_care_window_days
+    components = []
+    for component in profile.conservative_care.components:
+        courses = [t for t in counted if t.kind in component.kinds]
+        days = failed_conservative_care_days(courses, facts.as_of, first)
+        components.append(ComponentFigures(
+            component.name, days, component.min_days, any(t.response is None for t in courses),
+            None if days >= component.min_days else _enough_on(facts, courses, window, component.min_days, days)))
+    failed_days, needed = failed_conservative_care_days(counted, facts.as_of, first), profile.min_conservative_care_days
     return CareFigures(
-        failed_days=failed_conservative_care_days(counted, facts.as_of, first),
-        needed_days=profile.min_conservative_care_days, window_start=since, components=components,
+        failed_days=failed_days, needed_days=needed, window_start=since, components=tuple(components),
         left_out=tuple(left_out), unrecorded=sum(1 for therapy in counted if therapy.response is None),
         from_onset=_from_onset(facts, counted, since),
+        enough_on=None if failed_days >= needed else _enough_on(facts, counted, window, needed, failed_days),
     )
+
+
+def _enough_on_text(day: date | None) -> str:
+    return f", enough on {day.isoformat()}" if day else ""
 
 
 def _care_amount(days: int, needed: int) -> str:
@@ -441,7 +471,7 @@ def _conservative_care_duration(
     evidence = f"failed conservative care {days} days, needs {needed} days"
     if care.window_start is not None:
         evidence += f" within the window from {care.window_start.isoformat()}"
-    shortfall = f"conservative care {_care_amount(days, needed)}"
+    shortfall = f"conservative care {_care_amount(days, needed)}{_enough_on_text(care.enough_on)}"
     if days >= needed:
         status = Status.MET
     elif not facts.therapies:
@@ -473,7 +503,7 @@ def _conservative_care_composition(
         else:
             # Unknown while a matching course's response, or any care at all, is unrecorded.
             statuses.append(Status.UNKNOWN if not facts.therapies or part.unrecorded else Status.NOT_MET)
-            missing.append(f"{part.name} {part.days} of {part.min_days} days")
+            missing.append(f"{part.name} {part.days} of {part.min_days} days{_enough_on_text(part.enough_on)}")
         evidence.append(f"failed {part.name} {part.days} days, needs {part.min_days} days")
     kinds = {kind for component in profile.conservative_care.components for kind in component.kinds}
     clipped = _from_onset_text(item for item in care.from_onset if item.therapy.kind in kinds)
