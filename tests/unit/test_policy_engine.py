@@ -192,6 +192,15 @@ def test_pain_from_a_month_end_counts_through_a_shorter_months_last_day():
     assert status(case(as_of=date(2024, 2, 28), symptom_onset=onset), code=CriterionCode.PAIN_DURATION) == NOT_MET
 
 
+def test_pain_short_of_the_months_names_the_day_they_are_reached():
+    """"pain 2 of 3 months" on the worklist left the coordinator counting months to know when to
+    evaluate again; the shortfall names the first day the criterion is met, month ends clamped."""
+    onset = date(2023, 11, 30)
+    short = criterion(case(as_of=date(2024, 2, 10), symptom_onset=onset), code=CriterionCode.PAIN_DURATION)
+    assert short.shortfall == "pain 2 of 3 months, enough on 2024-02-29"
+    assert status(case(as_of=date(2024, 2, 29), symptom_onset=onset), code=CriterionCode.PAIN_DURATION) == MET
+
+
 def test_missing_symptom_onset_is_unknown():
     found = criterion(case(symptom_onset=None), code=CriterionCode.PAIN_DURATION)
     assert found.status == UNKNOWN
