@@ -218,7 +218,9 @@ def _pain_duration(facts: CaseFacts, prior: Sequence[PriorInjection], profile: P
     months = _whole_months_between(facts.symptom_onset, facts.as_of)
     status = Status.MET if months >= needed else Status.NOT_MET
     evidence = f"pain for {months} months since {facts.symptom_onset.isoformat()}, needs {needed} months"
-    return _criterion(profile, code, status, evidence, f"pain {months} of {needed} months")
+    # The day the months are reached: the same day `needed` months on, clamped to a shorter month's end.
+    enough = "" if months >= needed else _enough_on_text(_add_months(facts.symptom_onset, needed))
+    return _criterion(profile, code, status, evidence, f"pain {months} of {needed} months{enough}")
 
 
 def _pain_location(facts: CaseFacts, prior: Sequence[PriorInjection], profile: Profile) -> Criterion:
