@@ -37,6 +37,19 @@ def test_the_patient_page_shows_every_case_newest_first_and_the_caps_used(client
     assert db.session.execute(db.select(AuditEvent).filter_by(object_type="patient", summary="viewed patient record")).scalar_one()
 
 
+def test_the_patient_page_says_which_days_the_caps_count(client, gen, coordinator):
+    """"last 12 months" left open whether an injection on this day a year ago still counts (it does
+    not: the 12 months run from the day after); the heading names the first day and today."""
+    from dateutil.relativedelta import relativedelta
+    from tracker.timeutil import clinic_today
+    patient = gen.patient(family_name="Window")
+    today = clinic_today()
+    first = today - relativedelta(months=12) + relativedelta(days=1)
+    heading = words(soup(client.get(f"/patients/{patient.id}")).find(id="caps"))
+    assert heading == (f"Injections counting towards the caps (the 12 months from {first.isoformat()} "
+                       f"to today, {today.isoformat()})")
+
+
 def test_a_physician_opens_any_case_from_the_patient_page(client, gen, login_as):
     login_as(gen.user(Role.PHYSICIAN))
     case = gen.case(state=State.CLOSED)
