@@ -15,6 +15,7 @@ from tracker.extensions import db
 from tracker.models import AuditEvent, Case, DiaryLink, EligibilityVerdict, Patient, PatientHistory
 from tracker.patient_accounts.services import INVITATION_NOT_SENT
 from tracker.policy import cap_usage, get_profile
+from tracker.policy.engine import rolling_year_first_day
 from tracker.timeutil import clinic_today, utcnow
 
 
@@ -56,6 +57,12 @@ def case_lines(patient):
         lines.append(CaseLine(case, started[-1] if started else None,
                               booked.starts_at if booked else None, links.get(case.id), stale))
     return lines
+
+
+def caps_window():
+    """(first day, today) of the rolling 12 months the caps count today."""
+    today = clinic_today()
+    return rolling_year_first_day(today), today
 
 
 def caps_by_payer(patient):
@@ -123,4 +130,4 @@ def comparison(patient):
     return RecordSide(record, case_lines(record), caps_by_payer(record))
 
 
-__all__ = ["CaseLine", "RecordSide", "case_lines", "caps_by_payer", "comparison", "history", "load_record"]
+__all__ = ["CaseLine", "RecordSide", "case_lines", "caps_by_payer", "caps_window", "comparison", "history", "load_record"]

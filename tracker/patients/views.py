@@ -73,7 +73,7 @@ def show(patient_id):
     lines = summary.case_lines(patient)
     return render_template("patients/show.html", patient=patient, lines=lines,
                            moved_in=_moved_in(patient, lines),
-                           caps=summary.caps_by_payer(patient), history=summary.history(patient),
+                           caps=summary.caps_by_payer(patient), caps_window=summary.caps_window(), history=summary.history(patient),
                            invitation=summary.last_invitation(patient) if patient.account is None else None,
                            duplicates=lookup.find_duplicates(lookup.identity_of(patient), exclude_id=patient.id))
 

@@ -198,6 +198,12 @@ def _rolling_year_start(as_of: date) -> date:
     return _add_months(as_of, -12)
 
 
+def rolling_year_first_day(as_of: date) -> date:
+    """The first day of the rolling 12 months ending on ``as_of`` that the caps count (the day after
+    the same date a year earlier), as the patient page says it."""
+    return _rolling_year_start(as_of) + timedelta(days=1)
+
+
 def _leaves_rolling_year(day: date) -> date:
     """The first evaluation day whose rolling 12 months no longer include ``day``."""
     candidate = _add_months(day, 12)
