@@ -24,7 +24,7 @@ from tracker.extensions import db
 from tracker.models import SmsOptOut
 from tracker.redaction import redact
 from tracker.timeutil import utcnow
-from tracker.transactions import undo_refused_write
+from tracker.transactions import undo_all_but, undo_refused_write
 
 # The words a phone answers to stop or restart texts (the carriers' standard list, as Twilio reads it).
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"})
@@ -147,16 +147,11 @@ def send_sms(to, body):
 def undo_all_but_the_stop(phone):
     """Roll back a refused send's transaction, keeping the mark `send_sms` added for a number the
     provider refused as such (STOP, a landline): a refusal undoes everything else (the link made
-    for the text), but the next message must still go by email rather than into the same refusal."""
+    for the text), but the next message must still go by email rather than into the same refusal.
+    (A STOP reply marking the number at that moment stops it either way.)"""
     stop = opted_out(phone)  # the mark just added, if any (a number already stopped is not texted)
-    kept = (stop.keyword, stop.opted_out_at) if stop is not None else None
-    db.session.rollback()
-    if kept:
-        db.session.add(SmsOptOut(phone=phone, keyword=kept[0], opted_out_at=kept[1]))
-        try:
-            db.session.commit()
-        except IntegrityError:
-            undo_refused_write()  # marked meanwhile (a STOP reply at that moment): stopped either way
+    undo_all_but([SmsOptOut(phone=phone, keyword=stop.keyword, opted_out_at=stop.opted_out_at)]
+                 if stop is not None else [])
 
 
 def _stopped_by_provider(phone, keyword):

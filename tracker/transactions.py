@@ -81,6 +81,20 @@ def undo_refused_write():
         db.session.rollback()
 
 
+def undo_all_but(rows):
+    """Roll back the whole transaction but for `rows` (new rows, made before the call and not yet
+    in the session), which are then written and committed on their own: a refusal that must still
+    leave its mark (a number the SMS provider refused as such, tracker.sms). A row the database
+    refuses (someone wrote the same meanwhile) is theirs: it stands either way."""
+    db.session.rollback()
+    if rows:
+        db.session.add_all(rows)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            undo_refused_write()
+
+
 def lock(*resources):
     """Take the locks of these resources ("room:3", "physician:7", "patient:12"; see ScheduleLock)
     until this transaction ends. Take them before reading what the check decides on."""
