@@ -193,23 +193,8 @@ def test_the_sign_out_follows_the_injection_given_and_the_lot_number_waits_for_t
 
 def test_a_patient_who_held_a_blood_thinner_is_told_when_to_restart_it_before_the_record_is_signed(
         gen, doctor, physician, login_as, make_client):
-    record = gen.procedure(physician=physician, steps="all")  # its sign-out saved without the restart
-    db.session.add(RiskScreen(case_id=record.case_id, anticoagulant_answer="taking",
-                              anticoagulants="apixaban 5 mg twice daily", anticoagulant_hold_days=2,
-                              anticoagulant_prescriber_agreed=True, allergy_answer="nkda"))
-    db.session.commit()
-    page = text(doctor.get(checklist_url(record.case_id)))
-    assert "Blood thinner: when the patient was told to restart it" in words(page)
-
-    with pytest.raises(procedures.ProcedureRefused, match="Blood thinner: when the patient was told to restart it"):
-        procedures.sign(db.session.get(type(record), record.id), physician, record.version_id)
-    [row] = _rows(record.id, "sign_out")
-    told = {**PROCEDURE_ANSWERS["sign_out"], "anticoagulant_restart": "Apixaban tomorrow at 8 am, as Dr Hale agreed"}
-    assert post_step(doctor, record.case_id, "sign_out", told, version=str(row.version_id)).status_code == 302
-    db.session.expire_all()
-    record = db.session.get(type(record), record.id)
-    procedures.sign(record, physician, record.version_id)
-    note = words(doctor.get(f"/cases/{record.case_id}/procedure/note"))
+    record, note = _restart_asked_then_signed(gen, doctor, physician, "Apixaban tomorrow at 8 am, as Dr Hale agreed",
+                                              anticoagulant_hold_days=2, anticoagulant_prescriber_agreed=True)
     sign_out = note[note.find("Sign-out 20"):note.find("Billing codes")]
     assert "Blood thinner: when the patient was told to restart it" in sign_out
     assert "Apixaban tomorrow at 8 am, as Dr Hale agreed" in sign_out
@@ -280,23 +265,30 @@ def test_a_blood_thinner_whose_hold_is_not_recorded_has_its_restart_asked_before
     """A patient on apixaban whose hold the risk screen never recorded (the physician went ahead by a
     readiness override): she may well have stopped it, so the sign-out asks when she restarts it, as
     for a hold of 1 day or more; only a hold of 0 days (she keeps taking it) asks nothing."""
+    _, note = _restart_asked_then_signed(gen, doctor, physician, "She had not stopped it: keep taking it",
+                                         anticoagulant_hold_days=None)
+    assert "She had not stopped it: keep taking it" in note
+
+
+def _restart_asked_then_signed(gen, doctor, physician, told, **screen):
+    """A procedure on apixaban (the risk screen's hold as `screen` says): the checklist asks when she
+    restarts it, signing is refused until the sign-out says `told`, then signs. Returns the record
+    and the signed note's words."""
     record = gen.procedure(physician=physician, steps="all")  # its sign-out saved without the restart
     db.session.add(RiskScreen(case_id=record.case_id, anticoagulant_answer="taking",
-                              anticoagulants="apixaban 5 mg twice daily", anticoagulant_hold_days=None,
-                              allergy_answer="nkda"))
+                              anticoagulants="apixaban 5 mg twice daily", allergy_answer="nkda", **screen))
     db.session.commit()
     page = text(doctor.get(checklist_url(record.case_id)))
     assert "Blood thinner: when the patient was told to restart it" in words(page)
     with pytest.raises(procedures.ProcedureRefused, match="Blood thinner: when the patient was told to restart it"):
         procedures.sign(db.session.get(type(record), record.id), physician, record.version_id)
     [row] = _rows(record.id, "sign_out")
-    told = {**PROCEDURE_ANSWERS["sign_out"], "anticoagulant_restart": "She had not stopped it: keep taking it"}
-    assert post_step(doctor, record.case_id, "sign_out", told, version=str(row.version_id)).status_code == 302
+    answers = {**PROCEDURE_ANSWERS["sign_out"], "anticoagulant_restart": told}
+    assert post_step(doctor, record.case_id, "sign_out", answers, version=str(row.version_id)).status_code == 302
     db.session.expire_all()
     record = db.session.get(type(record), record.id)
     procedures.sign(record, physician, record.version_id)
-    note = words(doctor.get(f"/cases/{record.case_id}/procedure/note"))
-    assert "She had not stopped it: keep taking it" in note
+    return record, words(doctor.get(f"/cases/{record.case_id}/procedure/note"))
 
 
 
