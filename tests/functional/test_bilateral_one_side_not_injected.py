@@ -1,0 +1,146 @@
+"""A bilateral procedure stopped after one side: the left joint is injected, the right is not (the
+patient could not go on, the right needle showed vascular uptake again and again). The physician
+records at the sign-out which side was not injected and why, and signs. Before, the sign-out asked
+for the right's injectate and the abandon was refused (an injection was given): she could get out
+only by recording a step that never happened."""
+from tracker.eligibility.facts import patient_injections
+from tracker.extensions import db
+from tracker.models import Case, CaseHistory, DiaryPoint, ProcedureRecord, ProcedureStatus
+from tracker.vocab import Side
+from tracker.workflow import State
+
+from tests.builders import answers_for, checklist_url, post_step
+from tests.helpers import by_id, field_error, submit, text, words
+
+BEFORE_THE_NEEDLE = ["sign_in", "time_out", "positioning", "skin_prep", "fluoroscopy"]
+NOT_INJECTED = {"not_injected_side": "right",
+                "not_injected_reason": "Vascular uptake on every reposition; stopped after the left"}
+SIGN_OUT = {**answers_for("sign_out"), "complications": ["other"],
+            "complication_other": "Right side abandoned for vascular uptake"}
+
+
+def _left_injected_right_not(gen, physician, doctor):
+    """Both joints imaged; the left confirmed and injected; the right's contrast showed vascular uptake."""
+    record = gen.procedure(side=Side.BILATERAL, physician=physician, steps=BEFORE_THE_NEEDLE)
+    assert post_step(doctor, record.case_id, "contrast", answers_for("contrast"), side="left").status_code == 302
+    uptake = {**answers_for("contrast"), "vascular_uptake": True}
+    assert post_step(doctor, record.case_id, "contrast", uptake, side="right").status_code == 302
+    assert post_step(doctor, record.case_id, "injectate", answers_for("injectate"), side="left").status_code == 302
+    return record
+
+
+def _sign(client, record):
+    db.session.expire_all()
+    version = db.session.get(ProcedureRecord, record.id).version_id
+    return submit(client, f"/cases/{record.case_id}/procedure/sign", {"version_id": version},
+                  form_page=checklist_url(record.case_id))
+
+
+def _fresh(record):
+    db.session.expire_all()
+    return db.session.get(ProcedureRecord, record.id)
+
+
+def test_the_sign_out_of_a_bilateral_record_asks_which_side_was_not_injected(gen, doctor, physician):
+    record = _left_injected_right_not(gen, physician, doctor)
+    sign_out = by_id(text(doctor.get(checklist_url(record.case_id))), "step-sign_out")
+    assert "Side not injected" in words(sign_out)
+    assert sign_out.find("input", attrs={"name": "sign_out-not_injected_side", "value": "right"}) is not None
+    assert sign_out.find(id="sign_out-not_injected_reason") is not None
+
+    unilateral = gen.procedure(side=Side.LEFT, physician=physician, steps=["sign_in"])
+    page = text(doctor.get(checklist_url(unilateral.case_id)))
+    assert "not_injected_side" not in page, "a one-sided record has no other side"
+
+
+def test_one_side_injected_the_sign_out_is_recorded_and_signing_names_both_ways_out(gen, doctor, physician):
+    record = _left_injected_right_not(gen, physician, doctor)
+
+    # The injection is given on the left: the sign-out may be recorded now.
+    saved = post_step(doctor, record.case_id, "sign_out", SIGN_OUT)
+    assert saved.status_code == 302, text(saved)
+
+    refused = _sign(doctor, record)
+    assert refused.status_code == 422
+    said = words(by_id(text(refused), "sign-refused"))
+    assert "Injectate (right): At least one drug, or at the sign-out, Side not injected: right, with the reason" in said
+    assert _fresh(record).status == ProcedureStatus.IN_PROGRESS
+
+
+def test_a_side_not_injected_is_signed_and_the_case_goes_on_for_the_side_injected(gen, doctor, physician):
+    record = _left_injected_right_not(gen, physician, doctor)
+    case_id = record.case_id
+
+    saved = post_step(doctor, case_id, "sign_out", {**SIGN_OUT, **NOT_INJECTED})
+    assert saved.status_code == 302, text(saved)
+    signed = _sign(doctor, record)
+    assert signed.status_code == 302, text(signed)
+
+    record = _fresh(record)
+    assert record.status == ProcedureStatus.SIGNED
+    assert record.side == Side.BILATERAL, "the record keeps what was attempted, both joints' steps with it"
+    case = db.session.get(Case, case_id)
+    assert case.state == State.FOLLOW_UP
+    assert case.side == Side.LEFT, "the diary, the outcome and the caps follow the joint injected"
+    history = db.session.execute(db.select(CaseHistory).filter_by(case_id=case_id, action="sign_procedure")).scalar_one()
+    assert history.reason == ("Right side not injected: Vascular uptake on every reposition; stopped after the left. "
+                              "The case goes on for the left side; the side was bilateral.")
+
+    note = text(doctor.get(f"/cases/{case_id}/procedure/note"))
+    assert "Right side not injected" in words(by_id(note, "not-injected"))
+    assert "Vascular uptake on every reposition" in words(by_id(note, "not-injected"))
+    assert "Professional claim: <strong>CPT 27096</strong>" in note and "27096-50" not in note, \
+        "one joint injected is billed without the bilateral modifier"
+    assert "Contrast confirmation — right side" in note, "the right side's attempt stays on the record"
+
+    # The diary started for the joint injected.
+    assert db.session.execute(db.select(DiaryPoint).filter_by(case_id=case_id)).scalars().all()
+    # The caps count one joint, not two.
+    joints = [injection.side for injection in patient_injections(case.patient)]
+    assert joints == ["left"]
+
+
+def test_the_side_not_injected_must_be_one_without_an_injectate_and_needs_a_reason(gen, doctor, physician):
+    record = _left_injected_right_not(gen, physician, doctor)
+
+    wrong = post_step(doctor, record.case_id, "sign_out", {**SIGN_OUT, "not_injected_side": "left",
+                                                           "not_injected_reason": "typed the wrong side"})
+    assert wrong.status_code == 422
+    assert field_error(text(wrong), "sign_out-not_injected_side") == (
+        "The left side's injectate is recorded: it was injected. Choose the side that was not.")
+
+    no_reason = post_step(doctor, record.case_id, "sign_out", {**SIGN_OUT, "not_injected_side": "right"})
+    assert no_reason.status_code == 422
+    assert field_error(text(no_reason), "sign_out-not_injected_reason") == (
+        "Say why the right side was not injected.")
+    assert _fresh(record).sign_out_at is None, "nothing saved"
+
+
+def test_an_injectate_for_the_side_the_sign_out_says_was_not_injected_is_refused(gen, doctor, physician):
+    record = _left_injected_right_not(gen, physician, doctor)
+    assert post_step(doctor, record.case_id, "sign_out", {**SIGN_OUT, **NOT_INJECTED}).status_code == 302
+    again = {**answers_for("contrast"), "vascular_uptake": False}
+    assert post_step(doctor, record.case_id, "contrast", again, side="right", attempt="2").status_code == 302
+
+    refused = post_step(doctor, record.case_id, "injectate", answers_for("injectate"), side="right")
+
+    assert refused.status_code == 422
+    assert ("The sign-out records the right side as not injected: correct the sign-out before recording its "
+            "injectate.") in words(by_id(text(refused), "step-injectate-right"))
+
+
+def test_a_bilateral_record_with_no_joint_injected_still_waits_for_an_injectate_before_the_sign_out(
+        gen, doctor, physician):
+    record = gen.procedure(side=Side.BILATERAL, physician=physician, steps=BEFORE_THE_NEEDLE)
+    refused = post_step(doctor, record.case_id, "sign_out", {**SIGN_OUT, **NOT_INJECTED})
+    assert refused.status_code == 422
+    assert "Record the injectate on the left side before the sign-out." in words(by_id(text(refused), "step-sign_out"))
+
+
+def test_the_abandon_refusal_of_a_bilateral_record_points_to_the_side_not_injected(gen, doctor, physician):
+    record = _left_injected_right_not(gen, physician, doctor)
+    refused = submit(doctor, f"/cases/{record.case_id}/procedure/abandon",
+                     {"version_id": _fresh(record).version_id, "reason": "Could not go on"},
+                     form_page=checklist_url(record.case_id))
+    assert refused.status_code == 422
+    assert "answer Side not injected at the sign-out" in field_error(text(refused), "reason")
