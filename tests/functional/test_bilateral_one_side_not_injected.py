@@ -6,11 +6,13 @@ only by recording a step that never happened."""
 from tracker.eligibility.facts import patient_injections
 from tracker.extensions import db
 from tracker.models import Case, CaseHistory, DiaryPoint, ProcedureRecord, ProcedureStatus
+from tracker.roles import Role
 from tracker.vocab import Side
 from tracker.workflow import State
 
+from tests.api_support import bearer, fhir_json, token_for
 from tests.builders import answers_for, checklist_url, post_step
-from tests.helpers import by_id, field_error, submit, text, words
+from tests.helpers import by_id, field_error, soup, submit, text, words
 
 BEFORE_THE_NEEDLE = ["sign_in", "time_out", "positioning", "skin_prep", "fluoroscopy"]
 NOT_INJECTED = {"not_injected_side": "right",
@@ -49,8 +51,9 @@ def test_the_sign_out_of_a_bilateral_record_asks_which_side_was_not_injected(gen
     assert sign_out.find(id="sign_out-not_injected_reason") is not None
 
     unilateral = gen.procedure(side=Side.LEFT, physician=physician, steps=["sign_in"])
-    page = text(doctor.get(checklist_url(unilateral.case_id)))
-    assert "not_injected_side" not in page, "a one-sided record has no other side"
+    page = soup(text(doctor.get(checklist_url(unilateral.case_id))))
+    assert page.find(attrs={"name": "sign_out-not_injected_side"}) is None, "a one-sided record has no other side"
+    assert "Side not injected" not in words(page.find(id="step-sign_out"))
 
 
 def test_one_side_injected_the_sign_out_is_recorded_and_signing_names_both_ways_out(gen, doctor, physician):
@@ -73,6 +76,11 @@ def test_a_side_not_injected_is_signed_and_the_case_goes_on_for_the_side_injecte
 
     saved = post_step(doctor, case_id, "sign_out", {**SIGN_OUT, **NOT_INJECTED})
     assert saved.status_code == 302, text(saved)
+    assert "#step-contrast-right" not in saved.location, "the right's repeat check no longer waits"
+    page = text(doctor.get(checklist_url(case_id)))
+    for box in ("step-contrast-right", "step-injectate-right"):
+        assert "Side not injected (sign-out)" in words(by_id(page, box).find("h2")), box
+    assert "Injectate (right)" not in words(by_id(page, "sign")), "nothing is missing for the right side"
     signed = _sign(doctor, record)
     assert signed.status_code == 302, text(signed)
 
@@ -93,6 +101,14 @@ def test_a_side_not_injected_is_signed_and_the_case_goes_on_for_the_side_injecte
         "one joint injected is billed without the bilateral modifier"
     assert "Contrast confirmation — right side" in note, "the right side's attempt stays on the record"
 
+    # FHIR names the joint injected and bills it alike; the sign-out's answer is among its notes.
+    procedure = fhir_json(doctor.get(f"/fhir/Procedure/{case_id}-procedure-{record.id}",
+                                     headers=bearer(token_for(gen.user(Role.COORDINATOR)))))
+    assert procedure["bodySite"][0]["text"] == "Left sacroiliac joint"
+    cpt = [c for c in procedure["code"]["coding"] if c["code"] == "27096"]
+    assert cpt and "extension" not in cpt[0], "no bilateral modifier"
+    assert any(note["text"].startswith("Right side not injected: Vascular uptake") for note in procedure["note"])
+    assert any("Only the left side was injected." in note["text"] for note in procedure["note"])
     # The diary started for the joint injected.
     assert db.session.execute(db.select(DiaryPoint).filter_by(case_id=case_id)).scalars().all()
     # The caps count one joint, not two.
@@ -124,7 +140,7 @@ def test_an_injectate_for_the_side_the_sign_out_says_was_not_injected_is_refused
 
     refused = post_step(doctor, record.case_id, "injectate", answers_for("injectate"), side="right")
 
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert ("The sign-out records the right side as not injected: correct the sign-out before recording its "
             "injectate.") in words(by_id(text(refused), "step-injectate-right"))
 
@@ -133,7 +149,7 @@ def test_a_bilateral_record_with_no_joint_injected_still_waits_for_an_injectate_
         gen, doctor, physician):
     record = gen.procedure(side=Side.BILATERAL, physician=physician, steps=BEFORE_THE_NEEDLE)
     refused = post_step(doctor, record.case_id, "sign_out", {**SIGN_OUT, **NOT_INJECTED})
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert "Record the injectate on the left side before the sign-out." in words(by_id(text(refused), "step-sign_out"))
 
 

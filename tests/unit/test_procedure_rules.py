@@ -207,9 +207,61 @@ def test_a_bilateral_checklist_needs_each_side_and_names_the_side_missing():
     checklist = complete_checklist(sides=("left",))
     missing = missing_for_signing(checklist, BILATERAL)
     assert "Contrast confirmation (right): Arthrogram pattern" in missing
-    assert "Injectate (right): At least one drug" in missing
+    # The left is injected: the right's injectate, or the sign-out's answer that it was not given.
+    assert ("Injectate (right): At least one drug, or at the sign-out, Side not injected: right, with the reason"
+            in missing)
     assert not any("(left)" in item for item in missing)
     assert missing_for_signing(complete_checklist(sides=("left", "right")), BILATERAL) == []
+
+
+def test_a_bilateral_checklist_with_no_joint_injected_asks_each_joints_injectate_alone():
+    checklist = complete_checklist(sides=("left", "right"))
+    checklist["injectate"] = {}
+    missing = missing_for_signing(checklist, BILATERAL)
+    assert "Injectate (left): At least one drug" in missing and "Injectate (right): At least one drug" in missing
+
+
+def test_a_side_not_injected_needs_no_contrast_or_injectate_but_its_saved_imaging_keeps_its_dose_record():
+    checklist = complete_checklist(sides=("left",))
+    checklist["sign_out"] = {**checklist["sign_out"], "not_injected_side": "right",
+                             "not_injected_reason": "Vascular uptake on every reposition"}
+    assert missing_for_signing(checklist, BILATERAL) == []
+
+    checklist["fluoroscopy"]["right"] = {"modality": "fluoroscopy", "views": "2"}
+    assert missing_for_signing(checklist, BILATERAL) == [
+        "Imaging guidance (right): Needle gauge", "Imaging guidance (right): Fluoroscopy time (s)",
+        "Imaging guidance (right): Reference air kerma (mGy)", "Imaging guidance (right): Dose-area product (mGy·cm²)"]
+
+
+def test_a_side_not_injected_needs_its_reason_and_cannot_be_a_side_injected():
+    checklist = complete_checklist(sides=("left", "right"))
+    checklist["sign_out"] = {**checklist["sign_out"], "not_injected_side": "right"}
+    assert missing_for_signing(checklist, BILATERAL) == [
+        "Sign-out: Why that side was not injected",
+        "Sign-out: Side not injected says the right side, but its injectate is recorded: correct the one that is wrong"]
+
+
+def test_a_bilateral_sign_out_waits_for_one_joints_injectate_not_both():
+    done = {step: True for step in STEPS}
+    done["injectate"] = {"left": True, "right": False}
+    assert may_record("sign_out", done, {}, BILATERAL) == []
+    done["injectate"] = {"left": False, "right": False}
+    assert may_record("sign_out", done, {}, BILATERAL) == [
+        "Record the injectate on the left side before the sign-out.",
+        "Record the injectate on the right side before the sign-out."]
+
+
+@pytest.mark.parametrize("answers, field, message", [
+    ({"not_injected_side": "left", "not_injected_reason": "x"}, "not_injected_side",
+     "The left side's injectate is recorded: it was injected. Choose the side that was not."),
+    ({"not_injected_side": "right"}, "not_injected_reason", "Say why the right side was not injected."),
+    ({"not_injected_side": "both", "not_injected_reason": "x"}, "not_injected_side",
+     "Choose left or right, or leave it empty when both sides were injected."),
+])
+def test_the_side_not_injected_is_checked_at_the_sign_out(answers, field, message):
+    ctx = replace(BILATERAL, injected_joints=frozenset({"left"}))
+    errors, _ = validate_step("sign_out", {**complete_checklist()["sign_out"], **answers}, ctx)
+    assert errors == {field: message}
 
 
 # --- validating a step ---------------------------------------------------------------------------
@@ -507,13 +559,6 @@ def test_sign_out_comes_after_the_injectate():
     assert may_record("sign_out", BEFORE_NEEDLE, {}, LEFT) == ["Record the injectate before the sign-out."]
     assert may_record("sign_out", {**BEFORE_NEEDLE, "injectate": True}, {}, LEFT) == []
 
-
-def test_bilateral_sign_out_waits_for_the_injectate_on_both_sides():
-    done = {**BEFORE_NEEDLE, "injectate": {"left": True}}
-    assert may_record("sign_out", done, {}, BILATERAL) == [
-        "Record the injectate on the right side before the sign-out."]
-    done["injectate"]["right"] = True
-    assert may_record("sign_out", done, {}, BILATERAL) == []
 
 
 # --- injectate warnings ----------------------------------------------------------------------

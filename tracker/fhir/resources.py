@@ -25,7 +25,7 @@ from tracker.diary.services import first_entry, time_point
 from tracker.i18n import language_code
 from tracker.models.procedure import ProcedureStatus
 from tracker.models.review import EXAM_SIDES
-from tracker.procedures.records import acknowledged, describe, drug_name
+from tracker.procedures.records import acknowledged, describe, drug_name, injected_side, not_injected
 from tracker.procedures.rules.billing import claims
 from tracker.procedures.rules.duration import duration_flag
 from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS, Complication, Guidance, Step
@@ -385,7 +385,7 @@ def procedure_code(record, billing_setting):
     imaging = next(iter(_latest(record, Step.FLUOROSCOPY).values()), None)
     guidance = (imaging.answers.get("modality") if imaging else None) or Guidance.FLUOROSCOPY
     codings = [coding_of(coding.SI_JOINT_INJECTION)]
-    lines = claims(record.side.value, billing_setting, guidance).values()
+    lines = claims(injected_side(record).value, billing_setting, guidance).values()
     for bill in (code for codes in lines for code in codes):
         description = _CPT_27096 if bill.system == "CPT" else bill.description
         item = coding_of(coding.Code(coding.BILLING_SYSTEMS[bill.system], bill.code, description))
@@ -419,6 +419,12 @@ def procedures(case, billing_setting, formulary):
         if record.abandon_reason:
             notes.append({"text": f"Abandoned: {record.abandon_reason}", "time": record.abandoned_at})
         notes += _record_notes(record, formulary)
+        skipped = not_injected(record)
+        if skipped:
+            # The bodySite and the code name the joint injected; the attempt on the other is said here.
+            notes.append({"text": f"{skipped.side.label} side not injected: {skipped.reason}. Only the "
+                                  f"{skipped.injected.value} side was injected.", "time": sign_out.first_recorded_at,
+                          "authorReference": practitioner_ref(sign_out.first_recorded_by)})
         notes += _warning_notes(record)
         if record.duration_minutes is not None:
             minutes = record.duration_minutes
@@ -435,7 +441,7 @@ def procedures(case, billing_setting, formulary):
             basedOn=[ref("ServiceRequest", case.id)], code=procedure_code(record, billing_setting),
             subject=ref("Patient", case.patient_id),
             performedPeriod={"start": record.started_at, **({"end": record.ended_at} if record.ended_at else {})},
-            performer=performers, bodySite=[si_joint(record.side)],
+            performer=performers, bodySite=[si_joint(injected_side(record))],
             reasonReference=[ref("Condition", condition_id(case, c)) for c in case.diagnosis_codes] or None,
             complication=complication or None, followUp=follow_up or None,
             outcome=_procedure_outcome(outcome),

@@ -60,6 +60,11 @@ FIELD_KINDS = {
         label, choices=options(Complication), validate_choice=False,
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()),
     (Step.SIGN_OUT, "complication_other"): _text,
+    # Blank (the default) is the usual answer: both joints were injected.
+    (Step.SIGN_OUT, "not_injected_side"): lambda label: RadioField(
+        label, choices=options([("", _l("None: both sides were injected")), (Side.LEFT.value, _l("Left")),
+                                (Side.RIGHT.value, _l("Right"))]), default="", validate_choice=False),
+    (Step.SIGN_OUT, "not_injected_reason"): _text,
     (Step.SIGN_OUT, "pain_nrs"): _choice([(str(n), str(n)) for n in range(NRS_MIN, NRS_MAX + 1)]),
 }
 

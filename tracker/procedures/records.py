@@ -1,13 +1,16 @@
 """A case's procedure records read for display. Pure: reads any objects with the records'
 attributes: which record counts, what its physician acknowledged to start it, and a saved step's
 answers in the clinic's words (the note, the checklist and the FHIR Procedure say them alike)."""
+from typing import NamedTuple
+
 from tracker.procedures.formulary import plain, strength_words
-from tracker.procedures.rules.schema import (AGENT_FIELDS, STEP_FIELDS, ArthrogramPattern, Complication,
-                                             Guidance, SkinAnaesthetic, Step)
+from tracker.procedures.rules.completeness import not_injected_joint
+from tracker.procedures.rules.schema import (AGENT_FIELDS, STEP_FIELDS, ArthrogramPattern, ChecklistContext,
+                                             Complication, Guidance, SkinAnaesthetic, Step)
 from tracker.procedures.rules.values import saved_answers
 from tracker.scheduling.instructions import in_words
 from tracker.scheduling.readiness import hold_shortfall
-from tracker.vocab import INFECTION_ANSWER, Pregnancy, Side
+from tracker.vocab import INFECTION_ANSWER, Pregnancy, Side, joints_of
 
 
 def current_record(records):
@@ -15,6 +18,32 @@ def current_record(records):
     attempt is history."""
     live = [r for r in records if r.status != "abandoned"]
     return live[-1] if live else None
+
+
+class NotInjected(NamedTuple):
+    """A bilateral record's joint left uninjected, as its sign-out says, and why."""
+
+    side: Side
+    reason: str
+    injected: Side
+
+
+def not_injected(record):
+    """The joint a bilateral record's sign-out names as not injected, with its reason, and the joint
+    that was injected; None when both were (or the record is one-sided)."""
+    answers = [row.answers for row in record.steps if row.step == Step.SIGN_OUT]
+    side = not_injected_joint(answers[-1] if answers else {}, ChecklistContext(side=Side(record.side).value))
+    if side is None:
+        return None
+    return NotInjected(side, (answers[-1].get("not_injected_reason") or "").strip(),
+                       next(joint for joint in joints_of(record.side) if joint != side))
+
+
+def injected_side(record):
+    """The side the record's injection was given on: its own, or for a bilateral record stopped after
+    one joint, that joint (what is billed and what its FHIR Procedure names)."""
+    skipped = not_injected(record)
+    return skipped.injected if skipped else Side(record.side)
 
 
 def restart_told(records):
@@ -111,7 +140,7 @@ def _words(name, value):
     if isinstance(value, bool):
         return _YES_NO[value]
     vocabularies = {"side_confirmed": Side, "modality": Guidance, "arthrogram_pattern": ArthrogramPattern,
-                    "local_skin_anaesthetic": SkinAnaesthetic}
+                    "local_skin_anaesthetic": SkinAnaesthetic, "not_injected_side": Side}
     if name in vocabularies:
         try:
             return vocabularies[name](value).label

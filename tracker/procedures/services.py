@@ -19,7 +19,7 @@ from tracker.diary.kept import keep_relief
 from tracker.extensions import db
 from tracker.models import (AppointmentChange, Case, ClinicSettings, FormularyDrug, InjectateRow, ProcedureAddendum,
                             ProcedureRecord, ProcedureStatus, ProcedureStep)
-from tracker.procedures.records import acknowledged
+from tracker.procedures.records import acknowledged, not_injected
 from tracker.procedures.formulary import (DEFAULT_FORMULARY, MG_PER_ML, STOP_ABOVE_MAXIMUM_KINDS, DrugKind,
                                           maximum_change_to_confirm, plain, read_concentration)
 from tracker.procedures.rules.billing import BillingSetting
@@ -227,7 +227,8 @@ def context(record, entries):
                             contrast_premedication_planned=bool(risk and risk.contrast_premedication_planned),
                             # Judged at the table, not after: a signed record keeps what it was asked.
                             premedication_not_taken=("" if record.signed
-                                                     else scheduling.premedication_not_taken(record.appointment)))
+                                                     else scheduling.premedication_not_taken(record.appointment)),
+                            injected_joints=frozenset(injected_joints(record)))
 
 
 def _reviews(record):
@@ -317,7 +318,16 @@ class Checklist:
                    if self.latest(before) is not None}
         missing |= {(Step.FLUOROSCOPY, joint): [GUIDANCE_LABEL] for joint in self.joints
                     if self.latest(Step.FLUOROSCOPY, joint) is not None and not self.imaging_begun(joint)}
-        return may_record(step, self.order_done(), self.contrast_results(), ctx, side, missing)
+        refusals = may_record(step, self.order_done(), self.contrast_results(), ctx, side, missing)
+        if step == Step.INJECTATE and side and self.not_injected() == Side(side):
+            refusals.append(f"The sign-out records the {side} side as not injected: correct the sign-out before "
+                            "recording its injectate.")
+        return refusals
+
+    def not_injected(self):
+        """The joint the sign-out names as not injected (None: every joint was)."""
+        skipped = not_injected(self.record)
+        return skipped.side if skipped else None
 
     def order_done(self):
         """What the safety order (rules.order.may_record) reads as done: each step complete, but the
@@ -351,10 +361,18 @@ class Checklist:
 
     def open_boxes(self, ctx):
         """The boxes not yet done: never saved, saved part-filled, a contrast check to repeat, or
-        contrast omitted where that confirms nothing (no documented contrast allergy)."""
-        return {(step, side) for step, side in self.boxes()
-                if not self.complete(step, side) or (step == Step.CONTRAST and (
-                    self.needs_repeat(side) or self.omission_refusals(side, ctx)))}
+        contrast omitted where that confirms nothing (no documented contrast allergy). A joint the
+        sign-out names as not injected leaves open no contrast check or injectate, nor imaging never begun."""
+        skipped = self.not_injected()
+
+        def waits(step, side):
+            if skipped is not None and side == skipped and (
+                    step in (Step.CONTRAST, Step.INJECTATE) or self.latest(step, side) is None):
+                return False
+            return not self.complete(step, side) or (step == Step.CONTRAST and (
+                self.needs_repeat(side) or self.omission_refusals(side, ctx)))
+
+        return {box for box in self.boxes() if waits(*box)}
 
     def needs_repeat(self, side):
         """The latest contrast check asks for a repositioned needle and a repeat check."""
@@ -390,15 +408,17 @@ def signing_problems(record, entries):
     checklist = Checklist(record)
     ctx = context(record, entries)
     problems = missing_for_signing(checklist.steps_values(), ctx)
+    # The side not injected needs no contrast check that allows an injectate.
+    joints = [joint for joint in ctx.joints if joint != checklist.not_injected()]
     # A contrast check that asked for a repositioned needle is complete as a record but not as a
     # step: the repeat check is what is missing, named before the injectate it holds back.
     repeats = [f"{Step.CONTRAST.label}{f' ({joint.value})' if ctx.bilateral else ''}: a repeat check with the "
                "needle repositioned (the last check showed vascular uptake or no intra-articular spread)"
-               for joint in ctx.joints if checklist.needs_repeat(joint)]
+               for joint in joints if checklist.needs_repeat(joint)]
     # Contrast omitted without a documented allergy: named as what is missing before the injectate
     # (once the injectate is saved, the check below names it as the injectate's refusal).
     repeats += [f"{Step.CONTRAST.label}{f' ({joint.value})' if ctx.bilateral else ''}: {refusal}"
-                for joint in ctx.joints if checklist.complete(Step.CONTRAST, joint.value)
+                for joint in joints if checklist.complete(Step.CONTRAST, joint.value)
                 and checklist.latest(Step.INJECTATE, joint) is None
                 for refusal in checklist.omission_refusals(joint.value, ctx)]
     at = next((i for i, problem in enumerate(problems) if problem.startswith(Step.INJECTATE.label)), len(problems))
@@ -735,7 +755,8 @@ def sign(record, actor, version_id, entries=None, now=None):
         record.appointment.status = AppointmentStatus.DONE
         record.appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="done"))
     db.session.flush()
-    transition(record.case, "sign_procedure", actor, commit=False, at=now)
+    narrowed = _narrow_to_joint_injected(record, actor)
+    transition(record.case, "sign_procedure", actor, narrowed, commit=False, at=now)
     # The diary's points were made when the injectate was recorded; made here for a record without
     # them (one whose injectate was recorded before that rule).
     _start_diary(record)
@@ -749,9 +770,31 @@ def sign(record, actor, version_id, entries=None, now=None):
     return record.duration_minutes
 
 
+def injected_joints(record):
+    """The joints whose injectate is recorded."""
+    return {Side(row.side) for row in record.steps if row.step == Step.INJECTATE}
+
+
 def every_joint_injected(record):
     """Each joint's injectate is recorded: the injection is given and the diary has started."""
-    return {Side(row.side) for row in record.steps if row.step == Step.INJECTATE} >= set(joints_of(record.side))
+    return injected_joints(record) >= set(joints_of(record.side))
+
+
+def _narrow_to_joint_injected(record, actor):
+    """A bilateral record signed with a side not injected: the case goes on for the joint injected
+    (its diary, outcome and caps count that joint alone), and says so. Returns the history's words
+    ("" when both joints were injected). The record keeps its side: both joints' steps stay on it."""
+    skipped = not_injected(record)
+    if skipped is None:
+        return ""
+    case = record.case
+    before = {"side": case.side.value}
+    case.side = skipped.injected
+    audit.record(audit.Action.UPDATE, "case", case.id,
+                 summary=f"side: bilateral → {skipped.injected.value} ({skipped.side.value} side not injected at the "
+                         f"procedure)", user=actor, before=before, after={"side": skipped.injected.value})
+    return (f"{skipped.side.label} side not injected: {skipped.reason.rstrip('.')}. The case goes on for the "
+            f"{skipped.injected.value} side; the side was bilateral.")
 
 
 def _start_diary(record):
@@ -764,6 +807,8 @@ ABANDON_AFTER_INJECTATE = (
     "The injectate is recorded: the injection was given, so it counts towards the patient's caps and "
     "starts the pain diary. Record the sign-out (tick the complication (Vasovagal reaction, …), or Other with "
     "what stopped you in Other complication (describe)) and sign the record instead of abandoning it.")
+ABANDON_ONE_SIDE = (" One side was not injected: answer Side not injected at the sign-out, with the reason; the "
+                    "case then goes on for the side injected.")
 
 
 def injected(record):
@@ -781,7 +826,8 @@ def abandon(record, actor, reason, version_id):
     if injected(record):
         # The drug is in the joint: this injection counts towards the caps and starts the diary,
         # which an abandoned attempt does neither of. What went wrong belongs on the sign-out.
-        raise FieldError("reason", ABANDON_AFTER_INJECTATE)
+        raise FieldError("reason", ABANDON_AFTER_INJECTATE + (
+            ABANDON_ONE_SIDE if record.side == Side.BILATERAL and not every_joint_injected(record) else ""))
     reason = (reason or "").strip()
     now = utcnow()
     record.abandoned_at, record.abandoned_by_id, record.abandon_reason = now, actor.id, reason

@@ -26,7 +26,7 @@ from tracker.procedures import services
 from tracker.procedures.formulary import millilitres, plain, read_concentration, strength_words
 from tracker.procedures.forms import (STEP_FORMS, AbandonForm, AddendumForm, SignForm, StartForm, form_data,
                                       form_prefix)
-from tracker.procedures.records import acknowledged, current_record, describe
+from tracker.procedures.records import acknowledged, current_record, describe, injected_side, not_injected
 from tracker.procedures.rules.billing import claims
 from tracker.procedures.rules.duration import (LONG_PROCEDURE_MINUTES, SHORT_PROCEDURE_MINUTES, duration_flag,
                                                duration_minutes, flag_long, flag_short)
@@ -97,6 +97,8 @@ class StepItem:
     conflict: ProcedureStep | None = None
     # The form's fields this patient is not asked (the pregnancy review when none is flagged).
     not_asked: frozenset = frozenset()
+    # The sign-out names this box's joint as not injected: its contrast check and injectate wait for nothing.
+    not_injected: bool = False
 
     @property
     def anchor(self):
@@ -108,6 +110,8 @@ class StepItem:
 
     @property
     def status(self):
+        if self.not_injected and (self.row is None or not self.complete):
+            return "not-injected"
         if self.row is None:
             # Earlier contrast checks but no current one: the last asked for a repeat.
             return "repeat" if self.earlier else "todo"
@@ -122,7 +126,7 @@ class StepItem:
         if self.status in ("omitted", "omission-refused"):
             return _("Omitted: %(reason)s", reason=self.omitted)
         return {"done": _("✓ Done"), "started": _("Started: incomplete"), "repeat": _("Repeat check needed"),
-                "todo": _("Not yet recorded")}[self.status]
+                "todo": _("Not yet recorded"), "not-injected": _("Side not injected (sign-out)")}[self.status]
 
 
 # ------------------------------------------------------------------ loading
@@ -168,6 +172,7 @@ def _items(record, entries, overrides):
     checklist = services.Checklist(record)
     ctx = services.context(record, entries)
     offered = services.by_kind(services.active(entries))
+    skipped = checklist.not_injected()
     items = []
     for number, step in enumerate(STEPS, start=1):
         sides = [joint.value for joint in ctx.joints] if step in PER_SIDE_STEPS else [None]
@@ -186,6 +191,7 @@ def _items(record, entries, overrides):
                 item.omission_refusals = checklist.omission_refusals(side, ctx)
             item.form = overrides.get((step, side)) or _saved_form(step, side, item.row, len(checks))
             item.not_asked = ctx.fields_not_asked(step)
+            item.not_injected = step in (Step.CONTRAST, Step.INJECTATE) and skipped is not None and side == skipped
             item.form.set_choices(offered)
             items.append(item)
     return items
@@ -503,7 +509,8 @@ def _note_page(case, record, form=None, status=200, problems=()):
         "procedures/note.html", case=case, record=record, checklist=checklist, entries=entries,
         omission_refusals={joint: checklist.omission_refusals(joint.value, ctx) for joint in checklist.joints},
         steps=STEPS, per_side=PER_SIDE_STEPS, describe=describe,
-        codes=claims(record.side.value, setting, guidance), billing_setting=setting,
+        codes=claims(injected_side(record).value, setting, guidance), billing_setting=setting,
+        not_injected=not_injected(record),
         liability=notice_for(case, record.appointment, record.started_at),
         form=form or AddendumForm(formdata=None), elapsed=services.elapsed_minutes(record), problems=problems,
     ), status

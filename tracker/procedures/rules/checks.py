@@ -308,6 +308,23 @@ def _validate_sign_out(values, context, joint, errors, warnings):
     pain = read_whole_number(values, "pain_nrs", errors)
     if pain is not None and not NRS_MIN <= pain <= NRS_MAX:
         errors["pain_nrs"] = f"Pain is scored from {NRS_MIN} to {NRS_MAX}."
+    _check_not_injected(values, context, errors)
+
+
+def _check_not_injected(values, context, errors):
+    """The side not injected of a bilateral record: one of its joints, not one whose injectate is
+    saved, and with the reason."""
+    chosen = values.get("not_injected_side")
+    if blank(chosen) or not context.bilateral:
+        return
+    side = as_choice(Side, chosen)
+    if side not in context.joints:
+        errors["not_injected_side"] = "Choose left or right, or leave it empty when both sides were injected."
+    elif side in context.injected_joints:
+        errors["not_injected_side"] = (f"The {side.value} side's injectate is recorded: it was injected. "
+                                       "Choose the side that was not.")
+    elif blank(values.get("not_injected_reason")):
+        errors["not_injected_reason"] = f"Say why the {side.value} side was not injected."
 
 
 _VALIDATORS = {

@@ -5,6 +5,9 @@ from tracker.procedures.rules.schema import (CONTRAST_DETAILS, DRUG_ALLERGY_FIEL
                                              PER_SIDE_STEPS, STEP_FIELDS, STEPS, ChecklistContext, Complication,
                                              Guidance, Step, sign_in_not_asked)
 from tracker.procedures.rules.values import as_choice, complications_of, filled_rows, recorded
+from tracker.vocab import Side
+
+NOT_INJECTED_SIDE = next(f for f in STEP_FIELDS[Step.SIGN_OUT] if f.name == "not_injected_side")
 
 
 def required_fields(step_code: str, values: Mapping, pregnancy: str = "",
@@ -29,6 +32,8 @@ def required_fields(step_code: str, values: Mapping, pregnancy: str = "",
             names += ("complication_other",)
         if held_anticoagulant:
             names += ("anticoagulant_restart",)
+        if values.get("not_injected_side"):
+            names += ("not_injected_reason",)
         return names
     if step == Step.SIGN_IN:
         not_asked = sign_in_not_asked(pregnancy, infection)
@@ -64,17 +69,40 @@ def missing_for_signing(steps_values: Mapping, context: ChecklistContext) -> lis
 
     ``steps_values`` maps step code to the step's values (per side for per-side steps); a step
     never saved counts as blank. Bilateral entries name the side: "Contrast confirmation (left): ...".
+
+    A joint the sign-out names as not injected needs no contrast check or injectate (its imaging
+    step, if saved, still needs its dose record: the radiation was given). A joint not yet injected
+    while the other is offers both ways out: its injectate, or the sign-out's side not injected.
     """
+    sign_out = steps_values.get(Step.SIGN_OUT) or {}
+    not_injected = not_injected_joint(sign_out, context)
+    injected = {joint for joint in context.joints
+                if filled_rows(((steps_values.get(Step.INJECTATE) or {}).get(joint) or {}).get("rows"))}
     missing = []
     for step in STEPS:
         if step in PER_SIDE_STEPS:
             by_side = steps_values.get(step) or {}
             for joint in context.joints:
                 where = f" ({joint.value})" if context.bilateral else ""
-                missing += [f"{step.label}{where}: {label}"
-                            for label in missing_fields(step, by_side.get(joint) or {})]
+                values = by_side.get(joint) or {}
+                if joint == not_injected and (step != Step.FLUOROSCOPY or not values):
+                    continue
+                labels = missing_fields(step, values)
+                if step == Step.INJECTATE and injected and joint not in injected:
+                    labels = [f"{labels[0]}, or at the sign-out, {NOT_INJECTED_SIDE.label}: {joint.value}, "
+                              f"with the reason"]
+                missing += [f"{step.label}{where}: {label}" for label in labels]
         else:
             missing += [f"{step.label}: {label}"
                         for label in missing_fields(step, steps_values.get(step) or {}, context.pregnancy,
                                                     context.infection, context.held_anticoagulant)]
+    if not_injected is not None and not_injected in injected:
+        missing.append(f"{Step.SIGN_OUT.label}: {NOT_INJECTED_SIDE.label} says the {not_injected.value} side, "
+                       f"but its injectate is recorded: correct the one that is wrong")
     return missing
+
+
+def not_injected_joint(sign_out: Mapping, context: ChecklistContext) -> Side | None:
+    """The joint the sign-out's answers name as not injected (None: every joint was, or one-sided)."""
+    side = as_choice(Side, sign_out.get("not_injected_side"))
+    return side if context.bilateral and side in context.joints else None

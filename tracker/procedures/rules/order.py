@@ -23,7 +23,7 @@ def may_record(step_code: str, done: Mapping, contrast_results_by_side: Mapping,
     Only the safety order is enforced: sign-in before time-out, time-out before any needle
     step, the imaging guidance of a side (saved, naming the guidance used) before its contrast
     confirmation, which is read on its images, contrast confirmation before injectate, injectate
-    before sign-out. Positioning and skin prep are free, and the imaging step may be completed after
+    before sign-out (for a bilateral record, one joint's: the other may not be injected). Positioning and skin prep are free, and the imaging step may be completed after
     the contrast and injectate because its screening time and dose are only known at the end.
     """
     step = Step(step_code)
@@ -43,7 +43,10 @@ def may_record(step_code: str, done: Mapping, contrast_results_by_side: Mapping,
     if step == Step.INJECTATE:
         results = contrast_results_by_side.get(side) or ()
         refusals += _contrast_refusals(results, side_phrase(side, context), context)
-    if step == Step.SIGN_OUT:
+    if step == Step.SIGN_OUT and not (context.bilateral and any(_done(done, Step.INJECTATE, joint)
+                                                                for joint in context.joints)):
+        # A bilateral procedure may stop after one joint: its sign-out then names the side not
+        # injected (completeness asks for that side's injectate or that answer before signing).
         refusals += [f"Record the injectate{side_phrase(joint, context)} before the sign-out."
                      for joint in context.joints if not _done(done, Step.INJECTATE, joint)]
     return refusals

@@ -161,6 +161,10 @@ STEP_FIELDS = {
         Field("discharge_instructions_given", "Discharge instructions given", True),
         # Asked only when the patient held a blood thinner for the injection (RESTART_FIELDS).
         Field("anticoagulant_restart", "Blood thinner: when the patient was told to restart it"),
+        # Asked only of a bilateral record (NOT_INJECTED_FIELDS): the procedure stopped after one joint
+        # was injected. Blank: both were. The case then goes on for the joint injected (services.sign).
+        Field("not_injected_side", "Side not injected"),
+        Field("not_injected_reason", "Why that side was not injected"),
     ),
 }
 
@@ -197,6 +201,9 @@ PREGNANCY_FIELDS = frozenset({"pregnancy_reviewed"})
 # one (a missed restart carries the risk of a clot or a stroke).
 RESTART_FIELDS = frozenset({"anticoagulant_restart"})
 INFECTION_FIELDS = frozenset({"infection_reviewed"})
+# The sign-out's side not injected, with its reason: asked only of a bilateral record, where one joint
+# may be injected and the other not (the patient could not go on, the needle could not be placed).
+NOT_INJECTED_FIELDS = frozenset({"not_injected_side", "not_injected_reason"})
 # The contrast check's confirmation, with its reason, of iodinated contrast given against a documented
 # contrast allergy whose plan has no premedication ("no contrast will be used"): asked only of such a
 # patient, kept only while such an agent is recorded.
@@ -241,6 +248,8 @@ class ChecklistContext:
     # Why that plan cannot be counted on ("": it can): it did not fit the booked day and no new plan
     # was confirmed at readiness (tracker.scheduling.readiness.premedication_not_taken).
     premedication_not_taken: str = ""
+    # The joints whose injectate is saved (the sign-out's side not injected must be another).
+    injected_joints: frozenset = frozenset()
 
     def __post_init__(self):
         Side(self.side)
@@ -250,8 +259,9 @@ class ChecklistContext:
         step = Step(step_code)
         if step == Step.SIGN_IN:
             return sign_in_not_asked(self.pregnancy, self.infection)
-        if step == Step.SIGN_OUT and not self.held_anticoagulant:
-            return RESTART_FIELDS
+        if step == Step.SIGN_OUT:
+            return (frozenset() if self.held_anticoagulant else RESTART_FIELDS) | (
+                frozenset() if self.bilateral else NOT_INJECTED_FIELDS)
         if step == Step.CONTRAST and not self.contrast_allergy_unprepared:
             return CONTRAST_ALLERGY_FIELDS
         if step in DRUG_ALLERGY_STEPS and not self.allergies & DRUG_ALLERGY_STEPS[step]:
