@@ -80,6 +80,10 @@ def test_a_side_not_injected_is_signed_and_the_case_goes_on_for_the_side_injecte
     page = text(doctor.get(checklist_url(case_id)))
     for box in ("step-contrast-right", "step-injectate-right"):
         assert "Side not injected (sign-out)" in words(by_id(page, box).find("h2")), box
+        assert "The sign-out records the right side as not injected: nothing more is needed here." in words(
+            by_id(page, box))
+    assert "record the repeat check" not in words(by_id(page, "step-contrast-right"))
+    assert "Not yet:" not in words(by_id(page, "step-injectate-right")), "said once, by the box's own notice"
     assert "Injectate (right)" not in words(by_id(page, "sign")), "nothing is missing for the right side"
     signed = _sign(doctor, record)
     assert signed.status_code == 302, text(signed)
