@@ -141,14 +141,18 @@ def send_reminders_command():
 
 
 @worklist_cli.command("refresh")
-def refresh_worklist_command():
+@click.option("--all", "everything", is_flag=True,
+              help="Work out every line again, those kept today too: once after an upgrade.")
+def refresh_worklist_command(everything):
     """Bring the worklist lines that time alone may have changed up to date, and take the diary
     points whose chase has ended out of the overdue list's index (cron, nightly after midnight
-    clinic time; safe to run twice at once)."""
-    from tracker.cases.rows import refresh_outdated
+    clinic time; safe to run twice at once). With --all, every line (after an upgrade)."""
+    from tracker.cases.rows import mark_all_outdated, refresh_outdated
     from tracker.diary.chase import end_lapsed
     from tracker.timeutil import utcnow
 
+    if everything:
+        mark_all_outdated()
     click.echo(f"{refresh_outdated()} worklist line(s) worked out again.")
     click.echo(f"{end_lapsed(utcnow())} diary point(s) no longer chased (a later point has opened).")
 

@@ -176,6 +176,27 @@ def test_after_an_upgrade_the_refresh_works_out_every_missing_line(client, coord
     assert _three_of_four_weeks() in db.session.get(CaseRow, reviewed.id).waiting_for
 
 
+def test_after_an_upgrade_refresh_all_rewrites_the_lines_kept_today_in_the_old_words(client, coordinator, gen, app):
+    """A release that changes what a line says leaves the lines already worked out today as they
+    were: the nightly refresh skips them (kept today) until the next day or the case's next change.
+    `--all` works out every line again, once, after the upgrade."""
+    from tracker.models import CaseRow
+    case = _under_review_with_ongoing_care(gen, 22)
+    # The line as an earlier release worded it, kept today.
+    db.session.execute(text("UPDATE case_rows SET waiting_for = :old WHERE case_id = :id"),
+                       {"old": '["an earlier release\'s words"]', "id": case.id})
+    db.session.commit()
+    assert "0 worklist line(s)" in app.test_cli_runner().invoke(args=["worklist", "refresh"]).output
+    assert "an earlier release" in client.get("/cases/").get_data(as_text=True)
+
+    result = app.test_cli_runner().invoke(args=["worklist", "refresh", "--all"])
+
+    assert result.exit_code == 0 and "1 worklist line(s) worked out again" in result.output
+    db.session.expire_all()
+    assert _three_of_four_weeks() in db.session.get(CaseRow, case.id).waiting_for
+    assert "an earlier release" not in client.get("/cases/").get_data(as_text=True)
+
+
 # ---------------------------------------------------------------- the other busy pages
 
 def _plan(statement):
