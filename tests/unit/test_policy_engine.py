@@ -244,6 +244,12 @@ def test_cam_needs_pain_of_six_or_moderate_disability(nrs, odi, expected):
     assert status(case(baseline_nrs=nrs, odi=odi), CAM, code=CriterionCode.PAIN_SEVERITY) == expected
 
 
+def test_an_oswestry_index_from_nine_sections_is_said_to_one_decimal_as_the_examination_page_says_it():
+    """19 points of 45 (one section unanswered) is 42.2222…%: said "42.2%", never "42.2222%"."""
+    evidence = criterion(case(baseline_nrs=5, odi=19 / 45 * 100), CAM, code=CriterionCode.PAIN_SEVERITY).evidence
+    assert evidence == "pain 5/10, needs 6; or Oswestry 42.2%, needs 21"
+
+
 def test_profiles_without_a_severity_rule_do_not_report_one():
     assert criterion(case(baseline_nrs=2), MEDICARE, code=CriterionCode.PAIN_SEVERITY) is None
 

@@ -64,7 +64,7 @@ class Criterion:
 # this: a verdict stored in earlier words is then compared with today's by status alone
 # (tracker.eligibility.standing), since new words are no new fact, and an override must not end
 # (nor a booked case go back under review) for them.
-EVIDENCE_WORDING = 5
+EVIDENCE_WORDING = 6
 
 
 @dataclass(frozen=True)
@@ -254,7 +254,8 @@ def _pain_severity(facts: CaseFacts, prior: Sequence[PriorInjection], profile: P
     evidence = f"pain {pain}, needs {profile.min_pain_nrs}"
     if profile.min_odi is not None:
         alternatives.append(_at_least(facts.odi, profile.min_odi))
-        odi = "not recorded" if facts.odi is None else f"{facts.odi:g}%"
+        # To one decimal, as the examination page says it (nine sections answered give 42.2222…).
+        odi = "not recorded" if facts.odi is None else f"{round(facts.odi, 1):g}%"
         evidence += f"; or Oswestry {odi}, needs {profile.min_odi:g}"
     status = _either(alternatives)
     shortfall = "pain score or Oswestry index" if status == Status.UNKNOWN else evidence
