@@ -270,6 +270,7 @@ def test_the_same_name_and_birth_date_under_another_mrn_needs_a_person(client, i
     assert response.status_code == 409
     issue = fhir_json(response)["issue"][0]
     assert issue["code"] == "duplicate" and f"Patient/{namesake.id}" in issue["diagnostics"]
+    assert issue["expression"] == ["Bundle.entry[0].resource"], "the sender's Patient is the one in question"
     assert (_count(Patient), _count(Case)) == (1, 0)
 
 
@@ -298,6 +299,7 @@ def test_an_mrn_on_file_for_someone_else_needs_a_person(client, intake, gen):
     response = post_bundle(client, intake, intake_bundle())
     assert response.status_code == 409
     assert f"Patient/{other.id}" in fhir_json(response)["issue"][0]["diagnostics"]
+    assert fhir_json(response)["issue"][0]["expression"] == ["Bundle.entry[0].resource.identifier"]
     assert _count(Case) == 0
 
 

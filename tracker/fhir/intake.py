@@ -65,10 +65,11 @@ class DuplicateCandidate(Refusal):
     status = 409
     code = "duplicate"
 
-    def __init__(self, patients, message):
+    def __init__(self, patients, message, where=None):
         super().__init__(message)
         self.patients = patients
-        self.problems = [message]
+        # Where in the Bundle the sender looks (FHIRPath): its Patient, or its MRN identifier.
+        self.problems = [(message, where)]
 
 
 class ResentDifferently(Refusal):
@@ -350,7 +351,7 @@ def read_referral(document, mrn_system, diagnoses, profiles, today=None):
     condition_where = by_type["Condition"][0][0] if by_type.get("Condition") else None
     patient_at, request_at = f"{patient_where}.resource", f"{request_where}.resource"
     name_at = f"{patient_at}.name[{_name_in_use(patient)[0]}]"
-    wheres = {"mrn": f"{patient_at}.identifier", "family_name": f"{name_at}.family",
+    wheres = {"patient": patient_at, "mrn": f"{patient_at}.identifier", "family_name": f"{name_at}.family",
               "given_name": f"{name_at}.given", "date_of_birth": f"{patient_at}.birthDate",
               "side": f"{request_at}.bodySite", "indication": f"{request_at}.extension",
               "diagnosis_codes": f"{condition_where}.resource.code" if condition_where else f"{request_at}.reasonCode",
@@ -783,8 +784,9 @@ def existing_case(identifier):
     return row.case if row else None
 
 
-def match_patient(values):
-    """The patient on file who is this person, None for a new one, or DuplicateCandidate.
+def match_patient(values, wheres=None):
+    """The patient on file who is this person, None for a new one, or DuplicateCandidate (naming the
+    Bundle's element in question when `wheres`, Referral.wheres, says where it is).
 
     The tracker's own duplicate rules (tracker.patients.duplicates, as at registration): the MRN
     is compared by its key (case, spaces, punctuation, invisible characters, full-width digits
@@ -803,13 +805,15 @@ def match_patient(values):
                 or set(match_reasons(identity, identity_of(kept))) - {SAME_MRN}:
             return kept
         raise DuplicateCandidate([kept], f"MRN {by_mrn.mrn} is {_named(kept, ())}, whose name or date of "
-                                         f"birth differs from the Bundle's: a person must check the record.")
+                                         f"birth differs from the Bundle's: a person must check the record.",
+                                 (wheres or {}).get("mrn"))
     candidates = find_duplicates(identity)
     if candidates:
         named = "; ".join(_named(patient, reasons) for patient, reasons in candidates)
         raise DuplicateCandidate([p for p, _ in candidates],
                                  f"A patient on file under another MRN may be this person: {named}. A person "
-                                 f"must decide whether this is the same person before the referral is logged.")
+                                 f"must decide whether this is the same person before the referral is logged.",
+                                 (wheres or {}).get("patient"))
     return None
 
 
@@ -826,7 +830,7 @@ def receive(referral, actor):
     case = existing_case(referral.identifier)
     if case is not None:
         return _replayed(referral, case)
-    patient = match_patient(referral.patient)
+    patient = match_patient(referral.patient, referral.wheres)
     values = dict(referral.referral)
     try:
         # When the database refuses these writes because another request wrote the same referral
@@ -847,9 +851,10 @@ def receive(referral, actor):
             raise
         return _replayed(referral, case)
     except referrals.PossibleDuplicate as duplicate:
-        raise DuplicateCandidate(duplicate.patients, "A patient with the same name and date of birth is on file.") from None
+        raise DuplicateCandidate(duplicate.patients, "A patient with the same name and date of birth is on file.",
+                                 referral.wheres.get("patient")) from None
     except FieldError as error:
         # Another request registered this MRN since the match above.
-        raise DuplicateCandidate([], error.message) from None
+        raise DuplicateCandidate([], error.message, referral.wheres.get("mrn")) from None
     db.session.commit()
     return case, patient is None, True
