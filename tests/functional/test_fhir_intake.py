@@ -962,3 +962,29 @@ def test_a_patient_with_one_name_is_taken_without_a_given_name_and_read_back_wit
     reader = bearer(token_for(gen.user(Role.COORDINATOR), "read"))
     read = fhir_json(client.get(f"/fhir/Patient/{patient.id}", headers=reader))
     assert read["name"] == [{"use": "official", "family": "Suharto"}]
+
+
+@pytest.mark.parametrize("path, where", [
+    (("entry", 0, "resource", "birthDate"), "Bundle.entry[0].resource.birthDate"),
+    (("entry", 1, "resource", "note", 0, "text"), "Bundle.entry[1].resource.note[0].text"),
+    (("entry", 0, "resource", "name", 0, "given"), "Bundle.entry[0].resource.name[0].given"),
+])
+def test_a_json_null_is_a_400_at_its_element_never_read_as_left_out(client, intake, path, where):
+    """FHIR JSON has no null: an element without a value is left out. A null birth date read as
+    "not sent" would register the patient without one; the sender hears where the null is."""
+    bundle = _set(intake_bundle(), path, None)
+    issues = _issues(post_bundle(client, intake, bundle), 400)
+    assert [(i["diagnostics"], i["expression"]) for i in issues] == [
+        ("null is not a value in FHIR JSON: leave the element out, or send its value.", [where])]
+    assert (_count(Patient), _count(Case)) == (0, 0)
+
+
+def test_a_null_in_a_list_that_a_primitive_extension_lines_up_with_is_fhir(client, intake):
+    """The one place FHIR JSON has null: a list of primitives whose `_name` list carries an extension
+    for an item without a value ("given": [null, "Emi"], "_given": [{...}, null])."""
+    bundle = intake_bundle()
+    name = bundle["entry"][0]["resource"]["name"][0]
+    name["given"] = [None, "Emi"]
+    name["_given"] = [{"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                                      "valueCode": "unknown"}]}, None]
+    assert post_bundle(client, intake, bundle).status_code == 201

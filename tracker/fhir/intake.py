@@ -139,6 +139,7 @@ def parse_bundle(document):
         raise IntakeProblem([(f"This endpoint takes a FHIR Bundle of type transaction; got {got}.",
                               "Bundle.resourceType")], 400)
     _check_resource_types(document)
+    _check_nulls(document)
     try:
         bundle = Bundle.model_validate(document)
     except ValidationError as error:
@@ -174,6 +175,36 @@ def _check_resource_types(document):
                              f"Bundle.entry[{index}].resource.resourceType"))
     if problems:
         raise IntakeProblem(problems, 400)
+
+
+NULL_IS_NO_VALUE = "null is not a value in FHIR JSON: leave the element out, or send its value."
+
+
+def _check_nulls(document):
+    """IntakeProblem(400) at each null. FHIR JSON has none, but in a list of primitives that its
+    `_name` list lines up with (an item carried by its extension alone); the validator would read
+    one as an element left out (a null birth date as none sent) or say only "required"."""
+    problems = []
+
+    def walk(value, where):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                at = f"{where}.{key}"
+                if item is None:
+                    problems.append((NULL_IS_NO_VALUE, at))
+                elif isinstance(item, list):
+                    lined_up = isinstance(value.get(f"_{key}"), list)
+                    for index, element in enumerate(item):
+                        if element is None and not lined_up and not key.startswith("_"):
+                            problems.append((NULL_IS_NO_VALUE, f"{at}[{index}]"))
+                        else:
+                            walk(element, f"{at}[{index}]")
+                else:
+                    walk(item, at)
+
+    walk(document, "Bundle")
+    if problems:
+        raise IntakeProblem(problems[:20], 400)
 
 
 # The codes FHIR R4 binds as *required* on the elements intake reads (the validator checks a code's
@@ -398,7 +429,9 @@ def _patient(patient, where, mrn_system, problems):
     position, name = _name_in_use(patient)
     for field_name, value, element, label in (
             ("family_name", name.family if name else None, "family", "The patient's family name"),
-            ("given_name", " ".join(name.given or []) if name else None, "given", "The patient's given name")):
+            # A given name may be null where its extension says why (data-absent-reason): left out.
+            ("given_name", " ".join(g for g in name.given or [] if g) if name else None, "given",
+             "The patient's given name")):
         name_where = f"{where}.resource.name[{position}].{element}"
         # A patient with one name has no given name (it is in `family`, as the clinic's form keeps it).
         _text(values, field_name, value, name_where, problems, label=label, required=field_name == "family_name")
