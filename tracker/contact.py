@@ -1,4 +1,6 @@
-"""How the tracker reaches a patient on its own (reminders, appointment messages): by text when
+"""How the tracker reaches a patient on its own (reminders, appointment messages, diary links,
+invitations): never once their record says they can no longer be reached (died, moved away or
+left the clinic's care: `contact_ended`); otherwise by text when
 their preferred contact is a text message, their number can take texts and has not answered STOP;
 otherwise by email when there is an address. A patient who prefers phone calls gets no automatic
 message (the coordinator calls), nor does one with neither. `channel` is that rule, for a record
@@ -15,7 +17,7 @@ from flask_babel import gettext as _
 
 from tracker import phones, sms
 from tracker.timeutil import clinic_time, to_clinic
-from tracker.vocab import LOG_ONLY_MARK, ContactChannel
+from tracker.vocab import LOG_ONLY_MARK, ContactChannel, ContactEnded
 
 EMAIL, SMS = "email", "sms"
 
@@ -63,11 +65,14 @@ class Counts:
     failed_cases: list = field(default_factory=list)
 
 
-def channel(prefers, phone, address, stopped):
+def channel(prefers, phone, address, stopped, contact_ended=None):
     """SMS, EMAIL or None for a patient who prefers `prefers` (a ContactChannel), with `phone` (E.164)
     and an `address` to email (truthy when there is one): the first channel of REACHED_BY that works.
     `stopped(phone)` says whether the number answered STOP (`sms.opted_out`, or what a query read
-    with the rest of the row); it is asked only of a number that would otherwise be texted."""
+    with the rest of the row); it is asked only of a number that would otherwise be texted. None
+    for a patient no longer reached (`contact_ended`, the record's: died, left the clinic's care)."""
+    if contact_ended is not None:
+        return None
     for candidate in REACHED_BY[ContactChannel(prefers)]:
         if candidate == SMS and phones.may_take_texts(phone) and not stopped(phone):
             return SMS
@@ -129,7 +134,29 @@ def has_account(patient):
 
 def channel_for(patient):
     """SMS, EMAIL or None, as above."""
-    return channel(patient.preferred_contact, patient.phone, email_address(patient), sms.opted_out)
+    return channel(patient.preferred_contact, patient.phone, email_address(patient), sms.opted_out,
+                   patient.contact_ended)
+
+
+def contact_ended_words(patient):
+    """What the record says of a patient no longer reached, as the pages, the history and every
+    refused message say it ("Died on 2026-12-01", "Moved away or left the clinic's care: moved to
+    Ohio"), or "" for a patient still reached."""
+    if patient.contact_ended is None:
+        return ""
+    if patient.contact_ended == ContactEnded.DIED:
+        return f"Died on {patient.contact_ended_on.isoformat()}" + (
+            f": {patient.contact_ended_note}" if patient.contact_ended_note else "")
+    return f"Moved away or left the clinic's care: {patient.contact_ended_note}"
+
+
+def nothing_sent_because(patient):
+    """Why nothing at all may be sent to the patient, for a sender staff press (a diary link, an
+    invitation): their record says they can no longer be reached; or None."""
+    if patient.contact_ended is None:
+        return None
+    return (f"Nothing is sent to this patient: {contact_ended_words(patient)} (recorded by "
+            f"{patient.contact_ended_by}). Undo that on the patient's record if it is wrong.")
 
 
 def parse_quiet_hours(setting):

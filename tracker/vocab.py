@@ -70,6 +70,12 @@ class ContactChannel(Choice):
     PHONE = "phone", N_("Phone call")
 
 
+class ContactEnded(Choice):
+    """Why the clinic no longer reaches a patient at all (recorded on the patient's record)."""
+    DIED = "died", N_("Died")
+    LEFT_CARE = "left_care", N_("Moved away or left the clinic's care")
+
+
 class TherapyKind(Choice):
     REST = "rest", N_("Rest / activity modification")
     ICE_HEAT = "ice_heat", N_("Ice or heat")

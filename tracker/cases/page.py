@@ -6,6 +6,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.cases.forms import TransitionForm
+from tracker.contact import contact_ended_words
 from tracker.cases.services import guard_facts
 from tracker.cases.summary import case_summary
 from tracker.eligibility.facts import injection_day
@@ -62,6 +63,8 @@ def render_case(case, override_form=None, status=200, refused_transition=None):
     booking_problems = []
     if case.state == State.ELIGIBLE:
         booking_problems = verdict_problems(guard_facts(case, stale_because=stale_reason))
+        if case.patient.died:
+            booking_problems.append(f"Nothing is booked: {contact_ended_words(case.patient)}.")
     # Overridable: a not-eligible verdict, or an incomplete one that still stands (the case waits
     # under review for a criterion the outside records may settle).
     may_override = current_user.role == Role.PHYSICIAN and verdict is not None and verdict.override_at is None and (

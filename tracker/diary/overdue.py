@@ -76,7 +76,8 @@ def _listing():
                    or_(linked, with_account).label("reachable"))
             .join_from(DiaryPoint, Case, DiaryPoint.case_id == Case.id)
             .join(Patient, Patient.id == Case.patient_id)
-            .where(*_overdue(now))
+            # A patient no longer reachable (died, left the clinic's care) is not chased.
+            .where(*_overdue(now), Patient.contact_ended.is_(None))
             .order_by(DiaryPoint.closes_at, DiaryPoint.id))
 
 

@@ -128,7 +128,8 @@ def due_query(now, max_attempts, repeat_after, late_limit, channel=EMAIL):
                     and_(Case.state == State.SCHEDULED, point.point_code == BASELINE))
     conditions = [window, live_case, reachable, ~held_back, entry_missing(),
                   # Only a narrowing: contact.channel decides.
-                  Patient.preferred_contact.in_(contact.preferences_reached_by(channel))]
+                  Patient.preferred_contact.in_(contact.preferences_reached_by(channel)),
+                  Patient.contact_ended.is_(None)]
     quiet_end = contact.quiet_until(now)
     if quiet_end is not None:
         # In the quiet hours, only what would be of no use once they end: a point whose window
@@ -142,7 +143,8 @@ def due_query(now, max_attempts, repeat_after, late_limit, channel=EMAIL):
                               and_(point.point_code == BASELINE, booked_before)))
     return (
         select(point.id, point.case_id, Case.patient_id, literal(channel).label("channel"),
-               attempts.label("attempts"), Patient.preferred_contact, Patient.phone, stopped.label("stopped"))
+               attempts.label("attempts"), Patient.preferred_contact, Patient.phone, stopped.label("stopped"),
+               Patient.contact_ended)
         .join(Case, Case.id == point.case_id)
         .join(Patient, Patient.id == Case.patient_id)
         .where(*conditions)
@@ -168,7 +170,7 @@ def due_reminders(now=None):
     # An email row was found only for a patient with an address to write to (or an account).
     return [DueReminder(*row[:5]) for row in rows
             if contact.channel(row.preferred_contact, row.phone, row.channel == EMAIL,
-                               lambda _phone, stopped=row.stopped: stopped) == row.channel]
+                               lambda _phone, stopped=row.stopped: stopped, row.contact_ended) == row.channel]
 
 
 def send_due(due=None, now=None):
@@ -218,8 +220,10 @@ def _send_for_patient(claim_ids, counts, channel=EMAIL):
         patient = case.patient
         if case.id not in reach:
             case_address, target = _recipient(case, live_link(case), _account(case))
-            # The patient's channel as it is now: a STOP received meanwhile, another preferred contact.
-            if contact.channel(patient.preferred_contact, patient.phone, case_address, opted_out) != channel:
+            # The patient's channel as it is now: a STOP received meanwhile, another preferred contact,
+            # the patient recorded as no longer reachable.
+            if contact.channel(patient.preferred_contact, patient.phone, case_address, opted_out,
+                               patient.contact_ended) != channel:
                 case_address = None
             elif channel == SMS:
                 case_address = patient.phone

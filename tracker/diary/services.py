@@ -740,8 +740,11 @@ def live_link_among(links, now=None):
 
 def link_ends_at(link):
     """When the link stops working: its expiry, or DIARY_LINK_DAYS_AFTER_CLOSE after its case
-    closed, whichever comes first."""
+    closed, whichever comes first; for a patient recorded as died, from that moment (undoing the
+    record brings a link not expired back)."""
     case = link.case
+    if case.patient.died:
+        return min(link.expires_at, case.patient.contact_ended_at)
     if case.state not in CLOSED_STATES:
         return link.expires_at
     return min(link.expires_at,
@@ -795,6 +798,8 @@ def send_link(case, actor, now=None):
     then shown by `link_to_give`. Returns a LinkSent."""
     now = now or utcnow()
     patient = case.patient
+    if contact.nothing_sent_because(patient):
+        raise LinkRefused(contact.nothing_sent_because(patient))
     number, address = contact.text_number(patient), contact.email_address(patient)
     if number is None and address is None:
         if patient.preferred_contact == ContactChannel.SMS:

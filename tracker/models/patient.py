@@ -7,7 +7,7 @@ from tracker.patients.identity import clean_name, full_name, later_part_keys, na
 from tracker.patients.identity import mrn_key as key_of_mrn
 from tracker.roles import Role
 from tracker.timeutil import utcnow
-from tracker.vocab import ContactChannel, Sex
+from tracker.vocab import ContactChannel, ContactEnded, Sex
 
 
 def _trigram(name, column):
@@ -23,6 +23,13 @@ class Patient(db.Model):
 
     __tablename__ = "patients"
     __table_args__ = (
+        # No longer reachable: who recorded it and when; a death has its date, leaving a note.
+        db.CheckConstraint("contact_ended IS NULL OR (contact_ended_at IS NOT NULL AND contact_ended_by IS NOT NULL)",
+                           name="contact_ended_recorded"),
+        db.CheckConstraint("contact_ended IS NULL OR contact_ended <> 'died' OR contact_ended_on IS NOT NULL",
+                           name="contact_ended_died_on"),
+        db.CheckConstraint("contact_ended IS NULL OR contact_ended <> 'left_care' OR contact_ended_note <> ''",
+                           name="contact_ended_left_note"),
         # Prefix search on the folded family and given names (LIKE 'abc%') can use these indexes
         # on PostgreSQL whatever the database collation; each holds what search puts in name
         # order (both keys and the id), so a search reads the table only for the patients shown.
@@ -71,6 +78,17 @@ class Patient(db.Model):
     # history) and every link to it leads to the record kept.
     merged_into_id = db.Column(db.Integer, db.ForeignKey("patients.id"), index=True)
     merged_at = db.Column(UTCDateTime)
+    # No longer reachable (patients/services.end_contact): died (on contact_ended_on) or moved away
+    # or left the clinic's care (with a note); who recorded it and when. Nothing is sent to the
+    # patient while it is set (tracker.contact); undoing it clears it (the history keeps both).
+    contact_ended = db.Column(choice_enum(ContactEnded, "contact_ended"))
+    contact_ended_on = db.Column(db.Date)
+    contact_ended_note = db.Column(db.Text)
+    contact_ended_at = db.Column(UTCDateTime)
+    # The name of who recorded it, as the pages say it (the audit trail and the history keep the account).
+    contact_ended_by = db.Column(db.String(120))
+    # The patient account this record deactivated (a death), so that undoing it reactivates it.
+    contact_ended_closed_account = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     # Optimistic locking: an edit or merge from a stale page is refused instead of overwriting.
     version_id = db.Column(db.Integer, nullable=False, default=1, server_default="1")
 
@@ -146,6 +164,10 @@ class Patient(db.Model):
     @property
     def display_name(self):
         return full_name(self.family_name, self.given_name)
+
+    @property
+    def died(self):
+        return self.contact_ended == ContactEnded.DIED
 
     @property
     def is_merged(self):

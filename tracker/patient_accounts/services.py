@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker import audit, i18n
 from tracker.auth.services import normalise_email, set_password
 from tracker.clinic import clinic_contact
+from tracker.contact import nothing_sent_because
 from tracker.extensions import db
 from tracker.links import public_url
 from tracker.mail import MailError, after_response, send_mail
@@ -47,6 +48,8 @@ def invitation_refusal(patient):
     """Why `patient` cannot be invited now, or None."""
     if patient.merged_into_id is not None:
         return "This record was merged into another: invite the patient from the record kept."
+    if nothing_sent_because(patient):
+        return nothing_sent_because(patient)
     if not (patient.email or "").strip():
         return "The patient has no email address: add one to the patient's details first."
     if patient.account is None and not can_sign_in_with(patient.email):

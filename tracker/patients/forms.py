@@ -9,7 +9,7 @@ from tracker.i18n import long_date, same_language
 from tracker.formfields import TrackerForm, TypedDateField, not_before_birth, not_in_future, options, plausible_date
 from tracker.referrals.forms import PatientFields
 from tracker.timeutil import clinic_today
-from tracker.vocab import ContactChannel, Indication, Sex, Side
+from tracker.vocab import ContactChannel, ContactEnded, Indication, Sex, Side
 
 
 class PatientEditForm(PatientFields, TrackerForm):
@@ -126,3 +126,38 @@ class RemoveOutsideInjectionForm(TrackerForm):
     reason = TextAreaField(_l("Reason for removing it"), validators=[
         DataRequired(_l("Say why this entry is removed.")), Length(max=2000)])
     submit = SubmitField(_l("Remove injection"))
+
+
+class ContactEndForm(TrackerForm):
+    """No longer reachable: the patient died (on a date) or moved away or left the clinic's care (a
+    note saying what is known). The date is asked for a death, the note for leaving."""
+
+    version_id = HiddenField()
+    why = RadioField(_l("The clinic can no longer reach the patient because they"),
+                     choices=[(choice.value, choice.label) for choice in ContactEnded],
+                     validators=[InputRequired(_l("Choose why: the patient died, or moved away or left the "
+                                                  "clinic's care."))])
+    died_on = TypedDateField(_l("Date of death"), validators=[Optional(), plausible_date, not_in_future,
+                                                              not_before_birth])
+    note = TextAreaField(_l("Note (for leaving: where to, who said so)"), validators=[Length(max=2000)])
+    submit = SubmitField(_l("Record: no longer reachable"))
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.why.data == ContactEnded.DIED.value and self.died_on.data is None and not self.died_on.errors:
+            self.died_on.errors.append(_l("Enter the date of death."))
+            valid = False
+        if self.why.data == ContactEnded.LEFT_CARE.value and not (self.note.data or "").strip() \
+                and not self.note.errors:
+            self.note.errors.append(_l("Say what is known: where the patient went, or who said they left."))
+            valid = False
+        return valid
+
+
+class ContactEndUndoForm(TrackerForm):
+    """Undo a mark of no longer reachable (recorded on the wrong patient, or the patient is back)."""
+
+    version_id = HiddenField()
+    reason = TextAreaField(_l("Why this is undone"), validators=[
+        DataRequired(_l("Say why it is undone (the wrong patient, the patient is back).")), Length(max=2000)])
+    submit = SubmitField(_l("Undo: the patient is reachable"))

@@ -17,8 +17,9 @@ from tracker.extensions import db
 from tracker.i18n import same_language
 from tracker.models import (Case, ConservativeCare, DiaryEntry, Examination, OutsideInjection, Patient,
                             PatientHistory, ProcedureRecord, User)
+from tracker.contact import contact_ended_words
 from tracker.phones import why_no_texts
-from tracker.vocab import ContactChannel, Pregnancy, joints_of, may_be_pregnant, pregnancy_flag
+from tracker.vocab import ContactChannel, ContactEnded, Pregnancy, joints_of, may_be_pregnant, pregnancy_flag
 from tracker.workflow import BEFORE_PROCEDURE, FINAL_STATES
 from tracker.patients.duplicates import SAME_MRN, Identity, match_reasons
 from tracker.patients.identity import mrn_key, normalise_mrn
@@ -634,3 +635,61 @@ def _moved_words(case_ids, account_moved, contact_changed=()):
     if contact_changed:
         parts.append("taken from it: " + ", ".join(name.replace("_", " ") for name in contact_changed))
     return "; ".join(parts)
+
+
+# --- no longer reachable ----------------------------------------------------------------------
+
+class ContactAlreadyEnded(Refusal):
+    """Recorded already (by someone else, or in another tab): undo it first to record it otherwise."""
+
+
+@service
+def end_contact(patient, why, died_on, note, version_id, actor):
+    """Record that the clinic no longer reaches the patient: died on `died_on`, or moved away or
+    left its care (`note` says what is known). From then on nothing is sent to them
+    (tracker.contact), and a death also ends their diary links (diary.services.link_ends_at) and
+    deactivates their patient account (signed out everywhere). Their cases stay as they are.
+    Refuses on a merged record, a stale form, or a record already marked."""
+    if patient.merged_into_id is not None:
+        raise RecordMerged(patient)
+    check_version(patient, version_id)
+    if patient.contact_ended is not None:
+        raise ContactAlreadyEnded(f"This record already says: {contact_ended_words(patient)} (recorded by "
+                                  f"{patient.contact_ended_by}). Undo that first to record something else.")
+    died = why == ContactEnded.DIED
+    patient.contact_ended, patient.contact_ended_on = why, died_on if died else None
+    patient.contact_ended_note = (note or "").strip() or None
+    patient.contact_ended_at, patient.contact_ended_by = utcnow(), actor.name
+    account = patient.account
+    patient.contact_ended_closed_account = died and account is not None and account.active
+    if patient.contact_ended_closed_account:
+        account.active = False
+        account.rotate_session_token()
+    words = contact_ended_words(patient)
+    _history(patient.id, actor, "contact_ended", field="reachable", old_value="yes", new_value=words)
+    audit.record(audit.Action.UPDATE, "patient", patient.id, user=actor,
+                 summary=f"recorded as no longer reachable ({why.value})"
+                 + ("; patient account deactivated" if patient.contact_ended_closed_account else ""))
+    db.session.commit()
+
+
+@service
+def undo_end_contact(patient, reason, version_id, actor):
+    """Undo `end_contact` (the wrong patient, or the patient is back): messages go to the patient
+    again, and an account the mark deactivated is active again. The history keeps both."""
+    check_version(patient, version_id)
+    if patient.contact_ended is None:
+        raise StaleEdit
+    words = contact_ended_words(patient)
+    reactivated = patient.contact_ended_closed_account and patient.account is not None
+    if reactivated:
+        patient.account.active = True
+    patient.contact_ended = patient.contact_ended_on = patient.contact_ended_note = None
+    patient.contact_ended_at = patient.contact_ended_by = None
+    patient.contact_ended_closed_account = False
+    _history(patient.id, actor, "contact_resumed", field="reachable", old_value=words, new_value="yes",
+             reason=reason.strip())
+    audit.record(audit.Action.UPDATE, "patient", patient.id, user=actor,
+                 summary="no longer reachable undone" + ("; patient account reactivated" if reactivated else ""))
+    db.session.commit()
+    return reactivated

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from flask_babel import gettext as _
 
-from tracker import audit
+from tracker import audit, contact
 from tracker.access import allow
 from tracker.errors import on_refusal
 from tracker.extensions import db
@@ -13,10 +13,12 @@ from tracker.links import id_links
 from tracker.loaders import follow_tombstone, get_patient, kept_record
 from tracker.models import Case, OutsideInjection, Patient
 from tracker.patients import lookup, services, summary
-from tracker.patients.forms import MergeForm, OutsideInjectionForm, PatientEditForm, RemoveOutsideInjectionForm
+from tracker.patients.forms import (ContactEndForm, ContactEndUndoForm, MergeForm, OutsideInjectionForm, PatientEditForm,
+                                    RemoveOutsideInjectionForm)
 from tracker.phones import display as phone_display
 from tracker.refusals import FieldError, StaleEdit
 from tracker.roles import Role
+from tracker.vocab import ContactEnded
 from tracker.workflow import FINAL_STATES
 
 bp = Blueprint("patients", __name__)
@@ -408,3 +410,69 @@ def remove_outside_injection(patient_id, injection_id):
     flash(_("Injection given elsewhere removed."), "success")
     _say_stale(stale)
     return _after_outside(patient)
+
+
+# --- no longer reachable ----------------------------------------------------------------------
+
+CONTACT_STALE = _l("Someone else changed this record after you opened this page. Nothing was saved: check the "
+                   "record as it is now (above), then record it again if it is still needed.")
+
+
+def _contact_end_page(patient, form, undo_form, status=200):
+    return render_template("patients/contact_end.html", patient=patient, form=form, undo_form=undo_form), status
+
+
+def _contact_end_forms(patient):
+    """The form to record it (while the record has none) or the one to undo it (once it has), on
+    the record's version as saved now."""
+    if patient.contact_ended is None:
+        return ContactEndForm(formdata=None, version_id=patient.version_id), None
+    return None, ContactEndUndoForm(formdata=None, version_id=patient.version_id)
+
+
+def _contact_end_refused(patient_id, form, undo_form, refusal):
+    """Saved or undone by someone else meanwhile: the page as the record is now, with why; what was
+    typed is kept in the form the page still offers."""
+    patient = get_patient(patient_id)
+    flash(str(CONTACT_STALE) if isinstance(refusal, StaleEdit) else str(refusal), "error")
+    fresh, fresh_undo = _contact_end_forms(patient)
+    if form is not None and fresh is not None:
+        form.version_id.data, fresh = fresh.version_id.data, form
+    if undo_form is not None and fresh_undo is not None:
+        undo_form.version_id.data, fresh_undo = fresh_undo.version_id.data, undo_form
+    return _contact_end_page(patient, fresh, fresh_undo, 409)
+
+
+@bp.route("/patients/<int:patient_id>/reachable", methods=["GET", "POST"])
+@allow(*CLINICAL)
+def contact_end(patient_id):
+    """Record that the clinic no longer reaches the patient (died, moved away or left its care), or
+    undo it: one page, offering whichever the record allows; a post is read as the form it came
+    from (a reason: the undo), so one sent from a page opened before a colleague's change is
+    refused as such rather than read as the other form."""
+    patient = get_patient(patient_id)
+    moved = follow_tombstone(patient, "patients.contact_end")
+    if moved:
+        return moved
+    if request.method == "GET":
+        audit.viewed("patient", patient.id, summary="viewed patient record (no longer reachable)", user=current_user)
+        return _contact_end_page(patient, *_contact_end_forms(patient))
+    if "reason" in request.form:
+        undo_form = ContactEndUndoForm()
+        if not undo_form.validate_on_submit():
+            return _contact_end_page(patient, None, undo_form, 422)
+        on_refusal(lambda refusal: _contact_end_refused(patient_id, None, undo_form, refusal))
+        reactivated = services.undo_end_contact(patient, undo_form.reason.data, undo_form.version_id.data,
+                                                current_user)
+        flash(_("Undone: the patient is reachable again, and messages go to them as before.")
+              + (" " + _("Their patient account is active again.") if reactivated else ""), "success")
+        return redirect(url_for("patients.show", patient_id=patient_id))
+    form = ContactEndForm()
+    if not form.validate_on_submit():
+        return _contact_end_page(patient, form, None, 422)
+    on_refusal(lambda refusal: _contact_end_refused(patient_id, form, None, refusal))
+    services.end_contact(patient, ContactEnded(form.why.data), form.died_on.data, form.note.data,
+                         form.version_id.data, current_user)
+    flash(_("Recorded: %(words)s. Nothing is sent to the patient any more.",
+            words=contact.contact_ended_words(patient)), "success")
+    return redirect(url_for("patients.show", patient_id=patient_id))

@@ -15,7 +15,7 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker import audit
+from tracker import audit, contact
 from tracker.cases.services import answered_elsewhere, guard_facts, risk_screens_elsewhere, transition
 from tracker.diary import services as diary
 from tracker.eligibility.standing import current_assessment, over_cap_with_booked, staleness, too_close_to_booked
@@ -202,6 +202,11 @@ def check(case, proposal, exclude_id=None):
                                 f"({other.case.side.label.lower()}) on {to_clinic(other.starts_at):%A %d %B %Y at %H:%M}. "
                                 f"Two injection sessions on consecutive days: check they are meant to be separate.")
     warnings += risk_screens_elsewhere(case)
+    if case.patient.contact_ended is not None:
+        # Died is refused before (_refuse_or_warn); someone who left may come back for this.
+        warnings.append(f"The patient's record says they can no longer be reached: "
+                        f"{contact.contact_ended_words(case.patient)} (recorded by {case.patient.contact_ended_by}). "
+                        f"Nothing is sent to them about this appointment: tell them yourself.")
     verdict, _ = current_assessment(case, as_of=day, session_on=day)
     for criterion in verdict.criteria:
         if criterion.code in PAYER_WARNINGS and criterion.status != "met":
@@ -284,7 +289,14 @@ def overlap_words(clash, proposal, seen_at):
             f"Choose another time or one of the free slots below.")
 
 
+class PatientDied(Refusal):
+    """Nothing is booked or moved for a patient recorded as died (cancelling stays possible)."""
+
+
 def _refuse_or_warn(case, proposal, acknowledged, exclude_id=None, seen_at=None):
+    if case.patient.died:
+        raise PatientDied(f"Not booked: the patient's record says {contact.contact_ended_words(case.patient)} "
+                          f"(recorded by {case.patient.contact_ended_by}).")
     errors, warnings = check(case, proposal, exclude_id)
     if errors:
         raise BookingProblems(errors=errors)

@@ -202,7 +202,7 @@ def book(case_id):
 
     def page(warnings, status):
         return _booking_page("scheduling/book.html", status, case=case, form=form, warnings=warnings,
-                             appointment=None, bookable=case.state == State.ELIGIBLE)
+                             appointment=None, bookable=case.state == State.ELIGIBLE and not case.patient.died)
 
     proposal = _valid_or_errors(form)
     if proposal is None:
@@ -424,7 +424,9 @@ def resend_message(appointment_id):
     appointment = get_appointment(appointment_id)
     if TrackerForm().validate_on_submit():  # the CSRF check: the button has no other fields
         messages = appointment_messages.resend(appointment, current_user._get_current_object())
-        if not messages:
+        if not messages and contact.nothing_sent_because(appointment.case.patient):
+            flash(contact.nothing_sent_because(appointment.case.patient), "error")
+        elif not messages:
             flash(_("Nothing was sent: the patient has no way to be reached automatically (no email, "
                     "texts stopped or not possible, or phone calls preferred), or the appointment has "
                     "nothing to tell. Call the patient."), "error")
