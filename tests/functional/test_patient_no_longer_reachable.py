@@ -219,6 +219,26 @@ def test_booking_a_patient_who_left_warns_first(client, coordinator, gen, patien
     assert case.state == State.SCHEDULED
 
 
+def test_a_death_recorded_on_a_duplicate_holds_on_the_record_kept_after_the_merge(
+        client, coordinator, gen, patient, sent):
+    duplicate = gen.patient(mrn="DUP-1", family_name="Marsh", given_name="Edna", date_of_birth=patient.date_of_birth,
+                            email=ADDRESS)
+    account = gen.user(Role.PATIENT, email="edna@example.org", patient=duplicate)
+    diary_due(gen, patient)
+    died(client, duplicate)
+
+    merge = f"/patients/{patient.id}/merge/{duplicate.id}?keep=chosen"
+    page = client.get(merge)
+    response = submit(client, merge, {"reason": "Registered twice", "kept_version": input_value(page, "kept_version"),
+                                      "merged_version": input_value(page, "merged_version")})
+
+    assert response.status_code == 302
+    assert "No longer reachable: Died on" in words(by_id(client.get(f"/patients/{patient.id}"), "no-longer-reachable"))
+    assert diary_reminders.send_due().sent == 0 and sent() == []
+    db.session.expire_all()
+    assert db.session.get(User, account.id).patient_id == patient.id and not db.session.get(User, account.id).active
+
+
 # ---------------------------------------------------------------- undone
 
 def test_a_death_recorded_on_the_wrong_patient_is_undone_and_everything_comes_back(

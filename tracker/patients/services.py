@@ -534,6 +534,7 @@ def merge_patients(kept, merged, reason, actor, kept_version, merged_version, co
         setattr(kept, name, contact_after[name])
         _history(kept_id, actor, "edit", field=name, old_value=shown(contact_before[name]),
                  new_value=shown(contact_after[name]), other_patient_id=merged_id, reason=reason)
+    _carry_contact_end(kept, db.session.get(Patient, merged_id), actor, reason)
 
     what = _moved_words(moved_cases, account_moved, contact_changed)
     _history(kept_id, actor, "merged_in", other_patient_id=merged_id, reason=reason, new_value=what)
@@ -656,21 +657,40 @@ def end_contact(patient, why, died_on, note, version_id, actor):
     if patient.contact_ended is not None:
         raise ContactAlreadyEnded(f"This record already says: {contact_ended_words(patient)} (recorded by "
                                   f"{patient.contact_ended_by}). Undo that first to record something else.")
-    died = why == ContactEnded.DIED
-    patient.contact_ended, patient.contact_ended_on = why, died_on if died else None
+    patient.contact_ended, patient.contact_ended_on = why, died_on if why == ContactEnded.DIED else None
     patient.contact_ended_note = (note or "").strip() or None
     patient.contact_ended_at, patient.contact_ended_by = utcnow(), actor.name
-    account = patient.account
-    patient.contact_ended_closed_account = died and account is not None and account.active
-    if patient.contact_ended_closed_account:
-        account.active = False
-        account.rotate_session_token()
+    _close_account_if_died(patient)
     words = contact_ended_words(patient)
     _history(patient.id, actor, "contact_ended", field="reachable", old_value="yes", new_value=words)
     audit.record(audit.Action.UPDATE, "patient", patient.id, user=actor,
                  summary=f"recorded as no longer reachable ({why.value})"
                  + ("; patient account deactivated" if patient.contact_ended_closed_account else ""))
     db.session.commit()
+
+
+def _close_account_if_died(patient):
+    """A death deactivates the patient's account (signed out everywhere), remembered so that undoing
+    the mark reactivates it."""
+    account = patient.account
+    if patient.died and account is not None and account.active:
+        account.active = False
+        account.rotate_session_token()
+        patient.contact_ended_closed_account = True
+
+
+CONTACT_ENDED = ("contact_ended", "contact_ended_on", "contact_ended_note", "contact_ended_at", "contact_ended_by")
+
+
+def _carry_contact_end(kept, merged, actor, reason):
+    """A death (or leaving) recorded on either record is the person's: the record kept takes the
+    merged record's when it says nothing itself, and a death deactivates the account it now has."""
+    if kept.contact_ended is None and merged.contact_ended is not None:
+        for name in CONTACT_ENDED:
+            setattr(kept, name, getattr(merged, name))
+        _history(kept.id, actor, "contact_ended", field="reachable", old_value="yes",
+                 new_value=contact_ended_words(kept), other_patient_id=merged.id, reason=reason)
+    _close_account_if_died(kept)
 
 
 @service
