@@ -237,6 +237,10 @@ def test_a_death_recorded_on_a_duplicate_holds_on_the_record_kept_after_the_merg
     assert diary_reminders.send_due().sent == 0 and sent() == []
     db.session.expire_all()
     assert db.session.get(User, account.id).patient_id == patient.id and not db.session.get(User, account.id).active
+    # Undone on the record kept, the account the death deactivated is active again.
+    undo(client, patient)
+    db.session.expire_all()
+    assert db.session.get(User, account.id).active
 
 
 # ---------------------------------------------------------------- undone

@@ -6,9 +6,9 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.cases.forms import TransitionForm
-from tracker.contact import contact_ended_words
 from tracker.cases.services import guard_facts
 from tracker.cases.summary import case_summary
+from tracker.contact import contact_ended_words
 from tracker.eligibility.facts import injection_day
 from tracker.eligibility.forms import EvaluateForm, OverrideForm
 from tracker.eligibility.standing import (booked_cap_notes, caps_not_met, clinic_default_profile_code,

@@ -534,7 +534,7 @@ def merge_patients(kept, merged, reason, actor, kept_version, merged_version, co
         setattr(kept, name, contact_after[name])
         _history(kept_id, actor, "edit", field=name, old_value=shown(contact_before[name]),
                  new_value=shown(contact_after[name]), other_patient_id=merged_id, reason=reason)
-    _carry_contact_end(kept, db.session.get(Patient, merged_id), actor, reason)
+    _carry_contact_end(kept, db.session.get(Patient, merged_id), account_moved, actor, reason)
 
     what = _moved_words(moved_cases, account_moved, contact_changed)
     _history(kept_id, actor, "merged_in", other_patient_id=merged_id, reason=reason, new_value=what)
@@ -679,15 +679,17 @@ def _close_account_if_died(patient):
         patient.contact_ended_closed_account = True
 
 
-CONTACT_ENDED = ("contact_ended", "contact_ended_on", "contact_ended_note", "contact_ended_at", "contact_ended_by")
+CONTACT_ENDED_FIELDS = ("contact_ended", "contact_ended_on", "contact_ended_note", "contact_ended_at", "contact_ended_by")
 
 
-def _carry_contact_end(kept, merged, actor, reason):
+def _carry_contact_end(kept, merged, account_moved, actor, reason):
     """A death (or leaving) recorded on either record is the person's: the record kept takes the
-    merged record's when it says nothing itself, and a death deactivates the account it now has."""
+    merged record's when it says nothing itself (with the account it deactivated, when that account
+    came along), and a death deactivates the account the record kept now has."""
     if kept.contact_ended is None and merged.contact_ended is not None:
-        for name in CONTACT_ENDED:
+        for name in CONTACT_ENDED_FIELDS:
             setattr(kept, name, getattr(merged, name))
+        kept.contact_ended_closed_account = merged.contact_ended_closed_account and account_moved
         _history(kept.id, actor, "contact_ended", field="reachable", old_value="yes",
                  new_value=contact_ended_words(kept), other_patient_id=merged.id, reason=reason)
     _close_account_if_died(kept)
