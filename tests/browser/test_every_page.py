@@ -26,7 +26,7 @@ from tracker.patient_accounts import tokens as account_links
 from tracker.models import (ConservativeCare, DiaryEntry, DiaryLink, FormularyDrug, HeldForm, OutsideInjection,
                             Patient, Room, User)
 from tracker.timeutil import utcnow
-from tracker.vocab import Indication, Side
+from tracker.vocab import ContactEnded, Indication, Side
 
 from tests.browser.journeys import TIMEOUT_MS, VIEWPORTS, sign_in_through_the_form
 
@@ -99,6 +99,10 @@ def _demo_pages():
         DiaryLink(case_id=case.id, created_by_id=coordinator.id, expires_at=utcnow() + timedelta(days=30))
         for case in (follow_up, closed, in_procedure))
     db.session.add_all([held, open_link, closed_link, spanish_link])
+    # The cancelled case's patient moved away: the notice at the top of their pages, the undo form.
+    gone = cancelled.patient
+    gone.contact_ended, gone.contact_ended_note = ContactEnded.LEFT_CARE, "Moved to Ohio, says her husband"
+    gone.contact_ended_at, gone.contact_ended_by = utcnow(), coordinator.name
     invited = referred.patient
     invited.email = invited.email or "invited@demo.example"
     db.session.commit()
@@ -144,6 +148,11 @@ def _demo_pages():
          "Save injection"),
         ("correct an injection given elsewhere",
          f"/patients/{follow_up.patient_id}/outside-injections/{outside.id}", 200),
+        ("no longer reachable", f"/patients/{follow_up.patient_id}/reachable", 200),
+        ("no longer reachable sent empty", f"/patients/{follow_up.patient_id}/reachable", 422,
+         "Record: no longer reachable"),
+        ("patient no longer reachable", f"/patients/{cancelled.patient_id}", 200),
+        ("no longer reachable: undo", f"/patients/{cancelled.patient_id}/reachable", 200),
         ("change password", "/account/password", 200),
         ("held form after the session ended", f"/session/held/{held.token}", 200),
         ("not found", "/cases/987654", 404),
