@@ -640,23 +640,17 @@ def _moved_words(case_ids, account_moved, contact_changed=()):
 
 # --- no longer reachable ----------------------------------------------------------------------
 
-class ContactAlreadyEnded(Refusal):
-    """Recorded already (by someone else, or in another tab): undo it first to record it otherwise."""
-
-
 @service
 def end_contact(patient, why, died_on, note, version_id, actor):
     """Record that the clinic no longer reaches the patient: died on `died_on`, or moved away or
     left its care (`note` says what is known). From then on nothing is sent to them
     (tracker.contact), and a death also ends their diary links (diary.services.link_ends_at) and
     deactivates their patient account (signed out everywhere). Their cases stay as they are.
-    Refuses on a merged record, a stale form, or a record already marked."""
+    Refuses on a merged record or a stale form (a record marked, or its mark undone, since the form
+    was opened has another version)."""
     if patient.merged_into_id is not None:
         raise RecordMerged(patient)
     check_version(patient, version_id)
-    if patient.contact_ended is not None:
-        raise ContactAlreadyEnded(f"This record already says: {contact_ended_words(patient)} (recorded by "
-                                  f"{patient.contact_ended_by}). Undo that first to record something else.")
     patient.contact_ended, patient.contact_ended_on = why, died_on if why == ContactEnded.DIED else None
     patient.contact_ended_note = (note or "").strip() or None
     patient.contact_ended_at, patient.contact_ended_by = utcnow(), actor.name
