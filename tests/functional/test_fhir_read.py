@@ -338,6 +338,21 @@ def test_a_language_the_tracker_has_no_tag_for_is_sent_as_text_alone(client, gen
     assert read["communication"] == [{"language": {"text": "Tagalog"}, "preferred": True}]
 
 
+def test_a_patient_recorded_as_died_is_sent_with_the_date_of_death(client, gen, reader):
+    """Another system reading the record learns the death (deceasedDateTime, a date), not only that
+    the clinic stopped messaging; one who moved away is sent as before."""
+    from tracker.patients.services import end_contact
+    from tracker.vocab import ContactEnded
+    died, moved = gen.patient(), gen.patient(family_name="Okafor")
+    staff = gen.user(Role.COORDINATOR)
+    end_contact(died, ContactEnded.DIED, date(2026, 11, 30), "", died.version_id, staff)
+    end_contact(moved, ContactEnded.LEFT_CARE, None, "Moved to Oregon", moved.version_id, staff)
+    read = fhir_json(client.get(f"/fhir/Patient/{died.id}", headers=reader))
+    assert not r4_errors(read)
+    assert read["deceasedDateTime"] == "2026-11-30"
+    assert "deceasedDateTime" not in fhir_json(client.get(f"/fhir/Patient/{moved.id}", headers=reader))
+
+
 def test_every_read_is_in_the_audit_trail_with_its_token(client, gen):
     user = gen.user(Role.PHYSICIAN)
     raw = token_for(user)

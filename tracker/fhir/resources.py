@@ -129,6 +129,8 @@ def patient(row, mrn_system):
         name=[{"use": "official", "family": row.family_name, **({"given": [row.given_name]} if row.given_name else {})}],
         gender=GENDER[row.sex.value], birthDate=row.date_of_birth, telecom=telecom or None,
         communication=[{"language": language(row.language), "preferred": True}] if row.language else None,
+        # Recorded as died (Patients › No longer reachable): the day, as FHIR's dateTime allows a date.
+        deceasedDateTime=row.contact_ended_on.isoformat() if row.died else None,
     )
 
 

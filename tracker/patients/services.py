@@ -651,9 +651,11 @@ def end_contact(patient, why, died_on, note, version_id, actor):
     if patient.merged_into_id is not None:
         raise RecordMerged(patient)
     check_version(patient, version_id)
+    # Who and when first: reading the actor's name may load it, and the flush that load makes must
+    # not write the mark without them (a CHECK constraint ties them together).
+    patient.contact_ended_at, patient.contact_ended_by = utcnow(), actor.name
     patient.contact_ended, patient.contact_ended_on = why, died_on if why == ContactEnded.DIED else None
     patient.contact_ended_note = (note or "").strip() or None
-    patient.contact_ended_at, patient.contact_ended_by = utcnow(), actor.name
     _close_account_if_died(patient)
     words = contact_ended_words(patient)
     _history(patient.id, actor, "contact_ended", field="reachable", old_value="yes", new_value=words)
