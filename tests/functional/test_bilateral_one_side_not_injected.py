@@ -164,3 +164,25 @@ def test_the_abandon_refusal_of_a_bilateral_record_points_to_the_side_not_inject
                      form_page=checklist_url(record.case_id))
     assert refused.status_code == 422
     assert "answer Side not injected at the sign-out" in field_error(text(refused), "reason")
+
+
+def test_a_sign_out_set_back_to_none_keeps_no_reason_for_a_side_it_no_longer_names(gen, doctor, physician):
+    """She named the right, then the right was injected after all: the sign-out is set back to None
+    with the reason still typed in its box. The signed note must not say why a side 'was not injected'
+    beside the bilateral claim."""
+    record = _left_injected_right_not(gen, physician, doctor)
+    case_id = record.case_id
+    assert post_step(doctor, case_id, "sign_out", {**SIGN_OUT, **NOT_INJECTED}).status_code == 302
+    version = next(row.version_id for row in _fresh(record).steps if row.step == "sign_out")
+    back = post_step(doctor, case_id, "sign_out", {**SIGN_OUT, **NOT_INJECTED, "not_injected_side": ""},
+                     version=version)
+    assert back.status_code == 302, text(back)
+    again = {**answers_for("contrast"), "vascular_uptake": False}
+    assert post_step(doctor, case_id, "contrast", again, side="right", attempt="2").status_code == 302
+    assert post_step(doctor, case_id, "injectate", answers_for("injectate"), side="right").status_code == 302
+    assert _sign(doctor, record).status_code == 302
+
+    note = text(doctor.get(f"/cases/{case_id}/procedure/note"))
+    assert "27096-50" in note
+    assert "Why that side was not injected" not in words(soup(note)), "no side is named: no reason is kept"
+    assert db.session.get(Case, case_id).side == Side.BILATERAL

@@ -628,10 +628,12 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
     entries = entries if entries is not None else formulary()
     ctx = context(record, entries)
     # Only what this patient is asked is kept; a confirmation of contrast against an allergy only
-    # while such an agent is recorded.
+    # while such an agent is recorded; why a side was not injected only while the sign-out names one
+    # (set back to None, the reason left in its box would contradict the bilateral claim).
     dropped = ctx.fields_not_asked(step) | (CONTRAST_ALLERGY_FIELDS if step == Step.CONTRAST
                                             and not contrast_against_allergy(answers, ctx) else frozenset()) \
-        | (DRUG_ALLERGY_FIELDS if not drugs_against_allergy(step, answers, ctx) else frozenset())
+        | (DRUG_ALLERGY_FIELDS if not drugs_against_allergy(step, answers, ctx) else frozenset()) \
+        | ({"not_injected_reason"} if step == Step.SIGN_OUT and not answers.get("not_injected_side") else frozenset())
     answers = {name: value for name, value in answers.items() if name not in dropped}
     checklist = Checklist(record)
     refusals = checklist.order_refusals(step, ctx, side)
