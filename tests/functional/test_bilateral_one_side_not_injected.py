@@ -62,11 +62,19 @@ def test_one_side_injected_the_sign_out_is_recorded_and_signing_names_both_ways_
     # The injection is given on the left: the sign-out may be recorded now.
     saved = post_step(doctor, record.case_id, "sign_out", SIGN_OUT)
     assert saved.status_code == 302, text(saved)
+    assert saved.location.endswith("#step-contrast-right")
+    box = words(by_id(text(doctor.get(checklist_url(record.case_id))), "step-contrast-right"))
+    assert ("record the repeat check (check 2) below. If the right side will not be injected, answer Side not "
+            "injected at the sign-out instead.") in box
 
     refused = _sign(doctor, record)
     assert refused.status_code == 422
     said = words(by_id(text(refused), "sign-refused"))
     assert "Injectate (right): At least one drug, or at the sign-out, Side not injected: right, with the reason" in said
+    # The right's repeat check is not the only way on either: she need not reposition a needle she has given up on.
+    assert ("Contrast confirmation (right): a repeat check with the needle repositioned (the last check showed "
+            "vascular uptake or no intra-articular spread), or at the sign-out, Side not injected: right, with the "
+            "reason") in said
     assert _fresh(record).status == ProcedureStatus.IN_PROGRESS
 
 

@@ -25,7 +25,7 @@ from tracker.procedures.formulary import (DEFAULT_FORMULARY, MG_PER_ML, STOP_ABO
 from tracker.procedures.rules.billing import BillingSetting
 from tracker.procedures.rules.checks import ALLERGY_CONFIRMED, CONFIRMED, CONTRAST_CONFIRMED, validate_step
 from tracker.procedures.rules.drug_warnings import contrast_against_allergy, drugs_against_allergy
-from tracker.procedures.rules.completeness import missing_fields, missing_for_signing
+from tracker.procedures.rules.completeness import missing_fields, missing_for_signing, or_not_injected
 from tracker.procedures.rules.duration import duration_flag, duration_minutes
 from tracker.procedures.rules.order import may_record, omission_refusals, side_phrase
 from tracker.procedures.rules.schema import (AGENT_FIELDS, CONTRAST_ALLERGY_FIELDS, DRUG_ALLERGY_FIELDS,
@@ -410,10 +410,13 @@ def signing_problems(record, entries):
     problems = missing_for_signing(checklist.steps_values(), ctx)
     # The side not injected needs no contrast check that allows an injectate.
     joints = [joint for joint in ctx.joints if joint != checklist.not_injected()]
+    # A joint not injected while the other is may instead be named at the sign-out: said beside its repeat.
+    injected = injected_joints(record)
     # A contrast check that asked for a repositioned needle is complete as a record but not as a
     # step: the repeat check is what is missing, named before the injectate it holds back.
     repeats = [f"{Step.CONTRAST.label}{f' ({joint.value})' if ctx.bilateral else ''}: a repeat check with the "
                "needle repositioned (the last check showed vascular uptake or no intra-articular spread)"
+               + (or_not_injected(joint) if injected and joint not in injected else "")
                for joint in joints if checklist.needs_repeat(joint)]
     # Contrast omitted without a documented allergy: named as what is missing before the injectate
     # (once the injectate is saved, the check below names it as the injectate's refusal).

@@ -99,6 +99,8 @@ class StepItem:
     not_asked: frozenset = frozenset()
     # The sign-out names this box's joint as not injected: its contrast check and injectate wait for nothing.
     not_injected: bool = False
+    # The other joint is injected and this one not: the sign-out may name it as not injected instead.
+    may_name_not_injected: bool = False
 
     @property
     def anchor(self):
@@ -173,6 +175,7 @@ def _items(record, entries, overrides):
     ctx = services.context(record, entries)
     offered = services.by_kind(services.active(entries))
     skipped = checklist.not_injected()
+    injected = services.injected_joints(record)
     items = []
     for number, step in enumerate(STEPS, start=1):
         sides = [joint.value for joint in ctx.joints] if step in PER_SIDE_STEPS else [None]
@@ -192,6 +195,7 @@ def _items(record, entries, overrides):
             item.form = overrides.get((step, side)) or _saved_form(step, side, item.row, len(checks))
             item.not_asked = ctx.fields_not_asked(step)
             item.not_injected = step in (Step.CONTRAST, Step.INJECTATE) and skipped is not None and side == skipped
+            item.may_name_not_injected = bool(injected) and side is not None and Side(side) not in injected
             item.form.set_choices(offered)
             items.append(item)
     return items

@@ -89,8 +89,7 @@ def missing_for_signing(steps_values: Mapping, context: ChecklistContext) -> lis
                     continue
                 labels = missing_fields(step, values)
                 if step == Step.INJECTATE and injected and joint not in injected:
-                    labels = [f"{labels[0]}, or at the sign-out, {NOT_INJECTED_SIDE.label}: {joint.value}, "
-                              f"with the reason"]
+                    labels = [labels[0] + or_not_injected(joint)]
                 missing += [f"{step.label}{where}: {label}" for label in labels]
         else:
             missing += [f"{step.label}: {label}"
@@ -100,6 +99,11 @@ def missing_for_signing(steps_values: Mapping, context: ChecklistContext) -> lis
         missing.append(f"{Step.SIGN_OUT.label}: {NOT_INJECTED_SIDE.label} says the {not_injected.value} side, "
                        f"but its injectate is recorded: correct the one that is wrong")
     return missing
+
+
+def or_not_injected(joint: Side) -> str:
+    """What a joint not yet injected while the other is may be given instead of its next step."""
+    return f", or at the sign-out, {NOT_INJECTED_SIDE.label}: {joint.value}, with the reason"
 
 
 def not_injected_joint(sign_out: Mapping, context: ChecklistContext) -> Side | None:
