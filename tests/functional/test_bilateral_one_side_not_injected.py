@@ -194,3 +194,17 @@ def test_a_sign_out_set_back_to_none_keeps_no_reason_for_a_side_it_no_longer_nam
     assert "27096-50" in note
     assert "Why that side was not injected" not in words(soup(note)), "no side is named: no reason is kept"
     assert db.session.get(Case, case_id).side == Side.BILATERAL
+
+
+def test_a_reason_typed_with_its_full_stop_is_said_with_one(gen, doctor, physician):
+    record = _left_injected_right_not(gen, physician, doctor)
+    reason = {**NOT_INJECTED, "not_injected_reason": "Patient could not tolerate further positioning. "}
+    assert post_step(doctor, record.case_id, "sign_out", {**SIGN_OUT, **reason}).status_code == 302
+    assert _sign(doctor, record).status_code == 302
+
+    note = words(by_id(text(doctor.get(f"/cases/{record.case_id}/procedure/note")), "not-injected"))
+    assert "further positioning. Only the left side was injected" in note
+    procedure = fhir_json(doctor.get(f"/fhir/Procedure/{record.case_id}-procedure-{record.id}",
+                                     headers=bearer(token_for(gen.user(Role.COORDINATOR)))))
+    assert any(n["text"] == ("Right side not injected: Patient could not tolerate further positioning. Only the "
+                             "left side was injected.") for n in procedure["note"])

@@ -24,7 +24,7 @@ class NotInjected(NamedTuple):
     """A bilateral record's joint left uninjected, as its sign-out says, and why."""
 
     side: Side
-    reason: str
+    reason: str  # without its full stop
     injected: Side
 
 
@@ -35,7 +35,8 @@ def not_injected(record):
     side = not_injected_joint(answers[-1] if answers else {}, ChecklistContext(side=Side(record.side).value))
     if side is None:
         return None
-    return NotInjected(side, (answers[-1].get("not_injected_reason") or "").strip(),
+    # Without its full stop: every place that says it ends the sentence itself.
+    return NotInjected(side, (answers[-1].get("not_injected_reason") or "").strip().rstrip(".").rstrip(),
                        next(joint for joint in joints_of(record.side) if joint != side))
 
 

@@ -798,7 +798,7 @@ def _narrow_to_joint_injected(record, actor):
     audit.record(audit.Action.UPDATE, "case", case.id,
                  summary=f"side: bilateral → {skipped.injected.value} ({skipped.side.value} side not injected at the "
                          f"procedure)", user=actor, before=before, after={"side": skipped.injected.value})
-    return (f"{skipped.side.label} side not injected: {skipped.reason.rstrip('.')}. The case goes on for the "
+    return (f"{skipped.side.label} side not injected: {skipped.reason}. The case goes on for the "
             f"{skipped.injected.value} side; the side was bilateral.")
 
 
