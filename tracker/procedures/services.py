@@ -683,6 +683,8 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
         # The injection is given (each joint's, for both sides): the diary's post-injection points
         # are made now, timed from it, and take the patient's scores however late the record is signed.
         _start_diary(record)
+    if step == Step.SIGN_OUT:
+        _follow_the_sign_out(record, actor)
     audit.record(audit.Action.CREATE if created else audit.Action.UPDATE, "procedure_record", record.id,
                  summary=f"case {record.case_id}: {step.value}{where}{repeat} saved"
                          + (", a strength, dose or volume outside the usual range confirmed with a reason," if confirmed else "")
@@ -760,8 +762,8 @@ def sign(record, actor, version_id, entries=None, now=None):
         record.appointment.status = AppointmentStatus.DONE
         record.appointment.changes.append(AppointmentChange(actor_id=actor.id, at=now, change="done"))
     db.session.flush()
-    narrowed = _narrow_to_joint_injected(record, actor)
-    transition(record.case, "sign_procedure", actor, narrowed, commit=False, at=now)
+    _follow_the_sign_out(record, actor)
+    transition(record.case, "sign_procedure", actor, _not_injected_words(record), commit=False, at=now)
     # The diary's points were made when the injectate was recorded; made here for a record without
     # them (one whose injectate was recorded before that rule).
     _start_diary(record)
@@ -785,19 +787,33 @@ def every_joint_injected(record):
     return injected_joints(record) >= set(joints_of(record.side))
 
 
-def _narrow_to_joint_injected(record, actor):
-    """A bilateral record signed with a side not injected: the case goes on for the joint injected
-    (its diary, outcome and caps count that joint alone), and says so. Returns the history's words
-    ("" when both joints were injected). The record keeps its side: both joints' steps stay on it."""
+def _follow_the_sign_out(record, actor):
+    """A bilateral record whose sign-out names a side not injected: the injection is over, and the
+    case goes on for the joint injected from then, not from the signature, which may come later (its
+    diary starts, timed from that joint's injection, and asks that joint alone; its caps count it
+    alone). The record keeps its side: both joints' steps stay on it. Set back to None before the
+    signature, the case is bilateral again (its diary's points stay as made)."""
+    case, skipped = record.case, not_injected(record)
+    if skipped is not None and case.side == Side.BILATERAL:
+        _change_side(case, skipped.injected, f"{skipped.side.value} side not injected, at the sign-out", actor)
+        _start_diary(record)
+    elif skipped is None and record.side == Side.BILATERAL and case.side != Side.BILATERAL:
+        _change_side(case, Side.BILATERAL, "the sign-out no longer names a side not injected", actor)
+
+
+def _change_side(case, side, why, actor):
+    before = case.side.value
+    case.side = side
+    audit.record(audit.Action.UPDATE, "case", case.id, summary=f"side: {before} → {side.value} ({why})",
+                 user=actor, before={"side": before}, after={"side": side.value})
+
+
+def _not_injected_words(record):
+    """The signature's history words for a record signed with a side not injected ("" when both
+    joints were injected)."""
     skipped = not_injected(record)
     if skipped is None:
         return ""
-    case = record.case
-    before = {"side": case.side.value}
-    case.side = skipped.injected
-    audit.record(audit.Action.UPDATE, "case", case.id,
-                 summary=f"side: bilateral → {skipped.injected.value} ({skipped.side.value} side not injected at the "
-                         f"procedure)", user=actor, before=before, after={"side": skipped.injected.value})
     return (f"{skipped.side.label} side not injected: {skipped.reason}. The case goes on for the "
             f"{skipped.injected.value} side; the side was bilateral.")
 

@@ -387,8 +387,10 @@ def save_step(case_id, step):
     flash(_("%(label)s saved.", label=label), "success")
     for warning in warnings:
         flash(_("Warning: %(warning)s", warning=warning), "warning")
-    if step == Step.INJECTATE and services.every_joint_injected(record):
-        _ask_for_diary_link(case)  # the injectate started the diary (tracker.procedures.services.save_step)
+    if (step == Step.INJECTATE and services.every_joint_injected(record)) or (
+            step == Step.SIGN_OUT and not_injected(record)):
+        # The injectate started the diary, or the sign-out's side not injected (tracker.procedures.services.save_step).
+        _ask_for_diary_link(case)
     return redirect(url_for("procedures.checklist", case_id=case.id,
                             _anchor=_after_save(case, (step, side), warnings, entries)))
 
