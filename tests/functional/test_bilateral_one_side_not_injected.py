@@ -89,6 +89,9 @@ def test_a_side_not_injected_is_signed_and_the_case_goes_on_for_the_side_injecte
     assert saved.status_code == 302, text(saved)
     assert "#step-contrast-right" not in saved.location, "the right's repeat check no longer waits"
     page = text(doctor.get(checklist_url(case_id)))
+    # The case's header now says Left (the case goes on for it): the banner says why the record is bilateral.
+    assert words(soup(page).select_one(".side-banner")).startswith(
+        "Side: Bilateral: right side not injected (sign-out), only the left injected ·")
     for box in ("step-contrast-right", "step-injectate-right"):
         assert "Side not injected (sign-out)" in words(by_id(page, box).find("h2")), box
         assert "The sign-out records the right side as not injected: nothing more is needed here." in words(

@@ -232,7 +232,7 @@ def _checklist_page(case, records, record, status=200, overrides=None, problems=
         start_form=StartForm(formdata=None, version_id=case.version_id),
         abandon_form=abandon_form or AbandonForm(formdata=None, version_id=record.version_id if record else ""),
         may_record_steps=current_user.role == Role.PHYSICIAN and record is not None and record.in_progress,
-        describe=describe,
+        describe=describe, not_injected=not_injected(record) if record else None,
     ), status
 
 
