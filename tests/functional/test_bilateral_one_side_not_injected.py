@@ -14,8 +14,8 @@ from tracker.vocab import Side
 from tracker.workflow import State
 
 from tests.api_support import bearer, fhir_json, token_for
-from tests.builders import answers_for, checklist_url, post_step
-from tests.helpers import by_id, field_error, soup, submit, text, words
+from tests.builders import REFERRAL, answers_for, checklist_url, post_step
+from tests.helpers import by_id, field_error, sign_in, soup, submit, text, words
 
 BEFORE_THE_NEEDLE = ["sign_in", "time_out", "positioning", "skin_prep", "fluoroscopy"]
 NOT_INJECTED = {"not_injected_side": "right",
@@ -246,3 +246,26 @@ def test_the_diary_starts_for_the_left_when_the_sign_out_names_the_right_not_at_
     assert [c for c in changes if c.startswith("side:")] == [
         "side: bilateral → left (right side not injected, at the sign-out)",
         "side: left → bilateral (the sign-out no longer names a side not injected)"]
+
+
+def test_after_the_signature_the_right_is_a_new_referral_and_an_addendum_changes_words_only(
+        gen, doctor, physician, make_client):
+    record = _left_injected_right_not(gen, physician, doctor)
+    case_id = record.case_id
+    assert post_step(doctor, case_id, "sign_out", {**SIGN_OUT, **NOT_INJECTED}).status_code == 302
+    assert _sign(doctor, record).status_code == 302
+    added = submit(doctor, f"/cases/{case_id}/procedure/addenda",
+                   {"reason": "Correction", "text": "The right needle was repositioned twice before stopping."},
+                   form_page=f"/cases/{case_id}/procedure/note")
+    assert added.status_code == 302
+    note = text(doctor.get(f"/cases/{case_id}/procedure/note"))
+    assert "repositioned twice" in note and "27096-50" not in note
+    patient_id = db.session.get(Case, case_id).patient_id
+
+    coordinator = make_client()
+    sign_in(coordinator, gen.user(Role.COORDINATOR))
+    url = f"/referrals/patients/{patient_id}/new"
+    right = submit(coordinator, url, {**REFERRAL, "side": "right"})
+    assert right.status_code == 302, "the case is the left's: a referral for the right is no second referral"
+    both = submit(coordinator, url, {**REFERRAL, "side": "bilateral"})
+    assert both.status_code == 422 and "Already an open case on this side" in text(both)
