@@ -238,7 +238,8 @@ def test_a_side_not_injected_needs_its_reason_and_cannot_be_a_side_injected():
     checklist["sign_out"] = {**checklist["sign_out"], "not_injected_side": "right"}
     assert missing_for_signing(checklist, BILATERAL) == [
         "Sign-out: Why that side was not injected",
-        "Sign-out: Side not injected says the right side, but its injectate is recorded: correct the one that is wrong"]
+        "Sign-out: Side not injected says the right side, but its injectate is recorded (it was injected): "
+        "set Side not injected back to None"]
 
 
 def test_a_bilateral_sign_out_waits_for_one_joints_injectate_not_both():

@@ -97,7 +97,7 @@ def missing_for_signing(steps_values: Mapping, context: ChecklistContext) -> lis
                                                     context.infection, context.held_anticoagulant)]
     if not_injected is not None and not_injected in injected:
         missing.append(f"{Step.SIGN_OUT.label}: {NOT_INJECTED_SIDE.label} says the {not_injected.value} side, "
-                       f"but its injectate is recorded: correct the one that is wrong")
+                       f"but its injectate is recorded (it was injected): set {NOT_INJECTED_SIDE.label} back to None")
     return missing
 
 
