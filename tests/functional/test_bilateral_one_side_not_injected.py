@@ -269,3 +269,15 @@ def test_after_the_signature_the_right_is_a_new_referral_and_an_addendum_changes
     assert right.status_code == 302, "the case is the left's: a referral for the right is no second referral"
     both = submit(coordinator, url, {**REFERRAL, "side": "bilateral"})
     assert both.status_code == 422 and "Already an open case on this side" in text(both)
+
+
+def test_the_abandon_refused_once_the_sign_out_names_the_side_asks_only_for_the_signature(gen, doctor, physician):
+    record = _left_injected_right_not(gen, physician, doctor)
+    assert post_step(doctor, record.case_id, "sign_out", {**SIGN_OUT, **NOT_INJECTED}).status_code == 302
+    refused = submit(doctor, f"/cases/{record.case_id}/procedure/abandon",
+                     {"version_id": _fresh(record).version_id, "reason": "Could not go on"},
+                     form_page=checklist_url(record.case_id))
+    assert refused.status_code == 422
+    said = field_error(text(refused), "reason")
+    assert "sign the record instead of abandoning it" in said
+    assert "answer Side not injected" not in said, "it is answered already"

@@ -848,7 +848,8 @@ def abandon(record, actor, reason, version_id):
         # The drug is in the joint: this injection counts towards the caps and starts the diary,
         # which an abandoned attempt does neither of. What went wrong belongs on the sign-out.
         raise FieldError("reason", ABANDON_AFTER_INJECTATE + (
-            ABANDON_ONE_SIDE if record.side == Side.BILATERAL and not every_joint_injected(record) else ""))
+            ABANDON_ONE_SIDE if record.side == Side.BILATERAL and not every_joint_injected(record)
+            and not_injected(record) is None else ""))
     reason = (reason or "").strip()
     now = utcnow()
     record.abandoned_at, record.abandoned_by_id, record.abandon_reason = now, actor.id, reason
