@@ -119,6 +119,10 @@ def test_a_side_not_injected_is_signed_and_the_case_goes_on_for_the_side_injecte
         "one joint injected is billed without the bilateral modifier"
     assert "Contrast confirmation — right side" in note, "the right side's attempt stays on the record"
 
+    # The case page's header says Left now: its Procedure panel says the procedure was bilateral and why one side is not.
+    panel = words(by_id(text(doctor.get(f"/cases/{case_id}")), "procedure"))
+    assert ("Bilateral procedure, right side not injected: Vascular uptake on every reposition; stopped after the "
+            "left. The case goes on for the left side.") in panel
     # FHIR names the joint injected and bills it alike; the sign-out's answer is among its notes.
     procedure = fhir_json(doctor.get(f"/fhir/Procedure/{case_id}-procedure-{record.id}",
                                      headers=bearer(token_for(gen.user(Role.COORDINATOR)))))

@@ -58,6 +58,8 @@ bp.add_app_template_global(duration_flag, "duration_flag")
 bp.add_app_template_global(current_record, "current_record")
 # The note and the case page's Procedure panel say what the physician acknowledged to start it.
 bp.add_app_template_global(acknowledged, "acknowledged")
+# The checklist, the note and the case page's Procedure panel say which side a bilateral record left uninjected.
+bp.add_app_template_global(not_injected, "side_not_injected")
 
 
 @bp.app_template_filter("minutes")
@@ -232,7 +234,7 @@ def _checklist_page(case, records, record, status=200, overrides=None, problems=
         start_form=StartForm(formdata=None, version_id=case.version_id),
         abandon_form=abandon_form or AbandonForm(formdata=None, version_id=record.version_id if record else ""),
         may_record_steps=current_user.role == Role.PHYSICIAN and record is not None and record.in_progress,
-        describe=describe, not_injected=not_injected(record) if record else None,
+        describe=describe,
     ), status
 
 
@@ -516,7 +518,6 @@ def _note_page(case, record, form=None, status=200, problems=()):
         omission_refusals={joint: checklist.omission_refusals(joint.value, ctx) for joint in checklist.joints},
         steps=STEPS, per_side=PER_SIDE_STEPS, describe=describe,
         codes=claims(injected_side(record).value, setting, guidance), billing_setting=setting,
-        not_injected=not_injected(record),
         liability=notice_for(case, record.appointment, record.started_at),
         form=form or AddendumForm(formdata=None), elapsed=services.elapsed_minutes(record), problems=problems,
     ), status
