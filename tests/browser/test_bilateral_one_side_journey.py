@@ -74,5 +74,8 @@ def test_a_bilateral_procedure_stopped_after_the_left_is_signed_for_the_left(
 
     page.goto(f"{live_server}/cases/{case_id}")
     screenshot(page, "3-case-page")
-    expect(page.get_by_text("Right side not injected: Vascular uptake on every reposition.")).to_be_visible()
+    expect(page.locator("ol.timeline")).to_contain_text("Right side not injected: Vascular uptake on every reposition.")
+    expect(page.locator("section#procedure")).to_contain_text(
+        "Bilateral procedure, right side not injected: Vascular uptake on every reposition. The case goes on for the "
+        "left side.")
     context.close()
