@@ -31,6 +31,8 @@ class NotInjected(NamedTuple):
 def not_injected(record):
     """The joint a bilateral record's sign-out names as not injected, with its reason, and the joint
     that was injected; None when both were (or the record is one-sided)."""
+    if Side(record.side) != Side.BILATERAL:
+        return None  # without reading its steps: the case page shows a one-sided record without them
     answers = [row.answers for row in record.steps if row.step == Step.SIGN_OUT]
     side = not_injected_joint(answers[-1] if answers else {}, ChecklistContext(side=Side(record.side).value))
     if side is None:
