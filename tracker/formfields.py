@@ -9,7 +9,7 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
-from wtforms import DateField
+from wtforms import DateField, IntegerField
 from wtforms.i18n import get_translations as wtforms_catalog
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
@@ -137,6 +137,17 @@ class TypedDateField(DateField):
             raise StopValidation(required.incomplete)  # its own words ("the date of birth as a full date")
         raise StopValidation(_("Enter a full date (month, day and year).") if self.flags.required else
                              _("Enter a full date (month, day and year), or leave the box empty."))
+
+
+class WholeNumberField(IntegerField):
+    """A count or a 0-10 score typed in a number box. "7.5" or "two" is refused with what to type
+    instead, ahead of the field's range message, not WTForms' "Not a valid integer value"."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_("Enter a whole number, without decimals.")) from None
 
 
 # A date box filled in part (a month and day, no year) sends nothing, as an empty one does: the

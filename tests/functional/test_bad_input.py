@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from tracker.extensions import db
-from tracker.models import AuditAction, AuditEvent, Case, ConservativeCare, Examination, Patient
+from tracker.models import AuditAction, AuditEvent, Case, ConservativeCare, Examination, Patient, RiskScreen
 from tracker.roles import Role
 from tracker.workflow import State
 
@@ -232,3 +232,33 @@ def test_editing_a_referral_checks_the_patients_date_of_birth(client, coordinato
 
     assert response.status_code == 422
     assert field_error(text(response), "symptom_onset") == BEFORE_BIRTH
+
+
+# ---------------------------------------------------------------- whole numbers
+
+def _risk_screen(gen):
+    case = gen.case(patient=gen.patient(date_of_birth=BORN), state=State.UNDER_REVIEW)
+    return (f"/cases/{case.id}/risk-screen", {"anticoagulant_answer": "taking", "anticoagulants": "apixaban 5 mg",
+            "anticoagulant_hold_days": "2", "allergy_answer": "nkda", "pregnancy": "not_applicable",
+            "version_id": ""}, RiskScreen)
+
+
+@pytest.mark.parametrize("form, field, typed, said", [
+    (_examination, "baseline_nrs", "7.5", "Enter a whole number, without decimals. Pain is scored from 0 (no pain) "
+                                          "to 10 (worst imaginable)."),
+    (_risk_screen, "anticoagulant_hold_days", "2.5", "Enter a whole number, without decimals. Give the days without "
+                                                     "a dose, from 0 (keep taking it) to 30."),
+], ids=["baseline pain", "hold days"])
+def test_a_number_with_decimals_where_a_whole_number_is_asked_says_so_next_to_the_field(
+        client, coordinator, gen, form, field, typed, said):
+    # A clinician types "7.5" for a pain between 7 and 8: WTForms' "Not a valid integer value" did
+    # not say what to type instead.
+    url, data, saved_model = form(gen)
+
+    response = submit(client, url, {**data, field: typed})
+
+    page = text(response)
+    assert response.status_code == 422
+    assert field_error(page, field) == said
+    assert typed_value(page, field) == typed
+    assert count(saved_model) == 0

@@ -1,11 +1,11 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DecimalField, HiddenField, IntegerField, RadioField,
+from wtforms import (BooleanField, DecimalField, HiddenField, RadioField,
                      SelectField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from tracker.clinical import MIN_ODI_SECTIONS, ODI_QUESTIONNAIRE, ODI_SECTIONS, PROVOCATION_TESTS
-from tracker.formfields import TrackerForm, TypedDateField, not_before_birth, not_in_future, options, plausible_date
+from tracker.formfields import TrackerForm, TypedDateField, WholeNumberField, not_before_birth, not_in_future, options, plausible_date
 from tracker.models.review import EXAM_SIDES
 from tracker.vocab import (PREGNANCY_FLAGGED, Allergy, AllergyAnswer, AnticoagulantAnswer, Pregnancy, ProvocationResult,
                           Response, Side, TherapyKind, may_be_pregnant, means_no_drug)
@@ -73,7 +73,7 @@ class ExaminationForm(TrackerForm):
         Optional(), plausible_date, not_in_future, not_before_birth])
     pain_below_l5 = YesNoRadios(_l("Pain mainly below L5, between iliac crest and gluteal fold"))
     radicular_signs = YesNoRadios(_l("Radicular signs (radiculopathy)"))
-    baseline_nrs = IntegerField(_l("Baseline pain (0–10)"), validators=[
+    baseline_nrs = WholeNumberField(_l("Baseline pain (0–10)"), validators=[
         Optional(), NumberRange(0, 10, _l("Pain is scored from 0 (no pain) to 10 (worst imaginable)."))])
     submit = SubmitField(_l("Save examination"))
 
@@ -128,7 +128,7 @@ class RiskScreenForm(TrackerForm):
     anticoagulants = StringField(_l("Which anticoagulant or antiplatelet, and dose"), validators=[Length(max=200)])
     # No Optional() here: it would stop the cross-field checks below on an empty field.
     anticoagulant_hold_plan = TextAreaField(_l("Hold plan"), validators=[Length(max=2000)])
-    anticoagulant_hold_days = IntegerField(_l("Days with no dose before the procedure day"), validators=[
+    anticoagulant_hold_days = WholeNumberField(_l("Days with no dose before the procedure day"), validators=[
         Optional(), NumberRange(0, 30, _l("Give the days without a dose, from 0 (keep taking it) to 30."))])
     anticoagulant_prescriber_agreed = YesNoField(_l("The prescriber agreed to the hold"))
     allergy_answer = RadioField(_l("Allergies"), choices=AllergyAnswer.choices(), default=AllergyAnswer.NOT_ASKED.value)
@@ -149,7 +149,7 @@ class RiskScreenForm(TrackerForm):
         Optional(), NumberRange(3, 20, _l("HbA1c is a percentage between 3 and 20."))])
     insulin = BooleanField(_l("On insulin"))
     sedation_planned = BooleanField(_l("Sedation planned (needs a driver; no driving for 24 hours)"))
-    fasting_hours = IntegerField(_l("Fasting: hours with nothing to eat or drink before the appointment"), validators=[
+    fasting_hours = WholeNumberField(_l("Fasting: hours with nothing to eat or drink before the appointment"), validators=[
         Optional(), NumberRange(1, 24, _l("Give the fasting hours, from 1 to 24, or leave it empty (no fasting)."))])
     red_flags_screened = BooleanField(_l("Red flags screened (fracture, tumour, infection, cauda equina)"))
     red_flags_present = BooleanField(_l("A red flag is present"))

@@ -1,10 +1,10 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, HiddenField, IntegerField, SelectField, SubmitField,
+from wtforms import (BooleanField, HiddenField, SelectField, SubmitField,
                      TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from tracker.formfields import TrackerForm, TypedDateField, options
+from tracker.formfields import TrackerForm, TypedDateField, WholeNumberField, options
 
 FIRST_YEAR, LAST_YEAR = 1900, 2100
 
@@ -24,7 +24,7 @@ class BookingForm(TrackerForm):
     version_id = HiddenField()
     date = ClinicDateField(_l("Date"), validators=[InputRequired(_l("Enter the date of the appointment."))])
     start = TimeField(_l("Start time"), validators=[InputRequired(_l("Enter the start time, e.g. 09:30."))])
-    duration = IntegerField(_l("Duration (minutes)"), default=30, validators=[
+    duration = WholeNumberField(_l("Duration (minutes)"), default=30, validators=[
         InputRequired(_l("Enter the duration in minutes.")),
         NumberRange(15, 240, _l("An appointment lasts between 15 and 240 minutes (4 hours): the procedure alone "
                                 "takes 20–30."))])
@@ -53,7 +53,7 @@ class SlotSearchForm(TrackerForm):
 
     from_date = ClinicDateField(_l("Free slots from"), validators=[Optional()])
     physician = SelectField(_l("Physician"), validators=[Optional()])
-    minutes = IntegerField(_l("Duration (minutes)"), default=30, validators=[Optional(), NumberRange(15, 240)])
+    minutes = WholeNumberField(_l("Duration (minutes)"), default=30, validators=[Optional(), NumberRange(15, 240)])
 
 
 class CancelForm(TrackerForm):
