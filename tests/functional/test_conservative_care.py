@@ -378,3 +378,15 @@ def test_care_that_ended_short_names_no_day(client, coordinator, gen):
     page = words(text(submit(client, care_url(case), therapy("physical_therapy", days_ago(30), days_ago(20)),
                              follow_redirects=True)))
     assert "(11 days, overlaps counted once; needs 28 days)" in page and "enough on" not in page
+
+
+def test_the_form_says_which_day_to_enter_when_only_the_month_is_known(client, coordinator, case):
+    """Referral letters say "PT since July": a date box takes no month alone, and a coordinator who
+    picks the 1st adds up to a month of failed care the patient may not have had, the number that
+    decides coverage. The boxes say which day keeps the count on the safe side."""
+    page = soup(client.get(care_url(case)).get_data(as_text=True))
+
+    started = page.find(id="start_date-hint").get_text()
+    ended = page.find(id="end_date-hint").get_text()
+    assert "Only the month known? Enter its last day" in started
+    assert "Leave empty if the therapy is ongoing." in ended and "Only the month known? Enter its first day" in ended

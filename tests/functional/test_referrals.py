@@ -384,6 +384,13 @@ def test_the_referral_date_starts_at_today(client, gen, login_as):
     assert input_by_id(page, "referral_date").get("value") == clinic_today().isoformat()
 
 
+def test_the_symptom_onset_says_which_day_to_enter_when_only_the_month_is_known(client, coordinator):
+    # "Pain since June": the 1st would add up to a month to the pain duration a payer counts.
+    hint = soup(client.get("/referrals/new").get_data(as_text=True)).find(id="symptom_onset-hint").get_text()
+    assert "Pain must have lasted 3 months or more for most payers." in hint
+    assert "Only the month known? Enter its last day" in hint
+
+
 def test_the_referral_records_its_diagnosis_codes_from_the_clinics_list(client, coordinator):
     page = client.get("/referrals/new").get_data(as_text=True)
     assert "M46.1 Sacroiliitis, not elsewhere classified" in page and "M53.3" not in page
