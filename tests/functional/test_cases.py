@@ -229,3 +229,16 @@ def test_the_overrides_badge_is_shown_while_it_clears_the_case_and_quietly_after
     shown = header.find("span", class_="badge", string="Eligible by physician override")
     assert (shown is not None) == badge
     assert (header.find(class_="override-history") is not None) == (not badge)
+
+
+def test_a_case_past_its_booking_says_what_it_waits_for_not_that_nothing_can_be_done(client, gen, login_as):
+    # The physician opening a case in follow-up read "No change is available to you at this
+    # stage." above the diary whose outcome she is to record: the next step is below, not none.
+    physician = gen.user(Role.PHYSICIAN)
+    case = followed_up(gen, physician, scores={"t0": 8, "m30": 2})
+    login_as(physician)
+
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+
+    assert "No change is available to you at this stage." not in page
+    assert soup(page).find(id="waiting-for").get_text(" ", strip=True) == "Waiting for: pain diary and outcome (below)."

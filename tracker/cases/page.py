@@ -6,6 +6,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.cases.forms import TransitionForm
+from tracker.cases.rows import WAITING_BY_STATE
 from tracker.cases.services import guard_facts
 from tracker.cases.summary import case_summary
 from tracker.contact import contact_ended_words
@@ -78,7 +79,7 @@ def render_case(case, override_form=None, status=200, refused_transition=None):
         "cases/show.html", case=case, history=case.history,
         summary=case_summary(case, profile_for(case, default_code)),
         may_override=may_override,
-        transitions=transitions,
+        transitions=transitions, waiting_for=WAITING_BY_STATE.get(case.state),
         form=TransitionForm(version_id=case.version_id) if transitions else None,
         refused_transition=refused_transition,
         verdict=verdict, stale=stale_reason is not None, stale_reason=stale_reason,
