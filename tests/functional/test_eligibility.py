@@ -15,7 +15,7 @@ from tracker.vocab import ProvocationResult, Response, Side, TherapyKind
 from tracker.workflow import State
 
 from tests.functional.test_diary_timed_from_injection import clock  # noqa: F401 (fixture)
-from tests.helpers import field_error, form_data, input_value, is_checked, soup, submit, text, words
+from tests.helpers import by_id, field_error, form_data, input_value, is_checked, soup, submit, text, words
 from tracker.eligibility import services as eligibility_services
 
 MEDICARE_CRITERIA = {"pain_duration", "pain_location", "provocation_tests", "conservative_care_duration",
@@ -223,6 +223,26 @@ def test_a_bilateral_case_needs_3_positive_tests_on_each_side(client, coordinato
     db.session.expire_all()
     assert case.state == (State.ELIGIBLE if eligible else State.NOT_ELIGIBLE)
     assert criteria(page)["Provocation tests"] == ("✓ Met" if eligible else "✗ Not met", evidence)
+
+
+def test_a_bilateral_case_not_eligible_for_one_side_says_the_other_side_alone_meets_every_criterion(
+        client, coordinator, gen):
+    """The right side meets every criterion, the left has two positive tests: the bilateral case is
+    not eligible, and the page says what would be (the coordinator had to work it out)."""
+    case = documented_case(gen, side=Side.BILATERAL, positive={"left": 2, "right": 4})
+    page = text(evaluate(client, case))
+    db.session.expire_all()
+    assert case.state == State.NOT_ELIGIBLE
+    said = words(by_id(page, "one-joint-meets"))
+    assert said == ("The right side alone meets every criterion of Medicare SI joint LCDs (2023): if only the "
+                    "right is to be injected, correct the referral's side to Right, then re-evaluate.")
+    assert f'href="/referrals/cases/{case.id}"' in str(by_id(page, "one-joint-meets"))
+
+
+def test_a_bilateral_case_short_on_both_sides_is_told_nothing_about_one_side(client, coordinator, gen):
+    case = documented_case(gen, side=Side.BILATERAL, positive={"left": 2, "right": 2})
+    page = text(evaluate(client, case))
+    assert 'id="one-joint-meets"' not in page
 
 
 def test_a_physician_overrides_not_eligible_with_a_reason_shown_with_the_verdict(client, coordinator, gen,

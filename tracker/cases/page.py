@@ -13,7 +13,8 @@ from tracker.contact import contact_ended_words
 from tracker.eligibility.facts import injection_day
 from tracker.eligibility.forms import EvaluateForm, OverrideForm
 from tracker.eligibility.standing import (booked_cap_notes, caps_not_met, clinic_default_profile_code,
-                                          current_assessment, may_evaluate, profile_for, staleness)
+                                          current_assessment, joints_that_meet, may_evaluate, profile_for,
+                                          staleness)
 from tracker.extensions import db
 from tracker.models import (Appointment, Case, CaseHistory, EligibilityVerdict, Outcome, Patient,
                             ProcedureRecord)
@@ -85,6 +86,8 @@ def render_case(case, override_form=None, status=200, refused_transition=None):
         verdict=verdict, stale=stale_reason is not None, stale_reason=stale_reason,
         booking_problems=booking_problems,
         assessment=today[0], can_evaluate=can_evaluate, injected_on=injected_on,
+        joints_that_meet=joints_that_meet(case, today[0], default_code) if injected_on is None else [],
+        profile_name=profile_for(case, default_code).name,
         over_cap=bool(caps_not_met(today[0].criteria)),
         booked_notes=booked, booked_over=any(note.over for note in booked),
         evaluate_form=EvaluateForm(version_id=case.version_id) if can_evaluate else None,

@@ -1,6 +1,7 @@
 """Whether a case's eligibility verdict still stands: today's assessment from the facts as they
 stand, compared with the stored snapshot. Reads only; the verdict itself is written by
 `tracker.eligibility.services`."""
+from dataclasses import replace
 from datetime import date
 
 from tracker.eligibility.facts import booked_sessions, case_facts, fingerprint, injection_day, prior_injections
@@ -11,6 +12,7 @@ from tracker.policy import (DEFAULT_PROFILE_CODE, PROFILES, booked_notes, booked
 from tracker.policy.engine import EVIDENCE_WORDING, Status
 from tracker.policy.profiles import CriterionCode
 from tracker.timeutil import clinic_today, to_clinic
+from tracker.vocab import Side, joints_of
 from tracker.workflow import State
 
 EVALUABLE_STATES = frozenset({State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE, State.SCHEDULED})
@@ -34,6 +36,19 @@ def current_assessment(case, default_code=None, as_of=None, session_on=None):
     profile = profile_for(case, default_code)
     facts, prior = case_facts(case, as_of or clinic_today(), session_on), prior_injections(case, profile)
     return evaluate(facts, prior, profile), fingerprint(facts, prior, profile)
+
+
+def joints_that_meet(case, assessment, default_code=None):
+    """For a bilateral case that does not meet its profile (`assessment`, today's Verdict), the
+    joints that would alone: the case page then says what a coordinator would otherwise work out
+    (correct the side to the joint that meets). [] for a one-sided or eligible case, or when
+    neither joint meets on its own. Before the injection only: two runs of the engine more."""
+    if case.side != Side.BILATERAL or assessment.eligible or case.state not in EVALUABLE_STATES:
+        return []
+    profile = profile_for(case, default_code)
+    facts, prior = case_facts(case, clinic_today()), prior_injections(case, profile)
+    return [joint for joint in joints_of(case.side)
+            if evaluate(replace(facts, side=joint.value), prior, profile).eligible]
 
 
 def over_cap_with_booked(case, as_of, default_code=None):
