@@ -42,8 +42,10 @@ def joints_that_meet(case, assessment, default_code=None):
     """For a bilateral case that does not meet its profile (`assessment`, today's Verdict), the
     joints that would alone: the case page then says what a coordinator would otherwise work out
     (correct the side to the joint that meets). [] for a one-sided or eligible case, or when
-    neither joint meets on its own. Before the injection only: two runs of the engine more."""
-    if case.side != Side.BILATERAL or assessment.eligible or case.state not in EVALUABLE_STATES:
+    neither joint meets on its own. Under review or not eligible only: two runs of the engine more."""
+    # Not once eligible (an override, a booking): the physician decided on both joints.
+    if case.side != Side.BILATERAL or assessment.eligible or case.state not in (State.UNDER_REVIEW,
+                                                                                 State.NOT_ELIGIBLE):
         return []
     profile = profile_for(case, default_code)
     facts, prior = case_facts(case, clinic_today()), prior_injections(case, profile)
