@@ -49,6 +49,16 @@ def test_confirming_a_hold_that_did_not_fit_asks_the_day_of_the_last_dose_and_ke
     assert not saved.consent_obtained and not saved.anticoagulant_plan_confirmed
 
 
+def test_a_refused_readiness_save_says_at_the_top_of_the_form_which_field_stops_it(client, booked_too_late):
+    """Beside red "Did not fit as planned" warnings that do not stop the save, the one that does is
+    named above the form and links to its field, as on every other form."""
+    response = readiness(client, booked_too_late, consent_obtained="y", anticoagulant_plan_confirmed="y")
+    summary = by_id(text(response), "form-errors")
+    assert summary.find_parent("section")["aria-labelledby"] == "readiness-h"
+    assert "Please correct the highlighted field." in words(summary)
+    assert [a["href"] for a in summary.find_all("a")] == ["#anticoagulant_last_dose_on"]
+
+
 def test_a_last_dose_after_the_appointment_day_is_refused(client, booked_too_late):
     response = readiness(client, booked_too_late, anticoagulant_plan_confirmed="y",
                          anticoagulant_last_dose_on=clinic_day(1).isoformat())
