@@ -66,7 +66,7 @@ def entry_page(case, source, layout, action, correct_url, actor=None, link=None)
             "diary/entry.html", layout=layout, case=case, diary=shown_diary, form=form, shown=shown,
             action=action, staff=staff, correct_url=correct_url, link=link,
             about=None if staff else services.diary_about(case, shown_diary),
-            ended=case.state in services.CLOSED_STATES,
+            ended=case.state in services.CLOSED_STATES, when_to_call=services.says_when_to_call(case, shown_diary),
             may_correct=(lambda entry: True) if staff else services.may_patient_correct), status
 
     if not form.validate_on_submit():

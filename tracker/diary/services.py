@@ -60,6 +60,13 @@ LINK_STATES = ENTRY_STATES | {State.IN_PROCEDURE}
 # Stands in for "no end yet" so the baseline's open window sorts and compares like the others.
 _NO_END = datetime(9999, 1, 1, tzinfo=timezone.utc)
 
+# The warning signs (diary/_when_to_call.html: fever, redness or swelling where the needle went in, new
+# numbness or weakness in the leg) are shown on the patient's pages this long after the injection,
+# whatever the diary's state: a physician may record the outcome, which ends the diary, minutes after
+# the injection, and an infection of the joint, a bleed or a weak leg shows in the hours and days after
+# it, rarely after two weeks. While the diary runs they are shown however long it runs.
+WHEN_TO_CALL_DAYS = 14
+
 NOT_LIVE = _l("This diary is not taking entries now.")
 LINK_NOT_VALID = _l("This link is not valid any more - ask the clinic for a new one.")
 
@@ -439,6 +446,15 @@ def diary_about(case, diary=None):
     return _(_ABOUT[(side, None)])
 
 
+def says_when_to_call(case, diary, now=None):
+    """Whether the patient's pages show when to call the clinic: once the injection is given, while
+    the diary runs and, whatever its state, for WHEN_TO_CALL_DAYS after the injection."""
+    if diary.injected_at is None:
+        return False
+    return (case.state not in CLOSED_STATES
+            or (now or utcnow()) < diary.injected_at + timedelta(days=WHEN_TO_CALL_DAYS))
+
+
 @dataclass(frozen=True)
 class PatientNote:
     """What a patient's home card and case page say of a case's diary, from one reading of it."""
@@ -453,12 +469,15 @@ class PatientNote:
     # Nothing due now, the injection given: the next point and when it opens ("Next: 30 minutes
     # after, from 12:19 PM"), so the patient knows when to come back.
     next_after: PointView | None = None
+    when_to_call: bool = False  # the warning signs are shown (says_when_to_call)
 
 
 def patient_note(case, now=None):
     """The patient's pages' words on the diary: the score due now, what it is about, whether the
-    injection was given (the procedure may still be open, its record unsigned), and the baseline
-    still to come."""
+    injection was given (the procedure may still be open, its record unsigned), the baseline
+    still to come, and whether to say when to call the clinic (also once the diary has ended)."""
+    if case.state in CLOSED_STATES and case.diary_points:
+        return PatientNote(when_to_call=says_when_to_call(case, read_diary(case, now), now))
     if case.state not in ENTRY_STATES:
         return PatientNote()
     diary = read_diary(case, now)
@@ -466,7 +485,7 @@ def patient_note(case, now=None):
     upcoming = diary.upcoming if due is None else None
     later = upcoming if upcoming is not None and upcoming.is_baseline else None
     return PatientNote(due, diary_about(case, diary) if due or given else None, given, later,
-                       upcoming if given and later is None else None)
+                       upcoming if given and later is None else None, says_when_to_call(case, diary, now))
 
 
 # ------------------------------------------------------------------ entries

@@ -31,8 +31,11 @@ def entry(token):
     services.note_link_view(link)
     i18n.use_patient_language(link.case.patient)
     if link.case.state in services.CLOSED_STATES:
-        # The diary is over: the patient may look back at their own scores, and see nothing else.
-        return render_template("diary/link_closed.html", diary=services.read_diary(link.case, for_patient=True))
+        # The diary is over: the patient may look back at their own scores, and see nothing else
+        # but when to call the clinic, for a while after the injection.
+        diary = services.read_diary(link.case, for_patient=True)
+        return render_template("diary/link_closed.html", diary=diary,
+                               when_to_call=services.says_when_to_call(link.case, diary))
     return entry_page(link.case, EntrySource.LINK, LINK_LAYOUT, url_for("patient_link.entry", token=token),
                        lambda shown: url_for("patient_link.correct", token=token, entry_id=shown.id), link=link)
 
