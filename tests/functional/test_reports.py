@@ -14,6 +14,7 @@ from tracker.roles import Role
 from tracker.extensions import db
 from tracker.models import AuditEvent
 from tracker.reports import figures
+from tracker.vocab import Indication
 
 PERIOD = "start=2026-03-01&end=2026-05-31"
 FORMULA = '=HYPERLINK("http://evil.example","Click")'
@@ -48,10 +49,21 @@ def test_every_report_shows_a_chart_and_a_table_with_a_definition(client, coordi
         assert f"table={key}" in html  # its CSV download
     assert html.count('class="definition"') == len(figures.FIGURE_REPORT)
     assert html.count('<svg') >= 15 and html.count('class="report-table"') == len(figures.FIGURE_REPORT)
-    # Hand-worked figures: verdict to booking 90th percentile 17 days; the survival curve's last step.
+    # Hand-worked figure: verdict to booking 90th percentile 17 days.
     lead = outer_html(html, "figure-lead_times")
     assert "<th scope=\"row\">First verdict to booking</th><td class=\"num\">3</td><td class=\"num\">5.0</td><td class=\"num\">17.0</td>" in lead
-    assert "33.3" in outer_html(html, "figure-relief_survival")
+
+
+def test_the_therapeutic_relief_curve_counts_diagnostic_blocks_only_when_the_indication_filter_chooses_them(
+        client, coordinator, clinic):
+    """The period's one therapeutic injection (c3, relief ended on day 13) makes the curve; its two
+    diagnostic blocks (c1 ended on day 6, c2 censored on day 13) are counted under their indication."""
+    html = client.get(f"/reports?{PERIOD}").get_data(as_text=True)
+    assert "Injected sides of therapeutic injections (unless the indication filter chooses diagnostic or " \
+           "confirmatory blocks)" in words(by_id(html, "figure-relief_survival"))
+    assert _csv(client.get(f"/reports/export?table=relief_survival&{PERIOD}"))[1:] == [["13", "1", "1", "0", "0.0"]]
+    assert _csv(client.get(f"/reports/export?table=relief_survival&{PERIOD}&indication=diagnostic"))[1:] == [
+        ["6", "2", "1", "0", "50.0"], ["13", "1", "0", "1", "50.0"]]
 
 
 def test_download_links_carry_the_filters_but_not_a_stray_table_name(client, coordinator, clinic):
@@ -388,7 +400,7 @@ def test_the_relief_curve_follows_a_score_recorded_and_corrected_through_the_dia
         local = to_clinic(moment)
         return {"felt_on": local.date().isoformat(), "felt_time": local.strftime("%H:%M")}
 
-    record = gen.procedure(steps="all", sign=True)
+    record = gen.procedure(steps="all", sign=True, indication=Indication.THERAPEUTIC)
     case = record.case
     assert _survival(client) == []  # signed, no follow-up score yet: nothing to follow
     back = timedelta(days=3)

@@ -11,6 +11,7 @@ from tracker.extensions import db
 from tracker.models import WorkingHours
 from tracker.reports import figures
 from tracker.reports.figures import Filters
+from tracker.vocab import Indication
 from tracker.workflow import State
 
 
@@ -394,13 +395,39 @@ def test_a_block_outcome_without_a_signed_procedure_is_named_so(clinic):
                                                     ("no signed procedure", 0, 0, 1, None)]
 
 
+def _made_therapeutic(*cases):
+    """The relief curve counts therapeutic injections: c1 and c2 (diagnostic blocks) made therapeutic
+    for the tests of how it reads their diaries."""
+    from tracker.models import Case
+
+    for made in cases:
+        db.session.get(Case, made.id).indication = Indication.THERAPEUTIC
+    db.session.commit()
+
+
 def test_relief_survival_is_kaplan_meier_censored_where_the_diary_ends(clinic):
+    _made_therapeutic(clinic.c1, clinic.c2)
     # Each score is read at the moment it was felt, and these were given minutes before their
     # points' days were up (the Day 7 score 6 days 23 h 55 min after the injection reads day 6).
     # c1: relief to day 6, below at 2 weeks (ended at 6). c3: to day 13, below at 6 weeks (ended at 13).
     # c2: still at 50 % at the 2-week score, its last, given on day 13 (censored at 13).
     # Day 6: 3 followed, 1 ended -> 2/3. Day 13: 2 followed, 1 ended, 1 censored -> 2/3 x 1/2 = 1/3.
     assert _figure("relief_survival").rows == [(6, 3, 1, 0, Decimal("66.7")), (13, 2, 1, 1, Decimal("33.3"))]
+
+
+def test_therapeutic_relief_counts_therapeutic_injections_unless_an_indication_is_chosen(clinic):
+    """Walkthrough: the "Therapeutic relief over time" curve counted the diagnostic blocks' relief
+    with the therapeutic injections'; blocks (read in the anaesthetic window, most without a
+    steroid) pulled the curve the clinic reads for durable relief. c3 is the period's therapeutic
+    injection (relief ended on day 13); c1 and c2 are diagnostic blocks, counted only when chosen."""
+    figure = _figure("relief_survival")
+    assert figure.title == "Therapeutic relief over time (survival curve)"
+    assert figure.definition.startswith("Injected sides of therapeutic injections (unless the indication filter")
+    assert figure.rows == [(13, 1, 1, 0, Decimal("0.0"))]
+    assert _figure("relief_survival", indication="therapeutic").rows == figure.rows
+    assert _figure("relief_survival", indication="diagnostic").rows == [(6, 2, 1, 0, Decimal("50.0")),
+                                                                         (13, 1, 0, 1, Decimal("50.0"))]
+    assert _figure("relief_survival", indication="confirmatory").rows == []
 
 
 def test_a_physician_filter_follows_the_relief_of_the_injections_that_physician_signed(clinic):
@@ -410,7 +437,7 @@ def test_a_physician_filter_follows_the_relief_of_the_injections_that_physician_
 
     record = db.session.execute(db.select(ProcedureRecord).filter_by(case_id=clinic.c1.id)).scalar_one()
     record.started_by_id = record.signed_by_id = clinic.bo.id
-    db.session.commit()
+    _made_therapeutic(clinic.c1, clinic.c2)
     # Dr Ada: c3 alone, ended on day 13. Dr Bo: c1 ended on day 6, c2 censored on day 13.
     assert _figure("relief_survival", physician_id=clinic.ada.id).rows == [(13, 1, 1, 0, Decimal("0.0"))]
     assert _figure("relief_survival", physician_id=clinic.bo.id).rows == [
@@ -719,6 +746,7 @@ def test_a_side_filter_counts_that_joint_of_a_bilateral_case(clinic):
     assert _figure("referrals_per_month", side="right").rows[0] == ("2026-03", 2)
     # The sides followed from day 0: c1's left span is in the left joint's curve (with c3's), never in
     # the right one's (c2's alone).
+    _made_therapeutic(clinic.c1, clinic.c2)
     assert _figure("relief_survival").rows[0][1] == 3
     assert _figure("relief_survival", side="left").rows[0][1] == 2
     assert _figure("relief_survival", side="right").rows[0][1] == 1

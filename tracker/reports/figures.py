@@ -34,7 +34,8 @@ from tracker.roles import Role
 from tracker.scheduling.rules import first_clinic_day
 from tracker.scheduling.services import clinic_closed, clinic_weekdays, closures_between
 from tracker.timeutil import clinic_today, clinic_zone, utcnow
-from tracker.vocab import LOG_ONLY_MARK, AppointmentStatus, EntrySource, NextStep, Side, joints_of, sides_filtered
+from tracker.vocab import (LOG_ONLY_MARK, AppointmentStatus, EntrySource, Indication, NextStep, Side, joints_of,
+                           sides_filtered)
 from tracker.workflow import FINAL_STATES, State
 
 
@@ -653,16 +654,20 @@ def relief_survival(filters):
     # physician filter follows the injections that physician signed.
     signer = ([ReliefSpan.case_id.in_(select(ProcedureRecord.case_id).where(
         _signed(), ProcedureRecord.signed_by_id == filters.physician_id))] if filters.physician_id else [])
+    # Therapeutic injections unless the indication filter chooses another: a diagnostic block is read
+    # in its anaesthetic window, and its days at 50 % would pull the curve the clinic reads for how
+    # long its therapeutic injections last (the repeat-injection criterion's relief is theirs too).
+    chosen = replace(filters, physician_id=None, indication=filters.indication or str(Indication.THERAPEUTIC))
     groups = db.session.execute(
         select(ReliefSpan.lasted_days, ReliefSpan.ended, func.count())
-        .where(_in_period(ReliefSpan.injected_at, filters), *signer,
-               *_of_cases(ReliefSpan.case_id, replace(filters, physician_id=None)),
+        .where(_in_period(ReliefSpan.injected_at, filters), *signer, *_of_cases(ReliefSpan.case_id, chosen),
                *_of_joint(ReliefSpan.side, filters))
         .group_by(ReliefSpan.lasted_days, ReliefSpan.ended)).all()
     steps = kaplan_meier((int(days), bool(ended), count) for days, ended, count in groups)
     return Figure(
         "relief_survival", "Therapeutic relief over time (survival curve)",
-        "Injected sides with a procedure started inside the period: the share whose relief (50 % or "
+        "Injected sides of therapeutic injections (unless the indication filter chooses diagnostic or "
+        "confirmatory blocks) with a procedure started inside the period: the share whose relief (50 % or "
         "more from the baseline) lasted beyond each day, Kaplan-Meier; each score read at the moment it "
         "was felt, inside its time point's window or not (a 3-month score given on day 100 counts on day "
         "100, not 90); relief ends after the last follow-up score still at 50 %; a side whose relief has not ended "
