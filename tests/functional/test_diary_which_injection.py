@@ -144,6 +144,25 @@ def test_the_home_page_reads_each_diary_once(client, gen, login_as, patient, cou
     assert len(diary_reads) == 2, "one reading of each due diary, for its notice and for what it is about"
 
 
+def test_the_home_page_reads_no_diary_of_a_case_closed_longer_ago_than_the_warning_signs_are_shown(
+        client, gen, login_as, patient, count_queries):
+    """Years of closed cases cost the home page nothing: the warning signs are shown for 14 days after
+    an injection, and a case closed longer ago than that was injected before it closed."""
+    from datetime import timedelta
+    from tracker.timeutil import utcnow
+    injected(gen, patient, Side.LEFT, 15)
+    for _ in range(3):
+        gen.case(patient=patient.patient, state=State.CLOSED, state_changed_at=utcnow() - timedelta(days=60))
+    login_as(patient)
+    client.get("/my/")
+
+    with count_queries() as counter:
+        client.get("/my/")
+
+    diary_reads = [s for s in counter.statements if "FROM diary_points" in s]
+    assert len(diary_reads) == 1, "the open case's diary alone"
+
+
 def test_between_two_scores_the_card_and_the_case_page_name_the_injection_and_the_next_score(
         client, gen, login_as, patient):
     """Walkthrough: after the injection, with nothing due, the card said only the status and the case

@@ -476,7 +476,12 @@ def patient_note(case, now=None):
     """The patient's pages' words on the diary: the score due now, what it is about, whether the
     injection was given (the procedure may still be open, its record unsigned), the baseline
     still to come, and whether to say when to call the clinic (also once the diary has ended)."""
-    if case.state in CLOSED_STATES and case.diary_points:
+    if case.state in CLOSED_STATES:
+        # Its injection was given before it closed: a case closed WHEN_TO_CALL_DAYS ago or more says
+        # nothing, without reading its diary, so a patient's home page with years of cases reads
+        # the diaries of the few closed lately only.
+        if (now or utcnow()) - case.state_changed_at >= timedelta(days=WHEN_TO_CALL_DAYS) or not case.diary_points:
+            return PatientNote()
         return PatientNote(when_to_call=says_when_to_call(case, read_diary(case, now), now))
     if case.state not in ENTRY_STATES:
         return PatientNote()
