@@ -151,6 +151,8 @@ def test_a_closed_loop_case_comes_with_its_procedure_and_outcome(client, gen, he
         "signed", record.started_by.name, record.signed_by.name)
     assert datetime.fromisoformat(procedure["injected_at"]) == record.injected_at
     assert procedure["duration_minutes"] == record.duration_minutes and procedure["abandon_reason"] is None
+    assert (procedure["side"], procedure["side_not_injected"], procedure["not_injected_reason"]) == (
+        "bilateral", None, None), "both joints injected"
     assert detail["outcome"] == {
         "diagnostic_result": None,
         "results_by_joint": [{"side": "left", "result": "negative"}, {"side": "right", "result": "positive"}],

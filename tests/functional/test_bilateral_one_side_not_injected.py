@@ -131,6 +131,12 @@ def test_a_side_not_injected_is_signed_and_the_case_goes_on_for_the_side_injecte
     assert cpt and "extension" not in cpt[0], "no bilateral modifier"
     assert any(note["text"].startswith("Right side not injected: Vascular uptake") for note in procedure["note"])
     assert any("Only the left side was injected." in note["text"] for note in procedure["note"])
+    # The JSON API says it too: the attempt was bilateral, one side was not injected, and why.
+    detail = doctor.get(f"/api/v1/cases/{case_id}", headers=bearer(token_for(gen.user(Role.COORDINATOR)))).get_json()
+    [attempt] = detail["procedures"]
+    assert (attempt["side"], attempt["side_not_injected"], attempt["not_injected_reason"]) == (
+        "bilateral", "right", "Vascular uptake on every reposition; stopped after the left")
+    assert detail["side"] == "left"
     # The diary started for the joint injected.
     assert db.session.execute(db.select(DiaryPoint).filter_by(case_id=case_id)).scalars().all()
     # The caps count one joint, not two.

@@ -165,6 +165,11 @@ class ProcedureSummary(BaseModel):
     signed_at: datetime | None
     signed_by: str | None = Field(description="The physician who signed: the one the reports credit the block to.")
     abandon_reason: str | None = Field(description="Why an abandoned attempt was stopped.")
+    side: SideCode = Field(description="The side the attempt was started for (the case's side then).")
+    side_not_injected: Literal["left", "right"] | None = Field(
+        description="A bilateral attempt stopped after one joint: the joint its sign-out names as not "
+                    "injected (the case then goes on for the other). None when both were, or one-sided.")
+    not_injected_reason: str | None = Field(description="Why that side was not injected, as the sign-out says.")
 
 
 class JointResult(BaseModel):

@@ -21,6 +21,7 @@ from tracker.extensions import csrf, db
 from tracker.formfields import exact_window
 from tracker.models import (Appointment, Case, CaseHistory, DiaryEntry, DiaryPoint, EligibilityVerdict, Outcome,
                             Patient, ProcedureRecord, User)
+from tracker.procedures.records import not_injected
 from tracker.roles import Role
 from tracker.scheduling import readiness
 from tracker.scheduling.liability import notices_for
@@ -228,11 +229,13 @@ def case(case_id):
 
 
 def _procedure(record):
+    skipped = not_injected(record)
     return schemas.ProcedureSummary(
         id=record.id, status=record.status.value, started_at=record.started_at, started_by=record.started_by.name,
         injected_at=record.injected_at, ended_at=record.ended_at, duration_minutes=record.duration_minutes,
         signed_at=record.signed_at, signed_by=record.signed_by.name if record.signed_by else None,
-        abandon_reason=record.abandon_reason)
+        abandon_reason=record.abandon_reason, side=record.side.value,
+        side_not_injected=skipped.side.value if skipped else None, not_injected_reason=skipped.reason if skipped else None)
 
 
 def _outcome(outcome):
