@@ -139,6 +139,12 @@ def _premedication_at_table(appointment):
     return premedication_at_table(appointment)
 
 
+def _premedication_on_record(appointment):
+    """scheduling.services.premedication_on_record, imported when a page asks."""
+    from tracker.scheduling.services import premedication_on_record
+    return premedication_on_record(appointment)
+
+
 def _hold_at_table(appointment, record=None):
     """scheduling.services.hold_at_table, imported when a page asks (the services need the app)."""
     from tracker.scheduling.services import hold_at_table
@@ -206,7 +212,7 @@ def register_template_helpers(app):
     app.jinja_env.globals.update(
         may=may, main_links=main_links, idle_seconds_left=idle_seconds_left, allergy_words=allergy_words, anticoagulant_words=anticoagulant_words,
         pregnancy_words=pregnancy_words, decision_flags=decision_flags,
-        diabetes_words=diabetes_words, hold_at_table=_hold_at_table, hold_plan_words=_hold_plan_words, premedication_at_table=_premedication_at_table, risk_screens_elsewhere=_risk_screens_elsewhere,
+        diabetes_words=diabetes_words, hold_at_table=_hold_at_table, hold_plan_words=_hold_plan_words, premedication_at_table=_premedication_at_table, premedication_on_record=_premedication_on_record, risk_screens_elsewhere=_risk_screens_elsewhere,
         may_move=lambda case, action: workflow.open_to(case.state, action, current_user.role),
         state_allows=lambda case, action: workflow.open_to(case.state, action),
         BEFORE_PROCEDURE=workflow.BEFORE_PROCEDURE, BEFORE_VERDICT=workflow.BEFORE_VERDICT,

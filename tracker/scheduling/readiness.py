@@ -295,6 +295,19 @@ def premedication_words(risk, missed, confirmed):
                    "contrast needs your confirmation and the reason.")
 
 
+def premedication_on_record(missed, confirmed, given):
+    """A contrast premedication that did not fit the booked day, as the record keeps it once the
+    table is past (the note's Allergies line, the signed checklist's banner; "" when it fitted or
+    none is planned): whether a new plan was confirmed at readiness, and `given`, why it did not fit
+    ("booked or moved the same day"). The plan itself is said beside it, as the hold's is."""
+    if PREMEDICATION not in missed:
+        return ""
+    why = f"({given}: it would have started on {in_words(missed[PREMEDICATION])})"
+    if confirmed:
+        return f"did not fit this booking {why}; a new plan was confirmed at readiness"
+    return f"not taken as planned {why}; no new plan was confirmed at readiness"
+
+
 def premedication_not_taken(missed, confirmed):
     """Why the planned premedication cannot be counted on at the table ("" when it can): it did not
     fit the booked day and no new plan was confirmed at readiness. Iodinated contrast is then held

@@ -741,6 +741,22 @@ def premedication_at_table(appointment):
                                          appointment.contrast_premedication_sent)
 
 
+def premedication_on_record(appointment):
+    """The appointment's contrast premedication that did not fit its day, as the note and the signed
+    checklist keep it ("" when it fitted, none is planned, or with no appointment):
+    readiness.premedication_on_record, with when the patient was given it."""
+    if appointment is None:
+        return ""
+    risk, told = appointment.case.risk_screen, to_clinic(appointment.time_set_at)
+    given = instructions.given_at(risk, instructions.PREMEDICATION, told) if risk is not None else told
+    # A plan recorded after the booking is judged from then (instructions.given_at).
+    what = "booked or moved" if given == told else "premedication planned"
+    when = ("the same day" if given.date() == to_clinic(appointment.starts_at).date()
+            else f"on {instructions.in_words(given)}")
+    return readiness.premedication_on_record(_missed(appointment), appointment.contrast_premedication_sent,
+                                             f"{what} {when}")
+
+
 def premedication_not_taken(appointment):
     """readiness.premedication_not_taken for the appointment ("" with none)."""
     if appointment is None:
