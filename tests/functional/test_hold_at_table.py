@@ -175,7 +175,9 @@ def test_the_banner_and_the_note_name_the_last_dose_confirmed_at_readiness(gen, 
     [anticoagulants] = [words(dt.find_next_sibling("dd")) for dt in note.find_all("dt") if words(dt) == "Anticoagulants"]
     assert said in anticoagulants
     assert "(plan: Hold 2 days" not in anticoagulants
-    assert "not followed as planned" in anticoagulants
+    # The printed plan names its restart: the words say it was the hold that went otherwise.
+    assert anticoagulants == ("apixaban 5 mg twice daily; hold not as planned (the plan recorded: “Hold 2 days "
+                              f"(CrCl 60). Restart evening after procedure.”): {said}")
 
 
 def test_a_hold_that_fitted_is_printed_as_planned_and_flags_nothing(gen, doctor, physician):
