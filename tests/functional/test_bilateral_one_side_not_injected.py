@@ -99,6 +99,11 @@ def test_a_side_not_injected_is_signed_and_the_case_goes_on_for_the_side_injecte
     assert "record the repeat check" not in words(by_id(page, "step-contrast-right"))
     assert "Not yet:" not in words(by_id(page, "step-injectate-right")), "said once, by the box's own notice"
     assert "Injectate (right)" not in words(by_id(page, "sign")), "nothing is missing for the right side"
+    # Before the one irreversible tap, what the signed record will say of the sides.
+    flags = by_id(page, "sign-flags")
+    assert "notice-warning" in flags["class"]
+    assert ("Injected: the left side only; right side not injected: Vascular uptake on every reposition; stopped "
+            "after the left. Billed as one joint (no bilateral modifier 50).") in words(flags)
     signed = _sign(doctor, record)
     assert signed.status_code == 302, text(signed)
 
