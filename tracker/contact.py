@@ -150,6 +150,23 @@ def contact_ended_words(patient):
     return f"Moved away or left the clinic's care: {patient.contact_ended_note}"
 
 
+def contact_ended_mark(ended, on, at):
+    """The short mark the staff lists put beside the name of a patient no longer reached, from the
+    record's columns (`contact_ended`, `contact_ended_on`, `contact_ended_at`: the lists read plain
+    columns, not the record): "Died 2026-11-03"; "Left care (recorded 2026-12-07)", the day it was
+    recorded, as leaving has no date of its own; "" for a patient still reached."""
+    if ended is None:
+        return ""
+    if ended == ContactEnded.DIED:
+        return _("Died %(day)s", day=on.isoformat())
+    return _("Left care (recorded %(day)s)", day=to_clinic(at).date().isoformat())
+
+
+def contact_ended_mark_of(patient):
+    """`contact_ended_mark` for a patient record."""
+    return contact_ended_mark(patient.contact_ended, patient.contact_ended_on, patient.contact_ended_at)
+
+
 def nothing_sent_because(patient):
     """Why nothing at all may be sent to the patient, for a sender staff press (a diary link, an
     invitation): their record says they can no longer be reached; or None."""

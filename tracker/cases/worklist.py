@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from tracker.cases.counts import state_counts as kept_state_counts
 from tracker.cases.rows import is_current, line_for, work_out
+from tracker.contact import contact_ended_mark, contact_ended_mark_of
 from tracker.extensions import db
 from tracker.formfields import options
 from tracker.models import Case, CaseRow, Patient, User
@@ -48,7 +49,8 @@ ROW_DETAILS = (joinedload(Case.physician), joinedload(Case.row))
 # The columns a line shows, and those that say whether its kept answer is still current.
 LINE_COLUMNS = (Case.id, Case.state, Case.side, Case.indication, Case.referral_date, Case.state_changed_at,
                 Case.payer_profile_code, Patient.id.label("patient_id"), Patient.mrn, Patient.family_name,
-                Patient.given_name, User.name.label("physician"), CaseRow.waiting_for, CaseRow.verdict_stale,
+                Patient.given_name, Patient.contact_ended, Patient.contact_ended_on, Patient.contact_ended_at,
+                User.name.label("physician"), CaseRow.waiting_for, CaseRow.verdict_stale,
                 CaseRow.overridden, CaseRow.computed_on, CaseRow.default_profile, CaseRow.current_until)
 
 
@@ -65,6 +67,8 @@ class Line:
     patient_id: int
     mrn: str
     patient_name: str
+    # The mark beside the name of a patient no longer reached ("Died 2026-11-03"), or "".
+    no_longer_reachable: str
     physician: str | None
     waiting_for: list
     days_waiting: int
@@ -176,7 +180,9 @@ def line_of(case, default_profile):
     return Line(id=case.id, state=case.state, side=case.side, indication=case.indication,
                 referral_date=case.referral_date, state_changed_at=case.state_changed_at,
                 payer_profile_code=case.payer_profile_code, patient_id=case.patient_id, mrn=case.patient.mrn,
-                patient_name=case.patient.display_name, physician=case.physician.name if case.physician else None,
+                patient_name=case.patient.display_name,
+                no_longer_reachable=contact_ended_mark_of(case.patient),
+                physician=case.physician.name if case.physician else None,
                 waiting_for=list(waiting), days_waiting=_days_since(case.state_changed_at, today), stale=stale,
                 overridden=overridden)
 
@@ -185,6 +191,7 @@ def _line(r, waiting, stale, overridden, today):
     return Line(id=r.id, state=r.state, side=r.side, indication=r.indication, referral_date=r.referral_date,
                 state_changed_at=r.state_changed_at, payer_profile_code=r.payer_profile_code,
                 patient_id=r.patient_id, mrn=r.mrn, patient_name=full_name(r.family_name, r.given_name),
+                no_longer_reachable=contact_ended_mark(r.contact_ended, r.contact_ended_on, r.contact_ended_at),
                 physician=r.physician, waiting_for=list(waiting), days_waiting=_days_since(r.state_changed_at, today),
                 stale=stale, overridden=overridden)
 
@@ -193,16 +200,18 @@ def _days_since(moment, today):
     return (today - to_clinic(moment).date()).days
 
 
+# "No longer reachable" last: the columns files were read by before it keep their places.
 CSV_HEADER = ["Case", "MRN", "Patient", "Side", "Indication", "State", "Waiting for", "Days waiting",
-              "Stale verdict", "Physician", "Payer profile", "Referral date"]
+              "Stale verdict", "Physician", "Payer profile", "Referral date", "No longer reachable"]
 
 
 def csv_row(line):
-    """A worklist line as the CSV download writes it: the page's columns, one case a line."""
+    """A worklist line as the CSV download writes it: the page's columns, one case a line, with the
+    mark the page shows beside the name."""
     return (line.id, line.mrn, line.patient_name, line.side, line.indication, line.state,
             "; ".join(line.waiting_for), line.days_waiting, line.stale, line.physician or "",
             PROFILES[line.payer_profile_code].name if line.payer_profile_code in PROFILES else "clinic default",
-            line.referral_date)
+            line.referral_date, line.no_longer_reachable)
 
 
 def state_counts():

@@ -6,19 +6,20 @@ found. Each kind of term reads an index of its own (see the Patient model).
 """
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from tracker.contact import contact_ended_mark_of
 from tracker.extensions import db
 from tracker.loaders import kept_record
 from tracker.models import Case, FamilyNamePart, FormerMrn, GivenNamePart, Patient
 from tracker.patients.duplicates import Identity, likely_duplicates
 from tracker.patients.identity import clean_text, edit_distance_at_most_one, mrn_key, name_key, parse_date, phone_key
 from tracker.search import inner_pattern, like, prefix_pattern
-from tracker.vocab import Indication, Side
+from tracker.vocab import ContactEnded, Indication, Side
 from tracker.workflow import State
 
 MIN_SEARCH_CHARACTERS = 2
@@ -337,6 +338,10 @@ class Found:
     given_name: str
     mrn: str
     date_of_birth: date
+    # No longer reachable, as the record says it (Patient.contact_ended and its day and moment).
+    contact_ended: ContactEnded | None
+    contact_ended_on: date | None
+    contact_ended_at: datetime | None
     merged_into_id: int | None
     # The former number searched for, when that is how this record was found ("formerly QA-7002").
     formerly: str | None = None
@@ -348,9 +353,14 @@ class Found:
 
     display_name = Patient.display_name
 
+    @property
+    def no_longer_reachable(self):
+        """The mark beside the name of a patient no longer reached ("Died 2026-11-03"), or ""."""
+        return contact_ended_mark_of(self)
+
 
 _PATIENT_COLUMNS = (Patient.id, Patient.family_name, Patient.given_name, Patient.mrn, Patient.date_of_birth,
-                    Patient.merged_into_id)
+                    Patient.contact_ended, Patient.contact_ended_on, Patient.contact_ended_at, Patient.merged_into_id)
 _CASE_COLUMNS = (Case.id, Case.side, Case.indication, Case.state)
 
 

@@ -58,7 +58,7 @@ def physicians_day(day, physician_id=None):
                 ProcedureRecord.status == ProcedureStatus.ABANDONED)
         .order_by(ProcedureRecord.abandoned_at)).scalars()} if appointments else {}
     return [DayEntry(a, a.case.risk_screen, override_at.get(a.id), patient=a.case.patient.display_name,
-                     mrn=a.case.patient.mrn, side=a.case.side, physician=a.physician.name,
+                     no_longer_reachable=contact.contact_ended_mark_of(a.case.patient), mrn=a.case.patient.mrn, side=a.case.side, physician=a.physician.name,
                      physician_gone=a.physician.not_booked_with, room_name=a.room.name, room_active=a.room.active,
                      override_by=a.readiness_override_by.name if a.readiness_override_by else None,
                      last_message=a.messages[-1] if a.messages else None, orm=a, time_set_at=a.time_set_at,
@@ -95,6 +95,8 @@ def board_entries(day):
         risk = (SimpleNamespace(**{key: columns[f"risk_{key}"] for key in _RISK_COLUMNS})
                 if row.risk_id is not None else None)
         entries.append(DayEntry(_BoardRow(row), risk, row.override_at, patient=full_name(row.family_name, row.given_name),
+                                no_longer_reachable=contact.contact_ended_mark(
+                                    row.contact_ended, row.contact_ended_on, row.contact_ended_at),
                                 mrn=row.mrn, side=row.side, physician=row.physician,
                                 physician_gone=row.physician_gone, room_name=row.room_name,
                                 room_active=row.room_active, override_by=row.override_by, last_message=last.get(row.id),
@@ -151,6 +153,7 @@ def _board_query():
                   of_verdict(EligibilityVerdict.override_at).label("verdict_override_at"),
                   of_verdict(EligibilityVerdict.profile_code).label("verdict_profile"),
                   Patient.family_name, Patient.given_name, Patient.mrn, Case.side,
+                  Patient.contact_ended, Patient.contact_ended_on, Patient.contact_ended_at,
                   Patient.preferred_contact, Patient.email, Patient.phone, has_account.label("has_account"),
                   name_of(Appointment.physician_id).label("physician"),
                   name_of(Appointment.physician_id, gone).label("physician_gone"),
@@ -181,12 +184,14 @@ class DayEntry:
     readiness summary. `appointment`: the appointment's columns the card and the readiness rules
     read (its row on the board, the whole appointment on the physician's day, `orm`)."""
 
-    def __init__(self, appointment, risk, override_at, *, patient, mrn, side, physician, physician_gone,
-                 room_name, room_active, override_by, last_message, time_set_at, reach, phone, room_modality=None,
-                 orm=None, closure=None, liability=None, abandoned=None):
+    def __init__(self, appointment, risk, override_at, *, patient, no_longer_reachable, mrn, side, physician,
+                 physician_gone, room_name, room_active, override_by, last_message, time_set_at, reach, phone,
+                 room_modality=None, orm=None, closure=None, liability=None, abandoned=None):
         self.id, self.status = appointment.id, appointment.status
         self.starts_at, self.ends_at, self.room_id = appointment.starts_at, appointment.ends_at, appointment.room_id
         self.patient, self.mrn, self.side, self.physician = patient, mrn, side, physician
+        # The mark beside the name of a patient no longer reached (contact.contact_ended_mark), or "".
+        self.no_longer_reachable = no_longer_reachable
         self.room_name, self.room_modality = room_name, room_modality
         self.override_by, self.last_message = override_by, last_message
         self.appointment = orm
