@@ -786,6 +786,24 @@ def test_a_dose_ten_times_the_usual_maximum_is_stopped_on_the_dose():
         "Dexamethasone sodium phosphate 100 mg is ten times or more the usual maximum of 10 mg per SI joint.")
 
 
+def test_two_rows_of_one_steroid_at_ten_times_its_maximum_together_are_stopped_on_the_dose():
+    # 200 mg twice into one joint is 400 mg of triamcinolone: the ten-times stop reads the joint's
+    # rows together, as the warning above the maximum does, not each row alone.
+    errors, _ = validate_step("injectate", injectate(typed("triamcinolone", "40", "200", "5"),
+                                                      typed("triamcinolone", "40", "200", "5")), LEFT)
+    assert "rows-0-dose_mg" not in errors
+    assert errors["rows-1-dose_mg"].startswith(
+        "Triamcinolone acetonide 400 mg is ten times or more the usual maximum of 40 mg per SI joint.")
+
+
+def test_a_steroid_ten_times_its_maximum_confirmed_with_a_reason_is_noted_once():
+    errors, warnings = validate_step("injectate", injectate(
+        typed("triamcinolone", "40", "200", "5"), typed("triamcinolone", "40", "200", "5"),
+        strength_confirmed=True, strength_reason="Ordered by the attending"), LEFT)
+    assert errors == {}
+    assert sum("ten times or more" in warning for warning in warnings) == 1
+
+
 def test_a_concentration_that_is_not_one_is_refused_with_both_units_named():
     errors, _ = validate_step("injectate", injectate(typed("bupivacaine", "half a percent", "5", "1")), LEFT)
     assert errors == {"rows-0-concentration_mg_per_ml":

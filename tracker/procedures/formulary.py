@@ -264,11 +264,11 @@ def strength_words(mg_per_ml) -> str:
     return f"{plain(mg_per_ml)} mg/mL ({plain(percent_of(mg_per_ml))} %)"
 
 
-def strength_problems(entry, concentration_mg_per_ml, dose_mg) -> list[tuple[str, str]]:
-    """Why a row's strength or dose needs the physician's explicit confirmation with a reason
-    before it is saved (a hard stop, not a warning), as (row field, message): a concentration the
-    formulary does not list for the drug, one exactly ten times or a tenth of a listed strength, or
-    a dose ten or more times the drug's usual maximum per joint. Only mg/mL drugs are checked.
+def strength_problems(entry, concentration_mg_per_ml) -> list[tuple[str, str]]:
+    """Why a row's strength needs the physician's explicit confirmation with a reason before it is
+    saved (a hard stop, not a warning), as (row field, message): a concentration the formulary does
+    not list for the drug, or one exactly ten times or a tenth of a listed strength. Only mg/mL drugs
+    are checked. (A dose is checked for the joint, the drug's rows together: joint_dose_problem.)
     """
     if entry is None or entry.strength_unit != MG_PER_ML:
         return []
@@ -287,13 +287,6 @@ def strength_problems(entry, concentration_mg_per_ml, dose_mg) -> list[tuple[str
             problems.append(("concentration_mg_per_ml",
                              f"{entry.name} at {strength_words(concentration)} is not a listed strength "
                              f"({', '.join(strength_words(strength) for strength in listed)})."))
-    maximum = Decimal(str(entry.usual_max_dose_mg)) if entry.usual_max_dose_mg is not None else None
-    dose = Decimal(str(dose_mg)) if dose_mg is not None else None
-    # (A local anaesthetic is stopped above its maximum, for the joint's rows together: joint_dose_problem.)
-    if maximum is not None and dose is not None and dose >= maximum * TEN_FOLD \
-            and entry.kind not in STOP_ABOVE_MAXIMUM_KINDS:
-        problems.append(("dose_mg", f"{entry.name} {plain(dose)} mg is ten times or more the usual maximum of "
-                                    f"{plain(maximum)} mg per SI joint."))
     return problems
 
 
@@ -307,15 +300,25 @@ def _stopped_maximum(entry) -> Decimal | None:
 
 
 def joint_dose_problem(entry, total_dose_mg) -> str | None:
-    """Why one joint's dose of a drug stopped above its usual maximum (a local anaesthetic: rows of
-    the same drug together) needs the physician's confirmation with a reason, or None."""
-    maximum = _stopped_maximum(entry)
-    if maximum is None or total_dose_mg is None:
+    """Why one joint's dose of a drug, its rows together, needs the physician's confirmation with a
+    reason, or None: a local anaesthetic above its usual maximum, any other mg/mL drug (a steroid) at
+    ten times its usual maximum or more (above the maximum it is a warning: drug_warnings). Two rows
+    of 200 mg triamcinolone are 400 mg in the joint, stopped as one row of 400 mg is."""
+    if total_dose_mg is None:
         return None
     dose = Decimal(str(total_dose_mg))
-    if dose <= maximum:
+    maximum = _stopped_maximum(entry)
+    if maximum is not None:
+        if dose <= maximum:
+            return None
+        return f"{entry.name} {plain(dose)} mg is above the usual maximum of {plain(maximum)} mg per SI joint."
+    if entry is None or entry.strength_unit != MG_PER_ML or entry.usual_max_dose_mg is None:
         return None
-    return f"{entry.name} {plain(dose)} mg is above the usual maximum of {plain(maximum)} mg per SI joint."
+    maximum = Decimal(str(entry.usual_max_dose_mg))
+    if maximum <= 0 or dose < maximum * TEN_FOLD:
+        return None
+    return (f"{entry.name} {plain(dose)} mg is ten times or more the usual maximum of {plain(maximum)} mg "
+            f"per SI joint.")
 
 
 def combined_dose_problem(doses: Iterable) -> tuple[str, str] | None:

@@ -197,7 +197,7 @@ def _validate_injectate(values, context, joint, errors, warnings):
             volume, volume_key = volume + amounts["volume_ml"], key + "volume_ml"
         if key + "drug" not in errors:
             for name, problem in strength_problems(context.formulary.get(row.get("drug")),
-                                                   amounts["concentration_mg_per_ml"], amounts["dose_mg"]):
+                                                   amounts["concentration_mg_per_ml"]):
                 unconfirmed.setdefault(key + name, []).append(problem)
             if amounts["dose_mg"] is not None and amounts["dose_mg"] > 0:
                 total, _ = doses.pop(row.get("drug"), (Decimal(0), None))
