@@ -1114,9 +1114,9 @@ def test_a_correction_to_a_result_the_diary_contradicts_says_so_wherever_the_res
 
     correction(client, case, diagnostic_result="negative", correction_reason="Outside records: relief was brief.")
 
-    assert "Diagnostic result negative the diary read positive" in words(
+    assert "Diagnostic result negative (the diary read positive)" in words(
         by_id(text(client.get(f"/cases/{case.id}")), "outcome-panel"))
-    assert "negative the diary read positive" in words(by_id(text(client.get(f"/cases/{case.id}/diary")), "outcome"))
+    assert "negative (the diary read positive)" in words(by_id(text(client.get(f"/cases/{case.id}/diary")), "outcome"))
     event = db.session.execute(db.select(AuditEvent).filter_by(object_type="outcome", action="update")).scalar_one()
     assert event.summary.endswith("; the diary read positive")
     assert {"field": "diagnostic_result", "old": "positive", "new": "negative"} in event.changes

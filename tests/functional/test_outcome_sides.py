@@ -112,7 +112,8 @@ def test_a_joints_result_other_than_its_diary_reading_needs_the_reason(client, g
     assert case.outcome.side_results == {"left": "positive", "right": "positive"}
     assert case.outcome.diagnostic_result == "positive"
     shown = words(by_id(text(client.get(f"/cases/{case.id}/diary")), "outcome"))
-    assert "Left joint: positive the diary read negative" in shown
+    # The badge is set apart for a screen reader too (brackets it reads, the eye sees the badge).
+    assert "Left joint: positive (the diary read negative)" in shown
     assert "Left joint's diagnostic result recorded as positive; the diary read negative" in shown
 
 
