@@ -40,6 +40,13 @@ class ClinicContact:
             return _("Questions? Call the clinic on %(phone)s.", phone=self.phone_shown)
         return _("Questions? Call the clinic.")
 
+    def pain_worse_line(self):
+        """For the end of a diary text: the number to call when the pain is much worse after the
+        injection (translated); "" when no number is known (the text then says nothing)."""
+        if not self.phone:
+            return ""
+        return _("Pain much worse, or questions? Call the clinic on %(phone)s.", phone=self.phone_shown)
+
     def signature(self, with_phone=True):
         """For the end of an email: the clinic's name, address and (translated) phone line."""
         lines = [self.name, *self.address_lines]

@@ -42,7 +42,7 @@ from tracker.clinic import clinic_contact
 from tracker.diary.overdue import entry_missing, superseded
 from tracker.diary.schedule import ANAESTHETIC_CODES, SCHEDULES
 from tracker.diary.services import (AFTER_INJECTION_STATES, BASELINE, given_earlier, link_url, live_link,
-                                    sides_of)
+                                    sides_of, with_pain_worse_line)
 from tracker.extensions import db
 from tracker.links import public_url
 from tracker.mail import MailError, send_mail
@@ -244,9 +244,10 @@ def _send_for_patient(claim_ids, counts, channel=EMAIL):
     try:
         with i18n.patient_locale(patient):
             if channel == SMS:
-                # No clinical detail in a text: the clinic's name and the link(s).
-                send_sms(address, _("%(clinic)s: it is time to fill in your pain diary: %(link)s",
-                                    clinic=current_app.config["CLINIC_NAME"], link=" ".join(targets)))
+                # No clinical detail in a text: the clinic's name, the link(s) and its number.
+                send_sms(address, with_pain_worse_line(
+                    _("%(clinic)s: it is time to fill in your pain diary: %(link)s",
+                      clinic=current_app.config["CLINIC_NAME"], link=" ".join(targets))))
             else:
                 subject = _("Your pain diary at %(clinic)s", clinic=current_app.config["CLINIC_NAME"])
                 send_mail(address, subject, _message("\n".join(targets)))

@@ -781,6 +781,12 @@ def link_url(link):
     return public_url("patient_link.entry", token=links.sign(link))
 
 
+def with_pain_worse_line(text):
+    """A diary text (the link, the reminder) ending with the clinic's number for a patient whose
+    pain is much worse after the injection: the one number they need, on the phone they hold."""
+    return " ".join(part for part in (text, clinic_contact().pain_worse_line()) if part)
+
+
 def create_link(case, actor, now=None, sent_to=None):
     """A new personal link for the case; the older ones are revoked (one live link per case).
     Returns (link, the links it replaced). The caller commits."""
@@ -844,8 +850,8 @@ def send_link(case, actor, now=None):
     try:
         with i18n.patient_locale(patient):
             if number:
-                send_sms(number, _("%(clinic)s: your personal link for your pain diary: %(link)s Keep it to "
-                                   "yourself.", clinic=clinic, link=link_url(link)))
+                send_sms(number, with_pain_worse_line(_("%(clinic)s: your personal link for your pain diary: %(link)s "
+                                                        "Keep it to yourself.", clinic=clinic, link=link_url(link))))
             else:
                 send_mail(address, _("Your pain diary link from %(clinic)s", clinic=clinic), _link_message(link))
     except SmsError as error:
