@@ -213,7 +213,7 @@ def test_a_patient_who_prefers_texts_gets_a_text_with_nothing_clinical(app, app_
     appointment = booked(gen, 20, preferred_contact=ContactChannel.SMS, phone=MOBILE, language="Spanish")
     reminders.send_due()
     [text] = provider.texts_to(MOBILE)
-    assert "recordatorio de su cita" in text["body"] and "Level 2, desk B" in text["body"]
+    assert "su cita es el" in text["body"] and "Level 2, desk B" in text["body"]
     words = text["body"].replace(app.config["CLINIC_NAME"], "").lower()  # the clinic's own name aside
     for clinical in ("apixaban", "sedación", "izquierd", "left", "inyección", "injection", "sacro"):
         assert clinical not in words

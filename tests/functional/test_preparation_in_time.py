@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 import pytest
 from babel.dates import format_date, format_time
 
+from tracker import i18n
 from tracker.extensions import db
 from tracker.models import AppointmentMessage, RiskScreen
 from tracker.roles import Role
@@ -248,7 +249,9 @@ def test_a_patient_reached_by_text_gets_the_preparation_by_email_too_and_the_tex
                                                   ("prepare", "sms", "sent"), ("prepare", "email", "sent")])
     confirmation, preparing = [t["body"] for t in provider.texts_to(MOBILE)]
     assert "your appointment is booked for" in confirmation and "in the email we sent you" in confirmation
-    assert f"needs you to prepare from {long(AHEAD - 4)}" in preparing
+    # A text's dates are short ("Wed, Dec 23"), and its place is left to the reminders that follow.
+    assert f"prepare from {i18n.short_date(clinic_day(AHEAD - 4))} for your appointment on " \
+           f"{i18n.short_date(clinic_day(AHEAD))} at" in preparing
     for body in (confirmation, preparing):
         for clinical in ("apixaban", "dose", "blood", "left", "injection", "sacro"):
             assert clinical not in body.replace(app.config["CLINIC_NAME"], "").lower()

@@ -34,7 +34,7 @@ def _booked(gen, email, language="English", account=False):
 
 @pytest.mark.parametrize("language, in_the_email, arrive", [
     ("English", "How to prepare: in the email we sent you.", "Arrive 30 minutes before your appointment time"),
-    ("Spanish", "Cómo prepararse: en el correo electrónico que le enviamos.", "Llegue 30 minutos antes"),
+    ("Spanish", "Preparación: vea su correo.", "Llegue 30 minutos antes"),
 ])
 def test_a_texted_patient_without_an_account_gets_the_preparation_by_email_and_no_sign_in_link(
         app, app_ctx, gen, provider, reminder_outbox, language, in_the_email, arrive):
@@ -49,7 +49,7 @@ def test_a_texted_patient_without_an_account_gets_the_preparation_by_email_and_n
 
 @pytest.mark.parametrize("language, call", [
     ("English", "How to prepare: the clinic will call you before your appointment."),
-    ("Spanish", "Cómo prepararse: la clínica le llamará antes de su cita."),
+    ("Spanish", "Preparación: le llamaremos."),
 ])
 def test_a_texted_patient_without_an_account_or_email_is_told_the_clinic_will_call_and_staff_are_told_to(
         app, client, gen, login_as, provider, reminder_outbox, language, call):

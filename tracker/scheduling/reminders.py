@@ -37,7 +37,7 @@ from datetime import datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import ngettext, pgettext
 from sqlalchemy import and_, exists, or_
 from sqlalchemy.exc import IntegrityError
 
@@ -352,9 +352,9 @@ def _finish(message, counts, status, detail):
 
 # ------------------------------------------------------------------ what the patient reads
 
-def _when_and_where(appointment):
+def _when_and_where(appointment, written=i18n.long_date):
     place = i18n.place(appointment.room)
-    return i18n.long_date(appointment.starts_at), i18n.clock(appointment.starts_at), place
+    return written(appointment.starts_at), i18n.clock(appointment.starts_at), place
 
 
 # Messages with "at %(time)s" are counted by the hour shown (`i18n.hour_shown`): "a la 1:05", "a las 2:05".
@@ -369,11 +369,23 @@ def _phone_line(kind=None):
             else _("Questions, or you cannot come? Call the clinic."))
 
 
+def _text_phone_line(kind):
+    """`_phone_line` as a text says it: the same words in English, shorter ones where a language's
+    letters make a text Unicode (67 characters a part: README, Text messages)."""
+    phone = clinic_contact().phone_shown
+    if kind == CANCELLATION:
+        return (pgettext("text message", "Questions? Call the clinic on %(phone)s.", phone=phone) if phone
+                else pgettext("text message", "Questions? Call the clinic."))
+    return (pgettext("text message", "Questions, or you cannot come? Call the clinic on %(phone)s.", phone=phone)
+            if phone else pgettext("text message", "Questions, or you cannot come? Call the clinic."))
+
+
 def text_body(appointment, kind, topic=""):
-    """A text: the clinic, the date, time and place, the clinic's phone and where to read how to
-    prepare. Nothing clinical: no procedure, side, drug or instruction."""
+    """A text: the clinic, the date (short: "Wed, Sep 29"), time and place, the clinic's phone and
+    where to read how to prepare. Nothing clinical: no procedure, side, drug or instruction. The
+    preparation reminder leaves the place to the reminders that follow it."""
     clinic = current_app.config["CLINIC_NAME"]
-    day, time, place = _when_and_where(appointment)
+    day, time, place = _when_and_where(appointment, i18n.short_date)
     hour = i18n.hour_shown(appointment.starts_at)
     if kind == CANCELLATION:
         lines = [ngettext("%(clinic)s: your appointment on %(day)s at %(time)s is cancelled.",
@@ -392,32 +404,29 @@ def text_body(appointment, kind, topic=""):
                             "%(clinic)s: your appointment is booked for %(day)s at %(time)s, %(place)s.", hour,
                             clinic=clinic, day=day, time=time, place=place)
         elif topic.startswith(PREPARATION):
-            lead = ngettext("%(clinic)s: your appointment on %(day)s at %(time)s, %(place)s, needs you to "
-                            "prepare from %(first_day)s.",
-                            "%(clinic)s: your appointment on %(day)s at %(time)s, %(place)s, needs you to "
-                            "prepare from %(first_day)s.", hour, clinic=clinic, day=day, time=time, place=place,
-                            first_day=_first_day_to_act(appointment))
+            lead = ngettext("%(clinic)s: prepare from %(first_day)s for your appointment on %(day)s at %(time)s.",
+                            "%(clinic)s: prepare from %(first_day)s for your appointment on %(day)s at %(time)s.",
+                            hour, clinic=clinic, day=day, time=time,
+                            first_day=_first_day_to_act(appointment, i18n.short_date))
         else:
             lead = ngettext("%(clinic)s: reminder of your appointment on %(day)s at %(time)s, %(place)s.",
                             "%(clinic)s: reminder of your appointment on %(day)s at %(time)s, %(place)s.",
                             hour, clinic=clinic, day=day, time=time, place=place)
-        emailed, signs_in = contact.EMAIL in channels_for(appointment), contact.has_account(appointment.case.patient)
-        if emailed and signs_in:
-            how = _("How to prepare: in the email we sent you, and at %(link)s", link=_sign_in_link())
-        elif emailed:
-            how = _("How to prepare: in the email we sent you.")
-        elif signs_in:
+        if contact.EMAIL in channels_for(appointment):
+            # The email that goes with it holds the whole preparation.
+            how = pgettext("text message", "How to prepare: in the email we sent you.")
+        elif contact.has_account(appointment.case.patient):
             how = _("How to prepare: %(link)s", link=_sign_in_link())
         else:
             # No email and no account: the sign-in address would lead nowhere; staff are told to call.
             how = _("How to prepare: the clinic will call you before your appointment.")
         lines = [lead, how]
-    return " ".join([*lines, _phone_line(kind)])
+    return " ".join([*lines, _text_phone_line(kind)])
 
 
-def _first_day_to_act(appointment):
+def _first_day_to_act(appointment, written=i18n.long_date):
     prepare = preparation_reminder(appointment)
-    return i18n.long_date(prepare.day) if prepare else ""
+    return written(prepare.day) if prepare else ""
 
 
 def email_body(appointment, kind, topic=""):
