@@ -296,3 +296,84 @@ def test_the_abandon_refused_once_the_sign_out_names_the_side_asks_only_for_the_
     said = field_error(text(refused), "reason")
     assert "sign the record instead of abandoning it" in said
     assert "answer Side not injected" not in said, "it is answered already"
+
+
+def _left_injected_twenty_minutes_ago(gen, physician, doctor):
+    record = _left_injected_right_not(gen, physician, doctor)
+    left = next(row for row in _fresh(record).steps if row.step == "injectate")
+    left.first_recorded_at -= timedelta(minutes=20)
+    db.session.commit()
+    return record, left.first_recorded_at
+
+
+def test_set_back_to_none_and_the_right_injected_after_all_the_diary_is_timed_from_the_later_joint(
+        gen, doctor, physician):
+    """Naming the right started the left's diary, timed from the left's injection. Set back to None,
+    the case is bilateral again: the diary waits for both joints, as for any bilateral injection, and
+    its anaesthetic window runs from the right's injection. Timed from the left's, the 15-minute
+    score would be asked while the right's needle was still in, and a bilateral block's result read
+    from scores that describe one joint only."""
+    record, left_at = _left_injected_twenty_minutes_ago(gen, physician, doctor)
+    case_id = record.case_id
+    assert post_step(doctor, case_id, "sign_out", {**SIGN_OUT, **NOT_INJECTED}).status_code == 302
+    db.session.expire_all()
+    m15 = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case_id, point_code="m15")).scalar_one()
+    assert m15.due_at == left_at + timedelta(minutes=15)
+
+    version = next(row.version_id for row in _fresh(record).steps if row.step == "sign_out")
+    assert post_step(doctor, case_id, "sign_out", SIGN_OUT, version=version).status_code == 302
+    db.session.expire_all()
+    assert db.session.execute(db.select(DiaryPoint).filter_by(case_id=case_id, point_code="m15")).scalar() is None, \
+        "the diary waits for the right's injection again"
+    again = {**answers_for("contrast"), "vascular_uptake": False}
+    assert post_step(doctor, case_id, "contrast", again, side="right", attempt="2").status_code == 302
+    assert post_step(doctor, case_id, "injectate", answers_for("injectate"), side="right").status_code == 302
+    db.session.expire_all()
+    right = next(row for row in _fresh(record).steps if row.step == "injectate" and row.side == "right")
+    m15 = db.session.execute(db.select(DiaryPoint).filter_by(case_id=case_id, point_code="m15")).scalar_one()
+    assert m15.due_at == right.first_recorded_at + timedelta(minutes=15), "timed from the later joint"
+    assert _sign(doctor, record).status_code == 302
+    assert sides_of(db.session.get(Case, case_id)) == [Side.LEFT, Side.RIGHT]
+
+
+def test_once_the_left_alone_has_a_score_the_sign_out_cannot_be_set_back_to_none(gen, doctor, physician):
+    """The patient has rated the left alone (a score describes the left injected, the right not): the
+    case went on for the left, and a bilateral diary cannot be made of it. The answer stays, said next
+    to it, with what was typed kept; the right is a referral of its own."""
+    from tests.builders import enter
+
+    record, _ = _left_injected_twenty_minutes_ago(gen, physician, doctor)
+    case_id = record.case_id
+    assert post_step(doctor, case_id, "sign_out", {**SIGN_OUT, **NOT_INJECTED}).status_code == 302
+    db.session.expire_all()
+    enter(db.session.get(Case, case_id), "m15", side=Side.LEFT, score=2)
+
+    version = next(row.version_id for row in _fresh(record).steps if row.step == "sign_out")
+    refused = post_step(doctor, case_id, "sign_out", {**SIGN_OUT, "not_injected_reason": ""}, version=version)
+    assert refused.status_code == 422
+    assert field_error(text(refused), "sign_out-not_injected_side") == (
+        "The patient has already rated the left joint alone (time point '15 minutes after'), so the case goes on "
+        "for the left side: keep Right here, with the reason. Log a new referral for the right joint.")
+    db.session.expire_all()
+    assert db.session.get(Case, case_id).side == Side.LEFT
+    assert db.session.execute(db.select(DiaryPoint).filter_by(case_id=case_id, point_code="m15")).scalar_one()
+
+
+def test_once_the_left_alone_was_reminded_of_a_score_the_sign_out_cannot_be_set_back_to_none(gen, doctor, physician):
+    """A text asking the patient to rate her pain has gone out for the left alone: the same answer."""
+    from tests.builders import point
+    from tracker.models import DiaryReminder
+
+    record, _ = _left_injected_twenty_minutes_ago(gen, physician, doctor)
+    case_id = record.case_id
+    assert post_step(doctor, case_id, "sign_out", {**SIGN_OUT, **NOT_INJECTED}).status_code == 302
+    db.session.expire_all()
+    db.session.add(DiaryReminder(point_id=point(db.session.get(Case, case_id), "m15").id, channel="sms", attempt=1,
+                                 status="sent"))
+    db.session.commit()
+
+    version = next(row.version_id for row in _fresh(record).steps if row.step == "sign_out")
+    refused = post_step(doctor, case_id, "sign_out", {**SIGN_OUT, "not_injected_reason": ""}, version=version)
+    assert refused.status_code == 422
+    assert field_error(text(refused), "sign_out-not_injected_side").startswith(
+        "The patient has already been reminded to rate the left joint alone (time point '15 minutes after')")

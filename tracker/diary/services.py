@@ -36,7 +36,7 @@ from tracker.extensions import db
 from tracker.links import public_url
 from tracker.mail import MailError, send_mail
 from tracker.sms import SmsError, send_sms, undo_all_but_the_stop
-from tracker.models import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint
+from tracker.models import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint, DiaryReminder
 from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.refusals import FieldError, Refusal, check_version
 from tracker.timeutil import start_of_clinic_day, to_clinic, utcnow
@@ -183,6 +183,32 @@ def start_follow_up(case, injected_at):
                                       opens_at=due.opens_at, closes_at=due.closes_at))
     # Until when each missed point is chased, kept with the points (the overdue list's index).
     chase.keep_for_case(case.id)
+
+
+def withdraw_follow_up(case):
+    """The injection turns out not to be over (a bilateral record's sign-out set back to name no side
+    not injected, with a joint still to inject): the post-injection points made for the one joint
+    are removed, to be made again when every joint is injected, timed from the later one (the
+    baseline then closes at that injection too). Returns None once removed; or, removing nothing,
+    why they cannot be: the first point the patient has already rated, or been reminded of, for the
+    joint alone (its label and "rated" or "reminded"), since a score of one joint injected cannot
+    stand in a diary of both. The caller commits."""
+    points = db.session.execute(
+        db.select(DiaryPoint).filter(DiaryPoint.case_id == case.id, DiaryPoint.point_code != BASELINE)
+        .order_by(DiaryPoint.due_at)).scalars().all()
+    ids = [point.id for point in points]
+    if not ids:
+        return None
+    rated = set(db.session.execute(db.select(DiaryEntry.point_id).filter(DiaryEntry.point_id.in_(ids))).scalars())
+    reminded = set(db.session.execute(
+        db.select(DiaryReminder.point_id).filter(DiaryReminder.point_id.in_(ids))).scalars())
+    for point in points:
+        if point.id in rated or point.id in reminded:
+            return time_point(case, point.point_code).label, "rated" if point.id in rated else "reminded"
+    for point in points:
+        db.session.delete(point)
+    db.session.flush()
+    return None
 
 
 def _point_row(case, code):

@@ -798,7 +798,22 @@ def _follow_the_sign_out(record, actor):
         _change_side(case, skipped.injected, f"{skipped.side.value} side not injected, at the sign-out", actor)
         _start_diary(record)
     elif skipped is None and record.side == Side.BILATERAL and case.side != Side.BILATERAL:
+        begun = None if every_joint_injected(record) else diary.withdraw_follow_up(case)
+        if begun:
+            raise StepInvalid({"not_injected_side": _begun_for_one_joint(case.side, begun)})
         _change_side(case, Side.BILATERAL, "the sign-out no longer names a side not injected", actor)
+
+
+def _begun_for_one_joint(injected, begun):
+    """Why a sign-out cannot be set back to name no side: the diary of the joint injected alone has
+    begun (a score entered, or a reminder sent, for the point labelled `begun[0]`)."""
+    label, how = begun
+    other = Side.RIGHT if injected == Side.LEFT else Side.LEFT
+    done = ("already rated the {joint} joint alone (time point '{label}')" if how == "rated"
+            else "already been reminded to rate the {joint} joint alone (time point '{label}')")
+    return (f"The patient has {done.format(joint=injected.value, label=label)}, so the case goes on for "
+            f"the {injected.value} side: keep {other.label} here, with the reason. Log a new referral for the "
+            f"{other.value} joint.")
 
 
 def _change_side(case, side, why, actor):
