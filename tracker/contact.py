@@ -10,7 +10,7 @@ Nothing goes on its own during the quiet hours (REMINDER_QUIET_HOURS, clinic tim
 be of no use once they end: `quiet_until`."""
 import re
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -148,6 +148,24 @@ def contact_ended_words(patient):
         return f"Died on {patient.contact_ended_on.isoformat()}" + (
             f": {patient.contact_ended_note}" if patient.contact_ended_note else "")
     return f"Moved away or left the clinic's care: {patient.contact_ended_note}"
+
+
+@dataclass(frozen=True)
+class NoLongerReached:
+    """What a list line knows of a patient no longer reached, from the record's columns: why
+    (died or left care), the day of death, and when it was recorded."""
+    why: ContactEnded
+    died_on: date | None
+    recorded_at: datetime
+
+    @property
+    def mark(self):
+        return contact_ended_mark(self.why, self.died_on, self.recorded_at)
+
+
+def no_longer_reached(ended, on, at):
+    """NoLongerReached from the record's columns, or None for a patient still reached."""
+    return None if ended is None else NoLongerReached(ContactEnded(ended), on, at)
 
 
 def contact_ended_mark(ended, on, at):

@@ -137,3 +137,28 @@ def test_each_list_takes_as_many_queries_with_patients_marked_as_without(
     after, shown = queries()
     assert shown == expected("Marsh", "Ohio", "Well")
     assert after == before
+
+
+def test_the_json_api_says_it_with_the_patient_on_the_worklist_a_case_and_a_days_appointments(
+        client, coordinator, gen, people):
+    """Another system reading the worklist, a case or the day's appointments is told too, as data
+    (why, the day of death, when it was recorded), not only as the lists' words."""
+    from tests.api_support import bearer, token_for
+
+    cases = {name: gen.case(patient=patient, state=State.SCHEDULED) for name, patient in people.items()}
+    for hour, case in enumerate(cases.values(), start=9):
+        gen.appointment(case, starts_at=clinic_at(1, hour))
+    mark_them(client, people)
+    headers = bearer(token_for(gen.user(Role.COORDINATOR)))
+
+    listed = {item["patient"]["name"].split(",")[0]: item["patient"]["no_longer_reachable"]
+              for item in client.get("/api/v1/cases", headers=headers).get_json()["items"]}
+    assert listed["Well"] is None
+    assert listed["Marsh"]["why"] == "died" and listed["Marsh"]["died_on"] == died_on().isoformat()
+    assert listed["Ohio"]["why"] == "left_care" and listed["Ohio"]["died_on"] is None
+    assert listed["Ohio"]["recorded_at"]
+    one = client.get(f"/api/v1/cases/{cases['Marsh'].id}", headers=headers).get_json()
+    assert one["patient"]["no_longer_reachable"]["why"] == "died"
+    day = client.get(f"/api/v1/appointments?day={clinic_day(1).isoformat()}", headers=headers).get_json()
+    by_case = {item["case_id"]: item["patient"]["no_longer_reachable"] for item in day["items"]}
+    assert by_case[cases["Ohio"].id]["why"] == "left_care" and by_case[cases["Well"].id] is None

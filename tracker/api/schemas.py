@@ -90,10 +90,19 @@ class Paging(BaseModel):
     pages: int | None = Field(description="The number of pages, where `total` is known; null otherwise.")
 
 
+class NoLongerReachable(BaseModel):
+    why: Literal["died", "left_care"] = Field(description="died, or left_care (moved away, left the clinic's care).")
+    died_on: date | None = Field(description="The day of death (why: died); null for left_care.")
+    recorded_at: datetime = Field(description="When it was recorded on the patient's record.")
+
+
 class PatientSummary(BaseModel):
     id: int
     mrn: str
     name: str = Field(description='"Family, Given" as the worklist shows it.')
+    no_longer_reachable: NoLongerReachable | None = Field(
+        None, description="Recorded on the patient's record: nothing is sent to them any more (texts, emails, "
+                          "diary links). Null for a patient still reached.")
 
 
 class WorklistItem(BaseModel):

@@ -15,6 +15,7 @@ from tracker.api import openapi, schemas
 from tracker.api.auth import api_user, record_read, token_allow
 from tracker.api.responses import json_response, problem_response
 from tracker.cases import worklist
+from tracker.contact import no_longer_reached
 from tracker.diary.services import corrected_at, first_entry, given_earlier, time_point
 from tracker.eligibility.standing import clinic_default_profile_code
 from tracker.extensions import csrf, db
@@ -117,7 +118,15 @@ def _paging(page):
 
 
 def _patient(patient):
-    return schemas.PatientSummary(id=patient.id, mrn=patient.mrn, name=patient.display_name)
+    return _summary(patient.id, patient.mrn, patient.display_name,
+                    no_longer_reached(patient.contact_ended, patient.contact_ended_on, patient.contact_ended_at))
+
+
+def _summary(patient_id, mrn, name, ended):
+    """The patient as every document names them; `ended`: contact.NoLongerReached, or None."""
+    reach = ended and schemas.NoLongerReachable(why=ended.why.value, died_on=ended.died_on,
+                                                recorded_at=ended.recorded_at)
+    return schemas.PatientSummary(id=patient_id, mrn=mrn, name=name, no_longer_reachable=reach)
 
 
 def _respond(model):
@@ -162,7 +171,7 @@ def cases():
                                    default_profile, query.sort)
     page = _page(statement, query, total, scalars=False)
     items = [schemas.WorklistItem(
-        id=line.id, patient=schemas.PatientSummary(id=line.patient_id, mrn=line.mrn, name=line.patient_name),
+        id=line.id, patient=_summary(line.patient_id, line.mrn, line.patient_name, line.contact_ended),
         state=line.state.value, side=line.side.value, indication=line.indication.value,
         referral_date=line.referral_date, state_changed_at=line.state_changed_at, days_waiting=line.days_waiting,
         waiting_for=line.waiting_for, verdict_stale=line.stale, physician=line.physician,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from tracker.cases.counts import state_counts as kept_state_counts
 from tracker.cases.rows import is_current, line_for, work_out
-from tracker.contact import contact_ended_mark, contact_ended_mark_of
+from tracker.contact import NoLongerReached, no_longer_reached
 from tracker.extensions import db
 from tracker.formfields import options
 from tracker.models import Case, CaseRow, Patient, User
@@ -67,13 +67,18 @@ class Line:
     patient_id: int
     mrn: str
     patient_name: str
-    # The mark beside the name of a patient no longer reached ("Died 2026-11-03"), or "".
-    no_longer_reachable: str
+    # A patient no longer reached (died, left care), or None.
+    contact_ended: NoLongerReached | None
     physician: str | None
     waiting_for: list
     days_waiting: int
     stale: bool
     overridden: bool
+
+    @property
+    def no_longer_reachable(self):
+        """The mark beside the patient's name ("Died 2026-11-03"), or ""."""
+        return self.contact_ended.mark if self.contact_ended else ""
 
 
 def query(states=None, q=None, physician_id=None, side=None, profile=None, default_profile=None,
@@ -181,7 +186,8 @@ def line_of(case, default_profile):
                 referral_date=case.referral_date, state_changed_at=case.state_changed_at,
                 payer_profile_code=case.payer_profile_code, patient_id=case.patient_id, mrn=case.patient.mrn,
                 patient_name=case.patient.display_name,
-                no_longer_reachable=contact_ended_mark_of(case.patient),
+                contact_ended=no_longer_reached(case.patient.contact_ended, case.patient.contact_ended_on,
+                                                case.patient.contact_ended_at),
                 physician=case.physician.name if case.physician else None,
                 waiting_for=list(waiting), days_waiting=_days_since(case.state_changed_at, today), stale=stale,
                 overridden=overridden)
@@ -191,7 +197,7 @@ def _line(r, waiting, stale, overridden, today):
     return Line(id=r.id, state=r.state, side=r.side, indication=r.indication, referral_date=r.referral_date,
                 state_changed_at=r.state_changed_at, payer_profile_code=r.payer_profile_code,
                 patient_id=r.patient_id, mrn=r.mrn, patient_name=full_name(r.family_name, r.given_name),
-                no_longer_reachable=contact_ended_mark(r.contact_ended, r.contact_ended_on, r.contact_ended_at),
+                contact_ended=no_longer_reached(r.contact_ended, r.contact_ended_on, r.contact_ended_at),
                 physician=r.physician, waiting_for=list(waiting), days_waiting=_days_since(r.state_changed_at, today),
                 stale=stale, overridden=overridden)
 
