@@ -185,6 +185,25 @@ def contact_ended_mark_of(patient):
     return contact_ended_mark(patient.contact_ended, patient.contact_ended_on, patient.contact_ended_at)
 
 
+def appointment_contact_ended(ended, on, at):
+    """What an appointment not started yet says of its patient no longer reached, from the record's
+    columns (as `contact_ended_mark`): for a death, in place of its readiness, "Patient died
+    2026-11-03: cancel this appointment." (nothing is cancelled on its own); for leaving, beside its
+    readiness, "Patient left care (recorded 2026-12-07): confirm before the procedure."; "" for a
+    patient still reached."""
+    if ended is None:
+        return ""
+    if ended == ContactEnded.DIED:
+        return _("Patient died %(day)s: cancel this appointment.", day=on.isoformat())
+    return _("Patient left care (recorded %(day)s): confirm before the procedure.",
+             day=to_clinic(at).date().isoformat())
+
+
+def appointment_contact_ended_of(patient):
+    """`appointment_contact_ended` for a patient record."""
+    return appointment_contact_ended(patient.contact_ended, patient.contact_ended_on, patient.contact_ended_at)
+
+
 def nothing_sent_because(patient):
     """Why nothing at all may be sent to the patient, for a sender staff press (a diary link, an
     invitation): their record says they can no longer be reached; or None."""

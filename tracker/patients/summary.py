@@ -17,6 +17,7 @@ from tracker.patient_accounts.services import INVITATION_NOT_SENT
 from tracker.policy import cap_usage, get_profile
 from tracker.policy.engine import rolling_year_first_day
 from tracker.timeutil import clinic_today, utcnow
+from tracker.vocab import NOT_STARTED
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,16 @@ def case_lines(patient):
         lines.append(CaseLine(case, started[-1] if started else None,
                               booked.starts_at if booked else None, links.get(case.id), stale))
     return lines
+
+
+def still_booked(patient):
+    """The appointments not started yet of a patient recorded as died, soonest first: each one to
+    cancel (nothing cancels them on its own), listed when the death is recorded and on the patient
+    page until cancelled; [] for anyone else."""
+    if not patient.died:
+        return []
+    return sorted((a for case in patient.cases for a in case.appointments if a.status in NOT_STARTED),
+                  key=lambda a: (a.starts_at, a.id))
 
 
 def caps_window():

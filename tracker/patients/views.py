@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from tracker import audit, contact
 from tracker.access import allow
@@ -73,7 +73,7 @@ def show(patient_id):
     patient = summary.load_record(patient.id)
     audit.viewed("patient", patient.id, summary="viewed patient record", user=current_user)
     lines = summary.case_lines(patient)
-    return render_template("patients/show.html", patient=patient, lines=lines,
+    return render_template("patients/show.html", patient=patient, lines=lines, still_booked=summary.still_booked(patient),
                            moved_in=_moved_in(patient, lines),
                            caps=summary.caps_by_payer(patient), caps_window=summary.caps_window(), history=summary.history(patient),
                            invitation=summary.last_invitation(patient) if patient.account is None else None,
@@ -475,4 +475,9 @@ def contact_end(patient_id):
                          form.version_id.data, current_user)
     flash(_("Recorded: %(words)s. Nothing is sent to the patient any more.",
             words=contact.contact_ended_words(patient)), "success")
+    if booked := summary.still_booked(patient):
+        # Nothing is cancelled on its own: the patient page lists each, with the way to cancel it.
+        flash(ngettext("%(num)d appointment is still booked for this patient: cancel it (listed below).",
+                       "%(num)d appointments are still booked for this patient: cancel each (listed below).",
+                       len(booked)), "warning")
     return redirect(url_for("patients.show", patient_id=patient_id))

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker import audit
 from tracker.cases.services import transition
+from tracker.contact import contact_ended_words
 from tracker.diary import services as diary
 from tracker.diary.kept import keep_relief
 from tracker.extensions import db
@@ -546,6 +547,12 @@ def start(case, actor, version_id=None, now=None, acknowledged=(), risks_acknowl
     formulary()
     appointment = case.active_appointment
     _may_record(appointment, actor)
+    if case.patient.died:
+        # Whoever is on the table is not the patient this record says died: the record is wrong, or
+        # the patient is. Undoing the mark (with its reason, audited) comes first.
+        raise ProcedureRefused(f"The patient's record says {contact_ended_words(case.patient)} (recorded by "
+                               f"{case.patient.contact_ended_by}): cancel this appointment. If the record is wrong, "
+                               f"undo that on the patient's record first.")
     if appointment is not None and (not_today := start_day_words(
             appointment.starts_at, now, checked_in=appointment.status == AppointmentStatus.CHECKED_IN)):
         raise ProcedureRefused(not_today)

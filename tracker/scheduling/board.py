@@ -21,7 +21,7 @@ from tracker.scheduling import instructions, services
 from tracker.scheduling.liability import card_notice, notices_for
 from tracker.scheduling.rules import closed_on, closed_words
 from tracker.timeutil import clinic_today, to_clinic
-from tracker.vocab import (NOT_STARTED, AllergyAnswer, AnticoagulantAnswer, Allergy, AppointmentStatus,
+from tracker.vocab import (NOT_STARTED, AllergyAnswer, AnticoagulantAnswer, Allergy, AppointmentStatus, ContactEnded,
                            allergies_of, allergy_words, anticoagulant_words, decision_flags, not_asked)
 
 
@@ -58,7 +58,9 @@ def physicians_day(day, physician_id=None):
                 ProcedureRecord.status == ProcedureStatus.ABANDONED)
         .order_by(ProcedureRecord.abandoned_at)).scalars()} if appointments else {}
     return [DayEntry(a, a.case.risk_screen, override_at.get(a.id), patient=a.case.patient.display_name,
-                     no_longer_reachable=contact.contact_ended_mark_of(a.case.patient), mrn=a.case.patient.mrn, side=a.case.side, physician=a.physician.name,
+                     contact_ended=(a.case.patient.contact_ended, a.case.patient.contact_ended_on,
+                                    a.case.patient.contact_ended_at),
+                     mrn=a.case.patient.mrn, side=a.case.side, physician=a.physician.name,
                      physician_gone=a.physician.not_booked_with, room_name=a.room.name, room_active=a.room.active,
                      override_by=a.readiness_override_by.name if a.readiness_override_by else None,
                      last_message=a.messages[-1] if a.messages else None, orm=a, time_set_at=a.time_set_at,
@@ -95,8 +97,7 @@ def board_entries(day):
         risk = (SimpleNamespace(**{key: columns[f"risk_{key}"] for key in _RISK_COLUMNS})
                 if row.risk_id is not None else None)
         entries.append(DayEntry(_BoardRow(row), risk, row.override_at, patient=full_name(row.family_name, row.given_name),
-                                no_longer_reachable=contact.contact_ended_mark(
-                                    row.contact_ended, row.contact_ended_on, row.contact_ended_at),
+                                contact_ended=(row.contact_ended, row.contact_ended_on, row.contact_ended_at),
                                 mrn=row.mrn, side=row.side, physician=row.physician,
                                 physician_gone=row.physician_gone, room_name=row.room_name,
                                 room_active=row.room_active, override_by=row.override_by, last_message=last.get(row.id),
@@ -184,14 +185,20 @@ class DayEntry:
     readiness summary. `appointment`: the appointment's columns the card and the readiness rules
     read (its row on the board, the whole appointment on the physician's day, `orm`)."""
 
-    def __init__(self, appointment, risk, override_at, *, patient, no_longer_reachable, mrn, side, physician,
+    def __init__(self, appointment, risk, override_at, *, patient, contact_ended, mrn, side, physician,
                  physician_gone, room_name, room_active, override_by, last_message, time_set_at, reach, phone,
                  room_modality=None, orm=None, closure=None, liability=None, abandoned=None):
         self.id, self.status = appointment.id, appointment.status
         self.starts_at, self.ends_at, self.room_id = appointment.starts_at, appointment.ends_at, appointment.room_id
         self.patient, self.mrn, self.side, self.physician = patient, mrn, side, physician
+        # `contact_ended`: the patient's (Patient.contact_ended, contact_ended_on, contact_ended_at).
         # The mark beside the name of a patient no longer reached (contact.contact_ended_mark), or "".
-        self.no_longer_reachable = no_longer_reachable
+        self.no_longer_reachable = contact.contact_ended_mark(*contact_ended)
+        # Not started yet: a death said in place of readiness (cancel it), leaving beside it
+        # (contact.appointment_contact_ended).
+        self.patient_died = appointment.status in NOT_STARTED and contact_ended[0] == ContactEnded.DIED
+        self.contact_ended = (contact.appointment_contact_ended(*contact_ended)
+                              if appointment.status in NOT_STARTED else "")
         self.room_name, self.room_modality = room_name, room_modality
         self.override_by, self.last_message = override_by, last_message
         self.appointment = orm
@@ -226,7 +233,7 @@ class DayEntry:
                        or appointment.status == AppointmentStatus.IN_PROCEDURE else [])
         # The latest attempt abandoned on it (My day), said while the appointment waits to start again.
         self.abandoned = abandoned if appointment.status in NOT_STARTED else None
-        self.can_check_in = can_check_in(appointment)
+        self.can_check_in = can_check_in(appointment) and not self.patient_died
         self.physician_inactive = physician_inactive(appointment.status, physician, physician_gone)
         self.room_out_of_use = room_out_of_use(appointment.status, room_name, room_active)
         self.closed = closed_flag(appointment.status, closure, day, physician)

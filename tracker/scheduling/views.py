@@ -260,6 +260,8 @@ def _appointment_page(appointment, status=200, **forms):
     risk = appointment.case.risk_screen
     notice = notice_for(appointment.case, appointment)
     overrides = [c for c in changes if c.change == "readiness_override"]
+    # A patient recorded as died: no check-in or move, the cancel form open (a booking is refused anyway).
+    died = appointment.case.patient.died and appointment.status in NOT_STARTED
     override_form = forms.get("override_form") or ReadinessOverrideForm(version_id=appointment.version_id)
     # The refused start's link (?override=1#readiness-override) opens the physician's override: no
     # script needed to reach it (js/open-target.js puts the keyboard in its reason box).
@@ -272,7 +274,7 @@ def _appointment_page(appointment, status=200, **forms):
         room_out_of_use=board.room_out_of_use(appointment.status, appointment.room.name, appointment.room.active),
         closed=_closed(appointment),
         # Only a booking still to come moves: a missed one's Move would only answer with its refusal.
-        movable=services.not_movable(appointment) is None,
+        movable=services.not_movable(appointment) is None and not died,
         liability=notice if appointment.status in NOT_STARTED else None,
         ready=services.readiness.is_ready(appointment, risk, notice),
         by_override=services.readiness.by_override(appointment, risk, notice),
@@ -286,10 +288,13 @@ def _appointment_page(appointment, status=200, **forms):
         hold_undone=(appointment_messages.hold_undone(appointment)
                      if appointment.status == AppointmentStatus.CANCELLED else ""),
         override_at=overrides[-1].at if overrides and appointment.readiness_override_reason else None,
-        can_check_in=board.can_check_in(appointment),
+        can_check_in=board.can_check_in(appointment) and not died, died=died,
         readiness_form=readiness_form, conflicts=forms.get("conflicts", []),
         override_form=override_form, override_open=override_open,
-        cancel_form=cancel_form, cancel_open=forms.get("cancel_open", False),
+        # Opened by the link of an appointment whose patient died (?cancel=1#cancel-appointment), and
+        # whenever the patient died: cancelling is all that is left to do.
+        cancel_form=cancel_form, cancel_open=forms.get("cancel_open", False) or request.args.get("cancel") == "1"
+        or died,
         reminder_hours=_hours_in_words(appointment_messages.offsets()),
     ), status
 
