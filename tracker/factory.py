@@ -204,6 +204,7 @@ def register_template_helpers(app):
     app.jinja_env.globals["texts_impossible"] = contact.texts_impossible
     app.jinja_env.globals["unreachable"] = contact.unreachable
     app.jinja_env.globals["contact_ended_words"] = contact.contact_ended_words
+    app.jinja_env.globals["contact_ended_mark_of"] = contact.contact_ended_mark_of
     app.jinja_env.globals["appointment_contact_ended_of"] = contact.appointment_contact_ended_of
     app.jinja_env.globals["clinic_contact"] = clinic_contact
     app.jinja_env.globals["start_day_words"] = timeutil.start_day_words

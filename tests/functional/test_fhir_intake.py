@@ -263,6 +263,22 @@ def test_a_known_patient_is_matched_and_gets_a_new_case(client, intake, gen):
     assert _count(Patient) == 1 and _count(Case) == 2
 
 
+def test_a_referral_for_a_patient_recorded_as_died_is_refused_and_opens_nothing(client, intake, gen):
+    """As on the referral form: no case is opened for a patient whose record says they died."""
+    from tracker.timeutil import utcnow
+    from tracker.vocab import ContactEnded
+    patient = gen.patient(mrn="EHR-1001", family_name="Nakamura", given_name="Emi", date_of_birth=date(1968, 4, 2),
+                          contact_ended=ContactEnded.DIED, contact_ended_on=date(2026, 11, 3),
+                          contact_ended_at=utcnow(), contact_ended_by="Casey Coordinator")
+
+    [issue] = _issues(post_bundle(client, intake, intake_bundle()), 409)
+
+    assert issue["code"] == "business-rule"
+    assert issue["diagnostics"] == ("No referral is logged: the patient's record says Died on 2026-11-03 (recorded "
+                                    "by Casey Coordinator). If that is wrong, undo it on the patient's record first.")
+    assert (_count(Case), _count(CaseIdentifier)) == (0, 0) and patient.cases == []
+
+
 def test_the_same_name_and_birth_date_under_another_mrn_needs_a_person(client, intake, gen):
     namesake = gen.patient(mrn="OLD-77", family_name="Nakamura", given_name="Emi",
                            date_of_birth=__import__("datetime").date(1968, 4, 2))

@@ -3,6 +3,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker import audit
 from tracker.cases.services import open_case
+from tracker.contact import contact_ended_words
 from tracker.extensions import db
 from tracker.loaders import kept_record
 from tracker.models import Case, Patient, User
@@ -55,6 +56,32 @@ def register_and_refer(patient_values, referral_values, actor, confirmed_differe
         raise
     audit.record(audit.Action.CREATE, "patient", patient.id, summary="patient registered", user=actor)
     return refer(patient, referral_values, actor, commit)
+
+
+class PatientDied(Refusal):
+    """No referral is logged for a patient recorded as died (undo the mark if it is wrong)."""
+
+    # Through FHIR intake: a rule of the clinic's, not a duplicate (which a 409 says by default).
+    code = "business-rule"
+
+
+def referral_refused(patient):
+    """Why no referral is logged for the patient, as the form and a refused save say it (as booking
+    says "Nothing is booked: …"), or None: their record says they died."""
+    if not patient.died:
+        return None
+    return (f"No referral is logged: the patient's record says {contact_ended_words(patient)} (recorded by "
+            f"{patient.contact_ended_by}). If that is wrong, undo it on the patient's record first.")
+
+
+def left_care_warning(patient):
+    """What the referral form warns of a patient recorded as moved away or left the clinic's care,
+    or None: a referral may mean they are back, and nothing is sent to them while the mark stands."""
+    if patient.contact_ended is None or patient.died:
+        return None
+    return (f"The patient's record says they can no longer be reached: {contact_ended_words(patient)} (recorded "
+            f"by {patient.contact_ended_by}). Nothing is sent to them while it says so: if they are back in the "
+            f"clinic's care, undo that on their record.")
 
 
 class SecondReferral(Refusal):
@@ -110,6 +137,8 @@ def refer(patient, referral_values, actor, commit=True, confirmed_second_referra
     twice at once (a double click, a browser's retry, two coordinators logging the same faxed
     referral, or confirming the same further referral) opens one case, and the other is refused
     as a second referral would be, listing the case the first one opened."""
+    if refused := referral_refused(patient):
+        raise PatientDied(refused)
     if confirmed_second_referral is not None:
         _check_second_referral(patient, referral_values["side"], confirmed_second_referral, seen_open_cases)
     case = open_case(patient, actor, "referral logged", "referral logged", **referral_values)

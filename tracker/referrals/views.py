@@ -155,12 +155,18 @@ def _referral_page(form, patient=None, refusal=None):
         show_on_form(form, refusal)
         if isinstance(refusal, MrnTaken):
             form.mrn_owner = refusal.patient
+    elif isinstance(refusal, services.PatientDied):
+        # Died since the form was opened: the page says why in place of the form.
+        return render_template("referrals/new.html", form=form, patient=patient, namesakes=namesakes,
+                               open_cases=open_cases, refused=str(refusal)), refusal.status
     elif refusal is not None:
         flash(str(refusal), "error")
         return render_template("referrals/new.html", form=form, patient=patient, namesakes=namesakes,
                                open_cases=open_cases), refusal.status
     return render_template("referrals/new.html", form=form, patient=patient, namesakes=namesakes,
-                           open_cases=open_cases), 422 if form.errors else 200
+                           open_cases=open_cases, refused=services.referral_refused(patient) if patient else None,
+                           left_care=services.left_care_warning(patient) if patient else None), \
+        422 if form.errors else 200
 
 
 @bp.route("/patients/<int:patient_id>/new", methods=["GET", "POST"])
