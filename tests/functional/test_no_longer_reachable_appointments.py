@@ -164,3 +164,21 @@ def test_a_procedure_is_not_started_for_a_patient_recorded_as_died(client, coord
     my_day = text(doctor.get(f"/schedule/mine?date={clinic_today().isoformat()}"))
     assert soup(my_day).find("form", action=start) is None
     assert DIED.format(day=died_on().isoformat()) in words(soup(my_day).find("article", class_="appt"))
+
+
+def test_a_check_in_from_a_board_opened_before_the_death_was_recorded_is_refused(client, coordinator, gen, physician,
+                                                                                 room):
+    case = gen.case(patient=gen.patient(family_name="Marsh", given_name="Pat"), state=State.SCHEDULED)
+    appointment = gen.appointment(case, physician=physician, room=room, starts_at=clinic_at(0, 23, 30))
+    board = f"/schedule/day?date={clinic_today().isoformat()}"
+    check_in = f"/appointments/{appointment.id}/check-in"
+    opened_before = form_posting_to(text(client.get(board)), check_in)
+    died(client, case.patient, on=died_on())
+
+    refused = client.post(check_in, data=form_data(opened_before), follow_redirects=True)
+
+    assert (f"Not checked in: the patient's record says Died on {died_on().isoformat()}: Told by her daughter "
+            f"(recorded by ") in words(refused)
+    db.session.expire_all()
+    assert db.session.get(Appointment, appointment.id).status == AppointmentStatus.BOOKED
+    assert soup(client.get(board)).find("form", action=check_in) is None

@@ -590,6 +590,13 @@ def check_in(appointment, actor, now=None, commit=True):
     if appointment.status != AppointmentStatus.BOOKED:
         raise BookingProblems(errors={"status": f"Only a booked appointment can be checked in "
                                                 f"(this one is {appointment.status.label.lower()})."})
+    if appointment.case.patient.died:
+        # Whoever is at the desk is not the patient this record says died: the record is wrong, or
+        # the patient is (a page opened before the death was recorded still offered the button).
+        raise PatientDied(f"Not checked in: the patient's record says "
+                          f"{contact.contact_ended_words(appointment.case.patient)} (recorded by "
+                          f"{appointment.case.patient.contact_ended_by}): cancel this appointment. If the record "
+                          f"is wrong, undo that on the patient's record first.")
     now = now or utcnow()
     day = to_clinic(appointment.starts_at).date()
     if day != to_clinic(now).date():
