@@ -182,3 +182,24 @@ def test_a_check_in_from_a_board_opened_before_the_death_was_recorded_is_refused
     db.session.expire_all()
     assert db.session.get(Appointment, appointment.id).status == AppointmentStatus.BOOKED
     assert soup(client.get(board)).find("form", action=check_in) is None
+
+
+def test_cancelling_a_dead_patients_appointment_says_the_case_is_to_be_cancelled_not_booked_again(
+        client, coordinator, booked):
+    """Cancelled, the appointment sends the case back to eligible, where nothing is booked for a
+    patient who died: the form and its answer say the case is to be cancelled, not booked again."""
+    mark_them(client, booked)
+    marsh = booked["Marsh"]
+    link = f"/appointments/{marsh.id}?cancel=1#cancel-appointment"
+    form = words(by_id(loaded(client.get(link)), "cancel-appointment"))
+    assert "The patient died: the case returns to eligible, where nothing is booked for them; cancel the case " \
+           "on its page." in form
+    assert "to be booked again" not in form
+    cancelled = submit(client, f"/appointments/{marsh.id}/cancel",
+                       {"version_id": str(marsh.version_id), "reason": "Patient died"}, form_page=link)
+    shown = words(loaded(client.get(cancelled.headers["Location"])))
+    assert "Appointment cancelled. The patient died: cancel the case too (Cancel case, below)." in shown
+    assert "eligible again and can be booked" not in shown
+    # Another patient's appointment page still says what it always said.
+    assert "to be booked again" in words(by_id(loaded(client.get(f"/appointments/{booked['Well'].id}?cancel=1")),
+                                               "cancel-appointment"))

@@ -359,6 +359,8 @@ def cancel(appointment_id):
         flash(_("The patient did not come within %(grace)s minutes of the start, so the appointment is "
                 "recorded as a no-show, not a cancellation; the case is eligible again and can be booked.",
                 grace=current_app.config["NO_SHOW_GRACE_MINUTES"]), "success")
+    elif appointment.case.patient.died:
+        flash(_("Appointment cancelled. The patient died: cancel the case too (Cancel case, below)."), "success")
     else:
         flash(_("Appointment cancelled; the case is eligible again and can be booked."), "success")
     if undo := appointment_messages.hold_undone(appointment):
