@@ -213,8 +213,8 @@ def test_a_cases_diary_shows_each_score_with_the_time_it_describes_and_late_ones
 
 def test_a_corrected_diary_score_gives_when_it_was_first_entered_and_when_it_was_corrected(
         client, make_client, gen, login_as, patient, clock, headers):  # noqa: F811
-    """As the diary page and its CSV: a 15-minute score given at 14:38 and corrected at 14:54 was
-    entered at 14:38, corrected at 14:54; a score never corrected has no correction time."""
+    """As the diary page and its CSV: a 15-minute score given at 14:38 and corrected at 14:47 was
+    entered at 14:38, corrected at 14:47; a score never corrected has no correction time."""
     case, given, corrected = given_then_corrected(client, gen, login_as, patient, clock)
     diary = make_client().get(f"/api/v1/cases/{case.id}/diary", headers=headers).get_json()
     points = {p["code"]: p for p in diary["points"]}

@@ -15,7 +15,7 @@ def test_the_diary_csv_gives_a_corrected_scores_first_entered_time_as_the_pages_
     rows = _csv(staff.get(f"/cases/{case.id}/diary.csv"))
     row = next(r for r in rows[1:] if r[2] == "15 minutes after")
     entered = row[DIARY_CSV_HEADER.index("Entered at")]
-    # The page reads 14:38 (first entered), "corrected 14:54" beside it; so does the CSV.
+    # The page reads 14:38 (first entered), "corrected 14:47" beside it; so does the CSV.
     assert "T14:38" in entered, (entered, row)
-    assert "T14:54" in row[DIARY_CSV_HEADER.index("Corrected at")]
+    assert "T14:47" in row[DIARY_CSV_HEADER.index("Corrected at")]
     assert row[DIARY_CSV_HEADER.index("Corrected")] == "yes" and row[DIARY_CSV_HEADER.index("Score")] == "4"

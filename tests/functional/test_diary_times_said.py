@@ -134,7 +134,7 @@ def test_a_baseline_recalled_by_phone_after_the_injection_is_named_as_such(
         f"{format_clinic(entry.entered_at)} by Casey Coordinator)")
 
 
-def test_a_baseline_given_before_the_injection_and_corrected_after_it_is_still_the_patients_entry(
+def test_a_baseline_given_before_the_injection_is_not_corrected_after_it_and_stays_the_patients_entry(
         client, gen, login_as, patient, coordinator_account, clock):  # noqa: F811
     case = case_after_injection(gen, patient, entries={"t0": 7})
     entry = entry_of(case, "t0")
@@ -142,20 +142,23 @@ def test_a_baseline_given_before_the_injection_and_corrected_after_it_is_still_t
     login_as(coordinator_account)
     assert baseline_used(diary_page(client, case)) == "7/10 (the patient's entry before the injection)"
 
-    submit(client, f"/cases/{case.id}/diary/entries/{entry.id}/correct",
-           {"score": "6", "reason": "Patient called: meant 6", "version_id": str(entry.version_id)})
+    refused = submit(client, f"/cases/{case.id}/diary/entries/{entry.id}/correct",
+                     {"score": "6", "reason": "Patient called: meant 6", "version_id": str(entry.version_id)})
 
-    assert entry_of(case, "t0").score == 6
-    assert baseline_used(diary_page(client, case)) == "6/10 (the patient's entry before the injection)"
+    # After the injection the baseline is fixed (relief is measured from it): test_block_scores_fixed.py.
+    assert refused.status_code == 422
+    assert entry_of(case, "t0").score == 7
+    assert baseline_used(diary_page(client, case)) == "7/10 (the patient's entry before the injection)"
 
 
 # ------------------------------------------------------------------ a score corrected: when it was first entered
 
 def given_then_corrected(client, gen, login_as, patient, clock):
     """The patient gives her 15-minute score (6) at 14:38, in its window, and corrects it to 4 at
-    14:54. Returns the case, the moment it was given and the moment of the correction."""
+    14:47, before the window closes (14:49: after it, a block score is fixed). Returns the case, the
+    moment it was given and the moment of the correction."""
     case = case_after_injection(gen, patient)
-    given, corrected = clinic_at(0, 14, 38), clinic_at(0, 14, 54)
+    given, corrected = clinic_at(0, 14, 38), clinic_at(0, 14, 47)
     clock.set(given)
     login_as(patient)
     submit(client, diary_url(case), {"point": "m15", "score": "6"})
@@ -171,7 +174,9 @@ def test_a_patients_correction_keeps_the_time_the_score_was_first_entered_on_the
         client, make_client, gen, login_as, patient, coordinator_account, clock):  # noqa: F811
     """Walkthrough: a 15-minute score given at 14:38 and corrected at 14:54 read "06 Dec 14:54 · by the
     patient (account) · pain felt 06 Dec 14:38" on the case page, and "Entered 14:54" on the diary
-    page, outside its window (14:37-14:49) though not late."""
+    page, outside its window (14:37-14:49) though not late. (Corrected at 14:47 here: after the window
+    closes a block score is fixed, test_block_scores_fixed.py.) Both pages give when it was first
+    entered, with the correction beside it."""
     case, given, corrected = given_then_corrected(client, gen, login_as, patient, clock)
     assert entry_of(case, "m15").entered_at == corrected
 

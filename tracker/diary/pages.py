@@ -17,7 +17,7 @@ from tracker.extensions import db
 from tracker.models import DiaryEntry
 from tracker.refusals import FieldError, StaleEdit
 from tracker.scheduling.rules import NotAClockTime
-from tracker.timeutil import to_clinic, utcnow
+from tracker.timeutil import format_clinic, to_clinic, utcnow
 from tracker.vocab import EntrySource
 
 PATIENT_LAYOUT, LINK_LAYOUT, STAFF_LAYOUT = "patient/base.html", "diary/link_base.html", "base.html"
@@ -159,12 +159,21 @@ def correction_page(case, entry, source, layout, back, actor=None, link=None):
             value = getattr(entry, name)
             form[name].data = None if value is None else ("yes" if value else "no")
     allowed = staff or services.may_patient_correct(entry)
+    # The score itself may be fixed (the block's, once its window closed): said before anything is typed.
+    fixed = services.score_fixed(entry)
+    if fixed:
+        fixed = (_("The score itself can no longer change: relief is measured from it, and the injection was given "
+                   "on %(when)s. The answers below may still be corrected.", when=format_clinic(fixed[1]))
+                 if fixed[0] == "baseline" else
+                 _("The score itself can no longer change: it is one of the block's, and its window closed on "
+                   "%(when)s. The answers below may still be corrected.", when=format_clinic(fixed[1]))) \
+            if staff else services.score_fixed_words(entry, fixed, staff=False)
 
     def page(status, changed_meanwhile=False):
         label = _(services.time_point(case, entry.point.point_code).label)
         return render_template("diary/correct.html", layout=layout, case=case, entry=entry, form=form,
                                label=label, about=None if staff else services.diary_about(case),
-                               allowed=allowed, back=back, staff=staff, link=link,
+                               allowed=allowed, back=back, staff=staff, link=link, fixed=fixed,
                                changed_meanwhile=changed_meanwhile), status
 
     if request.method != "POST":

@@ -39,7 +39,7 @@ from tracker.sms import SmsError, send_sms, undo_all_but_the_stop
 from tracker.models import DiaryEntry, DiaryEntryRevision, DiaryLink, DiaryPoint, DiaryReminder
 from tracker.models.schedule import ACTIVE_STATUSES
 from tracker.refusals import FieldError, Refusal, check_version
-from tracker.timeutil import start_of_clinic_day, to_clinic, utcnow
+from tracker.timeutil import format_clinic, start_of_clinic_day, to_clinic, utcnow
 from tracker.transactions import service, undo_refused_write
 from tracker.vocab import N_, ContactChannel, EntrySource, Side, joints_of
 from tracker.workflow import FINAL_STATES, State
@@ -711,6 +711,43 @@ def may_patient_correct(entry, now=None):
     return to_clinic(first_entry(entry).entered_at).date() == to_clinic(now or utcnow()).date()
 
 
+def score_fixed(entry, now=None):
+    """Why an entry's score can no longer be corrected, as (what, since when), or None while it can.
+    The block's scores are measurements taken on time: the score before the injection, what relief
+    is measured from ("baseline", from the injection, which closes its window), and a score of the
+    anaesthetic window given on time ("block", from its window's close). A value given after that is
+    a memory: as a late score it is never counted in the block's result, and as a correction it
+    would turn a negative block positive days later. A late anaesthetic score (not counted) and the
+    later points' scores may still be corrected; so may any entry's answers."""
+    point, now = entry.point, now or utcnow()
+    if point.closes_at is None or point.closes_at > now:
+        return None
+    if point.point_code == BASELINE:
+        return "baseline", point.closes_at
+    if not entry.late and time_point(entry.case, point.point_code).phase == Phase.ANAESTHETIC:
+        return "block", point.closes_at
+    return None
+
+
+def score_fixed_words(entry, fixed, staff):
+    """What `score_fixed` means, in the reader's words: why the score stays, and for staff what to do
+    instead; for a patient, to tell the clinic."""
+    if not staff:
+        return _("This score can no longer be changed: its time has passed. If it was wrong, please tell "
+                 "the clinic.")
+    what, since = fixed
+    when = format_clinic(since)
+    if what == "baseline":
+        return _("Not changed: the score before the injection is what relief is measured from, and the injection "
+                 "was given on %(when)s. If the patient says it was wrong, record the block's result as you "
+                 "judge it with the outcome, with the reason.", when=when)
+    label = _(time_point(entry.case, entry.point.point_code).label)
+    return _("Not changed: the “%(label)s” score is one of the block's, and its window closed on %(when)s. A "
+             "value given after it is a memory, not a measurement: the block's result is read from the scores "
+             "given on time. If the patient says it was wrong, record the block's result as you judge it with "
+             "the outcome, with the reason.", label=label, when=when)
+
+
 @service
 def correct_entry(entry, score, answers, reason, version_id, source, actor=None, link=None, now=None):
     """Replace an entry's values, keeping the replaced ones (with who and why) as a revision.
@@ -731,6 +768,8 @@ def correct_entry(entry, score, answers, reason, version_id, source, actor=None,
         # A "correction" that changes nothing would count as one (the chart's "corrected") and
         # move who entered the score, with nothing to show for it.
         raise EntryRefused(_("This is the score already saved: nothing was changed."), field="score")
+    if score != entry.score and (fixed := score_fixed(entry, now)):
+        raise EntryRefused(score_fixed_words(entry, fixed, source == EntrySource.STAFF_PHONE), field="score")
     reason = (reason or "").strip()
     if not reason:
         raise EntryRefused(_("Say why the score changes (for example: I tapped the wrong number)."), field="reason")
