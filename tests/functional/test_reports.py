@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import pytest
 
+from tracker.diary.outcome import DIARY_CSV_HEADER
+
 from tests.helpers import by_id, field_error, links, outer_html, selected, soup, submit, table_rows, words
 from tests.report_data import Clinic
 from tracker.roles import Role
@@ -326,14 +328,14 @@ def test_a_case_diary_download_says_when_a_phone_score_was_felt_and_who_typed_it
     # The columns scripts read stay where they were; the new ones come last.
     assert rows[0] == ["Case", "MRN", "Time point", "Side", "Status", "Entered at", "Score", "Relief %", "Late",
                        "Entered by", "Corrected", "Analgesic", "Opioid", "Physical therapy", "Felt at", "Typed by",
-                       "Corrected at", "Relief as the page says it"]
+                       "Corrected at", "Relief as the page says it", "Baseline used"]
     baseline = next(row for row in rows[1:] if row[2] == "Before the injection")
     assert baseline[9] == "Staff, by phone" and baseline[8] == "yes"
     assert baseline[14] == felt.replace(second=0, microsecond=0).isoformat(timespec="seconds")
     assert baseline[5] > baseline[14]  # typed after it was felt
     assert baseline[15] == "Casey Coordinator"
     waiting = next(row for row in rows[1:] if row[2] == "Day 7")
-    assert waiting[14:] == ["", "", "", ""]
+    assert waiting[14:18] == ["", "", "", ""]
 
 
 def test_a_case_diary_download_says_a_rise_in_pain_as_the_page_does(client, coordinator, gen):
@@ -347,9 +349,12 @@ def test_a_case_diary_download_says_a_rise_in_pain_as_the_page_does(client, coor
 
     # The number stays for the spreadsheet's sums; beside it, the words the diary page shows.
     assert rows["2 hours after"][7] == "-200.0"
-    assert rows["2 hours after"][-1] == "pain worse than before (+6)" and "pain worse than before (+6)" in page
-    assert rows["Day 1"][7] == "66.7" and rows["Day 1"][-1] == "66.7 %"
-    assert rows["Before the injection"][-1] == "" and rows["Day 7"][-1] == ""
+    said = DIARY_CSV_HEADER.index("Relief as the page says it")
+    assert rows["2 hours after"][said] == "pain worse than before (+6)" and "pain worse than before (+6)" in page
+    assert rows["Day 1"][7] == "66.7" and rows["Day 1"][said] == "66.7 %"
+    assert rows["Before the injection"][said] == "" and rows["Day 7"][said] == ""
+    # Every row names the baseline its relief is measured from (a waiting row too).
+    assert {row[-1] for row in rows.values()} == {"3 (before the injection)"}
 
 
 def test_a_closed_cases_diary_downloads_with_the_pages_status_words(client, coordinator, gen):

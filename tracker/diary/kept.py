@@ -29,6 +29,15 @@ from tracker.diary.schedule import Phase, TimePoint, describes_hours, given_for_
 from tracker.vocab import joints_of
 
 
+def recalled_baseline_counts(recalled: bool, exam_baseline: int | None) -> bool:
+    """Whether the patient's score for before the injection is the baseline relief is measured from:
+    always when given before the injection; when recalled after it (typed by staff on a call, late),
+    only where the examination recorded no baseline pain. A pain recalled after the relief was felt
+    may read through that relief (it tends to be remembered worse, which would make the relief look
+    greater), while the examination's was measured before anything was injected."""
+    return not recalled or exam_baseline is None
+
+
 @dataclass(frozen=True)
 class Scored:
     """One stored score with its point: the values `follow_up_readings` reads."""
@@ -93,8 +102,10 @@ def spans_of_case(profile_code: str | None, case_side: str, injected_at: datetim
     rows = []
     for side in joints_of(case_side):
         mine = by_side.get(side.value, [])
-        # The baseline is the patient's own t0 score for the side; without one, the examination's.
-        baseline = next((score for (point, *_), score, _, _ in mine if point.phase == Phase.BASELINE), exam_baseline)
+        # The baseline is the patient's own t0 score for the side (one recalled after the injection
+        # only where the examination has none: recalled_baseline_counts); else the examination's.
+        baseline = next((score for (point, *_), score, _, late in mine if point.phase == Phase.BASELINE
+                         and recalled_baseline_counts(bool(late), exam_baseline)), exam_baseline)
         scored = [Scored(point, score, _utc(felt_at), bool(late)) for (point, *_), score, felt_at, late in mine]
         span = relief_span(baseline, follow_up_readings(scored, injected_at))
         if span.days is not None:

@@ -52,7 +52,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker import audit, i18n
 from tracker.cases.services import open_case, transition
 from tracker.diary import services as diary_services
-from tracker.diary.kept import Scored, follow_up_readings
+from tracker.diary.kept import Scored, follow_up_readings, recalled_baseline_counts
 from tracker.diary.relief import (BLOCK_READINGS_UNTIL_HOURS, MIN_WINDOW_READINGS, THERAPEUTIC_RELIEF_PERCENT,
                                   DiagnosticResult, Interpretation, interpret, percent_relief, relief_span,
                                   relief_undefined, relief_words)
@@ -100,8 +100,11 @@ class Baseline:
     earlier: object = None
     # The t0 score as first entered when it was recalled after the injection (marked late, or first
     # entered after the injection: staff typing a score the patient gave earlier, on a call). It is
-    # the baseline still (a score is read by the moment it describes), but the page says what it is.
+    # the baseline only where the examination recorded none (a score is read by the moment it
+    # describes), and the page says what it is.
     recalled: object = None
+    # That recalled entry, set aside for the examination's baseline (`recalled_baseline_counts`).
+    set_aside: object = None
 
     @property
     def from_examination(self):
@@ -448,13 +451,15 @@ def _baseline(case, diary, side):
     """The patient's own score before the injection; without one, the examination's."""
     t0 = diary.view(diary_services.BASELINE)
     entry = t0.entries.get(side) if t0 else None
+    exam_score = case.examination.baseline_nrs if case.examination else None
     if entry is not None:
         first = diary_services.first_entry(entry)
         injected_at = diary.injected_at
         after = entry.late or (injected_at is not None and first.entered_at > injected_at)
-        return Baseline(entry.score, "diary", recalled=first if after else None)
+        if recalled_baseline_counts(after, exam_score):
+            return Baseline(entry.score, "diary", recalled=first if after else None)
+        return Baseline(exam_score, "examination", set_aside=entry)
     earlier = t0.earlier.get(side) if t0 else None
-    exam_score = case.examination.baseline_nrs if case.examination else None
     return Baseline(exam_score, "examination" if exam_score is not None else None, earlier)
 
 
@@ -487,7 +492,7 @@ def _rows(diary, sides):
 # New columns go at the end: scripts read the earlier ones by position.
 DIARY_CSV_HEADER = ["Case", "MRN", "Time point", "Side", "Status", "Entered at", "Score", "Relief %", "Late",
                     "Entered by", "Corrected", "Analgesic", "Opioid", "Physical therapy", "Felt at", "Typed by",
-                    "Corrected at", "Relief as the page says it"]
+                    "Corrected at", "Relief as the page says it", "Baseline used"]
 
 
 def diary_csv_rows(reading):
@@ -495,13 +500,15 @@ def diary_csv_rows(reading):
     still waiting for a side's score is a line too, with its status in the page's words)."""
     patient = reading.case.patient
     baselines = {s.side: s.baseline.score for s in reading.sides}
+    # Which baseline the side's relief is measured from, so a spreadsheet can work it out again.
+    used = {s.side: baseline_used_words(s.baseline) for s in reading.sides}
     for row in reading.rows:
         view = row.view
         status = diary_services.point_status(reading.case, view)
         for side in (s.side for s in reading.sides):
             entry = view.entries.get(side)
             if entry is None:
-                yield (reading.case.id, patient.mrn, view.label, side, status) + (None,) * 13
+                yield (reading.case.id, patient.mrn, view.label, side, status) + (None,) * 13 + (used[side],)
                 continue
             # The moment the score describes (a score given by phone: when the patient felt it, not
             # when it was typed) and, as the case page names them, the staff member who typed it.
@@ -514,7 +521,17 @@ def diary_csv_rows(reading):
             yield (reading.case.id, patient.mrn, view.label, side, status, first.entered_at, entry.score,
                    relief, entry.late, first.source, entry.corrected,
                    entry.analgesic_used, entry.opioid_used, entry.physical_therapy_done, entry.felt_at, typed_by,
-                   diary_services.corrected_at(entry), relief_words(baselines.get(side), relief))
+                   diary_services.corrected_at(entry), relief_words(baselines.get(side), relief), used[side])
+
+
+def baseline_used_words(baseline):
+    """The baseline a side's relief is measured from, for the CSV: "7 (examination)", "8 (before the
+    injection)", "8 (recalled after the injection)", or None when there is none."""
+    if baseline.score is None:
+        return None
+    if baseline.from_examination:
+        return f"{baseline.score} (examination)"
+    return f"{baseline.score} ({'recalled after the injection' if baseline.recalled else 'before the injection'})"
 
 
 def already_recorded(outcome):
