@@ -424,14 +424,14 @@ def test_the_relief_curve_follows_a_score_recorded_and_corrected_through_the_dia
            {"score": "3", **felt(record.started_at + timedelta(days=1, hours=2))})
     assert _survival(client) == [["1", "1", "0", "1", "100.0"]]
 
-    # Corrected to 6 (25 %): below half on day 1, before the steroid has had its week to act: the
-    # relief is neither ended nor had, and the side, followed to day 1 where its diary stops, is
-    # censored there (not on day 0).
+    # Corrected to 6 (25 %): no follow-up score at 50 % or more, which the diary reads "0 days: no
+    # relief of 50 % or more so far": the side leaves the curve on day 0 with no relief (an event),
+    # never counted as still in relief to day 1 where its diary stops.
     entry = db.session.execute(db.select(DiaryEntry).filter_by(case_id=case.id, side="left")
                                .order_by(DiaryEntry.id.desc())).scalars().first()
     submit(client, f"/cases/{case.id}/diary/entries/{entry.id}/correct",
            {"score": "6", "reason": "Patient called: meant 6", "version_id": str(entry.version_id)})
-    assert _survival(client) == [["1", "1", "0", "1", "100.0"]]
+    assert _survival(client) == [["0", "1", "1", "0", "0.0"]]
 
 
 def test_each_joint_of_a_bilateral_block_counts_as_a_block_with_its_own_result(client, coordinator, clinic):

@@ -72,3 +72,28 @@ def kept_spans(engine):
     with engine.connect() as conn:
         return {(case_id, side): (days, bool(ended)) for case_id, side, days, ended in conn.execute(
             select(spans.c.case_id, spans.c.side, spans.c.lasted_days, spans.c.ended))}
+
+
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+# Each point's nominal offset and window (either side), as the default schedule has them.
+DIARY_POINTS = {"t0": (None, None), "d1": (DAY, 6 * HOUR), "d2": (2 * DAY, 8 * HOUR), "d7": (7 * DAY, DAY),
+                "w2": (14 * DAY, 3 * DAY), "mo3": (90 * DAY, 14 * DAY), "mo6": (180 * DAY, 14 * DAY)}
+
+
+def scored_left_diaries(conn, tables, scores):
+    """The diary points and left scores of each case (injected at T), from {case: {code: (score, felt this
+    long before the point's time)}}; the t0 score is felt an hour before the injection."""
+    points, entries = tables.tables["diary_points"], tables.tables["diary_entries"]
+    point_id, rows = 0, []
+    for case_id, by_code in scores.items():
+        for code, (score, early) in by_code.items():
+            point_id += 1
+            offset, either_side = DIARY_POINTS[code]
+            due = T if offset is None else T + offset
+            conn.execute(insert(points), [{"id": point_id, "case_id": case_id, "point_code": code, "due_at": due,
+                                           "opens_at": due - (either_side or 2 * DAY),
+                                           "closes_at": due + (either_side or 0 * HOUR)}])
+            felt = due - early if offset is not None else T - HOUR
+            rows.append({"point_id": point_id, "case_id": case_id, "side": "left", "score": score,
+                         "entered_at": felt, "felt_at": felt, "source": "link", "late": False, "version_id": 1})
+    conn.execute(insert(entries), rows)

@@ -6,29 +6,22 @@ the downgrade leaves the spans as they are.
 
 Runs against the database of this test run: SQLite by default, PostgreSQL in CI's second pass.
 """
-from datetime import timedelta
-
 import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, insert
 
 from tracker.extensions import db
 
-from tests.migrations.rows import T, kept_spans, patient_with_cases, signed_left_records
+from tests.migrations.rows import DAY, T, kept_spans, patient_with_cases, scored_left_diaries, signed_left_records
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-HOUR, DAY = timedelta(hours=1), timedelta(days=1)
-# Each point's nominal offset and window (either side), as the default schedule has them.
-POINTS = {"t0": (None, None), "d1": (DAY, 6 * HOUR), "d2": (2 * DAY, 8 * HOUR), "d7": (7 * DAY, DAY),
-          "w2": (14 * DAY, 3 * DAY), "mo3": (90 * DAY, 14 * DAY), "mo6": (180 * DAY, 14 * DAY)}
 
 
 def test_the_upgrade_reads_every_score_at_the_moment_it_was_felt(migration_app):
     upgrade(revision="0053_side_days")
     tables = MetaData()
     tables.reflect(db.engine)
-    points, entries, spans = (tables.tables[name] for name in ("diary_points", "diary_entries", "relief_spans"))
+    spans = tables.tables["relief_spans"]
     # {case: {code: (score, felt this long before the point's time)}}
     scores = {1: {"t0": (8, 0 * DAY), "d7": (2, 0 * DAY), "w2": (2, 0 * DAY), "mo3": (4, 14 * DAY),
                   "mo6": (8, 0 * DAY)},                                      # 3 months given on day 76
@@ -37,19 +30,7 @@ def test_the_upgrade_reads_every_score_at_the_moment_it_was_felt(migration_app):
     with db.engine.begin() as conn:
         patient_with_cases(conn, tables, ("left", "left", "left"))
         signed_left_records(conn, tables, scores)
-        point_id, rows = 0, []
-        for case_id, by_code in scores.items():
-            for code, (score, early) in by_code.items():
-                point_id += 1
-                offset, either_side = POINTS[code]
-                due = T if offset is None else T + offset
-                conn.execute(insert(points), [{"id": point_id, "case_id": case_id, "point_code": code, "due_at": due,
-                                               "opens_at": due - (either_side or 2 * DAY),
-                                               "closes_at": due + (either_side or 0 * HOUR)}])
-                felt = due - early if offset is not None else T - HOUR
-                rows.append({"point_id": point_id, "case_id": case_id, "side": "left", "score": score,
-                             "entered_at": felt, "felt_at": felt, "source": "link", "late": False, "version_id": 1})
-        conn.execute(insert(entries), rows)
+        scored_left_diaries(conn, tables, scores)
         # As the reading before kept them (each in-window score at its point's time).
         conn.execute(spans.delete())
         conn.execute(insert(spans), [{"case_id": 1, "side": "left", "injected_at": T, "lasted_days": 90, "ended": True},

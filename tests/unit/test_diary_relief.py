@@ -218,12 +218,13 @@ def test_no_duration_when_nothing_reaches_half_before_a_score_below_it_from_day_
     assert therapeutic_duration(8, follow_up(d1=5, d2=3, d7=5, w2=2)) == (at("d2", 3), 2)
 
 
-def test_a_span_is_censored_when_the_diary_stops_before_day_7_below_half():
-    # Censored where the diary stops (its latest score, day 2), not at day 0.
+def test_a_span_that_never_reached_half_leaves_the_curve_on_day_0_whether_or_not_it_reached_day_7():
+    # No relief seen: an event on day 0 (tests/unit/test_relief_curve_side_without_relief.py), though
+    # before day 7 the diary reads it as not ended ("0 days … so far" while it runs).
     span = relief_span(8, follow_up(d1=5, d2=6))
-    assert span == ReliefSpan(0, False, 2) and span.curve_days == 2
+    assert span == ReliefSpan(0, False, 2, none_reached=True) and (span.curve_days, span.curve_ended) == (0, True)
     span = relief_span(8, follow_up(d1=5, d7=6))
-    assert span == ReliefSpan(0, True, 7) and span.curve_days == 0
+    assert span == ReliefSpan(0, True, 7, none_reached=True) and (span.curve_days, span.curve_ended) == (0, True)
 
 
 def test_a_span_whose_relief_held_then_dipped_before_day_7_is_censored_at_the_latest_score():

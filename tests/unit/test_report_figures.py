@@ -527,6 +527,17 @@ def test_relief_survival_censors_a_side_where_its_diary_ends_not_at_its_last_sco
     assert rows == [(2, 1, 0, 1, Decimal("100.0"))]
 
 
+def test_relief_survival_counts_a_side_that_never_reached_half_relief_as_ending_on_day_0(clinic):
+    # 8 before, 8 on day 1 and 8 on day 2, then nothing: the diary reads "0 days: no relief of 50 % or
+    # more", so the curve has the side leave on day 0 with no relief, not censored on day 2 in relief.
+    from datetime import timedelta
+
+    day = timedelta(days=1)
+    rows = _own_month_case(clinic, [("t0", timedelta(0), 8, -timedelta(hours=1)), ("d1", day, 8, day),
+                                    ("d2", 2 * day, 8, 2 * day)])
+    assert rows == [(0, 1, 1, 0, Decimal("0.0"))]
+
+
 def test_next_steps(clinic):
     rows = {row[0]: row[1] for row in _figure("next_steps").rows}
     assert (rows["Radiofrequency-ablation evaluation"], rows["Physical therapy"], rows["Discharge"]) == (1, 1, 1)

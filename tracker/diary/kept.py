@@ -2,9 +2,10 @@
 
 The reports page cannot read a year of diary scores in time order for every injected side each time
 it is opened, so each side's span is kept in `relief_spans`: the day the side leaves the curve and
-whether relief ended there (the whole days it lasted at 50 % or more) or the diary stopped before
-it ended (censored at the latest follow-up score's day), with the injection's time (the report's
-period column). It is read by the same functions as the
+whether relief ended there (the whole days it lasted at 50 % or more; day 0 when no follow-up score
+reached 50 %, the diary's "0 days: no relief of 50 % or more") or the diary stopped before it ended
+(censored at the latest follow-up score's day), with the injection's time (the report's period
+column). It is read by the same functions as the
 physician's diary reading (tracker/diary/outcome.py): `follow_up_readings` picks and times the
 scores, `tracker.diary.relief.relief_span` reads the run, so the report and the diary cannot
 disagree. The injection's time is read as the diary reads it: from the case's stored points, which
@@ -18,7 +19,7 @@ longer counts). Nothing in a span depends on the clock: a diary still open is ce
 latest follow-up score, as the diary page reads it, until the next score moves it.
 
 `spans_of_case` is pure (plain values in, rows out); `keep_all` backfills every case with it
-(migration 0032, and 0036 and 0054 when the reading changed; the benchmarks' fills).
+(migration 0032, and 0036, 0054 and 0069 when the reading changed; the benchmarks' fills).
 """
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -110,7 +111,7 @@ def spans_of_case(profile_code: str | None, case_side: str, injected_at: datetim
         span = relief_span(baseline, follow_up_readings(scored, injected_at))
         if span.days is not None:
             rows.append({"side": side.value, "injected_at": injected_at, "lasted_days": span.curve_days,
-                         "ended": span.ended})
+                         "ended": span.curve_ended})
     return rows
 
 

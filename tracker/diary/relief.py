@@ -210,22 +210,34 @@ class ReliefSpan:
     ``days`` are the whole days to the last follow-up reading of the run (`therapeutic_duration`;
     0 when no reading reached the threshold before it ended), None when there is nothing to judge by (no
     follow-up reading, or relief undefined: no baseline, baseline 0). ``ended`` says relief fell
-    below the threshold (an event of the survival curve, on day ``days``); otherwise relief had not
-    ended where the diary stops, and the side is censored there: on ``followed_days``, the whole
-    days to its latest follow-up reading. That is ``days`` while relief still held at the latest
-    reading, and later when the latest reading, before day 7, was below the threshold (which
-    neither ends nor denies relief): the side was followed that long without relief ending.
+    below the threshold from day 7 on; otherwise relief had not ended where the diary stops (the
+    diary reads the days "so far" while it runs). ``followed_days`` are the whole days to the
+    latest follow-up reading. ``none_reached`` says no follow-up reading reached the threshold: the
+    diary's "0 days: no relief of 50 % or more".
+
+    The survival curve counts the side as the diary reads it: an event on day ``days`` when relief
+    ended, and on day 0 when no follow-up reading reached the threshold (there is no day of relief
+    to count, whether or not the diary ran on: a later reading that reaches it moves the side);
+    otherwise censored where the diary stops, on ``followed_days``: that is ``days`` while relief still
+    held at the latest reading, and later when the latest reading, before day 7, was below the
+    threshold (which neither ends nor denies relief seen before it).
     """
 
     days: int | None
     ended: bool
     followed_days: int | None = None
+    none_reached: bool = False
+
+    @property
+    def curve_ended(self) -> bool:
+        """The side leaves the survival curve as an event (relief ended, or none was seen), not censored."""
+        return self.days is not None and (self.ended or self.none_reached)
 
     @property
     def curve_days(self) -> int | None:
-        """The day the side leaves the survival curve: relief's last day when it ended, else the day
-        its diary stops (censored)."""
-        if self.days is None or self.ended:
+        """The day the side leaves the survival curve: relief's last day when it ended (0 when none was
+        seen), else the day its diary stops (censored)."""
+        if self.days is None or self.curve_ended:
             return self.days
         return self.days if self.followed_days is None else max(self.days, self.followed_days)
 
@@ -240,7 +252,7 @@ def relief_span(baseline: int | None, readings: Iterable[Reading],
     last, broke = _unbroken_run(readings, baseline, threshold_percent, window_hours)
     latest = readings[-1]
     return ReliefSpan(math.floor(last.hours_after / 24) if last is not None else 0, broke is not None,
-                      math.floor(latest.hours_after / 24))
+                      math.floor(latest.hours_after / 24), none_reached=last is None)
 
 
 @dataclass(frozen=True)

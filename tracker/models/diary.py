@@ -131,7 +131,8 @@ class ReliefSpan(db.Model):
     """One injected side's relief span, kept for the reports' survival curve (tracker/diary/kept.py
     writes it with every change that alters it): the whole days after the injection at which the side
     leaves the curve, and whether relief ended there (``lasted_days`` then the days it lasted at 50 %
-    or more) or the side was censored where its diary stopped (its latest follow-up score's day).
+    or more; 0 when no follow-up score reached 50 %) or the side was censored where its diary stopped
+    (its latest follow-up score's day).
     A side with nothing to judge by has no row."""
 
     __tablename__ = "relief_spans"

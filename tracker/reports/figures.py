@@ -670,9 +670,9 @@ def relief_survival(filters):
         "confirmatory blocks) with a procedure started inside the period: the share whose relief (50 % or "
         "more from the baseline) lasted beyond each day, Kaplan-Meier; each score read at the moment it "
         "was felt, inside its time point's window or not (a 3-month score given on day 100 counts on day "
-        "100, not 90); relief ends after the last follow-up score still at 50 %; a side whose relief has not ended "
-        "is censored where its diary ends (its latest follow-up score). A physician filter follows the injections "
-        "that physician signed.",
+        "100, not 90); relief ends after the last follow-up score still at 50 %, and on day 0 when no follow-up "
+        "score reached 50 %; a side whose relief has not ended is censored where its diary ends (its latest "
+        "follow-up score). A physician filter follows the injections that physician signed.",
         ["Day", "Sides followed", "Relief ended", "Censored", "Still at 50 % or more %"],
         [(step.day, step.at_risk, step.ended, step.censored, step.surviving) for step in steps],
         Chart("survival", (0,), (4,), "%"))

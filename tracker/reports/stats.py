@@ -59,7 +59,8 @@ def percentile_of_counts(counted: Sequence[tuple[float, int]], fraction: float) 
 @dataclass(frozen=True)
 class SurvivalStep:
     """The Kaplan-Meier estimate just after `day`: `at_risk` sides followed to that day,
-    `ended` whose relief ended there, `censored` whose diary ended there still in relief."""
+    `ended` whose relief ended there (on day 0: a side whose follow-up scores never reached 50 %
+    relief), `censored` whose diary ended there still in relief."""
 
     day: int
     at_risk: int
