@@ -258,3 +258,49 @@ def test_fhir_codes_each_joints_days_with_its_laterality_not_only_in_words(clien
                if e["url"].endswith("/StructureDefinition/laterality")], c["valueQuantity"]["value"])
              for c in outcome["component"] if "valueQuantity" in c]
     assert sides == [(["7771000"], 90), (["24028007"], 7)]
+
+
+def test_a_joint_left_not_known_leaves_the_cases_one_duration_not_known_everywhere(client, gen, physician, login_as):
+    """The left joint recorded at 120 days (outside records), the right left empty (not known): the
+    case's one duration, "the shorter joint's", is not known, never the left joint's 120 for a joint
+    never measured; the diary page, the case page, FHIR and the API agree."""
+    from tests.api_support import bearer, check_bundle, fhir_json, of_type, token_for
+
+    case = bilateral_therapeutic(gen, physician)
+    login_as(physician)
+
+    done = post_outcome(client, case.id, left_days="120", right_days="", days_reason="Outside records, left.",
+                        next_step="discharge")
+
+    assert done.status_code == 302
+    db.session.expire_all()
+    outcome = case.outcome
+    assert (outcome.side_days, outcome.therapeutic_days) == ({"left": 120, "right": None}, None)
+    evidence = ("left joint: recorded 120 days; diary read 90 days (Outside records, left.); "
+                "right joint: not known (diary read 7 days)")
+    assert words(by_id(text(client.get(f"/cases/{case.id}/diary")), "outcome-duration")) == evidence
+    assert f"Therapeutic relief {evidence}; next step discharge" in words(text(client.get(f"/cases/{case.id}")))
+    headers = bearer(token_for(gen.user(Role.COORDINATOR)))
+    found = check_bundle(fhir_json(client.get(f"/fhir/Patient/{case.patient_id}/$everything", headers=headers)))
+    [procedure] = of_type(found, "Procedure")
+    assert procedure["outcome"]["text"] == ("Relief of 50% or more: left SI joint for 120 days, right SI joint not "
+                                            "known; next step: discharge")
+    assert [(c["code"]["text"], c["valueQuantity"]["value"]) for c in found[f"Observation/{case.id}-outcome"]
+            ["component"] if "valueQuantity" in c] == [("Therapeutic relief duration, left SI joint", 120)]
+    detail = client.get(f"/api/v1/cases/{case.id}", headers=headers).get_json()["outcome"]
+    assert detail["days_by_joint"] == [{"side": "left", "days": 120}, {"side": "right", "days": None}]
+    assert detail["therapeutic_days"] is None
+
+
+def test_a_correction_that_leaves_a_joint_not_known_leaves_the_cases_one_duration_not_known(gen, physician):
+    case = bilateral_therapeutic(gen, physician)
+    record_outcome(case, physician, None, None, NextStep.DISCHARGE, version_id=case.version_id,
+                   confirm_early=True, side_days={"left": 90, "right": 7})
+
+    correct_outcome(case.outcome, physician, None, None, "", "", "Right joint's scores were another patient's.",
+                    case.outcome.version_id, side_days={"left": 90, "right": None})
+
+    db.session.expire_all()
+    assert (case.outcome.side_days, case.outcome.therapeutic_days) == ({"left": 90, "right": None}, None)
+    [revision] = case.outcome.revisions
+    assert (revision.side_days, revision.therapeutic_days) == ({"left": 90, "right": 7}, 7)

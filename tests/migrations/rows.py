@@ -64,6 +64,15 @@ def step_row(step_id, step, answers, attempt=1):
             "first_recorded_by_id": 1, "version_id": 1}
 
 
+def values_by_id(engine, table, column):
+    """{id: value} of one column of a table, as the database holds it now."""
+    tables = MetaData()
+    tables.reflect(engine)
+    rows = tables.tables[table]
+    with engine.connect() as conn:
+        return dict(conn.execute(select(rows.c.id, rows.c[column])).all())
+
+
 def kept_spans(engine):
     """The relief_spans rows: {(case id, side): (lasted days, ended)}."""
     tables = MetaData()

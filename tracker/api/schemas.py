@@ -199,7 +199,8 @@ class OutcomeSummary(BaseModel):
         description="A bilateral block's result for each joint (left first); empty otherwise.")
     therapeutic_days: int | None = Field(
         description="How long relief stayed at 50 % or more, as recorded. For a bilateral case, the shorter "
-                    "joint's: read days_by_joint.")
+                    "joint's, null when either joint's is not known (never the other joint's): read "
+                    "days_by_joint.")
     days_by_joint: list[JointDays] = Field(
         description="A bilateral case's therapeutic duration for each joint (left first; days null: not known); "
                     "empty otherwise.")

@@ -14,7 +14,8 @@ Choices made here:
   agree and is NULL when they differ: every reader asks Outcome.result_for(side). So does the
   therapeutic duration of every bilateral case (Outcome.side_days): each joint's days prefilled from
   its side's diary reading, a departure from that side's reading needing the duration's reason;
-  the case's therapeutic_days holds the shorter joint's, and every reader asks
+  the case's therapeutic_days holds the shorter joint's (None when either joint's is not known: the
+  other joint's is not the shorter's), and every reader asks
   Outcome.days_for(side), so a joint whose relief lasted 7 days never reads as the other's 90.
 - A repeat or confirmatory block opened from a bilateral block whose joints differ is for the
   positive joint only (the joint whose block failed is not injected again on it); with no
@@ -664,12 +665,12 @@ def days_field(joint, bilateral):
 
 def stored_days(days):
     """(therapeutic_days, side_days) as an outcome keeps them: one joint's duration alone; a
-    bilateral case's per joint, with the shorter known joint's as the case's."""
+    bilateral case's per joint, with the shorter joint's as the case's, which is not known (None) when
+    either joint's is not: the other joint's is not the shorter's (as the diary's `suggested_days`)."""
     if len(days) == 1:
         (one,) = days.values()
         return one, None
-    known = [value for value in days.values() if value is not None]
-    return (min(known) if known else None), dict(days)
+    return (None if None in days.values() else min(days.values())), dict(days)
 
 
 def _check_days(days, injected_at=None, diary_days=None):

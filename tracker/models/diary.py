@@ -271,8 +271,10 @@ class Outcome(db.Model):
     # A bilateral case's therapeutic duration per joint, {"left": days, "right": days} (a joint's
     # None: not known), each prefilled from its side's diary reading and departing from it only with
     # the duration's reason; NULL for a one-sided case, whose one duration is therapeutic_days. For
-    # a bilateral case therapeutic_days holds the shorter joint's (as diary_therapeutic_days holds
-    # the shorter side's reading): read a joint's duration with days_for(side), never
+    # a bilateral case therapeutic_days holds the shorter joint's, NULL when either joint's is not
+    # known (as diary_therapeutic_days holds the shorter side's reading, NULL when either side has
+    # none; migration 0070 cleared the other joint's kept before): read a joint's duration with
+    # days_for(side), never
     # therapeutic_days alone. Migration 0053 wrote each earlier bilateral outcome's days per joint
     # as they were read before (the diary's reading accepted: each side's own; a recorded
     # departure: the recorded value for both).
