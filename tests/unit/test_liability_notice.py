@@ -1,8 +1,11 @@
 """A session given over the payer's frequency limits: what the procedure note's billing section says."""
+from datetime import date
+
 import pytest
 
+from tracker.policy import BookedSession, PriorInjection
 from tracker.policy.profiles import PROFILES
-from tracker.procedures.rules.billing import over_payer_limit
+from tracker.procedures.rules.billing import limits_broken, over_payer_limit
 
 CAP = {"code": "diagnostic_cap", "label": "Diagnostic blocks in 12 months", "status": "not_met",
        "evidence": "diagnostic sessions in the last 12 months: 2; this would be 3 of 2 (patient)",
@@ -14,9 +17,8 @@ CARE = {"code": "conservative_care_duration", "label": "Failed conservative care
         "evidence": "27 days", "shortfall": "27 of 28 days"}
 MEDICARE = "Medicare SI joint LCDs (2023)"
 OVERRIDE = "Dr Amara Osei, 2026-12-01"
-BOOKED_CAP = ("The payer's diagnostic 12-month cap on that date, counting the sessions already booked: this would "
-              "be session 3 of 2 (patient) in the 12 months to 9 Dec 2026, counting the appointment of case 4 on "
-              "Tue 8 Dec 2026. Once given, a session over the cap is not covered.")
+BROKEN = "Diagnostic blocks in 12 months: diagnostic cap: this would be 3 of 2 (patient), next from 2027-11-20"
+MEDICARE_PROFILE = PROFILES["MEDICARE_LCD_2023"]
 
 
 def test_only_medicares_profile_is_medicares():
@@ -54,7 +56,7 @@ def test_another_payer_needs_its_own_financial_responsibility_notice_and_no_ga_o
 
 @pytest.mark.parametrize("criteria", [pytest.param([CAP], id="cap-not-met"), pytest.param([CARE], id="care"),
                                       pytest.param([{**CAP, "status": "met"}], id="cap-met"), pytest.param([], id="none")])
-def test_without_an_override_or_an_acknowledged_limit_warning_nothing_is_said(criteria):
+def test_without_an_override_or_a_limit_broken_nothing_is_said(criteria):
     assert over_payer_limit(criteria, MEDICARE, True) is None
 
 
@@ -62,21 +64,43 @@ def test_an_override_of_other_criteria_within_the_limits_says_nothing():
     assert over_payer_limit([CARE, {**CAP, "status": "met"}], MEDICARE, True, OVERRIDE) is None
 
 
-def test_a_booking_that_acknowledged_a_cap_counting_booked_sessions_needs_the_notice_without_an_override():
-    notice = over_payer_limit([{**CAP, "status": "met"}], MEDICARE, True, "",
-                              f"The patient already has an appointment that day (09:00).\n{BOOKED_CAP}")
-    assert notice.limits == () and notice.acknowledged == (BOOKED_CAP,), "only the payer's limits count"
-    assert notice.summary() == ("Over the payer's limit under Medicare SI joint LCDs (2023), given with the "
-                                "booking's warning acknowledged: this session is expected to be denied.")
-    assert over_payer_limit([], MEDICARE, True, "", "The patient already has an appointment that day (09:00).") is None
+def test_a_session_over_a_cap_counting_the_sessions_before_it_needs_the_notice_without_an_override():
+    notice = over_payer_limit([{**CAP, "status": "met"}], MEDICARE, True, "", (BROKEN,))
+    assert notice.limits == (BROKEN,) and notice.override == ""
+    assert notice.summary() == ("Over the payer's limit under Medicare SI joint LCDs (2023), counting the patient's "
+                                "sessions given and booked before it: this session is expected to be denied.")
 
 
-def test_the_bookings_words_for_a_criterion_the_override_names_already_are_not_said_twice():
-    verdict_day = "Payer rule on 2026-12-09: Diagnostic blocks in 12 months: this would be 3 of 2 (patient)."
-    both = over_payer_limit([CAP], MEDICARE, True, OVERRIDE, f"{verdict_day}\n{BOOKED_CAP}")
-    assert both.acknowledged == (BOOKED_CAP,)
-    alone = over_payer_limit([CAP], MEDICARE, True, "", verdict_day)
-    assert alone.acknowledged == (verdict_day,) and alone.limits == ()
+def test_the_limits_an_overridden_verdict_names_are_not_said_twice():
+    assert over_payer_limit([CAP], MEDICARE, True, OVERRIDE, (BROKEN,)).limits == (
+        "Diagnostic blocks in 12 months: diagnostic cap: this would be 3 of 2 (patient), next from 2027-03-02",)
+
+
+def _given(day):
+    return PriorInjection(performed_on=day, side="left", indication="diagnostic")
+
+
+def _booked(day, case_id):
+    return BookedSession(day=day, side="left", indication="diagnostic",
+                         named=f"the appointment of {day:%a} {day.day} {day:%b %Y} (case {case_id})")
+
+
+@pytest.mark.parametrize("day, broken", [
+    pytest.param(date(2026, 12, 15), (), id="the-2nd-of-2-within-the-cap"),
+    pytest.param(date(2027, 1, 12), ("Diagnostic blocks in 12 months: diagnostic cap: this would be 3 of 2 (patient), "
+                                     "next from 2027-11-20",), id="the-3rd-over-it"),
+])
+def test_of_the_sessions_booked_the_one_over_the_cap_is_the_later_in_date_order(day, broken):
+    """1 block given on 20 Nov 2026; case 41's booked on 15 Dec, case 42's on 12 Jan 2027: whichever
+    was booked first, the 12 Jan session is the 3rd of Medicare's 2, the 15 Dec one the 2nd."""
+    others = [_booked(d, case_id) for d, case_id in ((date(2026, 12, 15), 41), (date(2027, 1, 12), 42)) if d != day]
+    assert limits_broken(day, "left", "diagnostic", [_given(date(2026, 11, 20))], others, MEDICARE_PROFILE) == broken
+
+
+def test_a_session_given_or_booked_later_or_the_same_day_is_not_counted_before_it():
+    later = [_given(date(2027, 2, 1)), _given(date(2026, 12, 15))]
+    assert limits_broken(date(2026, 12, 15), "left", "diagnostic", [_given(date(2026, 11, 20)), *later],
+                         [_booked(date(2026, 12, 15), 43)], MEDICARE_PROFILE) == ()
 
 
 def test_before_the_procedure_the_staff_are_told_which_notice_to_get_signed():

@@ -141,12 +141,15 @@ def booked_sessions(case):
         .where(Case.patient_id == case.patient_id, Case.id != case.id, Case.state.not_in(INJECTED_STATES),
                still_to_be_given())
         .order_by(Appointment.starts_at)).all()
-    sessions = []
-    for starts_at, case_id, side, indication in rows:
-        day = to_clinic(starts_at).date()
-        sessions.append(BookedSession(day=day, side=side.value, indication=indication.value,
-                                      named=f"the appointment of {day:%a} {day.day} {day:%b %Y} (case {case_id})"))
-    return sessions
+    return [booked_session(to_clinic(starts_at).date(), case_id, side.value, indication.value)
+            for starts_at, case_id, side, indication in rows]
+
+
+def booked_session(day, case_id, side, indication):
+    """Case `case_id`'s appointment on `day`, as a BookedSession the warnings name
+    ("the appointment of Tue 15 Dec 2026 (case 41)")."""
+    return BookedSession(day=day, side=side, indication=indication,
+                         named=f"the appointment of {day:%a} {day.day} {day:%b %Y} (case {case_id})")
 
 
 def outside_injection(row):

@@ -18,7 +18,7 @@ from tracker.models.user import ANOTHER_ROLE, DEACTIVATED
 from tracker.patients.identity import full_name
 from tracker.roles import Role
 from tracker.scheduling import instructions, services
-from tracker.scheduling.liability import card_notice, notices_for
+from tracker.scheduling.liability import Session, card_notices, notices_for
 from tracker.scheduling.rules import closed_on, closed_words
 from tracker.timeutil import clinic_today, to_clinic
 from tracker.vocab import (NOT_STARTED, AllergyAnswer, AnticoagulantAnswer, Allergy, AppointmentStatus, ContactEnded,
@@ -91,6 +91,10 @@ def board_entries(day):
     last = {message.appointment_id: message for message in db.session.execute(
         _board_messages_query(), {"ids": [row.id for row in rows]})} if rows else {}
     closures = services.closures_between(day, day) if rows else []
+    # Each session's liability notice, counting its patient's other sessions (liability.card_notices).
+    liability = card_notices([(row.id, row.verdict_failed, row.verdict_override_at, row.liability_notice_signed,
+                               Session(row.case_id, row.patient_id, to_clinic(row.starts_at).date(), row.side.value,
+                                       row.indication.value, row.verdict_profile)) for row in rows])
     entries = []
     for row in rows:
         columns = row._mapping  # built afresh on each access
@@ -105,9 +109,7 @@ def board_entries(day):
                                 time_set_at=max(row.created_at, row.moved_at or row.created_at),
                                 reach=(row.preferred_contact, row.email, row.has_account), phone=row.phone,
                                 closure=closed_on(day, row.physician_id, closures),
-                                liability=card_notice(row.verdict_failed, row.verdict_override_at,
-                                                               row.verdict_profile, row.acknowledged_warnings,
-                                                               row.liability_notice_signed)))
+                                liability=liability.get(row.id)))
     return entries
 
 
@@ -137,7 +139,7 @@ def _board_query():
                 .where(AppointmentChange.appointment_id == Appointment.id,
                        AppointmentChange.change.in_(("booked", "rescheduled"))).scalar_subquery())
     # The case's newest verdict, for the liability notice of a session over the payer's limits
-    # (liability.card_notice): read through the (case_id, id) index.
+    # (liability.card_notices): read through the (case_id, id) index.
     def of_verdict(column):
         return (db.select(column).where(EligibilityVerdict.case_id == Appointment.case_id)
                 .order_by(EligibilityVerdict.id.desc()).limit(1).scalar_subquery())
@@ -148,8 +150,8 @@ def _board_query():
                   Appointment.status, Appointment.consent_obtained, Appointment.anticoagulant_plan_confirmed,
                   Appointment.driver_arranged, Appointment.contrast_premedication_sent,
                   Appointment.day_of_check_done, Appointment.readiness_override_reason,
-                  Appointment.anticoagulant_last_dose_on, Appointment.acknowledged_warnings,
-                  Appointment.liability_notice_signed,
+                  Appointment.anticoagulant_last_dose_on, Appointment.liability_notice_signed,
+                  Appointment.case_id, Case.patient_id, Case.indication,
                   of_verdict(EligibilityVerdict.failed_criteria).label("verdict_failed"),
                   of_verdict(EligibilityVerdict.override_at).label("verdict_override_at"),
                   of_verdict(EligibilityVerdict.profile_code).label("verdict_profile"),

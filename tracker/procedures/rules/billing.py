@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 from enum import Enum
 
+from tracker.policy import CaseFacts, PriorInjection, Status, evaluate
 from tracker.procedures.rules.schema import Guidance
 from tracker.vocab import N_, Side
 
@@ -77,6 +78,8 @@ PAYER_LIMITS = ("diagnostic_cap", "therapeutic_cap", "spacing")
 # How the booking's warnings about those limits begin (tracker.scheduling.services.check): the
 # criterion on the booked day ("Payer rule on 2026-12-09: Diagnostic blocks in 12 months: …"), then
 # a cap or the interval counting the sessions already booked ("The payer's diagnostic 12-month cap …").
+# They are the booking's record of what was acknowledged; which session the notice is on is read
+# from the sessions themselves (`limits_broken`).
 BOOKING_VERDICT_WARNING, BOOKING_BOOKED_WARNING = "Payer rule on ", "The payer's "
 # HCPCS Level II modifiers Medicare reads on a line expected to be denied as not reasonable and
 # necessary (a frequency limit): GA, an ABN (form CMS-R-131) signed before the service is on file,
@@ -91,9 +94,10 @@ class LiabilityNotice:
     `payer`: the payer profile's name; `medicare`: whether it is Medicare's (an ABN, and GA or GZ on
     the claim line) or another payer's (its own financial-responsibility notice, no GA/GZ);
     `limits`: each limit not met, in words ("Diagnostic blocks in 12 months: diagnostic cap: this
-    would be 3 of 2 (patient), next from 2027-03-02"); `override`: who overrode the verdict that
-    read them and when ("" when no override is involved); `acknowledged`: the booking's warnings
-    about the payer's limits that the coordinator acknowledged; `signed`: what readiness recorded
+    would be 3 of 2 (patient), next from 2027-03-02"), as the overridden verdict read them or, without
+    an override, counting the patient's sessions given and booked before this one (`limits_broken`);
+    `override`: who overrode the verdict that read them and when ("" when no override is involved);
+    `signed`: what readiness recorded
     before the procedure (True: signed, False: not signed, None: not recorded, an appointment booked
     before the tracker asked), which decides GA or GZ.
     """
@@ -102,12 +106,12 @@ class LiabilityNotice:
     medicare: bool
     limits: tuple[str, ...]
     override: str = ""
-    acknowledged: tuple[str, ...] = ()
     signed: bool | None = None
 
     def summary(self) -> str:
-        how = f"by physician override ({self.override})" if self.override else "with the booking's warning acknowledged"
-        return f"Over the payer's limit under {self.payer}, given {how}: this session is expected to be denied."
+        how = (f"given by physician override ({self.override})" if self.override
+               else "counting the patient's sessions given and booked before it")
+        return f"Over the payer's limit under {self.payer}, {how}: this session is expected to be denied."
 
     def notice(self) -> str:
         if self.medicare and self.signed is not None:
@@ -169,23 +173,36 @@ class LiabilityNotice:
         return f"with {ABN_ON_FILE_MODIFIER} (ABN on file) or {NO_ABN_MODIFIER} (no ABN)"
 
 
+def limits_broken(day, side, indication, given, booked, profile) -> tuple[str, ...]:
+    """The payer's limits a session on `day` breaks, in date order: counting the patient's other
+    sessions before that day, those given (`given`, PriorInjection each, dated by their start, those
+    given elsewhere included) and those booked and still to be given (`booked`, BookedSession each), as
+    the cap and interval criteria will count them once given; a session on that day is this same one.
+    So of two sessions booked where only one fits under the cap, the later one is over it, whichever
+    was booked first; cancelled or moved, the sessions are read again. Each as "label: shortfall"
+    ("Diagnostic blocks in 12 months: diagnostic cap: this would be 3 of 2 (patient), next from …")."""
+    earlier = [p for p in given if p.performed_on < day] + [
+        PriorInjection(performed_on=b.day, side=b.side, indication=b.indication, outside=b.named)
+        for b in booked if b.day < day]
+    verdict = evaluate(CaseFacts(as_of=day, side=side, indication=indication, session_on=day), earlier, profile)
+    return tuple(f"{c.label}: {c.shortfall or c.evidence}" for c in verdict.criteria
+                 if c.code in PAYER_LIMITS and c.status == Status.NOT_MET)
+
+
 def over_payer_limit(criteria, payer: str, medicare: bool, override: str = "",
-                     acknowledged: str = "", signed: bool | None = None) -> LiabilityNotice | None:
+                     broken=(), signed: bool | None = None) -> LiabilityNotice | None:
     """The liability notice a session needs, or None when it is within the payer's limits as far as
     the tracker knows.
 
     `criteria`: the verdict's criteria as its snapshot stores them (dicts with code, label, status,
     shortfall); `override`: who overrode that verdict and when, "" when it was not overridden;
-    `acknowledged`: the booking's acknowledged warnings, one a line; `signed`: as the notice's. A limit criterion not met
-    counts only under an override (without one the case is not booked); the booking's warnings
-    about the limits count on their own. A criterion's words on the booked day ("Payer rule on …")
-    are left out where the overridden verdict already names the limits.
+    `broken`: the limits the session breaks counting the patient's sessions before it (`limits_broken`);
+    `signed`: as the notice's. A limit criterion not met counts only under an override (without one
+    the case is not booked); the limits the session breaks count on their own, and are left out where
+    the overridden verdict already names the limits. What the booking acknowledged decides nothing.
     """
     limits = tuple(f"{c['label']}: {c.get('shortfall') or c.get('evidence', '')}" for c in criteria or ()
                    if override and c.get("code") in PAYER_LIMITS and c.get("status") == "not_met")
-    lines = [line.strip() for line in (acknowledged or "").splitlines()]
-    warned = tuple(line for line in lines if line.startswith(BOOKING_BOOKED_WARNING)
-                   or (line.startswith(BOOKING_VERDICT_WARNING) and not limits))
-    if not limits and not warned:
+    if not limits and not broken:
         return None
-    return LiabilityNotice(payer, medicare, limits, override if limits else "", warned, signed)
+    return LiabilityNotice(payer, medicare, limits or tuple(broken), override if limits else "", signed)
