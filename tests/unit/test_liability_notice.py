@@ -80,8 +80,8 @@ def _given(day):
     return PriorInjection(performed_on=day, side="left", indication="diagnostic")
 
 
-def _booked(day, case_id):
-    return BookedSession(day=day, side="left", indication="diagnostic",
+def _booked(day, case_id, indication="diagnostic"):
+    return BookedSession(day=day, side="left", indication=indication,
                          named=f"the appointment of {day:%a} {day.day} {day:%b %Y} (case {case_id})")
 
 
@@ -135,3 +135,13 @@ def test_another_payers_signed_notice_is_said_without_ga_or_gz():
     assert notice.modifier() == ""
     assert "the patient signed the payer's financial-responsibility notice" in notice.notice()
     assert notice.card() == "Over CAM 770HB's limits: financial-responsibility notice signed."
+
+
+def test_of_two_therapeutic_sessions_booked_too_close_the_later_one_breaks_the_interval():
+    """eviCore asks for 60 days between therapeutic injections in a joint: of case 41's session on
+    15 Dec and case 42's on 5 Jan, the 5 Jan one is too soon, the 15 Dec one is not."""
+    evicore = PROFILES["EVICORE_CMM_203"]
+    december, january = _booked(date(2026, 12, 15), 41, "therapeutic"), _booked(date(2027, 1, 5), 42, "therapeutic")
+    assert limits_broken(december.day, "left", "therapeutic", [], [january], evicore) == ()
+    assert limits_broken(january.day, "left", "therapeutic", [], [december], evicore) == (
+        "Interval since last therapeutic injection: interval 21 of 60 days (left), earliest 2027-02-13",)
