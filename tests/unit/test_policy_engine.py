@@ -876,7 +876,9 @@ def test_a_block_decided_by_its_recorded_result_alone_says_so():
     assert found.evidence.endswith("(recorded positive, no diary reading kept, needs 75%) (left)")
 
 
-def test_one_positive_block_is_enough_even_after_a_negative_one():
+def test_a_block_repeated_positive_after_a_negative_one_is_met_as_the_latest():
+    """The latest block decides (tests/unit/test_policy_block_history.py): a repeat that read positive
+    replaces the negative one."""
     prior = [injection(40, peak_relief_percent=20.0), injection(20, peak_relief_percent=80.0)]
     assert status(case(indication="therapeutic"), MEDICARE, prior, CriterionCode.PRIOR_POSITIVE_BLOCK) == MET
 

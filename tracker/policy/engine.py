@@ -64,7 +64,7 @@ class Criterion:
 # this: a verdict stored in earlier words is then compared with today's by status alone
 # (tracker.eligibility.standing), since new words are no new fact, and an override must not end
 # (nor a booked case go back under review) for them.
-EVIDENCE_WORDING = 6
+EVIDENCE_WORDING = 7
 
 
 @dataclass(frozen=True)
@@ -965,22 +965,49 @@ def _block_relief(block: PriorInjection, threshold: float) -> str:
     return f"relief not recorded, {needs}"
 
 
+# How the evidence names a block's result under the profile's threshold.
+_BLOCK_READS = {Status.MET: "positive", Status.NOT_MET: "negative", Status.UNKNOWN: "not known"}
+
+
+def _block_named(block: PriorInjection) -> str:
+    return f"{block.indication} block " + (block.performed_on.isoformat() if block.outside is None else block.outside)
+
+
 def _positive_block(
     prior: Sequence[PriorInjection], joint: str, indications: Iterable[str], threshold: float
-) -> tuple[Status, str, str]:
-    """The best status among the joint's blocks of the given kinds, what it rests on, and what is
-    wanted when it is unknown."""
-    blocks = [p for p in prior if p.indication in indications and p.covers(joint)]
+) -> tuple[Status, str, str, str]:
+    """Whether the joint's latest block of the given kinds is positive, what it rests on (every block
+    of those kinds read, oldest first, with its result when there are several), what is wanted when
+    it is not met, and, not met after earlier blocks, which one decided ("; the latest, confirmatory
+    block 2024-02-20, is negative", for the shortfall).
+
+    The latest decides, as a clinician reads the history: a confirmatory block confirms the first
+    block or contradicts it, and a block repeated after a negative one replaces it. A latest block of
+    unknown result (indeterminate, or its outcome not recorded yet) leaves the criterion unknown."""
+    blocks = sorted((p for p in prior if p.indication in indications and p.covers(joint)),
+                    key=lambda p: p.performed_on)
     if not blocks:
-        return Status.NOT_MET, "none", ""
+        return Status.NOT_MET, "none", "positive diagnostic block", ""
     results = [(block, _block_result(block, threshold)) for block in blocks]
-    status = _either(result for _, result in results)
-    best = max((block for block, result in results if result == status), key=lambda p: p.performed_on)
-    what = f"{best.indication} block " + (f"{best.performed_on.isoformat()}" if best.outside is None else best.outside)
-    # Unknown on a positive recorded against the diary: the result is there, the relief is not.
-    wanted = (f"relief of the prior block documented at {threshold:g}%" if best.diary_result is not None
-              else "result of prior block")
-    return status, f"{what} ({_block_relief(best, threshold)})", wanted
+    latest_day = blocks[-1].performed_on
+    # Two blocks of one joint on one day (not expected) must both be positive.
+    latest = [(block, result) for block, result in results if block.performed_on == latest_day]
+    status = _combine(result for _, result in latest)
+    deciding = next(block for block, result in latest if result == status)
+    if len(blocks) == 1:
+        found = f"{_block_named(deciding)} ({_block_relief(deciding, threshold)})"
+    else:
+        found = "; ".join(f"{_block_named(block)} ({_block_relief(block, threshold)}): {_BLOCK_READS[result]}"
+                          for block, result in results) + f"; the latest is {_BLOCK_READS[status]}"
+    if status == Status.UNKNOWN:
+        # Unknown on a positive recorded against the diary: the result is there, the relief is not.
+        wanted = (f"relief of the prior block documented at {threshold:g}%" if deciding.diary_result is not None
+                  else "result of prior block")
+    else:
+        wanted = "positive diagnostic block"
+    decided = (f"; the latest, {_block_named(deciding)}, is negative"
+               if status == Status.NOT_MET and len(blocks) > 1 else "")
+    return status, found, wanted, decided
 
 
 def _prior_positive_block(
@@ -996,12 +1023,11 @@ def _prior_positive_block(
     threshold = profile.diagnostic_relief_threshold_percent
     statuses, evidence, shortfalls = [], [], []
     for joint in facts.joints:
-        status, found, unknown = _positive_block(prior, joint, indications, threshold)
+        status, found, wanted, decided = _positive_block(prior, joint, indications, threshold)
         statuses.append(status)
         evidence.append(f"{found} ({joint})")
         if status != Status.MET:
-            wanted = unknown if status == Status.UNKNOWN else "positive diagnostic block"
-            shortfalls.append(f"{wanted} ({joint})")
+            shortfalls.append(f"{wanted} ({joint}{decided})")
     return _criterion(
         profile, CriterionCode.PRIOR_POSITIVE_BLOCK, _combine(statuses), "; ".join(evidence), "; ".join(shortfalls)
     )
@@ -1016,11 +1042,12 @@ def _dual_comparative_blocks(
     statuses, evidence, shortfalls = [], [], []
     for joint in facts.joints:
         for indication in (Indication.DIAGNOSTIC, Indication.CONFIRMATORY):
-            status, found, _ = _positive_block(prior, joint, {indication}, threshold)
+            # The latest block of each kind counts: a repeated first block stands for the first.
+            status, found, _, decided = _positive_block(prior, joint, {indication}, threshold)
             statuses.append(status)
             evidence.append(f"{indication}: {found} ({joint})")
             if status != Status.MET:
-                shortfalls.append(f"positive {indication} block ({joint})")
+                shortfalls.append(f"positive {indication} block ({joint}{decided})")
     return _criterion(
         profile, CriterionCode.DUAL_COMPARATIVE_BLOCKS, _combine(statuses), "; ".join(evidence), "; ".join(shortfalls)
     )
