@@ -24,7 +24,7 @@ from tracker.workflow import State
 
 from tests.functional.test_diary_timed_from_injection import clock  # noqa: F401 (fixture)
 from tests.builders import GOOD_BLOCK, clinic_at, commit_elsewhere, diary, diary_moved_back, followed_up, now
-from tests.functional.test_eligibility import criteria
+from tests.functional.test_eligibility import criteria, evaluate
 from tests.helpers import (by_id, csrf_from, field_error, inner_html, input_value, is_checked, soup, submit, text,
                            words)
 
@@ -736,6 +736,47 @@ def test_a_lower_bound_recorded_while_the_diary_runs_stays_at_least_wherever_the
         procedure["outcome"]["text"].lower()
 
 
+@pytest.mark.parametrize(("later", "days", "evicore"), [
+    # 8 -> 2 (75 %) still at day 2: at 75 % too the 2 days are a lower bound, short of eviCore's 14.
+    ({"d2": 2}, 2, (Status.UNKNOWN, "at least 2 days at 75% or more (the diary still running when recorded), needs "
+                                    "75% for 14 days: relief still held at 2 days when the outcome was recorded")),
+    # 8 -> 3 (62.5 %) at day 7: relief still holds at 50 % (at least 7 days) but ended at 75 % after day 2, a
+    # reading that is known.
+    ({"d2": 2, "d7": 3}, 7, (Status.NOT_MET, "2 days at 75% or more, needs 75% for 14 days (left)")),
+])
+def test_a_repeat_after_relief_still_holding_when_recorded_waits_under_review_under_each_payers_threshold(
+        client, gen, physician, login_as, later, days, evicore):
+    """The outcome recorded while relief still held (the box ticked, the prefilled days): whether it lasted
+    Medicare's 90 days is not known, so the repeat reads unknown (incomplete, not "Not eligible"), and
+    eviCore, reading its 75 % again from the scores kept, keeps the "at least" where relief still held at
+    75 % at the latest score."""
+    case = followed_up(gen, physician, indication=Indication.THERAPEUTIC,
+                       scores={"t0": 8, "m15": 2, "m30": 2, "h1": 2, "h2": 2, "h4": 2, "h6": 2, "d1": 2, **later})
+    login_as(physician)
+    assert input_value(outcome_form(client, case.id), "therapeutic_days") == str(days)
+    assert record(client, case.id, therapeutic_days=str(days), next_step="repeat_injection").status_code == 302
+    db.session.expire_all()
+    repeat = case.outcome.follow_on_case
+
+    medicare = repeat_relief(repeat)
+    assert medicare.status == Status.UNKNOWN, medicare.evidence
+    assert f"at least {days} days at 50% or more" in medicare.evidence
+    assert medicare.shortfall == (f"end of relief after injection of {clinic_today().isoformat()}: at least {days} "
+                                  "of 90 days so far (left)")
+    # Evaluated from the case page, it reads so there (the repeat's other facts are not recorded here).
+    repeat.state = State.UNDER_REVIEW
+    db.session.commit()
+    page = text(evaluate(client, repeat))
+    assert criteria(page)["Relief after last therapeutic injection"] == ("? Unknown", medicare.evidence)
+    db.session.expire_all()
+
+    repeat.payer_profile_code = "EVICORE_CMM_203"
+    db.session.commit()
+    status, evidence = evicore
+    found = repeat_relief(repeat)
+    assert found.status == status and evidence in found.evidence, found.evidence
+
+
 def test_a_duration_recorded_once_the_relief_had_ended_reads_as_before(client, gen, physician, login_as):
     case = followed_up(gen, physician, indication=Indication.THERAPEUTIC)
     login_as(physician)
@@ -1083,6 +1124,37 @@ def test_a_verdict_stored_in_the_earlier_words_of_that_block_still_stands(gen, p
     db.session.commit()
 
     assert staleness(new) is None
+
+
+def test_a_repeat_refused_by_the_earlier_release_on_a_relief_still_holding_is_stale_naming_the_criterion(
+        client, gen, physician, login_as):
+    """The release before this one read "at least 2 days" as 2 days short of Medicare's 90 and stored the
+    repeat's verdict Not eligible. Nothing about the case changed, but the relief criterion now reads
+    unknown: the verdict no longer stands, and the reason names the criterion, not the passing of time."""
+    case = followed_up(gen, physician, indication=Indication.THERAPEUTIC,
+                       scores={"t0": 8, "m15": 2, "m30": 2, "h1": 2, "h2": 2, "h4": 2, "h6": 2, "d1": 2, "d2": 2})
+    login_as(physician)
+    record(client, case.id, therapeutic_days="2", next_step="repeat_injection")
+    db.session.expire_all()
+    repeat = case.outcome.follow_on_case
+    repeat.state = State.UNDER_REVIEW
+    evaluate_case(repeat, physician)
+    db.session.commit()
+    verdict = repeat.current_verdict
+    # As the earlier release stored it: its words (wording 6) and its answer, "not met".
+    snapshot = dict(verdict.snapshot)
+    snapshot["wording"] = 6
+    snapshot["criteria"] = [{**c, "status": "not_met", "evidence": c["evidence"].split(": relief still held")[0]
+                             + " (left)"} if c["code"] == "repeat_relief" else c for c in snapshot["criteria"]]
+    verdict.snapshot = snapshot
+    flag_modified(verdict, "snapshot")
+    db.session.commit()
+
+    reason = staleness(repeat)
+
+    assert reason.startswith("relief after last therapeutic injection was not met, now unknown (after therapeutic "
+                             "injection of "), reason
+    assert "passing of time" not in reason
 
 
 def test_renaming_the_physician_who_recorded_the_block_leaves_the_verdict_standing(gen, physician):

@@ -194,13 +194,17 @@ def recorded_relief(case, joint, profile=None):
     days = outcome.days_for(joint)
     threshold = profile.repeat_relief_threshold_percent if profile else THERAPEUTIC_RELIEF_PERCENT
     read_at = THERAPEUTIC_RELIEF_PERCENT
+    # Recorded while the diary ran and relief still held at the latest score: the diary's days are
+    # a lower bound (the recorded days, when they are the diary's).
+    running = bool(side.get("days_so_far"))
+    at_least = running and days is not None and days == side.get("therapeutic_days")
     if threshold > THERAPEUTIC_RELIEF_PERCENT:
-        diary_days = _days_at(side, threshold) if side else None
+        diary_days, holding = _days_at(side, threshold) if side else (None, False)
         if days is not None and diary_days is not None:
+            # Read again at the stricter threshold: a lower bound too where relief still held at it at
+            # the latest score (the diary still running), unless the days recorded, fewer, decide.
+            at_least = running and holding and diary_days <= days
             days, read_at = min(days, diary_days), threshold
-    # Recorded while the diary ran and relief still held: the days are a lower bound.
-    at_least = (bool(side.get("days_so_far")) and read_at == THERAPEUTIC_RELIEF_PERCENT and days is not None
-                and days == side.get("therapeutic_days"))
     return {"diagnostic_result": result, "peak_relief_percent": peak,
             "relief_duration_days": days, "diary_relief_days": diary_days,
             "relief_days_at_least": True if at_least else None,
@@ -232,12 +236,15 @@ def _result_recorded_by(outcome, joint):
 
 def _days_at(side, threshold):
     """Whole days relief stayed at `threshold` or more in one side's recorded scores (None: no
-    follow-up scores to read)."""
+    follow-up scores to read), and whether it still held at the latest of them."""
     readings = [Reading(code, hours, score) for code, hours, score in side.get("readings", [])]
-    if not side.get("baseline") or not any(r.hours_after > BLOCK_READINGS_UNTIL_HOURS for r in readings):
-        return None
-    _, days = therapeutic_duration(side["baseline"], readings, threshold)
-    return 0 if days is None else math.floor(days)
+    follow_up = [r.hours_after for r in readings if r.hours_after > BLOCK_READINGS_UNTIL_HOURS]
+    if not side.get("baseline") or not follow_up:
+        return None, False
+    last, days = therapeutic_duration(side["baseline"], readings, threshold)
+    if days is None:
+        return 0, False
+    return math.floor(days), last.hours_after == max(follow_up)
 
 
 # PriorInjection fields added since verdicts were first stored: left out of the digest when None, so

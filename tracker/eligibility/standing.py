@@ -105,7 +105,10 @@ def staleness(case, verdict=None, assessment=None, default_code=None):
       verdict's own day, gives a criterion other evidence than the stored one. A fact no criterion
       of the profile reads (baseline pain under Medicare, one Oswestry answer) changes no evidence;
     - time: nothing changed, but today a criterion reads otherwise (a 12-month window rolled on,
-      ongoing care added weeks).
+      ongoing care added weeks);
+    - the tracker's reading: a verdict stored by an earlier release (EVIDENCE_WORDING) whose
+      criterion, on the same facts and day, now reads another status (named without "the passing of
+      time").
     ``assessment`` is today's ``current_assessment(case)`` when the caller has it already.
     """
     verdict = verdict or case.current_verdict
@@ -126,6 +129,13 @@ def staleness(case, verdict=None, assessment=None, default_code=None):
         if moved:
             return "; ".join(moved)
     moved = changed_criteria(stored, result.criteria, evidence=False)
+    if moved and not same_wording(verdict.snapshot):
+        # Stored by an earlier release: a criterion that reads otherwise on the verdict's own day, on
+        # the same facts, does so because the tracker reads it anew (a lower bound no longer failed),
+        # not with the passing of time.
+        then = evaluate(case_facts(case, _verdict_day(verdict)), prior_injections(case, profile), profile)
+        if anew := changed_criteria(stored, then.criteria, evidence=False):
+            return "; ".join(anew)
     if moved:
         return "with the passing of time, " + "; ".join(moved)
     return None

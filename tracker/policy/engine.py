@@ -1064,24 +1064,32 @@ def _repeat_relief(facts: CaseFacts, prior: Sequence[PriorInjection], profile: P
     threshold, min_days = profile.repeat_relief_threshold_percent, profile.repeat_relief_min_days
     statuses, evidence, shortfalls = [], [], []
     for last, joints in _last_therapeutic_by_injection(prior, facts.joints).items():
-        status = _combine(
-            [_at_least(last.peak_relief_percent, threshold), _at_least(last.relief_duration_days, min_days)]
-        )
+        days = last.relief_duration_days
+        # Relief still holding when the outcome was recorded: the days are a lower bound (censored,
+        # DESIGN.md section 4). Short of the days needed, whether relief lasted them is not known yet.
+        holding = bool(last.relief_days_at_least) and days is not None
+        censored = holding and days < min_days
+        status = _combine([_at_least(last.peak_relief_percent, threshold),
+                           Status.UNKNOWN if censored else _at_least(days, min_days)])
         statuses.append(status)
         # The peak and the days are two readings: the days are those relief stayed at the
         # profile's threshold or more (a 57% peak reads 0 days at 75%), so each says what it is.
         relief = "not recorded" if last.peak_relief_percent is None else _percent(last.peak_relief_percent)
         level = threshold if last.relief_days_at_percent is None else last.relief_days_at_percent
-        duration = ("duration not recorded" if last.relief_duration_days is None
-                    else f"{last.relief_duration_days} days at {level:g}% or more")
-        if last.relief_days_at_least and last.relief_duration_days is not None:
+        duration = "duration not recorded" if days is None else f"{days} days at {level:g}% or more"
+        if holding:
             duration = f"at least {duration} (the diary still running when recorded)"
         read = f"peak relief {relief}, {duration}"
+        waiting = (f": relief still held at {days} days when the outcome was recorded; record the relief's end "
+                   "when known") if censored else ""
         evidence.append(
             f"after {last.named('therapeutic injection')}: {read}{_against_diary(last)}, "
-            f"needs {threshold:g}% for {min_days} days ({joints})"
+            f"needs {threshold:g}% for {min_days} days{waiting} ({joints})"
         )
-        if status == Status.UNKNOWN:
+        if status == Status.UNKNOWN and censored:
+            shortfalls.append(f"end of relief after {last.named('injection')}: at least {days} of {min_days} days "
+                              f"so far ({joints})")
+        elif status == Status.UNKNOWN:
             shortfalls.append(f"relief after {last.named('injection')} ({joints})")
         elif status == Status.NOT_MET:
             shortfalls.append(f"{read}, needs {threshold:g}% for {min_days} days ({joints})")
