@@ -1084,28 +1084,42 @@ def allergic_to(record, **allergies):
 REVIEWED = "I have reviewed the allergy (e.g. a different amide/ester class, or a documented non-allergic reaction)"
 
 
-def test_local_skin_anaesthetic_against_a_documented_allergy_is_stopped_until_confirmed_with_a_reason(
-        gen, doctor, physician):
+SKIN_PREP_AGAINST_ALLERGY = [
+    pytest.param({"allergy_local_anaesthetic": True}, {"local_skin_anaesthetic": "used"}, "local_skin_anaesthetic",
+                 "Documented local anaesthetic allergy: local skin anaesthetic chosen.",
+                 "Choose another agent, or confirm below that you have reviewed the allergy, with the reason.",
+                 "Allergy was to an ester (procaine); lidocaine is an amide", {"local_skin_anaesthetic": "not_used"},
+                 id="local skin anaesthetic"),
+    pytest.param({"allergy_iodine": True}, {"prep_agent": "povidone_iodine", "local_skin_anaesthetic": "not_used"},
+                 "prep_agent", "Documented iodine / povidone-iodine allergy: Povidone-iodine 10% chosen.",
+                 "Choose Chlorhexidine 2% in 70% isopropyl alcohol instead, or confirm below that you have reviewed "
+                 "the allergy, with the reason.",
+                 "Chlorhexidine allergy documented as well; the iodine reaction was a local rash",
+                 {"prep_agent": "chlorhexidine_alcohol"}, id="povidone-iodine"),
+]
+
+
+@pytest.mark.parametrize("allergy, chosen, field, said, then, reason, instead", SKIN_PREP_AGAINST_ALLERGY)
+def test_skin_prep_against_a_documented_allergy_is_stopped_until_confirmed_with_a_reason(
+        gen, doctor, physician, allergy, chosen, field, said, then, reason, instead):
     record = started(gen, physician)
-    allergic_to(record, allergy_local_anaesthetic=True)
+    allergic_to(record, **allergy)
     url, save = checklist_url(record.case_id), f"/cases/{record.case_id}/procedure/steps/skin_prep#step-skin_prep"
-    typed = {"skin_prep-prep_agent": "chlorhexidine_alcohol", "skin_prep-sterile_drape": "y",
-             "skin_prep-local_skin_anaesthetic": "used"}
+    typed = {f"skin_prep-{name}": value for name, value in
+             {"prep_agent": "chlorhexidine_alcohol", "sterile_drape": "y", **chosen}.items()}
     assert REVIEWED in step_box(text(doctor.get(url)), "step-skin_prep")
 
     refused = send_form(doctor, text(doctor.get(url)), save, **typed)
 
-    assert refused.status_code == 422
+    assert refused.status_code == 422, "never saved as done with only a warning after it"
     page = text(refused)
-    assert field_error(page, "skin_prep-local_skin_anaesthetic").startswith(
-        "Documented local anaesthetic allergy: local skin anaesthetic chosen. Choose another agent, or confirm below")
-    assert field_error(page, "skin_prep-allergy_reason").startswith(
-        "Not saved: Documented local anaesthetic allergy: local skin anaesthetic chosen.")
+    assert field_error(page, f"skin_prep-{field}") == f"{said} {then}"
+    assert field_error(page, "skin_prep-allergy_reason").startswith(f"Not saved: {said}")
     assert "premedication" not in step_box(page, "step-skin_prep")
-    assert is_checked(page, "skin_prep-local_skin_anaesthetic", "used"), "what was typed is kept"
+    assert selected(page, "skin_prep-prep_agent") == typed["skin_prep-prep_agent"], "what was typed is kept"
+    assert is_checked(page, "skin_prep-local_skin_anaesthetic", typed["skin_prep-local_skin_anaesthetic"])
     assert rows(record.id, "skin_prep") == [], "nothing is saved with only a warning"
 
-    reason = "Allergy was to an ester (procaine); lidocaine is an amide"
     assert send_form(doctor, page, save, **typed, **{"skin_prep-allergy_confirmed": "y"}).status_code == 422, \
         "a tick alone is not a reason"
     response = send_form(doctor, page, save, **typed, **{"skin_prep-allergy_confirmed": "y",
@@ -1114,8 +1128,8 @@ def test_local_skin_anaesthetic_against_a_documented_allergy_is_stopped_until_co
     assert response.status_code == 302
     [row] = rows(record.id, "skin_prep")
     assert row.answers["allergy_reason"] == reason and row.answers["allergy_confirmed"] is True
-    line = ("Confirmed against a documented allergy: Documented local anaesthetic allergy: local skin anaesthetic "
-            f"chosen. Allergy reviewed; the physician's decision to proceed. Reason: {reason}")
+    line = (f"Confirmed against a documented allergy: {said} Allergy reviewed; the physician's decision to proceed. "
+            f"Reason: {reason}")
     assert row.warnings.splitlines() == [line]
     assert "✓ Done" in step_box(text(doctor.get(url)), "step-skin_prep"), "the confirmation is never missing"
     note = soup(text(doctor.get(f"/cases/{record.case_id}/procedure/note")))
@@ -1125,10 +1139,9 @@ def test_local_skin_anaesthetic_against_a_documented_allergy_is_stopped_until_co
     assert (f"case {record.case_id}: skin_prep saved, a drug against a documented allergy confirmed with a reason, "
             "with warnings") in summaries
 
-    # Corrected to no local anaesthetic, the confirmation is no longer kept.
-    [row] = rows(record.id, "skin_prep")
-    assert post_step(doctor, record.case_id, "skin_prep", {**answers_for("skin_prep"), "local_skin_anaesthetic":
-                                                           "not_used"}, version=row.version_id).status_code == 302
+    # Corrected to another agent, the confirmation is no longer kept.
+    assert post_step(doctor, record.case_id, "skin_prep", {**answers_for("skin_prep"), **instead},
+                     version=row.version_id).status_code == 302
     [row] = rows(record.id, "skin_prep")
     assert "allergy_reason" not in row.answers and row.warnings == ""
 

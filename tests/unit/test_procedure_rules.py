@@ -16,7 +16,8 @@ from tracker.procedures.rules.drug_warnings import (ALLERGY_CONTRAST, ALLERGY_IO
 from tracker.procedures.rules.duration import (LONG_PROCEDURE_MINUTES, SHORT_PROCEDURE_MINUTES, duration_flag,
                                                duration_minutes, flag_long, flag_short)
 from tracker.procedures.rules.order import may_record, next_open, omission_refusals
-from tracker.procedures.rules.schema import (MAX_CONFIRMED_INJECTATE_ML_PER_SIDE, MAX_INJECTATE_ML_PER_SIDE,
+from tracker.procedures.rules.schema import (CONTRAST_ALLERGY_FIELDS, MAX_CONFIRMED_INJECTATE_ML_PER_SIDE,
+                                             MAX_INJECTATE_ML_PER_SIDE,
                                              PER_SIDE_STEPS, STEPS, ChecklistContext, Step)
 
 FORMULARY = formulary_by_code()
@@ -941,13 +942,50 @@ def test_iodinated_contrast_against_an_allergy_with_no_premedication_needs_a_con
     assert validate_step("contrast", {**IOHEXOL, "agent": "gadobutrol"}, unprepared) == ({}, [])
 
 
-def test_an_iodine_allergy_is_warned_for_povidone_iodine_but_is_no_cross_reaction_with_iodinated_contrast():
+def test_povidone_iodine_against_an_iodine_allergy_is_saved_only_when_confirmed_with_a_reason():
     prep = {"prep_agent": "povidone_iodine", "sterile_drape": True, "local_skin_anaesthetic": "not_used"}
-    _, warnings = validate_step("skin_prep", prep, allergic(ALLERGY_IODINE))
-    assert warnings == ["Documented iodine / povidone-iodine allergy: Povidone-iodine 10% was chosen. "
-                        "Choose another agent unless the allergy has been reviewed."]
-    assert validate_step("skin_prep", {**prep, "prep_agent": "chlorhexidine_alcohol"}, allergic(ALLERGY_IODINE))[1] == []
+    iodine = allergic(ALLERGY_IODINE)
+
+    errors, warnings = validate_step("skin_prep", prep, iodine)
+
+    assert errors == {
+        "prep_agent": "Documented iodine / povidone-iodine allergy: Povidone-iodine 10% chosen. Choose "
+                      "Chlorhexidine 2% in 70% isopropyl alcohol instead, or confirm below that you have reviewed "
+                      "the allergy, with the reason.",
+        "allergy_reason": "Not saved: Documented iodine / povidone-iodine allergy: Povidone-iodine 10% chosen. Tick "
+                          "that you have reviewed the allergy and proceed, and give the reason, or choose another "
+                          "agent."}
+    assert warnings == []
+    tick_alone = {**prep, "allergy_confirmed": True, "allergy_reason": " "}
+    assert "prep_agent" in validate_step("skin_prep", tick_alone, iodine)[0], "a tick alone is not a reason"
+    confirmed = {**prep, "allergy_confirmed": True, "allergy_reason": "Chlorhexidine allergy too; iodine rash only"}
+    assert validate_step("skin_prep", confirmed, iodine) == ({}, [
+        "Confirmed against a documented allergy: Documented iodine / povidone-iodine allergy: Povidone-iodine 10% "
+        "chosen. Allergy reviewed; the physician's decision to proceed. Reason: Chlorhexidine allergy too; iodine "
+        "rash only"])
+    assert validate_step("skin_prep", {**prep, "prep_agent": "chlorhexidine_alcohol"}, iodine) == ({}, [])
+    assert iodine.fields_not_asked("skin_prep") == frozenset(), "the confirmation is asked of her"
+    assert validate_step("skin_prep", prep, allergic()) == ({}, []), "no iodine allergy: nothing asked"
+
+
+def test_povidone_iodine_with_local_skin_anaesthetic_against_both_allergies_is_one_stop_said_at_each_field():
+    prep = {"prep_agent": "povidone_iodine", "sterile_drape": True, "local_skin_anaesthetic": "used"}
+    errors, _ = validate_step("skin_prep", prep, allergic(ALLERGY_IODINE, ALLERGY_LOCAL_ANAESTHETIC))
+    assert errors.keys() == {"prep_agent", "local_skin_anaesthetic", "allergy_reason"}
+
+
+def test_the_alternative_to_povidone_iodine_is_a_skin_prep_agent_the_formulary_offers():
+    no_chlorhexidine = {code: entry for code, entry in allergic().formulary.items() if "chlorhexidine" not in code}
+    context = ChecklistContext(side="left", allergies=frozenset({ALLERGY_IODINE}), formulary=no_chlorhexidine)
+    prep = {"prep_agent": "povidone_iodine", "sterile_drape": True, "local_skin_anaesthetic": "not_used"}
+    assert validate_step("skin_prep", prep, context)[0]["prep_agent"].startswith(
+        "Documented iodine / povidone-iodine allergy: Povidone-iodine 10% chosen. Choose another agent, or confirm")
+
+
+def test_an_iodine_allergy_is_no_cross_reaction_with_iodinated_contrast():
+    # ACR Manual on Contrast Media: an "iodine", shellfish or povidone-iodine allergy says nothing of contrast.
     assert validate_step("contrast", IOHEXOL, allergic(ALLERGY_IODINE)) == ({}, [])
+    assert allergic(ALLERGY_IODINE).fields_not_asked("contrast") == CONTRAST_ALLERGY_FIELDS
 
 
 def test_a_local_anaesthetic_or_steroid_against_its_allergy_is_saved_only_when_confirmed_with_a_reason():

@@ -6,7 +6,7 @@ from tracker.procedures.formulary import (INJECTATE_KINDS, DrugKind, combined_do
                                          joint_dose_problem, millilitres, plain, read_concentration,
                                          strength_problems)
 from tracker.procedures.rules.drug_warnings import (allergy_warnings, contrast_against_allergy, drugs_against_allergy,
-                                                   injectate_warnings)
+                                                   injectate_warnings, iodine_free_prep)
 from tracker.procedures.rules.order import side_phrase, vascular_uptake_message
 from tracker.procedures.rules.schema import (MAX_CONFIRMED_INJECTATE_ML_PER_SIDE, MAX_CONTRAST_ML,
                                              MAX_FLUOROSCOPY_SECONDS, MAX_INJECTATE_ML_PER_SIDE, MIN_VIEWS,
@@ -233,7 +233,7 @@ def _validate_injectate(values, context, joint, errors, warnings):
 
 
 def _check_drug_allergies(step, values, context, joint, errors, warnings):
-    """A local anaesthetic or a steroid against its documented allergy: refused beside the field
+    """Povidone-iodine, a local anaesthetic or a steroid against its documented allergy: refused beside the field
     (with the stop of iodinated contrast against a contrast allergy, on the same save as the step's
     other errors) unless the physician ticks that she has reviewed the allergy and gives the reason."""
     hits = [(field, words) for field, words in drugs_against_allergy(step, values, context) if field not in errors]
@@ -247,7 +247,9 @@ def _check_drug_allergies(step, values, context, joint, errors, warnings):
                          f"physician's decision to proceed. Reason: {reason}" for _, words in hits]
         return
     for field, words in hits:
-        errors[field] = f"{words} Choose another agent, or confirm below that you have reviewed the allergy, with the reason."
+        instead = iodine_free_prep(context) if field == "prep_agent" else ""
+        errors[field] = (f"{words} Choose {instead + ' instead' if instead else 'another agent'}, or confirm below "
+                         f"that you have reviewed the allergy, with the reason.")
     errors["allergy_reason"] = (f"Not saved: {' '.join(words for _, words in hits)} Tick that you have reviewed the "
                                 f"allergy and proceed, and give the reason, or choose another agent.")
 

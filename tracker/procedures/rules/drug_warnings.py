@@ -31,11 +31,14 @@ def contrast_against_allergy(values: Mapping, context: ChecklistContext) -> bool
 
 
 def drugs_against_allergy(step_code: str, values: Mapping, context: ChecklistContext) -> list[tuple[str, str]]:
-    """The drugs chosen of a class the risk screen documents an allergy to (a local anaesthetic on the
-    skin or in the injectate, a steroid in the injectate), as (field, "Documented … allergy: <drug>
-    chosen.") pairs: saved only with the physician's confirmation and reason (checks)."""
+    """The drugs chosen of a class the risk screen documents an allergy to (povidone-iodine or a local
+    anaesthetic on the skin, a local anaesthetic or a steroid in the injectate), as (field, "Documented
+    … allergy: <drug> chosen.") pairs: saved only with the physician's confirmation and reason (checks)."""
     step, hits = Step(step_code), []
     if step == Step.SKIN_PREP:
+        entry = context.formulary.get(values.get("prep_agent")) if not blank(values.get("prep_agent")) else None
+        if entry is not None and ALLERGY_IODINE in _allergies_hit(entry, context):
+            hits.append(("prep_agent", f"Documented {ALLERGY_IODINE.label} allergy: {entry.name} chosen."))
         if values.get("local_skin_anaesthetic") == SkinAnaesthetic.USED \
                 and ALLERGY_LOCAL_ANAESTHETIC in context.allergies:
             hits.append(("local_skin_anaesthetic", f"Documented {ALLERGY_LOCAL_ANAESTHETIC.label} allergy: "
@@ -67,24 +70,28 @@ def _allergies_hit(entry, context) -> list[str]:
 
 def allergy_warnings(step_code: str, values: Mapping, context: ChecklistContext) -> list[str]:
     """A drug chosen against an allergy the risk screen documents: a warning kept with the step
-    (iodinated contrast with premedication planned, povidone-iodine against an iodine allergy).
-    A local anaesthetic or a steroid against its allergy is no warning but a confirmation with a
-    reason (`drugs_against_allergy`), as is iodinated contrast with no premedication planned."""
+    (iodinated contrast with premedication planned). Povidone-iodine, a local anaesthetic or a
+    steroid against its allergy is no warning but a confirmation with a reason
+    (`drugs_against_allergy`), as is iodinated contrast with no premedication planned."""
     step = Step(step_code)
     chosen, warnings = [], []
-    if step == Step.SKIN_PREP:
-        chosen = [values.get("prep_agent")]
-    elif step == Step.CONTRAST and values.get("omitted") is not True and not contrast_against_allergy(values, context):
+    if step == Step.CONTRAST and values.get("omitted") is not True and not contrast_against_allergy(values, context):
         # (Against an allergy with no premedication planned, the check's confirmation says it instead.)
         chosen = [values.get("agent")]
     for code in chosen:
         entry = context.formulary.get(code) if not blank(code) else None
+        # (Contrast: an iodine allergy is no cross-reaction, so only a contrast allergy is hit.)
         for allergy in (_allergies_hit(entry, context) if entry else ()):
-            # Only a contrast allergy has a premedication plan to confirm.
-            then = ("Confirm premedication or choose another agent." if allergy == ALLERGY_CONTRAST
-                    else "Choose another agent unless the allergy has been reviewed.")
-            warnings.append(f"Documented {Allergy(allergy).label} allergy: {entry.name} was chosen. {then}")
+            warnings.append(f"Documented {Allergy(allergy).label} allergy: {entry.name} was chosen. "
+                            f"Confirm premedication or choose another agent.")
     return warnings
+
+
+def iodine_free_prep(context: ChecklistContext) -> str:
+    """The skin prep agent to offer instead of povidone-iodine (the formulary's first without iodine,
+    chlorhexidine in the built-in one), by name; "" when the formulary offers none."""
+    return next((entry.name for entry in context.formulary.values()
+                 if entry.kind == DrugKind.SKIN_PREP and "iodine" not in entry.code), "")
 
 def injectate_warnings(rows_by_side: Mapping, formulary: Mapping) -> list[str]:
     """Warnings for each side's injectate: too much volume, a steroid above its usual maximum.

@@ -82,8 +82,8 @@ class Field:
     confirmation: bool = False
 
 
-# A drug of a class the risk screen documents an allergy to (a local anaesthetic on the skin or in the
-# injectate, a steroid in the injectate) is saved only with both: the tick and the reason, like
+# A drug of a class the risk screen documents an allergy to (povidone-iodine or a local anaesthetic on
+# the skin, a local anaesthetic or a steroid in the injectate) is saved only with both: the tick and the reason, like
 # iodinated contrast against a contrast allergy with no premedication. Asked only of such a patient,
 # kept with the step only while such a drug is recorded, and shown in the note.
 DRUG_ALLERGY_CONFIRMATION = (
@@ -124,7 +124,7 @@ STEP_FIELDS = {
         Field("sterile_drape", "Sterile drape", True),
         # Used or not used (SkinAnaesthetic); records saved before kept a tick (values.saved_answers).
         Field("local_skin_anaesthetic", "Local skin anaesthetic"),
-        # Asked only of a patient with a documented local anaesthetic allergy (DRUG_ALLERGY_FIELDS).
+        # Asked only of a patient with a documented iodine or local anaesthetic allergy (DRUG_ALLERGY_FIELDS).
         *DRUG_ALLERGY_CONFIRMATION,
     ),
     Step.FLUOROSCOPY: (
@@ -211,7 +211,7 @@ CONTRAST_ALLERGY_FIELDS = frozenset({"contrast_allergy_confirmed", "contrast_all
 
 # The steps that ask DRUG_ALLERGY_CONFIRMATION, and the allergies (Allergy values) that make them ask it.
 DRUG_ALLERGY_STEPS = {
-    Step.SKIN_PREP: frozenset({Allergy.LOCAL_ANAESTHETIC}),
+    Step.SKIN_PREP: frozenset({Allergy.IODINE, Allergy.LOCAL_ANAESTHETIC}),
     Step.INJECTATE: frozenset({Allergy.LOCAL_ANAESTHETIC, Allergy.STEROID}),
 }
 
