@@ -634,6 +634,57 @@ def test_absurd_numbers_are_refused_next_to_the_field_and_the_typed_values_are_k
     assert rows(record.id, step) == []
 
 
+def test_a_fluoroscopy_time_outside_the_usual_range_is_asked_about_then_saved_with_the_reason_on_the_note(
+        gen, doctor, physician):
+    record = started(gen, physician, steps=BEFORE["fluoroscopy"])
+    url = checklist_url(record.case_id)
+    save = f"/cases/{record.case_id}/procedure/steps/fluoroscopy?side=left#step-fluoroscopy-left"
+    typed = {f"fluoroscopy-left-{name}": value for name, value in answers_for("fluoroscopy").items()}
+    typed.update({"fluoroscopy-left-fluoroscopy_time_s": "1400", "fluoroscopy-left-views": "1"})
+    assert "I have checked the fluoroscopy time and dose" not in step_box(text(doctor.get(url)),
+                                                                          "step-fluoroscopy-left"), "asked only when needed"
+
+    refused = send_form(doctor, text(doctor.get(url)), save, **typed)
+
+    assert refused.status_code == 422
+    page = text(refused)
+    assert field_error(page, "fluoroscopy-left-fluoroscopy_time_s") == (
+        "1400 s is 23 min 20 s of fluoroscopy; an SI joint injection usually takes under a minute: check the unit, "
+        "or confirm below with the reason.")
+    assert field_error(page, "fluoroscopy-left-views") == "At least 2 views are needed to confirm the needle position.", \
+        "said on the same save as the other errors"
+    assert field_error(page, "fluoroscopy-left-dose_reason").startswith("Not saved: a fluoroscopy time or dose")
+    assert input_value(page, "fluoroscopy-left-fluoroscopy_time_s") == "1400", "what was typed is kept"
+    assert input_value(page, "fluoroscopy-left-dap_mgy_cm2") == typed["fluoroscopy-left-dap_mgy_cm2"]
+    assert rows(record.id, "fluoroscopy") == []
+
+    typed["fluoroscopy-left-views"] = "2"
+    assert send_form(doctor, page, save, **typed, **{"fluoroscopy-left-dose_confirmed": "y"}).status_code == 422, \
+        "a tick alone is not a reason"
+    reason = "Severe scoliosis: many views to reach the joint; time checked on the fluoroscope"
+    response = send_form(doctor, page, save, **typed, **{"fluoroscopy-left-dose_confirmed": "y",
+                                                         "fluoroscopy-left-dose_reason": reason})
+
+    assert response.status_code == 302
+    [row] = rows(record.id, "fluoroscopy")
+    assert row.answers["dose_reason"] == reason and row.answers["fluoroscopy_time_s"] == "1400"
+    line = ("Confirmed outside the usual range: 1400 s is 23 min 20 s of fluoroscopy; an SI joint injection usually "
+            f"takes under a minute. Reason: {reason}")
+    assert row.warnings.splitlines() == [line]
+    reopened = text(doctor.get(url))
+    assert not is_checked(reopened, "fluoroscopy-left-dose_confirmed"), \
+        "the tick confirms what it was given for: a correction is confirmed again"
+    assert input_value(reopened, "fluoroscopy-left-dose_reason") == reason
+    note = soup(text(doctor.get(f"/cases/{record.case_id}/procedure/note")))
+    assert f"Warning noted: {line}" in [words(li) for li in note.select(".note-warnings li")]
+
+    # Corrected to 40 s, nothing is asked and the confirmation is no longer kept.
+    assert post_step(doctor, record.case_id, "fluoroscopy", {**answers_for("fluoroscopy"), "fluoroscopy_time_s": "40"},
+                     side="left", version=row.version_id).status_code == 302
+    [row] = rows(record.id, "fluoroscopy")
+    assert "dose_reason" not in row.answers and "dose_confirmed" not in row.answers and row.warnings == ""
+
+
 def test_one_refused_save_lists_every_problem_at_the_top_of_its_box_and_a_comma_says_use_a_point(
         gen, doctor, physician):
     # The walkthrough's imaging step: five bad fields, the last one (a comma) below the fold.

@@ -305,10 +305,47 @@ def test_one_view_is_refused_and_two_are_enough():
         "views": "At least 2 views are needed to confirm the needle position."}
 
 
-def test_fluoroscopy_time_up_to_an_hour_is_accepted_and_beyond_is_refused():
-    assert errors("fluoroscopy", {**FLUOROSCOPY, "fluoroscopy_time_s": Decimal("3600")}) == {}
-    assert "over an hour" in errors("fluoroscopy", {**FLUOROSCOPY, "fluoroscopy_time_s": Decimal("3601")})[
+def test_fluoroscopy_time_over_an_hour_is_refused_even_confirmed():
+    confirmed = {"dose_confirmed": True, "dose_reason": "Difficult anatomy"}
+    assert "over an hour" in errors("fluoroscopy", {**FLUOROSCOPY, **confirmed, "fluoroscopy_time_s": Decimal("3601")})[
         "fluoroscopy_time_s"]
+
+
+TIME_OVER = ("1400 s is 23 min 20 s of fluoroscopy; an SI joint injection usually takes under a minute")
+
+
+@pytest.mark.parametrize("name, typed, problem", [
+    ("fluoroscopy_time_s", "1400", TIME_OVER),
+    ("fluoroscopy_time_s", "301", "301 s is 5 min 01 s of fluoroscopy; an SI joint injection usually takes under a "
+                                  "minute"),
+    ("air_kerma_mgy", "4200", "4200 mGy of reference air kerma is more than 50 mGy; an SI joint injection usually "
+                              "gives a few mGy"),
+    ("dap_mgy_cm2", "310000", "310000 mGy·cm² of dose-area product is more than 5000 mGy·cm² (5 Gy·cm²); an SI "
+                              "joint injection usually gives a few hundred mGy·cm²"),
+])
+def test_a_fluoroscopy_time_or_dose_outside_the_usual_range_is_saved_only_when_confirmed_with_a_reason(
+        name, typed, problem):
+    values = {**FLUOROSCOPY, name: typed}
+
+    assert errors("fluoroscopy", values) == {
+        name: f"{problem}: check the unit, or confirm below with the reason.",
+        "dose_reason": "Not saved: a fluoroscopy time or dose outside the usual range needs your confirmation and "
+                       "the reason, or correct it above."}
+    tick_alone = {**values, "dose_confirmed": True, "dose_reason": " "}
+    assert name in errors("fluoroscopy", tick_alone), "a tick alone is not a reason"
+    confirmed = {**values, "dose_confirmed": True, "dose_reason": "Obese patient, poor views; checked on the display"}
+    assert validate_step("fluoroscopy", confirmed, LEFT) == ({}, [
+        f"Confirmed outside the usual range: {problem}. Reason: Obese patient, poor views; checked on the display"])
+    assert validate_step("fluoroscopy", confirmed, BILATERAL, side="right")[1] == [
+        f"Confirmed outside the usual range on the right side: {problem}. Reason: Obese patient, poor views; checked on "
+        f"the display"]
+
+
+def test_fluoroscopy_times_and_doses_within_the_usual_range_ask_nothing():
+    usual = {**FLUOROSCOPY, "fluoroscopy_time_s": "300", "air_kerma_mgy": "50", "dap_mgy_cm2": "5000"}
+    assert validate_step("fluoroscopy", usual, LEFT) == ({}, [])
+    assert errors("fluoroscopy", {**FLUOROSCOPY, "fluoroscopy_time_s": "2000", "dap_mgy_cm2": "-1"}).keys() == {
+        "fluoroscopy_time_s", "dap_mgy_cm2", "dose_reason"}, "said on the same save as the other errors"
 
 
 @pytest.mark.parametrize("name, message", [

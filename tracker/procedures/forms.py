@@ -48,6 +48,7 @@ FIELD_KINDS = {
     (Step.SKIN_PREP, "local_skin_anaesthetic"): _choice(SkinAnaesthetic.choices()),
     (Step.FLUOROSCOPY, "modality"): _choice(Guidance.choices()),
     (Step.FLUOROSCOPY, "ultrasound_reason"): _text,
+    (Step.FLUOROSCOPY, "dose_reason"): _text,
     (Step.CONTRAST, "omitted"): lambda label: BooleanField(_l("Contrast omitted (documented contrast allergy)")),
     (Step.CONTRAST, "omission_reason"): _text,
     (Step.CONTRAST, "agent"): _select,
@@ -163,7 +164,8 @@ def form_prefix(step, side=None):
 
 def form_data(step, answers, injectate_rows=()):
     """Saved answers back into a form's shape. An injectate's confirmations (a strength, dose or
-    volume outside the usual range; a drug against a documented allergy) come back with their
+    volume outside the usual range; a drug against a documented allergy), and the imaging step's of
+    a time or dose outside the usual range, come back with their
     reasons but unticked: each tick confirms the problems shown when it was given, and a
     correction may bring new ones (another drug against the allergy, a dose over the maximum)
     that a tick carried over would let through unseen."""
@@ -173,6 +175,9 @@ def form_data(step, answers, injectate_rows=()):
                 "strength_confirmed": False, "strength_reason": answers.get("strength_reason", ""),
                 "allergy_confirmed": False, "allergy_reason": answers.get("allergy_reason", "")}
     data = saved_answers(step, answers)
+    if "dose_confirmed" in data:
+        # As the injectate's: the reason comes back, the tick does not (it confirmed the values then).
+        data["dose_confirmed"] = False
     if "vascular_uptake" in data:
         data["vascular_uptake"] = {True: "yes", False: "no"}.get(data["vascular_uptake"])
     return data

@@ -24,13 +24,14 @@ from tracker.procedures.records import acknowledged, not_injected
 from tracker.procedures.formulary import (DEFAULT_FORMULARY, MG_PER_ML, STOP_ABOVE_MAXIMUM_KINDS, DrugKind,
                                           maximum_change_to_confirm, plain, read_concentration)
 from tracker.procedures.rules.billing import BillingSetting
-from tracker.procedures.rules.checks import ALLERGY_CONFIRMED, CONFIRMED, CONTRAST_CONFIRMED, validate_step
+from tracker.procedures.rules.checks import (ALLERGY_CONFIRMED, CONFIRMED, CONTRAST_CONFIRMED, IMAGING_CONFIRMED,
+                                             imaging_outside_usual, validate_step)
 from tracker.procedures.rules.drug_warnings import contrast_against_allergy, drugs_against_allergy
 from tracker.procedures.rules.completeness import missing_fields, missing_for_signing, or_not_injected
 from tracker.procedures.rules.duration import duration_flag, duration_minutes
 from tracker.procedures.rules.order import may_record, omission_refusals, side_phrase
 from tracker.procedures.rules.schema import (AGENT_FIELDS, CONTRAST_ALLERGY_FIELDS, DRUG_ALLERGY_FIELDS,
-                                             INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS, ArthrogramPattern,
+                                             IMAGING_CONFIRMATION_FIELDS, INJECTATE_ROW_FIELDS, PER_SIDE_STEPS, STEPS, ArthrogramPattern,
                                              STEP_FIELDS, ChecklistContext, Step)
 from tracker.procedures.rules.values import blank, saved_answers
 from tracker.refusals import FieldError, Refusal, StaleEdit, check_version
@@ -638,11 +639,13 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
     entries = entries if entries is not None else formulary()
     ctx = context(record, entries)
     # Only what this patient is asked is kept; a confirmation of contrast against an allergy only
-    # while such an agent is recorded; why a side was not injected only while the sign-out names one
+    # while such an agent is recorded, of an unusual fluoroscopy time or dose only while one is; why a side was not injected only while the sign-out names one
     # (set back to None, the reason left in its box would contradict the bilateral claim).
     dropped = ctx.fields_not_asked(step) | (CONTRAST_ALLERGY_FIELDS if step == Step.CONTRAST
                                             and not contrast_against_allergy(answers, ctx) else frozenset()) \
         | (DRUG_ALLERGY_FIELDS if not drugs_against_allergy(step, answers, ctx) else frozenset()) \
+        | (IMAGING_CONFIRMATION_FIELDS if step == Step.FLUOROSCOPY and not imaging_outside_usual(answers)
+           else frozenset()) \
         | ({"not_injected_reason"} if step == Step.SIGN_OUT and not answers.get("not_injected_side") else frozenset())
     answers = {name: value for name, value in answers.items() if name not in dropped}
     checklist = Checklist(record)
@@ -664,6 +667,7 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
     confirmed = step == Step.INJECTATE and any(line.startswith(CONFIRMED) for line in warnings)
     against_allergy = any(line.startswith(CONTRAST_CONFIRMED) for line in warnings)
     drug_against_allergy = any(line.startswith(ALLERGY_CONFIRMED) for line in warnings)
+    unusual_imaging = any(line.startswith(IMAGING_CONFIRMED) for line in warnings)
     if step == Step.INJECTATE:
         # The confirmation of a strength, dose or volume outside the usual range is kept only while one
         # is recorded; that of a drug against a documented allergy only while one is chosen.
@@ -699,6 +703,8 @@ def save_step(record, step, side, answers, actor, version_id, attempt=1, entries
                             if against_allergy else "")
                          + (", a drug against a documented allergy confirmed with a reason,"
                             if drug_against_allergy else "")
+                         + (", a fluoroscopy time or dose outside the usual range confirmed with a reason,"
+                            if unusual_imaging else "")
                          + (" with warnings" if warnings else ""), user=actor)
     db.session.commit()
     return warnings

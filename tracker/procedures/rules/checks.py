@@ -11,9 +11,10 @@ from tracker.procedures.rules.order import side_phrase, vascular_uptake_message
 from tracker.procedures.rules.schema import (MAX_CONFIRMED_INJECTATE_ML_PER_SIDE, MAX_CONTRAST_ML,
                                              MAX_FLUOROSCOPY_SECONDS, MAX_INJECTATE_ML_PER_SIDE, MIN_VIEWS,
                                              NEEDLE_GAUGE_RANGE, NON_NEGATIVE_DOSES, NRS_MAX, NRS_MIN,
-                                             PER_SIDE_STEPS, STEP_FIELDS, ArthrogramPattern,
+                                             PER_SIDE_STEPS, STEP_FIELDS, USUAL_IMAGING_MAXIMUM, ArthrogramPattern,
                                              ChecklistContext, Complication, Guidance, SkinAnaesthetic, Step)
-from tracker.procedures.rules.values import (as_choice, as_list, blank, filled_rows, read_number,
+from tracker.procedures.rules.duration import elapsed_words
+from tracker.procedures.rules.values import (as_choice, as_list, blank, filled_rows, quiet_decimal, read_number,
                                              read_whole_number)
 from tracker.vocab import Side
 
@@ -99,6 +100,58 @@ def _validate_guidance(values, context, joint, errors, warnings):
     if seconds is not None and seconds > MAX_FLUOROSCOPY_SECONDS:
         errors["fluoroscopy_time_s"] = (f"A fluoroscopy time of {plain(seconds)} s is over an hour; "
                                         f"check the value (it is in seconds).")
+    _check_usual_imaging(values, context, joint, errors, warnings)
+
+
+def imaging_outside_usual(values: Mapping) -> dict[str, str]:
+    """The imaging step's time and doses above what an SI joint injection usually takes
+    (USUAL_IMAGING_MAXIMUM), as {field: what it is, in words}; a time over an hour is refused
+    outright instead."""
+    found = {}
+    for name, usual in USUAL_IMAGING_MAXIMUM.items():
+        amount = quiet_decimal(values.get(name))
+        if amount is None or amount <= usual or (name == "fluoroscopy_time_s" and amount > MAX_FLUOROSCOPY_SECONDS):
+            continue
+        found[name] = (f"{plain(amount)} s is {elapsed_words(amount)} of fluoroscopy; an SI joint injection usually "
+                       f"takes under a minute" if name == "fluoroscopy_time_s" else _USUAL_DOSE[name](plain(amount)))
+    return found
+
+
+_USUAL_DOSE = {
+    "air_kerma_mgy": lambda typed: (f"{typed} mGy of reference air kerma is more than "
+                                    f"{plain(USUAL_IMAGING_MAXIMUM['air_kerma_mgy'])} mGy; an SI joint injection "
+                                    f"usually gives a few mGy"),
+    "dap_mgy_cm2": lambda typed: (f"{typed} mGy·cm² of dose-area product is more than "
+                                  f"{plain(USUAL_IMAGING_MAXIMUM['dap_mgy_cm2'])} mGy·cm² (5 Gy·cm²); an SI joint "
+                                  f"injection usually gives a few hundred mGy·cm²"),
+}
+
+
+def _check_usual_imaging(values, context, joint, errors, warnings):
+    """A time or dose outside the usual range: refused beside its field, on the same save as the
+    step's other errors, unless the physician ticks that she checked it and gives the reason."""
+    unusual = {name: problem for name, problem in imaging_outside_usual(values).items() if name not in errors}
+    if not unusual:
+        return
+    if imaging_confirmed(values):
+        if not errors:
+            reason = values["dose_reason"].strip()
+            warnings += [f"{IMAGING_CONFIRMED}{side_phrase(joint, context)}: {problem}. Reason: {reason}"
+                         for problem in unusual.values()]
+        return
+    for name, problem in unusual.items():
+        errors[name] = f"{problem}: check the unit, or confirm below with the reason."
+    errors["dose_reason"] = ("Not saved: a fluoroscopy time or dose outside the usual range needs your confirmation "
+                             "and the reason, or correct it above.")
+
+
+# How a confirmed fluoroscopy time or dose outside the usual range is kept among the step's warnings.
+IMAGING_CONFIRMED = "Confirmed outside the usual range"
+
+
+def imaging_confirmed(values) -> bool:
+    """The physician ticked that she checked the time and dose, and gave the reason (both are needed)."""
+    return values.get("dose_confirmed") is True and not blank(values.get("dose_reason"))
 
 
 def _validate_contrast(values, context, joint, errors, warnings):

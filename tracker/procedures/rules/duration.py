@@ -20,6 +20,17 @@ def duration_minutes(start: datetime, end: datetime) -> int:
     return int((end - start).total_seconds() // 60)
 
 
+def elapsed_words(seconds) -> str:
+    """A span of time in words that cannot be read as a clock time (17:10 next to "Started 17:37"
+    reads as ten past five): "45 s", "17 min 10 s", and past an hour "1 h 02 min". Fractions of a
+    second are dropped. procedure-timer.js writes the same words."""
+    hours, rest = divmod(max(0, int(seconds)), 3600)
+    minutes, rest = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
+
+
 def flag_long(minutes: int) -> bool:
     return minutes > LONG_PROCEDURE_MINUTES
 

@@ -67,6 +67,15 @@ MAX_CONFIRMED_INJECTATE_ML_PER_SIDE = Decimal("5")
 MIN_VIEWS = 2
 # Over an hour of screening time for one SI joint is a typing error, not a procedure.
 MAX_FLUOROSCOPY_SECONDS = Decimal("3600")
+# What a fluoroscopy-guided SI joint injection usually takes: a screening time well under a minute
+# (published medians about 20-40 s), a reference air kerma of a few mGy and a dose-area product of a few
+# hundred mGy·cm². Above these bounds (about ten times as much) the value is most likely a slip (minutes
+# typed as seconds, µGy typed as mGy): saved only with the physician's confirmation and reason.
+USUAL_IMAGING_MAXIMUM = {
+    "fluoroscopy_time_s": Decimal("300"),
+    "air_kerma_mgy": Decimal("50"),
+    "dap_mgy_cm2": Decimal("5000"),
+}
 # An arthrogram needs 0.25-1 mL; more than 10 mL cannot be a confirmation of needle position.
 MAX_CONTRAST_ML = Decimal("10")
 # Spinal needles come from 16 G to 30 G; anything outside is a typing error.
@@ -92,6 +101,15 @@ DRUG_ALLERGY_CONFIRMATION = (
     Field("allergy_reason", N_("Reason to proceed despite the documented allergy")),
 )
 DRUG_ALLERGY_FIELDS = frozenset(f.name for f in DRUG_ALLERGY_CONFIRMATION)
+
+# A fluoroscopy time or dose above what an SI joint injection usually takes (USUAL_IMAGING_MAXIMUM) is
+# saved only with both: the tick and the reason, like an injectate's strength outside the usual range.
+# Kept with the step only while such a value is recorded, and shown in the note.
+IMAGING_CONFIRMATION = (
+    Field("dose_confirmed", N_("I have checked the fluoroscopy time and dose and confirm them as typed"), True),
+    Field("dose_reason", N_("Reason for a fluoroscopy time or dose outside the usual range")),
+)
+IMAGING_CONFIRMATION_FIELDS = frozenset(f.name for f in IMAGING_CONFIRMATION)
 
 STEP_FIELDS = {
     Step.SIGN_IN: (
@@ -138,6 +156,8 @@ STEP_FIELDS = {
         Field("dap_mgy_cm2", "Dose-area product (mGy·cm²)"),
         Field("ctdi_vol_mgy", "CTDIvol (mGy)"),
         Field("dlp_mgy_cm", "Dose-length product (mGy·cm)"),
+        # Asked only when a time or dose is outside the usual range (USUAL_IMAGING_MAXIMUM).
+        *IMAGING_CONFIRMATION,
     ),
     Step.CONTRAST: (
         Field("omitted", "Contrast omitted"),
