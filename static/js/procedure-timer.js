@@ -1,6 +1,6 @@
 /* The procedure's elapsed time, ticking live on the checklist page.
  *
- * Progressive enhancement: the page already shows the minutes the server computed, and the
+ * Progressive enhancement: the page already shows the time the server computed, and the
  * server's timestamps are the record (the duration, from the start to the sign-out step, is stored
  * at signing). This only keeps the figure moving until the sign-out is recorded (then it stands
  * still at the sign-out's time), and turns it to a warning past the 30-minute target. After a save
@@ -14,6 +14,14 @@
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
+  // As the server writes it (rules/duration.py elapsed_words): "45 s", "17 min 10 s", "1 h 02 min",
+  // never "17:10", which beside the start's "17:37" reads as a clock time.
+  function elapsedWords(seconds) {
+    var hours = Math.floor(seconds / 3600), minutes = Math.floor((seconds % 3600) / 60);
+    if (hours) { return hours + " h " + pad(minutes) + " min"; }
+    return minutes ? minutes + " min " + pad(seconds % 60) + " s" : (seconds % 60) + " s";
+  }
+
   function startTimer(timer) {
     var started = Date.parse(timer.getAttribute("data-started-at"));
     var value = timer.querySelector(".timer-value");
@@ -23,8 +31,9 @@
     function tick() {
       var seconds = Math.max(0, Math.floor(((isNaN(ended) ? Date.now() : ended) - started) / 1000));
       var minutes = Math.floor(seconds / 60);
-      value.textContent = pad(minutes) + ":" + pad(seconds % 60);
-      // Minutes are never rounded up: from 31:00 the stored duration reads 31 minutes and is flagged.
+      // Only the words change: the timer (role=timer) is not announced at each tick.
+      value.textContent = elapsedWords(seconds);
+      // Minutes are never rounded up: from 31 min 00 s the stored duration reads 31 minutes and is flagged.
       timer.classList.toggle("timer-long", minutes > LONG_MINUTES);
     }
     tick();

@@ -99,7 +99,14 @@ def test_physician_completes_a_bilateral_checklist_signs_and_prints_the_note(
     expect(page.get_by_text("Procedure started: the timer is running.")).to_be_visible()
     expect(page.get_by_role("heading", name="Procedure checklist")).to_be_visible()
     timer = page.locator("#procedure-timer .timer-value")
-    expect(timer).to_have_text(re.compile(r"^00:0\d$"))  # the script took over from the server's "0 min"
+    # The script keeps the time moving, in words that cannot be read as a clock time ("17 min 10 s", not
+    # "17:10" beside the start's "17:37"); a timer, so a screen reader is not interrupted at each tick.
+    expect(timer).to_have_text(re.compile(r"^\d s$"))
+    first = timer.text_content()
+    expect(timer).not_to_have_text(first)
+    expect(timer).to_have_text(re.compile(r"^\d{1,2} s$"))
+    expect(page.locator("#procedure-timer")).to_have_attribute("role", "timer")
+    assert page.locator("#procedure-timer [aria-live]").count() == 0
     screenshot(page, "1-checklist-started")
 
     # An unsafe order is refused: the injectate before any contrast confirmation.

@@ -107,6 +107,23 @@ def test_the_physician_starts_a_ready_scheduled_case_and_the_start_time_is_recor
     assert "(target 20–30 minutes)" in page
 
 
+def test_the_running_timer_says_the_elapsed_time_in_words_not_as_a_clock_time(gen, doctor, physician):
+    record = started(gen, physician)
+    record.started_at = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=17, seconds=10)
+    db.session.commit()
+
+    timer = by_id(text(doctor.get(checklist_url(record.case_id))), "procedure-timer")
+
+    said = words(timer)
+    assert said.startswith(f"Started {format_clinic(record.started_at, '%H:%M')} by Dr Priya Raman · elapsed 17 min 1")
+    assert said.endswith(" s (target 20–30 minutes)") and said.count(":") == 1, "only the start is a clock time"
+
+    record.started_at -= timedelta(minutes=45)
+    db.session.commit()
+    assert "· elapsed 1 h 02 min (target" in words(by_id(text(doctor.get(checklist_url(record.case_id))),
+                                                          "procedure-timer"))
+
+
 def test_a_case_that_is_not_ready_is_not_started_and_the_physician_is_told_why(gen, doctor, physician):
     case = gen.case(state=State.SCHEDULED, physician_id=physician.id)
     answered(gen, case)

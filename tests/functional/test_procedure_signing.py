@@ -530,8 +530,9 @@ def test_once_the_sign_out_is_recorded_the_checklist_and_the_draft_note_stop_the
     checklist = text(doctor.get(checklist_url(record.case_id)))
     timer = by_id(checklist, "procedure-timer")
     assert timer["data-ended-at"] == sign_out_at.isoformat(), "the live timer stops at the sign-out"
-    assert (f"· sign-out {format_clinic(sign_out_at, '%H:%M')} · 23 minutes (target 20–30 minutes)"
-            in words(timer))
+    assert (f"· sign-out {format_clinic(sign_out_at, '%H:%M')} · 23 min 40 s (target 20–30 minutes)"
+            in words(timer)), "in words that cannot be read as a clock time"
+    assert timer["role"] == "timer" and not timer.has_attr("aria-live"), "a timer is not read out every second"
     summary = _summary(text(doctor.get(f"/cases/{record.case_id}/procedure/note")))
     assert summary["Ended"] == f"{format_clinic(sign_out_at)} (sign-out)"
     assert summary["Duration"] == "23 minutes (from the start to the sign-out; not signed yet)"

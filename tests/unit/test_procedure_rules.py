@@ -14,7 +14,7 @@ from tracker.procedures.rules.drug_warnings import (ALLERGY_CONTRAST, ALLERGY_IO
                                                     ALLERGY_LOCAL_ANAESTHETIC, ALLERGY_STEROID,
                                                     injectate_warnings)
 from tracker.procedures.rules.duration import (LONG_PROCEDURE_MINUTES, SHORT_PROCEDURE_MINUTES, duration_flag,
-                                               duration_minutes, flag_long, flag_short)
+                                               duration_minutes, elapsed_words, flag_long, flag_short)
 from tracker.procedures.rules.order import may_record, next_open, omission_refusals
 from tracker.procedures.rules.schema import (CONTRAST_ALLERGY_FIELDS, MAX_CONFIRMED_INJECTATE_ML_PER_SIDE,
                                              MAX_INJECTATE_ML_PER_SIDE,
@@ -876,6 +876,15 @@ def test_thirty_one_minutes_is_flagged():
     (timedelta(minutes=30, seconds=59), 30), (timedelta(minutes=31), 31), (timedelta(seconds=59), 0)])
 def test_durations_are_whole_minutes_never_rounded_up(elapsed, minutes):
     assert duration_minutes(START, START + elapsed) == minutes
+
+
+@pytest.mark.parametrize("seconds, said", [
+    (0, "0 s"), (45, "45 s"), (65, "1 min 05 s"), (17 * 60 + 10, "17 min 10 s"), (Decimal("1400.6"), "23 min 20 s"),
+    (3599, "59 min 59 s"), (3600, "1 h 00 min"), (3600 + 2 * 60 + 59, "1 h 02 min"), (-3, "0 s")])
+def test_elapsed_time_is_said_in_words_never_as_a_clock_time(seconds, said):
+    # "Started 17:37 · elapsed 17:10" read as ten past five; "17 min 10 s" cannot be.
+    assert elapsed_words(seconds) == said
+    assert ":" not in said
 
 
 def test_thirty_minutes_and_some_seconds_reads_thirty_and_is_not_flagged_like_the_timer_showing_30():

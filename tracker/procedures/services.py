@@ -472,8 +472,16 @@ def signing_preview(record):
 
 def elapsed_minutes(record, now=None):
     """Minutes from the start to the sign-out once it is recorded, else to now."""
-    end = record.ended_at or record.sign_out_at or now or utcnow()
-    return duration_minutes(record.started_at, end)
+    return duration_minutes(record.started_at, _elapsed_end(record, now))
+
+
+def elapsed_seconds(record, now=None):
+    """Whole seconds from the start to the sign-out once it is recorded, else to now (the timer's)."""
+    return max(0, int((_elapsed_end(record, now) - record.started_at).total_seconds()))
+
+
+def _elapsed_end(record, now):
+    return record.ended_at or record.sign_out_at or now or utcnow()
 
 
 # ------------------------------------------------------------------ changing a record

@@ -29,7 +29,7 @@ from tracker.procedures.forms import (STEP_FORMS, AbandonForm, AddendumForm, Sig
 from tracker.procedures.records import acknowledged, current_record, describe, injected_side, not_injected
 from tracker.procedures.rules.billing import claims
 from tracker.procedures.rules.duration import (LONG_PROCEDURE_MINUTES, SHORT_PROCEDURE_MINUTES, duration_flag,
-                                               duration_minutes, flag_long, flag_short)
+                                               duration_minutes, elapsed_words, flag_long, flag_short)
 from tracker.procedures.rules.order import next_open
 from tracker.procedures.rules.schema import PER_SIDE_STEPS, STEPS, Guidance, Step
 from tracker.procedures.services import AcknowledgeFirst, ProcedureRefused, StepInvalid
@@ -60,6 +60,10 @@ bp.add_app_template_global(current_record, "current_record")
 bp.add_app_template_global(acknowledged, "acknowledged")
 # The checklist, the note and the case page's Procedure panel say which side a bilateral record left uninjected.
 bp.add_app_template_global(not_injected, "side_not_injected")
+
+
+# The checklist's timer: "17 min 10 s", never "17:10" beside the start's clock time.
+bp.add_app_template_filter(elapsed_words, "elapsed_words")
 
 
 @bp.app_template_filter("minutes")
@@ -228,7 +232,7 @@ def _checklist_page(case, records, record, status=200, overrides=None, problems=
         unplaced_problems=unplaced, not_saved=_not_saved(items, overrides) if status >= 400 else None,
         earlier_attempts=[r for r in records if r is not record],
         missing=services.signing_problems(record, entries) if record and record.in_progress else [],
-        sign_problems=sign_problems, elapsed=services.elapsed_minutes(record) if record else None,
+        sign_problems=sign_problems, elapsed=services.elapsed_seconds(record) if record else None,
         signing_preview=services.signing_preview(record) if record and record.in_progress else None,
         sign_form=SignForm(formdata=None, version_id=record.version_id if record else ""),
         start_form=StartForm(formdata=None, version_id=case.version_id),

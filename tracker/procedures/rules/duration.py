@@ -12,8 +12,8 @@ SHORT_PROCEDURE_MINUTES = 5
 def duration_minutes(start: datetime, end: datetime) -> int:
     """Whole minutes from start to sign-out, never rounded up: 13 min 08 s is 13 minutes.
 
-    The live timer shows the same figure (13:08 reads as 13 minutes), so a record is flagged
-    long from 31:00, when the timer and the stored minutes both say 31.
+    The live timer shows the same figure (13 min 08 s reads as 13 minutes), so a record is flagged
+    long from 31 min 00 s, when the timer and the stored minutes both say 31.
     """
     if end < start:
         raise ValueError(f"the procedure ends ({end.isoformat()}) before it starts ({start.isoformat()})")
