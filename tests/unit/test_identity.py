@@ -3,10 +3,11 @@ from datetime import date
 
 import pytest
 
-from tracker.patients.duplicates import (CLOSE_NAME, FAMILY_NAME_PART, SAME_FAMILY_AND_BIRTH, SAME_MRN,
-                                         SWAPPED_NAMES, Identity, likely_duplicates, match_reasons)
-from tracker.patients.identity import (clean_name, edit_distance_at_most_one, later_part_keys, mrn_key,
-                                       name_key, name_parts, normalise_mrn, parse_date, phone_key)
+from tracker.patients.duplicates import (CLOSE_NAME, FAMILY_NAME_PART, NAME_AND_BIRTH_AGREE, SAME_FAMILY_AND_BIRTH,
+                                         SAME_MRN, SWAPPED_NAMES, Identity, day_month_swapped, likely_duplicates,
+                                         match_reasons)
+from tracker.patients.identity import (clean_name, edit_distance_at_most_one, edit_distance_within, later_part_keys,
+                                       mrn_key, name_key, name_parts, normalise_mrn, parse_date, phone_key, soundex)
 from tracker.patients.lookup import SearchRefused, parse_search
 
 # (typed, the same person typed differently): equal keys.
@@ -176,6 +177,108 @@ def test_a_family_name_sharing_less_than_a_run_of_parts_is_not_a_likely_duplicat
 def test_the_same_mrn_comes_first():
     found = likely_duplicates(_who(mrn="Q7"), [(1, _who(mrn="Z1")), (2, _who(mrn="q7", family="Else", born=None))])
     assert [c.record_id for c in found] == [2, 1]
+
+
+# ---------------------------------------------------------------- the usual slips a walkthrough missed
+
+OKAFOR = Identity("DEMO-0001", "Okafor", "Grace", date(1961, 4, 12), "+12015550199")
+
+
+@pytest.mark.parametrize("key,code", [
+    ("okafor", "O216"), ("ocafore", "O216"), ("smith", "S530"), ("schmidt", "S530"), ("robert", "R163"),
+    ("rupert", "R163"), ("ashcraft", "A261"), ("tymczak", "T522"), ("pfister", "P236"), ("lee", "L000"),
+    ("nguyen", "N250"), ("", ""), ("иванов", ""),
+])
+def test_soundex(key, code):
+    assert soundex(key) == code
+
+
+@pytest.mark.parametrize("a,b,within_two", [
+    ("okafor", "ocafore", True), ("kowalski", "kovalsky", True), ("okafor", "okafor", True),
+    ("okafor", "okonkwo", False), ("abcd", "badc", True), ("smith", "smithson", False),
+])
+def test_two_typing_slips_apart(a, b, within_two):
+    assert edit_distance_within(a, b, 2) is within_two
+
+
+def test_the_same_name_born_with_day_and_month_swapped_is_a_likely_duplicate():
+    """12/04 and 04/12: the commonest date-of-birth typo between US and European writing."""
+    new = Identity("NEW-1", "OKAFOR", "Grace", date(1961, 12, 4))
+    assert match_reasons(new, OKAFOR) == (
+        "same name, date of birth with day and month swapped: 1961-12-04 / 1961-04-12",)
+
+
+@pytest.mark.parametrize("born,swapped", [
+    (date(1961, 4, 12), date(1961, 12, 4)),
+    (date(1961, 12, 4), date(1961, 4, 12)),
+    (date(1961, 4, 4), None),  # the day is the month: nothing swapped
+    (date(1961, 4, 13), None),  # no 13th month
+    (date(1960, 2, 29), None),  # day 29 is no month
+    (None, None),
+])
+def test_a_date_of_birth_with_day_and_month_swapped(born, swapped):
+    assert day_month_swapped(born) == swapped
+
+
+@pytest.mark.parametrize("new", [
+    Identity("N", "Okafor", "Grace", date(1961, 4, 13)),  # another day, not the swap
+    Identity("N", "Okafor", "Gloria", date(1961, 12, 4)),  # swapped, another given name
+    Identity("N", "Okafer", "Grace", date(1961, 12, 4)),  # swapped and a name slip: two errors at once
+    Identity("N", "Okafor", "Grace", date(1962, 12, 4)),  # swapped, another year
+])
+def test_a_swapped_date_of_birth_needs_the_same_name(new):
+    assert match_reasons(new, OKAFOR) == ()
+
+
+@pytest.mark.parametrize("family,on_file,reason", [
+    ("Ocafore", "Okafor", "same date of birth and given name, family name sounds alike and two letters apart: "
+                          "Ocafore / Okafor"),
+    ("Schmidt", "Smith", "same date of birth and given name, family name sounds alike: Schmidt / Smith"),
+    ("Kovalsky", "Kowalski", "same date of birth and given name, family name two letters apart: "
+                             "Kovalsky / Kowalski"),
+])
+def test_a_family_name_that_sounds_alike_or_is_two_letters_off_with_the_same_given_name_and_birth(family, on_file,
+                                                                                                   reason):
+    new = Identity("N", family, "Grace", date(1961, 4, 12))
+    assert match_reasons(new, Identity("O", on_file, "Grace", date(1961, 4, 12))) == (reason,)
+
+
+@pytest.mark.parametrize("new,on_file", [
+    (Identity("N", "Ocafore", "Gloria", date(1961, 4, 12)), OKAFOR),  # another given name
+    (Identity("N", "Ocafore", "Grace", date(1961, 4, 13)), OKAFOR),  # another day of birth
+    (Identity("N", "Pace", "Grace", date(1961, 4, 12)), Identity("O", "Park", "Grace", date(1961, 4, 12))),  # short
+    (Identity("N", "Okonkwo", "Grace", date(1961, 4, 12)), OKAFOR),  # three letters off, sounds otherwise
+])
+def test_family_names_further_apart_are_not_likely_duplicates(new, on_file):
+    assert match_reasons(new, on_file) == ()
+
+
+def test_the_same_phone_and_given_name_is_a_likely_duplicate_said_with_the_number_as_the_clinic_writes_it():
+    new = Identity("N", "Adeyemi", "grace", date(1990, 1, 1), "+12015550199")
+    assert match_reasons(new, OKAFOR, show_phone=lambda stored: "(201) 555-0199") == (
+        "same phone number (201) 555-0199 and same given name",)
+
+
+@pytest.mark.parametrize("new", [
+    Identity("N", "Okafor", "Chidi", date(1992, 5, 5), "+12015550199"),  # a family's phone, another person
+    Identity("N", "Adeyemi", "Grace", date(1990, 1, 1), "+12015550198"),  # another number
+    Identity("N", "Adeyemi", "Grace", date(1990, 1, 1), ""),  # no number
+])
+def test_a_shared_family_phone_with_another_given_name_is_not_a_likely_duplicate(new):
+    assert match_reasons(new, OKAFOR) == ()
+
+
+def test_twins_sharing_birth_and_phone_are_listed_once_for_the_family_name_the_coordinator_confirms():
+    twin = Identity("N", "Okafor", "Gloria", date(1961, 4, 12), "+12015550199")
+    assert match_reasons(twin, OKAFOR) == (SAME_FAMILY_AND_BIRTH,)
+
+
+def test_only_the_name_and_birth_rules_say_name_and_birth_agree():
+    """FHIR intake takes a record with the same MRN as the patient only when name and date of birth
+    agree; a swapped date, a name two letters off or a shared phone goes to a person."""
+    assert {SAME_FAMILY_AND_BIRTH, SWAPPED_NAMES, CLOSE_NAME, FAMILY_NAME_PART} == NAME_AND_BIRTH_AGREE
+    swapped = Identity("DEMO-0001", "Okafor", "Grace", date(1961, 12, 4))
+    assert not set(match_reasons(swapped, OKAFOR)) & NAME_AND_BIRTH_AGREE
 
 
 @pytest.mark.parametrize("typed", ["", "   ", "a", "'", "%", "\u200b\u200b", "\u202e\u202c", "--", ", ,"])

@@ -29,7 +29,7 @@ from tracker.extensions import db
 from tracker.formfields import EARLIEST_DATE, LATEST_DATE, name_problem, too_old
 from tracker.i18n import has_catalog, recorded_name
 from tracker.models import Case, CaseHistory, CaseIdentifier, Patient
-from tracker.patients.duplicates import SAME_MRN, Identity, match_reasons
+from tracker.patients.duplicates import NAME_AND_BIRTH_AGREE, Identity, match_reasons
 from tracker.patients.identity import mrn_key, name_key, normalise_mrn
 from tracker.patients.lookup import find_duplicates, identity_of
 from tracker.phones import PhoneError, may_take_texts, to_e164
@@ -829,13 +829,14 @@ def match_patient(values, wheres=None):
     duplicate (the same family name and date of birth, a name one slip away or swapped, or the MRN
     on file for someone else) goes to a person: never a silent second record.
     """
-    identity = Identity(values["mrn"], values["family_name"], values["given_name"], values["date_of_birth"])
+    identity = Identity(values["mrn"], values["family_name"], values["given_name"], values["date_of_birth"],
+                        values.get("phone") or "")
     by_mrn = db.session.execute(db.select(Patient).filter_by(mrn_key=mrn_key(values["mrn"]))
                                 .order_by(Patient.merged_into_id.is_not(None), Patient.id).limit(1)).scalar()
     if by_mrn is not None:
         kept = by_mrn.merged_into or by_mrn
-        if set(match_reasons(identity, identity_of(by_mrn))) - {SAME_MRN} \
-                or set(match_reasons(identity, identity_of(kept))) - {SAME_MRN}:
+        if set(match_reasons(identity, identity_of(by_mrn))) & NAME_AND_BIRTH_AGREE \
+                or set(match_reasons(identity, identity_of(kept))) & NAME_AND_BIRTH_AGREE:
             return kept
         raise DuplicateCandidate([kept], f"MRN {by_mrn.mrn} is {_named(kept, ())}, whose name or date of "
                                          f"birth differs from the Bundle's: a person must check the record.",

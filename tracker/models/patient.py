@@ -46,6 +46,9 @@ class Patient(db.Model):
         # finds it in one step where the trigram index would intersect its trigrams' lists.
         db.Index("ix_patients_mrn_key_exact", "mrn_key"),
         _trigram("ix_patients_phone_key", "phone_key"),
+        # The duplicate check's same phone number and given name: a B-tree finds the pair in one
+        # step (the trigram index answers equality only by intersecting its trigrams' lists).
+        db.Index("ix_patients_phone_given", "phone_key", "given_name_key"),
         # One record in use per MRN; a record merged away keeps its number, which the record kept
         # may take (the duplicate held the hospital's real number; patients/services.check_mrn_free).
         db.Index("uq_patients_live_mrn", "mrn", unique=True, sqlite_where=db.text("merged_into_id IS NULL"),

@@ -181,5 +181,46 @@ def edit_distance_at_most_one(a, b):
     return False
 
 
-__all__ = ["account_name_matches", "clean_name", "clean_text", "edit_distance_at_most_one", "fold", "later_part_keys", "mrn_key",
-           "name_key", "name_parts", "normalise_mrn", "parse_date", "phone_key", "search_words"]
+def edit_distance_within(a, b, limit):
+    """True when `a` and `b` are at most `limit` typing slips apart: letters added, dropped or
+    changed, or two neighbours swapped (each one slip; the optimal string alignment distance)."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    before, row = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (a[i - 1] != b[j - 1]))
+            if before is not None and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return False
+        before, row = row, current
+    return row[len(b)] <= limit
+
+
+# American Soundex: the first letter kept, then the codes of the consonants that follow (letters
+# coded alike next to each other, or with only h or w between them, count once; vowels separate).
+_SOUNDEX_CODES = {**dict.fromkeys("bfpv", "1"), **dict.fromkeys("cgjkqsxz", "2"), **dict.fromkeys("dt", "3"),
+                  "l": "4", **dict.fromkeys("mn", "5"), "r": "6"}
+
+
+def soundex(key):
+    """The Soundex code of a name key ("okafor" and "ocafore" -> "O216"), or "" for a key that
+    does not start with a Latin letter (the code is made for names written in it). Letters other
+    than a to z are passed over."""
+    letters = [c for c in key if "a" <= c <= "z"]
+    if not key or not letters or key[0] != letters[0]:
+        return ""
+    code, last = letters[0].upper(), _SOUNDEX_CODES.get(letters[0], "")
+    for letter in letters[1:]:
+        digit = _SOUNDEX_CODES.get(letter, "")
+        if digit and digit != last:
+            code += digit
+        if letter not in "hw":
+            last = digit
+    return (code + "000")[:4]
+
+
+__all__ = ["account_name_matches", "clean_name", "clean_text", "edit_distance_at_most_one", "edit_distance_within", "fold", "later_part_keys", "mrn_key",
+           "name_key", "name_parts", "normalise_mrn", "parse_date", "phone_key", "search_words", "soundex"]

@@ -12,11 +12,12 @@ from functools import lru_cache
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from tracker import phones
 from tracker.contact import contact_ended_mark_of
 from tracker.extensions import db
 from tracker.loaders import kept_record
 from tracker.models import Case, FamilyNamePart, FormerMrn, GivenNamePart, Patient
-from tracker.patients.duplicates import Identity, likely_duplicates
+from tracker.patients.duplicates import MIN_PHONE_DIGITS, Identity, day_month_swapped, likely_duplicates
 from tracker.patients.identity import clean_text, edit_distance_at_most_one, mrn_key, name_key, parse_date, phone_key
 from tracker.search import inner_pattern, like, prefix_pattern
 from tracker.vocab import ContactEnded, Indication, Side
@@ -494,28 +495,45 @@ def date_formats():
 
 def find_duplicates(identity, exclude_id=None):
     """Patient records (not merged ones) that may be `identity`'s person, each with its reasons:
-    [(Patient, reasons)]. One query, through the date-of-birth and MRN indexes; the rule itself
-    is tracker.patients.duplicates.likely_duplicates."""
+    [(Patient, reasons)]. One query (duplicates_statement); the rule itself is
+    tracker.patients.duplicates.likely_duplicates."""
+    statement = duplicates_statement(identity, exclude_id)
+    if statement is None:
+        return []
+    records = {p.id: p for p in db.session.execute(statement).scalars()}
+    found = likely_duplicates(identity, [(p.id, identity_of(p)) for p in records.values()], show_phone=phones.display)
+    return [(records[c.record_id], c.reasons) for c in found]
+
+
+def duplicates_statement(identity, exclude_id=None):
+    """The select of the live records the duplicate rule compares with `identity` (None when there
+    is nothing to compare), each of its conditions read through an index: everyone born that day
+    (ix_patients_date_of_birth), the same name born with day and month swapped (the same index,
+    with the family name key), the MRN (ix_patients_mrn_key_exact), the same phone number and
+    given name (ix_patients_phone_given). Each is as many records as share those details: never
+    the register read whole."""
     conditions = []
     if identity.date_of_birth is not None:
         conditions.append(Patient.date_of_birth == identity.date_of_birth)
+    swapped, family = day_month_swapped(identity.date_of_birth), name_key(identity.family_name)
+    if swapped is not None and family:
+        conditions.append(db.and_(Patient.date_of_birth == swapped, Patient.family_name_key == family))
     if mrn_key(identity.mrn):
         conditions.append(Patient.mrn_key == mrn_key(identity.mrn))
+    phone, given = phone_key(identity.phone), name_key(identity.given_name)
+    if len(phone) >= MIN_PHONE_DIGITS and given:
+        conditions.append(db.and_(Patient.phone_key == phone, Patient.given_name_key == given))
     if not conditions:
-        return []
+        return None
     statement = db.select(Patient).filter(db.or_(*conditions), Patient.merged_into_id.is_(None))
-    if exclude_id is not None:
-        statement = statement.filter(Patient.id != exclude_id)
-    records = {p.id: p for p in db.session.execute(statement).scalars()}
-    found = likely_duplicates(identity, [(p.id, identity_of(p)) for p in records.values()])
-    return [(records[c.record_id], c.reasons) for c in found]
+    return statement if exclude_id is None else statement.filter(Patient.id != exclude_id)
 
 
 def identity_of(patient):
     return Identity(mrn=patient.mrn, family_name=patient.family_name, given_name=patient.given_name,
-                    date_of_birth=patient.date_of_birth)
+                    date_of_birth=patient.date_of_birth, phone=patient.phone or "")
 
 
-__all__ = ["Found", "FoundCase", "SearchRefused", "SearchTerms", "Suggestion", "find_duplicates", "identity_of", "ids_matching",
+__all__ = ["Found", "FoundCase", "SearchRefused", "SearchTerms", "Suggestion", "duplicates_statement", "find_duplicates", "identity_of", "ids_matching",
            "one_slip_away", "one_slip_from", "parse_name_or_mrn", "parse_search", "search_page", "search_patients",
            "slip_words"]

@@ -116,7 +116,8 @@ def check_duplicates(values, confirmed, patient_id=None):
     """Raise PossibleDuplicate for likely duplicates of `values` (mrn, names, date of birth) other
     than record `patient_id`, unless `confirmed`. A shared MRN is refused by `check_mrn_free`."""
     candidates = [(p, reasons) for p, reasons in find_duplicates(
-        Identity(values["mrn"], values["family_name"], values["given_name"], values["date_of_birth"]),
+        Identity(values["mrn"], values["family_name"], values["given_name"], values["date_of_birth"],
+                 values.get("phone") or ""),
         exclude_id=patient_id) if SAME_MRN not in reasons]
     if candidates and not confirmed:
         raise PossibleDuplicate(candidates)
@@ -231,7 +232,7 @@ def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=Fal
     Refuses (nothing written): RecordMerged on a tombstone, StaleEdit when the record changed
     since the form was opened, FieldError on a date of birth after a date already on the record
     (earliest_on_record) or on an MRN without a reason or another record's (check_correction, all at once),
-    PossibleDuplicate when the corrected name or date of birth now
+    PossibleDuplicate when the corrected name, date of birth or phone now
     matches another record, until confirmed. A sex corrected to male sets a pregnancy answer
     that asks for the physician's decision to "not applicable" on the cases not yet started
     (_pregnancy_no_longer_applies), in the same commit. Returns (fields changed, [(case, why)] for
@@ -243,7 +244,7 @@ def edit_patient(patient, values, version_id, actor, confirmed_not_duplicate=Fal
     values = {**values, "email": values.get("email") or None, "phone": values.get("phone") or None}
     new_mrn = check_correction(patient, values["date_of_birth"], values.get("mrn"), values.get("mrn_reason", ""))
     identity_changed = any(values[name] != getattr(patient, name)
-                           for name in ("family_name", "given_name", "date_of_birth"))
+                           for name in ("family_name", "given_name", "date_of_birth", "phone"))
     if identity_changed:
         check_duplicates({**values, "mrn": new_mrn}, confirmed_not_duplicate, patient.id)
     fields = EDITABLE + (("mrn",) if new_mrn != patient.mrn else ())
@@ -329,8 +330,10 @@ def merge_refusal(kept, merged):
         # A merge cannot be undone: two records are merged only when the rules that find one
         # person's records twice say they may be (the comparison shows what differs).
         return (f"These records match none of the rules by which the tracker finds one person's two records: "
-                f"the same medical record number, or the same date of birth with the same family name, the "
-                f"names swapped, a name one letter apart, or one family name part of the other. "
+                f"the same medical record number; the same date of birth with the same family name, the "
+                f"names swapped, a name one letter apart, one family name part of the other, or the same given "
+                f"name and a family name that sounds alike or is two letters apart; the same name with the day "
+                f"and month of birth swapped; or the same phone number and given name. "
                 f"{kept.display_name} was born {kept.date_of_birth.isoformat()} (MRN {kept.mrn}); "
                 f"{merged.display_name} was born {merged.date_of_birth.isoformat()} (MRN {merged.mrn}). "
                 f"If they are the same person, correct the wrong details on one record first (Correct "
