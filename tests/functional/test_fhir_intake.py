@@ -442,6 +442,26 @@ def test_garcia_without_the_accent_under_another_mrn_needs_a_person(client, inta
     assert (_count(Patient), _count(Case)) == (1, 0)
 
 
+def test_the_same_name_born_with_day_and_month_swapped_under_another_mrn_needs_a_person(client, intake, gen):
+    namesake = gen.patient(mrn="OLD-77", family_name="Nakamura", given_name="Emi", date_of_birth=date(1968, 2, 4))
+    response = post_bundle(client, intake, intake_bundle())
+    assert response.status_code == 409
+    issue = fhir_json(response)["issue"][0]
+    assert issue["code"] == "duplicate" and f"Patient/{namesake.id}" in issue["diagnostics"]
+    assert "same name, date of birth with day and month swapped: 1968-04-02 / 1968-02-04" in issue["diagnostics"]
+    assert (_count(Patient), _count(Case)) == (1, 0)
+
+
+def test_the_same_mrn_born_with_day_and_month_swapped_is_not_taken_as_the_patient_without_a_person(client, intake,
+                                                                                                   gen):
+    """Name and date of birth do not agree: the swapped date is a reason to look, not to attach."""
+    gen.patient(mrn="EHR-1001", family_name="Nakamura", given_name="Emi", date_of_birth=date(1968, 2, 4))
+    response = post_bundle(client, intake, intake_bundle())
+    assert response.status_code == 409
+    assert fhir_json(response)["issue"][0]["expression"] == ["Bundle.entry[0].resource.identifier"]
+    assert _count(Case) == 0
+
+
 def test_a_name_one_slip_away_with_the_same_birth_date_needs_a_person(client, intake, gen):
     close = gen.patient(mrn="OLD-78", family_name="Nakamura", given_name="Emi", date_of_birth=date(1968, 4, 2))
     swapped = gen.patient(mrn="OLD-79", family_name="Emi", given_name="Nakamura", date_of_birth=date(1968, 4, 2))
