@@ -5,8 +5,8 @@ The likely-duplicate check lists a record with the same phone number and the sam
 (PostgreSQL, pg_trgm) answers equality only by intersecting the lists of every trigram of the
 number, and a number shared by a family would be read for every name on it.
 
-Revision ID: 0069_patient_phone_given_index
-Revises: 0068_patient_no_longer_reachable
+Revision ID: 0071_patient_phone_given_index
+Revises: 0070_case_days_joint_unknown
 Create Date: 2026-12-07 23:40:00
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0069_patient_phone_given_index'
-down_revision = '0068_patient_no_longer_reachable'
+revision = '0071_patient_phone_given_index'
+down_revision = '0070_case_days_joint_unknown'
 branch_labels = None
 depends_on = None
 
