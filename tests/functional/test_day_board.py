@@ -609,3 +609,20 @@ def test_looking_at_a_day_or_an_appointment_is_audited_and_the_admin_is_refused(
     admin = login_as(gen.user(Role.ADMIN), on=make_client())
     assert admin.get(f"/schedule/day?date={day}").status_code == 403
     assert admin.get(f"/appointments/{appointment.id}").status_code == 403
+
+
+def test_the_day_board_card_says_the_allergy_and_the_anticoagulant_too(make_client, gen, doctors, rooms):
+    """A walkthrough: the iodine-allergic patient's card on the day board, read by the physician on
+    a tablet, said nothing of it (only My day did). The board's cards carry the same line."""
+    ames, _ = doctors
+    case = patient_case(gen, "Iodine")
+    db.session.add(RiskScreen(case_id=case.id, red_flags_screened=True, allergy_answer="documented",
+                              allergy_iodine=True, anticoagulant_answer="none"))
+    db.session.commit()
+    gen.appointment(case, physician=ames, room=rooms[0], starts_at=clinic_at(1, 8))
+    for who in (ames, gen.user(Role.COORDINATOR)):
+        browser = make_client()
+        sign_in(browser, who)
+        [card] = soup(loaded(browser.get(f"/schedule/day?date={clinic_day(1).isoformat()}"))).find_all("article")
+        facts = card.find(class_="safety-facts")
+        assert facts is not None and "Allergies: iodine" in plain(facts), plain(card)
