@@ -377,3 +377,32 @@ def test_once_the_left_alone_was_reminded_of_a_score_the_sign_out_cannot_be_set_
     assert refused.status_code == 422
     assert field_error(text(refused), "sign_out-not_injected_side").startswith(
         "The patient has already been reminded to rate the left joint alone (time point '15 minutes after')")
+
+
+def test_the_verdict_the_injection_rested_on_is_not_called_stale_for_the_side_narrowed_at_the_sign_out(
+        gen, doctor, physician):
+    """A walkthrough's coordinator read "Verdict stale" on the header of a case injected on the left
+    only, whose every criterion was still met: the evidence named one joint instead of two. After the
+    injection the verdict is the record of what the booking rested on, compared by status: words
+    that name fewer joints are no criterion that moved."""
+    from tests.functional.test_eligibility import documented_case
+
+    case = documented_case(gen, side=Side.BILATERAL)
+    record = gen.procedure(side=Side.BILATERAL, physician=physician, steps=BEFORE_THE_NEEDLE, patient=case.patient)
+    db.session.add_all([type(row)(**{c.name: getattr(row, c.name) for c in row.__table__.columns
+                                     if c.name not in ("id", "case_id", "version_id")}, case_id=record.case_id)
+                        for row in (case.examination,)])
+    db.session.commit()
+    case_id = record.case_id
+    from tests.builders import make_verdict
+    make_verdict(db.session.get(Case, case_id))
+    assert post_step(doctor, case_id, "contrast", answers_for("contrast"), side="left").status_code == 302
+    assert post_step(doctor, case_id, "injectate", answers_for("injectate"), side="left").status_code == 302
+    before = words(soup(text(doctor.get(f"/cases/{case_id}"))).find("h1").parent)
+    assert "Verdict stale" not in before
+    assert post_step(doctor, case_id, "sign_out", {**SIGN_OUT, **NOT_INJECTED}).status_code == 302
+    assert _sign(doctor, record).status_code == 302
+
+    page = text(doctor.get(f"/cases/{case_id}"))
+    assert db.session.get(Case, case_id).side == Side.LEFT
+    assert "Verdict stale" not in words(soup(page)) and "no longer stands" not in words(soup(page))

@@ -13,7 +13,7 @@ from tracker.policy.engine import EVIDENCE_WORDING, Status
 from tracker.policy.profiles import CriterionCode
 from tracker.timeutil import clinic_today, to_clinic
 from tracker.vocab import Side, joints_of
-from tracker.workflow import State
+from tracker.workflow import BEFORE_PROCEDURE, State
 
 EVALUABLE_STATES = frozenset({State.UNDER_REVIEW, State.ELIGIBLE, State.NOT_ELIGIBLE, State.SCHEDULED})
 # After a verdict, evaluating again is only for a stale verdict: re-running it on unchanged facts
@@ -122,10 +122,14 @@ def staleness(case, verdict=None, assessment=None, default_code=None):
                 f"{profile.version})")
     result, digest = assessment or current_assessment(case, default_code)
     stored = verdict.snapshot.get("criteria", ())
+    # Once the procedure has begun, the verdict is the record of what the booking rested on: compared
+    # by status, a criterion that moved, not by its words (a sign-out that narrowed a bilateral case
+    # to the joint injected names one joint where the verdict named two, every criterion still met).
+    by_words = same_wording(verdict.snapshot) and case.state in BEFORE_PROCEDURE
     if digest != verdict.facts_fingerprint:
         # Something the engine reads changed: which criteria read it differently on the verdict's day?
         then = evaluate(case_facts(case, _verdict_day(verdict)), prior_injections(case, profile), profile)
-        moved = changed_criteria(stored, then.criteria, evidence=same_wording(verdict.snapshot))
+        moved = changed_criteria(stored, then.criteria, evidence=by_words)
         if moved:
             return "; ".join(moved)
     moved = changed_criteria(stored, result.criteria, evidence=False)
