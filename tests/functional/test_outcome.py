@@ -788,6 +788,57 @@ def test_a_duration_recorded_once_the_relief_had_ended_reads_as_before(client, g
     assert "90 days at 50% or more, needs" in repeat_relief(case.outcome.follow_on_case).evidence
 
 
+
+def repeat_after_an_outcome_kept_without_its_scores(client, gen, physician, login_as):
+    """A repeat (under eviCore) after an outcome whose scores were not kept with it (as outcomes recorded
+    before they were): only its days at the diary's 50 % remain, 20 recorded from a phone call."""
+    case = followed_up(gen, physician, indication=Indication.THERAPEUTIC,
+                       scores={"t0": 8, "m15": 2, "m30": 2, "h1": 2, "h2": 2, "h4": 2, "h6": 2, "d1": 2, "d7": 2,
+                               "w2": 2})
+    diary_moved_back(case, 21)
+    login_as(physician)
+    response = record(client, case.id, therapeutic_days="20", next_step="repeat_injection",
+                      days_reason="Patient reported by phone: relief lasted three weeks")
+    assert response.status_code == 302
+    db.session.expire_all()
+    outcome = case.outcome
+    outcome.per_side = {joint: {k: v for k, v in side.items() if k != "readings"}
+                        for joint, side in outcome.per_side.items()}
+    repeat = outcome.follow_on_case
+    repeat.payer_profile_code = "EVICORE_CMM_203"
+    db.session.commit()
+    return repeat
+
+
+def test_a_repeat_after_an_outcome_kept_without_its_scores_waits_under_review_for_evicores_days_at_75(
+        client, gen, physician, login_as):
+    """eviCore asks 75 % for 14 days, and the days at 75 % cannot be read again: unknown (the case waits
+    under review), never met on the days at 50 %."""
+    repeat = repeat_after_an_outcome_kept_without_its_scores(client, gen, physician, login_as)
+
+    found = repeat_relief(repeat)
+
+    assert found.status == Status.UNKNOWN, found.evidence
+    assert "peak relief 75%, 20 days at 50% or more" in found.evidence, found.evidence
+    assert found.evidence.endswith("needs 75% for 14 days: the days at 75% are not known; record them, or a "
+                                   "physician may override with the outside records (left)")
+    assert found.shortfall.startswith("days at 75% after injection of ")
+
+
+def test_a_repeat_met_by_the_earlier_release_on_days_at_50_percent_is_stale_naming_the_criterion(
+        client, gen, physician, login_as):
+    """The release before this one read 20 days at 50 % as meeting eviCore's 75 % for 14 days. Nothing about
+    the case changed, but the criterion now reads unknown: the verdict no longer stands, the reason naming
+    the criterion, not the passing of time."""
+    repeat = repeat_after_an_outcome_kept_without_its_scores(client, gen, physician, login_as)
+
+    reason = staleness_of_the_earlier_releases_verdict(repeat, physician, "met", ": the days at 75%")
+
+    assert reason.startswith("relief after last therapeutic injection was met, now unknown (after therapeutic "
+                             "injection of "), reason
+    assert "passing of time" not in reason
+
+
 def injected_days_ago(gen, physician, days, scores):
     """A case in follow-up whose injection was `days` days ago, with `scores` given on time."""
     case = gen.case(state=State.FOLLOW_UP, physician_id=physician.id)
@@ -1126,6 +1177,25 @@ def test_a_verdict_stored_in_the_earlier_words_of_that_block_still_stands(gen, p
     assert staleness(new) is None
 
 
+def staleness_of_the_earlier_releases_verdict(repeat, physician, status, new_words):
+    """Why the repeat's verdict, as the release before this one stored it, no longer stands: its words
+    (wording 6, without `new_words` and what follows them) and its answer, `status`, for the relief
+    criterion."""
+    repeat.state = State.UNDER_REVIEW
+    evaluate_case(repeat, physician)
+    db.session.commit()
+    verdict = repeat.current_verdict
+    snapshot = dict(verdict.snapshot)
+    snapshot["wording"] = 6
+    snapshot["criteria"] = [{**c, "status": status, "shortfall": c["shortfall"] if status != "met" else "",
+                             "evidence": c["evidence"].split(new_words)[0] + " (left)"}
+                            if c["code"] == "repeat_relief" else c for c in snapshot["criteria"]]
+    verdict.snapshot = snapshot
+    flag_modified(verdict, "snapshot")
+    db.session.commit()
+    return staleness(repeat)
+
+
 def test_a_repeat_refused_by_the_earlier_release_on_a_relief_still_holding_is_stale_naming_the_criterion(
         client, gen, physician, login_as):
     """The release before this one read "at least 2 days" as 2 days short of Medicare's 90 and stored the
@@ -1137,20 +1207,8 @@ def test_a_repeat_refused_by_the_earlier_release_on_a_relief_still_holding_is_st
     record(client, case.id, therapeutic_days="2", next_step="repeat_injection")
     db.session.expire_all()
     repeat = case.outcome.follow_on_case
-    repeat.state = State.UNDER_REVIEW
-    evaluate_case(repeat, physician)
-    db.session.commit()
-    verdict = repeat.current_verdict
-    # As the earlier release stored it: its words (wording 6) and its answer, "not met".
-    snapshot = dict(verdict.snapshot)
-    snapshot["wording"] = 6
-    snapshot["criteria"] = [{**c, "status": "not_met", "evidence": c["evidence"].split(": relief still held")[0]
-                             + " (left)"} if c["code"] == "repeat_relief" else c for c in snapshot["criteria"]]
-    verdict.snapshot = snapshot
-    flag_modified(verdict, "snapshot")
-    db.session.commit()
 
-    reason = staleness(repeat)
+    reason = staleness_of_the_earlier_releases_verdict(repeat, physician, "not_met", ": relief still held")
 
     assert reason.startswith("relief after last therapeutic injection was not met, now unknown (after therapeutic "
                              "injection of "), reason

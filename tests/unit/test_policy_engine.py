@@ -1109,6 +1109,54 @@ def test_a_repeats_relief_says_the_level_its_days_were_read_at():
     assert "60 days at 75% or more" in criterion(facts, EVICORE, at_threshold, CriterionCode.REPEAT_RELIEF).evidence
 
 
+
+def test_days_read_at_50_percent_enough_for_evicores_14_are_unknown_not_met_at_its_75_percent():
+    """No scores were kept with the earlier outcome to read its days again at eviCore's 75 %: 20 days
+    at 50 % or more say nothing of how many were at 75 % (anywhere from 0 to 20). "Unknown is never
+    met" (DESIGN §4): the repeat waits under review, the evidence saying what is missing."""
+    facts = case(indication="therapeutic")
+    day = (AS_OF - timedelta(days=90)).isoformat()
+    at_50 = [*POSITIVE_BLOCKS, injection(90, "therapeutic", peak_relief_percent=80.0, relief_duration_days=20,
+                                         relief_days_at_percent=50.0)]
+    found = criterion(facts, EVICORE, at_50, CriterionCode.REPEAT_RELIEF)
+    assert found.status == UNKNOWN, found.evidence
+    assert found.evidence == (
+        f"after therapeutic injection of {day}: peak relief 80%, 20 days at 50% or more, needs 75% for 14 days: "
+        "the days at 75% are not known; record them, or a physician may override with the outside records (left)")
+    assert found.shortfall == f"days at 75% after injection of {day}: 20 days at 50% or more known, needs 14 (left)"
+    verdict = evaluate(facts, at_50, EVICORE)
+    assert verdict.incomplete and not verdict.eligible
+
+
+@pytest.mark.parametrize(("days", "at_least", "expected"), [
+    (10, None, NOT_MET),   # fewer than 14 at 50 %, so fewer at 75 %: a known failure
+    (14, None, UNKNOWN),
+    (20, True, UNKNOWN),   # a lower bound at 50 % says no more of the days at 75 %
+])
+def test_days_read_at_50_percent_fail_evicore_only_when_too_few(days, at_least, expected):
+    last = injection(90, "therapeutic", peak_relief_percent=80.0, relief_duration_days=days,
+                     relief_days_at_percent=50.0, relief_days_at_least=at_least)
+    found = criterion(case(indication="therapeutic"), EVICORE, [*POSITIVE_BLOCKS, last], CriterionCode.REPEAT_RELIEF)
+    assert found.status == expected, found.evidence
+    assert ("the days at 75% are not known" in found.evidence) == (days >= 14)
+
+
+def test_days_read_at_50_percent_never_rescue_a_peak_below_evicores_75():
+    last = injection(90, "therapeutic", peak_relief_percent=60.0, relief_duration_days=30, relief_days_at_percent=50.0)
+    found = criterion(case(indication="therapeutic"), EVICORE, [*POSITIVE_BLOCKS, last], CriterionCode.REPEAT_RELIEF)
+    assert found.status == NOT_MET
+    assert "record them" not in found.evidence
+
+
+@ALL_PROFILES
+def test_days_read_at_the_profiles_own_threshold_decide_as_before(profile):
+    """Medicare, MP-558 and CAM ask 50 %, the diary's own level: their days are read at it and decide."""
+    threshold, needed = profile.repeat_relief_threshold_percent, profile.repeat_relief_min_days
+    last = injection(120, "therapeutic", peak_relief_percent=80.0, relief_duration_days=needed,
+                     relief_days_at_percent=50.0 if threshold == 50 else None)
+    assert status(case(indication="therapeutic"), profile, [*POSITIVE_BLOCKS, last], CriterionCode.REPEAT_RELIEF) == MET
+
+
 # ------------------------------------------------------------------ sessions already booked
 
 def booked(days_ahead, indication="diagnostic", side="left", case_id=41):

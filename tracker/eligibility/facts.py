@@ -178,7 +178,8 @@ def recorded_relief(case, joint, profile=None):
       beside it (the evidence shows both when they differ, the recorded one deciding): a joint
       whose relief lasted 7 days reads 7 days whatever the other joint's. A
       profile that asks more of a repeat (eviCore: 75 %) gets it read again from the joint's
-      recorded scores at its threshold, never longer than recorded.
+      recorded scores at its threshold, never longer than recorded; with no scores kept the days stay
+      those at 50 % (relief_days_at_percent), which the engine never counts as met at 75 %.
     """
     outcome = case.outcome
     if outcome is None:

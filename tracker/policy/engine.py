@@ -1065,28 +1065,39 @@ def _repeat_relief(facts: CaseFacts, prior: Sequence[PriorInjection], profile: P
     statuses, evidence, shortfalls = [], [], []
     for last, joints in _last_therapeutic_by_injection(prior, facts.joints).items():
         days = last.relief_duration_days
+        level = threshold if last.relief_days_at_percent is None else last.relief_days_at_percent
         # Relief still holding when the outcome was recorded: the days are a lower bound (censored,
         # DESIGN.md section 4). Short of the days needed, whether relief lasted them is not known yet.
         holding = bool(last.relief_days_at_least) and days is not None
         censored = holding and days < min_days
+        # Days read at less than the profile's relief (50 %, no scores kept to read them again at
+        # eviCore's 75 %) are at most as many at its relief: too few fail, enough say nothing.
+        unread = days is not None and level < threshold and days >= min_days
         status = _combine([_at_least(last.peak_relief_percent, threshold),
-                           Status.UNKNOWN if censored else _at_least(days, min_days)])
+                           Status.UNKNOWN if censored or unread else _at_least(days, min_days)])
         statuses.append(status)
         # The peak and the days are two readings: the days are those relief stayed at the
         # profile's threshold or more (a 57% peak reads 0 days at 75%), so each says what it is.
         relief = "not recorded" if last.peak_relief_percent is None else _percent(last.peak_relief_percent)
-        level = threshold if last.relief_days_at_percent is None else last.relief_days_at_percent
         duration = "duration not recorded" if days is None else f"{days} days at {level:g}% or more"
         if holding:
             duration = f"at least {duration} (the diary still running when recorded)"
         read = f"peak relief {relief}, {duration}"
         waiting = (f": relief still held at {days} days when the outcome was recorded; record the relief's end "
                    "when known") if censored else ""
+        # Said only where they decide (a peak below the relief fails whatever the days).
+        days_wanted = unread and status == Status.UNKNOWN and last.peak_relief_percent is not None
+        if days_wanted:
+            waiting = (f": the days at {threshold:g}% are not known; record them, or a physician may override "
+                       "with the outside records")
         evidence.append(
             f"after {last.named('therapeutic injection')}: {read}{_against_diary(last)}, "
             f"needs {threshold:g}% for {min_days} days{waiting} ({joints})"
         )
-        if status == Status.UNKNOWN and censored:
+        if days_wanted:
+            shortfalls.append(f"days at {threshold:g}% after {last.named('injection')}: {days} days at {level:g}% "
+                              f"or more known, needs {min_days} ({joints})")
+        elif status == Status.UNKNOWN and censored:
             shortfalls.append(f"end of relief after {last.named('injection')}: at least {days} of {min_days} days "
                               f"so far ({joints})")
         elif status == Status.UNKNOWN:

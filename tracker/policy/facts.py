@@ -66,6 +66,7 @@ class PriorInjection:
     # The relief the days were read at, when not the active profile's repeat threshold: 50 % where
     # no scores were kept to read them again at a stricter one, the reported relief for an outside
     # injection (the evidence says "90 days at 50% or more", never at a level they were not read at).
+    # Read below the threshold they are at most the days at it: too few fail, enough leave it unknown.
     relief_days_at_percent: float | None = None
     # A block whose result the physician recorded other than the joint's diary reading (with a
     # reason): what the diary read ("indeterminate"), from how many scores in the anaesthetic window
