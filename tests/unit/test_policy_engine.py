@@ -1089,6 +1089,17 @@ def test_an_outside_injections_relief_decides_a_repeat_and_unknown_relief_is_unk
     assert status(facts, MEDICARE, (*POSITIVE_BLOCKS, short), CriterionCode.REPEAT_RELIEF) == NOT_MET
 
 
+
+@ALL_PROFILES
+def test_an_outside_injections_days_reported_without_the_relief_are_said_at_no_level(profile):
+    """The patient recalls how long relief lasted but not how much: the days were read at no known level,
+    so the evidence never says them "at 75% or more" (the profile's), and the repeat stays unknown."""
+    reported = outside(200, relief_duration_days=120)
+    found = criterion(case(indication="therapeutic"), profile, (*POSITIVE_BLOCKS, reported), CriterionCode.REPEAT_RELIEF)
+    assert found.status == UNKNOWN
+    assert "peak relief not recorded, 120 days at a relief not reported, needs" in found.evidence, found.evidence
+
+
 def test_an_outside_diagnostic_block_with_its_relief_is_a_prior_positive_block():
     facts = case(indication="therapeutic")
     block = criterion(facts, MEDICARE, (outside(30, "diagnostic", peak_relief_percent=90.0),),

@@ -1080,6 +1080,9 @@ def _repeat_relief(facts: CaseFacts, prior: Sequence[PriorInjection], profile: P
         # profile's threshold or more (a 57% peak reads 0 days at 75%), so each says what it is.
         relief = "not recorded" if last.peak_relief_percent is None else _percent(last.peak_relief_percent)
         duration = "duration not recorded" if days is None else f"{days} days at {level:g}% or more"
+        if days is not None and last.outside is not None and last.relief_days_at_percent is None:
+            # Reported elsewhere without how much relief: the days were read at no known level.
+            duration = f"{days} days at a relief not reported"
         if holding:
             duration = f"at least {duration} (the diary still running when recorded)"
         read = f"peak relief {relief}, {duration}"
