@@ -602,3 +602,47 @@ def test_the_admins_search_page_says_truly_what_an_admin_sees(gen, login_as, mak
             "account, use Users with their medical record number; a coordinator or physician can find and "
             "correct the record itself. An admin opens a case page only from its address, to move the case "
             "back or cancel it, and each opening is in the audit trail.") in said
+
+
+@pytest.fixture
+def murphy(gen):
+    patient = gen.patient(mrn="W-7300", family_name="Murphy", given_name="Siobhán", date_of_birth=date(1971, 5, 3))
+    gen.patient(mrn="W-7301", family_name="Murphy", given_name="Aoife", date_of_birth=date(1980, 1, 9))
+    gen.patient(mrn="W-7302", family_name="Sims", given_name="Sioban", date_of_birth=date(1990, 2, 2))
+    return patient
+
+
+def _offered(client, typed):
+    page = soup(_found(client, typed))
+    assert "No patient found" in page.get_text(), typed
+    offered = page.find(id="did-you-mean")
+    assert offered is not None, typed
+    return [" ".join(item.get_text(" ").split()) for item in offered.find_all("li")]
+
+
+@pytest.mark.parametrize("typed", ["Siobahn", "Siobhn", "Siobhann", "siobahn murphy", "Murphy Siobahn"])
+def test_a_given_name_one_slip_away_is_offered_and_said_to_be(client, gen, login_as, murphy, typed):
+    """A new user types "Siobahn": nobody is found, and Siobhán Murphy is offered, linked, saying
+    that her given name is one letter away."""
+    login_as(gen.user(Role.COORDINATOR))
+    items = _offered(client, typed)
+    hers = [item for item in items if "Murphy, Siobhán" in item]
+    assert hers and "given name one letter away" in hers[0], items
+    assert soup(_found(client, typed)).find(id="did-you-mean").find("a", href=f"/patients/{murphy.id}")
+
+
+def test_given_family_with_a_slip_in_either_offers_the_record_matching_both_first(client, gen, login_as, murphy):
+    login_as(gen.user(Role.COORDINATOR))
+    items = _offered(client, "Siobahn Murphy")
+    assert "Murphy, Siobhán" in items[0] and "given name one letter away" in items[0], items
+    # The other Murphy: her family name as typed, another given name.
+    assert any("Murphy, Aoife" in i and "family name as typed, another given name" in i for i in items), items
+    items = _offered(client, "Siobhan Murphey")
+    assert "Murphy, Siobhán" in items[0] and "family name one letter away" in items[0], items
+
+
+def test_a_given_name_as_typed_alone_is_not_offered(client, gen, login_as, murphy):
+    login_as(gen.user(Role.COORDINATOR))
+    page = soup(_found(client, "Siobhan Xavier"))
+    offered = page.find(id="did-you-mean")
+    assert offered is None or "Murphy, Siobhán" not in offered.get_text()

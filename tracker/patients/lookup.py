@@ -425,22 +425,26 @@ def search_page(terms, limit=MAX_RESULTS):
     return kept
 
 
-# "Did you mean": a name search that finds nobody offers the records whose family name starts with
-# a typed word give or take one typing slip ("Nunes", "Nunex" -> Núñez Peña), as the duplicate
-# check at registration does for whole names. Only words of 4 letters or more are compared (a
-# shorter one is one slip from too many names), and only names that share the word's first two
-# letters are read (one index range each, at most SLIP_SCAN names): a slip in the first two
-# letters is not offered. A family name that starts with a typed word exactly ("Nguyen Mai" ->
-# Nguyễn, Thị Hằng) is offered too, and said to be as typed: the search found nobody for the
-# other words (the given name), not for a slip in the family name.
+# "Did you mean": a name search that finds nobody offers the records whose family name or given
+# name starts with a typed word give or take one typing slip ("Nunes", "Nunex" -> Núñez Peña;
+# "Siobahn" -> Murphy, Siobhán), as the duplicate check at registration does for whole names. Only
+# words of 4 letters or more are compared (a shorter one is one slip from too many names), and only
+# names that share a word's first two letters are read (one index range of each name's index per
+# two letters, at most SLIP_SCAN names each): a slip in the first two letters is not offered. A
+# family name that starts with a typed word exactly ("Nguyen Mai" -> Nguyễn, Thị Hằng) is offered
+# too, and said to be as typed: the search found nobody for the other words (the given name), not
+# for a slip in the family name. A given name as typed is offered only with a family name matched
+# (every María is no suggestion). Records matching both names ("Siobahn Murphy") come first.
 MIN_SLIP_WORD = 4
 SLIP_SCAN = 5000
 MAX_SUGGESTIONS = 10
+# Why a record is offered (Suggestion.why; the page says each in words).
+FAMILY_AS_TYPED, FAMILY_SLIP, GIVEN_SLIP, BOTH_SLIP = "family_as_typed", "family_slip", "given_slip", "both_slip"
 
 
 def slip_words(typed):
-    """The keys a "did you mean" compares with family names (pure): each word of `typed` with at
-    least MIN_SLIP_WORD letters and no digit, and the words together when there are several
+    """The keys a "did you mean" compares with family and given names (pure): each word of `typed`
+    with at least MIN_SLIP_WORD letters and no digit, and the words together when there are several
     ("Nuñes Pena" -> "nunes", "pena", "nunespena"). () for anything with a digit (an MRN, a date,
     a phone number)."""
     text = clean_text(typed or "", keep_joiners=False)
@@ -451,41 +455,72 @@ def slip_words(typed):
     return tuple(dict.fromkeys(words + ([whole] if len(words) > 1 else [])))
 
 
-def one_slip_from(word, family_key):
-    """`family_key` starts with `word`, give or take one letter added, dropped, changed or two
+def one_slip_from(word, name_key_):
+    """`name_key_` starts with `word`, give or take one letter added, dropped, changed or two
     neighbours swapped (pure)."""
-    return any(edit_distance_at_most_one(word, family_key[:n])
-               for n in (len(word) - 1, len(word), len(word) + 1) if n <= len(family_key))
+    return any(edit_distance_at_most_one(word, name_key_[:n])
+               for n in (len(word) - 1, len(word), len(word) + 1) if n <= len(name_key_))
+
+
+def _matched(words, key):
+    """"as_typed" when `key` starts with a word, "slip" when it is one slip from one, else None."""
+    if any(key.startswith(w) for w in words):
+        return "as_typed"
+    return "slip" if any(one_slip_from(w, key) for w in words) else None
+
+
+def why_offered(words, family_key, given_key):
+    """(rank, why) for a record of these name keys against the `slip_words` typed, or None when it
+    is not offered (pure). Rank 0: both names matched (one of them one slip away), listed first."""
+    family, given = _matched(words, family_key), _matched(words, given_key)
+    if family is None and given != "slip":
+        return None
+    rank = 0 if family and given else 1
+    if family == "slip" and given == "slip":
+        return rank, BOTH_SLIP
+    if given == "slip":
+        return rank, GIVEN_SLIP
+    return rank, FAMILY_SLIP if family == "slip" else FAMILY_AS_TYPED
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    """A record "Did you mean" offers, and why: its family name starts with a typed word as typed
-    (`as_typed`: the rest of the search, the given name, is not theirs) or one slip from it."""
+    """A record "Did you mean" offers, and why (`why_offered`): FAMILY_AS_TYPED (the rest of the
+    search, the given name, is not theirs), FAMILY_SLIP, GIVEN_SLIP or BOTH_SLIP."""
 
     patient: Patient
-    as_typed: bool
+    why: str
+
+
+def _slip_scan(column, words):
+    """The live records whose `column` (a name key) shares a word's first two letters: one range of
+    that column's own index per two letters, at most SLIP_SCAN rows, as a subquery."""
+    ranges = db.or_(*(like(column, prefix_pattern(w[:2])) for w in sorted({w[:2] for w in words})))
+    return (db.select(Patient.id, Patient.family_name_key, Patient.given_name_key)
+            .where(ranges, Patient.merged_into_id.is_(None)).limit(SLIP_SCAN).subquery())
 
 
 def one_slip_away(typed, limit=MAX_SUGGESTIONS):
-    """Live records (not merged) whose family name is one typing slip, or none, from a word of
-    `typed` (`slip_words`, `one_slip_from`), in name order, at most `limit`, each a Suggestion
-    saying which: what a search that found nobody offers. Two queries at most: the names of each
-    word's first-two-letter range, then the records offered."""
+    """Live records (not merged) whose family or given name is one typing slip, or none, from a
+    word of `typed` (`slip_words`, `why_offered`), those matching both names first, then in name
+    order, at most `limit`, each a Suggestion saying why: what a search that found nobody offers.
+    Two queries at most: the names of each word's first-two-letter ranges (family names' and given
+    names' indexes), then the records offered."""
     words = slip_words(typed)
     if not words:
         return []
-    ranges = db.or_(*(like(Patient.family_name_key, prefix_pattern(w[:2])) for w in {w[:2] for w in words}))
-    keys = db.session.execute(
-        db.select(Patient.id, Patient.family_name_key)
-        .where(ranges, Patient.merged_into_id.is_(None)).limit(SLIP_SCAN)).all()
-    as_typed = {patient_id: any(key.startswith(w) for w in words) for patient_id, key in keys
-                if any(one_slip_from(w, key) for w in words)}
-    if not as_typed:
+    scans = [_slip_scan(Patient.family_name_key, words), _slip_scan(Patient.given_name_key, words)]
+    rows = db.session.execute(db.union(*(db.select(*scan.c) for scan in scans))).all()
+    offered = {}
+    for patient_id, family_key, given_key in rows:
+        why = why_offered(words, family_key, given_key)
+        if why is not None:
+            offered[patient_id] = (why, family_key, given_key)
+    first = sorted(offered, key=lambda i: (offered[i][0][0], offered[i][1], offered[i][2], i))[:limit]
+    if not first:
         return []
-    offered = db.session.execute(
-        db.select(Patient).where(Patient.id.in_(as_typed)).order_by(*_NAME_ORDER).limit(limit)).scalars().all()
-    return [Suggestion(patient, as_typed[patient.id]) for patient in offered]
+    records = {p.id: p for p in db.session.execute(db.select(Patient).where(Patient.id.in_(first))).scalars()}
+    return [Suggestion(records[i], offered[i][0][1]) for i in first]
 
 
 def date_formats():
@@ -535,5 +570,5 @@ def identity_of(patient):
 
 
 __all__ = ["Found", "FoundCase", "SearchRefused", "SearchTerms", "Suggestion", "duplicates_statement", "find_duplicates", "identity_of", "ids_matching",
-           "one_slip_away", "one_slip_from", "parse_name_or_mrn", "parse_search", "search_page", "search_patients",
+           "one_slip_away", "one_slip_from", "parse_name_or_mrn", "why_offered", "parse_search", "search_page", "search_patients",
            "slip_words"]
