@@ -88,11 +88,13 @@ def viewed_list(object_type, what, shown, noun, filters="", which="", **who):
     viewed(object_type, None, summary=summary, **who)
 
 
-def viewed_cases_page(what, page, filters="", **who):
+def viewed_cases_page(what, page, filters="", offered=0, **who):
     """One page (a `tracker.formfields.Window`) of a list of cases, which shows patients' names
     and MRNs: its number, how many cases it showed and the filters ("viewed worklist page 2: 25
-    cases (state=eligible)"). Written last, once the page is drawn (see the case page's view)."""
-    viewed_list("worklist", f"{what} page {page.page}", len(page.items), "case", filters, **who)
+    cases (state=eligible)"), and how many patients its "Did you mean" `offered` ("0 cases and 1
+    patient offered (did you mean)"). Written last, once the page is drawn (see the case page's view)."""
+    which = f"and {offered} patient{'' if offered == 1 else 's'} offered (did you mean)" if offered else ""
+    viewed_list("worklist", f"{what} page {page.page}", len(page.items), "case", filters, which, **who)
 
 
 def created(row, object_type, summary, **who):

@@ -328,3 +328,52 @@ def test_an_mrn_with_a_hyphen_is_never_broken_across_lines(client, coordinator, 
     assert whole(client.get("/search?q=QA-7781")) == ["QA-7781"]
     css = open("static/css/app.css", encoding="utf-8").read()
     assert re.search(r"(^|,\s*)\.nowrap\b[^{]*\{\s*white-space:\s*nowrap", css, re.M)
+
+
+@pytest.fixture
+def okafor(coordinator, gen):
+    patient = gen.patient(mrn="W-7400", family_name="Okafor", given_name="Chidi", date_of_birth=date(1966, 6, 6))
+    gen.case(patient=patient)
+    return patient
+
+
+def test_a_name_search_finding_no_case_offers_the_patients_one_slip_away(client, okafor):
+    """ "Okafer" finds no case: the worklist offers Okafor, Chidi as the header search would,
+    linked to his record and to a worklist search by his name."""
+    html = page(client, "?" + urlencode({"q": "Okafer"}))
+    assert "No cases match." in html
+    offered = soup(html).find(id="did-you-mean")
+    assert offered is not None
+    said = " ".join(offered.get_text(" ").split())
+    assert "Okafor, Chidi" in said and "family name one letter away" in said
+    assert offered.find("a", href=f"/patients/{okafor.id}")
+    search = offered.find("a", href=re.compile(r"^/cases/\?q="))
+    assert search is not None
+    assert "Okafor, Chidi" in page(client, search["href"][len("/cases/"):])
+    assert "No cases match." not in page(client, search["href"][len("/cases/"):])
+
+
+def test_nothing_is_offered_when_the_name_is_right_but_the_filters_leave_no_case(client, okafor):
+    html = page(client, "?" + urlencode({"q": "Okafor", "state": State.SCHEDULED.value}))
+    assert "No cases match." in html and soup(html).find(id="did-you-mean") is None
+
+
+def test_a_name_search_finding_cases_takes_the_same_queries_with_names_one_slip_away(
+        client, coordinator, gen, okafor, count_queries):
+    """A name that finds cases reads no suggestion: the same queries as "Oka", too short to compare."""
+    def queries(typed):
+        with count_queries() as counter:
+            assert "Okafor, Chidi" in page(client, "?" + urlencode({"q": typed}))
+        return counter.n
+
+    short = queries("Oka")
+    for i, given in enumerate(("Ada", "Ngozi", "Emeka")):
+        gen.patient(mrn=f"W-75{i}", family_name="Okafer", given_name=given, date_of_birth=date(1970, 1, 1))
+    assert queries("Okafor") == short
+
+
+def test_the_patients_offered_are_counted_in_the_pages_audit_row(client, okafor):
+    from tracker.models import AuditEvent
+    page(client, "?" + urlencode({"q": "Okafer"}))
+    row = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
+    assert row.summary == "viewed worklist page 1: 0 cases and 1 patient offered (did you mean) (q=Okafer, sort=waiting)", row.summary

@@ -72,10 +72,13 @@ def worklist():
     total = worklist_queries.total(counts, states, q=(filters.q.data or "").strip(), physician=physician_id,
                                    side=filters.side.data, profile=filters.profile.data)
     page = window(query, current_app.config["PER_PAGE"], total, scalars=False)
+    # A name that finds no case: the patients one typing slip away ("Okafer" -> Okafor), as the
+    # header search offers them; only then, so a page that finds cases reads nothing more.
+    suggestions = worklist_queries.did_you_mean(filters.q.data) if not page.items else []
     html = render_template("cases/worklist.html", page=page, filters=filters,
                            lines=worklist_queries.lines(page.items, default_profile), counts=counts,
-                           case_href=id_links("cases.show", "case_id"))
-    audit.viewed_cases_page("worklist", page, export.filters_text(filters), user=current_user)
+                           case_href=id_links("cases.show", "case_id"), suggestions=suggestions)
+    audit.viewed_cases_page("worklist", page, export.filters_text(filters), len(suggestions), user=current_user)
     return html
 
 

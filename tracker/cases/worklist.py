@@ -20,7 +20,7 @@ from tracker.extensions import db
 from tracker.formfields import options
 from tracker.models import Case, CaseRow, Patient, User
 from tracker.patients.identity import full_name
-from tracker.patients.lookup import ids_matching, parse_name_or_mrn
+from tracker.patients.lookup import ids_matching, one_slip_away, parse_name_or_mrn, slip_words
 from tracker.policy import PROFILES
 from tracker.roles import Role
 from tracker.timeutil import clinic_today, to_clinic, utcnow
@@ -123,6 +123,19 @@ def query(states=None, q=None, physician_id=None, side=None, profile=None, defau
         matching = ids_matching(parse_name_or_mrn(q))
         statement = statement.filter(db.false() if matching is None else Case.patient_id.in_(matching))
     return statement.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT])[1])
+
+
+def did_you_mean(q):
+    """What the worklist offers when its name box `q` finds no case: the patients one typing slip
+    away (tracker/patients/lookup.py, one_slip_away), unless the name finds a patient as typed (the
+    other filters left their cases out, and the name needs no correcting). [] for an MRN or a word
+    too short to compare, without reading anything."""
+    if not slip_words(q):
+        return []
+    matching = ids_matching(parse_name_or_mrn(q))
+    if matching is not None and db.session.execute(db.select(db.exists(matching))).scalar():
+        return []
+    return one_slip_away(q)
 
 
 def physician_query(physician_id, states=PHYSICIAN_FOCUS, q=None, side=None, profile=None, default_profile=None,
