@@ -344,6 +344,8 @@ def test_a_name_search_finding_no_case_offers_the_patients_one_slip_away(client,
     assert "No cases match." in html
     offered = soup(html).find(id="did-you-mean")
     assert offered is not None
+    # Under the page's h1, not an h3 skipping a level.
+    assert offered.find("h2", id="did-you-mean-h") is not None
     said = " ".join(offered.get_text(" ").split())
     assert "Okafor, Chidi" in said and "family name one letter away" in said
     assert offered.find("a", href=f"/patients/{okafor.id}")
