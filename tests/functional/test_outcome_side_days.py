@@ -290,6 +290,12 @@ def test_a_joint_left_not_known_leaves_the_cases_one_duration_not_known_everywhe
     detail = client.get(f"/api/v1/cases/{case.id}", headers=headers).get_json()["outcome"]
     assert detail["days_by_joint"] == [{"side": "left", "days": 120}, {"side": "right", "days": None}]
     assert detail["therapeutic_days"] is None
+    # The audit trail says it in words too, never "right None days".
+    from tracker.models import AuditEvent
+    summary = db.session.execute(db.select(AuditEvent.summary).filter_by(object_type="outcome", action="create",
+                                                                         object_id=str(case.id))).scalar_one()
+    assert "; duration per joint left 120 days, right not known, against the diary's left 90 days, right 7 days" \
+        in summary, summary
 
 
 def test_a_correction_that_leaves_a_joint_not_known_leaves_the_cases_one_duration_not_known(gen, physician):

@@ -797,15 +797,20 @@ def _write(case, actor, results, days, days_reason, next_step, notes, why, versi
         outcome.follow_on_case = _open_follow_on(case, indication, actor, follow_on_side(case, per_joint))
     audit.record(audit.Action.CREATE, "outcome", case.id,
                  summary="outcome recorded (diagnostic result, therapeutic duration, next step)"
-                 + ((f"; duration {therapeutic_days} days against the diary's {reading.suggested_days}"
+                 + ((f"; duration {_days(therapeutic_days)}, against the diary's {_days(reading.suggested_days)}"
                      if joint_days is None else
-                     "; duration per joint " + ", ".join(f"{joint} {value}" for joint, value in joint_days.items())
-                     + " days against the diary's "
-                     + ", ".join(f"{joint} {reading.diary_days(joint)}" for joint in joint_days))
+                     "; duration per joint " + ", ".join(f"{joint} {_days(value)}" for joint, value in joint_days.items())
+                     + ", against the diary's "
+                     + ", ".join(f"{joint} {_days(reading.diary_days(joint))}" for joint in joint_days))
                     if days_reason else "")
                  + (f"; follow-on case #{outcome.follow_on_case.id} opened" if indication else ""),
                  user=actor)
     return outcome
+
+
+def _days(days):
+    """A duration for the audit trail: "120 days", or "not known" (a joint left empty)."""
+    return "not known" if days is None else f"{days} days"
 
 
 @service
