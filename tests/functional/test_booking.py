@@ -1876,3 +1876,16 @@ def test_on_an_eligible_case_booking_comes_before_reopening_or_cancelling(client
 
     assert controls[0] == "Book appointment", controls
     assert any(label.startswith("Cancel case") for label in controls[1:])
+
+
+def test_the_patients_other_appointments_that_day_are_listed_in_time_order(client, coordinator, physician, room, case,
+                                                                           gen):
+    """Booked 16:00 first, then 14:00: the warning reads them in time order, whatever order the
+    database returns them in (PostgreSQL's varied, and the warning's digest, what the coordinator
+    ticked, changed with it: a CI run refused a tick as 'the warnings changed')."""
+    other_room = gen.room(name="Suite B")
+    for hour in (16, 14):
+        gen.appointment(gen.case(patient=case.patient, state=State.SCHEDULED), physician=gen.user(Role.PHYSICIAN),
+                        room=other_room, starts_at=clinic_at(1, hour))
+    shown = text(submit(client, book_url(case), booking(clinic_day(1), "10:00", physician, room)))
+    assert "The patient already has an appointment that day (14:00, 16:00)." in shown

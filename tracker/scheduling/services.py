@@ -246,6 +246,9 @@ def _patient_appointments_on(patient_id, day):
         db.select(Appointment).join(Appointment.case).filter(
             Case.patient_id == patient_id, Appointment.status.in_(ACTIVE_STATUSES),
             Appointment.starts_at >= start, Appointment.starts_at < clinic_day_start(day + timedelta(days=1)))
+        # In time order: the warning lists their times, and its digest (what the coordinator ticked)
+        # must not change with the order PostgreSQL happens to return them in.
+        .order_by(Appointment.starts_at, Appointment.id)
     ).scalars().all()
 
 
